@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+# kmm: `make demo` builds and runs the tour; `make test` builds and runs every test.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE ?= cmake
+CTEST ?= ctest
+
+.PHONY: all build demo test test-asan asan bench clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@if [ -f examples/tour.kmm ] && $(BUILD)/kmm run --help >/dev/null 2>&1; then \
+		$(BUILD)/kmm run examples/tour.kmm; \
+	else \
+		$(BUILD)/kmm boot mem=1G arch=i386; \
+	fi
+
+test: build
+	cd $(BUILD) && $(CTEST) --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKMM_SANITIZE=ON
+
+asan: $(ASAN_BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
+
+test-asan: asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 KMM_QUICK=1 $(CTEST) --output-on-failure -j $(JOBS) -LE bench
+
+bench: build
+	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * arch/sim/sim.c - host services: memory file, mappings, locks, threads, clock.
+ *
+ * Linux counterpart: none; this is the hardware. Every mmap, memfd, pthread
+ * and clock call of kmm lives here.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "arch/sim/sim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(pthread_rwlock_t) <= sizeof(struct sim_rwlock), "rwlock too big");
+
+void spin_lock_slow(spinlock_t *l)
+{
+	unsigned int spins = 0;
+
+	for (;;) {
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+			if (++spins < 128)
+				sim_cpu_relax();
+			else
+				sched_yield();
+		}
+		if (!atomic_exchange_explicit(&l->locked, 1, memory_order_acquire))
+			return;
+	}
+}
+
+void sim_rwlock_init(struct sim_rwlock *l)
+{
+	pthread_rwlock_init((pthread_rwlock_t *)(void *)l->opaque, NULL);
+}
+void sim_rwlock_destroy(struct sim_rwlock *l)
+{
+	pthread_rwlock_destroy((pthread_rwlock_t *)(void *)l->opaque);
+}
+void sim_read_lock(struct sim_rwlock *l)
+{
+	pthread_rwlock_rdlock((pthread_rwlock_t *)(void *)l->opaque);
+}
+void sim_read_unlock(struct sim_rwlock *l)
+{
+	pthread_rwlock_unlock((pthread_rwlock_t *)(void *)l->opaque);
+}
+void sim_write_lock(struct sim_rwlock *l)
+{
+	pthread_rwlock_wrlock((pthread_rwlock_t *)(void *)l->opaque);
+}
+void sim_write_unlock(struct sim_rwlock *l)
+{
+	pthread_rwlock_unlock((pthread_rwlock_t *)(void *)l->opaque);
+}
+
+int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous)
+{
+	r->fd = -1;
+	r->size = size;
+	r->direct = NULL;
+	r->direct_len = direct_len;
+	if (anonymous) {
+		r->direct = sim_reserve(direct_len ? direct_len : 4096, true);
+		return r->direct ? 0 : -ENOMEM;
+	}
+	r->fd = memfd_create("kmm-ram", MFD_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	if (ftruncate(r->fd, (off_t)size) < 0)
+		goto out_close;
+	if (direct_len) {
+		void *p = mmap(NULL, direct_len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_NORESERVE, r->fd, 0);
+		if (p == MAP_FAILED)
+			goto out_close;
+		r->direct = p;
+	}
+	return 0;
+out_close:;
+	int err = -errno;
+	close(r->fd);
+	r->fd = -1;
+	return err;
+}
+
+void sim_ram_destroy(struct sim_ram *r)
+{
+	if (r->direct)
+		munmap(r->direct, r->direct_len ? r->direct_len : 4096);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->direct = NULL;
+	r->fd = -1;
+}
+
+int sim_map_frames(struct sim_ram *r, void *at, const unsigned long *pfns, size_t n)
+{
+	long psz = 4096;
+	size_t i = 0;
+
+	if (r->fd < 0)
+		return -EOPNOTSUPP;
+	while (i < n) {
+		/* Map runs of consecutive frames with one call. */
+		size_t run = 1;
+		while (i + run < n && pfns[i + run] == pfns[i] + run)
+			run++;
+		void *p = mmap((char *)at + i * (size_t)psz, run * (size_t)psz,
+			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, r->fd,
+			       (off_t)(pfns[i] * (unsigned long)psz));
+		if (p == MAP_FAILED)
+			return -errno;
+		i += run;
+	}
+	return 0;
+}
+
+int sim_unmap_frames(void *at, size_t n)
+{
+	void *p = mmap(at, n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		       -1, 0);
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+void *sim_reserve(size_t bytes, bool access)
+{
+	void *p = mmap(NULL, bytes, access ? PROT_READ | PROT_WRITE : PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void sim_release(void *addr, size_t bytes)
+{
+	if (addr)
+		munmap(addr, bytes);
+}
+
+void sim_discard(void *addr, size_t bytes)
+{
+	madvise(addr, bytes, MADV_DONTNEED);
+}
+
+unsigned long sim_host_rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, rss = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (unsigned long)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+unsigned long sim_host_peak_rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (unsigned long)ru.ru_maxrss;
+}
+
+uint64_t sim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct sim_thread {
+	pthread_t tid;
+};
+
+int sim_thread_start(sim_thread **t, void *(*fn)(void *), void *arg)
+{
+	sim_thread *th = malloc(sizeof(*th));
+
+	if (!th)
+		return -ENOMEM;
+	int err = pthread_create(&th->tid, NULL, fn, arg);
+	if (err) {
+		free(th);
+		return -err;
+	}
+	*t = th;
+	return 0;
+}
+
+void *sim_thread_join(sim_thread *t)
+{
+	void *ret = NULL;
+
+	pthread_join(t->tid, &ret);
+	free(t);
+	return ret;
+}
+
+void sim_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+void sim_yield(void)
+{
+	sched_yield();
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * arch/sim/sim.h - the simulated hardware: RAM backing, locks, threads, clock.
+ *
+ * This folder is the only code in kmm that calls mmap, memfd, threads or the
+ * host clock. Everything above it sees RAM as a host address range and locks
+ * as spinlock_t.
+ *
+ * RAM: one memory file (memfd) as large as the machine's highest physical
+ * address, sparse, so a page of it costs host memory only once touched. The
+ * lowmem direct map is one MAP_SHARED mapping of the file's start; vmalloc and
+ * kmap later map single frames of the same file elsewhere (sim_map_frames), so
+ * the same bytes appear at both addresses.
+ */
+#ifndef KMM_ARCH_SIM_H
+#define KMM_ARCH_SIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Locks ---- */
+
+/* A test-and-test-and-set lock that yields the CPU after spinning a while. */
+typedef struct {
+	atomic_int locked;
+} spinlock_t;
+
+#define SPINLOCK_INIT { 0 }
+void spin_lock_slow(spinlock_t *l);
+static inline void spin_lock_init(spinlock_t *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_relaxed);
+}
+static inline void spin_lock(spinlock_t *l)
+{
+	if (__builtin_expect(!atomic_exchange_explicit(&l->locked, 1, memory_order_acquire), 1))
+		return;
+	spin_lock_slow(l);
+}
+static inline bool spin_trylock(spinlock_t *l)
+{
+	return !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+	       !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+}
+static inline void spin_unlock(spinlock_t *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+}
+static inline bool spin_is_locked(spinlock_t *l)
+{
+	return atomic_load_explicit(&l->locked, memory_order_relaxed);
+}
+
+/* A reader/writer lock (mmap_lock and friends later); wraps pthread_rwlock. */
+struct sim_rwlock {
+	_Alignas(8) unsigned char opaque[64];
+};
+void sim_rwlock_init(struct sim_rwlock *l);
+void sim_rwlock_destroy(struct sim_rwlock *l);
+void sim_read_lock(struct sim_rwlock *l);
+void sim_read_unlock(struct sim_rwlock *l);
+void sim_write_lock(struct sim_rwlock *l);
+void sim_write_unlock(struct sim_rwlock *l);
+
+/* ---- RAM ---- */
+
+struct sim_ram {
+	int fd;			/* the memory file, -1 for anonymous RAM */
+	uint64_t size;		/* bytes of physical address space backed */
+	void *direct;		/* host address of physical 0 in the direct map */
+	uint64_t direct_len;	/* bytes of the direct map */
+};
+
+/**
+ * sim_ram_create() - back @size bytes of physical memory, direct-map the first
+ * @direct_len bytes.
+ * @anonymous: use plain anonymous memory (no remapping possible later).
+ * Return: 0 or -ENOMEM / -errno from the host.
+ */
+int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous);
+void sim_ram_destroy(struct sim_ram *r);
+
+/**
+ * sim_map_frames() - map the physical frames @pfns[0..n) contiguously at the
+ * host address @at (which must lie in a range from sim_reserve), shared with
+ * the memory file. Return: 0 or -errno.
+ */
+int sim_map_frames(struct sim_ram *r, void *at, const unsigned long *pfns, size_t n);
+/** sim_unmap_frames() - turn [at, at+n pages) back into an inaccessible reservation. */
+int sim_unmap_frames(void *at, size_t n);
+
+/**
+ * sim_reserve() - reserve @bytes of host address space, readable and writable,
+ * committed only when touched (MAP_NORESERVE). @access false: PROT_NONE.
+ * Return: the address or NULL.
+ */
+void *sim_reserve(size_t bytes, bool access);
+void sim_release(void *addr, size_t bytes);
+/** sim_discard() - give the host pages of [addr, addr+bytes) back (they read as zero). */
+void sim_discard(void *addr, size_t bytes);
+
+/** sim_host_rss_kb() - the host process's current resident set, in KiB. */
+unsigned long sim_host_rss_kb(void);
+/** sim_host_peak_rss_kb() - the host process's peak resident set, in KiB. */
+unsigned long sim_host_peak_rss_kb(void);
+
+/* ---- Clock ---- */
+
+/** sim_now_ns() - monotonic host time in nanoseconds (benchmarks only). */
+uint64_t sim_now_ns(void);
+
+/* ---- Threads ---- */
+
+typedef struct sim_thread sim_thread;
+/** sim_thread_start() - run fn(arg) on a new host thread. Return: 0 or -errno. */
+int sim_thread_start(sim_thread **t, void *(*fn)(void *), void *arg);
+void *sim_thread_join(sim_thread *t);
+void sim_cpu_relax(void);
+void sim_yield(void);
+
+#endif /* KMM_ARCH_SIM_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * include/kmm/kmm.h - the public API of libkmm.
+ *
+ * A machine is booted from a kernel command line and is a value: several may
+ * live side by side. Each thread has a current machine (kmm_use) so that the
+ * kernel-style calls (alloc_pages, kmalloc, ...) read as they do in Linux.
+ * Functions handed a struct page find its machine from the page itself.
+ *
+ * Errors: functions returning int return 0 or a negative errno; functions
+ * returning pointers return NULL on failure. kmm_last_error() holds a human
+ * readable message for the most recent failure on this thread.
+ */
+#ifndef KMM_KMM_H
+#define KMM_KMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kmm_machine;
+struct page;
+
+typedef unsigned int gfp_t;
+
+/* ---- The machine ---- */
+
+/**
+ * kmm_boot() - boot a machine from a kernel command line.
+ * @cmdline: options separated by blanks, e.g. "mem=1G arch=i386".
+ *
+ * Return: the machine, or NULL if and only if an option is unknown or
+ * malformed or the host refused memory; then kmm_last_error() names the
+ * offending option and nothing is left allocated.
+ */
+struct kmm_machine *kmm_boot(const char *cmdline);
+
+/** kmm_shutdown() - free a machine and everything it holds. NULL is a no-op. */
+void kmm_shutdown(struct kmm_machine *m);
+
+/** kmm_use() - make @m this thread's current machine. Return: the previous one. */
+struct kmm_machine *kmm_use(struct kmm_machine *m);
+
+/** kmm_current() - this thread's current machine, or NULL. */
+struct kmm_machine *kmm_current(void);
+
+/** kmm_last_error() - message of the last failure on this thread ("" if none). */
+const char *kmm_last_error(void);
+
+/**
+ * kmm_check() - run every layer's invariant checker over @m.
+ *
+ * Return: 0 if all invariants hold; -EUCLEAN otherwise, with the first
+ * violation described by kmm_last_error() and logged to dmesg.
+ */
+int kmm_check(struct kmm_machine *m);
+
+/**
+ * kmm_proc_read() - render a /proc or /sys file of @m.
+ * @path: e.g. "/proc/buddyinfo", "/proc/sys/vm/min_free_kbytes".
+ * @out: receives a malloc()ed NUL-terminated buffer the caller frees.
+ *
+ * Return: 0, -ENOENT for an unknown path, -ENOMEM.
+ */
+int kmm_proc_read(struct kmm_machine *m, const char *path, char **out);
+
+/**
+ * kmm_proc_write() - write @text to a writable /proc or /sys file (sysctls).
+ *
+ * Return: 0; -ENOENT unknown path; -EACCES read-only file; -EINVAL bad value
+ * (state unchanged).
+ */
+int kmm_proc_write(struct kmm_machine *m, const char *path, const char *text);
+
+/** kmm_dmesg() - the kernel log of @m, NUL-terminated, valid until the next printk. */
+const char *kmm_dmesg(struct kmm_machine *m);
+
+/** kmm_printk() - append a line to @m's kernel log (printf format, "\n" added if missing). */
+void kmm_printk(struct kmm_machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** kmm_nr_free_pages() - free pages in the buddy allocator of @m (all zones). */
+unsigned long kmm_nr_free_pages(struct kmm_machine *m);
+
+/* ---- Page allocator (Linux names; they act on the current machine) ---- */
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order);
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
+struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid);
+#define alloc_page(gfp) alloc_pages(gfp, 0)
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+#define __get_free_page(gfp) __get_free_pages((gfp), 0)
+unsigned long get_zeroed_page(gfp_t gfp);
+void __free_pages(struct page *page, unsigned int order);
+#define __free_page(page) __free_pages((page), 0)
+void free_pages(unsigned long addr, unsigned int order);
+#define free_page(addr) free_pages((addr), 0)
+void split_page(struct page *page, unsigned int order);
+void *page_address(const struct page *page);
+unsigned long page_to_pfn(const struct page *page);
+struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn);
+struct page *virt_to_page(const void *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include <kmm/gfp.h>
+
+#endif /* KMM_KMM_H */

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lib/util.h - small helpers with no memory-management policy: size parsing,
+ * bit arithmetic, a growable string buffer for /proc and dmesg text.
+ */
+#ifndef KMM_LIB_UTIL_H
+#define KMM_LIB_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KMM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define KMM_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define KMM_CLAMP(v, lo, hi) KMM_MIN(KMM_MAX((v), (lo)), (hi))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SZ_1K 0x400UL
+#define SZ_1M 0x100000UL
+#define SZ_1G 0x40000000UL
+
+/* fls(): 1-based index of the highest set bit, 0 for 0 (Linux semantics). */
+static inline int fls_ul(unsigned long x)
+{
+	return x ? (int)(8 * sizeof(long)) - __builtin_clzl(x) : 0;
+}
+/* ilog2 of a nonzero value. */
+static inline int ilog2_ul(unsigned long x)
+{
+	return fls_ul(x) - 1;
+}
+static inline unsigned long rounddown_pow_of_two(unsigned long x)
+{
+	return x ? 1UL << ilog2_ul(x) : 0;
+}
+/* int_sqrt(): floor of the square root, as Linux's lib/math/int_sqrt.c computes. */
+unsigned long int_sqrt(unsigned long x);
+
+/**
+ * kmm_parse_size() - parse "512M", "1G", "4096", "64k", "0x1000" (memparse rules).
+ * @end: if non-NULL receives the first unparsed character; otherwise trailing
+ *       characters are an error.
+ * Return: 0 or -EINVAL (empty, no digits, overflow, junk after the number).
+ */
+int kmm_parse_size(const char *s, uint64_t *out, const char **end);
+
+/**
+ * kmm_parse_ulong() - parse a decimal or 0x-hex unsigned number, whole string.
+ * Return: 0 or -EINVAL.
+ */
+int kmm_parse_ulong(const char *s, unsigned long *out);
+
+/* A growable text buffer; on allocation failure it sets ->failed and drops text. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+void sb_init(struct strbuf *sb);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_puts(struct strbuf *sb, const char *s);
+/* sb_detach() - hand the NUL-terminated buffer to the caller (NULL if failed). */
+char *sb_detach(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+#endif /* KMM_LIB_UTIL_H */

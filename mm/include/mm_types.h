@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/mm_types.h - struct page and the page flags.
+ *
+ * Linux counterpart: include/linux/mm_types.h, page-flags.h (6.12).
+ *
+ * struct page is 64 bytes, as on x86-64 Linux: a flags word, a five-word union
+ * whose meaning depends on who owns the page, the _mapcount/page_type word,
+ * the reference count, and one spare word (Linux's memcg_data).
+ *
+ *   flags:  bits 0..PG_NR-1 are PG_* flags; above them the zone type
+ *           (3 bits), the node (6 bits) and the machine slot (8 bits), so
+ *           page_zone() and page_machine() need nothing but the page.
+ *   union:  free in buddy  -> buddy_list, private = order
+ *           on a pcp list   -> pcp_list, private = order
+ *           tail of compound-> compound_head = head | 1 (first word)
+ *           first tail      -> also compound_order
+ *           slab            -> overlaid by struct slab (mm/slab.h)
+ *   page_type: UINT_MAX when untyped; (PGTY_x << 24) when typed (buddy...).
+ *
+ * Synchronization: flags bits use atomic or owner-exclusive access; a free
+ * page's fields belong to zone->lock (buddy) or the pcp lock (pcp list).
+ */
+#ifndef KMM_MM_TYPES_H
+#define KMM_MM_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/list.h"
+
+enum pageflags {
+	PG_locked,
+	PG_writeback,
+	PG_referenced,
+	PG_uptodate,
+	PG_dirty,
+	PG_lru,
+	PG_head,
+	PG_waiters,
+	PG_active,
+	PG_workingset,
+	PG_owner_priv_1,
+	PG_owner_2,
+	PG_arch_1,
+	PG_reserved,
+	PG_private,
+	PG_private_2,
+	PG_reclaim,
+	PG_swapbacked,
+	PG_unevictable,
+	PG_mlocked,
+	PG_highmem_mapped,	/* kmm: a highmem page currently kmapped */
+	PG_lazy_free,		/* kmm: buddy=lazy: free but not yet coalesced */
+	__NR_PAGEFLAGS
+};
+
+#define PG_FLAGS_BITS 24
+#define PG_ZONE_SHIFT PG_FLAGS_BITS
+#define PG_ZONE_BITS 3
+#define PG_NODE_SHIFT (PG_ZONE_SHIFT + PG_ZONE_BITS)
+#define PG_NODE_BITS 6
+#define PG_MACHINE_SHIFT (PG_NODE_SHIFT + PG_NODE_BITS)
+#define PG_MACHINE_BITS 8
+#define PG_FLAGS_MASK ((1UL << PG_FLAGS_BITS) - 1)
+
+/* Page types, stored in the top byte of page_type (v6.12 values). */
+enum pagetype {
+	PGTY_buddy = 0xf0,
+	PGTY_offline = 0xf1,
+	PGTY_table = 0xf2,
+	PGTY_guard = 0xf3,
+	PGTY_hugetlb = 0xf4,
+	PGTY_slab = 0xf5,
+	PGTY_zsmalloc = 0xf6,
+	PGTY_unaccepted = 0xf7,
+	PGTY_mapcount_underflow = 0xff
+};
+
+struct page {
+	unsigned long flags;
+	union {
+		struct {
+			union {
+				struct list_head lru;
+				struct list_head buddy_list;
+				struct list_head pcp_list;
+			};
+			void *mapping;
+			unsigned long index;
+			unsigned long private;
+		};
+		struct {			/* tail pages of a compound page */
+			unsigned long compound_head;	/* head address | 1 */
+			unsigned char compound_order;	/* first tail only */
+			unsigned char compound_pad[7];
+			unsigned long compound_word[3];
+		};
+		unsigned long union_words[5];	/* owners that overlay their own struct */
+	};
+	union {
+		atomic_int _mapcount;
+		unsigned int page_type;
+	};
+	atomic_int _refcount;
+	unsigned long memcg_data;	/* spare; free for later layers */
+};
+
+_Static_assert(sizeof(struct page) == 64, "struct page must be 64 bytes");
+
+/* ---- Flag access ---- */
+
+static inline bool page_flag_test(const struct page *p, int bit)
+{
+	return (__atomic_load_n(&p->flags, __ATOMIC_RELAXED) >> bit) & 1;
+}
+static inline void page_flag_set(struct page *p, int bit)
+{
+	__atomic_fetch_or(&p->flags, 1UL << bit, __ATOMIC_RELAXED);
+}
+static inline void page_flag_clear(struct page *p, int bit)
+{
+	__atomic_fetch_and(&p->flags, ~(1UL << bit), __ATOMIC_RELAXED);
+}
+/* Non-atomic versions for pages the caller owns exclusively. */
+static inline void __page_flag_set(struct page *p, int bit) { p->flags |= 1UL << bit; }
+static inline void __page_flag_clear(struct page *p, int bit) { p->flags &= ~(1UL << bit); }
+
+#define PageReserved(p)	page_flag_test((p), PG_reserved)
+#define PageHead(p)	page_flag_test((p), PG_head)
+#define PageLRU(p)	page_flag_test((p), PG_lru)
+#define PageDirty(p)	page_flag_test((p), PG_dirty)
+#define SetPageReserved(p) page_flag_set((p), PG_reserved)
+#define ClearPageReserved(p) page_flag_clear((p), PG_reserved)
+
+static inline bool PageTail(const struct page *p)
+{
+	return p->compound_head & 1;
+}
+static inline struct page *compound_head(const struct page *p)
+{
+	unsigned long h = __atomic_load_n(&p->compound_head, __ATOMIC_RELAXED);
+	return (h & 1) ? (struct page *)(h - 1) : (struct page *)p;
+}
+static inline unsigned int compound_order(const struct page *head)
+{
+	return PageHead(head) ? head[1].compound_order : 0;
+}
+
+/* ---- Page types ---- */
+
+static inline bool page_has_type(const struct page *p, enum pagetype t)
+{
+	return (p->page_type >> 24) == (unsigned int)t;
+}
+static inline void __page_set_type(struct page *p, enum pagetype t)
+{
+	p->page_type = (unsigned int)t << 24;
+}
+static inline void __page_clear_type(struct page *p)
+{
+	p->page_type = ~0u;
+}
+#define PageBuddy(p) page_has_type((p), PGTY_buddy)
+#define PageSlab(p)  page_has_type((p), PGTY_slab)
+#define PageTable(p) page_has_type((p), PGTY_table)
+
+/* ---- Counts ---- */
+
+static inline int page_ref_count(const struct page *p)
+{
+	return atomic_load_explicit(&((struct page *)p)->_refcount, memory_order_relaxed);
+}
+static inline void set_page_count(struct page *p, int v)
+{
+	atomic_store_explicit(&p->_refcount, v, memory_order_relaxed);
+}
+static inline void get_page(struct page *p)
+{
+	atomic_fetch_add_explicit(&compound_head(p)->_refcount, 1, memory_order_relaxed);
+}
+/* put_page_testzero() - drop a reference; true when it was the last one. */
+static inline bool put_page_testzero(struct page *p)
+{
+	return atomic_fetch_sub_explicit(&p->_refcount, 1, memory_order_acq_rel) == 1;
+}
+static inline int page_mapcount(const struct page *p)
+{
+	return atomic_load_explicit(&((struct page *)p)->_mapcount, memory_order_relaxed) + 1;
+}
+
+/* ---- Ids packed in flags ---- */
+
+static inline unsigned int page_zonenum(const struct page *p)
+{
+	return (p->flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1);
+}
+static inline int page_to_nid(const struct page *p)
+{
+	return (int)((p->flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1));
+}
+static inline unsigned int page_machine_slot(const struct page *p)
+{
+	return (p->flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1);
+}
+static inline void set_page_links(struct page *p, unsigned int zone, int nid, unsigned int slot)
+{
+	p->flags = (p->flags & PG_FLAGS_MASK) | ((unsigned long)zone << PG_ZONE_SHIFT) |
+		   ((unsigned long)nid << PG_NODE_SHIFT) | ((unsigned long)slot << PG_MACHINE_SHIFT);
+}
+
+#endif /* KMM_MM_TYPES_H */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/mmzone.h - nodes, zones, free areas, per-CPU page lists.
+ *
+ * Linux counterpart: include/linux/mmzone.h (6.12).
+ *
+ * Invariant (buddy): a free block of order k starts at a pfn that is a
+ * multiple of 2^k, has PGTY_buddy and private == k on its head page, and sits
+ * on exactly one free_area[k].free_list[mt] of its zone; nr_free counts the
+ * blocks (not pages) of that order over all migrate types, including blocks
+ * of not-yet-initialised sections (zone->deferred).
+ */
+#ifndef KMM_MMZONE_H
+#define KMM_MMZONE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "arch/sim/sim.h"
+#include "lib/list.h"
+#include "mm/include/mm_types.h"
+#include "mm/include/vmstat.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PFN_UP(x) (((x) + PAGE_SIZE - 1) >> PAGE_SHIFT)
+#define PFN_DOWN(x) ((x) >> PAGE_SHIFT)
+#define PFN_PHYS(x) ((uint64_t)(x) << PAGE_SHIFT)
+
+#define MAX_PAGE_ORDER 10
+#define NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1)
+#define MAX_ORDER_NR_PAGES (1UL << MAX_PAGE_ORDER)
+#define PAGE_ALLOC_COSTLY_ORDER 3
+
+/* Sparse memory sections: 2^15 pages (128 MiB) each, as on x86-64. */
+#define SECTION_SHIFT 15
+#define PAGES_PER_SECTION (1UL << SECTION_SHIFT)
+
+#define MAX_NUMNODES 64
+#define KMM_MAX_CPUS 64
+
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES,
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_CMA,
+	MIGRATE_ISOLATE,
+	MIGRATE_TYPES
+};
+extern const char *const migratetype_names[MIGRATE_TYPES];
+
+enum zone_type {
+	ZONE_DMA,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_HIGHMEM,
+	ZONE_MOVABLE,
+	MAX_NR_ZONES
+};
+extern const char *const zone_names[MAX_NR_ZONES];
+
+enum zone_watermarks {
+	WMARK_MIN,
+	WMARK_LOW,
+	WMARK_HIGH,
+	WMARK_PROMO,
+	NR_WMARK
+};
+
+struct free_area {
+	struct list_head free_list[MIGRATE_TYPES];
+	unsigned long nr_free;
+};
+
+/* pcp lists: one per (pcp migrate type, order 0..PAGE_ALLOC_COSTLY_ORDER). */
+#define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+
+struct per_cpu_pages {
+	spinlock_t lock;	/* protects everything below */
+	int count;		/* pages on the lists */
+	int high;		/* above this, free batch pages to the buddy */
+	int high_min, high_max;
+	int batch;		/* chunk size for buddy add/remove */
+	short free_count;
+	struct list_head lists[NR_PCP_LISTS];
+} __attribute__((aligned(64)));
+
+/*
+ * A section whose struct pages are not initialised yet: all its frames are
+ * free and belong to one zone (deferred struct page init).
+ */
+struct deferred_section {
+	unsigned long start_pfn;	/* immutable */
+	struct list_head list;		/* zone->deferred_sections, zone->lock */
+};
+
+struct kmm_machine;
+struct pglist_data;
+
+struct zone {
+	/* Read-mostly fields */
+	unsigned long _watermark[NR_WMARK];	/* zone->lock writers, read racy */
+	unsigned long watermark_boost;
+	unsigned long nr_reserved_highatomic;
+	unsigned long nr_free_highatomic;
+	long lowmem_reserve[MAX_NR_ZONES];	/* setup_per_zone_lowmem_reserve() */
+	int node;				/* immutable */
+	enum zone_type type;			/* immutable */
+	struct pglist_data *zone_pgdat;		/* immutable */
+	struct kmm_machine *machine;		/* immutable */
+	struct per_cpu_pages *per_cpu_pageset;	/* [nr_cpus], immutable pointer */
+	int pageset_high_min, pageset_high_max, pageset_batch;
+	unsigned char *pageblock_mt;		/* one migratetype per pageblock, zone->lock */
+	unsigned long zone_start_pfn;		/* immutable after boot */
+	atomic_long managed_pages;
+	unsigned long spanned_pages;
+	unsigned long present_pages;
+	unsigned long present_early_pages;
+	unsigned long cma_pages;
+	const char *name;
+	bool initialized;			/* has present pages */
+
+	/* Write-intensive fields */
+	spinlock_t lock;
+	struct free_area free_area[NR_PAGE_ORDERS];	/* zone->lock */
+	struct list_head deferred_sections;		/* zone->lock */
+	unsigned long nr_deferred_sections;		/* zone->lock */
+	unsigned long nr_lazy_free;	/* buddy=lazy: pages free but unmerged, zone->lock */
+	atomic_long vm_stat[NR_VM_ZONE_STAT_ITEMS];
+	atomic_long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];
+};
+
+static inline unsigned long zone_managed_pages(const struct zone *z)
+{
+	return (unsigned long)atomic_load_explicit(&((struct zone *)z)->managed_pages,
+						   memory_order_relaxed);
+}
+static inline bool populated_zone(const struct zone *z)
+{
+	return z->present_pages != 0;
+}
+static inline bool managed_zone(const struct zone *z)
+{
+	return zone_managed_pages(z) != 0;
+}
+static inline unsigned long zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + z->spanned_pages;
+}
+static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
+{
+	return pfn >= z->zone_start_pfn && pfn < zone_end_pfn(z);
+}
+static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermarks w)
+{
+	return z->_watermark[w] + z->watermark_boost;
+}
+#define min_wmark_pages(z) wmark_pages(z, WMARK_MIN)
+#define low_wmark_pages(z) wmark_pages(z, WMARK_LOW)
+#define high_wmark_pages(z) wmark_pages(z, WMARK_HIGH)
+static inline bool is_highmem_idx(enum zone_type t)
+{
+	return t == ZONE_HIGHMEM;
+}
+
+/* A zonelist: the zones to try, in order, ending with NULL. */
+#define MAX_ZONES_PER_ZONELIST (MAX_NUMNODES * MAX_NR_ZONES)
+struct zonelist {
+	struct zone *zones[MAX_ZONES_PER_ZONELIST + 1];
+};
+enum {
+	ZONELIST_FALLBACK,	/* all nodes, local first */
+	ZONELIST_NOFALLBACK,	/* this node only (__GFP_THISNODE) */
+	MAX_ZONELISTS
+};
+
+typedef struct pglist_data {
+	struct zone node_zones[MAX_NR_ZONES];
+	struct zonelist node_zonelists[MAX_ZONELISTS];
+	int nr_zones;			/* highest populated zone index + 1 */
+	int node_id;
+	unsigned long node_start_pfn;
+	unsigned long node_present_pages;
+	unsigned long node_spanned_pages;
+	unsigned long totalreserve_pages;
+	atomic_long vm_stat[NR_VM_NODE_STAT_ITEMS];
+	void *kswapd;			/* owned by the reclaim layer */
+	int kswapd_order;
+	enum zone_type kswapd_highest_zoneidx;
+} pg_data_t;
+
+#define for_each_zone_in_node(z, pgdat) \
+	for ((z) = (pgdat)->node_zones; (z) < (pgdat)->node_zones + MAX_NR_ZONES; (z)++)
+
+#endif /* KMM_MMZONE_H */

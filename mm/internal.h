@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/internal.h - functions shared inside mm/, grouped by the file that
+ * defines them, so this header reads as a map of the layer.
+ *
+ * Lock order (outermost first), written once here and in docs/locking.md:
+ *   sysctl_lock -> zone->lock -> pcp->lock -> log_lock
+ * A pcp lock is only ever taken by trylock-or-own-slot paths; zone->lock is
+ * never held while calling the reclaim or OOM hooks.
+ */
+#ifndef KMM_MM_INTERNAL_H
+#define KMM_MM_INTERNAL_H
+
+#include "mm/include/machine.h"
+
+/* ---- mm/machine.c: registry, current machine, log, errors, layers ---- */
+
+/** kmm_machine_alloc() - a zeroed machine with a registry slot. NULL if none left. */
+struct kmm_machine *kmm_machine_alloc(void);
+/** kmm_machine_free() - release the slot and the struct (layers already shut down). */
+void kmm_machine_free(struct kmm_machine *m);
+/** kmm_log_clear() / kmm_log_text(): the dmesg buffer. */
+void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
+
+/* ---- mm/mm_init.c: the boot sequence ---- */
+
+/** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
+int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
+
+/* ---- mm/memblock.c: early physical memory ---- */
+
+int memblock_add_node(struct kmm_machine *m, uint64_t base, uint64_t size, int nid);
+int memblock_reserve(struct kmm_machine *m, uint64_t base, uint64_t size, const char *owner);
+/** memblock_alloc_range() - top-down allocation below @limit. Return: phys or 0. */
+uint64_t memblock_alloc_range(struct kmm_machine *m, uint64_t size, uint64_t align,
+			      uint64_t limit, int nid, const char *owner);
+bool memblock_is_reserved(struct kmm_machine *m, uint64_t addr);
+
+/* ---- mm/page_alloc.c: the buddy allocator ---- */
+
+/** zone_init_free_lists() - empty free lists, lock, pcp sets for @m->nr_cpus. Return: 0/-ENOMEM. */
+int zone_init_free_lists(struct zone *zone);
+void zone_free_pcp(struct zone *zone);
+/**
+ * __free_pages_core() - hand a boot-time free block to the buddy allocator:
+ * the pages are initialised and not reserved; adds to managed pages.
+ * Context: boot, single-threaded.
+ */
+void __free_pages_core(struct page *page, unsigned int order);
+/**
+ * zone_add_deferred_section() - hand a wholly free section whose struct pages
+ * are not initialised; they are initialised when the allocator first needs
+ * them. Adds PAGES_PER_SECTION to managed and free pages.
+ */
+void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
+/** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
+void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
+		      enum zone_type zone, int nid);
+void build_all_zonelists(struct kmm_machine *m);
+/** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
+void init_per_zone_wmark_min(struct kmm_machine *m);
+void setup_per_zone_wmarks(struct kmm_machine *m);
+void setup_per_zone_lowmem_reserve(struct kmm_machine *m);
+void calculate_totalreserve_pages(struct kmm_machine *m);
+/** zone_pcp_update_all() - recompute pcp batch/high for every zone (after wmarks change). */
+void zone_pcp_update_all(struct kmm_machine *m);
+unsigned long nr_free_buffer_pages(struct kmm_machine *m);
+unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset);
+enum zone_type gfp_zone_m(const struct kmm_machine *m, gfp_t gfp);
+int gfp_migratetype(gfp_t gfp);
+/** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
+void drain_all_pages(struct kmm_machine *m, struct zone *zone);
+/** page_alloc_check() - the page allocator's invariant checker. */
+int page_alloc_check(struct kmm_machine *m);
+/** get_pageblock_migratetype() / set_pageblock_migratetype(): pageblock bits. */
+int get_pageblock_migratetype(const struct page *page);
+void set_pageblock_migratetype(struct page *page, int migratetype);
+
+#endif /* KMM_MM_INTERNAL_H */

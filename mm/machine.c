@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/machine.c - the machine registry, the current machine, CPU slots,
+ * the kernel log, error messages and the layer table.
+ *
+ * Linux counterpart: none directly (Linux has one machine); printk's ring
+ * buffer (kernel/printk) for the log.
+ *
+ * A page finds its machine through the registry slot packed in page->flags,
+ * so the registry is a fixed array and a slot is never reused while a machine
+ * holds it.
+ *
+ * Locking: registry_lock for slot assignment; m->log_lock for the log.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+struct kmm_machine *kmm_machines[KMM_MAX_MACHINES + 1];
+static spinlock_t registry_lock = SPINLOCK_INIT;
+static unsigned long next_serial = 1;
+
+static _Thread_local struct kmm_machine *current_machine;
+static _Thread_local char last_error[512];
+
+/* This thread's CPU slot per machine registry slot, tagged with the serial. */
+static _Thread_local struct {
+	unsigned long serial;
+	int cpu;
+} cpu_cache[KMM_MAX_MACHINES + 1];
+
+struct kmm_machine *kmm_machine_alloc(void)
+{
+	struct kmm_machine *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	spin_lock(&registry_lock);
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		if (!kmm_machines[i]) {
+			kmm_machines[i] = m;
+			m->slot = i;
+			m->serial = next_serial++;
+			break;
+		}
+	}
+	spin_unlock(&registry_lock);
+	if (!m->slot) {
+		free(m);
+		return NULL;
+	}
+	spin_lock_init(&m->log_lock);
+	spin_lock_init(&m->sysctl_lock);
+	sb_init(&m->log);
+	return m;
+}
+
+void kmm_machine_free(struct kmm_machine *m)
+{
+	if (!m)
+		return;
+	spin_lock(&registry_lock);
+	kmm_machines[m->slot] = NULL;
+	spin_unlock(&registry_lock);
+	sb_free(&m->log);
+	free(m->cpus);
+	free(m);
+}
+
+struct kmm_machine *kmm_use(struct kmm_machine *m)
+{
+	struct kmm_machine *old = current_machine;
+
+	current_machine = m;
+	return old;
+}
+
+struct kmm_machine *kmm_current(void)
+{
+	return current_machine;
+}
+
+int kmm_this_cpu(struct kmm_machine *m)
+{
+	if (likely(cpu_cache[m->slot].serial == m->serial))
+		return cpu_cache[m->slot].cpu;
+	int cpu = atomic_fetch_add(&m->next_cpu, 1) % m->nr_cpus;
+	cpu_cache[m->slot].serial = m->serial;
+	cpu_cache[m->slot].cpu = cpu;
+	return cpu;
+}
+
+unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item)
+{
+	unsigned long sum = 0;
+
+	for (int c = 0; c < m->nr_cpus; c++)
+		sum += __atomic_load_n(&m->cpus[c].events[item], __ATOMIC_RELAXED);
+	return sum;
+}
+
+unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i)
+{
+	long sum = 0;
+
+	for (int n = 0; n < m->nr_node_ids; n++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			sum += atomic_load_explicit(&m->node_data[n]->node_zones[z].vm_stat[i],
+						    memory_order_relaxed);
+	return sum < 0 ? 0 : (unsigned long)sum;
+}
+
+unsigned long global_node_page_state(struct kmm_machine *m, enum node_stat_item i)
+{
+	long sum = 0;
+
+	for (int n = 0; n < m->nr_node_ids; n++)
+		sum += atomic_load_explicit(&m->node_data[n]->vm_stat[i], memory_order_relaxed);
+	return sum < 0 ? 0 : (unsigned long)sum;
+}
+
+unsigned long kmm_nr_free_pages(struct kmm_machine *m)
+{
+	return global_zone_page_state(m, NR_FREE_PAGES);
+}
+
+const char *kmm_last_error(void)
+{
+	return last_error;
+}
+
+int kmm_set_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/*
+ * The log: each line carries a "[    s.uuuuuu] " stamp of the virtual clock,
+ * as dmesg prints it, so the same boot prints the same bytes every time.
+ */
+void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap)
+{
+	struct strbuf line;
+
+	sb_init(&line);
+	sb_vprintf(&line, fmt, ap);
+	if (line.failed)
+		return;
+	spin_lock(&m->log_lock);
+	const char *s = line.buf ? line.buf : "";
+	/* Split multi-line messages so every line gets a stamp. */
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		sb_printf(&m->log, "[%5lu.%06lu] %.*s\n",
+			  (unsigned long)(m->clock_ns / 1000000000ull),
+			  (unsigned long)(m->clock_ns / 1000ull % 1000000ull), (int)len, s);
+		s += len + (nl ? 1 : 0);
+	}
+	spin_unlock(&m->log_lock);
+	sb_free(&line);
+}
+
+void kmm_printk(struct kmm_machine *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kmm_vprintk(m, fmt, ap);
+	va_end(ap);
+}
+
+const char *kmm_dmesg(struct kmm_machine *m)
+{
+	return m->log.buf ? m->log.buf : "";
+}
+
+int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer)
+{
+	if (m->nr_layers == KMM_MAX_LAYERS)
+		return -ENOSPC;
+	m->layers[m->nr_layers++] = *layer;
+	return 0;
+}
+
+int kmm_check(struct kmm_machine *m)
+{
+	int err = page_alloc_check(m);
+
+	if (err)
+		return err;
+	for (int i = 0; i < m->nr_layers; i++) {
+		if (m->layers[i].check && (err = m->layers[i].check(m)) != 0)
+			return err;
+	}
+	return 0;
+}

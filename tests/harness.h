@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/harness.h - kmm's own small C11 test harness.
+ *
+ *   TEST(name) { ... }              registers a test (runs in file order)
+ *   expect_eq(a, b) / expect_true(c) record a failure and go on
+ *   assert_eq(a, b) / assert_true(c) record a failure and end the test
+ *   kmm_test_seed()                  the run's seed (KMM_SEED or time), printed on failure
+ *   t_boot(cmdline) / t_done(m)      boot a machine; at the end check invariants
+ *                                    and that every page is back (the leak check)
+ *
+ * The program prints one line per test and a closing "N passed, N failed".
+ * Set KMM_TEST=name to run one test; KMM_QUICK=1 asks stress tests for fewer steps.
+ */
+#ifndef KMM_TESTS_HARNESS_H
+#define KMM_TESTS_HARNESS_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kmm/kmm.h>
+
+typedef void (*kmm_test_fn)(void);
+void kmm_test_register(const char *name, kmm_test_fn fn, const char *file, int line);
+
+#define TEST(name)                                                              \
+	static void test_##name(void);                                          \
+	__attribute__((constructor)) static void register_##name(void)          \
+	{                                                                       \
+		kmm_test_register(#name, test_##name, __FILE__, __LINE__);      \
+	}                                                                       \
+	static void test_##name(void)
+
+/* Record a failure at file:line with a message; returns false. */
+bool kmm_test_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Abort the current test (longjmp back to the runner). */
+_Noreturn void kmm_test_abort(void);
+
+#define expect_true(c)                                                          \
+	((c) ? true : kmm_test_fail(__FILE__, __LINE__, "expected %s", #c))
+#define expect_eq(a, b)                                                         \
+	__extension__({                                                         \
+		long long _a = (long long)(a), _b = (long long)(b);             \
+		_a == _b ? true : kmm_test_fail(__FILE__, __LINE__,             \
+			"expected %s == %s, got %lld and %lld", #a, #b, _a, _b);  \
+	})
+#define expect_ne(a, b)                                                         \
+	__extension__({                                                         \
+		long long _a = (long long)(a), _b = (long long)(b);             \
+		_a != _b ? true : kmm_test_fail(__FILE__, __LINE__,             \
+			"expected %s != %s, both %lld", #a, #b, _a);              \
+	})
+#define expect_str_contains(hay, needle)                                        \
+	__extension__({                                                         \
+		const char *_h = (hay), *_n = (needle);                         \
+		(_h && strstr(_h, _n)) ? true : kmm_test_fail(__FILE__, __LINE__, \
+			"expected %s to contain \"%s\"", #hay, _n);               \
+	})
+#define assert_true(c) do { if (!expect_true(c)) kmm_test_abort(); } while (0)
+#define assert_eq(a, b) do { if (!expect_eq(a, b)) kmm_test_abort(); } while (0)
+#define assert_ne(a, b) do { if (!expect_ne(a, b)) kmm_test_abort(); } while (0)
+
+uint64_t kmm_test_seed(void);
+bool kmm_test_quick(void);
+/* A small deterministic PRNG (xorshift64*) for stress tests. */
+uint64_t kmm_test_rand(uint64_t *state);
+
+/* Boot, failing the test if the boot fails; records the free-page baseline. */
+struct kmm_machine *t_boot(const char *cmdline);
+/* End of test: kmm_check passes and free pages are back to the baseline; shuts down. */
+void t_done(struct kmm_machine *m);
+/* Read a /proc file into a malloc()ed string (NULL + test failure on error). */
+char *t_proc(struct kmm_machine *m, const char *path);
+
+#endif /* KMM_TESTS_HARNESS_H */
