@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/pgtable.c - page tables in simulated physical memory: allocate, walk,
+ * read and write entries, free ranges, print a walk.
+ *
+ * Linux counterpart: mm/pgtable-generic.c, arch/x86/mm/pgtable.c,
+ * mm/memory.c (__pte_alloc, free_pgd_range), include/linux/pgtable.h.
+ * Kept: the x86 entry formats (32-bit 2-level, 64-bit PAE and 4-level), the
+ * bits, table frames from the page allocator typed PGTY_table and counted in
+ * NR_PAGETABLE and pgtables_bytes. Simplified: one walk routine for every
+ * geometry instead of per-level inline helpers; tables are always 4 KiB
+ * frames (the PAE root too); no huge-page leaves (PSE is never set by kmm).
+ *
+ * Invariant: see mm/include/pgtable.h.
+ *
+ * Locking: the caller holds the owner's page-table lock; entries are read
+ * and written atomically so the software MMU can walk concurrently.
+ */
+#include "mm/include/pgtable.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+const char *const pgtable_level_names[PGT_NR_LEVELS] = { "PGD", "P4D", "PUD", "PMD", "PTE" };
+
+static const struct pgtable_geometry geo_2level = {
+	.levels = 2,
+	.entry_size = 4,
+	.real = { true, false, false, false, true },
+	.shift = { 22, 22, 22, 22, 12 },
+	.bits = { 10, 0, 0, 0, 10 },
+	.pfn_mask = 0xfffff000ULL,
+	.has_nx = false,
+	.va_limit = 1ULL << 32,
+};
+
+static const struct pgtable_geometry geo_pae = {
+	.levels = 3,
+	.entry_size = 8,
+	.real = { true, false, false, true, true },
+	.shift = { 30, 30, 30, 21, 12 },
+	.bits = { 2, 0, 0, 9, 9 },
+	.pfn_mask = 0x00000ffffffff000ULL,	/* __PHYSICAL_MASK_SHIFT 44 */
+	.has_nx = true,
+	.va_limit = 1ULL << 32,
+};
+
+static const struct pgtable_geometry geo_4level = {
+	.levels = 4,
+	.entry_size = 8,
+	.real = { true, false, true, true, true },
+	.shift = { 39, 39, 30, 21, 12 },
+	.bits = { 9, 0, 9, 9, 9 },
+	.pfn_mask = 0x000ffffffffff000ULL,	/* __PHYSICAL_MASK_SHIFT 52 */
+	.has_nx = true,
+	.va_limit = 1ULL << 48,
+};
+
+const struct pgtable_geometry *pgtable_geometry_of(const struct kmm_machine *m)
+{
+	int levels = m->layout.pgtable_levels;
+
+	if (!levels)
+		levels = m->opts.arch == KMM_ARCH_I386 ? 2 :
+			 m->opts.arch == KMM_ARCH_I386_PAE ? 3 : 4;
+	return levels == 2 ? &geo_2level : levels == 3 ? &geo_pae : &geo_4level;
+}
+
+/* ---- Table frames ---- */
+
+static inline void *table_host(const struct kmm_pgtable *pt, uint64_t pa)
+{
+	return kmm_phys_to_host(pt->m, pa);
+}
+
+static inline pteval_t entry_get(const struct kmm_pgtable *pt, uint64_t table_pa, unsigned long idx)
+{
+	return pte_get(pt, (char *)table_host(pt, table_pa) + idx * (size_t)pt->geo->entry_size);
+}
+
+static inline void *entry_slot(const struct kmm_pgtable *pt, uint64_t table_pa, unsigned long idx)
+{
+	return (char *)table_host(pt, table_pa) + idx * (size_t)pt->geo->entry_size;
+}
+
+/* pte_alloc_one(): a zeroed lowmem frame typed as a page table and counted. */
+static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa)
+{
+	struct kmm_machine *m = pt->m;
+	struct page *page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
+
+	if (!page)
+		return -ENOMEM;
+	__page_set_type(page, PGTY_table);
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, 1);
+	atomic_fetch_add(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	*pa = PFN_PHYS(page_to_pfn_m(m, page));
+	return 0;
+}
+
+/* pte_free(): give a table frame back; it must hold no entries. */
+static void table_free(struct kmm_pgtable *pt, uint64_t pa)
+{
+	struct kmm_machine *m = pt->m;
+	struct page *page = pfn_to_page_m(m, (unsigned long)PFN_DOWN(pa));
+
+	__page_clear_type(page);
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, -1);
+	atomic_fetch_sub(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	__free_pages(page, 0);
+}
+
+int pgtable_init(struct kmm_pgtable *pt, struct kmm_machine *m, bool user)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->m = m;
+	pt->geo = pgtable_geometry_of(m);
+	pt->user = user;
+	atomic_init(&pt->pgtables_bytes, 0);
+	return table_alloc(pt, &pt->pgd_pa);
+}
+
+unsigned long pgtable_nr_tables(const struct kmm_pgtable *pt)
+{
+	return (unsigned long)atomic_load(&((struct kmm_pgtable *)pt)->pgtables_bytes) / PAGE_SIZE;
+}
+
+/* ---- Walking ---- */
+
+static inline int next_real(const struct pgtable_geometry *g, int level)
+{
+	do
+		level++;
+	while (level < PGT_NR_LEVELS && !g->real[level]);
+	return level;
+}
+
+static inline unsigned long level_index(const struct pgtable_geometry *g, int level, uint64_t va)
+{
+	return (unsigned long)((va >> g->shift[level]) & ((1ULL << g->bits[level]) - 1));
+}
+
+/* Canonical-address check; returns false when the tables cannot map @va. */
+static bool va_in_reach(const struct pgtable_geometry *g, uint64_t va)
+{
+	if (g->levels == 4) {
+		uint64_t top = va >> 47;
+		return top == 0 || top == 0x1ffff;
+	}
+	return va < g->va_limit;
+}
+
+static pteval_t upper_entry(const struct kmm_pgtable *pt, int level, uint64_t table_pa)
+{
+	/* A PAE PDPTE carries only the present bit (RW/US are reserved there). */
+	if (level == PGT_PGD && pt->geo->levels == 3)
+		return _PAGE_PRESENT | table_pa;
+	return table_pa | (pt->user ? _PAGE_TABLE : _KERNPG_TABLE);
+}
+
+void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
+{
+	const struct pgtable_geometry *g = pt->geo;
+	uint64_t table = pt->pgd_pa;
+
+	if (err)
+		*err = 0;
+	if (!va_in_reach(g, va)) {
+		if (err)
+			*err = -EFAULT;
+		return NULL;
+	}
+	for (int level = PGT_PGD; level != PGT_PTE; level = next_real(g, level)) {
+		void *slot = entry_slot(pt, table, level_index(g, level, va));
+		pteval_t e = pte_get(pt, slot);
+
+		if (!(e & _PAGE_PRESENT)) {
+			uint64_t child;
+			if (!alloc)
+				return NULL;
+			if (table_alloc(pt, &child)) {
+				if (err)
+					*err = -ENOMEM;
+				return NULL;
+			}
+			e = upper_entry(pt, level, child);
+			pte_set(pt, slot, e);
+		}
+		table = e & g->pfn_mask;
+	}
+	return entry_slot(pt, table, level_index(g, PGT_PTE, va));
+}
+
+pteval_t pgtable_get_pte(struct kmm_pgtable *pt, uint64_t va)
+{
+	void *slot = pgtable_walk(pt, va, false, NULL);
+
+	return slot ? pte_get(pt, slot) : 0;
+}
+
+int pgtable_set_pte(struct kmm_pgtable *pt, uint64_t va, pteval_t v)
+{
+	int err;
+	void *slot = pgtable_walk(pt, va, true, &err);
+
+	if (!slot)
+		return err;
+	pte_set(pt, slot, v);
+	return 0;
+}
+
+pteval_t pgtable_clear_pte(struct kmm_pgtable *pt, uint64_t va)
+{
+	void *slot = pgtable_walk(pt, va, false, NULL);
+
+	return slot ? pte_xchg(pt, slot, 0) : 0;
+}
+
+/* Address span covered by one entry of @level. */
+static inline uint64_t level_span(const struct pgtable_geometry *g, int level)
+{
+	return 1ULL << g->shift[level];
+}
+
+/* Sign-extend a 48-bit index-built address on 4-level tables. */
+static inline uint64_t canon(const struct pgtable_geometry *g, uint64_t va)
+{
+	if (g->levels == 4 && (va & (1ULL << 47)))
+		return va | 0xffff000000000000ULL;
+	return va;
+}
+
+/*
+ * Map [start, end) into the tables' index space: 48 bits on 4-level tables
+ * (kernel addresses lose their sign extension), 32 bits otherwise; end == 0
+ * means "to the top".
+ */
+static void clip_range(const struct pgtable_geometry *g, uint64_t start, uint64_t end,
+		       uint64_t *s, uint64_t *e)
+{
+	uint64_t top = g->levels == 4 ? 1ULL << 48 : 1ULL << 32;
+
+	*s = start & (top - 1);
+	if (end == 0 || (g->levels != 4 && end >= top)) {
+		*e = top;
+	} else {
+		*e = end & (top - 1);
+		if (*e == 0)
+			*e = top;
+	}
+}
+
+struct leaf_iter {
+	struct kmm_pgtable *pt;
+	bool nonnone;
+	int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v);
+	void *arg;
+};
+
+static int iter_level(struct leaf_iter *it, int level, uint64_t table, uint64_t base,
+		      uint64_t start, uint64_t end)
+{
+	const struct pgtable_geometry *g = it->pt->geo;
+	uint64_t span = level_span(g, level);
+	unsigned long n = 1UL << g->bits[level];
+	unsigned long first = (unsigned long)((start - base) / span);
+
+	for (unsigned long i = first; i < n; i++) {
+		uint64_t va = base + i * span;
+		if (va >= end)
+			break;
+		void *slot = entry_slot(it->pt, table, i);
+		pteval_t e = pte_get(it->pt, slot);
+		if (level == PGT_PTE) {
+			bool want = it->nonnone ? !pte_none(e) : pte_present(e);
+			if (want) {
+				int r = it->fn(it->arg, canon(g, va), slot, e);
+				if (r)
+					return r;
+			}
+			continue;
+		}
+		if (!(e & _PAGE_PRESENT))
+			continue;
+		int r = iter_level(it, next_real(g, level), e & g->pfn_mask, va, KMM_MAX(va, start),
+				   KMM_MIN(va + span, end));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, bool nonnone,
+			  int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg)
+{
+	struct leaf_iter it = { pt, nonnone, fn, arg };
+	uint64_t s, e;
+
+	clip_range(pt->geo, start, end, &s, &e);
+	if (e <= s)
+		return 0;
+	return iter_level(&it, PGT_PGD, pt->pgd_pa, 0, s, e);
+}
+
+/* ---- Freeing ---- */
+
+static bool table_empty(const struct kmm_pgtable *pt, int level, uint64_t table)
+{
+	unsigned long n = 1UL << pt->geo->bits[level];
+
+	for (unsigned long i = 0; i < n; i++)
+		if (!pte_none(entry_get(pt, table, i)))
+			return false;
+	return true;
+}
+
+/*
+ * Free child tables of @table (at @level, mapping from @base) that cover
+ * only [start, end) or have become empty. Counts stray present leaves in
+ * *@stray (a caller bug: leaves must be cleared first).
+ */
+static unsigned long free_level(struct kmm_pgtable *pt, int level, uint64_t table, uint64_t base,
+				uint64_t start, uint64_t end, unsigned long *stray)
+{
+	const struct pgtable_geometry *g = pt->geo;
+	uint64_t span = level_span(g, level);
+	unsigned long n = 1UL << g->bits[level];
+	unsigned long freed = 0;
+	unsigned long first = (unsigned long)((start - base) / span);
+
+	for (unsigned long i = first; i < n; i++) {
+		uint64_t va = base + i * span;
+		if (va >= end)
+			break;
+		void *slot = entry_slot(pt, table, i);
+		pteval_t e = pte_get(pt, slot);
+		if (level == PGT_PTE) {
+			if (!pte_none(e))
+				(*stray)++;
+			continue;
+		}
+		if (!(e & _PAGE_PRESENT))
+			continue;
+		int child_level = next_real(g, level);
+		uint64_t child = e & g->pfn_mask;
+		freed += free_level(pt, child_level, child, va, KMM_MAX(va, start),
+				    KMM_MIN(va + span, end), stray);
+		if (table_empty(pt, child_level, child)) {
+			pte_set(pt, slot, 0);
+			table_free(pt, child);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+unsigned long pgtable_free_range(struct kmm_pgtable *pt, uint64_t start, uint64_t end)
+{
+	unsigned long stray = 0;
+	uint64_t s, e;
+
+	clip_range(pt->geo, start, end, &s, &e);
+	if (e <= s)
+		return 0;
+	return free_level(pt, PGT_PGD, pt->pgd_pa, 0, s, e, &stray);
+}
+
+unsigned long pgtable_destroy(struct kmm_pgtable *pt)
+{
+	unsigned long stray = 0;
+	uint64_t top = pt->geo->levels == 4 ? 1ULL << 48 : 1ULL << 32;
+
+	if (!pt->pgd_pa)
+		return 0;
+	free_level(pt, PGT_PGD, pt->pgd_pa, 0, 0, top, &stray);
+	table_free(pt, pt->pgd_pa);
+	pt->pgd_pa = 0;
+	return stray;
+}
+
+/* ---- Swap entries ---- */
+
+pteval_t swp_entry_to_pte(const struct pgtable_geometry *g, unsigned int type, unsigned long offset)
+{
+	if (g->entry_size == 4)
+		return ((pteval_t)(type & 0x1f) << 1) | ((pteval_t)offset << 9);
+	/* offset inverted in bits 9..57, type in 58..62 */
+	pteval_t off = (~(pteval_t)offset << 9) & ((1ULL << 58) - (1ULL << 9));
+	return off | ((pteval_t)(type & 0x1f) << 58);
+}
+
+bool pte_is_swap(const struct pgtable_geometry *g, pteval_t v)
+{
+	(void)g;
+	return !pte_none(v) && !pte_present(v);
+}
+
+unsigned int pte_swp_type(const struct pgtable_geometry *g, pteval_t v)
+{
+	if (g->entry_size == 4)
+		return (unsigned int)((v >> 1) & 0x1f);
+	return (unsigned int)((v >> 58) & 0x1f);
+}
+
+unsigned long pte_swp_offset(const struct pgtable_geometry *g, pteval_t v)
+{
+	if (g->entry_size == 4)
+		return (unsigned long)((v >> 9) & 0x7fffff);
+	return (unsigned long)((~v >> 9) & ((1ULL << 49) - 1));
+}
+
+/* ---- Printing ---- */
+
+char *pte_flags_str(const struct pgtable_geometry *g, pteval_t v, char *buf, size_t len)
+{
+	static const struct { pteval_t bit; const char *name; } bits[] = {
+		{ _PAGE_PRESENT, "P" }, { _PAGE_RW, "RW" }, { _PAGE_USER, "U" },
+		{ _PAGE_PWT, "PWT" }, { _PAGE_PCD, "PCD" }, { _PAGE_ACCESSED, "A" },
+		{ _PAGE_DIRTY, "D" }, { _PAGE_PSE, "PSE" }, { _PAGE_GLOBAL, "G" },
+		{ _PAGE_SPECIAL, "SPECIAL" }, { _PAGE_UFFD_WP, "UFFD_WP" },
+		{ _PAGE_SOFT_DIRTY, "SOFT_DIRTY" }, { _PAGE_NX, "NX" },
+	};
+	size_t pos = 0;
+
+	buf[0] = 0;
+	if (pte_none(v)) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	if (pte_is_swap(g, v) && !pte_protnone(v)) {
+		snprintf(buf, len, "swap type %u offset %lu", pte_swp_type(g, v), pte_swp_offset(g, v));
+		return buf;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bits) && pos < len; i++) {
+		pteval_t b = bits[i].bit;
+		const char *name = bits[i].name;
+		if (b == _PAGE_NX && !g->has_nx)
+			continue;
+		if (b == _PAGE_GLOBAL && pte_protnone(v))
+			name = "PROTNONE";
+		if (v & b)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? " " : "", name);
+	}
+	return buf;
+}
+
+void pgtable_dump_walk(struct kmm_pgtable *pt, uint64_t va, struct strbuf *sb)
+{
+	const struct pgtable_geometry *g = pt->geo;
+	int w = g->entry_size * 2;
+	uint64_t table = pt->pgd_pa;
+	char flags[160];
+
+	sb_printf(sb, "walk of 0x%" PRIx64 ": %d-level tables, %d-byte entries, CR3 = 0x%" PRIx64 "\n",
+		  va, g->levels, g->entry_size, pt->pgd_pa);
+	if (!va_in_reach(g, va)) {
+		sb_printf(sb, "  address beyond the tables' reach\n");
+		return;
+	}
+	for (int level = PGT_PGD; level < PGT_NR_LEVELS; level++) {
+		if (!g->real[level]) {
+			sb_printf(sb, "  %s  folded (same entry as the level above)\n",
+				  pgtable_level_names[level]);
+			continue;
+		}
+		unsigned long idx = level_index(g, level, va);
+		pteval_t e = entry_get(pt, table, idx);
+		sb_printf(sb, "  %s  table 0x%09" PRIx64 " [%4lu] = 0x%0*" PRIx64 "  %s\n",
+			  pgtable_level_names[level], table, idx, w, e,
+			  pte_flags_str(g, e, flags, sizeof(flags)));
+		if (level == PGT_PTE) {
+			if (pte_present(e) && !pte_protnone(e)) {
+				uint64_t pa = (e & g->pfn_mask) | (va & (PAGE_SIZE - 1));
+				sb_printf(sb, "  -> pfn 0x%lx, physical address 0x%" PRIx64 "\n",
+					  pte_pfn_geo(g, e), pa);
+			} else if (pte_none(e)) {
+				sb_printf(sb, "  -> not mapped (a fault would fill it)\n");
+			} else if (pte_protnone(e)) {
+				sb_printf(sb, "  -> PROT_NONE: the frame is kept but any access faults\n");
+			} else {
+				sb_printf(sb, "  -> not present: swapped out\n");
+			}
+			return;
+		}
+		if (!(e & _PAGE_PRESENT)) {
+			sb_printf(sb, "  -> no %s table: nothing mapped below this entry\n",
+				  pgtable_level_names[next_real(g, level)]);
+			return;
+		}
+		table = e & g->pfn_mask;
+	}
+}
