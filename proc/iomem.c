@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proc/iomem.c - /proc/iomem (the physical address map as a resource tree)
+ * and /proc/cmdline.
+ *
+ * Linux counterpart: kernel/resource.c (insert_resource, r_show,
+ * reserve_region_with_split), arch/x86/kernel/e820.c
+ * (e820__reserve_resources, e820_type_to_string, the "RAM buffer" rounding
+ * of e820__reserve_resources_late), arch/x86/kernel/setup.c (the Kernel
+ * code/rodata/data/bss resources), fs/proc/cmdline.c.
+ *
+ * Kept: the line format "%*s%0*llx-%0*llx : %s" with two spaces of indent
+ * per level and at least 8 hex digits; insert_resource()'s nesting rules
+ * (a resource that contains siblings adopts them, one inside another goes
+ * below it, a partial overlap is refused); e820 type names; the kernel image
+ * nested in System RAM; RAM buffers split around what is already claimed.
+ * Values are shown as root sees them (Linux shows zeros to others).
+ * Modelled: the PCI root bus windows (the legacy VGA hole and the gap from
+ * the top of low RAM to the IOAPIC, as a QEMU machine's ACPI _CRS reports
+ * them), IOAPIC/HPET/Local APIC, and the mmio= regions inside them.
+ *
+ * The tree is rebuilt from the machine's immutable boot data on each read.
+ * Locking: none (boot data does not change after boot).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+#include "proc/proc.h"
+
+#define MAX_RESOURCES 512
+#define MAX_IORES_LEVEL 5
+
+struct resource {
+	uint64_t start, end;	/* inclusive, as Linux */
+	const char *name;
+	int parent, child, sibling;	/* indexes; -1 for none */
+};
+
+struct resource_tree {
+	struct resource r[MAX_RESOURCES];
+	int n;
+};
+
+static int new_resource(struct resource_tree *t, uint64_t start, uint64_t end, const char *name)
+{
+	struct resource *r;
+
+	if (t->n == MAX_RESOURCES || end < start)
+		return -1;
+	r = &t->r[t->n];
+	*r = (struct resource){ start, end, name, -1, -1, -1 };
+	return t->n++;
+}
+
+static bool overlaps(const struct resource *a, const struct resource *b)
+{
+	return a->start <= b->end && b->start <= a->end;
+}
+
+/* Link @idx into @parent's child list, sorted by start. */
+static void link_child(struct resource_tree *t, int parent, int idx)
+{
+	int *pp = &t->r[parent].child;
+
+	while (*pp >= 0 && t->r[*pp].start < t->r[idx].start)
+		pp = &t->r[*pp].sibling;
+	t->r[idx].sibling = *pp;
+	*pp = idx;
+	t->r[idx].parent = parent;
+}
+
+/*
+ * insert_resource(): place @idx below the deepest resource that contains it;
+ * siblings it contains become its children. Return: 0, or -EBUSY on a partial
+ * overlap (the resource is then left out, as Linux leaves it unregistered).
+ */
+static int insert_resource(struct resource_tree *t, int idx)
+{
+	struct resource *new = &t->r[idx];
+	int parent = 0;
+
+	for (;;) {
+		int c, first = -1;
+
+		for (c = t->r[parent].child; c >= 0; c = t->r[c].sibling)
+			if (overlaps(&t->r[c], new)) {
+				first = c;
+				break;
+			}
+		if (first < 0) {
+			link_child(t, parent, idx);
+			return 0;
+		}
+		struct resource *f = &t->r[first];
+		bool same = f->start == new->start && f->end == new->end;
+
+		if (!same && f->start <= new->start && f->end >= new->end) {
+			parent = first;	/* goes inside the conflict */
+			continue;
+		}
+		/* @new must contain every sibling it overlaps: it adopts them. */
+		for (c = first; c >= 0 && overlaps(&t->r[c], new); c = t->r[c].sibling)
+			if (t->r[c].start < new->start || t->r[c].end > new->end)
+				return -EBUSY;
+		int *pp = &t->r[parent].child;
+
+		while (*pp != first)
+			pp = &t->r[*pp].sibling;
+		int last = first;
+
+		while (t->r[last].sibling >= 0 && overlaps(&t->r[t->r[last].sibling], new))
+			last = t->r[last].sibling;
+		*pp = t->r[last].sibling;	/* unlink first..last */
+		t->r[last].sibling = -1;
+		new->child = first;
+		for (c = first; c >= 0; c = t->r[c].sibling)
+			t->r[c].parent = idx;
+		link_child(t, parent, idx);
+		return 0;
+	}
+}
+
+static void add(struct resource_tree *t, uint64_t start, uint64_t end, const char *name)
+{
+	int idx = new_resource(t, start, end, name);
+
+	if (idx >= 0 && insert_resource(t, idx))
+		t->n--;		/* refused: it was the last one created */
+}
+
+/* reserve_region_with_split(): claim only the free top-level gaps of [start, end]. */
+static void reserve_with_split(struct resource_tree *t, uint64_t start, uint64_t end,
+			       const char *name)
+{
+	uint64_t pos = start;
+
+	for (int c = t->r[0].child; c >= 0 && pos <= end; c = t->r[c].sibling) {
+		const struct resource *r = &t->r[c];
+
+		if (r->end < pos)
+			continue;
+		if (r->start > end)
+			break;
+		if (r->start > pos)
+			add(t, pos, r->start - 1, name);
+		if (r->end == UINT64_MAX)
+			return;
+		pos = r->end + 1;
+	}
+	if (pos <= end)
+		add(t, pos, end, name);
+}
+
+static const char *e820_type_to_string(enum e820_type type)
+{
+	switch (type) {
+	case E820_TYPE_RAM:
+		return "System RAM";
+	case E820_TYPE_ACPI:
+		return "ACPI Tables";
+	case E820_TYPE_NVS:
+		return "ACPI Non-volatile Storage";
+	case E820_TYPE_UNUSABLE:
+		return "Unusable memory";
+	case E820_TYPE_PMEM:
+		return "Persistent Memory";
+	case E820_TYPE_RESERVED:
+		return "Reserved";
+	}
+	return "Unknown E820 type";
+}
+
+/* e820__reserve_resources_late(): how far a RAM range's end is rounded up. */
+static uint64_t ram_alignment(uint64_t pos)
+{
+	uint64_t mb = pos >> 20;
+
+	if (!mb)
+		return 64 * 1024;	/* below 1 MiB: 64 KiB */
+	if (mb < 16)
+		return 1ULL << 20;	/* below 16 MiB: 1 MiB */
+	return 64ULL << 20;		/* otherwise 64 MiB */
+}
+
+static void build_tree(struct kmm_machine *m, struct resource_tree *t)
+{
+	const struct kmm_kernel_image *k = &m->kimage;
+	uint64_t top_low = 0, pos;
+
+	t->n = 0;
+	new_resource(t, 0, UINT64_MAX, "PCI mem");	/* iomem_resource, the root */
+
+	/* setup_arch(): the kernel image, before e820 so System RAM adopts it. */
+	if (k->text) {
+		pos = k->phys_start;
+		add(t, pos, pos + k->text - 1, "Kernel code");
+		pos = ALIGN_UP(pos + k->text, (uint64_t)PAGE_SIZE);
+		if (k->rodata)
+			add(t, pos, pos + k->rodata - 1, "Kernel rodata");
+		pos = ALIGN_UP(pos + k->rodata, (uint64_t)PAGE_SIZE);
+		if (k->data)
+			add(t, pos, pos + k->data - 1, "Kernel data");
+		pos = ALIGN_UP(pos + k->data, (uint64_t)PAGE_SIZE);
+		pos = ALIGN_UP(pos + k->init, (uint64_t)PAGE_SIZE);
+		if (k->bss)
+			add(t, pos, pos + k->bss - 1, "Kernel bss");
+	}
+
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+
+		if (!e->size)
+			continue;
+		add(t, e->addr, e->addr + e->size - 1, e820_type_to_string(e->type));
+		if (e->addr < 0xfec00000ULL && e->addr + e->size > top_low)
+			top_low = KMM_MIN(e->addr + e->size, 0xfec00000ULL);
+	}
+
+	/* The PCI root bus windows and the fixed platform devices. */
+	add(t, 0xa0000, 0xbffff, "PCI Bus 0000:00");
+	pos = ALIGN_UP(top_low, 256ULL << 20);
+	if (pos < 0xfec00000ULL)
+		add(t, pos, 0xfebfffffULL, "PCI Bus 0000:00");
+	add(t, 0xfec00000ULL, 0xfec003ffULL, "IOAPIC 0");
+	add(t, 0xfed00000ULL, 0xfed003ffULL, "HPET 0");
+	add(t, 0xfee00000ULL, 0xfee00fffULL, "Local APIC");
+
+	for (int i = 0; i < m->opts.nr_mmio; i++) {
+		const struct kmm_mmio *io = &m->opts.mmio[i];
+
+		if (io->size)
+			add(t, io->start, io->start + io->size - 1, io->name);
+	}
+
+	/* Round the end of each RAM range up to a reasonable boundary. */
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+		uint64_t start = e->addr + e->size, end;
+
+		if (e->type != E820_TYPE_RAM || !e->size)
+			continue;
+		end = ALIGN_UP(start, ram_alignment(start)) - 1;
+		if (start < end)
+			reserve_with_split(t, start, end, "RAM buffer");
+	}
+}
+
+static void print_tree(struct strbuf *sb, const struct resource_tree *t, int idx, int depth)
+{
+	for (int c = t->r[idx].child; c >= 0; c = t->r[c].sibling) {
+		const struct resource *r = &t->r[c];
+
+		sb_printf(sb, "%*s%0*llx-%0*llx : %s\n", depth * 2, "", 8,
+			  (unsigned long long)r->start, 8, (unsigned long long)r->end, r->name);
+		if (depth + 1 < MAX_IORES_LEVEL)
+			print_tree(sb, t, c, depth + 1);
+	}
+}
+
+int iomem_show(struct kmm_machine *m, struct strbuf *sb)
+{
+	struct resource_tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	build_tree(m, t);
+	print_tree(sb, t, 0, 0);
+	free(t);
+	return 0;
+}
+
+int cmdline_show(struct kmm_machine *m, struct strbuf *sb)
+{
+	sb_printf(sb, "%s\n", m->cmdline);
+	return 0;
+}

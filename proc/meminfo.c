@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proc/meminfo.c - /proc/meminfo.
+ *
+ * Linux counterpart: fs/proc/meminfo.c (6.12) with si_mem_available()
+ * (mm/show_mem.c), vm_commit_limit() (mm/util.c), hugetlb_report_meminfo()
+ * (mm/hugetlb.c) and x86's arch_report_meminfo() (arch/x86/mm/pat/
+ * set_memory.c). Kept: every field of Debian's 6.12 x86 configs in Linux's
+ * order and format ("%-16s%8lu kB", with Linux's few exceptions). i386 adds
+ * HighTotal/HighFree/LowTotal/LowFree and DirectMap4M; x86-64 has
+ * Unaccepted and DirectMap1G.
+ *
+ * Every number is read from live state when the file is read: the page
+ * allocator's zone and node counters, and for what lives in later layers
+ * (swap, commit charge, vmalloc, hugetlb) a struct meminfo_extra that each
+ * such layer fills in through one line in meminfo_fillers[] below. Until a
+ * layer lands its fields are 0, except the overcommit ratio's default of 50.
+ *
+ * The DirectMap lines are modelled: kmm maps its direct map with one host
+ * mapping, so the split into 4k/2M(4M)/1G pages is computed as Linux's
+ * split_mem_range() would map the e820 RAM ranges (the first MiB in 4k pages).
+ *
+ * Locking: none; counters are read racily, as Linux does.
+ */
+#include <errno.h>
+
+#include "mm/internal.h"
+#include "proc/proc.h"
+
+/*
+ * Later layers: one filler per layer, e.g. swap_meminfo, vmalloc_meminfo,
+ * declared in proc/proc.h; each only sets the fields it owns.
+ */
+typedef void (*meminfo_filler)(struct kmm_machine *m, struct meminfo_extra *x);
+static const meminfo_filler meminfo_fillers[] = {
+	NULL,	/* keeps the array non-empty; later layers add lines above */
+};
+
+void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x)
+{
+	*x = (struct meminfo_extra){ .overcommit_ratio = 50 };
+	for (size_t i = 0; i < ARRAY_SIZE(meminfo_fillers); i++)
+		if (meminfo_fillers[i])
+			meminfo_fillers[i](m, x);
+}
+
+static unsigned long sum_low_wmarks(struct kmm_machine *m)
+{
+	unsigned long sum = 0;
+
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		pg_data_t *pgdat = m->node_data[n];
+
+		if (!pgdat)
+			continue;
+		for (int t = 0; t < MAX_NR_ZONES; t++)
+			sum += low_wmark_pages(&pgdat->node_zones[t]);
+	}
+	return sum;
+}
+
+unsigned long si_mem_available_m(struct kmm_machine *m)
+{
+	unsigned long wmark_low = sum_low_wmarks(m);
+	unsigned long pagecache, reclaimable;
+	long available;
+
+	available = (long)global_zone_page_state(m, NR_FREE_PAGES) - (long)m->totalreserve_pages;
+
+	pagecache = global_node_page_state(m, NR_ACTIVE_FILE) +
+		    global_node_page_state(m, NR_INACTIVE_FILE);
+	pagecache -= KMM_MIN(pagecache / 2, wmark_low);
+	available += (long)pagecache;
+
+	reclaimable = global_node_page_state_pages(m, NR_SLAB_RECLAIMABLE_B) +
+		      global_node_page_state(m, NR_KERNEL_MISC_RECLAIMABLE);
+	reclaimable -= KMM_MIN(reclaimable / 2, wmark_low);
+	available += (long)reclaimable;
+
+	return available < 0 ? 0 : (unsigned long)available;
+}
+
+unsigned long vm_commit_limit_m(struct kmm_machine *m, const struct meminfo_extra *x)
+{
+	unsigned long allowed;
+
+	if (x->overcommit_kbytes)
+		allowed = x->overcommit_kbytes >> (PAGE_SHIFT - 10);
+	else
+		allowed = ((unsigned long)atomic_load(&m->totalram_pages) -
+			   x->hugepages_total * (hugepage_kb(m) >> (PAGE_SHIFT - 10))) *
+			  (unsigned long)x->overcommit_ratio / 100;
+	return allowed + x->swap_total;
+}
+
+/* Free pages of the zones Linux counts as highmem (HighMem, Movable above lowmem). */
+static unsigned long nr_free_highpages(struct kmm_machine *m)
+{
+	unsigned long sum = 0;
+
+	if (!kmm_arch_is_32(m))
+		return 0;
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		pg_data_t *pgdat = m->node_data[n];
+
+		if (!pgdat)
+			continue;
+		for (int t = ZONE_HIGHMEM; t < MAX_NR_ZONES; t++) {
+			struct zone *z = &pgdat->node_zones[t];
+
+			if (populated_zone(z) && z->zone_start_pfn >= m->max_low_pfn)
+				sum += zone_page_state(z, NR_FREE_PAGES);
+		}
+	}
+	return sum;
+}
+
+/* ---- DirectMap ---- */
+
+struct direct_pages {
+	unsigned long k4, large, g1;	/* counts of 4k, 2M/4M and 1G mappings */
+};
+
+static void split_range(uint64_t s, uint64_t e, uint64_t large, bool gb, struct direct_pages *d)
+{
+	uint64_t g = 1ULL << 30;
+
+	while (s < e) {
+		if (gb && (s & (g - 1)) == 0 && e - s >= g) {
+			d->g1++;
+			s += g;
+		} else if ((s & (large - 1)) == 0 && e - s >= large) {
+			d->large++;
+			s += large;
+		} else {
+			d->k4++;
+			s += PAGE_SIZE;
+		}
+	}
+}
+
+static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
+{
+	bool is32 = kmm_arch_is_32(m);
+	uint64_t large = m->opts.arch == KMM_ARCH_I386 ? (4ULL << 20) : (2ULL << 20);
+	uint64_t limit = (is32 ? (uint64_t)m->max_low_pfn : (uint64_t)m->max_pfn) << PAGE_SHIFT;
+	uint64_t isa_end = 1ULL << 20;
+
+	*d = (struct direct_pages){ 0 };
+	/* init_memory_mapping(0, ISA_END_ADDRESS): the first MiB in 4k pages. */
+	d->k4 = KMM_MIN(isa_end, limit) >> PAGE_SHIFT;
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *en = &m->e820.entries[i];
+		uint64_t s = ALIGN_UP(en->addr, (uint64_t)PAGE_SIZE);
+		uint64_t e = ALIGN_DOWN(en->addr + en->size, (uint64_t)PAGE_SIZE);
+
+		if (en->type != E820_TYPE_RAM)
+			continue;
+		s = KMM_MAX(s, isa_end);
+		e = KMM_MIN(e, limit);
+		if (s < e)
+			split_range(s, e, large, !is32, d);
+	}
+}
+
+/* ---- The file ---- */
+
+unsigned long hugepage_kb(const struct kmm_machine *m)
+{
+	return m->opts.arch == KMM_ARCH_I386 ? 4096 : 2048;
+}
+
+#define K(pages) ((unsigned long)(pages) << (PAGE_SHIFT - 10))
+
+static void show_val_kb(struct strbuf *sb, const char *label, unsigned long pages)
+{
+	sb_printf(sb, "%-16s%8lu kB\n", label, K(pages));
+}
+
+int meminfo_show(struct kmm_machine *m, struct strbuf *sb)
+{
+	struct meminfo_extra x;
+	struct direct_pages d;
+	unsigned long totalram = (unsigned long)atomic_load(&m->totalram_pages);
+	unsigned long totalhigh = (unsigned long)atomic_load(&m->totalhigh_pages);
+	unsigned long freeram = global_zone_page_state(m, NR_FREE_PAGES);
+	unsigned long freehigh = nr_free_highpages(m);
+	unsigned long lru[NR_UNEVICTABLE - NR_LRU_BASE + 1];
+	unsigned long sreclaimable = global_node_page_state_pages(m, NR_SLAB_RECLAIMABLE_B);
+	unsigned long sunreclaim = global_node_page_state_pages(m, NR_SLAB_UNRECLAIMABLE_B);
+	long cached;
+
+	meminfo_collect(m, &x);
+	for (int i = NR_LRU_BASE; i <= NR_UNEVICTABLE; i++)
+		lru[i - NR_LRU_BASE] = global_node_page_state(m, (enum node_stat_item)i);
+	cached = (long)global_node_page_state(m, NR_FILE_PAGES) -
+		 (long)global_node_page_state(m, NR_SWAPCACHE) - (long)x.buffers;
+	if (cached < 0)
+		cached = 0;
+
+	show_val_kb(sb, "MemTotal:", totalram);
+	show_val_kb(sb, "MemFree:", freeram);
+	show_val_kb(sb, "MemAvailable:", si_mem_available_m(m));
+	show_val_kb(sb, "Buffers:", x.buffers);
+	show_val_kb(sb, "Cached:", (unsigned long)cached);
+	show_val_kb(sb, "SwapCached:", global_node_page_state(m, NR_SWAPCACHE));
+	show_val_kb(sb, "Active:", lru[NR_ACTIVE_ANON] + lru[NR_ACTIVE_FILE]);
+	show_val_kb(sb, "Inactive:", lru[NR_INACTIVE_ANON] + lru[NR_INACTIVE_FILE]);
+	show_val_kb(sb, "Active(anon):", lru[NR_ACTIVE_ANON]);
+	show_val_kb(sb, "Inactive(anon):", lru[NR_INACTIVE_ANON]);
+	show_val_kb(sb, "Active(file):", lru[NR_ACTIVE_FILE]);
+	show_val_kb(sb, "Inactive(file):", lru[NR_INACTIVE_FILE]);
+	show_val_kb(sb, "Unevictable:", lru[NR_UNEVICTABLE]);
+	show_val_kb(sb, "Mlocked:", global_zone_page_state(m, NR_MLOCK));
+	if (kmm_arch_is_32(m)) {	/* CONFIG_HIGHMEM */
+		show_val_kb(sb, "HighTotal:", totalhigh);
+		show_val_kb(sb, "HighFree:", freehigh);
+		show_val_kb(sb, "LowTotal:", totalram - totalhigh);
+		show_val_kb(sb, "LowFree:", freeram - KMM_MIN(freeram, freehigh));
+	}
+	show_val_kb(sb, "SwapTotal:", x.swap_total);
+	show_val_kb(sb, "SwapFree:", x.swap_free);
+	show_val_kb(sb, "Zswap:", x.zswap);
+	sb_printf(sb, "Zswapped:       %8lu kB\n", K(x.zswapped));
+	show_val_kb(sb, "Dirty:", global_node_page_state(m, NR_FILE_DIRTY));
+	show_val_kb(sb, "Writeback:", global_node_page_state(m, NR_WRITEBACK));
+	show_val_kb(sb, "AnonPages:", global_node_page_state(m, NR_ANON_MAPPED));
+	show_val_kb(sb, "Mapped:", global_node_page_state(m, NR_FILE_MAPPED));
+	show_val_kb(sb, "Shmem:", global_node_page_state(m, NR_SHMEM));
+	show_val_kb(sb, "KReclaimable:",
+		    sreclaimable + global_node_page_state(m, NR_KERNEL_MISC_RECLAIMABLE));
+	show_val_kb(sb, "Slab:", sreclaimable + sunreclaim);
+	show_val_kb(sb, "SReclaimable:", sreclaimable);
+	show_val_kb(sb, "SUnreclaim:", sunreclaim);
+	sb_printf(sb, "KernelStack:    %8lu kB\n", global_node_page_state(m, NR_KERNEL_STACK_KB));
+	show_val_kb(sb, "PageTables:", global_node_page_state(m, NR_PAGETABLE));
+	show_val_kb(sb, "SecPageTables:", global_node_page_state(m, NR_SECONDARY_PAGETABLE));
+	show_val_kb(sb, "NFS_Unstable:", 0);
+	show_val_kb(sb, "Bounce:", global_zone_page_state(m, NR_BOUNCE));
+	show_val_kb(sb, "WritebackTmp:", global_node_page_state(m, NR_WRITEBACK_TEMP));
+	show_val_kb(sb, "CommitLimit:", vm_commit_limit_m(m, &x));
+	show_val_kb(sb, "Committed_AS:", x.committed_as);
+	sb_printf(sb, "VmallocTotal:   %8lu kB\n",
+		  (unsigned long)((m->layout.vmalloc_end - m->layout.vmalloc_start) >> 10));
+	show_val_kb(sb, "VmallocUsed:", x.vmalloc_used);
+	show_val_kb(sb, "VmallocChunk:", 0);
+	show_val_kb(sb, "Percpu:", x.percpu);
+	sb_printf(sb, "HardwareCorrupted: %5lu kB\n", K(x.hardware_corrupted));
+	show_val_kb(sb, "AnonHugePages:", global_node_page_state(m, NR_ANON_THPS));
+	show_val_kb(sb, "ShmemHugePages:", global_node_page_state(m, NR_SHMEM_THPS));
+	show_val_kb(sb, "ShmemPmdMapped:", global_node_page_state(m, NR_SHMEM_PMDMAPPED));
+	show_val_kb(sb, "FileHugePages:", global_node_page_state(m, NR_FILE_THPS));
+	show_val_kb(sb, "FilePmdMapped:", global_node_page_state(m, NR_FILE_PMDMAPPED));
+	show_val_kb(sb, "CmaTotal:", m->totalcma_pages);
+	show_val_kb(sb, "CmaFree:", global_zone_page_state(m, NR_FREE_CMA_PAGES));
+	if (!kmm_arch_is_32(m))	/* CONFIG_UNACCEPTED_MEMORY */
+		show_val_kb(sb, "Unaccepted:", global_zone_page_state(m, NR_UNACCEPTED));
+
+	sb_printf(sb,
+		  "HugePages_Total:   %5lu\n"
+		  "HugePages_Free:    %5lu\n"
+		  "HugePages_Rsvd:    %5lu\n"
+		  "HugePages_Surp:    %5lu\n"
+		  "Hugepagesize:   %8lu kB\n",
+		  x.hugepages_total, x.hugepages_free, x.hugepages_rsvd, x.hugepages_surp,
+		  hugepage_kb(m));
+	sb_printf(sb, "Hugetlb:        %8lu kB\n", x.hugetlb_kb);
+
+	direct_map_pages(m, &d);
+	sb_printf(sb, "DirectMap4k:    %8lu kB\n", d.k4 << 2);
+	if (m->opts.arch == KMM_ARCH_I386)
+		sb_printf(sb, "DirectMap4M:    %8lu kB\n", d.large << 12);
+	else
+		sb_printf(sb, "DirectMap2M:    %8lu kB\n", d.large << 11);
+	if (!kmm_arch_is_32(m))	/* direct_gbpages */
+		sb_printf(sb, "DirectMap1G:    %8lu kB\n", d.g1 << 20);
+	return 0;
+}

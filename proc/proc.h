@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proc/proc.h - private header of the proc layer, sectioned by the file that
+ * defines each function, so it reads as a map of /proc.
+ *
+ * A view is a show function that renders live machine state into a strbuf
+ * (never cached text) and, for writable files, a write function that
+ * validates the whole input before it changes anything. Views are listed in
+ * the static table in proc/proc.c; a later layer adds one line there and
+ * declares its functions in the section for its file below.
+ *
+ * Show functions return 0, -ENOENT (the file does not exist on this machine,
+ * e.g. its layer is not booted) or -ENOMEM. Write functions return 0 or a
+ * negative errno, with the state unchanged on error.
+ */
+#ifndef KMM_PROC_PROC_H
+#define KMM_PROC_PROC_H
+
+#include "include/kmm/proc.h"
+#include "mm/include/machine.h"
+
+/* One fixed file: /proc/buddyinfo, /proc/sys/vm/min_free_kbytes, ... */
+struct proc_entry {
+	const char *path;
+	int (*show)(struct kmm_machine *m, struct strbuf *sb);
+	int (*write)(struct kmm_machine *m, const char *text);	/* NULL: read-only */
+	unsigned short mode;					/* 0444, 0644, 0400 */
+};
+
+/*
+ * A family of files below @prefix whose names depend on state
+ * (/proc/<pid>/maps, /sys/kernel/slab/<cache>/<attr>). @rest is the path
+ * after the prefix. show/write return -ENOENT for a name they do not know;
+ * list reports every existing file through kmm_proc_list_fn (paths in any
+ * order; the dispatcher sorts). write and list may be NULL.
+ */
+struct proc_prefix {
+	const char *prefix;
+	int (*show)(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+	int (*write)(struct kmm_machine *m, const char *rest, const char *text);
+	int (*mode)(struct kmm_machine *m, const char *rest);	/* NULL: 0444 if show finds it */
+	int (*list)(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+};
+
+/* ---- proc/proc.c: the dispatcher ---- */
+
+/** proc_machine() - @m, or this thread's current machine when @m is NULL. */
+struct kmm_machine *proc_machine(struct kmm_machine *m);
+
+/* ---- proc/vmstat.c: mm/vmstat.c's files and the counter names ---- */
+
+int buddyinfo_show(struct kmm_machine *m, struct strbuf *sb);
+int pagetypeinfo_show(struct kmm_machine *m, struct strbuf *sb);
+int zoneinfo_show(struct kmm_machine *m, struct strbuf *sb);
+int vmstat_show(struct kmm_machine *m, struct strbuf *sb);
+
+/* Linux's names of the counters, indexed by the enums of vmstat.h. */
+extern const char *const zone_stat_names[NR_VM_ZONE_STAT_ITEMS];
+extern const char *const numa_stat_names[NR_VM_NUMA_EVENT_ITEMS];
+extern const char *const node_stat_names[NR_VM_NODE_STAT_ITEMS];
+extern const char *const vm_stat_names[NR_VM_STAT_ITEMS];
+extern const char *const vm_event_names[NR_VM_EVENT_ITEMS];
+
+/**
+ * node_page_state_pages() / global_node_page_state_pages() - a node counter
+ * in pages: the byte-counted items (NR_SLAB_*_B) are divided by PAGE_SIZE.
+ */
+unsigned long node_page_state_pages(const pg_data_t *pgdat, enum node_stat_item item);
+unsigned long global_node_page_state_pages(struct kmm_machine *m, enum node_stat_item item);
+/** hpage_pmd_nr() - pages in a PMD-sized huge page: 512, or 1024 on non-PAE i386. */
+unsigned long hpage_pmd_nr(const struct kmm_machine *m);
+/** calculate_normal_threshold() - the per-CPU vmstat delta threshold of @zone (Linux's formula). */
+int calculate_normal_threshold(const struct zone *zone);
+/** global_dirty_limits_m() - nr_dirty_threshold and nr_dirty_background_threshold, in pages. */
+void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned long *thresh);
+/** zone_type_configured() - is zone type @t compiled into @m's arch (zone_types_mask)? */
+bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
+
+/* ---- proc/meminfo.c: /proc/meminfo ---- */
+
+/*
+ * What /proc/meminfo needs from layers above the page allocator. Defaults
+ * (everything 0, overcommit_ratio 50) hold until a layer fills its part in a
+ * meminfo filler listed in proc/meminfo.c's table (one line per layer).
+ * All values in pages unless named _kb.
+ */
+struct meminfo_extra {
+	unsigned long buffers;
+	unsigned long swap_total, swap_free;
+	unsigned long zswap, zswapped;
+	unsigned long committed_as;
+	int overcommit_ratio;			/* vm.overcommit_ratio (50) */
+	unsigned long overcommit_kbytes;	/* vm.overcommit_kbytes (0 = use ratio) */
+	unsigned long vmalloc_used;
+	unsigned long percpu;
+	unsigned long hardware_corrupted;
+	unsigned long hugepages_total, hugepages_free, hugepages_rsvd, hugepages_surp;
+	unsigned long hugetlb_kb;		/* all hugetlb sizes, kB */
+};
+int meminfo_show(struct kmm_machine *m, struct strbuf *sb);
+/** meminfo_collect() - defaults, then every layer's filler. */
+void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x);
+/** si_mem_available() - MemAvailable in pages, as Linux's mm/show_mem.c computes it. */
+unsigned long si_mem_available_m(struct kmm_machine *m);
+/** hugepage_kb() - Hugepagesize: 2048 kB, or 4096 kB on non-PAE i386. */
+unsigned long hugepage_kb(const struct kmm_machine *m);
+/** vm_commit_limit_m() - CommitLimit in pages (mm/util.c vm_commit_limit). */
+unsigned long vm_commit_limit_m(struct kmm_machine *m, const struct meminfo_extra *x);
+
+/* ---- proc/iomem.c: /proc/iomem, /proc/cmdline ---- */
+
+int iomem_show(struct kmm_machine *m, struct strbuf *sb);
+int cmdline_show(struct kmm_machine *m, struct strbuf *sb);
+
+/* ---- proc/sysctl.c: /proc/sys/vm/ files of the page allocator ---- */
+
+/*
+ * proc_parse_ints() - parse @text as proc_dointvec does: up to @max
+ * integers (decimal, 0x-hex, optional '-') separated by blanks, tabs or
+ * newlines. Return: the count parsed (>= 1), or -EINVAL for no number,
+ * junk, a value outside int, or more than @max values.
+ */
+int proc_parse_ints(const char *text, long *vals, int max);
+/** proc_parse_int_range() - exactly one int in [@min, @max]. Return: 0 or -EINVAL. */
+int proc_parse_int_range(const char *text, long min, long max, int *out);
+
+int min_free_kbytes_show(struct kmm_machine *m, struct strbuf *sb);
+int min_free_kbytes_write(struct kmm_machine *m, const char *text);
+int watermark_scale_factor_show(struct kmm_machine *m, struct strbuf *sb);
+int watermark_scale_factor_write(struct kmm_machine *m, const char *text);
+int watermark_boost_factor_show(struct kmm_machine *m, struct strbuf *sb);
+int watermark_boost_factor_write(struct kmm_machine *m, const char *text);
+int lowmem_reserve_ratio_show(struct kmm_machine *m, struct strbuf *sb);
+int lowmem_reserve_ratio_write(struct kmm_machine *m, const char *text);
+int percpu_pagelist_high_fraction_show(struct kmm_machine *m, struct strbuf *sb);
+int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text);
+
+#endif /* KMM_PROC_PROC_H */
