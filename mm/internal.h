@@ -76,4 +76,58 @@ int page_alloc_check(struct kmm_machine *m);
 int get_pageblock_migratetype(const struct page *page);
 void set_pageblock_migratetype(struct page *page, int migratetype);
 
+/* ---- mm/vmalloc.c: kernel virtual areas and the host window ---- */
+
+struct strbuf;
+/**
+ * vmalloc_init() - the vmalloc layer of @m: free tree over the layout's
+ * vmalloc range, host window, kernel page tables, PKMAP/fixmap slots
+ * (kmap_init), checker registration, and on i386 the "virtual kernel memory
+ * layout:" dmesg block. Called once from mm_init.c's layer-init list, after
+ * the page allocator is up. Return: 0 or -errno (message set).
+ */
+int vmalloc_init(struct kmm_machine *m);
+/** vmalloc_nr_pages() - pages held by vmalloc areas: meminfo's VmallocUsed (proc calls this). */
+unsigned long vmalloc_nr_pages(struct kmm_machine *m);
+/** vmalloc_total_bytes() - VMALLOC_END - VMALLOC_START (meminfo's VmallocTotal, in bytes). */
+uint64_t vmalloc_total_bytes(const struct kmm_machine *m);
+/** vmalloc_info_show() - /proc/vmallocinfo. Return: 0, -ENOENT (no vmalloc layer), -ENOMEM. */
+int vmalloc_info_show(struct kmm_machine *m, struct strbuf *sb);
+/**
+ * kernel_va_to_host() / kernel_host_to_va() - the vmalloc/PKMAP/fixmap half
+ * of mm/addr.c's conversions: a simulated kernel virtual address in @m's
+ * host window and back. Return: NULL / 0 when outside the window.
+ */
+void *kernel_va_to_host(struct kmm_machine *m, uint64_t va);
+uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p);
+/**
+ * kernel_map_pages() - map frames @pfns[0..n) at kernel virtual @va (host
+ * window and, when linked, kernel PTEs with @prot, a pteval_t).
+ * kernel_unmap_pages() undoes it. Return: 0 or -errno (nothing mapped).
+ */
+int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
+		     uint64_t prot);
+void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n);
+/** vmalloc_machine_of() - the machine whose window holds @p, or NULL. */
+struct kmm_machine *vmalloc_machine_of(const void *p);
+/** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c checks). */
+void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+		      const char *caller, const void *ret);
+int vunmap_phys_range(struct kmm_machine *m, const void *addr);
+/** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */
+void print_kernel_layout(struct kmm_machine *m);
+
+/* ---- mm/highmem.c: kmap, kmap_local, kmap_atomic ---- */
+
+/** kmap_init() - PKMAP and fixmap kmap slots of @m (called by vmalloc_init). */
+int kmap_init(struct kmm_machine *m);
+void kmap_shutdown(struct kmm_machine *m);
+/** kmap_check() - slot counts agree with the pages' PG_highmem_mapped and the hash. */
+int kmap_check(struct kmm_machine *m);
+/**
+ * kmap_page_address() - for page_address() of a highmem page: its PKMAP
+ * host address while kmap()ped (PG_highmem_mapped set), else NULL.
+ */
+void *kmap_page_address(const struct page *page);
+
 #endif /* KMM_MM_INTERNAL_H */

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/highmem.c - temporary and permanent kernel mappings of highmem pages:
+ * kmap (PKMAP slots), kmap_local_page and kmap_atomic (per-CPU fixmap slots).
+ *
+ * Linux counterpart: mm/highmem.c (6.12). Kept: LAST_PKMAP slots with
+ * Linux's pkmap_count[] meaning (0 free; 1 mapped but unused, waiting for the
+ * next flush; n > 1 in use by n - 1 kmap()s); the slot search that starts
+ * after the last slot used and, on wrapping, flushes every unused slot at
+ * once (flush_all_zero_pkmaps, one TLB flush); page_address() of a kmapped
+ * page through a hash from page to slot; kmap_local slots as a per-CPU stack
+ * of KM_MAX_IDX fixmap entries at __fix_to_virt(FIX_KMAP_BEGIN + idx).
+ * Simplified: FIX_KMAP_BEGIN is fixmap index 1 (just above FIX_HOLE); the
+ * kmap_local stack belongs to the CPU slot, not to the task (kmm's threads
+ * keep their slot). Added: unmapping a kmap_local out of order, or kunmap()
+ * of a page that is not kmapped, is reported as an error (Linux WARNs) and
+ * changes nothing.
+ *
+ * Every mapping is real: the frame of the memory file is mapped at the
+ * slot's host address (kernel_map_pages), so kmap(page) and the page's other
+ * mappings show the same bytes.
+ *
+ * On x86_64 there is no highmem: every function here reduces to
+ * page_address(), as in Linux.
+ *
+ * Invariant (kmap_check): a slot with pkmap_count > 0 holds a page that is
+ * PG_highmem_mapped and found by the hash at that slot; no page is in two
+ * slots; each CPU's stack depth is within [0, KM_MAX_IDX].
+ *
+ * Locking: ks->lock (Linux's kmap_lock) for the PKMAP slots and the hash; a
+ * CPU's kmap_local stack is only touched by the thread owning that CPU slot.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/kmm/vmalloc.h"
+#include "mm/include/pgtable.h"
+#include "mm/internal.h"
+
+#define KM_MAX_IDX 16		/* kmap_local slots per CPU (no CONFIG_DEBUG_KMAP_LOCAL) */
+#define FIX_KMAP_BEGIN 1	/* fixmap index of the first kmap_local slot */
+#define KMAP_WAIT_NS (10ull * 1000000000ull)	/* give up waiting for a slot after 10 s */
+
+struct kmap_ctrl {
+	int idx;				/* depth of the stack */
+	int atomic;				/* of which kmap_atomic */
+	struct page *pages[KM_MAX_IDX];
+};
+
+struct kmap_state {
+	spinlock_t lock;		/* kmap_lock: everything up to cpu */
+	int last_pkmap;			/* immutable */
+	uint64_t pkmap_base;		/* immutable */
+	int *pkmap_count;
+	struct page **pkmap_page;
+	int last_pkmap_nr;
+	unsigned int hash_size;		/* power of two, immutable */
+	int *hash_head, *hash_next;	/* page -> slot chains, -1 terminated */
+	unsigned long nr_flushes;
+	int nr_waiting;
+	struct kmap_ctrl *cpu;		/* [nr_cpus], each owned by its CPU slot */
+};
+
+static struct kmap_state *kstate(struct kmm_machine *m)
+{
+	return m ? (struct kmap_state *)m->highmem : NULL;
+}
+
+static bool page_is_highmem(struct kmm_machine *m, const struct page *page)
+{
+	return kmm_arch_is_32(m) && pfn_is_highmem(m, page_to_pfn_m(m, page));
+}
+
+static uint64_t pkmap_addr(const struct kmap_state *ks, int slot)
+{
+	return ks->pkmap_base + (uint64_t)slot * PAGE_SIZE;
+}
+
+static uint64_t fix_kmap_addr(struct kmm_machine *m, int cpu, int idx)
+{
+	return m->layout.fixaddr_top - (uint64_t)(FIX_KMAP_BEGIN + cpu * KM_MAX_IDX + idx) * PAGE_SIZE;
+}
+
+/* ---- The page -> slot hash ---- */
+
+static unsigned int hash_of(const struct kmap_state *ks, const struct page *page)
+{
+	uintptr_t x = (uintptr_t)page / sizeof(struct page);
+
+	return (unsigned int)((x * 0x9E3779B97F4A7C15ull) >> 40) & (ks->hash_size - 1);
+}
+
+static int hash_find(const struct kmap_state *ks, const struct page *page)
+{
+	for (int s = ks->hash_head[hash_of(ks, page)]; s >= 0; s = ks->hash_next[s])
+		if (ks->pkmap_page[s] == page)
+			return s;
+	return -1;
+}
+
+static void hash_add(struct kmap_state *ks, int slot)
+{
+	unsigned int h = hash_of(ks, ks->pkmap_page[slot]);
+
+	ks->hash_next[slot] = ks->hash_head[h];
+	ks->hash_head[h] = slot;
+}
+
+static void hash_del(struct kmap_state *ks, int slot)
+{
+	int *link = &ks->hash_head[hash_of(ks, ks->pkmap_page[slot])];
+
+	while (*link != slot)
+		link = &ks->hash_next[*link];
+	*link = ks->hash_next[slot];
+	ks->hash_next[slot] = -1;
+}
+
+/* ---- kmap ---- */
+
+/* Unmap every slot nobody uses any more (count 1), with one flush. */
+static void flush_all_zero_pkmaps(struct kmm_machine *m, struct kmap_state *ks)
+{
+	bool flushed = false;
+
+	for (int i = 0; i < ks->last_pkmap; i++) {
+		if (ks->pkmap_count[i] != 1)
+			continue;
+		struct page *page = ks->pkmap_page[i];
+
+		ks->pkmap_count[i] = 0;
+		kernel_unmap_pages(m, pkmap_addr(ks, i), 1);
+		hash_del(ks, i);
+		page_flag_clear(page, PG_highmem_mapped);
+		ks->pkmap_page[i] = NULL;
+		flushed = true;
+	}
+	if (flushed)
+		ks->nr_flushes++;	/* flush_tlb_kernel_range(PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP)) */
+}
+
+/* A free slot for @page, mapped; -1 if every slot is in use. Caller holds ks->lock. */
+static int map_new_virtual(struct kmm_machine *m, struct kmap_state *ks, struct page *page)
+{
+	int count = ks->last_pkmap;
+
+	for (;;) {
+		ks->last_pkmap_nr = (ks->last_pkmap_nr + 1) & (ks->last_pkmap - 1);
+		if (!ks->last_pkmap_nr) {
+			flush_all_zero_pkmaps(m, ks);
+			count = ks->last_pkmap;
+		}
+		if (!ks->pkmap_count[ks->last_pkmap_nr])
+			break;
+		if (--count == 0)
+			return -1;
+	}
+	int slot = ks->last_pkmap_nr;
+	unsigned long pfn = page_to_pfn_m(m, page);
+
+	if (kernel_map_pages(m, pkmap_addr(ks, slot), &pfn, 1, PAGE_KERNEL))
+		return -2;
+	ks->pkmap_page[slot] = page;
+	ks->pkmap_count[slot] = 1;
+	hash_add(ks, slot);
+	page_flag_set(page, PG_highmem_mapped);
+	return slot;
+}
+
+void *kmap(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct kmap_state *ks = kstate(m);
+
+	if (!page_is_highmem(m, page))
+		return page_address(page);
+	if (!ks || !ks->last_pkmap) {
+		kmm_set_error(-ENODEV, "kmap: this machine has no PKMAP area");
+		return NULL;
+	}
+	uint64_t waited_since = 0;
+
+	spin_lock(&ks->lock);
+	for (;;) {
+		int slot = hash_find(ks, page);
+
+		if (slot < 0)
+			slot = map_new_virtual(m, ks, page);
+		if (slot >= 0) {
+			ks->pkmap_count[slot]++;
+			spin_unlock(&ks->lock);
+			return kernel_va_to_host(m, pkmap_addr(ks, slot));
+		}
+		if (slot == -2) {
+			spin_unlock(&ks->lock);
+			return NULL;	/* kernel_map_pages set the message */
+		}
+		/*
+		 * Every slot is in use. Linux sleeps on pkmap_map_wait until a
+		 * kunmap() frees one. With one thread nobody can, so say so.
+		 */
+		bool alone = atomic_load(&m->next_cpu) <= 1;
+		if (!waited_since)
+			waited_since = sim_now_ns();
+		if (alone || sim_now_ns() - waited_since > KMAP_WAIT_NS) {
+			spin_unlock(&ks->lock);
+			kmm_set_error(-EBUSY, "kmap: all LAST_PKMAP=%d slots are in use%s; kunmap() "
+				      "a page first", ks->last_pkmap,
+				      alone ? " and no other thread can free one" : " (waited 10 s)");
+			return NULL;
+		}
+		ks->nr_waiting++;
+		spin_unlock(&ks->lock);
+		sim_yield();
+		spin_lock(&ks->lock);
+		ks->nr_waiting--;
+	}
+}
+
+int kunmap(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct kmap_state *ks = kstate(m);
+
+	if (!page_is_highmem(m, page))
+		return 0;
+	if (!ks)
+		return kmm_set_error(-ENODEV, "kunmap: this machine has no PKMAP area");
+	spin_lock(&ks->lock);
+	int slot = hash_find(ks, page);
+	if (slot < 0 || ks->pkmap_count[slot] < 2) {
+		spin_unlock(&ks->lock);
+		kmm_printk(m, "WARNING: kunmap() of pfn %#lx, which is not kmapped",
+			   page_to_pfn_m(m, page));
+		return kmm_set_error(-EINVAL, "kunmap: page (pfn %#lx) is not kmapped",
+				     page_to_pfn_m(m, page));
+	}
+	/* Down to 1: unused; the slot stays mapped until the next flush. */
+	ks->pkmap_count[slot]--;
+	spin_unlock(&ks->lock);
+	return 0;
+}
+
+void *kmap_page_address(const struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct kmap_state *ks = kstate(m);
+	void *host = NULL;
+
+	if (!ks || !page_flag_test(page, PG_highmem_mapped))
+		return NULL;
+	spin_lock(&ks->lock);
+	int slot = hash_find(ks, page);
+	if (slot >= 0 && ks->pkmap_count[slot] > 0)
+		host = kernel_va_to_host(m, pkmap_addr(ks, slot));
+	spin_unlock(&ks->lock);
+	return host;
+}
+
+/* ---- kmap_local / kmap_atomic ---- */
+
+static void *kmap_local_common(struct page *page, bool atomic)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct kmap_state *ks = kstate(m);
+
+	if (!page_is_highmem(m, page))
+		return page_address(page);
+	if (!ks) {
+		kmm_set_error(-ENODEV, "kmap_local: this machine has no fixmap slots");
+		return NULL;
+	}
+	int cpu = kmm_this_cpu(m);
+	struct kmap_ctrl *c = &ks->cpu[cpu];
+
+	if (c->idx >= KM_MAX_IDX) {
+		kmm_set_error(-EBUSY, "%s: all KM_MAX_IDX=%d slots of CPU %d are in use (nested "
+			      "too deep)", atomic ? "kmap_atomic" : "kmap_local_page", KM_MAX_IDX, cpu);
+		return NULL;
+	}
+	uint64_t va = fix_kmap_addr(m, cpu, c->idx);
+	unsigned long pfn = page_to_pfn_m(m, page);
+
+	if (kernel_map_pages(m, va, &pfn, 1, PAGE_KERNEL))
+		return NULL;
+	c->pages[c->idx++] = page;
+	c->atomic += atomic;
+	return kernel_va_to_host(m, va);
+}
+
+static int kunmap_local_common(const void *addr, bool atomic)
+{
+	const char *who = atomic ? "kunmap_atomic" : "kunmap_local";
+
+	if (!addr)
+		return kmm_set_error(-EINVAL, "%s(NULL)", who);
+	struct kmm_machine *m = vmalloc_machine_of(addr);
+	struct kmap_state *ks = kstate(m);
+
+	if (!m || !ks || !kmm_arch_is_32(m))
+		return 0;	/* a lowmem (direct map) address: nothing was mapped */
+	int cpu = kmm_this_cpu(m);
+	struct kmap_ctrl *c = &ks->cpu[cpu];
+	uint64_t va = kernel_host_to_va(m, addr) & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (!c->idx) {
+		kmm_printk(m, "WARNING: %s(%#llx) with no kmap_local mapping on CPU %d", who,
+			   (unsigned long long)va, cpu);
+		return kmm_set_error(-EINVAL, "%s: %#llx: nothing is kmap_local-mapped on CPU %d",
+				     who, (unsigned long long)va, cpu);
+	}
+	uint64_t top = fix_kmap_addr(m, cpu, c->idx - 1);
+	if (va != top) {
+		kmm_printk(m, "WARNING: %s(%#llx) out of order: the most recent mapping on CPU %d "
+			   "is %#llx", who, (unsigned long long)va, cpu, (unsigned long long)top);
+		return kmm_set_error(-EINVAL, "%s: %#llx is not the most recent kmap_local mapping "
+				     "of CPU %d (that is %#llx): unmap in the reverse order of mapping",
+				     who, (unsigned long long)va, cpu, (unsigned long long)top);
+	}
+	kernel_unmap_pages(m, va, 1);	/* one TLB entry flushed */
+	c->pages[--c->idx] = NULL;
+	if (atomic && c->atomic)
+		c->atomic--;
+	return 0;
+}
+
+void *kmap_local_page(struct page *page)
+{
+	return kmap_local_common(page, false);
+}
+
+int kunmap_local(const void *addr)
+{
+	return kunmap_local_common(addr, false);
+}
+
+void *kmap_atomic(struct page *page)
+{
+	return kmap_local_common(page, true);
+}
+
+int kunmap_atomic(const void *addr)
+{
+	return kunmap_local_common(addr, true);
+}
+
+int kmap_local_depth(struct kmm_machine *m)
+{
+	struct kmap_state *ks = kstate(m);
+
+	return ks ? ks->cpu[kmm_this_cpu(m)].idx : 0;
+}
+
+/* ---- Helpers for the page allocator and others ---- */
+
+void clear_highpage(struct page *page)
+{
+	void *p = kmap_local_page(page);
+
+	if (!p)
+		return;
+	memset(p, 0, PAGE_SIZE);
+	kunmap_local(p);
+}
+
+void copy_highpage(struct page *to, struct page *from)
+{
+	char *src = kmap_local_page(from);
+	if (!src)
+		return;
+	char *dst = kmap_local_page(to);
+	if (dst) {
+		memcpy(dst, src, PAGE_SIZE);
+		kunmap_local(dst);
+	}
+	kunmap_local(src);
+}
+
+void memcpy_from_page(char *to, struct page *page, size_t offset, size_t len)
+{
+	char *p = kmap_local_page(page);
+
+	if (!p)
+		return;
+	memcpy(to, p + offset, len);
+	kunmap_local(p);
+}
+
+void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t len)
+{
+	char *p = kmap_local_page(page);
+
+	if (!p)
+		return;
+	memcpy(p + offset, from, len);
+	kunmap_local(p);
+}
+
+/* ---- Checker, init, shutdown ---- */
+
+int kmap_check(struct kmm_machine *m)
+{
+	struct kmap_state *ks = kstate(m);
+	int err = 0;
+
+	if (!ks)
+		return 0;
+	spin_lock(&ks->lock);
+	for (int i = 0; i < ks->last_pkmap && !err; i++) {
+		struct page *p = ks->pkmap_page[i];
+
+		if (ks->pkmap_count[i] < 0)
+			err = kmm_set_error(-EUCLEAN, "kmap: pkmap_count[%d] = %d", i, ks->pkmap_count[i]);
+		else if (!ks->pkmap_count[i] && p)
+			err = kmm_set_error(-EUCLEAN, "kmap: free slot %d still holds a page", i);
+		else if (ks->pkmap_count[i] && !p)
+			err = kmm_set_error(-EUCLEAN, "kmap: slot %d counted %d but holds no page", i,
+					    ks->pkmap_count[i]);
+		else if (p && (!page_flag_test(p, PG_highmem_mapped) || hash_find(ks, p) != i))
+			err = kmm_set_error(-EUCLEAN, "kmap: slot %d's page (pfn %#lx) is not "
+					    "PG_highmem_mapped or not hashed to it", i,
+					    page_to_pfn_m(m, p));
+		else if (p && page_ref_count(p) <= 0)
+			err = kmm_set_error(-EUCLEAN, "kmap: slot %d maps pfn %#lx, which has no "
+					    "reference", i, page_to_pfn_m(m, p));
+	}
+	for (int c = 0; c < m->nr_cpus && !err; c++)
+		if (ks->cpu[c].idx < 0 || ks->cpu[c].idx > KM_MAX_IDX)
+			err = kmm_set_error(-EUCLEAN, "kmap_local: CPU %d stack depth %d", c,
+					    ks->cpu[c].idx);
+	spin_unlock(&ks->lock);
+	if (err)
+		kmm_printk(m, "kmap check: %s", kmm_last_error());
+	return err;
+}
+
+void kmap_shutdown(struct kmm_machine *m)
+{
+	struct kmap_state *ks = kstate(m);
+
+	if (!ks)
+		return;
+	free(ks->pkmap_count);
+	free(ks->pkmap_page);
+	free(ks->hash_head);
+	free(ks->hash_next);
+	free(ks->cpu);
+	free(ks);
+	m->highmem = NULL;
+}
+
+int kmap_init(struct kmm_machine *m)
+{
+	struct kmap_state *ks = calloc(1, sizeof(*ks));
+
+	if (!ks)
+		return -ENOMEM;
+	spin_lock_init(&ks->lock);
+	ks->cpu = calloc((size_t)m->nr_cpus, sizeof(*ks->cpu));
+	m->highmem = ks;
+	if (!ks->cpu)
+		goto out_nomem;
+	if (!kmm_arch_is_32(m) || m->layout.last_pkmap <= 0)
+		return 0;
+	ks->last_pkmap = m->layout.last_pkmap;
+	if (ks->last_pkmap & (ks->last_pkmap - 1)) {
+		kmap_shutdown(m);
+		return kmm_set_error(-EINVAL, "kmap_init: LAST_PKMAP %d is not a power of two",
+				     m->layout.last_pkmap);
+	}
+	ks->pkmap_base = m->layout.pkmap_base;
+	ks->hash_size = (unsigned int)ks->last_pkmap;
+	ks->pkmap_count = calloc((size_t)ks->last_pkmap, sizeof(int));
+	ks->pkmap_page = calloc((size_t)ks->last_pkmap, sizeof(struct page *));
+	ks->hash_head = malloc(ks->hash_size * sizeof(int));
+	ks->hash_next = malloc((size_t)ks->last_pkmap * sizeof(int));
+	if (!ks->pkmap_count || !ks->pkmap_page || !ks->hash_head || !ks->hash_next)
+		goto out_nomem;
+	memset(ks->hash_head, 0xff, ks->hash_size * sizeof(int));
+	memset(ks->hash_next, 0xff, (size_t)ks->last_pkmap * sizeof(int));
+	if (!kernel_va_to_host(m, ks->pkmap_base) ||
+	    !kernel_va_to_host(m, fix_kmap_addr(m, m->nr_cpus - 1, KM_MAX_IDX - 1))) {
+		kmap_shutdown(m);
+		return kmm_set_error(-EINVAL, "kmap_init: PKMAP %#llx or the fixmap kmap slots lie "
+				     "outside the kernel window", (unsigned long long)m->layout.pkmap_base);
+	}
+	if (fix_kmap_addr(m, m->nr_cpus - 1, KM_MAX_IDX - 1) < m->layout.fixaddr_start)
+		kmm_printk(m, "kmap: %d CPUs x %d kmap_local slots reach below FIXADDR_START %#llx",
+			   m->nr_cpus, KM_MAX_IDX, (unsigned long long)m->layout.fixaddr_start);
+	return 0;
+out_nomem:
+	kmap_shutdown(m);
+	return -ENOMEM;
+}

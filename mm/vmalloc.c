@@ -1,0 +1,1403 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/vmalloc.c - kernel virtual areas: vmalloc, vmap, the free-space tree,
+ * lazy purging, and the host window that makes the mappings real.
+ *
+ * Linux counterpart: mm/vmalloc.c (6.12). Kept: vmap_area / vm_struct, the
+ * free space as an rb-tree sorted by address whose nodes cache the largest
+ * free block of their subtree (Rezki's 2019 rework), so the lowest-address
+ * first fit is found by one descent; the four fit types (full, left edge,
+ * right edge, no edge) when a free block is split; merging with both
+ * neighbours on free; one guard page per area; lazy purge: vfree unmaps at
+ * once but the address range waits on a lazy list until more than
+ * lazy_max_pages() = fls(ncpus) * 32 MiB / PAGE_SIZE pages are waiting, then
+ * one "TLB flush" covers them all. Simplified: one vmap node (no per-CPU
+ * vmap blocks, no vm_map_ram), vmap_area structs come from host malloc.
+ * Added: every area is really mapped in a host window (see below).
+ *
+ * The host window. One host range is reserved per machine; simulated kernel
+ * virtual address va lives at host address window + (va - window_va). On
+ * i386 the window covers everything from VMALLOC_START to 4 GiB (vmalloc,
+ * PKMAP and fixmap, ~130 MiB). On x86_64 the simulated vmalloc space is
+ * 32 TiB, far more than a host should reserve, so the window covers the
+ * first max(1 GiB, 2 * mem=) bytes of it (at most 64 GiB; override with the
+ * boot option vmalloc_window=SIZE): an allocation that does not fit in the
+ * window fails exactly as an exhausted vmalloc space fails. VmallocTotal
+ * still reports Linux's 32 TiB.
+ *
+ * Kernel page tables. When the process layer's page-table code is linked,
+ * every mapping is also written as a PTE in the kernel's tables (format of
+ * the machine's arch), and vmalloc_to_page() walks them. Empty tables are
+ * freed when a lazy range is purged (Linux keeps them; kmm frees them so the
+ * leak check of a test sees every page come back).
+ *
+ * Invariant (vmalloc_check): the free, busy and lazy areas are disjoint and
+ * cover [vstart, vend) exactly; no two free areas touch (they would have
+ * been merged); every free node's subtree_max_size is the largest size in
+ * its subtree; every page of a mapped area has a reference; the PTEs of a
+ * busy area map exactly its frames; nr_vmalloc_pages is the sum of the
+ * pages of VM_ALLOC areas.
+ *
+ * Locking: vs->lock protects the three sets of areas, the counters and the
+ * kernel page tables of the vmalloc range. Pages are allocated and freed
+ * outside it. It nests inside nothing and takes only zone->lock (through
+ * the page allocator, for page tables) and log_lock.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/kmm/vmalloc.h"
+#include "lib/rbtree.h"
+#include "mm/include/pgtable.h"
+#include "mm/internal.h"
+
+/* A range of kernel virtual addresses: free, busy or lazily freed. */
+struct vmap_area {
+	uint64_t va_start, va_end;	/* [start, end), page aligned, guard included */
+	struct rb_node rb_node;		/* in the free or the busy tree */
+	struct list_head list;		/* on the lazy list once freed */
+	unsigned long subtree_max_size;	/* free tree: largest block in this subtree */
+	struct vm_struct *vm;		/* busy: what is mapped (NULL until mapped) */
+};
+
+/* What a busy area maps (include/linux/vmalloc.h's vm_struct, plus the frames). */
+struct vm_struct {
+	uint64_t addr;			/* simulated virtual start */
+	unsigned long size;		/* bytes, guard page included */
+	unsigned long flags;		/* VM_* */
+	struct page **pages;		/* VM_ALLOC: the pages (owned) */
+	unsigned int nr_pages;		/* VM_ALLOC: pages allocated for the area */
+	unsigned long nr_mapped;	/* frames mapped from addr on */
+	unsigned long *pfns;		/* the frames, nr_mapped of them */
+	uint64_t phys_addr;		/* VM_IOREMAP: the device address */
+	const void *caller_addr;	/* host return address of the allocating call */
+	char caller[64];		/* or a name given by the caller (scenario verbs) */
+};
+
+/* Per machine; m->vmalloc. Fields below lock are under it. */
+struct vmalloc_state {
+	char *window;			/* host address of window_va; immutable */
+	uint64_t window_va;		/* immutable */
+	size_t window_bytes;		/* immutable */
+	uint64_t vmalloc_start, vmalloc_end;	/* the layout's range; immutable */
+	uint64_t vstart, vend;		/* the part areas come from (<= window); immutable */
+	spinlock_t lock;
+	struct rb_root free_root;	/* augmented with subtree_max_size */
+	struct rb_root busy_root;
+	struct list_head lazy_list;
+	unsigned long long nr_busy;
+	unsigned long long lazy_nr;	/* pages of address space on lazy_list */
+	unsigned long long nr_free_bytes;
+	unsigned long long nr_vmalloc_pages;
+	unsigned long long nr_purges, nr_tlb_flushes;
+	uint64_t last_flush_start, last_flush_end;
+	struct kmm_pgtable kpt;		/* the kernel's tables (vmalloc, pkmap, fixmap) */
+	bool have_pt;
+};
+
+/* ---- Areas ---- */
+
+static inline unsigned long va_size(const struct vmap_area *va)
+{
+	return (unsigned long)(va->va_end - va->va_start);
+}
+
+static unsigned long subtree_max(const struct rb_node *n)
+{
+	return n ? rb_entry(n, struct vmap_area, rb_node)->subtree_max_size : 0;
+}
+
+/* The free tree's augmentation: the largest free block at or below a node. */
+static bool free_va_recompute(struct rb_node *n)
+{
+	struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+	unsigned long v = va_size(va);
+
+	if (subtree_max(n->left) > v)
+		v = subtree_max(n->left);
+	if (subtree_max(n->right) > v)
+		v = subtree_max(n->right);
+	if (va->subtree_max_size == v)
+		return false;
+	va->subtree_max_size = v;
+	return true;
+}
+
+static void insert_va(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug)
+{
+	struct rb_node **link = &root->node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (va->va_start < rb_entry(parent, struct vmap_area, rb_node)->va_start)
+			link = &parent->left;
+		else
+			link = &parent->right;
+	}
+	rb_link_node(&va->rb_node, parent, link);
+	va->subtree_max_size = 0;
+	rb_insert_color_augmented(&va->rb_node, root, aug);
+}
+
+/* The busy area containing @addr, or NULL. */
+static struct vmap_area *find_busy_va(struct vmalloc_state *vs, uint64_t addr)
+{
+	struct rb_node *n = vs->busy_root.node;
+
+	while (n) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+
+		if (addr < va->va_start)
+			n = n->left;
+		else if (addr >= va->va_end)
+			n = n->right;
+		else
+			return va;
+	}
+	return NULL;
+}
+
+/* Does [ALIGN(max(va_start, vstart)), +size) fit in @va? Return the start or 0. */
+static uint64_t fit_in(const struct vmap_area *va, unsigned long size, unsigned long align,
+		       uint64_t vstart, uint64_t vend)
+{
+	uint64_t s = va->va_start > vstart ? va->va_start : vstart;
+
+	s = ALIGN_UP(s, (uint64_t)align);
+	if (s < va->va_start || s + size < s)
+		return 0;
+	if (s + size > va->va_end || s + size > vend)
+		return 0;
+	return s;
+}
+
+/*
+ * The lowest-address free block that holds @size at @align. A subtree whose
+ * largest block is smaller than @size is skipped whole, so with page
+ * alignment this is one descent of O(log n) nodes (the in-order walk only
+ * backtracks when an alignment does not fit a block big enough for the
+ * unaligned size).
+ */
+static struct vmap_area *find_lowest_match(struct rb_node *n, unsigned long size,
+					   unsigned long align, uint64_t vstart, uint64_t vend,
+					   uint64_t *start)
+{
+	while (n && subtree_max(n) >= size) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		struct vmap_area *r;
+
+		if (va->va_start >= vend)
+			n = n->left;	/* everything here and right is too high */
+		else {
+			r = find_lowest_match(n->left, size, align, vstart, vend, start);
+			if (r)
+				return r;
+			if (va->va_end > vstart && (*start = fit_in(va, size, align, vstart, vend)))
+				return va;
+			if (va->va_end >= vend)
+				return NULL;
+			n = n->right;
+		}
+	}
+	return NULL;
+}
+
+static struct vmap_area *va_new(uint64_t start, uint64_t end)
+{
+	struct vmap_area *va = calloc(1, sizeof(*va));
+
+	if (va) {
+		va->va_start = start;
+		va->va_end = end;
+		INIT_LIST_HEAD(&va->list);
+	}
+	return va;
+}
+
+/*
+ * Carve [@s, @s+@size) out of free block @va (fit types of Linux's
+ * va_clip()). Return: 0, or -ENOMEM if the no-edge split needed a node.
+ */
+static int clip_free_va(struct vmalloc_state *vs, struct vmap_area *va, uint64_t s,
+			unsigned long size)
+{
+	uint64_t e = s + size;
+
+	if (va->va_start == s && va->va_end == e) {		/* full fit */
+		rb_erase_augmented(&va->rb_node, &vs->free_root, free_va_recompute);
+		free(va);
+	} else if (va->va_start == s) {				/* left edge */
+		va->va_start = e;
+		rb_propagate(&va->rb_node, free_va_recompute);
+	} else if (va->va_end == e) {				/* right edge */
+		va->va_end = s;
+		rb_propagate(&va->rb_node, free_va_recompute);
+	} else {						/* no edge: split */
+		struct vmap_area *rest = va_new(e, va->va_end);
+
+		if (!rest)
+			return -ENOMEM;
+		va->va_end = s;
+		rb_propagate(&va->rb_node, free_va_recompute);
+		insert_va(&vs->free_root, rest, free_va_recompute);
+	}
+	vs->nr_free_bytes -= size;
+	return 0;
+}
+
+/* Give [start, end) back to the free tree, merging with both neighbours. */
+static void merge_free_range(struct vmalloc_state *vs, struct vmap_area *va)
+{
+	insert_va(&vs->free_root, va, free_va_recompute);
+	vs->nr_free_bytes += va_size(va);
+
+	struct rb_node *p = rb_prev(&va->rb_node);
+	if (p) {
+		struct vmap_area *prev = rb_entry(p, struct vmap_area, rb_node);
+
+		if (prev->va_end == va->va_start) {
+			uint64_t end = va->va_end;
+
+			rb_erase_augmented(&va->rb_node, &vs->free_root, free_va_recompute);
+			free(va);
+			prev->va_end = end;
+			rb_propagate(&prev->rb_node, free_va_recompute);
+			va = prev;
+		}
+	}
+	struct rb_node *n = rb_next(&va->rb_node);
+	if (n) {
+		struct vmap_area *next = rb_entry(n, struct vmap_area, rb_node);
+
+		if (next->va_start == va->va_end) {
+			uint64_t end = next->va_end;
+
+			rb_erase_augmented(&next->rb_node, &vs->free_root, free_va_recompute);
+			free(next);
+			va->va_end = end;
+			rb_propagate(&va->rb_node, free_va_recompute);
+		}
+	}
+}
+
+unsigned long lazy_max_pages(struct kmm_machine *m)
+{
+	return (unsigned long)fls_ul((unsigned long)m->nr_cpus) * (32 * SZ_1M / PAGE_SIZE);
+}
+
+/*
+ * __purge_vmap_area_lazy(): every lazily freed range goes back to the free
+ * tree, with one (simulated) TLB flush for all of them. Caller holds vs->lock.
+ */
+static unsigned long purge_lazy_locked(struct vmalloc_state *vs)
+{
+	unsigned long nr = 0;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	while (!list_empty(&vs->lazy_list)) {
+		struct vmap_area *va = list_first_entry(&vs->lazy_list, struct vmap_area, list);
+
+		list_del(&va->list);
+		if (va->va_start < lo)
+			lo = va->va_start;
+		if (va->va_end > hi)
+			hi = va->va_end;
+		if (vs->have_pt)
+			pgtable_free_range(&vs->kpt, va->va_start, va->va_end);
+		nr += va_size(va) >> PAGE_SHIFT;
+		merge_free_range(vs, va);
+	}
+	if (nr) {
+		vs->nr_purges++;
+		vs->nr_tlb_flushes++;	/* flush_tlb_kernel_range(lo, hi): one for the batch */
+		vs->last_flush_start = lo;
+		vs->last_flush_end = hi;
+	}
+	vs->lazy_nr = 0;
+	return nr;
+}
+
+static struct vmalloc_state *vstate(struct kmm_machine *m)
+{
+	return m ? (struct vmalloc_state *)m->vmalloc : NULL;
+}
+
+/**
+ * vm_unmap_aliases_m() - purge every lazily freed area of @m now.
+ * Return: pages' worth of address space returned to the free tree.
+ */
+unsigned long vm_unmap_aliases_m(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+	unsigned long nr;
+
+	if (!vs)
+		return 0;
+	spin_lock(&vs->lock);
+	nr = purge_lazy_locked(vs);
+	spin_unlock(&vs->lock);
+	return nr;
+}
+
+void vm_unmap_aliases(void)
+{
+	vm_unmap_aliases_m(kmm_current());
+}
+
+/*
+ * alloc_vmap_area(): a busy area of @size bytes (guard included) at @align.
+ * On failure the lazy areas are purged and the search retried once, as
+ * Linux does before it reports "vmap allocation failed".
+ */
+static struct vmap_area *alloc_vmap_area(struct vmalloc_state *vs, unsigned long size,
+					 unsigned long align, uint64_t vstart, uint64_t vend)
+{
+	struct vmap_area *busy = va_new(0, 0);
+	uint64_t s = 0;
+	bool purged = false;
+
+	if (!busy)
+		return NULL;
+	spin_lock(&vs->lock);
+retry:;
+	struct vmap_area *va = find_lowest_match(vs->free_root.node, size, align, vstart, vend, &s);
+	if (!va) {
+		if (!purged && !list_empty(&vs->lazy_list)) {
+			purge_lazy_locked(vs);
+			purged = true;
+			goto retry;
+		}
+		spin_unlock(&vs->lock);
+		free(busy);
+		kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: use vmalloc=<size> "
+			      "to increase size (vmalloc space %#llx-%#llx exhausted)", size,
+			      (unsigned long long)vstart, (unsigned long long)vend);
+		return NULL;
+	}
+	if (clip_free_va(vs, va, s, size)) {
+		spin_unlock(&vs->lock);
+		free(busy);
+		kmm_set_error(-ENOMEM, "vmalloc: out of memory for a vmap_area");
+		return NULL;
+	}
+	busy->va_start = s;
+	busy->va_end = s + size;
+	insert_va(&vs->busy_root, busy, NULL);
+	vs->nr_busy++;
+	spin_unlock(&vs->lock);
+	return busy;
+}
+
+/* Undo alloc_vmap_area() for an area that was never mapped. */
+static void free_vmap_area_now(struct vmalloc_state *vs, struct vmap_area *va)
+{
+	spin_lock(&vs->lock);
+	rb_erase(&va->rb_node, &vs->busy_root);
+	vs->nr_busy--;
+	merge_free_range(vs, va);
+	spin_unlock(&vs->lock);
+}
+
+/* ---- The window and the kernel page tables ---- */
+
+void *kernel_va_to_host(struct kmm_machine *m, uint64_t va)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs || va < vs->window_va || va - vs->window_va >= vs->window_bytes)
+		return NULL;
+	return vs->window + (va - vs->window_va);
+}
+
+uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p)
+{
+	struct vmalloc_state *vs = vstate(m);
+	const char *c = p;
+
+	if (!vs || c < vs->window || c >= vs->window + vs->window_bytes)
+		return 0;
+	return vs->window_va + (uint64_t)(c - vs->window);
+}
+
+int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
+		     pteval_t prot)
+{
+	struct vmalloc_state *vs = vstate(m);
+	void *host = kernel_va_to_host(m, va);
+	int err;
+
+	if (!host || !kernel_va_to_host(m, va + n * PAGE_SIZE - 1))
+		return kmm_set_error(-EFAULT, "kernel mapping %#llx+%zu pages is outside the host window",
+				     (unsigned long long)va, n);
+	err = sim_map_frames(&m->ram, host, pfns, n);
+	if (err)
+		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
+				     (unsigned long long)va);
+	if (vs->have_pt) {
+		for (size_t i = 0; i < n; i++) {
+			err = pgtable_set_pte(&vs->kpt, va + i * PAGE_SIZE,
+					      pfn_pte_geo(vs->kpt.geo, pfns[i], prot));
+			if (err) {
+				for (size_t j = 0; j < i; j++)
+					pgtable_clear_pte(&vs->kpt, va + j * PAGE_SIZE);
+				sim_unmap_frames(host, n);
+				return kmm_set_error(err, "no memory for kernel page tables at %#llx",
+						     (unsigned long long)va);
+			}
+		}
+	}
+	return 0;
+}
+
+void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
+{
+	struct vmalloc_state *vs = vstate(m);
+	void *host = kernel_va_to_host(m, va);
+
+	if (!host || !n)
+		return;
+	sim_unmap_frames(host, n);
+	if (vs->have_pt)
+		for (size_t i = 0; i < n; i++)
+			pgtable_clear_pte(&vs->kpt, va + i * PAGE_SIZE);
+}
+
+/* ---- vm_struct ---- */
+
+/* Find the machine whose window holds @p: the current one first. */
+struct kmm_machine *vmalloc_machine_of(const void *p)
+{
+	struct kmm_machine *m = kmm_current();
+
+	if (m && kernel_host_to_va(m, p))
+		return m;
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		m = kmm_machines[i];
+		if (m && m->vmalloc && kernel_host_to_va(m, p))
+			return m;
+	}
+	return NULL;
+}
+
+static void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
+{
+	if (caller)
+		snprintf(vm->caller, sizeof(vm->caller), "%s", caller);
+	else
+		vm->caller_addr = ret;
+}
+
+/*
+ * Map a fresh busy area: pfns of its pages, minus the guard page. The area
+ * is made visible to lookups (vm set) only once mapped.
+ */
+static int map_area(struct kmm_machine *m, struct vmap_area *va, struct vm_struct *vm,
+		    const unsigned long *pfns, size_t n, pteval_t prot)
+{
+	int err = kernel_map_pages(m, va->va_start, pfns, n, prot);
+
+	if (err)
+		return err;
+	struct vmalloc_state *vs = vstate(m);
+
+	spin_lock(&vs->lock);
+	va->vm = vm;
+	vm->flags &= ~(unsigned long)VM_UNINITIALIZED;
+	if (vm->flags & VM_ALLOC)
+		vs->nr_vmalloc_pages += vm->nr_pages;
+	spin_unlock(&vs->lock);
+	return 0;
+}
+
+/*
+ * Remove the area at @addr: unmap it now, put its range on the lazy list
+ * and purge if the list is over lazy_max_pages(). Return: the vm_struct
+ * (the caller frees pages and struct) or NULL with an error.
+ */
+static struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
+					const char *who)
+{
+	struct vmalloc_state *vs = vstate(m);
+	uint64_t a = kernel_host_to_va(m, addr);
+
+	spin_lock(&vs->lock);
+	struct vmap_area *va = a ? find_busy_va(vs, a) : NULL;
+	if (!va || va->va_start != a || !va->vm) {
+		spin_unlock(&vs->lock);
+		kmm_set_error(-EINVAL, "%s: Trying to %s() nonexistent vm area (%p)", who, who, addr);
+		kmm_printk(m, "WARNING: Trying to %s() nonexistent vm area (%#llx)", who,
+			   (unsigned long long)a);
+		return NULL;
+	}
+	struct vm_struct *vm = va->vm;
+
+	rb_erase(&va->rb_node, &vs->busy_root);
+	vs->nr_busy--;
+	va->vm = NULL;
+	if (vm->flags & VM_ALLOC)
+		vs->nr_vmalloc_pages -= vm->nr_pages;
+	kernel_unmap_pages(m, va->va_start, vm->nr_mapped);
+	list_add_tail(&va->list, &vs->lazy_list);
+	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
+	if (vs->lazy_nr > lazy_max_pages(m))
+		purge_lazy_locked(vs);
+	spin_unlock(&vs->lock);
+	return vm;
+}
+
+static void free_vm_struct(struct vm_struct *vm)
+{
+	free(vm->pages);
+	free(vm->pfns);
+	free(vm);
+}
+
+/* ---- vmalloc ---- */
+
+static void free_area_pages(struct vm_struct *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_pages; i++)
+		if (vm->pages[i])
+			__free_pages(vm->pages[i], 0);
+}
+
+static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
+			    gfp_t gfp, int nid, unsigned long vm_flags, const char *caller,
+			    const void *ret)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs) {
+		kmm_set_error(-ENODEV, "vmalloc: no machine, or its vmalloc layer is not initialised");
+		return NULL;
+	}
+	if (!size || size > vs->vend - vs->vstart) {
+		kmm_set_error(-EINVAL, "vmalloc: size %lu is %s", size,
+			      size ? "larger than the vmalloc space" : "zero");
+		return NULL;
+	}
+	if (!align)
+		align = PAGE_SIZE;
+	if (align & (align - 1) || align < PAGE_SIZE) {
+		kmm_set_error(-EINVAL, "vmalloc: alignment %lu is not a power of two >= PAGE_SIZE", align);
+		return NULL;
+	}
+	size = ALIGN_UP(size, PAGE_SIZE);
+	unsigned long nr = size >> PAGE_SHIFT;
+	unsigned long area_size = size + ((vm_flags & VM_NO_GUARD) ? 0 : PAGE_SIZE);
+	struct vm_struct *vm = calloc(1, sizeof(*vm));
+
+	if (!vm) {
+		kmm_set_error(-ENOMEM, "vmalloc: no host memory for a vm_struct");
+		return NULL;
+	}
+	vm->flags = VM_ALLOC | VM_UNINITIALIZED | vm_flags;
+	vm->size = area_size;
+	vm->nr_pages = (unsigned int)nr;
+	vm->nr_mapped = nr;
+	set_caller(vm, caller, ret);
+	vm->pages = calloc(nr, sizeof(*vm->pages));
+	vm->pfns = calloc(nr, sizeof(*vm->pfns));
+	if (!vm->pages || !vm->pfns) {
+		free_vm_struct(vm);
+		kmm_set_error(-ENOMEM, "vmalloc: no host memory for a page array of %lu", nr);
+		return NULL;
+	}
+	struct vmap_area *va = alloc_vmap_area(vs, area_size, align, vs->vstart, vs->vend);
+	if (!va) {
+		free_vm_struct(vm);
+		return NULL;
+	}
+	vm->addr = va->va_start;
+
+	/* Pages: highmem allowed unless the caller asked for a DMA zone. */
+	gfp_t page_gfp = gfp & ~(gfp_t)__GFP_ZERO;
+	if (!(gfp & (__GFP_DMA | __GFP_DMA32)))
+		page_gfp |= __GFP_HIGHMEM;
+	for (unsigned long i = 0; i < nr; i++) {
+		struct page *p = nid >= 0 ? alloc_pages_node(nid, page_gfp, 0)
+					  : alloc_pages(page_gfp, 0);
+		if (!p) {
+			free_area_pages(vm);
+			free_vmap_area_now(vs, va);
+			free_vm_struct(vm);
+			kmm_set_error(-ENOMEM, "vmalloc error: size %lu, page order 0, failed to "
+				      "allocate pages (%lu of %lu)", size, i, nr);
+			if (!(gfp & __GFP_NOWARN))
+				kmm_printk(m, "vmalloc error: size %lu, page order 0, failed to "
+					   "allocate pages, mode:%#x", size, gfp);
+			return NULL;
+		}
+		vm->pages[i] = p;
+		vm->pfns[i] = page_to_pfn_m(m, p);
+	}
+	if (map_area(m, va, vm, vm->pfns, nr, PAGE_KERNEL)) {
+		free_area_pages(vm);
+		free_vmap_area_now(vs, va);
+		free_vm_struct(vm);
+		return NULL;
+	}
+	void *host = kernel_va_to_host(m, vm->addr);
+	if ((gfp & __GFP_ZERO) || (vm_flags & VM_USERMAP))
+		memset(host, 0, size);
+	return host;
+}
+
+void *kmm_vmalloc_caller(struct kmm_machine *m, unsigned long size, unsigned long align,
+			 gfp_t gfp, int nid, unsigned long vm_flags, const char *caller)
+{
+	return vmalloc_common(m, size, align, gfp, nid, vm_flags & (VM_USERMAP | VM_NO_GUARD),
+			      caller, __builtin_return_address(0));
+}
+
+void *vmalloc(unsigned long size)
+{
+	return vmalloc_common(kmm_current(), size, 0, GFP_KERNEL, -1, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void *vzalloc(unsigned long size)
+{
+	return vmalloc_common(kmm_current(), size, 0, GFP_KERNEL | __GFP_ZERO, -1, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void *vmalloc_node(unsigned long size, int nid)
+{
+	return vmalloc_common(kmm_current(), size, 0, GFP_KERNEL, nid, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void *vmalloc_user(unsigned long size)
+{
+	return vmalloc_common(kmm_current(), size, 0, GFP_KERNEL | __GFP_ZERO, -1, VM_USERMAP,
+			      NULL, __builtin_return_address(0));
+}
+
+void *vmalloc_32(unsigned long size)
+{
+	/*
+	 * GFP_VMALLOC32 is GFP_KERNEL | __GFP_DMA32: below 4 GiB on x86_64; on
+	 * i386, which has no DMA32 zone, it means ZONE_NORMAL - lowmem - and
+	 * (as in Linux) it keeps __GFP_HIGHMEM from being added.
+	 */
+	return vmalloc_common(kmm_current(), size, 0, GFP_KERNEL | __GFP_DMA32, -1, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void *__vmalloc(unsigned long size, gfp_t gfp)
+{
+	return vmalloc_common(kmm_current(), size, 0, gfp, -1, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void vfree(const void *addr)
+{
+	if (!addr)
+		return;
+	struct kmm_machine *m = vmalloc_machine_of(addr);
+	if (!m) {
+		kmm_set_error(-EINVAL, "vfree: %p is not a vmalloc address", addr);
+		return;
+	}
+	struct vm_struct *vm = remove_vm_area(m, addr, "vfree");
+	if (!vm)
+		return;
+	if (!(vm->flags & VM_ALLOC)) {
+		kmm_printk(m, "WARNING: vfree() of a %s area (%#llx): use %s", 
+			   (vm->flags & VM_IOREMAP) ? "ioremap" : "vmap",
+			   (unsigned long long)vm->addr,
+			   (vm->flags & VM_IOREMAP) ? "iounmap()" : "vunmap()");
+	} else {
+		free_area_pages(vm);
+	}
+	free_vm_struct(vm);
+}
+
+/* ---- vmap ---- */
+
+static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned int count,
+			 unsigned long flags, const char *caller, const void *ret)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs || !pages || !count || (uint64_t)count * PAGE_SIZE > vs->vend - vs->vstart) {
+		kmm_set_error(-EINVAL, "vmap: %s", !vs ? "no vmalloc layer on this machine"
+					: !pages ? "NULL page array" : !count ? "zero pages"
+					: "more pages than the vmalloc space holds");
+		return NULL;
+	}
+	struct vm_struct *vm = calloc(1, sizeof(*vm));
+	if (!vm || !(vm->pfns = calloc(count, sizeof(*vm->pfns)))) {
+		free(vm);
+		kmm_set_error(-ENOMEM, "vmap: no host memory");
+		return NULL;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		if (!pages[i] || page_machine(pages[i]) != m) {
+			free_vm_struct(vm);
+			kmm_set_error(-EINVAL, "vmap: pages[%u] is %s", i,
+				      pages[i] ? "a page of another machine" : "NULL");
+			return NULL;
+		}
+		vm->pfns[i] = page_to_pfn_m(m, pages[i]);
+	}
+	vm->flags = VM_MAP | VM_UNINITIALIZED | (flags & VM_USERMAP);
+	vm->size = ((unsigned long)count + 1) * PAGE_SIZE;
+	vm->nr_mapped = count;
+	set_caller(vm, caller, ret);
+	struct vmap_area *va = alloc_vmap_area(vs, vm->size, PAGE_SIZE, vs->vstart, vs->vend);
+	if (!va) {
+		free_vm_struct(vm);
+		return NULL;
+	}
+	vm->addr = va->va_start;
+	if (map_area(m, va, vm, vm->pfns, count, PAGE_KERNEL)) {
+		free_vmap_area_now(vs, va);
+		free_vm_struct(vm);
+		return NULL;
+	}
+	return kernel_va_to_host(m, vm->addr);
+}
+
+void *vmap(struct page **pages, unsigned int count, unsigned long flags, int prot)
+{
+	(void)prot;
+	return vmap_common(kmm_current(), pages, count, flags, NULL, __builtin_return_address(0));
+}
+
+void *kmm_vmap_caller(struct kmm_machine *m, struct page **pages, unsigned int count,
+		      unsigned long flags, const char *caller)
+{
+	return vmap_common(m, pages, count, flags, caller, __builtin_return_address(0));
+}
+
+void vunmap(const void *addr)
+{
+	if (!addr)
+		return;
+	struct kmm_machine *m = vmalloc_machine_of(addr);
+	if (!m) {
+		kmm_set_error(-EINVAL, "vunmap: %p is not a vmalloc address", addr);
+		return;
+	}
+	struct vm_struct *vm = remove_vm_area(m, addr, "vunmap");
+	if (vm)
+		free_vm_struct(vm);
+}
+
+/* ---- ioremap (the mapping half; mm/ioremap.c checks the request) ---- */
+
+void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+		      const char *caller, const void *ret)
+{
+	struct vmalloc_state *vs = vstate(m);
+	unsigned long n = (unsigned long)(size >> PAGE_SHIFT);
+	struct vm_struct *vm = calloc(1, sizeof(*vm));
+
+	if (!vm || !(vm->pfns = calloc(n, sizeof(*vm->pfns)))) {
+		free(vm);
+		kmm_set_error(-ENOMEM, "ioremap: no host memory");
+		return NULL;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		vm->pfns[i] = (unsigned long)(phys >> PAGE_SHIFT) + i;
+	vm->flags = VM_IOREMAP | VM_UNINITIALIZED;
+	vm->size = size + PAGE_SIZE;
+	vm->nr_mapped = n;
+	vm->phys_addr = phys;
+	set_caller(vm, caller, ret);
+	/* Linux aligns ioremap areas to their size's order (IOREMAP_MAX_ORDER caps it). */
+	unsigned long align = PAGE_SIZE;
+	while (align < size && align < (1UL << 24))
+		align <<= 1;
+	struct vmap_area *va = alloc_vmap_area(vs, vm->size, align, vs->vstart, vs->vend);
+	if (!va) {
+		free_vm_struct(vm);
+		return NULL;
+	}
+	vm->addr = va->va_start;
+	if (map_area(m, va, vm, vm->pfns, n, PAGE_KERNEL | _PAGE_PCD | _PAGE_PWT)) {
+		free_vmap_area_now(vs, va);
+		free_vm_struct(vm);
+		return NULL;
+	}
+	return kernel_va_to_host(m, vm->addr);
+}
+
+int vunmap_phys_range(struct kmm_machine *m, const void *addr)
+{
+	struct vm_struct *vm = remove_vm_area(m, addr, "iounmap");
+
+	if (!vm)
+		return -EINVAL;
+	free_vm_struct(vm);
+	return 0;
+}
+
+/* ---- Lookups ---- */
+
+bool is_vmalloc_addr(const void *addr)
+{
+	struct kmm_machine *m = addr ? vmalloc_machine_of(addr) : NULL;
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs)
+		return false;
+	uint64_t va = kernel_host_to_va(m, addr);
+	return va >= vs->vmalloc_start && va < vs->vmalloc_end;
+}
+
+struct page *vmalloc_to_page(const void *addr)
+{
+	struct kmm_machine *m = addr ? vmalloc_machine_of(addr) : NULL;
+	struct vmalloc_state *vs = vstate(m);
+	unsigned long pfn = 0;
+	bool found = false;
+
+	if (!vs)
+		return NULL;
+	uint64_t va = kernel_host_to_va(m, addr) & ~(uint64_t)(PAGE_SIZE - 1);
+	spin_lock(&vs->lock);
+	if (vs->have_pt) {
+		pteval_t pte = pgtable_get_pte(&vs->kpt, va);
+		if (pte & _PAGE_PRESENT) {
+			pfn = pte_pfn_geo(vs->kpt.geo, pte);
+			found = true;
+		}
+	} else {
+		struct vmap_area *a = find_busy_va(vs, va);
+		if (a && a->vm) {
+			unsigned long i = (unsigned long)((va - a->va_start) >> PAGE_SHIFT);
+			if (i < a->vm->nr_mapped) {
+				pfn = a->vm->pfns[i];
+				found = true;
+			}
+		}
+	}
+	spin_unlock(&vs->lock);
+	if (!found || pfn >= m->max_pfn)
+		return NULL;
+	return pfn_to_page_m(m, pfn);
+}
+
+unsigned long vmalloc_to_pfn(const void *addr)
+{
+	struct page *p = vmalloc_to_page(addr);
+
+	return p ? page_to_pfn_m(page_machine(p), p) : 0;
+}
+
+uint64_t kmm_virt_addr(struct kmm_machine *m, const void *addr)
+{
+	uint64_t va = kernel_host_to_va(m, addr);
+	const char *c = addr;
+
+	if (va)
+		return va;
+	if (m->ram.direct && c >= (const char *)m->ram.direct &&
+	    c < (const char *)m->ram.direct + m->ram.direct_len)
+		return m->layout.page_offset + (uint64_t)(c - (const char *)m->ram.direct);
+	return 0;
+}
+
+/* ---- kvmalloc ---- */
+
+/*
+ * The slab layer's kmalloc, referenced weakly so that vmalloc builds and
+ * works before (or without) it: when it is absent kvmalloc goes straight to
+ * vmalloc.
+ */
+extern void *kmalloc(size_t size, gfp_t gfp) __attribute__((weak));
+extern void kfree(const void *p) __attribute__((weak));
+
+void *kvmalloc(size_t size, gfp_t gfp)
+{
+	if (kmalloc) {
+		gfp_t kgfp = gfp;
+
+		/* Linux: a large kmalloc attempt must not retry hard or warn. */
+		if (size > PAGE_SIZE)
+			kgfp |= __GFP_NOWARN | __GFP_NORETRY;
+		void *p = kmalloc(size, kgfp);
+		if (p || size <= PAGE_SIZE)
+			return p;
+	}
+	return vmalloc_common(kmm_current(), size, 0, gfp, -1, 0, NULL,
+			      __builtin_return_address(0));
+}
+
+void *kvzalloc(size_t size, gfp_t gfp)
+{
+	return kvmalloc(size, gfp | __GFP_ZERO);
+}
+
+void kvfree(const void *addr)
+{
+	if (!addr)
+		return;
+	if (is_vmalloc_addr(addr))
+		vfree(addr);
+	else if (kfree)
+		kfree(addr);
+}
+
+/* ---- Views ---- */
+
+unsigned long vmalloc_nr_pages(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	return vs ? __atomic_load_n(&vs->nr_vmalloc_pages, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t vmalloc_total_bytes(const struct kmm_machine *m)
+{
+	return m->layout.vmalloc_end - m->layout.vmalloc_start;
+}
+
+static void print_ptr(struct strbuf *sb, const struct kmm_machine *m, uint64_t v)
+{
+	if (kmm_arch_is_32(m))
+		sb_printf(sb, "0x%08llx", (unsigned long long)v);
+	else
+		sb_printf(sb, "0x%016llx", (unsigned long long)v);
+}
+
+/* %pS of a host return address: "binary+0xoffset" (stable across runs), or the address. */
+static void print_caller(struct strbuf *sb, const struct vm_struct *vm)
+{
+	Dl_info info;
+
+	if (vm->caller[0]) {
+		sb_printf(sb, " %s", vm->caller);
+		return;
+	}
+	if (!vm->caller_addr)
+		return;
+	if (dladdr(vm->caller_addr, &info) && info.dli_sname && info.dli_saddr) {
+		sb_printf(sb, " %s+0x%lx", info.dli_sname,
+			  (unsigned long)((const char *)vm->caller_addr - (const char *)info.dli_saddr));
+	} else if (dladdr(vm->caller_addr, &info) && info.dli_fname) {
+		const char *base = strrchr(info.dli_fname, '/');
+		sb_printf(sb, " %s+0x%lx", base ? base + 1 : info.dli_fname,
+			  (unsigned long)((const char *)vm->caller_addr - (const char *)info.dli_fbase));
+	} else {
+		sb_printf(sb, " %p", vm->caller_addr);
+	}
+}
+
+int vmalloc_info_show(struct kmm_machine *m, struct strbuf *sb)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs)
+		return -ENOENT;
+	spin_lock(&vs->lock);
+	for (struct rb_node *n = rb_first(&vs->busy_root); n; n = rb_next(n)) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		struct vm_struct *v = va->vm;
+
+		if (!v || (v->flags & VM_UNINITIALIZED))
+			continue;
+		print_ptr(sb, m, v->addr);
+		sb_puts(sb, "-");
+		print_ptr(sb, m, v->addr + v->size);
+		sb_printf(sb, " %7ld", (long)v->size);
+		print_caller(sb, v);
+		if (v->nr_pages)
+			sb_printf(sb, " pages=%u", v->nr_pages);
+		if (v->phys_addr) {
+			if (m->opts.arch == KMM_ARCH_I386)
+				sb_printf(sb, " phys=0x%08llx", (unsigned long long)v->phys_addr);
+			else
+				sb_printf(sb, " phys=0x%016llx", (unsigned long long)v->phys_addr);
+		}
+		if (v->flags & VM_IOREMAP)
+			sb_puts(sb, " ioremap");
+		if (v->flags & VM_ALLOC)
+			sb_puts(sb, " vmalloc");
+		if (v->flags & VM_MAP)
+			sb_puts(sb, " vmap");
+		if (v->flags & VM_USERMAP)
+			sb_puts(sb, " user");
+		if (v->nr_pages) {
+			unsigned int counters[MAX_NUMNODES] = { 0 };
+			for (unsigned int i = 0; i < v->nr_pages; i++)
+				counters[page_to_nid(v->pages[i])]++;
+			for (int nid = 0; nid < m->nr_node_ids && nid < MAX_NUMNODES; nid++)
+				if (counters[nid])
+					sb_printf(sb, " N%d=%u", nid, counters[nid]);
+		}
+		sb_puts(sb, "\n");
+	}
+	/* As a final step, the unpurged areas (show_purge_info). */
+	struct list_head *pos;
+	list_for_each(pos, &vs->lazy_list) {
+		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
+		print_ptr(sb, m, va->va_start);
+		sb_puts(sb, "-");
+		print_ptr(sb, m, va->va_end);
+		sb_printf(sb, " %7ld unpurged vm_area\n", (long)va_size(va));
+	}
+	spin_unlock(&vs->lock);
+	return sb->failed ? -ENOMEM : 0;
+}
+
+void kmm_vmalloc_stats(struct kmm_machine *m, struct kmm_vmalloc_stats *st)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	memset(st, 0, sizeof(*st));
+	if (!vs)
+		return;
+	spin_lock(&vs->lock);
+	st->vstart = vs->vstart;
+	st->vend = vs->vend;
+	st->nr_busy = vs->nr_busy;
+	st->nr_free_areas = rb_count(&vs->free_root);
+	st->free_bytes = vs->nr_free_bytes;
+	st->largest_free = subtree_max(vs->free_root.node);
+	st->lazy_pages = vs->lazy_nr;
+	st->lazy_max_pages = lazy_max_pages(m);
+	st->nr_purges = vs->nr_purges;
+	st->nr_tlb_flushes = vs->nr_tlb_flushes;
+	st->nr_vmalloc_pages = vs->nr_vmalloc_pages;
+	st->window_bytes = vs->window_bytes;
+	st->have_pgtables = vs->have_pt;
+	spin_unlock(&vs->lock);
+}
+
+/* ---- The checker ---- */
+
+struct span {
+	uint64_t start, end;
+	int kind;	/* 0 free, 1 busy, 2 lazy */
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int check_fail(struct kmm_machine *m, const char *fmt, unsigned long long a,
+		      unsigned long long b)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	kmm_printk(m, "vmalloc check: %s", msg);
+	return kmm_set_error(-EUCLEAN, "vmalloc: %s", msg);
+}
+
+static int vmalloc_check_locked(struct kmm_machine *m, struct vmalloc_state *vs)
+{
+	int rc = rb_check(&vs->free_root, free_va_recompute);
+
+	if (rc)
+		return check_fail(m, "free tree is broken (rb_check %lld)%.0llu", (unsigned long long)rc, 0);
+	if ((rc = rb_check(&vs->busy_root, NULL)))
+		return check_fail(m, "busy tree is broken (rb_check %lld)%.0llu", (unsigned long long)rc, 0);
+	size_t nf = rb_count(&vs->free_root), nb = rb_count(&vs->busy_root);
+	size_t nl = list_count(&vs->lazy_list), k = 0;
+	if (nb != vs->nr_busy)
+		return check_fail(m, "nr_busy %llu but %llu busy areas", vs->nr_busy, nb);
+	struct span *s = malloc((nf + nb + nl + 1) * sizeof(*s));
+	if (!s)
+		return 0;	/* cannot check without memory; not a violation */
+	uint64_t free_bytes = 0, vm_pages = 0, lazy_pages = 0;
+	for (struct rb_node *n = rb_first(&vs->free_root); n; n = rb_next(n)) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		s[k++] = (struct span){ va->va_start, va->va_end, 0 };
+		free_bytes += va_size(va);
+	}
+	for (struct rb_node *n = rb_first(&vs->busy_root); n; n = rb_next(n)) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		s[k++] = (struct span){ va->va_start, va->va_end, 1 };
+	}
+	struct list_head *pos;
+	list_for_each(pos, &vs->lazy_list) {
+		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
+		s[k++] = (struct span){ va->va_start, va->va_end, 2 };
+		lazy_pages += va_size(va) >> PAGE_SHIFT;
+	}
+	qsort(s, k, sizeof(*s), cmp_span);
+	uint64_t at = vs->vstart;
+	int err = 0;
+	for (size_t i = 0; i < k && !err; i++) {
+		if (s[i].start >= s[i].end)
+			err = check_fail(m, "empty or inverted area %#llx-%#llx", s[i].start, s[i].end);
+		else if (s[i].start != at)
+			err = check_fail(m, s[i].start > at ? "hole in the vmalloc space at %#llx (next area %#llx)"
+							    : "areas overlap at %#llx (area starts %#llx)",
+					 at, s[i].start);
+		else if (i && s[i].kind == 0 && s[i - 1].kind == 0)
+			err = check_fail(m, "free areas %#llx and %#llx touch but were not merged",
+					 s[i - 1].start, s[i].start);
+		at = s[i].end;
+	}
+	free(s);
+	if (err)
+		return err;
+	if (k && at != vs->vend)
+		return check_fail(m, "areas end at %#llx, the space at %#llx", at, vs->vend);
+	if (free_bytes != vs->nr_free_bytes)
+		return check_fail(m, "free bytes counted %llu, summed %llu", vs->nr_free_bytes, free_bytes);
+	if (lazy_pages != vs->lazy_nr)
+		return check_fail(m, "lazy pages counted %llu, summed %llu", vs->lazy_nr, lazy_pages);
+
+	/* Mapped frames: referenced, and the PTEs say what the area says. */
+	for (struct rb_node *n = rb_first(&vs->busy_root); n; n = rb_next(n)) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		struct vm_struct *vm = va->vm;
+
+		if (!vm)
+			continue;
+		if (vm->addr != va->va_start || vm->size != va_size(va))
+			return check_fail(m, "vm_struct %#llx does not match its area %#llx",
+					  vm->addr, va->va_start);
+		if (vm->flags & VM_ALLOC)
+			vm_pages += vm->nr_pages;
+		for (unsigned long i = 0; i < vm->nr_mapped; i++) {
+			unsigned long pfn = vm->pfns[i];
+			uint64_t a = va->va_start + i * PAGE_SIZE;
+
+			if (!(vm->flags & VM_IOREMAP) && (pfn >= m->max_pfn ||
+			    page_ref_count(pfn_to_page_m(m, pfn)) <= 0))
+				return check_fail(m, "area %#llx maps pfn %#llx, which has no reference",
+						  va->va_start, pfn);
+			if (vm->pages && vm->pages[i] != pfn_to_page_m(m, pfn))
+				return check_fail(m, "area %#llx page %llu disagrees with its pfn",
+						  va->va_start, i);
+			if (vs->have_pt) {
+				pteval_t pte = pgtable_get_pte(&vs->kpt, a);
+				if (!(pte & _PAGE_PRESENT) || pte_pfn_geo(vs->kpt.geo, pte) != pfn)
+					return check_fail(m, "PTE of %#llx does not map pfn %#llx", a, pfn);
+			}
+		}
+		if (vs->have_pt && !(vm->flags & VM_NO_GUARD) &&
+		    (pgtable_get_pte(&vs->kpt, va->va_end - PAGE_SIZE) & _PAGE_PRESENT))
+			return check_fail(m, "guard page of area %#llx is mapped%.0llu", va->va_start, 0);
+	}
+	if (vm_pages != vs->nr_vmalloc_pages)
+		return check_fail(m, "nr_vmalloc_pages %llu, areas hold %llu", vs->nr_vmalloc_pages,
+				  vm_pages);
+	return 0;
+}
+
+static int vmalloc_check(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs)
+		return 0;
+	spin_lock(&vs->lock);
+	int err = vmalloc_check_locked(m, vs);
+	spin_unlock(&vs->lock);
+	if (!err)
+		err = kmap_check(m);
+	return err;
+}
+
+/* ---- Boot and shutdown ---- */
+
+static void free_tree(struct rb_root *root, bool free_vm)
+{
+	struct rb_node *n;
+
+	while ((n = root->node)) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+
+		rb_erase(n, root);
+		if (free_vm && va->vm)
+			free_vm_struct(va->vm);
+		free(va);
+	}
+}
+
+static void vmalloc_shutdown(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs)
+		return;
+	kmap_shutdown(m);
+	/* The machine's RAM goes away with it: forget the areas, release the window. */
+	free_tree(&vs->busy_root, true);
+	free_tree(&vs->free_root, false);
+	while (!list_empty(&vs->lazy_list)) {
+		struct vmap_area *va = list_first_entry(&vs->lazy_list, struct vmap_area, list);
+		list_del(&va->list);
+		free(va);
+	}
+	/* The kernel's table frames go with the machine's RAM (no pgtable_destroy). */
+	sim_release(vs->window, vs->window_bytes);
+	free(vs);
+	m->vmalloc = NULL;
+}
+
+/* The option vmalloc_window=SIZE in the command line's extra options (x86_64). */
+static uint64_t window_option(const struct kmm_machine *m)
+{
+	const char *p = strstr(m->opts.extra, "vmalloc_window=");
+	uint64_t v = 0;
+	char buf[32];
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	p += strlen("vmalloc_window=");
+	while (p[n] && p[n] != ' ' && n < sizeof(buf) - 1) {
+		buf[n] = p[n];
+		n++;
+	}
+	buf[n] = 0;
+	return kmm_parse_size(buf, &v, NULL) ? 0 : v;
+}
+
+/*
+ * Tables for a range that kmap fills one PTE at a time without the vmalloc
+ * lock (PKMAP, fixmap): allocate them once at boot, as Linux's
+ * permanent_kmaps_init() and the early fixmap setup do.
+ */
+static int prealloc_tables(struct vmalloc_state *vs, uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start & ~(uint64_t)(SZ_1M - 1); va < end; va += SZ_1M) {
+		int err = 0;
+
+		if (!pgtable_walk(&vs->kpt, va < start ? start : va, true, &err) || err)
+			return err ? err : -ENOMEM;
+	}
+	return 0;
+}
+
+int vmalloc_init(struct kmm_machine *m)
+{
+	struct kmm_layout *l = &m->layout;
+	struct vmalloc_state *vs;
+
+	if (m->vmalloc)
+		return 0;
+	if (!l->vmalloc_start || l->vmalloc_end <= l->vmalloc_start)
+		return kmm_set_error(-EINVAL, "vmalloc_init: the boot layout has no vmalloc range");
+	vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return -ENOMEM;
+	spin_lock_init(&vs->lock);
+	vs->free_root = RB_ROOT;
+	vs->busy_root = RB_ROOT;
+	INIT_LIST_HEAD(&vs->lazy_list);
+	vs->vmalloc_start = l->vmalloc_start;
+	vs->vmalloc_end = l->vmalloc_end;
+	vs->window_va = l->vmalloc_start;
+	if (kmm_arch_is_32(m)) {
+		vs->window_bytes = (size_t)((1ULL << 32) - l->vmalloc_start);
+	} else {
+		uint64_t w = window_option(m);
+		if (!w) {
+			w = 2 * m->opts.mem;
+			if (w < SZ_1G)
+				w = SZ_1G;
+			if (w > 64 * (uint64_t)SZ_1G)
+				w = 64 * (uint64_t)SZ_1G;
+		}
+		w = ALIGN_UP(w, (uint64_t)SZ_1M);
+		if (w > l->vmalloc_end - l->vmalloc_start)
+			w = l->vmalloc_end - l->vmalloc_start;
+		vs->window_bytes = (size_t)w;
+	}
+	vs->window = sim_reserve(vs->window_bytes, false);
+	if (!vs->window) {
+		size_t bytes = vs->window_bytes;
+
+		free(vs);
+		return kmm_set_error(-ENOMEM, "vmalloc_init: the host refused a %zu-byte window",
+				     bytes);
+	}
+	vs->vstart = l->vmalloc_start;
+	vs->vend = l->vmalloc_end;
+	if (vs->vend - vs->window_va > vs->window_bytes)
+		vs->vend = vs->window_va + vs->window_bytes;
+	struct vmap_area *all = va_new(vs->vstart, vs->vend);
+	if (!all) {
+		sim_release(vs->window, vs->window_bytes);
+		free(vs);
+		return -ENOMEM;
+	}
+	insert_va(&vs->free_root, all, free_va_recompute);
+	vs->nr_free_bytes = vs->vend - vs->vstart;
+	m->vmalloc = vs;
+	int err = pgtable_init(&vs->kpt, m, false);
+	if (err) {
+		m->vmalloc = NULL;
+		free(all);
+		sim_release(vs->window, vs->window_bytes);
+		free(vs);
+		return kmm_set_error(err, "vmalloc_init: no memory for the kernel page tables");
+	}
+	vs->have_pt = true;
+	if (kmm_arch_is_32(m) && l->last_pkmap > 0) {
+		err = prealloc_tables(vs, l->pkmap_base,
+				      l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
+		if (!err)
+			err = prealloc_tables(vs, l->fixaddr_start, l->fixaddr_top + PAGE_SIZE);
+		if (err) {
+			vmalloc_shutdown(m);
+			return kmm_set_error(err, "vmalloc_init: no memory for PKMAP/fixmap tables");
+		}
+	}
+
+	err = kmap_init(m);
+	if (err) {
+		vmalloc_shutdown(m);
+		return err;
+	}
+	static const struct kmm_layer layer = {
+		.name = "vmalloc", .check = vmalloc_check, .shutdown = vmalloc_shutdown,
+	};
+	err = kmm_register_layer(m, &layer);
+	if (err) {
+		vmalloc_shutdown(m);
+		return err;
+	}
+	if (kmm_arch_is_32(m))
+		print_kernel_layout(m);
+	return 0;
+}
+
+/* ---- The i386 boot banner ---- */
+
+void print_kernel_layout(struct kmm_machine *m)
+{
+	const struct kmm_layout *l = &m->layout;
+	const struct kmm_kernel_image *k = &m->kimage;
+	unsigned long text = (unsigned long)l->kernel_text;
+	unsigned long data = text + (unsigned long)(k->text + k->rodata);
+	unsigned long init = (unsigned long)ALIGN_UP((uint64_t)data + k->data, PAGE_SIZE);
+	unsigned long pkmap_end = (unsigned long)(l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
+
+	kmm_printk(m, "virtual kernel memory layout:\n"
+		   "    fixmap  : 0x%08lx - 0x%08lx   (%4ld kB)\n"
+		   "    pkmap   : 0x%08lx - 0x%08lx   (%4ld kB)\n"
+		   "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)\n"
+		   "    lowmem  : 0x%08lx - 0x%08lx   (%4ld MB)\n"
+		   "      .init : 0x%08lx - 0x%08lx   (%4ld kB)\n"
+		   "      .data : 0x%08lx - 0x%08lx   (%4ld kB)\n"
+		   "      .text : 0x%08lx - 0x%08lx   (%4ld kB)",
+		   (unsigned long)l->fixaddr_start, (unsigned long)l->fixaddr_top,
+		   (long)((l->fixaddr_top - l->fixaddr_start) >> 10),
+		   (unsigned long)l->pkmap_base, pkmap_end,
+		   (long)(((uint64_t)l->last_pkmap * PAGE_SIZE) >> 10),
+		   (unsigned long)l->vmalloc_start, (unsigned long)l->vmalloc_end,
+		   (long)((l->vmalloc_end - l->vmalloc_start) >> 20),
+		   (unsigned long)l->page_offset, (unsigned long)l->high_memory,
+		   (long)((l->high_memory - l->page_offset) >> 20),
+		   init, init + (unsigned long)k->init, (long)(k->init >> 10),
+		   data, data + (unsigned long)k->data, (long)(k->data >> 10),
+		   text, data, (long)((data - text) >> 10));
+}
