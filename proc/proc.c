@@ -59,6 +59,7 @@ static const struct proc_entry proc_entries[] = {
 	  percpu_pagelist_high_fraction_write, 0644 },
 
 	/* Later layers: one line each below this comment. */
+	{ "/proc/vmallocinfo", vmallocinfo_show, NULL, 0400 },
 };
 
 static const struct proc_prefix proc_prefixes[] = {

@@ -135,4 +135,9 @@ int lowmem_reserve_ratio_write(struct kmm_machine *m, const char *text);
 int percpu_pagelist_high_fraction_show(struct kmm_machine *m, struct strbuf *sb);
 int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text);
 
+/* ---- proc/vmallocinfo.c: /proc/vmallocinfo, meminfo's VmallocUsed ---- */
+
+int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
+void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
+
 #endif /* KMM_PROC_PROC_H */
