@@ -76,6 +76,79 @@ int page_alloc_check(struct kmm_machine *m);
 int get_pageblock_migratetype(const struct page *page);
 void set_pageblock_migratetype(struct page *page, int migratetype);
 
+/*
+ * ---- mm/page_alloc*.c, mm/gfp.c, mm/show_mem.c: shared inside the page allocator ----
+ * (zone_init_free_lists & co. live in mm/page_alloc_init.c, the checker in
+ * mm/page_alloc_check.c.) The vm.* sysctl handlers call, after storing the
+ * value: min_free_kbytes (also set user_min_free_kbytes) and
+ * watermark_scale_factor -> setup_per_zone_wmarks(); lowmem_reserve_ratio ->
+ * setup_per_zone_lowmem_reserve(); percpu_pagelist_high_fraction ->
+ * zone_pcp_update_all(). Lock order in practice: pcp->lock -> zone->lock.
+ */
+
+/* alloc_flags, Linux 6.12 mm/internal.h values */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10	/* caller cannot block: 25-50% more of min */
+#define ALLOC_MIN_RESERVE	0x20	/* __GFP_HIGH: half of min */
+#define ALLOC_CPUSET		0x40
+#define ALLOC_CMA		0x80
+#define ALLOC_NOFRAGMENT	0x100
+#define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_KSWAPD		0x800	/* == __GFP_KSWAPD_RECLAIM */
+#define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+/* zone->flags bits */
+enum zone_flags {
+	ZONE_BOOSTED_WATERMARK,	/* a fragmenting fallback boosted the watermarks */
+	ZONE_BELOW_HIGH,	/* free pages below the high mark: shrink pcp high */
+};
+/* per_cpu_pages->flags bits, and the 6.12 CONFIG_PCP_BATCH_SCALE_MAX default */
+#define PCPF_PREV_FREE_HIGH_ORDER 0x01
+#define PCPF_FREE_HIGH_BATCH	0x02
+#define PCP_BATCH_SCALE_MAX	5
+/* free-path flags */
+#define FPI_NONE		0x0
+#define FPI_TO_TAIL		0x2	/* boot blocks: to the list tail, never lazy */
+#define MAX_RECLAIM_RETRIES	16
+/* kmm: the slow path loops at most this often (Linux may loop forever). */
+#define KMM_SLOWPATH_MAX_ROUNDS	64
+
+struct alloc_context {
+	struct zonelist *zonelist;
+	int preferred_idx;		/* first zone in zonelist with type <= highest */
+	enum zone_type highest_zoneidx;
+	int migratetype;
+};
+
+/** gfp_zone_bad() - two or more of __GFP_DMA/HIGHMEM/DMA32 together (mm/gfp.c). */
+bool gfp_zone_bad(gfp_t gfp);
+unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order);
+/** __zone_watermark_ok() - Linux's watermark check with the ALLOC_* reserve rules. */
+bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+			 int highest_zoneidx, unsigned int alloc_flags, long free_pages);
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags);
+void calculate_min_free_kbytes(struct kmm_machine *m);
+/**
+ * clear_highpage() - zero one page whether or not it has a direct-map
+ * address. page_alloc.c holds a weak default (direct map, or a temporary
+ * mapping of the frame); mm/highmem.c may override it with kmap_local.
+ */
+void clear_highpage(struct page *page);
+/** show_mem() - the Mem-Info block of dmesg (mm/show_mem.c). */
+void show_mem(struct kmm_machine *m, int max_zone_idx);
+/** warn_alloc() - "page allocation failure" + Mem-Info, unless __GFP_NOWARN; ratelimited. */
+void warn_alloc(struct kmm_machine *m, gfp_t gfp, unsigned int order);
+void warn_alloc_reset_ratelimit(struct kmm_machine *m);
+/** kmm_set_comm() / kmm_comm(): this thread's "current->comm" for reports ("kmm" by default). */
+void kmm_set_comm(const char *comm);
+const char *kmm_comm(struct kmm_machine *m);
+
 /* ---- mm/vmalloc.c: kernel virtual areas and the host window ---- */
 
 struct strbuf;

@@ -86,6 +86,8 @@ struct per_cpu_pages {
 	int batch;		/* chunk size for buddy add/remove */
 	short free_count;
 	struct list_head lists[NR_PCP_LISTS];
+	unsigned char alloc_factor;	/* batch scale factor during allocate */
+	unsigned char flags;		/* PCPF_* */
 } __attribute__((aligned(64)));
 
 /*
@@ -131,6 +133,7 @@ struct zone {
 	unsigned long nr_lazy_free;	/* buddy=lazy: pages free but unmerged, zone->lock */
 	atomic_long vm_stat[NR_VM_ZONE_STAT_ITEMS];
 	atomic_long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];
+	unsigned long flags;		/* ZONE_BELOW_HIGH, ZONE_BOOSTED_WATERMARK bits; atomic */
 };
 
 static inline unsigned long zone_managed_pages(const struct zone *z)

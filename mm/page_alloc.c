@@ -1,0 +1,1713 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc.c - the buddy page allocator: free areas, splitting and
+ * merging, migrate-type fallback, per-CPU page lists, the allocation fast and
+ * slow paths, and the kernel-named entry points (alloc_pages, __free_pages).
+ *
+ * Linux counterpart: mm/page_alloc.c (6.12). Kept: free_area[order] lists per
+ * migrate type with nr_free; merging with buddy_pfn = pfn ^ (1 << order) up to
+ * MAX_PAGE_ORDER, stopping at pageblock boundaries between unmergeable types;
+ * the fallbacks[] table, largest-first stealing and whole-pageblock claiming;
+ * watermark boosting; the HighAtomic reserve; per-CPU lists with 6.12's
+ * batch/high auto-tuning; the watermark check with the ALLOC_* reserve rules;
+ * the slow path's order of attempts. Simplified: no compaction, no cpusets,
+ * no CMA areas (the lists exist, empty), no page isolation users yet, no
+ * kswapd (the reclaim layer plugs in through m->reclaim and m->oom).
+ * Added: deferred sections (a section's free blocks are counted before its
+ * struct pages exist; they are initialised the first time the allocator
+ * reaches for them, in the order eager init would have handed them out) and
+ * buddy=lazy (frees skip merging until an allocation runs dry).
+ *
+ * Invariant: a free block of order k is 2^k-aligned in pfn space, has
+ * PGTY_buddy and private == k on its head page, and sits on exactly one
+ * free_area[k].free_list[mt] of its zone, where mt is its pageblock's type.
+ * nr_free counts blocks, NR_FREE_PAGES pages (neither counts pcp pages; both
+ * count deferred sections). In eager mode no two free buddies of the same
+ * order are both free and mergeable. page_alloc_check() proves all of it.
+ *
+ * Locking: zone->lock guards free_area, pageblock_mt, deferred sections and
+ * nr_reserved_highatomic. A CPU slot's per_cpu_pages is guarded by pcp->lock;
+ * the fast path trylocks its own slot and never takes zone->lock unless the
+ * list must be refilled or drained. Order: pcp->lock -> zone->lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+const char *const migratetype_names[MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
+};
+
+const char *const zone_names[MAX_NR_ZONES] = {
+	"DMA", "DMA32", "Normal", "HighMem", "Movable",
+};
+
+/* fallbacks[] of 6.12: which free lists a request may steal from, in order. */
+static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+/* ---- Pageblock migrate types ---- */
+
+static inline unsigned long pageblock_index(const struct zone *z, unsigned long pfn)
+{
+	int pbo = z->machine->pageblock_order;
+
+	return (pfn >> pbo) - (z->zone_start_pfn >> pbo);
+}
+
+static inline int get_pfnblock_migratetype(const struct zone *z, unsigned long pfn)
+{
+	return __atomic_load_n(&z->pageblock_mt[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
+}
+
+static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, int mt)
+{
+	__atomic_store_n(&z->pageblock_mt[pageblock_index(z, pfn)], (unsigned char)mt,
+			 __ATOMIC_RELAXED);
+}
+
+int get_pageblock_migratetype(const struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	const struct zone *z = page_zone(page);
+
+	return get_pfnblock_migratetype(z, page_to_pfn_m(m, page));
+}
+
+void set_pageblock_migratetype(struct page *page, int migratetype)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	set_pfnblock_migratetype(page_zone(page), page_to_pfn_m(m, page), migratetype);
+}
+
+/* Retype every pageblock a block of @order at @pfn covers. */
+static void change_pageblock_range(struct zone *z, unsigned long pfn, unsigned int order, int mt)
+{
+	unsigned long nr = z->machine->pageblock_nr_pages;
+	unsigned long end = pfn + (1UL << order);
+
+	for (pfn = ALIGN_DOWN(pfn, nr); pfn < end; pfn += nr)
+		set_pfnblock_migratetype(z, pfn, mt);
+}
+
+static inline bool migratetype_is_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+/* ---- Buddy state of a page ---- */
+
+static inline void set_buddy_order(struct page *page, unsigned int order)
+{
+	page->private = order;
+	__page_set_type(page, PGTY_buddy);
+}
+
+static inline unsigned int buddy_order(const struct page *page)
+{
+	return (unsigned int)page->private;
+}
+
+static inline bool same_zone(const struct page *a, const struct page *b)
+{
+	return page_zonenum(a) == page_zonenum(b) && page_to_nid(a) == page_to_nid(b);
+}
+
+/*
+ * The buddy of @page (at @pfn) of @order, if it is a free block of the same
+ * order in the same zone. A buddy never leaves the section (sections are
+ * larger than MAX_PAGE_ORDER blocks), so its struct page exists iff ours does.
+ */
+static inline struct page *find_buddy_page_pfn(struct page *page, unsigned long pfn,
+					       unsigned int order, unsigned long *buddy_pfn)
+{
+	unsigned long bpfn = pfn ^ (1UL << order);
+	struct page *buddy = page + ((long)bpfn - (long)pfn);
+
+	if (buddy_pfn)
+		*buddy_pfn = bpfn;
+	if (!PageBuddy(buddy) || buddy_order(buddy) != order || !same_zone(page, buddy))
+		return NULL;
+	return buddy;
+}
+
+/* ---- Counters ---- */
+
+static inline void account_freepages(struct zone *zone, long nr, int mt)
+{
+	if (mt == MIGRATE_ISOLATE)
+		return;
+	mod_zone_page_state(zone, NR_FREE_PAGES, nr);
+	if (mt == MIGRATE_CMA)
+		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr);
+	else if (mt == MIGRATE_HIGHATOMIC)
+		zone->nr_free_highatomic += (unsigned long)nr;
+}
+
+static inline void count_events(struct kmm_machine *m, enum vm_event_item item, long n)
+{
+	if (m->cpus)
+		count_vm_events(m, item, n);
+}
+
+static inline int numa_node_id_m(struct kmm_machine *m)
+{
+	(void)m;
+	return 0;	/* every CPU slot sits on node 0: numa_node_id() is 0 */
+}
+
+static inline void zone_statistics(struct zone *preferred, struct zone *z)
+{
+	int local = numa_node_id_m(z->machine);
+
+	if (z->node == preferred->node) {
+		atomic_fetch_add_explicit(&z->vm_numa_event[NUMA_HIT], 1, memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&z->vm_numa_event[NUMA_MISS], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&preferred->vm_numa_event[NUMA_FOREIGN], 1,
+					  memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&z->vm_numa_event[z->node == local ? NUMA_LOCAL : NUMA_OTHER], 1,
+				  memory_order_relaxed);
+}
+
+/* ---- Free lists ---- */
+
+static inline void __add_to_free_list(struct page *page, struct zone *zone, unsigned int order,
+				      int mt, bool tail)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	if (tail)
+		list_add_tail(&page->buddy_list, &area->free_list[mt]);
+	else
+		list_add(&page->buddy_list, &area->free_list[mt]);
+	area->nr_free++;
+}
+
+/* Move a free block between lists of the same order (6.12 moves to the tail). */
+static inline void move_to_free_list(struct page *page, struct zone *zone, unsigned int order,
+				     int old_mt, int new_mt)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	list_move_tail(&page->buddy_list, &area->free_list[new_mt]);
+	account_freepages(zone, -(1L << order), old_mt);
+	account_freepages(zone, 1L << order, new_mt);
+}
+
+static inline void __del_page_from_free_list(struct page *page, struct zone *zone,
+					     unsigned int order, int mt)
+{
+	(void)mt;
+	list_del(&page->buddy_list);
+	__page_clear_type(page);
+	page->private = 0;
+	if (page_flag_test(page, PG_lazy_free)) {
+		__page_flag_clear(page, PG_lazy_free);
+		zone->nr_lazy_free -= 1UL << order;
+	}
+	zone->free_area[order].nr_free--;
+}
+
+static inline void del_page_from_free_list(struct page *page, struct zone *zone,
+					   unsigned int order, int mt)
+{
+	__del_page_from_free_list(page, zone, order, mt);
+	account_freepages(zone, -(1L << order), mt);
+}
+
+/* ---- Deferred sections ---- */
+
+void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
+{
+	struct kmm_machine *m = zone->machine;
+	struct deferred_section *ds = malloc(sizeof(*ds));
+	struct list_head *pos;
+
+	if (!ds) {
+		kmm_printk(m, "kmm: no memory for a deferred section record at pfn %#lx",
+			   start_pfn);
+		return;
+	}
+	ds->start_pfn = start_pfn;
+	spin_lock(&zone->lock);
+	/* Keep the list sorted by pfn; boot hands sections in ascending order. */
+	for (pos = zone->deferred_sections.prev; pos != &zone->deferred_sections; pos = pos->prev)
+		if (list_entry(pos, struct deferred_section, list)->start_pfn < start_pfn)
+			break;
+	list_add(&ds->list, pos);
+	zone->nr_deferred_sections++;
+	zone->free_area[MAX_PAGE_ORDER].nr_free += PAGES_PER_SECTION >> MAX_PAGE_ORDER;
+	if (m->section_state)
+		m->section_state[start_pfn >> SECTION_SHIFT] = SECTION_DEFERRED;
+	spin_unlock(&zone->lock);
+	atomic_fetch_add_explicit(&zone->managed_pages, (long)PAGES_PER_SECTION,
+				  memory_order_relaxed);
+	mod_zone_page_state(zone, NR_FREE_PAGES, (long)PAGES_PER_SECTION);
+	count_events(m, PGFREE, (long)PAGES_PER_SECTION);
+}
+
+/*
+ * Initialise the struct pages of the lowest deferred section and put its
+ * MAX_PAGE_ORDER blocks at the tail of the Movable list in ascending pfn
+ * order. Boot frees blocks to the tail in ascending order (FPI_TO_TAIL), so
+ * with eager init these blocks would sit exactly there, after everything
+ * still on the list: the list order is the same as if they had been eager.
+ * Their counts were added when the section was deferred.
+ */
+static void deferred_init_one_section(struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+	struct deferred_section *ds =
+		list_first_entry(&zone->deferred_sections, struct deferred_section, list);
+	unsigned long start = ds->start_pfn, pfn;
+	struct list_head *list = &zone->free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE];
+
+	list_del(&ds->list);
+	zone->nr_deferred_sections--;
+	free(ds);
+	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++) {
+		struct page *p = pfn_to_page_m(m, pfn);
+
+		init_single_page(m, p, pfn, zone->type, zone->node);
+		__page_flag_clear(p, PG_reserved);
+		set_page_count(p, 0);
+	}
+	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn += MAX_ORDER_NR_PAGES) {
+		struct page *p = pfn_to_page_m(m, pfn);
+
+		set_buddy_order(p, MAX_PAGE_ORDER);
+		list_add_tail(&p->buddy_list, list);
+	}
+	change_pageblock_range(zone, start, SECTION_SHIFT, MIGRATE_MOVABLE);
+	if (m->section_state)
+		m->section_state[start >> SECTION_SHIFT] = SECTION_ONLINE;
+}
+
+static inline bool has_deferred(const struct zone *zone, unsigned int order, int mt)
+{
+	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE && zone->nr_deferred_sections;
+}
+
+static inline bool free_area_empty(const struct zone *zone, unsigned int order, int mt)
+{
+	return list_empty(&zone->free_area[order].free_list[mt]) && !has_deferred(zone, order, mt);
+}
+
+static inline struct page *get_page_from_free_area(struct zone *zone, unsigned int order, int mt)
+{
+	struct list_head *l = &zone->free_area[order].free_list[mt];
+
+	if (unlikely(list_empty(l))) {
+		if (!has_deferred(zone, order, mt))
+			return NULL;
+		deferred_init_one_section(zone);
+	}
+	return list_first_entry(l, struct page, buddy_list);
+}
+
+/* ---- Freeing into the buddy ---- */
+
+/*
+ * Whether the block just freed is likely to merge soon: its would-be merged
+ * block's buddy is free. Such blocks go to the tail so the allocator takes
+ * others first and gives the merge a chance (6.12 buddy_merge_likely()).
+ */
+static bool buddy_merge_likely(unsigned long pfn, unsigned long buddy_pfn, struct page *page,
+			       unsigned int order)
+{
+	unsigned long higher_pfn;
+	struct page *higher;
+
+	if (order >= MAX_PAGE_ORDER - 1)
+		return false;
+	higher_pfn = buddy_pfn & pfn;
+	higher = page + ((long)higher_pfn - (long)pfn);
+	return find_buddy_page_pfn(higher, higher_pfn, order + 1, NULL) != NULL;
+}
+
+/*
+ * Merge the block with its free buddies and put the result on a free list.
+ * Caller holds zone->lock; @mt is the block's pageblock type.
+ */
+static void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
+			    unsigned int order, int mt, int fpi)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long buddy_pfn = 0;
+	bool to_tail;
+
+	account_freepages(zone, 1L << order, mt);
+
+	if (m->opts.buddy_lazy && !(fpi & FPI_TO_TAIL)) {
+		/* buddy=lazy: park the block unmerged; coalesce_lazy() merges later. */
+		set_buddy_order(page, order);
+		__page_flag_set(page, PG_lazy_free);
+		zone->nr_lazy_free += 1UL << order;
+		__add_to_free_list(page, zone, order, mt, false);
+		return;
+	}
+
+	while (order < MAX_PAGE_ORDER) {
+		int buddy_mt = mt;
+		struct page *buddy = find_buddy_page_pfn(page, pfn, order, &buddy_pfn);
+
+		if (!buddy)
+			break;
+		if (unlikely(order >= (unsigned int)m->pageblock_order)) {
+			buddy_mt = get_pfnblock_migratetype(zone, buddy_pfn);
+			if (mt != buddy_mt &&
+			    (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
+				break;
+		}
+		__del_page_from_free_list(buddy, zone, order, buddy_mt);
+		if (unlikely(buddy_mt != mt))
+			set_pfnblock_migratetype(zone, buddy_pfn, mt);
+		unsigned long combined = buddy_pfn & pfn;
+
+		page += (long)combined - (long)pfn;
+		pfn = combined;
+		order++;
+	}
+	set_buddy_order(page, order);
+	if (fpi & FPI_TO_TAIL)
+		to_tail = true;
+	else
+		to_tail = buddy_merge_likely(pfn, pfn ^ (1UL << order), page, order);
+	__add_to_free_list(page, zone, order, mt, to_tail);
+}
+
+/* Free a block larger than a pageblock one pageblock at a time (split_large_buddy). */
+static void split_large_buddy(struct zone *zone, struct page *page, unsigned long pfn,
+			      unsigned int order, int fpi)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long end = pfn + (1UL << order);
+
+	if (order > (unsigned int)m->pageblock_order)
+		order = (unsigned int)m->pageblock_order;
+	while (pfn != end) {
+		int mt = get_pfnblock_migratetype(zone, pfn);
+
+		__free_one_page(page, pfn, zone, order, mt, fpi);
+		pfn += 1UL << order;
+		page = pfn_to_page_m(m, pfn);
+	}
+}
+
+static void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
+			  unsigned int order, int fpi)
+{
+	spin_lock(&zone->lock);
+	split_large_buddy(zone, page, pfn, order, fpi);
+	spin_unlock(&zone->lock);
+	count_events(zone->machine, PGFREE, 1L << order);
+}
+
+/* ---- buddy=lazy: coalescing on demand ---- */
+
+/*
+ * Merge every parked block with its free buddy, smallest order first, so a
+ * merge at order k can feed one at k+1 in the same pass. Cost: one walk of
+ * every free list below MAX_PAGE_ORDER. Caller holds zone->lock.
+ */
+static void coalesce_lazy(struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+	LIST_HEAD(work);
+
+	for (unsigned int order = 0; order < MAX_PAGE_ORDER; order++) {
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct list_head *l = &zone->free_area[order].free_list[mt];
+
+			list_splice_tail_init(l, &work);
+			while (!list_empty(&work)) {
+				struct page *page = list_first_entry(&work, struct page, buddy_list);
+				unsigned long pfn = page_to_pfn_m(m, page), buddy_pfn;
+				struct page *buddy = NULL;
+				int buddy_mt = mt;
+
+				list_del(&page->buddy_list);
+				if (page_flag_test(page, PG_lazy_free))
+					buddy = find_buddy_page_pfn(page, pfn, order, &buddy_pfn);
+				if (buddy && order >= (unsigned int)m->pageblock_order) {
+					buddy_mt = get_pfnblock_migratetype(zone, buddy_pfn);
+					if (mt != buddy_mt && (!migratetype_is_mergeable(mt) ||
+							       !migratetype_is_mergeable(buddy_mt)))
+						buddy = NULL;
+				}
+				if (!buddy) {
+					list_add_tail(&page->buddy_list, l);
+					continue;
+				}
+				/* The buddy may sit on @work, on @l or on another type's list. */
+				__del_page_from_free_list(buddy, zone, order, buddy_mt);
+				if (buddy_mt != mt) {
+					set_pfnblock_migratetype(zone, buddy_pfn, mt);
+					account_freepages(zone, -(1L << order), buddy_mt);
+					account_freepages(zone, 1L << order, mt);
+				}
+				zone->free_area[order].nr_free--;
+				if (page_flag_test(page, PG_lazy_free)) {
+					__page_flag_clear(page, PG_lazy_free);
+					zone->nr_lazy_free -= 1UL << order;
+				}
+				__page_clear_type(page);
+				page->private = 0;
+				unsigned long combined = pfn & buddy_pfn;
+				struct page *head = pfn_to_page_m(m, combined);
+
+				set_buddy_order(head, order + 1);
+				__page_flag_set(head, PG_lazy_free);
+				zone->nr_lazy_free += 1UL << (order + 1);
+				__add_to_free_list(head, zone, order + 1, mt, true);
+			}
+		}
+	}
+	/* Everything that could merge has; what is left is settled. */
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++)
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct list_head *pos;
+
+			list_for_each(pos, &zone->free_area[order].free_list[mt]) {
+				struct page *p = list_entry(pos, struct page, buddy_list);
+
+				__page_flag_clear(p, PG_lazy_free);
+			}
+		}
+	zone->nr_lazy_free = 0;
+}
+
+/* ---- Taking blocks out of the buddy ---- */
+
+/* Split a block of order @high down to @low, freeing the upper halves. */
+static unsigned int expand(struct zone *zone, struct page *page, unsigned int low,
+			   unsigned int high, int mt)
+{
+	unsigned long size = 1UL << high;
+	unsigned int nr_added = 0;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		__add_to_free_list(&page[size], zone, high, mt, false);
+		set_buddy_order(&page[size], high);
+		nr_added += (unsigned int)size;
+	}
+	return nr_added;
+}
+
+static void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
+				unsigned int high, int mt)
+{
+	long nr = 1L << high;
+
+	__del_page_from_free_list(page, zone, high, mt);
+	nr -= expand(zone, page, low, high, mt);
+	account_freepages(zone, -nr, mt);
+}
+
+static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
+{
+	for (unsigned int cur = order; cur < NR_PAGE_ORDERS; cur++) {
+		struct page *page = get_page_from_free_area(zone, cur, mt);
+
+		if (!page)
+			continue;
+		page_del_and_expand(zone, page, order, cur, mt);
+		return page;
+	}
+	return NULL;
+}
+
+/*
+ * Count the free and the movable (LRU) pages of the pageblock around @page.
+ * False if the pageblock straddles the zone's edges.
+ */
+static bool prep_move_freepages_block(struct zone *zone, struct page *page,
+				      unsigned long *start_pfn, int *num_free, int *num_movable)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long pfn = page_to_pfn_m(m, page);
+	unsigned long start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
+	unsigned long end = start + m->pageblock_nr_pages;
+
+	if (!zone_spans_pfn(zone, start) || !zone_spans_pfn(zone, end - 1))
+		return false;
+	*start_pfn = start;
+	if (num_free) {
+		*num_free = 0;
+		*num_movable = 0;
+		for (pfn = start; pfn < end;) {
+			struct page *p = pfn_to_page_m(m, pfn);
+
+			if (PageBuddy(p)) {
+				int nr = 1 << buddy_order(p);
+
+				*num_free += nr;
+				pfn += (unsigned long)nr;
+				continue;
+			}
+			if (PageLRU(p))
+				(*num_movable)++;
+			pfn++;
+		}
+	}
+	return true;
+}
+
+static int __move_freepages_block(struct zone *zone, unsigned long start_pfn, int old_mt,
+				  int new_mt)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long pfn, end = start_pfn + m->pageblock_nr_pages;
+	int moved = 0;
+
+	for (pfn = start_pfn; pfn < end;) {
+		struct page *p = pfn_to_page_m(m, pfn);
+
+		if (!PageBuddy(p)) {
+			pfn++;
+			continue;
+		}
+		unsigned int order = buddy_order(p);
+
+		move_to_free_list(p, zone, order, old_mt, new_mt);
+		pfn += 1UL << order;
+		moved += 1 << order;
+	}
+	set_pfnblock_migratetype(zone, start_pfn, new_mt);
+	return moved;
+}
+
+static int move_freepages_block(struct zone *zone, struct page *page, int old_mt, int new_mt)
+{
+	unsigned long start_pfn;
+
+	if (!prep_move_freepages_block(zone, page, &start_pfn, NULL, NULL))
+		return -1;
+	return __move_freepages_block(zone, start_pfn, old_mt, new_mt);
+}
+
+static bool can_steal_fallback(const struct kmm_machine *m, unsigned int order, int start_mt)
+{
+	if (order >= (unsigned int)m->pageblock_order)
+		return true;
+	return order >= (unsigned int)m->pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE;
+}
+
+/**
+ * boost_watermark() - raise the zone's watermarks by a pageblock after a
+ * fragmenting fallback, up to watermark_boost_factor of the high mark.
+ * Context: zone->lock held.
+ */
+static bool boost_watermark(struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long max_boost, high = zone->_watermark[WMARK_HIGH];
+
+	if (!m->watermark_boost_factor)
+		return false;
+	if (m->pageblock_nr_pages * 4 > zone_managed_pages(zone))
+		return false;
+	max_boost = (high / 10000) * (unsigned long)m->watermark_boost_factor +
+		    (high % 10000) * (unsigned long)m->watermark_boost_factor / 10000;
+	if (!max_boost)
+		return false;
+	max_boost = KMM_MAX(m->pageblock_nr_pages, max_boost);
+	zone->watermark_boost = KMM_MIN(zone->watermark_boost + m->pageblock_nr_pages, max_boost);
+	return true;
+}
+
+static int find_suitable_fallback(struct zone *zone, unsigned int order, int mt,
+				  bool only_stealable, bool *can_steal)
+{
+	*can_steal = false;
+	for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		int fmt = fallbacks[mt][i];
+
+		if (free_area_empty(zone, order, fmt))
+			continue;
+		if (can_steal_fallback(zone->machine, order, mt))
+			*can_steal = true;
+		if (!only_stealable || *can_steal)
+			return fmt;
+	}
+	return -1;
+}
+
+/*
+ * Take @page (a free block of @cur_order on a foreign list) for a request of
+ * @order and @start_mt; claim its whole pageblock when that pays (6.12's
+ * steal_suitable_fallback()).
+ */
+static struct page *steal_suitable_fallback(struct zone *zone, struct page *page,
+					    unsigned int cur_order, unsigned int order,
+					    int start_mt, unsigned int alloc_flags, bool whole_block)
+{
+	struct kmm_machine *m = zone->machine;
+	int block_mt = get_pageblock_migratetype(page);
+	int free_pages, movable_pages, alike_pages;
+	unsigned long start_pfn;
+
+	if (block_mt == MIGRATE_HIGHATOMIC)
+		goto single_page;
+
+	if (cur_order >= (unsigned int)m->pageblock_order) {
+		del_page_from_free_list(page, zone, cur_order, block_mt);
+		change_pageblock_range(zone, page_to_pfn_m(m, page), cur_order, start_mt);
+		unsigned int added = expand(zone, page, order, cur_order, start_mt);
+
+		account_freepages(zone, added, start_mt);
+		return page;
+	}
+
+	if (boost_watermark(zone) && (alloc_flags & ALLOC_KSWAPD))
+		__atomic_fetch_or(&zone->flags, 1UL << ZONE_BOOSTED_WATERMARK, __ATOMIC_RELAXED);
+
+	if (!whole_block)
+		goto single_page;
+	if (!prep_move_freepages_block(zone, page, &start_pfn, &free_pages, &movable_pages))
+		goto single_page;
+
+	if (start_mt == MIGRATE_MOVABLE)
+		alike_pages = movable_pages;
+	else if (block_mt == MIGRATE_MOVABLE)
+		alike_pages = (int)m->pageblock_nr_pages - (free_pages + movable_pages);
+	else
+		alike_pages = 0;
+
+	if (free_pages + alike_pages >= (1 << (m->pageblock_order - 1))) {
+		__move_freepages_block(zone, start_pfn, block_mt, start_mt);
+		return __rmqueue_smallest(zone, order, start_mt);
+	}
+
+single_page:
+	page_del_and_expand(zone, page, order, cur_order, block_mt);
+	return page;
+}
+
+static struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
+				       unsigned int alloc_flags)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned int min_order = order;
+	int cur, fmt = -1;
+	bool can_steal;
+
+	if (order < (unsigned int)m->pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = (unsigned int)m->pageblock_order;
+
+	/* The largest foreign block first: it approximates the emptiest pageblock. */
+	for (cur = MAX_PAGE_ORDER; cur >= (int)min_order; cur--) {
+		fmt = find_suitable_fallback(zone, (unsigned int)cur, start_mt, false, &can_steal);
+		if (fmt == -1)
+			continue;
+		/*
+		 * A movable request that cannot claim the block takes the
+		 * smallest foreign block instead: less lasting damage.
+		 */
+		if (!can_steal && start_mt == MIGRATE_MOVABLE && (unsigned int)cur > order)
+			goto find_smallest;
+		goto do_steal;
+	}
+	return NULL;
+
+find_smallest:
+	for (cur = (int)order; cur < NR_PAGE_ORDERS; cur++) {
+		fmt = find_suitable_fallback(zone, (unsigned int)cur, start_mt, false, &can_steal);
+		if (fmt != -1)
+			break;
+	}
+	if (cur >= NR_PAGE_ORDERS)
+		return NULL;
+
+do_steal: {
+	struct page *page = get_page_from_free_area(zone, (unsigned int)cur, fmt);
+
+	return steal_suitable_fallback(zone, page, (unsigned int)cur, order, start_mt,
+				       alloc_flags, can_steal);
+	}
+}
+
+/* Caller holds zone->lock. */
+static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
+			      unsigned int alloc_flags)
+{
+	struct page *page = __rmqueue_smallest(zone, order, mt);
+
+	if (unlikely(!page) && zone->nr_lazy_free) {
+		coalesce_lazy(zone);
+		page = __rmqueue_smallest(zone, order, mt);
+	}
+	if (unlikely(!page))
+		page = __rmqueue_fallback(zone, order, mt, alloc_flags);
+	return page;
+}
+
+/* ---- HighAtomic reserve ---- */
+
+static void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long max_managed;
+	int mt;
+
+	if (zone_managed_pages(zone) / 100 < m->pageblock_nr_pages)
+		return;
+	max_managed = ALIGN_UP(zone_managed_pages(zone) / 100, m->pageblock_nr_pages);
+	if (zone->nr_reserved_highatomic >= max_managed)
+		return;
+
+	spin_lock(&zone->lock);
+	if (zone->nr_reserved_highatomic >= max_managed)
+		goto out_unlock;
+	mt = get_pageblock_migratetype(page);
+	if (!migratetype_is_mergeable(mt))
+		goto out_unlock;
+	if (order < (unsigned int)m->pageblock_order) {
+		if (move_freepages_block(zone, page, mt, MIGRATE_HIGHATOMIC) == -1)
+			goto out_unlock;
+		zone->nr_reserved_highatomic += m->pageblock_nr_pages;
+	} else {
+		change_pageblock_range(zone, page_to_pfn_m(m, page), order, MIGRATE_HIGHATOMIC);
+		zone->nr_reserved_highatomic += 1UL << order;
+	}
+out_unlock:
+	spin_unlock(&zone->lock);
+}
+
+/*
+ * Give HighAtomic pageblocks back to @ac's migrate type when memory is
+ * short; keep one pageblock per zone unless @force.
+ */
+static bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force)
+{
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+		struct kmm_machine *m = zone->machine;
+
+		if (zone->type > ac->highest_zoneidx)
+			continue;
+		if (!force && zone->nr_reserved_highatomic <= m->pageblock_nr_pages)
+			continue;
+		spin_lock(&zone->lock);
+		for (unsigned int order = 0; order < NR_PAGE_ORDERS; order++) {
+			struct page *page = get_page_from_free_area(zone, order, MIGRATE_HIGHATOMIC);
+			int mt, ret;
+
+			if (!page)
+				continue;
+			mt = get_pageblock_migratetype(page);
+			if (mt == MIGRATE_HIGHATOMIC) {
+				unsigned long size = KMM_MAX(m->pageblock_nr_pages, 1UL << order);
+
+				size = KMM_MIN(size, zone->nr_reserved_highatomic);
+				zone->nr_reserved_highatomic -= size;
+			}
+			if (order < (unsigned int)m->pageblock_order) {
+				ret = move_freepages_block(zone, page, mt, ac->migratetype);
+			} else {
+				move_to_free_list(page, zone, order, mt, ac->migratetype);
+				change_pageblock_range(zone, page_to_pfn_m(m, page), order,
+						       ac->migratetype);
+				ret = 1;
+			}
+			if (ret > 0) {
+				spin_unlock(&zone->lock);
+				return true;
+			}
+		}
+		spin_unlock(&zone->lock);
+	}
+	return false;
+}
+
+/* ---- Per-CPU page lists ---- */
+
+static inline unsigned int order_to_pindex(int mt, unsigned int order)
+{
+	return (unsigned int)(MIGRATE_PCPTYPES * order + (unsigned int)mt);
+}
+
+static inline unsigned int pindex_to_order(unsigned int pindex)
+{
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+static inline bool pcp_allowed_order(unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER;
+}
+
+static inline struct per_cpu_pages *this_cpu_pcp(struct zone *zone)
+{
+	return &zone->per_cpu_pageset[kmm_this_cpu(zone->machine)];
+}
+
+/* Return @count pages' worth from @pcp to the buddy, round robin over the lists. */
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+			       int pindex)
+{
+	struct kmm_machine *m = zone->machine;
+
+	count = KMM_MIN(pcp->count, count);
+	pindex = pindex - 1;
+	spin_lock(&zone->lock);
+	while (count > 0) {
+		struct list_head *list;
+		unsigned int order;
+		int nr;
+
+		do {
+			if (++pindex > NR_PCP_LISTS - 1)
+				pindex = 0;
+			list = &pcp->lists[pindex];
+		} while (list_empty(list));
+
+		order = pindex_to_order((unsigned int)pindex);
+		nr = 1 << order;
+		do {
+			struct page *page = list_last_entry(list, struct page, pcp_list);
+			unsigned long pfn = page_to_pfn_m(m, page);
+			int mt = get_pfnblock_migratetype(zone, pfn);
+
+			list_del(&page->pcp_list);
+			page->private = 0;
+			count -= nr;
+			pcp->count -= nr;
+			__free_one_page(page, pfn, zone, order, mt, FPI_NONE);
+		} while (count > 0 && !list_empty(list));
+	}
+	spin_unlock(&zone->lock);
+}
+
+static int rmqueue_bulk(struct zone *zone, unsigned int order, int count, struct list_head *list,
+			int mt, unsigned int alloc_flags)
+{
+	int i;
+
+	spin_lock(&zone->lock);
+	for (i = 0; i < count; i++) {
+		struct page *page = __rmqueue(zone, order, mt, alloc_flags);
+
+		if (unlikely(!page))
+			break;
+		page->private = order;
+		list_add_tail(&page->pcp_list, list);
+	}
+	spin_unlock(&zone->lock);
+	return i;
+}
+
+/* How many pages to pull from the buddy on a refill (6.12 nr_pcp_alloc()). */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone, unsigned int order)
+{
+	int high, base_batch, batch, max_nr_alloc;
+	int high_max, high_min;
+
+	base_batch = pcp->batch;
+	high_min = pcp->high_min;
+	high_max = pcp->high_max;
+	high = pcp->high = KMM_CLAMP(pcp->high, high_min, high_max);
+
+	if (unlikely(high < base_batch))
+		return 1;
+	batch = order ? base_batch : (base_batch << pcp->alloc_factor);
+	if (high_min != high_max &&
+	    !(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)))
+		high = pcp->high = KMM_MIN(high + batch, high_max);
+	if (!order) {
+		max_nr_alloc = KMM_MAX(high - pcp->count - base_batch, base_batch);
+		if (batch <= max_nr_alloc && pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		batch = KMM_MIN(batch, max_nr_alloc);
+	}
+	if (batch > 1)
+		batch = KMM_MAX(batch >> order, 2);
+	return batch;
+}
+
+static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
+{
+	int min_nr_free, max_nr_free;
+
+	if (unlikely(free_high))
+		return KMM_MIN(pcp->count, batch << PCP_BATCH_SCALE_MAX);
+	min_nr_free = batch;
+	max_nr_free = high - batch;
+	return KMM_CLAMP((int)pcp->free_count, min_nr_free, max_nr_free);
+}
+
+static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+{
+	int high, high_min = pcp->high_min, high_max = pcp->high_max;
+
+	high = pcp->high = KMM_CLAMP(pcp->high, high_min, high_max);
+	if (unlikely(!high))
+		return 0;
+	if (unlikely(free_high)) {
+		pcp->high = KMM_MAX(high - (batch << PCP_BATCH_SCALE_MAX), high_min);
+		return 0;
+	}
+	if (high_min == high_max)
+		return high;
+	if (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) {
+		int free_count = KMM_MAX((int)pcp->free_count, batch);
+
+		pcp->high = KMM_MAX(high - free_count, high_min);
+		high = KMM_MAX(pcp->count, high_min);
+	} else if (pcp->count >= high) {
+		int need_high = pcp->free_count + batch;
+
+		if (pcp->high < need_high)
+			pcp->high = KMM_CLAMP(need_high, high_min, high_max);
+	}
+	return high;
+}
+
+static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+				   struct page *page, int mt, unsigned int order)
+{
+	int high, batch;
+	unsigned int pindex;
+	bool free_high = false;
+
+	pcp->alloc_factor >>= 1;
+	count_events(zone->machine, PGFREE, 1L << order);
+	pindex = order_to_pindex(mt, order);
+	page->private = order;
+	list_add(&page->pcp_list, &pcp->lists[pindex]);
+	pcp->count += 1 << order;
+
+	batch = pcp->batch;
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = (pcp->free_count >= batch && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			     (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch));
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= (unsigned char)~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
+		pcp->free_count += (short)(1 << order);
+	high = nr_pcp_high(pcp, zone, batch, free_high);
+	if (pcp->count >= high) {
+		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp,
+				   (int)pindex);
+		if ((__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) &&
+		    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
+			__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BELOW_HIGH),
+					   __ATOMIC_RELAXED);
+	}
+}
+
+static struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
+				      unsigned int alloc_flags, struct per_cpu_pages *pcp,
+				      struct list_head *list)
+{
+	struct page *page;
+
+	if (list_empty(list)) {
+		int batch = nr_pcp_alloc(pcp, zone, order);
+		int alloced = rmqueue_bulk(zone, order, batch, list, mt, alloc_flags);
+
+		pcp->count += alloced << order;
+		if (unlikely(list_empty(list)))
+			return NULL;
+	}
+	page = list_first_entry(list, struct page, pcp_list);
+	list_del(&page->pcp_list);
+	pcp->count -= 1 << order;
+	return page;
+}
+
+static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned int order,
+				    int mt, unsigned int alloc_flags)
+{
+	struct per_cpu_pages *pcp = this_cpu_pcp(zone);
+	struct page *page;
+
+	if (!spin_trylock(&pcp->lock))
+		return NULL;
+	pcp->free_count >>= 1;
+	page = __rmqueue_pcplist(zone, order, mt, alloc_flags, pcp,
+				 &pcp->lists[order_to_pindex(mt, order)]);
+	spin_unlock(&pcp->lock);
+	if (page) {
+		count_events(zone->machine, PGALLOC_DMA + zone->type, 1L << order);
+		zone_statistics(preferred, zone);
+	}
+	return page;
+}
+
+static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
+				  unsigned int alloc_flags, int mt)
+{
+	struct page *page = NULL;
+
+	spin_lock(&zone->lock);
+	if (alloc_flags & ALLOC_HIGHATOMIC)
+		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	if (!page) {
+		page = __rmqueue(zone, order, mt, alloc_flags);
+		/* OOM and non-blocking order-0 requests may raid the HighAtomic reserve. */
+		if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	}
+	spin_unlock(&zone->lock);
+	if (!page)
+		return NULL;
+	count_events(zone->machine, PGALLOC_DMA + zone->type, 1L << order);
+	zone_statistics(preferred, zone);
+	return page;
+}
+
+static struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
+			    gfp_t gfp, unsigned int alloc_flags, int mt)
+{
+	struct page *page = NULL;
+
+	(void)gfp;
+	if (likely(pcp_allowed_order(order)))
+		page = rmqueue_pcplist(preferred, zone, order, mt, alloc_flags);
+	if (!page)
+		page = rmqueue_buddy(preferred, zone, order, alloc_flags, mt);
+	if ((alloc_flags & ALLOC_KSWAPD) &&
+	    (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BOOSTED_WATERMARK)))
+		/* Linux wakes kswapd here; the reclaim layer will own that. */
+		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
+				   __ATOMIC_RELAXED);
+	return page;
+}
+
+/**
+ * drain_zone_pages_cpu() - return every pcp page of @zone's slot @cpu.
+ * Context: takes that slot's pcp->lock, then zone->lock.
+ */
+static void drain_zone_pages_cpu(struct zone *zone, int cpu)
+{
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+
+	spin_lock(&pcp->lock);
+	if (pcp->count)
+		free_pcppages_bulk(zone, pcp->count, pcp, 0);
+	spin_unlock(&pcp->lock);
+}
+
+void drain_all_pages(struct kmm_machine *m, struct zone *zone)
+{
+	if (zone) {
+		if (zone->per_cpu_pageset)
+			for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+				drain_zone_pages_cpu(zone, cpu);
+		return;
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+		struct zone *z;
+
+		if (!pgdat)
+			continue;
+		for_each_zone_in_node(z, pgdat)
+			if (z->per_cpu_pageset)
+				for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+					drain_zone_pages_cpu(z, cpu);
+	}
+}
+
+/* ---- Freeing pages ---- */
+
+static void bad_page(struct page *page, const char *reason)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	kmm_printk(m, "BUG: Bad page state in process %s  pfn:%05lx", kmm_comm(m),
+		   page_to_pfn_m(m, page));
+	kmm_printk(m, "page: refcount:%d mapcount:%d mapping:%p index:%#lx pfn:%#lx",
+		   page_ref_count(page), page_mapcount(page), page->mapping, page->index,
+		   page_to_pfn_m(m, page));
+	kmm_printk(m, "page dumped because: %s", reason);
+	kmm_set_error(-EFAULT, "bad page state at pfn %#lx: %s", page_to_pfn_m(m, page), reason);
+}
+
+/*
+ * Check and clean a block about to be freed: undo compound metadata, clear
+ * flags. False if the page is in a state that must not be freed (reported).
+ */
+static bool free_pages_prepare(struct page *page, unsigned int order)
+{
+	if (unlikely(PageBuddy(page))) {
+		bad_page(page, "freeing a free page");
+		return false;
+	}
+	if (PageHead(page)) {
+		for (unsigned long i = 1; i < (1UL << order); i++) {
+			page[i].compound_head = 0;
+			if (i == 1)
+				page[i].compound_order = 0;
+			page[i].mapping = NULL;
+		}
+	}
+	if (unlikely(page_mapcount(page) != 0)) {
+		bad_page(page, "nonzero mapcount");
+		return false;
+	}
+	page->mapping = NULL;
+	page->private = 0;
+	page->flags &= ~PG_FLAGS_MASK;
+	return true;
+}
+
+static void __free_pages_ok(struct page *page, unsigned int order, int fpi)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	if (free_pages_prepare(page, order))
+		free_one_page(page_zone(page), page, page_to_pfn_m(m, page), order, fpi);
+}
+
+static void free_unref_page(struct page *page, unsigned int order)
+{
+	struct kmm_machine *m = page_machine(page);
+	unsigned long pfn = page_to_pfn_m(m, page);
+	struct zone *zone;
+	struct per_cpu_pages *pcp;
+	int mt;
+
+	if (!pcp_allowed_order(order)) {
+		__free_pages_ok(page, order, FPI_NONE);
+		return;
+	}
+	if (!free_pages_prepare(page, order))
+		return;
+	zone = page_zone(page);
+	mt = get_pfnblock_migratetype(zone, pfn);
+	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
+		if (mt == MIGRATE_ISOLATE) {
+			free_one_page(zone, page, pfn, order, FPI_NONE);
+			return;
+		}
+		mt = MIGRATE_MOVABLE;
+	}
+	pcp = this_cpu_pcp(zone);
+	if (spin_trylock(&pcp->lock)) {
+		free_unref_page_commit(zone, pcp, page, mt, order);
+		spin_unlock(&pcp->lock);
+	} else {
+		free_one_page(zone, page, pfn, order, FPI_NONE);
+	}
+}
+
+void __free_pages_core(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	for (unsigned long i = 0; i < nr; i++) {
+		__page_flag_clear(&page[i], PG_reserved);
+		set_page_count(&page[i], 0);
+	}
+	atomic_fetch_add_explicit(&page_zone(page)->managed_pages, (long)nr, memory_order_relaxed);
+	__free_pages_ok(page, order, FPI_TO_TAIL);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	bool head;
+
+	if (!page)
+		return;
+	if (unlikely(page_ref_count(page) <= 0)) {
+		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
+		return;
+	}
+	head = PageHead(page);
+	if (put_page_testzero(page)) {
+		free_unref_page(page, order);
+	} else if (!head) {
+		/*
+		 * Someone else holds the first page: free the rest now, the
+		 * first page goes when its last reference does.
+		 */
+		while (order-- > 0)
+			free_unref_page(page + (1UL << order), order);
+	}
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	if (addr)
+		__free_pages(virt_to_page((const void *)addr), order);
+}
+
+void split_page(struct page *page, unsigned int order)
+{
+	if (!page || PageHead(page))
+		return;
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		set_page_count(&page[i], 1);
+}
+
+/* ---- Watermarks ---- */
+
+static inline long __zone_watermark_unusable_free(const struct zone *z, unsigned int order,
+						  unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (likely(!(alloc_flags & ALLOC_RESERVES)))
+		unusable += (long)z->nr_free_highatomic;
+	if (!(alloc_flags & ALLOC_CMA))
+		unusable += (long)zone_page_state(z, NR_FREE_CMA_PAGES);
+	return unusable;
+}
+
+bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+			 int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	long min = (long)mark;
+
+	free_pages -= __zone_watermark_unusable_free(z, order, alloc_flags);
+	if (unlikely(alloc_flags & ALLOC_RESERVES)) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+		if (!z->free_area[o].nr_free)
+			continue;
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (!free_area_empty(z, o, mt))
+				return true;
+		if ((alloc_flags & ALLOC_CMA) && !free_area_empty(z, o, MIGRATE_CMA))
+			return true;
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
+		    !free_area_empty(z, o, MIGRATE_HIGHATOMIC))
+			return true;
+	}
+	return false;
+}
+
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+				   (long)zone_page_state(z, NR_FREE_PAGES));
+}
+
+static bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
+				int highest_zoneidx, unsigned int alloc_flags)
+{
+	long free_pages = (long)zone_page_state(z, NR_FREE_PAGES);
+
+	if (!order) {
+		long usable = free_pages;
+		long reserved = __zone_watermark_unusable_free(z, 0, alloc_flags);
+
+		usable -= KMM_MIN(usable, reserved);
+		if (usable > (long)mark + z->lowmem_reserve[highest_zoneidx])
+			return true;
+	}
+	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
+		return true;
+	/* __GFP_HIGH order-0 requests ignore the boost at the min mark. */
+	if (unlikely(!order && (alloc_flags & ALLOC_MIN_RESERVE) && z->watermark_boost &&
+		     (alloc_flags & ALLOC_WMARK_MASK) == WMARK_MIN)) {
+		mark = z->_watermark[WMARK_MIN];
+		return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+					   free_pages);
+	}
+	return false;
+}
+
+/* ---- The allocator proper ---- */
+
+unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int alloc_flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+
+	/* __GFP_HIGH == ALLOC_MIN_RESERVE and __GFP_KSWAPD_RECLAIM == ALLOC_KSWAPD. */
+	alloc_flags |= gfp & (__GFP_HIGH | __GFP_KSWAPD_RECLAIM);
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			alloc_flags |= ALLOC_NON_BLOCK;
+			if (order > 0)
+				alloc_flags |= ALLOC_HIGHATOMIC;
+		}
+		if (alloc_flags & ALLOC_MIN_RESERVE)
+			alloc_flags &= ~ALLOC_CPUSET;
+	}
+	return alloc_flags;
+}
+
+static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_NOMEMALLOC))
+		return 0;
+	if (gfp & __GFP_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	return 0;
+}
+
+static unsigned int alloc_flags_nofragment(struct kmm_machine *m, struct zone *zone, gfp_t gfp)
+{
+	unsigned int alloc_flags = gfp & __GFP_KSWAPD_RECLAIM;
+
+	/* Only kernels with ZONE_DMA32 (x86_64) do this. */
+	if (!zone || !(m->zone_types_mask & (1u << ZONE_DMA32)))
+		return alloc_flags;
+	if (zone->type != ZONE_NORMAL)
+		return alloc_flags;
+	if (m->nr_node_ids > 1 && !populated_zone(zone - 1))
+		return alloc_flags;
+	return alloc_flags | ALLOC_NOFRAGMENT;
+}
+
+/*
+ * The default clear_highpage(): through the direct map when the frame has
+ * one, else through a temporary host mapping of the frame (what kmap_local
+ * would give). mm/highmem.c may replace it.
+ */
+__attribute__((weak)) void clear_highpage(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	unsigned long pfn = page_to_pfn_m(m, page);
+	void *at;
+
+	if (PFN_PHYS(pfn) + PAGE_SIZE <= m->ram.direct_len) {
+		memset(kmm_phys_to_host(m, PFN_PHYS(pfn)), 0, PAGE_SIZE);
+		return;
+	}
+	at = sim_reserve(PAGE_SIZE, false);
+	if (at && !sim_map_frames(&m->ram, at, &pfn, 1))
+		memset(at, 0, PAGE_SIZE);
+	else
+		kmm_printk(m, "kmm: cannot map pfn %#lx to zero it", pfn);
+	if (at)
+		sim_release(at, PAGE_SIZE);
+}
+
+static void prep_compound_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	__page_flag_set(page, PG_head);
+	for (unsigned long i = 1; i < nr; i++) {
+		struct page *p = &page[i];
+
+		p->compound_head = (unsigned long)page | 1;
+		set_page_count(p, 0);
+	}
+	page[1].compound_order = (unsigned char)order;
+}
+
+static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	page->private = 0;
+	set_page_count(page, 1);
+	if (gfp & __GFP_ZERO) {
+		for (unsigned long i = 0; i < (1UL << order); i++)
+			clear_highpage(&page[i]);
+	}
+	if (order && (gfp & __GFP_COMP))
+		prep_compound_page(page, order);
+}
+
+static struct page *get_page_from_freelist(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	bool no_fallback;
+
+retry:
+	no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+		struct zone *preferred = ac->zonelist->zones[ac->preferred_idx];
+		unsigned long mark;
+		struct page *page;
+
+		if (zone->type > ac->highest_zoneidx)
+			continue;
+		if (no_fallback && m->nr_node_ids > 1 && zone != preferred &&
+		    zone->node != preferred->node) {
+			/* Locality matters more than fragmentation: retry allowing fallback. */
+			alloc_flags &= ~ALLOC_NOFRAGMENT;
+			goto retry;
+		}
+		if (!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) {
+			mark = high_wmark_pages(zone);
+			if (zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx,
+						alloc_flags))
+				goto try_this_zone;
+			__atomic_fetch_or(&zone->flags, 1UL << ZONE_BELOW_HIGH, __ATOMIC_RELAXED);
+		}
+		mark = wmark_pages(zone, (enum zone_watermarks)(alloc_flags & ALLOC_WMARK_MASK));
+		if (!zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx, alloc_flags)) {
+			if (alloc_flags & ALLOC_NO_WATERMARKS)
+				goto try_this_zone;
+			continue;
+		}
+try_this_zone:
+		page = rmqueue(preferred, zone, order, gfp, alloc_flags, ac->migratetype);
+		if (page) {
+			prep_new_page(page, order, gfp);
+			if (unlikely(alloc_flags & ALLOC_HIGHATOMIC))
+				reserve_highatomic_pageblock(page, order, zone);
+			return page;
+		}
+	}
+	if (no_fallback) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return NULL;
+}
+
+/*
+ * Where Linux runs direct reclaim. With a reclaim layer installed, call it
+ * and retry; in either case drain the per-CPU lists once and give back a
+ * HighAtomic pageblock, as Linux does after reclaim made progress. Without a
+ * reclaim layer kmm still does this drain, standing in for the progress
+ * reclaim would have made (documented deviation).
+ */
+static struct page *__alloc_pages_direct_reclaim(struct kmm_machine *m, gfp_t gfp,
+						 unsigned int order, unsigned int alloc_flags,
+						 const struct alloc_context *ac,
+						 unsigned long *progress)
+{
+	struct page *page;
+	bool drained = false;
+
+	*progress = m->reclaim ? m->reclaim(m, gfp, order, ac->highest_zoneidx) : 0;
+	if (!*progress && m->reclaim)
+		return NULL;
+retry:
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (!page && !drained) {
+		unreserve_highatomic_pageblock(ac, false);
+		drain_all_pages(m, NULL);
+		drained = true;
+		goto retry;
+	}
+	return page;
+}
+
+static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+				 const struct alloc_context *ac, unsigned int alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	(void)gfp;
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return unreserve_highatomic_pageblock(ac, true);
+	/*
+	 * Retry only if the free pages (plus what reclaim could still free,
+	 * which kmm cannot estimate without a reclaim layer) would pass min.
+	 */
+	if (!m->reclaim)
+		return false;
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+
+		if (zone->type > ac->highest_zoneidx)
+			continue;
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone), (int)ac->highest_zoneidx,
+					alloc_flags, (long)zone_page_state(zone, NR_FREE_PAGES)))
+			return true;
+	}
+	return did_some_progress;
+}
+
+static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					  const struct alloc_context *ac, unsigned long *progress)
+{
+	struct page *page;
+
+	*progress = 0;
+	/* One more pass at the high mark, to catch a parallel OOM kill. */
+	page = get_page_from_freelist(m, (gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
+				      ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac);
+	if (page)
+		return page;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NULL;
+	if (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE))
+		return NULL;
+	if (ac->highest_zoneidx < ZONE_NORMAL)
+		return NULL;
+	/* Linux's out_of_memory() claims progress without killing for !__GFP_FS. */
+	bool freed = !(gfp & __GFP_FS) ? true : (m->oom ? m->oom(m, gfp, order) : false);
+
+	if (freed || (gfp & __GFP_NOFAIL)) {
+		*progress = freed;
+		if (gfp & __GFP_NOFAIL)
+			page = get_page_from_freelist(m, gfp, order, ALLOC_NO_WATERMARKS, ac);
+	}
+	return page;
+}
+
+static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					   struct alloc_context *ac)
+{
+	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	unsigned int alloc_flags, reserve_flags;
+	unsigned long progress = 0;
+	int no_progress_loops = 0, rounds = 0;
+	struct page *page;
+
+	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+retry:
+	if (++rounds > KMM_SLOWPATH_MAX_ROUNDS)
+		goto nopage;
+	reserve_flags = gfp_pfmemalloc_flags(gfp);
+	if (reserve_flags)
+		alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+	if (!can_direct_reclaim)
+		goto nopage;
+	page = __alloc_pages_direct_reclaim(m, gfp, order, alloc_flags, ac, &progress);
+	if (page)
+		return page;
+	if (gfp & __GFP_NORETRY)
+		goto nopage;
+	if (costly && !(gfp & __GFP_RETRY_MAYFAIL))
+		goto nopage;
+	if (should_reclaim_retry(m, gfp, order, ac, alloc_flags, progress > 0, &no_progress_loops))
+		goto retry;
+	page = __alloc_pages_may_oom(m, gfp, order, ac, &progress);
+	if (page)
+		return page;
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
+	}
+nopage:
+	if (gfp & __GFP_NOFAIL) {
+		/* Linux: some reserve access, then loop forever. kmm: bounded (KMM_SLOWPATH_MAX_ROUNDS). */
+		page = get_page_from_freelist(m, gfp, order, ALLOC_MIN_RESERVE, ac);
+		if (page)
+			return page;
+		page = get_page_from_freelist(m, gfp, order, ALLOC_NO_WATERMARKS, ac);
+		if (page)
+			return page;
+		kmm_printk(m, "kmm: __GFP_NOFAIL allocation of order %u cannot be satisfied "
+			   "(no memory and nothing reclaimable); failing after %d rounds",
+			   order, rounds);
+	}
+	warn_alloc(m, gfp, order);
+	return NULL;
+}
+
+static bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
+				struct alloc_context *ac)
+{
+	pg_data_t *pgdat = m->node_data[nid];
+
+	ac->highest_zoneidx = gfp_zone_m(m, gfp);
+	ac->zonelist = &pgdat->node_zonelists[(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK
+								      : ZONELIST_FALLBACK];
+	ac->migratetype = gfp_migratetype(gfp);
+	ac->preferred_idx = 0;
+	while (ac->zonelist->zones[ac->preferred_idx] &&
+	       ac->zonelist->zones[ac->preferred_idx]->type > ac->highest_zoneidx)
+		ac->preferred_idx++;
+	return ac->zonelist->zones[ac->preferred_idx] != NULL;
+}
+
+static struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	struct alloc_context ac;
+	unsigned int alloc_flags = ALLOC_WMARK_LOW;
+	struct page *page;
+
+	if (!prepare_alloc_pages(m, gfp, nid, &ac)) {
+		warn_alloc(m, gfp, order);
+		return NULL;
+	}
+	alloc_flags |= alloc_flags_nofragment(m, ac.zonelist->zones[ac.preferred_idx], gfp);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, &ac);
+	if (likely(page))
+		return page;
+	return __alloc_pages_slowpath(m, gfp, order, &ac);
+}
+
+/* ---- Public entry points ---- */
+
+struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	if (!m) {
+		kmm_set_error(-EINVAL, "alloc_pages: no machine (call kmm_use first)");
+		return NULL;
+	}
+	if (order > MAX_PAGE_ORDER) {
+		if (!(gfp & __GFP_NOWARN))
+			kmm_printk(m, "WARNING: alloc_pages: order %u > MAX_PAGE_ORDER %d", order,
+				   MAX_PAGE_ORDER);
+		kmm_set_error(-EINVAL, "alloc_pages: order %u exceeds MAX_PAGE_ORDER (%d)", order,
+			      MAX_PAGE_ORDER);
+		return NULL;
+	}
+	if (gfp_zone_bad(gfp)) {
+		kmm_set_error(-EINVAL, "alloc_pages: gfp %#x combines zone modifiers", gfp);
+		return NULL;
+	}
+	if (nid < 0)
+		nid = numa_node_id_m(m);
+	if (nid >= m->nr_node_ids || !m->node_data[nid]) {
+		kmm_set_error(-EINVAL, "alloc_pages: no node %d", nid);
+		return NULL;
+	}
+	struct page *page = __alloc_pages(m, gfp, order, nid);
+
+	if (!page)
+		kmm_set_error(-ENOMEM, "alloc_pages: out of memory (order %u, gfp %#x)", order, gfp);
+	return page;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return kmm_alloc_pages(kmm_current(), gfp, order, -1);
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return kmm_alloc_pages(kmm_current(), gfp, order, nid);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	/* 6.12 masks __GFP_HIGHMEM off: the caller wants an address. */
+	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}

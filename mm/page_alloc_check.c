@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc_check.c - the page allocator's invariant checker, run by
+ * kmm_check() and after every step of the stress tests.
+ *
+ * Linux counterpart: none as such; Linux checks pieces of this piecemeal
+ * (VM_BUG_ON_PAGE in the free paths, __add_to_free_list's migratetype
+ * warning, check_new_pages()). kmm proves the whole state at once, in the
+ * spirit of tlsf_check() and o1heapDoInvariantsHold().
+ *
+ * What it proves, per zone:
+ *  - every free block on free_area[k].free_list[mt] is PageBuddy with order
+ *    k, 2^k-aligned, inside the zone, refcount 0, not reserved, and its
+ *    pageblock(s) have type mt (6.12 keeps free lists and pageblock types in
+ *    step); nr_free[k] equals the list lengths (plus deferred blocks);
+ *  - no frame is in two places: blocks, pcp lists and deferred sections are
+ *    disjoint; every PageBuddy head is on a list;
+ *  - NR_FREE_PAGES equals the pages on the buddy lists (Isolate excluded)
+ *    plus deferred sections; nr_free_highatomic and NR_FREE_CMA_PAGES equal
+ *    their lists; each pcp count equals its lists;
+ *  - every frame of the zone is accounted exactly once: managed pages ==
+ *    buddy + pcp + deferred + allocated, where allocated = initialised, not
+ *    reserved, not free;
+ *  - in eager mode no two free buddies of one order are left unmerged; in
+ *    lazy mode exactly the PG_lazy_free blocks add up to nr_lazy_free.
+ *
+ * Locking: takes every pcp->lock of the zone, then zone->lock, so the
+ * picture is consistent while other threads allocate.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+struct checker {
+	struct kmm_machine *m;
+	struct zone *zone;
+	unsigned char *seen;	/* one bit per pfn of the zone span */
+	int err;
+};
+
+static int report(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int report(struct checker *c, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	if (c->err)
+		return c->err;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_set_error(-EUCLEAN, "page_alloc: node %d zone %s: %s", c->zone->node,
+		      zone_names[c->zone->type], msg);
+	kmm_printk(c->m, "kmm: page_alloc check failed: node %d zone %s: %s", c->zone->node,
+		   zone_names[c->zone->type], msg);
+	c->err = -EUCLEAN;
+	return c->err;
+}
+
+static inline bool in_zone_page(struct checker *c, const struct page *p)
+{
+	return page_machine_slot(p) == (unsigned int)c->m->slot &&
+	       page_zonenum(p) == (unsigned int)c->zone->type && page_to_nid(p) == c->zone->node;
+}
+
+static int mark(struct checker *c, unsigned long pfn, unsigned long nr, const char *what)
+{
+	unsigned long base = c->zone->zone_start_pfn;
+
+	if (pfn < base || pfn + nr > zone_end_pfn(c->zone))
+		return report(c, "%s at pfn %#lx (+%lu) lies outside the zone", what, pfn, nr);
+	for (unsigned long i = pfn - base; i < pfn - base + nr; i++) {
+		if (c->seen[i >> 3] & (1u << (i & 7)))
+			return report(c, "pfn %#lx counted twice (%s)", base + i, what);
+		c->seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+	}
+	return 0;
+}
+
+static int get_pb_mt(struct checker *c, unsigned long pfn)
+{
+	struct zone *z = c->zone;
+	int pbo = c->m->pageblock_order;
+
+	return z->pageblock_mt[(pfn >> pbo) - (z->zone_start_pfn >> pbo)];
+}
+
+static bool section_online(struct kmm_machine *m, unsigned long pfn)
+{
+	return !m->section_state || m->section_state[pfn >> SECTION_SHIFT] == SECTION_ONLINE;
+}
+
+static int check_free_lists(struct checker *c, unsigned long *buddy_pages,
+			    unsigned long *isolate_pages, unsigned long *highatomic_pages,
+			    unsigned long *cma_pages, unsigned long *lazy_pages)
+{
+	struct kmm_machine *m = c->m;
+	struct zone *z = c->zone;
+
+	for (unsigned int order = 0; order < NR_PAGE_ORDERS; order++) {
+		unsigned long blocks = 0;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct list_head *head = &z->free_area[order].free_list[mt], *pos;
+
+			list_for_each(pos, head) {
+				struct page *p = list_entry(pos, struct page, buddy_list);
+				unsigned long pfn = page_to_pfn_m(m, p);
+
+				if (!PageBuddy(p))
+					return report(c, "pfn %#lx on free list %u/%s is not PageBuddy",
+						      pfn, order, migratetype_names[mt]);
+				if (p->private != order)
+					return report(c, "pfn %#lx on free list of order %u has order %lu",
+						      pfn, order, p->private);
+				if (!IS_ALIGNED(pfn, 1UL << order))
+					return report(c, "free block at pfn %#lx is not aligned to order %u",
+						      pfn, order);
+				if (!in_zone_page(c, p))
+					return report(c, "free block at pfn %#lx belongs to another zone",
+						      pfn);
+				if (page_ref_count(p) != 0 || PageReserved(p))
+					return report(c, "free block at pfn %#lx has refcount %d%s", pfn,
+						      page_ref_count(p), PageReserved(p) ? ", reserved" : "");
+				for (unsigned long pb = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
+				     pb < pfn + (1UL << order); pb += m->pageblock_nr_pages)
+					if (get_pb_mt(c, pb) != mt)
+						return report(c, "free block at pfn %#lx (order %u) is on the %s list but its pageblock is %s",
+							      pfn, order, migratetype_names[mt],
+							      migratetype_names[get_pb_mt(c, pb)]);
+				if (mark(c, pfn, 1UL << order, "free block"))
+					return c->err;
+				if (page_flag_test(p, PG_lazy_free)) {
+					if (!m->opts.buddy_lazy)
+						return report(c, "pfn %#lx is lazy-free in eager mode", pfn);
+					*lazy_pages += 1UL << order;
+				} else {
+					/* Unmerged buddies are allowed only where one side is lazy. */
+					unsigned long bpfn = pfn ^ (1UL << order);
+					struct page *b = p + ((long)bpfn - (long)pfn);
+
+					if (order < MAX_PAGE_ORDER && PageBuddy(b) && b->private == order &&
+					    in_zone_page(c, b) && !page_flag_test(b, PG_lazy_free)) {
+						bool blocked = false;
+
+						if (order >= (unsigned int)m->pageblock_order) {
+							int bmt = get_pb_mt(c, bpfn);
+
+							blocked = bmt != mt && (mt >= MIGRATE_PCPTYPES ||
+										bmt >= MIGRATE_PCPTYPES);
+						}
+						if (!blocked)
+							return report(c, "free buddies at pfn %#lx and %#lx (order %u) were not merged",
+								      pfn, bpfn, order);
+					}
+				}
+				blocks++;
+				*buddy_pages += 1UL << order;
+				if (mt == MIGRATE_ISOLATE)
+					*isolate_pages += 1UL << order;
+				else if (mt == MIGRATE_HIGHATOMIC)
+					*highatomic_pages += 1UL << order;
+				else if (mt == MIGRATE_CMA)
+					*cma_pages += 1UL << order;
+			}
+		}
+		if (order == MAX_PAGE_ORDER)
+			blocks += z->nr_deferred_sections * (PAGES_PER_SECTION >> MAX_PAGE_ORDER);
+		if (blocks != z->free_area[order].nr_free)
+			return report(c, "nr_free[%u] is %lu but the lists hold %lu blocks", order,
+				      z->free_area[order].nr_free, blocks);
+	}
+	return 0;
+}
+
+static int check_pcp(struct checker *c, unsigned long *pcp_pages)
+{
+	struct kmm_machine *m = c->m;
+	struct zone *z = c->zone;
+
+	if (!z->per_cpu_pageset)
+		return 0;
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+		long count = 0;
+
+		for (int i = 0; i < NR_PCP_LISTS; i++) {
+			unsigned int order = (unsigned int)i / MIGRATE_PCPTYPES;
+			struct list_head *pos;
+
+			list_for_each(pos, &pcp->lists[i]) {
+				struct page *p = list_entry(pos, struct page, pcp_list);
+				unsigned long pfn = page_to_pfn_m(m, p);
+
+				if (PageBuddy(p) || page_ref_count(p) != 0 || !in_zone_page(c, p))
+					return report(c, "cpu %d pcp list %d: pfn %#lx is %s", cpu, i, pfn,
+						      PageBuddy(p) ? "PageBuddy" :
+						      page_ref_count(p) ? "referenced" : "from another zone");
+				if (!IS_ALIGNED(pfn, 1UL << order) || p->private != order)
+					return report(c, "cpu %d pcp list %d: pfn %#lx is not an order-%u block",
+						      cpu, i, pfn, order);
+				if (mark(c, pfn, 1UL << order, "pcp page"))
+					return c->err;
+				count += 1L << order;
+			}
+		}
+		if (count != pcp->count)
+			return report(c, "cpu %d pcp count is %d but its lists hold %ld pages", cpu,
+				      pcp->count, count);
+		*pcp_pages += (unsigned long)count;
+	}
+	return 0;
+}
+
+static int check_deferred(struct checker *c, unsigned long *deferred_pages)
+{
+	struct kmm_machine *m = c->m;
+	struct zone *z = c->zone;
+	unsigned long n = 0, prev = 0;
+	struct list_head *pos;
+
+	list_for_each(pos, &z->deferred_sections) {
+		unsigned long pfn = list_entry(pos, struct deferred_section, list)->start_pfn;
+
+		if (!IS_ALIGNED(pfn, PAGES_PER_SECTION) || !zone_spans_pfn(z, pfn) ||
+		    !zone_spans_pfn(z, pfn + PAGES_PER_SECTION - 1))
+			return report(c, "deferred section at pfn %#lx is misplaced", pfn);
+		if (n && pfn <= prev)
+			return report(c, "deferred sections out of order at pfn %#lx", pfn);
+		if (m->section_state && m->section_state[pfn >> SECTION_SHIFT] != SECTION_DEFERRED)
+			return report(c, "deferred section at pfn %#lx is not marked deferred", pfn);
+		if (mark(c, pfn, PAGES_PER_SECTION, "deferred section"))
+			return c->err;
+		prev = pfn;
+		n++;
+	}
+	if (n != z->nr_deferred_sections)
+		return report(c, "nr_deferred_sections is %lu but the list holds %lu",
+			      z->nr_deferred_sections, n);
+	*deferred_pages = n * PAGES_PER_SECTION;
+	return 0;
+}
+
+/* Walk every initialised frame of the zone: orphans, and the allocated count. */
+static int check_frames(struct checker *c, unsigned long *allocated)
+{
+	struct kmm_machine *m = c->m;
+	struct zone *z = c->zone;
+	unsigned long pfn = z->zone_start_pfn, end = zone_end_pfn(z);
+
+	*allocated = 0;
+	while (pfn < end) {
+		if (!section_online(m, pfn)) {
+			pfn = ALIGN_DOWN(pfn, PAGES_PER_SECTION) + PAGES_PER_SECTION;
+			continue;
+		}
+		unsigned long i = pfn - z->zone_start_pfn;
+		struct page *p = pfn_to_page_m(m, pfn);
+
+		if (!(c->seen[i >> 3] & (1u << (i & 7))) && in_zone_page(c, p)) {
+			if (PageBuddy(p))
+				return report(c, "PageBuddy pfn %#lx is on no free list", pfn);
+			if (!PageReserved(p))
+				(*allocated)++;
+		}
+		pfn++;
+	}
+	return 0;
+}
+
+static int check_zone(struct kmm_machine *m, struct zone *z)
+{
+	struct checker c = { .m = m, .zone = z };
+	unsigned long buddy = 0, isolate = 0, highatomic = 0, cma = 0, lazy = 0, pcp = 0;
+	unsigned long deferred = 0, allocated = 0, nr_free;
+
+	if (!z->spanned_pages || !z->free_area[0].free_list[0].next)
+		return 0;
+	if (!z->pageblock_mt) {
+		c.err = 0;
+		return report(&c, "no pageblock types");
+	}
+	c.seen = calloc((z->spanned_pages + 7) / 8, 1);
+	if (!c.seen)
+		return kmm_set_error(-ENOMEM, "page_alloc check: no memory for the frame bitmap");
+
+	if (z->per_cpu_pageset)
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+			spin_lock(&z->per_cpu_pageset[cpu].lock);
+	spin_lock(&z->lock);
+
+	if (check_free_lists(&c, &buddy, &isolate, &highatomic, &cma, &lazy) ||
+	    check_pcp(&c, &pcp) || check_deferred(&c, &deferred))
+		goto out;
+	nr_free = zone_page_state(z, NR_FREE_PAGES);
+	if (nr_free != buddy + deferred - isolate)
+		report(&c, "NR_FREE_PAGES is %lu but the buddy lists hold %lu (+%lu deferred, -%lu isolated)",
+		       nr_free, buddy, deferred, isolate);
+	else if (highatomic != z->nr_free_highatomic)
+		report(&c, "nr_free_highatomic is %lu but the HighAtomic lists hold %lu",
+		       z->nr_free_highatomic, highatomic);
+	else if (cma != zone_page_state(z, NR_FREE_CMA_PAGES))
+		report(&c, "NR_FREE_CMA_PAGES is %lu but the CMA lists hold %lu",
+		       zone_page_state(z, NR_FREE_CMA_PAGES), cma);
+	else if (lazy != z->nr_lazy_free)
+		report(&c, "nr_lazy_free is %lu but %lu lazy pages are listed", z->nr_lazy_free,
+		       lazy);
+	else if (!check_frames(&c, &allocated) &&
+		 buddy + pcp + deferred + allocated != zone_managed_pages(z))
+		report(&c, "managed %lu != free %lu + pcp %lu + deferred %lu + allocated %lu",
+		       zone_managed_pages(z), buddy, pcp, deferred, allocated);
+out:
+	spin_unlock(&z->lock);
+	if (z->per_cpu_pageset)
+		for (int cpu = m->nr_cpus - 1; cpu >= 0; cpu--)
+			spin_unlock(&z->per_cpu_pageset[cpu].lock);
+	free(c.seen);
+	return c.err;
+}
+
+int page_alloc_check(struct kmm_machine *m)
+{
+	if (!m)
+		return 0;
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+
+		if (!pgdat)
+			continue;
+		for (int t = 0; t < MAX_NR_ZONES; t++) {
+			int err = check_zone(m, &pgdat->node_zones[t]);
+
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc_init.c - setting the page allocator up and retuning it:
+ * free lists and per-CPU pagesets of a zone, zonelists, min_free_kbytes,
+ * watermarks, lowmem reserves, totalreserve_pages and the pcp batch/high
+ * sizes, computed exactly as Linux 6.12 computes them.
+ *
+ * Linux counterpart: mm/page_alloc.c (build_all_zonelists, zone_batchsize,
+ * zone_highsize, __setup_per_zone_wmarks, setup_per_zone_lowmem_reserve,
+ * calculate_totalreserve_pages, calculate_min_free_kbytes,
+ * init_per_zone_wmark_min) and mm/mm_init.c (per_cpu_pages_init).
+ *
+ * These are also the run-time hooks of the vm.* sysctls: after the proc
+ * layer stores a new value it calls the function Linux's handler calls:
+ *   vm.min_free_kbytes              -> setup_per_zone_wmarks()
+ *   vm.watermark_scale_factor       -> setup_per_zone_wmarks()
+ *   vm.lowmem_reserve_ratio         -> setup_per_zone_lowmem_reserve()
+ *   vm.percpu_pagelist_high_fraction -> zone_pcp_update_all()
+ *
+ * Invariant: after setup_per_zone_wmarks(), min <= low <= high <= promo in
+ * every zone and every slot's pcp batch/high equal the zone's pageset_*.
+ * Locking: sysctl_lock serialises recomputation; zone->lock guards the
+ * watermark writes; each pcp->lock guards its slot's batch/high.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+#define SWAP_CLUSTER_MAX 32UL
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+
+static void page_alloc_sysctl_defaults(struct kmm_machine *m)
+{
+	static const int ratio[MAX_NR_ZONES] = { 256, 256, 32, 0, 0 };
+
+	if (m->watermark_scale_factor)	/* already set up */
+		return;
+	m->min_free_kbytes = 1024;
+	m->user_min_free_kbytes = -1;
+	m->watermark_scale_factor = 10;
+	m->watermark_boost_factor = 15000;
+	memcpy(m->lowmem_reserve_ratio, ratio, sizeof(ratio));
+	m->percpu_pagelist_high_fraction = 0;
+}
+
+static void per_cpu_pages_init(struct per_cpu_pages *pcp)
+{
+	memset(pcp, 0, sizeof(*pcp));
+	spin_lock_init(&pcp->lock);
+	for (int i = 0; i < NR_PCP_LISTS; i++)
+		INIT_LIST_HEAD(&pcp->lists[i]);
+	pcp->high = 0;		/* BOOT_PAGESET_HIGH */
+	pcp->batch = 1;		/* BOOT_PAGESET_BATCH */
+}
+
+int zone_init_free_lists(struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+
+	page_alloc_sysctl_defaults(m);
+	spin_lock_init(&zone->lock);
+	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+		for (int t = 0; t < MIGRATE_TYPES; t++)
+			INIT_LIST_HEAD(&zone->free_area[o].free_list[t]);
+		zone->free_area[o].nr_free = 0;
+	}
+	INIT_LIST_HEAD(&zone->deferred_sections);
+	zone->nr_deferred_sections = 0;
+	zone->nr_lazy_free = 0;
+	zone->name = zone_names[zone->type];
+
+	if (!zone->pageblock_mt && zone->spanned_pages) {
+		unsigned long first = zone->zone_start_pfn >> m->pageblock_order;
+		unsigned long last = (zone_end_pfn(zone) - 1) >> m->pageblock_order;
+		size_t n = last - first + 1;
+
+		zone->pageblock_mt = malloc(n);
+		if (!zone->pageblock_mt)
+			return -ENOMEM;
+		memset(zone->pageblock_mt, MIGRATE_MOVABLE, n);	/* as memmap_init does */
+	}
+	if (!zone->per_cpu_pageset && m->nr_cpus > 0) {
+		size_t bytes = sizeof(struct per_cpu_pages) * (size_t)m->nr_cpus;
+
+		zone->per_cpu_pageset = aligned_alloc(64, ALIGN_UP(bytes, 64));
+		if (!zone->per_cpu_pageset) {
+			free(zone->pageblock_mt);
+			zone->pageblock_mt = NULL;
+			return -ENOMEM;
+		}
+		for (int c = 0; c < m->nr_cpus; c++)
+			per_cpu_pages_init(&zone->per_cpu_pageset[c]);
+	}
+	return 0;
+}
+
+void zone_free_pcp(struct zone *zone)
+{
+	free(zone->per_cpu_pageset);
+	zone->per_cpu_pageset = NULL;
+	free(zone->pageblock_mt);
+	zone->pageblock_mt = NULL;
+	if (zone->deferred_sections.next) {
+		while (!list_empty(&zone->deferred_sections)) {
+			struct deferred_section *ds = list_first_entry(&zone->deferred_sections,
+								       struct deferred_section, list);
+
+			list_del(&ds->list);
+			free(ds);
+		}
+		zone->nr_deferred_sections = 0;
+	}
+}
+
+/* ---- Zonelists ---- */
+
+static int build_zonerefs_node(pg_data_t *pgdat, struct zone **zones, int n)
+{
+	for (int t = MAX_NR_ZONES - 1; t >= 0; t--) {
+		struct zone *z = &pgdat->node_zones[t];
+
+		if (populated_zone(z))
+			zones[n++] = z;
+	}
+	return n;
+}
+
+/*
+ * Node order for @local: itself, then by distance. kmm's nodes (numa=fake)
+ * are all at distance 20 from each other, and Linux's find_next_best_node()
+ * then prefers higher node ids first (it penalises n < local), so the order
+ * is local, local+1, ..., last, 0, ..., local-1.
+ */
+static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat)
+{
+	struct zone **fb = pgdat->node_zonelists[ZONELIST_FALLBACK].zones;
+	struct zone **nofb = pgdat->node_zonelists[ZONELIST_NOFALLBACK].zones;
+	int n = 0, local = pgdat->node_id;
+
+	for (int i = 0; i < m->nr_node_ids; i++) {
+		int nid = (local + i) % m->nr_node_ids;
+
+		if (m->node_data[nid])
+			n = build_zonerefs_node(m->node_data[nid], fb, n);
+	}
+	fb[n] = NULL;
+	n = build_zonerefs_node(pgdat, nofb, 0);
+	nofb[n] = NULL;
+}
+
+unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset)
+{
+	unsigned long sum = 0;
+	pg_data_t *pgdat = m->node_data[0];
+
+	if (!pgdat)
+		return 0;
+	for (struct zone **zp = pgdat->node_zonelists[ZONELIST_FALLBACK].zones; *zp; zp++) {
+		struct zone *z = *zp;
+		unsigned long size = zone_managed_pages(z), high = high_wmark_pages(z);
+
+		if ((int)z->type > offset)
+			continue;
+		if (size > high)
+			sum += size - high;
+	}
+	return sum;
+}
+
+unsigned long nr_free_buffer_pages(struct kmm_machine *m)
+{
+	return nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_USER));
+}
+
+void build_all_zonelists(struct kmm_machine *m)
+{
+	unsigned long total;
+	int nodes = 0;
+
+	page_alloc_sysctl_defaults(m);
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		if (!m->node_data[nid])
+			continue;
+		build_zonelists(m, m->node_data[nid]);
+		nodes++;
+	}
+	total = nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_HIGHUSER_MOVABLE));
+	kmm_printk(m, "Built %d zonelists, mobility grouping on.  Total pages: %lu", nodes, total);
+}
+
+/* ---- Watermarks and reserves ---- */
+
+#define for_each_zone_m(m, z)                                                   \
+	for (int _nid = 0; _nid < (m)->nr_node_ids; _nid++)                     \
+		if ((m)->node_data[_nid])                                       \
+			for ((z) = (m)->node_data[_nid]->node_zones;            \
+			     (z) < (m)->node_data[_nid]->node_zones + MAX_NR_ZONES; (z)++)
+
+static unsigned long mult_frac_ul(unsigned long x, unsigned long n, unsigned long d)
+{
+	return (x / d) * n + ((x % d) * n) / d;
+}
+
+void calculate_totalreserve_pages(struct kmm_machine *m)
+{
+	unsigned long reserve = 0;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+
+		if (!pgdat)
+			continue;
+		pgdat->totalreserve_pages = 0;
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+			long max = 0;
+			unsigned long managed = zone_managed_pages(zone);
+
+			for (int j = i; j < MAX_NR_ZONES; j++)
+				if (zone->lowmem_reserve[j] > max)
+					max = zone->lowmem_reserve[j];
+			max += (long)high_wmark_pages(zone);
+			if (max > (long)managed)
+				max = (long)managed;
+			pgdat->totalreserve_pages += (unsigned long)max;
+			reserve += (unsigned long)max;
+		}
+	}
+	m->totalreserve_pages = reserve;
+}
+
+static void __setup_per_zone_wmarks(struct kmm_machine *m)
+{
+	unsigned long pages_min = (unsigned long)m->min_free_kbytes >> (PAGE_SHIFT - 10);
+	unsigned long lowmem_pages = 0;
+	struct zone *zone;
+
+	for_each_zone_m(m, zone)
+		if (zone->type != ZONE_HIGHMEM && zone->type != ZONE_MOVABLE)
+			lowmem_pages += zone_managed_pages(zone);
+
+	for_each_zone_m(m, zone) {
+		unsigned long managed = zone_managed_pages(zone);
+		uint64_t tmp = lowmem_pages ? (uint64_t)pages_min * managed / lowmem_pages : 0;
+
+		spin_lock(&zone->lock);
+		if (zone->type == ZONE_HIGHMEM || zone->type == ZONE_MOVABLE) {
+			/* __GFP_HIGH and PF_MEMALLOC rarely want these zones: cap min. */
+			zone->_watermark[WMARK_MIN] =
+				KMM_CLAMP(managed / 1024, SWAP_CLUSTER_MAX, 128UL);
+		} else {
+			zone->_watermark[WMARK_MIN] = (unsigned long)tmp;
+		}
+		tmp = KMM_MAX(tmp >> 2, (uint64_t)mult_frac_ul(managed,
+							       (unsigned long)m->watermark_scale_factor,
+							       10000));
+		zone->watermark_boost = 0;
+		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + (unsigned long)tmp;
+		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + (unsigned long)tmp;
+		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + (unsigned long)tmp;
+		spin_unlock(&zone->lock);
+	}
+	calculate_totalreserve_pages(m);
+}
+
+void setup_per_zone_wmarks(struct kmm_machine *m)
+{
+	page_alloc_sysctl_defaults(m);
+	__setup_per_zone_wmarks(m);
+	zone_pcp_update_all(m);
+}
+
+void setup_per_zone_lowmem_reserve(struct kmm_machine *m)
+{
+	page_alloc_sysctl_defaults(m);
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+
+		if (!pgdat)
+			continue;
+		for (int i = 0; i < MAX_NR_ZONES - 1; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+			int ratio = m->lowmem_reserve_ratio[i];
+			bool clear = ratio <= 0 || !zone_managed_pages(zone);
+			unsigned long managed = 0;
+
+			for (int j = i + 1; j < MAX_NR_ZONES; j++) {
+				managed += zone_managed_pages(&pgdat->node_zones[j]);
+				zone->lowmem_reserve[j] = clear ? 0 : (long)(managed / (unsigned long)ratio);
+			}
+		}
+	}
+	calculate_totalreserve_pages(m);
+}
+
+/**
+ * calculate_min_free_kbytes() - min_free_kbytes = 4 * sqrt(lowmem kB),
+ * clamped to [128, 262144], unless the user set a larger value.
+ * @m: the machine.
+ * Context: boot or sysctl; not concurrent with itself.
+ */
+void calculate_min_free_kbytes(struct kmm_machine *m)
+{
+	unsigned long lowmem_kbytes = nr_free_buffer_pages(m) * (PAGE_SIZE >> 10);
+	long new_min = (long)int_sqrt(lowmem_kbytes * 16);
+
+	if (new_min > m->user_min_free_kbytes)
+		m->min_free_kbytes = (int)KMM_CLAMP(new_min, 128L, 262144L);
+	else
+		kmm_printk(m, "min_free_kbytes is not updated to %ld because user defined value %d is preferred",
+			   new_min, m->user_min_free_kbytes);
+}
+
+void init_per_zone_wmark_min(struct kmm_machine *m)
+{
+	page_alloc_sysctl_defaults(m);
+	calculate_min_free_kbytes(m);
+	setup_per_zone_wmarks(m);
+	setup_per_zone_lowmem_reserve(m);
+}
+
+/* ---- Per-CPU pageset sizing ---- */
+
+static int zone_batchsize(struct zone *zone)
+{
+	int batch = (int)KMM_MIN(zone_managed_pages(zone) >> 10, SZ_1M / PAGE_SIZE);
+
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	/* A 2^n - 1 batch avoids cache aliasing between alternating tasks. */
+	return (int)rounddown_pow_of_two((unsigned long)(batch + batch / 2)) - 1;
+}
+
+static int nr_cpus_of_node(struct kmm_machine *m, int nid)
+{
+	return nid == 0 ? m->nr_cpus : 0;	/* every CPU slot sits on node 0 */
+}
+
+static int zone_highsize(struct zone *zone, int batch, int cpu_online, int high_fraction)
+{
+	struct kmm_machine *m = zone->machine;
+	unsigned long total;
+	int nr_split, high;
+
+	if (!high_fraction)
+		total = low_wmark_pages(zone);
+	else
+		total = zone_managed_pages(zone) / (unsigned long)high_fraction;
+	nr_split = nr_cpus_of_node(m, zone->node) + cpu_online;
+	if (!nr_split)
+		nr_split = m->nr_cpus;
+	high = (int)(total / (unsigned long)nr_split);
+	return KMM_MAX(high, batch << 2);
+}
+
+static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
+{
+	struct kmm_machine *m = zone->machine;
+	int batch = KMM_MAX(1, zone_batchsize(zone)), high_min, high_max;
+
+	if (m->percpu_pagelist_high_fraction) {
+		high_min = zone_highsize(zone, batch, cpu_online, m->percpu_pagelist_high_fraction);
+		high_max = high_min;	/* tuned by hand: no auto-tuning */
+	} else {
+		high_min = zone_highsize(zone, batch, cpu_online, 0);
+		high_max = zone_highsize(zone, batch, cpu_online, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+	}
+	zone->pageset_high_min = high_min;
+	zone->pageset_high_max = high_max;
+	zone->pageset_batch = batch;
+	if (!zone->per_cpu_pageset)
+		return;
+	for (int c = 0; c < m->nr_cpus; c++) {
+		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[c];
+
+		spin_lock(&pcp->lock);
+		pcp->batch = batch;
+		pcp->high_min = high_min;
+		pcp->high_max = high_max;
+		/*
+		 * Linux leaves pcp->high for decay_pcp_high() to pull into
+		 * [high_min, high_max] at the next vmstat refresh; kmm has no
+		 * periodic refresh, so it clamps here (the same value a Linux
+		 * box shows a second after boot).
+		 */
+		pcp->high = KMM_CLAMP(pcp->high, high_min, high_max);
+		spin_unlock(&pcp->lock);
+	}
+}
+
+void zone_pcp_update_all(struct kmm_machine *m)
+{
+	struct zone *zone;
+
+	for_each_zone_m(m, zone)
+		zone_set_pageset_high_and_batch(zone, 0);
+}
