@@ -740,3 +740,135 @@ TEST(vm_stats_threshold_formula)
 	m->nr_cpus = 2;
 	fake_done(&f);
 }
+
+/* ---- Sysctl writes on the hand-built x86-64 node (hand-computed values) ---- */
+
+static void fake_sysctl_defaults(struct kmm_machine *m)
+{
+	static const int ratio[MAX_NR_ZONES] = { 256, 256, 32, 0, 0 };
+
+	m->min_free_kbytes = 1024;
+	m->user_min_free_kbytes = -1;
+	m->watermark_scale_factor = 10;
+	m->watermark_boost_factor = 15000;
+	memcpy(m->lowmem_reserve_ratio, ratio, sizeof(ratio));
+}
+
+static void expect_wmarks(struct zone *z, unsigned long min, unsigned long low,
+			  unsigned long high, unsigned long promo)
+{
+	if (!expect_eq(z->_watermark[WMARK_MIN], min) || !expect_eq(z->_watermark[WMARK_LOW], low) ||
+	    !expect_eq(z->_watermark[WMARK_HIGH], high) ||
+	    !expect_eq(z->_watermark[WMARK_PROMO], promo))
+		fprintf(stderr, "  in zone %s\n", z->name);
+}
+
+TEST(sysctl_writes_recompute_exactly)
+{
+	struct fake f;
+	struct kmm_machine *m = fake_x86_64(&f);
+	struct zone *dma = fzone(m, 0, ZONE_DMA), *dma32 = fzone(m, 0, ZONE_DMA32);
+	struct zone *movable = fzone(m, 0, ZONE_MOVABLE);
+	char *s;
+
+	fake_sysctl_defaults(m);
+	/*
+	 * min_free_kbytes 4096: pages_min 1024 over lowmem 3840 + 225000 pages.
+	 * DMA: min 1024*3840/228840 = 17, gap max(17/4, 3840*10/10000) = 4.
+	 * DMA32: min 1006, gap max(251, 225) = 251.
+	 * Movable (empty, like HighMem): min clamp(0/1024, 32, 128) = 32, gap 0.
+	 */
+	expect_eq(kmm_proc_write(m, "/proc/sys/vm/min_free_kbytes", "4096\n"), 0);
+	expect_eq(m->user_min_free_kbytes, 4096);
+	expect_wmarks(dma, 17, 21, 25, 29);
+	expect_wmarks(dma32, 1006, 1257, 1508, 1759);
+	expect_wmarks(movable, 32, 32, 32, 32);
+	/* pcp of DMA32: batch rounddown_pow2(54 + 27) - 1 = 63; high low/2 cpus = 628. */
+	s = render(m, "/proc/zoneinfo");
+	expect_str_contains(s, "\n        min      1006\n        low      1257\n        high     1508\n"
+			       "        promo    1759\n");
+	expect_str_contains(s, "\n    cpu: 1\n              count: 0\n              high:  628\n"
+			       "              batch: 63\n");
+	free(s);
+	s = render(m, "/proc/sys/vm/min_free_kbytes");
+	expect_eq(strcmp(s, "4096\n"), 0);
+	free(s);
+
+	/* watermark_scale_factor 3000 (30%): DMA32 gap max(251, 67500). */
+	expect_eq(kmm_sysctl_write(m, "vm.watermark_scale_factor", "3000"), 0);
+	expect_wmarks(dma32, 1006, 68506, 136006, 203506);
+	expect_wmarks(dma, 17, 17 + 1152, 17 + 2 * 1152, 17 + 3 * 1152);
+
+	/* lowmem_reserve_ratio: DMA keeps 225000/128 of DMA32+ allocations back. */
+	expect_eq(kmm_proc_write(m, "/proc/sys/vm/lowmem_reserve_ratio", "128\t64\t32\t0\n"), 0);
+	expect_eq(dma->lowmem_reserve[ZONE_DMA32], 1757);
+	expect_eq(dma->lowmem_reserve[ZONE_MOVABLE], 1757);
+	s = render(m, "/proc/sys/vm/lowmem_reserve_ratio");
+	expect_eq(strcmp(s, "128\t64\t32\t0\n"), 0);
+	free(s);
+	s = render(m, "/proc/zoneinfo");
+	expect_str_contains(s, "protection: (0, 1757, 1757, 1757)");
+	free(s);
+	/* Fewer values change only the first zones; values below 1 become 0. */
+	expect_eq(kmm_proc_write(m, "/proc/sys/vm/lowmem_reserve_ratio", "-5"), 0);
+	expect_eq(m->lowmem_reserve_ratio[ZONE_DMA], 0);
+	expect_eq(m->lowmem_reserve_ratio[ZONE_DMA32], 64);
+	expect_eq(dma->lowmem_reserve[ZONE_DMA32], 0);
+
+	/* percpu_pagelist_high_fraction 8: high = 225000/8/2 = 14062 on DMA32. */
+	expect_eq(kmm_sysctl_write(m, "vm.percpu_pagelist_high_fraction", "8"), 0);
+	expect_eq(dma32->per_cpu_pageset[0].high, 14062);
+	expect_eq(kmm_sysctl_write(m, "vm.watermark_boost_factor", "0"), 0);
+	expect_eq(m->watermark_boost_factor, 0);
+	fake_done(&f);
+}
+
+TEST(sysctl_bad_writes_change_nothing)
+{
+	struct fake f;
+	struct kmm_machine *m = fake_x86_64(&f);
+	struct zone *dma32 = fzone(m, 0, ZONE_DMA32);
+	static const struct { const char *path, *text; } bad[] = {
+		{ "/proc/sys/vm/min_free_kbytes", "-1" },
+		{ "/proc/sys/vm/min_free_kbytes", "" },
+		{ "/proc/sys/vm/min_free_kbytes", "12k" },
+		{ "/proc/sys/vm/min_free_kbytes", "1 2" },
+		{ "/proc/sys/vm/min_free_kbytes", "4294967296" },
+		{ "/proc/sys/vm/watermark_scale_factor", "0" },
+		{ "/proc/sys/vm/watermark_scale_factor", "3001" },
+		{ "/proc/sys/vm/watermark_boost_factor", "-1" },
+		{ "/proc/sys/vm/lowmem_reserve_ratio", "256 x" },
+		{ "/proc/sys/vm/lowmem_reserve_ratio", "\n" },
+		{ "/proc/sys/vm/percpu_pagelist_high_fraction", "7" },
+		{ "/proc/sys/vm/percpu_pagelist_high_fraction", "1" },
+		{ "/proc/sys/vm/percpu_pagelist_high_fraction", "-8" },
+	};
+	unsigned long wm[NR_WMARK];
+	long reserve;
+	char *before, *after;
+
+	fake_sysctl_defaults(m);
+	assert_eq(kmm_proc_write(m, "/proc/sys/vm/min_free_kbytes", "2048"), 0);
+	memcpy(wm, dma32->_watermark, sizeof(wm));
+	reserve = fzone(m, 0, ZONE_DMA)->lowmem_reserve[ZONE_DMA32];
+	before = render(m, "/proc/zoneinfo");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (!expect_eq(kmm_proc_write(m, bad[i].path, bad[i].text), -EINVAL))
+			fprintf(stderr, "  %s <- \"%s\" accepted\n", bad[i].path, bad[i].text);
+		expect_str_contains(kmm_last_error(), bad[i].path);
+	}
+	expect_eq(kmm_sysctl_write(m, "vm.watermark_scale_factor", "0"), -EINVAL);
+	expect_str_contains(kmm_last_error(), "vm.watermark_scale_factor");
+	expect_eq(m->min_free_kbytes, 2048);
+	expect_eq(m->watermark_scale_factor, 10);
+	expect_eq(m->watermark_boost_factor, 15000);
+	expect_eq(m->percpu_pagelist_high_fraction, 0);
+	expect_eq(m->lowmem_reserve_ratio[ZONE_DMA], 256);
+	expect_eq(memcmp(wm, dma32->_watermark, sizeof(wm)), 0);
+	expect_eq(fzone(m, 0, ZONE_DMA)->lowmem_reserve[ZONE_DMA32], reserve);
+	after = render(m, "/proc/zoneinfo");
+	expect_eq(strcmp(before, after), 0);
+	free(before);
+	free(after);
+	fake_done(&f);
+}
