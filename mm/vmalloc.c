@@ -579,12 +579,12 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 			      size ? "larger than the vmalloc space" : "zero");
 		return NULL;
 	}
-	if (!align)
-		align = PAGE_SIZE;
-	if (align & (align - 1) || align < PAGE_SIZE) {
-		kmm_set_error(-EINVAL, "vmalloc: alignment %lu is not a power of two >= PAGE_SIZE", align);
+	if (align & (align - 1)) {
+		kmm_set_error(-EINVAL, "vmalloc: alignment %lu is not a power of two", align);
 		return NULL;
 	}
+	if (align < PAGE_SIZE)
+		align = PAGE_SIZE;
 	size = ALIGN_UP(size, PAGE_SIZE);
 	unsigned long nr = size >> PAGE_SHIFT;
 	unsigned long area_size = size + ((vm_flags & VM_NO_GUARD) ? 0 : PAGE_SIZE);
@@ -1307,8 +1307,8 @@ int vmalloc_init(struct kmm_machine *m)
 				w = 64 * (uint64_t)SZ_1G;
 		}
 		w = ALIGN_UP(w, (uint64_t)SZ_1M);
-		if (w > l->vmalloc_end - l->vmalloc_start)
-			w = l->vmalloc_end - l->vmalloc_start;
+		if (w > ALIGN_DOWN(l->vmalloc_end - l->vmalloc_start, (uint64_t)PAGE_SIZE))
+			w = ALIGN_DOWN(l->vmalloc_end - l->vmalloc_start, (uint64_t)PAGE_SIZE);
 		vs->window_bytes = (size_t)w;
 	}
 	vs->window = sim_reserve(vs->window_bytes, false);
@@ -1320,7 +1320,9 @@ int vmalloc_init(struct kmm_machine *m)
 				     bytes);
 	}
 	vs->vstart = l->vmalloc_start;
-	vs->vend = l->vmalloc_end;
+	/* x86_64's VMALLOC_END is inclusive (0xffffe8ffffffffff); i386's is a page boundary. */
+	vs->vend = (l->vmalloc_end & (PAGE_SIZE - 1)) == PAGE_SIZE - 1 ? l->vmalloc_end + 1
+								     : l->vmalloc_end;
 	if (vs->vend - vs->window_va > vs->window_bytes)
 		vs->vend = vs->window_va + vs->window_bytes;
 	struct vmap_area *all = va_new(vs->vstart, vs->vend);

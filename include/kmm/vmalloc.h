@@ -59,7 +59,7 @@ void *__vmalloc(unsigned long size, gfp_t gfp);
 /**
  * kmm_vmalloc_caller() - the general form: the area is listed in
  * /proc/vmallocinfo with @caller as its caller (NULL: the return address).
- * @align: a power of two >= PAGE_SIZE (0 means PAGE_SIZE).
+ * @align: a power of two (below PAGE_SIZE, and 0, mean PAGE_SIZE).
  * @vm_flags: VM_USERMAP or 0 (VM_ALLOC is implied).
  * @nid: preferred node or -1.
  */
