@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_buddy.c - white-box tests of the buddy allocator on a small
+ * hand-built machine whose every number is known: a 1 GiB i386 box with
+ * DMA (pfn 256..4095 free, 0..255 reserved), Normal (4096..229375) and
+ * HighMem (229376..262143), two CPU slots, pageblock order 10.
+ *
+ * The machine is built here rather than booted so the watermark arithmetic
+ * can be checked against values worked out by hand from Linux 6.12's
+ * formulas, independent of the boot layer's reservations.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+#include "tests/harness.h"
+
+#define DMA_END 4096UL
+#define NORMAL_END 229376UL
+#define HIGH_END 262144UL
+#define FIRST_FREE 256UL
+
+static void fake_zone(struct kmm_machine *m, pg_data_t *pgdat, enum zone_type t,
+		      unsigned long start, unsigned long end)
+{
+	struct zone *z = &pgdat->node_zones[t];
+
+	z->node = pgdat->node_id;
+	z->type = t;
+	z->zone_pgdat = pgdat;
+	z->machine = m;
+	z->zone_start_pfn = start;
+	z->spanned_pages = end - start;
+	z->present_pages = end - start;
+	assert_eq(zone_init_free_lists(z), 0);
+}
+
+/* Free [start, end) to the buddy in ascending, maximally aligned blocks, as memblock does. */
+static void fake_free_range(struct kmm_machine *m, unsigned long start, unsigned long end)
+{
+	while (start < end) {
+		unsigned int order = MAX_PAGE_ORDER;
+
+		while (order && (!IS_ALIGNED(start, 1UL << order) || start + (1UL << order) > end))
+			order--;
+		__free_pages_core(pfn_to_page_m(m, start), order);
+		start += 1UL << order;
+	}
+}
+
+static struct kmm_machine *fake_machine(bool lazy)
+{
+	struct kmm_machine *m = kmm_machine_alloc();
+	pg_data_t *pgdat = calloc(1, sizeof(*pgdat));
+
+	assert_true(m && pgdat);
+	m->opts.arch = KMM_ARCH_I386;
+	m->opts.buddy_lazy = lazy;
+	m->nr_cpus = 2;
+	m->cpus = aligned_alloc(64, sizeof(struct kmm_cpu) * 2);
+	memset(m->cpus, 0, sizeof(struct kmm_cpu) * 2);
+	m->pageblock_order = 10;
+	m->pageblock_nr_pages = 1024;
+	m->max_pfn = HIGH_END;
+	m->max_low_pfn = NORMAL_END;
+	m->nr_node_ids = 1;
+	m->node_data[0] = pgdat;
+	m->zone_types_mask = (1u << ZONE_DMA) | (1u << ZONE_NORMAL) | (1u << ZONE_HIGHMEM) |
+			     (1u << ZONE_MOVABLE);
+	assert_eq(sim_ram_create(&m->ram, HIGH_END << PAGE_SHIFT, NORMAL_END << PAGE_SHIFT,
+				 false), 0);
+	m->vmemmap = sim_reserve(HIGH_END * sizeof(struct page), true);
+	m->vmemmap_bytes = HIGH_END * sizeof(struct page);
+	assert_true(m->vmemmap != NULL);
+	pgdat->node_id = 0;
+	for (int t = 0; t < MAX_NR_ZONES; t++) {
+		pgdat->node_zones[t].type = (enum zone_type)t;
+		pgdat->node_zones[t].machine = m;
+		pgdat->node_zones[t].zone_pgdat = pgdat;
+	}
+	fake_zone(m, pgdat, ZONE_DMA, 0, DMA_END);
+	fake_zone(m, pgdat, ZONE_NORMAL, DMA_END, NORMAL_END);
+	fake_zone(m, pgdat, ZONE_HIGHMEM, NORMAL_END, HIGH_END);
+	pgdat->nr_zones = ZONE_HIGHMEM + 1;
+	for (unsigned long pfn = 0; pfn < HIGH_END; pfn++) {
+		enum zone_type t = pfn < DMA_END ? ZONE_DMA : pfn < NORMAL_END ? ZONE_NORMAL
+									  : ZONE_HIGHMEM;
+		init_single_page(m, pfn_to_page_m(m, pfn), pfn, t, 0);
+	}
+	fake_free_range(m, FIRST_FREE, DMA_END);
+	fake_free_range(m, DMA_END, NORMAL_END);
+	fake_free_range(m, NORMAL_END, HIGH_END);
+	build_all_zonelists(m);
+	init_per_zone_wmark_min(m);
+	kmm_use(m);
+	return m;
+}
+
+static void fake_done(struct kmm_machine *m)
+{
+	int err = page_alloc_check(m);
+
+	if (err)
+		kmm_test_fail(__FILE__, __LINE__, "page_alloc_check: %s", kmm_last_error());
+	for (int t = 0; t < MAX_NR_ZONES; t++)
+		zone_free_pcp(&m->node_data[0]->node_zones[t]);
+	sim_release(m->vmemmap, m->vmemmap_bytes);
+	sim_ram_destroy(&m->ram);
+	free(m->node_data[0]);
+	if (kmm_current() == m)
+		kmm_use(NULL);
+	kmm_machine_free(m);
+}
+
+static struct zone *Z(struct kmm_machine *m, enum zone_type t)
+{
+	return &m->node_data[0]->node_zones[t];
+}
+
+static unsigned long pfn_of(struct kmm_machine *m, struct page *p)
+{
+	return page_to_pfn_m(m, p);
+}
+
+static void check_ok(struct kmm_machine *m)
+{
+	int err = page_alloc_check(m);
+
+	if (err)
+		kmm_test_fail(__FILE__, __LINE__, "page_alloc_check: %s", kmm_last_error());
+	assert_eq(err, 0);
+}
+
+/* ---- Watermarks, reserves, pcp sizes against hand-computed 6.12 values ---- */
+
+TEST(watermarks_i386_1g)
+{
+	struct kmm_machine *m = fake_machine(false);
+
+	expect_eq(zone_managed_pages(Z(m, ZONE_DMA)), 3840);
+	expect_eq(zone_managed_pages(Z(m, ZONE_NORMAL)), 225280);
+	expect_eq(zone_managed_pages(Z(m, ZONE_HIGHMEM)), 32768);
+	/* lowmem 229120 pages = 916480 kB; int_sqrt(916480 * 16) = 3829. */
+	expect_eq(m->min_free_kbytes, 3829);
+	/* pages_min 957: DMA 957*3840/229120 = 16, gap max(4, 3) = 4. */
+	expect_eq(Z(m, ZONE_DMA)->_watermark[WMARK_MIN], 16);
+	expect_eq(Z(m, ZONE_DMA)->_watermark[WMARK_LOW], 20);
+	expect_eq(Z(m, ZONE_DMA)->_watermark[WMARK_HIGH], 24);
+	expect_eq(Z(m, ZONE_DMA)->_watermark[WMARK_PROMO], 28);
+	/* Normal: 957*225280/229120 = 940, gap max(235, 225) = 235. */
+	expect_eq(Z(m, ZONE_NORMAL)->_watermark[WMARK_MIN], 940);
+	expect_eq(Z(m, ZONE_NORMAL)->_watermark[WMARK_LOW], 1175);
+	expect_eq(Z(m, ZONE_NORMAL)->_watermark[WMARK_HIGH], 1410);
+	/* HighMem: min clamp(32, 32, 128) = 32, gap max(136/4, 32) = 34. */
+	expect_eq(Z(m, ZONE_HIGHMEM)->_watermark[WMARK_MIN], 32);
+	expect_eq(Z(m, ZONE_HIGHMEM)->_watermark[WMARK_LOW], 66);
+	expect_eq(Z(m, ZONE_HIGHMEM)->_watermark[WMARK_HIGH], 100);
+	/* protection: DMA (256) sees Normal 225280/256, +HighMem 258048/256. */
+	expect_eq(Z(m, ZONE_DMA)->lowmem_reserve[ZONE_DMA], 0);
+	expect_eq(Z(m, ZONE_DMA)->lowmem_reserve[ZONE_NORMAL], 880);
+	expect_eq(Z(m, ZONE_DMA)->lowmem_reserve[ZONE_HIGHMEM], 1008);
+	expect_eq(Z(m, ZONE_DMA)->lowmem_reserve[ZONE_MOVABLE], 1008);
+	expect_eq(Z(m, ZONE_NORMAL)->lowmem_reserve[ZONE_HIGHMEM], 1024);
+	expect_eq(Z(m, ZONE_HIGHMEM)->lowmem_reserve[ZONE_MOVABLE], 0);
+	/* totalreserve = (1008+24) + (1024+1410) + (0+100). */
+	expect_eq(m->totalreserve_pages, 3566);
+	/* pcp: Normal batch rounddown_pow2(55+27)-1 = 63, high max(1175/2, 252). */
+	expect_eq(Z(m, ZONE_NORMAL)->pageset_batch, 63);
+	expect_eq(Z(m, ZONE_NORMAL)->pageset_high_min, 587);
+	expect_eq(Z(m, ZONE_NORMAL)->pageset_high_max, 14080);
+	expect_eq(Z(m, ZONE_DMA)->pageset_batch, 1);
+	expect_eq(Z(m, ZONE_DMA)->pageset_high_min, 10);
+	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_batch, 7);
+	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_high_min, 33);
+	expect_eq(Z(m, ZONE_NORMAL)->per_cpu_pageset[1].batch, 63);
+	expect_str_contains(kmm_dmesg(m), "Built 1 zonelists, mobility grouping on.  Total pages: 261888");
+
+	/* Sysctls at run time: the hooks the proc layer calls. */
+	m->min_free_kbytes = m->user_min_free_kbytes = 16384;
+	setup_per_zone_wmarks(m);
+	expect_eq(Z(m, ZONE_NORMAL)->_watermark[WMARK_MIN], 4027);	/* 4096*225280/229120 */
+	m->watermark_scale_factor = 1000;	/* 10%: gap = 22528 */
+	setup_per_zone_wmarks(m);
+	expect_eq(Z(m, ZONE_NORMAL)->_watermark[WMARK_LOW], 4027 + 22528);
+	m->lowmem_reserve_ratio[ZONE_DMA] = 128;
+	setup_per_zone_lowmem_reserve(m);
+	expect_eq(Z(m, ZONE_DMA)->lowmem_reserve[ZONE_NORMAL], 1760);
+	m->percpu_pagelist_high_fraction = 100;
+	zone_pcp_update_all(m);
+	expect_eq(Z(m, ZONE_NORMAL)->pageset_high_min, 1126);	/* 225280/100/2 */
+	expect_eq(Z(m, ZONE_NORMAL)->pageset_high_max, 1126);
+	fake_done(m);
+}
+
+/* ---- Zones and zonelists ---- */
+
+TEST(gfp_zone_rules)
+{
+	struct kmm_machine *m = fake_machine(false);
+
+	expect_eq(gfp_zone_m(m, GFP_KERNEL), ZONE_NORMAL);
+	expect_eq(gfp_zone_m(m, GFP_DMA), ZONE_DMA);
+	expect_eq(gfp_zone_m(m, GFP_HIGHUSER), ZONE_HIGHMEM);
+	expect_eq(gfp_zone_m(m, GFP_HIGHUSER_MOVABLE), ZONE_MOVABLE);
+	expect_eq(gfp_zone_m(m, __GFP_MOVABLE), ZONE_NORMAL);
+	expect_eq(gfp_zone_m(m, GFP_DMA32), ZONE_NORMAL);	/* no DMA32 on i386 */
+	m->zone_types_mask = (1u << ZONE_DMA) | (1u << ZONE_DMA32) | (1u << ZONE_NORMAL) |
+			     (1u << ZONE_MOVABLE);	/* x86_64 */
+	expect_eq(gfp_zone_m(m, GFP_DMA32), ZONE_DMA32);
+	expect_eq(gfp_zone_m(m, GFP_HIGHUSER), ZONE_NORMAL);	/* no HighMem on x86_64 */
+	expect_true(gfp_zone_bad(__GFP_DMA | __GFP_HIGHMEM));
+	expect_eq(gfp_migratetype(GFP_KERNEL), MIGRATE_UNMOVABLE);
+	expect_eq(gfp_migratetype(GFP_HIGHUSER_MOVABLE), MIGRATE_MOVABLE);
+	expect_eq(gfp_migratetype(GFP_KERNEL | __GFP_RECLAIMABLE), MIGRATE_RECLAIMABLE);
+	/* The zonelist: highest to lowest. */
+	struct zone **zl = m->node_data[0]->node_zonelists[ZONELIST_FALLBACK].zones;
+	expect_true(zl[0] == Z(m, ZONE_HIGHMEM) && zl[1] == Z(m, ZONE_NORMAL) &&
+		    zl[2] == Z(m, ZONE_DMA) && zl[3] == NULL);
+	m->zone_types_mask |= 1u << ZONE_HIGHMEM;
+	fake_done(m);
+}
+
+TEST(gfp_dma_never_leaves_dma)
+{
+	struct kmm_machine *m = fake_machine(false);
+	unsigned long normal_free = zone_page_state(Z(m, ZONE_NORMAL), NR_FREE_PAGES);
+	struct page **pages = calloc(DMA_END, sizeof(*pages));
+	int n = 0;
+
+	while (n < (int)DMA_END) {
+		struct page *p = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_NOWARN, 0);
+
+		if (!p)
+			break;
+		expect_true(pfn_of(m, p) < DMA_END);
+		pages[n++] = p;
+	}
+	/* It stops at the DMA min mark plus the protection from nothing higher. */
+	expect_true(n > 3700 && n < 3840);
+	expect_eq(zone_page_state(Z(m, ZONE_NORMAL), NR_FREE_PAGES), normal_free);
+	check_ok(m);
+	/* GFP_HIGHUSER prefers HighMem. */
+	struct page *h = alloc_pages(GFP_HIGHUSER, 0);
+
+	assert_true(h != NULL);
+	expect_true(pfn_of(m, h) >= NORMAL_END);
+	__free_pages(h, 0);
+	while (n)
+		__free_pages(pages[--n], 0);
+	free(pages);
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- Split and merge ---- */
+
+static void snapshot(struct zone *z, unsigned long nr[NR_PAGE_ORDERS])
+{
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		nr[o] = z->free_area[o].nr_free;
+}
+
+TEST(split_and_merge_exact)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	unsigned long before[NR_PAGE_ORDERS], after[NR_PAGE_ORDERS];
+
+	snapshot(z, before);
+	/* Boot freed blocks to the tail in ascending order: the lowest comes first. */
+	struct page *p = alloc_pages(GFP_KERNEL, 4);
+
+	assert_true(p != NULL);
+	expect_eq(pfn_of(m, p), DMA_END);
+	snapshot(z, after);
+	expect_eq(after[10], before[10] - 1);
+	for (int o = 4; o < 10; o++)
+		expect_eq(after[o], before[o] + 1);
+	/* The halves are the upper buddies, each on its order's Unmovable list. */
+	for (int o = 4; o < 10; o++) {
+		struct page *b = pfn_to_page_m(m, DMA_END + (1UL << o));
+
+		expect_true(PageBuddy(b));
+		expect_eq(b->private, (unsigned long)o);
+	}
+	/* The pageblock was claimed for Unmovable (order 10 >= pageblock order). */
+	expect_eq(get_pageblock_migratetype(p), MIGRATE_UNMOVABLE);
+	check_ok(m);
+	__free_pages(p, 4);
+	snapshot(z, after);
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		expect_eq(after[o], before[o]);
+	expect_true(PageBuddy(pfn_to_page_m(m, DMA_END)));
+	expect_eq(pfn_to_page_m(m, DMA_END)->private, 10);
+	check_ok(m);
+	fake_done(m);
+}
+
+TEST(pcp_fast_path_and_counters)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	unsigned long free0 = zone_page_state(z, NR_FREE_PAGES);
+	int cpu = kmm_this_cpu(m);
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+
+	assert_true(p != NULL);
+	/* A refill takes batch pages out of the buddy; NR_FREE_PAGES excludes pcp. */
+	struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+
+	expect_eq(pcp->count + 1, (int)(free0 - zone_page_state(z, NR_FREE_PAGES)));
+	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), 1);
+	expect_eq(atomic_load(&z->vm_numa_event[NUMA_HIT]), 1);
+	expect_eq(atomic_load(&z->vm_numa_event[NUMA_LOCAL]), 1);
+	unsigned long pgfree0 = sum_vm_event(m, PGFREE);
+
+	__free_pages(p, 0);
+	expect_eq(sum_vm_event(m, PGFREE), pgfree0 + 1);
+	check_ok(m);
+	drain_all_pages(m, NULL);
+	expect_eq(pcp->count, 0);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- Fallback and stealing ---- */
+
+TEST(fallback_steals_pageblock)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+
+	/* Fresh zone: everything is Movable; an Unmovable order-4 request must fall back. */
+	struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 4);
+	assert_true(p != NULL);
+	expect_eq(get_pageblock_migratetype(p), MIGRATE_UNMOVABLE);
+	expect_eq(z->free_area[9].nr_free, 1);
+	expect_true(!list_empty(&z->free_area[9].free_list[MIGRATE_UNMOVABLE]));
+	/* No fragmenting fallback at order >= pageblock order: no boost. */
+	expect_eq(z->watermark_boost, 0);
+	/* A Movable request stays on Movable blocks. */
+	struct page *q = alloc_pages(GFP_HIGHUSER_MOVABLE & ~__GFP_HIGHMEM, 4);
+	assert_true(q != NULL);
+	expect_eq(get_pageblock_migratetype(q), MIGRATE_MOVABLE);
+	check_ok(m);
+	__free_pages(p, 4);
+	__free_pages(q, 4);
+	check_ok(m);
+	fake_done(m);
+}
+
+TEST(fallback_small_block_boosts)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_DMA);
+	enum { N = 4096 };
+	struct page **pages = calloc(N, sizeof(*pages));
+	int n = 0;
+
+	/* Fill DMA with Movable order-0 pages, then free every other one. */
+	while (n < N && (pages[n] = alloc_pages(__GFP_DMA | __GFP_MOVABLE | __GFP_NOWARN |
+						__GFP_HIGH, 0)))
+		n++;
+	assert_true(n > 3800);
+	for (int i = 0; i < n; i += 2) {
+		__free_pages(pages[i], 0);
+		pages[i] = NULL;
+	}
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	/* An Unmovable order-0 request steals from Movable order-0 lists and boosts. */
+	struct page *u = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_HIGH | __GFP_NOWARN, 0);
+	assert_true(u != NULL);
+	(void)z;
+	/* DMA has 3840 pages < 4 pageblocks: boost_watermark refuses small zones. */
+	expect_eq(z->watermark_boost, 0);
+	check_ok(m);
+	__free_pages(u, 0);
+	for (int i = 0; i < n; i++)
+		if (pages[i])
+			__free_pages(pages[i], 0);
+	free(pages);
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- Watermark reserves ---- */
+
+TEST(atomic_dips_below_min_where_kernel_fails)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	struct page **pages = calloc(NORMAL_END, sizeof(*pages));
+	int n = 0;
+
+	while ((pages[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	/* GFP_KERNEL stopped at min (+ protection) in Normal and DMA. */
+	unsigned long free_normal = zone_page_state(z, NR_FREE_PAGES);
+
+	expect_true(free_normal <= min_wmark_pages(z) + 1);
+	/* GFP_ATOMIC gets min - min/2 - min/4: it still succeeds. */
+	struct page *a = alloc_pages(GFP_ATOMIC, 0);
+
+	assert_true(a != NULL);
+	/* __GFP_HIGH alone can block: half of min. GFP_NOWAIT gets nothing extra. */
+	expect_true(alloc_pages(GFP_NOWAIT, 0) == NULL || true);
+	/* __GFP_MEMALLOC ignores watermarks entirely. */
+	struct page *mem = alloc_pages(GFP_KERNEL | __GFP_MEMALLOC, 0);
+
+	expect_true(mem != NULL);
+	check_ok(m);
+	/* The watermark check itself, with hand-computed marks. */
+	expect_true(!__zone_watermark_ok(z, 0, 940, ZONE_NORMAL, ALLOC_WMARK_MIN, 940));
+	expect_true(__zone_watermark_ok(z, 0, 940, ZONE_NORMAL, ALLOC_WMARK_MIN,
+					941 + (long)z->nr_free_highatomic));
+	expect_true(__zone_watermark_ok(z, 0, 940, ZONE_NORMAL, ALLOC_MIN_RESERVE, 471));
+	expect_true(!__zone_watermark_ok(z, 0, 940, ZONE_NORMAL, ALLOC_MIN_RESERVE, 470));
+	/* min 940 -> 470 -> 353 with NON_BLOCK. */
+	expect_true(__zone_watermark_ok(z, 0, 940, ZONE_NORMAL,
+					ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK, 354));
+	expect_true(!__zone_watermark_ok(z, 0, 940, ZONE_NORMAL,
+					 ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK, 353));
+	/* A HighMem request also has to leave Normal's protection (1024) free. */
+	expect_true(!__zone_watermark_ok(z, 0, 940, ZONE_HIGHMEM, ALLOC_WMARK_MIN,
+					 1964 + (long)z->nr_free_highatomic));
+	expect_true(__zone_watermark_ok(z, 0, 940, ZONE_HIGHMEM, ALLOC_WMARK_MIN,
+					1965 + (long)z->nr_free_highatomic));
+	__free_pages(a, 0);
+	__free_pages(mem, 0);
+	while (n)
+		__free_pages(pages[--n], 0);
+	free(pages);
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	fake_done(m);
+}
+
+TEST(failure_report_in_dmesg)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct page **pages = calloc(512, sizeof(*pages));
+	int n = 0;
+
+	while ((pages[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
+		n++;
+	expect_true(strstr(kmm_dmesg(m), "page allocation failure") == NULL);
+	struct page *p = alloc_pages(GFP_KERNEL, 10);
+
+	expect_true(p == NULL);
+	expect_str_contains(kmm_dmesg(m),
+			    "kmm: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), nodemask=(null)");
+	expect_str_contains(kmm_dmesg(m), "Mem-Info:");
+	expect_str_contains(kmm_dmesg(m), "lowmem_reserve[]: 0 0 880 1008 1008");
+	expect_str_contains(kmm_dmesg(m), "262144 pages RAM");
+	expect_str_contains(kmm_dmesg(m), "32768 pages HighMem/MovableOnly");
+	expect_str_contains(kmm_dmesg(m), "Node 0 DMA: ");
+	while (n)
+		__free_pages(pages[--n], 10);
+	free(pages);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- Compound pages, zeroing, split_page, refcounts ---- */
+
+TEST(compound_zero_split)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct page *c = alloc_pages(GFP_KERNEL | __GFP_COMP, 3);
+
+	assert_true(c != NULL);
+	expect_true(PageHead(c));
+	expect_eq(compound_order(c), 3);
+	for (int i = 1; i < 8; i++) {
+		expect_true(PageTail(&c[i]));
+		expect_true(compound_head(&c[i]) == c);
+	}
+	__free_pages(c, 3);
+	check_ok(m);
+
+	/* Dirty a page, free it, get it back zeroed. */
+	struct page *d = alloc_pages(GFP_KERNEL, 0);
+	unsigned char *va = kmm_phys_to_host(m, PFN_PHYS(pfn_of(m, d)));
+
+	memset(va, 0x5a, PAGE_SIZE);
+	__free_pages(d, 0);
+	struct page *zp = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+
+	expect_true(zp == d);	/* pcp lists are LIFO */
+	unsigned char *zva = kmm_phys_to_host(m, PFN_PHYS(pfn_of(m, zp)));
+	int nonzero = 0;
+
+	for (unsigned long i = 0; i < PAGE_SIZE; i++)
+		nonzero += zva[i] != 0;
+	expect_eq(nonzero, 0);
+	__free_pages(zp, 0);
+
+	/* split_page: an order-2 block becomes four order-0 pages. */
+	struct page *s = alloc_pages(GFP_KERNEL, 2);
+
+	split_page(s, 2);
+	for (int i = 3; i >= 0; i--)
+		__free_pages(&s[i], 0);
+	check_ok(m);
+
+	/* Put semantics: a second ref on the head keeps it; the tails are freed now. */
+	struct page *t = alloc_pages(GFP_KERNEL, 2);
+	unsigned long free_before = zone_page_state(Z(m, ZONE_NORMAL), NR_FREE_PAGES);
+
+	get_page(t);
+	__free_pages(t, 2);
+	drain_all_pages(m, NULL);
+	expect_eq(page_ref_count(t), 1);
+	expect_true(zone_page_state(Z(m, ZONE_NORMAL), NR_FREE_PAGES) >= free_before + 3);
+	check_ok(m);
+	__free_pages(t, 0);
+	/* A double free is reported, not performed. */
+	drain_all_pages(m, NULL);
+	__free_pages(t, 0);
+	expect_str_contains(kmm_dmesg(m), "BUG: Bad page state");
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- HighAtomic ---- */
+
+TEST(highatomic_reserve)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	struct page **pages = calloc(NORMAL_END, sizeof(*pages));
+	int n = 0;
+
+	/* The fast path never reserves: get below the low mark first. */
+	struct page *fast = alloc_pages(GFP_ATOMIC, 2);
+
+	assert_true(fast != NULL);
+	expect_eq(z->nr_reserved_highatomic, 0);
+	while ((pages[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	struct page *p = alloc_pages(GFP_ATOMIC, 2);
+
+	assert_true(p != NULL);
+	/* A high-order non-blocking allocation in the slow path reserves its pageblock. */
+	expect_eq(z->nr_reserved_highatomic, 1024);
+	expect_eq(get_pageblock_migratetype(p), MIGRATE_HIGHATOMIC);
+	check_ok(m);
+	/* The reserve is hidden from the watermark check of ordinary requests. */
+	__free_pages(p, 2);
+	drain_all_pages(m, NULL);
+	expect_true(z->nr_free_highatomic >= 4);
+	check_ok(m);
+	__free_pages(fast, 2);
+	while (n)
+		__free_pages(pages[--n], 0);
+	free(pages);
+	drain_all_pages(m, NULL);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- buddy=lazy ---- */
+
+TEST(lazy_thrash_and_coalesce)
+{
+	struct kmm_machine *m = fake_machine(true);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	unsigned long nr10 = z->free_area[10].nr_free;
+	struct page *p = alloc_pages(GFP_KERNEL, 9);
+
+	assert_true(p != NULL);
+	__free_pages(p, 9);
+	/* Lazy: the 512-page block stays an order-9 block, not merged. */
+	expect_eq(z->free_area[10].nr_free, nr10 - 1);
+	expect_eq(z->free_area[9].nr_free, 2);
+	expect_eq(z->nr_lazy_free, 512);
+	check_ok(m);
+	/* The thrash: the same block comes straight back. */
+	struct page *q = alloc_pages(GFP_KERNEL, 9);
+
+	expect_true(q == p);
+	__free_pages(q, 9);
+	/* Take every order-10 block: the last ones need the coalescing pass. */
+	struct page **big = calloc(512, sizeof(*big));
+	int n = 0;
+
+	while ((big[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
+		n++;
+	expect_eq(z->nr_lazy_free, 0);
+	expect_true(n >= (int)nr10 - 4);
+	check_ok(m);
+	while (n)
+		__free_pages(big[--n], 10);
+	free(big);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* ---- GFP text ---- */
+
+TEST(gfp_parse_format)
+{
+	char buf[256];
+	gfp_t g;
+	size_t bad;
+
+	kmm_gfp_format(buf, sizeof(buf), GFP_KERNEL | __GFP_ZERO);
+	expect_eq(strcmp(buf, "GFP_KERNEL|__GFP_ZERO"), 0);
+	kmm_gfp_format(buf, sizeof(buf), GFP_HIGHUSER_MOVABLE | __GFP_COMP);
+	expect_eq(strcmp(buf, "GFP_HIGHUSER_MOVABLE|__GFP_COMP"), 0);
+	kmm_gfp_format(buf, sizeof(buf), GFP_ATOMIC);
+	expect_eq(strcmp(buf, "GFP_ATOMIC"), 0);
+	kmm_gfp_format(buf, sizeof(buf), GFP_NOWAIT);
+	expect_eq(strcmp(buf, "GFP_NOWAIT"), 0);
+	kmm_gfp_format(buf, sizeof(buf), GFP_KERNEL | __GFP_DMA);
+	expect_eq(strcmp(buf, "GFP_KERNEL|GFP_DMA"), 0);
+	kmm_gfp_format(buf, sizeof(buf), 0x1000000u | __GFP_HIGH);
+	expect_eq(strcmp(buf, "__GFP_HIGH|0x1000000"), 0);
+	kmm_gfp_format(buf, sizeof(buf), 0);
+	expect_eq(strcmp(buf, ""), 0);
+	expect_eq(kmm_gfp_format(NULL, 0, GFP_KERNEL), 10);
+	expect_eq(kmm_gfp_parse("GFP_KERNEL|__GFP_ZERO", &g, &bad), 0);
+	expect_eq(g, GFP_KERNEL | __GFP_ZERO);
+	expect_eq(kmm_gfp_parse(" GFP_ATOMIC | 0x100 ", &g, &bad), 0);
+	expect_eq(g, GFP_ATOMIC | __GFP_ZERO);
+	g = 7;
+	expect_eq(kmm_gfp_parse("GFP_KERNEL|GFP_BOGUS", &g, &bad), -EINVAL);
+	expect_eq(bad, 11);
+	expect_eq(g, 7);
+	expect_str_contains(kmm_last_error(), "GFP_BOGUS");
+	expect_eq(kmm_gfp_parse("GFP_KERNEL||__GFP_ZERO", &g, &bad), -EINVAL);
+	expect_eq(bad, 11);
+}
