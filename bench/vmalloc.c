@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/vmalloc.c - vmalloc+vfree against the host's mmap+munmap.
+ *
+ * For 1, 16 and 256 pages, and again for 1 page with 10,000 live areas
+ * (the case the augmented free tree exists for), time a vmalloc, a write to
+ * every page and a vfree; the peer, measured in the same run, is an
+ * anonymous mmap of the same size, the same writes, and munmap. Both sides
+ * really map memory: kmm maps frames of the machine's memory file into its
+ * vmalloc window, the host maps fresh anonymous pages. Each figure is the
+ * median over batches of the time per operation.
+ *
+ * Usage: bench/vmalloc [CMDLINE]   (default "mem=2G"; KMM_QUICK=1 for a short run)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <kmm/kmm.h>
+#include <kmm/vmalloc.h>
+
+#define PAGE 4096UL
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void touch(char *p, unsigned long pages)
+{
+	for (unsigned long i = 0; i < pages; i++)
+		p[i * PAGE] = (char)i;
+}
+
+/* Median ns per vmalloc+touch+vfree of @pages pages. */
+static double bench_kmm(unsigned long pages, int batches, int per_batch)
+{
+	double *t = malloc((size_t)batches * sizeof(*t));
+
+	for (int b = 0; b < batches; b++) {
+		double t0 = now_ns();
+		for (int i = 0; i < per_batch; i++) {
+			char *p = vmalloc(pages * PAGE);
+			if (!p) {
+				fprintf(stderr, "vmalloc failed: %s\n", kmm_last_error());
+				exit(1);
+			}
+			touch(p, pages);
+			vfree(p);
+		}
+		t[b] = (now_ns() - t0) / per_batch;
+	}
+	double med = median(t, batches);
+	free(t);
+	return med;
+}
+
+static double bench_host(unsigned long pages, int batches, int per_batch)
+{
+	double *t = malloc((size_t)batches * sizeof(*t));
+
+	for (int b = 0; b < batches; b++) {
+		double t0 = now_ns();
+		for (int i = 0; i < per_batch; i++) {
+			char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED) {
+				perror("mmap");
+				exit(1);
+			}
+			touch(p, pages);
+			munmap(p, pages * PAGE);
+		}
+		t[b] = (now_ns() - t0) / per_batch;
+	}
+	double med = median(t, batches);
+	free(t);
+	return med;
+}
+
+static void report(const char *what, double kmm, double host)
+{
+	printf("%-34s %10.0f ns %10.0f ns %8.2f\n", what, kmm, host, kmm / host);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmdline = argc > 1 ? argv[1] : "mem=2G";
+	bool quick = getenv("KMM_QUICK") && atoi(getenv("KMM_QUICK"));
+	int batches = quick ? 5 : 21;
+	struct kmm_machine *m = kmm_boot(cmdline);
+	enum { LIVE = 10000 };
+
+	if (!m) {
+		fprintf(stderr, "kmm_boot(\"%s\"): %s\n", cmdline, kmm_last_error());
+		return 1;
+	}
+	kmm_use(m);
+	printf("bench/vmalloc: %s; median of %d batches, time per operation\n", cmdline, batches);
+	printf("%-34s %13s %13s %8s\n", "operation (alloc+touch+free)", "kmm vmalloc", "host mmap",
+	       "ratio");
+
+	static const unsigned long sizes[] = { 1, 16, 256 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int per = sizes[i] == 256 ? 20 : 200;
+		char what[64];
+		snprintf(what, sizeof(what), "%lu page%s", sizes[i], sizes[i] > 1 ? "s" : "");
+		/* Interleave the two so drift hits both alike. */
+		double k = bench_kmm(sizes[i], batches, per);
+		double h = bench_host(sizes[i], batches, per);
+		report(what, k, h);
+	}
+
+	/* 10,000 live areas: one page each, every other one freed to leave holes. */
+	void **live = calloc(LIVE, sizeof(*live));
+	char **hlive = calloc(LIVE, sizeof(*hlive));
+	for (int i = 0; i < LIVE; i++) {
+		live[i] = vmalloc(PAGE);
+		/* Alternate protections so the host cannot merge them into one VMA. */
+		hlive[i] = mmap(NULL, PAGE, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (!live[i] || hlive[i] == MAP_FAILED) {
+			fprintf(stderr, "setting up live areas failed: %s\n", kmm_last_error());
+			return 1;
+		}
+	}
+	struct kmm_vmalloc_stats st;
+	kmm_vmalloc_stats(m, &st);
+	double k = bench_kmm(1, batches, 200);
+	double h = bench_host(1, batches, 200);
+	report("1 page, 10,000 live areas", k, h);
+	k = bench_kmm(16, batches, 200);
+	h = bench_host(16, batches, 200);
+	report("16 pages, 10,000 live areas", k, h);
+	printf("(live: %llu busy areas, %llu free blocks in the tree; purges so far %llu)\n",
+	       st.nr_busy, st.nr_free_areas, st.nr_purges);
+	for (int i = 0; i < LIVE; i++) {
+		vfree(live[i]);
+		munmap(hlive[i], PAGE);
+	}
+	free(live);
+	free(hlive);
+	vm_unmap_aliases_m(m);
+	int err = kmm_check(m);
+	kmm_shutdown(m);
+	if (err) {
+		fprintf(stderr, "kmm_check failed: %s\n", kmm_last_error());
+		return 1;
+	}
+	return 0;
+}
