@@ -403,6 +403,11 @@ static void free_vmap_area_now(struct vmalloc_state *vs, struct vmap_area *va)
 
 /* ---- The window and the kernel page tables ---- */
 
+static bool in_vmalloc_range(const struct vmalloc_state *vs, uint64_t va)
+{
+	return va >= vs->vstart && va < vs->vend;
+}
+
 void *kernel_va_to_host(struct kmm_machine *m, uint64_t va)
 {
 	struct vmalloc_state *vs = vstate(m);
@@ -437,24 +442,38 @@ int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pf
 		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
 				     (unsigned long long)va);
 	if (vs->have_pt) {
+		/*
+		 * The vmalloc range may need new tables: allocate them under the
+		 * lock. PKMAP and fixmap tables exist from boot, so kmap's fast
+		 * paths store their PTEs without it (one atomic store each).
+		 */
+		bool locked = in_vmalloc_range(vs, va);
+
+		if (locked)
+			spin_lock(&vs->lock);
 		for (size_t i = 0; i < n; i++) {
 			err = pgtable_set_pte(&vs->kpt, va + i * PAGE_SIZE,
 					      pfn_pte_geo(vs->kpt.geo, pfns[i], prot));
 			if (err) {
 				for (size_t j = 0; j < i; j++)
 					pgtable_clear_pte(&vs->kpt, va + j * PAGE_SIZE);
+				if (locked)
+					spin_unlock(&vs->lock);
 				sim_unmap_frames(host, n);
 				return kmm_set_error(err, "no memory for kernel page tables at %#llx",
 						     (unsigned long long)va);
 			}
 		}
+		if (locked)
+			spin_unlock(&vs->lock);
 	}
 	return 0;
 }
 
-void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
+/* Clear PTEs and host mapping of [va, +n pages). Caller holds vs->lock in the vmalloc range. */
+static void unmap_pages_locked(struct kmm_machine *m, struct vmalloc_state *vs, uint64_t va,
+			       size_t n)
 {
-	struct vmalloc_state *vs = vstate(m);
 	void *host = kernel_va_to_host(m, va);
 
 	if (!host || !n)
@@ -463,6 +482,20 @@ void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
 	if (vs->have_pt)
 		for (size_t i = 0; i < n; i++)
 			pgtable_clear_pte(&vs->kpt, va + i * PAGE_SIZE);
+}
+
+void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
+{
+	struct vmalloc_state *vs = vstate(m);
+	bool locked = vs && in_vmalloc_range(vs, va);
+
+	if (!vs)
+		return;
+	if (locked)
+		spin_lock(&vs->lock);
+	unmap_pages_locked(m, vs, va, n);
+	if (locked)
+		spin_unlock(&vs->lock);
 }
 
 /* ---- vm_struct ---- */
@@ -539,7 +572,7 @@ static struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	va->vm = NULL;
 	if (vm->flags & VM_ALLOC)
 		vs->nr_vmalloc_pages -= vm->nr_pages;
-	kernel_unmap_pages(m, va->va_start, vm->nr_mapped);
+	unmap_pages_locked(m, vs, va->va_start, vm->nr_mapped);
 	list_add_tail(&va->list, &vs->lazy_list);
 	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
 	if (vs->lazy_nr > lazy_max_pages(m))
@@ -1378,9 +1411,11 @@ void print_kernel_layout(struct kmm_machine *m)
 {
 	const struct kmm_layout *l = &m->layout;
 	const struct kmm_kernel_image *k = &m->kimage;
+	/* In the image: .text, then .rodata and .data (Linux's ".data" line spans both), then .init. */
 	unsigned long text = (unsigned long)l->kernel_text;
-	unsigned long data = text + (unsigned long)(k->text + k->rodata);
-	unsigned long init = (unsigned long)ALIGN_UP((uint64_t)data + k->data, PAGE_SIZE);
+	unsigned long data = text + (unsigned long)k->text;
+	unsigned long data_end = data + (unsigned long)(k->rodata + k->data);
+	unsigned long init = (unsigned long)ALIGN_UP((uint64_t)data_end, PAGE_SIZE);
 	unsigned long pkmap_end = (unsigned long)(l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
 
 	kmm_printk(m, "virtual kernel memory layout:\n"
@@ -1400,6 +1435,6 @@ void print_kernel_layout(struct kmm_machine *m)
 		   (unsigned long)l->page_offset, (unsigned long)l->high_memory,
 		   (long)((l->high_memory - l->page_offset) >> 20),
 		   init, init + (unsigned long)k->init, (long)(k->init >> 10),
-		   data, data + (unsigned long)k->data, (long)(k->data >> 10),
+		   data, data_end, (long)((data_end - data) >> 10),
 		   text, data, (long)((data - text) >> 10));
 }
