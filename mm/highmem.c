@@ -354,14 +354,49 @@ int kmap_local_depth(struct kmm_machine *m)
 
 /* ---- Helpers for the page allocator and others ---- */
 
+/*
+ * Before vmalloc_init() (the page allocator zeroes pages during boot too)
+ * there are no fixmap slots yet: map the frame at a scratch host page.
+ */
+static void *map_frame_scratch(struct kmm_machine *m, struct page *page)
+{
+	unsigned long pfn = page_to_pfn_m(m, page);
+	void *at = sim_reserve(PAGE_SIZE, false);
+
+	if (at && sim_map_frames(&m->ram, at, &pfn, 1)) {
+		sim_release(at, PAGE_SIZE);
+		at = NULL;
+	}
+	return at;
+}
+
+/**
+ * clear_highpage() - zero @page through kmap_local (the page allocator's
+ * __GFP_ZERO path for highmem pages; replaces page_alloc.c's weak default).
+ */
 void clear_highpage(struct page *page)
 {
-	void *p = kmap_local_page(page);
+	struct kmm_machine *m = page_machine(page);
 
-	if (!p)
+	if (!page_is_highmem(m, page)) {
+		memset(page_address(page), 0, PAGE_SIZE);
 		return;
-	memset(p, 0, PAGE_SIZE);
-	kunmap_local(p);
+	}
+	if (kstate(m)) {
+		void *p = kmap_local_page(page);
+		if (p) {
+			memset(p, 0, PAGE_SIZE);
+			kunmap_local(p);
+			return;
+		}
+	}
+	void *at = map_frame_scratch(m, page);
+	if (!at) {
+		kmm_printk(m, "kmm: cannot map pfn %#lx to zero it", page_to_pfn_m(m, page));
+		return;
+	}
+	memset(at, 0, PAGE_SIZE);
+	sim_release(at, PAGE_SIZE);
 }
 
 void copy_highpage(struct page *to, struct page *from)
