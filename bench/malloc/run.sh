@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench/malloc/run.sh - allocation-heavy workloads under glibc, kmm-malloc and,
+# when installed (bench/malloc/install-peers.sh), jemalloc, mimalloc, tcmalloc.
+#
+# Every repetition runs every workload under every allocator, interleaved, so
+# drift in the machine's load hits all allocators alike. Printed: the medians
+# of wall time and peak RSS under glibc, and each other allocator's medians
+# as ratios to glibc's (below 1.00 is faster / smaller). A run whose output
+# differs from glibc's is reported: the workloads are deterministic.
+#
+# usage: bench/malloc/run.sh [-n REPS] [-b BUILD_DIR] [-q]
+#   -n  repetitions (default 5); -q quick inputs (for a smoke run)
+set -u
+reps=5
+build=""
+quick=0
+while getopts "n:b:q" opt; do
+	case $opt in
+	n) reps=$OPTARG ;;
+	b) build=$OPTARG ;;
+	q) quick=1 ;;
+	*) echo "usage: $0 [-n REPS] [-b BUILD_DIR] [-q]" >&2; exit 2 ;;
+	esac
+done
+src=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -z "$build" ]; then
+	for d in "$src"/build "$src"/build-*; do
+		[ -f "$d/libkmm-malloc.so" ] && build=$d && break
+	done
+fi
+kmm=$build/libkmm-malloc.so
+wl=$build/bench/malloc
+if [ ! -f "$kmm" ] || [ ! -x "$wl/small_churn" ]; then
+	echo "run.sh: build libkmm-malloc.so and the workloads first (cmake --build BUILD)" >&2
+	exit 2
+fi
+libdir=/usr/lib/x86_64-linux-gnu
+names=(glibc kmm)
+libs=("" "$kmm")
+for peer in jemalloc:libjemalloc.so.2 mimalloc:libmimalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
+	if [ -f "$libdir/${peer#*:}" ]; then
+		names+=("${peer%%:*}")
+		libs+=("$libdir/${peer#*:}")
+	fi
+done
+
+tmp=$(mktemp -d /tmp/kmm-malloc-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+scale=1
+[ $quick = 1 ] && scale=10
+
+# ---- inputs ----
+awk -v n=$((1000000 / scale)) 'BEGIN { srand(42); for (i = 0; i < n; i++) {
+	w = ""; l = 3 + int(rand() * 20);
+	for (j = 0; j < l; j++) w = w sprintf("%c", 97 + int(rand() * 26));
+	printf "%s %d\n", w, int(rand() * 1000000) } }' >"$tmp/sort.in"
+python=$(/usr/bin/python3 -c 'import sys; print(sys.executable)' 2>/dev/null ||
+	python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+cat >"$tmp/alloc.py" <<PYEOF
+import json
+n = $((300000 / scale))
+d = {("k%d" % i): [i, str(i) * (i % 7), {"x": i * 0.5}] for i in range(n)}
+for i in range(0, n, 3):
+    del d["k%d" % i]
+blob = json.dumps(sorted(d.items())[: n // 3])
+print(len(d), len(json.loads(blob)), sum(len(str(v)) for v in d.values()))
+PYEOF
+cat >"$tmp/hash.pl" <<PLEOF
+my %h; my \$n = $((500000 / scale));
+for my \$i (1 .. \$n) { \$h{"key\$i"} = [\$i, "v" x (\$i % 50)]; }
+delete \$h{"key\$_"} for grep { \$_ % 3 == 0 } 1 .. \$n;
+my @k = sort keys %h; print scalar(@k), " \$k[0] \$k[-1]\n";
+PLEOF
+have_sqlite=0
+if command -v sqlite3 >/dev/null; then
+	have_sqlite=1
+	sqlite3 "$tmp/b.db" "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INT);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < $((300000 / scale)))
+INSERT INTO t SELECT i, printf('n%08d', (i*7919) % 300000), i % 101 FROM c;"
+fi
+
+workloads=(small_churn mixed_sizes mt_churn sort python3 perl)
+cmd_small_churn=("$wl/small_churn" $((4000000 / scale)) 100000)
+cmd_mixed_sizes=("$wl/mixed_sizes" $((100000 / scale)) 1000)
+cmd_mt_churn=("$wl/mt_churn" 4 $((300000 / scale)) 2000)
+cmd_sort=(sort "$tmp/sort.in")
+cmd_python3=(env PYTHONMALLOC=malloc "$python" "$tmp/alloc.py")
+cmd_perl=(perl "$tmp/hash.pl")
+cmd_sqlite3=(sqlite3 "$tmp/b.db" "CREATE TEMP TABLE u AS SELECT * FROM t; CREATE INDEX temp.ui ON u(name); SELECT grp, count(*), max(name) FROM u GROUP BY grp ORDER BY 3 LIMIT 3;")
+[ $have_sqlite = 1 ] && workloads+=(sqlite3)
+[ -z "$python" ] && workloads=("${workloads[@]/python3/}")
+
+echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*]}"
+echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
+: >"$tmp/results"
+for ((r = 1; r <= reps; r++)); do
+	for w in "${workloads[@]}"; do
+		[ -z "$w" ] && continue
+		declare -n cmd="cmd_$w"
+		for i in "${!names[@]}"; do
+			n=${names[$i]}
+			t0=$(date +%s%N)
+			/usr/bin/time -f '%M' -o "$tmp/rss" env ${libs[$i]:+LD_PRELOAD=${libs[$i]}} \
+				"${cmd[@]}" >"$tmp/out.$w.$n" 2>"$tmp/err.$w.$n"
+			rc=$?
+			t1=$(date +%s%N)
+			rss=$(tail -1 "$tmp/rss")
+			ok=1
+			[ $rc -ne 0 ] && ok=0
+			[ "$n" != glibc ] && ! cmp -s "$tmp/out.$w.glibc" "$tmp/out.$w.$n" && ok=0
+			if [ $ok = 0 ]; then
+				echo "  ! $w under $n: exit $rc or output differs from glibc" >&2
+				head -3 "$tmp/err.$w.$n" >&2
+			fi
+			echo "$w $n $(((t1 - t0) / 1000)) $rss $ok" >>"$tmp/results"
+		done
+		unset -n cmd
+	done
+	echo "  repetition $r of $reps done" >&2
+done
+
+# ---- medians and ratios ----
+awk -v names="${names[*]}" -v wls="${workloads[*]}" '
+function median(key,   n, i, j, t, a) {
+	n = split(vals[key], a, " ");
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+}
+{ vals[$1 " " $2 " t"] = vals[$1 " " $2 " t"] " " $3; vals[$1 " " $2 " m"] = vals[$1 " " $2 " m"] " " $4;
+  if (!$5) bad[$1 " " $2] = 1 }
+END {
+	nn = split(names, nm, " "); nw = split(wls, wl, " ");
+	printf "\n%-12s %9s %9s", "workload", "glibc s", "glibc MiB";
+	for (i = 2; i <= nn; i++) printf " %19s", nm[i] " time/RSS";
+	printf "\n";
+	for (w = 1; w <= nw; w++) {
+		gt = median(wl[w] " glibc t"); gm = median(wl[w] " glibc m");
+		printf "%-12s %9.3f %9.1f", wl[w], gt / 1e6, gm / 1024;
+		for (i = 2; i <= nn; i++) {
+			t = median(wl[w] " " nm[i] " t"); m = median(wl[w] " " nm[i] " m");
+			printf " %9.2f/%-8.2f%s", t / gt, m / gm, (wl[w] " " nm[i]) in bad ? "!" : " ";
+		}
+		printf "\n";
+	}
+	printf "\nratios are median(allocator) / median(glibc); \"!\" marks a failed or differing run\n";
+}' "$tmp/results"

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+# The malloc shim: libkmm-malloc.so (libkmm's objects + shim/), its tests and
+# its benchmark workloads. Owner: malloc. See docs/malloc.md.
+
+add_library(kmm_malloc SHARED
+  ${CMAKE_SOURCE_DIR}/shim/malloc.c
+  ${CMAKE_SOURCE_DIR}/shim/new.cc
+  $<TARGET_OBJECTS:kmm_objs>)
+set_target_properties(kmm_malloc PROPERTIES
+  OUTPUT_NAME kmm-malloc
+  POSITION_INDEPENDENT_CODE ON
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}
+  LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/exports.map)
+target_include_directories(kmm_malloc PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
+# The shim defines malloc itself: no builtin may turn its code back into calls to it.
+target_compile_options(kmm_malloc PRIVATE -fno-builtin)
+target_link_options(kmm_malloc PRIVATE
+  -Wl,--version-script=${CMAKE_SOURCE_DIR}/shim/exports.map -Wl,-z,nodelete)
+target_link_libraries(kmm_malloc PRIVATE Threads::Threads m ${CMAKE_DL_LIBS})
+
+# C tests named tests/*malloc*.c are built by the main glob; link the ones
+# that exercise the shim in-process against it.
+file(GLOB KMM_SHIM_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*_malloc*.c)
+foreach(src ${KMM_SHIM_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  if(TARGET ${name})
+    target_link_libraries(${name} PRIVATE kmm_malloc)
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR})
+    add_dependencies(${name} kmm_malloc mt_churn)
+    set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT
+      "KMM_MALLOC_LIB=$<TARGET_FILE:kmm_malloc>;KMM_SHIM_MT=$<TARGET_FILE:mt_churn>")
+  endif()
+endforeach()
+
+# Workloads for the benchmark and the program tests: plain programs that only
+# call malloc; LD_PRELOAD picks the allocator.
+file(GLOB KMM_MALLOC_WORKLOADS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bench/malloc/*.c)
+foreach(src ${KMM_MALLOC_WORKLOADS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench/malloc)
+  target_link_libraries(${name} PRIVATE Threads::Threads)
+endforeach()
+
+# Real programs under LD_PRELOAD, output compared with the run without it.
+add_test(NAME integration_shim_programs
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_programs.sh
+          $<TARGET_FILE:kmm_malloc> ${CMAKE_BINARY_DIR}/bench/malloc)
+set_tests_properties(integration_shim_programs PROPERTIES LABELS integration TIMEOUT 600)

@@ -1,0 +1,1101 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/malloc.c - libkmm-malloc.so: the C allocation API on a kmm machine.
+ *
+ * glibc's malloc is the middle man between a program and the kernel; this file
+ * puts kmm's own allocator stack in that place. A machine is booted lazily on
+ * the first call (RAM size from KMM_MALLOC_MEM, default 4G; plain anonymous
+ * memory, since this machine never remaps), and every request goes to the
+ * layer Linux would use for a kernel object of that size:
+ *
+ *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc size classes (mm/slub.c)
+ *   size <= 4 MiB (KMALLOC_MAX_SIZE)        compound pages, alloc_pages(__GFP_COMP)
+ *   larger                                  a direct host mapping (sim_reserve)
+ *
+ * Linux counterpart: none (glibc's malloc/malloc.c is the API being replaced);
+ * the size split mirrors kmalloc()/kmalloc_large() and the kernel's vmalloc
+ * for big buffers.
+ *
+ * Whose pointer is it? A pointer inside the machine's RAM (the direct map) is
+ * ours; one registered in the huge-mapping table is ours; anything else was
+ * handed out by glibc (before the preload took effect, or to kmm itself while
+ * it was running, see below) and goes back to glibc's __libc_* functions.
+ *
+ * Re-entrancy: libkmm itself calls malloc (the machine struct, dmesg, /proc
+ * text). A thread-local flag (in_kmm) is set whenever this file calls into
+ * kmm; a nested call made with it set is served by glibc (__libc_malloc and
+ * friends), so kmm never re-enters itself and never deadlocks on its locks.
+ *
+ * Invariant: one bit per 8 bytes of RAM in live_map is set if and only if that
+ * address is the start of a block this file returned and has not freed. free()
+ * clears the bit atomically before returning the block to kmm, so a second
+ * free of the same pointer, or a free of a pointer that no malloc returned,
+ * finds the bit clear and aborts naming the pointer. Huge blocks live in their
+ * own table; a free of one that was just released is recognised the same way.
+ *
+ * Locking: every call that enters kmm holds the lock of its CPU slot
+ * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table;
+ * trim_lock serialises trims. Order: slot lock -> trim_lock -> kmm's own locks
+ * (zone->lock ...); huge_lock is never held with another. fork() takes every
+ * slot lock, trim_lock and huge_lock first (pthread_atfork), so the child finds
+ * no kmm lock held by a thread that does not exist in it.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mm/internal.h"
+#include "mm/slab.h"
+#include "shim/shim.h"
+
+/* ---- glibc's allocator, for foreign pointers and nested calls ---- */
+
+extern void *__libc_malloc(size_t size);
+extern void __libc_free(void *ptr);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+extern void *__libc_memalign(size_t align, size_t size);
+
+/*
+ * The slab allocator's kmalloc family. Declared weak so that the shim builds
+ * and runs (routing small sizes through order-0 pages) on a tree whose slab
+ * layer has not landed yet.
+ */
+extern void *kmalloc(size_t size, gfp_t gfp) __attribute__((weak));
+extern void kfree(const void *obj) __attribute__((weak));
+extern size_t ksize(const void *obj) __attribute__((weak));
+
+#define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
+#define PAGES_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)	/* KMALLOC_MAX_SIZE, 4 MiB */
+#define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
+
+/* ---- State ---- */
+
+enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP, SHIM_GLIBC };
+
+static _Atomic int shim_state;			/* enum shim_state */
+static spinlock_t boot_lock = SPINLOCK_INIT;
+static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
+static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
+static uint64_t *live_map;			/* see the invariant above; atomic bits */
+static size_t live_map_bytes;
+static bool use_kmalloc;			/* immutable once SHIM_UP */
+static bool debug_mode;				/* KMM_MALLOC_DEBUG */
+static bool stats_enabled;			/* KMM_MALLOC_STATS */
+static const char *stats_dest;
+static bool check_at_exit;			/* KMM_MALLOC_CHECK */
+static char boot_cmdline[256];
+static size_t (*glibc_usable_size)(void *);
+static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
+
+static __thread int in_kmm __attribute__((tls_model("initial-exec")));
+static __thread int tls_cpu __attribute__((tls_model("initial-exec"))) = -1;
+
+struct shim_slot {
+	spinlock_t lock;
+	unsigned long frees;		/* slot lock; drives the trim check */
+} __attribute__((aligned(64)));
+static struct shim_slot slots[KMM_MAX_CPUS];
+
+/* Statistics (only when stats_enabled); usable bytes. */
+static atomic_long stat_cur, stat_peak;
+static atomic_ulong stat_mallocs, stat_frees, stat_huge;
+
+/* Returning RAM to the host. */
+static spinlock_t trim_lock = SPINLOCK_INIT;
+static unsigned long trim_threshold_pages = (32UL << 20) >> PAGE_SHIFT;	/* KMM_MALLOC_TRIM */
+static unsigned int trim_order = 6;		/* blocks of >= 256 KiB are discarded */
+static atomic_ulong free_low_mark;		/* lowest nr_free_pages since the last trim */
+static atomic_ulong stat_trims, stat_trimmed_pages;
+
+/* ---- Reporting ---- */
+
+static void put_str(char *buf, size_t *len, size_t cap, const char *s)
+{
+	while (*s && *len + 1 < cap)
+		buf[(*len)++] = *s++;
+}
+
+static void put_hex(char *buf, size_t *len, size_t cap, uintptr_t v)
+{
+	char tmp[2 + 16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	put_str(buf, len, cap, "0x");
+	while (n && *len + 1 < cap)
+		buf[(*len)++] = tmp[--n];
+}
+
+/*
+ * Abort the program, naming the call and the pointer, as glibc does with
+ * "free(): invalid pointer". Only write(2) and abort(): the heap may be broken.
+ */
+static _Noreturn void report_bad_pointer(const char *call, const char *what, const void *ptr)
+{
+	char buf[256];
+	size_t len = 0;
+
+	put_str(buf, &len, sizeof(buf), "kmm-malloc: ");
+	put_str(buf, &len, sizeof(buf), call);
+	put_str(buf, &len, sizeof(buf), "(): ");
+	put_str(buf, &len, sizeof(buf), what);
+	put_str(buf, &len, sizeof(buf), " ");
+	put_hex(buf, &len, sizeof(buf), (uintptr_t)ptr);
+	put_str(buf, &len, sizeof(buf), "\n");
+	ssize_t r = write(STDERR_FILENO, buf, len);
+	(void)r;
+	abort();
+}
+
+static void warn(const char *a, const char *b, const char *c)
+{
+	char buf[512];
+	size_t len = 0;
+
+	put_str(buf, &len, sizeof(buf), "kmm-malloc: ");
+	put_str(buf, &len, sizeof(buf), a);
+	put_str(buf, &len, sizeof(buf), b ? b : "");
+	put_str(buf, &len, sizeof(buf), c ? c : "");
+	put_str(buf, &len, sizeof(buf), "\n");
+	ssize_t r = write(STDERR_FILENO, buf, len);
+	(void)r;
+}
+
+/*
+ * The slab layer found corruption (a red zone or poison overwritten, a freelist
+ * pointer broken) and reported it to dmesg: show the report and abort.
+ */
+static _Noreturn __attribute__((noinline)) void report_slab_bug(void)
+{
+	const char *log = kmm_dmesg(shim_m);
+	size_t len = strlen(log);
+	const char *from = len > 3000 ? log + len - 3000 : log;
+	const char *bug = strstr(from, "BUG ");
+
+	warn("the slab allocator reported corruption (dmesg follows):", NULL, NULL);
+	if (!bug)
+		bug = from;
+	ssize_t r = write(STDERR_FILENO, bug, strlen(bug));
+	(void)r;
+	abort();
+}
+
+static inline void slab_verdict(void)
+{
+	if (unlikely(atomic_load_explicit(slab_tainted, memory_order_relaxed)))
+		report_slab_bug();
+}
+
+/* ---- The live map ---- */
+
+static inline bool in_ram(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a - ram_start < ram_end - ram_start;
+}
+
+static inline uint64_t *live_word(uintptr_t a, uint64_t *bit)
+{
+	uintptr_t off = a - ram_start;
+	*bit = 1ULL << ((off >> 3) & 63);
+	return &live_map[off >> 9];
+}
+
+/* Mark @p allocated; a second hand-out of a live address is a kmm bug. */
+static inline void live_set(const void *p)
+{
+	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
+
+	if (unlikely(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit))
+		report_bad_pointer("malloc", "kmm handed out a live block twice:", p);
+}
+
+/* Clear @p's mark. Return: whether it was set (false: double or invalid free). */
+static inline bool live_clear(const void *p)
+{
+	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
+
+	if ((uintptr_t)p & 7)
+		return false;
+	return __atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit;
+}
+
+static inline bool live_test(const void *p)
+{
+	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
+
+	if ((uintptr_t)p & 7)
+		return false;
+	return __atomic_load_n(w, __ATOMIC_RELAXED) & bit;
+}
+
+/* ---- Huge blocks: direct host mappings ---- */
+
+struct huge_entry {
+	uintptr_t key;		/* the user pointer; 0 empty, 1 deleted */
+	void *base;		/* the mapping */
+	size_t len;		/* bytes mapped */
+	size_t usable;		/* bytes the user may use from key */
+};
+
+static spinlock_t huge_lock = SPINLOCK_INIT;
+static struct huge_entry *huge_tab;		/* huge_lock */
+static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts deleted too */
+#define HUGE_GRAVE 64
+static uintptr_t huge_grave[HUGE_GRAVE];	/* recently freed keys, huge_lock */
+static unsigned int huge_grave_next;
+
+static size_t huge_hash(uintptr_t key, size_t cap)
+{
+	return (size_t)((key >> PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL >> 17) & (cap - 1);
+}
+
+static struct huge_entry *huge_find_locked(uintptr_t key)
+{
+	if (!huge_cap)
+		return NULL;
+	for (size_t i = huge_hash(key, huge_cap);; i = (i + 1) & (huge_cap - 1)) {
+		if (huge_tab[i].key == key)
+			return &huge_tab[i];
+		if (huge_tab[i].key == 0)
+			return NULL;
+	}
+}
+
+static bool huge_grow_locked(void)
+{
+	size_t cap = huge_cap ? huge_cap * 2 : 512;
+
+	if (huge_live * 4 < huge_cap)	/* mostly tombstones: rehash at the same size */
+		cap = huge_cap;
+	struct huge_entry *tab = sim_reserve(cap * sizeof(*tab), true);
+	if (!tab)
+		return false;
+	for (size_t i = 0; i < huge_cap; i++) {
+		if (huge_tab[i].key <= 1)
+			continue;
+		size_t j = huge_hash(huge_tab[i].key, cap);
+		while (tab[j].key)
+			j = (j + 1) & (cap - 1);
+		tab[j] = huge_tab[i];
+	}
+	sim_release(huge_tab, huge_cap * sizeof(*tab));
+	huge_tab = tab;
+	huge_cap = cap;
+	huge_used = huge_live;
+	return true;
+}
+
+static bool huge_insert(uintptr_t key, void *base, size_t len, size_t usable)
+{
+	bool ok = true;
+
+	spin_lock(&huge_lock);
+	if ((huge_used + 1) * 2 > huge_cap)
+		ok = huge_grow_locked();
+	if (ok) {
+		size_t i = huge_hash(key, huge_cap);
+		while (huge_tab[i].key > 1)
+			i = (i + 1) & (huge_cap - 1);
+		if (huge_tab[i].key == 0)
+			huge_used++;
+		huge_tab[i] = (struct huge_entry){ key, base, len, usable };
+		huge_live++;
+		for (unsigned int g = 0; g < HUGE_GRAVE; g++)
+			if (huge_grave[g] == key)
+				huge_grave[g] = 0;
+	}
+	spin_unlock(&huge_lock);
+	return ok;
+}
+
+/* Remove @key. Return: true and the entry in @out, or false (and @was_freed). */
+static bool huge_remove(uintptr_t key, struct huge_entry *out, bool *was_freed)
+{
+	bool found = false;
+
+	*was_freed = false;
+	spin_lock(&huge_lock);
+	struct huge_entry *e = huge_find_locked(key);
+	if (e) {
+		*out = *e;
+		e->key = 1;
+		huge_live--;
+		huge_grave[huge_grave_next++ % HUGE_GRAVE] = key;
+		found = true;
+	} else {
+		for (unsigned int g = 0; g < HUGE_GRAVE; g++)
+			if (key && huge_grave[g] == key)
+				*was_freed = true;
+	}
+	spin_unlock(&huge_lock);
+	return found;
+}
+
+static bool huge_lookup(uintptr_t key, struct huge_entry *out)
+{
+	spin_lock(&huge_lock);
+	struct huge_entry *e = huge_find_locked(key);
+	if (e)
+		*out = *e;
+	spin_unlock(&huge_lock);
+	return e != NULL;
+}
+
+static void *huge_alloc(size_t size, size_t align)
+{
+	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
+	size_t usable, len;
+
+	if (size > PTRDIFF_MAX - slack - PAGE_SIZE)
+		return NULL;
+	usable = ALIGN_UP(size, PAGE_SIZE);
+	len = usable + slack;
+	void *base = sim_reserve(len, true);
+	if (!base)
+		return NULL;
+	uintptr_t p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
+	if (!huge_insert(p, base, len, usable)) {
+		sim_release(base, len);
+		return NULL;
+	}
+	if (stats_enabled)
+		atomic_fetch_add(&stat_huge, 1);
+	return (void *)p;
+}
+
+/* ---- Boot ---- */
+
+static int host_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+static bool env_true(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+static atomic_int no_taint;
+static int shim_exit_registered;
+static void shim_atexit(void);
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+
+/*
+ * Boot the machine. Called with boot_lock held and in_kmm set, so every
+ * allocation kmm makes while booting comes from glibc.
+ */
+static void shim_boot_locked(void)
+{
+	const char *mem = getenv("KMM_MALLOC_MEM");
+	const char *extra = getenv("KMM_MALLOC_CMDLINE");
+	const char *dbg = getenv("KMM_MALLOC_DEBUG");
+	const char *trim = getenv("KMM_MALLOC_TRIM");
+	int cpus = host_cpus() * 2;
+
+	if (getenv("KMM_MALLOC_CPUS"))
+		cpus = atoi(getenv("KMM_MALLOC_CPUS"));
+	cpus = KMM_CLAMP(cpus, 1, KMM_MAX_CPUS);
+	if (!mem || !*mem)
+		mem = "4G";
+	if (strpbrk(mem, " \t\n")) {
+		warn("KMM_MALLOC_MEM must be a size such as 4G, not \"", mem, "\"; using glibc malloc");
+		atomic_store(&shim_state, SHIM_GLIBC);
+		return;
+	}
+	debug_mode = dbg && *dbg && strcmp(dbg, "0") != 0;
+	stats_dest = getenv("KMM_MALLOC_STATS");
+	stats_enabled = stats_dest && *stats_dest && strcmp(stats_dest, "0") != 0;
+	check_at_exit = env_true("KMM_MALLOC_CHECK");
+	if (trim && *trim) {
+		uint64_t bytes;
+		if (kmm_parse_size(trim, &bytes, NULL) == 0)
+			trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
+		else
+			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 32M");
+	}
+	/* Hardened run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
+	snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s maxcpus=%d ram=anon%s%s%s%s", mem,
+		 cpus, debug_mode ? " slab_debug=" : "",
+		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", extra ? " " : "",
+		 extra ? extra : "");
+
+	struct kmm_machine *m = kmm_boot(boot_cmdline);
+	if (!m) {
+		warn("cannot boot \"", boot_cmdline, "\"; using glibc malloc");
+		warn("  ", kmm_last_error(), NULL);
+		atomic_store(&shim_state, SHIM_GLIBC);
+		return;
+	}
+	ram_start = (uintptr_t)m->ram.direct;
+	ram_end = ram_start + m->ram.direct_len;
+	live_map_bytes = ALIGN_UP(m->ram.direct_len / 64 + 8, PAGE_SIZE);
+	live_map = sim_reserve(live_map_bytes, true);
+	if (!live_map) {
+		kmm_shutdown(m);
+		warn("no host memory for the live map; using glibc malloc", NULL, NULL);
+		atomic_store(&shim_state, SHIM_GLIBC);
+		return;
+	}
+	use_kmalloc = kmalloc && kfree && ksize && m->slab;
+	slab_tainted = m->slab ? &slab_state(m)->tainted : &no_taint;
+	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+	shim_m = m;
+	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
+	if (!shim_exit_registered) {
+		shim_exit_registered = 1;
+		atexit(shim_atexit);
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+	}
+	atomic_store_explicit(&shim_state, SHIM_UP, memory_order_release);
+}
+
+/* Return: true when kmm serves this call, false when glibc must. */
+static __attribute__((noinline)) bool shim_boot(void)
+{
+	int s = atomic_load_explicit(&shim_state, memory_order_acquire);
+
+	if (s == SHIM_UP)
+		return true;
+	if (s == SHIM_GLIBC)
+		return false;
+	spin_lock(&boot_lock);
+	if (atomic_load(&shim_state) == SHIM_DOWN) {
+		atomic_store(&shim_state, SHIM_BOOTING);
+		in_kmm++;
+		shim_boot_locked();
+		in_kmm--;
+	}
+	spin_unlock(&boot_lock);
+	return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_UP;
+}
+
+static inline bool shim_ready(void)
+{
+	if (likely(atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_UP))
+		return true;
+	return shim_boot();
+}
+
+/* ---- Entering kmm ---- */
+
+static __attribute__((noinline)) int first_entry(void)
+{
+	in_kmm++;
+	kmm_use(shim_m);
+	tls_cpu = kmm_this_cpu(shim_m);
+	in_kmm--;
+	return tls_cpu;
+}
+
+static inline struct shim_slot *kmm_enter(void)
+{
+	int cpu = tls_cpu;
+
+	if (unlikely(cpu < 0))
+		cpu = first_entry();
+	struct shim_slot *s = &slots[cpu];
+	spin_lock(&s->lock);
+	in_kmm++;
+	return s;
+}
+
+static inline void kmm_leave(struct shim_slot *s)
+{
+	in_kmm--;
+	spin_unlock(&s->lock);
+}
+
+/* ---- Returning memory to the host ---- */
+
+/*
+ * Discard the RAM of every free buddy block of order >= @order: the host
+ * takes the pages back and they read as zero when next touched. The blocks
+ * stay on their free lists; only their bytes go.
+ * Context: trim_lock held; takes each zone->lock.
+ */
+static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order)
+{
+	unsigned long pages = 0;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+		struct zone *z;
+
+		if (!pgdat)
+			continue;
+		for_each_zone_in_node(z, pgdat) {
+			if (!managed_zone(z))
+				continue;
+			spin_lock(&z->lock);
+			for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+				for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+					struct list_head *pos, *head = &z->free_area[o].free_list[mt];
+					if (!head->next)
+						continue;
+					list_for_each(pos, head) {
+						struct page *pg = list_entry(pos, struct page, buddy_list);
+						unsigned long pfn = page_to_pfn_m(m, pg);
+						sim_discard(kmm_phys_to_host(m, PFN_PHYS(pfn)),
+							    PAGE_SIZE << o);
+						pages += 1UL << o;
+					}
+				}
+			}
+			spin_unlock(&z->lock);
+		}
+	}
+	return pages;
+}
+
+/* Context: the caller's slot lock held (in kmm). */
+static unsigned long shim_trim_locked(unsigned int order, bool drain)
+{
+	unsigned long pages;
+
+	spin_lock(&trim_lock);
+	if (drain && shim_m->slab) {
+		struct slab_machine *sm = slab_state(shim_m);
+		for (int t = 0; t < NR_KMALLOC_TYPES; t++)
+			for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
+				if (sm->kmalloc_caches[t][i])
+					kmem_cache_shrink(sm->kmalloc_caches[t][i]);
+	}
+	if (drain)
+		drain_all_pages(shim_m, NULL);
+	pages = discard_free_blocks(shim_m, order);
+	atomic_store(&free_low_mark, kmm_nr_free_pages(shim_m));
+	atomic_fetch_add(&stat_trims, 1);
+	atomic_fetch_add(&stat_trimmed_pages, pages);
+	spin_unlock(&trim_lock);
+	return pages;
+}
+
+/*
+ * Trim when free memory has grown by the threshold since its lowest point
+ * since the last trim: large free blocks have accumulated.
+ * Context: the caller's slot lock held (in kmm).
+ */
+static void trim_check(void)
+{
+	unsigned long nr_free = kmm_nr_free_pages(shim_m);
+	unsigned long low = atomic_load_explicit(&free_low_mark, memory_order_relaxed);
+
+	if (nr_free < low) {
+		atomic_store_explicit(&free_low_mark, nr_free, memory_order_relaxed);
+		return;
+	}
+	if (trim_threshold_pages && nr_free - low >= trim_threshold_pages &&
+	    !spin_is_locked(&trim_lock))
+		shim_trim_locked(trim_order, false);
+}
+
+/* ---- The allocator core ---- */
+
+static size_t kmm_usable(const void *p);
+
+static inline void stat_add(long bytes)
+{
+	long cur = atomic_fetch_add_explicit(&stat_cur, bytes, memory_order_relaxed) + bytes;
+	long peak = atomic_load_explicit(&stat_peak, memory_order_relaxed);
+
+	while (cur > peak &&
+	       !atomic_compare_exchange_weak_explicit(&stat_peak, &peak, cur, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	if (bytes > 0)
+		atomic_fetch_add_explicit(&stat_mallocs, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&stat_frees, 1, memory_order_relaxed);
+}
+
+static unsigned int size_order(size_t bytes)
+{
+	if (bytes <= PAGE_SIZE)
+		return 0;
+	return (unsigned int)fls_ul((bytes - 1) >> PAGE_SHIFT);
+}
+
+static inline struct page *ram_page(const void *p)
+{
+	return pfn_to_page_m(shim_m, ((uintptr_t)p - ram_start) >> PAGE_SHIFT);
+}
+
+/* Size of the usable block starting at live pointer @p inside RAM. */
+static size_t ram_usable(const void *p)
+{
+	struct page *head = compound_head(ram_page(p));
+
+	if (PageSlab(head)) {
+		in_kmm++;
+		size_t n = ksize(p);
+		in_kmm--;
+		return n;
+	}
+	uintptr_t start = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, head)));
+	return (PAGE_SIZE << compound_order(head)) - ((uintptr_t)p - start);
+}
+
+/*
+ * The one allocation path. @align is a power of two; 16 is what malloc
+ * promises (alignof(max_align_t)). Return: the block or NULL (errno ENOMEM).
+ */
+static void *kmm_alloc(size_t size, size_t align, bool zero)
+{
+	void *p = NULL;
+
+	if (!size)
+		size = 1;
+	/*
+	 * kmalloc: classes of 16 bytes and up are 16-aligned, and a 2^k class is
+	 * 2^k-aligned, so an alignment up to a page is a class of that size.
+	 */
+	if (use_kmalloc && align <= PAGE_SIZE) {
+		size_t want = size;
+		/*
+		 * Red zones shift the 96 and 192 classes off 16-byte alignment;
+		 * the power-of-two classes stay naturally aligned, so a hardened
+		 * run uses only those.
+		 */
+		if (align > 16 || unlikely(debug_mode))
+			want = 1UL << fls_ul(KMM_MAX(size, align > 16 ? align : 1) - 1);
+		if (want <= SMALL_MAX) {
+			size_t need = (align == 16 && want <= 8) ? 8 : align;
+			struct shim_slot *s = kmm_enter();
+			p = kmalloc(want, SHIM_GFP | (zero ? __GFP_ZERO : 0));
+			if (unlikely(p && ((uintptr_t)p & (need - 1)))) {
+				/* A debug layout broke natural alignment: use pages. */
+				kfree(p);
+				p = NULL;
+				kmm_leave(s);
+				goto pages;
+			}
+			kmm_leave(s);
+			slab_verdict();
+			if (!p) {
+				errno = ENOMEM;
+				return NULL;
+			}
+			live_set(p);
+			goto out;
+		}
+	}
+pages:;
+	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
+	if (size <= PAGES_MAX && size + slack <= PAGES_MAX) {
+		unsigned int order = size_order(size + slack);
+		struct shim_slot *s = kmm_enter();
+		struct page *pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero ? __GFP_ZERO : 0), order);
+		kmm_leave(s);
+		if (!pg) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		uintptr_t a = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, pg)));
+		p = (void *)ALIGN_UP(a, align);
+		live_set(p);
+		goto out;
+	}
+	p = huge_alloc(size, align);	/* fresh host memory reads as zero */
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+out:
+	if (stats_enabled) {
+		in_kmm++;
+		stat_add((long)kmm_usable(p));
+		in_kmm--;
+	}
+	return p;
+}
+
+/* Free @p, known to be inside RAM. @call names the API for the report. */
+static void ram_free(void *p, const char *call)
+{
+	if (unlikely(!live_clear(p))) {
+		struct page *head = compound_head(ram_page(p));
+		if ((uintptr_t)p & 7)
+			report_bad_pointer(call, "invalid pointer", p);
+		if (PageBuddy(head) || page_ref_count(head) == 0)
+			report_bad_pointer(call, "double free", p);
+		report_bad_pointer(call, "double free or invalid pointer", p);
+	}
+	struct page *head = compound_head(ram_page(p));
+	if (stats_enabled)
+		stat_add(-(long)ram_usable(p));
+	struct shim_slot *s = kmm_enter();
+	if (PageSlab(head)) {
+		kfree(p);
+		if (unlikely(!(++s->frees & 0xffff)))
+			trim_check();
+		kmm_leave(s);
+		slab_verdict();
+		return;
+	}
+	unsigned int order = compound_order(head);
+	__free_pages(head, order);
+	if (order >= 1)
+		trim_check();
+	kmm_leave(s);
+}
+
+static void huge_free(void *p, const char *call)
+{
+	struct huge_entry e;
+	bool was_freed;
+
+	if (huge_remove((uintptr_t)p, &e, &was_freed)) {
+		if (stats_enabled)
+			stat_add(-(long)e.usable);
+		sim_release(e.base, e.len);
+		return;
+	}
+	if (was_freed)
+		report_bad_pointer(call, "double free", p);
+	/* Not ours: glibc's. */
+	__libc_free(p);
+}
+
+static size_t kmm_usable(const void *p)
+{
+	if (in_ram(p))
+		return live_test(p) ? ram_usable(p) : 0;
+	struct huge_entry e;
+	if (huge_lookup((uintptr_t)p, &e))
+		return e.usable;
+	return 0;
+}
+
+/* ---- The C API ---- */
+
+void *malloc(size_t size)
+{
+	if (unlikely(in_kmm) || unlikely(!shim_ready()))
+		return __libc_malloc(size);
+	return kmm_alloc(size, 16, false);
+}
+
+void free(void *p)
+{
+	if (!p)
+		return;
+	if (likely(ram_start) && in_ram(p)) {
+		if (unlikely(in_kmm))
+			report_bad_pointer("free", "kmm freed a block of the program:", p);
+		ram_free(p, "free");
+		return;
+	}
+	if (unlikely(in_kmm) || atomic_load_explicit(&shim_state, memory_order_acquire) != SHIM_UP) {
+		__libc_free(p);
+		return;
+	}
+	huge_free(p, "free");
+}
+
+void *calloc(size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(in_kmm) || unlikely(!shim_ready()))
+		return __libc_calloc(n, size);
+	return kmm_alloc(bytes, 16, true);
+}
+
+void *realloc(void *p, size_t size)
+{
+	if (!p)
+		return malloc(size);
+	if (!size) {
+		free(p);
+		return NULL;
+	}
+	if (unlikely(in_kmm) || !(ram_start && (in_ram(p) || atomic_load(&shim_state) == SHIM_UP)))
+		return __libc_realloc(p, size);
+
+	size_t old;
+	if (in_ram(p)) {
+		if (!live_test(p))
+			report_bad_pointer("realloc", "invalid pointer", p);
+		old = ram_usable(p);
+		/* Keep the block when the new size fits and would not fit a class below half. */
+		if (size <= old && (size > old / 2 || old <= 16))
+			return p;
+	} else {
+		struct huge_entry e;
+		if (!huge_lookup((uintptr_t)p, &e))
+			return __libc_realloc(p, size);
+		old = e.usable;
+		if (size <= old && size > old / 2)
+			return p;
+		/* Grow a huge block by half again, so repeated growth copies O(n) bytes. */
+		if (size > old && size <= PTRDIFF_MAX / 2 && size > PAGES_MAX)
+			size += size / 2;
+	}
+	void *q = kmm_alloc(size, 16, false);
+	if (!q)
+		return NULL;
+	memcpy(q, p, KMM_MIN(old, size));
+	free(p);
+	return q;
+}
+
+void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, bytes);
+}
+
+static void *aligned_common(size_t align, size_t size)
+{
+	if (unlikely(in_kmm) || unlikely(!shim_ready()))
+		return __libc_memalign(align, size);
+	return kmm_alloc(size, KMM_MAX(align, (size_t)16), false);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned_common(align, size);
+	if (!p) {
+		errno = saved;
+		return ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_common(align, size);
+}
+
+void *memalign(size_t align, size_t size)
+{
+	/* glibc rounds a non-power-of-two alignment up to the next power of two. */
+	if (align & (align - 1))
+		align = 1UL << fls_ul(align);
+	if (align > PTRDIFF_MAX / 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_common(align ? align : 1, size);
+}
+
+void *valloc(size_t size)
+{
+	return aligned_common(PAGE_SIZE, size);
+}
+
+void *pvalloc(size_t size)
+{
+	if (size > PTRDIFF_MAX - PAGE_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned_common(PAGE_SIZE, size ? ALIGN_UP(size, PAGE_SIZE) : PAGE_SIZE);
+}
+
+size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (ram_start && in_ram(p))
+		return kmm_usable(p);
+	if (!in_kmm && atomic_load(&shim_state) == SHIM_UP) {
+		struct huge_entry e;
+		if (huge_lookup((uintptr_t)p, &e))
+			return e.usable;
+	}
+	return glibc_usable_size ? glibc_usable_size(p) : 0;
+}
+
+int malloc_trim(size_t pad)
+{
+	if (in_kmm || atomic_load(&shim_state) != SHIM_UP)
+		return 0;
+	struct shim_slot *s = kmm_enter();
+	unsigned long pages = shim_trim_locked(0, true);
+	kmm_leave(s);
+	return pages > 0;
+}
+
+/* ---- Introspection (shim/shim.h) ---- */
+
+struct kmm_machine *kmm_malloc_machine(void)
+{
+	return shim_ready() ? shim_m : NULL;
+}
+
+int kmm_malloc_check(void)
+{
+	if (!shim_ready())
+		return -ENODEV;
+	struct shim_slot *s = kmm_enter();
+	int err = kmm_check(shim_m);
+	kmm_leave(s);
+	return err;
+}
+
+const char *kmm_malloc_cmdline(void)
+{
+	return shim_ready() ? boot_cmdline : "";
+}
+
+bool kmm_malloc_owns(const void *p)
+{
+	struct huge_entry e;
+
+	if (!shim_ready())
+		return false;
+	return in_ram(p) || huge_lookup((uintptr_t)p, &e);
+}
+
+void kmm_malloc_get_stats(struct kmm_malloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->current_bytes = atomic_load(&stat_cur);
+	st->peak_bytes = atomic_load(&stat_peak);
+	st->mallocs = atomic_load(&stat_mallocs);
+	st->frees = atomic_load(&stat_frees);
+	st->huge_mappings = atomic_load(&stat_huge);
+	st->trims = atomic_load(&stat_trims);
+	st->trimmed_pages = atomic_load(&stat_trimmed_pages);
+	st->kmalloc = use_kmalloc;
+}
+
+/* ---- Statistics and checks at exit ---- */
+
+static void write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/**
+ * kmm_malloc_print_stats() - write the statistics to @fd: bytes in use now and
+ * at the peak, calls, trims, then /proc/slabinfo of the machine.
+ */
+void kmm_malloc_print_stats(int fd)
+{
+	char buf[512];
+	struct kmm_malloc_stats st;
+
+	if (atomic_load(&shim_state) != SHIM_UP)
+		return;
+	kmm_malloc_get_stats(&st);
+	in_kmm++;
+	int n = snprintf(buf, sizeof(buf),
+			 "kmm-malloc: machine \"%s\"\n"
+			 "kmm-malloc: current %ld bytes, peak %ld bytes\n"
+			 "kmm-malloc: %lu mallocs, %lu frees, %lu huge mappings, "
+			 "%lu trims returned %lu pages to the host\n",
+			 boot_cmdline, st.current_bytes, st.peak_bytes, st.mallocs, st.frees,
+			 st.huge_mappings, st.trims, st.trimmed_pages);
+	write_all(fd, buf, (size_t)KMM_MIN(n, (int)sizeof(buf) - 1));
+	char *text = NULL;
+	if (kmm_proc_read(shim_m, "/proc/slabinfo", &text) == 0 && text) {
+		write_all(fd, text, strlen(text));
+		free(text);
+	} else {
+		const char *msg = "kmm-malloc: /proc/slabinfo not available\n";
+		write_all(fd, msg, strlen(msg));
+	}
+	in_kmm--;
+}
+
+static void shim_atexit(void)
+{
+	if (atomic_load(&shim_state) != SHIM_UP)
+		return;
+	if (stats_enabled) {
+		int fd = STDERR_FILENO;
+		bool close_fd = false;
+		if (strcmp(stats_dest, "1") != 0) {
+			in_kmm++;
+			FILE *f = fopen(stats_dest, "a");
+			in_kmm--;
+			if (f) {
+				fd = dup(fileno(f));
+				in_kmm++;
+				fclose(f);
+				in_kmm--;
+				close_fd = fd >= 0;
+				if (fd < 0)
+					fd = STDERR_FILENO;
+			}
+		}
+		kmm_malloc_print_stats(fd);
+		if (close_fd)
+			close(fd);
+	}
+	if (check_at_exit) {
+		/* Stop every other thread at the door, as fork() does, while checking. */
+		fork_prepare();
+		in_kmm++;
+		int err = kmm_check(shim_m);
+		in_kmm--;
+		fork_parent();
+		if (err) {
+			warn("kmm_check failed at exit: ", kmm_last_error(), NULL);
+			abort();
+		}
+	}
+}
+
+/* ---- fork ---- */
+
+static void fork_prepare(void)
+{
+	for (int i = 0; i < KMM_MAX_CPUS; i++)
+		spin_lock(&slots[i].lock);
+	spin_lock(&trim_lock);
+	spin_lock(&huge_lock);
+}
+
+static void fork_parent(void)
+{
+	spin_unlock(&huge_lock);
+	spin_unlock(&trim_lock);
+	for (int i = KMM_MAX_CPUS - 1; i >= 0; i--)
+		spin_unlock(&slots[i].lock);
+}
+
+static void fork_child(void)
+{
+	fork_parent();
+}

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_malloc_api.c - the C allocation API of libkmm-malloc.so,
+ * linked in (cmake/shim.cmake links this program against the shim, so its
+ * malloc is kmm's).
+ *
+ * Covers: every size path (kmalloc classes, compound pages, huge mappings)
+ * and the moves between them in realloc; alignment of every aligned form;
+ * calloc zeroing and overflow; errno on failure; pointers glibc handed out;
+ * C++ new/delete (called by their mangled names); threads; fork; RSS falling
+ * after frees; and the aborts on double and invalid free, run in a child.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch/sim/sim.h"
+#include "lib/util.h"
+#include "harness.h"
+#include "shim/shim.h"
+
+extern void *__libc_malloc(size_t size);
+extern void __libc_free(void *p);
+
+/* C++ operators of the shim, by their Itanium ABI names. */
+extern void *_Znwm(size_t n);
+extern void *_Znam(size_t n);
+extern void *_ZnwmSt11align_val_t(size_t n, size_t align);
+extern void _ZdlPv(void *p);
+extern void _ZdaPv(void *p);
+extern void _ZdlPvm(void *p, size_t n);
+extern void _ZdlPvSt11align_val_t(void *p, size_t align);
+
+static const size_t sizes[] = { 0, 1, 7, 8, 9, 15, 16, 24, 64, 65, 96, 100, 128, 192, 200,
+				256, 500, 1024, 2048, 4000, 4096, 5000, 8192, 8193, 12288,
+				65536, 100000, 1 << 20, (1 << 20) + 1, 4 << 20, (4 << 20) + 1,
+				16 << 20 };
+
+TEST(every_size_path)
+{
+	assert_true(kmm_malloc_machine() != NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t n = sizes[i];
+		unsigned char *p = malloc(n);
+		assert_true(p != NULL);
+		expect_true(kmm_malloc_owns(p));
+		expect_true(malloc_usable_size(p) >= n);
+		if (n > 8)
+			expect_eq((uintptr_t)p % 16, 0);
+		memset(p, 0xab, n);
+		if (n)
+			expect_eq(p[n - 1], 0xab);
+		free(p);
+	}
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+TEST(calloc_zeroes_and_checks_overflow)
+{
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+			size_t n = sizes[i];
+			unsigned char *p = malloc(n ? n : 1);
+			memset(p, 0xff, n);
+			free(p);	/* the next calloc may get these dirty bytes back */
+			p = calloc(1, n);
+			assert_true(p != NULL);
+			size_t bad = 0;
+			for (size_t k = 0; k < n; k++)
+				bad += p[k] != 0;
+			expect_eq(bad, 0);
+			free(p);
+		}
+	}
+	volatile size_t big = SIZE_MAX / 2;	/* hide the overflow from the compiler */
+	errno = 0;
+	expect_true(calloc(big, 3) == NULL);
+	expect_eq(errno, ENOMEM);
+	errno = 0;
+	expect_true(reallocarray(NULL, big, 3) == NULL);
+	expect_eq(errno, ENOMEM);
+}
+
+TEST(enomem)
+{
+	volatile size_t huge1 = SIZE_MAX - 4096, huge2 = PTRDIFF_MAX;
+	errno = 0;
+	expect_true(malloc(huge1) == NULL);
+	expect_eq(errno, ENOMEM);
+	errno = 0;
+	expect_true(malloc(huge2) == NULL);
+	expect_eq(errno, ENOMEM);
+}
+
+TEST(alignment)
+{
+	for (size_t align = 8; align <= (8u << 20); align <<= 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i += 3) {
+			size_t n = sizes[i];
+			void *p = NULL;
+			assert_eq(posix_memalign(&p, align, n), 0);
+			expect_eq((uintptr_t)p % align, 0);
+			expect_true(malloc_usable_size(p) >= n);
+			memset(p, 1, n);
+			free(p);
+			p = aligned_alloc(align, n);
+			assert_true(p != NULL);
+			expect_eq((uintptr_t)p % align, 0);
+			free(p);
+			p = memalign(align, n);
+			assert_true(p != NULL);
+			expect_eq((uintptr_t)p % align, 0);
+			free(p);
+		}
+	}
+	void *p = (void *)1;
+	expect_eq(posix_memalign(&p, 24, 10), EINVAL);
+	expect_eq(posix_memalign(&p, 4, 10), EINVAL);
+	expect_true(p == (void *)1);
+	errno = 0;
+	expect_true(aligned_alloc(48, 10) == NULL);
+	expect_eq(errno, EINVAL);
+	p = memalign(48, 10);		/* glibc rounds up to 64 */
+	expect_eq((uintptr_t)p % 64, 0);
+	free(p);
+	p = valloc(10);
+	expect_eq((uintptr_t)p % 4096, 0);
+	free(p);
+	p = pvalloc(10);
+	expect_eq((uintptr_t)p % 4096, 0);
+	expect_true(malloc_usable_size(p) >= 4096);
+	free(p);
+}
+
+TEST(realloc_moves_between_paths)
+{
+	static const size_t steps[] = { 1, 17, 200, 3000, 9000, 70000, 3 << 20, 9 << 20,
+					30 << 20, 5 << 20, 100000, 5000, 100, 3 };
+	unsigned char *p = NULL;
+	size_t have = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		size_t n = steps[i];
+		p = realloc(p, n);
+		assert_true(p != NULL);
+		expect_true(kmm_malloc_owns(p));
+		size_t keep = have < n ? have : n, bad = 0;
+		for (size_t k = 0; k < keep; k += (k < 4096 ? 1 : 4093))
+			bad += p[k] != (unsigned char)(k * 7);
+		expect_eq(bad, 0);
+		for (size_t k = 0; k < n; k++)
+			p[k] = (unsigned char)(k * 7);
+		have = n;
+	}
+	expect_true(realloc(p, 0) == NULL);	/* frees, as glibc does */
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+TEST(glibc_pointers_pass_through)
+{
+	char *p = __libc_malloc(100);
+	assert_true(p != NULL);
+	expect_true(!kmm_malloc_owns(p));
+	expect_true(malloc_usable_size(p) >= 100);
+	strcpy(p, "handed out by glibc");
+	p = realloc(p, 5000);
+	assert_true(p != NULL);
+	expect_eq(strcmp(p, "handed out by glibc"), 0);
+	free(p);
+	free(NULL);
+}
+
+TEST(cxx_operators)
+{
+	void *p = _Znwm(24), *q = _Znam(0), *r = _ZnwmSt11align_val_t(100, 256);
+
+	expect_true(p && q && r);
+	expect_true(kmm_malloc_owns(p) && kmm_malloc_owns(q) && kmm_malloc_owns(r));
+	expect_ne(p, q);
+	expect_eq((uintptr_t)r % 256, 0);
+	_ZdlPvm(p, 24);
+	_ZdaPv(q);
+	_ZdlPvSt11align_val_t(r, 256);
+	p = _Znwm(1 << 20);
+	_ZdlPv(p);
+}
+
+/* Run @fn in a child; return its stderr and whether it died of SIGABRT. */
+static bool child_aborts(void (*fn)(void), char *err, size_t len)
+{
+	int fds[2];
+
+	if (pipe(fds) != 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		fn();
+		_exit(0);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = 0;
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+/* The child names the pointer it is about to free, as the report will. */
+static void note(void *p)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "want %#lx\n", (unsigned long)(uintptr_t)p);
+	ssize_t w = write(2, buf, (size_t)n);
+	(void)w;
+}
+
+/* Called through a volatile pointer so the compiler lets the bug happen. */
+static void (*volatile free_again)(void *) = free;
+
+static void double_free_small(void)
+{
+	void *p = malloc(40);
+	note(p);
+	free_again(p);
+	free_again(p);
+}
+static void double_free_pages(void)
+{
+	void *p = malloc(100000);
+	note(p);
+	free_again(p);
+	free_again(p);
+}
+static void double_free_huge(void)
+{
+	void *p = malloc(20 << 20);
+	note(p);
+	free_again(p);
+	free_again(p);
+}
+static void interior_free(void)
+{
+	char *p = malloc(64);
+	note(p + 16);
+	free_again(p + 16);
+}
+static void interior_free_pages(void)
+{
+	char *p = malloc(50000);
+	note(p + 4096);
+	free_again(p + 4096);
+}
+static void double_free_after_reuse_elsewhere(void)
+{
+	void *a = malloc(100), *b = malloc(100);
+	note(a);
+	free_again(a);
+	free_again(b);
+	free_again(a);
+}
+
+TEST(double_and_invalid_free_abort_naming_the_pointer)
+{
+	static void (*const cases[])(void) = { double_free_small, double_free_pages,
+					       double_free_huge, interior_free,
+					       interior_free_pages,
+					       double_free_after_reuse_elsewhere };
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char err[512];
+		expect_true(child_aborts(cases[i], err, sizeof(err)));
+		expect_str_contains(err, "kmm-malloc: free(): ");
+		char want[64] = "";
+		if (sscanf(err, "want %63s", want) == 1) {
+			strcat(want, "\n");
+			expect_str_contains(err, want + 0);
+			/* the report line, not only the note, names it */
+			char *report = strstr(err, "kmm-malloc: ");
+			expect_true(report && strstr(report, want));
+		} else {
+			kmm_test_fail(__FILE__, __LINE__, "child did not name its pointer: %s", err);
+		}
+	}
+}
+
+struct churn_arg {
+	uint64_t seed;
+	long steps;
+};
+
+static void *churn(void *argp)
+{
+	struct churn_arg *a = argp;
+	uint64_t s = a->seed;
+	void *live[512] = { 0 };
+	size_t len[512] = { 0 };
+
+	for (long i = 0; i < a->steps; i++) {
+		unsigned k = (unsigned)(kmm_test_rand(&s) % 512);
+		if (live[k]) {
+			unsigned char *c = live[k];
+			if (c[0] != (unsigned char)k || c[len[k] - 1] != (unsigned char)k)
+				return (void *)1;
+			free(live[k]);
+		}
+		len[k] = 1 + kmm_test_rand(&s) % (kmm_test_rand(&s) % 8 ? 300 : 40000);
+		live[k] = malloc(len[k]);
+		if (!live[k])
+			return (void *)2;
+		memset(live[k], (int)k, len[k]);
+	}
+	for (int k = 0; k < 512; k++)
+		free(live[k]);
+	return NULL;
+}
+
+TEST(threads)
+{
+	pthread_t t[6];
+	struct churn_arg a[6];
+	long steps = kmm_test_quick() ? 20000 : 200000;
+
+	for (int i = 0; i < 6; i++) {
+		a[i] = (struct churn_arg){ kmm_test_seed() + (uint64_t)i * 7919 + 1, steps };
+		assert_eq(pthread_create(&t[i], NULL, churn, &a[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		expect_true(r == NULL);
+	}
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+static atomic_int stop_forking;
+static void *fork_busy(void *arg)
+{
+	struct churn_arg a = { (uint64_t)(uintptr_t)arg, 1000 };
+	while (!atomic_load(&stop_forking))
+		if (churn(&a))
+			return (void *)1;
+	return NULL;
+}
+
+TEST(fork_while_threads_allocate)
+{
+	pthread_t t[3];
+	int rounds = kmm_test_quick() ? 5 : 30;
+
+	atomic_store(&stop_forking, 0);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, fork_busy, (void *)(uintptr_t)(i + 11));
+	for (int r = 0; r < rounds; r++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct churn_arg a = { 99, 5000 };
+			void *big = malloc(10 << 20);
+			if (churn(&a) || !big || kmm_malloc_check() != 0)
+				_exit(1);
+			free(big);
+			_exit(0);
+		}
+		int status = 0;
+		waitpid(pid, &status, 0);
+		expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	atomic_store(&stop_forking, 1);
+	for (int i = 0; i < 3; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		expect_true(r == NULL);
+	}
+}
+
+/* Allocate @n blocks of @size, touch them, free them; RSS before and after (KiB). */
+static void rss_cycle(size_t size, int n, bool trim, long *grown, long *after)
+{
+	void **v = malloc((size_t)n * sizeof(*v));
+	long base = (long)sim_host_rss_kb();
+
+	for (int i = 0; i < n; i++) {
+		v[i] = malloc(size);
+		memset(v[i], 0x5c, size);
+	}
+	*grown = (long)sim_host_rss_kb() - base;
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	if (trim)
+		malloc_trim(0);
+	*after = (long)sim_host_rss_kb() - base;
+}
+
+TEST(rss_falls_after_free)
+{
+	long grown, after;
+
+	/* Compound pages of 1 MiB: 256 MiB, then malloc_trim. */
+	rss_cycle(1 << 20, 256, true, &grown, &after);
+	expect_true(grown > 200 * 1024);
+	expect_true(after < grown / 8);
+	/* Same without malloc_trim: the free-block threshold gives it back. */
+	rss_cycle(512 << 10, 512, false, &grown, &after);
+	expect_true(grown > 200 * 1024);
+	expect_true(after < grown / 4);
+	/* Huge mappings are unmapped on free. */
+	rss_cycle(16 << 20, 16, false, &grown, &after);
+	expect_true(grown > 200 * 1024);
+	expect_true(after < grown / 8);
+	/* Small objects: slabs go back to the buddy allocator, malloc_trim gives the RAM back. */
+	rss_cycle(200, 1 << 20, true, &grown, &after);
+	expect_true(grown > 150 * 1024);
+	expect_true(after < grown / 2);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+TEST(stats_print)
+{
+	char path[] = "/tmp/kmm-malloc-stats-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	kmm_malloc_print_stats(fd);
+	close(fd);
+	FILE *f = fopen(path, "r");
+	char buf[4096] = "";
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unlink(path);
+	expect_str_contains(buf, "kmm-malloc: machine \"mem=");
+	expect_str_contains(buf, "peak");
+}
