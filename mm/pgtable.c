@@ -382,6 +382,26 @@ unsigned long pgtable_destroy(struct kmm_pgtable *pt)
 	return stray;
 }
 
+static unsigned long count_level(struct kmm_pgtable *pt, int level, uint64_t table)
+{
+	const struct pgtable_geometry *g = pt->geo;
+	unsigned long n = 1UL << g->bits[level], count = 1;
+
+	if (level == PGT_PTE)
+		return 1;
+	for (unsigned long i = 0; i < n; i++) {
+		pteval_t e = entry_get(pt, table, i);
+		if (e & _PAGE_PRESENT)
+			count += count_level(pt, next_real(g, level), e & g->pfn_mask);
+	}
+	return count;
+}
+
+unsigned long pgtable_count_tables(struct kmm_pgtable *pt)
+{
+	return pt->pgd_pa ? count_level(pt, PGT_PGD, pt->pgd_pa) : 0;
+}
+
 /* ---- Swap entries ---- */
 
 pteval_t swp_entry_to_pte(const struct pgtable_geometry *g, unsigned int type, unsigned long offset)

@@ -230,6 +230,8 @@ int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, 
 
 /** pgtable_nr_tables() - table frames of @pt (pgtables_bytes / PAGE_SIZE). */
 unsigned long pgtable_nr_tables(const struct kmm_pgtable *pt);
+/** pgtable_count_tables() - table frames of @pt found by walking them (checkers). */
+unsigned long pgtable_count_tables(struct kmm_pgtable *pt);
 
 /* ---- Entry helpers ---- */
 

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * include/kmm/process.h - simulated processes and their memory: the public API.
+ *
+ * A process (struct task_struct) owns an address space (struct mm_struct):
+ * virtual memory areas, page tables in the machine's physical memory, and
+ * the frames its faults took from the buddy allocator. Programs touch their
+ * memory through kmm_access() and friends, which run every byte through the
+ * software MMU and its per-CPU TLB; a bad access delivers SIGSEGV or SIGBUS,
+ * which tears the process down and returns all its memory. The host never
+ * crashes because a simulated process misbehaved.
+ *
+ * The system-call-like functions (kmm_mmap, kmm_munmap, ...) take the flag
+ * values of Linux's uapi headers under KMM_ names, so that kmm never defines
+ * a libc name. They return 0 or a negative errno, with state unchanged on
+ * error; kmm_last_error() then says what was wrong.
+ */
+#ifndef KMM_PROCESS_H
+#define KMM_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/kmm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct task_struct;
+
+/* ---- Linux uapi values (asm-generic/mman-common.h, x86 mman.h) ---- */
+
+#define KMM_PROT_NONE		0x0
+#define KMM_PROT_READ		0x1
+#define KMM_PROT_WRITE		0x2
+#define KMM_PROT_EXEC		0x4
+
+#define KMM_MAP_SHARED		0x01
+#define KMM_MAP_PRIVATE		0x02
+#define KMM_MAP_FIXED		0x10
+#define KMM_MAP_ANONYMOUS	0x20
+#define KMM_MAP_GROWSDOWN	0x0100
+#define KMM_MAP_LOCKED		0x2000
+#define KMM_MAP_NORESERVE	0x4000
+#define KMM_MAP_POPULATE	0x8000
+#define KMM_MAP_FIXED_NOREPLACE	0x100000
+
+#define KMM_MREMAP_MAYMOVE	1
+#define KMM_MREMAP_FIXED	2
+#define KMM_MREMAP_DONTUNMAP	4
+
+#define KMM_MADV_NORMAL		0
+#define KMM_MADV_WILLNEED	3
+#define KMM_MADV_DONTNEED	4
+#define KMM_MADV_FREE		8
+#define KMM_MADV_DONTFORK	10
+#define KMM_MADV_DOFORK		11
+
+#define KMM_SIGBUS		7
+#define KMM_SIGKILL		9
+#define KMM_SIGSEGV		11
+#define KMM_SEGV_MAPERR		1
+#define KMM_SEGV_ACCERR		2
+#define KMM_BUS_ADRERR		2
+
+/* gup flags (include/linux/mm.h values) */
+#define KMM_FOLL_WRITE		0x01
+#define KMM_FOLL_GET		0x04	/* internal in Linux; get_user_pages sets it */
+#define KMM_FOLL_FORCE		0x10
+#define KMM_FOLL_LONGTERM	0x100
+#define KMM_FOLL_PIN		0x40000	/* internal in Linux; pin_user_pages sets it */
+
+/* How a process ended (or that it is still running). */
+struct kmm_task_exit {
+	bool exited;		/* the task is dead */
+	int signal;		/* 0 for a normal exit, else the fatal signal */
+	int si_code;		/* SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR, ... */
+	uint64_t addr;		/* the faulting address for SIGSEGV/SIGBUS */
+	int code;		/* exit code for a normal exit */
+};
+
+/* ---- Processes ---- */
+
+/**
+ * kmm_spawn() - a new process running a small default program image
+ * ("init"-like: text, data, bss, heap, stack and a [vdso]).
+ * @comm: its name (truncated to 15 characters as Linux's comm is).
+ * Return: the task, or NULL (no memory) with kmm_last_error() set.
+ */
+struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm);
+
+/**
+ * kmm_fork() - copy @parent: VMAs (except VM_DONTFORK), page tables with
+ * private writable PTEs write-protected in both, frames shared and counted;
+ * anonymous pages that may be DMA-pinned are copied at once.
+ * Return: the child, or NULL (-ENOMEM, nothing half-copied left behind).
+ */
+struct task_struct *kmm_fork(struct task_struct *parent, const char *comm);
+
+/**
+ * struct kmm_exec_image - a described program: section sizes in bytes.
+ * The text and data are file-backed (the file is named @path); bss, heap
+ * and stack are anonymous.
+ */
+struct kmm_exec_image {
+	const char *path;	/* e.g. "/bin/app" */
+	uint64_t text, data, bss;
+	uint64_t heap;		/* brk grown at start-up, as a C library's first malloc does */
+	uint64_t stack;		/* initial stack VMA size (0: 132 KiB) */
+};
+
+/** kmm_exec() - replace @t's address space by @img's. Return: 0 or -errno (old mm kept). */
+int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img);
+
+/** kmm_exit() - the process exits with @code: every page and table is freed. */
+void kmm_exit(struct task_struct *t, int code);
+
+/** kmm_kill() - deliver a fatal signal (SIGKILL, SIGSEGV...). Return: 0, -ESRCH if dead. */
+int kmm_kill(struct task_struct *t, int sig);
+
+/**
+ * kmm_task_release() - forget a dead task (reap the zombie). Live tasks are
+ * refused with -EBUSY.
+ */
+int kmm_task_release(struct task_struct *t);
+
+/** kmm_task_by_pid() - a task of @m (live or zombie), or NULL. */
+struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid);
+/** kmm_task_pid() / kmm_task_comm() / kmm_task_exit_info() - accessors. */
+int kmm_task_pid(const struct task_struct *t);
+const char *kmm_task_comm(const struct task_struct *t);
+struct kmm_task_exit kmm_task_exit_info(const struct task_struct *t);
+bool kmm_task_alive(const struct task_struct *t);
+/** kmm_for_each_task() - call @fn for each task in pid order; stops on non-zero. */
+int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, void *arg), void *arg);
+
+/* ---- The address space (system-call-like) ---- */
+
+/**
+ * kmm_mmap() - Linux's mmap for anonymous memory (MAP_ANONYMOUS is implied:
+ * kmm has no file descriptors; MAP_SHARED gives shared anonymous memory).
+ * @addr: hint, or the exact place with MAP_FIXED / MAP_FIXED_NOREPLACE.
+ * @out: receives the address mapped.
+ * Return: 0; -EINVAL bad flags/length/alignment; -ENOMEM no room;
+ * -EEXIST MAP_FIXED_NOREPLACE over an existing mapping; -ESRCH dead task.
+ */
+int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags,
+	     uint64_t *out);
+int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len);
+int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot);
+/** kmm_brk() - set the program break; *@out gets the new (or unchanged) break, as brk(2). */
+int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out);
+int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+	       int flags, uint64_t new_addr, uint64_t *out);
+int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice);
+int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len);
+int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len);
+
+/* ---- Touching memory through the MMU ---- */
+
+/**
+ * kmm_access() - load (@write false) or store @len bytes at @addr of @t,
+ * through the software MMU: TLB hits are direct, misses walk the tables,
+ * faults run the fault handler.
+ * Return: 0; -EFAULT if the access killed the process (see
+ * kmm_task_exit_info()); -ESRCH if the task is dead already.
+ */
+int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write);
+/** kmm_fill() - store @len copies of @byte from @addr (memset through the MMU). */
+int kmm_fill(struct task_struct *t, uint64_t addr, int byte, uint64_t len);
+/** kmm_fetch() - an instruction fetch of @len bytes (honours NX where the arch has it). */
+int kmm_fetch(struct task_struct *t, uint64_t addr, void *buf, size_t len);
+/** kmm_touch() - read (or write) one byte in every page of [addr, addr+len). */
+int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write);
+
+/* ---- Views ---- */
+
+/** kmm_pagetable_walk() - the walk of @addr level by level (malloc()ed text). */
+char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_PROCESS_H */

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/fork.c - tasks: the task table, spawn, fork with copy-on-write, exit,
+ * kill; and the process layer's init and shutdown.
+ *
+ * Linux counterpart: kernel/fork.c (dup_mm, dup_mmap), mm/memory.c
+ * (copy_page_range, copy_present_pte, copy_present_page), kernel/exit.c
+ * (do_exit -> exit_mm -> mmput).
+ * Kept: VM_DONTCOPY VMAs are skipped (and unaccounted) in the child;
+ * VM_LOCKED is not inherited; VMAs without an anon_vma (file and shmem
+ * mappings that can refault) get no PTEs copied; private writable PTEs are
+ * write-protected in parent and child, pages shared with an extra reference
+ * and mapcount; anonymous pages that may be DMA-pinned are copied at fork
+ * when the parent has ever pinned (MMF_HAS_PINNED); child PTEs are old, and
+ * clean in shared mappings.
+ * Simplified: a dead task stays as a zombie holding its exit status until
+ * kmm_task_release(); it has no memory by then.
+ *
+ * Locking: procs_lock() around every entry point.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+/* ---- The task table ---- */
+
+struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct task_struct *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->pid = p->next_pid++;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "task");
+	t->parent = parent;
+	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
+	t->state = TASK_RUNNING;
+	list_add_tail(&t->tasks, &p->tasks);
+	return t;
+}
+
+static void task_free(struct task_struct *t)
+{
+	list_del(&t->tasks);
+	free(t);
+}
+
+struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct list_head *pos;
+
+	if (!p)
+		return NULL;
+	list_for_each(pos, &p->tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		if (t->pid == pid)
+			return t;
+	}
+	return NULL;
+}
+
+int kmm_task_pid(const struct task_struct *t) { return t->pid; }
+const char *kmm_task_comm(const struct task_struct *t) { return t->comm; }
+struct kmm_task_exit kmm_task_exit_info(const struct task_struct *t) { return t->exit; }
+bool kmm_task_alive(const struct task_struct *t) { return t->state != TASK_DEAD; }
+
+int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, void *arg), void *arg)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct list_head *pos, *n;
+
+	if (!p)
+		return 0;
+	list_for_each_safe(pos, n, &p->tasks) {
+		int r = fn(list_entry(pos, struct task_struct, tasks), arg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- exit ---- */
+
+void do_exit_mm(struct task_struct *t)
+{
+	struct mm_struct *mm = t->mm;
+
+	t->state = TASK_DEAD;
+	t->exit.exited = true;
+	if (!mm)
+		return;
+	update_hiwater(mm);
+	t->last_hiwater_rss = mm->hiwater_rss;
+	t->last_hiwater_vm = mm->hiwater_vm;
+	t->mm = NULL;
+	mmput(mm);
+}
+
+void kmm_exit(struct task_struct *t, int code)
+{
+	if (!t || t->state == TASK_DEAD)
+		return;
+	struct kmm_machine *m = t->mm->m;
+	procs_lock(m);
+	t->exit.code = code;
+	do_exit_mm(t);
+	procs_unlock(m);
+}
+
+int kmm_kill(struct task_struct *t, int sig)
+{
+	if (!t || t->state == TASK_DEAD)
+		return kmm_set_error(-ESRCH, "kill: no such live process");
+	if (sig <= 0 || sig > 64)
+		return kmm_set_error(-EINVAL, "kill: bad signal %d", sig);
+	struct kmm_machine *m = t->mm->m;
+	procs_lock(m);
+	kill_task(t, sig, 0, 0);
+	procs_unlock(m);
+	return 0;
+}
+
+int kmm_task_release(struct task_struct *t)
+{
+	if (t->state != TASK_DEAD)
+		return kmm_set_error(-EBUSY, "process %d is still running", t->pid);
+	task_free(t);
+	return 0;
+}
+
+/* ---- fork ---- */
+
+struct copy_ctx {
+	struct vm_area_struct *src, *dst;
+	int err;
+};
+
+/* copy_present_page(): the child gets its own copy of a maybe-pinned page. */
+static int copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page, void *dslot)
+{
+	struct mm_struct *dst = c->dst->vm_mm;
+	struct kmm_machine *m = dst->m;
+	struct page *n = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1);
+
+	if (!n)
+		return -ENOMEM;
+	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+	page_add_new_anon_rmap(n, c->dst, addr);
+	add_mm_counter(dst, MM_ANONPAGES, 1);
+	pteval_t pte = pfn_pte_geo(dst->pgt.geo, page_to_pfn_m(m, n), c->dst->vm_page_prot) |
+		       _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
+	if (c->dst->vm_flags & VM_WRITE)
+		pte |= _PAGE_RW;
+	pte_set(&dst->pgt, dslot, pte);
+	return 0;
+}
+
+static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
+{
+	struct copy_ctx *c = arg;
+	struct mm_struct *src = c->src->vm_mm, *dst = c->dst->vm_mm;
+	unsigned long addr = (unsigned long)va;
+	int err;
+	void *dslot = pgtable_walk(&dst->pgt, addr, true, &err);
+
+	if (!dslot) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	if (!pte_present(pte)) {
+		/* swap entry: the pressure layer's swap_duplicate is its business */
+		pte_set(&dst->pgt, dslot, pte);
+		add_mm_counter(dst, MM_SWAPENTS, 1);
+		return 0;
+	}
+	struct page *page = vm_normal_page(c->src, addr, pte);
+	if (page) {
+		if (PageAnon(page) && src->has_pinned && page_maybe_dma_pinned(page)) {
+			if (copy_pinned(c, addr, page, dslot)) {
+				c->err = -ENOMEM;
+				return 1;
+			}
+			return 0;
+		}
+		get_page(page);
+		if (PageAnon(page)) {
+			page_add_anon_rmap(page);
+			add_mm_counter(dst, MM_ANONPAGES, 1);
+		} else {
+			page_add_file_rmap(page);
+			add_mm_counter(dst, page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, 1);
+		}
+	}
+	if (is_cow_mapping(c->src->vm_flags) && pte_write(pte)) {
+		pte_clear_bits(&src->pgt, sslot, _PAGE_RW);
+		pte &= ~(pteval_t)_PAGE_RW;
+	}
+	if (c->src->vm_flags & VM_SHARED)
+		pte &= ~(pteval_t)_PAGE_DIRTY;
+	pte &= ~(pteval_t)_PAGE_ACCESSED;
+	pte_set(&dst->pgt, dslot, pte);
+	return 0;
+}
+
+struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
+{
+	struct kmm_machine *m = old->m;
+	struct mm_struct *mm = mm_alloc(m);
+
+	if (!mm)
+		return NULL;
+	mm->start_code = old->start_code;
+	mm->end_code = old->end_code;
+	mm->start_data = old->start_data;
+	mm->end_data = old->end_data;
+	mm->start_brk = old->start_brk;
+	mm->brk = old->brk;
+	mm->start_stack = old->start_stack;
+	mm->mmap_base = old->mmap_base;
+	mm->task_size = old->task_size;
+	mm->def_flags = old->def_flags;
+	mm->has_pinned = false;
+	if (old->exe_file) {
+		mm->exe_file = old->exe_file;
+		kmm_file_get(mm->exe_file);
+	}
+	for (int i = 0; i < old->map_count; i++) {
+		struct vm_area_struct *src = old->vmas[i], *vma;
+		if (src->vm_flags & VM_DONTCOPY)
+			continue;
+		vma = vm_area_alloc(mm);
+		if (!vma)
+			goto fail;
+		vma->vm_start = src->vm_start;
+		vma->vm_end = src->vm_end;
+		vma->vm_flags = src->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT);
+		vma->vm_pgoff = src->vm_pgoff;
+		vma->kind = src->kind;
+		vma_set_page_prot(vma);
+		if (src->anon_vma)
+			anon_vma_link(vma, src->anon_vma);
+		if (src->vm_file) {
+			vma->vm_file = src->vm_file;
+			kmm_file_get(src->vm_file);
+			list_add_tail(&vma->shared_node, &src->vm_file->i_mmap);
+		}
+		if (vma_insert(mm, vma)) {
+			vm_area_free(vma);
+			goto fail;
+		}
+		vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
+		/* Mappings that can refault (no anon pages) need no PTE copies. */
+		if (!src->anon_vma)
+			continue;
+		struct copy_ctx c = { src, vma, 0 };
+		pgtable_for_each_leaf(&old->pgt, src->vm_start, src->vm_end, true, copy_one_pte, &c);
+		if (c.err)
+			goto fail;
+	}
+	flush_tlb_mm(old);	/* the parent's writable PTEs are read-only now */
+	mm->hiwater_rss = get_mm_rss(mm);
+	mm->hiwater_vm = mm->total_vm;
+	return mm;
+fail:
+	flush_tlb_mm(old);
+	mmput(mm);
+	return NULL;
+}
+
+struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
+{
+	if (!parent || parent->state == TASK_DEAD) {
+		kmm_set_error(-ESRCH, "fork: the parent is not running");
+		return NULL;
+	}
+	struct kmm_machine *m = parent->mm->m;
+	procs_lock(m);
+	struct task_struct *t = task_alloc(m, comm ? comm : parent->comm, parent);
+	if (!t)
+		goto out_nomem;
+	t->mm = dup_mm(t, parent->mm);
+	if (!t->mm) {
+		task_free(t);
+		goto out_nomem;
+	}
+	procs_unlock(m);
+	return t;
+out_nomem:
+	procs_unlock(m);
+	kmm_set_error(-ENOMEM, "fork: out of memory");
+	return NULL;
+}
+
+/* ---- spawn ---- */
+
+struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
+{
+	char path[48];
+	struct kmm_exec_image img = { .text = 8 * PAGE_SIZE, .data = 2 * PAGE_SIZE,
+				      .bss = 2 * PAGE_SIZE, .heap = 33 * PAGE_SIZE };
+
+	if (!procs_of(m)) {
+		kmm_set_error(-ENODEV, "spawn: the process layer is not initialised");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/bin/%s", comm ? comm : "task");
+	img.path = path;
+	procs_lock(m);
+	struct task_struct *t = task_alloc(m, comm, NULL);
+	if (!t) {
+		procs_unlock(m);
+		kmm_set_error(-ENOMEM, "spawn: out of memory");
+		return NULL;
+	}
+	int err = exec_mmap(m, t, &img);
+	if (err) {
+		task_free(t);
+		procs_unlock(m);
+		kmm_set_error(err, "spawn: exec failed (%d)", err);
+		return NULL;
+	}
+	procs_unlock(m);
+	return t;
+}
+
+int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
+{
+	if (!t || t->state == TASK_DEAD)
+		return kmm_set_error(-ESRCH, "exec: no such live process");
+	struct kmm_machine *m = t->mm->m;
+	procs_lock(m);
+	int err = exec_mmap(m, t, img);
+	procs_unlock(m);
+	return err;
+}
+
+/* ---- The layer ---- */
+
+static void process_shutdown(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct list_head *pos, *n;
+
+	if (!p)
+		return;
+	list_for_each_safe(pos, n, &p->tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		do_exit_mm(t);
+		task_free(t);
+	}
+	if (p->zero_page)
+		__free_pages(p->zero_page, 0);
+	sim_mmu_destroy(p->mmu);
+	free(p->pins);
+	free(p);
+	m->procs = NULL;
+}
+
+int process_init(struct kmm_machine *m)
+{
+	struct kmm_procs *p = calloc(1, sizeof(*p));
+	static const struct kmm_layer layer = {
+		.name = "process",
+		.check = process_check,
+		.shutdown = process_shutdown,
+	};
+
+	if (!p)
+		return -ENOMEM;
+	p->m = m;
+	spin_lock_init(&p->lock);
+	INIT_LIST_HEAD(&p->tasks);
+	p->next_pid = 1;
+	p->stack_guard_gap = STACK_GUARD_GAP_PAGES * PAGE_SIZE;
+	p->mmu = sim_mmu_create(&m->ram, m->nr_cpus);
+	if (!p->mmu)
+		goto out_free;
+	p->zero_page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
+	if (!p->zero_page)
+		goto out_mmu;
+	p->zero_pfn = page_to_pfn_m(m, p->zero_page);
+	m->procs = p;
+	if (kmm_register_layer(m, &layer)) {
+		m->procs = NULL;
+		goto out_zero;
+	}
+	return 0;
+out_zero:
+	__free_pages(p->zero_page, 0);
+out_mmu:
+	sim_mmu_destroy(p->mmu);
+out_free:
+	free(p);
+	return -ENOMEM;
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/gup.c - get_user_pages and pin_user_pages: the kernel takes references
+ * on a process's pages, faulting them in as needed.
+ *
+ * Linux counterpart: mm/gup.c (__get_user_pages, follow_page_pte,
+ * try_grab_folio, unpin_user_page), include/linux/mm.h
+ * (folio_maybe_dma_pinned, GUP_PIN_COUNTING_BIAS).
+ * Kept: FOLL_GET adds one reference; FOLL_PIN adds GUP_PIN_COUNTING_BIAS
+ * (1024) so page_maybe_dma_pinned() sees it, counts nr_foll_pin_acquired and
+ * _released, and sets MMF_HAS_PINNED on the mm, which makes fork copy such
+ * anonymous pages instead of sharing them; FOLL_WRITE faults with write
+ * (breaking COW); a pin of a COW-shared anonymous page unshares it first
+ * (Linux's FAULT_FLAG_UNSHARE, done here as a write fault in a writable VMA).
+ * Simplified: FOLL_LONGTERM does not migrate pages out of ZONE_MOVABLE/CMA
+ * first; it is accepted and otherwise behaves like FOLL_PIN.
+ *
+ * Locking: procs_lock() taken here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+static struct pin_record *find_pin(struct kmm_procs *p, const struct page *page)
+{
+	for (int i = 0; i < p->nr_pins; i++)
+		if (p->pins[i].page == page)
+			return &p->pins[i];
+	return NULL;
+}
+
+int page_pin_count(struct kmm_machine *m, const struct page *page)
+{
+	struct pin_record *r = find_pin(procs_of(m), page);
+
+	return r ? r->count : 0;	/* count is in references: pins * 1024 + gets */
+}
+
+bool page_maybe_dma_pinned(const struct page *page)
+{
+	return page_ref_count(page) >= GUP_PIN_COUNTING_BIAS;
+}
+
+static int record_ref(struct kmm_procs *p, struct page *page, int refs)
+{
+	struct pin_record *r = find_pin(p, page);
+
+	if (!r) {
+		if (p->nr_pins == p->pins_cap) {
+			int cap = p->pins_cap ? p->pins_cap * 2 : 16;
+			void *n = realloc(p->pins, sizeof(*p->pins) * (size_t)cap);
+			if (!n)
+				return -ENOMEM;
+			p->pins = n;
+			p->pins_cap = cap;
+		}
+		r = &p->pins[p->nr_pins++];
+		r->page = page;
+		r->count = 0;
+	}
+	r->count += refs;
+	if (r->count == 0)
+		*r = p->pins[--p->nr_pins];
+	return 0;
+}
+
+static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+			     unsigned int gup_flags, struct page **pages)
+{
+	struct kmm_machine *m = mm->m;
+	struct kmm_procs *p = procs_of(m);
+	bool write = gup_flags & KMM_FOLL_WRITE;
+	bool pin = gup_flags & KMM_FOLL_PIN;
+	int refs = pin ? GUP_PIN_COUNTING_BIAS : 1;
+	unsigned long i;
+
+	if (start & ~PAGE_MASK)
+		return kmm_set_error(-EINVAL, "gup: address 0x%lx is not page aligned", start);
+	for (i = 0; i < nr_pages; i++) {
+		unsigned long addr = start + i * PAGE_SIZE;
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr) {
+			if (i)
+				break;
+			return kmm_set_error(-EFAULT, "gup: 0x%lx is not mapped", addr);
+		}
+		if ((write && !(vma->vm_flags & VM_WRITE)) || (!write && !(vma->vm_flags & VM_READ)) ||
+		    (vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			if (i)
+				break;
+			return kmm_set_error(-EFAULT, "gup: access to 0x%lx not allowed by the mapping", addr);
+		}
+		struct page *page = NULL;
+		for (int tries = 0; tries < 3; tries++) {
+			pteval_t pte = pgtable_get_pte(&mm->pgt, addr);
+			bool ok = pte_present(pte) && !pte_protnone(pte);
+			if (ok && write && !pte_write(pte))
+				ok = false;
+			if (ok && pin && !pte_write(pte) && is_cow_mapping(vma->vm_flags)) {
+				/* a pinned anonymous page must be exclusive: unshare it */
+				struct page *cand = vm_normal_page(vma, addr, pte);
+				if (!cand || (PageAnon(cand) && page_ref_count(cand) > 1) || !PageAnon(cand))
+					ok = !(vma->vm_flags & VM_WRITE);
+			}
+			if (ok) {
+				page = vm_normal_page(vma, addr, pte);
+				if (!page)
+					page = p->zero_page;
+				break;
+			}
+			bool wfault = write || (pin && (vma->vm_flags & VM_WRITE) && is_cow_mapping(vma->vm_flags));
+			unsigned int ret = handle_mm_fault(vma, addr, wfault ? FAULT_FLAG_WRITE : 0);
+			if (ret & VM_FAULT_ERROR)
+				return i ? (long)i : kmm_set_error(-EFAULT, "gup: fault at 0x%lx failed", addr);
+		}
+		if (!page)
+			return i ? (long)i : kmm_set_error(-EFAULT, "gup: could not fault 0x%lx", addr);
+		if (page == p->zero_page) {
+			/* the zero page is never refcounted; hand it out without a record */
+			if (pages)
+				pages[i] = page;
+			continue;
+		}
+		if (record_ref(p, page, refs))
+			return i ? (long)i : -ENOMEM;
+		atomic_fetch_add_explicit(&page->_refcount, refs, memory_order_relaxed);
+		if (pin) {
+			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FOLL_PIN_ACQUIRED, 1);
+			mm->has_pinned = true;
+		}
+		if (pages)
+			pages[i] = page;
+	}
+	return (long)i;
+}
+
+long get_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+			   unsigned int gup_flags, struct page **pages)
+{
+	procs_lock(mm->m);
+	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_GET) & ~KMM_FOLL_PIN, pages);
+	procs_unlock(mm->m);
+	return r;
+}
+
+long pin_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
+			   unsigned int gup_flags, struct page **pages)
+{
+	procs_lock(mm->m);
+	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_PIN) & ~KMM_FOLL_GET, pages);
+	procs_unlock(mm->m);
+	return r;
+}
+
+static void drop_refs(struct page *page, int refs)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct kmm_procs *p = procs_of(m);
+
+	if (page == p->zero_page)
+		return;
+	procs_lock(m);
+	record_ref(p, page, -refs);
+	if (refs == GUP_PIN_COUNTING_BIAS)
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FOLL_PIN_RELEASED, 1);
+	if (page_ref_count(page) == refs) {
+		atomic_fetch_sub_explicit(&page->_refcount, refs - 1, memory_order_relaxed);
+		put_user_page_ref(page);	/* the last reference: frees it */
+	} else {
+		atomic_fetch_sub_explicit(&page->_refcount, refs, memory_order_relaxed);
+	}
+	procs_unlock(m);
+}
+
+void unpin_user_page(struct page *page)
+{
+	drop_refs(page, GUP_PIN_COUNTING_BIAS);
+}
+
+void unpin_user_pages(struct page **pages, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		unpin_user_page(pages[i]);
+}
+
+/** put_page() for a FOLL_GET reference from get_user_pages_remote(). */
+void kmm_put_user_page(struct page *page)
+{
+	drop_refs(page, 1);
+}

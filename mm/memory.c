@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/memory.c - the page-fault handler, copy-on-write, zapping, and the
+ * user-access loop that runs a process's loads and stores through the MMU.
+ *
+ * Linux counterpart: mm/memory.c (handle_mm_fault, do_anonymous_page,
+ * do_fault, do_wp_page, zap_pte_range), arch/x86/mm/fault.c
+ * (do_user_addr_fault, access_error, bad_area, do_sigbus), mm/filemap.c
+ * (filemap_fault, much reduced).
+ * Kept: the dispatch on the PTE (none / swap / protnone / write to read-only
+ * / spurious), the zero page for anonymous reads, a fresh zeroed page for
+ * anonymous writes, COW copy or reuse when the page has a single reference
+ * (wp_can_reuse_anon_folio's rule for small folios: refcount == 1), SIGBUS
+ * past the end of a file, SEGV_MAPERR / SEGV_ACCERR, fault accounting
+ * (pgfault, pgmajfault, min_flt, maj_flt, pgreuse).
+ * Simplified: no THP, no per-VMA locks, no fault-around, no userfaultfd;
+ * swap entries go to the pressure layer through procs->swapin.
+ *
+ * Invariant: a present non-special PTE holds one reference and one mapcount
+ * of its page; a private writable VMA's PTE is writable only when the page
+ * is exclusively this mapping's.
+ *
+ * Locking: procs_lock() held by every fault, zap and flush; the TLB-hit path
+ * of kmm_access() runs unlocked.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+/* ---- Pages and TLB ---- */
+
+void *user_page_host(struct kmm_machine *m, struct page *page)
+{
+	return sim_phys(procs_of(m)->mmu, PFN_PHYS(page_to_pfn_m(m, page)));
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte)
+{
+	struct kmm_machine *m = vma->vm_mm->m;
+
+	if (pte_special(pte))
+		return NULL;
+	return pfn_to_page_m(m, pte_pfn_geo(vma->vm_mm->pgt.geo, pte));
+}
+
+void flush_tlb_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	sim_mmu_flush_range(procs_of(mm->m)->mmu, &mm->ctx, start, end);
+}
+
+void flush_tlb_mm(struct mm_struct *mm)
+{
+	sim_mmu_flush_ctx(&mm->ctx);
+}
+
+/* A user page: GFP_HIGHUSER_MOVABLE (highmem on i386), zeroed through the MMU window. */
+static struct page *alloc_user_page(struct kmm_machine *m, bool zero)
+{
+	struct page *page = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1);
+
+	if (page && zero)
+		memset(user_page_host(m, page), 0, PAGE_SIZE);
+	return page;
+}
+
+/* The last reference went away: clear what the process layer set, free. */
+static void free_user_page(struct page *page)
+{
+	page->mapping = NULL;
+	page->index = 0;
+	page_flag_clear(page, PG_swapbacked);
+	page_flag_clear(page, PG_dirty);
+	page_flag_clear(page, PG_mlocked);
+	__free_pages(page, 0);
+}
+
+/* put_page() for user pages: drop one reference, freeing on the last. */
+static void put_user_page(struct page *page)
+{
+	if (page_ref_count(page) == 1) {
+		free_user_page(page);
+		return;
+	}
+	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
+}
+
+void put_user_page_ref(struct page *page)
+{
+	put_user_page(page);
+}
+
+static enum mm_counter mm_counter_file(const struct page *page)
+{
+	return page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+static enum mm_counter mm_counter_of(const struct page *page)
+{
+	return PageAnon(page) ? MM_ANONPAGES : mm_counter_file(page);
+}
+
+/* pte_mkdirty() sets the soft-dirty bit too, as on x86 with CONFIG_MEM_SOFT_DIRTY. */
+static inline pteval_t pte_mkdirty(pteval_t v)
+{
+	return v | _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
+}
+
+/* ---- Zapping ---- */
+
+struct zap_ctx {
+	struct vm_area_struct *vma;
+	unsigned long swapents;
+};
+
+static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct zap_ctx *z = arg;
+	struct vm_area_struct *vma = z->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pteval_t old = pte_xchg(&mm->pgt, slot, 0);
+
+	if (!pte_present(old)) {
+		/* a swap entry: the pressure layer frees the slot through its hook */
+		add_mm_counter(mm, MM_SWAPENTS, -1);
+		z->swapents++;
+		return 0;
+	}
+	struct page *page = vm_normal_page(vma, (unsigned long)va, old);
+	if (!page)
+		return 0;	/* the zero page: not counted, not referenced */
+	bool anon = PageAnon(page);
+	if (!anon && pte_dirty(old))
+		page_flag_set(page, PG_dirty);
+	add_mm_counter(mm, mm_counter_of(page), -1);
+	page_remove_rmap(page, anon);
+	put_user_page(page);
+	return 0;
+}
+
+void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct zap_ctx z = { vma, 0 };
+
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	if (start >= end)
+		return;
+	update_hiwater(vma->vm_mm);
+	pgtable_for_each_leaf(&vma->vm_mm->pgt, start, end, true, zap_one, &z);
+	flush_tlb_range(vma, start, end);
+}
+
+void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+			 unsigned long floor, unsigned long ceiling)
+{
+	(void)floor;
+	(void)ceiling;
+	pgtable_free_range(&mm->pgt, start, end);
+}
+
+/* ---- Faults ---- */
+
+static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, void *slot,
+				      unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+
+	if (vma->vm_flags & VM_SHARED)
+		return VM_FAULT_SIGBUS;
+	if (!(flags & FAULT_FLAG_WRITE)) {
+		/* Read of a never-written page: the shared zero page, read-only, special. */
+		pteval_t pte = pfn_pte_geo(g, procs_of(m)->zero_pfn, vma->vm_page_prot) | _PAGE_SPECIAL;
+		pte_set(&mm->pgt, slot, pte);
+		return 0;
+	}
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	struct page *page = alloc_user_page(m, true);
+	if (!page)
+		return VM_FAULT_OOM;
+	page_add_new_anon_rmap(page, vma, addr);
+	add_mm_counter(mm, MM_ANONPAGES, 1);
+	pteval_t pte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
+	if (vma->vm_flags & VM_WRITE)
+		pte |= _PAGE_RW;
+	pte_set(&mm->pgt, slot, pte);
+	update_hiwater(mm);
+	return 0;
+}
+
+/* Deterministic "disk" content of a regular file page. */
+static void fill_file_page(struct kmm_file *f, unsigned long idx, unsigned char *dst)
+{
+	uint64_t x = f->ino * 0x9e3779b97f4a7c15ull ^ (idx + 1) * 0xbf58476d1ce4e5b9ull;
+
+	for (size_t i = 0; i < PAGE_SIZE; i += 8) {
+		x ^= x >> 31;
+		x *= 0x94d049bb133111ebull;
+		memcpy(dst + i, &x, 8);
+	}
+}
+
+/*
+ * filemap_fault(), reduced: the page-cache page of @idx, read in on a miss
+ * (a major fault for a regular file; shmem pages start zeroed).
+ */
+static struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
+				     unsigned int *ret)
+{
+	struct page *page = f->pages[idx];
+
+	if (page)
+		return page;
+	page = alloc_user_page(m, f->shmem);
+	if (!page)
+		return NULL;
+	if (!f->shmem) {
+		fill_file_page(f, idx, user_page_host(m, page));
+		*ret |= VM_FAULT_MAJOR;
+	} else {
+		page_flag_set(page, PG_swapbacked);
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SHMEM, 1);
+	}
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, 1);
+	page_flag_set(page, PG_uptodate);
+	page->mapping = f;
+	page->index = idx;
+	f->pages[idx] = page;		/* the cache's reference is the allocation's */
+	f->nrpages++;
+	return page;
+}
+
+static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, void *slot,
+			     unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	struct kmm_file *f = vma->vm_file;
+	unsigned long idx = linear_page_index(vma, addr);
+	unsigned int ret = 0;
+
+	if (idx >= f->nr_pages)
+		return VM_FAULT_SIGBUS;		/* beyond the end of the file */
+	struct page *page = filemap_get_page(m, f, idx, &ret);
+	if (!page)
+		return VM_FAULT_OOM;
+	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+		/* do_cow_fault(): a private copy of the file page */
+		if (anon_vma_prepare(vma))
+			return VM_FAULT_OOM;
+		struct page *n = alloc_user_page(m, false);
+		if (!n)
+			return VM_FAULT_OOM;
+		memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+		page_add_new_anon_rmap(n, vma, addr);
+		add_mm_counter(mm, MM_ANONPAGES, 1);
+		pte_set(&mm->pgt, slot,
+			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
+		update_hiwater(mm);
+		return ret;
+	}
+	get_page(page);
+	page_add_file_rmap(page);
+	add_mm_counter(mm, mm_counter_file(page), 1);
+	pteval_t pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
+	if (flags & FAULT_FLAG_WRITE)
+		pte = pte_mkdirty(pte) | _PAGE_RW;
+	pte_set(&mm->pgt, slot, pte);
+	update_hiwater(mm);
+	return ret;
+}
+
+/*
+ * do_wp_page(): a write to a present read-only PTE of a writable VMA.
+ * Shared: make it writable. Private: reuse the page in place when this is its
+ * only reference (wp_can_reuse_anon_folio), else copy it (wp_page_copy).
+ */
+static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, void *slot,
+			       pteval_t pte)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	struct kmm_procs *p = procs_of(m);
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	struct page *old = vm_normal_page(vma, addr, pte);
+
+	if (vma->vm_flags & VM_SHARED) {
+		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
+		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+		return 0;
+	}
+	if (old && PageAnon(old) && page_ref_count(old) == 1) {
+		/* wp_page_reuse(): sole reference, no copy */
+		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
+		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
+		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+		count_vm_event(m, PGREUSE);
+		p->cow_reuses++;
+		return 0;
+	}
+	/* wp_page_copy() */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	struct page *n = alloc_user_page(m, !old);
+	if (!n)
+		return VM_FAULT_OOM;
+	if (old)
+		memcpy(user_page_host(m, n), user_page_host(m, old), PAGE_SIZE);
+	page_add_new_anon_rmap(n, vma, addr);
+	add_mm_counter(mm, MM_ANONPAGES, 1);
+	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
+			_PAGE_RW | _PAGE_ACCESSED;
+	pte_set(&mm->pgt, slot, npte);
+	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	if (old) {
+		add_mm_counter(mm, mm_counter_of(old), -1);
+		page_remove_rmap(old, PageAnon(old));
+		put_user_page(old);
+	}
+	p->cow_copies++;
+	update_hiwater(mm);
+	return 0;
+}
+
+unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	int err;
+	void *slot;
+	pteval_t pte;
+
+	count_vm_event(m, PGFAULT);
+	slot = pgtable_walk(&mm->pgt, addr, true, &err);
+	if (!slot)
+		return VM_FAULT_OOM;
+	pte = pte_get(&mm->pgt, slot);
+	if (pte_none(pte))
+		return vma_is_anonymous(vma) ? do_anonymous_page(vma, addr, slot, flags)
+					     : do_fault(vma, addr, slot, flags);
+	if (!pte_present(pte)) {
+		struct kmm_procs *p = procs_of(m);
+		if (p->swapin) {
+			int r = p->swapin(m, vma, addr, slot, pte);
+			if (r == 0)
+				return VM_FAULT_MAJOR;
+			return r == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		}
+		return VM_FAULT_SIGBUS;
+	}
+	if (pte_protnone(pte)) {
+		if (!vma_is_accessible(vma))
+			return VM_FAULT_SIGSEGV;
+		/* a stale PROT_NONE entry in an accessible VMA: restore the VMA's bits */
+		pte = (pte & ~(_PAGE_PROTNONE | _PAGE_NX)) | vma->vm_page_prot;
+		pte_set(&mm->pgt, slot, pte);
+	}
+	if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte))
+		return do_wp_page(vma, addr, slot, pte);
+	/* Spurious: set young (and dirty on a write) and flush the stale entry. */
+	pte_or(&mm->pgt, slot, _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0));
+	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	return 0;
+}
+
+int count_fault(struct task_struct *t, unsigned int ret)
+{
+	if (ret & VM_FAULT_MAJOR) {
+		t->maj_flt++;
+		count_vm_event(t->mm->m, PGMAJFAULT);
+	} else {
+		t->min_flt++;
+	}
+	return 0;
+}
+
+void kill_task(struct task_struct *t, int sig, int code, uint64_t addr)
+{
+	struct kmm_machine *m = t->mm ? t->mm->m : NULL;
+
+	if (t->state == TASK_DEAD)
+		return;
+	t->exit.signal = sig;
+	t->exit.si_code = code;
+	t->exit.addr = addr;
+	if (m && sig == KMM_SIGSEGV)
+		kmm_printk(m, "%s[%d]: segfault at %" PRIx64 " error %s", t->comm, t->pid, addr,
+			   code == KMM_SEGV_MAPERR ? "SEGV_MAPERR (no mapping)"
+						   : "SEGV_ACCERR (permission)");
+	else if (m && sig == KMM_SIGBUS)
+		kmm_printk(m, "%s[%d]: bus error at %" PRIx64, t->comm, t->pid, addr);
+	do_exit_mm(t);
+}
+
+static bool access_error(unsigned int error_code, struct vm_area_struct *vma)
+{
+	if (error_code & X86_PF_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	if (error_code & X86_PF_PROT)
+		return true;	/* read or fetch of a present page it may not: NX, protection */
+	return !vma_is_accessible(vma);
+}
+
+int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int error_code)
+{
+	struct mm_struct *mm = t->mm;
+	struct kmm_machine *m;
+	struct vm_area_struct *vma;
+	unsigned int flags = FAULT_FLAG_USER, ret;
+
+	if (!mm)
+		return -EFAULT;
+	m = mm->m;
+	if (error_code & X86_PF_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (error_code & X86_PF_INSTR)
+		flags |= FAULT_FLAG_INSTRUCTION;
+	if (error_code & X86_PF_RSVD) {
+		kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
+		return -EFAULT;
+	}
+	vma = find_vma(mm, addr);
+	if (!vma)
+		goto bad_area_maperr;
+	if (vma->vm_start > addr) {
+		if (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack(vma, addr))
+			goto bad_area_maperr;
+	}
+	if (access_error(error_code, vma)) {
+		count_vm_event(m, PGFAULT);
+		kill_task(t, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
+		return -EFAULT;
+	}
+	ret = handle_mm_fault(vma, addr & PAGE_MASK, flags);
+	if (ret & VM_FAULT_OOM) {
+		/* pagefault_out_of_memory(): let the OOM killer run, then retry */
+		if (m->oom && m->oom(m, GFP_HIGHUSER_MOVABLE, 0) && t->state != TASK_DEAD)
+			return 0;
+		if (t->state != TASK_DEAD)
+			kill_task(t, KMM_SIGKILL, 0, addr);
+		return -EFAULT;
+	}
+	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) {
+		kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
+		return -EFAULT;
+	}
+	if (ret & VM_FAULT_SIGSEGV) {
+		kill_task(t, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
+		return -EFAULT;
+	}
+	count_fault(t, ret);
+	return 0;
+
+bad_area_maperr:
+	count_vm_event(m, PGFAULT);
+	kill_task(t, KMM_SIGSEGV, KMM_SEGV_MAPERR, addr);
+	return -EFAULT;
+}
+
+int populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+
+	if (!vma_is_accessible(vma))
+		return 0;
+	for (unsigned long a = start; a < end; a += PAGE_SIZE) {
+		pteval_t pte = pgtable_get_pte(&mm->pgt, a);
+		if (pte_present(pte) && !pte_protnone(pte) && (!write || pte_write(pte)))
+			continue;
+		unsigned int ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0);
+		if (ret & VM_FAULT_ERROR)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- The user-access loop ---- */
+
+static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte, size_t len,
+		       unsigned int access)
+{
+	struct mm_struct *mm = t->mm;
+
+	if (!mm || t->state == TASK_DEAD)
+		return kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	struct kmm_machine *m = mm->m;
+	struct sim_mmu *mmu = procs_of(m)->mmu;
+	int cpu = kmm_this_cpu(m);
+	unsigned char *out = buf;
+	int retries = 0;
+
+	while (len) {
+		size_t chunk = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
+		unsigned int code = 0;
+		if (chunk > len)
+			chunk = len;
+		unsigned char *host = sim_mmu_translate(mmu, &mm->ctx, cpu, addr, access, &code);
+		if (!host) {
+			procs_lock(m);
+			int r = do_user_addr_fault(t, (unsigned long)addr, code);
+			procs_unlock(m);
+			if (r)
+				return kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
+						     t->pid, t->comm, t->exit.signal, addr);
+			if (++retries > 16) {
+				kmm_printk(m, "BUG: fault loop at 0x%" PRIx64 " in %s[%d]", addr, t->comm, t->pid);
+				procs_lock(m);
+				kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
+				procs_unlock(m);
+				return -EFAULT;
+			}
+			continue;
+		}
+		retries = 0;
+		if (access & SIM_ACCESS_WRITE) {
+			if (out)
+				memcpy(host, out, chunk);
+			else
+				memset(host, byte, chunk);
+		} else if (out) {
+			memcpy(out, host, chunk);
+		}
+		if (out)
+			out += chunk;
+		addr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write)
+{
+	return access_loop(t, addr, buf, 0, len, write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ);
+}
+
+int kmm_fill(struct task_struct *t, uint64_t addr, int byte, uint64_t len)
+{
+	return access_loop(t, addr, NULL, byte, (size_t)len, SIM_ACCESS_WRITE);
+}
+
+int kmm_fetch(struct task_struct *t, uint64_t addr, void *buf, size_t len)
+{
+	return access_loop(t, addr, buf, 0, len, SIM_ACCESS_FETCH);
+}
+
+int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write)
+{
+	uint64_t end = addr + len;
+
+	for (uint64_t a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
+		unsigned char b = 0;
+		uint64_t at = a < addr ? addr : a;
+		int err = write ? access_loop(t, at, NULL, 0x5a, 1, SIM_ACCESS_WRITE)
+				: access_loop(t, at, &b, 0, 1, SIM_ACCESS_READ);
+		if (err)
+			return err;
+	}
+	return 0;
+}

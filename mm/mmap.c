@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/mmap.c - address spaces and their VMAs: the VMA array, split and merge,
+ * the unmapped-area search, mmap, munmap, brk, stack growth; the files that
+ * mappings use; the process layer's init and lock.
+ *
+ * Linux counterpart: mm/mmap.c, mm/vma.c, mm/util.c (vm_stat_account parts),
+ * kernel/fork.c (mm_alloc). Kept: vm_flags, protection_map, the merge rules
+ * (same flags, file, compatible anon_vma, contiguous pgoff, no VM_SPECIAL),
+ * top-down allocation below mmap_base, the stack guard gap in placement, stack
+ * growth and brk, the total/data/exec/stack/locked accounting.
+ * Simplified: the VMA tree is a sorted array (see mm/include/mm.h); no
+ * overcommit charge here (the pressure layer owns vm_committed_as).
+ *
+ * Invariant: see mm/include/mm.h.
+ * Locking: procs_lock() around every entry point (see mm/include/mm.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+/* ---- The process lock (recursive, so a fault under a syscall is fine) ---- */
+
+static _Thread_local int lock_token;
+
+void procs_lock(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+
+	if (atomic_load_explicit(&p->lock_owner, memory_order_relaxed) == &lock_token) {
+		p->lock_depth++;
+		return;
+	}
+	spin_lock(&p->lock);
+	atomic_store_explicit(&p->lock_owner, &lock_token, memory_order_relaxed);
+	p->lock_depth = 1;
+}
+
+void procs_unlock(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+
+	if (--p->lock_depth)
+		return;
+	atomic_store_explicit(&p->lock_owner, NULL, memory_order_relaxed);
+	spin_unlock(&p->lock);
+}
+
+/* ---- Files ---- */
+
+struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64_t size, bool shmem)
+{
+	struct kmm_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->shmem = shmem;
+	f->size = size;
+	f->nr_pages = (unsigned long)PFN_UP(size);
+	f->pages = calloc(f->nr_pages ? f->nr_pages : 1, sizeof(*f->pages));
+	if (!f->pages) {
+		free(f);
+		return NULL;
+	}
+	f->ino = ++procs_of(m)->next_ino;
+	f->refcount = 1;
+	INIT_LIST_HEAD(&f->i_mmap);
+	return f;
+}
+
+void kmm_file_get(struct kmm_file *f)
+{
+	f->refcount++;
+}
+
+/* The last reference drops the page cache with the file (see mm.h). */
+void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
+{
+	if (!f || --f->refcount)
+		return;
+	for (unsigned long i = 0; i < f->nr_pages; i++) {
+		struct page *page = f->pages[i];
+		if (!page)
+			continue;
+		page->mapping = NULL;
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)),
+				    f->shmem ? NR_SHMEM : NR_FILE_PAGES, -1);
+		if (f->shmem)
+			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, -1);
+		if (put_page_testzero(page)) {
+			set_page_count(page, 1);
+			__free_pages(page, 0);
+		}
+	}
+	free(f->pages);
+	free(f);
+}
+
+/* ---- VMAs ---- */
+
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+
+	if (!vma)
+		return NULL;
+	vma->vm_mm = mm;
+	INIT_LIST_HEAD(&vma->anon_vma_node);
+	INIT_LIST_HEAD(&vma->shared_node);
+	return vma;
+}
+
+void vm_area_free(struct vm_area_struct *vma)
+{
+	anon_vma_unlink(vma);
+	if (vma->vm_file) {
+		list_del(&vma->shared_node);
+		kmm_file_put(vma->vm_mm->m, vma->vm_file);
+	}
+	free(vma);
+}
+
+/* Index of the first VMA with vm_end > addr (map_count if none). */
+static int vma_search(const struct mm_struct *mm, unsigned long addr)
+{
+	int lo = 0, hi = mm->map_count;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (mm->vmas[mid]->vm_end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	int i = vma_search(mm, addr);
+
+	return i < mm->map_count ? mm->vmas[i] : NULL;
+}
+
+struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
+				     struct vm_area_struct **pprev)
+{
+	int i = vma_search(mm, addr);
+
+	*pprev = i > 0 ? mm->vmas[i - 1] : NULL;
+	return i < mm->map_count ? mm->vmas[i] : NULL;
+}
+
+int vma_index(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	int i = vma_search(mm, vma->vm_start);
+
+	return (i < mm->map_count && mm->vmas[i] == vma) ? i : -1;
+}
+
+int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	if (mm->map_count == mm->vmas_cap) {
+		int cap = mm->vmas_cap ? mm->vmas_cap * 2 : 16;
+		void *n = realloc(mm->vmas, sizeof(*mm->vmas) * (size_t)cap);
+		if (!n)
+			return -ENOMEM;
+		mm->vmas = n;
+		mm->vmas_cap = cap;
+	}
+	int i = vma_search(mm, vma->vm_start);
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], sizeof(*mm->vmas) * (size_t)(mm->map_count - i));
+	mm->vmas[i] = vma;
+	mm->map_count++;
+	return 0;
+}
+
+void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	int i = vma_index(mm, vma);
+
+	if (i < 0)
+		return;
+	memmove(&mm->vmas[i], &mm->vmas[i + 1], sizeof(*mm->vmas) * (size_t)(mm->map_count - i - 1));
+	mm->map_count--;
+}
+
+/* protection_map[] of arch/x86/mm/pgprot.c, indexed by VM_READ|WRITE|EXEC|SHARED. */
+pteval_t vm_get_page_prot(const struct kmm_machine *m, unsigned long vm_flags)
+{
+	static const pteval_t map[16] = {
+		PAGE_NONE, PAGE_READONLY, PAGE_COPY, PAGE_COPY,
+		PAGE_READONLY_EXEC, PAGE_READONLY_EXEC, PAGE_COPY_EXEC, PAGE_COPY_EXEC,
+		PAGE_NONE, PAGE_READONLY, PAGE_SHARED, PAGE_SHARED,
+		PAGE_READONLY_EXEC, PAGE_READONLY_EXEC, PAGE_SHARED_EXEC, PAGE_SHARED_EXEC,
+	};
+	pteval_t prot = map[vm_flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED)];
+
+	if (!pgtable_geometry_of(m)->has_nx)
+		prot &= ~_PAGE_NX;
+	return prot;
+}
+
+void vma_set_page_prot(struct vm_area_struct *vma)
+{
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_mm->m, vma->vm_flags);
+}
+
+/* vm_stat_account(): total, exec, stack and data pages of an mm. */
+void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
+{
+	mm->total_vm += (unsigned long)npages;
+	if ((flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)
+		mm->exec_vm += (unsigned long)npages;
+	else if (flags & VM_STACK)
+		mm->stack_vm += (unsigned long)npages;
+	else if ((flags & (VM_WRITE | VM_SHARED)) == VM_WRITE)
+		mm->data_vm += (unsigned long)npages;
+}
+
+void update_hiwater(struct mm_struct *mm)
+{
+	if (get_mm_rss(mm) > mm->hiwater_rss)
+		mm->hiwater_rss = get_mm_rss(mm);
+	if (mm->total_vm > mm->hiwater_vm)
+		mm->hiwater_vm = mm->total_vm;
+}
+
+static void vma_link_file(struct vm_area_struct *vma, struct kmm_file *file)
+{
+	vma->vm_file = file;
+	if (file) {
+		kmm_file_get(file);
+		list_add_tail(&vma->shared_node, &file->i_mmap);
+	}
+}
+
+int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *n;
+
+	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & ~PAGE_MASK))
+		return -EINVAL;
+	n = vm_area_alloc(mm);
+	if (!n)
+		return -ENOMEM;
+	n->vm_flags = vma->vm_flags;
+	n->vm_page_prot = vma->vm_page_prot;
+	n->kind = vma->kind;
+	n->vm_pgoff = vma->vm_pgoff;
+	if (new_below) {
+		n->vm_start = vma->vm_start;
+		n->vm_end = addr;
+	} else {
+		n->vm_start = addr;
+		n->vm_end = vma->vm_end;
+		n->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
+	}
+	/* Reserve the array slot first so failure leaves @vma untouched. */
+	if (mm->map_count == mm->vmas_cap) {
+		int cap = mm->vmas_cap * 2;
+		void *p = realloc(mm->vmas, sizeof(*mm->vmas) * (size_t)cap);
+		if (!p) {
+			free(n);
+			return -ENOMEM;
+		}
+		mm->vmas = p;
+		mm->vmas_cap = cap;
+	}
+	if (new_below) {
+		vma->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
+		vma->vm_start = addr;
+	} else {
+		vma->vm_end = addr;
+	}
+	if (vma->anon_vma)
+		anon_vma_link(n, vma->anon_vma);
+	vma_link_file(n, vma->vm_file);
+	vma_insert(mm, n);
+	return 0;
+}
+
+static bool anon_vma_compatible(const struct vm_area_struct *a, const struct vm_area_struct *b)
+{
+	return !a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma;
+}
+
+/* Can @b directly follow @a as one VMA? */
+static bool can_merge(const struct vm_area_struct *a, const struct vm_area_struct *b)
+{
+	return a->vm_end == b->vm_start &&
+	       ((a->vm_flags ^ b->vm_flags) & ~VM_SOFTDIRTY) == 0 &&
+	       !(a->vm_flags & VM_SPECIAL) &&
+	       a->kind == VMA_PLAIN && b->kind == VMA_PLAIN &&
+	       a->vm_file == b->vm_file &&
+	       a->vm_pgoff + vma_pages(a) == b->vm_pgoff &&
+	       anon_vma_compatible(a, b);
+}
+
+/* Fold @b into @a (a directly before b); @b is freed. */
+static void merge_into(struct vm_area_struct *a, struct vm_area_struct *b)
+{
+	struct mm_struct *mm = a->vm_mm;
+
+	if (!a->anon_vma && b->anon_vma)
+		anon_vma_link(a, b->anon_vma);
+	a->vm_end = b->vm_end;
+	vma_remove(mm, b);
+	vm_area_free(b);
+}
+
+struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int i = vma_index(mm, vma);
+
+	if (i < 0)
+		return vma;
+	if (i + 1 < mm->map_count && can_merge(vma, mm->vmas[i + 1]))
+		merge_into(vma, mm->vmas[i + 1]);
+	if (i > 0 && can_merge(mm->vmas[i - 1], vma)) {
+		struct vm_area_struct *prev = mm->vmas[i - 1];
+		merge_into(prev, vma);
+		vma = prev;
+	}
+	return vma;
+}
+
+/* ---- Finding room ---- */
+
+unsigned long vm_start_gap(const struct vm_area_struct *vma)
+{
+	unsigned long gap = procs_of(vma->vm_mm->m)->stack_guard_gap;
+	unsigned long start = vma->vm_start;
+
+	if (vma->vm_flags & VM_GROWSDOWN) {
+		start = start > gap ? start - gap : 0;
+	}
+	return start;
+}
+
+static unsigned long vm_end_gap(const struct vm_area_struct *vma)
+{
+	return vma->vm_end;
+}
+
+#define MMAP_MIN_ADDR 0x10000UL		/* vm.mmap_min_addr default (64 KiB) */
+
+static bool range_free(struct mm_struct *mm, unsigned long addr, unsigned long len)
+{
+	struct vm_area_struct *prev, *next = find_vma_prev(mm, addr, &prev);
+
+	if (addr < MMAP_MIN_ADDR || addr + len > mm->task_size || addr + len < addr)
+		return false;
+	if (prev && vm_end_gap(prev) > addr)
+		return false;
+	return !next || addr + len <= vm_start_gap(next);
+}
+
+unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
+				unsigned long flags)
+{
+	if (len > mm->task_size - MMAP_MIN_ADDR)
+		return (unsigned long)-ENOMEM;
+	if (addr) {
+		addr = ALIGN_UP(addr, PAGE_SIZE);
+		if (range_free(mm, addr, len))
+			return addr;
+	}
+	/* Top-down: the highest gap below mmap_base that fits. */
+	unsigned long high_limit = mm->mmap_base;
+	for (int i = mm->map_count; i >= 0; i--) {
+		unsigned long gap_end = i < mm->map_count ? vm_start_gap(mm->vmas[i]) : mm->task_size;
+		unsigned long gap_start = i > 0 ? vm_end_gap(mm->vmas[i - 1]) : MMAP_MIN_ADDR;
+		if (gap_end > high_limit)
+			gap_end = high_limit;
+		if (gap_start < MMAP_MIN_ADDR)
+			gap_start = MMAP_MIN_ADDR;
+		if (gap_end > gap_start && gap_end - gap_start >= len)
+			return gap_end - len;
+	}
+	return (unsigned long)-ENOMEM;
+}
+
+/* ---- mmap ---- */
+
+static unsigned long calc_vm_flags(int prot, int flags)
+{
+	unsigned long vm = 0;
+
+	if (prot & KMM_PROT_READ)
+		vm |= VM_READ;
+	if (prot & KMM_PROT_WRITE)
+		vm |= VM_WRITE;
+	if (prot & KMM_PROT_EXEC)
+		vm |= VM_EXEC;
+	if (flags & KMM_MAP_GROWSDOWN)
+		vm |= VM_GROWSDOWN;
+	if (flags & KMM_MAP_LOCKED)
+		vm |= VM_LOCKED;
+	if (flags & KMM_MAP_NORESERVE)
+		vm |= VM_NORESERVE;
+	return vm;
+}
+
+long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, unsigned long len,
+	     int prot, int flags, unsigned long pgoff, unsigned long extra_vm_flags)
+{
+	struct kmm_machine *m = mm->m;
+	int type = flags & (KMM_MAP_SHARED | KMM_MAP_PRIVATE);
+	bool fixed = flags & (KMM_MAP_FIXED | KMM_MAP_FIXED_NOREPLACE);
+	unsigned long vm_flags;
+	struct vm_area_struct *vma;
+	struct kmm_file *shm = NULL;
+	int err;
+
+	if (!len)
+		return kmm_set_error(-EINVAL, "mmap: length is 0");
+	if (type != KMM_MAP_SHARED && type != KMM_MAP_PRIVATE)
+		return kmm_set_error(-EINVAL, "mmap: exactly one of MAP_SHARED and MAP_PRIVATE is needed");
+	if (prot & ~(KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC))
+		return kmm_set_error(-EINVAL, "mmap: unknown PROT_ bits 0x%x", prot);
+	if (len > mm->task_size || ALIGN_UP(len, PAGE_SIZE) < len)
+		return kmm_set_error(-ENOMEM, "mmap: length 0x%lx exceeds the user address space", len);
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (fixed) {
+		if (addr & ~PAGE_MASK)
+			return kmm_set_error(-EINVAL, "mmap: MAP_FIXED address 0x%lx is not page aligned", addr);
+		if (addr + len > mm->task_size || addr + len < addr || addr < MMAP_MIN_ADDR)
+			return kmm_set_error(-ENOMEM, "mmap: [0x%lx, 0x%lx) is outside the user address space",
+					     addr, addr + len);
+		if (flags & KMM_MAP_FIXED_NOREPLACE) {
+			struct vm_area_struct *v = find_vma(mm, addr);
+			if (v && v->vm_start < addr + len)
+				return kmm_set_error(-EEXIST, "mmap: MAP_FIXED_NOREPLACE: [0x%lx, 0x%lx) overlaps the mapping at 0x%lx",
+						     addr, addr + len, v->vm_start);
+		}
+	} else {
+		long a = (long)get_unmapped_area(mm, addr, len, (unsigned long)flags);
+		if (a < 0)
+			return kmm_set_error(-ENOMEM, "mmap: no room for 0x%lx bytes", len);
+		addr = (unsigned long)a;
+	}
+
+	vm_flags = calc_vm_flags(prot, flags) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE |
+		   VM_MAYEXEC | extra_vm_flags;
+	if (type == KMM_MAP_SHARED)
+		vm_flags |= VM_SHARED | VM_MAYSHARE;
+	if (!(vm_flags & VM_NORESERVE) && (vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE)
+		vm_flags |= VM_ACCOUNT;
+
+	if (!file && type == KMM_MAP_SHARED) {
+		shm = kmm_file_create(m, "/dev/zero (deleted)", len, true);
+		if (!shm)
+			return kmm_set_error(-ENOMEM, "mmap: out of memory for the shared object");
+		file = shm;
+		pgoff = 0;
+	} else if (!file) {
+		pgoff = addr >> PAGE_SHIFT;
+	}
+
+	vma = vm_area_alloc(mm);
+	if (!vma) {
+		kmm_file_put(m, shm);
+		return kmm_set_error(-ENOMEM, "mmap: out of memory for the VMA");
+	}
+	/* MAP_FIXED replaces what was there (after everything that can fail). */
+	if (fixed && (err = do_munmap(mm, addr, len)) != 0) {
+		free(vma);
+		kmm_file_put(m, shm);
+		return err;
+	}
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_flags = vm_flags;
+	vma->vm_pgoff = pgoff;
+	vma_set_page_prot(vma);
+	vma_link_file(vma, file);
+	kmm_file_put(m, shm);		/* the VMA holds it now */
+	if (vma_insert(mm, vma)) {
+		vm_area_free(vma);
+		return kmm_set_error(-ENOMEM, "mmap: out of memory for the VMA tree");
+	}
+	vm_stat_account(mm, vm_flags, (long)(len >> PAGE_SHIFT));
+	if (vm_flags & VM_LOCKED)
+		mm->locked_vm += len >> PAGE_SHIFT;
+	vma = vma_try_merge(vma);
+	update_hiwater(mm);
+	if ((flags & KMM_MAP_POPULATE) || (vm_flags & VM_LOCKED))
+		populate_vma_range(vma, addr, addr + len);	/* like mm_populate(): errors ignored */
+	return (long)addr;
+}
+
+/* Remove whole VMAs inside [start, end): zap, unaccount, free. */
+static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	for (;;) {
+		struct vm_area_struct *vma = find_vma(mm, start);
+		if (!vma || vma->vm_start >= end)
+			break;
+		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
+		if (vma->vm_flags & VM_LOCKED)
+			mm->locked_vm -= vma_pages(vma);
+		vma_remove(mm, vma);
+		vm_area_free(vma);
+	}
+}
+
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end;
+	struct vm_area_struct *vma, *last;
+
+	if ((start & ~PAGE_MASK) || start > mm->task_size || len > mm->task_size - start)
+		return kmm_set_error(-EINVAL, "munmap: bad range 0x%lx+0x%lx", start, len);
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len)
+		return kmm_set_error(-EINVAL, "munmap: length is 0");
+	end = start + len;
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start >= end)
+		return 0;
+	/* Split at both ends first; failure leaves everything mapped. */
+	if (vma->vm_start < start) {
+		int err = split_vma(vma, start, true);
+		if (err)
+			return err;
+	}
+	last = find_vma(mm, end - 1);
+	if (last && last->vm_start < end && last->vm_end > end) {
+		int err = split_vma(last, end, false);
+		if (err)
+			return err;
+	}
+	update_hiwater(mm);
+	remove_vma_range(mm, start, end);
+	free_pgtables_range(mm, start, end, 0, 0);
+	return 0;
+}
+
+/* ---- brk and the stack ---- */
+
+long do_brk(struct mm_struct *mm, unsigned long brk)
+{
+	unsigned long newbrk, oldbrk;
+	struct vm_area_struct *next, *prev;
+
+	if (brk < mm->start_brk)
+		return (long)mm->brk;
+	newbrk = ALIGN_UP(brk, PAGE_SIZE);
+	oldbrk = ALIGN_UP(mm->brk, PAGE_SIZE);
+	if (newbrk == oldbrk) {
+		mm->brk = brk;
+		return (long)brk;
+	}
+	if (brk <= mm->brk) {
+		if (do_munmap(mm, newbrk, oldbrk - newbrk))
+			return (long)mm->brk;
+		mm->brk = brk;
+		return (long)brk;
+	}
+	if (newbrk > mm->task_size)
+		return (long)mm->brk;
+	/* The heap must not come within a page (and a stack's gap) of the next mapping. */
+	next = find_vma_prev(mm, oldbrk, &prev);
+	if (next && newbrk + PAGE_SIZE > vm_start_gap(next))
+		return (long)mm->brk;
+	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm->def_flags;
+	if (prev && prev->vm_end == oldbrk && prev->vm_flags == flags && !prev->vm_file &&
+	    prev->kind == VMA_PLAIN) {
+		prev->vm_end = newbrk;
+	} else {
+		struct vm_area_struct *vma = vm_area_alloc(mm);
+		if (!vma)
+			return (long)mm->brk;
+		vma->vm_start = oldbrk;
+		vma->vm_end = newbrk;
+		vma->vm_flags = flags;
+		vma->vm_pgoff = oldbrk >> PAGE_SHIFT;
+		vma_set_page_prot(vma);
+		if (vma_insert(mm, vma)) {
+			vm_area_free(vma);
+			return (long)mm->brk;
+		}
+		vma_try_merge(vma);
+	}
+	vm_stat_account(mm, flags, (long)((newbrk - oldbrk) >> PAGE_SHIFT));
+	update_hiwater(mm);
+	mm->brk = brk;
+	return (long)brk;
+}
+
+/*
+ * expand_downwards(): grow a VM_GROWSDOWN VMA down to @addr, refusing to come
+ * within stack_guard_gap of the mapping below or beyond RLIMIT_STACK.
+ */
+int expand_stack(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vm_area_struct *prev;
+	unsigned long gap = procs_of(mm->m)->stack_guard_gap;
+	unsigned long grow;
+
+	addr &= PAGE_MASK;
+	if (!(vma->vm_flags & VM_GROWSDOWN) || addr >= vma->vm_start)
+		return -EFAULT;
+	if (addr < MMAP_MIN_ADDR)
+		return -EPERM;
+	find_vma_prev(mm, vma->vm_start, &prev);
+	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && vma_is_accessible(prev)) {
+		if (addr < prev->vm_end || addr - prev->vm_end < gap)
+			return -ENOMEM;
+	} else if (prev && addr < prev->vm_end) {
+		return -ENOMEM;
+	}
+	if (vma->vm_end - addr > KMM_RLIMIT_STACK)
+		return -ENOMEM;
+	grow = (vma->vm_start - addr) >> PAGE_SHIFT;
+	vma->vm_pgoff -= grow;
+	vma->vm_start = addr;
+	vm_stat_account(mm, vma->vm_flags, (long)grow);
+	if (vma->vm_flags & VM_LOCKED)
+		mm->locked_vm += grow;
+	update_hiwater(mm);
+	return 0;
+}
+
+/* ---- mm_struct ---- */
+
+struct mm_struct *mm_alloc(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct mm_struct *mm = calloc(1, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->m = m;
+	if (pgtable_init(&mm->pgt, m, true)) {
+		free(mm);
+		return NULL;
+	}
+	mm->ctx.cr3 = mm->pgt.pgd_pa;
+	mm->ctx.asid = ++p->next_asid;
+	atomic_init(&mm->ctx.gen, 0);
+	mm->ctx.geo = mm->pgt.geo;
+	mm->task_size = m->layout.task_size ? m->layout.task_size :
+			kmm_arch_is_32(m) ? 0xC0000000UL : 0x7ffffffff000UL;
+	/* mmap_base: TASK_SIZE - gap, gap = clamp(rlimit + guard gap, 128 MiB, 5/6 TASK_SIZE) */
+	unsigned long gap = KMM_RLIMIT_STACK + p->stack_guard_gap;
+	if (gap < 128UL << 20)
+		gap = 128UL << 20;
+	if (gap > mm->task_size / 6 * 5)
+		gap = mm->task_size / 6 * 5;
+	mm->mmap_base = ALIGN_DOWN(mm->task_size - gap, PAGE_SIZE);
+	return mm;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	if (!mm)
+		return;
+	update_hiwater(mm);
+	while (mm->map_count) {
+		struct vm_area_struct *vma = mm->vmas[mm->map_count - 1];
+		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
+		mm->map_count--;
+		vm_area_free(vma);
+	}
+	flush_tlb_mm(mm);
+	unsigned long stray = pgtable_destroy(&mm->pgt);
+	if (stray)
+		kmm_printk(mm->m, "BUG: mmput: %lu present PTEs left after unmapping", stray);
+	kmm_file_put(mm->m, mm->exe_file);
+	free(mm->vmas);
+	free(mm);
+}
+
+/* ---- System calls (the public API of include/kmm/process.h) ---- */
+
+static struct mm_struct *live_mm(struct task_struct *t)
+{
+	if (!t || t->state == TASK_DEAD || !t->mm) {
+		kmm_set_error(-ESRCH, "no such live process");
+		return NULL;
+	}
+	return t->mm;
+}
+
+int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
+{
+	struct mm_struct *mm = live_mm(t);
+	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_ANONYMOUS |
+			  KMM_MAP_GROWSDOWN | KMM_MAP_LOCKED | KMM_MAP_NORESERVE | KMM_MAP_POPULATE |
+			  KMM_MAP_FIXED_NOREPLACE;
+
+	if (!mm)
+		return -ESRCH;
+	if (flags & ~known)
+		return kmm_set_error(-EINVAL, "mmap: unknown MAP_ flags 0x%x", flags & ~known);
+	procs_lock(mm->m);
+	long r = do_mmap(mm, NULL, (unsigned long)addr, (unsigned long)len, prot,
+			 flags | KMM_MAP_ANONYMOUS, 0, 0);
+	procs_unlock(mm->m);
+	if (r < 0)
+		return (int)r;
+	if (out)
+		*out = (uint64_t)r;
+	return 0;
+}
+
+int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	int r = do_munmap(mm, (unsigned long)addr, (unsigned long)len);
+	procs_unlock(mm->m);
+	return r;
+}
+
+int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	int r = do_mprotect(mm, (unsigned long)addr, (unsigned long)len, prot);
+	procs_unlock(mm->m);
+	return r;
+}
+
+int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	long r = do_brk(mm, (unsigned long)newbrk);
+	procs_unlock(mm->m);
+	if (out)
+		*out = (uint64_t)r;
+	return (uint64_t)r == newbrk ? 0 : kmm_set_error(-ENOMEM, "brk: cannot move the break to 0x%llx",
+							(unsigned long long)newbrk);
+}
+
+int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+	       int flags, uint64_t new_addr, uint64_t *out)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	long r = do_mremap(mm, (unsigned long)old_addr, (unsigned long)old_len, (unsigned long)new_len,
+			   flags, (unsigned long)new_addr);
+	procs_unlock(mm->m);
+	if (r < 0)
+		return (int)r;
+	if (out)
+		*out = (uint64_t)r;
+	return 0;
+}
+
+int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	int r = do_madvise(mm, (unsigned long)addr, (unsigned long)len, advice);
+	procs_unlock(mm->m);
+	return r;
+}
+
+int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, true);
+	procs_unlock(mm->m);
+	return r;
+}
+
+int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct mm_struct *mm = live_mm(t);
+
+	if (!mm)
+		return -ESRCH;
+	procs_lock(mm->m);
+	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
+	procs_unlock(mm->m);
+	return r;
+}
+
+char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr)
+{
+	struct mm_struct *mm = live_mm(t);
+	struct strbuf sb;
+
+	if (!mm)
+		return NULL;
+	sb_init(&sb);
+	procs_lock(mm->m);
+	pgtable_dump_walk(&mm->pgt, addr, &sb);
+	procs_unlock(mm->m);
+	return sb_detach(&sb);
+}

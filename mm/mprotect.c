@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/mprotect.c - change the protection of a range: split VMAs at the ends,
+ * set the new vm_flags and page protection, rewrite present PTEs, flush the
+ * TLB, merge what became compatible.
+ *
+ * Linux counterpart: mm/mprotect.c (do_mprotect_pkey, mprotect_fixup,
+ * change_pte_range). Kept: ENOMEM for a hole in the range (checked before any
+ * change), PROT_NONE turns present PTEs into PAGE_NONE (protnone) entries that
+ * keep the frame; a private mapping's PTE stays read-only on an upgrade unless
+ * it was writable before, so the next write goes through do_wp_page (which
+ * reuses an exclusive page). Simplified: no pkeys, no PROT_GROWSDOWN.
+ *
+ * Locking: procs_lock() held by the caller.
+ */
+#include <errno.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+struct prot_ctx {
+	struct vm_area_struct *vma;
+	unsigned long old_flags;
+};
+
+static int change_one(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct prot_ctx *c = arg;
+	struct vm_area_struct *vma = c->vma;
+	struct kmm_pgtable *pt = &vma->vm_mm->pgt;
+	pteval_t keep = v & (pt->geo->pfn_mask | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY |
+			     _PAGE_SPECIAL);
+	pteval_t n;
+
+	if (!pte_present(v))
+		return 0;	/* swap entries keep their encoding */
+	n = keep | vma->vm_page_prot;
+	if (!pt->geo->has_nx)
+		n &= ~_PAGE_NX;
+	if ((vma->vm_flags & VM_WRITE) && !pte_special(v)) {
+		if ((vma->vm_flags & VM_SHARED) && (v & _PAGE_DIRTY))
+			n |= _PAGE_RW;
+		else if (!(vma->vm_flags & VM_SHARED) && (v & _PAGE_RW))
+			n |= _PAGE_RW;
+	}
+	pte_set(pt, slot, n);
+	return 0;
+}
+
+static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+			  unsigned long newflags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int err;
+
+	if (newflags == vma->vm_flags)
+		return 0;
+	if (start > vma->vm_start && (err = split_vma(vma, start, true)) != 0)
+		return err;
+	if (end < vma->vm_end && (err = split_vma(vma, end, false)) != 0)
+		return err;
+	struct prot_ctx c = { vma, vma->vm_flags };
+	vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
+	vma->vm_flags = newflags;
+	vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
+	vma_set_page_prot(vma);
+	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, change_one, &c);
+	flush_tlb_range(vma, vma->vm_start, vma->vm_end);
+	vma_try_merge(vma);
+	return 0;
+}
+
+int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, int prot)
+{
+	unsigned long end, addr;
+
+	if (start & ~PAGE_MASK)
+		return kmm_set_error(-EINVAL, "mprotect: address 0x%lx is not page aligned", start);
+	if (prot & ~(KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC))
+		return kmm_set_error(-EINVAL, "mprotect: unknown PROT_ bits 0x%x", prot);
+	len = ALIGN_UP(len, PAGE_SIZE);
+	end = start + len;
+	if (end < start)
+		return kmm_set_error(-ENOMEM, "mprotect: range wraps");
+	if (!len)
+		return 0;
+	/* The whole range must be mapped: check first, change nothing on a hole. */
+	for (addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr)
+			return kmm_set_error(-ENOMEM, "mprotect: 0x%lx is not mapped", addr);
+		if ((prot & KMM_PROT_WRITE) && !(vma->vm_flags & VM_MAYWRITE))
+			return kmm_set_error(-EACCES, "mprotect: mapping at 0x%lx may not be made writable",
+					     vma->vm_start);
+		addr = vma->vm_end;
+	}
+	for (addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		unsigned long newflags = vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC);
+		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
+		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
+		if (prot & KMM_PROT_READ)
+			newflags |= VM_READ;
+		if (prot & KMM_PROT_WRITE)
+			newflags |= VM_WRITE;
+		if (prot & KMM_PROT_EXEC)
+			newflags |= VM_EXEC;
+		if ((newflags & (VM_WRITE | VM_SHARED | VM_NORESERVE)) == VM_WRITE)
+			newflags |= VM_ACCOUNT;
+		int err = mprotect_fixup(vma, s, e, newflags);
+		if (err)
+			return err;
+		addr = e;
+	}
+	return 0;
+}

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/rmap.c - the reverse map (page -> the PTEs that map it), mapcounts, the
+ * mapped-page counters, and the process layer's invariant checker.
+ *
+ * Linux counterpart: mm/rmap.c (anon_vma, folio_add_new_anon_rmap,
+ * folio_add_anon_rmap_ptes, folio_add_file_rmap_ptes, folio_remove_rmap_ptes,
+ * rmap_walk_anon, rmap_walk_file).
+ * Simplified but honest: one anon_vma per fork family, holding every VMA of
+ * the family (Linux 2.6.0-2.6.33's design; 2.6.34 added anon_vma_chain to
+ * keep the lists short after many forks). A page's ->mapping points at it
+ * with PAGE_MAPPING_ANON set and ->index is the page's linear index, so the
+ * walk computes the address in each VMA and checks the PTE there. File pages
+ * are found through file->i_mmap.
+ *
+ * Lock order (written in the order a walker takes them):
+ *   procs->lock (the whole walk, see mm/include/mm.h)
+ *     zone->lock (freeing pages)
+ *
+ * Invariant: page_mapcount(page) == number of present PTEs mapping it ==
+ * the number of mappings rmap_walk() visits. Checked by process_check().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+/* ---- anon_vma ---- */
+
+struct anon_vma *anon_vma_alloc(void)
+{
+	struct anon_vma *av = calloc(1, sizeof(*av));
+
+	if (av)
+		INIT_LIST_HEAD(&av->vmas);
+	return av;
+}
+
+void anon_vma_get(struct anon_vma *av)
+{
+	av->refcount++;
+}
+
+void anon_vma_put(struct anon_vma *av)
+{
+	if (av && --av->refcount == 0)
+		free(av);
+}
+
+void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
+{
+	vma->anon_vma = av;
+	anon_vma_get(av);
+	list_add_tail(&vma->anon_vma_node, &av->vmas);
+}
+
+void anon_vma_unlink(struct vm_area_struct *vma)
+{
+	if (!vma->anon_vma)
+		return;
+	list_del_init(&vma->anon_vma_node);
+	anon_vma_put(vma->anon_vma);
+	vma->anon_vma = NULL;
+}
+
+int anon_vma_prepare(struct vm_area_struct *vma)
+{
+	if (vma->anon_vma)
+		return 0;
+	struct anon_vma *av = anon_vma_alloc();
+	if (!av)
+		return -ENOMEM;
+	anon_vma_link(vma, av);
+	return 0;
+}
+
+bool PageAnon(const struct page *page)
+{
+	return ((unsigned long)page->mapping & PAGE_MAPPING_ANON) != 0;
+}
+
+static inline pg_data_t *page_pgdat(const struct page *page)
+{
+	return NODE_DATA_M(page_machine(page), page_to_nid(page));
+}
+
+/* ---- Adding and removing mappings ---- */
+
+/* folio_add_new_anon_rmap(): a fresh anonymous page, mapped once. */
+void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr)
+{
+	page->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
+	page->index = linear_page_index(vma, addr);
+	page_flag_set(page, PG_swapbacked);
+	page_flag_set(page, PG_uptodate);
+	atomic_store_explicit(&page->_mapcount, 0, memory_order_relaxed);
+	mod_node_page_state(page_pgdat(page), NR_ANON_MAPPED, 1);
+}
+
+/* One more PTE of an existing anonymous page (fork). */
+void page_add_anon_rmap(struct page *page)
+{
+	if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)
+		mod_node_page_state(page_pgdat(page), NR_ANON_MAPPED, 1);
+}
+
+void page_add_file_rmap(struct page *page)
+{
+	if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)
+		mod_node_page_state(page_pgdat(page), NR_FILE_MAPPED, 1);
+}
+
+void page_remove_rmap(struct page *page, bool anon)
+{
+	if (atomic_fetch_sub_explicit(&page->_mapcount, 1, memory_order_relaxed) == 0)
+		mod_node_page_state(page_pgdat(page), anon ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
+}
+
+/* ---- Walking ---- */
+
+int rmap_walk(struct page *page,
+	      bool (*fn)(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+			 void *ptep, void *arg),
+	      void *arg)
+{
+	struct kmm_machine *m = page_machine(page);
+	unsigned long pfn = page_to_pfn_m(m, page);
+	struct list_head *head, *pos;
+	int found = 0;
+	bool anon = PageAnon(page);
+
+	if (anon) {
+		struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
+		if (!av)
+			return 0;
+		head = &av->vmas;
+	} else {
+		struct kmm_file *f = page->mapping;
+		if (!f)
+			return 0;
+		head = &f->i_mmap;
+	}
+	list_for_each(pos, head) {
+		struct vm_area_struct *vma = anon ? list_entry(pos, struct vm_area_struct, anon_vma_node)
+						  : list_entry(pos, struct vm_area_struct, shared_node);
+		if (page->index < vma->vm_pgoff || page->index - vma->vm_pgoff >= vma_pages(vma))
+			continue;
+		unsigned long addr = vma->vm_start + ((page->index - vma->vm_pgoff) << PAGE_SHIFT);
+		void *slot = pgtable_walk(&vma->vm_mm->pgt, addr, false, NULL);
+		if (!slot)
+			continue;
+		pteval_t pte = pte_get(&vma->vm_mm->pgt, slot);
+		if (!pte_present(pte) || pte_special(pte) || pte_pfn_geo(vma->vm_mm->pgt.geo, pte) != pfn)
+			continue;
+		found++;
+		if (fn && !fn(page, vma, addr, slot, arg))
+			break;
+	}
+	return found;
+}
+
+/* ---- The checker ---- */
+
+struct pfn_count {
+	unsigned long pfn;	/* 0 = empty slot (pfn 0 is never a user page) */
+	int count;
+};
+
+struct check_ctx {
+	struct kmm_machine *m;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	struct pfn_count *tab;
+	size_t cap, used;
+	long rss[NR_MM_COUNTERS];
+	unsigned long leaves;
+	int err;
+};
+
+static int tab_add(struct check_ctx *c, unsigned long pfn)
+{
+	if ((c->used + 1) * 2 > c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 1024;
+		struct pfn_count *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->tab[i].pfn)
+				continue;
+			size_t h = (c->tab[i].pfn * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+			while (n[h].pfn)
+				h = (h + 1) & (ncap - 1);
+			n[h] = c->tab[i];
+		}
+		free(c->tab);
+		c->tab = n;
+		c->cap = ncap;
+	}
+	size_t h = (pfn * 0x9e3779b97f4a7c15ull) & (c->cap - 1);
+	while (c->tab[h].pfn && c->tab[h].pfn != pfn)
+		h = (h + 1) & (c->cap - 1);
+	if (!c->tab[h].pfn) {
+		c->tab[h].pfn = pfn;
+		c->used++;
+	}
+	c->tab[h].count++;
+	return 0;
+}
+
+static int check_leaf(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct check_ctx *c = arg;
+	struct vm_area_struct *vma = c->vma;
+
+	c->leaves++;
+	if (!pte_present(v)) {
+		c->rss[MM_SWAPENTS]++;
+		return 0;
+	}
+	struct page *page = vm_normal_page(vma, (unsigned long)va, v);
+	if (!page) {
+		if (pte_pfn_geo(vma->vm_mm->pgt.geo, v) != procs_of(c->m)->zero_pfn) {
+			c->err = kmm_set_error(-EUCLEAN, "process: special PTE at 0x%" PRIx64 " is not the zero page", va);
+			return 1;
+		}
+		return 0;
+	}
+	unsigned long pfn = pte_pfn_geo(vma->vm_mm->pgt.geo, v);
+	if (pfn >= c->m->max_pfn || PageBuddy(page) || PageTable(page) || PageSlab(page)) {
+		c->err = kmm_set_error(-EUCLEAN, "process: PTE at 0x%" PRIx64 " maps pfn 0x%lx which is not a user page",
+				       va, pfn);
+		return 1;
+	}
+	if ((vma->vm_flags & VM_SHARED) == 0 && pte_write(v) && page_ref_count(page) > 1 &&
+	    PageAnon(page) && page_mapcount(page) > 1) {
+		c->err = kmm_set_error(-EUCLEAN, "process: writable private PTE at 0x%" PRIx64 " maps a shared page (pfn 0x%lx, mapcount %d)",
+				       va, pfn, page_mapcount(page));
+		return 1;
+	}
+	c->rss[PageAnon(page) ? MM_ANONPAGES :
+	       page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
+	if (tab_add(c, pfn)) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int count_leaf_any(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	(*(unsigned long *)arg)++;
+	return 0;
+}
+
+static int check_mm(struct check_ctx *c, struct task_struct *t)
+{
+	struct mm_struct *mm = t->mm;
+	unsigned long total = 0, prev_end = 0;
+
+	memset(c->rss, 0, sizeof(c->rss));
+	c->leaves = 0;
+	c->mm = mm;
+	for (int i = 0; i < mm->map_count; i++) {
+		struct vm_area_struct *vma = mm->vmas[i];
+		if (vma->vm_start >= vma->vm_end || (vma->vm_start & ~PAGE_MASK) ||
+		    (vma->vm_end & ~PAGE_MASK) || vma->vm_start < prev_end || vma->vm_end > mm->task_size)
+			return kmm_set_error(-EUCLEAN, "process %d: VMA %d [0x%lx, 0x%lx) misplaced", t->pid, i,
+					     vma->vm_start, vma->vm_end);
+		if (vma->vm_mm != mm)
+			return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx belongs to another mm", t->pid,
+					     vma->vm_start);
+		total += vma_pages(vma);
+		prev_end = vma->vm_end;
+		c->vma = vma;
+		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, check_leaf, c);
+		if (c->err)
+			return c->err;
+	}
+	unsigned long all = 0;
+	pgtable_for_each_leaf(&mm->pgt, 0, 0, true, count_leaf_any, &all);
+	if (all != c->leaves)
+		return kmm_set_error(-EUCLEAN, "process %d: %lu PTEs outside any VMA", t->pid, all - c->leaves);
+	if (total != mm->total_vm)
+		return kmm_set_error(-EUCLEAN, "process %d: total_vm %lu but VMAs hold %lu pages", t->pid,
+				     mm->total_vm, total);
+	for (int k = 0; k < NR_MM_COUNTERS; k++)
+		if (c->rss[k] != mm->rss_stat[k])
+			return kmm_set_error(-EUCLEAN, "process %d: rss counter %d is %ld, page tables say %ld",
+					     t->pid, k, mm->rss_stat[k], c->rss[k]);
+	unsigned long tables = pgtable_count_tables(&mm->pgt);
+	if (tables != pgtable_nr_tables(&mm->pgt))
+		return kmm_set_error(-EUCLEAN, "process %d: pgtables_bytes says %lu tables, the walk finds %lu",
+				     t->pid, pgtable_nr_tables(&mm->pgt), tables);
+	return 0;
+}
+
+int process_check(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct check_ctx c = { .m = m };
+	struct list_head *pos;
+	int err = 0;
+	unsigned long anon_mapped = 0, file_mapped = 0;
+
+	if (!p)
+		return 0;
+	procs_lock(m);
+	list_for_each(pos, &p->tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		if (!t->mm)
+			continue;
+		if ((err = check_mm(&c, t)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < c.cap; i++) {
+		if (!c.tab[i].pfn)
+			continue;
+		struct page *page = pfn_to_page_m(m, c.tab[i].pfn);
+		int maps = c.tab[i].count;
+		if (page_mapcount(page) != maps) {
+			err = kmm_set_error(-EUCLEAN, "process: pfn 0x%lx has mapcount %d but %d PTEs map it",
+					    c.tab[i].pfn, page_mapcount(page), maps);
+			goto out;
+		}
+		int expect = maps + page_pin_count(m, page);
+		if (!PageAnon(page) && page->mapping)
+			expect += 1;	/* the page cache's reference */
+		if (page_ref_count(page) != expect) {
+			err = kmm_set_error(-EUCLEAN, "process: pfn 0x%lx has refcount %d, expected %d (%d mappings)",
+					    c.tab[i].pfn, page_ref_count(page), expect, maps);
+			goto out;
+		}
+		int walked = rmap_walk(page, NULL, NULL);
+		if (walked != maps) {
+			err = kmm_set_error(-EUCLEAN, "process: rmap finds %d mappings of pfn 0x%lx, page tables %d",
+					    walked, c.tab[i].pfn, maps);
+			goto out;
+		}
+		if (PageAnon(page))
+			anon_mapped++;
+		else
+			file_mapped++;
+	}
+	if (anon_mapped != global_node_page_state(m, NR_ANON_MAPPED)) {
+		err = kmm_set_error(-EUCLEAN, "process: NR_ANON_MAPPED is %lu, mapped anonymous pages %lu",
+				    global_node_page_state(m, NR_ANON_MAPPED), anon_mapped);
+		goto out;
+	}
+	if (file_mapped != global_node_page_state(m, NR_FILE_MAPPED))
+		err = kmm_set_error(-EUCLEAN, "process: NR_FILE_MAPPED is %lu, mapped file pages %lu",
+				    global_node_page_state(m, NR_FILE_MAPPED), file_mapped);
+out:
+	procs_unlock(m);
+	free(c.tab);
+	if (err)
+		kmm_printk(m, "kmm_check: %s", kmm_last_error());
+	return err;
+}
