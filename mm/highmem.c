@@ -189,6 +189,8 @@ void *kmap(struct page *page)
 			slot = map_new_virtual(m, ks, page);
 		if (slot >= 0) {
 			ks->pkmap_count[slot]++;
+			/* Set again: the page may have been freed (flags cleared) since. */
+			page_flag_set(page, PG_highmem_mapped);
 			spin_unlock(&ks->lock);
 			return kernel_va_to_host(m, pkmap_addr(ks, slot));
 		}
@@ -452,11 +454,18 @@ int kmap_check(struct kmm_machine *m)
 		else if (ks->pkmap_count[i] && !p)
 			err = kmm_set_error(-EUCLEAN, "kmap: slot %d counted %d but holds no page", i,
 					    ks->pkmap_count[i]);
-		else if (p && (!page_flag_test(p, PG_highmem_mapped) || hash_find(ks, p) != i))
-			err = kmm_set_error(-EUCLEAN, "kmap: slot %d's page (pfn %#lx) is not "
-					    "PG_highmem_mapped or not hashed to it", i,
-					    page_to_pfn_m(m, p));
-		else if (p && page_ref_count(p) <= 0)
+		else if (p && hash_find(ks, p) != i)
+			err = kmm_set_error(-EUCLEAN, "kmap: slot %d's page (pfn %#lx) is not hashed "
+					    "to it", i, page_to_pfn_m(m, p));
+		/*
+		 * A slot at count 1 is unused and only waits for the next flush;
+		 * its page may have been freed meanwhile, as in Linux. In use
+		 * (count > 1), the page must be live and flagged.
+		 */
+		else if (ks->pkmap_count[i] > 1 && !page_flag_test(p, PG_highmem_mapped))
+			err = kmm_set_error(-EUCLEAN, "kmap: slot %d's page (pfn %#lx) is kmapped but "
+					    "not PG_highmem_mapped", i, page_to_pfn_m(m, p));
+		else if (ks->pkmap_count[i] > 1 && page_ref_count(p) <= 0)
 			err = kmm_set_error(-EUCLEAN, "kmap: slot %d maps pfn %#lx, which has no "
 					    "reference", i, page_to_pfn_m(m, p));
 	}
