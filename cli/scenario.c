@@ -1,0 +1,1466 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/scenario.c - the scenario language: lexer, parser and runner.
+ *
+ * Linux counterpart: none; it reads like a session at a Linux prompt. The
+ * parser knows the language (statements, quoting, pipes, `>`, `-> $var`,
+ * `repeat N { }`, `let`, comments) and nothing about what a verb does: verbs
+ * come from the tables in cli/verbs.c, and each verb checks its own arguments
+ * at parse time through its check hook.
+ *
+ * The whole script is parsed before anything runs. A bad line is reported
+ * once as "file:line:col: message" and the script does not start, so a
+ * scenario never half-runs because of a typo on its last line. Run-time
+ * errors (a failed boot, freeing a block twice) stop the script at that line
+ * with the same message format.
+ *
+ * Invariant: a variable is used only after a statement that assigns it
+ * appears earlier in the text (checked at parse time); a pageset is on
+ * ctx->pagesets until the ctx is destroyed.
+ *
+ * Locking: none; one thread owns a ctx.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/expr.h"
+#include "cli/scenario.h"
+#include "lib/util.h"
+
+/* ---- The tree ---- */
+
+enum stmt_kind { STMT_CMD, STMT_REPEAT, STMT_LET };
+
+struct stage {
+	const struct verb *verb;
+	int verb_col;
+	int nwords;
+	struct word *words;
+	int nexprs;
+	struct expr **exprs;
+};
+
+struct stmt {
+	enum stmt_kind kind;
+	const char *file;	/* points into script->names */
+	int line, col;
+	char *text;		/* source text of the statement, trimmed */
+	/* STMT_CMD */
+	int nstages;
+	struct stage *stages;
+	char *redirect;		/* "> PATH" */
+	int redirect_col;
+	char *result;		/* "-> $name" */
+	/* STMT_REPEAT: count (literal or variable), body */
+	long long count;
+	char *count_var;
+	int count_col;
+	struct stmt *body;
+	int nbody;
+	/* STMT_LET */
+	char *var;
+	struct expr *expr;
+};
+
+struct script {
+	struct stmt *stmts;
+	int nstmts;
+	char **names;		/* source names, owned */
+	int nnames;
+};
+
+/* ---- Parser state ---- */
+
+struct parser {
+	const char *name;
+	const char *p, *end;
+	const char *line_start;
+	int line;
+	char *err;
+	size_t errlen;
+	bool failed;
+	bool incomplete;
+	/* variables assigned so far (textual order) */
+	char **vars;
+	int nvars, capvars;
+	struct kmm_ctx *ctx;	/* the shell's ctx: its variables count as assigned */
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fprintf(stderr, "kmm: out of memory\n");
+		exit(KMM_EXIT_USAGE);
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p) {
+		fprintf(stderr, "kmm: out of memory\n");
+		exit(KMM_EXIT_USAGE);
+	}
+	return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *d = xcalloc(1, n + 1);
+
+	memcpy(d, s, n);
+	return d;
+}
+
+static int col_of(const struct parser *ps, const char *at)
+{
+	return (int)(at - ps->line_start) + 1;
+}
+
+static void perr_at(struct parser *ps, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void perr_at(struct parser *ps, const char *at, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ps->err, ps->errlen, "%s:%d:%d: %s", ps->name, ps->line, col_of(ps, at), msg);
+}
+
+static bool ident_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+static bool ident_char(int c)
+{
+	return isalnum(c) || c == '_';
+}
+
+static bool var_known(struct parser *ps, const char *name)
+{
+	for (int i = 0; i < ps->nvars; i++)
+		if (!strcmp(ps->vars[i], name))
+			return true;
+	return ps->ctx && ctx_var(ps->ctx, name);
+}
+
+static void var_define(struct parser *ps, const char *name)
+{
+	if (var_known(ps, name) && !(ps->ctx && ctx_var(ps->ctx, name)))
+		return;
+	if (ps->nvars == ps->capvars) {
+		ps->capvars = ps->capvars ? 2 * ps->capvars : 8;
+		ps->vars = xrealloc(ps->vars, (size_t)ps->capvars * sizeof(*ps->vars));
+	}
+	ps->vars[ps->nvars++] = xstrndup(name, strlen(name));
+}
+
+/* ---- Lexing words ---- */
+
+static void skip_blanks(struct parser *ps)
+{
+	while (ps->p < ps->end) {
+		if (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r') {
+			ps->p++;
+		} else if (*ps->p == '\\' && ps->p + 1 < ps->end && ps->p[1] == '\n') {
+			/* backslash-newline continues the statement */
+			ps->p += 2;
+			ps->line++;
+			ps->line_start = ps->p;
+		} else {
+			break;
+		}
+	}
+}
+
+/* Does a statement end here (in word mode)? */
+static bool at_end(const struct parser *ps)
+{
+	return ps->p >= ps->end || *ps->p == '\n' || *ps->p == ';' || *ps->p == '#';
+}
+
+static bool word_boundary(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';';
+}
+
+/*
+ * Read one word: bare characters, "double quoted" (with \" \\ \n \t) and
+ * 'single quoted' parts, glued together until a blank, newline or ';'.
+ * Return: false on error (unterminated quote).
+ */
+static bool read_word(struct parser *ps, struct word *w)
+{
+	struct strbuf sb;
+	const char *start = ps->p;
+
+	sb_init(&sb);
+	sb_puts(&sb, "");
+	memset(w, 0, sizeof(*w));
+	w->col = col_of(ps, start);
+	while (ps->p < ps->end && !word_boundary(*ps->p)) {
+		char c = *ps->p;
+
+		if (c == '"' || c == '\'') {
+			const char *q = ps->p++;
+
+			w->quoted = true;
+			for (;;) {
+				if (ps->p >= ps->end || *ps->p == '\n') {
+					perr_at(ps, q, "unterminated %s string",
+						c == '"' ? "double-quoted" : "single-quoted");
+					ps->incomplete = true;
+					sb_free(&sb);
+					return false;
+				}
+				if (*ps->p == c) {
+					ps->p++;
+					break;
+				}
+				if (c == '"' && *ps->p == '\\' && ps->p + 1 < ps->end &&
+				    ps->p[1] != '\n') {
+					char e = ps->p[1];
+					const char *tr = strchr("nt\"\\", e);
+					if (!tr) {
+						perr_at(ps, ps->p, "unknown escape \\%c in a string "
+							"(use \\\" \\\\ \\n or \\t)", e);
+						sb_free(&sb);
+						return false;
+					}
+					sb_printf(&sb, "%c", e == 'n' ? '\n' : e == 't' ? '\t' : e);
+					ps->p += 2;
+					continue;
+				}
+				sb_printf(&sb, "%c", *ps->p);
+				ps->p++;
+			}
+			continue;
+		}
+		if ((unsigned char)c < 0x20 && c != '\t') {
+			perr_at(ps, ps->p, "control character 0x%02x in a word", (unsigned char)c);
+			sb_free(&sb);
+			return false;
+		}
+		sb_printf(&sb, "%c", c);
+		ps->p++;
+	}
+	w->text = sb_detach(&sb);
+	if (!w->text) {
+		fprintf(stderr, "kmm: out of memory\n");
+		exit(KMM_EXIT_USAGE);
+	}
+	/* $name or $name.field, unquoted, is a variable reference */
+	if (!w->quoted && w->text[0] == '$' && ident_start((unsigned char)w->text[1])) {
+		const char *s = w->text + 1;
+		bool ok = true;
+
+		while (*s) {
+			if (*s == '.') {
+				if (!ident_start((unsigned char)s[1])) {
+					ok = false;
+					break;
+				}
+				s++;
+			} else if (!ident_char((unsigned char)*s)) {
+				ok = false;
+				break;
+			}
+			s++;
+		}
+		if (ok) {
+			memmove(w->text, w->text + 1, strlen(w->text));
+			w->is_var = true;
+		}
+	}
+	return true;
+}
+
+static bool is_op(const struct word *w, const char *op)
+{
+	return !w->quoted && !w->is_var && !strcmp(w->text, op);
+}
+
+static void free_words(struct word *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(w[i].text);
+	free(w);
+}
+
+/* ---- Edit distance, for "did you mean" ---- */
+
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cur = row[j];
+			int sub = prev + (a[i - 1] != b[j - 1]);
+			int del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = KMM_MIN(sub, KMM_MIN(del, ins));
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *closest_verb(const char *name)
+{
+	size_t nt;
+	const struct verb_table *const *t = verb_tables(&nt);
+	const char *best = NULL;
+	int bestd = 3;
+
+	for (size_t i = 0; i < nt; i++) {
+		for (size_t j = 0; j < t[i]->nr_verbs; j++) {
+			int d = edit_distance(name, t[i]->verbs[j].name);
+			if (d < bestd) {
+				bestd = d;
+				best = t[i]->verbs[j].name;
+			}
+		}
+	}
+	return best;
+}
+
+/* ---- Statements ---- */
+
+static void free_stmts(struct stmt *s, int n);
+
+static void free_stage(struct stage *st)
+{
+	free_words(st->words, st->nwords);
+	for (int i = 0; i < st->nexprs; i++)
+		expr_free(st->exprs[i]);
+	free(st->exprs);
+}
+
+static void free_stmt(struct stmt *s)
+{
+	for (int i = 0; i < s->nstages; i++)
+		free_stage(&s->stages[i]);
+	free(s->stages);
+	free(s->text);
+	free(s->redirect);
+	free(s->result);
+	free(s->count_var);
+	free_stmts(s->body, s->nbody);
+	free(s->var);
+	expr_free(s->expr);
+}
+
+static void free_stmts(struct stmt *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		free_stmt(&s[i]);
+	free(s);
+}
+
+static void set_text(struct stmt *s, const char *from, const char *to)
+{
+	while (to > from && (to[-1] == ' ' || to[-1] == '\t' || to[-1] == '\r'))
+		to--;
+	s->text = xstrndup(from, (size_t)(to - from));
+}
+
+/* Check the variables a word list uses; run the verb's check hook. */
+static bool check_stage(struct parser *ps, struct stmt *s, struct stage *st, const char *result)
+{
+	for (int i = 0; i < st->nwords; i++) {
+		struct word *w = &st->words[i];
+		if (w->is_var) {
+			char name[128];
+			size_t n = strcspn(w->text, ".");
+			snprintf(name, sizeof(name), "%.*s", (int)KMM_MIN(n, sizeof(name) - 1), w->text);
+			if (!var_known(ps, name)) {
+				ps->p = ps->line_start + w->col - 1;
+				perr_at(ps, ps->p, "$%s is not set: assign it first with `-> $%s` "
+					"or `let $%s = ...`", name, name, name);
+				return false;
+			}
+		}
+	}
+	if (st->verb->check) {
+		struct verb_check vc = { .file = ps->name, .line = ps->line };
+		struct args a = {
+			.verb = st->verb, .file = ps->name, .line = s->line,
+			.argc = st->nwords, .argv = st->words, .verb_col = st->verb_col,
+			.result = result, .nexprs = st->nexprs, .exprs = st->exprs,
+			.text = s->text,
+		};
+		if (st->verb->check(&vc, &a) != VERB_OK || vc.failed) {
+			if (!ps->failed) {
+				ps->failed = true;
+				snprintf(ps->err, ps->errlen, "%s:%d:%d: %s", ps->name, s->line,
+					 vc.col ? vc.col : st->verb_col,
+					 vc.msg[0] ? vc.msg : "bad arguments");
+			}
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Parse expressions up to the end of the statement (VERB_EXPR verbs). */
+static bool parse_exprs(struct parser *ps, struct stage *st)
+{
+	for (;;) {
+		skip_blanks(ps);
+		if (ps->p >= ps->end || *ps->p == '\n' || *ps->p == ';' || *ps->p == '#' ||
+		    *ps->p == '}')
+			return true;
+		struct expr_parser ep = {
+			.p = ps->p, .end = ps->end, .line_start = ps->line_start,
+			.var_known = (bool (*)(void *, const char *))var_known, .opaque = ps,
+		};
+		struct expr *e = expr_parse(&ep);
+		if (!e) {
+			ps->p = ep.err_at ? ep.err_at : ep.p;
+			perr_at(ps, ps->p, "%s", ep.err);
+			ps->incomplete = ps->incomplete || ep.incomplete;
+			return false;
+		}
+		ps->p = ep.p;
+		st->exprs = xrealloc(st->exprs, (size_t)(st->nexprs + 1) * sizeof(*st->exprs));
+		st->exprs[st->nexprs++] = e;
+	}
+}
+
+static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool closing,
+			const char *open_at, int open_line);
+
+static bool parse_repeat(struct parser *ps, struct stmt *s, const struct word *kw)
+{
+	struct word w;
+
+	skip_blanks(ps);
+	if (at_end(ps)) {
+		perr_at(ps, ps->p, "repeat needs a count: repeat N { ... }");
+		return false;
+	}
+	if (!read_word(ps, &w))
+		return false;
+	s->count_col = w.col;
+	if (w.is_var) {
+		if (strchr(w.text, '.') || !var_known(ps, w.text)) {
+			ps->p = ps->line_start + w.col - 1;
+			perr_at(ps, ps->p, strchr(w.text, '.') ? "repeat count must be a number or $name"
+				: "$%s is not set", w.text);
+			free(w.text);
+			return false;
+		}
+		s->count_var = w.text;
+	} else {
+		long long n;
+		if (w.quoted || parse_long(w.text, &n) || n < 0 || n > 100000000) {
+			perr_at(ps, ps->line_start + w.col - 1,
+				"repeat count must be a number from 0 to 100000000, not '%s'", w.text);
+			free(w.text);
+			return false;
+		}
+		s->count = n;
+		free(w.text);
+	}
+	skip_blanks(ps);
+	const char *brace = ps->p;
+	if (at_end(ps)) {
+		perr_at(ps, ps->p, "expected '{' after the repeat count");
+		return false;
+	}
+	if (!read_word(ps, &w))
+		return false;
+	if (!is_op(&w, "{")) {
+		perr_at(ps, brace, "expected '{' after the repeat count, found '%s'", w.text);
+		free(w.text);
+		return false;
+	}
+	free(w.text);
+	(void)kw;
+	return parse_block(ps, &s->body, &s->nbody, true, brace, ps->line);
+}
+
+static bool parse_let(struct parser *ps, struct stmt *s)
+{
+	skip_blanks(ps);
+	const char *at = ps->p;
+
+	if (ps->p >= ps->end || *ps->p != '$' || ps->p + 1 >= ps->end ||
+	    !ident_start((unsigned char)ps->p[1])) {
+		perr_at(ps, at, "let needs a variable: let $name = EXPRESSION");
+		return false;
+	}
+	const char *n0 = ++ps->p;
+	while (ps->p < ps->end && ident_char((unsigned char)*ps->p))
+		ps->p++;
+	char *name = xstrndup(n0, (size_t)(ps->p - n0));
+	skip_blanks(ps);
+	if (ps->p >= ps->end || *ps->p != '=' || (ps->p + 1 < ps->end && ps->p[1] == '=')) {
+		perr_at(ps, ps->p, "expected '=' after $%s", name);
+		free(name);
+		return false;
+	}
+	ps->p++;
+	skip_blanks(ps);
+	if (ps->p >= ps->end || *ps->p == '\n' || *ps->p == ';' || *ps->p == '#') {
+		perr_at(ps, ps->p, "expected an expression after '='");
+		free(name);
+		return false;
+	}
+	struct expr_parser ep = {
+		.p = ps->p, .end = ps->end, .line_start = ps->line_start,
+		.var_known = (bool (*)(void *, const char *))var_known, .opaque = ps,
+	};
+	s->expr = expr_parse(&ep);
+	if (!s->expr) {
+		ps->p = ep.err_at ? ep.err_at : ep.p;
+		perr_at(ps, ps->p, "%s", ep.err);
+		ps->incomplete = ps->incomplete || ep.incomplete;
+		free(name);
+		return false;
+	}
+	ps->p = ep.p;
+	s->var = name;
+	var_define(ps, name);
+	return true;
+}
+
+/* A command: stages separated by '|', then '> PATH' and/or '-> $name'. */
+static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
+{
+	struct word w = *first;
+
+	for (;;) {
+		const struct verb *v = verb_find(w.text);
+		struct stage st = { 0 };
+
+		if (!v || (v->flags & VERB_SYNTAX)) {
+			const char *near = v ? NULL : closest_verb(w.text);
+			ps->p = ps->line_start + w.col - 1;
+			if (w.quoted || w.is_var)
+				perr_at(ps, ps->p, "expected a command, found %s%s%s",
+					w.is_var ? "$" : "'", w.text, w.is_var ? "" : "'");
+			else if (v)
+				perr_at(ps, ps->p, "'%s' is not allowed here", w.text);
+			else if (near)
+				perr_at(ps, ps->p, "unknown command '%s' (did you mean '%s'? "
+					"`help` lists the commands)", w.text, near);
+			else
+				perr_at(ps, ps->p, "unknown command '%s' (`help` lists the commands)",
+					w.text);
+			free(w.text);
+			return false;
+		}
+		if (s->nstages > 0 && !(v->flags & VERB_FILTER)) {
+			ps->p = ps->line_start + w.col - 1;
+			perr_at(ps, ps->p, "'%s' does not read input, so it cannot follow '|' "
+				"(filters: grep, head, tail, wc)", w.text);
+			free(w.text);
+			return false;
+		}
+		if (s->nstages == 0 && (v->flags & VERB_FILTER)) {
+			ps->p = ps->line_start + w.col - 1;
+			perr_at(ps, ps->p, "'%s' filters another command's output: "
+				"write `COMMAND | %s ...`", w.text, w.text);
+			free(w.text);
+			return false;
+		}
+		st.verb = v;
+		st.verb_col = w.col;
+		free(w.text);
+		if (v->flags & VERB_EXPR) {
+			if (!parse_exprs(ps, &st)) {
+				free_stage(&st);
+				return false;
+			}
+			s->stages = xrealloc(s->stages, (size_t)(s->nstages + 1) * sizeof(*s->stages));
+			s->stages[s->nstages++] = st;
+			return true;
+		}
+		/* words up to the end, '|', '>', '->' or '}' */
+		bool more_stage = false;
+		for (;;) {
+			skip_blanks(ps);
+			if (at_end(ps))
+				break;
+			const char *at = ps->p;
+			if (!read_word(ps, &w)) {
+				free_stage(&st);
+				return false;
+			}
+			if (is_op(&w, "}")) {
+				ps->p = at;	/* the block's closing brace */
+				free(w.text);
+				break;
+			}
+			if (is_op(&w, "|")) {
+				free(w.text);
+				more_stage = true;
+				break;
+			}
+			if (is_op(&w, ">") || is_op(&w, "->")) {
+				ps->p = at;
+				free(w.text);
+				break;
+			}
+			if (is_op(&w, "{")) {
+				perr_at(ps, at, "unexpected '{' (only `repeat N {` opens a block)");
+				free(w.text);
+				free_stage(&st);
+				return false;
+			}
+			if (!w.quoted && !w.is_var && w.text[0] == '>' ) {
+				perr_at(ps, at, "write a space after '>': `echo N > /proc/sys/vm/...`");
+				free(w.text);
+				free_stage(&st);
+				return false;
+			}
+			st.words = xrealloc(st.words, (size_t)(st.nwords + 1) * sizeof(*st.words));
+			st.words[st.nwords++] = w;
+		}
+		s->stages = xrealloc(s->stages, (size_t)(s->nstages + 1) * sizeof(*s->stages));
+		s->stages[s->nstages++] = st;
+		if (!more_stage)
+			break;
+		skip_blanks(ps);
+		if (at_end(ps)) {
+			perr_at(ps, ps->p, "expected a command after '|'");
+			return false;
+		}
+		if (!read_word(ps, &w))
+			return false;
+	}
+	/* redirection and result */
+	for (;;) {
+		skip_blanks(ps);
+		if (at_end(ps))
+			break;
+		const char *at = ps->p;
+		if (!read_word(ps, &w))
+			return false;
+		if (is_op(&w, "}")) {
+			ps->p = at;
+			free(w.text);
+			break;
+		}
+		if (is_op(&w, ">")) {
+			free(w.text);
+			if (s->redirect || s->result) {
+				perr_at(ps, at, "only one '>' per command, before any '->'");
+				return false;
+			}
+			skip_blanks(ps);
+			if (at_end(ps)) {
+				perr_at(ps, ps->p, "expected a file after '>': "
+					"`echo N > /proc/sys/vm/NAME`");
+				return false;
+			}
+			const char *pat = ps->p;
+			if (!read_word(ps, &w))
+				return false;
+			if (w.is_var || (w.text[0] != '/' )) {
+				perr_at(ps, pat, "'>' writes to a /proc or /sys file, "
+					"e.g. /proc/sys/vm/min_free_kbytes");
+				free(w.text);
+				return false;
+			}
+			s->redirect = w.text;
+			s->redirect_col = w.col;
+			continue;
+		}
+		if (is_op(&w, "->")) {
+			free(w.text);
+			if (s->result) {
+				perr_at(ps, at, "only one '->' per command");
+				return false;
+			}
+			const struct stage *last = &s->stages[s->nstages - 1];
+			if (!(s->stages[0].verb->flags & VERB_RESULT) || s->nstages > 1) {
+				perr_at(ps, at, "'%s' does not return a value to store with '->'",
+					last->verb->name);
+				return false;
+			}
+			skip_blanks(ps);
+			const char *vat = ps->p;
+			if (at_end(ps)) {
+				perr_at(ps, ps->p, "expected a variable after '->', e.g. -> $p");
+				return false;
+			}
+			if (!read_word(ps, &w))
+				return false;
+			if (!w.is_var || strchr(w.text, '.')) {
+				perr_at(ps, vat, "expected a variable after '->' (like $p), found '%s'",
+					w.text);
+				free(w.text);
+				return false;
+			}
+			s->result = w.text;
+			continue;
+		}
+		perr_at(ps, at, "unexpected '%s' after %s", w.text,
+			s->result ? "the result variable" : "the file name");
+		free(w.text);
+		return false;
+	}
+	if (s->redirect && s->result) {
+		perr_at(ps, ps->p, "a command cannot both write to a file and return a value");
+		return false;
+	}
+	for (int i = 0; i < s->nstages; i++) {
+		/* the result is defined after the statement: check uses first */
+		if (!check_stage(ps, s, &s->stages[i], i == 0 ? s->result : NULL))
+			return false;
+	}
+	if (s->result)
+		var_define(ps, s->result);
+	return true;
+}
+
+/*
+ * Parse statements until the end of the text or, with @closing, a '}'.
+ */
+static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool closing,
+			const char *open_at, int open_line)
+{
+	struct stmt *stmts = NULL;
+	int n = 0;
+
+	for (;;) {
+		skip_blanks(ps);
+		if (ps->p >= ps->end) {
+			if (closing) {
+				(void)open_at;
+				perr_at(ps, ps->p, "missing '}' to close the repeat block opened on "
+					"line %d", open_line);
+				ps->incomplete = true;
+				free_stmts(stmts, n);
+				return false;
+			}
+			break;
+		}
+		if (*ps->p == '\n') {
+			ps->p++;
+			ps->line++;
+			ps->line_start = ps->p;
+			continue;
+		}
+		if (*ps->p == ';') {
+			ps->p++;
+			continue;
+		}
+		if (*ps->p == '#') {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+			continue;
+		}
+		const char *start = ps->p;
+		struct word w;
+		if (!read_word(ps, &w)) {
+			free_stmts(stmts, n);
+			return false;
+		}
+		if (is_op(&w, "}")) {
+			free(w.text);
+			if (!closing) {
+				perr_at(ps, start, "unexpected '}' without a `repeat N {`");
+				free_stmts(stmts, n);
+				return false;
+			}
+			*out = stmts;
+			*nout = n;
+			return true;
+		}
+		stmts = xrealloc(stmts, (size_t)(n + 1) * sizeof(*stmts));
+		struct stmt *s = &stmts[n++];
+		memset(s, 0, sizeof(*s));
+		s->file = ps->name;
+		s->line = ps->line;
+		s->col = col_of(ps, start);
+		bool ok;
+		if (!w.quoted && !w.is_var && !strcmp(w.text, "repeat")) {
+			s->kind = STMT_REPEAT;
+			free(w.text);
+			/* the text of a repeat is its header line */
+			const char *eol = memchr(start, '\n', (size_t)(ps->end - start));
+			set_text(s, start, eol ? eol : ps->end);
+			ok = parse_repeat(ps, s, NULL);
+		} else if (!w.quoted && !w.is_var && !strcmp(w.text, "let")) {
+			s->kind = STMT_LET;
+			free(w.text);
+			ok = parse_let(ps, s);
+			if (ok)
+				set_text(s, start, ps->p);
+		} else {
+			s->kind = STMT_CMD;
+			ok = parse_command(ps, s, &w);
+			if (ok) {
+				free(s->text);
+				set_text(s, start, ps->p);
+			}
+		}
+		if (!ok) {
+			free_stmts(stmts, n);
+			return false;
+		}
+		/* the statement must end here */
+		skip_blanks(ps);
+		if (ps->p < ps->end && !at_end(ps) && *ps->p != '}') {
+			perr_at(ps, ps->p, "unexpected text after the command");
+			free_stmts(stmts, n);
+			return false;
+		}
+	}
+	*out = stmts;
+	*nout = n;
+	return true;
+}
+
+struct script *script_parse_ctx(struct kmm_ctx *ctx, const struct script_source *src, int n,
+				 char *err, size_t errlen, bool *incomplete)
+{
+	struct script *s = xcalloc(1, sizeof(*s));
+	struct parser ps = { .err = err, .errlen = errlen, .ctx = ctx };
+	bool ok = true;
+
+	if (incomplete)
+		*incomplete = false;
+	if (errlen)
+		err[0] = '\0';
+	s->names = xcalloc((size_t)n, sizeof(char *));
+	for (int i = 0; i < n && ok; i++) {
+		struct stmt *stmts = NULL;
+		int ns = 0;
+
+		s->names[s->nnames++] = xstrndup(src[i].name, strlen(src[i].name));
+		ps.name = s->names[i];
+		ps.p = src[i].text;
+		ps.end = src[i].text + src[i].len;
+		ps.line_start = ps.p;
+		ps.line = src[i].first_line > 0 ? src[i].first_line : 1;
+		if (memchr(src[i].text, '\0', src[i].len)) {
+			const char *z = memchr(src[i].text, '\0', src[i].len);
+			for (const char *q = src[i].text; q < z; q++)
+				if (*q == '\n') {
+					ps.line++;
+					ps.line_start = q + 1;
+				}
+			ps.p = z;
+			perr_at(&ps, z, "NUL byte in the script");
+			ok = false;
+			break;
+		}
+		ok = parse_block(&ps, &stmts, &ns, false, NULL, 0);
+		if (ok) {
+			s->stmts = xrealloc(s->stmts, (size_t)(s->nstmts + ns) * sizeof(*s->stmts));
+			memcpy(s->stmts + s->nstmts, stmts, (size_t)ns * sizeof(*stmts));
+			s->nstmts += ns;
+			free(stmts);
+		}
+	}
+	for (int i = 0; i < ps.nvars; i++)
+		free(ps.vars[i]);
+	free(ps.vars);
+	if (incomplete)
+		*incomplete = ps.incomplete;
+	if (!ok) {
+		script_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct script *script_parse(const struct script_source *src, int n, char *err, size_t errlen,
+			    bool *incomplete)
+{
+	return script_parse_ctx(NULL, src, n, err, errlen, incomplete);
+}
+
+void script_free(struct script *s)
+{
+	if (!s)
+		return;
+	free_stmts(s->stmts, s->nstmts);
+	for (int i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s);
+}
+
+int script_nr_statements(const struct script *s)
+{
+	return s ? s->nstmts : 0;
+}
+
+/* ---- The runner ---- */
+
+struct var {
+	char *name;
+	struct value v;
+};
+
+struct kmm_ctx {
+	struct ctx_opts opts;
+	struct kmm_machine *m;
+	char cmdline[1024];
+	unsigned long gen;
+	struct var *vars;
+	int nvars;
+	struct pageset *pagesets;
+	struct strbuf out;	/* the current stage's output */
+	char *last_output;
+	int expect_failures;
+	int check_failures;
+	int exit_code;
+	int depth;		/* repeat nesting while running */
+	const char *loc_file;	/* the value term being evaluated */
+	int loc_line, loc_col;
+};
+
+struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
+{
+	struct kmm_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->opts = *opts;
+	if (!ctx->opts.out)
+		ctx->opts.out = stdout;
+	if (!ctx->opts.err)
+		ctx->opts.err = stderr;
+	if (!ctx->opts.default_cmdline)
+		ctx->opts.default_cmdline = KMM_DEFAULT_CMDLINE;
+	sb_init(&ctx->out);
+	ctx->last_output = xstrndup("", 0);
+	return ctx;
+}
+
+static void release_pageset_ref(struct kmm_ctx *ctx, struct pageset *ps)
+{
+	(void)ctx;
+	if (ps && ps->refs > 0)
+		ps->refs--;
+}
+
+void value_clear(struct value *v)
+{
+	free(v->s);
+	memset(v, 0, sizeof(*v));
+}
+
+void value_set_int(struct value *v, long long i)
+{
+	value_clear(v);
+	v->kind = V_INT;
+	v->i = i;
+}
+
+void value_set_str(struct value *v, const char *s)
+{
+	value_clear(v);
+	v->kind = V_STR;
+	v->s = xstrndup(s, strlen(s));
+}
+
+static void free_pagesets(struct kmm_ctx *ctx)
+{
+	struct pageset *ps = ctx->pagesets, *next;
+
+	for (; ps; ps = next) {
+		next = ps->next;
+		free(ps->pages);
+		free(ps);
+	}
+	ctx->pagesets = NULL;
+}
+
+static void shutdown_machine(struct kmm_ctx *ctx)
+{
+	if (!ctx->m)
+		return;
+	if (ctx->opts.check_each_boot && ctx_check(ctx, false) != KMM_EXIT_OK)
+		ctx->check_failures++;
+	kmm_use(NULL);
+	kmm_shutdown(ctx->m);
+	ctx->m = NULL;
+	ctx->cmdline[0] = '\0';
+}
+
+int ctx_destroy(struct kmm_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx)
+		return 0;
+	fflush(ctx->opts.out);
+	shutdown_machine(ctx);
+	ret = ctx->check_failures ? KMM_EXIT_EXPECT : KMM_EXIT_OK;
+	for (int i = 0; i < ctx->nvars; i++) {
+		free(ctx->vars[i].name);
+		value_clear(&ctx->vars[i].v);
+	}
+	free(ctx->vars);
+	free_pagesets(ctx);
+	sb_free(&ctx->out);
+	free(ctx->last_output);
+	free(ctx);
+	return ret;
+}
+
+int ctx_expect_failures(struct kmm_ctx *ctx)
+{
+	return ctx->expect_failures;
+}
+
+int ctx_exit_code(struct kmm_ctx *ctx)
+{
+	return ctx->exit_code;
+}
+
+void ctx_set_exit_code(struct kmm_ctx *ctx, int code)
+{
+	ctx->exit_code = code;
+}
+
+bool ctx_interactive(struct kmm_ctx *ctx)
+{
+	return ctx->opts.interactive;
+}
+
+const char *ctx_last_output(struct kmm_ctx *ctx)
+{
+	return ctx->last_output ? ctx->last_output : "";
+}
+
+unsigned long ctx_generation(struct kmm_ctx *ctx)
+{
+	return ctx->gen;
+}
+
+const char *ctx_cmdline(struct kmm_ctx *ctx)
+{
+	return ctx->m ? ctx->cmdline : "";
+}
+
+void ctx_printf(struct kmm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&ctx->out, fmt, ap);
+	va_end(ap);
+}
+
+void ctx_write(struct kmm_ctx *ctx, const char *text, size_t len)
+{
+	sb_printf(&ctx->out, "%.*s", (int)len, text);
+}
+
+static void flush_out(struct kmm_ctx *ctx)
+{
+	fflush(ctx->opts.out);
+}
+
+int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", file, line, col);
+	va_start(ap, fmt);
+	vfprintf(ctx->opts.err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *fmt, ...)
+{
+	va_list ap;
+	int col = (argi >= 0 && argi < a->argc) ? a->argv[argi].col : a->verb_col;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", a->file, a->line, col);
+	va_start(ap, fmt);
+	vfprintf(ctx->opts.err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int ctx_expect_failed(struct kmm_ctx *ctx, const struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	ctx->expect_failures++;
+	fprintf(ctx->opts.err, "%s:%d: ", a->file, a->line);
+	va_start(ap, fmt);
+	vfprintf(ctx->opts.err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_EXPECT_FAILED;
+}
+
+void ctx_set_value_loc(struct kmm_ctx *ctx, const char *file, int line, int col)
+{
+	ctx->loc_file = file;
+	ctx->loc_line = line;
+	ctx->loc_col = col;
+}
+
+int ctx_value_error(struct kmm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", ctx->loc_file ? ctx->loc_file : "kmm", ctx->loc_line,
+		ctx->loc_col);
+	va_start(ap, fmt);
+	vfprintf(ctx->opts.err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int verb_check_error(struct verb_check *vc, const struct args *a, int argi, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vc->failed)
+		return VERB_ERROR;
+	vc->failed = true;
+	vc->col = (argi >= 0 && argi < a->argc) ? a->argv[argi].col : a->verb_col;
+	va_start(ap, fmt);
+	vsnprintf(vc->msg, sizeof(vc->msg), fmt, ap);
+	va_end(ap);
+	return VERB_ERROR;
+}
+
+const struct value *ctx_var(struct kmm_ctx *ctx, const char *name)
+{
+	for (int i = 0; i < ctx->nvars; i++)
+		if (!strcmp(ctx->vars[i].name, name))
+			return &ctx->vars[i].v;
+	return NULL;
+}
+
+void ctx_set_var(struct kmm_ctx *ctx, const char *name, struct value *v)
+{
+	struct var *var = NULL;
+
+	for (int i = 0; i < ctx->nvars; i++)
+		if (!strcmp(ctx->vars[i].name, name))
+			var = &ctx->vars[i];
+	if (!var) {
+		ctx->vars = xrealloc(ctx->vars, (size_t)(ctx->nvars + 1) * sizeof(*ctx->vars));
+		var = &ctx->vars[ctx->nvars++];
+		var->name = xstrndup(name, strlen(name));
+		memset(&var->v, 0, sizeof(var->v));
+	}
+	if (var->v.kind == V_PAGES)
+		release_pageset_ref(ctx, var->v.ps);
+	value_clear(&var->v);
+	var->v = *v;
+	if (var->v.kind == V_PAGES && var->v.ps)
+		var->v.ps->refs++;
+	memset(v, 0, sizeof(*v));
+}
+
+struct pageset *ctx_new_pageset(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct pageset *ps = xcalloc(1, sizeof(*ps));
+
+	ps->gen = ctx->gen;
+	ps->file = a->file;
+	ps->line = a->line;
+	ps->nid = -1;
+	ps->next = ctx->pagesets;
+	ctx->pagesets = ps;
+	return ps;
+}
+
+/* Blocks still allocated by the script on the current machine. */
+static void count_held(struct kmm_ctx *ctx, unsigned long *blocks, unsigned long *pages,
+		       unsigned long *unreachable)
+{
+	*blocks = *pages = *unreachable = 0;
+	for (struct pageset *ps = ctx->pagesets; ps; ps = ps->next) {
+		if (ps->freed || ps->gen != ctx->gen || !ps->nr)
+			continue;
+		*blocks += ps->nr;
+		*pages += ps->nr << ps->order;
+		if (!ps->refs)
+			*unreachable += ps->nr;
+	}
+}
+
+int ctx_check(struct kmm_ctx *ctx, bool verbose)
+{
+	FILE *out = ctx->opts.out;
+
+	if (!ctx->m) {
+		if (verbose)
+			fprintf(out, "kmm check: no machine was booted; nothing to check\n");
+		return KMM_EXIT_OK;
+	}
+	int err = kmm_check(ctx->m);
+	unsigned long blocks, pages, unreachable;
+
+	count_held(ctx, &blocks, &pages, &unreachable);
+	fflush(out);
+	if (err) {
+		fprintf(ctx->opts.err, "kmm check: %s: invariant violated: %s\n", ctx->cmdline,
+			kmm_last_error());
+		fflush(ctx->opts.err);
+		return KMM_EXIT_EXPECT;
+	}
+	if (verbose) {
+		fprintf(out, "kmm check: %s: all invariants hold\n", ctx->cmdline);
+		if (blocks)
+			fprintf(out, "kmm check: the script still holds %lu block%s (%lu page%s)"
+				"%s\n", blocks, blocks == 1 ? "" : "s", pages, pages == 1 ? "" : "s",
+				unreachable ? ", some no longer in any variable" : "");
+	}
+	return KMM_EXIT_OK;
+}
+
+struct kmm_machine *ctx_machine_if_booted(struct kmm_ctx *ctx)
+{
+	return ctx->m;
+}
+
+static int do_boot(struct kmm_ctx *ctx, const char *file, int line, int col, const char *cmdline)
+{
+	shutdown_machine(ctx);
+	ctx->gen++;
+	ctx->m = kmm_boot(cmdline);
+	if (!ctx->m) {
+		const char *msg = kmm_last_error();
+		return ctx_error_at(ctx, file, line, col, "boot failed: %s",
+				    msg && *msg ? msg : "unknown error");
+	}
+	snprintf(ctx->cmdline, sizeof(ctx->cmdline), "%s", cmdline);
+	kmm_use(ctx->m);
+	return VERB_OK;
+}
+
+int ctx_boot(struct kmm_ctx *ctx, const struct args *a, const char *cmdline)
+{
+	int col = a->argc ? a->argv[0].col : a->verb_col;
+
+	return do_boot(ctx, a->file, a->line, col, cmdline);
+}
+
+/* The statement being run, so that ctx_machine can report a failed default boot. */
+static const struct args *current_args;
+
+struct kmm_machine *ctx_machine(struct kmm_ctx *ctx)
+{
+	if (ctx->m)
+		return ctx->m;
+	const char *file = current_args ? current_args->file : "kmm";
+	int line = current_args ? current_args->line : 0;
+	int col = current_args ? current_args->verb_col : 0;
+	if (do_boot(ctx, file, line, col, ctx->opts.default_cmdline) != VERB_OK)
+		return NULL;
+	return ctx->m;
+}
+
+static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n);
+
+static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
+{
+	char *input = NULL;
+	int ret = VERB_OK;
+
+	for (int i = 0; i < s->nstages; i++) {
+		const struct stage *st = &s->stages[i];
+		struct args a = {
+			.verb = st->verb, .file = s->file, .line = s->line,
+			.argc = st->nwords, .argv = st->words, .verb_col = st->verb_col,
+			.input = input, .result = i == 0 ? s->result : NULL,
+			.nexprs = st->nexprs, .exprs = st->exprs, .text = s->text,
+		};
+		sb_free(&ctx->out);
+		sb_init(&ctx->out);
+		sb_puts(&ctx->out, "");
+		current_args = &a;
+		ret = st->verb->run(ctx, &a);
+		current_args = NULL;
+		free(input);
+		input = sb_detach(&ctx->out);
+		sb_init(&ctx->out);
+		if (!input)
+			input = xstrndup("", 0);
+		if (ret == VERB_ERROR || ret == VERB_EXIT)
+			break;
+	}
+	if (ret == VERB_ERROR) {
+		free(input);
+		return ret;
+	}
+	if (s->redirect) {
+		struct kmm_machine *m = ctx_machine(ctx);
+		size_t len = strlen(input);
+
+		if (!m) {
+			free(input);
+			return VERB_ERROR;
+		}
+		if (len && input[len - 1] == '\n')
+			input[len - 1] = '\0';
+		int err = kmm_proc_write(m, s->redirect, input);
+		if (err) {
+			const char *why = err == -ENOENT ? "no such file"
+				: err == -EACCES ? "read-only file"
+				: err == -EINVAL ? "invalid value"
+				: strerror(-err);
+			const char *detail = kmm_last_error();
+			ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s%s%s", s->redirect,
+				     why, detail && *detail ? ": " : "", detail ? detail : "");
+			free(input);
+			return VERB_ERROR;
+		}
+		free(input);
+		return ret;
+	}
+	fputs(input, ctx->opts.out);
+	if (!(s->stages[0].verb->flags & VERB_EXPR)) {
+		free(ctx->last_output);
+		ctx->last_output = input;
+	} else {
+		free(input);
+	}
+	return ret;
+}
+
+static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
+{
+	int status = VERB_OK;
+
+	for (int i = 0; i < n; i++) {
+		const struct stmt *st = &s[i];
+		int r = VERB_OK;
+
+		if (ctx->opts.echo && ctx->depth == 0) {
+			fprintf(ctx->opts.out, "$ %s\n", st->text);
+		}
+		switch (st->kind) {
+		case STMT_REPEAT: {
+			long long count = st->count;
+			if (st->count_var) {
+				const struct value *v = ctx_var(ctx, st->count_var);
+				if (!v || v->kind != V_INT || v->i < 0 || v->i > 100000000)
+					return ctx_error_at(ctx, st->file, st->line, st->count_col,
+						"repeat count $%s must be a number from 0 to 100000000",
+						st->count_var);
+				count = v->i;
+			}
+			ctx->depth++;
+			for (long long k = 0; k < count; k++) {
+				r = run_stmts(ctx, st->body, st->nbody);
+				if (r == VERB_ERROR || r == VERB_EXIT)
+					break;
+				if (r == VERB_EXPECT_FAILED)
+					status = VERB_EXPECT_FAILED;
+			}
+			ctx->depth--;
+			break;
+		}
+		case STMT_LET: {
+			struct value v = { 0 };
+			struct args a = { .file = st->file, .line = st->line, .verb_col = st->col,
+					  .text = st->text };
+			r = ctx_eval(ctx, &a, st->expr, &v);
+			if (r == VERB_OK)
+				ctx_set_var(ctx, st->var, &v);
+			value_clear(&v);
+			break;
+		}
+		case STMT_CMD:
+			r = run_command(ctx, st);
+			break;
+		}
+		fflush(ctx->opts.out);
+		if (r == VERB_ERROR || r == VERB_EXIT)
+			return r;
+		if (r == VERB_EXPECT_FAILED)
+			status = VERB_EXPECT_FAILED;
+	}
+	return status;
+}
+
+int script_run(struct kmm_ctx *ctx, const struct script *s)
+{
+	return run_stmts(ctx, s->stmts, s->nstmts);
+}
+
+/* ---- Helpers for verbs ---- */
+
+bool arg_kv(const struct word *w, const char **key, size_t *keylen, const char **val)
+{
+	const char *eq = w->is_var ? NULL : strchr(w->text, '=');
+
+	if (!eq)
+		return false;
+	*key = w->text;
+	*keylen = (size_t)(eq - w->text);
+	*val = eq + 1;
+	return true;
+}
+
+int parse_long(const char *s, long long *out)
+{
+	const char *p = s;
+	bool neg = false;
+	unsigned long long v = 0;
+	int base = 10;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && isxdigit((unsigned char)*p))
+			d = tolower((unsigned char)*p) - 'a' + 10;
+		else
+			return -1;
+		if (v > (0x7fffffffffffffffULL - (unsigned)d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	*out = neg ? -(long long)v : (long long)v;
+	return 0;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/verbs.c - the list of verb tables, lookup, and `help`.
+ *
+ * Linux counterpart: none.
+ *
+ * HOW A LAYER ADDS VERBS: write cli/verbs_<layer>.c defining
+ *     const struct verb_table <layer>_verbs = { "layer", verbs, n, terms, n };
+ * then add ONE line to each of the two lists below (the extern and the
+ * table entry). Nothing else changes: the parser finds verbs here, `help`
+ * lists them in this order. The list is explicit rather than built by
+ * constructors so that the tests and the fuzz target, which link the CLI as
+ * a static library, see exactly the same verbs as the kmm command.
+ *
+ * Invariant: verb and term names are unique across all tables (checked by
+ * tests/unit_cli_parse.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/scenario.h"
+#include "cli/verbs.h"
+#include "lib/util.h"
+
+/* ---- The registered tables: add one line per layer ---- */
+
+static const struct verb_table *const tables[] = {
+	&core_verbs,
+	&machine_verbs,
+	&page_verbs,
+	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
+};
+
+const struct verb_table *const *verb_tables(size_t *n)
+{
+	*n = ARRAY_SIZE(tables);
+	return tables;
+}
+
+const struct verb *verb_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		for (size_t j = 0; j < tables[i]->nr_verbs; j++)
+			if (!strcmp(tables[i]->verbs[j].name, name))
+				return &tables[i]->verbs[j];
+	return NULL;
+}
+
+/* Exact names first; then the longest prefix ending in '.', ':' or '/'. */
+const struct term *term_find(const char *name)
+{
+	const struct term *best = NULL;
+	size_t bestlen = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+		for (size_t j = 0; j < tables[i]->nr_terms; j++) {
+			const struct term *t = &tables[i]->terms[j];
+			size_t n = strlen(t->name);
+			char last = n ? t->name[n - 1] : 0;
+
+			if (!strcmp(t->name, name))
+				return t;
+			if ((last == '.' || last == ':' || last == '/') && !strncmp(t->name, name, n) &&
+			    name[n] && n > bestlen) {
+				best = t;
+				bestlen = n;
+			}
+		}
+	}
+	return best;
+}
+
+static void help_all(struct kmm_ctx *ctx)
+{
+	ctx_printf(ctx, "kmm scenario language: one command per line, # comments, $name "
+		   "variables.\n"
+		   "Type `help COMMAND` for details, `help values` for what expect/let/print "
+		   "can read,\n`help syntax` for the language itself.\n");
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+		ctx_printf(ctx, "\n%s:\n", tables[i]->layer);
+		for (size_t j = 0; j < tables[i]->nr_verbs; j++) {
+			const struct verb *v = &tables[i]->verbs[j];
+			ctx_printf(ctx, "  %-13s %s\n", v->name, v->summary);
+		}
+	}
+}
+
+static void help_values(struct kmm_ctx *ctx)
+{
+	ctx_printf(ctx, "Values for expect, let and print (combine with + - * / %% == != < <= "
+		   "> >= contains !contains && || !):\n"
+		   "  %-30s %s\n  %-30s %s\n  %-30s %s\n  %-30s %s\n",
+		   "123, 0x1f", "numbers (64-bit)",
+		   "\"text\"", "text",
+		   "NULL", "what a failed alloc_pages returns",
+		   "$name, $p.field", "variables; page fields: pfn phys order pages zone node "
+		   "count freed");
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		for (size_t j = 0; j < tables[i]->nr_terms; j++) {
+			const struct term *t = &tables[i]->terms[j];
+			ctx_printf(ctx, "  %-30s %s\n", t->synopsis ? t->synopsis : t->name,
+				   t->summary);
+		}
+}
+
+static const char syntax_help[] =
+	"The scenario language\n"
+	"  COMMAND ARGS...            one command per line (or separated by ';')\n"
+	"  # text                     a comment, where a word could start\n"
+	"  \"a b\"  'a b'               quoted words (\\\" \\\\ \\n \\t inside \"...\")\n"
+	"  COMMAND | grep PATTERN     filter the output (grep, head, tail, wc)\n"
+	"  echo N > /proc/sys/vm/X    write a /proc or /sys file\n"
+	"  COMMAND -> $name           keep what a command returns (alloc_pages)\n"
+	"  let $name = EXPRESSION     compute a value\n"
+	"  repeat N { ... }           run a block N times (N a number or $name)\n"
+	"  expect EXPRESSION          check a value; on failure print file:line: and\n"
+	"                             both sides, go on, and exit with status 1\n"
+	"A script is parsed whole before it runs: a bad line stops it with\n"
+	"file:line:col: message and exit status 2, and nothing runs.\n"
+	"Commands that need a machine before any `boot` get the default machine: "
+	KMM_DEFAULT_CMDLINE ".\n";
+
+int verbs_help(struct kmm_ctx *ctx, const char *name)
+{
+	if (!name) {
+		help_all(ctx);
+		return VERB_OK;
+	}
+	if (!strcmp(name, "values") || !strcmp(name, "terms")) {
+		help_values(ctx);
+		return VERB_OK;
+	}
+	if (!strcmp(name, "syntax") || !strcmp(name, "language")) {
+		ctx_printf(ctx, "%s", syntax_help);
+		return VERB_OK;
+	}
+	const struct verb *v = verb_find(name);
+	if (!v) {
+		const struct term *t = term_find(name);
+		if (t) {
+			ctx_printf(ctx, "%s\n    %s\n", t->synopsis ? t->synopsis : t->name, t->summary);
+			return VERB_OK;
+		}
+		return -1;
+	}
+	ctx_printf(ctx, "usage: %s\n    %s\n", v->synopsis, v->summary);
+	if (v->help)
+		ctx_printf(ctx, "\n%s", v->help);
+	return VERB_OK;
+}
