@@ -180,16 +180,63 @@ static inline void zone_statistics(struct zone *preferred, struct zone *z)
 
 /* ---- Free lists ---- */
 
+/*
+ * Free-list links. The watermark check peeks at list heads and nr_free
+ * without zone->lock, as Linux does with READ_ONCE; the writers (all under
+ * zone->lock) publish head pointers and counts with relaxed atomic stores so
+ * those peeks are well-defined (plain moves on x86, and quiet under TSan).
+ */
+static inline void fl_link(struct list_head *n, struct list_head *prev, struct list_head *next)
+{
+	n->next = next;
+	n->prev = prev;
+	__atomic_store_n(&next->prev, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&prev->next, n, __ATOMIC_RELAXED);
+}
+
+static inline void fl_unlink(struct list_head *e)
+{
+	__atomic_store_n(&e->next->prev, e->prev, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELAXED);
+	e->next = LIST_POISON1;
+	e->prev = LIST_POISON2;
+}
+
+static inline bool fl_empty(const struct list_head *head)
+{
+	return __atomic_load_n(&head->next, __ATOMIC_RELAXED) == head;
+}
+
+static inline void nr_free_add(struct free_area *area, long delta)
+{
+	__atomic_store_n(&area->nr_free, area->nr_free + (unsigned long)delta, __ATOMIC_RELAXED);
+}
+
+/* Flag updates on pages the caller owns; relaxed stores so racy readers are defined. */
+static inline void owner_flag_set(struct page *p, int bit)
+{
+	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) | (1UL << bit),
+			 __ATOMIC_RELAXED);
+}
+
+static inline void owner_flag_clear(struct page *p, int bit)
+{
+	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) & ~(1UL << bit),
+			 __ATOMIC_RELAXED);
+}
+
 static inline void __add_to_free_list(struct page *page, struct zone *zone, unsigned int order,
 				      int mt, bool tail)
 {
 	struct free_area *area = &zone->free_area[order];
 
+	struct list_head *head = &area->free_list[mt];
+
 	if (tail)
-		list_add_tail(&page->buddy_list, &area->free_list[mt]);
+		fl_link(&page->buddy_list, head->prev, head);
 	else
-		list_add(&page->buddy_list, &area->free_list[mt]);
-	area->nr_free++;
+		fl_link(&page->buddy_list, head, head->next);
+	nr_free_add(area, 1);
 }
 
 /* Move a free block between lists of the same order (6.12 moves to the tail). */
@@ -198,7 +245,10 @@ static inline void move_to_free_list(struct page *page, struct zone *zone, unsig
 {
 	struct free_area *area = &zone->free_area[order];
 
-	list_move_tail(&page->buddy_list, &area->free_list[new_mt]);
+	struct list_head *head = &area->free_list[new_mt];
+
+	fl_unlink(&page->buddy_list);
+	fl_link(&page->buddy_list, head->prev, head);
 	account_freepages(zone, -(1L << order), old_mt);
 	account_freepages(zone, 1L << order, new_mt);
 }
@@ -207,14 +257,14 @@ static inline void __del_page_from_free_list(struct page *page, struct zone *zon
 					     unsigned int order, int mt)
 {
 	(void)mt;
-	list_del(&page->buddy_list);
+	fl_unlink(&page->buddy_list);
 	__page_clear_type(page);
 	page->private = 0;
 	if (page_flag_test(page, PG_lazy_free)) {
-		__page_flag_clear(page, PG_lazy_free);
+		owner_flag_clear(page, PG_lazy_free);
 		zone->nr_lazy_free -= 1UL << order;
 	}
-	zone->free_area[order].nr_free--;
+	nr_free_add(&zone->free_area[order], -1);
 }
 
 static inline void del_page_from_free_list(struct page *page, struct zone *zone,
@@ -245,7 +295,7 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
 			break;
 	list_add(&ds->list, pos);
 	zone->nr_deferred_sections++;
-	zone->free_area[MAX_PAGE_ORDER].nr_free += PAGES_PER_SECTION >> MAX_PAGE_ORDER;
+	nr_free_add(&zone->free_area[MAX_PAGE_ORDER], (long)(PAGES_PER_SECTION >> MAX_PAGE_ORDER));
 	if (m->section_state)
 		m->section_state[start_pfn >> SECTION_SHIFT] = SECTION_DEFERRED;
 	spin_unlock(&zone->lock);
@@ -278,14 +328,14 @@ static void deferred_init_one_section(struct zone *zone)
 		struct page *p = pfn_to_page_m(m, pfn);
 
 		init_single_page(m, p, pfn, zone->type, zone->node);
-		__page_flag_clear(p, PG_reserved);
+		owner_flag_clear(p, PG_reserved);
 		set_page_count(p, 0);
 	}
 	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn += MAX_ORDER_NR_PAGES) {
 		struct page *p = pfn_to_page_m(m, pfn);
 
 		set_buddy_order(p, MAX_PAGE_ORDER);
-		list_add_tail(&p->buddy_list, list);
+		fl_link(&p->buddy_list, list->prev, list);
 	}
 	change_pageblock_range(zone, start, SECTION_SHIFT, MIGRATE_MOVABLE);
 	if (m->section_state)
@@ -299,7 +349,7 @@ static inline bool has_deferred(const struct zone *zone, unsigned int order, int
 
 static inline bool free_area_empty(const struct zone *zone, unsigned int order, int mt)
 {
-	return list_empty(&zone->free_area[order].free_list[mt]) && !has_deferred(zone, order, mt);
+	return fl_empty(&zone->free_area[order].free_list[mt]) && !has_deferred(zone, order, mt);
 }
 
 static inline struct page *get_page_from_free_area(struct zone *zone, unsigned int order, int mt)
@@ -350,7 +400,7 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 	if (m->opts.buddy_lazy && !(fpi & FPI_TO_TAIL)) {
 		/* buddy=lazy: park the block unmerged; coalesce_lazy() merges later. */
 		set_buddy_order(page, order);
-		__page_flag_set(page, PG_lazy_free);
+		owner_flag_set(page, PG_lazy_free);
 		zone->nr_lazy_free += 1UL << order;
 		__add_to_free_list(page, zone, order, mt, false);
 		return;
@@ -428,14 +478,19 @@ static void coalesce_lazy(struct zone *zone)
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 			struct list_head *l = &zone->free_area[order].free_list[mt];
 
-			list_splice_tail_init(l, &work);
+			while (!fl_empty(l)) {
+				struct list_head *e = l->next;
+
+				fl_unlink(e);
+				fl_link(e, work.prev, &work);
+			}
 			while (!list_empty(&work)) {
 				struct page *page = list_first_entry(&work, struct page, buddy_list);
 				unsigned long pfn = page_to_pfn_m(m, page), buddy_pfn;
 				struct page *buddy = NULL;
 				int buddy_mt = mt;
 
-				list_del(&page->buddy_list);
+				fl_unlink(&page->buddy_list);
 				if (page_flag_test(page, PG_lazy_free))
 					buddy = find_buddy_page_pfn(page, pfn, order, &buddy_pfn);
 				if (buddy && order >= (unsigned int)m->pageblock_order) {
@@ -445,7 +500,7 @@ static void coalesce_lazy(struct zone *zone)
 						buddy = NULL;
 				}
 				if (!buddy) {
-					list_add_tail(&page->buddy_list, l);
+					fl_link(&page->buddy_list, l->prev, l);
 					continue;
 				}
 				/* The buddy may sit on @work, on @l or on another type's list. */
@@ -455,9 +510,9 @@ static void coalesce_lazy(struct zone *zone)
 					account_freepages(zone, -(1L << order), buddy_mt);
 					account_freepages(zone, 1L << order, mt);
 				}
-				zone->free_area[order].nr_free--;
+				nr_free_add(&zone->free_area[order], -1);
 				if (page_flag_test(page, PG_lazy_free)) {
-					__page_flag_clear(page, PG_lazy_free);
+					owner_flag_clear(page, PG_lazy_free);
 					zone->nr_lazy_free -= 1UL << order;
 				}
 				__page_clear_type(page);
@@ -466,7 +521,7 @@ static void coalesce_lazy(struct zone *zone)
 				struct page *head = pfn_to_page_m(m, combined);
 
 				set_buddy_order(head, order + 1);
-				__page_flag_set(head, PG_lazy_free);
+				owner_flag_set(head, PG_lazy_free);
 				zone->nr_lazy_free += 1UL << (order + 1);
 				__add_to_free_list(head, zone, order + 1, mt, true);
 			}
@@ -480,7 +535,7 @@ static void coalesce_lazy(struct zone *zone)
 			list_for_each(pos, &zone->free_area[order].free_list[mt]) {
 				struct page *p = list_entry(pos, struct page, buddy_list);
 
-				__page_flag_clear(p, PG_lazy_free);
+				owner_flag_clear(p, PG_lazy_free);
 			}
 		}
 	zone->nr_lazy_free = 0;
@@ -1163,7 +1218,7 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 	}
 	page->mapping = NULL;
 	page->private = 0;
-	page->flags &= ~PG_FLAGS_MASK;
+	__atomic_store_n(&page->flags, page->flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -1212,7 +1267,7 @@ void __free_pages_core(struct page *page, unsigned int order)
 	unsigned long nr = 1UL << order;
 
 	for (unsigned long i = 0; i < nr; i++) {
-		__page_flag_clear(&page[i], PG_reserved);
+		owner_flag_clear(&page[i], PG_reserved);
 		set_page_count(&page[i], 0);
 	}
 	atomic_fetch_add_explicit(&page_zone(page)->managed_pages, (long)nr, memory_order_relaxed);
@@ -1290,7 +1345,7 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	if (!order)
 		return true;
 	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
-		if (!z->free_area[o].nr_free)
+		if (!__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED))
 			continue;
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			if (!free_area_empty(z, o, mt))
@@ -1407,7 +1462,7 @@ static void prep_compound_page(struct page *page, unsigned int order)
 {
 	unsigned long nr = 1UL << order;
 
-	__page_flag_set(page, PG_head);
+	owner_flag_set(page, PG_head);
 	for (unsigned long i = 1; i < nr; i++) {
 		struct page *p = &page[i];
 

@@ -62,10 +62,15 @@ static int report(struct checker *c, const char *fmt, ...)
 	return c->err;
 }
 
+/* Pages of other owners are read racily: snapshot the flags word once. */
 static inline bool in_zone_page(struct checker *c, const struct page *p)
 {
-	return page_machine_slot(p) == (unsigned int)c->m->slot &&
-	       page_zonenum(p) == (unsigned int)c->zone->type && page_to_nid(p) == c->zone->node;
+	struct page snap;
+
+	snap.flags = __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
+	return page_machine_slot(&snap) == (unsigned int)c->m->slot &&
+	       page_zonenum(&snap) == (unsigned int)c->zone->type &&
+	       page_to_nid(&snap) == c->zone->node;
 }
 
 static int mark(struct checker *c, unsigned long pfn, unsigned long nr, const char *what)

@@ -13,104 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/internal.h"
-#include "tests/harness.h"
+#include "tests/buddy_fake.h"
 
 #define DMA_END 4096UL
 #define NORMAL_END 229376UL
 #define HIGH_END 262144UL
-#define FIRST_FREE 256UL
-
-static void fake_zone(struct kmm_machine *m, pg_data_t *pgdat, enum zone_type t,
-		      unsigned long start, unsigned long end)
-{
-	struct zone *z = &pgdat->node_zones[t];
-
-	z->node = pgdat->node_id;
-	z->type = t;
-	z->zone_pgdat = pgdat;
-	z->machine = m;
-	z->zone_start_pfn = start;
-	z->spanned_pages = end - start;
-	z->present_pages = end - start;
-	assert_eq(zone_init_free_lists(z), 0);
-}
-
-/* Free [start, end) to the buddy in ascending, maximally aligned blocks, as memblock does. */
-static void fake_free_range(struct kmm_machine *m, unsigned long start, unsigned long end)
-{
-	while (start < end) {
-		unsigned int order = MAX_PAGE_ORDER;
-
-		while (order && (!IS_ALIGNED(start, 1UL << order) || start + (1UL << order) > end))
-			order--;
-		__free_pages_core(pfn_to_page_m(m, start), order);
-		start += 1UL << order;
-	}
-}
 
 static struct kmm_machine *fake_machine(bool lazy)
 {
-	struct kmm_machine *m = kmm_machine_alloc();
-	pg_data_t *pgdat = calloc(1, sizeof(*pgdat));
-
-	assert_true(m && pgdat);
-	m->opts.arch = KMM_ARCH_I386;
-	m->opts.buddy_lazy = lazy;
-	m->nr_cpus = 2;
-	m->cpus = aligned_alloc(64, sizeof(struct kmm_cpu) * 2);
-	memset(m->cpus, 0, sizeof(struct kmm_cpu) * 2);
-	m->pageblock_order = 10;
-	m->pageblock_nr_pages = 1024;
-	m->max_pfn = HIGH_END;
-	m->max_low_pfn = NORMAL_END;
-	m->nr_node_ids = 1;
-	m->node_data[0] = pgdat;
-	m->zone_types_mask = (1u << ZONE_DMA) | (1u << ZONE_NORMAL) | (1u << ZONE_HIGHMEM) |
-			     (1u << ZONE_MOVABLE);
-	assert_eq(sim_ram_create(&m->ram, HIGH_END << PAGE_SHIFT, NORMAL_END << PAGE_SHIFT,
-				 false), 0);
-	m->vmemmap = sim_reserve(HIGH_END * sizeof(struct page), true);
-	m->vmemmap_bytes = HIGH_END * sizeof(struct page);
-	assert_true(m->vmemmap != NULL);
-	pgdat->node_id = 0;
-	for (int t = 0; t < MAX_NR_ZONES; t++) {
-		pgdat->node_zones[t].type = (enum zone_type)t;
-		pgdat->node_zones[t].machine = m;
-		pgdat->node_zones[t].zone_pgdat = pgdat;
-	}
-	fake_zone(m, pgdat, ZONE_DMA, 0, DMA_END);
-	fake_zone(m, pgdat, ZONE_NORMAL, DMA_END, NORMAL_END);
-	fake_zone(m, pgdat, ZONE_HIGHMEM, NORMAL_END, HIGH_END);
-	pgdat->nr_zones = ZONE_HIGHMEM + 1;
-	for (unsigned long pfn = 0; pfn < HIGH_END; pfn++) {
-		enum zone_type t = pfn < DMA_END ? ZONE_DMA : pfn < NORMAL_END ? ZONE_NORMAL
-									  : ZONE_HIGHMEM;
-		init_single_page(m, pfn_to_page_m(m, pfn), pfn, t, 0);
-	}
-	fake_free_range(m, FIRST_FREE, DMA_END);
-	fake_free_range(m, DMA_END, NORMAL_END);
-	fake_free_range(m, NORMAL_END, HIGH_END);
-	build_all_zonelists(m);
-	init_per_zone_wmark_min(m);
-	kmm_use(m);
-	return m;
-}
-
-static void fake_done(struct kmm_machine *m)
-{
-	int err = page_alloc_check(m);
-
-	if (err)
-		kmm_test_fail(__FILE__, __LINE__, "page_alloc_check: %s", kmm_last_error());
-	for (int t = 0; t < MAX_NR_ZONES; t++)
-		zone_free_pcp(&m->node_data[0]->node_zones[t]);
-	sim_release(m->vmemmap, m->vmemmap_bytes);
-	sim_ram_destroy(&m->ram);
-	free(m->node_data[0]);
-	if (kmm_current() == m)
-		kmm_use(NULL);
-	kmm_machine_free(m);
+	return fake_i386_1g(lazy);
 }
 
 static struct zone *Z(struct kmm_machine *m, enum zone_type t)
@@ -636,4 +547,82 @@ TEST(gfp_parse_format)
 	expect_str_contains(kmm_last_error(), "GFP_BOGUS");
 	expect_eq(kmm_gfp_parse("GFP_KERNEL||__GFP_ZERO", &g, &bad), -EINVAL);
 	expect_eq(bad, 11);
+}
+
+/* ---- Deferred sections ---- */
+
+/* Hand out pages in a fixed pattern and record the pfns. */
+static void run_pattern(struct kmm_machine *m, unsigned long *pfns, int n)
+{
+	static const unsigned int orders[] = { 0, 3, 10, 9, 2, 10, 0, 5, 10, 1 };
+	static const gfp_t gfps[] = { GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
+				      GFP_DMA32, GFP_KERNEL };
+	struct page **held = calloc((size_t)n, sizeof(*held));
+
+	for (int i = 0; i < n; i++) {
+		unsigned int order = orders[i % 10];
+
+		held[i] = alloc_pages(gfps[i % 5] | __GFP_NOWARN, order);
+		pfns[i] = held[i] ? page_to_pfn_m(m, held[i]) : ~0UL;
+		if (i % 3 == 2 && held[i - 1]) {
+			__free_pages(held[i - 1], orders[(i - 1) % 10]);
+			held[i - 1] = NULL;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (held[i])
+			__free_pages(held[i], orders[i % 10]);
+	free(held);
+}
+
+TEST(deferred_sections_match_eager)
+{
+	enum { N = 600 };
+	unsigned long a[N], b[N];
+	struct kmm_machine *e = fake_x86_64_768m(false, false);
+	unsigned long eager_free = kmm_nr_free_pages(e);
+	unsigned long eager_nr10 = e->node_data[0]->node_zones[ZONE_DMA32].free_area[10].nr_free;
+
+	run_pattern(e, a, N);
+	check_ok(e);
+	fake_done(e);
+
+	struct kmm_machine *d = fake_x86_64_768m(false, true);
+	struct zone *dma32 = Z(d, ZONE_DMA32), *normal = Z(d, ZONE_NORMAL);
+
+	/* Deferred sections count as free and in buddyinfo before they exist. */
+	expect_eq(kmm_nr_free_pages(d), eager_free);
+	expect_eq(dma32->free_area[10].nr_free, eager_nr10);
+	expect_eq(dma32->nr_deferred_sections, 2);
+	expect_eq(normal->nr_deferred_sections, 2);
+	expect_eq(zone_managed_pages(normal), 65536);
+	expect_eq(d->section_state[3], SECTION_DEFERRED);
+	check_ok(d);
+	run_pattern(d, b, N);
+	for (int i = 0; i < N; i++)
+		if (a[i] != b[i]) {
+			kmm_test_fail(__FILE__, __LINE__, "step %d: eager pfn %#lx, deferred %#lx", i,
+				      a[i], b[i]);
+			break;
+		}
+	/* Only what was needed got initialised. */
+	expect_true(dma32->nr_deferred_sections >= 1);
+	check_ok(d);
+	fake_done(d);
+}
+
+TEST(x86_64_nofragment_and_dma32)
+{
+	struct kmm_machine *m = fake_x86_64_768m(false, false);
+	struct page *p = alloc_pages(GFP_DMA32, 0);
+
+	assert_true(p != NULL);
+	expect_true(page_to_pfn_m(m, p) >= 4096 && page_to_pfn_m(m, p) < 131072);
+	struct page *q = alloc_pages(GFP_KERNEL, 0);
+
+	expect_true(page_to_pfn_m(m, q) >= 131072);
+	__free_pages(p, 0);
+	__free_pages(q, 0);
+	check_ok(m);
+	fake_done(m);
 }
