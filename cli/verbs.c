@@ -28,6 +28,7 @@ static const struct verb_table *const tables[] = {
 	&core_verbs,
 	&machine_verbs,
 	&page_verbs,
+	&vmalloc_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

@@ -246,6 +246,7 @@ int parse_long(const char *s, long long *out);
 extern const struct verb_table core_verbs;	/* cli/verbs_core.c */
 extern const struct verb_table machine_verbs;	/* cli/verbs_machine.c */
 extern const struct verb_table page_verbs;	/* cli/verbs_page.c */
+extern const struct verb_table vmalloc_verbs;	/* cli/verbs_vmalloc.c */
 
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**
