@@ -26,6 +26,53 @@ void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
 /** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
 int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
+/** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
+void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
+		      enum zone_type zone, int nid);
+
+/**
+ * kmm_register_boot_option() - let a later layer own a boot option.
+ * @name: the option's name, without '=' ("slab_debug", "slab_freelist_random").
+ * @validate: checks the value (NULL when the option has no '='); returns 0,
+ *	or -EINVAL after writing a short reason into @err (@len bytes). NULL
+ *	accepts anything.
+ *
+ * Layers call this from the boot_options hook of their line in mm_init.c's
+ * layer list (static-library objects are only linked when referenced, so
+ * there are no constructors); kmm_boot() runs those hooks once per process
+ * before it parses the first command line. Registering the same name with
+ * the same function again is a no-op.
+ * Context: any thread. Return: 0, -EEXIST (name taken by another validator
+ * or a built-in option), -ENOSPC (table full).
+ */
+typedef int (*kmm_boot_option_validate_fn)(const char *val, char *err, size_t len);
+int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate);
+/**
+ * kmm_boot_option() - the value a registered option had on @m's command line.
+ * Return: the text after '=' ("" for a bare "name"), the last occurrence
+ * winning; NULL if the option was not given. Valid as long as @m.
+ */
+const char *kmm_boot_option(struct kmm_machine *m, const char *name);
+
+/* ---- mm/e820.c: the firmware memory map ---- */
+
+const char *e820_type_name(enum e820_type type);
+int e820_range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type);
+/** e820_update_table() - sort and merge; the highest type wins where entries overlap. */
+int e820_update_table(struct e820_table *t);
+/** e820_print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
+void e820_print_table(struct kmm_machine *m, const char *who);
+/** e820_setup_firmware() - the QEMU-like BIOS map for m->opts.mem bytes of RAM. */
+void e820_setup_firmware(struct kmm_machine *m);
+/** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC. */
+int e820_apply_memmap(struct kmm_machine *m);
+/** e820_trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */
+void e820_trim_bios_range(struct kmm_machine *m);
+/** e820_end_pfn() - one past the last RAM pfn below @limit_pfn. */
+unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn);
+/** e820_overlaps_type() - does any entry of @type intersect [start, end)? */
+bool e820_overlaps_type(const struct kmm_machine *m, uint64_t start, uint64_t end,
+			enum e820_type type);
 
 /* ---- mm/memblock.c: early physical memory ---- */
 
@@ -35,6 +82,22 @@ int memblock_reserve(struct kmm_machine *m, uint64_t base, uint64_t size, const 
 uint64_t memblock_alloc_range(struct kmm_machine *m, uint64_t size, uint64_t align,
 			      uint64_t limit, int nid, const char *owner);
 bool memblock_is_reserved(struct kmm_machine *m, uint64_t addr);
+/** memblock_remove() - drop [base, base+size) from memory. */
+int memblock_remove(struct kmm_machine *m, uint64_t base, uint64_t size);
+/** memblock_phys_free() - give back a reservation (whole pages). */
+int memblock_phys_free(struct kmm_machine *m, uint64_t base, uint64_t size);
+/** memblock_set_node() - memory inside [base, base+size) belongs to @nid. */
+int memblock_set_node(struct kmm_machine *m, uint64_t base, uint64_t size, int nid);
+/** memblock_overlap() - bytes of [start, end) covered by @type's regions. */
+uint64_t memblock_overlap(const struct memblock_type *type, uint64_t start, uint64_t end);
+/**
+ * memblock_next_free_range() - the lowest range at or above @pos, below
+ * @limit, that is memory and not reserved. Return: false if there is none.
+ */
+bool memblock_next_free_range(const struct kmm_machine *m, uint64_t pos, uint64_t limit,
+			      uint64_t *start, uint64_t *end);
+/** memblock_free_bytes() - bytes of [start, end) that are memory and not reserved. */
+uint64_t memblock_free_bytes(const struct kmm_machine *m, uint64_t start, uint64_t end);
 
 /* ---- mm/page_alloc.c: the buddy allocator ---- */
 
@@ -53,9 +116,6 @@ void __free_pages_core(struct page *page, unsigned int order);
  * them. Adds PAGES_PER_SECTION to managed and free pages.
  */
 void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
-/** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
-void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
-		      enum zone_type zone, int nid);
 void build_all_zonelists(struct kmm_machine *m);
 /** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
 void init_per_zone_wmark_min(struct kmm_machine *m);
@@ -125,6 +185,14 @@ struct alloc_context {
 	int migratetype;
 };
 
+/* mm/page_alloc.c building blocks used by mm/page_alloc_slowpath.c */
+/** free_area_empty() - no free block of @order/@mt (deferred blocks count); lockless peek. */
+bool free_area_empty(const struct zone *zone, unsigned int order, int mt);
+/** rmqueue() - take a block from @zone (pcp for order <= 3). Context: takes pcp/zone locks. */
+struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
+		     gfp_t gfp, unsigned int alloc_flags, int mt);
+void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone);
+bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force);
 /** gfp_zone_bad() - two or more of __GFP_DMA/HIGHMEM/DMA32 together (mm/gfp.c). */
 bool gfp_zone_bad(gfp_t gfp);
 unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order);

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc_slowpath.c - getting pages: the watermark check with its
+ * reserve rules, the zonelist walk (get_page_from_freelist), the slow path
+ * (reclaim hook, drain, HighAtomic unreserve, OOM hook, __GFP_NOFAIL), page
+ * preparation (__GFP_ZERO, __GFP_COMP) and the kernel-named allocation
+ * entry points (alloc_pages, alloc_pages_node, __get_free_pages, ...).
+ *
+ * Linux counterpart: mm/page_alloc.c (6.12): __zone_watermark_ok,
+ * zone_watermark_fast, gfp_to_alloc_flags, get_page_from_freelist,
+ * __alloc_pages_slowpath, __alloc_pages_noprof, prep_new_page.
+ *
+ * Decisions where kmm has no kernel around it:
+ *  - numa_node_id() is 0: every CPU slot sits on node 0.
+ *  - Direct reclaim calls m->reclaim when installed; without it the slow path
+ *    still drains the per-CPU lists and unreserves a HighAtomic pageblock
+ *    once, standing in for the progress reclaim would make.
+ *  - OOM calls m->oom where Linux would call out_of_memory(); with no hook
+ *    there is no progress and the allocation fails (Linux would panic with
+ *    nothing to kill). For !__GFP_FS Linux claims progress without killing;
+ *    kmm does too, so such requests retry - at most KMM_SLOWPATH_MAX_ROUNDS
+ *    times in all (Linux may loop forever).
+ *  - __GFP_NOFAIL: after the rounds, the request may use the min reserve and
+ *    then ignore watermarks (what Linux grants it); if even that finds no
+ *    page, kmm logs that the allocation could not be honoured and returns
+ *    NULL with the failure report - a value, never a hang.
+ *
+ * Invariant: a page handed out has refcount 1 and no buddy state; with
+ * __GFP_COMP it is a compound head with compound_order set.
+ * Locking: takes zone and pcp locks through rmqueue(); never holds one while
+ * calling the reclaim or OOM hooks.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+static inline int numa_node_id_m(struct kmm_machine *m)
+{
+	(void)m;
+	return 0;	/* every CPU slot sits on node 0 */
+}
+
+/* ---- Watermarks ---- */
+
+static inline long __zone_watermark_unusable_free(const struct zone *z, unsigned int order,
+						  unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (likely(!(alloc_flags & ALLOC_RESERVES)))
+		unusable += (long)z->nr_free_highatomic;
+	if (!(alloc_flags & ALLOC_CMA))
+		unusable += (long)zone_page_state(z, NR_FREE_CMA_PAGES);
+	return unusable;
+}
+
+bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+			 int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	long min = (long)mark;
+
+	free_pages -= __zone_watermark_unusable_free(z, order, alloc_flags);
+	if (unlikely(alloc_flags & ALLOC_RESERVES)) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+		if (!__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED))
+			continue;
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (!free_area_empty(z, o, mt))
+				return true;
+		if ((alloc_flags & ALLOC_CMA) && !free_area_empty(z, o, MIGRATE_CMA))
+			return true;
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
+		    !free_area_empty(z, o, MIGRATE_HIGHATOMIC))
+			return true;
+	}
+	return false;
+}
+
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+				   (long)zone_page_state(z, NR_FREE_PAGES));
+}
+
+static bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
+				int highest_zoneidx, unsigned int alloc_flags)
+{
+	long free_pages = (long)zone_page_state(z, NR_FREE_PAGES);
+
+	if (!order) {
+		long usable = free_pages;
+		long reserved = __zone_watermark_unusable_free(z, 0, alloc_flags);
+
+		usable -= KMM_MIN(usable, reserved);
+		if (usable > (long)mark + z->lowmem_reserve[highest_zoneidx])
+			return true;
+	}
+	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
+		return true;
+	/* __GFP_HIGH order-0 requests ignore the boost at the min mark. */
+	if (unlikely(!order && (alloc_flags & ALLOC_MIN_RESERVE) && z->watermark_boost &&
+		     (alloc_flags & ALLOC_WMARK_MASK) == WMARK_MIN)) {
+		mark = z->_watermark[WMARK_MIN];
+		return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+					   free_pages);
+	}
+	return false;
+}
+
+/* ---- The allocator proper ---- */
+
+unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int alloc_flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+
+	/* __GFP_HIGH == ALLOC_MIN_RESERVE and __GFP_KSWAPD_RECLAIM == ALLOC_KSWAPD. */
+	alloc_flags |= gfp & (__GFP_HIGH | __GFP_KSWAPD_RECLAIM);
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			alloc_flags |= ALLOC_NON_BLOCK;
+			if (order > 0)
+				alloc_flags |= ALLOC_HIGHATOMIC;
+		}
+		if (alloc_flags & ALLOC_MIN_RESERVE)
+			alloc_flags &= ~ALLOC_CPUSET;
+	}
+	return alloc_flags;
+}
+
+static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_NOMEMALLOC))
+		return 0;
+	if (gfp & __GFP_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	return 0;
+}
+
+static unsigned int alloc_flags_nofragment(struct kmm_machine *m, struct zone *zone, gfp_t gfp)
+{
+	unsigned int alloc_flags = gfp & __GFP_KSWAPD_RECLAIM;
+
+	/* Only kernels with ZONE_DMA32 (x86_64) do this. */
+	if (!zone || !(m->zone_types_mask & (1u << ZONE_DMA32)))
+		return alloc_flags;
+	if (zone->type != ZONE_NORMAL)
+		return alloc_flags;
+	if (m->nr_node_ids > 1 && !populated_zone(zone - 1))
+		return alloc_flags;
+	return alloc_flags | ALLOC_NOFRAGMENT;
+}
+
+/*
+ * The default clear_highpage(): through the direct map when the frame has
+ * one, else through a temporary host mapping of the frame (what kmap_local
+ * would give). mm/highmem.c may replace it.
+ */
+__attribute__((weak)) void clear_highpage(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	unsigned long pfn = page_to_pfn_m(m, page);
+	void *at;
+
+	if (PFN_PHYS(pfn) + PAGE_SIZE <= m->ram.direct_len) {
+		memset(kmm_phys_to_host(m, PFN_PHYS(pfn)), 0, PAGE_SIZE);
+		return;
+	}
+	at = sim_reserve(PAGE_SIZE, false);
+	if (at && !sim_map_frames(&m->ram, at, &pfn, 1))
+		memset(at, 0, PAGE_SIZE);
+	else
+		kmm_printk(m, "kmm: cannot map pfn %#lx to zero it", pfn);
+	if (at)
+		sim_release(at, PAGE_SIZE);
+}
+
+static void prep_compound_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	__atomic_store_n(&page->flags, page->flags | (1UL << PG_head), __ATOMIC_RELAXED);
+	for (unsigned long i = 1; i < nr; i++) {
+		struct page *p = &page[i];
+
+		p->compound_head = (unsigned long)page | 1;
+		set_page_count(p, 0);
+	}
+	page[1].compound_order = (unsigned char)order;
+}
+
+static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	page->private = 0;
+	set_page_count(page, 1);
+	if (gfp & __GFP_ZERO) {
+		for (unsigned long i = 0; i < (1UL << order); i++)
+			clear_highpage(&page[i]);
+	}
+	if (order && (gfp & __GFP_COMP))
+		prep_compound_page(page, order);
+}
+
+static struct page *get_page_from_freelist(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	bool no_fallback;
+
+retry:
+	no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+		struct zone *preferred = ac->zonelist->zones[ac->preferred_idx];
+		unsigned long mark;
+		struct page *page;
+
+		if (zone->type > ac->highest_zoneidx)
+			continue;
+		if (no_fallback && m->nr_node_ids > 1 && zone != preferred &&
+		    zone->node != preferred->node) {
+			/* Locality matters more than fragmentation: retry allowing fallback. */
+			alloc_flags &= ~ALLOC_NOFRAGMENT;
+			goto retry;
+		}
+		if (!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) {
+			mark = high_wmark_pages(zone);
+			if (zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx,
+						alloc_flags))
+				goto try_this_zone;
+			__atomic_fetch_or(&zone->flags, 1UL << ZONE_BELOW_HIGH, __ATOMIC_RELAXED);
+		}
+		mark = wmark_pages(zone, (enum zone_watermarks)(alloc_flags & ALLOC_WMARK_MASK));
+		if (!zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx, alloc_flags)) {
+			if (alloc_flags & ALLOC_NO_WATERMARKS)
+				goto try_this_zone;
+			continue;
+		}
+try_this_zone:
+		page = rmqueue(preferred, zone, order, gfp, alloc_flags, ac->migratetype);
+		if (page) {
+			prep_new_page(page, order, gfp);
+			if (unlikely(alloc_flags & ALLOC_HIGHATOMIC))
+				reserve_highatomic_pageblock(page, order, zone);
+			return page;
+		}
+	}
+	if (no_fallback) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return NULL;
+}
+
+/*
+ * Where Linux runs direct reclaim. With a reclaim layer installed, call it
+ * and retry; in either case drain the per-CPU lists once and give back a
+ * HighAtomic pageblock, as Linux does after reclaim made progress. Without a
+ * reclaim layer kmm still does this drain, standing in for the progress
+ * reclaim would have made (documented deviation).
+ */
+static struct page *__alloc_pages_direct_reclaim(struct kmm_machine *m, gfp_t gfp,
+						 unsigned int order, unsigned int alloc_flags,
+						 const struct alloc_context *ac,
+						 unsigned long *progress)
+{
+	struct page *page;
+	bool drained = false;
+
+	*progress = m->reclaim ? m->reclaim(m, gfp, order, ac->highest_zoneidx) : 0;
+	if (!*progress && m->reclaim)
+		return NULL;
+retry:
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (!page && !drained) {
+		unreserve_highatomic_pageblock(ac, false);
+		drain_all_pages(m, NULL);
+		drained = true;
+		goto retry;
+	}
+	return page;
+}
+
+static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+				 const struct alloc_context *ac, unsigned int alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	(void)gfp;
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return unreserve_highatomic_pageblock(ac, true);
+	/*
+	 * Retry only if the free pages (plus what reclaim could still free,
+	 * which kmm cannot estimate without a reclaim layer) would pass min.
+	 */
+	if (!m->reclaim)
+		return false;
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+
+		if (zone->type > ac->highest_zoneidx)
+			continue;
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone), (int)ac->highest_zoneidx,
+					alloc_flags, (long)zone_page_state(zone, NR_FREE_PAGES)))
+			return true;
+	}
+	return did_some_progress;
+}
+
+static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					  const struct alloc_context *ac, unsigned long *progress)
+{
+	struct page *page;
+
+	*progress = 0;
+	/* One more pass at the high mark, to catch a parallel OOM kill. */
+	page = get_page_from_freelist(m, (gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
+				      ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac);
+	if (page)
+		return page;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NULL;
+	if (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE))
+		return NULL;
+	if (ac->highest_zoneidx < ZONE_NORMAL)
+		return NULL;
+	/* Linux's out_of_memory() claims progress without killing for !__GFP_FS. */
+	bool freed = !(gfp & __GFP_FS) ? true : (m->oom ? m->oom(m, gfp, order) : false);
+
+	if (freed || (gfp & __GFP_NOFAIL)) {
+		*progress = freed;
+		if (gfp & __GFP_NOFAIL)
+			page = get_page_from_freelist(m, gfp, order, ALLOC_NO_WATERMARKS, ac);
+	}
+	return page;
+}
+
+static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					   struct alloc_context *ac)
+{
+	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	unsigned int alloc_flags, reserve_flags;
+	unsigned long progress = 0;
+	int no_progress_loops = 0, rounds = 0;
+	struct page *page;
+
+	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+retry:
+	if (++rounds > KMM_SLOWPATH_MAX_ROUNDS)
+		goto nopage;
+	reserve_flags = gfp_pfmemalloc_flags(gfp);
+	if (reserve_flags)
+		alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+	if (!can_direct_reclaim)
+		goto nopage;
+	page = __alloc_pages_direct_reclaim(m, gfp, order, alloc_flags, ac, &progress);
+	if (page)
+		return page;
+	if (gfp & __GFP_NORETRY)
+		goto nopage;
+	if (costly && !(gfp & __GFP_RETRY_MAYFAIL))
+		goto nopage;
+	if (should_reclaim_retry(m, gfp, order, ac, alloc_flags, progress > 0, &no_progress_loops))
+		goto retry;
+	page = __alloc_pages_may_oom(m, gfp, order, ac, &progress);
+	if (page)
+		return page;
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
+	}
+nopage:
+	if (gfp & __GFP_NOFAIL) {
+		/* Linux: some reserve access, then loop forever. kmm: bounded (KMM_SLOWPATH_MAX_ROUNDS). */
+		page = get_page_from_freelist(m, gfp, order, ALLOC_MIN_RESERVE, ac);
+		if (page)
+			return page;
+		page = get_page_from_freelist(m, gfp, order, ALLOC_NO_WATERMARKS, ac);
+		if (page)
+			return page;
+		kmm_printk(m, "kmm: __GFP_NOFAIL allocation of order %u cannot be satisfied "
+			   "(no memory and nothing reclaimable); failing after %d rounds",
+			   order, rounds);
+	}
+	warn_alloc(m, gfp, order);
+	return NULL;
+}
+
+static bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
+				struct alloc_context *ac)
+{
+	pg_data_t *pgdat = m->node_data[nid];
+
+	ac->highest_zoneidx = gfp_zone_m(m, gfp);
+	ac->zonelist = &pgdat->node_zonelists[(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK
+								      : ZONELIST_FALLBACK];
+	ac->migratetype = gfp_migratetype(gfp);
+	ac->preferred_idx = 0;
+	while (ac->zonelist->zones[ac->preferred_idx] &&
+	       ac->zonelist->zones[ac->preferred_idx]->type > ac->highest_zoneidx)
+		ac->preferred_idx++;
+	return ac->zonelist->zones[ac->preferred_idx] != NULL;
+}
+
+static struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	struct alloc_context ac;
+	unsigned int alloc_flags = ALLOC_WMARK_LOW;
+	struct page *page;
+
+	if (!prepare_alloc_pages(m, gfp, nid, &ac)) {
+		warn_alloc(m, gfp, order);
+		return NULL;
+	}
+	alloc_flags |= alloc_flags_nofragment(m, ac.zonelist->zones[ac.preferred_idx], gfp);
+	page = get_page_from_freelist(m, gfp, order, alloc_flags, &ac);
+	if (likely(page))
+		return page;
+	return __alloc_pages_slowpath(m, gfp, order, &ac);
+}
+
+/* ---- Public entry points ---- */
+
+struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	if (!m) {
+		kmm_set_error(-EINVAL, "alloc_pages: no machine (call kmm_use first)");
+		return NULL;
+	}
+	if (order > MAX_PAGE_ORDER) {
+		if (!(gfp & __GFP_NOWARN))
+			kmm_printk(m, "WARNING: alloc_pages: order %u > MAX_PAGE_ORDER %d", order,
+				   MAX_PAGE_ORDER);
+		kmm_set_error(-EINVAL, "alloc_pages: order %u exceeds MAX_PAGE_ORDER (%d)", order,
+			      MAX_PAGE_ORDER);
+		return NULL;
+	}
+	if (gfp_zone_bad(gfp)) {
+		kmm_set_error(-EINVAL, "alloc_pages: gfp %#x combines zone modifiers", gfp);
+		return NULL;
+	}
+	if (nid < 0)
+		nid = numa_node_id_m(m);
+	if (nid >= m->nr_node_ids || !m->node_data[nid]) {
+		kmm_set_error(-EINVAL, "alloc_pages: no node %d", nid);
+		return NULL;
+	}
+	struct page *page = __alloc_pages(m, gfp, order, nid);
+
+	if (!page)
+		kmm_set_error(-ENOMEM, "alloc_pages: out of memory (order %u, gfp %#x)", order, gfp);
+	return page;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return kmm_alloc_pages(kmm_current(), gfp, order, -1);
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return kmm_alloc_pages(kmm_current(), gfp, order, nid);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	/* 6.12 masks __GFP_HIGHMEM off: the caller wants an address. */
+	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
