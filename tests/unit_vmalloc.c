@@ -12,6 +12,7 @@
  * same API on booted machines.
  */
 #include <errno.h>
+#include <pthread.h>
 
 #include "tests/buddy_fake.h"
 #include "include/kmm/vmalloc.h"
@@ -213,5 +214,60 @@ TEST(kmap_exhaustion_and_local_stack)
 	assert_eq(kmm_check(m), 0);
 	for (int i = 0; i < 1025; i++)
 		__free_page(pg[i]);
+	vm_done(m, before);
+}
+
+struct worker {
+	struct kmm_machine *m;
+	uint64_t seed;
+	int steps;
+	int bad;
+};
+
+static void *vmalloc_worker(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t rng = w->seed;
+
+	kmm_use(w->m);
+	for (int s = 0; s < w->steps; s++) {
+		unsigned long pages = 1 + kmm_test_rand(&rng) % 16;
+		unsigned char *p = vmalloc(pages * PAGE);
+		if (!p) {
+			w->bad++;
+			continue;
+		}
+		for (unsigned long i = 0; i < pages; i++)
+			p[i * PAGE] = (unsigned char)(s + i);
+		for (unsigned long i = 0; i < pages; i++)
+			if (p[i * PAGE] != (unsigned char)(s + i))
+				w->bad++;
+		/* A highmem page through kmap_local, on this thread's CPU slot. */
+		struct page *pg = vmalloc_to_page(p);
+		unsigned char *k = kmap_local_page(pg);
+		if (!k || k[0] != (unsigned char)s)
+			w->bad++;
+		if (k)
+			kunmap_local(k);
+		vfree(p);
+	}
+	return NULL;
+}
+
+TEST(two_threads)
+{
+	struct kmm_machine *m = vm_machine();
+	unsigned long before = kmm_nr_free_pages(m);
+	struct worker w[2];
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct worker){ m, kmm_test_seed() + (uint64_t)i, kmm_test_quick() ? 300 : 2000, 0 };
+		assert_eq(pthread_create(&t[i], NULL, vmalloc_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		expect_eq(w[i].bad, 0);
+	}
 	vm_done(m, before);
 }
