@@ -612,6 +612,11 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 			      size ? "larger than the vmalloc space" : "zero");
 		return NULL;
 	}
+	if (nid >= m->nr_node_ids || nid < -1) {
+		kmm_set_error(-EINVAL, "vmalloc: node %d does not exist (nodes 0-%d)", nid,
+			      m->nr_node_ids - 1);
+		return NULL;
+	}
 	if (align & (align - 1)) {
 		kmm_set_error(-EINVAL, "vmalloc: alignment %lu is not a power of two", align);
 		return NULL;
