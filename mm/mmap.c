@@ -310,8 +310,8 @@ static void merge_into(struct vm_area_struct *a, struct vm_area_struct *b)
 
 	if (!a->anon_vma && b->anon_vma)
 		anon_vma_link(a, b->anon_vma);
+	vma_remove(mm, b);	/* before a grows over it: the search keys on vm_end */
 	a->vm_end = b->vm_end;
-	vma_remove(mm, b);
 	vm_area_free(b);
 }
 

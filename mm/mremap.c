@@ -15,7 +15,6 @@
  * Locking: procs_lock() held by the caller.
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
@@ -114,20 +113,8 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 		unsigned long want = addr + new_len;
 		if (want <= mm->task_size && (!next || want <= vm_start_gap(next))) {
 			unsigned long grow = (want - vma->vm_end) >> PAGE_SHIFT;
-			if (vma->vm_file && linear_page_index(vma, want - 1) >= vma->vm_file->nr_pages &&
-			    vma->vm_file->shmem) {
-				/* a shared anonymous object grows with its mapping */
-				struct kmm_file *f = vma->vm_file;
-				unsigned long need = linear_page_index(vma, want - 1) + 1;
-				void *n = realloc(f->pages, need * sizeof(*f->pages));
-				if (!n)
-					return -ENOMEM;
-				f->pages = n;
-				for (unsigned long i = f->nr_pages; i < need; i++)
-					f->pages[i] = NULL;
-				f->nr_pages = need;
-				f->size = need * PAGE_SIZE;
-			}
+			/* A shared anonymous object keeps its size: the grown part is past
+			   its end and faults with SIGBUS, as on Linux. */
 			vma->vm_end = want;
 			vm_stat_account(mm, vma->vm_flags, (long)grow);
 			if (vma->vm_flags & VM_LOCKED) {
