@@ -271,4 +271,14 @@ int kmap_check(struct kmm_machine *m);
  */
 void *kmap_page_address(const struct page *page);
 
+/* ---- mm/fork.c: the process layer (details in mm/include/mm.h) ---- */
+
+/**
+ * process_init() - the process layer of @m: task table, shared zero page,
+ * software MMU (window onto the RAM file, per-CPU TLBs), checker. Called
+ * from mm_init.c's layer list. Return: 0 or -ENOMEM.
+ */
+int process_init(struct kmm_machine *m);
+
+
 #endif /* KMM_MM_INTERNAL_H */

@@ -24,7 +24,7 @@
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
 
 static const char *const arches[] = { "mem=256M arch=x86_64", "mem=1G arch=i386",
-				      "mem=1G arch=i386 pae" };
+				      "mem=1G arch=i386-pae" };
 
 static unsigned char peek(struct task_struct *t, uint64_t addr)
 {

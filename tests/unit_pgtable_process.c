@@ -13,7 +13,7 @@
 #include "mm/internal.h"
 
 static const char *const cmdlines[] = { "mem=256M arch=x86_64", "mem=256M arch=i386",
-					"mem=256M arch=i386 pae" };
+					"mem=256M arch=i386-pae" };
 
 static unsigned long nr_pagetable(struct kmm_machine *m)
 {
