@@ -143,6 +143,14 @@ static bool word_is(const struct expr_parser *ep, const char *w)
 
 static struct expr *parse_or(struct expr_parser *ep);
 
+static bool too_deep(struct expr_parser *ep)
+{
+	if (ep->depth < EXPR_MAX_DEPTH)
+		return false;
+	fail(ep, ep->p, "expression nested too deeply");
+	return true;
+}
+
 static struct expr *parse_primary(struct expr_parser *ep)
 {
 	skip_ws(ep);
@@ -156,7 +164,11 @@ static struct expr *parse_primary(struct expr_parser *ep)
 	char c = *ep->p;
 	if (c == '(') {
 		ep->p++;
+		if (too_deep(ep))
+			return NULL;
+		ep->depth++;
 		struct expr *e = parse_or(ep);
+		ep->depth--;
 		if (!e)
 			return NULL;
 		skip_ws(ep);
@@ -333,7 +345,11 @@ static struct expr *parse_unary(struct expr_parser *ep)
 
 	if (ep->p < ep->end && *ep->p == '-') {
 		ep->p++;
+		if (too_deep(ep))
+			return NULL;
+		ep->depth++;
 		struct expr *o = parse_unary(ep);
+		ep->depth--;
 		if (!o)
 			return NULL;
 		struct expr *e = new_node(E_NEG, ep, at);
@@ -467,7 +483,11 @@ static struct expr *parse_not(struct expr_parser *ep)
 
 	if (ep->p + 1 < ep->end && *ep->p == '!' && ep->p[1] != '=') {
 		ep->p++;
+		if (too_deep(ep))
+			return NULL;
+		ep->depth++;
 		struct expr *o = parse_not(ep);
+		ep->depth--;
 		if (!o)
 			return NULL;
 		struct expr *e = new_node(E_NOT, ep, at);
@@ -527,6 +547,7 @@ struct expr *expr_parse(struct expr_parser *ep)
 	ep->err[0] = '\0';
 	ep->err_at = NULL;
 	ep->incomplete = false;
+	ep->depth = 0;
 	return parse_or(ep);
 }
 

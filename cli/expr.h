@@ -33,7 +33,9 @@ struct expr_parser {
 	char err[256];			/* out: message on failure */
 	const char *err_at;		/* out: where */
 	bool incomplete;		/* out: text ended inside a string */
+	int depth;			/* nesting, capped at EXPR_MAX_DEPTH */
 };
+#define EXPR_MAX_DEPTH 200
 
 /** expr_parse() - parse one expression. Return: the tree, or NULL (ep->err set). */
 struct expr *expr_parse(struct expr_parser *ep);

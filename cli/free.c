@@ -143,7 +143,9 @@ static void scale_size(char *buf, size_t len, unsigned long size, const struct f
 	long long bytes = (long long)size * 1024LL;
 
 	if (!(o->flags & FREE_HUMAN)) {
-		switch (o->exponent) {
+		/* the 4.0.2 binary: --si alone means --kilo */
+		int exponent = !o->exponent && (o->flags & FREE_SI) ? 2 : o->exponent;
+		switch (exponent) {
 		case 0:
 			snprintf(buf, len, "%ld", (long)size);
 			return;
@@ -152,7 +154,7 @@ static void scale_size(char *buf, size_t len, unsigned long size, const struct f
 			return;
 		default:
 			snprintf(buf, len, "%ld", (long)(bytes / power((unsigned)base,
-								     (unsigned)o->exponent - 1)));
+								     (unsigned)exponent - 1)));
 			return;
 		}
 	}

@@ -88,7 +88,9 @@ struct parser {
 	char **vars;
 	int nvars, capvars;
 	struct kmm_ctx *ctx;	/* the shell's ctx: its variables count as assigned */
+	int depth;		/* repeat nesting */
 };
+#define MAX_BLOCK_DEPTH 64
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -214,6 +216,9 @@ static bool read_word(struct parser *ps, struct word *w)
 	w->col = col_of(ps, start);
 	while (ps->p < ps->end && !word_boundary(*ps->p)) {
 		char c = *ps->p;
+
+		if (c == '\\' && ps->p + 1 < ps->end && ps->p[1] == '\n')
+			break;	/* backslash-newline: a blank that continues the line */
 
 		if (c == '"' || c == '\'') {
 			const char *q = ps->p++;
@@ -498,7 +503,14 @@ static bool parse_repeat(struct parser *ps, struct stmt *s, const struct word *k
 	}
 	free(w.text);
 	(void)kw;
-	return parse_block(ps, &s->body, &s->nbody, true, brace, ps->line);
+	if (ps->depth >= MAX_BLOCK_DEPTH) {
+		perr_at(ps, brace, "repeat blocks nested too deeply (at most %d)", MAX_BLOCK_DEPTH);
+		return false;
+	}
+	ps->depth++;
+	bool ok = parse_block(ps, &s->body, &s->nbody, true, brace, ps->line);
+	ps->depth--;
+	return ok;
 }
 
 static bool parse_let(struct parser *ps, struct stmt *s)
@@ -596,7 +608,7 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 			}
 			s->stages = xrealloc(s->stages, (size_t)(s->nstages + 1) * sizeof(*s->stages));
 			s->stages[s->nstages++] = st;
-			return true;
+			return check_stage(ps, s, &s->stages[s->nstages - 1], NULL);
 		}
 		/* words up to the end, '|', '>', '->' or '}' */
 		bool more_stage = false;
@@ -933,6 +945,8 @@ struct kmm_ctx {
 	int check_failures;
 	int exit_code;
 	int depth;		/* repeat nesting while running */
+	long long steps;	/* statements run so far */
+	long long step_limit;	/* KMM_STEP_LIMIT (fuzz replay), 0: none */
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
 };
@@ -950,6 +964,9 @@ struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
 		ctx->opts.default_cmdline = KMM_DEFAULT_CMDLINE;
 	sb_init(&ctx->out);
 	ctx->last_output = xstrndup("", 0);
+	const char *lim = getenv("KMM_STEP_LIMIT");
+	if (lim && parse_long(lim, &ctx->step_limit))
+		ctx->step_limit = 0;
 	return ctx;
 }
 
@@ -1348,7 +1365,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		return ret;
 	}
 	fputs(input, ctx->opts.out);
-	if (!(s->stages[0].verb->flags & VERB_EXPR)) {
+	if (!(s->stages[0].verb->flags & VERB_KEEPS_OUTPUT)) {
 		free(ctx->last_output);
 		ctx->last_output = input;
 	} else {
@@ -1365,6 +1382,9 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 		const struct stmt *st = &s[i];
 		int r = VERB_OK;
 
+		if (ctx->step_limit && ++ctx->steps > ctx->step_limit)
+			return ctx_error_at(ctx, st->file, st->line, st->col,
+					    "step limit reached (KMM_STEP_LIMIT=%lld)", ctx->step_limit);
 		if (ctx->opts.echo && ctx->depth == 0) {
 			fprintf(ctx->opts.out, "$ %s\n", st->text);
 		}
@@ -1381,6 +1401,12 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 			}
 			ctx->depth++;
 			for (long long k = 0; k < count; k++) {
+				if (ctx->step_limit && ++ctx->steps > ctx->step_limit) {
+					r = ctx_error_at(ctx, st->file, st->line, st->col,
+							 "step limit reached (KMM_STEP_LIMIT=%lld)",
+							 ctx->step_limit);
+					break;
+				}
 				r = run_stmts(ctx, st->body, st->nbody);
 				if (r == VERB_ERROR || r == VERB_EXIT)
 					break;

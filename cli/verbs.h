@@ -116,6 +116,7 @@ enum {
 #define VERB_EXPR	0x04	/* arguments are expressions (expect, print) */
 #define VERB_NO_MACHINE	0x08	/* runs without booting the default machine */
 #define VERB_SYNTAX	0x10	/* a language construct (repeat, let): help only */
+#define VERB_KEEPS_OUTPUT 0x20	/* does not replace `output` (expect) */
 
 /* Parse-time context for a verb's check hook. */
 struct verb_check {

@@ -582,7 +582,7 @@ static const struct verb verbs[] = {
 	  "  expect output contains \"HighMem\"      (output: what the last command printed)\n"
 	  "A failed expect prints `file:line: expect failed: CONDITION (left: X, right: Y)`,\n"
 	  "the script goes on, and kmm exits with status 1 at the end.\n",
-	  VERB_EXPR | VERB_NO_MACHINE, expect_check, expect_run },
+	  VERB_EXPR | VERB_NO_MACHINE | VERB_KEEPS_OUTPUT, expect_check, expect_run },
 	{ "check", "check", "run every layer's invariant checker now",
 	  "Runs kmm_check() on the machine: every frame accounted once, buddy blocks\n"
 	  "aligned and on exactly one list, counters matching. A violation is reported\n"

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/verbs_slab.c - scenario verbs of the slab layer: kmem_cache_create,
+ * kmem_cache_alloc, kmem_cache_free, kmem_cache_shrink, kmem_cache_destroy,
+ * kmalloc, kfree, slabinfo; and the value terms slab.<cache>.<field>.
+ *
+ * Linux counterpart: none (what a test module does with the slab API).
+ * Objects are named by their simulated kernel virtual addresses (numbers),
+ * so output never depends on host addresses. `kmem_cache_alloc c count=N ->
+ * $objs` keeps the N addresses in $objs as text; kmem_cache_free and kfree
+ * accept such a list, a single address, or several arguments.
+ *
+ * Locking: none (the runner is single-threaded).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/verbs.h"
+#include "mm/include/addr.h"
+#include "mm/slab.h"
+
+static bool key_is(const char *key, size_t keylen, const char *want)
+{
+	return keylen == strlen(want) && !strncmp(key, want, keylen);
+}
+
+static const struct { const char *name; slab_flags_t flag; } flag_names[] = {
+	{ "SLAB_HWCACHE_ALIGN", SLAB_HWCACHE_ALIGN },
+	{ "SLAB_RECLAIM_ACCOUNT", SLAB_RECLAIM_ACCOUNT },
+	{ "SLAB_CACHE_DMA", SLAB_CACHE_DMA },
+	{ "SLAB_CACHE_DMA32", SLAB_CACHE_DMA32 },
+	{ "SLAB_POISON", SLAB_POISON },
+	{ "SLAB_RED_ZONE", SLAB_RED_ZONE },
+	{ "SLAB_STORE_USER", SLAB_STORE_USER },
+	{ "SLAB_CONSISTENCY_CHECKS", SLAB_CONSISTENCY_CHECKS },
+	{ "SLAB_PANIC", SLAB_PANIC },
+	{ "SLAB_TYPESAFE_BY_RCU", SLAB_TYPESAFE_BY_RCU },
+	{ "SLAB_ACCOUNT", SLAB_ACCOUNT },
+};
+
+/* "SLAB_A|SLAB_B" to flags. Return: 0, or -1 with *bad at the unknown word. */
+static int parse_slab_flags(const char *s, slab_flags_t *out, const char **bad)
+{
+	*out = 0;
+	while (*s) {
+		size_t n = strcspn(s, "|");
+		bool found = false;
+		for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++) {
+			if (strlen(flag_names[i].name) == n && !strncmp(flag_names[i].name, s, n)) {
+				*out |= flag_names[i].flag;
+				found = true;
+			}
+		}
+		if (!found) {
+			*bad = s;
+			return -1;
+		}
+		s += n + (s[n] == '|');
+	}
+	return 0;
+}
+
+static struct kmem_cache *cache_arg(struct kmm_ctx *ctx, const struct args *a, int i,
+				    struct kmm_machine *m)
+{
+	struct kmem_cache *s = kmm_find_cache(m, a->argv[i].text);
+
+	if (!s)
+		ctx_error(ctx, a, i, "no cache named '%s' (see slabinfo)", a->argv[i].text);
+	return s;
+}
+
+static uint64_t kva_of(struct kmm_machine *m, const void *p)
+{
+	return m->layout.page_offset + (uint64_t)((const char *)p - (const char *)m->ram.direct);
+}
+
+static void *host_of_kva(struct kmm_machine *m, uint64_t va)
+{
+	if (va < m->layout.page_offset || va - m->layout.page_offset >= m->ram.direct_len)
+		return NULL;
+	return (char *)m->ram.direct + (va - m->layout.page_offset);
+}
+
+/* Options shared by the allocating verbs: count=N gfp=FLAGS node=N. */
+static int alloc_opts(struct kmm_ctx *ctx, const struct args *a, int from, long long *count,
+		      gfp_t *gfp, long long *node)
+{
+	for (int i = from; i < a->argc; i++) {
+		const char *key, *val;
+		size_t kl, bad;
+		if (!arg_kv(&a->argv[i], &key, &kl, &val))
+			return ctx_error(ctx, a, i, "unknown argument '%s' (count=N gfp=FLAGS node=N)",
+					 a->argv[i].text);
+		if (key_is(key, kl, "count")) {
+			if (parse_long(val, count) || *count < 1 || *count > 1000000)
+				return ctx_error(ctx, a, i, "count=%s is not in 1..1000000", val);
+		} else if (key_is(key, kl, "gfp")) {
+			if (kmm_gfp_parse(val, gfp, &bad))
+				return ctx_error(ctx, a, i, "gfp=%s: unknown flag at '%s'", val,
+						 val + bad);
+		} else if (key_is(key, kl, "node")) {
+			if (parse_long(val, node))
+				return ctx_error(ctx, a, i, "node=%s is not a number", val);
+		} else {
+			return ctx_error(ctx, a, i, "unknown argument '%s' (count=N gfp=FLAGS node=N)",
+					 a->argv[i].text);
+		}
+	}
+	return 0;
+}
+
+static int alloc_opts_check(struct verb_check *vc, const struct args *a, int from)
+{
+	for (int i = from; i < a->argc; i++) {
+		const char *key, *val;
+		size_t kl;
+		if (!arg_kv(&a->argv[i], &key, &kl, &val) ||
+		    !(key_is(key, kl, "count") || key_is(key, kl, "gfp") || key_is(key, kl, "node")))
+			return verb_check_error(vc, a, i, "unknown argument '%s' (count=N gfp=FLAGS "
+						"node=N)", a->argv[i].text);
+	}
+	return 0;
+}
+
+/* Store the addresses: one as a number, several as a text list. */
+static void set_result_objs(struct kmm_ctx *ctx, const struct args *a, struct kmm_machine *m,
+			    void **objs, long long n)
+{
+	struct value v = { 0 };
+
+	if (!a->result)
+		return;
+	if (n == 1) {
+		value_set_int(&v, objs[0] ? (long long)kva_of(m, objs[0]) : 0);
+	} else {
+		struct strbuf sb;
+		sb_init(&sb);
+		for (long long i = 0; i < n; i++)
+			if (objs[i])
+				sb_printf(&sb, "%s0x%llx", sb.len ? " " : "",
+					  (unsigned long long)kva_of(m, objs[i]));
+		value_set_str(&v, sb.buf ? sb.buf : "");
+		sb_free(&sb);
+	}
+	ctx_set_var(ctx, a->result, &v);
+}
+
+/* Collect object addresses from arguments @from.. (numbers, $vars, lists). */
+static int collect_objs(struct kmm_ctx *ctx, const struct args *a, int from, struct kmm_machine *m,
+			void ***out, size_t *n)
+{
+	size_t cap = 16, k = 0;
+	void **objs = malloc(cap * sizeof(*objs));
+
+	if (!objs)
+		return ctx_error(ctx, a, -1, "out of host memory");
+	for (int i = from; i < a->argc; i++) {
+		const struct word *w = &a->argv[i];
+		char buf[32];
+		const char *text = w->text;
+		if (w->is_var) {
+			const struct value *v = ctx_var(ctx, w->text);
+			if (!v || (v->kind != V_INT && v->kind != V_STR)) {
+				free(objs);
+				return ctx_error(ctx, a, i, "$%s holds no object address", w->text);
+			}
+			if (v->kind == V_INT) {
+				snprintf(buf, sizeof(buf), "%lld", v->i);
+				text = buf;
+			} else {
+				text = v->s;
+			}
+		}
+		while (*text) {
+			char word[40];
+			size_t len = strcspn(text, " ");
+			long long x;
+			if (len >= sizeof(word) ||
+			    (memcpy(word, text, len), word[len] = 0, parse_long(word, &x))) {
+				free(objs);
+				return ctx_error(ctx, a, i, "'%.*s' is not an address", (int)len, text);
+			}
+			void *p = x ? host_of_kva(m, (uint64_t)x) : NULL;
+			if (x && !p) {
+				free(objs);
+				return ctx_error(ctx, a, i, "0x%llx is not a direct-map address", x);
+			}
+			if (k == cap) {
+				void *np = realloc(objs, (cap *= 2) * sizeof(*objs));
+				if (!np) {
+					free(objs);
+					return ctx_error(ctx, a, i, "out of host memory");
+				}
+				objs = np;
+			}
+			objs[k++] = p;
+			text += len;
+			while (*text == ' ')
+				text++;
+		}
+	}
+	*out = objs;
+	*n = k;
+	return 0;
+}
+
+/* ---- kmem_cache_create ---- */
+
+static int create_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc < 2)
+		return verb_check_error(vc, a, -1, "kmem_cache_create needs a name and a size, "
+					"e.g. kmem_cache_create dentry 192");
+	uint64_t sz;
+	if (!a->argv[1].is_var && kmm_parse_size(a->argv[1].text, &sz, NULL))
+		return verb_check_error(vc, a, 1, "'%s' is not a size", a->argv[1].text);
+	for (int i = 2; i < a->argc; i++) {
+		const char *key, *val, *bad;
+		size_t kl;
+		slab_flags_t f;
+		if (!arg_kv(&a->argv[i], &key, &kl, &val) ||
+		    !(key_is(key, kl, "align") || key_is(key, kl, "flags")))
+			return verb_check_error(vc, a, i, "unknown argument '%s' (align=N "
+						"flags=SLAB_X|SLAB_Y)", a->argv[i].text);
+		if (key_is(key, kl, "flags") && parse_slab_flags(val, &f, &bad))
+			return verb_check_error(vc, a, i, "unknown flag '%s'", bad);
+	}
+	return 0;
+}
+
+static int create_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	uint64_t size = 0, align = 0;
+	slab_flags_t flags = 0;
+
+	if (!m)
+		return VERB_ERROR;
+	if (kmm_parse_size(a->argv[1].text, &size, NULL) || size > 0xffffffffu)
+		return ctx_error(ctx, a, 1, "'%s' is not a size", a->argv[1].text);
+	for (int i = 2; i < a->argc; i++) {
+		const char *key, *val, *bad;
+		size_t kl;
+		arg_kv(&a->argv[i], &key, &kl, &val);
+		if (key_is(key, kl, "align") && kmm_parse_size(val, &align, NULL))
+			return ctx_error(ctx, a, i, "align=%s is not a size", val);
+		if (key_is(key, kl, "flags") && parse_slab_flags(val, &flags, &bad))
+			return ctx_error(ctx, a, i, "unknown flag '%s'", bad);
+	}
+	struct kmem_cache *s = kmm_kmem_cache_create(m, a->argv[0].text, (unsigned int)size,
+						     (unsigned int)align, flags, NULL);
+	if (!s)
+		return ctx_error(ctx, a, 0, "%s", kmm_last_error());
+	ctx_printf(ctx, "kmem_cache_create %s: object_size %u, size %u, align %u, %u objects per "
+		   "slab of order %u, min_partial %lu\n", s->name, s->object_size, s->size,
+		   s->align, s->objects, s->order, s->min_partial);
+	return VERB_OK;
+}
+
+/* ---- kmem_cache_alloc / kmalloc ---- */
+
+static int cache_alloc_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc < 1)
+		return verb_check_error(vc, a, -1, "kmem_cache_alloc needs a cache name");
+	return alloc_opts_check(vc, a, 1);
+}
+
+static void report_allocs(struct kmm_ctx *ctx, struct kmm_machine *m, const char *what,
+			  void **objs, long long n, long long got)
+{
+	if (n == 1 && got == 1)
+		ctx_printf(ctx, "%s: 0x%llx\n", what, (unsigned long long)kva_of(m, objs[0]));
+	else if (got == n)
+		ctx_printf(ctx, "%s: %lld objects, 0x%llx .. 0x%llx\n", what, n,
+			   (unsigned long long)kva_of(m, objs[0]),
+			   (unsigned long long)kva_of(m, objs[n - 1]));
+	else
+		ctx_printf(ctx, "%s: %lld of %lld objects, then failed: %s\n", what, got, n,
+			   kmm_last_error());
+}
+
+static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	long long count = 1, node = NUMA_NO_NODE;
+	gfp_t gfp = GFP_KERNEL;
+	struct kmem_cache *s;
+
+	if (!m || !(s = cache_arg(ctx, a, 0, m)) || alloc_opts(ctx, a, 1, &count, &gfp, &node))
+		return VERB_ERROR;
+	void **objs = calloc((size_t)count, sizeof(*objs));
+	long long got = 0;
+	if (!objs)
+		return ctx_error(ctx, a, -1, "out of host memory");
+	for (; got < count; got++) {
+		objs[got] = kmem_cache_alloc_node(s, gfp, (int)node);
+		if (!objs[got])
+			break;
+	}
+	char what[96];
+	snprintf(what, sizeof(what), "kmem_cache_alloc %s", s->name);
+	report_allocs(ctx, m, what, objs, count, got);
+	set_result_objs(ctx, a, m, objs, got ? got : 1);
+	free(objs);
+	return VERB_OK;
+}
+
+static int kmalloc_check(struct verb_check *vc, const struct args *a)
+{
+	uint64_t sz;
+
+	if (a->argc < 1)
+		return verb_check_error(vc, a, -1, "kmalloc needs a size, e.g. kmalloc 100");
+	if (!a->argv[0].is_var && kmm_parse_size(a->argv[0].text, &sz, NULL))
+		return verb_check_error(vc, a, 0, "'%s' is not a size", a->argv[0].text);
+	return alloc_opts_check(vc, a, 1);
+}
+
+static int kmalloc_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	long long count = 1, node = NUMA_NO_NODE;
+	gfp_t gfp = GFP_KERNEL;
+	uint64_t size;
+
+	if (!m || alloc_opts(ctx, a, 1, &count, &gfp, &node))
+		return VERB_ERROR;
+	if (kmm_parse_size(a->argv[0].text, &size, NULL))
+		return ctx_error(ctx, a, 0, "'%s' is not a size", a->argv[0].text);
+	void **objs = calloc((size_t)count, sizeof(*objs));
+	long long got = 0;
+	if (!objs)
+		return ctx_error(ctx, a, -1, "out of host memory");
+	for (; got < count; got++) {
+		objs[got] = kmm_kmalloc(m, (size_t)size, gfp, (int)node);
+		if (!objs[got] || objs[got] == ZERO_SIZE_PTR)
+			break;
+	}
+	char what[96];
+	const char *from = "the page allocator";
+	if (got) {
+		struct slab *slab = virt_to_slab_m(m, objs[0]);
+		if (slab)
+			from = slab->slab_cache->name;
+	}
+	snprintf(what, sizeof(what), "kmalloc %s (%s)", a->argv[0].text, from);
+	report_allocs(ctx, m, what, objs, count, got);
+	set_result_objs(ctx, a, m, objs, got ? got : 1);
+	free(objs);
+	return VERB_OK;
+}
+
+/* ---- kmem_cache_free / kfree ---- */
+
+static int cache_free_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc < 2)
+		return verb_check_error(vc, a, -1, "kmem_cache_free needs a cache and objects, "
+					"e.g. kmem_cache_free dentry $d");
+	return 0;
+}
+
+static int cache_free_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	struct kmem_cache *s;
+	void **objs;
+	size_t n;
+
+	if (!m || !(s = cache_arg(ctx, a, 0, m)) || collect_objs(ctx, a, 1, m, &objs, &n))
+		return VERB_ERROR;
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	ctx_printf(ctx, "kmem_cache_free %s: %zu object%s\n", s->name, n, n == 1 ? "" : "s");
+	free(objs);
+	return VERB_OK;
+}
+
+static int kfree_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc < 1)
+		return verb_check_error(vc, a, -1, "kfree needs objects, e.g. kfree $p");
+	return 0;
+}
+
+static int kfree_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	void **objs;
+	size_t n;
+
+	if (!m || collect_objs(ctx, a, 0, m, &objs, &n))
+		return VERB_ERROR;
+	struct kmm_machine *old = kmm_use(m);
+	for (size_t i = 0; i < n; i++)
+		kfree(objs[i]);
+	kmm_use(old);
+	ctx_printf(ctx, "kfree: %zu object%s\n", n, n == 1 ? "" : "s");
+	free(objs);
+	return VERB_OK;
+}
+
+/* ---- kmem_cache_shrink / kmem_cache_destroy / slabinfo ---- */
+
+static int one_cache_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc != 1)
+		return verb_check_error(vc, a, -1, "%s takes one cache name", a->verb->name);
+	return 0;
+}
+
+static int shrink_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	struct kmem_cache *s;
+
+	if (!m || !(s = cache_arg(ctx, a, 0, m)))
+		return VERB_ERROR;
+	unsigned long before = kmm_nr_free_pages(m);
+	kmem_cache_shrink(s);
+	drain_all_pages(m, NULL);
+	ctx_printf(ctx, "kmem_cache_shrink %s: %ld pages back to the buddy allocator\n", s->name,
+		   (long)(kmm_nr_free_pages(m) - before));
+	return VERB_OK;
+}
+
+static int destroy_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	struct kmem_cache *s;
+
+	if (!m || !(s = cache_arg(ctx, a, 0, m)))
+		return VERB_ERROR;
+	kmm_set_error(0, "%s", "");
+	kmem_cache_destroy(s);
+	if (kmm_find_cache(m, a->argv[0].text))
+		ctx_printf(ctx, "kmem_cache_destroy %s: not destroyed: %s (see dmesg)\n",
+			   a->argv[0].text, kmm_last_error());
+	else
+		ctx_printf(ctx, "kmem_cache_destroy %s: done\n", a->argv[0].text);
+	return VERB_OK;
+}
+
+static int slabinfo_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc > 1)
+		return verb_check_error(vc, a, 1, "slabinfo takes at most one cache name");
+	return 0;
+}
+
+static int slabinfo_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	char *text = NULL;
+	char path[128];
+
+	if (!m)
+		return VERB_ERROR;
+	if (a->argc == 0) {
+		if (kmm_proc_read(m, "/proc/slabinfo", &text))
+			return ctx_error(ctx, a, -1, "%s", kmm_last_error());
+	} else {
+		if (!cache_arg(ctx, a, 0, m))
+			return VERB_ERROR;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/kmm_picture", a->argv[0].text);
+		if (kmm_proc_read(m, path, &text))
+			return ctx_error(ctx, a, 0, "%s", kmm_last_error());
+	}
+	ctx_printf(ctx, "%s", text);
+	free(text);
+	return VERB_OK;
+}
+
+static const struct verb slab_verb_list[] = {
+	{ "kmem_cache_create", "kmem_cache_create NAME SIZE [align=N] [flags=SLAB_X|SLAB_Y]",
+	  "create an object cache", "Flags: SLAB_HWCACHE_ALIGN SLAB_RECLAIM_ACCOUNT SLAB_CACHE_DMA "
+	  "SLAB_POISON SLAB_RED_ZONE SLAB_STORE_USER SLAB_PANIC SLAB_TYPESAFE_BY_RCU ...",
+	  0, create_check, create_run },
+	{ "kmem_cache_alloc", "kmem_cache_alloc NAME [count=N] [gfp=FLAGS] [node=N] -> $o",
+	  "allocate objects from a cache", "With count=N, $o holds the N addresses as a list.",
+	  VERB_RESULT, cache_alloc_check, cache_alloc_run },
+	{ "kmem_cache_free", "kmem_cache_free NAME $o|ADDR ...", "free objects to their cache", NULL,
+	  0, cache_free_check, cache_free_run },
+	{ "kmem_cache_shrink", "kmem_cache_shrink NAME",
+	  "flush per-CPU slabs and free every empty slab", NULL, 0, one_cache_check, shrink_run },
+	{ "kmem_cache_destroy", "kmem_cache_destroy NAME",
+	  "destroy a cache (reports objects still allocated)", NULL, 0, one_cache_check,
+	  destroy_run },
+	{ "kmalloc", "kmalloc SIZE [count=N] [gfp=FLAGS] [node=N] -> $p",
+	  "allocate from the kmalloc caches (or the page allocator above 8K)", NULL, VERB_RESULT,
+	  kmalloc_check, kmalloc_run },
+	{ "kfree", "kfree $p|ADDR ...", "free kmalloc'ed objects", NULL, 0, kfree_check, kfree_run },
+	{ "slabinfo", "slabinfo [CACHE]",
+	  "print /proc/slabinfo, or draw one cache: CPU slots, full, partial, empty slabs", NULL, 0,
+	  slabinfo_check, slabinfo_run },
+};
+
+/* slab.<cache>.<field>: slabs full partial empty cpu_slabs objects active_objs */
+static int slab_term_split(const char *name, char *cache, size_t len, const char **field)
+{
+	const char *rest = name + strlen("slab.");
+	const char *dot = strrchr(rest, '.');
+
+	if (!dot || dot == rest || (size_t)(dot - rest) >= len)
+		return -1;
+	memcpy(cache, rest, (size_t)(dot - rest));
+	cache[dot - rest] = 0;
+	*field = dot + 1;
+	return 0;
+}
+
+static const char *const slab_fields[] = { "slabs", "full", "partial", "empty", "cpu_slabs",
+					   "objects", "active_objs" };
+
+static int slab_term_check(const char *name, char *err, size_t errlen)
+{
+	char cache[64];
+	const char *field;
+
+	if (slab_term_split(name, cache, sizeof(cache), &field)) {
+		snprintf(err, errlen, "expected slab.CACHE.FIELD, e.g. slab.kmalloc-64.partial");
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(slab_fields); i++)
+		if (!strcmp(field, slab_fields[i]))
+			return 0;
+	snprintf(err, errlen, "unknown field '%s' (slabs full partial empty cpu_slabs objects "
+		 "active_objs)", field);
+	return -1;
+}
+
+static int slab_term_eval(struct kmm_ctx *ctx, const char *name, struct value *out)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	char cache[64];
+	const char *field;
+	struct slab_counts sc;
+
+	if (!m || slab_term_split(name, cache, sizeof(cache), &field))
+		return VERB_ERROR;
+	struct kmem_cache *s = kmm_find_cache(m, cache);
+	if (!s)
+		return ctx_value_error(ctx, "no cache named '%s'", cache);
+	slab_count(s, &sc);
+	long long v = !strcmp(field, "slabs") ? (long long)sc.nr_slabs :
+		      !strcmp(field, "full") ? (long long)sc.nr_full :
+		      !strcmp(field, "partial") ? (long long)sc.nr_partial :
+		      !strcmp(field, "empty") ? (long long)sc.nr_empty :
+		      !strcmp(field, "cpu_slabs") ? (long long)sc.nr_cpu :
+		      !strcmp(field, "objects") ? (long long)sc.nr_objs : (long long)sc.active_objs;
+	value_set_int(out, v);
+	return 0;
+}
+
+static const struct term slab_terms[] = {
+	{ "slab.", "slab.CACHE.FIELD",
+	  "a cache's slabs, full, partial, empty, cpu_slabs, objects or active_objs",
+	  slab_term_check, slab_term_eval },
+};
+
+const struct verb_table slab_verbs = {
+	"slab", slab_verb_list, ARRAY_SIZE(slab_verb_list), slab_terms, ARRAY_SIZE(slab_terms),
+};
