@@ -60,10 +60,13 @@ static const struct proc_entry proc_entries[] = {
 
 	/* Later layers: one line each below this comment. */
 	{ "/proc/vmallocinfo", vmallocinfo_show, NULL, 0400 },
+	{ "/proc/slabinfo", slabinfo_show, NULL, 0400 },
 };
 
 static const struct proc_prefix proc_prefixes[] = {
 	/* Later layers: one line each, e.g. { "/proc/", pid_show, ... }. */
+	{ "/sys/kernel/slab/", slab_sysfs_show, slab_sysfs_write, slab_sysfs_mode, slab_sysfs_list },
+	{ "/proc/", pid_show, pid_write, pid_mode, pid_list },
 	{ NULL, NULL, NULL, NULL, NULL },	/* keeps the array non-empty */
 };
 

@@ -140,4 +140,19 @@ int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text)
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
 void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
 
+/* ---- proc/slabinfo.c: /proc/slabinfo, /sys/kernel/slab/<cache>/<attr> ---- */
+
+int slabinfo_show(struct kmm_machine *m, struct strbuf *sb);
+int slab_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+int slab_sysfs_write(struct kmm_machine *m, const char *rest, const char *text);
+int slab_sysfs_mode(struct kmm_machine *m, const char *rest);
+int slab_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
+/* ---- proc/pid.c: /proc/<pid>/{maps,smaps,status,statm,pagemap,oom_score_adj,comm} ---- */
+
+int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+int pid_write(struct kmm_machine *m, const char *rest, const char *text);
+int pid_mode(struct kmm_machine *m, const char *rest);
+int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
 #endif /* KMM_PROC_PROC_H */

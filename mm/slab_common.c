@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/slab_common.c - what every slab allocator shares: creating and
+ * destroying caches, the kmalloc size classes and the kmalloc family, the
+ * slab_debug= and freelist boot options, and the layer's init.
+ *
+ * Linux counterpart: mm/slab_common.c (6.12). Kept: the kmalloc classes
+ * 8..8192 with 96 and 192 (size_index[] for sizes up to 192, fls above),
+ * kmalloc-rcl-* for __GFP_RECLAIMABLE and dma-kmalloc-* for GFP_DMA, large
+ * requests straight to the page allocator as compound pages (accounted as
+ * unreclaimable slab, as 6.x does), calculate_alignment(), the caches list
+ * newest first (the /proc/slabinfo order). Simplified: no cache merging, no
+ * memcg (kmalloc-cg-*) or random kmalloc caches; names must be unique.
+ *
+ * Locking: slab_mutex (a spinlock in kmm) around the caches list; allocation
+ * and freeing take only mm/slub.c's locks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/slab.h"
+#include "mm/slab.h"
+
+#define KMALLOC_LARGE_MAGIC 0x6b6d616c6c6f6321UL	/* "kmalloc!" in the head's memcg_data */
+
+/* ---- Boot options ---- */
+
+/*
+ * Find "name=value" (or a bare "name") on @m's command line. Return: true
+ * if present; the value (possibly "") is copied to @val.
+ */
+static bool cmdline_option(struct kmm_machine *m, const char *name, char *val, size_t len)
+{
+	const char *reg = kmm_boot_option(m, name);
+
+	if (reg) {
+		snprintf(val, len, "%s", reg);
+		return true;
+	}
+	/* Machines built without kmm_boot (white-box tests): scan the command line. */
+	size_t nl = strlen(name);
+	const char *p = m->cmdline;
+	bool found = false;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		const char *tok = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		size_t tl = (size_t)(p - tok);
+		if (tl >= nl && !strncmp(tok, name, nl) && (tl == nl || tok[nl] == '=')) {
+			size_t vl = tl == nl ? 0 : tl - nl - 1;
+			if (vl >= len)
+				vl = len - 1;
+			memcpy(val, tok + nl + (tl == nl ? 0 : 1), vl);
+			val[vl] = 0;
+			found = true;	/* the last occurrence wins, as in Linux */
+		}
+	}
+	return found;
+}
+
+static bool option_on(const char *v)
+{
+	return !*v || !strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "y") || !strcmp(v, "yes");
+}
+
+static bool option_off(const char *v)
+{
+	return !strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "n") || !strcmp(v, "no");
+}
+
+/* slab_debug letters to flags; Return: -1 on an unknown letter. */
+static int debug_letters(const char *s, size_t n, slab_flags_t *out)
+{
+	slab_flags_t f = 0;
+
+	if (n == 0) {
+		*out = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i] | 0x20) {
+		case 'f': f |= SLAB_CONSISTENCY_CHECKS; break;
+		case 'z': f |= SLAB_RED_ZONE; break;
+		case 'p': f |= SLAB_POISON; break;
+		case 'u': f |= SLAB_STORE_USER; break;
+		case 't': f |= SLAB_TRACE; break;
+		case 'a': break;	/* failslab: accepted, no fault injection yet */
+		case 'o': break;	/* never raise the order: kmm keeps the debug order */
+		case '-' & 0x7f: f = 0; break;
+		default: return -1;
+		}
+	}
+	*out = f;
+	return 0;
+}
+
+/*
+ * slab_debug=<flags>[,<cache>...][;<flags>,<cache>...]: a block with a cache
+ * list applies to those caches (a trailing '*' matches a prefix); a block
+ * without one applies to every cache. Stored as given, matched at creation.
+ */
+slab_flags_t slab_debug_flags_for(struct kmm_machine *m, const char *name)
+{
+	struct slab_machine *st = slab_state(m);
+	const char *p = st->debug_slabs;
+	slab_flags_t global = 0, match = 0;
+	bool matched = false;
+
+	if (!*p)
+		return 0;
+	while (*p) {
+		const char *end = strchr(p, ';');
+		size_t blen = end ? (size_t)(end - p) : strlen(p);
+		const char *comma = memchr(p, ',', blen);
+		size_t flen = comma ? (size_t)(comma - p) : blen;
+		slab_flags_t f = 0;
+
+		if (debug_letters(p, flen, &f) < 0)
+			f = 0;
+		if (!comma) {
+			global = f;
+		} else {
+			const char *c = comma + 1;
+			while (c < p + blen) {
+				const char *ce = memchr(c, ',', (size_t)(p + blen - c));
+				size_t cl = ce ? (size_t)(ce - c) : (size_t)(p + blen - c);
+				bool hit = cl && c[cl - 1] == '*' ?
+					!strncmp(name, c, cl - 1) :
+					(strlen(name) == cl && !strncmp(name, c, cl));
+				if (hit) {
+					match = f;
+					matched = true;
+				}
+				c += cl + 1;
+			}
+		}
+		p += blen + (end ? 1 : 0);
+	}
+	return matched ? match : global;
+}
+
+static int validate_on_off(const char *val, char *err, size_t len)
+{
+	if (!val || option_on(val) || option_off(val))
+		return 0;
+	snprintf(err, len, "expected on or off, not '%s'", val);
+	return -EINVAL;
+}
+
+static int validate_slab_debug(const char *val, char *err, size_t len)
+{
+	const char *p = val ? val : "";
+	slab_flags_t f;
+
+	for (;;) {
+		const char *end = strchr(p, ';');
+		size_t blen = end ? (size_t)(end - p) : strlen(p);
+		const char *comma = memchr(p, ',', blen);
+		if (debug_letters(p, comma ? (size_t)(comma - p) : blen, &f) < 0) {
+			snprintf(err, len, "unknown flag letter in '%.*s' (use F, Z, P, U, T, A, O "
+				 "or -)", (int)(comma ? (size_t)(comma - p) : blen), p);
+			return -EINVAL;
+		}
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+void slab_boot_options(void)
+{
+	kmm_register_boot_option("slab_debug", validate_slab_debug);
+	kmm_register_boot_option("slub_debug", validate_slab_debug);
+	kmm_register_boot_option("slab_freelist_hardened", validate_on_off);
+	kmm_register_boot_option("slab_freelist_random", validate_on_off);
+}
+
+static int parse_slab_options(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	char v[256];
+
+	st->debug_slabs[0] = 0;
+	if (cmdline_option(m, "slub_debug", v, sizeof(v)) ||
+	    cmdline_option(m, "slab_debug", v, sizeof(v))) {
+		/* Validate the letters of every block now, so a typo fails the boot. */
+		const char *p = v;
+		while (1) {
+			const char *end = strchr(p, ';');
+			size_t blen = end ? (size_t)(end - p) : strlen(p);
+			const char *comma = memchr(p, ',', blen);
+			slab_flags_t f;
+			if (debug_letters(p, comma ? (size_t)(comma - p) : blen, &f) < 0)
+				return kmm_set_error(-EINVAL, "slab_debug=%s: unknown flag letter "
+						     "(use F, Z, P, U, T, A, O or -)", v);
+			if (!end)
+				break;
+			p = end + 1;
+		}
+		snprintf(st->debug_slabs, sizeof(st->debug_slabs), "%s", *v ? v : "FZPU");
+	}
+	if (cmdline_option(m, "slab_freelist_hardened", v, sizeof(v)))
+		st->hardened = option_on(v);
+	if (cmdline_option(m, "slab_freelist_random", v, sizeof(v)))
+		st->randomize = option_on(v);
+	return 0;
+}
+
+/* ---- Cache creation ---- */
+
+/**
+ * calculate_alignment() - Linux's rule: SLAB_HWCACHE_ALIGN starts at the
+ * cache line and halves while the object fits twice; then at least the
+ * requested and the arch alignment (8), rounded to a word.
+ */
+unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size)
+{
+	if (flags & SLAB_HWCACHE_ALIGN) {
+		unsigned int ralign = 64;
+		while (size <= ralign / 2)
+			ralign /= 2;
+		align = align > ralign ? align : ralign;
+	}
+	if (align < 8)
+		align = 8;
+	return ALIGN_UP(align, (unsigned int)sizeof(void *));
+}
+
+#define SLAB_FLAGS_ALLOWED (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
+			    SLAB_KMALLOC | SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | \
+			    SLAB_CACHE_DMA32 | SLAB_STORE_USER | SLAB_RECLAIM_ACCOUNT | \
+			    SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_TRACE | SLAB_NO_MERGE | \
+			    SLAB_ACCOUNT)
+
+struct kmem_cache *kmm_find_cache(struct kmm_machine *m, const char *name)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *found = NULL;
+	struct list_head *pos;
+
+	if (!st || !name)
+		return NULL;
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+		if (!strcmp(s->name, name)) {
+			found = s;
+			break;
+		}
+	}
+	spin_unlock(&st->slab_mutex);
+	return found;
+}
+
+static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, unsigned int size,
+				       unsigned int align, slab_flags_t flags,
+				       void (*ctor)(void *), int *errp)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s;
+	int err;
+
+	if (!st) {
+		*errp = kmm_set_error(-ENODEV, "kmem_cache_create: the slab layer is not initialised");
+		return NULL;
+	}
+	if (!name || !*name || strlen(name) >= sizeof(s->name)) {
+		*errp = kmm_set_error(-EINVAL, "kmem_cache_create: a name of 1..63 characters is "
+				      "required");
+		return NULL;
+	}
+	if (size == 0 || size > KMALLOC_MAX_SIZE) {
+		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): size %u is not in 1..%lu",
+				      name, size, KMALLOC_MAX_SIZE);
+		return NULL;
+	}
+	if (align & (align - 1)) {
+		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): align %u is not a power "
+				      "of two", name, align);
+		return NULL;
+	}
+	if (flags & ~SLAB_FLAGS_ALLOWED) {
+		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): unknown flags %#x", name,
+				      flags & ~SLAB_FLAGS_ALLOWED);
+		return NULL;
+	}
+	if (kmm_find_cache(m, name)) {
+		*errp = kmm_set_error(-EEXIST, "kmem_cache_create(%s): a cache of that name "
+				      "exists", name);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s) + sizeof(struct kmem_cache_node) * (size_t)m->nr_node_ids);
+	if (!s) {
+		*errp = kmm_set_error(-ENOMEM, "kmem_cache_create(%s): out of host memory", name);
+		return NULL;
+	}
+	s->machine = m;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->object_size = size;
+	s->flags = flags | slab_debug_flags_for(m, name);
+	s->align = calculate_alignment(flags, align, size);
+	s->ctor = ctor;
+	s->refcount = 1;
+	err = __kmem_cache_create(s);
+	if (err) {
+		free(s);
+		*errp = kmm_set_error(err, "kmem_cache_create(%s): size %u cannot be laid out "
+				      "(error %d)", name, size, err);
+		return NULL;
+	}
+	spin_lock(&st->slab_mutex);
+	list_add(&s->list, &st->caches);
+	spin_unlock(&st->slab_mutex);
+	*errp = 0;
+	return s;
+}
+
+struct kmem_cache *kmm_kmem_cache_create(struct kmm_machine *m, const char *name,
+					 unsigned int size, unsigned int align,
+					 slab_flags_t flags, void (*ctor)(void *))
+{
+	int err = -EINVAL;
+	struct kmem_cache *s = m ? create_cache(m, name, size, align, flags, ctor, &err) : NULL;
+
+	if (!m)
+		kmm_set_error(-EINVAL, "kmem_cache_create: no machine");
+	if (!s && m && (flags & SLAB_PANIC)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "kmem_cache_create: Failed to create slab '%s'. Error %d",
+			 name ? name : "(null)", err);
+		kmm_printk(m, "Kernel panic - not syncing: %s", msg);
+		kmm_printk(m, "---[ end Kernel panic - not syncing: %s ]---", msg);
+		if (slab_state(m))
+			slab_state(m)->panicked = true;
+	}
+	return s;
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+				     slab_flags_t flags, void (*ctor)(void *))
+{
+	return kmm_kmem_cache_create(kmm_current(), name, size, align, flags, ctor);
+}
+
+void kmem_cache_destroy(struct kmem_cache *s)
+{
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+	struct kmm_machine *m;
+	struct slab_machine *st;
+
+	if (!s)
+		return;
+	m = s->machine;
+	st = slab_state(m);
+	if (s->flags & SLAB_KMALLOC) {
+		kmm_set_error(-EPERM, "kmem_cache_destroy(%s): kmalloc caches live as long as "
+			      "the machine", s->name);
+		return;
+	}
+	if (__kmem_cache_shutdown(s, caller)) {
+		kmm_set_error(-EBUSY, "kmem_cache_destroy(%s): objects are still allocated",
+			      s->name);
+		return;
+	}
+	spin_lock(&st->slab_mutex);
+	list_del(&s->list);
+	spin_unlock(&st->slab_mutex);
+	__kmem_cache_release(s);
+}
+
+int kmem_cache_shrink(struct kmem_cache *s)
+{
+	return __kmem_cache_shrink(s);
+}
+
+unsigned int kmem_cache_size(struct kmem_cache *s)
+{
+	return s->object_size;
+}
+
+const char *kmem_cache_name(const struct kmem_cache *s)
+{
+	return s->name;
+}
+
+void kmm_slab_drain(struct kmm_machine *m)
+{
+	struct slab_machine *st = m ? slab_state(m) : NULL;
+	struct list_head *pos;
+
+	if (!st)
+		return;
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches)
+		__kmem_cache_shrink(list_entry(pos, struct kmem_cache, list));
+	spin_unlock(&st->slab_mutex);
+	slab_rcu_barrier(m);
+}
+
+/* ---- Object allocation entry points ---- */
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return slab_alloc_node(s, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0),
+			       s->object_size);
+}
+
+void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_node(s, gfp, node, (unsigned long)__builtin_return_address(0),
+			       s->object_size);
+}
+
+void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return slab_alloc_node(s, gfp | __GFP_ZERO, NUMA_NO_NODE,
+			       (unsigned long)__builtin_return_address(0), s->object_size);
+}
+
+static void cache_free(struct kmem_cache *s, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab *slab;
+
+	if (!obj)
+		return;
+	slab = virt_to_slab_m(m, obj);
+	if (unlikely(!slab)) {
+		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
+			   (unsigned long)(m->layout.page_offset +
+					   (uint64_t)((char *)obj - (char *)m->ram.direct)),
+			   s->name);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
+		return;
+	}
+	if (unlikely(slab->slab_cache != s)) {
+		kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
+			   slab->slab_cache->name);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
+			      slab->slab_cache->name);
+		return;
+	}
+	slab_free(s, slab, obj, caller);
+}
+
+void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
+}
+
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
+{
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+
+	for (size_t i = 0; i < nr; i++) {
+		p[i] = slab_alloc_node(s, gfp, NUMA_NO_NODE, caller, s->object_size);
+		if (!p[i]) {
+			while (i--)
+				cache_free(s, p[i], caller);
+			return 0;
+		}
+	}
+	return (int)nr;
+}
+
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
+{
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+
+	for (size_t i = 0; i < nr; i++)
+		cache_free(s, p[i], caller);
+}
+
+/* ---- kmalloc ---- */
+
+/* Sizes 1..192 in steps of 8 to a kmalloc index (Linux's size_index[]). */
+static const unsigned char size_index[24] = {
+	3, 4, 5, 5, 6, 6, 6, 6,	/* 8, 16, 32, 32, 64 x4 */
+	1, 1, 1, 1, 7, 7, 7, 7,	/* 96 x4, 128 x4 */
+	2, 2, 2, 2, 2, 2, 2, 2,	/* 192 x8 */
+};
+
+static inline unsigned int kmalloc_index(size_t size)
+{
+	if (size <= 192)
+		return size_index[(size - 1) / 8];
+	return (unsigned int)fls_ul(size - 1);
+}
+
+static inline unsigned int kmalloc_size_of_index(unsigned int i)
+{
+	return i == 1 ? 96 : i == 2 ? 192 : 1u << i;
+}
+
+static inline enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
+{
+	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
+		return KMALLOC_NORMAL;
+	if (gfp & __GFP_DMA)
+		return KMALLOC_DMA;
+	return KMALLOC_RECLAIM;
+}
+
+struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s = st->kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)];
+
+	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+}
+
+static unsigned int order_for(size_t size)
+{
+	unsigned int order = 0;
+	while ((PAGE_SIZE << order) < size)
+		order++;
+	return order;
+}
+
+static void *kmalloc_large(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
+{
+	unsigned int order = order_for(size);
+	struct page *page;
+
+	if (size > KMALLOC_MAX_SIZE) {
+		kmm_set_error(-EINVAL, "kmalloc: %zu bytes is more than KMALLOC_MAX_SIZE (%lu)",
+			      size, KMALLOC_MAX_SIZE);
+		return NULL;
+	}
+	page = kmm_alloc_pages(m, (gfp & ~(__GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE)) |
+				  __GFP_COMP, order, node);
+	if (!page) {
+		kmm_set_error(-ENOMEM, "kmalloc: no order-%u block for %zu bytes", order, size);
+		return NULL;
+	}
+	page->memcg_data = KMALLOC_LARGE_MAGIC;
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SLAB_UNRECLAIMABLE_B,
+			    (long)(PAGE_SIZE << order));
+	return page_address(page);
+}
+
+void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
+{
+	if (!m || !m->slab) {
+		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
+		return NULL;
+	}
+	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_large(m, size, gfp, node);
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	return slab_alloc_node(kmalloc_slab(m, size, gfp), gfp, node,
+			       (unsigned long)__builtin_return_address(0), size);
+}
+
+static inline void *do_kmalloc(size_t size, gfp_t gfp, int node, unsigned long caller)
+{
+	struct kmm_machine *m = kmm_current();
+
+	if (unlikely(!m || !m->slab)) {
+		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
+		return NULL;
+	}
+	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_large(m, size, gfp, node);
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	return slab_alloc_node(kmalloc_slab(m, size, gfp), gfp, node, caller, size);
+}
+
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	return do_kmalloc(size, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0));
+}
+
+void *kzalloc(size_t size, gfp_t gfp)
+{
+	return do_kmalloc(size, gfp | __GFP_ZERO, NUMA_NO_NODE,
+			  (unsigned long)__builtin_return_address(0));
+}
+
+void *kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return do_kmalloc(size, gfp, node, (unsigned long)__builtin_return_address(0));
+}
+
+void *kzalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return do_kmalloc(size, gfp | __GFP_ZERO, node, (unsigned long)__builtin_return_address(0));
+}
+
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		kmm_set_error(-EOVERFLOW, "kmalloc_array: %zu x %zu overflows", n, size);
+		return NULL;
+	}
+	return do_kmalloc(bytes, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0));
+}
+
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes)) {
+		kmm_set_error(-EOVERFLOW, "kcalloc: %zu x %zu overflows", n, size);
+		return NULL;
+	}
+	return do_kmalloc(bytes, gfp | __GFP_ZERO, NUMA_NO_NODE,
+			  (unsigned long)__builtin_return_address(0));
+}
+
+/*
+ * What @p is: a slab object (*slabp set), a large kmalloc (*pagep set), or
+ * neither (both NULL). *mp is the machine it belongs to (NULL if none).
+ */
+static void classify(const void *p, struct kmm_machine **mp, struct slab **slabp,
+		     struct page **pagep)
+{
+	struct page *page = kmm_addr_to_page(p, mp);
+
+	*slabp = NULL;
+	*pagep = NULL;
+	if (!page)
+		return;
+	page = compound_head(page);
+	if (PageSlab(page))
+		*slabp = page_slab(page);
+	else
+		*pagep = page;
+}
+
+static void free_large_kmalloc(struct kmm_machine *m, struct page *page, const void *p)
+{
+	unsigned int order = compound_order(page);
+
+	if (page->memcg_data != KMALLOC_LARGE_MAGIC || p != page_address(page)) {
+		kmm_printk(m, "kfree: 0x%lx is not a kmalloc'ed pointer (page pfn 0x%lx); not freed",
+			   (unsigned long)(m->layout.page_offset +
+					   (uint64_t)((const char *)p - (char *)m->ram.direct)),
+			   page_to_pfn_m(m, page));
+		kmm_set_error(-EINVAL, "kfree: %p is not a kmalloc'ed pointer", p);
+		return;
+	}
+	page->memcg_data = 0;
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SLAB_UNRECLAIMABLE_B,
+			    -(long)(PAGE_SIZE << order));
+	__free_pages(page, order);
+}
+
+static void do_kfree(const void *p, unsigned long caller)
+{
+	struct kmm_machine *m;
+	struct slab *slab;
+	struct page *page;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	classify(p, &m, &slab, &page);
+	if (likely(slab)) {
+		slab_free(slab->slab_cache, slab, (void *)p, caller);
+		return;
+	}
+	if (page) {
+		free_large_kmalloc(m, page, p);
+		return;
+	}
+	kmm_set_error(-EINVAL, "kfree: %p belongs to no machine", p);
+}
+
+void kfree(const void *p)
+{
+	do_kfree(p, (unsigned long)__builtin_return_address(0));
+}
+
+size_t ksize(const void *p)
+{
+	struct kmm_machine *m;
+	struct slab *slab;
+	struct page *page;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return 0;
+	classify(p, &m, &slab, &page);
+	if (slab)
+		return slab->slab_cache->object_size;
+	if (page && page->memcg_data == KMALLOC_LARGE_MAGIC)
+		return PAGE_SIZE << compound_order(page);
+	return 0;
+}
+
+void kfree_sensitive(const void *p)
+{
+	size_t n = ksize(p);
+
+	if (n)
+		memset((void *)p, 0, n);
+	do_kfree(p, (unsigned long)__builtin_return_address(0));
+}
+
+void *krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	unsigned long caller = (unsigned long)__builtin_return_address(0);
+	size_t ks;
+	void *n;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return do_kmalloc(new_size, gfp, NUMA_NO_NODE, caller);
+	if (!new_size) {
+		do_kfree(p, caller);
+		return ZERO_SIZE_PTR;
+	}
+	ks = ksize(p);
+	if (new_size <= ks) {
+		if (gfp & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
+		return (void *)p;
+	}
+	struct kmm_machine *m, *saved = NULL;
+	struct slab *slab;
+	struct page *page;
+	classify(p, &m, &slab, &page);
+	if (m && m != kmm_current())
+		saved = kmm_use(m);
+	n = do_kmalloc(new_size, gfp, NUMA_NO_NODE, caller);
+	if (saved)
+		kmm_use(saved);
+	if (!n)
+		return NULL;
+	memcpy(n, p, ks);
+	if (gfp & __GFP_ZERO)
+		memset((char *)n + ks, 0, new_size - ks);
+	do_kfree(p, caller);
+	return n;
+}
+
+void *kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = do_kmalloc(len, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0));
+
+	if (p && !ZERO_OR_NULL_PTR(p))
+		memcpy(p, src, len);
+	return p;
+}
+
+char *kstrdup(const char *s, gfp_t gfp)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	p = do_kmalloc(len, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0));
+	if (p)
+		memcpy(p, s, len);
+	return p;
+}
+
+char *kstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strnlen(s, max);
+	p = do_kmalloc(len + 1, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0));
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = 0;
+	}
+	return p;
+}
+
+/* ---- Layer init ---- */
+
+static const char *const kmalloc_prefix[NR_KMALLOC_TYPES] = {
+	[KMALLOC_NORMAL] = "kmalloc-",
+	[KMALLOC_RECLAIM] = "kmalloc-rcl-",
+	[KMALLOC_DMA] = "dma-kmalloc-",
+};
+
+static int new_kmalloc_cache(struct kmm_machine *m, unsigned int idx, enum kmalloc_cache_type t)
+{
+	static const slab_flags_t type_flags[NR_KMALLOC_TYPES] = {
+		[KMALLOC_NORMAL] = 0,
+		[KMALLOC_RECLAIM] = SLAB_RECLAIM_ACCOUNT,
+		[KMALLOC_DMA] = SLAB_CACHE_DMA,
+	};
+	unsigned int size = kmalloc_size_of_index(idx);
+	char name[40];
+	int err;
+
+	if (size >= 1024)
+		snprintf(name, sizeof(name), "%s%uk", kmalloc_prefix[t], size / 1024);
+	else
+		snprintf(name, sizeof(name), "%s%u", kmalloc_prefix[t], size);
+	/* Power-of-two kmalloc objects are aligned to their size (Linux guarantees it). */
+	unsigned int align = (size & (size - 1)) ? 0 : size;
+	if (align > PAGE_SIZE)
+		align = PAGE_SIZE;
+	struct kmem_cache *s = create_cache(m, name, size, align,
+					    SLAB_KMALLOC | SLAB_NO_MERGE | type_flags[t], NULL,
+					    &err);
+	if (!s)
+		return err;
+	slab_state(m)->kmalloc_caches[t][idx] = s;
+	return 0;
+}
+
+static int slab_layer_check(struct kmm_machine *m)
+{
+	return slub_check(m);
+}
+
+static void slab_layer_shutdown(struct kmm_machine *m)
+{
+	slub_shutdown_machine(m);
+}
+
+/**
+ * kmem_cache_init() - set up @m's slab layer: boot options (slab_debug=,
+ * slab_freelist_hardened=, slab_freelist_random=), the kmalloc caches, and
+ * the layer's checker. Idempotent.
+ * Context: boot, single-threaded, after the page allocator is up.
+ * Return: 0, -EINVAL (bad option, message set) or -ENOMEM.
+ */
+int kmem_cache_init(struct kmm_machine *m)
+{
+	static const struct kmm_layer layer = {
+		.name = "slab",
+		.check = slab_layer_check,
+		.shutdown = slab_layer_shutdown,
+	};
+	int err;
+
+	if (m->slab)
+		return 0;
+	err = slub_init_machine(m);
+	if (err)
+		return kmm_set_error(err, "slab: out of host memory");
+	err = parse_slab_options(m);
+	if (err)
+		goto out_free;
+	for (int t = 0; t < NR_KMALLOC_TYPES; t++) {
+		if (t == KMALLOC_DMA && !(m->zone_types_mask & (1u << ZONE_DMA)))
+			continue;
+		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+			if ((err = new_kmalloc_cache(m, i, (enum kmalloc_cache_type)t)) != 0)
+				goto out_free;
+			if (i == 6 && (err = new_kmalloc_cache(m, 1, (enum kmalloc_cache_type)t)))
+				goto out_free;
+			if (i == 7 && (err = new_kmalloc_cache(m, 2, (enum kmalloc_cache_type)t)))
+				goto out_free;
+		}
+	}
+	err = kmm_register_layer(m, &layer);
+	if (err)
+		goto out_free;
+	return 0;
+out_free:
+	slub_shutdown_machine(m);
+	return err;
+}

@@ -1,0 +1,1882 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/slub.c - the slab allocator: caches of equal-sized objects carved out of
+ * page-allocator blocks, with a per-CPU slab whose fast path takes no shared
+ * lock.
+ *
+ * Linux counterpart: mm/slub.c (6.12). Kept: a slab is one compound block
+ * from alloc_pages at calculate_order()'s order, its metadata in the head
+ * struct page (struct slab), free objects chained through a free pointer
+ * inside each object (optionally hardened: ptr ^ random ^ swab(&slot)), one
+ * frozen "cpu slab" per CPU slot that allocates and frees without touching
+ * shared state, per-node lists under list_lock, empty slabs beyond
+ * min_partial returned to the buddy allocator, slab_debug=FZPU with Linux's
+ * byte values and report format. Simplified: the per-CPU slot lock replaces
+ * the tid/cmpxchg_double dance (an uncontended atomic exchange; contended only
+ * when threads outnumber CPU slots); remote frees take the slab lock (the
+ * PG_locked bit, as SLUB's own fallback does); no per-CPU partial lists.
+ * Added, from the classic SLAB: full and empty lists per node, so the picture
+ * of full/partial/empty slabs is always visible; slab colouring (each new slab
+ * of a node starts its first object colour_next * colour_off bytes in; the
+ * metadata stays in struct page, so the colour only shifts where objects
+ * start, the offset is kept in slab->colour and every address-to-index
+ * computation subtracts it); a shadow byte per 8-byte granule of the direct
+ * map (KASAN's ratio) that marks allocated object starts, so a double free or
+ * a free of an interior pointer is caught on every free for the cost of one
+ * byte load and store.
+ *
+ * Invariant: see mm/slab.h. Checked by slub_check().
+ *
+ * Locking: c->lock (CPU slot) -> n->list_lock -> slab_lock(PG_locked)
+ *          -> zone->lock (page allocator) -> log_lock. No slab lock is held
+ *          across alloc_pages (reclaim may call shrinkers that kfree).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/slab.h"
+
+#define POISON_INUSE 0x5a
+#define POISON_FREE 0x6b
+#define POISON_END 0xa5
+#define SLUB_RED_INACTIVE 0xbb
+#define SLUB_RED_ACTIVE 0xcc
+
+#define MAX_OBJS_PER_PAGE 32767
+#define SLUB_MAX_ORDER 3
+
+/* ---- Small helpers ---- */
+
+static inline bool kmem_cache_debug(const struct kmem_cache *s)
+{
+	return s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON |
+			   SLAB_STORE_USER | SLAB_TRACE);
+}
+
+static inline bool object_poison(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_POISON) && !(s->flags & SLAB_TYPESAFE_BY_RCU) && !s->ctor;
+}
+
+static inline unsigned long slab_pfn(const struct kmm_machine *m, const struct slab *slab)
+{
+	return page_to_pfn_m(m, slab_page(slab));
+}
+
+static inline char *slab_addr_m(const struct kmm_machine *m, const struct slab *slab)
+{
+	return (char *)m->ram.direct + (slab_pfn(m, slab) << PAGE_SHIFT);
+}
+
+void *slab_address(const struct slab *slab)
+{
+	return slab_addr_m(page_machine(slab_page(slab)), slab);
+}
+
+static inline unsigned int slab_order(const struct slab *slab)
+{
+	return compound_order(slab_page(slab));
+}
+
+/* First object (after the colour and the left red zone). */
+static inline char *slab_first_obj(const struct kmem_cache *s, const struct slab *slab)
+{
+	return slab_addr_m(s->machine, slab) + slab->colour + s->red_left_pad;
+}
+
+static inline unsigned int obj_to_index(const struct kmem_cache *s, const struct slab *slab,
+					const void *obj)
+{
+	unsigned long off = (unsigned long)((const char *)obj - slab_first_obj(s, slab));
+	return (unsigned int)((off * s->reciprocal) >> 64);
+}
+
+static inline void *index_to_obj(const struct kmem_cache *s, const struct slab *slab,
+				 unsigned int i)
+{
+	return slab_first_obj(s, slab) + (size_t)i * s->size;
+}
+
+/* The simulated kernel virtual address kmm prints for a host pointer. */
+static inline unsigned long kaddr(const struct kmm_machine *m, const void *p)
+{
+	if (!p)
+		return 0;
+	return (unsigned long)(m->layout.page_offset +
+			       (uint64_t)((const char *)p - (const char *)m->ram.direct));
+}
+
+static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
+{
+	return &s->node[nid];
+}
+
+/* ---- Free pointers (hardened: ptr ^ random ^ swab(slot address)) ---- */
+
+static inline void *freeptr_decode(const struct kmem_cache *s, unsigned long stored,
+				   unsigned long slot)
+{
+	return (void *)(stored ^ s->random ^ (__builtin_bswap64(slot) & s->swab_mask));
+}
+
+static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
+{
+	unsigned long slot = (unsigned long)obj + s->offset;
+	return freeptr_decode(s, *(unsigned long *)slot, slot);
+}
+
+static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *fp)
+{
+	unsigned long slot = (unsigned long)obj + s->offset;
+	*(unsigned long *)slot = (unsigned long)fp ^ s->random ^
+				 (__builtin_bswap64(slot) & s->swab_mask);
+}
+
+/* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
+
+static inline unsigned char *shadow_of(const struct slab_machine *st,
+				       const struct kmm_machine *m, const void *obj)
+{
+	return st->shadow + (((const char *)obj - (const char *)m->ram.direct) >> 3);
+}
+
+static inline unsigned char shadow_get(const struct slab_machine *st, const struct kmm_machine *m,
+				       const void *obj)
+{
+	return __atomic_load_n(shadow_of(st, m, obj), __ATOMIC_RELAXED);
+}
+
+static inline void shadow_set(const struct slab_machine *st, const struct kmm_machine *m,
+			      const void *obj, unsigned char v)
+{
+	__atomic_store_n(shadow_of(st, m, obj), v, __ATOMIC_RELAXED);
+}
+
+/* ---- The slab lock: PG_locked of the head page, as SLUB's slab_lock() ---- */
+
+static inline void slab_lock(struct slab *slab)
+{
+	const unsigned long bit = 1UL << PG_locked;
+
+	while (__atomic_fetch_or(&slab->flags, bit, __ATOMIC_ACQUIRE) & bit) {
+		int spins = 0;
+		while (__atomic_load_n(&slab->flags, __ATOMIC_RELAXED) & bit) {
+			if (++spins > 1000) {
+				sim_yield();
+				spins = 0;
+			} else {
+				sim_cpu_relax();
+			}
+		}
+	}
+}
+
+static inline void slab_unlock(struct slab *slab)
+{
+	__atomic_fetch_and(&slab->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
+}
+
+/* ---- Addresses to slabs ---- */
+
+struct page *kmm_addr_to_page(const void *addr, struct kmm_machine **mp)
+{
+	struct kmm_machine *m = kmm_current();
+	const char *c = addr;
+
+	if (m && m->ram.direct && c >= (const char *)m->ram.direct &&
+	    c < (const char *)m->ram.direct + m->ram.direct_len) {
+		*mp = m;
+		return m->vmemmap + ((unsigned long)(c - (const char *)m->ram.direct) >> PAGE_SHIFT);
+	}
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
+		if (m && m->ram.direct && c >= (const char *)m->ram.direct &&
+		    c < (const char *)m->ram.direct + m->ram.direct_len) {
+			*mp = m;
+			return m->vmemmap +
+			       ((unsigned long)(c - (const char *)m->ram.direct) >> PAGE_SHIFT);
+		}
+	}
+	*mp = NULL;
+	return NULL;
+}
+
+static inline bool addr_in_direct_map(const struct kmm_machine *m, const void *addr)
+{
+	const char *c = addr;
+	return c >= (const char *)m->ram.direct &&
+	       c < (const char *)m->ram.direct + m->ram.direct_len;
+}
+
+struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
+{
+	if (!addr_in_direct_map(m, addr))
+		return NULL;
+	struct page *page = m->vmemmap +
+			    ((unsigned long)((const char *)addr - (const char *)m->ram.direct) >>
+			     PAGE_SHIFT);
+	page = compound_head(page);
+	return PageSlab(page) ? page_slab(page) : NULL;
+}
+
+/* ---- Reports (Linux's slab_bug / object_err / slab_fix formats) ---- */
+
+static const char *taint_str(struct slab_machine *st)
+{
+	return atomic_load(&st->tainted) ? "Tainted: B" : "Not tainted";
+}
+
+static void slab_bug(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slab_bug(struct kmem_cache *s, const char *fmt, ...)
+{
+	struct kmm_machine *m = s->machine;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(m, "=============================================================================");
+	kmm_printk(m, "BUG %s (%s): %s", s->name, taint_str(slab_state(m)), msg);
+	kmm_printk(m, "-----------------------------------------------------------------------------");
+	kmm_printk(m, " ");
+	atomic_store(&slab_state(m)->tainted, 1);
+	atomic_fetch_add(&s->errors, 1);
+}
+
+static void slab_fix(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slab_fix(struct kmem_cache *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(s->machine, "FIX %s: %s", s->name, msg);
+}
+
+/* A call site as "symbol+0xoff" or "module+0xoff" (stable across runs). */
+static void format_caller(unsigned long addr, char *buf, size_t len)
+{
+	Dl_info info;
+
+	if (!addr) {
+		snprintf(buf, len, "0x0");
+		return;
+	}
+	if (dladdr((void *)addr, &info)) {
+		if (info.dli_sname && info.dli_saddr) {
+			snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+				 addr - (unsigned long)info.dli_saddr);
+			return;
+		}
+		if (info.dli_fname) {
+			const char *base = strrchr(info.dli_fname, '/');
+			snprintf(buf, len, "%s+0x%lx", base ? base + 1 : info.dli_fname,
+				 addr - (unsigned long)info.dli_fbase);
+			return;
+		}
+	}
+	snprintf(buf, len, "0x%lx", addr);
+}
+
+static inline struct track *get_track(const struct kmem_cache *s, void *obj, enum track_item i)
+{
+	unsigned int off = s->offset >= s->inuse ? s->inuse + sizeof(void *) : s->inuse;
+	return (struct track *)((char *)obj + off) + i;
+}
+
+/* Offset (from the object) where the metadata ends: free pointer, tracks. */
+static unsigned int info_end(const struct kmem_cache *s)
+{
+	unsigned int off = s->offset >= s->inuse ? s->inuse + sizeof(void *) : s->inuse;
+	if (s->flags & SLAB_STORE_USER)
+		off += 2 * sizeof(struct track);
+	return off;
+}
+
+static void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long addr)
+{
+	struct kmm_machine *m = s->machine;
+	struct track *t = get_track(s, obj, i);
+
+	t->addr = addr;
+	t->cpu = kmm_this_cpu(m);
+	t->pid = 0;
+	t->when = (unsigned long)(m->clock_ns / 1000000);
+}
+
+static void print_track(struct kmem_cache *s, const char *what, struct track *t)
+{
+	char sym[160];
+	unsigned long now = (unsigned long)(s->machine->clock_ns / 1000000);
+
+	if (!t->addr)
+		return;
+	format_caller(t->addr, sym, sizeof(sym));
+	kmm_printk(s->machine, "%s in %s age=%lu cpu=%d pid=%d", what, sym, now - t->when, t->cpu,
+		   t->pid);
+}
+
+static void print_section(struct kmem_cache *s, const char *text, const unsigned char *p,
+			  unsigned int len)
+{
+	for (unsigned int i = 0; i < len; i += 16) {
+		char hex[16 * 3 + 1], ascii[17];
+		unsigned int n = len - i < 16 ? len - i : 16, h = 0;
+		for (unsigned int j = 0; j < n; j++) {
+			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, "%s%02x", j ? " " : "",
+						    p[i + j]);
+			ascii[j] = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
+		}
+		ascii[n] = 0;
+		kmm_printk(s->machine, "%s%016lx: %-47s  %s", text, kaddr(s->machine, p + i), hex,
+			   ascii);
+	}
+}
+
+static void print_slab_info(struct kmem_cache *s, const struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	kmm_printk(m, "Slab 0x%016lx objects=%u used=%u fp=0x%016lx flags=0x%lx(slab%s)",
+		   kaddr(m, slab_addr_m(m, slab)), slab->objects, slab->inuse,
+		   kaddr(m, slab->freelist), slab->flags & PG_FLAGS_MASK,
+		   PageHead(slab_page(slab)) ? "|head" : "");
+}
+
+static void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char *p)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *addr = (unsigned char *)slab_addr_m(m, slab);
+
+	if (s->flags & SLAB_STORE_USER) {
+		print_track(s, "Allocated", get_track(s, p, TRACK_ALLOC));
+		print_track(s, "Freed", get_track(s, p, TRACK_FREE));
+	}
+	print_slab_info(s, slab);
+	kmm_printk(m, "Object 0x%016lx @offset=%lu fp=0x%016lx", kaddr(m, p),
+		   (unsigned long)(p - addr),
+		   (s->offset >= s->inuse || (s->flags & SLAB_POISON)) ?
+			   kaddr(m, get_freepointer(s, p)) : 0UL);
+	kmm_printk(m, " ");
+	if (s->flags & SLAB_RED_ZONE)
+		print_section(s, "Redzone  ", p - s->red_left_pad, s->red_left_pad);
+	else if (p >= addr + 16)
+		print_section(s, "Bytes b4 ", p - 16, 16);
+	print_section(s, "Object   ", p, s->object_size < PAGE_SIZE ? s->object_size : PAGE_SIZE);
+	if (s->flags & SLAB_RED_ZONE)
+		print_section(s, "Redzone  ", p + s->object_size, s->inuse - s->object_size);
+	unsigned int off = info_end(s), end = s->size - s->red_left_pad;
+	if (off < end)
+		print_section(s, "Padding  ", p + off, end - off);
+}
+
+static void object_err(struct kmem_cache *s, struct slab *slab, void *obj, const char *reason)
+{
+	slab_bug(s, "%s", reason);
+	print_trailer(s, slab, obj);
+}
+
+/* Check that [start, start+bytes) holds @value; report and restore if not. */
+static bool check_bytes_and_report(struct kmem_cache *s, struct slab *slab, unsigned char *obj,
+				   const char *what, unsigned char *start, unsigned char value,
+				   unsigned int bytes)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *fault = NULL, *end;
+
+	for (unsigned int i = 0; i < bytes; i++) {
+		if (start[i] != value) {
+			fault = start + i;
+			break;
+		}
+	}
+	if (!fault)
+		return true;
+	end = start + bytes;
+	while (end > fault && end[-1] == value)
+		end--;
+	slab_bug(s, "%s overwritten", what);
+	kmm_printk(m, "0x%016lx-0x%016lx @offset=%lu. First byte 0x%x instead of 0x%x",
+		   kaddr(m, fault), kaddr(m, end - 1),
+		   (unsigned long)(fault - (unsigned char *)slab_addr_m(m, slab)), fault[0], value);
+	print_trailer(s, slab, obj);
+	slab_fix(s, "Restoring %s 0x%016lx-0x%016lx=0x%x", what, kaddr(m, fault), kaddr(m, end - 1),
+		 value);
+	memset(fault, value, (size_t)(end - fault));
+	return false;
+}
+
+/* ---- Debug: object initialisation and checks (slab_debug=ZP) ---- */
+
+static void init_object(struct kmem_cache *s, void *object, unsigned char val)
+{
+	unsigned char *p = object;
+
+	if (s->flags & SLAB_RED_ZONE)
+		memset(p - s->red_left_pad, val, s->red_left_pad);
+	if (object_poison(s)) {
+		memset(p, POISON_FREE, s->object_size - 1);
+		p[s->object_size - 1] = POISON_END;
+	}
+	if (s->flags & SLAB_RED_ZONE)
+		memset(p + s->object_size, val, s->inuse - s->object_size);
+}
+
+static bool check_object(struct kmem_cache *s, struct slab *slab, void *object, unsigned char val)
+{
+	unsigned char *p = object;
+	bool ok = true;
+
+	if (s->flags & SLAB_RED_ZONE) {
+		ok &= check_bytes_and_report(s, slab, p, "Left Redzone", p - s->red_left_pad, val,
+					     s->red_left_pad);
+		ok &= check_bytes_and_report(s, slab, p, "Right Redzone", p + s->object_size, val,
+					     s->inuse - s->object_size);
+	} else if ((s->flags & SLAB_POISON) && s->object_size < s->inuse) {
+		ok &= check_bytes_and_report(s, slab, p, "Alignment padding", p + s->object_size,
+					     POISON_INUSE, s->inuse - s->object_size);
+	}
+	if (s->flags & SLAB_POISON) {
+		if (val != SLUB_RED_ACTIVE && object_poison(s)) {
+			ok &= check_bytes_and_report(s, slab, p, "Poison", p, POISON_FREE,
+						     s->object_size - 1);
+			ok &= check_bytes_and_report(s, slab, p, "End Poison",
+						     p + s->object_size - 1, POISON_END, 1);
+		}
+		unsigned int off = info_end(s), end = s->size - s->red_left_pad;
+		if (off < end)
+			ok &= check_bytes_and_report(s, slab, p, "Object padding", p + off,
+						     POISON_INUSE, end - off);
+	}
+	return ok;
+}
+
+/* Bytes after the last object (and before the first, the colour) hold 0x5a. */
+static void slab_pad_check(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *start = (unsigned char *)slab_addr_m(m, slab);
+	size_t length = PAGE_SIZE << slab_order(slab);
+	unsigned char *tail = (unsigned char *)slab_first_obj(s, slab) - s->red_left_pad +
+			      (size_t)slab->objects * s->size;
+
+	if (!(s->flags & SLAB_POISON))
+		return;
+	for (unsigned char *p = tail; p < start + length; p++) {
+		if (*p != POISON_INUSE) {
+			slab_bug(s, "Padding overwritten. 0x%016lx-0x%016lx @offset=%lu",
+				 kaddr(m, p), kaddr(m, start + length - 1),
+				 (unsigned long)(p - start));
+			print_slab_info(s, slab);
+			memset(p, POISON_INUSE, (size_t)(start + length - p));
+			slab_fix(s, "Restoring slab padding");
+			return;
+		}
+	}
+}
+
+/* ---- Slab creation and destruction ---- */
+
+static unsigned long rng_next(struct slab_machine *st)
+{
+	spin_lock(&st->rng_lock);
+	uint64_t x = st->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	st->rng = x;
+	spin_unlock(&st->rng_lock);
+	return (unsigned long)(x * 0x2545f4914f6cdd1dull);
+}
+
+static inline enum node_stat_item slab_stat_item(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B;
+}
+
+static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	gfp_t flags = (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_NOWARN | __GFP_NORETRY |
+			      __GFP_NOFAIL | __GFP_HIGH | __GFP_MEMALLOC | __GFP_NOMEMALLOC |
+			      __GFP_THISNODE | __GFP_HARDWALL | __GFP_RETRY_MAYFAIL)) |
+		      s->allocflags;
+	unsigned int order = s->order, objects = s->objects;
+	struct page *page;
+
+	page = kmm_alloc_pages(m, (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL, order,
+			       node);
+	if (!page && s->min_order < s->order) {
+		order = s->min_order;
+		objects = s->min_objects;
+		page = kmm_alloc_pages(m, flags, order, node);
+	}
+	if (!page)
+		return NULL;
+
+	struct slab *slab = page_slab(page);
+	char *addr = slab_addr_m(m, slab);
+	size_t bytes = PAGE_SIZE << order;
+	unsigned int colours = (unsigned int)((bytes - (size_t)objects * s->size) / s->colour_off);
+	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
+
+	slab->slab_list.next = slab->slab_list.prev = NULL;
+	slab->slab_cache = s;
+	slab->freelist = NULL;
+	slab->inuse = 0;
+	slab->objects = (unsigned short)objects;
+	slab->frozen = 0;
+	slab->list = SLAB_LIST_NONE;
+	slab->colour = 0;
+	if (colours > 1)
+		slab->colour = (unsigned short)((__atomic_fetch_add(&n->colour_next, 1,
+								    __ATOMIC_RELAXED) %
+						 colours) * s->colour_off);
+	slab->rcu_seq = 0;
+	__page_set_type(page, PGTY_slab);
+
+	if (s->flags & SLAB_POISON)
+		memset(addr, POISON_INUSE, bytes);
+
+	/* Set up every object, then chain them (in shuffled order if asked). */
+	for (unsigned int i = 0; i < objects; i++) {
+		void *p = index_to_obj(s, slab, i);
+		if (kmem_cache_debug(s))
+			init_object(s, p, SLUB_RED_INACTIVE);
+		if (s->ctor)
+			s->ctor(p);
+	}
+	void *prev = NULL;
+	if (s->random_seq) {
+		unsigned int pos = (unsigned int)(rng_next(st) % s->objects);
+		for (unsigned int k = 0; k < s->objects; k++) {
+			unsigned int idx = s->random_seq[(pos + k) % s->objects];
+			if (idx >= objects)
+				continue;
+			void *p = index_to_obj(s, slab, idx);
+			if (prev)
+				set_freepointer(s, prev, p);
+			else
+				slab->freelist = p;
+			prev = p;
+		}
+	} else {
+		for (unsigned int i = 0; i < objects; i++) {
+			void *p = index_to_obj(s, slab, i);
+			if (prev)
+				set_freepointer(s, prev, p);
+			else
+				slab->freelist = p;
+			prev = p;
+		}
+	}
+	set_freepointer(s, prev, NULL);
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s), (long)bytes);
+	return slab;
+}
+
+/* Return the slab's pages to the buddy allocator. No slab lock held. */
+static void __free_slab(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	struct page *page = slab_page(slab);
+	unsigned int order = slab_order(slab);
+
+	if (kmem_cache_debug(s))
+		slab_pad_check(s, slab);
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s),
+			    -(long)(PAGE_SIZE << order));
+	slab->slab_list.next = slab->slab_list.prev = NULL;
+	slab->slab_cache = NULL;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects = 0;
+	slab->frozen = slab->list = 0;
+	slab->colour = 0;
+	slab->rcu_seq = 0;
+	__page_clear_type(page);
+	__free_pages(page, order);
+}
+
+/* A slab that left every list: free it, or queue it for the grace period. */
+static void discard_slab(struct kmem_cache *s, struct slab *slab)
+{
+	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
+		struct slab_machine *st = slab_state(s->machine);
+		spin_lock(&st->rcu_lock);
+		slab->list = SLAB_LIST_RCU;
+		slab->rcu_seq = st->rcu_seq;
+		list_add_tail(&slab->slab_list, &st->rcu_pending);
+		st->nr_rcu_pending++;
+		spin_unlock(&st->rcu_lock);
+		return;
+	}
+	__free_slab(s, slab);
+}
+
+void slab_rcu_barrier(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head done;
+
+	if (!st)
+		return;
+	INIT_LIST_HEAD(&done);
+	spin_lock(&st->rcu_lock);
+	list_splice_tail_init(&st->rcu_pending, &done);
+	st->nr_rcu_pending = 0;
+	st->rcu_seq++;
+	spin_unlock(&st->rcu_lock);
+	while (!list_empty(&done)) {
+		struct slab *slab = list_first_entry(&done, struct slab, slab_list);
+		list_del(&slab->slab_list);
+		__free_slab(slab->slab_cache, slab);
+	}
+}
+
+void kmm_synchronize_rcu(struct kmm_machine *m)
+{
+	slab_rcu_barrier(m);
+}
+
+void synchronize_rcu(void)
+{
+	struct kmm_machine *m = kmm_current();
+	if (m)
+		slab_rcu_barrier(m);
+}
+
+/* ---- Node lists (n->list_lock held) ---- */
+
+static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
+{
+	switch (slab->list) {
+	case SLAB_LIST_PARTIAL:
+		n->nr_partial--;
+		break;
+	case SLAB_LIST_EMPTY:
+		n->nr_partial--;
+		n->nr_empty--;
+		break;
+	case SLAB_LIST_FULL:
+		n->nr_full--;
+		break;
+	default:
+		return;
+	}
+	list_del(&slab->slab_list);
+	slab->list = SLAB_LIST_NONE;
+}
+
+/*
+ * Put an unfrozen slab on the list its inuse count says. An empty slab is
+ * kept only while the node has fewer than min_partial partial slabs (Linux's
+ * rule); otherwise it leaves the node and the caller discards it.
+ * Return: true if the caller must discard @slab (after dropping list_lock).
+ */
+static bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
+			      unsigned int inuse)
+{
+	if (inuse == 0) {
+		if (n->nr_partial >= s->min_partial) {
+			n->nr_slabs--;
+			n->total_objects -= slab->objects;
+			slab->list = SLAB_LIST_NONE;
+			return true;
+		}
+		list_add(&slab->slab_list, &n->empty);
+		slab->list = SLAB_LIST_EMPTY;
+		n->nr_partial++;
+		n->nr_empty++;
+	} else if (inuse == slab->objects) {
+		list_add(&slab->slab_list, &n->full);
+		slab->list = SLAB_LIST_FULL;
+		n->nr_full++;
+	} else {
+		list_add_tail(&slab->slab_list, &n->partial);
+		slab->list = SLAB_LIST_PARTIAL;
+		n->nr_partial++;
+	}
+	return false;
+}
+
+/* ---- Freelist corruption: rebuild from the shadow ---- */
+
+/*
+ * A free pointer decoded to something that is not an object of this slab:
+ * report it (Linux's "Freepointer corrupt") and rebuild the slab's free
+ * chain from the shadow bytes, so no corrupt pointer is ever followed and no
+ * object is lost. Caller holds the slab lock (and c->lock for a cpu slab).
+ * Return: the number of free objects now on slab->freelist.
+ */
+static unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	void *head = NULL;
+	unsigned int nfree = 0;
+
+	slab_bug(s, "Freepointer corrupt");
+	kmm_printk(m, "Object 0x%016lx @offset=%lu: free pointer 0x%016lx is not an object of this slab",
+		   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
+		   (unsigned long)bad);
+	print_trailer(s, slab, obj);
+	for (unsigned int i = slab->objects; i-- > 0;) {
+		void *p = index_to_obj(s, slab, i);
+		if (shadow_get(st, m, p) == SHADOW_ALLOCATED)
+			continue;
+		set_freepointer(s, p, head);
+		head = p;
+		nfree++;
+	}
+	slab->freelist = head;
+	slab_fix(s, "Rebuilt the freelist of slab 0x%016lx from the shadow (%u free objects)",
+		 kaddr(m, slab_addr_m(m, slab)), nfree);
+	return nfree;
+}
+
+static inline bool fp_valid(const struct kmem_cache *s, const struct slab *slab, void *fp)
+{
+	if (!fp)
+		return true;
+	char *first = slab_first_obj(s, slab);
+	if ((char *)fp < first || (char *)fp >= first + (size_t)slab->objects * s->size)
+		return false;
+	unsigned long off = (unsigned long)((char *)fp - first);
+	return (unsigned long)obj_to_index(s, slab, fp) * s->size == off;
+}
+
+/* ---- The per-CPU slab ---- */
+
+static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	c->slab = slab;
+	if (slab) {
+		c->lo = slab_first_obj(s, slab);
+		c->hi = c->lo + (size_t)(slab->objects - 1) * s->size + 1;
+	} else {
+		c->lo = c->hi = NULL;
+	}
+}
+
+/*
+ * Give the cpu slab back to its node: its CPU-owned free objects return to
+ * slab->freelist and the slab goes on the list its count says.
+ * Context: c->lock held; takes list_lock and the slab lock.
+ */
+static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *slab = c->slab;
+	struct kmem_cache_node *n;
+	bool discard;
+
+	if (!slab)
+		return;
+	n = get_node(s, page_to_nid(slab_page(slab)));
+	spin_lock(&n->list_lock);
+	slab_lock(slab);
+	if (c->freelist) {
+		void *p = c->freelist, *last = NULL;
+		unsigned int cnt = 0;
+		bool bad = false;
+		while (p) {
+			if (!fp_valid(s, slab, p) || ++cnt > slab->objects) {
+				bad = true;
+				break;
+			}
+			last = p;
+			p = get_freepointer(s, p);
+		}
+		if (!bad) {
+			set_freepointer(s, last, slab->freelist);
+			slab->freelist = c->freelist;
+			slab->inuse = (unsigned short)(slab->inuse - c->nr_free);
+		} else {
+			unsigned int nfree = freelist_repair(s, slab, last ? last : c->freelist, p);
+			slab->inuse = (unsigned short)(slab->objects - nfree);
+		}
+	}
+	slab->frozen = 0;
+	slab->list = SLAB_LIST_NONE;
+	unsigned int inuse = slab->inuse;
+	slab_unlock(slab);
+	c->freelist = NULL;
+	c->nr_free = 0;
+	cpu_set_slab(s, c, NULL);
+	discard = place_slab_locked(s, n, slab, inuse);
+	spin_unlock(&n->list_lock);
+	if (discard)
+		discard_slab(s, slab);
+}
+
+/* Freeze @slab (taken off its list) as @c's cpu slab. Caller holds list_lock. */
+static void freeze_slab_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	slab_lock(slab);
+	c->freelist = slab->freelist;
+	c->nr_free = slab->objects - slab->inuse;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	slab->frozen = 1;
+	slab->list = SLAB_LIST_CPU;
+	slab_unlock(slab);
+	cpu_set_slab(s, c, slab);
+}
+
+/* The node of a CPU slot: 0, as the page allocator's numa_node_id(). */
+static int local_node(struct kmm_machine *m, int cpu)
+{
+	(void)m;
+	(void)cpu;
+	return 0;
+}
+
+/* Take a partial (else an empty) slab of some node as the cpu slab. */
+static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
+{
+	struct kmm_machine *m = s->machine;
+	int first = local_node(m, cpu);
+
+	for (int k = 0; k < m->nr_node_ids; k++) {
+		struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
+		struct slab *slab = NULL;
+
+		if (!__atomic_load_n(&n->nr_partial, __ATOMIC_RELAXED))
+			continue;
+		spin_lock(&n->list_lock);
+		if (!list_empty(&n->partial))
+			slab = list_first_entry(&n->partial, struct slab, slab_list);
+		else if (!list_empty(&n->empty))
+			slab = list_first_entry(&n->empty, struct slab, slab_list);
+		if (slab) {
+			list_remove_locked(n, slab);
+			freeze_slab_locked(s, c, slab);
+		}
+		spin_unlock(&n->list_lock);
+		if (slab)
+			return true;
+	}
+	return false;
+}
+
+/* Pop one object from c->freelist (non-empty). Context: c->lock held. */
+static inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	void *obj = c->freelist;
+	void *next = get_freepointer(s, obj);
+
+	if (unlikely(next && ((char *)next < c->lo || (char *)next >= c->hi))) {
+		/* Corrupt: take the slab's chain back and rebuild it. */
+		struct slab *slab = c->slab;
+		slab_lock(slab);
+		unsigned int nfree = freelist_repair(s, slab, obj, next);
+		c->freelist = slab->freelist;
+		c->nr_free = nfree;
+		slab->freelist = NULL;
+		slab->inuse = slab->objects;
+		slab_unlock(slab);
+		if (!c->freelist)
+			return NULL;
+		obj = c->freelist;
+		next = get_freepointer(s, obj);
+	}
+	c->freelist = next;
+	c->nr_free--;
+	return obj;
+}
+
+/*
+ * The slow path: the cpu slab has no free object. Take the remote frees of
+ * the cpu slab, else a partial slab, else a new one.
+ * Context: called with c->lock held; returns with it released.
+ */
+static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu, gfp_t gfp)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	void *obj;
+
+	for (;;) {
+		struct slab *slab = c->slab;
+
+		if (c->freelist)
+			goto pop;
+		if (slab) {
+			slab_lock(slab);
+			if (slab->freelist) {
+				c->freelist = slab->freelist;
+				c->nr_free = slab->objects - slab->inuse;
+				slab->freelist = NULL;
+				slab->inuse = slab->objects;
+				slab_unlock(slab);
+				goto pop;
+			}
+			slab_unlock(slab);
+			deactivate_slab(s, c);
+		}
+		if (get_partial(s, c, cpu))
+			continue;
+
+		spin_unlock(&c->lock);
+		slab = new_slab(s, gfp, NUMA_NO_NODE);
+		spin_lock(&c->lock);
+		if (!slab) {
+			spin_unlock(&c->lock);
+			kmm_set_error(-ENOMEM, "%s: out of memory for a new slab", s->name);
+			return NULL;
+		}
+		struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+		spin_lock(&n->list_lock);
+		n->nr_slabs++;
+		n->total_objects += slab->objects;
+		if (c->slab || c->freelist) {
+			/* Another thread of this slot refilled meanwhile. */
+			bool discard = place_slab_locked(s, n, slab, 0);
+			spin_unlock(&n->list_lock);
+			if (discard)
+				discard_slab(s, slab);
+			continue;
+		}
+		freeze_slab_locked(s, c, slab);
+		spin_unlock(&n->list_lock);
+	}
+pop:
+	obj = cpu_pop(s, c);
+	if (!obj) {
+		/* The repair found nothing free: start over. */
+		deactivate_slab(s, c);
+		return __slab_alloc(s, c, cpu, gfp);
+	}
+	c->alloc_slow++;
+	shadow_set(st, m, obj, SHADOW_ALLOCATED);
+	spin_unlock(&c->lock);
+	return obj;
+}
+
+/* ---- The locked path: debug caches and node-specific allocations ---- */
+
+static void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
+				   unsigned long caller)
+{
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		check_object(s, slab, obj, SLUB_RED_INACTIVE);
+	if (s->flags & SLAB_STORE_USER)
+		set_track(s, obj, TRACK_ALLOC, caller);
+	if (s->flags & SLAB_TRACE)
+		kmm_printk(s->machine, "TRACE %s alloc 0x%016lx inuse=%d fp=0x%016lx", s->name,
+			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, slab->freelist));
+	init_object(s, obj, SLUB_RED_ACTIVE);
+}
+
+static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	int cpu = kmm_this_cpu(m);
+	int first = node == NUMA_NO_NODE ? local_node(m, cpu) : node;
+	int tries = node == NUMA_NO_NODE ? m->nr_node_ids : 1;
+
+	{
+		for (int k = 0; k < tries; k++) {
+			struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
+			struct slab *slab = NULL;
+
+			spin_lock(&n->list_lock);
+			if (!list_empty(&n->partial))
+				slab = list_first_entry(&n->partial, struct slab, slab_list);
+			else if (!list_empty(&n->empty))
+				slab = list_first_entry(&n->empty, struct slab, slab_list);
+			if (!slab) {
+				spin_unlock(&n->list_lock);
+				continue;
+			}
+			slab_lock(slab);
+			void *obj = slab->freelist;
+			void *next = obj ? get_freepointer(s, obj) : NULL;
+			if (obj && !fp_valid(s, slab, next)) {
+				unsigned int nfree = freelist_repair(s, slab, obj, next);
+				slab->inuse = (unsigned short)(slab->objects - nfree);
+				obj = slab->freelist;
+				next = obj ? get_freepointer(s, obj) : NULL;
+			}
+			if (obj) {
+				slab->freelist = next;
+				slab->inuse++;
+				shadow_set(st, m, obj, SHADOW_ALLOCATED);
+			}
+			unsigned int inuse = slab->inuse;
+			slab_unlock(slab);
+			list_remove_locked(n, slab);
+			place_slab_locked(s, n, slab, inuse);	/* inuse > 0: never discards */
+			if (obj && kmem_cache_debug(s))
+				alloc_debug_processing(s, slab, obj, caller);
+			spin_unlock(&n->list_lock);
+			if (obj)
+				return obj;
+		}
+		/* Nothing free on the nodes: allocate from a new slab. */
+		struct slab *slab = new_slab(s, node == NUMA_NO_NODE ? gfp : gfp | __GFP_THISNODE,
+					     node);
+		if (!slab)
+			goto out_nomem;
+		struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+		spin_lock(&n->list_lock);
+		n->nr_slabs++;
+		n->total_objects += slab->objects;
+		slab_lock(slab);
+		void *obj = slab->freelist;
+		slab->freelist = get_freepointer(s, obj);
+		slab->inuse = 1;
+		shadow_set(st, m, obj, SHADOW_ALLOCATED);
+		slab_unlock(slab);
+		place_slab_locked(s, n, slab, 1);
+		if (kmem_cache_debug(s))
+			alloc_debug_processing(s, slab, obj, caller);
+		spin_unlock(&n->list_lock);
+		return obj;
+	}
+out_nomem:
+	kmm_set_error(-ENOMEM, "%s: out of memory for a new slab", s->name);
+	return NULL;
+}
+
+/* ---- Allocation entry ---- */
+
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
+		      size_t orig_size)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	void *obj;
+
+	(void)orig_size;
+	if (unlikely(node != NUMA_NO_NODE)) {
+		if (node < 0 || node >= m->nr_node_ids) {
+			kmm_set_error(-EINVAL, "%s: no node %d", s->name, node);
+			return NULL;
+		}
+		if (m->nr_node_ids == 1)
+			node = NUMA_NO_NODE;
+	}
+	if (unlikely(kmem_cache_debug(s) || node != NUMA_NO_NODE)) {
+		obj = alloc_single(s, gfp, node, caller);
+	} else {
+		int cpu = kmm_this_cpu(m);
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+		spin_lock(&c->lock);
+		obj = c->freelist;
+		if (likely(obj)) {
+			void *next = get_freepointer(s, obj);
+			if (likely(!next || ((char *)next >= c->lo && (char *)next < c->hi))) {
+				c->freelist = next;
+				c->nr_free--;
+				c->alloc_fast++;
+				shadow_set(st, m, obj, SHADOW_ALLOCATED);
+				spin_unlock(&c->lock);
+				goto out;
+			}
+		}
+		obj = __slab_alloc(s, c, cpu, gfp);
+	}
+out:
+	if (obj && (gfp & __GFP_ZERO))
+		memset(obj, 0, s->object_size);
+	return obj;
+}
+
+/* ---- Freeing ---- */
+
+/* Why @obj cannot be freed into @slab of @s, reported as Linux would. */
+static void report_bad_free(struct kmem_cache *s, struct slab *slab, void *obj, const char *why)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (!strcmp(why, "Object already free")) {
+		object_err(s, slab, obj, why);
+	} else {
+		slab_bug(s, "%s 0x%016lx", why, kaddr(m, obj));
+		unsigned int idx = obj_to_index(s, slab, obj);
+		char *start = index_to_obj(s, slab, idx < slab->objects ? idx : 0);
+		kmm_printk(m, "Object 0x%016lx @offset=%lu is %lu bytes into object 0x%016lx of size %u",
+			   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
+			   (unsigned long)((char *)obj - start), kaddr(m, start), s->object_size);
+		print_slab_info(s, slab);
+	}
+	slab_fix(s, "Object at 0x%016lx not freed", kaddr(m, obj));
+}
+
+/*
+ * Is @obj a currently allocated object start of @slab? One shadow byte says
+ * yes for valid frees; only a failing free pays for the index arithmetic
+ * that tells a double free from an interior pointer.
+ */
+static bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+
+	if (likely(!((unsigned long)obj & 7) && shadow_get(st, m, obj) == SHADOW_ALLOCATED))
+		return true;
+	char *first = slab_first_obj(s, slab);
+	if ((char *)obj < first || (char *)obj >= first + (size_t)slab->objects * s->size)
+		report_bad_free(s, slab, obj, "Invalid object pointer");
+	else if ((unsigned long)obj_to_index(s, slab, obj) * s->size !=
+		 (unsigned long)((char *)obj - first))
+		report_bad_free(s, slab, obj, "Invalid object pointer (not an object start)");
+	else
+		report_bad_free(s, slab, obj, "Object already free");
+	return false;
+}
+
+/* Debug caches: free under list_lock with the checks Linux's free_debug_processing does. */
+static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+	bool discard = false;
+
+	spin_lock(&n->list_lock);
+	slab_lock(slab);
+	if (!free_check(s, slab, obj)) {
+		slab_unlock(slab);
+		spin_unlock(&n->list_lock);
+		return;
+	}
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		check_object(s, slab, obj, SLUB_RED_ACTIVE);
+	if (s->flags & SLAB_STORE_USER)
+		set_track(s, obj, TRACK_FREE, caller);
+	if (s->flags & SLAB_TRACE)
+		kmm_printk(m, "TRACE %s free 0x%016lx inuse=%d fp=0x%016lx", s->name, kaddr(m, obj),
+			   slab->inuse, kaddr(m, slab->freelist));
+	init_object(s, obj, SLUB_RED_INACTIVE);
+	shadow_set(st, m, obj, SHADOW_FREE);
+	set_freepointer(s, obj, slab->freelist);
+	slab->freelist = obj;
+	slab->inuse--;
+	unsigned int inuse = slab->inuse;
+	bool frozen = slab->frozen;
+	slab_unlock(slab);
+	if (!frozen) {
+		list_remove_locked(n, slab);
+		discard = place_slab_locked(s, n, slab, inuse);
+	}
+	spin_unlock(&n->list_lock);
+	if (discard)
+		discard_slab(s, slab);
+}
+
+/* A free into a slab that is not this CPU's cpu slab. */
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+	bool locked = false, discard = false;
+
+	for (;;) {
+		slab_lock(slab);
+		if (!slab->frozen && !locked &&
+		    (slab->inuse == slab->objects || slab->inuse == 1)) {
+			/* The slab changes list: take list_lock first (lock order). */
+			slab_unlock(slab);
+			spin_lock(&n->list_lock);
+			locked = true;
+			continue;
+		}
+		break;
+	}
+	if (!free_check(s, slab, obj)) {
+		slab_unlock(slab);
+		if (locked)
+			spin_unlock(&n->list_lock);
+		return;
+	}
+	shadow_set(st, m, obj, SHADOW_FREE);
+	set_freepointer(s, obj, slab->freelist);
+	slab->freelist = obj;
+	slab->inuse--;
+	unsigned int inuse = slab->inuse;
+	bool frozen = slab->frozen;
+	slab_unlock(slab);
+	if (locked) {
+		if (!frozen) {
+			list_remove_locked(n, slab);
+			discard = place_slab_locked(s, n, slab, inuse);
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (discard)
+		discard_slab(s, slab);
+}
+
+void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (unlikely(kmem_cache_debug(s))) {
+		free_single(s, slab, obj, caller);
+		return;
+	}
+	int cpu = kmm_this_cpu(m);
+	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+	spin_lock(&c->lock);
+	if (likely(slab == c->slab)) {
+		struct slab_machine *st = slab_state(m);
+		if (unlikely(((unsigned long)obj & 7) ||
+			     shadow_get(st, m, obj) != SHADOW_ALLOCATED)) {
+			spin_unlock(&c->lock);
+			slab_lock(slab);
+			free_check(s, slab, obj);
+			slab_unlock(slab);
+			return;
+		}
+		shadow_set(st, m, obj, SHADOW_FREE);
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->nr_free++;
+		c->free_fast++;
+		spin_unlock(&c->lock);
+		return;
+	}
+	c->free_slow++;
+	spin_unlock(&c->lock);
+	__slab_free(s, slab, obj);
+}
+
+/* ---- Cache-wide operations ---- */
+
+/* Flush every CPU slot's cpu slab of @s back to the node lists. */
+static void flush_all(struct kmem_cache *s)
+{
+	for (int cpu = 0; cpu < s->machine->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		spin_lock(&c->lock);
+		deactivate_slab(s, c);
+		spin_unlock(&c->lock);
+	}
+}
+
+/* Discard every empty slab of @s. Return: slabs still holding objects. */
+static unsigned long free_empty_slabs(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned long busy = 0;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head discard;
+
+		INIT_LIST_HEAD(&discard);
+		spin_lock(&n->list_lock);
+		while (!list_empty(&n->empty)) {
+			struct slab *slab = list_first_entry(&n->empty, struct slab, slab_list);
+			list_remove_locked(n, slab);
+			n->nr_slabs--;
+			n->total_objects -= slab->objects;
+			list_add(&slab->slab_list, &discard);
+		}
+		busy += n->nr_slabs;
+		spin_unlock(&n->list_lock);
+		while (!list_empty(&discard)) {
+			struct slab *slab = list_first_entry(&discard, struct slab, slab_list);
+			list_del(&slab->slab_list);
+			discard_slab(s, slab);
+		}
+	}
+	return busy;
+}
+
+int __kmem_cache_shrink(struct kmem_cache *s)
+{
+	flush_all(s);
+	return free_empty_slabs(s) ? 1 : 0;
+}
+
+/* List the objects still allocated in @slab (Linux's list_slab_objects). */
+static void list_slab_objects(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	char *addr = slab_addr_m(m, slab);
+
+	slab_bug(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
+	print_slab_info(s, slab);
+	for (unsigned int i = 0; i < slab->objects; i++) {
+		char *p = index_to_obj(s, slab, i);
+		if (shadow_get(st, m, p) != SHADOW_ALLOCATED)
+			continue;
+		kmm_printk(m, "Object 0x%016lx @offset=%lu", kaddr(m, p), (unsigned long)(p - addr));
+		if (s->flags & SLAB_STORE_USER)
+			print_track(s, "Allocated", get_track(s, p, TRACK_ALLOC));
+	}
+}
+
+int __kmem_cache_shutdown(struct kmem_cache *s, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	char sym[160];
+
+	flush_all(s);
+	if (!free_empty_slabs(s)) {
+		slab_rcu_barrier(m);
+		return 0;
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head *lists[2] = { &n->partial, &n->full };
+		spin_lock(&n->list_lock);
+		for (int l = 0; l < 2; l++) {
+			struct list_head *pos;
+			list_for_each(pos, lists[l])
+				list_slab_objects(s, list_entry(pos, struct slab, slab_list));
+		}
+		spin_unlock(&n->list_lock);
+	}
+	format_caller(caller, sym, sizeof(sym));
+	kmm_printk(m, "kmem_cache_destroy %s: Slab cache still has objects when called from %s",
+		   s->name, sym);
+	slab_rcu_barrier(m);
+	return -EBUSY;
+}
+
+void __kmem_cache_release(struct kmem_cache *s)
+{
+	free(s->random_seq);
+	free(s->cpu_slab);
+	free(s);
+}
+
+/* ---- Layout: calculate_sizes() and calculate_order() ---- */
+
+static unsigned int get_order_size(unsigned long size)
+{
+	unsigned int order = 0;
+	while ((PAGE_SIZE << order) < size)
+		order++;
+	return order;
+}
+
+static unsigned int order_objects(unsigned int order, unsigned int size)
+{
+	return (unsigned int)((PAGE_SIZE << order) / size);
+}
+
+static unsigned int calc_slab_order(unsigned int size, unsigned int min_order,
+				    unsigned int max_order, unsigned int fract_leftover)
+{
+	unsigned int order;
+
+	for (order = min_order; order <= max_order; order++) {
+		unsigned int slab_size = (unsigned int)(PAGE_SIZE << order);
+		if (slab_size % size <= slab_size / fract_leftover)
+			break;
+	}
+	return order;
+}
+
+/* Linux's calculate_order(): slub_max_order 3, min objects 4 * (fls(nr_cpus) + 1). */
+static int calculate_order(unsigned int size, int nr_cpus)
+{
+	unsigned int min_objects = 4 * (unsigned int)(fls_ul((unsigned long)nr_cpus) + 1);
+	unsigned int max_objects = order_objects(SLUB_MAX_ORDER, size);
+	unsigned int min_order, order;
+
+	if (max_objects < 1)
+		max_objects = 1;
+	if (min_objects > max_objects)
+		min_objects = max_objects;
+	min_order = get_order_size((unsigned long)min_objects * size);
+	if (order_objects(min_order, size) > MAX_OBJS_PER_PAGE)
+		return (int)get_order_size((unsigned long)size * MAX_OBJS_PER_PAGE) - 1;
+	for (unsigned int fraction = 16; fraction > 1; fraction /= 2) {
+		order = calc_slab_order(size, min_order, SLUB_MAX_ORDER, fraction);
+		if (order <= SLUB_MAX_ORDER)
+			return (int)order;
+	}
+	order = get_order_size(size);
+	if (order <= MAX_PAGE_ORDER)
+		return (int)order;
+	return -ENOSYS;
+}
+
+static int calculate_sizes(struct kmem_cache *s)
+{
+	slab_flags_t flags = s->flags;
+	unsigned int size = ALIGN_UP(s->object_size, (unsigned int)sizeof(void *));
+	int order;
+
+	/* Red zone after the object: at least one word when it ends on a word. */
+	if ((flags & SLAB_RED_ZONE) && size == s->object_size)
+		size += sizeof(void *);
+	s->inuse = size;
+	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor) {
+		/* The free pointer may not overlay the object: put it after. */
+		s->offset = size;
+		size += sizeof(void *);
+	} else {
+		/* In the middle of the object, as Linux does (a small overflow misses it). */
+		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
+	}
+	if (flags & SLAB_STORE_USER)
+		size += 2 * sizeof(struct track);
+	s->red_left_pad = 0;
+	if (flags & SLAB_RED_ZONE) {
+		size += sizeof(void *);
+		s->red_left_pad = ALIGN_UP((unsigned int)sizeof(void *), s->align);
+		size += s->red_left_pad;
+	}
+	size = ALIGN_UP(size, s->align);
+	s->size = size;
+	s->reciprocal = (((unsigned __int128)1 << 64) + size - 1) / size;
+
+	order = calculate_order(size, s->machine->nr_cpus);
+	if (order < 0)
+		return -E2BIG;
+	s->order = (unsigned int)order;
+	s->objects = order_objects(s->order, size);
+	s->min_order = get_order_size(size);
+	s->min_objects = order_objects(s->min_order, size);
+	if (s->objects > MAX_OBJS_PER_PAGE || !s->objects)
+		return -E2BIG;
+
+	s->allocflags = 0;
+	if (s->order)
+		s->allocflags |= __GFP_COMP;
+	if (flags & SLAB_CACHE_DMA)
+		s->allocflags |= __GFP_DMA;
+	if (flags & SLAB_CACHE_DMA32)
+		s->allocflags |= __GFP_DMA32;
+	if (flags & SLAB_RECLAIM_ACCOUNT)
+		s->allocflags |= __GFP_RECLAIMABLE;
+
+	/* Colouring, as the classic SLAB: colour_off is a cache line, at least align. */
+	s->colour_off = s->align > 64 ? s->align : 64;
+	s->colour = (unsigned int)(((PAGE_SIZE << s->order) - (size_t)s->objects * s->size) /
+				   s->colour_off);
+	return 0;
+}
+
+static void set_min_partial(struct kmem_cache *s)
+{
+	unsigned long min = (unsigned long)ilog2_ul(s->size) / 2;
+	s->min_partial = KMM_CLAMP(min, 5UL, 10UL);
+}
+
+int __kmem_cache_create(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	int err = calculate_sizes(s);
+
+	if (err)
+		return err;
+	set_min_partial(s);
+	s->cpu_slab = aligned_alloc(64, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
+	if (!s->cpu_slab)
+		return -ENOMEM;
+	memset(s->cpu_slab, 0, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		spin_lock_init(&s->cpu_slab[cpu].lock);
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		memset(n, 0, sizeof(*n));
+		spin_lock_init(&n->list_lock);
+		INIT_LIST_HEAD(&n->partial);
+		INIT_LIST_HEAD(&n->full);
+		INIT_LIST_HEAD(&n->empty);
+	}
+	if (st->hardened) {
+		s->random = rng_next(st) | 1;
+		s->swab_mask = ~0UL;
+	}
+	if (st->randomize && s->objects > 1) {
+		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
+		if (!s->random_seq) {
+			free(s->cpu_slab);
+			return -ENOMEM;
+		}
+		for (unsigned int i = 0; i < s->objects; i++)
+			s->random_seq[i] = i;
+		for (unsigned int i = s->objects - 1; i > 0; i--) {
+			unsigned int j = (unsigned int)(rng_next(st) % (i + 1));
+			unsigned int t = s->random_seq[i];
+			s->random_seq[i] = s->random_seq[j];
+			s->random_seq[j] = t;
+		}
+	}
+	return 0;
+}
+
+/* ---- Counting and drawing ---- */
+
+void slab_count(struct kmem_cache *s, struct slab_counts *out)
+{
+	struct kmm_machine *m = s->machine;
+
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		spin_lock(&c->lock);
+		if (c->slab) {
+			out->nr_cpu++;
+			out->cpu_free += c->nr_free;
+			slab_lock(c->slab);
+			out->cpu_free += c->slab->objects - c->slab->inuse;
+			slab_unlock(c->slab);
+		}
+		spin_unlock(&c->lock);
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head *pos;
+		spin_lock(&n->list_lock);
+		out->nr_slabs += n->nr_slabs;
+		out->nr_objs += n->total_objects;
+		out->nr_partial += n->nr_partial - n->nr_empty;
+		out->nr_empty += n->nr_empty;
+		out->nr_full += n->nr_full;
+		list_for_each(pos, &n->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			out->partial_free += slab->objects - __atomic_load_n(&slab->inuse,
+									      __ATOMIC_RELAXED);
+		}
+		list_for_each(pos, &n->empty)
+			out->partial_free += list_entry(pos, struct slab, slab_list)->objects;
+		spin_unlock(&n->list_lock);
+	}
+	/* Linux's slabinfo: active = objects - free objects on the partial lists. */
+	out->active_objs = out->nr_objs - out->partial_free;
+}
+
+static void draw_slab(struct kmem_cache *s, struct strbuf *sb, struct slab *slab,
+		      unsigned int inuse)
+{
+	struct kmm_machine *m = s->machine;
+	char bar[41];
+	unsigned int w = slab->objects < 40 ? slab->objects : 40;
+	unsigned int filled = (unsigned int)(((unsigned long)inuse * w + slab->objects - 1) /
+					     slab->objects);
+
+	for (unsigned int i = 0; i < w; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[w] = 0;
+	sb_printf(sb, "    slab pfn 0x%lx order %u colour %4u [%s] %u/%u\n", slab_pfn(m, slab),
+		  slab_order(slab), slab->colour, bar, inuse, slab->objects);
+}
+
+void slab_draw(struct kmem_cache *s, struct strbuf *sb)
+{
+	struct kmm_machine *m = s->machine;
+	const int max_lines = 16;
+
+	sb_printf(sb, "%s: object_size %u, size %u, align %u, %u objects per slab of order %u, "
+		  "colours %u x %u bytes, min_partial %lu\n",
+		  s->name, s->object_size, s->size, s->align, s->objects, s->order,
+		  s->colour > 1 ? s->colour : 1, s->colour_off, s->min_partial);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		spin_lock(&c->lock);
+		if (c->slab) {
+			slab_lock(c->slab);
+			unsigned int remote = c->slab->objects - c->slab->inuse;
+			slab_unlock(c->slab);
+			sb_printf(sb, "  cpu%d: slab pfn 0x%lx, %u free on the cpu freelist, "
+				  "%u freed by other cpus\n",
+				  cpu, slab_pfn(m, c->slab), c->nr_free, remote);
+			draw_slab(s, sb, c->slab, c->slab->objects - c->nr_free - remote);
+		} else {
+			sb_printf(sb, "  cpu%d: no cpu slab\n", cpu);
+		}
+		spin_unlock(&c->lock);
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct { const char *name; struct list_head *head; unsigned long nr; } lists[3];
+
+		spin_lock(&n->list_lock);
+		lists[0].name = "full"; lists[0].head = &n->full; lists[0].nr = n->nr_full;
+		lists[1].name = "partial"; lists[1].head = &n->partial;
+		lists[1].nr = n->nr_partial - n->nr_empty;
+		lists[2].name = "empty"; lists[2].head = &n->empty; lists[2].nr = n->nr_empty;
+		sb_printf(sb, "  node %d: %lu slabs, %lu objects\n", nid, n->nr_slabs,
+			  n->total_objects);
+		for (int l = 0; l < 3; l++) {
+			struct list_head *pos;
+			int lines = 0;
+			sb_printf(sb, "   %s: %lu\n", lists[l].name, lists[l].nr);
+			list_for_each(pos, lists[l].head) {
+				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				if (lines++ == max_lines) {
+					sb_printf(sb, "    ... %lu more\n", lists[l].nr - max_lines);
+					break;
+				}
+				slab_lock(slab);
+				unsigned int inuse = slab->inuse;
+				slab_unlock(slab);
+				draw_slab(s, sb, slab, inuse);
+			}
+		}
+		spin_unlock(&n->list_lock);
+	}
+}
+
+/* ---- The checker ---- */
+
+static int check_fail(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check_fail(struct kmem_cache *s, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(s->machine, "slab check: %s: %s", s->name, msg);
+	return kmm_set_error(-EUCLEAN, "slab check: %s: %s", s->name, msg);
+}
+
+/*
+ * Walk a free chain of @slab: every pointer an object start of the slab,
+ * shadow FREE, no cycle. Marks visited objects in @seen. Return: count or -1.
+ */
+static long walk_chain(struct kmem_cache *s, struct slab *slab, void *p, unsigned char *seen)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	long n = 0;
+
+	while (p) {
+		if (!fp_valid(s, slab, p))
+			return -1;
+		unsigned int idx = obj_to_index(s, slab, p);
+		if (seen[idx] || shadow_get(st, m, p) == SHADOW_ALLOCATED)
+			return -1;
+		seen[idx] = 1;
+		if (++n > slab->objects)
+			return -1;
+		p = get_freepointer(s, p);
+	}
+	return n;
+}
+
+static int check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+		      unsigned int cpu_nr_free, enum slab_list_id where)
+{
+	unsigned char seen[MAX_OBJS_PER_PAGE + 1];
+	struct page *page = slab_page(slab);
+	long a, b = 0;
+
+	if (!PageSlab(page) || slab->slab_cache != s)
+		return check_fail(s, "slab pfn 0x%lx is not a slab of this cache",
+				  slab_pfn(s->machine, slab));
+	if (slab->list != where)
+		return check_fail(s, "slab pfn 0x%lx says list %d, found on %d",
+				  slab_pfn(s->machine, slab), slab->list, where);
+	if (slab->inuse > slab->objects)
+		return check_fail(s, "slab pfn 0x%lx inuse %u > objects %u",
+				  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+	memset(seen, 0, slab->objects);
+	a = walk_chain(s, slab, slab->freelist, seen);
+	if (a < 0)
+		return check_fail(s, "slab pfn 0x%lx: bad freelist", slab_pfn(s->machine, slab));
+	if (where == SLAB_LIST_CPU) {
+		b = walk_chain(s, slab, cpu_freelist, seen);
+		if (b < 0 || (unsigned long)b != cpu_nr_free)
+			return check_fail(s, "slab pfn 0x%lx: cpu freelist has %ld objects, "
+					  "nr_free says %u", slab_pfn(s->machine, slab), b,
+					  cpu_nr_free);
+		if (!slab->frozen)
+			return check_fail(s, "cpu slab pfn 0x%lx not frozen",
+					  slab_pfn(s->machine, slab));
+	} else if (slab->frozen) {
+		return check_fail(s, "slab pfn 0x%lx frozen but on a node list",
+				  slab_pfn(s->machine, slab));
+	}
+	if ((unsigned long)(slab->objects - slab->inuse) != (unsigned long)a)
+		return check_fail(s, "slab pfn 0x%lx: objects %u - inuse %u != %ld free",
+				  slab_pfn(s->machine, slab), slab->objects, slab->inuse, a);
+	/* Every object not on a chain is allocated, and the other way round. */
+	struct slab_machine *st = slab_state(s->machine);
+	for (unsigned int i = 0; i < slab->objects; i++) {
+		bool alloc = shadow_get(st, s->machine, index_to_obj(s, slab, i)) ==
+			     SHADOW_ALLOCATED;
+		if (alloc == (bool)seen[i])
+			return check_fail(s, "slab pfn 0x%lx object %u: shadow says %s",
+					  slab_pfn(s->machine, slab), i,
+					  alloc ? "allocated but it is on a freelist" :
+						  "free but it is on no freelist");
+	}
+	switch (where) {
+	case SLAB_LIST_FULL:
+		if (slab->inuse != slab->objects)
+			return check_fail(s, "full slab pfn 0x%lx has %u/%u in use",
+					  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+		break;
+	case SLAB_LIST_PARTIAL:
+		if (slab->inuse == 0 || slab->inuse == slab->objects)
+			return check_fail(s, "partial slab pfn 0x%lx has %u/%u in use",
+					  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+		break;
+	case SLAB_LIST_EMPTY:
+		if (slab->inuse != 0)
+			return check_fail(s, "empty slab pfn 0x%lx has %u in use",
+					  slab_pfn(s->machine, slab), slab->inuse);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int check_cache(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned long cpu_slabs[MAX_NUMNODES] = { 0 }, cpu_objs[MAX_NUMNODES] = { 0 };
+	int err = 0;
+
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		spin_lock(&s->cpu_slab[cpu].lock);
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		spin_lock(&get_node(s, nid)->list_lock);
+
+	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		if (!c->slab) {
+			if (c->freelist || c->nr_free)
+				err = check_fail(s, "cpu%d has a freelist but no slab", cpu);
+			continue;
+		}
+		if (kmem_cache_debug(s))
+			err = check_fail(s, "debug cache has a cpu slab on cpu%d", cpu);
+		int nid = page_to_nid(slab_page(c->slab));
+		cpu_slabs[nid]++;
+		cpu_objs[nid] += c->slab->objects;
+		if (!err)
+			err = check_slab(s, c->slab, c->freelist, c->nr_free, SLAB_LIST_CPU);
+	}
+	for (int nid = 0; nid < m->nr_node_ids && !err; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct { struct list_head *head; enum slab_list_id id; unsigned long nr; } l[3] = {
+			{ &n->partial, SLAB_LIST_PARTIAL, 0 },
+			{ &n->full, SLAB_LIST_FULL, 0 },
+			{ &n->empty, SLAB_LIST_EMPTY, 0 },
+		};
+		unsigned long objs = cpu_objs[nid];
+		for (int i = 0; i < 3 && !err; i++) {
+			struct list_head *pos;
+			list_for_each(pos, l[i].head) {
+				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				if (page_to_nid(slab_page(slab)) != nid) {
+					err = check_fail(s, "slab on node %d's list is on node %d",
+							 nid, page_to_nid(slab_page(slab)));
+					break;
+				}
+				l[i].nr++;
+				objs += slab->objects;
+				if ((err = check_slab(s, slab, NULL, 0, l[i].id)) != 0)
+					break;
+			}
+		}
+		if (err)
+			break;
+		if (l[0].nr + l[2].nr != n->nr_partial || l[1].nr != n->nr_full ||
+		    l[2].nr != n->nr_empty)
+			err = check_fail(s, "node %d counts partial %lu full %lu empty %lu, lists "
+					 "hold %lu, %lu, %lu", nid, n->nr_partial - n->nr_empty,
+					 n->nr_full, n->nr_empty, l[0].nr, l[1].nr, l[2].nr);
+		else if (l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid] != n->nr_slabs)
+			err = check_fail(s, "node %d has %lu slabs, found %lu", nid, n->nr_slabs,
+					 l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid]);
+		else if (objs != n->total_objects)
+			err = check_fail(s, "node %d has %lu objects, found %lu", nid,
+					 n->total_objects, objs);
+		else if (l[2].nr > s->min_partial && n->nr_partial > s->min_partial)
+			err = check_fail(s, "node %d keeps %lu empty slabs, min_partial %lu", nid,
+					 l[2].nr, s->min_partial);
+	}
+
+	for (int nid = m->nr_node_ids; nid-- > 0;)
+		spin_unlock(&get_node(s, nid)->list_lock);
+	for (int cpu = m->nr_cpus; cpu-- > 0;)
+		spin_unlock(&s->cpu_slab[cpu].lock);
+	return err;
+}
+
+/**
+ * slub_check() - the slab layer's invariant checker (see mm/slab.h).
+ * Context: takes every cache's CPU and node locks in order; safe while
+ * other threads allocate and free.
+ */
+int slub_check(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head *pos;
+	int err = 0;
+
+	if (!st)
+		return 0;
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		if ((err = check_cache(list_entry(pos, struct kmem_cache, list))) != 0)
+			break;
+	}
+	spin_unlock(&st->slab_mutex);
+	return err;
+}
+
+/* ---- Per-machine setup ---- */
+
+int slub_init_machine(struct kmm_machine *m)
+{
+	struct slab_machine *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	spin_lock_init(&st->slab_mutex);
+	spin_lock_init(&st->rng_lock);
+	spin_lock_init(&st->rcu_lock);
+	sim_rwlock_init(&st->shrinker_rwsem);
+	INIT_LIST_HEAD(&st->caches);
+	INIT_LIST_HEAD(&st->rcu_pending);
+	st->shadow_len = (m->ram.direct_len >> 3) + 1;
+	st->shadow = sim_reserve(st->shadow_len, true);
+	if (!st->shadow) {
+		free(st);
+		return -ENOMEM;
+	}
+	/* Deterministic per command line: same boot, same freelist order. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *p = m->cmdline; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	st->rng = h | 1;
+	m->slab = st;
+	return 0;
+}
+
+void slub_shutdown_machine(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+
+	if (!st)
+		return;
+	shrinker_shutdown_machine(m);
+	while (!list_empty(&st->caches)) {
+		struct kmem_cache *s = list_first_entry(&st->caches, struct kmem_cache, list);
+		list_del(&s->list);
+		__kmem_cache_release(s);
+	}
+	sim_release(st->shadow, st->shadow_len);
+	sim_rwlock_destroy(&st->shrinker_rwsem);
+	free(st);
+	m->slab = NULL;
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proc/slabinfo.c - /proc/slabinfo and /sys/kernel/slab/<cache>/<attr>.
+ *
+ * Linux counterpart: mm/slab_common.c slabinfo_show() (version 2.1, SLUB:
+ * tunables 0, active_slabs == num_slabs, sharedavail 0, active objects =
+ * objects - free objects on the node partial lists) and mm/slub.c's sysfs
+ * attributes (object_size, slab_size, objs_per_slab, order, partial,
+ * cpu_slabs, objects, slabs, ..., the debug switches). Added: kmm_picture, the
+ * per-cache drawing of CPU slots and full/partial/empty slabs.
+ *
+ * Locking: the caches list under slab_mutex; each cache's counts under its
+ * CPU and node locks (mm/slub.c slab_count()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/slab.h"
+#include "proc/proc.h"
+
+int slabinfo_show(struct kmm_machine *m, struct strbuf *sb)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head *pos;
+
+	if (!st)
+		return -ENOENT;
+	sb_puts(sb, "slabinfo - version: 2.1\n");
+	sb_puts(sb, "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		    "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+		    "<active_slabs> <num_slabs> <sharedavail>\n");
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+		struct slab_counts sc;
+
+		slab_count(s, &sc);
+		sb_printf(sb, "%-17s %6lu %6lu %6u %4u %4d", s->name, sc.active_objs, sc.nr_objs,
+			  s->size, s->objects, 1 << s->order);
+		sb_printf(sb, " : tunables %4u %4u %4u", 0u, 0u, 0u);
+		sb_printf(sb, " : slabdata %6lu %6lu %6lu\n", sc.nr_slabs, sc.nr_slabs, 0UL);
+	}
+	spin_unlock(&st->slab_mutex);
+	return 0;
+}
+
+/* ---- /sys/kernel/slab/<cache>/<attr> ---- */
+
+enum so_what { SO_PARTIAL, SO_CPU, SO_SLABS, SO_OBJECTS, SO_TOTAL, SO_OBJECTS_PARTIAL };
+
+/* Linux's show_slab_objects(): the total, then " N<node>=<n>" per node with any. */
+static void show_slab_objects(struct kmem_cache *s, enum so_what what, struct strbuf *sb)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned long nodes[MAX_NUMNODES] = { 0 }, total = 0;
+
+	if (what == SO_CPU) {
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+			spin_lock(&c->lock);
+			if (c->slab)
+				nodes[page_to_nid(slab_page(c->slab))]++;
+			spin_unlock(&c->lock);
+		}
+	} else {
+		for (int nid = 0; nid < m->nr_node_ids; nid++) {
+			struct kmem_cache_node *n = &s->node[nid];
+			struct list_head *pos;
+			unsigned long free = 0, inuse = 0;
+
+			spin_lock(&n->list_lock);
+			list_for_each(pos, &n->partial) {
+				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				unsigned int u = __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
+				free += slab->objects - u;
+				inuse += u;
+			}
+			list_for_each(pos, &n->empty)
+				free += list_entry(pos, struct slab, slab_list)->objects;
+			switch (what) {
+			case SO_PARTIAL: nodes[nid] = n->nr_partial; break;
+			case SO_SLABS: nodes[nid] = n->nr_slabs; break;
+			case SO_OBJECTS: nodes[nid] = n->total_objects - free; break;
+			case SO_TOTAL: nodes[nid] = n->total_objects; break;
+			case SO_OBJECTS_PARTIAL: nodes[nid] = inuse; break;
+			default: break;
+			}
+			spin_unlock(&n->list_lock);
+		}
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		total += nodes[nid];
+	sb_printf(sb, "%lu", total);
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		if (nodes[nid])
+			sb_printf(sb, " N%d=%lu", nid, nodes[nid]);
+	sb_puts(sb, "\n");
+}
+
+struct slab_attr {
+	const char *name;
+	int kind;		/* 0: unsigned from a field, 1: flag, 2: objects, 3: special */
+	unsigned long arg;
+	unsigned short mode;
+};
+
+static const struct slab_attr slab_attrs[] = {
+	{ "aliases", 3, 0, 0444 },
+	{ "align", 0, 1, 0444 },
+	{ "cache_dma", 1, SLAB_CACHE_DMA, 0444 },
+	{ "cpu_partial", 3, 1, 0444 },
+	{ "cpu_slabs", 2, SO_CPU, 0444 },
+	{ "destroy_by_rcu", 1, SLAB_TYPESAFE_BY_RCU, 0444 },
+	{ "hwcache_align", 1, SLAB_HWCACHE_ALIGN, 0444 },
+	{ "kmm_picture", 3, 2, 0444 },
+	{ "min_partial", 0, 2, 0444 },
+	{ "object_size", 0, 3, 0444 },
+	{ "objects", 2, SO_OBJECTS, 0444 },
+	{ "objects_partial", 2, SO_OBJECTS_PARTIAL, 0444 },
+	{ "objs_per_slab", 0, 4, 0444 },
+	{ "order", 0, 5, 0444 },
+	{ "partial", 2, SO_PARTIAL, 0444 },
+	{ "poison", 1, SLAB_POISON, 0444 },
+	{ "reclaim_account", 1, SLAB_RECLAIM_ACCOUNT, 0444 },
+	{ "red_zone", 1, SLAB_RED_ZONE, 0444 },
+	{ "sanity_checks", 1, SLAB_CONSISTENCY_CHECKS, 0444 },
+	{ "shrink", 3, 3, 0200 },
+	{ "slab_size", 0, 6, 0444 },
+	{ "slabs", 2, SO_SLABS, 0444 },
+	{ "slabs_cpu_partial", 3, 4, 0444 },
+	{ "store_user", 1, SLAB_STORE_USER, 0444 },
+	{ "total_objects", 2, SO_TOTAL, 0444 },
+	{ "trace", 1, SLAB_TRACE, 0444 },
+	{ "validate", 3, 5, 0200 },
+};
+
+/* Split "<cache>/<attr>" into the cache and the attribute. */
+static int lookup(struct kmm_machine *m, const char *rest, struct kmem_cache **sp,
+		  const struct slab_attr **ap)
+{
+	const char *slash = strchr(rest, '/');
+	char name[64];
+
+	if (!slab_state(m) || !slash || (size_t)(slash - rest) >= sizeof(name))
+		return -ENOENT;
+	memcpy(name, rest, (size_t)(slash - rest));
+	name[slash - rest] = 0;
+	*sp = kmm_find_cache(m, name);
+	if (!*sp)
+		return -ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(slab_attrs); i++) {
+		if (!strcmp(slab_attrs[i].name, slash + 1)) {
+			*ap = &slab_attrs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int slab_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
+{
+	struct kmem_cache *s;
+	const struct slab_attr *a;
+	int err = lookup(m, rest, &s, &a);
+
+	if (err)
+		return err;
+	switch (a->kind) {
+	case 0: {
+		unsigned long v = 0;
+		switch (a->arg) {
+		case 1: v = s->align; break;
+		case 2: v = s->min_partial; break;
+		case 3: v = s->object_size; break;
+		case 4: v = s->objects; break;
+		case 5: v = s->order; break;
+		case 6: v = s->size; break;
+		}
+		sb_printf(sb, "%lu\n", v);
+		break;
+	}
+	case 1:
+		sb_printf(sb, "%d\n", (s->flags & (slab_flags_t)a->arg) ? 1 : 0);
+		break;
+	case 2:
+		show_slab_objects(s, (enum so_what)a->arg, sb);
+		break;
+	default:
+		switch (a->arg) {
+		case 0: sb_puts(sb, "0\n"); break;		/* aliases: kmm never merges */
+		case 1: sb_puts(sb, "0\n"); break;		/* cpu_partial */
+		case 2: slab_draw(s, sb); break;
+		case 4: sb_puts(sb, "0(0)\n"); break;		/* slabs_cpu_partial */
+		default: sb_puts(sb, ""); break;		/* write-only files read empty */
+		}
+	}
+	return 0;
+}
+
+int slab_sysfs_write(struct kmm_machine *m, const char *rest, const char *text)
+{
+	struct kmem_cache *s;
+	const struct slab_attr *a;
+	int err = lookup(m, rest, &s, &a);
+
+	if (err)
+		return err;
+	if (!(a->mode & 0200))
+		return -EACCES;
+	if (strcmp(text, "1") && strcmp(text, "1\n"))
+		return -EINVAL;
+	if (a->arg == 3)
+		kmem_cache_shrink(s);
+	else
+		return slub_check(m);
+	return 0;
+}
+
+int slab_sysfs_mode(struct kmm_machine *m, const char *rest)
+{
+	struct kmem_cache *s;
+	const struct slab_attr *a;
+	int err = lookup(m, rest, &s, &a);
+
+	return err ? err : a->mode;
+}
+
+int slab_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head *pos;
+	char (*names)[64] = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	if (!st)
+		return 0;
+	/* Copy the names first: the callback may read files (and take locks). */
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *p = realloc(names, ncap * sizeof(*names));
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			names = p;
+			cap = ncap;
+		}
+		snprintf(names[n++], sizeof(names[0]), "%s",
+			 list_entry(pos, struct kmem_cache, list)->name);
+	}
+	spin_unlock(&st->slab_mutex);
+	for (size_t i = 0; i < n && !err; i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(slab_attrs) && !err; j++) {
+			char path[160];
+			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", names[i],
+				 slab_attrs[j].name);
+			err = fn(path, slab_attrs[j].mode, arg);
+		}
+	}
+	free(names);
+	return err;
+}

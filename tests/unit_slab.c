@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_slab.c - white-box tests of the slab allocator on a hand-built
+ * x86_64 machine (tests/buddy_fake.h: 768 MiB, 2 CPUs, no boot layer), so
+ * every number below can be worked out by hand from Linux's formulas.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mm/include/slab.h"
+#include "mm/slab.h"
+#include "tests/buddy_fake.h"
+
+static struct kmm_machine *slab_fake(const char *cmdline)
+{
+	struct kmm_machine *m = fake_x86_64_768m(false, false);
+
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
+	m->layout.page_offset = 0xffff888000000000ull;
+	assert_eq(kmem_cache_init(m), 0);
+	return m;
+}
+
+static unsigned long free_pages_now(struct kmm_machine *m)
+{
+	drain_all_pages(m, NULL);
+	return kmm_nr_free_pages(m);
+}
+
+/* End of test: checker passes, every slab page back once the caches are drained. */
+static void slab_done(struct kmm_machine *m, unsigned long baseline)
+{
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmm_slab_drain(m);
+	expect_eq(free_pages_now(m), baseline);
+	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), 0);
+	expect_eq(global_node_page_state(m, NR_SLAB_RECLAIMABLE_B), 0);
+	for (unsigned int i = 0; m->nr_layers && i < (unsigned int)m->nr_layers; i++)
+		if (m->layers[i].shutdown)
+			m->layers[i].shutdown(m);
+	m->nr_layers = 0;
+	fake_done(m);
+}
+
+TEST(kmalloc_cache_geometry_matches_linux_on_two_cpus)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	static const struct { const char *name; unsigned int size, objs, order; } want[] = {
+		{ "kmalloc-8", 8, 512, 0 },     { "kmalloc-16", 16, 256, 0 },
+		{ "kmalloc-32", 32, 128, 0 },   { "kmalloc-64", 64, 64, 0 },
+		{ "kmalloc-96", 96, 42, 0 },    { "kmalloc-128", 128, 32, 0 },
+		{ "kmalloc-192", 192, 21, 0 },  { "kmalloc-256", 256, 16, 0 },
+		{ "kmalloc-512", 512, 16, 1 },  { "kmalloc-1k", 1024, 16, 2 },
+		{ "kmalloc-2k", 2048, 16, 3 },  { "kmalloc-4k", 4096, 8, 3 },
+		{ "kmalloc-8k", 8192, 4, 3 },   { "kmalloc-rcl-64", 64, 64, 0 },
+		{ "dma-kmalloc-512", 512, 16, 1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		struct kmem_cache *s = kmm_find_cache(m, want[i].name);
+		assert_true(s != NULL);
+		expect_eq(s->size, want[i].size);
+		expect_eq(s->objects, want[i].objs);
+		expect_eq(s->order, want[i].order);
+	}
+	/* min_partial = clamp(ilog2(size)/2, 5, 10) */
+	expect_eq(kmm_find_cache(m, "kmalloc-8")->min_partial, 5);
+	expect_eq(kmm_find_cache(m, "kmalloc-8k")->min_partial, 6);
+	slab_done(m, base);
+}
+
+TEST(kmalloc_size_classes_and_types)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	static const struct { size_t req; size_t ks; } cls[] = {
+		{ 1, 8 }, { 8, 8 }, { 9, 16 }, { 33, 64 }, { 65, 96 }, { 96, 96 }, { 97, 128 },
+		{ 129, 192 }, { 192, 192 }, { 193, 256 }, { 1000, 1024 }, { 4097, 8192 },
+		{ 8192, 8192 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cls); i++) {
+		void *p = kmalloc(cls[i].req, GFP_KERNEL);
+		assert_true(p != NULL);
+		expect_eq(ksize(p), cls[i].ks);
+		memset(p, 0x11, cls[i].req);
+		kfree(p);
+	}
+	expect_true(kmalloc(0, GFP_KERNEL) == ZERO_SIZE_PTR);
+	kfree(ZERO_SIZE_PTR);
+	kfree(NULL);
+
+	/* > 8 KiB: a compound block from the page allocator, counted as slab. */
+	unsigned long unrecl = global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
+	void *big = kmalloc(8193, GFP_KERNEL);
+	assert_true(big != NULL);
+	expect_eq(ksize(big), 16384);
+	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), unrecl + 16384);
+	struct page *head = compound_head(virt_to_page(big));
+	expect_true(PageHead(head) && !PageSlab(head));
+	kfree(big);
+	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), unrecl);
+	expect_true(kmalloc(KMALLOC_MAX_SIZE + 1, GFP_KERNEL) == NULL);
+
+	/* GFP_DMA -> dma-kmalloc-*, a ZONE_DMA page; __GFP_RECLAIMABLE -> kmalloc-rcl-*. */
+	void *d = kmalloc(64, GFP_KERNEL | GFP_DMA);
+	assert_true(d != NULL);
+	struct slab *ds = virt_to_slab_m(m, d);
+	expect_true(!strcmp(ds->slab_cache->name, "dma-kmalloc-64"));
+	expect_eq(page_zonenum(slab_page(ds)), ZONE_DMA);
+	void *r = kmalloc(100, GFP_KERNEL | __GFP_RECLAIMABLE);
+	expect_true(!strcmp(virt_to_slab_m(m, r)->slab_cache->name, "kmalloc-rcl-128"));
+	expect_eq(global_node_page_state(m, NR_SLAB_RECLAIMABLE_B), 4096);
+	kfree(d);
+	kfree(r);
+	slab_done(m, base);
+}
+
+TEST(kmalloc_family_helpers)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+
+	char *s = kstrdup("hello, slab", GFP_KERNEL);
+	expect_true(s && !strcmp(s, "hello, slab"));
+	char *n = kstrndup("abcdef", 3, GFP_KERNEL);
+	expect_true(n && !strcmp(n, "abc"));
+	int v[4] = { 1, 2, 3, 4 };
+	int *dup = kmemdup(v, sizeof(v), GFP_KERNEL);
+	expect_true(dup && dup[3] == 4);
+	unsigned char *z = kzalloc(200, GFP_KERNEL);
+	bool zero = true;
+	for (int i = 0; i < 200; i++)
+		zero &= z[i] == 0;
+	expect_true(zero);
+	expect_true(kcalloc(SIZE_MAX / 2, 4, GFP_KERNEL) == NULL);
+	expect_true(kmalloc_array(SIZE_MAX / 8, 16, GFP_KERNEL) == NULL);
+	int *arr = kcalloc(10, sizeof(int), GFP_KERNEL);
+	expect_true(arr && arr[9] == 0);
+
+	/* krealloc keeps the contents, grows across classes, shrinks in place. */
+	char *p = kmalloc(10, GFP_KERNEL);
+	memcpy(p, "0123456789", 10);
+	char *q = krealloc(p, 5000, GFP_KERNEL);
+	assert_true(q != NULL);
+	expect_true(!memcmp(q, "0123456789", 10));
+	expect_eq(ksize(q), 8192);
+	char *q2 = krealloc(q, 100, GFP_KERNEL);
+	expect_true(q2 == q);
+	expect_true(krealloc(q2, 0, GFP_KERNEL) == ZERO_SIZE_PTR);
+
+	/* kfree_sensitive zeroes the whole object before freeing it. */
+	unsigned char *secret = kmalloc(32, GFP_KERNEL);
+	memset(secret, 0x42, 32);
+	kfree_sensitive(secret);
+	/* The object is free now; only its free pointer word may be non-zero. */
+	int nonzero = 0;
+	for (int i = 0; i < 32; i++)
+		nonzero += secret[i] == 0x42;
+	expect_eq(nonzero, 0);
+
+	kfree(s);
+	kfree(n);
+	kfree(dup);
+	kfree(z);
+	kfree(arr);
+	slab_done(m, base);
+}
+
+static int ctor_calls;
+static void count_ctor(void *p)
+{
+	ctor_calls++;
+	memset(p, 0x77, 24);
+}
+
+TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	/* 256-byte objects: order 0, 16 per slab. */
+	struct kmem_cache *s = kmem_cache_create("lifecycle", 256, 0, 0, NULL);
+	void *objs[16 * 8];
+	struct slab_counts sc;
+
+	assert_true(s != NULL);
+	expect_eq(s->objects, 16);
+	for (int i = 0; i < 16 * 8; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_true(objs[i] != NULL);
+	}
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, 8);
+	expect_eq(sc.nr_full, 7);	/* the eighth is the cpu slab */
+	expect_eq(sc.nr_cpu, 1);
+	expect_eq(sc.nr_objs, 128);
+	expect_eq(sc.active_objs, 128);
+	expect_eq(slub_check(m), 0);
+
+	/* Free one object of the first slab: full -> partial. */
+	kmem_cache_free(s, objs[0]);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_full, 6);
+	expect_eq(sc.nr_partial, 1);
+	/* Free the rest of the first slab: partial -> empty (kept: below min_partial). */
+	for (int i = 1; i < 16; i++)
+		kmem_cache_free(s, objs[i]);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_empty, 1);
+	expect_eq(sc.nr_partial, 0);
+	expect_eq(sc.active_objs, 112);
+	expect_eq(slub_check(m), 0);
+
+	/* Free everything: empty slabs beyond min_partial (5) go back to the buddy. */
+	for (int i = 16; i < 128; i++)
+		kmem_cache_free(s, objs[i]);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_empty, 5);
+	expect_eq(sc.nr_slabs, 6);	/* five kept + the cpu slab */
+	expect_eq(slub_check(m), 0);
+	expect_eq(kmem_cache_shrink(s), 0);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, 0);
+	kmem_cache_destroy(s);
+	expect_true(kmm_find_cache(m, "lifecycle") == NULL);
+	slab_done(m, base);
+}
+
+TEST(ctor_alignment_and_colouring)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+
+	ctor_calls = 0;
+	struct kmem_cache *s = kmem_cache_create("ctor24", 24, 0, SLAB_HWCACHE_ALIGN, count_ctor);
+	assert_true(s != NULL);
+	/* HWCACHE_ALIGN: 64 halves to 32 while 24 <= half of it; the free pointer goes after. */
+	expect_eq(s->align, 32);
+	expect_eq(s->size, 32);
+	unsigned char *p = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_eq(ctor_calls, (int)s->objects);
+	expect_eq(p[0], 0x77);
+	expect_eq((unsigned long)p % 32, 0);
+	kmem_cache_free(s, p);
+	kmem_cache_destroy(s);
+
+	/* 1000-byte objects, order 2: 16 objects, 384 bytes left = 6 colours of 64. */
+	struct kmem_cache *c = kmem_cache_create("colour", 1000, 8, 0, NULL);
+	assert_true(c != NULL);
+	expect_eq(c->order, 2);
+	expect_eq(c->colour, (16384 - 16 * 1000) / 64);
+	void *objs[16 * 3];
+	unsigned int colours[3];
+	for (int i = 0; i < 48; i++)
+		objs[i] = kmem_cache_alloc(c, GFP_KERNEL);
+	for (int k = 0; k < 3; k++)
+		colours[k] = virt_to_slab_m(m, objs[16 * k])->colour;
+	expect_eq(colours[0], 0);
+	expect_eq(colours[1], 64);
+	expect_eq(colours[2], 128);
+	for (int k = 0; k < 3; k++)	/* objects start at the colour offset */
+		expect_eq((unsigned long)((char *)objs[16 * k] -
+					  (char *)slab_address(virt_to_slab_m(m, objs[16 * k]))) %
+				  1000,
+			  colours[k] % 1000);
+	for (int i = 0; i < 48; i++)
+		kmem_cache_free(c, objs[i]);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(c);
+	slab_done(m, base);
+}
+
+TEST(bad_frees_are_reported_and_ignored_without_debug)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("victim", 64, 0, 0, NULL);
+	struct kmem_cache *t = kmem_cache_create("other", 64, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	/* Double free: a then b then a again (not just the freelist head). */
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, a);
+	expect_str_contains(kmm_dmesg(m), "BUG victim (Not tainted): Object already free");
+	expect_str_contains(kmm_dmesg(m), "FIX victim: Object at 0x");
+	expect_eq(slub_check(m), 0);
+
+	/* A pointer inside an object. */
+	char *c = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, c + 8);
+	expect_str_contains(kmm_dmesg(m), "Invalid object pointer (not an object start)");
+	expect_str_contains(kmm_dmesg(m), "is 8 bytes into object");
+	/* The wrong cache. */
+	kmem_cache_free(t, c);
+	expect_str_contains(kmm_dmesg(m), "Wrong slab cache. other but object is from victim");
+	expect_eq(slub_check(m), 0);
+	kfree(c + 1);
+	kmem_cache_free(s, c);
+	/* Nothing was handed out twice. */
+	void *x = kmem_cache_alloc(s, GFP_KERNEL), *y = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(x != y);
+	kmem_cache_free(s, x);
+	kmem_cache_free(s, y);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(t);
+	slab_done(m, base);
+}
+
+TEST(destroy_with_objects_reports_them)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("leaky", 128, 0, 0, NULL);
+	void *p = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_destroy(s);
+	expect_str_contains(kmm_dmesg(m), "kmem_cache_destroy leaky: Slab cache still has objects");
+	expect_str_contains(kmm_dmesg(m), "Objects remaining in leaky on __kmem_cache_shutdown()");
+	expect_true(kmm_find_cache(m, "leaky") == s);
+	kmem_cache_free(s, p);
+	kmem_cache_destroy(s);
+	expect_true(kmm_find_cache(m, "leaky") == NULL);
+	slab_done(m, base);
+}
+
+TEST(create_rejects_bad_arguments_and_panic_is_logged)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+
+	expect_true(kmem_cache_create(NULL, 8, 0, 0, NULL) == NULL);
+	expect_true(kmem_cache_create("zero", 0, 0, 0, NULL) == NULL);
+	expect_str_contains(kmm_last_error(), "size 0");
+	expect_true(kmem_cache_create("align", 32, 3, 0, NULL) == NULL);
+	expect_str_contains(kmm_last_error(), "align 3");
+	expect_true(kmem_cache_create("kmalloc-64", 64, 0, 0, NULL) == NULL);
+	expect_true(kmem_cache_create("huge", 8u << 20, 0, SLAB_PANIC, NULL) == NULL);
+	expect_str_contains(kmm_dmesg(m), "Kernel panic - not syncing: kmem_cache_create: "
+					  "Failed to create slab 'huge'. Error -22");
+	expect_true(slab_state(m)->panicked);
+	slab_done(m, base);
+}
+
+TEST(bulk_and_node_alloc)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("bulk", 100, 0, 0, NULL);
+	void *p[100];
+
+	expect_eq(kmem_cache_alloc_bulk(s, GFP_KERNEL, 100, p), 100);
+	for (int i = 0; i < 100; i++)
+		for (int j = i + 1; j < 100; j += 7)
+			assert_true(p[i] != p[j]);
+	kmem_cache_free_bulk(s, 100, p);
+	void *q = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+	expect_true(q != NULL);
+	expect_true(kmem_cache_alloc_node(s, GFP_KERNEL, 5) == NULL);
+	kmem_cache_free(s, q);
+	void *z = kmem_cache_zalloc(s, GFP_KERNEL);
+	expect_true(z && ((char *)z)[99] == 0);
+	kmem_cache_free(s, z);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("rcu", 512, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	void *p[32];
+
+	for (int i = 0; i < 32; i++)
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	strcpy(p[0], "still readable");
+	for (int i = 0; i < 32; i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_shrink(s);
+	/* The slabs left the cache but wait for the grace period. */
+	expect_true(free_pages_now(m) < base);
+	expect_true(!strcmp(p[0], "still readable"));	/* type-safe: not reused, not freed */
+	kmm_synchronize_rcu(m);
+	expect_eq(free_pages_now(m), base);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+TEST(hardened_freelist_encodes_pointers_and_catches_corruption)
+{
+	struct kmm_machine *m = slab_fake("slab_freelist_hardened=on");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("hard", 64, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL);
+	char *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	expect_ne(s->random, 0);
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, a);	/* a -> b on the cpu freelist */
+	unsigned long stored = *(unsigned long *)(a + s->offset);
+	expect_ne(stored, (unsigned long)b);
+	/* Write after free over the free pointer: the next allocations notice. */
+	*(unsigned long *)(a + s->offset) = 0x4141414141414141UL;
+	void *x = kmem_cache_alloc(s, GFP_KERNEL);
+	void *y = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(x == a);
+	expect_true(y != NULL && y != a);
+	expect_str_contains(kmm_dmesg(m), "BUG hard (Not tainted): Freepointer corrupt");
+	expect_str_contains(kmm_dmesg(m), "FIX hard: Rebuilt the freelist");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, x);
+	kmem_cache_free(s, y);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+TEST(random_freelist_shuffles_object_order)
+{
+	struct kmm_machine *m = slab_fake("slab_freelist_random=on");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("shuffled", 64, 0, 0, NULL);
+	char *p[64];
+	int ascending = 0;
+
+	for (int i = 0; i < 64; i++)
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 1; i < 64; i++)
+		ascending += p[i] == p[i - 1] + 64;
+	expect_true(ascending < 32);
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(s, p[i]);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+TEST(slabinfo_and_sysfs_views)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("view", 200, 0, 0, NULL);
+	void *p[30];
+	struct strbuf sb;
+
+	for (int i = 0; i < 30; i++)
+		p[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	/* 200 bytes: order 0 wastes 4096 % 200 = 96 <= 4096/16, so 20 objects per page. */
+	sb_init(&sb);
+	extern int slabinfo_show(struct kmm_machine *, struct strbuf *);
+	extern int slab_sysfs_show(struct kmm_machine *, const char *, struct strbuf *);
+	slabinfo_show(m, &sb);
+	static const char header[] =
+		"slabinfo - version: 2.1\n# name            <active_objs> "
+		"<num_objs> <objsize> <objperslab> <pagesperslab> : tunables "
+		"<limit> <batchcount> <sharedfactor> : slabdata <active_slabs> "
+		"<num_slabs> <sharedavail>\n";
+	expect_true(!strncmp(sb.buf, header, strlen(header)));
+	char line[200];
+	snprintf(line, sizeof(line), "%-17s %6lu %6lu %6u %4u %4d : tunables    0    0    0 : "
+		 "slabdata %6lu %6lu      0\n", "view", 40UL, 40UL, s->size, s->objects,
+		 1 << s->order, 40UL / s->objects, 40UL / s->objects);
+	expect_eq(s->objects, 20);
+	expect_str_contains(sb.buf, line);
+	/* The first line after the header is the newest cache. */
+	expect_true(!strncmp(sb.buf + strlen(header), "view ", 5));
+	sb_free(&sb);
+	sb_init(&sb);
+	slab_sysfs_show(m, "view/objs_per_slab", &sb);
+	expect_true(!strcmp(sb.buf, "20\n"));
+	sb_free(&sb);
+	sb_init(&sb);
+	slab_sysfs_show(m, "view/partial", &sb);
+	expect_true(!strcmp(sb.buf, "0\n"));
+	sb_free(&sb);
+	sb_init(&sb);
+	slab_sysfs_show(m, "view/cpu_slabs", &sb);
+	expect_true(!strcmp(sb.buf, "1 N0=1\n"));
+	sb_free(&sb);
+	sb_init(&sb);
+	slab_sysfs_show(m, "view/kmm_picture", &sb);
+	expect_str_contains(sb.buf, "full: 1");
+	expect_str_contains(sb.buf, "cpu0: slab pfn");
+	sb_free(&sb);
+	for (int i = 0; i < 30; i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+/* A fake shrinker holding N objects it frees on request. */
+static unsigned long fake_objects;
+static unsigned long fake_count(struct shrinker *s, struct shrink_control *sc)
+{
+	return fake_objects ? fake_objects : SHRINK_EMPTY;
+}
+static unsigned long fake_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long n = KMM_MIN(sc->nr_to_scan, fake_objects);
+	if (!fake_objects)
+		return SHRINK_STOP;
+	fake_objects -= n;
+	return n;
+}
+
+TEST(shrinker_count_scan_semantics)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct shrinker sh = { .count_objects = fake_count, .scan_objects = fake_scan,
+			       .seeks = DEFAULT_SEEKS };
+
+	expect_eq(register_shrinker(&sh, "fake"), 0);
+	expect_eq(register_shrinker(&sh, "fake"), -EBUSY);
+	fake_objects = 4096;
+	/* priority 12: delta = (4096 >> 12) * 4 / 2 = 2 < batch 128: deferred, nothing freed */
+	expect_eq(shrink_slab(m, GFP_KERNEL, 0, 12), 0);
+	expect_eq(sh.nr_deferred, 2);
+	/* priority 0: delta = 4096 * 2, capped at 2 * freeable; scans everything in batches */
+	expect_eq(shrink_slab(m, GFP_KERNEL, 0, 0), 4096);
+	expect_eq(fake_objects, 0);
+	expect_eq(sum_vm_event(m, SLABS_SCANNED), 4096);
+	unregister_shrinker(&sh);
+	fake_objects = 100;
+	expect_eq(shrink_slab(m, GFP_KERNEL, 0, 0), 0);
+	slab_done(m, base);
+}
+
+TEST(checker_catches_a_broken_count)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("broken", 64, 0, 0, NULL);
+	void *p = kmem_cache_alloc(s, GFP_KERNEL);
+
+	expect_eq(slub_check(m), 0);
+	s->node[0].nr_slabs++;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "slab check: broken: node 0 has 2 slabs, found 1");
+	s->node[0].nr_slabs--;
+	virt_to_slab_m(m, p)->inuse--;
+	expect_eq(slub_check(m), -EUCLEAN);
+	virt_to_slab_m(m, p)->inuse++;
+	kmem_cache_free(s, p);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
