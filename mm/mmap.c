@@ -448,8 +448,9 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 		addr = (unsigned long)a;
 	}
 
+	/* VM_SOFTDIRTY: new mappings start soft-dirty (CONFIG_MEM_SOFT_DIRTY, as x86 distros) */
 	vm_flags = calc_vm_flags(prot, flags) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE |
-		   VM_MAYEXEC | extra_vm_flags;
+		   VM_MAYEXEC | VM_SOFTDIRTY | extra_vm_flags;
 	if (type == KMM_MAP_SHARED)
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
 	if (!(vm_flags & VM_NORESERVE) && (vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE)
@@ -572,8 +573,8 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 	next = find_vma_prev(mm, oldbrk, &prev);
 	if (next && newbrk + PAGE_SIZE > vm_start_gap(next))
 		return (long)mm->brk;
-	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm->def_flags;
-	if (prev && prev->vm_end == oldbrk && prev->vm_flags == flags && !prev->vm_file &&
+	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | VM_SOFTDIRTY | mm->def_flags;
+	if (prev && prev->vm_end == oldbrk && ((prev->vm_flags ^ flags) & ~VM_SOFTDIRTY) == 0 && !prev->vm_file &&
 	    prev->kind == VMA_PLAIN) {
 		prev->vm_end = newbrk;
 	} else {

@@ -155,4 +155,11 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text);
 int pid_mode(struct kmm_machine *m, const char *rest);
 int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
 
+/* ---- proc/pid.c: /proc/<pid>/{maps,smaps,status,statm,pagemap,oom_score_adj,comm} ---- */
+
+int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+int pid_write(struct kmm_machine *m, const char *rest, const char *text);
+int pid_mode(struct kmm_machine *m, const char *rest);
+int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
 #endif /* KMM_PROC_PROC_H */

@@ -113,7 +113,7 @@ TEST(walk_alloc_set_get_clear_free_all_geometries)
 
 TEST(swap_entries_round_trip)
 {
-	struct kmm_machine *m = t_boot("mem=64M arch=x86_64");
+	struct kmm_machine *m = t_boot("mem=128M arch=x86_64");
 	const struct pgtable_geometry *g = pgtable_geometry_of(m);
 	pteval_t v = swp_entry_to_pte(g, 3, 123456);
 
@@ -124,7 +124,7 @@ TEST(swap_entries_round_trip)
 	expect_eq(pte_swp_offset(g, v), 123456);
 	t_done(m);
 
-	m = t_boot("mem=64M arch=i386");
+	m = t_boot("mem=128M arch=i386");
 	g = pgtable_geometry_of(m);
 	v = swp_entry_to_pte(g, 1, 4242);
 	expect_true(!pte_present(v));
@@ -135,7 +135,7 @@ TEST(swap_entries_round_trip)
 
 TEST(kernel_addresses_on_4level)
 {
-	struct kmm_machine *m = t_boot("mem=64M arch=x86_64");
+	struct kmm_machine *m = t_boot("mem=128M arch=x86_64");
 	struct kmm_pgtable pt;
 	const struct pgtable_geometry *g = pgtable_geometry_of(m);
 	uint64_t kva = 0xffffc90000001000ULL;

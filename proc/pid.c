@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: MIT
+/*
+ * proc/pid.c - /proc/<pid>/maps, smaps, status, statm, pagemap (as text) and
+ * oom_score_adj of the simulated processes.
+ *
+ * Linux counterpart: fs/proc/task_mmu.c (show_map_vma, show_smap,
+ * smaps_account, task_mem, task_statm, pagemap_pmd_range's entry bits),
+ * fs/proc/array.c (proc_pid_status), fs/proc/base.c (oom_score_adj).
+ * Kept: the 6.12 formats byte for byte where Linux defines them: the maps
+ * columns and name padding (column 73 on 64-bit, 49 on 32-bit machines, as
+ * the simulated arch's sizeof(void *) gives), the smaps field order and
+ * widths, PSS with 12 fractional bits, VmFlags mnemonics, the status Vm*
+ * block. Simplified: status prints the identity and memory lines and stops
+ * after Threads (no signal masks, capabilities or CPU lists, which kmm has
+ * not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
+ * per mapped or swapped page holding the same 64-bit entry (bit 63 present,
+ * 62 swapped, 61 file or shared-anon page, 56 mapped exactly once, 55
+ * soft-dirty, bits 0-54 the PFN, or the swap type and offset).
+ *
+ * Locking: procs_lock() while reading a process.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/mm.h"
+#include "proc/proc.h"
+
+/* ---- maps ---- */
+
+static const char *vma_name(const struct vm_area_struct *vma, char *buf, size_t len)
+{
+	const struct mm_struct *mm = vma->vm_mm;
+
+	if (vma->kind == VMA_VDSO)
+		return "[vdso]";
+	if (vma->vm_file) {
+		snprintf(buf, len, "%s", vma->vm_file->path);
+		return buf;
+	}
+	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+		return "[heap]";
+	if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
+		return "[stack]";
+	return NULL;
+}
+
+static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
+			 const struct vm_area_struct *vma)
+{
+	unsigned long flags = vma->vm_flags;
+	unsigned long long pgoff = vma->vm_file && vma->kind == VMA_PLAIN && !vma->vm_file->shmem
+					   ? (unsigned long long)vma->vm_pgoff << PAGE_SHIFT : 0;
+	unsigned long ino = 0;
+	int dev_major = 0, dev_minor = 0;
+	char buf[80];
+	const char *name = vma_name(vma, buf, sizeof(buf));
+	size_t start = sb->len;
+
+	if (vma->vm_file && vma->kind == VMA_PLAIN) {
+		ino = vma->vm_file->ino + (vma->vm_file->shmem ? 1000 : 131000);
+		dev_major = vma->vm_file->shmem ? 0 : 8;
+		dev_minor = vma->vm_file->shmem ? 1 : 1;
+		if (vma->vm_file->shmem)
+			pgoff = (unsigned long long)vma->vm_pgoff << PAGE_SHIFT;
+	}
+	sb_printf(sb, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ", vma->vm_start, vma->vm_end,
+		  flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',
+		  flags & VM_EXEC ? 'x' : '-', flags & VM_MAYSHARE ? 's' : 'p', pgoff,
+		  dev_major, dev_minor, ino);
+	if (name) {
+		size_t width = 25 + 6 * (kmm_arch_is_32(m) ? 4 : 8) - 1;
+		size_t used = sb->len - start;
+		for (; used < width; used++)
+			sb_puts(sb, " ");
+		sb_puts(sb, name);
+	}
+	sb_puts(sb, "\n");
+}
+
+/* ---- smaps ---- */
+
+#define PSS_SHIFT 12
+
+struct mem_size_stats {
+	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
+	unsigned long referenced, anonymous, lazyfree, swap;
+	uint64_t pss, pss_dirty, pss_locked;
+	const struct vm_area_struct *vma;
+};
+
+static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct mem_size_stats *mss = arg;
+	const struct vm_area_struct *vma = mss->vma;
+
+	if (!pte_present(v)) {
+		mss->swap += PAGE_SIZE;
+		return 0;
+	}
+	struct page *page = vm_normal_page((struct vm_area_struct *)vma, (unsigned long)va, v);
+	if (!page)
+		return 0;	/* the zero page is not counted */
+	bool dirty = pte_dirty(v) || PageDirty(page);
+	int mapcount = page_mapcount(page);
+	uint64_t pss;
+
+	if (PageAnon(page)) {
+		mss->anonymous += PAGE_SIZE;
+		if (!page_flag_test(page, PG_swapbacked) && !dirty)
+			mss->lazyfree += PAGE_SIZE;
+	}
+	mss->resident += PAGE_SIZE;
+	if (pte_young(v) || page_flag_test(page, PG_referenced))
+		mss->referenced += PAGE_SIZE;
+	if (mapcount >= 2) {
+		if (dirty)
+			mss->shared_dirty += PAGE_SIZE;
+		else
+			mss->shared_clean += PAGE_SIZE;
+		pss = ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (uint64_t)mapcount;
+	} else {
+		if (dirty)
+			mss->private_dirty += PAGE_SIZE;
+		else
+			mss->private_clean += PAGE_SIZE;
+		pss = (uint64_t)PAGE_SIZE << PSS_SHIFT;
+	}
+	mss->pss += pss;
+	if (dirty)
+		mss->pss_dirty += pss;
+	if (vma->vm_flags & VM_LOCKED)
+		mss->pss_locked += pss;
+	return 0;
+}
+
+static void seq_kb(struct strbuf *sb, const char *name, unsigned long bytes)
+{
+	sb_printf(sb, "%-16s%8lu kB\n", name, bytes >> 10);
+}
+
+static void show_smap_vma_flags(struct strbuf *sb, unsigned long flags)
+{
+	static const char mnemonics[32][3] = {
+		"rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "um", "pf", "",
+		"uw", "lo", "io", "sr", "rr", "dc", "de", "lf", "ac", "nr", "ht", "sf",
+		"ar", "wf", "dd", "sd", "mm", "hg", "nh", "mg",
+	};
+
+	sb_puts(sb, "VmFlags: ");
+	for (int i = 0; i < 32; i++)
+		if ((flags & (1UL << i)) && mnemonics[i][0])
+			sb_printf(sb, "%s ", mnemonics[i]);
+	sb_puts(sb, "\n");
+}
+
+static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_area_struct *vma)
+{
+	struct mem_size_stats mss = { .vma = vma };
+
+	pgtable_for_each_leaf(&vma->vm_mm->pgt, vma->vm_start, vma->vm_end, true, smaps_pte, &mss);
+	show_map_vma(sb, m, vma);
+	seq_kb(sb, "Size:", vma->vm_end - vma->vm_start);
+	seq_kb(sb, "KernelPageSize:", PAGE_SIZE);
+	seq_kb(sb, "MMUPageSize:", PAGE_SIZE);
+	seq_kb(sb, "Rss:", mss.resident);
+	seq_kb(sb, "Pss:", (unsigned long)(mss.pss >> PSS_SHIFT));
+	seq_kb(sb, "Pss_Dirty:", (unsigned long)(mss.pss_dirty >> PSS_SHIFT));
+	seq_kb(sb, "Shared_Clean:", mss.shared_clean);
+	seq_kb(sb, "Shared_Dirty:", mss.shared_dirty);
+	seq_kb(sb, "Private_Clean:", mss.private_clean);
+	seq_kb(sb, "Private_Dirty:", mss.private_dirty);
+	seq_kb(sb, "Referenced:", mss.referenced);
+	seq_kb(sb, "Anonymous:", mss.anonymous);
+	seq_kb(sb, "KSM:", 0);
+	seq_kb(sb, "LazyFree:", mss.lazyfree);
+	seq_kb(sb, "AnonHugePages:", 0);
+	seq_kb(sb, "ShmemPmdMapped:", 0);
+	seq_kb(sb, "FilePmdMapped:", 0);
+	seq_kb(sb, "Shared_Hugetlb:", 0);
+	seq_kb(sb, "Private_Hugetlb:", 0);
+	seq_kb(sb, "Swap:", mss.swap);
+	seq_kb(sb, "SwapPss:", mss.swap);
+	seq_kb(sb, "Locked:", (unsigned long)(mss.pss_locked >> PSS_SHIFT));
+	sb_printf(sb, "%-16s%d\n", "THPeligible:", 0);
+	show_smap_vma_flags(sb, vma->vm_flags);
+}
+
+/* ---- status, statm ---- */
+
+static void task_mem(struct strbuf *sb, struct mm_struct *mm)
+{
+	unsigned long anon = (unsigned long)mm->rss_stat[MM_ANONPAGES];
+	unsigned long file = (unsigned long)mm->rss_stat[MM_FILEPAGES];
+	unsigned long shmem = (unsigned long)mm->rss_stat[MM_SHMEMPAGES];
+	unsigned long hiwater_vm = mm->total_vm, total_vm = mm->total_vm;
+	unsigned long total_rss = anon + file + shmem, hiwater_rss = total_rss;
+	unsigned long text, lib;
+	const int s = PAGE_SHIFT - 10;
+
+	if (hiwater_vm < mm->hiwater_vm)
+		hiwater_vm = mm->hiwater_vm;
+	if (hiwater_rss < mm->hiwater_rss)
+		hiwater_rss = mm->hiwater_rss;
+	text = (ALIGN_UP(mm->end_code, PAGE_SIZE) - (mm->start_code & PAGE_MASK)) >> 10;
+	lib = (mm->exec_vm << s) - text;
+	if (text > (mm->exec_vm << s)) {
+		text = mm->exec_vm << s;
+		lib = 0;
+	}
+	sb_printf(sb, "VmPeak:\t%8lu kB\n", hiwater_vm << s);
+	sb_printf(sb, "VmSize:\t%8lu kB\n", total_vm << s);
+	sb_printf(sb, "VmLck:\t%8lu kB\n", mm->locked_vm << s);
+	sb_printf(sb, "VmPin:\t%8lu kB\n", mm->pinned_vm << s);
+	sb_printf(sb, "VmHWM:\t%8lu kB\n", hiwater_rss << s);
+	sb_printf(sb, "VmRSS:\t%8lu kB\n", total_rss << s);
+	sb_printf(sb, "RssAnon:\t%8lu kB\n", anon << s);
+	sb_printf(sb, "RssFile:\t%8lu kB\n", file << s);
+	sb_printf(sb, "RssShmem:\t%8lu kB\n", shmem << s);
+	sb_printf(sb, "VmData:\t%8lu kB\n", mm->data_vm << s);
+	sb_printf(sb, "VmStk:\t%8lu kB\n", mm->stack_vm << s);
+	sb_printf(sb, "VmExe:\t%8lu kB\n", text);
+	sb_printf(sb, "VmLib:\t%8lu kB\n", lib);
+	sb_printf(sb, "VmPTE:\t%8lu kB\n", (unsigned long)atomic_load(&mm->pgt.pgtables_bytes) >> 10);
+	sb_printf(sb, "VmSwap:\t%8lu kB\n", (unsigned long)mm->rss_stat[MM_SWAPENTS] << s);
+	sb_printf(sb, "HugetlbPages:\t%8lu kB\n", 0UL);
+}
+
+static void show_status(struct strbuf *sb, struct task_struct *t)
+{
+	bool dead = t->state == TASK_DEAD;
+
+	sb_printf(sb, "Name:\t%s\n", t->comm);
+	sb_printf(sb, "Umask:\t0022\n");
+	sb_printf(sb, "State:\t%s\n", dead ? "Z (zombie)" : "R (running)");
+	sb_printf(sb, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
+		  t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0);
+	sb_printf(sb, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n", dead ? 0 : 64);
+	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
+		  t->pid, t->pid, t->pid);
+	if (t->mm)
+		task_mem(sb, t->mm);
+	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+}
+
+/* ---- pagemap (text) ---- */
+
+#define PM_PFRAME_MASK ((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY (1ULL << 55)
+#define PM_MMAP_EXCLUSIVE (1ULL << 56)
+#define PM_FILE (1ULL << 61)
+#define PM_SWAP (1ULL << 62)
+#define PM_PRESENT (1ULL << 63)
+
+struct pagemap_ctx {
+	struct strbuf *sb;
+	struct vm_area_struct *vma;
+};
+
+static int pagemap_pte(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct pagemap_ctx *c = arg;
+	const struct pgtable_geometry *g = c->vma->vm_mm->pgt.geo;
+	uint64_t e = 0;
+
+	if (pte_present(v)) {
+		struct page *page = vm_normal_page(c->vma, (unsigned long)va, v);
+		e = PM_PRESENT | (pte_pfn_geo(g, v) & PM_PFRAME_MASK);
+		if (page && !PageAnon(page))
+			e |= PM_FILE;
+		if (page && page_mapcount(page) == 1)
+			e |= PM_MMAP_EXCLUSIVE;
+		if (v & _PAGE_SOFT_DIRTY)
+			e |= PM_SOFT_DIRTY;
+	} else {
+		e = PM_SWAP | pte_swp_type(g, v) | ((uint64_t)pte_swp_offset(g, v) << 5);
+	}
+	sb_printf(c->sb, "%016" PRIx64 " %016" PRIx64 "\n", va, e);
+	return 0;
+}
+
+/* ---- Dispatch ---- */
+
+static struct task_struct *task_of(struct kmm_machine *m, const char *rest, const char **file)
+{
+	char *end;
+	long pid = strtol(rest, &end, 10);
+
+	if (end == rest || *end != '/' || pid <= 0)
+		return NULL;
+	*file = end + 1;
+	return kmm_task_by_pid(m, (int)pid);
+}
+
+int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
+{
+	const char *file;
+	struct task_struct *t;
+	int err = 0;
+
+	m = proc_machine(m);
+	if (!m || !procs_of(m))
+		return -ENOENT;
+	procs_lock(m);
+	t = task_of(m, rest, &file);
+	if (!t) {
+		err = -ENOENT;
+		goto out;
+	}
+	struct mm_struct *mm = t->mm;
+	if (!strcmp(file, "status")) {
+		show_status(sb, t);
+	} else if (!strcmp(file, "maps") || !strcmp(file, "smaps")) {
+		for (int i = 0; mm && i < mm->map_count; i++) {
+			if (file[0] == 's')
+				show_smap(sb, m, mm->vmas[i]);
+			else
+				show_map_vma(sb, m, mm->vmas[i]);
+		}
+	} else if (!strcmp(file, "statm")) {
+		if (mm) {
+			unsigned long shared = (unsigned long)(mm->rss_stat[MM_FILEPAGES] +
+							       mm->rss_stat[MM_SHMEMPAGES]);
+			unsigned long text = (ALIGN_UP(mm->end_code, PAGE_SIZE) - (mm->start_code & PAGE_MASK)) >> PAGE_SHIFT;
+			sb_printf(sb, "%lu %lu %lu %lu 0 %lu 0\n", mm->total_vm,
+				  shared + (unsigned long)mm->rss_stat[MM_ANONPAGES], shared, text,
+				  mm->data_vm + mm->stack_vm);
+		} else {
+			sb_puts(sb, "0 0 0 0 0 0 0\n");
+		}
+	} else if (!strcmp(file, "pagemap")) {
+		for (int i = 0; mm && i < mm->map_count; i++) {
+			struct pagemap_ctx c = { sb, mm->vmas[i] };
+			pgtable_for_each_leaf(&mm->pgt, mm->vmas[i]->vm_start, mm->vmas[i]->vm_end, true,
+					      pagemap_pte, &c);
+		}
+	} else if (!strcmp(file, "oom_score_adj")) {
+		sb_printf(sb, "%d\n", t->oom_score_adj);
+	} else if (!strcmp(file, "comm")) {
+		sb_printf(sb, "%s\n", t->comm);
+	} else {
+		err = -ENOENT;
+	}
+out:
+	procs_unlock(m);
+	return err;
+}
+
+int pid_write(struct kmm_machine *m, const char *rest, const char *text)
+{
+	const char *file;
+	struct task_struct *t;
+	char *end;
+	long v;
+
+	m = proc_machine(m);
+	if (!m || !procs_of(m))
+		return -ENOENT;
+	t = task_of(m, rest, &file);
+	if (!t)
+		return -ENOENT;
+	if (strcmp(file, "oom_score_adj"))
+		return strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
+		       strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm")
+			       ? -ENOENT : -EACCES;
+	v = strtol(text, &end, 10);
+	while (*end == ' ' || *end == '\n')
+		end++;
+	if (end == text || *end || v < -1000 || v > 1000)
+		return kmm_set_error(-EINVAL, "oom_score_adj: '%s' is not an integer in -1000..1000", text);
+	t->oom_score_adj = (int)v;
+	return 0;
+}
+
+int pid_mode(struct kmm_machine *m, const char *rest)
+{
+	const char *file;
+
+	m = proc_machine(m);
+	if (!m || !procs_of(m) || !task_of(m, rest, &file))
+		return -ENOENT;
+	if (!strcmp(file, "oom_score_adj"))
+		return 0644;
+	if (!strcmp(file, "pagemap"))
+		return 0400;
+	if (!strcmp(file, "status") || !strcmp(file, "maps") || !strcmp(file, "smaps") ||
+	    !strcmp(file, "statm") || !strcmp(file, "comm"))
+		return 0444;
+	return -ENOENT;
+}
+
+int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
+{
+	static const struct { const char *name; unsigned int mode; } files[] = {
+		{ "comm", 0444 }, { "maps", 0444 }, { "oom_score_adj", 0644 },
+		{ "pagemap", 0400 }, { "smaps", 0444 }, { "statm", 0444 }, { "status", 0444 },
+	};
+	struct kmm_procs *p;
+	struct list_head *pos;
+	char path[64];
+
+	m = proc_machine(m);
+	if (!m || !(p = procs_of(m)))
+		return 0;
+	list_for_each(pos, &p->tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			snprintf(path, sizeof(path), "/proc/%d/%s", t->pid, files[i].name);
+			int r = fn(path, files[i].mode, arg);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
