@@ -11,6 +11,7 @@
  * with kmm_check (mapcounts, refcounts, rmap, RSS) and the leak check.
  */
 #include "tests/harness.h"
+#include "tests/process_test.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,46 +45,6 @@ static unsigned long pte_pfn_of(struct task_struct *t, uint64_t addr)
 static bool pte_writable(struct task_struct *t, uint64_t addr)
 {
 	return pte_write(pgtable_get_pte(&t->mm->pgt, addr));
-}
-
-/* Pages parked on the per-CPU lists are not in NR_FREE_PAGES: drain first. */
-static unsigned long nr_free(struct kmm_machine *m)
-{
-	drain_all_pages(m, NULL);
-	return kmm_nr_free_pages(m);
-}
-
-/*
- * The leak check, with the per-CPU lists drained at both ends (the harness's
- * t_done compares NR_FREE_PAGES, which does not count pcp pages). The harness
- * shuts the machine down after the test.
- */
-static struct { struct kmm_machine *m; unsigned long free; } bases[8];
-
-static struct kmm_machine *boot(const char *cmdline)
-{
-	struct kmm_machine *m = t_boot(cmdline);
-
-	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
-		if (!bases[i].m) {
-			bases[i].m = m;
-			bases[i].free = nr_free(m);
-			break;
-		}
-	}
-	return m;
-}
-
-static void done(struct kmm_machine *m)
-{
-	if (kmm_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
-		if (bases[i].m != m)
-			continue;
-		expect_eq(nr_free(m), bases[i].free);
-		bases[i].m = NULL;
-	}
 }
 
 static void check(struct kmm_machine *m)

@@ -6,6 +6,7 @@
  * entry encoding and the level-by-level walk printer.
  */
 #include "tests/harness.h"
+#include "tests/process_test.h"
 
 #include <errno.h>
 
@@ -30,7 +31,7 @@ static int count_leaf(void *arg, uint64_t va, void *slot, pteval_t v)
 TEST(walk_alloc_set_get_clear_free_all_geometries)
 {
 	for (size_t c = 0; c < ARRAY_SIZE(cmdlines); c++) {
-		struct kmm_machine *m = t_boot(cmdlines[c]);
+		struct kmm_machine *m = boot(cmdlines[c]);
 		struct kmm_pgtable pt;
 		unsigned long base = nr_pagetable(m);
 		const struct pgtable_geometry *g = pgtable_geometry_of(m);
@@ -107,13 +108,13 @@ TEST(walk_alloc_set_get_clear_free_all_geometries)
 		pgtable_clear_pte(&pt, va2);
 		expect_eq(pgtable_destroy(&pt), 0);
 		expect_eq(nr_pagetable(m), base);
-		t_done(m);
+		done(m);
 	}
 }
 
 TEST(swap_entries_round_trip)
 {
-	struct kmm_machine *m = t_boot("mem=128M arch=x86_64");
+	struct kmm_machine *m = boot("mem=128M arch=x86_64");
 	const struct pgtable_geometry *g = pgtable_geometry_of(m);
 	pteval_t v = swp_entry_to_pte(g, 3, 123456);
 
@@ -122,20 +123,20 @@ TEST(swap_entries_round_trip)
 	expect_true(pte_is_swap(g, v));
 	expect_eq(pte_swp_type(g, v), 3);
 	expect_eq(pte_swp_offset(g, v), 123456);
-	t_done(m);
+	done(m);
 
-	m = t_boot("mem=128M arch=i386");
+	m = boot("mem=128M arch=i386");
 	g = pgtable_geometry_of(m);
 	v = swp_entry_to_pte(g, 1, 4242);
 	expect_true(!pte_present(v));
 	expect_eq(pte_swp_type(g, v), 1);
 	expect_eq(pte_swp_offset(g, v), 4242);
-	t_done(m);
+	done(m);
 }
 
 TEST(kernel_addresses_on_4level)
 {
-	struct kmm_machine *m = t_boot("mem=128M arch=x86_64");
+	struct kmm_machine *m = boot("mem=128M arch=x86_64");
 	struct kmm_pgtable pt;
 	const struct pgtable_geometry *g = pgtable_geometry_of(m);
 	uint64_t kva = 0xffffc90000001000ULL;
@@ -149,5 +150,5 @@ TEST(kernel_addresses_on_4level)
 	expect_eq(err, -EFAULT);
 	pgtable_clear_pte(&pt, kva);
 	expect_eq(pgtable_destroy(&pt), 0);
-	t_done(m);
+	done(m);
 }
