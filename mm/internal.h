@@ -228,6 +228,8 @@ struct strbuf;
  * the page allocator is up. Return: 0 or -errno (message set).
  */
 int vmalloc_init(struct kmm_machine *m);
+/** vmalloc_boot_options() - registers vmalloc_window=SIZE (x86_64 host window). */
+void vmalloc_boot_options(void);
 /** vmalloc_nr_pages() - pages held by vmalloc areas: meminfo's VmallocUsed (proc calls this). */
 unsigned long vmalloc_nr_pages(struct kmm_machine *m);
 /** vmalloc_total_bytes() - VMALLOC_END - VMALLOC_START (meminfo's VmallocTotal, in bytes). */

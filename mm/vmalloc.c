@@ -1279,23 +1279,29 @@ static void vmalloc_shutdown(struct kmm_machine *m)
 	m->vmalloc = NULL;
 }
 
-/* The option vmalloc_window=SIZE in the command line's extra options (x86_64). */
-static uint64_t window_option(const struct kmm_machine *m)
+/* vmalloc_window=SIZE (x86_64): the host window's size, at least 16 MiB. */
+static int window_validate(const char *val, char *err, size_t len)
 {
-	const char *p = strstr(m->opts.extra, "vmalloc_window=");
-	uint64_t v = 0;
-	char buf[32];
-	size_t n = 0;
+	uint64_t v;
 
-	if (!p)
-		return 0;
-	p += strlen("vmalloc_window=");
-	while (p[n] && p[n] != ' ' && n < sizeof(buf) - 1) {
-		buf[n] = p[n];
-		n++;
+	if (!val || kmm_parse_size(val, &v, NULL) || v < 16 * SZ_1M) {
+		snprintf(err, len, "expected a size of at least 16M, e.g. vmalloc_window=8G");
+		return -EINVAL;
 	}
-	buf[n] = 0;
-	return kmm_parse_size(buf, &v, NULL) ? 0 : v;
+	return 0;
+}
+
+void vmalloc_boot_options(void)
+{
+	kmm_register_boot_option("vmalloc_window", window_validate);
+}
+
+static uint64_t window_option(struct kmm_machine *m)
+{
+	const char *val = kmm_boot_option(m, "vmalloc_window");
+	uint64_t v = 0;
+
+	return val && !kmm_parse_size(val, &v, NULL) ? v : 0;
 }
 
 /*
