@@ -138,6 +138,22 @@ static int cat_check(struct verb_check *vc, const struct args *a)
 	return VERB_OK;
 }
 
+static int stop_at_first(const char *path, unsigned int mode, void *arg)
+{
+	return 1;
+}
+
+static bool is_directory(struct kmm_machine *m, const char *path)
+{
+	char dir[512];
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
+	return kmm_proc_list(m, dir, stop_at_first, NULL) == 1;
+}
+
 static int cat_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
@@ -147,7 +163,7 @@ static int cat_run(struct kmm_ctx *ctx, const struct args *a)
 	for (int i = 0; i < a->argc; i++) {
 		char *text = NULL;
 		int err = kmm_proc_read(m, a->argv[i].text, &text);
-		if (err == -ENOENT && kmm_proc_list(m, a->argv[i].text, NULL, NULL) != -ENOENT)
+		if (err == -ENOENT && is_directory(m, a->argv[i].text))
 			return ctx_error(ctx, a, i, "cat: %s: Is a directory (try ls %s)",
 					 a->argv[i].text, a->argv[i].text);
 		if (err)

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_cli.c - the kmm command as a user meets it: exit
+ * statuses (0 ok, 1 expect failed, 2 bad usage/input), messages with
+ * file:line:col, nothing run from a script with a bad line, the default
+ * machine, determinism, GFP zones, sysctls and /proc writes, `kmm check`.
+ * Runs the real binary ($KMM_BINARY_DIR/kmm).
+ */
+#include "tests/cli_run.h"
+#include "tests/harness.h"
+
+static char *out, *err;
+
+static int run(const char *const *argv)
+{
+	free(out);
+	free(err);
+	return kmm_run(argv, NULL, &out, &err, 120);
+}
+
+static int run_in(const char *const *argv, const char *input)
+{
+	free(out);
+	free(err);
+	return kmm_run(argv, input, &out, &err, 120);
+}
+
+#define RUN(...) run((const char *const[]){ "kmm", __VA_ARGS__, NULL })
+
+TEST(usage_and_help)
+{
+	expect_eq(RUN("--help"), 0);
+	expect_str_contains(out, "usage: kmm COMMAND");
+	expect_eq(run((const char *const[]){ "kmm", NULL }), 2);
+	expect_str_contains(err, "usage: kmm COMMAND");
+	expect_eq(RUN("frobnicate"), 2);
+	expect_str_contains(err, "kmm: unknown command 'frobnicate'");
+	const char *subs[] = { "boot", "run", "shell", "check" };
+	for (size_t i = 0; i < 4; i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "usage: kmm %s", subs[i]);
+		expect_eq(RUN(subs[i], "--help"), 0);
+		expect_str_contains(out, want);
+	}
+	expect_eq(RUN("help"), 0);
+	expect_str_contains(out, "alloc_pages");
+	expect_eq(RUN("help", "free"), 0);
+	expect_str_contains(out, "usage: free [-b|-k|-m|-g|-h]");
+	expect_eq(RUN("help", "nosuchverb"), 2);
+	expect_eq(RUN("run", "--bogus"), 2);
+	expect_str_contains(err, "kmm run: unknown option '--bogus'");
+	expect_eq(RUN("run", "/nonexistent/x.kmm"), 2);
+	expect_str_contains(err, "kmm run: cannot read /nonexistent/x.kmm");
+	expect_eq(RUN("--version"), 0);
+	expect_str_contains(out, "line editing:");
+}
+
+TEST(boot_prints_dmesg_and_files)
+{
+	expect_eq(RUN("boot", "mem=64M", "arch=i386", "--cat", "/proc/buddyinfo"), 0);
+	expect_str_contains(out, "Memory: ");
+	expect_str_contains(out, "Node 0, zone   Normal ");
+	expect_eq(RUN("boot", "mem=64Q"), 2);
+	expect_true(strlen(out) == 0);
+	expect_str_contains(err, "kmm boot: ");
+	expect_str_contains(err, "mem=64Q");
+	expect_eq(RUN("boot", "mem=128M", "--cat", "/proc/nope"), 2);
+	expect_str_contains(err, "/proc/nope: No such file or directory");
+	expect_eq(RUN("boot", "--frob"), 2);
+}
+
+TEST(exit_status_of_expect)
+{
+	expect_eq(RUN("run", "-e", "expect 1 == 2"), 1);
+	expect_eq(strcmp(err, "-e:1: expect failed: 1 == 2 (left: 1, right: 2)\n"), 0);
+	/* the script goes on after a failed expect */
+	expect_eq(RUN("run", "-e", "expect 1 > 2", "-e", "print \"after\""), 1);
+	expect_eq(strcmp(out, "after\n"), 0);
+	expect_eq(RUN("run", "-e", "expect 2 > 1"), 0);
+	expect_eq(RUN("run", "-e", "exit 3", "-e", "print 1"), 3);
+	expect_eq(strlen(out), 0);
+}
+
+TEST(bad_line_runs_nothing)
+{
+	expect_eq(RUN("run", "-e", "print \"first\"", "-e", "boot mem=64M", "-e", "alloc_pages order=12"), 2);
+	expect_eq(strlen(out), 0);
+	expect_eq(strcmp(err, "-e:3:13: order must be 0..10 (MAX_PAGE_ORDER), not '12'\n"), 0);
+	expect_eq(RUN("run", "-n", "-e", "free -m"), 0);
+	expect_eq(strlen(out), 0);
+}
+
+TEST(runtime_error_stops_at_its_line)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M arch=i386", "-e", "alloc_pages -> $p", "-e",
+		      "free_pages $p", "-e", "free_pages $p", "-e", "print \"after\""), 2);
+	expect_eq(strcmp(err, "-e:4:12: $p was already freed (double free)\n"), 0);
+	expect_true(!strstr(out, "after"));
+	expect_eq(RUN("run", "-e", "boot mem=64Q"), 2);
+	expect_str_contains(err, "-e:1:6: boot failed: ");
+	expect_eq(RUN("run", "-e", "cat /proc/nope"), 2);
+	expect_eq(strcmp(err, "-e:1:5: cat: /proc/nope: No such file or directory\n"), 0);
+	expect_eq(RUN("run", "-e", "echo abc > /proc/sys/vm/min_free_kbytes"), 2);
+	expect_str_contains(err, "-e:1:12: /proc/sys/vm/min_free_kbytes: invalid value");
+}
+
+TEST(default_machine_and_stdin)
+{
+	expect_eq(run_in((const char *const[]){ "kmm", "run", NULL }, "cat /proc/cmdline\n"), 0);
+	expect_eq(strcmp(out, "mem=1G arch=i386\n"), 0);
+	expect_eq(run_in((const char *const[]){ "kmm", "run", "-", NULL }, "print 6 * 7\n"), 0);
+	expect_eq(strcmp(out, "42\n"), 0);
+}
+
+TEST(gfp_flags_land_in_their_zones_on_i386)
+{
+	expect_eq(RUN("run", "-e", "boot mem=1G arch=i386",
+		      "-e", "alloc_pages gfp=GFP_DMA -> $d",
+		      "-e", "alloc_pages gfp=GFP_KERNEL -> $k",
+		      "-e", "alloc_pages gfp=GFP_HIGHUSER -> $h",
+		      "-e", "expect $d.zone == \"DMA\" && $k.zone == \"Normal\" && $h.zone == \"HighMem\"",
+		      "-e", "free_pages $d; free_pages $k; free_pages $h"), 0);
+	expect_eq(strlen(err), 0);
+}
+
+TEST(alloc_and_free_return_every_page)
+{
+	expect_eq(RUN("run", "-e", "boot mem=256M arch=i386",
+		      "-e", "let $before = zone.Normal.free",
+		      "-e", "alloc_pages order=9 count=3 -> $p",
+		      "-e", "expect $p.count == 3 && $p.pages == 1536",
+		      "-e", "expect zone.Normal.free == $before - 1536",
+		      "-e", "free_pages $p",
+		      "-e", "expect zone.Normal.free == $before",
+		      "-e", "check"), 0);
+	expect_eq(strcmp(out, "check: all invariants hold\n"), 0);
+	expect_eq(strlen(err), 0);
+}
+
+TEST(sysctl_and_proc_writes)
+{
+	expect_eq(RUN("run", "-e", "boot mem=512M arch=i386",
+		      "-e", "echo 4096 > /proc/sys/vm/min_free_kbytes",
+		      "-e", "sysctl vm.min_free_kbytes",
+		      "-e", "sysctl -w vm.watermark_scale_factor=20",
+		      "-e", "sysctl -n vm.watermark_scale_factor",
+		      "-e", "expect vm.min_free_kbytes == 4096"), 0);
+	expect_eq(strcmp(out, "vm.min_free_kbytes = 4096\nvm.watermark_scale_factor = 20\n20\n"), 0);
+	expect_eq(RUN("run", "-e", "sysctl vm.nope"), 2);
+	expect_eq(strcmp(err, "-e:1:8: sysctl: cannot stat /proc/sys/vm/nope: No such file or directory\n"), 0);
+}
+
+TEST(output_is_deterministic)
+{
+	const char *const argv[] = { "kmm", "run", "-e", "boot mem=128M arch=i386",
+		"-e", "repeat 5 { alloc_pages order=3 -> $p }", "-e", "dmesg",
+		"-e", "cat /proc/zoneinfo", "-e", "cat /proc/vmstat", "-e", "free -h", NULL };
+	expect_eq(run(argv), 0);
+	char *first = strdup(out);
+	expect_eq(run(argv), 0);
+	expect_eq(strcmp(first, out), 0);
+	free(first);
+}
+
+TEST(check_reports)
+{
+	const char *dir = getenv("KMM_SOURCE_DIR");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/examples/tour.kmm", dir ? dir : "..");
+	expect_eq(RUN("check", "-e", "boot mem=64M arch=i386", "-e", "alloc_pages order=2 -> $p"), 0);
+	expect_str_contains(out, "kmm check: mem=64M arch=i386: all invariants hold\n");
+	expect_str_contains(out, "kmm check: the script still holds 1 block (4 pages)\n");
+	expect_eq(RUN("check"), 2);
+	expect_eq(RUN("check", "-e", "expect 1 == 0"), 1);
+	expect_str_contains(out, "kmm check: 1 expect failed");
+}
+
+TEST(grep_head_tail_wc)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M arch=i386", "-e", "cat /proc/buddyinfo | grep -c zone",
+		      "-e", "cat /proc/buddyinfo | grep -v DMA | wc -l",
+		      "-e", "cat /proc/vmstat | head -n 1", "-e", "cat /proc/vmstat | tail -n 1",
+		      "-e", "cat /proc/buddyinfo | grep -i NORMAL | wc -w"), 0);
+	expect_eq(strncmp(out, "2\n1\nnr_free_pages", 16), 0);
+	expect_str_contains(out, "nr_unstable 0\n");
+	expect_str_contains(out, "\n15\n");
+}
+
+TEST(cleanup)
+{
+	free(out);
+	free(err);
+	out = err = NULL;
+}
