@@ -91,6 +91,7 @@ struct kmm_boot_opts {
 	int nr_memmap;
 	struct { uint64_t start, size; } memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
 	bool buddy_lazy;		/* buddy=lazy */
+	bool ram_anon;			/* ram=anon: anonymous RAM, never remapped (malloc shim) */
 	int nr_mmio;
 	struct kmm_mmio mmio[KMM_MAX_MMIO];
 	char extra[512];		/* options owned by later layers, "a=b c=d" */
