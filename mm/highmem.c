@@ -181,6 +181,7 @@ void *kmap(struct page *page)
 	}
 	uint64_t waited_since = 0;
 
+	(void)kmm_this_cpu(m);	/* count this thread among the machine's CPUs (see below) */
 	spin_lock(&ks->lock);
 	for (;;) {
 		int slot = hash_find(ks, page);

@@ -254,7 +254,7 @@ void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n);
 /** vmalloc_machine_of() - the machine whose window holds @p, or NULL. */
 struct kmm_machine *vmalloc_machine_of(const void *p);
 /** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c checks). */
-void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret);
 int vunmap_phys_range(struct kmm_machine *m, const void *addr);
 /** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */

@@ -8,9 +8,11 @@
  * guard page, listed in /proc/vmallocinfo with phys=; mappings are uncached
  * (PCD|PWT in the PTE). Simplified: a range must lie inside one region
  * declared with the mmio= boot option (Linux would also map RAM with a
- * warning, or refuse it); the device's "registers" are frames of the
- * machine's memory file at those physical addresses, so what a driver
- * writes through ioremap stays there and reads back.
+ * warning, or refuse it); the device's "registers" are memory: frames of
+ * the machine's memory file if the region lies inside it, else a backing
+ * file of the region's own (made at its first ioremap), so what a driver
+ * writes through ioremap stays there and reads back through a second
+ * ioremap. mmio= regions are page-aligned by the boot layer.
  *
  * Invariant and locking: those of mm/vmalloc.c.
  */
@@ -19,15 +21,16 @@
 #include "include/kmm/vmalloc.h"
 #include "mm/internal.h"
 
-static const struct kmm_mmio *find_mmio(const struct kmm_machine *m, uint64_t phys, uint64_t end)
+/* The mmio= region holding [phys, end), or -1. */
+static int find_mmio(const struct kmm_machine *m, uint64_t phys, uint64_t end)
 {
 	for (int i = 0; i < m->opts.nr_mmio; i++) {
 		const struct kmm_mmio *r = &m->opts.mmio[i];
 
 		if (phys >= r->start && end <= r->start + r->size)
-			return r;
+			return i;
 	}
-	return NULL;
+	return -1;
 }
 
 void *kmm_ioremap_caller(struct kmm_machine *m, uint64_t phys, unsigned long size,
@@ -42,20 +45,15 @@ void *kmm_ioremap_caller(struct kmm_machine *m, uint64_t phys, unsigned long siz
 		return NULL;
 	}
 	uint64_t last = phys + size;
-	if (!find_mmio(m, phys, last)) {
+	int region = find_mmio(m, phys, last);
+	if (region < 0) {
 		kmm_set_error(-EINVAL, "ioremap: [%#llx-%#llx] is not inside an mmio= region of "
 			      "this machine", (unsigned long long)phys, (unsigned long long)last - 1);
 		return NULL;
 	}
 	uint64_t start = phys & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t end = ALIGN_UP(last, (uint64_t)PAGE_SIZE);
-	if (end > m->ram.size) {
-		kmm_set_error(-EOPNOTSUPP, "ioremap: [%#llx-%#llx] lies beyond the %#llx bytes of "
-			      "the machine's physical backing", (unsigned long long)start,
-			      (unsigned long long)end - 1, (unsigned long long)m->ram.size);
-		return NULL;
-	}
-	char *p = vmap_phys_range(m, start, (unsigned long)(end - start), caller,
+	char *p = vmap_phys_range(m, start, (unsigned long)(end - start), region, caller,
 				  __builtin_return_address(0));
 	return p ? p + (phys - start) : NULL;
 }

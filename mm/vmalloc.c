@@ -94,6 +94,7 @@ struct vmalloc_state {
 	unsigned long long nr_vmalloc_pages;
 	unsigned long long nr_purges, nr_tlb_flushes;
 	uint64_t last_flush_start, last_flush_end;
+	struct sim_ram *mmio_ram[KMM_MAX_MMIO];	/* device memory of mmio= regions beyond RAM */
 	struct kmm_pgtable kpt;		/* the kernel's tables (vmalloc, pkmap, fixmap) */
 	bool have_pt;
 };
@@ -427,8 +428,14 @@ uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p)
 	return vs->window_va + (uint64_t)(c - vs->window);
 }
 
-int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
-		     pteval_t prot)
+/*
+ * Map frames at @va: the host sees frames @host_pfns of @ram, the kernel
+ * page table holds @pfns (the same numbers, except for device memory that
+ * has its own backing file).
+ */
+static int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
+		      const unsigned long *host_pfns, const unsigned long *pfns, size_t n,
+		      pteval_t prot)
 {
 	struct vmalloc_state *vs = vstate(m);
 	void *host = kernel_va_to_host(m, va);
@@ -437,7 +444,7 @@ int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pf
 	if (!host || !kernel_va_to_host(m, va + n * PAGE_SIZE - 1))
 		return kmm_set_error(-EFAULT, "kernel mapping %#llx+%zu pages is outside the host window",
 				     (unsigned long long)va, n);
-	err = sim_map_frames(&m->ram, host, pfns, n);
+	err = sim_map_frames(ram, host, host_pfns, n);
 	if (err)
 		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
 				     (unsigned long long)va);
@@ -468,6 +475,12 @@ int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pf
 			spin_unlock(&vs->lock);
 	}
 	return 0;
+}
+
+int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
+		     pteval_t prot)
+{
+	return map_frames(m, &m->ram, va, pfns, pfns, n, prot);
 }
 
 /* Clear PTEs and host mapping of [va, +n pages). Caller holds vs->lock in the vmalloc range. */
@@ -597,6 +610,13 @@ static void free_area_pages(struct vm_struct *vm)
 			__free_pages(vm->pages[i], 0);
 }
 
+static int cmp_page_ptr(const void *a, const void *b)
+{
+	const struct page *x = *(struct page *const *)a, *y = *(struct page *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
 			    gfp_t gfp, int nid, unsigned long vm_flags, const char *caller,
 			    const void *ret)
@@ -670,8 +690,15 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 			return NULL;
 		}
 		vm->pages[i] = p;
-		vm->pfns[i] = page_to_pfn_m(m, p);
 	}
+	/*
+	 * Any order of the pages makes a valid area; ascending frames let the
+	 * host map each run of consecutive frames with one mapping (the host
+	 * limits how many mappings a process has: vm.max_map_count).
+	 */
+	qsort(vm->pages, nr, sizeof(*vm->pages), cmp_page_ptr);
+	for (unsigned long i = 0; i < nr; i++)
+		vm->pfns[i] = page_to_pfn_m(m, vm->pages[i]);
 	if (map_area(m, va, vm, vm->pfns, nr, PAGE_KERNEL)) {
 		free_area_pages(vm);
 		free_vmap_area_now(vs, va);
@@ -829,7 +856,7 @@ void vunmap(const void *addr)
 
 /* ---- ioremap (the mapping half; mm/ioremap.c checks the request) ---- */
 
-void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret)
 {
 	struct vmalloc_state *vs = vstate(m);
@@ -852,17 +879,48 @@ void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
 	unsigned long align = PAGE_SIZE;
 	while (align < size && align < (1UL << 24))
 		align <<= 1;
+	/*
+	 * Device memory: frames of the RAM file if the range lies inside it,
+	 * else a backing file of the region's own, made at its first ioremap.
+	 */
+	struct sim_ram *ram = &m->ram;
+	unsigned long *host_pfns = vm->pfns;
+	if (phys + size > m->ram.size) {
+		int r = region;
+		spin_lock(&vs->lock);
+		if (!vs->mmio_ram[r] && (vs->mmio_ram[r] = calloc(1, sizeof(struct sim_ram))) &&
+		    sim_ram_create(vs->mmio_ram[r], m->opts.mmio[r].size, 0, false)) {
+			free(vs->mmio_ram[r]);
+			vs->mmio_ram[r] = NULL;
+		}
+		ram = vs->mmio_ram[r];
+		spin_unlock(&vs->lock);
+		host_pfns = ram ? malloc(n * sizeof(*host_pfns)) : NULL;
+		if (!host_pfns) {
+			free_vm_struct(vm);
+			kmm_set_error(-ENOMEM, "ioremap: no backing for device region %s",
+				      m->opts.mmio[r].name);
+			return NULL;
+		}
+		for (unsigned long i = 0; i < n; i++)
+			host_pfns[i] = (unsigned long)((phys - m->opts.mmio[r].start) >> PAGE_SHIFT) + i;
+	}
 	struct vmap_area *va = alloc_vmap_area(vs, vm->size, align, vs->vstart, vs->vend);
-	if (!va) {
+	int err = va ? map_frames(m, ram, va->va_start, host_pfns, vm->pfns, n,
+				  PAGE_KERNEL | _PAGE_PCD | _PAGE_PWT) : -ENOMEM;
+	if (host_pfns != vm->pfns)
+		free(host_pfns);
+	if (err) {
+		if (va)
+			free_vmap_area_now(vs, va);
 		free_vm_struct(vm);
 		return NULL;
 	}
 	vm->addr = va->va_start;
-	if (map_area(m, va, vm, vm->pfns, n, PAGE_KERNEL | _PAGE_PCD | _PAGE_PWT)) {
-		free_vmap_area_now(vs, va);
-		free_vm_struct(vm);
-		return NULL;
-	}
+	spin_lock(&vs->lock);
+	va->vm = vm;
+	vm->flags &= ~(unsigned long)VM_UNINITIALIZED;
+	spin_unlock(&vs->lock);
 	return kernel_va_to_host(m, vm->addr);
 }
 
@@ -1133,6 +1191,25 @@ static int check_fail(struct kmm_machine *m, const char *fmt, unsigned long long
 	return kmm_set_error(-EUCLEAN, "vmalloc: %s", msg);
 }
 
+/*
+ * Is @pfn free in the buddy allocator: inside a free block of some order? A
+ * mapped frame may be a tail of a higher-order allocation (refcount 0, as
+ * Linux leaves non-compound tails), so the refcount alone cannot tell.
+ */
+static bool frame_is_free(struct kmm_machine *m, unsigned long pfn)
+{
+	if (pfn >= m->max_pfn)
+		return true;
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
+		unsigned long head = pfn & ~((1UL << order) - 1);
+		const struct page *p = pfn_to_page_m(m, head);
+
+		if (PageBuddy(p) && p->private >= order)
+			return true;
+	}
+	return false;
+}
+
 static int vmalloc_check_locked(struct kmm_machine *m, struct vmalloc_state *vs)
 {
 	int rc = rb_check(&vs->free_root, free_va_recompute);
@@ -1205,10 +1282,12 @@ static int vmalloc_check_locked(struct kmm_machine *m, struct vmalloc_state *vs)
 			unsigned long pfn = vm->pfns[i];
 			uint64_t a = va->va_start + i * PAGE_SIZE;
 
-			if (!(vm->flags & VM_IOREMAP) && (pfn >= m->max_pfn ||
-			    page_ref_count(pfn_to_page_m(m, pfn)) <= 0))
-				return check_fail(m, "area %#llx maps pfn %#llx, which has no reference",
+			if (!(vm->flags & VM_IOREMAP) && frame_is_free(m, pfn))
+				return check_fail(m, "area %#llx maps pfn %#llx, which is free",
 						  va->va_start, pfn);
+			if ((vm->flags & VM_ALLOC) && page_ref_count(vm->pages[i]) <= 0)
+				return check_fail(m, "area %#llx: its page %llu has no reference",
+						  va->va_start, i);
 			if (vm->pages && vm->pages[i] != pfn_to_page_m(m, pfn))
 				return check_fail(m, "area %#llx page %llu disagrees with its pfn",
 						  va->va_start, i);
@@ -1272,6 +1351,12 @@ static void vmalloc_shutdown(struct kmm_machine *m)
 		struct vmap_area *va = list_first_entry(&vs->lazy_list, struct vmap_area, list);
 		list_del(&va->list);
 		free(va);
+	}
+	for (int i = 0; i < KMM_MAX_MMIO; i++) {
+		if (vs->mmio_ram[i]) {
+			sim_ram_destroy(vs->mmio_ram[i]);
+			free(vs->mmio_ram[i]);
+		}
 	}
 	/* The kernel's table frames go with the machine's RAM (no pgtable_destroy). */
 	sim_release(vs->window, vs->window_bytes);

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include <kmm/vmalloc.h>
+#include "tests/vmalloc_test.h"
 
 #define PAGE 4096UL
 #define LAST_PKMAP 1024
@@ -26,9 +25,14 @@ static struct page *highpage(void)
 	return p;
 }
 
+static void kmap_done(struct kmm_machine *m)
+{
+	vdone(m);
+}
+
 TEST(page_address_follows_kmap)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	struct page *p = highpage();
 
 	assert_true(p != NULL);
@@ -50,12 +54,12 @@ TEST(page_address_follows_kmap)
 	expect_eq(l[0], 'x');
 	kunmap_local(l);
 	__free_page(p);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(kmap_slot_exhaustion_single_threaded)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	struct page **pg = calloc(LAST_PKMAP + 1, sizeof(*pg));
 
 	for (int i = 0; i <= LAST_PKMAP; i++)
@@ -84,7 +88,7 @@ TEST(kmap_slot_exhaustion_single_threaded)
 	for (int i = 0; i <= LAST_PKMAP; i++)
 		__free_page(pg[i]);
 	free(pg);
-	t_done(m);
+	kmap_done(m);
 }
 
 struct waiter {
@@ -106,7 +110,7 @@ static void *kmap_thread(void *arg)
 
 TEST(kmap_waits_for_a_slot_with_threads)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386 maxcpus=2");
+	struct kmm_machine *m = vboot("mem=1G arch=i386 maxcpus=2");
 	struct page **pg = calloc(LAST_PKMAP + 1, sizeof(*pg));
 	struct waiter w = { .m = m };
 	pthread_t t;
@@ -128,12 +132,12 @@ TEST(kmap_waits_for_a_slot_with_threads)
 	for (int i = 0; i <= LAST_PKMAP; i++)
 		__free_page(pg[i]);
 	free(pg);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(kmap_local_stack_discipline)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	struct page *a = highpage(), *b = highpage();
 
 	assert_true(a && b);
@@ -157,12 +161,12 @@ TEST(kmap_local_stack_discipline)
 	assert_eq(kmm_check(m), 0);
 	__free_page(a);
 	__free_page(b);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(kmap_atomic_nesting)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	struct page *p[17];
 	char *a[17];
 
@@ -190,12 +194,12 @@ TEST(kmap_atomic_nesting)
 	assert_eq(kmm_check(m), 0);
 	for (int i = 0; i < 17; i++)
 		__free_page(p[i]);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(clear_and_copy_highpage)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	struct page *a = highpage(), *b = highpage();
 
 	assert_true(a && b);
@@ -210,12 +214,12 @@ TEST(clear_and_copy_highpage)
 	expect_eq(kmap_local_depth(m), 0);
 	__free_page(a);
 	__free_page(b);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(x86_64_reduces_to_page_address)
 {
-	struct kmm_machine *m = t_boot("mem=256M");
+	struct kmm_machine *m = vboot("mem=256M");
 	struct page *p = alloc_page(GFP_HIGHUSER);
 
 	assert_true(p != NULL);
@@ -225,12 +229,12 @@ TEST(x86_64_reduces_to_page_address)
 	expect_eq(kunmap(p), 0);
 	expect_eq(kmap_local_depth(m), 0);
 	__free_page(p);
-	t_done(m);
+	kmap_done(m);
 }
 
 TEST(i386_layout_banner)
 {
-	struct kmm_machine *m = t_boot("mem=1G arch=i386");
+	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	const char *d = kmm_dmesg(m);
 
 	expect_str_contains(d, "virtual kernel memory layout:\n");
@@ -242,5 +246,5 @@ TEST(i386_layout_banner)
 	expect_str_contains(d, "      .init : 0x");
 	expect_str_contains(d, "      .data : 0x");
 	expect_str_contains(d, "      .text : 0x");
-	t_done(m);
+	kmap_done(m);
 }
