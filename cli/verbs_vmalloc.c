@@ -235,7 +235,8 @@ static int vmap_run(struct kmm_ctx *ctx, const struct args *a)
 		return VERB_OK;
 	}
 	uint64_t va = kernel_host_to_va(m, p);
-	ctx_printf(ctx, "vmap: %u pages at 0x%llx-0x%llx\n", n, (unsigned long long)va,
+	ctx_printf(ctx, "vmap: %u page%s at 0x%llx-0x%llx\n", n, n == 1 ? "" : "s",
+		   (unsigned long long)va,
 		   (unsigned long long)(va + (uint64_t)n * PAGE_SIZE));
 	set_result_addr(ctx, a, va);
 	return VERB_OK;
@@ -267,9 +268,13 @@ static int kmap_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!p)
 		return ctx_error(ctx, a, -1, "%s", kmm_last_error());
 	uint64_t va = kmm_virt_addr(m, p);
-	ctx_printf(ctx, "%s: pfn 0x%lx (%s) at 0x%llx%s\n", a->verb->name, page_to_pfn_m(m, pg),
+	void *after = page_address(pg);
+	ctx_printf(ctx, "%s: pfn 0x%lx (%s) at 0x%llx%s", a->verb->name, page_to_pfn_m(m, pg),
 		   zone_of(pg), (unsigned long long)va,
 		   before && before == (void *)p ? " (lowmem: its direct-map address)" : "");
+	if (!before)
+		ctx_printf(ctx, "; page_address() is now %s", after ? "that address" : "still NULL");
+	ctx_printf(ctx, "\n");
 	set_result_addr(ctx, a, va);
 	return VERB_OK;
 }
@@ -374,6 +379,31 @@ static int vread_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+static int addr_offset_check(struct verb_check *vc, const struct args *a)
+{
+	if (a->argc < 1 || a->argc > 2)
+		return verb_check_error(vc, a, -1, "usage: %s ADDR [offset=N]", a->verb->name);
+	return 0;
+}
+
+static int vmalloc_to_pfn_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	uint64_t va, off = 0;
+
+	if (!m || arg_addr(ctx, a, 0, &va) || parse_offset(ctx, a, 1, &off))
+		return VERB_ERROR;
+	va += off;
+	void *p = kernel_va_to_host(m, va);
+	struct page *pg = p ? vmalloc_to_page(p) : NULL;
+	if (!pg)
+		return ctx_error(ctx, a, 0, "0x%llx: no page mapped there", (unsigned long long)va);
+	ctx_printf(ctx, "0x%llx -> pfn 0x%lx (%s), phys 0x%llx\n", (unsigned long long)va,
+		   page_to_pfn_m(m, pg), zone_of(pg),
+		   (unsigned long long)(PFN_PHYS(page_to_pfn_m(m, pg)) + (va & (PAGE_SIZE - 1))));
+	return VERB_OK;
+}
+
 static const struct verb verbs[] = {
 	{ "vmalloc", "vmalloc SIZE [caller=NAME] [node=N] [gfp=FLAGS] [align=N] [user] [zero] [32] -> $v",
 	  "allocate virtually contiguous kernel memory (vmalloc, vzalloc, vmalloc_user, vmalloc_32)",
@@ -394,6 +424,9 @@ static const struct verb verbs[] = {
 	  NULL, VERB_RESULT, page_arg_check, kmap_run },
 	{ "kunmap_local", "kunmap_local $a", "undo the most recent kmap_local (out of order is an error)",
 	  NULL, 0, one_addr_check, kunmap_local_run },
+	{ "vmalloc_to_pfn", "vmalloc_to_pfn ADDR [offset=N]",
+	  "walk the kernel page table: the frame behind ADDR", NULL, 0, addr_offset_check,
+	  vmalloc_to_pfn_run },
 	{ "vwrite", "vwrite ADDR TEXT [offset=N]", "write text at a kernel virtual address",
 	  NULL, 0, vwrite_check, vwrite_run },
 	{ "vread", "vread ADDR LEN [offset=N]", "print the bytes at a kernel virtual address",
