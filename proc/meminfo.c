@@ -39,7 +39,9 @@ static const meminfo_filler meminfo_fillers[] = {
 
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x)
 {
-	*x = (struct meminfo_extra){ .overcommit_ratio = 50 };
+	/* The first per-CPU chunk is what boot embedded from memblock. */
+	*x = (struct meminfo_extra){ .overcommit_ratio = 50,
+				     .percpu = memblock_reserved_by(m, "percpu") >> PAGE_SHIFT };
 	for (size_t i = 0; i < ARRAY_SIZE(meminfo_fillers); i++)
 		if (meminfo_fillers[i])
 			meminfo_fillers[i](m, x);

@@ -65,7 +65,6 @@ static const struct proc_entry proc_entries[] = {
 
 static const struct proc_prefix proc_prefixes[] = {
 	/* Later layers: one line each, e.g. { "/proc/", pid_show, ... }. */
-	{ "/proc/", pid_show, pid_write, pid_mode, pid_list },
 	{ "/sys/kernel/slab/", slab_sysfs_show, slab_sysfs_write, slab_sysfs_mode, slab_sysfs_list },
 	{ "/proc/", pid_show, pid_write, pid_mode, pid_list },
 	{ NULL, NULL, NULL, NULL, NULL },	/* keeps the array non-empty */

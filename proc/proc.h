@@ -73,6 +73,8 @@ unsigned long hpage_pmd_nr(const struct kmm_machine *m);
 int calculate_normal_threshold(const struct zone *zone);
 /** global_dirty_limits_m() - nr_dirty_threshold and nr_dirty_background_threshold, in pages. */
 void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned long *thresh);
+/** memblock_reserved_by() - bytes of @m's boot reservations whose owner is @owner. */
+unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner);
 /** zone_type_configured() - is zone type @t compiled into @m's arch (zone_types_mask)? */
 bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
 
@@ -147,13 +149,6 @@ int slab_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
 int slab_sysfs_write(struct kmm_machine *m, const char *rest, const char *text);
 int slab_sysfs_mode(struct kmm_machine *m, const char *rest);
 int slab_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
-
-/* ---- proc/pid.c: /proc/<pid>/{maps,smaps,status,statm,pagemap,oom_score_adj,comm} ---- */
-
-int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
-int pid_write(struct kmm_machine *m, const char *rest, const char *text);
-int pid_mode(struct kmm_machine *m, const char *rest);
-int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
 
 /* ---- proc/pid.c: /proc/<pid>/{maps,smaps,status,statm,pagemap,oom_score_adj,comm} ---- */
 

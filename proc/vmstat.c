@@ -369,6 +369,43 @@ void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned lo
 		*bg = *thresh / 2;
 }
 
+/* Bytes of boot-time (memblock) reservations made for @owner. */
+unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner)
+{
+	unsigned long bytes = 0;
+
+	for (int i = 0; i < m->memblock.reserved.cnt; i++) {
+		const struct memblock_region *r = &m->memblock.reserved.regions[i];
+
+		if (r->owner && !strcmp(r->owner, owner))
+			bytes += (unsigned long)r->size;
+	}
+	return bytes;
+}
+
+/*
+ * The vm_stat items: the dirty limits are computed from live counters as
+ * Linux's global_dirty_limits() does; nr_memmap_boot_pages is the mem_map
+ * boot allocated from memblock unless the boot code keeps its own count.
+ */
+static unsigned long vm_stat_value(struct kmm_machine *m, int item, unsigned long bg,
+				   unsigned long thresh)
+{
+	long v = m->vm_stat[item];
+
+	switch (item) {
+	case NR_DIRTY_THRESHOLD:
+		return thresh;
+	case NR_DIRTY_BG_THRESHOLD:
+		return bg;
+	case NR_MEMMAP_BOOT_PAGES:
+		if (!v)
+			return memblock_reserved_by(m, "mem_map") >> PAGE_SHIFT;
+		break;
+	}
+	return v < 0 ? 0 : (unsigned long)v;
+}
+
 /* ---- Walking zones ---- */
 
 static const char *zone_name_of(const struct zone *z)
@@ -418,6 +455,7 @@ int buddyinfo_show(struct kmm_machine *m, struct strbuf *sb)
 /* ---- /proc/pagetypeinfo ---- */
 
 #define PAGETYPEINFO_CAP 100000UL	/* Linux stops counting a list here */
+#define MAX_RECLAIM_RETRIES 16		/* kswapd_failures that make a node unreclaimable */
 
 static void pagetypeinfo_showfree_print(struct strbuf *sb, pg_data_t *pgdat, struct zone *z)
 {
@@ -597,7 +635,7 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 	sb_printf(sb,
 		  "\n  node_unreclaimable:  %u"
 		  "\n  start_pfn:           %lu",
-		  0u, z->zone_start_pfn);
+		  pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES, z->zone_start_pfn);
 	sb_puts(sb, "\n");
 }
 
@@ -654,17 +692,8 @@ int vmstat_show(struct kmm_machine *m, struct strbuf *sb)
 			  node_stat_shown(m, NULL, (enum node_stat_item)i));
 
 	global_dirty_limits_m(m, &bg, &thresh);
-	for (int i = 0; i < NR_VM_STAT_ITEMS; i++) {
-		unsigned long v;
-
-		if (i == NR_DIRTY_THRESHOLD)
-			v = thresh;
-		else if (i == NR_DIRTY_BG_THRESHOLD)
-			v = bg;
-		else
-			v = m->vm_stat[i] < 0 ? 0 : (unsigned long)m->vm_stat[i];
-		sb_printf(sb, "%s %lu\n", vm_stat_names[i], v);
-	}
+	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
+		sb_printf(sb, "%s %lu\n", vm_stat_names[i], vm_stat_value(m, i, bg, thresh));
 
 	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++) {
 		unsigned long v;

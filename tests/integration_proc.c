@@ -388,6 +388,9 @@ static void check_consistency(struct kmm_machine *m, const char *const *zones, i
 	expect_eq(kmm_nr_free_pages(m), total_free);
 	expect_true(value_of(s.mem, "MemAvailable") <= value_of(s.mem, "MemFree"));
 	expect_eq(value_of(s.mem, "CommitLimit"), total_managed / 2 * 4);
+	/* Boot's memblock allocations: the mem_map and the first per-CPU chunk. */
+	expect_true(value_of(s.vm, "nr_memmap_boot_pages") > 0);
+	expect_true(value_of(s.mem, "Percpu") > 0);
 	if (strstr(s.mem, "HighTotal:")) {
 		unsigned long high = 0, highfree = 0;
 

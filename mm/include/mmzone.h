@@ -193,6 +193,8 @@ typedef struct pglist_data {
 	void *kswapd;			/* owned by the reclaim layer */
 	int kswapd_order;
 	enum zone_type kswapd_highest_zoneidx;
+	int kswapd_failures;		/* reclaim layer: runs in a row that freed nothing
+					 * (zoneinfo's node_unreclaimable: >= 16) */
 } pg_data_t;
 
 #define for_each_zone_in_node(z, pgdat) \
