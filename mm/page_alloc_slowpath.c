@@ -86,6 +86,10 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		    !free_area_empty(z, o, MIGRATE_HIGHATOMIC))
 			return true;
 	}
+	/* buddy=lazy: parked blocks may coalesce into one big enough; let rmqueue try. */
+	if (z->machine->opts.buddy_lazy &&
+	    __atomic_load_n(&z->nr_lazy_free, __ATOMIC_RELAXED) >= (1UL << order))
+		return true;
 	return false;
 }
 

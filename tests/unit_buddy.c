@@ -626,3 +626,34 @@ TEST(x86_64_nofragment_and_dma32)
 	check_ok(m);
 	fake_done(m);
 }
+
+TEST(lazy_parked_pages_satisfy_big_request)
+{
+	struct kmm_machine *m = fake_machine(true);
+	struct page **big = calloc(512, sizeof(*big));
+	int n = 0;
+
+	/* Take every order-10 block, then give one back as 1024 single pages. */
+	while ((big[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
+		n++;
+	assert_true(n > 100);
+	struct page *p = big[--n];
+	unsigned long pfn = pfn_of(m, p);
+
+	split_page(p, 10);
+	for (unsigned long j = 0; j < 1024; j++)
+		__free_pages(pfn_to_page_m(m, pfn + j), 0);
+	/* No order-10 block is listed; the watermark check must still let rmqueue coalesce. */
+	struct page *q = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10);
+
+	assert_true(q != NULL);
+	expect_eq(pfn_of(m, q), pfn);
+	expect_eq(Z(m, ZONE_NORMAL)->nr_lazy_free, 0);
+	check_ok(m);
+	__free_pages(q, 10);
+	while (n)
+		__free_pages(big[--n], 10);
+	free(big);
+	check_ok(m);
+	fake_done(m);
+}
