@@ -376,8 +376,10 @@ static struct expr *parse_prod(struct expr_parser *ep)
 		enum expr_op op;
 		if (*ep->p == '*')
 			op = E_MUL;
-		else if (*ep->p == '/')
-			op = E_DIV;
+		else if (*ep->p == '/' && !(ep->p[-1] == ' ' || ep->p[-1] == '\t'
+					     ? ep->p + 1 < ep->end && isalpha((unsigned char)ep->p[1])
+					     : false))
+			op = E_DIV;	/* " /proc/..." after a blank starts a path instead */
 		else if (*ep->p == '%')
 			op = E_MOD;
 		else

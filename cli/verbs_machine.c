@@ -453,16 +453,24 @@ static void layout_line(struct kmm_ctx *ctx, bool wide, const char *name, uint64
 			uint64_t end)
 {
 	uint64_t size = end - start;
-	bool mb = size >= 16 * SZ_1M;
+	const char *unit = "kB";
+	uint64_t n = size >> 10;
 
+	if (size >= (1ULL << 40)) {
+		unit = "TB";
+		n = size >> 40;
+	} else if (size >= 16 * SZ_1M) {
+		unit = "MB";
+		n = size >> 20;
+	}
 	if (wide)
-		ctx_printf(ctx, "    %-8s: 0x%016llx - 0x%016llx   (%6llu %s)\n", name,
-			   (unsigned long long)start, (unsigned long long)end,
-			   (unsigned long long)(mb ? size >> 20 : size >> 10), mb ? "MB" : "kB");
+		ctx_printf(ctx, "    %-10s: 0x%016llx - 0x%016llx   (%5llu %s)\n", name,
+			   (unsigned long long)start, (unsigned long long)end, (unsigned long long)n,
+			   unit);
 	else
-		ctx_printf(ctx, "    %-8s: 0x%08llx - 0x%08llx   (%4llu %s)\n", name,
-			   (unsigned long long)start, (unsigned long long)end,
-			   (unsigned long long)(mb ? size >> 20 : size >> 10), mb ? "MB" : "kB");
+		ctx_printf(ctx, "    %-10s: 0x%08llx - 0x%08llx   (%4llu %s)\n", name,
+			   (unsigned long long)start, (unsigned long long)end, (unsigned long long)n,
+			   unit);
 }
 
 static int layout_run(struct kmm_ctx *ctx, const struct args *a)
@@ -484,8 +492,17 @@ static int layout_run(struct kmm_ctx *ctx, const struct args *a)
 	if (l->pkmap_base && l->last_pkmap)
 		layout_line(ctx, wide, "pkmap", l->pkmap_base,
 			    l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
-	layout_line(ctx, wide, "vmalloc", l->vmalloc_start, l->vmalloc_end);
-	layout_line(ctx, wide, "lowmem", l->page_offset, l->page_offset + lowmem);
+	/* x86_64 keeps VMALLOC_END inclusive (0x...ffff) */
+	layout_line(ctx, wide, "vmalloc", l->vmalloc_start,
+		    l->vmalloc_end + ((l->vmalloc_end & 0xfff) == 0xfff));
+	layout_line(ctx, wide, wide ? "direct map" : "lowmem", l->page_offset,
+		    l->page_offset + lowmem);
+	if (wide) {
+		ctx_printf(ctx, "the direct mapping covers all of physical memory, 0x0-0x%llx "
+			   "(%llu MB); 64-bit has no highmem\n", (unsigned long long)lowmem,
+			   (unsigned long long)(lowmem >> 20));
+		return VERB_OK;
+	}
 	ctx_printf(ctx, "lowmem (the direct mapping) covers physical 0x0-0x%llx: %llu MB; "
 		   "highmem %llu MB\n", (unsigned long long)lowmem,
 		   (unsigned long long)(lowmem >> 20),

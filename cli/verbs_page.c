@@ -129,8 +129,9 @@ struct alloc_opts {
 	long long count;	/* -1: max */
 };
 
-static int alloc_parse(const struct args *a, struct alloc_opts *o, int *bad, char *err,
-		       size_t errlen)
+/* @ctx NULL: parse time (count=$name is checked at run time). */
+static int alloc_parse(struct kmm_ctx *ctx, const struct args *a, struct alloc_opts *o, int *bad,
+		       char *err, size_t errlen)
 {
 	o->order = 0;
 	o->gfp = GFP_KERNEL;
@@ -173,7 +174,17 @@ static int alloc_parse(const struct args *a, struct alloc_opts *o, int *bad, cha
 				return -1;
 			}
 		} else if (kl == 5 && !strncmp(key, "count", 5)) {
-			if (!strcmp(val, "max")) {
+			if (val[0] == '$') {
+				const struct value *v = ctx ? ctx_var(ctx, val + 1) : NULL;
+				if (!ctx)
+					continue;
+				if (!v || v->kind != V_INT || v->i < 1 || v->i > 100000000) {
+					snprintf(err, errlen, "count=%s must hold a number from 1 to "
+						 "100000000", val);
+					return -1;
+				}
+				o->count = v->i;
+			} else if (!strcmp(val, "max")) {
 				o->count = -1;
 			} else if (parse_long(val, &o->count) || o->count < 1 ||
 				   o->count > 100000000) {
@@ -195,7 +206,7 @@ static int alloc_check(struct verb_check *vc, const struct args *a)
 	char err[256];
 	int bad = -1;
 
-	if (alloc_parse(a, &o, &bad, err, sizeof(err)))
+	if (alloc_parse(NULL, a, &o, &bad, err, sizeof(err)))
 		return verb_check_error(vc, a, bad, "%s", err);
 	return VERB_OK;
 }
@@ -209,7 +220,7 @@ static int alloc_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m)
 		return VERB_ERROR;
-	if (alloc_parse(a, &o, &bad, err, sizeof(err)))
+	if (alloc_parse(ctx, a, &o, &bad, err, sizeof(err)))
 		return ctx_error(ctx, a, bad, "%s", err);
 	if (o.nid >= m->nr_node_ids) {
 		for (int i = 0; i < a->argc; i++)
@@ -381,7 +392,7 @@ static int zones_run(struct kmm_ctx *ctx, const struct args *a)
 }
 
 static const struct verb verbs[] = {
-	{ "alloc_pages", "alloc_pages [order=N] [gfp=FLAGS] [node=N] [count=N|max] [-> $p]",
+	{ "alloc_pages", "alloc_pages [order=N] [gfp=FLAGS] [node=N] [count=N|$n|max] [-> $p]",
 	  "allocate 2^order contiguous pages (NULL if the allocator says no)",
 	  "  alloc_pages order=9 -> $p                  512 pages, GFP_KERNEL\n"
 	  "  alloc_pages gfp=GFP_DMA -> $d              from ZONE_DMA only\n"
