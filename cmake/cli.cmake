@@ -50,11 +50,17 @@ if(KMM_LINE_EDITING_FOUND STREQUAL "none" AND (_kmm_le STREQUAL "AUTO" OR _kmm_l
 endif()
 message(STATUS "kmm shell line editing: ${KMM_LINE_EDITING_FOUND}")
 
+# The shell test uses forkpty(): in libutil before glibc 2.34, in libc since.
+find_library(KMM_UTIL_LIB util)
+
 # CLI tests link the core library (tests/unit_cli_*.c and friends).
 foreach(_t ${KMM_TESTS})
   get_filename_component(_n ${_t} NAME_WE)
   if(_n MATCHES "cli" OR _n MATCHES "shell")
     target_link_libraries(${_n} PRIVATE kmm_cli_core)
     add_dependencies(${_n} kmm_cli)
+    if(_n MATCHES "shell" AND KMM_UTIL_LIB)
+      target_link_libraries(${_n} PRIVATE ${KMM_UTIL_LIB})
+    endif()
   endif()
 endforeach()

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_shell.c - `kmm shell` tried as a new user would, under a
+ * pseudo-terminal: a command, `help`, a mistake (with its caret and message,
+ * and the shell carries on), a multi-line repeat block, history recall with
+ * the up arrow (when the build has line editing), a result printed by
+ * alloc_pages, and leaving with `exit` and with Ctrl-D. Runs the real binary
+ * ($KMM_BINARY_DIR/kmm) on a pty from forkpty(); test code may use POSIX.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "tests/cli_run.h"
+#include "tests/harness.h"
+
+struct session {
+	pid_t pid;
+	int fd;
+	char *buf;	/* everything the terminal showed */
+	size_t len, seen;	/* seen: where the next wait_for starts looking */
+};
+
+static bool start(struct session *s, const char *const *argv)
+{
+	struct winsize ws = { .ws_row = 40, .ws_col = 200 };
+
+	memset(s, 0, sizeof(*s));
+	s->buf = calloc(1, 1);
+	s->pid = forkpty(&s->fd, NULL, NULL, &ws);
+	if (s->pid < 0)
+		return false;
+	if (s->pid == 0) {
+		setenv("TERM", "xterm", 1);
+		unsetenv("INPUTRC");
+		setenv("INPUTRC", "/dev/null", 1);
+		alarm(60);
+		execv(kmm_binary(), (char *const *)argv);
+		_exit(127);
+	}
+	return true;
+}
+
+/* Read until @text appears after what earlier waits consumed. */
+static bool wait_for(struct session *s, const char *text)
+{
+	for (int rounds = 0; rounds < 200; rounds++) {
+		char *hit = strstr(s->buf + s->seen, text);
+		if (hit) {
+			s->seen = (size_t)(hit - s->buf) + strlen(text);
+			return true;
+		}
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		int r = poll(&p, 1, 100);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		char tmp[4096];
+		ssize_t n = read(s->fd, tmp, sizeof(tmp));
+		if (n <= 0)
+			break;	/* EIO: the child closed the terminal */
+		append(&s->buf, &s->len, tmp, (size_t)n);
+	}
+	kmm_test_fail(__FILE__, __LINE__, "terminal never showed \"%s\"; it showed:\n%s", text,
+		      s->buf + s->seen);
+	return false;
+}
+
+static void type(struct session *s, const char *keys)
+{
+	size_t n = strlen(keys);
+
+	while (n) {
+		ssize_t w = write(s->fd, keys, n);
+		if (w <= 0)
+			return;
+		keys += w;
+		n -= (size_t)w;
+	}
+}
+
+static int finish(struct session *s)
+{
+	int status = -1;
+
+	/* drain until the child closes the pty, then reap it */
+	for (int i = 0; i < 100; i++) {
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		char tmp[4096];
+		if (poll(&p, 1, 100) > 0) {
+			ssize_t n = read(s->fd, tmp, sizeof(tmp));
+			if (n <= 0)
+				break;
+			append(&s->buf, &s->len, tmp, (size_t)n);
+		} else if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			break;
+		}
+	}
+	if (s->pid > 0) {
+		waitpid(s->pid, &status, 0);
+	}
+	close(s->fd);
+	free(s->buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static bool has_line_editing(void)
+{
+	char *out, *err;
+	int rc = kmm_run((const char *const[]){ "kmm", "--version", NULL }, NULL, &out, &err, 30);
+	bool yes = rc == 0 && !strstr(out, "line editing: none");
+
+	free(out);
+	free(err);
+	return yes;
+}
+
+TEST(a_new_user_session)
+{
+	struct session s;
+
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", "mem=64M", "arch=i386", NULL }));
+	expect_true(wait_for(&s, "Type `help` for the commands"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* a command */
+	type(&s, "cat /proc/buddyinfo\r");
+	expect_true(wait_for(&s, "Node 0, zone   Normal"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* help */
+	type(&s, "help\r");
+	expect_true(wait_for(&s, "alloc_pages   allocate 2^order contiguous pages"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "help free\r");
+	expect_true(wait_for(&s, "usage: free"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* a mistake: caret under the column, file:line:col message, and the shell goes on */
+	type(&s, "alloc_pages order=12\r");
+	expect_true(wait_for(&s, "                 ^"));
+	expect_true(wait_for(&s, "<stdin>:4:13: order must be 0..10 (MAX_PAGE_ORDER), not '12'"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "fre -m\r");
+	expect_true(wait_for(&s, "did you mean 'free'?"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* results are printed in the shell; variables persist across lines */
+	type(&s, "alloc_pages order=3 -> $p\r");
+	expect_true(wait_for(&s, "$p = pfn 0x"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "print $p.pages\r");
+	expect_true(wait_for(&s, "8\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* a block typed over several lines */
+	type(&s, "repeat 2 {\r");
+	expect_true(wait_for(&s, "...> "));
+	type(&s, "print \"round\"\r");
+	expect_true(wait_for(&s, "...> "));
+	type(&s, "}\r");
+	expect_true(wait_for(&s, "round\r\nround\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* history: the up arrow brings back the last line */
+	type(&s, "print 6 * 7\r");
+	expect_true(wait_for(&s, "42\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+	if (has_line_editing()) {
+		type(&s, "\x1b[A\r");
+		expect_true(wait_for(&s, "42\r\n"));
+		expect_true(wait_for(&s, "kmm> "));
+	} else {
+		printf("(no line editing in this build: history recall not tried)\n");
+	}
+
+	type(&s, "free_pages $p\r");
+	expect_true(wait_for(&s, "freed 1 block of order 3"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
+}
+
+TEST(ctrl_d_leaves_and_exit_status)
+{
+	struct session s;
+
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "\x04");
+	expect_eq(finish(&s), 0);
+
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "quit 3\r");
+	expect_eq(finish(&s), 3);
+
+	/* a bad boot option: message, exit status 2, no prompt */
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", "mem=12Q", NULL }));
+	expect_true(wait_for(&s, "boot failed"));
+	expect_eq(finish(&s), 2);
+}
+
+TEST(piped_input_has_no_prompt)
+{
+	char *out, *err;
+	int rc = kmm_run((const char *const[]){ "kmm", "shell", NULL },
+			 "print 1 + 1\nbogus\nprint 3\n", &out, &err, 60);
+
+	expect_eq(rc, 0);
+	expect_eq(strcmp(out, "2\n3\n"), 0);
+	expect_eq(strcmp(err, "<stdin>:2:1: unknown command 'bogus' (`help` lists the commands)\n"), 0);
+	free(out);
+	free(err);
+}
