@@ -18,6 +18,7 @@
 struct fake_zone_spec {
 	enum zone_type type;
 	unsigned long start, end;	/* pfns */
+	int nid;			/* node (0 unless given) */
 };
 
 struct fake_spec {
@@ -46,10 +47,12 @@ static inline void fake_free_range(struct kmm_machine *m, unsigned long start, u
 static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 {
 	struct kmm_machine *m = kmm_machine_alloc();
-	pg_data_t *pgdat = calloc(1, sizeof(*pgdat));
 	unsigned long max_pfn = fs->zones[fs->nr_zones - 1].end;
+	int nr_nodes = 1;
 
-	assert_true(m && pgdat);
+	assert_true(m != NULL);
+	for (int i = 0; i < fs->nr_zones; i++)
+		nr_nodes = KMM_MAX(nr_nodes, fs->zones[i].nid + 1);
 	m->opts.arch = fs->arch;
 	m->opts.buddy_lazy = fs->lazy;
 	m->nr_cpus = fs->nr_cpus;
@@ -59,8 +62,22 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	m->pageblock_nr_pages = 1UL << fs->pageblock_order;
 	m->max_pfn = max_pfn;
 	m->max_low_pfn = max_pfn;
-	m->nr_node_ids = 1;
-	m->node_data[0] = pgdat;
+	m->nr_node_ids = nr_nodes;
+	for (int n = 0; n < nr_nodes; n++) {
+		pg_data_t *pgdat = calloc(1, sizeof(*pgdat));
+
+		assert_true(pgdat != NULL);
+		m->node_data[n] = pgdat;
+		pgdat->node_id = n;
+		for (int t = 0; t < MAX_NR_ZONES; t++) {
+			struct zone *z = &pgdat->node_zones[t];
+
+			z->type = (enum zone_type)t;
+			z->node = n;
+			z->machine = m;
+			z->zone_pgdat = pgdat;
+		}
+	}
 	m->zone_types_mask = 1u << ZONE_MOVABLE;
 	for (int i = 0; i < fs->nr_zones; i++) {
 		m->zone_types_mask |= 1u << fs->zones[i].type;
@@ -78,15 +95,8 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
 	m->section_state = calloc(m->nr_sections, 1);
 	assert_true(m->vmemmap && m->section_state);
-	pgdat->node_id = 0;
-	for (int t = 0; t < MAX_NR_ZONES; t++) {
-		struct zone *z = &pgdat->node_zones[t];
-
-		z->type = (enum zone_type)t;
-		z->machine = m;
-		z->zone_pgdat = pgdat;
-	}
 	for (int i = 0; i < fs->nr_zones; i++) {
+		pg_data_t *pgdat = m->node_data[fs->zones[i].nid];
 		struct zone *z = &pgdat->node_zones[fs->zones[i].type];
 
 		z->zone_start_pfn = fs->zones[i].start;
@@ -99,7 +109,7 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 		m->section_state[s] = SECTION_ONLINE;
 	for (int i = 0; i < fs->nr_zones; i++) {
 		const struct fake_zone_spec *zs = &fs->zones[i];
-		struct zone *z = &pgdat->node_zones[zs->type];
+		struct zone *z = &m->node_data[zs->nid]->node_zones[zs->type];
 		unsigned long eager_end = zs->end;
 
 		if (fs->defer_from) {
@@ -109,7 +119,7 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 				eager_end = d;
 		}
 		for (unsigned long pfn = zs->start; pfn < eager_end; pfn++)
-			init_single_page(m, pfn_to_page_m(m, pfn), pfn, zs->type, 0);
+			init_single_page(m, pfn_to_page_m(m, pfn), pfn, zs->type, zs->nid);
 		fake_free_range(m, KMM_MAX(zs->start, fs->first_free), eager_end);
 		for (unsigned long s = eager_end; s + PAGES_PER_SECTION <= zs->end; s += PAGES_PER_SECTION)
 			zone_add_deferred_section(z, s);
@@ -126,12 +136,14 @@ static inline void fake_done(struct kmm_machine *m)
 
 	if (err)
 		kmm_test_fail(__FILE__, __LINE__, "page_alloc_check: %s", kmm_last_error());
-	for (int t = 0; t < MAX_NR_ZONES; t++)
-		zone_free_pcp(&m->node_data[0]->node_zones[t]);
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		for (int t = 0; t < MAX_NR_ZONES; t++)
+			zone_free_pcp(&m->node_data[n]->node_zones[t]);
+		free(m->node_data[n]);
+	}
 	sim_release(m->vmemmap, m->vmemmap_bytes);
 	sim_ram_destroy(&m->ram);
 	free(m->section_state);
-	free(m->node_data[0]);
 	if (kmm_current() == m)
 		kmm_use(NULL);
 	kmm_machine_free(m);

@@ -657,3 +657,66 @@ TEST(lazy_parked_pages_satisfy_big_request)
 	check_ok(m);
 	fake_done(m);
 }
+
+/* ---- NUMA: zonelists across nodes, numa_* events, __GFP_THISNODE ---- */
+
+TEST(numa_two_nodes)
+{
+	struct fake_spec fs = {
+		.arch = KMM_ARCH_X86_64, .nr_zones = 3,
+		.zones = { { ZONE_DMA, 0, 4096, 0 }, { ZONE_DMA32, 4096, 65536, 0 },
+			   { ZONE_NORMAL, 65536, 131072, 1 } },
+		.first_free = 256, .pageblock_order = 9, .nr_cpus = 2,
+	};
+	struct kmm_machine *m = fake_boot(&fs);
+	struct zone *n0 = &m->node_data[0]->node_zones[ZONE_DMA32];
+	struct zone *n1 = &m->node_data[1]->node_zones[ZONE_NORMAL];
+
+	/* Local node first, highest zone first; node 1's list falls back to node 0. */
+	struct zone **zl0 = m->node_data[0]->node_zonelists[ZONELIST_FALLBACK].zones;
+	struct zone **zl1 = m->node_data[1]->node_zonelists[ZONELIST_FALLBACK].zones;
+
+	expect_true(zl0[0] == n0 && zl0[1] == &m->node_data[0]->node_zones[ZONE_DMA] &&
+		    zl0[2] == n1 && zl0[3] == NULL);
+	expect_true(zl1[0] == n1 && zl1[1] == n0 && zl1[3] == NULL);
+	expect_true(m->node_data[1]->node_zonelists[ZONELIST_NOFALLBACK].zones[1] == NULL);
+	expect_str_contains(kmm_dmesg(m), "Built 2 zonelists");
+
+	struct page *a = alloc_pages(GFP_KERNEL, 0);	/* node 0, DMA32 */
+	struct page *b = alloc_pages_node(1, GFP_KERNEL, 0);	/* node 1 */
+
+	assert_true(a && b);
+	expect_eq(page_to_nid(a), 0);
+	expect_eq(page_to_nid(b), 1);
+	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_HIT]), 1);
+	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_LOCAL]), 1);
+	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_HIT]), 1);
+	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_OTHER]), 1);	/* CPUs sit on node 0 */
+	/* DMA32 from node 1: the first zone that fits is node 0's, so it is preferred (a hit). */
+	struct page *c = alloc_pages_node(1, GFP_DMA32, 0);
+
+	assert_true(c != NULL);
+	expect_eq(page_to_nid(c), 0);
+	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_HIT]), 2);
+	/* Exhaust node 1 with order-10 requests: the overflow is a miss on node 0, foreign on 1. */
+	struct page *big[80];
+	int nb = 0;
+
+	while (nb < 80 && (big[nb] = alloc_pages_node(1, GFP_KERNEL, 10)) && page_to_nid(big[nb]) == 1)
+		nb++;
+	assert_true(nb < 80 && big[nb] != NULL);
+	nb++;
+	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_MISS]), 1);
+	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_FOREIGN]), 1);
+	while (nb)
+		__free_pages(big[--nb], 10);
+	/* ...but not with __GFP_THISNODE, which fails without leaving node 1. */
+	expect_true(alloc_pages_node(1, GFP_DMA32 | __GFP_THISNODE | __GFP_NOWARN, 0) == NULL);
+	expect_true(alloc_pages_node(7, GFP_KERNEL, 0) == NULL);
+	expect_str_contains(kmm_last_error(), "no node 7");
+	__free_pages(a, 0);
+	__free_pages(b, 0);
+	__free_pages(c, 0);
+	check_ok(m);
+	fake_done(m);
+}
