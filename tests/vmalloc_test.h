@@ -16,8 +16,13 @@
 
 static struct { struct kmm_machine *m; unsigned long free; } vt_bases[8];
 
+/* kvmalloc's kmalloc side keeps slabs cached; give them back when slab is up. */
+void kmm_slab_drain(struct kmm_machine *m);
+
 static inline unsigned long vt_nr_free(struct kmm_machine *m)
 {
+	if (m->slab)
+		kmm_slab_drain(m);
 	vm_unmap_aliases_m(m);
 	drain_all_pages(m, NULL);
 	return kmm_nr_free_pages(m);
