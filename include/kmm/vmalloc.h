@@ -13,6 +13,15 @@
  * The calls without a machine argument act on the current machine
  * (kmm_use); vfree/vunmap/iounmap/kvfree find the machine from the pointer.
  *
+ * Limits of the host. The simulated x86_64 vmalloc space is 32 TiB; the
+ * host window behind it is max(1 GiB, 2 x mem=), at most 64 GiB
+ * (vmalloc_window=SIZE overrides it): an allocation that does not fit the
+ * window fails as an exhausted vmalloc space does. On i386 the window is the
+ * whole 128-MiB-ish top of the address space. Each run of consecutive frames
+ * in an area is one host mapping, and the host caps mappings per process
+ * (vm.max_map_count, 65530 by default): areas of many scattered frames can
+ * hit that cap first, and then fail with ENOMEM from sim_map_frames.
+ *
  * Errors: NULL (or a negative errno) with kmm_last_error() naming the cause;
  * nothing is left allocated on failure.
  */
