@@ -89,12 +89,15 @@ struct kmm_boot_opts {
 	uint64_t vmalloc_size;		/* vmalloc= (i386), 0 = default */
 	uint64_t highmem_size;		/* highmem= (i386), 0 = unset */
 	int nr_memmap;
-	struct { uint64_t start, size; } memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
+	struct {
+		uint64_t start, size;
+		enum e820_type type;	/* E820_TYPE_RESERVED ($) or E820_TYPE_ACPI (#) */
+	} memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
 	bool buddy_lazy;		/* buddy=lazy */
 	bool ram_anon;			/* ram=anon: anonymous RAM, never remapped (malloc shim) */
 	int nr_mmio;
 	struct kmm_mmio mmio[KMM_MAX_MMIO];
-	char extra[512];		/* options owned by later layers, "a=b c=d" */
+	char extra[512];		/* options owned by later layers: "a=b\0c\0\0" (kmm_boot_option) */
 };
 
 /* ---- The kernel virtual address layout ---- */
@@ -110,6 +113,10 @@ struct kmm_layout {
 	uint64_t high_memory;		/* virtual end of lowmem */
 	int pgtable_levels;		/* 2 (i386), 3 (PAE), 4 (x86_64) */
 	int last_pkmap;			/* 1024, 512 with PAE, 0 on x86_64 */
+	uint64_t cpu_entry_area;	/* i386: CPU_ENTRY_AREA_BASE (0 on x86_64) */
+	uint64_t cpu_entry_area_size;	/* i386: CPU_ENTRY_AREA_MAP_SIZE in bytes */
+	uint64_t vmalloc_reserve;	/* i386: __VMALLOC_RESERVE in bytes */
+	int nr_cpus_config;		/* NR_CPUS the layout was sized for */
 };
 
 /* Sizes of the (simulated) kernel image, in bytes, and where it sits. */
@@ -219,6 +226,9 @@ enum section_state {
 	SECTION_ABSENT,		/* no RAM, or outside max_pfn */
 	SECTION_ONLINE,		/* struct pages initialised */
 	SECTION_DEFERRED,	/* all free, struct pages untouched, on a zone's deferred list */
+	SECTION_RESERVED,	/* all RAM, all reserved, in one zone: struct pages are
+				 * initialised on first kmm_pfn_to_page() (mm/addr.c) */
+	SECTION_INITIALIZING,	/* transient: a thread is initialising a reserved section */
 };
 
 /* ---- The registry and the current machine (mm/machine.c) ---- */

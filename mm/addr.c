@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/addr.c - conversions between host pointers, physical addresses,
+ * simulated kernel virtual addresses, page frame numbers and struct pages.
+ *
+ * Linux counterpart: arch/x86/include/asm/page*.h (__pa, __va, virt_to_page),
+ * include/asm-generic/memory_model.h (pfn_to_page, page_to_pfn with
+ * SPARSEMEM_VMEMMAP: one virtually contiguous array), mm/highmem.c
+ * (page_address of a kmapped page).
+ *
+ * Kept: the vmemmap model - struct page of pfn N is vmemmap[N], so
+ * page_to_pfn is a subtraction; __pa/__va as PAGE_OFFSET arithmetic on the
+ * direct map; page_address() NULL for an unmapped highmem page.
+ * Added: a page finds its machine from the slot in page->flags, and - for a
+ * struct page not initialised yet - from which machine's vmemmap holds it;
+ * sections that are wholly reserved are initialised on first lookup.
+ *
+ * Invariant: for every machine m and lowmem pfn p,
+ *   page_address(pfn_to_page(p)) == m->ram.direct + p * PAGE_SIZE and
+ *   __pa_m(m, page_to_kva(pfn_to_page(p))) == p * PAGE_SIZE.
+ *
+ * Locking: none (immutable boot data); the section state byte is updated
+ * with atomics so that two threads never initialise one section twice.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mm/include/addr.h"
+#include "mm/internal.h"
+
+/*
+ * The vmalloc/highmem layer owns the host window beyond the direct map.
+ * Weak references: when that layer is not linked in, these are NULL and
+ * only the direct map converts.
+ */
+extern void *kernel_va_to_host(struct kmm_machine *m, uint64_t va) __attribute__((weak));
+extern uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p) __attribute__((weak));
+extern void *kmap_page_address(const struct page *page) __attribute__((weak));
+
+static inline uint64_t direct_map_bytes(const struct kmm_machine *m)
+{
+	return PFN_PHYS(m->max_low_pfn);
+}
+
+uint64_t __pa_m(const struct kmm_machine *m, uint64_t kva)
+{
+	if (!m || kva < m->layout.page_offset || kva - m->layout.page_offset >= direct_map_bytes(m))
+		return (uint64_t)-1;
+	return kva - m->layout.page_offset;
+}
+
+uint64_t __va_m(const struct kmm_machine *m, uint64_t pa)
+{
+	if (!m || pa >= direct_map_bytes(m))
+		return 0;
+	return m->layout.page_offset + pa;
+}
+
+uint64_t kmm_host_to_phys(const struct kmm_machine *m, const void *p)
+{
+	const char *base = m ? (const char *)m->ram.direct : NULL;
+	const char *c = p;
+
+	if (!base || c < base || (uint64_t)(c - base) >= direct_map_bytes(m))
+		return (uint64_t)-1;
+	return (uint64_t)(c - base);
+}
+
+uint64_t kmm_host_to_kva(struct kmm_machine *m, const void *p)
+{
+	uint64_t pa = kmm_host_to_phys(m, p);
+
+	if (pa != (uint64_t)-1)
+		return m->layout.page_offset + pa;
+	if (m && kernel_host_to_va)
+		return kernel_host_to_va(m, p);
+	return 0;
+}
+
+void *kmm_kva_to_host(struct kmm_machine *m, uint64_t kva)
+{
+	uint64_t pa = __pa_m(m, kva);
+
+	if (pa != (uint64_t)-1)
+		return (char *)m->ram.direct + pa;
+	if (m && kernel_va_to_host)
+		return kernel_va_to_host(m, kva);
+	return NULL;
+}
+
+struct kmm_machine *kmm_machine_of_host(const void *p)
+{
+	struct kmm_machine *m = kmm_current();
+
+	if (m && kmm_host_to_phys(m, p) != (uint64_t)-1)
+		return m;
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
+		if (m && m->ram.direct && kmm_host_to_phys(m, p) != (uint64_t)-1)
+			return m;
+	}
+	return NULL;
+}
+
+/* ---- Page frames ---- */
+
+bool pfn_valid_m(const struct kmm_machine *m, unsigned long pfn)
+{
+	unsigned long section = pfn >> SECTION_SHIFT;
+
+	if (!m || !m->section_state || section >= m->nr_sections)
+		return false;
+	return __atomic_load_n(&m->section_state[section], __ATOMIC_ACQUIRE) != SECTION_ABSENT;
+}
+
+static bool vmemmap_holds(const struct kmm_machine *m, const struct page *page)
+{
+	return m && m->vmemmap && page >= m->vmemmap &&
+	       (size_t)((const char *)page - (const char *)m->vmemmap) < m->vmemmap_bytes;
+}
+
+struct kmm_machine *kmm_page_machine(const struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	if (vmemmap_holds(m, page))
+		return m;
+	m = kmm_current();
+	if (vmemmap_holds(m, page))
+		return m;
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
+		if (vmemmap_holds(m, page))
+			return m;
+	}
+	return NULL;
+}
+
+unsigned long page_to_pfn(const struct page *page)
+{
+	struct kmm_machine *m = kmm_page_machine(page);
+
+	return m ? page_to_pfn_m(m, page) : 0;
+}
+
+/*
+ * The zone and node of @pfn, by the zone spans (first zone that spans it, as
+ * Linux's __init_page_from_nid picks). Reserved sections are wholly inside
+ * one zone of one node, so this always finds one for them.
+ */
+static bool pfn_zone_nid(const struct kmm_machine *m, unsigned long pfn, int *zid, int *nid)
+{
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		const pg_data_t *pgdat = m->node_data[n];
+
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			const struct zone *zone = &pgdat->node_zones[z];
+
+			if (zone->spanned_pages && zone_spans_pfn(zone, pfn)) {
+				*zid = z;
+				*nid = n;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section)
+{
+	unsigned char *state = &m->section_state[section];
+	unsigned char expect = SECTION_RESERVED;
+	unsigned long start = section << SECTION_SHIFT, pfn;
+	int zid = ZONE_NORMAL, nid = 0;
+
+	if (!__atomic_compare_exchange_n(state, &expect, SECTION_INITIALIZING, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		/* Someone else is at it (or it is done): wait for ONLINE. */
+		while (__atomic_load_n(state, __ATOMIC_ACQUIRE) == SECTION_INITIALIZING)
+			sim_cpu_relax();
+		return;
+	}
+	pfn_zone_nid(m, start, &zid, &nid);
+	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++)
+		init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
+	__atomic_store_n(state, SECTION_ONLINE, __ATOMIC_RELEASE);
+}
+
+struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn)
+{
+	unsigned long section = pfn >> SECTION_SHIFT;
+	unsigned char state;
+
+	if (!m || !m->section_state || section >= m->nr_sections)
+		return NULL;
+	state = __atomic_load_n(&m->section_state[section], __ATOMIC_ACQUIRE);
+	if (state == SECTION_ABSENT)
+		return NULL;
+	if (unlikely(state == SECTION_RESERVED || state == SECTION_INITIALIZING))
+		kmm_init_reserved_section(m, section);
+	return pfn_to_page_m(m, pfn);
+}
+
+void *lowmem_pfn_address(const struct kmm_machine *m, unsigned long pfn)
+{
+	if (!m || pfn >= m->max_low_pfn || !m->ram.direct)
+		return NULL;
+	return (char *)m->ram.direct + PFN_PHYS(pfn);
+}
+
+void *page_address(const struct page *page)
+{
+	struct kmm_machine *m;
+	unsigned long pfn;
+
+	if (!page)
+		return NULL;
+	m = kmm_page_machine(page);
+	if (!m)
+		return NULL;
+	pfn = page_to_pfn_m(m, page);
+	if (pfn < m->max_low_pfn)
+		return (char *)m->ram.direct + PFN_PHYS(pfn);
+	/* Highmem: an address only while kmapped (mm/highmem.c). */
+	if (page_flag_test(page, PG_highmem_mapped) && kmap_page_address)
+		return kmap_page_address(page);
+	return NULL;
+}
+
+uint64_t page_to_kva(const struct page *page)
+{
+	struct kmm_machine *m = kmm_page_machine(page);
+	unsigned long pfn;
+
+	if (!m)
+		return 0;
+	pfn = page_to_pfn_m(m, page);
+	return pfn < m->max_low_pfn ? m->layout.page_offset + PFN_PHYS(pfn) : 0;
+}
+
+struct page *virt_to_page(const void *addr)
+{
+	struct kmm_machine *m = kmm_machine_of_host(addr);
+	uint64_t pa;
+
+	if (!m)
+		return NULL;
+	pa = kmm_host_to_phys(m, addr);
+	return kmm_pfn_to_page(m, (unsigned long)PFN_DOWN(pa));
+}

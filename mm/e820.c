@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/e820.c - the firmware memory map of the simulated machine.
+ *
+ * Linux counterpart: arch/x86/kernel/e820.c (6.12). Kept: the table of
+ * (address, size, type) entries; e820__update_table()'s rule that where
+ * entries overlap the highest type number wins; the printed formats
+ * ("BIOS-e820: [mem 0x%016llx-0x%016llx] usable", the KERN_DEBUG
+ * "e820: update ..." and "e820: remove ..." lines); memmap=nn$ss and
+ * memmap=nn#ss; trim_bios_range() (page 0 becomes reserved, 640K-1M is not
+ * RAM); e820__end_of_ram_pfn() clamped to the arch's max_arch_pfn.
+ * Modelled: the map a QEMU PC BIOS hands over - conventional memory up to
+ * 0x9fc00 (the EBDA above it reserved), the BIOS ROM at 0xf0000, RAM from
+ * 1 MiB to min(mem, 3 GiB), the rest of RAM above 4 GiB, and in the 3-4 GiB
+ * PCI hole only the two firmware ranges QEMU reserves there (0xfeffc000 and
+ * the 256 KiB flash below 4 GiB); the hole itself is not RAM.
+ *
+ * Invariant: after e820_update_table() entries are sorted, non-empty and
+ * non-overlapping, and adjacent entries have different types.
+ *
+ * Locking: none; the table is written during kmm_boot() only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+#define SZ_4G (1ULL << 32)
+
+const char *e820_type_name(enum e820_type type)
+{
+	switch (type) {
+	case E820_TYPE_RAM:
+		return "usable";
+	case E820_TYPE_RESERVED:
+		return "reserved";
+	case E820_TYPE_ACPI:
+		return "ACPI data";
+	case E820_TYPE_NVS:
+		return "ACPI NVS";
+	case E820_TYPE_UNUSABLE:
+		return "unusable";
+	case E820_TYPE_PMEM:
+		return "persistent (type 7)";
+	}
+	return "type ?";
+}
+
+int e820_range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type)
+{
+	if (!size)
+		return 0;
+	if (t->nr_entries == E820_MAX_ENTRIES)
+		return -ENOSPC;
+	t->entries[t->nr_entries++] = (struct e820_entry){ start, size, type };
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rebuild @t as sorted, non-overlapping entries: cut the address space at
+ * every entry boundary, give each piece the highest type of the entries
+ * covering it, and merge equal neighbours.
+ */
+int e820_update_table(struct e820_table *t)
+{
+	uint64_t points[2 * E820_MAX_ENTRIES];
+	struct e820_table out = { 0 };
+	int n = 0;
+
+	for (int i = 0; i < t->nr_entries; i++) {
+		if (!t->entries[i].size)
+			continue;
+		points[n++] = t->entries[i].addr;
+		points[n++] = t->entries[i].addr + t->entries[i].size;
+	}
+	qsort(points, (size_t)n, sizeof(points[0]), cmp_u64);
+	for (int p = 0; p + 1 < n; p++) {
+		uint64_t s = points[p], e = points[p + 1];
+		int type = 0;
+
+		if (s == e)
+			continue;
+		for (int i = 0; i < t->nr_entries; i++) {
+			const struct e820_entry *x = &t->entries[i];
+
+			if (x->size && x->addr <= s && x->addr + x->size >= e && (int)x->type > type)
+				type = (int)x->type;
+		}
+		if (!type)
+			continue;
+		if (out.nr_entries) {
+			struct e820_entry *last = &out.entries[out.nr_entries - 1];
+
+			if ((int)last->type == type && last->addr + last->size == s) {
+				last->size += e - s;
+				continue;
+			}
+		}
+		if (e820_range_add(&out, s, e - s, (enum e820_type)type))
+			return -ENOSPC;
+	}
+	*t = out;
+	return 0;
+}
+
+void e820_print_table(struct kmm_machine *m, const char *who)
+{
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+
+		kmm_printk(m, "%s: [mem 0x%016llx-0x%016llx] %s", who, (unsigned long long)e->addr,
+			   (unsigned long long)(e->addr + e->size - 1), e820_type_name(e->type));
+	}
+}
+
+/*
+ * Change the type of the parts of [start, start+size) that have @old_type
+ * into @new_type (@new_type 0: remove them), printing Linux's debug line.
+ */
+static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t size,
+			      enum e820_type old_type, int new_type)
+{
+	struct e820_table *t = &m->e820;
+	uint64_t end = start + size;
+	int n = t->nr_entries;
+
+	if (new_type)
+		kmm_printk(m, "e820: update [mem 0x%08llx-0x%08llx] %s ==> %s",
+			   (unsigned long long)start, (unsigned long long)(end - 1),
+			   e820_type_name(old_type), e820_type_name((enum e820_type)new_type));
+	else
+		kmm_printk(m, "e820: remove [mem 0x%08llx-0x%08llx] %s", (unsigned long long)start,
+			   (unsigned long long)(end - 1), e820_type_name(old_type));
+	for (int i = 0; i < n; i++) {
+		struct e820_entry *e = &t->entries[i];
+		uint64_t s = KMM_MAX(e->addr, start), x = KMM_MIN(e->addr + e->size, end);
+
+		if (e->type != old_type || s >= x)
+			continue;
+		/* Keep the parts outside the range, drop the middle. */
+		uint64_t eend = e->addr + e->size;
+
+		if (e->addr < s && eend > x)
+			e820_range_add(t, x, eend - x, e->type);
+		if (e->addr < s) {
+			e->size = s - e->addr;
+		} else {
+			e->addr = x;
+			e->size = eend - x;
+		}
+		if (new_type)
+			e820_range_add(t, s, x - s, (enum e820_type)new_type);
+	}
+	e820_update_table(t);
+}
+
+void e820_setup_firmware(struct kmm_machine *m)
+{
+	struct e820_table *t = &m->e820;
+	uint64_t mem = m->opts.mem;
+	uint64_t low = KMM_MIN(mem, 3ULL << 30);
+
+	t->nr_entries = 0;
+	e820_range_add(t, 0, 0x9fc00, E820_TYPE_RAM);
+	e820_range_add(t, 0x9fc00, 0xa0000 - 0x9fc00, E820_TYPE_RESERVED);
+	e820_range_add(t, 0xf0000, 0x100000 - 0xf0000, E820_TYPE_RESERVED);
+	e820_range_add(t, 0x100000, low - 0x100000, E820_TYPE_RAM);
+	e820_range_add(t, 0xfeffc000ULL, 0x4000, E820_TYPE_RESERVED);
+	e820_range_add(t, 0xfffc0000ULL, 0x40000, E820_TYPE_RESERVED);
+	if (mem > low)
+		e820_range_add(t, SZ_4G, mem - low, E820_TYPE_RAM);
+	e820_update_table(t);
+}
+
+int e820_apply_memmap(struct kmm_machine *m)
+{
+	const struct kmm_boot_opts *o = &m->opts;
+
+	for (int i = 0; i < o->nr_memmap; i++) {
+		int err = e820_range_add(&m->e820, o->memmap[i].start, o->memmap[i].size,
+					 o->memmap[i].type);
+		if (err)
+			return err;
+	}
+	return e820_update_table(&m->e820);
+}
+
+void e820_trim_bios_range(struct kmm_machine *m)
+{
+	/*
+	 * The first 4 KiB belong to the BIOS (real-mode IVT, BDA) though the
+	 * map lists them as usable; the legacy VGA/ROM window is never RAM.
+	 */
+	e820_range_change(m, 0, PAGE_SIZE, E820_TYPE_RAM, E820_TYPE_RESERVED);
+	e820_range_change(m, 0xa0000, 0x100000 - 0xa0000, E820_TYPE_RAM, 0);
+}
+
+unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn)
+{
+	unsigned long last = 0;
+
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+		unsigned long s = (unsigned long)PFN_UP(e->addr);
+		unsigned long x = (unsigned long)PFN_DOWN(e->addr + e->size);
+
+		if (e->type != E820_TYPE_RAM || s >= x || s >= limit_pfn)
+			continue;
+		last = KMM_MAX(last, KMM_MIN(x, limit_pfn));
+	}
+	return last;
+}
+
+bool e820_overlaps_type(const struct kmm_machine *m, uint64_t start, uint64_t end,
+			enum e820_type type)
+{
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+
+		if (e->type == type && e->addr < end && e->addr + e->size > start)
+			return true;
+	}
+	return false;
+}
