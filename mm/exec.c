@@ -89,7 +89,7 @@ static int map_image(struct mm_struct *mm, const struct kmm_exec_image *img, uns
 int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exec_image *img)
 {
 	struct mm_struct *mm, *old = t->mm;
-	unsigned long stack_top;
+	unsigned long stack_top = 0;
 	int err;
 
 	if (img->text > (1UL << 30) || img->data > (1UL << 30) || img->bss > (1UL << 30) ||

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/fault.c - page faults, copy-on-write, fork and TLB hits in kmm's
+ * simulated processes, each next to the host kernel doing the same work in
+ * the same run:
+ *
+ *   demand-zero   kmm: write one byte per page of a fresh anonymous mapping
+ *                 (MMU miss, fault, zeroed page, retry) / host: the same on a
+ *                 real mmap(MAP_PRIVATE|MAP_ANONYMOUS)
+ *   cow           kmm: after fork, the child writes every page (copy) / host:
+ *                 a real fork, the child times its writes and reports them
+ *   fork          kmm_fork of a process with FORK_MB touched / a real fork()
+ *                 of this process with the same amount touched (parent-side
+ *                 time of the fork call)
+ *   tlb-hit       kmm_access of 8 bytes on 16 pages already in the TLB / a
+ *                 plain volatile 8-byte load loop on host memory
+ *
+ * Medians of REPS runs; "ratio" is kmm time / host time (lower is better;
+ * 1.0 would mean as fast as the host kernel). Environment: KMM_BENCH_FORK_MB
+ * (default 1024), KMM_BENCH_PAGES (default 16384 = 64 MiB), KMM_BENCH_REPS (5).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kmm/process.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+	return s && *s ? strtol(s, NULL, 0) : def;
+}
+
+#define PAGE 4096UL
+
+/* ---- host peers ---- */
+
+static double host_demand_zero(unsigned long pages)
+{
+	unsigned char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	uint64_t t0 = now_ns();
+	for (unsigned long i = 0; i < pages; i++)
+		((volatile unsigned char *)p)[i * PAGE] = 1;
+	uint64_t t1 = now_ns();
+	munmap(p, pages * PAGE);
+	return (double)(t1 - t0) / (double)pages;
+}
+
+static double host_cow(unsigned long pages)
+{
+	unsigned char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd[2];
+	double r = 0;
+
+	if (p == MAP_FAILED || pipe(fd))
+		return 0;
+	for (unsigned long i = 0; i < pages; i++)
+		p[i * PAGE] = 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		uint64_t t0 = now_ns();
+		for (unsigned long i = 0; i < pages; i++)
+			((volatile unsigned char *)p)[i * PAGE] = 2;
+		double ns = (double)(now_ns() - t0) / (double)pages;
+		if (write(fd[1], &ns, sizeof(ns)) != sizeof(ns))
+			_exit(1);
+		_exit(0);
+	}
+	if (read(fd[0], &r, sizeof(r)) != sizeof(r))
+		r = 0;
+	waitpid(pid, NULL, 0);
+	close(fd[0]);
+	close(fd[1]);
+	munmap(p, pages * PAGE);
+	return r;
+}
+
+static double host_fork(unsigned long bytes)
+{
+	unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	for (unsigned long i = 0; i < bytes; i += PAGE)
+		p[i] = 1;
+	uint64_t t0 = now_ns();
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	uint64_t t1 = now_ns();
+	waitpid(pid, NULL, 0);
+	munmap(p, bytes);
+	return (double)(t1 - t0) / 1e6;	/* ms */
+}
+
+static double host_load(unsigned long loads)
+{
+	static uint64_t buf[16 * PAGE / 8];
+	volatile uint64_t *v = buf;
+	uint64_t sum = 0;
+
+	memset(buf, 1, sizeof(buf));
+	uint64_t t0 = now_ns();
+	for (unsigned long i = 0; i < loads; i++)
+		sum += v[(i * (PAGE / 8)) % (16 * PAGE / 8)];
+	uint64_t t1 = now_ns();
+	if (sum == 42)
+		puts("");
+	return (double)(t1 - t0) / (double)loads;
+}
+
+/* ---- kmm ---- */
+
+static double kmm_demand_zero(struct kmm_machine *m, unsigned long pages)
+{
+	struct task_struct *t = kmm_spawn(m, "bench");
+	uint64_t x;
+
+	if (!t || kmm_mmap(t, 0, pages * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x))
+		return 0;
+	uint64_t t0 = now_ns();
+	kmm_touch(t, x, pages * PAGE, true);
+	uint64_t t1 = now_ns();
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	return (double)(t1 - t0) / (double)pages;
+}
+
+static double kmm_cow(struct kmm_machine *m, unsigned long pages)
+{
+	struct task_struct *t = kmm_spawn(m, "bench"), *c;
+	uint64_t x;
+
+	if (!t || kmm_mmap(t, 0, pages * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x))
+		return 0;
+	kmm_touch(t, x, pages * PAGE, true);
+	c = kmm_fork(t, "child");
+	if (!c)
+		return 0;
+	uint64_t t0 = now_ns();
+	kmm_touch(c, x, pages * PAGE, true);
+	uint64_t t1 = now_ns();
+	kmm_exit(c, 0);
+	kmm_exit(t, 0);
+	kmm_task_release(c);
+	kmm_task_release(t);
+	return (double)(t1 - t0) / (double)pages;
+}
+
+static double kmm_fork_ms(struct kmm_machine *m, unsigned long bytes)
+{
+	struct task_struct *t = kmm_spawn(m, "bench"), *c;
+	uint64_t x;
+
+	if (!t || kmm_mmap(t, 0, bytes, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x))
+		return 0;
+	if (kmm_touch(t, x, bytes, true))
+		return 0;
+	uint64_t t0 = now_ns();
+	c = kmm_fork(t, "child");
+	uint64_t t1 = now_ns();
+	if (!c)
+		return 0;
+	kmm_exit(c, 0);
+	kmm_exit(t, 0);
+	kmm_task_release(c);
+	kmm_task_release(t);
+	return (double)(t1 - t0) / 1e6;
+}
+
+static double kmm_tlb_hit(struct kmm_machine *m, unsigned long loads)
+{
+	struct task_struct *t = kmm_spawn(m, "bench");
+	uint64_t x, v, sum = 0;
+
+	if (!t || kmm_mmap(t, 0, 16 * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x))
+		return 0;
+	kmm_touch(t, x, 16 * PAGE, true);
+	for (unsigned long i = 0; i < 16; i++)	/* fill the TLB with read entries */
+		kmm_access(t, x + i * PAGE, &v, 8, false);
+	uint64_t t0 = now_ns();
+	for (unsigned long i = 0; i < loads; i++) {
+		kmm_access(t, x + (i % 16) * PAGE, &v, 8, false);
+		sum += v;
+	}
+	uint64_t t1 = now_ns();
+	if (sum == 42)
+		puts("");
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	return (double)(t1 - t0) / (double)loads;
+}
+
+static void row(const char *name, const char *unit, double *k, double *h, int reps)
+{
+	double km = median(k, reps), hm = median(h, reps);
+
+	printf("%-14s %12.1f %12.1f %s %8.2f\n", name, km, hm, unit, hm > 0 ? km / hm : 0);
+}
+
+int main(void)
+{
+	int reps = (int)env_long("KMM_BENCH_REPS", 5);
+	unsigned long pages = (unsigned long)env_long("KMM_BENCH_PAGES", 16384);
+	unsigned long fork_mb = (unsigned long)env_long("KMM_BENCH_FORK_MB", 1024);
+	unsigned long loads = 4000000;
+	char cmdline[64];
+	double k[64], h[64];
+
+	if (reps < 1 || reps > 64)
+		reps = 5;
+	snprintf(cmdline, sizeof(cmdline), "mem=%luM arch=x86_64", fork_mb + 1024);
+	struct kmm_machine *m = kmm_boot(cmdline);
+	if (!m) {
+		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+		return 1;
+	}
+	kmm_use(m);
+	printf("bench/fault: %s, %d runs each, medians; ratio = kmm / host (host kernel, same run)\n",
+	       cmdline, reps);
+	printf("%-14s %12s %12s %s %8s\n", "test", "kmm", "host", "unit     ", "ratio");
+
+	for (int r = 0; r < reps; r++) {
+		k[r] = kmm_demand_zero(m, pages);
+		h[r] = host_demand_zero(pages);
+	}
+	row("demand-zero", "ns/fault ", k, h, reps);
+
+	for (int r = 0; r < reps; r++) {
+		k[r] = kmm_cow(m, pages);
+		h[r] = host_cow(pages);
+	}
+	row("cow", "ns/fault ", k, h, reps);
+
+	int freps = reps < 3 ? reps : 3;
+	for (int r = 0; r < freps; r++) {
+		k[r] = kmm_fork_ms(m, fork_mb << 20);
+		h[r] = host_fork(fork_mb << 20);
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "fork %luM", fork_mb);
+	row(name, "ms/fork  ", k, h, freps);
+
+	for (int r = 0; r < reps; r++) {
+		k[r] = kmm_tlb_hit(m, loads);
+		h[r] = host_load(loads);
+	}
+	row("tlb-hit load", "ns/access", k, h, reps);
+	printf("(tlb-hit: translations per second, kmm: %.1f M/s)\n", 1e3 / median(k, reps));
+
+	kmm_use(NULL);
+	kmm_shutdown(m);
+	return 0;
+}
