@@ -121,6 +121,14 @@ static char *xstrndup(const char *s, size_t n)
 	return d;
 }
 
+/* A message is one line: control characters from quoted words become '?'. */
+static void sanitize(char *msg)
+{
+	for (unsigned char *q = (unsigned char *)msg; *q; q++)
+		if (*q < 0x20 || *q == 0x7f)
+			*q = '?';
+}
+
 static int col_of(const struct parser *ps, const char *at)
 {
 	return (int)(at - ps->line_start) + 1;
@@ -139,6 +147,7 @@ static void perr_at(struct parser *ps, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	sanitize(msg);
 	snprintf(ps->err, ps->errlen, "%s:%d:%d: %s", ps->name, ps->line, col_of(ps, at), msg);
 }
 
@@ -418,6 +427,7 @@ static bool check_stage(struct parser *ps, struct stmt *s, struct stage *st, con
 		if (st->verb->check(&vc, &a) != VERB_OK || vc.failed) {
 			if (!ps->failed) {
 				ps->failed = true;
+				sanitize(vc.msg);
 				snprintf(ps->err, ps->errlen, "%s:%d:%d: %s", ps->name, s->line,
 					 vc.col ? vc.col : st->verb_col,
 					 vc.msg[0] ? vc.msg : "bad arguments");
@@ -1096,6 +1106,15 @@ static void flush_out(struct kmm_ctx *ctx)
 	fflush(ctx->opts.out);
 }
 
+static void put_msg(struct kmm_ctx *ctx, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sanitize(msg);
+	fputs(msg, ctx->opts.err);
+}
+
 int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
@@ -1103,7 +1122,7 @@ int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const
 	flush_out(ctx);
 	fprintf(ctx->opts.err, "%s:%d:%d: ", file, line, col);
 	va_start(ap, fmt);
-	vfprintf(ctx->opts.err, fmt, ap);
+	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
 	fflush(ctx->opts.err);
@@ -1118,7 +1137,7 @@ int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *f
 	flush_out(ctx);
 	fprintf(ctx->opts.err, "%s:%d:%d: ", a->file, a->line, col);
 	va_start(ap, fmt);
-	vfprintf(ctx->opts.err, fmt, ap);
+	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
 	fflush(ctx->opts.err);
@@ -1133,7 +1152,7 @@ int ctx_expect_failed(struct kmm_ctx *ctx, const struct args *a, const char *fmt
 	ctx->expect_failures++;
 	fprintf(ctx->opts.err, "%s:%d: ", a->file, a->line);
 	va_start(ap, fmt);
-	vfprintf(ctx->opts.err, fmt, ap);
+	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
 	fflush(ctx->opts.err);
@@ -1155,7 +1174,7 @@ int ctx_value_error(struct kmm_ctx *ctx, const char *fmt, ...)
 	fprintf(ctx->opts.err, "%s:%d:%d: ", ctx->loc_file ? ctx->loc_file : "kmm", ctx->loc_line,
 		ctx->loc_col);
 	va_start(ap, fmt);
-	vfprintf(ctx->opts.err, fmt, ap);
+	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
 	fflush(ctx->opts.err);
