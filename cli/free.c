@@ -11,8 +11,8 @@
  *                MemAvailable is taken as MemFree when it is 0 or > MemTotal)
  *   buff/cache = Buffers + Cached + SReclaimable
  *   shared     = Shmem
- * (procps-ng 3.3.x and 4.0.0 printed used = total - free - buffers - cache
- * instead; kmm follows the 4.0.2 binary.)
+ * (earlier procps-ng releases, 3.3.x among them, printed used = total -
+ * free - buffers - cache instead; kmm follows the 4.0.2 binary.)
  *
  * Layout: the header "               total        used        free      shared
  * buff/cache   available"; each row a label padded to 9 columns, then "%11s"
