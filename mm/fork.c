@@ -174,7 +174,12 @@ static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
 		return 1;
 	}
 	if (!pte_present(pte)) {
-		/* swap entry: the pressure layer's swap_duplicate is its business */
+		/* a swap entry: the pressure layer takes a slot reference (swap_duplicate) */
+		struct kmm_procs *p = procs_of(dst->m);
+		if (p->swap_dup && p->swap_dup(dst->m, pte)) {
+			c->err = -ENOMEM;
+			return 1;
+		}
 		pte_set(&dst->pgt, dslot, pte);
 		add_mm_counter(dst, MM_SWAPENTS, 1);
 		return 0;
@@ -226,6 +231,14 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 	mm->task_size = old->task_size;
 	mm->def_flags = old->def_flags;
 	mm->has_pinned = false;
+	long charge = 0;
+	for (int i = 0; i < old->map_count; i++)
+		if ((old->vmas[i]->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
+			charge += (long)vma_pages(old->vmas[i]);
+	if (vm_charge(mm, VM_ACCOUNT, charge)) {
+		mmput(mm);
+		return NULL;
+	}
 	if (old->exe_file) {
 		mm->exe_file = old->exe_file;
 		kmm_file_get(mm->exe_file);

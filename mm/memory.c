@@ -127,6 +127,8 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 
 	if (!pte_present(old)) {
 		/* a swap entry: the pressure layer frees the slot through its hook */
+		if (procs_of(mm->m)->swap_free)
+			procs_of(mm->m)->swap_free(mm->m, old);
 		add_mm_counter(mm, MM_SWAPENTS, -1);
 		z->swapents++;
 		return 0;

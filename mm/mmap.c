@@ -211,16 +211,40 @@ void vma_set_page_prot(struct vm_area_struct *vma)
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_mm->m, vma->vm_flags);
 }
 
-/* vm_stat_account(): total, exec, stack and data pages of an mm. */
+/* vm_stat_account(): total, exec, stack and data pages of an mm, and its commit charge. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
 {
 	mm->total_vm += (unsigned long)npages;
+	if (flags & VM_ACCOUNT) {
+		mm->committed_vm += (unsigned long)npages;
+		atomic_fetch_add(&procs_of(mm->m)->committed_pages, npages);
+	}
 	if ((flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)
 		mm->exec_vm += (unsigned long)npages;
 	else if (flags & VM_STACK)
 		mm->stack_vm += (unsigned long)npages;
 	else if ((flags & (VM_WRITE | VM_SHARED)) == VM_WRITE)
 		mm->data_vm += (unsigned long)npages;
+}
+
+int vm_charge(struct mm_struct *mm, unsigned long flags, long npages)
+{
+	struct kmm_procs *p = procs_of(mm->m);
+
+	if (!(flags & VM_ACCOUNT) || npages <= 0 || !p->vm_enough_memory)
+		return 0;
+	if (p->vm_enough_memory(mm->m, npages))
+		return kmm_set_error(-ENOMEM, "not enough memory to commit %ld more pages "
+				     "(overcommit policy)", npages);
+	return 0;
+}
+
+unsigned long kmm_committed_pages(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+	long v = p ? atomic_load(&p->committed_pages) : 0;
+
+	return v > 0 ? (unsigned long)v : 0;
 }
 
 void update_hiwater(struct mm_struct *mm)
@@ -456,6 +480,8 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	if (!(vm_flags & VM_NORESERVE) && (vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE)
 		vm_flags |= VM_ACCOUNT;
 
+	if ((err = vm_charge(mm, vm_flags, (long)(len >> PAGE_SHIFT))) != 0)
+		return err;
 	if (!file && type == KMM_MAP_SHARED) {
 		shm = kmm_file_create(m, "/dev/zero (deleted)", len, true);
 		if (!shm)
@@ -574,6 +600,8 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 	if (next && newbrk + PAGE_SIZE > vm_start_gap(next))
 		return (long)mm->brk;
 	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | VM_SOFTDIRTY | mm->def_flags;
+	if (vm_charge(mm, flags, (long)((newbrk - oldbrk) >> PAGE_SHIFT)))
+		return (long)mm->brk;
 	if (prev && prev->vm_end == oldbrk && ((prev->vm_flags ^ flags) & ~VM_SOFTDIRTY) == 0 && !prev->vm_file &&
 	    prev->kind == VMA_PLAIN) {
 		prev->vm_end = newbrk;
@@ -624,6 +652,8 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 	if (vma->vm_end - addr > KMM_RLIMIT_STACK)
 		return -ENOMEM;
 	grow = (vma->vm_start - addr) >> PAGE_SHIFT;
+	if (vm_charge(mm, vma->vm_flags, (long)grow))
+		return -ENOMEM;
 	vma->vm_pgoff -= grow;
 	vma->vm_start = addr;
 	vm_stat_account(mm, vma->vm_flags, (long)grow);

@@ -55,6 +55,9 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsig
 
 	if (newflags == vma->vm_flags)
 		return 0;
+	if ((newflags & VM_ACCOUNT) && !(vma->vm_flags & VM_ACCOUNT) &&
+	    (err = vm_charge(mm, newflags, (long)((end - start) >> PAGE_SHIFT))) != 0)
+		return err;
 	if (start > vma->vm_start && (err = split_vma(vma, start, true)) != 0)
 		return err;
 	if (end < vma->vm_end && (err = split_vma(vma, end, false)) != 0)

@@ -113,6 +113,8 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 		unsigned long want = addr + new_len;
 		if (want <= mm->task_size && (!next || want <= vm_start_gap(next))) {
 			unsigned long grow = (want - vma->vm_end) >> PAGE_SHIFT;
+			if ((err = vm_charge(mm, vma->vm_flags, (long)grow)) != 0)
+				return err;
 			/* A shared anonymous object keeps its size: the grown part is past
 			   its end and faults with SIGBUS, as on Linux. */
 			vma->vm_end = want;
@@ -134,6 +136,8 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 	if ((long)new_addr < 0)
 		return kmm_set_error(-ENOMEM, "mremap: no room for 0x%lx bytes", new_len);
 move:
+	if (new_len > old_len && (err = vm_charge(mm, vma->vm_flags, (long)((new_len - old_len) >> PAGE_SHIFT))) != 0)
+		return err;
 	/* Carve [addr, addr+old_len) out as its own VMA, then move it. */
 	if (vma->vm_start < addr && (err = split_vma(vma, addr, true)) != 0)
 		return err;

@@ -162,6 +162,91 @@ int rmap_walk(struct page *page,
 	return found;
 }
 
+/* ---- For reclaim: referenced bits and unmapping ---- */
+
+struct referenced_ctx {
+	int young;
+	unsigned long vm_flags;
+};
+
+static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+			   void *ptep, void *arg)
+{
+	struct referenced_ctx *c = arg;
+
+	if (pte_clear_bits(&vma->vm_mm->pgt, ptep, _PAGE_ACCESSED) & _PAGE_ACCESSED) {
+		c->young++;
+		flush_tlb_range(vma, addr, addr + PAGE_SIZE);	/* the next access sets it again */
+	}
+	c->vm_flags |= vma->vm_flags;
+	return true;
+}
+
+int page_referenced(struct page *page, unsigned long *vm_flags)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct referenced_ctx c = { 0, 0 };
+
+	procs_lock(m);
+	rmap_walk(page, referenced_one, &c);
+	procs_unlock(m);
+	if (vm_flags)
+		*vm_flags = c.vm_flags;
+	return c.young;
+}
+
+struct unmap_ctx {
+	pteval_t swp;
+	bool refused;
+};
+
+static bool check_unmappable(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+			     void *ptep, void *arg)
+{
+	struct unmap_ctx *c = arg;
+
+	if (vma->vm_flags & VM_LOCKED)
+		c->refused = true;
+	return !c->refused;
+}
+
+static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+		      void *ptep, void *arg)
+{
+	struct unmap_ctx *c = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	bool anon = PageAnon(page);
+	pteval_t old = pte_xchg(&mm->pgt, ptep, c->swp);
+
+	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	if (pte_dirty(old))
+		page_flag_set(page, PG_dirty);
+	add_mm_counter(mm, anon ? MM_ANONPAGES :
+		       page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, -1);
+	if (c->swp)
+		add_mm_counter(mm, MM_SWAPENTS, 1);
+	page_remove_rmap(page, anon);
+	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
+	return true;
+}
+
+bool try_to_unmap(struct page *page, pteval_t swp_pte)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct unmap_ctx c = { swp_pte, false };
+
+	procs_lock(m);
+	if (page_maybe_dma_pinned(page))
+		c.refused = true;
+	else
+		rmap_walk(page, check_unmappable, &c);
+	if (!c.refused)
+		rmap_walk(page, unmap_one, &c);
+	bool ok = !c.refused && page_mapcount(page) == 0;
+	procs_unlock(m);
+	return ok;
+}
+
 /* ---- The checker ---- */
 
 struct pfn_count {
@@ -177,6 +262,7 @@ struct check_ctx {
 	size_t cap, used;
 	long rss[NR_MM_COUNTERS];
 	unsigned long leaves;
+	unsigned long committed;
 	int err;
 };
 
@@ -258,7 +344,7 @@ static int count_leaf_any(void *arg, uint64_t va, void *slot, pteval_t v)
 static int check_mm(struct check_ctx *c, struct task_struct *t)
 {
 	struct mm_struct *mm = t->mm;
-	unsigned long total = 0, prev_end = 0;
+	unsigned long total = 0, prev_end = 0, committed = 0;
 
 	memset(c->rss, 0, sizeof(c->rss));
 	c->leaves = 0;
@@ -273,6 +359,8 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 			return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx belongs to another mm", t->pid,
 					     vma->vm_start);
 		total += vma_pages(vma);
+		if (vma->vm_flags & VM_ACCOUNT)
+			committed += vma_pages(vma);
 		prev_end = vma->vm_end;
 		c->vma = vma;
 		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, check_leaf, c);
@@ -286,6 +374,10 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 	if (total != mm->total_vm)
 		return kmm_set_error(-EUCLEAN, "process %d: total_vm %lu but VMAs hold %lu pages", t->pid,
 				     mm->total_vm, total);
+	if (committed != mm->committed_vm)
+		return kmm_set_error(-EUCLEAN, "process %d: committed_vm %lu but VM_ACCOUNT VMAs hold %lu pages",
+				     t->pid, mm->committed_vm, committed);
+	c->committed += committed;
 	for (int k = 0; k < NR_MM_COUNTERS; k++)
 		if (c->rss[k] != mm->rss_stat[k])
 			return kmm_set_error(-EUCLEAN, "process %d: rss counter %d is %ld, page tables say %ld",
@@ -314,6 +406,11 @@ int process_check(struct kmm_machine *m)
 			continue;
 		if ((err = check_mm(&c, t)) != 0)
 			goto out;
+	}
+	if ((long)c.committed != atomic_load(&p->committed_pages)) {
+		err = kmm_set_error(-EUCLEAN, "process: committed pages %ld, VMAs hold %lu",
+				    (long)atomic_load(&p->committed_pages), c.committed);
+		goto out;
 	}
 	for (size_t i = 0; i < c.cap; i++) {
 		if (!c.tab[i].pfn)

@@ -541,3 +541,62 @@ TEST(accounting_status_counters)
 	expect_eq(global_node_page_state(m, NR_ANON_MAPPED), anon0);
 	done(m);
 }
+
+/* ---- The reclaim contract: page_referenced, try_to_unmap, the swapin hook ---- */
+
+static struct page *fake_swap[8];
+
+static int fake_swapin(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr, void *ptep,
+		       pteval_t entry)
+{
+	const struct pgtable_geometry *g = vma->vm_mm->pgt.geo;
+	struct page *page = fake_swap[pte_swp_offset(g, entry)];
+
+	if (!page)
+		return -EIO;
+	get_page(page);
+	page_add_anon_rmap(page);
+	add_mm_counter(vma->vm_mm, MM_ANONPAGES, 1);
+	add_mm_counter(vma->vm_mm, MM_SWAPENTS, -1);
+	pte_set(&vma->vm_mm->pgt, ptep, pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
+	return 0;
+}
+
+TEST(reclaim_contract_unmap_and_swapin)
+{
+	struct kmm_machine *m = boot("mem=256M arch=x86_64");
+	struct task_struct *p = kmm_spawn(m, "p"), *c;
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+	struct page *page;
+	unsigned long flags;
+	uint64_t x;
+
+	assert_eq(kmm_mmap(p, 0, PAGE_SIZE, RW, PRIV, &x), 0);
+	assert_eq(kmm_fill(p, x, 0x77, PAGE_SIZE), 0);
+	c = kmm_fork(p, "c");
+	assert_true(c != NULL);
+	assert_eq(get_user_pages_remote(p->mm, x, 1, 0, &page), 1);	/* reclaim's own reference */
+	expect_eq(page_mapcount(page), 2);
+	expect_eq(page_referenced(page, &flags), 1);	/* the parent wrote it; the child's PTE is old */
+	expect_eq(page_referenced(page, &flags), 0);	/* cleared */
+	expect_true(try_to_unmap(page, swp_entry_to_pte(g, 0, 3)));
+	expect_eq(page_mapcount(page), 0);
+	expect_eq(p->mm->rss_stat[MM_SWAPENTS], 1);
+	expect_eq(c->mm->rss_stat[MM_SWAPENTS], 1);
+	check(m);
+	/* no swapin hook: a fault on the entry is SIGBUS */
+	unsigned char b;
+	procs_of(m)->swapin = fake_swapin;
+	fake_swap[3] = page;
+	expect_eq(kmm_access(c, x, &b, 1, false), 0);
+	expect_eq(b, 0x77);
+	expect_eq(c->maj_flt, 1);
+	assert_eq(kmm_fill(c, x, 0x78, 1), 0);	/* shared with the swap "cache": copies */
+	expect_eq(peek(p, x), 0x77);
+	check(m);
+	kmm_put_user_page(page);
+	procs_of(m)->swapin = NULL;
+	kmm_exit(c, 0);
+	kmm_exit(p, 0);
+	done(m);
+}

@@ -175,6 +175,11 @@ int kmm_fetch(struct task_struct *t, uint64_t addr, void *buf, size_t len);
 /** kmm_touch() - read (or write) one byte in every page of [addr, addr+len). */
 int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write);
 
+/* ---- Accounting ---- */
+
+/** kmm_committed_pages() - pages of all live VM_ACCOUNT mappings (Committed_AS's process part). */
+unsigned long kmm_committed_pages(struct kmm_machine *m);
+
 /* ---- Views ---- */
 
 /** kmm_pagetable_walk() - the walk of @addr level by level (malloc()ed text). */

@@ -169,6 +169,7 @@ struct mm_struct {
 	int map_count, vmas_cap;
 
 	unsigned long total_vm, locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
+	unsigned long committed_vm;		/* pages of VM_ACCOUNT VMAs (commit charge) */
 	unsigned long hiwater_rss, hiwater_vm;
 	long rss_stat[NR_MM_COUNTERS];
 	unsigned long start_code, end_code, start_data, end_data;
@@ -216,9 +217,21 @@ struct kmm_procs {
 	int nr_pins, pins_cap;
 	unsigned long stack_guard_gap;		/* bytes */
 	unsigned long cow_copies, cow_reuses;	/* do_wp_page outcomes */
-	/* Reclaim hook for swap entries, installed by the pressure layer. */
+	atomic_long committed_pages;		/* sum of committed_vm over live mms */
+	/*
+	 * Hooks of the pressure layer (NULL until it installs them):
+	 * swapin()          a fault on a swap entry: bring the page back and map it
+	 *                   at @ptep; 0, -ENOMEM (OOM) or another -errno (SIGBUS).
+	 * swap_free()       a swap entry left a page table (zap, exit): drop its slot.
+	 * swap_dup()        fork copied a swap entry: take a slot reference (0/-errno).
+	 * vm_enough_memory() the overcommit check before @pages more VM_ACCOUNT
+	 *                   pages are committed; 0 or -ENOMEM (nothing changes).
+	 */
 	int (*swapin)(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr,
 		      void *ptep, pteval_t entry);
+	void (*swap_free)(struct kmm_machine *m, pteval_t entry);
+	int (*swap_dup)(struct kmm_machine *m, pteval_t entry);
+	int (*vm_enough_memory)(struct kmm_machine *m, long pages);
 };
 
 static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
@@ -254,6 +267,8 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below);
 /** vma_try_merge() - merge @vma with compatible neighbours. Return: the surviving VMA. */
 struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma);
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
+/** vm_charge() - the overcommit check for @npages more pages of a @flags VMA. Return: 0/-ENOMEM. */
+int vm_charge(struct mm_struct *mm, unsigned long flags, long npages);
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
 				unsigned long flags);
 /** do_mmap() - Linux's do_mmap for anonymous / @file memory. Return: address or -errno. */
@@ -326,6 +341,24 @@ int rmap_walk(struct page *page,
 	      bool (*fn)(struct page *page, struct vm_area_struct *vma, unsigned long addr,
 			 void *ptep, void *arg),
 	      void *arg);
+
+/**
+ * page_referenced() - test and clear the accessed bit in every PTE mapping
+ * @page (folio_referenced). *@vm_flags gets the OR of the mapping VMAs'
+ * flags (VM_LOCKED there means: do not evict). Return: young mappings found.
+ * Context: takes procs_lock().
+ */
+int page_referenced(struct page *page, unsigned long *vm_flags);
+/**
+ * try_to_unmap() - replace every PTE mapping @page by @swp_pte: a swap entry
+ * (swp_entry_to_pte) for an anonymous page, 0 for a file page that can be
+ * read again. Each mapping's reference and mapcount go, RSS moves to
+ * MM_SWAPENTS for swap entries, TLBs are flushed. The caller holds its own
+ * reference, and its swap slot already counts one reference per mapping.
+ * Refused (nothing changed) for a VM_LOCKED mapping or a maybe-pinned page.
+ * Return: true when no mapping is left. Context: takes procs_lock().
+ */
+bool try_to_unmap(struct page *page, pteval_t swp_pte);
 
 /* ---- mm/fork.c: fork, exit, the task table ---- */
 
