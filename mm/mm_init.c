@@ -167,7 +167,7 @@ struct layer_init {
 
 static const struct layer_init layer_inits[] = {
 	{ "slab", slab_boot_options, kmem_cache_init },
-	/* { "vmalloc", NULL, vmalloc_init },  -- i386: "virtual kernel memory layout:" */
+	{ "vmalloc", vmalloc_boot_options, vmalloc_init },	/* i386: "virtual kernel memory layout:" */
 	{ "process", NULL, process_init },	/* tasks, zero page, software MMU */
 	{ NULL, NULL, NULL },	/* end */
 };
