@@ -83,7 +83,7 @@ static spinlock_t boot_option_lock = SPINLOCK_INIT;
 
 static const char *const builtin_options[] = {
 	"mem", "arch", "maxcpus", "numa", "kernelcore", "movablecore", "vmalloc",
-	"highmem", "memmap", "buddy", "mmio", "ram",
+	"highmem", "memmap", "buddy", "mmio", "ram", "deferred_struct_pages",
 };
 
 int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate)
@@ -212,6 +212,10 @@ static void register_layer_boot_options(void)
  *                     shown in /proc/iomem under NAME, a target for ioremap;
  *                     must not overlap RAM or another mmio= window.
  *                     e.g. mmio=virtio-net@0xfebf0000+0x1000
+ *   deferred_struct_pages=on|off  (kmm) off: initialise every struct page at
+ *                     boot and hand every section over page by page, as a
+ *                     kernel without CONFIG_DEFERRED_STRUCT_PAGE_INIT does
+ *                     (for comparisons; the free lists come out the same)
  *   ram=memfd|anon    how the host backs RAM: a memory file (default; vmalloc and
  *                     kmap can map its frames twice) or plain anonymous memory
  *                     (no remapping; the host takes discarded pages back, and
@@ -512,6 +516,13 @@ builtin:
 			return opt_error(tok, "expected buddy=eager or buddy=lazy");
 	} else if (!strcmp(key, "mmio")) {
 		return parse_mmio(tok, val, o);
+	} else if (!strcmp(key, "deferred_struct_pages")) {
+		if (!strcmp(val, "on"))
+			o->eager_memmap = false;
+		else if (!strcmp(val, "off"))
+			o->eager_memmap = true;
+		else
+			return opt_error(tok, "expected deferred_struct_pages=on or off");
 	} else if (!strcmp(key, "ram")) {
 		if (!strcmp(val, "memfd"))
 			o->ram_anon = false;
@@ -914,6 +925,17 @@ static int alloc_kernel_page_tables(struct kmm_machine *m)
 
 /* ---- NUMA: one node, or numa=fake=N equal ones ---- */
 
+/* memblock_alloc_try_nid(): on @nid if it has room, else anywhere. */
+static uint64_t alloc_try_nid(struct kmm_machine *m, uint64_t size, uint64_t align,
+			      uint64_t limit, int nid, const char *owner)
+{
+	uint64_t pa = memblock_alloc_range(m, size, align, limit, nid, owner);
+
+	if (!pa && nid >= 0)
+		pa = memblock_alloc_range(m, size, align, limit, -1, owner);
+	return pa;
+}
+
 static int setup_nodes(struct boot *b)
 {
 	struct kmm_machine *m = b->m;
@@ -993,7 +1015,7 @@ static int alloc_node_data(struct boot *b)
 		/* x86_64 alloc_node_data(): a pg_data_t in the node's own memory. */
 		uint64_t nd_size = 0x2b000, pa;
 
-		pa = memblock_alloc_range(m, nd_size, PAGE_SIZE, 0, nid, "NODE_DATA");
+		pa = alloc_try_nid(m, nd_size, PAGE_SIZE, 0, nid, "NODE_DATA");
 		if (!pa)
 			return kmm_set_error(-ENOMEM, "boot: no room for NODE_DATA(%d)", nid);
 		kmm_printk(m, "NODE_DATA(%d) allocated [mem 0x%08llx-0x%08llx]", nid,
@@ -1326,8 +1348,8 @@ static int alloc_mem_map(struct boot *b)
 		}
 		if (!bytes)
 			continue;
-		pa = memblock_alloc_range(m, bytes, kmm_arch_is_32(m) ? PAGE_SIZE : 2ULL << 20, 0,
-					  kmm_arch_is_32(m) ? -1 : nid, "mem_map");
+		pa = alloc_try_nid(m, bytes, kmm_arch_is_32(m) ? PAGE_SIZE : 2ULL << 20, 0,
+				   kmm_arch_is_32(m) ? -1 : nid, "mem_map");
 		if (!pa)
 			return kmm_set_error(-ENOMEM, "boot: no room for node %d's mem_map (%lluK)",
 					     nid, (unsigned long long)(bytes >> 10));
@@ -1367,8 +1389,7 @@ static int setup_per_cpu_areas(struct kmm_machine *m)
 				cpus++;
 		if (!cpus)
 			continue;
-		if (!memblock_alloc_range(m, (uint64_t)cpus * unit, PAGE_SIZE, 0,
-					  is32 ? -1 : nid, "percpu"))
+		if (!alloc_try_nid(m, (uint64_t)cpus * unit, PAGE_SIZE, 0, is32 ? -1 : nid, "percpu"))
 			return kmm_set_error(-ENOMEM, "boot: no room for the per-CPU areas");
 	}
 	kmm_printk(m, "percpu: Embedded %lu pages/cpu s%lu r%lu d%lu u%lu", unit >> PAGE_SHIFT, s, r,
@@ -1540,12 +1561,19 @@ static void free_section_ranges(struct kmm_machine *m, unsigned long section)
 }
 
 /*
- * memblock_free_all(), section by section in ascending pfn order:
- *   no RAM                         -> SECTION_ABSENT;
- *   all RAM, all free, one zone    -> zone_add_deferred_section(), untouched;
- *   all RAM, all reserved, one zone -> SECTION_RESERVED, untouched;
- *   anything else                  -> every struct page initialised (holes
- *     and reservations stay PG_reserved), the free ranges handed over.
+ * memblock_free_all(), section by section. A section is
+ *   without RAM                      -> SECTION_ABSENT;
+ *   all RAM, all reserved, one zone  -> SECTION_RESERVED, untouched;
+ *   all RAM, all free, one zone      -> handed over in the second pass;
+ *   anything else (mixed)            -> every struct page initialised (holes
+ *     and reservations stay PG_reserved), its free ranges handed over with
+ *     the largest aligned orders, in ascending pfn order.
+ * The second pass gives the wholly free sections, in ascending order, to
+ * zone_add_deferred_section() untouched - or, with deferred_struct_pages=off,
+ * initialises them and frees them like the others. Either way their blocks
+ * come after every block of the first pass, as Linux's deferred init frees
+ * them after memblock_free_all(); so both settings build the same free lists
+ * (the buddy allocator puts a deferred section's blocks at the list tail).
  */
 static void memblock_free_all(struct boot *b)
 {
@@ -1570,17 +1598,29 @@ static void memblock_free_all(struct boot *b)
 		free_bytes = memblock_free_bytes(m, s, e);
 		if (ram == SECTION_BYTES && zone && zone_end_pfn(zone) >= pfn + PAGES_PER_SECTION) {
 			if (free_bytes == SECTION_BYTES) {
-				m->section_state[sec] = SECTION_DEFERRED;
-				zone_add_deferred_section(zone, pfn);
+				m->section_state[sec] = SECTION_DEFERRED;	/* second pass */
 				continue;
 			}
-			if (!free_bytes) {
+			if (!free_bytes && !m->opts.eager_memmap) {
 				m->section_state[sec] = SECTION_RESERVED;
 				continue;
 			}
 		}
 		init_section(m, sec);
 		free_section_ranges(m, sec);
+	}
+
+	for (unsigned long sec = 0; sec < m->nr_sections; sec++) {
+		unsigned long pfn = sec << SECTION_SHIFT;
+
+		if (m->section_state[sec] != SECTION_DEFERRED)
+			continue;
+		if (m->opts.eager_memmap) {
+			init_section(m, sec);
+			free_section_ranges(m, sec);
+		} else {
+			zone_add_deferred_section(zone_of_pfn(m, pfn), pfn);
+		}
 	}
 }
 
@@ -1999,8 +2039,11 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		err = start_kernel(&b);
 	if (!err)
 		err = init_layers(m);
-	if (!err)
+	if (!err) {
 		free_initmem(&b);
+		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
+		drain_all_pages(m, NULL);
+	}
 	kmm_use(prev);
 	if (err) {
 		machine_teardown(m);
