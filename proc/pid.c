@@ -73,8 +73,9 @@ static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
 	if (name) {
 		size_t width = 25 + 6 * (kmm_arch_is_32(m) ? 4 : 8) - 1;
 		size_t used = sb->len - start;
-		for (; used < width; used++)
+		for (; used < width; used++)	/* seq_pad(m, ' '): pad, then one more blank */
 			sb_puts(sb, " ");
+		sb_puts(sb, " ");
 		sb_puts(sb, name);
 	}
 	sb_puts(sb, "\n");
