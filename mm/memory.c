@@ -190,6 +190,11 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	struct page *page = alloc_user_page(m, true);
 	if (!page)
 		return VM_FAULT_OOM;
+	if (!pte_none(pte_get(&mm->pgt, slot))) {
+		/* reclaim ran inside the allocation and changed the entry: retry */
+		free_user_page(page);
+		return 0;
+	}
 	page_add_new_anon_rmap(page, vma, addr);
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t pte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
@@ -261,10 +266,16 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 		/* do_cow_fault(): a private copy of the file page */
 		if (anon_vma_prepare(vma))
 			return VM_FAULT_OOM;
+		get_page(page);		/* keep the cache page while we allocate */
 		struct page *n = alloc_user_page(m, false);
-		if (!n)
-			return VM_FAULT_OOM;
+		if (!n || !pte_none(pte_get(&mm->pgt, slot))) {
+			if (n)
+				free_user_page(n);
+			put_user_page(page);
+			return n ? ret : VM_FAULT_OOM;
+		}
 		memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+		put_user_page(page);
 		page_add_new_anon_rmap(n, vma, addr);
 		add_mm_counter(mm, MM_ANONPAGES, 1);
 		pte_set(&mm->pgt, slot,
@@ -272,6 +283,8 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 		update_hiwater(mm);
 		return ret;
 	}
+	if (!pte_none(pte_get(&mm->pgt, slot)))
+		return ret;	/* changed while the page was read in: retry */
 	get_page(page);
 	page_add_file_rmap(page);
 	add_mm_counter(mm, mm_counter_file(page), 1);
@@ -314,11 +327,21 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, v
 	/* wp_page_copy() */
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	struct page *n = alloc_user_page(m, !old);
-	if (!n)
-		return VM_FAULT_OOM;
 	if (old)
+		get_page(old);	/* hold it across the allocation (reclaim may unmap it) */
+	struct page *n = alloc_user_page(m, !old);
+	if (!n || pte_get(&mm->pgt, slot) != pte) {
+		/* out of memory, or the entry changed under reclaim: retry or fail */
+		if (n)
+			free_user_page(n);
+		if (old)
+			put_user_page(old);
+		return n ? 0 : VM_FAULT_OOM;
+	}
+	if (old) {
 		memcpy(user_page_host(m, n), user_page_host(m, old), PAGE_SIZE);
+		put_user_page(old);
+	}
 	page_add_new_anon_rmap(n, vma, addr);
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
