@@ -158,19 +158,21 @@ static const struct gfp_name gfp_aliases[] = {
 int kmm_gfp_format(char *buf, size_t len, gfp_t gfp)
 {
 	unsigned long flags = gfp;
-	size_t pos = 0;
+	char scratch[1];
+	char *out = (buf && len) ? buf : scratch;
+	size_t cap = (buf && len) ? len : 0, pos = 0;
 	int n;
 
 #define EMIT(...)                                                              \
 	do {                                                                   \
-		n = snprintf(buf ? buf + KMM_MIN(pos, len) : NULL,             \
-			     pos < len ? len - pos : 0, __VA_ARGS__);          \
+		n = snprintf(pos < cap ? out + pos : scratch,                  \
+			     pos < cap ? cap - pos : 0, __VA_ARGS__);          \
 		if (n > 0)                                                     \
 			pos += (size_t)n;                                      \
 	} while (0)
 
-	if (buf && len)
-		buf[0] = '\0';
+	if (cap)
+		out[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(gfp_names) && flags; i++) {
 		unsigned long mask = gfp_names[i].mask;
 

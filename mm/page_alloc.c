@@ -19,6 +19,19 @@
  * reaches for them, in the order eager init would have handed them out) and
  * buddy=lazy (frees skip merging until an allocation runs dry).
  *
+ * buddy=lazy, the first seed's idea: a free parks the block on the list of
+ * its own order, marked PG_lazy_free, without looking at its buddy. When a
+ * request finds its migrate type's lists empty at its order and above, one
+ * pass walks every free list from order 0 up and merges each parked block
+ * with its free buddy (merged blocks stay parked, so merges cascade upward
+ * within the pass), then the request retries. It pays when the same order
+ * is freed and allocated again and again - the seed's thrash of one
+ * 512-page block skips a merge and a split per cycle. It costs when big
+ * requests meet memory freed in small pieces: the pass walks every free
+ * block of the zone, mergeable or not, and until it runs the lists hold
+ * small blocks that eager mode would already have merged (bench/page_alloc.c
+ * measures both).
+ *
  * Invariant: a free block of order k is 2^k-aligned in pfn space, has
  * PGTY_buddy and private == k on its head page, and sits on exactly one
  * free_area[k].free_list[mt] of its zone, where mt is its pageblock's type.
