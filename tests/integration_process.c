@@ -600,3 +600,81 @@ TEST(reclaim_contract_unmap_and_swapin)
 	kmm_exit(p, 0);
 	done(m);
 }
+
+/* ---- Out of memory: the failing allocation N, N = 0, 1, 2... (SQLite's loop) ---- */
+
+struct hog {
+	struct page **pages;
+	unsigned long nr;
+};
+
+/* Take every free frame, then give back @spare of them. */
+static void hog_all(struct kmm_machine *m, struct hog *h, unsigned long spare)
+{
+	unsigned long cap = m->max_pfn + 1;
+
+	h->pages = calloc(cap, sizeof(*h->pages));
+	h->nr = 0;
+	while (h->nr < cap) {
+		struct page *p = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 0, -1);
+		if (!p)
+			break;
+		h->pages[h->nr++] = p;
+	}
+	while (spare-- && h->nr)
+		__free_pages(h->pages[--h->nr], 0);
+}
+
+static void hog_free(struct hog *h)
+{
+	while (h->nr)
+		__free_pages(h->pages[--h->nr], 0);
+	free(h->pages);
+}
+
+TEST(fork_and_faults_under_memory_exhaustion)
+{
+	struct kmm_machine *m = boot("mem=128M arch=x86_64");
+	struct task_struct *p = kmm_spawn(m, "p");
+	uint64_t x;
+	int failures = 0;
+
+	assert_eq(kmm_mmap(p, 0, 64 * PAGE_SIZE, RW, PRIV, &x), 0);
+	assert_eq(kmm_fill(p, x, 0x31, 64 * PAGE_SIZE), 0);
+	if (m->oom || m->reclaim) {
+		/* a pressure layer would reclaim or kill instead of failing; nothing to test here */
+		kmm_exit(p, 0);
+		done(m);
+		return;
+	}
+	for (unsigned long spare = 0; spare < 64; spare++) {
+		struct hog h;
+		hog_all(m, &h, spare);
+		unsigned long before = nr_free(m);
+		struct task_struct *c = kmm_fork(p, "c");
+		if (c) {
+			hog_free(&h);
+			expect_eq(peek(c, x + 5 * PAGE_SIZE), 0x31);
+			kmm_exit(c, 0);
+			break;
+		}
+		failures++;
+		/* a failed fork leaves nothing behind: same free pages, invariants hold,
+		   and the parent's PTEs are intact */
+		expect_eq(nr_free(m), before);
+		check(m);
+		hog_free(&h);
+		expect_eq(peek(p, x), 0x31);
+		assert_eq(kmm_fill(p, x, 0x31, 1), 0);	/* still writable or reusable */
+	}
+	expect_true(failures > 0);
+	/* a write fault with no memory at all kills the process (no OOM killer here) */
+	struct hog h;
+	uint64_t y;
+	assert_eq(kmm_mmap(p, 0, PAGE_SIZE, RW, PRIV, &y), 0);
+	hog_all(m, &h, 0);
+	expect_eq(kmm_fill(p, y, 1, 1), -EFAULT);
+	expect_eq(kmm_task_exit_info(p).signal, KMM_SIGKILL);
+	hog_free(&h);
+	done(m);
+}
