@@ -648,12 +648,16 @@ TEST(listing)
 
 	sb_init(&sb);
 	expect_eq(kmm_proc_list(m, "/proc/sys/vm", list_cb, &sb), 0);
-	expect_eq(strcmp(sb.buf, "/proc/sys/vm/lowmem_reserve_ratio 644\n"
-				 "/proc/sys/vm/min_free_kbytes 644\n"
-				 "/proc/sys/vm/percpu_pagelist_high_fraction 644\n"
-				 "/proc/sys/vm/watermark_boost_factor 644\n"
-				 "/proc/sys/vm/watermark_scale_factor 644\n"),
-		  0);
+	/* This layer's sysctls (later layers add theirs), in byte order. */
+	expect_str_contains(sb.buf, "/proc/sys/vm/lowmem_reserve_ratio 644\n");
+	expect_str_contains(sb.buf, "/proc/sys/vm/min_free_kbytes 644\n");
+	expect_str_contains(sb.buf, "/proc/sys/vm/percpu_pagelist_high_fraction 644\n");
+	expect_str_contains(sb.buf, "/proc/sys/vm/watermark_boost_factor 644\n");
+	expect_str_contains(sb.buf, "/proc/sys/vm/watermark_scale_factor 644\n");
+	for (char *p = sb.buf, *nl; p && (nl = strchr(p, '\n')) && nl[1]; p = nl + 1) {
+		expect_eq(strncmp(p, "/proc/sys/vm/", 13), 0);
+		expect_true(strcmp(p, nl + 1) < 0);
+	}
 	sb_free(&sb);
 	sb_init(&sb);
 	expect_eq(kmm_proc_list(m, "/proc/", list_cb, &sb), 0);
