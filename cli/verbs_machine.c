@@ -278,11 +278,11 @@ static int sysctl_parse(const struct args *a, struct sysctl_opts *o, int *bad, c
 			return -1;
 		}
 		const char *eq = strchr(w->text, '=');
-		char name[256];
+		char name[128];
 		snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - w->text) :
 							    strlen(w->text)), w->text);
 		if (kmm_sysctl_name_to_path(name, path, sizeof(path))) {
-			snprintf(err, errlen, "sysctl: '%s' is not a sysctl name (like "
+			snprintf(err, errlen, "sysctl: '%.100s' is not a sysctl name (like "
 				 "vm.min_free_kbytes)", name);
 			return -1;
 		}

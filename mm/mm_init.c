@@ -251,6 +251,7 @@ static void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k)
 {
 	k->phys_start = KERNEL_PHYS_START;
 	switch (arch) {
+	default:
 	case KMM_ARCH_X86_64:
 		k->text = 16384 * SZ_1K;
 		k->rodata = 5480 * SZ_1K;

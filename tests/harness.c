@@ -133,6 +133,14 @@ char *t_proc(struct kmm_machine *m, const char *path)
 	return out;
 }
 
+/* Run test @i; setjmp lives here so that main's locals are not clobbered. */
+static void run_one(int i)
+{
+	cur_failures = 0;
+	if (!setjmp(cur_jmp))
+		tests[i].fn();
+}
+
 int main(void)
 {
 	const char *only = getenv("KMM_TEST");
@@ -143,9 +151,7 @@ int main(void)
 	for (int i = 0; i < nr_tests; i++) {
 		if (only && strcmp(only, tests[i].name))
 			continue;
-		cur_failures = 0;
-		if (!setjmp(cur_jmp))
-			tests[i].fn();
+		run_one(i);
 		/* A test that aborted may leave machines: release them quietly. */
 		for (int j = 0; j < MAX_MACHINES; j++) {
 			if (booted[j].m) {
