@@ -154,8 +154,8 @@ static inline struct kmm_machine *fake_i386_1g(bool lazy)
 {
 	struct fake_spec fs = {
 		.arch = KMM_ARCH_I386, .nr_zones = 3,
-		.zones = { { ZONE_DMA, 0, 4096 }, { ZONE_NORMAL, 4096, 229376 },
-			   { ZONE_HIGHMEM, 229376, 262144 } },
+		.zones = { { ZONE_DMA, 0, 4096, 0 }, { ZONE_NORMAL, 4096, 229376, 0 },
+			   { ZONE_HIGHMEM, 229376, 262144, 0 } },
 		.first_free = 256, .lazy = lazy, .pageblock_order = 10, .nr_cpus = 2,
 	};
 
@@ -167,8 +167,8 @@ static inline struct kmm_machine *fake_x86_64_768m(bool lazy, bool deferred)
 {
 	struct fake_spec fs = {
 		.arch = KMM_ARCH_X86_64, .nr_zones = 3,
-		.zones = { { ZONE_DMA, 0, 4096 }, { ZONE_DMA32, 4096, 131072 },
-			   { ZONE_NORMAL, 131072, 196608 } },
+		.zones = { { ZONE_DMA, 0, 4096, 0 }, { ZONE_DMA32, 4096, 131072, 0 },
+			   { ZONE_NORMAL, 131072, 196608, 0 } },
 		.first_free = 256, .defer_from = deferred ? 65536 : 0, .lazy = lazy,
 		.pageblock_order = 9, .nr_cpus = 2,
 	};

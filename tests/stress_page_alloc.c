@@ -243,8 +243,8 @@ static struct kmm_machine *small_i386(bool lazy)
 {
 	struct fake_spec fs = {
 		.arch = KMM_ARCH_I386, .nr_zones = 3,
-		.zones = { { ZONE_DMA, 0, 4096 }, { ZONE_NORMAL, 4096, 12288 },
-			   { ZONE_HIGHMEM, 12288, 16384 } },
+		.zones = { { ZONE_DMA, 0, 4096, 0 }, { ZONE_NORMAL, 4096, 12288, 0 },
+			   { ZONE_HIGHMEM, 12288, 16384, 0 } },
 		.first_free = 256, .lazy = lazy, .pageblock_order = 10, .nr_cpus = 2,
 	};
 
