@@ -506,11 +506,21 @@ TEST(x86_64_movablecore)
 	boot_and_check("mem=2G movablecore=512M", false);
 }
 
+TEST(i386_movablecore)
+{
+	boot_and_check("mem=2G arch=i386 movablecore=256M", true);
+}
+
+TEST(x86_64_lazy_buddy)
+{
+	boot_and_check("mem=1G buddy=lazy", false);
+}
+
 /* ---- Allocation shows up everywhere ---- */
 
-TEST(allocations_are_visible)
+static void allocations_are_visible(const char *cmdline)
 {
-	struct kmm_machine *m = boot_drained("mem=512M");
+	struct kmm_machine *m = boot_drained(cmdline);
 	struct page *pages[64];
 	unsigned long allocated = 0;
 	char *vm0 = t_proc(m, "/proc/vmstat"), *vm1, *vm2;
@@ -538,6 +548,16 @@ TEST(allocations_are_visible)
 	free(vm1);
 	free(vm2);
 	done_drained(m);
+}
+
+TEST(allocations_are_visible_eager)
+{
+	allocations_are_visible("mem=512M");
+}
+
+TEST(allocations_are_visible_lazy)
+{
+	allocations_are_visible("mem=512M buddy=lazy");
 }
 
 /* ---- Sysctls at run time ---- */
