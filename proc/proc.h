@@ -49,6 +49,13 @@ struct kmm_machine *proc_machine(struct kmm_machine *m);
 
 /* ---- proc/vmstat.c: mm/vmstat.c's files and the counter names ---- */
 
+/*
+ * buddyinfo_show() / pagetypeinfo_show() / zoneinfo_show() / vmstat_show()
+ * - append the file's text for @m to @sb.
+ * Context: takes each zone's zone->lock in turn while printing it; never
+ * sleeps; safe against concurrent allocation on other threads.
+ * Return: 0 (a strbuf allocation failure shows as @sb->failed).
+ */
 int buddyinfo_show(struct kmm_machine *m, struct strbuf *sb);
 int pagetypeinfo_show(struct kmm_machine *m, struct strbuf *sb);
 int zoneinfo_show(struct kmm_machine *m, struct strbuf *sb);
@@ -99,6 +106,7 @@ struct meminfo_extra {
 	unsigned long hugepages_total, hugepages_free, hugepages_rsvd, hugepages_surp;
 	unsigned long hugetlb_kb;		/* all hugetlb sizes, kB */
 };
+/** meminfo_show() - /proc/meminfo of @m. Context: lock-free reads. Return: 0. */
 int meminfo_show(struct kmm_machine *m, struct strbuf *sb);
 /** meminfo_collect() - defaults, then every layer's filler. */
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x);
@@ -111,7 +119,9 @@ unsigned long vm_commit_limit_m(struct kmm_machine *m, const struct meminfo_extr
 
 /* ---- proc/iomem.c: /proc/iomem, /proc/cmdline ---- */
 
+/** iomem_show() - /proc/iomem: the resource tree of @m's boot data. Return: 0 or -ENOMEM. */
 int iomem_show(struct kmm_machine *m, struct strbuf *sb);
+/** cmdline_show() - /proc/cmdline: the command line @m booted with. Return: 0. */
 int cmdline_show(struct kmm_machine *m, struct strbuf *sb);
 
 /* ---- proc/sysctl.c: /proc/sys/vm/ files of the page allocator ---- */
@@ -126,6 +136,13 @@ int proc_parse_ints(const char *text, long *vals, int max);
 /** proc_parse_int_range() - exactly one int in [@min, @max]. Return: 0 or -EINVAL. */
 int proc_parse_int_range(const char *text, long min, long max, int *out);
 
+/*
+ * The vm.* files of the page allocator: *_show() prints the value as
+ * proc_dointvec does ("%d\n"; lowmem_reserve_ratio tab-separated);
+ * *_write() parses and range-checks all of @text, then under m->sysctl_lock
+ * stores it and runs the page allocator's recomputation.
+ * Return: 0, or -EINVAL with nothing changed.
+ */
 int min_free_kbytes_show(struct kmm_machine *m, struct strbuf *sb);
 int min_free_kbytes_write(struct kmm_machine *m, const char *text);
 int watermark_scale_factor_show(struct kmm_machine *m, struct strbuf *sb);
