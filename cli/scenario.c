@@ -893,7 +893,7 @@ struct script *script_parse_ctx(struct kmm_ctx *ctx, const struct script_source 
 			break;
 		}
 		ok = parse_block(&ps, &stmts, &ns, false, NULL, 0);
-		if (ok) {
+		if (ok && ns) {
 			s->stmts = xrealloc(s->stmts, (size_t)(s->nstmts + ns) * sizeof(*s->stmts));
 			memcpy(s->stmts + s->nstmts, stmts, (size_t)ns * sizeof(*stmts));
 			s->nstmts += ns;
