@@ -1220,6 +1220,9 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 			page[i].mapping = NULL;
 		}
 	}
+	/* A typed page (slab, table, ...) gets its type word back as a mapcount, as 6.12 does. */
+	if ((page->page_type >> 24) > PGTY_buddy && (page->page_type >> 24) < PGTY_mapcount_underflow)
+		__page_clear_type(page);
 	if (unlikely(page_mapcount(page) != 0)) {
 		bad_page(page, "nonzero mapcount");
 		return false;
@@ -1313,8 +1316,14 @@ void free_pages(unsigned long addr, unsigned int order)
 
 void split_page(struct page *page, unsigned int order)
 {
-	if (!page || PageHead(page))
+	if (!page)
 		return;
+	if (PageHead(page)) {
+		kmm_printk(page_machine(page), "WARNING: split_page() of a compound page (pfn %#lx)",
+			   page_to_pfn_m(page_machine(page), page));
+		kmm_set_error(-EINVAL, "split_page: compound pages cannot be split this way");
+		return;
+	}
 	for (unsigned long i = 1; i < (1UL << order); i++)
 		set_page_count(&page[i], 1);
 }
