@@ -170,3 +170,50 @@ TEST(lazy_boot_option)
 	expect_eq(kmm_check(m), 0);
 	done(m);
 }
+
+TEST(movable_zone_only_for_movable_requests)
+{
+	struct kmm_machine *m = boot("mem=1G movablecore=256M");
+	struct zone *mov = zone_of(m, 0, ZONE_MOVABLE);
+
+	assert_true(populated_zone(mov));
+	struct page *u = alloc_pages(GFP_HIGHUSER_MOVABLE, 0);
+	struct page *k = alloc_pages(GFP_KERNEL | __GFP_MOVABLE, 0);
+
+	assert_true(u && k);
+	expect_eq(page_zonenum(u), ZONE_MOVABLE);	/* highest zone first */
+	expect_true(page_zonenum(k) != ZONE_MOVABLE);	/* MOVABLE alone means Normal */
+	/* HighMem/Movable min is managed/1024 clamped to [32, 128]. */
+	expect_eq(mov->_watermark[WMARK_MIN],
+		  KMM_CLAMP(zone_managed_pages(mov) / 1024, 32UL, 128UL));
+	__free_pages(u, 0);
+	__free_pages(k, 0);
+	done(m);
+}
+
+TEST(nowarn_and_ratelimit)
+{
+	struct kmm_machine *m = boot("mem=64M arch=i386");
+
+	expect_true(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 11) == NULL);
+	struct page **held = calloc(16384, sizeof(*held));
+	int n = 0;
+
+	while ((held[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
+		n++;
+	expect_true(strstr(kmm_dmesg(m), "page allocation failure") == NULL);
+	expect_true(alloc_pages(GFP_KERNEL, 10) == NULL);
+	expect_true(alloc_pages(GFP_KERNEL, 10) == NULL);
+	/* Two failures within 10 s of virtual time: one report (Linux's ratelimit). */
+	const char *log = kmm_dmesg(m), *first = strstr(log, "page allocation failure");
+
+	assert_true(first != NULL);
+	expect_true(strstr(first + 1, "page allocation failure") == NULL);
+	warn_alloc_reset_ratelimit(m);
+	expect_true(alloc_pages(GFP_KERNEL | __GFP_ZERO, 10) == NULL);
+	expect_str_contains(kmm_dmesg(m), "mode:0xdc0(GFP_KERNEL|__GFP_ZERO)");
+	while (n)
+		__free_pages(held[--n], 10);
+	free(held);
+	done(m);
+}
