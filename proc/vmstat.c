@@ -26,7 +26,9 @@
  * test, never printed in the wrong place.
  *
  * Locking: zone->lock around each zone's lines (as Linux's
- * walk_zones_in_node); counters are read racily, as Linux does.
+ * walk_zones_in_node); each pcp->lock alone, before zone->lock, for the
+ * pagesets (a slot's owner nests zone->lock inside its pcp->lock); counters
+ * are atomics read without locks, as Linux reads them.
  */
 #include <errno.h>
 #include <string.h>
@@ -566,8 +568,31 @@ static bool is_zone_first_populated(pg_data_t *pgdat, const struct zone *z)
 	return false;
 }
 
+struct pcp_snapshot {
+	int count, high, batch;
+};
+
+/*
+ * Each CPU slot's pageset, read under its own pcp->lock before zone->lock is
+ * taken: a slot's owner takes pcp->lock and then zone->lock (refilling its
+ * lists), so holding zone->lock while waiting for a pcp->lock could deadlock.
+ */
+static void snapshot_pagesets(struct kmm_machine *m, struct zone *z, struct pcp_snapshot *pcp)
+{
+	for (int cpu = 0; cpu < m->nr_cpus && cpu < KMM_MAX_CPUS; cpu++) {
+		struct per_cpu_pages *p = z->per_cpu_pageset ? &z->per_cpu_pageset[cpu] : NULL;
+
+		pcp[cpu] = (struct pcp_snapshot){ 0, 0, 0 };
+		if (!p)
+			continue;
+		spin_lock(&p->lock);
+		pcp[cpu] = (struct pcp_snapshot){ p->count, p->high, p->batch };
+		spin_unlock(&p->lock);
+	}
+}
+
 static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_data_t *pgdat,
-				struct zone *z)
+				struct zone *z, const struct pcp_snapshot *pcp)
 {
 	bool first = true;
 
@@ -620,16 +645,14 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 
 	sb_puts(sb, "\n  pagesets");
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		const struct per_cpu_pages *pcp =
-			z->per_cpu_pageset ? &z->per_cpu_pageset[cpu] : NULL;
+		const struct pcp_snapshot *p = &pcp[cpu < KMM_MAX_CPUS ? cpu : 0];
 
 		sb_printf(sb,
 			  "\n    cpu: %i"
 			  "\n              count: %i"
 			  "\n              high:  %i"
 			  "\n              batch: %i",
-			  cpu, pcp ? __atomic_load_n(&pcp->count, __ATOMIC_RELAXED) : 0,
-			  pcp ? pcp->high : 0, pcp ? pcp->batch : 0);
+			  cpu, p->count, p->high, p->batch);
 		sb_printf(sb, "\n  vm stats threshold: %d", calculate_normal_threshold(z));
 	}
 	sb_printf(sb,
@@ -641,6 +664,8 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 
 int zoneinfo_show(struct kmm_machine *m, struct strbuf *sb)
 {
+	struct pcp_snapshot pcp[KMM_MAX_CPUS];
+
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		pg_data_t *pgdat = node_of(m, nid);
 
@@ -651,8 +676,9 @@ int zoneinfo_show(struct kmm_machine *m, struct strbuf *sb)
 
 			if (!zone_type_configured(m, (enum zone_type)t))
 				continue;
+			snapshot_pagesets(m, z, pcp);
 			spin_lock(&z->lock);
-			zoneinfo_show_print(m, sb, pgdat, z);
+			zoneinfo_show_print(m, sb, pgdat, z, pcp);
 			spin_unlock(&z->lock);
 		}
 	}
