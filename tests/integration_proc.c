@@ -632,6 +632,23 @@ TEST(sysctl_writes_take_effect)
 	done_drained(m);
 }
 
+TEST(sysctl_defaults_are_linux_defaults)
+{
+	struct kmm_machine *m = t_boot("mem=1G");
+
+	expect_eq(sysctl_ul(m, "vm.watermark_scale_factor"), 10);
+	expect_eq(sysctl_ul(m, "vm.watermark_boost_factor"), 15000);
+	expect_eq(sysctl_ul(m, "vm.percpu_pagelist_high_fraction"), 0);
+	/* Same value through the path and the name. */
+	char *a = t_proc(m, "/proc/sys/vm/min_free_kbytes"), *b = NULL;
+
+	expect_eq(kmm_sysctl_read(m, "vm.min_free_kbytes", &b), 0);
+	expect_eq(strcmp(a, b), 0);
+	free(a);
+	free(b);
+	t_done(m);
+}
+
 TEST(sysctl_bad_writes_are_refused)
 {
 	struct kmm_machine *m = t_boot("mem=1G arch=i386");
