@@ -67,6 +67,7 @@ static const struct proc_prefix proc_prefixes[] = {
 	/* Later layers: one line each, e.g. { "/proc/", pid_show, ... }. */
 	{ "/sys/kernel/slab/", slab_sysfs_show, slab_sysfs_write, slab_sysfs_mode, slab_sysfs_list },
 	{ "/proc/", pid_show, pid_write, pid_mode, pid_list },
+	{ "/sys/devices/system/node/", node_sysfs_show, NULL, NULL, node_sysfs_list },
 	{ NULL, NULL, NULL, NULL, NULL },	/* keeps the array non-empty */
 };
 

@@ -124,6 +124,13 @@ int iomem_show(struct kmm_machine *m, struct strbuf *sb);
 /** cmdline_show() - /proc/cmdline: the command line @m booted with. Return: 0. */
 int cmdline_show(struct kmm_machine *m, struct strbuf *sb);
 
+/* ---- proc/node.c: /sys/devices/system/node/ (online, nodeN/meminfo, ...) ---- */
+
+/** node_sysfs_show() - @rest below /sys/devices/system/node/. Return: 0 or -ENOENT. */
+int node_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+/** node_sysfs_list() - report every node file of @m to @fn. Return: 0 or @fn's value. */
+int node_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
 /* ---- proc/sysctl.c: /proc/sys/vm/ files of the page allocator ---- */
 
 /*

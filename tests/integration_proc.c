@@ -711,6 +711,12 @@ TEST(iomem_matches_e820)
 	t_done(m);
 }
 
+static int count_cb_any(const char *path, unsigned int mode, void *arg)
+{
+	(*(unsigned long *)arg)++;
+	return 0;
+}
+
 static int count_cb(const char *path, unsigned int mode, void *arg)
 {
 	(*(int *)arg)++;
@@ -763,4 +769,60 @@ TEST(reads_race_with_allocation)
 	sim_thread_join(t);
 	check_consistency(m, zones_64, 4);
 	done_drained(m);
+}
+
+/* ---- /sys/devices/system/node ---- */
+
+TEST(node_sysfs_files)
+{
+	struct kmm_machine *m = t_boot("mem=5G numa=fake=2");
+	char *online = t_proc(m, "/sys/devices/system/node/online");
+	char *mem = t_proc(m, "/proc/meminfo");
+	struct snapshot s;
+	unsigned long total = 0, out;
+	char *text = NULL;
+
+	expect_eq(strcmp(online, "0-1\n"), 0);
+	snap(m, &s);
+	for (int nid = 0; nid < 2; nid++) {
+		char path[64], label[32];
+		unsigned long nfree = 0;
+		char *mi, *vm;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", nid);
+		mi = t_proc(m, path);
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/vmstat", nid);
+		vm = t_proc(m, path);
+		assert_true(mi && vm);
+		for (int i = 0; i < s.nz; i++)
+			if (s.z[i].nid == nid)
+				nfree += s.z[i].free;
+		/* "Node N Name:" padded as meminfo's labels, value to column 8 + 24. */
+		for (char *p = mi; *p; p = strchr(p, '\n') + 1) {
+			size_t len = strcspn(p, "\n");
+
+			expect_eq(strncmp(p, nid ? "Node 1 " : "Node 0 ", 7), 0);
+			if (strncmp(p + 7, "HugePages_", 10))
+				expect_eq(len, 7 + 27);
+		}
+		snprintf(label, sizeof(label), "Node %d MemFree:", nid);
+		expect_eq(strtoul(strstr(mi, label) + strlen(label), NULL, 10), nfree * 4);
+		snprintf(label, sizeof(label), "Node %d MemTotal:", nid);
+		total += strtoul(strstr(mi, label) + strlen(label), NULL, 10);
+		expect_eq(value_of(vm, "nr_free_pages"), nfree);
+		free(mi);
+		free(vm);
+	}
+	expect_eq(total, value_of(mem, "MemTotal"));
+	unsnap(&s);
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/node/node2/meminfo", &text), -ENOENT);
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/node/node01/meminfo", &text), -ENOENT);
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/node/node0/meminfox", &text), -ENOENT);
+	expect_eq(kmm_proc_write(m, "/sys/devices/system/node/node0/meminfo", "1"), -EACCES);
+	out = 0;
+	expect_eq(kmm_proc_list(m, "/sys/devices/system/node", count_cb_any, &out), 0);
+	expect_eq(out, 4 + 2 * 3);
+	free(online);
+	free(mem);
+	t_done(m);
 }
