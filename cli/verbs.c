@@ -29,6 +29,7 @@ static const struct verb_table *const tables[] = {
 	&machine_verbs,
 	&page_verbs,
 	&vmalloc_verbs,
+	&slab_verbs,
 	&process_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };

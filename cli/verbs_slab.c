@@ -174,11 +174,15 @@ static int collect_objs(struct kmm_ctx *ctx, const struct args *a, int from, str
 			}
 		}
 		while (*text) {
-			char word[40];
+			char word[40], *end;
 			size_t len = strcspn(text, " ");
-			long long x;
-			if (len >= sizeof(word) ||
-			    (memcpy(word, text, len), word[len] = 0, parse_long(word, &x))) {
+			unsigned long long x = 0;
+			if (len < sizeof(word)) {
+				memcpy(word, text, len);
+				word[len] = 0;
+				x = strtoull(word, &end, 0);
+			}
+			if (len >= sizeof(word) || !len || *end) {
 				free(objs);
 				return ctx_error(ctx, a, i, "'%.*s' is not an address", (int)len, text);
 			}
@@ -419,11 +423,13 @@ static int shrink_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m || !(s = cache_arg(ctx, a, 0, m)))
 		return VERB_ERROR;
-	unsigned long before = kmm_nr_free_pages(m);
+	struct slab_counts before, after;
+	slab_count(s, &before);
 	kmem_cache_shrink(s);
-	drain_all_pages(m, NULL);
-	ctx_printf(ctx, "kmem_cache_shrink %s: %ld pages back to the buddy allocator\n", s->name,
-		   (long)(kmm_nr_free_pages(m) - before));
+	slab_count(s, &after);
+	ctx_printf(ctx, "kmem_cache_shrink %s: %lu slabs (%lu pages) back to the buddy allocator\n",
+		   s->name, before.nr_slabs - after.nr_slabs,
+		   (before.nr_slabs - after.nr_slabs) << s->order);
 	return VERB_OK;
 }
 

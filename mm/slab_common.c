@@ -400,6 +400,8 @@ void kmm_slab_drain(struct kmm_machine *m)
 		__kmem_cache_shrink(list_entry(pos, struct kmem_cache, list));
 	spin_unlock(&st->slab_mutex);
 	slab_rcu_barrier(m);
+	/* The freed slab pages may sit on CPU slots' pcp lists: give them to the buddy. */
+	drain_all_pages(m, NULL);
 }
 
 /* ---- Object allocation entry points ---- */

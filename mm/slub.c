@@ -1580,9 +1580,10 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 	const int max_lines = 16;
 
 	sb_printf(sb, "%s: object_size %u, size %u, align %u, %u objects per slab of order %u, "
-		  "colours %u x %u bytes, min_partial %lu\n",
+		  "%u colour%s (step %u), min_partial %lu\n",
 		  s->name, s->object_size, s->size, s->align, s->objects, s->order,
-		  s->colour > 1 ? s->colour : 1, s->colour_off, s->min_partial);
+		  s->colour > 1 ? s->colour : 1, s->colour > 1 ? "s" : "", s->colour_off,
+		  s->min_partial);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		spin_lock(&c->lock);

@@ -145,8 +145,8 @@ void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node);
 
 /**
  * kmm_slab_drain() - flush every cache's per-CPU slabs, end the RCU grace
- * period, and return every empty slab of every cache to the buddy allocator
- * (what a leak check wants before counting free pages).
+ * period, return every empty slab of every cache to the buddy allocator and
+ * drain the pcp lists (what a leak check wants before counting free pages).
  */
 void kmm_slab_drain(struct kmm_machine *m);
 /**
