@@ -129,15 +129,12 @@ static inline unsigned int buddy_order(const struct page *page)
 	return (unsigned int)page->private;
 }
 
-static inline bool same_zone(const struct page *a, const struct page *b)
-{
-	return page_zonenum(a) == page_zonenum(b) && page_to_nid(a) == page_to_nid(b);
-}
-
 /*
  * The buddy of @page (at @pfn) of @order, if it is a free block of the same
  * order in the same zone. A buddy never leaves the section (sections are
  * larger than MAX_PAGE_ORDER blocks), so its struct page exists iff ours does.
+ * The buddy may belong to another owner: only its type word is read before
+ * it is known to be free (Linux reads it with data_race() too).
  */
 static inline struct page *find_buddy_page_pfn(struct page *page, unsigned long pfn,
 					       unsigned int order, unsigned long *buddy_pfn)
@@ -147,7 +144,13 @@ static inline struct page *find_buddy_page_pfn(struct page *page, unsigned long 
 
 	if (buddy_pfn)
 		*buddy_pfn = bpfn;
-	if (!PageBuddy(buddy) || buddy_order(buddy) != order || !same_zone(page, buddy))
+	if ((__atomic_load_n(&buddy->page_type, __ATOMIC_RELAXED) >> 24) != PGTY_buddy ||
+	    buddy_order(buddy) != order)
+		return NULL;
+	/* Free pages' flags are stable under zone->lock; @page may be anyone's. */
+	unsigned long f = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+
+	if (((f ^ buddy->flags) >> PG_ZONE_SHIFT) & ((1UL << (PG_ZONE_BITS + PG_NODE_BITS)) - 1))
 		return NULL;
 	return buddy;
 }
@@ -270,7 +273,8 @@ static inline void __del_page_from_free_list(struct page *page, struct zone *zon
 	page->private = 0;
 	if (page_flag_test(page, PG_lazy_free)) {
 		owner_flag_clear(page, PG_lazy_free);
-		zone->nr_lazy_free -= 1UL << order;
+		__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free - (1UL << order),
+				 __ATOMIC_RELAXED);
 	}
 	nr_free_add(&zone->free_area[order], -1);
 }
@@ -302,7 +306,7 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
 		if (list_entry(pos, struct deferred_section, list)->start_pfn < start_pfn)
 			break;
 	list_add(&ds->list, pos);
-	zone->nr_deferred_sections++;
+	__atomic_store_n(&zone->nr_deferred_sections, zone->nr_deferred_sections + 1, __ATOMIC_RELAXED);
 	nr_free_add(&zone->free_area[MAX_PAGE_ORDER], (long)(PAGES_PER_SECTION >> MAX_PAGE_ORDER));
 	if (m->section_state)
 		m->section_state[start_pfn >> SECTION_SHIFT] = SECTION_DEFERRED;
@@ -330,7 +334,7 @@ static void deferred_init_one_section(struct zone *zone)
 	struct list_head *list = &zone->free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE];
 
 	list_del(&ds->list);
-	zone->nr_deferred_sections--;
+	__atomic_store_n(&zone->nr_deferred_sections, zone->nr_deferred_sections - 1, __ATOMIC_RELAXED);
 	free(ds);
 	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++) {
 		struct page *p = pfn_to_page_m(m, pfn);
@@ -352,7 +356,8 @@ static void deferred_init_one_section(struct zone *zone)
 
 static inline bool has_deferred(const struct zone *zone, unsigned int order, int mt)
 {
-	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE && zone->nr_deferred_sections;
+	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
+	       __atomic_load_n(&zone->nr_deferred_sections, __ATOMIC_RELAXED);
 }
 
 bool free_area_empty(const struct zone *zone, unsigned int order, int mt)
@@ -409,7 +414,8 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 		/* buddy=lazy: park the block unmerged; coalesce_lazy() merges later. */
 		set_buddy_order(page, order);
 		owner_flag_set(page, PG_lazy_free);
-		zone->nr_lazy_free += 1UL << order;
+		__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free + (1UL << order),
+				 __ATOMIC_RELAXED);
 		__add_to_free_list(page, zone, order, mt, false);
 		return;
 	}
@@ -521,7 +527,9 @@ static void coalesce_lazy(struct zone *zone)
 				nr_free_add(&zone->free_area[order], -1);
 				if (page_flag_test(page, PG_lazy_free)) {
 					owner_flag_clear(page, PG_lazy_free);
-					zone->nr_lazy_free -= 1UL << order;
+					__atomic_store_n(&zone->nr_lazy_free,
+							 zone->nr_lazy_free - (1UL << order),
+							 __ATOMIC_RELAXED);
 				}
 				__page_clear_type(page);
 				page->private = 0;
@@ -530,7 +538,9 @@ static void coalesce_lazy(struct zone *zone)
 
 				set_buddy_order(head, order + 1);
 				owner_flag_set(head, PG_lazy_free);
-				zone->nr_lazy_free += 1UL << (order + 1);
+				__atomic_store_n(&zone->nr_lazy_free,
+						 zone->nr_lazy_free + (1UL << (order + 1)),
+						 __ATOMIC_RELAXED);
 				__add_to_free_list(head, zone, order + 1, mt, true);
 			}
 		}
@@ -546,7 +556,7 @@ static void coalesce_lazy(struct zone *zone)
 				owner_flag_clear(p, PG_lazy_free);
 			}
 		}
-	zone->nr_lazy_free = 0;
+	__atomic_store_n(&zone->nr_lazy_free, 0UL, __ATOMIC_RELAXED);
 }
 
 /* ---- Taking blocks out of the buddy ---- */
@@ -687,7 +697,9 @@ static bool boost_watermark(struct zone *zone)
 	if (!max_boost)
 		return false;
 	max_boost = KMM_MAX(m->pageblock_nr_pages, max_boost);
-	zone->watermark_boost = KMM_MIN(zone->watermark_boost + m->pageblock_nr_pages, max_boost);
+	__atomic_store_n(&zone->watermark_boost,
+			 KMM_MIN(zone->watermark_boost + m->pageblock_nr_pages, max_boost),
+			 __ATOMIC_RELAXED);
 	return true;
 }
 

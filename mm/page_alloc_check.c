@@ -292,7 +292,7 @@ static int check_zone(struct kmm_machine *m, struct zone *z)
 	unsigned long buddy = 0, isolate = 0, highatomic = 0, cma = 0, lazy = 0, pcp = 0;
 	unsigned long deferred = 0, allocated = 0, nr_free;
 
-	if (!z->spanned_pages || !z->free_area[0].free_list[0].next)
+	if (!z->spanned_pages || !__atomic_load_n(&z->free_area[0].free_list[0].next, __ATOMIC_RELAXED))
 		return 0;
 	if (!z->pageblock_mt) {
 		c.err = 0;
