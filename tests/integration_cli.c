@@ -187,6 +187,21 @@ TEST(grep_head_tail_wc)
 	expect_str_contains(out, "\n15\n");
 }
 
+TEST(echo_mode_and_sources)
+{
+	const char *dir = getenv("KMM_SOURCE_DIR");
+	char path[4096];
+
+	expect_eq(RUN("run", "-x", "-e", "print 1; print 2", "-e", "repeat 2 { print 3 }"), 0);
+	expect_eq(strcmp(out, "$ print 1\n1\n$ print 2\n2\n$ repeat 2 { print 3 }\n3\n3\n"), 0);
+	/* a file and -e lines: each keeps its own name and line numbers */
+	snprintf(path, sizeof(path), "%s/examples/tour.kmm", dir ? dir : "..");
+	expect_eq(RUN("run", "-n", path, "-e", "free -m", "-e", "free -q"), 2);
+	expect_eq(strcmp(err, "-e:2:6: free: invalid option -- 'q' (kmm's free has -b -k -m -g -h -l -t -v -w)\n"), 0);
+	expect_eq(RUN("run", "-e", "help syntax"), 0);
+	expect_str_contains(out, "file:line:col: message");
+}
+
 TEST(cleanup)
 {
 	free(out);
