@@ -17,7 +17,8 @@
  * Values are shown as root sees them (Linux shows zeros to others).
  * Modelled: the PCI root bus windows (the legacy VGA hole and the gap from
  * the top of low RAM to the IOAPIC, as a QEMU machine's ACPI _CRS reports
- * them), IOAPIC/HPET/Local APIC, and the mmio= regions inside them.
+ * them), the Video and System ROMs, IOAPIC/HPET/Local APIC, and the mmio=
+ * regions inside the windows.
  *
  * The tree is rebuilt from the machine's immutable boot data on each read.
  * Locking: none (boot data does not change after boot).
@@ -207,6 +208,14 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t)
 		if (k->bss)
 			add(t, pos, pos + k->bss - 1, "Kernel bss");
 	}
+
+	/*
+	 * probe_roms(), also before e820: the VGA BIOS QEMU's SeaBIOS carries,
+	 * and the system BIOS, which the e820 Reserved range of the same
+	 * extent then adopts.
+	 */
+	add(t, 0xc0000, 0xc99ff, "Video ROM");
+	add(t, 0xf0000, 0xfffff, "System ROM");
 
 	for (int i = 0; i < m->e820.nr_entries; i++) {
 		const struct e820_entry *e = &m->e820.entries[i];
