@@ -239,16 +239,21 @@ static void stress(struct kmm_machine *m, long total_ops, int max_held)
 }
 
 /* 64 MiB i386 box: DMA 16 MiB, Normal 32 MiB, HighMem 16 MiB. */
-static struct kmm_machine *small_i386(bool lazy)
+static struct kmm_machine *small_i386_cpus(bool lazy, int nr_cpus)
 {
 	struct fake_spec fs = {
 		.arch = KMM_ARCH_I386, .nr_zones = 3,
 		.zones = { { ZONE_DMA, 0, 4096, 0 }, { ZONE_NORMAL, 4096, 12288, 0 },
 			   { ZONE_HIGHMEM, 12288, 16384, 0 } },
-		.first_free = 256, .lazy = lazy, .pageblock_order = 10, .nr_cpus = 2,
+		.first_free = 256, .lazy = lazy, .pageblock_order = 10, .nr_cpus = nr_cpus,
 	};
 
 	return fake_boot(&fs);
+}
+
+static struct kmm_machine *small_i386(bool lazy)
+{
+	return small_i386_cpus(lazy, 2);
 }
 
 static long ops(void)
@@ -277,5 +282,14 @@ TEST(stress_deferred_x86_64)
 	struct kmm_machine *m = fake_x86_64_768m(false, true);
 
 	stress(m, ops() / 4, 3000);
+	fake_done(m);
+}
+
+/* maxcpus=1: both threads share one CPU slot, so pcp trylocks fail and fall back to the zone. */
+TEST(stress_shared_cpu_slot)
+{
+	struct kmm_machine *m = small_i386_cpus(false, 1);
+
+	stress(m, ops() / 4, 600);
 	fake_done(m);
 }
