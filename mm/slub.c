@@ -156,6 +156,25 @@ static inline void shadow_set(const struct slab_machine *st, const struct kmm_ma
 	__atomic_store_n(shadow_of(st, m, obj), v, __ATOMIC_RELAXED);
 }
 
+/*
+ * This thread's CPU slot, cached for the last machine it used: one TLS load
+ * (initial-exec) instead of a call into mm/machine.c per operation.
+ */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
+	unsigned long serial;
+	int cpu;
+} slab_cpu_cache;
+
+static inline int slab_this_cpu(struct kmm_machine *m)
+{
+	if (likely(slab_cpu_cache.serial == m->serial))
+		return slab_cpu_cache.cpu;
+	int cpu = kmm_this_cpu(m);
+	slab_cpu_cache.serial = m->serial;
+	slab_cpu_cache.cpu = cpu;
+	return cpu;
+}
+
 /* ---- The slab lock: PG_locked of the head page, as SLUB's slab_lock() ---- */
 
 static inline void slab_lock(struct slab *slab)
@@ -756,7 +775,7 @@ static inline bool fp_valid(const struct kmem_cache *s, const struct slab *slab,
 
 static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
 {
-	c->slab = slab;
+	__atomic_store_n(&c->slab, slab, __ATOMIC_RELAXED);
 	if (slab) {
 		c->lo = slab_first_obj(s, slab);
 		c->hi = c->lo + (size_t)(slab->objects - 1) * s->size + 1;
@@ -1067,7 +1086,7 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long c
 	if (unlikely(kmem_cache_debug(s) || node != NUMA_NO_NODE)) {
 		obj = alloc_single(s, gfp, node, caller);
 	} else {
-		int cpu = kmm_this_cpu(m);
+		int cpu = slab_this_cpu(m);
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 
 		spin_lock(&c->lock);
@@ -1226,9 +1245,18 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		free_single(s, slab, obj, caller);
 		return;
 	}
-	int cpu = kmm_this_cpu(m);
+	int cpu = slab_this_cpu(m);
 	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 
+	/*
+	 * A racy peek first: a free into another slab (the common remote case)
+	 * skips the slot lock. Only the owner installs c->slab, under c->lock,
+	 * so if the peek says "mine" the locked re-check below decides.
+	 */
+	if (__atomic_load_n(&c->slab, __ATOMIC_RELAXED) != slab) {
+		__slab_free(s, slab, obj);
+		return;
+	}
 	spin_lock(&c->lock);
 	if (likely(slab == c->slab)) {
 		struct slab_machine *st = slab_state(m);
@@ -1670,8 +1698,21 @@ static long walk_chain(struct kmem_cache *s, struct slab *slab, void *p, unsigne
 	return n;
 }
 
+static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+			unsigned int cpu_nr_free, enum slab_list_id where);
+
+/* Remote frees change a slab under its slab lock alone: hold it while checking. */
 static int check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
 		      unsigned int cpu_nr_free, enum slab_list_id where)
+{
+	slab_lock(slab);
+	int err = __check_slab(s, slab, cpu_freelist, cpu_nr_free, where);
+	slab_unlock(slab);
+	return err;
+}
+
+static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+			unsigned int cpu_nr_free, enum slab_list_id where)
 {
 	unsigned char seen[MAX_OBJS_PER_PAGE + 1];
 	struct page *page = slab_page(slab);
