@@ -86,6 +86,12 @@ static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, i
 			 __ATOMIC_RELAXED);
 }
 
+/**
+ * get_pageblock_migratetype() - the migrate type of @page's pageblock.
+ * @page: any initialised page of a zone.
+ * Context: lockless read (zone->lock for a stable answer).
+ * Return: an enum migratetype.
+ */
 int get_pageblock_migratetype(const struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
@@ -94,6 +100,12 @@ int get_pageblock_migratetype(const struct page *page)
 	return get_pfnblock_migratetype(z, page_to_pfn_m(m, page));
 }
 
+/**
+ * set_pageblock_migratetype() - retype @page's pageblock.
+ * @page: any initialised page of a zone.
+ * @migratetype: the new type.
+ * Context: zone->lock held (free lists must follow the type).
+ */
 void set_pageblock_migratetype(struct page *page, int migratetype)
 {
 	struct kmm_machine *m = page_machine(page);
@@ -288,6 +300,13 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 
 /* ---- Deferred sections ---- */
 
+/**
+ * zone_add_deferred_section() - count a wholly free section whose struct pages
+ * stay untouched until the allocator needs them.
+ * @zone: the zone spanning the section.
+ * @start_pfn: first pfn, section aligned.
+ * Context: boot; takes zone->lock.
+ */
 void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
 {
 	struct kmm_machine *m = zone->machine;
@@ -360,6 +379,12 @@ static inline bool has_deferred(const struct zone *zone, unsigned int order, int
 	       __atomic_load_n(&zone->nr_deferred_sections, __ATOMIC_RELAXED);
 }
 
+/**
+ * free_area_empty() - no free block of @order on @mt's list (deferred blocks count).
+ * @zone: the zone. @order: the order. @mt: the migrate type.
+ * Context: lockless peek; a stable answer needs zone->lock.
+ * Return: true if empty.
+ */
 bool free_area_empty(const struct zone *zone, unsigned int order, int mt)
 {
 	return fl_empty(&zone->free_area[order].free_list[mt]) && !has_deferred(zone, order, mt);
@@ -831,6 +856,13 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 
 /* ---- HighAtomic reserve ---- */
 
+/**
+ * reserve_highatomic_pageblock() - turn @page's pageblock into HighAtomic
+ * reserve, up to about 1% of the zone.
+ * @page: the page a high-order atomic request just got. @order: its order.
+ * @zone: its zone.
+ * Context: takes zone->lock.
+ */
 void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone)
 {
 	struct kmm_machine *m = zone->machine;
@@ -864,6 +896,12 @@ out_unlock:
 /*
  * Give HighAtomic pageblocks back to @ac's migrate type when memory is
  * short; keep one pageblock per zone unless @force.
+ */
+/**
+ * unreserve_highatomic_pageblock() - hand one HighAtomic pageblock back to
+ * @ac's migrate type; keep one per zone unless @force.
+ * @ac: the failing request. @force: memory is critically short.
+ * Context: takes zone->lock. Return: true if a block was converted.
  */
 bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force)
 {
@@ -1146,6 +1184,13 @@ static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone, uns
 	return page;
 }
 
+/**
+ * rmqueue() - take a block of @order for @mt from @zone: the pcp list for
+ * orders up to PAGE_ALLOC_COSTLY_ORDER, else (or if the slot is busy) the buddy.
+ * @preferred: the zonelist's preferred zone (for numa_* events).
+ * Context: trylocks the CPU slot's pcp->lock, may take zone->lock.
+ * Return: the block (refcount still 0), or NULL.
+ */
 struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
 		     gfp_t gfp, unsigned int alloc_flags, int mt)
 {
@@ -1178,6 +1223,11 @@ static void drain_zone_pages_cpu(struct zone *zone, int cpu)
 	spin_unlock(&pcp->lock);
 }
 
+/**
+ * drain_all_pages() - return every pcp page of @zone (all zones if NULL) to the buddy.
+ * @m: the machine.
+ * Context: takes each slot's pcp->lock, then zone->lock.
+ */
 void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 {
 	if (zone) {
@@ -1285,6 +1335,12 @@ static void free_unref_page(struct page *page, unsigned int order)
 	}
 }
 
+/**
+ * __free_pages_core() - hand a boot-time free block to the buddy: clear
+ * reserved, zero refcounts, count managed pages, free to the list tail.
+ * @page: first page, initialised. @order: block order.
+ * Context: boot.
+ */
 void __free_pages_core(struct page *page, unsigned int order)
 {
 	unsigned long nr = 1UL << order;
@@ -1297,6 +1353,13 @@ void __free_pages_core(struct page *page, unsigned int order)
 	__free_pages_ok(page, order, FPI_TO_TAIL);
 }
 
+/**
+ * __free_pages() - drop a reference on an allocation of @order; free it when
+ * it was the last. For a non-compound block whose first page is still held,
+ * the rest is freed now and the first page when its last reference goes.
+ * @page: first page (NULL is a no-op). @order: the order it was allocated at.
+ * Context: any; may take pcp->lock and zone->lock.
+ */
 void __free_pages(struct page *page, unsigned int order)
 {
 	bool head;
@@ -1320,12 +1383,19 @@ void __free_pages(struct page *page, unsigned int order)
 	}
 }
 
+/**
+ * free_pages() - __free_pages() by direct-map address (0 is a no-op).
+ */
 void free_pages(unsigned long addr, unsigned int order)
 {
 	if (addr)
 		__free_pages(virt_to_page((const void *)addr), order);
 }
 
+/**
+ * split_page() - make a non-compound block of @order into 1 << @order
+ * independently freeable order-0 pages.
+ */
 void split_page(struct page *page, unsigned int order)
 {
 	if (!page)

@@ -55,6 +55,12 @@ static void per_cpu_pages_init(struct per_cpu_pages *pcp)
 	pcp->batch = 1;		/* BOOT_PAGESET_BATCH */
 }
 
+/**
+ * zone_init_free_lists() - empty free lists, the zone lock, pageblock types
+ * (all Movable, as memmap_init leaves them) and one pcp set per CPU slot.
+ * @zone: node, type, machine, start and span already set.
+ * Context: boot. Return: 0 or -ENOMEM.
+ */
 int zone_init_free_lists(struct zone *zone)
 {
 	struct kmm_machine *m = zone->machine;
@@ -96,6 +102,10 @@ int zone_init_free_lists(struct zone *zone)
 	return 0;
 }
 
+/**
+ * zone_free_pcp() - free what zone_init_free_lists() and deferred sections
+ * allocated (pcp sets, pageblock types, deferred records). Context: shutdown.
+ */
 void zone_free_pcp(struct zone *zone)
 {
 	free(zone->per_cpu_pageset);
@@ -150,6 +160,10 @@ static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat)
 	nofb[n] = NULL;
 }
 
+/**
+ * nr_free_zone_pages_m() - managed pages above the high mark in node 0's
+ * fallback zonelist, zones up to @offset (Linux's nr_free_zone_pages()).
+ */
 unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset)
 {
 	unsigned long sum = 0;
@@ -169,11 +183,18 @@ unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset)
 	return sum;
 }
 
+/**
+ * nr_free_buffer_pages() - nr_free_zone_pages() of gfp_zone(GFP_USER): lowmem.
+ */
 unsigned long nr_free_buffer_pages(struct kmm_machine *m)
 {
 	return nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_USER));
 }
 
+/**
+ * build_all_zonelists() - every node's fallback and no-fallback zonelists,
+ * and the "Built N zonelists" line. Context: boot.
+ */
 void build_all_zonelists(struct kmm_machine *m)
 {
 	unsigned long total;
@@ -203,6 +224,10 @@ static unsigned long mult_frac_ul(unsigned long x, unsigned long n, unsigned lon
 	return (x / d) * n + ((x % d) * n) / d;
 }
 
+/**
+ * calculate_totalreserve_pages() - sum over zones of min(managed,
+ * max(lowmem_reserve[]) + high) into m->totalreserve_pages.
+ */
 void calculate_totalreserve_pages(struct kmm_machine *m)
 {
 	unsigned long reserve = 0;
@@ -265,6 +290,11 @@ static void __setup_per_zone_wmarks(struct kmm_machine *m)
 	calculate_totalreserve_pages(m);
 }
 
+/**
+ * setup_per_zone_wmarks() - min/low/high/promo of every zone from
+ * min_free_kbytes and watermark_scale_factor, then totalreserve and pcp sizes.
+ * Context: boot or sysctl write; takes each zone->lock and pcp->lock in turn.
+ */
 void setup_per_zone_wmarks(struct kmm_machine *m)
 {
 	page_alloc_sysctl_defaults(m);
@@ -272,6 +302,10 @@ void setup_per_zone_wmarks(struct kmm_machine *m)
 	zone_pcp_update_all(m);
 }
 
+/**
+ * setup_per_zone_lowmem_reserve() - lowmem_reserve[] ("protection") from
+ * lowmem_reserve_ratio, then totalreserve_pages. Context: boot or sysctl.
+ */
 void setup_per_zone_lowmem_reserve(struct kmm_machine *m)
 {
 	page_alloc_sysctl_defaults(m);
@@ -313,6 +347,10 @@ void calculate_min_free_kbytes(struct kmm_machine *m)
 			   new_min, m->user_min_free_kbytes);
 }
 
+/**
+ * init_per_zone_wmark_min() - min_free_kbytes, watermarks, pcp sizes,
+ * lowmem reserves, totalreserve_pages: the boot-time initcall.
+ */
 void init_per_zone_wmark_min(struct kmm_machine *m)
 {
 	page_alloc_sysctl_defaults(m);
@@ -391,6 +429,11 @@ static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
 	}
 }
 
+/**
+ * zone_pcp_update_all() - pcp batch, high_min and high_max of every zone and
+ * slot from the current watermarks and percpu_pagelist_high_fraction.
+ * Context: takes each pcp->lock.
+ */
 void zone_pcp_update_all(struct kmm_machine *m)
 {
 	struct zone *zone;

@@ -55,6 +55,14 @@ static inline long __zone_watermark_unusable_free(const struct zone *z, unsigned
 	return unusable;
 }
 
+/**
+ * __zone_watermark_ok() - may @z serve @order with @free_pages free and still
+ * keep @mark plus lowmem_reserve[@highest_zoneidx]? ALLOC_MIN_RESERVE takes
+ * half of min, ALLOC_NON_BLOCK a further quarter, ALLOC_OOM half again;
+ * HighAtomic and CMA pages count only for those allowed them; order > 0 also
+ * needs a big enough free block.
+ * Return: true if the allocation may proceed.
+ */
 bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 			 int highest_zoneidx, unsigned int alloc_flags, long free_pages)
 {
@@ -93,6 +101,7 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	return false;
 }
 
+/** zone_watermark_ok() - __zone_watermark_ok() with the zone's NR_FREE_PAGES. */
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags)
 {
@@ -127,6 +136,10 @@ static bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned lon
 
 /* ---- The allocator proper ---- */
 
+/**
+ * gfp_to_alloc_flags() - the slow path's ALLOC_* flags for a request (6.12).
+ * Return: ALLOC_WMARK_MIN | ALLOC_CPUSET plus reserve rights.
+ */
 unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 {
 	unsigned int alloc_flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
@@ -447,6 +460,12 @@ static struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int
 
 /* ---- Public entry points ---- */
 
+/**
+ * kmm_alloc_pages() - allocate 2^@order pages on machine @m, preferring node
+ * @nid (-1: the local node).
+ * Return: the first page (refcount 1), or NULL with kmm_last_error() set; a
+ * failure report goes to dmesg unless __GFP_NOWARN.
+ */
 struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
 {
 	if (!m) {
