@@ -86,6 +86,13 @@ static inline struct page *slab_page(const struct slab *slab)
 	return (struct page *)slab;
 }
 
+/* The slab's node, read atomically: the slab lock bit shares the flags word. */
+static inline int slab_nid(const struct slab *slab)
+{
+	unsigned long flags = __atomic_load_n(&slab->flags, __ATOMIC_RELAXED);
+	return (int)((flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1));
+}
+
 /* Per CPU slot. */
 struct kmem_cache_cpu {
 	spinlock_t lock;		/* protects everything below */

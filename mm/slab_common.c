@@ -632,7 +632,8 @@ static void classify(const void *p, struct kmm_machine **mp, struct slab **slabp
 	*pagep = NULL;
 	if (!page)
 		return;
-	page = compound_head(page);
+	if (!PageSlab(page))	/* a slab head is never asked for compound_head (mm/slub.c) */
+		page = compound_head(page);
 	if (PageSlab(page))
 		*slabp = page_slab(page);
 	else

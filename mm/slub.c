@@ -238,6 +238,13 @@ struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
 	struct page *page = m->vmemmap +
 			    ((unsigned long)((const char *)addr - (const char *)m->ram.direct) >>
 			     PAGE_SHIFT);
+	/*
+	 * A slab's head page is typed PGTY_slab: test that first, so word 1 of
+	 * a head page (slab_list, rewritten under list_lock) is never read;
+	 * only tail pages are asked for their compound_head.
+	 */
+	if (PageSlab(page))
+		return page_slab(page);
 	page = compound_head(page);
 	return PageSlab(page) ? page_slab(page) : NULL;
 }
@@ -797,7 +804,7 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!slab)
 		return;
-	n = get_node(s, page_to_nid(slab_page(slab)));
+	n = get_node(s, slab_nid(slab));
 	spin_lock(&n->list_lock);
 	slab_lock(slab);
 	if (c->freelist) {
@@ -866,8 +873,6 @@ static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
 		struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
 		struct slab *slab = NULL;
 
-		if (!__atomic_load_n(&n->nr_partial, __ATOMIC_RELAXED))
-			continue;
 		spin_lock(&n->list_lock);
 		if (!list_empty(&n->partial))
 			slab = list_first_entry(&n->partial, struct slab, slab_list);
@@ -950,7 +955,7 @@ static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cp
 			kmm_set_error(-ENOMEM, "%s: out of memory for a new slab", s->name);
 			return NULL;
 		}
-		struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+		struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 		spin_lock(&n->list_lock);
 		n->nr_slabs++;
 		n->total_objects += slab->objects;
@@ -1044,7 +1049,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 					     node);
 		if (!slab)
 			goto out_nomem;
-		struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+		struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 		spin_lock(&n->list_lock);
 		n->nr_slabs++;
 		n->total_objects += slab->objects;
@@ -1159,7 +1164,7 @@ static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsi
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
-	struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool discard = false;
 
 	spin_lock(&n->list_lock);
@@ -1198,7 +1203,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
-	struct kmem_cache_node *n = get_node(s, page_to_nid(slab_page(slab)));
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool locked = false, discard = false;
 
 	for (;;) {
@@ -1800,7 +1805,7 @@ static int check_cache(struct kmem_cache *s)
 		}
 		if (kmem_cache_debug(s))
 			err = check_fail(s, "debug cache has a cpu slab on cpu%d", cpu);
-		int nid = page_to_nid(slab_page(c->slab));
+		int nid = slab_nid(c->slab);
 		cpu_slabs[nid]++;
 		cpu_objs[nid] += c->slab->objects;
 		if (!err)
@@ -1818,9 +1823,9 @@ static int check_cache(struct kmem_cache *s)
 			struct list_head *pos;
 			list_for_each(pos, l[i].head) {
 				struct slab *slab = list_entry(pos, struct slab, slab_list);
-				if (page_to_nid(slab_page(slab)) != nid) {
+				if (slab_nid(slab) != nid) {
 					err = check_fail(s, "slab on node %d's list is on node %d",
-							 nid, page_to_nid(slab_page(slab)));
+							 nid, slab_nid(slab));
 					break;
 				}
 				l[i].nr++;

@@ -61,7 +61,7 @@ static void show_slab_objects(struct kmem_cache *s, enum so_what what, struct st
 			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 			spin_lock(&c->lock);
 			if (c->slab)
-				nodes[page_to_nid(slab_page(c->slab))]++;
+				nodes[slab_nid(c->slab)]++;
 			spin_unlock(&c->lock);
 		}
 	} else {
