@@ -273,7 +273,15 @@ int kmm_this_cpu(struct kmm_machine *m);
 
 static inline void count_vm_events(struct kmm_machine *m, enum vm_event_item item, long n)
 {
-	m->cpus[kmm_this_cpu(m)].events[item] += (unsigned long)n;
+	/*
+	 * Only the slot's owner writes (threads beyond maxcpus share a slot and
+	 * may, rarely, lose an increment, as Linux's __count_vm_events can);
+	 * relaxed load+store keeps the fast path free of locked instructions
+	 * while readers summing the counters see no torn values.
+	 */
+	unsigned long *ev = &m->cpus[kmm_this_cpu(m)].events[item];
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
+			 __ATOMIC_RELAXED);
 }
 static inline void count_vm_event(struct kmm_machine *m, enum vm_event_item item)
 {
