@@ -30,6 +30,7 @@
 #include "cli/expr.h"
 #include "cli/scenario.h"
 #include "lib/util.h"
+#include "mm/include/machine.h"	/* kmm_set_error() */
 
 /* ---- The tree ---- */
 
@@ -1292,6 +1293,7 @@ static int do_boot(struct kmm_ctx *ctx, const char *file, int line, int col, con
 {
 	shutdown_machine(ctx);
 	ctx->gen++;
+	kmm_set_error(0, "%s", "");
 	ctx->m = kmm_boot(cmdline);
 	if (!ctx->m) {
 		const char *msg = kmm_last_error();
@@ -1368,15 +1370,22 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		}
 		if (len && input[len - 1] == '\n')
 			input[len - 1] = '\0';
+		kmm_set_error(0, "%s", "");	/* so that a message below is this write's */
 		int err = kmm_proc_write(m, s->redirect, input);
 		if (err) {
-			const char *why = err == -ENOENT ? "no such file"
-				: err == -EACCES ? "read-only file"
-				: err == -EINVAL ? "invalid value"
+			const char *why = err == -ENOENT ? "No such file or directory"
+				: err == -EACCES ? "Permission denied (read-only file)"
+				: err == -EINVAL ? "Invalid argument"
 				: strerror(-err);
 			const char *detail = kmm_last_error();
-			ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s%s%s", s->redirect,
-				     why, detail && *detail ? ": " : "", detail ? detail : "");
+			if (detail && *detail && strstr(detail, s->redirect))
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s", detail);
+			else if (detail && *detail)
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s: %s",
+					     s->redirect, why, detail);
+			else
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s",
+					     s->redirect, why);
 			free(input);
 			return VERB_ERROR;
 		}

@@ -101,7 +101,7 @@ TEST(runtime_error_stops_at_its_line)
 	expect_eq(RUN("run", "-e", "cat /proc/nope"), 2);
 	expect_eq(strcmp(err, "-e:1:5: cat: /proc/nope: No such file or directory\n"), 0);
 	expect_eq(RUN("run", "-e", "echo abc > /proc/sys/vm/min_free_kbytes"), 2);
-	expect_str_contains(err, "-e:1:12: /proc/sys/vm/min_free_kbytes: invalid value");
+	expect_str_contains(err, "-e:1:12: /proc/sys/vm/min_free_kbytes: Invalid argument");
 }
 
 TEST(default_machine_and_stdin)
