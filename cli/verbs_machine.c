@@ -376,6 +376,7 @@ static int sysctl_run(struct kmm_ctx *ctx, const struct args *a)
 		/* sysctl(8) prints names with dots whichever way they were written */
 		kmm_sysctl_path_to_name(path, name, sizeof(name));
 		if (eq) {
+			kmm_set_error(0, "%s", "");
 			int e = kmm_sysctl_write(m, name, eq + 1);
 			if (e == -ENOENT)
 				return ctx_error(ctx, a, i, "sysctl: cannot stat %s: No such file or "
@@ -385,6 +386,8 @@ static int sysctl_run(struct kmm_ctx *ctx, const struct args *a)
 						 name);
 			if (e) {
 				const char *why = kmm_last_error();
+				if (why && !strncmp(why, "sysctl:", 7))
+					return ctx_error(ctx, a, i, "%s", why);
 				return ctx_error(ctx, a, i, "sysctl: setting key \"%s\": Invalid argument"
 						 "%s%s", name, why && *why ? ": " : "", why ? why : "");
 			}
