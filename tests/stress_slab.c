@@ -169,7 +169,7 @@ TEST(two_threads_a_million_mixed_operations)
 	machine = m;
 	ops_per_thread = kmm_test_quick() ? 50000 : 500000;
 #ifdef KMM_DEBUG_CHECKS
-	ops_per_thread /= 10;	/* a full check per step: keep the run in seconds */
+	ops_per_thread /= 20;	/* a full check per step (all layers): keep the run short */
 #endif
 	caches[0] = kmem_cache_create("stress-24", 24, 0, 0, ctor_zero);
 	caches[1] = kmem_cache_create("stress-200", 200, 0, SLAB_HWCACHE_ALIGN, NULL);
