@@ -22,10 +22,16 @@ void kmm_machine_free(struct kmm_machine *m);
 /** kmm_log_clear() / kmm_log_text(): the dmesg buffer. */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
-/* ---- mm/mm_init.c: the boot sequence ---- */
+/* ---- mm/mm_init.c, mm/mm_init_cmdline.c: the boot sequence and its command line ---- */
 
 /** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
 int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
+/** kernel_image_of() - the simulated kernel image of @arch (sizes, load address). */
+void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k);
+/** kernel_image_end() - physical address just past the image's .bss. */
+uint64_t kernel_image_end(const struct kmm_kernel_image *k);
+/** kmm_arch_name() - "x86_64", "i386" or "i386-pae". */
+const char *kmm_arch_name(enum kmm_arch arch);
 /** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
 void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid);

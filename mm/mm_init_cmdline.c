@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/mm_init_cmdline.c - the boot command line: parsing and checking every
+ * option of kmm_boot(), and the registry of options owned by later layers.
+ *
+ * Linux counterpart: init/main.c (parse_early_param, unknown parameters),
+ * lib/cmdline.c (memparse), the early_param handlers of mem=, memmap=,
+ * vmalloc=, highmem=, kernelcore=, movablecore=, numa=fake= and maxcpus=.
+ * Kept: K/M/G/T sizes, "N%" for kernelcore/movablecore, memmap=nn$ss and
+ * nn#ss lists separated by commas, the last occurrence of a scalar option
+ * winning. Changed: mem= is the RAM the simulated board has (Linux's mem=
+ * only limits what the kernel uses), and anything unknown or malformed is an
+ * error naming the option, so that nothing is booted from a typo.
+ *
+ * Invariant: kmm_parse_cmdline() fills the caller's options only when the
+ * whole line is valid; on error they are unchanged and kmm_last_error()
+ * names the offending option.
+ *
+ * Locking: parsing uses only its arguments and the thread's error buffer;
+ * the later layers' option table is appended under boot_option_lock and
+ * read lock-free (a reader sees a prefix of it).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+#define SZ_4G (1ULL << 32)
+#define KERNEL_PHYS_START (16ULL << 20)			/* CONFIG_PHYSICAL_START */
+#define FAKE_NODE_MIN_SIZE (32ULL << 20)
+#define X86_64_MAX_MEM (4ULL << 40)			/* what kmm accepts on x86_64 */
+#define I386_MAX_MEM (64ULL << 30)			/* PAE's 36 physical bits */
+
+/* ==================================================================== */
+/* ---- Boot options owned by later layers ---- */
+
+struct boot_option {
+	char name[32];
+	kmm_boot_option_validate_fn validate;
+};
+
+#define MAX_BOOT_OPTIONS 64
+static struct boot_option boot_options[MAX_BOOT_OPTIONS];
+static int nr_boot_options;
+static spinlock_t boot_option_lock = SPINLOCK_INIT;
+
+static const char *const builtin_options[] = {
+	"mem", "arch", "maxcpus", "numa", "kernelcore", "movablecore", "vmalloc",
+	"highmem", "memmap", "buddy", "mmio", "ram", "deferred_struct_pages",
+};
+
+int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate)
+{
+	int err = 0;
+
+	if (!name || !*name || strlen(name) >= sizeof(boot_options[0].name) || strchr(name, '='))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_options); i++)
+		if (!strcmp(name, builtin_options[i]))
+			return -EEXIST;
+	spin_lock(&boot_option_lock);
+	for (int i = 0; i < nr_boot_options; i++) {
+		if (!strcmp(boot_options[i].name, name)) {
+			err = boot_options[i].validate == validate ? 0 : -EEXIST;
+			goto out;
+		}
+	}
+	if (nr_boot_options == MAX_BOOT_OPTIONS) {
+		err = -ENOSPC;
+		goto out;
+	}
+	strcpy(boot_options[nr_boot_options].name, name);
+	boot_options[nr_boot_options].validate = validate;
+	__atomic_store_n(&nr_boot_options, nr_boot_options + 1, __ATOMIC_RELEASE);
+out:
+	spin_unlock(&boot_option_lock);
+	return err;
+}
+
+/* Entries are only ever appended, so a lock-free reader sees a prefix. */
+static const struct boot_option *find_boot_option(const char *name, size_t len)
+{
+	int n = __atomic_load_n(&nr_boot_options, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++)
+		if (strlen(boot_options[i].name) == len && !memcmp(boot_options[i].name, name, len))
+			return &boot_options[i];
+	return NULL;
+}
+
+const char *kmm_boot_option(struct kmm_machine *m, const char *name)
+{
+	const char *found = NULL;
+	size_t len = strlen(name);
+
+	for (const char *e = m->opts.extra; *e; e += strlen(e) + 1) {
+		if (strncmp(e, name, len))
+			continue;
+		if (e[len] == '\0')
+			found = e + len;
+		else if (e[len] == '=')
+			found = e + len + 1;
+	}
+	return found;
+}
+
+/* ==================================================================== */
+/* ---- The command line ---- */
+
+/*
+ * Options (all of Linux's meaning unless said otherwise):
+ *   mem=SIZE          installed RAM (K/M/G/T suffixes), default 1G. Unlike
+ *                     Linux's mem= (a limit), this is how much RAM the
+ *                     simulated board has.
+ *   arch=i386|i386-pae|x86_64                    default x86_64
+ *   maxcpus=N         CPU slots, 1..KMM_MAX_CPUS, default 2
+ *   numa=fake=N       x86_64: split RAM into N equal nodes
+ *   kernelcore=SIZE|N%   movablecore=SIZE|N%     ZONE_MOVABLE
+ *   vmalloc=SIZE      i386: the vmalloc reserve (Linux adds 8M of guard)
+ *   highmem=SIZE      i386: force the size of highmem
+ *   memmap=nn$ss[,..] reserved hole of nn bytes at ss (memmap=nn#ss: ACPI data)
+ *   buddy=eager|lazy  lazy: postpone buddy merging until a larger block is wanted
+ *   mmio=NAME@START+SIZE  a simulated device's register window (repeatable):
+ *                     shown in /proc/iomem under NAME, a target for ioremap;
+ *                     must not overlap RAM or another mmio= window.
+ *                     e.g. mmio=virtio-net@0xfebf0000+0x1000
+ *   deferred_struct_pages=on|off  (kmm) off: initialise every struct page at
+ *                     boot and hand every section over page by page, as a
+ *                     kernel without CONFIG_DEFERRED_STRUCT_PAGE_INIT does
+ *                     (for comparisons; the free lists come out the same)
+ *   ram=memfd|anon    how the host backs RAM: a memory file (default; vmalloc and
+ *                     kmap can map its frames twice) or plain anonymous memory
+ *                     (no remapping; the host takes discarded pages back, and
+ *                     fork() copies it privately) - the malloc shim's choice.
+ * Options registered by later layers (kmm_register_boot_option) are checked
+ * by their validator and kept in opts->extra.
+ */
+
+static void opts_defaults(struct kmm_boot_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mem = 1ULL << 30;
+	o->arch = KMM_ARCH_X86_64;
+	o->maxcpus = 2;
+	o->kernelcore_percent = -1;
+	o->movablecore_percent = -1;
+}
+
+static int opt_error(const char *tok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int opt_error(const char *tok, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return kmm_set_error(-EINVAL, "%s: %s", tok, why);
+}
+
+/* The kernel image of each arch: text, rodata, data, init, bss (bytes). */
+void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k)
+{
+	k->phys_start = KERNEL_PHYS_START;
+	switch (arch) {
+	default:
+	case KMM_ARCH_X86_64:
+		k->text = 16384 * SZ_1K;
+		k->rodata = 5480 * SZ_1K;
+		k->data = 2848 * SZ_1K;
+		k->init = 2912 * SZ_1K;
+		k->bss = 3516 * SZ_1K;
+		break;
+	case KMM_ARCH_I386:
+		k->text = 9380 * SZ_1K;
+		k->rodata = 3096 * SZ_1K;
+		k->data = 1036 * SZ_1K;
+		k->init = 1096 * SZ_1K;
+		k->bss = 1472 * SZ_1K;
+		break;
+	case KMM_ARCH_I386_PAE:
+		k->text = 9412 * SZ_1K;
+		k->rodata = 3104 * SZ_1K;
+		k->data = 1040 * SZ_1K;
+		k->init = 1104 * SZ_1K;
+		k->bss = 1480 * SZ_1K;
+		break;
+	}
+}
+
+uint64_t kernel_image_end(const struct kmm_kernel_image *k)
+{
+	return k->phys_start + k->text + k->rodata + k->data + k->init + k->bss;
+}
+
+/* The smallest machine kmm boots: the image plus 8 MiB, in whole MiB. */
+static uint64_t min_mem_of(enum kmm_arch arch)
+{
+	struct kmm_kernel_image k;
+
+	kernel_image_of(arch, &k);
+	return ALIGN_UP(kernel_image_end(&k) + (8ULL << 20), 1ULL << 20);
+}
+
+const char *kmm_arch_name(enum kmm_arch arch)
+{
+	return arch == KMM_ARCH_X86_64 ? "x86_64" : arch == KMM_ARCH_I386 ? "i386" : "i386-pae";
+}
+
+static void format_size(char *buf, size_t len, uint64_t bytes)
+{
+	if (bytes && !(bytes & ((1ULL << 30) - 1)))
+		snprintf(buf, len, "%lluG", (unsigned long long)(bytes >> 30));
+	else if (bytes && !(bytes & ((1ULL << 20) - 1)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(buf, len, "%lluK", (unsigned long long)(bytes >> 10));
+}
+
+/* "SIZE" or "N%" (kernelcore=, movablecore=). */
+static int parse_core(const char *tok, const char *val, uint64_t *bytes, int *percent)
+{
+	const char *end;
+	uint64_t v;
+
+	if (kmm_parse_size(val, &v, &end))
+		return opt_error(tok, "bad size");
+	if (*end == '%' && !end[1]) {
+		if (v > 100)
+			return opt_error(tok, "percentage above 100");
+		*percent = (int)v;
+		*bytes = 0;
+		return 0;
+	}
+	if (*end)
+		return opt_error(tok, "bad size");
+	*bytes = v;
+	*percent = -1;
+	return 0;
+}
+
+static int parse_memmap(const char *tok, const char *val, struct kmm_boot_opts *o)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(val) >= sizeof(buf))
+		return opt_error(tok, "too long");
+	strcpy(buf, val);
+	for (char *one = strtok_r(buf, ",", &save); one; one = strtok_r(NULL, ",", &save)) {
+		uint64_t size, start;
+		const char *p;
+		enum e820_type type;
+
+		if (kmm_parse_size(one, &size, &p) || !size)
+			return opt_error(tok, "bad size");
+		if (*p == '$')
+			type = E820_TYPE_RESERVED;
+		else if (*p == '#')
+			type = E820_TYPE_ACPI;
+		else
+			return opt_error(tok, "expected nn$ss (reserved) or nn#ss (ACPI data)");
+		if (kmm_parse_size(p + 1, &start, NULL))
+			return opt_error(tok, "bad start address");
+		if (start + size < start)
+			return opt_error(tok, "range wraps around");
+		if (o->nr_memmap == KMM_MAX_MEMMAP)
+			return opt_error(tok, "too many memmap= ranges (at most %d)", KMM_MAX_MEMMAP);
+		o->memmap[o->nr_memmap].start = start;
+		o->memmap[o->nr_memmap].size = size;
+		o->memmap[o->nr_memmap].type = type;
+		o->nr_memmap++;
+	}
+	return 0;
+}
+
+static bool valid_mmio_name(const char *s, size_t len)
+{
+	if (!len || len >= sizeof(((struct kmm_mmio *)0)->name))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+static int parse_mmio(const char *tok, const char *val, struct kmm_boot_opts *o)
+{
+	const char *at = strchr(val, '@'), *plus;
+	uint64_t start, size;
+	struct kmm_mmio *io;
+
+	if (!at || !valid_mmio_name(val, (size_t)(at - val)))
+		return opt_error(tok, "expected NAME@START+SIZE, NAME of letters, digits, _-.:");
+	if (kmm_parse_size(at + 1, &start, &plus) || *plus != '+')
+		return opt_error(tok, "bad start address (expected NAME@START+SIZE)");
+	if (kmm_parse_size(plus + 1, &size, NULL) || !size)
+		return opt_error(tok, "bad size (expected NAME@START+SIZE)");
+	if (start + size < start || start + size > (1ULL << 52))
+		return opt_error(tok, "range beyond the physical address space");
+	if (o->nr_mmio == KMM_MAX_MMIO)
+		return opt_error(tok, "too many mmio= windows (at most %d)", KMM_MAX_MMIO);
+	for (int i = 0; i < o->nr_mmio; i++)
+		if (o->mmio[i].start < start + size && start < o->mmio[i].start + o->mmio[i].size)
+			return opt_error(tok, "overlaps mmio window '%s'", o->mmio[i].name);
+	io = &o->mmio[o->nr_mmio++];
+	io->start = start;
+	io->size = size;
+	memcpy(io->name, val, (size_t)(at - val));
+	io->name[at - val] = '\0';
+	return 0;
+}
+
+static int append_extra(const char *tok, struct kmm_boot_opts *o)
+{
+	size_t used = 0, len = strlen(tok);
+
+	while (o->extra[used])
+		used += strlen(o->extra + used) + 1;
+	if (used + len + 2 > sizeof(o->extra))
+		return opt_error(tok, "too many options for later layers (%zu bytes at most)",
+				 sizeof(o->extra) - 1);
+	memcpy(o->extra + used, tok, len + 1);
+	o->extra[used + len + 1] = '\0';
+	return 0;
+}
+
+struct seen_opts {
+	int n;
+	struct {
+		char key[32];
+		char tok[96];
+	} opt[16];
+};
+
+/* The last raw token given for built-in option @key, or NULL. */
+static const char *seen_token(const struct seen_opts *seen, const char *key)
+{
+	const char *tok = NULL;
+
+	for (int i = 0; i < seen->n; i++)
+		if (!strcmp(seen->opt[i].key, key))
+			tok = seen->opt[i].tok;
+	return tok;
+}
+
+static int parse_one(const char *tok, struct kmm_boot_opts *o, struct seen_opts *seen)
+{
+	const char *eq = strchr(tok, '=');
+	size_t klen = eq ? (size_t)(eq - tok) : strlen(tok);
+	const char *val = eq ? eq + 1 : NULL;
+	char key[32];
+	unsigned long n;
+
+	if (klen >= sizeof(key))
+		goto unknown;
+	memcpy(key, tok, klen);
+	key[klen] = '\0';
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_options); i++) {
+		if (strcmp(key, builtin_options[i]))
+			continue;
+		if (!val || !*val)
+			return opt_error(tok, "needs a value");
+		if (seen->n < (int)ARRAY_SIZE(seen->opt)) {
+			snprintf(seen->opt[seen->n].key, sizeof(seen->opt[0].key), "%s", key);
+			snprintf(seen->opt[seen->n].tok, sizeof(seen->opt[0].tok), "%s", tok);
+			seen->n++;
+		}
+		goto builtin;
+	}
+	{
+		const struct boot_option *bo = find_boot_option(tok, klen);
+		char why[160] = "";
+
+		if (!bo)
+			goto unknown;
+		if (bo->validate && bo->validate(val, why, sizeof(why)))
+			return opt_error(tok, "%s", why[0] ? why : "invalid value");
+		return append_extra(tok, o);
+	}
+
+builtin:
+	if (!strcmp(key, "mem")) {
+		if (kmm_parse_size(val, &o->mem, NULL))
+			return opt_error(tok, "bad size");
+		o->mem = ALIGN_DOWN(o->mem, (uint64_t)PAGE_SIZE);
+	} else if (!strcmp(key, "arch")) {
+		if (!strcmp(val, "x86_64"))
+			o->arch = KMM_ARCH_X86_64;
+		else if (!strcmp(val, "i386"))
+			o->arch = KMM_ARCH_I386;
+		else if (!strcmp(val, "i386-pae"))
+			o->arch = KMM_ARCH_I386_PAE;
+		else
+			return opt_error(tok, "unknown arch (i386, i386-pae or x86_64)");
+	} else if (!strcmp(key, "maxcpus")) {
+		if (kmm_parse_ulong(val, &n) || n < 1 || n > KMM_MAX_CPUS)
+			return opt_error(tok, "must be a number from 1 to %d", KMM_MAX_CPUS);
+		o->maxcpus = (int)n;
+	} else if (!strcmp(key, "numa")) {
+		if (strncmp(val, "fake=", 5))
+			return opt_error(tok, "only numa=fake=N is supported");
+		if (kmm_parse_ulong(val + 5, &n) || n < 1 || n > MAX_NUMNODES)
+			return opt_error(tok, "N must be a number from 1 to %d", MAX_NUMNODES);
+		o->numa_fake = (int)n;
+	} else if (!strcmp(key, "kernelcore")) {
+		return parse_core(tok, val, &o->kernelcore, &o->kernelcore_percent);
+	} else if (!strcmp(key, "movablecore")) {
+		return parse_core(tok, val, &o->movablecore, &o->movablecore_percent);
+	} else if (!strcmp(key, "vmalloc")) {
+		if (kmm_parse_size(val, &o->vmalloc_size, NULL) || !o->vmalloc_size)
+			return opt_error(tok, "bad size");
+	} else if (!strcmp(key, "highmem")) {
+		if (kmm_parse_size(val, &o->highmem_size, NULL))
+			return opt_error(tok, "bad size");
+	} else if (!strcmp(key, "memmap")) {
+		return parse_memmap(tok, val, o);
+	} else if (!strcmp(key, "buddy")) {
+		if (!strcmp(val, "eager"))
+			o->buddy_lazy = false;
+		else if (!strcmp(val, "lazy"))
+			o->buddy_lazy = true;
+		else
+			return opt_error(tok, "expected buddy=eager or buddy=lazy");
+	} else if (!strcmp(key, "mmio")) {
+		return parse_mmio(tok, val, o);
+	} else if (!strcmp(key, "deferred_struct_pages")) {
+		if (!strcmp(val, "on"))
+			o->eager_memmap = false;
+		else if (!strcmp(val, "off"))
+			o->eager_memmap = true;
+		else
+			return opt_error(tok, "expected deferred_struct_pages=on or off");
+	} else if (!strcmp(key, "ram")) {
+		if (!strcmp(val, "memfd"))
+			o->ram_anon = false;
+		else if (!strcmp(val, "anon"))
+			o->ram_anon = true;
+		else
+			return opt_error(tok, "expected ram=memfd or ram=anon");
+	}
+	return 0;
+
+unknown:
+	return kmm_set_error(-EINVAL, "unknown boot option '%s'", tok);
+}
+
+/* RAM ranges of the firmware map for @mem bytes (see mm/e820.c). */
+static bool overlaps_board_ram(uint64_t mem, uint64_t start, uint64_t end)
+{
+	uint64_t low = KMM_MIN(mem, 3ULL << 30);
+
+	if (start < 0xa0000)
+		return true;
+	if (start < low && end > 0x100000)
+		return true;
+	return mem > low && end > SZ_4G && start < SZ_4G + (mem - low);
+}
+
+/* Checks that need the whole command line (arch= may come last). */
+static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *seen)
+{
+	char tok[64], sz[32];
+	bool is32 = o->arch != KMM_ARCH_X86_64;
+	uint64_t min = min_mem_of(o->arch);
+	struct kmm_kernel_image k;
+	const char *t;
+
+	format_size(sz, sizeof(sz), o->mem);
+	snprintf(tok, sizeof(tok), "mem=%s", sz);
+	if ((t = seen_token(seen, "mem")))
+		snprintf(tok, sizeof(tok), "%s", t);
+	if (o->mem < min) {
+		format_size(sz, sizeof(sz), min);
+		return opt_error(tok, "too small: arch=%s needs at least %s", kmm_arch_name(o->arch), sz);
+	}
+	if (!is32 && o->mem > X86_64_MAX_MEM)
+		return opt_error(tok, "kmm's x86_64 machines have at most 4T of RAM");
+	if (is32 && o->mem > I386_MAX_MEM)
+		return opt_error(tok, "i386 addresses at most 64G (36 physical bits with PAE)");
+	if (!is32 && ((t = seen_token(seen, "vmalloc")) || (t = seen_token(seen, "highmem"))))
+		return opt_error(t, "only for arch=i386 or arch=i386-pae");
+	if (o->numa_fake > 1 && is32)
+		return kmm_set_error(-EINVAL, "numa=fake=%d: NUMA emulation needs arch=x86_64",
+				     o->numa_fake);
+	if (o->numa_fake > 1 && (uint64_t)o->numa_fake * FAKE_NODE_MIN_SIZE > o->mem)
+		return kmm_set_error(-EINVAL, "numa=fake=%d: each node needs at least 32M of RAM",
+				     o->numa_fake);
+	kernel_image_of(o->arch, &k);
+	for (int i = 0; i < o->nr_memmap; i++) {
+		uint64_t s = o->memmap[i].start, e = s + o->memmap[i].size;
+
+		if (s < kernel_image_end(&k) && e > k.phys_start)
+			return kmm_set_error(-EINVAL,
+				"memmap=%#llx%c%#llx: overlaps the kernel image at [mem %#llx-%#llx]",
+				(unsigned long long)o->memmap[i].size,
+				o->memmap[i].type == E820_TYPE_ACPI ? '#' : '$',
+				(unsigned long long)s, (unsigned long long)k.phys_start,
+				(unsigned long long)kernel_image_end(&k) - 1);
+	}
+	for (int i = 0; i < o->nr_mmio; i++) {
+		const struct kmm_mmio *io = &o->mmio[i];
+
+		if (overlaps_board_ram(o->mem, io->start, io->start + io->size))
+			return kmm_set_error(-EINVAL, "mmio=%s@%#llx+%#llx: overlaps RAM", io->name,
+					     (unsigned long long)io->start,
+					     (unsigned long long)io->size);
+	}
+	return 0;
+}
+
+int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
+{
+	struct kmm_boot_opts o;
+	struct seen_opts seen = { 0 };
+	char buf[1024];
+	char *save = NULL;
+	int err;
+
+	opts_defaults(&o);
+	if (!cmdline)
+		cmdline = "";
+	if (strlen(cmdline) >= sizeof(buf))
+		return kmm_set_error(-EINVAL, "command line too long (%zu bytes, at most %zu)",
+				     strlen(cmdline), sizeof(buf) - 1);
+	strcpy(buf, cmdline);
+	for (char *tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		err = parse_one(tok, &o, &seen);
+		if (err)
+			return err;
+	}
+	err = check_opts(&o, &seen);
+	if (err)
+		return err;
+	*opts = o;
+	return 0;
+}
+
