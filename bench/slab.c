@@ -10,7 +10,9 @@
  *          shuffled order (so frees hit slabs other than the cpu slab);
  *          peers: malloc + free of the same sizes in the same order.
  * Peers, measured in the same run: glibc malloc, and jemalloc, mimalloc and
- * tcmalloc when their Debian libraries can be dlopen()ed (never required).
+ * tcmalloc when their Debian libraries are installed (never required):
+ * dlopen()ed, or for jemalloc (initial-exec TLS) in a child process of this
+ * run started with LD_PRELOAD.
  * Each figure is the median over repetitions of the thread CPU time
  * (CLOCK_THREAD_CPUTIME_ID, so a loaded host does not count) per alloc+free
  * pair, averaged over the threads; "x" columns are peer time / kmm time
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <kmm/kmm.h>
 #include <kmm/slab.h>
@@ -176,6 +179,28 @@ static bool load_peer(struct allocator *a, const char *name, const char *lib, co
 	return a->malloc_fn && a->free_fn;
 }
 
+/*
+ * jemalloc's library uses initial-exec TLS and cannot be dlopen()ed; measure
+ * it in a child of this same run with LD_PRELOAD, where it is "malloc".
+ * Return: true with the four figures in @out.
+ */
+static bool preload_peer(const char *lib, const char *cmdline, double out[4])
+{
+	char self[512], cmd[1400];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || access(lib, R_OK))
+		return false;
+	self[n] = 0;
+	snprintf(cmd, sizeof(cmd), "KMM_BENCH_MALLOC_ONLY=1 LD_PRELOAD=%s '%s' '%s'", lib, self,
+		 cmdline);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return false;
+	int got = fscanf(f, "%lf %lf %lf %lf", &out[0], &out[1], &out[2], &out[3]);
+	return pclose(f) == 0 && got == 4;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmdline = argc > 1 ? argv[1] : "mem=1G maxcpus=2";
@@ -197,8 +222,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	peers[npeers++] = (struct allocator){ "glibc", malloc, free };
+	if (getenv("KMM_BENCH_MALLOC_ONLY")) {
+		/* The child of preload_peer(): malloc is the preloaded allocator. */
+		for (int w = 0; w < 2; w++)
+			for (int threads = 1; threads <= 2; threads++)
+				printf("%.3f\n", measure(&peers[0], w, threads));
+		kmm_shutdown(machine);
+		return 0;
+	}
+	double je[4];
+	bool have_je = false;
 	if (load_peer(&peers[npeers], "jemalloc", "libjemalloc.so.2", "malloc", "free"))
 		npeers++;
+	else
+		have_je = preload_peer("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", cmdline, je);
 	if (load_peer(&peers[npeers], "mimalloc", "libmimalloc.so.2", "mi_malloc", "mi_free"))
 		npeers++;
 	if (load_peer(&peers[npeers], "tcmalloc", "libtcmalloc_minimal.so.4", "tc_malloc",
@@ -210,6 +247,8 @@ int main(int argc, char **argv)
 	printf("%-34s %7s %8s", "workload", "threads", "kmm");
 	for (int p = 0; p < npeers; p++)
 		printf(" %9s %6s", peers[p].name, "x");
+	if (have_je)
+		printf(" %9s %6s", "jemalloc", "x");
 	printf("\n");
 	static const char *const names[2] = { "kmem_cache_alloc+free (64 B)",
 					      "kmalloc+kfree mixed 16..4096 B" };
@@ -221,6 +260,9 @@ int main(int argc, char **argv)
 				double t = measure(&peers[p], w, threads);
 				printf(" %9.1f %6.2f", t, t / k);
 			}
+			if (have_je)
+				printf(" %9.1f %6.2f", je[w * 2 + threads - 1],
+				       je[w * 2 + threads - 1] / k);
 			printf("\n");
 			fflush(stdout);
 		}
