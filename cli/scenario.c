@@ -950,6 +950,7 @@ struct kmm_ctx {
 	struct var *vars;
 	int nvars;
 	struct pageset *pagesets;
+	unsigned long dead_pagesets;	/* freed and unreferenced, not yet swept */
 	struct strbuf out;	/* the current stage's output */
 	char *last_output;
 	int expect_failures;
@@ -983,9 +984,31 @@ struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
 
 static void release_pageset_ref(struct kmm_ctx *ctx, struct pageset *ps)
 {
-	(void)ctx;
-	if (ps && ps->refs > 0)
-		ps->refs--;
+	if (ps && ps->refs > 0 && --ps->refs == 0 && ps->freed)
+		ctx->dead_pagesets++;
+}
+
+/*
+ * Free the pagesets nothing refers to any more whose blocks were freed, so
+ * that `repeat 1000000 { alloc_pages -> $p; free_pages $p }` runs in constant
+ * memory. Unreferenced pagesets still holding blocks stay: `kmm check`
+ * reports them.
+ */
+static void sweep_pagesets(struct kmm_ctx *ctx)
+{
+	struct pageset **pp = &ctx->pagesets;
+
+	while (*pp) {
+		struct pageset *ps = *pp;
+		if (!ps->refs && ps->freed) {
+			*pp = ps->next;
+			free(ps->pages);
+			free(ps);
+		} else {
+			pp = &ps->next;
+		}
+	}
+	ctx->dead_pagesets = 0;
 }
 
 void value_clear(struct value *v)
@@ -1228,6 +1251,8 @@ void ctx_set_var(struct kmm_ctx *ctx, const char *name, struct value *v)
 
 struct pageset *ctx_new_pageset(struct kmm_ctx *ctx, const struct args *a)
 {
+	if (ctx->dead_pagesets >= 1024)
+		sweep_pagesets(ctx);
 	struct pageset *ps = xcalloc(1, sizeof(*ps));
 
 	ps->gen = ctx->gen;
