@@ -4,9 +4,9 @@
  * defines them, so this header reads as a map of the layer.
  *
  * Lock order (outermost first), written once here and in docs/locking.md:
- *   sysctl_lock -> zone->lock -> pcp->lock -> log_lock
- * A pcp lock is only ever taken by trylock-or-own-slot paths; zone->lock is
- * never held while calling the reclaim or OOM hooks.
+ *   sysctl_lock -> pcp->lock -> zone->lock -> log_lock (as Linux: the pcp
+ * lock is taken first, by trylock on the own slot, then zone->lock to refill);
+ * zone->lock is never held while calling the reclaim or OOM hooks.
  */
 #ifndef KMM_MM_INTERNAL_H
 #define KMM_MM_INTERNAL_H

@@ -192,6 +192,14 @@ int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer)
 	return 0;
 }
 
+void kmm_drain(struct kmm_machine *m)
+{
+	for (int i = m->nr_layers - 1; i >= 0; i--)
+		if (m->layers[i].drain)
+			m->layers[i].drain(m);
+	drain_all_pages(m, NULL);
+}
+
 int kmm_check(struct kmm_machine *m)
 {
 	int err = page_alloc_check(m);

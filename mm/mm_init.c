@@ -1486,7 +1486,7 @@ static int start_kernel(struct boot *b)
 
 static int init_layers(struct kmm_machine *m)
 {
-	static const struct kmm_layer boot_layer = { "boot", mm_init_check, NULL };
+	static const struct kmm_layer boot_layer = { .name = "boot", .check = mm_init_check };
 	int err = kmm_register_layer(m, &boot_layer);
 
 	for (const struct layer_init *l = layer_inits; !err && l->name; l++) {

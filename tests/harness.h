@@ -71,7 +71,10 @@ uint64_t kmm_test_rand(uint64_t *state);
 
 /* Boot, failing the test if the boot fails; records the free-page baseline. */
 struct kmm_machine *t_boot(const char *cmdline);
-/* End of test: kmm_check passes and free pages are back to the baseline; shuts down. */
+/*
+ * End of test: kmm_check passes and, after kmm_drain(), free pages are back to
+ * the baseline taken (also drained) at boot; then the machine is shut down.
+ */
 void t_done(struct kmm_machine *m);
 /* Read a /proc file into a malloc()ed string (NULL + test failure on error). */
 char *t_proc(struct kmm_machine *m, const char *path);

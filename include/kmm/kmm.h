@@ -83,6 +83,13 @@ const char *kmm_dmesg(struct kmm_machine *m);
 void kmm_printk(struct kmm_machine *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/**
+ * kmm_drain() - return every cached page to the buddy allocator: each layer's
+ * caches (slab per-CPU slabs, lazily freed areas...), then the per-CPU page
+ * lists. Afterwards kmm_nr_free_pages() counts all memory nobody holds.
+ */
+void kmm_drain(struct kmm_machine *m);
+
 /** kmm_nr_free_pages() - free pages in the buddy allocator of @m (all zones). */
 unsigned long kmm_nr_free_pages(struct kmm_machine *m);
 

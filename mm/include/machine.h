@@ -139,6 +139,8 @@ struct kmm_layer {
 	const char *name;
 	int (*check)(struct kmm_machine *m);		/* 0 if invariants hold */
 	void (*shutdown)(struct kmm_machine *m);	/* frees the layer's state */
+	/* gives cached memory (per-CPU caches, deferred frees) back to the buddy */
+	void (*drain)(struct kmm_machine *m);
 };
 #define KMM_MAX_LAYERS 16
 
