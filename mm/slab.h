@@ -211,6 +211,8 @@ int __kmem_cache_shrink(struct kmem_cache *s);
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		      size_t orig_size);
 void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller);
+size_t slab_usable_size(struct kmem_cache *s, void *obj);
+void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size);
 /** virt_to_slab_m() - the slab holding @addr on @m, or NULL if its page is no slab. */
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
 /** kmm_addr_to_page() - the struct page of a direct-map address of any machine, or NULL. */

@@ -693,7 +693,7 @@ size_t ksize(const void *p)
 		return 0;
 	classify(p, &m, &slab, &page);
 	if (slab)
-		return slab->slab_cache->object_size;
+		return slab_usable_size(slab->slab_cache, (void *)p);
 	if (page && page->memcg_data == KMALLOC_LARGE_MAGIC)
 		return PAGE_SIZE << compound_order(page);
 	return 0;
@@ -721,7 +721,20 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return ZERO_SIZE_PTR;
 	}
 	ks = ksize(p);
-	if (new_size <= ks) {
+	struct slab *rs = NULL;
+	struct page *rp;
+	struct kmm_machine *rm;
+	classify(p, &rm, &rs, &rp);
+	if (rs && new_size <= rs->slab_cache->object_size && new_size <= KMALLOC_MAX_CACHE_SIZE) {
+		/* In place: the object is big enough (its kmalloc red zone moves). */
+		if ((gfp & __GFP_ZERO) && new_size > ks)
+			memset((char *)p + ks, 0, new_size - ks);
+		else if (gfp & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
+		slab_kmalloc_resize(rs->slab_cache, (void *)p, new_size);
+		return (void *)p;
+	}
+	if (!rs && new_size <= ks) {
 		if (gfp & __GFP_ZERO)
 			memset((char *)p + new_size, 0, ks - new_size);
 		return (void *)p;

@@ -326,6 +326,30 @@ static unsigned int info_end(const struct kmem_cache *s)
 	return off;
 }
 
+/* kmalloc caches with U and Z keep the requested size after the tracks (Linux's orig_size). */
+static inline bool slub_debug_orig_size(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_KMALLOC) && (s->flags & SLAB_STORE_USER);
+}
+
+static inline unsigned int *orig_size_slot(const struct kmem_cache *s, void *obj)
+{
+	return (unsigned int *)((char *)obj + info_end(s));
+}
+
+static inline unsigned int get_orig_size(const struct kmem_cache *s, void *obj)
+{
+	if (!slub_debug_orig_size(s))
+		return s->object_size;
+	return *orig_size_slot(s, obj);
+}
+
+/* Where the padding after the metadata starts. */
+static inline unsigned int meta_end(const struct kmem_cache *s)
+{
+	return info_end(s) + (slub_debug_orig_size(s) ? sizeof(unsigned int) : 0);
+}
+
 static void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long addr)
 {
 	struct kmm_machine *m = s->machine;
@@ -397,7 +421,7 @@ static void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char
 	print_section(s, "Object   ", p, s->object_size < PAGE_SIZE ? s->object_size : PAGE_SIZE);
 	if (s->flags & SLAB_RED_ZONE)
 		print_section(s, "Redzone  ", p + s->object_size, s->inuse - s->object_size);
-	unsigned int off = info_end(s), end = s->size - s->red_left_pad;
+	unsigned int off = meta_end(s), end = s->size - s->red_left_pad;
 	if (off < end)
 		print_section(s, "Padding  ", p + off, end - off);
 }
@@ -443,15 +467,20 @@ static bool check_bytes_and_report(struct kmem_cache *s, struct slab *slab, unsi
 static void init_object(struct kmem_cache *s, void *object, unsigned char val)
 {
 	unsigned char *p = object;
+	unsigned int poison_size = s->object_size;
 
-	if (s->flags & SLAB_RED_ZONE)
+	if (s->flags & SLAB_RED_ZONE) {
 		memset(p - s->red_left_pad, val, s->red_left_pad);
-	if (object_poison(s)) {
-		memset(p, POISON_FREE, s->object_size - 1);
-		p[s->object_size - 1] = POISON_END;
+		/* kmalloc: the bytes past the requested size are red zone too. */
+		if (slub_debug_orig_size(s) && val == SLUB_RED_ACTIVE)
+			poison_size = get_orig_size(s, object);
+	}
+	if (object_poison(s) && poison_size) {
+		memset(p, POISON_FREE, poison_size - 1);
+		p[poison_size - 1] = POISON_END;
 	}
 	if (s->flags & SLAB_RED_ZONE)
-		memset(p + s->object_size, val, s->inuse - s->object_size);
+		memset(p + poison_size, val, s->inuse - poison_size);
 }
 
 static bool check_object(struct kmem_cache *s, struct slab *slab, void *object, unsigned char val)
@@ -462,6 +491,12 @@ static bool check_object(struct kmem_cache *s, struct slab *slab, void *object, 
 	if (s->flags & SLAB_RED_ZONE) {
 		ok &= check_bytes_and_report(s, slab, p, "Left Redzone", p - s->red_left_pad, val,
 					     s->red_left_pad);
+		if (slub_debug_orig_size(s) && val == SLUB_RED_ACTIVE) {
+			unsigned int orig = get_orig_size(s, object);
+			if (orig < s->object_size)
+				ok &= check_bytes_and_report(s, slab, p, "kmalloc Redzone", p + orig,
+							     val, s->object_size - orig);
+		}
 		ok &= check_bytes_and_report(s, slab, p, "Right Redzone", p + s->object_size, val,
 					     s->inuse - s->object_size);
 	} else if ((s->flags & SLAB_POISON) && s->object_size < s->inuse) {
@@ -475,7 +510,7 @@ static bool check_object(struct kmem_cache *s, struct slab *slab, void *object, 
 			ok &= check_bytes_and_report(s, slab, p, "End Poison",
 						     p + s->object_size - 1, POISON_END, 1);
 		}
-		unsigned int off = info_end(s), end = s->size - s->red_left_pad;
+		unsigned int off = meta_end(s), end = s->size - s->red_left_pad;
 		if (off < end)
 			ok &= check_bytes_and_report(s, slab, p, "Object padding", p + off,
 						     POISON_INUSE, end - off);
@@ -986,7 +1021,7 @@ pop:
 /* ---- The locked path: debug caches and node-specific allocations ---- */
 
 static void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
-				   unsigned long caller)
+				   unsigned long caller, size_t orig_size)
 {
 	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
 		check_object(s, slab, obj, SLUB_RED_INACTIVE);
@@ -995,10 +1030,13 @@ static void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void
 	if (s->flags & SLAB_TRACE)
 		kmm_printk(s->machine, "TRACE %s alloc 0x%016lx inuse=%d fp=0x%016lx", s->name,
 			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, slab->freelist));
+	if (slub_debug_orig_size(s))
+		*orig_size_slot(s, obj) = (unsigned int)orig_size;
 	init_object(s, obj, SLUB_RED_ACTIVE);
 }
 
-static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller)
+static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
+			  size_t orig_size)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -1039,7 +1077,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 			list_remove_locked(n, slab);
 			place_slab_locked(s, n, slab, inuse);	/* inuse > 0: never discards */
 			if (obj && kmem_cache_debug(s))
-				alloc_debug_processing(s, slab, obj, caller);
+				alloc_debug_processing(s, slab, obj, caller, orig_size);
 			spin_unlock(&n->list_lock);
 			if (obj)
 				return obj;
@@ -1061,7 +1099,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 		slab_unlock(slab);
 		place_slab_locked(s, n, slab, 1);
 		if (kmem_cache_debug(s))
-			alloc_debug_processing(s, slab, obj, caller);
+			alloc_debug_processing(s, slab, obj, caller, orig_size);
 		spin_unlock(&n->list_lock);
 		return obj;
 	}
@@ -1079,7 +1117,6 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long c
 	struct slab_machine *st = slab_state(m);
 	void *obj;
 
-	(void)orig_size;
 	if (unlikely(node != NUMA_NO_NODE)) {
 		if (node < 0 || node >= m->nr_node_ids) {
 			kmm_set_error(-EINVAL, "%s: no node %d", s->name, node);
@@ -1089,7 +1126,7 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long c
 			node = NUMA_NO_NODE;
 	}
 	if (unlikely(kmem_cache_debug(s) || node != NUMA_NO_NODE)) {
-		obj = alloc_single(s, gfp, node, caller);
+		obj = alloc_single(s, gfp, node, caller, orig_size);
 	} else {
 		int cpu = slab_this_cpu(m);
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
@@ -1113,6 +1150,27 @@ out:
 	if (obj && (gfp & __GFP_ZERO))
 		memset(obj, 0, s->object_size);
 	return obj;
+}
+
+/**
+ * slab_usable_size() - bytes of @obj the caller may use: the requested size
+ * when the kmalloc red zone guards the rest, else the object size.
+ */
+size_t slab_usable_size(struct kmem_cache *s, void *obj)
+{
+	return get_orig_size(s, obj);
+}
+
+/**
+ * slab_kmalloc_resize() - krealloc in place: move the kmalloc red zone to
+ * @new_size (<= object_size). A no-op unless the cache keeps orig_size.
+ */
+void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size)
+{
+	if (!slub_debug_orig_size(s) || !(s->flags & SLAB_RED_ZONE))
+		return;
+	*orig_size_slot(s, obj) = (unsigned int)new_size;
+	memset((char *)obj + new_size, SLUB_RED_ACTIVE, s->object_size - new_size);
 }
 
 /* ---- Freeing ---- */
@@ -1460,8 +1518,11 @@ static int calculate_sizes(struct kmem_cache *s)
 		/* In the middle of the object, as Linux does (a small overflow misses it). */
 		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
 	}
-	if (flags & SLAB_STORE_USER)
+	if (flags & SLAB_STORE_USER) {
 		size += 2 * sizeof(struct track);
+		if (flags & SLAB_KMALLOC)
+			size += sizeof(unsigned int);	/* orig_size */
+	}
 	s->red_left_pad = 0;
 	if (flags & SLAB_RED_ZONE) {
 		size += sizeof(void *);

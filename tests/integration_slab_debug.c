@@ -74,6 +74,28 @@ TEST(one_byte_overflow_into_the_red_zone)
 	slab_done(m);
 }
 
+/* slub_kunit test_kmalloc_redzone_access / KASAN kmalloc_oob_right: past the requested size. */
+TEST(kmalloc_red_zone_past_the_requested_size)
+{
+	struct kmm_machine *m = slab_boot("mem=256M slab_debug=ZU");
+	unsigned char *p = kmalloc(100, GFP_KERNEL);	/* a kmalloc-128 object */
+
+	expect_eq(ksize(p), 100);			/* the rest is red zone */
+	p[100] = 0x78;
+	kfree(p);
+	expect_str_contains(kmm_dmesg(m), "BUG kmalloc-128 (Not tainted): kmalloc Redzone overwritten");
+	expect_str_contains(kmm_dmesg(m), "First byte 0x78 instead of 0xcc");
+	/* krealloc in place moves the red zone: writing the new bytes is fine. */
+	unsigned long errors = (unsigned long)atomic_load(&kmm_find_cache(m, "kmalloc-128")->errors);
+	unsigned char *q = kmalloc(100, GFP_KERNEL);
+	unsigned char *r = krealloc(q, 120, GFP_KERNEL);
+	expect_true(r == q);
+	memset(r, 1, 120);
+	kfree(r);
+	expect_eq(atomic_load(&kmm_find_cache(m, "kmalloc-128")->errors), errors);
+	slab_done(m);
+}
+
 /* slub_kunit test_first_word / KASAN kmalloc_uaf: write after free, seen at the next alloc. */
 TEST(write_after_free_is_caught_by_poison)
 {
