@@ -1536,19 +1536,22 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
 		drain_all_pages(m, NULL);
 	}
-	kmm_use(prev);
 	if (err) {
-		machine_teardown(m);
-		return NULL;
+		machine_teardown(m);	/* layers shut down with @m still current */
+		m = NULL;
 	}
+	kmm_use(prev);
 	return m;
 }
 
 void kmm_shutdown(struct kmm_machine *m)
 {
+	struct kmm_machine *prev;
+
 	if (!m)
 		return;
-	if (kmm_current() == m)
-		kmm_use(NULL);
+	/* Layers' shutdown hooks may use kernel-style calls on the current machine. */
+	prev = kmm_use(m);
 	machine_teardown(m);
+	kmm_use(prev == m ? NULL : prev);
 }
