@@ -12,6 +12,28 @@
  * newest first (the /proc/slabinfo order). Simplified: no cache merging, no
  * memcg (kmalloc-cg-*) or random kmalloc caches; names must be unique.
  *
+ * Boot options (registered with mm_init.c's option registry):
+ *   slab_debug=<flags>[,<cache>...][;<flags>,<cache>...]   (alias slub_debug)
+ *	F sanity checks, Z red zones (0xbb free / 0xcc allocated), P poison
+ *	(0x6b, last byte 0xa5, padding 0x5a), U alloc/free call sites (and the
+ *	kmalloc red zone past the requested size), T trace to dmesg; A and O
+ *	are accepted and ignored; '-' turns debugging off; no letters means
+ *	FZPU. A cache name ending in '*' matches a prefix. Debugged caches
+ *	take the locked path (no cpu slab), as SLUB's debug caches do.
+ *   slab_freelist_hardened=on|off   free pointers stored as
+ *	ptr ^ s->random ^ swab(&slot) (CONFIG_SLAB_FREELIST_HARDENED); off
+ *	by default: kmm favours the speed of the plain path.
+ *   slab_freelist_random=on|off     each new slab's free chain follows a
+ *	per-cache shuffled sequence from a random start
+ *	(CONFIG_SLAB_FREELIST_RANDOM); off by default.
+ * kmm's randomness is seeded from the command line, so a boot is
+ * reproducible; it is a teaching and testing aid, not a security boundary.
+ *
+ * SLAB_PANIC: Linux panics when such a cache cannot be created. kmm never
+ * stops the host: it logs "Kernel panic - not syncing: ..." and the end
+ * marker to dmesg, marks the machine panicked (slab_state(m)->panicked) and
+ * returns NULL like any failed creation.
+ *
  * Locking: slab_mutex (a spinlock in kmm) around the caches list; allocation
  * and freeing take only mm/slub.c's locks.
  */
@@ -855,6 +877,7 @@ int kmem_cache_init(struct kmm_machine *m)
 		.name = "slab",
 		.check = slab_layer_check,
 		.shutdown = slab_layer_shutdown,
+		.drain = kmm_slab_drain,
 	};
 	int err;
 
