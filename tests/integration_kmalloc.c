@@ -134,3 +134,28 @@ TEST(i386_slabs_come_from_lowmem_and_two_machines_coexist)
 	slab_done(a);
 	slab_done(b);
 }
+
+TEST(alloc_node_on_a_two_node_machine)
+{
+	struct kmm_machine *m = slab_boot("mem=512M numa=fake=2");
+	struct kmem_cache *s = kmem_cache_create("numa", 512, 0, 0, NULL);
+	void *p[40];
+
+	assert_true(s != NULL);
+	for (int i = 0; i < 40; i++) {
+		p[i] = kmem_cache_alloc_node(s, GFP_KERNEL, i & 1);
+		assert_true(p[i] != NULL);
+		expect_eq(page_to_nid(compound_head(virt_to_page(p[i]))), i & 1);
+	}
+	char *t = t_proc(m, "/sys/kernel/slab/numa/slabs");
+	expect_true(t && !strcmp(t, "4 N0=2 N1=2\n"));	/* 20 objects per node, 16 per slab */
+	free(t);
+	t = t_proc(m, "/sys/kernel/slab/numa/partial");
+	expect_true(t && !strcmp(t, "2 N0=1 N1=1\n"));
+	free(t);
+	expect_eq(kmm_check(m), 0);
+	for (int i = 0; i < 40; i++)
+		kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+	slab_done(m);
+}
