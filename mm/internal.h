@@ -228,12 +228,18 @@ const char *kmm_comm(struct kmm_machine *m);
 struct strbuf;
 /**
  * vmalloc_init() - the vmalloc layer of @m: free tree over the layout's
- * vmalloc range, host window, kernel page tables, PKMAP/fixmap slots
+ * vmalloc range, host window (kernel page tables at first use), PKMAP/fixmap slots
  * (kmap_init), checker registration, and on i386 the "virtual kernel memory
  * layout:" dmesg block. Called once from mm_init.c's layer-init list, after
  * the page allocator is up. Return: 0 or -errno (message set).
  */
 int vmalloc_init(struct kmm_machine *m);
+/**
+ * vmalloc_prepare_pgtables() - make the kernel's page-table root and the
+ * PKMAP/fixmap tables now (normally done at the first mapping; tests call it
+ * before taking their free-page baseline). Return: 0 or -ENOMEM.
+ */
+int vmalloc_prepare_pgtables(struct kmm_machine *m);
 /** vmalloc_boot_options() - registers vmalloc_window=SIZE (x86_64 host window). */
 void vmalloc_boot_options(void);
 /** vmalloc_nr_pages() - pages held by vmalloc areas: meminfo's VmallocUsed (proc calls this). */

@@ -25,11 +25,14 @@
  * window fails exactly as an exhausted vmalloc space fails. VmallocTotal
  * still reports Linux's 32 TiB.
  *
- * Kernel page tables. When the process layer's page-table code is linked,
- * every mapping is also written as a PTE in the kernel's tables (format of
- * the machine's arch), and vmalloc_to_page() walks them. Empty tables are
- * freed when a lazy range is purged (Linux keeps them; kmm frees them so the
- * leak check of a test sees every page come back).
+ * Kernel page tables. Every mapping is also written as a PTE in the
+ * kernel's tables (mm/pgtable.c, in the format of the machine's arch), and
+ * vmalloc_to_page() walks them. The root and the PKMAP/fixmap tables are
+ * made at the first mapping rather than at boot, so that a machine that
+ * never uses vmalloc boots to the same free-page numbers with or without
+ * this layer (Linux makes them in early boot). Empty tables are freed when
+ * a lazy range is purged (Linux keeps them; kmm frees them so the leak
+ * check of a test sees every page come back).
  *
  * Invariant (vmalloc_check): the free, busy and lazy areas are disjoint and
  * cover [vstart, vend) exactly; no two free areas touch (they would have
@@ -96,7 +99,8 @@ struct vmalloc_state {
 	uint64_t last_flush_start, last_flush_end;
 	struct sim_ram *mmio_ram[KMM_MAX_MMIO];	/* device memory of mmio= regions beyond RAM */
 	struct kmm_pgtable kpt;		/* the kernel's tables (vmalloc, pkmap, fixmap) */
-	bool have_pt;
+	bool have_pt;			/* kpt and the PKMAP/fixmap tables exist (set once) */
+	bool kpt_ready;			/* kpt's root exists */
 };
 
 /* ---- Areas ---- */
@@ -444,6 +448,8 @@ static int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 	if (!host || !kernel_va_to_host(m, va + n * PAGE_SIZE - 1))
 		return kmm_set_error(-EFAULT, "kernel mapping %#llx+%zu pages is outside the host window",
 				     (unsigned long long)va, n);
+	if ((err = vmalloc_prepare_pgtables(m)))
+		return err;
 	err = sim_map_frames(ram, host, host_pfns, n);
 	if (err)
 		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
@@ -1391,7 +1397,7 @@ static uint64_t window_option(struct kmm_machine *m)
 
 /*
  * Tables for a range that kmap fills one PTE at a time without the vmalloc
- * lock (PKMAP, fixmap): allocate them once at boot, as Linux's
+ * lock (PKMAP, fixmap): allocate them up front, as Linux's
  * permanent_kmaps_init() and the early fixmap setup do.
  */
 static int prealloc_tables(struct vmalloc_state *vs, uint64_t start, uint64_t end)
@@ -1403,6 +1409,34 @@ static int prealloc_tables(struct vmalloc_state *vs, uint64_t start, uint64_t en
 			return err ? err : -ENOMEM;
 	}
 	return 0;
+}
+
+int vmalloc_prepare_pgtables(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+	const struct kmm_layout *l = &m->layout;
+	int err = 0;
+
+	if (!vs)
+		return -ENODEV;
+	if (__atomic_load_n(&vs->have_pt, __ATOMIC_ACQUIRE))
+		return 0;
+	spin_lock(&vs->lock);
+	if (!vs->have_pt) {
+		if (!vs->kpt_ready) {
+			err = pgtable_init(&vs->kpt, m, false);
+			vs->kpt_ready = !err;
+		}
+		if (!err && kmm_arch_is_32(m) && l->last_pkmap > 0)
+			err = prealloc_tables(vs, l->pkmap_base,
+					      l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
+		if (!err && kmm_arch_is_32(m))
+			err = prealloc_tables(vs, l->fixaddr_start, l->fixaddr_top + PAGE_SIZE);
+		if (!err)
+			__atomic_store_n(&vs->have_pt, true, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vs->lock);
+	return err ? kmm_set_error(err, "no memory for the kernel page tables") : 0;
 }
 
 int vmalloc_init(struct kmm_machine *m)
@@ -1463,27 +1497,8 @@ int vmalloc_init(struct kmm_machine *m)
 	insert_va(&vs->free_root, all, free_va_recompute);
 	vs->nr_free_bytes = vs->vend - vs->vstart;
 	m->vmalloc = vs;
-	int err = pgtable_init(&vs->kpt, m, false);
-	if (err) {
-		m->vmalloc = NULL;
-		free(all);
-		sim_release(vs->window, vs->window_bytes);
-		free(vs);
-		return kmm_set_error(err, "vmalloc_init: no memory for the kernel page tables");
-	}
-	vs->have_pt = true;
-	if (kmm_arch_is_32(m) && l->last_pkmap > 0) {
-		err = prealloc_tables(vs, l->pkmap_base,
-				      l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
-		if (!err)
-			err = prealloc_tables(vs, l->fixaddr_start, l->fixaddr_top + PAGE_SIZE);
-		if (err) {
-			vmalloc_shutdown(m);
-			return kmm_set_error(err, "vmalloc_init: no memory for PKMAP/fixmap tables");
-		}
-	}
 
-	err = kmap_init(m);
+	int err = kmap_init(m);
 	if (err) {
 		vmalloc_shutdown(m);
 		return err;

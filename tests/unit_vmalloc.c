@@ -42,6 +42,7 @@ static struct kmm_machine *vm_machine(void)
 	if (err)
 		kmm_test_fail(__FILE__, __LINE__, "vmalloc_init: %d %s", err, kmm_last_error());
 	assert_eq(err, 0);
+	assert_eq(vmalloc_prepare_pgtables(m), 0);
 	drain_all_pages(m, NULL);
 	return m;
 }

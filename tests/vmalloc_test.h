@@ -32,6 +32,10 @@ static inline struct kmm_machine *vboot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);
 
+	/* The kernel's vmalloc/kmap tables are made at first use: make them now. */
+	if (vmalloc_prepare_pgtables(m))
+		kmm_test_fail(__FILE__, __LINE__, "vmalloc_prepare_pgtables: %s", kmm_last_error());
+
 	/* A test that aborted left its entry; a new machine may reuse the address. */
 	for (size_t i = 0; i < ARRAY_SIZE(vt_bases); i++)
 		if (vt_bases[i].m == m)
