@@ -8,6 +8,8 @@ add_library(kmm_malloc SHARED
   $<TARGET_OBJECTS:kmm_objs>)
 set_target_properties(kmm_malloc PROPERTIES
   OUTPUT_NAME kmm-malloc
+  CXX_STANDARD 17
+  CXX_STANDARD_REQUIRED ON
   POSITION_INDEPENDENT_CODE ON
   LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/exports.map)

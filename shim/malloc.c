@@ -435,6 +435,12 @@ static void shim_boot_locked(void)
 		 extra ? extra : "");
 
 	struct kmm_machine *m = kmm_boot(boot_cmdline);
+	if (!m && strstr(kmm_last_error(), "ram=anon")) {
+		/* A kernel without ram=anon: memory-file RAM (trims then return less). */
+		char *opt = strstr(boot_cmdline, " ram=anon");
+		memmove(opt, opt + 9, strlen(opt + 9) + 1);
+		m = kmm_boot(boot_cmdline);
+	}
 	if (!m) {
 		warn("cannot boot \"", boot_cmdline, "\"; using glibc malloc");
 		warn("  ", kmm_last_error(), NULL);

@@ -390,6 +390,11 @@ static void rss_cycle(size_t size, int n, bool trim, long *grown, long *after)
 
 	for (int i = 0; i < n; i++) {
 		v[i] = malloc(size);
+		if (!v[i]) {
+			kmm_test_fail(__FILE__, __LINE__, "malloc(%zu) number %d failed", size, i);
+			n = i;
+			break;
+		}
 		memset(v[i], 0x5c, size);
 	}
 	*grown = (long)sim_host_rss_kb() - base;

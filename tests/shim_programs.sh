@@ -38,9 +38,10 @@ run_cmp() {
 	shift
 	"$@" >"$tmp/$name.ref" 2>"$tmp/$name.referr"
 	local rc_ref=$?
+	local t0=$SECONDS
 	LD_PRELOAD=$lib KMM_MALLOC_CHECK=1 KMM_MALLOC_STATS="$tmp/$name.stats" \
 		"$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-	local rc=$?
+	local rc=$? secs=$((SECONDS - t0))
 	ran=$((ran + 1))
 	if [ $rc -ne $rc_ref ]; then
 		echo "FAIL $name: exit status $rc under kmm, $rc_ref under glibc"
@@ -65,7 +66,7 @@ run_cmp() {
 	local peak
 	peak=$(sed -n 's/.*peak \([0-9]*\) bytes.*/\1/p' "$tmp/$name.stats" | tail -1)
 	echo "ok   $name: $(wc -c <"$tmp/$name.out") bytes of identical output, rc $rc," \
-		"$mallocs mallocs served by kmm, peak $peak bytes"
+		"$mallocs mallocs served by kmm, peak $peak bytes (${secs}s)"
 }
 
 # --- sort on a large generated file ---
@@ -151,7 +152,7 @@ CREATE INDEX temp.u_grp ON u(grp, val);
 SELECT grp, count(*), printf('%.3f', sum(val)), min(name), max(name) FROM u GROUP BY grp ORDER BY grp LIMIT 20;
 SELECT count(DISTINCT name), printf('%.3f', avg(val)) FROM u;
 SELECT name FROM u ORDER BY name DESC LIMIT 5;
-SELECT a.grp, count(*) FROM u a JOIN u b ON a.id = b.id + 1 AND a.grp = b.grp + 1 GROUP BY a.grp ORDER BY 2 DESC, 1 LIMIT 5;
+SELECT a.grp, count(*) FROM u a JOIN u b ON b.id = a.id - 1 AND a.grp = b.grp + 1 GROUP BY a.grp ORDER BY 2 DESC, 1 LIMIT 5;
 SELECT group_concat(name, ';') FROM (SELECT name FROM u WHERE grp = 3 ORDER BY val, name LIMIT 50);
 EOF
 	run_cmp sqlite3 sqlite3 "$tmp/test.db" ".read $tmp/db.sql"
