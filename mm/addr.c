@@ -136,6 +136,10 @@ struct kmm_machine *kmm_page_machine(const struct page *page)
 	return NULL;
 }
 
+/**
+ * page_to_pfn() - the frame number of @page, on whichever machine holds it.
+ * Context: any. Return: the pfn, or 0 if @page is no machine's struct page.
+ */
 unsigned long page_to_pfn(const struct page *page)
 {
 	struct kmm_machine *m = kmm_page_machine(page);
@@ -186,6 +190,17 @@ void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section)
 	__atomic_store_n(state, SECTION_ONLINE, __ATOMIC_RELEASE);
 }
 
+/**
+ * kmm_pfn_to_page() - the struct page of @pfn on @m.
+ *
+ * A wholly reserved section (SECTION_RESERVED) is initialised on the first
+ * call that reaches it. A section still deferred (all free, owned by the
+ * buddy allocator until it first allocates from it) is returned as is: its
+ * struct pages are not initialised yet, as with Linux's deferred init.
+ * Context: any; may initialise 32768 struct pages once per reserved section.
+ * Return: the page, or NULL if @pfn is beyond the last section or in a
+ * section without RAM (e.g. the PCI hole).
+ */
 struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn)
 {
 	unsigned long section = pfn >> SECTION_SHIFT;
@@ -208,6 +223,12 @@ void *lowmem_pfn_address(const struct kmm_machine *m, unsigned long pfn)
 	return (char *)m->ram.direct + PFN_PHYS(pfn);
 }
 
+/**
+ * page_address() - host pointer to the bytes of @page.
+ * Return: the direct-map pointer for lowmem; for highmem, the kmap address
+ * while the page is kmapped (PG_highmem_mapped, asked of mm/highmem.c),
+ * otherwise NULL - as Linux's page_address().
+ */
 void *page_address(const struct page *page)
 {
 	struct kmm_machine *m;
@@ -238,6 +259,11 @@ uint64_t page_to_kva(const struct page *page)
 	return pfn < m->max_low_pfn ? m->layout.page_offset + PFN_PHYS(pfn) : 0;
 }
 
+/**
+ * virt_to_page() - the struct page behind a host pointer into a machine's
+ * direct map (the current machine is tried first).
+ * Return: the page, or NULL if @addr is in no machine's direct map.
+ */
 struct page *virt_to_page(const void *addr)
 {
 	struct kmm_machine *m = kmm_machine_of_host(addr);
