@@ -435,7 +435,27 @@ void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t l
 	kunmap_local(p);
 }
 
-/* ---- Checker, init, shutdown ---- */
+/* ---- Checker, drain, init, shutdown ---- */
+
+bool kmap_drain(struct kmm_machine *m)
+{
+	struct kmap_state *ks = kstate(m);
+	bool idle = true;
+
+	if (!ks)
+		return true;
+	spin_lock(&ks->lock);
+	if (ks->last_pkmap)
+		flush_all_zero_pkmaps(m, ks);
+	for (int i = 0; i < ks->last_pkmap; i++)
+		if (ks->pkmap_count[i])
+			idle = false;
+	for (int c = 0; c < m->nr_cpus; c++)
+		if (ks->cpu[c].idx)
+			idle = false;
+	spin_unlock(&ks->lock);
+	return idle;
+}
 
 int kmap_check(struct kmm_machine *m)
 {

@@ -277,6 +277,11 @@ void print_kernel_layout(struct kmm_machine *m);
 /** kmap_init() - PKMAP and fixmap kmap slots of @m (called by vmalloc_init). */
 int kmap_init(struct kmm_machine *m);
 void kmap_shutdown(struct kmm_machine *m);
+/**
+ * kmap_drain() - unmap the PKMAP slots nobody uses (count 1), as the next
+ * flush would. Return: true if no kmap or kmap_local mapping is left.
+ */
+bool kmap_drain(struct kmm_machine *m);
 /** kmap_check() - slot counts agree with the pages' PG_highmem_mapped and the hash. */
 int kmap_check(struct kmm_machine *m);
 /**

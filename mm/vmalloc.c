@@ -1313,6 +1313,29 @@ static int vmalloc_check_locked(struct kmm_machine *m, struct vmalloc_state *vs)
 	return 0;
 }
 
+/*
+ * The layer's drain hook (kmm_drain): purge the lazy areas, flush unused
+ * PKMAP slots, and when nothing is mapped any more give the kernel's table
+ * frames back too (they are made again at the next mapping), so a leak
+ * check sees the machine as it was after boot.
+ */
+static void vmalloc_drain(struct kmm_machine *m)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!vs)
+		return;
+	bool kmaps_idle = kmap_drain(m);
+	spin_lock(&vs->lock);
+	purge_lazy_locked(vs);
+	if (kmaps_idle && !vs->nr_busy && vs->have_pt) {
+		pgtable_destroy(&vs->kpt);
+		__atomic_store_n(&vs->have_pt, false, __ATOMIC_RELEASE);
+		vs->kpt_ready = false;
+	}
+	spin_unlock(&vs->lock);
+}
+
 static int vmalloc_check(struct kmm_machine *m)
 {
 	struct vmalloc_state *vs = vstate(m);
@@ -1505,6 +1528,7 @@ int vmalloc_init(struct kmm_machine *m)
 	}
 	static const struct kmm_layer layer = {
 		.name = "vmalloc", .check = vmalloc_check, .shutdown = vmalloc_shutdown,
+		.drain = vmalloc_drain,
 	};
 	err = kmm_register_layer(m, &layer);
 	if (err) {

@@ -2,10 +2,9 @@
 /*
  * tests/vmalloc_test.h - boot and leak-check helpers of the vmalloc tests.
  *
- * The leak check compares free pages with the per-CPU lists drained at both
- * ends (NR_FREE_PAGES does not count pcp pages) and after purging the lazy
- * vmalloc areas, whose kernel page tables come back with the purge. The
- * harness shuts the machine down after the test.
+ * The leak check compares free pages after kmm_drain() at both ends, and
+ * runs the checkers; the harness's own t_done check runs as well when it
+ * shuts the machine down after the test.
  */
 #ifndef KMM_TESTS_VMALLOC_TEST_H
 #define KMM_TESTS_VMALLOC_TEST_H
@@ -16,25 +15,20 @@
 
 static struct { struct kmm_machine *m; unsigned long free; } vt_bases[8];
 
-/* kvmalloc's kmalloc side keeps slabs cached; give them back when slab is up. */
-void kmm_slab_drain(struct kmm_machine *m);
-
+/*
+ * kmm_drain(): slab caches, pcp lists, and the vmalloc layer's drain (lazy
+ * areas purged, unused PKMAP slots flushed, the kernel's tables freed when
+ * nothing is mapped).
+ */
 static inline unsigned long vt_nr_free(struct kmm_machine *m)
 {
-	if (m->slab)
-		kmm_slab_drain(m);
-	vm_unmap_aliases_m(m);
-	drain_all_pages(m, NULL);
+	kmm_drain(m);
 	return kmm_nr_free_pages(m);
 }
 
 static inline struct kmm_machine *vboot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);
-
-	/* The kernel's vmalloc/kmap tables are made at first use: make them now. */
-	if (vmalloc_prepare_pgtables(m))
-		kmm_test_fail(__FILE__, __LINE__, "vmalloc_prepare_pgtables: %s", kmm_last_error());
 
 	/* A test that aborted left its entry; a new machine may reuse the address. */
 	for (size_t i = 0; i < ARRAY_SIZE(vt_bases); i++)
