@@ -26,6 +26,8 @@ void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
 /** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
 int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
+/** register_layer_boot_options() - run the layer list's boot_options hooks (once per process). */
+void register_layer_boot_options(void);
 /** kernel_image_of() - the simulated kernel image of @arch (sizes, load address). */
 void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k);
 /** kernel_image_end() - physical address just past the image's .bss. */

@@ -102,7 +102,7 @@ static const struct layer_init layer_inits[] = {
 
 static int boot_options_state;	/* 0 not yet, 1 in progress, 2 done */
 
-static void register_layer_boot_options(void)
+void register_layer_boot_options(void)
 {
 	int expect = 0;
 
@@ -1505,7 +1505,6 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 	struct boot b;
 	int err;
 
-	register_layer_boot_options();
 	if (kmm_parse_cmdline(cmdline, &opts))
 		return NULL;
 	m = kmm_machine_alloc();
