@@ -18,6 +18,7 @@
 
 #include "cli/verbs.h"
 #include "include/kmm/vmalloc.h"
+#include "mm/include/addr.h"
 #include "mm/internal.h"
 
 /* ---- Argument helpers ---- */
@@ -81,14 +82,10 @@ static void set_result_addr(struct kmm_ctx *ctx, const struct args *a, uint64_t 
 	ctx_set_var(ctx, a->result, &v);
 }
 
+/* Any kernel virtual address: direct map, vmalloc, PKMAP, fixmap (mm/addr.c). */
 static void *host_of(struct kmm_machine *m, uint64_t va)
 {
-	void *p = kernel_va_to_host(m, va);
-
-	if (!p && va >= m->layout.page_offset &&
-	    va - m->layout.page_offset < PFN_PHYS(m->max_low_pfn))
-		p = (char *)m->ram.direct + (va - m->layout.page_offset);
-	return p;
+	return kmm_kva_to_host(m, va);
 }
 
 static const char *zone_of(struct page *p)

@@ -54,6 +54,7 @@
 
 #include "include/kmm/vmalloc.h"
 #include "lib/rbtree.h"
+#include "mm/include/addr.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
 
@@ -995,15 +996,7 @@ unsigned long vmalloc_to_pfn(const void *addr)
 
 uint64_t kmm_virt_addr(struct kmm_machine *m, const void *addr)
 {
-	uint64_t va = kernel_host_to_va(m, addr);
-	const char *c = addr;
-
-	if (va)
-		return va;
-	if (m->ram.direct && c >= (const char *)m->ram.direct &&
-	    c < (const char *)m->ram.direct + m->ram.direct_len)
-		return m->layout.page_offset + (uint64_t)(c - (const char *)m->ram.direct);
-	return 0;
+	return m ? kmm_host_to_kva(m, addr) : 0;	/* mm/addr.c: direct map, then our window */
 }
 
 /* ---- kvmalloc ---- */
