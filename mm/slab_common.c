@@ -479,17 +479,7 @@ void kmem_cache_free(struct kmem_cache *s, void *obj)
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
-	unsigned long caller = (unsigned long)__builtin_return_address(0);
-
-	for (size_t i = 0; i < nr; i++) {
-		p[i] = slab_alloc_node(s, gfp, NUMA_NO_NODE, caller, s->object_size);
-		if (!p[i]) {
-			while (i--)
-				cache_free(s, p[i], caller);
-			return 0;
-		}
-	}
-	return (int)nr;
+	return (int)slab_alloc_bulk(s, gfp, nr, p, (unsigned long)__builtin_return_address(0));
 }
 
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)

@@ -1153,6 +1153,58 @@ out:
 }
 
 /**
+ * slab_alloc_bulk() - @nr objects into @p, taking the CPU slot lock once per
+ * refill rather than once per object (Linux's kmem_cache_alloc_bulk).
+ * Return: @nr, or 0 with nothing allocated.
+ */
+size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p,
+		       unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	size_t i = 0;
+
+	if (unlikely(kmem_cache_debug(s))) {
+		for (; i < nr; i++)
+			if (!(p[i] = slab_alloc_node(s, gfp, NUMA_NO_NODE, caller, s->object_size)))
+				goto fail;
+		return nr;
+	}
+	int cpu = slab_this_cpu(m);
+	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+	spin_lock(&c->lock);
+	while (i < nr) {
+		void *obj = c->freelist;
+		void *next = obj ? get_freepointer(s, obj) : NULL;
+
+		if (unlikely(!obj || (next && ((char *)next < c->lo || (char *)next >= c->hi)))) {
+			/* Refill (or repair): __slab_alloc returns with the lock released. */
+			obj = __slab_alloc(s, c, cpu, gfp);
+			if (!obj)
+				goto fail;
+			p[i++] = obj;
+			spin_lock(&c->lock);
+			continue;
+		}
+		c->freelist = next;
+		c->nr_free--;
+		c->alloc_fast++;
+		shadow_set(st, m, obj, SHADOW_ALLOCATED);
+		p[i++] = obj;
+	}
+	spin_unlock(&c->lock);
+	if (gfp & __GFP_ZERO)
+		for (size_t k = 0; k < nr; k++)
+			memset(p[k], 0, s->object_size);
+	return nr;
+fail:
+	while (i--)
+		slab_free(s, virt_to_slab_m(m, p[i]), p[i], caller);
+	return 0;
+}
+
+/**
  * slab_usable_size() - bytes of @obj the caller may use: the requested size
  * when the kmalloc red zone guards the rest, else the object size.
  */

@@ -3,7 +3,8 @@
  * tests/stress_slab.c - two threads, a million mixed slab operations.
  *
  * Each thread allocates from three caches (with and without ctor, hardened
- * and RCU flavours) and from kmalloc in mixed sizes, frees its own objects in
+ * and RCU flavours; one by one and in bulks of 8) and from kmalloc in mixed
+ * sizes (some __GFP_RECLAIMABLE, some above 8 KiB), frees its own objects in
  * random order, and hands objects to the other thread through a mailbox so
  * that half the frees are remote (another CPU slot's slab). Every live object
  * carries a stamp (thread, sequence) in its first and last words; a stamp
@@ -102,7 +103,23 @@ static void *work(void *arg)
 		uint64_t r = kmm_test_rand(&w->rng);
 		int op = (int)(r % 100);
 
-		if ((op < 50 && w->nr_live < LIVE_MAX) || w->nr_live == 0) {
+		if (op < 5 && w->nr_live + 8 <= LIVE_MAX) {
+			/* A bulk allocation of 8 from one cache. */
+			void *b[8];
+			int k = (int)((r >> 8) % 3);
+			if (kmem_cache_alloc_bulk(caches[k], GFP_KERNEL, 8, b) != 8) {
+				atomic_fetch_add(&failures, 1);
+				fprintf(stderr, "bulk allocation failed: %s\n", kmm_last_error());
+				break;
+			}
+			for (int i = 0; i < 8; i++) {
+				struct obj o = { .p = b[i], .kind = k };
+				o.stamp = ((uint64_t)w->id << 56) | ++seq;
+				stamp(&o);
+				w->live[w->nr_live++] = o;
+			}
+			w->allocs += 8;
+		} else if ((op < 50 && w->nr_live < LIVE_MAX) || w->nr_live == 0) {
 			struct obj o = { 0 };
 			o.kind = (int)((r >> 8) % 4) - 1;
 			if (o.kind < 0) {

@@ -353,11 +353,19 @@ TEST(bulk_and_node_alloc)
 	struct kmem_cache *s = kmem_cache_create("bulk", 100, 0, 0, NULL);
 	void *p[100];
 
-	expect_eq(kmem_cache_alloc_bulk(s, GFP_KERNEL, 100, p), 100);
-	for (int i = 0; i < 100; i++)
-		for (int j = i + 1; j < 100; j += 7)
-			assert_true(p[i] != p[j]);
-	kmem_cache_free_bulk(s, 100, p);
+	for (int round = 0; round < 3; round++) {
+		gfp_t gfp = round == 1 ? GFP_KERNEL | __GFP_ZERO : GFP_KERNEL;
+		expect_eq(kmem_cache_alloc_bulk(s, gfp, 100, p), 100);
+		for (int i = 0; i < 100; i++) {
+			for (int j = i + 1; j < 100; j++)
+				assert_true(p[i] != p[j]);
+			if (round == 1)
+				expect_eq(((unsigned char *)p[i])[57], 0);
+			memset(p[i], 0xee, 100);
+		}
+		expect_eq(slub_check(m), 0);
+		kmem_cache_free_bulk(s, 100, p);
+	}
 	void *q = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
 	expect_true(q != NULL);
 	expect_true(kmem_cache_alloc_node(s, GFP_KERNEL, 5) == NULL);
