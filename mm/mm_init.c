@@ -1393,15 +1393,15 @@ static int setup_arch(struct boot *b)
 				     (unsigned long long)kernel_image_end(k) - 1);
 	b->init_start = k->phys_start + k->text + k->rodata + k->data;
 	b->init_size = k->init;
-	err = alloc_kernel_page_tables(m);
-	if (err)
-		return err;
 	if (kmm_arch_is_32(m))
 		initmem_init_32(m);
 	err = setup_nodes(b);
 	if (err)
 		return err;
-	err = alloc_node_data(b);
+	err = alloc_node_data(b);	/* first, so NODE_DATA tops the node as on Linux */
+	if (err)
+		return err;
+	err = alloc_kernel_page_tables(m);
 	if (err)
 		return err;
 
