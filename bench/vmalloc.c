@@ -2,8 +2,9 @@
 /*
  * bench/vmalloc.c - vmalloc+vfree against the host's mmap+munmap.
  *
- * For 1, 16 and 256 pages, and again for 1 page with 10,000 live areas
- * (the case the augmented free tree exists for), time a vmalloc, a write to
+ * For 1, 16 and 256 pages, and again for 1 and 16 pages with 10,000 live
+ * areas and as many holes between them (the case the augmented free tree
+ * exists for: Linux before 5.2 walked the busy list), time a vmalloc, a write to
  * every page and a vfree; the peer, measured in the same run, is an
  * anonymous mmap of the same size, the same writes, and munmap. Both sides
  * really map memory: kmm maps frames of the machine's memory file into its
@@ -123,27 +124,43 @@ int main(int argc, char **argv)
 		int per = sizes[i] == 256 ? 20 : 200;
 		char what[64];
 		snprintf(what, sizeof(what), "%lu page%s", sizes[i], sizes[i] > 1 ? "s" : "");
-		/* Interleave the two so drift hits both alike. */
+		/* A warm-up batch each: first touches of the memory file cost more. */
+		bench_kmm(sizes[i], 1, per);
+		bench_host(sizes[i], 1, per);
 		double k = bench_kmm(sizes[i], batches, per);
 		double h = bench_host(sizes[i], batches, per);
 		report(what, k, h);
 	}
 
-	/* 10,000 live areas: one page each, every other one freed to leave holes. */
-	void **live = calloc(LIVE, sizeof(*live));
-	char **hlive = calloc(LIVE, sizeof(*hlive));
-	for (int i = 0; i < LIVE; i++) {
+	/*
+	 * 10,000 live areas with holes between them: allocate 20,000 one-page
+	 * areas and free every other one (purged, so the holes are free
+	 * blocks in the tree); the host gets 10,000 live one-page mappings with
+	 * holes the same way.
+	 */
+	void **live = calloc(2 * LIVE, sizeof(*live));
+	char **hlive = calloc(2 * LIVE, sizeof(*hlive));
+	for (int i = 0; i < 2 * LIVE; i++) {
 		live[i] = vmalloc(PAGE);
 		/* Alternate protections so the host cannot merge them into one VMA. */
-		hlive[i] = mmap(NULL, PAGE, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE,
+		hlive[i] = mmap(NULL, PAGE, (i & 2) ? PROT_READ : PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (!live[i] || hlive[i] == MAP_FAILED) {
 			fprintf(stderr, "setting up live areas failed: %s\n", kmm_last_error());
 			return 1;
 		}
 	}
+	for (int i = 0; i < 2 * LIVE; i += 2) {
+		vfree(live[i]);
+		munmap(hlive[i], PAGE);
+		live[i] = NULL;
+		hlive[i] = NULL;
+	}
+	vm_unmap_aliases_m(m);
 	struct kmm_vmalloc_stats st;
 	kmm_vmalloc_stats(m, &st);
+	bench_kmm(1, 1, 200);
+	bench_host(1, 1, 200);
 	double k = bench_kmm(1, batches, 200);
 	double h = bench_host(1, batches, 200);
 	report("1 page, 10,000 live areas", k, h);
@@ -152,7 +169,7 @@ int main(int argc, char **argv)
 	report("16 pages, 10,000 live areas", k, h);
 	printf("(live: %llu busy areas, %llu free blocks in the tree; purges so far %llu)\n",
 	       st.nr_busy, st.nr_free_areas, st.nr_purges);
-	for (int i = 0; i < LIVE; i++) {
+	for (int i = 1; i < 2 * LIVE; i += 2) {
 		vfree(live[i]);
 		munmap(hlive[i], PAGE);
 	}
