@@ -9,6 +9,8 @@
  *   mixed: kmalloc of mixed sizes (16..4096) with 256 objects live, freed in
  *          shuffled order (so frees hit slabs other than the cpu slab);
  *          peers: malloc + free of the same sizes in the same order.
+ *   bulk:  kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects (the
+ *          API of Jesper Brouer's 2015 patch set); peers: 16 mallocs, 16 frees.
  * Peers, measured in the same run: glibc malloc, and jemalloc, mimalloc and
  * tcmalloc when their Debian libraries are installed (never required):
  * dlopen()ed, or for jemalloc (initial-exec TLS) in a child process of this
@@ -119,6 +121,19 @@ static void *job_run(void *arg)
 			else
 				kmem_cache_free(cache64, p);
 		}
+	} else if (j->workload == 2) {
+		void *b[16];
+		for (long r = 0; r < iterations / 16; r++) {
+			if (j->a) {
+				for (int i = 0; i < 16; i++)
+					b[i] = j->a->malloc_fn(64);
+				for (int i = 0; i < 16; i++)
+					j->a->free_fn(b[i]);
+			} else {
+				kmem_cache_alloc_bulk(cache64, GFP_KERNEL, 16, b);
+				kmem_cache_free_bulk(cache64, 16, b);
+			}
+		}
 	} else {
 		for (long r = 0; r < iterations / LIVE; r++) {
 			for (int i = 0; i < LIVE; i++) {
@@ -138,7 +153,8 @@ static void *job_run(void *arg)
 		}
 	}
 	uint64_t t1 = thread_ns();
-	long pairs = j->workload == 0 ? iterations : (iterations / LIVE) * LIVE;
+	long pairs = j->workload == 0 ? iterations :
+		     j->workload == 2 ? (iterations / 16) * 16 : (iterations / LIVE) * LIVE;
 	j->ns_per_pair = (double)(t1 - t0) / (double)pairs;
 	(void)sink;
 	return NULL;
@@ -182,9 +198,9 @@ static bool load_peer(struct allocator *a, const char *name, const char *lib, co
 /*
  * jemalloc's library uses initial-exec TLS and cannot be dlopen()ed; measure
  * it in a child of this same run with LD_PRELOAD, where it is "malloc".
- * Return: true with the four figures in @out.
+ * Return: true with the six figures in @out.
  */
-static bool preload_peer(const char *lib, const char *cmdline, double out[4])
+static bool preload_peer(const char *lib, const char *cmdline, double out[6])
 {
 	char self[512], cmd[1400];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -197,8 +213,9 @@ static bool preload_peer(const char *lib, const char *cmdline, double out[4])
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return false;
-	int got = fscanf(f, "%lf %lf %lf %lf", &out[0], &out[1], &out[2], &out[3]);
-	return pclose(f) == 0 && got == 4;
+	int got = fscanf(f, "%lf %lf %lf %lf %lf %lf", &out[0], &out[1], &out[2], &out[3], &out[4],
+			 &out[5]);
+	return pclose(f) == 0 && got == 6;
 }
 
 int main(int argc, char **argv)
@@ -224,13 +241,13 @@ int main(int argc, char **argv)
 	peers[npeers++] = (struct allocator){ "glibc", malloc, free };
 	if (getenv("KMM_BENCH_MALLOC_ONLY")) {
 		/* The child of preload_peer(): malloc is the preloaded allocator. */
-		for (int w = 0; w < 2; w++)
+		for (int w = 0; w < 3; w++)
 			for (int threads = 1; threads <= 2; threads++)
 				printf("%.3f\n", measure(&peers[0], w, threads));
 		kmm_shutdown(machine);
 		return 0;
 	}
-	double je[4];
+	double je[6];
 	bool have_je = false;
 	if (load_peer(&peers[npeers], "jemalloc", "libjemalloc.so.2", "malloc", "free"))
 		npeers++;
@@ -250,9 +267,10 @@ int main(int argc, char **argv)
 	if (have_je)
 		printf(" %9s %6s", "jemalloc", "x");
 	printf("\n");
-	static const char *const names[2] = { "kmem_cache_alloc+free (64 B)",
-					      "kmalloc+kfree mixed 16..4096 B" };
-	for (int w = 0; w < 2; w++) {
+	static const char *const names[3] = { "kmem_cache_alloc+free (64 B)",
+					      "kmalloc+kfree mixed 16..4096 B",
+					      "alloc_bulk+free_bulk of 16 (64 B)" };
+	for (int w = 0; w < 3; w++) {
 		for (int threads = 1; threads <= 2; threads++) {
 			double k = measure(NULL, w, threads);
 			printf("%-34s %7d %8.1f", names[w], threads, k);

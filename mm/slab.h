@@ -213,6 +213,7 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long c
 void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller);
 size_t slab_usable_size(struct kmem_cache *s, void *obj);
 size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p, unsigned long caller);
+void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller);
 void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size);
 /** virt_to_slab_m() - the slab holding @addr on @m, or NULL if its page is no slab. */
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);

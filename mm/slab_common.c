@@ -484,10 +484,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 {
-	unsigned long caller = (unsigned long)__builtin_return_address(0);
-
-	for (size_t i = 0; i < nr; i++)
-		cache_free(s, p[i], caller);
+	slab_free_bulk(s, nr, p, (unsigned long)__builtin_return_address(0));
 }
 
 /* ---- kmalloc ---- */

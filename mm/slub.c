@@ -1396,6 +1396,49 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	__slab_free(s, slab, obj);
 }
 
+/**
+ * slab_free_bulk() - free @nr objects of @s, holding the CPU slot lock across
+ * the ones that belong to the cpu slab (kmem_cache_free_bulk). Objects of
+ * other slabs, other caches or bad pointers take the single-object path.
+ */
+void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_cpu *c;
+	size_t i = 0;
+
+	if (unlikely(kmem_cache_debug(s)))
+		goto slow;
+	c = &s->cpu_slab[slab_this_cpu(m)];
+	spin_lock(&c->lock);
+	for (; i < nr; i++) {
+		void *obj = p[i];
+		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
+		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
+		    shadow_get(st, m, obj) != SHADOW_ALLOCATED)
+			break;
+		shadow_set(st, m, obj, SHADOW_FREE);
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->nr_free++;
+		c->free_fast++;
+	}
+	spin_unlock(&c->lock);
+slow:
+	for (; i < nr; i++) {
+		struct slab *slab = p[i] ? virt_to_slab_m(m, p[i]) : NULL;
+		if (!p[i])
+			continue;
+		if (!slab || slab->slab_cache != s) {
+			kmm_printk(m, "kmem_cache_free_bulk: object 0x%016lx is not in cache %s; "
+				   "not freed", kaddr(m, p[i]), s->name);
+			continue;
+		}
+		slab_free(s, slab, p[i], caller);
+	}
+}
+
 /* ---- Cache-wide operations ---- */
 
 /* Flush every CPU slot's cpu slab of @s back to the node lists. */

@@ -366,6 +366,16 @@ TEST(bulk_and_node_alloc)
 		expect_eq(slub_check(m), 0);
 		kmem_cache_free_bulk(s, 100, p);
 	}
+	/* A bulk free with a duplicate and a stranger: both reported, the rest freed. */
+	struct kmem_cache *t = kmem_cache_create("stranger", 100, 0, 0, NULL);
+	void *x = kmem_cache_alloc(s, GFP_KERNEL), *y = kmem_cache_alloc(t, GFP_KERNEL);
+	void *mix[3] = { x, x, y };
+	kmem_cache_free_bulk(s, 3, mix);
+	expect_str_contains(kmm_dmesg(m), "BUG bulk (Not tainted): Object already free");
+	expect_str_contains(kmm_dmesg(m), "is not in cache bulk; not freed");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(t, y);
+	kmem_cache_destroy(t);
 	void *q = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
 	expect_true(q != NULL);
 	expect_true(kmem_cache_alloc_node(s, GFP_KERNEL, 5) == NULL);
