@@ -12,13 +12,17 @@
  * anonymous pages instead of sharing them; FOLL_WRITE faults with write
  * (breaking COW); a pin of a COW-shared anonymous page unshares it first
  * (Linux's FAULT_FLAG_UNSHARE, done here as a write fault in a writable VMA).
- * Simplified: FOLL_LONGTERM does not migrate pages out of ZONE_MOVABLE/CMA
- * first; it is accepted and otherwise behaves like FOLL_PIN.
+ * FOLL_LONGTERM first migrates an anonymous page out of ZONE_MOVABLE
+ * (check_and_migrate_movable_pages): a copy in a zone the page allocator may
+ * not need to empty, every PTE switched over through the reverse map, the old
+ * frame freed, pgmigrate_success counted. Simplified: file pages in
+ * ZONE_MOVABLE are pinned where they are; there is no CMA.
  *
  * Locking: procs_lock() taken here.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
@@ -64,6 +68,63 @@ static int record_ref(struct kmm_procs *p, struct page *page, int refs)
 	if (r->count == 0)
 		*r = p->pins[--p->nr_pins];
 	return 0;
+}
+
+struct migrate_ctx {
+	struct page *old, *new;
+	int moved;
+};
+
+static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned long addr, void *ptep,
+			void *arg)
+{
+	struct migrate_ctx *c = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	pteval_t pte = pte_get(&mm->pgt, ptep);
+	pteval_t npte = (pte & ~g->pfn_mask) | pfn_pte_geo(g, page_to_pfn_m(m, c->new), 0);
+
+	pte_set(&mm->pgt, ptep, npte);
+	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	if (c->moved++ == 0)
+		page_add_new_anon_rmap(c->new, vma, addr);
+	else
+		page_add_anon_rmap(c->new);
+	get_page(c->new);
+	page_remove_rmap(old, true);
+	atomic_fetch_sub_explicit(&old->_refcount, 1, memory_order_acq_rel);
+	return true;
+}
+
+/*
+ * A long-term pin must not hold a frame in ZONE_MOVABLE (memory hot-remove
+ * and compaction rely on emptying it): move an anonymous page first.
+ * Return: the page to pin (possibly the new copy), or NULL on -ENOMEM.
+ */
+static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
+{
+	if (page_zonenum(page) != ZONE_MOVABLE || !PageAnon(page))
+		return page;
+	struct page *n = kmm_alloc_pages(m, GFP_HIGHUSER, 0, -1);	/* no __GFP_MOVABLE */
+	if (!n)
+		return NULL;
+	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+	set_page_count(n, 0);	/* each mapping moved over brings one reference */
+	struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
+	struct migrate_ctx c = { page, n, 0 };
+	get_page(page);		/* hold the old frame across the walk */
+	rmap_walk(page, migrate_one, &c);
+	n->mapping = (void *)((unsigned long)av | PAGE_MAPPING_ANON);
+	n->index = page->index;
+	put_user_page_ref(page);	/* the last reference: the old frame is freed */
+	if (!c.moved) {
+		set_page_count(n, 1);
+		__free_pages(n, 0);
+		return page;
+	}
+	count_vm_event(m, PGMIGRATE_SUCCESS);
+	return n;
 }
 
 static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
@@ -117,6 +178,12 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 		}
 		if (!page)
 			return i ? (long)i : kmm_set_error(-EFAULT, "gup: could not fault 0x%lx", addr);
+		if ((gup_flags & KMM_FOLL_LONGTERM) && pin && page != p->zero_page) {
+			page = migrate_longterm(m, page);
+			if (!page)
+				return i ? (long)i : kmm_set_error(-ENOMEM, "gup: no memory to migrate 0x%lx "
+								   "out of ZONE_MOVABLE", addr);
+		}
 		if (page == p->zero_page) {
 			/* the zero page is never refcounted; hand it out without a record */
 			if (pages)

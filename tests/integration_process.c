@@ -678,3 +678,36 @@ TEST(fork_and_faults_under_memory_exhaustion)
 	hog_free(&h);
 	done(m);
 }
+
+TEST(longterm_pin_migrates_out_of_zone_movable)
+{
+	struct kmm_machine *m = boot("mem=512M movablecore=256M arch=x86_64");
+	struct task_struct *p = kmm_spawn(m, "p"), *c;
+	struct page *pg;
+	uint64_t x;
+
+	assert_eq(kmm_mmap(p, 0, 2 * PAGE_SIZE, RW, PRIV, &x), 0);
+	assert_eq(kmm_fill(p, x, 0x66, 2 * PAGE_SIZE), 0);
+	c = kmm_fork(p, "c");		/* two mappings of each page */
+	assert_true(c != NULL);
+	unsigned long old = pte_pfn_of(p, x);
+	expect_eq(page_zonenum(kmm_pfn_to_page(m, old)), ZONE_MOVABLE);
+	/* a plain FOLL_PIN leaves the page where it is (after unsharing it for the pinner) */
+	assert_eq(pin_user_pages_remote(p->mm, x + PAGE_SIZE, 1, 0, &pg), 1);
+	expect_eq(page_zonenum(pg), ZONE_MOVABLE);
+	unpin_user_page(pg);
+	/* FOLL_LONGTERM: the pinner gets its own copy (unshare), then it moves out of
+	   ZONE_MOVABLE; its PTE follows, the content too, the other process keeps its page */
+	unsigned long mig = sum_vm_event(m, PGMIGRATE_SUCCESS);
+	assert_eq(pin_user_pages_remote(c->mm, x, 1, KMM_FOLL_LONGTERM, &pg), 1);
+	expect_ne(page_zonenum(pg), ZONE_MOVABLE);
+	expect_eq(sum_vm_event(m, PGMIGRATE_SUCCESS), mig + 1);
+	expect_eq(pte_pfn_of(c, x), page_to_pfn(pg));
+	expect_eq(peek(c, x), 0x66);
+	expect_eq(peek(p, x), 0x66);
+	check(m);
+	unpin_user_page(pg);
+	kmm_exit(c, 0);
+	kmm_exit(p, 0);
+	done(m);
+}
