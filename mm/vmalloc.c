@@ -37,14 +37,18 @@
  * Invariant (vmalloc_check): the free, busy and lazy areas are disjoint and
  * cover [vstart, vend) exactly; no two free areas touch (they would have
  * been merged); every free node's subtree_max_size is the largest size in
- * its subtree; every page of a mapped area has a reference; the PTEs of a
- * busy area map exactly its frames; nr_vmalloc_pages is the sum of the
- * pages of VM_ALLOC areas.
+ * its subtree; no frame a busy area maps is free in the buddy allocator and
+ * every vmalloc page holds a reference; the PTEs of a busy area map exactly
+ * its frames and its guard page is unmapped; nr_vmalloc_pages is the sum of
+ * the pages of VM_ALLOC areas.
+ *
+ * A machine booted with ram=anon has no memory file to map twice: its
+ * vmalloc and kmap of highmem fail with a clear error (sim_map_frames).
  *
  * Locking: vs->lock protects the three sets of areas, the counters and the
  * kernel page tables of the vmalloc range. Pages are allocated and freed
- * outside it. It nests inside nothing and takes only zone->lock (through
- * the page allocator, for page tables) and log_lock.
+ * outside it. Order: kmap_lock (mm/highmem.c) -> vs->lock -> zone->lock
+ * (page tables come from the page allocator) -> log_lock.
  */
 #include <dlfcn.h>
 #include <errno.h>
