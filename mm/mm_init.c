@@ -1200,21 +1200,6 @@ static void print_unavailable_ranges(struct boot *b)
 	}
 }
 
-/* i386 set_highmem_pages_init(): names each highmem zone before it is freed. */
-static void set_highmem_pages_init(struct boot *b)
-{
-	struct kmm_machine *m = b->m;
-
-	for (int nid = 0; nid < m->nr_node_ids; nid++)
-		for (int z = 0; z < MAX_NR_ZONES; z++) {
-			const struct zone *zone = &m->node_data[nid]->node_zones[z];
-
-			if (zone_is_highmem(b, zone))
-				kmm_printk(m, "Initializing %s for node %d (%08lx:%08lx)", zone->name,
-					   nid, zone->zone_start_pfn, zone_end_pfn(zone));
-		}
-}
-
 /* mem_init_print_info(). */
 static void mem_init_print_info(struct kmm_machine *m)
 {
@@ -1491,8 +1476,6 @@ static int start_kernel(struct boot *b)
 	err = swiotlb_init(m);
 	if (err)
 		return err;
-	if (kmm_arch_is_32(m))
-		set_highmem_pages_init(b);
 	memblock_free_all(b);
 	update_totals(b);
 	mem_init_print_info(m);
