@@ -453,6 +453,10 @@ static int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 	if (!host || !kernel_va_to_host(m, va + n * PAGE_SIZE - 1))
 		return kmm_set_error(-EFAULT, "kernel mapping %#llx+%zu pages is outside the host window",
 				     (unsigned long long)va, n);
+	if (ram->fd < 0)
+		return kmm_set_error(-EOPNOTSUPP, "cannot map frames at %#llx: the machine's RAM is "
+				     "anonymous memory (ram=anon), which cannot be mapped twice",
+				     (unsigned long long)va);
 	if ((err = vmalloc_prepare_pgtables(m)))
 		return err;
 	err = sim_map_frames(ram, host, host_pfns, n);

@@ -528,3 +528,13 @@ TEST(ioremap_of_an_mmio_region)
 	}
 	done(m);
 }
+
+TEST(ram_anon_cannot_remap)
+{
+	struct kmm_machine *m = vboot("mem=256M ram=anon");
+
+	expect_true(vmalloc(PAGE) == NULL);
+	expect_str_contains(kmm_last_error(), "ram=anon");
+	assert_eq(kmm_check(m), 0);
+	done(m);
+}
