@@ -49,3 +49,10 @@ add_test(NAME integration_shim_programs
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_programs.sh
           $<TARGET_FILE:kmm_malloc> ${CMAKE_BINARY_DIR}/bench/malloc)
 set_tests_properties(integration_shim_programs PROPERTIES LABELS integration TIMEOUT 600)
+add_custom_target(kmm_malloc_test_deps ALL DEPENDS kmm_malloc kmm_malloc_misuse mt_churn)
+
+# A program that misuses malloc on purpose, for the misuse part of the program test.
+add_executable(kmm_malloc_misuse ${CMAKE_SOURCE_DIR}/shim/misuse.c)
+set_target_properties(kmm_malloc_misuse PROPERTIES OUTPUT_NAME misuse
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench/malloc)
+target_compile_options(kmm_malloc_misuse PRIVATE -Wno-use-after-free -fno-builtin)

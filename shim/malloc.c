@@ -175,25 +175,33 @@ static void warn(const char *a, const char *b, const char *c)
  * The slab layer found corruption (a red zone or poison overwritten, a freelist
  * pointer broken) and reported it to dmesg: show the report and abort.
  */
-static _Noreturn __attribute__((noinline)) void report_slab_bug(void)
+static _Noreturn __attribute__((noinline)) void report_slab_bug(const char *call, const void *p)
 {
 	const char *log = kmm_dmesg(shim_m);
 	size_t len = strlen(log);
-	const char *from = len > 3000 ? log + len - 3000 : log;
+	const char *from = len > 4000 ? log + len - 4000 : log;
 	const char *bug = strstr(from, "BUG ");
+	char buf[160];
+	size_t n = 0;
 
-	warn("the slab allocator reported corruption (dmesg follows):", NULL, NULL);
+	put_str(buf, &n, sizeof(buf), "kmm-malloc: ");
+	put_str(buf, &n, sizeof(buf), call);
+	put_str(buf, &n, sizeof(buf), "(");
+	put_hex(buf, &n, sizeof(buf), (uintptr_t)p);
+	put_str(buf, &n, sizeof(buf), "): the slab allocator reported corruption (dmesg follows)\n");
+	ssize_t r = write(STDERR_FILENO, buf, n);
+	(void)r;
 	if (!bug)
 		bug = from;
-	ssize_t r = write(STDERR_FILENO, bug, strlen(bug));
+	r = write(STDERR_FILENO, bug, strlen(bug));
 	(void)r;
 	abort();
 }
 
-static inline void slab_verdict(void)
+static inline void slab_verdict(const char *call, const void *p)
 {
 	if (unlikely(atomic_load_explicit(slab_tainted, memory_order_relaxed)))
-		report_slab_bug();
+		report_slab_bug(call, p);
 }
 
 /* ---- The live map ---- */
@@ -682,7 +690,13 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 		if (want <= SMALL_MAX) {
 			size_t need = (align == 16 && want <= 8) ? 8 : align;
 			struct shim_slot *s = kmm_enter();
-			p = kmalloc(want, SHIM_GFP | (zero ? __GFP_ZERO : 0));
+			/*
+			 * calloc zeroes the bytes asked for itself: with slab_debug=U
+			 * the rest of the object is a red zone (kmalloc's orig_size).
+			 */
+			p = kmalloc(want, SHIM_GFP);
+			if (p && zero)
+				memset(p, 0, size);
 			if (unlikely(p && ((uintptr_t)p & (need - 1)))) {
 				/* A debug layout broke natural alignment: use pages. */
 				kfree(p);
@@ -691,7 +705,7 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 				goto pages;
 			}
 			kmm_leave(s);
-			slab_verdict();
+			slab_verdict("malloc", p);
 			if (!p) {
 				errno = ENOMEM;
 				return NULL;
@@ -750,7 +764,7 @@ static void ram_free(void *p, const char *call)
 		if (unlikely(!(++s->frees & 0xffff)))
 			trim_check();
 		kmm_leave(s);
-		slab_verdict();
+		slab_verdict(call, p);
 		return;
 	}
 	unsigned int order = compound_order(head);
