@@ -538,3 +538,21 @@ TEST(ram_anon_cannot_remap)
 	assert_eq(kmm_check(m), 0);
 	done(m);
 }
+
+/* The checker notices a frame freed while still vmapped (a caller's bug). */
+TEST(checker_sees_a_freed_mapped_frame)
+{
+	struct kmm_machine *m = vboot("mem=256M arch=i386");
+	struct page *pg = alloc_page(GFP_KERNEL);
+	void *v = vmap(&pg, 1, VM_MAP, KMM_PAGE_KERNEL);
+
+	assert_true(v != NULL);
+	assert_eq(kmm_check(m), 0);
+	__free_page(pg);
+	drain_all_pages(m, NULL);	/* into the buddy free lists, where the checker looks */
+	expect_ne(kmm_check(m), 0);
+	expect_str_contains(kmm_last_error(), "which is free");
+	vunmap(v);
+	expect_eq(kmm_check(m), 0);
+	done(m);
+}

@@ -149,3 +149,39 @@ TEST(random_insert_erase_first_fit)
 	}
 	assert_eq(rb_check(&root, blk_recompute), 0);
 }
+
+/* The checker sees each kind of damage. */
+TEST(check_detects_corruption)
+{
+	enum { N = 64 };
+	static struct blk b[N];
+	struct rb_root root = RB_ROOT;
+
+	for (int i = 0; i < N; i++) {
+		b[i].start = (unsigned long)i;
+		b[i].size = (unsigned long)(i % 7 + 1);
+		blk_insert(&root, &b[i]);
+	}
+	assert_eq(rb_check(&root, blk_recompute), 0);
+	/* A stale cached maximum. */
+	struct blk *r = rb_entry(root.node, struct blk, rb);
+	r->subtree_max += 100;
+	expect_eq(rb_check(&root, blk_recompute), -5);	/* (the check also repairs it) */
+	expect_eq(rb_check(&root, blk_recompute), 0);
+	/* A red root. */
+	root.node->color = RB_RED;
+	expect_eq(rb_check(&root, NULL), -1);
+	root.node->color = RB_BLACK;
+	/* Unequal black heights: paint one leaf-level black node red->black flip. */
+	struct rb_node *leaf = rb_first(&root);
+	unsigned char old = leaf->color;
+	leaf->color = old == RB_RED ? RB_BLACK : RB_RED;
+	expect_true(rb_check(&root, NULL) < 0);
+	leaf->color = old;
+	/* A broken parent link. */
+	struct rb_node *saved = root.node->left->parent;
+	root.node->left->parent = NULL;
+	expect_eq(rb_check(&root, NULL), -4);
+	root.node->left->parent = saved;
+	expect_eq(rb_check(&root, blk_recompute), 0);
+}
