@@ -686,8 +686,8 @@ TEST(longterm_pin_migrates_out_of_zone_movable)
 	struct page *pg;
 	uint64_t x;
 
-	assert_eq(kmm_mmap(p, 0, 2 * PAGE_SIZE, RW, PRIV, &x), 0);
-	assert_eq(kmm_fill(p, x, 0x66, 2 * PAGE_SIZE), 0);
+	assert_eq(kmm_mmap(p, 0, 3 * PAGE_SIZE, RW, PRIV, &x), 0);
+	assert_eq(kmm_fill(p, x, 0x66, 3 * PAGE_SIZE), 0);
 	c = kmm_fork(p, "c");		/* two mappings of each page */
 	assert_true(c != NULL);
 	unsigned long old = pte_pfn_of(p, x);
@@ -705,6 +705,18 @@ TEST(longterm_pin_migrates_out_of_zone_movable)
 	expect_eq(pte_pfn_of(c, x), page_to_pfn(pg));
 	expect_eq(peek(c, x), 0x66);
 	expect_eq(peek(p, x), 0x66);
+	check(m);
+	unpin_user_page(pg);
+	/* a read-only page shared by both: one migration moves both PTEs */
+	assert_eq(kmm_mprotect(p, x + 2 * PAGE_SIZE, PAGE_SIZE, KMM_PROT_READ), 0);
+	assert_eq(kmm_mprotect(c, x + 2 * PAGE_SIZE, PAGE_SIZE, KMM_PROT_READ), 0);
+	expect_eq(pte_pfn_of(p, x + 2 * PAGE_SIZE), pte_pfn_of(c, x + 2 * PAGE_SIZE));
+	assert_eq(pin_user_pages_remote(p->mm, x + 2 * PAGE_SIZE, 1, KMM_FOLL_LONGTERM, &pg), 1);
+	expect_ne(page_zonenum(pg), ZONE_MOVABLE);
+	expect_eq(pte_pfn_of(p, x + 2 * PAGE_SIZE), page_to_pfn(pg));
+	expect_eq(pte_pfn_of(c, x + 2 * PAGE_SIZE), page_to_pfn(pg));
+	expect_eq(page_mapcount(pg), 2);
+	expect_eq(peek(c, x + 2 * PAGE_SIZE), 0x66);
 	check(m);
 	unpin_user_page(pg);
 	kmm_exit(c, 0);
