@@ -57,38 +57,50 @@ TEST(page_address_follows_kmap)
 	kmap_done(m);
 }
 
-TEST(kmap_slot_exhaustion_single_threaded)
+static void exhaust(const char *cmdline, int last_pkmap)
 {
-	struct kmm_machine *m = vboot("mem=1G arch=i386");
-	struct page **pg = calloc(LAST_PKMAP + 1, sizeof(*pg));
+	struct kmm_machine *m = vboot(cmdline);
+	char msg[64];
+	struct page **pg = calloc(last_pkmap + 1, sizeof(*pg));
 
-	for (int i = 0; i <= LAST_PKMAP; i++)
+	for (int i = 0; i <= last_pkmap; i++)
 		assert_true((pg[i] = highpage()) != NULL);
-	for (int i = 0; i < LAST_PKMAP; i++) {
+	for (int i = 0; i < last_pkmap; i++) {
 		char *a = kmap(pg[i]);
 		assert_true(a != NULL);
 		a[0] = (char)i;
 	}
 	assert_eq(kmm_check(m), 0);
 	/* Slot LAST_PKMAP + 1: nobody else can free one, so this is an error. */
-	expect_true(kmap(pg[LAST_PKMAP]) == NULL);
-	expect_str_contains(kmm_last_error(), "all LAST_PKMAP=1024 slots are in use");
+	expect_true(kmap(pg[last_pkmap]) == NULL);
+	snprintf(msg, sizeof(msg), "all LAST_PKMAP=%d slots are in use", last_pkmap);
+	expect_str_contains(kmm_last_error(), msg);
 	assert_eq(kmm_check(m), 0);
 	/* Free one: the next kmap flushes the unused slot and takes it. */
 	kunmap(pg[7]);
-	char *a = kmap(pg[LAST_PKMAP]);
+	char *a = kmap(pg[last_pkmap]);
 	expect_true(a != NULL);
 	expect_true(page_address(pg[7]) == NULL);	/* its mapping was flushed */
-	expect_true(page_address(pg[LAST_PKMAP]) == a);
-	kunmap(pg[LAST_PKMAP]);
-	for (int i = 0; i < LAST_PKMAP; i++)
+	expect_true(page_address(pg[last_pkmap]) == a);
+	kunmap(pg[last_pkmap]);
+	for (int i = 0; i < last_pkmap; i++)
 		if (i != 7)
 			kunmap(pg[i]);
 	assert_eq(kmm_check(m), 0);
-	for (int i = 0; i <= LAST_PKMAP; i++)
+	for (int i = 0; i <= last_pkmap; i++)
 		__free_page(pg[i]);
 	free(pg);
 	kmap_done(m);
+}
+
+TEST(kmap_slot_exhaustion_single_threaded)
+{
+	exhaust("mem=1G arch=i386", 1024);
+}
+
+TEST(kmap_slot_exhaustion_pae)
+{
+	exhaust("mem=2G arch=i386-pae", 512);	/* one PAE PTE page: 512 slots */
 }
 
 struct waiter {
