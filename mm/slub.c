@@ -27,6 +27,11 @@
  *
  * Invariant: see mm/slab.h. Checked by slub_check().
  *
+ * Size: about 2,000 lines, over STYLE.md's 1,500: the debug checks, the
+ * checker and the drawing would go to mm/slub_debug.c, which needs an entry in
+ * the ownership list first; the sections below are ordered so that the cut
+ * is one block ("Reports" .. "Debug", "Counting and drawing", "The checker").
+ *
  * Locking: c->lock (CPU slot) -> n->list_lock -> slab_lock(PG_locked)
  *          -> zone->lock (page allocator) -> log_lock. No slab lock is held
  *          across alloc_pages (reclaim may call shrinkers that kfree).
