@@ -36,6 +36,7 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	if (!t)
 		return NULL;
 	t->pid = p->next_pid++;
+	t->machine = m;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "task");
 	t->parent = parent;
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
@@ -55,14 +56,20 @@ struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
 	struct kmm_procs *p = procs_of(m);
 	struct list_head *pos;
 
+	struct task_struct *found = NULL;
+
 	if (!p)
 		return NULL;
+	procs_lock(m);
 	list_for_each(pos, &p->tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
-		if (t->pid == pid)
-			return t;
+		if (t->pid == pid) {
+			found = t;
+			break;
+		}
 	}
-	return NULL;
+	procs_unlock(m);
+	return found;
 }
 
 int kmm_task_pid(const struct task_struct *t) { return t->pid; }
@@ -75,14 +82,18 @@ int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, vo
 	struct kmm_procs *p = procs_of(m);
 	struct list_head *pos, *n;
 
+	int r = 0;
+
 	if (!p)
 		return 0;
+	procs_lock(m);
 	list_for_each_safe(pos, n, &p->tasks) {
-		int r = fn(list_entry(pos, struct task_struct, tasks), arg);
+		r = fn(list_entry(pos, struct task_struct, tasks), arg);
 		if (r)
-			return r;
+			break;
 	}
-	return 0;
+	procs_unlock(m);
+	return r;
 }
 
 /* ---- exit ---- */
@@ -104,10 +115,14 @@ void do_exit_mm(struct task_struct *t)
 
 void kmm_exit(struct task_struct *t, int code)
 {
-	if (!t || t->state == TASK_DEAD)
+	if (!t)
 		return;
-	struct kmm_machine *m = t->mm->m;
+	struct kmm_machine *m = t->machine;
 	procs_lock(m);
+	if (t->state == TASK_DEAD) {
+		procs_unlock(m);
+		return;
+	}
 	t->exit.code = code;
 	do_exit_mm(t);
 	procs_unlock(m);
@@ -115,12 +130,16 @@ void kmm_exit(struct task_struct *t, int code)
 
 int kmm_kill(struct task_struct *t, int sig)
 {
-	if (!t || t->state == TASK_DEAD)
-		return kmm_set_error(-ESRCH, "kill: no such live process");
+	if (!t)
+		return kmm_set_error(-ESRCH, "kill: no such process");
 	if (sig <= 0 || sig > 64)
 		return kmm_set_error(-EINVAL, "kill: bad signal %d", sig);
-	struct kmm_machine *m = t->mm->m;
+	struct kmm_machine *m = t->machine;
 	procs_lock(m);
+	if (t->state == TASK_DEAD) {
+		procs_unlock(m);
+		return kmm_set_error(-ESRCH, "kill: process %d is dead", t->pid);
+	}
 	kill_task(t, sig, 0, 0);
 	procs_unlock(m);
 	return 0;
@@ -130,7 +149,10 @@ int kmm_task_release(struct task_struct *t)
 {
 	if (t->state != TASK_DEAD)
 		return kmm_set_error(-EBUSY, "process %d is still running", t->pid);
+	struct kmm_machine *m = t->machine;
+	procs_lock(m);
 	task_free(t);
+	procs_unlock(m);
 	return 0;
 }
 
@@ -288,12 +310,17 @@ fail:
 
 struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
 {
-	if (!parent || parent->state == TASK_DEAD) {
+	if (!parent) {
+		kmm_set_error(-ESRCH, "fork: no parent");
+		return NULL;
+	}
+	struct kmm_machine *m = parent->machine;
+	procs_lock(m);
+	if (parent->state == TASK_DEAD) {
+		procs_unlock(m);
 		kmm_set_error(-ESRCH, "fork: the parent is not running");
 		return NULL;
 	}
-	struct kmm_machine *m = parent->mm->m;
-	procs_lock(m);
 	struct task_struct *t = task_alloc(m, comm ? comm : parent->comm, parent);
 	if (!t)
 		goto out_nomem;
@@ -344,10 +371,14 @@ struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
 
 int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
 {
-	if (!t || t->state == TASK_DEAD)
-		return kmm_set_error(-ESRCH, "exec: no such live process");
-	struct kmm_machine *m = t->mm->m;
+	if (!t)
+		return kmm_set_error(-ESRCH, "exec: no such process");
+	struct kmm_machine *m = t->machine;
 	procs_lock(m);
+	if (t->state == TASK_DEAD) {
+		procs_unlock(m);
+		return kmm_set_error(-ESRCH, "exec: process %d is dead", t->pid);
+	}
 	int err = exec_mmap(m, t, img);
 	procs_unlock(m);
 	return err;

@@ -716,10 +716,21 @@ void mmput(struct mm_struct *mm)
 
 /* ---- System calls (the public API of include/kmm/process.h) ---- */
 
-static struct mm_struct *live_mm(struct task_struct *t)
+/*
+ * Lock the task's machine and return its mm, or NULL (unlocked, -ESRCH set)
+ * when the task is dead. Checked under the lock, so a kill from another
+ * thread cannot free the mm between the check and the call.
+ */
+static struct mm_struct *lock_live_mm(struct task_struct *t)
 {
-	if (!t || t->state == TASK_DEAD || !t->mm) {
-		kmm_set_error(-ESRCH, "no such live process");
+	if (!t) {
+		kmm_set_error(-ESRCH, "no such process");
+		return NULL;
+	}
+	procs_lock(t->machine);
+	if (t->state == TASK_DEAD || !t->mm) {
+		procs_unlock(t->machine);
+		kmm_set_error(-ESRCH, "process %d is dead", t->pid);
 		return NULL;
 	}
 	return t->mm;
@@ -727,16 +738,15 @@ static struct mm_struct *live_mm(struct task_struct *t)
 
 int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_ANONYMOUS |
 			  KMM_MAP_GROWSDOWN | KMM_MAP_LOCKED | KMM_MAP_NORESERVE | KMM_MAP_POPULATE |
 			  KMM_MAP_FIXED_NOREPLACE;
 
-	if (!mm)
-		return -ESRCH;
 	if (flags & ~known)
 		return kmm_set_error(-EINVAL, "mmap: unknown MAP_ flags 0x%x", flags & ~known);
-	procs_lock(mm->m);
+	if (!(mm = lock_live_mm(t)))
+		return -ESRCH;
 	long r = do_mmap(mm, NULL, (unsigned long)addr, (unsigned long)len, prot,
 			 flags | KMM_MAP_ANONYMOUS, 0, 0);
 	procs_unlock(mm->m);
@@ -749,11 +759,10 @@ int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int f
 
 int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	int r = do_munmap(mm, (unsigned long)addr, (unsigned long)len);
 	procs_unlock(mm->m);
 	return r;
@@ -761,11 +770,10 @@ int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 
 int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	int r = do_mprotect(mm, (unsigned long)addr, (unsigned long)len, prot);
 	procs_unlock(mm->m);
 	return r;
@@ -773,11 +781,10 @@ int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
 
 int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	long r = do_brk(mm, (unsigned long)newbrk);
 	procs_unlock(mm->m);
 	if (out)
@@ -789,11 +796,10 @@ int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 	       int flags, uint64_t new_addr, uint64_t *out)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	long r = do_mremap(mm, (unsigned long)old_addr, (unsigned long)old_len, (unsigned long)new_len,
 			   flags, (unsigned long)new_addr);
 	procs_unlock(mm->m);
@@ -806,11 +812,10 @@ int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint6
 
 int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	int r = do_madvise(mm, (unsigned long)addr, (unsigned long)len, advice);
 	procs_unlock(mm->m);
 	return r;
@@ -818,11 +823,10 @@ int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 
 int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, true);
 	procs_unlock(mm->m);
 	return r;
@@ -830,11 +834,10 @@ int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return -ESRCH;
-	procs_lock(mm->m);
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
 	procs_unlock(mm->m);
 	return r;
@@ -842,13 +845,12 @@ int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr)
 {
-	struct mm_struct *mm = live_mm(t);
+	struct mm_struct *mm;
 	struct strbuf sb;
 
-	if (!mm)
+	if (!(mm = lock_live_mm(t)))
 		return NULL;
 	sb_init(&sb);
-	procs_lock(mm->m);
 	pgtable_dump_walk(&mm->pgt, addr, &sb);
 	procs_unlock(mm->m);
 	return sb_detach(&sb);

@@ -33,7 +33,7 @@ struct sim_mmu *sim_mmu_create(struct sim_ram *ram, int nr_cpus)
 	memset(mmu->tlb, 0, sizeof(struct sim_tlb) * (size_t)nr_cpus);
 	for (int c = 0; c < nr_cpus; c++)
 		for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++)
-			mmu->tlb[c].e[i].vpn = ~0ULL;
+			mmu->tlb[c].e[i].vpn = ~0ULL;	/* before any thread runs */
 	if (ram->fd >= 0) {
 		void *p = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 			       ram->fd, 0);
@@ -144,11 +144,12 @@ void *sim_mmu_walk(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, int cpu, uint64
 		perm |= SIM_ACCESS_WRITE;
 	if (!g->has_nx || !(e & _PAGE_NX))
 		perm |= SIM_ACCESS_FETCH;
-	te->vpn = vpn;
+	__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
 	te->asid = ctx->asid;
 	te->gen = atomic_load_explicit(&ctx->gen, memory_order_relaxed);
 	te->host = host;
 	te->perm = perm;
+	__atomic_store_n(&te->vpn, vpn, __ATOMIC_RELEASE);
 	return host + (va & 0xfff);
 fault:
 	tlb->faults++;
@@ -168,9 +169,9 @@ void sim_mmu_flush_range(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, uint64_t 
 		struct sim_tlb *tlb = &mmu->tlb[c];
 		for (uint64_t vpn = first; vpn < last; vpn++) {
 			struct sim_tlb_entry *te = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
-			if (te->vpn == vpn && te->asid == ctx->asid)
-				te->vpn = ~0ULL;
+			if (__atomic_load_n(&te->vpn, __ATOMIC_RELAXED) == vpn)
+				__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
 		}
-		tlb->flushes++;
+		__atomic_fetch_add(&tlb->flushes, 1, __ATOMIC_RELAXED);
 	}
 }

@@ -17,9 +17,10 @@
  * filled by a write (or by a read of an already dirty, writable PTE), so the
  * dirty bit is set by a walk exactly as on x86.
  *
- * Locking: a TLB is written only by the thread that owns its CPU slot
- * (fills) and by flushers that hold the owning mm's lock (invalidations);
- * entries are plain words, a racing reader at worst misses.
+ * Locking: a TLB entry is filled and read only by the thread that owns its
+ * CPU slot; a flusher on another CPU only stores ~0 into an entry's vpn
+ * (atomically), so the owner sees either the old entry or none, as a CPU
+ * sees a stale translation until the shootdown IPI lands.
  */
 #ifndef KMM_ARCH_SIM_MMU_H
 #define KMM_ARCH_SIM_MMU_H
@@ -113,7 +114,7 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
 	uint64_t vpn = va >> 12;
 	struct sim_tlb_entry *e = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
 
-	if (__builtin_expect(e->vpn == vpn && e->asid == ctx->asid &&
+	if (__builtin_expect(__atomic_load_n(&e->vpn, __ATOMIC_RELAXED) == vpn && e->asid == ctx->asid &&
 			     e->gen == atomic_load_explicit(&ctx->gen, memory_order_relaxed) &&
 			     (e->perm & access) == access, 1)) {
 		tlb->hits++;

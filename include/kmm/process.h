@@ -14,6 +14,10 @@
  * values of Linux's uapi headers under KMM_ names, so that kmm never defines
  * a libc name. They return 0 or a negative errno, with state unchanged on
  * error; kmm_last_error() then says what was wrong.
+ *
+ * Threads: any thread may call any function; drive one process's memory
+ * accesses (kmm_access and friends) from one thread at a time, and do not
+ * kill or exit it from another thread while such an access is running.
  */
 #ifndef KMM_PROCESS_H
 #define KMM_PROCESS_H

@@ -25,7 +25,11 @@
  * Locking (simplified, stated honestly): one recursive machine-wide process
  * lock (procs->lock) serialises every system call, fault, fork, exit and
  * checker run of a machine, where Linux has mmap_lock, per-VMA locks and the
- * page-table lock. The TLB hit path of kmm_access() takes no lock at all.
+ * page-table lock. The TLB-hit path of kmm_access() takes no lock at all,
+ * so one process's loads and stores must come from one host thread at a
+ * time, and killing or exiting a process while another thread is inside
+ * kmm_access() for it is not supported (its frames could be freed under
+ * the access). Different processes may run on different threads.
  */
 #ifndef KMM_MM_H
 #define KMM_MM_H
@@ -183,6 +187,7 @@ enum task_state { TASK_RUNNING, TASK_DEAD };
 
 struct task_struct {
 	int pid;
+	struct kmm_machine *machine;		/* immutable */
 	char comm[16];
 	struct task_struct *parent;
 	struct mm_struct *mm;			/* NULL once dead */
