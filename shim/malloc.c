@@ -415,6 +415,8 @@ static void shim_boot_locked(void)
 	const char *trim = getenv("KMM_MALLOC_TRIM");
 	int cpus = host_cpus() * 2;
 
+	/* Needed whichever way the boot goes: glibc's pointers stay glibc's. */
+	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 	if (getenv("KMM_MALLOC_CPUS"))
 		cpus = atoi(getenv("KMM_MALLOC_CPUS"));
 	cpus = KMM_CLAMP(cpus, 1, KMM_MAX_CPUS);
@@ -467,7 +469,6 @@ static void shim_boot_locked(void)
 	}
 	use_kmalloc = kmalloc && kfree && ksize && m->slab;
 	slab_tainted = m->slab ? &slab_state(m)->tainted : &no_taint;
-	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 	shim_m = m;
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
 	if (!shim_exit_registered) {

@@ -178,6 +178,20 @@ if [ -x "$workdir/mt_churn" ]; then
 	fi
 fi
 
+# --- a bad KMM_MALLOC_MEM: one clear line, and the program still runs (on glibc) ---
+(LD_PRELOAD=$lib KMM_MALLOC_MEM=12X sort "$tmp/sort.in" >"$tmp/badmem.out" 2>"$tmp/badmem.err"; exit $?) 2>/dev/null
+rc=$?
+ran=$((ran + 1))
+if [ $rc -eq 0 ] && cmp -s "$tmp/sort.ref" "$tmp/badmem.out" &&
+	grep -q 'kmm-malloc: cannot boot "mem=12X' "$tmp/badmem.err" &&
+	grep -q 'mem=12X: bad size' "$tmp/badmem.err"; then
+	echo "ok   KMM_MALLOC_MEM=12X: $(head -1 "$tmp/badmem.err"), output unchanged"
+else
+	echo "FAIL KMM_MALLOC_MEM=12X: rc $rc"
+	sed 's/^/  | /' "$tmp/badmem.err" | head -5
+	failed=$((failed + 1))
+fi
+
 # --- misuse: kmm aborts at least whenever glibc does, naming the pointer ---
 # misuse_case CASE ENV EXPECT: under kmm (with ENV) the program must die of
 # SIGABRT and print EXPECT and the pointer it named on its "ptr" line.
