@@ -39,25 +39,34 @@ bool gfp_zone_bad(gfp_t gfp)
 }
 
 /*
- * The highest zone a mask may allocate from, before folding away zone types
- * the machine lacks (GFP_ZONE_TABLE with every OPT_ZONE present).
+ * The highest zone a mask may allocate from, indexed by its four zone
+ * modifier bits, before folding away zone types the machine lacks
+ * (GFP_ZONE_TABLE with every OPT_ZONE present). 0, MOVABLE alone and the bad
+ * combinations give ZONE_NORMAL. A table, as Linux's, so the allocation fast
+ * path (page_alloc_slowpath.c) reads the same answer with one load.
  */
+const unsigned char gfp_zone_table[GFP_ZONEMASK + 1] = {
+	[0] = ZONE_NORMAL,
+	[__GFP_DMA] = ZONE_DMA,
+	[__GFP_HIGHMEM] = ZONE_HIGHMEM,
+	[__GFP_DMA | __GFP_HIGHMEM] = ZONE_NORMAL,
+	[__GFP_DMA32] = ZONE_DMA32,
+	[__GFP_DMA | __GFP_DMA32] = ZONE_NORMAL,
+	[__GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,
+	[__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,
+	[__GFP_MOVABLE] = ZONE_NORMAL,
+	[__GFP_MOVABLE | __GFP_DMA] = ZONE_DMA,
+	[__GFP_MOVABLE | __GFP_HIGHMEM] = ZONE_MOVABLE,
+	[__GFP_MOVABLE | __GFP_DMA | __GFP_HIGHMEM] = ZONE_NORMAL,
+	[__GFP_MOVABLE | __GFP_DMA32] = ZONE_DMA32,
+	[__GFP_MOVABLE | __GFP_DMA | __GFP_DMA32] = ZONE_NORMAL,
+	[__GFP_MOVABLE | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,
+	[__GFP_MOVABLE | __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,
+};
+
 static enum zone_type gfp_zone_raw(gfp_t gfp)
 {
-	switch (gfp & GFP_ZONEMASK) {
-	case __GFP_DMA:
-	case __GFP_DMA | __GFP_MOVABLE:
-		return ZONE_DMA;
-	case __GFP_HIGHMEM:
-		return ZONE_HIGHMEM;
-	case __GFP_DMA32:
-	case __GFP_DMA32 | __GFP_MOVABLE:
-		return ZONE_DMA32;
-	case __GFP_HIGHMEM | __GFP_MOVABLE:
-		return ZONE_MOVABLE;
-	default:		/* 0, MOVABLE alone, and the bad combinations */
-		return ZONE_NORMAL;
-	}
+	return (enum zone_type)gfp_zone_table[gfp & GFP_ZONEMASK];
 }
 
 /**

@@ -136,6 +136,8 @@ unsigned long nr_free_buffer_pages(struct kmm_machine *m);
 unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset);
 enum zone_type gfp_zone_m(const struct kmm_machine *m, gfp_t gfp);
 int gfp_migratetype(gfp_t gfp);
+/** gfp_zone_table - mm/gfp.c: highest zone by the four zone modifier bits, before folding. */
+extern const unsigned char gfp_zone_table[GFP_ZONEMASK + 1];
 /** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
 void drain_all_pages(struct kmm_machine *m, struct zone *zone);
 /** page_alloc_check() - the page allocator's invariant checker. */

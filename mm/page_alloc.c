@@ -186,6 +186,22 @@ static inline void count_events(struct kmm_machine *m, enum vm_event_item item, 
 		count_vm_events(m, item, n);
 }
 
+/*
+ * count_events() for a caller that already knows its CPU slot: the fast
+ * paths look the slot up once (kmm_this_cpu() is a TLS read and a call) and
+ * use it for the pcp and the event counter alike.
+ */
+static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_event_item item,
+				    long n)
+{
+	if (likely(m->cpus)) {
+		unsigned long *ev = &m->cpus[cpu].events[item];
+
+		__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
+				 __ATOMIC_RELAXED);
+	}
+}
+
 static inline void zone_statistics(struct zone *preferred, struct zone *z)
 {
 	int local = 0;	/* numa_node_id(): every CPU slot sits on node 0 */
@@ -962,9 +978,10 @@ static inline bool pcp_allowed_order(unsigned int order)
 	return order <= PAGE_ALLOC_COSTLY_ORDER;
 }
 
-static inline struct per_cpu_pages *this_cpu_pcp(struct zone *zone)
+/* page_zone() when the machine is already known (saves the registry lookup). */
+static inline struct zone *page_zone_m(const struct kmm_machine *m, const struct page *page)
 {
-	return &zone->per_cpu_pageset[kmm_this_cpu(zone->machine)];
+	return &m->node_data[page_to_nid(page)]->node_zones[page_zonenum(page)];
 }
 
 /* Return @count pages' worth from @pcp to the buddy, round robin over the lists. */
@@ -1088,15 +1105,15 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, 
 	return high;
 }
 
-static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
-				   struct page *page, int mt, unsigned int order)
+static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+					  struct page *page, int mt, unsigned int order, int cpu)
 {
 	int high, batch;
 	unsigned int pindex;
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	count_events(zone->machine, PGFREE, 1L << order);
+	count_events_cpu(zone->machine, cpu, PGFREE, 1L << order);
 	pindex = order_to_pindex(mt, order);
 	page->private = order;
 	list_add(&page->pcp_list, &pcp->lists[pindex]);
@@ -1113,7 +1130,7 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += (short)(1 << order);
 	high = nr_pcp_high(pcp, zone, batch, free_high);
-	if (pcp->count >= high) {
+	if (unlikely(pcp->count >= high)) {
 		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp,
 				   (int)pindex);
 		if ((__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) &&
@@ -1123,13 +1140,13 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	}
 }
 
-static struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
-				      unsigned int alloc_flags, struct per_cpu_pages *pcp,
-				      struct list_head *list)
+static inline struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
+					     unsigned int alloc_flags, struct per_cpu_pages *pcp,
+					     struct list_head *list)
 {
 	struct page *page;
 
-	if (list_empty(list)) {
+	if (unlikely(list_empty(list))) {
 		int batch = nr_pcp_alloc(pcp, zone, order);
 		int alloced = rmqueue_bulk(zone, order, batch, list, mt, alloc_flags);
 
@@ -1143,20 +1160,22 @@ static struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int
 	return page;
 }
 
-static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned int order,
-				    int mt, unsigned int alloc_flags)
+static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
+					   unsigned int order, int mt, unsigned int alloc_flags)
 {
-	struct per_cpu_pages *pcp = this_cpu_pcp(zone);
+	struct kmm_machine *m = zone->machine;
+	int cpu = kmm_this_cpu(m);
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 	struct page *page;
 
-	if (!spin_trylock(&pcp->lock))
+	if (unlikely(!spin_trylock(&pcp->lock)))
 		return NULL;
 	pcp->free_count >>= 1;
 	page = __rmqueue_pcplist(zone, order, mt, alloc_flags, pcp,
 				 &pcp->lists[order_to_pindex(mt, order)]);
 	spin_unlock(&pcp->lock);
-	if (page) {
-		count_events(zone->machine, PGALLOC_DMA + zone->type, 1L << order);
+	if (likely(page)) {
+		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
 		zone_statistics(preferred, zone);
 	}
 	return page;
@@ -1268,13 +1287,13 @@ static void bad_page(struct page *page, const char *reason)
  * Check and clean a block about to be freed: undo compound metadata, clear
  * flags. False if the page is in a state that must not be freed (reported).
  */
-static bool free_pages_prepare(struct page *page, unsigned int order)
+static inline bool free_pages_prepare(struct page *page, unsigned int order)
 {
 	if (unlikely(PageBuddy(page))) {
 		bad_page(page, "freeing a free page");
 		return false;
 	}
-	if (PageHead(page)) {
+	if (unlikely(PageHead(page))) {
 		for (unsigned long i = 1; i < (1UL << order); i++) {
 			page[i].compound_head = 0;
 			if (i == 1)
@@ -1283,7 +1302,8 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 		}
 	}
 	/* A typed page (slab, table, ...) gets its type word back as a mapcount, as 6.12 does. */
-	if ((page->page_type >> 24) > PGTY_buddy && (page->page_type >> 24) < PGTY_mapcount_underflow)
+	if (unlikely((page->page_type >> 24) > PGTY_buddy &&
+		     (page->page_type >> 24) < PGTY_mapcount_underflow))
 		__page_clear_type(page);
 	if (unlikely(page_mapcount(page) != 0)) {
 		bad_page(page, "nonzero mapcount");
@@ -1303,21 +1323,21 @@ static void __free_pages_ok(struct page *page, unsigned int order, int fpi)
 		free_one_page(page_zone(page), page, page_to_pfn_m(m, page), order, fpi);
 }
 
-static void free_unref_page(struct page *page, unsigned int order)
+static inline void free_unref_page(struct page *page, unsigned int order)
 {
 	struct kmm_machine *m = page_machine(page);
 	unsigned long pfn = page_to_pfn_m(m, page);
 	struct zone *zone;
 	struct per_cpu_pages *pcp;
-	int mt;
+	int mt, cpu;
 
-	if (!pcp_allowed_order(order)) {
+	if (unlikely(!pcp_allowed_order(order))) {
 		__free_pages_ok(page, order, FPI_NONE);
 		return;
 	}
-	if (!free_pages_prepare(page, order))
+	if (unlikely(!free_pages_prepare(page, order)))
 		return;
-	zone = page_zone(page);
+	zone = page_zone_m(m, page);
 	mt = get_pfnblock_migratetype(zone, pfn);
 	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
 		if (mt == MIGRATE_ISOLATE) {
@@ -1326,9 +1346,10 @@ static void free_unref_page(struct page *page, unsigned int order)
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-	pcp = this_cpu_pcp(zone);
-	if (spin_trylock(&pcp->lock)) {
-		free_unref_page_commit(zone, pcp, page, mt, order);
+	cpu = kmm_this_cpu(m);
+	pcp = &zone->per_cpu_pageset[cpu];
+	if (likely(spin_trylock(&pcp->lock))) {
+		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
 		spin_unlock(&pcp->lock);
 	} else {
 		free_one_page(zone, page, pfn, order, FPI_NONE);

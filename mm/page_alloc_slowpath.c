@@ -109,19 +109,36 @@ bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 				   (long)zone_page_state(z, NR_FREE_PAGES));
 }
 
-static bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
-				int highest_zoneidx, unsigned int alloc_flags)
+static bool zone_watermark_fast_slow(struct zone *z, unsigned int order, unsigned long mark,
+				     int highest_zoneidx, unsigned int alloc_flags,
+				     long free_pages);
+
+/*
+ * 6.12's zone_watermark_fast(): the order-0 shortcut inline (the common case,
+ * a handful of loads and compares), everything else out of line.
+ */
+static inline bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
+				       int highest_zoneidx, unsigned int alloc_flags)
 {
 	long free_pages = (long)zone_page_state(z, NR_FREE_PAGES);
 
-	if (!order) {
+	if (likely(!order)) {
 		long usable = free_pages;
 		long reserved = __zone_watermark_unusable_free(z, 0, alloc_flags);
 
 		usable -= KMM_MIN(usable, reserved);
-		if (usable > (long)mark + z->lowmem_reserve[highest_zoneidx])
+		if (likely(usable > (long)mark + z->lowmem_reserve[highest_zoneidx]))
 			return true;
 	}
+	return zone_watermark_fast_slow(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
+}
+
+static __attribute__((noinline)) bool zone_watermark_fast_slow(struct zone *z, unsigned int order,
+							       unsigned long mark,
+							       int highest_zoneidx,
+							       unsigned int alloc_flags,
+							       long free_pages)
+{
 	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
 		return true;
 	/* __GFP_HIGH order-0 requests ignore the boost at the min mark. */
@@ -425,15 +442,33 @@ nopage:
 	return NULL;
 }
 
-static bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
-				struct alloc_context *ac)
+/* gfp_zone_m() (mm/gfp.c) inline: the same table, the same folding. */
+static inline enum zone_type gfp_zone_fast(const struct kmm_machine *m, gfp_t gfp)
+{
+	enum zone_type z = (enum zone_type)gfp_zone_table[gfp & GFP_ZONEMASK];
+
+	if (m->zone_types_mask && z != ZONE_MOVABLE && !(m->zone_types_mask & (1u << z)))
+		z = ZONE_NORMAL;
+	return z;
+}
+
+/* gfp_migratetype() (mm/gfp.c) inline: __GFP_MOVABLE wins, then __GFP_RECLAIMABLE. */
+static inline int gfp_migratetype_fast(gfp_t gfp)
+{
+	if (gfp & __GFP_MOVABLE)
+		return MIGRATE_MOVABLE;
+	return (gfp & __GFP_RECLAIMABLE) ? MIGRATE_RECLAIMABLE : MIGRATE_UNMOVABLE;
+}
+
+static inline bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
+				       struct alloc_context *ac)
 {
 	pg_data_t *pgdat = m->node_data[nid];
 
-	ac->highest_zoneidx = gfp_zone_m(m, gfp);
+	ac->highest_zoneidx = gfp_zone_fast(m, gfp);
 	ac->zonelist = &pgdat->node_zonelists[(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK
 								      : ZONELIST_FALLBACK];
-	ac->migratetype = gfp_migratetype(gfp);
+	ac->migratetype = gfp_migratetype_fast(gfp);
 	ac->preferred_idx = 0;
 	while (ac->zonelist->zones[ac->preferred_idx] &&
 	       ac->zonelist->zones[ac->preferred_idx]->type > ac->highest_zoneidx)
@@ -441,13 +476,14 @@ static bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
 	return ac->zonelist->zones[ac->preferred_idx] != NULL;
 }
 
-static struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					 int nid)
 {
 	struct alloc_context ac;
 	unsigned int alloc_flags = ALLOC_WMARK_LOW;
 	struct page *page;
 
-	if (!prepare_alloc_pages(m, gfp, nid, &ac)) {
+	if (unlikely(!prepare_alloc_pages(m, gfp, nid, &ac))) {
 		warn_alloc(m, gfp, order);
 		return NULL;
 	}
@@ -458,15 +494,9 @@ static struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int
 	return __alloc_pages_slowpath(m, gfp, order, &ac);
 }
 
-/* ---- Public entry points ---- */
-
-/**
- * kmm_alloc_pages() - allocate 2^@order pages on machine @m, preferring node
- * @nid (-1: the local node).
- * Return: the first page (refcount 1), or NULL with kmm_last_error() set; a
- * failure report goes to dmesg unless __GFP_NOWARN.
- */
-struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+/* kmm_alloc_pages()'s argument errors, out of the fast path; NULL with the error set. */
+static __attribute__((noinline, cold)) struct page *
+alloc_pages_bad_args(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
 {
 	if (!m) {
 		kmm_set_error(-EINVAL, "alloc_pages: no machine (call kmm_use first)");
@@ -484,15 +514,31 @@ struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int orde
 		kmm_set_error(-EINVAL, "alloc_pages: gfp %#x combines zone modifiers", gfp);
 		return NULL;
 	}
+	kmm_set_error(-EINVAL, "alloc_pages: no node %d", nid);
+	return NULL;
+}
+
+/* ---- Public entry points ---- */
+
+/**
+ * kmm_alloc_pages() - allocate 2^@order pages on machine @m, preferring node
+ * @nid (-1: the local node).
+ * Return: the first page (refcount 1), or NULL with kmm_last_error() set; a
+ * failure report goes to dmesg unless __GFP_NOWARN.
+ */
+struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	unsigned int zbits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+
+	if (unlikely(!m || order > MAX_PAGE_ORDER || (zbits & (zbits - 1))))
+		return alloc_pages_bad_args(m, gfp, order, nid);
 	if (nid < 0)
 		nid = numa_node_id_m(m);
-	if (nid >= m->nr_node_ids || !m->node_data[nid]) {
-		kmm_set_error(-EINVAL, "alloc_pages: no node %d", nid);
-		return NULL;
-	}
+	if (unlikely(nid >= m->nr_node_ids || !m->node_data[nid]))
+		return alloc_pages_bad_args(m, gfp, order, nid);
 	struct page *page = __alloc_pages(m, gfp, order, nid);
 
-	if (!page)
+	if (unlikely(!page))
 		kmm_set_error(-ENOMEM, "alloc_pages: out of memory (order %u, gfp %#x)", order, gfp);
 	return page;
 }
