@@ -45,9 +45,17 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	return t;
 }
 
+/* Forget @t; its children are reparented (to no one: kmm has no init to adopt them). */
 static void task_free(struct task_struct *t)
 {
+	struct list_head *pos;
+
 	list_del(&t->tasks);
+	list_for_each(pos, &procs_of(t->machine)->tasks) {
+		struct task_struct *c = list_entry(pos, struct task_struct, tasks);
+		if (c->parent == t)
+			c->parent = NULL;
+	}
 	free(t);
 }
 

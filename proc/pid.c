@@ -15,7 +15,10 @@
  * not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
  * per mapped or swapped page holding the same 64-bit entry (bit 63 present,
  * 62 swapped, 61 file or shared-anon page, 56 mapped exactly once, 55
- * soft-dirty, bits 0-54 the PFN, or the swap type and offset).
+ * soft-dirty, bits 0-54 the PFN, or the swap type and offset). File
+ * mappings show device 08:01 and inode 131000 + the file's number (a
+ * simulated disk); shared anonymous memory shows 00:01 and "/dev/zero
+ * (deleted)" as Linux's shmem does.
  *
  * Locking: procs_lock() while reading a process.
  */
