@@ -353,6 +353,30 @@ static void initmem_init_32(struct kmm_machine *m)
 	kmm_printk(m, "  low ram: 0 - %08lx", (unsigned long)PFN_PHYS(m->max_low_pfn));
 }
 
+/*
+ * A boot allocation found no room: say where it looked and which options
+ * shaped that memory, e.g. "boot: no room for the per-CPU areas in 51M of
+ * lowmem (mem=3500M vmalloc=938M)".
+ */
+static int no_room(struct kmm_machine *m, const char *what)
+{
+	char opts[96] = "";
+	size_t n = (size_t)snprintf(opts, sizeof(opts), "mem=%lluM",
+				    (unsigned long long)(m->opts.mem >> 20));
+
+	if (m->opts.vmalloc_size)
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, " vmalloc=%lluM",
+				      (unsigned long long)(m->opts.vmalloc_size >> 20));
+	if (m->opts.highmem_size)
+		n += (size_t)snprintf(opts + n, sizeof(opts) - n, " highmem=%lluM",
+				      (unsigned long long)(m->opts.highmem_size >> 20));
+	if (m->opts.nr_memmap)
+		snprintf(opts + n, sizeof(opts) - n, " memmap=");
+	return kmm_set_error(-ENOMEM, "boot: no room for %s in %luM of %s (%s)", what,
+			     m->max_low_pfn >> (20 - PAGE_SHIFT),
+			     kmm_arch_is_32(m) ? "lowmem" : "RAM", opts);
+}
+
 /* ---- memblock: memory, the first reservations, page tables ---- */
 
 static int memblock_setup(struct kmm_machine *m)
@@ -411,7 +435,7 @@ static int alloc_kernel_page_tables(struct kmm_machine *m)
 			pages++;
 	}
 	if (!memblock_alloc_range(m, PFN_PHYS(pages), PAGE_SIZE, 0, -1, "page tables"))
-		return kmm_set_error(-ENOMEM, "boot: no room for the kernel page tables");
+		return no_room(m, "the kernel page tables");
 	return 0;
 }
 
@@ -509,7 +533,7 @@ static int alloc_node_data(struct boot *b)
 
 		pa = alloc_try_nid(m, nd_size, PAGE_SIZE, 0, nid, "NODE_DATA");
 		if (!pa)
-			return kmm_set_error(-ENOMEM, "boot: no room for NODE_DATA(%d)", nid);
+			return no_room(m, "NODE_DATA");
 		kmm_printk(m, "NODE_DATA(%d) allocated [mem 0x%08llx-0x%08llx]", nid,
 			   (unsigned long long)pa, (unsigned long long)(pa + nd_size - 1));
 	}
@@ -843,8 +867,7 @@ static int alloc_mem_map(struct boot *b)
 		pa = alloc_try_nid(m, bytes, kmm_arch_is_32(m) ? PAGE_SIZE : 2ULL << 20, 0,
 				   kmm_arch_is_32(m) ? -1 : nid, "mem_map");
 		if (!pa)
-			return kmm_set_error(-ENOMEM, "boot: no room for node %d's mem_map (%lluK)",
-					     nid, (unsigned long long)(bytes >> 10));
+			return no_room(m, "the mem_map");
 	}
 	return 0;
 }
@@ -882,7 +905,7 @@ static int setup_per_cpu_areas(struct kmm_machine *m)
 		if (!cpus)
 			continue;
 		if (!alloc_try_nid(m, (uint64_t)cpus * unit, PAGE_SIZE, 0, is32 ? -1 : nid, "percpu"))
-			return kmm_set_error(-ENOMEM, "boot: no room for the per-CPU areas");
+			return no_room(m, "the per-CPU areas");
 	}
 	kmm_printk(m, "percpu: Embedded %lu pages/cpu s%lu r%lu d%lu u%lu", unit >> PAGE_SHIFT, s, r,
 		   d, unit);
@@ -922,7 +945,7 @@ static int alloc_large_system_hash(struct boot *b, const char *name, unsigned lo
 	log2qty = ilog2_ul(numentries);
 	size = bucketsize << log2qty;
 	if (!memblock_alloc_range(m, size, PAGE_SIZE, 0, -1, name))
-		return kmm_set_error(-ENOMEM, "boot: no room for the %s hash table", name);
+		return no_room(m, name[0] == 'D' ? "the dentry hash table" : "the inode hash table");
 	kmm_printk(m, "%s hash table entries: %lu (order: %d, %lu bytes, linear)", name,
 		   1UL << log2qty, ilog2_ul(size) - PAGE_SHIFT, size);
 	return 0;
@@ -937,7 +960,7 @@ static int swiotlb_init(struct kmm_machine *m)
 		return 0;
 	pa = memblock_alloc_range(m, size, PAGE_SIZE, SZ_4G, -1, "swiotlb");
 	if (!pa)
-		return kmm_set_error(-ENOMEM, "boot: no room for the swiotlb bounce buffers");
+		return no_room(m, "the swiotlb bounce buffers");
 	kmm_printk(m, "software IO TLB: mapped [mem 0x%016llx-0x%016llx] (64MB)",
 		   (unsigned long long)pa, (unsigned long long)(pa + size - 1));
 	return 0;

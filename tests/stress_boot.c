@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/stress_boot.c - seeded random command lines: every boot either
+ * succeeds with all invariants holding (kmm_check, the "Memory:" line adding
+ * up, present pages = physpages, memblock reservations inside RAM), or fails
+ * with a message that names an option and leaves no machine behind.
+ * KMM_QUICK=1 runs fewer boots; the seed is printed on failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "mm/internal.h"
+
+static int machines_alive(void)
+{
+	int n = 0;
+
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++)
+		n += kmm_machines[i] != NULL;
+	return n;
+}
+
+static uint64_t pick(uint64_t *rng, uint64_t n)
+{
+	return kmm_test_rand(rng) % n;
+}
+
+static void random_cmdline(uint64_t *rng, char *buf, size_t len)
+{
+	static const char *const arch[] = { "x86_64", "i386", "i386-pae" };
+	static const char *const mem[] = { "40M", "64M", "100M", "256M", "512M", "896M", "1G",
+					   "1000M", "3G", "3500M", "4G", "5G", "8G", "12Q" };
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf + n, len - n, "arch=%s mem=%s", arch[pick(rng, 3)],
+			      mem[pick(rng, ARRAY_SIZE(mem))]);
+	if (!pick(rng, 3))
+		n += (size_t)snprintf(buf + n, len - n, " maxcpus=%d", (int)pick(rng, 70));
+	if (!pick(rng, 4))
+		n += (size_t)snprintf(buf + n, len - n, " numa=fake=%d", (int)pick(rng, 6));
+	if (!pick(rng, 4))
+		n += (size_t)snprintf(buf + n, len - n, " movablecore=%d%s",
+				      (int)pick(rng, 110), pick(rng, 2) ? "%" : "M");
+	if (!pick(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " kernelcore=%dM", (int)pick(rng, 4096));
+	if (!pick(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " vmalloc=%dM", (int)pick(rng, 1024));
+	if (!pick(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " highmem=%dM", (int)pick(rng, 2048));
+	if (!pick(rng, 4))
+		n += (size_t)snprintf(buf + n, len - n, " memmap=%dM$%dM", 1 + (int)pick(rng, 64),
+				      (int)pick(rng, 4096));
+	if (!pick(rng, 6))
+		n += (size_t)snprintf(buf + n, len - n, " buddy=%s", pick(rng, 2) ? "lazy" : "eager");
+	if (!pick(rng, 8))
+		n += (size_t)snprintf(buf + n, len - n, " deferred_struct_pages=off");
+	if (!pick(rng, 20))
+		snprintf(buf + n, len - n, " bogus=%d", (int)pick(rng, 9));
+}
+
+static unsigned long reserved_ram_pages(struct kmm_machine *m)
+{
+	const struct memblock_type *mem = &m->memblock.memory;
+	uint64_t sum = 0;
+
+	for (int i = 0; i < mem->cnt; i++)
+		sum += memblock_overlap(&m->memblock.reserved, mem->regions[i].base,
+					mem->regions[i].base + mem->regions[i].size);
+	return (unsigned long)(sum >> PAGE_SHIFT);
+}
+
+static void check_machine(struct kmm_machine *m, const char *cmd)
+{
+	const char *p = strstr(kmm_dmesg(m), "Memory: ");
+	unsigned long avail, total, code, rw, ro, init, bss, resv;
+	unsigned long init_pages = (unsigned long)(m->kimage.init >> PAGE_SHIFT);
+	unsigned long ram = (unsigned long)atomic_load(&m->totalram_pages);
+	unsigned long present = 0;
+
+	if (kmm_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "%s: kmm_check: %s", cmd, kmm_last_error());
+	assert_true(p != NULL);
+	assert_eq(sscanf(p, "Memory: %luK/%luK available (%luK kernel code, %luK rwdata, "
+			    "%luK rodata, %luK init, %luK bss, %luK reserved",
+			 &avail, &total, &code, &rw, &ro, &init, &bss, &resv), 8);
+	expect_eq(total, m->physpages * 4);
+	expect_eq(resv, (m->physpages - (ram - init_pages)) * 4);
+	expect_eq(resv / 4, reserved_ram_pages(m) + init_pages);
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			present += m->node_data[nid]->node_zones[z].present_pages;
+	expect_eq(present, m->physpages);
+	expect_true(m->max_low_pfn <= m->max_pfn);
+	if (!kmm_arch_is_32(m))
+		expect_eq(m->max_low_pfn, m->max_pfn);
+}
+
+TEST(random_command_lines)
+{
+	uint64_t rng = kmm_test_seed() | 1;
+	int steps = kmm_test_quick() ? 40 : 200, booted = 0, refused = 0;
+
+	for (int i = 0; i < steps; i++) {
+		char cmd[256];
+		int before = machines_alive();
+		struct kmm_machine *m;
+
+		random_cmdline(&rng, cmd, sizeof(cmd));
+		m = kmm_boot(cmd);
+		if (!m) {
+			const char *err = kmm_last_error();
+
+			refused++;
+			/* The message names an option: "name=value: why" or "unknown ...". */
+			if (!err[0] || (!strstr(err, "=") && !strstr(err, "unknown")))
+				kmm_test_fail(__FILE__, __LINE__, "%s: unhelpful error \"%s\"", cmd,
+					      err);
+			expect_eq(machines_alive(), before);
+			continue;
+		}
+		booted++;
+		check_machine(m, cmd);
+		kmm_shutdown(m);
+		expect_eq(machines_alive(), before);
+	}
+	/* The mix must exercise both outcomes. */
+	expect_true(booted > steps / 4);
+	expect_true(refused > 0);
+}
