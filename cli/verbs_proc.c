@@ -215,7 +215,7 @@ static int fork_check(struct verb_check *vc, const struct args *a)
 
 static int fork_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *p, *c;
+	struct task_struct *p = NULL, *c;
 	int err = arg_task(ctx, a, 0, &p, true);
 
 	if (err)
@@ -251,7 +251,7 @@ static int exec_check(struct verb_check *vc, const struct args *a)
 
 static int exec_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	struct kmm_exec_image img = { .path = a->argv[1].text, .text = 64 * 1024, .data = 16 * 1024,
 				      .bss = 16 * 1024, .heap = 132 * 1024 };
 	int err = arg_task(ctx, a, 0, &t, true);
@@ -294,7 +294,7 @@ static int exit_check(struct verb_check *vc, const struct args *a)
 
 static int exit_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	long long code = 0;
 	int err = arg_task(ctx, a, 0, &t, true);
 
@@ -339,7 +339,7 @@ static int kill_check(struct verb_check *vc, const struct args *a)
 
 static int kill_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	int sig = a->argc == 2 ? parse_signal(a->argv[1].text) : KMM_SIGKILL;
 	int err = arg_task(ctx, a, 0, &t, true);
 
@@ -416,7 +416,7 @@ static int mmap_check(struct verb_check *vc, const struct args *a)
 
 static int mmap_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	int prot, flags, bad, addr_arg;
 	uint64_t len, addr = 0, out;
 	int err = arg_task(ctx, a, 0, &t, true);
@@ -483,7 +483,7 @@ static int munmap_check(struct verb_check *vc, const struct args *a)
 
 static int munmap_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -502,7 +502,7 @@ static int mprotect_check(struct verb_check *vc, const struct args *a)
 
 static int mprotect_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -535,7 +535,7 @@ static int madvise_check(struct verb_check *vc, const struct args *a)
 
 static int madvise_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -550,7 +550,7 @@ static int mlock_check(struct verb_check *vc, const struct args *a)
 
 static int mlock_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -559,7 +559,7 @@ static int mlock_run(struct kmm_ctx *ctx, const struct args *a)
 
 static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -580,7 +580,7 @@ static int mremap_check(struct verb_check *vc, const struct args *a)
 
 static int mremap_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len, nlen, naddr = 0, out;
 	int flags = 0;
 	int err = range_args(ctx, a, &t, &addr, &len);
@@ -629,7 +629,7 @@ static int brk_check(struct verb_check *vc, const struct args *a)
 
 static int brk_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t target, out;
 	const char *s = a->argv[1].text;
 	int err = arg_task(ctx, a, 0, &t, true);
@@ -664,7 +664,7 @@ static int write_check(struct verb_check *vc, const struct args *a)
 
 static int write_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	long long b = 0x5a;
 	int err = range_args(ctx, a, &t, &addr, &len);
@@ -689,7 +689,7 @@ static int read_check(struct verb_check *vc, const struct args *a)
 
 static int read_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len = 1;
 	int err = arg_task(ctx, a, 0, &t, true);
 
@@ -722,7 +722,7 @@ static int touch_check(struct verb_check *vc, const struct args *a)
 
 static int touch_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
@@ -743,7 +743,7 @@ static int fetch_check(struct verb_check *vc, const struct args *a)
 
 static int fetch_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr;
 	unsigned char b;
 	int err = arg_task(ctx, a, 0, &t, true);
@@ -767,7 +767,7 @@ static int pagetable_check(struct verb_check *vc, const struct args *a)
 
 static int pagetable_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr;
 	int err = arg_task(ctx, a, 0, &t, true);
 
