@@ -428,54 +428,7 @@ void kmm_slab_drain(struct kmm_machine *m)
 
 /* ---- Object allocation entry points ---- */
 
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
-{
-	return slab_alloc_node(s, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0),
-			       s->object_size);
-}
-
-void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
-{
-	return slab_alloc_node(s, gfp, node, (unsigned long)__builtin_return_address(0),
-			       s->object_size);
-}
-
-void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
-{
-	return slab_alloc_node(s, gfp | __GFP_ZERO, NUMA_NO_NODE,
-			       (unsigned long)__builtin_return_address(0), s->object_size);
-}
-
-static void cache_free(struct kmem_cache *s, void *obj, unsigned long caller)
-{
-	struct kmm_machine *m = s->machine;
-	struct slab *slab;
-
-	if (!obj)
-		return;
-	slab = virt_to_slab_m(m, obj);
-	if (unlikely(!slab)) {
-		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
-			   (unsigned long)(m->layout.page_offset +
-					   (uint64_t)((char *)obj - (char *)m->ram.direct)),
-			   s->name);
-		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
-		return;
-	}
-	if (unlikely(slab->slab_cache != s)) {
-		kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
-			   slab->slab_cache->name);
-		kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
-			      slab->slab_cache->name);
-		return;
-	}
-	slab_free(s, slab, obj, caller);
-}
-
-void kmem_cache_free(struct kmem_cache *s, void *obj)
-{
-	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
-}
+/* kmem_cache_alloc(), kmem_cache_free() and friends live in mm/slub.c (inlined fast paths). */
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {

@@ -236,7 +236,14 @@ static inline bool addr_in_direct_map(const struct kmm_machine *m, const void *a
 	       c < (const char *)m->ram.direct + m->ram.direct_len;
 }
 
+static inline struct slab *virt_to_slab_fast(struct kmm_machine *m, const void *addr);
+
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
+{
+	return virt_to_slab_fast(m, addr);
+}
+
+static inline struct slab *virt_to_slab_fast(struct kmm_machine *m, const void *addr)
 {
 	if (!addr_in_direct_map(m, addr))
 		return NULL;
@@ -1115,8 +1122,8 @@ out_nomem:
 
 /* ---- Allocation entry ---- */
 
-void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
-		      size_t orig_size)
+static inline __attribute__((always_inline)) void *
+slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -1155,6 +1162,12 @@ out:
 	if (obj && (gfp & __GFP_ZERO))
 		memset(obj, 0, s->object_size);
 	return obj;
+}
+
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
+		      size_t orig_size)
+{
+	return slab_alloc_fast(s, gfp, node, caller, orig_size);
 }
 
 /**
@@ -1357,7 +1370,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		discard_slab(s, slab);
 }
 
-void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+static inline __attribute__((always_inline)) void
+slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
 {
 	struct kmm_machine *m = s->machine;
 
@@ -1400,6 +1414,63 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	spin_unlock(&c->lock);
 	__slab_free(s, slab, obj);
 }
+
+void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	slab_free_fast(s, slab, obj, caller);
+}
+
+/* ---- The cache API entry points (the fast paths inline here) ---- */
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return slab_alloc_fast(s, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0),
+			       s->object_size);
+}
+
+void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_fast(s, gfp, node, (unsigned long)__builtin_return_address(0),
+			       s->object_size);
+}
+
+void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return slab_alloc_fast(s, gfp | __GFP_ZERO, NUMA_NO_NODE,
+			       (unsigned long)__builtin_return_address(0), s->object_size);
+}
+
+static void cache_free(struct kmem_cache *s, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab *slab;
+
+	if (!obj)
+		return;
+	slab = virt_to_slab_fast(m, obj);
+	if (unlikely(!slab)) {
+		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
+			   (unsigned long)(m->layout.page_offset +
+					   (uint64_t)((char *)obj - (char *)m->ram.direct)),
+			   s->name);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
+		return;
+	}
+	if (unlikely(slab->slab_cache != s)) {
+		kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
+			   slab->slab_cache->name);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
+			      slab->slab_cache->name);
+		return;
+	}
+	slab_free_fast(s, slab, obj, caller);
+}
+
+void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
+}
+
 
 /**
  * slab_free_bulk() - free @nr objects of @s, holding the CPU slot lock across
