@@ -41,7 +41,7 @@ static bool start(struct session *s, const char *const *argv)
 		setenv("TERM", "xterm", 1);
 		unsetenv("INPUTRC");
 		setenv("INPUTRC", "/dev/null", 1);
-		alarm(60);
+		alarm(600);
 		execv(kmm_binary(), (char *const *)argv);
 		_exit(127);
 	}
@@ -51,7 +51,7 @@ static bool start(struct session *s, const char *const *argv)
 /* Read until @text appears after what earlier waits consumed. */
 static bool wait_for(struct session *s, const char *text)
 {
-	for (int rounds = 0; rounds < 200; rounds++) {
+	for (int rounds = 0; rounds < 1200; rounds++) {	/* up to 2 minutes on a loaded machine */
 		char *hit = strstr(s->buf + s->seen, text);
 		if (hit) {
 			s->seen = (size_t)(hit - s->buf) + strlen(text);
@@ -92,7 +92,7 @@ static int finish(struct session *s)
 	int status = -1;
 
 	/* drain until the child closes the pty, then reap it */
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 1200; i++) {
 		struct pollfd p = { s->fd, POLLIN, 0 };
 		char tmp[4096];
 		if (poll(&p, 1, 100) > 0) {
@@ -116,7 +116,7 @@ static int finish(struct session *s)
 static bool has_line_editing(void)
 {
 	char *out, *err;
-	int rc = kmm_run((const char *const[]){ "kmm", "--version", NULL }, NULL, &out, &err, 30);
+	int rc = kmm_run((const char *const[]){ "kmm", "--version", NULL }, NULL, &out, &err, 300);
 	bool yes = rc == 0 && !strstr(out, "line editing: none");
 
 	free(out);
@@ -214,7 +214,7 @@ TEST(piped_input_has_no_prompt)
 {
 	char *out, *err;
 	int rc = kmm_run((const char *const[]){ "kmm", "shell", NULL },
-			 "print 1 + 1\nbogus\nprint 3\n", &out, &err, 60);
+			 "print 1 + 1\nbogus\nprint 3\n", &out, &err, 300);
 
 	expect_eq(rc, 0);
 	expect_eq(strcmp(out, "2\n3\n"), 0);
