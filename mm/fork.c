@@ -176,7 +176,7 @@ static int copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page
 {
 	struct mm_struct *dst = c->dst->vm_mm;
 	struct kmm_machine *m = dst->m;
-	struct page *n = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1);
+	struct page *n = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
 
 	if (!n)
 		return -ENOMEM;
@@ -433,6 +433,10 @@ int process_init(struct kmm_machine *m)
 	p->mmu = sim_mmu_create(&m->ram, m->nr_cpus);
 	if (!p->mmu)
 		goto out_free;
+	/* With ram=anon there is no memory file to map whole: the window is the
+	   direct map, so user pages must come from lowmem. */
+	p->user_gfp = p->mmu->window_len >= PFN_PHYS(m->max_pfn) ? GFP_HIGHUSER_MOVABLE
+								 : (GFP_USER | __GFP_MOVABLE);
 	p->zero_page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
 	if (!p->zero_page)
 		goto out_mmu;

@@ -106,7 +106,7 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 {
 	if (page_zonenum(page) != ZONE_MOVABLE || !PageAnon(page))
 		return page;
-	struct page *n = kmm_alloc_pages(m, GFP_HIGHUSER, 0, -1);	/* no __GFP_MOVABLE */
+	struct page *n = kmm_alloc_pages(m, procs_of(m)->user_gfp & ~__GFP_MOVABLE, 0, -1);
 	if (!n)
 		return NULL;
 	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);

@@ -62,7 +62,7 @@ void flush_tlb_mm(struct mm_struct *mm)
 /* A user page: GFP_HIGHUSER_MOVABLE (highmem on i386), zeroed through the MMU window. */
 static struct page *alloc_user_page(struct kmm_machine *m, bool zero)
 {
-	struct page *page = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1);
+	struct page *page = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
 
 	if (page && zero)
 		memset(user_page_host(m, page), 0, PAGE_SIZE);

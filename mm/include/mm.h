@@ -221,6 +221,8 @@ struct kmm_procs {
 	struct pin_record *pins;
 	int nr_pins, pins_cap;
 	unsigned long stack_guard_gap;		/* bytes */
+	gfp_t user_gfp;				/* GFP_HIGHUSER_MOVABLE, or without highmem
+						   when the MMU window cannot reach it (ram=anon) */
 	unsigned long cow_copies, cow_reuses;	/* do_wp_page outcomes */
 	atomic_long committed_pages;		/* sum of committed_vm over live mms */
 	/*
