@@ -109,7 +109,7 @@ static atomic_ulong stat_mallocs, stat_frees, stat_huge;
 
 /* Returning RAM to the host. */
 static spinlock_t trim_lock = SPINLOCK_INIT;
-static unsigned long trim_threshold_pages = (32UL << 20) >> PAGE_SHIFT;	/* KMM_MALLOC_TRIM */
+static unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;	/* KMM_MALLOC_TRIM */
 static unsigned int trim_order = 6;		/* blocks of >= 256 KiB are discarded */
 static atomic_ulong free_low_mark;		/* lowest nr_free_pages since the last trim */
 static atomic_ulong stat_trims, stat_trimmed_pages;
@@ -436,7 +436,7 @@ static void shim_boot_locked(void)
 		if (kmm_parse_size(trim, &bytes, NULL) == 0)
 			trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
 		else
-			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 32M");
+			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 64M");
 	}
 	/* Hardened run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s maxcpus=%d ram=anon%s%s%s%s", mem,
@@ -538,12 +538,16 @@ static inline void kmm_leave(struct shim_slot *s)
 /* ---- Returning memory to the host ---- */
 
 /*
- * Discard the RAM of every free buddy block of order >= @order: the host
+ * Discard the RAM of the free buddy blocks of order >= @order: the host
  * takes the pages back and they read as zero when next touched. The blocks
- * stay on their free lists; only their bytes go.
+ * stay on their free lists; only their bytes go. The first @keep pages met
+ * are spared: a free list hands out its head first and a freed block goes to
+ * the head, so the blocks met first are the ones freed last and most likely
+ * to be reused soon.
  * Context: trim_lock held; takes each zone->lock.
  */
-static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order)
+static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order,
+					 unsigned long keep)
 {
 	unsigned long pages = 0;
 
@@ -565,6 +569,10 @@ static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int ord
 					list_for_each(pos, head) {
 						struct page *pg = list_entry(pos, struct page, buddy_list);
 						unsigned long pfn = page_to_pfn_m(m, pg);
+						if (keep) {
+							keep -= KMM_MIN(keep, 1UL << o);
+							continue;
+						}
 						sim_discard(kmm_phys_to_host(m, PFN_PHYS(pfn)),
 							    PAGE_SIZE << o);
 						pages += 1UL << o;
@@ -578,7 +586,7 @@ static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int ord
 }
 
 /* Context: the caller's slot lock held (in kmm). */
-static unsigned long shim_trim_locked(unsigned int order, bool drain)
+static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bool drain)
 {
 	unsigned long pages;
 
@@ -592,7 +600,7 @@ static unsigned long shim_trim_locked(unsigned int order, bool drain)
 	}
 	if (drain)
 		drain_all_pages(shim_m, NULL);
-	pages = discard_free_blocks(shim_m, order);
+	pages = discard_free_blocks(shim_m, order, keep);
 	atomic_store(&free_low_mark, kmm_nr_free_pages(shim_m));
 	atomic_fetch_add(&stat_trims, 1);
 	atomic_fetch_add(&stat_trimmed_pages, pages);
@@ -616,7 +624,7 @@ static void trim_check(void)
 	}
 	if (trim_threshold_pages && nr_free - low >= trim_threshold_pages &&
 	    !spin_is_locked(&trim_lock))
-		shim_trim_locked(trim_order, false);
+		shim_trim_locked(trim_order, trim_threshold_pages, false);
 }
 
 /* ---- The allocator core ---- */
@@ -965,7 +973,7 @@ int malloc_trim(size_t pad)
 	if (in_kmm || atomic_load(&shim_state) != SHIM_UP)
 		return 0;
 	struct shim_slot *s = kmm_enter();
-	unsigned long pages = shim_trim_locked(0, true);
+	unsigned long pages = shim_trim_locked(0, 0, true);
 	kmm_leave(s);
 	return pages > 0;
 }
@@ -1044,7 +1052,7 @@ void kmm_malloc_print_stats(int fd)
 			 "kmm-malloc: machine \"%s\"\n"
 			 "kmm-malloc: current %ld bytes, peak %ld bytes\n"
 			 "kmm-malloc: %lu mallocs, %lu frees, %lu huge mappings, "
-			 "%lu trims returned %lu pages to the host\n",
+			 "%lu trims discarded %lu free pages\n",
 			 boot_cmdline, st.current_bytes, st.peak_bytes, st.mallocs, st.frees,
 			 st.huge_mappings, st.trims, st.trimmed_pages);
 	write_all(fd, buf, (size_t)KMM_MIN(n, (int)sizeof(buf) - 1));
