@@ -117,6 +117,11 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 	rmap_walk(page, migrate_one, &c);
 	n->mapping = (void *)((unsigned long)av | PAGE_MAPPING_ANON);
 	n->index = page->index;
+	if (page_flag_test(page, PG_mlocked)) {
+		mlock_page(n);
+		page_flag_clear(page, PG_mlocked);
+		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
+	}
 	put_user_page_ref(page);	/* the last reference: the old frame is freed */
 	if (!c.moved) {
 		set_page_count(n, 1);

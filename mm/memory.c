@@ -76,7 +76,10 @@ static void free_user_page(struct page *page)
 	page->index = 0;
 	page_flag_clear(page, PG_swapbacked);
 	page_flag_clear(page, PG_dirty);
-	page_flag_clear(page, PG_mlocked);
+	if (page_flag_test(page, PG_mlocked)) {
+		page_flag_clear(page, PG_mlocked);
+		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
+	}
 	__free_pages(page, 0);
 }
 
@@ -141,6 +144,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	page_remove_rmap(page, anon);
+	munlock_page(page);
 	put_user_page(page);
 	return 0;
 }
@@ -201,6 +205,8 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	if (vma->vm_flags & VM_WRITE)
 		pte |= _PAGE_RW;
 	pte_set(&mm->pgt, slot, pte);
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_page(page);
 	update_hiwater(mm);
 	return 0;
 }
@@ -280,6 +286,8 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 		add_mm_counter(mm, MM_ANONPAGES, 1);
 		pte_set(&mm->pgt, slot,
 			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
+		if (vma->vm_flags & VM_LOCKED)
+			mlock_page(n);
 		update_hiwater(mm);
 		return ret;
 	}
@@ -292,6 +300,8 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 	if (flags & FAULT_FLAG_WRITE)
 		pte = pte_mkdirty(pte) | _PAGE_RW;
 	pte_set(&mm->pgt, slot, pte);
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_page(page);
 	update_hiwater(mm);
 	return ret;
 }
@@ -348,9 +358,12 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, v
 			_PAGE_RW | _PAGE_ACCESSED;
 	pte_set(&mm->pgt, slot, npte);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_page(n);
 	if (old) {
 		add_mm_counter(mm, mm_counter_of(old), -1);
 		page_remove_rmap(old, PageAnon(old));
+		munlock_page(old);
 		put_user_page(old);
 	}
 	p->cow_copies++;

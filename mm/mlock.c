@@ -4,9 +4,12 @@
  * pages faulted in, locked_vm (VmLck) kept.
  *
  * Linux counterpart: mm/mlock.c (do_mlock, apply_vma_lock_flags,
- * mlock_fixup). Simplified: pages are not moved to an unevictable LRU here
- * (the pressure layer reads VM_LOCKED through the reverse map instead);
- * RLIMIT_MEMLOCK is not enforced.
+ * mlock_fixup, mlock_folio, munlock_folio). Kept: a page mapped by at least
+ * one VM_LOCKED VMA has PG_mlocked and is counted once in its zone's
+ * NR_MLOCK (meminfo Mlocked); it loses both when its last locked mapping
+ * goes (munlock, munmap, exit, COW copy), found through the reverse map.
+ * Simplified: pages are not moved to an unevictable LRU here (the pressure
+ * layer sees PG_mlocked and VM_LOCKED); RLIMIT_MEMLOCK is not enforced.
  *
  * Locking: procs_lock() held by the caller.
  */
@@ -14,6 +17,56 @@
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
+
+static bool find_locked(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+			void *ptep, void *arg)
+{
+	if (vma->vm_flags & VM_LOCKED) {
+		*(bool *)arg = true;
+		return false;
+	}
+	return true;
+}
+
+bool page_mapped_locked(struct page *page)
+{
+	bool locked = false;
+
+	rmap_walk(page, find_locked, &locked);
+	return locked;
+}
+
+void mlock_page(struct page *page)
+{
+	if (page_flag_test(page, PG_mlocked))
+		return;
+	page_flag_set(page, PG_mlocked);
+	mod_zone_page_state(page_zone(page), NR_MLOCK, 1);
+	count_vm_event(page_machine(page), UNEVICTABLE_PGMLOCKED);
+}
+
+void munlock_page(struct page *page)
+{
+	if (!page_flag_test(page, PG_mlocked) || page_mapped_locked(page))
+		return;
+	page_flag_clear(page, PG_mlocked);
+	mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
+	count_vm_event(page_machine(page), UNEVICTABLE_PGMUNLOCKED);
+}
+
+static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct vm_area_struct *vma = arg;
+	struct page *page;
+
+	if (!pte_present(v) || !(page = vm_normal_page(vma, (unsigned long)va, v)))
+		return 0;
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_page(page);
+	else
+		munlock_page(page);
+	return 0;
+}
 
 int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock)
 {
@@ -53,6 +106,7 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 			mm->locked_vm -= vma_pages(vma);
 		if (lock)
 			populate_vma_range(vma, vma->vm_start, vma->vm_end);
+		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, mlock_pte, vma);
 		vma_try_merge(vma);
 	}
 	return 0;

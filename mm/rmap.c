@@ -395,7 +395,7 @@ int process_check(struct kmm_machine *m)
 	struct check_ctx c = { .m = m };
 	struct list_head *pos;
 	int err = 0;
-	unsigned long anon_mapped = 0, file_mapped = 0;
+	unsigned long anon_mapped = 0, file_mapped = 0, mlocked = 0;
 
 	if (!p)
 		return 0;
@@ -436,6 +436,13 @@ int process_check(struct kmm_machine *m)
 					    walked, c.tab[i].pfn, maps);
 			goto out;
 		}
+		if (page_flag_test(page, PG_mlocked) != page_mapped_locked(page)) {
+			err = kmm_set_error(-EUCLEAN, "process: pfn 0x%lx has PG_mlocked %d but %s locked mapping",
+					    c.tab[i].pfn, page_flag_test(page, PG_mlocked),
+					    page_mapped_locked(page) ? "a" : "no");
+			goto out;
+		}
+		mlocked += page_flag_test(page, PG_mlocked);
 		if (PageAnon(page))
 			anon_mapped++;
 		else
@@ -446,9 +453,14 @@ int process_check(struct kmm_machine *m)
 				    global_node_page_state(m, NR_ANON_MAPPED), anon_mapped);
 		goto out;
 	}
-	if (file_mapped != global_node_page_state(m, NR_FILE_MAPPED))
+	if (file_mapped != global_node_page_state(m, NR_FILE_MAPPED)) {
 		err = kmm_set_error(-EUCLEAN, "process: NR_FILE_MAPPED is %lu, mapped file pages %lu",
 				    global_node_page_state(m, NR_FILE_MAPPED), file_mapped);
+		goto out;
+	}
+	if (mlocked != global_zone_page_state(m, NR_MLOCK))
+		err = kmm_set_error(-EUCLEAN, "process: NR_MLOCK is %lu, mlocked mapped pages %lu",
+				    global_zone_page_state(m, NR_MLOCK), mlocked);
 out:
 	procs_unlock(m);
 	free(c.tab);

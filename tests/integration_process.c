@@ -443,9 +443,15 @@ TEST(exec_brk_madvise_mlock)
 	expect_eq(t->mm->map_count, nvma + 2);	/* split in three */
 	expect_eq(t->mm->locked_vm, 8);
 	expect_eq(get_mm_rss(t->mm), rss + 8);
+	unsigned long mlocked = global_zone_page_state(m, NR_MLOCK);
+	expect_eq(mlocked, 8);		/* meminfo's Mlocked */
+	char *mi = t_proc(m, "/proc/meminfo");
+	expect_str_contains(mi, "Mlocked:              32 kB");
+	free(mi);
 	expect_eq(kmm_madvise(t, l + 4 * PAGE_SIZE, PAGE_SIZE, KMM_MADV_DONTNEED), -EINVAL);
 	assert_eq(kmm_munlock(t, l, 16 * PAGE_SIZE), 0);
 	expect_eq(t->mm->locked_vm, 0);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
 	expect_eq(t->mm->map_count, nvma);	/* merged back */
 	/* MADV_DONTFORK: the child does not get the range */
 	assert_eq(kmm_madvise(t, x, 4 * PAGE_SIZE, KMM_MADV_DONTFORK), 0);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/stress_process.c - a seeded random walk over several processes:
- * spawn, mmap, munmap, mprotect, mremap, madvise, fork, exit, kill, touch
+ * spawn, mmap, munmap, mprotect, mremap, madvise, mlock, fork, exit, kill, touch
  * (reads and writes, which may fault, copy on write, or kill). kmm_check
- * runs after every step (mapcounts equal present PTEs, refcounts exact, the
- * reverse map finds every PTE, RSS and page-table counters agree); each
+ * runs after every step in KMM_DEBUG_CHECKS builds, every 8th otherwise
+ * (mapcounts equal present PTEs, refcounts exact, the reverse map finds
+ * every PTE, RSS, page-table, commit-charge and mlock counters agree); each
  * process also owns an 8-page "diary" region whose contents are checked
  * against a shadow copy, so COW isolation is verified on every read. At the
  * end every process exits and every frame must be back in the buddy
@@ -91,12 +92,14 @@ static void run(const char *cmdline, unsigned long steps)
 		}
 		struct task_struct *t = sl->t;
 		uint64_t x;
-		switch (rnd(&s, 15)) {
+		switch (rnd(&s, 17)) {
 		case 0: {	/* mmap */
 			uint64_t len = (1 + rnd(&s, 16)) * PAGE_SIZE;
 			int flags = KMM_MAP_ANONYMOUS | (rnd(&s, 5) ? KMM_MAP_PRIVATE : KMM_MAP_SHARED);
 			if (!rnd(&s, 6))
 				flags |= KMM_MAP_POPULATE;
+			if (!rnd(&s, 10))
+				flags |= KMM_MAP_LOCKED;
 			kmm_mmap(t, 0, len, prots[rnd(&s, 4)], flags, &x);
 			break;
 		}
@@ -175,6 +178,18 @@ static void run(const char *cmdline, unsigned long steps)
 					     false), 0);
 			if (!expect_eq(b, sl->shadow[pg]))
 				kmm_test_abort();
+			break;
+		}
+		case 15:
+		case 16: {	/* mlock or munlock part of a VMA */
+			struct vm_area_struct *v = pick_vma(sl, &s);
+			if (!v)
+				break;
+			uint64_t n = vma_pages(v), off = rnd(&s, n), len = 1 + rnd(&s, n - off);
+			if (rnd(&s, 2))
+				expect_eq(kmm_mlock(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE), 0);
+			else
+				expect_eq(kmm_munlock(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE), 0);
 			break;
 		}
 		default: {	/* touch a random VMA: may fault, copy, or kill */

@@ -392,6 +392,12 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 	       unsigned long new_len, int flags, unsigned long new_addr);
 int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int advice);
 int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock);
+/** mlock_page() - @page is mapped by a VM_LOCKED VMA: PG_mlocked, NR_MLOCK (once). */
+void mlock_page(struct page *page);
+/** munlock_page() - clear PG_mlocked unless a VM_LOCKED VMA still maps @page. */
+void munlock_page(struct page *page);
+/** page_mlocked_expected() - does a VM_LOCKED VMA map @page (rmap walk)? */
+bool page_mapped_locked(struct page *page);
 int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exec_image *img);
 
 /* ---- helpers ---- */
