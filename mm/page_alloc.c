@@ -1105,6 +1105,18 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, 
 	return high;
 }
 
+/* The pcp went over high: give a batch back and maybe clear ZONE_BELOW_HIGH. */
+static __attribute__((noinline)) void free_unref_page_drain(struct zone *zone,
+							    struct per_cpu_pages *pcp, int batch,
+							    int high, bool free_high,
+							    unsigned int pindex)
+{
+	free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, (int)pindex);
+	if ((__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) &&
+	    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
+		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BELOW_HIGH), __ATOMIC_RELAXED);
+}
+
 static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 					  struct page *page, int mt, unsigned int order, int cpu)
 {
@@ -1130,14 +1142,21 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += (short)(1 << order);
 	high = nr_pcp_high(pcp, zone, batch, free_high);
-	if (unlikely(pcp->count >= high)) {
-		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp,
-				   (int)pindex);
-		if ((__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) &&
-		    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
-			__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BELOW_HIGH),
-					   __ATOMIC_RELAXED);
-	}
+	if (unlikely(pcp->count >= high))
+		free_unref_page_drain(zone, pcp, batch, high, free_high, pindex);
+}
+
+/* Refill an empty pcp list from the buddy; false if it stays empty. */
+static __attribute__((noinline)) bool rmqueue_pcp_refill(struct zone *zone, unsigned int order,
+							 int mt, unsigned int alloc_flags,
+							 struct per_cpu_pages *pcp,
+							 struct list_head *list)
+{
+	int batch = nr_pcp_alloc(pcp, zone, order);
+	int alloced = rmqueue_bulk(zone, order, batch, list, mt, alloc_flags);
+
+	pcp->count += alloced << order;
+	return !list_empty(list);
 }
 
 static inline struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
@@ -1146,14 +1165,8 @@ static inline struct page *__rmqueue_pcplist(struct zone *zone, unsigned int ord
 {
 	struct page *page;
 
-	if (unlikely(list_empty(list))) {
-		int batch = nr_pcp_alloc(pcp, zone, order);
-		int alloced = rmqueue_bulk(zone, order, batch, list, mt, alloc_flags);
-
-		pcp->count += alloced << order;
-		if (unlikely(list_empty(list)))
-			return NULL;
-	}
+	if (unlikely(list_empty(list)) && !rmqueue_pcp_refill(zone, order, mt, alloc_flags, pcp, list))
+		return NULL;
 	page = list_first_entry(list, struct page, pcp_list);
 	list_del(&page->pcp_list);
 	pcp->count -= 1 << order;
@@ -1181,8 +1194,9 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 	return page;
 }
 
-static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
-				  unsigned int alloc_flags, int mt)
+static __attribute__((noinline)) struct page *
+rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
+	      unsigned int alloc_flags, int mt)
 {
 	struct page *page = NULL;
 
@@ -1218,10 +1232,11 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 	(void)gfp;
 	if (likely(pcp_allowed_order(order)))
 		page = rmqueue_pcplist(preferred, zone, order, mt, alloc_flags);
-	if (!page)
+	if (unlikely(!page))
 		page = rmqueue_buddy(preferred, zone, order, alloc_flags, mt);
-	if ((alloc_flags & ALLOC_KSWAPD) &&
-	    (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BOOSTED_WATERMARK)))
+	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
+		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
+		      (1UL << ZONE_BOOSTED_WATERMARK))))
 		/* Linux wakes kswapd here; the reclaim layer will own that. */
 		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
 				   __ATOMIC_RELAXED);
@@ -1270,7 +1285,7 @@ void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 
 /* ---- Freeing pages ---- */
 
-static void bad_page(struct page *page, const char *reason)
+static __attribute__((noinline, cold)) void bad_page(struct page *page, const char *reason)
 {
 	struct kmm_machine *m = page_machine(page);
 
@@ -1287,20 +1302,25 @@ static void bad_page(struct page *page, const char *reason)
  * Check and clean a block about to be freed: undo compound metadata, clear
  * flags. False if the page is in a state that must not be freed (reported).
  */
+/* Undo __GFP_COMP's metadata on the tail pages. */
+static __attribute__((noinline)) void free_tail_pages_prepare(struct page *page, unsigned int order)
+{
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		page[i].compound_head = 0;
+		if (i == 1)
+			page[i].compound_order = 0;
+		page[i].mapping = NULL;
+	}
+}
+
 static inline bool free_pages_prepare(struct page *page, unsigned int order)
 {
 	if (unlikely(PageBuddy(page))) {
 		bad_page(page, "freeing a free page");
 		return false;
 	}
-	if (unlikely(PageHead(page))) {
-		for (unsigned long i = 1; i < (1UL << order); i++) {
-			page[i].compound_head = 0;
-			if (i == 1)
-				page[i].compound_order = 0;
-			page[i].mapping = NULL;
-		}
-	}
+	if (unlikely(PageHead(page)))
+		free_tail_pages_prepare(page, order);
 	/* A typed page (slab, table, ...) gets its type word back as a mapcount, as 6.12 does. */
 	if (unlikely((page->page_type >> 24) > PGTY_buddy &&
 		     (page->page_type >> 24) < PGTY_mapcount_underflow))
@@ -1323,7 +1343,16 @@ static void __free_pages_ok(struct page *page, unsigned int order, int fpi)
 		free_one_page(page_zone(page), page, page_to_pfn_m(m, page), order, fpi);
 }
 
-static inline void free_unref_page(struct page *page, unsigned int order)
+static __attribute__((noinline)) void free_unref_page_locked_out(struct zone *zone,
+								 struct page *page,
+								 unsigned long pfn,
+								 unsigned int order)
+{
+	free_one_page(zone, page, pfn, order, FPI_NONE);
+}
+
+static inline __attribute__((always_inline)) void free_unref_page(struct page *page,
+								 unsigned int order)
 {
 	struct kmm_machine *m = page_machine(page);
 	unsigned long pfn = page_to_pfn_m(m, page);
@@ -1341,7 +1370,7 @@ static inline void free_unref_page(struct page *page, unsigned int order)
 	mt = get_pfnblock_migratetype(zone, pfn);
 	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
 		if (mt == MIGRATE_ISOLATE) {
-			free_one_page(zone, page, pfn, order, FPI_NONE);
+			free_unref_page_locked_out(zone, page, pfn, order);
 			return;
 		}
 		mt = MIGRATE_MOVABLE;
@@ -1352,7 +1381,7 @@ static inline void free_unref_page(struct page *page, unsigned int order)
 		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
 		spin_unlock(&pcp->lock);
 	} else {
-		free_one_page(zone, page, pfn, order, FPI_NONE);
+		free_unref_page_locked_out(zone, page, pfn, order);
 	}
 }
 
@@ -1374,6 +1403,16 @@ void __free_pages_core(struct page *page, unsigned int order)
 	__free_pages_ok(page, order, FPI_TO_TAIL);
 }
 
+/*
+ * Someone else holds the first page of a non-compound block: free the rest
+ * now, the first page goes when its last reference does.
+ */
+static __attribute__((noinline)) void free_pages_rest(struct page *page, unsigned int order)
+{
+	while (order-- > 0)
+		free_unref_page(page + (1UL << order), order);
+}
+
 /**
  * __free_pages() - drop a reference on an allocation of @order; free it when
  * it was the last. For a non-compound block whose first page is still held,
@@ -1385,23 +1424,17 @@ void __free_pages(struct page *page, unsigned int order)
 {
 	bool head;
 
-	if (!page)
+	if (unlikely(!page))
 		return;
 	if (unlikely(page_ref_count(page) <= 0)) {
 		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
 		return;
 	}
 	head = PageHead(page);
-	if (put_page_testzero(page)) {
+	if (likely(put_page_testzero(page)))
 		free_unref_page(page, order);
-	} else if (!head) {
-		/*
-		 * Someone else holds the first page: free the rest now, the
-		 * first page goes when its last reference does.
-		 */
-		while (order-- > 0)
-			free_unref_page(page + (1UL << order), order);
-	}
+	else if (!head)
+		free_pages_rest(page, order);
 }
 
 /**

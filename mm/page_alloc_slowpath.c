@@ -236,10 +236,10 @@ static void prep_compound_page(struct page *page, unsigned int order)
 	page[1].compound_order = (unsigned char)order;
 }
 
-static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+/* __GFP_ZERO and __GFP_COMP, out of the fast path. */
+static __attribute__((noinline)) void prep_new_page_extra(struct page *page, unsigned int order,
+							  gfp_t gfp)
 {
-	page->private = 0;
-	set_page_count(page, 1);
 	if (gfp & __GFP_ZERO) {
 		for (unsigned long i = 0; i < (1UL << order); i++)
 			clear_highpage(&page[i]);
@@ -248,14 +248,29 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 		prep_compound_page(page, order);
 }
 
-static struct page *get_page_from_freelist(struct kmm_machine *m, gfp_t gfp, unsigned int order,
-					   unsigned int alloc_flags, const struct alloc_context *ac)
+static inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	page->private = 0;
+	set_page_count(page, 1);
+	if (unlikely(gfp & (__GFP_ZERO | __GFP_COMP)))
+		prep_new_page_extra(page, order, gfp);
+}
+
+/*
+ * The zonelist walk. @start is where the first pass begins: the preferred
+ * zone, or the zone after it when kmm_alloc_pages()'s fast path has already
+ * tried the preferred zone exactly as this loop would have. A retry without
+ * ALLOC_NOFRAGMENT always starts again at the preferred zone.
+ */
+static struct page *__get_page_from_freelist(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					     unsigned int alloc_flags,
+					     const struct alloc_context *ac, int start)
 {
 	bool no_fallback;
 
 retry:
 	no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
-	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+	for (int i = start; ac->zonelist->zones[i]; i++) {
 		struct zone *zone = ac->zonelist->zones[i];
 		struct zone *preferred = ac->zonelist->zones[ac->preferred_idx];
 		unsigned long mark;
@@ -293,9 +308,16 @@ try_this_zone:
 	}
 	if (no_fallback) {
 		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		start = ac->preferred_idx;
 		goto retry;
 	}
 	return NULL;
+}
+
+static struct page *get_page_from_freelist(struct kmm_machine *m, gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	return __get_page_from_freelist(m, gfp, order, alloc_flags, ac, ac->preferred_idx);
 }
 
 /*
@@ -476,19 +498,42 @@ static inline bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid
 	return ac->zonelist->zones[ac->preferred_idx] != NULL;
 }
 
+/*
+ * The first allocation attempt. Its common case - the preferred zone is not
+ * marked below its high watermark and passes the high-mark check - is the
+ * first iteration of get_page_from_freelist() written out inline (the same
+ * checks, in the same order, with the same side effects); anything else, or
+ * a miss in rmqueue(), goes on through the ordinary walk from the zone where
+ * the inline attempt stopped. The fast path's flags never hold
+ * ALLOC_HIGHATOMIC or ALLOC_NO_WATERMARKS, so nothing after rmqueue() is skipped.
+ */
 static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order,
 					 int nid)
 {
 	struct alloc_context ac;
 	unsigned int alloc_flags = ALLOC_WMARK_LOW;
+	struct zone *zone;
 	struct page *page;
+	int start;
 
 	if (unlikely(!prepare_alloc_pages(m, gfp, nid, &ac))) {
 		warn_alloc(m, gfp, order);
 		return NULL;
 	}
-	alloc_flags |= alloc_flags_nofragment(m, ac.zonelist->zones[ac.preferred_idx], gfp);
-	page = get_page_from_freelist(m, gfp, order, alloc_flags, &ac);
+	zone = ac.zonelist->zones[ac.preferred_idx];
+	alloc_flags |= alloc_flags_nofragment(m, zone, gfp);
+	start = ac.preferred_idx;
+	if (likely(!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) &&
+	    likely(zone_watermark_fast(zone, order, high_wmark_pages(zone),
+				       (int)ac.highest_zoneidx, alloc_flags))) {
+		page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
+		if (likely(page)) {
+			prep_new_page(page, order, gfp);
+			return page;
+		}
+		start++;
+	}
+	page = __get_page_from_freelist(m, gfp, order, alloc_flags, &ac, start);
 	if (likely(page))
 		return page;
 	return __alloc_pages_slowpath(m, gfp, order, &ac);
@@ -526,7 +571,8 @@ alloc_pages_bad_args(struct kmm_machine *m, gfp_t gfp, unsigned int order, int n
  * Return: the first page (refcount 1), or NULL with kmm_last_error() set; a
  * failure report goes to dmesg unless __GFP_NOWARN.
  */
-struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+static inline struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp,
+					      unsigned int order, int nid)
 {
 	unsigned int zbits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
 
@@ -543,14 +589,19 @@ struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int orde
 	return page;
 }
 
+struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	return alloc_pages_common(m, gfp, order, nid);
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
-	return kmm_alloc_pages(kmm_current(), gfp, order, -1);
+	return alloc_pages_common(kmm_current(), gfp, order, -1);
 }
 
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
-	return kmm_alloc_pages(kmm_current(), gfp, order, nid);
+	return alloc_pages_common(kmm_current(), gfp, order, nid);
 }
 
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
