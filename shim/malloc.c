@@ -687,7 +687,7 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 	 * kmalloc: classes of 16 bytes and up are 16-aligned, and a 2^k class is
 	 * 2^k-aligned, so an alignment up to a page is a class of that size.
 	 */
-	if (use_kmalloc && align <= PAGE_SIZE) {
+	if (use_kmalloc && align <= PAGE_SIZE && size <= SMALL_MAX) {
 		size_t want = size;
 		/*
 		 * Red zones shift the 96 and 192 classes off 16-byte alignment;

@@ -22,6 +22,7 @@
 /* Through a volatile pointer, so the compiler lets the bugs happen. */
 static void (*volatile free_fn)(void *) = free;
 static void *(*volatile realloc_fn)(void *, size_t) = realloc;
+static volatile size_t past_end = 32;
 
 static void name(const void *p)
 {
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(c, "overflow")) {
 		p = malloc(32);
 		name(p);
-		((volatile char *)p)[32] = 'x';
+		((volatile char *)p)[past_end] = 'x';
 		free_fn(p);
 	} else if (!strcmp(c, "use-after-free")) {
 		p = malloc(32);
