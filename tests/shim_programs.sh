@@ -55,7 +55,8 @@ run_cmp() {
 		failed=$((failed + 1))
 		return
 	fi
-	if ! grep -q '^kmm-malloc: current' "$tmp/$name.stats" 2>/dev/null; then
+	if ! grep -q '^kmm-malloc: current' "$tmp/$name.stats" 2>/dev/null ||
+		! grep -q '^slabinfo - version: 2.1' "$tmp/$name.stats"; then
 		echo "FAIL $name: no kmm-malloc statistics at exit (kmm did not serve it)"
 		sed 's/^/  | /' "$tmp/$name.err" | head -20
 		failed=$((failed + 1))
