@@ -899,7 +899,10 @@ static const struct verb verbs[] = {
 	  "the page when it is the only reference):\n  fork A B\n  write B $a 4K 0xbb\n",
 	  VERB_RESULT, fork_check, fork_run },
 	{ "exec", "exec NAME PATH [text=SIZE] [data=SIZE] [bss=SIZE] [heap=SIZE] [stack=SIZE]",
-	  "replace a process's address space by a described program image", NULL, 0,
+	  "replace a process's address space by a described program image",
+	  "Text and data map PATH (file-backed, private), bss and heap are anonymous; defaults\n"
+	  "text=64K data=16K bss=16K heap=132K. As on Linux the process's name becomes the\n"
+	  "base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", 0,
 	  exec_check, exec_run },
 	{ "exit_task", "exit_task NAME [CODE]", "the process exits; all its memory is freed",
 	  NULL, 0, exit_check, exit_run },
