@@ -132,6 +132,10 @@ int rmap_walk(struct page *page,
 	int found = 0;
 	bool anon = PageAnon(page);
 
+	/* An unmapped page's ->mapping may name an anon_vma that died with its
+	   last VMA (pages hold no reference on it): nothing to walk. */
+	if (page_mapcount(page) <= 0)
+		return 0;
 	if (anon) {
 		struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
 		if (!av)

@@ -142,7 +142,7 @@ struct kmm_file {
  * is vm_start + ((index - vm_pgoff) << PAGE_SHIFT).
  */
 struct anon_vma {
-	int refcount;			/* VMAs on ->vmas + pages pointing here */
+	int refcount;			/* VMAs on ->vmas (pages take none: see rmap_walk) */
 	struct list_head vmas;		/* vma->anon_vma_node */
 };
 #define PAGE_MAPPING_ANON 0x1UL
