@@ -978,6 +978,29 @@ static inline bool pcp_allowed_order(unsigned int order)
 	return order <= PAGE_ALLOC_COSTLY_ORDER;
 }
 
+/*
+ * This thread's CPU slot on @m, cached for the last machine it used: one TLS
+ * load (initial-exec, as mm/slub.c's) and a compare instead of a call into
+ * mm/machine.c on every allocation and free. kmm_this_cpu() never changes a
+ * thread's slot for a machine once assigned, and serials are never reused,
+ * so the cached answer is always the one kmm_this_cpu() would give.
+ */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
+	unsigned long serial;
+	int cpu;
+} pcp_cpu_cache;
+
+static inline int pcp_this_cpu(struct kmm_machine *m)
+{
+	if (likely(pcp_cpu_cache.serial == m->serial))
+		return pcp_cpu_cache.cpu;
+	int cpu = kmm_this_cpu(m);
+
+	pcp_cpu_cache.serial = m->serial;
+	pcp_cpu_cache.cpu = cpu;
+	return cpu;
+}
+
 /* page_zone() when the machine is already known (saves the registry lookup). */
 static inline struct zone *page_zone_m(const struct kmm_machine *m, const struct page *page)
 {
@@ -1177,7 +1200,7 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 					   unsigned int order, int mt, unsigned int alloc_flags)
 {
 	struct kmm_machine *m = zone->machine;
-	int cpu = kmm_this_cpu(m);
+	int cpu = pcp_this_cpu(m);
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 	struct page *page;
 
@@ -1375,7 +1398,7 @@ static inline __attribute__((always_inline)) void free_unref_page(struct page *p
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-	cpu = kmm_this_cpu(m);
+	cpu = pcp_this_cpu(m);
 	pcp = &zone->per_cpu_pageset[cpu];
 	if (likely(spin_trylock(&pcp->lock))) {
 		free_unref_page_commit(zone, pcp, page, mt, order, cpu);

@@ -55,16 +55,24 @@ static inline long __zone_watermark_unusable_free(const struct zone *z, unsigned
 	return unusable;
 }
 
-/**
- * __zone_watermark_ok() - may @z serve @order with @free_pages free and still
- * keep @mark plus lowmem_reserve[@highest_zoneidx]? ALLOC_MIN_RESERVE takes
- * half of min, ALLOC_NON_BLOCK a further quarter, ALLOC_OOM half again;
- * HighAtomic and CMA pages count only for those allowed them; order > 0 also
- * needs a big enough free block.
- * Return: true if the allocation may proceed.
+/*
+ * free_area_empty() (mm/page_alloc.c) inline for the watermark check: a
+ * lockless peek at the list head, and at order MAX_PAGE_ORDER the Movable
+ * list also counts the zone's deferred sections.
  */
-bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
-			 int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+static inline bool free_list_empty_peek(const struct zone *z, unsigned int order, int mt)
+{
+	const struct list_head *head = &z->free_area[order].free_list[mt];
+
+	if (__atomic_load_n(&head->next, __ATOMIC_RELAXED) != head)
+		return false;
+	return !(order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
+		 __atomic_load_n(&z->nr_deferred_sections, __ATOMIC_RELAXED));
+}
+
+static inline bool watermark_ok_inline(struct zone *z, unsigned int order, unsigned long mark,
+				       int highest_zoneidx, unsigned int alloc_flags,
+				       long free_pages)
 {
 	long min = (long)mark;
 
@@ -86,12 +94,12 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		if (!__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED))
 			continue;
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			if (!free_area_empty(z, o, mt))
+			if (!free_list_empty_peek(z, o, mt))
 				return true;
-		if ((alloc_flags & ALLOC_CMA) && !free_area_empty(z, o, MIGRATE_CMA))
+		if ((alloc_flags & ALLOC_CMA) && !free_list_empty_peek(z, o, MIGRATE_CMA))
 			return true;
 		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
-		    !free_area_empty(z, o, MIGRATE_HIGHATOMIC))
+		    !free_list_empty_peek(z, o, MIGRATE_HIGHATOMIC))
 			return true;
 	}
 	/* buddy=lazy: parked blocks may coalesce into one big enough; let rmqueue try. */
@@ -99,6 +107,20 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	    __atomic_load_n(&z->nr_lazy_free, __ATOMIC_RELAXED) >= (1UL << order))
 		return true;
 	return false;
+}
+
+/**
+ * __zone_watermark_ok() - may @z serve @order with @free_pages free and still
+ * keep @mark plus lowmem_reserve[@highest_zoneidx]? ALLOC_MIN_RESERVE takes
+ * half of min, ALLOC_NON_BLOCK a further quarter, ALLOC_OOM half again;
+ * HighAtomic and CMA pages count only for those allowed them; order > 0 also
+ * needs a big enough free block.
+ * Return: true if the allocation may proceed.
+ */
+bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+			 int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	return watermark_ok_inline(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
 }
 
 /** zone_watermark_ok() - __zone_watermark_ok() with the zone's NR_FREE_PAGES. */
@@ -129,6 +151,10 @@ static inline bool zone_watermark_fast(struct zone *z, unsigned int order, unsig
 		usable -= KMM_MIN(usable, reserved);
 		if (likely(usable > (long)mark + z->lowmem_reserve[highest_zoneidx]))
 			return true;
+	} else if (likely(watermark_ok_inline(z, order, mark, highest_zoneidx, alloc_flags,
+					      free_pages))) {
+		/* order > 0: the full check inline; on failure the slow part repeats it. */
+		return true;
 	}
 	return zone_watermark_fast_slow(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
 }
