@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/runner.c - the scenario runner: runs a parsed script on a machine,
+ * holds the variables and the pages they name, prints output and messages.
+ *
+ * Linux counterpart: none. Commands that need a machine before any `boot`
+ * boot the default one (KMM_DEFAULT_CMDLINE) at that moment. A command's
+ * output is collected per pipeline stage and handed to the next stage, so
+ * filters never touch the machine. Run-time errors print
+ * "file:line:col: message" and stop the script; a failed expect prints
+ * "file:line: expect failed: ..." and the script goes on.
+ *
+ * Invariant: a pageset stays on ctx->pagesets while a variable refers to it
+ * or it still holds blocks; freed, unreferenced ones are swept.
+ *
+ * Locking: none; one thread owns a ctx.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/expr.h"
+#include "cli/scenario.h"
+#include "cli/scenario_tree.h"
+#include "lib/util.h"
+#include "mm/include/machine.h"	/* kmm_set_error() */
+
+/* ---- The runner ---- */
+
+struct var {
+	char *name;
+	struct value v;
+};
+
+struct kmm_ctx {
+	struct ctx_opts opts;
+	struct kmm_machine *m;
+	char cmdline[1024];
+	unsigned long gen;
+	struct var *vars;
+	int nvars;
+	struct pageset *pagesets;
+	unsigned long dead_pagesets;	/* freed and unreferenced, not yet swept */
+	struct strbuf out;	/* the current stage's output */
+	char *last_output;
+	int expect_failures;
+	int check_failures;
+	int exit_code;
+	int depth;		/* repeat nesting while running */
+	long long steps;	/* statements run so far */
+	long long step_limit;	/* KMM_STEP_LIMIT (fuzz replay), 0: none */
+	const char *loc_file;	/* the value term being evaluated */
+	int loc_line, loc_col;
+};
+
+struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
+{
+	struct kmm_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->opts = *opts;
+	if (!ctx->opts.out)
+		ctx->opts.out = stdout;
+	if (!ctx->opts.err)
+		ctx->opts.err = stderr;
+	if (!ctx->opts.default_cmdline)
+		ctx->opts.default_cmdline = KMM_DEFAULT_CMDLINE;
+	sb_init(&ctx->out);
+	ctx->last_output = xstrndup("", 0);
+	const char *lim = getenv("KMM_STEP_LIMIT");
+	if (lim && parse_long(lim, &ctx->step_limit))
+		ctx->step_limit = 0;
+	return ctx;
+}
+
+static void release_pageset_ref(struct kmm_ctx *ctx, struct pageset *ps)
+{
+	if (ps && ps->refs > 0 && --ps->refs == 0 && ps->freed)
+		ctx->dead_pagesets++;
+}
+
+/*
+ * Free the pagesets nothing refers to any more whose blocks were freed, so
+ * that `repeat 1000000 { alloc_pages -> $p; free_pages $p }` runs in constant
+ * memory. Unreferenced pagesets still holding blocks stay: `kmm check`
+ * reports them.
+ */
+static void sweep_pagesets(struct kmm_ctx *ctx)
+{
+	struct pageset **pp = &ctx->pagesets;
+
+	while (*pp) {
+		struct pageset *ps = *pp;
+		if (!ps->refs && ps->freed) {
+			*pp = ps->next;
+			free(ps->pages);
+			free(ps);
+		} else {
+			pp = &ps->next;
+		}
+	}
+	ctx->dead_pagesets = 0;
+}
+
+void value_clear(struct value *v)
+{
+	free(v->s);
+	memset(v, 0, sizeof(*v));
+}
+
+void value_set_int(struct value *v, long long i)
+{
+	value_clear(v);
+	v->kind = V_INT;
+	v->i = i;
+}
+
+void value_set_str(struct value *v, const char *s)
+{
+	value_clear(v);
+	v->kind = V_STR;
+	v->s = xstrndup(s, strlen(s));
+}
+
+static void free_pagesets(struct kmm_ctx *ctx)
+{
+	struct pageset *ps = ctx->pagesets, *next;
+
+	for (; ps; ps = next) {
+		next = ps->next;
+		free(ps->pages);
+		free(ps);
+	}
+	ctx->pagesets = NULL;
+}
+
+static void shutdown_machine(struct kmm_ctx *ctx)
+{
+	if (!ctx->m)
+		return;
+	if (ctx->opts.check_each_boot && ctx_check(ctx, false) != KMM_EXIT_OK)
+		ctx->check_failures++;
+	kmm_use(NULL);
+	kmm_shutdown(ctx->m);
+	ctx->m = NULL;
+	ctx->cmdline[0] = '\0';
+}
+
+int ctx_destroy(struct kmm_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx)
+		return 0;
+	fflush(ctx->opts.out);
+	shutdown_machine(ctx);
+	ret = ctx->check_failures ? KMM_EXIT_EXPECT : KMM_EXIT_OK;
+	for (int i = 0; i < ctx->nvars; i++) {
+		free(ctx->vars[i].name);
+		value_clear(&ctx->vars[i].v);
+	}
+	free(ctx->vars);
+	free_pagesets(ctx);
+	sb_free(&ctx->out);
+	free(ctx->last_output);
+	free(ctx);
+	return ret;
+}
+
+int ctx_expect_failures(struct kmm_ctx *ctx)
+{
+	return ctx->expect_failures;
+}
+
+int ctx_exit_code(struct kmm_ctx *ctx)
+{
+	return ctx->exit_code;
+}
+
+void ctx_set_exit_code(struct kmm_ctx *ctx, int code)
+{
+	ctx->exit_code = code;
+}
+
+bool ctx_interactive(struct kmm_ctx *ctx)
+{
+	return ctx->opts.interactive;
+}
+
+const char *ctx_last_output(struct kmm_ctx *ctx)
+{
+	return ctx->last_output ? ctx->last_output : "";
+}
+
+unsigned long ctx_generation(struct kmm_ctx *ctx)
+{
+	return ctx->gen;
+}
+
+const char *ctx_cmdline(struct kmm_ctx *ctx)
+{
+	return ctx->m ? ctx->cmdline : "";
+}
+
+void ctx_printf(struct kmm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(&ctx->out, fmt, ap);
+	va_end(ap);
+}
+
+void ctx_write(struct kmm_ctx *ctx, const char *text, size_t len)
+{
+	sb_printf(&ctx->out, "%.*s", (int)len, text);
+}
+
+static void flush_out(struct kmm_ctx *ctx)
+{
+	fflush(ctx->opts.out);
+}
+
+static void put_msg(struct kmm_ctx *ctx, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sanitize(msg);
+	fputs(msg, ctx->opts.err);
+}
+
+int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", file, line, col);
+	va_start(ap, fmt);
+	put_msg(ctx, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *fmt, ...)
+{
+	va_list ap;
+	int col = (argi >= 0 && argi < a->argc) ? a->argv[argi].col : a->verb_col;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", a->file, a->line, col);
+	va_start(ap, fmt);
+	put_msg(ctx, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int ctx_expect_failed(struct kmm_ctx *ctx, const struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	ctx->expect_failures++;
+	fprintf(ctx->opts.err, "%s:%d: ", a->file, a->line);
+	va_start(ap, fmt);
+	put_msg(ctx, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_EXPECT_FAILED;
+}
+
+void ctx_set_value_loc(struct kmm_ctx *ctx, const char *file, int line, int col)
+{
+	ctx->loc_file = file;
+	ctx->loc_line = line;
+	ctx->loc_col = col;
+}
+
+int ctx_value_error(struct kmm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_out(ctx);
+	fprintf(ctx->opts.err, "%s:%d:%d: ", ctx->loc_file ? ctx->loc_file : "kmm", ctx->loc_line,
+		ctx->loc_col);
+	va_start(ap, fmt);
+	put_msg(ctx, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->opts.err);
+	fflush(ctx->opts.err);
+	return VERB_ERROR;
+}
+
+int verb_check_error(struct verb_check *vc, const struct args *a, int argi, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vc->failed)
+		return VERB_ERROR;
+	vc->failed = true;
+	vc->col = (argi >= 0 && argi < a->argc) ? a->argv[argi].col : a->verb_col;
+	va_start(ap, fmt);
+	vsnprintf(vc->msg, sizeof(vc->msg), fmt, ap);
+	va_end(ap);
+	return VERB_ERROR;
+}
+
+const struct value *ctx_var(struct kmm_ctx *ctx, const char *name)
+{
+	for (int i = 0; i < ctx->nvars; i++)
+		if (!strcmp(ctx->vars[i].name, name))
+			return &ctx->vars[i].v;
+	return NULL;
+}
+
+void ctx_set_var(struct kmm_ctx *ctx, const char *name, struct value *v)
+{
+	struct var *var = NULL;
+
+	for (int i = 0; i < ctx->nvars; i++)
+		if (!strcmp(ctx->vars[i].name, name))
+			var = &ctx->vars[i];
+	if (!var) {
+		ctx->vars = xrealloc(ctx->vars, (size_t)(ctx->nvars + 1) * sizeof(*ctx->vars));
+		var = &ctx->vars[ctx->nvars++];
+		var->name = xstrndup(name, strlen(name));
+		memset(&var->v, 0, sizeof(var->v));
+	}
+	if (var->v.kind == V_PAGES)
+		release_pageset_ref(ctx, var->v.ps);
+	value_clear(&var->v);
+	var->v = *v;
+	if (var->v.kind == V_PAGES && var->v.ps)
+		var->v.ps->refs++;
+	memset(v, 0, sizeof(*v));
+}
+
+struct pageset *ctx_new_pageset(struct kmm_ctx *ctx, const struct args *a)
+{
+	if (ctx->dead_pagesets >= 1024)
+		sweep_pagesets(ctx);
+	struct pageset *ps = xcalloc(1, sizeof(*ps));
+
+	ps->gen = ctx->gen;
+	ps->file = a->file;
+	ps->line = a->line;
+	ps->nid = -1;
+	ps->next = ctx->pagesets;
+	ctx->pagesets = ps;
+	return ps;
+}
+
+/* Blocks still allocated by the script on the current machine. */
+static void count_held(struct kmm_ctx *ctx, unsigned long *blocks, unsigned long *pages,
+		       unsigned long *unreachable)
+{
+	*blocks = *pages = *unreachable = 0;
+	for (struct pageset *ps = ctx->pagesets; ps; ps = ps->next) {
+		if (ps->freed || ps->gen != ctx->gen || !ps->nr)
+			continue;
+		*blocks += ps->nr;
+		*pages += ps->nr << ps->order;
+		if (!ps->refs)
+			*unreachable += ps->nr;
+	}
+}
+
+int ctx_check(struct kmm_ctx *ctx, bool verbose)
+{
+	FILE *out = ctx->opts.out;
+
+	if (!ctx->m) {
+		if (verbose)
+			fprintf(out, "kmm check: no machine was booted; nothing to check\n");
+		return KMM_EXIT_OK;
+	}
+	int err = kmm_check(ctx->m);
+	unsigned long blocks, pages, unreachable;
+
+	count_held(ctx, &blocks, &pages, &unreachable);
+	fflush(out);
+	if (err) {
+		fprintf(ctx->opts.err, "kmm check: %s: invariant violated: %s\n", ctx->cmdline,
+			kmm_last_error());
+		fflush(ctx->opts.err);
+		return KMM_EXIT_EXPECT;
+	}
+	if (verbose) {
+		fprintf(out, "kmm check: %s: all invariants hold\n", ctx->cmdline);
+		if (blocks)
+			fprintf(out, "kmm check: the script still holds %lu block%s (%lu page%s)"
+				"%s\n", blocks, blocks == 1 ? "" : "s", pages, pages == 1 ? "" : "s",
+				unreachable ? ", some no longer in any variable" : "");
+	}
+	return KMM_EXIT_OK;
+}
+
+struct kmm_machine *ctx_machine_if_booted(struct kmm_ctx *ctx)
+{
+	return ctx->m;
+}
+
+static int do_boot(struct kmm_ctx *ctx, const char *file, int line, int col, const char *cmdline)
+{
+	shutdown_machine(ctx);
+	ctx->gen++;
+	kmm_set_error(0, "%s", "");
+	ctx->m = kmm_boot(cmdline);
+	if (!ctx->m) {
+		const char *msg = kmm_last_error();
+		return ctx_error_at(ctx, file, line, col, "boot failed: %s",
+				    msg && *msg ? msg : "unknown error");
+	}
+	snprintf(ctx->cmdline, sizeof(ctx->cmdline), "%s", cmdline);
+	kmm_use(ctx->m);
+	return VERB_OK;
+}
+
+int ctx_boot(struct kmm_ctx *ctx, const struct args *a, const char *cmdline)
+{
+	int col = a->argc ? a->argv[0].col : a->verb_col;
+
+	return do_boot(ctx, a->file, a->line, col, cmdline);
+}
+
+/* The statement being run, so that ctx_machine can report a failed default boot. */
+static const struct args *current_args;
+
+struct kmm_machine *ctx_machine(struct kmm_ctx *ctx)
+{
+	if (ctx->m)
+		return ctx->m;
+	const char *file = current_args ? current_args->file : "kmm";
+	int line = current_args ? current_args->line : 0;
+	int col = current_args ? current_args->verb_col : 0;
+	if (do_boot(ctx, file, line, col, ctx->opts.default_cmdline) != VERB_OK)
+		return NULL;
+	return ctx->m;
+}
+
+static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n);
+
+static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
+{
+	char *input = NULL;
+	int ret = VERB_OK;
+
+	for (int i = 0; i < s->nstages; i++) {
+		const struct stage *st = &s->stages[i];
+		struct args a = {
+			.verb = st->verb, .file = s->file, .line = s->line,
+			.argc = st->nwords, .argv = st->words, .verb_col = st->verb_col,
+			.input = input, .result = i == 0 ? s->result : NULL,
+			.nexprs = st->nexprs, .exprs = st->exprs, .text = s->text,
+		};
+		sb_free(&ctx->out);
+		sb_init(&ctx->out);
+		sb_puts(&ctx->out, "");
+		current_args = &a;
+		ret = st->verb->run(ctx, &a);
+		current_args = NULL;
+		free(input);
+		input = sb_detach(&ctx->out);
+		sb_init(&ctx->out);
+		if (!input)
+			input = xstrndup("", 0);
+		if (ret == VERB_ERROR || ret == VERB_EXIT)
+			break;
+	}
+	if (ret == VERB_ERROR) {
+		free(input);
+		return ret;
+	}
+	if (s->redirect) {
+		struct kmm_machine *m = ctx_machine(ctx);
+		size_t len = strlen(input);
+
+		if (!m) {
+			free(input);
+			return VERB_ERROR;
+		}
+		if (len && input[len - 1] == '\n')
+			input[len - 1] = '\0';
+		kmm_set_error(0, "%s", "");	/* so that a message below is this write's */
+		int err = kmm_proc_write(m, s->redirect, input);
+		if (err) {
+			const char *why = err == -ENOENT ? "No such file or directory"
+				: err == -EACCES ? "Permission denied (read-only file)"
+				: err == -EINVAL ? "Invalid argument"
+				: strerror(-err);
+			const char *detail = kmm_last_error();
+			if (detail && *detail && strstr(detail, s->redirect))
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s", detail);
+			else if (detail && *detail)
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s: %s",
+					     s->redirect, why, detail);
+			else
+				ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s",
+					     s->redirect, why);
+			free(input);
+			return VERB_ERROR;
+		}
+		free(input);
+		return ret;
+	}
+	fputs(input, ctx->opts.out);
+	if (!(s->stages[0].verb->flags & VERB_KEEPS_OUTPUT)) {
+		free(ctx->last_output);
+		ctx->last_output = input;
+	} else {
+		free(input);
+	}
+	return ret;
+}
+
+static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
+{
+	int status = VERB_OK;
+
+	for (int i = 0; i < n; i++) {
+		const struct stmt *st = &s[i];
+		int r = VERB_OK;
+
+		if (ctx->step_limit && ++ctx->steps > ctx->step_limit)
+			return ctx_error_at(ctx, st->file, st->line, st->col,
+					    "step limit reached (KMM_STEP_LIMIT=%lld)", ctx->step_limit);
+		if (ctx->opts.echo && ctx->depth == 0) {
+			fprintf(ctx->opts.out, "$ %s\n", st->text);
+		}
+		switch (st->kind) {
+		case STMT_REPEAT: {
+			long long count = st->count;
+			if (st->count_var) {
+				const struct value *v = ctx_var(ctx, st->count_var);
+				if (!v || v->kind != V_INT || v->i < 0 || v->i > 100000000)
+					return ctx_error_at(ctx, st->file, st->line, st->count_col,
+						"repeat count $%s must be a number from 0 to 100000000",
+						st->count_var);
+				count = v->i;
+			}
+			ctx->depth++;
+			for (long long k = 0; k < count; k++) {
+				if (ctx->step_limit && ++ctx->steps > ctx->step_limit) {
+					r = ctx_error_at(ctx, st->file, st->line, st->col,
+							 "step limit reached (KMM_STEP_LIMIT=%lld)",
+							 ctx->step_limit);
+					break;
+				}
+				r = run_stmts(ctx, st->body, st->nbody);
+				if (r == VERB_ERROR || r == VERB_EXIT)
+					break;
+				if (r == VERB_EXPECT_FAILED)
+					status = VERB_EXPECT_FAILED;
+			}
+			ctx->depth--;
+			break;
+		}
+		case STMT_LET: {
+			struct value v = { 0 };
+			struct args a = { .file = st->file, .line = st->line, .verb_col = st->col,
+					  .text = st->text };
+			r = ctx_eval(ctx, &a, st->expr, &v);
+			if (r == VERB_OK)
+				ctx_set_var(ctx, st->var, &v);
+			value_clear(&v);
+			break;
+		}
+		case STMT_CMD:
+			r = run_command(ctx, st);
+			break;
+		}
+		fflush(ctx->opts.out);
+		if (r == VERB_ERROR || r == VERB_EXIT)
+			return r;
+		if (r == VERB_EXPECT_FAILED)
+			status = VERB_EXPECT_FAILED;
+	}
+	return status;
+}
+
+int script_run(struct kmm_ctx *ctx, const struct script *s)
+{
+	return run_stmts(ctx, s->stmts, s->nstmts);
+}
+
+/* ---- Helpers for verbs ---- */
+
+bool arg_kv(const struct word *w, const char **key, size_t *keylen, const char **val)
+{
+	const char *eq = w->is_var ? NULL : strchr(w->text, '=');
+
+	if (!eq)
+		return false;
+	*key = w->text;
+	*keylen = (size_t)(eq - w->text);
+	*val = eq + 1;
+	return true;
+}
+
+int parse_long(const char *s, long long *out)
+{
+	const char *p = s;
+	bool neg = false;
+	unsigned long long v = 0;
+	int base = 10;
+
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && isxdigit((unsigned char)*p))
+			d = tolower((unsigned char)*p) - 'a' + 10;
+		else
+			return -1;
+		if (v > (0x7fffffffffffffffULL - (unsigned)d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	*out = neg ? -(long long)v : (long long)v;
+	return 0;
+}

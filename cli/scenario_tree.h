@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/scenario_tree.h - the parse tree shared by the parser (cli/scenario.c)
+ * and the runner (cli/runner.c), and their small allocation helpers.
+ *
+ * Linux counterpart: none. Private to those two files.
+ *
+ * Invariant: a tree handed to the runner passed every check of the parser
+ * (verbs exist, arguments accepted, variables assigned before use).
+ */
+#ifndef KMM_CLI_SCENARIO_TREE_H
+#define KMM_CLI_SCENARIO_TREE_H
+
+#include <stddef.h>
+
+#include "cli/expr.h"
+#include "cli/scenario.h"
+
+
+enum stmt_kind { STMT_CMD, STMT_REPEAT, STMT_LET };
+
+struct stage {
+	const struct verb *verb;
+	int verb_col;
+	int nwords;
+	struct word *words;
+	int nexprs;
+	struct expr **exprs;
+};
+
+struct stmt {
+	enum stmt_kind kind;
+	const char *file;	/* points into script->names */
+	int line, col;
+	char *text;		/* source text of the statement, trimmed */
+	/* STMT_CMD */
+	int nstages;
+	struct stage *stages;
+	char *redirect;		/* "> PATH" */
+	int redirect_col;
+	char *result;		/* "-> $name" */
+	/* STMT_REPEAT: count (literal or variable), body */
+	long long count;
+	char *count_var;
+	int count_col;
+	struct stmt *body;
+	int nbody;
+	/* STMT_LET */
+	char *var;
+	struct expr *expr;
+};
+
+struct script {
+	struct stmt *stmts;
+	int nstmts;
+	char **names;		/* source names, owned */
+	int nnames;
+};
+
+/* cli/scenario.c: allocation that exits with status 2 on host OOM, and one-line messages. */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrndup(const char *s, size_t n);
+/** sanitize() - make @msg one line: control characters become '?'. */
+void sanitize(char *msg);
+
+#endif /* KMM_CLI_SCENARIO_TREE_H */
