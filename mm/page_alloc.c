@@ -180,16 +180,32 @@ static inline void account_freepages(struct zone *zone, long nr, int mt)
 		zone->nr_free_highatomic += (unsigned long)nr;
 }
 
-static inline void count_events(struct kmm_machine *m, enum vm_event_item item, long n)
+/*
+ * This thread's CPU slot on @m, cached for the last machine it used: one TLS
+ * load (initial-exec, as mm/slub.c's) and a compare instead of a call into
+ * mm/machine.c on every allocation and free. kmm_this_cpu() never changes a
+ * thread's slot for a machine once assigned, and serials are never reused,
+ * so the cached answer is always the one kmm_this_cpu() would give.
+ */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
+	unsigned long serial;
+	int cpu;
+} pcp_cpu_cache;
+
+static inline int pcp_this_cpu(struct kmm_machine *m)
 {
-	if (m->cpus)
-		count_vm_events(m, item, n);
+	if (likely(pcp_cpu_cache.serial == m->serial))
+		return pcp_cpu_cache.cpu;
+	int cpu = kmm_this_cpu(m);
+
+	pcp_cpu_cache.serial = m->serial;
+	pcp_cpu_cache.cpu = cpu;
+	return cpu;
 }
 
 /*
  * count_events() for a caller that already knows its CPU slot: the fast
- * paths look the slot up once (kmm_this_cpu() is a TLS read and a call) and
- * use it for the pcp and the event counter alike.
+ * paths look the slot up once and use it for the pcp and the event counter.
  */
 static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_event_item item,
 				    long n)
@@ -200,6 +216,13 @@ static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_even
 		__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
 				 __ATOMIC_RELAXED);
 	}
+}
+
+/* count_vm_events() with the cached CPU slot; nothing before the CPU slots exist. */
+static inline void count_events(struct kmm_machine *m, enum vm_event_item item, long n)
+{
+	if (m->cpus)
+		count_events_cpu(m, pcp_this_cpu(m), item, n);
 }
 
 static inline void zone_statistics(struct zone *preferred, struct zone *z)
@@ -976,29 +999,6 @@ static inline unsigned int pindex_to_order(unsigned int pindex)
 static inline bool pcp_allowed_order(unsigned int order)
 {
 	return order <= PAGE_ALLOC_COSTLY_ORDER;
-}
-
-/*
- * This thread's CPU slot on @m, cached for the last machine it used: one TLS
- * load (initial-exec, as mm/slub.c's) and a compare instead of a call into
- * mm/machine.c on every allocation and free. kmm_this_cpu() never changes a
- * thread's slot for a machine once assigned, and serials are never reused,
- * so the cached answer is always the one kmm_this_cpu() would give.
- */
-static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
-	unsigned long serial;
-	int cpu;
-} pcp_cpu_cache;
-
-static inline int pcp_this_cpu(struct kmm_machine *m)
-{
-	if (likely(pcp_cpu_cache.serial == m->serial))
-		return pcp_cpu_cache.cpu;
-	int cpu = kmm_this_cpu(m);
-
-	pcp_cpu_cache.serial = m->serial;
-	pcp_cpu_cache.cpu = cpu;
-	return cpu;
 }
 
 /* page_zone() when the machine is already known (saves the registry lookup). */
