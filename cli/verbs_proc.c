@@ -756,6 +756,95 @@ static int fetch_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+/* ---- pin / unpin ---- */
+
+/*
+ * Pins taken by scripts, remembered per machine (by its serial) so that
+ * `unpin` can find the page again; a pin left at reboot dies with the machine.
+ */
+#define MAX_VERB_PINS 64
+static struct {
+	unsigned long serial;
+	int pid;
+	uint64_t addr;
+	struct page *page;
+} verb_pins[MAX_VERB_PINS];
+
+static int pin_check(struct verb_check *vc, const struct args *a)
+{
+	if (need_args(vc, a, 2, 4, "pin NAME ADDR [write] [longterm]"))
+		return VERB_ERROR;
+	if (check_addr_arg(vc, a, 1))
+		return VERB_ERROR;
+	for (int i = 2; i < a->argc; i++)
+		if (strcmp(a->argv[i].text, "write") && strcmp(a->argv[i].text, "longterm"))
+			return verb_check_error(vc, a, i, "expected write or longterm");
+	return 0;
+}
+
+static int pin_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	struct page *page;
+	uint64_t addr;
+	unsigned int flags = 0;
+	int err = arg_task(ctx, a, 0, &t, true), slot = -1;
+
+	if (err || (err = arg_u64(ctx, a, 1, &addr, false)))
+		return err;
+	addr &= PAGE_MASK;
+	for (int i = 2; i < a->argc; i++)
+		flags |= !strcmp(a->argv[i].text, "write") ? KMM_FOLL_WRITE : KMM_FOLL_LONGTERM;
+	for (int i = 0; i < MAX_VERB_PINS && slot < 0; i++)
+		if (!verb_pins[i].page)
+			slot = i;
+	if (slot < 0)
+		return ctx_error(ctx, a, -1, "too many pins (%d); unpin some first", MAX_VERB_PINS);
+	if (pin_user_pages_remote(t->mm, addr, 1, flags, &page) != 1)
+		return ctx_error(ctx, a, 1, "pin failed: %s", kmm_last_error());
+	verb_pins[slot].serial = t->machine->serial;
+	verb_pins[slot].pid = t->pid;
+	verb_pins[slot].addr = addr;
+	verb_pins[slot].page = page;
+	ctx_printf(ctx, "%s: pinned 0x%" PRIx64 ": pfn 0x%lx (%s), refcount %d\n", t->comm, addr,
+		   page_to_pfn(page), zone_names[page_zonenum(page)], page_ref_count(page));
+	return VERB_OK;
+}
+
+static int unpin_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	struct task_struct *t;
+	uint64_t addr;
+	int err;
+
+	if (!m)
+		return VERB_ERROR;
+	t = find_task(m, a->argv[0].text);
+	if (!t)
+		return ctx_error(ctx, a, 0, "no process named '%s'", a->argv[0].text);
+	if ((err = arg_u64(ctx, a, 1, &addr, false)))
+		return err;
+	addr &= PAGE_MASK;
+	for (int i = 0; i < MAX_VERB_PINS; i++) {
+		if (verb_pins[i].page && verb_pins[i].serial == m->serial &&
+		    verb_pins[i].pid == t->pid && verb_pins[i].addr == addr) {
+			unpin_user_page(verb_pins[i].page);
+			verb_pins[i].page = NULL;
+			ctx_printf(ctx, "%s: unpinned 0x%" PRIx64 "\n", t->comm, addr);
+			return VERB_OK;
+		}
+	}
+	return ctx_error(ctx, a, 1, "no pin of 0x%" PRIx64 " by %s", addr, t->comm);
+}
+
+static int unpin_check(struct verb_check *vc, const struct args *a)
+{
+	if (need_args(vc, a, 2, 2, "unpin NAME ADDR"))
+		return VERB_ERROR;
+	return check_addr_arg(vc, a, 1) ? VERB_ERROR : 0;
+}
+
 /* ---- Views ---- */
 
 static int pagetable_check(struct verb_check *vc, const struct args *a)
@@ -936,6 +1025,12 @@ static const struct verb verbs[] = {
 	  NULL, 0, touch_check, touch_run },
 	{ "fetch", "fetch NAME ADDR", "an instruction fetch (NX is honoured where the arch has it)",
 	  NULL, 0, fetch_check, fetch_run },
+	{ "pin", "pin NAME ADDR [write] [longterm]",
+	  "pin_user_pages on one page (FOLL_PIN; longterm moves it out of ZONE_MOVABLE first)",
+	  "A pinned anonymous page is copied at fork instead of shared, as Linux does:\n"
+	  "  pin A $a write\n  fork A B        # B gets its own copy of that page\n  unpin A $a\n",
+	  0, pin_check, pin_run },
+	{ "unpin", "unpin NAME ADDR", "release a pin taken with pin", NULL, 0, unpin_check, unpin_run },
 	{ "pagetable", "pagetable NAME ADDR",
 	  "the page-table walk of ADDR, level by level (PGD, P4D, PUD, PMD, PTE) with the bits",
 	  NULL, 0, pagetable_check, pagetable_run },
