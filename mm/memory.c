@@ -432,10 +432,12 @@ void kill_task(struct task_struct *t, int sig, int code, uint64_t addr)
 	t->exit.signal = sig;
 	t->exit.si_code = code;
 	t->exit.addr = addr;
+	/* Linux's show_signal_msg() line, without ip/sp (kmm runs no instructions) */
 	if (m && sig == KMM_SIGSEGV)
-		kmm_printk(m, "%s[%d]: segfault at %" PRIx64 " error %s", t->comm, t->pid, addr,
-			   code == KMM_SEGV_MAPERR ? "SEGV_MAPERR (no mapping)"
-						   : "SEGV_ACCERR (permission)");
+		kmm_printk(m, "%s[%d]: segfault at %" PRIx64 " error %x (%s)", t->comm, t->pid, addr,
+			   t->exit.error_code,
+			   code == KMM_SEGV_MAPERR ? "SEGV_MAPERR: no mapping"
+						   : "SEGV_ACCERR: the mapping forbids this access");
 	else if (m && sig == KMM_SIGBUS)
 		kmm_printk(m, "%s[%d]: bus error at %" PRIx64, t->comm, t->pid, addr);
 	do_exit_mm(t);
@@ -460,6 +462,7 @@ int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int e
 	if (!mm)
 		return -EFAULT;
 	m = mm->m;
+	t->exit.error_code = error_code;
 	if (error_code & X86_PF_WRITE)
 		flags |= FAULT_FLAG_WRITE;
 	if (error_code & X86_PF_INSTR)

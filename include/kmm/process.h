@@ -82,6 +82,7 @@ struct kmm_task_exit {
 	int signal;		/* 0 for a normal exit, else the fatal signal */
 	int si_code;		/* SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR, ... */
 	uint64_t addr;		/* the faulting address for SIGSEGV/SIGBUS */
+	unsigned int error_code;	/* the x86 page-fault error code (PROT 1, WRITE 2, USER 4, INSTR 16) */
 	int code;		/* exit code for a normal exit */
 };
 
