@@ -1336,6 +1336,19 @@ static __attribute__((noinline)) void free_tail_pages_prepare(struct page *page,
 	}
 }
 
+/* A typed or mapped page being freed: drop the type, refuse a mapped page. */
+static __attribute__((noinline)) bool free_pages_check_type(struct page *page)
+{
+	/* A typed page (slab, table, ...) gets its type word back as a mapcount, as 6.12 does. */
+	if ((page->page_type >> 24) > PGTY_buddy && (page->page_type >> 24) < PGTY_mapcount_underflow)
+		__page_clear_type(page);
+	if (unlikely(page_mapcount(page) != 0)) {
+		bad_page(page, "nonzero mapcount");
+		return false;
+	}
+	return true;
+}
+
 static inline bool free_pages_prepare(struct page *page, unsigned int order)
 {
 	if (unlikely(PageBuddy(page))) {
@@ -1344,14 +1357,9 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	}
 	if (unlikely(PageHead(page)))
 		free_tail_pages_prepare(page, order);
-	/* A typed page (slab, table, ...) gets its type word back as a mapcount, as 6.12 does. */
-	if (unlikely((page->page_type >> 24) > PGTY_buddy &&
-		     (page->page_type >> 24) < PGTY_mapcount_underflow))
-		__page_clear_type(page);
-	if (unlikely(page_mapcount(page) != 0)) {
-		bad_page(page, "nonzero mapcount");
+	/* UINT_MAX is both "no type" and "mapcount 0": the common case, nothing to fix. */
+	if (unlikely(page->page_type != ~0u) && !free_pages_check_type(page))
 		return false;
-	}
 	page->mapping = NULL;
 	page->private = 0;
 	__atomic_store_n(&page->flags, page->flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
