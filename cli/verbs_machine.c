@@ -519,8 +519,9 @@ static const struct verb verbs[] = {
 	  "  boot mem=512M arch=i386 maxcpus=1\n"
 	  "Options: mem= arch=i386|i386-pae|x86_64 maxcpus= numa=fake=N kernelcore=\n"
 	  "movablecore= vmalloc= highmem= memmap=nn$ss buddy=eager|lazy (see `kmm boot --help`).\n"
-	  "With no options: the library's defaults. Variables holding pages of the old\n"
-	  "machine can no longer be used.\n",
+	  "With no options: the kernel's defaults (mem=1G arch=x86_64), as `kmm boot` does;\n"
+	  "a script that never boots gets " KMM_DEFAULT_CMDLINE " instead. Variables holding\n"
+	  "pages of the old machine can no longer be used.\n",
 	  VERB_NO_MACHINE, boot_check, boot_run },
 	{ "reboot", "reboot [OPTION...]", "boot again, with the same command line or a new one",
 	  NULL, VERB_NO_MACHINE, boot_check, reboot_run },
