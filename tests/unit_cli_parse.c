@@ -288,3 +288,55 @@ TEST(runtime_errors_stop_the_script)
 	expect_eq(strcmp(buf, "one\nr.kmm:2:7: division by zero\n"), 0);
 	free(buf);
 }
+
+/* Run @text without a machine and return what it printed (stdout and stderr together). */
+static char *run_text(const char *text, int *status)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct ctx_opts opts = { .out = out, .err = out };
+	struct kmm_ctx *ctx = ctx_create(&opts);
+	struct script_source src = { "w.kmm", text, strlen(text), 1 };
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+
+	*status = s ? script_run(ctx, s) : -1;
+	script_free(s);
+	ctx_destroy(ctx);
+	fclose(out);
+	return buf;
+}
+
+#define expect_output(text, want)                                                   \
+	do {                                                                        \
+		int _st;                                                            \
+		char *_o = run_text(text, &_st);                                    \
+		if (_st != VERB_OK || strcmp(_o, want))                             \
+			kmm_test_fail(__FILE__, __LINE__, "running %s\n  want [%s]\n  got  [%s] (status %d)", \
+				      #text, want, _o, _st);                        \
+		free(_o);                                                           \
+	} while (0)
+
+TEST(words_and_quotes)
+{
+	expect_output("echo \"a b\"c 'd  e'\n", "a bc d  e\n");
+	expect_output("echo a#b # a comment\n", "a#b\n");
+	expect_output("echo mem=64M$0x1000\n", "mem=64M$0x1000\n");
+	expect_output("echo '$p' \"\\\"q\\\"\"\n", "$p \"q\"\n");
+	expect_output("echo -n a; echo b\n", "ab\n");
+	expect_output("echo one \\\n two\n", "one two\n");
+	expect_output("echo a\r\necho b\r\n", "a\nb\n");	/* CRLF scripts */
+	expect_output("let $x = 3\necho $x \"$x\"\n", "3 $x\n");
+	expect_output("print 'it''s'\n", "it s\n");
+}
+
+TEST(filters)
+{
+	expect_output("echo \"a\\nb\\nc\" | grep -v b\n", "a\nc\n");
+	expect_output("echo \"x1\\nx2\\nx3\" | tail -n 2 | head -n 1\n", "x2\n");
+	expect_output("echo \"x1\\nx2\\nx3\" | tail -n +2\n", "x2\nx3\n");
+	expect_output("echo \"Normal\\nnormal\" | grep -i -c NORMAL\n", "2\n");
+	expect_output("echo \"a.b\\naxb\" | grep -F a.b\n", "a.b\n");
+	expect_output("echo \"a b\\nc\" | wc\n", "      2       3       6\n");
+	expect_output("echo hi | grep -E 'h|z' | wc -l\n", "1\n");
+}
