@@ -19,6 +19,9 @@
  *   objects - inuse == length(slab->freelist) for a frozen one too, where the
  *   objects on the owning CPU's c->freelist count as in use (as in SLUB).
  *
+ * Layout: the private section below (helpers shared by mm/slub.c and
+ * mm/slub_debug.c) follows the per-file declarations.
+ *
  * Locking: c->lock (CPU slot) -> n->list_lock -> slab_lock (PG_locked bit of
  * the slab's head page). The allocation fast path takes only c->lock, which
  * no other slot's thread touches unless threads outnumber CPU slots.
@@ -221,11 +224,267 @@ struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
 struct page *kmm_addr_to_page(const void *addr, struct kmm_machine **mp);
 void *slab_address(const struct slab *slab);
 void slab_check_report(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int slub_check(struct kmm_machine *m);
 /** slab_rcu_barrier() - free every slab waiting for a grace period. */
 void slab_rcu_barrier(struct kmm_machine *m);
 int slub_init_machine(struct kmm_machine *m);
 void slub_shutdown_machine(struct kmm_machine *m);
+
+
+/*
+ * ---- Private to mm/slub.c and mm/slub_debug.c ----
+ *
+ * The helpers both halves of the allocator use: byte values, object
+ * addressing, free pointers, the shadow, the slab lock, address to slab, and
+ * where the debug metadata sits inside an object. Nothing else includes these.
+ */
+
+
+#define POISON_INUSE 0x5a
+#define POISON_FREE 0x6b
+#define POISON_END 0xa5
+#define SLUB_RED_INACTIVE 0xbb
+#define SLUB_RED_ACTIVE 0xcc
+
+#define MAX_OBJS_PER_PAGE 32767
+#define SLUB_MAX_ORDER 3
+
+/* ---- Small helpers ---- */
+
+static inline bool kmem_cache_debug(const struct kmem_cache *s)
+{
+	return s->flags & (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON |
+			   SLAB_STORE_USER | SLAB_TRACE);
+}
+
+static inline bool object_poison(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_POISON) && !(s->flags & SLAB_TYPESAFE_BY_RCU) && !s->ctor;
+}
+
+static inline unsigned long slab_pfn(const struct kmm_machine *m, const struct slab *slab)
+{
+	return page_to_pfn_m(m, slab_page(slab));
+}
+
+static inline char *slab_addr_m(const struct kmm_machine *m, const struct slab *slab)
+{
+	return (char *)m->ram.direct + (slab_pfn(m, slab) << PAGE_SHIFT);
+}
+
+static inline unsigned int slab_order(const struct slab *slab)
+{
+	return compound_order(slab_page(slab));
+}
+
+/* First object (after the colour and the left red zone). */
+static inline char *slab_first_obj(const struct kmem_cache *s, const struct slab *slab)
+{
+	return slab_addr_m(s->machine, slab) + slab->colour + s->red_left_pad;
+}
+
+static inline unsigned int obj_to_index(const struct kmem_cache *s, const struct slab *slab,
+					const void *obj)
+{
+	unsigned long off = (unsigned long)((const char *)obj - slab_first_obj(s, slab));
+	return (unsigned int)((off * s->reciprocal) >> 64);
+}
+
+static inline void *index_to_obj(const struct kmem_cache *s, const struct slab *slab,
+				 unsigned int i)
+{
+	return slab_first_obj(s, slab) + (size_t)i * s->size;
+}
+
+/* The simulated kernel virtual address kmm prints for a host pointer. */
+static inline unsigned long kaddr(const struct kmm_machine *m, const void *p)
+{
+	if (!p)
+		return 0;
+	return (unsigned long)(m->layout.page_offset +
+			       (uint64_t)((const char *)p - (const char *)m->ram.direct));
+}
+
+static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
+{
+	return &s->node[nid];
+}
+
+/* ---- Free pointers (hardened: ptr ^ random ^ swab(slot address)) ---- */
+
+static inline void *freeptr_decode(const struct kmem_cache *s, unsigned long stored,
+				   unsigned long slot)
+{
+	return (void *)(stored ^ s->random ^ (__builtin_bswap64(slot) & s->swab_mask));
+}
+
+static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
+{
+	unsigned long slot = (unsigned long)obj + s->offset;
+	return freeptr_decode(s, *(unsigned long *)slot, slot);
+}
+
+static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *fp)
+{
+	unsigned long slot = (unsigned long)obj + s->offset;
+	*(unsigned long *)slot = (unsigned long)fp ^ s->random ^
+				 (__builtin_bswap64(slot) & s->swab_mask);
+}
+
+/* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
+
+static inline unsigned char *shadow_of(const struct slab_machine *st,
+				       const struct kmm_machine *m, const void *obj)
+{
+	return st->shadow + (((const char *)obj - (const char *)m->ram.direct) >> 3);
+}
+
+static inline unsigned char shadow_get(const struct slab_machine *st, const struct kmm_machine *m,
+				       const void *obj)
+{
+	return __atomic_load_n(shadow_of(st, m, obj), __ATOMIC_RELAXED);
+}
+
+static inline void shadow_set(const struct slab_machine *st, const struct kmm_machine *m,
+			      const void *obj, unsigned char v)
+{
+	__atomic_store_n(shadow_of(st, m, obj), v, __ATOMIC_RELAXED);
+}
+
+/* ---- The slab lock: PG_locked of the head page, as SLUB's slab_lock() ---- */
+
+static inline void slab_lock(struct slab *slab)
+{
+	const unsigned long bit = 1UL << PG_locked;
+
+	while (__atomic_fetch_or(&slab->flags, bit, __ATOMIC_ACQUIRE) & bit) {
+		int spins = 0;
+		while (__atomic_load_n(&slab->flags, __ATOMIC_RELAXED) & bit) {
+			if (++spins > 1000) {
+				sim_yield();
+				spins = 0;
+			} else {
+				sim_cpu_relax();
+			}
+		}
+	}
+}
+
+static inline void slab_unlock(struct slab *slab)
+{
+	__atomic_fetch_and(&slab->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
+}
+
+static inline bool addr_in_direct_map(const struct kmm_machine *m, const void *addr)
+{
+	const char *c = addr;
+	return c >= (const char *)m->ram.direct &&
+	       c < (const char *)m->ram.direct + m->ram.direct_len;
+}
+
+static inline struct slab *virt_to_slab_fast(struct kmm_machine *m, const void *addr)
+{
+	if (!addr_in_direct_map(m, addr))
+		return NULL;
+	struct page *page = m->vmemmap +
+			    ((unsigned long)((const char *)addr - (const char *)m->ram.direct) >>
+			     PAGE_SHIFT);
+	/*
+	 * A slab's head page is typed PGTY_slab: test that first, so word 1 of
+	 * a head page (slab_list, rewritten under list_lock) is never read;
+	 * only tail pages are asked for their compound_head.
+	 */
+	if (PageSlab(page))
+		return page_slab(page);
+	page = compound_head(page);
+	return PageSlab(page) ? page_slab(page) : NULL;
+}
+
+
+static inline bool fp_valid(const struct kmem_cache *s, const struct slab *slab, void *fp)
+{
+	if (!fp)
+		return true;
+	char *first = slab_first_obj(s, slab);
+	if ((char *)fp < first || (char *)fp >= first + (size_t)slab->objects * s->size)
+		return false;
+	unsigned long off = (unsigned long)((char *)fp - first);
+	return (unsigned long)obj_to_index(s, slab, fp) * s->size == off;
+}
+
+/* ---- Metadata inside an object (slab_debug=U keeps tracks after the free pointer) ---- */
+
+
+static inline struct track *get_track(const struct kmem_cache *s, void *obj, enum track_item i)
+{
+	unsigned int off = s->offset >= s->inuse ? s->inuse + sizeof(void *) : s->inuse;
+	return (struct track *)((char *)obj + off) + i;
+}
+
+/* Offset (from the object) where the metadata ends: free pointer, tracks. */
+static inline unsigned int info_end(const struct kmem_cache *s)
+{
+	unsigned int off = s->offset >= s->inuse ? s->inuse + sizeof(void *) : s->inuse;
+	if (s->flags & SLAB_STORE_USER)
+		off += 2 * sizeof(struct track);
+	return off;
+}
+
+/* kmalloc caches with U and Z keep the requested size after the tracks (Linux's orig_size). */
+static inline bool slub_debug_orig_size(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_KMALLOC) && (s->flags & SLAB_STORE_USER);
+}
+
+static inline unsigned int *orig_size_slot(const struct kmem_cache *s, void *obj)
+{
+	return (unsigned int *)((char *)obj + info_end(s));
+}
+
+static inline unsigned int get_orig_size(const struct kmem_cache *s, void *obj)
+{
+	if (!slub_debug_orig_size(s))
+		return s->object_size;
+	return *orig_size_slot(s, obj);
+}
+
+/* Where the padding after the metadata starts. */
+static inline unsigned int meta_end(const struct kmem_cache *s)
+{
+	return info_end(s) + (slub_debug_orig_size(s) ? sizeof(unsigned int) : 0);
+}
+
+/* ---- mm/slub_debug.c ---- */
+
+/** slab_bug() - open a "BUG cache: msg" report in dmesg; taints the machine. */
+void slab_bug(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** slab_fix() - the report's "FIX cache: msg" line. */
+void slab_fix(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** format_caller() - @addr as "symbol+0xoff" into @buf. */
+void format_caller(unsigned long addr, char *buf, size_t len);
+/** set_track() - record the call site @addr of alloc or free (SLAB_STORE_USER). */
+void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long addr);
+/** print_slab_info() - the "Slab 0x... objects= used= fp=" line. */
+void print_slab_info(struct kmem_cache *s, const struct slab *slab);
+/** print_trailer() - tracks, slab line, and hex dumps of object @p and its red zones. */
+void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char *p);
+/** object_err() - slab_bug(@reason) followed by the object's trailer. */
+void object_err(struct kmem_cache *s, struct slab *slab, void *obj, const char *reason);
+/** init_object() - paint red zones with @val and poison the object (slab_debug=ZP). */
+void init_object(struct kmem_cache *s, void *object, unsigned char val);
+/** check_object() - check red zones/poison against @val; Return: true if intact (repaired if not). */
+bool check_object(struct kmem_cache *s, struct slab *slab, void *object, unsigned char val);
+/** slab_pad_check() - check (and restore) the slab's padding bytes (slab_debug=P). */
+void slab_pad_check(struct kmem_cache *s, struct slab *slab);
+/**
+ * freelist_repair() - report a corrupt free pointer @bad found in @obj and
+ * rebuild @slab's freelist from the shadow. Context: slab lock held.
+ * Return: the number of free objects now on slab->freelist.
+ */
+unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad);
+/** list_slab_objects() - report the objects still allocated in @slab (cache destroy). */
+void list_slab_objects(struct kmem_cache *s, struct slab *slab);
+/** slub_check() - the slab layer's invariant checker. Return: 0 or -EUCLEAN (reported). */
+int slub_check(struct kmm_machine *m);
 
 /* Per-cache counts for slabinfo and the per-cache view (takes the locks). */
 struct slab_counts {

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/slub_debug.c - the slab allocator's debugging half: slab_debug=FZPU
+ * reports, red zone and poison checks, call-site tracks, freelist repair,
+ * the per-cache counts and picture, and the invariant checker.
+ *
+ * Linux counterpart: the CONFIG_SLUB_DEBUG parts of mm/slub.c (6.12)
+ * (slab_bug, object_err, print_trailer, check_bytes_and_report,
+ * check_object, slab_pad_check, set_track) and mm/slub.c's validate code.
+ * Kept: Linux's report format and byte values. Added: the freelist rebuild
+ * from the shadow (Linux only stops following a corrupt chain) and the
+ * drawing of full/partial/empty slabs and per-CPU contents.
+ *
+ * Split from mm/slub.c to keep both under STYLE.md's 1,500 lines; the
+ * helpers both halves use live in mm/slab.h's private section.
+ *
+ * Invariant: see mm/slab.h; slub_check() verifies it.
+ *
+ * Locking: reports run under whatever lock the caller holds (c->lock,
+ * n->list_lock or the slab lock) and take only log_lock. slab_count(),
+ * slab_draw() and slub_check() take c->lock -> n->list_lock -> slab_lock in
+ * the allocator's order.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mm/slab.h"
+
+/* ---- Reports (Linux's slab_bug / object_err / slab_fix formats) ---- */
+
+static const char *taint_str(struct slab_machine *st)
+{
+	return atomic_load(&st->tainted) ? "Tainted: B" : "Not tainted";
+}
+
+void slab_bug(struct kmem_cache *s, const char *fmt, ...)
+{
+	struct kmm_machine *m = s->machine;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(m, "=============================================================================");
+	kmm_printk(m, "BUG %s (%s): %s", s->name, taint_str(slab_state(m)), msg);
+	kmm_printk(m, "-----------------------------------------------------------------------------");
+	kmm_printk(m, " ");
+	atomic_store(&slab_state(m)->tainted, 1);
+	atomic_fetch_add(&s->errors, 1);
+}
+
+void slab_fix(struct kmem_cache *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(s->machine, "FIX %s: %s", s->name, msg);
+}
+
+/* A call site as "symbol+0xoff" or "module+0xoff" (stable across runs). */
+void format_caller(unsigned long addr, char *buf, size_t len)
+{
+	Dl_info info;
+
+	if (!addr) {
+		snprintf(buf, len, "0x0");
+		return;
+	}
+	if (dladdr((void *)addr, &info)) {
+		if (info.dli_sname && info.dli_saddr) {
+			snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+				 addr - (unsigned long)info.dli_saddr);
+			return;
+		}
+		if (info.dli_fname) {
+			const char *base = strrchr(info.dli_fname, '/');
+			snprintf(buf, len, "%s+0x%lx", base ? base + 1 : info.dli_fname,
+				 addr - (unsigned long)info.dli_fbase);
+			return;
+		}
+	}
+	snprintf(buf, len, "0x%lx", addr);
+}
+void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long addr)
+{
+	struct kmm_machine *m = s->machine;
+	struct track *t = get_track(s, obj, i);
+
+	t->addr = addr;
+	t->cpu = kmm_this_cpu(m);
+	t->pid = 0;
+	t->when = (unsigned long)(m->clock_ns / 1000000);
+}
+
+static void print_track(struct kmem_cache *s, const char *what, struct track *t)
+{
+	char sym[160];
+	unsigned long now = (unsigned long)(s->machine->clock_ns / 1000000);
+
+	if (!t->addr)
+		return;
+	format_caller(t->addr, sym, sizeof(sym));
+	kmm_printk(s->machine, "%s in %s age=%lu cpu=%d pid=%d", what, sym, now - t->when, t->cpu,
+		   t->pid);
+}
+
+static void print_section(struct kmem_cache *s, const char *text, const unsigned char *p,
+			  unsigned int len)
+{
+	for (unsigned int i = 0; i < len; i += 16) {
+		char hex[16 * 3 + 1], ascii[17];
+		unsigned int n = len - i < 16 ? len - i : 16, h = 0;
+		for (unsigned int j = 0; j < n; j++) {
+			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, "%s%02x", j ? " " : "",
+						    p[i + j]);
+			ascii[j] = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
+		}
+		ascii[n] = 0;
+		kmm_printk(s->machine, "%s%016lx: %-47s  %s", text, kaddr(s->machine, p + i), hex,
+			   ascii);
+	}
+}
+
+void print_slab_info(struct kmem_cache *s, const struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	kmm_printk(m, "Slab 0x%016lx objects=%u used=%u fp=0x%016lx flags=0x%lx(slab%s)",
+		   kaddr(m, slab_addr_m(m, slab)), slab->objects, slab->inuse,
+		   kaddr(m, slab->freelist), slab->flags & PG_FLAGS_MASK,
+		   PageHead(slab_page(slab)) ? "|head" : "");
+}
+
+void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char *p)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *addr = (unsigned char *)slab_addr_m(m, slab);
+
+	if (s->flags & SLAB_STORE_USER) {
+		print_track(s, "Allocated", get_track(s, p, TRACK_ALLOC));
+		print_track(s, "Freed", get_track(s, p, TRACK_FREE));
+	}
+	print_slab_info(s, slab);
+	kmm_printk(m, "Object 0x%016lx @offset=%lu fp=0x%016lx", kaddr(m, p),
+		   (unsigned long)(p - addr),
+		   (s->offset >= s->inuse || (s->flags & SLAB_POISON)) ?
+			   kaddr(m, get_freepointer(s, p)) : 0UL);
+	kmm_printk(m, " ");
+	if (s->flags & SLAB_RED_ZONE)
+		print_section(s, "Redzone  ", p - s->red_left_pad, s->red_left_pad);
+	else if (p >= addr + 16)
+		print_section(s, "Bytes b4 ", p - 16, 16);
+	print_section(s, "Object   ", p, s->object_size < PAGE_SIZE ? s->object_size : PAGE_SIZE);
+	if (s->flags & SLAB_RED_ZONE)
+		print_section(s, "Redzone  ", p + s->object_size, s->inuse - s->object_size);
+	unsigned int off = meta_end(s), end = s->size - s->red_left_pad;
+	if (off < end)
+		print_section(s, "Padding  ", p + off, end - off);
+}
+
+void object_err(struct kmem_cache *s, struct slab *slab, void *obj, const char *reason)
+{
+	slab_bug(s, "%s", reason);
+	print_trailer(s, slab, obj);
+}
+
+/* Check that [start, start+bytes) holds @value; report and restore if not. */
+static bool check_bytes_and_report(struct kmem_cache *s, struct slab *slab, unsigned char *obj,
+				   const char *what, unsigned char *start, unsigned char value,
+				   unsigned int bytes)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *fault = NULL, *end;
+
+	for (unsigned int i = 0; i < bytes; i++) {
+		if (start[i] != value) {
+			fault = start + i;
+			break;
+		}
+	}
+	if (!fault)
+		return true;
+	end = start + bytes;
+	while (end > fault && end[-1] == value)
+		end--;
+	slab_bug(s, "%s overwritten", what);
+	kmm_printk(m, "0x%016lx-0x%016lx @offset=%lu. First byte 0x%x instead of 0x%x",
+		   kaddr(m, fault), kaddr(m, end - 1),
+		   (unsigned long)(fault - (unsigned char *)slab_addr_m(m, slab)), fault[0], value);
+	print_trailer(s, slab, obj);
+	slab_fix(s, "Restoring %s 0x%016lx-0x%016lx=0x%x", what, kaddr(m, fault), kaddr(m, end - 1),
+		 value);
+	memset(fault, value, (size_t)(end - fault));
+	return false;
+}
+
+/* ---- Debug: object initialisation and checks (slab_debug=ZP) ---- */
+
+void init_object(struct kmem_cache *s, void *object, unsigned char val)
+{
+	unsigned char *p = object;
+	unsigned int poison_size = s->object_size;
+
+	if (s->flags & SLAB_RED_ZONE) {
+		memset(p - s->red_left_pad, val, s->red_left_pad);
+		/* kmalloc: the bytes past the requested size are red zone too. */
+		if (slub_debug_orig_size(s) && val == SLUB_RED_ACTIVE)
+			poison_size = get_orig_size(s, object);
+	}
+	if (object_poison(s) && poison_size) {
+		memset(p, POISON_FREE, poison_size - 1);
+		p[poison_size - 1] = POISON_END;
+	}
+	if (s->flags & SLAB_RED_ZONE)
+		memset(p + poison_size, val, s->inuse - poison_size);
+}
+
+bool check_object(struct kmem_cache *s, struct slab *slab, void *object, unsigned char val)
+{
+	unsigned char *p = object;
+	bool ok = true;
+
+	if (s->flags & SLAB_RED_ZONE) {
+		ok &= check_bytes_and_report(s, slab, p, "Left Redzone", p - s->red_left_pad, val,
+					     s->red_left_pad);
+		if (slub_debug_orig_size(s) && val == SLUB_RED_ACTIVE) {
+			unsigned int orig = get_orig_size(s, object);
+			if (orig < s->object_size)
+				ok &= check_bytes_and_report(s, slab, p, "kmalloc Redzone", p + orig,
+							     val, s->object_size - orig);
+		}
+		ok &= check_bytes_and_report(s, slab, p, "Right Redzone", p + s->object_size, val,
+					     s->inuse - s->object_size);
+	} else if ((s->flags & SLAB_POISON) && s->object_size < s->inuse) {
+		ok &= check_bytes_and_report(s, slab, p, "Alignment padding", p + s->object_size,
+					     POISON_INUSE, s->inuse - s->object_size);
+	}
+	if (s->flags & SLAB_POISON) {
+		if (val != SLUB_RED_ACTIVE && object_poison(s)) {
+			ok &= check_bytes_and_report(s, slab, p, "Poison", p, POISON_FREE,
+						     s->object_size - 1);
+			ok &= check_bytes_and_report(s, slab, p, "End Poison",
+						     p + s->object_size - 1, POISON_END, 1);
+		}
+		unsigned int off = meta_end(s), end = s->size - s->red_left_pad;
+		if (off < end)
+			ok &= check_bytes_and_report(s, slab, p, "Object padding", p + off,
+						     POISON_INUSE, end - off);
+	}
+	return ok;
+}
+
+/* Bytes after the last object (and before the first, the colour) hold 0x5a. */
+void slab_pad_check(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned char *start = (unsigned char *)slab_addr_m(m, slab);
+	size_t length = PAGE_SIZE << slab_order(slab);
+	unsigned char *tail = (unsigned char *)slab_first_obj(s, slab) - s->red_left_pad +
+			      (size_t)slab->objects * s->size;
+
+	if (!(s->flags & SLAB_POISON))
+		return;
+	for (unsigned char *p = tail; p < start + length; p++) {
+		if (*p != POISON_INUSE) {
+			slab_bug(s, "Padding overwritten. 0x%016lx-0x%016lx @offset=%lu",
+				 kaddr(m, p), kaddr(m, start + length - 1),
+				 (unsigned long)(p - start));
+			print_slab_info(s, slab);
+			memset(p, POISON_INUSE, (size_t)(start + length - p));
+			slab_fix(s, "Restoring slab padding");
+			return;
+		}
+	}
+}
+
+
+/* ---- Freelist corruption: rebuild from the shadow ---- */
+
+/*
+ * A free pointer decoded to something that is not an object of this slab:
+ * report it (Linux's "Freepointer corrupt") and rebuild the slab's free
+ * chain from the shadow bytes, so no corrupt pointer is ever followed and no
+ * object is lost. Caller holds the slab lock (and c->lock for a cpu slab).
+ * Return: the number of free objects now on slab->freelist.
+ */
+unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	void *head = NULL;
+	unsigned int nfree = 0;
+
+	slab_bug(s, "Freepointer corrupt");
+	kmm_printk(m, "Object 0x%016lx @offset=%lu: free pointer 0x%016lx is not an object of this slab",
+		   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
+		   (unsigned long)bad);
+	print_trailer(s, slab, obj);
+	for (unsigned int i = slab->objects; i-- > 0;) {
+		void *p = index_to_obj(s, slab, i);
+		if (shadow_get(st, m, p) == SHADOW_ALLOCATED)
+			continue;
+		set_freepointer(s, p, head);
+		head = p;
+		nfree++;
+	}
+	slab->freelist = head;
+	slab_fix(s, "Rebuilt the freelist of slab 0x%016lx from the shadow (%u free objects)",
+		 kaddr(m, slab_addr_m(m, slab)), nfree);
+	return nfree;
+}
+
+/* List the objects still allocated in @slab (Linux's list_slab_objects). */
+void list_slab_objects(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	char *addr = slab_addr_m(m, slab);
+
+	slab_bug(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
+	print_slab_info(s, slab);
+	for (unsigned int i = 0; i < slab->objects; i++) {
+		char *p = index_to_obj(s, slab, i);
+		if (shadow_get(st, m, p) != SHADOW_ALLOCATED)
+			continue;
+		kmm_printk(m, "Object 0x%016lx @offset=%lu", kaddr(m, p), (unsigned long)(p - addr));
+		if (s->flags & SLAB_STORE_USER)
+			print_track(s, "Allocated", get_track(s, p, TRACK_ALLOC));
+	}
+}
+
+
+/* ---- Counting and drawing ---- */
+
+void slab_count(struct kmem_cache *s, struct slab_counts *out)
+{
+	struct kmm_machine *m = s->machine;
+
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		spin_lock(&c->lock);
+		if (c->slab) {
+			out->nr_cpu++;
+			out->cpu_free += c->nr_free;
+			slab_lock(c->slab);
+			out->cpu_free += c->slab->objects - c->slab->inuse;
+			slab_unlock(c->slab);
+		}
+		spin_unlock(&c->lock);
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head *pos;
+		spin_lock(&n->list_lock);
+		out->nr_slabs += n->nr_slabs;
+		out->nr_objs += n->total_objects;
+		out->nr_partial += n->nr_partial - n->nr_empty;
+		out->nr_empty += n->nr_empty;
+		out->nr_full += n->nr_full;
+		list_for_each(pos, &n->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			out->partial_free += slab->objects - __atomic_load_n(&slab->inuse,
+									      __ATOMIC_RELAXED);
+		}
+		list_for_each(pos, &n->empty)
+			out->partial_free += list_entry(pos, struct slab, slab_list)->objects;
+		spin_unlock(&n->list_lock);
+	}
+	/* Linux's slabinfo: active = objects - free objects on the partial lists. */
+	out->active_objs = out->nr_objs - out->partial_free;
+}
+
+static void draw_slab(struct kmem_cache *s, struct strbuf *sb, struct slab *slab,
+		      unsigned int inuse)
+{
+	struct kmm_machine *m = s->machine;
+	char bar[41];
+	unsigned int w = slab->objects < 40 ? slab->objects : 40;
+	unsigned int filled = (unsigned int)(((unsigned long)inuse * w + slab->objects - 1) /
+					     slab->objects);
+
+	for (unsigned int i = 0; i < w; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[w] = 0;
+	sb_printf(sb, "    slab pfn 0x%lx order %u colour %4u [%s] %u/%u\n", slab_pfn(m, slab),
+		  slab_order(slab), slab->colour, bar, inuse, slab->objects);
+}
+
+void slab_draw(struct kmem_cache *s, struct strbuf *sb)
+{
+	struct kmm_machine *m = s->machine;
+	const int max_lines = 16;
+
+	sb_printf(sb, "%s: object_size %u, size %u, align %u, %u objects per slab of order %u, "
+		  "%u colour%s (step %u), min_partial %lu\n",
+		  s->name, s->object_size, s->size, s->align, s->objects, s->order,
+		  s->colour > 1 ? s->colour : 1, s->colour > 1 ? "s" : "", s->colour_off,
+		  s->min_partial);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		spin_lock(&c->lock);
+		if (c->slab) {
+			slab_lock(c->slab);
+			unsigned int remote = c->slab->objects - c->slab->inuse;
+			slab_unlock(c->slab);
+			sb_printf(sb, "  cpu%d: slab pfn 0x%lx, %u free on the cpu freelist, "
+				  "%u freed by other cpus\n",
+				  cpu, slab_pfn(m, c->slab), c->nr_free, remote);
+			draw_slab(s, sb, c->slab, c->slab->objects - c->nr_free - remote);
+		} else {
+			sb_printf(sb, "  cpu%d: no cpu slab\n", cpu);
+		}
+		spin_unlock(&c->lock);
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct { const char *name; struct list_head *head; unsigned long nr; } lists[3];
+
+		spin_lock(&n->list_lock);
+		lists[0].name = "full"; lists[0].head = &n->full; lists[0].nr = n->nr_full;
+		lists[1].name = "partial"; lists[1].head = &n->partial;
+		lists[1].nr = n->nr_partial - n->nr_empty;
+		lists[2].name = "empty"; lists[2].head = &n->empty; lists[2].nr = n->nr_empty;
+		sb_printf(sb, "  node %d: %lu slabs, %lu objects\n", nid, n->nr_slabs,
+			  n->total_objects);
+		for (int l = 0; l < 3; l++) {
+			struct list_head *pos;
+			int lines = 0;
+			sb_printf(sb, "   %s: %lu\n", lists[l].name, lists[l].nr);
+			list_for_each(pos, lists[l].head) {
+				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				if (lines++ == max_lines) {
+					sb_printf(sb, "    ... %lu more\n", lists[l].nr - max_lines);
+					break;
+				}
+				slab_lock(slab);
+				unsigned int inuse = slab->inuse;
+				slab_unlock(slab);
+				draw_slab(s, sb, slab, inuse);
+			}
+		}
+		spin_unlock(&n->list_lock);
+	}
+}
+
+/* ---- The checker ---- */
+
+static int check_fail(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check_fail(struct kmem_cache *s, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_printk(s->machine, "slab check: %s: %s", s->name, msg);
+	return kmm_set_error(-EUCLEAN, "slab check: %s: %s", s->name, msg);
+}
+
+/*
+ * Walk a free chain of @slab: every pointer an object start of the slab,
+ * shadow FREE, no cycle. Marks visited objects in @seen. Return: count or -1.
+ */
+static long walk_chain(struct kmem_cache *s, struct slab *slab, void *p, unsigned char *seen)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	long n = 0;
+
+	while (p) {
+		if (!fp_valid(s, slab, p))
+			return -1;
+		unsigned int idx = obj_to_index(s, slab, p);
+		if (seen[idx] || shadow_get(st, m, p) == SHADOW_ALLOCATED)
+			return -1;
+		seen[idx] = 1;
+		if (++n > slab->objects)
+			return -1;
+		p = get_freepointer(s, p);
+	}
+	return n;
+}
+
+static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+			unsigned int cpu_nr_free, enum slab_list_id where);
+
+/* Remote frees change a slab under its slab lock alone: hold it while checking. */
+static int check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+		      unsigned int cpu_nr_free, enum slab_list_id where)
+{
+	slab_lock(slab);
+	int err = __check_slab(s, slab, cpu_freelist, cpu_nr_free, where);
+	slab_unlock(slab);
+	return err;
+}
+
+static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
+			unsigned int cpu_nr_free, enum slab_list_id where)
+{
+	unsigned char seen[MAX_OBJS_PER_PAGE + 1];
+	struct page *page = slab_page(slab);
+	long a, b = 0;
+
+	if (!PageSlab(page) || slab->slab_cache != s)
+		return check_fail(s, "slab pfn 0x%lx is not a slab of this cache",
+				  slab_pfn(s->machine, slab));
+	if (slab->list != where)
+		return check_fail(s, "slab pfn 0x%lx says list %d, found on %d",
+				  slab_pfn(s->machine, slab), slab->list, where);
+	if (slab->inuse > slab->objects)
+		return check_fail(s, "slab pfn 0x%lx inuse %u > objects %u",
+				  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+	memset(seen, 0, slab->objects);
+	a = walk_chain(s, slab, slab->freelist, seen);
+	if (a < 0)
+		return check_fail(s, "slab pfn 0x%lx: bad freelist", slab_pfn(s->machine, slab));
+	if (where == SLAB_LIST_CPU) {
+		b = walk_chain(s, slab, cpu_freelist, seen);
+		if (b < 0 || (unsigned long)b != cpu_nr_free)
+			return check_fail(s, "slab pfn 0x%lx: cpu freelist has %ld objects, "
+					  "nr_free says %u", slab_pfn(s->machine, slab), b,
+					  cpu_nr_free);
+		if (!slab->frozen)
+			return check_fail(s, "cpu slab pfn 0x%lx not frozen",
+					  slab_pfn(s->machine, slab));
+	} else if (slab->frozen) {
+		return check_fail(s, "slab pfn 0x%lx frozen but on a node list",
+				  slab_pfn(s->machine, slab));
+	}
+	if ((unsigned long)(slab->objects - slab->inuse) != (unsigned long)a)
+		return check_fail(s, "slab pfn 0x%lx: objects %u - inuse %u != %ld free",
+				  slab_pfn(s->machine, slab), slab->objects, slab->inuse, a);
+	/* Every object not on a chain is allocated, and the other way round. */
+	struct slab_machine *st = slab_state(s->machine);
+	for (unsigned int i = 0; i < slab->objects; i++) {
+		bool alloc = shadow_get(st, s->machine, index_to_obj(s, slab, i)) ==
+			     SHADOW_ALLOCATED;
+		if (alloc == (bool)seen[i])
+			return check_fail(s, "slab pfn 0x%lx object %u: shadow says %s",
+					  slab_pfn(s->machine, slab), i,
+					  alloc ? "allocated but it is on a freelist" :
+						  "free but it is on no freelist");
+	}
+	switch (where) {
+	case SLAB_LIST_FULL:
+		if (slab->inuse != slab->objects)
+			return check_fail(s, "full slab pfn 0x%lx has %u/%u in use",
+					  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+		break;
+	case SLAB_LIST_PARTIAL:
+		if (slab->inuse == 0 || slab->inuse == slab->objects)
+			return check_fail(s, "partial slab pfn 0x%lx has %u/%u in use",
+					  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
+		break;
+	case SLAB_LIST_EMPTY:
+		if (slab->inuse != 0)
+			return check_fail(s, "empty slab pfn 0x%lx has %u in use",
+					  slab_pfn(s->machine, slab), slab->inuse);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int check_cache(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned long cpu_slabs[MAX_NUMNODES] = { 0 }, cpu_objs[MAX_NUMNODES] = { 0 };
+	int err = 0;
+
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		spin_lock(&s->cpu_slab[cpu].lock);
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		spin_lock(&get_node(s, nid)->list_lock);
+
+	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		if (!c->slab) {
+			if (c->freelist || c->nr_free)
+				err = check_fail(s, "cpu%d has a freelist but no slab", cpu);
+			continue;
+		}
+		if (kmem_cache_debug(s))
+			err = check_fail(s, "debug cache has a cpu slab on cpu%d", cpu);
+		int nid = slab_nid(c->slab);
+		cpu_slabs[nid]++;
+		cpu_objs[nid] += c->slab->objects;
+		if (!err)
+			err = check_slab(s, c->slab, c->freelist, c->nr_free, SLAB_LIST_CPU);
+	}
+	for (int nid = 0; nid < m->nr_node_ids && !err; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct { struct list_head *head; enum slab_list_id id; unsigned long nr; } l[3] = {
+			{ &n->partial, SLAB_LIST_PARTIAL, 0 },
+			{ &n->full, SLAB_LIST_FULL, 0 },
+			{ &n->empty, SLAB_LIST_EMPTY, 0 },
+		};
+		unsigned long objs = cpu_objs[nid];
+		for (int i = 0; i < 3 && !err; i++) {
+			struct list_head *pos;
+			list_for_each(pos, l[i].head) {
+				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				if (slab_nid(slab) != nid) {
+					err = check_fail(s, "slab on node %d's list is on node %d",
+							 nid, slab_nid(slab));
+					break;
+				}
+				l[i].nr++;
+				objs += slab->objects;
+				if ((err = check_slab(s, slab, NULL, 0, l[i].id)) != 0)
+					break;
+			}
+		}
+		if (err)
+			break;
+		if (l[0].nr + l[2].nr != n->nr_partial || l[1].nr != n->nr_full ||
+		    l[2].nr != n->nr_empty)
+			err = check_fail(s, "node %d counts partial %lu full %lu empty %lu, lists "
+					 "hold %lu, %lu, %lu", nid, n->nr_partial - n->nr_empty,
+					 n->nr_full, n->nr_empty, l[0].nr, l[1].nr, l[2].nr);
+		else if (l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid] != n->nr_slabs)
+			err = check_fail(s, "node %d has %lu slabs, found %lu", nid, n->nr_slabs,
+					 l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid]);
+		else if (objs != n->total_objects)
+			err = check_fail(s, "node %d has %lu objects, found %lu", nid,
+					 n->total_objects, objs);
+		else if (l[2].nr > s->min_partial && n->nr_partial > s->min_partial)
+			err = check_fail(s, "node %d keeps %lu empty slabs, min_partial %lu", nid,
+					 l[2].nr, s->min_partial);
+	}
+
+	for (int nid = m->nr_node_ids; nid-- > 0;)
+		spin_unlock(&get_node(s, nid)->list_lock);
+	for (int cpu = m->nr_cpus; cpu-- > 0;)
+		spin_unlock(&s->cpu_slab[cpu].lock);
+	return err;
+}
+
+/**
+ * slub_check() - the slab layer's invariant checker (see mm/slab.h).
+ * Context: takes every cache's CPU and node locks in order; safe while
+ * other threads allocate and free.
+ */
+int slub_check(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head *pos;
+	int err = 0;
+
+	if (!st)
+		return 0;
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		if ((err = check_cache(list_entry(pos, struct kmem_cache, list))) != 0)
+			break;
+	}
+	spin_unlock(&st->slab_mutex);
+	return err;
+}
