@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * proc/pid.c - /proc/<pid>/maps, smaps, status, statm, pagemap (as text) and
- * oom_score_adj of the simulated processes.
+ * proc/pid.c - /proc/<pid>/maps, smaps, smaps_rollup, status, statm, comm,
+ * pagemap (as text) and oom_score_adj of the simulated processes.
  *
  * Linux counterpart: fs/proc/task_mmu.c (show_map_vma, show_smap,
  * smaps_account, task_mem, task_statm, pagemap_pmd_range's entry bits),
@@ -91,7 +91,7 @@ static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
 struct mem_size_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
 	unsigned long referenced, anonymous, lazyfree, swap;
-	uint64_t pss, pss_dirty, pss_locked;
+	uint64_t pss, pss_dirty, pss_locked, pss_anon, pss_file, pss_shmem;
 	const struct vm_area_struct *vma;
 };
 
@@ -133,6 +133,12 @@ static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 		pss = (uint64_t)PAGE_SIZE << PSS_SHIFT;
 	}
 	mss->pss += pss;
+	if (PageAnon(page))
+		mss->pss_anon += pss;
+	else if (page_flag_test(page, PG_swapbacked))
+		mss->pss_shmem += pss;
+	else
+		mss->pss_file += pss;
 	if (dirty)
 		mss->pss_dirty += pss;
 	if (vma->vm_flags & VM_LOCKED)
@@ -190,6 +196,45 @@ static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_
 	seq_kb(sb, "Locked:", (unsigned long)(mss.pss_locked >> PSS_SHIFT));
 	sb_printf(sb, "%-16s%d\n", "THPeligible:", 0);
 	show_smap_vma_flags(sb, vma->vm_flags);
+}
+
+/* smaps_rollup: every VMA summed under one "[rollup]" header (show_smaps_rollup). */
+static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, struct mm_struct *mm)
+{
+	struct mem_size_stats mss = { 0 };
+	size_t start = sb->len;
+
+	for (int i = 0; i < mm->map_count; i++) {
+		mss.vma = mm->vmas[i];
+		pgtable_for_each_leaf(&mm->pgt, mss.vma->vm_start, mss.vma->vm_end, true, smaps_pte, &mss);
+	}
+	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", mm->map_count ? mm->vmas[0]->vm_start : 0,
+		  mm->map_count ? mm->vmas[mm->map_count - 1]->vm_end : 0);
+	for (size_t used = sb->len - start; used < 25 + 6 * (size_t)(kmm_arch_is_32(m) ? 4 : 8) - 1; used++)
+		sb_puts(sb, " ");
+	sb_puts(sb, " [rollup]\n");
+	seq_kb(sb, "Rss:", mss.resident);
+	seq_kb(sb, "Pss:", (unsigned long)(mss.pss >> PSS_SHIFT));
+	seq_kb(sb, "Pss_Dirty:", (unsigned long)(mss.pss_dirty >> PSS_SHIFT));
+	seq_kb(sb, "Pss_Anon:", (unsigned long)(mss.pss_anon >> PSS_SHIFT));
+	seq_kb(sb, "Pss_File:", (unsigned long)(mss.pss_file >> PSS_SHIFT));
+	seq_kb(sb, "Pss_Shmem:", (unsigned long)(mss.pss_shmem >> PSS_SHIFT));
+	seq_kb(sb, "Shared_Clean:", mss.shared_clean);
+	seq_kb(sb, "Shared_Dirty:", mss.shared_dirty);
+	seq_kb(sb, "Private_Clean:", mss.private_clean);
+	seq_kb(sb, "Private_Dirty:", mss.private_dirty);
+	seq_kb(sb, "Referenced:", mss.referenced);
+	seq_kb(sb, "Anonymous:", mss.anonymous);
+	seq_kb(sb, "KSM:", 0);
+	seq_kb(sb, "LazyFree:", mss.lazyfree);
+	seq_kb(sb, "AnonHugePages:", 0);
+	seq_kb(sb, "ShmemPmdMapped:", 0);
+	seq_kb(sb, "FilePmdMapped:", 0);
+	seq_kb(sb, "Shared_Hugetlb:", 0);
+	seq_kb(sb, "Private_Hugetlb:", 0);
+	seq_kb(sb, "Swap:", mss.swap);
+	seq_kb(sb, "SwapPss:", mss.swap);
+	seq_kb(sb, "Locked:", (unsigned long)(mss.pss_locked >> PSS_SHIFT));
 }
 
 /* ---- status, statm ---- */
@@ -323,6 +368,9 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 			else
 				show_map_vma(sb, m, mm->vmas[i]);
 		}
+	} else if (!strcmp(file, "smaps_rollup")) {
+		if (mm)
+			show_smaps_rollup(sb, m, mm);
 	} else if (!strcmp(file, "statm")) {
 		if (mm) {
 			unsigned long shared = (unsigned long)(mm->rss_stat[MM_FILEPAGES] +
@@ -367,7 +415,8 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 		return -ENOENT;
 	if (strcmp(file, "oom_score_adj"))
 		return strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
-		       strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm")
+		       strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm") &&
+		       strcmp(file, "smaps_rollup")
 			       ? -ENOENT : -EACCES;
 	v = strtol(text, &end, 10);
 	while (*end == ' ' || *end == '\n')
@@ -390,7 +439,7 @@ int pid_mode(struct kmm_machine *m, const char *rest)
 	if (!strcmp(file, "pagemap"))
 		return 0400;
 	if (!strcmp(file, "status") || !strcmp(file, "maps") || !strcmp(file, "smaps") ||
-	    !strcmp(file, "statm") || !strcmp(file, "comm"))
+	    !strcmp(file, "smaps_rollup") || !strcmp(file, "statm") || !strcmp(file, "comm"))
 		return 0444;
 	return -ENOENT;
 }
@@ -399,7 +448,8 @@ int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
 	static const struct { const char *name; unsigned int mode; } files[] = {
 		{ "comm", 0444 }, { "maps", 0444 }, { "oom_score_adj", 0644 },
-		{ "pagemap", 0400 }, { "smaps", 0444 }, { "statm", 0444 }, { "status", 0444 },
+		{ "pagemap", 0400 }, { "smaps", 0444 }, { "smaps_rollup", 0444 }, { "statm", 0444 },
+		{ "status", 0444 },
 	};
 	struct kmm_procs *p;
 	struct list_head *pos;

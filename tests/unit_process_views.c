@@ -157,6 +157,13 @@ TEST(smaps_pss_and_flags)
 	expect_true(strstr(v, "THPeligible:    0\n") != NULL);
 	expect_true(strstr(v, "VmFlags: rd wr mr mw me ac sd \n") != NULL);
 	free(sm);
+	/* smaps_rollup sums every VMA: 4 shared pages (8 kB of PSS) + the argv page */
+	sm = t_proc(m, "/proc/1/smaps_rollup");
+	expect_str_contains(sm, " [rollup]\n");
+	expect_str_contains(sm, "Rss:                  20 kB\n");
+	expect_str_contains(sm, "Pss:                  10 kB\n");
+	expect_str_contains(sm, "Pss_Anon:             10 kB\n");
+	free(sm);
 	/* the stack says gd */
 	sm = t_proc(m, "/proc/2/smaps");
 	expect_str_contains(sm, "VmFlags: rd wr mr mw me gd ac sd \n");
