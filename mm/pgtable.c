@@ -87,8 +87,13 @@ static inline void *entry_slot(const struct kmm_pgtable *pt, uint64_t table_pa, 
 	return (char *)table_host(pt, table_pa) + idx * (size_t)pt->geo->entry_size;
 }
 
-/* pte_alloc_one(): a zeroed lowmem frame typed as a page table and counted. */
-static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa)
+/*
+ * pte_alloc_one() and friends: a zeroed lowmem frame typed as a page table.
+ * Lower levels are counted (NR_PAGETABLE via the ptdesc ctor, pgtables_bytes
+ * via mm_inc_nr_ptes/pmds/puds); the root is not, as x86's pgd_alloc() in
+ * 6.12 takes a plain page (so VmPTE and PageTables leave the PGD out).
+ */
+static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa, bool root)
 {
 	struct kmm_machine *m = pt->m;
 	struct page *page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
@@ -96,21 +101,25 @@ static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa)
 	if (!page)
 		return -ENOMEM;
 	__page_set_type(page, PGTY_table);
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, 1);
-	atomic_fetch_add(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	if (!root) {
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, 1);
+		atomic_fetch_add(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	}
 	*pa = PFN_PHYS(page_to_pfn_m(m, page));
 	return 0;
 }
 
 /* pte_free(): give a table frame back; it must hold no entries. */
-static void table_free(struct kmm_pgtable *pt, uint64_t pa)
+static void table_free(struct kmm_pgtable *pt, uint64_t pa, bool root)
 {
 	struct kmm_machine *m = pt->m;
 	struct page *page = pfn_to_page_m(m, (unsigned long)PFN_DOWN(pa));
 
 	__page_clear_type(page);
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, -1);
-	atomic_fetch_sub(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	if (!root) {
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, -1);
+		atomic_fetch_sub(&pt->pgtables_bytes, (long)PAGE_SIZE);
+	}
 	__free_pages(page, 0);
 }
 
@@ -121,7 +130,7 @@ int pgtable_init(struct kmm_pgtable *pt, struct kmm_machine *m, bool user)
 	pt->geo = pgtable_geometry_of(m);
 	pt->user = user;
 	atomic_init(&pt->pgtables_bytes, 0);
-	return table_alloc(pt, &pt->pgd_pa);
+	return table_alloc(pt, &pt->pgd_pa, true);
 }
 
 unsigned long pgtable_nr_tables(const struct kmm_pgtable *pt)
@@ -182,7 +191,7 @@ void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
 			uint64_t child;
 			if (!alloc)
 				return NULL;
-			if (table_alloc(pt, &child)) {
+			if (table_alloc(pt, &child, false)) {
 				if (err)
 					*err = -ENOMEM;
 				return NULL;
@@ -351,7 +360,7 @@ static unsigned long free_level(struct kmm_pgtable *pt, int level, uint64_t tabl
 				    KMM_MIN(va + span, end), stray);
 		if (table_empty(pt, child_level, child)) {
 			pte_set(pt, slot, 0);
-			table_free(pt, child);
+			table_free(pt, child, false);
 			freed++;
 		}
 	}
@@ -377,7 +386,7 @@ unsigned long pgtable_destroy(struct kmm_pgtable *pt)
 	if (!pt->pgd_pa)
 		return 0;
 	free_level(pt, PGT_PGD, pt->pgd_pa, 0, 0, top, &stray);
-	table_free(pt, pt->pgd_pa);
+	table_free(pt, pt->pgd_pa, true);
 	pt->pgd_pa = 0;
 	return stray;
 }
@@ -399,7 +408,7 @@ static unsigned long count_level(struct kmm_pgtable *pt, int level, uint64_t tab
 
 unsigned long pgtable_count_tables(struct kmm_pgtable *pt)
 {
-	return pt->pgd_pa ? count_level(pt, PGT_PGD, pt->pgd_pa) : 0;
+	return pt->pgd_pa ? count_level(pt, PGT_PGD, pt->pgd_pa) - 1 : 0;	/* the root is not counted */
 }
 
 /* ---- Swap entries ---- */

@@ -10,6 +10,8 @@
  * the direct map), typed PGTY_table, counted in the node's NR_PAGETABLE and in
  * the owner's pgtables_bytes. Entries hold physical addresses and the real
  * x86 bits, so a table dumped from the memory file reads as a CPU would see it.
+ * The root (PGD) table is not counted, as x86's pgd_alloc() in Linux 6.12
+ * does not count it: VmPTE and PageTables cover the lower levels.
  *
  *   arch=i386        2 levels: PGD(1024 x 32-bit, 4 MiB each) -> PTE(1024 x 32-bit)
  *   arch=i386 + PAE  3 levels: PGD(4 x 64-bit, 1 GiB) -> PMD(512, 2 MiB) -> PTE(512)
@@ -131,7 +133,7 @@ struct kmm_pgtable {
 	const struct pgtable_geometry *geo;
 	uint64_t pgd_pa;		/* physical address of the root table ("CR3") */
 	bool user;			/* upper entries get _PAGE_USER */
-	atomic_long pgtables_bytes;	/* bytes of table frames, root included */
+	atomic_long pgtables_bytes;	/* bytes of table frames below the root */
 };
 
 /** pgtable_geometry_of() - the table shape of @m's arch (layout.pgtable_levels). */
@@ -228,9 +230,9 @@ unsigned long pgtable_free_range(struct kmm_pgtable *pt, uint64_t start, uint64_
 int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, bool nonnone,
 			  int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg);
 
-/** pgtable_nr_tables() - table frames of @pt (pgtables_bytes / PAGE_SIZE). */
+/** pgtable_nr_tables() - table frames of @pt below the root (pgtables_bytes / PAGE_SIZE). */
 unsigned long pgtable_nr_tables(const struct kmm_pgtable *pt);
-/** pgtable_count_tables() - table frames of @pt found by walking them (checkers). */
+/** pgtable_count_tables() - table frames below the root found by walking them (checkers). */
 unsigned long pgtable_count_tables(struct kmm_pgtable *pt);
 
 /* ---- Entry helpers ---- */
