@@ -201,6 +201,9 @@ bool free_area_empty(const struct zone *zone, unsigned int order, int mt);
 /** rmqueue() - take a block from @zone (pcp for order <= 3). Context: takes pcp/zone locks. */
 struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
 		     gfp_t gfp, unsigned int alloc_flags, int mt);
+/** rmqueue_pcp_fast() - rmqueue() from a non-empty pcp list of the preferred zone, else NULL with no effect. */
+struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
+			      unsigned int alloc_flags);
 void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone);
 bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force);
 /** gfp_zone_bad() - two or more of __GFP_DMA/HIGHMEM/DMA32 together (mm/gfp.c). */

@@ -1267,6 +1267,46 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 }
 
 /**
+ * rmqueue_pcp_fast() - rmqueue() for the allocation fast path: @zone is also
+ * the preferred zone and @order <= PAGE_ALLOC_COSTLY_ORDER. Takes a block
+ * from a non-empty pcp list of this CPU slot, with exactly rmqueue()'s
+ * counters and side effects; when the slot is busy or the list is empty it
+ * changes nothing and returns NULL, and the caller then goes through
+ * rmqueue() (which refills the list or falls back to the buddy).
+ * Context: trylocks this slot's pcp->lock.
+ * Return: the block (refcount still 0), or NULL.
+ */
+struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
+			      unsigned int alloc_flags)
+{
+	struct kmm_machine *m = zone->machine;
+	int cpu = pcp_this_cpu(m);
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
+	struct page *page;
+
+	if (unlikely(!spin_trylock(&pcp->lock)))
+		return NULL;
+	if (unlikely(list_empty(list))) {
+		spin_unlock(&pcp->lock);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	page = list_first_entry(list, struct page, pcp_list);
+	list_del(&page->pcp_list);
+	pcp->count -= 1 << order;
+	spin_unlock(&pcp->lock);
+	count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
+	zone_statistics(zone, zone);
+	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
+		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
+		      (1UL << ZONE_BOOSTED_WATERMARK))))
+		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
+				   __ATOMIC_RELAXED);
+	return page;
+}
+
+/**
  * drain_zone_pages_cpu() - return every pcp page of @zone's slot @cpu.
  * Context: takes that slot's pcp->lock, then zone->lock.
  */

@@ -552,7 +552,11 @@ static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsig
 	if (likely(!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) &&
 	    likely(zone_watermark_fast(zone, order, high_wmark_pages(zone),
 				       (int)ac.highest_zoneidx, alloc_flags))) {
-		page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
+		page = NULL;
+		if (likely(order <= PAGE_ALLOC_COSTLY_ORDER))
+			page = rmqueue_pcp_fast(zone, order, ac.migratetype, alloc_flags);
+		if (unlikely(!page))
+			page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
 		if (likely(page)) {
 			prep_new_page(page, order, gfp);
 			return page;
