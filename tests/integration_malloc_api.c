@@ -452,3 +452,54 @@ TEST(stats_print)
 	expect_str_contains(buf, "kmm-malloc: machine \"mem=");
 	expect_str_contains(buf, "peak");
 }
+
+/*
+ * The byte counters run only with KMM_MALLOC_STATS set before the first
+ * malloc, so the test runs itself again with it (and KMM_TEST naming it).
+ */
+TEST(stats_count_bytes)
+{
+	if (!getenv("KMM_MALLOC_STATS")) {
+		char path[] = "/tmp/kmm-malloc-stats-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		close(fd);
+		pid_t pid = fork();
+		if (pid == 0) {
+			setenv("KMM_MALLOC_STATS", path, 1);
+			setenv("KMM_TEST", "stats_count_bytes", 1);
+			execl("/proc/self/exe", "integration_malloc_api", (char *)NULL);
+			_exit(127);
+		}
+		int status = 0;
+		waitpid(pid, &status, 0);
+		expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		FILE *f = fopen(path, "r");
+		char buf[8192] = "";
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[n] = 0;
+		if (f)
+			fclose(f);
+		unlink(path);
+		expect_str_contains(buf, "kmm-malloc: current ");
+		expect_str_contains(buf, "slabinfo - version: 2.1");
+		expect_str_contains(buf, "kmalloc-8k");
+		return;
+	}
+	struct kmm_malloc_stats a, b, c;
+	void *v[10];
+
+	kmm_malloc_get_stats(&a);
+	for (int i = 0; i < 10; i++)
+		v[i] = malloc(1 << 20);
+	kmm_malloc_get_stats(&b);
+	expect_true(b.current_bytes - a.current_bytes >= 10L << 20);
+	expect_true(b.peak_bytes >= b.current_bytes);
+	expect_true(b.mallocs >= a.mallocs + 10);
+	for (int i = 0; i < 10; i++)
+		free(v[i]);
+	kmm_malloc_get_stats(&c);
+	expect_true(c.current_bytes <= b.current_bytes - (10L << 20));
+	expect_true(c.peak_bytes >= b.current_bytes);
+	expect_true(c.frees >= b.frees + 10);
+}
