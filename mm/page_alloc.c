@@ -43,6 +43,15 @@
  * nr_reserved_highatomic. A CPU slot's per_cpu_pages is guarded by pcp->lock;
  * the fast path trylocks its own slot and never takes zone->lock unless the
  * list must be refilled or drained. Order: pcp->lock -> zone->lock.
+ *
+ * Fast path costs (see bench/page_alloc.c): the CPU slot comes from a
+ * per-thread cache (one TLS load), the event counters are the slot's own
+ * (relaxed load+store), the pcp trylock is one xchg, and everything cold
+ * (refill, drain over high, bad pages, compound teardown, isolated
+ * pageblocks) is out of line. The locked instructions left on an order-0
+ * pair are the two trylocks, the refcount drop, and numa_hit/numa_local,
+ * which are zone-wide atomics here (Linux keeps them per CPU and folds on
+ * read; kmm's /proc readers read the zone words directly).
  */
 #include <errno.h>
 #include <stdio.h>

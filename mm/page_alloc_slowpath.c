@@ -25,6 +25,17 @@
  *    page, kmm logs that the allocation could not be honoured and returns
  *    NULL with the failure report - a value, never a hang.
  *
+ * The fast path. alloc_pages() does get_page_from_freelist()'s first step
+ * inline: gfp_zone through the shared gfp_zone_table, the preferred zone, the
+ * ZONE_BELOW_HIGH test and the high-mark check (the order-0 shortcut and,
+ * for order > 0, the free-list peeks, all inline), then rmqueue_pcp_fast() -
+ * a pop from this CPU slot's non-empty pcp list with rmqueue()'s counters.
+ * Every other outcome falls into the ordinary walk at the point the inline
+ * step reached, so the checks, their order and their side effects are those
+ * of the plain walk. Cold work (__GFP_ZERO, __GFP_COMP, argument errors,
+ * refills, the buddy) is out of line. bench/page_alloc measures it;
+ * `bench/page_alloc pair ORDER N` under callgrind counts its instructions.
+ *
  * Invariant: a page handed out has refcount 1 and no buddy state; with
  * __GFP_COMP it is a compound head with compound_order set.
  * Locking: takes zone and pcp locks through rmqueue(); never holds one while
