@@ -21,6 +21,8 @@
  * (above 1: kmm is faster).
  *
  * Usage: bench/slab [CMDLINE]   (default "mem=1G maxcpus=2"; KMM_QUICK=1: short)
+ *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk): kmm only, one
+ *        thread, one run, for instruction counts under callgrind.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -237,6 +239,16 @@ int main(int argc, char **argv)
 	if (!cache64) {
 		fprintf(stderr, "bench/slab: %s\n", kmm_last_error());
 		return 1;
+	}
+	const char *one = getenv("KMM_BENCH_CASE");
+	if (one) {
+		/* One kmm workload, one thread, one run: for valgrind --tool=callgrind. */
+		int w = atoi(one);
+		reps = 1;
+		printf("%.3f\n", measure(NULL, w < 0 || w > 2 ? 0 : w, 1));
+		kmem_cache_destroy(cache64);
+		kmm_shutdown(machine);
+		return 0;
 	}
 	peers[npeers++] = (struct allocator){ "glibc", malloc, free };
 	if (getenv("KMM_BENCH_MALLOC_ONLY")) {

@@ -623,8 +623,13 @@ out_nomem:
 
 /* ---- Allocation entry ---- */
 
-static inline __attribute__((always_inline)) void *
-slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
+/*
+ * Every allocation the fast path below does not finish: debug caches, a
+ * node, __GFP_ZERO, a busy slot lock, an empty or suspicious cpu freelist.
+ * Out of line so that the fast path needs no callee-saved registers.
+ */
+static __attribute__((noinline)) void *
+slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -663,6 +668,40 @@ out:
 	if (obj && (gfp & __GFP_ZERO))
 		memset(obj, 0, s->object_size);
 	return obj;
+}
+
+/*
+ * The allocation fast path: this thread's cached CPU slot, its lock taken
+ * with one exchange (trylock: a busy lock goes the full way), the next
+ * object popped if its successor is inside the cpu slab, the shadow byte set.
+ * Anything else is slab_alloc_full()'s, which starts over.
+ */
+static inline __attribute__((always_inline)) void *
+slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (likely(node == NUMA_NO_NODE && !kmem_cache_debug(s) && !(gfp & __GFP_ZERO) &&
+		   slab_cpu_cache.serial == m->serial)) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[slab_cpu_cache.cpu];
+
+		if (likely(spin_trylock(&c->lock))) {
+			void *obj = c->freelist;
+			if (likely(obj)) {
+				void *next = get_freepointer(s, obj);
+				if (likely(!next || ((char *)next >= c->lo && (char *)next < c->hi))) {
+					c->freelist = next;
+					c->nr_free--;
+					c->alloc_fast++;
+					shadow_set(slab_state(m), m, obj, SHADOW_ALLOCATED);
+					spin_unlock(&c->lock);
+					return obj;
+				}
+			}
+			spin_unlock(&c->lock);
+		}
+	}
+	return slab_alloc_full(s, gfp, node, caller, orig_size);
 }
 
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
@@ -871,8 +910,9 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		discard_slab(s, slab);
 }
 
-static inline __attribute__((always_inline)) void
-slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+/* Every free the fast path below does not finish (see slab_alloc_full()). */
+static __attribute__((noinline)) void
+slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
 {
 	struct kmm_machine *m = s->machine;
 
@@ -916,6 +956,39 @@ slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	__slab_free(s, slab, obj);
 }
 
+/*
+ * The free fast path: @obj is of this thread's cpu slab, the slot lock is
+ * free, @obj is aligned and its shadow byte says allocated (the cheap double
+ * free and interior pointer check). Anything else is slab_free_full()'s.
+ */
+static inline __attribute__((always_inline)) void
+slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (likely(!kmem_cache_debug(s) && slab_cpu_cache.serial == m->serial &&
+		   !((unsigned long)obj & 7))) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[slab_cpu_cache.cpu];
+		struct slab_machine *st = slab_state(m);
+
+		/* The racy peek of slab_free_full(); the locked re-check decides. */
+		if (__atomic_load_n(&c->slab, __ATOMIC_RELAXED) == slab &&
+		    likely(spin_trylock(&c->lock))) {
+			if (likely(slab == c->slab && shadow_get(st, m, obj) == SHADOW_ALLOCATED)) {
+				shadow_set(st, m, obj, SHADOW_FREE);
+				set_freepointer(s, obj, c->freelist);
+				c->freelist = obj;
+				c->nr_free++;
+				c->free_fast++;
+				spin_unlock(&c->lock);
+				return;
+			}
+			spin_unlock(&c->lock);
+		}
+	}
+	slab_free_full(s, slab, obj, caller);
+}
+
 void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
 {
 	slab_free_fast(s, slab, obj, caller);
@@ -941,15 +1014,13 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 			       (unsigned long)__builtin_return_address(0), s->object_size);
 }
 
-static void cache_free(struct kmem_cache *s, void *obj, unsigned long caller)
+/* kmem_cache_free() of something that is no object of @s: report, free nothing. */
+static __attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s, void *obj,
+							    struct slab *slab)
 {
 	struct kmm_machine *m = s->machine;
-	struct slab *slab;
 
-	if (!obj)
-		return;
-	slab = virt_to_slab_fast(m, obj);
-	if (unlikely(!slab)) {
+	if (!slab) {
 		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
 			   (unsigned long)(m->layout.page_offset +
 					   (uint64_t)((char *)obj - (char *)m->ram.direct)),
@@ -957,11 +1028,22 @@ static void cache_free(struct kmem_cache *s, void *obj, unsigned long caller)
 		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
 		return;
 	}
-	if (unlikely(slab->slab_cache != s)) {
-		kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
-			   slab->slab_cache->name);
-		kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
-			      slab->slab_cache->name);
+	kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
+		   slab->slab_cache->name);
+	kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
+		      slab->slab_cache->name);
+}
+
+static inline __attribute__((always_inline)) void cache_free(struct kmem_cache *s, void *obj,
+							     unsigned long caller)
+{
+	struct slab *slab;
+
+	if (!obj)
+		return;
+	slab = virt_to_slab_fast(s->machine, obj);
+	if (unlikely(!slab || slab->slab_cache != s)) {
+		cache_free_bad(s, obj, slab);
 		return;
 	}
 	slab_free_fast(s, slab, obj, caller);
