@@ -68,4 +68,4 @@ add_custom_target(kmm_malloc_test_deps ALL DEPENDS kmm_malloc kmm_malloc_misuse 
 add_executable(kmm_malloc_misuse ${CMAKE_SOURCE_DIR}/shim/misuse.c)
 set_target_properties(kmm_malloc_misuse PROPERTIES OUTPUT_NAME misuse
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench/malloc)
-target_compile_options(kmm_malloc_misuse PRIVATE -Wno-use-after-free -Wno-array-bounds -fno-builtin)
+target_compile_options(kmm_malloc_misuse PRIVATE -fno-builtin)
