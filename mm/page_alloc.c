@@ -995,6 +995,16 @@ bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force)
 
 /* ---- Per-CPU page lists ---- */
 
+/*
+ * pcp->count changes under pcp->lock; show_mem() sums the slots without
+ * their locks, so the writer publishes with a relaxed store (a plain add
+ * on x86, and a defined race for the reader).
+ */
+static inline void pcp_count_add(struct per_cpu_pages *pcp, int delta)
+{
+	__atomic_store_n(&pcp->count, pcp->count + delta, __ATOMIC_RELAXED);
+}
+
 static inline unsigned int order_to_pindex(int mt, unsigned int order)
 {
 	return (unsigned int)(MIGRATE_PCPTYPES * order + (unsigned int)mt);
@@ -1046,7 +1056,7 @@ static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_page
 			list_del(&page->pcp_list);
 			page->private = 0;
 			count -= nr;
-			pcp->count -= nr;
+			pcp_count_add(pcp, -nr);
 			__free_one_page(page, pfn, zone, order, mt, FPI_NONE);
 		} while (count > 0 && !list_empty(list));
 	}
@@ -1161,7 +1171,7 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	pindex = order_to_pindex(mt, order);
 	page->private = order;
 	list_add(&page->pcp_list, &pcp->lists[pindex]);
-	pcp->count += 1 << order;
+	pcp_count_add(pcp, 1 << order);
 
 	batch = pcp->batch;
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
@@ -1187,7 +1197,7 @@ static __attribute__((noinline)) bool rmqueue_pcp_refill(struct zone *zone, unsi
 	int batch = nr_pcp_alloc(pcp, zone, order);
 	int alloced = rmqueue_bulk(zone, order, batch, list, mt, alloc_flags);
 
-	pcp->count += alloced << order;
+	pcp_count_add(pcp, alloced << order);
 	return !list_empty(list);
 }
 
@@ -1201,7 +1211,7 @@ static inline struct page *__rmqueue_pcplist(struct zone *zone, unsigned int ord
 		return NULL;
 	page = list_first_entry(list, struct page, pcp_list);
 	list_del(&page->pcp_list);
-	pcp->count -= 1 << order;
+	pcp_count_add(pcp, -(1 << order));
 	return page;
 }
 
@@ -1303,7 +1313,7 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	pcp->free_count >>= 1;
 	page = list_first_entry(list, struct page, pcp_list);
 	list_del(&page->pcp_list);
-	pcp->count -= 1 << order;
+	pcp_count_add(pcp, -(1 << order));
 	spin_unlock(&pcp->lock);
 	count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
 	zone_statistics(zone, zone);

@@ -179,7 +179,8 @@ static __attribute__((noinline)) bool zone_watermark_fast_slow(struct zone *z, u
 	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages))
 		return true;
 	/* __GFP_HIGH order-0 requests ignore the boost at the min mark. */
-	if (unlikely(!order && (alloc_flags & ALLOC_MIN_RESERVE) && z->watermark_boost &&
+	if (unlikely(!order && (alloc_flags & ALLOC_MIN_RESERVE) &&
+		     __atomic_load_n(&z->watermark_boost, __ATOMIC_RELAXED) &&
 		     (alloc_flags & ALLOC_WMARK_MASK) == WMARK_MIN)) {
 		mark = z->_watermark[WMARK_MIN];
 		return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
