@@ -36,9 +36,16 @@
  * Locking: every call that enters kmm holds the lock of its CPU slot
  * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table;
  * trim_lock serialises trims. Order: slot lock -> trim_lock -> kmm's own locks
- * (zone->lock ...); huge_lock is never held with another. fork() takes every
- * slot lock, trim_lock and huge_lock first (pthread_atfork), so the child finds
- * no kmm lock held by a thread that does not exist in it.
+ * (zone->lock ...); huge_lock is held with no other, except by fork_prepare,
+ * which takes it last. fork() takes every slot lock, trim_lock and huge_lock
+ * first (pthread_atfork), so the child finds no kmm lock held by a thread that
+ * does not exist in it (a thread holds kmm's own locks only inside kmm, that
+ * is, only while it holds its slot lock).
+ *
+ * Degraded modes, so that the shim never takes a program down for want of a
+ * layer: without the slab layer (kmalloc unresolved, m->slab NULL) small sizes
+ * take order-0 pages; a kernel without ram=anon gets memory-file RAM (trims
+ * then free nothing); a machine that cannot boot leaves everything to glibc.
  */
 #include <dlfcn.h>
 #include <errno.h>
