@@ -1063,8 +1063,14 @@ void kmm_malloc_print_stats(int fd)
 			 boot_cmdline, st.current_bytes, st.peak_bytes, st.mallocs, st.frees,
 			 st.huge_mappings, st.trims, st.trimmed_pages);
 	write_all(fd, buf, (size_t)KMM_MIN(n, (int)sizeof(buf) - 1));
+	in_kmm--;
 	char *text = NULL;
-	if (kmm_proc_read(shim_m, "/proc/slabinfo", &text) == 0 && text) {
+	/* Rendering takes the slab locks: inside kmm, so under the slot lock. */
+	struct shim_slot *s = kmm_enter();
+	int err = kmm_proc_read(shim_m, "/proc/slabinfo", &text);
+	kmm_leave(s);
+	in_kmm++;
+	if (err == 0 && text) {
 		write_all(fd, text, strlen(text));
 		free(text);
 	} else {
