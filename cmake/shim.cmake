@@ -48,6 +48,11 @@ foreach(src ${KMM_MALLOC_WORKLOADS})
   target_link_libraries(${name} PRIVATE Threads::Threads)
 endforeach()
 
+# The C++ workload: every operator new/delete form under LD_PRELOAD.
+add_executable(cxx_churn ${CMAKE_SOURCE_DIR}/bench/malloc/cxx_churn.cc)
+set_target_properties(cxx_churn PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench/malloc)
+
 # Real programs under LD_PRELOAD, output compared with the run without it.
 add_test(NAME integration_shim_programs
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_programs.sh
@@ -62,7 +67,7 @@ if(KMM_SANITIZE OR KMM_TSAN)
     set_tests_properties(integration_malloc_api PROPERTIES DISABLED TRUE)
   endif()
 endif()
-add_custom_target(kmm_malloc_test_deps ALL DEPENDS kmm_malloc kmm_malloc_misuse mt_churn)
+add_custom_target(kmm_malloc_test_deps ALL DEPENDS kmm_malloc kmm_malloc_misuse mt_churn cxx_churn)
 
 # A program that misuses malloc on purpose, for the misuse part of the program test.
 add_executable(kmm_malloc_misuse ${CMAKE_SOURCE_DIR}/shim/misuse.c)

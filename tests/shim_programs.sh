@@ -135,6 +135,14 @@ else
 	failed=$((failed + 1))
 fi
 
+# --- a C++ program (bench/malloc/cxx_churn.cc): containers, aligned new ---
+if [ -x "$workdir/cxx_churn" ]; then
+	run_cmp cxx_churn "$workdir/cxx_churn" $((200000 / scale))
+else
+	echo "FAIL cxx_churn: $workdir/cxx_churn not built"
+	failed=$((failed + 1))
+fi
+
 # --- sqlite3 on a generated database ---
 if command -v sqlite3 >/dev/null; then
 	rows=$((200000 / scale))
