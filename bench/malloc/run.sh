@@ -80,10 +80,11 @@ WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < $((300000
 INSERT INTO t SELECT i, printf('n%08d', (i*7919) % 300000), i % 101 FROM c;"
 fi
 
-workloads=(small_churn mixed_sizes mt_churn sort python3 perl)
+workloads=(small_churn mixed_sizes mt_churn cxx_churn sort python3 perl)
 cmd_small_churn=("$wl/small_churn" $((4000000 / scale)) 100000)
 cmd_mixed_sizes=("$wl/mixed_sizes" $((100000 / scale)) 1000)
 cmd_mt_churn=("$wl/mt_churn" 4 $((300000 / scale)) 2000)
+cmd_cxx_churn=("$wl/cxx_churn" $((800000 / scale)))
 cmd_sort=(sort "$tmp/sort.in")
 cmd_python3=(env PYTHONMALLOC=malloc "$python" "$tmp/alloc.py")
 cmd_perl=(perl "$tmp/hash.pl")
