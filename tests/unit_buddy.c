@@ -237,6 +237,100 @@ TEST(pcp_fast_path_and_counters)
 	fake_done(m);
 }
 
+/* The fast path's pop from a filled list counts exactly what rmqueue() would. */
+TEST(pcp_pop_from_filled_list_counts_like_rmqueue)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
+	struct page *a = alloc_pages(GFP_KERNEL, 0);	/* refills the list */
+
+	assert_true(a != NULL);
+	int count = pcp->count;
+	unsigned long free1 = zone_page_state(z, NR_FREE_PAGES);
+	unsigned long pgalloc = sum_vm_event(m, PGALLOC_NORMAL);
+	long hit = atomic_load(&z->vm_numa_event[NUMA_HIT]);
+	long local = atomic_load(&z->vm_numa_event[NUMA_LOCAL]);
+
+	assert_true(count > 0);
+	struct page *b = alloc_pages(GFP_KERNEL, 0);	/* served from the list */
+
+	assert_true(b != NULL && b != a);
+	expect_eq(pcp->count, count - 1);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1);	/* the buddy untouched */
+	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), pgalloc + 1);
+	expect_eq(atomic_load(&z->vm_numa_event[NUMA_HIT]), hit + 1);
+	expect_eq(atomic_load(&z->vm_numa_event[NUMA_LOCAL]), local + 1);
+	expect_eq(page_ref_count(b), 1);
+	expect_eq(b->private, 0);
+	expect_true(!PageBuddy(b));
+	__free_pages(b, 0);
+	expect_eq(pcp->count, count);	/* back on the list, not in the buddy */
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1);
+	__free_pages(a, 0);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* A busy CPU slot: the allocation and the free go to the buddy, counted once. */
+TEST(pcp_busy_slot_uses_buddy)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
+	struct page *warm = alloc_pages(GFP_KERNEL, 0);	/* fill the list */
+
+	assert_true(warm != NULL);
+	int count = pcp->count;
+	unsigned long free1 = zone_page_state(z, NR_FREE_PAGES);
+	unsigned long pgalloc = sum_vm_event(m, PGALLOC_NORMAL);
+	unsigned long pgfree = sum_vm_event(m, PGFREE);
+
+	spin_lock(&pcp->lock);	/* as if another thread sharing the slot held it */
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+
+	assert_true(p != NULL);
+	expect_eq(pcp->count, count);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1 - 1);
+	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), pgalloc + 1);
+	__free_pages(p, 0);
+	expect_eq(pcp->count, count);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1);
+	expect_eq(sum_vm_event(m, PGFREE), pgfree + 1);
+	spin_unlock(&pcp->lock);
+	__free_pages(warm, 0);
+	check_ok(m);
+	fake_done(m);
+}
+
+/* gfp_zone over all sixteen zone-modifier combinations (every zone type configured). */
+TEST(gfp_zone_table_all_combinations)
+{
+	static const enum zone_type want[16] = {
+		[0] = ZONE_NORMAL,
+		[__GFP_DMA] = ZONE_DMA,
+		[__GFP_HIGHMEM] = ZONE_HIGHMEM,
+		[__GFP_DMA | __GFP_HIGHMEM] = ZONE_NORMAL,	/* bad */
+		[__GFP_DMA32] = ZONE_DMA32,
+		[__GFP_DMA | __GFP_DMA32] = ZONE_NORMAL,	/* bad */
+		[__GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,	/* bad */
+		[__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,	/* bad */
+		[__GFP_MOVABLE] = ZONE_NORMAL,
+		[__GFP_MOVABLE | __GFP_DMA] = ZONE_DMA,
+		[__GFP_MOVABLE | __GFP_HIGHMEM] = ZONE_MOVABLE,
+		[__GFP_MOVABLE | __GFP_DMA | __GFP_HIGHMEM] = ZONE_NORMAL,	/* bad */
+		[__GFP_MOVABLE | __GFP_DMA32] = ZONE_DMA32,
+		[__GFP_MOVABLE | __GFP_DMA | __GFP_DMA32] = ZONE_NORMAL,	/* bad */
+		[__GFP_MOVABLE | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,	/* bad */
+		[__GFP_MOVABLE | __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32] = ZONE_NORMAL,
+	};
+
+	for (gfp_t g = 0; g < 16; g++) {
+		expect_eq(gfp_zone_m(NULL, g), want[g]);
+		expect_eq(gfp_zone_m(NULL, g | __GFP_IO | __GFP_FS), want[g]);
+	}
+}
+
 /* ---- Fallback and stealing ---- */
 
 TEST(fallback_steals_pageblock)
