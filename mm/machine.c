@@ -24,7 +24,7 @@ struct kmm_machine *kmm_machines[KMM_MAX_MACHINES + 1];
 static spinlock_t registry_lock = SPINLOCK_INIT;
 static unsigned long next_serial = 1;
 
-static _Thread_local struct kmm_machine *current_machine;
+_Thread_local struct kmm_machine *kmm_tls_current __attribute__((tls_model("initial-exec")));
 static _Thread_local char last_error[512];
 
 /* This thread's CPU slot per machine registry slot, tagged with the serial. */
@@ -73,15 +73,16 @@ void kmm_machine_free(struct kmm_machine *m)
 
 struct kmm_machine *kmm_use(struct kmm_machine *m)
 {
-	struct kmm_machine *old = current_machine;
+	struct kmm_machine *old = kmm_tls_current;
 
-	current_machine = m;
+	kmm_tls_current = m;
 	return old;
 }
 
+#undef kmm_current
 struct kmm_machine *kmm_current(void)
 {
-	return current_machine;
+	return kmm_tls_current;
 }
 
 int kmm_this_cpu(struct kmm_machine *m)

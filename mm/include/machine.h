@@ -238,6 +238,18 @@ enum section_state {
 
 extern struct kmm_machine *kmm_machines[KMM_MAX_MACHINES + 1];
 
+/*
+ * The current machine as a TLS read: inside the library kmm_current() expands
+ * to this, so the kernel-style entry points (alloc_pages, kmalloc) pay no call.
+ */
+extern _Thread_local struct kmm_machine *kmm_tls_current
+	__attribute__((tls_model("initial-exec")));
+static inline struct kmm_machine *kmm_current_inline(void)
+{
+	return kmm_tls_current;
+}
+#define kmm_current() kmm_current_inline()
+
 static inline struct kmm_machine *page_machine(const struct page *p)
 {
 	return kmm_machines[page_machine_slot(p)];

@@ -159,7 +159,8 @@ static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
 }
 static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermarks w)
 {
-	return z->_watermark[w] + z->watermark_boost;
+	/* boost changes under zone->lock while allocators read it racily */
+	return z->_watermark[w] + __atomic_load_n(&z->watermark_boost, __ATOMIC_RELAXED);
 }
 #define min_wmark_pages(z) wmark_pages(z, WMARK_MIN)
 #define low_wmark_pages(z) wmark_pages(z, WMARK_LOW)
