@@ -7,7 +7,8 @@
  * On a terminal the shell prints a prompt, and when built with a line-editing
  * library (libedit preferred: BSD-licensed like kmm's MIT; GNU readline
  * otherwise; see cmake/cli.cmake) it offers line editing, history recall with
- * the arrow keys and completion of command names. Without one, or when input
+ * the arrow keys, and Tab completion of command names and of the booted
+ * machine's /proc and /sys paths. Without one, or when input
  * is not a terminal, it reads plain lines. A line that opens a `repeat N {`
  * or a quote is continued on the next lines under a "...> " prompt.
  *
@@ -29,12 +30,17 @@
 #include <readline/readline.h>
 #endif
 
+#include <kmm/proc.h>
+
 #include "cli/expr.h"
 #include "cli/scenario.h"
 #include "lib/util.h"
 
 #define PROMPT "kmm> "
 #define PROMPT_MORE "...> "
+
+/* The shell's runner, so that completion can list the machine's files. */
+static struct kmm_ctx *shell_ctx;
 
 const char *kmm_line_editing(void)
 {
@@ -67,12 +73,60 @@ static char *verb_generator(const char *text, int state)
 	return NULL;
 }
 
+struct path_matches {
+	const char *prefix;
+	char **v;
+	size_t n;
+};
+
+static int collect_path(const char *path, unsigned int mode, void *arg)
+{
+	struct path_matches *pm = arg;
+	char **v;
+
+	(void)mode;
+	if (strncmp(path, pm->prefix, strlen(pm->prefix)))
+		return 0;
+	v = realloc(pm->v, (pm->n + 1) * sizeof(*v));
+	if (!v)
+		return 0;
+	pm->v = v;
+	pm->v[pm->n] = strdup(path);
+	if (pm->v[pm->n])
+		pm->n++;
+	return 0;
+}
+
+/* Completion of /proc and /sys paths from the booted machine (never boots one). */
+static char *path_generator(const char *text, int state)
+{
+	static struct path_matches pm;
+	static size_t next;
+
+	if (!state) {
+		for (size_t i = next; i < pm.n; i++)
+			free(pm.v[i]);
+		free(pm.v);
+		memset(&pm, 0, sizeof(pm));
+		next = 0;
+		struct kmm_machine *m = shell_ctx ? ctx_machine_if_booted(shell_ctx) : NULL;
+		if (m) {
+			pm.prefix = text;
+			kmm_proc_list(m, "/", collect_path, &pm);
+		}
+	}
+	return next < pm.n ? pm.v[next++] : NULL;
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	(void)end;
-	if (start != 0)
-		return NULL;
-	return rl_completion_matches(text, verb_generator);
+	rl_attempted_completion_over = 1;	/* no host file names */
+	if (start == 0)
+		return rl_completion_matches(text, verb_generator);
+	if (text[0] == '/')
+		return rl_completion_matches(text, path_generator);
+	return NULL;
 }
 #endif
 
@@ -116,6 +170,7 @@ int kmm_shell(const char *cmdline)
 	int line_no = 1, status = KMM_EXIT_OK;
 	struct strbuf pending;
 
+	shell_ctx = ctx;
 #if defined(KMM_HAVE_LIBEDIT) || defined(KMM_HAVE_READLINE)
 	rl_attempted_completion_function = complete;
 #endif
@@ -133,6 +188,7 @@ int kmm_shell(const char *cmdline)
 		script_free(s);
 		sb_free(&sb);
 		if (r != VERB_OK) {
+			shell_ctx = NULL;
 			ctx_destroy(ctx);
 			return KMM_EXIT_USAGE;
 		}
@@ -195,6 +251,7 @@ int kmm_shell(const char *cmdline)
 		}
 	}
 	sb_free(&pending);
+	shell_ctx = NULL;
 	ctx_destroy(ctx);
 	return status;
 }

@@ -3,7 +3,8 @@
  * tests/integration_shell.c - `kmm shell` tried as a new user would, under a
  * pseudo-terminal: a command, `help`, a mistake (with its caret and message,
  * and the shell carries on), a multi-line repeat block, history recall with
- * the up arrow (when the build has line editing), a result printed by
+ * the up arrow and Tab completion of a /proc path (when the build has line
+ * editing), a result printed by
  * alloc_pages, and leaving with `exit` and with Ctrl-D. Runs the real binary
  * ($KMM_BINARY_DIR/kmm) on a pty from forkpty(); test code may use POSIX.
  */
@@ -178,6 +179,10 @@ TEST(a_new_user_session)
 	if (has_line_editing()) {
 		type(&s, "\x1b[A\r");
 		expect_true(wait_for(&s, "42\r\n"));
+		expect_true(wait_for(&s, "kmm> "));
+		/* Tab completes the machine's /proc paths */
+		type(&s, "cat /proc/zonei\t\r");
+		expect_true(wait_for(&s, "pages free"));
 		expect_true(wait_for(&s, "kmm> "));
 	} else {
 		printf("(no line editing in this build: history recall not tried)\n");
