@@ -145,6 +145,13 @@ static void shutdown_machine(struct kmm_ctx *ctx)
 	kmm_use(NULL);
 	kmm_shutdown(ctx->m);
 	ctx->m = NULL;
+	/*
+	 * The shutdown freed every page: mark the pagesets so that no verb (of
+	 * any layer) touches their struct pages, which are gone with the machine.
+	 */
+	for (struct pageset *ps = ctx->pagesets; ps; ps = ps->next)
+		if (ps->gen == ctx->gen)
+			ps->freed = true;
 	ctx->cmdline[0] = '\0';
 }
 

@@ -59,6 +59,8 @@ struct pageset {
 	int nid;		/* node= asked for, -1 for any */
 	bool freed;
 	unsigned long gen;	/* machine generation it came from */
+	unsigned long pfn0;	/* first block's pfn and zone, kept so that the */
+	const char *zone0;	/* value prints even after its machine is gone */
 	const char *file;	/* where it was allocated */
 	int line;
 	int refs;		/* variables referring to it */

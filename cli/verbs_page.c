@@ -50,10 +50,10 @@ void value_format(const struct value *v, char *buf, size_t len)
 			snprintf(buf, len, "NULL");
 			return;
 		}
-		unsigned long pfn = page_to_pfn(ps->pages[0]);
+		unsigned long pfn = ps->pfn0;	/* never touch pages of a machine gone */
 		if (ps->nr == 1)
 			snprintf(buf, len, "pfn 0x%lx order %u %s%s", pfn, ps->order,
-				 page_zone_name(ps->pages[0]), ps->freed ? " (freed)" : "");
+				 ps->zone0 ? ps->zone0 : "?", ps->freed ? " (freed)" : "");
 		else
 			snprintf(buf, len, "%lu blocks of order %u, first pfn 0x%lx%s", ps->nr,
 				 ps->order, pfn, ps->freed ? " (freed)" : "");
@@ -250,6 +250,10 @@ static int alloc_run(struct kmm_ctx *ctx, const struct args *a)
 				return ctx_error(ctx, a, -1, "out of host memory");
 			}
 			ps->pages = n;
+		}
+		if (!ps->nr) {
+			ps->pfn0 = page_to_pfn(p);
+			ps->zone0 = page_zone_name(p);
 		}
 		ps->pages[ps->nr++] = p;
 	}
