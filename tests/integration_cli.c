@@ -202,6 +202,16 @@ TEST(echo_mode_and_sources)
 	expect_str_contains(out, "file:line:col: message");
 }
 
+TEST(pages_of_a_replaced_machine)
+{
+	expect_eq(RUN("run", "-e", "boot mem=128M arch=i386", "-e", "alloc_pages order=1 -> $p",
+		      "-e", "let $pfn = $p.pfn", "-e", "boot mem=128M arch=i386", "-e", "print $p"), 0);
+	expect_str_contains(out, " order 1 Normal (freed)\n");
+	expect_eq(RUN("run", "-e", "alloc_pages -> $p", "-e", "reboot", "-e", "free_pages $p"), 2);
+	expect_eq(strcmp(err, "-e:3:12: $p: it was allocated on a machine that a later boot replaced\n"), 0);
+	expect_eq(RUN("run", "-e", "alloc_pages -> $p", "-e", "reboot", "-e", "print $p.zone"), 2);
+}
+
 TEST(cleanup)
 {
 	free(out);
