@@ -47,7 +47,7 @@ int expr_col(const struct expr *e);
 int page_field(struct kmm_ctx *ctx, const struct pageset *ps, const char *field,
 	       struct value *out, char *err, size_t errlen);
 bool page_field_known(const char *field);
-/** pageset_usable() - NULL, or why @ps cannot be used now (freed, old machine). */
+/* pageset_unusable(): declared in cli/verbs.h. */
 const char *pageset_unusable(struct kmm_ctx *ctx, const struct pageset *ps);
 
 /* cli/scenario.c: extras for main.c, shell.c and the fuzz target. */

@@ -210,6 +210,12 @@ int ctx_expect_failed(struct kmm_ctx *ctx, const struct args *a, const char *fmt
 const struct value *ctx_var(struct kmm_ctx *ctx, const char *name);
 /** ctx_set_var() - store @v (moved: @v is cleared) in variable @name. */
 void ctx_set_var(struct kmm_ctx *ctx, const char *name, struct value *v);
+/**
+ * pageset_unusable() - NULL if the blocks of @ps may be used now, else why not
+ * (they belong to a machine a later boot replaced). A verb that touches the
+ * pages of a $variable checks this and ps->freed first (cli/verbs_page.c).
+ */
+const char *pageset_unusable(struct kmm_ctx *ctx, const struct pageset *ps);
 /** ctx_new_pageset() - a pageset owned by the runner (refs 0, on ctx's list). */
 struct pageset *ctx_new_pageset(struct kmm_ctx *ctx, const struct args *a);
 
