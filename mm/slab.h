@@ -235,7 +235,9 @@ void slub_shutdown_machine(struct kmm_machine *m);
  *
  * The helpers both halves of the allocator use: byte values, object
  * addressing, free pointers, the shadow, the slab lock, address to slab, and
- * where the debug metadata sits inside an object. Nothing else includes these.
+ * where the debug metadata sits inside an object. mm/slab_common.c uses the
+ * address-to-slab helpers for kfree's fast path; nothing outside the slab
+ * allocator includes these.
  */
 
 

@@ -470,12 +470,21 @@ static inline enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 	return KMALLOC_RECLAIM;
 }
 
-struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
+/* The kmalloc cache for @size (1..KMALLOC_MAX_CACHE_SIZE); inline for kmalloc's fast path. */
+static inline struct kmem_cache *__kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
 {
 	struct slab_machine *st = slab_state(m);
-	struct kmem_cache *s = st->kmalloc_caches[kmalloc_type(gfp)][kmalloc_index(size)];
+	unsigned int i = kmalloc_index(size);
 
-	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+	if (likely(kmalloc_type(gfp) == KMALLOC_NORMAL))
+		return st->kmalloc_caches[KMALLOC_NORMAL][i];
+	struct kmem_cache *s = st->kmalloc_caches[kmalloc_type(gfp)][i];
+	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][i];
+}
+
+struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
+{
+	return __kmalloc_slab(m, size, gfp);
 }
 
 static unsigned int order_for(size_t size)
@@ -522,19 +531,28 @@ void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
 			       (unsigned long)__builtin_return_address(0), size);
 }
 
-static inline void *do_kmalloc(size_t size, gfp_t gfp, int node, unsigned long caller)
+/* kmalloc's rare cases: no machine, zero bytes, more than the largest cache. */
+static __attribute__((noinline)) void *do_kmalloc_other(struct kmm_machine *m, size_t size,
+							gfp_t gfp, int node)
 {
-	struct kmm_machine *m = kmm_current();
-
-	if (unlikely(!m || !m->slab)) {
+	if (!m || !m->slab) {
 		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
 		return NULL;
 	}
-	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
-		return kmalloc_large(m, size, gfp, node);
-	if (unlikely(!size))
+	if (!size)
 		return ZERO_SIZE_PTR;
-	return slab_alloc_node(kmalloc_slab(m, size, gfp), gfp, node, caller, size);
+	return kmalloc_large(m, size, gfp, node);
+}
+
+static inline __attribute__((always_inline)) void *do_kmalloc(size_t size, gfp_t gfp, int node,
+							      unsigned long caller)
+{
+	struct kmm_machine *m = kmm_current();
+
+	/* size - 1 wraps for 0, so one compare sends 0 and large sizes out of line. */
+	if (unlikely(!m || !m->slab || size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+		return do_kmalloc_other(m, size, gfp, node);
+	return slab_alloc_node(__kmalloc_slab(m, size, gfp), gfp, node, caller, size);
 }
 
 void *kmalloc(size_t size, gfp_t gfp)
@@ -620,14 +638,13 @@ static void free_large_kmalloc(struct kmm_machine *m, struct page *page, const v
 	__free_pages(page, order);
 }
 
-static void do_kfree(const void *p, unsigned long caller)
+/* kfree of anything but a slab object of the current machine: other machines, large kmalloc. */
+static __attribute__((noinline)) void do_kfree_other(const void *p, unsigned long caller)
 {
 	struct kmm_machine *m;
 	struct slab *slab;
 	struct page *page;
 
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
 	classify(p, &m, &slab, &page);
 	if (likely(slab)) {
 		slab_free(slab->slab_cache, slab, (void *)p, caller);
@@ -638,6 +655,21 @@ static void do_kfree(const void *p, unsigned long caller)
 		return;
 	}
 	kmm_set_error(-EINVAL, "kfree: %p belongs to no machine", p);
+}
+
+/* The common case inline: a slab object in the current machine's direct map. */
+static inline __attribute__((always_inline)) void do_kfree(const void *p, unsigned long caller)
+{
+	struct kmm_machine *m = kmm_current();
+	struct slab *slab;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	if (likely(m && (slab = virt_to_slab_fast(m, p)) != NULL)) {
+		slab_free(slab->slab_cache, slab, (void *)p, caller);
+		return;
+	}
+	do_kfree_other(p, caller);
 }
 
 void kfree(const void *p)
