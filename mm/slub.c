@@ -15,6 +15,12 @@
  * the tid/cmpxchg_double dance (an uncontended atomic exchange; contended only
  * when threads outnumber CPU slots); remote frees take the slab lock (the
  * PG_locked bit, as SLUB's own fallback does); no per-CPU partial lists.
+ * The slot lock stays because other threads take it too (slub_check,
+ * slab_count, slab_draw, flush_all); measured, it is not what the fast path
+ * costs: with the exchange replaced by a plain load and store (unsafe, for
+ * the measurement only) kmem_cache_alloc+free of 64 B went 11.0 -> 10.8 ns.
+ * What did cost was register spills: the fast paths are inline and take the
+ * lock with a trylock, and every other case is one out-of-line call.
  * Added, from the classic SLAB: full and empty lists per node, so the picture
  * of full/partial/empty slabs is always visible; slab colouring (each new slab
  * of a node starts its first object colour_next * colour_off bytes in; the
