@@ -374,7 +374,7 @@ static int grep_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct grep_opts o;
 	char err[200];
-	int bad;
+	int bad = 0;
 	regex_t re;
 	long count = 0;
 
@@ -473,7 +473,7 @@ static int head_run(struct kmm_ctx *ctx, const struct args *a)
 	long n, k = 0;
 	bool fs;
 	char err[200];
-	int bad;
+	int bad = 0;
 	const char *p = a->input ? a->input : "";
 
 	if (lines_parse(a, &n, &fs, err, sizeof(err), &bad))
@@ -493,7 +493,7 @@ static int tail_run(struct kmm_ctx *ctx, const struct args *a)
 	long n, total = 0, k = 0;
 	bool from_start;
 	char err[200];
-	int bad;
+	int bad = 0;
 	const char *in = a->input ? a->input : "", *p;
 
 	if (lines_parse(a, &n, &from_start, err, sizeof(err), &bad))

@@ -182,7 +182,7 @@ static int one_addr_check(struct verb_check *vc, const struct args *a)
 static int vfree_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	uint64_t va;
+	uint64_t va = 0;
 
 	if (!m || arg_addr(ctx, a, 0, &va))
 		return VERB_ERROR;
@@ -294,7 +294,7 @@ static int kunmap_run(struct kmm_ctx *ctx, const struct args *a)
 static int kunmap_local_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	uint64_t va;
+	uint64_t va = 0;
 
 	if (!m || arg_addr(ctx, a, 0, &va))
 		return VERB_ERROR;
@@ -386,7 +386,7 @@ static int addr_offset_check(struct verb_check *vc, const struct args *a)
 static int vmalloc_to_pfn_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	uint64_t va, off = 0;
+	uint64_t va = 0, off = 0;
 
 	if (!m || arg_addr(ctx, a, 0, &va) || parse_offset(ctx, a, 1, &off))
 		return VERB_ERROR;
