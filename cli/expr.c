@@ -557,48 +557,41 @@ static struct expr *parse_not(struct expr_parser *ep)
 	return parse_cmp(ep);
 }
 
-static struct expr *parse_and(struct expr_parser *ep)
+/*
+ * A left-associative chain "operand OP operand OP ...", for && and ||; @next
+ * parses the operands (the next tighter level).
+ */
+static struct expr *parse_chain(struct expr_parser *ep, const char op[2], enum expr_op kind,
+				struct expr *(*next)(struct expr_parser *))
 {
 	skip_ws(ep);
 	const char *start = ep->p;
-	struct expr *l = parse_not(ep);
+	struct expr *l = next(ep);
 
 	while (l) {
 		skip_ws(ep);
-		if (ep->end - ep->p < 2 || memcmp(ep->p, "&&", 2))
+		if (ep->end - ep->p < 2 || memcmp(ep->p, op, 2))
 			break;
 		ep->p += 2;
-		struct expr *r = parse_not(ep);
+		struct expr *r = next(ep);
 		if (!r) {
 			expr_free(l);
 			return NULL;
 		}
-		l = binary(ep, E_AND, l, r, start);
+		l = binary(ep, kind, l, r, start);
 		set_text(l, start, ep->p);
 	}
 	return l;
 }
 
+static struct expr *parse_and(struct expr_parser *ep)
+{
+	return parse_chain(ep, "&&", E_AND, parse_not);
+}
+
 static struct expr *parse_or(struct expr_parser *ep)
 {
-	skip_ws(ep);
-	const char *start = ep->p;
-	struct expr *l = parse_and(ep);
-
-	while (l) {
-		skip_ws(ep);
-		if (ep->end - ep->p < 2 || memcmp(ep->p, "||", 2))
-			break;
-		ep->p += 2;
-		struct expr *r = parse_and(ep);
-		if (!r) {
-			expr_free(l);
-			return NULL;
-		}
-		l = binary(ep, E_OR, l, r, start);
-		set_text(l, start, ep->p);
-	}
-	return l;
+	return parse_chain(ep, "||", E_OR, parse_and);
 }
 
 struct expr *expr_parse(struct expr_parser *ep)
