@@ -23,6 +23,8 @@
 
 #include "arch/sim/sim.h"
 
+#include "bench/bench.h"
+
 struct result {
 	double boot_ms, shutdown_ms;
 	double committed_mib, peak_mib;
@@ -30,18 +32,6 @@ struct result {
 	char error[200];
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void run_child(const char *cmdline, int n, struct result *r)
 {

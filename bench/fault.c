@@ -33,6 +33,8 @@
 
 #include <kmm/process.h>
 
+#include "bench/bench.h"
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -41,17 +43,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static long env_long(const char *name, long def)
 {

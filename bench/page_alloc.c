@@ -31,20 +31,10 @@
 
 #include "arch/sim/sim.h"
 
+#include "bench/bench.h"
+
 #define RUNS 7
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static double time_glibc(size_t bytes, long iters)
 {

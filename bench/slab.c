@@ -36,6 +36,8 @@
 
 #include "arch/sim/sim.h"
 
+#include "bench/bench.h"
+
 struct allocator {
 	const char *name;
 	void *(*malloc_fn)(size_t);
@@ -50,18 +52,6 @@ static int reps;
 static const size_t mixed_sizes[] = { 16, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096 };
 #define LIVE 256
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- The workloads; alloc == NULL means kmm ---- */
 

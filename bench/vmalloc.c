@@ -22,6 +22,8 @@
 #include <kmm/kmm.h>
 #include <kmm/vmalloc.h>
 
+#include "bench/bench.h"
+
 #define PAGE 4096UL
 
 static double now_ns(void)
@@ -32,18 +34,6 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void touch(char *p, unsigned long pages)
 {
