@@ -488,6 +488,9 @@ static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *see
 		return opt_error(tok, "i386 addresses at most 64G (36 physical bits with PAE)");
 	if (!is32 && ((t = seen_token(seen, "vmalloc")) || (t = seen_token(seen, "highmem"))))
 		return opt_error(t, "only for arch=i386 or arch=i386-pae");
+	/* Highmem frames are reached only by mapping the memory file (kmap). */
+	if (is32 && o->ram_anon && (t = seen_token(seen, "ram")))
+		return opt_error(t, "anonymous RAM cannot be kmapped: i386 needs ram=memfd");
 	if (o->numa_fake > 1 && is32)
 		return kmm_set_error(-EINVAL, "numa=fake=%d: NUMA emulation needs arch=x86_64",
 				     o->numa_fake);

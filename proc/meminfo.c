@@ -34,6 +34,7 @@
 typedef void (*meminfo_filler)(struct kmm_machine *m, struct meminfo_extra *x);
 static const meminfo_filler meminfo_fillers[] = {
 	vmalloc_meminfo,
+	process_meminfo,
 	NULL,	/* keeps the array non-empty; later layers add lines above */
 };
 

@@ -165,6 +165,8 @@ int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text)
 
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
 void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
+/* proc/pid.c: Committed_AS from the process layer's VM_ACCOUNT mappings. */
+void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
 
 /* ---- proc/slabinfo.c: /proc/slabinfo, /sys/kernel/slab/<cache>/<attr> ---- */
 

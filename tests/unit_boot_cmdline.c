@@ -117,6 +117,7 @@ TEST(bad_options_name_the_option)
 	expect_refused("kernelcore=101%", "kernelcore=101%: percentage above 100");
 	expect_refused("movablecore=lots", "movablecore=lots: bad size");
 	expect_refused("vmalloc=256M", "vmalloc=256M: only for arch=i386");
+	expect_refused("arch=i386 ram=anon", "ram=anon: anonymous RAM cannot be kmapped");
 	expect_refused("arch=x86_64 highmem=1G", "highmem=1G: only for arch=i386");
 	expect_refused("arch=i386 vmalloc=980M", "vmalloc=980M: leaves");
 	expect_refused("memmap=1M", "memmap=1M: expected nn$ss");
