@@ -23,7 +23,7 @@
  * Invariant: a write that returns an error has changed nothing.
  *
  * Locking: m->sysctl_lock around reading and updating a value and running the
- * recomputation (sysctl_lock -> zone->lock -> pcp->lock, mm/internal.h).
+ * recomputation (sysctl_lock -> pcp->lock -> zone->lock, mm/internal.h).
  */
 #include <ctype.h>
 #include <errno.h>
