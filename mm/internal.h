@@ -19,7 +19,7 @@
 struct kmm_machine *kmm_machine_alloc(void);
 /** kmm_machine_free() - release the slot and the struct (layers already shut down). */
 void kmm_machine_free(struct kmm_machine *m);
-/** kmm_log_clear() / kmm_log_text(): the dmesg buffer. */
+/** kmm_vprintk() - kmm_printk() with a va_list: append to the dmesg buffer. */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
 /* ---- mm/mm_init.c, mm/mm_init_cmdline.c: the boot sequence and its command line ---- */
