@@ -208,8 +208,11 @@ int kmm_check(struct kmm_machine *m)
 	if (err)
 		return err;
 	for (int i = 0; i < m->nr_layers; i++) {
-		if (m->layers[i].check && (err = m->layers[i].check(m)) != 0)
+		if (m->layers[i].check && (err = m->layers[i].check(m)) != 0) {
+			/* the contract: every violation is in dmesg too */
+			kmm_printk(m, "kmm_check: %s layer: %s", m->layers[i].name, kmm_last_error());
 			return err;
+		}
 	}
 	return 0;
 }
