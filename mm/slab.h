@@ -223,7 +223,6 @@ struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
 /** kmm_addr_to_page() - the struct page of a direct-map address of any machine, or NULL. */
 struct page *kmm_addr_to_page(const void *addr, struct kmm_machine **mp);
 void *slab_address(const struct slab *slab);
-void slab_check_report(struct kmem_cache *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** slab_rcu_barrier() - free every slab waiting for a grace period. */
 void slab_rcu_barrier(struct kmm_machine *m);
 int slub_init_machine(struct kmm_machine *m);

@@ -314,7 +314,7 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int error_code);
 /** zap_page_range() - clear the PTEs of [start, end) in @vma, dropping pages. */
 void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
-/** unmap_region() - zap [start,end) across VMAs and free the tables there. */
+/** free_pgtables_range() - free the page tables covering [start, end) (the caller zapped it; floor/ceiling are not used yet). */
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 unsigned long floor, unsigned long ceiling);
 void flush_tlb_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
@@ -398,7 +398,7 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 void mlock_page(struct page *page);
 /** munlock_page() - clear PG_mlocked unless a VM_LOCKED VMA still maps @page. */
 void munlock_page(struct page *page);
-/** page_mlocked_expected() - does a VM_LOCKED VMA map @page (rmap walk)? */
+/** page_mapped_locked() - does a VM_LOCKED VMA map @page (rmap walk)? */
 bool page_mapped_locked(struct page *page);
 int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exec_image *img);
 

@@ -29,7 +29,7 @@
  * Invariant: every non-none entry of an upper level points at a PGTY_table
  * frame; a table frame is referenced by exactly one upper entry (or is the root).
  *
- * Locking: the owner's page-table lock (mm->page_table_lock for processes,
+ * Locking: the owner's page-table lock (the process layer's procs->lock for user tables,
  * the vmalloc layer's lock for kernel tables). Leaf entries are read and
  * written with atomic loads/stores so the software MMU may read them
  * concurrently and set the accessed/dirty bits with an atomic OR.
