@@ -420,29 +420,75 @@ static struct expr *parse_unary(struct expr_parser *ep)
 	return e;
 }
 
-static struct expr *parse_prod(struct expr_parser *ep)
+/*
+ * Binary operators of one precedence level. A matcher looks at ep->p and
+ * returns the operator's length (0: no operator of this level here) and its
+ * kind in *op.
+ */
+typedef size_t (*op_matcher)(const struct expr_parser *ep, enum expr_op *op);
+
+static size_t match_prod(const struct expr_parser *ep, enum expr_op *op)
+{
+	if (ep->p >= ep->end)
+		return 0;
+	if (*ep->p == '*')
+		*op = E_MUL;
+	else if (*ep->p == '/' && !(ep->p[-1] == ' ' || ep->p[-1] == '\t'
+				     ? ep->p + 1 < ep->end && isalpha((unsigned char)ep->p[1])
+				     : false))
+		*op = E_DIV;	/* " /proc/..." after a blank starts a path instead */
+	else if (*ep->p == '%')
+		*op = E_MOD;
+	else
+		return 0;
+	return 1;
+}
+
+static size_t match_sum(const struct expr_parser *ep, enum expr_op *op)
+{
+	if (ep->p >= ep->end || (*ep->p != '+' && *ep->p != '-'))
+		return 0;
+	/* "->" is not a minus */
+	if (*ep->p == '-' && ep->p + 1 < ep->end && ep->p[1] == '>')
+		return 0;
+	*op = *ep->p == '+' ? E_ADD : E_SUB;
+	return 1;
+}
+
+static size_t match_two(const struct expr_parser *ep, const char text[2])
+{
+	return ep->end - ep->p >= 2 && !memcmp(ep->p, text, 2) ? 2 : 0;
+}
+
+static size_t match_and(const struct expr_parser *ep, enum expr_op *op)
+{
+	*op = E_AND;
+	return match_two(ep, "&&");
+}
+
+static size_t match_or(const struct expr_parser *ep, enum expr_op *op)
+{
+	*op = E_OR;
+	return match_two(ep, "||");
+}
+
+/* A left-associative chain "operand OP operand OP ..."; @next parses operands. */
+static struct expr *parse_chain(struct expr_parser *ep, op_matcher match,
+				struct expr *(*next)(struct expr_parser *))
 {
 	skip_ws(ep);
 	const char *start = ep->p;
-	struct expr *l = parse_unary(ep);
+	struct expr *l = next(ep);
 
 	while (l) {
-		skip_ws(ep);
-		if (ep->p >= ep->end)
-			break;
 		enum expr_op op;
-		if (*ep->p == '*')
-			op = E_MUL;
-		else if (*ep->p == '/' && !(ep->p[-1] == ' ' || ep->p[-1] == '\t'
-					     ? ep->p + 1 < ep->end && isalpha((unsigned char)ep->p[1])
-					     : false))
-			op = E_DIV;	/* " /proc/..." after a blank starts a path instead */
-		else if (*ep->p == '%')
-			op = E_MOD;
-		else
+		size_t len;
+
+		skip_ws(ep);
+		if (!(len = match(ep, &op)))
 			break;
-		ep->p++;
-		struct expr *r = parse_unary(ep);
+		ep->p += len;
+		struct expr *r = next(ep);
 		if (!r) {
 			expr_free(l);
 			return NULL;
@@ -453,30 +499,14 @@ static struct expr *parse_prod(struct expr_parser *ep)
 	return l;
 }
 
+static struct expr *parse_prod(struct expr_parser *ep)
+{
+	return parse_chain(ep, match_prod, parse_unary);
+}
+
 static struct expr *parse_sum(struct expr_parser *ep)
 {
-	skip_ws(ep);
-	const char *start = ep->p;
-	struct expr *l = parse_prod(ep);
-
-	while (l) {
-		skip_ws(ep);
-		if (ep->p >= ep->end || (*ep->p != '+' && *ep->p != '-'))
-			break;
-		/* "->" is not a minus */
-		if (*ep->p == '-' && ep->p + 1 < ep->end && ep->p[1] == '>')
-			break;
-		enum expr_op op = *ep->p == '+' ? E_ADD : E_SUB;
-		ep->p++;
-		struct expr *r = parse_prod(ep);
-		if (!r) {
-			expr_free(l);
-			return NULL;
-		}
-		l = binary(ep, op, l, r, start);
-		set_text(l, start, ep->p);
-	}
-	return l;
+	return parse_chain(ep, match_sum, parse_prod);
 }
 
 static struct expr *parse_cmp(struct expr_parser *ep)
@@ -557,41 +587,14 @@ static struct expr *parse_not(struct expr_parser *ep)
 	return parse_cmp(ep);
 }
 
-/*
- * A left-associative chain "operand OP operand OP ...", for && and ||; @next
- * parses the operands (the next tighter level).
- */
-static struct expr *parse_chain(struct expr_parser *ep, const char op[2], enum expr_op kind,
-				struct expr *(*next)(struct expr_parser *))
-{
-	skip_ws(ep);
-	const char *start = ep->p;
-	struct expr *l = next(ep);
-
-	while (l) {
-		skip_ws(ep);
-		if (ep->end - ep->p < 2 || memcmp(ep->p, op, 2))
-			break;
-		ep->p += 2;
-		struct expr *r = next(ep);
-		if (!r) {
-			expr_free(l);
-			return NULL;
-		}
-		l = binary(ep, kind, l, r, start);
-		set_text(l, start, ep->p);
-	}
-	return l;
-}
-
 static struct expr *parse_and(struct expr_parser *ep)
 {
-	return parse_chain(ep, "&&", E_AND, parse_not);
+	return parse_chain(ep, match_and, parse_not);
 }
 
 static struct expr *parse_or(struct expr_parser *ep)
 {
-	return parse_chain(ep, "||", E_OR, parse_and);
+	return parse_chain(ep, match_or, parse_and);
 }
 
 struct expr *expr_parse(struct expr_parser *ep)
