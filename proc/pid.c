@@ -166,6 +166,38 @@ static void show_smap_vma_flags(struct strbuf *sb, unsigned long flags)
 	sb_puts(sb, "\n");
 }
 
+/*
+ * The counters smaps prints per VMA and smaps_rollup prints summed (Linux's
+ * __show_smap); only the rollup splits Pss by kind.
+ */
+static void show_smap_stats(struct strbuf *sb, const struct mem_size_stats *mss, bool rollup)
+{
+	seq_kb(sb, "Rss:", mss->resident);
+	seq_kb(sb, "Pss:", (unsigned long)(mss->pss >> PSS_SHIFT));
+	seq_kb(sb, "Pss_Dirty:", (unsigned long)(mss->pss_dirty >> PSS_SHIFT));
+	if (rollup) {
+		seq_kb(sb, "Pss_Anon:", (unsigned long)(mss->pss_anon >> PSS_SHIFT));
+		seq_kb(sb, "Pss_File:", (unsigned long)(mss->pss_file >> PSS_SHIFT));
+		seq_kb(sb, "Pss_Shmem:", (unsigned long)(mss->pss_shmem >> PSS_SHIFT));
+	}
+	seq_kb(sb, "Shared_Clean:", mss->shared_clean);
+	seq_kb(sb, "Shared_Dirty:", mss->shared_dirty);
+	seq_kb(sb, "Private_Clean:", mss->private_clean);
+	seq_kb(sb, "Private_Dirty:", mss->private_dirty);
+	seq_kb(sb, "Referenced:", mss->referenced);
+	seq_kb(sb, "Anonymous:", mss->anonymous);
+	seq_kb(sb, "KSM:", 0);
+	seq_kb(sb, "LazyFree:", mss->lazyfree);
+	seq_kb(sb, "AnonHugePages:", 0);
+	seq_kb(sb, "ShmemPmdMapped:", 0);
+	seq_kb(sb, "FilePmdMapped:", 0);
+	seq_kb(sb, "Shared_Hugetlb:", 0);
+	seq_kb(sb, "Private_Hugetlb:", 0);
+	seq_kb(sb, "Swap:", mss->swap);
+	seq_kb(sb, "SwapPss:", mss->swap);
+	seq_kb(sb, "Locked:", (unsigned long)(mss->pss_locked >> PSS_SHIFT));
+}
+
 static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_area_struct *vma)
 {
 	struct mem_size_stats mss = { .vma = vma };
@@ -175,25 +207,7 @@ static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_
 	seq_kb(sb, "Size:", vma->vm_end - vma->vm_start);
 	seq_kb(sb, "KernelPageSize:", PAGE_SIZE);
 	seq_kb(sb, "MMUPageSize:", PAGE_SIZE);
-	seq_kb(sb, "Rss:", mss.resident);
-	seq_kb(sb, "Pss:", (unsigned long)(mss.pss >> PSS_SHIFT));
-	seq_kb(sb, "Pss_Dirty:", (unsigned long)(mss.pss_dirty >> PSS_SHIFT));
-	seq_kb(sb, "Shared_Clean:", mss.shared_clean);
-	seq_kb(sb, "Shared_Dirty:", mss.shared_dirty);
-	seq_kb(sb, "Private_Clean:", mss.private_clean);
-	seq_kb(sb, "Private_Dirty:", mss.private_dirty);
-	seq_kb(sb, "Referenced:", mss.referenced);
-	seq_kb(sb, "Anonymous:", mss.anonymous);
-	seq_kb(sb, "KSM:", 0);
-	seq_kb(sb, "LazyFree:", mss.lazyfree);
-	seq_kb(sb, "AnonHugePages:", 0);
-	seq_kb(sb, "ShmemPmdMapped:", 0);
-	seq_kb(sb, "FilePmdMapped:", 0);
-	seq_kb(sb, "Shared_Hugetlb:", 0);
-	seq_kb(sb, "Private_Hugetlb:", 0);
-	seq_kb(sb, "Swap:", mss.swap);
-	seq_kb(sb, "SwapPss:", mss.swap);
-	seq_kb(sb, "Locked:", (unsigned long)(mss.pss_locked >> PSS_SHIFT));
+	show_smap_stats(sb, &mss, false);
 	sb_printf(sb, "%-16s%d\n", "THPeligible:", 0);
 	show_smap_vma_flags(sb, vma->vm_flags);
 }
@@ -213,28 +227,7 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 	for (size_t used = sb->len - start; used < 25 + 6 * (size_t)(kmm_arch_is_32(m) ? 4 : 8) - 1; used++)
 		sb_puts(sb, " ");
 	sb_puts(sb, " [rollup]\n");
-	seq_kb(sb, "Rss:", mss.resident);
-	seq_kb(sb, "Pss:", (unsigned long)(mss.pss >> PSS_SHIFT));
-	seq_kb(sb, "Pss_Dirty:", (unsigned long)(mss.pss_dirty >> PSS_SHIFT));
-	seq_kb(sb, "Pss_Anon:", (unsigned long)(mss.pss_anon >> PSS_SHIFT));
-	seq_kb(sb, "Pss_File:", (unsigned long)(mss.pss_file >> PSS_SHIFT));
-	seq_kb(sb, "Pss_Shmem:", (unsigned long)(mss.pss_shmem >> PSS_SHIFT));
-	seq_kb(sb, "Shared_Clean:", mss.shared_clean);
-	seq_kb(sb, "Shared_Dirty:", mss.shared_dirty);
-	seq_kb(sb, "Private_Clean:", mss.private_clean);
-	seq_kb(sb, "Private_Dirty:", mss.private_dirty);
-	seq_kb(sb, "Referenced:", mss.referenced);
-	seq_kb(sb, "Anonymous:", mss.anonymous);
-	seq_kb(sb, "KSM:", 0);
-	seq_kb(sb, "LazyFree:", mss.lazyfree);
-	seq_kb(sb, "AnonHugePages:", 0);
-	seq_kb(sb, "ShmemPmdMapped:", 0);
-	seq_kb(sb, "FilePmdMapped:", 0);
-	seq_kb(sb, "Shared_Hugetlb:", 0);
-	seq_kb(sb, "Private_Hugetlb:", 0);
-	seq_kb(sb, "Swap:", mss.swap);
-	seq_kb(sb, "SwapPss:", mss.swap);
-	seq_kb(sb, "Locked:", (unsigned long)(mss.pss_locked >> PSS_SHIFT));
+	show_smap_stats(sb, &mss, true);
 }
 
 /* ---- status, statm ---- */
