@@ -143,32 +143,6 @@ static bool word_is(const struct expr_parser *ep, const char *w)
 
 static struct expr *parse_or(struct expr_parser *ep);
 
-/* Levenshtein distance, capped: names longer than 63 characters never match. */
-static int distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
 
 /* The exact-name value closest to @name (at most 3 edits away), or NULL. */
 static const char *closest_term(const char *name)
@@ -184,7 +158,7 @@ static const char *closest_term(const char *name)
 			size_t n = strlen(tn);
 			if (n && strchr("./:", tn[n - 1]))
 				continue;	/* prefixes: their own check explains */
-			int d = distance(name, tn);
+			int d = kmm_edit_distance(name, tn);
 			if (strlen(name) >= 3 && !strncmp(tn, name, strlen(name)))
 				d = 1;	/* a prefix: nr_free -> nr_free_pages */
 			if (d < bestd) {

@@ -275,30 +275,6 @@ static void free_words(struct word *w, int n)
 	free(w);
 }
 
-/* ---- Edit distance, for "did you mean" ---- */
-
-static int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int prev = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int sub = prev + (a[i - 1] != b[j - 1]);
-			int del = row[j] + 1, ins = row[j - 1] + 1;
-			row[j] = KMM_MIN(sub, KMM_MIN(del, ins));
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
 
 static const char *closest_verb(const char *name)
 {
@@ -309,7 +285,7 @@ static const char *closest_verb(const char *name)
 
 	for (size_t i = 0; i < nt; i++) {
 		for (size_t j = 0; j < t[i]->nr_verbs; j++) {
-			int d = edit_distance(name, t[i]->verbs[j].name);
+			int d = kmm_edit_distance(name, t[i]->verbs[j].name);
 			if (d < bestd) {
 				bestd = d;
 				best = t[i]->verbs[j].name;

@@ -104,6 +104,28 @@ int kmm_parse_ulong(const char *s, unsigned long *out)
 	return 0;
 }
 
+int kmm_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];	/* row[j]: distance between a[0..i) and b[0..j) */
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int above = row[j];
+			int sub = diag + (a[i - 1] != b[j - 1]);
+			row[j] = KMM_MIN(sub, KMM_MIN(above + 1, row[j - 1] + 1));
+			diag = above;
+		}
+	}
+	return row[lb];
+}
+
 void sb_init(struct strbuf *sb)
 {
 	sb->buf = NULL;

@@ -57,6 +57,12 @@ int kmm_parse_size(const char *s, uint64_t *out, const char **end);
  */
 int kmm_parse_ulong(const char *s, unsigned long *out);
 
+/**
+ * kmm_edit_distance() - Levenshtein distance between @a and @b, for "did you
+ * mean" hints. Strings of 63 characters or more are never close (returns 99).
+ */
+int kmm_edit_distance(const char *a, const char *b);
+
 /* A growable text buffer; on allocation failure it sets ->failed and drops text. */
 struct strbuf {
 	char *buf;
