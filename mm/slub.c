@@ -417,6 +417,16 @@ static int local_node(struct kmm_machine *m, int cpu)
 	return 0;
 }
 
+/* A node's first partial slab, else its first empty one, else NULL. Context: n->list_lock. */
+static struct slab *node_pick_slab_locked(struct kmem_cache_node *n)
+{
+	if (!list_empty(&n->partial))
+		return list_first_entry(&n->partial, struct slab, slab_list);
+	if (!list_empty(&n->empty))
+		return list_first_entry(&n->empty, struct slab, slab_list);
+	return NULL;
+}
+
 /* Take a partial (else an empty) slab of some node as the cpu slab. */
 static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
 {
@@ -425,13 +435,8 @@ static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
 
 	for (int k = 0; k < m->nr_node_ids; k++) {
 		struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
-		struct slab *slab = NULL;
-
 		spin_lock(&n->list_lock);
-		if (!list_empty(&n->partial))
-			slab = list_first_entry(&n->partial, struct slab, slab_list);
-		else if (!list_empty(&n->empty))
-			slab = list_first_entry(&n->empty, struct slab, slab_list);
+		struct slab *slab = node_pick_slab_locked(n);
 		if (slab) {
 			list_remove_locked(n, slab);
 			freeze_slab_locked(s, c, slab);
@@ -566,13 +571,8 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 	{
 		for (int k = 0; k < tries; k++) {
 			struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
-			struct slab *slab = NULL;
-
 			spin_lock(&n->list_lock);
-			if (!list_empty(&n->partial))
-				slab = list_first_entry(&n->partial, struct slab, slab_list);
-			else if (!list_empty(&n->empty))
-				slab = list_first_entry(&n->empty, struct slab, slab_list);
+			struct slab *slab = node_pick_slab_locked(n);
 			if (!slab) {
 				spin_unlock(&n->list_lock);
 				continue;
