@@ -344,7 +344,9 @@ static int boot_cmd(int argc, char **argv)
 		return KMM_EXIT_USAGE;
 	}
 	kmm_use(m);
-	fputs(kmm_dmesg(m), stdout);
+	char *log = kmm_dmesg_dup(m);
+	fputs(log ? log : "", stdout);
+	free(log);
 	for (int i = 0; i < ncats; i++) {
 		char *text = NULL;
 		int err = kmm_proc_read(m, cats[i], &text);

@@ -626,7 +626,12 @@ static int dmesg_eval(struct kmm_ctx *ctx, const char *name, struct value *out)
 
 	if (!m)
 		return VERB_ERROR;
-	value_set_str(out, kmm_dmesg(m));
+	char *log = kmm_dmesg_dup(m);
+	if (!log)
+		return ctx_value_error(ctx, "out of host memory");
+	value_clear(out);
+	out->kind = V_STR;
+	out->s = log;
 	return VERB_OK;
 }
 

@@ -112,7 +112,11 @@ static int dmesg_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m)
 		return VERB_ERROR;
-	ctx_printf(ctx, "%s", kmm_dmesg(m));
+	char *log = kmm_dmesg_dup(m);
+	if (!log)
+		return ctx_error(ctx, a, -1, "out of host memory");
+	ctx_printf(ctx, "%s", log);
+	free(log);
 	return VERB_OK;
 }
 

@@ -180,9 +180,36 @@ void kmm_printk(struct kmm_machine *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *kmm_dmesg(struct kmm_machine *m)
+/*
+ * The log's buffer is reallocated as it grows: readers get a copy taken under
+ * log_lock, never the buffer itself.
+ */
+size_t kmm_dmesg(struct kmm_machine *m, char *buf, size_t size)
 {
-	return m->log.buf ? m->log.buf : "";
+	spin_lock(&m->log_lock);
+	size_t len = m->log.buf ? m->log.len : 0;
+	if (size) {
+		size_t n = KMM_MIN(len, size - 1);
+		if (n)
+			memcpy(buf, m->log.buf, n);
+		buf[n] = '\0';
+	}
+	spin_unlock(&m->log_lock);
+	return len;
+}
+
+char *kmm_dmesg_dup(struct kmm_machine *m)
+{
+	spin_lock(&m->log_lock);
+	size_t len = m->log.buf ? m->log.len : 0;
+	char *copy = malloc(len + 1);
+	if (copy) {
+		if (len)
+			memcpy(copy, m->log.buf, len);
+		copy[len] = '\0';
+	}
+	spin_unlock(&m->log_lock);
+	return copy;
 }
 
 int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer)

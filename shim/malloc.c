@@ -184,7 +184,11 @@ static void warn(const char *a, const char *b, const char *c)
  */
 static _Noreturn __attribute__((noinline)) void report_slab_bug(const char *call, const void *p)
 {
-	const char *log = kmm_dmesg(shim_m);
+	in_kmm++;	/* the copy comes from glibc: kmm's heap is suspect */
+	const char *log = kmm_dmesg_dup(shim_m);
+	in_kmm--;
+	if (!log)
+		log = "";
 	size_t len = strlen(log);
 	const char *from = len > 4000 ? log + len - 4000 : log;
 	const char *bug = strstr(from, "BUG ");

@@ -135,6 +135,21 @@ char *t_proc(struct kmm_machine *m, const char *path)
 	return out;
 }
 
+const char *t_dmesg(struct kmm_machine *m)
+{
+	static char *ring[16];
+	static unsigned int next;
+	char **slot = &ring[next++ % 16];
+
+	free(*slot);
+	*slot = kmm_dmesg_dup(m);
+	if (!*slot) {
+		kmm_test_fail(__FILE__, __LINE__, "kmm_dmesg_dup: no host memory");
+		return "";
+	}
+	return *slot;
+}
+
 /* Run test @i; setjmp lives here so that main's locals are not clobbered. */
 static void run_one(int i)
 {

@@ -78,5 +78,10 @@ struct kmm_machine *t_boot(const char *cmdline);
 void t_done(struct kmm_machine *m);
 /* Read a /proc file into a malloc()ed string (NULL + test failure on error). */
 char *t_proc(struct kmm_machine *m, const char *path);
+/*
+ * A snapshot of @m's kernel log (kmm_dmesg_dup), owned by the harness: valid
+ * for the next 15 calls, so a test may keep a few side by side.
+ */
+const char *t_dmesg(struct kmm_machine *m);
 
 #endif /* KMM_TESTS_HARNESS_H */

@@ -105,9 +105,9 @@ TEST(i386_failure_report_and_reserves)
 
 	expect_true(atomic != NULL);
 	expect_true(alloc_pages(GFP_KERNEL, 2) == NULL);
-	expect_str_contains(kmm_dmesg(m), "page allocation failure: order:2, mode:0xcc0(GFP_KERNEL)");
-	expect_str_contains(kmm_dmesg(m), "Mem-Info:");
-	expect_str_contains(kmm_dmesg(m), "pages RAM");
+	expect_str_contains(t_dmesg(m), "page allocation failure: order:2, mode:0xcc0(GFP_KERNEL)");
+	expect_str_contains(t_dmesg(m), "Mem-Info:");
+	expect_str_contains(t_dmesg(m), "pages RAM");
 	expect_eq(kmm_check(m), 0);
 	if (atomic)
 		__free_pages(atomic, 0);
@@ -147,7 +147,7 @@ TEST(numa_fake_two_nodes)
 	assert_true(p != NULL);
 	expect_eq(page_to_nid(p), 1);
 	__free_pages(p, 0);
-	expect_str_contains(kmm_dmesg(m), "Built 2 zonelists");
+	expect_str_contains(t_dmesg(m), "Built 2 zonelists");
 	done(m);
 }
 
@@ -201,17 +201,17 @@ TEST(nowarn_and_ratelimit)
 
 	while ((held[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
 		n++;
-	expect_true(strstr(kmm_dmesg(m), "page allocation failure") == NULL);
+	expect_true(strstr(t_dmesg(m), "page allocation failure") == NULL);
 	expect_true(alloc_pages(GFP_KERNEL, 10) == NULL);
 	expect_true(alloc_pages(GFP_KERNEL, 10) == NULL);
 	/* Two failures within 10 s of virtual time: one report (Linux's ratelimit). */
-	const char *log = kmm_dmesg(m), *first = strstr(log, "page allocation failure");
+	const char *log = t_dmesg(m), *first = strstr(log, "page allocation failure");
 
 	assert_true(first != NULL);
 	expect_true(strstr(first + 1, "page allocation failure") == NULL);
 	warn_alloc_reset_ratelimit(m);
 	expect_true(alloc_pages(GFP_KERNEL | __GFP_ZERO, 10) == NULL);
-	expect_str_contains(kmm_dmesg(m), "mode:0xdc0(GFP_KERNEL|__GFP_ZERO)");
+	expect_str_contains(t_dmesg(m), "mode:0xdc0(GFP_KERNEL|__GFP_ZERO)");
 	while (n)
 		__free_pages(held[--n], 10);
 	free(held);

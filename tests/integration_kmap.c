@@ -247,7 +247,7 @@ TEST(x86_64_reduces_to_page_address)
 TEST(i386_layout_banner)
 {
 	struct kmm_machine *m = vboot("mem=1G arch=i386");
-	const char *d = kmm_dmesg(m);
+	const char *d = t_dmesg(m);
 
 	expect_str_contains(d, "virtual kernel memory layout:\n");
 	expect_str_contains(d, "    fixmap  : 0x");

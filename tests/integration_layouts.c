@@ -59,8 +59,9 @@ static unsigned long reserved_ram_pages(struct kmm_machine *m)
  */
 static void check_memory_line(struct kmm_machine *m)
 {
-	const char *p = strstr(kmm_dmesg(m), "Memory: ");
-	const char *f = strstr(kmm_dmesg(m), "Freeing unused kernel image (initmem) memory: ");
+	const char *log = t_dmesg(m);
+	const char *p = strstr(log, "Memory: ");
+	const char *f = strstr(log, "Freeing unused kernel image (initmem) memory: ");
 	unsigned long avail, total, code, rw, ro, init, bss, resv, cma, high = 0, freed;
 	unsigned long init_pages = (unsigned long)(m->kimage.init >> PAGE_SHIFT);
 	unsigned long totalram = (unsigned long)atomic_load(&m->totalram_pages);
@@ -108,7 +109,7 @@ static unsigned long present_sum(struct kmm_machine *m)
 TEST(i386_1G)
 {
 	struct kmm_machine *m = t_boot("mem=1G arch=i386");
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 
 	/* MAXMEM: VMALLOC_END 0xfeffe000 - PAGE_OFFSET - 128M = 0x36ffe000. */
 	expect_eq(m->layout.vmalloc_end, 0xfeffe000ULL);
@@ -157,9 +158,9 @@ TEST(i386_small_machines_are_all_lowmem)
 
 		expect_eq(m->max_pfn, cases[i].pfns);
 		expect_eq(m->max_low_pfn, cases[i].pfns);
-		expect_str_contains(kmm_dmesg(m), "0MB HIGHMEM available.\n");
-		expect_str_contains(kmm_dmesg(m), cases[i].low);
-		expect_str_contains(kmm_dmesg(m), "  HighMem  empty\n");
+		expect_str_contains(t_dmesg(m), "0MB HIGHMEM available.\n");
+		expect_str_contains(t_dmesg(m), cases[i].low);
+		expect_str_contains(t_dmesg(m), "  HighMem  empty\n");
 		expect_zone(m, 0, ZONE_NORMAL, 0x1000, cases[i].pfns, cases[i].pfns - 0x1000);
 		expect_empty_zone(m, 0, ZONE_HIGHMEM);
 		expect_eq(atomic_load(&m->totalhigh_pages), 0);
@@ -173,13 +174,13 @@ TEST(i386_5G_keeps_only_the_ram_below_4G)
 	struct kmm_machine *m = t_boot("mem=5G arch=i386");
 
 	/* RAM above 4G is beyond a non-PAE kernel; 3G-4G is the PCI hole. */
-	expect_str_contains(kmm_dmesg(m), "Warning: only 4GB will be used. Use a HIGHMEM64G "
+	expect_str_contains(t_dmesg(m), "Warning: only 4GB will be used. Use a HIGHMEM64G "
 					  "enabled kernel!\n");
-	expect_str_contains(kmm_dmesg(m), "last_pfn = 0xc0000 max_arch_pfn = 0x100000\n");
+	expect_str_contains(t_dmesg(m), "last_pfn = 0xc0000 max_arch_pfn = 0x100000\n");
 	expect_eq(m->max_pfn, 0xc0000);
 	expect_eq(m->max_low_pfn, 0x36ffe);
 	expect_zone(m, 0, ZONE_HIGHMEM, 0x36ffe, 0xc0000, 0xc0000 - 0x36ffe);
-	expect_str_contains(kmm_dmesg(m), "2192MB HIGHMEM available.\n");
+	expect_str_contains(t_dmesg(m), "2192MB HIGHMEM available.\n");
 	check_memory_line(m);
 	t_done(m);
 }
@@ -194,7 +195,7 @@ TEST(pae_1G_and_5G)
 	expect_eq(m->layout.pgtable_levels, 3);
 	expect_eq(m->pageblock_order, 9);
 	expect_eq(m->max_low_pfn, 0x375fe);
-	expect_str_contains(kmm_dmesg(m), "885MB LOWMEM available.\n");
+	expect_str_contains(t_dmesg(m), "885MB LOWMEM available.\n");
 	expect_zone(m, 0, ZONE_HIGHMEM, 0x375fe, 0x40000, 0x40000 - 0x375fe);
 	check_memory_line(m);
 	t_done(m);
@@ -202,11 +203,11 @@ TEST(pae_1G_and_5G)
 	/* 5G: 3G below the PCI hole, 2G above 4G. */
 	m = t_boot("mem=5G arch=i386-pae");
 	expect_eq(m->max_pfn, 0x180000);
-	expect_str_contains(kmm_dmesg(m), "last_pfn = 0x180000 max_arch_pfn = 0x1000000\n");
-	expect_true(strstr(kmm_dmesg(m), "only 4GB will be used") == NULL);
+	expect_str_contains(t_dmesg(m), "last_pfn = 0x180000 max_arch_pfn = 0x1000000\n");
+	expect_true(strstr(t_dmesg(m), "only 4GB will be used") == NULL);
 	/* HighMem spans the PCI hole; present pages skip it. */
 	expect_zone(m, 0, ZONE_HIGHMEM, 0x375fe, 0x180000, (0xc0000 - 0x375fe) + 0x80000);
-	expect_str_contains(kmm_dmesg(m), "5258MB HIGHMEM available.\n");
+	expect_str_contains(t_dmesg(m), "5258MB HIGHMEM available.\n");
 	check_memory_line(m);
 	t_done(m);
 }
@@ -218,13 +219,13 @@ TEST(i386_vmalloc_and_highmem_options)
 
 	expect_eq(m->layout.vmalloc_reserve, (256 + 8) << 20);
 	expect_eq(m->max_low_pfn, 0x36ffe - (136 << 8));
-	expect_str_contains(kmm_dmesg(m), "743MB LOWMEM available.\n");
+	expect_str_contains(t_dmesg(m), "743MB LOWMEM available.\n");
 	t_done(m);
 	/* highmem=256M on a machine that fits in lowmem: forced highmem. */
 	m = t_boot("mem=512M arch=i386 highmem=256M");
 	expect_eq(m->max_low_pfn, 0x10000);
 	expect_zone(m, 0, ZONE_HIGHMEM, 0x10000, 0x20000, 0x10000);
-	expect_str_contains(kmm_dmesg(m), "256MB HIGHMEM available.\n");
+	expect_str_contains(t_dmesg(m), "256MB HIGHMEM available.\n");
 	check_memory_line(m);
 	t_done(m);
 	/* highmem=64M on 1G: only 64M of highmem is used, the rest is dropped. */
@@ -238,7 +239,7 @@ TEST(i386_vmalloc_and_highmem_options)
 TEST(x86_64_4G)
 {
 	struct kmm_machine *m = t_boot("mem=4G");
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 
 	expect_eq(m->layout.page_offset, 0xffff888000000000ULL);
 	expect_eq(m->layout.vmalloc_start, 0xffffc90000000000ULL);
@@ -326,7 +327,7 @@ TEST(x86_64_1T_boots)
 TEST(numa_fake_2)
 {
 	struct kmm_machine *m = t_boot("mem=4G numa=fake=2");
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 
 	assert_eq(m->nr_node_ids, 2);
 	expect_str_contains(log, "Faking node 0 at [mem 0x0000000000000000-0x000000007fffffff] "
@@ -367,10 +368,10 @@ TEST(movablecore_and_kernelcore)
 	expect_eq(zone_end_pfn(normal), mov->zone_start_pfn);
 	expect_eq(present_sum(m), present_sum(plain));
 	snprintf(line, sizeof(line), "Movable zone start for each node\n");
-	expect_str_contains(kmm_dmesg(m), line);
+	expect_str_contains(t_dmesg(m), line);
 	snprintf(line, sizeof(line), "  Node 0: 0x%016llx\n",
 		 (unsigned long long)PFN_PHYS(m->zone_movable_pfn[0]));
-	expect_str_contains(kmm_dmesg(m), line);
+	expect_str_contains(t_dmesg(m), line);
 	check_memory_line(m);
 	t_done(m);
 	t_done(plain);
@@ -408,8 +409,8 @@ TEST(memmap_hole_is_not_present)
 {
 	struct kmm_machine *m = t_boot("mem=1G memmap=64M$256M");
 
-	expect_str_contains(kmm_dmesg(m), "user: [mem 0x0000000010000000-0x0000000013ffffff] reserved\n");
-	expect_str_contains(kmm_dmesg(m), "On node 0, zone DMA32: 16384 pages in unavailable ranges\n");
+	expect_str_contains(t_dmesg(m), "user: [mem 0x0000000010000000-0x0000000013ffffff] reserved\n");
+	expect_str_contains(t_dmesg(m), "On node 0, zone DMA32: 16384 pages in unavailable ranges\n");
 	expect_zone(m, 0, ZONE_DMA32, 0x1000, 0x40000, 0x40000 - 0x1000 - 16384);
 	expect_eq(pfn_valid_m(m, 0x10000), true);	/* the hole's section has RAM too */
 	expect_true(PageReserved(kmm_pfn_to_page(m, 0x10000 + 5)));
@@ -544,7 +545,7 @@ static void *boot_side(void *arg)
 
 	s->m = kmm_boot(s->cmd);
 	if (s->m)
-		s->dmesg = strdup(kmm_dmesg(s->m));
+		s->dmesg = kmm_dmesg_dup(s->m);
 	return NULL;
 }
 
@@ -565,7 +566,7 @@ TEST(two_machines_side_by_side)
 			sim_thread_join(t[i]);
 		for (int i = 0; i < 2; i++) {
 			assert_true(sides[i].m != NULL);
-			expect_true(!strcmp(sides[i].dmesg, kmm_dmesg(ref[i])));
+			expect_true(!strcmp(sides[i].dmesg, t_dmesg(ref[i])));
 			expect_eq(sides[i].m->physpages, ref[i]->physpages);
 			expect_eq(kmm_nr_free_pages(sides[i].m), kmm_nr_free_pages(ref[i]));
 			check_addresses(sides[i].m);

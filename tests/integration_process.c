@@ -359,7 +359,7 @@ TEST(write_to_readonly_kills_only_that_process)
 	expect_eq(kmm_task_exit_info(b).si_code, KMM_SEGV_ACCERR);
 	expect_eq(kmm_task_exit_info(b).addr, x);
 	expect_true(nr_free(m) > free_b + 64);	/* everything of b is back */
-	expect_str_contains(kmm_dmesg(m), "b[2]: segfault at");
+	expect_str_contains(t_dmesg(m), "b[2]: segfault at");
 	expect_true(kmm_task_alive(a));
 	expect_eq(peek(a, x), 0);
 	expect_eq(kmm_mmap(b, 0, PAGE_SIZE, RW, PRIV, NULL), -ESRCH);

@@ -51,7 +51,7 @@ TEST(one_byte_overflow_into_the_red_zone)
 
 	p[64] = 0x12;
 	kmem_cache_free(s, p);
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 	expect_str_contains(log, "BUG TestSlub_RZ_free (Not tainted): Right Redzone overwritten");
 	expect_str_contains(log, "First byte 0x12 instead of 0xcc");
 	expect_str_contains(log, "@offset=");
@@ -69,8 +69,8 @@ TEST(one_byte_overflow_into_the_red_zone)
 	unsigned char *k = kmalloc(16, GFP_KERNEL);
 	k[16] = 0x34;
 	kfree(k);
-	expect_str_contains(kmm_dmesg(m), "BUG kmalloc-16 (Tainted: B): Right Redzone overwritten");
-	expect_str_contains(kmm_dmesg(m), "First byte 0x34 instead of 0xcc");
+	expect_str_contains(t_dmesg(m), "BUG kmalloc-16 (Tainted: B): Right Redzone overwritten");
+	expect_str_contains(t_dmesg(m), "First byte 0x34 instead of 0xcc");
 	slab_done(m);
 }
 
@@ -83,8 +83,8 @@ TEST(kmalloc_red_zone_past_the_requested_size)
 	expect_eq(ksize(p), 100);			/* the rest is red zone */
 	p[100] = 0x78;
 	kfree(p);
-	expect_str_contains(kmm_dmesg(m), "BUG kmalloc-128 (Not tainted): kmalloc Redzone overwritten");
-	expect_str_contains(kmm_dmesg(m), "First byte 0x78 instead of 0xcc");
+	expect_str_contains(t_dmesg(m), "BUG kmalloc-128 (Not tainted): kmalloc Redzone overwritten");
+	expect_str_contains(t_dmesg(m), "First byte 0x78 instead of 0xcc");
 	/* krealloc in place moves the red zone: writing the new bytes is fine. */
 	unsigned long errors = (unsigned long)atomic_load(&kmm_find_cache(m, "kmalloc-128")->errors);
 	unsigned char *q = kmalloc(100, GFP_KERNEL);
@@ -107,7 +107,7 @@ TEST(write_after_free_is_caught_by_poison)
 	p[10] = 0x55;				/* use after free */
 	unsigned char *q = kmem_cache_alloc(s, GFP_KERNEL);
 	expect_true(q == p);			/* LIFO: the same object comes back */
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 	expect_str_contains(log, "BUG TestSlub_UAF (Not tainted): Poison overwritten");
 	expect_str_contains(log, "First byte 0x55 instead of 0x6b");
 	expect_str_contains(log, "Allocated in ");
@@ -130,11 +130,11 @@ TEST(double_free_is_reported)
 
 	kmem_cache_free(s, p);
 	kmem_cache_free(s, p);
-	expect_str_contains(kmm_dmesg(m), "BUG TestSlub_DF (Not tainted): Object already free");
-	expect_str_contains(kmm_dmesg(m), "FIX TestSlub_DF: Object at 0x");
+	expect_str_contains(t_dmesg(m), "BUG TestSlub_DF (Not tainted): Object already free");
+	expect_str_contains(t_dmesg(m), "FIX TestSlub_DF: Object at 0x");
 	kmem_cache_free(plain, q);
 	kmem_cache_free(plain, q);
-	expect_str_contains(kmm_dmesg(m), "BUG plain_DF (Tainted: B): Object already free");
+	expect_str_contains(t_dmesg(m), "BUG plain_DF (Tainted: B): Object already free");
 	expect_eq(kmm_check(m), 0);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(plain);
@@ -148,11 +148,11 @@ TEST(free_of_an_interior_pointer_is_reported)
 	char *p = kmalloc(100, GFP_KERNEL);
 
 	kfree(p + 24);
-	expect_str_contains(kmm_dmesg(m), "BUG kmalloc-128 (Not tainted): Invalid object pointer "
+	expect_str_contains(t_dmesg(m), "BUG kmalloc-128 (Not tainted): Invalid object pointer "
 					  "(not an object start)");
-	expect_str_contains(kmm_dmesg(m), "is 24 bytes into object");
+	expect_str_contains(t_dmesg(m), "is 24 bytes into object");
 	kfree(p + 3);
-	expect_str_contains(kmm_dmesg(m), "is 3 bytes into object");
+	expect_str_contains(t_dmesg(m), "is 3 bytes into object");
 	kfree(p);
 	expect_eq(kmm_check(m), 0);
 	slab_done(m);
@@ -172,7 +172,7 @@ TEST(corrupted_free_pointer_is_reported_and_repaired)
 	void *x = kmem_cache_alloc(s, GFP_KERNEL);
 	void *y = kmem_cache_alloc(s, GFP_KERNEL);
 	expect_true(x != NULL && y != NULL && x != y);
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 	expect_str_contains(log, "BUG TestSlub_next_ptr_free (Not tainted): Freepointer corrupt");
 	expect_str_contains(log, "free pointer 0x9a9a9a9a9a9a9a9a is not an object of this slab");
 	expect_str_contains(log, "FIX TestSlub_next_ptr_free: Rebuilt the freelist");
@@ -190,7 +190,7 @@ TEST(destroy_report_lists_leaked_objects_with_their_call_sites)
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 
 	kmem_cache_destroy(s);
-	const char *log = kmm_dmesg(m);
+	const char *log = t_dmesg(m);
 	expect_str_contains(log, "Objects remaining in leak_site on __kmem_cache_shutdown()");
 	expect_str_contains(log, "Allocated in ");
 	expect_str_contains(log, "kmem_cache_destroy leak_site: Slab cache still has objects when "

@@ -73,7 +73,7 @@ static unsigned long reserved_ram_pages(struct kmm_machine *m)
 
 static void check_machine(struct kmm_machine *m, const char *cmd)
 {
-	const char *p = strstr(kmm_dmesg(m), "Memory: ");
+	const char *p = strstr(t_dmesg(m), "Memory: ");
 	unsigned long avail, total, code, rw, ro, init, bss, resv;
 	unsigned long init_pages = (unsigned long)(m->kimage.init >> PAGE_SHIFT);
 	unsigned long ram = (unsigned long)atomic_load(&m->totalram_pages);

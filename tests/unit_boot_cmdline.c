@@ -141,8 +141,8 @@ TEST(good_edge_values_boot)
 	m = t_boot("mem=2G mmio=dev@0xfebf0000+0x1000 memmap=64M$0x40000000 maxcpus=64");
 	expect_eq(m->opts.nr_mmio, 1);
 	expect_eq(m->nr_cpus, 64);
-	expect_str_contains(kmm_dmesg(m), "user-defined physical RAM map:");
-	expect_str_contains(kmm_dmesg(m),
+	expect_str_contains(t_dmesg(m), "user-defined physical RAM map:");
+	expect_str_contains(t_dmesg(m),
 			    "user: [mem 0x0000000040000000-0x0000000043ffffff] reserved");
 	t_done(m);
 	m = t_boot("mem=128M numa=fake=4");

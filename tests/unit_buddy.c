@@ -85,7 +85,7 @@ TEST(watermarks_i386_1g)
 	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_batch, 7);
 	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_high_min, 33);
 	expect_eq(Z(m, ZONE_NORMAL)->per_cpu_pageset[1].batch, 63);
-	expect_str_contains(kmm_dmesg(m), "Built 1 zonelists, mobility grouping on.  Total pages: 261888");
+	expect_str_contains(t_dmesg(m), "Built 1 zonelists, mobility grouping on.  Total pages: 261888");
 
 	/* Sysctls at run time: the hooks the proc layer calls. */
 	m->min_free_kbytes = m->user_min_free_kbytes = 16384;
@@ -453,17 +453,17 @@ TEST(failure_report_in_dmesg)
 
 	while ((pages[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10)))
 		n++;
-	expect_true(strstr(kmm_dmesg(m), "page allocation failure") == NULL);
+	expect_true(strstr(t_dmesg(m), "page allocation failure") == NULL);
 	struct page *p = alloc_pages(GFP_KERNEL, 10);
 
 	expect_true(p == NULL);
-	expect_str_contains(kmm_dmesg(m),
+	expect_str_contains(t_dmesg(m),
 			    "kmm: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), nodemask=(null)");
-	expect_str_contains(kmm_dmesg(m), "Mem-Info:");
-	expect_str_contains(kmm_dmesg(m), "lowmem_reserve[]: 0 0 880 1008 1008");
-	expect_str_contains(kmm_dmesg(m), "262144 pages RAM");
-	expect_str_contains(kmm_dmesg(m), "32768 pages HighMem/MovableOnly");
-	expect_str_contains(kmm_dmesg(m), "Node 0 DMA: ");
+	expect_str_contains(t_dmesg(m), "Mem-Info:");
+	expect_str_contains(t_dmesg(m), "lowmem_reserve[]: 0 0 880 1008 1008");
+	expect_str_contains(t_dmesg(m), "262144 pages RAM");
+	expect_str_contains(t_dmesg(m), "32768 pages HighMem/MovableOnly");
+	expect_str_contains(t_dmesg(m), "Node 0 DMA: ");
 	while (n)
 		__free_pages(pages[--n], 10);
 	free(pages);
@@ -527,7 +527,7 @@ TEST(compound_zero_split)
 	/* A double free is reported, not performed. */
 	drain_all_pages(m, NULL);
 	__free_pages(t, 0);
-	expect_str_contains(kmm_dmesg(m), "BUG: Bad page state");
+	expect_str_contains(t_dmesg(m), "BUG: Bad page state");
 	drain_all_pages(m, NULL);
 	check_ok(m);
 	fake_done(m);
@@ -774,7 +774,7 @@ TEST(numa_two_nodes)
 		    zl0[2] == n1 && zl0[3] == NULL);
 	expect_true(zl1[0] == n1 && zl1[1] == n0 && zl1[3] == NULL);
 	expect_true(m->node_data[1]->node_zonelists[ZONELIST_NOFALLBACK].zones[1] == NULL);
-	expect_str_contains(kmm_dmesg(m), "Built 2 zonelists");
+	expect_str_contains(t_dmesg(m), "Built 2 zonelists");
 
 	struct page *a = alloc_pages(GFP_KERNEL, 0);	/* node 0, DMA32 */
 	struct page *b = alloc_pages_node(1, GFP_KERNEL, 0);	/* node 1 */
@@ -823,7 +823,7 @@ static void expect_check_fails(struct kmm_machine *m, const char *what)
 
 	expect_eq(err, -EUCLEAN);
 	expect_str_contains(kmm_last_error(), what);
-	expect_str_contains(kmm_dmesg(m), "page_alloc check failed");
+	expect_str_contains(t_dmesg(m), "page_alloc check failed");
 }
 
 TEST(checker_catches_corruption)

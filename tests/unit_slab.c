@@ -286,18 +286,18 @@ TEST(bad_frees_are_reported_and_ignored_without_debug)
 	kmem_cache_free(s, a);
 	kmem_cache_free(s, b);
 	kmem_cache_free(s, a);
-	expect_str_contains(kmm_dmesg(m), "BUG victim (Not tainted): Object already free");
-	expect_str_contains(kmm_dmesg(m), "FIX victim: Object at 0x");
+	expect_str_contains(t_dmesg(m), "BUG victim (Not tainted): Object already free");
+	expect_str_contains(t_dmesg(m), "FIX victim: Object at 0x");
 	expect_eq(slub_check(m), 0);
 
 	/* A pointer inside an object. */
 	char *c = kmem_cache_alloc(s, GFP_KERNEL);
 	kmem_cache_free(s, c + 8);
-	expect_str_contains(kmm_dmesg(m), "Invalid object pointer (not an object start)");
-	expect_str_contains(kmm_dmesg(m), "is 8 bytes into object");
+	expect_str_contains(t_dmesg(m), "Invalid object pointer (not an object start)");
+	expect_str_contains(t_dmesg(m), "is 8 bytes into object");
 	/* The wrong cache. */
 	kmem_cache_free(t, c);
-	expect_str_contains(kmm_dmesg(m), "Wrong slab cache. other but object is from victim");
+	expect_str_contains(t_dmesg(m), "Wrong slab cache. other but object is from victim");
 	expect_eq(slub_check(m), 0);
 	kfree(c + 1);
 	kmem_cache_free(s, c);
@@ -319,8 +319,8 @@ TEST(destroy_with_objects_reports_them)
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 
 	kmem_cache_destroy(s);
-	expect_str_contains(kmm_dmesg(m), "kmem_cache_destroy leaky: Slab cache still has objects");
-	expect_str_contains(kmm_dmesg(m), "Objects remaining in leaky on __kmem_cache_shutdown()");
+	expect_str_contains(t_dmesg(m), "kmem_cache_destroy leaky: Slab cache still has objects");
+	expect_str_contains(t_dmesg(m), "Objects remaining in leaky on __kmem_cache_shutdown()");
 	expect_true(kmm_find_cache(m, "leaky") == s);
 	kmem_cache_free(s, p);
 	kmem_cache_destroy(s);
@@ -340,7 +340,7 @@ TEST(create_rejects_bad_arguments_and_panic_is_logged)
 	expect_str_contains(kmm_last_error(), "align 3");
 	expect_true(kmem_cache_create("kmalloc-64", 64, 0, 0, NULL) == NULL);
 	expect_true(kmem_cache_create("huge", 8u << 20, 0, SLAB_PANIC, NULL) == NULL);
-	expect_str_contains(kmm_dmesg(m), "Kernel panic - not syncing: kmem_cache_create: "
+	expect_str_contains(t_dmesg(m), "Kernel panic - not syncing: kmem_cache_create: "
 					  "Failed to create slab 'huge'. Error -22");
 	expect_true(slab_state(m)->panicked);
 	slab_done(m, base);
@@ -371,8 +371,8 @@ TEST(bulk_and_node_alloc)
 	void *x = kmem_cache_alloc(s, GFP_KERNEL), *y = kmem_cache_alloc(t, GFP_KERNEL);
 	void *mix[3] = { x, x, y };
 	kmem_cache_free_bulk(s, 3, mix);
-	expect_str_contains(kmm_dmesg(m), "BUG bulk (Not tainted): Object already free");
-	expect_str_contains(kmm_dmesg(m), "is not in cache bulk; not freed");
+	expect_str_contains(t_dmesg(m), "BUG bulk (Not tainted): Object already free");
+	expect_str_contains(t_dmesg(m), "is not in cache bulk; not freed");
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(t, y);
 	kmem_cache_destroy(t);
@@ -429,8 +429,8 @@ TEST(hardened_freelist_encodes_pointers_and_catches_corruption)
 	void *y = kmem_cache_alloc(s, GFP_KERNEL);
 	expect_true(x == a);
 	expect_true(y != NULL && y != a);
-	expect_str_contains(kmm_dmesg(m), "BUG hard (Not tainted): Freepointer corrupt");
-	expect_str_contains(kmm_dmesg(m), "FIX hard: Rebuilt the freelist");
+	expect_str_contains(t_dmesg(m), "BUG hard (Not tainted): Freepointer corrupt");
+	expect_str_contains(t_dmesg(m), "FIX hard: Rebuilt the freelist");
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(s, x);
 	kmem_cache_free(s, y);

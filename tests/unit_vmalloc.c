@@ -73,11 +73,11 @@ TEST(init_layout_banner_and_window)
 	expect_eq(st.nr_free_areas, 1);
 	expect_true(st.have_pgtables);
 	expect_eq(lazy_max_pages(m), 2 * 8192);
-	expect_str_contains(kmm_dmesg(m), "virtual kernel memory layout:\n");
-	expect_str_contains(kmm_dmesg(m), "    pkmap   : 0xff800000 - 0xffc00000   (4096 kB)\n");
-	expect_str_contains(kmm_dmesg(m), "    vmalloc : 0xf8800000 - 0xff7fe000   ( 111 MB)\n");
-	expect_str_contains(kmm_dmesg(m), "    lowmem  : 0xc0000000 - 0xf8000000   ( 896 MB)\n");
-	expect_str_contains(kmm_dmesg(m), "      .text : 0xc1000000 - 0xc1534400   (5329 kB)\n");
+	expect_str_contains(t_dmesg(m), "virtual kernel memory layout:\n");
+	expect_str_contains(t_dmesg(m), "    pkmap   : 0xff800000 - 0xffc00000   (4096 kB)\n");
+	expect_str_contains(t_dmesg(m), "    vmalloc : 0xf8800000 - 0xff7fe000   ( 111 MB)\n");
+	expect_str_contains(t_dmesg(m), "    lowmem  : 0xc0000000 - 0xf8000000   ( 896 MB)\n");
+	expect_str_contains(t_dmesg(m), "      .text : 0xc1000000 - 0xc1534400   (5329 kB)\n");
 	vm_done(m, kmm_nr_free_pages(m));
 }
 

@@ -76,8 +76,23 @@ int kmm_proc_read(struct kmm_machine *m, const char *path, char **out);
  */
 int kmm_proc_write(struct kmm_machine *m, const char *path, const char *text);
 
-/** kmm_dmesg() - the kernel log of @m, NUL-terminated, valid until the next printk. */
-const char *kmm_dmesg(struct kmm_machine *m);
+/**
+ * kmm_dmesg() - copy the kernel log of @m into @buf, as snprintf() does.
+ * @buf: receives at most @size - 1 bytes of the log and a NUL (nothing if @size is 0).
+ *
+ * The copy is taken under the log's lock, so another thread's kmm_printk()
+ * never changes or frees what the caller reads.
+ * Context: any thread; takes log_lock.
+ * Return: the length of the whole log (>= @size: @buf holds only its start).
+ */
+size_t kmm_dmesg(struct kmm_machine *m, char *buf, size_t size);
+
+/**
+ * kmm_dmesg_dup() - a snapshot of the kernel log of @m that the caller owns.
+ * Context: any thread; takes log_lock.
+ * Return: a malloc()ed NUL-terminated copy the caller frees, or NULL with no host memory.
+ */
+char *kmm_dmesg_dup(struct kmm_machine *m);
 
 /** kmm_printk() - append a line to @m's kernel log (printf format, "\n" added if missing). */
 void kmm_printk(struct kmm_machine *m, const char *fmt, ...)
