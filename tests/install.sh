@@ -56,39 +56,35 @@ cmd=$(grep -E '^cc .*pkg-config' "$src/README.md" | head -1)
 [ -n "$cmd" ] || { bad "no 'cc ... pkg-config' line in README.md"; exit 1; }
 echo "README: $cmd"
 
-before=$fail
-mkdir "$tmp/pc" && cp "$tmp/hello.c" "$tmp/pc/"
-if (cd "$tmp/pc" && PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_DISABLE_UNINSTALLED=1 \
-		sh -c "$cmd") > "$tmp/pc.log" 2>&1; then
-	out=$(LD_LIBRARY_PATH="$libdir" "$tmp/pc/hello") || bad "hello (installed) exited $?"
-	[[ "$out" =~ ^pfn\ 0x[0-9a-f]+,\ [0-9]+\ pages\ free$ ]] ||
-		bad "hello (installed) printed '$out'"
-	lib=$(LD_LIBRARY_PATH="$libdir" ldd "$tmp/pc/hello" | awk '/libkmm\.so/ {print $3}')
-	[ "$(readlink -f "$lib")" = "$(readlink -f "$libdir/libkmm.so.0")" ] ||
-		bad "hello (installed) loaded '$lib', not the prefix's libkmm.so.0"
-	[ $fail -eq "$before" ] && ok "README example built with pkg-config against the prefix: $out"
-else
-	cat "$tmp/pc.log"
-	bad "the README's command failed against the installed prefix"
-fi
+# readme_build NAME PKG_CONFIG_PATH RUN_LIBDIR EXPECTED_LIB: run the README's
+# command in $tmp/NAME with that PKG_CONFIG_PATH (extra environment given
+# before the call), then run the program with LD_LIBRARY_PATH=RUN_LIBDIR
+# (none if empty) and check what it printed and which libkmm.so it loaded.
+readme_build() {
+	local name=$1 pcpath=$2 rundir=$3 want=$4 before=$fail out lib
+	mkdir "$tmp/$name" && cp "$tmp/hello.c" "$tmp/$name/"
+	if ! (cd "$tmp/$name" && PKG_CONFIG_PATH="$pcpath" sh -c "$cmd") > "$tmp/$name.log" 2>&1; then
+		cat "$tmp/$name.log"
+		bad "the README's command failed ($name)"
+		return
+	fi
+	local run=(env -u LD_LIBRARY_PATH)
+	[ -n "$rundir" ] && run=(env LD_LIBRARY_PATH="$rundir")
+	out=$("${run[@]}" "$tmp/$name/hello") || bad "hello ($name) exited $?"
+	[[ "$out" =~ ^pfn\ 0x[0-9a-f]+,\ [0-9]+\ pages\ free$ ]] || bad "hello ($name) printed '$out'"
+	lib=$("${run[@]}" ldd "$tmp/$name/hello" | awk '/libkmm\.so/ {print $3}')
+	[ "$(readlink -f "$lib")" = "$(readlink -f "$want")" ] ||
+		bad "hello ($name) loaded '$lib', not $want"
+	[ $fail -eq "$before" ] && ok "README example built with pkg-config ($name): $out"
+}
+PKG_CONFIG_DISABLE_UNINSTALLED=1 readme_build installed "$libdir/pkgconfig" "$libdir" \
+	"$libdir/libkmm.so.0"
 [ "$(PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_DISABLE_UNINSTALLED=1 \
 	pkg-config --modversion kmm)" = "$(sed -n 's/^Version: //p' "$libdir/pkgconfig/kmm.pc")" ] ||
 	bad "pkg-config --modversion kmm"
 
 # ---- 3. the same command against the build tree ----
-before=$fail
-mkdir "$tmp/tree" && cp "$tmp/hello.c" "$tmp/tree/"
-if (cd "$tmp/tree" && PKG_CONFIG_PATH="$build" sh -c "$cmd") > "$tmp/tree.log" 2>&1; then
-	out=$(env -u LD_LIBRARY_PATH "$tmp/tree/hello") || bad "hello (build tree) exited $?"
-	[[ "$out" =~ pages\ free$ ]] || bad "hello (build tree) printed '$out'"
-	lib=$(env -u LD_LIBRARY_PATH ldd "$tmp/tree/hello" | awk '/libkmm\.so/ {print $3}')
-	[ "$(readlink -f "$lib")" = "$(readlink -f "$build/libkmm.so.0")" ] ||
-		bad "hello (build tree) loaded '$lib', not $build/libkmm.so.0"
-	[ $fail -eq "$before" ] && ok "README example built with pkg-config against the build tree"
-else
-	cat "$tmp/tree.log"
-	bad "the README's command failed against the build tree"
-fi
+readme_build build-tree "$build" "" "$build/libkmm.so.0"
 
 # ---- 4. find_package(kmm) ----
 before=$fail
