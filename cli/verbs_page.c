@@ -20,6 +20,7 @@
 #include "cli/scenario.h"
 #include "lib/util.h"
 #include "mm/include/machine.h"
+#include "mm/include/vmstat.h"
 
 /* ---- Values ---- */
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 static struct pin_record *find_pin(struct kmm_procs *p, const struct page *page)

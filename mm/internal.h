@@ -12,6 +12,7 @@
 #define KMM_MM_INTERNAL_H
 
 #include "mm/include/machine.h"
+#include "mm/include/vmstat.h"
 
 /* ---- mm/machine.c: registry, current machine, log, errors, layers ---- */
 
@@ -22,90 +23,87 @@ void kmm_machine_free(struct kmm_machine *m);
 /** kmm_vprintk() - kmm_printk() with a va_list: append to the dmesg buffer. */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
-/* ---- mm/mm_init.c, mm/mm_init_cmdline.c: the boot sequence and its command line ---- */
+/*
+ * ---- Boot: init/main.c (kmm_boot, the layer list), arch/x86/kernel/setup.c
+ * (setup_arch), arch/x86/mm/init.c (layouts, lowmem, zone limits),
+ * arch/x86/mm/numa.c (nodes), mm/mm_init.c (zones, struct pages, handing
+ * memory to the buddy allocator). The command line: mm/include/boot_options.h;
+ * e820: arch/x86/include/asm/e820.h; memblock: mm/include/memblock.h. ----
+ */
 
-/** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
-int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
-/** register_layer_boot_options() - run the layer list's boot_options hooks (once per process). */
-void register_layer_boot_options(void);
-/** kernel_image_of() - the simulated kernel image of @arch (sizes, load address). */
-void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k);
-/** kernel_image_end() - physical address just past the image's .bss. */
-uint64_t kernel_image_end(const struct kmm_kernel_image *k);
-/** kmm_arch_name() - "x86_64", "i386" or "i386-pae". */
-const char *kmm_arch_name(enum kmm_arch arch);
+/* The state one boot carries between its steps (one thread, not published). */
+struct boot {
+	struct kmm_machine *m;
+	unsigned long arch_zone_lowest[MAX_NR_ZONES];
+	unsigned long arch_zone_highest[MAX_NR_ZONES];
+	enum zone_type movable_zone;
+	unsigned long nr_kernel_pages, nr_all_pages;
+	unsigned long node_start[MAX_NUMNODES], node_end[MAX_NUMNODES];
+	uint64_t init_start, init_size;		/* the kernel's .init section */
+};
+
+#define SECTION_BYTES ((uint64_t)PAGES_PER_SECTION << PAGE_SHIFT)
+
+/** zone_configured() - is zone type @z part of @m's arch (zone_types_mask)? */
+static inline bool zone_configured(const struct kmm_machine *m, int z)
+{
+	return m->zone_types_mask & (1u << z);
+}
+
+/* arch/x86/kernel/setup.c */
+/** arch_setup_params() - pageblock order, struct page size, zone types, image, layout of @m's arch. */
+void arch_setup_params(struct kmm_machine *m);
+/** setup_arch() - the e820 map, max_pfn, lowmem, memblock, nodes, zones (Linux's setup_arch). */
+int setup_arch(struct boot *b);
+/** setup_per_cpu_areas() - the percpu first chunk from memblock, with its dmesg lines. */
+int setup_per_cpu_areas(struct kmm_machine *m);
+/** swiotlb_init() - 64 MiB of bounce buffers below 4 GiB when RAM reaches above it. */
+int swiotlb_init(struct kmm_machine *m);
+
+/* arch/x86/mm/init.c */
+void setup_layout_i386(struct kmm_machine *m);
+void setup_layout_x86_64(struct kmm_machine *m);
+/** find_low_pfn_range() - i386: max_low_pfn from MAXMEM, highmem= and vmalloc=. */
+int find_low_pfn_range(struct kmm_machine *m);
+/** initmem_init_32() - i386: the lowmem/highmem split reported, high_memory set. */
+void initmem_init_32(struct kmm_machine *m);
+/** alloc_kernel_page_tables() - memblock for the direct map's and fixmap's tables. */
+int alloc_kernel_page_tables(struct kmm_machine *m);
+/** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */
+void arch_zone_limits(struct boot *b);
+
+/* arch/x86/mm/numa.c */
+/** setup_nodes() - one node, or numa=fake=N equal ones. */
+int setup_nodes(struct boot *b);
+/** alloc_node_data() - the pg_data_t of every node (and its memblock on x86_64). */
+int alloc_node_data(struct boot *b);
+
+/* mm/mm_init.c */
+/** boot_no_room() - a boot allocation found no room for @what: say where and why. */
+int boot_no_room(struct kmm_machine *m, const char *what);
+/**
+ * free_area_init() - ZONE_MOVABLE, the zone spans and present pages, the
+ * mem_map, with "Zone ranges:" and the other dmesg lines (after arch_zone_limits()).
+ */
+int free_area_init(struct boot *b);
+/** alloc_large_system_hash() - a HASH_EARLY hash table from memblock, with its dmesg line. */
+int alloc_large_system_hash(struct boot *b, const char *name, unsigned long bucketsize,
+			    int scale);
+/** setup_host_memory() - the host side of struct pages, RAM, pageblocks and free lists. */
+int setup_host_memory(struct boot *b);
+/** memblock_free_all() - hand free memory to the buddy allocator, section by section. */
+void memblock_free_all(struct boot *b);
+/** update_totals() - totalram_pages and totalhigh_pages from the zones' managed pages. */
+void update_totals(struct boot *b);
+/** mem_init_print_info() - the "Memory: ..." line. */
+void mem_init_print_info(struct kmm_machine *m);
+/** free_initmem() - the kernel's .init section to the buddy allocator. */
+void free_initmem(struct boot *b);
+/** mm_init_check() - the boot layer's checker: zone sizes add up. */
+int mm_init_check(struct kmm_machine *m);
 /** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
 void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid);
-
-/**
- * kmm_register_boot_option() - let a later layer own a boot option.
- * @name: the option's name, without '=' ("slab_debug", "slab_freelist_random").
- * @validate: checks the value (NULL when the option has no '='); returns 0,
- *	or -EINVAL after writing a short reason into @err (@len bytes). NULL
- *	accepts anything.
- *
- * Layers call this from the boot_options hook of their line in mm_init.c's
- * layer list (static-library objects are only linked when referenced, so
- * there are no constructors); kmm_boot() runs those hooks once per process
- * before it parses the first command line. Registering the same name with
- * the same function again is a no-op.
- * Context: any thread. Return: 0, -EEXIST (name taken by another validator
- * or a built-in option), -ENOSPC (table full).
- */
-typedef int (*kmm_boot_option_validate_fn)(const char *val, char *err, size_t len);
-int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate);
-/**
- * kmm_boot_option() - the value a registered option had on @m's command line.
- * Return: the text after '=' ("" for a bare "name"), the last occurrence
- * winning; NULL if the option was not given. Valid as long as @m.
- */
-const char *kmm_boot_option(struct kmm_machine *m, const char *name);
-
-/* ---- mm/e820.c: the firmware memory map ---- */
-
-const char *e820_type_name(enum e820_type type);
-int e820_range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type);
-/** e820_update_table() - sort and merge; the highest type wins where entries overlap. */
-int e820_update_table(struct e820_table *t);
-/** e820_print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
-void e820_print_table(struct kmm_machine *m, const char *who);
-/** e820_setup_firmware() - the QEMU-like BIOS map for m->opts.mem bytes of RAM. */
-void e820_setup_firmware(struct kmm_machine *m);
-/** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC. */
-int e820_apply_memmap(struct kmm_machine *m);
-/** e820_trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */
-void e820_trim_bios_range(struct kmm_machine *m);
-/** e820_end_pfn() - one past the last RAM pfn below @limit_pfn. */
-unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn);
-/** e820_overlaps_type() - does any entry of @type intersect [start, end)? */
-bool e820_overlaps_type(const struct kmm_machine *m, uint64_t start, uint64_t end,
-			enum e820_type type);
-
-/* ---- mm/memblock.c: early physical memory ---- */
-
-int memblock_add_node(struct kmm_machine *m, uint64_t base, uint64_t size, int nid);
-int memblock_reserve(struct kmm_machine *m, uint64_t base, uint64_t size, const char *owner);
-/** memblock_alloc_range() - top-down allocation below @limit. Return: phys or 0. */
-uint64_t memblock_alloc_range(struct kmm_machine *m, uint64_t size, uint64_t align,
-			      uint64_t limit, int nid, const char *owner);
-bool memblock_is_reserved(struct kmm_machine *m, uint64_t addr);
-/** memblock_remove() - drop [base, base+size) from memory. */
-int memblock_remove(struct kmm_machine *m, uint64_t base, uint64_t size);
-/** memblock_phys_free() - give back a reservation (whole pages). */
-int memblock_phys_free(struct kmm_machine *m, uint64_t base, uint64_t size);
-/** memblock_set_node() - memory inside [base, base+size) belongs to @nid. */
-int memblock_set_node(struct kmm_machine *m, uint64_t base, uint64_t size, int nid);
-/** memblock_overlap() - bytes of [start, end) covered by @type's regions. */
-uint64_t memblock_overlap(const struct memblock_type *type, uint64_t start, uint64_t end);
-/**
- * memblock_next_free_range() - the lowest range at or above @pos, below
- * @limit, that is memory and not reserved. Return: false if there is none.
- */
-bool memblock_next_free_range(const struct kmm_machine *m, uint64_t pos, uint64_t limit,
-			      uint64_t *start, uint64_t *end);
-/** memblock_free_bytes() - bytes of [start, end) that are memory and not reserved. */
-uint64_t memblock_free_bytes(const struct kmm_machine *m, uint64_t start, uint64_t end);
 
 /* ---- mm/page_alloc.c: the buddy allocator ---- */
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 struct kmm_machine *kmm_machines[KMM_MAX_MACHINES + 1];

@@ -17,6 +17,7 @@
 #include <errno.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)

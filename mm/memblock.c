@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/memblock.h"
 #include "mm/internal.h"
 
 static inline uint64_t region_end(const struct memblock_region *r)
@@ -320,4 +321,20 @@ uint64_t memblock_alloc_range(struct kmm_machine *m, uint64_t size, uint64_t ali
 		}
 	}
 	return 0;
+}
+
+/**
+ * memblock_alloc_try_nid() - allocate on @nid if it has room, else anywhere.
+ * @m: the machine. @size, @align, @limit, @owner: as memblock_alloc_range().
+ * @nid: the preferred node, or -1 for any.
+ * Context: boot. Return: the physical address, or 0 if no node had room.
+ */
+uint64_t memblock_alloc_try_nid(struct kmm_machine *m, uint64_t size, uint64_t align,
+				uint64_t limit, int nid, const char *owner)
+{
+	uint64_t pa = memblock_alloc_range(m, size, align, limit, nid, owner);
+
+	if (!pa && nid >= 0)
+		pa = memblock_alloc_range(m, size, align, limit, -1, owner);
+	return pa;
 }

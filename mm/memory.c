@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 /* ---- Pages and TLB ---- */

@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 static bool find_locked(struct page *page, struct vm_area_struct *vma, unsigned long addr,

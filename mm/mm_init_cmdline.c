@@ -26,11 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/include/asm/layout.h"
+#include "mm/include/boot_options.h"
 #include "mm/internal.h"
 
-#define SZ_4G (1ULL << 32)
-#define KERNEL_PHYS_START (16ULL << 20)			/* CONFIG_PHYSICAL_START */
-#define FAKE_NODE_MIN_SIZE (32ULL << 20)
 #define X86_64_MAX_MEM (4ULL << 40)			/* what kmm accepts on x86_64 */
 #define I386_MAX_MEM (64ULL << 30)			/* PAE's 36 physical bits */
 
@@ -161,41 +160,6 @@ static int opt_error(const char *tok, const char *fmt, ...)
 	return kmm_set_error(-EINVAL, "%s: %s", tok, why);
 }
 
-/* The kernel image of each arch: text, rodata, data, init, bss (bytes). */
-void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k)
-{
-	k->phys_start = KERNEL_PHYS_START;
-	switch (arch) {
-	default:
-	case KMM_ARCH_X86_64:
-		k->text = 16384 * SZ_1K;
-		k->rodata = 5480 * SZ_1K;
-		k->data = 2848 * SZ_1K;
-		k->init = 2912 * SZ_1K;
-		k->bss = 3516 * SZ_1K;
-		break;
-	case KMM_ARCH_I386:
-		k->text = 9380 * SZ_1K;
-		k->rodata = 3096 * SZ_1K;
-		k->data = 1036 * SZ_1K;
-		k->init = 1096 * SZ_1K;
-		k->bss = 1472 * SZ_1K;
-		break;
-	case KMM_ARCH_I386_PAE:
-		k->text = 9412 * SZ_1K;
-		k->rodata = 3104 * SZ_1K;
-		k->data = 1040 * SZ_1K;
-		k->init = 1104 * SZ_1K;
-		k->bss = 1480 * SZ_1K;
-		break;
-	}
-}
-
-uint64_t kernel_image_end(const struct kmm_kernel_image *k)
-{
-	return k->phys_start + k->text + k->rodata + k->data + k->init + k->bss;
-}
-
 /* The smallest machine kmm boots: the image plus 8 MiB, in whole MiB. */
 static uint64_t min_mem_of(enum kmm_arch arch)
 {
@@ -203,11 +167,6 @@ static uint64_t min_mem_of(enum kmm_arch arch)
 
 	kernel_image_of(arch, &k);
 	return ALIGN_UP(kernel_image_end(&k) + (8ULL << 20), 1ULL << 20);
-}
-
-const char *kmm_arch_name(enum kmm_arch arch)
-{
-	return arch == KMM_ARCH_X86_64 ? "x86_64" : arch == KMM_ARCH_I386 ? "i386" : "i386-pae";
 }
 
 static void format_size(char *buf, size_t len, uint64_t bytes)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 /* ---- The process lock (recursive, so a fault under a syscall is fine) ---- */

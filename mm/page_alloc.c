@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 struct checker {

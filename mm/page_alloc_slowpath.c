@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 static inline int numa_node_id_m(struct kmm_machine *m)

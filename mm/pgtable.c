@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 const char *const pgtable_level_names[PGT_NR_LEVELS] = { "PGD", "P4D", "PUD", "PMD", "PTE" };

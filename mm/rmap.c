@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 /* ---- anon_vma ---- */

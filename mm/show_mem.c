@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 #define K(x) ((unsigned long)(x) << (PAGE_SHIFT - 10))

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mm/include/slab.h"
+#include "mm/include/vmstat.h"
 #include "mm/slab.h"
 
 #define SHRINK_BATCH 128

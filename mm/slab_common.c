@@ -42,7 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/boot_options.h"
 #include "mm/include/slab.h"
+#include "mm/include/vmstat.h"
 #include "mm/slab.h"
 
 #define KMALLOC_LARGE_MAGIC 0x6b6d616c6c6f6321UL	/* "kmalloc!" in the head's memcg_data */

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/slab.h"
 
 /* ---- Small helpers ---- */

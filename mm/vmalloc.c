@@ -59,6 +59,7 @@
 #include "include/kmm/vmalloc.h"
 #include "lib/rbtree.h"
 #include "mm/include/addr.h"
+#include "mm/include/boot_options.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
 

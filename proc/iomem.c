@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/include/asm/e820.h"
 #include "mm/internal.h"
 #include "proc/proc.h"
 

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "proc/proc.h"
 

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "proc/proc.h"
 

@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "mm/include/addr.h"
+#include "mm/include/memblock.h"
 #include "mm/internal.h"
 
 static struct zone *Z(struct kmm_machine *m, int nid, enum zone_type z)

@@ -10,6 +10,7 @@
  * pinning at fork, NX, highmem user pages, and accounting. Every test ends
  * with kmm_check (mapcounts, refcounts, rmap, RSS) and the leak check.
  */
+#include "mm/include/vmstat.h"
 #include "tests/harness.h"
 #include "tests/process_test.h"
 

@@ -12,6 +12,7 @@
 #ifndef KMM_TESTS_SLAB_TEST_H
 #define KMM_TESTS_SLAB_TEST_H
 
+#include "mm/include/vmstat.h"
 #include "mm/slab.h"
 #include "tests/harness.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "mm/include/memblock.h"
 #include "mm/internal.h"
 
 static int machines_alive(void)

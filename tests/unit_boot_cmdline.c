@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "mm/include/boot_options.h"
 #include "mm/internal.h"
 
 static int machines_alive(void)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/include/asm/e820.h"
 #include "harness.h"
+#include "mm/include/memblock.h"
 #include "mm/internal.h"
 
 #define MB (1ULL << 20)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "tests/buddy_fake.h"
 
 #define DMA_END 4096UL

@@ -5,6 +5,7 @@
  * table accounting (NR_PAGETABLE, pgtables_bytes), range freeing, swap
  * entry encoding and the level-by-level walk printer.
  */
+#include "mm/include/vmstat.h"
 #include "tests/harness.h"
 #include "tests/process_test.h"
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/vmstat.h"
 #include "tests/harness.h"
 #include "mm/internal.h"
 #include "proc/proc.h"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "mm/include/slab.h"
+#include "mm/include/vmstat.h"
 #include "mm/slab.h"
 #include "tests/buddy_fake.h"
 

@@ -7,6 +7,10 @@
  * coexist. Everything a layer needs hangs off the machine; a layer that comes
  * later (slab, vmalloc, processes, reclaim) owns a pointer here and registers
  * its checker and shutdown with kmm_register_layer().
+ *
+ * The types a machine embeds have their own headers: the e820 map and the
+ * layout (arch/x86/include/asm/), memblock and the boot options
+ * (mm/include/); the vm counter helpers are in mm/include/vmstat.h.
  */
 #ifndef KMM_MACHINE_H
 #define KMM_MACHINE_H
@@ -16,115 +20,15 @@
 #include <stdint.h>
 
 #include "arch/sim/sim.h"
+#include "arch/x86/include/asm/e820.h"
+#include "arch/x86/include/asm/layout.h"
 #include "include/kmm/kmm.h"
 #include "lib/util.h"
+#include "mm/include/boot_options.h"
+#include "mm/include/memblock.h"
 #include "mm/include/mmzone.h"
 
 #define KMM_MAX_MACHINES 255	/* slot 0 unused: a zeroed page maps to no machine */
-
-enum kmm_arch {
-	KMM_ARCH_X86_64,
-	KMM_ARCH_I386,
-	KMM_ARCH_I386_PAE,
-};
-
-/* ---- Firmware map and memblock ---- */
-
-enum e820_type {
-	E820_TYPE_RAM = 1,
-	E820_TYPE_RESERVED = 2,
-	E820_TYPE_ACPI = 3,
-	E820_TYPE_NVS = 4,
-	E820_TYPE_UNUSABLE = 5,
-	E820_TYPE_PMEM = 7,
-};
-
-struct e820_entry {
-	uint64_t addr, size;
-	enum e820_type type;
-};
-
-#define E820_MAX_ENTRIES 128
-struct e820_table {
-	int nr_entries;
-	struct e820_entry entries[E820_MAX_ENTRIES];
-};
-
-struct memblock_region {
-	uint64_t base, size;
-	int nid;
-	const char *owner;	/* what reserved it (for debugging and checks) */
-};
-
-#define MEMBLOCK_MAX_REGIONS 256
-struct memblock_type {
-	int cnt;
-	uint64_t total_size;
-	struct memblock_region regions[MEMBLOCK_MAX_REGIONS];
-};
-
-struct memblock {
-	struct memblock_type memory;
-	struct memblock_type reserved;
-	uint64_t current_limit;		/* allocations stay below this (lowmem) */
-};
-
-/* MMIO ranges declared at boot (ioremap targets, /proc/iomem). */
-struct kmm_mmio {
-	uint64_t start, size;
-	char name[32];
-};
-
-/* ---- Boot options, parsed from the command line ---- */
-
-#define KMM_MAX_MEMMAP 16
-#define KMM_MAX_MMIO 16
-struct kmm_boot_opts {
-	uint64_t mem;			/* mem=, bytes of RAM (default 1G) */
-	enum kmm_arch arch;		/* arch= */
-	int maxcpus;			/* maxcpus= (default 2) */
-	int numa_fake;			/* numa=fake=N (0: one node) */
-	uint64_t kernelcore, movablecore;	/* bytes; 0 = unset */
-	int kernelcore_percent, movablecore_percent;	/* N% forms, -1 = unset */
-	uint64_t vmalloc_size;		/* vmalloc= (i386), 0 = default */
-	uint64_t highmem_size;		/* highmem= (i386), 0 = unset */
-	int nr_memmap;
-	struct {
-		uint64_t start, size;
-		enum e820_type type;	/* E820_TYPE_RESERVED ($) or E820_TYPE_ACPI (#) */
-	} memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
-	bool buddy_lazy;		/* buddy=lazy */
-	bool ram_anon;			/* ram=anon: anonymous RAM, never remapped (malloc shim) */
-	bool eager_memmap;		/* deferred_struct_pages=off: initialise every struct page at boot */
-	int nr_mmio;
-	struct kmm_mmio mmio[KMM_MAX_MMIO];
-	char extra[512];		/* options owned by later layers: "a=b\0c\0\0" (kmm_boot_option) */
-};
-
-/* ---- The kernel virtual address layout ---- */
-
-struct kmm_layout {
-	uint64_t page_offset;		/* start of the direct map */
-	uint64_t task_size;		/* end of user space */
-	uint64_t vmalloc_start, vmalloc_end;
-	uint64_t pkmap_base;		/* i386: permanent kmaps; 0 on x86_64 */
-	uint64_t fixaddr_start, fixaddr_top;
-	uint64_t vmemmap_base;		/* x86_64 */
-	uint64_t kernel_text;		/* virtual address of _text */
-	uint64_t high_memory;		/* virtual end of lowmem */
-	int pgtable_levels;		/* 2 (i386), 3 (PAE), 4 (x86_64) */
-	int last_pkmap;			/* 1024, 512 with PAE, 0 on x86_64 */
-	uint64_t cpu_entry_area;	/* i386: CPU_ENTRY_AREA_BASE (0 on x86_64) */
-	uint64_t cpu_entry_area_size;	/* i386: CPU_ENTRY_AREA_MAP_SIZE in bytes */
-	uint64_t vmalloc_reserve;	/* i386: __VMALLOC_RESERVE in bytes */
-	int nr_cpus_config;		/* NR_CPUS the layout was sized for */
-};
-
-/* Sizes of the (simulated) kernel image, in bytes, and where it sits. */
-struct kmm_kernel_image {
-	uint64_t phys_start;		/* _text physical (16 MiB on x86_64, 16 MiB on i386) */
-	uint64_t text, rodata, data, init, bss;
-};
 
 /* ---- Per-CPU slot ---- */
 
@@ -284,47 +188,6 @@ static inline bool pfn_is_highmem(const struct kmm_machine *m, unsigned long pfn
  * Context: any; lock-free after the first call on a thread.
  */
 int kmm_this_cpu(struct kmm_machine *m);
-
-static inline void count_vm_events(struct kmm_machine *m, enum vm_event_item item, long n)
-{
-	/*
-	 * Only the slot's owner writes (threads beyond maxcpus share a slot and
-	 * may, rarely, lose an increment, as Linux's __count_vm_events can);
-	 * relaxed load+store keeps the fast path free of locked instructions
-	 * while readers summing the counters see no torn values.
-	 */
-	unsigned long *ev = &m->cpus[kmm_this_cpu(m)].events[item];
-	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
-			 __ATOMIC_RELAXED);
-}
-static inline void count_vm_event(struct kmm_machine *m, enum vm_event_item item)
-{
-	count_vm_events(m, item, 1);
-}
-/** sum_vm_event() - an event counter summed over CPU slots. */
-unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item);
-
-static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, long delta)
-{
-	atomic_fetch_add_explicit(&z->vm_stat[i], delta, memory_order_relaxed);
-}
-static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item i)
-{
-	long v = atomic_load_explicit(&((struct zone *)z)->vm_stat[i], memory_order_relaxed);
-	return v < 0 ? 0 : (unsigned long)v;
-}
-static inline void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item i, long delta)
-{
-	atomic_fetch_add_explicit(&pgdat->vm_stat[i], delta, memory_order_relaxed);
-}
-static inline unsigned long node_page_state(const pg_data_t *pgdat, enum node_stat_item i)
-{
-	long v = atomic_load_explicit(&((pg_data_t *)pgdat)->vm_stat[i], memory_order_relaxed);
-	return v < 0 ? 0 : (unsigned long)v;
-}
-/** global_zone_page_state() / global_node_page_state() - sums over @m's nodes. */
-unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i);
-unsigned long global_node_page_state(struct kmm_machine *m, enum node_stat_item i);
 
 /** kmm_register_layer() - attach a later layer's checker and shutdown. Return: 0 or -ENOSPC. */
 int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer);

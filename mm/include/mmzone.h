@@ -19,7 +19,7 @@
 #include "arch/sim/sim.h"
 #include "lib/list.h"
 #include "mm/include/mm_types.h"
-#include "mm/include/vmstat.h"
+#include "mm/include/vm_event_item.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)

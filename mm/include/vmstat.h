@@ -1,159 +1,61 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/include/vmstat.h - the counters behind /proc/vmstat, zoneinfo, meminfo.
+ * mm/include/vmstat.h - counting and reading the vm counters: per-CPU-slot
+ * events, and the zone and node stat items.
  *
- * Linux counterpart: include/linux/mmzone.h (zone/node stat items),
- * include/linux/vm_event_item.h (6.12, x86-64 with NUMA, compaction,
- * migration, THP, swap configured). The enum order is the /proc/vmstat order;
- * proc/vmstat.c holds the names in the same order.
- *
- * Zone and node counters are atomic longs in the zone or node; events are
+ * Linux counterpart: include/linux/vmstat.h (6.12). The items themselves are
+ * in mm/include/vm_event_item.h. Zone and node counters are atomic longs in
+ * the zone or node (Linux keeps per-CPU deltas and folds them); events are
  * per-CPU-slot counters summed on read (no shared cache line on the fast path).
+ *
+ * Locking: none; the counters are relaxed atomics (see count_vm_events()).
  */
 #ifndef KMM_VMSTAT_H
 #define KMM_VMSTAT_H
 
-enum zone_stat_item {
-	NR_FREE_PAGES,
-	NR_ZONE_LRU_BASE,
-	NR_ZONE_INACTIVE_ANON = NR_ZONE_LRU_BASE,
-	NR_ZONE_ACTIVE_ANON,
-	NR_ZONE_INACTIVE_FILE,
-	NR_ZONE_ACTIVE_FILE,
-	NR_ZONE_UNEVICTABLE,
-	NR_ZONE_WRITE_PENDING,
-	NR_MLOCK,
-	NR_BOUNCE,
-	NR_ZSPAGES,
-	NR_FREE_CMA_PAGES,
-	NR_UNACCEPTED,
-	NR_VM_ZONE_STAT_ITEMS
-};
+#include <stdatomic.h>
 
-enum numa_stat_item {
-	NUMA_HIT,
-	NUMA_MISS,
-	NUMA_FOREIGN,
-	NUMA_INTERLEAVE_HIT,
-	NUMA_LOCAL,
-	NUMA_OTHER,
-	NR_VM_NUMA_EVENT_ITEMS
-};
+#include "mm/include/machine.h"
 
-enum node_stat_item {
-	NR_LRU_BASE,
-	NR_INACTIVE_ANON = NR_LRU_BASE,
-	NR_ACTIVE_ANON,
-	NR_INACTIVE_FILE,
-	NR_ACTIVE_FILE,
-	NR_UNEVICTABLE,
-	NR_SLAB_RECLAIMABLE_B,		/* in bytes, as Linux; /proc shows pages */
-	NR_SLAB_UNRECLAIMABLE_B,	/* in bytes */
-	NR_ISOLATED_ANON,
-	NR_ISOLATED_FILE,
-	WORKINGSET_NODES,
-	WORKINGSET_REFAULT_ANON,
-	WORKINGSET_REFAULT_FILE,
-	WORKINGSET_ACTIVATE_ANON,
-	WORKINGSET_ACTIVATE_FILE,
-	WORKINGSET_RESTORE_ANON,
-	WORKINGSET_RESTORE_FILE,
-	WORKINGSET_NODERECLAIM,
-	NR_ANON_MAPPED,
-	NR_FILE_MAPPED,
-	NR_FILE_PAGES,
-	NR_FILE_DIRTY,
-	NR_WRITEBACK,
-	NR_WRITEBACK_TEMP,
-	NR_SHMEM,
-	NR_SHMEM_THPS,
-	NR_SHMEM_PMDMAPPED,
-	NR_FILE_THPS,
-	NR_FILE_PMDMAPPED,
-	NR_ANON_THPS,	/* THP and PMDMAPPED items count base pages; vmstat shows huge pages */
-	NR_VMSCAN_WRITE,
-	NR_VMSCAN_IMMEDIATE,
-	NR_DIRTIED,
-	NR_WRITTEN,
-	NR_THROTTLED_WRITTEN,
-	NR_KERNEL_MISC_RECLAIMABLE,
-	NR_FOLL_PIN_ACQUIRED,
-	NR_FOLL_PIN_RELEASED,
-	NR_KERNEL_STACK_KB,		/* in kB, as Linux */
-	NR_PAGETABLE,
-	NR_SECONDARY_PAGETABLE,
-	NR_IOMMU_PAGES,
-	NR_SWAPCACHE,
-	PGPROMOTE_SUCCESS,
-	PGPROMOTE_CANDIDATE,
-	PGDEMOTE_KSWAPD,
-	PGDEMOTE_DIRECT,
-	PGDEMOTE_KHUGEPAGED,
-	NR_VM_NODE_STAT_ITEMS
-};
+static inline void count_vm_events(struct kmm_machine *m, enum vm_event_item item, long n)
+{
+	/*
+	 * Only the slot's owner writes (threads beyond maxcpus share a slot and
+	 * may, rarely, lose an increment, as Linux's __count_vm_events can);
+	 * relaxed load+store keeps the fast path free of locked instructions
+	 * while readers summing the counters see no torn values.
+	 */
+	unsigned long *ev = &m->cpus[kmm_this_cpu(m)].events[item];
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
+			 __ATOMIC_RELAXED);
+}
+static inline void count_vm_event(struct kmm_machine *m, enum vm_event_item item)
+{
+	count_vm_events(m, item, 1);
+}
+/** sum_vm_event() - an event counter summed over CPU slots. */
+unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item);
 
-/* Machine-wide items printed after the node items. */
-enum vm_stat_item {
-	NR_DIRTY_THRESHOLD,
-	NR_DIRTY_BG_THRESHOLD,
-	NR_MEMMAP_PAGES,
-	NR_MEMMAP_BOOT_PAGES,
-	NR_VM_STAT_ITEMS
-};
-
-/* Per-zone event quintuplets follow Linux's zone order: dma, dma32, normal, high, movable. */
-#define FOR_ALL_ZONES(x) x##_DMA, x##_DMA32, x##_NORMAL, x##_HIGH, x##_MOVABLE
-
-enum vm_event_item {
-	PGPGIN, PGPGOUT,		/* 512-byte sectors; /proc/vmstat halves them to kB */
-	PSWPIN, PSWPOUT,
-	FOR_ALL_ZONES(PGALLOC),
-	FOR_ALL_ZONES(ALLOCSTALL),
-	FOR_ALL_ZONES(PGSKIP),
-	PGFREE, PGACTIVATE, PGDEACTIVATE, PGLAZYFREE,
-	PGFAULT, PGMAJFAULT,
-	PGLAZYFREED,
-	PGREFILL,
-	PGREUSE,
-	PGSTEAL_KSWAPD, PGSTEAL_DIRECT, PGSTEAL_KHUGEPAGED,
-	PGSCAN_KSWAPD, PGSCAN_DIRECT, PGSCAN_KHUGEPAGED,
-	PGSCAN_DIRECT_THROTTLE,
-	PGSCAN_ANON, PGSCAN_FILE, PGSTEAL_ANON, PGSTEAL_FILE,
-	PGSCAN_ZONE_RECLAIM_SUCCESS, PGSCAN_ZONE_RECLAIM_FAILED,
-	PGINODESTEAL, SLABS_SCANNED, KSWAPD_INODESTEAL,
-	KSWAPD_LOW_WMARK_HIT_QUICKLY, KSWAPD_HIGH_WMARK_HIT_QUICKLY,
-	PAGEOUTRUN,
-	PGROTATED,
-	DROP_PAGECACHE, DROP_SLAB,
-	OOM_KILL,
-	NUMA_PTE_UPDATES, NUMA_HUGE_PTE_UPDATES, NUMA_HINT_FAULTS,
-	NUMA_HINT_FAULTS_LOCAL, NUMA_PAGE_MIGRATE,
-	PGMIGRATE_SUCCESS, PGMIGRATE_FAIL,
-	THP_MIGRATION_SUCCESS, THP_MIGRATION_FAIL, THP_MIGRATION_SPLIT,
-	COMPACTMIGRATE_SCANNED, COMPACTFREE_SCANNED, COMPACTISOLATED,
-	COMPACTSTALL, COMPACTFAIL, COMPACTSUCCESS,
-	KCOMPACTD_WAKE, KCOMPACTD_MIGRATE_SCANNED, KCOMPACTD_FREE_SCANNED,
-	HTLB_BUDDY_PGALLOC, HTLB_BUDDY_PGALLOC_FAIL,
-	CMA_ALLOC_SUCCESS, CMA_ALLOC_FAIL,
-	UNEVICTABLE_PGCULLED, UNEVICTABLE_PGSCANNED, UNEVICTABLE_PGRESCUED,
-	UNEVICTABLE_PGMLOCKED, UNEVICTABLE_PGMUNLOCKED, UNEVICTABLE_PGCLEARED,
-	UNEVICTABLE_PGSTRANDED,
-	THP_FAULT_ALLOC, THP_FAULT_FALLBACK, THP_FAULT_FALLBACK_CHARGE,
-	THP_COLLAPSE_ALLOC, THP_COLLAPSE_ALLOC_FAILED,
-	THP_FILE_ALLOC, THP_FILE_FALLBACK, THP_FILE_FALLBACK_CHARGE, THP_FILE_MAPPED,
-	THP_SPLIT_PAGE, THP_SPLIT_PAGE_FAILED, THP_DEFERRED_SPLIT_PAGE,
-	THP_UNDERUSED_SPLIT_PAGE, THP_SPLIT_PMD, THP_SCAN_EXCEED_NONE_PTE,
-	THP_SCAN_EXCEED_SWAP_PTE, THP_SCAN_EXCEED_SHARED_PTE,
-	THP_SPLIT_PUD,
-	THP_ZERO_PAGE_ALLOC, THP_ZERO_PAGE_ALLOC_FAILED,
-	THP_SWPOUT, THP_SWPOUT_FALLBACK,
-	BALLOON_INFLATE, BALLOON_DEFLATE, BALLOON_MIGRATE,
-	SWAP_RA, SWAP_RA_HIT,
-	SWPIN_ZERO, SWPOUT_ZERO,
-	KSM_SWPIN_COPY, COW_KSM,	/* CONFIG_KSM (Debian 6.12 config) */
-	ZSWPIN, ZSWPOUT, ZSWPWB,	/* CONFIG_ZSWAP */
-	DIRECT_MAP_LEVEL2_SPLIT, DIRECT_MAP_LEVEL3_SPLIT,
-	NR_VM_EVENT_ITEMS
-};
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, long delta)
+{
+	atomic_fetch_add_explicit(&z->vm_stat[i], delta, memory_order_relaxed);
+}
+static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item i)
+{
+	long v = atomic_load_explicit(&((struct zone *)z)->vm_stat[i], memory_order_relaxed);
+	return v < 0 ? 0 : (unsigned long)v;
+}
+static inline void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item i, long delta)
+{
+	atomic_fetch_add_explicit(&pgdat->vm_stat[i], delta, memory_order_relaxed);
+}
+static inline unsigned long node_page_state(const pg_data_t *pgdat, enum node_stat_item i)
+{
+	long v = atomic_load_explicit(&((pg_data_t *)pgdat)->vm_stat[i], memory_order_relaxed);
+	return v < 0 ? 0 : (unsigned long)v;
+}
+/** global_zone_page_state() / global_node_page_state() - sums over @m's nodes. */
+unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i);
+unsigned long global_node_page_state(struct kmm_machine *m, enum node_stat_item i);
 
 #endif /* KMM_VMSTAT_H */

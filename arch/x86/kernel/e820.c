@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/e820.c - the firmware memory map of the simulated machine.
+ * arch/x86/kernel/e820.c - the firmware memory map of the simulated machine.
  *
  * Linux counterpart: arch/x86/kernel/e820.c (6.12). Kept: the table of
  * (address, size, type) entries; e820__update_table()'s rule that where
@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/include/asm/e820.h"
+#include "arch/x86/include/asm/layout.h"
 #include "mm/internal.h"
-
-#define SZ_4G (1ULL << 32)
 
 const char *e820_type_name(enum e820_type type)
 {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/ioremap.c - ioremap/iounmap of the simulated device ranges.
+ * arch/x86/mm/ioremap.c - ioremap/iounmap of the simulated device ranges:
+ * checking a request against the mmio= regions (the mapping itself is
+ * vmap_phys_range(), in mm/ioremap.c).
  *
  * Linux counterpart: arch/x86/mm/ioremap.c, mm/ioremap.c (6.12). Kept: the
  * request is page-aligned outward and the returned pointer keeps the

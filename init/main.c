@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * init/main.c - kmm_boot() and kmm_shutdown(): the boot sequence from the
+ * command line to a running machine, the later layers' init list, and the
+ * teardown of a machine.
+ *
+ * Linux counterpart: init/main.c (start_kernel, the order of its steps,
+ * mm_core_init's part of it). The steps themselves live where Linux keeps
+ * them: setup_arch() in arch/x86/kernel/setup.c, the layouts and lowmem in
+ * arch/x86/mm/init.c, nodes in arch/x86/mm/numa.c, zones, struct pages and
+ * handing memory to the buddy allocator in mm/mm_init.c, the command line
+ * in mm/mm_init_cmdline.c.
+ *
+ * Invariant: kmm_boot() returns a machine whose every layer is up and whose
+ * checkers hold, or NULL with everything it built torn down and
+ * kmm_last_error() naming the cause.
+ *
+ * Locking: kmm_boot() builds a machine on one thread and publishes it only
+ * when done, so it takes no machine locks; several threads may boot several
+ * machines at once. The layers' boot options are registered once per
+ * process (boot_options_state, an atomic once-flag).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/boot_options.h"
+#include "mm/include/slab.h"
+#include "mm/internal.h"
+
+/* ==================================================================== */
+/* ---- The layer list ---- */
+
+/*
+ * Later layers, in boot order. Each owner adds ONE line here:
+ *   { "name", boot_options_hook_or_NULL, init_fn },
+ * - boot_options(void) registers the layer's boot options with
+ *   kmm_register_boot_option(); it runs once per process, before the first
+ *   command line is parsed.
+ * - init(m) runs after the page allocator is up (zonelists, watermarks, pcp
+ *   lists), with @m as the thread's current machine. It returns 0 or -errno
+ *   (with kmm_set_error() saying why); it registers its checker and shutdown
+ *   with kmm_register_layer(). If one init fails, the layers already up are
+ *   shut down in reverse order and kmm_boot() returns NULL.
+ * On i386 the vmalloc layer's init prints the "virtual kernel memory layout:"
+ * block; its line goes right after slab's so the block follows "Memory:" as
+ * on Linux.
+ */
+struct layer_init {
+	const char *name;
+	void (*boot_options)(void);
+	int (*init)(struct kmm_machine *m);
+};
+
+static const struct layer_init layer_inits[] = {
+	{ "slab", slab_boot_options, kmem_cache_init },
+	{ "vmalloc", vmalloc_boot_options, vmalloc_init },	/* i386: "virtual kernel memory layout:" */
+	{ "process", NULL, process_init },	/* tasks, zero page, software MMU */
+	{ NULL, NULL, NULL },	/* end */
+};
+
+static int boot_options_state;	/* 0 not yet, 1 in progress, 2 done */
+
+void register_layer_boot_options(void)
+{
+	int expect = 0;
+
+	if (__atomic_load_n(&boot_options_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (__atomic_compare_exchange_n(&boot_options_state, &expect, 1, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		for (const struct layer_init *l = layer_inits; l->name; l++)
+			if (l->boot_options)
+				l->boot_options();
+		__atomic_store_n(&boot_options_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&boot_options_state, __ATOMIC_ACQUIRE) != 2)
+		sim_yield();
+}
+
+
+/* ==================================================================== */
+/* ---- kmm_boot / kmm_shutdown ---- */
+
+static void machine_teardown(struct kmm_machine *m)
+{
+	for (int i = m->nr_layers - 1; i >= 0; i--)
+		if (m->layers[i].shutdown)
+			m->layers[i].shutdown(m);
+	m->nr_layers = 0;
+	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
+		pg_data_t *pgdat = m->node_data[nid];
+
+		if (!pgdat)
+			continue;
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (zone->per_cpu_pageset)
+				zone_free_pcp(zone);
+			/* Sections still deferred at shutdown: their records. */
+			if (zone->deferred_sections.next) {
+				while (!list_empty(&zone->deferred_sections)) {
+					struct deferred_section *ds = list_first_entry(
+						&zone->deferred_sections, struct deferred_section, list);
+
+					list_del(&ds->list);
+					free(ds);
+				}
+			}
+			free(zone->pageblock_mt);
+			zone->pageblock_mt = NULL;
+		}
+		free(pgdat);
+		m->node_data[nid] = NULL;
+	}
+	if (m->vmemmap)
+		sim_release(m->vmemmap, m->vmemmap_bytes);
+	m->vmemmap = NULL;
+	free(m->section_state);
+	m->section_state = NULL;
+	sim_ram_destroy(&m->ram);
+	kmm_machine_free(m);
+}
+
+static int alloc_cpus(struct kmm_machine *m)
+{
+	size_t bytes = ALIGN_UP(sizeof(struct kmm_cpu) * (size_t)m->nr_cpus, (size_t)64);
+
+	m->cpus = aligned_alloc(64, bytes);
+	if (!m->cpus)
+		return kmm_set_error(-ENOMEM, "boot: out of host memory for CPU slots");
+	memset(m->cpus, 0, bytes);
+	return 0;
+}
+
+static void set_sysctl_defaults(struct kmm_machine *m)
+{
+	static const int ratio[MAX_NR_ZONES] = { 256, 256, 32, 0, 0 };
+
+	m->min_free_kbytes = 0;		/* init_per_zone_wmark_min() computes it */
+	m->user_min_free_kbytes = -1;
+	m->watermark_scale_factor = 10;
+	m->watermark_boost_factor = 15000;
+	memcpy(m->lowmem_reserve_ratio, ratio, sizeof(ratio));
+	m->percpu_pagelist_high_fraction = 0;
+}
+
+/* start_kernel() after setup_arch(), up to the page allocator being ready. */
+static int start_kernel(struct boot *b)
+{
+	struct kmm_machine *m = b->m;
+	int err;
+
+	err = setup_per_cpu_areas(m);
+	if (err)
+		return err;
+	kmm_printk(m, "Kernel command line: %s", m->cmdline);
+	if (m->nr_node_ids == 1) {
+		/* vfs_caches_init_early(): only without hashdist (one node). */
+		err = alloc_large_system_hash(b, "Dentry cache", kmm_arch_is_32(m) ? 4 : 8, 13);
+		if (!err)
+			err = alloc_large_system_hash(b, "Inode-cache", kmm_arch_is_32(m) ? 4 : 8, 14);
+		if (err)
+			return err;
+	}
+	err = setup_host_memory(b);
+	if (err)
+		return err;
+
+	/* mm_core_init() */
+	build_all_zonelists(m);
+	kmm_printk(m, "mem auto-init: stack:off, heap alloc:off, heap free:off");
+	err = swiotlb_init(m);
+	if (err)
+		return err;
+	memblock_free_all(b);
+	update_totals(b);
+	mem_init_print_info(m);
+	init_per_zone_wmark_min(m);
+	zone_pcp_update_all(m);
+	return 0;
+}
+
+static int init_layers(struct kmm_machine *m)
+{
+	static const struct kmm_layer boot_layer = { .name = "boot", .check = mm_init_check };
+	int err = kmm_register_layer(m, &boot_layer);
+
+	for (const struct layer_init *l = layer_inits; !err && l->name; l++) {
+		kmm_set_error(0, "%s", "");
+		err = l->init(m);
+		if (err && !kmm_last_error()[0])
+			kmm_set_error(err, "%s: initialisation failed (%d)", l->name, err);
+	}
+	return err;
+}
+
+struct kmm_machine *kmm_boot(const char *cmdline)
+{
+	struct kmm_boot_opts opts;
+	struct kmm_machine *m, *prev;
+	struct boot b;
+	int err;
+
+	if (kmm_parse_cmdline(cmdline, &opts))
+		return NULL;
+	m = kmm_machine_alloc();
+	if (!m) {
+		kmm_set_error(-ENOMEM, "boot: too many machines (at most %d at once)",
+			      KMM_MAX_MACHINES);
+		return NULL;
+	}
+	m->ram.fd = -1;
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline ? cmdline : "");
+	m->opts = opts;
+	m->nr_cpus = opts.maxcpus;
+	set_sysctl_defaults(m);
+	arch_setup_params(m);
+	memset(&b, 0, sizeof(b));
+	b.m = m;
+
+	prev = kmm_use(m);
+	err = alloc_cpus(m);
+	if (!err)
+		err = setup_arch(&b);
+	if (!err)
+		err = start_kernel(&b);
+	if (!err)
+		err = init_layers(m);
+	if (!err) {
+		free_initmem(&b);
+		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
+		drain_all_pages(m, NULL);
+	}
+	if (err) {
+		machine_teardown(m);	/* layers shut down with @m still current */
+		m = NULL;
+	}
+	kmm_use(prev);
+	return m;
+}
+
+void kmm_shutdown(struct kmm_machine *m)
+{
+	struct kmm_machine *prev;
+
+	if (!m)
+		return;
+	/* Layers' shutdown hooks may use kernel-style calls on the current machine. */
+	prev = kmm_use(m);
+	machine_teardown(m);
+	kmm_use(prev == m ? NULL : prev);
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/boot_options.h - the boot command line as parsed options, and
+ * the registry of options owned by later layers (mm/mm_init_cmdline.c).
+ *
+ * Linux counterpart: include/linux/init.h (early_param, __setup) and the
+ * variables the early_param handlers set. kmm keeps the parsed options in a
+ * value (struct kmm_boot_opts, one per machine) instead of globals.
+ *
+ * Locking: a machine's options are immutable after boot; the registry is
+ * appended under boot_option_lock and read lock-free.
+ */
+#ifndef KMM_BOOT_OPTIONS_H
+#define KMM_BOOT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86/include/asm/e820.h"
+#include "arch/x86/include/asm/layout.h"
+
+struct kmm_machine;
+
+/* MMIO ranges declared at boot (ioremap targets, /proc/iomem). */
+struct kmm_mmio {
+	uint64_t start, size;
+	char name[32];
+};
+
+#define KMM_MAX_MEMMAP 16
+#define KMM_MAX_MMIO 16
+struct kmm_boot_opts {
+	uint64_t mem;			/* mem=, bytes of RAM (default 1G) */
+	enum kmm_arch arch;		/* arch= */
+	int maxcpus;			/* maxcpus= (default 2) */
+	int numa_fake;			/* numa=fake=N (0: one node) */
+	uint64_t kernelcore, movablecore;	/* bytes; 0 = unset */
+	int kernelcore_percent, movablecore_percent;	/* N% forms, -1 = unset */
+	uint64_t vmalloc_size;		/* vmalloc= (i386), 0 = default */
+	uint64_t highmem_size;		/* highmem= (i386), 0 = unset */
+	int nr_memmap;
+	struct {
+		uint64_t start, size;
+		enum e820_type type;	/* E820_TYPE_RESERVED ($) or E820_TYPE_ACPI (#) */
+	} memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
+	bool buddy_lazy;		/* buddy=lazy */
+	bool ram_anon;			/* ram=anon: anonymous RAM, never remapped (malloc shim) */
+	bool eager_memmap;		/* deferred_struct_pages=off: initialise every struct page at boot */
+	int nr_mmio;
+	struct kmm_mmio mmio[KMM_MAX_MMIO];
+	char extra[512];		/* options owned by later layers: "a=b\0c\0\0" (kmm_boot_option) */
+};
+
+/* ---- mm/mm_init_cmdline.c ---- */
+
+/** kmm_parse_cmdline() - fill @opts from @cmdline. Return: 0 or -EINVAL (message set). */
+int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
+
+/**
+ * kmm_register_boot_option() - let a later layer own a boot option.
+ * @name: the option's name, without '=' ("slab_debug", "slab_freelist_random").
+ * @validate: checks the value (NULL when the option has no '='); returns 0,
+ *	or -EINVAL after writing a short reason into @err (@len bytes). NULL
+ *	accepts anything.
+ *
+ * Layers call this from the boot_options hook of their line in init/main.c's
+ * layer list (static-library objects are only linked when referenced, so
+ * there are no constructors); kmm_boot() runs those hooks once per process
+ * before it parses the first command line. Registering the same name with
+ * the same function again is a no-op.
+ * Context: any thread. Return: 0, -EEXIST (name taken by another validator
+ * or a built-in option), -ENOSPC (table full).
+ */
+typedef int (*kmm_boot_option_validate_fn)(const char *val, char *err, size_t len);
+int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate);
+/**
+ * kmm_boot_option() - the value a registered option had on @m's command line.
+ * Return: the text after '=' ("" for a bare "name"), the last occurrence
+ * winning; NULL if the option was not given. Valid as long as @m.
+ */
+const char *kmm_boot_option(struct kmm_machine *m, const char *name);
+
+/* ---- init/main.c ---- */
+
+/** register_layer_boot_options() - run the layer list's boot_options hooks (once per process). */
+void register_layer_boot_options(void);
+
+#endif /* KMM_BOOT_OPTIONS_H */
