@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/vmalloc.c - kernel virtual areas: vmalloc, vmap, the free-space tree,
- * lazy purging, and the host window that makes the mappings real.
+ * mm/vmalloc.c - kernel virtual areas: vmalloc, vmap, kvmalloc, lookups,
+ * /proc/vmallocinfo, the layer's boot and shutdown, and the host window that
+ * makes the mappings real. The free-space tree and lazy purging are in
+ * mm/vmap_area.c, ioremap's mapping in mm/ioremap.c, the checker in
+ * mm/vmalloc_check.c; their shared types in mm/vmalloc.h.
  *
  * Linux counterpart: mm/vmalloc.c (6.12). Kept: vmap_area / vm_struct, the
  * free space as an rb-tree sorted by address whose nodes cache the largest
@@ -62,355 +65,7 @@
 #include "mm/include/boot_options.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
-
-/* A range of kernel virtual addresses: free, busy or lazily freed. */
-struct vmap_area {
-	uint64_t va_start, va_end;	/* [start, end), page aligned, guard included */
-	struct rb_node rb_node;		/* in the free or the busy tree */
-	struct list_head list;		/* on the lazy list once freed */
-	unsigned long subtree_max_size;	/* free tree: largest block in this subtree */
-	struct vm_struct *vm;		/* busy: what is mapped (NULL until mapped) */
-};
-
-/* What a busy area maps (include/linux/vmalloc.h's vm_struct, plus the frames). */
-struct vm_struct {
-	uint64_t addr;			/* simulated virtual start */
-	unsigned long size;		/* bytes, guard page included */
-	unsigned long flags;		/* VM_* */
-	struct page **pages;		/* VM_ALLOC: the pages (owned) */
-	unsigned int nr_pages;		/* VM_ALLOC: pages allocated for the area */
-	unsigned long nr_mapped;	/* frames mapped from addr on */
-	unsigned long *pfns;		/* the frames, nr_mapped of them */
-	uint64_t phys_addr;		/* VM_IOREMAP: the device address */
-	const void *caller_addr;	/* host return address of the allocating call */
-	char caller[64];		/* or a name given by the caller (scenario verbs) */
-};
-
-/* Per machine; m->vmalloc. Fields below lock are under it. */
-struct vmalloc_state {
-	char *window;			/* host address of window_va; immutable */
-	uint64_t window_va;		/* immutable */
-	size_t window_bytes;		/* immutable */
-	uint64_t vmalloc_start, vmalloc_end;	/* the layout's range; immutable */
-	uint64_t vstart, vend;		/* the part areas come from (<= window); immutable */
-	spinlock_t lock;
-	struct rb_root free_root;	/* augmented with subtree_max_size */
-	struct rb_root busy_root;
-	struct list_head lazy_list;
-	unsigned long long nr_busy;
-	unsigned long long lazy_nr;	/* pages of address space on lazy_list */
-	unsigned long long nr_free_bytes;
-	unsigned long long nr_vmalloc_pages;
-	unsigned long long nr_purges, nr_tlb_flushes;
-	uint64_t last_flush_start, last_flush_end;
-	struct sim_ram *mmio_ram[KMM_MAX_MMIO];	/* device memory of mmio= regions beyond RAM */
-	struct kmm_pgtable kpt;		/* the kernel's tables (vmalloc, pkmap, fixmap) */
-	bool have_pt;			/* kpt and the PKMAP/fixmap tables exist (set once) */
-	bool kpt_ready;			/* kpt's root exists */
-};
-
-/* ---- Areas ---- */
-
-static inline unsigned long va_size(const struct vmap_area *va)
-{
-	return (unsigned long)(va->va_end - va->va_start);
-}
-
-static unsigned long subtree_max(const struct rb_node *n)
-{
-	return n ? rb_entry(n, struct vmap_area, rb_node)->subtree_max_size : 0;
-}
-
-/* The free tree's augmentation: the largest free block at or below a node. */
-static bool free_va_recompute(struct rb_node *n)
-{
-	struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-	unsigned long v = va_size(va);
-
-	if (subtree_max(n->left) > v)
-		v = subtree_max(n->left);
-	if (subtree_max(n->right) > v)
-		v = subtree_max(n->right);
-	if (va->subtree_max_size == v)
-		return false;
-	va->subtree_max_size = v;
-	return true;
-}
-
-static void insert_va(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug)
-{
-	struct rb_node **link = &root->node, *parent = NULL;
-
-	while (*link) {
-		parent = *link;
-		if (va->va_start < rb_entry(parent, struct vmap_area, rb_node)->va_start)
-			link = &parent->left;
-		else
-			link = &parent->right;
-	}
-	rb_link_node(&va->rb_node, parent, link);
-	va->subtree_max_size = 0;
-	rb_insert_color_augmented(&va->rb_node, root, aug);
-}
-
-/* The busy area containing @addr, or NULL. */
-static struct vmap_area *find_busy_va(struct vmalloc_state *vs, uint64_t addr)
-{
-	struct rb_node *n = vs->busy_root.node;
-
-	while (n) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-
-		if (addr < va->va_start)
-			n = n->left;
-		else if (addr >= va->va_end)
-			n = n->right;
-		else
-			return va;
-	}
-	return NULL;
-}
-
-/* Does [ALIGN(max(va_start, vstart)), +size) fit in @va? Return the start or 0. */
-static uint64_t fit_in(const struct vmap_area *va, unsigned long size, unsigned long align,
-		       uint64_t vstart, uint64_t vend)
-{
-	uint64_t s = va->va_start > vstart ? va->va_start : vstart;
-
-	s = ALIGN_UP(s, (uint64_t)align);
-	if (s < va->va_start || s + size < s)
-		return 0;
-	if (s + size > va->va_end || s + size > vend)
-		return 0;
-	return s;
-}
-
-/*
- * The lowest-address free block that holds @size at @align. A subtree whose
- * largest block is smaller than @size is skipped whole, so with page
- * alignment this is one descent of O(log n) nodes (the in-order walk only
- * backtracks when an alignment does not fit a block big enough for the
- * unaligned size).
- */
-static struct vmap_area *find_lowest_match(struct rb_node *n, unsigned long size,
-					   unsigned long align, uint64_t vstart, uint64_t vend,
-					   uint64_t *start)
-{
-	while (n && subtree_max(n) >= size) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-		struct vmap_area *r;
-
-		if (va->va_start >= vend)
-			n = n->left;	/* everything here and right is too high */
-		else {
-			r = find_lowest_match(n->left, size, align, vstart, vend, start);
-			if (r)
-				return r;
-			if (va->va_end > vstart && (*start = fit_in(va, size, align, vstart, vend)))
-				return va;
-			if (va->va_end >= vend)
-				return NULL;
-			n = n->right;
-		}
-	}
-	return NULL;
-}
-
-static struct vmap_area *va_new(uint64_t start, uint64_t end)
-{
-	struct vmap_area *va = calloc(1, sizeof(*va));
-
-	if (va) {
-		va->va_start = start;
-		va->va_end = end;
-		INIT_LIST_HEAD(&va->list);
-	}
-	return va;
-}
-
-/*
- * Carve [@s, @s+@size) out of free block @va (fit types of Linux's
- * va_clip()). Return: 0, or -ENOMEM if the no-edge split needed a node.
- */
-static int clip_free_va(struct vmalloc_state *vs, struct vmap_area *va, uint64_t s,
-			unsigned long size)
-{
-	uint64_t e = s + size;
-
-	if (va->va_start == s && va->va_end == e) {		/* full fit */
-		rb_erase_augmented(&va->rb_node, &vs->free_root, free_va_recompute);
-		free(va);
-	} else if (va->va_start == s) {				/* left edge */
-		va->va_start = e;
-		rb_propagate(&va->rb_node, free_va_recompute);
-	} else if (va->va_end == e) {				/* right edge */
-		va->va_end = s;
-		rb_propagate(&va->rb_node, free_va_recompute);
-	} else {						/* no edge: split */
-		struct vmap_area *rest = va_new(e, va->va_end);
-
-		if (!rest)
-			return -ENOMEM;
-		va->va_end = s;
-		rb_propagate(&va->rb_node, free_va_recompute);
-		insert_va(&vs->free_root, rest, free_va_recompute);
-	}
-	vs->nr_free_bytes -= size;
-	return 0;
-}
-
-/* Give [start, end) back to the free tree, merging with both neighbours. */
-static void merge_free_range(struct vmalloc_state *vs, struct vmap_area *va)
-{
-	insert_va(&vs->free_root, va, free_va_recompute);
-	vs->nr_free_bytes += va_size(va);
-
-	struct rb_node *p = rb_prev(&va->rb_node);
-	if (p) {
-		struct vmap_area *prev = rb_entry(p, struct vmap_area, rb_node);
-
-		if (prev->va_end == va->va_start) {
-			uint64_t end = va->va_end;
-
-			rb_erase_augmented(&va->rb_node, &vs->free_root, free_va_recompute);
-			free(va);
-			prev->va_end = end;
-			rb_propagate(&prev->rb_node, free_va_recompute);
-			va = prev;
-		}
-	}
-	struct rb_node *n = rb_next(&va->rb_node);
-	if (n) {
-		struct vmap_area *next = rb_entry(n, struct vmap_area, rb_node);
-
-		if (next->va_start == va->va_end) {
-			uint64_t end = next->va_end;
-
-			rb_erase_augmented(&next->rb_node, &vs->free_root, free_va_recompute);
-			free(next);
-			va->va_end = end;
-			rb_propagate(&va->rb_node, free_va_recompute);
-		}
-	}
-}
-
-unsigned long lazy_max_pages(struct kmm_machine *m)
-{
-	return (unsigned long)fls_ul((unsigned long)m->nr_cpus) * (32 * SZ_1M / PAGE_SIZE);
-}
-
-/*
- * __purge_vmap_area_lazy(): every lazily freed range goes back to the free
- * tree, with one (simulated) TLB flush for all of them. Caller holds vs->lock.
- */
-static unsigned long purge_lazy_locked(struct vmalloc_state *vs)
-{
-	unsigned long nr = 0;
-	uint64_t lo = UINT64_MAX, hi = 0;
-
-	while (!list_empty(&vs->lazy_list)) {
-		struct vmap_area *va = list_first_entry(&vs->lazy_list, struct vmap_area, list);
-
-		list_del(&va->list);
-		if (va->va_start < lo)
-			lo = va->va_start;
-		if (va->va_end > hi)
-			hi = va->va_end;
-		if (vs->have_pt)
-			pgtable_free_range(&vs->kpt, va->va_start, va->va_end);
-		nr += va_size(va) >> PAGE_SHIFT;
-		merge_free_range(vs, va);
-	}
-	if (nr) {
-		vs->nr_purges++;
-		vs->nr_tlb_flushes++;	/* flush_tlb_kernel_range(lo, hi): one for the batch */
-		vs->last_flush_start = lo;
-		vs->last_flush_end = hi;
-	}
-	vs->lazy_nr = 0;
-	return nr;
-}
-
-static struct vmalloc_state *vstate(struct kmm_machine *m)
-{
-	return m ? (struct vmalloc_state *)m->vmalloc : NULL;
-}
-
-/**
- * vm_unmap_aliases_m() - purge every lazily freed area of @m now.
- * Return: pages' worth of address space returned to the free tree.
- */
-unsigned long vm_unmap_aliases_m(struct kmm_machine *m)
-{
-	struct vmalloc_state *vs = vstate(m);
-	unsigned long nr;
-
-	if (!vs)
-		return 0;
-	spin_lock(&vs->lock);
-	nr = purge_lazy_locked(vs);
-	spin_unlock(&vs->lock);
-	return nr;
-}
-
-void vm_unmap_aliases(void)
-{
-	vm_unmap_aliases_m(kmm_current());
-}
-
-/*
- * alloc_vmap_area(): a busy area of @size bytes (guard included) at @align.
- * On failure the lazy areas are purged and the search retried once, as
- * Linux does before it reports "vmap allocation failed".
- */
-static struct vmap_area *alloc_vmap_area(struct vmalloc_state *vs, unsigned long size,
-					 unsigned long align, uint64_t vstart, uint64_t vend)
-{
-	struct vmap_area *busy = va_new(0, 0);
-	uint64_t s = 0;
-	bool purged = false;
-
-	if (!busy)
-		return NULL;
-	spin_lock(&vs->lock);
-retry:;
-	struct vmap_area *va = find_lowest_match(vs->free_root.node, size, align, vstart, vend, &s);
-	if (!va) {
-		if (!purged && !list_empty(&vs->lazy_list)) {
-			purge_lazy_locked(vs);
-			purged = true;
-			goto retry;
-		}
-		spin_unlock(&vs->lock);
-		free(busy);
-		kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: use vmalloc=<size> "
-			      "to increase size (vmalloc space %#llx-%#llx exhausted)", size,
-			      (unsigned long long)vstart, (unsigned long long)vend);
-		return NULL;
-	}
-	if (clip_free_va(vs, va, s, size)) {
-		spin_unlock(&vs->lock);
-		free(busy);
-		kmm_set_error(-ENOMEM, "vmalloc: out of memory for a vmap_area");
-		return NULL;
-	}
-	busy->va_start = s;
-	busy->va_end = s + size;
-	insert_va(&vs->busy_root, busy, NULL);
-	vs->nr_busy++;
-	spin_unlock(&vs->lock);
-	return busy;
-}
-
-/* Undo alloc_vmap_area() for an area that was never mapped. */
-static void free_vmap_area_now(struct vmalloc_state *vs, struct vmap_area *va)
-{
-	spin_lock(&vs->lock);
-	rb_erase(&va->rb_node, &vs->busy_root);
-	vs->nr_busy--;
-	merge_free_range(vs, va);
-	spin_unlock(&vs->lock);
-}
+#include "mm/vmalloc.h"
 
 /* ---- The window and the kernel page tables ---- */
 
@@ -443,7 +98,7 @@ uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p)
  * page table holds @pfns (the same numbers, except for device memory that
  * has its own backing file).
  */
-static int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
+int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 		      const unsigned long *host_pfns, const unsigned long *pfns, size_t n,
 		      pteval_t prot)
 {
@@ -544,7 +199,7 @@ struct kmm_machine *vmalloc_machine_of(const void *p)
 	return NULL;
 }
 
-static void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
+void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
 {
 	if (caller)
 		snprintf(vm->caller, sizeof(vm->caller), "%s", caller);
@@ -579,7 +234,7 @@ static int map_area(struct kmm_machine *m, struct vmap_area *va, struct vm_struc
  * and purge if the list is over lazy_max_pages(). Return: the vm_struct
  * (the caller frees pages and struct) or NULL with an error.
  */
-static struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
+struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 					const char *who)
 {
 	struct vmalloc_state *vs = vstate(m);
@@ -610,7 +265,7 @@ static struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	return vm;
 }
 
-static void free_vm_struct(struct vm_struct *vm)
+void free_vm_struct(struct vm_struct *vm)
 {
 	free(vm->pages);
 	free(vm->pfns);
@@ -870,86 +525,6 @@ void vunmap(const void *addr)
 		free_vm_struct(vm);
 }
 
-/* ---- ioremap (the mapping half; mm/ioremap.c checks the request) ---- */
-
-void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
-		      const char *caller, const void *ret)
-{
-	struct vmalloc_state *vs = vstate(m);
-	unsigned long n = (unsigned long)(size >> PAGE_SHIFT);
-	struct vm_struct *vm = calloc(1, sizeof(*vm));
-
-	if (!vm || !(vm->pfns = calloc(n, sizeof(*vm->pfns)))) {
-		free(vm);
-		kmm_set_error(-ENOMEM, "ioremap: no host memory");
-		return NULL;
-	}
-	for (unsigned long i = 0; i < n; i++)
-		vm->pfns[i] = (unsigned long)(phys >> PAGE_SHIFT) + i;
-	vm->flags = VM_IOREMAP | VM_UNINITIALIZED;
-	vm->size = size + PAGE_SIZE;
-	vm->nr_mapped = n;
-	vm->phys_addr = phys;
-	set_caller(vm, caller, ret);
-	/* Linux aligns ioremap areas to their size's order (IOREMAP_MAX_ORDER caps it). */
-	unsigned long align = PAGE_SIZE;
-	while (align < size && align < (1UL << 24))
-		align <<= 1;
-	/*
-	 * Device memory: frames of the RAM file if the range lies inside it,
-	 * else a backing file of the region's own, made at its first ioremap.
-	 */
-	struct sim_ram *ram = &m->ram;
-	unsigned long *host_pfns = vm->pfns;
-	if (phys + size > m->ram.size) {
-		int r = region;
-		spin_lock(&vs->lock);
-		if (!vs->mmio_ram[r] && (vs->mmio_ram[r] = calloc(1, sizeof(struct sim_ram))) &&
-		    sim_ram_create(vs->mmio_ram[r], m->opts.mmio[r].size, 0, false)) {
-			free(vs->mmio_ram[r]);
-			vs->mmio_ram[r] = NULL;
-		}
-		ram = vs->mmio_ram[r];
-		spin_unlock(&vs->lock);
-		host_pfns = ram ? malloc(n * sizeof(*host_pfns)) : NULL;
-		if (!host_pfns) {
-			free_vm_struct(vm);
-			kmm_set_error(-ENOMEM, "ioremap: no backing for device region %s",
-				      m->opts.mmio[r].name);
-			return NULL;
-		}
-		for (unsigned long i = 0; i < n; i++)
-			host_pfns[i] = (unsigned long)((phys - m->opts.mmio[r].start) >> PAGE_SHIFT) + i;
-	}
-	struct vmap_area *va = alloc_vmap_area(vs, vm->size, align, vs->vstart, vs->vend);
-	int err = va ? map_frames(m, ram, va->va_start, host_pfns, vm->pfns, n,
-				  PAGE_KERNEL | _PAGE_PCD | _PAGE_PWT) : -ENOMEM;
-	if (host_pfns != vm->pfns)
-		free(host_pfns);
-	if (err) {
-		if (va)
-			free_vmap_area_now(vs, va);
-		free_vm_struct(vm);
-		return NULL;
-	}
-	vm->addr = va->va_start;
-	spin_lock(&vs->lock);
-	va->vm = vm;
-	vm->flags &= ~(unsigned long)VM_UNINITIALIZED;
-	spin_unlock(&vs->lock);
-	return kernel_va_to_host(m, vm->addr);
-}
-
-int vunmap_phys_range(struct kmm_machine *m, const void *addr)
-{
-	struct vm_struct *vm = remove_vm_area(m, addr, "iounmap");
-
-	if (!vm)
-		return -EINVAL;
-	free_vm_struct(vm);
-	return 0;
-}
-
 /* ---- Lookups ---- */
 
 bool is_vmalloc_addr(const void *addr)
@@ -1175,145 +750,7 @@ void kmm_vmalloc_stats(struct kmm_machine *m, struct kmm_vmalloc_stats *st)
 	spin_unlock(&vs->lock);
 }
 
-/* ---- The checker ---- */
-
-struct span {
-	uint64_t start, end;
-	int kind;	/* 0 free, 1 busy, 2 lazy */
-};
-
-static int cmp_span(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int check_fail(struct kmm_machine *m, const char *fmt, unsigned long long a,
-		      unsigned long long b)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	kmm_printk(m, "vmalloc check: %s", msg);
-	return kmm_set_error(-EUCLEAN, "vmalloc: %s", msg);
-}
-
-/*
- * Is @pfn free in the buddy allocator: inside a free block of some order? A
- * mapped frame may be a tail of a higher-order allocation (refcount 0, as
- * Linux leaves non-compound tails), so the refcount alone cannot tell.
- */
-static bool frame_is_free(struct kmm_machine *m, unsigned long pfn)
-{
-	if (pfn >= m->max_pfn)
-		return true;
-	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
-		unsigned long head = pfn & ~((1UL << order) - 1);
-		const struct page *p = pfn_to_page_m(m, head);
-
-		if (PageBuddy(p) && p->private >= order)
-			return true;
-	}
-	return false;
-}
-
-static int vmalloc_check_locked(struct kmm_machine *m, struct vmalloc_state *vs)
-{
-	int rc = rb_check(&vs->free_root, free_va_recompute);
-
-	if (rc)
-		return check_fail(m, "free tree is broken (rb_check %lld)%.0llu", (unsigned long long)rc, 0);
-	if ((rc = rb_check(&vs->busy_root, NULL)))
-		return check_fail(m, "busy tree is broken (rb_check %lld)%.0llu", (unsigned long long)rc, 0);
-	size_t nf = rb_count(&vs->free_root), nb = rb_count(&vs->busy_root);
-	size_t nl = list_count(&vs->lazy_list), k = 0;
-	if (nb != vs->nr_busy)
-		return check_fail(m, "nr_busy %llu but %llu busy areas", vs->nr_busy, nb);
-	struct span *s = malloc((nf + nb + nl + 1) * sizeof(*s));
-	if (!s)
-		return 0;	/* cannot check without memory; not a violation */
-	uint64_t free_bytes = 0, vm_pages = 0, lazy_pages = 0;
-	for (struct rb_node *n = rb_first(&vs->free_root); n; n = rb_next(n)) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-		s[k++] = (struct span){ va->va_start, va->va_end, 0 };
-		free_bytes += va_size(va);
-	}
-	for (struct rb_node *n = rb_first(&vs->busy_root); n; n = rb_next(n)) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-		s[k++] = (struct span){ va->va_start, va->va_end, 1 };
-	}
-	struct list_head *pos;
-	list_for_each(pos, &vs->lazy_list) {
-		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
-		s[k++] = (struct span){ va->va_start, va->va_end, 2 };
-		lazy_pages += va_size(va) >> PAGE_SHIFT;
-	}
-	qsort(s, k, sizeof(*s), cmp_span);
-	uint64_t at = vs->vstart;
-	int err = 0;
-	for (size_t i = 0; i < k && !err; i++) {
-		if (s[i].start >= s[i].end)
-			err = check_fail(m, "empty or inverted area %#llx-%#llx", s[i].start, s[i].end);
-		else if (s[i].start != at)
-			err = check_fail(m, s[i].start > at ? "hole in the vmalloc space at %#llx (next area %#llx)"
-							    : "areas overlap at %#llx (area starts %#llx)",
-					 at, s[i].start);
-		else if (i && s[i].kind == 0 && s[i - 1].kind == 0)
-			err = check_fail(m, "free areas %#llx and %#llx touch but were not merged",
-					 s[i - 1].start, s[i].start);
-		at = s[i].end;
-	}
-	free(s);
-	if (err)
-		return err;
-	if (k && at != vs->vend)
-		return check_fail(m, "areas end at %#llx, the space at %#llx", at, vs->vend);
-	if (free_bytes != vs->nr_free_bytes)
-		return check_fail(m, "free bytes counted %llu, summed %llu", vs->nr_free_bytes, free_bytes);
-	if (lazy_pages != vs->lazy_nr)
-		return check_fail(m, "lazy pages counted %llu, summed %llu", vs->lazy_nr, lazy_pages);
-
-	/* Mapped frames: referenced, and the PTEs say what the area says. */
-	for (struct rb_node *n = rb_first(&vs->busy_root); n; n = rb_next(n)) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-		struct vm_struct *vm = va->vm;
-
-		if (!vm)
-			continue;
-		if (vm->addr != va->va_start || vm->size != va_size(va))
-			return check_fail(m, "vm_struct %#llx does not match its area %#llx",
-					  vm->addr, va->va_start);
-		if (vm->flags & VM_ALLOC)
-			vm_pages += vm->nr_pages;
-		for (unsigned long i = 0; i < vm->nr_mapped; i++) {
-			unsigned long pfn = vm->pfns[i];
-			uint64_t a = va->va_start + i * PAGE_SIZE;
-
-			if (!(vm->flags & VM_IOREMAP) && frame_is_free(m, pfn))
-				return check_fail(m, "area %#llx maps pfn %#llx, which is free",
-						  va->va_start, pfn);
-			if ((vm->flags & VM_ALLOC) && page_ref_count(vm->pages[i]) <= 0)
-				return check_fail(m, "area %#llx: its page %llu has no reference",
-						  va->va_start, i);
-			if (vm->pages && vm->pages[i] != pfn_to_page_m(m, pfn))
-				return check_fail(m, "area %#llx page %llu disagrees with its pfn",
-						  va->va_start, i);
-			if (vs->have_pt) {
-				pteval_t pte = pgtable_get_pte(&vs->kpt, a);
-				if (!(pte & _PAGE_PRESENT) || pte_pfn_geo(vs->kpt.geo, pte) != pfn)
-					return check_fail(m, "PTE of %#llx does not map pfn %#llx", a, pfn);
-			}
-		}
-		if (vs->have_pt && !(vm->flags & VM_NO_GUARD) &&
-		    (pgtable_get_pte(&vs->kpt, va->va_end - PAGE_SIZE) & _PAGE_PRESENT))
-			return check_fail(m, "guard page of area %#llx is mapped%.0llu", va->va_start, 0);
-	}
-	if (vm_pages != vs->nr_vmalloc_pages)
-		return check_fail(m, "nr_vmalloc_pages %llu, areas hold %llu", vs->nr_vmalloc_pages,
-				  vm_pages);
-	return 0;
-}
+/* ---- Boot and shutdown ---- */
 
 /*
  * The layer's drain hook (kmm_drain): purge the lazy areas, flush unused
@@ -1337,22 +774,6 @@ static void vmalloc_drain(struct kmm_machine *m)
 	}
 	spin_unlock(&vs->lock);
 }
-
-static int vmalloc_check(struct kmm_machine *m)
-{
-	struct vmalloc_state *vs = vstate(m);
-
-	if (!vs)
-		return 0;
-	spin_lock(&vs->lock);
-	int err = vmalloc_check_locked(m, vs);
-	spin_unlock(&vs->lock);
-	if (!err)
-		err = kmap_check(m);
-	return err;
-}
-
-/* ---- Boot and shutdown ---- */
 
 static void free_tree(struct rb_root *root, bool free_vm)
 {
@@ -1575,3 +996,4 @@ void print_kernel_layout(struct kmm_machine *m)
 		   data, data_end, (long)((data_end - data) >> 10),
 		   text, data, (long)((data - text) >> 10));
 }
+
