@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/page_alloc.c - the buddy page allocator: free areas, splitting and
- * merging, migrate-type fallback, per-CPU page lists, the allocation fast and
+ * merging, deferred sections, buddy=lazy, per-CPU page lists, the allocation fast and
  * slow paths' building blocks, and the freeing entry points (__free_pages).
- * The allocation paths and the watermark check are in page_alloc_slowpath.c.
+ * The allocation paths and the watermark check are in page_alloc_slowpath.c;
+ * migrate-type fallback and the HighAtomic reserve in page_alloc_fallback.c;
+ * the free-list helpers both use in page_alloc.h. The per-CPU lists and the
+ * free path stay in this file with the buddy core on purpose: the order-0
+ * fast paths inline across them (one translation unit, see bench/page_alloc.c).
  *
  * Linux counterpart: mm/page_alloc.c (6.12). Kept: free_area[order] lists per
  * migrate type with nr_free; merging with buddy_pfn = pfn ^ (1 << order) up to
@@ -60,6 +64,7 @@
 
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
+#include "mm/page_alloc.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
@@ -69,32 +74,7 @@ const char *const zone_names[MAX_NR_ZONES] = {
 	"DMA", "DMA32", "Normal", "HighMem", "Movable",
 };
 
-/* fallbacks[] of 6.12: which free lists a request may steal from, in order. */
-static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
-	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
-	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
-	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
-};
-
 /* ---- Pageblock migrate types ---- */
-
-static inline unsigned long pageblock_index(const struct zone *z, unsigned long pfn)
-{
-	int pbo = z->machine->pageblock_order;
-
-	return (pfn >> pbo) - (z->zone_start_pfn >> pbo);
-}
-
-static inline int get_pfnblock_migratetype(const struct zone *z, unsigned long pfn)
-{
-	return __atomic_load_n(&z->pageblock_mt[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
-}
-
-static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, int mt)
-{
-	__atomic_store_n(&z->pageblock_mt[pageblock_index(z, pfn)], (unsigned char)mt,
-			 __ATOMIC_RELAXED);
-}
 
 /**
  * get_pageblock_migratetype() - the migrate type of @page's pageblock.
@@ -123,33 +103,7 @@ void set_pageblock_migratetype(struct page *page, int migratetype)
 	set_pfnblock_migratetype(page_zone(page), page_to_pfn_m(m, page), migratetype);
 }
 
-/* Retype every pageblock a block of @order at @pfn covers. */
-static void change_pageblock_range(struct zone *z, unsigned long pfn, unsigned int order, int mt)
-{
-	unsigned long nr = z->machine->pageblock_nr_pages;
-	unsigned long end = pfn + (1UL << order);
-
-	for (pfn = ALIGN_DOWN(pfn, nr); pfn < end; pfn += nr)
-		set_pfnblock_migratetype(z, pfn, mt);
-}
-
-static inline bool migratetype_is_mergeable(int mt)
-{
-	return mt < MIGRATE_PCPTYPES;
-}
-
 /* ---- Buddy state of a page ---- */
-
-static inline void set_buddy_order(struct page *page, unsigned int order)
-{
-	page->private = order;
-	__page_set_type(page, PGTY_buddy);
-}
-
-static inline unsigned int buddy_order(const struct page *page)
-{
-	return (unsigned int)page->private;
-}
 
 /*
  * The buddy of @page (at @pfn) of @order, if it is a free block of the same
@@ -178,17 +132,6 @@ static inline struct page *find_buddy_page_pfn(struct page *page, unsigned long 
 }
 
 /* ---- Counters ---- */
-
-static inline void account_freepages(struct zone *zone, long nr, int mt)
-{
-	if (mt == MIGRATE_ISOLATE)
-		return;
-	mod_zone_page_state(zone, NR_FREE_PAGES, nr);
-	if (mt == MIGRATE_CMA)
-		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr);
-	else if (mt == MIGRATE_HIGHATOMIC)
-		zone->nr_free_highatomic += (unsigned long)nr;
-}
 
 /*
  * This thread's CPU slot on @m, cached for the last machine it used: one TLS
@@ -250,103 +193,6 @@ static inline void zone_statistics(struct zone *preferred, struct zone *z)
 				  memory_order_relaxed);
 }
 
-/* ---- Free lists ---- */
-
-/*
- * Free-list links. The watermark check peeks at list heads and nr_free
- * without zone->lock, as Linux does with READ_ONCE; the writers (all under
- * zone->lock) publish head pointers and counts with relaxed atomic stores so
- * those peeks are well-defined (plain moves on x86, and quiet under TSan).
- */
-static inline void fl_link(struct list_head *n, struct list_head *prev, struct list_head *next)
-{
-	n->next = next;
-	n->prev = prev;
-	__atomic_store_n(&next->prev, n, __ATOMIC_RELAXED);
-	__atomic_store_n(&prev->next, n, __ATOMIC_RELAXED);
-}
-
-static inline void fl_unlink(struct list_head *e)
-{
-	__atomic_store_n(&e->next->prev, e->prev, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELAXED);
-	e->next = LIST_POISON1;
-	e->prev = LIST_POISON2;
-}
-
-static inline bool fl_empty(const struct list_head *head)
-{
-	return __atomic_load_n(&head->next, __ATOMIC_RELAXED) == head;
-}
-
-static inline void nr_free_add(struct free_area *area, long delta)
-{
-	__atomic_store_n(&area->nr_free, area->nr_free + (unsigned long)delta, __ATOMIC_RELAXED);
-}
-
-/* Flag updates on pages the caller owns; relaxed stores so racy readers are defined. */
-static inline void owner_flag_set(struct page *p, int bit)
-{
-	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) | (1UL << bit),
-			 __ATOMIC_RELAXED);
-}
-
-static inline void owner_flag_clear(struct page *p, int bit)
-{
-	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) & ~(1UL << bit),
-			 __ATOMIC_RELAXED);
-}
-
-static inline void __add_to_free_list(struct page *page, struct zone *zone, unsigned int order,
-				      int mt, bool tail)
-{
-	struct free_area *area = &zone->free_area[order];
-
-	struct list_head *head = &area->free_list[mt];
-
-	if (tail)
-		fl_link(&page->buddy_list, head->prev, head);
-	else
-		fl_link(&page->buddy_list, head, head->next);
-	nr_free_add(area, 1);
-}
-
-/* Move a free block between lists of the same order (6.12 moves to the tail). */
-static inline void move_to_free_list(struct page *page, struct zone *zone, unsigned int order,
-				     int old_mt, int new_mt)
-{
-	struct free_area *area = &zone->free_area[order];
-
-	struct list_head *head = &area->free_list[new_mt];
-
-	fl_unlink(&page->buddy_list);
-	fl_link(&page->buddy_list, head->prev, head);
-	account_freepages(zone, -(1L << order), old_mt);
-	account_freepages(zone, 1L << order, new_mt);
-}
-
-static inline void __del_page_from_free_list(struct page *page, struct zone *zone,
-					     unsigned int order, int mt)
-{
-	(void)mt;
-	fl_unlink(&page->buddy_list);
-	__page_clear_type(page);
-	page->private = 0;
-	if (page_flag_test(page, PG_lazy_free)) {
-		owner_flag_clear(page, PG_lazy_free);
-		__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free - (1UL << order),
-				 __ATOMIC_RELAXED);
-	}
-	nr_free_add(&zone->free_area[order], -1);
-}
-
-static inline void del_page_from_free_list(struct page *page, struct zone *zone,
-					   unsigned int order, int mt)
-{
-	__del_page_from_free_list(page, zone, order, mt);
-	account_freepages(zone, -(1L << order), mt);
-}
-
 /* ---- Deferred sections ---- */
 
 /**
@@ -393,7 +239,7 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
  * still on the list: the list order is the same as if they had been eager.
  * Their counts were added when the section was deferred.
  */
-static void deferred_init_one_section(struct zone *zone)
+void deferred_init_one_section(struct zone *zone)
 {
 	struct kmm_machine *m = zone->machine;
 	struct deferred_section *ds =
@@ -422,12 +268,6 @@ static void deferred_init_one_section(struct zone *zone)
 		m->section_state[start >> SECTION_SHIFT] = SECTION_ONLINE;
 }
 
-static inline bool has_deferred(const struct zone *zone, unsigned int order, int mt)
-{
-	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
-	       __atomic_load_n(&zone->nr_deferred_sections, __ATOMIC_RELAXED);
-}
-
 /**
  * free_area_empty() - no free block of @order on @mt's list (deferred blocks count).
  * @zone: the zone. @order: the order. @mt: the migrate type.
@@ -437,18 +277,6 @@ static inline bool has_deferred(const struct zone *zone, unsigned int order, int
 bool free_area_empty(const struct zone *zone, unsigned int order, int mt)
 {
 	return fl_empty(&zone->free_area[order].free_list[mt]) && !has_deferred(zone, order, mt);
-}
-
-static inline struct page *get_page_from_free_area(struct zone *zone, unsigned int order, int mt)
-{
-	struct list_head *l = &zone->free_area[order].free_list[mt];
-
-	if (unlikely(list_empty(l))) {
-		if (!has_deferred(zone, order, mt))
-			return NULL;
-		deferred_init_one_section(zone);
-	}
-	return list_first_entry(l, struct page, buddy_list);
 }
 
 /* ---- Freeing into the buddy ---- */
@@ -635,259 +463,6 @@ static void coalesce_lazy(struct zone *zone)
 
 /* ---- Taking blocks out of the buddy ---- */
 
-/* Split a block of order @high down to @low, freeing the upper halves. */
-static unsigned int expand(struct zone *zone, struct page *page, unsigned int low,
-			   unsigned int high, int mt)
-{
-	unsigned long size = 1UL << high;
-	unsigned int nr_added = 0;
-
-	while (high > low) {
-		high--;
-		size >>= 1;
-		__add_to_free_list(&page[size], zone, high, mt, false);
-		set_buddy_order(&page[size], high);
-		nr_added += (unsigned int)size;
-	}
-	return nr_added;
-}
-
-static void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
-				unsigned int high, int mt)
-{
-	long nr = 1L << high;
-
-	__del_page_from_free_list(page, zone, high, mt);
-	nr -= expand(zone, page, low, high, mt);
-	account_freepages(zone, -nr, mt);
-}
-
-static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
-{
-	for (unsigned int cur = order; cur < NR_PAGE_ORDERS; cur++) {
-		struct page *page = get_page_from_free_area(zone, cur, mt);
-
-		if (!page)
-			continue;
-		page_del_and_expand(zone, page, order, cur, mt);
-		return page;
-	}
-	return NULL;
-}
-
-/*
- * Count the free and the movable (LRU) pages of the pageblock around @page.
- * False if the pageblock straddles the zone's edges.
- */
-static bool prep_move_freepages_block(struct zone *zone, struct page *page,
-				      unsigned long *start_pfn, int *num_free, int *num_movable)
-{
-	struct kmm_machine *m = zone->machine;
-	unsigned long pfn = page_to_pfn_m(m, page);
-	unsigned long start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
-	unsigned long end = start + m->pageblock_nr_pages;
-
-	if (!zone_spans_pfn(zone, start) || !zone_spans_pfn(zone, end - 1))
-		return false;
-	*start_pfn = start;
-	if (num_free) {
-		*num_free = 0;
-		*num_movable = 0;
-		for (pfn = start; pfn < end;) {
-			struct page *p = pfn_to_page_m(m, pfn);
-
-			if (PageBuddy(p)) {
-				int nr = 1 << buddy_order(p);
-
-				*num_free += nr;
-				pfn += (unsigned long)nr;
-				continue;
-			}
-			if (PageLRU(p))
-				(*num_movable)++;
-			pfn++;
-		}
-	}
-	return true;
-}
-
-static int __move_freepages_block(struct zone *zone, unsigned long start_pfn, int old_mt,
-				  int new_mt)
-{
-	struct kmm_machine *m = zone->machine;
-	unsigned long pfn, end = start_pfn + m->pageblock_nr_pages;
-	int moved = 0;
-
-	for (pfn = start_pfn; pfn < end;) {
-		struct page *p = pfn_to_page_m(m, pfn);
-
-		if (!PageBuddy(p)) {
-			pfn++;
-			continue;
-		}
-		unsigned int order = buddy_order(p);
-
-		move_to_free_list(p, zone, order, old_mt, new_mt);
-		pfn += 1UL << order;
-		moved += 1 << order;
-	}
-	set_pfnblock_migratetype(zone, start_pfn, new_mt);
-	return moved;
-}
-
-static int move_freepages_block(struct zone *zone, struct page *page, int old_mt, int new_mt)
-{
-	unsigned long start_pfn;
-
-	if (!prep_move_freepages_block(zone, page, &start_pfn, NULL, NULL))
-		return -1;
-	return __move_freepages_block(zone, start_pfn, old_mt, new_mt);
-}
-
-static bool can_steal_fallback(const struct kmm_machine *m, unsigned int order, int start_mt)
-{
-	if (order >= (unsigned int)m->pageblock_order)
-		return true;
-	return order >= (unsigned int)m->pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
-	       start_mt == MIGRATE_UNMOVABLE;
-}
-
-/**
- * boost_watermark() - raise the zone's watermarks by a pageblock after a
- * fragmenting fallback, up to watermark_boost_factor of the high mark.
- * Context: zone->lock held.
- */
-static bool boost_watermark(struct zone *zone)
-{
-	struct kmm_machine *m = zone->machine;
-	unsigned long max_boost, high = zone->_watermark[WMARK_HIGH];
-
-	if (!m->watermark_boost_factor)
-		return false;
-	if (m->pageblock_nr_pages * 4 > zone_managed_pages(zone))
-		return false;
-	max_boost = (high / 10000) * (unsigned long)m->watermark_boost_factor +
-		    (high % 10000) * (unsigned long)m->watermark_boost_factor / 10000;
-	if (!max_boost)
-		return false;
-	max_boost = KMM_MAX(m->pageblock_nr_pages, max_boost);
-	__atomic_store_n(&zone->watermark_boost,
-			 KMM_MIN(zone->watermark_boost + m->pageblock_nr_pages, max_boost),
-			 __ATOMIC_RELAXED);
-	return true;
-}
-
-static int find_suitable_fallback(struct zone *zone, unsigned int order, int mt,
-				  bool only_stealable, bool *can_steal)
-{
-	*can_steal = false;
-	for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
-		int fmt = fallbacks[mt][i];
-
-		if (free_area_empty(zone, order, fmt))
-			continue;
-		if (can_steal_fallback(zone->machine, order, mt))
-			*can_steal = true;
-		if (!only_stealable || *can_steal)
-			return fmt;
-	}
-	return -1;
-}
-
-/*
- * Take @page (a free block of @cur_order on a foreign list) for a request of
- * @order and @start_mt; claim its whole pageblock when that pays (6.12's
- * steal_suitable_fallback()).
- */
-static struct page *steal_suitable_fallback(struct zone *zone, struct page *page,
-					    unsigned int cur_order, unsigned int order,
-					    int start_mt, unsigned int alloc_flags, bool whole_block)
-{
-	struct kmm_machine *m = zone->machine;
-	int block_mt = get_pageblock_migratetype(page);
-	int free_pages, movable_pages, alike_pages;
-	unsigned long start_pfn;
-
-	if (block_mt == MIGRATE_HIGHATOMIC)
-		goto single_page;
-
-	if (cur_order >= (unsigned int)m->pageblock_order) {
-		del_page_from_free_list(page, zone, cur_order, block_mt);
-		change_pageblock_range(zone, page_to_pfn_m(m, page), cur_order, start_mt);
-		unsigned int added = expand(zone, page, order, cur_order, start_mt);
-
-		account_freepages(zone, added, start_mt);
-		return page;
-	}
-
-	if (boost_watermark(zone) && (alloc_flags & ALLOC_KSWAPD))
-		__atomic_fetch_or(&zone->flags, 1UL << ZONE_BOOSTED_WATERMARK, __ATOMIC_RELAXED);
-
-	if (!whole_block)
-		goto single_page;
-	if (!prep_move_freepages_block(zone, page, &start_pfn, &free_pages, &movable_pages))
-		goto single_page;
-
-	if (start_mt == MIGRATE_MOVABLE)
-		alike_pages = movable_pages;
-	else if (block_mt == MIGRATE_MOVABLE)
-		alike_pages = (int)m->pageblock_nr_pages - (free_pages + movable_pages);
-	else
-		alike_pages = 0;
-
-	if (free_pages + alike_pages >= (1 << (m->pageblock_order - 1))) {
-		__move_freepages_block(zone, start_pfn, block_mt, start_mt);
-		return __rmqueue_smallest(zone, order, start_mt);
-	}
-
-single_page:
-	page_del_and_expand(zone, page, order, cur_order, block_mt);
-	return page;
-}
-
-static struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
-				       unsigned int alloc_flags)
-{
-	struct kmm_machine *m = zone->machine;
-	unsigned int min_order = order;
-	int cur, fmt = -1;
-	bool can_steal;
-
-	if (order < (unsigned int)m->pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
-		min_order = (unsigned int)m->pageblock_order;
-
-	/* The largest foreign block first: it approximates the emptiest pageblock. */
-	for (cur = MAX_PAGE_ORDER; cur >= (int)min_order; cur--) {
-		fmt = find_suitable_fallback(zone, (unsigned int)cur, start_mt, false, &can_steal);
-		if (fmt == -1)
-			continue;
-		/*
-		 * A movable request that cannot claim the block takes the
-		 * smallest foreign block instead: less lasting damage.
-		 */
-		if (!can_steal && start_mt == MIGRATE_MOVABLE && (unsigned int)cur > order)
-			goto find_smallest;
-		goto do_steal;
-	}
-	return NULL;
-
-find_smallest:
-	for (cur = (int)order; cur < NR_PAGE_ORDERS; cur++) {
-		fmt = find_suitable_fallback(zone, (unsigned int)cur, start_mt, false, &can_steal);
-		if (fmt != -1)
-			break;
-	}
-	if (cur >= NR_PAGE_ORDERS)
-		return NULL;
-
-do_steal: {
-	struct page *page = get_page_from_free_area(zone, (unsigned int)cur, fmt);
-
-	return steal_suitable_fallback(zone, page, (unsigned int)cur, order, start_mt,
-				       alloc_flags, can_steal);
-	}
-}
-
 /* Caller holds zone->lock. */
 static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 			      unsigned int alloc_flags)
@@ -901,97 +476,6 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 	if (unlikely(!page))
 		page = __rmqueue_fallback(zone, order, mt, alloc_flags);
 	return page;
-}
-
-/* ---- HighAtomic reserve ---- */
-
-/**
- * reserve_highatomic_pageblock() - turn @page's pageblock into HighAtomic
- * reserve, up to about 1% of the zone.
- * @page: the page a high-order atomic request just got. @order: its order.
- * @zone: its zone.
- * Context: takes zone->lock.
- */
-void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone)
-{
-	struct kmm_machine *m = zone->machine;
-	unsigned long max_managed;
-	int mt;
-
-	if (zone_managed_pages(zone) / 100 < m->pageblock_nr_pages)
-		return;
-	max_managed = ALIGN_UP(zone_managed_pages(zone) / 100, m->pageblock_nr_pages);
-	if (zone->nr_reserved_highatomic >= max_managed)
-		return;
-
-	spin_lock(&zone->lock);
-	if (zone->nr_reserved_highatomic >= max_managed)
-		goto out_unlock;
-	mt = get_pageblock_migratetype(page);
-	if (!migratetype_is_mergeable(mt))
-		goto out_unlock;
-	if (order < (unsigned int)m->pageblock_order) {
-		if (move_freepages_block(zone, page, mt, MIGRATE_HIGHATOMIC) == -1)
-			goto out_unlock;
-		zone->nr_reserved_highatomic += m->pageblock_nr_pages;
-	} else {
-		change_pageblock_range(zone, page_to_pfn_m(m, page), order, MIGRATE_HIGHATOMIC);
-		zone->nr_reserved_highatomic += 1UL << order;
-	}
-out_unlock:
-	spin_unlock(&zone->lock);
-}
-
-/*
- * Give HighAtomic pageblocks back to @ac's migrate type when memory is
- * short; keep one pageblock per zone unless @force.
- */
-/**
- * unreserve_highatomic_pageblock() - hand one HighAtomic pageblock back to
- * @ac's migrate type; keep one per zone unless @force.
- * @ac: the failing request. @force: memory is critically short.
- * Context: takes zone->lock. Return: true if a block was converted.
- */
-bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force)
-{
-	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
-		struct zone *zone = ac->zonelist->zones[i];
-		struct kmm_machine *m = zone->machine;
-
-		if (zone->type > ac->highest_zoneidx)
-			continue;
-		if (!force && zone->nr_reserved_highatomic <= m->pageblock_nr_pages)
-			continue;
-		spin_lock(&zone->lock);
-		for (unsigned int order = 0; order < NR_PAGE_ORDERS; order++) {
-			struct page *page = get_page_from_free_area(zone, order, MIGRATE_HIGHATOMIC);
-			int mt, ret;
-
-			if (!page)
-				continue;
-			mt = get_pageblock_migratetype(page);
-			if (mt == MIGRATE_HIGHATOMIC) {
-				unsigned long size = KMM_MAX(m->pageblock_nr_pages, 1UL << order);
-
-				size = KMM_MIN(size, zone->nr_reserved_highatomic);
-				zone->nr_reserved_highatomic -= size;
-			}
-			if (order < (unsigned int)m->pageblock_order) {
-				ret = move_freepages_block(zone, page, mt, ac->migratetype);
-			} else {
-				move_to_free_list(page, zone, order, mt, ac->migratetype);
-				change_pageblock_range(zone, page_to_pfn_m(m, page), order,
-						       ac->migratetype);
-				ret = 1;
-			}
-			if (ret > 0) {
-				spin_unlock(&zone->lock);
-				return true;
-			}
-		}
-		spin_unlock(&zone->lock);
-	}
-	return false;
 }
 
 /* ---- Per-CPU page lists ---- */

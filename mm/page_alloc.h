@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/page_alloc.h - the buddy allocator's own helpers, shared by
+ * mm/page_alloc.c (free lists, merging, per-CPU lists, the free path) and
+ * mm/page_alloc_fallback.c (migrate-type fallback, the HighAtomic reserve):
+ * pageblock types, a free block's buddy state, free-list links and the
+ * counters they move. Private to those files; the rest of mm/ sees the
+ * allocator through mm/internal.h.
+ *
+ * Linux counterpart: the static helpers at the top of mm/page_alloc.c and
+ * include/linux/pageblock-flags.h (6.12).
+ *
+ * Invariant and locking: those of mm/page_alloc.c. Every helper that
+ * changes a free list or its counts expects zone->lock held; the watermark
+ * check may peek at list heads and nr_free without it, so writers publish
+ * with relaxed atomic stores.
+ */
+#ifndef KMM_MM_PAGE_ALLOC_H
+#define KMM_MM_PAGE_ALLOC_H
+
+#include "mm/include/vmstat.h"
+#include "mm/internal.h"
+
+/* ---- mm/page_alloc.c ---- */
+
+/**
+ * deferred_init_one_section() - initialise the struct pages of @zone's lowest
+ * deferred section and put its blocks on the free lists. Context: zone->lock held.
+ */
+void deferred_init_one_section(struct zone *zone);
+
+/* ---- mm/page_alloc_fallback.c ---- */
+
+/**
+ * __rmqueue_fallback() - a block of @order for @start_mt taken from another
+ * migrate type's lists, claiming its pageblock when that pays.
+ * Context: zone->lock held. Return: the block, or NULL.
+ */
+struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt,
+				unsigned int alloc_flags);
+
+
+/* ---- Pageblock migrate types ---- */
+
+static inline unsigned long pageblock_index(const struct zone *z, unsigned long pfn)
+{
+	int pbo = z->machine->pageblock_order;
+
+	return (pfn >> pbo) - (z->zone_start_pfn >> pbo);
+}
+
+static inline int get_pfnblock_migratetype(const struct zone *z, unsigned long pfn)
+{
+	return __atomic_load_n(&z->pageblock_mt[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
+}
+
+static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, int mt)
+{
+	__atomic_store_n(&z->pageblock_mt[pageblock_index(z, pfn)], (unsigned char)mt,
+			 __ATOMIC_RELAXED);
+}
+
+/* Retype every pageblock a block of @order at @pfn covers. */
+static inline void change_pageblock_range(struct zone *z, unsigned long pfn, unsigned int order,
+					  int mt)
+{
+	unsigned long nr = z->machine->pageblock_nr_pages;
+	unsigned long end = pfn + (1UL << order);
+
+	for (pfn = ALIGN_DOWN(pfn, nr); pfn < end; pfn += nr)
+		set_pfnblock_migratetype(z, pfn, mt);
+}
+
+static inline bool migratetype_is_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+/* ---- Buddy state of a page ---- */
+
+static inline void set_buddy_order(struct page *page, unsigned int order)
+{
+	page->private = order;
+	__page_set_type(page, PGTY_buddy);
+}
+
+static inline unsigned int buddy_order(const struct page *page)
+{
+	return (unsigned int)page->private;
+}
+
+/* ---- Counters ---- */
+
+static inline void account_freepages(struct zone *zone, long nr, int mt)
+{
+	if (mt == MIGRATE_ISOLATE)
+		return;
+	mod_zone_page_state(zone, NR_FREE_PAGES, nr);
+	if (mt == MIGRATE_CMA)
+		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr);
+	else if (mt == MIGRATE_HIGHATOMIC)
+		zone->nr_free_highatomic += (unsigned long)nr;
+}
+
+/* ---- Free lists ---- */
+
+/*
+ * Free-list links. The watermark check peeks at list heads and nr_free
+ * without zone->lock, as Linux does with READ_ONCE; the writers (all under
+ * zone->lock) publish head pointers and counts with relaxed atomic stores so
+ * those peeks are well-defined (plain moves on x86, and quiet under TSan).
+ */
+static inline void fl_link(struct list_head *n, struct list_head *prev, struct list_head *next)
+{
+	n->next = next;
+	n->prev = prev;
+	__atomic_store_n(&next->prev, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&prev->next, n, __ATOMIC_RELAXED);
+}
+
+static inline void fl_unlink(struct list_head *e)
+{
+	__atomic_store_n(&e->next->prev, e->prev, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELAXED);
+	e->next = LIST_POISON1;
+	e->prev = LIST_POISON2;
+}
+
+static inline bool fl_empty(const struct list_head *head)
+{
+	return __atomic_load_n(&head->next, __ATOMIC_RELAXED) == head;
+}
+
+static inline void nr_free_add(struct free_area *area, long delta)
+{
+	__atomic_store_n(&area->nr_free, area->nr_free + (unsigned long)delta, __ATOMIC_RELAXED);
+}
+
+/* Flag updates on pages the caller owns; relaxed stores so racy readers are defined. */
+static inline void owner_flag_set(struct page *p, int bit)
+{
+	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) | (1UL << bit),
+			 __ATOMIC_RELAXED);
+}
+
+static inline void owner_flag_clear(struct page *p, int bit)
+{
+	__atomic_store_n(&p->flags, __atomic_load_n(&p->flags, __ATOMIC_RELAXED) & ~(1UL << bit),
+			 __ATOMIC_RELAXED);
+}
+
+static inline void __add_to_free_list(struct page *page, struct zone *zone, unsigned int order,
+				      int mt, bool tail)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	struct list_head *head = &area->free_list[mt];
+
+	if (tail)
+		fl_link(&page->buddy_list, head->prev, head);
+	else
+		fl_link(&page->buddy_list, head, head->next);
+	nr_free_add(area, 1);
+}
+
+/* Move a free block between lists of the same order (6.12 moves to the tail). */
+static inline void move_to_free_list(struct page *page, struct zone *zone, unsigned int order,
+				     int old_mt, int new_mt)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	struct list_head *head = &area->free_list[new_mt];
+
+	fl_unlink(&page->buddy_list);
+	fl_link(&page->buddy_list, head->prev, head);
+	account_freepages(zone, -(1L << order), old_mt);
+	account_freepages(zone, 1L << order, new_mt);
+}
+
+static inline void __del_page_from_free_list(struct page *page, struct zone *zone,
+					     unsigned int order, int mt)
+{
+	(void)mt;
+	fl_unlink(&page->buddy_list);
+	__page_clear_type(page);
+	page->private = 0;
+	if (page_flag_test(page, PG_lazy_free)) {
+		owner_flag_clear(page, PG_lazy_free);
+		__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free - (1UL << order),
+				 __ATOMIC_RELAXED);
+	}
+	nr_free_add(&zone->free_area[order], -1);
+}
+
+static inline void del_page_from_free_list(struct page *page, struct zone *zone,
+					   unsigned int order, int mt)
+{
+	__del_page_from_free_list(page, zone, order, mt);
+	account_freepages(zone, -(1L << order), mt);
+}
+
+static inline bool has_deferred(const struct zone *zone, unsigned int order, int mt)
+{
+	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
+	       __atomic_load_n(&zone->nr_deferred_sections, __ATOMIC_RELAXED);
+}
+
+static inline struct page *get_page_from_free_area(struct zone *zone, unsigned int order, int mt)
+{
+	struct list_head *l = &zone->free_area[order].free_list[mt];
+
+	if (unlikely(list_empty(l))) {
+		if (!has_deferred(zone, order, mt))
+			return NULL;
+		deferred_init_one_section(zone);
+	}
+	return list_first_entry(l, struct page, buddy_list);
+}
+
+/* ---- Taking blocks out of the buddy (the caller holds zone->lock) ---- */
+
+/* Split a block of order @high down to @low, freeing the upper halves. */
+static inline unsigned int expand(struct zone *zone, struct page *page, unsigned int low,
+				  unsigned int high, int mt)
+{
+	unsigned long size = 1UL << high;
+	unsigned int nr_added = 0;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		__add_to_free_list(&page[size], zone, high, mt, false);
+		set_buddy_order(&page[size], high);
+		nr_added += (unsigned int)size;
+	}
+	return nr_added;
+}
+
+static inline void page_del_and_expand(struct zone *zone, struct page *page,
+				       unsigned int low, unsigned int high, int mt)
+{
+	long nr = 1L << high;
+
+	__del_page_from_free_list(page, zone, high, mt);
+	nr -= expand(zone, page, low, high, mt);
+	account_freepages(zone, -nr, mt);
+}
+
+static inline struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
+{
+	for (unsigned int cur = order; cur < NR_PAGE_ORDERS; cur++) {
+		struct page *page = get_page_from_free_area(zone, cur, mt);
+
+		if (!page)
+			continue;
+		page_del_and_expand(zone, page, order, cur, mt);
+		return page;
+	}
+	return NULL;
+}
+
+#endif /* KMM_MM_PAGE_ALLOC_H */
