@@ -235,7 +235,7 @@ struct strbuf;
  * vmalloc_init() - the vmalloc layer of @m: free tree over the layout's
  * vmalloc range, host window (kernel page tables at first use), PKMAP/fixmap slots
  * (kmap_init), checker registration, and on i386 the "virtual kernel memory
- * layout:" dmesg block. Called once from mm_init.c's layer-init list, after
+ * layout:" dmesg block. Called once from init/main.c's layer-init list, after
  * the page allocator is up. Return: 0 or -errno (message set).
  */
 int vmalloc_init(struct kmm_machine *m);
@@ -270,7 +270,7 @@ int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pf
 void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n);
 /** vmalloc_machine_of() - the machine whose window holds @p, or NULL. */
 struct kmm_machine *vmalloc_machine_of(const void *p);
-/** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c checks). */
+/** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c; arch/x86/mm/ioremap.c checks). */
 void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret);
 int vunmap_phys_range(struct kmm_machine *m, const void *addr);
@@ -300,7 +300,7 @@ void *kmap_page_address(const struct page *page);
 /**
  * process_init() - the process layer of @m: task table, shared zero page,
  * software MMU (window onto the RAM file, per-CPU TLBs), checker. Called
- * from mm_init.c's layer list. Return: 0 or -ENOMEM.
+ * from init/main.c's layer list. Return: 0 or -ENOMEM.
  */
 int process_init(struct kmm_machine *m);
 

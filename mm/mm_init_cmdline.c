@@ -412,7 +412,7 @@ unknown:
 	return kmm_set_error(-EINVAL, "unknown boot option '%s'", tok);
 }
 
-/* RAM ranges of the firmware map for @mem bytes (see mm/e820.c). */
+/* RAM ranges of the firmware map for @mem bytes (see arch/x86/kernel/e820.c). */
 static bool overlaps_board_ram(uint64_t mem, uint64_t start, uint64_t end)
 {
 	uint64_t low = KMM_MIN(mem, 3ULL << 30);

@@ -12,7 +12,7 @@
  * newest first (the /proc/slabinfo order). Simplified: no cache merging, no
  * memcg (kmalloc-cg-*) or random kmalloc caches; names must be unique.
  *
- * Boot options (registered with mm_init.c's option registry):
+ * Boot options (registered through init/main.c's layer list):
  *   slab_debug=<flags>[,<cache>...][;<flags>,<cache>...]   (alias slub_debug)
  *	F sanity checks, Z red zones (0xbb free / 0xcc allocated), P poison
  *	(0x6b, last byte 0xa5, padding 0x5a), U alloc/free call sites (and the

@@ -61,7 +61,7 @@ int pagetypeinfo_show(struct kmm_machine *m, struct strbuf *sb);
 int zoneinfo_show(struct kmm_machine *m, struct strbuf *sb);
 int vmstat_show(struct kmm_machine *m, struct strbuf *sb);
 
-/* Linux's names of the counters, indexed by the enums of vmstat.h. */
+/* Linux's names of the counters, indexed by the enums of vm_event_item.h. */
 extern const char *const zone_stat_names[NR_VM_ZONE_STAT_ITEMS];
 extern const char *const numa_stat_names[NR_VM_NUMA_EVENT_ITEMS];
 extern const char *const node_stat_names[NR_VM_NODE_STAT_ITEMS];

@@ -21,7 +21,7 @@
  * blocks are counted in nr_free by the allocator, and here in the Movable row
  * of pagetypeinfo, as Linux shows them once its deferred init has run.
  *
- * Invariant: the name arrays are indexed by the vmstat.h enums (designated
+ * Invariant: the name arrays are indexed by the vm_event_item.h enums (designated
  * initialisers), so a new enum entry without a name is caught by the unit
  * test, never printed in the wrong place.
  *

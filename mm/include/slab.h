@@ -4,7 +4,7 @@
  *
  * Linux counterpart: include/linux/slab.h (6.12) for the API, which kmm
  * keeps public in include/kmm/slab.h; this header adds what only kernel code
- * calls: the layer's init (from mm_init.c's layer list), its boot options,
+ * calls: the layer's init (from init/main.c's layer list), its boot options,
  * and shrink_slab() for the reclaim layer.
  */
 #ifndef KMM_MM_INCLUDE_SLAB_H
@@ -23,7 +23,7 @@ int kmem_cache_init(struct kmm_machine *m);
 /**
  * slab_boot_options() - register slab_debug=, slub_debug=,
  * slab_freelist_hardened= and slab_freelist_random= with the boot option
- * registry (the boot_options hook of the slab line in mm_init.c).
+ * registry (the boot_options hook of the slab line in init/main.c).
  */
 void slab_boot_options(void);
 
