@@ -101,7 +101,8 @@ struct kmem_cache_cpu {
 	spinlock_t lock;		/* protects everything below */
 	void *freelist;			/* next free object of the cpu slab (encoded chain) */
 	struct slab *slab;		/* the cpu slab, frozen; NULL if none */
-	char *lo, *hi;			/* object area of the cpu slab, for pointer checks */
+	char *lo;			/* first object of the cpu slab, for pointer checks */
+	uintptr_t span;			/* bytes from lo to its last object's start, + 1 */
 	unsigned int nr_free;		/* objects on freelist */
 	unsigned long alloc_fast, alloc_slow, free_fast, free_slow;	/* stats */
 } __attribute__((aligned(64)));
@@ -147,6 +148,7 @@ struct kmem_cache {
 	unsigned int colour_off;	/* colour step (cache line), bytes */
 	unsigned int colour;		/* number of colours: leftover / colour_off */
 	unsigned __int128 reciprocal;	/* ceil(2^64 / size), for obj_to_index */
+	uint64_t div_magic;		/* ceil(2^64 / size), 64 bits: cpu_fp_ok's divisibility test */
 	gfp_t allocflags;		/* __GFP_DMA, __GFP_RECLAIMABLE, __GFP_COMP */
 	void (*ctor)(void *);
 	unsigned long random;		/* freelist hardening key (0 if off) */
@@ -410,6 +412,22 @@ static inline bool fp_valid(const struct kmem_cache *s, const struct slab *slab,
 		return false;
 	unsigned long off = (unsigned long)((char *)fp - first);
 	return (unsigned long)obj_to_index(s, slab, fp) * s->size == off;
+}
+
+/*
+ * May the cpu slab's fast path follow @next? NULL or an object start of the
+ * cpu slab. The boundary test is Lemire's: for off < 2^32, off is a multiple
+ * of size iff off * ceil(2^64/size) mod 2^64 < ceil(2^64/size) - one multiply,
+ * no division. A free pointer overwritten with an address inside the slab
+ * but between objects would otherwise be handed out as an overlapping block.
+ */
+static inline bool cpu_fp_ok(const struct kmem_cache *s, const struct kmem_cache_cpu *c,
+			     const void *next)
+{
+	if (!next)
+		return true;
+	uint64_t off = (uint64_t)((uintptr_t)next - (uintptr_t)c->lo);
+	return off < c->span && off * s->div_magic < s->div_magic;
 }
 
 /* ---- Metadata inside an object (slab_debug=U keeps tracks after the free pointer) ---- */

@@ -340,9 +340,10 @@ static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 	__atomic_store_n(&c->slab, slab, __ATOMIC_RELAXED);
 	if (slab) {
 		c->lo = slab_first_obj(s, slab);
-		c->hi = c->lo + (size_t)(slab->objects - 1) * s->size + 1;
+		c->span = (size_t)(slab->objects - 1) * s->size + 1;
 	} else {
-		c->lo = c->hi = NULL;
+		c->lo = NULL;
+		c->span = 0;
 	}
 }
 
@@ -455,7 +456,7 @@ static inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void *obj = c->freelist;
 	void *next = get_freepointer(s, obj);
 
-	if (unlikely(next && ((char *)next < c->lo || (char *)next >= c->hi))) {
+	if (unlikely(!cpu_fp_ok(s, c, next))) {
 		/* Corrupt: take the slab's chain back and rebuild it. */
 		struct slab *slab = c->slab;
 		slab_lock(slab);
@@ -660,7 +661,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		obj = c->freelist;
 		if (likely(obj)) {
 			void *next = get_freepointer(s, obj);
-			if (likely(!next || ((char *)next >= c->lo && (char *)next < c->hi))) {
+			if (likely(cpu_fp_ok(s, c, next))) {
 				c->freelist = next;
 				c->nr_free--;
 				c->alloc_fast++;
@@ -696,7 +697,7 @@ slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 			void *obj = c->freelist;
 			if (likely(obj)) {
 				void *next = get_freepointer(s, obj);
-				if (likely(!next || ((char *)next >= c->lo && (char *)next < c->hi))) {
+				if (likely(cpu_fp_ok(s, c, next))) {
 					c->freelist = next;
 					c->nr_free--;
 					c->alloc_fast++;
@@ -743,7 +744,7 @@ size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p,
 		void *obj = c->freelist;
 		void *next = obj ? get_freepointer(s, obj) : NULL;
 
-		if (unlikely(!obj || (next && ((char *)next < c->lo || (char *)next >= c->hi)))) {
+		if (unlikely(!obj || !cpu_fp_ok(s, c, next))) {
 			/* Refill (or repair): __slab_alloc returns with the lock released. */
 			obj = __slab_alloc(s, c, cpu, gfp);
 			if (!obj)
@@ -1274,6 +1275,7 @@ static int calculate_sizes(struct kmem_cache *s)
 	size = ALIGN_UP(size, s->align);
 	s->size = size;
 	s->reciprocal = (((unsigned __int128)1 << 64) + size - 1) / size;
+	s->div_magic = UINT64_MAX / size + 1;
 
 	order = calculate_order(size, s->machine->nr_cpus);
 	if (order < 0)

@@ -411,6 +411,35 @@ TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
 	slab_done(m, base);
 }
 
+/*
+ * A free pointer overwritten with an address inside the cpu slab that is not
+ * an object start: the fast path must not hand it out as an overlapping
+ * block (it did: only the range was checked, not the object boundary).
+ */
+TEST(misaligned_free_pointer_is_never_handed_out)
+{
+	struct kmm_machine *m = slab_fake(NULL);
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("misaligned", 96, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL);
+	char *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, a);	/* a -> b on the cpu freelist */
+	*(void **)(a + s->offset) = b + 8;	/* inside the slab, not an object */
+	char *x = kmem_cache_alloc(s, GFP_KERNEL);
+	char *y = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(x == a);
+	expect_true(y != NULL && y != b + 8);
+	expect_eq((unsigned long)(y - a) % s->size, 0);
+	expect_str_contains(t_dmesg(m), "BUG misaligned (Not tainted): Freepointer corrupt");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, x);
+	kmem_cache_free(s, y);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
 TEST(hardened_freelist_encodes_pointers_and_catches_corruption)
 {
 	struct kmm_machine *m = slab_fake("slab_freelist_hardened=on");
