@@ -490,6 +490,8 @@ void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char *p);
 void object_err(struct kmem_cache *s, struct slab *slab, void *obj, const char *reason);
 /** init_object() - paint red zones with @val and poison the object (slab_debug=ZP). */
 void init_object(struct kmem_cache *s, void *object, unsigned char val);
+/** init_tracking() - clear a new object's alloc and free tracks (slab_debug=U). */
+void init_tracking(struct kmem_cache *s, void *obj);
 /** check_object() - check red zones/poison against @val; Return: true if intact (repaired if not). */
 bool check_object(struct kmem_cache *s, struct slab *slab, void *object, unsigned char val);
 /** slab_pad_check() - check (and restore) the slab's padding bytes (slab_debug=P). */

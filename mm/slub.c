@@ -174,8 +174,10 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	/* Set up every object, then chain them (in shuffled order if asked). */
 	for (unsigned int i = 0; i < objects; i++) {
 		void *p = index_to_obj(s, slab, i);
-		if (kmem_cache_debug(s))
+		if (kmem_cache_debug(s)) {
 			init_object(s, p, SLUB_RED_INACTIVE);
+			init_tracking(s, p);
+		}
 		if (s->ctor)
 			s->ctor(p);
 	}

@@ -99,6 +99,15 @@ void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long
 	t->when = (unsigned long)(m->clock_ns / 1000000);
 }
 
+/* A new object has no history: empty tracks, which reports leave out. */
+void init_tracking(struct kmem_cache *s, void *obj)
+{
+	if (!(s->flags & SLAB_STORE_USER))
+		return;
+	memset(get_track(s, obj, TRACK_ALLOC), 0, sizeof(struct track));
+	memset(get_track(s, obj, TRACK_FREE), 0, sizeof(struct track));
+}
+
 static void print_track(struct kmem_cache *s, const char *what, struct track *t)
 {
 	char sym[160];

@@ -96,6 +96,26 @@ TEST(kmalloc_red_zone_past_the_requested_size)
 	slab_done(m);
 }
 
+/*
+ * A report about an object that was never freed prints no free track: the
+ * tracks of a new slab start empty (with P the slab was first filled with
+ * 0x5a, which the report printed as "Freed in 0x5a5a5a5a5a5a5a5a age=...").
+ */
+TEST(never_freed_object_has_no_free_track)
+{
+	struct kmm_machine *m = slab_boot("mem=256M slab_debug=FZPU");
+	unsigned char *k = kmalloc(24, GFP_KERNEL);
+
+	k[24] = 0x11;				/* past the requested size */
+	kfree(k);
+	const char *log = t_dmesg(m);
+	expect_str_contains(log, "kmalloc Redzone overwritten");
+	expect_str_contains(log, "Allocated in ");
+	expect_true(strstr(log, "Freed in ") == NULL);
+	expect_true(strstr(log, "5a5a5a5a") == NULL);
+	slab_done(m);
+}
+
 /* slub_kunit test_first_word / KASAN kmalloc_uaf: write after free, seen at the next alloc. */
 TEST(write_after_free_is_caught_by_poison)
 {
