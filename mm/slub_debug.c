@@ -120,19 +120,84 @@ static void print_track(struct kmem_cache *s, const char *what, struct track *t)
 		   t->pid);
 }
 
-static void print_section(struct kmem_cache *s, const char *text, const unsigned char *p,
-			  unsigned int len)
+/*
+ * What a report shows for a free pointer: the simulated kernel address of a
+ * pointer into RAM (or 0), never a host address; anything else (a pointer
+ * corrupted by a stray write) as the value itself.
+ */
+static unsigned long shown_ptr(struct kmm_machine *m, const void *p)
 {
+	uintptr_t off = (uintptr_t)p - (uintptr_t)m->ram.direct;
+
+	if (!p)
+		return 0;
+	return off < m->ram.direct_len ? kaddr(m, p) : (unsigned long)(uintptr_t)p;
+}
+
+/*
+ * The free pointer stored at @slot as the simulated machine holds it: a
+ * pointer into RAM (or NULL) as its simulated address; anything else (a stray
+ * write) decoded against the slot's simulated address, so that it reads the
+ * same on every run. @word: the stored word, encoded the same way.
+ */
+static unsigned long shown_fp(struct kmem_cache *s, const unsigned char *slot, unsigned long *word)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned long stored, mix = __builtin_bswap64(kaddr(m, slot)) & s->swab_mask;
+
+	memcpy(&stored, slot, sizeof(stored));
+	void *fp = freeptr_decode(s, stored, (unsigned long)slot);
+	uintptr_t off = (uintptr_t)fp - (uintptr_t)m->ram.direct;
+	if (!fp || off < m->ram.direct_len) {
+		unsigned long sim = shown_ptr(m, fp);
+		if (word)
+			*word = sim ^ s->random ^ mix;
+		return sim;
+	}
+	if (word)
+		*word = stored;
+	return stored ^ s->random ^ mix;
+}
+
+/*
+ * Hex dump of [p, p+len) of @slab. The free-pointer slots in the range hold
+ * host addresses; they are shown as shown_slot_word() has them.
+ */
+static void print_section(struct kmem_cache *s, struct slab *slab, const char *text,
+			  const unsigned char *p, unsigned int len)
+{
+	const unsigned char *first = (const unsigned char *)slab_first_obj(s, slab);
+	const unsigned char *fp0 = first + s->offset;
+
 	for (unsigned int i = 0; i < len; i += 16) {
 		char hex[16 * 3 + 1], ascii[17];
+		unsigned char row[16];
 		unsigned int n = len - i < 16 ? len - i : 16, h = 0;
+		const unsigned char *a = p + i;
+
+		memcpy(row, a, n);
+		/* Objects whose free-pointer slot overlaps this row. */
+		long lo = ((long)(a - fp0) - 7) / (long)s->size - 1;
+		long hi = ((long)(a + n - fp0)) / (long)s->size + 1;
+		for (long k = lo < 0 ? 0 : lo; k <= hi && k < (long)slab->objects; k++) {
+			const unsigned char *slot = fp0 + (size_t)k * s->size;
+			if (slot + sizeof(unsigned long) <= a || slot >= a + n)
+				continue;
+			unsigned long w;
+			shown_fp(s, slot, &w);
+			for (unsigned int b = 0; b < sizeof(w); b++) {
+				const unsigned char *q = slot + b;
+				if (q >= a && q < a + n)
+					row[q - a] = (unsigned char)(w >> (8 * b));
+			}
+		}
 		for (unsigned int j = 0; j < n; j++) {
 			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, "%s%02x", j ? " " : "",
-						    p[i + j]);
-			ascii[j] = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
+						    row[j]);
+			ascii[j] = (row[j] >= 0x20 && row[j] < 0x7f) ? (char)row[j] : '.';
 		}
 		ascii[n] = 0;
-		kmm_printk(s->machine, "%s%016lx: %-47s  %s", text, kaddr(s->machine, p + i), hex,
+		kmm_printk(s->machine, "%s%016lx: %-47s  %s", text, kaddr(s->machine, a), hex,
 			   ascii);
 	}
 }
@@ -142,7 +207,7 @@ void print_slab_info(struct kmem_cache *s, const struct slab *slab)
 	struct kmm_machine *m = s->machine;
 	kmm_printk(m, "Slab 0x%016lx objects=%u used=%u fp=0x%016lx flags=0x%lx(slab%s)",
 		   kaddr(m, slab_addr_m(m, slab)), slab->objects, slab->inuse,
-		   kaddr(m, slab->freelist), slab->flags & PG_FLAGS_MASK,
+		   shown_ptr(m, slab->freelist), slab->flags & PG_FLAGS_MASK,
 		   PageHead(slab_page(slab)) ? "|head" : "");
 }
 
@@ -159,18 +224,18 @@ void print_trailer(struct kmem_cache *s, struct slab *slab, unsigned char *p)
 	kmm_printk(m, "Object 0x%016lx @offset=%lu fp=0x%016lx", kaddr(m, p),
 		   (unsigned long)(p - addr),
 		   (s->offset >= s->inuse || (s->flags & SLAB_POISON)) ?
-			   kaddr(m, get_freepointer(s, p)) : 0UL);
+			   shown_fp(s, p + s->offset, NULL) : 0UL);
 	kmm_printk(m, " ");
 	if (s->flags & SLAB_RED_ZONE)
-		print_section(s, "Redzone  ", p - s->red_left_pad, s->red_left_pad);
+		print_section(s, slab, "Redzone  ", p - s->red_left_pad, s->red_left_pad);
 	else if (p >= addr + 16)
-		print_section(s, "Bytes b4 ", p - 16, 16);
-	print_section(s, "Object   ", p, s->object_size < PAGE_SIZE ? s->object_size : PAGE_SIZE);
+		print_section(s, slab, "Bytes b4 ", p - 16, 16);
+	print_section(s, slab, "Object   ", p, s->object_size < PAGE_SIZE ? s->object_size : PAGE_SIZE);
 	if (s->flags & SLAB_RED_ZONE)
-		print_section(s, "Redzone  ", p + s->object_size, s->inuse - s->object_size);
+		print_section(s, slab, "Redzone  ", p + s->object_size, s->inuse - s->object_size);
 	unsigned int off = meta_end(s), end = s->size - s->red_left_pad;
 	if (off < end)
-		print_section(s, "Padding  ", p + off, end - off);
+		print_section(s, slab, "Padding  ", p + off, end - off);
 }
 
 void object_err(struct kmem_cache *s, struct slab *slab, void *obj, const char *reason)
@@ -309,7 +374,8 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 	slab_bug(s, "Freepointer corrupt");
 	kmm_printk(m, "Object 0x%016lx @offset=%lu: free pointer 0x%016lx is not an object of this slab",
 		   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
-		   (unsigned long)bad);
+		   shown_fp(s, (unsigned char *)obj + s->offset, NULL));
+	(void)bad;
 	print_trailer(s, slab, obj);
 	for (unsigned int i = slab->objects; i-- > 0;) {
 		void *p = index_to_obj(s, slab, i);
