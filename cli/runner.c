@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "cli/expr.h"
 #include "cli/scenario.h"
 #include "cli/scenario_tree.h"
+#include "arch/sim/sim.h"
 #include "lib/util.h"
 #include "mm/include/machine.h"	/* kmm_set_error() */
 
@@ -50,11 +52,37 @@ struct kmm_ctx {
 	int check_failures;
 	int exit_code;
 	int depth;		/* repeat nesting while running */
-	long long steps;	/* statements run so far */
-	long long step_limit;	/* KMM_STEP_LIMIT (fuzz replay), 0: none */
+	long long steps;	/* statements run so far by this script_run */
+	long long step_limit;	/* 0: none */
+	uint64_t host_mem_limit;	/* bytes of host RSS; 0: none */
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
 };
+
+/*
+ * A limit: the option if set (< 0: none), else the environment variable
+ * @env (a number, or a size with @size; 0: none), else @def. A bad value is
+ * reported and the default kept.
+ */
+static long long limit_setting(struct kmm_ctx *ctx, long long opt, const char *env,
+			       long long def, bool size)
+{
+	const char *v = getenv(env);
+	long long n;
+	uint64_t bytes;
+
+	if (opt)
+		return opt < 0 ? 0 : opt;
+	if (!v || !*v)
+		return def;
+	if (size && kmm_parse_size(v, &bytes, NULL) == 0 && bytes <= (uint64_t)LLONG_MAX)
+		return (long long)bytes;
+	if (!size && parse_long(v, &n) == 0 && n >= 0)
+		return n;
+	fprintf(ctx->opts.err, "kmm: %s=%s is not %s; using %lld\n", env, v,
+		size ? "a size such as 8G" : "a number of steps", def);
+	return def;
+}
 
 struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
 {
@@ -69,9 +97,10 @@ struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
 		ctx->opts.default_cmdline = KMM_DEFAULT_CMDLINE;
 	sb_init(&ctx->out);
 	ctx->last_output = xstrndup("", 0);
-	const char *lim = getenv("KMM_STEP_LIMIT");
-	if (lim && parse_long(lim, &ctx->step_limit))
-		ctx->step_limit = 0;
+	ctx->step_limit = limit_setting(ctx, opts->step_limit, "KMM_STEP_LIMIT",
+					KMM_DEFAULT_STEP_LIMIT, false);
+	ctx->host_mem_limit = (uint64_t)limit_setting(ctx, opts->host_mem_limit, "KMM_HOST_MEM",
+						      (long long)KMM_DEFAULT_HOST_MEM, true);
 	return ctx;
 }
 
@@ -319,6 +348,20 @@ int verb_check_error(struct verb_check *vc, const struct args *a, int argi, cons
 	return VERB_ERROR;
 }
 
+int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_bytes)
+{
+	if (!ctx->host_mem_limit)
+		return VERB_OK;
+	uint64_t rss = (uint64_t)sim_host_rss_kb() << 10;
+	if (rss + next_bytes <= ctx->host_mem_limit)
+		return VERB_OK;
+	return ctx_error(ctx, a, -1, "%s: stopped: kmm's host memory (%llu MiB resident%s) would "
+			 "pass its limit of %llu MiB (KMM_HOST_MEM; raise it, or 0 for none)",
+			 a->verb ? a->verb->name : "scenario", (unsigned long long)(rss >> 20),
+			 next_bytes ? ", plus what the next step needs" : "",
+			 (unsigned long long)(ctx->host_mem_limit >> 20));
+}
+
 const struct value *ctx_var(struct kmm_ctx *ctx, const char *name)
 {
 	for (int i = 0; i < ctx->nvars; i++)
@@ -527,6 +570,31 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 	return ret;
 }
 
+/*
+ * Count one step. Return: nonzero when the run must stop: past the step
+ * limit, or (looked at every 4096 steps) past the host memory limit.
+ */
+static int step(struct kmm_ctx *ctx)
+{
+	ctx->steps++;
+	if (ctx->step_limit && ctx->steps > ctx->step_limit)
+		return 1;
+	if (!(ctx->steps & 4095) && ctx->host_mem_limit &&
+	    ((uint64_t)sim_host_rss_kb() << 10) > ctx->host_mem_limit)
+		return 2;
+	return 0;
+}
+
+static int step_error(struct kmm_ctx *ctx, const struct stmt *st)
+{
+	if (ctx->step_limit && ctx->steps > ctx->step_limit)
+		return ctx_error_at(ctx, st->file, st->line, st->col,
+				    "stopped after %lld steps, the step limit (a runaway loop? "
+				    "KMM_STEP_LIMIT raises it, 0 for none)", ctx->step_limit);
+	struct args a = { .file = st->file, .line = st->line, .verb_col = st->col };
+	return ctx_host_mem_check(ctx, &a, 0);
+}
+
 static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 {
 	int status = VERB_OK;
@@ -535,9 +603,8 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 		const struct stmt *st = &s[i];
 		int r = VERB_OK;
 
-		if (ctx->step_limit && ++ctx->steps > ctx->step_limit)
-			return ctx_error_at(ctx, st->file, st->line, st->col,
-					    "step limit reached (KMM_STEP_LIMIT=%lld)", ctx->step_limit);
+		if (unlikely(step(ctx)))
+			return step_error(ctx, st);
 		if (ctx->opts.echo && ctx->depth == 0) {
 			fprintf(ctx->opts.out, "$ %s\n", st->text);
 		}
@@ -554,10 +621,8 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 			}
 			ctx->depth++;
 			for (long long k = 0; k < count; k++) {
-				if (ctx->step_limit && ++ctx->steps > ctx->step_limit) {
-					r = ctx_error_at(ctx, st->file, st->line, st->col,
-							 "step limit reached (KMM_STEP_LIMIT=%lld)",
-							 ctx->step_limit);
+				if (unlikely(step(ctx))) {
+					r = step_error(ctx, st);
 					break;
 				}
 				r = run_stmts(ctx, st->body, st->nbody);
@@ -594,6 +659,7 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 
 int script_run(struct kmm_ctx *ctx, const struct script *s)
 {
+	ctx->steps = 0;		/* the limit is per run: per line in the shell */
 	return run_stmts(ctx, s->stmts, s->nstmts);
 }
 

@@ -41,6 +41,16 @@ enum {
 #define KMM_DEFAULT_CMDLINE "mem=1G arch=i386"
 
 /**
+ * Limits of a run (docs/kmm.1, ENVIRONMENT). A script stops with status 2
+ * after KMM_DEFAULT_STEP_LIMIT steps (statements run and loop rounds; a few
+ * seconds of simple statements), or before a command would take the kmm
+ * process's host memory (its resident set) past KMM_DEFAULT_HOST_MEM.
+ * KMM_STEP_LIMIT and KMM_HOST_MEM in the environment raise them (0: none).
+ */
+#define KMM_DEFAULT_STEP_LIMIT 100000000LL
+#define KMM_DEFAULT_HOST_MEM (4ULL << 30)
+
+/**
  * struct script_source - one piece of script text with its name, for messages.
  */
 struct script_source {
@@ -70,6 +80,8 @@ struct ctx_opts {
 	bool echo;		/* print "$ command" before each top-level command (-x) */
 	bool check_each_boot;	/* `kmm check`: run the checkers before each shutdown */
 	const char *default_cmdline;	/* NULL: KMM_DEFAULT_CMDLINE */
+	long long step_limit;		/* 0: KMM_STEP_LIMIT or the default; < 0: none */
+	long long host_mem_limit;	/* bytes; 0: KMM_HOST_MEM or the default; < 0: none */
 };
 
 struct kmm_ctx *ctx_create(const struct ctx_opts *opts);

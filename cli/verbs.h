@@ -199,6 +199,12 @@ void ctx_write(struct kmm_ctx *ctx, const char *text, size_t len);
  */
 int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/**
+ * ctx_host_mem_check() - may a command that is about to commit about
+ * @next_bytes more host memory go on? Verbs that loop (count=N) ask before
+ * each batch. Return: VERB_OK, or VERB_ERROR after the message (KMM_HOST_MEM).
+ */
+int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_bytes);
 /** ctx_error_at() - the same at an explicit column. */
 int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

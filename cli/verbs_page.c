@@ -238,7 +238,24 @@ static int alloc_run(struct kmm_ctx *ctx, const struct args *a)
 	ps->order = (unsigned int)o.order;
 	ps->gfp = o.gfp;
 	ps->nid = (int)o.nid;
+	/*
+	 * What 1024 blocks may commit on the host: their struct pages, rounded
+	 * up to whole sections (a deferred section is initialised at once on
+	 * first use), their bytes when zeroed, their slots in ps->pages. Asked
+	 * before every 1024 blocks.
+	 */
+	uint64_t batch_pages = 1024UL << o.order;
+	uint64_t batch = (batch_pages / PAGES_PER_SECTION + 2) * PAGES_PER_SECTION *
+			 sizeof(struct page) + 1024 * sizeof(struct page *) +
+			 ((o.gfp & __GFP_ZERO) ? batch_pages * PAGE_SIZE : 0);
 	for (unsigned long i = 0; i < limit; i++) {
+		if (!(i & 1023) && ctx_host_mem_check(ctx, a, batch) != VERB_OK) {
+			if (a->result) {
+				struct value v = { .kind = V_PAGES, .ps = ps };
+				ctx_set_var(ctx, a->result, &v);
+			}
+			return VERB_ERROR;
+		}
 		struct page *p = o.nid < 0 ? alloc_pages(o.gfp, (unsigned int)o.order)
 			: alloc_pages_node((int)o.nid, o.gfp, (unsigned int)o.order);
 		if (!p)

@@ -12,6 +12,7 @@
  *
  * Locking: none (the runner is single-threaded).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +72,18 @@ static struct kmem_cache *cache_arg(struct kmm_ctx *ctx, const struct args *a, i
 	return s;
 }
 
+/* An object's simulated address; ZERO_SIZE_PTR is 16, as in Linux. */
 static uint64_t kva_of(struct kmm_machine *m, const void *p)
 {
+	if (p == ZERO_SIZE_PTR)
+		return (uint64_t)(uintptr_t)ZERO_SIZE_PTR;
 	return m->layout.page_offset + (uint64_t)((const char *)p - (const char *)m->ram.direct);
 }
 
 static void *host_of_kva(struct kmm_machine *m, uint64_t va)
 {
+	if (va == (uint64_t)(uintptr_t)ZERO_SIZE_PTR)
+		return ZERO_SIZE_PTR;
 	if (va < m->layout.page_offset || va - m->layout.page_offset >= m->ram.direct_len)
 		return NULL;
 	return (char *)m->ram.direct + (va - m->layout.page_offset);
@@ -275,7 +281,9 @@ static int cache_alloc_check(struct verb_check *vc, const struct args *a)
 static void report_allocs(struct kmm_ctx *ctx, struct kmm_machine *m, const char *what,
 			  void **objs, long long n, long long got)
 {
-	if (n == 1 && got == 1)
+	if (got && objs[0] == ZERO_SIZE_PTR)
+		ctx_printf(ctx, "%s: ZERO_SIZE_PTR (0x10)%s\n", what, n > 1 ? ", each time" : "");
+	else if (n == 1 && got == 1)
 		ctx_printf(ctx, "%s: 0x%llx\n", what, (unsigned long long)kva_of(m, objs[0]));
 	else if (got == n)
 		ctx_printf(ctx, "%s: %lld objects, 0x%llx .. 0x%llx\n", what, n,
@@ -284,6 +292,19 @@ static void report_allocs(struct kmm_ctx *ctx, struct kmm_machine *m, const char
 	else
 		ctx_printf(ctx, "%s: %lld of %lld objects, then failed: %s\n", what, got, n,
 			   kmm_last_error());
+}
+
+/*
+ * Before every 1024 objects of @size bytes: their bytes (the slab pages are
+ * written when objects are set up), and their struct pages. Return: nonzero
+ * when the host memory limit stops the command.
+ */
+static int host_mem_guard(struct kmm_ctx *ctx, const struct args *a, uint64_t size)
+{
+	uint64_t per = size + sizeof(void *) + (size >> PAGE_SHIFT) * sizeof(struct page) +
+		       sizeof(struct page);
+
+	return ctx_host_mem_check(ctx, a, per * 1024) != VERB_OK;
 }
 
 static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
@@ -300,6 +321,11 @@ static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!objs)
 		return ctx_error(ctx, a, -1, "out of host memory");
 	for (; got < count; got++) {
+		if (!(got & 1023) && host_mem_guard(ctx, a, s->size)) {
+			set_result_objs(ctx, a, m, objs, got ? got : 1);
+			free(objs);
+			return VERB_ERROR;
+		}
 		objs[got] = kmem_cache_alloc_node(s, gfp, (int)node);
 		if (!objs[got])
 			break;
@@ -338,19 +364,28 @@ static int kmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 	long long got = 0;
 	if (!objs)
 		return ctx_error(ctx, a, -1, "out of host memory");
+	/* Linux: kmalloc(0) returns ZERO_SIZE_PTR, which kfree ignores. */
 	for (; got < count; got++) {
+		if (!(got & 1023) && host_mem_guard(ctx, a, size)) {
+			set_result_objs(ctx, a, m, objs, got ? got : 1);
+			free(objs);
+			return VERB_ERROR;
+		}
 		objs[got] = kmm_kmalloc(m, (size_t)size, gfp, (int)node);
-		if (!objs[got] || objs[got] == ZERO_SIZE_PTR)
+		if (!objs[got])
 			break;
 	}
 	char what[96];
 	const char *from = "the page allocator";
-	if (got) {
+	if (got && size) {
 		struct slab *slab = virt_to_slab_m(m, objs[0]);
 		if (slab)
 			from = slab->slab_cache->name;
 	}
-	snprintf(what, sizeof(what), "kmalloc %s (%s)", a->argv[0].text, from);
+	if (size)
+		snprintf(what, sizeof(what), "kmalloc %s (%s)", a->argv[0].text, from);
+	else
+		snprintf(what, sizeof(what), "kmalloc %s", a->argv[0].text);
 	report_allocs(ctx, m, what, objs, count, got);
 	set_result_objs(ctx, a, m, objs, got ? got : 1);
 	free(objs);
@@ -358,6 +393,53 @@ static int kmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 }
 
 /* ---- kmem_cache_free / kfree ---- */
+
+static int cmp_ptr(const void *x, const void *y)
+{
+	uintptr_t a = (uintptr_t)*(void *const *)x, b = (uintptr_t)*(void *const *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * A free the kernel would report as a bug (twice, a pointer that is no live
+ * object, an object of another cache, the same object twice in one list) is
+ * a run-time error of the scenario: refused before anything is freed, so the
+ * machine is left as it was. Return: 0, or VERB_ERROR after the message.
+ */
+static int refuse_bad_frees(struct kmm_ctx *ctx, const struct args *a, int from,
+			    struct kmm_machine *m, struct kmem_cache *s, void **objs, size_t n)
+{
+	const char *verb = s ? "kmem_cache_free" : "kfree";
+	char why[160];
+
+	for (size_t i = 0; i < n; i++) {
+		int err = kmm_kfree_verdict(m, s, objs[i], why, sizeof(why));
+		if (err)
+			return ctx_error(ctx, a, a->argc > from ? from : -1, "%s: 0x%llx is %s%s; "
+					 "nothing freed", verb,
+					 (unsigned long long)kva_of(m, objs[i]), why,
+					 err == -EALREADY ? " - a double free" : "");
+	}
+	if (n > 1) {
+		void **sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return ctx_error(ctx, a, -1, "out of host memory");
+		memcpy(sorted, objs, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_ptr);
+		for (size_t i = 1; i < n; i++) {
+			if (sorted[i] == sorted[i - 1] && !ZERO_OR_NULL_PTR(sorted[i])) {
+				unsigned long long va = kva_of(m, sorted[i]);
+				free(sorted);
+				return ctx_error(ctx, a, a->argc > from ? from : -1, "%s: 0x%llx is "
+						 "listed twice - a double free; nothing freed", verb,
+						 va);
+			}
+		}
+		free(sorted);
+	}
+	return 0;
+}
 
 static int cache_free_check(struct verb_check *vc, const struct args *a)
 {
@@ -376,6 +458,10 @@ static int cache_free_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m || !(s = cache_arg(ctx, a, 0, m)) || collect_objs(ctx, a, 1, m, &objs, &n))
 		return VERB_ERROR;
+	if (refuse_bad_frees(ctx, a, 1, m, s, objs, n)) {
+		free(objs);
+		return VERB_ERROR;
+	}
 	for (size_t i = 0; i < n; i++)
 		kmem_cache_free(s, objs[i]);
 	ctx_printf(ctx, "kmem_cache_free %s: %zu object%s\n", s->name, n, n == 1 ? "" : "s");
@@ -398,6 +484,10 @@ static int kfree_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m || collect_objs(ctx, a, 0, m, &objs, &n))
 		return VERB_ERROR;
+	if (refuse_bad_frees(ctx, a, 0, m, NULL, objs, n)) {
+		free(objs);
+		return VERB_ERROR;
+	}
 	struct kmm_machine *old = kmm_use(m);
 	for (size_t i = 0; i < n; i++)
 		kfree(objs[i]);
@@ -498,7 +588,11 @@ static const struct verb slab_verb_list[] = {
 	{ "kmalloc", "kmalloc SIZE [count=N] [gfp=FLAGS] [node=N] -> $p",
 	  "allocate from the kmalloc caches (or the page allocator above 8K)", NULL, VERB_RESULT,
 	  kmalloc_check, kmalloc_run },
-	{ "kfree", "kfree $p|ADDR ...", "free kmalloc'ed objects", NULL, 0, kfree_check, kfree_run },
+	{ "kfree", "kfree $p|ADDR ...", "free kmalloc'ed objects",
+	  "kfree 0 and kfree of ZERO_SIZE_PTR (16, what kmalloc 0 returns) do nothing.\n"
+	  "Freeing an object twice, or an address that is no live object, is a run-time\n"
+	  "error: nothing is freed and the scenario stops (status 2).", 0, kfree_check,
+	  kfree_run },
 	{ "slabinfo", "slabinfo [CACHE]",
 	  "print /proc/slabinfo, or draw one cache: CPU slots, full, partial, empty slabs", NULL, 0,
 	  slabinfo_check, slabinfo_run },

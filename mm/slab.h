@@ -522,6 +522,8 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb);
 
 unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size);
 struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp);
+int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
+		      char *why, size_t len);
 /** slab_debug_flags_for() - debug flags slab_debug= gives the cache @name. */
 slab_flags_t slab_debug_flags_for(struct kmm_machine *m, const char *name);
 

@@ -631,7 +631,9 @@ static void free_large_kmalloc(struct kmm_machine *m, struct page *page, const v
 			   (unsigned long)(m->layout.page_offset +
 					   (uint64_t)((const char *)p - (char *)m->ram.direct)),
 			   page_to_pfn_m(m, page));
-		kmm_set_error(-EINVAL, "kfree: %p is not a kmalloc'ed pointer", p);
+		kmm_set_error(-EINVAL, "kfree: 0x%lx is not a kmalloc'ed pointer",
+			      (unsigned long)(m->layout.page_offset +
+					      (uint64_t)((const char *)p - (char *)m->ram.direct)));
 		return;
 	}
 	page->memcg_data = 0;
@@ -677,6 +679,64 @@ static inline __attribute__((always_inline)) void do_kfree(const void *p, unsign
 void kfree(const void *p)
 {
 	do_kfree(p, (unsigned long)__builtin_return_address(0));
+}
+
+/**
+ * kmm_kfree_verdict() - would kfree(@p), or kmem_cache_free(@cache, @p) when
+ * @cache is not NULL, free a live object of @m? Asked by callers that must
+ * refuse a bad free before it happens (the kmm command), where the kernel
+ * would report it after the fact.
+ * @why: receives the reason when the answer is no ("" otherwise).
+ * Context: any; reads the shadow and page flags without locks, so the answer
+ * holds only while no other thread frees @p.
+ * Return: 0 (a live object, or NULL / ZERO_SIZE_PTR, whose free does nothing
+ * with kfree), -EALREADY (an object start that is free: a double free) or
+ * -EINVAL (not an object of @m, or of @cache).
+ */
+int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
+		      char *why, size_t len)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)m->ram.direct;
+
+	snprintf(why, len, "%s", "");
+	if (ZERO_OR_NULL_PTR(p)) {
+		if (!cache)
+			return 0;
+		snprintf(why, len, "%s is not an object", p ? "ZERO_SIZE_PTR" : "NULL");
+		return -EINVAL;
+	}
+	if (!m->slab || off >= m->ram.direct_len) {
+		snprintf(why, len, "not in the direct map");
+		return -EINVAL;
+	}
+	struct slab *slab = virt_to_slab_m(m, p);
+	if (slab) {
+		struct kmem_cache *s = slab->slab_cache;
+		char *first = slab_first_obj(s, slab);
+		if (cache && s != cache) {
+			snprintf(why, len, "an object of %s, not of %s", s->name, cache->name);
+			return -EINVAL;
+		}
+		if ((const char *)p < first ||
+		    (const char *)p >= first + (size_t)slab->objects * s->size ||
+		    (size_t)((const char *)p - first) % s->size) {
+			snprintf(why, len, "not the start of an object of %s", s->name);
+			return -EINVAL;
+		}
+		if (shadow_get(slab_state(m), m, p) != SHADOW_ALLOCATED) {
+			snprintf(why, len, "a free object of %s (freed already, or never allocated)",
+				 s->name);
+			return -EALREADY;
+		}
+		return 0;
+	}
+	struct page *page = compound_head(virt_to_page(p));
+	if (!cache && page->memcg_data == KMALLOC_LARGE_MAGIC && p == page_address(page) &&
+	    page_ref_count(page) > 0 && !PageBuddy(page))
+		return 0;
+	snprintf(why, len, "%s", cache ? "not an object of a cache"
+		 : "not a live kmalloc'ed object (freed already, or never allocated)");
+	return -EINVAL;
 }
 
 size_t ksize(const void *p)

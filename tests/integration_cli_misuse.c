@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_cli_misuse.c - the kmm command against scripts that
+ * misuse the kernel API or the language: kmalloc(0), frees the kernel would
+ * report as bugs, handles from before a reboot, hints that must fit the
+ * arch, runaway loops, scripts and expressions too large for a quadratic
+ * parser, and commands that would commit more host memory than allowed.
+ * Runs the real binary ($KMM_BINARY_DIR/kmm).
+ */
+#include "tests/cli_run.h"
+#include "tests/harness.h"
+
+static char *out, *err;
+
+static int run(const char *const *argv)
+{
+	free(out);
+	free(err);
+	return kmm_run(argv, NULL, &out, &err, 120);
+}
+
+#define RUN(...) run((const char *const[]){ "kmm", __VA_ARGS__, NULL })
+
+/* Linux: kmalloc(0) returns ZERO_SIZE_PTR (16), and kfree(ZERO_SIZE_PTR) does nothing. */
+TEST(kmalloc_zero_is_zero_size_ptr)
+{
+	expect_eq(RUN("run", "-e", "kmalloc 0 -> $z", "-e", "print $z", "-e", "kfree $z",
+		      "-e", "expect slab.kmalloc-8.active_objs >= 0", "-e", "check"), 0);
+	expect_str_contains(out, "kmalloc 0: ZERO_SIZE_PTR (0x10)\n16\nkfree: 1 object\n");
+	expect_true(strstr(out, "failed") == NULL);
+	expect_eq(strlen(err), 0);
+	/* NULL too is a no-op for kfree, but neither is an object of a cache. */
+	expect_eq(RUN("run", "-e", "kfree 0"), 0);
+	expect_eq(RUN("run", "-e", "kmem_cache_create c 32", "-e", "kmem_cache_free c 16"), 2);
+	expect_str_contains(err, "-e:2:");
+	expect_str_contains(err, "ZERO_SIZE_PTR is not an object");
+}
+
+/* The manual: a run-time error such as freeing twice stops the scenario with status 2. */
+TEST(double_kfree_stops_with_status_2_and_frees_nothing)
+{
+	expect_eq(RUN("run", "-e", "kmalloc 64 -> $p", "-e", "kfree $p", "-e", "kfree $p",
+		      "-e", "print \"not reached\""), 2);
+	expect_str_contains(err, "-e:3:7: kfree: 0x");
+	expect_str_contains(err, "a double free; nothing freed");
+	expect_true(strstr(out, "not reached") == NULL);
+	/* the same object twice in one list */
+	expect_eq(RUN("run", "-e", "kmalloc 64 -> $p", "-e", "kfree $p $p"), 2);
+	expect_str_contains(err, "is listed twice - a double free; nothing freed");
+	/* nothing was freed: the object is still live and can be freed once */
+	expect_eq(RUN("run", "-e", "kmalloc 64 -> $p", "-e", "kmalloc 64 -> $q",
+		      "-e", "kfree $p $q $p"), 2);
+	expect_eq(RUN("run", "-e", "kmem_cache_create c 32", "-e", "kmem_cache_alloc c -> $o",
+		      "-e", "kmem_cache_free c $o", "-e", "kmem_cache_free c $o"), 2);
+	expect_str_contains(err, "-e:4:");
+	expect_str_contains(err, "kmem_cache_free: 0x");
+	/* an interior pointer, and an object of another cache */
+	expect_eq(RUN("run", "-e", "kmalloc 64 -> $p", "-e", "let $q = $p + 8", "-e", "kfree $q"),
+		  2);
+	expect_str_contains(err, "not the start of an object of kmalloc-64");
+	expect_eq(RUN("run", "-e", "kmem_cache_create c 32", "-e", "kmalloc 32 -> $p",
+		      "-e", "kmem_cache_free c $p"), 2);
+	expect_str_contains(err, "an object of kmalloc-32, not of c");
+}
+
+/* A handle from before a reboot names nothing on the new machine. */
+TEST(kfree_after_reboot_is_refused)
+{
+	expect_eq(RUN("run", "-e", "kmalloc 16 -> $a", "-e", "reboot", "-e", "kfree $a",
+		      "-e", "print \"not reached\""), 2);
+	expect_str_contains(err, "-e:3:7: kfree: 0x");
+	expect_str_contains(err, "not a live kmalloc'ed object");
+	expect_true(strstr(out, "kfree: 1 object") == NULL);
+}
+
+/* A runaway loop stops at the default step limit, which the user can raise or lift. */
+TEST(step_limit_default_and_raised)
+{
+	unsetenv("KMM_STEP_LIMIT");
+	expect_eq(RUN("run", "-e", "repeat 100000 { repeat 100000 { } }"), 2);
+	expect_str_contains(err, "-e:1:17: stopped after 100000000 steps, the step limit");
+	expect_str_contains(err, "KMM_STEP_LIMIT");
+	setenv("KMM_STEP_LIMIT", "1000", 1);
+	expect_eq(RUN("run", "-e", "repeat 2000 { }"), 2);
+	expect_str_contains(err, "stopped after 1000 steps");
+	expect_eq(RUN("run", "-e", "repeat 900 { }"), 0);
+	setenv("KMM_STEP_LIMIT", "0", 1);	/* none */
+	expect_eq(RUN("run", "-e", "repeat 1000 { repeat 100001 { } }"), 0);
+	setenv("KMM_STEP_LIMIT", "lots", 1);
+	expect_eq(RUN("run", "-e", "print 1"), 0);
+	expect_str_contains(err, "kmm: KMM_STEP_LIMIT=lots is not a number of steps; using 100000000");
+	unsetenv("KMM_STEP_LIMIT");
+}
+
+/*
+ * alloc_pages count=max on a huge machine would commit 64 bytes of host
+ * memory per page (4T: 64 GB): it stops with a clear error before the
+ * resident set passes KMM_HOST_MEM.
+ */
+TEST(host_memory_guard_stops_before_the_limit)
+{
+	setenv("KMM_HOST_MEM", "96M", 1);
+	expect_eq(RUN("run", "-e", "boot mem=4T", "-e",
+		      "alloc_pages count=max gfp=GFP_KERNEL|__GFP_NOWARN -> $all",
+		      "-e", "print \"not reached\""), 2);
+	expect_str_contains(err, "-e:2:1: alloc_pages: stopped: kmm's host memory (");
+	expect_str_contains(err, "would pass its limit of 96 MiB (KMM_HOST_MEM");
+	expect_true(strstr(out, "not reached") == NULL);
+	expect_eq(RUN("run", "-e", "boot mem=4T", "-e", "kmalloc 8192 count=1000000 -> $o"), 2);
+	expect_str_contains(err, "kmalloc: stopped: kmm's host memory");
+	/* within the limit nothing changes */
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e",
+		      "alloc_pages count=max gfp=GFP_KERNEL|__GFP_NOWARN -> $all",
+		      "-e", "expect $all.count > 1000"), 0);
+	setenv("KMM_HOST_MEM", "big", 1);
+	expect_eq(RUN("run", "-e", "print 1"), 0);
+	expect_str_contains(err, "kmm: KMM_HOST_MEM=big is not a size such as 8G; using 4294967296");
+	unsetenv("KMM_HOST_MEM");
+}
