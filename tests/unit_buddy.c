@@ -413,8 +413,16 @@ TEST(atomic_dips_below_min_where_kernel_fails)
 	struct page *a = alloc_pages(GFP_ATOMIC, 0);
 
 	assert_true(a != NULL);
-	/* __GFP_HIGH alone can block: half of min. GFP_NOWAIT gets nothing extra. */
-	expect_true(alloc_pages(GFP_NOWAIT, 0) == NULL || true);
+	/*
+	 * GFP_NOWAIT cannot block but has no __GFP_HIGH: ALLOC_NON_BLOCK alone
+	 * gives no access to the min reserve, so it fails where GFP_KERNEL did.
+	 * __GFP_HIGH may use half of min: a blocking __GFP_HIGH request still
+	 * succeeds.
+	 */
+	expect_true(alloc_pages(GFP_NOWAIT | __GFP_NOWARN, 0) == NULL);
+	struct page *high = alloc_pages(GFP_KERNEL | __GFP_HIGH | __GFP_NOWARN, 0);
+
+	expect_true(high != NULL);
 	/* __GFP_MEMALLOC ignores watermarks entirely. */
 	struct page *mem = alloc_pages(GFP_KERNEL | __GFP_MEMALLOC, 0);
 
@@ -437,6 +445,8 @@ TEST(atomic_dips_below_min_where_kernel_fails)
 	expect_true(__zone_watermark_ok(z, 0, 940, ZONE_HIGHMEM, ALLOC_WMARK_MIN,
 					1965 + (long)z->nr_free_highatomic));
 	__free_pages(a, 0);
+	if (high)
+		__free_pages(high, 0);
 	__free_pages(mem, 0);
 	while (n)
 		__free_pages(pages[--n], 0);
