@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all build demo test test-asan asan bench clean
+.PHONY: all build demo test test-asan asan bench clean man
 
 all: build
 
@@ -40,3 +40,7 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The manual page, generated from the tables in cli/ (see cli/manual.h).
+man: build
+	$(BUILD)/kmm help --man > docs/kmm.1.tmp && mv docs/kmm.1.tmp docs/kmm.1

@@ -18,91 +18,22 @@
 #include <string.h>
 
 #include "cli/expr.h"
+#include "cli/manual.h"
 #include "cli/scenario.h"
 #include "lib/util.h"
 
-#define KMM_VERSION "0.1"
+#ifndef KMM_VERSION
+#define KMM_VERSION "0.1.0"	/* the build passes PROJECT_VERSION */
+#endif
 
-static const char usage_text[] =
-	"usage: kmm COMMAND [ARGS]\n"
-	"\n"
-	"kmm is the Linux memory manager rebuilt as a library and a machine you boot\n"
-	"from a kernel command line. Commands:\n"
-	"  kmm boot CMDLINE... [--cat PATH]...   boot, print dmesg (and the files), exit\n"
-	"  kmm run [-x] [-n] [FILE.kmm] [-e LINE]...\n"
-	"                                        run a scenario (from FILE, -e lines, or stdin)\n"
-	"  kmm shell [CMDLINE...]                the scenario language typed live\n"
-	"  kmm check [-x] FILE.kmm               run a scenario, then every invariant checker\n"
-	"  kmm help [COMMAND|values|syntax]      the scenario language's commands\n"
-	"  kmm --version                         version and line-editing library\n"
-	"\n"
-	"Each command takes --help. Exit status: 0 success, 1 an expect failed,\n"
-	"2 bad usage or bad input. See kmm(1) (docs/kmm.1).\n";
+static const struct kmm_command *find_command(const char *name);
 
-static const char boot_usage[] =
-	"usage: kmm boot [OPTION...] [--cat PATH]...\n"
-	"\n"
-	"Boot a machine from a kernel command line, print its boot log (dmesg), then\n"
-	"print each /proc or /sys file given with --cat, and exit.\n"
-	"\n"
-	"Options (as on a Linux kernel command line):\n"
-	"  mem=SIZE             RAM (K, M, G, T suffixes)\n"
-	"  arch=ARCH            i386 (3G/1G split, highmem), i386-pae, x86_64 (default)\n"
-	"  maxcpus=N            CPU slots\n"
-	"  numa=fake=N          split memory into N nodes\n"
-	"  kernelcore=SIZE      memory for non-movable allocations (the rest is ZONE_MOVABLE)\n"
-	"  movablecore=SIZE     memory for ZONE_MOVABLE\n"
-	"  vmalloc=SIZE         i386: the vmalloc area (moves the end of lowmem)\n"
-	"  highmem=SIZE         i386: force this much highmem\n"
-	"  memmap=SIZE$START    reserve a hole\n"
-	"  buddy=eager|lazy     merge buddies at free time, or only when a larger block is needed\n"
-	"\n"
-	"Examples:\n"
-	"  kmm boot mem=1G arch=i386\n"
-	"  kmm boot mem=512M arch=i386 --cat /proc/zoneinfo --cat /proc/buddyinfo\n"
-	"\n"
-	"Exit status: 0 booted; 2 an unknown or malformed option (nothing is booted).\n";
-
-static const char run_usage[] =
-	"usage: kmm run [-x] [-n] [FILE.kmm | -] [-e LINE]...\n"
-	"\n"
-	"Run a scenario: the lines of FILE (or standard input, with - or when neither\n"
-	"FILE nor -e is given) and of each -e LINE, in the order given. The whole\n"
-	"script is parsed first; a bad line is reported as file:line:col: message\n"
-	"and nothing runs. A script that needs a machine before any `boot` gets the\n"
-	"default machine: " KMM_DEFAULT_CMDLINE ".\n"
-	"\n"
-	"  -e LINE     a line of script (repeatable; reported as -e:N)\n"
-	"  -x          print each top-level command as \"$ command\" before its output\n"
-	"  -n          parse only: report errors, run nothing\n"
-	"\n"
-	"Examples:\n"
-	"  kmm run examples/tour.kmm\n"
-	"  kmm run -e 'boot mem=512M arch=i386' -e 'free -m'\n"
-	"  kmm run -e 'cat /proc/vmstat | grep pgalloc'\n"
-	"\n"
-	"`kmm help` lists the commands of the language.\n"
-	"Exit status: 0 success; 1 an expect failed; 2 bad usage, a bad line, or a\n"
-	"run-time error (which stops the script at that line).\n";
-
-static const char check_usage[] =
-	"usage: kmm check [-x] FILE.kmm [-e LINE]...\n"
-	"\n"
-	"Run a scenario like `kmm run`, then run every layer's invariant checker\n"
-	"(kmm_check) on the machine, and on each machine before a `boot` replaces\n"
-	"it, and report. Also says how many blocks the script still holds.\n"
-	"\n"
-	"Exit status: 0 all invariants hold and every expect passed; 1 a checker\n"
-	"found a violation or an expect failed; 2 bad usage or bad input.\n";
-
-static const char shell_usage[] =
-	"usage: kmm shell [OPTION...]\n"
-	"\n"
-	"The scenario language typed live, one line at a time, on a machine booted\n"
-	"from the given options (or, at the first command that needs one, the default\n"
-	"machine " KMM_DEFAULT_CMDLINE "). On a terminal: a prompt, line editing and\n"
-	"history (when built with libedit or readline). `help` lists the commands,\n"
-	"`help COMMAND` explains one; leave with exit, quit or end of input (Ctrl-D).\n";
+/* `kmm NAME --help`, from the command table. */
+static int usage(const char *name)
+{
+	command_usage(stdout, find_command(name));
+	return KMM_EXIT_OK;
+}
 
 /* ---- Reading files ---- */
 
@@ -152,8 +83,7 @@ struct run_args {
 	const char **lines;
 };
 
-static int parse_run_args(int argc, char **argv, struct run_args *ra, const char *cmd,
-			  const char *usage)
+static int parse_run_args(int argc, char **argv, struct run_args *ra, const char *cmd)
 {
 	memset(ra, 0, sizeof(*ra));
 	ra->lines = calloc((size_t)argc + 1, sizeof(char *));
@@ -162,9 +92,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
 			ra->help = true;
-			return KMM_EXIT_OK;
+			return usage(cmd);
 		}
 		if (!strcmp(a, "-e") || !strcmp(a, "--expression")) {
 			if (i + 1 >= argc) {
@@ -201,7 +130,7 @@ static int run_scenario(int argc, char **argv, bool check)
 	char *file_text = NULL, *lines_text = NULL;
 	size_t len;
 
-	ret = parse_run_args(argc, argv, &ra, cmd, check ? check_usage : run_usage);
+	ret = parse_run_args(argc, argv, &ra, cmd);
 	if (ret || ra.help) {
 		free(ra.lines);
 		return ret;
@@ -307,9 +236,8 @@ static int boot_cmd(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(boot_usage, stdout);
 			free(cats);
-			return KMM_EXIT_OK;
+			return usage("boot");
 		}
 		if (!strcmp(a, "--cat")) {
 			if (i + 1 >= argc) {
@@ -374,10 +302,8 @@ static int shell_cmd(int argc, char **argv)
 	size_t o = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(shell_usage, stdout);
-			return KMM_EXIT_OK;
-		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage("shell");
 		if (argv[i][0] == '-') {
 			fprintf(stderr, "kmm shell: unknown option '%s' (see kmm shell --help)\n",
 				argv[i]);
@@ -392,6 +318,8 @@ static int shell_cmd(int argc, char **argv)
 	return kmm_shell(argc ? cmdline : NULL);
 }
 
+static const struct kmm_command *const *all_commands(size_t *n);
+
 static int help_cmd(int argc, char **argv)
 {
 	struct ctx_opts opts = { .out = stdout, .err = stderr };
@@ -400,14 +328,18 @@ static int help_cmd(int argc, char **argv)
 	char err[512];
 
 	if (argc > 1) {
-		fprintf(stderr, "usage: kmm help [COMMAND|values|syntax]\n");
+		fprintf(stderr, "usage: kmm help [COMMAND|TOPIC] | kmm help --man\n");
 		return KMM_EXIT_USAGE;
 	}
-	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-		fputs(usage_text, stdout);
-		return KMM_EXIT_OK;
+	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")))
+		return usage("help");
+	if (argc == 1 && !strcmp(argv[0], "--man")) {
+		size_t n;
+		const struct kmm_command *const *cmds = all_commands(&n);
+		manual_write(stdout, cmds, n, KMM_VERSION);
+		return fflush(stdout) ? KMM_EXIT_USAGE : KMM_EXIT_OK;
 	}
-	snprintf(line, sizeof(line), "help %s", argc ? "\"\"" : "");
+	snprintf(line, sizeof(line), "help");
 	if (argc) {
 		/* quote the name so that any text reaches help as one word */
 		struct strbuf sb;
@@ -424,7 +356,7 @@ static int help_cmd(int argc, char **argv)
 	}
 	src = (struct script_source){ .name = "kmm help", .text = line, .len = strlen(line),
 				      .first_line = 1 };
-	struct script *s = script_parse(src.name ? &src : NULL, 1, err, sizeof(err), NULL);
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
 	if (!s) {
 		fprintf(stderr, "%s\n", err);
 		return KMM_EXIT_USAGE;
@@ -436,32 +368,163 @@ static int help_cmd(int argc, char **argv)
 	return r == VERB_OK ? KMM_EXIT_OK : KMM_EXIT_USAGE;
 }
 
+static int run_cmd(int argc, char **argv)
+{
+	return run_scenario(argc, argv, false);
+}
+
+static int check_cmd(int argc, char **argv)
+{
+	return run_scenario(argc, argv, true);
+}
+
+/* ---- The command table: `kmm --help`, `kmm NAME --help` and the manual ---- */
+
+static const struct kmm_option_doc boot_options[] = {
+	{ "--cat", "PATH", "After the boot log, print this /proc or /sys file (repeatable)." },
+	{ "-h, --help", NULL, "Print this help." },
+};
+
+static const struct kmm_option_doc run_options[] = {
+	{ "-e, --expression", "LINE", "A line of script (repeatable, run after FILE in the order "
+	  "given; reported as -e:N, N counting the -e options)." },
+	{ "-x, --echo", NULL, "Print each top-level command as \"$ command\" before its output." },
+	{ "-n, --parse-only", NULL, "Parse only: report the first error, run nothing." },
+	{ "-h, --help", NULL, "Print this help." },
+};
+
+static const struct kmm_option_doc help_options[] = {
+	{ "--man", NULL, "Print the manual page (roff) generated from kmm's tables; "
+	  "`make man` writes it to docs/kmm.1." },
+};
+
+static const struct kmm_command boot_command = {
+	"boot", "[OPTION...] [--cat PATH]...",
+	"boot, print dmesg (and the files), exit",
+	"Boot a machine from a kernel command line (OPTIONs such as mem=1G arch=i386; see "
+	"BOOT OPTIONS below), print its boot log (dmesg), then print each /proc or /sys "
+	"file given with --cat, and exit.",
+	boot_options, ARRAY_SIZE(boot_options),
+	"kmm boot mem=1G arch=i386\n"
+	"kmm boot mem=512M arch=i386 --cat /proc/zoneinfo --cat /proc/buddyinfo\n",
+	"0 booted; 2 an unknown or malformed option (nothing is booted) or an unknown file.",
+	boot_cmd, true,
+};
+
+static const struct kmm_command run_command = {
+	"run", "[-x] [-n] [FILE.kmm | -] [-e LINE]...",
+	"run a scenario (from FILE, -e lines, or stdin)",
+	"Run a scenario: the lines of FILE (or standard input, with - or when neither FILE nor "
+	"-e is given) and of each -e LINE, in the order given. The whole script is parsed "
+	"first; a bad line is reported as file:line:col: message and nothing runs. A script "
+	"that needs a machine before any `boot` gets the default machine, "
+	KMM_DEFAULT_CMDLINE ". `kmm help` lists the commands of the language.",
+	run_options, ARRAY_SIZE(run_options),
+	"kmm run examples/tour.kmm\n"
+	"kmm run -e 'boot mem=512M arch=i386' -e 'free -m'\n"
+	"kmm run -e 'cat /proc/vmstat | grep pgalloc'\n",
+	"0 success; 1 an expect failed; 2 bad usage, a bad line, or a run-time error (which "
+	"stops the script at that line).",
+	run_cmd, false,
+};
+
+static const struct kmm_command check_command = {
+	"check", "[-x] FILE.kmm [-e LINE]...",
+	"run a scenario, then every invariant checker",
+	"Run a scenario like `kmm run`, then run every layer's invariant checker (kmm_check) "
+	"on the machine, and on each machine before a `boot` replaces it, and report. Also "
+	"says how many blocks the script still holds.",
+	run_options, ARRAY_SIZE(run_options),
+	"kmm check examples/cow.kmm\n",
+	"0 all invariants hold and every expect passed; 1 a checker found a violation or an "
+	"expect failed; 2 bad usage or bad input.",
+	check_cmd, false,
+};
+
+static const struct kmm_command shell_command = {
+	"shell", "[OPTION...]",
+	"the scenario language typed live",
+	"The scenario language typed live, one line at a time, on a machine booted from the "
+	"given boot options (or, at the first command that needs one, the default machine "
+	KMM_DEFAULT_CMDLINE "). On a terminal: a prompt, line editing and history (when "
+	"built with libedit or readline; see THE SHELL). `help` lists the commands, `help "
+	"COMMAND` explains one; leave with exit, quit or end of input (Ctrl-D).",
+	NULL, 0,
+	"kmm shell mem=1G arch=i386\n",
+	"the N of `exit N` (0 by default); 2 when the boot options are bad.",
+	shell_cmd, true,
+};
+
+static const struct kmm_command help_command = {
+	"help", "[COMMAND | TOPIC | --man]",
+	"the scenario language's commands and topics",
+	"List the commands of the scenario language, one line each, or explain one (`kmm help "
+	"alloc_pages`). Topics: values (what expect, let and print can read), syntax (the "
+	"language), shell (the shell's keys), environment, status (exit statuses).",
+	help_options, ARRAY_SIZE(help_options),
+	"kmm help\nkmm help alloc_pages\nkmm help values\n",
+	"0; 2 for a name that is neither a command nor a topic.",
+	help_cmd, false,
+};
+
+/*
+ * Every kmm command, in `kmm --help` order. A new command (kmm lab, kmm
+ * trace) is one row here: its name, synopsis, texts, options and main;
+ * `--help`, dispatch and the manual follow from the row.
+ */
+static const struct kmm_command *const commands[] = {
+	&boot_command,
+	&run_command,
+	&shell_command,
+	&check_command,
+	&help_command,
+};
+
+static const struct kmm_command *const *all_commands(size_t *n)
+{
+	*n = ARRAY_SIZE(commands);
+	return commands;
+}
+
+static const struct kmm_command *find_command(const char *name)
+{
+	return command_find(commands, ARRAY_SIZE(commands), name);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		commands_usage(stderr, commands, ARRAY_SIZE(commands));
 		return KMM_EXIT_USAGE;
 	}
-	const char *cmd = argv[1];
-	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		fputs(usage_text, stdout);
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+		commands_usage(stdout, commands, ARRAY_SIZE(commands));
 		return KMM_EXIT_OK;
 	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("kmm %s (line editing: %s)\n", KMM_VERSION, kmm_line_editing());
 		return KMM_EXIT_OK;
 	}
-	if (!strcmp(cmd, "boot"))
-		return boot_cmd(argc - 2, argv + 2);
-	if (!strcmp(cmd, "run"))
-		return run_scenario(argc - 2, argv + 2, false);
-	if (!strcmp(cmd, "check"))
-		return run_scenario(argc - 2, argv + 2, true);
-	if (!strcmp(cmd, "shell"))
-		return shell_cmd(argc - 2, argv + 2);
-	if (!strcmp(cmd, "help"))
-		return help_cmd(argc - 2, argv + 2);
-	fprintf(stderr, "kmm: unknown command '%s' (commands: boot run shell check help; "
-		"see kmm --help)\n", cmd);
+	const struct kmm_command *cmd = find_command(name);
+	if (cmd)
+		return cmd->main(argc - 2, argv + 2);
+
+	const char *near = NULL;
+	int best = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		int d = kmm_edit_distance(name, commands[i]->name);
+		if (d < best) {
+			best = d;
+			near = commands[i]->name;
+		}
+	}
+	fprintf(stderr, "kmm: unknown command '%s'", name);
+	if (near)
+		fprintf(stderr, " (did you mean '%s'?)", near);
+	fprintf(stderr, "; commands:");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(stderr, " %s", commands[i]->name);
+	fprintf(stderr, " (see kmm --help)\n");
 	return KMM_EXIT_USAGE;
 }

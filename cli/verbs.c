@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/manual.h"
 #include "cli/scenario.h"
 #include "cli/verbs.h"
 #include "lib/util.h"
@@ -78,7 +79,9 @@ static void help_all(struct kmm_ctx *ctx)
 	ctx_printf(ctx, "kmm scenario language: one command per line, # comments, $name "
 		   "variables.\n"
 		   "Type `help COMMAND` for details, `help values` for what expect/let/print "
-		   "can read,\n`help syntax` for the language itself.\n");
+		   "can read,\n`help syntax` for the language itself, `help shell` for the "
+		   "shell's keys,\n`help environment` and `help status` for variables and exit "
+		   "statuses.\n");
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
 		ctx_printf(ctx, "\n%s:\n", tables[i]->layer);
 		for (size_t j = 0; j < tables[i]->nr_verbs; j++) {
@@ -91,13 +94,9 @@ static void help_all(struct kmm_ctx *ctx)
 static void help_values(struct kmm_ctx *ctx)
 {
 	ctx_printf(ctx, "Values for expect, let and print (combine with + - * / %% == != < <= "
-		   "> >= contains !contains && || !):\n"
-		   "  %-30s %s\n  %-30s %s\n  %-30s %s\n  %-30s %s\n",
-		   "123, 0x1f", "numbers (64-bit)",
-		   "\"text\"", "text",
-		   "NULL", "what a failed alloc_pages returns",
-		   "$name, $p.field", "variables; page fields: pfn phys order pages zone node "
-		   "count freed");
+		   "> >= contains !contains && || !):\n");
+	for (size_t i = 0; i < nr_value_docs; i++)
+		ctx_printf(ctx, "  %-30s %s\n", value_docs[i].name, value_docs[i].text);
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
 		for (size_t j = 0; j < tables[i]->nr_terms; j++) {
 			const struct term *t = &tables[i]->terms[j];
@@ -105,23 +104,6 @@ static void help_values(struct kmm_ctx *ctx)
 				   t->summary);
 		}
 }
-
-static const char syntax_help[] =
-	"The scenario language\n"
-	"  COMMAND ARGS...            one command per line (or separated by ';')\n"
-	"  # text                     a comment, where a word could start\n"
-	"  \"a b\"  'a b'               quoted words (\\\" \\\\ \\n \\t inside \"...\")\n"
-	"  COMMAND | grep PATTERN     filter the output (grep, head, tail, wc)\n"
-	"  echo N > /proc/sys/vm/X    write a /proc or /sys file\n"
-	"  COMMAND -> $name           keep what a command returns (alloc_pages)\n"
-	"  let $name = EXPRESSION     compute a value\n"
-	"  repeat N { ... }           run a block N times (N a number or $name)\n"
-	"  expect EXPRESSION          check a value; on failure print file:line: and\n"
-	"                             both sides, go on, and exit with status 1\n"
-	"A script is parsed whole before it runs: a bad line stops it with\n"
-	"file:line:col: message and exit status 2, and nothing runs.\n"
-	"Commands that need a machine before any `boot` get the default machine: "
-	KMM_DEFAULT_CMDLINE ".\n";
 
 int verbs_help(struct kmm_ctx *ctx, const char *name)
 {
@@ -135,6 +117,26 @@ int verbs_help(struct kmm_ctx *ctx, const char *name)
 	}
 	if (!strcmp(name, "syntax") || !strcmp(name, "language")) {
 		ctx_printf(ctx, "%s", syntax_help);
+		return VERB_OK;
+	}
+	if (!strcmp(name, "shell")) {
+		ctx_printf(ctx, "%s", shell_help);
+		return VERB_OK;
+	}
+	if (!strcmp(name, "environment") || !strcmp(name, "env") || !strcmp(name, "status")) {
+		bool env = strcmp(name, "status") != 0;
+		const struct doc_item *d = env ? env_docs : exit_docs;
+		size_t n = env ? nr_env_docs : nr_exit_docs;
+
+		ctx_printf(ctx, "%s\n", env ? "Environment variables:" : "Exit status of kmm:");
+		for (size_t i = 0; i < n; i++) {
+			struct strbuf sb;
+			sb_init(&sb);
+			sb_printf(&sb, "  %-20s ", d[i].name);
+			doc_wrap(&sb, d[i].text, 23, 79, (int)sb.len);
+			ctx_printf(ctx, "%s", sb.buf ? sb.buf : "");
+			sb_free(&sb);
+		}
 		return VERB_OK;
 	}
 	const struct verb *v = verb_find(name);

@@ -165,6 +165,14 @@ struct verb_table {
 	size_t nr_verbs;
 	const struct term *terms;
 	size_t nr_terms;
+	/*
+	 * The layer's section of the manual (cli/manual.c): a paragraph on what
+	 * its commands are for, and a short scenario that shows them. Every
+	 * table has both; tests/integration_cli_manual.c runs each example and
+	 * fails unless it exits 0.
+	 */
+	const char *intro;
+	const char *example;
 };
 
 /* ---- Lookup (cli/verbs.c) ---- */

@@ -587,7 +587,7 @@ static const struct verb verbs[] = {
 	  "Runs kmm_check() on the machine: every frame accounted once, buddy blocks\n"
 	  "aligned and on exactly one list, counters matching. A violation is reported\n"
 	  "like a failed expect (exit status 1).\n", 0, NULL, check_run },
-	{ "help", "help [COMMAND|values|syntax]", "list the commands, or explain one",
+	{ "help", "help [COMMAND|TOPIC]", "list the commands, or explain one (topics: values syntax shell environment status)",
 	  NULL, VERB_NO_MACHINE, help_check, help_run },
 	{ "exit", "exit [N]", "stop the script (or leave the shell) with status N",
 	  NULL, VERB_NO_MACHINE, exit_check, exit_run },
@@ -767,4 +767,17 @@ const struct verb_table core_verbs = {
 	.nr_verbs = ARRAY_SIZE(verbs),
 	.terms = terms,
 	.nr_terms = ARRAY_SIZE(terms),
+	.intro =
+		"The verbs every scenario has, whatever the layers: print and echo, expect (the "
+		"assertions that make a scenario check itself), check (every invariant checker, now), "
+		"help, exit, and the text filters grep, head, tail and wc, which read the previous "
+		"command's output after a |. Its values read what the last command printed (output), "
+		"the kernel log, and any /proc or /sys file or one field of it.",
+	.example =
+		"let $free = /proc/meminfo:MemFree\n"
+		"print \"MemFree:\" $free \"kB\"\n"
+		"cat /proc/meminfo | grep -E '^(MemTotal|MemFree):'\n"
+		"cat /proc/buddyinfo | wc -l\n"
+		"expect output contains \"3\"\n"
+		"check\n",
 };

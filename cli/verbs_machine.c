@@ -553,4 +553,16 @@ const struct verb_table machine_verbs = {
 	.layer = "the machine",
 	.verbs = verbs,
 	.nr_verbs = ARRAY_SIZE(verbs),
+	.intro =
+		"Booting and looking around, as at a Linux prompt: boot and reboot from a kernel "
+		"command line, dmesg, cat and ls for the /proc and /sys files, sysctl to read and set "
+		"the vm.* knobs (echo VALUE > /proc/sys/vm/NAME does the same), free as procps prints "
+		"it, and the kernel's virtual address layout.",
+	.example =
+		"boot mem=256M arch=i386\n"
+		"dmesg | grep -E 'LOWMEM|HIGHMEM'\n"
+		"sysctl vm.min_free_kbytes\n"
+		"echo 4096 > /proc/sys/vm/min_free_kbytes\n"
+		"free -m\n"
+		"ls /proc/sys/vm | head -n 3\n",
 };

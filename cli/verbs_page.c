@@ -592,4 +592,16 @@ const struct verb_table page_verbs = {
 	.nr_verbs = ARRAY_SIZE(verbs),
 	.terms = terms,
 	.nr_terms = ARRAY_SIZE(terms),
+	.intro =
+		"The buddy allocator: alloc_pages takes 2^order contiguous frames with Linux's GFP "
+		"flags and keeps them in a variable, page describes them, free_pages gives them back, "
+		"zones prints each zone's size, free pages and watermarks. Its values read any zone's "
+		"numbers, down to one column of /proc/buddyinfo.",
+	.example =
+		"boot mem=1G arch=i386\n"
+		"alloc_pages order=3 gfp=GFP_HIGHUSER -> $p\n"
+		"page $p\n"
+		"expect $p.zone == \"HighMem\" && $p.pages == 8\n"
+		"zones\n"
+		"free_pages $p\n",
 };

@@ -1047,5 +1047,25 @@ static const struct term terms[] = {
 };
 
 const struct verb_table process_verbs = {
-	"processes", verbs, ARRAY_SIZE(verbs), terms, ARRAY_SIZE(terms),
+	.layer = "processes",
+	.verbs = verbs,
+	.nr_verbs = ARRAY_SIZE(verbs),
+	.terms = terms,
+	.nr_terms = ARRAY_SIZE(terms),
+	.intro =
+		"Processes and their address spaces: spawn starts one, mmap, munmap, mprotect, "
+		"mremap, madvise, mlock and brk shape its VMAs, write, read, touch and fetch run its "
+		"loads and stores through the MMU (page faults, copy-on-write after fork), pin holds "
+		"pages as GUP does, and ps, pagetable and /proc/PID/{maps,smaps,status} show the "
+		"result.",
+	.example =
+		"spawn A\n"
+		"mmap A 1M rw private anon -> $a\n"
+		"write A $a 8K 0xaa\n"
+		"fork A B\n"
+		"write B $a 1 0xbb\n"
+		"expect process.cow_copies == 1\n"
+		"ps\n"
+		"cat /proc/2/status | grep -E 'VmRSS|RssAnon'\n"
+		"exit_task B\n",
 };

@@ -662,5 +662,23 @@ static const struct term slab_terms[] = {
 };
 
 const struct verb_table slab_verbs = {
-	"slab", slab_verb_list, ARRAY_SIZE(slab_verb_list), slab_terms, ARRAY_SIZE(slab_terms),
+	.layer = "slab",
+	.verbs = slab_verb_list,
+	.nr_verbs = ARRAY_SIZE(slab_verb_list),
+	.terms = slab_terms,
+	.nr_terms = ARRAY_SIZE(slab_terms),
+	.intro =
+		"Object caches: kmem_cache_create makes a cache of equal objects carved from slabs of "
+		"pages, kmem_cache_alloc and kmem_cache_free take and return objects, kmalloc and "
+		"kfree use the kmalloc-N caches, and slabinfo draws a cache's CPU slabs and node "
+		"lists (/proc/slabinfo has the totals). Boot with slab_debug= for red zones and "
+		"poisoning.",
+	.example =
+		"kmem_cache_create dentry 192 flags=SLAB_HWCACHE_ALIGN\n"
+		"kmem_cache_alloc dentry count=10 -> $objs\n"
+		"slabinfo dentry\n"
+		"kmem_cache_free dentry $objs\n"
+		"kmem_cache_destroy dentry\n"
+		"kmalloc 100 -> $k\n"
+		"kfree $k\n",
 };

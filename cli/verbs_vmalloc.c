@@ -431,5 +431,22 @@ static const struct verb verbs[] = {
 };
 
 const struct verb_table vmalloc_verbs = {
-	"vmalloc and highmem", verbs, ARRAY_SIZE(verbs), NULL, 0,
+	.layer = "vmalloc and highmem",
+	.verbs = verbs,
+	.nr_verbs = ARRAY_SIZE(verbs),
+	.intro =
+		"Kernel virtual memory: vmalloc maps scattered frames contiguously (vfree unmaps "
+		"them, lazily), vmap does the same for pages you hold, and on i386 kmap, kmap_local "
+		"and their undos give a HighMem page a kernel address for a while. /proc/vmallocinfo "
+		"lists the areas.",
+	.example =
+		"boot mem=1G arch=i386\n"
+		"vmalloc 64K -> $v\n"
+		"vmalloc_to_pfn $v\n"
+		"alloc_pages gfp=GFP_HIGHUSER -> $p\n"
+		"kmap $p -> $a\n"
+		"kunmap $p\n"
+		"vfree $v\n"
+		"free_pages $p\n"
+		"cat /proc/vmallocinfo\n",
 };

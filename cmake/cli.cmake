@@ -22,6 +22,7 @@ target_link_libraries(kmm_cli_core PUBLIC kmm)
 # The kmm executable is main.c over the core library.
 set_property(TARGET kmm_cli PROPERTY SOURCES ${CMAKE_SOURCE_DIR}/cli/main.c)
 target_link_libraries(kmm_cli PRIVATE kmm_cli_core)
+target_compile_definitions(kmm_cli PRIVATE KMM_VERSION="${PROJECT_VERSION}")
 
 set(KMM_LINE_EDITING_FOUND "none")
 if(_kmm_le STREQUAL "AUTO" OR _kmm_le STREQUAL "LIBEDIT")

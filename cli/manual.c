@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/manual.c - kmm's documentation tables (environment, exit status, boot
+ * options, the language and the shell in brief) and the writers of
+ * `kmm --help`, `kmm COMMAND --help` and the manual page docs/kmm.1.
+ *
+ * Linux counterpart: none.
+ *
+ * The manual is generated, never written by hand: every command comes from
+ * the command table (cli/main.c), every verb and value from the verb tables
+ * (cli/verbs.c), every variable and status from the tables below. Prose
+ * that is not a table row (the description, the language, the shell) lives
+ * here as roff text. Output is deterministic (no date, no host detail), so
+ * `kmm help --man` is byte-identical to the committed docs/kmm.1.
+ *
+ * Invariant: every verb of every registered table, every value term, every
+ * command and every row below appears in the page (checked by
+ * tests/integration_cli_manual.c).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/manual.h"
+#include "cli/scenario.h"
+#include "cli/verbs.h"
+#include "lib/util.h"
+
+/* ---- The tables ---- */
+
+const struct doc_item env_docs[] = {
+	{ "HOME", "kmm shell keeps its history in $HOME/.kmm_history (the last 1000 lines), "
+	  "read at start and appended after each line. Unset or empty: no history is kept." },
+	{ "PAGER", "Long help (`help` and `help COMMAND` in the shell, and `kmm help`) goes "
+	  "through this program when standard output is a terminal and the text is taller "
+	  "than it. Unset: less (with -FRX) if installed, else more. Empty or `cat`: no pager." },
+	{ "KMM_STEP_LIMIT", "Stop a scenario with status 2 after this many steps (statements run "
+	  "and loop rounds; counted per run and per shell line). Default 100000000, a few "
+	  "seconds of simple statements; 0 for no limit." },
+	{ "KMM_HOST_MEM", "The host memory the kmm process may use (its resident set), a size "
+	  "such as 8G. A command that allocates in a loop (alloc_pages count=max, kmalloc SIZE "
+	  "count=N) stops with status 2 before it would pass it, and so does a scenario that has "
+	  "passed it (looked at every 4096 steps). Default 4G; 0 for no limit." },
+	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
+	  "4 MiB (default 4G). See docs/malloc.md." },
+	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "
+	  "at most 64)." },
+	{ "KMM_MALLOC_CMDLINE", "libkmm-malloc.so: more boot options for its machine "
+	  "(e.g. buddy=lazy)." },
+	{ "KMM_MALLOC_DEBUG", "libkmm-malloc.so: slab_debug letters for its caches; 1 means FZPU "
+	  "(red zones, poisoning, checks, owner tracking)." },
+	{ "KMM_MALLOC_STATS", "libkmm-malloc.so: print statistics at exit: 1 to standard error, "
+	  "any other value is a file to write." },
+	{ "KMM_MALLOC_CHECK", "libkmm-malloc.so: 1 runs every invariant checker (kmm_check) at "
+	  "exit." },
+	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: free growth that triggers a trim back to the "
+	  "host, as a size (default 64M); 0 never trims." },
+};
+const size_t nr_env_docs = ARRAY_SIZE(env_docs);
+
+const struct doc_item exit_docs[] = {
+	{ "0", "Success." },
+	{ "1", "An expect failed (the scenario ran to its end), or a checker found a violated "
+	  "invariant (kmm check, the check verb)." },
+	{ "2", "Bad usage or bad input: an unknown command or option, an unreadable file, a line "
+	  "that does not parse (file:line:col: message, and nothing runs), a boot option the "
+	  "kernel rejects, or a run-time error such as freeing pages twice (reported the same "
+	  "way; the scenario stops at that line)." },
+	{ "N", "`exit N` or `quit N` ended the scenario or the shell." },
+	{ "130", "kmm run or kmm check was interrupted by Ctrl-C (SIGINT). The shell is not: "
+	  "there Ctrl-C cancels the line or the running command and the shell goes on." },
+};
+const size_t nr_exit_docs = ARRAY_SIZE(exit_docs);
+
+const struct doc_item boot_option_docs[] = {
+	{ "mem=SIZE", "RAM, with a K, M, G or T suffix (default 1G)." },
+	{ "arch=i386|i386-pae|x86_64", "i386: the 3G/1G split, at most ~880 MiB of lowmem, the "
+	  "rest HighMem. i386-pae: the same split with 36-bit physical addresses. x86_64 (the "
+	  "default): everything directly mapped; zones DMA, DMA32 and Normal." },
+	{ "maxcpus=N", "CPU slots (per-CPU page lists, slab CPU caches), 1 to 64 (default 2)." },
+	{ "numa=fake=N", "Split memory into N nodes (x86_64)." },
+	{ "kernelcore=SIZE|N%", "Memory for non-movable allocations; the rest is ZONE_MOVABLE." },
+	{ "movablecore=SIZE|N%", "Memory for ZONE_MOVABLE." },
+	{ "vmalloc=SIZE", "i386: the size of the vmalloc area (moves the end of lowmem)." },
+	{ "highmem=SIZE", "i386: force this much HighMem." },
+	{ "memmap=nn$ss|nn#ss", "Reserve a range of RAM (or mark it ACPI data)." },
+	{ "buddy=eager|lazy", "Merge freed buddies at once (Linux), or park freed blocks and "
+	  "merge only when an allocation finds no block big enough." },
+	{ "mmio=NAME@START+SIZE", "A device's register window, for ioremap." },
+	{ "deferred_struct_pages=on|off", "Initialise struct pages of large machines lazily "
+	  "(default on)." },
+	{ "ram=memfd|anon", "How the host backs RAM: a memory file that vmalloc and kmap can "
+	  "remap (default), or anonymous memory." },
+	{ "slab_debug=FLAGS[,CACHE...]", "Slab debugging (F sanity checks, Z red zones, "
+	  "P poisoning, U owner tracking) for all or some caches; also slub_debug=." },
+	{ "slab_freelist_hardened=on|off", "Obfuscated slab free pointers." },
+	{ "slab_freelist_random=on|off", "Slab objects handed out in a shuffled order." },
+	{ "vmalloc_window=SIZE", "The host address space reserved for vmalloc." },
+};
+const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
+
+const struct doc_item value_docs[] = {
+	{ "123, 0x1f", "numbers (64-bit)" },
+	{ "\"text\"", "text" },
+	{ "NULL", "what a failed alloc_pages returns" },
+	{ "$name, $p.field", "variables; page fields: pfn phys order pages zone node count freed" },
+};
+const size_t nr_value_docs = ARRAY_SIZE(value_docs);
+
+const char syntax_help[] =
+	"The scenario language\n"
+	"  COMMAND ARGS...            one command per line (or separated by ';')\n"
+	"  # text                     a comment, where a word could start\n"
+	"  \"a b\"  'a b'               quoted words (\\\" \\\\ \\n \\t inside \"...\")\n"
+	"  COMMAND | grep PATTERN     filter the output (grep, head, tail, wc)\n"
+	"  echo N > /proc/sys/vm/X    write a /proc or /sys file\n"
+	"  COMMAND -> $name           keep what a command returns (alloc_pages)\n"
+	"  let $name = EXPRESSION     compute a value\n"
+	"  repeat N { ... }           run a block N times (N a number or $name)\n"
+	"  expect EXPRESSION          check a value; on failure print file:line: and\n"
+	"                             both sides, go on, and exit with status 1\n"
+	"A script is parsed whole before it runs: a bad line stops it with\n"
+	"file:line:col: message and exit status 2, and nothing runs.\n"
+	"Commands that need a machine before any `boot` get the default machine: "
+	KMM_DEFAULT_CMDLINE ".\n";
+
+const char shell_help[] =
+	"kmm shell: the scenario language typed live\n"
+	"  Enter          run the line (a line that opens `repeat N {` or a quote\n"
+	"                 continues under the \"...> \" prompt)\n"
+	"  Ctrl-D         leave (on an empty line); also `exit` or `quit`\n"
+	"With line editing (libedit or GNU readline, see `kmm --version`):\n"
+	"  Up, Down       history; Tab completes commands and /proc and /sys paths\n"
+	"Variables and the machine persist from line to line. A mistake prints\n"
+	"<stdin>:LINE:COL: message with a caret under the column, and nothing of that\n"
+	"line runs.\n";
+
+/* ---- --help texts ---- */
+
+const struct kmm_command *command_find(const struct kmm_command *const *cmds, size_t n,
+				       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(cmds[i]->name, name))
+			return cmds[i];
+	return NULL;
+}
+
+/* Print @text indented by @indent, keeping its own line breaks. */
+static void put_indented(FILE *out, const char *text, int indent)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len)
+			fprintf(out, "%*s%.*s\n", indent, "", (int)len, p);
+		else
+			fputc('\n', out);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+void doc_wrap(struct strbuf *sb, const char *text, int indent, int width, int col0)
+{
+	const char *p = text;
+	int col = col0;
+	bool fresh = col0 > 0;	/* at col0, no blank before the first word */
+
+	while (*p) {
+		if (*p == '\n') {
+			/* a line break; a blank line separates paragraphs */
+			if (col)
+				sb_puts(sb, "\n");
+			if (p[1] == '\n') {
+				sb_puts(sb, "\n");
+				p++;
+			}
+			col = 0;
+			fresh = false;
+			p++;
+			continue;
+		}
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		size_t len = strcspn(p, " \n");
+		if (col && !fresh && col + 1 + (int)len > width) {
+			sb_puts(sb, "\n");
+			col = 0;
+		}
+		if (!col) {
+			sb_printf(sb, "%*s", indent, "");
+			col = indent;
+		} else if (!fresh) {
+			sb_puts(sb, " ");
+			col++;
+		}
+		fresh = false;
+		sb_printf(sb, "%.*s", (int)len, p);
+		col += (int)len;
+		p += len;
+	}
+	if (col)
+		sb_puts(sb, "\n");
+}
+
+/* doc_wrap() straight to a stream. */
+static void put_wrapped(FILE *out, const char *text, int indent, int width, int col0)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_puts(&sb, "");
+	doc_wrap(&sb, text, indent, width, col0);
+	fputs(sb.buf ? sb.buf : "", out);
+	sb_free(&sb);
+}
+
+void command_usage(FILE *out, const struct kmm_command *cmd)
+{
+	fprintf(out, "usage: kmm %s %s\n\n", cmd->name, cmd->synopsis);
+	put_wrapped(out, cmd->description, 0, 78, 0);
+	if (cmd->nr_options) {
+		fprintf(out, "\nOptions:\n");
+		for (size_t i = 0; i < cmd->nr_options; i++) {
+			const struct kmm_option_doc *o = &cmd->options[i];
+			char head[64];
+
+			snprintf(head, sizeof(head), "%s%s%s", o->flags, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+			if (strlen(head) > 20) {
+				fprintf(out, "  %s\n", head);
+				put_wrapped(out, o->help, 24, 78, 0);
+			} else {
+				/* the first line shares the row with the flags */
+				int col = fprintf(out, "  %-21s ", head);
+				put_wrapped(out, o->help, 24, 78, col);
+			}
+		}
+	}
+	if (cmd->boot_options) {
+		fprintf(out, "\nBoot options (as on a Linux kernel command line; "
+			"docs/boot-options.md has them all):\n");
+		for (size_t i = 0; i < nr_boot_option_docs; i++) {
+			const struct doc_item *o = &boot_option_docs[i];
+			if (strlen(o->name) > 26) {
+				fprintf(out, "  %s\n", o->name);
+				put_wrapped(out, o->text, 30, 78, 0);
+			} else {
+				int col = fprintf(out, "  %-27s ", o->name);
+				put_wrapped(out, o->text, 30, 78, col);
+			}
+		}
+	}
+	if (cmd->examples) {
+		fprintf(out, "\nExamples:\n");
+		put_indented(out, cmd->examples, 2);
+	}
+	fputc('\n', out);
+	put_wrapped(out, "Exit status:", 0, 78, 0);
+	put_wrapped(out, cmd->exit_status ? cmd->exit_status
+		    : "0 success; 1 an expect failed or a checker found a violation; 2 bad usage "
+		      "or bad input. See kmm(1).", 2, 78, 0);
+}
+
+void commands_usage(FILE *out, const struct kmm_command *const *cmds, size_t n)
+{
+	fprintf(out, "usage: kmm COMMAND [ARGS]\n\n"
+		"kmm is the Linux memory manager rebuilt as a library and a machine you boot\n"
+		"from a kernel command line. Commands:\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  kmm %-9s %s\n", cmds[i]->name, cmds[i]->summary);
+	fprintf(out, "  kmm %-9s %s\n", "--version", "version and line-editing library");
+	fprintf(out, ""
+		"\nEach command takes --help. Exit status: 0 success, 1 an expect failed,\n"
+		"2 bad usage or bad input. The manual: man kmm (docs/kmm.1).\n");
+}
+
+/* ---- The manual page (roff) ---- */
+
+/* Escape @len bytes of @s for roff: backslash, minus, and a control character at a line start. */
+static void roff_escape(FILE *out, const char *s, size_t len)
+{
+	bool bol = true;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (bol && (c == '.' || c == '\''))
+			fputs("\\&", out);
+		if (c == '\\')
+			fputs("\\e", out);
+		else if (c == '-')
+			fputs("\\-", out);
+		else
+			fputc(c, out);
+		bol = c == '\n';
+	}
+}
+
+static void roff_str(FILE *out, const char *s)
+{
+	roff_escape(out, s, strlen(s));
+}
+
+/* Running text: paragraphs separated by a blank line become .sp-separated. */
+static void roff_text(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *brk = strstr(p, "\n\n");
+		size_t len = brk ? (size_t)(brk - p) : strlen(p);
+
+		while (len && p[len - 1] == '\n')
+			len--;
+		roff_escape(out, p, len);
+		fputc('\n', out);
+		if (!brk)
+			break;
+		fputs(".sp\n", out);
+		p = brk + 2;
+	}
+}
+
+/*
+ * Preformatted lines (examples, verb details): indented by 4 at the top
+ * level of a section, at the body's indent inside a .TP item (@in_item).
+ */
+static void roff_pre(FILE *out, const char *text, bool in_item)
+{
+	size_t len = strlen(text);
+
+	while (len && text[len - 1] == '\n')
+		len--;
+	fputs(in_item ? ".sp\n.nf\n" : ".RS 4\n.nf\n", out);
+	roff_escape(out, text, len);
+	fputs(in_item ? "\n.fi\n" : "\n.fi\n.RE\n", out);
+}
+
+/* The tag line of a .TP item: @bold in bold, then @rest (may be NULL) in italics. */
+static void roff_tag(FILE *out, const char *bold, const char *rest)
+{
+	fputs(".TP\n\\fB", out);
+	roff_str(out, bold);
+	fputs("\\fR", out);
+	if (rest) {
+		fputs(" \\fI", out);
+		roff_str(out, rest);
+		fputs("\\fR", out);
+	}
+	fputc('\n', out);
+}
+
+static void roff_item(FILE *out, const char *head, const char *text)
+{
+	roff_tag(out, head, NULL);
+	roff_text(out, text);
+}
+
+static const char man_description[] =
+	"kmm is the Linux memory-management system (zones, the buddy allocator, watermarks "
+	"and GFP flags, slab caches and kmalloc, vmalloc and highmem, process address spaces "
+	"with page faults and copy-on-write) rebuilt as a C library. A machine is booted from "
+	"a kernel command line such as mem=512M arch=i386 and then examined the way one "
+	"examines a Linux box: its boot log, its /proc and /sys files, free(1) and "
+	"sysctl(8), plus verbs a shell prompt cannot offer, such as allocating pages with "
+	"given GFP flags or starting a process and forking it.\n\n"
+	"Not built yet: page reclaim (kswapd, LRU lists), swap, overcommit accounting and the "
+	"OOM killer. The hooks for them exist; without them an allocation that finds no free "
+	"memory fails.\n\n"
+	"Output is deterministic: the same command line and script print the same bytes "
+	"every time, and no host address is ever shown.";
+
+static const char man_default_machine[] =
+	"A scenario (or shell) that needs a machine before any boot gets "
+	KMM_DEFAULT_CMDLINE ": three zones (DMA, Normal, HighMem), which serves most "
+	"examples. `boot` with options replaces the machine.";
+
+static const char man_examples[] =
+	"kmm boot mem=512M arch=i386 --cat /proc/zoneinfo\n"
+	"kmm run examples/tour.kmm\n"
+	"kmm run -e 'boot mem=256M arch=i386' -e 'free -m'\n"
+	"kmm run -e 'cat /proc/vmstat | grep pgalloc'\n"
+	"kmm check examples/buddy_thrash.kmm\n"
+	"kmm shell mem=1G arch=i386\n";
+
+static void man_commands(FILE *out, const struct kmm_command *const *cmds, size_t n)
+{
+	fputs(".SH COMMANDS\n", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct kmm_command *c = cmds[i];
+
+		char head[64];
+
+		snprintf(head, sizeof(head), "kmm %s", c->name);
+		roff_tag(out, head, c->synopsis);
+		roff_text(out, c->description);
+		if (c->nr_options) {
+			fputs(".RS\n", out);
+			for (size_t j = 0; j < c->nr_options; j++) {
+				const struct kmm_option_doc *o = &c->options[j];
+				roff_tag(out, o->flags, o->arg);
+				roff_text(out, o->help);
+			}
+			fputs(".RE\n", out);
+		}
+		if (c->examples) {
+			fputs(".IP\nExamples:\n", out);
+			roff_pre(out, c->examples, true);
+		}
+		if (c->exit_status) {
+			fputs(".IP\nExit status: ", out);
+			roff_str(out, c->exit_status);
+			fputc('\n', out);
+		}
+	}
+}
+
+static void man_layers(FILE *out)
+{
+	size_t nt;
+	const struct verb_table *const *t = verb_tables(&nt);
+
+	fputs(".SH \"SCENARIO COMMANDS, LAYER BY LAYER\"\n"
+	      "Each layer of kmm registers its commands and values in a table; `help` lists "
+	      "them in this order and `help COMMAND` shows what follows here.\n", out);
+	for (size_t i = 0; i < nt; i++) {
+		fputs(".SS \"", out);
+		roff_str(out, t[i]->layer);
+		fputs("\"\n", out);
+		if (t[i]->intro)
+			roff_text(out, t[i]->intro);
+		if (t[i]->example) {
+			fputs(".PP\nExample:\n", out);
+			roff_pre(out, t[i]->example, false);
+		}
+		for (size_t j = 0; j < t[i]->nr_verbs; j++) {
+			const struct verb *v = &t[i]->verbs[j];
+
+			roff_tag(out, v->synopsis, NULL);
+			roff_str(out, v->summary);
+			fputs(".\n", out);
+			if (v->help)
+				roff_pre(out, v->help, true);
+		}
+		if (t[i]->nr_terms) {
+			fputs(".PP\nValues (for expect, let and print):\n", out);
+			for (size_t j = 0; j < t[i]->nr_terms; j++) {
+				const struct term *term = &t[i]->terms[j];
+				roff_item(out, term->synopsis ? term->synopsis : term->name,
+					  term->summary);
+			}
+		}
+	}
+}
+
+static void man_items(FILE *out, const char *section, const struct doc_item *items, size_t n)
+{
+	fprintf(out, ".SH %s\n", section);
+	for (size_t i = 0; i < n; i++)
+		roff_item(out, items[i].name, items[i].text);
+}
+
+void manual_write(FILE *out, const struct kmm_command *const *cmds, size_t n,
+		  const char *version)
+{
+	fputs(".\\\" SPDX-License-Identifier: MIT\n"
+	      ".\\\" docs/kmm.1 - generated by `kmm help --man` (make man) from the tables in\n"
+	      ".\\\" cli/: edit those, not this file. View with: man -l docs/kmm.1\n", out);
+	fprintf(out, ".TH KMM 1 \"\" \"kmm %s\" \"User Commands\"\n", version);
+	fputs(".SH NAME\nkmm \\- boot a simulated Linux memory manager and run scenarios on it\n"
+	      ".SH SYNOPSIS\n", out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(".B kmm ", out);
+		roff_str(out, cmds[i]->name);
+		fputs("\n.RI \"", out);
+		roff_str(out, cmds[i]->synopsis);
+		fputs("\"\n.br\n", out);
+	}
+	fputs(".B kmm\n.BR \\-\\-help \" | \" \\-\\-version\n", out);
+	fputs(".SH DESCRIPTION\n", out);
+	roff_text(out, man_description);
+	man_commands(out, cmds, n);
+	fputs(".SH \"THE SCENARIO LANGUAGE\"\n", out);
+	roff_pre(out, syntax_help, false);
+	fputs(".PP\nA word written $name or $name.field is a variable; inside quotes, and "
+	      "inside a longer word such as memmap=64M$0x1000000, a $ is plain text. A "
+	      "backslash at the end of a line continues the command on the next line.\n", out);
+	fputs(".SS Values\nExpressions combine these with + \\- * / % == != < <= > >= "
+	      "contains !contains && || ! and parentheses:\n", out);
+	for (size_t i = 0; i < nr_value_docs; i++)
+		roff_item(out, value_docs[i].name, value_docs[i].text);
+	fputs(".PP\nEach layer adds its own values; they are listed with its commands below.\n",
+	      out);
+	man_layers(out);
+	fputs(".SH \"THE SHELL\"\n", out);
+	roff_pre(out, shell_help, false);
+	man_items(out, "\"BOOT OPTIONS\"", boot_option_docs, nr_boot_option_docs);
+	fputs(".PP\nOptions are those of a Linux kernel command line, separated by blanks; an "
+	      "unknown or malformed one is an error that names it, and nothing is booted. "
+	      "docs/boot-options.md gives every option's syntax, default and Linux "
+	      "counterpart.\n", out);
+	fputs(".SH \"DEFAULT MACHINE\"\n", out);
+	roff_text(out, man_default_machine);
+	man_items(out, "ENVIRONMENT", env_docs, nr_env_docs);
+	man_items(out, "\"EXIT STATUS\"", exit_docs, nr_exit_docs);
+	fputs(".SH FILES\n", out);
+	roff_item(out, "~/.kmm_history", "The shell's history (see HOME).");
+	roff_item(out, "examples/*.kmm",
+		  "Commented scenarios (installed under share/doc/kmm/examples); their expected "
+		  "output, examples/*.out, is compared byte for byte by the test suite. "
+		  "tour.kmm is what make demo runs.");
+	fputs(".SH EXAMPLES\n", out);
+	roff_pre(out, man_examples, false);
+	fputs(".SH \"SEE ALSO\"\n.BR free (1),\n.BR sysctl (8),\n.BR proc (5),\n.BR dmesg (1)\n",
+	      out);
+}
