@@ -73,16 +73,22 @@ static char *dup_range(const char *a, const char *b)
 	return s;
 }
 
+/*
+ * Iterative along the left spine: a chain `a + b + c + ...` of n terms is a
+ * left-deep tree n nodes tall, which recursion would follow n frames deep.
+ * Right operands are at most one precedence level or one '(' deeper.
+ */
 void expr_free(struct expr *e)
 {
-	if (!e)
-		return;
-	expr_free(e->l);
-	expr_free(e->r);
-	free(e->text);
-	free(e->s);
-	free(e->field);
-	free(e);
+	while (e) {
+		struct expr *l = e->l;
+		expr_free(e->r);
+		free(e->text);
+		free(e->s);
+		free(e->field);
+		free(e);
+		e = l;
+	}
 }
 
 int expr_col(const struct expr *e)
@@ -292,7 +298,6 @@ static struct expr *parse_primary(struct expr_parser *ep)
 			}
 		}
 		ep->p = q;
-		e->text = dup_range(at, q);
 		return e;
 	}
 	if (name_start((unsigned char)c)) {
@@ -307,7 +312,6 @@ static struct expr *parse_primary(struct expr_parser *ep)
 			free(name);
 			struct expr *e = new_node(E_NULL, ep, at);
 			ep->p = q;
-			e->text = dup_range(at, q);
 			return e;
 		}
 		const struct term *t = term_find(name);
@@ -338,7 +342,6 @@ static struct expr *parse_primary(struct expr_parser *ep)
 		e->s = name;
 		e->term = t;
 		ep->p = q;
-		e->text = dup_range(at, q);
 		return e;
 	}
 	char msg[64];
@@ -385,13 +388,9 @@ static struct expr *parse_unary(struct expr_parser *ep)
 			return NULL;
 		struct expr *e = new_node(E_NEG, ep, at);
 		e->l = o;
-		set_text(e, at, ep->p);
 		return e;
 	}
-	struct expr *e = parse_primary(ep);
-	if (e && !e->text)
-		set_text(e, at, ep->p);
-	return e;
+	return parse_primary(ep);
 }
 
 /*
@@ -468,7 +467,6 @@ static struct expr *parse_chain(struct expr_parser *ep, op_matcher match,
 			return NULL;
 		}
 		l = binary(ep, op, l, r, start);
-		set_text(l, start, ep->p);
 	}
 	return l;
 }
@@ -529,7 +527,6 @@ static struct expr *parse_cmp(struct expr_parser *ep)
 		return NULL;
 	}
 	l = binary(ep, op, l, r, start);
-	set_text(l, start, ep->p);
 	skip_ws(ep);
 	if (ep->p + 1 < ep->end && (strchr("<>=", *ep->p) || (*ep->p == '!' && ep->p[1] == '='))) {
 		fail(ep, ep->p, "comparisons do not chain: write `a < b && b < c`");
@@ -555,7 +552,6 @@ static struct expr *parse_not(struct expr_parser *ep)
 			return NULL;
 		struct expr *e = new_node(E_NOT, ep, at);
 		e->l = o;
-		set_text(e, at, ep->p);
 		return e;
 	}
 	return parse_cmp(ep);
@@ -571,13 +567,22 @@ static struct expr *parse_or(struct expr_parser *ep)
 	return parse_chain(ep, match_or, parse_and);
 }
 
+/*
+ * Only the whole expression keeps its source text (an `expect` quotes it);
+ * copying it into every node of a chain made parsing quadratic.
+ */
 struct expr *expr_parse(struct expr_parser *ep)
 {
 	ep->err[0] = '\0';
 	ep->err_at = NULL;
 	ep->incomplete = false;
 	ep->depth = 0;
-	return parse_or(ep);
+	skip_ws(ep);
+	const char *start = ep->p;
+	struct expr *e = parse_or(ep);
+	if (e)
+		set_text(e, start, ep->p);
+	return e;
 }
 
 bool expr_is_comparison(const struct expr *e)
@@ -710,9 +715,116 @@ static int compare(struct kmm_ctx *ctx, const struct args *a, const struct expr 
 	return err_at(ctx, a, e, "cannot compare %s with %s", kind_name(l), kind_name(r));
 }
 
+static bool is_binary(const struct expr *e)
+{
+	return e->op >= E_ADD;
+}
+
+/*
+ * Apply binary node @e to its left value @l (consumed) and its right operand,
+ * into @out. && and || evaluate the right operand only when they must.
+ */
+static int apply(struct kmm_ctx *ctx, const struct args *a, const struct expr *e, struct value *l,
+		 struct value *out)
+{
+	struct value r = { 0 };
+	int ret = VERB_OK;
+
+	if (e->op == E_AND || e->op == E_OR) {
+		if (truthy(l) == (e->op == E_OR)) {
+			value_clear(l);
+			value_set_int(out, e->op == E_OR);
+			return VERB_OK;
+		}
+		value_clear(l);
+		if ((ret = eval(ctx, a, e->r, &r)))
+			return ret;
+		value_set_int(out, truthy(&r));
+		value_clear(&r);
+		return VERB_OK;
+	}
+	if ((ret = eval(ctx, a, e->r, &r))) {
+		value_clear(l);
+		return ret;
+	}
+	if (e->op >= E_EQ && e->op <= E_NCONTAINS) {
+		bool res = false;
+		ret = compare(ctx, a, e, l, &r, &res);
+		if (!ret)
+			value_set_int(out, res);
+	} else {
+		long long x, y, z = 0;
+		if (!as_number(l, &x) || !as_number(&r, &y)) {
+			ret = err_at(ctx, a, e, "arithmetic needs numbers, not %s and %s",
+				     kind_name(l), kind_name(&r));
+		} else if ((e->op == E_DIV || e->op == E_MOD) && y == 0) {
+			ret = err_at(ctx, a, e, "division by zero%s%s", "", "");
+		} else {
+			switch (e->op) {
+			case E_ADD: z = (long long)((unsigned long long)x + (unsigned long long)y); break;
+			case E_SUB: z = (long long)((unsigned long long)x - (unsigned long long)y); break;
+			case E_MUL: z = (long long)((unsigned long long)x * (unsigned long long)y); break;
+			case E_DIV: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? x : x / y; break;
+			default: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? 0 : x % y; break;
+			}
+			value_set_int(out, z);
+		}
+	}
+	value_clear(l);
+	value_clear(&r);
+	return ret;
+}
+
+/*
+ * A binary node heads a left spine (`a + b - c * d ...` parses as
+ * ((a + b) - (c * d)) ...): walk down to its leftmost operand, evaluate it,
+ * then apply the spine's nodes bottom up. The recursion goes only into right
+ * operands, one precedence level or one '(' deeper each, so its depth stays
+ * bounded however long the chain.
+ */
+static int eval_spine(struct kmm_ctx *ctx, const struct args *a, const struct expr *e,
+		      struct value *out)
+{
+	const struct expr *small[64], **spine = small;
+	size_t n = 0, cap = 64;
+	int ret;
+
+	for (const struct expr *x = e; is_binary(x); x = x->l) {
+		if (n == cap) {
+			const struct expr **bigger = malloc(2 * cap * sizeof(*bigger));
+			if (!bigger) {
+				if (spine != small)
+					free(spine);
+				return err_at(ctx, a, e, "out of host memory%s%s", "", "");
+			}
+			memcpy(bigger, spine, n * sizeof(*spine));
+			if (spine != small)
+				free(spine);
+			spine = bigger;
+			cap *= 2;
+		}
+		spine[n++] = x;
+	}
+	struct value cur = { 0 };
+	ret = eval(ctx, a, spine[n - 1]->l, &cur);
+	for (size_t i = n; !ret && i-- > 0;) {
+		struct value next = { 0 };
+		ret = apply(ctx, a, spine[i], &cur, &next);
+		cur = next;
+	}
+	if (spine != small)
+		free(spine);
+	if (ret) {
+		value_clear(&cur);
+		return ret;
+	}
+	*out = cur;
+	return VERB_OK;
+}
+
 static int eval(struct kmm_ctx *ctx, const struct args *a, const struct expr *e, struct value *out)
 {
-	struct value l = { 0 }, r = { 0 };
+	struct value l = { 0 };
 	int ret = VERB_OK;
 
 	value_clear(out);
@@ -769,56 +881,9 @@ static int eval(struct kmm_ctx *ctx, const struct args *a, const struct expr *e,
 		}
 		value_clear(&l);
 		return ret;
-	case E_AND:
-	case E_OR:
-		if ((ret = eval(ctx, a, e->l, &l)))
-			return ret;
-		if (truthy(&l) == (e->op == E_OR)) {
-			value_set_int(out, e->op == E_OR);
-			value_clear(&l);
-			return VERB_OK;
-		}
-		value_clear(&l);
-		if ((ret = eval(ctx, a, e->r, &r)))
-			return ret;
-		value_set_int(out, truthy(&r));
-		value_clear(&r);
-		return VERB_OK;
 	default:
-		break;
+		return eval_spine(ctx, a, e, out);
 	}
-	if ((ret = eval(ctx, a, e->l, &l)))
-		return ret;
-	if ((ret = eval(ctx, a, e->r, &r))) {
-		value_clear(&l);
-		return ret;
-	}
-	if (e->op >= E_EQ && e->op <= E_NCONTAINS) {
-		bool res = false;
-		ret = compare(ctx, a, e, &l, &r, &res);
-		if (!ret)
-			value_set_int(out, res);
-	} else {
-		long long x, y, z = 0;
-		if (!as_number(&l, &x) || !as_number(&r, &y)) {
-			ret = err_at(ctx, a, e, "arithmetic needs numbers, not %s and %s",
-				     kind_name(&l), kind_name(&r));
-		} else if ((e->op == E_DIV || e->op == E_MOD) && y == 0) {
-			ret = err_at(ctx, a, e, "division by zero%s%s", "", "");
-		} else {
-			switch (e->op) {
-			case E_ADD: z = (long long)((unsigned long long)x + (unsigned long long)y); break;
-			case E_SUB: z = (long long)((unsigned long long)x - (unsigned long long)y); break;
-			case E_MUL: z = (long long)((unsigned long long)x * (unsigned long long)y); break;
-			case E_DIV: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? x : x / y; break;
-			default: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? 0 : x % y; break;
-			}
-			value_set_int(out, z);
-		}
-	}
-	value_clear(&l);
-	value_clear(&r);
-	return ret;
 }
 
 int ctx_eval(struct kmm_ctx *ctx, const struct args *a, const struct expr *e, struct value *out)

@@ -27,13 +27,13 @@
 #include "cli/scenario.h"
 #include "cli/scenario_tree.h"
 #include "arch/sim/sim.h"
+#include "lib/strmap.h"
 #include "lib/util.h"
 #include "mm/include/machine.h"	/* kmm_set_error() */
 
 /* ---- The runner ---- */
 
 struct var {
-	char *name;
 	struct value v;
 };
 
@@ -42,8 +42,7 @@ struct kmm_ctx {
 	struct kmm_machine *m;
 	char cmdline[1024];
 	unsigned long gen;
-	struct var *vars;
-	int nvars;
+	struct strmap vars;	/* name -> struct var */
 	struct pageset *pagesets;
 	unsigned long dead_pagesets;	/* freed and unreferenced, not yet swept */
 	struct strbuf out;	/* the current stage's output */
@@ -184,6 +183,14 @@ static void shutdown_machine(struct kmm_ctx *ctx)
 	ctx->cmdline[0] = '\0';
 }
 
+static void free_var(void *p)
+{
+	struct var *var = p;
+
+	value_clear(&var->v);
+	free(var);
+}
+
 int ctx_destroy(struct kmm_ctx *ctx)
 {
 	int ret;
@@ -193,11 +200,7 @@ int ctx_destroy(struct kmm_ctx *ctx)
 	fflush(ctx->opts.out);
 	shutdown_machine(ctx);
 	ret = ctx->check_failures ? KMM_EXIT_EXPECT : KMM_EXIT_OK;
-	for (int i = 0; i < ctx->nvars; i++) {
-		free(ctx->vars[i].name);
-		value_clear(&ctx->vars[i].v);
-	}
-	free(ctx->vars);
+	strmap_free(&ctx->vars, free_var);
 	free_pagesets(ctx);
 	sb_free(&ctx->out);
 	free(ctx->last_output);
@@ -364,25 +367,22 @@ int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_
 
 const struct value *ctx_var(struct kmm_ctx *ctx, const char *name)
 {
-	for (int i = 0; i < ctx->nvars; i++)
-		if (!strcmp(ctx->vars[i].name, name))
-			return &ctx->vars[i].v;
-	return NULL;
+	void **slot = strmap_get(&ctx->vars, name);
+
+	return slot ? &((struct var *)*slot)->v : NULL;
 }
 
 void ctx_set_var(struct kmm_ctx *ctx, const char *name, struct value *v)
 {
-	struct var *var = NULL;
+	void **slot = strmap_put(&ctx->vars, name);
 
-	for (int i = 0; i < ctx->nvars; i++)
-		if (!strcmp(ctx->vars[i].name, name))
-			var = &ctx->vars[i];
-	if (!var) {
-		ctx->vars = xrealloc(ctx->vars, (size_t)(ctx->nvars + 1) * sizeof(*ctx->vars));
-		var = &ctx->vars[ctx->nvars++];
-		var->name = xstrndup(name, strlen(name));
-		memset(&var->v, 0, sizeof(var->v));
+	if (!slot) {
+		fprintf(stderr, "kmm: out of memory\n");
+		exit(KMM_EXIT_USAGE);
 	}
+	if (!*slot)
+		*slot = xcalloc(1, sizeof(struct var));
+	struct var *var = *slot;
 	if (var->v.kind == V_PAGES)
 		release_pageset_ref(ctx, var->v.ps);
 	value_clear(&var->v);

@@ -31,6 +31,7 @@
 #include "cli/expr.h"
 #include "cli/scenario.h"
 #include "cli/scenario_tree.h"
+#include "lib/strmap.h"
 #include "lib/util.h"
 
 /* ---- Parser state ---- */
@@ -44,9 +45,7 @@ struct parser {
 	size_t errlen;
 	bool failed;
 	bool incomplete;
-	/* variables assigned so far (textual order) */
-	char **vars;
-	int nvars, capvars;
+	struct strmap vars;	/* variables assigned so far (in the text) */
 	struct kmm_ctx *ctx;	/* the shell's ctx: its variables count as assigned */
 	int depth;		/* repeat nesting */
 };
@@ -70,6 +69,17 @@ void *xrealloc(void *p, size_t size)
 		fprintf(stderr, "kmm: out of memory\n");
 		exit(KMM_EXIT_USAGE);
 	}
+	return p;
+}
+
+/*
+ * Make room for element @n of an array that holds @n elements: capacities
+ * 4, 8, 16, ..., so that n appends cost O(n) copying in all.
+ */
+static void *grow_for(void *p, int n, size_t elem)
+{
+	if (n == 0 || (n >= 4 && !(n & (n - 1))))
+		p = xrealloc(p, (size_t)(n ? 2 * n : 4) * elem);
 	return p;
 }
 
@@ -123,21 +133,15 @@ static bool ident_char(int c)
 
 static bool var_known(struct parser *ps, const char *name)
 {
-	for (int i = 0; i < ps->nvars; i++)
-		if (!strcmp(ps->vars[i], name))
-			return true;
-	return ps->ctx && ctx_var(ps->ctx, name);
+	return strmap_get(&ps->vars, name) || (ps->ctx && ctx_var(ps->ctx, name));
 }
 
 static void var_define(struct parser *ps, const char *name)
 {
-	if (var_known(ps, name) && !(ps->ctx && ctx_var(ps->ctx, name)))
-		return;
-	if (ps->nvars == ps->capvars) {
-		ps->capvars = ps->capvars ? 2 * ps->capvars : 8;
-		ps->vars = xrealloc(ps->vars, (size_t)ps->capvars * sizeof(*ps->vars));
+	if (!strmap_put(&ps->vars, name)) {
+		fprintf(stderr, "kmm: out of memory\n");
+		exit(KMM_EXIT_USAGE);
 	}
-	ps->vars[ps->nvars++] = xstrndup(name, strlen(name));
 }
 
 /* ---- Lexing words ---- */
@@ -394,7 +398,7 @@ static bool parse_exprs(struct parser *ps, struct stage *st)
 			return false;
 		}
 		ps->p = ep.p;
-		st->exprs = xrealloc(st->exprs, (size_t)(st->nexprs + 1) * sizeof(*st->exprs));
+		st->exprs = grow_for(st->exprs, st->nexprs, sizeof(*st->exprs));
 		st->exprs[st->nexprs++] = e;
 	}
 }
@@ -552,7 +556,7 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 				free_stage(&st);
 				return false;
 			}
-			s->stages = xrealloc(s->stages, (size_t)(s->nstages + 1) * sizeof(*s->stages));
+			s->stages = grow_for(s->stages, s->nstages, sizeof(*s->stages));
 			s->stages[s->nstages++] = st;
 			return check_stage(ps, s, &s->stages[s->nstages - 1], NULL);
 		}
@@ -594,10 +598,10 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 				free_stage(&st);
 				return false;
 			}
-			st.words = xrealloc(st.words, (size_t)(st.nwords + 1) * sizeof(*st.words));
+			st.words = grow_for(st.words, st.nwords, sizeof(*st.words));
 			st.words[st.nwords++] = w;
 		}
-		s->stages = xrealloc(s->stages, (size_t)(s->nstages + 1) * sizeof(*s->stages));
+		s->stages = grow_for(s->stages, s->nstages, sizeof(*s->stages));
 		s->stages[s->nstages++] = st;
 		if (!more_stage)
 			break;
@@ -702,7 +706,7 @@ static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool cl
 			const char *open_at, int open_line)
 {
 	struct stmt *stmts = NULL;
-	int n = 0;
+	int n = 0, cap = 0;
 
 	for (;;) {
 		skip_blanks(ps);
@@ -749,7 +753,10 @@ static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool cl
 			*nout = n;
 			return true;
 		}
-		stmts = xrealloc(stmts, (size_t)(n + 1) * sizeof(*stmts));
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			stmts = xrealloc(stmts, (size_t)cap * sizeof(*stmts));
+		}
 		struct stmt *s = &stmts[n++];
 		memset(s, 0, sizeof(*s));
 		s->file = ps->name;
@@ -836,9 +843,7 @@ struct script *script_parse_ctx(struct kmm_ctx *ctx, const struct script_source 
 			free(stmts);
 		}
 	}
-	for (int i = 0; i < ps.nvars; i++)
-		free(ps.vars[i]);
-	free(ps.vars);
+	strmap_free(&ps.vars, NULL);
 	if (incomplete)
 		*incomplete = ps.incomplete;
 	if (!ok) {

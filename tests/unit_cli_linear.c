@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_cli_linear.c - the scenario language is linear in its input.
+ * No timing here (speed is bench/scenario_parse's): what is checked is what a
+ * quadratic parser or a recursive evaluator gets wrong on large input -
+ * the heap a parsed expression holds per term (each node used to copy the
+ * text of its whole prefix: 1 GB for a 64 KB expression), and evaluating a
+ * chain far longer than any stack (the evaluator recursed once per term).
+ */
+#include <malloc.h>
+#include <stdlib.h>
+
+#include "cli/expr.h"
+#include "cli/scenario.h"
+#include "tests/harness.h"
+
+static char err[512];
+
+/* "let $x = 1+1+...+1" with @terms ones, then "expect $x == terms". */
+static char *chain_script(long terms, const char *op, size_t *len)
+{
+	char *text = malloc((size_t)terms * 2 + 64);
+	size_t n = (size_t)sprintf(text, "let $x = 1");
+
+	for (long i = 1; i < terms; i++) {
+		memcpy(text + n, op, 1);
+		text[n + 1] = '1';
+		n += 2;
+	}
+	n += (size_t)sprintf(text + n, "\nexpect $x == %ld\n", terms);
+	*len = n;
+	return text;
+}
+
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+TEST(expression_memory_is_linear_in_its_terms)
+{
+	size_t len;
+	char *text = chain_script(32000, "+", &len);
+	struct script_source src = { "chain.kmm", text, len, 1 };
+	size_t before = heap_in_use();
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+	size_t used = heap_in_use() - before;
+
+	assert_true(s != NULL);
+	/* one node per term and operator, a few hundred bytes at most each */
+	if (used > 32000 * 2 * 256)
+		kmm_test_fail(__FILE__, __LINE__, "parsing 32000 terms holds %zu bytes", used);
+	script_free(s);
+	free(text);
+}
+
+static void run_script(const char *text, size_t len, int want)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *out = open_memstream(&buf, &blen);
+	struct ctx_opts opts = { .out = out, .err = out };
+	struct kmm_ctx *ctx = ctx_create(&opts);
+	struct script_source src = { "t.kmm", text, len, 1 };
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+
+	assert_true(s != NULL);
+	expect_eq(script_run(ctx, s), want);
+	script_free(s);
+	ctx_destroy(ctx);
+	fclose(out);
+	if (want == VERB_OK && buf && *buf)
+		kmm_test_fail(__FILE__, __LINE__, "unexpected output: %.200s", buf);
+	free(buf);
+}
+
+/* 500,000 terms: a recursive evaluator (or free) needs ~100 MB of stack. */
+TEST(long_chains_evaluate_without_deep_recursion)
+{
+	size_t len;
+	char *text = chain_script(500000, "+", &len);
+
+	run_script(text, len, VERB_OK);
+	free(text);
+	text = chain_script(500000, "*", &len);
+	memcpy(strstr(text, "expect $x == "), "expect $x == 1     ", 19);
+	run_script(text, len, VERB_OK);
+	free(text);
+	/* mixed levels and short-circuits come out as before */
+	const char *ok = "expect 10 - 3 - 2 == 5\n"
+			 "expect 100 / 10 / 5 == 2\n"
+			 "expect 2 + 3 * 4 - 6 / 2 == 11\n"
+			 "expect (0 || 0 || 3) == 1\n"
+			 "expect (1 && 1 && 0) == 0\n"
+			 "expect -2 * -3 == 6\n";
+	run_script(ok, strlen(ok), VERB_OK);
+}
+
+/* Errors inside a long chain still name their column. */
+TEST(errors_in_a_chain_keep_their_column)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *out = open_memstream(&buf, &blen);
+	struct ctx_opts opts = { .out = out, .err = out };
+	struct kmm_ctx *ctx = ctx_create(&opts);
+	const char *text = "let $x = 1 + 2 + 3 / 0 + 4\n";
+	struct script_source src = { "t.kmm", text, strlen(text), 1 };
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+
+	assert_true(s != NULL);
+	expect_eq(script_run(ctx, s), VERB_ERROR);
+	script_free(s);
+	ctx_destroy(ctx);
+	fclose(out);
+	expect_str_contains(buf, "t.kmm:1:18: division by zero");
+	free(buf);
+}
+
+/* 100,000 variables: each `let` finds its name in the table, not in a list. */
+TEST(many_variables)
+{
+	size_t cap = 100000 * 40, n = 0;
+	char *text = malloc(cap);
+
+	for (int i = 0; i < 100000; i++)
+		n += (size_t)sprintf(text + n, "let $v%d = %d\n", i, i);
+	n += (size_t)sprintf(text + n, "expect $v99999 + $v0 == 99999\nexpect $v5000 == 5000\n");
+	run_script(text, n, VERB_OK);
+	free(text);
+}
