@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * init/main.c - kmm_boot() and kmm_shutdown(): the boot sequence from the
- * command line to a running machine, the later layers' init list, and the
- * teardown of a machine.
+ * command line to a running machine (the layers above the page allocator
+ * come up through the subsystem table, mm/subsys.c), and the teardown of a
+ * machine.
  *
  * Linux counterpart: init/main.c (start_kernel, the order of its steps,
  * mm_core_init's part of it). The steps themselves live where Linux keeps
@@ -17,8 +18,7 @@
  *
  * Locking: kmm_boot() builds a machine on one thread and publishes it only
  * when done, so it takes no machine locks; several threads may boot several
- * machines at once. The layers' boot options are registered once per
- * process (boot_options_state, an atomic once-flag).
+ * machines at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,70 +26,15 @@
 #include <string.h>
 
 #include "mm/include/boot_options.h"
-#include "mm/include/slab.h"
+#include "mm/include/subsys.h"
 #include "mm/internal.h"
-
-/* ==================================================================== */
-/* ---- The layer list ---- */
-
-/*
- * Later layers, in boot order. Each owner adds ONE line here:
- *   { "name", boot_options_hook_or_NULL, init_fn },
- * - boot_options(void) registers the layer's boot options with
- *   kmm_register_boot_option(); it runs once per process, before the first
- *   command line is parsed.
- * - init(m) runs after the page allocator is up (zonelists, watermarks, pcp
- *   lists), with @m as the thread's current machine. It returns 0 or -errno
- *   (with kmm_set_error() saying why); it registers its checker and shutdown
- *   with kmm_register_layer(). If one init fails, the layers already up are
- *   shut down in reverse order and kmm_boot() returns NULL.
- * On i386 the vmalloc layer's init prints the "virtual kernel memory layout:"
- * block; its line goes right after slab's so the block follows "Memory:" as
- * on Linux.
- */
-struct layer_init {
-	const char *name;
-	void (*boot_options)(void);
-	int (*init)(struct kmm_machine *m);
-};
-
-static const struct layer_init layer_inits[] = {
-	{ "slab", slab_boot_options, kmem_cache_init },
-	{ "vmalloc", vmalloc_boot_options, vmalloc_init },	/* i386: "virtual kernel memory layout:" */
-	{ "process", NULL, process_init },	/* tasks, zero page, software MMU */
-	{ NULL, NULL, NULL },	/* end */
-};
-
-static int boot_options_state;	/* 0 not yet, 1 in progress, 2 done */
-
-void register_layer_boot_options(void)
-{
-	int expect = 0;
-
-	if (__atomic_load_n(&boot_options_state, __ATOMIC_ACQUIRE) == 2)
-		return;
-	if (__atomic_compare_exchange_n(&boot_options_state, &expect, 1, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE)) {
-		for (const struct layer_init *l = layer_inits; l->name; l++)
-			if (l->boot_options)
-				l->boot_options();
-		__atomic_store_n(&boot_options_state, 2, __ATOMIC_RELEASE);
-		return;
-	}
-	while (__atomic_load_n(&boot_options_state, __ATOMIC_ACQUIRE) != 2)
-		sim_yield();
-}
-
 
 /* ==================================================================== */
 /* ---- kmm_boot / kmm_shutdown ---- */
 
 static void machine_teardown(struct kmm_machine *m)
 {
-	for (int i = m->nr_layers - 1; i >= 0; i--)
-		if (m->layers[i].shutdown)
-			m->layers[i].shutdown(m);
-	m->nr_layers = 0;
+	subsys_shutdown_all(m);
 	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
 		pg_data_t *pgdat = m->node_data[nid];
 
@@ -184,20 +129,6 @@ static int start_kernel(struct boot *b)
 	return 0;
 }
 
-static int init_layers(struct kmm_machine *m)
-{
-	static const struct kmm_layer boot_layer = { .name = "boot", .check = mm_init_check };
-	int err = kmm_register_layer(m, &boot_layer);
-
-	for (const struct layer_init *l = layer_inits; !err && l->name; l++) {
-		kmm_set_error(0, "%s", "");
-		err = l->init(m);
-		if (err && !kmm_last_error()[0])
-			kmm_set_error(err, "%s: initialisation failed (%d)", l->name, err);
-	}
-	return err;
-}
-
 struct kmm_machine *kmm_boot(const char *cmdline)
 {
 	struct kmm_boot_opts opts;
@@ -229,7 +160,7 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 	if (!err)
 		err = start_kernel(&b);
 	if (!err)
-		err = init_layers(m);
+		err = subsys_init_all(m);	/* the subsystem table, in boot order */
 	if (!err) {
 		free_initmem(&b);
 		/* Boot leaves no pages on per-CPU lists: the free count is exact. */

@@ -411,17 +411,12 @@ static void process_shutdown(struct kmm_machine *m)
 	sim_mmu_destroy(p->mmu);
 	free(p->pins);
 	free(p);
-	m->procs = NULL;
+	m->subsys[SUBSYS_PROCESS] = NULL;
 }
 
 int process_init(struct kmm_machine *m)
 {
 	struct kmm_procs *p = calloc(1, sizeof(*p));
-	static const struct kmm_layer layer = {
-		.name = "process",
-		.check = process_check,
-		.shutdown = process_shutdown,
-	};
 
 	if (!p)
 		return -ENOMEM;
@@ -441,17 +436,27 @@ int process_init(struct kmm_machine *m)
 	if (!p->zero_page)
 		goto out_mmu;
 	p->zero_pfn = page_to_pfn_m(m, p->zero_page);
-	m->procs = p;
-	if (kmm_register_layer(m, &layer)) {
-		m->procs = NULL;
-		goto out_zero;
-	}
+	m->subsys[SUBSYS_PROCESS] = p;
 	return 0;
-out_zero:
-	__free_pages(p->zero_page, 0);
 out_mmu:
 	sim_mmu_destroy(p->mmu);
 out_free:
 	free(p);
 	return -ENOMEM;
 }
+
+/* meminfo's Committed_AS: the charge of every live VM_ACCOUNT mapping. */
+static void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
+{
+	x->committed_as += kmm_committed_pages(m);
+}
+
+/* The process layer's entry of the subsystem table; its state is procs_of(m). */
+const struct kmm_subsys process_subsys = {
+	.name = "process",
+	.id = SUBSYS_PROCESS,
+	.init = process_init,
+	.check = process_check,
+	.shutdown = process_shutdown,
+	.meminfo = process_meminfo,
+};

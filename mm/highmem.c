@@ -64,7 +64,7 @@ struct kmap_state {
 
 static struct kmap_state *kstate(struct kmm_machine *m)
 {
-	return m ? (struct kmap_state *)m->highmem : NULL;
+	return m ? m->subsys[SUBSYS_HIGHMEM] : NULL;
 }
 
 static bool page_is_highmem(struct kmm_machine *m, const struct page *page)
@@ -437,7 +437,11 @@ void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t l
 
 /* ---- Checker, drain, init, shutdown ---- */
 
-bool kmap_drain(struct kmm_machine *m)
+/*
+ * No PKMAP slot in use and every kmap_local stack empty? With @flush, the
+ * unused slots (count 1) are unmapped first, as the next flush would.
+ */
+static bool kmaps_idle(struct kmm_machine *m, bool flush)
 {
 	struct kmap_state *ks = kstate(m);
 	bool idle = true;
@@ -445,7 +449,7 @@ bool kmap_drain(struct kmm_machine *m)
 	if (!ks)
 		return true;
 	spin_lock(&ks->lock);
-	if (ks->last_pkmap)
+	if (flush && ks->last_pkmap)
 		flush_all_zero_pkmaps(m, ks);
 	for (int i = 0; i < ks->last_pkmap; i++)
 		if (ks->pkmap_count[i])
@@ -455,6 +459,16 @@ bool kmap_drain(struct kmm_machine *m)
 			idle = false;
 	spin_unlock(&ks->lock);
 	return idle;
+}
+
+bool kmap_idle(struct kmm_machine *m)
+{
+	return kmaps_idle(m, false);
+}
+
+bool kmap_drain(struct kmm_machine *m)
+{
+	return kmaps_idle(m, true);
 }
 
 int kmap_check(struct kmm_machine *m)
@@ -500,7 +514,7 @@ int kmap_check(struct kmm_machine *m)
 	return err;
 }
 
-void kmap_shutdown(struct kmm_machine *m)
+static void kmap_shutdown(struct kmm_machine *m)
 {
 	struct kmap_state *ks = kstate(m);
 
@@ -512,10 +526,10 @@ void kmap_shutdown(struct kmm_machine *m)
 	free(ks->hash_next);
 	free(ks->cpu);
 	free(ks);
-	m->highmem = NULL;
+	m->subsys[SUBSYS_HIGHMEM] = NULL;
 }
 
-int kmap_init(struct kmm_machine *m)
+static int kmap_init(struct kmm_machine *m)
 {
 	struct kmap_state *ks = calloc(1, sizeof(*ks));
 
@@ -523,7 +537,7 @@ int kmap_init(struct kmm_machine *m)
 		return -ENOMEM;
 	spin_lock_init(&ks->lock);
 	ks->cpu = calloc((size_t)m->nr_cpus, sizeof(*ks->cpu));
-	m->highmem = ks;
+	m->subsys[SUBSYS_HIGHMEM] = ks;
 	if (!ks->cpu)
 		goto out_nomem;
 	if (!kmm_arch_is_32(m) || m->layout.last_pkmap <= 0)
@@ -558,3 +572,34 @@ out_nomem:
 	kmap_shutdown(m);
 	return -ENOMEM;
 }
+
+/* ---- The highmem entry of the subsystem table ---- */
+
+/*
+ * The PKMAP and fixmap kmap slots, after the vmalloc layer's window exists;
+ * then, on i386, the "virtual kernel memory layout:" block (Linux prints it
+ * from mem_init() once these areas are laid out).
+ */
+static int highmem_init(struct kmm_machine *m)
+{
+	int err = kmap_init(m);
+
+	if (!err && kmm_arch_is_32(m))
+		print_kernel_layout(m);
+	return err;
+}
+
+static void highmem_drain(struct kmm_machine *m)
+{
+	kmap_drain(m);
+}
+
+/* Its state is kstate(m): m->subsys[SUBSYS_HIGHMEM]. */
+const struct kmm_subsys highmem_subsys = {
+	.name = "highmem",
+	.id = SUBSYS_HIGHMEM,
+	.init = highmem_init,
+	.check = kmap_check,
+	.drain = highmem_drain,
+	.shutdown = kmap_shutdown,
+};

@@ -14,7 +14,18 @@
 #include "mm/include/machine.h"
 #include "mm/include/vmstat.h"
 
-/* ---- mm/machine.c: registry, current machine, log, errors, layers ---- */
+/*
+ * ---- The subsystem entries, each defined in its layer's file and listed in
+ * mm/subsys.c's kmm_subsystems[] (mm/include/subsys.h) ----
+ */
+extern const struct kmm_subsys page_alloc_subsys;	/* mm/page_alloc_init.c */
+extern const struct kmm_subsys boot_subsys;		/* mm/mm_init.c */
+extern const struct kmm_subsys slab_subsys;		/* mm/slab_common.c */
+extern const struct kmm_subsys vmalloc_subsys;		/* mm/vmalloc.c */
+extern const struct kmm_subsys highmem_subsys;		/* mm/highmem.c */
+extern const struct kmm_subsys process_subsys;		/* mm/fork.c */
+
+/* ---- mm/machine.c: registry, current machine, log, errors ---- */
 
 /** kmm_machine_alloc() - a zeroed machine with a registry slot. NULL if none left. */
 struct kmm_machine *kmm_machine_alloc(void);
@@ -71,6 +82,8 @@ void initmem_init_32(struct kmm_machine *m);
 int alloc_kernel_page_tables(struct kmm_machine *m);
 /** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */
 void arch_zone_limits(struct boot *b);
+/** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */
+void print_kernel_layout(struct kmm_machine *m);
 
 /* arch/x86/mm/numa.c */
 /** setup_nodes() - one node, or numa=fake=N equal ones. */
@@ -99,8 +112,6 @@ void update_totals(struct boot *b);
 void mem_init_print_info(struct kmm_machine *m);
 /** free_initmem() - the kernel's .init section to the buddy allocator. */
 void free_initmem(struct boot *b);
-/** mm_init_check() - the boot layer's checker: zone sizes add up. */
-int mm_init_check(struct kmm_machine *m);
 /** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
 void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid);
@@ -138,6 +149,8 @@ int gfp_migratetype(gfp_t gfp);
 extern const unsigned char gfp_zone_table[GFP_ZONEMASK + 1];
 /** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
 void drain_all_pages(struct kmm_machine *m, struct zone *zone);
+/** zone_type_configured() - is zone type @t part of @m's arch (Linux's x86 configs before boot)? */
+bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
 /** page_alloc_check() - the page allocator's invariant checker. */
 int page_alloc_check(struct kmm_machine *m);
 /** get_pageblock_migratetype() / set_pageblock_migratetype(): pageblock bits. */
@@ -232,11 +245,9 @@ const char *kmm_comm(struct kmm_machine *m);
 
 struct strbuf;
 /**
- * vmalloc_init() - the vmalloc layer of @m: free tree over the layout's
- * vmalloc range, host window (kernel page tables at first use), PKMAP/fixmap slots
- * (kmap_init), checker registration, and on i386 the "virtual kernel memory
- * layout:" dmesg block. Called once from init/main.c's layer-init list, after
- * the page allocator is up. Return: 0 or -errno (message set).
+ * vmalloc_init() - the vmalloc layer of @m (the vmalloc entry's init): free
+ * tree over the layout's vmalloc range, host window (kernel page tables at
+ * first use). Return: 0 or -errno (message set).
  */
 int vmalloc_init(struct kmm_machine *m);
 /**
@@ -274,19 +285,16 @@ struct kmm_machine *vmalloc_machine_of(const void *p);
 void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret);
 int vunmap_phys_range(struct kmm_machine *m, const void *addr);
-/** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */
-void print_kernel_layout(struct kmm_machine *m);
 
 /* ---- mm/highmem.c: kmap, kmap_local, kmap_atomic ---- */
 
-/** kmap_init() - PKMAP and fixmap kmap slots of @m (called by vmalloc_init). */
-int kmap_init(struct kmm_machine *m);
-void kmap_shutdown(struct kmm_machine *m);
 /**
  * kmap_drain() - unmap the PKMAP slots nobody uses (count 1), as the next
  * flush would. Return: true if no kmap or kmap_local mapping is left.
  */
 bool kmap_drain(struct kmm_machine *m);
+/** kmap_idle() - no kmap or kmap_local mapping is left (kmap_drain() without the flush). */
+bool kmap_idle(struct kmm_machine *m);
 /** kmap_check() - slot counts agree with the pages' PG_highmem_mapped and the hash. */
 int kmap_check(struct kmm_machine *m);
 /**
@@ -298,9 +306,9 @@ void *kmap_page_address(const struct page *page);
 /* ---- mm/fork.c: the process layer (details in mm/include/mm.h) ---- */
 
 /**
- * process_init() - the process layer of @m: task table, shared zero page,
- * software MMU (window onto the RAM file, per-CPU TLBs), checker. Called
- * from init/main.c's layer list. Return: 0 or -ENOMEM.
+ * process_init() - the process layer of @m (the process entry's init): task
+ * table, shared zero page, software MMU (window onto the RAM file, per-CPU
+ * TLBs). Return: 0 or -ENOMEM.
  */
 int process_init(struct kmm_machine *m);
 

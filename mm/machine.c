@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/machine.c - the machine registry, the current machine, CPU slots,
- * the kernel log, error messages and the layer table.
+ * the kernel log and error messages. (The layer table is mm/subsys.c.)
  *
  * Linux counterpart: none directly (Linux has one machine); printk's ring
  * buffer (kernel/printk) for the log.
@@ -213,34 +213,3 @@ char *kmm_dmesg_dup(struct kmm_machine *m)
 	return copy;
 }
 
-int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer)
-{
-	if (m->nr_layers == KMM_MAX_LAYERS)
-		return -ENOSPC;
-	m->layers[m->nr_layers++] = *layer;
-	return 0;
-}
-
-void kmm_drain(struct kmm_machine *m)
-{
-	for (int i = m->nr_layers - 1; i >= 0; i--)
-		if (m->layers[i].drain)
-			m->layers[i].drain(m);
-	drain_all_pages(m, NULL);
-}
-
-int kmm_check(struct kmm_machine *m)
-{
-	int err = page_alloc_check(m);
-
-	if (err)
-		return err;
-	for (int i = 0; i < m->nr_layers; i++) {
-		if (m->layers[i].check && (err = m->layers[i].check(m)) != 0) {
-			/* the contract: every violation is in dmesg too */
-			kmm_printk(m, "kmm_check: %s layer: %s", m->layers[i].name, kmm_last_error());
-			return err;
-		}
-	}
-	return 0;
-}

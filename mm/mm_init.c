@@ -762,7 +762,7 @@ void free_initmem(struct boot *b)
 
 /* ---- The boot layer's checker ---- */
 
-int mm_init_check(struct kmm_machine *m)
+static int mm_init_check(struct kmm_machine *m)
 {
 	unsigned long present = 0, managed = 0;
 
@@ -829,3 +829,10 @@ int setup_host_memory(struct boot *b)
 		}
 	return 0;
 }
+
+/* The boot layer: no state of its own beyond the machine; up once kmm_boot() got this far. */
+const struct kmm_subsys boot_subsys = {
+	.name = "boot",
+	.id = SUBSYS_BOOT,
+	.check = mm_init_check,
+};

@@ -487,7 +487,7 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 	char *save = NULL;
 	int err;
 
-	register_layer_boot_options();	/* the later layers' options are known */
+	subsys_register_boot_options();	/* the later layers' options are known */
 	opts_defaults(&o);
 	if (!cmdline)
 		cmdline = "";

@@ -10,12 +10,17 @@
  * calculate_totalreserve_pages, calculate_min_free_kbytes,
  * init_per_zone_wmark_min) and mm/mm_init.c (per_cpu_pages_init).
  *
- * These are also the run-time hooks of the vm.* sysctls: after the proc
- * layer stores a new value it calls the function Linux's handler calls:
- *   vm.min_free_kbytes              -> setup_per_zone_wmarks()
- *   vm.watermark_scale_factor       -> setup_per_zone_wmarks()
- *   vm.lowmem_reserve_ratio         -> setup_per_zone_lowmem_reserve()
- *   vm.percpu_pagelist_high_fraction -> zone_pcp_update_all()
+ * It also holds the page allocator's entry of the subsystem table
+ * (page_alloc_subsys) with its vm.* sysctl rows, whose writes rerun what
+ * Linux's handlers (mm/page_alloc.c) rerun:
+ *   vm.min_free_kbytes              -> setup_per_zone_wmarks() (0..INT_MAX;
+ *                                      also becomes user_min_free_kbytes)
+ *   vm.watermark_scale_factor       -> setup_per_zone_wmarks() (1..3000)
+ *   vm.watermark_boost_factor       -> nothing; read when a boost happens (0..INT_MAX)
+ *   vm.lowmem_reserve_ratio         -> setup_per_zone_lowmem_reserve() (one int
+ *                                      per configured zone; values < 1 stored as 0)
+ *   vm.percpu_pagelist_high_fraction -> zone_pcp_update_all() (0, or >= 8; only
+ *                                      when the value changes)
  *
  * Invariant: after setup_per_zone_wmarks(), min <= low <= high <= promo in
  * every zone and every slot's pcp batch/high equal the zone's pageset_*.
@@ -23,9 +28,12 @@
  * watermark writes; each pcp->lock guards its slot's batch/high.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/subsys.h"
 #include "mm/internal.h"
 
 #define SWAP_CLUSTER_MAX 32UL
@@ -441,3 +449,133 @@ void zone_pcp_update_all(struct kmm_machine *m)
 	for_each_zone_m(m, zone)
 		zone_set_pageset_high_and_batch(zone, 0);
 }
+
+/* ---- The zone types of the arch ---- */
+
+/**
+ * zone_type_configured() - is zone type @t compiled into @m's arch?
+ * @m: the machine; before boot fills zone_types_mask in, Linux's x86 configs.
+ */
+bool zone_type_configured(const struct kmm_machine *m, enum zone_type t)
+{
+	unsigned int mask = m->zone_types_mask;
+
+	if (!mask)	/* before boot filled it in: Linux's x86 configs */
+		mask = kmm_arch_is_32(m)
+			       ? (1u << ZONE_DMA | 1u << ZONE_NORMAL | 1u << ZONE_HIGHMEM |
+				  1u << ZONE_MOVABLE)
+			       : (1u << ZONE_DMA | 1u << ZONE_DMA32 | 1u << ZONE_NORMAL |
+				  1u << ZONE_MOVABLE);
+	return mask & (1u << t);
+}
+
+/* ---- Sysctls: the page allocator's rows ---- */
+
+/* vm.min_free_kbytes: a user's value also stays the user's (user_min_free_kbytes). */
+static void min_free_kbytes_changed(struct kmm_machine *m)
+{
+	m->user_min_free_kbytes = m->min_free_kbytes;
+	setup_per_zone_wmarks(m);
+}
+
+/* vm.lowmem_reserve_ratio: one int per zone type of the arch (lowmem_reserve_ratio_sysctl_handler). */
+static int lowmem_reserve_ratio_sysctl_handler(struct kmm_machine *m, const struct ctl_table *t,
+					       int *data, const char *text, struct strbuf *sb)
+{
+	long vals[16];
+	int n, i = 0;
+
+	if (!text) {
+		int ratio[MAX_NR_ZONES];
+		bool first = true;
+
+		spin_lock(&m->sysctl_lock);
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			ratio[z] = data[z];
+		spin_unlock(&m->sysctl_lock);
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			if (!zone_type_configured(m, (enum zone_type)z))
+				continue;
+			sb_printf(sb, first ? "%d" : "\t%d", ratio[z]);
+			first = false;
+		}
+		sb_puts(sb, "\n");
+		return 0;
+	}
+	n = proc_parse_ints(text, vals, (int)ARRAY_SIZE(vals));
+	if (n < 0)
+		return -EINVAL;
+	spin_lock(&m->sysctl_lock);
+	/* Values beyond the number of zone types are ignored, as Linux does. */
+	for (int z = 0; z < t->maxlen && i < n; z++) {
+		if (!zone_type_configured(m, (enum zone_type)z))
+			continue;
+		data[z] = vals[i] < 1 ? 0 : (int)vals[i];
+		i++;
+	}
+	t->changed(m);
+	spin_unlock(&m->sysctl_lock);
+	return 0;
+}
+
+/* vm.percpu_pagelist_high_fraction: 0, or at least 8; pcp sizes redone only on a change. */
+static int percpu_pagelist_high_fraction_sysctl_handler(struct kmm_machine *m,
+							const struct ctl_table *t, int *data,
+							const char *text, struct strbuf *sb)
+{
+	int v;
+
+	if (!text)
+		return proc_dointvec_minmax(m, t, data, text, sb);
+	if (proc_parse_int_range(text, t->extra1, t->extra2, &v))
+		return -EINVAL;
+	if (v && v < MIN_PERCPU_PAGELIST_HIGH_FRACTION)
+		return -EINVAL;		/* would unbalance the pcp lists */
+	spin_lock(&m->sysctl_lock);
+	if (*data != v) {
+		*data = v;
+		t->changed(m);
+	}
+	spin_unlock(&m->sysctl_lock);
+	return 0;
+}
+
+static const struct ctl_table page_alloc_sysctls[] = {
+	{ .procname = "vm/min_free_kbytes", .offset = offsetof(struct kmm_machine, min_free_kbytes),
+	  .maxlen = 1, .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = 0,
+	  .extra2 = INT_MAX, .changed = min_free_kbytes_changed },
+	{ .procname = "vm/watermark_scale_factor",
+	  .offset = offsetof(struct kmm_machine, watermark_scale_factor), .maxlen = 1,
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = 1, .extra2 = 3000,
+	  .changed = setup_per_zone_wmarks },
+	{ .procname = "vm/watermark_boost_factor",
+	  .offset = offsetof(struct kmm_machine, watermark_boost_factor), .maxlen = 1,
+	  .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = 0, .extra2 = INT_MAX },
+	{ .procname = "vm/lowmem_reserve_ratio",
+	  .offset = offsetof(struct kmm_machine, lowmem_reserve_ratio), .maxlen = MAX_NR_ZONES,
+	  .mode = 0644, .proc_handler = lowmem_reserve_ratio_sysctl_handler,
+	  .changed = setup_per_zone_lowmem_reserve },
+	{ .procname = "vm/percpu_pagelist_high_fraction",
+	  .offset = offsetof(struct kmm_machine, percpu_pagelist_high_fraction), .maxlen = 1,
+	  .mode = 0644, .proc_handler = percpu_pagelist_high_fraction_sysctl_handler,
+	  .extra1 = 0, .extra2 = INT_MAX, .changed = zone_pcp_update_all },
+	{ 0 },
+};
+
+/* ---- The subsystem entry ---- */
+
+/* kmm_drain()'s last step: every per-CPU list back to the buddy. */
+static void page_alloc_drain(struct kmm_machine *m)
+{
+	drain_all_pages(m, NULL);
+}
+
+/* The core: always up, its state is the machine; it is set up by kmm_boot() itself. */
+const struct kmm_subsys page_alloc_subsys = {
+	.name = "page allocator",
+	.id = SUBSYS_PAGE_ALLOC,
+	.core = true,
+	.check = page_alloc_check,
+	.drain = page_alloc_drain,
+	.sysctls = page_alloc_sysctls,
+};

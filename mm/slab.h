@@ -169,7 +169,7 @@ enum kmalloc_cache_type {
 	NR_KMALLOC_TYPES
 };
 
-/* Per-machine slab state: m->slab. */
+/* Per-machine slab state: m->subsys[SUBSYS_SLAB], through slab_state(). */
 struct slab_machine {
 	spinlock_t slab_mutex;		/* caches list, cache create/destroy */
 	struct list_head caches;	/* newest first, as slab_caches */
@@ -197,9 +197,10 @@ struct slab_machine {
 	struct shrinker *shrinkers;		/* newest first, shrinker_rwsem */
 };
 
+/** slab_state() - @m's slab state, NULL when the slab layer is not set up. */
 static inline struct slab_machine *slab_state(const struct kmm_machine *m)
 {
-	return (struct slab_machine *)m->slab;
+	return m->subsys[SUBSYS_SLAB];
 }
 
 #define SHADOW_FREE 0

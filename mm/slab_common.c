@@ -12,7 +12,7 @@
  * newest first (the /proc/slabinfo order). Simplified: no cache merging, no
  * memcg (kmalloc-cg-*) or random kmalloc caches; names must be unique.
  *
- * Boot options (registered through init/main.c's layer list):
+ * Boot options (registered by the slab entry of the subsystem table):
  *   slab_debug=<flags>[,<cache>...][;<flags>,<cache>...]   (alias slub_debug)
  *	F sanity checks, Z red zones (0xbb free / 0xcc allocated), P poison
  *	(0x6b, last byte 0xa5, padding 0x5a), U alloc/free call sites (and the
@@ -521,7 +521,7 @@ static void *kmalloc_large(struct kmm_machine *m, size_t size, gfp_t gfp, int no
 
 void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
 {
-	if (!m || !m->slab) {
+	if (!m || !slab_state(m)) {
 		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
 		return NULL;
 	}
@@ -537,7 +537,7 @@ void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
 static __attribute__((noinline)) void *do_kmalloc_other(struct kmm_machine *m, size_t size,
 							gfp_t gfp, int node)
 {
-	if (!m || !m->slab) {
+	if (!m || !slab_state(m)) {
 		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
 		return NULL;
 	}
@@ -552,7 +552,7 @@ static inline __attribute__((always_inline)) void *do_kmalloc(size_t size, gfp_t
 	struct kmm_machine *m = kmm_current();
 
 	/* size - 1 wraps for 0, so one compare sends 0 and large sizes out of line. */
-	if (unlikely(!m || !m->slab || size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+	if (unlikely(!m || !slab_state(m) || size - 1 >= KMALLOC_MAX_CACHE_SIZE))
 		return do_kmalloc_other(m, size, gfp, node);
 	return slab_alloc_node(__kmalloc_slab(m, size, gfp), gfp, node, caller, size);
 }
@@ -705,7 +705,7 @@ int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const voi
 		snprintf(why, len, "%s is not an object", p ? "ZERO_SIZE_PTR" : "NULL");
 		return -EINVAL;
 	}
-	if (!m->slab || off >= m->ram.direct_len) {
+	if (!slab_state(m) || off >= m->ram.direct_len) {
 		snprintf(why, len, "not in the direct map");
 		return -EINVAL;
 	}
@@ -888,34 +888,18 @@ static int new_kmalloc_cache(struct kmm_machine *m, unsigned int idx, enum kmall
 	return 0;
 }
 
-static int slab_layer_check(struct kmm_machine *m)
-{
-	return slub_check(m);
-}
-
-static void slab_layer_shutdown(struct kmm_machine *m)
-{
-	slub_shutdown_machine(m);
-}
-
 /**
  * kmem_cache_init() - set up @m's slab layer: boot options (slab_debug=,
- * slab_freelist_hardened=, slab_freelist_random=), the kmalloc caches, and
- * the layer's checker. Idempotent.
+ * slab_freelist_hardened=, slab_freelist_random=) and the kmalloc caches.
+ * The init of the slab entry of the subsystem table. Idempotent.
  * Context: boot, single-threaded, after the page allocator is up.
  * Return: 0, -EINVAL (bad option, message set) or -ENOMEM.
  */
 int kmem_cache_init(struct kmm_machine *m)
 {
-	static const struct kmm_layer layer = {
-		.name = "slab",
-		.check = slab_layer_check,
-		.shutdown = slab_layer_shutdown,
-		.drain = kmm_slab_drain,
-	};
 	int err;
 
-	if (m->slab)
+	if (slab_state(m))
 		return 0;
 	err = slub_init_machine(m);
 	if (err)
@@ -935,11 +919,19 @@ int kmem_cache_init(struct kmm_machine *m)
 				goto out_free;
 		}
 	}
-	err = kmm_register_layer(m, &layer);
-	if (err)
-		goto out_free;
 	return 0;
 out_free:
 	slub_shutdown_machine(m);
 	return err;
 }
+
+/* The slab layer's entry of the subsystem table; its state is slab_state(m). */
+const struct kmm_subsys slab_subsys = {
+	.name = "slab",
+	.id = SUBSYS_SLAB,
+	.boot_options = slab_boot_options,
+	.init = kmem_cache_init,
+	.check = slub_check,
+	.drain = kmm_slab_drain,
+	.shutdown = slub_shutdown_machine,
+};

@@ -1382,7 +1382,7 @@ int slub_init_machine(struct kmm_machine *m)
 	for (const char *p = m->cmdline; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
 	st->rng = h | 1;
-	m->slab = st;
+	m->subsys[SUBSYS_SLAB] = st;
 	return 0;
 }
 
@@ -1401,5 +1401,5 @@ void slub_shutdown_machine(struct kmm_machine *m)
 	sim_release(st->shadow, st->shadow_len);
 	sim_rwlock_destroy(&st->shrinker_rwsem);
 	free(st);
-	m->slab = NULL;
+	m->subsys[SUBSYS_SLAB] = NULL;
 }

@@ -193,7 +193,7 @@ struct kmm_machine *vmalloc_machine_of(const void *p)
 		return m;
 	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
 		m = kmm_machines[i];
-		if (m && m->vmalloc && kernel_host_to_va(m, p))
+		if (m && vstate(m) && kernel_host_to_va(m, p))
 			return m;
 	}
 	return NULL;
@@ -764,7 +764,7 @@ static void vmalloc_drain(struct kmm_machine *m)
 
 	if (!vs)
 		return;
-	bool kmaps_idle = kmap_drain(m);
+	bool kmaps_idle = kmap_idle(m);	/* the highmem entry drained first */
 	spin_lock(&vs->lock);
 	purge_lazy_locked(vs);
 	if (kmaps_idle && !vs->nr_busy && vs->have_pt) {
@@ -795,7 +795,6 @@ static void vmalloc_shutdown(struct kmm_machine *m)
 
 	if (!vs)
 		return;
-	kmap_shutdown(m);
 	/* The machine's RAM goes away with it: forget the areas, release the window. */
 	free_tree(&vs->busy_root, true);
 	free_tree(&vs->free_root, false);
@@ -813,7 +812,7 @@ static void vmalloc_shutdown(struct kmm_machine *m)
 	/* The kernel's table frames go with the machine's RAM (no pgtable_destroy). */
 	sim_release(vs->window, vs->window_bytes);
 	free(vs);
-	m->vmalloc = NULL;
+	m->subsys[SUBSYS_VMALLOC] = NULL;
 }
 
 /* vmalloc_window=SIZE (x86_64): the host window's size, at least 16 MiB. */
@@ -890,7 +889,7 @@ int vmalloc_init(struct kmm_machine *m)
 	struct kmm_layout *l = &m->layout;
 	struct vmalloc_state *vs;
 
-	if (m->vmalloc)
+	if (vstate(m))
 		return 0;
 	if (!l->vmalloc_start || l->vmalloc_end <= l->vmalloc_start)
 		return kmm_set_error(-EINVAL, "vmalloc_init: the boot layout has no vmalloc range");
@@ -942,58 +941,24 @@ int vmalloc_init(struct kmm_machine *m)
 	}
 	insert_va(&vs->free_root, all, free_va_recompute);
 	vs->nr_free_bytes = vs->vend - vs->vstart;
-	m->vmalloc = vs;
-
-	int err = kmap_init(m);
-	if (err) {
-		vmalloc_shutdown(m);
-		return err;
-	}
-	static const struct kmm_layer layer = {
-		.name = "vmalloc", .check = vmalloc_check, .shutdown = vmalloc_shutdown,
-		.drain = vmalloc_drain,
-	};
-	err = kmm_register_layer(m, &layer);
-	if (err) {
-		vmalloc_shutdown(m);
-		return err;
-	}
-	if (kmm_arch_is_32(m))
-		print_kernel_layout(m);
+	m->subsys[SUBSYS_VMALLOC] = vs;
 	return 0;
 }
 
-/* ---- The i386 boot banner ---- */
-
-void print_kernel_layout(struct kmm_machine *m)
+/* meminfo's VmallocUsed. */
+static void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
 {
-	const struct kmm_layout *l = &m->layout;
-	const struct kmm_kernel_image *k = &m->kimage;
-	/* In the image: .text, then .rodata and .data (Linux's ".data" line spans both), then .init. */
-	unsigned long text = (unsigned long)l->kernel_text;
-	unsigned long data = text + (unsigned long)k->text;
-	unsigned long data_end = data + (unsigned long)(k->rodata + k->data);
-	unsigned long init = (unsigned long)ALIGN_UP((uint64_t)data_end, PAGE_SIZE);
-	unsigned long pkmap_end = (unsigned long)(l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
-
-	kmm_printk(m, "virtual kernel memory layout:\n"
-		   "    fixmap  : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "    pkmap   : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)\n"
-		   "    lowmem  : 0x%08lx - 0x%08lx   (%4ld MB)\n"
-		   "      .init : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "      .data : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "      .text : 0x%08lx - 0x%08lx   (%4ld kB)",
-		   (unsigned long)l->fixaddr_start, (unsigned long)l->fixaddr_top,
-		   (long)((l->fixaddr_top - l->fixaddr_start) >> 10),
-		   (unsigned long)l->pkmap_base, pkmap_end,
-		   (long)(((uint64_t)l->last_pkmap * PAGE_SIZE) >> 10),
-		   (unsigned long)l->vmalloc_start, (unsigned long)l->vmalloc_end,
-		   (long)((l->vmalloc_end - l->vmalloc_start) >> 20),
-		   (unsigned long)l->page_offset, (unsigned long)l->high_memory,
-		   (long)((l->high_memory - l->page_offset) >> 20),
-		   init, init + (unsigned long)k->init, (long)(k->init >> 10),
-		   data, data_end, (long)((data_end - data) >> 10),
-		   text, data, (long)((data - text) >> 10));
+	x->vmalloc_used = vmalloc_nr_pages(m);
 }
 
+/* The vmalloc layer's entry of the subsystem table; its state is vstate(m). */
+const struct kmm_subsys vmalloc_subsys = {
+	.name = "vmalloc",
+	.id = SUBSYS_VMALLOC,
+	.boot_options = vmalloc_boot_options,
+	.init = vmalloc_init,
+	.check = vmalloc_check,
+	.drain = vmalloc_drain,
+	.shutdown = vmalloc_shutdown,
+	.meminfo = vmalloc_meminfo,
+};

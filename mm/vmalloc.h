@@ -47,7 +47,7 @@ struct vm_struct {
 	char caller[64];		/* or a name given by the caller (scenario verbs) */
 };
 
-/* Per machine; m->vmalloc. Fields below lock are under it. */
+/* Per machine: m->subsys[SUBSYS_VMALLOC], through vstate(). Fields below lock are under it. */
 struct vmalloc_state {
 	char *window;			/* host address of window_va; immutable */
 	uint64_t window_va;		/* immutable */
@@ -73,7 +73,7 @@ struct vmalloc_state {
 
 static inline struct vmalloc_state *vstate(struct kmm_machine *m)
 {
-	return m ? (struct vmalloc_state *)m->vmalloc : NULL;
+	return m ? m->subsys[SUBSYS_VMALLOC] : NULL;
 }
 
 static inline unsigned long va_size(const struct vmap_area *va)
@@ -125,7 +125,7 @@ void free_vm_struct(struct vm_struct *vm);
 
 /* ---- mm/vmalloc_check.c ---- */
 
-/** vmalloc_check() - the layer's checker: vmalloc_check_locked() and kmap_check(). */
+/** vmalloc_check() - the vmalloc entry's checker (kmap_check() is the highmem entry's). */
 int vmalloc_check(struct kmm_machine *m);
 
 #endif /* KMM_MM_VMALLOC_H */

@@ -11,9 +11,9 @@
  * busy area maps is free in the buddy allocator and every vmalloc page
  * holds a reference; the PTEs of a busy area map exactly its frames and its
  * guard page is unmapped; nr_vmalloc_pages is the sum of the pages of
- * VM_ALLOC areas. Then kmap_check() (mm/highmem.c).
+ * VM_ALLOC areas. (kmap_check(), mm/highmem.c, is the highmem entry's.)
  *
- * Locking: runs under vs->lock; kmap_check takes kmap_lock after it is dropped.
+ * Locking: runs under vs->lock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -173,7 +173,5 @@ int vmalloc_check(struct kmm_machine *m)
 	spin_lock(&vs->lock);
 	int err = vmalloc_check_locked(m, vs);
 	spin_unlock(&vs->lock);
-	if (!err)
-		err = kmap_check(m);
 	return err;
 }

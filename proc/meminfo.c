@@ -13,8 +13,9 @@
  * Every number is read from live state when the file is read: the page
  * allocator's zone and node counters, and for what lives in later layers
  * (swap, commit charge, vmalloc, hugetlb) a struct meminfo_extra that each
- * such layer fills in through one line in meminfo_fillers[] below. Until a
- * layer lands its fields are 0, except the overcommit ratio's default of 50.
+ * such layer fills in through the meminfo hook of its subsystem entry
+ * (mm/include/subsys.h). Until a layer lands its fields are 0, except the
+ * overcommit ratio's default of 50.
  *
  * The DirectMap lines are modelled: kmm maps its direct map with one host
  * mapping, so the split into 4k/2M(4M)/1G pages is computed as Linux's
@@ -28,25 +29,12 @@
 #include "mm/internal.h"
 #include "proc/proc.h"
 
-/*
- * Later layers: one filler per layer, e.g. swap_meminfo, vmalloc_meminfo,
- * declared in proc/proc.h; each only sets the fields it owns.
- */
-typedef void (*meminfo_filler)(struct kmm_machine *m, struct meminfo_extra *x);
-static const meminfo_filler meminfo_fillers[] = {
-	vmalloc_meminfo,
-	process_meminfo,
-	NULL,	/* keeps the array non-empty; later layers add lines above */
-};
-
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x)
 {
 	/* The first per-CPU chunk is what boot embedded from memblock. */
 	*x = (struct meminfo_extra){ .overcommit_ratio = 50,
 				     .percpu = memblock_reserved_by(m, "percpu") >> PAGE_SHIFT };
-	for (size_t i = 0; i < ARRAY_SIZE(meminfo_fillers); i++)
-		if (meminfo_fillers[i])
-			meminfo_fillers[i](m, x);
+	subsys_meminfo(m, x);	/* each up layer's meminfo hook sets the fields it owns */
 }
 
 static unsigned long sum_low_wmarks(struct kmm_machine *m)

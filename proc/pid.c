@@ -462,9 +462,3 @@ int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 	}
 	return 0;
 }
-
-/* meminfo filler: Committed_AS is the charge of every live VM_ACCOUNT mapping. */
-void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
-{
-	x->committed_as += kmm_committed_pages(m);
-}

@@ -23,7 +23,9 @@
  *      the rest of the path and returns -ENOENT for names it does not know.
  *
  * Fixed entries win over prefixes; prefixes are tried in table order.
- * /proc/sys/ paths are sysctls: kmm_sysctl_*() map "vm.x" to "/proc/sys/vm/x".
+ * /proc/sys/ paths are sysctls: they are the rows of the subsystem table
+ * (struct ctl_table, mm/include/subsys.h; proc/sysctl.c), served like fixed
+ * entries, and kmm_sysctl_*() map "vm.x" to "/proc/sys/vm/x".
  *
  * Invariant: paths in proc_entries[] are unique and absolute; a write
  * function validates all of its input before changing anything.
@@ -46,17 +48,6 @@ static const struct proc_entry proc_entries[] = {
 	{ "/proc/meminfo", meminfo_show, NULL, 0444 },
 	{ "/proc/iomem", iomem_show, NULL, 0444 },
 	{ "/proc/cmdline", cmdline_show, NULL, 0444 },
-
-	/* /proc/sys/vm: the page allocator's sysctls (mm/page_alloc.c) */
-	{ "/proc/sys/vm/min_free_kbytes", min_free_kbytes_show, min_free_kbytes_write, 0644 },
-	{ "/proc/sys/vm/watermark_scale_factor", watermark_scale_factor_show,
-	  watermark_scale_factor_write, 0644 },
-	{ "/proc/sys/vm/watermark_boost_factor", watermark_boost_factor_show,
-	  watermark_boost_factor_write, 0644 },
-	{ "/proc/sys/vm/lowmem_reserve_ratio", lowmem_reserve_ratio_show,
-	  lowmem_reserve_ratio_write, 0644 },
-	{ "/proc/sys/vm/percpu_pagelist_high_fraction", percpu_pagelist_high_fraction_show,
-	  percpu_pagelist_high_fraction_write, 0644 },
 
 	/* Later layers: one line each below this comment. */
 	{ "/proc/vmallocinfo", vmallocinfo_show, NULL, 0400 },
@@ -103,12 +94,16 @@ static const struct proc_prefix *next_prefix(const char *path, size_t *from)
 static int proc_render(struct kmm_machine *m, const char *path, struct strbuf *sb)
 {
 	const struct proc_entry *e = find_entry(path);
+	const struct ctl_table *t;
 	const struct proc_prefix *p;
 	size_t from = 0;
+	int *data;
 	int err;
 
 	if (e)
 		return e->show(m, sb);
+	if ((t = proc_sys_find(m, path, &data)) != NULL)
+		return t->proc_handler(m, t, data, NULL, sb);
 	while ((p = next_prefix(path, &from)) != NULL) {
 		if (!p->show)
 			continue;
@@ -150,18 +145,21 @@ int kmm_proc_read(struct kmm_machine *m, const char *path, char **out)
 int kmm_proc_write(struct kmm_machine *m, const char *path, const char *text)
 {
 	const struct proc_entry *e;
+	const struct ctl_table *t;
 	const struct proc_prefix *p;
 	size_t from = 0;
+	int *data;
 	int err;
 
 	m = proc_machine(m);
 	if (!m || !path || !text)
 		return kmm_set_error(-EINVAL, "kmm_proc_write: no machine, path or text");
 	e = find_entry(path);
-	if (e) {
-		if (!e->write || !(e->mode & 0222))
+	t = e ? NULL : proc_sys_find(m, path, &data);
+	if (e || t) {
+		if (e ? !e->write || !(e->mode & 0222) : !(t->mode & 0222))
 			return kmm_set_error(-EACCES, "%s: Permission denied (read-only)", path);
-		err = e->write(m, text);
+		err = e ? e->write(m, text) : t->proc_handler(m, t, data, text, NULL);
 		if (err == -EINVAL)
 			return kmm_set_error(err, "%s: Invalid argument \"%s\"", path, text);
 		return err ? kmm_set_error(err, "%s: write failed (%d)", path, err) : 0;
@@ -189,8 +187,10 @@ int kmm_proc_write(struct kmm_machine *m, const char *path, const char *text)
 int kmm_proc_mode(struct kmm_machine *m, const char *path)
 {
 	const struct proc_entry *e;
+	const struct ctl_table *t;
 	const struct proc_prefix *p;
 	size_t from = 0;
+	int *data;
 
 	m = proc_machine(m);
 	if (!m || !path)
@@ -198,6 +198,8 @@ int kmm_proc_mode(struct kmm_machine *m, const char *path)
 	e = find_entry(path);
 	if (e)
 		return e->mode;
+	if ((t = proc_sys_find(m, path, &data)) != NULL)
+		return t->mode;
 	while ((p = next_prefix(path, &from)) != NULL) {
 		const char *rest = path + strlen(p->prefix);
 		struct strbuf probe;
@@ -296,6 +298,8 @@ int kmm_proc_list(struct kmm_machine *m, const char *dir, kmm_proc_list_fn fn, v
 		if (exists)
 			err = collect(e->path, e->mode, &c);
 	}
+	if (!err)
+		err = proc_sys_list(m, collect, &c);
 	for (size_t i = 0; i < ARRAY_SIZE(proc_prefixes) && !err; i++)
 		if (proc_prefixes[i].prefix && proc_prefixes[i].list)
 			err = proc_prefixes[i].list(m, collect, &c);

@@ -82,33 +82,13 @@ int calculate_normal_threshold(const struct zone *zone);
 void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned long *thresh);
 /** memblock_reserved_by() - bytes of @m's boot reservations whose owner is @owner. */
 unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner);
-/** zone_type_configured() - is zone type @t compiled into @m's arch (zone_types_mask)? */
-bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
 
 /* ---- proc/meminfo.c: /proc/meminfo ---- */
 
-/*
- * What /proc/meminfo needs from layers above the page allocator. Defaults
- * (everything 0, overcommit_ratio 50) hold until a layer fills its part in a
- * meminfo filler listed in proc/meminfo.c's table (one line per layer).
- * All values in pages unless named _kb.
- */
-struct meminfo_extra {
-	unsigned long buffers;
-	unsigned long swap_total, swap_free;
-	unsigned long zswap, zswapped;
-	unsigned long committed_as;
-	int overcommit_ratio;			/* vm.overcommit_ratio (50) */
-	unsigned long overcommit_kbytes;	/* vm.overcommit_kbytes (0 = use ratio) */
-	unsigned long vmalloc_used;
-	unsigned long percpu;
-	unsigned long hardware_corrupted;
-	unsigned long hugepages_total, hugepages_free, hugepages_rsvd, hugepages_surp;
-	unsigned long hugetlb_kb;		/* all hugetlb sizes, kB */
-};
+/* (struct meminfo_extra, what the layers contribute, is in mm/include/subsys.h.) */
 /** meminfo_show() - /proc/meminfo of @m. Context: lock-free reads. Return: 0. */
 int meminfo_show(struct kmm_machine *m, struct strbuf *sb);
-/** meminfo_collect() - defaults, then every layer's filler. */
+/** meminfo_collect() - defaults, then every up subsystem's meminfo hook. */
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x);
 /** si_mem_available() - MemAvailable in pages, as Linux's mm/show_mem.c computes it. */
 unsigned long si_mem_available_m(struct kmm_machine *m);
@@ -131,42 +111,23 @@ int node_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
 /** node_sysfs_list() - report every node file of @m to @fn. Return: 0 or @fn's value. */
 int node_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
 
-/* ---- proc/sysctl.c: /proc/sys/vm/ files of the page allocator ---- */
+/* ---- proc/sysctl.c: /proc/sys/, the files of the subsystems' sysctl rows ---- */
 
 /*
- * proc_parse_ints() - parse @text as proc_dointvec does: up to @max
- * integers (decimal, 0x-hex, optional '-') separated by blanks, tabs or
- * newlines. Return: the count parsed (>= 1), or -EINVAL for no number,
- * junk, a value outside int, or more than @max values.
+ * (proc_dointvec_minmax(), proc_parse_ints() and proc_parse_int_range() are
+ * declared in mm/include/subsys.h: the layers' rows use them.)
  */
-int proc_parse_ints(const char *text, long *vals, int max);
-/** proc_parse_int_range() - exactly one int in [@min, @max]. Return: 0 or -EINVAL. */
-int proc_parse_int_range(const char *text, long min, long max, int *out);
-
-/*
- * The vm.* files of the page allocator: *_show() prints the value as
- * proc_dointvec does ("%d\n"; lowmem_reserve_ratio tab-separated);
- * *_write() parses and range-checks all of @text, then under m->sysctl_lock
- * stores it and runs the page allocator's recomputation.
- * Return: 0, or -EINVAL with nothing changed.
+/**
+ * proc_sys_find() - the sysctl row behind @path ("/proc/sys/vm/x") on @m,
+ * and its int(s) in *@data. Return: the row, or NULL (no such file).
  */
-int min_free_kbytes_show(struct kmm_machine *m, struct strbuf *sb);
-int min_free_kbytes_write(struct kmm_machine *m, const char *text);
-int watermark_scale_factor_show(struct kmm_machine *m, struct strbuf *sb);
-int watermark_scale_factor_write(struct kmm_machine *m, const char *text);
-int watermark_boost_factor_show(struct kmm_machine *m, struct strbuf *sb);
-int watermark_boost_factor_write(struct kmm_machine *m, const char *text);
-int lowmem_reserve_ratio_show(struct kmm_machine *m, struct strbuf *sb);
-int lowmem_reserve_ratio_write(struct kmm_machine *m, const char *text);
-int percpu_pagelist_high_fraction_show(struct kmm_machine *m, struct strbuf *sb);
-int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text);
+const struct ctl_table *proc_sys_find(struct kmm_machine *m, const char *path, int **data);
+/** proc_sys_list() - report every sysctl file of @m to @fn. Return: 0 or @fn's value. */
+int proc_sys_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
 
-/* ---- proc/vmallocinfo.c: /proc/vmallocinfo, meminfo's VmallocUsed ---- */
+/* ---- proc/vmallocinfo.c: /proc/vmallocinfo ---- */
 
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
-void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
-/* proc/pid.c: Committed_AS from the process layer's VM_ACCOUNT mappings. */
-void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x);
 
 /* ---- proc/slabinfo.c: /proc/slabinfo, /sys/kernel/slab/<cache>/<attr> ---- */
 

@@ -1,39 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
- * proc/sysctl.c - the page allocator's files in /proc/sys/vm/, and the
- * integer parsing every sysctl shares.
+ * proc/sysctl.c - /proc/sys/: the files behind the sysctl rows of the
+ * subsystem table, the generic integer handler every row uses
+ * (proc_dointvec_minmax) and the number parsing it shares.
  *
  * Linux counterpart: kernel/sysctl.c (proc_dointvec_minmax: how numbers are
- * read and printed) and the handlers in mm/page_alloc.c (6.12):
- * min_free_kbytes_sysctl_handler, watermark_scale_factor_sysctl_handler,
- * lowmem_reserve_ratio_sysctl_handler,
- * percpu_pagelist_high_fraction_sysctl_handler; vm.watermark_boost_factor is
- * a plain proc_dointvec_minmax.
+ * read and printed) and fs/proc/proc_sysctl.c (the files). The rows
+ * themselves are the layers' own (struct ctl_table in mm/include/subsys.h;
+ * the page allocator's are in mm/page_alloc_init.c).
  *
- * Kept: ranges (min_free_kbytes >= 0, watermark_scale_factor 1..3000,
- * watermark_boost_factor >= 0, percpu_pagelist_high_fraction 0 or >= 8,
- * lowmem_reserve_ratio any int with values < 1 stored as 0); numbers in base
- * 0 as strtoul reads them (42, 0x2a, 052); arrays printed tab-separated; a
- * write of min_free_kbytes also becomes user_min_free_kbytes; each write
- * takes effect at once through the page allocator's own recomputation
- * (setup_per_zone_wmarks, setup_per_zone_lowmem_reserve,
- * zone_pcp_update_all). Stricter than Linux: a scalar given two numbers is
- * refused instead of silently taking the first.
+ * Kept: numbers in base 0 as strtoul reads them (42, 0x2a, 052); arrays
+ * printed tab-separated; the range check of extra1..extra2. Stricter than
+ * Linux: a scalar given two numbers is refused instead of silently taking
+ * the first.
  *
  * Invariant: a write that returns an error has changed nothing.
  *
  * Locking: m->sysctl_lock around reading and updating a value and running the
- * recomputation (sysctl_lock -> pcp->lock -> zone->lock, mm/internal.h).
+ * row's recomputation (sysctl_lock -> pcp->lock -> zone->lock, mm/internal.h).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mm/internal.h"
 #include "proc/proc.h"
-
-#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
 
 /* ---- Parsing, as proc_dointvec ---- */
 
@@ -88,138 +82,58 @@ int proc_parse_int_range(const char *text, long min, long max, int *out)
 	return 0;
 }
 
-static int show_int_locked(struct kmm_machine *m, struct strbuf *sb, const int *val)
+/* ---- The generic handler ---- */
+
+int proc_dointvec_minmax(struct kmm_machine *m, const struct ctl_table *t, int *data,
+			 const char *text, struct strbuf *sb)
 {
 	int v;
 
-	spin_lock(&m->sysctl_lock);
-	v = *val;
-	spin_unlock(&m->sysctl_lock);
-	sb_printf(sb, "%d\n", v);
-	return 0;
-}
-
-/* ---- vm.min_free_kbytes ---- */
-
-int min_free_kbytes_show(struct kmm_machine *m, struct strbuf *sb)
-{
-	return show_int_locked(m, sb, &m->min_free_kbytes);
-}
-
-int min_free_kbytes_write(struct kmm_machine *m, const char *text)
-{
-	int v;
-
-	if (proc_parse_int_range(text, 0, INT_MAX, &v))
-		return -EINVAL;
-	spin_lock(&m->sysctl_lock);
-	m->min_free_kbytes = v;
-	m->user_min_free_kbytes = v;
-	setup_per_zone_wmarks(m);
-	spin_unlock(&m->sysctl_lock);
-	return 0;
-}
-
-/* ---- vm.watermark_scale_factor ---- */
-
-int watermark_scale_factor_show(struct kmm_machine *m, struct strbuf *sb)
-{
-	return show_int_locked(m, sb, &m->watermark_scale_factor);
-}
-
-int watermark_scale_factor_write(struct kmm_machine *m, const char *text)
-{
-	int v;
-
-	if (proc_parse_int_range(text, 1, 3000, &v))
-		return -EINVAL;
-	spin_lock(&m->sysctl_lock);
-	m->watermark_scale_factor = v;
-	setup_per_zone_wmarks(m);
-	spin_unlock(&m->sysctl_lock);
-	return 0;
-}
-
-/* ---- vm.watermark_boost_factor (read when a boost happens) ---- */
-
-int watermark_boost_factor_show(struct kmm_machine *m, struct strbuf *sb)
-{
-	return show_int_locked(m, sb, &m->watermark_boost_factor);
-}
-
-int watermark_boost_factor_write(struct kmm_machine *m, const char *text)
-{
-	int v;
-
-	if (proc_parse_int_range(text, 0, INT_MAX, &v))
-		return -EINVAL;
-	spin_lock(&m->sysctl_lock);
-	m->watermark_boost_factor = v;
-	spin_unlock(&m->sysctl_lock);
-	return 0;
-}
-
-/* ---- vm.lowmem_reserve_ratio: one int per zone type of the arch ---- */
-
-int lowmem_reserve_ratio_show(struct kmm_machine *m, struct strbuf *sb)
-{
-	int ratio[MAX_NR_ZONES];
-	bool first = true;
-
-	spin_lock(&m->sysctl_lock);
-	for (int t = 0; t < MAX_NR_ZONES; t++)
-		ratio[t] = m->lowmem_reserve_ratio[t];
-	spin_unlock(&m->sysctl_lock);
-	for (int t = 0; t < MAX_NR_ZONES; t++) {
-		if (!zone_type_configured(m, (enum zone_type)t))
-			continue;
-		sb_printf(sb, first ? "%d" : "\t%d", ratio[t]);
-		first = false;
+	if (!text) {
+		spin_lock(&m->sysctl_lock);
+		v = *data;
+		spin_unlock(&m->sysctl_lock);
+		sb_printf(sb, "%d\n", v);
+		return 0;
 	}
-	sb_puts(sb, "\n");
-	return 0;
-}
-
-int lowmem_reserve_ratio_write(struct kmm_machine *m, const char *text)
-{
-	long vals[16];
-	int n = proc_parse_ints(text, vals, (int)ARRAY_SIZE(vals)), i = 0;
-
-	if (n < 0)
+	if (proc_parse_int_range(text, t->extra1, t->extra2, &v))
 		return -EINVAL;
 	spin_lock(&m->sysctl_lock);
-	/* Values beyond the number of zone types are ignored, as Linux does. */
-	for (int t = 0; t < MAX_NR_ZONES && i < n; t++) {
-		if (!zone_type_configured(m, (enum zone_type)t))
-			continue;
-		m->lowmem_reserve_ratio[t] = vals[i] < 1 ? 0 : (int)vals[i];
-		i++;
-	}
-	setup_per_zone_lowmem_reserve(m);
+	*data = v;
+	if (t->changed)
+		t->changed(m);
 	spin_unlock(&m->sysctl_lock);
 	return 0;
 }
 
-/* ---- vm.percpu_pagelist_high_fraction ---- */
+/* ---- The files ---- */
 
-int percpu_pagelist_high_fraction_show(struct kmm_machine *m, struct strbuf *sb)
+#define PROC_SYS "/proc/sys/"
+
+const struct ctl_table *proc_sys_find(struct kmm_machine *m, const char *path, int **data)
 {
-	return show_int_locked(m, sb, &m->percpu_pagelist_high_fraction);
+	if (strncmp(path, PROC_SYS, strlen(PROC_SYS)))
+		return NULL;
+	return subsys_find_sysctl(m, path + strlen(PROC_SYS), data);
 }
 
-int percpu_pagelist_high_fraction_write(struct kmm_machine *m, const char *text)
-{
-	int v;
+struct sys_list {
+	kmm_proc_list_fn fn;
+	void *arg;
+};
 
-	if (proc_parse_int_range(text, 0, INT_MAX, &v))
-		return -EINVAL;
-	if (v && v < MIN_PERCPU_PAGELIST_HIGH_FRACTION)
-		return -EINVAL;		/* would unbalance the pcp lists */
-	spin_lock(&m->sysctl_lock);
-	if (m->percpu_pagelist_high_fraction != v) {
-		m->percpu_pagelist_high_fraction = v;
-		zone_pcp_update_all(m);
-	}
-	spin_unlock(&m->sysctl_lock);
-	return 0;
+static int list_one(const struct ctl_table *t, void *arg)
+{
+	struct sys_list *l = arg;
+	char path[256];
+
+	snprintf(path, sizeof(path), PROC_SYS "%s", t->procname);
+	return l->fn(path, t->mode, l->arg);
+}
+
+int proc_sys_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
+{
+	struct sys_list l = { fn, arg };
+
+	return subsys_for_each_sysctl(m, list_one, &l);
 }

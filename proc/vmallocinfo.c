@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * proc/vmallocinfo.c - /proc/vmallocinfo and meminfo's VmallocUsed.
+ * proc/vmallocinfo.c - /proc/vmallocinfo.
  *
- * Linux counterpart: mm/vmalloc.c vmalloc_info_show(), fs/proc/meminfo.c
- * (VmallocUsed = vmalloc_nr_pages()). The rendering lives next to the areas
+ * Linux counterpart: mm/vmalloc.c vmalloc_info_show(). (meminfo's
+ * VmallocUsed comes from the vmalloc entry's meminfo hook, mm/vmalloc.c.)
+ * The rendering lives next to the areas
  * in mm/vmalloc.c (vmalloc_info_show); this file only plugs it into the proc
  * tables.
  *
@@ -19,9 +20,4 @@
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb)
 {
 	return vmalloc_info_show(m, sb);
-}
-
-void vmalloc_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
-{
-	x->vmalloc_used = vmalloc_nr_pages(m);
 }

@@ -233,21 +233,6 @@ const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
 	[DIRECT_MAP_LEVEL3_SPLIT] = "direct_map_level3_splits",
 };
 
-/* ---- Configuration of the arch ---- */
-
-bool zone_type_configured(const struct kmm_machine *m, enum zone_type t)
-{
-	unsigned int mask = m->zone_types_mask;
-
-	if (!mask)	/* before boot filled it in: Linux's x86 configs */
-		mask = kmm_arch_is_32(m)
-			       ? (1u << ZONE_DMA | 1u << ZONE_NORMAL | 1u << ZONE_HIGHMEM |
-				  1u << ZONE_MOVABLE)
-			       : (1u << ZONE_DMA | 1u << ZONE_DMA32 | 1u << ZONE_NORMAL |
-				  1u << ZONE_MOVABLE);
-	return mask & (1u << t);
-}
-
 /* Items that only exist in one of the two configs kmm reproduces. */
 static bool zone_stat_configured(const struct kmm_machine *m, int item)
 {

@@ -43,7 +43,7 @@
  * is, only while it holds its slot lock).
  *
  * Degraded modes, so that the shim never takes a program down for want of a
- * layer: without the slab layer (kmalloc unresolved, m->slab NULL) small sizes
+ * layer: without the slab layer (kmalloc unresolved, slab_state() NULL) small sizes
  * take order-0 pages; a kernel without ram=anon gets memory-file RAM (trims
  * then free nothing); a machine that cannot boot leaves everything to glibc.
  */
@@ -478,8 +478,8 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
-	use_kmalloc = kmalloc && kfree && ksize && m->slab;
-	slab_tainted = m->slab ? &slab_state(m)->tainted : &no_taint;
+	use_kmalloc = kmalloc && kfree && ksize && slab_state(m);
+	slab_tainted = slab_state(m) ? &slab_state(m)->tainted : &no_taint;
 	shim_m = m;
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
 	if (!shim_exit_registered) {
@@ -602,7 +602,7 @@ static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bo
 	unsigned long pages;
 
 	spin_lock(&trim_lock);
-	if (drain && shim_m->slab) {
+	if (drain && slab_state(shim_m)) {
 		struct slab_machine *sm = slab_state(shim_m);
 		for (int t = 0; t < NR_KMALLOC_TYPES; t++)
 			for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)

@@ -18,7 +18,7 @@ static struct kmm_machine *slab_fake(const char *cmdline)
 
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
 	m->layout.page_offset = 0xffff888000000000ull;
-	assert_eq(kmem_cache_init(m), 0);
+	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
 	return m;
 }
 
@@ -37,10 +37,7 @@ static void slab_done(struct kmm_machine *m, unsigned long baseline)
 	expect_eq(free_pages_now(m), baseline);
 	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), 0);
 	expect_eq(global_node_page_state(m, NR_SLAB_RECLAIMABLE_B), 0);
-	for (unsigned int i = 0; m->nr_layers && i < (unsigned int)m->nr_layers; i++)
-		if (m->layers[i].shutdown)
-			m->layers[i].shutdown(m);
-	m->nr_layers = 0;
+	subsys_shutdown_all(m);
 	fake_done(m);
 }
 

@@ -38,9 +38,11 @@ static struct kmm_machine *vm_machine(void)
 	m->kimage.text = 5329 << 10;
 	m->kimage.data = 2589 << 10;
 	m->kimage.init = 696 << 10;
-	int err = vmalloc_init(m);
+	int err = subsys_init(m, SUBSYS_VMALLOC);
+	if (!err)
+		err = subsys_init(m, SUBSYS_HIGHMEM);
 	if (err)
-		kmm_test_fail(__FILE__, __LINE__, "vmalloc_init: %d %s", err, kmm_last_error());
+		kmm_test_fail(__FILE__, __LINE__, "vmalloc/highmem init: %d %s", err, kmm_last_error());
 	assert_eq(err, 0);
 	assert_eq(vmalloc_prepare_pgtables(m), 0);
 	drain_all_pages(m, NULL);
@@ -55,10 +57,7 @@ static void vm_done(struct kmm_machine *m, unsigned long free_before)
 	if (err)
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
 	expect_eq(kmm_nr_free_pages(m), free_before);
-	for (int i = 0; i < m->nr_layers; i++)
-		if (m->layers[i].shutdown)
-			m->layers[i].shutdown(m);
-	m->nr_layers = 0;
+	subsys_shutdown_all(m);
 	fake_done(m);
 }
 

@@ -64,10 +64,10 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts);
  *	or -EINVAL after writing a short reason into @err (@len bytes). NULL
  *	accepts anything.
  *
- * Layers call this from the boot_options hook of their line in init/main.c's
- * layer list (static-library objects are only linked when referenced, so
- * there are no constructors); kmm_boot() runs those hooks once per process
- * before it parses the first command line. Registering the same name with
+ * Layers call this from the boot_options hook of their subsystem entry
+ * (mm/include/subsys.h; static-library objects are only linked when
+ * referenced, so there are no constructors); kmm_parse_cmdline() runs those
+ * hooks once per process before it parses the first command line. Registering the same name with
  * the same function again is a no-op.
  * Context: any thread. Return: 0, -EEXIST (name taken by another validator
  * or a built-in option), -ENOSPC (table full).
@@ -80,10 +80,5 @@ int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn valid
  * winning; NULL if the option was not given. Valid as long as @m.
  */
 const char *kmm_boot_option(struct kmm_machine *m, const char *name);
-
-/* ---- init/main.c ---- */
-
-/** register_layer_boot_options() - run the layer list's boot_options hooks (once per process). */
-void register_layer_boot_options(void);
 
 #endif /* KMM_BOOT_OPTIONS_H */

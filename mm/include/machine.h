@@ -4,9 +4,10 @@
  *
  * Linux keeps this state in globals (node_data[], mem_map, memblock, the
  * sysctl variables); kmm keeps it in a value so that several machines can
- * coexist. Everything a layer needs hangs off the machine; a layer that comes
- * later (slab, vmalloc, processes, reclaim) owns a pointer here and registers
- * its checker and shutdown with kmm_register_layer().
+ * coexist. The machine is the core (physical memory, zones, the page
+ * allocator's sysctls, CPUs, the log); every layer above it (slab, vmalloc,
+ * processes, reclaim) is one entry of the subsystem table
+ * (mm/include/subsys.h) and keeps its state in m->subsys[its id].
  *
  * The types a machine embeds have their own headers: the e820 map and the
  * layout (arch/x86/include/asm/), memblock and the boot options
@@ -27,6 +28,7 @@
 #include "mm/include/boot_options.h"
 #include "mm/include/memblock.h"
 #include "mm/include/mmzone.h"
+#include "mm/include/subsys.h"
 
 #define KMM_MAX_MACHINES 255	/* slot 0 unused: a zeroed page maps to no machine */
 
@@ -34,19 +36,9 @@
 
 struct kmm_cpu {
 	unsigned long events[NR_VM_EVENT_ITEMS];	/* owner slot writes, readers sum racily */
-	void *layer_data[8];				/* per-CPU state of later layers */
 } __attribute__((aligned(64)));
 
-/* ---- Layers ---- */
-
-struct kmm_layer {
-	const char *name;
-	int (*check)(struct kmm_machine *m);		/* 0 if invariants hold */
-	void (*shutdown)(struct kmm_machine *m);	/* frees the layer's state */
-	/* gives cached memory (per-CPU caches, deferred frees) back to the buddy */
-	void (*drain)(struct kmm_machine *m);
-};
-#define KMM_MAX_LAYERS 16
+/* ---- Hooks of later layers ---- */
 
 /*
  * Reclaim hook: called by the page allocator's slow path where Linux would
@@ -116,17 +108,15 @@ struct kmm_machine {
 	struct strbuf log;
 	uint64_t clock_ns;		/* the virtual clock, advanced by events */
 
-	/* Later layers */
-	int nr_layers;
-	struct kmm_layer layers[KMM_MAX_LAYERS];
-	void *slab;			/* mm/slub.c */
-	void *vmalloc;			/* mm/vmalloc.c */
-	void *highmem;			/* mm/highmem.c */
-	void *procs;			/* process layer */
-	void *pressure;			/* vmscan/swap/oom */
-	void *cli;			/* the scenario runner's per-machine state */
-	kmm_reclaim_fn reclaim;
-	kmm_oom_fn oom;
+	/*
+	 * The subsystems (mm/include/subsys.h): each one's state, read only
+	 * through its owner's typed accessor (slab_state(), procs_of(), ...),
+	 * and which are up. Written at boot and shutdown only.
+	 */
+	void *subsys[NR_SUBSYS];
+	unsigned long subsys_up;	/* bit enum subsys_id */
+	kmm_reclaim_fn reclaim;		/* set by the reclaim layer's init; NULL without it */
+	kmm_oom_fn oom;			/* set by the OOM layer's init; NULL without it */
 };
 
 enum section_state {
@@ -188,9 +178,6 @@ static inline bool pfn_is_highmem(const struct kmm_machine *m, unsigned long pfn
  * Context: any; lock-free after the first call on a thread.
  */
 int kmm_this_cpu(struct kmm_machine *m);
-
-/** kmm_register_layer() - attach a later layer's checker and shutdown. Return: 0 or -ENOSPC. */
-int kmm_register_layer(struct kmm_machine *m, const struct kmm_layer *layer);
 
 /** kmm_set_error() - set this thread's kmm_last_error() text. Return: @err. */
 int kmm_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -243,7 +243,7 @@ struct kmm_procs {
 
 static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
 {
-	return (struct kmm_procs *)m->procs;
+	return m->subsys[SUBSYS_PROCESS];
 }
 
 /* ---- mm/mmap.c: VMAs, mmap, munmap, brk, accounting, the process lock ---- */
@@ -251,7 +251,7 @@ static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
 /** procs_lock() / procs_unlock() - the machine's process lock (recursive per thread). */
 void procs_lock(struct kmm_machine *m);
 void procs_unlock(struct kmm_machine *m);
-/** process_init() (mm/fork.c) - the layer's init: zero page, MMU, checker. Return: 0/-ENOMEM. */
+/** process_init() (mm/fork.c) - the process entry's init: zero page, MMU. Return: 0/-ENOMEM. */
 int process_init(struct kmm_machine *m);
 /** process_check() (mm/rmap.c) - the layer's checker, see the invariant above. Return: 0/-EUCLEAN. */
 int process_check(struct kmm_machine *m);

@@ -4,8 +4,8 @@
  *
  * Linux counterpart: include/linux/slab.h (6.12) for the API, which kmm
  * keeps public in include/kmm/slab.h; this header adds what only kernel code
- * calls: the layer's init (from init/main.c's layer list), its boot options,
- * and shrink_slab() for the reclaim layer.
+ * calls: the layer's init and boot options (the hooks of its entry in the
+ * subsystem table) and shrink_slab() for the reclaim layer.
  */
 #ifndef KMM_MM_INCLUDE_SLAB_H
 #define KMM_MM_INCLUDE_SLAB_H
@@ -15,15 +15,16 @@
 struct kmm_machine;
 
 /**
- * kmem_cache_init() - set up @m's slab layer: boot options, kmalloc caches,
- * checker. Idempotent. Context: boot. Return: 0 or -errno (message set).
+ * kmem_cache_init() - set up @m's slab layer: boot options, kmalloc caches
+ * (the slab entry's init; tests reach it through subsys_init()).
+ * Idempotent. Context: boot. Return: 0 or -errno (message set).
  */
 int kmem_cache_init(struct kmm_machine *m);
 
 /**
  * slab_boot_options() - register slab_debug=, slub_debug=,
  * slab_freelist_hardened= and slab_freelist_random= with the boot option
- * registry (the boot_options hook of the slab line in init/main.c).
+ * registry (the boot_options hook of the slab entry, mm/slab_common.c).
  */
 void slab_boot_options(void);
 

@@ -38,7 +38,7 @@ static int find_mmio(const struct kmm_machine *m, uint64_t phys, uint64_t end)
 void *kmm_ioremap_caller(struct kmm_machine *m, uint64_t phys, unsigned long size,
 			 const char *caller)
 {
-	if (!m || !m->vmalloc) {
+	if (!m || !subsys_up(m, SUBSYS_VMALLOC)) {
 		kmm_set_error(-ENODEV, "ioremap: no machine, or no vmalloc layer");
 		return NULL;
 	}
