@@ -638,8 +638,10 @@ static int brk_run(struct kmm_ctx *ctx, const struct args *a)
 		return err;
 	if (!a->argv[1].is_var && (*s == '+' || *s == '-')) {
 		uint64_t sz = 0;
+		struct task_mm_info info;
 		kmm_parse_size(s + 1, &sz, NULL);
-		target = *s == '+' ? t->mm->brk + sz : t->mm->brk - sz;
+		task_mm_info(t, &info);
+		target = *s == '+' ? info.brk + sz : info.brk - sz;
 	} else if ((err = arg_u64(ctx, a, 1, &target, false)) != 0) {
 		return err;
 	}
@@ -800,8 +802,12 @@ static int pin_run(struct kmm_ctx *ctx, const struct args *a)
 			slot = i;
 	if (slot < 0)
 		return ctx_error(ctx, a, -1, "too many pins (%d); unpin some first", MAX_VERB_PINS);
-	if (pin_user_pages_remote(t->mm, addr, 1, flags, &page) != 1)
-		return ctx_error(ctx, a, 1, "pin failed: %s", kmm_last_error());
+	struct mm_struct *mm = get_task_mm(t);
+	long pinned = mm ? pin_user_pages_remote(mm, addr, 1, flags, &page) : -1;
+	if (mm)
+		mmput(mm);
+	if (pinned != 1)
+		return ctx_error(ctx, a, 1, "pin failed: %s", mm ? kmm_last_error() : "the process is dead");
 	verb_pins[slot].serial = t->machine->serial;
 	verb_pins[slot].pid = t->pid;
 	verb_pins[slot].addr = addr;
@@ -873,19 +879,22 @@ static int pagetable_run(struct kmm_ctx *ctx, const struct args *a)
 static int ps_cb(struct task_struct *t, void *arg)
 {
 	struct kmm_ctx *ctx = arg;
-	struct mm_struct *mm = t->mm;
+	struct task_mm_info mi;
 	struct kmm_task_exit e = kmm_task_exit_info(t);
 	char stat[32];
 
+	task_mm_info(t, &mi);
 	if (kmm_task_alive(t))
 		snprintf(stat, sizeof(stat), "R");
 	else if (e.signal)
 		snprintf(stat, sizeof(stat), "Z %s", signame(e.signal));
 	else
 		snprintf(stat, sizeof(stat), "Z exit %d", e.code);
+	unsigned long rss = (unsigned long)(mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] +
+					    mi.rss[MM_SHMEMPAGES]);
 	ctx_printf(ctx, "%5d %5d %8lu %8lu %7lu %7lu %-10s %s\n", t->pid,
-		   t->parent ? t->parent->pid : 0, mm ? mm->total_vm << (PAGE_SHIFT - 10) : 0,
-		   mm ? get_mm_rss(mm) << (PAGE_SHIFT - 10) : 0, t->min_flt, t->maj_flt, stat, t->comm);
+		   t->parent ? t->parent->pid : 0, mi.total_vm << (PAGE_SHIFT - 10),
+		   rss << (PAGE_SHIFT - 10), mi.min_flt, mi.maj_flt, stat, t->comm);
 	return 0;
 }
 
@@ -929,8 +938,9 @@ static int proc_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 	struct task_struct *t = find_task(m, who);
 	if (!t)
 		return ctx_value_error(ctx, "no process named '%s'", who);
-	struct mm_struct *mm = t->mm;
+	struct task_mm_info mi;
 	long long v;
+	task_mm_info(t, &mi);
 	if (!strcmp(field, "pid"))
 		v = t->pid;
 	else if (!strcmp(field, "alive"))
@@ -938,23 +948,23 @@ static int proc_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 	else if (!strcmp(field, "signal"))
 		v = kmm_task_exit_info(t).signal;
 	else if (!strcmp(field, "min_flt"))
-		v = (long long)t->min_flt;
+		v = (long long)mi.min_flt;
 	else if (!strcmp(field, "maj_flt"))
-		v = (long long)t->maj_flt;
+		v = (long long)mi.maj_flt;
 	else if (!strcmp(field, "rss"))
-		v = mm ? (long long)get_mm_rss(mm) : 0;
+		v = mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] + mi.rss[MM_SHMEMPAGES];
 	else if (!strcmp(field, "rss_anon"))
-		v = mm ? mm->rss_stat[MM_ANONPAGES] : 0;
+		v = mi.rss[MM_ANONPAGES];
 	else if (!strcmp(field, "rss_file"))
-		v = mm ? mm->rss_stat[MM_FILEPAGES] : 0;
+		v = mi.rss[MM_FILEPAGES];
 	else if (!strcmp(field, "rss_shmem"))
-		v = mm ? mm->rss_stat[MM_SHMEMPAGES] : 0;
+		v = mi.rss[MM_SHMEMPAGES];
 	else if (!strcmp(field, "vm_pages"))
-		v = mm ? (long long)mm->total_vm : 0;
+		v = (long long)mi.total_vm;
 	else if (!strcmp(field, "nr_vmas"))
-		v = mm ? mm->map_count : 0;
+		v = mi.map_count;
 	else if (!strcmp(field, "pgtables"))
-		v = mm ? (long long)pgtable_nr_tables(&mm->pgt) : 0;
+		v = (long long)mi.nr_ptes;
 	else
 		return ctx_value_error(ctx, "unknown field '%s' (pid alive signal min_flt maj_flt rss "
 				       "rss_anon rss_file rss_shmem vm_pages nr_vmas pgtables)", field);
@@ -968,10 +978,12 @@ static int process_term_eval(struct kmm_ctx *ctx, const char *name, struct value
 
 	if (!m || !procs_of(m))
 		return ctx_value_error(ctx, "no process layer on this machine");
+	unsigned long copies, reuses;
+	procs_cow_stats(m, &copies, &reuses);
 	if (!strcmp(name, "process.cow_copies"))
-		value_set_int(out, (long long)procs_of(m)->cow_copies);
+		value_set_int(out, (long long)copies);
 	else if (!strcmp(name, "process.cow_reuses"))
-		value_set_int(out, (long long)procs_of(m)->cow_reuses);
+		value_set_int(out, (long long)reuses);
 	else
 		return ctx_value_error(ctx, "unknown term '%s' (process.cow_copies, process.cow_reuses)", name);
 	return 0;

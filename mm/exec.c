@@ -13,7 +13,8 @@
  * below mmap_base. Simplified: no ELF parsing, no [vvar]; the vdso pages are
  * a small per-process file instead of shared kernel pages.
  *
- * Locking: procs_lock() held by the caller.
+ * Locking: the caller is inside procs_enter(); the new mm is built under its
+ * own mmap_write_lock() and swapped in under tasklist_lock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exe
 	mm = mm_alloc(m);
 	if (!mm)
 		return kmm_set_error(-ENOMEM, "exec: out of memory");
+	mmap_write_lock(mm);	/* nobody sees it yet; held for the rules' sake */
 	err = map_image(mm, img, &stack_top);
 	if (err)
 		goto fail;
@@ -109,18 +111,22 @@ int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exe
 	}
 	if (img->heap)
 		do_brk(mm, mm->brk + img->heap);
-	t->mm = mm;
+	mmap_write_unlock(mm);
 	const char *base = strrchr(mm->exe_file->path, '/');
 	base = base ? base + 1 : mm->exe_file->path;
 	size_t n = strlen(base);
 	if (n > sizeof(t->comm) - 1)
 		n = sizeof(t->comm) - 1;
+	tasklist_lock(m);
+	old = t->mm;
+	t->mm = mm;
 	memcpy(t->comm, base, n);
 	t->comm[n] = 0;
-	if (old)
-		mmput(old);
+	tasklist_unlock(m);
+	mmput(old);
 	return 0;
 fail:
+	mmap_write_unlock(mm);
 	mmput(mm);
 	return err;
 }

@@ -16,7 +16,12 @@
  * Simplified: a dead task stays as a zombie holding its exit status until
  * kmm_task_release(); it has no memory by then.
  *
- * Locking: procs_lock() around every entry point.
+ * Locking: every entry point runs inside procs_enter(). fork holds the
+ * parent's mmap_write_lock() with every parent VMA write-locked (no fault of
+ * the parent runs meanwhile), then the child's; each parent entry is copied
+ * under the parent's page_table_lock. The task list, pids and t->mm change
+ * under tasklist_lock; an exiting task drops its mm after leaving the list's
+ * lock, so mmput() runs with no process lock held.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +40,7 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 
 	if (!t)
 		return NULL;
+	tasklist_lock(m);
 	t->pid = p->next_pid++;
 	t->machine = m;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "task");
@@ -42,20 +48,24 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
 	t->state = TASK_RUNNING;
 	list_add_tail(&t->tasks, &p->tasks);
+	tasklist_unlock(m);
 	return t;
 }
 
 /* Forget @t; its children are reparented (to no one: kmm has no init to adopt them). */
 static void task_free(struct task_struct *t)
 {
+	struct kmm_machine *m = t->machine;
 	struct list_head *pos;
 
+	tasklist_lock(m);
 	list_del(&t->tasks);
-	list_for_each(pos, &procs_of(t->machine)->tasks) {
+	list_for_each(pos, &procs_of(m)->tasks) {
 		struct task_struct *c = list_entry(pos, struct task_struct, tasks);
 		if (c->parent == t)
 			c->parent = NULL;
 	}
+	tasklist_unlock(m);
 	free(t);
 }
 
@@ -68,7 +78,7 @@ struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
 
 	if (!p)
 		return NULL;
-	procs_lock(m);
+	tasklist_lock(m);
 	list_for_each(pos, &p->tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
 		if (t->pid == pid) {
@@ -76,7 +86,7 @@ struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
 			break;
 		}
 	}
-	procs_unlock(m);
+	tasklist_unlock(m);
 	return found;
 }
 
@@ -94,13 +104,15 @@ int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, vo
 
 	if (!p)
 		return 0;
-	procs_lock(m);
+	int token = procs_enter(m);
+	tasklist_lock(m);
 	list_for_each_safe(pos, n, &p->tasks) {
 		r = fn(list_entry(pos, struct task_struct, tasks), arg);
 		if (r)
 			break;
 	}
-	procs_unlock(m);
+	tasklist_unlock(m);
+	procs_exit(m, token);
 	return r;
 }
 
@@ -108,16 +120,20 @@ int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, vo
 
 void do_exit_mm(struct task_struct *t)
 {
-	struct mm_struct *mm = t->mm;
+	struct kmm_machine *m = t->machine;
+	struct mm_struct *mm;
 
+	tasklist_lock(m);
+	mm = t->mm;
 	t->state = TASK_DEAD;
 	t->exit.exited = true;
-	if (!mm)
-		return;
-	update_hiwater(mm);
-	t->last_hiwater_rss = mm->hiwater_rss;
-	t->last_hiwater_vm = mm->hiwater_vm;
-	t->mm = NULL;
+	if (mm) {
+		update_hiwater(mm);
+		t->last_hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
+		t->last_hiwater_vm = __atomic_load_n(&mm->hiwater_vm, __ATOMIC_RELAXED);
+		t->mm = NULL;
+	}
+	tasklist_unlock(m);
 	mmput(mm);
 }
 
@@ -126,14 +142,12 @@ void kmm_exit(struct task_struct *t, int code)
 	if (!t)
 		return;
 	struct kmm_machine *m = t->machine;
-	procs_lock(m);
-	if (t->state == TASK_DEAD) {
-		procs_unlock(m);
-		return;
+	int token = procs_enter(m);
+	if (t->state != TASK_DEAD) {
+		t->exit.code = code;
+		do_exit_mm(t);
 	}
-	t->exit.code = code;
-	do_exit_mm(t);
-	procs_unlock(m);
+	procs_exit(m, token);
 }
 
 int kmm_kill(struct task_struct *t, int sig)
@@ -143,13 +157,13 @@ int kmm_kill(struct task_struct *t, int sig)
 	if (sig <= 0 || sig > 64)
 		return kmm_set_error(-EINVAL, "kill: bad signal %d", sig);
 	struct kmm_machine *m = t->machine;
-	procs_lock(m);
+	int token = procs_enter(m);
 	if (t->state == TASK_DEAD) {
-		procs_unlock(m);
+		procs_exit(m, token);
 		return kmm_set_error(-ESRCH, "kill: process %d is dead", t->pid);
 	}
 	kill_task(t, sig, 0, 0);
-	procs_unlock(m);
+	procs_exit(m, token);
 	return 0;
 }
 
@@ -158,9 +172,9 @@ int kmm_task_release(struct task_struct *t)
 	if (t->state != TASK_DEAD)
 		return kmm_set_error(-EBUSY, "process %d is still running", t->pid);
 	struct kmm_machine *m = t->machine;
-	procs_lock(m);
+	int token = procs_enter(m);
 	task_free(t);
-	procs_unlock(m);
+	procs_exit(m, token);
 	return 0;
 }
 
@@ -171,15 +185,26 @@ struct copy_ctx {
 	int err;
 };
 
-/* copy_present_page(): the child gets its own copy of a maybe-pinned page. */
-static int copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page, void *dslot)
+/* Pass one, no lock held: the child's tables for every entry of the parent. */
+static int prealloc_one(void *arg, uint64_t va, void *sslot, pteval_t pte)
+{
+	struct copy_ctx *c = arg;
+	int err;
+
+	if (!pgtable_walk(&c->dst->vm_mm->pgt, (unsigned long)va, true, &err)) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* copy_present_page(): the child gets its own copy @n of a maybe-pinned page. */
+static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page, struct page *n,
+			void *dslot)
 {
 	struct mm_struct *dst = c->dst->vm_mm;
 	struct kmm_machine *m = dst->m;
-	struct page *n = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
 
-	if (!n)
-		return -ENOMEM;
 	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
 	page_add_new_anon_rmap(n, c->dst, addr);
 	add_mm_counter(dst, MM_ANONPAGES, 1);
@@ -188,17 +213,25 @@ static int copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page
 	if (c->dst->vm_flags & VM_WRITE)
 		pte |= _PAGE_RW;
 	pte_set(&dst->pgt, dslot, pte);
-	return 0;
 }
 
-static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
+/* Pass two, under the parent's page_table_lock (dropped only to allocate a copy). */
+static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t seen)
 {
 	struct copy_ctx *c = arg;
 	struct mm_struct *src = c->src->vm_mm, *dst = c->dst->vm_mm;
 	unsigned long addr = (unsigned long)va;
-	int err;
-	void *dslot = pgtable_walk(&dst->pgt, addr, true, &err);
+	void *dslot = pgtable_walk(&dst->pgt, addr, false, NULL);
+	struct page *copy = NULL;
+	pteval_t pte;
 
+again:
+	pte = pte_get(&src->pgt, sslot);	/* again: reclaim may have changed it */
+	if (pte_none(pte)) {
+		if (copy)
+			__free_pages(copy, 0);
+		return 0;
+	}
 	if (!dslot) {
 		c->err = -ENOMEM;
 		return 1;
@@ -206,6 +239,8 @@ static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
 	if (!pte_present(pte)) {
 		/* a swap entry: the pressure layer takes a slot reference (swap_duplicate) */
 		struct kmm_procs *p = procs_of(dst->m);
+		if (copy)
+			__free_pages(copy, 0);
 		if (p->swap_dup && p->swap_dup(dst->m, pte)) {
 			c->err = -ENOMEM;
 			return 1;
@@ -216,11 +251,19 @@ static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
 	}
 	struct page *page = vm_normal_page(c->src, addr, pte);
 	if (page) {
-		if (PageAnon(page) && src->has_pinned && page_maybe_dma_pinned(page)) {
-			if (copy_pinned(c, addr, page, dslot)) {
-				c->err = -ENOMEM;
-				return 1;
+		if (PageAnon(page) && atomic_load(&src->has_pinned) && page_maybe_dma_pinned(page)) {
+			if (!copy) {
+				/* Allocate with the lock dropped, then look at the entry again. */
+				spin_unlock(&src->page_table_lock);
+				copy = kmm_alloc_pages(dst->m, procs_of(dst->m)->user_gfp, 0, -1);
+				spin_lock(&src->page_table_lock);
+				if (!copy) {
+					c->err = -ENOMEM;
+					return 1;
+				}
+				goto again;
 			}
+			copy_pinned(c, addr, page, copy, dslot);
 			return 0;
 		}
 		get_page(page);
@@ -232,6 +275,8 @@ static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
 			add_mm_counter(dst, page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, 1);
 		}
 	}
+	if (copy)
+		__free_pages(copy, 0);
 	if (is_cow_mapping(c->src->vm_flags) && pte_write(pte)) {
 		pte_clear_bits(&src->pgt, sslot, _PAGE_RW);
 		pte &= ~(pteval_t)_PAGE_RW;
@@ -243,13 +288,19 @@ static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t pte)
 	return 0;
 }
 
+/*
+ * dup_mmap(): copy @old's VMAs and entries into a new mm for @t.
+ * Context: @old's mmap_write_lock() held with every VMA write-locked.
+ */
 struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 {
 	struct kmm_machine *m = old->m;
 	struct mm_struct *mm = mm_alloc(m);
+	struct vm_area_struct *src;
 
 	if (!mm)
 		return NULL;
+	mmap_write_lock(mm);
 	mm->start_code = old->start_code;
 	mm->end_code = old->end_code;
 	mm->start_data = old->start_data;
@@ -260,21 +311,19 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 	mm->mmap_base = old->mmap_base;
 	mm->task_size = old->task_size;
 	mm->def_flags = old->def_flags;
-	mm->has_pinned = false;
+	atomic_store(&mm->has_pinned, false);
 	long charge = 0;
-	for (int i = 0; i < old->map_count; i++)
-		if ((old->vmas[i]->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
-			charge += (long)vma_pages(old->vmas[i]);
-	if (vm_charge(mm, VM_ACCOUNT, charge)) {
-		mmput(mm);
-		return NULL;
-	}
+	for_each_vma(old, src)
+		if ((src->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
+			charge += (long)vma_pages(src);
+	if (vm_charge(mm, VM_ACCOUNT, charge))
+		goto fail;
 	if (old->exe_file) {
 		mm->exe_file = old->exe_file;
 		kmm_file_get(mm->exe_file);
 	}
-	for (int i = 0; i < old->map_count; i++) {
-		struct vm_area_struct *src = old->vmas[i], *vma;
+	for_each_vma(old, src) {
+		struct vm_area_struct *vma;
 		if (src->vm_flags & VM_DONTCOPY)
 			continue;
 		vma = vm_area_alloc(mm);
@@ -291,27 +340,33 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 		if (src->vm_file) {
 			vma->vm_file = src->vm_file;
 			kmm_file_get(src->vm_file);
+			sim_write_lock(&src->vm_file->i_mmap_lock);
 			list_add_tail(&vma->shared_node, &src->vm_file->i_mmap);
+			sim_write_unlock(&src->vm_file->i_mmap_lock);
 		}
-		if (vma_insert(mm, vma)) {
-			vm_area_free(vma);
-			goto fail;
-		}
+		vma_insert(mm, vma);
 		vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
 		/* Mappings that can refault (no anon pages) need no PTE copies. */
 		if (!src->anon_vma)
 			continue;
 		struct copy_ctx c = { src, vma, 0 };
+		pgtable_for_each_leaf(&old->pgt, src->vm_start, src->vm_end, true, prealloc_one, &c);
+		if (c.err)
+			goto fail;
+		spin_lock(&old->page_table_lock);
 		pgtable_for_each_leaf(&old->pgt, src->vm_start, src->vm_end, true, copy_one_pte, &c);
+		spin_unlock(&old->page_table_lock);
 		if (c.err)
 			goto fail;
 	}
 	flush_tlb_mm(old);	/* the parent's writable PTEs are read-only now */
-	mm->hiwater_rss = get_mm_rss(mm);
-	mm->hiwater_vm = mm->total_vm;
+	__atomic_store_n(&mm->hiwater_rss, get_mm_rss(mm), __ATOMIC_RELAXED);
+	__atomic_store_n(&mm->hiwater_vm, mm_total_vm(mm), __ATOMIC_RELAXED);
+	mmap_write_unlock(mm);
 	return mm;
 fail:
 	flush_tlb_mm(old);
+	mmap_write_unlock(mm);
 	mmput(mm);
 	return NULL;
 }
@@ -323,26 +378,37 @@ struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
 		return NULL;
 	}
 	struct kmm_machine *m = parent->machine;
-	procs_lock(m);
-	if (parent->state == TASK_DEAD) {
-		procs_unlock(m);
+	int token = procs_enter(m);
+	struct mm_struct *old = get_task_mm(parent);
+	struct vm_area_struct *vma;
+	struct task_struct *t = NULL;
+
+	if (!old) {
+		procs_exit(m, token);
 		kmm_set_error(-ESRCH, "fork: the parent is not running");
 		return NULL;
 	}
-	struct task_struct *t = task_alloc(m, comm ? comm : parent->comm, parent);
-	if (!t)
-		goto out_nomem;
-	t->mm = dup_mm(t, parent->mm);
-	if (!t->mm) {
-		task_free(t);
-		goto out_nomem;
+	mmap_write_lock(old);
+	for_each_vma(old, vma)
+		vma_start_write(vma);	/* no fault of the parent while its entries are copied */
+	t = task_alloc(m, comm ? comm : parent->comm, parent);
+	if (t) {
+		struct mm_struct *mm = dup_mm(t, old);
+		if (mm) {
+			tasklist_lock(m);
+			t->mm = mm;
+			tasklist_unlock(m);
+		} else {
+			task_free(t);
+			t = NULL;
+		}
 	}
-	procs_unlock(m);
+	mmap_write_unlock(old);
+	mmput(old);
+	procs_exit(m, token);
+	if (!t)
+		kmm_set_error(-ENOMEM, "fork: out of memory");
 	return t;
-out_nomem:
-	procs_unlock(m);
-	kmm_set_error(-ENOMEM, "fork: out of memory");
-	return NULL;
 }
 
 /* ---- spawn ---- */
@@ -359,21 +425,21 @@ struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
 	}
 	snprintf(path, sizeof(path), "/bin/%s", comm ? comm : "task");
 	img.path = path;
-	procs_lock(m);
+	int token = procs_enter(m);
 	struct task_struct *t = task_alloc(m, comm, NULL);
 	if (!t) {
-		procs_unlock(m);
+		procs_exit(m, token);
 		kmm_set_error(-ENOMEM, "spawn: out of memory");
 		return NULL;
 	}
 	int err = exec_mmap(m, t, &img);
 	if (err) {
 		task_free(t);
-		procs_unlock(m);
+		procs_exit(m, token);
 		kmm_set_error(err, "spawn: exec failed (%d)", err);
 		return NULL;
 	}
-	procs_unlock(m);
+	procs_exit(m, token);
 	return t;
 }
 
@@ -382,13 +448,13 @@ int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
 	if (!t)
 		return kmm_set_error(-ESRCH, "exec: no such process");
 	struct kmm_machine *m = t->machine;
-	procs_lock(m);
+	int token = procs_enter(m);
 	if (t->state == TASK_DEAD) {
-		procs_unlock(m);
+		procs_exit(m, token);
 		return kmm_set_error(-ESRCH, "exec: process %d is dead", t->pid);
 	}
 	int err = exec_mmap(m, t, img);
-	procs_unlock(m);
+	procs_exit(m, token);
 	return err;
 }
 
@@ -406,6 +472,7 @@ static void process_shutdown(struct kmm_machine *m)
 		do_exit_mm(t);
 		task_free(t);
 	}
+	procs_srcu_shutdown(p);
 	if (p->zero_page)
 		__free_pages(p->zero_page, 0);
 	sim_mmu_destroy(p->mmu);
@@ -421,8 +488,13 @@ int process_init(struct kmm_machine *m)
 	if (!p)
 		return -ENOMEM;
 	p->m = m;
-	spin_lock_init(&p->lock);
+	spin_lock_init(&p->tasklist_lock);
+	spin_lock_init(&p->pins_lock);
 	INIT_LIST_HEAD(&p->tasks);
+	if (procs_srcu_init(p, m->nr_cpus)) {
+		free(p);
+		return -ENOMEM;
+	}
 	p->next_pid = 1;
 	p->stack_guard_gap = STACK_GUARD_GAP_PAGES * PAGE_SIZE;
 	p->mmu = sim_mmu_create(&m->ram, m->nr_cpus);
@@ -441,6 +513,7 @@ int process_init(struct kmm_machine *m)
 out_mmu:
 	sim_mmu_destroy(p->mmu);
 out_free:
+	procs_srcu_shutdown(p);
 	free(p);
 	return -ENOMEM;
 }

@@ -18,7 +18,9 @@
  * frame freed, pgmigrate_success counted. Simplified: file pages in
  * ZONE_MOVABLE are pinned where they are; there is no CMA.
  *
- * Locking: procs_lock() taken here.
+ * Locking: inside procs_enter(), mmap_read_lock() across the walk (faults
+ * run under it); the pin records under procs->pins_lock; moving a page for
+ * a long-term pin changes each mapping under its page_table_lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,9 +40,13 @@ static struct pin_record *find_pin(struct kmm_procs *p, const struct page *page)
 
 int page_pin_count(struct kmm_machine *m, const struct page *page)
 {
-	struct pin_record *r = find_pin(procs_of(m), page);
+	struct kmm_procs *p = procs_of(m);
 
-	return r ? r->count : 0;	/* count is in references: pins * 1024 + gets */
+	spin_lock(&p->pins_lock);
+	struct pin_record *r = find_pin(p, page);
+	int count = r ? r->count : 0;	/* count is in references: pins * 1024 + gets */
+	spin_unlock(&p->pins_lock);
+	return count;
 }
 
 bool page_maybe_dma_pinned(const struct page *page)
@@ -48,6 +54,7 @@ bool page_maybe_dma_pinned(const struct page *page)
 	return page_ref_count(page) >= GUP_PIN_COUNTING_BIAS;
 }
 
+/* Context: procs->pins_lock held. */
 static int record_ref(struct kmm_procs *p, struct page *page, int refs)
 {
 	struct pin_record *r = find_pin(p, page);
@@ -83,6 +90,9 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	const struct pgtable_geometry *g = mm->pgt.geo;
+
+	if (!(ptep = rmap_lock_pte(old, vma, addr)))
+		return true;
 	pteval_t pte = pte_get(&mm->pgt, ptep);
 	pteval_t npte = (pte & ~g->pfn_mask) | pfn_pte_geo(g, page_to_pfn_m(m, c->new), 0);
 
@@ -95,6 +105,7 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 	get_page(c->new);
 	page_remove_rmap(old, true);
 	atomic_fetch_sub_explicit(&old->_refcount, 1, memory_order_acq_rel);
+	spin_unlock(&mm->page_table_lock);
 	return true;
 }
 
@@ -196,12 +207,16 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 				pages[i] = page;
 			continue;
 		}
-		if (record_ref(p, page, refs))
+		spin_lock(&p->pins_lock);
+		int rerr = record_ref(p, page, refs);
+		if (!rerr)
+			atomic_fetch_add_explicit(&page->_refcount, refs, memory_order_relaxed);
+		spin_unlock(&p->pins_lock);
+		if (rerr)
 			return i ? (long)i : -ENOMEM;
-		atomic_fetch_add_explicit(&page->_refcount, refs, memory_order_relaxed);
 		if (pin) {
 			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FOLL_PIN_ACQUIRED, 1);
-			mm->has_pinned = true;
+			atomic_store(&mm->has_pinned, true);
 		}
 		if (pages)
 			pages[i] = page;
@@ -212,18 +227,22 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 long get_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			   unsigned int gup_flags, struct page **pages)
 {
-	procs_lock(mm->m);
+	int token = procs_enter(mm->m);
+	mmap_read_lock(mm);
 	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_GET) & ~KMM_FOLL_PIN, pages);
-	procs_unlock(mm->m);
+	mmap_read_unlock(mm);
+	procs_exit(mm->m, token);
 	return r;
 }
 
 long pin_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			   unsigned int gup_flags, struct page **pages)
 {
-	procs_lock(mm->m);
+	int token = procs_enter(mm->m);
+	mmap_read_lock(mm);
 	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_PIN) & ~KMM_FOLL_GET, pages);
-	procs_unlock(mm->m);
+	mmap_read_unlock(mm);
+	procs_exit(mm->m, token);
 	return r;
 }
 
@@ -234,17 +253,17 @@ static void drop_refs(struct page *page, int refs)
 
 	if (page == p->zero_page)
 		return;
-	procs_lock(m);
+	int token = procs_enter(m);
+	spin_lock(&p->pins_lock);
 	record_ref(p, page, -refs);
+	spin_unlock(&p->pins_lock);
 	if (refs == GUP_PIN_COUNTING_BIAS)
 		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FOLL_PIN_RELEASED, 1);
-	if (page_ref_count(page) == refs) {
+	/* Drop all but one, then the last one as put_page() does (freeing on zero). */
+	if (refs > 1)
 		atomic_fetch_sub_explicit(&page->_refcount, refs - 1, memory_order_relaxed);
-		put_user_page_ref(page);	/* the last reference: frees it */
-	} else {
-		atomic_fetch_sub_explicit(&page->_refcount, refs, memory_order_relaxed);
-	}
-	procs_unlock(m);
+	put_user_page_ref(page);
+	procs_exit(m, token);
 }
 
 void unpin_user_page(struct page *page)

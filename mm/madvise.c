@@ -12,7 +12,8 @@
  * DOFORK set and clear VM_DONTCOPY, splitting VMAs. A hole in the range gives
  * ENOMEM after the mapped parts were handled, as Linux does.
  *
- * Locking: procs_lock() held by the caller.
+ * Locking: mmap_write_lock() held by the caller; flag changes write-lock
+ * the VMA, entry changes take page_table_lock.
  */
 #include <errno.h>
 
@@ -54,7 +55,9 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 	case KMM_MADV_FREE:
 		if (vma->vm_file || (vma->vm_flags & VM_SHARED))
 			return kmm_set_error(-EINVAL, "madvise: MADV_FREE needs private anonymous memory");
+		spin_lock(&mm->page_table_lock);
 		pgtable_for_each_leaf(&mm->pgt, s, e, false, free_one, vma);
+		spin_unlock(&mm->page_table_lock);
 		flush_tlb_range(vma, s, e);
 		return 0;
 	case KMM_MADV_WILLNEED:
@@ -76,6 +79,7 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 			return err;
 		if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
 			return err;
+		vma_start_write(vma);
 		vma->vm_flags = nf;
 		vma_try_merge(vma);
 		return 0;

@@ -13,15 +13,23 @@
  * (wp_can_reuse_anon_folio's rule for small folios: refcount == 1), SIGBUS
  * past the end of a file, SEGV_MAPERR / SEGV_ACCERR, fault accounting
  * (pgfault, pgmajfault, min_flt, maj_flt, pgreuse).
- * Simplified: no THP, no per-VMA locks, no fault-around, no userfaultfd;
- * swap entries go to the pressure layer through procs->swapin.
+ * Kept too: the fault path tries the per-VMA lock first
+ * (lock_vma_under_rcu) and falls back to mmap_lock; pages are allocated and
+ * filled with no page-table lock held, then installed under it after the
+ * entry is checked again (another thread may have won: its work stands).
+ * Simplified: no THP, no fault-around, no userfaultfd; one page-table lock
+ * per mm; swap entries go to the pressure layer through procs->swapin.
  *
  * Invariant: a present non-special PTE holds one reference and one mapcount
  * of its page; a private writable VMA's PTE is writable only when the page
  * is exclusively this mapping's.
  *
- * Locking: procs_lock() held by every fault, zap and flush; the TLB-hit path
- * of kmm_access() runs unlocked.
+ * Locking: a fault holds its VMA's read lock (or mmap_lock) and takes
+ * mm->page_table_lock around each change of a leaf entry; zap runs under
+ * mmap_write_lock() with the VMA write-locked and page_table_lock held
+ * (dropped around munlock_page(), which walks the reverse map). The TLB-hit
+ * path of kmm_access() runs unlocked; every kmm_access() call is an SRCU
+ * reader (procs_enter), so the tables its misses walk stay allocated.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -87,11 +95,31 @@ static void free_user_page(struct page *page)
 /* put_page() for user pages: drop one reference, freeing on the last. */
 static void put_user_page(struct page *page)
 {
-	if (page_ref_count(page) == 1) {
+	if (put_page_testzero(page)) {
+		set_page_count(page, 1);	/* __free_pages() takes the last reference */
 		free_user_page(page);
-		return;
 	}
-	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
+}
+
+/*
+ * pte_offset_map_lock(): take @mm's page-table lock and find the slot of
+ * @addr again (a table seen without the lock may have been unlinked since).
+ * Return: the slot with the lock held, or NULL (not held) when no table maps @addr.
+ */
+static void *pte_lock(struct mm_struct *mm, unsigned long addr)
+{
+	void *slot;
+
+	spin_lock(&mm->page_table_lock);
+	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+	if (!slot)
+		spin_unlock(&mm->page_table_lock);
+	return slot;
+}
+
+static inline void pte_unlock(struct mm_struct *mm)
+{
+	spin_unlock(&mm->page_table_lock);
 }
 
 void put_user_page_ref(struct page *page)
@@ -145,7 +173,16 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	page_remove_rmap(page, anon);
-	munlock_page(page);
+	if (page_flag_test(page, PG_mlocked)) {
+		/* munlock_page() walks the reverse map: not under page_table_lock. */
+		get_page(page);
+		put_user_page(page);
+		pte_unlock(mm);
+		munlock_page(page);
+		put_user_page(page);
+		spin_lock(&mm->page_table_lock);
+		return 0;
+	}
 	put_user_page(page);
 	return 0;
 }
@@ -161,7 +198,9 @@ void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned lo
 	if (start >= end)
 		return;
 	update_hiwater(vma->vm_mm);
+	spin_lock(&vma->vm_mm->page_table_lock);
 	pgtable_for_each_leaf(&vma->vm_mm->pgt, start, end, true, zap_one, &z);
+	spin_unlock(&vma->vm_mm->page_table_lock);
 	flush_tlb_range(vma, start, end);
 }
 
@@ -170,24 +209,31 @@ void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned lon
 {
 	(void)floor;
 	(void)ceiling;
+	spin_lock(&mm->page_table_lock);
 	pgtable_free_range(&mm->pgt, start, end);
+	spin_unlock(&mm->page_table_lock);
 }
 
 /* ---- Faults ---- */
 
-static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, void *slot,
+static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr,
 				      unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	const struct pgtable_geometry *g = mm->pgt.geo;
+	void *slot;
 
 	if (vma->vm_flags & VM_SHARED)
 		return VM_FAULT_SIGBUS;
 	if (!(flags & FAULT_FLAG_WRITE)) {
 		/* Read of a never-written page: the shared zero page, read-only, special. */
 		pteval_t pte = pfn_pte_geo(g, procs_of(m)->zero_pfn, vma->vm_page_prot) | _PAGE_SPECIAL;
-		pte_set(&mm->pgt, slot, pte);
+		if ((slot = pte_lock(mm, addr)) != NULL) {
+			if (pte_none(pte_get(&mm->pgt, slot)))
+				pte_set(&mm->pgt, slot, pte);
+			pte_unlock(mm);
+		}
 		return 0;
 	}
 	if (anon_vma_prepare(vma))
@@ -195,8 +241,11 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	struct page *page = alloc_user_page(m, true);
 	if (!page)
 		return VM_FAULT_OOM;
-	if (!pte_none(pte_get(&mm->pgt, slot))) {
-		/* reclaim ran inside the allocation and changed the entry: retry */
+	slot = pte_lock(mm, addr);
+	if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
+		/* another thread, or reclaim inside the allocation, changed the entry: retry */
+		if (slot)
+			pte_unlock(mm);
 		free_user_page(page);
 		return 0;
 	}
@@ -208,6 +257,7 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	pte_set(&mm->pgt, slot, pte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
+	pte_unlock(mm);
 	update_hiwater(mm);
 	return 0;
 }
@@ -225,37 +275,57 @@ static void fill_file_page(struct kmm_file *f, unsigned long idx, unsigned char 
 }
 
 /*
- * filemap_fault(), reduced: the page-cache page of @idx, read in on a miss
- * (a major fault for a regular file; shmem pages start zeroed).
+ * filemap_fault(), reduced: the page-cache page of @idx with a reference for
+ * the caller, read in on a miss (a major fault for a regular file; shmem
+ * pages start zeroed). The page is filled before it enters the cache, so a
+ * thread that finds it there finds it up to date.
  */
 static struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
 				     unsigned int *ret)
 {
-	struct page *page = f->pages[idx];
+	struct page *page;
 
+	spin_lock(&f->i_pages_lock);
+	page = f->pages[idx];
+	if (page)
+		get_page(page);
+	spin_unlock(&f->i_pages_lock);
 	if (page)
 		return page;
 	page = alloc_user_page(m, f->shmem);
 	if (!page)
 		return NULL;
-	if (!f->shmem) {
+	if (!f->shmem)
 		fill_file_page(f, idx, user_page_host(m, page));
-		*ret |= VM_FAULT_MAJOR;
-	} else {
+	else
 		page_flag_set(page, PG_swapbacked);
-		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SHMEM, 1);
-	}
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, 1);
 	page_flag_set(page, PG_uptodate);
 	page->mapping = f;
 	page->index = idx;
+	spin_lock(&f->i_pages_lock);
+	if (f->pages[idx]) {
+		/* Another thread read it in first: use theirs. */
+		struct page *theirs = f->pages[idx];
+		get_page(theirs);
+		spin_unlock(&f->i_pages_lock);
+		page->mapping = NULL;
+		page_flag_clear(page, PG_swapbacked);
+		free_user_page(page);
+		return theirs;
+	}
 	f->pages[idx] = page;		/* the cache's reference is the allocation's */
 	f->nrpages++;
+	get_page(page);
+	spin_unlock(&f->i_pages_lock);
+	if (!f->shmem)
+		*ret |= VM_FAULT_MAJOR;
+	else
+		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SHMEM, 1);
+	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, 1);
 	return page;
 }
 
-static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, void *slot,
-			     unsigned int flags)
+static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
@@ -263,38 +333,48 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 	struct kmm_file *f = vma->vm_file;
 	unsigned long idx = linear_page_index(vma, addr);
 	unsigned int ret = 0;
+	void *slot;
 
 	if (idx >= f->nr_pages)
 		return VM_FAULT_SIGBUS;		/* beyond the end of the file */
-	struct page *page = filemap_get_page(m, f, idx, &ret);
+	struct page *page = filemap_get_page(m, f, idx, &ret);	/* our reference */
 	if (!page)
 		return VM_FAULT_OOM;
 	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
 		/* do_cow_fault(): a private copy of the file page */
-		if (anon_vma_prepare(vma))
-			return VM_FAULT_OOM;
-		get_page(page);		/* keep the cache page while we allocate */
-		struct page *n = alloc_user_page(m, false);
-		if (!n || !pte_none(pte_get(&mm->pgt, slot))) {
-			if (n)
-				free_user_page(n);
+		struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m, false);
+		if (!n) {
 			put_user_page(page);
-			return n ? ret : VM_FAULT_OOM;
+			return VM_FAULT_OOM;
 		}
 		memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
 		put_user_page(page);
+		slot = pte_lock(mm, addr);
+		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
+			if (slot)
+				pte_unlock(mm);
+			free_user_page(n);
+			return ret;
+		}
 		page_add_new_anon_rmap(n, vma, addr);
 		add_mm_counter(mm, MM_ANONPAGES, 1);
 		pte_set(&mm->pgt, slot,
 			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
 		if (vma->vm_flags & VM_LOCKED)
 			mlock_page(n);
+		pte_unlock(mm);
 		update_hiwater(mm);
 		return ret;
 	}
-	if (!pte_none(pte_get(&mm->pgt, slot)))
-		return ret;	/* changed while the page was read in: retry */
-	get_page(page);
+	slot = pte_lock(mm, addr);
+	if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
+		/* changed while the page was read in: retry */
+		if (slot)
+			pte_unlock(mm);
+		put_user_page(page);
+		return ret;
+	}
+	/* Our reference becomes the mapping's. */
 	page_add_file_rmap(page);
 	add_mm_counter(mm, mm_counter_file(page), 1);
 	pteval_t pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
@@ -303,6 +383,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
 	pte_set(&mm->pgt, slot, pte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
+	pte_unlock(mm);
 	update_hiwater(mm);
 	return ret;
 }
@@ -311,18 +392,26 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, voi
  * do_wp_page(): a write to a present read-only PTE of a writable VMA.
  * Shared: make it writable. Private: reuse the page in place when this is its
  * only reference (wp_can_reuse_anon_folio), else copy it (wp_page_copy).
+ * The decision is made under page_table_lock with the entry unchanged.
  */
-static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, void *slot,
-			       pteval_t pte)
+static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	struct kmm_procs *p = procs_of(m);
 	const struct pgtable_geometry *g = mm->pgt.geo;
 	struct page *old = vm_normal_page(vma, addr, pte);
+	void *slot = pte_lock(mm, addr);
 
+	if (!slot)
+		return 0;
+	if (pte_get(&mm->pgt, slot) != pte) {
+		pte_unlock(mm);
+		return 0;	/* changed meanwhile: retry the access */
+	}
 	if (vma->vm_flags & VM_SHARED) {
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
+		pte_unlock(mm);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		return 0;
 	}
@@ -330,44 +419,49 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, v
 		/* wp_page_reuse(): sole reference, no copy */
 		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
+		pte_unlock(mm);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		count_vm_event(m, PGREUSE);
-		p->cow_reuses++;
+		atomic_fetch_add_explicit(&p->cow_reuses, 1, memory_order_relaxed);
 		return 0;
 	}
-	/* wp_page_copy() */
-	if (anon_vma_prepare(vma))
-		return VM_FAULT_OOM;
 	if (old)
 		get_page(old);	/* hold it across the allocation (reclaim may unmap it) */
-	struct page *n = alloc_user_page(m, !old);
-	if (!n || pte_get(&mm->pgt, slot) != pte) {
-		/* out of memory, or the entry changed under reclaim: retry or fail */
+	pte_unlock(mm);
+	/* wp_page_copy() */
+	struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m, !old);
+	if (n && old)
+		memcpy(user_page_host(m, n), user_page_host(m, old), PAGE_SIZE);
+	slot = n ? pte_lock(mm, addr) : NULL;
+	if (!slot || pte_get(&mm->pgt, slot) != pte) {
+		/* out of memory, or the entry changed meanwhile: retry or fail */
+		if (slot)
+			pte_unlock(mm);
 		if (n)
 			free_user_page(n);
 		if (old)
 			put_user_page(old);
 		return n ? 0 : VM_FAULT_OOM;
 	}
-	if (old) {
-		memcpy(user_page_host(m, n), user_page_host(m, old), PAGE_SIZE);
-		put_user_page(old);
-	}
 	page_add_new_anon_rmap(n, vma, addr);
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
 			_PAGE_RW | _PAGE_ACCESSED;
 	pte_set(&mm->pgt, slot, npte);
-	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(n);
 	if (old) {
 		add_mm_counter(mm, mm_counter_of(old), -1);
 		page_remove_rmap(old, PageAnon(old));
-		munlock_page(old);
-		put_user_page(old);
 	}
-	p->cow_copies++;
+	pte_unlock(mm);
+	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	if (old) {
+		munlock_page(old);
+		put_user_page(old);	/* the mapping's reference */
+		put_user_page(old);	/* ours */
+	}
+	atomic_fetch_add_explicit(&p->cow_copies, 1, memory_order_relaxed);
 	update_hiwater(mm);
 	return 0;
 }
@@ -381,13 +475,14 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	pteval_t pte;
 
 	count_vm_event(m, PGFAULT);
+	/* Tables on the way are installed without a lock (see mm/pgtable.c). */
 	slot = pgtable_walk(&mm->pgt, addr, true, &err);
 	if (!slot)
 		return VM_FAULT_OOM;
 	pte = pte_get(&mm->pgt, slot);
 	if (pte_none(pte))
-		return vma_is_anonymous(vma) ? do_anonymous_page(vma, addr, slot, flags)
-					     : do_fault(vma, addr, slot, flags);
+		return vma_is_anonymous(vma) ? do_anonymous_page(vma, addr, flags)
+					     : do_fault(vma, addr, flags);
 	if (!pte_present(pte)) {
 		struct kmm_procs *p = procs_of(m);
 		if (p->swapin) {
@@ -402,13 +497,25 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		if (!vma_is_accessible(vma))
 			return VM_FAULT_SIGSEGV;
 		/* a stale PROT_NONE entry in an accessible VMA: restore the VMA's bits */
+		if (!(slot = pte_lock(mm, addr)))
+			return 0;
+		if (pte_get(&mm->pgt, slot) != pte) {
+			pte_unlock(mm);
+			return 0;
+		}
 		pte = (pte & ~(_PAGE_PROTNONE | _PAGE_NX)) | vma->vm_page_prot;
 		pte_set(&mm->pgt, slot, pte);
+		pte_unlock(mm);
 	}
 	if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte))
-		return do_wp_page(vma, addr, slot, pte);
+		return do_wp_page(vma, addr, pte);
 	/* Spurious: set young (and dirty on a write) and flush the stale entry. */
-	pte_or(&mm->pgt, slot, _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0));
+	if ((slot = pte_lock(mm, addr)) != NULL) {
+		if (pte_present(pte_get(&mm->pgt, slot)))
+			pte_or(&mm->pgt, slot,
+			       _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0));
+		pte_unlock(mm);
+	}
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	return 0;
 }
@@ -416,10 +523,10 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 int count_fault(struct task_struct *t, unsigned int ret)
 {
 	if (ret & VM_FAULT_MAJOR) {
-		t->maj_flt++;
-		count_vm_event(t->mm->m, PGMAJFAULT);
+		atomic_fetch_add_explicit(&t->maj_flt, 1, memory_order_relaxed);
+		count_vm_event(t->machine, PGMAJFAULT);
 	} else {
-		t->min_flt++;
+		atomic_fetch_add_explicit(&t->min_flt, 1, memory_order_relaxed);
 	}
 	return 0;
 }
@@ -453,60 +560,97 @@ static bool access_error(unsigned int error_code, struct vm_area_struct *vma)
 	return !vma_is_accessible(vma);
 }
 
+/* Deliver a fault's signal; the x86 error code is recorded for the report. */
+static void fault_kill(struct task_struct *t, unsigned int error_code, int sig, int code, uint64_t addr)
+{
+	t->exit.error_code = error_code;
+	kill_task(t, sig, code, addr);
+}
+
 int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int error_code)
 {
 	struct mm_struct *mm = t->mm;
 	struct kmm_machine *m;
 	struct vm_area_struct *vma;
 	unsigned int flags = FAULT_FLAG_USER, ret;
+	bool write_locked = false;
 
 	if (!mm)
 		return -EFAULT;
 	m = mm->m;
-	t->exit.error_code = error_code;
 	if (error_code & X86_PF_WRITE)
 		flags |= FAULT_FLAG_WRITE;
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 	if (error_code & X86_PF_RSVD) {
-		kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
+		fault_kill(t, error_code, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
 		return -EFAULT;
 	}
+	/* The per-VMA lock first: no mmap_lock at all when it works. */
+	vma = lock_vma_under_rcu(mm, addr);
+	if (vma) {
+		if (access_error(error_code, vma)) {
+			vma_end_read(vma);
+			goto bad_area_accerr;
+		}
+		ret = handle_mm_fault(vma, addr & PAGE_MASK, flags);
+		vma_end_read(vma);
+		goto done;
+	}
+	mmap_read_lock(mm);
 	vma = find_vma(mm, addr);
-	if (!vma)
-		goto bad_area_maperr;
-	if (vma->vm_start > addr) {
-		if (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack(vma, addr))
-			goto bad_area_maperr;
+	if (vma && vma->vm_start > addr) {
+		/* Growing the stack changes the VMA: that needs the write lock. */
+		mmap_read_unlock(mm);
+		mmap_write_lock(mm);
+		write_locked = true;
+		vma = find_vma(mm, addr);
+		if (vma && vma->vm_start > addr &&
+		    (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack(vma, addr)))
+			vma = NULL;
 	}
-	if (access_error(error_code, vma)) {
-		count_vm_event(m, PGFAULT);
-		kill_task(t, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
-		return -EFAULT;
+	if (!vma || access_error(error_code, vma)) {
+		if (write_locked)
+			mmap_write_unlock(mm);
+		else
+			mmap_read_unlock(mm);
+		if (!vma)
+			goto bad_area_maperr;
+		goto bad_area_accerr;
 	}
 	ret = handle_mm_fault(vma, addr & PAGE_MASK, flags);
+	if (write_locked)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+done:
+	/* Signals are delivered with no lock held: the exit takes mmap_lock. */
 	if (ret & VM_FAULT_OOM) {
 		/* pagefault_out_of_memory(): let the OOM killer run, then retry */
 		if (m->oom && m->oom(m, GFP_HIGHUSER_MOVABLE, 0) && t->state != TASK_DEAD)
 			return 0;
 		if (t->state != TASK_DEAD)
-			kill_task(t, KMM_SIGKILL, 0, addr);
+			fault_kill(t, error_code, KMM_SIGKILL, 0, addr);
 		return -EFAULT;
 	}
 	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) {
-		kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
+		fault_kill(t, error_code, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
 		return -EFAULT;
 	}
 	if (ret & VM_FAULT_SIGSEGV) {
-		kill_task(t, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
+		fault_kill(t, error_code, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
 		return -EFAULT;
 	}
 	count_fault(t, ret);
 	return 0;
 
+bad_area_accerr:
+	count_vm_event(m, PGFAULT);
+	fault_kill(t, error_code, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
+	return -EFAULT;
 bad_area_maperr:
 	count_vm_event(m, PGFAULT);
-	kill_task(t, KMM_SIGSEGV, KMM_SEGV_MAPERR, addr);
+	fault_kill(t, error_code, KMM_SIGSEGV, KMM_SEGV_MAPERR, addr);
 	return -EFAULT;
 }
 
@@ -541,7 +685,8 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	struct sim_mmu *mmu = procs_of(m)->mmu;
 	int cpu = kmm_this_cpu(m);
 	unsigned char *out = buf;
-	int retries = 0;
+	int retries = 0, err = 0;
+	int token = procs_enter(m);
 
 	while (len) {
 		size_t chunk = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
@@ -550,18 +695,16 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 			chunk = len;
 		unsigned char *host = sim_mmu_translate(mmu, &mm->ctx, cpu, addr, access, &code);
 		if (!host) {
-			procs_lock(m);
-			int r = do_user_addr_fault(t, (unsigned long)addr, code);
-			procs_unlock(m);
-			if (r)
-				return kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
-						     t->pid, t->comm, t->exit.signal, addr);
+			if (do_user_addr_fault(t, (unsigned long)addr, code)) {
+				err = kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
+						    t->pid, t->comm, t->exit.signal, addr);
+				break;
+			}
 			if (++retries > 16) {
 				kmm_printk(m, "BUG: fault loop at 0x%" PRIx64 " in %s[%d]", addr, t->comm, t->pid);
-				procs_lock(m);
 				kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
-				procs_unlock(m);
-				return -EFAULT;
+				err = -EFAULT;
+				break;
 			}
 			continue;
 		}
@@ -579,7 +722,8 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		addr += chunk;
 		len -= chunk;
 	}
-	return 0;
+	procs_exit(m, token);
+	return err;
 }
 
 int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write)

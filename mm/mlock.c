@@ -11,7 +11,9 @@
  * Simplified: pages are not moved to an unevictable LRU here (the pressure
  * layer sees PG_mlocked and VM_LOCKED); RLIMIT_MEMLOCK is not enforced.
  *
- * Locking: procs_lock() held by the caller.
+ * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
+ * the reverse map under its own locks); the VMA is write-locked before its
+ * flags change.
  */
 #include <errno.h>
 
@@ -100,6 +102,7 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 			return err;
 		if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
 			return err;
+		vma_start_write(vma);
 		vma->vm_flags = newflags;
 		if (lock)
 			mm->locked_vm += vma_pages(vma);

@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/mmap.c - address spaces and their VMAs: the VMA array, split and merge,
- * the unmapped-area search, mmap, munmap, brk, stack growth; the files that
- * mappings use; the process layer's init and lock.
+ * mm/mmap.c - address spaces and their VMAs: split and merge, the
+ * unmapped-area search, mmap, munmap, brk, stack growth; the files that
+ * mappings use; mm_struct itself.
  *
  * Linux counterpart: mm/mmap.c, mm/vma.c, mm/util.c (vm_stat_account parts),
  * kernel/fork.c (mm_alloc). Kept: vm_flags, protection_map, the merge rules
  * (same flags, file, compatible anon_vma, contiguous pgoff, no VM_SPECIAL),
  * top-down allocation below mmap_base, the stack guard gap in placement, stack
  * growth and brk, the total/data/exec/stack/locked accounting.
- * Simplified: the VMA tree is a sorted array (see mm/include/mm.h); no
- * overcommit charge here (the pressure layer owns vm_committed_as).
+ * Simplified: the VMA tree is mm/vma.c's rbtree; no overcommit charge here
+ * (the pressure layer owns vm_committed_as).
  *
  * Invariant: see mm/include/mm.h.
- * Locking: procs_lock() around every entry point (see mm/include/mm.h).
+ * Locking: every system call runs inside procs_enter() with mmap_write_lock();
+ * a VMA is write-locked (vma_start_write) before it changes, so faults that
+ * hold only its read lock never see it half-changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,33 +25,6 @@
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
-
-/* ---- The process lock (recursive, so a fault under a syscall is fine) ---- */
-
-static _Thread_local int lock_token;
-
-void procs_lock(struct kmm_machine *m)
-{
-	struct kmm_procs *p = procs_of(m);
-
-	if (atomic_load_explicit(&p->lock_owner, memory_order_relaxed) == &lock_token) {
-		p->lock_depth++;
-		return;
-	}
-	spin_lock(&p->lock);
-	atomic_store_explicit(&p->lock_owner, &lock_token, memory_order_relaxed);
-	p->lock_depth = 1;
-}
-
-void procs_unlock(struct kmm_machine *m)
-{
-	struct kmm_procs *p = procs_of(m);
-
-	if (--p->lock_depth)
-		return;
-	atomic_store_explicit(&p->lock_owner, NULL, memory_order_relaxed);
-	spin_unlock(&p->lock);
-}
 
 /* ---- Files ---- */
 
@@ -68,21 +43,23 @@ struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64
 		free(f);
 		return NULL;
 	}
-	f->ino = ++procs_of(m)->next_ino;
-	f->refcount = 1;
+	f->ino = atomic_fetch_add(&procs_of(m)->next_ino, 1) + 1;
+	atomic_init(&f->refcount, 1);
+	spin_lock_init(&f->i_pages_lock);
+	sim_rwlock_init(&f->i_mmap_lock);
 	INIT_LIST_HEAD(&f->i_mmap);
 	return f;
 }
 
 void kmm_file_get(struct kmm_file *f)
 {
-	f->refcount++;
+	atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
 }
 
 /* The last reference drops the page cache with the file (see mm.h). */
 void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 {
-	if (!f || --f->refcount)
+	if (!f || atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
 		return;
 	for (unsigned long i = 0; i < f->nr_pages; i++) {
 		struct page *page = f->pages[i];
@@ -98,6 +75,7 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 			__free_pages(page, 0);
 		}
 	}
+	sim_rwlock_destroy(&f->i_mmap_lock);
 	free(f->pages);
 	free(f);
 }
@@ -113,6 +91,8 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->anon_vma_node);
 	INIT_LIST_HEAD(&vma->shared_node);
+	atomic_init(&vma->vm_lock, 0);
+	atomic_init(&vma->vm_lock_seq, -1);
 	return vma;
 }
 
@@ -120,75 +100,16 @@ void vm_area_free(struct vm_area_struct *vma)
 {
 	anon_vma_unlink(vma);
 	if (vma->vm_file) {
+		sim_write_lock(&vma->vm_file->i_mmap_lock);
 		list_del(&vma->shared_node);
+		sim_write_unlock(&vma->vm_file->i_mmap_lock);
 		kmm_file_put(vma->vm_mm->m, vma->vm_file);
+		vma->vm_file = NULL;
 	}
-	free(vma);
-}
-
-/* Index of the first VMA with vm_end > addr (map_count if none). */
-static int vma_search(const struct mm_struct *mm, unsigned long addr)
-{
-	int lo = 0, hi = mm->map_count;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		if (mm->vmas[mid]->vm_end > addr)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
-struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
-{
-	int i = vma_search(mm, addr);
-
-	return i < mm->map_count ? mm->vmas[i] : NULL;
-}
-
-struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
-				     struct vm_area_struct **pprev)
-{
-	int i = vma_search(mm, addr);
-
-	*pprev = i > 0 ? mm->vmas[i - 1] : NULL;
-	return i < mm->map_count ? mm->vmas[i] : NULL;
-}
-
-int vma_index(struct mm_struct *mm, struct vm_area_struct *vma)
-{
-	int i = vma_search(mm, vma->vm_start);
-
-	return (i < mm->map_count && mm->vmas[i] == vma) ? i : -1;
-}
-
-int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
-{
-	if (mm->map_count == mm->vmas_cap) {
-		int cap = mm->vmas_cap ? mm->vmas_cap * 2 : 16;
-		void *n = realloc(mm->vmas, sizeof(*mm->vmas) * (size_t)cap);
-		if (!n)
-			return -ENOMEM;
-		mm->vmas = n;
-		mm->vmas_cap = cap;
-	}
-	int i = vma_search(mm, vma->vm_start);
-	memmove(&mm->vmas[i + 1], &mm->vmas[i], sizeof(*mm->vmas) * (size_t)(mm->map_count - i));
-	mm->vmas[i] = vma;
-	mm->map_count++;
-	return 0;
-}
-
-void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
-{
-	int i = vma_index(mm, vma);
-
-	if (i < 0)
-		return;
-	memmove(&mm->vmas[i], &mm->vmas[i + 1], sizeof(*mm->vmas) * (size_t)(mm->map_count - i - 1));
-	mm->map_count--;
+	if (vma->linked)
+		procs_defer_free_vma(vma);	/* a fault may still hold a pointer to it */
+	else
+		free(vma);
 }
 
 /* protection_map[] of arch/x86/mm/pgprot.c, indexed by VM_READ|WRITE|EXEC|SHARED. */
@@ -215,7 +136,7 @@ void vma_set_page_prot(struct vm_area_struct *vma)
 /* vm_stat_account(): total, exec, stack and data pages of an mm, and its commit charge. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
 {
-	mm->total_vm += (unsigned long)npages;
+	__atomic_store_n(&mm->total_vm, mm->total_vm + (unsigned long)npages, __ATOMIC_RELAXED);
 	if (flags & VM_ACCOUNT) {
 		mm->committed_vm += (unsigned long)npages;
 		atomic_fetch_add(&procs_of(mm->m)->committed_pages, npages);
@@ -248,12 +169,20 @@ unsigned long kmm_committed_pages(struct kmm_machine *m)
 	return v > 0 ? (unsigned long)v : 0;
 }
 
+/* *@p = max(*@p, @v), for maxima written by concurrent faults. */
+static void atomic_max(unsigned long *p, unsigned long v)
+{
+	unsigned long old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (v > old && !__atomic_compare_exchange_n(p, &old, v, true, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
 void update_hiwater(struct mm_struct *mm)
 {
-	if (get_mm_rss(mm) > mm->hiwater_rss)
-		mm->hiwater_rss = get_mm_rss(mm);
-	if (mm->total_vm > mm->hiwater_vm)
-		mm->hiwater_vm = mm->total_vm;
+	atomic_max(&mm->hiwater_rss, get_mm_rss(mm));
+	atomic_max(&mm->hiwater_vm, mm_total_vm(mm));
 }
 
 static void vma_link_file(struct vm_area_struct *vma, struct kmm_file *file)
@@ -261,7 +190,9 @@ static void vma_link_file(struct vm_area_struct *vma, struct kmm_file *file)
 	vma->vm_file = file;
 	if (file) {
 		kmm_file_get(file);
+		sim_write_lock(&file->i_mmap_lock);
 		list_add_tail(&vma->shared_node, &file->i_mmap);
+		sim_write_unlock(&file->i_mmap_lock);
 	}
 }
 
@@ -272,6 +203,7 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & ~PAGE_MASK))
 		return -EINVAL;
+	vma_start_write(vma);
 	n = vm_area_alloc(mm);
 	if (!n)
 		return -ENOMEM;
@@ -287,17 +219,6 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
 		n->vm_end = vma->vm_end;
 		n->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 	}
-	/* Reserve the array slot first so failure leaves @vma untouched. */
-	if (mm->map_count == mm->vmas_cap) {
-		int cap = mm->vmas_cap * 2;
-		void *p = realloc(mm->vmas, sizeof(*mm->vmas) * (size_t)cap);
-		if (!p) {
-			free(n);
-			return -ENOMEM;
-		}
-		mm->vmas = p;
-		mm->vmas_cap = cap;
-	}
 	if (new_below) {
 		vma->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 		vma->vm_start = addr;
@@ -307,6 +228,9 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
 	if (vma->anon_vma)
 		anon_vma_link(n, vma->anon_vma);
 	vma_link_file(n, vma->vm_file);
+	/* The new piece is write-locked too until mmap_write_unlock(). */
+	atomic_store_explicit(&n->vm_lock_seq, atomic_load(&mm->mm_lock_seq), memory_order_relaxed);
+	vma_adjust_tree(vma);
 	vma_insert(mm, n);
 	return 0;
 }
@@ -333,24 +257,24 @@ static void merge_into(struct vm_area_struct *a, struct vm_area_struct *b)
 {
 	struct mm_struct *mm = a->vm_mm;
 
+	vma_start_write(a);
+	vma_start_write(b);
 	if (!a->anon_vma && b->anon_vma)
 		anon_vma_link(a, b->anon_vma);
-	vma_remove(mm, b);	/* before a grows over it: the search keys on vm_end */
+	vma_remove(mm, b);	/* before a grows over it */
 	a->vm_end = b->vm_end;
+	vma_adjust_tree(a);
 	vm_area_free(b);
 }
 
 struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	int i = vma_index(mm, vma);
-
-	if (i < 0)
+	if (!vma->linked || vma->detached)
 		return vma;
-	if (i + 1 < mm->map_count && can_merge(vma, mm->vmas[i + 1]))
-		merge_into(vma, mm->vmas[i + 1]);
-	if (i > 0 && can_merge(mm->vmas[i - 1], vma)) {
-		struct vm_area_struct *prev = mm->vmas[i - 1];
+	if (vma->vm_next && can_merge(vma, vma->vm_next))
+		merge_into(vma, vma->vm_next);
+	if (vma->vm_prev && can_merge(vma->vm_prev, vma)) {
+		struct vm_area_struct *prev = vma->vm_prev;
 		merge_into(prev, vma);
 		vma = prev;
 	}
@@ -398,19 +322,8 @@ unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsign
 		if (range_free(mm, addr, len))
 			return addr;
 	}
-	/* Top-down: the highest gap below mmap_base that fits. */
-	unsigned long high_limit = mm->mmap_base;
-	for (int i = mm->map_count; i >= 0; i--) {
-		unsigned long gap_end = i < mm->map_count ? vm_start_gap(mm->vmas[i]) : mm->task_size;
-		unsigned long gap_start = i > 0 ? vm_end_gap(mm->vmas[i - 1]) : MMAP_MIN_ADDR;
-		if (gap_end > high_limit)
-			gap_end = high_limit;
-		if (gap_start < MMAP_MIN_ADDR)
-			gap_start = MMAP_MIN_ADDR;
-		if (gap_end > gap_start && gap_end - gap_start >= len)
-			return gap_end - len;
-	}
-	return (unsigned long)-ENOMEM;
+	/* Top-down: the highest gap below mmap_base that fits (O(log n), mm/vma.c). */
+	return unmapped_area_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
 }
 
 /* ---- mmap ---- */
@@ -532,6 +445,7 @@ static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned
 		struct vm_area_struct *vma = find_vma(mm, start);
 		if (!vma || vma->vm_start >= end)
 			break;
+		vma_start_write(vma);
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		if (vma->vm_flags & VM_LOCKED)
@@ -605,7 +519,9 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 		return (long)mm->brk;
 	if (prev && prev->vm_end == oldbrk && ((prev->vm_flags ^ flags) & ~VM_SOFTDIRTY) == 0 && !prev->vm_file &&
 	    prev->kind == VMA_PLAIN) {
+		vma_start_write(prev);
 		prev->vm_end = newbrk;
+		vma_adjust_tree(prev);
 	} else {
 		struct vm_area_struct *vma = vm_area_alloc(mm);
 		if (!vma)
@@ -655,8 +571,10 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 	grow = (vma->vm_start - addr) >> PAGE_SHIFT;
 	if (vm_charge(mm, vma->vm_flags, (long)grow))
 		return -ENOMEM;
+	vma_start_write(vma);
 	vma->vm_pgoff -= grow;
 	vma->vm_start = addr;
+	vma_adjust_tree(vma);
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
 	if (vma->vm_flags & VM_LOCKED)
 		mm->locked_vm += grow;
@@ -665,6 +583,12 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /* ---- mm_struct ---- */
+
+/* A user table frame unlinked under page_table_lock: lockless walkers may still read it. */
+static void free_user_table(struct kmm_pgtable *pt, struct page *page)
+{
+	procs_defer_free_table(pt->m, page);
+}
 
 struct mm_struct *mm_alloc(struct kmm_machine *m)
 {
@@ -678,8 +602,14 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 		free(mm);
 		return NULL;
 	}
+	mm->pgt.free_table = free_user_table;
+	sim_rwlock_init_writer_first(&mm->mmap_lock);
+	atomic_init(&mm->mm_lock_seq, 0);
+	spin_lock_init(&mm->page_table_lock);
+	atomic_init(&mm->mm_users, 1);
+	mm->mm_rb = RB_ROOT;
 	mm->ctx.cr3 = mm->pgt.pgd_pa;
-	mm->ctx.asid = ++p->next_asid;
+	mm->ctx.asid = atomic_fetch_add(&p->next_asid, 1) + 1;
 	atomic_init(&mm->ctx.gen, 0);
 	mm->ctx.geo = mm->pgt.geo;
 	mm->task_size = m->layout.task_size ? m->layout.task_size :
@@ -696,61 +626,81 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 
 void mmput(struct mm_struct *mm)
 {
-	if (!mm)
+	if (!mm || atomic_fetch_sub_explicit(&mm->mm_users, 1, memory_order_acq_rel) != 1)
 		return;
+	/* exit_mmap(): no user is left, the lock is taken for the rules' sake. */
+	mmap_write_lock(mm);
 	update_hiwater(mm);
-	while (mm->map_count) {
-		struct vm_area_struct *vma = mm->vmas[mm->map_count - 1];
+	while (mm->mm_rb.node) {
+		struct vm_area_struct *vma = rb_entry(rb_last(&mm->mm_rb), struct vm_area_struct, vm_rb);
+		vma_start_write(vma);
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
-		mm->map_count--;
+		vma_remove(mm, vma);
 		vm_area_free(vma);
 	}
 	flush_tlb_mm(mm);
+	spin_lock(&mm->page_table_lock);
 	unsigned long stray = pgtable_destroy(&mm->pgt);
+	spin_unlock(&mm->page_table_lock);
 	if (stray)
 		kmm_printk(mm->m, "BUG: mmput: %lu present PTEs left after unmapping", stray);
+	mmap_write_unlock(mm);
 	kmm_file_put(mm->m, mm->exe_file);
-	free(mm->vmas);
+	sim_rwlock_destroy(&mm->mmap_lock);
 	free(mm);
 }
 
 /* ---- System calls (the public API of include/kmm/process.h) ---- */
 
 /*
- * Lock the task's machine and return its mm, or NULL (unlocked, -ESRCH set)
- * when the task is dead. Checked under the lock, so a kill from another
- * thread cannot free the mm between the check and the call.
+ * Enter the process layer and write-lock the live task's mm; NULL (and
+ * -ESRCH set, nothing held) when the task is dead. The reference taken
+ * under tasklist_lock keeps the mm while a kill from another thread runs.
  */
-static struct mm_struct *lock_live_mm(struct task_struct *t)
+static struct mm_struct *lock_live_mm(struct task_struct *t, int *token)
 {
+	struct mm_struct *mm;
+
 	if (!t) {
 		kmm_set_error(-ESRCH, "no such process");
 		return NULL;
 	}
-	procs_lock(t->machine);
-	if (t->state == TASK_DEAD || !t->mm) {
-		procs_unlock(t->machine);
+	*token = procs_enter(t->machine);
+	mm = get_task_mm(t);
+	if (!mm) {
+		procs_exit(t->machine, *token);
 		kmm_set_error(-ESRCH, "process %d is dead", t->pid);
 		return NULL;
 	}
-	return t->mm;
+	mmap_write_lock(mm);
+	return mm;
+}
+
+static void unlock_mm(struct mm_struct *mm, int token)
+{
+	struct kmm_machine *m = mm->m;
+
+	mmap_write_unlock(mm);
+	mmput(mm);
+	procs_exit(m, token);
 }
 
 int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
 {
 	struct mm_struct *mm;
+	int token;
 	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_ANONYMOUS |
 			  KMM_MAP_GROWSDOWN | KMM_MAP_LOCKED | KMM_MAP_NORESERVE | KMM_MAP_POPULATE |
 			  KMM_MAP_FIXED_NOREPLACE;
 
 	if (flags & ~known)
 		return kmm_set_error(-EINVAL, "mmap: unknown MAP_ flags 0x%x", flags & ~known);
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	long r = do_mmap(mm, NULL, (unsigned long)addr, (unsigned long)len, prot,
 			 flags | KMM_MAP_ANONYMOUS, 0, 0);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	if (r < 0)
 		return (int)r;
 	if (out)
@@ -761,33 +711,36 @@ int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int f
 int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	int r = do_munmap(mm, (unsigned long)addr, (unsigned long)len);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return r;
 }
 
 int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	int r = do_mprotect(mm, (unsigned long)addr, (unsigned long)len, prot);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return r;
 }
 
 int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	long r = do_brk(mm, (unsigned long)newbrk);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	if (out)
 		*out = (uint64_t)r;
 	return (uint64_t)r == newbrk ? 0 : kmm_set_error(-ENOMEM, "brk: cannot move the break to 0x%llx",
@@ -798,12 +751,13 @@ int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint6
 	       int flags, uint64_t new_addr, uint64_t *out)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	long r = do_mremap(mm, (unsigned long)old_addr, (unsigned long)old_len, (unsigned long)new_len,
 			   flags, (unsigned long)new_addr);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	if (r < 0)
 		return (int)r;
 	if (out)
@@ -814,45 +768,49 @@ int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint6
 int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	int r = do_madvise(mm, (unsigned long)addr, (unsigned long)len, advice);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return r;
 }
 
 int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, true);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return r;
 }
 
 int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
+	int token;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return -ESRCH;
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return r;
 }
 
 char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr)
 {
 	struct mm_struct *mm;
+	int token;
 	struct strbuf sb;
 
-	if (!(mm = lock_live_mm(t)))
+	if (!(mm = lock_live_mm(t, &token)))
 		return NULL;
 	sb_init(&sb);
 	pgtable_dump_walk(&mm->pgt, addr, &sb);
-	procs_unlock(mm->m);
+	unlock_mm(mm, token);
 	return sb_detach(&sb);
 }

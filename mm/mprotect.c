@@ -11,7 +11,8 @@
  * it was writable before, so the next write goes through do_wp_page (which
  * reuses an exclusive page). Simplified: no pkeys, no PROT_GROWSDOWN.
  *
- * Locking: procs_lock() held by the caller.
+ * Locking: mmap_write_lock() held by the caller; each VMA is write-locked
+ * before its flags change, its entries change under page_table_lock.
  */
 #include <errno.h>
 
@@ -63,11 +64,14 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsig
 	if (end < vma->vm_end && (err = split_vma(vma, end, false)) != 0)
 		return err;
 	struct prot_ctx c = { vma, vma->vm_flags };
+	vma_start_write(vma);
 	vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 	vma->vm_flags = newflags;
 	vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
 	vma_set_page_prot(vma);
+	spin_lock(&mm->page_table_lock);
 	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, change_one, &c);
+	spin_unlock(&mm->page_table_lock);
 	flush_tlb_range(vma, vma->vm_start, vma->vm_end);
 	vma_try_merge(vma);
 	return 0;

@@ -12,7 +12,8 @@
  * one VMA, ENOMEM when it cannot grow and may not move.
  * Simplified: MREMAP_DONTUNMAP is refused (EINVAL).
  *
- * Locking: procs_lock() held by the caller.
+ * Locking: mmap_write_lock() held by the caller; the VMA is write-locked
+ * before it changes, entries move under page_table_lock.
  */
 #include <errno.h>
 
@@ -52,7 +53,10 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old, unsigned lon
 		if (!pgtable_walk(&mm->pgt, a, true, &err))
 			return kmm_set_error(-ENOMEM, "mremap: out of memory for page tables");
 	}
+	vma_start_write(vma);
+	spin_lock(&mm->page_table_lock);
 	pgtable_for_each_leaf(&mm->pgt, old, old + old_len, true, move_one, &c);
+	spin_unlock(&mm->page_table_lock);
 	if (c.err)
 		return c.err;
 	flush_tlb_range(vma, old, old + old_len);
@@ -63,7 +67,7 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old, unsigned lon
 	vm_stat_account(mm, vma->vm_flags, (long)((new_len - old_len) >> PAGE_SHIFT));
 	if (vma->vm_flags & VM_LOCKED)
 		mm->locked_vm += (new_len - old_len) >> PAGE_SHIFT;
-	pgtable_free_range(&mm->pgt, old, old + old_len);
+	free_pgtables_range(mm, old, old + old_len, 0, 0);
 	vma_try_merge(vma);
 	update_hiwater(mm);
 	return (long)new_addr;
@@ -117,7 +121,9 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 				return err;
 			/* A shared anonymous object keeps its size: the grown part is past
 			   its end and faults with SIGBUS, as on Linux. */
+			vma_start_write(vma);
 			vma->vm_end = want;
+			vma_adjust_tree(vma);
 			vm_stat_account(mm, vma->vm_flags, (long)grow);
 			if (vma->vm_flags & VM_LOCKED) {
 				mm->locked_vm += grow;

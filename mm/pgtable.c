@@ -36,9 +36,20 @@ static inline void *table_host(const struct kmm_pgtable *pt, uint64_t pa)
 	return kmm_phys_to_host(pt->m, pa);
 }
 
+/*
+ * Entries are read with acquire: a table installed by another walker
+ * (entry_install's compare-and-swap releases it) is seen zeroed.
+ */
+static inline pteval_t entry_load(const struct kmm_pgtable *pt, const void *slot)
+{
+	if (pt->geo->entry_size == 4)
+		return __atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE);
+	return __atomic_load_n((const uint64_t *)slot, __ATOMIC_ACQUIRE);
+}
+
 static inline pteval_t entry_get(const struct kmm_pgtable *pt, uint64_t table_pa, unsigned long idx)
 {
-	return pte_get(pt, (char *)table_host(pt, table_pa) + idx * (size_t)pt->geo->entry_size);
+	return entry_load(pt, (char *)table_host(pt, table_pa) + idx * (size_t)pt->geo->entry_size);
 }
 
 static inline void *entry_slot(const struct kmm_pgtable *pt, uint64_t table_pa, unsigned long idx)
@@ -68,8 +79,8 @@ static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa, bool root)
 	return 0;
 }
 
-/* pte_free(): give a table frame back; it must hold no entries. */
-static void table_free(struct kmm_pgtable *pt, uint64_t pa, bool root)
+/* Undo table_alloc()'s type and counts. */
+static struct page *table_unaccount(struct kmm_pgtable *pt, uint64_t pa, bool root)
 {
 	struct kmm_machine *m = pt->m;
 	struct page *page = pfn_to_page_m(m, (unsigned long)PFN_DOWN(pa));
@@ -79,7 +90,37 @@ static void table_free(struct kmm_pgtable *pt, uint64_t pa, bool root)
 		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, -1);
 		atomic_fetch_sub(&pt->pgtables_bytes, (long)PAGE_SIZE);
 	}
-	__free_pages(page, 0);
+	return page;
+}
+
+/* pte_free(): give an unlinked table frame back; it must hold no entries. */
+static void table_free(struct kmm_pgtable *pt, uint64_t pa, bool root)
+{
+	struct page *page = table_unaccount(pt, pa, root);
+
+	if (pt->free_table)
+		pt->free_table(pt, page);
+	else
+		__free_pages(page, 0);
+}
+
+/* A frame from table_alloc() that no walker ever saw: free it at once. */
+static void table_free_unused(struct kmm_pgtable *pt, uint64_t pa)
+{
+	__free_pages(table_unaccount(pt, pa, false), 0);
+}
+
+/* Install @e at the empty upper-level @slot unless another walker did first. */
+static bool entry_install(const struct kmm_pgtable *pt, void *slot, pteval_t e)
+{
+	if (pt->geo->entry_size == 4) {
+		uint32_t expect = 0;
+		return __atomic_compare_exchange_n((uint32_t *)slot, &expect, (uint32_t)e, false,
+						   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+	uint64_t expect = 0;
+	return __atomic_compare_exchange_n((uint64_t *)slot, &expect, e, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
 }
 
 int pgtable_init(struct kmm_pgtable *pt, struct kmm_machine *m, bool user)
@@ -144,7 +185,7 @@ void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
 	}
 	for (int level = PGT_PGD; level != PGT_PTE; level = next_real(g, level)) {
 		void *slot = entry_slot(pt, table, level_index(g, level, va));
-		pteval_t e = pte_get(pt, slot);
+		pteval_t e = entry_load(pt, slot);
 
 		if (!(e & _PAGE_PRESENT)) {
 			uint64_t child;
@@ -156,7 +197,11 @@ void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
 				return NULL;
 			}
 			e = upper_entry(pt, level, child);
-			pte_set(pt, slot, e);
+			if (!entry_install(pt, slot, e)) {
+				/* Another walker installed one first: use theirs. */
+				table_free_unused(pt, child);
+				e = entry_load(pt, slot);
+			}
 		}
 		table = e & g->pfn_mask;
 	}
@@ -167,7 +212,7 @@ pteval_t pgtable_get_pte(struct kmm_pgtable *pt, uint64_t va)
 {
 	void *slot = pgtable_walk(pt, va, false, NULL);
 
-	return slot ? pte_get(pt, slot) : 0;
+	return slot ? entry_load(pt, slot) : 0;
 }
 
 int pgtable_set_pte(struct kmm_pgtable *pt, uint64_t va, pteval_t v)
@@ -242,7 +287,7 @@ static int iter_level(struct leaf_iter *it, int level, uint64_t table, uint64_t 
 		if (va >= end)
 			break;
 		void *slot = entry_slot(it->pt, table, i);
-		pteval_t e = pte_get(it->pt, slot);
+		pteval_t e = entry_load(it->pt, slot);
 		if (level == PGT_PTE) {
 			bool want = it->nonnone ? !pte_none(e) : pte_present(e);
 			if (want) {
@@ -305,7 +350,7 @@ static unsigned long free_level(struct kmm_pgtable *pt, int level, uint64_t tabl
 		if (va >= end)
 			break;
 		void *slot = entry_slot(pt, table, i);
-		pteval_t e = pte_get(pt, slot);
+		pteval_t e = entry_load(pt, slot);
 		if (level == PGT_PTE) {
 			if (!pte_none(e))
 				(*stray)++;

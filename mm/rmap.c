@@ -14,8 +14,10 @@
  * are found through file->i_mmap.
  *
  * Lock order (written in the order a walker takes them):
- *   procs->lock (the whole walk, see mm/include/mm.h)
- *     zone->lock (freeing pages)
+ *   procs->srcu (read side: the walker is inside procs_enter())
+ *     anon_vma->lock or file->i_mmap_lock (read: the list of VMAs)
+ *       mm->page_table_lock (of each mapping mm, to change its entry)
+ *         zone->lock (freeing pages)
  *
  * Invariant: page_mapcount(page) == number of present PTEs mapping it ==
  * the number of mappings rmap_walk() visits. Checked by process_check().
@@ -35,46 +37,77 @@ struct anon_vma *anon_vma_alloc(void)
 {
 	struct anon_vma *av = calloc(1, sizeof(*av));
 
-	if (av)
+	if (av) {
+		sim_rwlock_init(&av->lock);
 		INIT_LIST_HEAD(&av->vmas);
+	}
 	return av;
 }
 
 void anon_vma_get(struct anon_vma *av)
 {
-	av->refcount++;
+	atomic_fetch_add_explicit(&av->refcount, 1, memory_order_relaxed);
 }
 
 void anon_vma_put(struct anon_vma *av)
 {
-	if (av && --av->refcount == 0)
+	if (av && atomic_fetch_sub_explicit(&av->refcount, 1, memory_order_acq_rel) == 1) {
+		sim_rwlock_destroy(&av->lock);
 		free(av);
+	}
 }
 
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
 {
-	vma->anon_vma = av;
 	anon_vma_get(av);
+	sim_write_lock(&av->lock);
 	list_add_tail(&vma->anon_vma_node, &av->vmas);
+	sim_write_unlock(&av->lock);
+	__atomic_store_n(&vma->anon_vma, av, __ATOMIC_RELEASE);
 }
 
 void anon_vma_unlink(struct vm_area_struct *vma)
 {
-	if (!vma->anon_vma)
+	struct anon_vma *av = vma->anon_vma;
+
+	if (!av)
 		return;
+	sim_write_lock(&av->lock);
 	list_del_init(&vma->anon_vma_node);
-	anon_vma_put(vma->anon_vma);
+	sim_write_unlock(&av->lock);
 	vma->anon_vma = NULL;
+	anon_vma_put(av);
 }
 
+/*
+ * The VMA's anon_vma before its first anonymous page. Faults of one VMA may
+ * race here holding only its read lock: the set-up is done once, under the
+ * mm's page_table_lock (as Linux's __anon_vma_prepare).
+ */
 int anon_vma_prepare(struct vm_area_struct *vma)
 {
-	if (vma->anon_vma)
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		return 0;
 	struct anon_vma *av = anon_vma_alloc();
+	bool used = false;
 	if (!av)
 		return -ENOMEM;
-	anon_vma_link(vma, av);
+	sim_write_lock(&av->lock);		/* anon_vma lock before page_table_lock */
+	spin_lock(&mm->page_table_lock);
+	if (!__atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED)) {
+		anon_vma_get(av);
+		list_add_tail(&vma->anon_vma_node, &av->vmas);
+		__atomic_store_n(&vma->anon_vma, av, __ATOMIC_RELEASE);
+		used = true;
+	}
+	spin_unlock(&mm->page_table_lock);
+	sim_write_unlock(&av->lock);
+	if (!used) {
+		sim_rwlock_destroy(&av->lock);
+		free(av);
+	}
 	return 0;
 }
 
@@ -130,6 +163,7 @@ int rmap_walk(struct page *page,
 	struct kmm_machine *m = page_machine(page);
 	unsigned long pfn = page_to_pfn_m(m, page);
 	struct list_head *head, *pos;
+	struct sim_rwlock *lock;
 	int found = 0;
 	bool anon = PageAnon(page);
 
@@ -142,12 +176,15 @@ int rmap_walk(struct page *page,
 		if (!av)
 			return 0;
 		head = &av->vmas;
+		lock = &av->lock;
 	} else {
 		struct kmm_file *f = page->mapping;
 		if (!f)
 			return 0;
 		head = &f->i_mmap;
+		lock = &f->i_mmap_lock;
 	}
+	sim_read_lock(lock);
 	list_for_each(pos, head) {
 		struct vm_area_struct *vma = anon ? list_entry(pos, struct vm_area_struct, anon_vma_node)
 						  : list_entry(pos, struct vm_area_struct, shared_node);
@@ -164,7 +201,25 @@ int rmap_walk(struct page *page,
 		if (fn && !fn(page, vma, addr, slot, arg))
 			break;
 	}
+	sim_read_unlock(lock);
 	return found;
+}
+
+void *rmap_lock_pte(struct page *page, struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	void *slot;
+
+	spin_lock(&mm->page_table_lock);
+	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+	if (slot) {
+		pteval_t pte = pte_get(&mm->pgt, slot);
+		if (pte_present(pte) && !pte_special(pte) &&
+		    pte_pfn_geo(mm->pgt.geo, pte) == page_to_pfn_m(mm->m, page))
+			return slot;
+	}
+	spin_unlock(&mm->page_table_lock);
+	return NULL;
 }
 
 /* ---- For reclaim: referenced bits and unmapping ---- */
@@ -179,10 +234,13 @@ static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsign
 {
 	struct referenced_ctx *c = arg;
 
+	if (!(ptep = rmap_lock_pte(page, vma, addr)))
+		return true;
 	if (pte_clear_bits(&vma->vm_mm->pgt, ptep, _PAGE_ACCESSED) & _PAGE_ACCESSED) {
 		c->young++;
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);	/* the next access sets it again */
 	}
+	spin_unlock(&vma->vm_mm->page_table_lock);
 	c->vm_flags |= vma->vm_flags;
 	return true;
 }
@@ -191,10 +249,10 @@ int page_referenced(struct page *page, unsigned long *vm_flags)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct referenced_ctx c = { 0, 0 };
+	int token = procs_enter(m);
 
-	procs_lock(m);
 	rmap_walk(page, referenced_one, &c);
-	procs_unlock(m);
+	procs_exit(m, token);
 	if (vm_flags)
 		*vm_flags = c.vm_flags;
 	return c.young;
@@ -221,6 +279,9 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 	struct unmap_ctx *c = arg;
 	struct mm_struct *mm = vma->vm_mm;
 	bool anon = PageAnon(page);
+
+	if (!(ptep = rmap_lock_pte(page, vma, addr)))
+		return true;
 	pteval_t old = pte_xchg(&mm->pgt, ptep, c->swp);
 
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
@@ -232,6 +293,7 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 		add_mm_counter(mm, MM_SWAPENTS, 1);
 	page_remove_rmap(page, anon);
 	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
+	spin_unlock(&mm->page_table_lock);
 	return true;
 }
 
@@ -239,8 +301,8 @@ bool try_to_unmap(struct page *page, pteval_t swp_pte)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct unmap_ctx c = { swp_pte, false };
+	int token = procs_enter(m);
 
-	procs_lock(m);
 	if (page_maybe_dma_pinned(page))
 		c.refused = true;
 	else
@@ -248,7 +310,7 @@ bool try_to_unmap(struct page *page, pteval_t swp_pte)
 	if (!c.refused)
 		rmap_walk(page, unmap_one, &c);
 	bool ok = !c.refused && page_mapcount(page) == 0;
-	procs_unlock(m);
+	procs_exit(m, token);
 	return ok;
 }
 
@@ -351,11 +413,15 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 	struct mm_struct *mm = t->mm;
 	unsigned long total = 0, prev_end = 0, committed = 0;
 
+	struct vm_area_struct *vma;
+	int i = 0, err;
+
 	memset(c->rss, 0, sizeof(c->rss));
 	c->leaves = 0;
 	c->mm = mm;
-	for (int i = 0; i < mm->map_count; i++) {
-		struct vm_area_struct *vma = mm->vmas[i];
+	if ((err = vma_tree_check(mm, t->pid)) != 0)
+		return err;
+	for_each_vma(mm, vma) {
 		if (vma->vm_start >= vma->vm_end || (vma->vm_start & ~PAGE_MASK) ||
 		    (vma->vm_end & ~PAGE_MASK) || vma->vm_start < prev_end || vma->vm_end > mm->task_size)
 			return kmm_set_error(-EUCLEAN, "process %d: VMA %d [0x%lx, 0x%lx) misplaced", t->pid, i,
@@ -367,6 +433,7 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 		if (vma->vm_flags & VM_ACCOUNT)
 			committed += vma_pages(vma);
 		prev_end = vma->vm_end;
+		i++;
 		c->vma = vma;
 		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, check_leaf, c);
 		if (c->err)
@@ -384,9 +451,9 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 				     t->pid, mm->committed_vm, committed);
 	c->committed += committed;
 	for (int k = 0; k < NR_MM_COUNTERS; k++)
-		if (c->rss[k] != mm->rss_stat[k])
+		if (c->rss[k] != get_mm_counter(mm, k))
 			return kmm_set_error(-EUCLEAN, "process %d: rss counter %d is %ld, page tables say %ld",
-					     t->pid, k, mm->rss_stat[k], c->rss[k]);
+					     t->pid, k, get_mm_counter(mm, k), c->rss[k]);
 	unsigned long tables = pgtable_count_tables(&mm->pgt);
 	if (tables != pgtable_nr_tables(&mm->pgt))
 		return kmm_set_error(-EUCLEAN, "process %d: pgtables_bytes says %lu tables, the walk finds %lu",
@@ -404,7 +471,8 @@ int process_check(struct kmm_machine *m)
 
 	if (!p)
 		return 0;
-	procs_lock(m);
+	/* The world stops: no process-layer operation runs during the check. */
+	bool stopped = procs_stop(m) == 0;
 	list_for_each(pos, &p->tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
 		if (!t->mm)
@@ -467,7 +535,8 @@ int process_check(struct kmm_machine *m)
 		err = kmm_set_error(-EUCLEAN, "process: NR_MLOCK is %lu, mlocked mapped pages %lu",
 				    global_zone_page_state(m, NR_MLOCK), mlocked);
 out:
-	procs_unlock(m);
+	if (stopped)
+		procs_resume(m);
 	free(c.tab);
 	if (err)
 		kmm_printk(m, "kmm_check: %s", kmm_last_error());

@@ -20,7 +20,8 @@
  * simulated disk); shared anonymous memory shows 00:01 and "/dev/zero
  * (deleted)" as Linux's shmem does.
  *
- * Locking: procs_lock() while reading a process.
+ * Locking: inside procs_enter(), the task's mm held by get_task_mm() and
+ * read under mmap_read_lock().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -218,12 +219,15 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 	struct mem_size_stats mss = { 0 };
 	size_t start = sb->len;
 
-	for (int i = 0; i < mm->map_count; i++) {
-		mss.vma = mm->vmas[i];
+	struct vm_area_struct *vma, *last = NULL;
+
+	for_each_vma(mm, vma) {
+		mss.vma = vma;
 		pgtable_for_each_leaf(&mm->pgt, mss.vma->vm_start, mss.vma->vm_end, true, smaps_pte, &mss);
+		last = vma;
 	}
-	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", mm->map_count ? mm->vmas[0]->vm_start : 0,
-		  mm->map_count ? mm->vmas[mm->map_count - 1]->vm_end : 0);
+	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", mm->mmap ? mm->mmap->vm_start : 0,
+		  last ? last->vm_end : 0);
 	for (size_t used = sb->len - start; used < 25 + 6 * (size_t)(kmm_arch_is_32(m) ? 4 : 8) - 1; used++)
 		sb_puts(sb, " ");
 	sb_puts(sb, " [rollup]\n");
@@ -234,18 +238,18 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 
 static void task_mem(struct strbuf *sb, struct mm_struct *mm)
 {
-	unsigned long anon = (unsigned long)mm->rss_stat[MM_ANONPAGES];
-	unsigned long file = (unsigned long)mm->rss_stat[MM_FILEPAGES];
-	unsigned long shmem = (unsigned long)mm->rss_stat[MM_SHMEMPAGES];
-	unsigned long hiwater_vm = mm->total_vm, total_vm = mm->total_vm;
+	unsigned long anon = (unsigned long)get_mm_counter(mm, MM_ANONPAGES);
+	unsigned long file = (unsigned long)get_mm_counter(mm, MM_FILEPAGES);
+	unsigned long shmem = (unsigned long)get_mm_counter(mm, MM_SHMEMPAGES);
+	unsigned long hiwater_vm = mm_total_vm(mm), total_vm = mm_total_vm(mm);
 	unsigned long total_rss = anon + file + shmem, hiwater_rss = total_rss;
 	unsigned long text, lib;
 	const int s = PAGE_SHIFT - 10;
 
-	if (hiwater_vm < mm->hiwater_vm)
-		hiwater_vm = mm->hiwater_vm;
-	if (hiwater_rss < mm->hiwater_rss)
-		hiwater_rss = mm->hiwater_rss;
+	if (hiwater_vm < __atomic_load_n(&mm->hiwater_vm, __ATOMIC_RELAXED))
+		hiwater_vm = __atomic_load_n(&mm->hiwater_vm, __ATOMIC_RELAXED);
+	if (hiwater_rss < __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED))
+		hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
 	text = (ALIGN_UP(mm->end_code, PAGE_SIZE) - (mm->start_code & PAGE_MASK)) >> 10;
 	lib = (mm->exec_vm << s) - text;
 	if (text > (mm->exec_vm << s)) {
@@ -266,11 +270,11 @@ static void task_mem(struct strbuf *sb, struct mm_struct *mm)
 	sb_printf(sb, "VmExe:\t%8lu kB\n", text);
 	sb_printf(sb, "VmLib:\t%8lu kB\n", lib);
 	sb_printf(sb, "VmPTE:\t%8lu kB\n", (unsigned long)atomic_load(&mm->pgt.pgtables_bytes) >> 10);
-	sb_printf(sb, "VmSwap:\t%8lu kB\n", (unsigned long)mm->rss_stat[MM_SWAPENTS] << s);
+	sb_printf(sb, "VmSwap:\t%8lu kB\n", (unsigned long)get_mm_counter(mm, MM_SWAPENTS) << s);
 	sb_printf(sb, "HugetlbPages:\t%8lu kB\n", 0UL);
 }
 
-static void show_status(struct strbuf *sb, struct task_struct *t)
+static void show_status(struct strbuf *sb, struct task_struct *t, struct mm_struct *mm)
 {
 	bool dead = t->state == TASK_DEAD;
 
@@ -282,8 +286,8 @@ static void show_status(struct strbuf *sb, struct task_struct *t)
 	sb_printf(sb, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n", dead ? 0 : 64);
 	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
 		  t->pid, t->pid, t->pid);
-	if (t->mm)
-		task_mem(sb, t->mm);
+	if (mm)
+		task_mem(sb, mm);
 	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
 }
 
@@ -345,41 +349,49 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 	m = proc_machine(m);
 	if (!m || !procs_of(m))
 		return -ENOENT;
-	procs_lock(m);
+	int token = procs_enter(m);
+	struct mm_struct *mm = NULL;
+	struct vm_area_struct *vma;
 	t = task_of(m, rest, &file);
 	if (!t) {
 		err = -ENOENT;
 		goto out;
 	}
-	struct mm_struct *mm = t->mm;
+	mm = get_task_mm(t);
+	if (mm)
+		mmap_read_lock(mm);
 	if (!strcmp(file, "status")) {
-		show_status(sb, t);
+		show_status(sb, t, mm);
 	} else if (!strcmp(file, "maps") || !strcmp(file, "smaps")) {
-		for (int i = 0; mm && i < mm->map_count; i++) {
-			if (file[0] == 's')
-				show_smap(sb, m, mm->vmas[i]);
-			else
-				show_map_vma(sb, m, mm->vmas[i]);
+		if (mm) {
+			for_each_vma(mm, vma) {
+				if (file[0] == 's')
+					show_smap(sb, m, vma);
+				else
+					show_map_vma(sb, m, vma);
+			}
 		}
 	} else if (!strcmp(file, "smaps_rollup")) {
 		if (mm)
 			show_smaps_rollup(sb, m, mm);
 	} else if (!strcmp(file, "statm")) {
 		if (mm) {
-			unsigned long shared = (unsigned long)(mm->rss_stat[MM_FILEPAGES] +
-							       mm->rss_stat[MM_SHMEMPAGES]);
+			unsigned long shared = (unsigned long)(get_mm_counter(mm, MM_FILEPAGES) +
+							       get_mm_counter(mm, MM_SHMEMPAGES));
 			unsigned long text = (ALIGN_UP(mm->end_code, PAGE_SIZE) - (mm->start_code & PAGE_MASK)) >> PAGE_SHIFT;
-			sb_printf(sb, "%lu %lu %lu %lu 0 %lu 0\n", mm->total_vm,
-				  shared + (unsigned long)mm->rss_stat[MM_ANONPAGES], shared, text,
+			sb_printf(sb, "%lu %lu %lu %lu 0 %lu 0\n", mm_total_vm(mm),
+				  shared + (unsigned long)get_mm_counter(mm, MM_ANONPAGES), shared, text,
 				  mm->data_vm + mm->stack_vm);
 		} else {
 			sb_puts(sb, "0 0 0 0 0 0 0\n");
 		}
 	} else if (!strcmp(file, "pagemap")) {
-		for (int i = 0; mm && i < mm->map_count; i++) {
-			struct pagemap_ctx c = { sb, mm->vmas[i] };
-			pgtable_for_each_leaf(&mm->pgt, mm->vmas[i]->vm_start, mm->vmas[i]->vm_end, true,
-					      pagemap_pte, &c);
+		if (mm) {
+			for_each_vma(mm, vma) {
+				struct pagemap_ctx c = { sb, vma };
+				pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true,
+						      pagemap_pte, &c);
+			}
 		}
 	} else if (!strcmp(file, "oom_score_adj")) {
 		sb_printf(sb, "%d\n", t->oom_score_adj);
@@ -388,8 +400,12 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 	} else {
 		err = -ENOENT;
 	}
+	if (mm) {
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
 out:
-	procs_unlock(m);
+	procs_exit(m, token);
 	return err;
 }
 

@@ -73,7 +73,7 @@ TEST(spawn_layout_and_exit_returns_everything)
 		unsigned long maj = t->maj_flt;
 		peek(t, mm->start_code);
 		expect_eq(t->maj_flt, maj + 1);
-		expect_eq(mm->rss_stat[MM_FILEPAGES], 1);
+		expect_eq(get_mm_counter(mm, MM_FILEPAGES), 1);
 		check(m);
 		expect_true(nr_free(m) < free0);
 		kmm_exit(t, 0);
@@ -197,22 +197,22 @@ TEST(seed4_share_copy_then_reuse)
 	expect_true(!pte_writable(p, x) && !pte_writable(c, x));
 	expect_eq(page_mapcount(page), 2);
 	expect_eq(page_ref_count(page), 2);
-	unsigned long flt = c->min_flt;
+	unsigned long flt = atomic_load(&c->min_flt);
 	expect_eq(peek(c, x), 0xaa);	/* reading shares: no fault */
-	expect_eq(c->min_flt, flt);
+	expect_eq(atomic_load(&c->min_flt), flt);
 	/* 15: the child's first write faults and copies */
-	unsigned long copies = pr->cow_copies, reuses = pr->cow_reuses;
+	unsigned long copies = atomic_load(&pr->cow_copies), reuses = atomic_load(&pr->cow_reuses);
 	assert_eq(kmm_fill(c, x, 0xbb, 1), 0);
-	expect_eq(c->min_flt, flt + 1);
-	expect_eq(pr->cow_copies, copies + 1);
+	expect_eq(atomic_load(&c->min_flt), flt + 1);
+	expect_eq(atomic_load(&pr->cow_copies), copies + 1);
 	expect_ne(pte_pfn_of(c, x), pfn);
 	expect_eq(page_mapcount(page), 1);
 	expect_eq(page_ref_count(page), 1);
 	/* 16: the parent's write reuses its page: only the PTE becomes writable */
 	unsigned long reuse_ev = sum_vm_event(m, PGREUSE);
 	assert_eq(kmm_fill(p, x, 0xcc, 1), 0);
-	expect_eq(pr->cow_copies, copies + 1);
-	expect_eq(pr->cow_reuses, reuses + 1);
+	expect_eq(atomic_load(&pr->cow_copies), copies + 1);
+	expect_eq(atomic_load(&pr->cow_reuses), reuses + 1);
 	expect_eq(sum_vm_event(m, PGREUSE), reuse_ev + 1);
 	expect_eq(pte_pfn_of(p, x), pfn);
 	expect_true(pte_writable(p, x));
@@ -385,7 +385,7 @@ TEST(sigbus_past_shared_object_end)
 	expect_eq(peek(b, x + 1), 0x62);
 	assert_eq(kmm_fill(b, x + 2, 0x63, 1), 0);
 	expect_eq(peek(a, x + 2), 0x63);
-	expect_eq(a->mm->rss_stat[MM_SHMEMPAGES], 1);
+	expect_eq(get_mm_counter(a->mm, MM_SHMEMPAGES), 1);
 	/* grow the mapping in place: the object does not grow, so its new page is SIGBUS */
 	int r = kmm_mremap(b, x, PAGE_SIZE, 2 * PAGE_SIZE, 0, 0, &y);
 	if (r == 0) {
@@ -414,7 +414,7 @@ TEST(exec_brk_madvise_mlock)
 	expect_eq(t->mm->end_code - t->mm->start_code, 64 * PAGE_SIZE);
 	/* data is a private file mapping: a write copies into an anonymous page */
 	assert_eq(kmm_fill(t, t->mm->start_data, 0x10, 1), 0);
-	expect_eq(t->mm->rss_stat[MM_ANONPAGES], 2);	/* argv page + the data copy */
+	expect_eq(get_mm_counter(t->mm, MM_ANONPAGES), 2);	/* argv page + the data copy */
 	/* brk */
 	uint64_t b0 = t->mm->brk;
 	assert_eq(kmm_brk(t, b0 + 10 * PAGE_SIZE, &nb), 0);
@@ -533,10 +533,10 @@ TEST(accounting_status_counters)
 	assert_eq(kmm_mmap(t, 0, 100 * PAGE_SIZE, RW, PRIV, &x), 0);
 	unsigned long vm = t->mm->total_vm;
 	assert_eq(kmm_fill(t, x, 1, 100 * PAGE_SIZE), 0);
-	expect_eq(t->mm->rss_stat[MM_ANONPAGES], 101);
+	expect_eq(get_mm_counter(t->mm, MM_ANONPAGES), 101);
 	expect_eq(global_node_page_state(m, NR_ANON_MAPPED), anon0 + 101);
 	expect_eq(global_node_page_state(m, NR_PAGETABLE) - pt0, pgtable_nr_tables(&t->mm->pgt));
-	expect_true(t->min_flt >= 100);
+	expect_true(atomic_load(&t->min_flt) >= 100);
 	assert_eq(kmm_munmap(t, x, 100 * PAGE_SIZE), 0);
 	update_hiwater(t->mm);
 	expect_eq(t->mm->hiwater_rss, 101);
@@ -588,8 +588,8 @@ TEST(reclaim_contract_unmap_and_swapin)
 	expect_eq(page_referenced(page, &flags), 0);	/* cleared */
 	expect_true(try_to_unmap(page, swp_entry_to_pte(g, 0, 3)));
 	expect_eq(page_mapcount(page), 0);
-	expect_eq(p->mm->rss_stat[MM_SWAPENTS], 1);
-	expect_eq(c->mm->rss_stat[MM_SWAPENTS], 1);
+	expect_eq(get_mm_counter(p->mm, MM_SWAPENTS), 1);
+	expect_eq(get_mm_counter(c->mm, MM_SWAPENTS), 1);
 	check(m);
 	/* no swapin hook: a fault on the entry is SIGBUS */
 	unsigned char b;

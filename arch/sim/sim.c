@@ -43,6 +43,15 @@ void sim_rwlock_init(struct sim_rwlock *l)
 {
 	pthread_rwlock_init((pthread_rwlock_t *)(void *)l->opaque, NULL);
 }
+void sim_rwlock_init_writer_first(struct sim_rwlock *l)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init((pthread_rwlock_t *)(void *)l->opaque, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
 void sim_rwlock_destroy(struct sim_rwlock *l)
 {
 	pthread_rwlock_destroy((pthread_rwlock_t *)(void *)l->opaque);

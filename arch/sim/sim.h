@@ -53,11 +53,13 @@ static inline bool spin_is_locked(spinlock_t *l)
 	return atomic_load_explicit(&l->locked, memory_order_relaxed);
 }
 
-/* A reader/writer lock (mmap_lock and friends later); wraps pthread_rwlock. */
+/* A reader/writer lock (mmap_lock, anon_vma, i_mmap, shrinkers); wraps pthread_rwlock. */
 struct sim_rwlock {
 	_Alignas(8) unsigned char opaque[64];
 };
 void sim_rwlock_init(struct sim_rwlock *l);
+/* A waiting writer holds new readers back (mmap_lock); a reader must not nest. */
+void sim_rwlock_init_writer_first(struct sim_rwlock *l);
 void sim_rwlock_destroy(struct sim_rwlock *l);
 void sim_read_lock(struct sim_rwlock *l);
 void sim_read_unlock(struct sim_rwlock *l);

@@ -8,13 +8,15 @@
  * include/linux/mm.h (vm_flags), include/linux/rmap.h (anon_vma),
  * include/linux/sched.h (task_struct), include/linux/mman.h.
  *
- * The VMA "tree" of an mm is a sorted array of VMA pointers searched by
- * binary search: find_vma is O(log n) as the maple tree's is; insertion
- * and removal move pointers (O(n) words, a memmove), which is what a maple
- * tree node does within one node. Simplified against the maple tree: one node.
+ * The VMAs of an mm sit in a red-black tree keyed by address (lib/rbtree,
+ * augmented with the largest free gap below each node, as Linux kept
+ * rb_subtree_gap before the maple tree) and on a sorted list (vm_next /
+ * vm_prev): find_vma, insertion, removal and the top-down search for a free
+ * range are O(log n).
  *
  * Invariant (checked by process_check()):
- *   - VMAs are page aligned, non-empty, sorted and disjoint;
+ *   - VMAs are page aligned, non-empty, sorted and disjoint; the tree, the
+ *     list and map_count agree, and every node's rb_subtree_gap is current;
  *   - every present PTE lies inside a VMA, and its page's mapcount equals the
  *     number of present PTEs that map it over all processes;
  *   - a mapped page's refcount is mapcount + (1 if in a file's page cache)
@@ -22,14 +24,30 @@
  *   - RSS counters equal the present, non-special PTEs by kind;
  *   - pgtables_bytes equals the table frames of the mm.
  *
- * Locking (simplified, stated honestly): one recursive machine-wide process
- * lock (procs->lock) serialises every system call, fault, fork, exit and
- * checker run of a machine, where Linux has mmap_lock, per-VMA locks and the
- * page-table lock. The TLB-hit path of kmm_access() takes no lock at all,
- * so one process's loads and stores must come from one host thread at a
- * time, and killing or exiting a process while another thread is inside
- * kmm_access() for it is not supported (its frames could be freed under
- * the access). Different processes may run on different threads.
+ * Locking (docs/locking.md has the whole order): Linux's, per mm and per VMA.
+ *   procs->srcu      every process-layer entry point runs inside a read-side
+ *                    section (per CPU slot counters); it is the RCU that
+ *                    keeps unlinked page tables and VMAs alive for lockless
+ *                    walkers, and its writer side stops the world for
+ *                    process_check().
+ *   mm->mmap_lock    reader/writer, per mm: written by mmap, munmap,
+ *                    mprotect, mremap, brk, mlock, madvise, fork (parent and
+ *                    child), exec and exit; read by faults that miss the
+ *                    per-VMA path, gup and /proc readers (mmap_read_lock()).
+ *   vma->vm_lock     per VMA (Linux 6.4's per-VMA locks): a fault holds it
+ *                    for read instead of mmap_lock; a writer takes it with
+ *                    vma_start_write() before changing the VMA, and it stays
+ *                    write-locked until mmap_write_unlock().
+ *   anon_vma->lock / file->i_mmap_lock   the reverse-map lists.
+ *   mm->page_table_lock   every change of a leaf entry and of the RSS
+ *                    counters (one lock per mm; Linux splits it per table).
+ *   procs->tasklist_lock  the task list, pids, t->mm.
+ * Pages move between processes only through atomics (refcount, mapcount,
+ * flags) and the locks above; so faults of different processes, and of
+ * different VMAs of one process, run in parallel. The TLB-hit path of
+ * kmm_access() takes no lock: a thread that reads or writes a range while
+ * another thread of the same process unmaps it may complete its access on
+ * the old frame (on a real CPU the shootdown would wait for it).
  */
 #ifndef KMM_MM_H
 #define KMM_MM_H
@@ -41,6 +59,7 @@
 #include "arch/sim/mmu.h"
 #include "include/kmm/process.h"
 #include "lib/list.h"
+#include "lib/rbtree.h"
 #include "mm/include/machine.h"
 #include "mm/include/pgtable.h"
 
@@ -127,10 +146,12 @@ struct kmm_file {
 	bool shmem;
 	unsigned long ino;
 	uint64_t size;			/* bytes */
-	int refcount;			/* VMAs (and exec) holding it */
+	atomic_int refcount;		/* VMAs (and exec) holding it */
 	unsigned long nr_pages;		/* slots in @pages */
+	spinlock_t i_pages_lock;	/* @pages and @nrpages (Linux's xa_lock of i_pages) */
 	struct page **pages;		/* the page cache, NULL where not cached */
 	unsigned long nrpages;		/* cached pages */
+	struct sim_rwlock i_mmap_lock;	/* @i_mmap (Linux's i_mmap_rwsem) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */
 };
 
@@ -142,8 +163,9 @@ struct kmm_file {
  * is vm_start + ((index - vm_pgoff) << PAGE_SHIFT).
  */
 struct anon_vma {
-	int refcount;			/* VMAs on ->vmas (pages take none: see rmap_walk) */
-	struct list_head vmas;		/* vma->anon_vma_node */
+	struct sim_rwlock lock;		/* @vmas: written by link/unlink, read by rmap walks */
+	atomic_int refcount;		/* VMAs on ->vmas (pages take none: see rmap_walk) */
+	struct list_head vmas;		/* vma->anon_vma_node, under @lock */
 };
 #define PAGE_MAPPING_ANON 0x1UL
 
@@ -151,49 +173,77 @@ enum vma_kind { VMA_PLAIN, VMA_VDSO, VMA_VVAR };
 
 struct mm_struct;
 
+/*
+ * Every field is written under mmap_write_lock() with the VMA write-locked
+ * (vma_start_write()), and is stable for a holder of mmap_lock or of the
+ * VMA's read lock; except anon_vma, which a fault under the VMA read lock
+ * may set once (under mm->page_table_lock, see anon_vma_prepare()).
+ */
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;		/* [start, end), page aligned */
-	struct mm_struct *vm_mm;
+	struct mm_struct *vm_mm;		/* immutable */
 	unsigned long vm_flags;
 	pteval_t vm_page_prot;			/* leaf bits for a new PTE (no RW for private) */
 	unsigned long vm_pgoff;			/* file page, or linear index for anon */
 	struct anon_vma *anon_vma;
-	struct list_head anon_vma_node;
+	struct list_head anon_vma_node;		/* anon_vma->lock */
 	struct kmm_file *vm_file;
-	struct list_head shared_node;		/* on vm_file->i_mmap */
+	struct list_head shared_node;		/* on vm_file->i_mmap, i_mmap_lock */
 	enum vma_kind kind;
+	/* The VMA tree (mmap_lock) */
+	struct rb_node vm_rb;
+	unsigned long rb_subtree_gap;		/* largest free gap below, in this subtree */
+	struct vm_area_struct *vm_next, *vm_prev;	/* address order */
+	bool linked;				/* in the tree; freeing waits for a grace period */
+	bool detached;				/* taken out of the tree (under the VMA write lock) */
+	/* Per-VMA lock (Linux 6.4): readers >= 0, -1 while a writer holds it */
+	atomic_int vm_lock;
+	atomic_int vm_lock_seq;			/* mm_lock_seq when last write-locked */
+	struct list_head free_node;		/* on procs->deferred after unlinking */
 };
 
+/*
+ * Fields without a note are written under mmap_write_lock() and read under
+ * mmap_lock (either side); outside the process layer, read them through
+ * mmap_read_lock() or task_mm_info().
+ */
 struct mm_struct {
-	struct kmm_machine *m;
-	struct kmm_pgtable pgt;
+	struct kmm_machine *m;			/* immutable */
+	struct kmm_pgtable pgt;			/* leaves: page_table_lock */
 	struct sim_mmu_ctx ctx;			/* CR3 + ASID + flush generation */
 
-	struct vm_area_struct **vmas;		/* sorted by vm_start */
-	int map_count, vmas_cap;
+	struct sim_rwlock mmap_lock;		/* see the header */
+	atomic_int mm_lock_seq;			/* odd while write-locked (per-VMA locks) */
+	spinlock_t page_table_lock;		/* leaf PTEs, rss_stat writers, anon_vma set-up */
+	atomic_int mm_users;			/* the task + get_task_mm() holders */
 
-	unsigned long total_vm, locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
+	struct rb_root mm_rb;			/* the VMA tree */
+	struct vm_area_struct *mmap;		/* the lowest VMA (list head) */
+	int map_count;
+
+	unsigned long total_vm;			/* written with atomic stores: faults read it */
+	unsigned long locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
 	unsigned long committed_vm;		/* pages of VM_ACCOUNT VMAs (commit charge) */
-	unsigned long hiwater_rss, hiwater_vm;
-	long rss_stat[NR_MM_COUNTERS];
+	unsigned long hiwater_rss, hiwater_vm;	/* atomic maxima */
+	atomic_long rss_stat[NR_MM_COUNTERS];	/* written under page_table_lock */
 	unsigned long start_code, end_code, start_data, end_data;
 	unsigned long start_brk, brk, start_stack, mmap_base, task_size;
 	unsigned long def_flags;
-	bool has_pinned;			/* MMF_HAS_PINNED */
+	atomic_bool has_pinned;			/* MMF_HAS_PINNED */
 	struct kmm_file *exe_file;
 };
 
 enum task_state { TASK_RUNNING, TASK_DEAD };
 
 struct task_struct {
-	int pid;
+	int pid;				/* immutable */
 	struct kmm_machine *machine;		/* immutable */
-	char comm[16];
-	struct task_struct *parent;
-	struct mm_struct *mm;			/* NULL once dead */
+	char comm[16];				/* tasklist_lock (exec renames) */
+	struct task_struct *parent;		/* tasklist_lock */
+	struct mm_struct *mm;			/* NULL once dead; tasklist_lock */
 	int oom_score_adj;
-	unsigned long min_flt, maj_flt;
-	enum task_state state;
+	atomic_ulong min_flt, maj_flt;
+	enum task_state state;			/* tasklist_lock */
 	struct kmm_task_exit exit;
 	struct list_head tasks;			/* procs->tasks, pid order */
 	/* Statistics kept after exit for ps / status of a zombie */
@@ -206,31 +256,62 @@ struct pin_record {
 	int count;
 };
 
+/*
+ * SRCU (Linux's sleepable RCU, kernel/rcu/srcutree.c, much reduced): a reader
+ * counts itself in its CPU slot's counter of the current index; a grace
+ * period flips the index and waits for the old index's counters to drain.
+ * kmm adds a stop: stopped readers wait at the door, and the stopper waits
+ * for every counter to drain (process_check() runs with the world stopped).
+ */
+struct srcu_cpu {
+	atomic_long count[2];
+} __attribute__((aligned(64)));
+
+struct srcu_struct {
+	atomic_int idx;				/* readers enter counter [idx & 1] */
+	atomic_int stopped;			/* nonzero: new readers wait */
+	spinlock_t gp_lock;			/* serialises grace periods and stops */
+	int nr_cpus;
+	struct srcu_cpu *cpu;			/* [nr_cpus] */
+};
+
 struct kmm_procs {
 	struct kmm_machine *m;
-	spinlock_t lock;			/* the process lock, see the header */
-	_Atomic(void *) lock_owner;
-	int lock_depth;
-	struct list_head tasks;
-	int next_pid;
-	uint32_t next_asid;
+	struct srcu_struct srcu;		/* see the header */
+	spinlock_t tasklist_lock;		/* recursive: the owner may take it again */
+	_Atomic(void *) tasklist_owner;
+	int tasklist_depth;
+	struct list_head tasks;			/* tasklist_lock */
+	int next_pid;				/* tasklist_lock */
+	atomic_uint next_asid;
 	struct sim_mmu *mmu;
 	struct page *zero_page;			/* the shared zero page */
 	unsigned long zero_pfn;
-	unsigned long next_ino;
+	atomic_ulong next_ino;
+	spinlock_t pins_lock;			/* @pins, @nr_pins, @pins_cap */
 	struct pin_record *pins;
 	int nr_pins, pins_cap;
+	spinlock_t deferred_lock;		/* @deferred, @deferred_tables */
+	struct list_head deferred;		/* unlinked VMAs waiting for a grace period */
+	struct list_head deferred_tables;	/* unlinked page-table frames (page->lru), likewise */
+	atomic_long nr_deferred;		/* entries on both lists */
 	unsigned long stack_guard_gap;		/* bytes */
 	gfp_t user_gfp;				/* GFP_HIGHUSER_MOVABLE, or without highmem
 						   when the MMU window cannot reach it (ram=anon) */
-	unsigned long cow_copies, cow_reuses;	/* do_wp_page outcomes */
+	atomic_ulong cow_copies, cow_reuses;	/* do_wp_page outcomes */
 	atomic_long committed_pages;		/* sum of committed_vm over live mms */
 	/*
 	 * Hooks of the pressure layer (NULL until it installs them):
 	 * swapin()          a fault on a swap entry: bring the page back and map it
 	 *                   at @ptep; 0, -ENOMEM (OOM) or another -errno (SIGBUS).
-	 * swap_free()       a swap entry left a page table (zap, exit): drop its slot.
-	 * swap_dup()        fork copied a swap entry: take a slot reference (0/-errno).
+	 *                   Called with @vma read-locked (or mmap_lock held) and no
+	 *                   page_table_lock: read the page in, then take
+	 *                   vma->vm_mm->page_table_lock and map it only if *@ptep
+	 *                   still holds @entry (else another thread won: return 0).
+	 * swap_free()       a swap entry left a page table (zap, exit): drop its
+	 *                   slot. Called under the mm's page_table_lock.
+	 * swap_dup()        fork copied a swap entry: take a slot reference
+	 *                   (0/-errno). Called under the parent's page_table_lock.
 	 * vm_enough_memory() the overcommit check before @pages more VM_ACCOUNT
 	 *                   pages are committed; 0 or -ENOMEM (nothing changes).
 	 */
@@ -246,29 +327,122 @@ static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
 	return m->subsys[SUBSYS_PROCESS];
 }
 
-/* ---- mm/mmap.c: VMAs, mmap, munmap, brk, accounting, the process lock ---- */
+/* ---- mm/mmap_lock.c: the locks of the process layer ---- */
 
-/** procs_lock() / procs_unlock() - the machine's process lock (recursive per thread). */
-void procs_lock(struct kmm_machine *m);
-void procs_unlock(struct kmm_machine *m);
+/**
+ * procs_enter() / procs_exit() - bracket every entry into the process layer
+ * (system calls, faults, fork, exit, rmap walks of reclaim): an SRCU
+ * read-side section of procs->srcu. Nested calls on one thread are cheap and
+ * never wait. procs_exit() of the outermost section frees what the thread
+ * unlinked (page tables, VMAs) after a grace period.
+ * Return (procs_enter): a token for procs_exit().
+ * Context: no process-layer lock held at the outermost procs_enter().
+ */
+int procs_enter(struct kmm_machine *m);
+void procs_exit(struct kmm_machine *m, int token);
+/**
+ * procs_stop() / procs_resume() - stop every process-layer entry point and
+ * wait for those running to leave (for process_check()). Return: 0, or
+ * -EDEADLK when the calling thread is itself inside procs_enter() (nothing
+ * is stopped then).
+ */
+int procs_stop(struct kmm_machine *m);
+void procs_resume(struct kmm_machine *m);
+/** procs_defer_free_table() - free @page (an unlinked page-table frame) after a grace period. */
+void procs_defer_free_table(struct kmm_machine *m, struct page *page);
+/** procs_defer_free_vma() - free @vma (out of its tree) after a grace period. */
+void procs_defer_free_vma(struct vm_area_struct *vma);
+/** procs_srcu_init() / procs_srcu_shutdown() - set up / tear down (flushing) the SRCU of @p. */
+int procs_srcu_init(struct kmm_procs *p, int nr_cpus);
+void procs_srcu_shutdown(struct kmm_procs *p);
+
+/** mmap_read_lock() and friends - @mm's mmap_lock (Linux's include/linux/mmap_lock.h). */
+void mmap_read_lock(struct mm_struct *mm);
+void mmap_read_unlock(struct mm_struct *mm);
+void mmap_write_lock(struct mm_struct *mm);
+/** mmap_write_unlock() - also ends every vma_start_write() of this write section. */
+void mmap_write_unlock(struct mm_struct *mm);
+/**
+ * vma_start_write() - write-lock @vma before changing it: waits for faults
+ * holding its read lock; it stays locked until mmap_write_unlock().
+ * Context: mmap_write_lock() held.
+ */
+void vma_start_write(struct vm_area_struct *vma);
+/**
+ * lock_vma_under_rcu() - the VMA containing @addr, read-locked, found
+ * without mmap_lock (a per-thread cache of the last VMA, else a short
+ * mmap_read_lock() lookup). Return: the VMA, or NULL (fall back to
+ * mmap_read_lock() and find_vma()). Context: inside procs_enter().
+ */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr);
+void vma_end_read(struct vm_area_struct *vma);
+
+/** tasklist_lock() / tasklist_unlock() - the task list (recursive on one thread). */
+void tasklist_lock(struct kmm_machine *m);
+void tasklist_unlock(struct kmm_machine *m);
+
+/**
+ * get_task_mm() - @t's mm with a reference (mm_users), or NULL once @t is
+ * dead. Drop it with mmput(). Context: any; takes tasklist_lock.
+ */
+struct mm_struct *get_task_mm(struct task_struct *t);
+/** mmget() - one more reference on a live @mm. */
+void mmget(struct mm_struct *mm);
+
+/* What /proc and the CLI read about a process, copied under the locks. */
+struct task_mm_info {
+	bool alive;
+	unsigned long total_vm, locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
+	unsigned long hiwater_rss, hiwater_vm;
+	long rss[NR_MM_COUNTERS];
+	unsigned long start_code, end_code, start_data, end_data;
+	unsigned long start_brk, brk, start_stack;
+	int map_count;
+	unsigned long nr_ptes;			/* page-table frames below the root */
+	unsigned long pgtables_bytes;
+	unsigned long min_flt, maj_flt;
+};
+/** task_mm_info() - fill @out for @t (alive false and zeros once @t has no mm). */
+void task_mm_info(struct task_struct *t, struct task_mm_info *out);
+/** procs_cow_stats() - do_wp_page outcomes on @m: copies and in-place reuses. */
+void procs_cow_stats(struct kmm_machine *m, unsigned long *copies, unsigned long *reuses);
+
+/* ---- mm/vma.c: the VMA tree ---- */
+
+/** find_vma() - the first VMA with vm_end > @addr, or NULL. O(log n). Context: mmap_lock. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+/** find_vma_prev() - find_vma(), and the VMA before it in *@pprev. */
+struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
+				     struct vm_area_struct **pprev);
+/** vma_insert() - link @vma (disjoint from the others) into @mm. O(log n). Return: 0. */
+int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma);
+/** vma_remove() - unlink @vma from @mm. O(log n). */
+void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
+/**
+ * vma_adjust_tree() - after @vma's vm_start or vm_end changed in place (the
+ * order of the VMAs unchanged): refresh the cached gaps. O(log n).
+ */
+void vma_adjust_tree(struct vm_area_struct *vma);
+/** vma_tree_check() - the tree's invariants for process_check(). Return: 0/-EUCLEAN. */
+int vma_tree_check(struct mm_struct *mm, int pid);
+/** unmapped_area_topdown() - the highest free [addr, addr+len) below @high_limit, or -ENOMEM. */
+unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, unsigned long low_limit,
+				    unsigned long high_limit);
+#define for_each_vma(mm, vma) for ((vma) = (mm)->mmap; (vma); (vma) = (vma)->vm_next)
+
+/* ---- mm/mmap.c: VMAs, mmap, munmap, brk, accounting ---- */
+
 /** process_init() (mm/fork.c) - the process entry's init: zero page, MMU. Return: 0/-ENOMEM. */
 int process_init(struct kmm_machine *m);
 /** process_check() (mm/rmap.c) - the layer's checker, see the invariant above. Return: 0/-EUCLEAN. */
 int process_check(struct kmm_machine *m);
 
 struct mm_struct *mm_alloc(struct kmm_machine *m);
-/** mmput() - unmap everything, free the tables and the mm. */
+/** mmput() - drop a reference; the last one unmaps everything and frees the tables and the mm. */
 void mmput(struct mm_struct *mm);
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
+/** vm_area_free() - unlink @vma from its anon_vma and file and free it (after a grace period if it was in a tree). */
 void vm_area_free(struct vm_area_struct *vma);
-/** find_vma() - the first VMA with vm_end > @addr, or NULL. O(log n). */
-struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
-/** find_vma_prev() - find_vma(), and the VMA before it in *@pprev. */
-struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
-				     struct vm_area_struct **pprev);
-int vma_index(struct mm_struct *mm, struct vm_area_struct *vma);
-int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma);
-void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
 pteval_t vm_get_page_prot(const struct kmm_machine *m, unsigned long vm_flags);
 void vma_set_page_prot(struct vm_area_struct *vma);
 /** split_vma() - cut @vma at @addr; the new piece is after (or before if @new_below). */
@@ -287,15 +461,24 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 long do_brk(struct mm_struct *mm, unsigned long newbrk);
 int expand_stack(struct vm_area_struct *vma, unsigned long addr);
 unsigned long vm_start_gap(const struct vm_area_struct *vma);
+/** update_hiwater() - raise hiwater_rss and hiwater_vm to the current values (atomic maxima). */
 void update_hiwater(struct mm_struct *mm);
 static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
-	mm->rss_stat[c] += n;
+	atomic_fetch_add_explicit(&mm->rss_stat[c], n, memory_order_relaxed);
+}
+static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
+{
+	return atomic_load_explicit(&((struct mm_struct *)mm)->rss_stat[c], memory_order_relaxed);
 }
 static inline unsigned long get_mm_rss(const struct mm_struct *mm)
 {
-	return (unsigned long)(mm->rss_stat[MM_FILEPAGES] + mm->rss_stat[MM_ANONPAGES] +
-			       mm->rss_stat[MM_SHMEMPAGES]);
+	return (unsigned long)(get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) +
+			       get_mm_counter(mm, MM_SHMEMPAGES));
+}
+static inline unsigned long mm_total_vm(const struct mm_struct *mm)
+{
+	return __atomic_load_n(&mm->total_vm, __ATOMIC_RELAXED);
 }
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent);
 struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64_t size, bool shmem);
@@ -343,8 +526,17 @@ void page_add_file_rmap(struct page *page);
 void page_remove_rmap(struct page *page, bool anon);
 bool PageAnon(const struct page *page);
 /**
+ * rmap_lock_pte() - lock @vma's page_table_lock and return the slot of
+ * @addr if it still maps @page, else unlock and return NULL.
+ */
+void *rmap_lock_pte(struct page *page, struct vm_area_struct *vma, unsigned long addr);
+/**
  * rmap_walk() - call @fn for every PTE that maps @page (anon or file).
  * @fn returns true to go on. Return: the number of mappings visited.
+ * Context: inside procs_enter(); takes the anon_vma or file's i_mmap lock
+ * for read and holds it across @fn, which runs with no page_table_lock held
+ * (an @fn that changes the entry takes the VMA's mm->page_table_lock and
+ * re-reads it: see rmap_lock_pte()).
  */
 int rmap_walk(struct page *page,
 	      bool (*fn)(struct page *page, struct vm_area_struct *vma, unsigned long addr,
@@ -355,7 +547,8 @@ int rmap_walk(struct page *page,
  * page_referenced() - test and clear the accessed bit in every PTE mapping
  * @page (folio_referenced). *@vm_flags gets the OR of the mapping VMAs'
  * flags (VM_LOCKED there means: do not evict). Return: young mappings found.
- * Context: takes procs_lock().
+ * Context: enters procs->srcu; takes the reverse-map lock for read and each
+ * mapping mm's page_table_lock; the caller holds no page_table_lock.
  */
 int page_referenced(struct page *page, unsigned long *vm_flags);
 /**
@@ -365,7 +558,7 @@ int page_referenced(struct page *page, unsigned long *vm_flags);
  * MM_SWAPENTS for swap entries, TLBs are flushed. The caller holds its own
  * reference, and its swap slot already counts one reference per mapping.
  * Refused (nothing changed) for a VM_LOCKED mapping or a maybe-pinned page.
- * Return: true when no mapping is left. Context: takes procs_lock().
+ * Return: true when no mapping is left. Context: as page_referenced().
  */
 bool try_to_unmap(struct page *page, pteval_t swp_pte);
 

@@ -150,17 +150,22 @@ static inline unsigned int compound_order(const struct page *head)
 
 /* ---- Page types ---- */
 
+/*
+ * The type word shares its bytes with _mapcount and is read without the
+ * owner's lock (buddy merging looks at a neighbour, the checker at every
+ * frame): relaxed atomic loads and stores, which cost what plain ones do.
+ */
 static inline bool page_has_type(const struct page *p, enum pagetype t)
 {
-	return (p->page_type >> 24) == (unsigned int)t;
+	return (__atomic_load_n(&p->page_type, __ATOMIC_RELAXED) >> 24) == (unsigned int)t;
 }
 static inline void __page_set_type(struct page *p, enum pagetype t)
 {
-	p->page_type = (unsigned int)t << 24;
+	__atomic_store_n(&p->page_type, (unsigned int)t << 24, __ATOMIC_RELAXED);
 }
 static inline void __page_clear_type(struct page *p)
 {
-	p->page_type = ~0u;
+	__atomic_store_n(&p->page_type, ~0u, __ATOMIC_RELAXED);
 }
 #define PageBuddy(p) page_has_type((p), PGTY_buddy)
 #define PageSlab(p)  page_has_type((p), PGTY_slab)

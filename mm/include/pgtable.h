@@ -30,10 +30,15 @@
  * Invariant: every non-none entry of an upper level points at a PGTY_table
  * frame; a table frame is referenced by exactly one upper entry (or is the root).
  *
- * Locking: the owner's page-table lock (the process layer's procs->lock for user tables,
- * the vmalloc layer's lock for kernel tables). Leaf entries are read and
- * written with atomic loads/stores so the software MMU may read them
- * concurrently and set the accessed/dirty bits with an atomic OR.
+ * Locking: leaf entries change under the owner's page-table lock
+ * (mm->page_table_lock for user tables, the vmalloc layer's lock for kernel
+ * tables) and are read and written with atomic loads/stores, so the software
+ * MMU may read them concurrently and set the accessed/dirty bits with an
+ * atomic OR. A missing upper table is installed with a compare-and-swap, so
+ * walkers allocating in parallel need no lock (the loser frees its frame);
+ * tables are unlinked only under the owner's exclusive lock (mmap_write_lock
+ * and page_table_lock) and handed to free_table, which for user tables waits
+ * for a grace period (lockless walkers may still be reading them).
  */
 #ifndef KMM_PGTABLE_H
 #define KMM_PGTABLE_H
@@ -55,6 +60,8 @@ struct kmm_pgtable {
 	uint64_t pgd_pa;		/* physical address of the root table ("CR3") */
 	bool user;			/* upper entries get _PAGE_USER */
 	atomic_long pgtables_bytes;	/* bytes of table frames below the root */
+	/* Frees an unlinked table frame (counted out already); NULL: at once. */
+	void (*free_table)(struct kmm_pgtable *pt, struct page *page);
 };
 
 /**

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_vma_tree.c - the VMA tree (mm/vma.c): after every random mmap
+ * (fixed or placed), munmap and mprotect, the tree agrees with its list,
+ * every cached subtree gap is current (vma_tree_check), find_vma agrees
+ * with a linear scan, and the O(log n) top-down search returns exactly the
+ * address the linear search kmm used before the tree (every gap from the
+ * top, clipped to [mmap_min_addr, mmap_base)) returns. KMM_SEED replays.
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <kmm/process.h>
+
+#include "mm/include/mm.h"
+
+#define MIN_ADDR 0x10000UL
+
+/* The pre-tree algorithm, over the list. */
+static unsigned long linear_topdown(struct mm_struct *mm, unsigned long len)
+{
+	unsigned long high = mm->mmap_base, found = (unsigned long)-ENOMEM;
+	struct vm_area_struct *v, *last = NULL;
+
+	for_each_vma(mm, v)
+		last = v;
+	for (v = NULL;; ) {
+		/* gap below v (v NULL: above the last VMA) */
+		struct vm_area_struct *prev = v ? v->vm_prev : last;
+		unsigned long gap_end = v ? vm_start_gap(v) : mm->task_size;
+		unsigned long gap_start = prev ? prev->vm_end : MIN_ADDR;
+		if (gap_end > high)
+			gap_end = high;
+		if (gap_start < MIN_ADDR)
+			gap_start = MIN_ADDR;
+		if (gap_end > gap_start && gap_end - gap_start >= len)
+			return gap_end - len;
+		if (!prev)
+			break;
+		v = prev;
+	}
+	return found;
+}
+
+static struct vm_area_struct *linear_find(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *v;
+
+	for_each_vma(mm, v)
+		if (v->vm_end > addr)
+			return v;
+	return NULL;
+}
+
+TEST(random_maps_keep_tree_list_and_gaps_in_step)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "tree");
+	uint64_t s = kmm_test_seed();
+	int steps = kmm_test_quick() ? 1500 : 6000;
+
+	assert_true(t != NULL);
+	struct mm_struct *mm = t->mm;
+	unsigned long base = mm->mmap_base - (64UL << 20);
+	for (int i = 0; i < steps; i++) {
+		unsigned long pages = 1 + kmm_test_rand(&s) % 8;
+		unsigned long len = pages << PAGE_SHIFT;
+		uint64_t out = 0;
+		switch (kmm_test_rand(&s) % 4) {
+		case 0: {	/* placed: the search chooses */
+			unsigned long want = linear_topdown(mm, len);
+			assert_eq(get_unmapped_area(mm, 0, len, 0), want);
+			assert_eq(kmm_mmap(t, 0, len, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+			assert_eq(out, want);
+			break;
+		}
+		case 1: {	/* fixed, inside a 64 MiB window below mmap_base */
+			unsigned long at = base + ((kmm_test_rand(&s) % 16384) << PAGE_SHIFT);
+			int prot = kmm_test_rand(&s) % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+			assert_eq(kmm_mmap(t, at, len, prot, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED, &out), 0);
+			break;
+		}
+		case 2: {	/* unmap a random range of the window */
+			unsigned long at = base + ((kmm_test_rand(&s) % 16384) << PAGE_SHIFT);
+			assert_eq(kmm_munmap(t, at, len * 4), 0);
+			break;
+		}
+		case 3: {	/* find_vma against a scan */
+			unsigned long at = base + ((kmm_test_rand(&s) % 20000) << PAGE_SHIFT);
+			assert_true(find_vma(mm, at) == linear_find(mm, at));
+			break;
+		}
+		}
+		if (i % 64 == 0 || kmm_test_quick()) {
+			int err = vma_tree_check(mm, t->pid);
+			if (err)
+				kmm_test_fail(__FILE__, __LINE__, "step %d: %s", i, kmm_last_error());
+			assert_eq(err, 0);
+		}
+	}
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+TEST(hundred_thousand_vmas_map_and_unmap)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "many");
+	const unsigned long n = kmm_test_quick() ? 20000 : 100000;
+	uint64_t first = 0, out = 0;
+
+	assert_true(t != NULL);
+	/* Alternate protections so that neighbours never merge. */
+	for (unsigned long i = 0; i < n; i++) {
+		int prot = i % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+		assert_eq(kmm_mmap(t, 0, PAGE_SIZE, prot, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+		if (!i)
+			first = out;
+	}
+	assert_true(t->mm->map_count >= (int)n);
+	assert_eq(vma_tree_check(t->mm, t->pid), 0);
+	/* Every other one goes: the holes are one page, too small for two. */
+	for (unsigned long i = 0; i < n; i += 2)
+		assert_eq(kmm_munmap(t, first - i * PAGE_SIZE, PAGE_SIZE), 0);
+	assert_eq(vma_tree_check(t->mm, t->pid), 0);
+	assert_eq(get_unmapped_area(t->mm, 0, 2 * PAGE_SIZE, 0), linear_topdown(t->mm, 2 * PAGE_SIZE));
+	assert_eq(get_unmapped_area(t->mm, 0, PAGE_SIZE, 0), linear_topdown(t->mm, PAGE_SIZE));
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
