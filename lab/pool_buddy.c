@@ -218,8 +218,9 @@ static size_t buddy_aligned_alloc(struct kmm_pool *p, size_t align, size_t n)
 	return take_order(p, KMM_MAX(order_for(c, n), order_for(c, align)));
 }
 
-/* The block whose payload is at @off, or an error saying what @off is. */
-static int buddy_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const char *verb)
+/* Why @off is not a live block's payload: the error to return. */
+static __attribute__((noinline)) int buddy_bad_offset(struct kmm_pool *p, size_t off,
+						      const char *verb)
 {
 	struct buddy_ctl *c = bctl(p);
 	long b = (long)off - p->delta;
@@ -228,11 +229,6 @@ static int buddy_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const cha
 	if (off >= c->c.region_size || b < (long)c->c.arena_start || b >= (long)c->c.arena_end)
 		return pool_err(p, -EINVAL, "%s of offset 0x%zx: not a block of this pool", verb, off);
 	uint32_t rel = (uint32_t)b - c->c.arena_start;
-	uint8_t t = *tag(p, (uint32_t)b);
-	if (!(rel & (g - 1)) && (t & BT_START) && !(t & BT_FREE)) {
-		*out = (uint32_t)b;
-		return 0;
-	}
 	/* the block holding @off starts at @off rounded down to its own size */
 	for (uint32_t k = 0; k <= c->max_order; k++) {
 		uint32_t s = c->c.arena_start + (rel & ~((g << k) - 1));
@@ -249,6 +245,24 @@ static int buddy_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const cha
 	}
 	return pool_err(p, -EINVAL, "%s of offset 0x%zx: no block holds it (corrupt tags?)", verb,
 			off);
+}
+
+/* The block whose payload is at @off, or an error saying what @off is. */
+static inline int buddy_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const char *verb)
+{
+	struct buddy_ctl *c = bctl(p);
+	uint32_t rel = (uint32_t)((long)off - p->delta) - c->c.arena_start;
+
+	if (likely((uint64_t)(long)off - (uint64_t)p->delta - c->c.arena_start <
+		   c->c.arena_end - c->c.arena_start && !(rel & (c->c.granule - 1)))) {
+		uint8_t t = p->meta[c->tags_pos + (rel >> c->c.glog)];
+		if (likely((t & (BT_START | BT_FREE)) == BT_START)) {
+			*out = rel + c->c.arena_start;
+			return 0;
+		}
+	}
+	*out = 0;
+	return buddy_bad_offset(p, off, verb);
 }
 
 static int buddy_free(struct kmm_pool *p, size_t off)

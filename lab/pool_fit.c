@@ -58,6 +58,16 @@ static pool_always_inline bool has_classes(int pol)
 
 /* ---- Free lists ---- */
 
+/* The list a free block of @size belongs on under @pol (a constant here). */
+static pool_always_inline uint32_t list_of(const struct kmm_pool *p, uint32_t size, int pol)
+{
+	if (pol == SEG)
+		return seg_class(pool_ctl(p)->glog, size);
+	if (pol == TLSF)
+		return tlsf_index(pool_ctl(p)->glog, size);
+	return 0;
+}
+
 static pool_always_inline void list_link(struct kmm_pool *p, uint32_t at, uint32_t b)
 {
 	uint32_t n = f_next(p, at);
@@ -97,7 +107,7 @@ static pool_always_inline void free_insert(struct kmm_pool *p, uint32_t b, uint3
 
 	f->c.free_blocks++;
 	if (has_classes(pol)) {
-		uint32_t i = fit_list_of(p, size);
+		uint32_t i = list_of(p, size, pol);
 		list_link(p, f_head(p, i), b);
 		class_mark(f, i, pol);
 	} else if (pol == LIFO) {
@@ -125,7 +135,7 @@ static pool_always_inline void free_remove(struct kmm_pool *p, uint32_t b, uint3
 	f_next(p, pr) = n;
 	f_prev(p, n) = pr;
 	if (has_classes(pol) && n == pr) {
-		uint32_t i = fit_list_of(p, size);
+		uint32_t i = list_of(p, size, pol);
 		if (n == f_head(p, i))
 			class_unmark(f, i, pol);
 	}
@@ -382,11 +392,9 @@ static pool_always_inline size_t fit_alloc(struct kmm_pool *p, size_t n, int pol
 	return (size_t)((long)b + p->delta);
 }
 
-/*
- * The block whose payload is at public offset @off, or an error that says
- * what @off is instead. @verb names the call in the message.
- */
-static int fit_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const char *verb)
+/* Why public offset @off is not a live block's payload: the error to return. */
+static __attribute__((noinline)) int fit_bad_offset(struct kmm_pool *p, size_t off,
+						    const char *verb)
 {
 	struct fit_ctl *f = fit_ctl(p);
 	long b = (long)off - p->delta;
@@ -394,13 +402,7 @@ static int fit_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const char 
 
 	if (off >= f->c.region_size || b < (long)f->c.arena_start || b >= (long)f->c.arena_end)
 		return pool_err(p, -EINVAL, "%s of offset 0x%zx: not a block of this pool", verb, off);
-	uint32_t i = f_index(p, (uint32_t)b);
-	if (!((b - f->c.arena_start) & (f->c.granule - 1)) && bit_test(map, i) &&
-	    (f_hdr(p, (uint32_t)b) & F_ALLOC)) {
-		*out = (uint32_t)b;
-		return 0;
-	}
-	long s = bit_prev(map, i);
+	long s = bit_prev(map, f_index(p, (uint32_t)b));
 	uint32_t e = f->c.arena_start + ((uint32_t)(s < 0 ? 0 : s) << f->c.glog);
 	size_t epay = (size_t)((long)e + p->delta);
 	uint32_t esize = f_hdr(p, e) & F_SIZE_MASK;
@@ -409,6 +411,30 @@ static int fit_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const char 
 				"block at 0x%zx, %u bytes)", verb, off, epay - f->hsz, esize);
 	return pool_err(p, -EINVAL, "%s of offset 0x%zx: not the start of a block (it lies inside "
 			"the block at 0x%zx)", verb, off, epay);
+}
+
+/*
+ * The block whose payload is at public offset @off, or an error that says
+ * what @off is instead. @verb names the call in the message.
+ */
+static pool_always_inline int fit_lookup(struct kmm_pool *p, size_t off, uint32_t *out,
+					 const char *verb)
+{
+	struct fit_ctl *f = fit_ctl(p);
+	uint32_t rel = (uint32_t)((long)off - p->delta) - f->c.arena_start;
+
+	/* in the arena (one unsigned compare), on a granule, a block start, allocated */
+	if (likely((uint64_t)(long)off - (uint64_t)p->delta - f->c.arena_start <
+		   f->c.arena_end - f->c.arena_start && !(rel & (f->c.granule - 1)) &&
+		   bit_test(f_startmap(p), rel >> f->c.glog))) {
+		uint32_t b = rel + f->c.arena_start;
+		if (likely(f_hdr(p, b) & F_ALLOC)) {
+			*out = b;
+			return 0;
+		}
+	}
+	*out = 0;
+	return fit_bad_offset(p, off, verb);
 }
 
 static pool_always_inline int fit_free(struct kmm_pool *p, size_t off, int pol)

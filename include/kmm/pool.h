@@ -100,9 +100,10 @@ struct kmm_pool {
 	unsigned char *base;	/* the region */
 	unsigned char *meta;	/* the control block: base, or the outside area */
 	unsigned char *dbase;	/* block descriptors: dbase + (offset >> dshift) */
-	unsigned int dshift;
-	int psoff;		/* a block's prev-size word, from its descriptor */
 	long delta;		/* payload offset = block offset + delta */
+	/* 16-bit so that the allocators' 32-bit stores cannot alias them */
+	uint16_t dshift;
+	int16_t psoff;		/* a block's prev-size word, from its descriptor */
 	const void *ops;
 	char err[192];		/* the last error, for kmm_pool_error() */
 };
