@@ -77,7 +77,7 @@ static char *read_file(const char *path, size_t *len)
 /* ---- run / check ---- */
 
 struct run_args {
-	bool echo, parse_only, help;
+	bool echo, parse_only, quiet, help;
 	const char *file;
 	int nlines;
 	const char **lines;
@@ -107,6 +107,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 			ra->echo = true;
 		} else if (!strcmp(a, "-n") || !strcmp(a, "--parse-only")) {
 			ra->parse_only = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			ra->quiet = true;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "kmm %s: unknown option '%s' (see kmm %s --help)\n", cmd, a, cmd);
 			return KMM_EXIT_USAGE;
@@ -194,6 +196,7 @@ static int run_scenario(int argc, char **argv, bool check)
 		return KMM_EXIT_OK;
 	}
 	struct ctx_opts opts = { .out = stdout, .err = stderr, .echo = ra.echo,
+				 .quiet = ra.quiet, .host_files = true,
 				 .check_each_boot = check };
 	struct kmm_ctx *ctx = ctx_create(&opts);
 	int r = script_run(ctx, s);
@@ -230,6 +233,7 @@ static int boot_cmd(int argc, char **argv)
 	size_t o = 0;
 	const char **cats = calloc((size_t)argc + 1, sizeof(char *));
 	int ncats = 0, status = KMM_EXIT_OK;
+	bool quiet = false;
 
 	if (!cats)
 		return KMM_EXIT_USAGE;
@@ -252,6 +256,10 @@ static int boot_cmd(int argc, char **argv)
 			cats[ncats++] = a + 6;
 			continue;
 		}
+		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			quiet = true;
+			continue;
+		}
 		if (a[0] == '-') {
 			fprintf(stderr, "kmm boot: unknown option '%s' (boot options look like mem=1G; "
 				"see kmm boot --help)\n", a);
@@ -272,9 +280,11 @@ static int boot_cmd(int argc, char **argv)
 		return KMM_EXIT_USAGE;
 	}
 	kmm_use(m);
-	char *log = kmm_dmesg_dup(m);
-	fputs(log ? log : "", stdout);
-	free(log);
+	if (!quiet) {
+		char *log = kmm_dmesg_dup(m);
+		fputs(log ? log : "", stdout);
+		free(log);
+	}
 	for (int i = 0; i < ncats; i++) {
 		char *text = NULL;
 		int err = kmm_proc_read(m, cats[i], &text);
@@ -382,6 +392,7 @@ static int check_cmd(int argc, char **argv)
 
 static const struct kmm_option_doc boot_options[] = {
 	{ "--cat", "PATH", "After the boot log, print this /proc or /sys file (repeatable)." },
+	{ "-q, --quiet", NULL, "Do not print the boot log: only the --cat files." },
 	{ "-h, --help", NULL, "Print this help." },
 };
 
@@ -390,6 +401,10 @@ static const struct kmm_option_doc run_options[] = {
 	  "given; reported as -e:N, N counting the -e options)." },
 	{ "-x, --echo", NULL, "Print each top-level command as \"$ command\" before its output." },
 	{ "-n, --parse-only", NULL, "Parse only: report the first error, run nothing." },
+	{ "-q, --quiet", NULL, "Print only what the scenario prints on purpose (print, echo, "
+	  "cat, free, zones, ps, ...): the lines that merely acknowledge an action (\"A: pid 1\", "
+	  "\"kmalloc 100 (kmalloc-128): 0x...\") are dropped, unless piped or redirected. "
+	  "Errors still go to standard error." },
 	{ "-h, --help", NULL, "Print this help." },
 };
 
@@ -399,7 +414,7 @@ static const struct kmm_option_doc help_options[] = {
 };
 
 static const struct kmm_command boot_command = {
-	"boot", "[OPTION...] [--cat PATH]...",
+	"boot", "[-q] [OPTION...] [--cat PATH]...",
 	"boot, print dmesg (and the files), exit",
 	"Boot a machine from a kernel command line (OPTIONs such as mem=1G arch=i386; see "
 	"BOOT OPTIONS below), print its boot log (dmesg), then print each /proc or /sys "
@@ -412,7 +427,7 @@ static const struct kmm_command boot_command = {
 };
 
 static const struct kmm_command run_command = {
-	"run", "[-x] [-n] [FILE.kmm | -] [-e LINE]...",
+	"run", "[-x] [-n] [-q] [FILE.kmm | -] [-e LINE]...",
 	"run a scenario (from FILE, -e lines, or stdin)",
 	"Run a scenario: the lines of FILE (or standard input, with - or when neither FILE nor "
 	"-e is given) and of each -e LINE, in the order given. The whole script is parsed "
@@ -429,7 +444,7 @@ static const struct kmm_command run_command = {
 };
 
 static const struct kmm_command check_command = {
-	"check", "[-x] FILE.kmm [-e LINE]...",
+	"check", "[-x] [-q] FILE.kmm [-e LINE]...",
 	"run a scenario, then every invariant checker",
 	"Run a scenario like `kmm run`, then run every layer's invariant checker (kmm_check) "
 	"on the machine, and on each machine before a `boot` replaces it, and report. Also "
@@ -510,18 +525,13 @@ int main(int argc, char **argv)
 	if (cmd)
 		return cmd->main(argc - 2, argv + 2);
 
-	const char *near = NULL;
-	int best = 3;
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		int d = kmm_edit_distance(name, commands[i]->name);
-		if (d < best) {
-			best = d;
-			near = commands[i]->name;
-		}
-	}
+	struct kmm_nearest near;
+	kmm_nearest_init(&near, 3);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		kmm_nearest_try(&near, name, commands[i]->name);
 	fprintf(stderr, "kmm: unknown command '%s'", name);
-	if (near)
-		fprintf(stderr, " (did you mean '%s'?)", near);
+	if (near.best)
+		fprintf(stderr, " (did you mean '%s'?)", near.best);
 	fprintf(stderr, "; commands:");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(stderr, " %s", commands[i]->name);

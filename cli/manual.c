@@ -114,6 +114,7 @@ const char syntax_help[] =
 	"  \"a b\"  'a b'               quoted words (\\\" \\\\ \\n \\t inside \"...\")\n"
 	"  COMMAND | grep PATTERN     filter the output (grep, head, tail, wc)\n"
 	"  echo N > /proc/sys/vm/X    write a /proc or /sys file\n"
+	"  COMMAND > FILE, >> FILE    save the output in a host file (or append to it)\n"
 	"  COMMAND -> $name           keep what a command returns (alloc_pages)\n"
 	"  let $name = EXPRESSION     compute a value\n"
 	"  repeat N { ... }           run a block N times (N a number or $name)\n"
@@ -445,6 +446,14 @@ static void man_layers(FILE *out)
 			fputs(".\n", out);
 			if (v->help)
 				roff_pre(out, v->help, true);
+			const struct out_field *f = verb_fields(v);
+			if (f) {
+				fputs(".sp\nWith \\-\\-format json|csv, one record per row with "
+				      "these fields:\n.RS\n", out);
+				for (; f->name; f++)
+					roff_item(out, f->name, f->doc);
+				fputs(".RE\n", out);
+			}
 		}
 		if (t[i]->nr_terms) {
 			fputs(".PP\nValues (for expect, let and print):\n", out);
@@ -452,6 +461,46 @@ static void man_layers(FILE *out)
 				const struct term *term = &t[i]->terms[j];
 				roff_item(out, term->synopsis ? term->synopsis : term->name,
 					  term->summary);
+			}
+		}
+	}
+}
+
+static const char man_output_text[] =
+	"kmm run -q prints only what a scenario prints on purpose: the output of print, echo, "
+	"cat, free, zones, ps and the other commands that show something, without the lines "
+	"that merely acknowledge an action (\"A: pid 1\", \"kmalloc 100 (kmalloc-128): ...\"); "
+	"an acknowledgment piped into a filter or redirected is kept. kmm boot -q --cat FILE "
+	"prints the file without the boot log.\n\n"
+	"COMMAND > FILE writes a command's whole output to FILE on the host (COMMAND >> FILE "
+	"appends), relative to the current directory: cat /proc/meminfo > meminfo.txt. A FILE "
+	"under /proc or /sys is the machine's file instead (echo 4096 > "
+	"/proc/sys/vm/min_free_kbytes).\n\n"
+	"The commands whose output is a table take --format json or --format csv (or "
+	"--format=json), last on the line. JSON is an array of objects, one per row; CSV a header "
+	"of the field names, then one line per row (RFC 4180 quoting). Counts are numbers, "
+	"addresses are \"0x...\" strings, a missing value is null (empty in CSV). The field "
+	"names are stable: new ones are only ever added at the end. The commands and their "
+	"fields:";
+
+static void man_output(FILE *out)
+{
+	size_t nt;
+	const struct verb_table *const *t = verb_tables(&nt);
+
+	fputs(".SH \"OUTPUT FOR OTHER TOOLS\"\n", out);
+	roff_text(out, man_output_text);
+	for (size_t i = 0; i < nt; i++) {
+		for (size_t j = 0; j < t[i]->nr_verbs; j++) {
+			const struct out_field *f = verb_fields(&t[i]->verbs[j]);
+			if (!f)
+				continue;
+			fputs(".TP\n\\fB", out);
+			roff_str(out, t[i]->verbs[j].name);
+			fputs("\\fR\n", out);
+			for (const struct out_field *g = f; g->name; g++) {
+				roff_str(out, g->name);
+				fputs(g[1].name ? ",\n" : "\n", out);
 			}
 		}
 	}
@@ -496,6 +545,7 @@ void manual_write(FILE *out, const struct kmm_command *const *cmds, size_t n,
 	fputs(".PP\nEach layer adds its own values; they are listed with its commands below.\n",
 	      out);
 	man_layers(out);
+	man_output(out);
 	fputs(".SH \"THE SHELL\"\n", out);
 	roff_pre(out, shell_help, false);
 	man_items(out, "\"BOOT OPTIONS\"", boot_option_docs, nr_boot_option_docs);

@@ -495,6 +495,41 @@ struct kmm_machine *ctx_machine(struct kmm_ctx *ctx)
 	return ctx->m;
 }
 
+bool redirect_is_machine(const char *path)
+{
+	return !strcmp(path, "/proc") || !strcmp(path, "/sys") || !strncmp(path, "/proc/", 6) ||
+	       !strncmp(path, "/sys/", 5);
+}
+
+/*
+ * `COMMAND > FILE` or `>> FILE` with FILE on the host: the command's whole
+ * output, created (truncated) or appended to, relative to the current
+ * directory. Return: 0, or VERB_ERROR with the reason printed.
+ */
+static int write_host_file(struct kmm_ctx *ctx, const struct stmt *s, const char *text)
+{
+	if (!ctx->opts.host_files)
+		return ctx_error_at(ctx, s->file, s->line, s->redirect_col,
+				    "%s: writing host files is not allowed here (only /proc and "
+				    "/sys files)", s->redirect);
+	FILE *f = fopen(s->redirect, s->redirect_append ? "a" : "w");
+	size_t len = strlen(text);
+
+	if (!f)
+		return ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s", s->redirect,
+				    strerror(errno));
+	if (fwrite(text, 1, len, f) != len || ferror(f)) {
+		int e = errno;
+		fclose(f);
+		return ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s", s->redirect,
+				    strerror(e));
+	}
+	if (fclose(f))
+		return ctx_error_at(ctx, s->file, s->line, s->redirect_col, "%s: %s", s->redirect,
+				    strerror(errno));
+	return 0;
+}
+
 static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n);
 
 static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
@@ -525,6 +560,11 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 			break;
 	}
 	if (ret == VERB_ERROR) {
+		free(input);
+		return ret;
+	}
+	if (s->redirect && !redirect_is_machine(s->redirect)) {
+		ret = write_host_file(ctx, s, input) ? VERB_ERROR : ret;
 		free(input);
 		return ret;
 	}
@@ -560,7 +600,9 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		free(input);
 		return ret;
 	}
-	fputs(input, ctx->opts.out);
+	/* -q: an acknowledgment printed for its own sake is dropped */
+	if (!(ctx->opts.quiet && s->nstages == 1 && (s->stages[0].verb->flags & VERB_ACK)))
+		fputs(input, ctx->opts.out);
 	if (!(s->stages[0].verb->flags & VERB_KEEPS_OUTPUT)) {
 		free(ctx->last_output);
 		ctx->last_output = input;

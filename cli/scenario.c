@@ -581,7 +581,7 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 				more_stage = true;
 				break;
 			}
-			if (is_op(&w, ">") || is_op(&w, "->")) {
+			if (is_op(&w, ">") || is_op(&w, ">>") || is_op(&w, "->")) {
 				ps->p = at;
 				free(w.text);
 				break;
@@ -626,7 +626,8 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 			free(w.text);
 			break;
 		}
-		if (is_op(&w, ">")) {
+		if (is_op(&w, ">") || is_op(&w, ">>")) {
+			bool append = w.text[1] == '>';
 			free(w.text);
 			if (s->redirect || s->result) {
 				perr_at(ps, at, "only one '>' per command, before any '->'");
@@ -635,20 +636,27 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 			skip_blanks(ps);
 			if (at_end(ps)) {
 				perr_at(ps, ps->p, "expected a file after '>': "
-					"`echo N > /proc/sys/vm/NAME`");
+					"`echo N > /proc/sys/vm/NAME` or `cat /proc/meminfo > FILE`");
 				return false;
 			}
 			const char *pat = ps->p;
 			if (!read_word(ps, &w))
 				return false;
-			if (w.is_var || (w.text[0] != '/' )) {
-				perr_at(ps, pat, "'>' writes to a /proc or /sys file, "
-					"e.g. /proc/sys/vm/min_free_kbytes");
+			if (w.is_var || !w.text[0]) {
+				perr_at(ps, pat, "'>' needs a file name: a /proc or /sys file of the "
+					"machine, or a file on the host (`cat /proc/meminfo > meminfo.txt`)");
+				free(w.text);
+				return false;
+			}
+			if (append && redirect_is_machine(w.text)) {
+				perr_at(ps, at, "'>>' appends to a host file; write a /proc or /sys file "
+					"with '>'");
 				free(w.text);
 				return false;
 			}
 			s->redirect = w.text;
 			s->redirect_col = w.col;
+			s->redirect_append = append;
 			continue;
 		}
 		if (is_op(&w, "->")) {

@@ -82,6 +82,8 @@ struct ctx_opts {
 	const char *default_cmdline;	/* NULL: KMM_DEFAULT_CMDLINE */
 	long long step_limit;		/* 0: KMM_STEP_LIMIT or the default; < 0: none */
 	long long host_mem_limit;	/* bytes; 0: KMM_HOST_MEM or the default; < 0: none */
+	bool quiet;		/* -q: drop the output of VERB_ACK verbs (acknowledgments) */
+	bool host_files;	/* `> FILE` may write host files (kmm run, check, shell) */
 };
 
 struct kmm_ctx *ctx_create(const struct ctx_opts *opts);

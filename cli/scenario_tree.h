@@ -11,6 +11,7 @@
 #ifndef KMM_CLI_SCENARIO_TREE_H
 #define KMM_CLI_SCENARIO_TREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cli/expr.h"
@@ -36,8 +37,9 @@ struct stmt {
 	/* STMT_CMD */
 	int nstages;
 	struct stage *stages;
-	char *redirect;		/* "> PATH" */
+	char *redirect;		/* "> PATH" or ">> PATH" */
 	int redirect_col;
+	bool redirect_append;	/* ">>": a host file, appended to */
 	char *result;		/* "-> $name" */
 	/* STMT_REPEAT: count (literal or variable), body */
 	long long count;
@@ -56,6 +58,12 @@ struct script {
 	char **names;		/* source names, owned */
 	int nnames;
 };
+
+/**
+ * redirect_is_machine() - does `> @path` write the machine's /proc or /sys
+ * file (rather than a file on the host)? (cli/runner.c)
+ */
+bool redirect_is_machine(const char *path);
 
 /* cli/scenario.c: allocation that exits with status 2 on host OOM, and one-line messages. */
 void *xcalloc(size_t n, size_t size);

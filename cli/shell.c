@@ -165,7 +165,8 @@ static char *read_line(bool tty, const char *prompt)
 int kmm_shell(const char *cmdline)
 {
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	struct ctx_opts opts = { .out = stdout, .err = stderr, .interactive = tty };
+	struct ctx_opts opts = { .out = stdout, .err = stderr, .interactive = tty,
+				 .host_files = true };
 	struct kmm_ctx *ctx = ctx_create(&opts);
 	int line_no = 1, status = KMM_EXIT_OK;
 	struct strbuf pending;

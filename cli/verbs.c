@@ -50,6 +50,15 @@ const struct verb *verb_find(const char *name)
 	return NULL;
 }
 
+const struct out_field *verb_fields(const struct verb *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
+		for (const struct verb_format *f = tables[i]->formats; f && f->verb; f++)
+			if (!strcmp(f->verb, v->name))
+				return f->fields;
+	return NULL;
+}
+
 /* Exact names first; then the longest prefix ending in '.', ':' or '/'. */
 const struct term *term_find(const char *name)
 {
@@ -151,5 +160,11 @@ int verbs_help(struct kmm_ctx *ctx, const char *name)
 	ctx_printf(ctx, "usage: %s\n    %s\n", v->synopsis, v->summary);
 	if (v->help)
 		ctx_printf(ctx, "\n%s", v->help);
+	const struct out_field *f = verb_fields(v);
+	if (f) {
+		ctx_printf(ctx, "\nWith --format json|csv, one record per row with these fields:\n");
+		for (; f->name; f++)
+			ctx_printf(ctx, "  %-12s %s\n", f->name, f->doc);
+	}
 	return VERB_OK;
 }

@@ -119,6 +119,9 @@ enum {
 #define VERB_NO_MACHINE	0x08	/* runs without booting the default machine */
 #define VERB_SYNTAX	0x10	/* a language construct (repeat, let): help only */
 #define VERB_KEEPS_OUTPUT 0x20	/* does not replace `output` (expect) */
+#define VERB_ACK	0x40	/* its output only acknowledges the action
+				 * ("A: pid 1"): `kmm run -q` drops it unless
+				 * it is piped or redirected */
 
 /* Parse-time context for a verb's check hook. */
 struct verb_check {
@@ -136,6 +139,15 @@ struct verb_check {
 int verb_check_error(struct verb_check *vc, const struct args *a, int argi,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * A column of a verb's table output under --format json|csv (cli/format.h).
+ * The names are an interface: never rename one, add new ones at the end.
+ */
+struct out_field {
+	const char *name;	/* JSON key and CSV header: lower_case */
+	const char *doc;	/* what it holds, with its unit */
+};
+
 struct verb {
 	const char *name;
 	const char *synopsis;	/* "alloc_pages [order=N] ... -> $p" */
@@ -144,6 +156,12 @@ struct verb {
 	unsigned int flags;
 	int (*check)(struct verb_check *vc, const struct args *a);	/* may be NULL */
 	int (*run)(struct kmm_ctx *ctx, const struct args *a);
+};
+
+/* The --format columns of one verb of a table (struct verb_table.formats). */
+struct verb_format {
+	const char *verb;
+	const struct out_field *fields;	/* NULL-terminated */
 };
 
 /*
@@ -173,12 +191,16 @@ struct verb_table {
 	 */
 	const char *intro;
 	const char *example;
+	/* verbs of this table that take --format json|csv: {verb, fields}, NULL-ended */
+	const struct verb_format *formats;
 };
 
 /* ---- Lookup (cli/verbs.c) ---- */
 
 const struct verb *verb_find(const char *name);
 const struct term *term_find(const char *name);
+/** verb_fields() - the --format columns of @v, or NULL if it has no table output. */
+const struct out_field *verb_fields(const struct verb *v);
 /** verb_tables() - the registered tables, in help order; @n receives the count. */
 const struct verb_table *const *verb_tables(size_t *n);
 /** verbs_help() - `help` (name NULL) or `help NAME` text appended to the ctx output. */

@@ -586,7 +586,7 @@ static const struct verb verbs[] = {
 	{ "check", "check", "run every layer's invariant checker now",
 	  "Runs kmm_check() on the machine: every frame accounted once, buddy blocks\n"
 	  "aligned and on exactly one list, counters matching. A violation is reported\n"
-	  "like a failed expect (exit status 1).\n", 0, NULL, check_run },
+	  "like a failed expect (exit status 1).\n", VERB_ACK, NULL, check_run },
 	{ "help", "help [COMMAND|TOPIC]", "list the commands, or explain one (topics: values syntax shell environment status)",
 	  NULL, VERB_NO_MACHINE, help_check, help_run },
 	{ "exit", "exit [N]", "stop the script (or leave the shell) with status N",

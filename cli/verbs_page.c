@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli/expr.h"
+#include "cli/format.h"
 #include "cli/scenario.h"
 #include "lib/util.h"
 #include "mm/include/machine.h"
@@ -346,14 +347,58 @@ static int free_pages_run(struct kmm_ctx *ctx, const struct args *a)
 
 /* ---- page ---- */
 
+static const struct out_field page_fields[] = {
+	{ "block", "index of the block in the variable, from 0" },
+	{ "pfn", "first page frame number of the block" },
+	{ "order", "the block has 2^order pages" },
+	{ "phys", "physical address (\"0x...\")" },
+	{ "node", "NUMA node id" },
+	{ "zone", "zone name" },
+	{ "virt", "kernel virtual address (\"0x...\"), or null for HighMem not kmapped" },
+	{ NULL, NULL },
+};
+
+static int page_check(struct verb_check *vc, const struct args *a)
+{
+	int n = format_tail(vc, a);
+
+	if (n < 0)
+		return VERB_ERROR;
+	if (n != 1 || !a->argv[0].is_var || strchr(a->argv[0].text, '.'))
+		return verb_check_error(vc, a, n ? 0 : -1, "page takes a variable set by "
+					"alloc_pages, like page $p [--format json|csv]");
+	return VERB_OK;
+}
+
 static int page_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	int ret;
 	struct pageset *ps = var_pageset(ctx, a, &ret);
 	struct kmm_machine *m = ctx_machine_if_booted(ctx);
+	enum out_format fmt = format_of(a);
 
 	if (ret)
 		return ret;
+	if (fmt != FMT_TEXT) {
+		struct records r;
+		rec_begin(&r, ctx, fmt, page_fields);
+		for (unsigned long i = 0; ps && i < ps->nr; i++) {
+			const struct page *p = ps->pages[i];
+			unsigned long pfn = page_to_pfn(p);
+			rec_uint(&r, i);
+			rec_uint(&r, pfn);
+			rec_uint(&r, ps->order);
+			rec_addr(&r, PFN_PHYS(pfn));
+			rec_int(&r, page_to_nid(p));
+			rec_str(&r, page_zone_name(p));
+			if (m && !pfn_is_highmem(m, pfn))
+				rec_addr(&r, m->layout.page_offset + PFN_PHYS(pfn));
+			else
+				rec_str(&r, NULL);
+		}
+		rec_end(&r);
+		return VERB_OK;
+	}
 	if (!ps || !ps->nr) {
 		ctx_printf(ctx, "$%s = NULL (the allocation failed)\n", a->argv[0].text);
 		return VERB_OK;
@@ -383,33 +428,61 @@ static int page_run(struct kmm_ctx *ctx, const struct args *a)
 
 /* ---- zones ---- */
 
-static int zones_check(struct verb_check *vc, const struct args *a)
-{
-	if (a->argc)
-		return verb_check_error(vc, a, 0, "zones takes no arguments");
-	return VERB_OK;
-}
+static const struct out_field zones_fields[] = {
+	{ "node", "NUMA node id" },
+	{ "zone", "zone name: DMA, DMA32, Normal, HighMem or Movable" },
+	{ "start_pfn", "first page frame number" },
+	{ "end_pfn", "one past the last page frame number" },
+	{ "present", "pages of RAM in the span" },
+	{ "managed", "pages the buddy allocator owns (present minus what boot kept)" },
+	{ "free", "free pages (NR_FREE_PAGES)" },
+	{ "min", "min watermark, pages" },
+	{ "low", "low watermark, pages" },
+	{ "high", "high watermark, pages" },
+	{ NULL, NULL },
+};
 
 static int zones_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
+	enum out_format fmt = format_of(a);
+	struct records r;
 
 	if (!m)
 		return VERB_ERROR;
-	ctx_printf(ctx, "node zone     start_pfn    end_pfn       present   managed      free"
-		   "      min      low     high\n");
+	if (fmt == FMT_TEXT)
+		ctx_printf(ctx, "node zone     start_pfn    end_pfn       present   managed      free"
+			   "      min      low     high\n");
+	else
+		rec_begin(&r, ctx, fmt, zones_fields);
 	for (int n = 0; n < m->nr_node_ids; n++) {
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &m->node_data[n]->node_zones[z];
 			if (!populated_zone(zone))
 				continue;
-			ctx_printf(ctx, "%4d %-8s 0x%08lx 0x%08lx %9lu %9lu %9lu %8lu %8lu %8lu\n", n,
-				   zone_names[z], zone->zone_start_pfn, zone_end_pfn(zone),
-				   zone->present_pages, zone_managed_pages(zone),
-				   zone_page_state(zone, NR_FREE_PAGES), min_wmark_pages(zone),
-				   low_wmark_pages(zone), high_wmark_pages(zone));
+			if (fmt == FMT_TEXT) {
+				ctx_printf(ctx, "%4d %-8s 0x%08lx 0x%08lx %9lu %9lu %9lu %8lu %8lu "
+					   "%8lu\n", n, zone_names[z], zone->zone_start_pfn,
+					   zone_end_pfn(zone), zone->present_pages,
+					   zone_managed_pages(zone), zone_page_state(zone, NR_FREE_PAGES),
+					   min_wmark_pages(zone), low_wmark_pages(zone),
+					   high_wmark_pages(zone));
+				continue;
+			}
+			rec_int(&r, n);
+			rec_str(&r, zone_names[z]);
+			rec_uint(&r, zone->zone_start_pfn);
+			rec_uint(&r, zone_end_pfn(zone));
+			rec_uint(&r, zone->present_pages);
+			rec_uint(&r, zone_managed_pages(zone));
+			rec_uint(&r, zone_page_state(zone, NR_FREE_PAGES));
+			rec_uint(&r, min_wmark_pages(zone));
+			rec_uint(&r, low_wmark_pages(zone));
+			rec_uint(&r, high_wmark_pages(zone));
 		}
 	}
+	if (fmt != FMT_TEXT)
+		rec_end(&r);
 	return VERB_OK;
 }
 
@@ -427,17 +500,19 @@ static const struct verb verbs[] = {
 	  "or a number. A failed allocation gives NULL (test with expect $p == NULL) and,\n"
 	  "unless __GFP_NOWARN, Linux's \"page allocation failure\" report in dmesg.\n"
 	  "Fields: $p.pfn $p.phys $p.order $p.pages $p.zone $p.node $p.count $p.freed\n",
-	  VERB_RESULT, alloc_check, alloc_run },
+	  VERB_RESULT | VERB_ACK, alloc_check, alloc_run },
 	{ "free_pages", "free_pages $p", "give back the blocks an alloc_pages returned",
 	  "Frees every block in $p with the order it was allocated with. Freeing NULL does\n"
 	  "nothing (as free_pages(0, order) in Linux); freeing twice is an error.\n",
-	  0, var_arg_check, free_pages_run },
-	{ "page", "page $p", "describe the blocks in $p: pfn, physical and virtual address, zone",
-	  NULL, 0, var_arg_check, page_run },
-	{ "zones", "zones", "one line per populated zone: pfn range, pages, free, watermarks",
+	  VERB_ACK, var_arg_check, free_pages_run },
+	{ "page", "page $p [--format json|csv]",
+	  "describe the blocks in $p: pfn, physical and virtual address, zone",
+	  NULL, 0, page_check, page_run },
+	{ "zones", "zones [--format json|csv]",
+	  "one line per populated zone: pfn range, pages, free, watermarks",
 	  "Columns: node, zone, start_pfn, end_pfn (exclusive), present pages, managed pages\n"
 	  "(present minus what boot reserved), free pages, and the min/low/high watermarks.\n",
-	  0, zones_check, zones_run },
+	  0, format_only_check, zones_run },
 };
 
 /* ---- zone.NAME[@NODE].FIELD ---- */
@@ -586,12 +661,19 @@ static const struct term terms[] = {
 	  zone_term_eval },
 };
 
+static const struct verb_format formats[] = {
+	{ "zones", zones_fields },
+	{ "page", page_fields },
+	{ NULL, NULL },
+};
+
 const struct verb_table page_verbs = {
 	.layer = "the page allocator",
 	.verbs = verbs,
 	.nr_verbs = ARRAY_SIZE(verbs),
 	.terms = terms,
 	.nr_terms = ARRAY_SIZE(terms),
+	.formats = formats,
 	.intro =
 		"The buddy allocator: alloc_pages takes 2^order contiguous frames with Linux's GFP "
 		"flags and keeps them in a variable, page describes them, free_pages gives them back, "

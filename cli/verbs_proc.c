@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/format.h"
 #include "cli/verbs.h"
 #include "include/kmm/process.h"
 #include "mm/include/mm.h"
@@ -876,36 +877,80 @@ static int pagetable_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+static const struct out_field ps_fields[] = {
+	{ "pid", "process id" },
+	{ "ppid", "parent's process id (0: none)" },
+	{ "vsz_kb", "virtual size, KiB (total_vm)" },
+	{ "rss_kb", "resident set, KiB" },
+	{ "min_flt", "minor faults" },
+	{ "maj_flt", "major faults" },
+	{ "state", "R running, Z exited (a zombie until its parent reaps it)" },
+	{ "exit_code", "exit code of an exited process, else null" },
+	{ "signal", "the signal that killed it (SIGSEGV, ...), else null" },
+	{ "comm", "name" },
+	{ NULL, NULL },
+};
+
+struct ps_out {
+	struct kmm_ctx *ctx;
+	enum out_format fmt;
+	struct records r;
+};
+
 static int ps_cb(struct task_struct *t, void *arg)
 {
-	struct kmm_ctx *ctx = arg;
+	struct ps_out *po = arg;
 	struct task_mm_info mi;
 	struct kmm_task_exit e = kmm_task_exit_info(t);
+	bool alive = kmm_task_alive(t);
 	char stat[32];
 
 	task_mm_info(t, &mi);
-	if (kmm_task_alive(t))
+	unsigned long vsz = mi.total_vm << (PAGE_SHIFT - 10);
+	unsigned long rss = (unsigned long)(mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] +
+					    mi.rss[MM_SHMEMPAGES]) << (PAGE_SHIFT - 10);
+	if (po->fmt != FMT_TEXT) {
+		struct records *r = &po->r;
+		rec_int(r, t->pid);
+		rec_int(r, t->parent ? t->parent->pid : 0);
+		rec_uint(r, vsz);
+		rec_uint(r, rss);
+		rec_uint(r, mi.min_flt);
+		rec_uint(r, mi.maj_flt);
+		rec_str(r, alive ? "R" : "Z");
+		if (alive || e.signal)
+			rec_str(r, NULL);
+		else
+			rec_int(r, e.code);
+		rec_str(r, !alive && e.signal ? signame(e.signal) : NULL);
+		rec_str(r, t->comm);
+		return 0;
+	}
+	if (alive)
 		snprintf(stat, sizeof(stat), "R");
 	else if (e.signal)
 		snprintf(stat, sizeof(stat), "Z %s", signame(e.signal));
 	else
 		snprintf(stat, sizeof(stat), "Z exit %d", e.code);
-	unsigned long rss = (unsigned long)(mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] +
-					    mi.rss[MM_SHMEMPAGES]);
-	ctx_printf(ctx, "%5d %5d %8lu %8lu %7lu %7lu %-10s %s\n", t->pid,
-		   t->parent ? t->parent->pid : 0, mi.total_vm << (PAGE_SHIFT - 10),
-		   rss << (PAGE_SHIFT - 10), mi.min_flt, mi.maj_flt, stat, t->comm);
+	ctx_printf(po->ctx, "%5d %5d %8lu %8lu %7lu %7lu %-10s %s\n", t->pid,
+		   t->parent ? t->parent->pid : 0, vsz, rss, mi.min_flt, mi.maj_flt, stat, t->comm);
 	return 0;
 }
 
 static int ps_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
+	struct ps_out po = { .ctx = ctx, .fmt = format_of(a) };
 
 	if (!m)
 		return VERB_ERROR;
-	ctx_printf(ctx, "  PID  PPID      VSZ      RSS  MINFLT  MAJFLT STAT       COMMAND\n");
-	kmm_for_each_task(m, ps_cb, ctx);
+	if (po.fmt == FMT_TEXT)
+		ctx_printf(ctx, "  PID  PPID      VSZ      RSS  MINFLT  MAJFLT STAT       COMMAND\n");
+	else
+		rec_begin(&po.r, ctx, po.fmt, ps_fields);
+	kmm_for_each_task(m, ps_cb, &po);
+	if (po.fmt != FMT_TEXT)
+		rec_end(&po.r);
 	return VERB_OK;
 }
 
@@ -994,60 +1039,60 @@ static int process_term_eval(struct kmm_ctx *ctx, const char *name, struct value
 static const struct verb verbs[] = {
 	{ "spawn", "spawn NAME", "start a process running a small program image",
 	  "The image has text and data (file-backed), bss, a 132K heap, a stack and a [vdso]:\n"
-	  "  spawn A\n  cat /proc/1/maps\n", VERB_RESULT, spawn_check, spawn_run },
+	  "  spawn A\n  cat /proc/1/maps\n", VERB_RESULT | VERB_ACK, spawn_check, spawn_run },
 	{ "fork", "fork PARENT CHILD", "copy a process: frames shared copy-on-write",
 	  "Private writable PTEs become read-only in both; the first write copies (or reuses\n"
 	  "the page when it is the only reference):\n  fork A B\n  write B $a 4K 0xbb\n",
-	  VERB_RESULT, fork_check, fork_run },
+	  VERB_RESULT | VERB_ACK, fork_check, fork_run },
 	{ "exec", "exec NAME PATH [text=SIZE] [data=SIZE] [bss=SIZE] [heap=SIZE] [stack=SIZE]",
 	  "replace a process's address space by a described program image",
 	  "Text and data map PATH (file-backed, private), bss and heap are anonymous; defaults\n"
 	  "text=64K data=16K bss=16K heap=132K. As on Linux the process's name becomes the\n"
-	  "base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", 0,
+	  "base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", VERB_ACK,
 	  exec_check, exec_run },
 	{ "exit_task", "exit_task NAME [CODE]", "the process exits; all its memory is freed",
-	  NULL, 0, exit_check, exit_run },
-	{ "kill", "kill NAME [SIGNAL]", "deliver a fatal signal (default SIGKILL)", NULL, 0,
+	  NULL, VERB_ACK, exit_check, exit_run },
+	{ "kill", "kill NAME [SIGNAL]", "deliver a fatal signal (default SIGKILL)", NULL, VERB_ACK,
 	  kill_check, kill_run },
 	{ "mmap", "mmap NAME SIZE [PROT] [private|shared] [anon] [fixed=ADDR|noreplace=ADDR|hint=ADDR] "
 	  "[populate] [locked] [noreserve] [growsdown] -> $v",
 	  "map anonymous memory into a process (PROT: r, rw, rx, rwx, none; default rw private)",
 	  "  mmap A 16M rw private anon -> $a\n  mmap A 4K r noreplace=$a   # fails with EEXIST\n",
-	  VERB_RESULT, mmap_check, mmap_run },
-	{ "munmap", "munmap NAME ADDR SIZE", "unmap a range (splitting VMAs)", NULL, 0,
+	  VERB_RESULT | VERB_ACK, mmap_check, mmap_run },
+	{ "munmap", "munmap NAME ADDR SIZE", "unmap a range (splitting VMAs)", NULL, VERB_ACK,
 	  munmap_check, munmap_run },
-	{ "mprotect", "mprotect NAME ADDR SIZE PROT", "change the protection of a range", NULL, 0,
+	{ "mprotect", "mprotect NAME ADDR SIZE PROT", "change the protection of a range", NULL, VERB_ACK,
 	  mprotect_check, mprotect_run },
 	{ "mremap", "mremap NAME ADDR OLDSIZE NEWSIZE [maymove] [fixed=ADDR] -> $v",
-	  "grow, shrink or move a mapping", NULL, VERB_RESULT, mremap_check, mremap_run },
+	  "grow, shrink or move a mapping", NULL, VERB_RESULT | VERB_ACK, mremap_check, mremap_run },
 	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|normal",
-	  "give advice about a range", NULL, 0, madvise_check, madvise_run },
-	{ "mlock", "mlock NAME ADDR SIZE", "lock a range in memory (faults it in; VmLck)", NULL, 0,
+	  "give advice about a range", NULL, VERB_ACK, madvise_check, madvise_run },
+	{ "mlock", "mlock NAME ADDR SIZE", "lock a range in memory (faults it in; VmLck)", NULL, VERB_ACK,
 	  mlock_check, mlock_run },
-	{ "munlock", "munlock NAME ADDR SIZE", "unlock a range", NULL, 0, mlock_check, munlock_run },
+	{ "munlock", "munlock NAME ADDR SIZE", "unlock a range", NULL, VERB_ACK, mlock_check, munlock_run },
 	{ "brk", "brk NAME ADDR|+SIZE|-SIZE -> $v", "move the program break (the [heap] end)", NULL,
-	  VERB_RESULT, brk_check, brk_run },
+	  VERB_RESULT | VERB_ACK, brk_check, brk_run },
 	{ "write", "write NAME ADDR SIZE [BYTE]", "store SIZE bytes through the process's MMU",
 	  "Faults fill the gaps: a fresh zeroed page, a COW copy, stack growth; a bad access\n"
-	  "kills the process with SIGSEGV or SIGBUS (the script goes on).\n", 0, write_check,
+	  "kills the process with SIGSEGV or SIGBUS (the script goes on).\n", VERB_ACK, write_check,
 	  write_run },
 	{ "read", "read NAME ADDR [SIZE] -> $v", "load bytes through the MMU (prints up to 16)",
 	  NULL, VERB_RESULT, read_check, read_run },
 	{ "touch", "touch NAME ADDR SIZE [read|write]", "access one byte in every page of a range",
-	  NULL, 0, touch_check, touch_run },
+	  NULL, VERB_ACK, touch_check, touch_run },
 	{ "fetch", "fetch NAME ADDR", "an instruction fetch (NX is honoured where the arch has it)",
-	  NULL, 0, fetch_check, fetch_run },
+	  NULL, VERB_ACK, fetch_check, fetch_run },
 	{ "pin", "pin NAME ADDR [write] [longterm]",
 	  "pin_user_pages on one page (FOLL_PIN; longterm moves it out of ZONE_MOVABLE first)",
 	  "A pinned anonymous page is copied at fork instead of shared, as Linux does:\n"
 	  "  pin A $a write\n  fork A B        # B gets its own copy of that page\n  unpin A $a\n",
-	  0, pin_check, pin_run },
-	{ "unpin", "unpin NAME ADDR", "release a pin taken with pin", NULL, 0, unpin_check, unpin_run },
+	  VERB_ACK, pin_check, pin_run },
+	{ "unpin", "unpin NAME ADDR", "release a pin taken with pin", NULL, VERB_ACK, unpin_check, unpin_run },
 	{ "pagetable", "pagetable NAME ADDR",
 	  "the page-table walk of ADDR, level by level (PGD, P4D, PUD, PMD, PTE) with the bits",
 	  NULL, 0, pagetable_check, pagetable_run },
-	{ "ps", "ps", "the processes: pid, parent, VSZ and RSS in kB, faults, state", NULL, 0, NULL,
-	  ps_run },
+	{ "ps", "ps [--format json|csv]", "the processes: pid, parent, VSZ and RSS in kB, faults, "
+	  "state", NULL, 0, format_only_check, ps_run },
 };
 
 static const struct term terms[] = {
@@ -1058,12 +1103,18 @@ static const struct term terms[] = {
 	  NULL, process_term_eval },
 };
 
+static const struct verb_format formats[] = {
+	{ "ps", ps_fields },
+	{ NULL, NULL },
+};
+
 const struct verb_table process_verbs = {
 	.layer = "processes",
 	.verbs = verbs,
 	.nr_verbs = ARRAY_SIZE(verbs),
 	.terms = terms,
 	.nr_terms = ARRAY_SIZE(terms),
+	.formats = formats,
 	.intro =
 		"Processes and their address spaces: spawn starts one, mmap, munmap, mprotect, "
 		"mremap, madvise, mlock and brk shape its VMAs, write, read, touch and fetch run its "

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/format.h"
 #include "cli/verbs.h"
 #include "mm/include/addr.h"
 #include "mm/slab.h"
@@ -540,32 +541,80 @@ static int destroy_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+static const struct out_field slabinfo_fields[] = {
+	{ "name", "cache name" },
+	{ "active_objs", "objects in use" },
+	{ "num_objs", "objects in the cache's slabs" },
+	{ "objsize", "object size with its metadata, bytes" },
+	{ "objperslab", "objects per slab" },
+	{ "pagesperslab", "pages per slab" },
+	{ "active_slabs", "slabs with an object in use" },
+	{ "num_slabs", "slabs" },
+	{ NULL, NULL },
+};
+
 static int slabinfo_check(struct verb_check *vc, const struct args *a)
 {
-	if (a->argc > 1)
+	int n = format_tail(vc, a);
+
+	if (n < 0)
+		return VERB_ERROR;
+	if (n > 1)
 		return verb_check_error(vc, a, 1, "slabinfo takes at most one cache name");
 	return 0;
+}
+
+/* /proc/slabinfo's rows (all, or @only's) as records. */
+static void slabinfo_records(struct kmm_ctx *ctx, enum out_format fmt, const char *text,
+			     const char *only)
+{
+	struct records r;
+
+	rec_begin(&r, ctx, fmt, slabinfo_fields);
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		char name[64];
+		unsigned long v[8];
+
+		if (line[0] != '#' && strncmp(line, "slabinfo", 8) &&
+		    sscanf(line, "%63s %lu %lu %lu %lu %lu : tunables %lu %lu %lu : slabdata %lu %lu",
+			   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[5],
+			   &v[6]) == 11 && (!only || !strcmp(name, only))) {
+			rec_str(&r, name);
+			for (int i = 0; i < 5; i++)
+				rec_uint(&r, v[i]);
+			rec_uint(&r, v[5]);
+			rec_uint(&r, v[6]);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	rec_end(&r);
 }
 
 static int slabinfo_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
+	enum out_format fmt = format_of(a);
+	bool one = a->argc && strncmp(a->argv[0].text, "--format", 8);
 	char *text = NULL;
 	char path[128];
 
 	if (!m)
 		return VERB_ERROR;
-	if (a->argc == 0) {
+	if (one && !cache_arg(ctx, a, 0, m))
+		return VERB_ERROR;
+	if (!one || fmt != FMT_TEXT) {
 		if (kmm_proc_read(m, "/proc/slabinfo", &text))
 			return ctx_error(ctx, a, -1, "%s", kmm_last_error());
 	} else {
-		if (!cache_arg(ctx, a, 0, m))
-			return VERB_ERROR;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/kmm_picture", a->argv[0].text);
 		if (kmm_proc_read(m, path, &text))
 			return ctx_error(ctx, a, 0, "%s", kmm_last_error());
 	}
-	ctx_printf(ctx, "%s", text);
+	if (fmt != FMT_TEXT)
+		slabinfo_records(ctx, fmt, text, one ? a->argv[0].text : NULL);
+	else
+		ctx_printf(ctx, "%s", text);
 	free(text);
 	return VERB_OK;
 }
@@ -574,26 +623,26 @@ static const struct verb slab_verb_list[] = {
 	{ "kmem_cache_create", "kmem_cache_create NAME SIZE [align=N] [flags=SLAB_X|SLAB_Y]",
 	  "create an object cache", "Flags: SLAB_HWCACHE_ALIGN SLAB_RECLAIM_ACCOUNT SLAB_CACHE_DMA "
 	  "SLAB_POISON SLAB_RED_ZONE SLAB_STORE_USER SLAB_PANIC SLAB_TYPESAFE_BY_RCU ...",
-	  0, create_check, create_run },
+	  VERB_ACK, create_check, create_run },
 	{ "kmem_cache_alloc", "kmem_cache_alloc NAME [count=N] [gfp=FLAGS] [node=N] -> $o",
 	  "allocate objects from a cache", "With count=N, $o holds the N addresses as a list.",
-	  VERB_RESULT, cache_alloc_check, cache_alloc_run },
+	  VERB_RESULT | VERB_ACK, cache_alloc_check, cache_alloc_run },
 	{ "kmem_cache_free", "kmem_cache_free NAME $o|ADDR ...", "free objects to their cache", NULL,
-	  0, cache_free_check, cache_free_run },
+	  VERB_ACK, cache_free_check, cache_free_run },
 	{ "kmem_cache_shrink", "kmem_cache_shrink NAME",
-	  "flush per-CPU slabs and free every empty slab", NULL, 0, one_cache_check, shrink_run },
+	  "flush per-CPU slabs and free every empty slab", NULL, VERB_ACK, one_cache_check, shrink_run },
 	{ "kmem_cache_destroy", "kmem_cache_destroy NAME",
-	  "destroy a cache (reports objects still allocated)", NULL, 0, one_cache_check,
+	  "destroy a cache (reports objects still allocated)", NULL, VERB_ACK, one_cache_check,
 	  destroy_run },
 	{ "kmalloc", "kmalloc SIZE [count=N] [gfp=FLAGS] [node=N] -> $p",
-	  "allocate from the kmalloc caches (or the page allocator above 8K)", NULL, VERB_RESULT,
+	  "allocate from the kmalloc caches (or the page allocator above 8K)", NULL, VERB_RESULT | VERB_ACK,
 	  kmalloc_check, kmalloc_run },
 	{ "kfree", "kfree $p|ADDR ...", "free kmalloc'ed objects",
 	  "kfree 0 and kfree of ZERO_SIZE_PTR (16, what kmalloc 0 returns) do nothing.\n"
 	  "Freeing an object twice, or an address that is no live object, is a run-time\n"
-	  "error: nothing is freed and the scenario stops (status 2).", 0, kfree_check,
+	  "error: nothing is freed and the scenario stops (status 2).", VERB_ACK, kfree_check,
 	  kfree_run },
-	{ "slabinfo", "slabinfo [CACHE]",
+	{ "slabinfo", "slabinfo [CACHE] [--format json|csv]",
 	  "print /proc/slabinfo, or draw one cache: CPU slots, full, partial, empty slabs", NULL, 0,
 	  slabinfo_check, slabinfo_run },
 };
@@ -661,12 +710,18 @@ static const struct term slab_terms[] = {
 	  slab_term_check, slab_term_eval },
 };
 
+static const struct verb_format formats[] = {
+	{ "slabinfo", slabinfo_fields },
+	{ NULL, NULL },
+};
+
 const struct verb_table slab_verbs = {
 	.layer = "slab",
 	.verbs = slab_verb_list,
 	.nr_verbs = ARRAY_SIZE(slab_verb_list),
 	.terms = slab_terms,
 	.nr_terms = ARRAY_SIZE(slab_terms),
+	.formats = formats,
 	.intro =
 		"Object caches: kmem_cache_create makes a cache of equal objects carved from slabs of "
 		"pages, kmem_cache_alloc and kmem_cache_free take and return objects, kmalloc and "

@@ -63,6 +63,32 @@ int kmm_parse_ulong(const char *s, unsigned long *out);
  */
 int kmm_edit_distance(const char *a, const char *b);
 
+/*
+ * The closest of several names, for "did you mean": kmm_nearest_init(&n, 3),
+ * then kmm_nearest_try(&n, typed, candidate) for each candidate; n.best is
+ * the first candidate at the smallest distance below the limit, or NULL.
+ */
+struct kmm_nearest {
+	const char *best;
+	int dist;	/* best's distance; starts at the limit */
+};
+
+static inline void kmm_nearest_init(struct kmm_nearest *n, int limit)
+{
+	n->best = NULL;
+	n->dist = limit;
+}
+
+static inline void kmm_nearest_try(struct kmm_nearest *n, const char *typed, const char *candidate)
+{
+	int d = kmm_edit_distance(typed, candidate);
+
+	if (d < n->dist) {
+		n->dist = d;
+		n->best = candidate;
+	}
+}
+
 /* A growable text buffer; on allocation failure it sets ->failed and drops text. */
 struct strbuf {
 	char *buf;

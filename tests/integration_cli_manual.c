@@ -10,7 +10,6 @@
  * Runs the real binary ($KMM_BINARY_DIR/kmm); the tables come from
  * kmm_cli_core, linked in.
  */
-#define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <regex.h>
 #include <stdio.h>

@@ -88,7 +88,8 @@ TEST(statement_errors)
 	expect_error("free -m -> $x", "t.kmm:1:9: 'free' does not return a value to store with '->'");
 	expect_error("alloc_pages -> p", "t.kmm:1:16: expected a variable after '->' (like $p), found 'p'");
 	expect_error("echo 3 >/proc/sys/vm/x", "t.kmm:1:8: write a space after '>': `echo N > /proc/sys/vm/...`");
-	expect_error("echo 3 > vm.x", "t.kmm:1:10: '>' writes to a /proc or /sys file, e.g. /proc/sys/vm/min_free_kbytes");
+	expect_error("echo 3 > $x", "t.kmm:1:10: '>' needs a file name: a /proc or /sys file of the machine, or a file on the host (`cat /proc/meminfo > meminfo.txt`)");
+	expect_error("echo 3 >> /proc/sys/vm/x", "t.kmm:1:8: '>>' appends to a host file; write a /proc or /sys file with '>'");
 	expect_error("free -m junk\x01", "t.kmm:1:13: control character 0x01 in a word");
 	expect_error("let x = 1", "t.kmm:1:5: let needs a variable: let $name = EXPRESSION");
 	expect_error("let $x 1", "t.kmm:1:8: expected '=' after $x");
