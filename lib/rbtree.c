@@ -76,7 +76,7 @@ static void propagate_all(struct rb_node *node, rb_recompute_fn recompute)
 		recompute(node);
 }
 
-void rb_insert_color_augmented(struct rb_node *z, struct rb_root *root,
+void rb_insert_augmented(struct rb_node *z, struct rb_root *root,
 			       rb_recompute_fn recompute)
 {
 	if (recompute) {

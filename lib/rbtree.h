@@ -65,18 +65,18 @@ static inline void rb_link_node(struct rb_node *node, struct rb_node *parent,
 }
 
 /**
- * rb_insert_color_augmented() - rebalance after rb_link_node().
+ * rb_insert_augmented() - rebalance after rb_link_node().
  * @recompute: NULL for a plain tree.
  * Context: caller serialises the tree. O(log n).
  */
-void rb_insert_color_augmented(struct rb_node *node, struct rb_root *root,
+void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
 			       rb_recompute_fn recompute);
 /** rb_erase_augmented() - unlink @node and rebalance. O(log n). */
 void rb_erase_augmented(struct rb_node *node, struct rb_root *root, rb_recompute_fn recompute);
 
 static inline void rb_insert_color(struct rb_node *node, struct rb_root *root)
 {
-	rb_insert_color_augmented(node, root, NULL);
+	rb_insert_augmented(node, root, NULL);
 }
 static inline void rb_erase(struct rb_node *node, struct rb_root *root)
 {

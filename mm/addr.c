@@ -186,7 +186,7 @@ void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section)
 	}
 	pfn_zone_nid(m, start, &zid, &nid);
 	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++)
-		init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
+		__init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
 	__atomic_store_n(state, SECTION_ONLINE, __ATOMIC_RELEASE);
 }
 

@@ -76,8 +76,8 @@ void setup_layout_i386(struct kmm_machine *m);
 void setup_layout_x86_64(struct kmm_machine *m);
 /** find_low_pfn_range() - i386: max_low_pfn from MAXMEM, highmem= and vmalloc=. */
 int find_low_pfn_range(struct kmm_machine *m);
-/** initmem_init_32() - i386: the lowmem/highmem split reported, high_memory set. */
-void initmem_init_32(struct kmm_machine *m);
+/** initmem_init() - i386: the lowmem/highmem split reported, high_memory set. */
+void initmem_init(struct kmm_machine *m);
 /** alloc_kernel_page_tables() - memblock for the direct map's and fixmap's tables. */
 int alloc_kernel_page_tables(struct kmm_machine *m);
 /** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */
@@ -112,8 +112,8 @@ void update_totals(struct boot *b);
 void mem_init_print_info(struct kmm_machine *m);
 /** free_initmem() - the kernel's .init section to the buddy allocator. */
 void free_initmem(struct boot *b);
-/** init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
-void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
+/** __init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
+void __init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid);
 
 /* ---- mm/page_alloc.c: the buddy allocator ---- */

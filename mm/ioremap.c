@@ -86,7 +86,7 @@ void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, 
 		free(host_pfns);
 	if (err) {
 		if (va)
-			free_vmap_area_now(vs, va);
+			free_vmap_area(vs, va);
 		free_vm_struct(vm);
 		return NULL;
 	}

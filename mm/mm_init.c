@@ -446,7 +446,7 @@ int alloc_large_system_hash(struct boot *b, const char *name, unsigned long buck
 
 /* ---- Struct pages and handing memory to the buddy allocator ---- */
 
-void init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
+void __init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid)
 {
 	(void)pfn;
@@ -514,7 +514,7 @@ static void init_section(struct kmm_machine *m, unsigned long section)
 				end = KMM_MIN(end, next->zone_start_pfn);
 		}
 		for (; pfn < end; pfn++)
-			init_single_page(m, pfn_to_page_m(m, pfn), pfn,
+			__init_single_page(m, pfn_to_page_m(m, pfn), pfn,
 					 zone ? zone->type : ZONE_NORMAL, zone ? zone->node : 0);
 	}
 	m->section_state[section] = SECTION_ONLINE;

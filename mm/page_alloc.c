@@ -253,7 +253,7 @@ void deferred_init_one_section(struct zone *zone)
 	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++) {
 		struct page *p = pfn_to_page_m(m, pfn);
 
-		init_single_page(m, p, pfn, zone->type, zone->node);
+		__init_single_page(m, p, pfn, zone->type, zone->node);
 		owner_flag_clear(p, PG_reserved);
 		set_page_count(p, 0);
 	}

@@ -126,7 +126,7 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma->vm_next = next;
 	vma->rb_subtree_gap = 0;
 	rb_link_node(&vma->vm_rb, parent, link);
-	rb_insert_color_augmented(&vma->vm_rb, &mm->mm_rb, vma_gap_recompute);
+	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, vma_gap_recompute);
 	if (prev)
 		prev->vm_next = vma;
 	else

@@ -241,7 +241,7 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	uint64_t a = kernel_host_to_va(m, addr);
 
 	spin_lock(&vs->lock);
-	struct vmap_area *va = a ? find_busy_va(vs, a) : NULL;
+	struct vmap_area *va = a ? __find_vmap_area(vs, a) : NULL;
 	if (!va || va->va_start != a || !va->vm) {
 		spin_unlock(&vs->lock);
 		kmm_set_error(-EINVAL, "%s: Trying to %s() nonexistent vm area (%p)", who, who, addr);
@@ -351,7 +351,7 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 					  : alloc_pages(page_gfp, 0);
 		if (!p) {
 			free_area_pages(vm);
-			free_vmap_area_now(vs, va);
+			free_vmap_area(vs, va);
 			free_vm_struct(vm);
 			kmm_set_error(-ENOMEM, "vmalloc error: size %lu, page order 0, failed to "
 				      "allocate pages (%lu of %lu)", size, i, nr);
@@ -372,7 +372,7 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 		vm->pfns[i] = page_to_pfn_m(m, vm->pages[i]);
 	if (map_area(m, va, vm, vm->pfns, nr, PAGE_KERNEL)) {
 		free_area_pages(vm);
-		free_vmap_area_now(vs, va);
+		free_vmap_area(vs, va);
 		free_vm_struct(vm);
 		return NULL;
 	}
@@ -492,7 +492,7 @@ static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned in
 	}
 	vm->addr = va->va_start;
 	if (map_area(m, va, vm, vm->pfns, count, PAGE_KERNEL)) {
-		free_vmap_area_now(vs, va);
+		free_vmap_area(vs, va);
 		free_vm_struct(vm);
 		return NULL;
 	}
@@ -556,7 +556,7 @@ struct page *vmalloc_to_page(const void *addr)
 			found = true;
 		}
 	} else {
-		struct vmap_area *a = find_busy_va(vs, va);
+		struct vmap_area *a = __find_vmap_area(vs, va);
 		if (a && a->vm) {
 			unsigned long i = (unsigned long)((va - a->va_start) >> PAGE_SHIFT);
 			if (i < a->vm->nr_mapped) {
@@ -939,7 +939,7 @@ int vmalloc_init(struct kmm_machine *m)
 		free(vs);
 		return -ENOMEM;
 	}
-	insert_va(&vs->free_root, all, free_va_recompute);
+	insert_vmap_area(&vs->free_root, all, free_va_recompute);
 	vs->nr_free_bytes = vs->vend - vs->vstart;
 	m->subsys[SUBSYS_VMALLOC] = vs;
 	return 0;

@@ -90,15 +90,15 @@ static inline unsigned long subtree_max(const struct rb_node *n)
 
 /** va_new() - a host-allocated area [@start, @end). Return: NULL if out of host memory. */
 struct vmap_area *va_new(uint64_t start, uint64_t end);
-/** insert_va() - link @va into @root by address, with augmentation @aug (or NULL). */
-void insert_va(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug);
+/** insert_vmap_area() - link @va into @root by address, with augmentation @aug (or NULL). */
+void insert_vmap_area(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug);
 
 /** free_va_recompute() - the free tree's augmentation: subtree_max_size of @n. */
 bool free_va_recompute(struct rb_node *n);
-/** find_busy_va() - the busy area containing @addr. Context: vs->lock held. */
-struct vmap_area *find_busy_va(struct vmalloc_state *vs, uint64_t addr);
-/** merge_free_range() - give @va's range back to the free tree. Context: vs->lock held. */
-void merge_free_range(struct vmalloc_state *vs, struct vmap_area *va);
+/** __find_vmap_area() - the busy area containing @addr. Context: vs->lock held. */
+struct vmap_area *__find_vmap_area(struct vmalloc_state *vs, uint64_t addr);
+/** merge_or_add_vmap_area() - give @va's range back to the free tree. Context: vs->lock held. */
+void merge_or_add_vmap_area(struct vmalloc_state *vs, struct vmap_area *va);
 /** purge_lazy_locked() - the lazy areas back to the free tree, one flush. Context: vs->lock held. */
 unsigned long purge_lazy_locked(struct vmalloc_state *vs);
 /**
@@ -108,8 +108,8 @@ unsigned long purge_lazy_locked(struct vmalloc_state *vs);
  */
 struct vmap_area *alloc_vmap_area(struct vmalloc_state *vs, unsigned long size,
 				  unsigned long align, uint64_t vstart, uint64_t vend);
-/** free_vmap_area_now() - undo alloc_vmap_area() for an area never mapped. */
-void free_vmap_area_now(struct vmalloc_state *vs, struct vmap_area *va);
+/** free_vmap_area() - undo alloc_vmap_area() for an area never mapped. */
+void free_vmap_area(struct vmalloc_state *vs, struct vmap_area *va);
 
 /* ---- mm/vmalloc.c ---- */
 

@@ -48,7 +48,7 @@ bool free_va_recompute(struct rb_node *n)
 	return true;
 }
 
-void insert_va(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug)
+void insert_vmap_area(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug)
 {
 	struct rb_node **link = &root->node, *parent = NULL;
 
@@ -61,11 +61,11 @@ void insert_va(struct rb_root *root, struct vmap_area *va, rb_recompute_fn aug)
 	}
 	rb_link_node(&va->rb_node, parent, link);
 	va->subtree_max_size = 0;
-	rb_insert_color_augmented(&va->rb_node, root, aug);
+	rb_insert_augmented(&va->rb_node, root, aug);
 }
 
 /* The busy area containing @addr, or NULL. */
-struct vmap_area *find_busy_va(struct vmalloc_state *vs, uint64_t addr)
+struct vmap_area *__find_vmap_area(struct vmalloc_state *vs, uint64_t addr)
 {
 	struct rb_node *n = vs->busy_root.node;
 
@@ -164,16 +164,16 @@ static int clip_free_va(struct vmalloc_state *vs, struct vmap_area *va, uint64_t
 			return -ENOMEM;
 		va->va_end = s;
 		rb_propagate(&va->rb_node, free_va_recompute);
-		insert_va(&vs->free_root, rest, free_va_recompute);
+		insert_vmap_area(&vs->free_root, rest, free_va_recompute);
 	}
 	vs->nr_free_bytes -= size;
 	return 0;
 }
 
 /* Give [start, end) back to the free tree, merging with both neighbours. */
-void merge_free_range(struct vmalloc_state *vs, struct vmap_area *va)
+void merge_or_add_vmap_area(struct vmalloc_state *vs, struct vmap_area *va)
 {
-	insert_va(&vs->free_root, va, free_va_recompute);
+	insert_vmap_area(&vs->free_root, va, free_va_recompute);
 	vs->nr_free_bytes += va_size(va);
 
 	struct rb_node *p = rb_prev(&va->rb_node);
@@ -230,7 +230,7 @@ unsigned long purge_lazy_locked(struct vmalloc_state *vs)
 		if (vs->have_pt)
 			pgtable_free_range(&vs->kpt, va->va_start, va->va_end);
 		nr += va_size(va) >> PAGE_SHIFT;
-		merge_free_range(vs, va);
+		merge_or_add_vmap_area(vs, va);
 	}
 	if (nr) {
 		vs->nr_purges++;
@@ -302,18 +302,18 @@ retry:;
 	}
 	busy->va_start = s;
 	busy->va_end = s + size;
-	insert_va(&vs->busy_root, busy, NULL);
+	insert_vmap_area(&vs->busy_root, busy, NULL);
 	vs->nr_busy++;
 	spin_unlock(&vs->lock);
 	return busy;
 }
 
 /* Undo alloc_vmap_area() for an area that was never mapped. */
-void free_vmap_area_now(struct vmalloc_state *vs, struct vmap_area *va)
+void free_vmap_area(struct vmalloc_state *vs, struct vmap_area *va)
 {
 	spin_lock(&vs->lock);
 	rb_erase(&va->rb_node, &vs->busy_root);
 	vs->nr_busy--;
-	merge_free_range(vs, va);
+	merge_or_add_vmap_area(vs, va);
 	spin_unlock(&vs->lock);
 }

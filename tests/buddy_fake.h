@@ -119,7 +119,7 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 				eager_end = d;
 		}
 		for (unsigned long pfn = zs->start; pfn < eager_end; pfn++)
-			init_single_page(m, pfn_to_page_m(m, pfn), pfn, zs->type, zs->nid);
+			__init_single_page(m, pfn_to_page_m(m, pfn), pfn, zs->type, zs->nid);
 		fake_free_range(m, KMM_MAX(zs->start, fs->first_free), eager_end);
 		for (unsigned long s = eager_end; s + PAGES_PER_SECTION <= zs->end; s += PAGES_PER_SECTION)
 			zone_add_deferred_section(z, s);

@@ -35,11 +35,11 @@ TEST(e820_highest_type_wins_and_neighbours_merge)
 {
 	struct e820_table t = { 0 };
 
-	e820_range_add(&t, 0x100000, 255 * MB, E820_TYPE_RAM);		/* 1M..256M */
-	e820_range_add(&t, 64 * MB, 16 * MB, E820_TYPE_RESERVED);	/* hole 64M..80M */
-	e820_range_add(&t, 70 * MB, 2 * MB, E820_TYPE_ACPI);		/* inside the hole */
-	e820_range_add(&t, 256 * MB, 16 * MB, E820_TYPE_RAM);		/* touches: merges */
-	assert_eq(e820_update_table(&t), 0);
+	__e820__range_add(&t, 0x100000, 255 * MB, E820_TYPE_RAM);		/* 1M..256M */
+	__e820__range_add(&t, 64 * MB, 16 * MB, E820_TYPE_RESERVED);	/* hole 64M..80M */
+	__e820__range_add(&t, 70 * MB, 2 * MB, E820_TYPE_ACPI);		/* inside the hole */
+	__e820__range_add(&t, 256 * MB, 16 * MB, E820_TYPE_RAM);		/* touches: merges */
+	assert_eq(e820__update_table(&t), 0);
 	assert_eq(t.nr_entries, 5);
 	expect_eq(t.entries[0].addr, 0x100000);
 	expect_eq(t.entries[0].size, 63 * MB);

@@ -49,7 +49,7 @@ static void blk_insert(struct rb_root *root, struct blk *b)
 	}
 	rb_link_node(&b->rb, parent, link);
 	b->subtree_max = 0;
-	rb_insert_color_augmented(&b->rb, root, blk_recompute);
+	rb_insert_augmented(&b->rb, root, blk_recompute);
 	b->in_tree = true;
 }
 

@@ -15,7 +15,7 @@
  * PCI hole only the two firmware ranges QEMU reserves there (0xfeffc000 and
  * the 256 KiB flash below 4 GiB); the hole itself is not RAM.
  *
- * Invariant: after e820_update_table() entries are sorted, non-empty and
+ * Invariant: after e820__update_table() entries are sorted, non-empty and
  * non-overlapping, and adjacent entries have different types.
  *
  * Locking: none; the table is written during kmm_boot() only.
@@ -47,7 +47,7 @@ const char *e820_type_name(enum e820_type type)
 	return "type ?";
 }
 
-int e820_range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type)
+int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type)
 {
 	if (!size)
 		return 0;
@@ -69,7 +69,7 @@ static int cmp_u64(const void *a, const void *b)
  * every entry boundary, give each piece the highest type of the entries
  * covering it, and merge equal neighbours.
  */
-int e820_update_table(struct e820_table *t)
+int e820__update_table(struct e820_table *t)
 {
 	uint64_t points[2 * E820_MAX_ENTRIES];
 	struct e820_table out = { 0 };
@@ -104,14 +104,14 @@ int e820_update_table(struct e820_table *t)
 				continue;
 			}
 		}
-		if (e820_range_add(&out, s, e - s, (enum e820_type)type))
+		if (__e820__range_add(&out, s, e - s, (enum e820_type)type))
 			return -ENOSPC;
 	}
 	*t = out;
 	return 0;
 }
 
-void e820_print_table(struct kmm_machine *m, const char *who)
+void e820__print_table(struct kmm_machine *m, const char *who)
 {
 	for (int i = 0; i < m->e820.nr_entries; i++) {
 		const struct e820_entry *e = &m->e820.entries[i];
@@ -149,7 +149,7 @@ static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t si
 		uint64_t eend = e->addr + e->size;
 
 		if (e->addr < s && eend > x)
-			e820_range_add(t, x, eend - x, e->type);
+			__e820__range_add(t, x, eend - x, e->type);
 		if (e->addr < s) {
 			e->size = s - e->addr;
 		} else {
@@ -157,9 +157,9 @@ static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t si
 			e->size = eend - x;
 		}
 		if (new_type)
-			e820_range_add(t, s, x - s, (enum e820_type)new_type);
+			__e820__range_add(t, s, x - s, (enum e820_type)new_type);
 	}
-	e820_update_table(t);
+	e820__update_table(t);
 }
 
 void e820_setup_firmware(struct kmm_machine *m)
@@ -169,15 +169,15 @@ void e820_setup_firmware(struct kmm_machine *m)
 	uint64_t low = KMM_MIN(mem, 3ULL << 30);
 
 	t->nr_entries = 0;
-	e820_range_add(t, 0, 0x9fc00, E820_TYPE_RAM);
-	e820_range_add(t, 0x9fc00, 0xa0000 - 0x9fc00, E820_TYPE_RESERVED);
-	e820_range_add(t, 0xf0000, 0x100000 - 0xf0000, E820_TYPE_RESERVED);
-	e820_range_add(t, 0x100000, low - 0x100000, E820_TYPE_RAM);
-	e820_range_add(t, 0xfeffc000ULL, 0x4000, E820_TYPE_RESERVED);
-	e820_range_add(t, 0xfffc0000ULL, 0x40000, E820_TYPE_RESERVED);
+	__e820__range_add(t, 0, 0x9fc00, E820_TYPE_RAM);
+	__e820__range_add(t, 0x9fc00, 0xa0000 - 0x9fc00, E820_TYPE_RESERVED);
+	__e820__range_add(t, 0xf0000, 0x100000 - 0xf0000, E820_TYPE_RESERVED);
+	__e820__range_add(t, 0x100000, low - 0x100000, E820_TYPE_RAM);
+	__e820__range_add(t, 0xfeffc000ULL, 0x4000, E820_TYPE_RESERVED);
+	__e820__range_add(t, 0xfffc0000ULL, 0x40000, E820_TYPE_RESERVED);
 	if (mem > low)
-		e820_range_add(t, SZ_4G, mem - low, E820_TYPE_RAM);
-	e820_update_table(t);
+		__e820__range_add(t, SZ_4G, mem - low, E820_TYPE_RAM);
+	e820__update_table(t);
 }
 
 int e820_apply_memmap(struct kmm_machine *m)
@@ -185,15 +185,15 @@ int e820_apply_memmap(struct kmm_machine *m)
 	const struct kmm_boot_opts *o = &m->opts;
 
 	for (int i = 0; i < o->nr_memmap; i++) {
-		int err = e820_range_add(&m->e820, o->memmap[i].start, o->memmap[i].size,
+		int err = __e820__range_add(&m->e820, o->memmap[i].start, o->memmap[i].size,
 					 o->memmap[i].type);
 		if (err)
 			return err;
 	}
-	return e820_update_table(&m->e820);
+	return e820__update_table(&m->e820);
 }
 
-void e820_trim_bios_range(struct kmm_machine *m)
+void trim_bios_range(struct kmm_machine *m)
 {
 	/*
 	 * The first 4 KiB belong to the BIOS (real-mode IVT, BDA) though the
@@ -219,7 +219,7 @@ unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn)
 	return last;
 }
 
-bool e820_overlaps_type(const struct kmm_machine *m, uint64_t start, uint64_t end,
+bool e820__mapped_any(const struct kmm_machine *m, uint64_t start, uint64_t end,
 			enum e820_type type)
 {
 	for (int i = 0; i < m->e820.nr_entries; i++) {

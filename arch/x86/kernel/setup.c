@@ -40,14 +40,14 @@ static int setup_memory_map(struct kmm_machine *m)
 {
 	e820_setup_firmware(m);
 	kmm_printk(m, "BIOS-provided physical RAM map:");
-	e820_print_table(m, "BIOS-e820");
+	e820__print_table(m, "BIOS-e820");
 	if (m->opts.nr_memmap) {
 		if (e820_apply_memmap(m))
 			return kmm_set_error(-ENOSPC, "memmap=: too many e820 entries");
 		kmm_printk(m, "user-defined physical RAM map:");
-		e820_print_table(m, "user");
+		e820__print_table(m, "user");
 	}
-	e820_trim_bios_range(m);
+	trim_bios_range(m);
 	return 0;
 }
 
@@ -168,7 +168,7 @@ int setup_arch(struct boot *b)
 	b->init_start = k->phys_start + k->text + k->rodata + k->data;
 	b->init_size = k->init;
 	if (kmm_arch_is_32(m))
-		initmem_init_32(m);
+		initmem_init(m);
 	err = setup_nodes(b);
 	if (err)
 		return err;

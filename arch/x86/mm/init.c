@@ -162,7 +162,7 @@ int find_low_pfn_range(struct kmm_machine *m)
 }
 
 /* i386 initmem_init(): the lowmem/highmem split reported, high_memory set. */
-void initmem_init_32(struct kmm_machine *m)
+void initmem_init(struct kmm_machine *m)
 {
 	struct kmm_layout *l = &m->layout;
 

@@ -41,21 +41,21 @@ struct e820_table {
 /* ---- arch/x86/kernel/e820.c ---- */
 
 const char *e820_type_name(enum e820_type type);
-int e820_range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type);
-/** e820_update_table() - sort and merge; the highest type wins where entries overlap. */
-int e820_update_table(struct e820_table *t);
-/** e820_print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
-void e820_print_table(struct kmm_machine *m, const char *who);
+int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type);
+/** e820__update_table() - sort and merge; the highest type wins where entries overlap. */
+int e820__update_table(struct e820_table *t);
+/** e820__print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
+void e820__print_table(struct kmm_machine *m, const char *who);
 /** e820_setup_firmware() - the QEMU-like BIOS map for m->opts.mem bytes of RAM. */
 void e820_setup_firmware(struct kmm_machine *m);
 /** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC. */
 int e820_apply_memmap(struct kmm_machine *m);
-/** e820_trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */
-void e820_trim_bios_range(struct kmm_machine *m);
+/** trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */
+void trim_bios_range(struct kmm_machine *m);
 /** e820_end_pfn() - one past the last RAM pfn below @limit_pfn. */
 unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn);
-/** e820_overlaps_type() - does any entry of @type intersect [start, end)? */
-bool e820_overlaps_type(const struct kmm_machine *m, uint64_t start, uint64_t end,
+/** e820__mapped_any() - does any entry of @type intersect [start, end)? */
+bool e820__mapped_any(const struct kmm_machine *m, uint64_t start, uint64_t end,
 			enum e820_type type);
 
 #endif /* KMM_ASM_E820_H */
