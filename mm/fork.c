@@ -118,7 +118,7 @@ int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, vo
 
 /* ---- exit ---- */
 
-void do_exit_mm(struct task_struct *t)
+void exit_mm(struct task_struct *t)
 {
 	struct kmm_machine *m = t->machine;
 	struct mm_struct *mm;
@@ -145,7 +145,7 @@ void kmm_exit(struct task_struct *t, int code)
 	int token = procs_enter(m);
 	if (t->state != TASK_DEAD) {
 		t->exit.code = code;
-		do_exit_mm(t);
+		exit_mm(t);
 	}
 	procs_exit(m, token);
 }
@@ -206,7 +206,7 @@ static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *pag
 	struct kmm_machine *m = dst->m;
 
 	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
-	page_add_new_anon_rmap(n, c->dst, addr);
+	folio_add_new_anon_rmap(n, c->dst, addr);
 	add_mm_counter(dst, MM_ANONPAGES, 1);
 	pteval_t pte = pfn_pte_geo(dst->pgt.geo, page_to_pfn_m(m, n), c->dst->vm_page_prot) |
 		       _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
@@ -268,10 +268,10 @@ again:
 		}
 		get_page(page);
 		if (PageAnon(page)) {
-			page_add_anon_rmap(page);
+			folio_add_anon_rmap_pte(page);
 			add_mm_counter(dst, MM_ANONPAGES, 1);
 		} else {
-			page_add_file_rmap(page);
+			folio_add_file_rmap_pte(page);
 			add_mm_counter(dst, page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, 1);
 		}
 	}
@@ -469,7 +469,7 @@ static void process_shutdown(struct kmm_machine *m)
 		return;
 	list_for_each_safe(pos, n, &p->tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
-		do_exit_mm(t);
+		exit_mm(t);
 		task_free(t);
 	}
 	procs_srcu_shutdown(p);

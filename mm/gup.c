@@ -99,11 +99,11 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 	pte_set(&mm->pgt, ptep, npte);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (c->moved++ == 0)
-		page_add_new_anon_rmap(c->new, vma, addr);
+		folio_add_new_anon_rmap(c->new, vma, addr);
 	else
-		page_add_anon_rmap(c->new);
+		folio_add_anon_rmap_pte(c->new);
 	get_page(c->new);
-	page_remove_rmap(old, true);
+	folio_remove_rmap_pte(old);
 	atomic_fetch_sub_explicit(&old->_refcount, 1, memory_order_acq_rel);
 	spin_unlock(&mm->page_table_lock);
 	return true;

@@ -50,7 +50,7 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 		if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP))
 			return kmm_set_error(-EINVAL, "madvise: MADV_DONTNEED on a locked mapping at 0x%lx",
 					     vma->vm_start);
-		zap_page_range(vma, s, e);
+		zap_page_range_single(vma, s, e - s);
 		return 0;
 	case KMM_MADV_FREE:
 		if (vma->vm_file || (vma->vm_flags & VM_SHARED))
@@ -64,7 +64,7 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 		if (vma->vm_file && !(vma->vm_flags & VM_SHARED)) {
 			/* read ahead into the page cache by mapping nothing: fault and unmap is
 			   not Linux's way; we populate the range instead, which is close enough */
-			return populate_vma_range(vma, s, e) ? -ENOMEM : 0;
+			return populate_vma_page_range(vma, s, e) ? -ENOMEM : 0;
 		}
 		return 0;
 	case KMM_MADV_DONTFORK:

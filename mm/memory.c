@@ -172,7 +172,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	if (!anon && pte_dirty(old))
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, mm_counter_of(page), -1);
-	page_remove_rmap(page, anon);
+	folio_remove_rmap_pte(page);
 	if (page_flag_test(page, PG_mlocked)) {
 		/* munlock_page() walks the reverse map: not under page_table_lock. */
 		get_page(page);
@@ -187,9 +187,10 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	return 0;
 }
 
-void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, unsigned long size)
 {
 	struct zap_ctx z = { vma, 0 };
+	unsigned long start = address, end = address + size;
 
 	if (start < vma->vm_start)
 		start = vma->vm_start;
@@ -249,7 +250,7 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 		free_user_page(page);
 		return 0;
 	}
-	page_add_new_anon_rmap(page, vma, addr);
+	folio_add_new_anon_rmap(page, vma, addr);
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t pte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
 	if (vma->vm_flags & VM_WRITE)
@@ -356,7 +357,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 			free_user_page(n);
 			return ret;
 		}
-		page_add_new_anon_rmap(n, vma, addr);
+		folio_add_new_anon_rmap(n, vma, addr);
 		add_mm_counter(mm, MM_ANONPAGES, 1);
 		pte_set(&mm->pgt, slot,
 			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
@@ -375,7 +376,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		return ret;
 	}
 	/* Our reference becomes the mapping's. */
-	page_add_file_rmap(page);
+	folio_add_file_rmap_pte(page);
 	add_mm_counter(mm, mm_counter_file(page), 1);
 	pteval_t pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
 	if (flags & FAULT_FLAG_WRITE)
@@ -443,7 +444,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 			put_user_page(old);
 		return n ? 0 : VM_FAULT_OOM;
 	}
-	page_add_new_anon_rmap(n, vma, addr);
+	folio_add_new_anon_rmap(n, vma, addr);
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
 			_PAGE_RW | _PAGE_ACCESSED;
@@ -452,7 +453,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		mlock_page(n);
 	if (old) {
 		add_mm_counter(mm, mm_counter_of(old), -1);
-		page_remove_rmap(old, PageAnon(old));
+		folio_remove_rmap_pte(old);
 	}
 	pte_unlock(mm);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
@@ -520,7 +521,7 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	return 0;
 }
 
-int count_fault(struct task_struct *t, unsigned int ret)
+int mm_account_fault(struct task_struct *t, unsigned int ret)
 {
 	if (ret & VM_FAULT_MAJOR) {
 		atomic_fetch_add_explicit(&t->maj_flt, 1, memory_order_relaxed);
@@ -548,7 +549,7 @@ void kill_task(struct task_struct *t, int sig, int code, uint64_t addr)
 						   : "SEGV_ACCERR: the mapping forbids this access");
 	else if (m && sig == KMM_SIGBUS)
 		kmm_printk(m, "%s[%d]: bus error at %" PRIx64, t->comm, t->pid, addr);
-	do_exit_mm(t);
+	exit_mm(t);
 }
 
 static bool access_error(unsigned int error_code, struct vm_area_struct *vma)
@@ -641,7 +642,7 @@ done:
 		fault_kill(t, error_code, KMM_SIGSEGV, KMM_SEGV_ACCERR, addr);
 		return -EFAULT;
 	}
-	count_fault(t, ret);
+	mm_account_fault(t, ret);
 	return 0;
 
 bad_area_accerr:
@@ -654,7 +655,7 @@ bad_area_maperr:
 	return -EFAULT;
 }
 
-int populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;

@@ -109,7 +109,7 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 		else
 			mm->locked_vm -= vma_pages(vma);
 		if (lock)
-			populate_vma_range(vma, vma->vm_start, vma->vm_end);
+			populate_vma_page_range(vma, vma->vm_start, vma->vm_end);
 		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, mlock_pte, vma);
 		vma_try_merge(vma);
 	}

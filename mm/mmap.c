@@ -434,7 +434,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	vma = vma_try_merge(vma);
 	update_hiwater(mm);
 	if ((flags & KMM_MAP_POPULATE) || (vm_flags & VM_LOCKED))
-		populate_vma_range(vma, addr, addr + len);	/* like mm_populate(): errors ignored */
+		populate_vma_page_range(vma, addr, addr + len);	/* like mm_populate(): errors ignored */
 	return (long)addr;
 }
 
@@ -446,7 +446,7 @@ static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned
 		if (!vma || vma->vm_start >= end)
 			break;
 		vma_start_write(vma);
-		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		if (vma->vm_flags & VM_LOCKED)
 			mm->locked_vm -= vma_pages(vma);
@@ -634,7 +634,7 @@ void mmput(struct mm_struct *mm)
 	while (mm->mm_rb.node) {
 		struct vm_area_struct *vma = rb_entry(rb_last(&mm->mm_rb), struct vm_area_struct, vm_rb);
 		vma_start_write(vma);
-		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_remove(mm, vma);
 		vm_area_free(vma);

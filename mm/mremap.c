@@ -127,7 +127,7 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 			vm_stat_account(mm, vma->vm_flags, (long)grow);
 			if (vma->vm_flags & VM_LOCKED) {
 				mm->locked_vm += grow;
-				populate_vma_range(vma, want - (grow << PAGE_SHIFT), want);
+				populate_vma_page_range(vma, want - (grow << PAGE_SHIFT), want);
 			}
 			vma_try_merge(vma);
 			update_hiwater(mm);

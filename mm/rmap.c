@@ -44,12 +44,12 @@ struct anon_vma *anon_vma_alloc(void)
 	return av;
 }
 
-void anon_vma_get(struct anon_vma *av)
+void get_anon_vma(struct anon_vma *av)
 {
 	atomic_fetch_add_explicit(&av->refcount, 1, memory_order_relaxed);
 }
 
-void anon_vma_put(struct anon_vma *av)
+void put_anon_vma(struct anon_vma *av)
 {
 	if (av && atomic_fetch_sub_explicit(&av->refcount, 1, memory_order_acq_rel) == 1) {
 		sim_rwlock_destroy(&av->lock);
@@ -59,7 +59,7 @@ void anon_vma_put(struct anon_vma *av)
 
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
 {
-	anon_vma_get(av);
+	get_anon_vma(av);
 	sim_write_lock(&av->lock);
 	list_add_tail(&vma->anon_vma_node, &av->vmas);
 	sim_write_unlock(&av->lock);
@@ -76,7 +76,7 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 	list_del_init(&vma->anon_vma_node);
 	sim_write_unlock(&av->lock);
 	vma->anon_vma = NULL;
-	anon_vma_put(av);
+	put_anon_vma(av);
 }
 
 /*
@@ -97,7 +97,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	sim_write_lock(&av->lock);		/* anon_vma lock before page_table_lock */
 	spin_lock(&mm->page_table_lock);
 	if (!__atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED)) {
-		anon_vma_get(av);
+		get_anon_vma(av);
 		list_add_tail(&vma->anon_vma_node, &av->vmas);
 		__atomic_store_n(&vma->anon_vma, av, __ATOMIC_RELEASE);
 		used = true;
@@ -124,7 +124,7 @@ static inline pg_data_t *page_pgdat(const struct page *page)
 /* ---- Adding and removing mappings ---- */
 
 /* folio_add_new_anon_rmap(): a fresh anonymous page, mapped once. */
-void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr)
+void folio_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr)
 {
 	page->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 	page->index = linear_page_index(vma, addr);
@@ -135,22 +135,23 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsig
 }
 
 /* One more PTE of an existing anonymous page (fork). */
-void page_add_anon_rmap(struct page *page)
+void folio_add_anon_rmap_pte(struct page *page)
 {
 	if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)
 		mod_node_page_state(page_pgdat(page), NR_ANON_MAPPED, 1);
 }
 
-void page_add_file_rmap(struct page *page)
+void folio_add_file_rmap_pte(struct page *page)
 {
 	if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)
 		mod_node_page_state(page_pgdat(page), NR_FILE_MAPPED, 1);
 }
 
-void page_remove_rmap(struct page *page, bool anon)
+void folio_remove_rmap_pte(struct page *page)
 {
 	if (atomic_fetch_sub_explicit(&page->_mapcount, 1, memory_order_relaxed) == 0)
-		mod_node_page_state(page_pgdat(page), anon ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
+		mod_node_page_state(page_pgdat(page), PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED,
+				    -1);
 }
 
 /* ---- Walking ---- */
@@ -245,7 +246,7 @@ static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsign
 	return true;
 }
 
-int page_referenced(struct page *page, unsigned long *vm_flags)
+int folio_referenced(struct page *page, unsigned long *vm_flags)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct referenced_ctx c = { 0, 0 };
@@ -291,7 +292,7 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 		       page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, -1);
 	if (c->swp)
 		add_mm_counter(mm, MM_SWAPENTS, 1);
-	page_remove_rmap(page, anon);
+	folio_remove_rmap_pte(page);
 	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
 	spin_unlock(&mm->page_table_lock);
 	return true;

@@ -549,7 +549,7 @@ TEST(accounting_status_counters)
 	done(m);
 }
 
-/* ---- The reclaim contract: page_referenced, try_to_unmap, the swapin hook ---- */
+/* ---- The reclaim contract: folio_referenced, try_to_unmap, the swapin hook ---- */
 
 static struct page *fake_swap[8];
 
@@ -562,7 +562,7 @@ static int fake_swapin(struct kmm_machine *m, struct vm_area_struct *vma, uint64
 	if (!page)
 		return -EIO;
 	get_page(page);
-	page_add_anon_rmap(page);
+	folio_add_anon_rmap_pte(page);
 	add_mm_counter(vma->vm_mm, MM_ANONPAGES, 1);
 	add_mm_counter(vma->vm_mm, MM_SWAPENTS, -1);
 	pte_set(&vma->vm_mm->pgt, ptep, pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
@@ -584,8 +584,8 @@ TEST(reclaim_contract_unmap_and_swapin)
 	assert_true(c != NULL);
 	assert_eq(get_user_pages_remote(p->mm, x, 1, 0, &page), 1);	/* reclaim's own reference */
 	expect_eq(page_mapcount(page), 2);
-	expect_eq(page_referenced(page, &flags), 1);	/* the parent wrote it; the child's PTE is old */
-	expect_eq(page_referenced(page, &flags), 0);	/* cleared */
+	expect_eq(folio_referenced(page, &flags), 1);	/* the parent wrote it; the child's PTE is old */
+	expect_eq(folio_referenced(page, &flags), 0);	/* cleared */
 	expect_true(try_to_unmap(page, swp_entry_to_pte(g, 0, 3)));
 	expect_eq(page_mapcount(page), 0);
 	expect_eq(get_mm_counter(p->mm, MM_SWAPENTS), 1);

@@ -495,8 +495,11 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
  * Return: 0 when the access may be retried, -EFAULT when @t died.
  */
 int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int error_code);
-/** zap_page_range() - clear the PTEs of [start, end) in @vma, dropping pages. */
-void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/**
+ * zap_page_range_single() - clear the PTEs of [@address, @address + @size) in
+ * @vma, dropping their pages and swap entries.
+ */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, unsigned long size);
 /** free_pgtables_range() - free the page tables covering [start, end) (the caller zapped it; floor/ceiling are not used yet). */
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 unsigned long floor, unsigned long ceiling);
@@ -505,25 +508,28 @@ void flush_tlb_mm(struct mm_struct *mm);
 /** vm_normal_page() - the struct page behind a present PTE, NULL for special (zero page). */
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte);
 void *user_page_host(struct kmm_machine *m, struct page *page);
-/** populate_vma_range() - fault in [start, end) (MAP_POPULATE, mlock). Return: 0 or -ENOMEM. */
-int populate_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/** populate_vma_page_range() - fault in [start, end) (MAP_POPULATE, mlock). Return: 0 or -ENOMEM. */
+int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 void kill_task(struct task_struct *t, int sig, int code, uint64_t addr);
-int count_fault(struct task_struct *t, unsigned int ret);
+int mm_account_fault(struct task_struct *t, unsigned int ret);
 
 /* ---- mm/rmap.c: reverse map ---- */
 
 struct anon_vma *anon_vma_alloc(void);
-void anon_vma_get(struct anon_vma *av);
-void anon_vma_put(struct anon_vma *av);
+void get_anon_vma(struct anon_vma *av);
+void put_anon_vma(struct anon_vma *av);
 /** anon_vma_prepare() - give @vma an anon_vma (its family's) before its first anon page. */
 int anon_vma_prepare(struct vm_area_struct *vma);
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);
 void anon_vma_unlink(struct vm_area_struct *vma);
-void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr);
-void page_add_anon_rmap(struct page *page);
-void page_add_file_rmap(struct page *page);
-/** page_remove_rmap() - one PTE less; updates NR_ANON_MAPPED / NR_FILE_MAPPED on the last. */
-void page_remove_rmap(struct page *page, bool anon);
+void folio_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr);
+void folio_add_anon_rmap_pte(struct page *page);
+void folio_add_file_rmap_pte(struct page *page);
+/**
+ * folio_remove_rmap_pte() - one PTE less of @page; on the last, NR_ANON_MAPPED
+ * or NR_FILE_MAPPED (by PageAnon) drops. kmm's folios are single pages.
+ */
+void folio_remove_rmap_pte(struct page *page);
 bool PageAnon(const struct page *page);
 /**
  * rmap_lock_pte() - lock @vma's page_table_lock and return the slot of
@@ -544,13 +550,13 @@ int rmap_walk(struct page *page,
 	      void *arg);
 
 /**
- * page_referenced() - test and clear the accessed bit in every PTE mapping
+ * folio_referenced() - test and clear the accessed bit in every PTE mapping
  * @page (folio_referenced). *@vm_flags gets the OR of the mapping VMAs'
  * flags (VM_LOCKED there means: do not evict). Return: young mappings found.
  * Context: enters procs->srcu; takes the reverse-map lock for read and each
  * mapping mm's page_table_lock; the caller holds no page_table_lock.
  */
-int page_referenced(struct page *page, unsigned long *vm_flags);
+int folio_referenced(struct page *page, unsigned long *vm_flags);
 /**
  * try_to_unmap() - replace every PTE mapping @page by @swp_pte: a swap entry
  * (swp_entry_to_pte) for an anonymous page, 0 for a file page that can be
@@ -558,14 +564,14 @@ int page_referenced(struct page *page, unsigned long *vm_flags);
  * MM_SWAPENTS for swap entries, TLBs are flushed. The caller holds its own
  * reference, and its swap slot already counts one reference per mapping.
  * Refused (nothing changed) for a VM_LOCKED mapping or a maybe-pinned page.
- * Return: true when no mapping is left. Context: as page_referenced().
+ * Return: true when no mapping is left. Context: as folio_referenced().
  */
 bool try_to_unmap(struct page *page, pteval_t swp_pte);
 
 /* ---- mm/fork.c: fork, exit, the task table ---- */
 
 struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old);
-void do_exit_mm(struct task_struct *t);
+void exit_mm(struct task_struct *t);
 
 /* ---- mm/gup.c: get_user_pages / pin_user_pages ---- */
 
