@@ -497,7 +497,7 @@ int process_init(struct kmm_machine *m)
 	}
 	p->next_pid = 1;
 	p->stack_guard_gap = STACK_GUARD_GAP_PAGES * PAGE_SIZE;
-	p->mmu = sim_mmu_create(&m->ram, m->nr_cpus);
+	p->mmu = sim_mmu_create(&m->ram);
 	if (!p->mmu)
 		goto out_free;
 	/* With ram=anon there is no memory file to map whole: the window is the

@@ -675,6 +675,10 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 
 /* ---- The user-access loop ---- */
 
+/*
+ * Hits touch nothing shared; only a miss (the walk reads page tables, a
+ * fault changes them) enters the process layer's SRCU section.
+ */
 static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte, size_t len,
 		       unsigned int access)
 {
@@ -684,17 +688,24 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		return kmm_set_error(-ESRCH, "process %d is dead", t->pid);
 	struct kmm_machine *m = mm->m;
 	struct sim_mmu *mmu = procs_of(m)->mmu;
-	int cpu = kmm_this_cpu(m);
+	struct kmm_tlb *tlb = kmm_tlb_this;
 	unsigned char *out = buf;
 	int retries = 0, err = 0;
-	int token = procs_enter(m);
+	int token = -2;		/* -2: not inside procs_enter() yet */
 
+	if (tlb->mmu != mmu && !(tlb = sim_mmu_tlb(mmu)))
+		return kmm_set_error(-ENOMEM, "out of host memory for a TLB");
 	while (len) {
 		size_t chunk = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
 		unsigned int code = 0;
 		if (chunk > len)
 			chunk = len;
-		unsigned char *host = sim_mmu_translate(mmu, &mm->ctx, cpu, addr, access, &code);
+		unsigned char *host = sim_tlb_hit(tlb, &mm->ctx, addr, access);
+		if (!host) {
+			if (token == -2)
+				token = procs_enter(m);
+			host = sim_mmu_walk(mmu, &mm->ctx, tlb, addr, access, &code);
+		}
 		if (!host) {
 			if (do_user_addr_fault(t, (unsigned long)addr, code)) {
 				err = kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
@@ -723,12 +734,43 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		addr += chunk;
 		len -= chunk;
 	}
-	procs_exit(m, token);
+	if (token != -2)
+		procs_exit(m, token);
 	return err;
+}
+
+int kmm_as_of(struct task_struct *t, struct kmm_as *as)
+{
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	int token = procs_enter(t->machine);
+	struct mm_struct *mm = get_task_mm(t);
+
+	if (mm) {
+		as->asid = mm->ctx.asid;
+		as->gen = &mm->ctx.gen;
+		as->task = t;
+		mmput(mm);
+	}
+	procs_exit(t->machine, token);
+	return mm ? 0 : kmm_set_error(-ESRCH, "process %d is dead", t->pid);
 }
 
 int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write)
 {
+	struct mm_struct *mm = t->mm;
+	unsigned char *host;
+
+	/* Within one page and a hit of this thread's TLB: a copy, nothing else. */
+	if (likely(mm && len <= PAGE_SIZE - (addr & (PAGE_SIZE - 1))) &&
+	    (host = sim_tlb_hit(kmm_tlb_this, &mm->ctx, addr,
+				write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ)) != NULL) {
+		if (write)
+			memcpy(host, buf, len);
+		else
+			memcpy(buf, host, len);
+		return 0;
+	}
 	return access_loop(t, addr, buf, 0, len, write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ);
 }
 

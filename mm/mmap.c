@@ -584,6 +584,13 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 
 /* ---- mm_struct ---- */
 
+/*
+ * Address-space ids are unique over every machine of the host process: a
+ * thread's TLB then never matches an entry of another machine's MMU (the
+ * inline accessors do not compare MMUs).
+ */
+static atomic_uint next_asid;
+
 /* A user table frame unlinked under page_table_lock: lockless walkers may still read it. */
 static void free_user_table(struct kmm_pgtable *pt, struct page *page)
 {
@@ -609,8 +616,8 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 	atomic_init(&mm->mm_users, 1);
 	mm->mm_rb = RB_ROOT;
 	mm->ctx.cr3 = mm->pgt.pgd_pa;
-	mm->ctx.asid = atomic_fetch_add(&p->next_asid, 1) + 1;
-	atomic_init(&mm->ctx.gen, 0);
+	mm->ctx.asid = atomic_fetch_add(&next_asid, 1) + 1;
+	mm->ctx.gen = 0;
 	mm->ctx.geo = mm->pgt.geo;
 	mm->task_size = m->layout.task_size ? m->layout.task_size :
 			kmm_arch_is_32(m) ? 0xC0000000UL : 0x7ffffffff000UL;

@@ -1,44 +1,162 @@
 // SPDX-License-Identifier: MIT
 /*
- * arch/sim/mmu.c - the software MMU: hardware page walk, per-CPU TLB, flushes.
+ * arch/sim/mmu.c - the software MMU: hardware page walk, per-thread TLBs, flushes.
  *
  * Linux counterpart: none (this is the CPU); the flush policy mirrors
  * arch/x86/mm/tlb.c (flush_tlb_mm_range with tlb_single_page_flush_ceiling).
  *
  * Invariant: a TLB entry grants SIM_ACCESS_WRITE only if, when it was filled,
  * the leaf PTE was present, writable and dirty; any change that removes a
- * permission or a mapping is followed by a flush of that page or context.
+ * permission or a mapping is followed by a flush of that page or context,
+ * which reaches every TLB attached to the MMU.
  *
- * Locking: see arch/sim/mmu.h.
+ * Locking: see arch/sim/mmu.h. Attaching and detaching also take
+ * tlb_registry_lock (an MMU may be destroyed while a thread that used it
+ * lives on; the thread frees its TLBs at exit).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "arch/sim/mmu.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-struct sim_mmu *sim_mmu_create(struct sim_ram *ram, int nr_cpus)
+/* What kmm_tlb_this points at before a thread's first access: no entry is valid. */
+static struct kmm_tlb empty_tlb = { .e = { [0 ... KMM_TLB_ENTRIES - 1] = { .vpn = ~0ULL } } };
+__thread struct kmm_tlb *kmm_tlb_this __attribute__((tls_model("initial-exec"))) = &empty_tlb;
+
+/* This thread's TLBs (attached or detached), freed when it exits. */
+static __thread struct kmm_tlb *thread_tlbs;
+static spinlock_t tlb_registry_lock = SPINLOCK_INIT;
+static pthread_key_t tlb_key;
+static pthread_once_t tlb_key_once = PTHREAD_ONCE_INIT;
+
+static void tlb_reset(struct kmm_tlb *tlb, struct sim_mmu *mmu)
+{
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++)
+		__atomic_store_n(&tlb->e[i].vpn, ~0ULL, __ATOMIC_RELAXED);
+	tlb->hits = tlb->misses = tlb->walks = tlb->faults = tlb->flushes = 0;
+	tlb->mmu = mmu;
+}
+
+/* Put @tlb on @mmu's list. Context: tlb_registry_lock. */
+static void tlb_link(struct sim_mmu *mmu, struct kmm_tlb *tlb)
+{
+	spin_lock(&mmu->tlbs_lock);
+	tlb_reset(tlb, mmu);
+	tlb->mmu_next = mmu->tlbs;
+	mmu->tlbs = tlb;
+	spin_unlock(&mmu->tlbs_lock);
+}
+
+/* Take @tlb off its MMU's list, if it still has one. Context: tlb_registry_lock. */
+static void tlb_unlink(struct kmm_tlb *tlb)
+{
+	struct sim_mmu *mmu = (struct sim_mmu *)tlb->mmu;
+
+	if (!mmu)
+		return;
+	spin_lock(&mmu->tlbs_lock);
+	for (struct kmm_tlb **pp = &mmu->tlbs; *pp; pp = &(*pp)->mmu_next) {
+		if (*pp == tlb) {
+			*pp = tlb->mmu_next;
+			break;
+		}
+	}
+	tlb->mmu = NULL;
+	spin_unlock(&mmu->tlbs_lock);
+}
+
+static void tlb_thread_exit(void *arg)
+{
+	(void)arg;
+	spin_lock(&tlb_registry_lock);
+	while (thread_tlbs) {
+		struct kmm_tlb *tlb = thread_tlbs;
+		thread_tlbs = tlb->thread_next;
+		tlb_unlink(tlb);
+		free(tlb);
+	}
+	kmm_tlb_this = &empty_tlb;
+	spin_unlock(&tlb_registry_lock);
+}
+
+static void tlb_key_create(void)
+{
+	pthread_key_create(&tlb_key, tlb_thread_exit);
+}
+
+static struct kmm_tlb *tlb_alloc(void)
+{
+	struct kmm_tlb *tlb = aligned_alloc(64, (sizeof(struct kmm_tlb) + 63) & ~(size_t)63);
+
+	if (tlb)
+		memset(tlb, 0, sizeof(*tlb));
+	return tlb;
+}
+
+struct kmm_tlb *sim_mmu_tlb(struct sim_mmu *mmu)
+{
+	struct kmm_tlb *tlb, *spare = NULL;
+
+	for (tlb = thread_tlbs; tlb; tlb = tlb->thread_next) {
+		if (tlb->mmu == mmu)
+			return kmm_tlb_this = tlb;
+		if (!tlb->mmu)
+			spare = tlb;
+	}
+	pthread_once(&tlb_key_once, tlb_key_create);
+	if (!spare) {
+		spare = tlb_alloc();
+		if (!spare)
+			return NULL;
+		spare->thread_next = thread_tlbs;
+		thread_tlbs = spare;
+		pthread_setspecific(tlb_key, spare);	/* any non-NULL value runs the destructor */
+	}
+	spin_lock(&tlb_registry_lock);
+	tlb_link(mmu, spare);
+	spin_unlock(&tlb_registry_lock);
+	return kmm_tlb_this = spare;
+}
+
+struct kmm_tlb *sim_tlb_attach(struct sim_mmu *mmu)
+{
+	struct kmm_tlb *tlb = tlb_alloc();
+
+	if (!tlb)
+		return NULL;
+	spin_lock(&tlb_registry_lock);
+	tlb_link(mmu, tlb);
+	spin_unlock(&tlb_registry_lock);
+	return tlb;
+}
+
+void sim_tlb_detach(struct kmm_tlb *tlb)
+{
+	if (!tlb)
+		return;
+	spin_lock(&tlb_registry_lock);
+	tlb_unlink(tlb);
+	spin_unlock(&tlb_registry_lock);
+	free(tlb);
+}
+
+struct sim_mmu *sim_mmu_create(struct sim_ram *ram)
 {
 	struct sim_mmu *mmu = calloc(1, sizeof(*mmu));
 
 	if (!mmu)
 		return NULL;
-	mmu->nr_cpus = nr_cpus;
-	mmu->tlb = aligned_alloc(64, sizeof(struct sim_tlb) * (size_t)nr_cpus);
-	if (!mmu->tlb)
-		goto out_free;
-	memset(mmu->tlb, 0, sizeof(struct sim_tlb) * (size_t)nr_cpus);
-	for (int c = 0; c < nr_cpus; c++)
-		for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++)
-			mmu->tlb[c].e[i].vpn = ~0ULL;	/* before any thread runs */
+	spin_lock_init(&mmu->tlbs_lock);
 	if (ram->fd >= 0) {
 		void *p = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 			       ram->fd, 0);
 		if (p == MAP_FAILED)
-			goto out_tlb;
+			goto out_free;
 		mmu->window = p;
 		mmu->window_len = ram->size;
 		mmu->own_window = true;
@@ -47,8 +165,6 @@ struct sim_mmu *sim_mmu_create(struct sim_ram *ram, int nr_cpus)
 		mmu->window_len = ram->direct_len;
 	}
 	return mmu;
-out_tlb:
-	free(mmu->tlb);
 out_free:
 	free(mmu);
 	return NULL;
@@ -58,9 +174,13 @@ void sim_mmu_destroy(struct sim_mmu *mmu)
 {
 	if (!mmu)
 		return;
+	/* Orphan the TLBs still attached: their threads free them at exit. */
+	spin_lock(&tlb_registry_lock);
+	while (mmu->tlbs)
+		tlb_unlink(mmu->tlbs);
+	spin_unlock(&tlb_registry_lock);
 	if (mmu->own_window)
 		munmap(mmu->window, mmu->window_len);
-	free(mmu->tlb);
 	free(mmu);
 }
 
@@ -68,37 +188,54 @@ static inline pteval_t read_entry(const struct sim_mmu *mmu, const struct pgtabl
 				  uint64_t pa)
 {
 	if (g->entry_size == 4)
-		return __atomic_load_n((uint32_t *)sim_phys(mmu, pa), __ATOMIC_ACQUIRE);
-	return __atomic_load_n((uint64_t *)sim_phys(mmu, pa), __ATOMIC_ACQUIRE);
+		return __atomic_load_n((uint32_t *)sim_phys(mmu, pa), __ATOMIC_SEQ_CST);
+	return __atomic_load_n((uint64_t *)sim_phys(mmu, pa), __ATOMIC_SEQ_CST);
 }
 
-static inline void or_entry(const struct sim_mmu *mmu, const struct pgtable_geometry *g,
-			    uint64_t pa, pteval_t bits)
+/* Set the accessed/dirty @bits in the leaf at @pa if it still holds *@e (as x86 does, atomically). */
+static bool set_entry_bits(const struct sim_mmu *mmu, const struct pgtable_geometry *g, uint64_t pa,
+			   pteval_t *e, pteval_t bits)
 {
-	if (g->entry_size == 4)
-		__atomic_fetch_or((uint32_t *)sim_phys(mmu, pa), (uint32_t)bits, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_or((uint64_t *)sim_phys(mmu, pa), bits, __ATOMIC_RELAXED);
+	if (g->entry_size == 4) {
+		uint32_t old = (uint32_t)*e;
+		if (!__atomic_compare_exchange_n((uint32_t *)sim_phys(mmu, pa), &old, old | (uint32_t)bits,
+						 false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			return false;
+	} else {
+		uint64_t old = *e;
+		if (!__atomic_compare_exchange_n((uint64_t *)sim_phys(mmu, pa), &old, old | bits, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			return false;
+	}
+	*e |= bits;
+	return true;
 }
 
-void *sim_mmu_walk(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, int cpu, uint64_t va,
+/*
+ * The walk reads the context's generation first and checks the leaf again
+ * after publishing the entry: a flush that changed the leaf while this walk
+ * ran either bumped the generation after the read (the entry is born stale)
+ * or finds the entry published (and invalidates it), or this check sees the
+ * new leaf and walks again. So no entry outlives the flush of its leaf.
+ */
+void *sim_mmu_walk(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, struct kmm_tlb *tlb, uint64_t va,
 		   unsigned int access, unsigned int *fault_code)
 {
 	const struct pgtable_geometry *g = ctx->geo;
-	struct sim_tlb *tlb = &mmu->tlb[cpu];
-	uint64_t table = ctx->cr3;
-	pteval_t e = 0;
-	uint64_t slot_pa = 0;
 	unsigned int code = X86_PF_USER;
 
 	tlb->misses++;
-	tlb->walks++;
 	if (access & SIM_ACCESS_WRITE)
 		code |= X86_PF_WRITE;
 	if (access & SIM_ACCESS_FETCH)
 		code |= X86_PF_INSTR;
 	if (g->levels == 4 ? (va >> 47) != 0 : va >= g->va_limit)
 		goto fault;
+again:
+	tlb->walks++;
+	uint32_t gen = __atomic_load_n(&ctx->gen, __ATOMIC_SEQ_CST);
+	uint64_t table = ctx->cr3, slot_pa = 0;
+	pteval_t e = 0;
 	for (int level = PGT_PGD; level < PGT_NR_LEVELS; level++) {
 		if (!g->real[level])
 			continue;
@@ -128,17 +265,15 @@ void *sim_mmu_walk(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, int cpu, uint64
 	pteval_t set = _PAGE_ACCESSED;
 	if (access & SIM_ACCESS_WRITE)
 		set |= _PAGE_DIRTY;
-	if ((e & set) != set) {
-		or_entry(mmu, g, slot_pa, set);
-		e |= set;
-	}
+	if ((e & set) != set && !set_entry_bits(mmu, g, slot_pa, &e, set))
+		goto again;	/* the leaf changed under the walk */
 	if (table >= mmu->window_len) {
 		code |= X86_PF_RSVD;	/* a frame outside RAM: treat as a bad entry */
 		goto fault;
 	}
 	unsigned char *host = sim_phys(mmu, table);
 	uint64_t vpn = va >> 12;
-	struct sim_tlb_entry *te = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
+	struct kmm_tlb_entry *te = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
 	unsigned int perm = SIM_ACCESS_READ;
 	if ((e & (_PAGE_RW | _PAGE_DIRTY)) == (_PAGE_RW | _PAGE_DIRTY))
 		perm |= SIM_ACCESS_WRITE;
@@ -146,10 +281,14 @@ void *sim_mmu_walk(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, int cpu, uint64
 		perm |= SIM_ACCESS_FETCH;
 	__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
 	te->asid = ctx->asid;
-	te->gen = atomic_load_explicit(&ctx->gen, memory_order_relaxed);
+	te->gen = gen;
 	te->host = host;
 	te->perm = perm;
-	__atomic_store_n(&te->vpn, vpn, __ATOMIC_RELEASE);
+	__atomic_store_n(&te->vpn, vpn, __ATOMIC_SEQ_CST);
+	if (read_entry(mmu, g, slot_pa) != e) {
+		__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
+		goto again;
+	}
 	return host + (va & 0xfff);
 fault:
 	tlb->faults++;
@@ -165,13 +304,20 @@ void sim_mmu_flush_range(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, uint64_t 
 		sim_mmu_flush_ctx(ctx);
 		return;
 	}
-	for (int c = 0; c < mmu->nr_cpus; c++) {
-		struct sim_tlb *tlb = &mmu->tlb[c];
+	/*
+	 * The leaves changed before this: a full barrier orders those stores
+	 * before the scan (see the walk). A locked read-modify-write is one on
+	 * x86, and ThreadSanitizer models it (it does not model fences).
+	 */
+	__atomic_fetch_add(&mmu->range_flushes, 1, __ATOMIC_SEQ_CST);
+	spin_lock(&mmu->tlbs_lock);
+	for (struct kmm_tlb *tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next) {
 		for (uint64_t vpn = first; vpn < last; vpn++) {
-			struct sim_tlb_entry *te = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
+			struct kmm_tlb_entry *te = &tlb->e[vpn & (SIM_TLB_ENTRIES - 1)];
 			if (__atomic_load_n(&te->vpn, __ATOMIC_RELAXED) == vpn)
 				__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
 		}
 		__atomic_fetch_add(&tlb->flushes, 1, __ATOMIC_RELAXED);
 	}
+	spin_unlock(&mmu->tlbs_lock);
 }

@@ -15,9 +15,11 @@
  * a libc name. They return 0 or a negative errno, with state unchanged on
  * error; kmm_last_error() then says what was wrong.
  *
- * Threads: any thread may call any function; drive one process's memory
- * accesses (kmm_access and friends) from one thread at a time, and do not
- * kill or exit it from another thread while such an access is running.
+ * Threads: any thread may call any function. Several threads may drive one
+ * process (its faults run in parallel, VMA by VMA); a thread that reads or
+ * writes a range while another thread of the process unmaps it may finish
+ * its access on the old frame, as a CPU racing a munmap may. Do not kill or
+ * exit a process from another thread while one of its accesses is running.
  */
 #ifndef KMM_PROCESS_H
 #define KMM_PROCESS_H
@@ -27,6 +29,7 @@
 #include <stdint.h>
 
 #include <kmm/kmm.h>
+#include <kmm/mmu.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -179,6 +182,43 @@ int kmm_fill(struct task_struct *t, uint64_t addr, int byte, uint64_t len);
 int kmm_fetch(struct task_struct *t, uint64_t addr, void *buf, size_t len);
 /** kmm_touch() - read (or write) one byte in every page of [addr, addr+len). */
 int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write);
+
+/* ---- The inline fast path: loads and stores that hit this thread's TLB ---- */
+
+/**
+ * kmm_as_of() - fill @as, the address-space handle of @t's current image for
+ * the inline accessors below (valid until @t execs or exits).
+ * Return: 0, or -ESRCH if @t is dead.
+ */
+int kmm_as_of(struct task_struct *t, struct kmm_as *as);
+
+/*
+ * kmm_load8/16/32/64() and kmm_store8/16/32/64() - one naturally sized load
+ * or store at @va: a TLB hit is a few instructions inline in the caller (no
+ * call, no lock); a miss, a fault or an access across a page goes to
+ * kmm_access(). Return: as kmm_access() (0, -EFAULT when the access killed
+ * the process, -ESRCH when it is dead).
+ */
+#define KMM_DEFINE_ACCESSORS(bits)                                                          \
+	static inline int kmm_load##bits(const struct kmm_as *as, uint64_t va,                \
+					 uint##bits##_t *val)                                 \
+	{                                                                                     \
+		KMM_TLB_HIT(as, va, bits / 8, KMM_ACCESS_READ,                                \
+			    { __builtin_memcpy(val, _h, bits / 8); return 0; });               \
+		return kmm_access(as->task, va, val, bits / 8, false);                        \
+	}                                                                                     \
+	static inline int kmm_store##bits(const struct kmm_as *as, uint64_t va,               \
+					  uint##bits##_t val)                                 \
+	{                                                                                     \
+		KMM_TLB_HIT(as, va, bits / 8, KMM_ACCESS_WRITE,                               \
+			    { __builtin_memcpy(_h, &val, bits / 8); return 0; });              \
+		return kmm_access(as->task, va, &val, bits / 8, true);                        \
+	}
+KMM_DEFINE_ACCESSORS(8)
+KMM_DEFINE_ACCESSORS(16)
+KMM_DEFINE_ACCESSORS(32)
+KMM_DEFINE_ACCESSORS(64)
+#undef KMM_DEFINE_ACCESSORS
 
 /* ---- Accounting ---- */
 

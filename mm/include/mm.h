@@ -283,7 +283,6 @@ struct kmm_procs {
 	int tasklist_depth;
 	struct list_head tasks;			/* tasklist_lock */
 	int next_pid;				/* tasklist_lock */
-	atomic_uint next_asid;
 	struct sim_mmu *mmu;
 	struct page *zero_page;			/* the shared zero page */
 	unsigned long zero_pfn;

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_mmu_inline.c - the inline accessors of <kmm/process.h>
+ * (kmm_load64 and friends) and the per-thread TLBs behind them: a hit needs
+ * a translation of this thread's TLB granting the access; a miss, a
+ * protection change or a page-crossing access goes the slow way; a flush on
+ * one thread reaches another thread's TLB; a thread's TLB goes when it
+ * exits; after an exec, a new handle is needed.
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <errno.h>
+#include <pthread.h>
+
+#include <kmm/process.h>
+
+#include "arch/sim/mmu.h"
+#include "mm/include/mm.h"
+
+TEST(loads_and_stores_hit_after_the_first_fault)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *t = kmm_spawn(m, "inline");
+	struct kmm_as as;
+	uint64_t x = 0, v = 0;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 2 * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x), 0);
+	assert_eq(kmm_as_of(t, &as), 0);
+	expect_true(kmm_tlb_lookup(&as, x, 8, KMM_ACCESS_WRITE) == NULL);	/* nothing yet */
+	assert_eq(kmm_store64(&as, x + 8, 0x1122334455667788ull), 0);	/* fault, then the walk */
+	expect_true(kmm_tlb_lookup(&as, x + 8, 8, KMM_ACCESS_WRITE) != NULL);
+	struct kmm_tlb *tlb = kmm_tlb_this;
+	unsigned long misses = tlb->misses;
+	assert_eq(kmm_load64(&as, x + 8, &v), 0);
+	expect_eq(v, 0x1122334455667788ull);
+	assert_eq(kmm_store32(&as, x + 16, 0xdeadbeef), 0);
+	uint32_t w = 0;
+	assert_eq(kmm_load32(&as, x + 16, &w), 0);
+	expect_eq(w, 0xdeadbeef);
+	expect_eq(tlb->misses, misses);		/* hits, inline */
+	/* across the page end: the slow path, still correct */
+	assert_eq(kmm_store64(&as, x + 4092, 0xaabbccddeeff0011ull), 0);
+	assert_eq(kmm_load64(&as, x + 4092, &v), 0);
+	expect_eq(v, 0xaabbccddeeff0011ull);
+	/* read-only now: the cached write translation is gone, a load still hits after a walk */
+	assert_eq(kmm_mprotect(t, x, 4096, KMM_PROT_READ), 0);
+	expect_true(kmm_tlb_lookup(&as, x + 8, 8, KMM_ACCESS_WRITE) == NULL);
+	assert_eq(kmm_load64(&as, x + 8, &v), 0);
+	expect_eq(v, 0x1122334455667788ull);
+	/* and a store kills the process as a real one would */
+	expect_eq(kmm_store8(&as, x, 1), -EFAULT);
+	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGSEGV);
+	kmm_task_release(t);
+	done(m);
+}
+
+struct reader {
+	struct kmm_as as;
+	uint64_t addr;
+	pthread_barrier_t *bar;
+	uint64_t first, second;
+	struct kmm_tlb *tlb;
+	int err;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+
+	r->err |= kmm_load64(&r->as, r->addr, &r->first);	/* fills this thread's TLB */
+	r->tlb = kmm_tlb_this;
+	pthread_barrier_wait(r->bar);	/* the main thread remaps the page */
+	pthread_barrier_wait(r->bar);
+	r->err |= kmm_load64(&r->as, r->addr, &r->second);
+	return NULL;
+}
+
+TEST(a_flush_reaches_another_threads_tlb)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *t = kmm_spawn(m, "two");
+	pthread_barrier_t bar;
+	pthread_t th;
+	uint64_t x = 0;
+	struct reader r = { .bar = &bar };
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x), 0);
+	assert_eq(kmm_as_of(t, &r.as), 0);
+	assert_eq(kmm_store64(&r.as, x, 41), 0);
+	r.addr = x;
+	pthread_barrier_init(&bar, NULL, 2);
+	assert_eq(pthread_create(&th, NULL, reader_main, &r), 0);
+	pthread_barrier_wait(&bar);
+	/* a fresh page at the same address: the reader's cached translation must go */
+	assert_eq(kmm_mmap(t, x, 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED, NULL), 0);
+	assert_eq(kmm_store64(&r.as, x, 42), 0);
+	pthread_barrier_wait(&bar);
+	pthread_join(th, NULL);
+	expect_eq(r.err, 0);
+	expect_eq(r.first, 41);
+	expect_eq(r.second, 42);
+	/* the reader's TLB left the MMU with its thread */
+	struct sim_mmu *mmu = procs_of(m)->mmu;
+	bool attached = false;
+	spin_lock(&mmu->tlbs_lock);
+	for (struct kmm_tlb *tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next)
+		attached |= tlb == r.tlb;
+	spin_unlock(&mmu->tlbs_lock);
+	expect_true(!attached);
+	pthread_barrier_destroy(&bar);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+TEST(exec_needs_a_new_handle)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *t = kmm_spawn(m, "old");
+	struct kmm_as before, after;
+	struct kmm_exec_image img = { .path = "/bin/new", .text = 4096, .heap = 4096 };
+
+	assert_true(t != NULL);
+	assert_eq(kmm_as_of(t, &before), 0);
+	assert_eq(kmm_exec(t, &img), 0);
+	assert_eq(kmm_as_of(t, &after), 0);
+	expect_ne(before.asid, after.asid);
+	kmm_exit(t, 0);
+	expect_eq(kmm_as_of(t, &after), -ESRCH);
+	kmm_task_release(t);
+	done(m);
+}
