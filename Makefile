@@ -2,11 +2,12 @@
 # kmm: `make demo` builds and runs the tour; `make test` builds and runs every test.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+DEBUG_BUILD ?= build-debug
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all build demo test test-asan asan bench clean man
+.PHONY: all build demo test test-asan asan test-debug debug bench clean man
 
 all: build
 
@@ -35,11 +36,22 @@ asan: $(ASAN_BUILD)/CMakeCache.txt
 test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 KMM_QUICK=1 $(CTEST) --output-on-failure -j $(JOBS)
 
+# Every layer's checker after every operation of every machine (mm/debug_checks.c,
+# KMM_DEBUG_CHECKS): slow, so not part of `make test`. See docs/testing.md.
+$(DEBUG_BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(DEBUG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKMM_DEBUG_CHECKS=ON
+
+debug: $(DEBUG_BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(DEBUG_BUILD) -j $(JOBS)
+
+test-debug: debug
+	cd $(DEBUG_BUILD) && KMM_QUICK=1 $(CTEST) --output-on-failure -j $(JOBS)
+
 bench: build
 	@for b in $(BUILD)/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && echo "== $$b" && "$$b"; done; true
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(DEBUG_BUILD)
 
 # The manual page, generated from the tables in cli/ (see cli/manual.h).
 man: build

@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmm/trace.h>
+
 #include "cli/expr.h"
 #include "cli/manual.h"
 #include "cli/scenario.h"
+#include "cli/trace.h"
 #include "lib/util.h"
 
 #ifndef KMM_VERSION
@@ -78,6 +81,8 @@ static char *read_file(const char *path, size_t *len)
 
 struct run_args {
 	bool echo, parse_only, quiet, help;
+	const char *trace_file;		/* --trace FILE */
+	const char *trace_events;	/* --trace-events LIST */
 	const char *file;
 	int nlines;
 	const char **lines;
@@ -109,6 +114,17 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 			ra->parse_only = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ra->quiet = true;
+		} else if (!strcmp(a, "--trace") || !strcmp(a, "--trace-events")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kmm %s: %s needs %s\n", cmd, a,
+					a[7] ? "a list of events" : "a file");
+				return KMM_EXIT_USAGE;
+			}
+			*(a[7] ? &ra->trace_events : &ra->trace_file) = argv[++i];
+		} else if (!strncmp(a, "--trace=", 8)) {
+			ra->trace_file = a + 8;
+		} else if (!strncmp(a, "--trace-events=", 15)) {
+			ra->trace_events = a + 15;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "kmm %s: unknown option '%s' (see kmm %s --help)\n", cmd, a, cmd);
 			return KMM_EXIT_USAGE;
@@ -195,6 +211,27 @@ static int run_scenario(int argc, char **argv, bool check)
 		free(ra.lines);
 		return KMM_EXIT_OK;
 	}
+	uint64_t trace_mask = KMM_EVMASK_TRACEPOINTS;
+
+	if (ra.trace_events && !ra.trace_file) {
+		fprintf(stderr, "kmm %s: --trace-events needs --trace FILE\n", cmd);
+		ret = KMM_EXIT_USAGE;
+	} else if (ra.trace_events && !(trace_mask = trace_parse_events(ra.trace_events, err,
+									    sizeof(err)))) {
+		fprintf(stderr, "kmm %s: --trace-events: %s\n", cmd, err);
+		ret = KMM_EXIT_USAGE;
+	} else if (ra.trace_file && trace_record_start(ra.trace_file, trace_mask, err,
+							sizeof(err))) {
+		fprintf(stderr, "kmm %s: --trace: %s\n", cmd, err);
+		ret = KMM_EXIT_USAGE;
+	}
+	if (ret) {
+		script_free(s);
+		free(file_text);
+		free(lines_text);
+		free(ra.lines);
+		return ret;
+	}
 	struct ctx_opts opts = { .out = stdout, .err = stderr, .echo = ra.echo,
 				 .quiet = ra.quiet, .host_files = true,
 				 .check_each_boot = check };
@@ -217,6 +254,11 @@ static int run_scenario(int argc, char **argv, bool check)
 	}
 	if (ctx_destroy(ctx) != KMM_EXIT_OK && status == KMM_EXIT_OK)
 		status = KMM_EXIT_EXPECT;
+	/* After ctx_destroy: every machine recorded has shut down. */
+	if (ra.trace_file && trace_record_stop(err, sizeof(err))) {
+		fprintf(stderr, "kmm %s: --trace %s: %s\n", cmd, ra.trace_file, err);
+		status = KMM_EXIT_USAGE;
+	}
 	script_free(s);
 	free(file_text);
 	free(lines_text);
@@ -388,6 +430,79 @@ static int check_cmd(int argc, char **argv)
 	return run_scenario(argc, argv, true);
 }
 
+/* ---- trace ---- */
+
+/* kmm trace record [-o FILE] [-E EVENTS] [RUN OPTIONS] [FILE.kmm] [-e LINE]... */
+static int trace_record(int argc, char **argv)
+{
+	const char *out = "kmm.trace", *events = NULL;
+	char **args = calloc((size_t)argc + 5, sizeof(char *));
+	int n = 0, ret;
+
+	if (!args)
+		return KMM_EXIT_USAGE;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			free(args);
+			return usage("trace");
+		}
+		if (!strcmp(a, "-o") || !strcmp(a, "-E")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kmm trace record: %s needs %s\n", a,
+					a[1] == 'o' ? "a file" : "a list of events");
+				free(args);
+				return KMM_EXIT_USAGE;
+			}
+			*(a[1] == 'o' ? &out : &events) = argv[++i];
+			continue;
+		}
+		args[n++] = argv[i];
+	}
+	/* The same run as `kmm run --trace OUT [--trace-events EVENTS] ARGS...`. */
+	memmove(args + (events ? 4 : 2), args, (size_t)n * sizeof(char *));
+	args[0] = "--trace";
+	args[1] = (char *)out;
+	if (events) {
+		args[2] = "--trace-events";
+		args[3] = (char *)events;
+	}
+	n += events ? 4 : 2;
+	ret = run_scenario(n, args, false);
+	free(args);
+	return ret;
+}
+
+static int trace_cmd(int argc, char **argv)
+{
+	char err[512];
+
+	if (!argc || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		if (!argc)
+			fprintf(stderr, "kmm trace: record or report? (see kmm trace --help)\n");
+		return argc ? usage("trace") : KMM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[0], "record"))
+		return trace_record(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "report")) {
+		if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+			return usage("trace");
+		if (argc != 2) {
+			fprintf(stderr, "kmm trace report: one trace file, e.g. kmm trace report "
+				"kmm.trace\n");
+			return KMM_EXIT_USAGE;
+		}
+		if (trace_report(argv[1], stdout, err, sizeof(err))) {
+			fflush(stdout);
+			fprintf(stderr, "kmm trace report: %s\n", err);
+			return KMM_EXIT_USAGE;
+		}
+		return KMM_EXIT_OK;
+	}
+	fprintf(stderr, "kmm trace: unknown subcommand '%s' (record or report)\n", argv[0]);
+	return KMM_EXIT_USAGE;
+}
+
 /* ---- The command table: `kmm --help`, `kmm NAME --help` and the manual ---- */
 
 static const struct kmm_option_doc boot_options[] = {
@@ -405,6 +520,16 @@ static const struct kmm_option_doc run_options[] = {
 	  "cat, free, zones, ps, ...): the lines that merely acknowledge an action (\"A: pid 1\", "
 	  "\"kmalloc 100 (kmalloc-128): 0x...\") are dropped, unless piped or redirected. "
 	  "Errors still go to standard error." },
+	{ "--trace", "FILE", "Write every event of every machine the script boots to FILE "
+	  "(- for standard output), in the format of docs/trace-format.md." },
+	{ "--trace-events", "LIST", "Only these events in the trace: names separated by "
+	  "commas (mm_page_alloc,kmalloc,...), or all (the default)." },
+	{ "-h, --help", NULL, "Print this help." },
+};
+
+static const struct kmm_option_doc trace_options[] = {
+	{ "-o", "FILE", "record: the trace file (default kmm.trace; - for standard output)." },
+	{ "-E", "LIST", "record: only these events, names separated by commas, or all." },
 	{ "-h, --help", NULL, "Print this help." },
 };
 
@@ -456,6 +581,23 @@ static const struct kmm_command check_command = {
 	check_cmd, false,
 };
 
+static const struct kmm_command trace_command = {
+	"trace", "record [-o FILE] [-E EVENTS] [FILE.kmm] [-e LINE]... | report FILE",
+	"record a scenario's events (Linux's tracepoint names) to a file, or summarise one",
+	"record runs a scenario as `kmm run` does and writes every event of every machine it "
+	"boots - pages, objects, faults, system calls, log lines, under Linux's tracepoint "
+	"names, stamped with the virtual clock - to FILE, one line each (docs/trace-format.md; "
+	"the allocator lab and the HTML report read it). The run's own output and exit status "
+	"are those of `kmm run`. The same run writes the same trace, byte for byte.\n\n"
+	"report prints, for each machine of a trace, how many events of each kind it holds.",
+	trace_options, ARRAY_SIZE(trace_options),
+	"kmm trace record -o cow.trace examples/cow.kmm\n"
+	"kmm trace record -E mm_page_alloc,mm_page_free -e 'alloc_pages order=3'\n"
+	"kmm trace report cow.trace\n",
+	"record: those of kmm run; report: 0, or 2 when the file is not a kmm trace.",
+	trace_cmd, false,
+};
+
 static const struct kmm_command shell_command = {
 	"shell", "[OPTION...]",
 	"the scenario language typed live",
@@ -492,6 +634,7 @@ static const struct kmm_command *const commands[] = {
 	&run_command,
 	&shell_command,
 	&check_command,
+	&trace_command,
 	&help_command,
 };
 

@@ -41,6 +41,11 @@ const struct doc_item env_docs[] = {
 	  "such as 8G. A command that allocates in a loop (alloc_pages count=max, kmalloc SIZE "
 	  "count=N) stops with status 2 before it would pass it, and so does a scenario that has "
 	  "passed it (looked at every 4096 steps). Default 4G; 0 for no limit." },
+	{ "KMM_DEBUG_CHECKS", "Run every layer's invariant checker (kmm_check) after every "
+	  "operation of every machine booted: 1 (or on) logs a violation to dmesg, fatal stops "
+	  "the process on it, 0 (or off) turns the checker off in a -DKMM_DEBUG_CHECKS=ON build, "
+	  "where fatal is the default. The boot option debug_checks= wins over it. Slow: "
+	  "meant for tests (make test-debug)." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
 	  "4 MiB (default 4G). See docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "
@@ -96,6 +101,13 @@ const struct doc_item boot_option_docs[] = {
 	{ "slab_freelist_hardened=on|off", "Obfuscated slab free pointers." },
 	{ "slab_freelist_random=on|off", "Slab objects handed out in a shuffled order." },
 	{ "vmalloc_window=SIZE", "The host address space reserved for vmalloc." },
+	{ "fail_page_alloc=I,P,S,T[,SEED]", "Failure injection as Linux's: fail every I-th "
+	  "page allocation with probability P percent, after S bytes, at most T times (-1: no "
+	  "limit); SEED for the draws. 1,100,0,1 fails the first. Boot itself may fail." },
+	{ "failslab=I,P,S,T[,SEED]", "The same for slab objects (kmalloc, kmem_cache_alloc)." },
+	{ "fail_vmalloc=I,P,S,T[,SEED]", "The same for vmalloc's virtual areas (kmm only)." },
+	{ "debug_checks=off|on|fatal", "Every invariant checker after every operation "
+	  "(see KMM_DEBUG_CHECKS)." },
 };
 const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
 

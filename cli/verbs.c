@@ -32,6 +32,7 @@ static const struct verb_table *const tables[] = {
 	&vmalloc_verbs,
 	&slab_verbs,
 	&process_verbs,
+	&trace_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

@@ -294,6 +294,7 @@ extern const struct verb_table page_verbs;	/* cli/verbs_page.c */
 extern const struct verb_table vmalloc_verbs;	/* cli/verbs_vmalloc.c */
 extern const struct verb_table slab_verbs;	/* cli/verbs_slab.c */
 extern const struct verb_table process_verbs;	/* cli/verbs_proc.c */
+extern const struct verb_table trace_verbs;	/* cli/verbs_trace.c */
 
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**

@@ -118,6 +118,8 @@ static int start_kernel(struct boot *b)
 	/* mm_core_init() */
 	build_all_zonelists(m);
 	kmm_printk(m, "mem auto-init: stack:off, heap alloc:off, heap free:off");
+	/* Linux's stamps stay 0 until time_init(); kmm's clock starts here. */
+	kmm_clock_start(m);
 	err = swiotlb_init(m);
 	if (err)
 		return err;

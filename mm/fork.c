@@ -22,6 +22,10 @@
  * under the parent's page_table_lock. The task list, pids and t->mm change
  * under tasklist_lock; an exiting task drops its mm after leaving the list's
  * lock, so mmput() runs with no process lock held.
+ *
+ * Events: each process call (spawn, fork, exec, exit, kill, release) is its
+ * body (__do_sys_NAME) between trace_sys_enter() and trace_sys_exit() on
+ * the machine's stream (mm/events.c), which also charge its virtual time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -137,7 +141,7 @@ void exit_mm(struct task_struct *t)
 	mmput(mm);
 }
 
-void kmm_exit(struct task_struct *t, int code)
+static void __do_sys_exit(struct task_struct *t, int code)
 {
 	if (!t)
 		return;
@@ -150,7 +154,16 @@ void kmm_exit(struct task_struct *t, int code)
 	procs_exit(m, token);
 }
 
-int kmm_kill(struct task_struct *t, int sig)
+void kmm_exit(struct task_struct *t, int code)
+{
+	if (!t)
+		return;
+	trace_sys_enter(t->machine, t->pid, KMM_SYS_EXIT, (uint64_t)code, 0, 0);
+	__do_sys_exit(t, code);
+	trace_sys_exit(t->machine, KMM_SYS_EXIT, 0);
+}
+
+static int __do_sys_kill(struct task_struct *t, int sig)
 {
 	if (!t)
 		return kmm_set_error(-ESRCH, "kill: no such process");
@@ -167,7 +180,18 @@ int kmm_kill(struct task_struct *t, int sig)
 	return 0;
 }
 
-int kmm_task_release(struct task_struct *t)
+int kmm_kill(struct task_struct *t, int sig)
+{
+	if (!t)
+		return __do_sys_kill(t, sig);
+	trace_sys_enter(t->machine, t->pid, KMM_SYS_KILL, (uint64_t)t->pid, (uint64_t)sig, 0);
+	int r = __do_sys_kill(t, sig);
+
+	trace_sys_exit(t->machine, KMM_SYS_KILL, r);
+	return r;
+}
+
+static int __do_sys_wait4(struct task_struct *t)
 {
 	if (t->state != TASK_DEAD)
 		return kmm_set_error(-EBUSY, "process %d is still running", t->pid);
@@ -176,6 +200,18 @@ int kmm_task_release(struct task_struct *t)
 	task_free(t);
 	procs_exit(m, token);
 	return 0;
+}
+
+int kmm_task_release(struct task_struct *t)
+{
+	struct kmm_machine *m = t->machine;
+	int pid = t->pid;
+
+	trace_sys_enter(m, pid, KMM_SYS_WAIT4, (uint64_t)pid, 0, 0);
+	int r = __do_sys_wait4(t);
+
+	trace_sys_exit(m, KMM_SYS_WAIT4, r ? r : pid);
+	return r;
 }
 
 /* ---- fork ---- */
@@ -371,7 +407,7 @@ fail:
 	return NULL;
 }
 
-struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
+static struct task_struct *__do_sys_fork(struct task_struct *parent, const char *comm)
 {
 	if (!parent) {
 		kmm_set_error(-ESRCH, "fork: no parent");
@@ -411,9 +447,22 @@ struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
 	return t;
 }
 
+struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
+{
+	if (!parent)
+		return __do_sys_fork(parent, comm);
+	struct kmm_machine *m = parent->machine;
+
+	trace_sys_enter(m, parent->pid, KMM_SYS_FORK, 0, 0, 0);
+	struct task_struct *t = __do_sys_fork(parent, comm);
+
+	trace_sys_exit(m, KMM_SYS_FORK, t ? t->pid : -ENOMEM);
+	return t;
+}
+
 /* ---- spawn ---- */
 
-struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
+static struct task_struct *__do_sys_spawn(struct kmm_machine *m, const char *comm)
 {
 	char path[48];
 	struct kmm_exec_image img = { .text = 8 * PAGE_SIZE, .data = 2 * PAGE_SIZE,
@@ -443,7 +492,18 @@ struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
 	return t;
 }
 
-int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
+struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm)
+{
+	if (!m)
+		return __do_sys_spawn(m, comm);
+	trace_sys_enter(m, 0, KMM_SYS_SPAWN, 0, 0, 0);
+	struct task_struct *t = __do_sys_spawn(m, comm);
+
+	trace_sys_exit(m, KMM_SYS_SPAWN, t ? t->pid : -ENOMEM);
+	return t;
+}
+
+static int __do_sys_execve(struct task_struct *t, const struct kmm_exec_image *img)
 {
 	if (!t)
 		return kmm_set_error(-ESRCH, "exec: no such process");
@@ -456,6 +516,17 @@ int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
 	int err = exec_mmap(m, t, img);
 	procs_exit(m, token);
 	return err;
+}
+
+int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
+{
+	if (!t)
+		return __do_sys_execve(t, img);
+	trace_sys_enter(t->machine, t->pid, KMM_SYS_EXECVE, 0, 0, 0);
+	int r = __do_sys_execve(t, img);
+
+	trace_sys_exit(t->machine, KMM_SYS_EXECVE, r);
+	return r;
 }
 
 /* ---- The layer ---- */

@@ -227,22 +227,26 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 long get_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			   unsigned int gup_flags, struct page **pages)
 {
+	kmm_op_begin(mm->m);	/* faults and references: one operation for the stream */
 	int token = procs_enter(mm->m);
 	mmap_read_lock(mm);
 	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_GET) & ~KMM_FOLL_PIN, pages);
 	mmap_read_unlock(mm);
 	procs_exit(mm->m, token);
+	kmm_op_end(mm->m);
 	return r;
 }
 
 long pin_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			   unsigned int gup_flags, struct page **pages)
 {
+	kmm_op_begin(mm->m);	/* faults and references: one operation for the stream */
 	int token = procs_enter(mm->m);
 	mmap_read_lock(mm);
 	long r = __get_user_pages(mm, start, nr_pages, (gup_flags | KMM_FOLL_PIN) & ~KMM_FOLL_GET, pages);
 	mmap_read_unlock(mm);
 	procs_exit(mm->m, token);
+	kmm_op_end(mm->m);
 	return r;
 }
 
@@ -253,6 +257,7 @@ static void drop_refs(struct page *page, int refs)
 
 	if (page == p->zero_page)
 		return;
+	kmm_op_begin(m);
 	int token = procs_enter(m);
 	spin_lock(&p->pins_lock);
 	record_ref(p, page, -refs);
@@ -264,6 +269,7 @@ static void drop_refs(struct page *page, int refs)
 		atomic_fetch_sub_explicit(&page->_refcount, refs - 1, memory_order_relaxed);
 	put_user_page_ref(page);
 	procs_exit(m, token);
+	kmm_op_end(m);
 }
 
 void unpin_user_page(struct page *page)

@@ -11,6 +11,7 @@
 #ifndef KMM_MM_INTERNAL_H
 #define KMM_MM_INTERNAL_H
 
+#include "mm/include/events.h"
 #include "mm/include/machine.h"
 #include "mm/include/vmstat.h"
 
@@ -24,6 +25,8 @@ extern const struct kmm_subsys slab_subsys;		/* mm/slab_common.c */
 extern const struct kmm_subsys vmalloc_subsys;		/* mm/vmalloc.c */
 extern const struct kmm_subsys highmem_subsys;		/* mm/highmem.c */
 extern const struct kmm_subsys process_subsys;		/* mm/fork.c */
+extern const struct kmm_subsys fail_inject_subsys;	/* mm/fail_inject.c */
+extern const struct kmm_subsys debug_checks_subsys;	/* mm/debug_checks.c */
 
 /* ---- mm/machine.c: registry, current machine, log, errors ---- */
 

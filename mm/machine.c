@@ -57,6 +57,10 @@ struct kmm_machine *kmm_machine_alloc(void)
 	spin_lock_init(&m->log_lock);
 	spin_lock_init(&m->sysctl_lock);
 	sb_init(&m->log);
+	if (kmm_events_init(m)) {
+		kmm_machine_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -67,6 +71,7 @@ void kmm_machine_free(struct kmm_machine *m)
 	spin_lock(&registry_lock);
 	kmm_machines[m->slot] = NULL;
 	spin_unlock(&registry_lock);
+	kmm_events_shutdown(m);
 	sb_free(&m->log);
 	free(m->cpus);
 	free(m);
@@ -145,30 +150,64 @@ int kmm_set_error(int err, const char *fmt, ...)
 	return err;
 }
 
+/* The console events of one printk: its lines again, outside log_lock, with their stamps. */
+static void emit_console(struct kmm_machine *m, const char *s, const uint64_t *stamps, size_t n)
+{
+	for (size_t i = 0; *s && i < n; i++) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *text = strndup(s, len);
+		struct kmm_event ev = { .type = KMM_EV_CONSOLE, .str = text ? text : "" };
+
+		ev.time_ns = stamps[i];
+		kmm_emit(m, &ev);
+		free(text);
+		s += len + (nl ? 1 : 0);
+	}
+}
+
 /*
  * The log: each line carries a "[    s.uuuuuu] " stamp of the virtual clock,
  * as dmesg prints it, so the same boot prints the same bytes every time.
+ * Each line costs console time (mm/events.c), so stamps move as Linux's do
+ * behind a serial console, and goes on the stream as a console event.
  */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap)
 {
 	struct strbuf line;
+	uint64_t *stamps = NULL;
+	size_t nlines = 1;
 
 	sb_init(&line);
 	sb_vprintf(&line, fmt, ap);
 	if (line.failed)
 		return;
+	const char *text = line.buf ? line.buf : "";
+	bool traced = kmm_trace_on(m, KMM_EVBIT(KMM_EV_CONSOLE));
+
+	if (traced) {
+		for (const char *p = text; *p; p++)
+			nlines += *p == '\n';
+		stamps = calloc(nlines, sizeof(*stamps));
+	}
 	spin_lock(&m->log_lock);
-	const char *s = line.buf ? line.buf : "";
 	/* Split multi-line messages so every line gets a stamp. */
-	while (*s) {
+	size_t i = 0;
+	for (const char *s = text; *s; i++) {
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
-		sb_printf(&m->log, "[%5lu.%06lu] %.*s\n",
-			  (unsigned long)(m->clock_ns / 1000000000ull),
-			  (unsigned long)(m->clock_ns / 1000ull % 1000000ull), (int)len, s);
+		uint64_t now = kmm_clock_ns(m);
+		sb_printf(&m->log, "[%5lu.%06lu] %.*s\n", (unsigned long)(now / 1000000000ull),
+			  (unsigned long)(now / 1000ull % 1000000ull), (int)len, s);
+		kmm_clock_charge_line(m);
+		if (stamps && i < nlines)
+			stamps[i] = now;
 		s += len + (nl ? 1 : 0);
 	}
 	spin_unlock(&m->log_lock);
+	if (stamps)
+		emit_console(m, text, stamps, nlines);
+	free(stamps);
 	sb_free(&line);
 }
 

@@ -692,6 +692,8 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	unsigned char *out = buf;
 	int retries = 0, err = 0;
 	int token = -2;		/* -2: not inside procs_enter() yet */
+	int pid = -1;		/* >= 0: the pid events carried before our first fault */
+	bool bracketed = false;	/* a fault opened an operation for the stream */
 
 	if (tlb->mmu != mmu && !(tlb = sim_mmu_tlb(mmu)))
 		return kmm_set_error(-ENOMEM, "out of host memory for a TLB");
@@ -707,6 +709,12 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 			host = sim_mmu_walk(mmu, &mm->ctx, tlb, addr, access, &code);
 		}
 		if (!host) {
+			if (pid < 0)
+				pid = kmm_trace_set_pid(t->pid);
+			if (trace_page_fault_user(m, addr, code) && !bracketed) {
+				kmm_op_begin(m);
+				bracketed = true;
+			}
 			if (do_user_addr_fault(t, (unsigned long)addr, code)) {
 				err = kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
 						    t->pid, t->comm, t->exit.signal, addr);
@@ -736,6 +744,10 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	}
 	if (token != -2)
 		procs_exit(m, token);
+	if (bracketed)
+		kmm_op_end(m);
+	if (pid >= 0)
+		kmm_trace_set_pid(pid);
 	return err;
 }
 

@@ -16,6 +16,10 @@
  * Locking: every system call runs inside procs_enter() with mmap_write_lock();
  * a VMA is write-locked (vma_start_write) before it changes, so faults that
  * hold only its read lock never see it half-changed.
+ *
+ * Events: each system call (kmm_mmap ... kmm_munlock) is its Linux body
+ * (__do_sys_NAME) between trace_sys_enter() and trace_sys_exit() on the
+ * machine's stream (mm/events.c), which also charge its virtual time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -693,7 +697,7 @@ static void unlock_mm(struct mm_struct *mm, int token)
 	procs_exit(m, token);
 }
 
-int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
+static int __do_sys_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
 {
 	struct mm_struct *mm;
 	int token;
@@ -715,7 +719,20 @@ int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int f
 	return 0;
 }
 
-int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
+int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MMAP, addr, len, (uint64_t)prot);
+	int r = __do_sys_mmap(t, addr, len, prot, flags, out);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MMAP, r ? r : (int64_t)(out ? *out : 0));
+	return r;
+}
+
+static int __do_sys_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
@@ -727,7 +744,20 @@ int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 	return r;
 }
 
-int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
+int kmm_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MUNMAP, addr, len, 0);
+	int r = __do_sys_munmap(t, addr, len);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MUNMAP, r);
+	return r;
+}
+
+static int __do_sys_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
 {
 	struct mm_struct *mm;
 	int token;
@@ -739,7 +769,20 @@ int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
 	return r;
 }
 
-int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
+int kmm_mprotect(struct task_struct *t, uint64_t addr, uint64_t len, int prot)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MPROTECT, addr, len, (uint64_t)prot);
+	int r = __do_sys_mprotect(t, addr, len, prot);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MPROTECT, r);
+	return r;
+}
+
+static int __do_sys_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 {
 	struct mm_struct *mm;
 	int token;
@@ -754,8 +797,21 @@ int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 							(unsigned long long)newbrk);
 }
 
-int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-	       int flags, uint64_t new_addr, uint64_t *out)
+int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_BRK, newbrk, 0, 0);
+	int r = __do_sys_brk(t, newbrk, out);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_BRK, r ? r : (int64_t)newbrk);
+	return r;
+}
+
+static int __do_sys_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len,
+			   uint64_t new_len, int flags, uint64_t new_addr, uint64_t *out)
 {
 	struct mm_struct *mm;
 	int token;
@@ -772,7 +828,21 @@ int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint6
 	return 0;
 }
 
-int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
+int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+	       int flags, uint64_t new_addr, uint64_t *out)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MREMAP, old_addr, old_len, new_len);
+	int r = __do_sys_mremap(t, old_addr, old_len, new_len, flags, new_addr, out);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MREMAP, r ? r : (int64_t)(out ? *out : 0));
+	return r;
+}
+
+static int __do_sys_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 {
 	struct mm_struct *mm;
 	int token;
@@ -784,7 +854,20 @@ int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 	return r;
 }
 
-int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
+int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MADVISE, addr, len, (uint64_t)advice);
+	int r = __do_sys_madvise(t, addr, len, advice);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MADVISE, r);
+	return r;
+}
+
+static int __do_sys_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
@@ -796,7 +879,20 @@ int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 	return r;
 }
 
-int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
+int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MLOCK, addr, len, 0);
+	int r = __do_sys_mlock(t, addr, len);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MLOCK, r);
+	return r;
+}
+
+static int __do_sys_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
@@ -805,6 +901,19 @@ int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 		return -ESRCH;
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
 	unlock_mm(mm, token);
+	return r;
+}
+
+int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MUNLOCK, addr, len, 0);
+	int r = __do_sys_munlock(t, addr, len);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MUNLOCK, r);
 	return r;
 }
 

@@ -741,6 +741,9 @@ rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
 		return NULL;
 	count_events(zone->machine, PGALLOC_DMA + zone->type, 1L << order);
 	zone_statistics(preferred, zone);
+	/* Linux emits it under zone->lock; here after, so a subscriber may take it. */
+	trace_mm_page_alloc_zone_locked(zone->machine, page_to_pfn_m(zone->machine, page), order,
+					mt, false);
 	return page;
 }
 
@@ -926,10 +929,10 @@ static __attribute__((noinline)) void free_unref_page_locked_out(struct zone *zo
 	free_one_page(zone, page, pfn, order, FPI_NONE);
 }
 
-static inline __attribute__((always_inline)) void free_unref_page(struct page *page,
+static inline __attribute__((always_inline)) void free_unref_page(struct kmm_machine *m,
+								 struct page *page,
 								 unsigned int order)
 {
-	struct kmm_machine *m = page_machine(page);
 	unsigned long pfn = page_to_pfn_m(m, page);
 	struct zone *zone;
 	struct per_cpu_pages *pcp;
@@ -985,7 +988,7 @@ void __free_pages_core(struct page *page, unsigned int order)
 static __attribute__((noinline)) void free_pages_rest(struct page *page, unsigned int order)
 {
 	while (order-- > 0)
-		free_unref_page(page + (1UL << order), order);
+		free_unref_page(page_machine(page), page + (1UL << order), order);
 }
 
 /**
@@ -995,19 +998,50 @@ static __attribute__((noinline)) void free_pages_rest(struct page *page, unsigne
  * @page: first page (NULL is a no-op). @order: the order it was allocated at.
  * Context: any; may take pcp->lock and zone->lock.
  */
+/*
+ * __free_pages() while someone listens (mm/events.c): the same, bracketed as
+ * one operation, with mm_page_free when the block really goes back (Linux
+ * emits it in free_pages_prepare(); boot's own frees stay silent here).
+ */
+static __attribute__((noinline)) void free_pages_traced(struct kmm_machine *m, struct page *page,
+							unsigned int order)
+{
+	unsigned long pfn = page_to_pfn_m(m, page);
+	bool head = PageHead(page);
+
+	kmm_op_begin(m);
+	if (unlikely(page_ref_count(page) <= 0)) {
+		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
+	} else if (put_page_testzero(page)) {
+		trace_mm_page_free(m, pfn, order);
+		free_unref_page(m, page, order);
+	} else if (!head) {
+		for (unsigned int o = order; o-- > 0;)
+			trace_mm_page_free(m, pfn + (1UL << o), o);
+		free_pages_rest(page, order);
+	}
+	kmm_op_end(m);
+}
+
 void __free_pages(struct page *page, unsigned int order)
 {
+	struct kmm_machine *m;
 	bool head;
 
 	if (unlikely(!page))
 		return;
+	m = page_machine(page);
+	if (kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)) {
+		free_pages_traced(m, page, order);
+		return;
+	}
 	if (unlikely(page_ref_count(page) <= 0)) {
 		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
 		return;
 	}
 	head = PageHead(page);
 	if (likely(put_page_testzero(page)))
-		free_unref_page(page, order);
+		free_unref_page(m, page, order);
 	else if (!head)
 		free_pages_rest(page, order);
 }

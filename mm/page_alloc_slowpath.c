@@ -606,6 +606,33 @@ alloc_pages_bad_args(struct kmm_machine *m, gfp_t gfp, unsigned int order, int n
 	return NULL;
 }
 
+/*
+ * The allocation while someone listens (mm/events.c): one bracketed
+ * operation that asks should_fail_alloc_page() first, as Linux's
+ * prepare_alloc_pages() does, and ends with mm_page_alloc (pfn -1 when it
+ * failed, as Linux prints a NULL page).
+ */
+static __attribute__((noinline)) struct page *alloc_pages_traced(struct kmm_machine *m, gfp_t gfp,
+								 unsigned int order, int nid)
+{
+	struct page *page = NULL;
+
+	kmm_op_begin(m);
+	if (should_fail_alloc_page(m, gfp, order)) {
+		kmm_set_error(-ENOMEM, "alloc_pages: failed by fail_page_alloc (order %u, gfp %#x)",
+			      order, gfp);
+	} else {
+		page = __alloc_pages(m, gfp, order, nid);
+		if (!page)
+			kmm_set_error(-ENOMEM, "alloc_pages: out of memory (order %u, gfp %#x)",
+				      order, gfp);
+	}
+	trace_mm_page_alloc(m, page ? page_to_pfn_m(m, page) : ~0UL, order, gfp,
+			    gfp_migratetype_fast(gfp));
+	kmm_op_end(m);
+	return page;
+}
+
 /* ---- Public entry points ---- */
 
 /**
@@ -625,6 +652,8 @@ static inline struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp,
 		nid = numa_node_id_m(m);
 	if (unlikely(nid >= m->nr_node_ids || !m->node_data[nid]))
 		return alloc_pages_bad_args(m, gfp, order, nid);
+	if (kmm_trace_on(m, KMM_EVMASK_PAGE_ALLOC))
+		return alloc_pages_traced(m, gfp, order, nid);
 	struct page *page = __alloc_pages(m, gfp, order, nid);
 
 	if (unlikely(!page))

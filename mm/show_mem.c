@@ -251,6 +251,7 @@ static spinlock_t nopage_rs_lock = SPINLOCK_INIT;
 static bool warn_alloc_ratelimit(struct kmm_machine *m)
 {
 	const uint64_t interval = 10ull * 1000000000ull;
+	uint64_t now = kmm_clock_ns(m);
 	bool ok;
 	int missed = 0;
 
@@ -259,12 +260,12 @@ static bool warn_alloc_ratelimit(struct kmm_machine *m)
 
 	if (rs->serial != m->serial) {
 		rs->serial = m->serial;
-		rs->begin_ns = m->clock_ns;
+		rs->begin_ns = now;
 		rs->printed = rs->missed = 0;
 	}
-	if (m->clock_ns - rs->begin_ns >= interval) {
+	if (now - rs->begin_ns >= interval) {
 		missed = rs->missed;
-		rs->begin_ns = m->clock_ns;
+		rs->begin_ns = now;
 		rs->printed = rs->missed = 0;
 	}
 	ok = rs->printed < 1;

@@ -349,7 +349,13 @@ struct kmem_cache *kmm_kmem_cache_create(struct kmm_machine *m, const char *name
 					 slab_flags_t flags, void (*ctor)(void *))
 {
 	int err = -EINVAL;
-	struct kmem_cache *s = m ? create_cache(m, name, size, align, flags, ctor, &err) : NULL;
+	struct kmem_cache *s = NULL;
+
+	if (m) {
+		kmm_op_begin(m);	/* one operation for the stream's subscribers */
+		s = create_cache(m, name, size, align, flags, ctor, &err);
+		kmm_op_end(m);
+	}
 
 	if (!m)
 		kmm_set_error(-EINVAL, "kmem_cache_create: no machine");
@@ -371,7 +377,20 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 	return kmm_kmem_cache_create(kmm_current(), name, size, align, flags, ctor);
 }
 
+static void cache_destroy(struct kmem_cache *s);
+
 void kmem_cache_destroy(struct kmem_cache *s)
+{
+	if (!s)
+		return;
+	/* One operation for the stream's subscribers: slab_mutex is taken inside. */
+	kmm_op_begin(s->machine);
+	struct kmm_machine *m = s->machine;
+	cache_destroy(s);
+	kmm_op_end(m);
+}
+
+static void cache_destroy(struct kmem_cache *s)
 {
 	unsigned long caller = (unsigned long)__builtin_return_address(0);
 	struct kmm_machine *m;
@@ -399,7 +418,10 @@ void kmem_cache_destroy(struct kmem_cache *s)
 
 int kmem_cache_shrink(struct kmem_cache *s)
 {
-	return __kmem_cache_shrink(s);
+	kmm_op_begin(s->machine);
+	int ret = __kmem_cache_shrink(s);
+	kmm_op_end(s->machine);
+	return ret;
 }
 
 unsigned int kmem_cache_size(struct kmem_cache *s)
@@ -419,10 +441,12 @@ void kmm_slab_drain(struct kmm_machine *m)
 
 	if (!st)
 		return;
+	kmm_op_begin(m);	/* slabs are freed under slab_mutex: no check in between */
 	spin_lock(&st->slab_mutex);
 	list_for_each(pos, &st->caches)
 		__kmem_cache_shrink(list_entry(pos, struct kmem_cache, list));
 	spin_unlock(&st->slab_mutex);
+	kmm_op_end(m);
 	slab_rcu_barrier(m);
 	/* The freed slab pages may sit on CPU slots' pcp lists: give them to the buddy. */
 	drain_all_pages(m, NULL);
@@ -432,13 +456,36 @@ void kmm_slab_drain(struct kmm_machine *m)
 
 /* kmem_cache_alloc(), kmem_cache_free() and friends live in mm/slub.c (inlined fast paths). */
 
+/* kmem_cache_alloc_bulk() while someone listens: should_failslab() once for the batch. */
+static __attribute__((noinline)) int alloc_bulk_traced(struct kmem_cache *s, gfp_t gfp, size_t nr,
+						       void **p, unsigned long caller)
+{
+	int got = 0;
+
+	kmm_op_begin(s->machine);
+	if (should_failslab(s->machine, s->name, s->object_size * nr, gfp))
+		kmm_set_error(-ENOMEM, "kmem_cache_alloc_bulk(%s): failed by failslab", s->name);
+	else
+		got = (int)slab_alloc_bulk(s, gfp, nr, p, caller);
+	kmm_op_end(s->machine);
+	return got;
+}
+
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
+	if (kmm_trace_on(s->machine, KMM_EVBIT(KMM_EV_SHOULD_FAILSLAB) | KMM_EVMASK_OPS))
+		return alloc_bulk_traced(s, gfp, nr, p, (unsigned long)__builtin_return_address(0));
 	return (int)slab_alloc_bulk(s, gfp, nr, p, (unsigned long)__builtin_return_address(0));
 }
 
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
 {
+	if (kmm_trace_on(s->machine, KMM_EVMASK_OPS)) {
+		kmm_op_begin(s->machine);
+		slab_free_bulk(s, nr, p, (unsigned long)__builtin_return_address(0));
+		kmm_op_end(s->machine);
+		return;
+	}
 	slab_free_bulk(s, nr, p, (unsigned long)__builtin_return_address(0));
 }
 
@@ -519,12 +566,46 @@ static void *kmalloc_large(struct kmm_machine *m, size_t size, gfp_t gfp, int no
 	return page_address(page);
 }
 
+/*
+ * kmalloc() while someone listens (mm/events.c): one bracketed operation;
+ * should_failslab() for the slab sizes (large ones ask fail_page_alloc
+ * through alloc_pages, as in Linux), then the kmalloc event, also when it
+ * failed (ptr 0). Size 0 has no event, as in Linux.
+ */
+static __attribute__((noinline)) void *kmalloc_traced(struct kmm_machine *m, size_t size,
+						      gfp_t gfp, int node, unsigned long caller)
+{
+	void *p = NULL;
+	size_t bytes_alloc = 0;
+
+	if (!size)
+		return ZERO_SIZE_PTR;
+	kmm_op_begin(m);
+	if (size <= KMALLOC_MAX_CACHE_SIZE) {
+		struct kmem_cache *s = __kmalloc_slab(m, size, gfp);
+
+		bytes_alloc = s->size;
+		if (should_failslab(m, s->name, s->object_size, gfp))
+			kmm_set_error(-ENOMEM, "kmalloc(%zu): failed by failslab", size);
+		else
+			p = slab_alloc_node(s, gfp, node, caller, size);
+	} else {
+		bytes_alloc = PAGE_SIZE << order_for(size);
+		p = kmalloc_large(m, size, gfp, node);
+	}
+	trace_obj_alloc(m, KMM_EV_KMALLOC, NULL, kaddr(m, p), size, p ? bytes_alloc : 0, gfp, node);
+	kmm_op_end(m);
+	return p;
+}
+
 void *kmm_kmalloc(struct kmm_machine *m, size_t size, gfp_t gfp, int node)
 {
 	if (!m || !slab_state(m)) {
 		kmm_set_error(-ENODEV, "kmalloc: no current machine with a slab layer");
 		return NULL;
 	}
+	if (kmm_trace_on(m, KMM_EVMASK_KMALLOC))
+		return kmalloc_traced(m, size, gfp, node, (unsigned long)__builtin_return_address(0));
 	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_large(m, size, gfp, node);
 	if (unlikely(!size))
@@ -543,6 +624,8 @@ static __attribute__((noinline)) void *do_kmalloc_other(struct kmm_machine *m, s
 	}
 	if (!size)
 		return ZERO_SIZE_PTR;
+	if (kmm_trace_on(m, KMM_EVMASK_KMALLOC))
+		return kmalloc_traced(m, size, gfp, node, (unsigned long)__builtin_return_address(0));
 	return kmalloc_large(m, size, gfp, node);
 }
 
@@ -554,6 +637,8 @@ static inline __attribute__((always_inline)) void *do_kmalloc(size_t size, gfp_t
 	/* size - 1 wraps for 0, so one compare sends 0 and large sizes out of line. */
 	if (unlikely(!m || !slab_state(m) || size - 1 >= KMALLOC_MAX_CACHE_SIZE))
 		return do_kmalloc_other(m, size, gfp, node);
+	if (kmm_trace_on(m, KMM_EVMASK_KMALLOC))
+		return kmalloc_traced(m, size, gfp, node, caller);
 	return slab_alloc_node(__kmalloc_slab(m, size, gfp), gfp, node, caller, size);
 }
 
@@ -642,14 +727,10 @@ static void free_large_kmalloc(struct kmm_machine *m, struct page *page, const v
 	__free_pages(page, order);
 }
 
-/* kfree of anything but a slab object of the current machine: other machines, large kmalloc. */
-static __attribute__((noinline)) void do_kfree_other(const void *p, unsigned long caller)
+/* kfree of an object classify() has placed. */
+static void kfree_classified(struct kmm_machine *m, const void *p, struct slab *slab,
+			     struct page *page, unsigned long caller)
 {
-	struct kmm_machine *m;
-	struct slab *slab;
-	struct page *page;
-
-	classify(p, &m, &slab, &page);
 	if (likely(slab)) {
 		slab_free(slab->slab_cache, slab, (void *)p, caller);
 		return;
@@ -661,6 +742,42 @@ static __attribute__((noinline)) void do_kfree_other(const void *p, unsigned lon
 	kmm_set_error(-EINVAL, "kfree: %p belongs to no machine", p);
 }
 
+/*
+ * kfree() while someone listens on the object's machine: the event first
+ * (as Linux), one bracketed operation.
+ */
+static __attribute__((noinline)) void kfree_traced(const void *p, unsigned long caller)
+{
+	struct kmm_machine *m;
+	struct slab *slab;
+	struct page *page;
+
+	classify(p, &m, &slab, &page);
+	if (!m) {
+		kfree_classified(m, p, slab, page, caller);
+		return;
+	}
+	kmm_op_begin(m);
+	trace_obj_free(m, KMM_EV_KFREE, NULL, kaddr(m, p));
+	kfree_classified(m, p, slab, page, caller);
+	kmm_op_end(m);
+}
+
+/* kfree of anything but a slab object of the current machine: other machines, large kmalloc. */
+static __attribute__((noinline)) void do_kfree_other(const void *p, unsigned long caller)
+{
+	struct kmm_machine *m;
+	struct slab *slab;
+	struct page *page;
+
+	classify(p, &m, &slab, &page);
+	if (m && kmm_trace_on(m, KMM_EVMASK_KFREE)) {
+		kfree_traced(p, caller);
+		return;
+	}
+	kfree_classified(m, p, slab, page, caller);
+}
+
 /* The common case inline: a slab object in the current machine's direct map. */
 static inline __attribute__((always_inline)) void do_kfree(const void *p, unsigned long caller)
 {
@@ -670,6 +787,10 @@ static inline __attribute__((always_inline)) void do_kfree(const void *p, unsign
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
 	if (likely(m && (slab = virt_to_slab_fast(m, p)) != NULL)) {
+		if (kmm_trace_on(m, KMM_EVMASK_KFREE)) {
+			kfree_traced(p, caller);
+			return;
+		}
 		slab_free(slab->slab_cache, slab, (void *)p, caller);
 		return;
 	}

@@ -1006,20 +1006,50 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 
 /* ---- The cache API entry points (the fast paths inline here) ---- */
 
+/*
+ * kmem_cache_alloc() while someone listens (mm/events.c): one bracketed
+ * operation, should_failslab() first (Linux's slab_pre_alloc_hook), then
+ * the kmem_cache_alloc event, also when it failed (ptr 0).
+ */
+static __attribute__((noinline)) void *cache_alloc_traced(struct kmem_cache *s, gfp_t gfp,
+							  int node, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	void *obj = NULL;
+
+	kmm_op_begin(m);
+	if (should_failslab(m, s->name, s->object_size, gfp))
+		kmm_set_error(-ENOMEM, "kmem_cache_alloc(%s): failed by failslab", s->name);
+	else
+		obj = slab_alloc_fast(s, gfp, node, caller, s->object_size);
+	trace_obj_alloc(m, KMM_EV_KMEM_CACHE_ALLOC, s->name, kaddr(m, obj), s->object_size,
+			s->size, gfp, node);
+	kmm_op_end(m);
+	return obj;
+}
+
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
+	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
+		return cache_alloc_traced(s, gfp, NUMA_NO_NODE,
+					  (unsigned long)__builtin_return_address(0));
 	return slab_alloc_fast(s, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0),
 			       s->object_size);
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
+	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
+		return cache_alloc_traced(s, gfp, node, (unsigned long)__builtin_return_address(0));
 	return slab_alloc_fast(s, gfp, node, (unsigned long)__builtin_return_address(0),
 			       s->object_size);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
+	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
+		return cache_alloc_traced(s, gfp | __GFP_ZERO, NUMA_NO_NODE,
+					  (unsigned long)__builtin_return_address(0));
 	return slab_alloc_fast(s, gfp | __GFP_ZERO, NUMA_NO_NODE,
 			       (unsigned long)__builtin_return_address(0), s->object_size);
 }
@@ -1059,8 +1089,24 @@ static inline __attribute__((always_inline)) void cache_free(struct kmem_cache *
 	slab_free_fast(s, slab, obj, caller);
 }
 
+/* kmem_cache_free() while someone listens: the event first (as Linux), one bracketed operation. */
+static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, void *obj,
+							unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+
+	kmm_op_begin(m);
+	trace_obj_free(m, KMM_EV_KMEM_CACHE_FREE, s->name, kaddr(m, obj));
+	cache_free(s, obj, caller);
+	kmm_op_end(m);
+}
+
 void kmem_cache_free(struct kmem_cache *s, void *obj)
 {
+	if (obj && kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
+		cache_free_traced(s, obj, (unsigned long)__builtin_return_address(0));
+		return;
+	}
 	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
 }
 

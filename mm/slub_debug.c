@@ -96,7 +96,7 @@ void set_track(struct kmem_cache *s, void *obj, enum track_item i, unsigned long
 	t->addr = addr;
 	t->cpu = kmm_this_cpu(m);
 	t->pid = 0;
-	t->when = (unsigned long)(m->clock_ns / 1000000);
+	t->when = (unsigned long)(kmm_clock_ns(m) / 1000000);
 }
 
 /* A new object has no history: empty tracks, which reports leave out. */
@@ -111,7 +111,7 @@ void init_tracking(struct kmem_cache *s, void *obj)
 static void print_track(struct kmem_cache *s, const char *what, struct track *t)
 {
 	char sym[160];
-	unsigned long now = (unsigned long)(s->machine->clock_ns / 1000000);
+	unsigned long now = (unsigned long)(kmm_clock_ns(s->machine) / 1000000);
 
 	if (!t->addr)
 		return;

@@ -31,11 +31,13 @@
  */
 const struct kmm_subsys *const kmm_subsystems[NR_SUBSYS] = {
 	[SUBSYS_PAGE_ALLOC] = &page_alloc_subsys,
+	[SUBSYS_FAIL_INJECT] = &fail_inject_subsys,
 	[SUBSYS_BOOT] = &boot_subsys,
 	[SUBSYS_SLAB] = &slab_subsys,
 	[SUBSYS_VMALLOC] = &vmalloc_subsys,
 	[SUBSYS_HIGHMEM] = &highmem_subsys,
 	[SUBSYS_PROCESS] = &process_subsys,
+	[SUBSYS_DEBUG_CHECKS] = &debug_checks_subsys,
 };
 
 bool subsys_up(const struct kmm_machine *m, enum subsys_id id)
@@ -112,9 +114,11 @@ void subsys_shutdown_all(struct kmm_machine *m)
  */
 void kmm_drain(struct kmm_machine *m)
 {
+	kmm_op_begin(m);	/* one operation for the stream: layers free pages under their locks */
 	for (int id = NR_SUBSYS - 1; id >= 0; id--)
 		if (subsys_up(m, (enum subsys_id)id) && kmm_subsystems[id]->drain)
 			kmm_subsystems[id]->drain(m);
+	kmm_op_end(m);
 }
 
 /**

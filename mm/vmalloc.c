@@ -259,10 +259,31 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	unmap_pages_locked(m, vs, va->va_start, vm->nr_mapped);
 	list_add_tail(&va->list, &vs->lazy_list);
 	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
+	uint64_t start = va->va_start, size = va_size(va);
 	if (vs->lazy_nr > lazy_max_pages(m))
 		purge_lazy_locked(vs);
 	spin_unlock(&vs->lock);
+	trace_free_vmap_area_noflush(m, start, size);
 	return vm;
+}
+
+/*
+ * alloc_vmap_area() as the stream sees it: fail_vmalloc's decision point
+ * first, then the alloc_vmap_area event (also when it failed), which
+ * charges the area's virtual time.
+ */
+static struct vmap_area *get_vmap_area(struct kmm_machine *m, struct vmalloc_state *vs,
+				       unsigned long size, unsigned long align, gfp_t gfp)
+{
+	struct vmap_area *va = NULL;
+
+	if (should_fail_vmalloc(m, size, gfp))
+		kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: by fail_vmalloc",
+			      size);
+	else
+		va = alloc_vmap_area(vs, size, align, vs->vstart, vs->vend);
+	trace_alloc_vmap_area(m, va ? va->va_start : 0, size, align, vs->vstart, vs->vend, !va);
+	return va;
 }
 
 void free_vm_struct(struct vm_struct *vm)
@@ -288,9 +309,9 @@ static int cmp_page_ptr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
-			    gfp_t gfp, int nid, unsigned long vm_flags, const char *caller,
-			    const void *ret)
+static void *__vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
+			      gfp_t gfp, int nid, unsigned long vm_flags, const char *caller,
+			      const void *ret)
 {
 	struct vmalloc_state *vs = vstate(m);
 
@@ -335,7 +356,7 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 		kmm_set_error(-ENOMEM, "vmalloc: no host memory for a page array of %lu", nr);
 		return NULL;
 	}
-	struct vmap_area *va = alloc_vmap_area(vs, area_size, align, vs->vstart, vs->vend);
+	struct vmap_area *va = get_vmap_area(m, vs, area_size, align, gfp);
 	if (!va) {
 		free_vm_struct(vm);
 		return NULL;
@@ -380,6 +401,19 @@ static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned 
 	if ((gfp & __GFP_ZERO) || (vm_flags & VM_USERMAP))
 		memset(host, 0, size);
 	return host;
+}
+
+/* vmalloc and friends: one operation for the stream's subscribers (mm/events.c). */
+static void *vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
+			    gfp_t gfp, int nid, unsigned long vm_flags, const char *caller,
+			    const void *ret)
+{
+	if (!m)
+		return __vmalloc_common(m, size, align, gfp, nid, vm_flags, caller, ret);
+	kmm_op_begin(m);
+	void *p = __vmalloc_common(m, size, align, gfp, nid, vm_flags, caller, ret);
+	kmm_op_end(m);
+	return p;
 }
 
 void *kmm_vmalloc_caller(struct kmm_machine *m, unsigned long size, unsigned long align,
@@ -439,9 +473,12 @@ void vfree(const void *addr)
 		kmm_set_error(-EINVAL, "vfree: %p is not a vmalloc address", addr);
 		return;
 	}
+	kmm_op_begin(m);
 	struct vm_struct *vm = remove_vm_area(m, addr, "vfree");
-	if (!vm)
+	if (!vm) {
+		kmm_op_end(m);
 		return;
+	}
 	if (!(vm->flags & VM_ALLOC)) {
 		kmm_printk(m, "WARNING: vfree() of a %s area (%#llx): use %s", 
 			   (vm->flags & VM_IOREMAP) ? "ioremap" : "vmap",
@@ -451,12 +488,13 @@ void vfree(const void *addr)
 		free_area_pages(vm);
 	}
 	free_vm_struct(vm);
+	kmm_op_end(m);
 }
 
 /* ---- vmap ---- */
 
-static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned int count,
-			 unsigned long flags, const char *caller, const void *ret)
+static void *__vmap_common(struct kmm_machine *m, struct page **pages, unsigned int count,
+			   unsigned long flags, const char *caller, const void *ret)
 {
 	struct vmalloc_state *vs = vstate(m);
 
@@ -485,7 +523,7 @@ static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned in
 	vm->size = ((unsigned long)count + 1) * PAGE_SIZE;
 	vm->nr_mapped = count;
 	set_caller(vm, caller, ret);
-	struct vmap_area *va = alloc_vmap_area(vs, vm->size, PAGE_SIZE, vs->vstart, vs->vend);
+	struct vmap_area *va = get_vmap_area(m, vs, vm->size, PAGE_SIZE, GFP_KERNEL);
 	if (!va) {
 		free_vm_struct(vm);
 		return NULL;
@@ -497,6 +535,17 @@ static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned in
 		return NULL;
 	}
 	return kernel_va_to_host(m, vm->addr);
+}
+
+static void *vmap_common(struct kmm_machine *m, struct page **pages, unsigned int count,
+			 unsigned long flags, const char *caller, const void *ret)
+{
+	if (!m)
+		return __vmap_common(m, pages, count, flags, caller, ret);
+	kmm_op_begin(m);
+	void *p = __vmap_common(m, pages, count, flags, caller, ret);
+	kmm_op_end(m);
+	return p;
 }
 
 void *vmap(struct page **pages, unsigned int count, unsigned long flags, int prot)
@@ -520,9 +569,11 @@ void vunmap(const void *addr)
 		kmm_set_error(-EINVAL, "vunmap: %p is not a vmalloc address", addr);
 		return;
 	}
+	kmm_op_begin(m);
 	struct vm_struct *vm = remove_vm_area(m, addr, "vunmap");
 	if (vm)
 		free_vm_struct(vm);
+	kmm_op_end(m);
 }
 
 /* ---- Lookups ---- */

@@ -253,9 +253,11 @@ unsigned long vm_unmap_aliases_m(struct kmm_machine *m)
 
 	if (!vs)
 		return 0;
+	kmm_op_begin(m);	/* page tables are freed under vs->lock */
 	spin_lock(&vs->lock);
 	nr = purge_lazy_locked(vs);
 	spin_unlock(&vs->lock);
+	kmm_op_end(m);
 	return nr;
 }
 

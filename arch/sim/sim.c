@@ -23,6 +23,10 @@
 
 _Static_assert(sizeof(pthread_rwlock_t) <= sizeof(struct sim_rwlock), "rwlock too big");
 
+#ifdef KMM_DEBUG_CHECKS
+_Thread_local int sim_locks_held;
+#endif
+
 void spin_lock_slow(spinlock_t *l)
 {
 	unsigned int spins = 0;
@@ -227,4 +231,16 @@ void sim_cpu_relax(void)
 void sim_yield(void)
 {
 	sched_yield();
+}
+
+const char *sim_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+void sim_bug(const char *msg)
+{
+	fprintf(stderr, "kmm BUG: %s\n", msg);
+	fflush(stderr);
+	abort();
 }

@@ -28,6 +28,20 @@ typedef struct {
 } spinlock_t;
 
 #define SPINLOCK_INIT { 0 }
+
+/*
+ * Debug builds (-DKMM_DEBUG_CHECKS=ON) count the spinlocks each thread holds,
+ * so that the debug checker (mm/debug_checks.c) can tell an operation that
+ * ended with a lock still held - one that would deadlock kmm_check - from
+ * one that ended cleanly. Release builds count nothing.
+ */
+#ifdef KMM_DEBUG_CHECKS
+extern _Thread_local int sim_locks_held;
+#define SIM_LOCK_HELD(delta) ((void)(sim_locks_held += (delta)))
+#else
+#define SIM_LOCK_HELD(delta) ((void)0)
+#endif
+
 void spin_lock_slow(spinlock_t *l);
 static inline void spin_lock_init(spinlock_t *l)
 {
@@ -35,17 +49,23 @@ static inline void spin_lock_init(spinlock_t *l)
 }
 static inline void spin_lock(spinlock_t *l)
 {
+	SIM_LOCK_HELD(1);
 	if (__builtin_expect(!atomic_exchange_explicit(&l->locked, 1, memory_order_acquire), 1))
 		return;
 	spin_lock_slow(l);
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
-	return !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
-	       !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+	bool got = !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
+		   !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+
+	if (got)
+		SIM_LOCK_HELD(1);
+	return got;
 }
 static inline void spin_unlock(spinlock_t *l)
 {
+	SIM_LOCK_HELD(-1);
 	atomic_store_explicit(&l->locked, 0, memory_order_release);
 }
 static inline bool spin_is_locked(spinlock_t *l)
@@ -121,5 +141,15 @@ int sim_thread_start(sim_thread **t, void *(*fn)(void *), void *arg);
 void *sim_thread_join(sim_thread *t);
 void sim_cpu_relax(void);
 void sim_yield(void);
+
+/* ---- The host's environment and a fatal stop ---- */
+
+/** sim_getenv() - the host environment variable @name, or NULL. */
+const char *sim_getenv(const char *name);
+/**
+ * sim_bug() - a kmm invariant is broken and the run asked to stop on it
+ * (Linux's BUG()): print "kmm BUG: @msg" on the host's stderr and abort.
+ */
+void sim_bug(const char *msg) __attribute__((noreturn));
 
 #endif /* KMM_ARCH_SIM_H */

@@ -50,8 +50,13 @@ typedef unsigned long (*kmm_reclaim_fn)(struct kmm_machine *m, gfp_t gfp,
 /* OOM hook: Linux's out_of_memory(); returns true if it freed something. */
 typedef bool (*kmm_oom_fn)(struct kmm_machine *m, gfp_t gfp, unsigned int order);
 
+struct kmm_events;
+
 struct kmm_machine {
 	int slot;			/* index in the machine registry, immutable */
+	/* classes someone listens to (mm/events.c); read by every fast path */
+	uint64_t event_mask;		/* atomic; written under events->lock */
+	struct kmm_events *events;	/* the stream, the ring, the clock; boot to shutdown */
 	unsigned long serial;		/* unique for the process lifetime */
 	char cmdline[1024];
 	struct kmm_boot_opts opts;
@@ -106,7 +111,6 @@ struct kmm_machine {
 	/* Kernel log, under log_lock */
 	spinlock_t log_lock;
 	struct strbuf log;
-	uint64_t clock_ns;		/* the virtual clock, advanced by events */
 
 	/*
 	 * The subsystems (mm/include/subsys.h): each one's state, read only

@@ -60,6 +60,7 @@
 #include "include/kmm/process.h"
 #include "lib/list.h"
 #include "lib/rbtree.h"
+#include "mm/include/events.h"
 #include "mm/include/machine.h"
 #include "mm/include/pgtable.h"
 
@@ -464,7 +465,9 @@ unsigned long vm_start_gap(const struct vm_area_struct *vma);
 void update_hiwater(struct mm_struct *mm);
 static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
-	atomic_fetch_add_explicit(&mm->rss_stat[c], n, memory_order_relaxed);
+	long now = atomic_fetch_add_explicit(&mm->rss_stat[c], n, memory_order_relaxed) + n;
+
+	trace_rss_stat(mm->m, c, (int64_t)now * 4096);
 }
 static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
 {

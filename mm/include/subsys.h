@@ -43,11 +43,13 @@ struct strbuf;
 /* The layers, in boot order (init runs in this order, drain and shutdown in reverse). */
 enum subsys_id {
 	SUBSYS_PAGE_ALLOC,	/* core: its state is the machine itself (mm/page_alloc_init.c) */
+	SUBSYS_FAIL_INJECT,	/* fail_page_alloc=, failslab=: before the layers that allocate */
 	SUBSYS_BOOT,		/* the boot checker (mm/mm_init.c) */
 	SUBSYS_SLAB,		/* mm/slab_common.c */
 	SUBSYS_VMALLOC,		/* mm/vmalloc.c */
 	SUBSYS_HIGHMEM,		/* mm/highmem.c; i386: prints "virtual kernel memory layout:" */
 	SUBSYS_PROCESS,		/* mm/fork.c */
+	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */
 	NR_SUBSYS
 };
 
