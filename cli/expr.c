@@ -287,9 +287,9 @@ static struct expr *parse_primary(struct expr_parser *ep)
 			while (q < ep->end && (isalnum((unsigned char)*q) || *q == '_'))
 				q++;
 			e->field = dup_range(f, q);
-			if (!page_field_known(e->field)) {
+			if (!value_field_known(e->field)) {
 				char msg[200];
-				snprintf(msg, sizeof(msg), "unknown field '.%s' (fields of a page "
+				snprintf(msg, sizeof(msg), "unknown field '.%s' (errno; fields of a page "
 					 "result: pfn, phys, order, pages, zone, node, count, freed)",
 					 e->field);
 				expr_free(e);
@@ -845,11 +845,11 @@ static int eval(struct kmm_ctx *ctx, const struct args *a, const struct expr *e,
 			return ctx_error_at(ctx, a->file, a->line, e->col, "$%s is not set", e->s);
 		if (e->field) {
 			char err[200] = "";
-			if (v->kind != V_PAGES)
+			if (v->kind != V_PAGES && strcmp(e->field, "errno"))
 				return ctx_error_at(ctx, a->file, a->line, e->col,
 						    "$%s holds %s, which has no field '.%s'", e->s,
 						    kind_name(v), e->field);
-			if (page_field(ctx, v->ps, e->field, out, err, sizeof(err)))
+			if (value_field(ctx, v, e->field, out, err, sizeof(err)))
 				return ctx_error_at(ctx, a->file, a->line, e->col, "$%s.%s: %s", e->s,
 						    e->field, err);
 			return VERB_OK;

@@ -47,6 +47,13 @@ int expr_col(const struct expr *e);
 int page_field(struct kmm_ctx *ctx, const struct pageset *ps, const char *field,
 	       struct value *out, char *err, size_t errlen);
 bool page_field_known(const char *field);
+/*
+ * cli/runner.c: fields of any value: .errno (every value: the name of the
+ * error of the call that produced it, "" on success), then the page fields.
+ */
+int value_field(struct kmm_ctx *ctx, const struct value *v, const char *field, struct value *out,
+		char *err, size_t errlen);
+bool value_field_known(const char *field);
 /* pageset_unusable(): declared in cli/verbs.h. */
 const char *pageset_unusable(struct kmm_ctx *ctx, const struct pageset *ps);
 

@@ -116,6 +116,8 @@ const struct doc_item value_docs[] = {
 	{ "\"text\"", "text" },
 	{ "NULL", "what a failed alloc_pages returns" },
 	{ "$name, $p.field", "variables; page fields: pfn phys order pages zone node count freed" },
+	{ "$v.errno", "the name of the error of the system call whose result $v holds "
+	  "(\"ENOMEM\", \"EEXIST\", ...), \"\" when it succeeded" },
 };
 const size_t nr_value_docs = ARRAY_SIZE(value_docs);
 
@@ -127,7 +129,9 @@ const char syntax_help[] =
 	"  COMMAND | grep PATTERN     filter the output (grep, head, tail, wc)\n"
 	"  echo N > /proc/sys/vm/X    write a /proc or /sys file\n"
 	"  COMMAND > FILE, >> FILE    save the output in a host file (or append to it)\n"
-	"  COMMAND -> $name           keep what a command returns (alloc_pages)\n"
+	"  COMMAND -> $name           keep what a command returns (alloc_pages); a\n"
+	"                             system call that fails is then a value, -1 with\n"
+	"                             $name.errno set, and the script goes on\n"
 	"  let $name = EXPRESSION     compute a value\n"
 	"  repeat N { ... }           run a block N times (N a number or $name)\n"
 	"  expect EXPRESSION          check a value; on failure print file:line: and\n"
@@ -381,9 +385,12 @@ static const char man_description[] =
 	"examines a Linux box: its boot log, its /proc and /sys files, free(1) and "
 	"sysctl(8), plus verbs a shell prompt cannot offer, such as allocating pages with "
 	"given GFP flags or starting a process and forking it.\n\n"
-	"Not built yet: page reclaim (kswapd, LRU lists), swap, overcommit accounting and the "
-	"OOM killer. The hooks for them exist; without them an allocation that finds no free "
-	"memory fails.\n\n"
+	"Overcommit accounting (vm.overcommit_memory 0, 1 and 2) and the OOM killer are "
+	"built; a kernel panic (vm.panic_on_oom, or nothing left to kill) halts the machine, "
+	"never the host: the runner prints it and process commands refuse until the next boot. "
+	"Not built yet: page reclaim (kswapd, LRU lists) and swap. Their hooks exist; without "
+	"them an allocation that finds no free memory goes straight to the OOM killer (or "
+	"fails, on a machine with no processes).\n\n"
 	"Output is deterministic: the same command line and script print the same bytes "
 	"every time, and no host address is ever shown.";
 

@@ -56,6 +56,7 @@ struct kmm_ctx {
 	uint64_t host_mem_limit;	/* bytes of host RSS; 0: none */
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
+	bool panic_reported;	/* the current machine's kernel panic was shown */
 };
 
 /*
@@ -150,6 +151,46 @@ void value_set_str(struct value *v, const char *s)
 	value_clear(v);
 	v->kind = V_STR;
 	v->s = xstrndup(s, strlen(s));
+}
+
+const char *errno_name(int err)
+{
+	static const struct { int e; const char *name; } names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" },
+		{ EIO, "EIO" }, { E2BIG, "E2BIG" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
+		{ ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" }, { EOVERFLOW, "EOVERFLOW" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" },
+	};
+	static _Thread_local char other[16];
+
+	if (!err)
+		return "";
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].e == err)
+			return names[i].name;
+	snprintf(other, sizeof(other), "E%d", err);
+	return other;
+}
+
+bool value_field_known(const char *field)
+{
+	return !strcmp(field, "errno") || page_field_known(field);
+}
+
+int value_field(struct kmm_ctx *ctx, const struct value *v, const char *field, struct value *out,
+		char *err, size_t errlen)
+{
+	if (!strcmp(field, "errno")) {
+		value_set_str(out, errno_name(v->err));
+		return 0;
+	}
+	if (v->kind != V_PAGES) {
+		snprintf(err, errlen, "no field '.%s'", field);
+		return -1;
+	}
+	return page_field(ctx, v->ps, field, out, err, errlen);
 }
 
 static void free_pagesets(struct kmm_ctx *ctx)
@@ -298,6 +339,24 @@ int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *f
 	fputc('\n', ctx->opts.err);
 	fflush(ctx->opts.err);
 	return VERB_ERROR;
+}
+
+int ctx_syscall_failed(struct kmm_ctx *ctx, const struct args *a, const char *what, int err,
+		       long long fail_value)
+{
+	const char *detail = kmm_last_error();
+
+	if (err < 0)
+		err = -err;
+	if (!a->result)
+		return ctx_error(ctx, a, -1, "%s failed (%s): %s", what, strerror(err), detail);
+	struct value v = { 0 };
+	value_set_int(&v, fail_value);
+	v.err = err;
+	ctx_set_var(ctx, a->result, &v);
+	ctx_printf(ctx, "%s failed: %s (%s)\n", what, errno_name(err), detail && *detail ? detail
+					: strerror(err));
+	return VERB_OK;
 }
 
 int ctx_expect_failed(struct kmm_ctx *ctx, const struct args *a, const char *fmt, ...)
@@ -470,6 +529,7 @@ static int do_boot(struct kmm_ctx *ctx, const char *file, int line, int col, con
 	}
 	snprintf(ctx->cmdline, sizeof(ctx->cmdline), "%s", cmdline);
 	kmm_use(ctx->m);
+	ctx->panic_reported = false;
 	return VERB_OK;
 }
 
@@ -637,6 +697,30 @@ static int step_error(struct kmm_ctx *ctx, const struct stmt *st)
 	return ctx_host_mem_check(ctx, &a, 0);
 }
 
+/*
+ * A kernel panic (vm.panic_on_oom, or an OOM with nothing to kill) halts the
+ * machine: show its lines as a console would, once, after the statement
+ * that caused it. The script goes on; process verbs refuse until a boot.
+ */
+static void report_panic(struct kmm_ctx *ctx)
+{
+	if (!ctx->m || ctx->panic_reported || !atomic_load(&ctx->m->halted))
+		return;
+	ctx->panic_reported = true;
+	char *log = kmm_dmesg_dup(ctx->m);
+	const char *p = log ? strstr(log, "Kernel panic - not syncing: ") : NULL;
+	if (p) {
+		while (p > log && p[-1] != '\n')
+			p--;
+		const char *end = strstr(p, "---[ end Kernel panic");
+		end = end ? strchr(end, '\n') : NULL;
+		fwrite(p, 1, end ? (size_t)(end - p) + 1 : strlen(p), ctx->opts.out);
+		fputs("kmm: the machine has halted; its processes are frozen (boot or reboot to go "
+		      "on)\n", ctx->opts.out);
+	}
+	free(log);
+}
+
 static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 {
 	int status = VERB_OK;
@@ -690,6 +774,7 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 			r = run_command(ctx, st);
 			break;
 		}
+		report_panic(ctx);
 		fflush(ctx->opts.out);
 		if (r == VERB_ERROR || r == VERB_EXIT)
 			return r;

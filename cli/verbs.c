@@ -33,6 +33,7 @@ static const struct verb_table *const tables[] = {
 	&slab_verbs,
 	&process_verbs,
 	&trace_verbs,
+	&oom_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

@@ -72,6 +72,7 @@ struct value {
 	long long i;
 	char *s;
 	struct pageset *ps;
+	int err;	/* the errno of the system call that produced it; 0 = success */
 };
 
 void value_clear(struct value *v);
@@ -235,6 +236,18 @@ int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *f
  * each batch. Return: VERB_OK, or VERB_ERROR after the message (KMM_HOST_MEM).
  */
 int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_bytes);
+/**
+ * ctx_syscall_failed() - a system call made by verb @what failed with -@err.
+ * "Failed calls are values": when the statement captures its result
+ * (`-> $v`), $v becomes @fail_value with $v.errno the error's name, a line
+ * saying so is printed, and the scenario goes on (VERB_OK). Otherwise it is
+ * the run-time error it always was (VERB_ERROR, exit status 2).
+ */
+int ctx_syscall_failed(struct kmm_ctx *ctx, const struct args *a, const char *what, int err,
+		       long long fail_value);
+/** errno_name() - "ENOMEM" for ENOMEM (positive), "" for 0, "E<n>" when unknown. */
+const char *errno_name(int err);
+
 /** ctx_error_at() - the same at an explicit column. */
 int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -295,6 +308,7 @@ extern const struct verb_table vmalloc_verbs;	/* cli/verbs_vmalloc.c */
 extern const struct verb_table slab_verbs;	/* cli/verbs_slab.c */
 extern const struct verb_table process_verbs;	/* cli/verbs_proc.c */
 extern const struct verb_table trace_verbs;	/* cli/verbs_trace.c */
+extern const struct verb_table oom_verbs;	/* cli/verbs_oom.c */
 
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**

@@ -73,11 +73,14 @@ static int echo_run(struct kmm_ctx *ctx, const struct args *a)
 			if (dot) {
 				struct value f = { 0 };
 				char err[200] = "";
-				if (v->kind != V_PAGES)
+				if (v->kind != V_PAGES && strcmp(dot + 1, "errno"))
 					return ctx_error(ctx, a, i, "$%s has no fields", name);
-				if (page_field(ctx, v->ps, dot + 1, &f, err, sizeof(err)))
+				if (value_field(ctx, v, dot + 1, &f, err, sizeof(err)))
 					return ctx_error(ctx, a, i, "$%s: %s", w->text, err);
-				value_format(&f, buf, sizeof(buf));
+				if (f.kind == V_STR)
+					snprintf(buf, sizeof(buf), "%s", f.s ? f.s : "");
+				else
+					value_format(&f, buf, sizeof(buf));
 				value_clear(&f);
 			} else if (v->kind == V_STR) {
 				ctx_printf(ctx, "%s", v->s ? v->s : "");
@@ -99,9 +102,9 @@ static int echo_check(struct verb_check *vc, const struct args *a)
 {
 	for (int i = 0; i < a->argc; i++) {
 		const struct word *w = &a->argv[i];
-		if (w->is_var && strchr(w->text, '.') && !page_field_known(strchr(w->text, '.') + 1))
-			return verb_check_error(vc, a, i, "unknown field in $%s (fields: pfn phys order "
-						"pages zone node count freed)", w->text);
+		if (w->is_var && strchr(w->text, '.') && !value_field_known(strchr(w->text, '.') + 1))
+			return verb_check_error(vc, a, i, "unknown field in $%s (fields: errno pfn phys "
+						"order pages zone node count freed)", w->text);
 	}
 	return VERB_OK;
 }

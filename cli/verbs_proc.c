@@ -58,12 +58,21 @@ static struct task_struct *find_task(struct kmm_machine *m, const char *name)
 	return f.live ? f.live : f.any;
 }
 
+/* After a kernel panic the machine's processes are frozen. */
+static int halted(struct kmm_ctx *ctx, const struct args *a, struct kmm_machine *m)
+{
+	if (!atomic_load(&m->halted))
+		return 0;
+	return ctx_error(ctx, a, -1, "the machine has halted (kernel panic, see dmesg): boot or "
+			 "reboot to go on");
+}
+
 static int arg_task(struct kmm_ctx *ctx, const struct args *a, int i, struct task_struct **out,
 		    bool live)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
 
-	if (!m)
+	if (!m || halted(ctx, a, m))
 		return VERB_ERROR;
 	struct task_struct *t = find_task(m, a->argv[i].text);
 	if (!t)
@@ -131,6 +140,16 @@ static void set_result(struct kmm_ctx *ctx, const struct args *a, long long v)
 	ctx_set_var(ctx, a->result, &val);
 }
 
+/* A system call of @t that failed: a value when captured, else the script stops (status 2). */
+static int syscall_failed(struct kmm_ctx *ctx, const struct args *a, struct task_struct *t,
+			  const char *what, int err, long long fail_value)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s: %s", kmm_task_comm(t), what);
+	return ctx_syscall_failed(ctx, a, name, err, fail_value);
+}
+
 static const char *signame(int sig)
 {
 	switch (sig) {
@@ -147,6 +166,11 @@ static int report_death(struct kmm_ctx *ctx, const struct args *a, struct task_s
 {
 	struct kmm_task_exit e = kmm_task_exit_info(t);
 
+	if (kmm_task_alive(t) && atomic_load(&t->machine->halted)) {
+		/* the access ran into a kernel panic: shown after this statement */
+		ctx_printf(ctx, "%s[%d]: stopped: the machine halted\n", kmm_task_comm(t), kmm_task_pid(t));
+		return VERB_OK;
+	}
 	if (kmm_task_alive(t))
 		return ctx_error(ctx, a, -1, "%s", kmm_last_error());
 	ctx_printf(ctx, "%s[%d]: killed by %s", kmm_task_comm(t), kmm_task_pid(t), signame(e.signal));
@@ -187,23 +211,44 @@ static int check_addr_arg(struct verb_check *vc, const struct args *a, int i)
 
 /* ---- spawn, fork, exec, exit_task, kill ---- */
 
+/* uid=N: the process's (and its children's) user id; not root means no CAP_SYS_ADMIN */
+static int spawn_uid(const struct args *a, long long *uid)
+{
+	*uid = 0;
+	if (a->argc < 2)
+		return 0;
+	if (strncmp(a->argv[1].text, "uid=", 4) || parse_long(a->argv[1].text + 4, uid) ||
+	    *uid < 0 || *uid > 65535)
+		return -1;
+	return 0;
+}
+
 static int spawn_check(struct verb_check *vc, const struct args *a)
 {
-	return need_args(vc, a, 1, 1, "spawn NAME");
+	long long uid;
+
+	if (need_args(vc, a, 1, 2, "spawn NAME [uid=N]"))
+		return VERB_ERROR;
+	if (spawn_uid(a, &uid))
+		return verb_check_error(vc, a, 1, "expected uid=N (0..65535)");
+	return 0;
 }
 
 static int spawn_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
 
-	if (!m)
+	if (!m || halted(ctx, a, m))
 		return VERB_ERROR;
 	struct task_struct *old = find_task(m, a->argv[0].text);
 	if (old && kmm_task_alive(old))
 		return ctx_error(ctx, a, 0, "a live process is already named '%s'", a->argv[0].text);
 	struct task_struct *t = kmm_spawn(m, a->argv[0].text);
+	long long uid;
 	if (!t)
 		return ctx_error(ctx, a, 0, "spawn failed: %s", kmm_last_error());
+	spawn_uid(a, &uid);
+	t->uid = (unsigned int)uid;
 	ctx_printf(ctx, "%s: pid %d\n", kmm_task_comm(t), kmm_task_pid(t));
 	set_result(ctx, a, kmm_task_pid(t));
 	return VERB_OK;
@@ -226,7 +271,7 @@ static int fork_run(struct kmm_ctx *ctx, const struct args *a)
 		return ctx_error(ctx, a, 1, "a live process is already named '%s'", a->argv[1].text);
 	c = kmm_fork(p, a->argv[1].text);
 	if (!c)
-		return ctx_error(ctx, a, -1, "fork failed: %s", kmm_last_error());
+		return syscall_failed(ctx, a, p, "fork", -ENOMEM, -1);
 	ctx_printf(ctx, "%s: pid %d, child of %s[%d]\n", kmm_task_comm(c), kmm_task_pid(c),
 		   kmm_task_comm(p), kmm_task_pid(p));
 	set_result(ctx, a, kmm_task_pid(c));
@@ -440,7 +485,7 @@ static int mmap_run(struct kmm_ctx *ctx, const struct args *a)
 		}
 	}
 	if ((err = kmm_mmap(t, addr, len, prot, flags, &out)) != 0)
-		return ctx_error(ctx, a, -1, "mmap failed (%s): %s", strerror(-err), kmm_last_error());
+		return syscall_failed(ctx, a, t, "mmap", err, -1);
 	ctx_printf(ctx, "%s: mmap 0x%" PRIx64 "-0x%" PRIx64 " %c%c%c%c\n", kmm_task_comm(t), out,
 		   out + ALIGN_UP(len, PAGE_SIZE), prot & KMM_PROT_READ ? 'r' : '-',
 		   prot & KMM_PROT_WRITE ? 'w' : '-', prot & KMM_PROT_EXEC ? 'x' : '-',
@@ -470,10 +515,13 @@ static int range_args(struct kmm_ctx *ctx, const struct args *a, struct task_str
 	return 0;
 }
 
-static int sys_result(struct kmm_ctx *ctx, const struct args *a, const char *what, int err)
+/* munmap, mprotect, madvise, mlock, munlock: 0 (-> $v gets 0) or a failure as above. */
+static int sys_result(struct kmm_ctx *ctx, const struct args *a, struct task_struct *t,
+		      const char *what, int err)
 {
 	if (err)
-		return ctx_error(ctx, a, -1, "%s failed (%s): %s", what, strerror(-err), kmm_last_error());
+		return syscall_failed(ctx, a, t, what, err, -1);
+	set_result(ctx, a, 0);
 	return VERB_OK;
 }
 
@@ -488,7 +536,7 @@ static int munmap_run(struct kmm_ctx *ctx, const struct args *a)
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
-	return err ? err : sys_result(ctx, a, "munmap", kmm_munmap(t, addr, len));
+	return err ? err : sys_result(ctx, a, t, "munmap", kmm_munmap(t, addr, len));
 }
 
 static int mprotect_check(struct verb_check *vc, const struct args *a)
@@ -507,7 +555,7 @@ static int mprotect_run(struct kmm_ctx *ctx, const struct args *a)
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
-	return err ? err : sys_result(ctx, a, "mprotect",
+	return err ? err : sys_result(ctx, a, t, "mprotect",
 				      kmm_mprotect(t, addr, len, parse_prot(a->argv[3].text)));
 }
 
@@ -540,7 +588,7 @@ static int madvise_run(struct kmm_ctx *ctx, const struct args *a)
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
-	return err ? err : sys_result(ctx, a, "madvise",
+	return err ? err : sys_result(ctx, a, t, "madvise",
 				      kmm_madvise(t, addr, len, madvise_advice(a->argv[3].text)));
 }
 
@@ -555,7 +603,7 @@ static int mlock_run(struct kmm_ctx *ctx, const struct args *a)
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
-	return err ? err : sys_result(ctx, a, "mlock", kmm_mlock(t, addr, len));
+	return err ? err : sys_result(ctx, a, t, "mlock", kmm_mlock(t, addr, len));
 }
 
 static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
@@ -564,7 +612,7 @@ static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
 	uint64_t addr, len;
 	int err = range_args(ctx, a, &t, &addr, &len);
 
-	return err ? err : sys_result(ctx, a, "munlock", kmm_munlock(t, addr, len));
+	return err ? err : sys_result(ctx, a, t, "munlock", kmm_munlock(t, addr, len));
 }
 
 static int mremap_check(struct verb_check *vc, const struct args *a)
@@ -608,7 +656,7 @@ static int mremap_run(struct kmm_ctx *ctx, const struct args *a)
 	}
 	err = kmm_mremap(t, addr, len, nlen, flags, naddr, &out);
 	if (err)
-		return sys_result(ctx, a, "mremap", err);
+		return syscall_failed(ctx, a, t, "mremap", err, -1);
 	ctx_printf(ctx, "%s: mremap 0x%" PRIx64 " -> 0x%" PRIx64 "-0x%" PRIx64 "\n", kmm_task_comm(t),
 		   addr, out, out + ALIGN_UP(nlen, PAGE_SIZE));
 	set_result(ctx, a, (long long)out);
@@ -648,7 +696,13 @@ static int brk_run(struct kmm_ctx *ctx, const struct args *a)
 	}
 	err = kmm_brk(t, target, &out);
 	ctx_printf(ctx, "%s: brk 0x%" PRIx64 "%s\n", kmm_task_comm(t), out, err ? " (unchanged: refused)" : "");
-	set_result(ctx, a, (long long)out);
+	if (a->result) {
+		/* brk(2) returns the break (the old one when refused); libc's brk() says ENOMEM */
+		struct value v = { 0 };
+		value_set_int(&v, (long long)out);
+		v.err = -err;
+		ctx_set_var(ctx, a->result, &v);
+	}
 	return VERB_OK;
 }
 
@@ -1037,9 +1091,12 @@ static int process_term_eval(struct kmm_ctx *ctx, const char *name, struct value
 /* ---- The table ---- */
 
 static const struct verb verbs[] = {
-	{ "spawn", "spawn NAME", "start a process running a small program image",
+	{ "spawn", "spawn NAME [uid=N]", "start a process running a small program image",
 	  "The image has text and data (file-backed), bss, a 132K heap, a stack and a [vdso]:\n"
-	  "  spawn A\n  cat /proc/1/maps\n", VERB_RESULT | VERB_ACK, spawn_check, spawn_run },
+	  "  spawn A\n  cat /proc/1/maps\n"
+	  "Processes run as root (uid 0, CAP_SYS_ADMIN) unless uid= says otherwise; fork\n"
+	  "copies the uid. Only root may use vm.admin_reserve_kbytes in overcommit mode 2.\n",
+	  VERB_RESULT | VERB_ACK, spawn_check, spawn_run },
 	{ "fork", "fork PARENT CHILD", "copy a process: frames shared copy-on-write",
 	  "Private writable PTEs become read-only in both; the first write copies (or reuses\n"
 	  "the page when it is the only reference):\n  fork A B\n  write B $a 4K 0xbb\n",
@@ -1057,19 +1114,27 @@ static const struct verb verbs[] = {
 	{ "mmap", "mmap NAME SIZE [PROT] [private|shared] [anon] [fixed=ADDR|noreplace=ADDR|hint=ADDR] "
 	  "[populate] [locked] [noreserve] [growsdown] -> $v",
 	  "map anonymous memory into a process (PROT: r, rw, rx, rwx, none; default rw private)",
-	  "  mmap A 16M rw private anon -> $a\n  mmap A 4K r noreplace=$a   # fails with EEXIST\n",
+	  "  mmap A 16M rw private anon -> $a\n  mmap A 4K r noreplace=$a   # fails with EEXIST\n"
+	  "A failed system call whose result is captured is a value: $v is -1 and $v.errno\n"
+	  "names the error (\"\" on success), and the script goes on:\n"
+	  "  mmap A 4K r noreplace=$a -> $m\n  expect $m.errno == \"EEXIST\"\n"
+	  "Uncaptured, the failure stops the script (exit status 2). The same holds for\n"
+	  "fork, munmap, mprotect, mremap, madvise, mlock, munlock and brk.\n",
 	  VERB_RESULT | VERB_ACK, mmap_check, mmap_run },
-	{ "munmap", "munmap NAME ADDR SIZE", "unmap a range (splitting VMAs)", NULL, VERB_ACK,
-	  munmap_check, munmap_run },
-	{ "mprotect", "mprotect NAME ADDR SIZE PROT", "change the protection of a range", NULL, VERB_ACK,
-	  mprotect_check, mprotect_run },
+	{ "munmap", "munmap NAME ADDR SIZE -> $v", "unmap a range (splitting VMAs)", NULL,
+	  VERB_RESULT | VERB_ACK, munmap_check, munmap_run },
+	{ "mprotect", "mprotect NAME ADDR SIZE PROT -> $v", "change the protection of a range",
+	  "Making a private mapping writable charges it to Committed_AS; with\n"
+	  "vm.overcommit_memory=2 that can fail:\n  mprotect A $a 1G rw -> $r\n"
+	  "  expect $r.errno == \"ENOMEM\"\n", VERB_RESULT | VERB_ACK, mprotect_check, mprotect_run },
 	{ "mremap", "mremap NAME ADDR OLDSIZE NEWSIZE [maymove] [fixed=ADDR] -> $v",
 	  "grow, shrink or move a mapping", NULL, VERB_RESULT | VERB_ACK, mremap_check, mremap_run },
-	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|normal",
-	  "give advice about a range", NULL, VERB_ACK, madvise_check, madvise_run },
-	{ "mlock", "mlock NAME ADDR SIZE", "lock a range in memory (faults it in; VmLck)", NULL, VERB_ACK,
-	  mlock_check, mlock_run },
-	{ "munlock", "munlock NAME ADDR SIZE", "unlock a range", NULL, VERB_ACK, mlock_check, munlock_run },
+	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|normal -> $v",
+	  "give advice about a range", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
+	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)", NULL,
+	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
+	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
+	  munlock_run },
 	{ "brk", "brk NAME ADDR|+SIZE|-SIZE -> $v", "move the program break (the [heap] end)", NULL,
 	  VERB_RESULT | VERB_ACK, brk_check, brk_run },
 	{ "write", "write NAME ADDR SIZE [BYTE]", "store SIZE bytes through the process's MMU",

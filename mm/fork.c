@@ -35,6 +35,44 @@
 #include "mm/include/mm.h"
 #include "mm/internal.h"
 
+/* ---- current ---- */
+
+static _Thread_local struct task_struct *current_tsk;
+
+struct task_struct *current_task(void)
+{
+	return current_tsk;
+}
+
+struct task_struct *set_current_task(struct task_struct *t)
+{
+	struct task_struct *prev = current_tsk;
+
+	current_tsk = t;
+	kmm_set_comm(t ? t->comm : NULL);
+	kmm_set_current_oom_victim(t && atomic_load(&t->oom_victim));
+	return prev;
+}
+
+void task_return_to_user(struct task_struct *t)
+{
+	struct kmm_procs *p;
+
+	if (!t || !atomic_load(&t->oom_victim) || t->state == TASK_DEAD)
+		return;
+	p = procs_of(t->machine);
+	if (p->oom_victim_exit)
+		p->oom_victim_exit(t);
+	else
+		kill_task(t, KMM_SIGKILL, 0, 0);
+}
+
+void task_leave(struct task_struct *prev)
+{
+	task_return_to_user(current_tsk);
+	set_current_task(prev);
+}
+
 /* ---- The task table ---- */
 
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent)
@@ -50,6 +88,7 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "task");
 	t->parent = parent;
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
+	t->uid = parent ? parent->uid : 0;
 	t->state = TASK_RUNNING;
 	list_add_tail(&t->tasks, &p->tasks);
 	tasklist_unlock(m);
@@ -62,6 +101,8 @@ static void task_free(struct task_struct *t)
 	struct kmm_machine *m = t->machine;
 	struct list_head *pos;
 
+	if (current_tsk == t)
+		current_tsk = NULL;
 	tasklist_lock(m);
 	list_del(&t->tasks);
 	list_for_each(pos, &procs_of(m)->tasks) {
@@ -352,7 +393,8 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 	for_each_vma(old, src)
 		if ((src->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
 			charge += (long)vma_pages(src);
-	if (vm_charge(mm, VM_ACCOUNT, charge))
+	/* dup_mmap(): the child's charge is asked for on the parent's mm */
+	if (vm_charge(old, VM_ACCOUNT, charge))
 		goto fail;
 	if (old->exe_file) {
 		mm->exe_file = old->exe_file;
@@ -424,6 +466,7 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 		kmm_set_error(-ESRCH, "fork: the parent is not running");
 		return NULL;
 	}
+	struct task_struct *prev = set_current_task(parent);
 	mmap_write_lock(old);
 	for_each_vma(old, vma)
 		vma_start_write(vma);	/* no fault of the parent while its entries are copied */
@@ -441,6 +484,7 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 	}
 	mmap_write_unlock(old);
 	mmput(old);
+	task_leave(prev);	/* an OOM victim chosen meanwhile dies now */
 	procs_exit(m, token);
 	if (!t)
 		kmm_set_error(-ENOMEM, "fork: out of memory");
@@ -481,13 +525,16 @@ static struct task_struct *__do_sys_spawn(struct kmm_machine *m, const char *com
 		kmm_set_error(-ENOMEM, "spawn: out of memory");
 		return NULL;
 	}
+	struct task_struct *prev = set_current_task(t);
 	int err = exec_mmap(m, t, &img);
 	if (err) {
+		set_current_task(prev);
 		task_free(t);
 		procs_exit(m, token);
 		kmm_set_error(err, "spawn: exec failed (%d)", err);
 		return NULL;
 	}
+	task_leave(prev);
 	procs_exit(m, token);
 	return t;
 }
@@ -513,7 +560,9 @@ static int __do_sys_execve(struct task_struct *t, const struct kmm_exec_image *i
 		procs_exit(m, token);
 		return kmm_set_error(-ESRCH, "exec: process %d is dead", t->pid);
 	}
+	struct task_struct *prev = set_current_task(t);
 	int err = exec_mmap(m, t, img);
+	task_leave(prev);
 	procs_exit(m, token);
 	return err;
 }

@@ -27,6 +27,7 @@ extern const struct kmm_subsys highmem_subsys;		/* mm/highmem.c */
 extern const struct kmm_subsys process_subsys;		/* mm/fork.c */
 extern const struct kmm_subsys fail_inject_subsys;	/* mm/fail_inject.c */
 extern const struct kmm_subsys debug_checks_subsys;	/* mm/debug_checks.c */
+extern const struct kmm_subsys oom_subsys;		/* mm/oom_kill.c */
 
 /* ---- mm/machine.c: registry, current machine, log, errors ---- */
 
@@ -243,6 +244,14 @@ void warn_alloc_reset_ratelimit(struct kmm_machine *m);
 /** kmm_set_comm() / kmm_comm(): this thread's "current->comm" for reports ("kmm" by default). */
 void kmm_set_comm(const char *comm);
 const char *kmm_comm(struct kmm_machine *m);
+/*
+ * kmm_set_current_oom_victim() / kmm_current_oom_victim(): this thread's
+ * tsk_is_oom_victim(current), set with the current task by the process layer
+ * and by mark_oom_victim(). The slow path gives such a task ALLOC_OOM access
+ * to the reserves once, then fails its allocation instead of killing again.
+ */
+void kmm_set_current_oom_victim(bool victim);
+bool kmm_current_oom_victim(void);
 
 /* ---- mm/vmalloc.c: kernel virtual areas and the host window ---- */
 

@@ -626,13 +626,20 @@ int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int e
 		mmap_read_unlock(mm);
 done:
 	/* Signals are delivered with no lock held: the exit takes mmap_lock. */
-	if (ret & VM_FAULT_OOM) {
-		/* pagefault_out_of_memory(): let the OOM killer run, then retry */
-		if (m->oom && m->oom(m, GFP_HIGHUSER_MOVABLE, 0) && t->state != TASK_DEAD)
-			return 0;
-		if (t->state != TASK_DEAD)
-			fault_kill(t, error_code, KMM_SIGKILL, 0, addr);
+	if (atomic_load(&t->oom_victim) || atomic_load(&m->halted)) {
+		/* fatal_signal_pending(): an OOM victim dies here, whatever the fault did */
+		task_return_to_user(t);
 		return -EFAULT;
+	}
+	if (ret & VM_FAULT_OOM) {
+		/*
+		 * pagefault_out_of_memory(): 6.12 runs no OOM kill here (the
+		 * allocator already did); the fault is retried (kmm_access gives
+		 * up after 16 tries with SIGBUS, the "fault loop" report).
+		 */
+		if (procs_of(m)->pagefault_oom)
+			procs_of(m)->pagefault_oom(m);
+		return 0;
 	}
 	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) {
 		fault_kill(t, error_code, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
@@ -694,6 +701,7 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	int token = -2;		/* -2: not inside procs_enter() yet */
 	int pid = -1;		/* >= 0: the pid events carried before our first fault */
 	bool bracketed = false;	/* a fault opened an operation for the stream */
+	struct task_struct *prev = NULL;
 
 	if (tlb->mmu != mmu && !(tlb = sim_mmu_tlb(mmu)))
 		return kmm_set_error(-ENOMEM, "out of host memory for a TLB");
@@ -704,8 +712,10 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 			chunk = len;
 		unsigned char *host = sim_tlb_hit(tlb, &mm->ctx, addr, access);
 		if (!host) {
-			if (token == -2)
+			if (token == -2) {
 				token = procs_enter(m);
+				prev = set_current_task(t);
+			}
 			host = sim_mmu_walk(mmu, &mm->ctx, tlb, addr, access, &code);
 		}
 		if (!host) {
@@ -715,7 +725,13 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 				kmm_op_begin(m);
 				bracketed = true;
 			}
-			if (do_user_addr_fault(t, (unsigned long)addr, code)) {
+			int r = do_user_addr_fault(t, (unsigned long)addr, code);
+			if (r && t->state != TASK_DEAD && atomic_load(&m->halted)) {
+				err = kmm_set_error(-EIO, "process %d (%s): the machine has halted (kernel panic)",
+						    t->pid, t->comm);
+				break;
+			}
+			if (r) {
 				err = kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d at 0x%" PRIx64,
 						    t->pid, t->comm, t->exit.signal, addr);
 				break;
@@ -742,8 +758,13 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		addr += chunk;
 		len -= chunk;
 	}
-	if (token != -2)
+	if (token != -2) {
+		task_leave(prev);	/* a pending OOM kill of @t is delivered here */
+		if (!err && t->state == TASK_DEAD)
+			err = kmm_set_error(-EFAULT, "process %d (%s) killed by signal %d", t->pid,
+					    t->comm, t->exit.signal);
 		procs_exit(m, token);
+	}
 	if (bracketed)
 		kmm_op_end(m);
 	if (pid >= 0)

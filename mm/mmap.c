@@ -9,8 +9,10 @@
  * (same flags, file, compatible anon_vma, contiguous pgoff, no VM_SPECIAL),
  * top-down allocation below mmap_base, the stack guard gap in placement, stack
  * growth and brk, the total/data/exec/stack/locked accounting.
- * Simplified: the VMA tree is mm/vma.c's rbtree; no overcommit charge here
- * (the pressure layer owns vm_committed_as).
+ * Simplified: the VMA tree is mm/vma.c's rbtree. The commit charge is
+ * counted here (vm_stat_account, shmem_charge); whether it may be made is
+ * the overcommit policy's call (vm_charge asks mm/util.c through
+ * procs->vm_enough_memory).
  *
  * Invariant: see mm/include/mm.h.
  * Locking: every system call runs inside procs_enter() with mmap_write_lock();
@@ -55,6 +57,15 @@ struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64
 	return f;
 }
 
+void shmem_charge(struct kmm_machine *m, struct kmm_file *f, long pages)
+{
+	struct kmm_procs *p = procs_of(m);
+
+	f->committed = (unsigned long)((long)f->committed + pages);
+	atomic_fetch_add(&p->shmem_committed, pages);
+	atomic_fetch_add(&p->committed_pages, pages);
+}
+
 void kmm_file_get(struct kmm_file *f)
 {
 	atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
@@ -65,6 +76,8 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 {
 	if (!f || atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
 		return;
+	if (f->committed)
+		shmem_charge(m, f, -(long)f->committed);	/* shmem_unacct_size() */
 	for (unsigned long i = 0; i < f->nr_pages; i++) {
 		struct page *page = f->pages[i];
 		if (!page)
@@ -159,7 +172,7 @@ int vm_charge(struct mm_struct *mm, unsigned long flags, long npages)
 
 	if (!(flags & VM_ACCOUNT) || npages <= 0 || !p->vm_enough_memory)
 		return 0;
-	if (p->vm_enough_memory(mm->m, npages))
+	if (p->vm_enough_memory(mm, npages))
 		return kmm_set_error(-ENOMEM, "not enough memory to commit %ld more pages "
 				     "(overcommit policy)", npages);
 	return 0;
@@ -346,8 +359,6 @@ static unsigned long calc_vm_flags(int prot, int flags)
 		vm |= VM_GROWSDOWN;
 	if (flags & KMM_MAP_LOCKED)
 		vm |= VM_LOCKED;
-	if (flags & KMM_MAP_NORESERVE)
-		vm |= VM_NORESERVE;
 	return vm;
 }
 
@@ -395,15 +406,25 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 		   VM_MAYEXEC | VM_SOFTDIRTY | extra_vm_flags;
 	if (type == KMM_MAP_SHARED)
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
+	/* MAP_NORESERVE is honoured only while overcommit is allowed (not mode 2). */
+	if ((flags & KMM_MAP_NORESERVE) &&
+	    (!procs_of(m)->overcommit_policy || procs_of(m)->overcommit_policy(m) != 2))
+		vm_flags |= VM_NORESERVE;
 	if (!(vm_flags & VM_NORESERVE) && (vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE)
 		vm_flags |= VM_ACCOUNT;
 
 	if ((err = vm_charge(mm, vm_flags, (long)(len >> PAGE_SHIFT))) != 0)
 		return err;
 	if (!file && type == KMM_MAP_SHARED) {
+		/* shmem_zero_setup(): the object is charged its size (shmem_acct_size) */
+		if (!(vm_flags & VM_NORESERVE) &&
+		    (err = vm_charge(mm, VM_ACCOUNT, (long)(len >> PAGE_SHIFT))) != 0)
+			return err;
 		shm = kmm_file_create(m, "/dev/zero (deleted)", len, true);
 		if (!shm)
 			return kmm_set_error(-ENOMEM, "mmap: out of memory for the shared object");
+		if (!(vm_flags & VM_NORESERVE))
+			shmem_charge(m, shm, len >> PAGE_SHIFT);
 		file = shm;
 		pgoff = 0;
 	} else if (!file) {
@@ -669,7 +690,8 @@ void mmput(struct mm_struct *mm)
  * -ESRCH set, nothing held) when the task is dead. The reference taken
  * under tasklist_lock keeps the mm while a kill from another thread runs.
  */
-static struct mm_struct *lock_live_mm(struct task_struct *t, int *token)
+static struct mm_struct *lock_live_mm(struct task_struct *t, int *token,
+				      struct task_struct **prev)
 {
 	struct mm_struct *mm;
 
@@ -685,15 +707,18 @@ static struct mm_struct *lock_live_mm(struct task_struct *t, int *token)
 		return NULL;
 	}
 	mmap_write_lock(mm);
+	*prev = set_current_task(t);
 	return mm;
 }
 
-static void unlock_mm(struct mm_struct *mm, int token)
+/* Unlock and leave: a pending OOM kill of the task is delivered here, with no lock held. */
+static void unlock_mm(struct mm_struct *mm, int token, struct task_struct *prev)
 {
 	struct kmm_machine *m = mm->m;
 
 	mmap_write_unlock(mm);
 	mmput(mm);
+	task_leave(prev);
 	procs_exit(m, token);
 }
 
@@ -701,17 +726,18 @@ static int __do_sys_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_ANONYMOUS |
 			  KMM_MAP_GROWSDOWN | KMM_MAP_LOCKED | KMM_MAP_NORESERVE | KMM_MAP_POPULATE |
 			  KMM_MAP_FIXED_NOREPLACE;
 
 	if (flags & ~known)
 		return kmm_set_error(-EINVAL, "mmap: unknown MAP_ flags 0x%x", flags & ~known);
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	long r = do_mmap(mm, NULL, (unsigned long)addr, (unsigned long)len, prot,
 			 flags | KMM_MAP_ANONYMOUS, 0, 0);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	if (r < 0)
 		return (int)r;
 	if (out)
@@ -736,11 +762,12 @@ static int __do_sys_munmap(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	int r = do_munmap(mm, (unsigned long)addr, (unsigned long)len);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return r;
 }
 
@@ -761,11 +788,12 @@ static int __do_sys_mprotect(struct task_struct *t, uint64_t addr, uint64_t len,
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	int r = do_mprotect(mm, (unsigned long)addr, (unsigned long)len, prot);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return r;
 }
 
@@ -786,11 +814,12 @@ static int __do_sys_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	long r = do_brk(mm, (unsigned long)newbrk);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	if (out)
 		*out = (uint64_t)r;
 	return (uint64_t)r == newbrk ? 0 : kmm_set_error(-ENOMEM, "brk: cannot move the break to 0x%llx",
@@ -815,12 +844,13 @@ static int __do_sys_mremap(struct task_struct *t, uint64_t old_addr, uint64_t ol
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	long r = do_mremap(mm, (unsigned long)old_addr, (unsigned long)old_len, (unsigned long)new_len,
 			   flags, (unsigned long)new_addr);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	if (r < 0)
 		return (int)r;
 	if (out)
@@ -846,11 +876,12 @@ static int __do_sys_madvise(struct task_struct *t, uint64_t addr, uint64_t len, 
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	int r = do_madvise(mm, (unsigned long)addr, (unsigned long)len, advice);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return r;
 }
 
@@ -871,11 +902,12 @@ static int __do_sys_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, true);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return r;
 }
 
@@ -896,11 +928,12 @@ static int __do_sys_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return r;
 }
 
@@ -921,12 +954,13 @@ char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr)
 {
 	struct mm_struct *mm;
 	int token;
+	struct task_struct *prev;
 	struct strbuf sb;
 
-	if (!(mm = lock_live_mm(t, &token)))
+	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return NULL;
 	sb_init(&sb);
 	pgtable_dump_walk(&mm->pgt, addr, &sb);
-	unlock_mm(mm, token);
+	unlock_mm(mm, token, prev);
 	return sb_detach(&sb);
 }

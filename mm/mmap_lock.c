@@ -209,6 +209,11 @@ void mmap_read_lock(struct mm_struct *mm)
 	sim_read_lock(&mm->mmap_lock);
 }
 
+bool mmap_read_trylock(struct mm_struct *mm)
+{
+	return sim_read_trylock(&mm->mmap_lock);
+}
+
 void mmap_read_unlock(struct mm_struct *mm)
 {
 	sim_read_unlock(&mm->mmap_lock);

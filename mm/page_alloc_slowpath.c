@@ -220,6 +220,8 @@ static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
 		return 0;
 	if (gfp & __GFP_MEMALLOC)
 		return ALLOC_NO_WATERMARKS;
+	if (kmm_current_oom_victim())	/* oom_reserves_allowed(current) */
+		return ALLOC_OOM;
 	return 0;
 }
 
@@ -482,6 +484,9 @@ retry:
 	page = __alloc_pages_may_oom(m, gfp, order, ac, &progress);
 	if (page)
 		return page;
+	/* An OOM victim used its reserves: fail rather than loop or kill again. */
+	if (kmm_current_oom_victim() && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
+		goto nopage;
 	if (progress) {
 		no_progress_loops = 0;
 		goto retry;

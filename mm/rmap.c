@@ -462,6 +462,56 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 	return 0;
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The shmem objects mapped by live mms carry exactly procs->shmem_committed. */
+static int check_shmem_charges(struct kmm_machine *m, long want)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct list_head *pos;
+	struct kmm_file **files = NULL;
+	size_t n = 0, cap = 0;
+	long sum = 0;
+	int err = 0;
+
+	list_for_each(pos, &p->tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		struct vm_area_struct *vma;
+		if (!t->mm)
+			continue;
+		for_each_vma(t->mm, vma) {
+			struct kmm_file *f = vma->vm_file;
+			if (!f || !f->shmem)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				void *q = realloc(files, cap * sizeof(*files));
+				if (!q) {
+					free(files);
+					return -ENOMEM;
+				}
+				files = q;
+			}
+			files[n++] = f;
+		}
+	}
+	if (n > 1)
+		qsort(files, n, sizeof(*files), cmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || files[i] != files[i - 1])
+			sum += (long)files[i]->committed;
+	if (sum != want)
+		err = kmm_set_error(-EUCLEAN, "process: shmem objects hold %ld committed pages, "
+				    "shmem_committed says %ld", sum, want);
+	free(files);
+	return err;
+}
+
 int process_check(struct kmm_machine *m)
 {
 	struct kmm_procs *p = procs_of(m);
@@ -481,11 +531,14 @@ int process_check(struct kmm_machine *m)
 		if ((err = check_mm(&c, t)) != 0)
 			goto out;
 	}
-	if ((long)c.committed != atomic_load(&p->committed_pages)) {
-		err = kmm_set_error(-EUCLEAN, "process: committed pages %ld, VMAs hold %lu",
-				    (long)atomic_load(&p->committed_pages), c.committed);
+	long shmem = atomic_load(&p->shmem_committed);
+	if ((long)c.committed + shmem != atomic_load(&p->committed_pages)) {
+		err = kmm_set_error(-EUCLEAN, "process: committed pages %ld, VMAs hold %lu and shmem objects %ld",
+				    (long)atomic_load(&p->committed_pages), c.committed, shmem);
 		goto out;
 	}
+	if ((err = check_shmem_charges(m, shmem)) != 0)
+		goto out;
 	for (size_t i = 0; i < c.cap; i++) {
 		if (!c.tab[i].pfn)
 			continue;

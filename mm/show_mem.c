@@ -36,6 +36,18 @@ const char *kmm_comm(struct kmm_machine *m)
 	return current_comm;
 }
 
+static _Thread_local bool current_oom_victim;
+
+void kmm_set_current_oom_victim(bool victim)
+{
+	current_oom_victim = victim;
+}
+
+bool kmm_current_oom_victim(void)
+{
+	return current_oom_victim;
+}
+
 #define for_each_populated_zone_m(m, z)                                         \
 	for (int _nid = 0; _nid < (m)->nr_node_ids; _nid++)                     \
 		if ((m)->node_data[_nid])                                       \

@@ -3,7 +3,7 @@
  * proc/meminfo.c - /proc/meminfo.
  *
  * Linux counterpart: fs/proc/meminfo.c (6.12) with si_mem_available()
- * (mm/show_mem.c), vm_commit_limit() (mm/util.c), hugetlb_report_meminfo()
+ * (mm/show_mem.c), hugetlb_report_meminfo()
  * (mm/hugetlb.c) and x86's arch_report_meminfo() (arch/x86/mm/pat/
  * set_memory.c). Kept: every field of Debian's 6.12 x86 configs in Linux's
  * order and format ("%-16s%8lu kB", with Linux's few exceptions). i386 adds
@@ -14,8 +14,8 @@
  * allocator's zone and node counters, and for what lives in later layers
  * (swap, commit charge, vmalloc, hugetlb) a struct meminfo_extra that each
  * such layer fills in through the meminfo hook of its subsystem entry
- * (mm/include/subsys.h). Until a layer lands its fields are 0, except the
- * overcommit ratio's default of 50.
+ * (mm/include/subsys.h). Until a layer lands its fields are 0. CommitLimit
+ * is mm/util.c's vm_commit_limit().
  *
  * The DirectMap lines are modelled: kmm maps its direct map with one host
  * mapping, so the split into 4k/2M(4M)/1G pages is computed as Linux's
@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 
+#include "mm/include/oom.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "proc/proc.h"
@@ -32,8 +33,7 @@
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x)
 {
 	/* The first per-CPU chunk is what boot embedded from memblock. */
-	*x = (struct meminfo_extra){ .overcommit_ratio = 50,
-				     .percpu = memblock_reserved_by(m, "percpu") >> PAGE_SHIFT };
+	*x = (struct meminfo_extra){ .percpu = memblock_reserved_by(m, "percpu") >> PAGE_SHIFT };
 	subsys_meminfo(m, x);	/* each up layer's meminfo hook sets the fields it owns */
 }
 
@@ -71,19 +71,6 @@ unsigned long si_mem_available_m(struct kmm_machine *m)
 	available += (long)reclaimable;
 
 	return available < 0 ? 0 : (unsigned long)available;
-}
-
-unsigned long vm_commit_limit_m(struct kmm_machine *m, const struct meminfo_extra *x)
-{
-	unsigned long allowed;
-
-	if (x->overcommit_kbytes)
-		allowed = x->overcommit_kbytes >> (PAGE_SHIFT - 10);
-	else
-		allowed = ((unsigned long)atomic_load(&m->totalram_pages) -
-			   x->hugepages_total * (hugepage_kb(m) >> (PAGE_SHIFT - 10))) *
-			  (unsigned long)x->overcommit_ratio / 100;
-	return allowed + x->swap_total;
 }
 
 /* Free pages of the zones Linux counts as highmem (HighMem, Movable above lowmem). */
@@ -231,7 +218,7 @@ int meminfo_show(struct kmm_machine *m, struct strbuf *sb)
 	show_val_kb(sb, "NFS_Unstable:", 0);
 	show_val_kb(sb, "Bounce:", global_zone_page_state(m, NR_BOUNCE));
 	show_val_kb(sb, "WritebackTmp:", global_node_page_state(m, NR_WRITEBACK_TEMP));
-	show_val_kb(sb, "CommitLimit:", vm_commit_limit_m(m, &x));
+	show_val_kb(sb, "CommitLimit:", vm_commit_limit(m));
 	show_val_kb(sb, "Committed_AS:", x.committed_as);
 	sb_printf(sb, "VmallocTotal:   %8lu kB\n",
 		  (unsigned long)((m->layout.vmalloc_end - m->layout.vmalloc_start) >> 10));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * proc/pid.c - /proc/<pid>/maps, smaps, smaps_rollup, status, statm, comm,
- * pagemap (as text) and oom_score_adj of the simulated processes.
+ * pagemap (as text) and oom_score, oom_score_adj, oom_adj (proc/oom.c) of the
+ * simulated processes.
  *
  * Linux counterpart: fs/proc/task_mmu.c (show_map_vma, show_smap,
  * smaps_account, task_mem, task_statm, pagemap_pmd_range's entry bits),
@@ -283,7 +284,8 @@ static void show_status(struct strbuf *sb, struct task_struct *t, struct mm_stru
 	sb_printf(sb, "State:\t%s\n", dead ? "Z (zombie)" : "R (running)");
 	sb_printf(sb, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
 		  t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0);
-	sb_printf(sb, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n", dead ? 0 : 64);
+	sb_printf(sb, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t \n", t->uid,
+		  t->uid, t->uid, t->uid, t->uid, t->uid, t->uid, t->uid, dead ? 0 : 64);
 	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
 		  t->pid, t->pid, t->pid);
 	if (mm)
@@ -393,8 +395,8 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 						      pagemap_pte, &c);
 			}
 		}
-	} else if (!strcmp(file, "oom_score_adj")) {
-		sb_printf(sb, "%d\n", t->oom_score_adj);
+	} else if (oom_pid_file(file)) {
+		err = oom_pid_show(t, file, sb);
 	} else if (!strcmp(file, "comm")) {
 		sb_printf(sb, "%s\n", t->comm);
 	} else {
@@ -413,8 +415,6 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 {
 	const char *file;
 	struct task_struct *t;
-	char *end;
-	long v;
 
 	m = proc_machine(m);
 	if (!m || !procs_of(m))
@@ -422,18 +422,15 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 	t = task_of(m, rest, &file);
 	if (!t)
 		return -ENOENT;
-	if (strcmp(file, "oom_score_adj"))
+	if (strcmp(file, "oom_score_adj") && strcmp(file, "oom_adj"))
 		return strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
 		       strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm") &&
-		       strcmp(file, "smaps_rollup")
+		       strcmp(file, "smaps_rollup") && strcmp(file, "oom_score")
 			       ? -ENOENT : -EACCES;
-	v = strtol(text, &end, 10);
-	while (*end == ' ' || *end == '\n')
-		end++;
-	if (end == text || *end || v < -1000 || v > 1000)
-		return kmm_set_error(-EINVAL, "oom_score_adj: '%s' is not an integer in -1000..1000", text);
-	t->oom_score_adj = (int)v;
-	return 0;
+	int token = procs_enter(m);
+	int err = oom_pid_write(m, t, file, text);
+	procs_exit(m, token);
+	return err;
 }
 
 int pid_mode(struct kmm_machine *m, const char *rest)
@@ -443,8 +440,10 @@ int pid_mode(struct kmm_machine *m, const char *rest)
 	m = proc_machine(m);
 	if (!m || !procs_of(m) || !task_of(m, rest, &file))
 		return -ENOENT;
-	if (!strcmp(file, "oom_score_adj"))
+	if (!strcmp(file, "oom_score_adj") || !strcmp(file, "oom_adj"))
 		return 0644;
+	if (!strcmp(file, "oom_score"))
+		return 0444;
 	if (!strcmp(file, "pagemap"))
 		return 0400;
 	if (!strcmp(file, "status") || !strcmp(file, "maps") || !strcmp(file, "smaps") ||
@@ -456,7 +455,8 @@ int pid_mode(struct kmm_machine *m, const char *rest)
 int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
 	static const struct { const char *name; unsigned int mode; } files[] = {
-		{ "comm", 0444 }, { "maps", 0444 }, { "oom_score_adj", 0644 },
+		{ "comm", 0444 }, { "maps", 0444 }, { "oom_adj", 0644 }, { "oom_score", 0444 },
+		{ "oom_score_adj", 0644 },
 		{ "pagemap", 0400 }, { "smaps", 0444 }, { "smaps_rollup", 0444 }, { "statm", 0444 },
 		{ "status", 0444 },
 	};

@@ -94,8 +94,6 @@ void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x);
 unsigned long si_mem_available_m(struct kmm_machine *m);
 /** hugepage_kb() - Hugepagesize: 2048 kB, or 4096 kB on non-PAE i386. */
 unsigned long hugepage_kb(const struct kmm_machine *m);
-/** vm_commit_limit_m() - CommitLimit in pages (mm/util.c vm_commit_limit). */
-unsigned long vm_commit_limit_m(struct kmm_machine *m, const struct meminfo_extra *x);
 
 /* ---- proc/iomem.c: /proc/iomem, /proc/cmdline ---- */
 
@@ -124,6 +122,17 @@ int node_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
 const struct ctl_table *proc_sys_find(struct kmm_machine *m, const char *path, int **data);
 /** proc_sys_list() - report every sysctl file of @m to @fn. Return: 0 or @fn's value. */
 int proc_sys_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
+/* ---- proc/oom.c: /proc/<pid>/oom_score, oom_score_adj, oom_adj ---- */
+
+struct task_struct;
+/** oom_pid_file() - is @file one of oom_score, oom_score_adj, oom_adj? */
+bool oom_pid_file(const char *file);
+/** oom_pid_show() - /proc/<pid>/@file of @t. Context: inside procs_enter(). Return: 0/-ENOENT. */
+int oom_pid_show(struct task_struct *t, const char *file, struct strbuf *sb);
+/** oom_pid_write() - write oom_score_adj or oom_adj of @t. Return: 0, -EINVAL (message set), -ENOENT. */
+int oom_pid_write(struct kmm_machine *m, struct task_struct *t, const char *file, const char *text);
+
 
 /* ---- proc/vmallocinfo.c: /proc/vmallocinfo ---- */
 

@@ -2,7 +2,8 @@
 /*
  * proc/sysctl.c - /proc/sys/: the files behind the sysctl rows of the
  * subsystem table, the generic integer handler every row uses
- * (proc_dointvec_minmax) and the number parsing it shares.
+ * (proc_dointvec_minmax, proc_doulongvec_minmax) and the number parsing they
+ * share.
  *
  * Linux counterpart: kernel/sysctl.c (proc_dointvec_minmax: how numbers are
  * read and printed) and fs/proc/proc_sysctl.c (the files). The rows
@@ -100,6 +101,44 @@ int proc_dointvec_minmax(struct kmm_machine *m, const struct ctl_table *t, int *
 		return -EINVAL;
 	spin_lock(&m->sysctl_lock);
 	*data = v;
+	if (t->changed)
+		t->changed(m);
+	spin_unlock(&m->sysctl_lock);
+	return 0;
+}
+
+/* proc_doulongvec_minmax's reading of one value: base 0, blanks around, no '-'. */
+static int parse_ulong(const char *text, unsigned long *out)
+{
+	const char *p = text;
+	char *end;
+
+	while (is_sep(*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(p, &end, 0);
+	if (errno || end == p)
+		return -EINVAL;
+	while (is_sep(*end))
+		end++;
+	return *end ? -EINVAL : 0;
+}
+
+int proc_doulongvec_minmax(struct kmm_machine *m, const struct ctl_table *t, int *data,
+			   const char *text, struct strbuf *sb)
+{
+	unsigned long *val = (unsigned long *)(void *)data, v;
+
+	if (!text) {
+		sb_printf(sb, "%lu\n", __atomic_load_n(val, __ATOMIC_RELAXED));
+		return 0;
+	}
+	if (parse_ulong(text, &v) || (t->extra1 > 0 && v < (unsigned long)t->extra1))
+		return -EINVAL;
+	spin_lock(&m->sysctl_lock);
+	__atomic_store_n(val, v, __ATOMIC_RELAXED);
 	if (t->changed)
 		t->changed(m);
 	spin_unlock(&m->sysctl_lock);

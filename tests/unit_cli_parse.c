@@ -127,7 +127,7 @@ TEST(expression_errors)
 	expect_error("expect (1", "t.kmm:1:10: expected ')'");
 	expect_error("print 1 +", "t.kmm:1:10: expected a value (a number, \"text\", $name, NULL or a name such as zone.Normal.free)");
 	expect_error("expect bogus > 1", "t.kmm:1:8: unknown value 'bogus' (`help values` lists them)");
-	expect_error("alloc_pages -> $p\nexpect $p.nope", "t.kmm:2:10: unknown field '.nope' (fields of a page result: pfn, phys, order, pages, zone, node, count, freed)");
+	expect_error("alloc_pages -> $p\nexpect $p.nope", "t.kmm:2:10: unknown field '.nope' (errno; fields of a page result: pfn, phys, order, pages, zone, node, count, freed)");
 	expect_error("expect 12abc == 1", "t.kmm:1:8: bad number (write decimal like 512 or hex like 0x200)");
 	expect_error("expect /etc/x > 1", "t.kmm:1:8: unknown value '/etc/x' (`help values` lists them)");
 	expect_error("expect /proc/meminfo:a:b > 1", "t.kmm:1:8: write /proc/FILE:FIELD, e.g. /proc/meminfo:MemFree");

@@ -64,6 +64,10 @@ void sim_read_lock(struct sim_rwlock *l)
 {
 	pthread_rwlock_rdlock((pthread_rwlock_t *)(void *)l->opaque);
 }
+bool sim_read_trylock(struct sim_rwlock *l)
+{
+	return pthread_rwlock_tryrdlock((pthread_rwlock_t *)(void *)l->opaque) == 0;
+}
 void sim_read_unlock(struct sim_rwlock *l)
 {
 	pthread_rwlock_unlock((pthread_rwlock_t *)(void *)l->opaque);

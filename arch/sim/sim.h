@@ -82,6 +82,8 @@ void sim_rwlock_init(struct sim_rwlock *l);
 void sim_rwlock_init_writer_first(struct sim_rwlock *l);
 void sim_rwlock_destroy(struct sim_rwlock *l);
 void sim_read_lock(struct sim_rwlock *l);
+/* Return: true if the read lock was taken (the OOM reaper's mmap_read_trylock). */
+bool sim_read_trylock(struct sim_rwlock *l);
 void sim_read_unlock(struct sim_rwlock *l);
 void sim_write_lock(struct sim_rwlock *l);
 void sim_write_unlock(struct sim_rwlock *l);

@@ -121,6 +121,7 @@ struct kmm_machine {
 	unsigned long subsys_up;	/* bit enum subsys_id */
 	kmm_reclaim_fn reclaim;		/* set by the reclaim layer's init; NULL without it */
 	kmm_oom_fn oom;			/* set by the OOM layer's init; NULL without it */
+	atomic_bool halted;		/* a kernel panic stopped the machine (kmm_panic) */
 };
 
 enum section_state {

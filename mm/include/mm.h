@@ -153,6 +153,7 @@ struct kmm_file {
 	struct page **pages;		/* the page cache, NULL where not cached */
 	unsigned long nrpages;		/* cached pages */
 	struct sim_rwlock i_mmap_lock;	/* @i_mmap (Linux's i_mmap_rwsem) */
+	unsigned long committed;	/* shmem: pages charged at creation (shmem_acct_size) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */
 };
 
@@ -232,6 +233,7 @@ struct mm_struct {
 	unsigned long def_flags;
 	atomic_bool has_pinned;			/* MMF_HAS_PINNED */
 	struct kmm_file *exe_file;
+	atomic_bool oom_skip;			/* MMF_OOM_SKIP: reaped, not a candidate again */
 };
 
 enum task_state { TASK_RUNNING, TASK_DEAD };
@@ -240,9 +242,11 @@ struct task_struct {
 	int pid;				/* immutable */
 	struct kmm_machine *machine;		/* immutable */
 	char comm[16];				/* tasklist_lock (exec renames) */
+	unsigned int uid;			/* 0 (root, CAP_SYS_ADMIN) unless set; fork copies it */
 	struct task_struct *parent;		/* tasklist_lock */
 	struct mm_struct *mm;			/* NULL once dead; tasklist_lock */
-	int oom_score_adj;
+	int oom_score_adj;			/* signal->oom_score_adj, -1000..1000; atomic */
+	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
 	atomic_ulong min_flt, maj_flt;
 	enum task_state state;			/* tasklist_lock */
 	struct kmm_task_exit exit;
@@ -250,6 +254,12 @@ struct task_struct {
 	/* Statistics kept after exit for ps / status of a zombie */
 	unsigned long last_hiwater_rss, last_hiwater_vm;
 };
+
+/* t->oom_score_adj: /proc writes it unlocked, so it is read and written with relaxed atomics. */
+static inline int task_oom_score_adj(const struct task_struct *t)
+{
+	return __atomic_load_n(&t->oom_score_adj, __ATOMIC_RELAXED);
+}
 
 /* A pinned page recorded for the checker (FOLL_PIN references). */
 struct pin_record {
@@ -299,7 +309,8 @@ struct kmm_procs {
 	gfp_t user_gfp;				/* GFP_HIGHUSER_MOVABLE, or without highmem
 						   when the MMU window cannot reach it (ram=anon) */
 	atomic_ulong cow_copies, cow_reuses;	/* do_wp_page outcomes */
-	atomic_long committed_pages;		/* sum of committed_vm over live mms */
+	atomic_long committed_pages;		/* committed_vm of live mms + shmem_committed */
+	atomic_long shmem_committed;		/* charges of live shmem objects (kmm_file.committed) */
 	/*
 	 * Hooks of the pressure layer (NULL until it installs them):
 	 * swapin()          a fault on a swap entry: bring the page back and map it
@@ -312,14 +323,26 @@ struct kmm_procs {
 	 *                   slot. Called under the mm's page_table_lock.
 	 * swap_dup()        fork copied a swap entry: take a slot reference
 	 *                   (0/-errno). Called under the parent's page_table_lock.
-	 * vm_enough_memory() the overcommit check before @pages more VM_ACCOUNT
-	 *                   pages are committed; 0 or -ENOMEM (nothing changes).
+	 * vm_enough_memory() the overcommit check before @pages more pages are
+	 *                   committed for @mm (or its current task); 0 or -ENOMEM
+	 *                   (nothing changes). NULL: everything is granted.
+	 *                   Called under @mm's mmap_write_lock.
+	 * overcommit_policy() vm.overcommit_memory (0, 1, 2): MAP_NORESERVE is
+	 *                   honoured unless it is 2. NULL: 0.
+	 * pagefault_oom()   a fault came back with VM_FAULT_OOM and the task is
+	 *                   not dying: report it (the fault is retried).
+	 * oom_victim_exit() an OOM victim leaves its fault or system call (no
+	 *                   process lock held): the OOM reaper takes its memory,
+	 *                   then it dies of SIGKILL. NULL: it just dies.
 	 */
 	int (*swapin)(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr,
 		      void *ptep, pteval_t entry);
 	void (*swap_free)(struct kmm_machine *m, pteval_t entry);
 	int (*swap_dup)(struct kmm_machine *m, pteval_t entry);
-	int (*vm_enough_memory)(struct kmm_machine *m, long pages);
+	int (*vm_enough_memory)(struct mm_struct *mm, long pages);
+	int (*overcommit_policy)(struct kmm_machine *m);
+	void (*pagefault_oom)(struct kmm_machine *m);
+	void (*oom_victim_exit)(struct task_struct *t);
 };
 
 static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
@@ -359,6 +382,8 @@ void procs_srcu_shutdown(struct kmm_procs *p);
 /** mmap_read_lock() and friends - @mm's mmap_lock (Linux's include/linux/mmap_lock.h). */
 void mmap_read_lock(struct mm_struct *mm);
 void mmap_read_unlock(struct mm_struct *mm);
+/** mmap_read_trylock() - the read lock if it is free now (the OOM reaper). Return: taken? */
+bool mmap_read_trylock(struct mm_struct *mm);
 void mmap_write_lock(struct mm_struct *mm);
 /** mmap_write_unlock() - also ends every vma_start_write() of this write section. */
 void mmap_write_unlock(struct mm_struct *mm);
@@ -485,6 +510,8 @@ static inline unsigned long mm_total_vm(const struct mm_struct *mm)
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent);
 struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64_t size, bool shmem);
 void kmm_file_get(struct kmm_file *f);
+/** shmem_charge() - add @pages (negative: give back) to shmem object @f's commit charge. */
+void shmem_charge(struct kmm_machine *m, struct kmm_file *f, long pages);
 void kmm_file_put(struct kmm_machine *m, struct kmm_file *f);
 
 /* ---- mm/memory.c: faults, zapping, COW, user access ---- */
@@ -570,7 +597,26 @@ int folio_referenced(struct page *page, unsigned long *vm_flags);
  */
 bool try_to_unmap(struct page *page, pteval_t swp_pte);
 
-/* ---- mm/fork.c: fork, exit, the task table ---- */
+/* ---- mm/fork.c: fork, exit, the task table, current ---- */
+
+/*
+ * current_task() - the task this thread is acting for (Linux's current):
+ * set_current_task() at the start of a system call, fault loop, fork, spawn
+ * or exec on a task; the end of it calls task_leave(), which delivers a
+ * pending OOM kill ("on return to user space") and restores the previous
+ * current. NULL outside any task (the scenario's own kernel allocations),
+ * shown as "kmm" in reports. Per thread.
+ */
+struct task_struct *current_task(void);
+/** set_current_task() - make @t current; Return: the previous current (for task_leave). */
+struct task_struct *set_current_task(struct task_struct *t);
+/**
+ * task_return_to_user() - @t leaves its fault or system call: a pending OOM
+ * kill is delivered now (the reaper, then SIGKILL). Context: no process lock.
+ */
+void task_return_to_user(struct task_struct *t);
+/** task_leave() - task_return_to_user(current), then make @prev current again. */
+void task_leave(struct task_struct *prev);
 
 struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old);
 void exit_mm(struct task_struct *t);

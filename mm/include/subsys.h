@@ -49,6 +49,7 @@ enum subsys_id {
 	SUBSYS_VMALLOC,		/* mm/vmalloc.c */
 	SUBSYS_HIGHMEM,		/* mm/highmem.c; i386: prints "virtual kernel memory layout:" */
 	SUBSYS_PROCESS,		/* mm/fork.c */
+	SUBSYS_OOM,		/* mm/oom_kill.c (+ mm/util.c): overcommit policy, OOM killer */
 	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */
 	NR_SUBSYS
 };
@@ -86,6 +87,13 @@ struct ctl_table {
  * (42, 0x2a, 052, optional '-'), stores it and runs @t->changed.
  */
 proc_handler proc_dointvec_minmax;
+/**
+ * proc_doulongvec_minmax() - a scalar unsigned long (@data points at one,
+ * whatever its declared type) within [@t->extra1, ULONG_MAX] (extra2 unused):
+ * read prints "%lu\n"; write takes one number as strtoul base 0 reads it, no
+ * minus sign, stores it and runs @t->changed.
+ */
+proc_handler proc_doulongvec_minmax;
 /*
  * proc_parse_ints() - parse @text as proc_dointvec does: up to @max
  * integers (decimal, 0x-hex, optional '-') separated by blanks, tabs or
@@ -100,7 +108,7 @@ int proc_parse_int_range(const char *text, long min, long max, int *out);
 
 /*
  * What /proc/meminfo needs from layers above the page allocator. Defaults
- * (everything 0, overcommit_ratio 50, percpu from memblock) hold until an
+ * (everything 0, percpu from memblock) hold until an
  * entry's meminfo hook fills its part. All values in pages unless named _kb.
  */
 struct meminfo_extra {
@@ -108,8 +116,6 @@ struct meminfo_extra {
 	unsigned long swap_total, swap_free;
 	unsigned long zswap, zswapped;
 	unsigned long committed_as;
-	int overcommit_ratio;			/* vm.overcommit_ratio (50) */
-	unsigned long overcommit_kbytes;	/* vm.overcommit_kbytes (0 = use ratio) */
 	unsigned long vmalloc_used;
 	unsigned long percpu;
 	unsigned long hardware_corrupted;
