@@ -336,7 +336,7 @@ static void oom_reap_task_mm(struct kmm_machine *m, struct task_struct *t, struc
 		if (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP))
 			continue;
 		if (vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED))
-			zap_page_range(vma, vma->vm_start, vma->vm_end);
+			zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	}
 	kmm_printk(m, "oom_reaper: reaped process %d (%s), now anon-rss:%lukB, file-rss:%lukB, "
 		   "shmem-rss:%lukB", t->pid, t->comm, K(get_mm_counter(mm, MM_ANONPAGES)),
