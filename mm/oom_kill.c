@@ -61,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/events.h"
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
 #include "mm/internal.h"
@@ -379,6 +380,7 @@ static void mark_oom_victim(struct task_struct *t)
 	atomic_store(&t->oom_victim, true);
 	if (t == current_task())
 		kmm_set_current_oom_victim(true);
+	trace_mark_victim(t->machine, t->pid);
 }
 
 /* __oom_kill_process()'s first half, under tasklist_lock: count, mark, report. */

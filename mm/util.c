@@ -52,7 +52,7 @@ bool kmm_ratelimit_ok(struct kmm_machine *m, struct kmm_ratelimit *rs, uint64_t 
 		      int burst, const char *func)
 {
 	struct oom_state *os = oom_state_of(m);
-	uint64_t now = __atomic_load_n(&m->clock_ns, __ATOMIC_RELAXED);
+	uint64_t now = kmm_clock_ns(m);
 	int missed = 0;
 	bool ok;
 
