@@ -60,6 +60,13 @@ const struct doc_item env_docs[] = {
 	  "exit." },
 	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: free growth that triggers a trim back to the "
 	  "host, as a size (default 64M); 0 never trims." },
+	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 turns on the hardened mode: exact red zones, "
+	  "guard pages after page-sized and huge blocks, a quarantine of freed blocks checked "
+	  "for writes after free, a hardened slab freelist (docs/malloc.md)." },
+	{ "KMM_MALLOC_QUARANTINE", "libkmm-malloc.so, hardened mode: bytes of freed small blocks "
+	  "held back per CPU slot (default 1M); 0 holds none." },
+	{ "KMM_MALLOC_FAIL", "libkmm-malloc.so, for testing: every Nth allocation from the "
+	  "machine or host mapping fails (malloc returns NULL with ENOMEM)." },
 };
 const size_t nr_env_docs = ARRAY_SIZE(env_docs);
 

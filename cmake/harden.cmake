@@ -12,3 +12,29 @@ set_tests_properties(integration_run_twice PROPERTIES LABELS integration TIMEOUT
 if(TARGET bench_scenario_parse)
   target_link_libraries(bench_scenario_parse PRIVATE kmm_cli_core)
 endif()
+
+# The malloc shim's misuse suite: shim/misuse.c's cases under glibc, kmm and
+# kmm hardened, one process each (docs/malloc.md has the table it prints).
+add_test(NAME integration_shim_misuse
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_misuse.sh $<TARGET_FILE:kmm_malloc>
+          $<TARGET_FILE:kmm_malloc_misuse>)
+set_tests_properties(integration_shim_misuse PROPERTIES LABELS integration TIMEOUT 600)
+if(KMM_SANITIZE OR KMM_TSAN)
+  # An instrumented shim cannot be preloaded into uninstrumented programs.
+  set_tests_properties(integration_shim_misuse PROPERTIES DISABLED TRUE)
+endif()
+
+# Failure injection: shim/enomem.c checks that every failed call returns NULL
+# with ENOMEM and leaves the program's blocks intact; tests/shim_fail.sh runs
+# it and real programs with every Nth machine or host allocation failing.
+add_executable(kmm_malloc_enomem ${CMAKE_SOURCE_DIR}/shim/enomem.c)
+set_target_properties(kmm_malloc_enomem PROPERTIES OUTPUT_NAME enomem
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench/malloc)
+target_compile_options(kmm_malloc_enomem PRIVATE -fno-builtin)
+add_test(NAME integration_shim_fail
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_fail.sh $<TARGET_FILE:kmm_malloc>
+          ${CMAKE_BINARY_DIR}/bench/malloc)
+set_tests_properties(integration_shim_fail PROPERTIES LABELS integration TIMEOUT 600)
+if(KMM_SANITIZE OR KMM_TSAN)
+  set_tests_properties(integration_shim_fail PROPERTIES DISABLED TRUE)
+endif()

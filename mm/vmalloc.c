@@ -958,7 +958,15 @@ int vmalloc_init(struct kmm_machine *m)
 		vs->window_bytes = (size_t)((1ULL << 32) - l->vmalloc_start);
 	} else {
 		uint64_t w = window_option(m);
-		if (!w) {
+		if (!w && m->opts.ram_anon) {
+			/*
+			 * Anonymous RAM cannot be remapped, so no area ever gets
+			 * frames: a token window, not 2 x mem of address space
+			 * (the malloc shim's machine, which a ulimit -v would
+			 * otherwise refuse).
+			 */
+			w = SZ_1M;
+		} else if (!w) {
 			w = 2 * m->opts.mem;
 			if (w < SZ_1G)
 				w = SZ_1G;

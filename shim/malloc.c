@@ -26,12 +26,14 @@
  * kmm; a nested call made with it set is served by glibc (__libc_malloc and
  * friends), so kmm never re-enters itself and never deadlocks on its locks.
  *
- * Invariant: one bit per 8 bytes of RAM in live_map is set if and only if that
- * address is the start of a block this file returned and has not freed. free()
- * clears the bit atomically before returning the block to kmm, so a second
- * free of the same pointer, or a free of a pointer that no malloc returned,
- * finds the bit clear and aborts naming the pointer. Huge blocks live in their
- * own table; a free of one that was just released is recognised the same way.
+ * Invariant: two bits per 8 bytes of RAM in live_map. LIVE is set if and only
+ * if that address is the start of a block this file returned and has not
+ * freed; FREED is set if it was such a start and was freed since (until the
+ * address is handed out again). free() flips both atomically before the
+ * block goes back to kmm, so a second free finds LIVE clear and FREED set
+ * (a double free), and a pointer no malloc returned finds both clear (an
+ * invalid free); either aborts naming the pointer. Huge blocks live in their
+ * own table, which keeps freed addresses too, so the same holds for them.
  *
  * Locking: every call that enters kmm holds the lock of its CPU slot
  * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table;
@@ -59,6 +61,7 @@
 
 #include "mm/internal.h"
 #include "mm/slab.h"
+#include "shim/harden.h"
 #include "shim/shim.h"
 
 /* ---- glibc's allocator, for foreign pointers and nested calls ---- */
@@ -90,7 +93,7 @@ static _Atomic int shim_state;			/* enum shim_state */
 static spinlock_t boot_lock = SPINLOCK_INIT;
 static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
 static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
-static uint64_t *live_map;			/* see the invariant above; atomic bits */
+static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool debug_mode;				/* KMM_MALLOC_DEBUG */
@@ -149,19 +152,7 @@ static void put_hex(char *buf, size_t *len, size_t cap, uintptr_t v)
  */
 static _Noreturn void report_bad_pointer(const char *call, const char *what, const void *ptr)
 {
-	char buf[256];
-	size_t len = 0;
-
-	put_str(buf, &len, sizeof(buf), "kmm-malloc: ");
-	put_str(buf, &len, sizeof(buf), call);
-	put_str(buf, &len, sizeof(buf), "(): ");
-	put_str(buf, &len, sizeof(buf), what);
-	put_str(buf, &len, sizeof(buf), " ");
-	put_hex(buf, &len, sizeof(buf), (uintptr_t)ptr);
-	put_str(buf, &len, sizeof(buf), "\n");
-	ssize_t r = write(STDERR_FILENO, buf, len);
-	(void)r;
-	abort();
+	shim_report(call, what, ptr, (size_t)-1, -1, 0x100);
 }
 
 static void warn(const char *a, const char *b, const char *c)
@@ -223,30 +214,42 @@ static inline bool in_ram(const void *p)
 	return a - ram_start < ram_end - ram_start;
 }
 
+#define LIVE_BIT 1ULL
+#define FREED_BIT 2ULL
+
+/* The word of @a's bit pair, and the pair's LIVE bit in *@bit (FREED is the next). */
 static inline uint64_t *live_word(uintptr_t a, uint64_t *bit)
 {
 	uintptr_t off = a - ram_start;
-	*bit = 1ULL << ((off >> 3) & 63);
-	return &live_map[off >> 9];
+	*bit = LIVE_BIT << (((off >> 3) & 31) * 2);
+	return &live_map[off >> 8];
 }
 
-/* Mark @p allocated; a second hand-out of a live address is a kmm bug. */
+/* Mark @p allocated (LIVE set, FREED cleared); a second hand-out of a live address is a kmm bug. */
 static inline void live_set(const void *p)
 {
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
+	uint64_t freed = __atomic_load_n(w, __ATOMIC_RELAXED) & (bit << 1);
 
-	if (unlikely(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit))
+	/* Only the owner of @p changes its pair: the load and the flip agree. */
+	if (unlikely(__atomic_fetch_xor(w, bit | freed, __ATOMIC_RELAXED) & bit))
 		report_bad_pointer("malloc", "kmm handed out a live block twice:", p);
 }
 
-/* Clear @p's mark. Return: whether it was set (false: double or invalid free). */
-static inline bool live_clear(const void *p)
+enum live_state { BLOCK_LIVE, BLOCK_FREED, BLOCK_NEVER };
+
+/*
+ * Free @p's pair: LIVE cleared, FREED set. Return: what @p was. Only
+ * BLOCK_LIVE leaves a consistent pair; the others are followed by an abort.
+ */
+static inline enum live_state live_clear(const void *p)
 {
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
 
 	if ((uintptr_t)p & 7)
-		return false;
-	return __atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED) & bit;
+		return BLOCK_NEVER;
+	uint64_t old = __atomic_fetch_xor(w, bit | (bit << 1), __ATOMIC_RELAXED);
+	return (old & bit) ? BLOCK_LIVE : (old & (bit << 1)) ? BLOCK_FREED : BLOCK_NEVER;
 }
 
 static inline bool live_test(const void *p)
@@ -258,21 +261,32 @@ static inline bool live_test(const void *p)
 	return __atomic_load_n(w, __ATOMIC_RELAXED) & bit;
 }
 
+static inline bool freed_test(const void *p)
+{
+	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
+
+	return !((uintptr_t)p & 7) && (__atomic_load_n(w, __ATOMIC_RELAXED) & (bit << 1));
+}
+
 /* ---- Huge blocks: direct host mappings ---- */
 
 struct huge_entry {
-	uintptr_t key;		/* the user pointer; 0 empty, 1 deleted */
-	void *base;		/* the mapping */
+	uintptr_t key;		/* the user pointer; 0 empty */
+	void *base;		/* the mapping (while live) */
 	size_t len;		/* bytes mapped */
 	size_t usable;		/* bytes the user may use from key */
+	bool freed;		/* freed: the key is kept to name a second free */
 };
 
 static spinlock_t huge_lock = SPINLOCK_INIT;
 static struct huge_entry *huge_tab;		/* huge_lock */
-static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts deleted too */
-#define HUGE_GRAVE 64
-static uintptr_t huge_grave[HUGE_GRAVE];	/* recently freed keys, huge_lock */
-static unsigned int huge_grave_next;
+static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts freed entries too */
+/*
+ * Freed keys are kept until the table would double for them: then, by
+ * default, they are dropped beyond this many (a later free of one is still
+ * refused, as a pointer glibc does not know either); hardened, never.
+ */
+#define HUGE_FREED_KEEP 65536
 
 static size_t huge_hash(uintptr_t key, size_t cap)
 {
@@ -293,25 +307,29 @@ static struct huge_entry *huge_find_locked(uintptr_t key)
 
 static bool huge_grow_locked(void)
 {
-	size_t cap = huge_cap ? huge_cap * 2 : 512;
+	size_t freed = huge_used - huge_live;
+	bool drop = !harden_on && freed > HUGE_FREED_KEEP;
+	size_t keep = drop ? huge_live : huge_used;
+	size_t cap = huge_cap ? huge_cap : 512;
 
-	if (huge_live * 4 < huge_cap)	/* mostly tombstones: rehash at the same size */
-		cap = huge_cap;
+	while ((keep + 1) * 2 > cap)
+		cap *= 2;
 	struct huge_entry *tab = sim_reserve(cap * sizeof(*tab), true);
 	if (!tab)
 		return false;
 	for (size_t i = 0; i < huge_cap; i++) {
-		if (huge_tab[i].key <= 1)
+		if (!huge_tab[i].key || (drop && huge_tab[i].freed))
 			continue;
 		size_t j = huge_hash(huge_tab[i].key, cap);
 		while (tab[j].key)
 			j = (j + 1) & (cap - 1);
 		tab[j] = huge_tab[i];
 	}
-	sim_release(huge_tab, huge_cap * sizeof(*tab));
+	if (huge_tab)
+		sim_release(huge_tab, huge_cap * sizeof(*tab));
 	huge_tab = tab;
 	huge_cap = cap;
-	huge_used = huge_live;
+	huge_used = keep;
 	return true;
 }
 
@@ -320,25 +338,28 @@ static bool huge_insert(uintptr_t key, void *base, size_t len, size_t usable)
 	bool ok = true;
 
 	spin_lock(&huge_lock);
-	if ((huge_used + 1) * 2 > huge_cap)
+	struct huge_entry *e = huge_find_locked(key);
+	if (!e && (huge_used + 1) * 2 > huge_cap)
 		ok = huge_grow_locked();
 	if (ok) {
-		size_t i = huge_hash(key, huge_cap);
-		while (huge_tab[i].key > 1)
-			i = (i + 1) & (huge_cap - 1);
-		if (huge_tab[i].key == 0)
+		if (!e) {
+			size_t i = huge_hash(key, huge_cap);
+			while (huge_tab[i].key)
+				i = (i + 1) & (huge_cap - 1);
+			e = &huge_tab[i];
 			huge_used++;
-		huge_tab[i] = (struct huge_entry){ key, base, len, usable };
+		}
+		*e = (struct huge_entry){ key, base, len, usable, false };
 		huge_live++;
-		for (unsigned int g = 0; g < HUGE_GRAVE; g++)
-			if (huge_grave[g] == key)
-				huge_grave[g] = 0;
 	}
 	spin_unlock(&huge_lock);
 	return ok;
 }
 
-/* Remove @key. Return: true and the entry in @out, or false (and @was_freed). */
+/*
+ * Mark @key freed. Return: true and the entry in @out; or false, with
+ * *@was_freed telling a second free from a pointer the table never had.
+ */
 static bool huge_remove(uintptr_t key, struct huge_entry *out, bool *was_freed)
 {
 	bool found = false;
@@ -346,44 +367,109 @@ static bool huge_remove(uintptr_t key, struct huge_entry *out, bool *was_freed)
 	*was_freed = false;
 	spin_lock(&huge_lock);
 	struct huge_entry *e = huge_find_locked(key);
-	if (e) {
+	if (e && !e->freed) {
 		*out = *e;
-		e->key = 1;
+		e->freed = true;
 		huge_live--;
-		huge_grave[huge_grave_next++ % HUGE_GRAVE] = key;
 		found = true;
-	} else {
-		for (unsigned int g = 0; g < HUGE_GRAVE; g++)
-			if (key && huge_grave[g] == key)
-				*was_freed = true;
+	} else if (e) {
+		*was_freed = true;
 	}
 	spin_unlock(&huge_lock);
 	return found;
 }
 
+/* Return: whether @key is a live huge block (then its entry is in @out). */
 static bool huge_lookup(uintptr_t key, struct huge_entry *out)
 {
 	spin_lock(&huge_lock);
 	struct huge_entry *e = huge_find_locked(key);
-	if (e)
+	bool live = e && !e->freed;
+	if (live)
 		*out = *e;
 	spin_unlock(&huge_lock);
-	return e != NULL;
+	return live;
+}
+
+/*
+ * The huge block (live, or freed with its range kept) whose mapping holds
+ * @addr. Return: whether there is one (then its entry in @out). Scans the
+ * table: for the rare paths only (a pointer nobody knows, a fault report).
+ * Context: huge_lock held, or @trylock: give up if it is busy.
+ */
+static bool huge_containing_locked(uintptr_t addr, struct huge_entry *out)
+{
+	for (size_t i = 0; i < huge_cap; i++) {
+		struct huge_entry *e = &huge_tab[i];
+		if (e->key && addr - (uintptr_t)e->base < e->len) {
+			*out = *e;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool huge_containing(uintptr_t addr, struct huge_entry *out)
+{
+	spin_lock(&huge_lock);
+	bool found = huge_containing_locked(addr, out);
+	spin_unlock(&huge_lock);
+	return found;
+}
+
+bool shim_huge_fault(uintptr_t addr, uintptr_t *key, size_t *size, bool *freed)
+{
+	struct huge_entry e;
+	bool found;
+
+	if (!spin_trylock(&huge_lock))
+		return false;
+	found = huge_containing_locked(addr, &e);
+	spin_unlock(&huge_lock);
+	if (found) {
+		*key = e.key;
+		*size = e.usable;
+		*freed = e.freed;
+	}
+	return found;
+}
+
+static bool huge_was_freed(uintptr_t key)
+{
+	spin_lock(&huge_lock);
+	struct huge_entry *e = huge_find_locked(key);
+	bool freed = e && e->freed;
+	spin_unlock(&huge_lock);
+	return freed;
 }
 
 static void *huge_alloc(size_t size, size_t align)
 {
 	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
 	size_t usable, len;
+	uintptr_t p;
 
-	if (size > PTRDIFF_MAX - slack - PAGE_SIZE)
+	if (slack > PTRDIFF_MAX / 2 || size > PTRDIFF_MAX - slack - 2 * PAGE_SIZE ||
+	    unlikely(harden_fail_every &&
+								   harden_fail_now()))
 		return NULL;
-	usable = ALIGN_UP(size, PAGE_SIZE);
-	len = usable + slack;
+	if (unlikely(harden_on)) {
+		usable = size;
+		len = harden_pages_bytes(size, align);
+	} else {
+		usable = ALIGN_UP(size, PAGE_SIZE);
+		len = usable + slack + PAGE_SIZE;	/* and a guard page */
+	}
 	void *base = sim_reserve(len, true);
 	if (!base)
 		return NULL;
-	uintptr_t p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
+	if (unlikely(harden_on)) {
+		p = (uintptr_t)harden_pages_place(base, len, size, align);
+	} else {
+		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
+		sim_protect((void *)(p + usable), PAGE_SIZE, false);
+	}
+	harden_note_huge(base, len);
 	if (!huge_insert(p, base, len, usable)) {
 		sim_release(base, len);
 		return NULL;
@@ -449,10 +535,11 @@ static void shim_boot_locked(void)
 		else
 			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 64M");
 	}
-	/* Hardened run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
-	snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s maxcpus=%d ram=anon%s%s%s%s", mem,
+	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
+	const char *hard = harden_setup();
+	snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s maxcpus=%d ram=anon%s%s%s%s%s", mem,
 		 cpus, debug_mode ? " slab_debug=" : "",
-		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", extra ? " " : "",
+		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
 
 	struct kmm_machine *m = kmm_boot(boot_cmdline);
@@ -470,7 +557,7 @@ static void shim_boot_locked(void)
 	}
 	ram_start = (uintptr_t)m->ram.direct;
 	ram_end = ram_start + m->ram.direct_len;
-	live_map_bytes = ALIGN_UP(m->ram.direct_len / 64 + 8, PAGE_SIZE);
+	live_map_bytes = ALIGN_UP(m->ram.direct_len / 32 + 8, PAGE_SIZE);
 	live_map = sim_reserve(live_map_bytes, true);
 	if (!live_map) {
 		kmm_shutdown(m);
@@ -479,6 +566,7 @@ static void shim_boot_locked(void)
 		return;
 	}
 	use_kmalloc = kmalloc && kfree && ksize && slab_state(m);
+	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_state(m) ? &slab_state(m)->tainted : &no_taint;
 	shim_m = m;
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
@@ -641,6 +729,7 @@ static void trim_check(void)
 /* ---- The allocator core ---- */
 
 static size_t kmm_usable(const void *p);
+static void hardened_ram_free(void *p, const char *call, struct page *head);
 
 static inline void stat_add(long bytes)
 {
@@ -677,11 +766,29 @@ static size_t ram_usable(const void *p)
 	if (PageSlab(head)) {
 		in_kmm++;
 		size_t n = ksize(p);
+		if (unlikely(harden_on))
+			n = harden_small_size("malloc_usable_size", p, n, NULL);
 		in_kmm--;
 		return n;
 	}
 	uintptr_t start = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, head)));
-	return (PAGE_SIZE << compound_order(head)) - ((uintptr_t)p - start);
+	size_t bytes = PAGE_SIZE << compound_order(head);
+	if (unlikely(harden_on))
+		return harden_pages_size("malloc_usable_size", p, (void *)start, bytes);
+	return bytes - ((uintptr_t)p - start);
+}
+
+/*
+ * A kmalloc object of the class for @want bytes that records @size as its
+ * requested size: with slab_debug=U and Z the red zone starts right after
+ * the bytes asked for, not at the end of the (rounded-up) class.
+ */
+static void *kmalloc_exact(size_t want, size_t size)
+{
+	if (likely(want == size) || !debug_mode)
+		return kmalloc(want, SHIM_GFP);
+	return slab_alloc_node(kmalloc_slab(shim_m, want, SHIM_GFP), SHIM_GFP, NUMA_NO_NODE,
+			       (unsigned long)__builtin_return_address(0), size);
 }
 
 /*
@@ -694,32 +801,41 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 
 	if (!size)
 		size = 1;
+	if (unlikely(harden_fail_every) && harden_fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	/*
 	 * kmalloc: classes of 16 bytes and up are 16-aligned, and a 2^k class is
 	 * 2^k-aligned, so an alignment up to a page is a class of that size.
 	 */
 	if (use_kmalloc && align <= PAGE_SIZE && size <= SMALL_MAX) {
 		size_t want = size;
+		if (unlikely(harden_on))	/* header and red zones */
+			want = harden_small_want(size, align);
 		/*
 		 * Red zones shift the 96 and 192 classes off 16-byte alignment;
-		 * the power-of-two classes stay naturally aligned, so a hardened
+		 * the power-of-two classes stay naturally aligned, so a debug
 		 * run uses only those.
 		 */
 		if (align > 16 || unlikely(debug_mode))
-			want = 1UL << fls_ul(KMM_MAX(size, align > 16 ? align : 1) - 1);
+			want = 1UL << fls_ul(KMM_MAX(want, align > 16 ? align : 1) - 1);
 		if (want <= SMALL_MAX) {
 			size_t need = (align == 16 && want <= 8) ? 8 : align;
 			struct shim_slot *s = kmm_enter();
+			void *obj = kmalloc_exact(want, size);
+			p = obj;
+			if (unlikely(harden_on) && obj)
+				p = harden_small_place(obj, ksize(obj), size, align);
 			/*
 			 * calloc zeroes the bytes asked for itself: with slab_debug=U
 			 * the rest of the object is a red zone (kmalloc's orig_size).
 			 */
-			p = kmalloc(want, SHIM_GFP);
 			if (p && zero)
 				memset(p, 0, size);
 			if (unlikely(p && ((uintptr_t)p & (need - 1)))) {
 				/* A debug layout broke natural alignment: use pages. */
-				kfree(p);
+				kfree(obj);
 				p = NULL;
 				kmm_leave(s);
 				goto pages;
@@ -736,8 +852,9 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 	}
 pages:;
 	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
-	if (size <= PAGES_MAX && size + slack <= PAGES_MAX) {
-		unsigned int order = size_order(size + slack);
+	size_t bytes = unlikely(harden_on) ? harden_pages_bytes(size, align) : size + slack;
+	if (size <= PAGES_MAX && bytes <= PAGES_MAX) {
+		unsigned int order = size_order(bytes);
 		struct shim_slot *s = kmm_enter();
 		struct page *pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero ? __GFP_ZERO : 0), order);
 		kmm_leave(s);
@@ -746,7 +863,10 @@ pages:;
 			return NULL;
 		}
 		uintptr_t a = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, pg)));
-		p = (void *)ALIGN_UP(a, align);
+		if (unlikely(harden_on))
+			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
+		else
+			p = (void *)ALIGN_UP(a, align);
 		live_set(p);
 		goto out;
 	}
@@ -764,20 +884,31 @@ out:
 	return p;
 }
 
+/* @p (in RAM, 8-aligned) is not a live block: say which misuse, and abort. */
+static _Noreturn __attribute__((noinline)) void bad_ram_free(void *p, const char *call,
+							     enum live_state was)
+{
+	if ((uintptr_t)p & 7)
+		report_bad_pointer(call, "invalid pointer (not a block start)", p);
+	if (was == BLOCK_FREED)
+		report_bad_pointer(call, "double free", p);
+	report_bad_pointer(call, "invalid pointer (never returned by malloc)", p);
+}
+
 /* Free @p, known to be inside RAM. @call names the API for the report. */
 static void ram_free(void *p, const char *call)
 {
-	if (unlikely(!live_clear(p))) {
-		struct page *head = compound_head(ram_page(p));
-		if ((uintptr_t)p & 7)
-			report_bad_pointer(call, "invalid pointer", p);
-		if (PageBuddy(head) || page_ref_count(head) == 0)
-			report_bad_pointer(call, "double free", p);
-		report_bad_pointer(call, "double free or invalid pointer", p);
-	}
+	enum live_state was = live_clear(p);
+
+	if (unlikely(was != BLOCK_LIVE))
+		bad_ram_free(p, call, was);
 	struct page *head = compound_head(ram_page(p));
 	if (stats_enabled)
 		stat_add(-(long)ram_usable(p));
+	if (unlikely(harden_on)) {
+		hardened_ram_free(p, call, head);
+		return;
+	}
 	struct shim_slot *s = kmm_enter();
 	if (PageSlab(head)) {
 		kfree(p);
@@ -794,6 +925,75 @@ static void ram_free(void *p, const char *call)
 	kmm_leave(s);
 }
 
+/*
+ * Hardened: check the red zone, then hold the block in quarantine; what
+ * leaves the quarantine goes back to kmm.
+ */
+static __attribute__((noinline)) void hardened_ram_free(void *p, const char *call,
+							struct page *head)
+{
+	if (PageSlab(head)) {
+		void *obj;
+		in_kmm++;
+		size_t usable = ksize(p);
+		in_kmm--;
+		harden_small_size(call, p, usable, &obj);
+		struct shim_slot *s = kmm_enter();
+		void *q = harden_quarantine_small(tls_cpu, p, obj, usable);
+		if (q)
+			kfree(q);
+		kmm_leave(s);
+		slab_verdict(call, p);
+		return;
+	}
+	unsigned int order = compound_order(head);
+	void *start = kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, head)));
+	harden_pages_size(call, p, start, PAGE_SIZE << order);
+	harden_pages_unguard(start, PAGE_SIZE << order);
+	struct shim_slot *s = kmm_enter();
+	void *q = harden_quarantine_pages(tls_cpu, start, PAGE_SIZE << order);
+	if (q) {
+		struct page *qh = compound_head(ram_page(q));
+		__free_pages(qh, compound_order(qh));
+	}
+	trim_check();
+	kmm_leave(s);
+}
+
+/*
+ * A pointer neither in RAM nor in the huge table: glibc's, unless nothing is
+ * mapped where glibc keeps its chunk header (a huge block freed long ago, or
+ * a wild pointer): glibc would crash reading it, so it is refused here.
+ */
+static bool foreign_pointer_ok(const void *p)
+{
+	extern char end;	/* the linker's end of the program's data: glibc's heap follows */
+
+	if (!sim_mapped((const char *)p - 16) || !sim_mapped(p))
+		return false;
+	if (!harden_on)
+		return true;
+	/*
+	 * Hardened: a program holds no glibc pointer (the shim serves from its
+	 * first malloc; glibc serves only kmm's own calls), so only glibc's
+	 * heap or one of its mapped chunks passes: never a stack or global.
+	 */
+	return ((uintptr_t)p >= (uintptr_t)&end && p < sbrk(0)) ||
+	       !(((uintptr_t)p - 16) & (PAGE_SIZE - 1));
+}
+
+/* Free or realloc of @p that neither RAM nor the table knows: name what it is, or pass. */
+static void foreign_pointer(const char *call, void *p)
+{
+	struct huge_entry e;
+
+	if (huge_containing((uintptr_t)p, &e))
+		report_bad_pointer(call, e.freed ? "invalid pointer (inside a freed block)"
+				   : "invalid pointer (inside a block)", p);
+	if (!foreign_pointer_ok(p))
+		report_bad_pointer(call, "invalid pointer (never returned by malloc)", p);
+}
+
 static void huge_free(void *p, const char *call)
 {
 	struct huge_entry e;
@@ -802,11 +1002,20 @@ static void huge_free(void *p, const char *call)
 	if (huge_remove((uintptr_t)p, &e, &was_freed)) {
 		if (stats_enabled)
 			stat_add(-(long)e.usable);
+		if (unlikely(harden_on)) {
+			harden_pages_size(call, p, e.base, e.len);
+			spin_lock(&huge_lock);
+			bool held = harden_quarantine_huge(e.base, e.len);
+			spin_unlock(&huge_lock);
+			if (held)
+				return;
+		}
 		sim_release(e.base, e.len);
 		return;
 	}
 	if (was_freed)
 		report_bad_pointer(call, "double free", p);
+	foreign_pointer(call, p);
 	/* Not ours: glibc's. */
 	__libc_free(p);
 }
@@ -874,20 +1083,34 @@ void *realloc(void *p, size_t size)
 	size_t old;
 	if (in_ram(p)) {
 		if (!live_test(p))
-			report_bad_pointer("realloc", "invalid pointer", p);
+			report_bad_pointer("realloc", freed_test(p) ? "invalid pointer (freed)"
+					   : "invalid pointer", p);
 		old = ram_usable(p);
-		/* Keep the block when the new size fits and would not fit a class below half. */
-		if (size <= old && (size > old / 2 || old <= 16))
+		/*
+		 * Keep the block when the new size fits and would not fit a class
+		 * below half (hardened: only the same size, the red zone is exact).
+		 */
+		if (unlikely(harden_on) ? size == old
+		    : size <= old && (size > old / 2 || old <= 16))
 			return p;
 	} else {
 		struct huge_entry e;
-		if (!huge_lookup((uintptr_t)p, &e))
+		if (!huge_lookup((uintptr_t)p, &e)) {
+			if (huge_was_freed((uintptr_t)p))
+				report_bad_pointer("realloc", "invalid pointer (freed)", p);
+			foreign_pointer("realloc", p);
 			return __libc_realloc(p, size);
+		}
 		old = e.usable;
-		if (size <= old && size > old / 2)
+		if (unlikely(harden_on)) {
+			harden_pages_size("realloc", p, e.base, e.len);
+			if (size == old)
+				return p;
+		} else if (size <= old && size > old / 2) {
 			return p;
+		}
 		/* Grow a huge block by half again, so repeated growth copies O(n) bytes. */
-		if (size > old && size <= PTRDIFF_MAX / 2 && size > PAGES_MAX)
+		if (size > old && size <= PTRDIFF_MAX / 2 && size > PAGES_MAX && !harden_on)
 			size += size / 2;
 	}
 	void *q = kmm_alloc(size, 16, false);
@@ -941,13 +1164,18 @@ void *aligned_alloc(size_t align, size_t size)
 
 void *memalign(size_t align, size_t size)
 {
-	/* glibc rounds a non-power-of-two alignment up to the next power of two. */
-	if (align & (align - 1))
-		align = 1UL << fls_ul(align);
-	if (align > PTRDIFF_MAX / 2) {
+	/*
+	 * glibc refuses an alignment above SIZE_MAX / 2 + 1 (EINVAL) and rounds
+	 * a non-power-of-two one up to the next power of two. Checked before
+	 * rounding: 1UL << 64 is undefined (memalign(SIZE_MAX, 16) returned a
+	 * pointer).
+	 */
+	if (align > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
 		return NULL;
 	}
+	if (align & (align - 1))
+		align = 1UL << fls_ul(align);
 	return aligned_common(align ? align : 1, size);
 }
 

@@ -201,45 +201,8 @@ else
 	failed=$((failed + 1))
 fi
 
-# --- misuse: kmm aborts at least whenever glibc does, naming the pointer ---
-# misuse_case CASE ENV EXPECT: under kmm (with ENV) the program must die of
-# SIGABRT and print EXPECT and the pointer it named on its "ptr" line.
-misuse=$workdir/misuse
-misuse_case() {
-	local c=$1 env=$2 expect=$3
-	# (subshells, so that bash's own "Aborted" notices stay out of the log)
-	("$misuse" "$c" >/dev/null 2>"$tmp/m.glibc"; exit $?) 2>/dev/null
-	local rc_glibc=$?
-	(env LD_PRELOAD="$lib" $env "$misuse" "$c" >"$tmp/m.out" 2>"$tmp/m.err"; exit $?) 2>/dev/null
-	local rc=$?
-	ran=$((ran + 1))
-	local ptr
-	ptr=$(sed -n 's/^ptr //p' "$tmp/m.err" | head -1)
-	local glibc_says="survived"
-	[ $rc_glibc -ge 128 ] && glibc_says="signal $((rc_glibc - 128)): $(grep -v '^ptr' "$tmp/m.glibc" | head -1)"
-	if [ $rc -ne 134 ] || ! grep -q "$expect" "$tmp/m.err" ||
-		! grep "^kmm-malloc: " "$tmp/m.err" | grep -q -- "$ptr"; then
-		echo "FAIL misuse $c: rc $rc, expected SIGABRT with \"$expect\" naming $ptr"
-		sed 's/^/  | /' "$tmp/m.err" | head -10
-		failed=$((failed + 1))
-		return
-	fi
-	echo "ok   misuse $c${env:+ ($env)}: $(grep '^kmm-malloc: ' "$tmp/m.err" | head -1)" \
-		"[glibc: $glibc_says]"
-}
-if [ -x "$misuse" ]; then
-	misuse_case double "" "free(): double free"
-	misuse_case double-later "" "free(): double free"
-	misuse_case double-page "" "free(): double free"
-	misuse_case double-huge "" "free(): double free"
-	misuse_case interior "" "free(): .*invalid pointer"
-	misuse_case realloc-freed "" "realloc(): invalid pointer"
-	misuse_case overflow KMM_MALLOC_DEBUG=1 "Redzone overwritten"
-	misuse_case use-after-free KMM_MALLOC_DEBUG=1 "Poison overwritten"
-else
-	echo "FAIL misuse: $misuse not built"
-	failed=$((failed + 1))
-fi
+# Misuse (double and invalid frees, overflows, writes after free) has its own
+# suite: tests/shim_misuse.sh (ctest integration_shim_misuse).
 
 echo "$ran programs run, $failed failed"
 [ $failed -eq 0 ]

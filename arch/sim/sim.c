@@ -157,6 +157,19 @@ void *sim_reserve(size_t bytes, bool access)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+int sim_protect(void *addr, size_t bytes, bool access)
+{
+	return mprotect(addr, bytes, access ? PROT_READ | PROT_WRITE : PROT_NONE) ? -errno : 0;
+}
+
+bool sim_mapped(const void *addr)
+{
+	unsigned char vec;
+	uintptr_t page = (uintptr_t)addr & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+
+	return mincore((void *)page, 1, &vec) == 0 || errno != ENOMEM;
+}
+
 void sim_release(void *addr, size_t bytes)
 {
 	if (addr)

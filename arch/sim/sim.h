@@ -122,6 +122,10 @@ int sim_unmap_frames(void *at, size_t n);
  */
 void *sim_reserve(size_t bytes, bool access);
 void sim_release(void *addr, size_t bytes);
+/** sim_protect() - make [addr, addr+bytes) accessible or not (mprotect). Return: 0 or -errno. */
+int sim_protect(void *addr, size_t bytes, bool access);
+/** sim_mapped() - whether the host page holding @addr is mapped at all (mincore). */
+bool sim_mapped(const void *addr);
 /** sim_discard() - give the host pages of [addr, addr+bytes) back (they read as zero). */
 void sim_discard(void *addr, size_t bytes);
 

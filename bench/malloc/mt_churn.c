@@ -117,8 +117,10 @@ static void *worker(void *arg)
 	uint64_t s = 0x9e3779b97f4a7c15ULL * (uint64_t)(t + 1), sum = 0, next_id = (uint64_t)t << 40;
 	struct block *live = calloc((size_t)window, sizeof(*live));
 
-	if (!live)
-		abort();
+	if (!live) {
+		fprintf(stderr, "out of memory at the start of thread %ld\n", t);
+		exit(1);
+	}
 	for (long i = 0; i < steps; i++) {
 		struct block *b = &live[rnd(&s) % (uint64_t)window];
 		if (b->mem)
@@ -142,7 +144,7 @@ static void *worker(void *arg)
 		}
 		if (!b->mem) {
 			fprintf(stderr, "out of memory at step %ld\n", i);
-			abort();
+			exit(1);
 		}
 		fill(b);
 		if ((i & 63) == 0)
@@ -171,6 +173,11 @@ int main(int argc, char **argv)
 	}
 	pthread_t *tid = calloc((size_t)nthreads, sizeof(*tid));
 	uint64_t total = 0;
+
+	if (!tid) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
 
 	for (long t = 0; t < nthreads; t++)
 		if (pthread_create(&tid[t], NULL, worker, (void *)t) != 0)

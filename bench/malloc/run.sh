@@ -9,18 +9,22 @@
 # as ratios to glibc's (below 1.00 is faster / smaller). A run whose output
 # differs from glibc's is reported: the workloads are deterministic.
 #
-# usage: bench/malloc/run.sh [-n REPS] [-b BUILD_DIR] [-q]
+# usage: bench/malloc/run.sh [-n REPS] [-b BUILD_DIR] [-q] [-H]
 #   -n  repetitions (default 5); -q quick inputs (for a smoke run)
+#   -H  also kmm in its hardened mode (kmm-hard: KMM_MALLOC_HARDEN=1) and with
+#       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
 set -u
 reps=5
 build=""
 quick=0
-while getopts "n:b:q" opt; do
+hard=0
+while getopts "n:b:qH" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	b) build=$OPTARG ;;
 	q) quick=1 ;;
-	*) echo "usage: $0 [-n REPS] [-b BUILD_DIR] [-q]" >&2; exit 2 ;;
+	H) hard=1 ;;
+	*) echo "usage: $0 [-n REPS] [-b BUILD_DIR] [-q] [-H]" >&2; exit 2 ;;
 	esac
 done
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,10 +42,17 @@ fi
 libdir=/usr/lib/x86_64-linux-gnu
 names=(glibc kmm)
 libs=("" "$kmm")
+envs=("" "")
+if [ $hard = 1 ]; then
+	names+=(kmm-hard kmm-debug)
+	libs+=("$kmm" "$kmm")
+	envs+=(KMM_MALLOC_HARDEN=1 KMM_MALLOC_DEBUG=1)
+fi
 for peer in jemalloc:libjemalloc.so.2 mimalloc:libmimalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
 	if [ -f "$libdir/${peer#*:}" ]; then
 		names+=("${peer%%:*}")
 		libs+=("$libdir/${peer#*:}")
+		envs+=("")
 	fi
 done
 
@@ -102,7 +113,7 @@ for ((r = 1; r <= reps; r++)); do
 		for i in "${!names[@]}"; do
 			n=${names[$i]}
 			t0=$(date +%s%N)
-			/usr/bin/time -f '%M' -o "$tmp/rss" env ${libs[$i]:+LD_PRELOAD=${libs[$i]}} \
+			/usr/bin/time -f '%M' -o "$tmp/rss" env ${libs[$i]:+LD_PRELOAD=${libs[$i]}} ${envs[$i]} \
 				"${cmd[@]}" >"$tmp/out.$w.$n" 2>"$tmp/err.$w.$n"
 			rc=$?
 			t1=$(date +%s%N)
