@@ -20,6 +20,7 @@
 #include <kmm/trace.h>
 
 #include "cli/expr.h"
+#include "cli/lab.h"
 #include "cli/manual.h"
 #include "cli/scenario.h"
 #include "cli/trace.h"
@@ -624,6 +625,77 @@ static const struct kmm_command help_command = {
 	help_cmd, false,
 };
 
+static const struct kmm_option_doc lab_options[] = {
+	{ "--policy", "LIST", "fit, pages: the policies to compare, comma-separated, or all "
+	  "(the default). fit: first-fit first-fit-lifo next-fit best-fit worst-fit segregated "
+	  "tlsf buddy buddy-lazy fixed; pages: fifo lru opt clock nru lfu aging wsclock 2q arc "
+	  "linux." },
+	{ "--format", "table|csv|json", "fit, pages: a table (the default), CSV with a header "
+	  "line, or one JSON object." },
+	{ "--pool", "SIZE", "fit: the pool's bytes, at most 2G (default: a pool whose blocks get "
+	  "the power of two at or above 4 times the trace's peak live bytes, at least 64K)." },
+	{ "--align", "N", "fit: the granule, a power of two (default 16)." },
+	{ "--meta", "inside|outside|both", "fit: keep the pool's metadata in the pool (the "
+	  "default), in a separate area, or compare both." },
+	{ "--object", "SIZE", "fit: the fixed pool's object size (default: the trace's largest "
+	  "request)." },
+	{ "--max-order", "N", "fit: the buddy systems' largest block, 2^N granules." },
+	{ "--map[=COLS]", NULL, "fit: draw the fragmentation map over time (default 64 columns)." },
+	{ "--samples", "N", "fit: fragmentation samples over the run (default 16)." },
+	{ "--steps", NULL, "fit: after every event, draw the pool's blocks (traces of at most "
+	  "5000 events)." },
+	{ "--check", NULL, "fit: run the pool's invariant checker after every event (status 1 "
+	  "if one fails)." },
+	{ "--timing", NULL, "fit: also measure events per second and the slowest event; these "
+	  "columns vary from run to run, all others are deterministic." },
+	{ "--trace-format", "auto|mtrace|rep|kmm", "fit: the trace's format (default: guessed "
+	  "from its first line)." },
+	{ "--frames", "N|A..B", "pages: the frame counts (default 1..8)." },
+	{ "--page-size", "SIZE", "pages: bytes per page for lackey traces (default 4096)." },
+	{ "--instructions", NULL, "pages: count a lackey trace's instruction fetches too." },
+	{ "--tick", "N", "pages: references per clock tick for NRU, aging and WSClock "
+	  "(default 1)." },
+	{ "--tau", "N", "pages: WSClock's working-set window in ticks (default 4 times the "
+	  "frames)." },
+	{ "-o, --output", "FILE", "gen, record: the trace file (record's default: PROGRAM.trace; "
+	  "gen's: standard output)." },
+	{ "-h, --help", NULL, "Print this help; kmm lab SUBCOMMAND --help prints that one's." },
+};
+
+static int lab_cmd(int argc, char **argv)
+{
+	if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")))
+		return usage("lab");
+	return lab_main(argc, argv);
+}
+
+static const struct kmm_command lab_command = {
+	"lab", "fit|pages|gen|record [OPTION...] ARG...",
+	"the allocator lab: pool allocators, page replacement, traces",
+	"The allocator lab (docs/lab.md) stands beside the machine: classic pool allocators "
+	"and page-replacement policies, run on traces.\n"
+	"kmm lab fit TRACE... replays allocation traces (glibc mtrace logs, CS:APP .rep "
+	"files, kmm's own malloc-shim traces, or synthetic:SPEC) through pool allocators and "
+	"compares peak footprint, utilisation, internal and external fragmentation, failed "
+	"requests and list nodes examined per call.\n"
+	"kmm lab pages REFS... counts page faults of replacement policies over a range of "
+	"frame counts, on a reference string (\"7 0 1 2 0 3\") or a file (valgrind lackey "
+	"output, page numbers), and reports Belady's anomaly where one more frame gives more "
+	"faults.\n"
+	"kmm lab gen SPEC writes a seeded synthetic trace (seed=N,allocs=N,size=DIST,"
+	"life=DIST,realloc=PCT) as a .rep file. kmm lab record -- PROGRAM ARGS runs a program "
+	"under libkmm-malloc.so with KMM_MALLOC_TRACE set and saves its trace.\n"
+	"A progress bar is drawn on standard error when it is a terminal. The scenario verb "
+	"`lab` runs the same subcommands (but not record, and without --timing).",
+	lab_options, ARRAY_SIZE(lab_options),
+	"kmm lab pages --policy fifo,lru,opt --frames 3..4 \"1 2 3 4 1 2 5 1 2 3 4 5\"\n"
+	"kmm lab fit --policy first-fit,best-fit,tlsf --map synthetic:seed=1,allocs=20000\n"
+	"kmm lab record -o sort.trace -- sort /etc/services\n",
+	"0 success; 1 --check found a violated invariant; 2 bad usage or bad input (an "
+	"unknown option, an unreadable or malformed trace, named as file:line).",
+	lab_cmd, false,
+};
+
 /*
  * Every kmm command, in `kmm --help` order. A new command (kmm lab, kmm
  * trace) is one row here: its name, synopsis, texts, options and main;
@@ -635,6 +707,7 @@ static const struct kmm_command *const commands[] = {
 	&shell_command,
 	&check_command,
 	&trace_command,
+	&lab_command,
 	&help_command,
 };
 

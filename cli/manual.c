@@ -58,6 +58,16 @@ const struct doc_item env_docs[] = {
 	  "any other value is a file to write." },
 	{ "KMM_MALLOC_CHECK", "libkmm-malloc.so: 1 runs every invariant checker (kmm_check) at "
 	  "exit." },
+	{ "KMM_MALLOC_TRACE", "libkmm-malloc.so: write every malloc, free, realloc and aligned "
+	  "allocation to this file, for kmm lab fit (a %p in the name becomes the process id). "
+	  "Each program loaded with it set starts the file over; a forked child stops writing. "
+	  "See docs/lab.md." },
+	{ "KMM_MALLOC_TRACE_PID", "libkmm-malloc.so: with KMM_MALLOC_TRACE, only this process "
+	  "writes the trace (kmm lab record sets it to the program's process id)." },
+	{ "KMM_MALLOC_LIB", "kmm lab record: the libkmm-malloc.so to preload (default: the one "
+	  "next to the kmm binary, or ../lib/ from it)." },
+	{ "LD_PRELOAD", "kmm lab record keeps libraries already named here, after "
+	  "libkmm-malloc.so." },
 	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: free growth that triggers a trim back to the "
 	  "host, as a size (default 64M); 0 never trims." },
 	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 turns on the hardened mode: exact red zones, "

@@ -34,6 +34,7 @@ static const struct verb_table *const tables[] = {
 	&process_verbs,
 	&trace_verbs,
 	&oom_verbs,
+	&lab_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

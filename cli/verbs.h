@@ -309,6 +309,7 @@ extern const struct verb_table slab_verbs;	/* cli/verbs_slab.c */
 extern const struct verb_table process_verbs;	/* cli/verbs_proc.c */
 extern const struct verb_table trace_verbs;	/* cli/verbs_trace.c */
 extern const struct verb_table oom_verbs;	/* cli/verbs_oom.c */
+extern const struct verb_table lab_verbs;	/* cli/verbs_lab.c */
 
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**

@@ -10,3 +10,20 @@
 # only lib/ and libc, so it adds no dependency to the library.
 file(GLOB KMM_LAB_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lab/*.c)
 target_sources(kmm_objs PRIVATE ${KMM_LAB_SOURCES})
+
+# The progress-bar test draws on a pty: forkpty() is in libutil before glibc 2.34.
+if(TARGET integration_lab_cli AND KMM_UTIL_LIB)
+  target_link_libraries(integration_lab_cli PRIVATE ${KMM_UTIL_LIB})
+endif()
+
+# `kmm lab record` runs programs under libkmm-malloc.so: the test needs the
+# shim built, and (like the shim's own program tests) no sanitizer, whose
+# runtime would take malloc from the shim.
+if(TARGET integration_lab_record)
+  add_dependencies(integration_lab_record kmm_cli kmm_malloc)
+  set_property(TEST integration_lab_record APPEND PROPERTY ENVIRONMENT
+    "KMM_MALLOC_LIB=$<TARGET_FILE:kmm_malloc>")
+  if(KMM_SANITIZE OR KMM_TSAN)
+    set_tests_properties(integration_lab_record PROPERTIES DISABLED TRUE)
+  endif()
+endif()

@@ -154,6 +154,29 @@ size_t kmm_pool_meta_size(const struct kmm_pool_config *cfg, size_t size)
 	return ops->meta_size(&tmp, cfg, size);
 }
 
+size_t kmm_pool_region_size(const struct kmm_pool_config *cfg, size_t arena)
+{
+	struct kmm_pool tmp = { 0 };
+	size_t g, lo, hi;
+	const struct pool_ops *ops = check_config(&tmp, cfg, &g);
+
+	if (!ops || !arena || arena > KMM_POOL_MAX_SIZE)
+		return 0;
+	/* the arena grows with the region: the smallest region (in granules) that does it */
+	lo = ALIGN_UP(arena, g) / g;
+	hi = KMM_MIN(KMM_POOL_MAX_SIZE, 2 * arena + (1u << 20)) / g;
+	if (ops->arena_of(&tmp, cfg, hi * g) < arena)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ops->arena_of(&tmp, cfg, mid * g) >= arena)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo * g;
+}
+
 int kmm_pool_init(struct kmm_pool *pool, const struct kmm_pool_config *cfg, void *region,
 		  size_t size, void *meta, size_t meta_size)
 {

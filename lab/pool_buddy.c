@@ -487,6 +487,13 @@ static size_t buddy_meta_size(struct kmm_pool *p, const struct kmm_pool_config *
 	return buddy_plan(p, cfg, size, &L) ? 0 : L.meta_need;
 }
 
+static size_t buddy_arena_of(struct kmm_pool *p, const struct kmm_pool_config *cfg, size_t size)
+{
+	struct buddy_layout L;
+
+	return buddy_plan(p, cfg, size, &L) ? 0 : L.a.end - L.a.start;
+}
+
 static void buddy_bind(struct kmm_pool *p)
 {
 	struct buddy_ctl *c = bctl(p);
@@ -539,12 +546,12 @@ const struct pool_ops pool_buddy_ops = {
 	.alloc = buddy_alloc, .aligned_alloc = buddy_aligned_alloc, .free = buddy_free,
 	.resize = buddy_resize, .usable = buddy_usable, .check = buddy_check,
 	.walk = buddy_walk, .largest_free = buddy_largest_free, .meta_size = buddy_meta_size,
-	.init = buddy_init, .bind = buddy_bind,
+	.arena_of = buddy_arena_of, .init = buddy_init, .bind = buddy_bind,
 };
 
 const struct pool_ops pool_buddy_lazy_ops = {
 	.alloc = buddy_alloc, .aligned_alloc = buddy_aligned_alloc, .free = buddy_free,
 	.resize = buddy_resize, .usable = buddy_usable, .check = buddy_check,
 	.walk = buddy_walk, .largest_free = buddy_largest_free, .meta_size = buddy_meta_size,
-	.init = buddy_init, .bind = buddy_bind,
+	.arena_of = buddy_arena_of, .init = buddy_init, .bind = buddy_bind,
 };

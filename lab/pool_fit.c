@@ -623,6 +623,13 @@ static size_t fit_meta_size(struct kmm_pool *p, const struct kmm_pool_config *cf
 	return fit_plan(p, cfg, size, &L) ? 0 : L.meta_need;
 }
 
+static size_t fit_arena_of(struct kmm_pool *p, const struct kmm_pool_config *cfg, size_t size)
+{
+	struct fit_layout L;
+
+	return fit_plan(p, cfg, size, &L) ? 0 : L.a.end - L.a.start;
+}
+
 static void fit_bind(struct kmm_pool *p)
 {
 	struct fit_ctl *f = fit_ctl(p);
@@ -715,7 +722,8 @@ FIT_POLICY(tlsf, TLSF)
 		.alloc = NAME##_alloc, .aligned_alloc = NAME##_aligned,                 \
 		.free = NAME##_free, .resize = NAME##_resize, .usable = fit_usable,     \
 		.check = fit_check, .walk = fit_walk, .largest_free = fit_largest_free, \
-		.meta_size = fit_meta_size, .init = fit_init, .bind = fit_bind,         \
+		.meta_size = fit_meta_size, .arena_of = fit_arena_of,                   \
+		.init = fit_init, .bind = fit_bind,                                     \
 	}
 
 const struct pool_ops pool_fit_ops[KMM_POOL_NR_POLICIES] = {

@@ -294,6 +294,13 @@ static size_t fixed_meta_size(struct kmm_pool *p, const struct kmm_pool_config *
 	return fixed_plan(p, cfg, size, &L) ? 0 : L.meta_need;
 }
 
+static size_t fixed_arena_of(struct kmm_pool *p, const struct kmm_pool_config *cfg, size_t size)
+{
+	struct fixed_layout L;
+
+	return fixed_plan(p, cfg, size, &L) ? 0 : (size_t)L.nobj * L.stride;
+}
+
 static void fixed_bind(struct kmm_pool *p)
 {
 	p->dbase = p->meta;
@@ -326,5 +333,5 @@ const struct pool_ops pool_fixed_ops = {
 	.alloc = fixed_alloc, .aligned_alloc = fixed_aligned_alloc, .free = fixed_free,
 	.resize = fixed_resize, .usable = fixed_usable, .check = fixed_check,
 	.walk = fixed_walk, .largest_free = fixed_largest_free, .meta_size = fixed_meta_size,
-	.init = fixed_init, .bind = fixed_bind,
+	.arena_of = fixed_arena_of, .init = fixed_init, .bind = fixed_bind,
 };

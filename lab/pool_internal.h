@@ -80,6 +80,8 @@ struct pool_ops {
 	size_t (*largest_free)(struct kmm_pool *p);
 	/* bytes of outside metadata for @size, or 0 with the reason in @p */
 	size_t (*meta_size)(struct kmm_pool *p, const struct kmm_pool_config *cfg, size_t size);
+	/* bytes blocks can use in a region of @size, or 0 (too small, too big) */
+	size_t (*arena_of)(struct kmm_pool *p, const struct kmm_pool_config *cfg, size_t size);
 	/*
 	 * lay the pool out on p->base/p->meta: check that it fits (writing
 	 * nothing if not), then pool_ctl_setup() and the family's own state

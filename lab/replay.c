@@ -206,6 +206,7 @@ static int metrics_pass(struct replay *rp)
 			}
 			ops->free(p, *slot);
 			live -= rp->req[e->id];
+			off = *slot;
 			*slot = NIL32;
 			break;
 		case KMM_TRACE_REALLOC:
@@ -233,7 +234,9 @@ static int metrics_pass(struct replay *rp)
 			rp->req[e->id] = e->size;
 			break;
 		}
-		if (off != KMM_POOL_NOFF) {
+		if (rp->cfg->on_event)
+			rp->cfg->on_event(rp->cfg->event_arg, p, i, off);
+		if (off != KMM_POOL_NOFF && e->op != KMM_TRACE_FREE) {
 			uint64_t end = off + ops->usable(p, off);
 			r->peak_footprint = KMM_MAX(r->peak_footprint, end);
 		}
@@ -373,8 +376,17 @@ int kmm_replay(const struct kmm_trace *t, const struct kmm_replay_config *cfg,
 	kmm_trace_summarize(t, &sum);
 	rp.size = cfg->pool_size;
 	if (!rp.size) {
-		uint64_t want = ALIGN_UP(4 * sum.peak_live + (64u << 10), 4096u);
-		rp.size = (size_t)KMM_MIN(want, (uint64_t)KMM_POOL_MAX_SIZE);
+		/* an arena of the power of two at or above 4 x peak live, at least 64 KiB */
+		uint64_t want = KMM_MAX(4 * sum.peak_live, (uint64_t)64 << 10);
+		size_t arena = want > KMM_POOL_MAX_SIZE / 2 ? KMM_POOL_MAX_SIZE / 2
+							    : (size_t)1 << fls_ul((unsigned long)want - 1);
+		rp.size = kmm_pool_region_size(&cfg->pool, arena);
+		if (!rp.size) {
+			struct kmm_pool tmp;
+			kmm_pool_init(&tmp, &cfg->pool, NULL, 0, NULL, 0);
+			snprintf(err, errlen, "%s", kmm_pool_error(&tmp));
+			return -EINVAL;
+		}
 	}
 	if (rp.size > KMM_POOL_MAX_SIZE) {
 		snprintf(err, errlen, "pool of %zu bytes: at most 2 GiB", rp.size);

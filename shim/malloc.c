@@ -63,6 +63,7 @@
 #include "mm/slab.h"
 #include "shim/harden.h"
 #include "shim/shim.h"
+#include "shim/trace.h"
 
 /* ---- glibc's allocator, for foreign pointers and nested calls ---- */
 
@@ -1036,13 +1037,17 @@ void *malloc(size_t size)
 {
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_malloc(size);
-	return kmm_alloc(size, 16, false);
+	void *p = kmm_alloc(size, 16, false);
+	SHIM_TRACE(shim_trace_alloc(p, size, 0));
+	return p;
 }
 
 void free(void *p)
 {
 	if (!p)
 		return;
+	if (!in_kmm)
+		SHIM_TRACE(shim_trace_free(p));
 	if (likely(ram_start) && in_ram(p)) {
 		if (unlikely(in_kmm))
 			report_bad_pointer("free", "kmm freed a block of the program:", p);
@@ -1066,7 +1071,9 @@ void *calloc(size_t n, size_t size)
 	}
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_calloc(n, size);
-	return kmm_alloc(bytes, 16, true);
+	void *p = kmm_alloc(bytes, 16, true);
+	SHIM_TRACE(shim_trace_alloc(p, bytes, 0));
+	return p;
 }
 
 void *realloc(void *p, size_t size)
@@ -1091,8 +1098,10 @@ void *realloc(void *p, size_t size)
 		 * below half (hardened: only the same size, the red zone is exact).
 		 */
 		if (unlikely(harden_on) ? size == old
-		    : size <= old && (size > old / 2 || old <= 16))
+		    : size <= old && (size > old / 2 || old <= 16)) {
+			SHIM_TRACE(shim_trace_realloc(p, p, size));
 			return p;
+		}
 	} else {
 		struct huge_entry e;
 		if (!huge_lookup((uintptr_t)p, &e)) {
@@ -1104,9 +1113,12 @@ void *realloc(void *p, size_t size)
 		old = e.usable;
 		if (unlikely(harden_on)) {
 			harden_pages_size("realloc", p, e.base, e.len);
-			if (size == old)
+			if (size == old) {
+				SHIM_TRACE(shim_trace_realloc(p, p, size));
 				return p;
+			}
 		} else if (size <= old && size > old / 2) {
+			SHIM_TRACE(shim_trace_realloc(p, p, size));
 			return p;
 		}
 		/* Grow a huge block by half again, so repeated growth copies O(n) bytes. */
@@ -1117,6 +1129,7 @@ void *realloc(void *p, size_t size)
 	if (!q)
 		return NULL;
 	memcpy(q, p, KMM_MIN(old, size));
+	SHIM_TRACE(shim_trace_realloc(p, q, size));	/* and free() below is not recorded */
 	free(p);
 	return q;
 }
@@ -1136,7 +1149,9 @@ static void *aligned_common(size_t align, size_t size)
 {
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_memalign(align, size);
-	return kmm_alloc(size, KMM_MAX(align, (size_t)16), false);
+	void *p = kmm_alloc(size, KMM_MAX(align, (size_t)16), false);
+	SHIM_TRACE(shim_trace_alloc(p, size, align));
+	return p;
 }
 
 int posix_memalign(void **out, size_t align, size_t size)

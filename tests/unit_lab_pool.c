@@ -529,3 +529,35 @@ TEST(tlsf_examines_one_list_head_per_call)
 	expect_true(st.merges > 0 && st.splits > 0);
 	tpool_done(&t);
 }
+
+TEST(region_size_gives_the_smallest_region_for_an_arena)
+{
+	for (int outside = 0; outside <= 1; outside++) {
+		LAB_ALL_POLICIES(pol) {
+			struct kmm_pool_config c = lab_cfg(pol, outside);
+			struct kmm_pool_stats st;
+			struct tpool t;
+			size_t want = 1 << 16, size = kmm_pool_region_size(&c, want);
+
+			assert_true(size >= want);
+			tpool_make(&t, &c, size);
+			kmm_pool_get_stats(&t.p, &st);
+			expect_true(st.arena_bytes >= want);
+			tpool_done(&t);
+			/* a granule less is too little */
+			if (pol != KMM_POOL_FIXED) {
+				tpool_make(&t, &c, size - 16);
+				kmm_pool_get_stats(&t.p, &st);
+				expect_true(st.arena_bytes < want);
+				tpool_done(&t);
+			}
+		}
+	}
+	/* a buddy pool with the power-of-two arena is one top block */
+	struct kmm_pool_config c = lab_cfg(KMM_POOL_BUDDY, false);
+	struct tpool t;
+	tpool_make(&t, &c, kmm_pool_region_size(&c, 1 << 16));
+	expect_eq(kmm_pool_largest_free(&t.p), 1 << 16);
+	tpool_done(&t);
+	expect_eq(kmm_pool_region_size(&c, (size_t)3 << 30), 0);
+}

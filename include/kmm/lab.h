@@ -121,13 +121,24 @@ void kmm_trace_summarize(const struct kmm_trace *t, struct kmm_trace_summary *s)
 
 struct kmm_replay_config {
 	struct kmm_pool_config pool;	/* the policy and its options */
-	size_t pool_size;	/* 0: 4 x the trace's peak live bytes + 64 KiB */
+	/*
+	 * 0: a region whose arena is the power of two at or above 4 x the
+	 * trace's peak live bytes (at least 64 KiB): kmm_pool_region_size()
+	 */
+	size_t pool_size;
 	unsigned int samples;	/* fragmentation samples over the run (0: none) */
 	unsigned int map_width;	/* columns of each sample's map (0: no map) */
 	bool timing;		/* also measure events/s and the slowest event */
 	bool check;		/* run the pool's checker after every event (slow) */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	/*
+	 * Called after each event of the (first, deterministic) pass: @off is
+	 * the block's payload offset (the new one after a realloc, the freed
+	 * one after a free), KMM_POOL_NOFF when it failed or was skipped.
+	 */
+	void (*on_event)(void *arg, struct kmm_pool *pool, size_t i, size_t off);
+	void *event_arg;
 };
 
 struct kmm_replay_sample {

@@ -145,6 +145,15 @@ int kmm_pool_policy_parse(const char *name);
 size_t kmm_pool_meta_size(const struct kmm_pool_config *cfg, size_t size);
 
 /**
+ * kmm_pool_region_size() - the smallest region (a multiple of the granule)
+ * whose blocks get at least @arena bytes under @cfg: @arena plus the control
+ * block and the epilogue with metadata inside. A buddy pool whose arena is
+ * a power of two has no odd-sized top blocks (which it would split first).
+ * Return: the size, or 0 if @cfg is invalid or no region of at most 2 GiB does.
+ */
+size_t kmm_pool_region_size(const struct kmm_pool_config *cfg, size_t arena);
+
+/**
  * kmm_pool_init() - make @region (@size bytes) a pool.
  * @meta/@meta_size: the metadata area with KMM_POOL_META_OUTSIDE (at least
  *                   kmm_pool_meta_size() bytes), else NULL/0.
