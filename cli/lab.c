@@ -378,7 +378,7 @@ int lab_parse(int argc, char **argv, struct lab_opts *o, char *err, size_t errle
 			if (k < 0)
 				return fail(err, errlen, cmd, "--trace-format %s: auto, mtrace, rep or "
 					    "kmm", val);
-			o->trace_format = (enum kmm_trace_format)k;
+			o->trace_format = (enum kmm_lab_trace_format)k;
 		} else if (!strcmp(name, "--frames") && pages) {
 			if (parse_frames(o, val))
 				return fail(err, errlen, cmd, "--frames %s: N or A..B (1 <= A <= B, at "
@@ -423,14 +423,14 @@ int lab_parse(int argc, char **argv, struct lab_opts *o, char *err, size_t errle
 static int lab_gen(const struct lab_opts *o, struct lab_io *io)
 {
 	struct kmm_synth s;
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	char err[256], *spec = strdup(o->args[0]);
 	int status = 0;
 
 	if (!spec)
 		return 2;
 	if (kmm_synth_parse(&s, spec, err, sizeof(err)) ||
-	    kmm_trace_synthetic(&t, &s, err, sizeof(err))) {
+	    kmm_lab_trace_synthetic(&t, &s, err, sizeof(err))) {
 		sb_printf(io->err, "kmm lab gen: %s\n", err);
 		free(spec);
 		return 2;
@@ -438,7 +438,7 @@ static int lab_gen(const struct lab_opts *o, struct lab_io *io)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	if (!mem || kmm_trace_write_rep(&t, mem)) {
+	if (!mem || kmm_lab_trace_write_rep(&t, mem)) {
 		sb_printf(io->err, "kmm lab gen: out of memory\n");
 		status = 2;
 	}
@@ -456,7 +456,7 @@ static int lab_gen(const struct lab_opts *o, struct lab_io *io)
 	}
 	free(text);
 	free(spec);
-	kmm_trace_free(&t);
+	kmm_lab_trace_free(&t);
 	return status;
 }
 

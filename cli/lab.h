@@ -42,7 +42,7 @@ struct lab_opts {
 	uint64_t align, object;
 	unsigned int max_order;
 	int meta;		/* 0 inside, 1 outside, 2 both */
-	enum kmm_trace_format trace_format;
+	enum kmm_lab_trace_format trace_format;
 	unsigned int frames_lo, frames_hi;
 	unsigned int page_shift;
 	bool instructions;

@@ -22,7 +22,7 @@ static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 /* ---- Loading a trace ---- */
 
-static int load_trace(const struct lab_opts *o, const char *arg, struct kmm_trace *t,
+static int load_trace(const struct lab_opts *o, const char *arg, struct kmm_lab_trace *t,
 		      struct lab_io *io)
 {
 	char err[512];
@@ -35,7 +35,7 @@ static int load_trace(const struct lab_opts *o, const char *arg, struct kmm_trac
 			return -ENOMEM;
 		ret = kmm_synth_parse(&s, spec, err, sizeof(err));
 		if (!ret)
-			ret = kmm_trace_synthetic(t, &s, err, sizeof(err));
+			ret = kmm_lab_trace_synthetic(t, &s, err, sizeof(err));
 		free(spec);
 	} else {
 		FILE *f = strcmp(arg, "-") ? fopen(arg, "r") : stdin;
@@ -43,7 +43,7 @@ static int load_trace(const struct lab_opts *o, const char *arg, struct kmm_trac
 			sb_printf(io->err, "kmm lab fit: cannot read %s: %s\n", arg, strerror(errno));
 			return -ENOENT;
 		}
-		ret = kmm_trace_read(t, f, strcmp(arg, "-") ? arg : "<stdin>", o->trace_format, err,
+		ret = kmm_lab_trace_read(t, f, strcmp(arg, "-") ? arg : "<stdin>", o->trace_format, err,
 				     sizeof(err));
 		if (f != stdin)
 			fclose(f);
@@ -57,7 +57,7 @@ static int load_trace(const struct lab_opts *o, const char *arg, struct kmm_trac
 
 struct steps {
 	struct lab_io *io;
-	const struct kmm_trace *t;
+	const struct kmm_lab_trace *t;
 	uint32_t *off;		/* id -> payload offset + 1, 0 if none */
 	unsigned int width;
 	size_t region;
@@ -96,12 +96,12 @@ static int fill_extent(void *arg, const struct kmm_pool_extent *e)
 static void on_step(void *arg, struct kmm_pool *pool, size_t i, size_t off)
 {
 	struct steps *st = arg;
-	const struct kmm_trace_event *e = &st->t->ev[i];
+	const struct kmm_lab_trace_event *e = &st->t->ev[i];
 	static const char *const opname[] = { "alloc", "free", "realloc", "memalign" };
 	struct cell_fill cf = { .st = st, .cell = (double)st->region / st->width };
 	char what[64], res[24];
 
-	if (e->op == KMM_TRACE_FREE)
+	if (e->op == KMM_LAB_TRACE_FREE)
 		st->off[e->id] = 0;
 	else if (off != KMM_POOL_NOFF)
 		st->off[e->id] = (uint32_t)off + 1;
@@ -111,13 +111,13 @@ static void on_step(void *arg, struct kmm_pool *pool, size_t i, size_t off)
 			st->row[k] = '=';
 	kmm_pool_walk(pool, fill_extent, &cf);
 	st->row[st->width] = 0;
-	if (e->op == KMM_TRACE_FREE)
+	if (e->op == KMM_LAB_TRACE_FREE)
 		snprintf(what, sizeof(what), "%s %c", opname[e->op], letters[e->id % 52]);
 	else
 		snprintf(what, sizeof(what), "%s %c %llu", opname[e->op], letters[e->id % 52],
 			 (unsigned long long)e->size);
 	if (off == KMM_POOL_NOFF)
-		snprintf(res, sizeof(res), e->op == KMM_TRACE_FREE ? "skipped" : "FAILED");
+		snprintf(res, sizeof(res), e->op == KMM_LAB_TRACE_FREE ? "skipped" : "FAILED");
 	else
 		snprintf(res, sizeof(res), "0x%zx", off);
 	struct kmm_pool_stats ps;
@@ -136,8 +136,8 @@ struct run {
 	struct kmm_replay_result r;
 };
 
-static int replay_one(const struct lab_opts *o, const struct kmm_trace *t,
-		      const struct kmm_trace_summary *sum, const char *name, struct run *run,
+static int replay_one(const struct lab_opts *o, const struct kmm_lab_trace *t,
+		      const struct kmm_lab_trace_summary *sum, const char *name, struct run *run,
 		      struct lab_io *io)
 {
 	struct kmm_replay_config c = {
@@ -212,8 +212,8 @@ static const char *pct(char *buf, size_t len, double v)
 	return buf;
 }
 
-static void table(const struct lab_opts *o, const char *name, const struct kmm_trace *t,
-		  const struct kmm_trace_summary *s, struct run *runs, int nruns, struct lab_io *io)
+static void table(const struct lab_opts *o, const char *name, const struct kmm_lab_trace *t,
+		  const struct kmm_lab_trace_summary *s, struct run *runs, int nruns, struct lab_io *io)
 {
 	struct strbuf *out = io->out;
 	char a[32], b[32], c[32], d[32];
@@ -341,8 +341,8 @@ static void csv(const struct lab_opts *o, const char *name, struct run *runs, in
 	}
 }
 
-static void json(const struct lab_opts *o, const char *name, const struct kmm_trace *t,
-		 const struct kmm_trace_summary *s, struct run *runs, int nruns, struct lab_io *io,
+static void json(const struct lab_opts *o, const char *name, const struct kmm_lab_trace *t,
+		 const struct kmm_lab_trace_summary *s, struct run *runs, int nruns, struct lab_io *io,
 		 bool first)
 {
 	struct strbuf *out = io->out;
@@ -413,8 +413,8 @@ int lab_fit(const struct lab_opts *o, struct lab_io *io)
 		sb_printf(io->out, "{\"traces\": [");
 	for (int a = 0; a < o->nargs; a++) {
 		const char *name = o->args[a];
-		struct kmm_trace t;
-		struct kmm_trace_summary s;
+		struct kmm_lab_trace t;
+		struct kmm_lab_trace_summary s;
 		struct run *runs;
 		int nruns = 0;
 
@@ -425,14 +425,14 @@ int lab_fit(const struct lab_opts *o, struct lab_io *io)
 		if (o->steps && t.nr > STEPS_MAX_EVENTS) {
 			sb_printf(io->err, "kmm lab fit: %s has %zu events; --steps draws at most %d\n",
 				  name, t.nr, STEPS_MAX_EVENTS);
-			kmm_trace_free(&t);
+			kmm_lab_trace_free(&t);
 			status = 2;
 			continue;
 		}
-		kmm_trace_summarize(&t, &s);
+		kmm_lab_trace_summarize(&t, &s);
 		runs = calloc((size_t)o->npolicies * 2, sizeof(*runs));
 		if (!runs) {
-			kmm_trace_free(&t);
+			kmm_lab_trace_free(&t);
 			return 2;
 		}
 		for (int i = 0; i < o->npolicies; i++) {
@@ -461,7 +461,7 @@ int lab_fit(const struct lab_opts *o, struct lab_io *io)
 		for (int i = 0; i < nruns; i++)
 			kmm_replay_result_free(&runs[i].r);
 		free(runs);
-		kmm_trace_free(&t);
+		kmm_lab_trace_free(&t);
 	}
 	if (o->format == LAB_JSON)
 		sb_printf(io->out, "\n]}\n");

@@ -56,7 +56,7 @@ static inline uint64_t ticks(void)
 }
 
 struct replay {
-	const struct kmm_trace *t;
+	const struct kmm_lab_trace *t;
 	const struct kmm_replay_config *cfg;
 	struct kmm_replay_result *r;
 	struct kmm_pool pool;
@@ -164,7 +164,7 @@ static int take_sample(struct replay *rp, uint64_t event, uint64_t live, double 
 
 static int metrics_pass(struct replay *rp)
 {
-	const struct kmm_trace *t = rp->t;
+	const struct kmm_lab_trace *t = rp->t;
 	struct kmm_replay_result *r = rp->r;
 	struct kmm_pool *p = &rp->pool;
 	uint64_t live = 0, peak_used = 0, max_steps = 0;
@@ -179,15 +179,15 @@ static int metrics_pass(struct replay *rp)
 	if (rp->cfg->map_width && !(cells = calloc(rp->cfg->map_width, sizeof(*cells))))
 		return -ENOMEM;
 	for (size_t i = 0; i < t->nr; i++) {
-		const struct kmm_trace_event *e = &t->ev[i];
+		const struct kmm_lab_trace_event *e = &t->ev[i];
 		uint32_t *slot = &rp->slot[e->id];
 		size_t off = KMM_POOL_NOFF;
 
 		switch (e->op) {
-		case KMM_TRACE_ALLOC:
-		case KMM_TRACE_MEMALIGN:
+		case KMM_LAB_TRACE_ALLOC:
+		case KMM_LAB_TRACE_MEMALIGN:
 			r->allocs++;
-			off = e->op == KMM_TRACE_ALLOC
+			off = e->op == KMM_LAB_TRACE_ALLOC
 				      ? ops->alloc(p, e->size)
 				      : kmm_pool_aligned_alloc_off(p, (size_t)1 << e->align_log, e->size);
 			if (off == KMM_POOL_NOFF) {
@@ -198,7 +198,7 @@ static int metrics_pass(struct replay *rp)
 			rp->req[e->id] = e->size;
 			live += e->size;
 			break;
-		case KMM_TRACE_FREE:
+		case KMM_LAB_TRACE_FREE:
 			r->frees++;
 			if (*slot == NIL32) {
 				r->skipped++;
@@ -209,7 +209,7 @@ static int metrics_pass(struct replay *rp)
 			off = *slot;
 			*slot = NIL32;
 			break;
-		case KMM_TRACE_REALLOC:
+		case KMM_LAB_TRACE_REALLOC:
 			r->reallocs++;
 			if (*slot == NIL32) {
 				r->skipped++;
@@ -236,7 +236,7 @@ static int metrics_pass(struct replay *rp)
 		}
 		if (rp->cfg->on_event)
 			rp->cfg->on_event(rp->cfg->event_arg, p, i, off);
-		if (off != KMM_POOL_NOFF && e->op != KMM_TRACE_FREE) {
+		if (off != KMM_POOL_NOFF && e->op != KMM_LAB_TRACE_FREE) {
 			uint64_t end = off + ops->usable(p, off);
 			r->peak_footprint = KMM_MAX(r->peak_footprint, end);
 		}
@@ -285,23 +285,23 @@ static int metrics_pass(struct replay *rp)
 
 /* One event with no bookkeeping beyond the id table. */
 static inline void bare_event(struct kmm_pool *p, const struct pool_ops *ops, uint32_t *slots,
-			      const struct kmm_trace_event *e)
+			      const struct kmm_lab_trace_event *e)
 {
 	uint32_t *slot = &slots[e->id];
 	size_t off;
 
 	switch (e->op) {
-	case KMM_TRACE_ALLOC:
+	case KMM_LAB_TRACE_ALLOC:
 		*slot = (uint32_t)ops->alloc(p, e->size);
 		break;
-	case KMM_TRACE_MEMALIGN:
+	case KMM_LAB_TRACE_MEMALIGN:
 		*slot = (uint32_t)kmm_pool_aligned_alloc_off(p, (size_t)1 << e->align_log, e->size);
 		break;
-	case KMM_TRACE_FREE:
+	case KMM_LAB_TRACE_FREE:
 		if (*slot != NIL32)
 			ops->free(p, *slot);
 		break;
-	case KMM_TRACE_REALLOC:
+	case KMM_LAB_TRACE_REALLOC:
 		if (*slot == NIL32) {
 			*slot = (uint32_t)ops->alloc(p, e->size);
 		} else if (ops->resize(p, *slot, e->size)) {
@@ -317,7 +317,7 @@ static inline void bare_event(struct kmm_pool *p, const struct pool_ops *ops, ui
 
 static int rate_pass(struct replay *rp)
 {
-	const struct kmm_trace *t = rp->t;
+	const struct kmm_lab_trace *t = rp->t;
 	int ret = fresh_pool(rp);
 
 	if (ret)
@@ -338,7 +338,7 @@ static int rate_pass(struct replay *rp)
 
 static int worst_pass(struct replay *rp)
 {
-	const struct kmm_trace *t = rp->t;
+	const struct kmm_lab_trace *t = rp->t;
 	int ret = fresh_pool(rp);
 
 	if (ret)
@@ -365,15 +365,15 @@ static int worst_pass(struct replay *rp)
 
 /* ---- The call ---- */
 
-int kmm_replay(const struct kmm_trace *t, const struct kmm_replay_config *cfg,
+int kmm_replay(const struct kmm_lab_trace *t, const struct kmm_replay_config *cfg,
 	       struct kmm_replay_result *r, char *err, size_t errlen)
 {
 	struct replay rp = { .t = t, .cfg = cfg, .r = r, .err = err, .errlen = errlen };
-	struct kmm_trace_summary sum;
+	struct kmm_lab_trace_summary sum;
 	int ret = -ENOMEM;
 
 	memset(r, 0, sizeof(*r));
-	kmm_trace_summarize(t, &sum);
+	kmm_lab_trace_summarize(t, &sum);
 	rp.size = cfg->pool_size;
 	if (!rp.size) {
 		/* an arena of the power of two at or above 4 x peak live, at least 64 KiB */

@@ -22,35 +22,35 @@
 #include "lab/trace_internal.h"
 #include "lib/util.h"
 
-void kmm_trace_init(struct kmm_trace *t)
+void kmm_lab_trace_init(struct kmm_lab_trace *t)
 {
 	memset(t, 0, sizeof(*t));
 }
 
-void kmm_trace_free(struct kmm_trace *t)
+void kmm_lab_trace_free(struct kmm_lab_trace *t)
 {
 	free(t->ev);
-	kmm_trace_init(t);
+	kmm_lab_trace_init(t);
 }
 
-int trace_push(struct kmm_trace *t, enum kmm_trace_op op, uint32_t id, uint64_t size,
+int trace_push(struct kmm_lab_trace *t, enum kmm_lab_trace_op op, uint32_t id, uint64_t size,
 	       unsigned int align_log)
 {
 	if (t->nr == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct kmm_trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
+		struct kmm_lab_trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
 		if (!ev)
 			return -ENOMEM;
 		t->ev = ev;
 		t->cap = cap;
 	}
-	t->ev[t->nr++] = (struct kmm_trace_event){ .op = (uint8_t)op,
+	t->ev[t->nr++] = (struct kmm_lab_trace_event){ .op = (uint8_t)op,
 						   .align_log = (uint8_t)align_log,
 						   .id = id, .size = size };
 	return 0;
 }
 
-void kmm_trace_summarize(const struct kmm_trace *t, struct kmm_trace_summary *s)
+void kmm_lab_trace_summarize(const struct kmm_lab_trace *t, struct kmm_lab_trace_summary *s)
 {
 	uint64_t *size = calloc(t->nr_ids ? t->nr_ids : 1, sizeof(*size));
 	uint64_t live = 0, blocks = 0;
@@ -59,27 +59,27 @@ void kmm_trace_summarize(const struct kmm_trace *t, struct kmm_trace_summary *s)
 	if (!size)
 		return;
 	for (size_t i = 0; i < t->nr; i++) {
-		const struct kmm_trace_event *e = &t->ev[i];
+		const struct kmm_lab_trace_event *e = &t->ev[i];
 		switch (e->op) {
-		case KMM_TRACE_ALLOC:
-		case KMM_TRACE_MEMALIGN:
-			e->op == KMM_TRACE_ALLOC ? s->allocs++ : s->memaligns++;
+		case KMM_LAB_TRACE_ALLOC:
+		case KMM_LAB_TRACE_MEMALIGN:
+			e->op == KMM_LAB_TRACE_ALLOC ? s->allocs++ : s->memaligns++;
 			live += e->size;
 			blocks++;
 			size[e->id] = e->size;
 			break;
-		case KMM_TRACE_REALLOC:
+		case KMM_LAB_TRACE_REALLOC:
 			s->reallocs++;
 			live += e->size - size[e->id];
 			size[e->id] = e->size;
 			break;
-		case KMM_TRACE_FREE:
+		case KMM_LAB_TRACE_FREE:
 			s->frees++;
 			live -= size[e->id];
 			blocks--;
 			break;
 		}
-		if (e->op != KMM_TRACE_FREE) {
+		if (e->op != KMM_LAB_TRACE_FREE) {
 			s->total_bytes += e->size;
 			s->max_size = KMM_MAX(s->max_size, e->size);
 		}
@@ -89,20 +89,20 @@ void kmm_trace_summarize(const struct kmm_trace *t, struct kmm_trace_summary *s)
 	free(size);
 }
 
-int kmm_trace_write_rep(const struct kmm_trace *t, FILE *f)
+int kmm_lab_trace_write_rep(const struct kmm_lab_trace *t, FILE *f)
 {
-	struct kmm_trace_summary s;
+	struct kmm_lab_trace_summary s;
 
-	kmm_trace_summarize(t, &s);
+	kmm_lab_trace_summarize(t, &s);
 	fprintf(f, "%llu\n%u\n%zu\n1\n", (unsigned long long)(t->heap_hint ? t->heap_hint
 									 : s.peak_live),
 		t->nr_ids, t->nr);
 	for (size_t i = 0; i < t->nr; i++) {
-		const struct kmm_trace_event *e = &t->ev[i];
-		if (e->op == KMM_TRACE_FREE)
+		const struct kmm_lab_trace_event *e = &t->ev[i];
+		if (e->op == KMM_LAB_TRACE_FREE)
 			fprintf(f, "f %u\n", e->id);
 		else
-			fprintf(f, "%c %u %llu\n", e->op == KMM_TRACE_REALLOC ? 'r' : 'a', e->id,
+			fprintf(f, "%c %u %llu\n", e->op == KMM_LAB_TRACE_REALLOC ? 'r' : 'a', e->id,
 				(unsigned long long)e->size);
 	}
 	return ferror(f) ? -EIO : 0;
@@ -293,20 +293,21 @@ static struct pending heap_pop(struct heap *h)
 	return top;
 }
 
-static int emit_due(struct kmm_trace *t, struct heap *h, uint64_t now, uint64_t *s,
+static int emit_due(struct kmm_lab_trace *t, struct heap *h, uint64_t now, uint64_t *s,
 		    const struct dist *sz)
 {
 	while (h->n && h->v[0].when <= now) {
 		struct pending p = heap_pop(h);
-		int ret = p.resize ? trace_push(t, KMM_TRACE_REALLOC, p.id, draw_size(s, sz), 0)
-				   : trace_push(t, KMM_TRACE_FREE, p.id, 0, 0);
+		int ret = p.resize ? trace_push(t, KMM_LAB_TRACE_REALLOC, p.id, draw_size(s, sz), 0)
+				   : trace_push(t, KMM_LAB_TRACE_FREE, p.id, 0, 0);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *sy, char *err, size_t errlen)
+int kmm_lab_trace_synthetic(struct kmm_lab_trace *t, const struct kmm_synth *sy, char *err,
+			    size_t errlen)
 {
 	struct dist sz, life;
 	struct heap h = { 0 };
@@ -315,7 +316,7 @@ int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *sy, char *e
 	size_t depth = 0;
 	int ret;
 
-	kmm_trace_init(t);
+	kmm_lab_trace_init(t);
 	ret = parse_dist(sy->size ? sy->size : "mix", false, &sz, err, errlen);
 	if (!ret)
 		ret = parse_dist(sy->life ? sy->life : "exp:1000", true, &life, err, errlen);
@@ -333,12 +334,12 @@ int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *sy, char *e
 		if (life.kind == D_LIFO) {
 			/* a stack: before each push, pop as long as a coin says so */
 			while (depth && (rnd(&s) & 1))
-				if (trace_push(t, KMM_TRACE_FREE, stack[--depth], 0, 0))
+				if (trace_push(t, KMM_LAB_TRACE_FREE, stack[--depth], 0, 0))
 					goto nomem;
 		} else if (emit_due(t, &h, i, &s, &sz)) {
 			goto nomem;
 		}
-		if (trace_push(t, KMM_TRACE_ALLOC, id, draw_size(&s, &sz), 0))
+		if (trace_push(t, KMM_LAB_TRACE_ALLOC, id, draw_size(&s, &sz), 0))
 			goto nomem;
 		if (life.kind == D_LIFO) {
 			stack[depth++] = id;
@@ -354,7 +355,7 @@ int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *sy, char *e
 			goto nomem;
 	}
 	while (depth)
-		if (trace_push(t, KMM_TRACE_FREE, stack[--depth], 0, 0))
+		if (trace_push(t, KMM_LAB_TRACE_FREE, stack[--depth], 0, 0))
 			goto nomem;
 	if (emit_due(t, &h, UINT64_MAX, &s, &sz))
 		goto nomem;
@@ -364,7 +365,7 @@ int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *sy, char *e
 nomem:
 	free(h.v);
 	free(stack);
-	kmm_trace_free(t);
+	kmm_lab_trace_free(t);
 	snprintf(err, errlen, "out of memory generating the trace");
 	return -ENOMEM;
 }

@@ -10,7 +10,7 @@
 #include "include/kmm/lab.h"
 
 /** trace_push() - append an event. Return: 0 or -ENOMEM. */
-int trace_push(struct kmm_trace *t, enum kmm_trace_op op, uint32_t id, uint64_t size,
+int trace_push(struct kmm_lab_trace *t, enum kmm_lab_trace_op op, uint32_t id, uint64_t size,
 	       unsigned int align_log);
 
 /* A hash map; key 0 marks an empty slot. Zero-initialise to start empty. */

@@ -38,7 +38,7 @@
 /* ---- Reader state ---- */
 
 struct reader {
-	struct kmm_trace *t;
+	struct kmm_lab_trace *t;
 	struct lab_map map;
 	const char *name;
 	long line;
@@ -76,7 +76,7 @@ static int rd_alloc(struct reader *r, uint64_t addr, uint64_t size, unsigned int
 	if (r->map.key[i]) {
 		/* the old block's free was not recorded: it ends here */
 		r->t->dropped++;
-		if (trace_push(r->t, KMM_TRACE_FREE, r->map.val[i], 0, 0))
+		if (trace_push(r->t, KMM_LAB_TRACE_FREE, r->map.val[i], 0, 0))
 			return nomem(r);
 	} else {
 		r->map.key[i] = addr;
@@ -84,7 +84,8 @@ static int rd_alloc(struct reader *r, uint64_t addr, uint64_t size, unsigned int
 	}
 	uint32_t id = r->t->nr_ids++;
 	r->map.val[i] = id;
-	if (trace_push(r->t, align_log ? KMM_TRACE_MEMALIGN : KMM_TRACE_ALLOC, id, size, align_log))
+	if (trace_push(r->t, align_log ? KMM_LAB_TRACE_MEMALIGN : KMM_LAB_TRACE_ALLOC, id, size,
+		       align_log))
 		return nomem(r);
 	return 0;
 }
@@ -104,7 +105,7 @@ static int rd_free(struct reader *r, uint64_t addr)
 	}
 	uint32_t id = r->map.val[i];
 	lab_map_del(&r->map, i);
-	return trace_push(r->t, KMM_TRACE_FREE, id, 0, 0) ? nomem(r) : 0;
+	return trace_push(r->t, KMM_LAB_TRACE_FREE, id, 0, 0) ? nomem(r) : 0;
 }
 
 static int rd_realloc(struct reader *r, uint64_t old, uint64_t addr, uint64_t size)
@@ -125,14 +126,14 @@ static int rd_realloc(struct reader *r, uint64_t old, uint64_t addr, uint64_t si
 	size_t j = lab_map_find(&r->map, addr);
 	if (r->map.key[j]) {
 		r->t->dropped++;
-		if (trace_push(r->t, KMM_TRACE_FREE, r->map.val[j], 0, 0))
+		if (trace_push(r->t, KMM_LAB_TRACE_FREE, r->map.val[j], 0, 0))
 			return nomem(r);
 		r->map.n--;
 	}
 	r->map.key[j] = addr;
 	r->map.val[j] = id;
 	r->map.n++;
-	return trace_push(r->t, KMM_TRACE_REALLOC, id, size, 0) ? nomem(r) : 0;
+	return trace_push(r->t, KMM_LAB_TRACE_REALLOC, id, size, 0) ? nomem(r) : 0;
 }
 
 /* A whole-token number (decimal, or hex with 0x; "(nil)" is 0). */
@@ -278,7 +279,7 @@ static int rep_line(struct reader *r, char *line, struct rep_state *st)
 		if (st->dense[id] < 0)
 			return rd_err(r, "f %llu: block %llu is not allocated", (unsigned long long)id,
 				      (unsigned long long)id);
-		if (trace_push(r->t, KMM_TRACE_FREE, (uint32_t)st->dense[id], 0, 0))
+		if (trace_push(r->t, KMM_LAB_TRACE_FREE, (uint32_t)st->dense[id], 0, 0))
 			return nomem(r);
 		st->dense[id] = -1;
 		return 0;
@@ -289,28 +290,28 @@ static int rep_line(struct reader *r, char *line, struct rep_state *st)
 		return rd_err(r, "a %llu: block %llu is already allocated", (unsigned long long)id,
 			      (unsigned long long)id);
 	if (st->dense[id] >= 0)
-		return trace_push(r->t, KMM_TRACE_REALLOC, (uint32_t)st->dense[id], size, 0)
+		return trace_push(r->t, KMM_LAB_TRACE_REALLOC, (uint32_t)st->dense[id], size, 0)
 			       ? nomem(r) : 0;
 	st->dense[id] = r->t->nr_ids++;
-	return trace_push(r->t, KMM_TRACE_ALLOC, (uint32_t)st->dense[id], size, 0) ? nomem(r) : 0;
+	return trace_push(r->t, KMM_LAB_TRACE_ALLOC, (uint32_t)st->dense[id], size, 0) ? nomem(r) : 0;
 }
 
 /* Guess the format from the first line that has something on it. */
-static enum kmm_trace_format guess(const char *line)
+static enum kmm_lab_trace_format guess(const char *line)
 {
 	while (isspace((unsigned char)*line))
 		line++;
 	if (!strncmp(line, "# kmm malloc trace", 18))
-		return KMM_TRACE_KMM;
+		return KMM_LAB_TRACE_KMM;
 	if (line[0] == '=' || line[0] == '@' || ((line[0] == '+' || line[0] == '-') && line[1] == ' '))
-		return KMM_TRACE_MTRACE;
+		return KMM_LAB_TRACE_MTRACE;
 	if (isdigit((unsigned char)line[0]))
-		return KMM_TRACE_REP;
-	return KMM_TRACE_AUTO;
+		return KMM_LAB_TRACE_REP;
+	return KMM_LAB_TRACE_AUTO;
 }
 
-int kmm_trace_read(struct kmm_trace *t, FILE *f, const char *name, enum kmm_trace_format fmt,
-		   char *err, size_t errlen)
+int kmm_lab_trace_read(struct kmm_lab_trace *t, FILE *f, const char *name,
+		       enum kmm_lab_trace_format fmt, char *err, size_t errlen)
 {
 	struct reader r = { .t = t, .name = name, .err = err, .errlen = errlen };
 	struct rep_state rep = { 0 };
@@ -320,23 +321,23 @@ int kmm_trace_read(struct kmm_trace *t, FILE *f, const char *name, enum kmm_trac
 	size_t cap = 0;
 	int ret = 0;
 
-	kmm_trace_init(t);
+	kmm_lab_trace_init(t);
 	while (getline(&line, &cap, f) >= 0) {
 		r.line++;
-		if (fmt == KMM_TRACE_AUTO) {
+		if (fmt == KMM_LAB_TRACE_AUTO) {
 			const char *p = line;
 			while (isspace((unsigned char)*p))
 				p++;
 			if (!*p)
 				continue;
 			fmt = guess(line);
-			if (fmt == KMM_TRACE_AUTO) {
+			if (fmt == KMM_LAB_TRACE_AUTO) {
 				ret = rd_err(&r, "not an allocation trace I know (mtrace, .rep, kmm)");
 				break;
 			}
 		}
-		ret = fmt == KMM_TRACE_MTRACE ? mtrace_line(&r, line, &pending_old, &pending)
-		      : fmt == KMM_TRACE_KMM  ? kmm_line(&r, line)
+		ret = fmt == KMM_LAB_TRACE_MTRACE ? mtrace_line(&r, line, &pending_old, &pending)
+		      : fmt == KMM_LAB_TRACE_KMM  ? kmm_line(&r, line)
 					      : rep_line(&r, line, &rep);
 		if (ret)
 			break;
@@ -345,18 +346,18 @@ int kmm_trace_read(struct kmm_trace *t, FILE *f, const char *name, enum kmm_trac
 		snprintf(err, errlen, "%s: read error", name);
 		ret = -EIO;
 	}
-	if (!ret && fmt == KMM_TRACE_REP && rep.nheader < 4)
+	if (!ret && fmt == KMM_LAB_TRACE_REP && rep.nheader < 4)
 		ret = rd_err(&r, "a .rep file starts with four numbers");
-	if (!ret && fmt == KMM_TRACE_AUTO)
+	if (!ret && fmt == KMM_LAB_TRACE_AUTO)
 		ret = rd_err(&r, "empty trace");
 	free(line);
 	free(rep.dense);
 	lab_map_release(&r.map);
 	if (ret) {
-		kmm_trace_free(t);
+		kmm_lab_trace_free(t);
 		return ret;
 	}
 	snprintf(t->format, sizeof(t->format), "%s",
-		 fmt == KMM_TRACE_MTRACE ? "mtrace" : fmt == KMM_TRACE_KMM ? "kmm" : "rep");
+		 fmt == KMM_LAB_TRACE_MTRACE ? "mtrace" : fmt == KMM_LAB_TRACE_KMM ? "kmm" : "rep");
 	return 0;
 }

@@ -15,29 +15,29 @@
 
 #include "tests/harness.h"
 
-static int read_text(struct kmm_trace *t, const char *text, enum kmm_trace_format fmt, char *err,
-		     size_t errlen)
+static int read_text(struct kmm_lab_trace *t, const char *text, enum kmm_lab_trace_format fmt,
+		     char *err, size_t errlen)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int ret = kmm_trace_read(t, f, "t.trace", fmt, err, errlen);
+	int ret = kmm_lab_trace_read(t, f, "t.trace", fmt, err, errlen);
 
 	fclose(f);
 	return ret;
 }
 
 /* Every FREE and REALLOC names a live id; every id is allocated once. */
-static bool well_formed(const struct kmm_trace *t, bool all_freed)
+static bool well_formed(const struct kmm_lab_trace *t, bool all_freed)
 {
 	char *live = calloc(t->nr_ids + 1, 1), *seen = calloc(t->nr_ids + 1, 1);
 	bool ok = true;
 
 	for (size_t i = 0; i < t->nr && ok; i++) {
-		const struct kmm_trace_event *e = &t->ev[i];
+		const struct kmm_lab_trace_event *e = &t->ev[i];
 		if (e->id >= t->nr_ids)
 			ok = false;
-		else if (e->op == KMM_TRACE_ALLOC || e->op == KMM_TRACE_MEMALIGN)
+		else if (e->op == KMM_LAB_TRACE_ALLOC || e->op == KMM_LAB_TRACE_MEMALIGN)
 			ok = !seen[e->id] && (seen[e->id] = live[e->id] = 1);
-		else if (e->op == KMM_TRACE_FREE)
+		else if (e->op == KMM_LAB_TRACE_FREE)
 			ok = live[e->id] && !(live[e->id] = 0);
 		else
 			ok = live[e->id];
@@ -62,23 +62,23 @@ TEST(mtrace_log_is_read_with_reallocs_and_foreign_frees)
 		"@ ./prog:[0x4011] ! 0x405300 0x100000000\n"		/* a failed realloc */
 		"@ ./prog:[0x4012] - 0x405300\n"
 		"= End\n";
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	char err[256];
 
-	assert_eq(read_text(&t, text, KMM_TRACE_AUTO, err, sizeof(err)), 0);
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_AUTO, err, sizeof(err)), 0);
 	expect_eq(strcmp(t.format, "mtrace"), 0);
 	expect_eq(t.nr, 5);
 	expect_eq(t.nr_ids, 2);
 	expect_eq(t.dropped, 1);
-	expect_eq(t.ev[2].op, KMM_TRACE_REALLOC);
+	expect_eq(t.ev[2].op, KMM_LAB_TRACE_REALLOC);
 	expect_eq(t.ev[2].id, t.ev[0].id);
 	expect_eq(t.ev[2].size, 0x40);
-	expect_eq(t.ev[4].op, KMM_TRACE_FREE);
+	expect_eq(t.ev[4].op, KMM_LAB_TRACE_FREE);
 	expect_eq(t.ev[4].id, t.ev[0].id);
 	expect_true(well_formed(&t, true));
-	kmm_trace_free(&t);
+	kmm_lab_trace_free(&t);
 
-	expect_eq(read_text(&t, "= Start\n+ 0x10 zz\n", KMM_TRACE_AUTO, err, sizeof(err)), -EINVAL);
+	expect_eq(read_text(&t, "= Start\n+ 0x10 zz\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "t.trace:2: 'zz' is not a size");
 	expect_eq(t.nr, 0);
 }
@@ -86,16 +86,16 @@ TEST(mtrace_log_is_read_with_reallocs_and_foreign_frees)
 TEST(rep_files_are_read_and_their_errors_named)
 {
 	const char text[] = "1000\n3\n6\n1\na 0 100\na 1 20\nr 0 300\nf 1\na 2 8\nf 0\n";
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	char err[256];
 
-	assert_eq(read_text(&t, text, KMM_TRACE_AUTO, err, sizeof(err)), 0);
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_AUTO, err, sizeof(err)), 0);
 	expect_eq(strcmp(t.format, "rep"), 0);
 	expect_eq(t.heap_hint, 1000);
 	expect_eq(t.nr, 6);
 	expect_true(well_formed(&t, false));
-	struct kmm_trace_summary s;
-	kmm_trace_summarize(&t, &s);
+	struct kmm_lab_trace_summary s;
+	kmm_lab_trace_summarize(&t, &s);
 	expect_eq(s.peak_live, 320);	/* 300 + 20 after the realloc */
 	expect_eq(s.allocs, 3);
 	expect_eq(s.reallocs, 1);
@@ -103,23 +103,23 @@ TEST(rep_files_are_read_and_their_errors_named)
 	/* written back out, it reads the same */
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
-	assert_eq(kmm_trace_write_rep(&t, f), 0);
+	assert_eq(kmm_lab_trace_write_rep(&t, f), 0);
 	fclose(f);
-	struct kmm_trace u;
-	assert_eq(read_text(&u, buf, KMM_TRACE_REP, err, sizeof(err)), 0);
+	struct kmm_lab_trace u;
+	assert_eq(read_text(&u, buf, KMM_LAB_TRACE_REP, err, sizeof(err)), 0);
 	expect_eq(u.nr, t.nr);
 	expect_eq(memcmp(u.ev, t.ev, t.nr * sizeof(*t.ev)), 0);
-	kmm_trace_free(&u);
-	kmm_trace_free(&t);
+	kmm_lab_trace_free(&u);
+	kmm_lab_trace_free(&t);
 
-	expect_eq(read_text(&t, "10\n2\n2\n1\na 0 5\nf 1\n", KMM_TRACE_AUTO, err, sizeof(err)),
+	expect_eq(read_text(&t, "10\n2\n2\n1\na 0 5\nf 1\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)),
 		  -EINVAL);
 	expect_str_contains(err, "t.trace:6: f 1: block 1 is not allocated");
-	expect_eq(read_text(&t, "10\n2\n2\n1\na 7 5\n", KMM_TRACE_AUTO, err, sizeof(err)), -EINVAL);
+	expect_eq(read_text(&t, "10\n2\n2\n1\na 7 5\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "below 2");
-	expect_eq(read_text(&t, "10\n2\n", KMM_TRACE_AUTO, err, sizeof(err)), -EINVAL);
+	expect_eq(read_text(&t, "10\n2\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "four numbers");
-	expect_eq(read_text(&t, "hello\n", KMM_TRACE_AUTO, err, sizeof(err)), -EINVAL);
+	expect_eq(read_text(&t, "hello\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "not an allocation trace");
 }
 
@@ -134,19 +134,19 @@ TEST(kmm_shim_traces_are_read)
 		"f 7f0000003000\n"
 		"f 7f0000002000\n"
 		"f 7f0000004000\n";
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	char err[256];
 
-	assert_eq(read_text(&t, text, KMM_TRACE_AUTO, err, sizeof(err)), 0);
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_AUTO, err, sizeof(err)), 0);
 	expect_eq(strcmp(t.format, "kmm"), 0);
 	expect_eq(t.nr, 7);
-	expect_eq(t.ev[1].op, KMM_TRACE_MEMALIGN);
+	expect_eq(t.ev[1].op, KMM_LAB_TRACE_MEMALIGN);
 	expect_eq(t.ev[1].align_log, 12);
-	expect_eq(t.ev[2].op, KMM_TRACE_REALLOC);
-	expect_eq(t.ev[3].op, KMM_TRACE_ALLOC);
+	expect_eq(t.ev[2].op, KMM_LAB_TRACE_REALLOC);
+	expect_eq(t.ev[3].op, KMM_LAB_TRACE_ALLOC);
 	expect_true(well_formed(&t, true));
-	kmm_trace_free(&t);
-	expect_eq(read_text(&t, "# kmm malloc trace 1\nm 10 8 24\n", KMM_TRACE_AUTO, err,
+	kmm_lab_trace_free(&t);
+	expect_eq(read_text(&t, "# kmm malloc trace 1\nm 10 8 24\n", KMM_LAB_TRACE_AUTO, err,
 			    sizeof(err)), -EINVAL);
 	expect_str_contains(err, "not a power of two");
 }
@@ -161,15 +161,15 @@ TEST(synthetic_traces_are_deterministic_and_well_formed)
 		for (int li = 0; li < 4; li++) {
 			struct kmm_synth s = { .seed = 42, .allocs = 5000, .size = sizes[si],
 					       .life = lives[li], .realloc_pct = 10 };
-			struct kmm_trace a, b;
-			assert_eq(kmm_trace_synthetic(&a, &s, err, sizeof(err)), 0);
-			assert_eq(kmm_trace_synthetic(&b, &s, err, sizeof(err)), 0);
+			struct kmm_lab_trace a, b;
+			assert_eq(kmm_lab_trace_synthetic(&a, &s, err, sizeof(err)), 0);
+			assert_eq(kmm_lab_trace_synthetic(&b, &s, err, sizeof(err)), 0);
 			expect_eq(a.nr, b.nr);
 			expect_eq(memcmp(a.ev, b.ev, a.nr * sizeof(*a.ev)), 0);
 			expect_eq(a.nr_ids, 5000);
 			expect_true(well_formed(&a, li != 3));
-			kmm_trace_free(&a);
-			kmm_trace_free(&b);
+			kmm_lab_trace_free(&a);
+			kmm_lab_trace_free(&b);
 		}
 	}
 	char spec[] = "seed=7,allocs=100,size=exp:32,life=lifo,realloc=5";
@@ -181,9 +181,9 @@ TEST(synthetic_traces_are_deterministic_and_well_formed)
 	char bad[] = "seed=7,colour=blue";
 	expect_eq(kmm_synth_parse(&s, bad, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "colour=blue");
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	s = (struct kmm_synth){ .allocs = 10, .size = "exp:0" };
-	expect_eq(kmm_trace_synthetic(&t, &s, err, sizeof(err)), -EINVAL);
+	expect_eq(kmm_lab_trace_synthetic(&t, &s, err, sizeof(err)), -EINVAL);
 	expect_str_contains(err, "size 'exp:0'");
 }
 
@@ -196,11 +196,11 @@ TEST(replay_metrics_worked_out_by_hand)
 	 * Peak live: 40 + 100 + 200 = 340 bytes in 112 + 48 + 208 = 368.
 	 */
 	const char text[] = "0\n4\n6\n1\na 0 100\na 1 40\nf 0\na 2 100\na 3 200\nf 1\n";
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	struct kmm_replay_result r;
 	char err[256];
 
-	assert_eq(read_text(&t, text, KMM_TRACE_REP, err, sizeof(err)), 0);
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_REP, err, sizeof(err)), 0);
 	struct kmm_replay_config c = {
 		.pool = { .policy = KMM_POOL_FIRST_FIT, .flags = KMM_POOL_META_OUTSIDE },
 		.pool_size = 1024, .samples = 6, .map_width = 8, .check = true,
@@ -228,17 +228,17 @@ TEST(replay_metrics_worked_out_by_hand)
 	expect_eq(r.failed, 1);
 	expect_eq(r.skipped, 0);	/* the failed block (3) is never freed in this trace */
 	kmm_replay_result_free(&r);
-	kmm_trace_free(&t);
+	kmm_lab_trace_free(&t);
 }
 
 TEST(replay_runs_every_checker_after_every_event)
 {
 	struct kmm_synth s = { .seed = kmm_test_seed(), .allocs = kmm_test_quick() ? 800 : 3000,
 			       .size = "mix", .life = "exp:200", .realloc_pct = 20 };
-	struct kmm_trace t;
+	struct kmm_lab_trace t;
 	char err[256];
 
-	assert_eq(kmm_trace_synthetic(&t, &s, err, sizeof(err)), 0);
+	assert_eq(kmm_lab_trace_synthetic(&t, &s, err, sizeof(err)), 0);
 	for (int outside = 0; outside <= 1; outside++) {
 		for (int pol = 0; pol < KMM_POOL_NR_POLICIES; pol++) {
 			struct kmm_replay_config c = {
@@ -257,5 +257,5 @@ TEST(replay_runs_every_checker_after_every_event)
 			kmm_replay_result_free(&r);
 		}
 	}
-	kmm_trace_free(&t);
+	kmm_lab_trace_free(&t);
 }

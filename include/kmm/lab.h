@@ -26,15 +26,15 @@ extern "C" {
 
 /* ---- Allocation traces (lab/trace.c, lab/trace_read.c) ---- */
 
-enum kmm_trace_op {
-	KMM_TRACE_ALLOC,	/* id gets a block of size bytes */
-	KMM_TRACE_FREE,		/* id's block goes back */
-	KMM_TRACE_REALLOC,	/* id's block becomes size bytes (may move) */
-	KMM_TRACE_MEMALIGN,	/* like ALLOC, aligned to 1 << align_log */
+enum kmm_lab_trace_op {
+	KMM_LAB_TRACE_ALLOC,	/* id gets a block of size bytes */
+	KMM_LAB_TRACE_FREE,		/* id's block goes back */
+	KMM_LAB_TRACE_REALLOC,	/* id's block becomes size bytes (may move) */
+	KMM_LAB_TRACE_MEMALIGN,	/* like ALLOC, aligned to 1 << align_log */
 };
 
-struct kmm_trace_event {
-	uint8_t op;		/* enum kmm_trace_op */
+struct kmm_lab_trace_event {
+	uint8_t op;		/* enum kmm_lab_trace_op */
 	uint8_t align_log;	/* MEMALIGN only */
 	uint16_t unused;
 	uint32_t id;		/* a block's name: 0 .. nr_ids-1, one per allocation */
@@ -47,8 +47,8 @@ struct kmm_trace_event {
  * what would break that (a free of memory allocated before the trace began)
  * and count it in `dropped`.
  */
-struct kmm_trace {
-	struct kmm_trace_event *ev;
+struct kmm_lab_trace {
+	struct kmm_lab_trace_event *ev;
 	size_t nr, cap;
 	uint32_t nr_ids;
 	uint64_t dropped;	/* records the reader could not use */
@@ -56,28 +56,28 @@ struct kmm_trace {
 	char format[16];	/* "mtrace", "rep", "kmm", "synthetic" */
 };
 
-enum kmm_trace_format {
-	KMM_TRACE_AUTO,		/* guess from the first lines */
-	KMM_TRACE_MTRACE,	/* glibc mtrace(3): "@ caller + 0xaddr 0xsize" */
-	KMM_TRACE_REP,		/* CS:APP malloc lab: 4 header numbers, "a id size" */
-	KMM_TRACE_KMM,		/* KMM_MALLOC_TRACE: "# kmm malloc trace 1", "a addr size" */
+enum kmm_lab_trace_format {
+	KMM_LAB_TRACE_AUTO,		/* guess from the first lines */
+	KMM_LAB_TRACE_MTRACE,	/* glibc mtrace(3): "@ caller + 0xaddr 0xsize" */
+	KMM_LAB_TRACE_REP,		/* CS:APP malloc lab: 4 header numbers, "a id size" */
+	KMM_LAB_TRACE_KMM,		/* KMM_MALLOC_TRACE: "# kmm malloc trace 1", "a addr size" */
 };
 
-/** kmm_trace_init() / kmm_trace_free() - an empty trace; release one. */
-void kmm_trace_init(struct kmm_trace *t);
-void kmm_trace_free(struct kmm_trace *t);
+/** kmm_lab_trace_init() / kmm_lab_trace_free() - an empty trace; release one. */
+void kmm_lab_trace_init(struct kmm_lab_trace *t);
+void kmm_lab_trace_free(struct kmm_lab_trace *t);
 
 /**
- * kmm_trace_read() - read an allocation trace from @f into @t (empty).
+ * kmm_lab_trace_read() - read an allocation trace from @f into @t (empty).
  * @name: the file's name, for messages.
  * Return: 0, or -EINVAL / -ENOMEM with "@name:line: what is wrong" in @err
  * (@t is then left empty).
  */
-int kmm_trace_read(struct kmm_trace *t, FILE *f, const char *name, enum kmm_trace_format fmt,
-		   char *err, size_t errlen);
+int kmm_lab_trace_read(struct kmm_lab_trace *t, FILE *f, const char *name,
+		       enum kmm_lab_trace_format fmt, char *err, size_t errlen);
 
-/** kmm_trace_write_rep() - write @t as a CS:APP .rep file. Return: 0 or -EIO. */
-int kmm_trace_write_rep(const struct kmm_trace *t, FILE *f);
+/** kmm_lab_trace_write_rep() - write @t as a CS:APP .rep file. Return: 0 or -EIO. */
+int kmm_lab_trace_write_rep(const struct kmm_lab_trace *t, FILE *f);
 
 /* A seeded synthetic trace: sizes and lifetimes drawn from distributions. */
 struct kmm_synth {
@@ -94,11 +94,12 @@ struct kmm_synth {
 };
 
 /**
- * kmm_trace_synthetic() - generate @s into @t (empty). Every block is freed
+ * kmm_lab_trace_synthetic() - generate @s into @t (empty). Every block is freed
  * by the end except with life "forever". The same @s gives the same trace.
  * Return: 0, or -EINVAL (a bad distribution, named in @err) / -ENOMEM.
  */
-int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *s, char *err, size_t errlen);
+int kmm_lab_trace_synthetic(struct kmm_lab_trace *t, const struct kmm_synth *s, char *err,
+			    size_t errlen);
 
 /**
  * kmm_synth_parse() - fill @s from "seed=1,allocs=100000,size=exp:64,
@@ -108,14 +109,14 @@ int kmm_trace_synthetic(struct kmm_trace *t, const struct kmm_synth *s, char *er
 int kmm_synth_parse(struct kmm_synth *s, char *spec, char *err, size_t errlen);
 
 /** What a trace asks of an allocator. */
-struct kmm_trace_summary {
+struct kmm_lab_trace_summary {
 	uint64_t allocs, frees, reallocs, memaligns;
 	uint64_t peak_live;	/* most requested bytes live at once */
 	uint64_t peak_blocks;	/* most blocks live at once */
 	uint64_t total_bytes;	/* requested, all allocations and reallocs */
 	uint64_t max_size;
 };
-void kmm_trace_summarize(const struct kmm_trace *t, struct kmm_trace_summary *s);
+void kmm_lab_trace_summarize(const struct kmm_lab_trace *t, struct kmm_lab_trace_summary *s);
 
 /* ---- Replay (lab/replay.c) ---- */
 
@@ -178,7 +179,7 @@ struct kmm_replay_result {
  * Return: 0; -EINVAL (bad config: @err says why), -ENOMEM, or -EUCLEAN
  * (config.check found a broken invariant: @err names the event).
  */
-int kmm_replay(const struct kmm_trace *t, const struct kmm_replay_config *cfg,
+int kmm_replay(const struct kmm_lab_trace *t, const struct kmm_replay_config *cfg,
 	       struct kmm_replay_result *r, char *err, size_t errlen);
 void kmm_replay_result_free(struct kmm_replay_result *r);
 
