@@ -108,7 +108,7 @@ static int oom_scores_run(struct kmm_ctx *ctx, const struct args *a)
 	s.totalpages = oom_totalpages(m);
 	ctx_printf(ctx, "totalpages %lu (RAM %lu + swap %lu); one point of oom_score_adj is "
 		   "%lu pages\n", s.totalpages, (unsigned long)atomic_load(&m->totalram_pages),
-		   total_swap_pages_m(m), s.totalpages / 1000);
+		   total_swap_pages(m), s.totalpages / 1000);
 	ctx_printf(ctx, "  PID COMM              RSS   SWAP PGTBLS   ADJ    POINTS OOM_SCORE\n");
 	kmm_for_each_task(m, score_row, &s);
 	ctx_printf(ctx, "points = RSS + SWAP + PGTBLS + ADJ * %lu; "
@@ -147,7 +147,7 @@ static long room_of(struct kmm_machine *m, struct task_struct *t, long *user_res
 	if (mode == OVERCOMMIT_ALWAYS)
 		return LONG_MAX;
 	if (mode == OVERCOMMIT_GUESS)
-		return (long)((unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages_m(m));
+		return (long)((unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages(m));
 	long allowed = (long)vm_commit_limit(m);
 	if (t->uid != 0)
 		*admin_res = (long)(__atomic_load_n(&os->admin_reserve_kbytes, __ATOMIC_RELAXED) >> 2);
@@ -175,7 +175,7 @@ static int overcommit_run(struct kmm_ctx *ctx, const struct args *a)
 	int mode = __atomic_load_n(&os->overcommit_memory, __ATOMIC_RELAXED);
 	unsigned long kbytes = __atomic_load_n(&os->overcommit_kbytes, __ATOMIC_RELAXED);
 	unsigned long ram = (unsigned long)atomic_load(&m->totalram_pages);
-	unsigned long swap = total_swap_pages_m(m), limit = vm_commit_limit(m);
+	unsigned long swap = total_swap_pages(m), limit = vm_commit_limit(m);
 	unsigned long committed = kmm_committed_pages(m);
 
 	ctx_printf(ctx, "vm.overcommit_memory = %s\n", mode_text[mode]);

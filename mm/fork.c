@@ -471,6 +471,7 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 	for_each_vma(old, vma)
 		vma_start_write(vma);	/* no fault of the parent while its entries are copied */
 	t = task_alloc(m, comm ? comm : parent->comm, parent);
+	kmm_set_error(0, "%s", "");	/* so that a reason dup_mm gives is kept below */
 	if (t) {
 		struct mm_struct *mm = dup_mm(t, old);
 		if (mm) {
@@ -486,8 +487,12 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 	mmput(old);
 	task_leave(prev);	/* an OOM victim chosen meanwhile dies now */
 	procs_exit(m, token);
-	if (!t)
-		kmm_set_error(-ENOMEM, "fork: out of memory");
+	if (!t) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", kmm_last_error()[0] ? kmm_last_error() : "out of memory");
+		kmm_set_error(-ENOMEM, "fork: %s", why);
+	}
 	return t;
 }
 

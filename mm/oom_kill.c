@@ -83,7 +83,7 @@ static const char *const oom_constraint_text[] = {
 
 unsigned long oom_totalpages(struct kmm_machine *m)
 {
-	return (unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages_m(m);
+	return (unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages(m);
 }
 
 static unsigned long mm_pgtables_bytes(const struct mm_struct *mm)

@@ -42,7 +42,7 @@
  * The weak default: no swap layer linked, no swap. The swap layer's own
  * definition (its count of usable slots over all swap areas) replaces it.
  */
-__attribute__((weak)) unsigned long total_swap_pages_m(struct kmm_machine *m)
+__attribute__((weak)) unsigned long total_swap_pages(struct kmm_machine *m)
 {
 	(void)m;
 	return 0;
@@ -89,7 +89,7 @@ unsigned long vm_commit_limit(struct kmm_machine *m)
 		allowed = kbytes >> (PAGE_SHIFT - 10);
 	else
 		allowed = (unsigned long)atomic_load(&m->totalram_pages) * ratio / 100;
-	return allowed + total_swap_pages_m(m);
+	return allowed + total_swap_pages(m);
 }
 
 int __vm_enough_memory(struct mm_struct *mm, long pages, bool cap_sys_admin)
@@ -104,7 +104,7 @@ int __vm_enough_memory(struct mm_struct *mm, long pages, bool cap_sys_admin)
 	case OVERCOMMIT_ALWAYS:
 		return 0;
 	case OVERCOMMIT_GUESS:
-		if (pages > (long)((unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages_m(m)))
+		if (pages > (long)((unsigned long)atomic_load(&m->totalram_pages) + total_swap_pages(m)))
 			goto error;
 		return 0;
 	default:

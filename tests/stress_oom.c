@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/stress_oom.c - many processes on a small machine (mem=64M, about
+ * 30 MiB for user pages) mapping, writing, rewriting, forking, unmapping and
+ * exiting at random until the OOM killer acts, again and again. After every
+ * step the checkers run; after every kill each survivor's every byte is
+ * compared with what it wrote (so nothing but the victims lost data), each
+ * dead process must have died of SIGKILL as a counted OOM victim, and a
+ * process at oom_score_adj -1000 must never be one. In mode 2 the same walk
+ * must never kill at all: the refusals come at mmap and fork time instead.
+ * At the end every process exits and every frame is back in the buddy
+ * allocator. The machine never wedges: each step returns. KMM_QUICK=1 takes
+ * fewer steps; KMM_SEED replays a run (the seed is printed on failure).
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmm/proc.h>
+#include <kmm/process.h>
+
+#include "mm/include/mm.h"
+#include "mm/include/oom.h"
+#include "mm/include/vmstat.h"
+
+#define NPROC 8
+#define NREGION 12
+#define RW (KMM_PROT_READ | KMM_PROT_WRITE)
+#define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
+
+struct region {
+	uint64_t addr, len;
+	unsigned char byte;
+};
+
+struct proc {
+	struct task_struct *t;
+	struct region r[NREGION];
+	int nr;
+	bool immune;		/* oom_score_adj -1000 */
+	bool exiting;		/* we ended it ourselves */
+};
+
+struct run {
+	struct kmm_machine *m;
+	int mode;
+	uint64_t rng;
+	struct proc p[NPROC];
+	unsigned long kills, steps, spawned;
+	unsigned char next_byte;
+};
+
+static uint64_t rnd(struct run *r, uint64_t n)
+{
+	return n ? kmm_test_rand(&r->rng) % n : 0;
+}
+
+static unsigned long oom_kills(struct kmm_machine *m)
+{
+	return sum_vm_event(m, OOM_KILL);
+}
+
+static bool region_intact(struct task_struct *t, const struct region *g)
+{
+	static unsigned char buf[64 * 1024];
+
+	for (uint64_t off = 0; off < g->len; off += sizeof(buf)) {
+		uint64_t n = g->len - off < sizeof(buf) ? g->len - off : sizeof(buf);
+		if (kmm_access(t, g->addr + off, buf, (size_t)n, false))
+			return false;
+		for (uint64_t i = 0; i < n; i++)
+			if (buf[i] != g->byte)
+				return false;
+	}
+	return true;
+}
+
+static int live_count(struct run *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < NPROC; i++)
+		n += r->p[i].t && kmm_task_alive(r->p[i].t);
+	return n;
+}
+
+static struct proc *pick_live(struct run *r)
+{
+	int n = live_count(r), k;
+
+	if (!n)
+		return NULL;
+	k = (int)rnd(r, (uint64_t)n);
+	for (int i = 0; i < NPROC; i++)
+		if (r->p[i].t && kmm_task_alive(r->p[i].t) && k-- == 0)
+			return &r->p[i];
+	return NULL;
+}
+
+static struct proc *free_slot(struct run *r)
+{
+	for (int i = 0; i < NPROC; i++)
+		if (!r->p[i].t)
+			return &r->p[i];
+	return NULL;
+}
+
+static void spawn_one(struct run *r)
+{
+	struct proc *p = free_slot(r);
+	char name[16];
+
+	if (!p)
+		return;
+	snprintf(name, sizeof(name), "w%lu", r->spawned++);
+	memset(p, 0, sizeof(*p));
+	p->t = kmm_spawn(r->m, name);
+	if (!p->t && r->mode != OVERCOMMIT_NEVER)
+		kmm_test_fail(__FILE__, __LINE__, "spawn failed outside mode 2: %s", kmm_last_error());
+}
+
+/* mmap and write a new region; in modes 0/1 the mapping is always granted. */
+static void grow(struct run *r, struct proc *p)
+{
+	struct region g;
+	uint64_t pages = 64 + rnd(r, 1500);	/* 256 KiB .. 6 MiB */
+
+	if (p->nr == NREGION || p->immune)
+		return;
+	g.len = pages * PAGE_SIZE;
+	g.byte = r->next_byte++;
+	int err = kmm_mmap(p->t, 0, g.len, RW, PRIV, &g.addr);
+	if (err) {
+		if (r->mode != OVERCOMMIT_NEVER || err != -ENOMEM)
+			kmm_test_fail(__FILE__, __LINE__, "mmap of %lu pages failed with %d in mode %d",
+				      (unsigned long)pages, err, r->mode);
+		return;
+	}
+	p->r[p->nr++] = g;
+	if (kmm_fill(p->t, g.addr, g.byte, g.len) && kmm_task_alive(p->t))
+		kmm_test_fail(__FILE__, __LINE__, "write failed but the process lives: %s",
+			      kmm_last_error());
+}
+
+static void rewrite(struct run *r, struct proc *p)
+{
+	if (!p->nr || p->immune)
+		return;
+	struct region *g = &p->r[rnd(r, (uint64_t)p->nr)];
+	g->byte = r->next_byte++;
+	if (kmm_fill(p->t, g->addr, g->byte, g->len) && kmm_task_alive(p->t))
+		kmm_test_fail(__FILE__, __LINE__, "rewrite failed but the process lives: %s",
+			      kmm_last_error());
+}
+
+static void shrink(struct run *r, struct proc *p)
+{
+	if (!p->nr)
+		return;
+	int i = (int)rnd(r, (uint64_t)p->nr);
+	if (kmm_munmap(p->t, p->r[i].addr, p->r[i].len))
+		kmm_test_fail(__FILE__, __LINE__, "munmap: %s", kmm_last_error());
+	p->r[i] = p->r[--p->nr];
+}
+
+static void fork_one(struct run *r, struct proc *p)
+{
+	struct proc *c = free_slot(r);
+	char name[16];
+
+	if (!c || p->immune)
+		return;
+	snprintf(name, sizeof(name), "w%lu", r->spawned++);
+	struct task_struct *t = kmm_fork(p->t, name);
+	if (!t) {
+		/* mode 2 refuses the child's charge; elsewhere a victim may be the parent */
+		if (r->mode != OVERCOMMIT_NEVER && kmm_task_alive(p->t))
+			kmm_test_fail(__FILE__, __LINE__, "fork failed outside mode 2: %s", kmm_last_error());
+		return;
+	}
+	*c = *p;		/* the child sees the same bytes (copy-on-write) */
+	c->t = t;
+	c->immune = false;	/* the parent was not (fork copies oom_score_adj) */
+	c->exiting = false;
+}
+
+static void set_adj(struct run *r, struct proc *p)
+{
+	static const char *const vals[] = { "-1000", "-500", "0", "300", "1000" };
+	char path[64];
+	/*
+	 * At most one immune process, one that holds no region of its own and
+	 * never grows (grow, rewrite and fork skip it): with every process
+	 * immune Linux has nothing to kill and panics, which is
+	 * integration_oom's business, not this walk's.
+	 */
+	int k = (int)rnd(r, ARRAY_SIZE(vals));
+
+	if (k == 0 && (p->nr || p->immune))
+		k = 2;
+	for (int i = 0; k == 0 && i < NPROC; i++)
+		if (r->p[i].t && kmm_task_alive(r->p[i].t) && r->p[i].immune)
+			k = 2;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", kmm_task_pid(p->t));
+	if (kmm_proc_write(r->m, path, vals[k]))
+		kmm_test_fail(__FILE__, __LINE__, "write %s: %s", path, kmm_last_error());
+	p->immune = k == 0;
+}
+
+/* After a step: account for kills, check every survivor's bytes, release the dead. */
+static void after_step(struct run *r)
+{
+	unsigned long kills = oom_kills(r->m), dead = 0;
+
+	if (kmm_check(r->m))
+		kmm_test_fail(__FILE__, __LINE__, "step %lu: kmm_check: %s", r->steps, kmm_last_error());
+	if (atomic_load(&r->m->halted)) {
+		char *log = kmm_dmesg_dup(r->m);
+		const char *tail = log ? log + strlen(log) : NULL;
+		for (int n = 0; tail && tail > log && n < 80; n += tail[-1] == '\n')
+			tail--;
+		kmm_test_fail(__FILE__, __LINE__, "step %lu: the machine panicked:\n%s", r->steps,
+			      tail ? tail : "");
+		free(log);
+		kmm_test_abort();
+	}
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *p = &r->p[i];
+
+		if (!p->t || kmm_task_alive(p->t))
+			continue;
+		if (!p->exiting) {
+			struct kmm_task_exit e = kmm_task_exit_info(p->t);
+			if (e.signal != KMM_SIGKILL)
+				kmm_test_fail(__FILE__, __LINE__, "step %lu: %s died of signal %d",
+					      r->steps, kmm_task_comm(p->t), e.signal);
+			if (p->immune)
+				kmm_test_fail(__FILE__, __LINE__, "step %lu: %s at -1000 was killed",
+					      r->steps, kmm_task_comm(p->t));
+			dead++;
+		}
+		kmm_task_release(p->t);
+		p->t = NULL;
+	}
+	if (dead > kills - r->kills)
+		kmm_test_fail(__FILE__, __LINE__, "step %lu: %lu processes died, %lu OOM kills",
+			      r->steps, dead, kills - r->kills);
+	if (kills != r->kills) {
+		for (int i = 0; i < NPROC; i++) {
+			struct proc *p = &r->p[i];
+			for (int j = 0; p->t && j < p->nr; j++)
+				if (!region_intact(p->t, &p->r[j]))
+					kmm_test_fail(__FILE__, __LINE__, "step %lu: survivor %s lost "
+						      "data at 0x%llx (+%llu)", r->steps,
+						      kmm_task_comm(p->t),
+						      (unsigned long long)p->r[j].addr,
+						      (unsigned long long)p->r[j].len);
+		}
+	}
+	r->kills = kills;
+}
+
+static void walk(int mode, long steps)
+{
+	struct run r = { .mode = mode, .rng = kmm_test_seed() * 7 + (uint64_t)mode };
+	char v[4];
+
+	r.m = boot("mem=64M");
+	snprintf(v, sizeof(v), "%d", mode);
+	assert_eq(kmm_sysctl_write(r.m, "vm.overcommit_memory", v), 0);
+	for (r.steps = 0; r.steps < (unsigned long)steps; r.steps++) {
+		struct proc *p = pick_live(&r);
+		uint64_t x = rnd(&r, 100);
+
+		if (!p || (x < 8 && live_count(&r) < NPROC)) {
+			spawn_one(&r);
+		} else if (x < 45) {
+			grow(&r, p);
+		} else if (x < 62) {
+			rewrite(&r, p);
+		} else if (x < 72) {
+			shrink(&r, p);
+		} else if (x < 80) {
+			fork_one(&r, p);
+		} else if (x < 88) {
+			set_adj(&r, p);
+		} else if (x < 94) {
+			for (int j = 0; j < p->nr; j++)
+				if (!region_intact(p->t, &p->r[j]))
+					kmm_test_fail(__FILE__, __LINE__, "step %lu: %s lost data",
+						      r.steps, kmm_task_comm(p->t));
+		} else {
+			p->exiting = true;
+			kmm_exit(p->t, 0);
+		}
+		after_step(&r);
+	}
+	printf("  mode %d: %lu steps, %lu OOM kills, %lu processes\n", mode, r.steps, r.kills,
+	       r.spawned);
+	if (mode == OVERCOMMIT_NEVER)
+		expect_eq(r.kills, 0);
+	else
+		expect_true(r.kills >= 3);	/* again and again */
+	for (int i = 0; i < NPROC; i++) {
+		if (!r.p[i].t)
+			continue;
+		kmm_exit(r.p[i].t, 0);
+		kmm_task_release(r.p[i].t);
+	}
+	done(r.m);
+}
+
+TEST(oom_again_and_again_mode1)
+{
+	walk(OVERCOMMIT_ALWAYS, kmm_test_quick() ? 150 : 600);
+}
+
+TEST(oom_again_and_again_mode0)
+{
+	walk(OVERCOMMIT_GUESS, kmm_test_quick() ? 150 : 600);
+}
+
+TEST(mode2_refuses_and_never_kills)
+{
+	walk(OVERCOMMIT_NEVER, kmm_test_quick() ? 150 : 600);
+}
