@@ -297,7 +297,8 @@ static const struct term terms[] = {
 	  "the pid the OOM killer would choose now (0: none), RAM + swap in pages, a process's "
 	  "oom_score and badness points", NULL, oom_term_eval },
 	{ "commit.", "commit.limit|commit.committed|commit.room.NAME",
-	  "CommitLimit and Committed_AS in pages; the largest request NAME may make now",
+	  "CommitLimit and Committed_AS in pages; the largest request NAME may make now "
+	  "(pages; in mode 1 the largest number there is: everything is granted)",
 	  NULL, commit_term_eval },
 };
 

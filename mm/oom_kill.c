@@ -42,6 +42,11 @@
  *    reserves in between.
  *  - panic() stops the machine (m->halted), never the host; dump_stack()
  *    prints kmm's function names without offsets, as warn_alloc does.
+ *  - The header's gfp_mask is what the allocation really asked for. A user
+ *    page fault in kmm asks GFP_HIGHUSER_MOVABLE (0x100cca); Linux 6.12's
+ *    folio allocation adds __GFP_COMP|__GFP_ZERO (0x140dca). kmm zeroes user
+ *    pages through the MMU's window rather than the allocator's kmap, which
+ *    on i386 costs a host mapping per page.
  *
  * Invariant (oom_check): after any operation returns, no live task is an OOM
  * victim, and a machine is halted exactly when it holds a panic message.
