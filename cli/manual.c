@@ -46,6 +46,10 @@ const struct doc_item env_docs[] = {
 	  "the process on it, 0 (or off) turns the checker off in a -DKMM_DEBUG_CHECKS=ON build, "
 	  "where fatal is the default. The boot option debug_checks= wins over it. Slow: "
 	  "meant for tests (make test-debug)." },
+	{ "KMM_CPU_LOCKED", "Set (to anything): a CPU slot's per-CPU data (pcp lists, slab CPU "
+	  "caches) is always guarded by the slot's spinlock, even when one thread owns the slot "
+	  "(normally an owning thread takes no lock, see docs/locking.md). For measuring what "
+	  "the lock costs; the results are the same." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
 	  "4 MiB (default 4G). See docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "

@@ -72,12 +72,8 @@ static void machine_teardown(struct kmm_machine *m)
 
 static int alloc_cpus(struct kmm_machine *m)
 {
-	size_t bytes = ALIGN_UP(sizeof(struct kmm_cpu) * (size_t)m->nr_cpus, (size_t)64);
-
-	m->cpus = aligned_alloc(64, bytes);
-	if (!m->cpus)
+	if (kmm_cpus_init(m))
 		return kmm_set_error(-ENOMEM, "boot: out of host memory for CPU slots");
-	memset(m->cpus, 0, bytes);
 	return 0;
 }
 

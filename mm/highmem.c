@@ -203,7 +203,7 @@ void *kmap(struct page *page)
 		 * Every slot is in use. Linux sleeps on pkmap_map_wait until a
 		 * kunmap() frees one. With one thread nobody can, so say so.
 		 */
-		bool alone = atomic_load(&m->next_cpu) <= 1;
+		bool alone = kmm_cpu_threads(m) <= 1;
 		if (!waited_since)
 			waited_since = sim_now_ns();
 		if (alone || sim_now_ns() - waited_since > KMAP_WAIT_NS) {

@@ -4,8 +4,8 @@
  * defines them, so this header reads as a map of the layer.
  *
  * Lock order (outermost first), written once here and in docs/locking.md:
- *   sysctl_lock -> pcp->lock -> zone->lock -> log_lock (as Linux: the pcp
- * lock is taken first, by trylock on the own slot, then zone->lock to refill);
+ *   sysctl_lock -> CPU slot guard -> zone->lock -> log_lock (as Linux: the
+ * slot's pcp first - owned: no lock; shared: trylock - then zone->lock to refill);
  * zone->lock is never held while calling the reclaim or OOM hooks.
  */
 #ifndef KMM_MM_INTERNAL_H
@@ -35,6 +35,9 @@ extern const struct kmm_subsys oom_subsys;		/* mm/oom_kill.c */
 struct kmm_machine *kmm_machine_alloc(void);
 /** kmm_machine_free() - release the slot and the struct (layers already shut down). */
 void kmm_machine_free(struct kmm_machine *m);
+/** kmm_registry_lock() / kmm_registry_unlock() - hold the machine registry (no machine is freed meanwhile). */
+void kmm_registry_lock(void);
+void kmm_registry_unlock(void);
 /** kmm_vprintk() - kmm_printk() with a va_list: append to the dmesg buffer. */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
@@ -168,7 +171,7 @@ void set_pageblock_migratetype(struct page *page, int migratetype);
  * value: min_free_kbytes (also set user_min_free_kbytes) and
  * watermark_scale_factor -> setup_per_zone_wmarks(); lowmem_reserve_ratio ->
  * setup_per_zone_lowmem_reserve(); percpu_pagelist_high_fraction ->
- * zone_pcp_update_all(). Lock order in practice: pcp->lock -> zone->lock.
+ * zone_pcp_update_all(). Lock order in practice: CPU slot guard -> zone->lock.
  */
 
 /* alloc_flags, Linux 6.12 mm/internal.h values */

@@ -28,11 +28,6 @@ static unsigned long next_serial = 1;
 _Thread_local struct kmm_machine *kmm_tls_current __attribute__((tls_model("initial-exec")));
 static _Thread_local char last_error[512];
 
-/* This thread's CPU slot per machine registry slot, tagged with the serial. */
-static _Thread_local struct {
-	unsigned long serial;
-	int cpu;
-} cpu_cache[KMM_MAX_MACHINES + 1];
 
 struct kmm_machine *kmm_machine_alloc(void)
 {
@@ -91,14 +86,15 @@ struct kmm_machine *kmm_current(void)
 	return kmm_tls_current;
 }
 
-int kmm_this_cpu(struct kmm_machine *m)
+/* mm/cpu_slot.c's thread-exit hook holds this while it looks machines up. */
+void kmm_registry_lock(void)
 {
-	if (likely(cpu_cache[m->slot].serial == m->serial))
-		return cpu_cache[m->slot].cpu;
-	int cpu = atomic_fetch_add(&m->next_cpu, 1) % m->nr_cpus;
-	cpu_cache[m->slot].serial = m->serial;
-	cpu_cache[m->slot].cpu = cpu;
-	return cpu;
+	spin_lock(&registry_lock);
+}
+
+void kmm_registry_unlock(void)
+{
+	spin_unlock(&registry_lock);
 }
 
 unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item)

@@ -44,18 +44,20 @@
  * order are both free and mergeable. page_alloc_check() proves all of it.
  *
  * Locking: zone->lock guards free_area, pageblock_mt, deferred sections and
- * nr_reserved_highatomic. A CPU slot's per_cpu_pages is guarded by pcp->lock;
- * the fast path trylocks its own slot and never takes zone->lock unless the
- * list must be refilled or drained. Order: pcp->lock -> zone->lock.
+ * nr_reserved_highatomic. A CPU slot's per_cpu_pages (lists, counts, NUMA
+ * event counters) is guarded by the slot's guard (mm/include/cpu_slot.h):
+ * a thread that owns its slot enters with a plain store and no locked
+ * instruction; a shared slot, or another thread draining it, takes the
+ * slot's lock. The fast path never takes zone->lock unless the list must be
+ * refilled or drained. Order: slot guard -> zone->lock.
  *
  * Fast path costs (see bench/page_alloc.c): the CPU slot comes from a
- * per-thread cache (one TLS load), the event counters are the slot's own
- * (relaxed load+store), the pcp trylock is one xchg, and everything cold
- * (refill, drain over high, bad pages, compound teardown, isolated
- * pageblocks) is out of line. The locked instructions left on an order-0
- * pair are the two trylocks, the refcount drop, and numa_hit/numa_local,
- * which are zone-wide atomics here (Linux keeps them per CPU and folds on
- * read; kmm's /proc readers read the zone words directly).
+ * per-thread cache (one TLS load), the event counters and numa_hit /
+ * numa_local are the slot's own (relaxed load+store, folded on read as
+ * Linux's per-CPU vm_numa_event), and everything cold (refill, drain over
+ * high, bad pages, compound teardown, isolated pageblocks) is out of line.
+ * The one locked instruction left on an order-0 pair is the refcount drop
+ * of __free_pages().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -133,27 +135,10 @@ static inline struct page *find_buddy_page_pfn(struct page *page, unsigned long 
 
 /* ---- Counters ---- */
 
-/*
- * This thread's CPU slot on @m, cached for the last machine it used: one TLS
- * load (initial-exec, as mm/slub.c's) and a compare instead of a call into
- * mm/machine.c on every allocation and free. kmm_this_cpu() never changes a
- * thread's slot for a machine once assigned, and serials are never reused,
- * so the cached answer is always the one kmm_this_cpu() would give.
- */
-static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
-	unsigned long serial;
-	int cpu;
-} pcp_cpu_cache;
-
+/* This thread's CPU slot on @m: kmm_this_cpu()'s per-thread cache. */
 static inline int pcp_this_cpu(struct kmm_machine *m)
 {
-	if (likely(pcp_cpu_cache.serial == m->serial))
-		return pcp_cpu_cache.cpu;
-	int cpu = kmm_this_cpu(m);
-
-	pcp_cpu_cache.serial = m->serial;
-	pcp_cpu_cache.cpu = cpu;
-	return cpu;
+	return kmm_this_cpu_inline(m);
 }
 
 /*
@@ -178,10 +163,49 @@ static inline void count_events(struct kmm_machine *m, enum vm_event_item item, 
 		count_events_cpu(m, pcp_this_cpu(m), item, n);
 }
 
-static inline void zone_statistics(struct zone *preferred, struct zone *z)
+/* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
+static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
+{
+	unsigned long *v = &z->per_cpu_pageset[cpu].numa_event[item];
+
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Linux's zone_statistics(): numa_hit/miss/foreign/local/other, counted per
+ * CPU slot (zone_numa_event_state() folds them). Context: slot @cpu's guard.
+ */
+static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu)
 {
 	int local = 0;	/* numa_node_id(): every CPU slot sits on node 0 */
 
+	if (likely(z->node == preferred->node)) {
+		numa_event_cpu(z, cpu, NUMA_HIT);
+	} else {
+		numa_event_cpu(z, cpu, NUMA_MISS);
+		numa_event_cpu(preferred, cpu, NUMA_FOREIGN);
+	}
+	numa_event_cpu(z, cpu, z->node == local ? NUMA_LOCAL : NUMA_OTHER);
+}
+
+/*
+ * zone_statistics() from outside a slot section (the buddy path): in the
+ * slot's counters, or (the slot busy: the buddy path is where a busy slot
+ * sends its thread) in the zone's base words, atomically.
+ */
+static void zone_statistics_slow(struct zone *preferred, struct zone *z)
+{
+	struct kmm_machine *m = z->machine;
+	int cpu = pcp_this_cpu(m);
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
+	bool owned;
+
+	if (likely(z->per_cpu_pageset && preferred->per_cpu_pageset &&
+		   kmm_cpu_tryenter(g, &owned))) {
+		zone_statistics(preferred, z, cpu);
+		kmm_cpu_exit(g, owned);
+		return;
+	}
 	if (z->node == preferred->node) {
 		atomic_fetch_add_explicit(&z->vm_numa_event[NUMA_HIT], 1, memory_order_relaxed);
 	} else {
@@ -189,8 +213,19 @@ static inline void zone_statistics(struct zone *preferred, struct zone *z)
 		atomic_fetch_add_explicit(&preferred->vm_numa_event[NUMA_FOREIGN], 1,
 					  memory_order_relaxed);
 	}
-	atomic_fetch_add_explicit(&z->vm_numa_event[z->node == local ? NUMA_LOCAL : NUMA_OTHER], 1,
+	atomic_fetch_add_explicit(&z->vm_numa_event[z->node == 0 ? NUMA_LOCAL : NUMA_OTHER], 1,
 				  memory_order_relaxed);
+}
+
+unsigned long zone_numa_event_state(struct zone *z, enum numa_stat_item item)
+{
+	long sum = atomic_load_explicit(&z->vm_numa_event[item], memory_order_relaxed);
+
+	if (z->per_cpu_pageset)
+		for (int c = 0; c < z->machine->nr_cpus; c++)
+			sum += (long)__atomic_load_n(&z->per_cpu_pageset[c].numa_event[item],
+						     __ATOMIC_RELAXED);
+	return sum < 0 ? 0 : (unsigned long)sum;
 }
 
 /* ---- Deferred sections ---- */
@@ -481,9 +516,9 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 /* ---- Per-CPU page lists ---- */
 
 /*
- * pcp->count changes under pcp->lock; show_mem() sums the slots without
- * their locks, so the writer publishes with a relaxed store (a plain add
- * on x86, and a defined race for the reader).
+ * pcp->count changes under the slot's guard; show_mem() sums the slots
+ * without it, so the writer publishes with a relaxed store (a plain add on
+ * x86, and a defined race for the reader).
  */
 static inline void pcp_count_add(struct per_cpu_pages *pcp, int delta)
 {
@@ -706,18 +741,20 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 	struct kmm_machine *m = zone->machine;
 	int cpu = pcp_this_cpu(m);
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	struct page *page;
+	bool owned;
 
-	if (unlikely(!spin_trylock(&pcp->lock)))
-		return NULL;
+	if (unlikely(!kmm_cpu_tryenter(g, &owned)))
+		return NULL;	/* a shared slot, busy: the buddy instead */
 	pcp->free_count >>= 1;
 	page = __rmqueue_pcplist(zone, order, mt, alloc_flags, pcp,
 				 &pcp->lists[order_to_pindex(mt, order)]);
-	spin_unlock(&pcp->lock);
 	if (likely(page)) {
 		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
-		zone_statistics(preferred, zone);
+		zone_statistics(preferred, zone, cpu);
 	}
+	kmm_cpu_exit(g, owned);
 	return page;
 }
 
@@ -740,7 +777,7 @@ rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
 	if (!page)
 		return NULL;
 	count_events(zone->machine, PGALLOC_DMA + zone->type, 1L << order);
-	zone_statistics(preferred, zone);
+	zone_statistics_slow(preferred, zone);
 	/* Linux emits it under zone->lock; here after, so a subscriber may take it. */
 	trace_mm_page_alloc_zone_locked(zone->machine, page_to_pfn_m(zone->machine, page), order,
 					mt, false);
@@ -751,7 +788,7 @@ rmqueue_buddy(struct zone *preferred, struct zone *zone, unsigned int order,
  * rmqueue() - take a block of @order for @mt from @zone: the pcp list for
  * orders up to PAGE_ALLOC_COSTLY_ORDER, else (or if the slot is busy) the buddy.
  * @preferred: the zonelist's preferred zone (for numa_* events).
- * Context: trylocks the CPU slot's pcp->lock, may take zone->lock.
+ * Context: enters this CPU slot's guard (a shared slot: trylock), may take zone->lock.
  * Return: the block (refcount still 0), or NULL.
  */
 struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
@@ -780,7 +817,7 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
  * counters and side effects; when the slot is busy or the list is empty it
  * changes nothing and returns NULL, and the caller then goes through
  * rmqueue() (which refills the list or falls back to the buddy).
- * Context: trylocks this slot's pcp->lock.
+ * Context: enters this slot's guard (a shared slot: trylock).
  * Return: the block (refcount still 0), or NULL.
  */
 struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
@@ -790,21 +827,23 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	int cpu = pcp_this_cpu(m);
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	struct page *page;
+	bool owned;
 
-	if (unlikely(!spin_trylock(&pcp->lock)))
+	if (unlikely(!kmm_cpu_tryenter(g, &owned)))
 		return NULL;
 	if (unlikely(list_empty(list))) {
-		spin_unlock(&pcp->lock);
+		kmm_cpu_exit(g, owned);
 		return NULL;
 	}
 	pcp->free_count >>= 1;
 	page = list_first_entry(list, struct page, pcp_list);
 	list_del(&page->pcp_list);
 	pcp_count_add(pcp, -(1 << order));
-	spin_unlock(&pcp->lock);
 	count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
-	zone_statistics(zone, zone);
+	zone_statistics(zone, zone, cpu);
+	kmm_cpu_exit(g, owned);
 	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
 		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
 		      (1UL << ZONE_BOOSTED_WATERMARK))))
@@ -815,29 +854,32 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 
 /**
  * drain_zone_pages_cpu() - return every pcp page of @zone's slot @cpu.
- * Context: takes that slot's pcp->lock, then zone->lock.
+ * Context: that slot held (kmm_cpu_lock); takes zone->lock.
  */
 static void drain_zone_pages_cpu(struct zone *zone, int cpu)
 {
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-	spin_lock(&pcp->lock);
 	if (pcp->count)
 		free_pcppages_bulk(zone, pcp->count, pcp, 0);
-	spin_unlock(&pcp->lock);
 }
 
 /**
  * drain_all_pages() - return every pcp page of @zone (all zones if NULL) to the buddy.
  * @m: the machine.
- * Context: takes each slot's pcp->lock, then zone->lock.
+ * Context: holds every CPU slot (kmm_cpu_lock_all: one process-wide barrier,
+ * Linux's IPIs), then each zone->lock; not from inside a slot section.
  */
 void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 {
+	if (!m->cpus)
+		return;
+	kmm_cpu_lock_all(m);
 	if (zone) {
 		if (zone->per_cpu_pageset)
 			for (int cpu = 0; cpu < m->nr_cpus; cpu++)
 				drain_zone_pages_cpu(zone, cpu);
+		kmm_cpu_unlock_all(m);
 		return;
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
@@ -851,6 +893,7 @@ void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 				for (int cpu = 0; cpu < m->nr_cpus; cpu++)
 					drain_zone_pages_cpu(z, cpu);
 	}
+	kmm_cpu_unlock_all(m);
 }
 
 /* ---- Freeing pages ---- */
@@ -955,9 +998,11 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 	}
 	cpu = pcp_this_cpu(m);
 	pcp = &zone->per_cpu_pageset[cpu];
-	if (likely(spin_trylock(&pcp->lock))) {
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
+	bool owned;
+	if (likely(kmm_cpu_tryenter(g, &owned))) {
 		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
-		spin_unlock(&pcp->lock);
+		kmm_cpu_exit(g, owned);
 	} else {
 		free_unref_page_locked_out(zone, page, pfn, order);
 	}
@@ -996,7 +1041,7 @@ static __attribute__((noinline)) void free_pages_rest(struct page *page, unsigne
  * it was the last. For a non-compound block whose first page is still held,
  * the rest is freed now and the first page when its last reference goes.
  * @page: first page (NULL is a no-op). @order: the order it was allocated at.
- * Context: any; may take pcp->lock and zone->lock.
+ * Context: any; may enter this CPU slot's guard and take zone->lock.
  */
 /*
  * __free_pages() while someone listens (mm/events.c): the same, bracketed as

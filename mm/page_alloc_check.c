@@ -24,7 +24,7 @@
  *  - in eager mode no two free buddies of one order are left unmerged; in
  *    lazy mode exactly the PG_lazy_free blocks add up to nr_lazy_free.
  *
- * Locking: takes every pcp->lock of the zone, then zone->lock, so the
+ * Locking: holds every CPU slot (kmm_cpu_lock_all), then zone->lock, so the
  * picture is consistent while other threads allocate.
  */
 #include <errno.h>
@@ -304,8 +304,7 @@ static int check_zone(struct kmm_machine *m, struct zone *z)
 		return kmm_set_error(-ENOMEM, "page_alloc check: no memory for the frame bitmap");
 
 	if (z->per_cpu_pageset)
-		for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-			spin_lock(&z->per_cpu_pageset[cpu].lock);
+		kmm_cpu_lock_all(m);
 	spin_lock(&z->lock);
 
 	if (check_free_lists(&c, &buddy, &isolate, &highatomic, &cma, &lazy) ||
@@ -331,8 +330,7 @@ static int check_zone(struct kmm_machine *m, struct zone *z)
 out:
 	spin_unlock(&z->lock);
 	if (z->per_cpu_pageset)
-		for (int cpu = m->nr_cpus - 1; cpu >= 0; cpu--)
-			spin_unlock(&z->per_cpu_pageset[cpu].lock);
+		kmm_cpu_unlock_all(m);
 	free(c.seen);
 	return c.err;
 }

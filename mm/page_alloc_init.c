@@ -25,7 +25,7 @@
  * Invariant: after setup_per_zone_wmarks(), min <= low <= high <= promo in
  * every zone and every slot's pcp batch/high equal the zone's pageset_*.
  * Locking: sysctl_lock serialises recomputation; zone->lock guards the
- * watermark writes; each pcp->lock guards its slot's batch/high.
+ * watermark writes; each CPU slot's guard its pagesets' batch/high.
  */
 #include <errno.h>
 #include <limits.h>
@@ -56,7 +56,6 @@ static void page_alloc_sysctl_defaults(struct kmm_machine *m)
 static void per_cpu_pages_init(struct per_cpu_pages *pcp)
 {
 	memset(pcp, 0, sizeof(*pcp));
-	spin_lock_init(&pcp->lock);
 	for (int i = 0; i < NR_PCP_LISTS; i++)
 		INIT_LIST_HEAD(&pcp->lists[i]);
 	pcp->high = 0;		/* BOOT_PAGESET_HIGH */
@@ -301,7 +300,7 @@ static void __setup_per_zone_wmarks(struct kmm_machine *m)
 /**
  * setup_per_zone_wmarks() - min/low/high/promo of every zone from
  * min_free_kbytes and watermark_scale_factor, then totalreserve and pcp sizes.
- * Context: boot or sysctl write; takes each zone->lock and pcp->lock in turn.
+ * Context: boot or sysctl write; takes each zone->lock and holds each CPU slot in turn.
  */
 void setup_per_zone_wmarks(struct kmm_machine *m)
 {
@@ -422,7 +421,7 @@ static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
 	for (int c = 0; c < m->nr_cpus; c++) {
 		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[c];
 
-		spin_lock(&pcp->lock);
+		kmm_cpu_lock(m, c);
 		pcp->batch = batch;
 		pcp->high_min = high_min;
 		pcp->high_max = high_max;
@@ -433,14 +432,14 @@ static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
 		 * box shows a second after boot).
 		 */
 		pcp->high = KMM_CLAMP(pcp->high, high_min, high_max);
-		spin_unlock(&pcp->lock);
+		kmm_cpu_unlock(m, c);
 	}
 }
 
 /**
  * zone_pcp_update_all() - pcp batch, high_min and high_max of every zone and
  * slot from the current watermarks and percpu_pagelist_high_fraction.
- * Context: takes each pcp->lock.
+ * Context: holds each CPU slot in turn (kmm_cpu_lock).
  */
 void zone_pcp_update_all(struct kmm_machine *m)
 {

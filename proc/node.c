@@ -42,8 +42,7 @@ static unsigned long node_numa_sum(pg_data_t *pgdat, int item)
 	long sum = 0;
 
 	for (int t = 0; t < MAX_NR_ZONES; t++)
-		sum += atomic_load_explicit(&pgdat->node_zones[t].vm_numa_event[item],
-					    memory_order_relaxed);
+		sum += (long)zone_numa_event_state(&pgdat->node_zones[t], (enum numa_stat_item)item);
 	return sum < 0 ? 0 : (unsigned long)sum;
 }
 

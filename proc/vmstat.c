@@ -26,8 +26,8 @@
  * test, never printed in the wrong place.
  *
  * Locking: zone->lock around each zone's lines (as Linux's
- * walk_zones_in_node); each pcp->lock alone, before zone->lock, for the
- * pagesets (a slot's owner nests zone->lock inside its pcp->lock); counters
+ * walk_zones_in_node); each CPU slot alone (kmm_cpu_lock), before zone->lock,
+ * for the pagesets (a slot's owner nests zone->lock inside its section); counters
  * are atomics read without locks, as Linux reads them.
  */
 #include <errno.h>
@@ -559,9 +559,10 @@ struct pcp_snapshot {
 };
 
 /*
- * Each CPU slot's pageset, read under its own pcp->lock before zone->lock is
- * taken: a slot's owner takes pcp->lock and then zone->lock (refilling its
- * lists), so holding zone->lock while waiting for a pcp->lock could deadlock.
+ * Each CPU slot's pageset, read holding the slot (kmm_cpu_lock) before
+ * zone->lock is taken: a slot's owner takes zone->lock inside its section
+ * (refilling its lists), so holding zone->lock while waiting for a slot
+ * could deadlock.
  */
 static void snapshot_pagesets(struct kmm_machine *m, struct zone *z, struct pcp_snapshot *pcp)
 {
@@ -571,9 +572,9 @@ static void snapshot_pagesets(struct kmm_machine *m, struct zone *z, struct pcp_
 		pcp[cpu] = (struct pcp_snapshot){ 0, 0, 0 };
 		if (!p)
 			continue;
-		spin_lock(&p->lock);
+		kmm_cpu_lock(m, cpu);
 		pcp[cpu] = (struct pcp_snapshot){ p->count, p->high, p->batch };
-		spin_unlock(&p->lock);
+		kmm_cpu_unlock(m, cpu);
 	}
 }
 
@@ -623,11 +624,9 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 		if (zone_stat_configured(m, i))
 			sb_printf(sb, "\n      %-12s %lu", zone_stat_names[i],
 				  zone_page_state(z, (enum zone_stat_item)i));
-	for (int i = 0; i < NR_VM_NUMA_EVENT_ITEMS; i++) {
-		long v = atomic_load_explicit(&z->vm_numa_event[i], memory_order_relaxed);
-
-		sb_printf(sb, "\n      %-12s %lu", numa_stat_names[i], v < 0 ? 0UL : (unsigned long)v);
-	}
+	for (int i = 0; i < NR_VM_NUMA_EVENT_ITEMS; i++)
+		sb_printf(sb, "\n      %-12s %lu", numa_stat_names[i],
+			  zone_numa_event_state(z, (enum numa_stat_item)i));
 
 	sb_puts(sb, "\n  pagesets");
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
@@ -683,8 +682,8 @@ static unsigned long global_numa_event(struct kmm_machine *m, int item)
 		if (!pgdat)
 			continue;
 		for (int t = 0; t < MAX_NR_ZONES; t++)
-			sum += atomic_load_explicit(&pgdat->node_zones[t].vm_numa_event[item],
-						    memory_order_relaxed);
+			sum += (long)zone_numa_event_state(&pgdat->node_zones[t],
+							  (enum numa_stat_item)item);
 	}
 	return sum < 0 ? 0 : (unsigned long)sum;
 }

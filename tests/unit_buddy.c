@@ -10,6 +10,7 @@
  * formulas, independent of the boot layer's reservations.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,8 +225,8 @@ TEST(pcp_fast_path_and_counters)
 
 	expect_eq(pcp->count + 1, (int)(free0 - zone_page_state(z, NR_FREE_PAGES)));
 	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), 1);
-	expect_eq(atomic_load(&z->vm_numa_event[NUMA_HIT]), 1);
-	expect_eq(atomic_load(&z->vm_numa_event[NUMA_LOCAL]), 1);
+	expect_eq(zone_numa_event_state(z, NUMA_HIT), 1);
+	expect_eq(zone_numa_event_state(z, NUMA_LOCAL), 1);
 	unsigned long pgfree0 = sum_vm_event(m, PGFREE);
 
 	__free_pages(p, 0);
@@ -250,8 +251,8 @@ TEST(pcp_pop_from_filled_list_counts_like_rmqueue)
 	int count = pcp->count;
 	unsigned long free1 = zone_page_state(z, NR_FREE_PAGES);
 	unsigned long pgalloc = sum_vm_event(m, PGALLOC_NORMAL);
-	long hit = atomic_load(&z->vm_numa_event[NUMA_HIT]);
-	long local = atomic_load(&z->vm_numa_event[NUMA_LOCAL]);
+	long hit = zone_numa_event_state(z, NUMA_HIT);
+	long local = zone_numa_event_state(z, NUMA_LOCAL);
 
 	assert_true(count > 0);
 	struct page *b = alloc_pages(GFP_KERNEL, 0);	/* served from the list */
@@ -260,8 +261,8 @@ TEST(pcp_pop_from_filled_list_counts_like_rmqueue)
 	expect_eq(pcp->count, count - 1);
 	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1);	/* the buddy untouched */
 	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), pgalloc + 1);
-	expect_eq(atomic_load(&z->vm_numa_event[NUMA_HIT]), hit + 1);
-	expect_eq(atomic_load(&z->vm_numa_event[NUMA_LOCAL]), local + 1);
+	expect_eq(zone_numa_event_state(z, NUMA_HIT), hit + 1);
+	expect_eq(zone_numa_event_state(z, NUMA_LOCAL), local + 1);
 	expect_eq(page_ref_count(b), 1);
 	expect_eq(b->private, 0);
 	expect_true(!PageBuddy(b));
@@ -273,6 +274,24 @@ TEST(pcp_pop_from_filled_list_counts_like_rmqueue)
 	fake_done(m);
 }
 
+/* Another thread holding a CPU slot (as a drain does) until told to let go. */
+struct slot_holder {
+	struct kmm_machine *m;
+	int cpu;
+	pthread_barrier_t bar;
+};
+
+static void *hold_slot(void *arg)
+{
+	struct slot_holder *h = arg;
+
+	kmm_cpu_lock(h->m, h->cpu);
+	pthread_barrier_wait(&h->bar);	/* held */
+	pthread_barrier_wait(&h->bar);	/* let go */
+	kmm_cpu_unlock(h->m, h->cpu);
+	return NULL;
+}
+
 /* A busy CPU slot: the allocation and the free go to the buddy, counted once. */
 TEST(pcp_busy_slot_uses_buddy)
 {
@@ -280,6 +299,8 @@ TEST(pcp_busy_slot_uses_buddy)
 	struct zone *z = Z(m, ZONE_NORMAL);
 	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
 	struct page *warm = alloc_pages(GFP_KERNEL, 0);	/* fill the list */
+	struct slot_holder h = { .m = m, .cpu = kmm_this_cpu(m) };
+	pthread_t th;
 
 	assert_true(warm != NULL);
 	int count = pcp->count;
@@ -287,7 +308,9 @@ TEST(pcp_busy_slot_uses_buddy)
 	unsigned long pgalloc = sum_vm_event(m, PGALLOC_NORMAL);
 	unsigned long pgfree = sum_vm_event(m, PGFREE);
 
-	spin_lock(&pcp->lock);	/* as if another thread sharing the slot held it */
+	pthread_barrier_init(&h.bar, NULL, 2);
+	assert_eq(pthread_create(&th, NULL, hold_slot, &h), 0);
+	pthread_barrier_wait(&h.bar);	/* another thread holds our slot now */
 	struct page *p = alloc_pages(GFP_KERNEL, 0);
 
 	assert_true(p != NULL);
@@ -298,7 +321,9 @@ TEST(pcp_busy_slot_uses_buddy)
 	expect_eq(pcp->count, count);
 	expect_eq(zone_page_state(z, NR_FREE_PAGES), free1);
 	expect_eq(sum_vm_event(m, PGFREE), pgfree + 1);
-	spin_unlock(&pcp->lock);
+	pthread_barrier_wait(&h.bar);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&h.bar);
 	__free_pages(warm, 0);
 	check_ok(m);
 	fake_done(m);
@@ -793,16 +818,16 @@ TEST(numa_two_nodes)
 	assert_true(a && b);
 	expect_eq(page_to_nid(a), 0);
 	expect_eq(page_to_nid(b), 1);
-	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_HIT]), 1);
-	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_LOCAL]), 1);
-	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_HIT]), 1);
-	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_OTHER]), 1);	/* CPUs sit on node 0 */
+	expect_eq(zone_numa_event_state(n0, NUMA_HIT), 1);
+	expect_eq(zone_numa_event_state(n0, NUMA_LOCAL), 1);
+	expect_eq(zone_numa_event_state(n1, NUMA_HIT), 1);
+	expect_eq(zone_numa_event_state(n1, NUMA_OTHER), 1);	/* CPUs sit on node 0 */
 	/* DMA32 from node 1: the first zone that fits is node 0's, so it is preferred (a hit). */
 	struct page *c = alloc_pages_node(1, GFP_DMA32, 0);
 
 	assert_true(c != NULL);
 	expect_eq(page_to_nid(c), 0);
-	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_HIT]), 2);
+	expect_eq(zone_numa_event_state(n0, NUMA_HIT), 2);
 	/* Exhaust node 1 with order-10 requests: the overflow is a miss on node 0, foreign on 1. */
 	struct page *big[80];
 	int nb = 0;
@@ -811,8 +836,8 @@ TEST(numa_two_nodes)
 		nb++;
 	assert_true(nb < 80 && big[nb] != NULL);
 	nb++;
-	expect_eq(atomic_load(&n0->vm_numa_event[NUMA_MISS]), 1);
-	expect_eq(atomic_load(&n1->vm_numa_event[NUMA_FOREIGN]), 1);
+	expect_eq(zone_numa_event_state(n0, NUMA_MISS), 1);
+	expect_eq(zone_numa_event_state(n1, NUMA_FOREIGN), 1);
 	while (nb)
 		__free_pages(big[--nb], 10);
 	/* ...but not with __GFP_THISNODE, which fails without leaving node 1. */

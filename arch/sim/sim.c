@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,4 +262,75 @@ void sim_bug(const char *msg)
 	fprintf(stderr, "kmm BUG: %s\n", msg);
 	fflush(stderr);
 	abort();
+}
+
+/* ---- Process-wide memory barrier ---- */
+
+static int membarrier_state;	/* 0 unknown, 1 usable, -1 not available */
+static pthread_mutex_t membarrier_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+bool sim_membarrier_available(void)
+{
+	int s = __atomic_load_n(&membarrier_state, __ATOMIC_ACQUIRE);
+
+	if (s)
+		return s > 0;
+	pthread_mutex_lock(&membarrier_mutex);
+	if (!membarrier_state) {
+		long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+		bool ok = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+			  syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+		__atomic_store_n(&membarrier_state, ok ? 1 : -1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&membarrier_mutex);
+	return membarrier_state > 0;
+}
+
+void sim_membarrier(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		abort();	/* registered by sim_membarrier_available(): cannot fail */
+}
+
+/* ---- Thread exit ---- */
+
+struct exit_hook {
+	void (*fn)(void *);
+	void *arg;
+	struct exit_hook *next;
+};
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static __thread struct exit_hook *exit_hooks;
+
+/* Runs at thread exit; a hook that registers again is run on the next pass. */
+static void run_exit_hooks(void *arg)
+{
+	(void)arg;
+	while (exit_hooks) {
+		struct exit_hook *h = exit_hooks;
+		exit_hooks = h->next;
+		h->fn(h->arg);
+		free(h);
+	}
+}
+
+static void make_exit_key(void)
+{
+	pthread_key_create(&exit_key, run_exit_hooks);
+}
+
+int sim_on_thread_exit(void (*fn)(void *), void *arg)
+{
+	struct exit_hook *h = malloc(sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	pthread_once(&exit_once, make_exit_key);
+	h->fn = fn;
+	h->arg = arg;
+	h->next = exit_hooks;
+	exit_hooks = h;
+	pthread_setspecific(exit_key, h);	/* non-NULL: the destructor runs */
+	return 0;
 }

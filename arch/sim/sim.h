@@ -147,6 +147,21 @@ int sim_thread_start(sim_thread **t, void *(*fn)(void *), void *arg);
 void *sim_thread_join(sim_thread *t);
 void sim_cpu_relax(void);
 void sim_yield(void);
+/**
+ * sim_on_thread_exit() - run @fn(@arg) when the calling thread exits (after
+ * its other thread-local destructors may have run: @fn must cope with being
+ * followed by more calls into kmm, which register again). Return: 0/-ENOMEM.
+ */
+int sim_on_thread_exit(void (*fn)(void *), void *arg);
+
+/*
+ * A process-wide memory barrier (membarrier(2), PRIVATE_EXPEDITED): every
+ * thread of the process passes a full barrier before it returns.
+ * sim_membarrier_available() registers the process on first use; false
+ * when the host cannot (then sim_membarrier() must not be called).
+ */
+bool sim_membarrier_available(void);
+void sim_membarrier(void);
 
 /* ---- The host's environment and a fatal stop ---- */
 

@@ -26,6 +26,7 @@
 #include "include/kmm/kmm.h"
 #include "lib/util.h"
 #include "mm/include/boot_options.h"
+#include "mm/include/cpu_slot.h"
 #include "mm/include/memblock.h"
 #include "mm/include/mmzone.h"
 #include "mm/include/subsys.h"
@@ -35,6 +36,7 @@
 /* ---- Per-CPU slot ---- */
 
 struct kmm_cpu {
+	struct kmm_cpu_guard guard;			/* mm/include/cpu_slot.h */
 	unsigned long events[NR_VM_EVENT_ITEMS];	/* owner slot writes, readers sum racily */
 } __attribute__((aligned(64)));
 
@@ -105,7 +107,8 @@ struct kmm_machine {
 
 	/* CPUs */
 	int nr_cpus;
-	atomic_int next_cpu;		/* round-robin slot assignment */
+	spinlock_t cpu_lock;		/* slot assignment (mm/cpu_slot.c) */
+	bool cpu_lockless;		/* owned slots may skip their lock (membarrier works) */
 	struct kmm_cpu *cpus;
 
 	/* Kernel log, under log_lock */
@@ -178,11 +181,16 @@ static inline bool pfn_is_highmem(const struct kmm_machine *m, unsigned long pfn
 	return pfn >= m->max_low_pfn;
 }
 
-/**
- * kmm_this_cpu() - this thread's CPU slot on @m (assigned on first use).
- * Context: any; lock-free after the first call on a thread.
+/*
+ * kmm_this_cpu() (mm/include/cpu_slot.h), inline: the slot of the machine
+ * this thread used last is one thread-local load and a compare away.
  */
-int kmm_this_cpu(struct kmm_machine *m);
+static inline int kmm_this_cpu_inline(struct kmm_machine *m)
+{
+	if (__builtin_expect(kmm_cpu_cache.serial == m->serial, 1))
+		return kmm_cpu_cache.cpu;
+	return kmm_this_cpu(m);
+}
 
 /** kmm_set_error() - set this thread's kmm_last_error() text. Return: @err. */
 int kmm_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -78,8 +78,8 @@ struct free_area {
 /* pcp lists: one per (pcp migrate type, order 0..PAGE_ALLOC_COSTLY_ORDER). */
 #define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 
+/* Guarded by the CPU slot's guard (mm/include/cpu_slot.h). */
 struct per_cpu_pages {
-	spinlock_t lock;	/* protects everything below */
 	int count;		/* pages on the lists */
 	int high;		/* above this, free batch pages to the buddy */
 	int high_min, high_max;
@@ -88,6 +88,8 @@ struct per_cpu_pages {
 	struct list_head lists[NR_PCP_LISTS];
 	unsigned char alloc_factor;	/* batch scale factor during allocate */
 	unsigned char flags;		/* PCPF_* */
+	/* Linux's per-CPU vm_numa_event: the slot writes, readers fold (zone_numa_event_state) */
+	unsigned long numa_event[NR_VM_NUMA_EVENT_ITEMS];
 } __attribute__((aligned(64)));
 
 /*
@@ -132,7 +134,7 @@ struct zone {
 	unsigned long nr_deferred_sections;		/* zone->lock */
 	unsigned long nr_lazy_free;	/* buddy=lazy: pages free but unmerged, zone->lock */
 	atomic_long vm_stat[NR_VM_ZONE_STAT_ITEMS];
-	atomic_long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];
+	atomic_long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];	/* base; the slots' counts fold in */
 	unsigned long flags;		/* ZONE_BELOW_HIGH, ZONE_BOOSTED_WATERMARK bits; atomic */
 };
 

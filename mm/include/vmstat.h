@@ -25,7 +25,7 @@ static inline void count_vm_events(struct kmm_machine *m, enum vm_event_item ite
 	 * relaxed load+store keeps the fast path free of locked instructions
 	 * while readers summing the counters see no torn values.
 	 */
-	unsigned long *ev = &m->cpus[kmm_this_cpu(m)].events[item];
+	unsigned long *ev = &m->cpus[kmm_this_cpu_inline(m)].events[item];
 	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
 			 __ATOMIC_RELAXED);
 }
@@ -54,6 +54,11 @@ static inline unsigned long node_page_state(const pg_data_t *pgdat, enum node_st
 	long v = atomic_load_explicit(&((pg_data_t *)pgdat)->vm_stat[i], memory_order_relaxed);
 	return v < 0 ? 0 : (unsigned long)v;
 }
+/**
+ * zone_numa_event_state() - a NUMA event of @z (numa_hit, ...): the zone's
+ * base plus every CPU slot's count (Linux's fold of vm_numa_event on read).
+ */
+unsigned long zone_numa_event_state(struct zone *z, enum numa_stat_item item);
 /** global_zone_page_state() / global_node_page_state() - sums over @m's nodes. */
 unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i);
 unsigned long global_node_page_state(struct kmm_machine *m, enum node_stat_item i);

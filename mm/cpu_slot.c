@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/cpu_slot.c - CPU slots: handing them to threads and back, and the
+ * remote side of the slot guard (see mm/include/cpu_slot.h for the design).
+ *
+ * Linux counterpart: none as such (CPUs do not come and go with threads);
+ * the remote side plays the part of on_each_cpu()/IPIs in drain_all_pages()
+ * and flush_all(): membarrier(2) is how one thread makes every other one
+ * pass a barrier.
+ *
+ * Invariant: slot c has guard.nr_users threads registered to it (each
+ * thread's registration is in its thread-local table, tagged with the
+ * machine's serial); guard.lockless is set only while nr_users <= 1, no
+ * remote holder has revoked it, and the machine may use membarrier.
+ *
+ * Locking: m->cpu_lock (assignment, nr_users) -> guard.lock. A thread's exit
+ * hook takes the machine registry's lock first, so a machine cannot be freed
+ * under it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+_Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec")));
+_Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
+
+/* This thread's slot per machine registry slot, tagged with the machine's serial. */
+static _Thread_local struct {
+	unsigned long serial;
+	int cpu;
+} cpu_table[KMM_MAX_MACHINES + 1];
+static _Thread_local bool exit_hook_armed;
+
+static inline struct kmm_cpu_guard *guard_of(struct kmm_machine *m, int cpu)
+{
+	return &m->cpus[cpu].guard;
+}
+
+/* Context: guard.lock held. What lockless should be now. */
+static bool lockless_target(struct kmm_machine *m, struct kmm_cpu_guard *g)
+{
+	return m->cpu_lockless && g->nr_users <= 1;
+}
+
+/*
+ * Take slot @cpu's lock from any thread and stop its owned mode; waits for
+ * an owned section in progress. Context: g->lock not held by the caller.
+ */
+static void guard_lock_revoke(struct kmm_machine *m, int cpu, bool barrier)
+{
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+
+	spin_lock(&g->lock);
+	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
+	g->lock_depth = 1;
+	if (atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
+		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
+		g->revoked = true;
+		if (barrier)
+			sim_membarrier();
+	}
+}
+
+/* Wait until slot @cpu's owner is out of its owned section (unless it is us). */
+static void guard_wait_owner(struct kmm_machine *m, int cpu)
+{
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+	int spins = 0;
+
+	if (cpu_table[m->slot].serial == m->serial && cpu_table[m->slot].cpu == cpu)
+		return;		/* our own slot: an owned section in progress is ours */
+	while (atomic_load_explicit(&g->busy, memory_order_acquire)) {
+		if (++spins > 100) {
+			sim_yield();
+			spins = 0;
+		} else {
+			sim_cpu_relax();
+		}
+	}
+}
+
+static void guard_unlock(struct kmm_machine *m, int cpu)
+{
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+
+	if (--g->lock_depth)
+		return;
+	if (g->revoked) {
+		g->revoked = false;
+		atomic_store_explicit(&g->lockless, lockless_target(m, g), memory_order_release);
+	}
+	atomic_store_explicit(&g->lock_owner, NULL, memory_order_relaxed);
+	spin_unlock(&g->lock);
+}
+
+void kmm_cpu_lock(struct kmm_machine *m, int cpu)
+{
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+
+	if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
+		g->lock_depth++;
+		return;
+	}
+	guard_lock_revoke(m, cpu, true);
+	if (g->revoked)
+		guard_wait_owner(m, cpu);
+}
+
+void kmm_cpu_unlock(struct kmm_machine *m, int cpu)
+{
+	guard_unlock(m, cpu);
+}
+
+void kmm_cpu_lock_all(struct kmm_machine *m)
+{
+	bool any = false;
+
+	for (int c = 0; c < m->nr_cpus; c++) {
+		struct kmm_cpu_guard *g = guard_of(m, c);
+		if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
+			g->lock_depth++;
+			continue;
+		}
+		guard_lock_revoke(m, c, false);
+		any |= g->revoked;
+	}
+	if (!any)
+		return;
+	sim_membarrier();
+	for (int c = 0; c < m->nr_cpus; c++)
+		if (guard_of(m, c)->revoked)
+			guard_wait_owner(m, c);
+}
+
+void kmm_cpu_unlock_all(struct kmm_machine *m)
+{
+	for (int c = m->nr_cpus - 1; c >= 0; c--)
+		guard_unlock(m, c);
+}
+
+/* ---- Handing slots out and back ---- */
+
+/* The thread is leaving: give back every slot it holds on a live machine. */
+static void release_slots(void *arg)
+{
+	(void)arg;
+	exit_hook_armed = false;
+	kmm_registry_lock();
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		if (!cpu_table[i].serial)
+			continue;
+		struct kmm_machine *m = kmm_machines[i];
+		if (m && m->serial == cpu_table[i].serial && m->cpus) {
+			int cpu = cpu_table[i].cpu;
+			struct kmm_cpu_guard *g = guard_of(m, cpu);
+			spin_lock(&m->cpu_lock);
+			spin_lock(&g->lock);
+			g->nr_users--;
+			atomic_store_explicit(&g->lockless, lockless_target(m, g),
+					      memory_order_release);
+			spin_unlock(&g->lock);
+			spin_unlock(&m->cpu_lock);
+		}
+		cpu_table[i].serial = 0;
+	}
+	kmm_cpu_cache.serial = 0;
+	kmm_registry_unlock();
+}
+
+int kmm_this_cpu(struct kmm_machine *m)
+{
+	int cpu;
+
+	if (likely(cpu_table[m->slot].serial == m->serial)) {
+		cpu = cpu_table[m->slot].cpu;
+		goto out;
+	}
+	if (!m->cpus)
+		return 0;	/* early boot: slot 0, nothing to register with */
+	if (!exit_hook_armed && sim_on_thread_exit(release_slots, NULL) == 0)
+		exit_hook_armed = true;
+	/* The lowest slot nobody holds, else the least shared. */
+	spin_lock(&m->cpu_lock);
+	cpu = 0;
+	for (int c = 0; c < m->nr_cpus; c++) {
+		if (guard_of(m, c)->nr_users < guard_of(m, cpu)->nr_users)
+			cpu = c;
+		if (!guard_of(m, cpu)->nr_users)
+			break;
+	}
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+	spin_lock(&g->lock);
+	g->nr_users++;
+	if (g->nr_users > 1 && atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
+		/* Shared from now on: the owner must leave owned mode first. */
+		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
+		sim_membarrier();
+		spin_unlock(&g->lock);
+		guard_wait_owner(m, cpu);
+	} else {
+		atomic_store_explicit(&g->lockless, lockless_target(m, g), memory_order_release);
+		spin_unlock(&g->lock);
+	}
+	spin_unlock(&m->cpu_lock);
+	cpu_table[m->slot].serial = m->serial;
+	cpu_table[m->slot].cpu = cpu;
+out:
+	kmm_cpu_cache.serial = m->serial;
+	kmm_cpu_cache.cpu = cpu;
+	return cpu;
+}
+
+int kmm_cpu_users(struct kmm_machine *m, int cpu)
+{
+	int n;
+
+	spin_lock(&m->cpu_lock);
+	n = guard_of(m, cpu)->nr_users;
+	spin_unlock(&m->cpu_lock);
+	return n;
+}
+
+int kmm_cpu_threads(struct kmm_machine *m)
+{
+	int n = 0;
+
+	spin_lock(&m->cpu_lock);
+	for (int c = 0; c < m->nr_cpus; c++)
+		n += guard_of(m, c)->nr_users;
+	spin_unlock(&m->cpu_lock);
+	return n;
+}
+
+int kmm_cpus_init(struct kmm_machine *m)
+{
+	size_t bytes = ALIGN_UP(sizeof(struct kmm_cpu) * (size_t)m->nr_cpus, (size_t)64);
+
+	m->cpus = aligned_alloc(64, bytes);
+	if (!m->cpus)
+		return -ENOMEM;
+	memset(m->cpus, 0, bytes);
+	spin_lock_init(&m->cpu_lock);
+#if defined(__SANITIZE_THREAD__)
+	m->cpu_lockless = false;	/* ThreadSanitizer cannot see membarrier's ordering */
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	m->cpu_lockless = false;
+#else
+	m->cpu_lockless = sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
+#endif
+#else
+	m->cpu_lockless = sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
+#endif
+	for (int c = 0; c < m->nr_cpus; c++)
+		spin_lock_init(&m->cpus[c].guard.lock);
+	return 0;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/cpu_slot.h - CPU slots: which host thread is which CPU, and the
+ * guard that makes a slot's per-CPU data (pcp lists, slab CPU caches, NUMA
+ * counters) safe to touch.
+ *
+ * Linux counterpart: a CPU and preempt_disable()/local_lock(): per-CPU data
+ * needs no lock because only its CPU touches it, and code on another CPU
+ * that must see it (drain_all_pages, flush_all) runs there through IPIs or
+ * takes the local lock. kmm's CPUs are host threads, which the host may
+ * preempt at any instruction, so kmm gives each slot one guard with two
+ * modes:
+ *   - owned: one thread holds the slot (the common case: a slot is shared
+ *     only when threads outnumber maxcpus). It enters with a plain store to
+ *     c->busy and a check of c->lockless: no locked instruction, no fence.
+ *   - shared, or taken by another thread: c->lock, a spinlock.
+ * A thread that needs another slot's data (draining it, a checker, a second
+ * thread joining the slot) takes c->lock, clears c->lockless, and runs a
+ * process-wide memory barrier (membarrier(2), PRIVATE_EXPEDITED), after
+ * which the owner either is inside its section (c->busy is visible: wait
+ * for it) or will see c->lockless clear and take c->lock. This is the
+ * asymmetric Dekker of userspace RCU and biased locks: the cost moves from
+ * every fast-path operation to the rare remote one. Without membarrier,
+ * and under ThreadSanitizer (which cannot see that barrier), slots are
+ * never lockless and every section takes c->lock.
+ *
+ * Slots are handed out lowest free first, and given back when a thread
+ * exits: no slot is shared while a free one exists.
+ *
+ * Invariant: c->lockless implies c->nr_users <= 1 and nobody else holds
+ * c->lock; a thread touches a slot's per-CPU data only between
+ * kmm_cpu_enter() and kmm_cpu_exit() (or under kmm_cpu_lock()).
+ *
+ * Locking: m->cpu_lock (slot assignment) -> c->lock. Sections nest on one
+ * thread (the slab allocator frees a slab's pages to the pcp lists while it
+ * holds the slot), and are outermost among the allocators' locks.
+ */
+#ifndef KMM_MM_CPU_SLOT_H
+#define KMM_MM_CPU_SLOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "arch/sim/sim.h"
+
+struct kmm_machine;
+
+/* The owned/shared guard of one CPU slot (embedded in struct kmm_cpu). */
+struct kmm_cpu_guard {
+	atomic_int busy;		/* owner's nesting depth in owned mode (owner writes) */
+	atomic_int lockless;		/* owned mode on: see the header */
+	spinlock_t lock;		/* shared mode, and remote holders */
+	_Atomic(void *) lock_owner;	/* the thread holding @lock (nesting) */
+	int lock_depth;			/* @lock_owner's nesting, it alone writes */
+	int nr_users;			/* threads assigned to the slot, m->cpu_lock */
+	bool revoked;			/* a remote holder cleared @lockless; @lock */
+};
+
+extern _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec")));
+
+/* This thread's slot on the machine it asked about last (kmm_this_cpu_inline()). */
+struct kmm_cpu_cache {
+	unsigned long serial;		/* the machine's serial; 0: none */
+	int cpu;
+};
+extern _Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
+
+/*
+ * kmm_cpu_enter() - enter slot @g's section. Return: true when entered in
+ * owned mode (no lock taken), false when @g->lock is held. Pass the result
+ * to kmm_cpu_exit(). Context: the caller's own slot; nests.
+ */
+static inline bool kmm_cpu_enter(struct kmm_cpu_guard *g)
+{
+	int depth = atomic_load_explicit(&g->busy, memory_order_relaxed);
+
+	/* busy != 0 is this thread's own owned section: nest in it. */
+	if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_acquire), 1)) {
+		atomic_store_explicit(&g->busy, depth + 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);	/* busy before the re-check */
+		if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_relaxed), 1))
+			return true;
+		atomic_store_explicit(&g->busy, depth, memory_order_release);
+	}
+	if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
+		g->lock_depth++;
+		return false;
+	}
+	spin_lock(&g->lock);
+	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
+	g->lock_depth = 1;
+	return false;
+}
+
+/*
+ * kmm_cpu_tryenter() - kmm_cpu_enter(), except that a shared slot whose lock
+ * another thread holds is not waited for. Return: false when not entered;
+ * else true with the mode in *@owned.
+ */
+static inline bool kmm_cpu_tryenter(struct kmm_cpu_guard *g, bool *owned)
+{
+	int depth = atomic_load_explicit(&g->busy, memory_order_relaxed);
+
+	if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_acquire), 1)) {
+		atomic_store_explicit(&g->busy, depth + 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_relaxed), 1)) {
+			*owned = true;
+			return true;
+		}
+		atomic_store_explicit(&g->busy, depth, memory_order_release);
+	}
+	*owned = false;
+	if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
+		g->lock_depth++;
+		return true;
+	}
+	if (!spin_trylock(&g->lock))
+		return false;
+	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
+	g->lock_depth = 1;
+	return true;
+}
+
+static inline void kmm_cpu_exit(struct kmm_cpu_guard *g, bool owned)
+{
+	if (__builtin_expect(owned, 1)) {
+		atomic_store_explicit(&g->busy,
+				      atomic_load_explicit(&g->busy, memory_order_relaxed) - 1,
+				      memory_order_release);
+		return;
+	}
+	if (--g->lock_depth)
+		return;
+	atomic_store_explicit(&g->lock_owner, NULL, memory_order_relaxed);
+	spin_unlock(&g->lock);
+}
+
+/**
+ * kmm_this_cpu() - this thread's CPU slot on @m: assigned on first use
+ * (the lowest slot no thread holds, else the least shared), given back when
+ * the thread exits. Context: any; lock-free after the first call.
+ */
+int kmm_this_cpu(struct kmm_machine *m);
+
+/**
+ * kmm_cpu_lock() / kmm_cpu_unlock() - hold slot @cpu from any thread (to
+ * drain or check its per-CPU data): waits for its owner to leave an owned
+ * section. Nests with the caller's own kmm_cpu_enter() of that slot.
+ */
+void kmm_cpu_lock(struct kmm_machine *m, int cpu);
+void kmm_cpu_unlock(struct kmm_machine *m, int cpu);
+/** kmm_cpu_lock_all() / kmm_cpu_unlock_all() - every slot at once (one barrier). */
+void kmm_cpu_lock_all(struct kmm_machine *m);
+void kmm_cpu_unlock_all(struct kmm_machine *m);
+
+/** kmm_cpus_init() - set up @m's slots (m->nr_cpus of them). Return: 0/-ENOMEM. */
+int kmm_cpus_init(struct kmm_machine *m);
+/** kmm_cpu_users() - threads holding slot @cpu (for tests and /proc views). */
+int kmm_cpu_users(struct kmm_machine *m, int cpu);
+/** kmm_cpu_threads() - threads holding a slot of @m now. */
+int kmm_cpu_threads(struct kmm_machine *m);
+
+#endif /* KMM_MM_CPU_SLOT_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_cpu_slot.c - CPU slots (mm/cpu_slot.c): the lowest free slot
+ * goes to a new thread and comes back when it exits, no slot is shared
+ * while one is free, an owning thread runs in owned mode (no lock) and a
+ * second thread on its slot turns that off until it leaves; and under load
+ * (threads allocating pages and slab objects on their slots while another
+ * drains every slot and runs the checker) every frame stays accounted.
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <kmm/slab.h>
+
+#include "mm/include/vmstat.h"
+
+static struct kmm_machine *machine;
+
+static bool owned_mode(int cpu)
+{
+	return atomic_load(&machine->cpus[cpu].guard.lockless) != 0;
+}
+
+struct probe {
+	pthread_barrier_t *hold;	/* NULL: exit at once */
+	int cpu;
+};
+
+static void *take_slot(void *arg)
+{
+	struct probe *p = arg;
+
+	kmm_use(machine);
+	p->cpu = kmm_this_cpu(machine);
+	if (p->hold) {
+		pthread_barrier_wait(p->hold);	/* slots taken */
+		pthread_barrier_wait(p->hold);	/* let go */
+	}
+	return NULL;
+}
+
+TEST(slots_are_handed_back_and_never_shared_while_one_is_free)
+{
+	pthread_t th[6];
+	struct probe pr[6];
+	pthread_barrier_t hold;
+
+	machine = boot("mem=128M maxcpus=4");
+	expect_eq(kmm_this_cpu(machine), 0);
+	/* one thread after another: each finds slot 1 free again */
+	for (int i = 0; i < 3; i++) {
+		pr[i] = (struct probe){ NULL, -1 };
+		assert_eq(pthread_create(&th[i], NULL, take_slot, &pr[i]), 0);
+		pthread_join(th[i], NULL);
+		expect_eq(pr[i].cpu, 1);
+		expect_eq(kmm_cpu_users(machine, 1), 0);
+	}
+	/* six threads and the main one on four slots: 2, 2, 2, 1, lowest first */
+	pthread_barrier_init(&hold, NULL, 7);
+	for (int i = 0; i < 6; i++) {
+		pr[i] = (struct probe){ &hold, -1 };
+		assert_eq(pthread_create(&th[i], NULL, take_slot, &pr[i]), 0);
+	}
+	pthread_barrier_wait(&hold);
+	int users[4] = { 0 };
+	for (int c = 0; c < 4; c++)
+		users[c] = kmm_cpu_users(machine, c);
+	expect_eq(users[0] + users[1] + users[2] + users[3], 7);
+	for (int c = 0; c < 4; c++)
+		expect_true(users[c] == 1 || users[c] == 2);
+	expect_eq(kmm_cpu_threads(machine), 7);
+	if (machine->cpu_lockless)
+		for (int c = 0; c < 4; c++)
+			expect_eq(owned_mode(c), users[c] == 1);
+	pthread_barrier_wait(&hold);
+	for (int i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&hold);
+	expect_eq(kmm_cpu_threads(machine), 1);
+	for (int c = 1; c < 4; c++)
+		expect_eq(kmm_cpu_users(machine, c), 0);
+	if (machine->cpu_lockless)
+		expect_true(owned_mode(0));	/* alone again */
+	done(machine);
+}
+
+/* ---- Under load ---- */
+
+#define WORKERS 6
+static atomic_int running;
+
+static void *churn(void *arg)
+{
+	struct kmem_cache *s = arg;
+	void *objs[32];
+	struct page *pages[16];
+
+	kmm_use(machine);
+	for (int round = 0; round < (kmm_test_quick() ? 300 : 3000); round++) {
+		for (int i = 0; i < 16; i++)
+			pages[i] = alloc_pages(GFP_KERNEL, (unsigned int)(i % 4));
+		for (int i = 0; i < 32; i++)
+			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		for (int i = 0; i < 16; i++)
+			if (pages[i])
+				__free_pages(pages[i], (unsigned int)(i % 4));
+		for (int i = 31; i >= 0; i--)
+			kmem_cache_free(s, objs[i]);
+	}
+	atomic_fetch_sub(&running, 1);
+	return NULL;
+}
+
+static void *drainer(void *arg)
+{
+	char *error = arg;
+
+	kmm_use(machine);
+	while (atomic_load(&running) > 0) {
+		drain_all_pages(machine, NULL);
+		if (kmm_check(machine) && !error[0])
+			snprintf(error, 256, "%s", kmm_last_error());
+	}
+	return NULL;
+}
+
+TEST(owned_slots_drained_and_checked_by_another_thread)
+{
+	pthread_t th[WORKERS], dr;
+	char error[256] = "";
+
+	machine = boot("mem=256M maxcpus=8");
+	struct kmem_cache *s = kmem_cache_create("slot_test", 96, 0, 0, NULL);
+	assert_true(s != NULL);
+	atomic_store(&running, WORKERS);
+	for (int i = 0; i < WORKERS; i++)
+		assert_eq(pthread_create(&th[i], NULL, churn, s), 0);
+	assert_eq(pthread_create(&dr, NULL, drainer, error), 0);
+	for (int i = 0; i < WORKERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_join(dr, NULL);
+	if (error[0])
+		kmm_test_fail(__FILE__, __LINE__, "kmm_check while draining: %s", error);
+	expect_eq(kmm_check(machine), 0);
+	kmem_cache_destroy(s);
+	done(machine);
+}
