@@ -37,8 +37,9 @@ static const char fit_usage[] =
 	"usage: kmm lab fit [OPTION...] TRACE...\n"
 	"\n"
 	"Replay each allocation trace through each pool allocator and compare.\n"
-	"TRACE is a file (glibc mtrace log, CS:APP .rep, kmm shim trace; guessed from\n"
-	"its first line), - for standard input, or synthetic:SPEC with SPEC like\n"
+	"TRACE is a file (glibc mtrace log, CS:APP .rep, kmm shim trace, a kmm\n"
+	"machine's trace from kmm trace record; guessed from its first line), - for\n"
+	"standard input, or synthetic:SPEC with SPEC like\n"
 	"seed=1,allocs=100000,size=mix,life=exp:1000,realloc=5.\n"
 	"\n"
 	"  --policy LIST      comma-separated: first-fit first-fit-lifo next-fit best-fit\n"
@@ -57,7 +58,9 @@ static const char fit_usage[] =
 	"  --timing           also measure events/s and the slowest event (these vary\n"
 	"                     from run to run; everything else is deterministic)\n"
 	"  --format table|csv|json\n"
-	"  --trace-format auto|mtrace|rep|kmm\n";
+	"  --trace-format auto|mtrace|rep|kmm|events|events-pages\n"
+	"                     events: a kmm trace (kmm trace record)'s kmalloc and\n"
+	"                     kmem_cache objects; events-pages: its page blocks\n";
 
 static const char pages_usage[] =
 	"usage: kmm lab pages [OPTION...] REFS...\n"
@@ -65,7 +68,8 @@ static const char pages_usage[] =
 	"Count page faults of replacement policies over a range of frame counts, and\n"
 	"find Belady's anomaly (more frames, more faults). REFS is a reference string\n"
 	"(\"7 0 1 2 0 3\", a 'w' suffix marks a write), or a file: valgrind\n"
-	"--tool=lackey --trace-mem=yes output, or page numbers.\n"
+	"--tool=lackey --trace-mem=yes output, a kmm machine's trace (kmm trace record:\n"
+	"its processes' page faults, in order), or page numbers.\n"
 	"\n"
 	"  --policy LIST      comma-separated: fifo lru opt clock nru lfu aging wsclock\n"
 	"                     2q arc linux, or all (default: all)\n"
@@ -370,14 +374,15 @@ int lab_parse(int argc, char **argv, struct lab_opts *o, char *err, size_t errle
 				return fail(err, errlen, cmd, "--samples %s: 0 to 10000", val);
 			o->samples = (unsigned int)v;
 		} else if (!strcmp(name, "--trace-format") && fit) {
-			static const char *const f[] = { "auto", "mtrace", "rep", "kmm" };
+			static const char *const f[] = { "auto", "mtrace", "rep", "kmm", "events",
+							 "events-pages" };
 			int k = -1;
-			for (int j = 0; j < 4; j++)
+			for (int j = 0; j < 6; j++)
 				if (!strcmp(val, f[j]))
 					k = j;
 			if (k < 0)
-				return fail(err, errlen, cmd, "--trace-format %s: auto, mtrace, rep or "
-					    "kmm", val);
+				return fail(err, errlen, cmd, "--trace-format %s: auto, mtrace, rep, kmm, "
+					    "events or events-pages", val);
 			o->trace_format = (enum kmm_lab_trace_format)k;
 		} else if (!strcmp(name, "--frames") && pages) {
 			if (parse_frames(o, val))

@@ -648,8 +648,9 @@ static const struct kmm_option_doc lab_options[] = {
 	  "if one fails)." },
 	{ "--timing", NULL, "fit: also measure events per second and the slowest event; these "
 	  "columns vary from run to run, all others are deterministic." },
-	{ "--trace-format", "auto|mtrace|rep|kmm", "fit: the trace's format (default: guessed "
-	  "from its first line)." },
+	{ "--trace-format", "auto|mtrace|rep|kmm|events|events-pages", "fit: the trace's format "
+	  "(default: guessed from its first line). events: a kmm machine's trace (kmm trace "
+	  "record), its kmalloc and kmem_cache objects; events-pages: its page blocks." },
 	{ "--frames", "N|A..B", "pages: the frame counts (default 1..8)." },
 	{ "--page-size", "SIZE", "pages: bytes per page for lackey traces (default 4096)." },
 	{ "--instructions", NULL, "pages: count a lackey trace's instruction fetches too." },
@@ -675,13 +676,14 @@ static const struct kmm_command lab_command = {
 	"The allocator lab (docs/lab.md) stands beside the machine: classic pool allocators "
 	"and page-replacement policies, run on traces.\n"
 	"kmm lab fit TRACE... replays allocation traces (glibc mtrace logs, CS:APP .rep "
-	"files, kmm's own malloc-shim traces, or synthetic:SPEC) through pool allocators and "
+	"files, kmm's own malloc-shim traces, a kmm machine's kmalloc objects or pages from "
+	"kmm trace record, or synthetic:SPEC) through pool allocators and "
 	"compares peak footprint, utilisation, internal and external fragmentation, failed "
 	"requests and list nodes examined per call.\n"
 	"kmm lab pages REFS... counts page faults of replacement policies over a range of "
 	"frame counts, on a reference string (\"7 0 1 2 0 3\") or a file (valgrind lackey "
-	"output, page numbers), and reports Belady's anomaly where one more frame gives more "
-	"faults.\n"
+	"output, a kmm trace's page faults from kmm trace record, page numbers), and reports "
+	"Belady's anomaly where one more frame gives more faults.\n"
 	"kmm lab gen SPEC writes a seeded synthetic trace (seed=N,allocs=N,size=DIST,"
 	"life=DIST,realloc=PCT) as a .rep file. kmm lab record -- PROGRAM ARGS runs a program "
 	"under libkmm-malloc.so with KMM_MALLOC_TRACE set and saves its trace.\n"

@@ -27,3 +27,9 @@ if(TARGET integration_lab_record)
     set_tests_properties(integration_lab_record PROPERTIES DISABLED TRUE)
   endif()
 endif()
+
+# The lab's examples read their traces from examples/lab/: install that
+# folder beside the examples (cmake/install/install.cmake installs
+# examples/*.kmm and *.out).
+include(GNUInstallDirs)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples/lab DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -10,6 +10,15 @@
  * " L 7ff000a48,8" (load), " S ..." (store), " M ..." (modify: a load and a
  * store of one place; one reference that writes), and "==PID==" lines of its
  * own. An access that straddles a page boundary references both pages.
+ *
+ * A kmm machine's trace (`kmm trace record`, docs/trace-format.md) gives
+ * the faults its simulated MMU took: "TIME CPU PID page_fault_user
+ * address=0x... error_code=0x..." (bit 1 of the error code: a write). The
+ * MMU records an access only when it faults - the TLB and the page tables
+ * serve the rest - so the string is each process's pages in the order they
+ * faulted: first touches, and touches again after an unmap or reclaim. A
+ * page is named by machine, process and page number, so two processes'
+ * pages at the same address are two pages.
  * Page numbers are renamed densely (0, 1, 2, ... in order of first use) so
  * that the policies index arrays; `number` keeps the real ones.
  */
@@ -184,6 +193,25 @@ static int lackey_line(struct refs_builder *b, const char *line, unsigned int sh
 	return 1;
 }
 
+/* A kmm trace line; returns 1 if it was a fault (0: another event, -errno: error). */
+static int fault_line(struct refs_builder *b, char *line, unsigned int shift, uint64_t machine)
+{
+	char *save = NULL, *w[8];
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 8;
+	     t = strtok_r(NULL, " \t\r\n", &save))
+		w[n++] = t;
+	if (n < 6 || strcmp(w[3], "page_fault_user") || strncmp(w[4], "address=", 8) ||
+	    strncmp(w[5], "error_code=", 11))
+		return 0;
+	uint64_t addr = strtoull(w[4] + 8, NULL, 16), code = strtoull(w[5] + 11, NULL, 16);
+	uint64_t pid = strtoull(w[2], NULL, 10);
+	uint64_t page = (machine & 0xff) << 56 | (pid & 0xffff) << 40 |
+			((addr >> shift) & ((1ull << 40) - 1));
+	return add_ref(b, page, code & 2) ? -ENOMEM : 1;
+}
+
 int kmm_refs_read(struct kmm_refs *r, FILE *f, const char *name, unsigned int page_shift,
 		  bool instructions, char *err, size_t errlen)
 {
@@ -191,7 +219,8 @@ int kmm_refs_read(struct kmm_refs *r, FILE *f, const char *name, unsigned int pa
 	char *line = NULL, where[256];
 	size_t cap = 0;
 	long lineno = 0;
-	int ret = 0, kind = 0;	/* 0 unknown, 1 lackey, 2 numbers */
+	int ret = 0, kind = 0;	/* 0 unknown, 1 lackey, 2 numbers, 3 a kmm trace */
+	uint64_t machine = 0;
 
 	kmm_refs_init(r);
 	if (page_shift > 40) {
@@ -203,6 +232,16 @@ int kmm_refs_read(struct kmm_refs *r, FILE *f, const char *name, unsigned int pa
 		const char *p = line;
 		while (isspace((unsigned char)*p))
 			p++;
+		if (!kind && !strncmp(p, "# kmm-trace", 11))
+			kind = 3;
+		if (kind == 3) {
+			if (!strncmp(p, "# machine ", 10))
+				machine++;
+			if (*p != '#' && (ret = fault_line(&b, line, page_shift, machine)) < 0)
+				break;
+			ret = 0;
+			continue;
+		}
 		if (!*p || !strncmp(p, "==", 2) || *p == '#')
 			continue;
 		if (kind != 2) {
@@ -232,13 +271,15 @@ int kmm_refs_read(struct kmm_refs *r, FILE *f, const char *name, unsigned int pa
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", name);
 	if (!ret && !r->nr) {
-		snprintf(err, errlen, "%s: no references in it", name);
+		snprintf(err, errlen, kind == 3 ? "%s: no page_fault_user events in it (record them "
+			 "with kmm trace record)" : "%s: no references in it", name);
 		ret = -EINVAL;
 	}
 	if (ret) {
 		kmm_refs_free(r);
 		return ret;
 	}
-	snprintf(r->format, sizeof(r->format), "%s", kind == 1 ? "lackey" : "numbers");
+	snprintf(r->format, sizeof(r->format), "%s", kind == 1 ? "lackey" : kind == 3 ? "kmm faults"
+									       : "numbers");
 	return 0;
 }

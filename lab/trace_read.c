@@ -19,6 +19,13 @@
  *   kmm      # kmm malloc trace 1
  *            a ADDR SIZE / m ADDR SIZE ALIGN / r OLD NEW SIZE / f ADDR
  *            (ADDR in hex; r with OLD 0 is an allocation)
+ *   events   a kmm machine's event stream (`kmm trace record`,
+ *            docs/trace-format.md): TIME CPU PID EVENT KEY=VALUE...; the
+ *            kernel's objects (kmalloc ptr= bytes_req=, kfree ptr=,
+ *            kmem_cache_alloc ptr= bytes_req=, kmem_cache_free ptr=), or
+ *            with events-pages its page blocks (mm_page_alloc pfn= order=,
+ *            mm_page_free pfn=: 4096 << order bytes). A "# machine N" line
+ *            starts another machine: the blocks still live are freed there.
  *
  * Addresses become ids through a hash map; a trace's ids are dense and each
  * names one allocation (a realloc keeps its block's id). A free of an address
@@ -296,6 +303,66 @@ static int rep_line(struct reader *r, char *line, struct rep_state *st)
 	return trace_push(r->t, KMM_LAB_TRACE_ALLOC, (uint32_t)st->dense[id], size, 0) ? nomem(r) : 0;
 }
 
+/* The value of KEY= among the words after the four fixed fields, or NULL. */
+static char *event_value(char **words, int n, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (int i = 4; i < n; i++)
+		if (!strncmp(words[i], key, len) && words[i][len] == '=')
+			return words[i] + len + 1;
+	return NULL;
+}
+
+/* Free every block still live (a machine's end). */
+static int end_machine(struct reader *r)
+{
+	for (size_t i = 0; i < r->map.cap; i++)
+		if (r->map.key[i] && trace_push(r->t, KMM_LAB_TRACE_FREE, r->map.val[i], 0, 0))
+			return nomem(r);
+	lab_map_release(&r->map);
+	return 0;
+}
+
+static int events_line(struct reader *r, char *line, bool pages)
+{
+	char *save = NULL, *words[16];
+	int n = 0;
+	uint64_t a, s;
+
+	if (line[0] == '#')
+		return strncmp(line, "# machine ", 10) ? 0 : end_machine(r);
+	for (char *w = strtok_r(line, " \t\r\n", &save); w && n < 16;
+	     w = strtok_r(NULL, " \t\r\n", &save))
+		words[n++] = w;
+	if (!n)
+		return 0;
+	if (n < 4)
+		return rd_err(r, "an event line has time, cpu, pid and event first");
+	const char *ev = words[3];
+	/* page keys: the pfn with the top bit set, apart from kernel addresses */
+	if (pages && (!strcmp(ev, "mm_page_alloc") || !strcmp(ev, "mm_page_free"))) {
+		char *pfn = event_value(words, n, "pfn"), *order = event_value(words, n, "order");
+		if (num(r, pfn, &a, "pfn") || num(r, order, &s, "order"))
+			return -EINVAL;
+		if (a == UINT64_MAX || s > 40)
+			return 0;	/* a failed allocation */
+		a |= 1ull << 63;
+		return ev[8] == 'a' ? rd_alloc(r, a, 4096ull << s, 0) : rd_free(r, a);
+	}
+	if (pages)
+		return 0;
+	if (!strcmp(ev, "kmalloc") || !strcmp(ev, "kmem_cache_alloc")) {
+		if (num(r, event_value(words, n, "ptr"), &a, "ptr") ||
+		    num(r, event_value(words, n, "bytes_req"), &s, "bytes_req"))
+			return -EINVAL;
+		return rd_alloc(r, a, s, 0);
+	}
+	if (!strcmp(ev, "kfree") || !strcmp(ev, "kmem_cache_free"))
+		return num(r, event_value(words, n, "ptr"), &a, "ptr") ? -EINVAL : rd_free(r, a);
+	return 0;
+}
+
 /* Guess the format from the first line that has something on it. */
 static enum kmm_lab_trace_format guess(const char *line)
 {
@@ -303,6 +370,8 @@ static enum kmm_lab_trace_format guess(const char *line)
 		line++;
 	if (!strncmp(line, "# kmm malloc trace", 18))
 		return KMM_LAB_TRACE_KMM;
+	if (!strncmp(line, "# kmm-trace", 11))
+		return KMM_LAB_TRACE_EVENTS;
 	if (line[0] == '=' || line[0] == '@' || ((line[0] == '+' || line[0] == '-') && line[1] == ' '))
 		return KMM_LAB_TRACE_MTRACE;
 	if (isdigit((unsigned char)line[0]))
@@ -332,12 +401,15 @@ int kmm_lab_trace_read(struct kmm_lab_trace *t, FILE *f, const char *name,
 				continue;
 			fmt = guess(line);
 			if (fmt == KMM_LAB_TRACE_AUTO) {
-				ret = rd_err(&r, "not an allocation trace I know (mtrace, .rep, kmm)");
+				ret = rd_err(&r, "not an allocation trace I know (mtrace, .rep, kmm, "
+					     "kmm-trace)");
 				break;
 			}
 		}
 		ret = fmt == KMM_LAB_TRACE_MTRACE ? mtrace_line(&r, line, &pending_old, &pending)
 		      : fmt == KMM_LAB_TRACE_KMM  ? kmm_line(&r, line)
+		      : fmt == KMM_LAB_TRACE_EVENTS ? events_line(&r, line, false)
+		      : fmt == KMM_LAB_TRACE_EVENTS_PAGES ? events_line(&r, line, true)
 					      : rep_line(&r, line, &rep);
 		if (ret)
 			break;
@@ -358,6 +430,8 @@ int kmm_lab_trace_read(struct kmm_lab_trace *t, FILE *f, const char *name,
 		return ret;
 	}
 	snprintf(t->format, sizeof(t->format), "%s",
-		 fmt == KMM_LAB_TRACE_MTRACE ? "mtrace" : fmt == KMM_LAB_TRACE_KMM ? "kmm" : "rep");
+		 fmt == KMM_LAB_TRACE_MTRACE ? "mtrace" : fmt == KMM_LAB_TRACE_KMM ? "kmm"
+		 : fmt == KMM_LAB_TRACE_EVENTS ? "events"
+		 : fmt == KMM_LAB_TRACE_EVENTS_PAGES ? "events-pages" : "rep");
 	return 0;
 }

@@ -272,3 +272,50 @@ TEST(progress_bar_only_on_a_terminal)
 	expect_str_contains(buf, "100%");
 	expect_str_contains(buf, "tlsf ");
 }
+
+TEST(traces_recorded_from_a_scenario_by_kmm_itself)
+{
+	char trace[] = "/tmp/kmm_lab_ktraceXXXXXX", script[] = "/tmp/kmm_lab_scriptXXXXXX";
+	char *out, *err;
+	int fd = mkstemp(trace), sfd = mkstemp(script);
+	const char text[] =
+		"boot mem=64M arch=i386\n"
+		"spawn A\n"
+		"repeat 3 {\n"
+		"    mmap A 16K rw private anon -> $a\n"
+		"    write A $a 16K 0xaa\n"
+		"    munmap A $a 16K\n"
+		"}\n"
+		"kmalloc 100 -> $k\n"
+		"kmalloc 3000 -> $l\n"
+		"kfree $k\n";
+
+	assert_true(fd >= 0 && sfd >= 0);
+	close(fd);
+	assert_eq(write(sfd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(sfd);
+	const char *rec[] = { "kmm", "trace", "record", "-o", trace, script, NULL };
+	expect_eq(run(rec, NULL, &out, &err), 0);
+	free(out);
+	free(err);
+
+	/* the MMU's faults: 4 pages touched, 3 times (each mmap gets the same range) */
+	const char *pages[] = { "kmm", "lab", "pages", "--policy", "lru,opt", "--frames", "3..4",
+				"--format", "csv", trace, NULL };
+	expect_eq(run(pages, NULL, &out, &err), 0);
+	expect_str_contains(out, ",lru,3,12,0,");	/* a loop of 4 in 3 frames: every one */
+	expect_str_contains(out, ",lru,4,4,8,");	/* fits: the first touches only */
+	free(out);
+	free(err);
+
+	/* its kmalloc objects, replayed */
+	const char *fit[] = { "kmm", "lab", "fit", "--policy", "tlsf", "--check", "--format", "csv",
+			      trace, NULL };
+	expect_eq(run(fit, NULL, &out, &err), 0);
+	expect_str_contains(out, ",tlsf,inside,");
+	expect_true(strstr(out, ",3100,") != NULL);	/* peak live: 100 + 3000 bytes asked */
+	free(out);
+	free(err);
+	unlink(trace);
+	unlink(script);
+}

@@ -227,3 +227,32 @@ TEST(reference_strings_and_lackey_files_parse)
 	fclose(f);
 	expect_str_contains(err, "bad.out:2:");
 }
+
+TEST(a_kmm_trace_gives_the_faults_in_order)
+{
+	const char text[] =
+		"# kmm-trace 1\n"
+		"# machine 1 cmdline: mem=64M arch=i386\n"
+		"0.001 0 1 sys_enter NR=9 name=mmap args=0x0,0x10000,0x3\n"
+		"0.002 0 1 page_fault_user address=0xb7fee000 error_code=0x6\n"
+		"0.003 0 1 page_fault_user address=0xb7fef004 error_code=0x4\n"
+		"0.004 0 2 page_fault_user address=0xb7fee000 error_code=0x6\n"
+		"0.005 0 1 page_fault_user address=0xb7fee000 error_code=0x6\n";
+	struct kmm_refs r;
+	char err[256];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	assert_eq(kmm_refs_read(&r, f, "m.trace", 12, false, err, sizeof(err)), 0);
+	fclose(f);
+	expect_eq(strcmp(r.format, "kmm faults"), 0);
+	expect_eq(r.nr, 4);
+	expect_eq(r.nr_pages, 3);		/* process 2's page is another page */
+	expect_eq(r.page[3], r.page[0]);
+	expect_eq(r.write[0] && !r.write[1], true);
+	kmm_refs_free(&r);
+
+	f = fmemopen((void *)"# kmm-trace 1\n0.1 0 0 kfree ptr=0x1\n", 35, "r");
+	expect_eq(kmm_refs_read(&r, f, "m.trace", 12, false, err, sizeof(err)), -EINVAL);
+	fclose(f);
+	expect_str_contains(err, "no page_fault_user events");
+}

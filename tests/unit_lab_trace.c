@@ -259,3 +259,49 @@ TEST(replay_runs_every_checker_after_every_event)
 	}
 	kmm_lab_trace_free(&t);
 }
+
+TEST(kmm_machine_traces_give_objects_or_page_blocks)
+{
+	const char text[] =
+		"# kmm-trace 1\n"
+		"# machine 1 cmdline: mem=64M arch=i386\n"
+		"0.001 0 0 mm_page_alloc pfn=0x2004 order=2 gfp_flags=GFP_KERNEL migratetype=0\n"
+		"0.002 0 0 kmalloc ptr=0xc2004000 bytes_req=100 bytes_alloc=128 gfp_flags=GFP_KERNEL "
+		"node=-1\n"
+		"0.003 0 0 kmem_cache_alloc name=\"my cache\" ptr=0xc2005000 bytes_req=24 "
+		"bytes_alloc=32 gfp_flags=GFP_KERNEL node=-1\n"
+		"0.004 0 1 page_fault_user address=0xb7fee000 error_code=0x6\n"
+		"0.005 0 0 kfree ptr=0xc2004000\n"
+		"0.006 0 0 mm_page_alloc pfn=0xffffffffffffffff order=0 gfp_flags=GFP_KERNEL "
+		"migratetype=0\n"
+		"0.007 0 0 mm_page_free pfn=0x2004 order=2\n"
+		"# machine 2 cmdline: mem=64M arch=i386\n"
+		"0.001 0 0 kmalloc ptr=0xc2004000 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL "
+		"node=-1\n";
+	struct kmm_lab_trace t;
+	char err[256];
+
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_AUTO, err, sizeof(err)), 0);
+	expect_eq(strcmp(t.format, "events"), 0);
+	/* kmalloc 100, cache object 24, kfree, then machine 2: the object is freed, kmalloc 8 */
+	expect_eq(t.nr, 5);
+	expect_eq(t.ev[0].size, 100);
+	expect_eq(t.ev[1].size, 24);
+	expect_eq(t.ev[2].op, KMM_LAB_TRACE_FREE);
+	expect_eq(t.ev[3].op, KMM_LAB_TRACE_FREE);
+	expect_eq(t.ev[3].id, t.ev[1].id);
+	expect_eq(t.ev[4].size, 8);
+	expect_true(well_formed(&t, false));
+	kmm_lab_trace_free(&t);
+
+	assert_eq(read_text(&t, text, KMM_LAB_TRACE_EVENTS_PAGES, err, sizeof(err)), 0);
+	expect_eq(strcmp(t.format, "events-pages"), 0);
+	expect_eq(t.nr, 2);	/* the failed allocation is left out */
+	expect_eq(t.ev[0].size, 4 * 4096);
+	expect_eq(t.ev[1].op, KMM_LAB_TRACE_FREE);
+	kmm_lab_trace_free(&t);
+
+	expect_eq(read_text(&t, "# kmm-trace 1\n0.1 0\n", KMM_LAB_TRACE_AUTO, err, sizeof(err)),
+		  -EINVAL);
+	expect_str_contains(err, "t.trace:2: an event line has time, cpu, pid and event first");
+}

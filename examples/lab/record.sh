@@ -5,10 +5,11 @@
 # KMM_MALLOC_TRACE set (`kmm lab record`), which writes every malloc, free,
 # realloc and memalign it makes (format: docs/lab.md).
 #
-# Run from the source directory after `make build`. A trace depends on the
-# program's version and the host, so the files checked in here are the
+# Run from the source directory after `make build`. A program's trace
+# depends on its version and the host, so the files checked in here are the
 # ones the examples (examples/lab_*.kmm) and bench/lab_fit.c replay; run
 # this only to make new ones (and then regenerate those examples' output).
+# The last one, from a kmm scenario, is the same on every host.
 set -e
 K=${KMM:-build/kmm}
 D=examples/lab
@@ -24,3 +25,7 @@ $K lab record -o $D/perl.trace -- perl -e \
 	'my %h; $h{$_} = "x" x ($_ % 50) for 1..1500; my @k = sort keys %h; print scalar(@k), "\n"' \
 	>/dev/null
 
+
+# kmm's own MMU: the page faults of examples/lab/mmu_loop.kmm, a loop over
+# 8 pages done 5 times (deterministic: the same on every host)
+$K trace record -E page_fault_user -o $D/mmu_loop.ktrace $D/mmu_loop.kmm >/dev/null

@@ -53,7 +53,7 @@ struct kmm_lab_trace {
 	uint32_t nr_ids;
 	uint64_t dropped;	/* records the reader could not use */
 	uint64_t heap_hint;	/* .rep: the suggested heap size (0 elsewhere) */
-	char format[16];	/* "mtrace", "rep", "kmm", "synthetic" */
+	char format[16];	/* "mtrace", "rep", "kmm", "events", "events-pages", "synthetic" */
 };
 
 enum kmm_lab_trace_format {
@@ -61,6 +61,9 @@ enum kmm_lab_trace_format {
 	KMM_LAB_TRACE_MTRACE,	/* glibc mtrace(3): "@ caller + 0xaddr 0xsize" */
 	KMM_LAB_TRACE_REP,		/* CS:APP malloc lab: 4 header numbers, "a id size" */
 	KMM_LAB_TRACE_KMM,		/* KMM_MALLOC_TRACE: "# kmm malloc trace 1", "a addr size" */
+	KMM_LAB_TRACE_EVENTS,		/* kmm trace record ("# kmm-trace 1"): kmalloc, kfree,
+					   kmem_cache_alloc, kmem_cache_free */
+	KMM_LAB_TRACE_EVENTS_PAGES,	/* the same file: mm_page_alloc, mm_page_free */
 };
 
 /** kmm_lab_trace_init() / kmm_lab_trace_free() - an empty trace; release one. */
@@ -192,7 +195,7 @@ struct kmm_refs {
 	size_t nr, cap;
 	uint32_t nr_pages;	/* distinct pages */
 	uint64_t *number;	/* nr_pages: the page number each dense id stands for */
-	char format[16];	/* "string", "lackey", "numbers" */
+	char format[16];	/* "string", "lackey", "kmm faults", "numbers" */
 };
 
 void kmm_refs_init(struct kmm_refs *r);
@@ -206,7 +209,9 @@ int kmm_refs_parse(struct kmm_refs *r, const char *text, char *err, size_t errle
 /**
  * kmm_refs_read() - a file: valgrind --tool=lackey --trace-mem=yes output
  * (I/L/S/M records; addresses become pages of 2^@page_shift bytes, M is a
- * read and a write) or whitespace-separated page numbers.
+ * read and a write), a kmm machine's trace (`kmm trace record`: its
+ * processes' page_fault_user events, the pages in the order they faulted),
+ * or whitespace-separated page numbers.
  * @instructions: count instruction fetches (I) too.
  * Return: 0 or -EINVAL / -ENOMEM with "name:line: what" in @err.
  */
