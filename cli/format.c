@@ -8,8 +8,12 @@
  * Invariant: a record has exactly one value per field, in field order; the
  * JSON written is one array, whatever the number of rows.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/format.h"
 #include "lib/util.h"
@@ -208,4 +212,55 @@ void rec_end(struct records *r)
 {
 	if (r->fmt == FMT_JSON)
 		ctx_printf(r->ctx, r->rows ? "\n]\n" : "]\n");
+}
+
+/* ---- The pager ---- */
+
+/* Is @prog an executable in $PATH? */
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char file[4096];
+
+	for (const char *p = path; p && *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(file, sizeof(file), "%.*s/%s", (int)n, p, prog);
+		if (n && !access(file, X_OK))
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+void page_text(FILE *out, const char *text)
+{
+	struct winsize ws;
+	int rows = 0, lines = 0;
+	const char *pager = getenv("PAGER");
+
+	if (isatty(fileno(out)) && !ioctl(fileno(out), TIOCGWINSZ, &ws))
+		rows = ws.ws_row;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	if (pager && (!*pager || !strcmp(pager, "cat")))
+		pager = NULL;
+	else if (!pager)
+		pager = in_path("less") ? "less -FRX" : in_path("more") ? "more" : NULL;
+	if (!rows || lines < rows || !pager) {
+		fputs(text, out);
+		return;
+	}
+	fflush(out);
+	FILE *p = popen(pager, "w");
+	if (!p) {
+		fputs(text, out);
+		return;
+	}
+	/* a pager quit early closes the pipe: that is not an error */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	fputs(text, p);
+	pclose(p);
+	sigaction(SIGPIPE, &old, NULL);
 }

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cli/verbs.h"
 
@@ -69,5 +70,12 @@ void rec_str(struct records *r, const char *s);		/* NULL: JSON null, CSV empty *
 void rec_bool(struct records *r, bool v);
 /** rec_end() - close the table (JSON's ']'). */
 void rec_end(struct records *r);
+
+/**
+ * page_text() - print @text on @out, through a pager when @out is a
+ * terminal and the text is taller than it: $PAGER (empty or "cat": none),
+ * else less -FRX or more if installed.
+ */
+void page_text(FILE *out, const char *text);
 
 #endif /* KMM_CLI_FORMAT_H */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kmm/trace.h>
 
@@ -375,7 +376,7 @@ static const struct kmm_command *const *all_commands(size_t *n);
 
 static int help_cmd(int argc, char **argv)
 {
-	struct ctx_opts opts = { .out = stdout, .err = stderr };
+	struct ctx_opts opts = { .out = stdout, .err = stderr, .pager = isatty(STDOUT_FILENO) };
 	char line[256];
 	struct script_source src;
 	char err[512];

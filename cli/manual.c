@@ -34,6 +34,7 @@ const struct doc_item env_docs[] = {
 	{ "PAGER", "Long help (`help` and `help COMMAND` in the shell, and `kmm help`) goes "
 	  "through this program when standard output is a terminal and the text is taller "
 	  "than it. Unset: less (with -FRX) if installed, else more. Empty or `cat`: no pager." },
+	{ "PATH", "Where the pager (less, else more) is looked for when PAGER is unset." },
 	{ "KMM_STEP_LIMIT", "Stop a scenario with status 2 after this many steps (statements run "
 	  "and loop rounds; counted per run and per shell line). Default 100000000, a few "
 	  "seconds of simple statements; 0 for no limit." },
@@ -139,6 +140,8 @@ const struct doc_item value_docs[] = {
 	{ "$name, $p.field", "variables; page fields: pfn phys order pages zone node count freed" },
 	{ "$v.errno", "the name of the error of the system call whose result $v holds "
 	  "(\"ENOMEM\", \"EEXIST\", ...), \"\" when it succeeded" },
+	{ "$_", "the result of the last command that returns one (alloc_pages, kmalloc, vmalloc, "
+	  "mmap, ...) written without -> $name" },
 };
 const size_t nr_value_docs = ARRAY_SIZE(value_docs);
 
@@ -166,12 +169,19 @@ const char shell_help[] =
 	"kmm shell: the scenario language typed live\n"
 	"  Enter          run the line (a line that opens `repeat N {` or a quote\n"
 	"                 continues under the \"...> \" prompt)\n"
+	"  Ctrl-C         drop the line being typed (and an open block); while a command\n"
+	"                 runs, stop it at its next step: the machine and the variables\n"
+	"                 are kept\n"
 	"  Ctrl-D         leave (on an empty line); also `exit` or `quit`\n"
 	"With line editing (libedit or GNU readline, see `kmm --version`):\n"
-	"  Up, Down       history; Tab completes commands and /proc and /sys paths\n"
-	"Variables and the machine persist from line to line. A mistake prints\n"
-	"<stdin>:LINE:COL: message with a caret under the column, and nothing of that\n"
-	"line runs.\n";
+	"  Up, Down       history, kept in $HOME/.kmm_history across sessions\n"
+	"  Tab            complete a command, its options (order=, gfp=, --format, ...),\n"
+	"                 GFP flags after gfp= or '|', $variables, /proc and /sys paths\n"
+	"Variables and the machine persist from line to line. A command that returns\n"
+	"a value and is given no `-> $name` leaves it in $_ (`alloc_pages`, then\n"
+	"`free_pages $_`). A mistake prints <stdin>:LINE:COL: message with a caret under\n"
+	"the column; nothing of a line that does not parse runs. Long help goes through\n"
+	"$PAGER. `boot` alone reboots with the command line in use, and says so.\n";
 
 /* ---- --help texts ---- */
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli/expr.h"
+#include "cli/format.h"
 #include "cli/scenario.h"
 #include "cli/scenario_tree.h"
 #include "arch/sim/sim.h"
@@ -57,6 +58,9 @@ struct kmm_ctx {
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
 	bool panic_reported;	/* the current machine's kernel panic was shown */
+	const char *src_name;	/* the shell's current input, for carets (opts.carets) */
+	const char *src_text;
+	int src_first_line;
 };
 
 /*
@@ -312,6 +316,38 @@ static void put_msg(struct kmm_ctx *ctx, const char *fmt, va_list ap)
 	fputs(msg, ctx->opts.err);
 }
 
+void ctx_set_source(struct kmm_ctx *ctx, const char *name, int first_line, const char *text)
+{
+	ctx->src_name = name;
+	ctx->src_first_line = first_line;
+	ctx->src_text = text;
+}
+
+/*
+ * With opts.carets (the shell on a terminal): after a run-time error at
+ * file:line:col of the input being run, show that line and a caret under
+ * the column, as the shell does for a parse error.
+ */
+static void put_caret(struct kmm_ctx *ctx, const char *file, int line, int col)
+{
+	const char *p = ctx->src_text;
+
+	if (!ctx->opts.carets || !p || !file || !ctx->src_name || strcmp(file, ctx->src_name) ||
+	    line < ctx->src_first_line || col < 1)
+		return;
+	for (int l = ctx->src_first_line; l < line && p; l++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return;
+	int len = (int)strcspn(p, "\n");
+	if (col > len + 1)
+		return;
+	fprintf(ctx->opts.err, "  %.*s\n  %*s^\n", len, p, col - 1, "");
+}
+
 int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
@@ -322,6 +358,7 @@ int ctx_error_at(struct kmm_ctx *ctx, const char *file, int line, int col, const
 	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
+	put_caret(ctx, file, line, col);
 	fflush(ctx->opts.err);
 	return VERB_ERROR;
 }
@@ -337,6 +374,7 @@ int ctx_error(struct kmm_ctx *ctx, const struct args *a, int argi, const char *f
 	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
+	put_caret(ctx, a->file, a->line, col);
 	fflush(ctx->opts.err);
 	return VERB_ERROR;
 }
@@ -392,6 +430,7 @@ int ctx_value_error(struct kmm_ctx *ctx, const char *fmt, ...)
 	put_msg(ctx, fmt, ap);
 	va_end(ap);
 	fputc('\n', ctx->opts.err);
+	put_caret(ctx, ctx->loc_file, ctx->loc_line, ctx->loc_col);
 	fflush(ctx->opts.err);
 	return VERB_ERROR;
 }
@@ -422,6 +461,13 @@ int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_
 			 a->verb ? a->verb->name : "scenario", (unsigned long long)(rss >> 20),
 			 next_bytes ? ", plus what the next step needs" : "",
 			 (unsigned long long)(ctx->host_mem_limit >> 20));
+}
+
+void ctx_for_each_var(struct kmm_ctx *ctx, void (*fn)(const char *name, void *arg), void *arg)
+{
+	for (size_t i = 0; i < ctx->vars.cap; i++)
+		if (ctx->vars.slots[i].key)
+			fn(ctx->vars.slots[i].key, arg);
 }
 
 const struct value *ctx_var(struct kmm_ctx *ctx, const char *name)
@@ -590,6 +636,18 @@ static int write_host_file(struct kmm_ctx *ctx, const struct stmt *s, const char
 	return 0;
 }
 
+/*
+ * Where a command's result goes: its `-> $name`, or `$_` for a command that
+ * returns a value and was not given one (so that `alloc_pages` typed alone
+ * can still be freed: `free_pages $_`).
+ */
+static const char *stmt_result(const struct stmt *s)
+{
+	if (s->result)
+		return s->result;
+	return s->nstages == 1 && (s->stages[0].verb->flags & VERB_RESULT) ? "_" : NULL;
+}
+
 static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n);
 
 static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
@@ -602,7 +660,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		struct args a = {
 			.verb = st->verb, .file = s->file, .line = s->line,
 			.argc = st->nwords, .argv = st->words, .verb_col = st->verb_col,
-			.input = input, .result = i == 0 ? s->result : NULL,
+			.input = input, .result = i == 0 ? stmt_result(s) : NULL,
 			.nexprs = st->nexprs, .exprs = st->exprs, .text = s->text,
 		};
 		sb_free(&ctx->out);
@@ -661,7 +719,10 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		return ret;
 	}
 	/* -q: an acknowledgment printed for its own sake is dropped */
-	if (!(ctx->opts.quiet && s->nstages == 1 && (s->stages[0].verb->flags & VERB_ACK)))
+	unsigned int vflags = s->nstages == 1 ? s->stages[0].verb->flags : 0;
+	if (ctx->opts.pager && (vflags & VERB_PAGED))
+		page_text(ctx->opts.out, input);
+	else if (!(ctx->opts.quiet && (vflags & VERB_ACK)))
 		fputs(input, ctx->opts.out);
 	if (!(s->stages[0].verb->flags & VERB_KEEPS_OUTPUT)) {
 		free(ctx->last_output);
@@ -679,6 +740,8 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 static int step(struct kmm_ctx *ctx)
 {
 	ctx->steps++;
+	if (ctx->opts.interrupt && *ctx->opts.interrupt)
+		return 3;
 	if (ctx->step_limit && ctx->steps > ctx->step_limit)
 		return 1;
 	if (!(ctx->steps & 4095) && ctx->host_mem_limit &&
@@ -689,6 +752,11 @@ static int step(struct kmm_ctx *ctx)
 
 static int step_error(struct kmm_ctx *ctx, const struct stmt *st)
 {
+	if (ctx->opts.interrupt && *ctx->opts.interrupt) {
+		*ctx->opts.interrupt = 0;
+		return ctx_error_at(ctx, st->file, st->line, st->col, "interrupted (Ctrl-C) before "
+				    "this command; the machine and the variables are kept");
+	}
 	if (ctx->step_limit && ctx->steps > ctx->step_limit)
 		return ctx_error_at(ctx, st->file, st->line, st->col,
 				    "stopped after %lld steps, the step limit (a runaway loop? "

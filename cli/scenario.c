@@ -704,6 +704,8 @@ static bool parse_command(struct parser *ps, struct stmt *s, struct word *first)
 	}
 	if (s->result)
 		var_define(ps, s->result);
+	else if (s->nstages == 1 && (s->stages[0].verb->flags & VERB_RESULT))
+		var_define(ps, "_");	/* an uncaptured result is kept in $_ */
 	return true;
 }
 

@@ -23,6 +23,7 @@
 #ifndef KMM_CLI_SCENARIO_H
 #define KMM_CLI_SCENARIO_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -84,9 +85,20 @@ struct ctx_opts {
 	long long host_mem_limit;	/* bytes; 0: KMM_HOST_MEM or the default; < 0: none */
 	bool quiet;		/* -q: drop the output of VERB_ACK verbs (acknowledgments) */
 	bool host_files;	/* `> FILE` may write host files (kmm run, check, shell) */
+	bool carets;		/* run-time errors show the line and a caret (the shell) */
+	bool pager;		/* long VERB_PAGED output (help) goes through $PAGER */
+	volatile sig_atomic_t *interrupt;	/* set (by SIGINT): stop at the next step */
 };
 
 struct kmm_ctx *ctx_create(const struct ctx_opts *opts);
+/**
+ * ctx_set_source() - the text about to run (the shell's input, from line
+ * @first_line of @name), so that opts.carets can show the line of an error.
+ * @text must live until the run ends; NULL forgets it.
+ */
+void ctx_set_source(struct kmm_ctx *ctx, const char *name, int first_line, const char *text);
+/** ctx_for_each_var() - call @fn with each variable's name (in no set order). */
+void ctx_for_each_var(struct kmm_ctx *ctx, void (*fn)(const char *name, void *arg), void *arg);
 /**
  * ctx_destroy() - shut down the machine and free everything.
  * Return: KMM_EXIT_EXPECT if check_each_boot found a violation at shutdown, else 0.

@@ -53,6 +53,23 @@ const struct verb *verb_find(const char *name)
 	return NULL;
 }
 
+const char *gfp_flag_hint(const char *word, char *buf, size_t len)
+{
+	struct kmm_nearest near;
+	char typed[64];
+	const char *name;
+
+	snprintf(typed, sizeof(typed), "%.*s", (int)strcspn(word, "|"), word);
+	kmm_nearest_init(&near, 3);
+	for (unsigned int i = 0; (name = kmm_gfp_flag_name(i)); i++)
+		kmm_nearest_try(&near, typed, name);
+	if (near.best)
+		snprintf(buf, len, " (did you mean '%s'?)", near.best);
+	else if (len)
+		buf[0] = '\0';
+	return buf;
+}
+
 const struct out_field *verb_fields(const struct verb *v)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)

@@ -120,6 +120,7 @@ enum {
 #define VERB_NO_MACHINE	0x08	/* runs without booting the default machine */
 #define VERB_SYNTAX	0x10	/* a language construct (repeat, let): help only */
 #define VERB_KEEPS_OUTPUT 0x20	/* does not replace `output` (expect) */
+#define VERB_PAGED	0x80	/* long output (help): through a pager on a terminal */
 #define VERB_ACK	0x40	/* its output only acknowledges the action
 				 * ("A: pid 1"): `kmm run -q` drops it unless
 				 * it is piped or redirected */
@@ -290,6 +291,13 @@ bool ctx_interactive(struct kmm_ctx *ctx);
 const char *ctx_last_output(struct kmm_ctx *ctx);
 
 /* ---- Helpers for argument parsing ---- */
+
+/**
+ * gfp_flag_hint() - " (did you mean 'GFP_KERNEL'?)" for a mistyped GFP flag
+ * @word (the part of a gfp= value kmm_gfp_parse() stopped at, up to its
+ * next '|'), or "" when no flag name is close. Written into @buf.
+ */
+const char *gfp_flag_hint(const char *word, char *buf, size_t len);
 
 /**
  * arg_kv() - split argument @w as key=value.

@@ -591,7 +591,7 @@ static const struct verb verbs[] = {
 	  "aligned and on exactly one list, counters matching. A violation is reported\n"
 	  "like a failed expect (exit status 1).\n", VERB_ACK, NULL, check_run },
 	{ "help", "help [COMMAND|TOPIC]", "list the commands, or explain one (topics: values syntax shell environment status)",
-	  NULL, VERB_NO_MACHINE, help_check, help_run },
+	  NULL, VERB_NO_MACHINE | VERB_PAGED, help_check, help_run },
 	{ "exit", "exit [N]", "stop the script (or leave the shell) with status N",
 	  NULL, VERB_NO_MACHINE, exit_check, exit_run },
 	{ "quit", "quit [N]", "the same as exit", NULL, VERB_NO_MACHINE, exit_check, exit_run },

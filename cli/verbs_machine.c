@@ -72,6 +72,17 @@ static int boot_run(struct kmm_ctx *ctx, const struct args *a)
 	char cmdline[1024];
 
 	join_words(a, 0, cmdline, sizeof(cmdline));
+	if (!a->argc) {
+		/* say what a bare boot does: it keeps the command line in use */
+		if (ctx_machine_if_booted(ctx)) {
+			snprintf(cmdline, sizeof(cmdline), "%s", ctx_cmdline(ctx));
+			ctx_printf(ctx, "boot: no options given: rebooting with the current command "
+				   "line: %s\n", cmdline[0] ? cmdline : "(the kernel's defaults)");
+		} else {
+			ctx_printf(ctx, "boot: no options given and no machine yet: booting the "
+				   "kernel's defaults (mem=1G arch=x86_64)\n");
+		}
+	}
 	if (ctx_boot(ctx, a, cmdline) != VERB_OK)
 		return VERB_ERROR;
 	if (ctx_interactive(ctx))
@@ -523,10 +534,11 @@ static const struct verb verbs[] = {
 	  "  boot mem=512M arch=i386 maxcpus=1\n"
 	  "Options: mem= arch=i386|i386-pae|x86_64 maxcpus= numa=fake=N kernelcore=\n"
 	  "movablecore= vmalloc= highmem= memmap=nn$ss buddy=eager|lazy (see `kmm boot --help`).\n"
-	  "With no options: the kernel's defaults (mem=1G arch=x86_64), as `kmm boot` does;\n"
-	  "a script that never boots gets " KMM_DEFAULT_CMDLINE " instead. Variables holding\n"
+	  "With no options: reboot with the command line in use (and say so), or, before\n"
+	  "any machine, the kernel's defaults (mem=1G arch=x86_64), as `kmm boot` does; a\n"
+	  "script that never boots gets " KMM_DEFAULT_CMDLINE " instead. Variables holding\n"
 	  "pages of the old machine can no longer be used.\n",
-	  VERB_NO_MACHINE, boot_check, boot_run },
+	  VERB_NO_MACHINE | VERB_ACK, boot_check, boot_run },
 	{ "reboot", "reboot [OPTION...]", "boot again, with the same command line or a new one",
 	  NULL, VERB_NO_MACHINE, boot_check, reboot_run },
 	{ "dmesg", "dmesg", "print the kernel log", NULL, 0, no_args_check, dmesg_run },

@@ -22,6 +22,7 @@
 #include "lib/util.h"
 #include "mm/include/machine.h"
 #include "mm/include/vmstat.h"
+#include "mm/internal.h"	/* drain_all_pages() */
 
 /* ---- Values ---- */
 
@@ -163,9 +164,11 @@ static int alloc_parse(struct kmm_ctx *ctx, const struct args *a, struct alloc_o
 				size_t wl = strcspn(val + KMM_MIN(at, strlen(val)), "|");
 				snprintf(word, sizeof(word), "%.*s", (int)KMM_MIN(wl, 60),
 					 val + KMM_MIN(at, strlen(val)));
-				snprintf(err, errlen, "unknown GFP flag '%s' (write e.g. "
-					 "GFP_KERNEL|__GFP_ZERO, GFP_ATOMIC, GFP_HIGHUSER, GFP_DMA)",
-					 word);
+				char hint[96];
+				gfp_flag_hint(word, hint, sizeof(hint));
+				snprintf(err, errlen, "unknown GFP flag '%s'%s", word, hint[0] ? hint :
+					 " (write e.g. GFP_KERNEL|__GFP_ZERO, GFP_ATOMIC, GFP_HIGHUSER, "
+					 "GFP_DMA)");
 				return -1;
 			}
 			o->gfp = g;
@@ -426,6 +429,23 @@ static int page_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+/* ---- drain ---- */
+
+/* drain_all_pages(): every CPU's per-CPU lists back to the buddy allocator. */
+static int drain_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	unsigned long before;
+
+	if (!m)
+		return VERB_ERROR;
+	before = kmm_nr_free_pages(m);
+	drain_all_pages(m, NULL);
+	ctx_printf(ctx, "drain: %lu pages back from the per-CPU lists to the buddy free lists\n",
+		   kmm_nr_free_pages(m) - before);
+	return VERB_OK;
+}
+
 /* ---- zones ---- */
 
 static const struct out_field zones_fields[] = {
@@ -503,11 +523,19 @@ static const struct verb verbs[] = {
 	  VERB_RESULT | VERB_ACK, alloc_check, alloc_run },
 	{ "free_pages", "free_pages $p", "give back the blocks an alloc_pages returned",
 	  "Frees every block in $p with the order it was allocated with. Freeing NULL does\n"
-	  "nothing (as free_pages(0, order) in Linux); freeing twice is an error.\n",
+	  "nothing (as free_pages(0, order) in Linux); freeing twice is an error.\n"
+	  "Blocks of order 0 to 3 go first to this CPU's per-CPU list (pcp), as in Linux,\n"
+	  "not to the buddy free lists: /proc/buddyinfo does not show them merging back\n"
+	  "until the list is drained (when it passes its high mark, or with `drain`).\n",
 	  VERB_ACK, var_arg_check, free_pages_run },
 	{ "page", "page $p [--format json|csv]",
 	  "describe the blocks in $p: pfn, physical and virtual address, zone",
 	  NULL, 0, page_check, page_run },
+	{ "drain", "drain", "return the per-CPU page lists to the buddy allocator (drain_all_pages)",
+	  "Linux's drain_all_pages(): every CPU's pcp lists are freed into the buddy free\n"
+	  "lists, where they merge with their free buddies. Prints how many pages moved.\n"
+	  "  alloc_pages -> $p; free_pages $p; drain; cat /proc/buddyinfo\n",
+	  VERB_ACK, format_only_check, drain_run },
 	{ "zones", "zones [--format json|csv]",
 	  "one line per populated zone: pfn range, pages, free, watermarks",
 	  "Columns: node, zone, start_pfn, end_pfn (exclusive), present pages, managed pages\n"

@@ -104,9 +104,11 @@ static int alloc_opts(struct kmm_ctx *ctx, const struct args *a, int from, long 
 			if (parse_long(val, count) || *count < 1 || *count > 1000000)
 				return ctx_error(ctx, a, i, "count=%s is not in 1..1000000", val);
 		} else if (key_is(key, kl, "gfp")) {
-			if (kmm_gfp_parse(val, gfp, &bad))
-				return ctx_error(ctx, a, i, "gfp=%s: unknown flag at '%s'", val,
-						 val + bad);
+			if (kmm_gfp_parse(val, gfp, &bad)) {
+				char hint[96];
+				return ctx_error(ctx, a, i, "gfp=%s: unknown flag at '%s'%s", val,
+						 val + bad, gfp_flag_hint(val + bad, hint, sizeof(hint)));
+			}
 		} else if (key_is(key, kl, "node")) {
 			if (parse_long(val, node))
 				return ctx_error(ctx, a, i, "node=%s is not a number", val);

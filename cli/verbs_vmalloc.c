@@ -146,8 +146,11 @@ static int vmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 				snprintf(caller, sizeof(caller), "%s", val);
 			else if (key_is(key, kl, "node") && parse_long(val, &nid))
 				return ctx_error(ctx, a, i, "node=%s is not a number", val);
-			else if (key_is(key, kl, "gfp") && kmm_gfp_parse(val, &gfp, &bad))
-				return ctx_error(ctx, a, i, "gfp=%s: unknown flag at '%s'", val, val + bad);
+			else if (key_is(key, kl, "gfp") && kmm_gfp_parse(val, &gfp, &bad)) {
+				char hint[96];
+				return ctx_error(ctx, a, i, "gfp=%s: unknown flag at '%s'%s", val,
+						 val + bad, gfp_flag_hint(val + bad, hint, sizeof(hint)));
+			}
 			else if (key_is(key, kl, "align") && kmm_parse_size(val, &align, NULL))
 				return ctx_error(ctx, a, i, "align=%s is not a size", val);
 		}

@@ -164,6 +164,14 @@ static const struct gfp_name gfp_aliases[] = {
 	{ __GFP_DMA32, "__GFP_DMA32" },
 };
 
+const char *kmm_gfp_flag_name(unsigned int i)
+{
+	if (i < ARRAY_SIZE(gfp_names))
+		return gfp_names[i].name;
+	i -= (unsigned int)ARRAY_SIZE(gfp_names);
+	return i < ARRAY_SIZE(gfp_aliases) ? gfp_aliases[i].name : NULL;
+}
+
 int kmm_gfp_format(char *buf, size_t len, gfp_t gfp)
 {
 	unsigned long flags = gfp;

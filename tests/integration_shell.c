@@ -29,6 +29,24 @@ struct session {
 	size_t len, seen;	/* seen: where the next wait_for starts looking */
 };
 
+/* Every session gets this HOME, so the history file is the test's own. */
+static char test_home[] = "/tmp/kmm-shell-home-XXXXXX";
+
+__attribute__((constructor)) static void make_home(void)
+{
+	if (!mkdtemp(test_home))
+		test_home[0] = '\0';
+}
+
+__attribute__((destructor)) static void remove_home(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/.kmm_history", test_home);
+	unlink(path);
+	rmdir(test_home);
+}
+
 static bool start(struct session *s, const char *const *argv)
 {
 	struct winsize ws = { .ws_row = 40, .ws_col = 200 };
@@ -40,6 +58,8 @@ static bool start(struct session *s, const char *const *argv)
 		return false;
 	if (s->pid == 0) {
 		setenv("TERM", "xterm", 1);
+		setenv("HOME", test_home, 1);
+		setenv("PAGER", "cat", 1);
 		unsetenv("INPUTRC");
 		setenv("INPUTRC", "/dev/null", 1);
 		alarm(600);
@@ -262,4 +282,149 @@ TEST(piped_input_has_no_prompt)
 	expect_eq(strcmp(err, "<stdin>:2:1: unknown command 'bogus' (`help` lists the commands)\n"), 0);
 	free(out);
 	free(err);
+}
+
+/* ---- Ctrl-C, history, completion, carets, $_, boot, pager (issue 13) ---- */
+
+TEST(ctrl_c_cancels_the_line_and_the_running_command_and_keeps_the_machine)
+{
+	struct session s;
+
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", "mem=64M", "arch=i386", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "alloc_pages order=2 -> $held\r");
+	expect_true(wait_for(&s, "$held = pfn 0x"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* at the prompt: the half-typed line is dropped, the shell stays */
+	type(&s, "print 1 +");
+	usleep(200 * 1000);
+	type(&s, "\x03");
+	expect_true(wait_for(&s, "^C"));
+	expect_true(wait_for(&s, "kmm> "));
+	/* and an open block too */
+	type(&s, "repeat 3 {\r");
+	expect_true(wait_for(&s, "...> "));
+	type(&s, "\x03");
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* a command that would run for minutes: stopped at its next step */
+	type(&s, "repeat 100000000 { let $spin = 1 }\r");
+	usleep(500 * 1000);
+	type(&s, "\x03");
+	expect_true(wait_for(&s, "interrupted (Ctrl-C) before this command; the machine and the "
+			      "variables are kept"));
+	expect_true(wait_for(&s, "kmm> "));
+
+	/* same machine, same variables */
+	type(&s, "print $held.pages $held.freed $spin\r");
+	expect_true(wait_for(&s, "4 0 1\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "free_pages $held\r");
+	expect_true(wait_for(&s, "freed 1 block of order 2"));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
+}
+
+TEST(history_is_kept_across_two_sessions_in_home)
+{
+	struct session s;
+	char path[256];
+
+	if (!has_line_editing()) {
+		printf("(no line editing in this build: no history)\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/.kmm_history", test_home);
+	unlink(path);
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "print 6 * 7 + 1000\r");
+	expect_true(wait_for(&s, "1042\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
+	FILE *f = fopen(path, "r");
+	char line[256] = "";
+	bool found = false;
+	assert_true(f != NULL);
+	/* readline writes lines as typed; libedit writes a blank as \040 */
+	while (fgets(line, sizeof(line), f))
+		found |= !strcmp(line, "print 6 * 7 + 1000\n") ||
+			 !strcmp(line, "print\\0406\\040*\\0407\\040+\\0401000\n");
+	fclose(f);
+	expect_true(found);
+
+	/* a new session: up, up brings back the line before the last session's `exit` */
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "\x1b[A");
+	expect_true(wait_for(&s, "exit"));
+	type(&s, "\x1b[A\r");
+	expect_true(wait_for(&s, "1042\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
+}
+
+TEST(tab_completes_options_gfp_flags_and_variables)
+{
+	struct session s;
+
+	if (!has_line_editing()) {
+		printf("(no line editing in this build: no completion)\n");
+		return;
+	}
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", "mem=1G", "arch=i386", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	/*
+	 * An option of the verb, from its synopsis (or<Tab> -> order=), then a
+	 * GFP flag (GFP_HIGHU<Tab> -> GFP_HIGHUSER, the part it shares with
+	 * GFP_HIGHUSER_MOVABLE). Checked by what ran, not by how the library
+	 * redraws the line.
+	 */
+	type(&s, "alloc_pages or\t");
+	usleep(300 * 1000);
+	type(&s, "3 gfp=GFP_HIGHU\t");
+	usleep(300 * 1000);
+	type(&s, " -> $completed\r");
+	expect_true(wait_for(&s, "$completed = pfn 0x"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "page $completed\r");
+	expect_true(wait_for(&s, "1 block of order 3 (8 pages), gfp=GFP_HIGHUSER\r\n"));
+	expect_true(wait_for(&s, "zone HighMem"));
+	expect_true(wait_for(&s, "kmm> "));
+	/* a $variable: $comp<Tab> -> $completed */
+	type(&s, "free_pages $comp\t\r");
+	expect_true(wait_for(&s, "freed 1 block of order 3"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
+}
+
+TEST(run_time_errors_get_a_caret_and_uncaptured_results_go_to_underscore)
+{
+	struct session s;
+
+	assert_true(start(&s, (const char *const[]){ "kmm", "shell", "mem=64M", "arch=i386", NULL }));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "alloc_pages order=1\r");
+	expect_true(wait_for(&s, "$_ = pfn 0x"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "free_pages $_\r");
+	expect_true(wait_for(&s, "freed 1 block of order 1"));
+	expect_true(wait_for(&s, "kmm> "));
+	/* freeing twice is a run-time error: message, the line, a caret under $_ */
+	type(&s, "free_pages $_\r");
+	expect_true(wait_for(&s, "<stdin>:3:12: "));
+	expect_true(wait_for(&s, "\r\n  free_pages $_\r\n             ^\r\n"));
+	expect_true(wait_for(&s, "kmm> "));
+	/* boot without options says what it does, and keeps the command line */
+	type(&s, "boot\r");
+	expect_true(wait_for(&s, "rebooting with the current command line: mem=64M arch=i386"));
+	expect_true(wait_for(&s, "kmm> "));
+	type(&s, "print /proc/meminfo:MemTotal < 70000\r");
+	expect_true(wait_for(&s, "1\r\n"));
+	type(&s, "exit\r");
+	expect_eq(finish(&s), 0);
 }

@@ -99,7 +99,7 @@ TEST(statement_errors)
 TEST(verb_argument_errors)
 {
 	expect_error("alloc_pages order=11", "t.kmm:1:13: order must be 0..10 (MAX_PAGE_ORDER), not '11'");
-	expect_error("alloc_pages gfp=GFP_KERNEL|__GFP_ZEROO", "t.kmm:1:13: unknown GFP flag '__GFP_ZEROO' (write e.g. GFP_KERNEL|__GFP_ZERO, GFP_ATOMIC, GFP_HIGHUSER, GFP_DMA)");
+	expect_error("alloc_pages gfp=GFP_KERNEL|__GFP_ZEROO", "t.kmm:1:13: unknown GFP flag '__GFP_ZEROO' (did you mean '__GFP_ZERO'?)");
 	expect_error("alloc_pages size=3", "t.kmm:1:13: unknown option 'size' (alloc_pages takes order= gfp= node= count=)");
 	expect_error("alloc_pages count=0", "t.kmm:1:13: count must be 1..100000000 or max, not '0'");
 	expect_error("free_pages", "t.kmm:1:1: free_pages takes one variable, e.g. free_pages $p");

@@ -72,6 +72,13 @@ int kmm_gfp_parse(const char *text, gfp_t *out, size_t *bad_at);
  * Return: the length written (snprintf semantics).
  */
 int kmm_gfp_format(char *buf, size_t len, gfp_t gfp);
+
+/**
+ * kmm_gfp_flag_name() - the @i-th name kmm_gfp_parse() accepts ("GFP_KERNEL",
+ * "__GFP_ZERO", ...), for completion and "did you mean" hints.
+ * Return: the name, or NULL when @i is past the last one.
+ */
+const char *kmm_gfp_flag_name(unsigned int i);
 #ifdef __cplusplus
 }
 #endif
