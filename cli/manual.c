@@ -411,7 +411,8 @@ static void roff_item(FILE *out, const char *head, const char *text)
 static const char man_description[] =
 	"kmm is the Linux memory-management system (zones, the buddy allocator, watermarks "
 	"and GFP flags, slab caches and kmalloc, vmalloc and highmem, process address spaces "
-	"with page faults and copy-on-write) rebuilt as a C library. A machine is booted from "
+	"with page faults and copy-on-write, overcommit and the OOM killer) rebuilt as a C "
+	"library. A machine is booted from "
 	"a kernel command line such as mem=512M arch=i386 and then examined the way one "
 	"examines a Linux box: its boot log, its /proc and /sys files, free(1) and "
 	"sysctl(8), plus verbs a shell prompt cannot offer, such as allocating pages with "
