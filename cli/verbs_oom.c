@@ -80,15 +80,19 @@ struct scores_ctx {
 static int score_row(struct task_struct *t, void *arg)
 {
 	struct scores_ctx *s = arg;
-	struct mm_struct *mm = t->mm;
+	struct task_mm_info mi;
 
-	if (t->state == TASK_DEAD || !mm)
+	if (t->state == TASK_DEAD)
+		return 0;
+	task_mm_info(t, &mi);
+	if (!mi.alive)
 		return 0;
 	long points = oom_badness(t, s->totalpages);
 	int adj = task_oom_score_adj(t);
 
-	ctx_printf(s->ctx, "%5d %-12s %8lu %6ld %6lu %5d ", t->pid, t->comm, get_mm_rss(mm),
-		   get_mm_counter(mm, MM_SWAPENTS), pgtable_nr_tables(&mm->pgt), adj);
+	ctx_printf(s->ctx, "%5d %-12s %8lu %6ld %6lu %5d ", t->pid, t->comm,
+		   (unsigned long)(mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] + mi.rss[MM_SHMEMPAGES]),
+		   mi.rss[MM_SWAPENTS], mi.nr_ptes, adj);
 	if (points == LONG_MIN)
 		ctx_printf(s->ctx, "%9s %9lu  %s\n", "never", oom_score(t),
 			   adj == OOM_SCORE_ADJ_MIN ? "(oom_score_adj -1000)" : "(reaped)");

@@ -20,7 +20,7 @@
 #include "cli/format.h"
 #include "cli/verbs.h"
 #include "mm/include/addr.h"
-#include "mm/slab.h"
+#include "mm/include/slab.h"
 
 static bool key_is(const char *key, size_t keylen, const char *want)
 {
@@ -78,16 +78,14 @@ static uint64_t kva_of(struct kmm_machine *m, const void *p)
 {
 	if (p == ZERO_SIZE_PTR)
 		return (uint64_t)(uintptr_t)ZERO_SIZE_PTR;
-	return m->layout.page_offset + (uint64_t)((const char *)p - (const char *)m->ram.direct);
+	return kmm_host_to_kva(m, p);
 }
 
 static void *host_of_kva(struct kmm_machine *m, uint64_t va)
 {
 	if (va == (uint64_t)(uintptr_t)ZERO_SIZE_PTR)
 		return ZERO_SIZE_PTR;
-	if (va < m->layout.page_offset || va - m->layout.page_offset >= m->ram.direct_len)
-		return NULL;
-	return (char *)m->ram.direct + (va - m->layout.page_offset);
+	return kmm_phys_to_host(m, __pa_m(m, va));	/* NULL outside the direct map */
 }
 
 /* Options shared by the allocating verbs: count=N gfp=FLAGS node=N. */
@@ -266,9 +264,12 @@ static int create_run(struct kmm_ctx *ctx, const struct args *a)
 						     (unsigned int)align, flags, NULL);
 	if (!s)
 		return ctx_error(ctx, a, 0, "%s", kmm_last_error());
+	struct kmem_cache_info info;
+
+	kmem_cache_get_info(s, &info);
 	ctx_printf(ctx, "kmem_cache_create %s: object_size %u, size %u, align %u, %u objects per "
-		   "slab of order %u, min_partial %lu\n", s->name, s->object_size, s->size,
-		   s->align, s->objects, s->order, s->min_partial);
+		   "slab of order %u, min_partial %lu\n", info.name, info.object_size, info.size,
+		   info.align, info.objects, info.order, info.min_partial);
 	return VERB_OK;
 }
 
@@ -324,7 +325,7 @@ static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!objs)
 		return ctx_error(ctx, a, -1, "out of host memory");
 	for (; got < count; got++) {
-		if (!(got & 1023) && host_mem_guard(ctx, a, s->size)) {
+		if (!(got & 1023) && host_mem_guard(ctx, a, kmem_cache_size(s))) {
 			set_result_objs(ctx, a, m, objs, got ? got : 1);
 			free(objs);
 			return VERB_ERROR;
@@ -334,7 +335,7 @@ static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
 			break;
 	}
 	char what[96];
-	snprintf(what, sizeof(what), "kmem_cache_alloc %s", s->name);
+	snprintf(what, sizeof(what), "kmem_cache_alloc %s", kmem_cache_name(s));
 	report_allocs(ctx, m, what, objs, count, got);
 	set_result_objs(ctx, a, m, objs, got ? got : 1);
 	free(objs);
@@ -381,9 +382,9 @@ static int kmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 	char what[96];
 	const char *from = "the page allocator";
 	if (got && size) {
-		struct slab *slab = virt_to_slab_m(m, objs[0]);
-		if (slab)
-			from = slab->slab_cache->name;
+		struct kmem_cache *cache = virt_to_cache_m(m, objs[0]);
+		if (cache)
+			from = kmem_cache_name(cache);
 	}
 	if (size)
 		snprintf(what, sizeof(what), "kmalloc %s (%s)", a->argv[0].text, from);
@@ -467,7 +468,8 @@ static int cache_free_run(struct kmm_ctx *ctx, const struct args *a)
 	}
 	for (size_t i = 0; i < n; i++)
 		kmem_cache_free(s, objs[i]);
-	ctx_printf(ctx, "kmem_cache_free %s: %zu object%s\n", s->name, n, n == 1 ? "" : "s");
+	ctx_printf(ctx, "kmem_cache_free %s: %zu object%s\n", kmem_cache_name(s), n,
+		   n == 1 ? "" : "s");
 	free(objs);
 	return VERB_OK;
 }
@@ -517,12 +519,15 @@ static int shrink_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!m || !(s = cache_arg(ctx, a, 0, m)))
 		return VERB_ERROR;
 	struct slab_counts before, after;
+	struct kmem_cache_info info;
+
+	kmem_cache_get_info(s, &info);
 	slab_count(s, &before);
 	kmem_cache_shrink(s);
 	slab_count(s, &after);
 	ctx_printf(ctx, "kmem_cache_shrink %s: %lu slabs (%lu pages) back to the buddy allocator\n",
-		   s->name, before.nr_slabs - after.nr_slabs,
-		   (before.nr_slabs - after.nr_slabs) << s->order);
+		   info.name, before.nr_slabs - after.nr_slabs,
+		   (before.nr_slabs - after.nr_slabs) << info.order);
 	return VERB_OK;
 }
 

@@ -19,7 +19,6 @@
 #include "cli/verbs.h"
 #include "include/kmm/vmalloc.h"
 #include "mm/include/addr.h"
-#include "mm/internal.h"
 
 /* ---- Argument helpers ---- */
 
@@ -162,7 +161,7 @@ static int vmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 		set_result_addr(ctx, a, 0);
 		return VERB_OK;
 	}
-	uint64_t va = kernel_host_to_va(m, p);
+	uint64_t va = kmm_host_to_kva(m, p);
 	unsigned long n = (unsigned long)((size + PAGE_SIZE - 1) / PAGE_SIZE), high = 0;
 	for (unsigned long i = 0; i < n; i++)
 		if (page_zonenum(vmalloc_to_page(p + i * PAGE_SIZE)) == ZONE_HIGHMEM)
@@ -189,7 +188,7 @@ static int vfree_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m || arg_addr(ctx, a, 0, &va))
 		return VERB_ERROR;
-	void *p = kernel_va_to_host(m, va);
+	void *p = kmm_kva_to_host(m, va);
 	if (!p)
 		return ctx_error(ctx, a, 0, "0x%llx is not a vmalloc address", (unsigned long long)va);
 	kmm_set_error(0, "%s", "");
@@ -234,7 +233,7 @@ static int vmap_run(struct kmm_ctx *ctx, const struct args *a)
 		set_result_addr(ctx, a, 0);
 		return VERB_OK;
 	}
-	uint64_t va = kernel_host_to_va(m, p);
+	uint64_t va = kmm_host_to_kva(m, p);
 	ctx_printf(ctx, "vmap: %u page%s at 0x%llx-0x%llx\n", n, n == 1 ? "" : "s",
 		   (unsigned long long)va,
 		   (unsigned long long)(va + (uint64_t)n * PAGE_SIZE));
@@ -394,7 +393,7 @@ static int vmalloc_to_pfn_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!m || arg_addr(ctx, a, 0, &va) || parse_offset(ctx, a, 1, &off))
 		return VERB_ERROR;
 	va += off;
-	void *p = kernel_va_to_host(m, va);
+	void *p = kmm_kva_to_host(m, va);
 	struct page *pg = p ? vmalloc_to_page(p) : NULL;
 	if (!pg)
 		return ctx_error(ctx, a, 0, "0x%llx: no page mapped there", (unsigned long long)va);

@@ -27,7 +27,8 @@
 
 #include "mm/include/boot_options.h"
 #include "mm/include/subsys.h"
-#include "mm/internal.h"
+#include "mm/include/boot.h"
+#include "mm/include/events.h"
 
 /* ==================================================================== */
 /* ---- kmm_boot / kmm_shutdown ---- */

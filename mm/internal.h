@@ -13,6 +13,8 @@
 
 #include "mm/include/events.h"
 #include "mm/include/machine.h"
+#include "mm/include/boot.h"
+#include "mm/include/vmalloc.h"
 #include "mm/include/vmstat.h"
 
 /*
@@ -31,138 +33,27 @@ extern const struct kmm_subsys oom_subsys;		/* mm/oom_kill.c */
 
 /* ---- mm/machine.c: registry, current machine, log, errors ---- */
 
-/** kmm_machine_alloc() - a zeroed machine with a registry slot. NULL if none left. */
-struct kmm_machine *kmm_machine_alloc(void);
-/** kmm_machine_free() - release the slot and the struct (layers already shut down). */
-void kmm_machine_free(struct kmm_machine *m);
 /** kmm_registry_lock() / kmm_registry_unlock() - hold the machine registry (no machine is freed meanwhile). */
 void kmm_registry_lock(void);
 void kmm_registry_unlock(void);
 /** kmm_vprintk() - kmm_printk() with a va_list: append to the dmesg buffer. */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap);
 
-/*
- * ---- Boot: init/main.c (kmm_boot, the layer list), arch/x86/kernel/setup.c
- * (setup_arch), arch/x86/mm/init.c (layouts, lowmem, zone limits),
- * arch/x86/mm/numa.c (nodes), mm/mm_init.c (zones, struct pages, handing
- * memory to the buddy allocator). The command line: mm/include/boot_options.h;
- * e820: arch/x86/include/asm/e820.h; memblock: mm/include/memblock.h. ----
- */
-
-/* The state one boot carries between its steps (one thread, not published). */
-struct boot {
-	struct kmm_machine *m;
-	unsigned long arch_zone_lowest[MAX_NR_ZONES];
-	unsigned long arch_zone_highest[MAX_NR_ZONES];
-	enum zone_type movable_zone;
-	unsigned long nr_kernel_pages, nr_all_pages;
-	unsigned long node_start[MAX_NUMNODES], node_end[MAX_NUMNODES];
-	uint64_t init_start, init_size;		/* the kernel's .init section */
-};
-
-#define SECTION_BYTES ((uint64_t)PAGES_PER_SECTION << PAGE_SHIFT)
-
-/** zone_configured() - is zone type @z part of @m's arch (zone_types_mask)? */
-static inline bool zone_configured(const struct kmm_machine *m, int z)
-{
-	return m->zone_types_mask & (1u << z);
-}
-
-/* arch/x86/kernel/setup.c */
-/** arch_setup_params() - pageblock order, struct page size, zone types, image, layout of @m's arch. */
-void arch_setup_params(struct kmm_machine *m);
-/** setup_arch() - the e820 map, max_pfn, lowmem, memblock, nodes, zones (Linux's setup_arch). */
-int setup_arch(struct boot *b);
-/** setup_per_cpu_areas() - the percpu first chunk from memblock, with its dmesg lines. */
-int setup_per_cpu_areas(struct kmm_machine *m);
-/** swiotlb_init() - 64 MiB of bounce buffers below 4 GiB when RAM reaches above it. */
-int swiotlb_init(struct kmm_machine *m);
-
-/* arch/x86/mm/init.c */
-void setup_layout_i386(struct kmm_machine *m);
-void setup_layout_x86_64(struct kmm_machine *m);
-/** find_low_pfn_range() - i386: max_low_pfn from MAXMEM, highmem= and vmalloc=. */
-int find_low_pfn_range(struct kmm_machine *m);
-/** initmem_init() - i386: the lowmem/highmem split reported, high_memory set. */
-void initmem_init(struct kmm_machine *m);
-/** alloc_kernel_page_tables() - memblock for the direct map's and fixmap's tables. */
-int alloc_kernel_page_tables(struct kmm_machine *m);
-/** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */
-void arch_zone_limits(struct boot *b);
-/** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */
-void print_kernel_layout(struct kmm_machine *m);
-
-/* arch/x86/mm/numa.c */
-/** setup_nodes() - one node, or numa=fake=N equal ones. */
-int setup_nodes(struct boot *b);
-/** alloc_node_data() - the pg_data_t of every node (and its memblock on x86_64). */
-int alloc_node_data(struct boot *b);
-
-/* mm/mm_init.c */
-/** boot_no_room() - a boot allocation found no room for @what: say where and why. */
-int boot_no_room(struct kmm_machine *m, const char *what);
-/**
- * free_area_init() - ZONE_MOVABLE, the zone spans and present pages, the
- * mem_map, with "Zone ranges:" and the other dmesg lines (after arch_zone_limits()).
- */
-int free_area_init(struct boot *b);
-/** alloc_large_system_hash() - a HASH_EARLY hash table from memblock, with its dmesg line. */
-int alloc_large_system_hash(struct boot *b, const char *name, unsigned long bucketsize,
-			    int scale);
-/** setup_host_memory() - the host side of struct pages, RAM, pageblocks and free lists. */
-int setup_host_memory(struct boot *b);
-/** memblock_free_all() - hand free memory to the buddy allocator, section by section. */
-void memblock_free_all(struct boot *b);
-/** update_totals() - totalram_pages and totalhigh_pages from the zones' managed pages. */
-void update_totals(struct boot *b);
-/** mem_init_print_info() - the "Memory: ..." line. */
-void mem_init_print_info(struct kmm_machine *m);
-/** free_initmem() - the kernel's .init section to the buddy allocator. */
-void free_initmem(struct boot *b);
-/** __init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
-void __init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
-		      enum zone_type zone, int nid);
+/* ---- Boot: the steps shared with init/ and arch/x86/ are in mm/include/boot.h ---- */
 
 /* ---- mm/page_alloc.c: the buddy allocator ---- */
 
-/** zone_init_free_lists() - empty free lists, lock, pcp sets for @m->nr_cpus. Return: 0/-ENOMEM. */
-int zone_init_free_lists(struct zone *zone);
-void zone_free_pcp(struct zone *zone);
-/**
- * __free_pages_core() - hand a boot-time free block to the buddy allocator:
- * the pages are initialised and not reserved; adds to managed pages.
- * Context: boot, single-threaded.
- */
-void __free_pages_core(struct page *page, unsigned int order);
-/**
- * zone_add_deferred_section() - hand a wholly free section whose struct pages
- * are not initialised; they are initialised when the allocator first needs
- * them. Adds PAGES_PER_SECTION to managed and free pages.
- */
-void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
-void build_all_zonelists(struct kmm_machine *m);
-/** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
-void init_per_zone_wmark_min(struct kmm_machine *m);
 void setup_per_zone_wmarks(struct kmm_machine *m);
 void setup_per_zone_lowmem_reserve(struct kmm_machine *m);
 void calculate_totalreserve_pages(struct kmm_machine *m);
-/** zone_pcp_update_all() - recompute pcp batch/high for every zone (after wmarks change). */
-void zone_pcp_update_all(struct kmm_machine *m);
 unsigned long nr_free_buffer_pages(struct kmm_machine *m);
 unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset);
 enum zone_type gfp_zone_m(const struct kmm_machine *m, gfp_t gfp);
 int gfp_migratetype(gfp_t gfp);
 /** gfp_zone_table - mm/gfp.c: highest zone by the four zone modifier bits, before folding. */
 extern const unsigned char gfp_zone_table[GFP_ZONEMASK + 1];
-/** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
-void drain_all_pages(struct kmm_machine *m, struct zone *zone);
-/** zone_type_configured() - is zone type @t part of @m's arch (Linux's x86 configs before boot)? */
-bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
 /** page_alloc_check() - the page allocator's invariant checker. */
 int page_alloc_check(struct kmm_machine *m);
-/** get_pageblock_migratetype() / set_pageblock_migratetype(): pageblock bits. */
-int get_pageblock_migratetype(const struct page *page);
-void set_pageblock_migratetype(struct page *page, int migratetype);
 
 /*
  * ---- mm/page_alloc*.c, mm/gfp.c, mm/show_mem.c: shared inside the page allocator ----
@@ -244,9 +135,6 @@ void show_mem(struct kmm_machine *m, int max_zone_idx);
 /** warn_alloc() - "page allocation failure" + Mem-Info, unless __GFP_NOWARN; ratelimited. */
 void warn_alloc(struct kmm_machine *m, gfp_t gfp, unsigned int order);
 void warn_alloc_reset_ratelimit(struct kmm_machine *m);
-/** kmm_set_comm() / kmm_comm(): this thread's "current->comm" for reports ("kmm" by default). */
-void kmm_set_comm(const char *comm);
-const char *kmm_comm(struct kmm_machine *m);
 /*
  * kmm_set_current_oom_victim() / kmm_current_oom_victim(): this thread's
  * tsk_is_oom_victim(current), set with the current task by the process layer
@@ -273,12 +161,6 @@ int vmalloc_init(struct kmm_machine *m);
 int vmalloc_prepare_pgtables(struct kmm_machine *m);
 /** vmalloc_boot_options() - registers vmalloc_window=SIZE (x86_64 host window). */
 void vmalloc_boot_options(void);
-/** vmalloc_nr_pages() - pages held by vmalloc areas: meminfo's VmallocUsed (proc calls this). */
-unsigned long vmalloc_nr_pages(struct kmm_machine *m);
-/** vmalloc_total_bytes() - VMALLOC_END - VMALLOC_START (meminfo's VmallocTotal, in bytes). */
-uint64_t vmalloc_total_bytes(const struct kmm_machine *m);
-/** vmalloc_info_show() - /proc/vmallocinfo. Return: 0, -ENOENT (no vmalloc layer), -ENOMEM. */
-int vmalloc_info_show(struct kmm_machine *m, struct strbuf *sb);
 /**
  * kernel_va_to_host() / kernel_host_to_va() - the vmalloc/PKMAP/fixmap half
  * of mm/addr.c's conversions: a simulated kernel virtual address in @m's
@@ -294,12 +176,6 @@ uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p);
 int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
 		     uint64_t prot);
 void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n);
-/** vmalloc_machine_of() - the machine whose window holds @p, or NULL. */
-struct kmm_machine *vmalloc_machine_of(const void *p);
-/** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c; arch/x86/mm/ioremap.c checks). */
-void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
-		      const char *caller, const void *ret);
-int vunmap_phys_range(struct kmm_machine *m, const void *addr);
 
 /* ---- mm/highmem.c: kmap, kmap_local, kmap_atomic ---- */
 

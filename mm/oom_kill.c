@@ -70,7 +70,7 @@
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
 #include "mm/internal.h"
-#include "mm/slab.h"
+#include "mm/include/slab.h"
 
 #define K(pages) ((unsigned long)(pages) << (PAGE_SHIFT - 10))
 
@@ -202,34 +202,6 @@ static bool should_dump_unreclaim_slab(struct kmm_machine *m)
 	for (int i = NR_LRU_BASE; i <= NR_UNEVICTABLE; i++)
 		nr_lru += global_node_page_state(m, (enum node_stat_item)i);
 	return (global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B) >> PAGE_SHIFT) > nr_lru;
-}
-
-static void dump_unreclaimable_slab(struct kmm_machine *m)
-{
-	struct slab_machine *st = slab_state(m);
-	struct list_head *pos;
-
-	if (!st)
-		return;
-	/* A cache being created may be what ran out of memory: never wait for it. */
-	if (!spin_trylock(&st->slab_mutex)) {
-		kmm_printk(m, "excessive unreclaimable slab but cannot dump stats");
-		return;
-	}
-	kmm_printk(m, "Unreclaimable slab info:");
-	kmm_printk(m, "Name                      Used          Total");
-	list_for_each(pos, &st->caches) {
-		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
-		struct slab_counts sc;
-
-		if (s->flags & SLAB_RECLAIM_ACCOUNT)
-			continue;
-		slab_count(s, &sc);
-		if (sc.nr_objs > 0)
-			kmm_printk(m, "%-17s %10luKB %10luKB", s->name, sc.active_objs * s->size / 1024,
-				   sc.nr_objs * s->size / 1024);
-	}
-	spin_unlock(&st->slab_mutex);
 }
 
 static void dump_tasks(struct oom_control *oc)

@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "include/kmm/slab.h"
+#include "mm/include/slab.h"
 #include "mm/internal.h"
 
 /* Where a slab is (slab->list), for the checker and the per-cache view. */
@@ -505,26 +506,13 @@ void slab_pad_check(struct kmem_cache *s, struct slab *slab);
 unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad);
 /** list_slab_objects() - report the objects still allocated in @slab (cache destroy). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab);
-/** slub_check() - the slab layer's invariant checker. Return: 0 or -EUCLEAN (reported). */
-int slub_check(struct kmm_machine *m);
-
-/* Per-cache counts for slabinfo and the per-cache view (takes the locks). */
-struct slab_counts {
-	unsigned long nr_slabs, nr_objs, active_objs;
-	unsigned long nr_partial, nr_full, nr_empty, nr_cpu;
-	unsigned long partial_free;	/* free objects on partial + empty slabs */
-	unsigned long cpu_free;		/* free objects held by CPU slots */
-};
-void slab_count(struct kmem_cache *s, struct slab_counts *out);
-/** slab_draw() - the per-cache picture: slabs per list, per CPU slots' contents. */
-void slab_draw(struct kmem_cache *s, struct strbuf *sb);
+/* slub_check(), slab_count(), slab_node_counts(), slab_draw(): mm/include/slab.h */
 
 /* ---- mm/slab_common.c ---- */
 
 unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size);
 struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp);
-int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
-		      char *why, size_t len);
+/* kmm_kfree_verdict(), kmem_cache_get_info(), kmem_cache_for_each(): mm/include/slab.h */
 /** slab_debug_flags_for() - debug flags slab_debug= gives the cache @name. */
 slab_flags_t slab_debug_flags_for(struct kmm_machine *m, const char *name);
 

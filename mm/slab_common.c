@@ -434,6 +434,99 @@ const char *kmem_cache_name(const struct kmem_cache *s)
 	return s->name;
 }
 
+void *kmalloc_orig_size(struct kmm_machine *m, size_t want, size_t orig_size, gfp_t gfp,
+			unsigned long caller)
+{
+	if (!want || want > KMALLOC_MAX_CACHE_SIZE || orig_size > want || !slab_state(m)) {
+		kmm_set_error(-EINVAL, "kmalloc_orig_size: %zu bytes recorded in a %zu-byte class",
+			      orig_size, want);
+		return NULL;
+	}
+	return slab_alloc_node(kmalloc_slab(m, want, gfp), gfp, NUMA_NO_NODE, caller, orig_size);
+}
+
+/* ---- Views (mm/include/slab.h) ---- */
+
+void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *info)
+{
+	*info = (struct kmem_cache_info){
+		.name = s->name,
+		.object_size = s->object_size,
+		.size = s->size,
+		.align = s->align,
+		.objects = s->objects,
+		.order = s->order,
+		.min_partial = s->min_partial,
+		.flags = s->flags,
+	};
+}
+
+int kmem_cache_for_each(struct kmm_machine *m, int (*fn)(struct kmem_cache *s, void *arg),
+			void *arg)
+{
+	struct slab_machine *st = m ? slab_state(m) : NULL;
+	struct list_head *pos;
+	int ret = 0;
+
+	if (!st)
+		return -ENOENT;
+	spin_lock(&st->slab_mutex);
+	list_for_each(pos, &st->caches) {
+		ret = fn(list_entry(pos, struct kmem_cache, list), arg);
+		if (ret)
+			break;
+	}
+	spin_unlock(&st->slab_mutex);
+	return ret;
+}
+
+struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj)
+{
+	struct slab *slab = virt_to_slab_m(m, obj);
+
+	return slab ? slab->slab_cache : NULL;
+}
+
+void dump_unreclaimable_slab(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	struct list_head *pos;
+
+	if (!st)
+		return;
+	/* A cache being created may be what ran out of memory: never wait for it. */
+	if (!spin_trylock(&st->slab_mutex)) {
+		kmm_printk(m, "excessive unreclaimable slab but cannot dump stats");
+		return;
+	}
+	kmm_printk(m, "Unreclaimable slab info:");
+	kmm_printk(m, "Name                      Used          Total");
+	list_for_each(pos, &st->caches) {
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+		struct slab_counts sc;
+
+		if (s->flags & SLAB_RECLAIM_ACCOUNT)
+			continue;
+		slab_count(s, &sc);
+		if (sc.nr_objs > 0)
+			kmm_printk(m, "%-17s %10luKB %10luKB", s->name, sc.active_objs * s->size / 1024,
+				   sc.nr_objs * s->size / 1024);
+	}
+	spin_unlock(&st->slab_mutex);
+}
+
+bool slab_is_available_m(const struct kmm_machine *m)
+{
+	return m && m->subsys[SUBSYS_SLAB];
+}
+
+atomic_int *slab_taint_flag(struct kmm_machine *m)
+{
+	struct slab_machine *st = m ? slab_state(m) : NULL;
+
+	return st ? &st->tainted : NULL;
+}
+
 void kmm_slab_drain(struct kmm_machine *m)
 {
 	struct slab_machine *st = m ? slab_state(m) : NULL;

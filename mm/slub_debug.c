@@ -452,6 +452,50 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 	out->active_objs = out->nr_objs - out->partial_free;
 }
 
+void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned long *nodes)
+{
+	struct kmm_machine *m = s->machine;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		nodes[nid] = 0;
+	if (what == SO_CPU) {
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+			spin_lock(&c->lock);
+			if (c->slab)
+				nodes[slab_nid(c->slab)]++;
+			spin_unlock(&c->lock);
+		}
+		return;
+	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head *pos;
+		unsigned long free = 0, inuse = 0;
+
+		spin_lock(&n->list_lock);
+		list_for_each(pos, &n->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			unsigned int u = __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
+
+			free += slab->objects - u;
+			inuse += u;
+		}
+		list_for_each(pos, &n->empty)
+			free += list_entry(pos, struct slab, slab_list)->objects;
+		switch (what) {
+		case SO_PARTIAL: nodes[nid] = n->nr_partial; break;
+		case SO_SLABS: nodes[nid] = n->nr_slabs; break;
+		case SO_OBJECTS: nodes[nid] = n->total_objects - free; break;
+		case SO_TOTAL: nodes[nid] = n->total_objects; break;
+		case SO_OBJECTS_PARTIAL: nodes[nid] = inuse; break;
+		case SO_CPU: break;
+		}
+		spin_unlock(&n->list_lock);
+	}
+}
+
 static void draw_slab(struct kmem_cache *s, struct strbuf *sb, struct slab *slab,
 		      unsigned int inuse)
 {

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "arch/x86/include/asm/e820.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 #define MAX_RESOURCES 512

@@ -27,7 +27,7 @@
 
 #include "mm/include/oom.h"
 #include "mm/include/vmstat.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 void meminfo_collect(struct kmm_machine *m, struct meminfo_extra *x)

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 static pg_data_t *node_with_id(struct kmm_machine *m, int nid)

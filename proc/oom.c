@@ -22,7 +22,7 @@
 
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 /* ---- /proc/<pid>/oom_score, oom_score_adj, oom_adj ---- */

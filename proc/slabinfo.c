@@ -9,87 +9,56 @@
  * cpu_slabs, objects, slabs, ..., the debug switches). Added: kmm_picture, the
  * per-cache drawing of CPU slots and full/partial/empty slabs.
  *
- * Locking: the caches list under slab_mutex; each cache's counts under its
- * CPU and node locks (mm/slub.c slab_count()).
+ * Data only from the slab layer's views (mm/include/slab.h): this file
+ * never sees struct kmem_cache's fields or takes a slab lock.
+ *
+ * Locking: none here; kmem_cache_for_each() holds slab_mutex around its
+ * callback, slab_count() and slab_node_counts() take the CPU and node locks.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/slab.h"
+#include "mm/include/machine.h"
+#include "mm/include/slab.h"
 #include "proc/proc.h"
+
+static int slabinfo_line(struct kmem_cache *s, void *arg)
+{
+	struct strbuf *sb = arg;
+	struct kmem_cache_info info;
+	struct slab_counts sc;
+
+	kmem_cache_get_info(s, &info);
+	slab_count(s, &sc);
+	sb_printf(sb, "%-17s %6lu %6lu %6u %4u %4d", info.name, sc.active_objs, sc.nr_objs,
+		  info.size, info.objects, 1 << info.order);
+	sb_printf(sb, " : tunables %4u %4u %4u", 0u, 0u, 0u);
+	sb_printf(sb, " : slabdata %6lu %6lu %6lu\n", sc.nr_slabs, sc.nr_slabs, 0UL);
+	return 0;
+}
 
 int slabinfo_show(struct kmm_machine *m, struct strbuf *sb)
 {
-	struct slab_machine *st = slab_state(m);
-	struct list_head *pos;
-
-	if (!st)
+	if (!slab_is_available_m(m))
 		return -ENOENT;
 	sb_puts(sb, "slabinfo - version: 2.1\n");
 	sb_puts(sb, "# name            <active_objs> <num_objs> <objsize> <objperslab> "
 		    "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
 		    "<active_slabs> <num_slabs> <sharedavail>\n");
-	spin_lock(&st->slab_mutex);
-	list_for_each(pos, &st->caches) {
-		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
-		struct slab_counts sc;
-
-		slab_count(s, &sc);
-		sb_printf(sb, "%-17s %6lu %6lu %6u %4u %4d", s->name, sc.active_objs, sc.nr_objs,
-			  s->size, s->objects, 1 << s->order);
-		sb_printf(sb, " : tunables %4u %4u %4u", 0u, 0u, 0u);
-		sb_printf(sb, " : slabdata %6lu %6lu %6lu\n", sc.nr_slabs, sc.nr_slabs, 0UL);
-	}
-	spin_unlock(&st->slab_mutex);
-	return 0;
+	return kmem_cache_for_each(m, slabinfo_line, sb);
 }
 
 /* ---- /sys/kernel/slab/<cache>/<attr> ---- */
 
-enum so_what { SO_PARTIAL, SO_CPU, SO_SLABS, SO_OBJECTS, SO_TOTAL, SO_OBJECTS_PARTIAL };
-
 /* Linux's show_slab_objects(): the total, then " N<node>=<n>" per node with any. */
-static void show_slab_objects(struct kmem_cache *s, enum so_what what, struct strbuf *sb)
+static void show_slab_objects(struct kmm_machine *m, struct kmem_cache *s,
+			      enum slab_node_stat what, struct strbuf *sb)
 {
-	struct kmm_machine *m = s->machine;
-	unsigned long nodes[MAX_NUMNODES] = { 0 }, total = 0;
+	unsigned long nodes[MAX_NUMNODES], total = 0;
 
-	if (what == SO_CPU) {
-		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-			spin_lock(&c->lock);
-			if (c->slab)
-				nodes[slab_nid(c->slab)]++;
-			spin_unlock(&c->lock);
-		}
-	} else {
-		for (int nid = 0; nid < m->nr_node_ids; nid++) {
-			struct kmem_cache_node *n = &s->node[nid];
-			struct list_head *pos;
-			unsigned long free = 0, inuse = 0;
-
-			spin_lock(&n->list_lock);
-			list_for_each(pos, &n->partial) {
-				struct slab *slab = list_entry(pos, struct slab, slab_list);
-				unsigned int u = __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
-				free += slab->objects - u;
-				inuse += u;
-			}
-			list_for_each(pos, &n->empty)
-				free += list_entry(pos, struct slab, slab_list)->objects;
-			switch (what) {
-			case SO_PARTIAL: nodes[nid] = n->nr_partial; break;
-			case SO_SLABS: nodes[nid] = n->nr_slabs; break;
-			case SO_OBJECTS: nodes[nid] = n->total_objects - free; break;
-			case SO_TOTAL: nodes[nid] = n->total_objects; break;
-			case SO_OBJECTS_PARTIAL: nodes[nid] = inuse; break;
-			default: break;
-			}
-			spin_unlock(&n->list_lock);
-		}
-	}
+	slab_node_counts(s, what, nodes);
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		total += nodes[nid];
 	sb_printf(sb, "%lu", total);
@@ -143,7 +112,7 @@ static int lookup(struct kmm_machine *m, const char *rest, struct kmem_cache **s
 	const char *slash = strchr(rest, '/');
 	char name[64];
 
-	if (!slab_state(m) || !slash || (size_t)(slash - rest) >= sizeof(name))
+	if (!slab_is_available_m(m) || !slash || (size_t)(slash - rest) >= sizeof(name))
 		return -ENOENT;
 	memcpy(name, rest, (size_t)(slash - rest));
 	name[slash - rest] = 0;
@@ -163,29 +132,31 @@ int slab_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 {
 	struct kmem_cache *s;
 	const struct slab_attr *a;
+	struct kmem_cache_info info;
 	int err = lookup(m, rest, &s, &a);
 
 	if (err)
 		return err;
+	kmem_cache_get_info(s, &info);
 	switch (a->kind) {
 	case 0: {
 		unsigned long v = 0;
 		switch (a->arg) {
-		case 1: v = s->align; break;
-		case 2: v = s->min_partial; break;
-		case 3: v = s->object_size; break;
-		case 4: v = s->objects; break;
-		case 5: v = s->order; break;
-		case 6: v = s->size; break;
+		case 1: v = info.align; break;
+		case 2: v = info.min_partial; break;
+		case 3: v = info.object_size; break;
+		case 4: v = info.objects; break;
+		case 5: v = info.order; break;
+		case 6: v = info.size; break;
 		}
 		sb_printf(sb, "%lu\n", v);
 		break;
 	}
 	case 1:
-		sb_printf(sb, "%d\n", (s->flags & (slab_flags_t)a->arg) ? 1 : 0);
+		sb_printf(sb, "%d\n", (info.flags & (slab_flags_t)a->arg) ? 1 : 0);
 		break;
 	case 2:
-		show_slab_objects(s, (enum so_what)a->arg, sb);
+		show_slab_objects(m, s, (enum slab_node_stat)a->arg, sb);
 		break;
 	default:
 		switch (a->arg) {
@@ -227,41 +198,47 @@ int slab_sysfs_mode(struct kmm_machine *m, const char *rest)
 	return err ? err : a->mode;
 }
 
+struct cache_names {
+	char (*names)[64];
+	size_t n, cap;
+};
+
+static int copy_name(struct kmem_cache *s, void *arg)
+{
+	struct cache_names *c = arg;
+	struct kmem_cache_info info;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		void *p = realloc(c->names, ncap * sizeof(*c->names));
+
+		if (!p)
+			return -ENOMEM;
+		c->names = p;
+		c->cap = ncap;
+	}
+	kmem_cache_get_info(s, &info);
+	snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", info.name);
+	return 0;
+}
+
 int slab_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
-	struct slab_machine *st = slab_state(m);
-	struct list_head *pos;
-	char (*names)[64] = NULL;
-	size_t n = 0, cap = 0;
-	int err = 0;
+	struct cache_names c = { NULL, 0, 0 };
+	int err;
 
-	if (!st)
+	if (!slab_is_available_m(m))
 		return 0;
 	/* Copy the names first: the callback may read files (and take locks). */
-	spin_lock(&st->slab_mutex);
-	list_for_each(pos, &st->caches) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *p = realloc(names, ncap * sizeof(*names));
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			names = p;
-			cap = ncap;
-		}
-		snprintf(names[n++], sizeof(names[0]), "%s",
-			 list_entry(pos, struct kmem_cache, list)->name);
-	}
-	spin_unlock(&st->slab_mutex);
-	for (size_t i = 0; i < n && !err; i++) {
+	err = kmem_cache_for_each(m, copy_name, &c);
+	for (size_t i = 0; i < c.n && !err; i++) {
 		for (size_t j = 0; j < ARRAY_SIZE(slab_attrs) && !err; j++) {
 			char path[160];
-			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", names[i],
+			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", c.names[i],
 				 slab_attrs[j].name);
 			err = fn(path, slab_attrs[j].mode, arg);
 		}
 	}
-	free(names);
+	free(c.names);
 	return err;
 }

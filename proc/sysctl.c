@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 /* ---- Parsing, as proc_dointvec ---- */

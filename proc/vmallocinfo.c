@@ -14,7 +14,7 @@
  *
  * Locking: the vmalloc lock, taken by vmalloc_info_show().
  */
-#include "mm/internal.h"
+#include "mm/include/vmalloc.h"
 #include "proc/proc.h"
 
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb)

@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "proc/proc.h"
 
 /* ---- Counter names (mm/vmstat.c vmstat_text, 6.12) ---- */

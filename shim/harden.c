@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "arch/sim/sim.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
 #include "shim/harden.h"
 
 bool harden_on;

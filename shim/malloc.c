@@ -45,7 +45,7 @@
  * is, only while it holds its slot lock).
  *
  * Degraded modes, so that the shim never takes a program down for want of a
- * layer: without the slab layer (kmalloc unresolved, slab_state() NULL) small sizes
+ * layer: without the slab layer (kmalloc unresolved, or slab_is_available_m() false) small sizes
  * take order-0 pages; a kernel without ram=anon gets memory-file RAM (trims
  * then free nothing); a machine that cannot boot leaves everything to glibc.
  */
@@ -59,8 +59,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mm/internal.h"
-#include "mm/slab.h"
+#include "mm/include/addr.h"
+#include "mm/include/page_reporting.h"
+#include "mm/include/slab.h"
 #include "shim/harden.h"
 #include "shim/shim.h"
 #include "shim/trace.h"
@@ -566,9 +567,9 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
-	use_kmalloc = kmalloc && kfree && ksize && slab_state(m);
+	use_kmalloc = kmalloc && kfree && ksize && slab_is_available_m(m);
 	harden_start(m, ram_start, ram_end);
-	slab_tainted = slab_state(m) ? &slab_state(m)->tainted : &no_taint;
+	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
 	shim_m = m;
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
 	if (!shim_exit_registered) {
@@ -638,51 +639,32 @@ static inline void kmm_leave(struct shim_slot *s)
 /* ---- Returning memory to the host ---- */
 
 /*
- * Discard the RAM of the free buddy blocks of order >= @order: the host
- * takes the pages back and they read as zero when next touched. The blocks
- * stay on their free lists; only their bytes go. The first @keep pages met
- * are spared: a free list hands out its head first and a freed block goes to
- * the head, so the blocks met first are the ones freed last and most likely
- * to be reused soon.
- * Context: trim_lock held; takes each zone->lock.
+ * The shim is a free page reporting device (mm/page_reporting.c): each
+ * reported free block's RAM is discarded, so the host takes the pages back
+ * and they read as zero when next touched. The blocks stay on their free
+ * lists; only their bytes go.
+ */
+static int discard_reported(struct page_reporting_dev_info *prdev, struct page *page,
+			    unsigned int order)
+{
+	void *p = page_address(page);
+
+	if (p)
+		sim_discard(p, PAGE_SIZE << order);
+	return 0;
+}
+
+/*
+ * Discard the free buddy blocks of order >= @order, sparing the first @keep
+ * pages of the lists (the blocks freed last, most likely to be reused soon).
+ * Context: trim_lock held; page_reporting_process() takes each zone->lock.
  */
 static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order,
 					 unsigned long keep)
 {
-	unsigned long pages = 0;
+	struct page_reporting_dev_info dev = { .report = discard_reported, .order = order };
 
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		pg_data_t *pgdat = m->node_data[nid];
-		struct zone *z;
-
-		if (!pgdat)
-			continue;
-		for_each_zone_in_node(z, pgdat) {
-			if (!managed_zone(z))
-				continue;
-			spin_lock(&z->lock);
-			for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
-				for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
-					struct list_head *pos, *head = &z->free_area[o].free_list[mt];
-					if (!head->next)
-						continue;
-					list_for_each(pos, head) {
-						struct page *pg = list_entry(pos, struct page, buddy_list);
-						unsigned long pfn = page_to_pfn_m(m, pg);
-						if (keep) {
-							keep -= KMM_MIN(keep, 1UL << o);
-							continue;
-						}
-						sim_discard(kmm_phys_to_host(m, PFN_PHYS(pfn)),
-							    PAGE_SIZE << o);
-						pages += 1UL << o;
-					}
-				}
-			}
-			spin_unlock(&z->lock);
-		}
-	}
-	return pages;
+	return page_reporting_process(m, &dev, keep);
 }
 
 /* Context: the caller's slot lock held (in kmm). */
@@ -691,15 +673,10 @@ static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bo
 	unsigned long pages;
 
 	spin_lock(&trim_lock);
-	if (drain && slab_state(shim_m)) {
-		struct slab_machine *sm = slab_state(shim_m);
-		for (int t = 0; t < NR_KMALLOC_TYPES; t++)
-			for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
-				if (sm->kmalloc_caches[t][i])
-					kmem_cache_shrink(sm->kmalloc_caches[t][i]);
-	}
-	if (drain)
+	if (drain) {
+		kmm_slab_drain(shim_m);	/* CPU slabs flushed, empty slabs freed */
 		drain_all_pages(shim_m, NULL);
+	}
 	pages = discard_free_blocks(shim_m, order, keep);
 	atomic_store(&free_low_mark, kmm_nr_free_pages(shim_m));
 	atomic_fetch_add(&stat_trims, 1);
@@ -788,8 +765,8 @@ static void *kmalloc_exact(size_t want, size_t size)
 {
 	if (likely(want == size) || !debug_mode)
 		return kmalloc(want, SHIM_GFP);
-	return slab_alloc_node(kmalloc_slab(shim_m, want, SHIM_GFP), SHIM_GFP, NUMA_NO_NODE,
-			       (unsigned long)__builtin_return_address(0), size);
+	return kmalloc_orig_size(shim_m, want, size, SHIM_GFP,
+				 (unsigned long)__builtin_return_address(0));
 }
 
 /*

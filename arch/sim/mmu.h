@@ -34,7 +34,7 @@
 
 #include "arch/sim/sim.h"
 #include "include/kmm/mmu.h"
-#include "mm/include/pgtable.h"
+#include "arch/x86/include/asm/pgtable_types.h"
 
 #define SIM_TLB_ENTRIES KMM_TLB_ENTRIES
 /* Linux's tlb_single_page_flush_ceiling: above this, flush the whole mm. */

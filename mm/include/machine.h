@@ -181,6 +181,11 @@ static inline bool pfn_is_highmem(const struct kmm_machine *m, unsigned long pfn
 	return pfn >= m->max_low_pfn;
 }
 
+/** kmm_machine_alloc() - a zeroed machine with a registry slot. NULL if none left. */
+struct kmm_machine *kmm_machine_alloc(void);
+/** kmm_machine_free() - release the slot and the struct (layers already shut down). */
+void kmm_machine_free(struct kmm_machine *m);
+
 /*
  * kmm_this_cpu() (mm/include/cpu_slot.h), inline: the slot of the machine
  * this thread used last is one thread-local load and a compare away.
@@ -191,6 +196,10 @@ static inline int kmm_this_cpu_inline(struct kmm_machine *m)
 		return kmm_cpu_cache.cpu;
 	return kmm_this_cpu(m);
 }
+
+/** kmm_set_comm() / kmm_comm(): this thread's "current->comm" for reports ("kmm" by default). */
+void kmm_set_comm(const char *comm);
+const char *kmm_comm(struct kmm_machine *m);
 
 /** kmm_set_error() - set this thread's kmm_last_error() text. Return: @err. */
 int kmm_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

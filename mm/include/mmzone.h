@@ -203,4 +203,17 @@ typedef struct pglist_data {
 #define for_each_zone_in_node(z, pgdat) \
 	for ((z) = (pgdat)->node_zones; (z) < (pgdat)->node_zones + MAX_NR_ZONES; (z)++)
 
+/* ---- The page allocator's zone-wide operations (mm/page_alloc*.c) ---- */
+
+struct kmm_machine;
+/** zone_pcp_update_all() - recompute pcp batch/high for every zone (after wmarks change). */
+void zone_pcp_update_all(struct kmm_machine *m);
+/** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
+void drain_all_pages(struct kmm_machine *m, struct zone *zone);
+/** zone_type_configured() - is zone type @t part of @m's arch (Linux's x86 configs before boot)? */
+bool zone_type_configured(const struct kmm_machine *m, enum zone_type t);
+/** get_pageblock_migratetype() / set_pageblock_migratetype(): pageblock bits. */
+int get_pageblock_migratetype(const struct page *page);
+void set_pageblock_migratetype(struct page *page, int migratetype);
+
 #endif /* KMM_MMZONE_H */

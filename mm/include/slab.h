@@ -10,9 +10,34 @@
 #ifndef KMM_MM_INCLUDE_SLAB_H
 #define KMM_MM_INCLUDE_SLAB_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
+
 #include "include/kmm/slab.h"
 
 struct kmm_machine;
+
+/**
+ * kmalloc_orig_size() - an object of @m's kmalloc class for @want bytes that
+ * records @orig_size (<= @want) as the size asked for, so that slab_debug=Z's
+ * red zone starts right after it (Linux's slab_alloc_node(..., orig_size) in
+ * __do_kmalloc_node). For callers that round a request up themselves (the
+ * malloc shim's aligned requests).
+ * Return: the object, or NULL (-EINVAL message for sizes kmalloc caches
+ * do not hold, or without a slab layer).
+ */
+void *kmalloc_orig_size(struct kmm_machine *m, size_t want, size_t orig_size, gfp_t gfp,
+			unsigned long caller);
+
+/** slab_is_available_m() - is @m's slab layer up (Linux's slab_is_available())? */
+bool slab_is_available_m(const struct kmm_machine *m);
+
+/**
+ * slab_taint_flag() - @m's "a slab BUG was reported" flag (what Linux's
+ * TAINT_BAD_PAGE prints as "Tainted: B"), for fast paths that read it racily.
+ * Return: the flag, or NULL when the slab layer is not up.
+ */
+atomic_int *slab_taint_flag(struct kmm_machine *m);
 
 /**
  * kmem_cache_init() - set up @m's slab layer: boot options, kmalloc caches
@@ -38,5 +63,98 @@ void slab_boot_options(void);
  * Return: objects freed.
  */
 unsigned long shrink_slab(struct kmm_machine *m, gfp_t gfp, int nid, int priority);
+
+/*
+ * ---- Views: what /proc/slabinfo, /sys/kernel/slab/ and the CLI read ----
+ *
+ * Each function takes the slab locks it needs and hands back data; callers
+ * never see struct kmem_cache's insides (mm/slab.h is private to the slab
+ * files) and never take a slab lock themselves.
+ */
+
+struct strbuf;
+
+/**
+ * struct kmem_cache_info - a cache's geometry, fixed at creation.
+ * @name: the cache's name (lives as long as the cache).
+ * @object_size: what the caller asked for; @size: the stride of one object
+ * with its metadata; @align: the alignment; @objects: objects per slab;
+ * @order: the slab's page order; @min_partial: partial slabs kept per node;
+ * @flags: SLAB_* flags, slab_debug= ones included.
+ */
+struct kmem_cache_info {
+	const char *name;
+	unsigned int object_size, size, align, objects, order;
+	unsigned long min_partial;
+	slab_flags_t flags;
+};
+
+/** kmem_cache_get_info() - fill @info from @s. Context: any (immutable fields). */
+void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *info);
+
+/**
+ * kmem_cache_for_each() - call @fn for every cache of @m, in creation order,
+ * under slab_mutex (Linux's slab_start/slab_next for /proc/slabinfo).
+ * @fn must not create or destroy caches; a nonzero return stops the walk.
+ * Return: 0, @fn's nonzero return, or -ENOENT when @m has no slab layer.
+ */
+int kmem_cache_for_each(struct kmm_machine *m, int (*fn)(struct kmem_cache *s, void *arg),
+			void *arg);
+
+/**
+ * struct slab_counts - one cache's slabs and objects, counted under its CPU
+ * and node locks by slab_count().
+ * @active_objs: Linux's slabinfo rule: objects minus the free objects on the
+ * node partial lists; @partial_free: free objects on partial and empty slabs;
+ * @cpu_free: free objects held by CPU slots.
+ */
+struct slab_counts {
+	unsigned long nr_slabs, nr_objs, active_objs;
+	unsigned long nr_partial, nr_full, nr_empty, nr_cpu;
+	unsigned long partial_free;
+	unsigned long cpu_free;
+};
+/** slab_count() - fill @out for @s. Context: takes @s's CPU and node locks. */
+void slab_count(struct kmem_cache *s, struct slab_counts *out);
+
+/* What slab_node_counts() counts, per node (the /sys/kernel/slab/ files). */
+enum slab_node_stat {
+	SO_PARTIAL,		/* partial slabs */
+	SO_CPU,			/* CPU slabs (by the node of their pages) */
+	SO_SLABS,		/* all slabs */
+	SO_OBJECTS,		/* objects in use */
+	SO_TOTAL,		/* objects, free or not */
+	SO_OBJECTS_PARTIAL,	/* objects in use on partial slabs */
+};
+
+/**
+ * slab_node_counts() - the data of Linux's show_slab_objects(): @what of
+ * @s per node into @nodes[0..nr_node_ids).
+ * Context: takes @s's CPU or node locks.
+ */
+void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned long *nodes);
+
+/** slab_draw() - the per-cache picture: slabs per list, per CPU slots' contents. */
+void slab_draw(struct kmem_cache *s, struct strbuf *sb);
+
+/**
+ * virt_to_cache_m() - the cache whose slab holds @obj on @m (Linux's
+ * virt_to_cache()). Return: the cache, or NULL if @obj is in no slab.
+ */
+struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
+
+/* kmm_kfree_verdict() - would this free be reported? (kernel-doc in mm/slab_common.c) */
+int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
+		      char *why, size_t len);
+
+/**
+ * dump_unreclaimable_slab() - the OOM report's "Unreclaimable slab info:"
+ * block: each cache without SLAB_RECLAIM_ACCOUNT that holds objects.
+ * Context: the OOM path; gives up (one line) if slab_mutex is taken.
+ */
+void dump_unreclaimable_slab(struct kmm_machine *m);
+
+/** slub_check() - the slab layer's invariant checker. Return: 0 or -EUCLEAN (reported). */
+int slub_check(struct kmm_machine *m);
 
 #endif /* KMM_MM_INCLUDE_SLAB_H */

@@ -26,7 +26,7 @@
 
 #include "arch/x86/include/asm/e820.h"
 #include "arch/x86/include/asm/layout.h"
-#include "mm/internal.h"
+#include "mm/include/boot.h"
 
 const char *e820_type_name(enum e820_type type)
 {

@@ -23,7 +23,7 @@
 #include "arch/x86/include/asm/e820.h"
 #include "arch/x86/include/asm/layout.h"
 #include "mm/include/memblock.h"
-#include "mm/internal.h"
+#include "mm/include/boot.h"
 
 /* ---- Early arch setup: e820, max_pfn, lowmem ---- */
 

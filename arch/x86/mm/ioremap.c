@@ -21,7 +21,8 @@
 #include <errno.h>
 
 #include "include/kmm/vmalloc.h"
-#include "mm/internal.h"
+#include "mm/include/machine.h"
+#include "mm/include/vmalloc.h"
 
 /* The mmio= region holding [phys, end), or -1. */
 static int find_mmio(const struct kmm_machine *m, uint64_t phys, uint64_t end)

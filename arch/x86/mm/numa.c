@@ -17,7 +17,7 @@
 
 #include "arch/x86/include/asm/layout.h"
 #include "mm/include/memblock.h"
-#include "mm/internal.h"
+#include "mm/include/boot.h"
 
 int setup_nodes(struct boot *b)
 {

@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "arch/x86/include/asm/pgtable_types.h"
-#include "mm/internal.h"
+#include "mm/include/boot.h"
 
 static const struct pgtable_geometry geo_2level = {
 	.levels = 2,
