@@ -20,9 +20,8 @@
 #include "cli/format.h"
 #include "cli/scenario.h"
 #include "lib/util.h"
-#include "mm/include/machine.h"
+#include "mm/include/machine.h"	/* drain_all_pages() (mm/include/mmzone.h) */
 #include "mm/include/vmstat.h"
-#include "mm/internal.h"	/* drain_all_pages() */
 
 /* ---- Values ---- */
 
