@@ -70,6 +70,33 @@ const char *gfp_flag_hint(const char *word, char *buf, size_t len)
 	return buf;
 }
 
+const char *word_hint(const char *typed, const char *words, char *buf, size_t len)
+{
+	struct kmm_nearest near;
+	char word[64];
+	char best[64] = "";
+
+	kmm_nearest_init(&near, 3);
+	for (const char *p = words; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n && n < sizeof(word)) {
+			memcpy(word, p, n);
+			word[n] = '\0';
+			kmm_nearest_try(&near, typed, word);
+			if (near.best == word) {
+				memcpy(best, word, n + 1);
+				near.best = best;
+			}
+		}
+		p += n + (p[n] == ' ');
+	}
+	if (near.best)
+		snprintf(buf, len, "did you mean '%s'? ", best);
+	else if (len)
+		buf[0] = '\0';
+	return buf;
+}
+
 const struct out_field *verb_fields(const struct verb *v)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)

@@ -298,6 +298,11 @@ const char *ctx_last_output(struct kmm_ctx *ctx);
  * next '|'), or "" when no flag name is close. Written into @buf.
  */
 const char *gfp_flag_hint(const char *word, char *buf, size_t len);
+/**
+ * word_hint() - "did you mean 'X'? " when one of the blank-separated @words
+ * is close to @typed (for a value name typed wrong), else "". Into @buf.
+ */
+const char *word_hint(const char *typed, const char *words, char *buf, size_t len);
 
 /**
  * arg_kv() - split argument @w as key=value.

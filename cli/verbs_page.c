@@ -575,8 +575,11 @@ static int zone_ref_parse(const char *name, struct zone_ref *r, char *err, size_
 	r->reserve = -1;
 	r->type = zone_type_by_name(p, n);
 	if (r->type < 0) {
-		snprintf(err, errlen, "unknown zone '%.*s' (zones: DMA DMA32 Normal HighMem Movable)",
-			 (int)KMM_MIN(n, 40), p);
+		char typed[48], hint[96];
+		snprintf(typed, sizeof(typed), "%.*s", (int)KMM_MIN(n, 40), p);
+		snprintf(err, errlen, "unknown zone '%s' (%szones: DMA DMA32 Normal HighMem Movable)",
+			 typed, word_hint(typed, "DMA DMA32 Normal HighMem Movable", hint,
+					  sizeof(hint)));
 		return -1;
 	}
 	p += n;
@@ -617,8 +620,11 @@ static int zone_ref_parse(const char *name, struct zone_ref *r, char *err, size_
 	for (size_t i = 0; i < ARRAY_SIZE(zone_fields); i++)
 		if (strcmp(zone_fields[i], "reserve") && !strcmp(zone_fields[i], r->field))
 			return 0;
-	snprintf(err, errlen, "unknown zone field '%s' (free min low high promo boost managed "
-		 "present spanned start_pfn end_pfn pcp lazy orderN reserve.ZONE)", r->field);
+	static const char fields[] = "free min low high promo boost managed present spanned "
+		"start_pfn end_pfn pcp lazy orderN reserve.ZONE";
+	char hint[96];
+	snprintf(err, errlen, "unknown zone field '%s' (%s%s)", r->field,
+		 word_hint(r->field, fields, hint, sizeof(hint)), fields);
 	return -1;
 }
 

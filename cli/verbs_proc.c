@@ -1065,8 +1065,13 @@ static int proc_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 	else if (!strcmp(field, "pgtables"))
 		v = (long long)mi.nr_ptes;
 	else
-		return ctx_value_error(ctx, "unknown field '%s' (pid alive signal min_flt maj_flt rss "
-				       "rss_anon rss_file rss_shmem vm_pages nr_vmas pgtables)", field);
+	{
+		static const char fields[] = "pid alive signal min_flt maj_flt rss rss_anon "
+			"rss_file rss_shmem vm_pages nr_vmas pgtables";
+		char hint[96];
+		return ctx_value_error(ctx, "unknown field '%s' (%s%s)", field,
+				       word_hint(field, fields, hint, sizeof(hint)), fields);
+	}
 	value_set_int(out, v);
 	return 0;
 }

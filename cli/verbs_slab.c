@@ -683,8 +683,10 @@ static int slab_term_check(const char *name, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(slab_fields); i++)
 		if (!strcmp(field, slab_fields[i]))
 			return 0;
-	snprintf(err, errlen, "unknown field '%s' (slabs full partial empty cpu_slabs objects "
-		 "active_objs)", field);
+	static const char fields[] = "slabs full partial empty cpu_slabs objects active_objs";
+	char hint[96];
+	snprintf(err, errlen, "unknown field '%s' (%s%s)", field,
+		 word_hint(field, fields, hint, sizeof(hint)), fields);
 	return -1;
 }
 
