@@ -156,24 +156,21 @@ static int check_free_lists(struct checker *c, unsigned long *buddy_pages,
 						return report(c, "pfn %#lx is lazy-free in eager mode", pfn);
 					*lazy_pages += 1UL << order;
 				} else {
-					/* Unmerged buddies are allowed only where one side is lazy. */
+					/*
+					 * Unmerged buddies are allowed where one side is lazy,
+					 * and at pageblock order and above: there a merge
+					 * depends on both blocks' types when they were freed,
+					 * and Linux re-types free blocks without merging them
+					 * (unreserve_highatomic_pageblock's move_to_free_list).
+					 */
 					unsigned long bpfn = pfn ^ (1UL << order);
 					struct page *b = p + ((long)bpfn - (long)pfn);
 
-					if (order < MAX_PAGE_ORDER && PageBuddy(b) && b->private == order &&
-					    in_zone_page(c, b) && !page_flag_test(b, PG_lazy_free)) {
-						bool blocked = false;
-
-						if (order >= (unsigned int)m->pageblock_order) {
-							int bmt = get_pb_mt(c, bpfn);
-
-							blocked = bmt != mt && (mt >= MIGRATE_PCPTYPES ||
-										bmt >= MIGRATE_PCPTYPES);
-						}
-						if (!blocked)
-							return report(c, "free buddies at pfn %#lx and %#lx (order %u) were not merged",
-								      pfn, bpfn, order);
-					}
+					if (order < (unsigned int)m->pageblock_order && PageBuddy(b) &&
+					    b->private == order && in_zone_page(c, b) &&
+					    !page_flag_test(b, PG_lazy_free))
+						return report(c, "free buddies at pfn %#lx and %#lx (order %u) were not merged",
+							      pfn, bpfn, order);
 				}
 				blocks++;
 				*buddy_pages += 1UL << order;
