@@ -31,6 +31,7 @@
 #include "lib/strmap.h"
 #include "lib/util.h"
 #include "mm/include/machine.h"	/* kmm_set_error() */
+#include <kmm/trace.h>
 
 /* ---- The runner ---- */
 
@@ -667,7 +668,17 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		sb_init(&ctx->out);
 		sb_puts(&ctx->out, "");
 		current_args = &a;
+		/*
+		 * One statement is one operation for the stream's subscribers: the
+		 * debug checker checks after `alloc_pages count=max` as a whole, not
+		 * after each of its allocations (a boot's new machine is checked).
+		 */
+		struct kmm_machine *om = ctx_machine_if_booted(ctx);
+		if (om)
+			kmm_op_begin(om);
 		ret = st->verb->run(ctx, &a);
+		if (om)
+			kmm_op_end(ctx_machine_if_booted(ctx));
 		current_args = NULL;
 		free(input);
 		input = sb_detach(&ctx->out);

@@ -129,6 +129,18 @@ int kmm_debug_checks(struct kmm_machine *m, bool on)
 	return debug_checks_set(m, on, false);
 }
 
+bool kmm_debug_checks_on(struct kmm_machine *m)
+{
+	bool on;
+
+	if (!m)
+		return false;
+	spin_lock(&debug_lock);
+	on = state_locked(m)->sub >= 0;
+	spin_unlock(&debug_lock);
+	return on;
+}
+
 unsigned long kmm_debug_checks_failed(struct kmm_machine *m, char *buf, size_t len)
 {
 	unsigned long n;

@@ -346,7 +346,7 @@ void kmm_op_end(struct kmm_machine *m)
 {
 	if (op_depth > 0)
 		op_depth--;
-	if (op_depth == 0 && kmm_trace_on(m, KMM_EVBIT(KMM_EV_OP_END))) {
+	if (op_depth == 0 && m && kmm_trace_on(m, KMM_EVBIT(KMM_EV_OP_END))) {
 		struct kmm_event ev = { .type = KMM_EV_OP_END };
 		kmm_emit(m, &ev);
 	}

@@ -168,7 +168,26 @@ static int map_new_virtual(struct kmm_machine *m, struct kmap_state *ks, struct 
 	return slot;
 }
 
+static void *__kmap(struct page *page);
+
+/*
+ * kmap() and kmap_local_page() as one operation each for the stream's
+ * subscribers (mm/events.c): on its first use the kernel page table is
+ * built, under ks->lock, and nothing may check the machine in between.
+ */
 void *kmap(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	if (!kmm_trace_on(m, KMM_EVMASK_OPS))
+		return __kmap(page);
+	kmm_op_begin(m);
+	void *p = __kmap(page);
+	kmm_op_end(m);
+	return p;
+}
+
+static void *__kmap(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct kmap_state *ks = kstate(m);
@@ -328,9 +347,21 @@ static int kunmap_local_common(const void *addr, bool atomic)
 	return 0;
 }
 
+static void *kmap_local_bracketed(struct page *page, bool atomic)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	if (!kmm_trace_on(m, KMM_EVMASK_OPS))
+		return kmap_local_common(page, atomic);
+	kmm_op_begin(m);
+	void *p = kmap_local_common(page, atomic);
+	kmm_op_end(m);
+	return p;
+}
+
 void *kmap_local_page(struct page *page)
 {
-	return kmap_local_common(page, false);
+	return kmap_local_bracketed(page, false);
 }
 
 int kunmap_local(const void *addr)
@@ -340,7 +371,7 @@ int kunmap_local(const void *addr)
 
 void *kmap_atomic(struct page *page)
 {
-	return kmap_local_common(page, true);
+	return kmap_local_bracketed(page, true);
 }
 
 int kunmap_atomic(const void *addr)

@@ -30,8 +30,20 @@
  * Context: takes vs->lock. Return: the host address of the area, or NULL
  * with the error set.
  */
+static void *__vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+			       int region, const char *caller, const void *ret);
+
 void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret)
+{
+	kmm_op_begin(m);	/* one operation for the stream (kernel tables may be built) */
+	void *p = __vmap_phys_range(m, phys, size, region, caller, ret);
+	kmm_op_end(m);
+	return p;
+}
+
+static void *__vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size,
+			       int region, const char *caller, const void *ret)
 {
 	struct vmalloc_state *vs = vstate(m);
 	unsigned long n = (unsigned long)(size >> PAGE_SHIFT);
@@ -101,10 +113,11 @@ void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, 
 /** vunmap_phys_range() - undo vmap_phys_range(). Return: 0, or -EINVAL if @addr is no area. */
 int vunmap_phys_range(struct kmm_machine *m, const void *addr)
 {
+	kmm_op_begin(m);
 	struct vm_struct *vm = remove_vm_area(m, addr, "iounmap");
 
-	if (!vm)
-		return -EINVAL;
-	free_vm_struct(vm);
-	return 0;
+	if (vm)
+		free_vm_struct(vm);
+	kmm_op_end(m);
+	return vm ? 0 : -EINVAL;
 }

@@ -928,8 +928,14 @@ int vmalloc_prepare_pgtables(struct kmm_machine *m)
 					      l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
 		if (!err && kmm_arch_is_32(m))
 			err = prealloc_tables(vs, l->fixaddr_start, l->fixaddr_top + PAGE_SIZE);
-		if (!err)
+		if (!err) {
 			__atomic_store_n(&vs->have_pt, true, __ATOMIC_RELEASE);
+		} else if (vs->kpt_ready) {
+			/* Out of memory half-way: give back what was built (the drain
+			 * frees kernel tables only once they are complete). */
+			pgtable_destroy(&vs->kpt);
+			vs->kpt_ready = false;
+		}
 	}
 	spin_unlock(&vs->lock);
 	return err ? kmm_set_error(err, "no memory for the kernel page tables") : 0;

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "mm/include/addr.h"
+#include "mm/include/events.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
 #include "shim/harden.h"
@@ -539,7 +540,13 @@ static void shim_boot_locked(void)
 	}
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();
-	snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s maxcpus=%d ram=anon%s%s%s%s%s", mem,
+	/*
+	 * debug_checks=off: a debug build or KMM_DEBUG_CHECKS would otherwise
+	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
+	 * back on: the last occurrence wins).
+	 */
+	snprintf(boot_cmdline, sizeof(boot_cmdline),
+		 "mem=%s maxcpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem,
 		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
@@ -625,6 +632,9 @@ static inline struct shim_slot *kmm_enter(void)
 	if (unlikely(cpu < 0))
 		cpu = first_entry();
 	struct shim_slot *s = &slots[cpu];
+	/* One operation for the stream's subscribers (the debug checker runs at its end). */
+	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
+		kmm_op_begin(shim_m);
 	spin_lock(&s->lock);
 	in_kmm++;
 	return s;
@@ -632,8 +642,11 @@ static inline struct shim_slot *kmm_enter(void)
 
 static inline void kmm_leave(struct shim_slot *s)
 {
-	in_kmm--;
 	spin_unlock(&s->lock);
+	/* The check at the operation's end runs outside the slot lock, with in_kmm set. */
+	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
+		kmm_op_end(shim_m);
+	in_kmm--;
 }
 
 /* ---- Returning memory to the host ---- */
@@ -1214,6 +1227,17 @@ int malloc_trim(size_t pad)
 struct kmm_machine *kmm_malloc_machine(void)
 {
 	return shim_ready() ? shim_m : NULL;
+}
+
+unsigned long kmm_malloc_injected(void)
+{
+	unsigned long n = 0;
+
+	if (atomic_load(&shim_state) != SHIM_UP)
+		return 0;
+	for (int t = 0; t < KMM_FAIL_NR; t++)
+		n += kmm_fail_count(shim_m, (enum kmm_fail_target)t);
+	return n;
 }
 
 int kmm_malloc_check(void)

@@ -32,6 +32,12 @@ struct kmm_malloc_stats {
 struct kmm_machine *kmm_malloc_machine(void);
 /** kmm_malloc_cmdline() - the machine's command line ("" if none). */
 const char *kmm_malloc_cmdline(void);
+/**
+ * kmm_malloc_injected() - allocations failed on that machine by failure
+ * injection (fail_page_alloc=, failslab= in KMM_MALLOC_CMDLINE); 0 when
+ * glibc serves.
+ */
+unsigned long kmm_malloc_injected(void);
 /** kmm_malloc_check() - kmm_check() of that machine. Return: 0, -EUCLEAN, -ENODEV. */
 int kmm_malloc_check(void);
 /** kmm_malloc_owns() - true if @p lies in the machine's RAM or is a huge block of ours. */

@@ -225,6 +225,20 @@ uint64_t kmm_event_cost(int type);
  */
 int kmm_trace_format(const struct kmm_event *ev, char *buf, size_t len);
 
+/* ---- Operations ---- */
+
+/**
+ * kmm_op_begin() / kmm_op_end() - bracket what the caller considers one
+ * operation on @m: subscribers to KMM_EV_OP_END (the debug checker) hear of
+ * the end of the outermost bracket only. The allocators and system calls
+ * bracket themselves; a caller that takes a lock of its own around kmm
+ * calls, or does several calls as one step (the scenario runner: one
+ * statement), brackets them. kmm_op_end(NULL) only closes the bracket.
+ * Context: per thread; pairs must nest.
+ */
+void kmm_op_begin(struct kmm_machine *m);
+void kmm_op_end(struct kmm_machine *m);
+
 /* ---- The ring ---- */
 
 /**
@@ -307,6 +321,9 @@ unsigned long kmm_fail_count(struct kmm_machine *m, enum kmm_fail_target target)
  * Return: 0, -ENOSPC.
  */
 int kmm_debug_checks(struct kmm_machine *m, bool on);
+
+/** kmm_debug_checks_on() - is the debug checker subscribed on @m? */
+bool kmm_debug_checks_on(struct kmm_machine *m);
 
 /**
  * kmm_debug_checks_failed() - violations found by the debug checker on @m

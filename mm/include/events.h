@@ -83,8 +83,7 @@ void kmm_clock_charge_line(struct kmm_machine *m);
  * emitted. The brackets are only kept while someone listens (they live in
  * the traced paths), so a subscriber sees depths from its subscription on.
  */
-void kmm_op_begin(struct kmm_machine *m);
-void kmm_op_end(struct kmm_machine *m);
+/* kmm_op_begin(), kmm_op_end(): include/kmm/trace.h */
 /** kmm_op_depth() - how many brackets this thread is inside. */
 int kmm_op_depth(void);
 
