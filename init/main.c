@@ -117,9 +117,11 @@ static int start_kernel(struct boot *b)
 	kmm_printk(m, "mem auto-init: stack:off, heap alloc:off, heap free:off");
 	/* Linux's stamps stay 0 until time_init(); kmm's clock starts here. */
 	kmm_clock_start(m);
+	/* mem_init(): pci_iommu_alloc(), set_highmem_pages_init(), memblock_free_all() */
 	err = swiotlb_init(m);
 	if (err)
 		return err;
+	set_highmem_pages_init(b);
 	memblock_free_all(b);
 	update_totals(b);
 	mem_init_print_info(m);

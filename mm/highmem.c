@@ -607,17 +607,13 @@ out_nomem:
 /* ---- The highmem entry of the subsystem table ---- */
 
 /*
- * The PKMAP and fixmap kmap slots, after the vmalloc layer's window exists;
- * then, on i386, the "virtual kernel memory layout:" block (Linux prints it
- * from mem_init() once these areas are laid out).
+ * The PKMAP and fixmap kmap slots, after the vmalloc layer's window exists.
+ * (6.12's x86 mem_init() prints no "virtual kernel memory layout:" block;
+ * the CLI's layout verb draws that picture.)
  */
 static int highmem_init(struct kmm_machine *m)
 {
-	int err = kmap_init(m);
-
-	if (!err && kmm_arch_is_32(m))
-		print_kernel_layout(m);
-	return err;
+	return kmap_init(m);
 }
 
 static void highmem_drain(struct kmm_machine *m)

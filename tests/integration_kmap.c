@@ -244,19 +244,13 @@ TEST(x86_64_reduces_to_page_address)
 	kmap_done(m);
 }
 
-TEST(i386_layout_banner)
+TEST(i386_boot_prints_no_layout_banner)
 {
 	struct kmm_machine *m = vboot("mem=1G arch=i386");
 	const char *d = t_dmesg(m);
 
-	expect_str_contains(d, "virtual kernel memory layout:\n");
-	expect_str_contains(d, "    fixmap  : 0x");
-	expect_str_contains(d, "    pkmap   : 0x");
-	expect_str_contains(d, "   (4096 kB)\n");	/* LAST_PKMAP 1024 pages */
-	expect_str_contains(d, "    vmalloc : 0x");
-	expect_str_contains(d, "    lowmem  : 0xc0000000 - 0x");
-	expect_str_contains(d, "      .init : 0x");
-	expect_str_contains(d, "      .data : 0x");
-	expect_str_contains(d, "      .text : 0x");
+	/* 6.12's x86 mem_init() has no "virtual kernel memory layout:" printk. */
+	expect_true(strstr(d, "virtual kernel memory layout") == NULL);
+	expect_true(strstr(d, "    pkmap   : 0x") == NULL);
 	kmap_done(m);
 }

@@ -174,9 +174,11 @@ TEST(i386_5G_keeps_only_the_ram_below_4G)
 {
 	struct kmm_machine *m = t_boot("mem=5G arch=i386");
 
-	/* RAM above 4G is beyond a non-PAE kernel; 3G-4G is the PCI hole. */
-	expect_str_contains(t_dmesg(m), "Warning: only 4GB will be used. Use a HIGHMEM64G "
-					  "enabled kernel!\n");
+	/*
+	 * RAM above 4G is beyond a non-PAE kernel; 3G-4G is the PCI hole. 6.12
+	 * clamps last_pfn first, so its "only 4GB will be used" check is silent.
+	 */
+	expect_true(strstr(t_dmesg(m), "only 4GB will be used") == NULL);
 	expect_str_contains(t_dmesg(m), "last_pfn = 0xc0000 max_arch_pfn = 0x100000\n");
 	expect_eq(m->max_pfn, 0xc0000);
 	expect_eq(m->max_low_pfn, 0x36ffe);

@@ -61,7 +61,7 @@ static void vm_done(struct kmm_machine *m, unsigned long free_before)
 	fake_done(m);
 }
 
-TEST(init_layout_banner_and_window)
+TEST(init_window_and_no_layout_banner)
 {
 	struct kmm_machine *m = vm_machine();
 	struct kmm_vmalloc_stats st;
@@ -72,11 +72,8 @@ TEST(init_layout_banner_and_window)
 	expect_eq(st.nr_free_areas, 1);
 	expect_true(st.have_pgtables);
 	expect_eq(lazy_max_pages(m), 2 * 8192);
-	expect_str_contains(t_dmesg(m), "virtual kernel memory layout:\n");
-	expect_str_contains(t_dmesg(m), "    pkmap   : 0xff800000 - 0xffc00000   (4096 kB)\n");
-	expect_str_contains(t_dmesg(m), "    vmalloc : 0xf8800000 - 0xff7fe000   ( 111 MB)\n");
-	expect_str_contains(t_dmesg(m), "    lowmem  : 0xc0000000 - 0xf8000000   ( 896 MB)\n");
-	expect_str_contains(t_dmesg(m), "      .text : 0xc1000000 - 0xc1534400   (5329 kB)\n");
+	/* 6.12's x86 mem_init() prints no "virtual kernel memory layout:" block. */
+	expect_true(strstr(t_dmesg(m), "virtual kernel memory layout") == NULL);
 	vm_done(m, kmm_nr_free_pages(m));
 }
 

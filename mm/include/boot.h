@@ -61,8 +61,8 @@ void initmem_init(struct kmm_machine *m);
 int alloc_kernel_page_tables(struct kmm_machine *m);
 /** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */
 void arch_zone_limits(struct boot *b);
-/** print_kernel_layout() - the i386 "virtual kernel memory layout:" block. */
-void print_kernel_layout(struct kmm_machine *m);
+/** set_highmem_pages_init() - i386: "Initializing HighMem for node N (start:end)" per highmem zone. */
+void set_highmem_pages_init(struct boot *b);
 
 /* arch/x86/mm/numa.c */
 /** setup_nodes() - one node, or numa=fake=N equal ones. */

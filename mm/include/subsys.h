@@ -47,7 +47,7 @@ enum subsys_id {
 	SUBSYS_BOOT,		/* the boot checker (mm/mm_init.c) */
 	SUBSYS_SLAB,		/* mm/slab_common.c */
 	SUBSYS_VMALLOC,		/* mm/vmalloc.c */
-	SUBSYS_HIGHMEM,		/* mm/highmem.c; i386: prints "virtual kernel memory layout:" */
+	SUBSYS_HIGHMEM,		/* mm/highmem.c: PKMAP and kmap_local slots */
 	SUBSYS_PROCESS,		/* mm/fork.c */
 	SUBSYS_OOM,		/* mm/oom_kill.c (+ mm/util.c): overcommit policy, OOM killer */
 	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */

@@ -69,13 +69,11 @@ static void find_max_pfn(struct kmm_machine *m)
 	}
 	m->max_pfn = e820_end_pfn(m, max_arch_pfn);
 	kmm_printk(m, "last_pfn = %#lx max_arch_pfn = %#lx", m->max_pfn, max_arch_pfn);
-	if (m->opts.arch == KMM_ARCH_I386 && e820_end_pfn(m, ~0UL) > max_arch_pfn) {
-		/*
-		 * 6.12 already clamps last_pfn above, so its highmem_pfn_init()
-		 * check stays silent; kmm says why the RAM above 4G is gone.
-		 */
-		kmm_printk(m, "Warning: only 4GB will be used. Use a HIGHMEM64G enabled kernel!");
-	}
+	/*
+	 * A HIGHMEM4G kernel on a board with RAM above 4 GiB: last_pfn is
+	 * already clamped above, so 6.12's highmem_pfn_init() check stays
+	 * silent and the RAM above 4 GiB is simply not used.
+	 */
 	if (!kmm_arch_is_32(m) && m->max_pfn > MAX_DMA32_PFN) {
 		unsigned long low = e820_end_pfn(m, MAX_DMA32_PFN);
 

@@ -6,8 +6,7 @@
  *
  * Linux counterpart: arch/x86/include/asm/fixmap.h, pgtable_32_areas.h,
  * page_64_types.h, pgtable_64_types.h (the layouts), arch/x86/mm/init_32.c
- * (find_low_pfn_range, lowmem_pfn_init, highmem_pfn_init, initmem_init, the
- * "virtual kernel memory layout:" block of mem_init),
+ * (find_low_pfn_range, lowmem_pfn_init, highmem_pfn_init, initmem_init),
  * arch/x86/mm/pgtable_32.c (__VMALLOC_RESERVE), arch/x86/mm/init.c
  * (init_mem_mapping, zone_sizes_init). Kept: i386's MAXMEM arithmetic from
  * the fixmap down; x86's zone limits (DMA below 16 MiB, DMA32 below 4 GiB,
@@ -239,41 +238,28 @@ void arch_zone_limits(struct boot *b)
 	}
 }
 
-/* ---- The i386 boot banner ---- */
-
-/**
- * print_kernel_layout() - the "virtual kernel memory layout:" block of
- * i386's mem_init(), once the kmap areas exist (the highmem entry's init).
- * @m: the machine.
+/*
+ * i386 set_highmem_pages_init() (arch/x86/mm/highmem_32.c), as mem_init()
+ * runs it just before memblock_free_all(): one line per highmem zone of every
+ * node - ZONE_HIGHMEM always, ZONE_MOVABLE when it is carved from HighMem -
+ * empty zones included. (The pages themselves go to the buddy allocator in
+ * memblock_free_all(), which kmm runs for every zone.)
  */
-void print_kernel_layout(struct kmm_machine *m)
+void set_highmem_pages_init(struct boot *b)
 {
-	const struct kmm_layout *l = &m->layout;
-	const struct kmm_kernel_image *k = &m->kimage;
-	/* In the image: .text, then .rodata and .data (Linux's ".data" line spans both), then .init. */
-	unsigned long text = (unsigned long)l->kernel_text;
-	unsigned long data = text + (unsigned long)k->text;
-	unsigned long data_end = data + (unsigned long)(k->rodata + k->data);
-	unsigned long init = (unsigned long)ALIGN_UP((uint64_t)data_end, PAGE_SIZE);
-	unsigned long pkmap_end = (unsigned long)(l->pkmap_base + (uint64_t)l->last_pkmap * PAGE_SIZE);
+	struct kmm_machine *m = b->m;
 
-	kmm_printk(m, "virtual kernel memory layout:\n"
-		   "    fixmap  : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "    pkmap   : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "    vmalloc : 0x%08lx - 0x%08lx   (%4ld MB)\n"
-		   "    lowmem  : 0x%08lx - 0x%08lx   (%4ld MB)\n"
-		   "      .init : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "      .data : 0x%08lx - 0x%08lx   (%4ld kB)\n"
-		   "      .text : 0x%08lx - 0x%08lx   (%4ld kB)",
-		   (unsigned long)l->fixaddr_start, (unsigned long)l->fixaddr_top,
-		   (long)((l->fixaddr_top - l->fixaddr_start) >> 10),
-		   (unsigned long)l->pkmap_base, pkmap_end,
-		   (long)(((uint64_t)l->last_pkmap * PAGE_SIZE) >> 10),
-		   (unsigned long)l->vmalloc_start, (unsigned long)l->vmalloc_end,
-		   (long)((l->vmalloc_end - l->vmalloc_start) >> 20),
-		   (unsigned long)l->page_offset, (unsigned long)l->high_memory,
-		   (long)((l->high_memory - l->page_offset) >> 20),
-		   init, init + (unsigned long)k->init, (long)(k->init >> 10),
-		   data, data_end, (long)((data_end - data) >> 10),
-		   text, data, (long)((data - text) >> 10));
+	if (!kmm_arch_is_32(m))
+		return;
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			const struct zone *zone = &m->node_data[nid]->node_zones[z];
+
+			if (!zone_configured(m, z) && z != ZONE_MOVABLE)
+				continue;
+			if (z != ZONE_HIGHMEM && !(z == ZONE_MOVABLE && b->movable_zone == ZONE_HIGHMEM))
+				continue;
+			kmm_printk(m, "Initializing %s for node %d (%08lx:%08lx)", zone_names[z], nid,
+				   zone->zone_start_pfn, zone->zone_start_pfn + zone->spanned_pages);
+		}
 }
