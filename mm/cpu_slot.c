@@ -209,6 +209,7 @@ int kmm_this_cpu(struct kmm_machine *m)
 out:
 	kmm_cpu_cache.serial = m->serial;
 	kmm_cpu_cache.cpu = cpu;
+	kmm_cpu_cache.guard = guard_of(m, cpu);
 	return cpu;
 }
 

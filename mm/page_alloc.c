@@ -198,12 +198,12 @@ static void zone_statistics_slow(struct zone *preferred, struct zone *z)
 	struct kmm_machine *m = z->machine;
 	int cpu = pcp_this_cpu(m);
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
-	bool owned;
+	int token;
 
 	if (likely(z->per_cpu_pageset && preferred->per_cpu_pageset &&
-		   kmm_cpu_tryenter(g, &owned))) {
+		   (token = kmm_cpu_tryenter(g)) != -2)) {
 		zone_statistics(preferred, z, cpu);
-		kmm_cpu_exit(g, owned);
+		kmm_cpu_exit(g, token);
 		return;
 	}
 	if (z->node == preferred->node) {
@@ -743,9 +743,9 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	struct page *page;
-	bool owned;
+	int token = kmm_cpu_tryenter(g);
 
-	if (unlikely(!kmm_cpu_tryenter(g, &owned)))
+	if (unlikely(token == -2))
 		return NULL;	/* a shared slot, busy: the buddy instead */
 	pcp->free_count >>= 1;
 	page = __rmqueue_pcplist(zone, order, mt, alloc_flags, pcp,
@@ -754,7 +754,7 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
 		zone_statistics(preferred, zone, cpu);
 	}
-	kmm_cpu_exit(g, owned);
+	kmm_cpu_exit(g, token);
 	return page;
 }
 
@@ -829,12 +829,12 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	struct page *page;
-	bool owned;
+	int token = kmm_cpu_tryenter(g);
 
-	if (unlikely(!kmm_cpu_tryenter(g, &owned)))
+	if (unlikely(token == -2))
 		return NULL;
 	if (unlikely(list_empty(list))) {
-		kmm_cpu_exit(g, owned);
+		kmm_cpu_exit(g, token);
 		return NULL;
 	}
 	pcp->free_count >>= 1;
@@ -843,7 +843,7 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	pcp_count_add(pcp, -(1 << order));
 	count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
 	zone_statistics(zone, zone, cpu);
-	kmm_cpu_exit(g, owned);
+	kmm_cpu_exit(g, token);
 	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
 		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
 		      (1UL << ZONE_BOOSTED_WATERMARK))))
@@ -999,10 +999,10 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 	cpu = pcp_this_cpu(m);
 	pcp = &zone->per_cpu_pageset[cpu];
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
-	bool owned;
-	if (likely(kmm_cpu_tryenter(g, &owned))) {
+	int token = kmm_cpu_tryenter(g);
+	if (likely(token != -2)) {
 		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
-		kmm_cpu_exit(g, owned);
+		kmm_cpu_exit(g, token);
 	} else {
 		free_unref_page_locked_out(zone, page, pfn, order);
 	}

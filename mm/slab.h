@@ -12,9 +12,11 @@
  *
  * Invariant (per cache, per node, under n->list_lock):
  *   every slab of the cache is in exactly one place: a CPU slot's cpu slab
- *   (frozen), n->partial (0 < inuse < objects), n->full (inuse == objects),
- *   n->empty (inuse == 0), or the machine's RCU queue (discarded, waiting for a
- *   grace period); and
+ *   (frozen), a CPU slot's partial list (any inuse < objects: remote frees
+ *   may empty it), n->partial (0 < inuse < objects), n->full (inuse ==
+ *   objects), n->empty (inuse == 0), or the machine's RCU queue (discarded,
+ *   waiting for a grace period); a CPU's partial list holds at most
+ *   cpu_partial_slabs slabs; and
  *   objects - inuse == length(slab->freelist) for an unfrozen slab,
  *   objects - inuse == length(slab->freelist) for a frozen one too, where the
  *   objects on the owning CPU's c->freelist count as in use (as in SLUB).
@@ -22,9 +24,10 @@
  * Layout: the private section below (helpers shared by mm/slub.c and
  * mm/slub_debug.c) follows the per-file declarations.
  *
- * Locking: c->lock (CPU slot) -> n->list_lock -> slab_lock (PG_locked bit of
- * the slab's head page). The allocation fast path takes only c->lock, which
- * no other slot's thread touches unless threads outnumber CPU slots.
+ * Locking: CPU slot guard (the c->... fields of every cache of the slot) ->
+ * n->list_lock -> slab_lock (PG_locked bit of the slab's head page). The
+ * fast paths enter only the slot guard, which takes no lock at all when the
+ * thread owns its slot (mm/include/cpu_slot.h).
  */
 #ifndef KMM_MM_SLAB_H
 #define KMM_MM_SLAB_H
@@ -39,6 +42,7 @@
 enum slab_list_id {
 	SLAB_LIST_NONE,
 	SLAB_LIST_CPU,		/* a CPU slot's cpu slab (frozen) */
+	SLAB_LIST_CPU_PARTIAL,	/* on a CPU slot's partial list (not frozen) */
 	SLAB_LIST_PARTIAL,
 	SLAB_LIST_FULL,
 	SLAB_LIST_EMPTY,
@@ -81,6 +85,20 @@ _Static_assert(offsetof(struct slab, __page_refcount) == offsetof(struct page, _
 _Static_assert(offsetof(struct slab, rcu_seq) == offsetof(struct page, memcg_data),
 	       "slab rcu_seq");
 
+/*
+ * slab->list: node lists change it under list_lock, the CPU partial lists
+ * and freezing under the slab lock too; __slab_free() reads it under the
+ * slab lock alone, so it is read and written with relaxed atomics.
+ */
+static inline void slab_set_list(struct slab *slab, enum slab_list_id id)
+{
+	__atomic_store_n(&slab->list, (unsigned char)id, __ATOMIC_RELAXED);
+}
+static inline enum slab_list_id slab_list_id(const struct slab *slab)
+{
+	return (enum slab_list_id)__atomic_load_n(&slab->list, __ATOMIC_RELAXED);
+}
+
 static inline struct slab *page_slab(const struct page *page)
 {
 	return (struct slab *)page;
@@ -98,14 +116,15 @@ static inline int slab_nid(const struct slab *slab)
 }
 
 /* Per CPU slot. */
+/* Guarded by the CPU slot's guard (mm/include/cpu_slot.h), as Linux's local lock. */
 struct kmem_cache_cpu {
-	spinlock_t lock;		/* protects everything below */
 	void *freelist;			/* next free object of the cpu slab (encoded chain) */
 	struct slab *slab;		/* the cpu slab, frozen; NULL if none */
 	char *lo;			/* first object of the cpu slab, for pointer checks */
 	uintptr_t span;			/* bytes from lo to its last object's start, + 1 */
 	unsigned int nr_free;		/* objects on freelist */
-	unsigned long alloc_fast, alloc_slow, free_fast, free_slow;	/* stats */
+	unsigned int nr_partial;	/* slabs on @partial */
+	struct list_head partial;	/* per-CPU partial slabs (slab->slab_list) */
 } __attribute__((aligned(64)));
 
 /* Per node. */
@@ -137,6 +156,9 @@ struct kmem_cache {
 	struct kmm_machine *machine;
 	slab_flags_t flags;
 	unsigned long min_partial;
+	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> 3), immutable */
+	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
+	unsigned int cpu_partial_slabs;	/* the list's limit in slabs */
 	unsigned int size;		/* stride of one object with its metadata */
 	unsigned int object_size;	/* what the user asked for */
 	unsigned int offset;		/* free pointer offset from the object */
@@ -347,6 +369,12 @@ static inline unsigned char shadow_get(const struct slab_machine *st, const stru
 				       const void *obj)
 {
 	return __atomic_load_n(shadow_of(st, m, obj), __ATOMIC_RELAXED);
+}
+
+/* The shadow byte of @obj through the cache (the fast paths: no machine lookups). */
+static inline unsigned char *cache_shadow(const struct kmem_cache *s, const void *obj)
+{
+	return (unsigned char *)(s->shadow_bias + ((uintptr_t)obj >> 3));
 }
 
 static inline void shadow_set(const struct slab_machine *st, const struct kmm_machine *m,

@@ -457,6 +457,7 @@ void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *inf
 		.objects = s->objects,
 		.order = s->order,
 		.min_partial = s->min_partial,
+		.cpu_partial = s->cpu_partial,
 		.flags = s->flags,
 	};
 }

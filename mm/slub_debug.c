@@ -420,7 +420,8 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 	memset(out, 0, sizeof(*out));
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-		spin_lock(&c->lock);
+		struct list_head *pos;
+		kmm_cpu_lock(m, cpu);
 		if (c->slab) {
 			out->nr_cpu++;
 			out->cpu_free += c->nr_free;
@@ -428,7 +429,12 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 			out->cpu_free += c->slab->objects - c->slab->inuse;
 			slab_unlock(c->slab);
 		}
-		spin_unlock(&c->lock);
+		list_for_each(pos, &c->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			out->nr_cpu_partial++;
+			out->cpu_free += slab->objects - __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
+		}
+		kmm_cpu_unlock(m, cpu);
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
@@ -452,6 +458,20 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 	out->active_objs = out->nr_objs - out->partial_free;
 }
 
+void slab_cpu_partial_slabs(struct kmem_cache *s, unsigned int *per_cpu, int n)
+{
+	struct kmm_machine *m = s->machine;
+
+	for (int cpu = 0; cpu < n; cpu++) {
+		per_cpu[cpu] = 0;
+		if (cpu >= m->nr_cpus)
+			continue;
+		kmm_cpu_lock(m, cpu);
+		per_cpu[cpu] = s->cpu_slab[cpu].nr_partial;
+		kmm_cpu_unlock(m, cpu);
+	}
+}
+
 void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned long *nodes)
 {
 	struct kmm_machine *m = s->machine;
@@ -462,10 +482,10 @@ void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned l
 		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 
-			spin_lock(&c->lock);
+			kmm_cpu_lock(m, cpu);
 			if (c->slab)
 				nodes[slab_nid(c->slab)]++;
-			spin_unlock(&c->lock);
+			kmm_cpu_unlock(m, cpu);
 		}
 		return;
 	}
@@ -524,7 +544,8 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 		  s->min_partial);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-		spin_lock(&c->lock);
+		struct list_head *pos;
+		kmm_cpu_lock(m, cpu);
 		if (c->slab) {
 			slab_lock(c->slab);
 			unsigned int remote = c->slab->objects - c->slab->inuse;
@@ -536,7 +557,17 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 		} else {
 			sb_printf(sb, "  cpu%d: no cpu slab\n", cpu);
 		}
-		spin_unlock(&c->lock);
+		/* Shown only when there are any: the picture stays as it was without. */
+		if (c->nr_partial)
+			sb_printf(sb, "   cpu%d partial: %u\n", cpu, c->nr_partial);
+		list_for_each(pos, &c->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			slab_lock(slab);
+			unsigned int inuse = slab->inuse;
+			slab_unlock(slab);
+			draw_slab(s, sb, slab, inuse);
+		}
+		kmm_cpu_unlock(m, cpu);
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
@@ -631,9 +662,9 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 	if (!PageSlab(page) || slab->slab_cache != s)
 		return check_fail(s, "slab pfn 0x%lx is not a slab of this cache",
 				  slab_pfn(s->machine, slab));
-	if (slab->list != where)
+	if (slab_list_id(slab) != where)
 		return check_fail(s, "slab pfn 0x%lx says list %d, found on %d",
-				  slab_pfn(s->machine, slab), slab->list, where);
+				  slab_pfn(s->machine, slab), slab_list_id(slab), where);
 	if (slab->inuse > slab->objects)
 		return check_fail(s, "slab pfn 0x%lx inuse %u > objects %u",
 				  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
@@ -679,6 +710,11 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 			return check_fail(s, "partial slab pfn 0x%lx has %u/%u in use",
 					  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
 		break;
+	case SLAB_LIST_CPU_PARTIAL:
+		if (slab->inuse == slab->objects)
+			return check_fail(s, "cpu partial slab pfn 0x%lx is full",
+					  slab_pfn(s->machine, slab));
+		break;
 	case SLAB_LIST_EMPTY:
 		if (slab->inuse != 0)
 			return check_fail(s, "empty slab pfn 0x%lx has %u in use",
@@ -696,13 +732,31 @@ static int check_cache(struct kmem_cache *s)
 	unsigned long cpu_slabs[MAX_NUMNODES] = { 0 }, cpu_objs[MAX_NUMNODES] = { 0 };
 	int err = 0;
 
-	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-		spin_lock(&s->cpu_slab[cpu].lock);
+	kmm_cpu_lock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		spin_lock(&get_node(s, nid)->list_lock);
 
 	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct list_head *pos;
+		unsigned int nr = 0;
+		list_for_each(pos, &c->partial) {
+			struct slab *slab = list_entry(pos, struct slab, slab_list);
+			int nid = slab_nid(slab);
+			nr++;
+			cpu_slabs[nid]++;
+			cpu_objs[nid] += slab->objects;
+			if ((err = check_slab(s, slab, NULL, 0, SLAB_LIST_CPU_PARTIAL)) != 0)
+				break;
+		}
+		if (!err && nr != c->nr_partial)
+			err = check_fail(s, "cpu%d counts %u partial slabs, its list holds %u", cpu,
+					 c->nr_partial, nr);
+		if (!err && nr > s->cpu_partial_slabs)
+			err = check_fail(s, "cpu%d holds %u partial slabs, cpu_partial_slabs %u", cpu,
+					 nr, s->cpu_partial_slabs);
+		if (err)
+			break;
 		if (!c->slab) {
 			if (c->freelist || c->nr_free)
 				err = check_fail(s, "cpu%d has a freelist but no slab", cpu);
@@ -759,8 +813,7 @@ static int check_cache(struct kmem_cache *s)
 
 	for (int nid = m->nr_node_ids; nid-- > 0;)
 		spin_unlock(&get_node(s, nid)->list_lock);
-	for (int cpu = m->nr_cpus; cpu-- > 0;)
-		spin_unlock(&s->cpu_slab[cpu].lock);
+	kmm_cpu_unlock_all(m);
 	return err;
 }
 

@@ -68,6 +68,26 @@ static void show_slab_objects(struct kmm_machine *m, struct kmem_cache *s,
 	sb_puts(sb, "\n");
 }
 
+/*
+ * Linux's slabs_cpu_partial_show(): "objects(slabs)" over every CPU, then
+ * " C<cpu>=objects(slabs)" for each CPU with any, objects reckoned as in
+ * slub_set_cpu_partial() (half-full slabs).
+ */
+static void show_slabs_cpu_partial(struct kmm_machine *m, struct kmem_cache *s,
+				   const struct kmem_cache_info *info, struct strbuf *sb)
+{
+	unsigned int per[KMM_MAX_CPUS], total = 0;
+
+	slab_cpu_partial_slabs(s, per, KMM_MAX_CPUS);
+	for (int cpu = 0; cpu < KMM_MAX_CPUS; cpu++)
+		total += per[cpu];
+	sb_printf(sb, "%u(%u)", total * info->objects / 2, total);
+	for (int cpu = 0; cpu < m->nr_cpus && cpu < KMM_MAX_CPUS; cpu++)
+		if (per[cpu])
+			sb_printf(sb, " C%d=%u(%u)", cpu, per[cpu] * info->objects / 2, per[cpu]);
+	sb_puts(sb, "\n");
+}
+
 struct slab_attr {
 	const char *name;
 	int kind;		/* 0: unsigned from a field, 1: flag, 2: objects, 3: special */
@@ -161,9 +181,9 @@ int slab_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 	default:
 		switch (a->arg) {
 		case 0: sb_puts(sb, "0\n"); break;		/* aliases: kmm never merges */
-		case 1: sb_puts(sb, "0\n"); break;		/* cpu_partial */
+		case 1: sb_printf(sb, "%u\n", info.cpu_partial); break;
 		case 2: slab_draw(s, sb); break;
-		case 4: sb_puts(sb, "0(0)\n"); break;		/* slabs_cpu_partial */
+		case 4: show_slabs_cpu_partial(m, s, &info, sb); break;
 		default: sb_puts(sb, ""); break;		/* write-only files read empty */
 		}
 	}

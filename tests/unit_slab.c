@@ -625,3 +625,86 @@ TEST(huge_objects_take_one_high_order_slab_each)
 	kmem_cache_destroy(t);
 	slab_done(m, base);
 }
+
+/*
+ * Per-CPU partial lists: cpu_partial as Linux 6.12's set_cpu_partial()
+ * computes it (by object size; 0 for debug caches), a refill from the node
+ * takes more partial slabs along (at most cpu_partial_slabs / 2), the next
+ * refill takes one from this CPU's list without the node, a remote free
+ * into a slab on that list changes no node list, and a shrink gives them all
+ * back. /sys/kernel/slab/<cache>/cpu_partial and slabs_cpu_partial show it.
+ */
+TEST(per_cpu_partial_lists)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("pcpu", 128, 0, 0, NULL);
+	struct kmem_cache *big = kmem_cache_create("pcpu_big", 1100, 0, 0, NULL);
+	extern int slab_sysfs_show(struct kmm_machine *, const char *, struct strbuf *);
+	enum { N = 32 * 12 };
+	void *p[N];
+	struct strbuf sb;
+
+	assert_true(s && big);
+	expect_eq(s->cpu_partial, 120);			/* size < 256 */
+	expect_eq(s->cpu_partial_slabs, (120 * 2 + s->objects - 1) / s->objects);
+	expect_eq(big->cpu_partial, 24);		/* 1024 <= size < PAGE_SIZE */
+	sb_init(&sb);
+	slab_sysfs_show(m, "pcpu/cpu_partial", &sb);
+	expect_true(!strcmp(sb.buf, "120\n"));
+	sb_free(&sb);
+	/* Twelve full slabs, then one object freed in each of the first ten: ten partial slabs. */
+	for (int i = 0; i < N; i++)
+		assert_true((p[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_eq(s->objects, 32);
+	for (int k = 0; k < 10; k++) {
+		kmem_cache_free(s, p[k * 32]);
+		p[k * 32] = NULL;
+	}
+	struct kmem_cache_node *n = get_node(s, 0);
+	expect_eq(n->nr_partial, 10);
+	/* The cpu slab (the twelfth) is full: the next allocation refills. */
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	void *q = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(q != NULL);
+	unsigned int took = s->cpu_partial_slabs / 2;
+	expect_eq(c->nr_partial, took);
+	expect_eq(n->nr_partial, 10 - 1 - took);
+	expect_eq(kmm_check(m), 0);
+	sb_init(&sb);
+	slab_sysfs_show(m, "pcpu/slabs_cpu_partial", &sb);
+	char want[64];
+	snprintf(want, sizeof(want), "%u(%u) C%d=%u(%u)\n", took * s->objects / 2, took,
+		 kmm_this_cpu(m), took * s->objects / 2, took);
+	expect_str_contains(sb.buf, want);
+	sb_free(&sb);
+	/* The next refill comes from this CPU's list: the node list stays as it is. */
+	unsigned long node_partial = n->nr_partial;
+	void *r = kmem_cache_alloc(s, GFP_KERNEL);	/* q took the new cpu slab's one free object */
+	assert_true(r != NULL);
+	expect_eq(n->nr_partial, node_partial);
+	expect_eq(c->nr_partial, took - 1);
+	/* A free into a slab on the CPU's list (as a remote free): no node list changes. */
+	struct slab *cp = list_first_entry(&c->partial, struct slab, slab_list);
+	for (int i = 0; i < N; i++) {
+		if (p[i] && virt_to_slab_m(m, p[i]) == cp) {
+			kmem_cache_free(s, p[i]);
+			p[i] = NULL;
+			break;
+		}
+	}
+	expect_eq(n->nr_partial, node_partial);
+	expect_eq(kmm_check(m), 0);
+	/* Everything back; a shrink returns the CPU's partial slabs to the node. */
+	for (int i = 0; i < N; i++)
+		if (p[i])
+			kmem_cache_free(s, p[i]);
+	kmem_cache_free(s, q);
+	kmem_cache_free(s, r);
+	kmem_cache_shrink(s);
+	expect_eq(c->nr_partial, 0);
+	expect_eq(kmm_check(m), 0);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(big);
+	slab_done(m, base);
+}

@@ -62,72 +62,74 @@ extern _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec"))
 struct kmm_cpu_cache {
 	unsigned long serial;		/* the machine's serial; 0: none */
 	int cpu;
+	struct kmm_cpu_guard *guard;	/* that slot's guard */
 };
 extern _Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
 
 /*
- * kmm_cpu_enter() - enter slot @g's section. Return: true when entered in
- * owned mode (no lock taken), false when @g->lock is held. Pass the result
- * to kmm_cpu_exit(). Context: the caller's own slot; nests.
+ * kmm_cpu_enter() - enter slot @g's section. Return: the section's token for
+ * kmm_cpu_exit(): >= 0 when entered in owned mode (no lock taken: the depth
+ * before), -1 when @g->lock is held. Context: the caller's own slot; nests.
  */
-static inline bool kmm_cpu_enter(struct kmm_cpu_guard *g)
+static inline int kmm_cpu_enter(struct kmm_cpu_guard *g)
 {
 	int depth = atomic_load_explicit(&g->busy, memory_order_relaxed);
 
-	/* busy != 0 is this thread's own owned section: nest in it. */
+	/*
+	 * Only a thread that saw owned mode ever sets busy (so busy != 0 is this
+	 * thread's own owned section: nest in it). Mark the section, then look
+	 * again: a thread revoking owned mode either sees busy (and waits for
+	 * it) or we see lockless clear (and back out).
+	 */
 	if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_acquire), 1)) {
 		atomic_store_explicit(&g->busy, depth + 1, memory_order_relaxed);
-		atomic_signal_fence(memory_order_seq_cst);	/* busy before the re-check */
+		atomic_signal_fence(memory_order_seq_cst);
 		if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_relaxed), 1))
-			return true;
+			return depth;
 		atomic_store_explicit(&g->busy, depth, memory_order_release);
 	}
 	if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
 		g->lock_depth++;
-		return false;
+		return -1;
 	}
 	spin_lock(&g->lock);
 	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
 	g->lock_depth = 1;
-	return false;
+	return -1;
 }
 
 /*
  * kmm_cpu_tryenter() - kmm_cpu_enter(), except that a shared slot whose lock
- * another thread holds is not waited for. Return: false when not entered;
- * else true with the mode in *@owned.
+ * another thread holds is not waited for. Return: the token, or -2 when not
+ * entered.
  */
-static inline bool kmm_cpu_tryenter(struct kmm_cpu_guard *g, bool *owned)
+static inline int kmm_cpu_tryenter(struct kmm_cpu_guard *g)
 {
 	int depth = atomic_load_explicit(&g->busy, memory_order_relaxed);
 
 	if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_acquire), 1)) {
 		atomic_store_explicit(&g->busy, depth + 1, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst);
-		if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_relaxed), 1)) {
-			*owned = true;
-			return true;
-		}
+		if (depth || __builtin_expect(atomic_load_explicit(&g->lockless, memory_order_relaxed), 1))
+			return depth;
 		atomic_store_explicit(&g->busy, depth, memory_order_release);
 	}
-	*owned = false;
 	if (atomic_load_explicit(&g->lock_owner, memory_order_relaxed) == &kmm_cpu_token) {
 		g->lock_depth++;
-		return true;
+		return -1;
 	}
 	if (!spin_trylock(&g->lock))
-		return false;
+		return -2;
 	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
 	g->lock_depth = 1;
-	return true;
+	return -1;
 }
 
-static inline void kmm_cpu_exit(struct kmm_cpu_guard *g, bool owned)
+/* kmm_cpu_exit() - leave the section entered with @token: owned, one store. */
+static inline void kmm_cpu_exit(struct kmm_cpu_guard *g, int token)
 {
-	if (__builtin_expect(owned, 1)) {
-		atomic_store_explicit(&g->busy,
-				      atomic_load_explicit(&g->busy, memory_order_relaxed) - 1,
-				      memory_order_release);
+	if (__builtin_expect(token >= 0, 1)) {
+		atomic_store_explicit(&g->busy, token, memory_order_release);
 		return;
 	}
 	if (--g->lock_depth)

@@ -86,6 +86,7 @@ struct kmem_cache_info {
 	const char *name;
 	unsigned int object_size, size, align, objects, order;
 	unsigned long min_partial;
+	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
 	slab_flags_t flags;
 };
 
@@ -106,16 +107,22 @@ int kmem_cache_for_each(struct kmm_machine *m, int (*fn)(struct kmem_cache *s, v
  * and node locks by slab_count().
  * @active_objs: Linux's slabinfo rule: objects minus the free objects on the
  * node partial lists; @partial_free: free objects on partial and empty slabs;
- * @cpu_free: free objects held by CPU slots.
+ * @cpu_free: free objects held by CPU slots (cpu slabs and their partial lists).
  */
 struct slab_counts {
 	unsigned long nr_slabs, nr_objs, active_objs;
 	unsigned long nr_partial, nr_full, nr_empty, nr_cpu;
+	unsigned long nr_cpu_partial;	/* slabs on the CPUs' partial lists */
 	unsigned long partial_free;
 	unsigned long cpu_free;
 };
 /** slab_count() - fill @out for @s. Context: takes @s's CPU and node locks. */
 void slab_count(struct kmem_cache *s, struct slab_counts *out);
+/**
+ * slab_cpu_partial_slabs() - the slabs on each CPU's partial list of @s into
+ * @per_cpu[0 .. @n) (0 past the machine's CPUs). Context: holds each CPU slot in turn.
+ */
+void slab_cpu_partial_slabs(struct kmem_cache *s, unsigned int *per_cpu, int n);
 
 /* What slab_node_counts() counts, per node (the /sys/kernel/slab/ files). */
 enum slab_node_stat {
