@@ -2,12 +2,15 @@
 # kmm: `make demo` builds and runs the tour; `make test` builds and runs every test.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 DEBUG_BUILD ?= build-debug
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all build demo test test-asan asan test-debug debug bench clean man
+.PHONY: all build demo test test-asan asan test-debug debug test-tsan tsan fuzz bench clean man
 
 all: build
 
@@ -46,11 +49,33 @@ debug: $(DEBUG_BUILD)/CMakeCache.txt
 test-debug: debug
 	cd $(DEBUG_BUILD) && KMM_QUICK=1 $(CTEST) --output-on-failure -j $(JOBS)
 
+$(TSAN_BUILD)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKMM_TSAN=ON
+
+# ThreadSanitizer over the tests that run threads (ctest label "tsan",
+# cmake/harden.cmake): any data race fails the run.
+tsan: $(TSAN_BUILD)/CMakeCache.txt
+	$(CMAKE) $(TSAN_BUILD) >/dev/null
+	$(CMAKE) --build $(TSAN_BUILD) -j $(JOBS) --target kmm_tsan_tests
+
+test-tsan: tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		KMM_QUICK=1 $(CTEST) --output-on-failure -j $(JOBS) -L tsan
+
+# The fuzzers (clang's libFuzzer) for FUZZ_SECONDS each, inputs up to 1 MB.
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+fuzz: $(FUZZ_BUILD)/CMakeCache.txt
+	$(CMAKE) $(FUZZ_BUILD) >/dev/null
+	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS) --target kmm_fuzzers
+	bash tests/fuzz_ci.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	@for b in $(BUILD)/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && echo "== $$b" && "$$b"; done; true
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(DEBUG_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(DEBUG_BUILD)
 
 # The manual page, generated from the tables in cli/ (see cli/manual.h).
 man: build

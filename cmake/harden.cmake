@@ -38,3 +38,19 @@ set_tests_properties(integration_shim_fail PROPERTIES LABELS integration TIMEOUT
 if(KMM_SANITIZE OR KMM_TSAN)
   set_tests_properties(integration_shim_fail PROPERTIES DISABLED TRUE)
 endif()
+
+# ThreadSanitizer (`make test-tsan`): the tests that run threads, labelled
+# "tsan"; the target builds only them. (integration_layouts runs threads too,
+# but boots a 1 TiB machine, whose reservations TSan's address space refuses;
+# integration_malloc_api is off under sanitizers.)
+set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_proc stress_page_alloc
+  stress_process_threads stress_procs_mt stress_slab stress_threads unit_mmu_inline
+  unit_vmalloc)
+set(_kmm_tsan_targets)
+foreach(_t ${KMM_TSAN_TESTS})
+  if(TEST ${_t})
+    set_property(TEST ${_t} APPEND PROPERTY LABELS tsan)
+    list(APPEND _kmm_tsan_targets ${_t})
+  endif()
+endforeach()
+add_custom_target(kmm_tsan_tests DEPENDS ${_kmm_tsan_targets})

@@ -21,6 +21,14 @@
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/*
+ * Linux's READ_ONCE/WRITE_ONCE: a field that a lockless reader loads while
+ * its writer (under a lock the reader does not take) stores. Relaxed atomic
+ * accesses: plain moves on x86, but the pair is a defined access for C11
+ * and for ThreadSanitizer. Every such field's comment says "READ_ONCE".
+ */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 #define SZ_1K 0x400UL
 #define SZ_1M 0x100000UL

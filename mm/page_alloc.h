@@ -99,7 +99,7 @@ static inline void account_freepages(struct zone *zone, long nr, int mt)
 	if (mt == MIGRATE_CMA)
 		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr);
 	else if (mt == MIGRATE_HIGHATOMIC)
-		zone->nr_free_highatomic += (unsigned long)nr;
+		WRITE_ONCE(zone->nr_free_highatomic, zone->nr_free_highatomic + (unsigned long)nr);
 }
 
 /* ---- Free lists ---- */

@@ -280,18 +280,19 @@ static void __setup_per_zone_wmarks(struct kmm_machine *m)
 		spin_lock(&zone->lock);
 		if (zone->type == ZONE_HIGHMEM || zone->type == ZONE_MOVABLE) {
 			/* __GFP_HIGH and PF_MEMALLOC rarely want these zones: cap min. */
-			zone->_watermark[WMARK_MIN] =
-				KMM_CLAMP(managed / 1024, SWAP_CLUSTER_MAX, 128UL);
+			WRITE_ONCE(zone->_watermark[WMARK_MIN],
+				   KMM_CLAMP(managed / 1024, SWAP_CLUSTER_MAX, 128UL));
 		} else {
-			zone->_watermark[WMARK_MIN] = (unsigned long)tmp;
+			WRITE_ONCE(zone->_watermark[WMARK_MIN], (unsigned long)tmp);
 		}
 		tmp = KMM_MAX(tmp >> 2, (uint64_t)mult_frac_ul(managed,
 							       (unsigned long)m->watermark_scale_factor,
 							       10000));
-		zone->watermark_boost = 0;
-		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + (unsigned long)tmp;
-		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + (unsigned long)tmp;
-		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + (unsigned long)tmp;
+		WRITE_ONCE(zone->watermark_boost, 0);
+		WRITE_ONCE(zone->_watermark[WMARK_LOW], zone->_watermark[WMARK_MIN] + (unsigned long)tmp);
+		WRITE_ONCE(zone->_watermark[WMARK_HIGH], zone->_watermark[WMARK_LOW] + (unsigned long)tmp);
+		WRITE_ONCE(zone->_watermark[WMARK_PROMO],
+			   zone->_watermark[WMARK_HIGH] + (unsigned long)tmp);
 		spin_unlock(&zone->lock);
 	}
 	calculate_totalreserve_pages(m);
@@ -329,7 +330,8 @@ void setup_per_zone_lowmem_reserve(struct kmm_machine *m)
 
 			for (int j = i + 1; j < MAX_NR_ZONES; j++) {
 				managed += zone_managed_pages(&pgdat->node_zones[j]);
-				zone->lowmem_reserve[j] = clear ? 0 : (long)(managed / (unsigned long)ratio);
+				WRITE_ONCE(zone->lowmem_reserve[j],
+					   clear ? 0 : (long)(managed / (unsigned long)ratio));
 			}
 		}
 	}

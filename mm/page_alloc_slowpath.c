@@ -61,7 +61,7 @@ static inline long __zone_watermark_unusable_free(const struct zone *z, unsigned
 	long unusable = (1L << order) - 1;
 
 	if (likely(!(alloc_flags & ALLOC_RESERVES)))
-		unusable += (long)z->nr_free_highatomic;
+		unusable += (long)READ_ONCE(z->nr_free_highatomic);
 	if (!(alloc_flags & ALLOC_CMA))
 		unusable += (long)zone_page_state(z, NR_FREE_CMA_PAGES);
 	return unusable;
@@ -98,7 +98,7 @@ static inline bool watermark_ok_inline(struct zone *z, unsigned int order, unsig
 		if (alloc_flags & ALLOC_OOM)
 			min -= min / 2;
 	}
-	if (free_pages <= min + z->lowmem_reserve[highest_zoneidx])
+	if (free_pages <= min + READ_ONCE(z->lowmem_reserve[highest_zoneidx]))
 		return false;
 	if (!order)
 		return true;
@@ -161,7 +161,7 @@ static inline bool zone_watermark_fast(struct zone *z, unsigned int order, unsig
 		long reserved = __zone_watermark_unusable_free(z, 0, alloc_flags);
 
 		usable -= KMM_MIN(usable, reserved);
-		if (likely(usable > (long)mark + z->lowmem_reserve[highest_zoneidx]))
+		if (likely(usable > (long)mark + READ_ONCE(z->lowmem_reserve[highest_zoneidx])))
 			return true;
 	} else if (likely(watermark_ok_inline(z, order, mark, highest_zoneidx, alloc_flags,
 					      free_pages))) {
@@ -181,9 +181,9 @@ static __attribute__((noinline)) bool zone_watermark_fast_slow(struct zone *z, u
 		return true;
 	/* __GFP_HIGH order-0 requests ignore the boost at the min mark. */
 	if (unlikely(!order && (alloc_flags & ALLOC_MIN_RESERVE) &&
-		     __atomic_load_n(&z->watermark_boost, __ATOMIC_RELAXED) &&
+		     READ_ONCE(z->watermark_boost) &&
 		     (alloc_flags & ALLOC_WMARK_MASK) == WMARK_MIN)) {
-		mark = z->_watermark[WMARK_MIN];
+		mark = READ_ONCE(z->_watermark[WMARK_MIN]);
 		return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
 					   free_pages);
 	}

@@ -155,7 +155,7 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 			   " writepending:%lukB present:%lukB managed:%lukB mlocked:%lukB"
 			   " bounce:%lukB free_pcp:%lukB local_pcp:%lukB free_cma:%lukB",
 			   zone->node, zone_names[zone->type],
-			   K(zone_page_state(zone, NR_FREE_PAGES)), K(zone->watermark_boost),
+			   K(zone_page_state(zone, NR_FREE_PAGES)), K(READ_ONCE(zone->watermark_boost)),
 			   K(min_wmark_pages(zone)), K(low_wmark_pages(zone)),
 			   K(high_wmark_pages(zone)), K(zone->nr_reserved_highatomic),
 			   K(zone_page_state(zone, NR_ZONE_ACTIVE_ANON)),
@@ -171,7 +171,7 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 		sb_init(&sb);
 		sb_puts(&sb, "lowmem_reserve[]:");
 		for (int i = 0; i < MAX_NR_ZONES; i++)
-			sb_printf(&sb, " %ld", zone->lowmem_reserve[i]);
+			sb_printf(&sb, " %ld", READ_ONCE(zone->lowmem_reserve[i]));
 		kmm_printk(m, "%s", sb.buf ? sb.buf : "");
 		sb_free(&sb);
 	}

@@ -66,7 +66,7 @@ struct slab {
 	struct list_head slab_list;
 	struct kmem_cache *slab_cache;
 	void *freelist;
-	unsigned short inuse;		/* slab_lock */
+	unsigned short inuse;		/* slab_lock; slab_count() reads it under list_lock: READ_ONCE */
 	unsigned short objects;		/* immutable */
 	unsigned char frozen;		/* slab_lock (set/cleared with list_lock too) */
 	unsigned char list;		/* enum slab_list_id, n->list_lock */

@@ -977,7 +977,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	shadow_set(st, m, obj, SHADOW_FREE);
 	set_freepointer(s, obj, slab->freelist);
 	slab->freelist = obj;
-	slab->inuse--;
+	/* Without list_lock: slab_count() reads a partial slab's inuse under it. */
+	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - 1));
 	unsigned int inuse = slab->inuse;
 	slab_unlock(slab);
 	if (locked) {

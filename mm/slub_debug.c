@@ -447,8 +447,7 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 		out->nr_full += n->nr_full;
 		list_for_each(pos, &n->partial) {
 			struct slab *slab = list_entry(pos, struct slab, slab_list);
-			out->partial_free += slab->objects - __atomic_load_n(&slab->inuse,
-									      __ATOMIC_RELAXED);
+			out->partial_free += slab->objects - READ_ONCE(slab->inuse);
 		}
 		list_for_each(pos, &n->empty)
 			out->partial_free += list_entry(pos, struct slab, slab_list)->objects;

@@ -224,7 +224,7 @@ static int map_area(struct kmm_machine *m, struct vmap_area *va, struct vm_struc
 	va->vm = vm;
 	vm->flags &= ~(unsigned long)VM_UNINITIALIZED;
 	if (vm->flags & VM_ALLOC)
-		vs->nr_vmalloc_pages += vm->nr_pages;
+		WRITE_ONCE(vs->nr_vmalloc_pages, vs->nr_vmalloc_pages + vm->nr_pages);
 	spin_unlock(&vs->lock);
 	return 0;
 }
@@ -255,7 +255,7 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	vs->nr_busy--;
 	va->vm = NULL;
 	if (vm->flags & VM_ALLOC)
-		vs->nr_vmalloc_pages -= vm->nr_pages;
+		WRITE_ONCE(vs->nr_vmalloc_pages, vs->nr_vmalloc_pages - vm->nr_pages);
 	unmap_pages_locked(m, vs, va->va_start, vm->nr_mapped);
 	list_add_tail(&va->list, &vs->lazy_list);
 	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
@@ -681,7 +681,7 @@ unsigned long vmalloc_nr_pages(struct kmm_machine *m)
 {
 	struct vmalloc_state *vs = vstate(m);
 
-	return vs ? __atomic_load_n(&vs->nr_vmalloc_pages, __ATOMIC_RELAXED) : 0;
+	return vs ? READ_ONCE(vs->nr_vmalloc_pages) : 0;
 }
 
 uint64_t vmalloc_total_bytes(const struct kmm_machine *m)

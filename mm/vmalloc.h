@@ -61,7 +61,7 @@ struct vmalloc_state {
 	unsigned long long nr_busy;
 	unsigned long long lazy_nr;	/* pages of address space on lazy_list */
 	unsigned long long nr_free_bytes;
-	unsigned long long nr_vmalloc_pages;
+	unsigned long long nr_vmalloc_pages;	/* vs->lock; read by vmalloc_nr_pages() unlocked: READ_ONCE */
 	unsigned long long nr_purges, nr_tlb_flushes;
 	uint64_t last_flush_start, last_flush_end;
 	struct sim_ram *mmio_ram[KMM_MAX_MMIO];	/* device memory of mmio= regions beyond RAM */

@@ -601,7 +601,7 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 		  "\n        present  %lu"
 		  "\n        managed  %lu"
 		  "\n        cma      %lu",
-		  zone_page_state(z, NR_FREE_PAGES), z->watermark_boost,
+		  zone_page_state(z, NR_FREE_PAGES), READ_ONCE(z->watermark_boost),
 		  min_wmark_pages(z), low_wmark_pages(z), high_wmark_pages(z),
 		  wmark_pages(z, WMARK_PROMO), z->spanned_pages, z->present_pages,
 		  zone_managed_pages(z), z->cma_pages);
@@ -611,7 +611,7 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 	for (int t = 0; t < MAX_NR_ZONES; t++) {
 		if (!zone_type_configured(m, (enum zone_type)t))
 			continue;
-		sb_printf(sb, first ? "%ld" : ", %ld", z->lowmem_reserve[t]);
+		sb_printf(sb, first ? "%ld" : ", %ld", READ_ONCE(z->lowmem_reserve[t]));
 		first = false;
 	}
 	sb_puts(sb, ")");

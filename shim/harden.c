@@ -20,6 +20,10 @@
  *   [ unused | 0xcb x 16 | S bytes of data | 0xcb ... | p ^ secret | S ^ secret | guard page ]
  *                          ^ p, aligned as asked, as far right as that allows
  *
+ * The guard page is inaccessible for huge blocks and page blocks of 256 KiB
+ * and more; below, it is a canary page (0xcb), checked at free (see
+ * PROTECT_MIN for why).
+ *
  * The secret is random per process (AT_RANDOM), so a stray copy of another
  * block's header does not pass for this one's.
  *
@@ -27,8 +31,9 @@
  * slot's ring (at most KMM_MALLOC_QUARANTINE bytes, default 1 MiB per slot,
  * and 1024 blocks); when the ring is full the oldest block leaves it, its
  * bytes checked, and only then goes back to kmalloc - so a write after free
- * is found before the slot is handed out again. A freed page block is made
- * inaccessible and held (8 per slot): a write after free faults at once. A
+ * is found before the slot is handed out again. A freed page block is held
+ * too (8 per slot): from 256 KiB made inaccessible (a write after free
+ * faults at once), below poisoned and checked like a small block. A
  * freed huge block's range is kept reserved and empty (up to 64 GiB of
  * address space, 1024 ranges), so its address is not reused meanwhile.
  *
@@ -61,6 +66,14 @@ unsigned long harden_fail_every;
 #define HUGE_RING	1024
 #define HUGE_BUDGET	(64ULL << 30)
 #define NO_BYTE		0x100	/* shim_report(): no byte value to show */
+/*
+ * Page blocks in RAM smaller than this get a canary page instead of an
+ * inaccessible one, and are poisoned rather than closed in quarantine:
+ * every mprotect() of the RAM mapping takes the host's mmap lock for
+ * writing, which serialised a threaded program's page faults (mt_churn:
+ * 7x slower). Huge blocks, and page blocks from 256 KiB, are closed.
+ */
+#define PROTECT_MIN	(256UL << 10)
 
 static uint64_t secret;
 static size_t quarantine_bytes = 1 << 20;	/* per CPU slot; 0: no quarantine */
@@ -183,6 +196,12 @@ const char *harden_setup(void)
 /* ---- Faults on guard pages and quarantined blocks ---- */
 
 static struct sigaction old_segv;
+
+/* Is [start, start+bytes) a block whose guard page is closed (else a canary page)? */
+static bool closes(const void *start, size_t bytes)
+{
+	return bytes >= PROTECT_MIN || (uintptr_t)start - ram_lo >= ram_hi - ram_lo;
+}
 
 static bool in_huge(uintptr_t a)
 {
@@ -360,7 +379,10 @@ void *harden_pages_place(void *start, size_t bytes, size_t size, size_t align)
 	memset((void *)(p + size), RED_BYTE, guard - 16 - p - size);
 	memcpy((void *)(guard - 16), &enc_p, 8);
 	memcpy((void *)(guard - 8), &enc_s, 8);
-	sim_protect((void *)guard, PAGE_SIZE, false);	/* best effort: map count */
+	if (closes(start, bytes))
+		sim_protect((void *)guard, PAGE_SIZE, false);	/* best effort: map count */
+	else
+		memset((void *)guard, RED_BYTE, PAGE_SIZE);
 	if ((uintptr_t)start - ram_lo >= ram_hi - ram_lo)
 		harden_note_huge(start, bytes);
 	return (void *)p;
@@ -381,12 +403,17 @@ size_t harden_pages_size(const char *call, const void *ptr, const void *start, s
 	if ((bad = first_not(p + size, guard - 16 - (uintptr_t)p - size, RED_BYTE)) >= 0)
 		shim_report(call, "write past the end of block", p, size, (long)size + bad,
 		       p[size + (size_t)bad]);
+	if (!closes(start, bytes) &&
+	    (bad = first_not((const unsigned char *)guard, PAGE_SIZE, RED_BYTE)) >= 0)
+		shim_report(call, "write past the end of block", p, size,
+			    (long)(guard - (uintptr_t)p) + bad, ((const unsigned char *)guard)[bad]);
 	return size;
 }
 
 void harden_pages_unguard(void *start, size_t bytes)
 {
-	sim_protect((char *)start + bytes - PAGE_SIZE, PAGE_SIZE, true);
+	if (closes(start, bytes))
+		sim_protect((char *)start + bytes - PAGE_SIZE, PAGE_SIZE, true);
 }
 
 /* ---- Quarantine ---- */
@@ -417,21 +444,35 @@ void *harden_quarantine_small(int cpu, void *user, void *p, size_t usable)
 	return out;
 }
 
-void *harden_quarantine_pages(int cpu, void *start, size_t bytes)
+void *harden_quarantine_pages(int cpu, void *user, void *start, size_t bytes)
 {
-	if (!quarantine_bytes || sim_protect(start, bytes, false))
+	if (!quarantine_bytes)
 		return start;
+	if (closes(start, bytes)) {
+		if (sim_protect(start, bytes, false))
+			return start;
+	} else {
+		memset(start, FREE_BYTE, bytes);
+	}
 	struct harden_slot *h = &hslots[cpu];
 	void *out = NULL;
 
 	if (h->pages_n == PAGES_RING) {
 		struct held *o = &h->pages[h->pages_head];
-		sim_protect(o->p, o->bytes, true);
+		if (closes(o->p, o->bytes)) {
+			sim_protect(o->p, o->bytes, true);
+		} else {
+			long off = first_not(o->p, o->bytes, FREE_BYTE);
+			if (off >= 0)
+				shim_report("free", "write after free to block", o->user, (size_t)-1,
+					    off - ((char *)o->user - (char *)o->p),
+					    ((unsigned char *)o->p)[off]);
+		}
 		out = o->p;
 		h->pages_head = (h->pages_head + 1) % PAGES_RING;
 		h->pages_n--;
 	}
-	h->pages[(h->pages_head + h->pages_n) % PAGES_RING] = (struct held){ start, bytes, NULL };
+	h->pages[(h->pages_head + h->pages_n) % PAGES_RING] = (struct held){ start, bytes, user };
 	h->pages_n++;
 	return out;
 }

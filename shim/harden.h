@@ -10,8 +10,10 @@
  *     the requested size to the block's end, and a header or trailer
  *     holding the size, checked at free and realloc (malloc(24); p[24] = 0
  *     and p[-1] = 0 are caught);
- *   - a guard page after every page-sized and huge block (PROT_NONE), the
- *     block placed right against it, and a fault reporter naming the block;
+ *   - a guard page after every page-sized and huge block, the block placed
+ *     right against it: inaccessible (with a fault reporter naming the
+ *     block) for huge blocks and page blocks from 256 KiB, a canary page
+ *     checked at free below that;
  *   - a quarantine: freed blocks are held back, poisoned (small blocks) or
  *     made inaccessible (page blocks), and checked when they leave it, before
  *     the slot can be handed out again: a write after free is reported;
@@ -111,11 +113,11 @@ void harden_pages_unguard(void *start, size_t bytes);
  */
 void *harden_quarantine_small(int cpu, void *user, void *p, size_t usable);
 /**
- * harden_quarantine_pages() - hold freed page block [@start, @start+@bytes)
- * of slot @cpu back, inaccessible. Return: the start of a block to free now
+ * harden_quarantine_pages() - hold freed page block @user ([@start,
+ * @start+@bytes)) of slot @cpu back, inaccessible or poisoned. Return: the start of a block to free now
  * (made accessible again), or NULL. Context: the slot lock of @cpu held.
  */
-void *harden_quarantine_pages(int cpu, void *start, size_t bytes);
+void *harden_quarantine_pages(int cpu, void *user, void *start, size_t bytes);
 /**
  * harden_quarantine_huge() - keep the address range of freed huge block
  * [@base, @base+@len) reserved but empty, releasing the oldest ranges held

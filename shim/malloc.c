@@ -942,7 +942,7 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
 	harden_pages_size(call, p, start, PAGE_SIZE << order);
 	harden_pages_unguard(start, PAGE_SIZE << order);
 	struct shim_slot *s = kmm_enter();
-	void *q = harden_quarantine_pages(tls_cpu, start, PAGE_SIZE << order);
+	void *q = harden_quarantine_pages(tls_cpu, p, start, PAGE_SIZE << order);
 	if (q) {
 		struct page *qh = compound_head(ram_page(q));
 		__free_pages(qh, compound_order(qh));

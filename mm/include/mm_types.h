@@ -199,15 +199,15 @@ static inline int page_mapcount(const struct page *p)
 
 static inline unsigned int page_zonenum(const struct page *p)
 {
-	return (p->flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1);
+	return (READ_ONCE(p->flags) >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1);
 }
 static inline int page_to_nid(const struct page *p)
 {
-	return (int)((p->flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1));
+	return (int)((READ_ONCE(p->flags) >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1));
 }
 static inline unsigned int page_machine_slot(const struct page *p)
 {
-	return (p->flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1);
+	return (READ_ONCE(p->flags) >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1);
 }
 static inline void set_page_links(struct page *p, unsigned int zone, int nid, unsigned int slot)
 {

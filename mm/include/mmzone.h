@@ -106,11 +106,11 @@ struct pglist_data;
 
 struct zone {
 	/* Read-mostly fields */
-	unsigned long _watermark[NR_WMARK];	/* zone->lock writers, read racy */
-	unsigned long watermark_boost;
+	unsigned long _watermark[NR_WMARK];	/* zone->lock writers, lockless readers: READ_ONCE */
+	unsigned long watermark_boost;		/* zone->lock writers, lockless readers: READ_ONCE */
 	unsigned long nr_reserved_highatomic;
-	unsigned long nr_free_highatomic;
-	long lowmem_reserve[MAX_NR_ZONES];	/* setup_per_zone_lowmem_reserve() */
+	unsigned long nr_free_highatomic;	/* zone->lock writers, lockless readers: READ_ONCE */
+	long lowmem_reserve[MAX_NR_ZONES];	/* sysctl_lock writers, lockless readers: READ_ONCE */
 	int node;				/* immutable */
 	enum zone_type type;			/* immutable */
 	struct pglist_data *zone_pgdat;		/* immutable */
@@ -162,7 +162,7 @@ static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
 static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermarks w)
 {
 	/* boost changes under zone->lock while allocators read it racily */
-	return z->_watermark[w] + __atomic_load_n(&z->watermark_boost, __ATOMIC_RELAXED);
+	return READ_ONCE(z->_watermark[w]) + READ_ONCE(z->watermark_boost);
 }
 #define min_wmark_pages(z) wmark_pages(z, WMARK_MIN)
 #define low_wmark_pages(z) wmark_pages(z, WMARK_LOW)
