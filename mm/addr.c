@@ -5,18 +5,19 @@
  *
  * Linux counterpart: arch/x86/include/asm/page*.h (__pa, __va, virt_to_page),
  * include/asm-generic/memory_model.h (pfn_to_page, page_to_pfn with
- * SPARSEMEM_VMEMMAP: one virtually contiguous array), mm/highmem.c
- * (page_address of a kmapped page).
+ * SPARSEMEM_VMEMMAP: one virtually contiguous array), include/linux/mm.h
+ * (lowmem_page_address). page_address() itself is in mm/highmem.c, as in
+ * Linux: this file calls no layer above it.
  *
  * Kept: the vmemmap model - struct page of pfn N is vmemmap[N], so
  * page_to_pfn is a subtraction; __pa/__va as PAGE_OFFSET arithmetic on the
- * direct map; page_address() NULL for an unmapped highmem page.
+ * direct map.
  * Added: a page finds its machine from the slot in page->flags, and - for a
  * struct page not initialised yet - from which machine's vmemmap holds it;
  * sections that are wholly reserved are initialised on first lookup.
  *
  * Invariant: for every machine m and lowmem pfn p,
- *   page_address(pfn_to_page(p)) == m->ram.direct + p * PAGE_SIZE and
+ *   lowmem_page_address(pfn_to_page(p)) == m->ram.direct + p * PAGE_SIZE and
  *   __pa_m(m, page_to_kva(pfn_to_page(p))) == p * PAGE_SIZE.
  *
  * Locking: none (immutable boot data); the section state byte is updated
@@ -28,18 +29,9 @@
 #include "mm/include/addr.h"
 #include "mm/internal.h"
 
-/*
- * The vmalloc/highmem layer owns the host window beyond the direct map.
- * Weak references: when that layer is not linked in, these are NULL and
- * only the direct map converts.
- */
-extern void *kernel_va_to_host(struct kmm_machine *m, uint64_t va) __attribute__((weak));
-extern uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p) __attribute__((weak));
-extern void *kmap_page_address(const struct page *page) __attribute__((weak));
-
 static inline uint64_t direct_map_bytes(const struct kmm_machine *m)
 {
-	return PFN_PHYS(m->max_low_pfn);
+	return kmm_direct_map_bytes(m);
 }
 
 uint64_t __pa_m(const struct kmm_machine *m, uint64_t kva)
@@ -58,34 +50,34 @@ uint64_t __va_m(const struct kmm_machine *m, uint64_t pa)
 
 uint64_t kmm_host_to_phys(const struct kmm_machine *m, const void *p)
 {
-	const char *base = m ? (const char *)m->ram.direct : NULL;
-	const char *c = p;
-
-	if (!base || c < base || (uint64_t)(c - base) >= direct_map_bytes(m))
+	if (!m || !virt_addr_valid_m(m, p))
 		return (uint64_t)-1;
-	return (uint64_t)(c - base);
+	return virt_to_phys_m(m, p);
 }
 
-uint64_t kmm_host_to_kva(struct kmm_machine *m, const void *p)
+void *kmm_phys_to_host(const struct kmm_machine *m, uint64_t pa)
 {
-	uint64_t pa = kmm_host_to_phys(m, p);
-
-	if (pa != (uint64_t)-1)
-		return m->layout.page_offset + pa;
-	if (m && kernel_host_to_va)
-		return kernel_host_to_va(m, p);
-	return 0;
+	if (!m || !m->ram.direct || pa >= direct_map_bytes(m))
+		return NULL;
+	return phys_to_virt_m(m, pa);
 }
 
-void *kmm_kva_to_host(struct kmm_machine *m, uint64_t kva)
+uint64_t kmm_host_to_kva(const struct kmm_machine *m, const void *p)
+{
+	if (!m)
+		return 0;
+	if (virt_addr_valid_m(m, p))
+		return kmm_direct_kva(m, p);
+	return kernel_host_to_va(m, p);
+}
+
+void *kmm_kva_to_host(const struct kmm_machine *m, uint64_t kva)
 {
 	uint64_t pa = __pa_m(m, kva);
 
 	if (pa != (uint64_t)-1)
-		return (char *)m->ram.direct + pa;
-	if (m && kernel_va_to_host)
-		return kernel_va_to_host(m, kva);
-	return NULL;
+		return phys_to_virt_m(m, pa);
+	return m ? kernel_va_to_host(m, kva) : NULL;
 }
 
 struct kmm_machine *kmm_machine_of_host(const void *p)
@@ -96,7 +88,21 @@ struct kmm_machine *kmm_machine_of_host(const void *p)
 		return m;
 	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
 		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
-		if (m && m->ram.direct && kmm_host_to_phys(m, p) != (uint64_t)-1)
+		if (m && virt_addr_valid_m(m, p))
+			return m;
+	}
+	return NULL;
+}
+
+struct kmm_machine *kmm_machine_of_kernel_window(const void *p)
+{
+	struct kmm_machine *m = kmm_current();
+
+	if (m && kernel_host_to_va(m, p))
+		return m;
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
+		if (m && kernel_host_to_va(m, p))
 			return m;
 	}
 	return NULL;
@@ -216,36 +222,15 @@ struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn)
 	return pfn_to_page_m(m, pfn);
 }
 
-void *lowmem_pfn_address(const struct kmm_machine *m, unsigned long pfn)
+void *lowmem_page_address(const struct page *page)
 {
-	if (!m || pfn >= m->max_low_pfn || !m->ram.direct)
-		return NULL;
-	return (char *)m->ram.direct + PFN_PHYS(pfn);
-}
-
-/**
- * page_address() - host pointer to the bytes of @page.
- * Return: the direct-map pointer for lowmem; for highmem, the kmap address
- * while the page is kmapped (PG_highmem_mapped, asked of mm/highmem.c),
- * otherwise NULL - as Linux's page_address().
- */
-void *page_address(const struct page *page)
-{
-	struct kmm_machine *m;
+	struct kmm_machine *m = page ? kmm_page_machine(page) : NULL;
 	unsigned long pfn;
 
-	if (!page)
-		return NULL;
-	m = kmm_page_machine(page);
-	if (!m)
+	if (!m || !m->ram.direct)
 		return NULL;
 	pfn = page_to_pfn_m(m, page);
-	if (pfn < m->max_low_pfn)
-		return (char *)m->ram.direct + PFN_PHYS(pfn);
-	/* Highmem: an address only while kmapped (mm/highmem.c). */
-	if (page_flag_test(page, PG_highmem_mapped) && kmap_page_address)
-		return kmap_page_address(page);
-	return NULL;
+	return pfn < m->max_low_pfn ? phys_to_virt_m(m, PFN_PHYS(pfn)) : NULL;
 }
 
 uint64_t page_to_kva(const struct page *page)
@@ -267,10 +252,8 @@ uint64_t page_to_kva(const struct page *page)
 struct page *virt_to_page(const void *addr)
 {
 	struct kmm_machine *m = kmm_machine_of_host(addr);
-	uint64_t pa;
 
 	if (!m)
 		return NULL;
-	pa = kmm_host_to_phys(m, addr);
-	return kmm_pfn_to_page(m, (unsigned long)PFN_DOWN(pa));
+	return kmm_pfn_to_page(m, (unsigned long)PFN_DOWN(virt_to_phys_m(m, addr)));
 }

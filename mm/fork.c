@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/highmem.h"
 #include "mm/include/mm.h"
 #include "mm/internal.h"
 
@@ -282,7 +283,7 @@ static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *pag
 	struct mm_struct *dst = c->dst->vm_mm;
 	struct kmm_machine *m = dst->m;
 
-	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+	copy_user_highpage(n, page, addr, c->dst);
 	folio_add_new_anon_rmap(n, c->dst, addr);
 	add_mm_counter(dst, MM_ANONPAGES, 1);
 	pteval_t pte = pfn_pte_geo(dst->pgt.geo, page_to_pfn_m(m, n), c->dst->vm_page_prot) |

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/highmem.h"
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
@@ -121,7 +122,7 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 	struct page *n = kmm_alloc_pages(m, procs_of(m)->user_gfp & ~__GFP_MOVABLE, 0, -1);
 	if (!n)
 		return NULL;
-	memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+	copy_highpage(n, page);
 	set_page_count(n, 0);	/* each mapping moved over brings one reference */
 	struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
 	struct migrate_ctx c = { page, n, 0 };

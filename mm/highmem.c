@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/highmem.c - temporary and permanent kernel mappings of highmem pages:
- * kmap (PKMAP slots), kmap_local_page and kmap_atomic (per-CPU fixmap slots).
+ * kmap (PKMAP slots), kmap_local_page and kmap_atomic (per-CPU fixmap slots),
+ * page_address(), and the page-bytes helpers built on kmap_local_page()
+ * (clear_highpage, copy_highpage, clear_user_highpage, copy_user_highpage,
+ * memcpy_from_page, memcpy_to_page).
+ *
+ * These are the only way kernel code reaches a page's bytes: a lowmem page
+ * through its direct-map address, a highmem page through a slot mapped for
+ * the purpose. The MMU's own window onto RAM (arch/sim/mmu.c) is the
+ * simulated hardware's, for the loads and stores of simulated processes.
  *
  * Linux counterpart: mm/highmem.c (6.12). Kept: LAST_PKMAP slots with
  * Linux's pkmap_count[] meaning (0 free; 1 mapped but unused, waiting for the
@@ -35,6 +43,8 @@
 #include <string.h>
 
 #include "include/kmm/vmalloc.h"
+#include "mm/include/addr.h"
+#include "mm/include/highmem.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
 
@@ -46,7 +56,22 @@ struct kmap_ctrl {
 	int idx;				/* depth of the stack */
 	int atomic;				/* of which kmap_atomic */
 	struct page *pages[KM_MAX_IDX];
+	/*
+	 * The frame each slot's host address still shows after kunmap_local
+	 * (NO_HOST_PFN: none). Release builds leave the host mapping in place
+	 * when a slot is unmapped - its PTE is cleared, as Linux's - so the
+	 * next kmap_local of the slot is one host call instead of two; debug
+	 * builds unmap it, so a use after kunmap_local faults on the host.
+	 */
+	unsigned long host_pfn[KM_MAX_IDX];
 };
+
+#define NO_HOST_PFN (~0UL)
+#ifdef KMM_DEBUG_VM
+#define KEEP_HOST_MAPPING false
+#else
+#define KEEP_HOST_MAPPING true
+#endif
 
 struct kmap_state {
 	spinlock_t lock;		/* kmap_lock: everything up to cpu */
@@ -69,7 +94,7 @@ static struct kmap_state *kstate(struct kmm_machine *m)
 
 static bool page_is_highmem(struct kmm_machine *m, const struct page *page)
 {
-	return kmm_arch_is_32(m) && pfn_is_highmem(m, page_to_pfn_m(m, page));
+	return page_is_highmem_m(m, page);
 }
 
 static uint64_t pkmap_addr(const struct kmap_state *ks, int slot)
@@ -193,7 +218,7 @@ static void *__kmap(struct page *page)
 	struct kmap_state *ks = kstate(m);
 
 	if (!page_is_highmem(m, page))
-		return page_address(page);
+		return lowmem_page_address_m(m, page);
 	if (!ks || !ks->last_pkmap) {
 		kmm_set_error(-ENODEV, "kmap: this machine has no PKMAP area");
 		return NULL;
@@ -264,9 +289,9 @@ int kunmap(struct page *page)
 	return 0;
 }
 
-void *kmap_page_address(const struct page *page)
+/* page_address() of a highmem page: its PKMAP address while kmap()ped. */
+static void *page_address_in_pkmap(struct kmm_machine *m, const struct page *page)
 {
-	struct kmm_machine *m = page_machine(page);
 	struct kmap_state *ks = kstate(m);
 	void *host = NULL;
 
@@ -280,15 +305,32 @@ void *kmap_page_address(const struct page *page)
 	return host;
 }
 
+/**
+ * page_address() - host pointer to the bytes of @page: the direct-map address
+ * of a lowmem page; for highmem, the PKMAP address while the page is kmap()ped
+ * (found through the page -> slot hash), otherwise NULL, as Linux's.
+ */
+void *page_address(const struct page *page)
+{
+	struct kmm_machine *m;
+
+	if (!page)
+		return NULL;
+	m = kmm_page_machine(page);
+	if (!m)
+		return NULL;
+	if (!pfn_is_highmem(m, page_to_pfn_m(m, page)))
+		return lowmem_page_address_m(m, page);
+	return page_address_in_pkmap(m, page);
+}
+
 /* ---- kmap_local / kmap_atomic ---- */
 
-static void *kmap_local_common(struct page *page, bool atomic)
+/* A highmem page into this CPU's next fixmap slot. */
+static void *kmap_local_high(struct kmm_machine *m, struct page *page, bool atomic)
 {
-	struct kmm_machine *m = page_machine(page);
 	struct kmap_state *ks = kstate(m);
 
-	if (!page_is_highmem(m, page))
-		return page_address(page);
 	if (!ks) {
 		kmm_set_error(-ENODEV, "kmap_local: this machine has no fixmap slots");
 		return NULL;
@@ -304,8 +346,11 @@ static void *kmap_local_common(struct page *page, bool atomic)
 	uint64_t va = fix_kmap_addr(m, cpu, c->idx);
 	unsigned long pfn = page_to_pfn_m(m, page);
 
-	if (kernel_map_pages(m, va, &pfn, 1, PAGE_KERNEL))
+	if (kernel_map_fixmap(m, va, pfn, c->host_pfn[c->idx] == pfn)) {
+		c->host_pfn[c->idx] = NO_HOST_PFN;
 		return NULL;
+	}
+	c->host_pfn[c->idx] = pfn;
 	c->pages[c->idx++] = page;
 	c->atomic += atomic;
 	return kernel_va_to_host(m, va);
@@ -314,10 +359,13 @@ static void *kmap_local_common(struct page *page, bool atomic)
 static int kunmap_local_common(const void *addr, bool atomic)
 {
 	const char *who = atomic ? "kunmap_atomic" : "kunmap_local";
+	struct kmm_machine *m = kmm_current();
 
 	if (!addr)
 		return kmm_set_error(-EINVAL, "%s(NULL)", who);
-	struct kmm_machine *m = vmalloc_machine_of(addr);
+	if (likely(m && virt_addr_valid_m(m, addr)))
+		return 0;	/* a lowmem page's direct-map address: nothing was mapped */
+	m = kmm_machine_of_kernel_window(addr);
 	struct kmap_state *ks = kstate(m);
 
 	if (!m || !ks || !kmm_arch_is_32(m))
@@ -340,28 +388,33 @@ static int kunmap_local_common(const void *addr, bool atomic)
 				     "of CPU %d (that is %#llx): unmap in the reverse order of mapping",
 				     who, (unsigned long long)va, cpu, (unsigned long long)top);
 	}
-	kernel_unmap_pages(m, va, 1);	/* one TLB entry flushed */
+	kernel_unmap_fixmap(m, va, KEEP_HOST_MAPPING);	/* one TLB entry flushed */
+	if (!KEEP_HOST_MAPPING)
+		c->host_pfn[c->idx - 1] = NO_HOST_PFN;
 	c->pages[--c->idx] = NULL;
 	if (atomic && c->atomic)
 		c->atomic--;
 	return 0;
 }
 
-static void *kmap_local_bracketed(struct page *page, bool atomic)
+/* A highmem page's kmap_local as one operation for the stream's subscribers (mm/events.c). */
+static void *kmap_local_bracketed(struct kmm_machine *m, struct page *page, bool atomic)
 {
-	struct kmm_machine *m = page_machine(page);
-
 	if (!kmm_trace_on(m, KMM_EVMASK_OPS))
-		return kmap_local_common(page, atomic);
+		return kmap_local_high(m, page, atomic);
 	kmm_op_begin(m);
-	void *p = kmap_local_common(page, atomic);
+	void *p = kmap_local_high(m, page, atomic);
 	kmm_op_end(m);
 	return p;
 }
 
 void *kmap_local_page(struct page *page)
 {
-	return kmap_local_bracketed(page, false);
+	struct kmm_machine *m = page_machine(page);
+
+	if (likely(!page_is_highmem(m, page)))
+		return lowmem_page_address_m(m, page);
+	return kmap_local_bracketed(m, page, false);
 }
 
 int kunmap_local(const void *addr)
@@ -371,7 +424,11 @@ int kunmap_local(const void *addr)
 
 void *kmap_atomic(struct page *page)
 {
-	return kmap_local_bracketed(page, true);
+	struct kmm_machine *m = page_machine(page);
+
+	if (!page_is_highmem(m, page))
+		return lowmem_page_address_m(m, page);
+	return kmap_local_bracketed(m, page, true);
 }
 
 int kunmap_atomic(const void *addr)
@@ -386,59 +443,47 @@ int kmap_local_depth(struct kmm_machine *m)
 	return ks ? ks->cpu[kmm_this_cpu(m)].idx : 0;
 }
 
-/* ---- Helpers for the page allocator and others ---- */
+/* ---- Page bytes through kmap_local_page() ---- */
 
 /*
- * Before vmalloc_init() (the page allocator zeroes pages during boot too)
- * there are no fixmap slots yet: map the frame at a scratch host page.
+ * A page's bytes for a helper below, or NULL with a dmesg line when a
+ * highmem page cannot be mapped (no highmem layer, or this CPU's kmap_local
+ * stack is full): the helper then leaves the page as it is.
  */
-static void *map_frame_scratch(struct kmm_machine *m, struct page *page)
+static void *map_for(struct page *page, const char *who)
 {
-	unsigned long pfn = page_to_pfn_m(m, page);
-	void *at = sim_reserve(PAGE_SIZE, false);
+	void *p = kmap_local_page(page);
 
-	if (at && sim_map_frames(&m->ram, at, &pfn, 1)) {
-		sim_release(at, PAGE_SIZE);
-		at = NULL;
+	if (unlikely(!p)) {
+		struct kmm_machine *m = page_machine(page);
+
+		kmm_printk(m, "%s: cannot map pfn %#lx: %s", who, page_to_pfn_m(m, page),
+			   kmm_last_error());
 	}
-	return at;
+	return p;
 }
 
 /**
- * clear_highpage() - zero @page through kmap_local (the page allocator's
- * __GFP_ZERO path for highmem pages; replaces page_alloc.c's weak default).
+ * clear_highpage() - zero @page through kmap_local_page() (the page
+ * allocator's __GFP_ZERO path, and every other zeroing of a whole page).
  */
 void clear_highpage(struct page *page)
 {
-	struct kmm_machine *m = page_machine(page);
+	void *p = map_for(page, "clear_highpage");
 
-	if (!page_is_highmem(m, page)) {
-		memset(page_address(page), 0, PAGE_SIZE);
-		return;
+	if (p) {
+		memset(p, 0, PAGE_SIZE);
+		kunmap_local(p);
 	}
-	if (kstate(m)) {
-		void *p = kmap_local_page(page);
-		if (p) {
-			memset(p, 0, PAGE_SIZE);
-			kunmap_local(p);
-			return;
-		}
-	}
-	void *at = map_frame_scratch(m, page);
-	if (!at) {
-		kmm_printk(m, "kmm: cannot map pfn %#lx to zero it", page_to_pfn_m(m, page));
-		return;
-	}
-	memset(at, 0, PAGE_SIZE);
-	sim_release(at, PAGE_SIZE);
 }
 
 void copy_highpage(struct page *to, struct page *from)
 {
-	char *src = kmap_local_page(from);
+	char *src = map_for(from, "copy_highpage");
+
 	if (!src)
 		return;
-	char *dst = kmap_local_page(to);
+	char *dst = map_for(to, "copy_highpage");
 	if (dst) {
 		memcpy(dst, src, PAGE_SIZE);
 		kunmap_local(dst);
@@ -448,7 +493,7 @@ void copy_highpage(struct page *to, struct page *from)
 
 void memcpy_from_page(char *to, struct page *page, size_t offset, size_t len)
 {
-	char *p = kmap_local_page(page);
+	char *p = map_for(page, "memcpy_from_page");
 
 	if (!p)
 		return;
@@ -458,7 +503,7 @@ void memcpy_from_page(char *to, struct page *page, size_t offset, size_t len)
 
 void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t len)
 {
-	char *p = kmap_local_page(page);
+	char *p = map_for(page, "memcpy_to_page");
 
 	if (!p)
 		return;
@@ -571,6 +616,9 @@ static int kmap_init(struct kmm_machine *m)
 	m->subsys[SUBSYS_HIGHMEM] = ks;
 	if (!ks->cpu)
 		goto out_nomem;
+	for (int c = 0; c < m->nr_cpus; c++)
+		for (int i = 0; i < KM_MAX_IDX; i++)
+			ks->cpu[c].host_pfn[i] = NO_HOST_PFN;
 	if (!kmm_arch_is_32(m) || m->layout.last_pkmap <= 0)
 		return 0;
 	ks->last_pkmap = m->layout.last_pkmap;

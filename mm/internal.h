@@ -124,12 +124,7 @@ bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags);
 void calculate_min_free_kbytes(struct kmm_machine *m);
-/**
- * clear_highpage() - zero one page whether or not it has a direct-map
- * address. page_alloc.c holds a weak default (direct map, or a temporary
- * mapping of the frame); mm/highmem.c may override it with kmap_local.
- */
-void clear_highpage(struct page *page);
+/* clear_highpage(): mm/highmem.c (include/kmm/vmalloc.h), through kmap_local_page(). */
 /** show_mem() - the Mem-Info block of dmesg (mm/show_mem.c). */
 void show_mem(struct kmm_machine *m, int max_zone_idx);
 /** warn_alloc() - "page allocation failure" + Mem-Info, unless __GFP_NOWARN; ratelimited. */
@@ -162,13 +157,6 @@ int vmalloc_prepare_pgtables(struct kmm_machine *m);
 /** vmalloc_boot_options() - registers vmalloc_window=SIZE (x86_64 host window). */
 void vmalloc_boot_options(void);
 /**
- * kernel_va_to_host() / kernel_host_to_va() - the vmalloc/PKMAP/fixmap half
- * of mm/addr.c's conversions: a simulated kernel virtual address in @m's
- * host window and back. Return: NULL / 0 when outside the window.
- */
-void *kernel_va_to_host(struct kmm_machine *m, uint64_t va);
-uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p);
-/**
  * kernel_map_pages() - map frames @pfns[0..n) at kernel virtual @va (host
  * window and, when linked, kernel PTEs with @prot, a pteval_t).
  * kernel_unmap_pages() undoes it. Return: 0 or -errno (nothing mapped).
@@ -176,6 +164,18 @@ uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p);
 int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
 		     uint64_t prot);
 void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n);
+/**
+ * kernel_map_fixmap() - map frame @pfn at fixmap address @va for
+ * kmap_local_page() (Linux's __set_fixmap). The host side is mapped unless
+ * @host_mapped says it already shows @pfn; the PTE is written when the
+ * kernel's page tables exist. Linux builds the fixmap tables at boot, where
+ * kmm's boot only reserves their memblock, so they are never allocated here:
+ * a fault that zeroes a highmem page costs no page-table frame.
+ * kernel_unmap_fixmap() clears the PTE and, unless @keep_host, the host
+ * mapping. Return: 0 or -errno (nothing mapped).
+ */
+int kernel_map_fixmap(struct kmm_machine *m, uint64_t va, unsigned long pfn, bool host_mapped);
+void kernel_unmap_fixmap(struct kmm_machine *m, uint64_t va, bool keep_host);
 
 /* ---- mm/highmem.c: kmap, kmap_local, kmap_atomic ---- */
 
@@ -188,11 +188,6 @@ bool kmap_drain(struct kmm_machine *m);
 bool kmap_idle(struct kmm_machine *m);
 /** kmap_check() - slot counts agree with the pages' PG_highmem_mapped and the hash. */
 int kmap_check(struct kmm_machine *m);
-/**
- * kmap_page_address() - for page_address() of a highmem page: its PKMAP
- * host address while kmap()ped (PG_highmem_mapped set), else NULL.
- */
-void *kmap_page_address(const struct page *page);
 
 /* ---- mm/fork.c: the process layer (details in mm/include/mm.h) ---- */
 

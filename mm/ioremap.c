@@ -20,6 +20,7 @@
 #include "include/kmm/vmalloc.h"
 #include "lib/rbtree.h"
 #include "mm/include/pgtable.h"
+#include "mm/include/addr.h"
 #include "mm/internal.h"
 #include "mm/vmalloc.h"
 

@@ -36,16 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/highmem.h"
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 /* ---- Pages and TLB ---- */
-
-void *user_page_host(struct kmm_machine *m, struct page *page)
-{
-	return sim_phys(procs_of(m)->mmu, PFN_PHYS(page_to_pfn_m(m, page)));
-}
 
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte)
 {
@@ -68,14 +64,14 @@ void flush_tlb_mm(struct mm_struct *mm)
 	sim_mmu_flush_ctx(&mm->ctx);
 }
 
-/* A user page: GFP_HIGHUSER_MOVABLE (highmem on i386), zeroed through the MMU window. */
-static struct page *alloc_user_page(struct kmm_machine *m, bool zero)
+/*
+ * A user page: GFP_HIGHUSER_MOVABLE (highmem on i386). Its bytes are the
+ * caller's to set, through clear_user_highpage(), copy_user_highpage() or
+ * kmap_local_page(), as Linux's fault paths do.
+ */
+static struct page *alloc_user_page(struct kmm_machine *m)
 {
-	struct page *page = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
-
-	if (page && zero)
-		memset(user_page_host(m, page), 0, PAGE_SIZE);
-	return page;
+	return kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
 }
 
 /* The last reference went away: clear what the process layer set, free. */
@@ -239,9 +235,10 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	}
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	struct page *page = alloc_user_page(m, true);
+	struct page *page = alloc_user_page(m);
 	if (!page)
 		return VM_FAULT_OOM;
+	clear_user_highpage(page, addr);
 	slot = pte_lock(mm, addr);
 	if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 		/* another thread, or reclaim inside the allocation, changed the entry: retry */
@@ -293,13 +290,22 @@ static struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, 
 	spin_unlock(&f->i_pages_lock);
 	if (page)
 		return page;
-	page = alloc_user_page(m, f->shmem);
+	page = alloc_user_page(m);
 	if (!page)
 		return NULL;
-	if (!f->shmem)
-		fill_file_page(f, idx, user_page_host(m, page));
-	else
+	if (!f->shmem) {
+		unsigned char *dst = kmap_local_page(page);
+
+		if (!dst) {
+			free_user_page(page);
+			return NULL;
+		}
+		fill_file_page(f, idx, dst);
+		kunmap_local(dst);
+	} else {
+		clear_highpage(page);
 		page_flag_set(page, PG_swapbacked);
+	}
 	page_flag_set(page, PG_uptodate);
 	page->mapping = f;
 	page->index = idx;
@@ -343,12 +349,12 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		return VM_FAULT_OOM;
 	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
 		/* do_cow_fault(): a private copy of the file page */
-		struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m, false);
+		struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m);
 		if (!n) {
 			put_user_page(page);
 			return VM_FAULT_OOM;
 		}
-		memcpy(user_page_host(m, n), user_page_host(m, page), PAGE_SIZE);
+		copy_user_highpage(n, page, addr, vma);
 		put_user_page(page);
 		slot = pte_lock(mm, addr);
 		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
@@ -430,9 +436,11 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		get_page(old);	/* hold it across the allocation (reclaim may unmap it) */
 	pte_unlock(mm);
 	/* wp_page_copy() */
-	struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m, !old);
+	struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m);
 	if (n && old)
-		memcpy(user_page_host(m, n), user_page_host(m, old), PAGE_SIZE);
+		copy_user_highpage(n, old, addr, vma);
+	else if (n)
+		clear_user_highpage(n, addr);
 	slot = n ? pte_lock(mm, addr) : NULL;
 	if (!slot || pte_get(&mm->pgt, slot) != pte) {
 		/* out of memory, or the entry changed meanwhile: retry or fail */

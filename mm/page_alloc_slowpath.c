@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
+#include "mm/include/highmem.h"
 #include "mm/internal.h"
 
 static inline int numa_node_id_m(struct kmm_machine *m)
@@ -239,30 +240,6 @@ static unsigned int alloc_flags_nofragment(struct kmm_machine *m, struct zone *z
 	return alloc_flags | ALLOC_NOFRAGMENT;
 }
 
-/*
- * The default clear_highpage(): through the direct map when the frame has
- * one, else through a temporary host mapping of the frame (what kmap_local
- * would give). mm/highmem.c may replace it.
- */
-__attribute__((weak)) void clear_highpage(struct page *page)
-{
-	struct kmm_machine *m = page_machine(page);
-	unsigned long pfn = page_to_pfn_m(m, page);
-	void *at;
-
-	if (PFN_PHYS(pfn) + PAGE_SIZE <= m->ram.direct_len) {
-		memset(kmm_phys_to_host(m, PFN_PHYS(pfn)), 0, PAGE_SIZE);
-		return;
-	}
-	at = sim_reserve(PAGE_SIZE, false);
-	if (at && !sim_map_frames(&m->ram, at, &pfn, 1))
-		memset(at, 0, PAGE_SIZE);
-	else
-		kmm_printk(m, "kmm: cannot map pfn %#lx to zero it", pfn);
-	if (at)
-		sim_release(at, PAGE_SIZE);
-}
-
 static void prep_compound_page(struct page *page, unsigned int order)
 {
 	unsigned long nr = 1UL << order;
@@ -282,6 +259,7 @@ static __attribute__((noinline)) void prep_new_page_extra(struct page *page, uns
 							  gfp_t gfp)
 {
 	if (gfp & __GFP_ZERO) {
+		/* Linux's kernel_init_pages(): each page through kmap_local_page() */
 		for (unsigned long i = 0; i < (1UL << order); i++)
 			clear_highpage(&page[i]);
 	}

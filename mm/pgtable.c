@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm/include/addr.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -31,9 +32,10 @@ const char *const pgtable_level_names[PGT_NR_LEVELS] = { "PGD", "P4D", "PUD", "P
 
 /* ---- Table frames ---- */
 
+/* Table frames are GFP_KERNEL, so lowmem: the kernel reaches them through the direct map. */
 static inline void *table_host(const struct kmm_pgtable *pt, uint64_t pa)
 {
-	return kmm_phys_to_host(pt->m, pa);
+	return phys_to_virt_m(pt->m, pa);
 }
 
 /*

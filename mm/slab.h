@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #include "include/kmm/slab.h"
+#include "mm/include/addr.h"
 #include "mm/include/slab.h"
 #include "mm/internal.h"
 
@@ -246,8 +247,6 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size);
 /** virt_to_slab_m() - the slab holding @addr on @m, or NULL if its page is no slab. */
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
-/** kmm_addr_to_page() - the struct page of a direct-map address of any machine, or NULL. */
-struct page *kmm_addr_to_page(const void *addr, struct kmm_machine **mp);
 void *slab_address(const struct slab *slab);
 /** slab_rcu_barrier() - free every slab waiting for a grace period. */
 void slab_rcu_barrier(struct kmm_machine *m);
@@ -295,7 +294,7 @@ static inline unsigned long slab_pfn(const struct kmm_machine *m, const struct s
 
 static inline char *slab_addr_m(const struct kmm_machine *m, const struct slab *slab)
 {
-	return (char *)m->ram.direct + (slab_pfn(m, slab) << PAGE_SHIFT);
+	return phys_to_virt_m(m, PFN_PHYS(slab_pfn(m, slab)));
 }
 
 static inline unsigned int slab_order(const struct slab *slab)
@@ -327,8 +326,7 @@ static inline unsigned long kaddr(const struct kmm_machine *m, const void *p)
 {
 	if (!p)
 		return 0;
-	return (unsigned long)(m->layout.page_offset +
-			       (uint64_t)((const char *)p - (const char *)m->ram.direct));
+	return (unsigned long)kmm_direct_kva(m, p);
 }
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
@@ -362,7 +360,7 @@ static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *
 static inline unsigned char *shadow_of(const struct slab_machine *st,
 				       const struct kmm_machine *m, const void *obj)
 {
-	return st->shadow + (((const char *)obj - (const char *)m->ram.direct) >> 3);
+	return st->shadow + (virt_to_phys_m(m, obj) >> 3);
 }
 
 static inline unsigned char shadow_get(const struct slab_machine *st, const struct kmm_machine *m,
@@ -407,20 +405,11 @@ static inline void slab_unlock(struct slab *slab)
 	__atomic_fetch_and(&slab->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
 }
 
-static inline bool addr_in_direct_map(const struct kmm_machine *m, const void *addr)
-{
-	const char *c = addr;
-	return c >= (const char *)m->ram.direct &&
-	       c < (const char *)m->ram.direct + m->ram.direct_len;
-}
-
 static inline struct slab *virt_to_slab_fast(struct kmm_machine *m, const void *addr)
 {
-	if (!addr_in_direct_map(m, addr))
+	if (!virt_addr_valid_m(m, addr))
 		return NULL;
-	struct page *page = m->vmemmap +
-			    ((unsigned long)((const char *)addr - (const char *)m->ram.direct) >>
-			     PAGE_SHIFT);
+	struct page *page = virt_to_page_m(m, addr);
 	/*
 	 * A slab's head page is typed PGTY_slab: test that first, so word 1 of
 	 * a head page (slab_list, rewritten under list_lock) is never read;

@@ -787,7 +787,10 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp)
 static void classify(const void *p, struct kmm_machine **mp, struct slab **slabp,
 		     struct page **pagep)
 {
-	struct page *page = kmm_addr_to_page(p, mp);
+	struct kmm_machine *m = kmm_machine_of_host(p);
+	struct page *page = m ? virt_to_page_m(m, p) : NULL;
+
+	*mp = m;
 
 	*slabp = NULL;
 	*pagep = NULL;
@@ -807,12 +810,10 @@ static void free_large_kmalloc(struct kmm_machine *m, struct page *page, const v
 
 	if (page->memcg_data != KMALLOC_LARGE_MAGIC || p != page_address(page)) {
 		kmm_printk(m, "kfree: 0x%lx is not a kmalloc'ed pointer (page pfn 0x%lx); not freed",
-			   (unsigned long)(m->layout.page_offset +
-					   (uint64_t)((const char *)p - (char *)m->ram.direct)),
+			   (unsigned long)kmm_host_to_kva(m, p),
 			   page_to_pfn_m(m, page));
 		kmm_set_error(-EINVAL, "kfree: 0x%lx is not a kmalloc'ed pointer",
-			      (unsigned long)(m->layout.page_offset +
-					      (uint64_t)((const char *)p - (char *)m->ram.direct)));
+			      (unsigned long)kmm_host_to_kva(m, p));
 		return;
 	}
 	page->memcg_data = 0;
@@ -911,8 +912,6 @@ void kfree(const void *p)
 int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
 		      char *why, size_t len)
 {
-	uintptr_t off = (uintptr_t)p - (uintptr_t)m->ram.direct;
-
 	snprintf(why, len, "%s", "");
 	if (ZERO_OR_NULL_PTR(p)) {
 		if (!cache)
@@ -920,7 +919,7 @@ int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const voi
 		snprintf(why, len, "%s is not an object", p ? "ZERO_SIZE_PTR" : "NULL");
 		return -EINVAL;
 	}
-	if (!slab_state(m) || off >= m->ram.direct_len) {
+	if (!slab_state(m) || !virt_addr_valid_m(m, p)) {
 		snprintf(why, len, "not in the direct map");
 		return -EINVAL;
 	}

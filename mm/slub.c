@@ -77,29 +77,6 @@ static inline struct kmm_cpu_guard *slot_guard(struct kmem_cache *s, int cpu)
 
 /* ---- Addresses to slabs ---- */
 
-struct page *kmm_addr_to_page(const void *addr, struct kmm_machine **mp)
-{
-	struct kmm_machine *m = kmm_current();
-	const char *c = addr;
-
-	if (m && m->ram.direct && c >= (const char *)m->ram.direct &&
-	    c < (const char *)m->ram.direct + m->ram.direct_len) {
-		*mp = m;
-		return m->vmemmap + ((unsigned long)(c - (const char *)m->ram.direct) >> PAGE_SHIFT);
-	}
-	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
-		m = __atomic_load_n(&kmm_machines[i], __ATOMIC_ACQUIRE);
-		if (m && m->ram.direct && c >= (const char *)m->ram.direct &&
-		    c < (const char *)m->ram.direct + m->ram.direct_len) {
-			*mp = m;
-			return m->vmemmap +
-			       ((unsigned long)(c - (const char *)m->ram.direct) >> PAGE_SHIFT);
-		}
-	}
-	*mp = NULL;
-	return NULL;
-}
-
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
 {
 	return virt_to_slab_fast(m, addr);
@@ -1135,8 +1112,7 @@ static __attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s,
 
 	if (!slab) {
 		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
-			   (unsigned long)(m->layout.page_offset +
-					   (uint64_t)((char *)obj - (char *)m->ram.direct)),
+			   (unsigned long)kmm_host_to_kva(m, obj),
 			   s->name);
 		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
 		return;
@@ -1522,7 +1498,7 @@ int slub_init_machine(struct kmm_machine *m)
 	sim_rwlock_init(&st->shrinker_rwsem);
 	INIT_LIST_HEAD(&st->caches);
 	INIT_LIST_HEAD(&st->rcu_pending);
-	st->shadow_len = (m->ram.direct_len >> 3) + 1;
+	st->shadow_len = (kmm_direct_map_bytes(m) >> 3) + 1;
 	st->shadow = sim_reserve(st->shadow_len, true);
 	if (!st->shadow) {
 		free(st);

@@ -127,11 +127,9 @@ static void print_track(struct kmem_cache *s, const char *what, struct track *t)
  */
 static unsigned long shown_ptr(struct kmm_machine *m, const void *p)
 {
-	uintptr_t off = (uintptr_t)p - (uintptr_t)m->ram.direct;
-
 	if (!p)
 		return 0;
-	return off < m->ram.direct_len ? kaddr(m, p) : (unsigned long)(uintptr_t)p;
+	return virt_addr_valid_m(m, p) ? kaddr(m, p) : (unsigned long)(uintptr_t)p;
 }
 
 /*
@@ -147,8 +145,7 @@ static unsigned long shown_fp(struct kmem_cache *s, const unsigned char *slot, u
 
 	memcpy(&stored, slot, sizeof(stored));
 	void *fp = freeptr_decode(s, stored, (unsigned long)slot);
-	uintptr_t off = (uintptr_t)fp - (uintptr_t)m->ram.direct;
-	if (!fp || off < m->ram.direct_len) {
+	if (!fp || virt_addr_valid_m(m, fp)) {
 		unsigned long sim = shown_ptr(m, fp);
 		if (word)
 			*word = sim ^ s->random ^ mix;

@@ -18,8 +18,9 @@
  * vmap blocks, no vm_map_ram), vmap_area structs come from host malloc.
  * Added: every area is really mapped in a host window (see below).
  *
- * The host window. One host range is reserved per machine; simulated kernel
- * virtual address va lives at host address window + (va - window_va). On
+ * The host window. One host range is reserved per machine, m->kwin (the
+ * machine's, so that mm/addr.c converts without calling up here); simulated
+ * kernel virtual address va lives at host address kwin.host + (va - kwin.va). On
  * i386 the window covers everything from VMALLOC_START to 4 GiB (vmalloc,
  * PKMAP and fixmap, ~130 MiB). On x86_64 the simulated vmalloc space is
  * 32 TiB, far more than a host should reserve, so the window covers the
@@ -74,33 +75,16 @@ static bool in_vmalloc_range(const struct vmalloc_state *vs, uint64_t va)
 	return va >= vs->vstart && va < vs->vend;
 }
 
-void *kernel_va_to_host(struct kmm_machine *m, uint64_t va)
-{
-	struct vmalloc_state *vs = vstate(m);
-
-	if (!vs || va < vs->window_va || va - vs->window_va >= vs->window_bytes)
-		return NULL;
-	return vs->window + (va - vs->window_va);
-}
-
-uint64_t kernel_host_to_va(struct kmm_machine *m, const void *p)
-{
-	struct vmalloc_state *vs = vstate(m);
-	const char *c = p;
-
-	if (!vs || c < vs->window || c >= vs->window + vs->window_bytes)
-		return 0;
-	return vs->window_va + (uint64_t)(c - vs->window);
-}
-
 /*
  * Map frames at @va: the host sees frames @host_pfns of @ram, the kernel
  * page table holds @pfns (the same numbers, except for device memory that
- * has its own backing file).
+ * has its own backing file). @make_tables: create the kernel's page tables
+ * if they do not exist yet; without it the PTEs are written only when they
+ * do.
  */
-int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
-		      const unsigned long *host_pfns, const unsigned long *pfns, size_t n,
-		      pteval_t prot)
+static int __map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
+			const unsigned long *host_pfns, const unsigned long *pfns, size_t n,
+			pteval_t prot, bool make_tables)
 {
 	struct vmalloc_state *vs = vstate(m);
 	void *host = kernel_va_to_host(m, va);
@@ -113,13 +97,13 @@ int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 		return kmm_set_error(-EOPNOTSUPP, "cannot map frames at %#llx: the machine's RAM is "
 				     "anonymous memory (ram=anon), which cannot be mapped twice",
 				     (unsigned long long)va);
-	if ((err = vmalloc_prepare_pgtables(m)))
+	if (make_tables && (err = vmalloc_prepare_pgtables(m)))
 		return err;
 	err = sim_map_frames(ram, host, host_pfns, n);
 	if (err)
 		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
 				     (unsigned long long)va);
-	if (vs->have_pt) {
+	if (__atomic_load_n(&vs->have_pt, __ATOMIC_ACQUIRE)) {
 		/*
 		 * The vmalloc range may need new tables: allocate them under the
 		 * lock. PKMAP and fixmap tables exist from boot, so kmap's fast
@@ -146,6 +130,37 @@ int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 			spin_unlock(&vs->lock);
 	}
 	return 0;
+}
+
+int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
+	       const unsigned long *host_pfns, const unsigned long *pfns, size_t n, pteval_t prot)
+{
+	return __map_frames(m, ram, va, host_pfns, pfns, n, prot, true);
+}
+
+int kernel_map_fixmap(struct kmm_machine *m, uint64_t va, unsigned long pfn, bool host_mapped)
+{
+	struct vmalloc_state *vs = vstate(m);
+
+	if (!host_mapped)
+		return __map_frames(m, &m->ram, va, &pfn, &pfn, 1, PAGE_KERNEL, false);
+	/* The host already shows @pfn there: only the PTE (fixmap tables take no lock). */
+	if (vs && __atomic_load_n(&vs->have_pt, __ATOMIC_ACQUIRE))
+		return pgtable_set_pte(&vs->kpt, va, pfn_pte_geo(vs->kpt.geo, pfn, PAGE_KERNEL));
+	return 0;
+}
+
+void kernel_unmap_fixmap(struct kmm_machine *m, uint64_t va, bool keep_host)
+{
+	struct vmalloc_state *vs = vstate(m);
+	void *host = kernel_va_to_host(m, va);
+
+	if (!vs || !host)
+		return;
+	if (__atomic_load_n(&vs->have_pt, __ATOMIC_ACQUIRE))
+		pgtable_clear_pte(&vs->kpt, va);
+	if (!keep_host)
+		sim_unmap_frames(host, 1);
 }
 
 int kernel_map_pages(struct kmm_machine *m, uint64_t va, const unsigned long *pfns, size_t n,
@@ -184,20 +199,6 @@ void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
 
 /* ---- vm_struct ---- */
 
-/* Find the machine whose window holds @p: the current one first. */
-struct kmm_machine *vmalloc_machine_of(const void *p)
-{
-	struct kmm_machine *m = kmm_current();
-
-	if (m && kernel_host_to_va(m, p))
-		return m;
-	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
-		m = kmm_machines[i];
-		if (m && vstate(m) && kernel_host_to_va(m, p))
-			return m;
-	}
-	return NULL;
-}
 
 void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
 {
@@ -468,7 +469,7 @@ void vfree(const void *addr)
 {
 	if (!addr)
 		return;
-	struct kmm_machine *m = vmalloc_machine_of(addr);
+	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
 		kmm_set_error(-EINVAL, "vfree: %p is not a vmalloc address", addr);
 		return;
@@ -564,7 +565,7 @@ void vunmap(const void *addr)
 {
 	if (!addr)
 		return;
-	struct kmm_machine *m = vmalloc_machine_of(addr);
+	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
 		kmm_set_error(-EINVAL, "vunmap: %p is not a vmalloc address", addr);
 		return;
@@ -580,7 +581,7 @@ void vunmap(const void *addr)
 
 bool is_vmalloc_addr(const void *addr)
 {
-	struct kmm_machine *m = addr ? vmalloc_machine_of(addr) : NULL;
+	struct kmm_machine *m = addr ? kmm_machine_of_kernel_window(addr) : NULL;
 	struct vmalloc_state *vs = vstate(m);
 
 	if (!vs)
@@ -591,7 +592,7 @@ bool is_vmalloc_addr(const void *addr)
 
 struct page *vmalloc_to_page(const void *addr)
 {
-	struct kmm_machine *m = addr ? vmalloc_machine_of(addr) : NULL;
+	struct kmm_machine *m = addr ? kmm_machine_of_kernel_window(addr) : NULL;
 	struct vmalloc_state *vs = vstate(m);
 	unsigned long pfn = 0;
 	bool found = false;
@@ -796,7 +797,7 @@ void kmm_vmalloc_stats(struct kmm_machine *m, struct kmm_vmalloc_stats *st)
 	st->nr_purges = vs->nr_purges;
 	st->nr_tlb_flushes = vs->nr_tlb_flushes;
 	st->nr_vmalloc_pages = vs->nr_vmalloc_pages;
-	st->window_bytes = vs->window_bytes;
+	st->window_bytes = m->kwin.bytes;
 	st->have_pgtables = vs->have_pt;
 	spin_unlock(&vs->lock);
 }
@@ -861,7 +862,8 @@ static void vmalloc_shutdown(struct kmm_machine *m)
 		}
 	}
 	/* The kernel's table frames go with the machine's RAM (no pgtable_destroy). */
-	sim_release(vs->window, vs->window_bytes);
+	sim_release(m->kwin.host, m->kwin.bytes);
+	memset(&m->kwin, 0, sizeof(m->kwin));
 	free(vs);
 	m->subsys[SUBSYS_VMALLOC] = NULL;
 }
@@ -959,9 +961,9 @@ int vmalloc_init(struct kmm_machine *m)
 	INIT_LIST_HEAD(&vs->lazy_list);
 	vs->vmalloc_start = l->vmalloc_start;
 	vs->vmalloc_end = l->vmalloc_end;
-	vs->window_va = l->vmalloc_start;
+	m->kwin.va = l->vmalloc_start;
 	if (kmm_arch_is_32(m)) {
-		vs->window_bytes = (size_t)((1ULL << 32) - l->vmalloc_start);
+		m->kwin.bytes = (size_t)((1ULL << 32) - l->vmalloc_start);
 	} else {
 		uint64_t w = window_option(m);
 		if (!w && m->opts.ram_anon) {
@@ -982,12 +984,13 @@ int vmalloc_init(struct kmm_machine *m)
 		w = ALIGN_UP(w, (uint64_t)SZ_1M);
 		if (w > ALIGN_DOWN(l->vmalloc_end - l->vmalloc_start, (uint64_t)PAGE_SIZE))
 			w = ALIGN_DOWN(l->vmalloc_end - l->vmalloc_start, (uint64_t)PAGE_SIZE);
-		vs->window_bytes = (size_t)w;
+		m->kwin.bytes = (size_t)w;
 	}
-	vs->window = sim_reserve(vs->window_bytes, false);
-	if (!vs->window) {
-		size_t bytes = vs->window_bytes;
+	m->kwin.host = sim_reserve(m->kwin.bytes, false);
+	if (!m->kwin.host) {
+		size_t bytes = m->kwin.bytes;
 
+		memset(&m->kwin, 0, sizeof(m->kwin));
 		free(vs);
 		return kmm_set_error(-ENOMEM, "vmalloc_init: the host refused a %zu-byte window",
 				     bytes);
@@ -996,11 +999,12 @@ int vmalloc_init(struct kmm_machine *m)
 	/* x86_64's VMALLOC_END is inclusive (0xffffe8ffffffffff); i386's is a page boundary. */
 	vs->vend = (l->vmalloc_end & (PAGE_SIZE - 1)) == PAGE_SIZE - 1 ? l->vmalloc_end + 1
 								     : l->vmalloc_end;
-	if (vs->vend - vs->window_va > vs->window_bytes)
-		vs->vend = vs->window_va + vs->window_bytes;
+	if (vs->vend - m->kwin.va > m->kwin.bytes)
+		vs->vend = m->kwin.va + m->kwin.bytes;
 	struct vmap_area *all = va_new(vs->vstart, vs->vend);
 	if (!all) {
-		sim_release(vs->window, vs->window_bytes);
+		sim_release(m->kwin.host, m->kwin.bytes);
+		memset(&m->kwin, 0, sizeof(m->kwin));
 		free(vs);
 		return -ENOMEM;
 	}

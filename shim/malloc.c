@@ -564,9 +564,9 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
-	ram_start = (uintptr_t)m->ram.direct;
-	ram_end = ram_start + m->ram.direct_len;
-	live_map_bytes = ALIGN_UP(m->ram.direct_len / 32 + 8, PAGE_SIZE);
+	ram_start = (uintptr_t)kmm_direct_map_base(m);
+	ram_end = ram_start + kmm_direct_map_bytes(m);
+	live_map_bytes = ALIGN_UP(kmm_direct_map_bytes(m) / 32 + 8, PAGE_SIZE);
 	live_map = sim_reserve(live_map_bytes, true);
 	if (!live_map) {
 		kmm_shutdown(m);
@@ -762,7 +762,7 @@ static size_t ram_usable(const void *p)
 		in_kmm--;
 		return n;
 	}
-	uintptr_t start = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, head)));
+	uintptr_t start = (uintptr_t)lowmem_page_address_m(shim_m, head);
 	size_t bytes = PAGE_SIZE << compound_order(head);
 	if (unlikely(harden_on))
 		return harden_pages_size("malloc_usable_size", p, (void *)start, bytes);
@@ -853,7 +853,7 @@ pages:;
 			errno = ENOMEM;
 			return NULL;
 		}
-		uintptr_t a = (uintptr_t)kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, pg)));
+		uintptr_t a = (uintptr_t)lowmem_page_address_m(shim_m, pg);
 		if (unlikely(harden_on))
 			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
 		else
@@ -938,7 +938,7 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
 		return;
 	}
 	unsigned int order = compound_order(head);
-	void *start = kmm_phys_to_host(shim_m, PFN_PHYS(page_to_pfn_m(shim_m, head)));
+	void *start = lowmem_page_address_m(shim_m, head);
 	harden_pages_size(call, p, start, PAGE_SIZE << order);
 	harden_pages_unguard(start, PAGE_SIZE << order);
 	struct shim_slot *s = kmm_enter();

@@ -9,6 +9,15 @@ when:
 
   - a directory includes a header it may not (the include table below: an
     arrow only points down; private headers stay with their owners);
+  - code outside mm/addr.c, mm/include/addr.h and arch/sim/ touches the
+    direct map's base (ram.direct): every address conversion goes through
+    mm/include/addr.h;
+  - code outside arch/sim/ uses the MMU's private window onto RAM
+    (sim_phys, mmu->window): kernel code reaches page bytes through
+    kmap_local_page() and page_address() only;
+  - code outside arch/sim/ and the vmalloc layer maps frames into host
+    memory (sim_map_frames): the vmalloc layer's window is the only
+    kernel mapping of RAM besides the direct map;
   - cli/ dereferences an mm_struct (it reads a process through
     task_mm_info() and the mm API, mm/include/mm.h).
 
@@ -50,7 +59,22 @@ PRIVATE = {
 }
 
 # Tokens only some files may use: (regex, allowed path prefixes, rule text).
-TOKENS = []
+TOKENS = [
+    (re.compile(r"\bram\s*\.\s*direct\b|\bram\s*->\s*direct\b"),
+     ["mm/addr.c", "mm/include/addr.h", "arch/sim/"],
+     "the direct map's base (ram.direct) is read only by mm/addr.c and "
+     "mm/include/addr.h: convert with page_address(), virt_to_page(), "
+     "kmm_host_to_phys() and friends"),
+    (re.compile(r"\bsim_phys\s*\(|\bmmu\s*->\s*window\b"),
+     ["arch/sim/"],
+     "the MMU's window onto RAM is the simulated hardware's: kernel code "
+     "reaches page bytes with kmap_local_page() (or clear_user_highpage(), "
+     "copy_user_highpage())"),
+    (re.compile(r"\bsim_map_frames\s*\("),
+     ["arch/sim/", "mm/vmalloc.c"],
+     "only the vmalloc layer maps RAM frames into host memory "
+     "(kernel_map_pages()); use kmap_local_page() for a page's bytes"),
+]
 
 # cli/ reads processes through task_mm_info() and the mm API: the pattern
 # is forbidden in the listed prefixes.
@@ -169,6 +193,14 @@ def self_test():
         ("lab/x.c", '#include "mm/include/addr.h"\n', True),
         ("mm/x.c", '#include "proc/proc.h"\n', True),
         ("arch/sim/x.h", '#include "mm/include/pgtable.h"\n', True),
+        ("mm/slub.c", "p = (char *)m->ram.direct + off;\n", True),
+        ("mm/addr.c", "p = (char *)m->ram.direct + off;\n", False),
+        ("shim/malloc.c", "x = m->ram.direct;\n", True),
+        ("mm/slub.c", "/* m->ram.direct is not read here */\n", False),
+        ("mm/memory.c", "p = sim_phys(mmu, pa);\n", True),
+        ("arch/sim/mmu.c", "p = sim_phys(mmu, pa);\n", False),
+        ("mm/highmem.c", "sim_map_frames(&m->ram, at, &pfn, 1);\n", True),
+        ("mm/vmalloc.c", "sim_map_frames(ram, host, pfns, n);\n", False),
         ("cli/verbs_proc.c", "n = t->mm->map_count;\n", True),
         ("cli/verbs_proc.c", "struct mm_struct *mm = get_task_mm(t);\n", False),
         ("proc/pid.c", "n = mm->map_count;\n", False),

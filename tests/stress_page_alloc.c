@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/addr.h"
 #include "tests/buddy_fake.h"
 
 #ifdef KMM_DEBUG_CHECKS

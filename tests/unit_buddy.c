@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
+#include "mm/include/addr.h"
 #include "tests/buddy_fake.h"
 #include "mm/page_alloc.h"
 

@@ -87,7 +87,22 @@ struct kmm_machine {
 	unsigned char *section_state;	/* per section: enum section_state */
 	unsigned long nr_sections;
 
+	/*
+	 * RAM (arch/sim): ram.direct is the direct map's host base, read only by
+	 * mm/addr.c and mm/include/addr.h (tests/boundaries.py checks it).
+	 */
 	struct sim_ram ram;
+	/*
+	 * The host window over kernel virtual space beyond the direct map
+	 * (vmalloc, PKMAP, fixmap): virtual address va lives at host
+	 * kwin.host + (va - kwin.va). Reserved by the vmalloc layer's init and
+	 * released by its shutdown; converted only by mm/addr.c (addr.h).
+	 */
+	struct {
+		char *host;
+		uint64_t va;
+		uint64_t bytes;
+	} kwin;
 
 	/* Accounting (pages) */
 	atomic_long totalram_pages;
@@ -203,11 +218,5 @@ const char *kmm_comm(struct kmm_machine *m);
 
 /** kmm_set_error() - set this thread's kmm_last_error() text. Return: @err. */
 int kmm_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* For the direct map: physical <-> host pointer (lowmem only). */
-static inline void *kmm_phys_to_host(const struct kmm_machine *m, uint64_t pa)
-{
-	return (char *)m->ram.direct + pa;
-}
 
 #endif /* KMM_MACHINE_H */

@@ -536,7 +536,6 @@ void flush_tlb_range(struct vm_area_struct *vma, unsigned long start, unsigned l
 void flush_tlb_mm(struct mm_struct *mm);
 /** vm_normal_page() - the struct page behind a present PTE, NULL for special (zero page). */
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte);
-void *user_page_host(struct kmm_machine *m, struct page *page);
 /** populate_vma_page_range() - fault in [start, end) (MAP_POPULATE, mlock). Return: 0 or -ENOMEM. */
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 void kill_task(struct task_struct *t, int sig, int code, uint64_t addr);

@@ -25,8 +25,6 @@ unsigned long vmalloc_nr_pages(struct kmm_machine *m);
 uint64_t vmalloc_total_bytes(const struct kmm_machine *m);
 /** vmalloc_info_show() - /proc/vmallocinfo. Return: 0, -ENOENT (no vmalloc layer), -ENOMEM. */
 int vmalloc_info_show(struct kmm_machine *m, struct strbuf *sb);
-/** vmalloc_machine_of() - the machine whose window holds @p, or NULL. */
-struct kmm_machine *vmalloc_machine_of(const void *p);
 /** vmap_phys_range() / vunmap_phys_range() - ioremap's mapping half (mm/ioremap.c; arch/x86/mm/ioremap.c checks). */
 void *vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned long size, int region,
 		      const char *caller, const void *ret);

@@ -21,7 +21,7 @@
 #include <errno.h>
 
 #include "include/kmm/vmalloc.h"
-#include "mm/include/machine.h"
+#include "mm/include/addr.h"
 #include "mm/include/vmalloc.h"
 
 /* The mmio= region holding [phys, end), or -1. */
@@ -70,7 +70,7 @@ void iounmap(const void *addr)
 {
 	if (!addr)
 		return;
-	struct kmm_machine *m = vmalloc_machine_of(addr);
+	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
 		kmm_set_error(-EINVAL, "iounmap: %p is not an ioremap address", addr);
 		return;
