@@ -1446,7 +1446,7 @@ int __kmem_cache_create(struct kmem_cache *s)
 	if (err)
 		return err;
 	set_min_partial(s);
-	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)m->ram.direct >> 3);
+	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
 	s->cpu_slab = aligned_alloc(64, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
 	if (!s->cpu_slab)
 		return -ENOMEM;
