@@ -291,9 +291,20 @@ retry:;
 		}
 		spin_unlock(&vs->lock);
 		free(busy);
-		kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: use vmalloc=<size> "
-			      "to increase size (vmalloc space %#llx-%#llx exhausted)", size,
-			      (unsigned long long)vstart, (unsigned long long)vend);
+		/*
+		 * Linux's hint names vmalloc=, which only i386 takes; on x86_64
+		 * what runs out is kmm's host window (its 32 TiB area does not).
+		 */
+		if (vs->vmalloc_end <= 0xffffffffULL)
+			kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: use "
+				      "vmalloc=<size> to increase size (vmalloc space "
+				      "%#llx-%#llx exhausted)", size, (unsigned long long)vstart,
+				      (unsigned long long)vend);
+		else
+			kmm_set_error(-ENOMEM, "vmap allocation for size %lu failed: boot with "
+				      "vmalloc_window=<size> to widen kmm's window onto the vmalloc "
+				      "area (%#llx-%#llx exhausted)", size,
+				      (unsigned long long)vstart, (unsigned long long)vend);
 		return NULL;
 	}
 	if (clip_free_va(vs, va, s, size)) {

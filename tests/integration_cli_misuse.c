@@ -117,3 +117,17 @@ TEST(host_memory_guard_stops_before_the_limit)
 	expect_str_contains(err, "kmm: KMM_HOST_MEM=big is not a size such as 8G; using 4294967296");
 	unsetenv("KMM_HOST_MEM");
 }
+
+/* The hint after vmalloc space runs out names a boot option the arch takes. */
+TEST(vmalloc_failure_hint_fits_the_arch)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M vmalloc_window=16M", "-e", "vmalloc 8M -> $v",
+		      "-e", "vmalloc 8M -> $w", "-e", "expect $w == 0"), 0);
+	expect_str_contains(out, "failed: boot with vmalloc_window=<size>");
+	expect_true(strstr(out, "use vmalloc=<size>") == NULL);	/* x86_64 refuses vmalloc= */
+	expect_eq(RUN("boot", "mem=64M", "vmalloc=64M"), 2);
+	expect_eq(RUN("run", "-e", "boot mem=1G arch=i386", "-e", "vmalloc 100M -> $v",
+		      "-e", "vmalloc 100M -> $w", "-e", "expect $w == 0"), 0);
+	expect_str_contains(out, "failed: vmap allocation for size 104861696 failed: use "
+			    "vmalloc=<size> to increase size");
+}

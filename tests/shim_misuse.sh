@@ -12,7 +12,9 @@
 #   crash N  killed by signal N without a message
 # Required: hardened, every misuse case ends "kmm" and every API case
 # "NULL E"; by default, each case ends as the table below says (so a
-# regression shows), and no case ever ends "crash". glibc's column is only
+# regression shows), some messages say what the misuse was, and no case
+# ever ends "crash"; with KMM_MALLOC_DEBUG=1 the slab allocator's red zone
+# and poison stop the overflow and write-after-free cases. glibc's column is only
 # printed, as the comparison (it differs between glibc versions).
 #
 # usage: shim_misuse.sh LIBKMM_MALLOC MISUSE_PROGRAM [--markdown]
@@ -38,6 +40,18 @@ declare -A want_default=(
 	[memalign-max]="NULL EINVAL" [memalign-2^63+1]="NULL EINVAL"
 	[realloc-max]="NULL ENOMEM" [posix_memalign-24]="NULL EINVAL"
 )
+
+# what the default mode's message must say (the misuse named right: a
+# pointer never allocated is no "double free")
+declare -A want_words=(
+	[double]="free(): double free" [double-huge-later]="free(): double free"
+	[never-allocated]="never returned by malloc" [interior]="never returned by malloc"
+	[realloc-freed-huge]="realloc(): invalid pointer (freed)"
+	[interior-huge]="invalid pointer (inside a block)"
+)
+# cases the slab allocator's debugging (KMM_MALLOC_DEBUG=1) must stop too:
+# its red zone starts right after the bytes asked for, inside the size class
+debug_cases=" overflow overflow-in-class use-after-free "
 
 # outcome ENV... : run the case $c, print its outcome and the message
 outcome() {
@@ -89,6 +103,18 @@ while IFS=$'\t' read -r c what; do
 	if [ "$dk" != "$want" ]; then
 		echo "FAIL $c (default): ended \"$dk\", expected \"$want\": ${d#*|}"
 		fail=1
+	fi
+	words=${want_words[$c]-}
+	if [ -n "$words" ] && ! printf '%s' "${d#*|}" | grep -qF -- "$words"; then
+		echo "FAIL $c (default): the message does not say \"$words\": ${d#*|}"
+		fail=1
+	fi
+	if [ "${debug_cases#* $c }" != "$debug_cases" ]; then
+		db=$(outcome LD_PRELOAD="$lib" KMM_MALLOC_DEBUG=1)
+		if [ "${db%%|*}" != kmm ]; then
+			echo "FAIL $c (KMM_MALLOC_DEBUG=1): ended \"${db%%|*}\": ${db#*|}"
+			fail=1
+		fi
 	fi
 	if [ $api = 1 ] && [ "$hk" != "$want" ] || [ $api = 0 ] && [ "$hk" != kmm ]; then
 		echo "FAIL $c (hardened): ended \"$hk\": ${h#*|}"
