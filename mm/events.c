@@ -53,7 +53,7 @@ struct kmm_events {
 	/* The ring, under lock. */
 	struct ring_entry *ring;
 	size_t ring_nr;			/* a power of two */
-	uint64_t ring_mask;		/* classes it keeps */
+	uint64_t ring_mask;		/* classes it keeps; atomic (emission peeks without lock) */
 	uint64_t ring_head;		/* events ever put in */
 	/* The clock. */
 	_Atomic uint64_t charged_ns;	/* explicit charges (atomic) */
@@ -386,7 +386,7 @@ int kmm_emit(struct kmm_machine *m, struct kmm_event *ev)
 		ev->time_ns = kmm_clock_ns(m);
 	ev->cpu = (int16_t)(m->cpus && m->nr_cpus ? kmm_this_cpu(m) : 0);
 	ev->pid = trace_pid;
-	if (es->ring_mask & bit) {
+	if (__atomic_load_n(&es->ring_mask, __ATOMIC_RELAXED) & bit) {
 		spin_lock(&es->lock);
 		if (es->ring && (es->ring_mask & bit))
 			ring_put_locked(es, ev);
@@ -510,7 +510,7 @@ int kmm_trace_ring_start(struct kmm_machine *m, uint64_t mask, size_t nr)
 	es->ring = ring;
 	es->ring_nr = n;
 	es->ring_head = 0;
-	es->ring_mask = mask;
+	__atomic_store_n(&es->ring_mask, mask, __ATOMIC_RELAXED);
 	update_mask_locked(m, es);
 	spin_unlock(&es->lock);
 	free(old);
@@ -526,7 +526,7 @@ void kmm_trace_ring_stop(struct kmm_machine *m)
 	spin_lock(&es->lock);
 	struct ring_entry *old = es->ring;
 	es->ring = NULL;
-	es->ring_mask = 0;
+	__atomic_store_n(&es->ring_mask, 0, __ATOMIC_RELAXED);
 	es->ring_nr = 0;
 	update_mask_locked(m, es);
 	spin_unlock(&es->lock);

@@ -19,6 +19,7 @@
  * only at boot and shutdown, on one thread.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mm/include/slab.h"
@@ -76,8 +77,16 @@ int subsys_init(struct kmm_machine *m, enum subsys_id id)
 	if (s->init) {
 		kmm_set_error(0, "%s", "");
 		err = s->init(m);
-		if (err && !kmm_last_error()[0])
+		if (err && !kmm_last_error()[0]) {
 			kmm_set_error(err, "%s: initialisation failed (%d)", s->name, err);
+		} else if (err) {
+			/* name the layer whose init failed ("process: alloc_pages: ...") */
+			char why[400];
+
+			snprintf(why, sizeof(why), "%s", kmm_last_error());
+			if (strncmp(why, s->name, strlen(s->name)))
+				kmm_set_error(err, "%s: %s", s->name, why);
+		}
 	}
 	if (!err)
 		m->subsys_up |= 1UL << id;
