@@ -51,6 +51,9 @@ const struct doc_item env_docs[] = {
 	  "caches) is always guarded by the slot's spinlock, even when one thread owns the slot "
 	  "(normally an owning thread takes no lock, see docs/locking.md). For measuring what "
 	  "the lock costs; the results are the same." },
+	{ "TMPDIR", "Where a machine makes its private swap directory (kmm-swap-XXXXXX, removed "
+	  "at shutdown) for the host files behind mkswap/swapon, unless the swapdir= boot option "
+	  "names one. Unset or empty: /tmp." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
 	  "4 MiB (default 4G). See docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "
@@ -130,6 +133,11 @@ const struct doc_item boot_option_docs[] = {
 	{ "fail_vmalloc=I,P,S,T[,SEED]", "The same for vmalloc's virtual areas (kmm only)." },
 	{ "debug_checks=off|on|fatal", "Every invariant checker after every operation "
 	  "(see KMM_DEBUG_CHECKS)." },
+	{ "kswapd=step|thread", "When a woken kswapd runs: after the command that woke it and on "
+	  "the kswapd command (step, the default: runs print the same bytes each time), or at "
+	  "once on a host thread per node (thread)." },
+	{ "swapdir=DIR", "The host directory that holds the files of mkswap/swapon (they are "
+	  "kept). Default: a private temporary directory, removed at shutdown." },
 };
 const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
 

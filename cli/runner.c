@@ -800,6 +800,25 @@ static void report_panic(struct kmm_ctx *ctx)
 	free(log);
 }
 
+/*
+ * Background work the command woke, run now so that it happens at a defined
+ * point (kswapd=step): its report goes straight to the output, not into the
+ * `output` of the command.
+ */
+static void after_command(struct kmm_ctx *ctx)
+{
+	char *text;
+
+	sb_free(&ctx->out);
+	sb_init(&ctx->out);
+	pressure_after_command(ctx);
+	text = sb_detach(&ctx->out);
+	sb_init(&ctx->out);
+	if (text)
+		fputs(text, ctx->opts.out);
+	free(text);
+}
+
 static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 {
 	int status = VERB_OK;
@@ -851,6 +870,8 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 		}
 		case STMT_CMD:
 			r = run_command(ctx, st);
+			if (r != VERB_ERROR && r != VERB_EXIT)
+				after_command(ctx);
 			break;
 		}
 		report_panic(ctx);

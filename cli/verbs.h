@@ -323,6 +323,18 @@ extern const struct verb_table process_verbs;	/* cli/verbs_proc.c */
 extern const struct verb_table trace_verbs;	/* cli/verbs_trace.c */
 extern const struct verb_table oom_verbs;	/* cli/verbs_oom.c */
 extern const struct verb_table lab_verbs;	/* cli/verbs_lab.c */
+extern const struct verb_table pressure_verbs;	/* cli/verbs_pressure.c */
+
+struct task_struct;
+/** cli_find_task() - a process by name (the newest, live ones first) or pid (cli/verbs_proc.c). */
+struct task_struct *cli_find_task(struct kmm_machine *m, const char *name);
+/** pressure_page_run() - `page NAME ADDR`: where one page of a process is (cli/verbs_pressure.c). */
+int pressure_page_run(struct kmm_ctx *ctx, const struct args *a);
+/**
+ * pressure_after_command() - run the kswapds the last command woke (kswapd=step)
+ * and print their reports; the runner calls it after every command.
+ */
+void pressure_after_command(struct kmm_ctx *ctx);
 
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**

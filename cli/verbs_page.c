@@ -366,6 +366,8 @@ static int page_check(struct verb_check *vc, const struct args *a)
 
 	if (n < 0)
 		return VERB_ERROR;
+	if (n == 2 && a->argc == 2)
+		return VERB_OK;	/* page NAME ADDR: checked when it runs */
 	if (n != 1 || !a->argv[0].is_var || strchr(a->argv[0].text, '.'))
 		return verb_check_error(vc, a, n ? 0 : -1, "page takes a variable set by "
 					"alloc_pages, like page $p [--format json|csv]");
@@ -375,6 +377,9 @@ static int page_check(struct verb_check *vc, const struct args *a)
 static int page_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	int ret;
+
+	if (a->argc == 2)
+		return pressure_page_run(ctx, a);
 	struct pageset *ps = var_pageset(ctx, a, &ret);
 	struct kmm_machine *m = ctx_machine_if_booted(ctx);
 	enum out_format fmt = format_of(a);
@@ -527,9 +532,12 @@ static const struct verb verbs[] = {
 	  "not to the buddy free lists: /proc/buddyinfo does not show them merging back\n"
 	  "until the list is drained (when it passes its high mark, or with `drain`).\n",
 	  VERB_ACK, var_arg_check, free_pages_run },
-	{ "page", "page $p [--format json|csv]",
-	  "describe the blocks in $p: pfn, physical and virtual address, zone",
-	  NULL, 0, page_check, page_run },
+	{ "page", "page $p [--format json|csv] | page NAME ADDR",
+	  "describe the blocks in $p, or where a process's page is: LRU list or swap",
+	  "page $p: each block's pfn, physical and virtual address and zone.\n"
+	  "page NAME ADDR: the page at ADDR of process NAME - its pfn, which LRU list it is on\n"
+	  "and its flags, or the swap area and slot it was written to.\n",
+	  0, page_check, page_run },
 	{ "drain", "drain", "return the per-CPU page lists to the buddy allocator (drain_all_pages)",
 	  "Linux's drain_all_pages(): every CPU's pcp lists are freed into the buddy free\n"
 	  "lists, where they merge with their free buddies. Prints how many pages moved.\n"

@@ -67,6 +67,11 @@ static int halted(struct kmm_ctx *ctx, const struct args *a, struct kmm_machine 
 			 "reboot to go on");
 }
 
+struct task_struct *cli_find_task(struct kmm_machine *m, const char *name)
+{
+	return find_task(m, name);
+}
+
 static int arg_task(struct kmm_ctx *ctx, const struct args *a, int i, struct task_struct **out,
 		    bool live)
 {

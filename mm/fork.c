@@ -34,6 +34,7 @@
 
 #include "mm/include/highmem.h"
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/internal.h"
 
 /* ---- current ---- */
@@ -290,6 +291,7 @@ static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *pag
 		       _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
 	if (c->dst->vm_flags & VM_WRITE)
 		pte |= _PAGE_RW;
+	folio_add_lru(n);
 	pte_set(&dst->pgt, dslot, pte);
 }
 

@@ -28,6 +28,7 @@
 
 #include "mm/include/highmem.h"
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -134,13 +135,15 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 		mlock_page(n);
 		page_flag_clear(page, PG_mlocked);
 		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
+		munlock_folio_lru(page);
 	}
-	put_user_page_ref(page);	/* the last reference: the old frame is freed */
+	put_user_page_ref(page);	/* the walk's hold: the old frame goes with its last reference */
 	if (!c.moved) {
 		set_page_count(n, 1);
 		__free_pages(n, 0);
 		return page;
 	}
+	folio_add_lru(n);
 	count_vm_event(m, PGMIGRATE_SUCCESS);
 	return n;
 }

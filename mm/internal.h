@@ -27,6 +27,7 @@ extern const struct kmm_subsys slab_subsys;		/* mm/slab_common.c */
 extern const struct kmm_subsys vmalloc_subsys;		/* mm/vmalloc.c */
 extern const struct kmm_subsys highmem_subsys;		/* mm/highmem.c */
 extern const struct kmm_subsys process_subsys;		/* mm/fork.c */
+extern const struct kmm_subsys pressure_subsys;		/* mm/pressure.c */
 extern const struct kmm_subsys fail_inject_subsys;	/* mm/fail_inject.c */
 extern const struct kmm_subsys debug_checks_subsys;	/* mm/debug_checks.c */
 extern const struct kmm_subsys oom_subsys;		/* mm/oom_kill.c */

@@ -18,6 +18,7 @@
 #include <errno.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -29,14 +30,16 @@ static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	if (!pte_present(v) || pte_protnone(v))
 		return 0;
 	page = vm_normal_page(vma, (unsigned long)va, v);
-	if (!page || !PageAnon(page) || page_mapcount(page) != 1 || page_ref_count(page) != 1)
+	if (!page || !PageAnon(page) || page_mapcount(page) != 1)
+		return 0;
+	if (PageSwapCache(page) && !folio_free_swap(page))
+		return 0;	/* a swapped-out copy is still shared */
+	if (page_ref_count(page) != 1)
 		return 0;
 	pte_clear_bits(&vma->vm_mm->pgt, slot, _PAGE_DIRTY);
 	page_flag_clear(page, PG_dirty);
-	if (page_flag_test(page, PG_swapbacked)) {
-		page_flag_clear(page, PG_swapbacked);
-		count_vm_event(vma->vm_mm->m, PGLAZYFREE);
-	}
+	if (page_flag_test(page, PG_swapbacked))
+		folio_mark_lazyfree(page);	/* to the inactive file list, pglazyfree */
 	return 0;
 }
 

@@ -19,6 +19,8 @@
  * entry is checked again (another thread may have won: its work stands).
  * Simplified: no THP, no fault-around, no userfaultfd; one page-table lock
  * per mm; swap entries go to the pressure layer through procs->swapin.
+ * Every new user page goes onto the LRU (folio_add_lru, mm/include/swap.h)
+ * before its PTE is set, and comes off it on its last put.
  *
  * Invariant: a present non-special PTE holds one reference and one mapcount
  * of its page; a private writable VMA's PTE is writable only when the page
@@ -38,6 +40,7 @@
 
 #include "mm/include/highmem.h"
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -77,6 +80,7 @@ static struct page *alloc_user_page(struct kmm_machine *m)
 /* The last reference went away: clear what the process layer set, free. */
 static void free_user_page(struct page *page)
 {
+	__page_cache_release(page);	/* off its LRU list or add batch */
 	page->mapping = NULL;
 	page->index = 0;
 	page_flag_clear(page, PG_swapbacked);
@@ -169,6 +173,9 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	folio_remove_rmap_pte(page);
+	/* free_swap_cache(): an unmapped page need not keep its swap copy */
+	if (anon && page_mapcount(page) <= 0 && PageSwapCache(page))
+		folio_free_swap(page);
 	if (page_flag_test(page, PG_mlocked)) {
 		/* munlock_page() walks the reverse map: not under page_table_lock. */
 		get_page(page);
@@ -252,9 +259,10 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	pteval_t pte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
 	if (vma->vm_flags & VM_WRITE)
 		pte |= _PAGE_RW;
-	pte_set(&mm->pgt, slot, pte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
+	folio_add_lru(page);	/* before the PTE makes it visible: nobody can free it yet */
+	pte_set(&mm->pgt, slot, pte);
 	pte_unlock(mm);
 	update_hiwater(mm);
 	return 0;
@@ -324,6 +332,7 @@ static struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, 
 	f->nrpages++;
 	get_page(page);
 	spin_unlock(&f->i_pages_lock);
+	folio_add_lru(page);		/* file list, or anon for shmem (swap-backed) */
 	if (!f->shmem)
 		*ret |= VM_FAULT_MAJOR;
 	else
@@ -365,10 +374,11 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		}
 		folio_add_new_anon_rmap(n, vma, addr);
 		add_mm_counter(mm, MM_ANONPAGES, 1);
-		pte_set(&mm->pgt, slot,
-			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
 		if (vma->vm_flags & VM_LOCKED)
 			mlock_page(n);
+		folio_add_lru(n);
+		pte_set(&mm->pgt, slot,
+			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
 		pte_unlock(mm);
 		update_hiwater(mm);
 		return ret;
@@ -422,6 +432,9 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		return 0;
 	}
+	/* wp_can_reuse_anon_folio(): a swap copy no other PTE needs is dropped first */
+	if (old && PageAnon(old) && PageSwapCache(old) && page_mapcount(old) == 1)
+		folio_free_swap(old);
 	if (old && PageAnon(old) && page_ref_count(old) == 1) {
 		/* wp_page_reuse(): sole reference, no copy */
 		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
@@ -456,9 +469,10 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	add_mm_counter(mm, MM_ANONPAGES, 1);
 	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
 			_PAGE_RW | _PAGE_ACCESSED;
-	pte_set(&mm->pgt, slot, npte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(n);
+	folio_add_lru(n);
+	pte_set(&mm->pgt, slot, npte);
 	if (old) {
 		add_mm_counter(mm, mm_counter_of(old), -1);
 		folio_remove_rmap_pte(old);
@@ -495,9 +509,9 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	if (!pte_present(pte)) {
 		struct kmm_procs *p = procs_of(m);
 		if (p->swapin) {
-			int r = p->swapin(m, vma, addr, slot, pte);
-			if (r == 0)
-				return VM_FAULT_MAJOR;
+			int r = p->swapin(m, vma, addr, slot, pte, flags);
+			if (r >= 0)
+				return (unsigned int)r;
 			return r == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 		}
 		return VM_FAULT_SIGBUS;
@@ -718,15 +732,20 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		unsigned int code = 0;
 		if (chunk > len)
 			chunk = len;
+		/* The instruction in flight: a shootdown (reclaim's) waits for its store. */
+		sim_tlb_access_begin(tlb);
 		unsigned char *host = sim_tlb_hit(tlb, &mm->ctx, addr, access);
-		if (!host) {
-			if (token == -2) {
-				token = procs_enter(m);
-				prev = set_current_task(t);
-			}
-			host = sim_mmu_walk(mmu, &mm->ctx, tlb, addr, access, &code);
+		if (!host && token == -2) {
+			/* not inside the bracket while procs_enter() may wait at the door */
+			sim_tlb_access_end(tlb);
+			token = procs_enter(m);
+			prev = set_current_task(t);
+			sim_tlb_access_begin(tlb);
 		}
+		if (!host)
+			host = sim_mmu_walk(mmu, &mm->ctx, tlb, addr, access, &code);
 		if (!host) {
+			sim_tlb_access_end(tlb);
 			if (pid < 0)
 				pid = kmm_trace_set_pid(t->pid);
 			if (trace_page_fault_user(m, addr, code) && !bracketed) {
@@ -761,6 +780,7 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 		} else if (out) {
 			memcpy(out, host, chunk);
 		}
+		sim_tlb_access_end(tlb);
 		if (out)
 			out += chunk;
 		addr += chunk;

@@ -8,8 +8,8 @@
  * one VM_LOCKED VMA has PG_mlocked and is counted once in its zone's
  * NR_MLOCK (meminfo Mlocked); it loses both when its last locked mapping
  * goes (munlock, munmap, exit, COW copy), found through the reverse map.
- * Simplified: pages are not moved to an unevictable LRU here (the pressure
- * layer sees PG_mlocked and VM_LOCKED); RLIMIT_MEMLOCK is not enforced.
+ * The LRU half (to and from the unevictable list) is mlock_folio_lru() and
+ * munlock_folio_lru() in mm/swap.c. Simplified: RLIMIT_MEMLOCK is not enforced.
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
@@ -18,6 +18,7 @@
 #include <errno.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -46,6 +47,7 @@ void mlock_page(struct page *page)
 	page_flag_set(page, PG_mlocked);
 	mod_zone_page_state(page_zone(page), NR_MLOCK, 1);
 	count_vm_event(page_machine(page), UNEVICTABLE_PGMLOCKED);
+	mlock_folio_lru(page);
 }
 
 void munlock_page(struct page *page)
@@ -55,6 +57,7 @@ void munlock_page(struct page *page)
 	page_flag_clear(page, PG_mlocked);
 	mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
 	count_vm_event(page_machine(page), UNEVICTABLE_PGMUNLOCKED);
+	munlock_folio_lru(page);
 }
 
 static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)

@@ -87,10 +87,7 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 				    f->shmem ? NR_SHMEM : NR_FILE_PAGES, -1);
 		if (f->shmem)
 			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, -1);
-		if (put_page_testzero(page)) {
-			set_page_count(page, 1);
-			__free_pages(page, 0);
-		}
+		put_user_page_ref(page);	/* the cache's reference; off the LRU on the last */
 	}
 	sim_rwlock_destroy(&f->i_mmap_lock);
 	free(f->pages);

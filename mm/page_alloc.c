@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "mm/page_alloc.h"
@@ -803,10 +804,12 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 		page = rmqueue_buddy(preferred, zone, order, alloc_flags, mt);
 	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
 		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
-		      (1UL << ZONE_BOOSTED_WATERMARK))))
-		/* Linux wakes kswapd here; the reclaim layer will own that. */
+		      (1UL << ZONE_BOOSTED_WATERMARK)))) {
+		/* kswapd reclaims the boost away, then resets it */
 		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
 				   __ATOMIC_RELAXED);
+		wakeup_kswapd(zone, 0, 0, zone->type);
+	}
 	return page;
 }
 
@@ -846,9 +849,11 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	kmm_cpu_exit(g, token);
 	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
 		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
-		      (1UL << ZONE_BOOSTED_WATERMARK))))
+		      (1UL << ZONE_BOOSTED_WATERMARK)))) {
 		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
 				   __ATOMIC_RELAXED);
+		wakeup_kswapd(zone, 0, 0, zone->type);
+	}
 	return page;
 }
 

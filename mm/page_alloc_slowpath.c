@@ -2,7 +2,8 @@
 /*
  * mm/page_alloc_slowpath.c - getting pages: the watermark check with its
  * reserve rules, the zonelist walk (get_page_from_freelist), the slow path
- * (reclaim hook, drain, HighAtomic unreserve, OOM hook, __GFP_NOFAIL), page
+ * (kswapd wake-up, reclaim hook, drain, HighAtomic unreserve, OOM hook,
+ * __GFP_NOFAIL), page
  * preparation (__GFP_ZERO, __GFP_COMP) and the kernel-named allocation
  * entry points (alloc_pages, alloc_pages_node, __get_free_pages, ...).
  *
@@ -12,9 +13,15 @@
  *
  * Decisions where kmm has no kernel around it:
  *  - numa_node_id() is 0: every CPU slot sits on node 0.
- *  - Direct reclaim calls m->reclaim when installed; without it the slow path
+ *  - The slow path wakes each node's kswapd (wake_all_kswapds ->
+ *    wakeup_kswapd, mm/vmscan.c) when the request allows it, on entry and
+ *    on every retry, as Linux does; rmqueue() wakes it for a boosted zone.
+ *  - Direct reclaim calls m->reclaim (mm/vmscan.c's try_to_free_pages);
+ *    should_reclaim_retry counts what reclaim could still free
+ *    (zone_reclaimable_pages). Where reclaim made no progress and there is
+ *    no OOM hook to go on to (or no reclaim layer at all), the slow path
  *    still drains the per-CPU lists and unreserves a HighAtomic pageblock
- *    once, standing in for the progress reclaim would make.
+ *    once, standing in for the progress Linux would get from the OOM killer.
  *  - OOM calls m->oom where Linux would call out_of_memory(); with no hook
  *    there is no progress and the allocation fails (Linux would panic with
  *    nothing to kill). For !__GFP_FS Linux claims progress without killing;
@@ -44,6 +51,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/include/highmem.h"
 #include "mm/internal.h"
@@ -355,7 +363,12 @@ static struct page *__alloc_pages_direct_reclaim(struct kmm_machine *m, gfp_t gf
 	bool drained = false;
 
 	*progress = m->reclaim ? m->reclaim(m, gfp, order, ac->highest_zoneidx) : 0;
-	if (!*progress && m->reclaim)
+	/*
+	 * No progress: Linux goes on towards the OOM killer without draining.
+	 * Until a machine has one (m->oom), the drain below is the only
+	 * progress left, so kmm still makes it.
+	 */
+	if (!*progress && m->reclaim && m->oom)
 		return NULL;
 retry:
 	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
@@ -380,21 +393,25 @@ static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int 
 	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
 		return unreserve_highatomic_pageblock(ac, true);
 	/*
-	 * Retry only if the free pages (plus what reclaim could still free,
-	 * which kmm cannot estimate without a reclaim layer) would pass min.
+	 * Retry only if some zone's free pages plus what reclaim could still
+	 * free there (zone_reclaimable_pages: file LRU, and anon while swap has
+	 * room) would pass its min watermark; otherwise give up the HighAtomic
+	 * reserve before the OOM killer is asked.
 	 */
 	if (!m->reclaim)
 		return false;
 	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
 		struct zone *zone = ac->zonelist->zones[i];
+		long available;
 
 		if (zone->type > ac->highest_zoneidx)
 			continue;
+		available = (long)(zone_reclaimable_pages(zone) + zone_page_state(zone, NR_FREE_PAGES));
 		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone), (int)ac->highest_zoneidx,
-					alloc_flags, (long)zone_page_state(zone, NR_FREE_PAGES)))
+					alloc_flags, available))
 			return true;
 	}
-	return did_some_progress;
+	return unreserve_highatomic_pageblock(ac, true);
 }
 
 static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsigned int order,
@@ -425,6 +442,24 @@ static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsi
 	return page;
 }
 
+/* wake_all_kswapds(): each node with an eligible zone in the zonelist, once. */
+static void wake_all_kswapds(struct kmm_machine *m, unsigned int order, gfp_t gfp,
+			     const struct alloc_context *ac)
+{
+	pg_data_t *last = NULL;
+
+	if (!m->reclaim)
+		return;		/* no reclaim layer, no kswapd */
+	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
+		struct zone *zone = ac->zonelist->zones[i];
+
+		if (zone->type > ac->highest_zoneidx || zone->zone_pgdat == last)
+			continue;
+		last = zone->zone_pgdat;
+		wakeup_kswapd(zone, gfp, (int)order, ac->highest_zoneidx);
+	}
+}
+
 static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, unsigned int order,
 					   struct alloc_context *ac)
 {
@@ -436,12 +471,17 @@ static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, uns
 	struct page *page;
 
 	alloc_flags = gfp_to_alloc_flags(gfp, order);
+	/* Below the low mark everywhere: kswapd starts before anything else. */
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(m, order, gfp, ac);
 	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
 	if (page)
 		return page;
 retry:
 	if (++rounds > KMM_SLOWPATH_MAX_ROUNDS)
 		goto nopage;
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(m, order, gfp, ac);
 	reserve_flags = gfp_pfmemalloc_flags(gfp);
 	if (reserve_flags)
 		alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD);

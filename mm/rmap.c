@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -279,10 +280,16 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 {
 	struct unmap_ctx *c = arg;
 	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_procs *p = procs_of(mm->m);
 	bool anon = PageAnon(page);
 
 	if (!(ptep = rmap_lock_pte(page, vma, addr)))
 		return true;
+	/* try_to_unmap_one(): each swap entry written holds a slot reference */
+	if (c->swp && p->swap_dup && p->swap_dup(mm->m, c->swp)) {
+		spin_unlock(&mm->page_table_lock);
+		return true;	/* the count is full: this mapping stays */
+	}
 	pteval_t old = pte_xchg(&mm->pgt, ptep, c->swp);
 
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
@@ -552,6 +559,7 @@ int process_check(struct kmm_machine *m)
 		int expect = maps + page_pin_count(m, page);
 		if (!PageAnon(page) && page->mapping)
 			expect += 1;	/* the page cache's reference */
+		expect += PageSwapCache(page);	/* the swap cache's */
 		if (page_ref_count(page) != expect) {
 			err = kmm_set_error(-EUCLEAN, "process: pfn 0x%lx has refcount %d, expected %d (%d mappings)",
 					    c.tab[i].pfn, page_ref_count(page), expect, maps);

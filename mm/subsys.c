@@ -38,6 +38,7 @@ const struct kmm_subsys *const kmm_subsystems[NR_SUBSYS] = {
 	[SUBSYS_VMALLOC] = &vmalloc_subsys,
 	[SUBSYS_HIGHMEM] = &highmem_subsys,
 	[SUBSYS_PROCESS] = &process_subsys,
+	[SUBSYS_PRESSURE] = &pressure_subsys,
 	[SUBSYS_OOM] = &oom_subsys,
 	[SUBSYS_DEBUG_CHECKS] = &debug_checks_subsys,
 };

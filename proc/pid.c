@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "proc/proc.h"
 
 /* ---- maps ---- */
@@ -93,6 +94,7 @@ static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
 struct mem_size_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
 	unsigned long referenced, anonymous, lazyfree, swap;
+	uint64_t swap_pss;	/* a swapped page shared by N PTEs counts 1/N */
 	uint64_t pss, pss_dirty, pss_locked, pss_anon, pss_file, pss_shmem;
 	const struct vm_area_struct *vma;
 };
@@ -103,7 +105,12 @@ static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 	const struct vm_area_struct *vma = mss->vma;
 
 	if (!pte_present(v)) {
+		const struct pgtable_geometry *g = vma->vm_mm->pgt.geo;
+		int count = swp_swapcount(vma->vm_mm->m,
+					  swp_entry(pte_swp_type(g, v), pte_swp_offset(g, v)));
+
 		mss->swap += PAGE_SIZE;
+		mss->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (uint64_t)(count >= 2 ? count : 1);
 		return 0;
 	}
 	struct page *page = vm_normal_page((struct vm_area_struct *)vma, (unsigned long)va, v);
@@ -196,7 +203,7 @@ static void show_smap_stats(struct strbuf *sb, const struct mem_size_stats *mss,
 	seq_kb(sb, "Shared_Hugetlb:", 0);
 	seq_kb(sb, "Private_Hugetlb:", 0);
 	seq_kb(sb, "Swap:", mss->swap);
-	seq_kb(sb, "SwapPss:", mss->swap);
+	seq_kb(sb, "SwapPss:", (unsigned long)(mss->swap_pss >> PSS_SHIFT));
 	seq_kb(sb, "Locked:", (unsigned long)(mss->pss_locked >> PSS_SHIFT));
 }
 

@@ -52,6 +52,7 @@ static const struct proc_entry proc_entries[] = {
 	/* Later layers: one line each below this comment. */
 	{ "/proc/vmallocinfo", vmallocinfo_show, NULL, 0400 },
 	{ "/proc/slabinfo", slabinfo_show, NULL, 0400 },
+	{ "/proc/swaps", swaps_show, NULL, 0444 },
 };
 
 static const struct proc_prefix proc_prefixes[] = {

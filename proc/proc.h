@@ -138,6 +138,11 @@ int oom_pid_write(struct kmm_machine *m, struct task_struct *t, const char *file
 
 int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
 
+/* ---- proc/swaps.c: /proc/swaps ---- */
+
+/** swaps_show() - /proc/swaps of @m. Return: 0, or -ENOENT without the pressure layer. */
+int swaps_show(struct kmm_machine *m, struct strbuf *sb);
+
 /* ---- proc/slabinfo.c: /proc/slabinfo, /sys/kernel/slab/<cache>/<attr> ---- */
 
 int slabinfo_show(struct kmm_machine *m, struct strbuf *sb);

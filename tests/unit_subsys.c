@@ -139,7 +139,7 @@ TEST(sysctl_rows_are_the_files_of_proc_sys)
 	int files = 0;
 
 	expect_eq(subsys_for_each_sysctl(m, check_row, &r), 0);
-	expect_eq(r.rows, 5 + 8);	/* the page allocator's five vm.* rows, the oom entry's eight */
+	expect_eq(r.rows, 5 + 2 + 8);	/* the page allocator's five vm.* rows, the pressure layer's two, the oom entry's eight */
 	expect_eq(kmm_proc_list(m, "/proc/sys", count_sys, &files), 0);
 	expect_eq(files, r.rows);
 	t_done(m);

@@ -321,3 +321,24 @@ void sim_mmu_flush_range(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, uint64_t 
 	}
 	spin_unlock(&mmu->tlbs_lock);
 }
+
+void sim_mmu_shootdown_wait(struct sim_mmu *mmu)
+{
+	/*
+	 * The flush's stores before the reads of busy (Dekker with
+	 * sim_tlb_access_begin): a locked read-modify-write is a full barrier
+	 * that ThreadSanitizer also models.
+	 */
+	__atomic_fetch_add(&mmu->range_flushes, 0, __ATOMIC_SEQ_CST);
+	spin_lock(&mmu->tlbs_lock);
+	for (struct kmm_tlb *tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next) {
+		unsigned int spins = 0;
+		while (__atomic_load_n(&tlb->busy, __ATOMIC_ACQUIRE)) {
+			if (++spins < 64)
+				sim_cpu_relax();
+			else
+				sim_yield();
+		}
+	}
+	spin_unlock(&mmu->tlbs_lock);
+}

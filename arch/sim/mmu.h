@@ -134,6 +134,28 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
 	return host ? host : sim_mmu_walk(mmu, ctx, tlb, va, access, fault_code);
 }
 
+/**
+ * sim_tlb_access_begin() / sim_tlb_access_end() - bracket one translation
+ * through @tlb and the loads or stores made with it: an instruction in
+ * flight (kmm_access's copy). Never held across a page fault or anything
+ * that blocks. The inline accessors of <kmm/process.h> do not bracket.
+ */
+static inline void sim_tlb_access_begin(struct kmm_tlb *tlb)
+{
+	__atomic_fetch_add(&tlb->busy, 1, __ATOMIC_SEQ_CST);
+}
+static inline void sim_tlb_access_end(struct kmm_tlb *tlb)
+{
+	__atomic_fetch_sub(&tlb->busy, 1, __ATOMIC_RELEASE);
+}
+/**
+ * sim_mmu_shootdown_wait() - after translations were flushed: wait until no
+ * TLB of @mmu is inside an access bracket that may still use one (what the
+ * acknowledgement of a TLB-shootdown IPI guarantees on x86). The caller
+ * must not be inside a bracket itself.
+ */
+void sim_mmu_shootdown_wait(struct sim_mmu *mmu);
+
 /** sim_mmu_flush_ctx() - invalidate every TLB entry of @ctx on all CPUs. */
 static inline void sim_mmu_flush_ctx(struct sim_mmu_ctx *ctx)
 {

@@ -20,7 +20,7 @@
  *   - every present PTE lies inside a VMA, and its page's mapcount equals the
  *     number of present PTEs that map it over all processes;
  *   - a mapped page's refcount is mapcount + (1 if in a file's page cache)
- *     + 1024 * pins (GUP_PIN_COUNTING_BIAS) + transient gup references;
+ *     + (1 if in the swap cache) + 1024 * pins (GUP_PIN_COUNTING_BIAS) + transient gup references;
  *   - RSS counters equal the present, non-special PTEs by kind;
  *   - pgtables_bytes equals the table frames of the mm.
  *
@@ -47,7 +47,10 @@
  * different VMAs of one process, run in parallel. The TLB-hit path of
  * kmm_access() takes no lock: a thread that reads or writes a range while
  * another thread of the same process unmaps it may complete its access on
- * the old frame (on a real CPU the shootdown would wait for it).
+ * the old frame (on a real CPU the shootdown would wait for it). Reclaim,
+ * which unmaps pages of any process from any thread, waits for accesses in
+ * flight (sim_mmu_shootdown_wait: kmm_access brackets each translation and
+ * its copy) before it writes a page out or frees it.
  */
 #ifndef KMM_MM_H
 #define KMM_MM_H
@@ -314,15 +317,18 @@ struct kmm_procs {
 	/*
 	 * Hooks of the pressure layer (NULL until it installs them):
 	 * swapin()          a fault on a swap entry: bring the page back and map it
-	 *                   at @ptep; 0, -ENOMEM (OOM) or another -errno (SIGBUS).
+	 *                   at @ptep (@flags: FAULT_FLAG_*); 0 or VM_FAULT_MAJOR
+	 *                   when it read from swap, -ENOMEM (OOM) or another
+	 *                   -errno (SIGBUS).
 	 *                   Called with @vma read-locked (or mmap_lock held) and no
 	 *                   page_table_lock: read the page in, then take
 	 *                   vma->vm_mm->page_table_lock and map it only if *@ptep
 	 *                   still holds @entry (else another thread won: return 0).
 	 * swap_free()       a swap entry left a page table (zap, exit): drop its
 	 *                   slot. Called under the mm's page_table_lock.
-	 * swap_dup()        fork copied a swap entry: take a slot reference
-	 *                   (0/-errno). Called under the parent's page_table_lock.
+	 * swap_dup()        fork copied a swap entry, or try_to_unmap wrote one:
+	 *                   take a slot reference (0/-errno). Called under the
+	 *                   page_table_lock of the mm whose PTE is written.
 	 * vm_enough_memory() the overcommit check before @pages more pages are
 	 *                   committed for @mm (or its current task); 0 or -ENOMEM
 	 *                   (nothing changes). NULL: everything is granted.
@@ -336,7 +342,7 @@ struct kmm_procs {
 	 *                   then it dies of SIGKILL. NULL: it just dies.
 	 */
 	int (*swapin)(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr,
-		      void *ptep, pteval_t entry);
+		      void *ptep, pteval_t entry, unsigned int flags);
 	void (*swap_free)(struct kmm_machine *m, pteval_t entry);
 	int (*swap_dup)(struct kmm_machine *m, pteval_t entry);
 	int (*vm_enough_memory)(struct mm_struct *mm, long pages);
@@ -590,7 +596,8 @@ int folio_referenced(struct page *page, unsigned long *vm_flags);
  * (swp_entry_to_pte) for an anonymous page, 0 for a file page that can be
  * read again. Each mapping's reference and mapcount go, RSS moves to
  * MM_SWAPENTS for swap entries, TLBs are flushed. The caller holds its own
- * reference, and its swap slot already counts one reference per mapping.
+ * reference; each swap entry written takes a slot reference through
+ * procs->swap_dup (a mapping whose reference cannot be taken stays).
  * Refused (nothing changed) for a VM_LOCKED mapping or a maybe-pinned page.
  * Return: true when no mapping is left. Context: as folio_referenced().
  */

@@ -53,6 +53,7 @@ enum pageflags {
 	PG_mlocked,
 	PG_highmem_mapped,	/* kmm: a highmem page currently kmapped */
 	PG_lazy_free,		/* kmm: buddy=lazy: free but not yet coalesced */
+	PG_lru_batch,		/* kmm: in a per-CPU LRU add batch (mm/swap.c) */
 	__NR_PAGEFLAGS
 };
 

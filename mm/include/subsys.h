@@ -49,6 +49,7 @@ enum subsys_id {
 	SUBSYS_VMALLOC,		/* mm/vmalloc.c */
 	SUBSYS_HIGHMEM,		/* mm/highmem.c: PKMAP and kmap_local slots */
 	SUBSYS_PROCESS,		/* mm/fork.c */
+	SUBSYS_PRESSURE,	/* mm/pressure.c: LRU, reclaim, kswapd, swap */
 	SUBSYS_OOM,		/* mm/oom_kill.c (+ mm/util.c): overcommit policy, OOM killer */
 	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */
 	NR_SUBSYS

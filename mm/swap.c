@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/swap.c - the LRU lists: per-node lruvecs, the per-CPU add batches that
+ * feed them, activation (folio_mark_accessed), lazy free, mlock moves, and
+ * the cost bookkeeping reclaim balances anon against file with.
+ *
+ * Linux counterpart: mm/swap.c (6.12, the classic two-list LRU without
+ * MGLRU): folio_add_lru, lru_add, folio_batch_move_lru, lru_add_drain,
+ * lru_add_drain_all, folio_activate, folio_mark_accessed,
+ * folio_mark_lazyfree, lru_note_cost, __page_cache_release; and
+ * include/linux/mm_inline.h (lruvec_add_folio, lruvec_del_folio,
+ * update_lru_size). mlock's LRU moves are mm/mlock.c's mlock_folio /
+ * munlock_folio halves.
+ * Kept: new pages enter through a per-CPU batch of FOLIO_BATCH_SIZE (31);
+ * pages land at the list head; evictability is
+ * decided when a page is added or put back (mlocked -> unevictable, counted
+ * unevictable_pgs_culled / _rescued); activation of a page in this CPU's
+ * batch only sets PG_active; the zone and node LRU counters move with the
+ * lists. Simplified: no separate activate/deactivate/lazyfree batches
+ * (those moves take the lru_lock at once); no workingset shadow entries,
+ * so refault costs do not feed lru_note_cost.
+ *
+ * Invariant: see mm/swap.h. Locking: lru_cpu->lock -> lruvec->lru_lock; no
+ * lru_lock is held while a page is freed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mm/swap.h"
+
+const char *const lru_list_names[NR_LRU_LISTS] = {
+	"inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable",
+};
+
+/* ---- Lists and counters ---- */
+
+void lruvec_init(struct lruvec *lruvec, pg_data_t *pgdat)
+{
+	spin_lock_init(&lruvec->lru_lock);
+	for (int l = 0; l < NR_LRU_LISTS; l++)
+		INIT_LIST_HEAD(&lruvec->lists[l]);
+	lruvec->anon_cost = lruvec->file_cost = 0;
+	lruvec->pgdat = pgdat;
+}
+
+void update_lru_size(struct lruvec *lruvec, enum lru_list lru, enum zone_type zid, long nr)
+{
+	mod_zone_page_state(&lruvec->pgdat->node_zones[zid],
+			    (enum zone_stat_item)(NR_ZONE_LRU_BASE + lru), nr);
+	mod_node_page_state(lruvec->pgdat, (enum node_stat_item)(NR_LRU_BASE + lru), nr);
+}
+
+unsigned long lruvec_lru_size(struct lruvec *lruvec, enum lru_list lru, int zid)
+{
+	unsigned long size = 0;
+
+	for (int z = 0; z <= zid && z < MAX_NR_ZONES; z++)
+		size += zone_page_state(&lruvec->pgdat->node_zones[z],
+					(enum zone_stat_item)(NR_ZONE_LRU_BASE + lru));
+	return size;
+}
+
+void lruvec_add_folio(struct lruvec *lruvec, struct page *page)
+{
+	enum lru_list lru = folio_lru_list(page);
+
+	update_lru_size(lruvec, lru, page_zonenum(page), 1);
+	list_add(&page->lru, &lruvec->lists[lru]);
+}
+
+void lruvec_del_folio(struct lruvec *lruvec, struct page *page)
+{
+	enum lru_list lru = folio_lru_list(page);
+
+	list_del(&page->lru);
+	update_lru_size(lruvec, lru, page_zonenum(page), -1);
+}
+
+/*
+ * lru_add(): decide evictability as the page goes on (an mlocked page goes
+ * to the unevictable list and loses PG_active), then add it at the head.
+ * Context: lru_lock held.
+ */
+void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
+{
+	bool was_unevictable = page_flag_test(page, PG_unevictable);
+
+	page_flag_clear(page, PG_unevictable);
+	if (folio_evictable(page)) {
+		if (was_unevictable)
+			count_vm_event(m, UNEVICTABLE_PGRESCUED);
+	} else {
+		page_flag_clear(page, PG_active);
+		page_flag_set(page, PG_unevictable);
+		if (!was_unevictable)
+			count_vm_event(m, UNEVICTABLE_PGCULLED);
+	}
+	lruvec_add_folio(lruvec, page);
+	page_flag_set(page, PG_lru);
+}
+
+/* ---- The add batches ---- */
+
+/*
+ * Move every page of @b onto its list. Context: b->lock held, so a page is
+ * in the batch or on a list, never in between, for __page_cache_release().
+ */
+static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
+{
+	struct lruvec *locked = NULL;
+
+	for (unsigned int i = 0; i < b->nr; i++) {
+		struct page *page = b->pages[i];
+		struct lruvec *lruvec = folio_lruvec(page);
+
+		if (lruvec != locked) {
+			if (locked)
+				spin_unlock(&locked->lru_lock);
+			spin_lock(&lruvec->lru_lock);
+			locked = lruvec;
+		}
+		page_flag_clear(page, PG_lru_batch);
+		lru_add(m, lruvec, page);
+	}
+	if (locked)
+		spin_unlock(&locked->lru_lock);
+	b->nr = 0;
+}
+
+static void drain_cpu_batch(struct kmm_machine *m, struct lru_cpu *b)
+{
+	spin_lock(&b->lock);
+	if (b->nr)
+		batch_move_lru_locked(m, b);
+	spin_unlock(&b->lock);
+}
+
+void folio_add_lru(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct pressure *p = pressure_of(m);
+	struct lru_cpu *b;
+
+	if (!p)
+		return;
+	b = &p->cpu[kmm_this_cpu(m)];
+	spin_lock(&b->lock);
+	page_flag_set(page, PG_lru_batch);
+	b->pages[b->nr++] = page;
+	if (b->nr == FOLIO_BATCH_SIZE)
+		batch_move_lru_locked(m, b);
+	spin_unlock(&b->lock);
+}
+
+void lru_add_drain(struct kmm_machine *m)
+{
+	struct pressure *p = pressure_of(m);
+
+	if (p)
+		drain_cpu_batch(m, &p->cpu[kmm_this_cpu(m)]);
+}
+
+void lru_add_drain_all(struct kmm_machine *m)
+{
+	struct pressure *p = pressure_of(m);
+
+	if (!p)
+		return;
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		drain_cpu_batch(m, &p->cpu[cpu]);
+}
+
+/* A page freed while still in an add batch leaves it (the batch holds no reference). */
+static void batch_remove(struct kmm_machine *m, struct page *page)
+{
+	struct pressure *p = pressure_of(m);
+
+	for (int cpu = 0; cpu < m->nr_cpus && PageLRUBatch(page); cpu++) {
+		struct lru_cpu *b = &p->cpu[cpu];
+
+		spin_lock(&b->lock);
+		for (unsigned int i = 0; i < b->nr; i++) {
+			if (b->pages[i] != page)
+				continue;
+			memmove(&b->pages[i], &b->pages[i + 1], (b->nr - i - 1) * sizeof(b->pages[0]));
+			b->nr--;
+			page_flag_clear(page, PG_lru_batch);
+			break;
+		}
+		spin_unlock(&b->lock);
+	}
+}
+
+/* ---- Leaving the LRU ---- */
+
+void __page_cache_release(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lruvec *lruvec;
+
+	if (!pressure_of(m))
+		return;
+	if (PageLRUBatch(page))
+		batch_remove(m, page);	/* or a drain put it on a list meanwhile */
+	if (!PageLRU(page))
+		return;
+	lruvec = folio_lruvec(page);
+	spin_lock(&lruvec->lru_lock);
+	if (PageLRU(page)) {
+		lruvec_del_folio(lruvec, page);
+		page_flag_clear(page, PG_lru);
+	}
+	spin_unlock(&lruvec->lru_lock);
+	page_flag_clear(page, PG_active);
+	page_flag_clear(page, PG_unevictable);
+}
+
+void folio_putback_lru(struct page *page)
+{
+	struct lruvec *lruvec = folio_lruvec(page);
+
+	spin_lock(&lruvec->lru_lock);
+	lru_add(page_machine(page), lruvec, page);
+	spin_unlock(&lruvec->lru_lock);
+	put_user_page_ref(page);	/* the isolation reference */
+}
+
+/* ---- Moves between lists ---- */
+
+/*
+ * folio_activate(): an inactive evictable page on a list goes to the head
+ * of the active list (pgactivate).
+ */
+static void folio_activate(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lruvec *lruvec = folio_lruvec(page);
+
+	spin_lock(&lruvec->lru_lock);
+	if (PageLRU(page) && !page_flag_test(page, PG_active) &&
+	    !page_flag_test(page, PG_unevictable)) {
+		lruvec_del_folio(lruvec, page);
+		page_flag_set(page, PG_active);
+		lruvec_add_folio(lruvec, page);
+		count_vm_event(m, PGACTIVATE);
+	}
+	spin_unlock(&lruvec->lru_lock);
+}
+
+/* A page still in this CPU slot's add batch is marked active; the drain puts it there. */
+static void lru_cache_activate_folio(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lru_cpu *b = &pressure_of(m)->cpu[kmm_this_cpu(m)];
+
+	spin_lock(&b->lock);
+	for (int i = (int)b->nr - 1; i >= 0; i--) {
+		if (b->pages[i] == page) {
+			page_flag_set(page, PG_active);
+			break;
+		}
+	}
+	spin_unlock(&b->lock);
+}
+
+void folio_mark_accessed(struct page *page)
+{
+	if (!pressure_of(page_machine(page)))
+		return;
+	if (!page_flag_test(page, PG_referenced)) {
+		page_flag_set(page, PG_referenced);
+	} else if (page_flag_test(page, PG_unevictable)) {
+		/* the unevictable list is never aged: nothing to do */
+	} else if (!page_flag_test(page, PG_active)) {
+		if (PageLRU(page))
+			folio_activate(page);
+		else
+			lru_cache_activate_folio(page);
+		page_flag_clear(page, PG_referenced);
+	}
+}
+
+void folio_mark_lazyfree(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lruvec *lruvec;
+
+	if (!pressure_of(m)) {
+		page_flag_clear(page, PG_swapbacked);
+		count_vm_event(m, PGLAZYFREE);
+		return;
+	}
+	if (!PageLRU(page))
+		lru_add_drain(m);	/* it may still sit in this slot's batch */
+	lruvec = folio_lruvec(page);
+	spin_lock(&lruvec->lru_lock);
+	if (PageLRU(page) && PageAnon(page) && page_flag_test(page, PG_swapbacked) &&
+	    !PageSwapCache(page) && !page_flag_test(page, PG_unevictable)) {
+		lruvec_del_folio(lruvec, page);
+		page_flag_clear(page, PG_active);
+		page_flag_clear(page, PG_referenced);
+		page_flag_clear(page, PG_swapbacked);
+		lruvec_add_folio(lruvec, page);
+		count_vm_event(m, PGLAZYFREE);
+	}
+	spin_unlock(&lruvec->lru_lock);
+}
+
+/*
+ * mlock_folio / munlock_folio's LRU half: PG_mlocked was just set (@to_unevictable)
+ * or cleared; a page on a list moves to or from the unevictable list. A page in
+ * an add batch or isolated is placed by the drain or the putback instead.
+ */
+static void move_unevictable(struct page *page, bool to_unevictable)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lruvec *lruvec;
+
+	if (!pressure_of(m) || !PageLRU(page))
+		return;
+	lruvec = folio_lruvec(page);
+	spin_lock(&lruvec->lru_lock);
+	if (PageLRU(page) && page_flag_test(page, PG_unevictable) != to_unevictable &&
+	    folio_evictable(page) != to_unevictable) {
+		lruvec_del_folio(lruvec, page);
+		page_flag_clear(page, PG_active);
+		if (to_unevictable)
+			page_flag_set(page, PG_unevictable);
+		else
+			page_flag_clear(page, PG_unevictable);
+		lruvec_add_folio(lruvec, page);
+		count_vm_event(m, to_unevictable ? UNEVICTABLE_PGCULLED : UNEVICTABLE_PGRESCUED);
+	}
+	spin_unlock(&lruvec->lru_lock);
+}
+
+void mlock_folio_lru(struct page *page)
+{
+	move_unevictable(page, true);
+}
+
+void munlock_folio_lru(struct page *page)
+{
+	move_unevictable(page, false);
+}
+
+/* ---- Reclaim cost ---- */
+
+void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io, unsigned long nr_rotated)
+{
+	/* An I/O costs SWAP_CLUSTER_MAX rotations: writes are what hurts. */
+	unsigned long cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated;
+	unsigned long lrusize;
+
+	spin_lock(&lruvec->lru_lock);
+	if (file)
+		lruvec->file_cost += cost;
+	else
+		lruvec->anon_cost += cost;
+	/* Decay: halve both once they exceed a quarter of the evictable pages. */
+	lrusize = node_page_state(lruvec->pgdat, NR_INACTIVE_ANON) +
+		  node_page_state(lruvec->pgdat, NR_ACTIVE_ANON) +
+		  node_page_state(lruvec->pgdat, NR_INACTIVE_FILE) +
+		  node_page_state(lruvec->pgdat, NR_ACTIVE_FILE);
+	if (lruvec->file_cost + lruvec->anon_cost > lrusize / 4) {
+		lruvec->file_cost /= 2;
+		lruvec->anon_cost /= 2;
+	}
+	spin_unlock(&lruvec->lru_lock);
+}
+
+/* ---- Checker: the batches ---- */
+
+int lru_cpu_check(struct kmm_machine *m, unsigned long *seen)
+{
+	struct pressure *p = pressure_of(m);
+	int err = 0;
+
+	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
+		struct lru_cpu *b = &p->cpu[cpu];
+
+		spin_lock(&b->lock);
+		for (unsigned int i = 0; i < b->nr && !err; i++) {
+			struct page *page = b->pages[i];
+			unsigned long pfn = page_to_pfn_m(m, page);
+
+			if (!PageLRUBatch(page) || PageLRU(page) || page_ref_count(page) < 1)
+				err = kmm_set_error(-EUCLEAN, "lru: pfn %#lx in CPU %d's add batch has "
+						    "flags lru=%d batch=%d, refcount %d", pfn, cpu,
+						    PageLRU(page), PageLRUBatch(page),
+						    page_ref_count(page));
+			else if (seen[pfn / (8 * sizeof(long))] & (1UL << (pfn % (8 * sizeof(long)))))
+				err = kmm_set_error(-EUCLEAN, "lru: pfn %#lx is in an add batch twice "
+						    "or also on a list", pfn);
+			else
+				seen[pfn / (8 * sizeof(long))] |= 1UL << (pfn % (8 * sizeof(long)));
+		}
+		spin_unlock(&b->lock);
+	}
+	return err;
+}

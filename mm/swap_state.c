@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/swap_state.c - the swap cache, add_to_swap, swap I/O, swap-in with
+ * readahead (do_swap_page), the hooks the process layer calls when a swap
+ * PTE is copied or dropped, and swapoff's try_to_unuse.
+ *
+ * Linux counterpart: mm/swap_state.c (add_to_swap_cache,
+ * __delete_from_swap_cache, delete_from_swap_cache, swap_cache_get_folio,
+ * __read_swap_cache_async, swap_cluster_readahead, swapin_nr_pages),
+ * mm/swapfile.c (folio_free_swap, free_swap_and_cache_nr, try_to_unuse,
+ * unuse_pte), mm/page_io.c (swap_writepage, swap_read_folio),
+ * mm/vmscan.c (add_to_swap's use), mm/memory.c (do_swap_page).
+ * Kept: a page in the swap cache holds a cache reference and its entry in
+ * ->private; a slot whose last PTE goes while its page sits unmapped in the
+ * cache is freed together with the page (or when swap is more than half
+ * full); swap-in reads a window of 2^page-cluster slots around the fault,
+ * shrunk or grown by Linux's hit heuristic (swapin_nr_pages), marking the
+ * extra pages PG_readahead and counting swap_ra / swap_ra_hit; a swapped-in
+ * page is mapped writable at once when no other PTE or mapping shares it
+ * (what SWP_EXCLUSIVE tells Linux), and leaves the swap cache on a write
+ * fault, when swap is half full or the VMA is locked
+ * (should_try_to_free_swap); pswpin/pswpout and pgpgin/pgpgout count pages
+ * and sectors.
+ * Simplified: I/O is synchronous (no writeback state, no bio plugging);
+ * cluster readahead only (Linux 6.12 prefers VMA-based readahead on SSDs);
+ * no zswap, no zero-page detection.
+ *
+ * Locking: do_swap_page runs with the VMA read-locked and maps under the
+ * mm's page_table_lock after reading the entry again; try_to_unuse walks
+ * each mm under mmap_read_lock the same way; free_swap_and_cache and
+ * swap_dup_pte run under the caller's page_table_lock. The swap cache and
+ * the map are under si->lock; no si->lock across I/O or allocation.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/include/highmem.h"
+#include "mm/swap.h"
+
+#define SECTORS_PER_PAGE (PAGE_SIZE / 512)
+
+/* ---- The swap cache ---- */
+
+static struct swap_info_struct *entry_area(struct kmm_machine *m, swp_entry_t entry)
+{
+	struct pressure *p = pressure_of(m);
+	unsigned int type = swp_type(entry);
+	struct swap_info_struct *si;
+
+	if (!p || type >= MAX_SWAPFILES || !(si = p->swap_info[type]))
+		return NULL;
+	return swp_offset(entry) && swp_offset(entry) < si->max ? si : NULL;
+}
+
+struct page *swap_cache_get(struct kmm_machine *m, swp_entry_t entry)
+{
+	struct swap_info_struct *si = entry_area(m, entry);
+	struct page *page;
+
+	if (!si)
+		return NULL;
+	spin_lock(&si->lock);
+	page = si->swap_cache[swp_offset(entry)];
+	if (page)
+		get_page(page);
+	spin_unlock(&si->lock);
+	return page;
+}
+
+/* The slot already has SWAP_HAS_CACHE; the cache takes its own reference. */
+static void add_to_swap_cache(struct swap_info_struct *si, struct page *page, swp_entry_t entry)
+{
+	get_page(page);
+	page_flag_set(page, PG_swapbacked);
+	page_flag_set(page, PG_swapcache);
+	page->private = entry.val;
+	spin_lock(&si->lock);
+	si->swap_cache[swp_offset(entry)] = page;
+	spin_unlock(&si->lock);
+	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, 1);
+}
+
+void delete_from_swap_cache(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	swp_entry_t entry = page_swap_entry(page);
+	struct swap_info_struct *si = entry_area(m, entry);
+
+	if (si) {
+		spin_lock(&si->lock);
+		if (si->swap_cache[swp_offset(entry)] == page)
+			si->swap_cache[swp_offset(entry)] = NULL;
+		spin_unlock(&si->lock);
+	}
+	page_flag_clear(page, PG_swapcache);
+	page_flag_clear(page, PG_readahead);
+	page->private = 0;
+	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, -1);
+	put_swap_folio(m, entry);
+	put_user_page_ref(page);
+}
+
+bool add_to_swap(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	swp_entry_t entry = get_swap_page(m);
+	struct swap_info_struct *si;
+
+	if (!entry.val)
+		return false;
+	si = entry_area(m, entry);
+	add_to_swap_cache(si, page, entry);
+	/* The copy on swap does not exist yet: the page must be written. */
+	page_flag_set(page, PG_dirty);
+	return true;
+}
+
+bool folio_free_swap(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+
+	if (!pressure_of(m) || !PageSwapCache(page))
+		return false;
+	if (swp_swapcount(m, page_swap_entry(page)) > 0)
+		return false;	/* a PTE still holds the entry: the copy is needed */
+	delete_from_swap_cache(page);
+	page_flag_set(page, PG_dirty);	/* the only copy is in RAM now */
+	return true;
+}
+
+/* ---- Swap I/O (page_io.c) ---- */
+
+/* The page's bytes to or from slot @offset, through kmap_local_page() (page bytes: one way in). */
+static int swap_page_rw(struct swap_info_struct *si, unsigned long offset, struct page *page,
+			bool write)
+{
+	void *addr = kmap_local_page(page);
+	int err;
+
+	if (!addr)
+		return -ENOMEM;		/* this CPU's kmap_local stack is full */
+	err = swap_page_io(si, offset, addr, write);
+	kunmap_local(addr);
+	return err;
+}
+
+int swap_writepage(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	swp_entry_t entry = page_swap_entry(page);
+	struct swap_info_struct *si = entry_area(m, entry);
+	int err;
+
+	if (!si)
+		return -EINVAL;
+	err = swap_page_rw(si, swp_offset(entry), page, true);
+	if (err) {
+		kmm_printk(m, "Write-error on swap-device (%s, offset %lu): %d", si->path,
+			   swp_offset(entry), err);
+		return err;
+	}
+	page_flag_clear(page, PG_dirty);
+	count_vm_event(m, PSWPOUT);
+	count_vm_events(m, PGPGOUT, SECTORS_PER_PAGE);
+	mod_node_page_state(page_pgdat(page), NR_VMSCAN_WRITE, 1);
+	return 0;
+}
+
+static int swap_read_folio(struct kmm_machine *m, struct swap_info_struct *si, struct page *page,
+			   unsigned long offset)
+{
+	int err = swap_page_rw(si, offset, page, false);
+
+	if (err) {
+		kmm_printk(m, "Read-error on swap-device (%s, offset %lu): %d", si->path, offset, err);
+		return err;
+	}
+	page_flag_set(page, PG_uptodate);
+	count_vm_event(m, PSWPIN);
+	count_vm_events(m, PGPGIN, SECTORS_PER_PAGE);
+	return 0;
+}
+
+/* ---- Swap-in ---- */
+
+/*
+ * __read_swap_cache_async(): the page of @entry in the swap cache, with a
+ * reference: found there, or a fresh page added to the cache and the LRU
+ * (*@allocated set: the caller reads it). NULL when no PTE holds the entry
+ * any more, or no memory.
+ */
+static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp,
+					  bool *allocated)
+{
+	struct swap_info_struct *si = entry_area(m, entry);
+	unsigned long off = swp_offset(entry);
+	struct page *page;
+
+	*allocated = false;
+	if (!si)
+		return NULL;
+	page = swap_cache_get(m, entry);
+	if (page)
+		return page;
+	spin_lock(&si->lock);
+	bool unused = !SWAP_COUNT(si->swap_map[off]) || si->swap_map[off] == SWAP_MAP_BAD;
+	spin_unlock(&si->lock);
+	if (unused)
+		return NULL;
+	page = kmm_alloc_pages(m, gfp, 0, -1);
+	if (!page)
+		return NULL;
+	/* The allocation may have reclaimed: look again before claiming the slot. */
+	spin_lock(&si->lock);
+	unsigned short v = si->swap_map[off];
+	struct page *cached = si->swap_cache[off];
+	if (cached)
+		get_page(cached);
+	else if (SWAP_COUNT(v) && v != SWAP_MAP_BAD && !(v & SWAP_HAS_CACHE))
+		si->swap_map[off] = (unsigned short)(v | SWAP_HAS_CACHE);	/* swapcache_prepare */
+	else
+		v = 0;
+	spin_unlock(&si->lock);
+	if (cached || !v) {
+		__free_pages(page, 0);
+		return cached;
+	}
+	page_flag_set(page, PG_swapbacked);
+	add_to_swap_cache(si, page, entry);
+	folio_add_lru(page);
+	*allocated = true;
+	return page;
+}
+
+/*
+ * swapin_nr_pages(): the readahead window, 2^page-cluster at most. With no
+ * readahead hits since last time it is one page unless this fault is next
+ * to the previous one; with hits it grows to the next power of two above
+ * hits + 2; it never shrinks below half the last window.
+ */
+static unsigned long swapin_nr_pages(struct pressure *p, struct swap_info_struct *si,
+				     unsigned long offset)
+{
+	unsigned long max_pages = 1UL << __atomic_load_n(&p->page_cluster, __ATOMIC_RELAXED);
+	unsigned long hits, pages, last;
+
+	if (max_pages <= 1)
+		return 1;
+	hits = atomic_exchange(&p->ra_hits, 0);
+	pages = hits + 2;
+	if (pages == 2) {
+		if (offset != si->readahead_prev + 1 && offset + 1 != si->readahead_prev)
+			pages = 1;
+	} else {
+		unsigned long roundup = 4;
+		while (roundup < pages)
+			roundup <<= 1;
+		pages = roundup;
+	}
+	if (pages > max_pages)
+		pages = max_pages;
+	last = atomic_load(&p->ra_last_pages) / 2;
+	if (pages < last)
+		pages = last;
+	if (!hits)
+		si->readahead_prev = offset;
+	atomic_store(&p->ra_last_pages, pages);
+	return pages;
+}
+
+/* Read (if needed) and release one readahead page around the target. */
+static void readahead_one(struct kmm_machine *m, struct swap_info_struct *si, unsigned long off,
+			  gfp_t gfp)
+{
+	bool allocated;
+	struct page *page = read_swap_cache_async(m, swp_entry((unsigned int)si->type, off), gfp,
+						  &allocated);
+
+	if (!page)
+		return;
+	if (allocated) {
+		if (swap_read_folio(m, si, page, off)) {
+			delete_from_swap_cache(page);
+		} else {
+			page_flag_set(page, PG_readahead);
+			count_vm_event(m, SWAP_RA);
+		}
+	}
+	put_user_page_ref(page);
+}
+
+/*
+ * swap_cluster_readahead(): read the aligned window around @entry's slot,
+ * then return the target page (read, in the cache, referenced), or NULL.
+ */
+static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_struct *si,
+				     swp_entry_t entry, gfp_t gfp)
+{
+	unsigned long off = swp_offset(entry);
+	unsigned long mask = swapin_nr_pages(pressure_of(m), si, off) - 1;
+	struct page *page;
+	bool allocated;
+
+	/* The target first, so that reclaim run by a later allocation cannot take it. */
+	page = read_swap_cache_async(m, entry, gfp, &allocated);
+	if (!page)
+		return NULL;
+	if (allocated && swap_read_folio(m, si, page, off)) {
+		delete_from_swap_cache(page);
+		put_user_page_ref(page);
+		return NULL;
+	}
+	if (mask) {
+		unsigned long start = off & ~mask, end = off | mask;
+
+		if (!start)
+			start = 1;	/* the header */
+		if (end >= si->max)
+			end = si->max - 1;
+		for (unsigned long o = start; o <= end; o++)
+			if (o != off)
+				readahead_one(m, si, o, gfp | __GFP_NOWARN | __GFP_NORETRY);
+	}
+	return page;
+}
+
+/* pte_mkdirty() as the fault path writes it: dirty and soft-dirty. */
+static pteval_t mkdirty(pteval_t v)
+{
+	return v | _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
+}
+
+/*
+ * Map swap-cache @page at @ptep in place of @entry: counters, reverse map,
+ * the PTE's slot reference dropped. @write: a write fault. @unuse:
+ * swapoff (the PTE is made old and never writable, as unuse_pte does).
+ */
+static void map_swap_page(struct vm_area_struct *vma, unsigned long addr, void *ptep,
+			  struct page *page, swp_entry_t entry, bool write, bool unuse)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	bool exclusive;
+	pteval_t pte;
+
+	add_mm_counter(mm, MM_SWAPENTS, -1);
+	add_mm_counter(mm, MM_ANONPAGES, 1);
+	swap_free(m, entry);
+	/* Nobody else holds the entry or maps the page: it is this PTE's alone. */
+	exclusive = page_mapcount(page) <= 0 && swp_swapcount(m, entry) == 0;
+	if (PageSwapCache(page) && (unuse || vm_swap_full(m) || (vma->vm_flags & VM_LOCKED) ||
+				    page_flag_test(page, PG_mlocked) || (write && exclusive)))
+		folio_free_swap(page);
+	pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
+	if (unuse) {
+		pte &= ~(pteval_t)_PAGE_ACCESSED;
+	} else if (exclusive && (vma->vm_flags & VM_WRITE)) {
+		pte |= _PAGE_RW;
+		if (write)
+			pte = mkdirty(pte);
+	}
+	if (page_mapcount(page) <= 0)
+		folio_add_new_anon_rmap(page, vma, addr);
+	else
+		folio_add_anon_rmap_pte(page);
+	pte_set(&mm->pgt, ptep, pte);	/* the caller's reference becomes the mapping's */
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_page(page);
+	update_hiwater(mm);
+}
+
+int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr, void *ptep,
+		 pteval_t orig, unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	swp_entry_t entry = swp_entry(pte_swp_type(g, orig), pte_swp_offset(g, orig));
+	struct swap_info_struct *si = swap_info_get(m, entry);
+	struct page *page;
+	int ret = 0;
+
+	if (!si)
+		return -EFAULT;
+	page = swap_cache_get(m, entry);
+	if (page) {
+		if (page_flag_test(page, PG_readahead)) {
+			page_flag_clear(page, PG_readahead);
+			count_vm_event(m, SWAP_RA_HIT);
+			atomic_fetch_add(&pressure_of(m)->ra_hits, 1);
+		}
+	} else {
+		page = swapin_readahead(m, si, entry, procs_of(m)->user_gfp);
+		if (!page)
+			return pte_get(&mm->pgt, ptep) != orig ? 0 : -ENOMEM;
+		ret = VM_FAULT_MAJOR;
+	}
+	/* Map it only if the entry is still there (another thread may have won). */
+	spin_lock(&mm->page_table_lock);
+	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+	if (!ptep || pte_get(&mm->pgt, ptep) != orig || !PageSwapCache(page) ||
+	    page_swap_entry(page).val != entry.val) {
+		spin_unlock(&mm->page_table_lock);
+		put_user_page_ref(page);	/* retry the fault */
+		return ret;
+	}
+	map_swap_page(vma, (unsigned long)addr, ptep, page, entry, flags & FAULT_FLAG_WRITE, false);
+	spin_unlock(&mm->page_table_lock);
+	return ret;
+}
+
+/* ---- The process layer's hooks ---- */
+
+void free_swap_and_cache(struct kmm_machine *m, pteval_t pte)
+{
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+	swp_entry_t entry = swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte));
+	struct swap_info_struct *si;
+	struct page *page = NULL;
+
+	swap_free(m, entry);
+	si = entry_area(m, entry);
+	if (!si)
+		return;
+	spin_lock(&si->lock);
+	if (!SWAP_COUNT(si->swap_map[swp_offset(entry)]) && si->swap_cache[swp_offset(entry)]) {
+		page = si->swap_cache[swp_offset(entry)];
+		get_page(page);
+	}
+	spin_unlock(&si->lock);
+	if (!page)
+		return;
+	/* __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL) */
+	if (page_mapcount(page) <= 0 || vm_swap_full(m))
+		folio_free_swap(page);
+	put_user_page_ref(page);
+}
+
+int swap_dup_pte(struct kmm_machine *m, pteval_t pte)
+{
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+
+	return swap_duplicate(m, swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte)));
+}
+
+/* ---- swapoff: try_to_unuse ---- */
+
+struct unuse_ctx {
+	const struct pgtable_geometry *geo;
+	unsigned int type;
+	unsigned long *addrs;
+	size_t nr, cap;
+	int err;
+};
+
+static int collect_swap_pte(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct unuse_ctx *c = arg;
+
+	(void)slot;
+	if (pte_present(v) || pte_swp_type(c->geo, v) != c->type)
+		return 0;
+	if (c->nr == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 64;
+		unsigned long *n = realloc(c->addrs, ncap * sizeof(*n));
+		if (!n) {
+			c->err = -ENOMEM;
+			return 1;
+		}
+		c->addrs = n;
+		c->cap = ncap;
+	}
+	c->addrs[c->nr++] = (unsigned long)va;
+	return 0;
+}
+
+/*
+ * unuse_vma(): every swap PTE of area @si in @vma gets its page back: read
+ * with no lock held, mapped under the page_table_lock if the entry is
+ * still there. Context: mmap_read_lock(@vma->vm_mm) held.
+ */
+static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct swap_info_struct *si,
+		     struct unuse_ctx *c)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	c->nr = 0;
+	c->geo = mm->pgt.geo;
+	spin_lock(&mm->page_table_lock);
+	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, collect_swap_pte, c);
+	spin_unlock(&mm->page_table_lock);
+	if (c->err)
+		return c->err;
+	for (size_t i = 0; i < c->nr; i++) {
+		unsigned long addr = c->addrs[i];
+		void *ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+		pteval_t pte = ptep ? pte_get(&mm->pgt, ptep) : 0;
+		bool allocated;
+
+		if (!ptep || pte_none(pte) || pte_present(pte) || pte_swp_type(c->geo, pte) != c->type)
+			continue;
+		swp_entry_t entry = swp_entry(c->type, pte_swp_offset(c->geo, pte));
+		struct page *page = read_swap_cache_async(m, entry, procs_of(m)->user_gfp, &allocated);
+		if (!page) {
+			if (swp_swapcount(m, entry))
+				return -ENOMEM;
+			continue;	/* the entry went meanwhile */
+		}
+		if (allocated && swap_read_folio(m, si, page, swp_offset(entry))) {
+			delete_from_swap_cache(page);
+			put_user_page_ref(page);
+			return -EIO;
+		}
+		spin_lock(&mm->page_table_lock);
+		ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+		if (!ptep || pte_get(&mm->pgt, ptep) != pte || !PageSwapCache(page)) {
+			spin_unlock(&mm->page_table_lock);
+			put_user_page_ref(page);	/* changed meanwhile: the next pass looks again */
+			continue;
+		}
+		map_swap_page(vma, addr, ptep, page, entry, false, true);
+		spin_unlock(&mm->page_table_lock);
+	}
+	return 0;
+}
+
+/* The live processes' mms, each with a reference (mm_users). */
+struct mm_list {
+	struct mm_struct **mms;
+	size_t nr, cap;
+};
+
+static int collect_mm(struct task_struct *t, void *arg)
+{
+	struct mm_list *l = arg;
+	struct mm_struct *mm;
+
+	if (l->nr == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 16;
+		struct mm_struct **n = realloc(l->mms, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->mms = n;
+		l->cap = ncap;
+	}
+	mm = get_task_mm(t);
+	if (mm)
+		l->mms[l->nr++] = mm;
+	return 0;
+}
+
+int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
+{
+	struct kmm_procs *procs = procs_of(m);
+	struct unuse_ctx c = { .type = (unsigned int)si->type };
+	int err = 0;
+
+	for (int pass = 0; pass < 4 && !err; pass++) {
+		if (procs) {
+			struct mm_list l = { 0 };
+			int token = procs_enter(m);
+			err = kmm_for_each_task(m, collect_mm, &l);
+			for (size_t i = 0; i < l.nr; i++) {
+				struct mm_struct *mm = l.mms[i];
+				struct vm_area_struct *vma;
+				if (!err) {
+					mmap_read_lock(mm);
+					for_each_vma(mm, vma) {
+						if (vma->anon_vma && (err = unuse_vma(m, vma, si, &c)) != 0)
+							break;
+					}
+					mmap_read_unlock(mm);
+				}
+				mmput(mm);
+			}
+			free(l.mms);
+			procs_exit(m, token);
+		}
+		/* What is left in the cache: pages no PTE holds (readahead, shared ones now mapped). */
+		for (unsigned long off = 1; off < si->max && !err; off++) {
+			struct page *page = swap_cache_get(m, swp_entry(c.type, off));
+			if (!page)
+				continue;
+			folio_free_swap(page);
+			put_user_page_ref(page);
+		}
+		if (!__atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED))
+			break;
+	}
+	if (!err && __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED))
+		err = -ENOMEM;
+	free(c.addrs);
+	return err;
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_swap.c - swap through the public API and the process
+ * layer: contents survive (checksummed words on over 100,000 pages out and
+ * back), pages shared after fork, COW of a page that came back from swap,
+ * munmap and exit free their slots, swapoff with live processes, no anon
+ * reclaim without swap, mlocked pages stay, readahead, priorities, the
+ * views (/proc/swaps, meminfo, status, smaps), and bad input.
+ */
+#include "tests/swap_test.h"
+
+#include <errno.h>
+
+/* ---- Contents survive ---- */
+
+TEST(hundred_thousand_pages_out_and_back_intact)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 256UL << 20);
+	struct task_struct *t = kmm_spawn(m, "big");
+	const uint64_t npages = (96UL << 20) / PAGE_SIZE;	/* three times the RAM */
+	uint64_t a;
+	int pass = 0;
+
+	assert_true(t != NULL);
+	a = map_filled(t, npages, 0);
+	/* Each pass reads every page back (checking it) and rewrites it with a new tag. */
+	while ((vm_event(m, PSWPOUT) < 100000 || vm_event(m, PSWPIN) < 100000) && pass < 12) {
+		for (uint64_t i = 0; i < npages; i++) {
+			if (!verify_page(t, a, i, (uint64_t)pass))
+				kmm_test_abort();
+			assert_eq(write_page(t, a, i, (uint64_t)pass + 1), 0);
+		}
+		pass++;
+	}
+	expect_true(vm_event(m, PSWPOUT) >= 100000);
+	expect_true(vm_event(m, PSWPIN) >= 100000);
+	expect_true(vm_event(m, PGMAJFAULT) > 0);
+	for (uint64_t i = 0; i < npages; i++)
+		if (!verify_page(t, a, i, (uint64_t)pass))
+			break;
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));	/* every slot free again */
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	done(m);
+}
+
+/* ---- fork: shared swap entries, COW of a page back from swap ---- */
+
+TEST(fork_shares_swapped_pages_and_cow_after_swapin)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *p = kmm_spawn(m, "parent"), *c;
+	const uint64_t n = 2048;	/* 8 MiB */
+	uint64_t a;
+
+	a = map_filled(p, n, 7);
+	c = kmm_fork(p, "child");
+	assert_true(c != NULL);
+	/* Push everything out: both PTEs of each page hold the same swap entry. */
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	unsigned long swapped = 0;
+	for (uint64_t i = 0; i < n; i++)
+		swapped += is_swapped(p, a + i * PAGE_SIZE) && is_swapped(c, a + i * PAGE_SIZE);
+	expect_true(swapped > n / 2);
+	pteval_t pv = pte_of(p, a), cv = pte_of(c, a);
+	assert_true(is_swapped(p, a));
+	expect_eq(pv, cv);
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+	swp_entry_t e = swp_entry(pte_swp_type(g, pv), pte_swp_offset(g, pv));
+	expect_eq(swp_swapcount(m, e), 2);
+
+	/* The child reads page 0: it comes back and stays in the swap cache for the parent. */
+	expect_true(verify_page(c, a, 0, 7));
+	expect_true(is_present(c, a));
+	expect_true(is_swapped(p, a));
+	expect_eq(swp_swapcount(m, e), 1);
+	/* A write now copies (the page is shared with the swap cache and the parent's entry). */
+	unsigned long copies = procs_of(m)->cow_copies;
+	assert_eq(write_page(c, a, 0, 8), 0);
+	expect_eq(procs_of(m)->cow_copies, copies + 1);
+	expect_true(verify_page(p, a, 0, 7));	/* the parent's copy comes back unchanged */
+	expect_true(verify_page(c, a, 0, 8));
+	CHECK(m);
+	/* Every page, both ways: the child rewrites the odd pages. */
+	for (uint64_t i = 1; i < n; i += 2)
+		assert_eq(write_page(c, a, i, 9), 0);
+	kmm_reclaim(m, 1UL << 20);
+	for (uint64_t i = 1; i < n; i++) {
+		if (!verify_page(p, a, i, 7) || !verify_page(c, a, i, i % 2 ? 9 : 7))
+			break;
+	}
+	CHECK(m);
+	kmm_exit(c, 0);
+	kmm_exit(p, 0);
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
+	done(m);
+}
+
+/* The parent writes after the swap-in: its own copy, the child keeps the old bytes. */
+TEST(cow_by_the_other_side_after_swapin)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *p = kmm_spawn(m, "p"), *c;
+	uint64_t a;
+
+	a = map_filled(p, 64, 1);
+	c = kmm_fork(p, "c");
+	kmm_reclaim(m, 1UL << 20);
+	assert_true(is_swapped(p, a + 5 * PAGE_SIZE));
+	expect_true(verify_page(p, a, 5, 1));		/* back in, shared with c's swap entry */
+	assert_eq(write_page(p, a, 5, 2), 0);
+	expect_true(verify_page(c, a, 5, 1));
+	expect_true(verify_page(p, a, 5, 2));
+	CHECK(m);
+	kmm_exit(c, 0);
+	/* Alone now: a swapped page comes back writable at once (no copy). */
+	kmm_reclaim(m, 1UL << 20);
+	assert_true(is_swapped(p, a + 6 * PAGE_SIZE));
+	unsigned long copies = procs_of(m)->cow_copies;
+	assert_eq(write_page(p, a, 6, 3), 0);
+	expect_eq(procs_of(m)->cow_copies, copies);
+	expect_true(verify_page(p, a, 6, 3));
+	kmm_exit(p, 0);
+	done(m);
+}
+
+/* ---- munmap and exit give slots back ---- */
+
+TEST(munmap_of_a_swapped_range_frees_its_slots)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a;
+
+	a = map_filled(t, 1024, 3);
+	kmm_reclaim(m, 1UL << 20);
+	unsigned long lo = 0, hi = 0;
+	for (uint64_t i = 0; i < 1024; i++) {
+		if (i < 512)
+			lo += is_swapped(t, a + i * PAGE_SIZE);
+		else
+			hi += is_swapped(t, a + i * PAGE_SIZE);
+	}
+	assert_true(lo > 0 && hi > 0);
+	long used = (long)total_swap_pages(m) - get_nr_swap_pages(m);
+	long ents = t->mm->rss_stat[MM_SWAPENTS];	/* the stack's argv page may be out too */
+	expect_true(ents >= (long)(lo + hi));
+	assert_eq(kmm_munmap(t, a, 512 * PAGE_SIZE), 0);
+	long now = (long)total_swap_pages(m) - get_nr_swap_pages(m);
+	expect_eq(now, used - (long)lo);
+	expect_eq(t->mm->rss_stat[MM_SWAPENTS], ents - (long)lo);
+	CHECK(m);
+	expect_true(verify_range(t, a, 512, 1024, 3));
+	kmm_exit(t, 0);
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
+	done(m);
+}
+
+TEST(exit_with_swapped_pages_frees_slots_and_frames)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t"), *c;
+
+	map_filled(t, 12000, 4);
+	c = kmm_fork(t, "c");
+	expect_true(t->mm->rss_stat[MM_SWAPENTS] > 0);
+	expect_true(vm_event(m, PSWPOUT) > 0);
+	kmm_exit(t, 0);
+	CHECK(m);
+	expect_true(get_nr_swap_pages(m) < (long)total_swap_pages(m));	/* the child's */
+	kmm_exit(c, 0);
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	done(m);
+}
+
+/* ---- swapoff ---- */
+
+TEST(swapoff_reads_everything_back_while_processes_live)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *p = kmm_spawn(m, "p"), *c;
+	uint64_t a;
+
+	a = map_filled(p, 3000, 5);
+	c = kmm_fork(p, "c");
+	for (uint64_t i = 0; i < 3000; i += 3)
+		assert_eq(write_page(c, a, i, 6), 0);
+	kmm_reclaim(m, 1UL << 20);
+	expect_true(p->mm->rss_stat[MM_SWAPENTS] > 0 && c->mm->rss_stat[MM_SWAPENTS] > 0);
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
+	expect_eq(total_swap_pages(m), 0);
+	expect_eq(p->mm->rss_stat[MM_SWAPENTS], 0);
+	expect_eq(c->mm->rss_stat[MM_SWAPENTS], 0);
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	CHECK(m);
+	for (uint64_t i = 0; i < 3000; i++)
+		if (!verify_page(p, a, i, 5) || !verify_page(c, a, i, i % 3 ? 5 : 6))
+			break;
+	/* Not on any more: a second swapoff is refused, state unchanged. */
+	expect_eq(kmm_swapoff(m, "/swapfile"), -EINVAL);
+	kmm_exit(c, 0);
+	kmm_exit(p, 0);
+	done(m);
+}
+
+TEST(swapoff_without_room_fails_and_leaves_the_area_on)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a;
+
+	a = map_filled(t, 16000, 6);
+	unsigned long total = total_swap_pages(m);
+	expect_eq(kmm_swapoff(m, "/swapfile"), -ENOMEM);
+	expect_eq(total_swap_pages(m), total);
+	CHECK(m);
+	for (uint64_t i = 0; i < 16000; i += 7)
+		if (!verify_page(t, a, i, 6))
+			break;
+	kmm_exit(t, 0);
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
+	done(m);
+}
+
+/* ---- What reclaim must not take ---- */
+
+TEST(without_swap_anonymous_memory_is_not_reclaimed)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "hog");
+	uint64_t a;
+
+	assert_eq(kmm_mmap(t, 0, 64UL << 20, RW, PRIV, &a), 0);
+	int err = kmm_fill(t, a, 0x11, 64UL << 20);
+	expect_eq(err, -EFAULT);		/* out of memory: the fault kills it */
+	expect_true(!kmm_task_alive(t));
+	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGKILL);
+	expect_eq(vm_event(m, PGSTEAL_ANON), 0);
+	expect_eq(vm_event(m, PSWPOUT), 0);
+	expect_eq(vm_event(m, PGSCAN_ANON), 0);
+	expect_true(vm_event(m, ALLOCSTALL_MOVABLE) > 0);	/* it tried */
+	kmm_task_release(t);
+	done(m);
+}
+
+TEST(mlocked_pages_are_never_swapped)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *l = kmm_spawn(m, "locked"), *h = kmm_spawn(m, "hog");
+	const uint64_t n = 1024;
+	unsigned long pfn[1024];
+	uint64_t a;
+
+	a = map_filled(l, n, 10);
+	assert_eq(kmm_mlock(l, a, n * PAGE_SIZE), 0);
+	lru_add_drain_all(m);
+	expect_true(global_node_page_state(m, NR_UNEVICTABLE) >= n);
+	for (uint64_t i = 0; i < n; i++)
+		pfn[i] = pte_pfn_geo(l->mm->pgt.geo, pte_of(l, a + i * PAGE_SIZE));
+	map_filled(h, 20000, 11);
+	kmm_reclaim(m, 1UL << 20);
+	expect_true(vm_event(m, PSWPOUT) > 10000);
+	unsigned long moved = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		pteval_t v = pte_of(l, a + i * PAGE_SIZE);
+		moved += !pte_present(v) || pte_pfn_geo(l->mm->pgt.geo, v) != pfn[i];
+	}
+	expect_eq(moved, 0);	/* every locked page stayed where it was */
+	CHECK(m);
+	/* munlock: evictable again, so now they may go */
+	assert_eq(kmm_munlock(l, a, n * PAGE_SIZE), 0);
+	expect_eq(global_node_page_state(m, NR_UNEVICTABLE), 0);
+	kmm_reclaim(m, 1UL << 20);
+	unsigned long out = 0;
+	for (uint64_t i = 0; i < n; i++)
+		out += is_swapped(l, a + i * PAGE_SIZE);
+	expect_true(out > 0);
+	expect_true(verify_range(l, a, 0, n, 10));
+	CHECK(m);
+	kmm_exit(h, 0);
+	kmm_exit(l, 0);
+	done(m);
+}
+
+/* ---- Aging: the referenced check ---- */
+
+/*
+ * A stream of pages used once, with a hot set read between every 32 of
+ * them. The first reclaim meets a list whose pages are all young (just
+ * written) and makes a full round before anything is old, so phase 1 only
+ * warms up; in phase 2 no hot page may leave, and all end on the active
+ * list, while the stream's pages go.
+ */
+TEST(a_page_touched_repeatedly_stays_while_one_touched_once_goes)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 256UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t hot = 256, cold = 40000;	/* RAM holds about 8000 pages */
+	unsigned long hot_lost = 0, act0 = 0, active0 = 0;
+	uint64_t h, c;
+
+	assert_eq(kmm_mmap(t, 0, hot * PAGE_SIZE, RW, PRIV, &h), 0);
+	assert_eq(kmm_mmap(t, 0, cold * PAGE_SIZE, RW, PRIV, &c), 0);
+	for (uint64_t i = 0; i < hot; i++)
+		assert_eq(write_page(t, h, i, 12), 0);
+	for (uint64_t i = 0; i < cold; i++) {
+		assert_eq(write_page(t, c, i, 13), 0);
+		if (i % 32 != 31)
+			continue;
+		bool phase2 = i >= cold / 2;
+		if (i == cold / 2 - 1) {
+			act0 = vm_event(m, PGACTIVATE);
+			lru_add_drain_all(m);
+			for (uint64_t j = 0; j < hot; j++) {
+				struct page *pg = vm_normal_page(find_vma(t->mm, h), h + j * PAGE_SIZE,
+								 pte_of(t, h + j * PAGE_SIZE));
+				active0 += pg && page_flag_test(pg, PG_active);
+			}
+		}
+		for (uint64_t j = 0; j < hot; j++) {
+			if (phase2)
+				hot_lost += !is_present(t, h + j * PAGE_SIZE);
+			if (!verify_page(t, h, j, 12))
+				kmm_test_abort();
+		}
+	}
+	unsigned long cold_out = 0;
+	for (uint64_t i = cold / 2; i < cold; i++)
+		cold_out += is_swapped(t, c + i * PAGE_SIZE);
+	expect_eq(hot_lost, 0);
+	expect_true(cold_out > cold / 4);	/* reclaim took the pages used once */
+	lru_add_drain_all(m);
+	unsigned long active = 0;
+	for (uint64_t i = 0; i < hot; i++) {
+		pteval_t v = pte_of(t, h + i * PAGE_SIZE);
+		struct page *page = vm_normal_page(find_vma(t->mm, h), h + i * PAGE_SIZE, v);
+		active += page && page_flag_test(page, PG_active);
+	}
+	expect_eq(active, hot);	/* referenced on two scans in a row: activated */
+	expect_true(vm_event(m, PGACTIVATE) - act0 >= hot - active0);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- Readahead ---- */
+
+TEST(sequential_swapins_read_ahead_by_page_cluster)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a;
+
+	a = map_filled(t, 512, 13);
+	kmm_reclaim(m, 1UL << 20);
+	unsigned long in0 = vm_event(m, PSWPIN), maj0 = t->maj_flt;
+	expect_true(verify_range(t, a, 0, 256, 13));
+	unsigned long ra = vm_event(m, SWAP_RA), hits = vm_event(m, SWAP_RA_HIT);
+	expect_true(ra > 0);
+	expect_true(hits > 0);
+	/* Pages read ahead cost no major fault: fewer faults than pages read. */
+	expect_true(t->maj_flt - maj0 < vm_event(m, PSWPIN) - in0);
+	CHECK(m);
+	/* page-cluster 0: one page per fault, no readahead */
+	assert_eq(kmm_proc_write(m, "/proc/sys/vm/page-cluster", "0"), 0);
+	kmm_reclaim(m, 1UL << 20);
+	ra = vm_event(m, SWAP_RA);
+	in0 = vm_event(m, PSWPIN);
+	maj0 = t->maj_flt;
+	expect_true(verify_range(t, a, 256, 512, 13));
+	expect_eq(vm_event(m, SWAP_RA), ra);
+	expect_eq(t->maj_flt - maj0, vm_event(m, PSWPIN) - in0);
+	expect_eq(kmm_proc_write(m, "/proc/sys/vm/page-cluster", "32"), -EINVAL);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- Areas: priorities, bad input ---- */
+
+TEST(the_higher_priority_area_fills_first)
+{
+	struct kmm_machine *m = boot("mem=64M arch=x86_64");
+	struct task_struct *t = kmm_spawn(m, "t");
+
+	assert_eq(kmm_mkswap(m, "/low", 16UL << 20), 4095);
+	assert_eq(kmm_mkswap(m, "/high", 16UL << 20), 4095);
+	assert_eq(kmm_swapon(m, "/low", 1), 0);
+	assert_eq(kmm_swapon(m, "/high", 5), 0);
+	map_filled(t, 2000, 14);
+	kmm_reclaim(m, 1UL << 20);
+	char *swaps = NULL;
+	assert_eq(kmm_proc_read(m, "/proc/swaps", &swaps), 0);
+	/* /low holds nothing while /high has room */
+	expect_str_contains(swaps, "/low                                    file\t\t16380\t\t0\t\t1\n");
+	expect_true(strstr(swaps, "/high                                   file\t\t16380\t\t0\t\t5\n") == NULL);
+	free(swaps);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+TEST(bad_input_is_refused_and_changes_nothing)
+{
+	struct kmm_machine *m = boot("mem=64M arch=x86_64");
+
+	expect_eq(kmm_mkswap(m, "swapfile", 1 << 20), -EINVAL);	/* not absolute */
+	expect_eq(kmm_mkswap(m, "/a/../b", 1 << 20), -EINVAL);
+	expect_eq(kmm_mkswap(m, "/sp ace", 1 << 20), -EINVAL);
+	expect_eq(kmm_mkswap(m, "/tiny", 36 << 10), -EINVAL);	/* under 40 KiB */
+	expect_str_contains(kmm_last_error(), "at least 40 KiB");
+	expect_eq(kmm_swapon(m, "/nothing", KMM_SWAP_PRIO_DEFAULT), -ENOENT);
+	expect_eq(kmm_swapon(m, "/x", 40000), -EINVAL);
+	assert_eq(kmm_mkswap(m, "/s", 1 << 20), 255);
+	assert_eq(kmm_swapon(m, "/s", KMM_SWAP_PRIO_DEFAULT), 0);
+	expect_eq(kmm_swapon(m, "/s", KMM_SWAP_PRIO_DEFAULT), -EBUSY);
+	expect_eq(kmm_mkswap(m, "/s", 1 << 20), -EBUSY);
+	expect_eq(total_swap_pages(m), 255);
+	expect_eq(kmm_swapoff(m, "/other"), -EINVAL);
+	expect_eq(total_swap_pages(m), 255);
+	char *text = NULL;
+	assert_eq(kmm_proc_read(m, "/proc/swaps", &text), 0);
+	expect_str_contains(text, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+			    "/s                                      file\t\t1020\t\t0\t\t-2\n");
+	free(text);
+	expect_str_contains(t_dmesg(m), "Adding 1020k swap on /s.  Priority:-2 extents:1 across:1020k SS");
+	assert_eq(kmm_swapoff(m, "/s"), 0);
+	/* The header is checked: a file mkswap did not write has no signature. */
+	assert_eq(kmm_mkswap(m, "/t", 1 << 20), 255);
+	assert_eq(kmm_swapon(m, "/t", 3), 0);
+	expect_eq(kmm_swapoff(m, "/t"), 0);
+	done(m);
+}
+
+/* ---- Views ---- */
+
+TEST(meminfo_status_and_smaps_show_swap)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t"), *c;
+	char path[64], *text;
+
+	map_filled(t, 1024, 15);
+	c = kmm_fork(t, "c");
+	kmm_reclaim(m, 1UL << 20);
+	long swapents = t->mm->rss_stat[MM_SWAPENTS];
+	assert_true(swapents > 0);
+	text = t_proc(m, "/proc/meminfo");
+	expect_str_contains(text, "SwapTotal:         65532 kB\n");
+	char line[64];
+	snprintf(line, sizeof(line), "SwapFree:       %8ld kB\n", get_nr_swap_pages(m) * 4);
+	expect_str_contains(text, line);
+	free(text);
+	snprintf(path, sizeof(path), "/proc/%d/status", kmm_task_pid(t));
+	text = t_proc(m, path);
+	snprintf(line, sizeof(line), "VmSwap:\t%8ld kB\n", swapents * 4);
+	expect_str_contains(text, line);
+	free(text);
+	/* Both processes hold each swapped page: SwapPss is half of Swap for those. */
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kmm_task_pid(t));
+	text = t_proc(m, path);
+	snprintf(line, sizeof(line), "Swap:           %8ld kB\n", swapents * 4);
+	expect_str_contains(text, line);
+	snprintf(line, sizeof(line), "SwapPss:        %8ld kB\n", swapents * 2);
+	expect_str_contains(text, line);
+	free(text);
+	CHECK(m);
+	kmm_exit(c, 0);
+	kmm_exit(t, 0);
+	done(m);
+}

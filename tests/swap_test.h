@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/swap_test.h - helpers of the pressure layer's tests: a machine with
+ * a swap area, page contents that name their owner and page, and the
+ * vmstat events and PTE states the tests look at.
+ *
+ * Page contents: every 8-byte word of page i written with tag t is
+ * pattern(t, i, word), so a page that comes back from swap into the wrong
+ * place, or with one stale word, fails verify_page().
+ */
+#ifndef KMM_TESTS_SWAP_TEST_H
+#define KMM_TESTS_SWAP_TEST_H
+
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <stdlib.h>
+
+#include <kmm/process.h>
+#include <kmm/swap.h>
+
+#include "mm/include/mm.h"
+#include "mm/swap.h"
+
+#define RW (KMM_PROT_READ | KMM_PROT_WRITE)
+#define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
+
+/* Boot @cmdline and swap on a @swap_bytes area /swapfile (0: no swap). */
+static inline struct kmm_machine *boot_swap(const char *cmdline, uint64_t swap_bytes)
+{
+	struct kmm_machine *m = boot(cmdline);
+
+	if (swap_bytes) {
+		long pages = kmm_mkswap(m, "/swapfile", swap_bytes);
+		if (pages <= 0 || kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
+			kmm_test_fail(__FILE__, __LINE__, "swap setup: %s", kmm_last_error());
+	}
+	return m;
+}
+
+static inline uint64_t pattern(uint64_t tag, uint64_t page, uint64_t word)
+{
+	uint64_t x = (tag + 1) * 0x9e3779b97f4a7c15ull ^ (page + 1) * 0xbf58476d1ce4e5b9ull ^
+		     (word + 1) * 0x94d049bb133111ebull;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 32);
+}
+
+/* Write page @i of the region at @base with tag @tag. Return: 0 or -errno. */
+static inline int write_page(struct task_struct *t, uint64_t base, uint64_t i, uint64_t tag)
+{
+	uint64_t buf[PAGE_SIZE / 8];
+
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		buf[w] = pattern(tag, i, w);
+	return kmm_access(t, base + i * PAGE_SIZE, buf, PAGE_SIZE, true);
+}
+
+/* Does page @i hold tag @tag's pattern? Fails the test (once) with the first bad word. */
+static inline bool verify_page(struct task_struct *t, uint64_t base, uint64_t i, uint64_t tag)
+{
+	uint64_t buf[PAGE_SIZE / 8];
+
+	if (kmm_access(t, base + i * PAGE_SIZE, buf, PAGE_SIZE, false))
+		return kmm_test_fail(__FILE__, __LINE__, "read of page %" PRIu64 " failed: %s", i,
+				     kmm_last_error());
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		if (buf[w] != pattern(tag, i, w))
+			return kmm_test_fail(__FILE__, __LINE__, "page %" PRIu64 " word %zu: %#" PRIx64
+					     ", expected %#" PRIx64 " (tag %" PRIu64 ")", i, w, buf[w],
+					     pattern(tag, i, w), tag);
+	return true;
+}
+
+/* mmap @npages private anonymous pages in @t and write each with @tag. Return: the address. */
+static inline uint64_t map_filled(struct task_struct *t, uint64_t npages, uint64_t tag)
+{
+	uint64_t a = 0;
+
+	if (kmm_mmap(t, 0, npages * PAGE_SIZE, RW, PRIV, &a)) {
+		kmm_test_fail(__FILE__, __LINE__, "mmap: %s", kmm_last_error());
+		kmm_test_abort();
+	}
+	for (uint64_t i = 0; i < npages; i++)
+		if (write_page(t, a, i, tag)) {
+			kmm_test_fail(__FILE__, __LINE__, "write: %s", kmm_last_error());
+			kmm_test_abort();
+		}
+	return a;
+}
+
+/* verify_page() for pages [@from, @to); stops at the first bad one. */
+static inline bool verify_range(struct task_struct *t, uint64_t base, uint64_t from, uint64_t to,
+				uint64_t tag)
+{
+	for (uint64_t i = from; i < to; i++)
+		if (!verify_page(t, base, i, tag))
+			return false;
+	return true;
+}
+
+static inline unsigned long vm_event(struct kmm_machine *m, enum vm_event_item e)
+{
+	return sum_vm_event(m, e);
+}
+
+/* The PTE of @addr in @t: present, swapped out, or none. */
+static inline pteval_t pte_of(struct task_struct *t, uint64_t addr)
+{
+	int token = procs_enter(t->machine);
+	spin_lock(&t->mm->page_table_lock);
+	pteval_t v = pgtable_get_pte(&t->mm->pgt, addr);
+	spin_unlock(&t->mm->page_table_lock);
+	procs_exit(t->machine, token);
+	return v;
+}
+static inline bool is_swapped(struct task_struct *t, uint64_t addr)
+{
+	pteval_t v = pte_of(t, addr);
+
+	return !pte_none(v) && !pte_present(v);
+}
+static inline bool is_present(struct task_struct *t, uint64_t addr)
+{
+	return pte_present(pte_of(t, addr));
+}
+
+static inline void check_now(struct kmm_machine *m, const char *file, int line)
+{
+	if (kmm_check(m))
+		kmm_test_fail(file, line, "kmm_check: %s", kmm_last_error());
+}
+#define CHECK(m) check_now((m), __FILE__, __LINE__)
+
+#endif /* KMM_TESTS_SWAP_TEST_H */
