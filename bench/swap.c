@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/swap.c - swap and reclaim speed, each next to its peer in the same
+ * run:
+ *
+ *   swap-out   kmm: a process writes a region three times the machine's RAM
+ *              once; the figure is the bytes that went to swap (pswpout) per
+ *              second of that pass / dd: `dd if=/dev/zero bs=1M` of the same
+ *              number of bytes into a file in the same directory (the same
+ *              filesystem as the swap file)
+ *   swap-in    kmm: the process reads the region back in order (faults,
+ *              readahead); bytes read from swap (pswpin) per second / dd:
+ *              reading that file back to /dev/null
+ *   scan rate  kmm_reclaim() on a full machine: pages scanned per second of
+ *              reclaim (pgscan_direct), and pages reclaimed per second
+ *   kswapd     kswapd runs on a machine kept below its low watermark: host
+ *              nanoseconds per page reclaimed (kswapd's own clock)
+ *
+ * The disk is the limit for swap: the ratio kmm/dd says how much of the
+ * host's write and read speed the swap path gets (1.0: all of it; both go
+ * through the host's page cache, neither syncs). Medians of REPS runs.
+ * Environment: KMM_BENCH_REPS (default 5), KMM_BENCH_MEM (the machine's
+ * mem=, default 128M); TMPDIR picks the filesystem.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kmm/kmm.h>
+#include <kmm/process.h>
+#include <kmm/swap.h>
+
+#include "bench/bench.h"
+#include "mm/swap.h"
+
+#define MAX_REPS 32
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned long event(struct kmm_machine *m, enum vm_event_item e)
+{
+	return sum_vm_event(m, e);
+}
+
+/* Run a shell command; return its wall time in seconds (negative on failure). */
+static double timed_system(const char *cmd)
+{
+	uint64_t t0 = now_ns();
+	int rc = system(cmd);
+
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc))
+		return -1;
+	return (double)(now_ns() - t0) / 1e9;
+}
+
+struct swap_run {
+	double out_mbs, in_mbs;		/* kmm swap-out / swap-in, MB/s */
+	double dd_out_mbs, dd_in_mbs;	/* dd to / from the same directory, MB/s */
+};
+
+static int swap_round(const char *mem, struct swap_run *r)
+{
+	char cmdline[128], cmd[8192];
+	struct kmm_machine *m;
+	struct task_struct *t;
+	uint64_t a, t0;
+	unsigned long ram_pages, npages, out0, in0;
+	const char *dir;
+
+	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
+	m = kmm_boot(cmdline);
+	if (!m)
+		return -1;
+	kmm_use(m);
+	ram_pages = kmm_nr_free_pages(m);
+	npages = 3 * ram_pages;
+	if (kmm_mkswap(m, "/swapfile", (uint64_t)(npages + npages / 4) * 4096) < 0 ||
+	    kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
+		goto fail;
+	dir = pressure_of(m)->swapdir;
+	t = kmm_spawn(m, "bench");
+	if (!t || kmm_mmap(t, 0, npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a))
+		goto fail;
+
+	out0 = event(m, PSWPOUT);
+	t0 = now_ns();
+	if (kmm_fill(t, a, 0x5a, npages * 4096))
+		goto fail;
+	double secs = (double)(now_ns() - t0) / 1e9;
+	unsigned long out = event(m, PSWPOUT) - out0;
+	r->out_mbs = (double)out * 4096 / 1e6 / secs;
+
+	in0 = event(m, PSWPIN);
+	t0 = now_ns();
+	for (unsigned long i = 0; i < npages; i++) {
+		unsigned char b;
+		if (kmm_access(t, a + i * 4096, &b, 1, false))
+			goto fail;
+	}
+	secs = (double)(now_ns() - t0) / 1e9;
+	unsigned long in = event(m, PSWPIN) - in0;
+	r->in_mbs = (double)in * 4096 / 1e6 / secs;
+
+	/* dd: the same bytes, the same directory */
+	unsigned long mb = (out * 4096 + (1 << 20) - 1) >> 20;
+	snprintf(cmd, sizeof(cmd), "dd if=/dev/zero of='%s/dd.bench' bs=1M count=%lu status=none",
+		 dir, mb);
+	secs = timed_system(cmd);
+	r->dd_out_mbs = secs > 0 ? (double)mb * 1048576 / 1e6 / secs : 0;
+	mb = (in * 4096 + (1 << 20) - 1) >> 20;
+	snprintf(cmd, sizeof(cmd), "dd if='%s/dd.bench' of=/dev/null bs=1M count=%lu status=none",
+		 dir, mb);
+	secs = timed_system(cmd);
+	r->dd_in_mbs = secs > 0 ? (double)mb * 1048576 / 1e6 / secs : 0;
+	snprintf(cmd, sizeof(cmd), "%s/dd.bench", dir);
+	unlink(cmd);
+	kmm_exit(t, 0);
+	kmm_shutdown(m);
+	return 0;
+fail:
+	fprintf(stderr, "swap bench: %s\n", kmm_last_error());
+	kmm_shutdown(m);
+	return -1;
+}
+
+/* Reclaim on a machine whose memory is all in a process: scan and reclaim rates. */
+static int scan_round(const char *mem, double *scan_rate, double *reclaim_rate)
+{
+	char cmdline[128];
+	struct kmm_machine *m;
+	struct task_struct *t;
+	uint64_t a, t0;
+
+	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
+	m = kmm_boot(cmdline);
+	if (!m)
+		return -1;
+	kmm_use(m);
+	unsigned long npages = kmm_nr_free_pages(m) * 2;
+	if (kmm_mkswap(m, "/swapfile", (uint64_t)npages * 2 * 4096) < 0 ||
+	    kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
+		goto fail;
+	t = kmm_spawn(m, "bench");
+	if (!t || kmm_mmap(t, 0, npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a) ||
+	    kmm_fill(t, a, 0x33, npages * 4096))
+		goto fail;
+	unsigned long scan0 = event(m, PGSCAN_DIRECT), steal0 = event(m, PGSTEAL_DIRECT);
+	t0 = now_ns();
+	kmm_reclaim(m, npages / 4);
+	double secs = (double)(now_ns() - t0) / 1e9;
+	*scan_rate = (double)(event(m, PGSCAN_DIRECT) - scan0) / secs;
+	*reclaim_rate = (double)(event(m, PGSTEAL_DIRECT) - steal0) / secs;
+	kmm_exit(t, 0);
+	kmm_shutdown(m);
+	return 0;
+fail:
+	fprintf(stderr, "scan bench: %s\n", kmm_last_error());
+	kmm_shutdown(m);
+	return -1;
+}
+
+/* kswapd's cost: run it after pushing the node below its low watermark, many times. */
+static int kswapd_round(const char *mem, double *ns_per_page)
+{
+	char cmdline[128];
+	struct kmm_machine *m;
+	struct task_struct *t;
+	uint64_t a;
+
+	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
+	m = kmm_boot(cmdline);
+	if (!m)
+		return -1;
+	kmm_use(m);
+	unsigned long npages = kmm_nr_free_pages(m) * 2;
+	if (kmm_mkswap(m, "/swapfile", (uint64_t)npages * 2 * 4096) < 0 ||
+	    kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
+		goto fail;
+	t = kmm_spawn(m, "bench");
+	if (!t || kmm_mmap(t, 0, npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a))
+		goto fail;
+	/* Write in steps; after each, the woken kswapd runs (as after a scenario command). */
+	for (unsigned long i = 0; i < npages; i += 256) {
+		unsigned long n = npages - i < 256 ? npages - i : 256;
+		if (kmm_fill(t, a + i * 4096, 0x44, n * 4096))
+			goto fail;
+		kmm_kswapd_run_pending(m);
+	}
+	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	*ns_per_page = k->reclaimed ? (double)k->ns / (double)k->reclaimed : 0;
+	kmm_exit(t, 0);
+	kmm_shutdown(m);
+	return k->reclaimed ? 0 : -1;
+fail:
+	fprintf(stderr, "kswapd bench: %s\n", kmm_last_error());
+	kmm_shutdown(m);
+	return -1;
+}
+
+int main(void)
+{
+	const char *e = getenv("KMM_BENCH_REPS");
+	const char *mem = getenv("KMM_BENCH_MEM");
+	int reps = e ? atoi(e) : 5;
+	double out[MAX_REPS], in[MAX_REPS], ddo[MAX_REPS], ddi[MAX_REPS], scan[MAX_REPS],
+		steal[MAX_REPS], ks[MAX_REPS];
+
+	if (reps < 1 || reps > MAX_REPS)
+		reps = 5;
+	if (!mem || !*mem)
+		mem = "128M";
+	for (int i = 0; i < reps; i++) {
+		struct swap_run r;
+		if (swap_round(mem, &r) || scan_round(mem, &scan[i], &steal[i]) ||
+		    kswapd_round(mem, &ks[i]))
+			return 1;
+		out[i] = r.out_mbs;
+		in[i] = r.in_mbs;
+		ddo[i] = r.dd_out_mbs;
+		ddi[i] = r.dd_in_mbs;
+	}
+	double mo = median(out, reps), mi = median(in, reps), mdo = median(ddo, reps),
+	       mdi = median(ddi, reps);
+	printf("swap bench: mem=%s, medians of %d runs (TMPDIR=%s)\n", mem, reps,
+	       getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	printf("%-28s %10s %10s %8s\n", "", "kmm", "dd", "kmm/dd");
+	printf("%-28s %7.0f MB/s %7.0f MB/s %8.2f\n", "swap-out (write)", mo, mdo, mdo > 0 ? mo / mdo : 0);
+	printf("%-28s %7.0f MB/s %7.0f MB/s %8.2f\n", "swap-in (read)", mi, mdi, mdi > 0 ? mi / mdi : 0);
+	printf("%-28s %10.0f pages/s\n", "reclaim scan rate", median(scan, reps));
+	printf("%-28s %10.0f pages/s\n", "reclaim (pages freed)", median(steal, reps));
+	printf("%-28s %10.0f ns/page\n", "kswapd cost per reclaimed", median(ks, reps));
+	return 0;
+}
