@@ -11,6 +11,8 @@
 
 #include <errno.h>
 
+#include <kmm/proc.h>
+
 /* ---- Contents survive ---- */
 
 TEST(hundred_thousand_pages_out_and_back_intact)
@@ -468,6 +470,51 @@ TEST(meminfo_status_and_smaps_show_swap)
 	free(text);
 	CHECK(m);
 	kmm_exit(c, 0);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- vm.swappiness ---- */
+
+TEST(swappiness_zero_takes_file_pages_and_spares_anonymous_ones)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	struct kmm_exec_image img = { .path = "/bin/big", .text = 1UL << 20, .data = 12UL << 20,
+				      .bss = 4096, .heap = 4096 };
+
+	assert_eq(kmm_exec(t, &img), 0);
+	uint64_t data = t->mm->start_data;
+	assert_eq(kmm_touch(t, data, 12UL << 20, false), 0);	/* 3072 clean file pages */
+	static unsigned char before[12UL << 20], after[12UL << 20];
+	assert_eq(kmm_access(t, data, before, sizeof(before), false), 0);
+	uint64_t a = map_filled(t, 3072, 16);			/* and 3072 anonymous ones */
+	lru_add_drain_all(m);
+	expect_true(global_node_page_state(m, NR_INACTIVE_FILE) + global_node_page_state(m, NR_ACTIVE_FILE) >= 3072);
+
+	assert_eq(kmm_sysctl_write(m, "vm.swappiness", "0"), 0);
+	unsigned long scan_anon = vm_event(m, PGSCAN_ANON), steal_file = vm_event(m, PGSTEAL_FILE);
+	expect_true(kmm_reclaim(m, 1024) >= 1024);
+	expect_eq(vm_event(m, PGSCAN_ANON), scan_anon);		/* anon lists not scanned */
+	expect_true(vm_event(m, PGSTEAL_FILE) - steal_file >= 1024);
+	unsigned long out = 0;
+	for (uint64_t i = 0; i < 3072; i++)
+		out += is_swapped(t, a + i * PAGE_SIZE);
+	expect_eq(out, 0);
+	/* A dropped file page is read again on the next touch: the same bytes. */
+	unsigned long maj = t->maj_flt;
+	assert_eq(kmm_access(t, data, after, sizeof(after), false), 0);
+	expect_true(t->maj_flt - maj >= 1024);
+	expect_true(!memcmp(before, after, sizeof(before)));
+
+	/* At the other end anon is preferred; now it is scanned. */
+	assert_eq(kmm_sysctl_write(m, "vm.swappiness", "200"), 0);
+	scan_anon = vm_event(m, PGSCAN_ANON);
+	kmm_reclaim(m, 2048);
+	expect_true(vm_event(m, PGSCAN_ANON) > scan_anon);
+	expect_eq(kmm_sysctl_write(m, "vm.swappiness", "201"), -EINVAL);
+	expect_true(verify_range(t, a, 0, 3072, 16));
+	CHECK(m);
 	kmm_exit(t, 0);
 	done(m);
 }

@@ -50,7 +50,9 @@
  * the old frame (on a real CPU the shootdown would wait for it). Reclaim,
  * which unmaps pages of any process from any thread, waits for accesses in
  * flight (sim_mmu_shootdown_wait: kmm_access brackets each translation and
- * its copy) before it writes a page out or frees it.
+ * its copy) before it writes a page out or frees it. The inline accessors of
+ * <kmm/process.h> (kmm_load64, ...) do not bracket: one of their loads or
+ * stores that races with reclaim on another thread may use the old frame.
  */
 #ifndef KMM_MM_H
 #define KMM_MM_H
