@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "include/kmm/swap.h"
+#include "mm/include/events.h"
 #include "mm/include/slab.h"
 #include "mm/swap.h"
 
@@ -828,7 +829,6 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, int order, enum zone_type highe
 	struct kswapd *k;
 	enum zone_type curr;
 
-	(void)gfp;
 	if (!p || !managed_zone(zone))
 		return;
 	k = &p->kswapd[pgdat->node_id];
@@ -859,7 +859,10 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, int order, enum zone_type highe
 		woke = true;
 	}
 	spin_unlock(&k->lock);
-	if (woke && p->kswapd_mode == KSWAPD_THREAD)
+	if (!woke)
+		return;
+	trace_mm_vmscan_wakeup_kswapd(m, pgdat->node_id, (int)zone->type, (unsigned int)order, gfp);
+	if (p->kswapd_mode == KSWAPD_THREAD)
 		sim_waitq_wake(&k->wq, NULL, NULL);
 }
 
@@ -1016,12 +1019,14 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 		r.order = order;
 		r.highest_zoneidx = idx;
 		r.rounds++;
+		trace_mm_vmscan_kswapd_wake(m, pgdat->node_id, (int)idx, (unsigned int)order);
 		int reclaim_order = balance_pgdat(m, pgdat, order, (int)idx, &r);
 		if (prepare_kswapd_sleep(pgdat, reclaim_order, (int)idx))
 			break;
 		count_vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
 	}
 	atomic_store(&k->woken, false);
+	trace_mm_vmscan_kswapd_sleep(m, pgdat->node_id);
 	r.balanced = pgdat_balanced(pgdat, 0, (int)r.highest_zoneidx);
 	for (int z = (int)r.highest_zoneidx; z >= 0; z--) {
 		struct zone *zone = &pgdat->node_zones[z];
