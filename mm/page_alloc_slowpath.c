@@ -393,10 +393,13 @@ static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int 
 	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
 		return unreserve_highatomic_pageblock(ac, true);
 	/*
-	 * Retry only if some zone's free pages plus what reclaim could still
-	 * free there (zone_reclaimable_pages: file LRU, and anon while swap has
-	 * room) would pass its min watermark; otherwise give up the HighAtomic
-	 * reserve before the OOM killer is asked.
+	 * Retry if some zone's free pages plus what reclaim could still free
+	 * there (zone_reclaimable_pages: file LRU, and anon while swap has room)
+	 * would pass its min watermark, or reclaim made progress. Linux also
+	 * gives the HighAtomic reserve back here on every round that finds no
+	 * such zone; kmm does it only after MAX_RECLAIM_RETRIES rounds without
+	 * progress (above), because a block moved back from HighAtomic leaves
+	 * free buddies that Linux merges later and kmm's checker wants merged.
 	 */
 	if (!m->reclaim)
 		return false;
@@ -411,7 +414,7 @@ static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int 
 					alloc_flags, available))
 			return true;
 	}
-	return unreserve_highatomic_pageblock(ac, true);
+	return did_some_progress;
 }
 
 static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsigned int order,
