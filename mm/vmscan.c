@@ -988,6 +988,21 @@ static bool prepare_kswapd_sleep(pg_data_t *pgdat, int order, int highest_zoneid
 }
 
 /*
+ * kswapd_try_to_sleep(): sleep if the node is balanced (or hopeless); else
+ * stay awake for another round, counted kswapd_high_wmark_hit_quickly (the
+ * short "premature sleep" of Linux has no clock to run on here).
+ * Return: true when kswapd goes to sleep.
+ */
+static bool kswapd_try_to_sleep(struct kmm_machine *m, pg_data_t *pgdat, int reclaim_order,
+				int highest_zoneidx)
+{
+	if (prepare_kswapd_sleep(pgdat, reclaim_order, highest_zoneidx))
+		return true;
+	count_vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+	return false;
+}
+
+/*
  * One wake-up's work (the body of Linux's kswapd() loop): take the
  * recorded order and zone, balance, and go on while the node cannot sleep
  * (each such round counted kswapd_high_wmark_hit_quickly), at most
@@ -1021,9 +1036,8 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 		r.rounds++;
 		trace_mm_vmscan_kswapd_wake(m, pgdat->node_id, (int)idx, (unsigned int)order);
 		int reclaim_order = balance_pgdat(m, pgdat, order, (int)idx, &r);
-		if (prepare_kswapd_sleep(pgdat, reclaim_order, (int)idx))
+		if (kswapd_try_to_sleep(m, pgdat, reclaim_order, (int)idx))
 			break;
-		count_vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
 	}
 	atomic_store(&k->woken, false);
 	trace_mm_vmscan_kswapd_sleep(m, pgdat->node_id);
