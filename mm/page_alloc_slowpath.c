@@ -18,10 +18,11 @@
  *    on every retry, as Linux does; rmqueue() wakes it for a boosted zone.
  *  - Direct reclaim calls m->reclaim (mm/vmscan.c's try_to_free_pages);
  *    should_reclaim_retry counts what reclaim could still free
- *    (zone_reclaimable_pages). Where reclaim made no progress and there is
- *    no OOM hook to go on to (or no reclaim layer at all), the slow path
- *    still drains the per-CPU lists and unreserves a HighAtomic pageblock
- *    once, standing in for the progress Linux would get from the OOM killer.
+ *    (zone_reclaimable_pages). Where reclaim made no progress the slow path
+ *    goes on to the OOM hook as Linux's does; if that kills no one (no
+ *    processes, or no hook), it drains the per-CPU lists and unreserves a
+ *    HighAtomic pageblock once, standing in for the progress a kill would
+ *    make. Without a reclaim layer that drain follows the (empty) reclaim.
  *  - OOM calls m->oom where Linux would call out_of_memory(); with no hook
  *    there is no progress and the allocation fails (Linux would panic with
  *    nothing to kill). For !__GFP_FS Linux claims progress without killing;
@@ -363,12 +364,8 @@ static struct page *__alloc_pages_direct_reclaim(struct kmm_machine *m, gfp_t gf
 	bool drained = false;
 
 	*progress = m->reclaim ? m->reclaim(m, gfp, order, ac->highest_zoneidx) : 0;
-	/*
-	 * No progress: Linux goes on towards the OOM killer without draining.
-	 * Until a machine has one (m->oom), the drain below is the only
-	 * progress left, so kmm still makes it.
-	 */
-	if (!*progress && m->reclaim && m->oom)
+	/* No progress: on towards the OOM killer without draining, as Linux. */
+	if (!*progress && m->reclaim)
 		return NULL;
 retry:
 	page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
@@ -471,6 +468,7 @@ static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, uns
 	unsigned int alloc_flags, reserve_flags;
 	unsigned long progress = 0;
 	int no_progress_loops = 0, rounds = 0;
+	bool oom_drained = false;
 	struct page *page;
 
 	alloc_flags = gfp_to_alloc_flags(gfp, order);
@@ -511,6 +509,20 @@ retry:
 	if (progress) {
 		no_progress_loops = 0;
 		goto retry;
+	}
+	/*
+	 * kmm: the OOM killer killed no one (a machine without processes, or
+	 * none installed). What the per-CPU lists and a HighAtomic block hold is
+	 * the last progress there is: take it once, as the drain after reclaim
+	 * would have.
+	 */
+	if (m->reclaim && !oom_drained) {
+		oom_drained = true;
+		unreserve_highatomic_pageblock(ac, false);
+		drain_all_pages(m, NULL);
+		page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
+		if (page)
+			return page;
 	}
 nopage:
 	if (gfp & __GFP_NOFAIL) {

@@ -15,8 +15,10 @@
  * a partly used one (6.12's order); a slot is in use while PTEs hold it or
  * its page is in the swap cache (SWAP_HAS_CACHE), and /proc/swaps' Used
  * counts both; swapoff stops new writes, reads everything back
- * (try_to_unuse, mm/swap_state.c) and, when RAM cannot hold it, fails with
- * ENOMEM and leaves the area on.
+ * (try_to_unuse, mm/swap_state.c), its allocations calling the OOM killer
+ * like any others; it first fails with ENOMEM when the commit charge would
+ * not fit without the area (vm.overcommit_memory=2), and on a machine with
+ * no OOM killer when RAM cannot hold what it reads, leaving the area on.
  * Simplified: the map holds 16 bits per slot (15-bit count), so no
  * continuation pages are needed; per-cluster locks are one lock per area;
  * no discard; a file is one extent.
@@ -636,6 +638,34 @@ int kmm_swapon(struct kmm_machine *m, const char *path, int prio)
 
 /* ---- swapoff ---- */
 
+/*
+ * Linux's security_vm_enough_memory_mm(current->mm, p->pages) before an area
+ * goes: under vm.overcommit_memory=2 the commit charge must still fit once
+ * the area's pages leave CommitLimit. The caller is the current task's mm,
+ * or, for swapoff from the host (the CLI, the library), an mm with nothing
+ * mapped (the swapoff(8) process's few pages). Called under swap_lock.
+ */
+static int swapoff_enough_memory(struct kmm_machine *m, long pages)
+{
+	struct kmm_procs *procs = procs_of(m);
+	struct task_struct *t;
+	struct mm_struct *mm, empty;
+	int err;
+
+	if (!procs || !procs->vm_enough_memory)
+		return 0;
+	t = current_task();
+	mm = t ? get_task_mm(t) : NULL;
+	if (mm) {
+		err = procs->vm_enough_memory(mm, pages);
+		mmput(mm);
+		return err;
+	}
+	memset(&empty, 0, sizeof(empty));
+	empty.m = m;
+	return procs->vm_enough_memory(&empty, pages);
+}
+
 int kmm_swapoff(struct kmm_machine *m, const char *path)
 {
 	struct pressure *p = m ? pressure_of(m) : NULL;
@@ -653,6 +683,11 @@ int kmm_swapoff(struct kmm_machine *m, const char *path)
 		spin_unlock(&p->swap_lock);
 		return kmm_set_error(-EINVAL, "swapoff: %s: Invalid argument (not an active swap area)",
 				     path);
+	}
+	if (swapoff_enough_memory(m, (long)si->pages)) {
+		spin_unlock(&p->swap_lock);
+		return kmm_set_error(-ENOMEM, "swapoff: %s: Cannot allocate memory (the commit "
+				     "charge would not fit without the area)", path);
 	}
 	spin_lock(&si->lock);
 	free_slots = (long)(si->pages - si->inuse_pages);

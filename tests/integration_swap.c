@@ -208,22 +208,60 @@ TEST(swapoff_reads_everything_back_while_processes_live)
 	done(m);
 }
 
-TEST(swapoff_without_room_fails_and_leaves_the_area_on)
+/*
+ * Linux: swapoff's reads allocate like any fault, so with RAM full the OOM
+ * killer takes the task whose pages fill the area (its swap entries count in
+ * oom_badness) and swapoff then succeeds.
+ */
+TEST(swapoff_without_room_oom_kills_the_owner_and_succeeds)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct task_struct *t = kmm_spawn(m, "owner");
+	int pid = t->pid;
+	char line[128];
+
+	map_filled(t, 16000, 6);
+	expect_true(t->mm->rss_stat[MM_SWAPENTS] > 1000);
+	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
+	expect_eq(total_swap_pages(m), 0);
+	expect_true(!kmm_task_alive(t));
+	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGKILL);
+	snprintf(line, sizeof(line), "Out of memory: Killed process %d (owner)", pid);
+	expect_true(strstr(t_dmesg(m), line) != NULL);
+	expect_true(vm_event(m, OOM_KILL) >= 1);
+	CHECK(m);
+	kmm_task_release(t);
+	done(m);
+}
+
+/*
+ * Under vm.overcommit_memory=2 the commit charge must still fit once the
+ * area leaves CommitLimit (security_vm_enough_memory_mm): if not, ENOMEM,
+ * the area stays on, and every page is still there.
+ */
+TEST(swapoff_refused_by_strict_overcommit_leaves_the_area_on)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
 	struct task_struct *t = kmm_spawn(m, "t");
 	uint64_t a;
 
+	assert_eq(kmm_sysctl_write(m, "vm.overcommit_memory", "2"), 0);
 	a = map_filled(t, 16000, 6);
 	unsigned long total = total_swap_pages(m);
+	long nr_free = get_nr_swap_pages(m);
 	expect_eq(kmm_swapoff(m, "/swapfile"), -ENOMEM);
+	expect_true(strstr(kmm_last_error(), "/swapfile") != NULL);
 	expect_eq(total_swap_pages(m), total);
+	expect_eq(get_nr_swap_pages(m), nr_free);
 	CHECK(m);
 	for (uint64_t i = 0; i < 16000; i += 7)
 		if (!verify_page(t, a, i, 6))
 			break;
+	/* With the strict policy off again the same swapoff goes through. */
+	assert_eq(kmm_sysctl_write(m, "vm.overcommit_memory", "1"), 0);
 	kmm_exit(t, 0);
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
+	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
 	done(m);
 }
 
@@ -235,7 +273,8 @@ TEST(without_swap_anonymous_memory_is_not_reclaimed)
 	struct task_struct *t = kmm_spawn(m, "hog");
 	uint64_t a;
 
-	assert_eq(kmm_mmap(t, 0, 64UL << 20, RW, PRIV, &a), 0);
+	/* MAP_NORESERVE: past the heuristic overcommit check, as a real hog gets */
+	assert_eq(kmm_mmap(t, 0, 64UL << 20, RW, PRIV | KMM_MAP_NORESERVE, &a), 0);
 	int err = kmm_fill(t, a, 0x11, 64UL << 20);
 	expect_eq(err, -EFAULT);		/* out of memory: the fault kills it */
 	expect_true(!kmm_task_alive(t));

@@ -45,8 +45,11 @@ long kmm_mkswap(struct kmm_machine *m, const char *path, uint64_t bytes);
 int kmm_swapon(struct kmm_machine *m, const char *path, int prio);
 /**
  * kmm_swapoff() - read every page of @path back into RAM and stop using it.
- * Return: 0, -EINVAL (not an active area), -ENOMEM (RAM cannot hold it; the
- * area stays active, as Linux leaves it).
+ * Its reads allocate like faults: with RAM full the OOM killer may kill a
+ * process (the one whose pages fill the area, as in Linux). Return: 0,
+ * -EINVAL (not an active area), -ENOMEM (under vm.overcommit_memory=2 the
+ * commit charge would not fit without the area, or RAM cannot hold it on a
+ * machine with no OOM killer; the area stays active, as Linux leaves it).
  */
 int kmm_swapoff(struct kmm_machine *m, const char *path);
 
