@@ -19,10 +19,12 @@
  *  - Direct reclaim calls m->reclaim (mm/vmscan.c's try_to_free_pages);
  *    should_reclaim_retry counts what reclaim could still free
  *    (zone_reclaimable_pages). Where reclaim made no progress the slow path
- *    goes on to the OOM hook as Linux's does; if that kills no one (no
- *    processes, or no hook), it drains the per-CPU lists and unreserves a
- *    HighAtomic pageblock once, standing in for the progress a kill would
- *    make. Without a reclaim layer that drain follows the (empty) reclaim.
+ *    goes on to the OOM hook as Linux's does; after it (once per request)
+ *    the slow path drains the per-CPU lists and unreserves a HighAtomic
+ *    pageblock, standing in for the progress Linux's asynchronous oom_reaper
+ *    would already have made (kmm reaps a current-task victim only when its
+ *    call returns) or a kill would make (no processes, or no hook). Without
+ *    a reclaim layer that drain follows the (empty) reclaim.
  *  - OOM calls m->oom where Linux would call out_of_memory(); with no hook
  *    there is no progress and the allocation fails (Linux would panic with
  *    nothing to kill). For !__GFP_FS Linux claims progress without killing;
@@ -503,18 +505,12 @@ retry:
 	page = __alloc_pages_may_oom(m, gfp, order, ac, &progress);
 	if (page)
 		return page;
-	/* An OOM victim used its reserves: fail rather than loop or kill again. */
-	if (kmm_current_oom_victim() && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
-		goto nopage;
-	if (progress) {
-		no_progress_loops = 0;
-		goto retry;
-	}
 	/*
-	 * kmm: the OOM killer killed no one (a machine without processes, or
-	 * none installed). What the per-CPU lists and a HighAtomic block hold is
-	 * the last progress there is: take it once, as the drain after reclaim
-	 * would have.
+	 * kmm: a kill that has freed nothing yet (the victim is the current task,
+	 * reaped when its call returns, where Linux's oom_reaper would already
+	 * be at work) or no kill at all (a machine without processes): what the
+	 * per-CPU lists and a HighAtomic block hold is the progress there is.
+	 * Take it once, as the drain after a successful reclaim would have.
 	 */
 	if (m->reclaim && !oom_drained) {
 		oom_drained = true;
@@ -523,6 +519,13 @@ retry:
 		page = get_page_from_freelist(m, gfp, order, alloc_flags, ac);
 		if (page)
 			return page;
+	}
+	/* An OOM victim used its reserves: fail rather than loop or kill again. */
+	if (kmm_current_oom_victim() && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC)))
+		goto nopage;
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
 	}
 nopage:
 	if (gfp & __GFP_NOFAIL) {
