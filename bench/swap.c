@@ -137,27 +137,49 @@ fail:
 	return -1;
 }
 
-/* Reclaim on a machine whose memory is all in a process: scan and reclaim rates. */
-static int scan_round(const char *mem, double *scan_rate, double *reclaim_rate)
+/*
+ * Boot mem=@mem with a swap area of four times its free memory and a process
+ * with an anonymous mapping of twice that (*@npages pages at *@a), unwritten.
+ * Return: the machine (its process in *@t), or NULL with the error printed.
+ */
+static struct kmm_machine *boot_with_mapping(const char *mem, struct task_struct **t, uint64_t *a,
+					     unsigned long *npages)
 {
 	char cmdline[128];
 	struct kmm_machine *m;
-	struct task_struct *t;
-	uint64_t a, t0;
 
 	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
 	m = kmm_boot(cmdline);
 	if (!m)
-		return -1;
+		return NULL;
 	kmm_use(m);
-	unsigned long npages = kmm_nr_free_pages(m) * 2;
-	if (kmm_mkswap(m, "/swapfile", (uint64_t)npages * 2 * 4096) < 0 ||
+	*npages = kmm_nr_free_pages(m) * 2;
+	if (kmm_mkswap(m, "/swapfile", (uint64_t)*npages * 2 * 4096) < 0 ||
 	    kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
 		goto fail;
-	t = kmm_spawn(m, "bench");
-	if (!t || kmm_mmap(t, 0, npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
-			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a) ||
-	    kmm_fill(t, a, 0x33, npages * 4096))
+	*t = kmm_spawn(m, "bench");
+	if (!*t || kmm_mmap(*t, 0, *npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			    KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, a))
+		goto fail;
+	return m;
+fail:
+	fprintf(stderr, "bench setup: %s\n", kmm_last_error());
+	kmm_shutdown(m);
+	return NULL;
+}
+
+/* Reclaim on a machine whose memory is all in a process: scan and reclaim rates. */
+static int scan_round(const char *mem, double *scan_rate, double *reclaim_rate)
+{
+	struct kmm_machine *m;
+	struct task_struct *t;
+	unsigned long npages;
+	uint64_t a, t0;
+
+	m = boot_with_mapping(mem, &t, &a, &npages);
+	if (!m)
+		return -1;
+	if (kmm_fill(t, a, 0x33, npages * 4096))
 		goto fail;
 	unsigned long scan0 = event(m, PGSCAN_DIRECT), steal0 = event(m, PGSTEAL_DIRECT);
 	t0 = now_ns();
@@ -177,24 +199,14 @@ fail:
 /* kswapd's cost: run it after pushing the node below its low watermark, many times. */
 static int kswapd_round(const char *mem, double *ns_per_page)
 {
-	char cmdline[128];
 	struct kmm_machine *m;
 	struct task_struct *t;
+	unsigned long npages;
 	uint64_t a;
 
-	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
-	m = kmm_boot(cmdline);
+	m = boot_with_mapping(mem, &t, &a, &npages);
 	if (!m)
 		return -1;
-	kmm_use(m);
-	unsigned long npages = kmm_nr_free_pages(m) * 2;
-	if (kmm_mkswap(m, "/swapfile", (uint64_t)npages * 2 * 4096) < 0 ||
-	    kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
-		goto fail;
-	t = kmm_spawn(m, "bench");
-	if (!t || kmm_mmap(t, 0, npages * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
-			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a))
-		goto fail;
 	/* Write in steps; after each, the woken kswapd runs (as after a scenario command). */
 	for (unsigned long i = 0; i < npages; i += 256) {
 		unsigned long n = npages - i < 256 ? npages - i : 256;
@@ -203,10 +215,11 @@ static int kswapd_round(const char *mem, double *ns_per_page)
 		kmm_kswapd_run_pending(m);
 	}
 	struct kswapd *k = &pressure_of(m)->kswapd[0];
-	*ns_per_page = k->reclaimed ? (double)k->ns / (double)k->reclaimed : 0;
+	unsigned long reclaimed = k->reclaimed;
+	*ns_per_page = reclaimed ? (double)k->ns / (double)reclaimed : 0;
 	kmm_exit(t, 0);
 	kmm_shutdown(m);
-	return k->reclaimed ? 0 : -1;
+	return reclaimed ? 0 : -1;
 fail:
 	fprintf(stderr, "kswapd bench: %s\n", kmm_last_error());
 	kmm_shutdown(m);

@@ -309,6 +309,12 @@ const char *word_hint(const char *typed, const char *words, char *buf, size_t le
  * Return: true if it has an '=' (then key, keylen and val are set).
  */
 bool arg_kv(const struct word *w, const char **key, size_t *keylen, const char **val);
+/**
+ * arg_u64() - argument @i as a size (@size: 4K, 16M, ...) or an address, or a
+ * $variable holding a number (cli/verbs_proc.c). Return: 0, or the error
+ * reported through ctx_error().
+ */
+int arg_u64(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *out, bool size);
 /** parse_long() - whole-string decimal/hex integer. Return: 0 or -1. */
 int parse_long(const char *s, long long *out);
 

@@ -36,23 +36,6 @@ static int arg_path(struct verb_check *vc, const struct args *a, int i)
 	return VERB_OK;
 }
 
-/* A number, or a $variable holding one. */
-static int arg_number(struct kmm_ctx *ctx, const struct args *a, int i, long long *out)
-{
-	const struct word *w = &a->argv[i];
-
-	if (w->is_var) {
-		const struct value *v = ctx_var(ctx, w->text);
-		if (!v || v->kind != V_INT)
-			return ctx_error(ctx, a, i, "$%s does not hold a number", w->text);
-		*out = v->i;
-		return 0;
-	}
-	if (parse_long(w->text, out))
-		return ctx_error(ctx, a, i, "'%s' is not a number", w->text);
-	return 0;
-}
-
 static void print_size_human(struct kmm_ctx *ctx, uint64_t bytes)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -95,14 +78,8 @@ static int mkswap_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m)
 		return VERB_ERROR;
-	if (a->argv[1].is_var) {
-		long long v;
-		if (arg_number(ctx, a, 1, &v))
-			return VERB_ERROR;
-		size = (uint64_t)v;
-	} else {
-		kmm_parse_size(a->argv[1].text, &size, NULL);
-	}
+	if (arg_u64(ctx, a, 1, &size, true))
+		return VERB_ERROR;
 	pages = kmm_mkswap(m, a->argv[0].text, size);
 	if (pages < 0)
 		return ctx_error(ctx, a, 0, "%s", kmm_last_error());
@@ -475,7 +452,7 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
 	struct task_struct *t;
-	long long addr;
+	uint64_t addr;
 
 	if (!m)
 		return VERB_ERROR;
@@ -484,7 +461,7 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a)
 		return ctx_error(ctx, a, 0, "no process named '%s'", a->argv[0].text);
 	if (!kmm_task_alive(t))
 		return ctx_error(ctx, a, 0, "process '%s' is dead", a->argv[0].text);
-	if (arg_number(ctx, a, 1, &addr))
+	if (arg_u64(ctx, a, 1, &addr, false))
 		return VERB_ERROR;
 	int token = procs_enter(m);
 	struct mm_struct *mm = get_task_mm(t);

@@ -89,7 +89,7 @@ static int arg_task(struct kmm_ctx *ctx, const struct args *a, int i, struct tas
 	return 0;
 }
 
-static int arg_u64(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *out, bool size)
+int arg_u64(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *out, bool size)
 {
 	const struct word *w = &a->argv[i];
 
