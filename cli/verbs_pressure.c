@@ -22,7 +22,9 @@
 #include "cli/verbs.h"
 #include "include/kmm/process.h"
 #include "include/kmm/swap.h"
-#include "mm/swap.h"
+#include "mm/include/mm.h"
+#include "mm/include/swap.h"
+#include "mm/include/vmstat.h"
 
 /* ---- Helpers ---- */
 
@@ -170,27 +172,19 @@ static int swapoff_check(struct verb_check *vc, const struct args *a)
 static int swapoff_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	struct pressure *p;
+	char path[256];
 
-	if (!m || !(p = pressure_of(m)))
+	if (!m || !pressure_up(m))
 		return m ? ctx_error(ctx, a, -1, "this machine has no swap") : VERB_ERROR;
 	if (strcmp(a->argv[0].text, "-a")) {
 		if (kmm_swapoff(m, a->argv[0].text))
 			return ctx_error(ctx, a, 0, "%s", kmm_last_error());
 		return VERB_OK;
 	}
-	for (;;) {
-		char path[256] = "";
-		spin_lock(&p->swap_lock);
-		for (int t = 0; t < p->nr_swapfiles && !path[0]; t++)
-			if (p->swap_info[t] && (p->swap_info[t]->flags & SWP_WRITEOK))
-				snprintf(path, sizeof(path), "%s", p->swap_info[t]->path);
-		spin_unlock(&p->swap_lock);
-		if (!path[0])
-			return VERB_OK;
+	while (swap_first_active_area(m, path, sizeof(path)))
 		if (kmm_swapoff(m, path))
 			return ctx_error(ctx, a, 0, "%s", kmm_last_error());
-	}
+	return VERB_OK;
 }
 
 /* ---- kswapd ---- */
@@ -230,32 +224,28 @@ static void print_report(struct kmm_ctx *ctx, struct kmm_machine *m, int nid,
 	}
 	if (r->balanced)
 		ctx_printf(ctx, "kswapd%d: balanced, sleeping\n", nid);
-	else if (__atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED) >= MAX_RECLAIM_RETRIES)
+	else if (r->hopeless)
 		ctx_printf(ctx, "kswapd%d: nothing left to reclaim after %d runs: node unreclaimable, "
-			   "left to direct reclaim\n", nid, MAX_RECLAIM_RETRIES);
+			   "left to direct reclaim\n", nid, r->kswapd_failures);
 	else
 		ctx_printf(ctx, "kswapd%d: not balanced (%d fruitless run%s), sleeping until woken\n", nid,
-			   pgdat->kswapd_failures, pgdat->kswapd_failures == 1 ? "" : "s");
+			   r->kswapd_failures, r->kswapd_failures == 1 ? "" : "s");
 }
 
 static void print_new_reports(struct kmm_ctx *ctx, struct kmm_machine *m)
 {
-	struct pressure *p = pressure_of(m);
+	struct kswapd_report r;
 
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kswapd *k = &p->kswapd[nid];
-		if (k->pgdat && k->has_report) {
-			k->has_report = false;
-			print_report(ctx, m, nid, &k->last);
-		}
-	}
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		if (kswapd_take_report(m, nid, &r))
+			print_report(ctx, m, nid, &r);
 }
 
 void pressure_after_command(struct kmm_ctx *ctx)
 {
 	struct kmm_machine *m = ctx_machine_if_booted(ctx);
 
-	if (!m || !pressure_of(m) || atomic_load(&m->halted) || !kmm_kswapd_run_pending(m))
+	if (!m || !pressure_up(m) || atomic_load(&m->halted) || !kmm_kswapd_run_pending(m))
 		return;
 	print_new_reports(ctx, m);
 }
@@ -299,7 +289,7 @@ static struct kmm_machine *node_verb_machine(struct kmm_ctx *ctx, const struct a
 
 	if (!m)
 		return NULL;
-	if (!pressure_of(m)) {
+	if (!pressure_up(m)) {
 		ctx_error(ctx, a, -1, "this machine has no pressure layer");
 		return NULL;
 	}
@@ -313,7 +303,7 @@ static int kswapd_run_verb(struct kmm_ctx *ctx, const struct args *a)
 
 	if (!m)
 		return VERB_ERROR;
-	if (pressure_of(m)->kswapd_mode == KSWAPD_THREAD)
+	if (kswapd_thread_mode(m))
 		return ctx_error(ctx, a, -1, "kswapd runs on its own host thread (kswapd=thread)");
 	if (kmm_kswapd_run(m, nid) < 0)
 		return ctx_error(ctx, a, -1, "%s", kmm_last_error());
@@ -369,8 +359,9 @@ static void describe_owner(struct kmm_machine *m, struct page *page, char *buf, 
 			 page_mapcount(page) > 1 ? " (+shared)" : "");
 	} else if (PageSwapCache(page)) {
 		swp_entry_t e = page_swap_entry(page);
-		struct swap_info_struct *si = pressure_of(m)->swap_info[swp_type(e)];
-		snprintf(buf, len, "swap cache %s slot %lu", si ? si->path : "?", swp_offset(e));
+		char path[256];
+		swap_entry_path(m, e, path, sizeof(path));
+		snprintf(buf, len, "swap cache %s slot %lu", path, swp_offset(e));
 	} else if (!PageAnon(page) && page->mapping) {
 		struct kmm_file *f = page->mapping;
 		snprintf(buf, len, "%s page %lu", f->path, page->index);
@@ -379,56 +370,26 @@ static void describe_owner(struct kmm_machine *m, struct page *page, char *buf, 
 	}
 }
 
-static void page_flags_short(struct page *page, char *buf)
-{
-	char *p = buf;
-
-	if (page_flag_test(page, PG_referenced))
-		*p++ = 'R';
-	if (page_flag_test(page, PG_dirty))
-		*p++ = 'D';
-	if (PageSwapCache(page))
-		*p++ = 'S';
-	if (page_flag_test(page, PG_workingset))
-		*p++ = 'W';
-	if (page_flag_test(page, PG_mlocked))
-		*p++ = 'L';
-	if (p == buf)
-		*p++ = '-';
-	*p = '\0';
-}
-
 #define LRU_SHOW 6	/* pages drawn from each end of a list */
 
 static int lru_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct lruvec *lruvec;
 	int nid;
 	struct kmm_machine *m = node_verb_machine(ctx, a, &nid);
 
 	if (!m)
 		return VERB_ERROR;
 	lru_add_drain_all(m);
-	lruvec = node_lruvec(m, nid);
 	int token = procs_enter(m);	/* rmap walks below (describe_owner) */
 	ctx_printf(ctx, "node %d LRU lists: new pages enter at the head, reclaim takes from the "
 		   "tail\n", nid);
 	ctx_printf(ctx, "(flags: R referenced, D dirty, S in swap cache, W workingset, L mlocked)\n");
 	for (int lru = 0; lru < NR_LRU_LISTS; lru++) {
 		struct page *head[LRU_SHOW], *tail[LRU_SHOW];
-		unsigned long n = 0, nh = 0, nt = 0;
-		struct list_head *pos;
+		unsigned long nh, nt;
+		unsigned long n = lru_list_peek(m, nid, (enum lru_list)lru, head, &nh, tail, &nt,
+						LRU_SHOW);
 
-		spin_lock(&lruvec->lru_lock);
-		list_for_each(pos, &lruvec->lists[lru]) {
-			if (nh < LRU_SHOW)
-				head[nh++] = list_entry(pos, struct page, lru);
-			n++;
-		}
-		for (pos = lruvec->lists[lru].prev; pos != &lruvec->lists[lru] && nt < LRU_SHOW &&
-		     nt + nh < n; pos = pos->prev)
-			tail[nt++] = list_entry(pos, struct page, lru);
-		spin_unlock(&lruvec->lru_lock);
 		ctx_printf(ctx, "%-14s %6lu page%s\n", lru_list_names[lru], n, n == 1 ? "" : "s");
 		for (unsigned long i = 0; i < nh + nt; i++) {
 			struct page *page = i < nh ? head[i] : tail[nt - 1 - (i - nh)];
@@ -436,7 +397,7 @@ static int lru_run(struct kmm_ctx *ctx, const struct args *a)
 			if (i == nh && n > nh + nt)
 				ctx_printf(ctx, "    ... %lu more ...\n", n - nh - nt);
 			describe_owner(m, page, owner, sizeof(owner));
-			page_flags_short(page, fl);
+			lru_page_flags(page, fl);
 			ctx_printf(ctx, "  %s pfn 0x%05lx %-8s %-4s %s\n",
 				   i == 0 ? "head" : i == nh + nt - 1 ? "tail" : "    ",
 				   page_to_pfn(page), zone_names[page_zonenum(page)], fl, owner);
@@ -452,6 +413,7 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
 	struct task_struct *t;
+	struct page_view v;
 	uint64_t addr;
 
 	if (!m)
@@ -463,69 +425,43 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a)
 		return ctx_error(ctx, a, 0, "process '%s' is dead", a->argv[0].text);
 	if (arg_u64(ctx, a, 1, &addr, false))
 		return VERB_ERROR;
-	int token = procs_enter(m);
-	struct mm_struct *mm = get_task_mm(t);
-	if (!mm) {
-		procs_exit(m, token);
+	if (page_view_of(t, (unsigned long)addr, &v))
 		return ctx_error(ctx, a, 0, "process '%s' has no memory", a->argv[0].text);
-	}
-	mmap_read_lock(mm);
-	unsigned long va = (unsigned long)addr & PAGE_MASK;
-	spin_lock(&mm->page_table_lock);
-	pteval_t pte = pgtable_get_pte(&mm->pgt, va);
-	spin_unlock(&mm->page_table_lock);
-	struct vm_area_struct *vma = find_vma(mm, va);
-	ctx_printf(ctx, "%s 0x%lx: ", kmm_task_comm(t), va);
-	if (!vma || vma->vm_start > va) {
+	ctx_printf(ctx, "%s 0x%lx: ", kmm_task_comm(t), v.va);
+	switch (v.where) {
+	case PAGE_WHERE_UNMAPPED:
 		ctx_printf(ctx, "not mapped\n");
-	} else if (pte_none(pte)) {
+		break;
+	case PAGE_WHERE_NONE:
 		ctx_printf(ctx, "no page yet (the first touch faults one in)\n");
-	} else if (!pte_present(pte)) {
-		const struct pgtable_geometry *g = mm->pgt.geo;
-		swp_entry_t e = swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte));
-		struct swap_info_struct *si = pressure_of(m) && swp_type(e) < MAX_SWAPFILES
-						      ? pressure_of(m)->swap_info[swp_type(e)] : NULL;
-		struct page *cached = si ? swap_cache_get(m, e) : NULL;
-		ctx_printf(ctx, "swapped out: %s slot %lu (type %u), held by %d PTE%s; ",
-			   si ? si->path : "?", swp_offset(e), swp_type(e), swp_swapcount(m, e),
-			   swp_swapcount(m, e) == 1 ? "" : "s");
-		if (cached) {
+		break;
+	case PAGE_WHERE_SWAPPED:
+		ctx_printf(ctx, "swapped out: %s slot %lu (type %u), held by %d PTE%s; ", v.swap_path,
+			   v.swap_slot, v.swap_type, v.swap_count, v.swap_count == 1 ? "" : "s");
+		if (v.in_swap_cache)
 			ctx_printf(ctx, "its page is still in the swap cache (pfn 0x%05lx, %s list)\n",
-				   page_to_pfn(cached), PageLRU(cached)
-				   ? lru_list_names[folio_lru_list(cached)] : "no");
-			put_user_page_ref(cached);
-		} else {
+				   v.pfn, v.lru >= 0 ? lru_list_names[v.lru] : "no");
+		else
 			ctx_printf(ctx, "the next touch reads it back (a major fault)\n");
-		}
-	} else {
-		struct page *page = vm_normal_page(vma, va, pte);
-		if (!page) {
-			ctx_printf(ctx, "the shared zero page (never on an LRU list)\n");
-		} else {
-			char fl[8];
-			page_flags_short(page, fl);
-			ctx_printf(ctx, "pfn 0x%05lx %s, ", page_to_pfn(page), zone_names[page_zonenum(page)]);
-			if (PageLRU(page))
-				ctx_printf(ctx, "on the %s list", lru_list_names[folio_lru_list(page)]);
-			else if (PageLRUBatch(page))
-				ctx_printf(ctx, "in a per-CPU LRU add batch (not on a list yet)");
-			else
-				ctx_printf(ctx, "on no LRU list");
-			ctx_printf(ctx, ", flags %s, PTE %s%s, mapcount %d", fl,
-				   pte_young(pte) ? "young" : "old", pte_dirty(pte) ? " dirty" : "",
-				   page_mapcount(page));
-			if (PageSwapCache(page)) {
-				swp_entry_t e = page_swap_entry(page);
-				struct swap_info_struct *si = pressure_of(m)->swap_info[swp_type(e)];
-				ctx_printf(ctx, ", swap copy in %s slot %lu", si ? si->path : "?",
-					   swp_offset(e));
-			}
-			ctx_printf(ctx, "\n");
-		}
+		break;
+	case PAGE_WHERE_ZERO:
+		ctx_printf(ctx, "the shared zero page (never on an LRU list)\n");
+		break;
+	case PAGE_WHERE_PRESENT:
+		ctx_printf(ctx, "pfn 0x%05lx %s, ", v.pfn, v.zone);
+		if (v.lru >= 0)
+			ctx_printf(ctx, "on the %s list", lru_list_names[v.lru]);
+		else if (v.lru == -2)
+			ctx_printf(ctx, "in a per-CPU LRU add batch (not on a list yet)");
+		else
+			ctx_printf(ctx, "on no LRU list");
+		ctx_printf(ctx, ", flags %s, PTE %s%s, mapcount %d", v.flags, v.young ? "young" : "old",
+			   v.dirty ? " dirty" : "", v.mapcount);
+		if (v.has_swap)
+			ctx_printf(ctx, ", swap copy in %s slot %lu", v.swap_path, v.swap_slot);
+		ctx_printf(ctx, "\n");
+		break;
 	}
-	mmap_read_unlock(mm);
-	mmput(mm);
-	procs_exit(m, token);
 	return VERB_OK;
 }
 
@@ -549,13 +485,11 @@ static int pressure_term_check(const char *name, char *err, size_t errlen)
 static int pressure_term_eval(struct kmm_ctx *ctx, const char *name, struct value *out)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	struct pressure *p;
 	long long v = 0;
 
 	if (!m)
 		return VERB_ERROR;
-	p = pressure_of(m);
-	if (!p)
+	if (!pressure_up(m))
 		return ctx_value_error(ctx, "%s: this machine has no pressure layer", name);
 	if (!strncmp(name, "swap.", 5)) {
 		const char *f = name + 5;
@@ -569,13 +503,10 @@ static int pressure_term_eval(struct kmm_ctx *ctx, const char *name, struct valu
 				v = (long long)global_node_page_state(m, (enum node_stat_item)(NR_LRU_BASE + l));
 	} else {
 		const char *f = name + 7;
-		for (int nid = 0; nid < m->nr_node_ids; nid++) {
-			struct kswapd *k = &p->kswapd[nid];
-			if (!k->pgdat)
-				continue;
-			v += !strcmp(f, "runs") ? (long long)k->runs : !strcmp(f, "reclaimed")
-				? (long long)k->reclaimed : atomic_load(&k->woken);
-		}
+		struct kswapd_totals k;
+		kswapd_totals(m, &k);
+		v = (long long)(!strcmp(f, "runs") ? k.runs : !strcmp(f, "reclaimed") ? k.reclaimed
+										: k.woken);
 	}
 	value_set_int(out, v);
 	return VERB_OK;
@@ -592,7 +523,10 @@ static const struct verb verbs[] = {
 	  "used first, equal priorities in turn. `swapon` alone prints /proc/swaps.\n",
 	  0, swapon_check, swapon_run },
 	{ "swapoff", "swapoff PATH | swapoff -a", "read every page of PATH back into RAM and stop",
-	  "Fails with ENOMEM (the area stays on) when RAM cannot hold what is in it.\n",
+	  "Its reads allocate as faults do: with RAM full the OOM killer may kill a process\n"
+	  "(the one whose pages fill the area, as in Linux). Fails with ENOMEM (the area\n"
+	  "stays on) when under vm.overcommit_memory=2 the commit charge would not fit\n"
+	  "without the area.\n",
 	  0, swapoff_check, swapoff_run },
 	{ "kswapd", "kswapd [node=N]", "run a node's kswapd now and report what it did",
 	  "A kswapd also runs by itself after any command whose allocations woke it (an\n"

@@ -11,8 +11,8 @@
  *
  * Hooks installed here: m->reclaim (try_to_free_pages), and the process
  * layer's swapin / swap_free / swap_dup (do_swap_page,
- * free_swap_and_cache, swap_dup_pte). m->oom is left to the OOM killer
- * (issue 15): the page allocator calls it after reclaim gave up.
+ * free_swap_and_cache, swap_dup_pte). m->oom is the OOM killer's ("oom"
+ * layer): the page allocator calls it after reclaim gave up.
  *
  * Locking: the checker stops the process layer's world (procs_stop), then
  * takes the batch locks, each lru_lock, swap_lock and si->lock, in the

@@ -43,7 +43,6 @@
 #include "mm/internal.h"
 
 #define SWAP_CLUSTER_MAX	32UL
-#define DEF_PRIORITY		12
 #define MAX_SWAPPINESS		200
 #define FOLIO_BATCH_SIZE	31	/* PAGEVEC_SIZE */
 
@@ -107,26 +106,9 @@ struct swap_info_struct {
 
 enum kswapd_mode { KSWAPD_STEP, KSWAPD_THREAD };
 
-/* What one kswapd run did, for the scenario log and the verbs. */
-struct kswapd_report {
-	int order;
-	enum zone_type highest_zoneidx;
-	const char *waker_zone;		/* the zone below low that woke it */
-	unsigned long waker_free, waker_low;
-	unsigned long nr_reclaimed, nr_scanned;
-	int passes;			/* balance_pgdat iterations */
-	int rounds;			/* balance_pgdat calls (kswapd loops while unbalanced) */
-	bool waker_boosted;		/* the waker's zone had a watermark boost */
-	int end_priority;
-	bool balanced;			/* a zone reached its high mark */
-	bool boost_reset;
-	unsigned long boosted;		/* watermark boost reclaimed away */
-	unsigned long end_free, end_high;	/* of the zone it was woken for */
-};
-
 struct kswapd {
 	pg_data_t *pgdat;
-	spinlock_t lock;		/* wake, and setting woken */
+	spinlock_t lock;		/* wake, setting woken; runs, reclaimed, ns, last, has_report */
 	atomic_bool woken;		/* wakeup_kswapd ran since the last run */
 	struct kswapd_report wake;	/* filled by wakeup_kswapd */
 	struct kswapd_report last;	/* the last run */
@@ -269,8 +251,6 @@ int swap_page_io(struct swap_info_struct *si, unsigned long offset, void *buf, b
 bool vm_swap_full(struct kmm_machine *m);
 /** swapfile_check() - the swap half of the checker (counts come from @ptes). */
 int swapfile_check(struct kmm_machine *m);
-/** mkswap_uuid() - the UUID mkswap writes for @path, as text (it is derived from the name). */
-void mkswap_uuid(const char *path, char *buf, size_t len);
 /** swap_shutdown() - swapoff every area, free the swap directory. */
 void swap_shutdown(struct kmm_machine *m);
 

@@ -1050,12 +1050,16 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 		}
 	}
 	in_reclaim = was_in_reclaim;
+	r.kswapd_failures = __atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED);
+	r.hopeless = r.kswapd_failures >= MAX_RECLAIM_RETRIES;
+	spin_lock(&k->lock);		/* the counters and report, for the views */
 	k->ns += sim_now_ns() - t0;
 	k->runs++;
 	k->sleeps++;
 	k->reclaimed += r.nr_reclaimed;
 	k->last = r;
 	k->has_report = true;
+	spin_unlock(&k->lock);
 }
 
 int kmm_kswapd_run_pending(struct kmm_machine *m)

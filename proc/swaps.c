@@ -11,12 +11,12 @@
  */
 #include <errno.h>
 
-#include "mm/swap.h"
+#include "mm/include/swap.h"
 #include "proc/proc.h"
 
 int swaps_show(struct kmm_machine *m, struct strbuf *sb)
 {
-	if (!pressure_of(m))
+	if (!pressure_up(m))
 		return -ENOENT;
 	return swap_show(m, sb);
 }

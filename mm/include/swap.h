@@ -50,6 +50,7 @@
 #define KMM_SWAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "mm/include/machine.h"
 #include "mm/include/pgtable.h"
@@ -175,5 +176,102 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, int order, enum zone_type highe
  * (should_reclaim_retry's estimate).
  */
 unsigned long zone_reclaimable_pages(struct zone *zone);
+
+/* ---- Views for proc/ and cli/ (mm/pressure_views.c) ---- */
+
+/** mkswap_uuid() - the UUID mkswap writes for @path, as text (it is derived from the name). */
+void mkswap_uuid(const char *path, char *buf, size_t len);
+/** pressure_up() - is @m's pressure layer up (LRU lists, swap, kswapd)? */
+bool pressure_up(const struct kmm_machine *m);
+/** swap_entry_path() - the path of @e's area into @buf, or "?" if none. */
+void swap_entry_path(struct kmm_machine *m, swp_entry_t e, char *buf, size_t len);
+/**
+ * swap_first_active_area() - the path of the active area of lowest type into
+ * @buf. Return: false if none is active (swapoff -a stops there).
+ */
+bool swap_first_active_area(struct kmm_machine *m, char *buf, size_t len);
+
+/* What one kswapd run did, for the scenario log and the verbs. */
+struct kswapd_report {
+	int order;
+	enum zone_type highest_zoneidx;
+	const char *waker_zone;		/* the zone below low that woke it */
+	unsigned long waker_free, waker_low;
+	unsigned long nr_reclaimed, nr_scanned;
+	int passes;			/* balance_pgdat iterations */
+	int rounds;			/* balance_pgdat calls (kswapd loops while unbalanced) */
+	bool waker_boosted;		/* the waker's zone had a watermark boost */
+	int end_priority;
+	bool balanced;			/* a zone reached its high mark */
+	bool boost_reset;
+	unsigned long boosted;		/* watermark boost reclaimed away */
+	unsigned long end_free, end_high;	/* of the zone it was woken for */
+	int kswapd_failures;		/* the node's count after the run */
+	bool hopeless;			/* kswapd_failures reached MAX_RECLAIM_RETRIES */
+};
+#define DEF_PRIORITY	12		/* reclaim scans lists >> priority, from 12 down to 0 */
+/**
+ * kswapd_take_report() - copy node @nid's last run's report into @r if it
+ * was not taken yet. Return: true if there was a new one.
+ */
+bool kswapd_take_report(struct kmm_machine *m, int nid, struct kswapd_report *r);
+/** kswapd_thread_mode() - does every kswapd run on its own host thread (kswapd=thread)? */
+bool kswapd_thread_mode(struct kmm_machine *m);
+/* kswapd's counters, summed over the nodes. */
+struct kswapd_totals {
+	unsigned long runs;		/* balance_pgdat runs */
+	unsigned long reclaimed;	/* pages they reclaimed */
+	unsigned long woken;		/* kswapds woken and not run yet */
+};
+void kswapd_totals(struct kmm_machine *m, struct kswapd_totals *t);
+
+/**
+ * lru_list_peek() - node @nid's list @lru: its length, and up to @max pages
+ * from its head (@head, *@nh of them) and from its tail (@tail, *@nt, tail
+ * first), none counted twice. The pages carry no reference: the caller
+ * holds procs_enter() and nothing else runs on the machine (the CLI).
+ */
+unsigned long lru_list_peek(struct kmm_machine *m, int nid, enum lru_list lru, struct page **head,
+			    unsigned long *nh, struct page **tail, unsigned long *nt,
+			    unsigned long max);
+/**
+ * lru_page_flags() - @page's reclaim flags as letters into @buf (at least 8
+ * bytes): R referenced, D dirty, S swap cache, W workingset, L mlocked, or "-".
+ */
+void lru_page_flags(const struct page *page, char *buf);
+
+/* Where one virtual page of a process is (the `page NAME ADDR` verb). */
+enum page_where {
+	PAGE_WHERE_UNMAPPED,		/* no VMA */
+	PAGE_WHERE_NONE,		/* mapped, never touched */
+	PAGE_WHERE_SWAPPED,		/* the PTE holds a swap entry */
+	PAGE_WHERE_ZERO,		/* the shared zero page */
+	PAGE_WHERE_PRESENT,		/* a page of its own */
+};
+struct page_view {
+	enum page_where where;
+	unsigned long va;
+	/* PAGE_WHERE_PRESENT (and the swap cache page of PAGE_WHERE_SWAPPED) */
+	unsigned long pfn;
+	const char *zone;
+	int lru;			/* enum lru_list, -1 on none, -2 in an add batch */
+	char flags[8];			/* lru_page_flags() */
+	bool young, dirty;		/* the PTE's accessed and dirty bits */
+	int mapcount;
+	/* the swap entry: the PTE's (SWAPPED), or the page's swap copy (PRESENT) */
+	bool has_swap;
+	char swap_path[256];
+	unsigned long swap_slot;
+	unsigned int swap_type;
+	int swap_count;			/* PTEs holding it */
+	bool in_swap_cache;		/* SWAPPED: its page is still in the swap cache */
+};
+/**
+ * page_view_of() - fill @v for the page at @va (rounded down) of @t.
+ * Return: 0, or -ESRCH when @t has no address space any more.
+ * Context: takes procs_enter(), @t's mmap_lock (read) and page_table_lock.
+ */
+struct task_struct;
+int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v);
 
 #endif /* KMM_SWAP_H */
