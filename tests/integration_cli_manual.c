@@ -230,7 +230,8 @@ static int scan_source(const char *path, const struct stat *st, int type, struct
 
 TEST(every_environment_variable_is_documented)
 {
-	static const char *const dirs[] = { "cli", "shim", "mm", "lib", "arch", "proc", "init" };
+	static const char *const dirs[] = { "cli", "shim", "mm", "lib", "arch", "proc", "init",
+					    "lab" };
 	char path[4096];
 
 	assert_true(man_page != NULL);

@@ -133,6 +133,7 @@ struct kmm_replay_config {
 	unsigned int samples;	/* fragmentation samples over the run (0: none) */
 	unsigned int map_width;	/* columns of each sample's map (0: no map) */
 	bool timing;		/* also measure events/s and the slowest event */
+	bool rate_only;		/* only measure events/s: no metrics, no per-event timing */
 	bool check;		/* run the pool's checker after every event (slow) */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -169,8 +170,8 @@ struct kmm_replay_result {
 	uint64_t splits, merges, steps, max_steps;
 	uint64_t max_steps_event;	/* the event that examined max_steps nodes */
 	/* timing (config.timing) */
-	double seconds;		/* the untimed-per-event pass */
-	double events_per_sec;
+	double seconds;		/* CPU time of the pass without per-event timing */
+	double events_per_sec;	/* events / seconds: one core's rate */
 	double worst_ns;	/* the slowest single event of the timed pass */
 	uint64_t worst_event;
 	unsigned int nr_samples;

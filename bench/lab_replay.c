@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/lab_replay.c - how fast the allocator lab replays a trace: events
+ * per second through each pool allocator (kmm_replay()'s rate pass: the
+ * bare loop over the events, a fresh pool, metadata inside), next to glibc's
+ * malloc replaying the same trace in the same process. Both are timed in
+ * the thread's CPU time: one core's rate, however busy the host is.
+ *
+ * Traces: a seeded synthetic one of half a million allocations (sizes "mix",
+ * exponential lifetimes of mean 1000), one of small fixed sizes (16-64 B,
+ * where the fixed pool of 64-byte objects serves every request), and the
+ * real programs' traces in examples/lab/ (sqlite3, perl), each repeated
+ * until it is a million events long (the copies' ids apart, each copy's
+ * leftovers freed before the next).
+ *
+ * Each figure is the median of RUNS replays (LAB_RUNS overrides); the ratio
+ * is kmm / glibc from the same run. The issue's goal: 20 million events per
+ * second for the fast allocators on one core.
+ *
+ * `lab_replay POLICY TRACE` replays once and prints events/s only (for
+ * perf stat or callgrind).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "bench/lab_bench.h"
+
+
+/* @t repeated until it has at least @min events; leftovers freed per copy. */
+static void lengthen(struct kmm_lab_trace *t, size_t min)
+{
+	size_t n = t->nr, copies = n ? (min + n - 1) / n : 1;
+	uint32_t ids = t->nr_ids;
+	char *live = calloc(ids + 1, 1);
+
+	if (copies <= 1 || !live) {
+		free(live);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		live[t->ev[i].id] = t->ev[i].op != KMM_LAB_TRACE_FREE;
+	size_t extra = 0;
+	for (uint32_t i = 0; i < ids; i++)
+		extra += live[i];
+	struct kmm_lab_trace_event *ev = malloc((n + extra) * copies * sizeof(*ev));
+	if (!ev) {
+		free(live);
+		return;
+	}
+	size_t k = 0;
+	for (size_t c = 0; c < copies; c++) {
+		for (size_t i = 0; i < n; i++) {
+			ev[k] = t->ev[i];
+			ev[k++].id += (uint32_t)c * ids;
+		}
+		for (uint32_t i = 0; i < ids; i++)
+			if (live[i])
+				ev[k++] = (struct kmm_lab_trace_event){ .op = KMM_LAB_TRACE_FREE,
+									.id = (uint32_t)c * ids + i };
+	}
+	free(t->ev);
+	t->ev = ev;
+	t->nr = t->cap = k;
+	t->nr_ids = ids * (uint32_t)copies;
+	free(live);
+}
+
+static double replay_rate(const struct kmm_lab_trace *t, int policy, size_t object)
+{
+	struct kmm_replay_config c = {
+		.pool = { .policy = (enum kmm_pool_policy)policy,
+			  .object_size = policy == KMM_POOL_FIXED ? object : 0 },
+		.rate_only = true,
+	};
+	struct kmm_replay_result r;
+	char err[256];
+
+	if (kmm_replay(t, &c, &r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", kmm_pool_policy_name(c.pool.policy), err);
+		return 0;
+	}
+	kmm_replay_result_free(&r);
+	return r.events_per_sec;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const traces[] = {
+		"synthetic:seed=1,allocs=500000,size=mix,life=exp:1000",
+		"synthetic:seed=2,allocs=500000,size=uniform:16-64,life=exp:1000",
+		"examples/lab/sqlite3.trace",
+		"examples/lab/perl.trace",
+	};
+	int runs = bench_lab_runs();
+
+	if (argc == 3) {
+		struct bench_trace bt;
+		int pol = kmm_pool_policy_parse(argv[1]);
+		if (pol < 0 || bench_load(&bt, argv[2]))
+			return 2;
+		lengthen(&bt.t, 1000000);
+		printf("%.0f events/s\n", replay_rate(&bt.t, pol, 64));
+		return 0;
+	}
+	printf("bench/lab_replay: events/s replaying a trace through each pool (metadata inside),\n"
+	       "median of %d runs; glibc: its malloc replaying the same trace in the same run\n",
+	       runs);
+	for (size_t k = 0; k < sizeof(traces) / sizeof(traces[0]); k++) {
+		struct bench_trace bt;
+		double g[LAB_MAX_RUNS], v[LAB_MAX_RUNS];
+
+		if (bench_load(&bt, traces[k]))
+			return 2;
+		lengthen(&bt.t, 1000000);
+		for (int r = 0; r < runs; r++)
+			g[r] = (double)bt.t.nr / glibc_replay(&bt.t);
+		double glibc = median(g, runs);
+		printf("\n%s: %zu events\n%-15s %10s %12s %7s\n", traces[k], bt.t.nr, "policy",
+		       "Mev/s", "glibc Mev/s", "ratio");
+		for (int pol = 0; pol < KMM_POOL_NR_POLICIES; pol++) {
+			/* the fixed pool only where every request fits its objects */
+			if (pol == KMM_POOL_FIXED && k != 1)
+				continue;
+			for (int r = 0; r < runs; r++)
+				v[r] = replay_rate(&bt.t, pol, 64);
+			double m = median(v, runs);
+			printf("%-15s %10.2f %12.2f %7.2f\n",
+			       kmm_pool_policy_name((enum kmm_pool_policy)pol), m / 1e6, glibc / 1e6,
+			       m / glibc);
+		}
+		kmm_lab_trace_free(&bt.t);
+	}
+	return 0;
+}
