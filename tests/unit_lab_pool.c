@@ -3,13 +3,15 @@
  * tests/unit_lab_pool.c - the lab's pool allocators (include/kmm/pool.h):
  * the first seed's claims (first fit can beat best fit and the reverse, the
  * buddy thrash and lazy coalescing), double and invalid frees, alignment,
- * metadata outside the region, offsets that survive a move, the fixed pool.
+ * metadata outside the region, offsets that survive a move (a copy, a second
+ * mapping, a file mapped again and by a child process), the fixed pool.
  * Every test ends with the pool's checker.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <kmm/pool.h>
@@ -438,6 +440,109 @@ TEST(one_pool_mapped_at_two_addresses)
 	munmap(a, size);
 	munmap(b, size);
 	fclose(f);
+}
+
+/*
+ * A pool kept in a file: made through one mapping, unmapped, mapped again
+ * at another address, then used by a child process through a mapping of
+ * its own (at a third address) while the parent still holds one. Each side
+ * sees the other's allocations, frees and bytes; every policy, metadata
+ * inside and outside (the metadata area is the file's second part).
+ */
+#define SHARED_REGION (1 << 16)
+
+static int child_uses_the_pool(int fd, size_t meta_off, size_t meta_size, size_t keep,
+			       size_t drop, size_t *made)
+{
+	unsigned char *r = mmap(NULL, meta_off + meta_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				fd, 0);
+	struct kmm_pool q;
+
+	if (r == MAP_FAILED)
+		return 1;
+	if (kmm_pool_attach(&q, r, SHARED_REGION, meta_size ? r + meta_off : NULL, meta_size) ||
+	    kmm_pool_check(&q))
+		return 2;
+	if (strcmp(kmm_pool_ptr(&q, keep), "from the parent"))
+		return 3;
+	if (kmm_pool_free_off(&q, drop))
+		return 4;
+	*made = kmm_pool_alloc_off(&q, 40);
+	if (*made == KMM_POOL_NOFF)
+		return 5;
+	strcpy(kmm_pool_ptr(&q, *made), "from the child");
+	return kmm_pool_check(&q) ? 6 : 0;
+}
+
+TEST(pool_kept_in_a_file_and_shared_with_a_child_process)
+{
+	for (int outside = 0; outside <= 1; outside++) {
+		LAB_ALL_POLICIES(pol) {
+			struct kmm_pool_config c = lab_cfg(pol, outside);
+			size_t meta_size = outside ? kmm_pool_meta_size(&c, SHARED_REGION) : 0;
+			size_t meta_off = SHARED_REGION, len = meta_off + meta_size;
+			FILE *f = tmpfile();
+			assert_true(f != NULL);
+			int fd = fileno(f);
+			assert_eq(ftruncate(fd, (off_t)len), 0);
+
+			/* made through a first mapping, which then goes away */
+			unsigned char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			assert_true(a != MAP_FAILED);
+			struct kmm_pool pa;
+			assert_eq(kmm_pool_init(&pa, &c, a, SHARED_REGION,
+						outside ? a + meta_off : NULL, meta_size), 0);
+			size_t keep = kmm_pool_alloc_off(&pa, 40), drop = kmm_pool_alloc_off(&pa, 40);
+			assert_true(keep != KMM_POOL_NOFF && drop != KMM_POOL_NOFF);
+			strcpy(kmm_pool_ptr(&pa, keep), "from the parent");
+			/* a placeholder takes the old address: the next map lands elsewhere */
+			assert_eq(munmap(a, len), 0);
+			void *hold = mmap(a, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			assert_true(hold != MAP_FAILED);
+			unsigned char *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			assert_true(b != MAP_FAILED && b != a);
+			struct kmm_pool pb;
+			assert_eq(kmm_pool_attach(&pb, b, SHARED_REGION, outside ? b + meta_off : NULL,
+						  meta_size), 0);
+			assert_eq(kmm_pool_check(&pb), 0);
+
+			/* a child maps it at a third address and uses it */
+			int pfd[2];
+			assert_eq(pipe(pfd), 0);
+			pid_t pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				size_t made = KMM_POOL_NOFF;
+				int ret = child_uses_the_pool(fd, meta_off, meta_size, keep, drop, &made);
+				_exit(write(pfd[1], &made, sizeof(made)) == sizeof(made) ? ret : 9);
+			}
+			int st;
+			size_t made = KMM_POOL_NOFF;
+			assert_eq(waitpid(pid, &st, 0), pid);
+			expect_eq(read(pfd[0], &made, sizeof(made)), (long)sizeof(made));
+			close(pfd[0]);
+			close(pfd[1]);
+			if (!WIFEXITED(st) || WEXITSTATUS(st))
+				kmm_test_fail(__FILE__, __LINE__, "%s %s: the child failed (%d)",
+					      kmm_pool_policy_name(c.policy),
+					      outside ? "outside" : "inside", WEXITSTATUS(st));
+			/* the parent sees what the child did */
+			assert_eq(kmm_pool_check(&pb), 0);
+			assert_true(made != KMM_POOL_NOFF);
+			expect_eq(strcmp(kmm_pool_ptr(&pb, made), "from the child"), 0);
+			if (made != drop)
+				expect_eq(kmm_pool_free_off(&pb, drop), -EALREADY);
+			expect_eq(kmm_pool_free_off(&pb, made), 0);
+			expect_eq(kmm_pool_free_off(&pb, keep), 0);
+			struct kmm_pool_stats st2;
+			kmm_pool_get_stats(&pb, &st2);
+			expect_eq(st2.live_blocks, 0);
+			expect_eq(kmm_pool_check(&pb), 0);
+			munmap(b, len);
+			munmap(hold, len);
+			fclose(f);
+		}
+	}
 }
 
 /* ---- realloc ---- */
