@@ -33,3 +33,17 @@ endif()
 # examples/*.kmm and *.out).
 include(GNUInstallDirs)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples/lab DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+
+# The first seed's C++ small-object pool, from C++ (<kmm/pool.h> as C++,
+# a class's operator new/delete on a fixed pool). Not on the C harness.
+add_executable(unit_lab_pool_cxx ${CMAKE_SOURCE_DIR}/tests/unit_lab_pool_cxx.cc)
+set_target_properties(unit_lab_pool_cxx PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
+target_link_libraries(unit_lab_pool_cxx PRIVATE kmm)
+add_test(NAME unit_lab_pool_cxx COMMAND unit_lab_pool_cxx)
+set_tests_properties(unit_lab_pool_cxx PROPERTIES LABELS unit TIMEOUT 600)
+
+# bench/lab_objects.cc: the same idea timed (C++ objects from a pool vs malloc).
+add_executable(bench_lab_objects ${CMAKE_SOURCE_DIR}/bench/lab_objects.cc)
+set_target_properties(bench_lab_objects PROPERTIES OUTPUT_NAME lab_objects
+  CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+target_link_libraries(bench_lab_objects PRIVATE kmm)
