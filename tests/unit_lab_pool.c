@@ -154,6 +154,45 @@ TEST(worst_fit_takes_the_largest_hole)
 	tpool_done(&t);
 }
 
+TEST(segregated_fit_searches_the_request_class_then_a_larger_one)
+{
+	struct kmm_pool_config c = lab_cfg(KMM_POOL_SEGREGATED, false);
+	struct tpool t;
+
+	/* blocks (8-byte header, 16-byte granule): A 512 (class 512-1023), D and B
+	 * 48 (class 32-63), C 208 (class 128-255), kept apart by small live ones */
+	tpool_make(&t, &c, 16384);
+	size_t a = kmm_pool_alloc_off(&t.p, 500), s1 = kmm_pool_alloc_off(&t.p, 8);
+	size_t d = kmm_pool_alloc_off(&t.p, 40), s2 = kmm_pool_alloc_off(&t.p, 8);
+	size_t b = kmm_pool_alloc_off(&t.p, 40), s3 = kmm_pool_alloc_off(&t.p, 8);
+	size_t cc = kmm_pool_alloc_off(&t.p, 200), s4 = kmm_pool_alloc_off(&t.p, 8);
+	size_t rest = kmm_pool_alloc_off(&t.p, kmm_pool_largest_free(&t.p) - 8);
+	assert_true(a != KMM_POOL_NOFF && s1 != KMM_POOL_NOFF && d != KMM_POOL_NOFF &&
+		    s2 != KMM_POOL_NOFF && b != KMM_POOL_NOFF && s3 != KMM_POOL_NOFF &&
+		    cc != KMM_POOL_NOFF && s4 != KMM_POOL_NOFF && rest != KMM_POOL_NOFF);
+	assert_true(a < d && d < b && b < cc);
+	expect_eq(kmm_pool_free_off(&t.p, a), 0);
+	expect_eq(kmm_pool_free_off(&t.p, d), 0);
+	expect_eq(kmm_pool_free_off(&t.p, cc), 0);
+	expect_eq(kmm_pool_free_off(&t.p, b), 0);
+	expect_eq(kmm_pool_check(&t.p), 0);
+
+	/* its own class first, last freed first: B (first fit would take A, the lowest) */
+	expect_eq(kmm_pool_alloc_off(&t.p, 40), b);
+	/* class 64-127 is empty: the head of the next non-empty class, C (not A),
+	 * split (its 96-byte rest goes to class 64-127) */
+	expect_eq(kmm_pool_alloc_off(&t.p, 100), cc);
+	expect_eq(kmm_pool_alloc_off(&t.p, 40), d);
+	/* 416 bytes: class 256-511 and the rest of C cannot serve it; A can */
+	expect_eq(kmm_pool_alloc_off(&t.p, 400), a);
+	expect_eq(kmm_pool_check(&t.p), 0);
+	expect_eq(kmm_pool_alloc_off(&t.p, 2000), KMM_POOL_NOFF);
+	struct kmm_pool_stats st;
+	kmm_pool_get_stats(&t.p, &st);
+	expect_eq(st.failed, 1);
+	tpool_done(&t);
+}
+
 /* ---- The seed's point 5: the buddy thrash, eager against lazy ---- */
 
 TEST(buddy_thrash_costs_splits_and_merges_only_when_eager)
