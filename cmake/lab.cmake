@@ -34,6 +34,18 @@ if(TARGET integration_lab_mtrace AND (KMM_SANITIZE OR KMM_TSAN))
   set_tests_properties(integration_lab_mtrace PROPERTIES DISABLED TRUE)
 endif()
 
+# The lackey reader against valgrind's own output: needs valgrind, and no
+# sanitizer (their runtimes do not run under it).
+if(TARGET integration_lab_lackey)
+  find_program(KMM_VALGRIND valgrind)
+  if(KMM_VALGRIND AND NOT KMM_SANITIZE AND NOT KMM_TSAN)
+    set_property(TEST integration_lab_lackey APPEND PROPERTY ENVIRONMENT
+      "KMM_VALGRIND=${KMM_VALGRIND}")
+  else()
+    set_tests_properties(integration_lab_lackey PROPERTIES DISABLED TRUE)
+  endif()
+endif()
+
 # The lab's examples read their traces from examples/lab/: install that
 # folder beside the examples (cmake/install/install.cmake installs
 # examples/*.kmm and *.out).
