@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/highmem.h"
 #include "mm/include/mm.h"
 #include "mm/include/swap.h"
@@ -268,79 +269,6 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	return 0;
 }
 
-/* Deterministic "disk" content of a regular file page. */
-static void fill_file_page(struct kmm_file *f, unsigned long idx, unsigned char *dst)
-{
-	uint64_t x = f->ino * 0x9e3779b97f4a7c15ull ^ (idx + 1) * 0xbf58476d1ce4e5b9ull;
-
-	for (size_t i = 0; i < PAGE_SIZE; i += 8) {
-		x ^= x >> 31;
-		x *= 0x94d049bb133111ebull;
-		memcpy(dst + i, &x, 8);
-	}
-}
-
-/*
- * filemap_fault(), reduced: the page-cache page of @idx with a reference for
- * the caller, read in on a miss (a major fault for a regular file; shmem
- * pages start zeroed). The page is filled before it enters the cache, so a
- * thread that finds it there finds it up to date.
- */
-static struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
-				     unsigned int *ret)
-{
-	struct page *page;
-
-	spin_lock(&f->i_pages_lock);
-	page = f->pages[idx];
-	if (page)
-		get_page(page);
-	spin_unlock(&f->i_pages_lock);
-	if (page)
-		return page;
-	page = alloc_user_page(m);
-	if (!page)
-		return NULL;
-	if (!f->shmem) {
-		unsigned char *dst = kmap_local_page(page);
-
-		if (!dst) {
-			free_user_page(page);
-			return NULL;
-		}
-		fill_file_page(f, idx, dst);
-		kunmap_local(dst);
-	} else {
-		clear_highpage(page);
-		page_flag_set(page, PG_swapbacked);
-	}
-	page_flag_set(page, PG_uptodate);
-	page->mapping = f;
-	page->index = idx;
-	spin_lock(&f->i_pages_lock);
-	if (f->pages[idx]) {
-		/* Another thread read it in first: use theirs. */
-		struct page *theirs = f->pages[idx];
-		get_page(theirs);
-		spin_unlock(&f->i_pages_lock);
-		page->mapping = NULL;
-		page_flag_clear(page, PG_swapbacked);
-		free_user_page(page);
-		return theirs;
-	}
-	f->pages[idx] = page;		/* the cache's reference is the allocation's */
-	f->nrpages++;
-	get_page(page);
-	spin_unlock(&f->i_pages_lock);
-	folio_add_lru(page);		/* file list, or anon for shmem (swap-backed) */
-	if (!f->shmem)
-		*ret |= VM_FAULT_MAJOR;
-	else
-		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_SHMEM, 1);
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, 1);
-	return page;
-}
-
 static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -351,11 +279,9 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	unsigned int ret = 0;
 	void *slot;
 
-	if (idx >= f->nr_pages)
-		return VM_FAULT_SIGBUS;		/* beyond the end of the file */
-	struct page *page = filemap_get_page(m, f, idx, &ret);	/* our reference */
+	struct page *page = filemap_get_page(m, f, idx, &ret);	/* our reference (mm/filemap.c) */
 	if (!page)
-		return VM_FAULT_OOM;
+		return ret;			/* VM_FAULT_OOM, or SIGBUS past the end of the file */
 	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
 		/* do_cow_fault(): a private copy of the file page */
 		struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m);
@@ -395,8 +321,10 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	folio_add_file_rmap_pte(page);
 	add_mm_counter(mm, mm_counter_file(page), 1);
 	pteval_t pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
-	if (flags & FAULT_FLAG_WRITE)
+	if (flags & FAULT_FLAG_WRITE) {
 		pte = pte_mkdirty(pte) | _PAGE_RW;
+		folio_mark_dirty(page);		/* a shared mapping's store: the file changes */
+	}
 	pte_set(&mm->pgt, slot, pte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
@@ -427,6 +355,9 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		return 0;	/* changed meanwhile: retry the access */
 	}
 	if (vma->vm_flags & VM_SHARED) {
+		/* wp_page_shared(): the write-notify fault of a file page dirties it */
+		if (old && !PageAnon(old))
+			folio_mark_dirty(old);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
 		pte_unlock(mm);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);

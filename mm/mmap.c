@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
@@ -43,17 +44,11 @@ struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->shmem = shmem;
 	f->size = size;
-	f->nr_pages = (unsigned long)PFN_UP(size);
-	f->pages = calloc(f->nr_pages ? f->nr_pages : 1, sizeof(*f->pages));
-	if (!f->pages) {
-		free(f);
-		return NULL;
-	}
 	f->ino = atomic_fetch_add(&procs_of(m)->next_ino, 1) + 1;
 	atomic_init(&f->refcount, 1);
-	spin_lock_init(&f->i_pages_lock);
 	sim_rwlock_init(&f->i_mmap_lock);
 	INIT_LIST_HEAD(&f->i_mmap);
+	mapping_init(m, f);		/* the page cache (mm/filemap.c) */
 	return f;
 }
 
@@ -78,19 +73,9 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 		return;
 	if (f->committed)
 		shmem_charge(m, f, -(long)f->committed);	/* shmem_unacct_size() */
-	for (unsigned long i = 0; i < f->nr_pages; i++) {
-		struct page *page = f->pages[i];
-		if (!page)
-			continue;
-		page->mapping = NULL;
-		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)),
-				    f->shmem ? NR_SHMEM : NR_FILE_PAGES, -1);
-		if (f->shmem)
-			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FILE_PAGES, -1);
-		put_user_page_ref(page);	/* the cache's reference; off the LRU on the last */
-	}
+	truncate_inode_pages_final(m, f);	/* pages, then the filesystem's release */
 	sim_rwlock_destroy(&f->i_mmap_lock);
-	free(f->pages);
+	sim_rwlock_destroy(&f->i_rwsem);
 	free(f);
 }
 
@@ -142,9 +127,18 @@ pteval_t vm_get_page_prot(const struct kmm_machine *m, unsigned long vm_flags)
 	return prot;
 }
 
+/*
+ * vma_wants_writenotify(), reduced: a shared mapping of a file with a
+ * backing store maps its pages read-only, so the first store to each page
+ * faults and dirties it (mm/page-writeback.c counts and writes it back).
+ */
 void vma_set_page_prot(struct vm_area_struct *vma)
 {
+	struct kmm_file *f = vma->vm_file;
+
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_mm->m, vma->vm_flags);
+	if ((vma->vm_flags & VM_SHARED) && f && f->a_ops && !f->shmem)
+		vma->vm_page_prot &= ~(pteval_t)_PAGE_RW;
 }
 
 /* vm_stat_account(): total, exec, stack and data pages of an mm, and its commit charge. */
@@ -443,8 +437,8 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
 	vma->vm_pgoff = pgoff;
-	vma_set_page_prot(vma);
 	vma_link_file(vma, file);
+	vma_set_page_prot(vma);
 	kmm_file_put(m, shm);		/* the VMA holds it now */
 	if (vma_insert(mm, vma)) {
 		vm_area_free(vma);
@@ -740,6 +734,25 @@ static int __do_sys_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int
 	if (out)
 		*out = (uint64_t)r;
 	return 0;
+}
+
+long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,
+		   int prot, int flags, unsigned long pgoff)
+{
+	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_LOCKED |
+			  KMM_MAP_NORESERVE | KMM_MAP_POPULATE | KMM_MAP_FIXED_NOREPLACE;
+	struct mm_struct *mm;
+	struct task_struct *prev;
+	int token;
+	long r;
+
+	if (flags & ~known)
+		return kmm_set_error(-EINVAL, "mmap: flags 0x%x are not for a file mapping", flags & ~known);
+	if (!(mm = lock_live_mm(t, &token, &prev)))
+		return -ESRCH;
+	r = do_mmap(mm, file, addr, len, prot, flags, pgoff, 0);
+	unlock_mm(mm, token, prev);
+	return r;
 }
 
 int kmm_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int prot, int flags, uint64_t *out)

@@ -152,12 +152,15 @@ static int check_mapped_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 
 static int check_file_pages(struct kmm_machine *m, struct kmm_file *f, const unsigned long *seen)
 {
-	for (unsigned long i = 0; f && i < f->nr_pages; i++) {
-		struct page *page = f->pages[i];
-		if (page && !test_seen(seen, page_to_pfn_m(m, page)))
+	unsigned long i;
+	struct page *page;
+
+	if (!f)
+		return 0;
+	xa_for_each(&f->i_pages, i, page)
+		if (!test_seen(seen, page_to_pfn_m(m, page)))
 			return kmm_set_error(-EUCLEAN, "lru: page %lu of %s (pfn %#lx) is on no LRU list",
 					     i, f->path, page_to_pfn_m(m, page));
-	}
 	return 0;
 }
 

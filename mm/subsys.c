@@ -40,6 +40,8 @@ const struct kmm_subsys *const kmm_subsystems[NR_SUBSYS] = {
 	[SUBSYS_PROCESS] = &process_subsys,
 	[SUBSYS_PRESSURE] = &pressure_subsys,
 	[SUBSYS_OOM] = &oom_subsys,
+	[SUBSYS_FILEMAP] = &filemap_subsys,
+	[SUBSYS_FS] = &fs_subsys,
 	[SUBSYS_DEBUG_CHECKS] = &debug_checks_subsys,
 };
 

@@ -29,9 +29,9 @@
  * pgactivate, pgdeactivate, pgrotated-free, pageoutrun, allocstall_*,
  * kswapd_high_wmark_hit_quickly, slabs_scanned (in shrink_slab).
  * Simplified: writes are synchronous, so a page is written and freed in the
- * same pass (no PG_writeback, no throttling); dirty file pages have no
- * backing store to go to (writeback is the page cache's, issue 16) and are
- * activated; shmem pages stay (their swap-out is not built); no workingset
+ * same pass (no throttling); a dirty file page is written by the page
+ * cache's filemap_pageout() (mm/page-writeback.c) and freed in the same
+ * pass; shmem pages stay (their swap-out is not built); no workingset
  * refault detection (lru_note_cost sees only reclaim costs); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
  * sleep" has no clock to measure, so kswapd_low_wmark_hit_quickly stays 0.
@@ -50,6 +50,7 @@
 
 #include "include/kmm/swap.h"
 #include "mm/include/events.h"
+#include "mm/include/filemap.h"
 #include "mm/include/slab.h"
 #include "mm/swap.h"
 
@@ -326,23 +327,8 @@ static bool remove_mapping(struct page *page)
 		delete_from_swap_cache(page);
 		return true;
 	}
-	struct kmm_file *f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
-	if (!PageAnon(page) && f) {
-		/* the file outlives this procs_enter() section (its VMAs go after a grace period) */
-		spin_lock(&f->i_pages_lock);
-		if (page_ref_count(page) != 2 || page_mapcount(page) > 0 || f->shmem ||
-		    page->index >= f->nr_pages || f->pages[page->index] != page) {
-			spin_unlock(&f->i_pages_lock);
-			return false;
-		}
-		f->pages[page->index] = NULL;
-		f->nrpages--;
-		page->mapping = NULL;
-		spin_unlock(&f->i_pages_lock);
-		mod_node_page_state(page_pgdat(page), NR_FILE_PAGES, -1);
-		put_user_page_ref(page);	/* the page cache's reference */
-		return true;
-	}
+	if (!PageAnon(page) && page->mapping)
+		return filemap_remove_mapping(page);	/* mm/filemap.c */
 	return page_ref_count(page) == 1 && page_mapcount(page) <= 0;
 }
 
@@ -412,13 +398,19 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 		if (page_maybe_dma_pinned(page))
 			goto activate_locked;
 		if (page_flag_test(page, PG_dirty)) {
-			if (folio_is_file_lru(page) && !(anon && !page_flag_test(page, PG_swapbacked)))
-				goto activate_locked;	/* no writeback for file pages here */
 			if (references == FOLIOREF_RECLAIM_CLEAN)
 				goto keep;
 			if (!sc->may_writepage)
 				goto keep;
-			if (PageSwapCache(page)) {
+			if (folio_is_file_lru(page) && !anon) {
+				/* pageout() of a file page: written now, freed below */
+				int werr = filemap_pageout(page);
+				if (werr == -EAGAIN)
+					goto keep;
+				if (werr)
+					goto activate_locked;
+				(*nr_pageout)++;
+			} else if (PageSwapCache(page)) {
 				if (swap_writepage(page))
 					goto activate_locked;
 				(*nr_pageout)++;

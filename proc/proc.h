@@ -78,8 +78,6 @@ unsigned long global_node_page_state_pages(struct kmm_machine *m, enum node_stat
 unsigned long hpage_pmd_nr(const struct kmm_machine *m);
 /** calculate_normal_threshold() - the per-CPU vmstat delta threshold of @zone (Linux's formula). */
 int calculate_normal_threshold(const struct zone *zone);
-/** global_dirty_limits_m() - nr_dirty_threshold and nr_dirty_background_threshold, in pages. */
-void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned long *thresh);
 /** memblock_reserved_by() - bytes of @m's boot reservations whose owner is @owner. */
 unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner);
 

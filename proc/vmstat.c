@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/vmstat.h"
 #include "mm/include/machine.h"
 #include "proc/proc.h"
@@ -306,55 +307,6 @@ int calculate_normal_threshold(const struct zone *zone)
 	int threshold = 2 * fls_ul((unsigned long)cpus) * (1 + fls_ul((unsigned long)mem));
 
 	return KMM_MIN(125, threshold);
-}
-
-/*
- * mm/page-writeback.c: dirtyable memory is free pages above the reserves
- * plus the file LRU, without highmem (vm.highmem_is_dirtyable = 0); the
- * thresholds are vm.dirty_ratio 20% and vm.dirty_background_ratio 10% of it,
- * in Linux's per-PAGE_SIZE fixed point.
- */
-static unsigned long highmem_dirtyable_memory(struct kmm_machine *m, unsigned long total)
-{
-	unsigned long x = 0;
-
-	for (int n = 0; n < m->nr_node_ids; n++) {
-		pg_data_t *pgdat = m->node_data[n];
-
-		if (!pgdat)
-			continue;
-		for (int t = ZONE_NORMAL + 1; t < MAX_NR_ZONES; t++) {
-			struct zone *z = &pgdat->node_zones[t];
-			unsigned long nr;
-
-			if (!populated_zone(z) || z->zone_start_pfn < m->max_low_pfn ||
-			    !kmm_arch_is_32(m))
-				continue;
-			nr = zone_page_state(z, NR_FREE_PAGES);
-			nr -= KMM_MIN(nr, high_wmark_pages(z));
-			nr += zone_page_state(z, NR_ZONE_INACTIVE_FILE);
-			nr += zone_page_state(z, NR_ZONE_ACTIVE_FILE);
-			x += nr;
-		}
-	}
-	return KMM_MIN(x, total);
-}
-
-void global_dirty_limits_m(struct kmm_machine *m, unsigned long *bg, unsigned long *thresh)
-{
-	unsigned long x = global_zone_page_state(m, NR_FREE_PAGES);
-	unsigned long ratio = (20 * PAGE_SIZE) / 100, bg_ratio = (10 * PAGE_SIZE) / 100;
-
-	x -= KMM_MIN(x, m->totalreserve_pages);
-	x += global_node_page_state(m, NR_INACTIVE_FILE);
-	x += global_node_page_state(m, NR_ACTIVE_FILE);
-	x -= highmem_dirtyable_memory(m, x);
-	x += 1;		/* never 0 */
-
-	*thresh = ratio * x / PAGE_SIZE;
-	*bg = bg_ratio * x / PAGE_SIZE;
-	if (*bg >= *thresh)
-		*bg = *thresh / 2;
 }
 
 /* Bytes of boot-time (memblock) reservations made for @owner. */
@@ -702,7 +654,7 @@ int vmstat_show(struct kmm_machine *m, struct strbuf *sb)
 		sb_printf(sb, "%s %lu\n", node_stat_names[i],
 			  node_stat_shown(m, NULL, (enum node_stat_item)i));
 
-	global_dirty_limits_m(m, &bg, &thresh);
+	global_dirty_limits(m, &bg, &thresh);	/* mm/page-writeback.c */
 	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
 		sb_printf(sb, "%s %lu\n", vm_stat_names[i], vm_stat_value(m, i, bg, thresh));
 

@@ -135,6 +135,11 @@ int sim_swapdev_write(struct sim_swapdev *d, uint64_t off, const void *buf, size
 	return swapdev_io(d, off, (char *)buf, len, true);
 }
 
+int sim_swapdev_sync(struct sim_swapdev *d)
+{
+	return fsync(d->fd) ? -errno : 0;
+}
+
 /* ---- Wait queue ---- */
 
 struct waitq_impl {

@@ -49,6 +49,8 @@ void sim_swapdev_close(struct sim_swapdev *d);
  */
 int sim_swapdev_read(struct sim_swapdev *d, uint64_t off, void *buf, size_t len);
 int sim_swapdev_write(struct sim_swapdev *d, uint64_t off, const void *buf, size_t len);
+/** sim_swapdev_sync() - the host's fsync of the file (the filesystem image's sync). Return: 0/-errno. */
+int sim_swapdev_sync(struct sim_swapdev *d);
 
 /* ---- A wait queue (kswapd_wait) ---- */
 

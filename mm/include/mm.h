@@ -65,6 +65,7 @@
 #include "include/kmm/process.h"
 #include "lib/list.h"
 #include "lib/rbtree.h"
+#include "lib/xarray.h"
 #include "mm/include/events.h"
 #include "mm/include/machine.h"
 #include "mm/include/pgtable.h"
@@ -141,25 +142,35 @@ enum mm_counter {
 #define KMM_RLIMIT_STACK	(8UL << 20)
 
 /*
- * A file as mappings see it: a name and a page cache (page index -> frame).
- * Regular files are the program images exec maps; shmem files back
- * MAP_SHARED|MAP_ANONYMOUS. Content of a regular file page is a
- * deterministic pattern of (file, index), "read from disk" at fault time.
- * Simplified: the cache dies with the file's last mapping.
+ * A file and its address space (Linux's inode + address_space in one): a
+ * name, a size and the page cache (page index -> frame, mm/filemap.c).
+ * Regular files of the filesystem (fs/) read and write their pages through
+ * @a_ops; program images from exec and the [vdso] have no @a_ops and read a
+ * deterministic pattern of (file, index) at fault time; shmem files (tmpfs,
+ * MAP_SHARED|MAP_ANONYMOUS) have no backing store. The cache lives until
+ * the file's last reference goes (for a filesystem file: until it is
+ * unlinked or unmounted, closed and unmapped), or reclaim and drop_caches
+ * take its clean pages.
  */
+struct address_space_operations;
 struct kmm_file {
 	char path[64];
 	bool shmem;
 	unsigned long ino;
-	uint64_t size;			/* bytes */
-	atomic_int refcount;		/* VMAs (and exec) holding it */
-	unsigned long nr_pages;		/* slots in @pages */
-	spinlock_t i_pages_lock;	/* @pages and @nrpages (Linux's xa_lock of i_pages) */
-	struct page **pages;		/* the page cache, NULL where not cached */
+	uint64_t size;			/* i_size, bytes: written under @i_rwsem, read with i_size_read() */
+	atomic_int refcount;		/* VMAs, exec, open files, the filesystem's inode */
+	spinlock_t i_pages_lock;	/* @i_pages and @nrpages (Linux's xa_lock of i_pages) */
+	struct xarray i_pages;		/* the page cache; tags DIRTY, WRITEBACK (mm/include/filemap.h) */
 	unsigned long nrpages;		/* cached pages */
 	struct sim_rwlock i_mmap_lock;	/* @i_mmap (Linux's i_mmap_rwsem) */
 	unsigned long committed;	/* shmem: pages charged at creation (shmem_acct_size) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */
+	struct sim_rwlock i_rwsem;	/* write(), truncate (write); read() (read) */
+	const struct address_space_operations *a_ops;	/* immutable while the file is used */
+	void *host;			/* the filesystem's inode (its business) */
+	struct kmm_machine *m;		/* immutable */
+	struct list_head files_node;	/* the page cache's list of files (its files_lock) */
+	int wb_err;			/* a write error not yet reported by fsync (i_pages_lock) */
 };
 
 /*
@@ -490,6 +501,13 @@ unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsign
 /** do_mmap() - Linux's do_mmap for anonymous / @file memory. Return: address or -errno. */
 long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, unsigned long len,
 	     int prot, int flags, unsigned long pgoff, unsigned long extra_vm_flags);
+/**
+ * vm_mmap_pgoff() - the mmap system call for a file: map @len bytes of @file
+ * from page @pgoff into @t (locks, enters and leaves the process layer).
+ * Return: the address or -errno.
+ */
+long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,
+		   int prot, int flags, unsigned long pgoff);
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 long do_brk(struct mm_struct *mm, unsigned long newbrk);
 int expand_stack(struct vm_area_struct *vma, unsigned long addr);

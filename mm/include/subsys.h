@@ -51,6 +51,8 @@ enum subsys_id {
 	SUBSYS_PROCESS,		/* mm/fork.c */
 	SUBSYS_PRESSURE,	/* mm/pressure.c: LRU, reclaim, kswapd, swap */
 	SUBSYS_OOM,		/* mm/oom_kill.c (+ mm/util.c): overcommit policy, OOM killer */
+	SUBSYS_FILEMAP,		/* mm/filemap.c: the page cache, writeback, drop_caches */
+	SUBSYS_FS,		/* fs/super.c: the filesystem on the host image, open files */
 	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */
 	NR_SUBSYS
 };

@@ -1,0 +1,754 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fs/open.c - the file system calls: open, close, read, write, pread,
+ * pwrite, lseek, ftruncate, fsync, fadvise, mmap of an fd, unlink, sync;
+ * the per-process file descriptors; tmpfs names under /dev/shm.
+ *
+ * Linux counterpart: fs/open.c (do_sys_open, close_fd, do_sys_ftruncate),
+ * fs/read_write.c (ksys_read, ksys_write, ksys_pread64, ksys_pwrite64,
+ * vfs_llseek), fs/sync.c (vfs_fsync_range, ksys_sync), mm/fadvise.c
+ * (generic_fadvise), mm/mmap.c (ksys_mmap_pgoff's file half), fs/namei.c
+ * (do_unlinkat), fs/file.c (the fd table: lowest free descriptor first),
+ * mm/shmem.c (tmpfs files are shmem objects in memory).
+ * Simplified: one flat namespace, no directories, no permissions (every
+ * process is root), no O_DIRECT, no file locks; the fd table lives in the
+ * fs layer (by pid) rather than in the task, so a dead process's files are
+ * closed by the next file call rather than at its exit; tmpfs has no size limit
+ * and its pages are never swapped out (reclaim keeps them).
+ *
+ * Locking: fs->files_lock (the table, an open file's users) -> f->i_rwsem
+ * (read(): read side; write(), ftruncate: write side) -> page locks ->
+ * sb->lock. Every call runs inside procs_enter() with @t current.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/kmmfs.h"
+
+/* ---- Entering a call ---- */
+
+static void reap_dead(struct fs_state *fs);
+
+struct call {
+	struct kmm_machine *m;
+	struct fs_state *fs;
+	struct task_struct *prev;
+	int token;
+};
+
+static int call_begin(struct call *c, struct task_struct *t)
+{
+	c->token = 0;
+	c->prev = NULL;
+	if (!t || !kmm_task_alive(t))
+		return kmm_set_error(-ESRCH, "no such process");
+	c->m = t->machine;
+	c->fs = fs_of(c->m);
+	if (!c->fs)
+		return kmm_set_error(-ENOSYS, "the machine has no filesystem layer");
+	c->token = procs_enter(c->m);
+	c->prev = set_current_task(t);
+	reap_dead(c->fs);
+	return 0;
+}
+
+static long call_end(struct call *c, long ret)
+{
+	task_leave(c->prev);
+	procs_exit(c->m, c->token);
+	return ret;
+}
+
+static int machine_begin(struct call *c, struct kmm_machine *m)
+{
+	c->token = 0;
+	c->prev = NULL;
+	c->m = m;
+	c->fs = m ? fs_of(m) : NULL;
+	if (!c->fs)
+		return kmm_set_error(-ENOSYS, "the machine has no filesystem layer");
+	c->token = procs_enter(m);
+	c->prev = set_current_task(NULL);
+	reap_dead(c->fs);
+	return 0;
+}
+
+/* ---- Names ---- */
+
+static bool is_shm_path(const char *path)
+{
+	return !strncmp(path, "/dev/shm/", 9);
+}
+
+static int check_path(const char *path)
+{
+	if (!path || path[0] != '/' || !path[1] || path[strlen(path) - 1] == '/')
+		return kmm_set_error(-EINVAL, "'%s' is not a file path (absolute, not a directory)",
+				     path ? path : "(null)");
+	if (strlen(path) >= KMMFS_NAME_LEN)
+		return kmm_set_error(-ENAMETOOLONG, "'%s' is longer than %u bytes", path,
+				     KMMFS_NAME_LEN - 1);
+	if (is_shm_path(path) && !path[9])
+		return kmm_set_error(-EINVAL, "'%s' names no file", path);
+	return 0;
+}
+
+/* The tmpfs file @path with a reference, or NULL. Context: files_lock. */
+static struct kmm_file *shm_find_locked(struct fs_state *fs, const char *path, int *slot)
+{
+	for (int i = 0; i < fs->nr_shm; i++)
+		if (!strcmp(fs->shm[i].f->path, path)) {
+			if (slot)
+				*slot = i;
+			return fs->shm[i].f;
+		}
+	return NULL;
+}
+
+/*
+ * The file @path, with a reference: a tmpfs object or a kmmfs inode's
+ * address space, created when @create. *@created says whether it was.
+ */
+static struct kmm_file *lookup_file(struct fs_state *fs, const char *path, bool create, bool excl,
+				    int *err)
+{
+	struct kmm_file *f;
+
+	*err = 0;
+	if (is_shm_path(path)) {
+		spin_lock(&fs->files_lock);
+		f = shm_find_locked(fs, path, NULL);
+		if (f)
+			kmm_file_get(f);
+		spin_unlock(&fs->files_lock);
+		if (f && excl) {
+			kmm_file_put(fs->m, f);
+			*err = kmm_set_error(-EEXIST, "%s exists", path);
+			return NULL;
+		}
+		if (f || !create) {
+			if (!f)
+				*err = kmm_set_error(-ENOENT, "%s: no such file", path);
+			return f;
+		}
+		struct kmm_file *n = kmm_file_create(fs->m, path, 0, true);
+		if (!n) {
+			*err = kmm_set_error(-ENOMEM, "out of memory for %s", path);
+			return NULL;
+		}
+		spin_lock(&fs->files_lock);
+		if ((f = shm_find_locked(fs, path, NULL)) != NULL) {
+			kmm_file_get(f);	/* created meanwhile: use that one */
+			spin_unlock(&fs->files_lock);
+			kmm_file_put(fs->m, n);
+			return f;
+		}
+		if (fs->nr_shm == fs->cap_shm) {
+			int cap = fs->cap_shm ? 2 * fs->cap_shm : 8;
+			void *q = realloc(fs->shm, (size_t)cap * sizeof(*fs->shm));
+			if (!q) {
+				spin_unlock(&fs->files_lock);
+				kmm_file_put(fs->m, n);
+				*err = kmm_set_error(-ENOMEM, "out of memory for %s", path);
+				return NULL;
+			}
+			fs->shm = q;
+			fs->cap_shm = cap;
+		}
+		fs->shm[fs->nr_shm++].f = n;	/* the name's reference */
+		kmm_file_get(n);		/* the caller's */
+		spin_unlock(&fs->files_lock);
+		return n;
+	}
+
+	struct kmmfs_sb *sb = kmmfs_get_sb(fs);
+	struct kmmfs_inode *ino;
+	if (!sb) {
+		*err = -EIO;
+		return NULL;
+	}
+	kmmfs_lock(sb);
+	ino = kmmfs_lookup(sb, path);
+	if (ino && excl) {
+		kmmfs_unlock(sb);
+		*err = kmm_set_error(-EEXIST, "%s exists", path);
+		return NULL;
+	}
+	if (!ino && create && !(ino = kmmfs_create(sb, path))) {
+		kmmfs_unlock(sb);
+		*err = kmm_set_error(-ENOSPC, "no free inode for %s", path);
+		return NULL;
+	}
+	kmmfs_unlock(sb);
+	if (!ino) {
+		*err = kmm_set_error(-ENOENT, "%s: no such file", path);
+		return NULL;
+	}
+	if (!(f = kmmfs_iget(fs, ino)))
+		*err = kmm_set_error(-ENOMEM, "out of memory for %s", path);
+	return f;
+}
+
+/* ---- The fd table ---- */
+
+/* fdget(): @fd of @pid with a use taken, or NULL. */
+static struct open_file *fdget(struct fs_state *fs, int pid, int fd)
+{
+	struct open_file *of = NULL;
+
+	spin_lock(&fs->files_lock);
+	for (int i = 0; i < fs->nr_open; i++)
+		if (fs->open[i]->pid == pid && fs->open[i]->fd == fd) {
+			of = fs->open[i];
+			of->users++;
+			break;
+		}
+	spin_unlock(&fs->files_lock);
+	if (!of)
+		kmm_set_error(-EBADF, "process %d has no file descriptor %d", pid, fd);
+	return of;
+}
+
+static void fdput(struct fs_state *fs, struct open_file *of)
+{
+	bool last;
+
+	spin_lock(&fs->files_lock);
+	last = --of->users == 0;
+	spin_unlock(&fs->files_lock);
+	if (last) {
+		kmm_file_put(fs->m, of->f);
+		free(of);
+	}
+}
+
+/* Take @of out of the table (files_lock held); the caller drops the table's use. */
+static void fd_remove_locked(struct fs_state *fs, int i)
+{
+	fs->open[i]->closed = true;
+	fs->open[i] = fs->open[--fs->nr_open];
+}
+
+/* Close the files of processes that have died (Linux closes them at exit). */
+static void reap_dead(struct fs_state *fs)
+{
+	for (;;) {
+		struct open_file *of = NULL;
+		spin_lock(&fs->files_lock);
+		for (int i = 0; i < fs->nr_open; i++) {
+			struct task_struct *t = kmm_task_by_pid(fs->m, fs->open[i]->pid);
+			if (!t || !kmm_task_alive(t)) {
+				of = fs->open[i];
+				fd_remove_locked(fs, i);
+				break;
+			}
+		}
+		spin_unlock(&fs->files_lock);
+		if (!of)
+			return;
+		fdput(fs, of);
+	}
+}
+
+int fs_close_all(struct fs_state *fs)
+{
+	int n = 0;
+
+	for (;;) {
+		struct open_file *of = NULL;
+		spin_lock(&fs->files_lock);
+		if (fs->nr_open) {
+			of = fs->open[0];
+			fd_remove_locked(fs, 0);
+		}
+		spin_unlock(&fs->files_lock);
+		if (!of)
+			break;
+		fdput(fs, of);
+		n++;
+	}
+	/* the tmpfs names go too: their objects die with their last mapping */
+	spin_lock(&fs->files_lock);
+	while (fs->nr_shm) {
+		struct kmm_file *f = fs->shm[--fs->nr_shm].f;
+		spin_unlock(&fs->files_lock);
+		kmm_file_put(fs->m, f);
+		spin_lock(&fs->files_lock);
+	}
+	spin_unlock(&fs->files_lock);
+	return n;
+}
+
+/* fd_install(): the lowest free descriptor from 3 for @pid. Return: it or -errno. */
+static int fd_install(struct fs_state *fs, int pid, struct kmm_file *f, int flags)
+{
+	struct open_file *of = calloc(1, sizeof(*of));
+	int fd = 3;
+
+	if (!of)
+		return kmm_set_error(-ENOMEM, "out of memory for a file descriptor");
+	of->pid = pid;
+	of->flags = flags;
+	of->f = f;
+	of->users = 1;
+	file_ra_state_init(fs->m, &of->ra);
+	spin_lock(&fs->files_lock);
+	for (bool again = true; again;) {
+		again = false;
+		for (int i = 0; i < fs->nr_open; i++)
+			if (fs->open[i]->pid == pid && fs->open[i]->fd == fd) {
+				fd++;
+				again = true;
+			}
+	}
+	if (fd >= 1024 || (fs->nr_open == fs->cap_open &&
+			   !(fs->open = realloc(fs->open, (size_t)(fs->cap_open = fs->cap_open ? 2 * fs->cap_open : 16) *
+						sizeof(*fs->open))))) {
+		spin_unlock(&fs->files_lock);
+		free(of);
+		return kmm_set_error(fd >= 1024 ? -EMFILE : -ENOMEM, "process %d: no file descriptor free", pid);
+	}
+	of->fd = fd;
+	fs->open[fs->nr_open++] = of;
+	spin_unlock(&fs->files_lock);
+	return fd;
+}
+
+/* ---- Size changes ---- */
+
+/* do_truncate(): set @f's size (i_rwsem held for writing); kmmfs frees the blocks past it. */
+static void do_truncate(struct fs_state *fs, struct kmm_file *f, uint64_t size)
+{
+	truncate_setsize(f, size);
+	if (f->host && fs->sb) {
+		kmmfs_lock(fs->sb);
+		kmmfs_truncate_blocks(fs->sb, f->host, (uint32_t)DIV_ROUND_UP(size, KMMFS_BLOCK));
+		kmmfs_unlock(fs->sb);
+		kmmfs_set_size(fs, f);
+	}
+}
+
+/* ---- The calls ---- */
+
+int kmm_open(struct task_struct *t, const char *path, int flags)
+{
+	struct call c;
+	struct kmm_file *f;
+	int err, fd;
+	const int known = KMM_O_ACCMODE | KMM_O_CREAT | KMM_O_EXCL | KMM_O_TRUNC | KMM_O_APPEND;
+
+	if ((err = check_path(path)) != 0)
+		return err;
+	if ((flags & ~known) || (flags & KMM_O_ACCMODE) == KMM_O_ACCMODE)
+		return kmm_set_error(-EINVAL, "open: flags 0%o are not supported", flags);
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	f = lookup_file(c.fs, path, flags & KMM_O_CREAT, (flags & (KMM_O_CREAT | KMM_O_EXCL)) ==
+			(KMM_O_CREAT | KMM_O_EXCL), &err);
+	if (!f)
+		return (int)call_end(&c, err);
+	if ((flags & KMM_O_TRUNC) && (flags & KMM_O_ACCMODE) != KMM_O_RDONLY) {
+		sim_write_lock(&f->i_rwsem);
+		do_truncate(c.fs, f, 0);
+		sim_write_unlock(&f->i_rwsem);
+	}
+	fd = fd_install(c.fs, kmm_task_pid(t), f, flags);
+	if (fd < 0)
+		kmm_file_put(c.m, f);
+	return (int)call_end(&c, fd);
+}
+
+int kmm_close(struct task_struct *t, int fd)
+{
+	struct fs_state *fs = t ? fs_of(t->machine) : NULL;
+	struct open_file *of = NULL;
+
+	if (!fs)
+		return kmm_set_error(-EBADF, "close: no file descriptor %d", fd);
+	spin_lock(&fs->files_lock);
+	for (int i = 0; i < fs->nr_open; i++)
+		if (fs->open[i]->pid == kmm_task_pid(t) && fs->open[i]->fd == fd) {
+			of = fs->open[i];
+			fd_remove_locked(fs, i);
+			break;
+		}
+	spin_unlock(&fs->files_lock);
+	if (!of)
+		return kmm_set_error(-EBADF, "close: process %d has no file descriptor %d", kmm_task_pid(t), fd);
+	fdput(fs, of);
+	return 0;
+}
+
+static bool readable(const struct open_file *of)
+{
+	return (of->flags & KMM_O_ACCMODE) != KMM_O_WRONLY;
+}
+
+static bool writable(const struct open_file *of)
+{
+	return (of->flags & KMM_O_ACCMODE) != KMM_O_RDONLY;
+}
+
+/* read/pread: @pos NULL means the file position (which moves). */
+static long do_read(struct task_struct *t, int fd, void *buf, size_t len, const uint64_t *pos)
+{
+	struct call c;
+	struct open_file *of;
+	long n;
+	int err;
+
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
+		return call_end(&c, -EBADF);
+	if (!readable(of)) {
+		fdput(c.fs, of);
+		return call_end(&c, kmm_set_error(-EBADF, "read: fd %d is not open for reading", fd));
+	}
+	sim_read_lock(&of->f->i_rwsem);
+	n = (long)filemap_read(of->f, &of->ra, buf, len, pos ? *pos : of->pos);
+	sim_read_unlock(&of->f->i_rwsem);
+	if (n > 0 && !pos)
+		of->pos += (uint64_t)n;
+	fdput(c.fs, of);
+	return call_end(&c, n);
+}
+
+static long do_write(struct task_struct *t, int fd, const void *buf, size_t len, const uint64_t *pos)
+{
+	struct call c;
+	struct open_file *of;
+	uint64_t at;
+	long n;
+	int err;
+
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
+		return call_end(&c, -EBADF);
+	if (!writable(of)) {
+		fdput(c.fs, of);
+		return call_end(&c, kmm_set_error(-EBADF, "write: fd %d is not open for writing", fd));
+	}
+	sim_write_lock(&of->f->i_rwsem);
+	at = pos ? *pos : (of->flags & KMM_O_APPEND) ? i_size_read(of->f) : of->pos;
+	if (at + len < at || at + len > KMMFS_MAX_SIZE) {
+		n = kmm_set_error(-EFBIG, "write: past the largest file size");
+	} else {
+		n = (long)generic_perform_write(of->f, buf, len, at);
+		if (n == -ENOSPC || n == -ENOMEM)
+			kmm_set_error((int)n, "write: %s", n == -ENOSPC ? "no space left" : "out of memory");
+	}
+	sim_write_unlock(&of->f->i_rwsem);
+	if (n > 0 && !pos)
+		of->pos = at + (uint64_t)n;
+	fdput(c.fs, of);
+	return call_end(&c, n);
+}
+
+long kmm_read(struct task_struct *t, int fd, void *buf, size_t len)
+{
+	return do_read(t, fd, buf, len, NULL);
+}
+
+long kmm_write(struct task_struct *t, int fd, const void *buf, size_t len)
+{
+	return do_write(t, fd, buf, len, NULL);
+}
+
+long kmm_pread(struct task_struct *t, int fd, void *buf, size_t len, uint64_t off)
+{
+	return do_read(t, fd, buf, len, &off);
+}
+
+long kmm_pwrite(struct task_struct *t, int fd, const void *buf, size_t len, uint64_t off)
+{
+	return do_write(t, fd, buf, len, &off);
+}
+
+int64_t kmm_lseek(struct task_struct *t, int fd, int64_t off, int whence)
+{
+	struct fs_state *fs = t ? fs_of(t->machine) : NULL;
+	struct open_file *of;
+	int64_t base;
+
+	if (!fs || !(of = fdget(fs, kmm_task_pid(t), fd)))
+		return -EBADF;
+	base = whence == KMM_SEEK_SET ? 0 : whence == KMM_SEEK_CUR ? (int64_t)of->pos
+	       : whence == KMM_SEEK_END ? (int64_t)i_size_read(of->f) : -1;
+	if (base < 0 || base + off < 0) {
+		fdput(fs, of);
+		return kmm_set_error(-EINVAL, "lseek: bad whence %d or a negative position", whence);
+	}
+	of->pos = (uint64_t)(base + off);
+	fdput(fs, of);
+	return base + off;
+}
+
+int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size)
+{
+	struct call c;
+	struct open_file *of;
+	int err;
+
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
+		return (int)call_end(&c, -EBADF);
+	if (!writable(of) || size > KMMFS_MAX_SIZE) {
+		fdput(c.fs, of);
+		return (int)call_end(&c, kmm_set_error(writable(of) ? -EFBIG : -EINVAL,
+					"ftruncate: fd %d is not writable or the size is too large", fd));
+	}
+	sim_write_lock(&of->f->i_rwsem);
+	do_truncate(c.fs, of->f, size);
+	sim_write_unlock(&of->f->i_rwsem);
+	fdput(c.fs, of);
+	return (int)call_end(&c, 0);
+}
+
+/* vfs_fsync(): the file's data, then its size and the metadata, then the image. */
+static int fsync_file(struct fs_state *fs, struct kmm_file *f)
+{
+	int err = filemap_write_and_wait_range(f, 0, ~0ULL);
+
+	if (f->host && fs->sb) {
+		int e2;
+		kmmfs_set_size(fs, f);
+		kmmfs_lock(fs->sb);
+		e2 = kmmfs_write_meta(fs->sb);
+		kmmfs_unlock(fs->sb);
+		if (!err)
+			err = e2;
+	}
+	return err;
+}
+
+int kmm_fsync(struct task_struct *t, int fd)
+{
+	struct call c;
+	struct open_file *of;
+	int err;
+
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
+		return (int)call_end(&c, -EBADF);
+	err = fsync_file(c.fs, of->f);
+	if (err)
+		kmm_set_error(err, "fsync: a write to the image failed");
+	fdput(c.fs, of);
+	return (int)call_end(&c, err);
+}
+
+int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int advice)
+{
+	struct call c;
+	struct open_file *of;
+	uint64_t end;
+	int err;
+
+	if (advice != KMM_POSIX_FADV_NORMAL && advice != KMM_POSIX_FADV_WILLNEED &&
+	    advice != KMM_POSIX_FADV_DONTNEED)
+		return kmm_set_error(-EINVAL, "fadvise: advice %d is not supported", advice);
+	if ((err = call_begin(&c, t)) != 0)
+		return err;
+	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
+		return (int)call_end(&c, -EBADF);
+	end = len ? off + len - 1 : ~0ULL;
+	if (end < off)
+		end = ~0ULL;
+	if (advice == KMM_POSIX_FADV_WILLNEED) {
+		uint64_t size = i_size_read(of->f);
+		unsigned long first = (unsigned long)(off >> PAGE_SHIFT);
+		uint64_t last = KMM_MIN(end, size ? size - 1 : 0);
+		if (off < size)
+			page_cache_ra_unbounded(of->f, first, (unsigned long)(last >> PAGE_SHIFT) - first + 1, 0);
+	} else if (advice == KMM_POSIX_FADV_DONTNEED) {
+		/* generic_fadvise(): start writeback, then drop what is clean */
+		filemap_write_and_wait_range(of->f, off, end);
+		invalidate_mapping_pages(of->f, (unsigned long)(off >> PAGE_SHIFT),
+					 (unsigned long)(end >> PAGE_SHIFT));
+	}
+	fdput(c.fs, of);
+	return (int)call_end(&c, 0);
+}
+
+int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int prot, int flags,
+		uint64_t off, uint64_t *out)
+{
+	struct fs_state *fs = t ? fs_of(t->machine) : NULL;
+	struct open_file *of;
+	long r;
+
+	if (!fs || !(of = fdget(fs, kmm_task_pid(t), fd)))
+		return -EBADF;
+	if (off & (PAGE_SIZE - 1)) {
+		fdput(fs, of);
+		return kmm_set_error(-EINVAL, "mmap: offset %#llx is not page aligned", (unsigned long long)off);
+	}
+	if (!readable(of) || ((flags & KMM_MAP_SHARED) && (prot & KMM_PROT_WRITE) && !writable(of))) {
+		fdput(fs, of);
+		return kmm_set_error(-EACCES, "mmap: fd %d is not open for %s", fd,
+				     readable(of) ? "writing (a shared writable mapping)" : "reading");
+	}
+	r = vm_mmap_pgoff(t, of->f, (unsigned long)addr, (unsigned long)len, prot, flags,
+			  (unsigned long)(off >> PAGE_SHIFT));
+	fdput(fs, of);
+	if (r < 0)
+		return (int)r;
+	if (out)
+		*out = (uint64_t)r;
+	return 0;
+}
+
+int kmm_unlink(struct kmm_machine *m, const char *path)
+{
+	struct call c;
+	struct kmm_file *f = NULL;
+	int err, slot;
+
+	if ((err = check_path(path)) != 0)
+		return err;
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	if (is_shm_path(path)) {
+		spin_lock(&c.fs->files_lock);
+		if ((f = shm_find_locked(c.fs, path, &slot)) != NULL)
+			c.fs->shm[slot] = c.fs->shm[--c.fs->nr_shm];
+		spin_unlock(&c.fs->files_lock);
+	} else {
+		struct kmmfs_sb *sb = kmmfs_get_sb(c.fs);
+		struct kmmfs_inode *ino;
+		if (!sb)
+			return (int)call_end(&c, -EIO);
+		kmmfs_lock(sb);
+		ino = kmmfs_lookup(sb, path);
+		if (ino) {
+			ino->nlink = 0;
+			f = ino->mapping;	/* the inode's reference goes */
+			if (!f) {
+				/* not in memory: its blocks go now */
+				kmmfs_truncate_blocks(sb, ino, 0);
+				free(ino->blocks);
+				ino->blocks = NULL;
+				ino->cap = 0;
+				ino->used = false;
+				ino->name[0] = '\0';
+			}
+			kmmfs_write_meta(sb);
+		}
+		kmmfs_unlock(sb);
+		if (!ino)
+			return (int)call_end(&c, kmm_set_error(-ENOENT, "unlink: %s: no such file", path));
+	}
+	if (!f && is_shm_path(path))
+		return (int)call_end(&c, kmm_set_error(-ENOENT, "unlink: %s: no such file", path));
+	if (f)
+		kmm_file_put(m, f);
+	return (int)call_end(&c, 0);
+}
+
+static int sync_one(struct kmm_file *f, void *arg)
+{
+	struct fs_state *fs = arg;
+
+	if (f->host && fs->sb)
+		kmmfs_set_size(fs, f);
+	return 0;
+}
+
+int kmm_sync(struct kmm_machine *m)
+{
+	struct call c;
+	int err;
+
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	err = sync_pagecache(m);
+	if (c.fs->sb) {
+		int e2;
+		filemap_for_each_file(m, sync_one, c.fs);
+		kmmfs_lock(c.fs->sb);
+		e2 = kmmfs_write_meta(c.fs->sb);
+		kmmfs_unlock(c.fs->sb);
+		if (!err)
+			err = e2;
+	}
+	return (int)call_end(&c, err);
+}
+
+/* The file @path with a reference, without creating or mounting more than needed. */
+static struct kmm_file *get_file(struct call *c, const char *path, int *err)
+{
+	if ((*err = check_path(path)) != 0)
+		return NULL;
+	return lookup_file(c->fs, path, false, false, err);
+}
+
+int kmm_file_size(struct kmm_machine *m, const char *path, uint64_t *size)
+{
+	struct call c;
+	struct kmm_file *f;
+	int err;
+
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	if ((f = get_file(&c, path, &err)) != NULL) {
+		*size = i_size_read(f);
+		kmm_file_put(m, f);
+	}
+	return (int)call_end(&c, err);
+}
+
+long kmm_fincore(struct kmm_machine *m, const char *path, unsigned char *vec, size_t n)
+{
+	struct call c;
+	struct kmm_file *f;
+	long r;
+	int err;
+
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	if (!(f = get_file(&c, path, &err)))
+		return call_end(&c, err);
+	r = (long)filemap_fincore(f, vec, n);
+	kmm_file_put(m, f);
+	return call_end(&c, r);
+}
+
+int kmm_fs_bmap(struct kmm_machine *m, const char *path, uint64_t index, uint64_t *image_offset)
+{
+	struct call c;
+	struct kmm_file *f;
+	int err;
+
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	if (!(f = get_file(&c, path, &err)))
+		return (int)call_end(&c, err);
+	err = -ENXIO;
+	if (f->host && c.fs->sb) {
+		struct kmmfs_inode *ino = f->host;
+		kmmfs_lock(c.fs->sb);
+		if (index < ino->nblocks) {
+			*image_offset = (uint64_t)ino->blocks[index] * KMMFS_BLOCK;
+			err = 0;
+		}
+		kmmfs_unlock(c.fs->sb);
+	}
+	kmm_file_put(m, f);
+	if (err)
+		kmm_set_error(err, "bmap: page %llu of %s has no block", (unsigned long long)index, path);
+	return (int)call_end(&c, err);
+}
+
+const char *kmm_fs_image(struct kmm_machine *m)
+{
+	struct fs_state *fs = m ? fs_of(m) : NULL;
+
+	if (!fs || !kmmfs_get_sb(fs))
+		return NULL;
+	return fs->image;
+}

@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/filemap.c - the page cache: each file's pages in an xarray by page
+ * index, filled by reads and faults, dirtied by writes, emptied by
+ * truncation, reclaim and drop_caches; the layer's entry ("filemap") and
+ * its checker.
+ *
+ * Linux counterpart: mm/filemap.c (filemap_add_folio, __filemap_get_folio,
+ * filemap_read, filemap_fault, __filemap_remove_folio), mm/truncate.c
+ * (truncate_inode_pages_range, truncate_setsize, invalidate_mapping_pages,
+ * truncate_pagecache's unmap_mapping_range), fs/drop_caches.c,
+ * mm/shmem.c's page allocation (shmem pages: swap-backed, zero-filled).
+ * Kept: PG_uptodate/dirty/locked and the DIRTY tag, NR_FILE_PAGES, NR_SHMEM,
+ * folio_mark_accessed on read() hits and fills (once per page per read),
+ * the readahead window (mm/readahead.c) on read() misses and PG_readahead
+ * hits, SIGBUS past the end of the file, unmapping before truncation,
+ * drop_caches dropping clean unmapped pages only.
+ * Simplified: a page is read before it enters the cache (no !uptodate page
+ * is ever visible, so nobody waits on one); single pages, no large folios;
+ * the fault path has no fault-around and no readahead; no shadow entries
+ * (no refault detection); shmem pages are never swapped out (reclaim keeps
+ * them: mm/vmscan.c).
+ *
+ * Invariant (filemap_check): for every file, the xarray holds nrpages pages,
+ * each with ->mapping the file, ->index its slot, PG_uptodate, and at least
+ * the cache's reference plus its mappings; PG_dirty <=> the DIRTY tag; the
+ * dirty pages of all files sum to NR_FILE_DIRTY; no page lies wholly past
+ * the end of its file; a present writable PTE of a shared mapping of a file
+ * with a backing store maps a dirty page (write-notify keeps it so).
+ *
+ * Locking: see mm/include/filemap.h. Every entry from a system call runs
+ * inside procs_enter() (the file syscalls in fs/ bracket themselves), so
+ * the checkers, which stop that world, never see a transient reference.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "include/kmm/vmalloc.h"
+#include "mm/include/slab.h"
+#include "mm/include/swap.h"
+#include "mm/include/vmstat.h"
+#include "mm/internal.h"
+#include "mm/pagecache.h"
+
+/* ---- Page locks ---- */
+
+bool trylock_page(struct page *page)
+{
+	return !(__atomic_fetch_or(&page->flags, 1UL << PG_locked, __ATOMIC_ACQUIRE) &
+		 (1UL << PG_locked));
+}
+
+void lock_page(struct page *page)
+{
+	while (!trylock_page(page))
+		sched_yield();
+}
+
+void unlock_page(struct page *page)
+{
+	__atomic_fetch_and(&page->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
+}
+
+/* ---- Accounting ---- */
+
+static pg_data_t *pgdat_of(struct page *page)
+{
+	return NODE_DATA_M(page_machine(page), page_to_nid(page));
+}
+
+static void account_cache_page(struct kmm_file *f, struct page *page, long n)
+{
+	mod_node_page_state(pgdat_of(page), NR_FILE_PAGES, n);
+	if (f->shmem)
+		mod_node_page_state(pgdat_of(page), NR_SHMEM, n);
+}
+
+/* The page is leaving the cache dirty (truncation, unlink): it will never be written. */
+static void cancel_dirty_page(struct kmm_file *f, struct page *page)
+{
+	if (!page_flag_test(page, PG_dirty))
+		return;
+	page_flag_clear(page, PG_dirty);
+	if (!f->shmem)
+		mod_node_page_state(pgdat_of(page), NR_FILE_DIRTY, -1);
+}
+
+/* ---- Files ---- */
+
+void mapping_init(struct kmm_machine *m, struct kmm_file *f)
+{
+	f->m = m;
+	spin_lock_init(&f->i_pages_lock);
+	xa_init(&f->i_pages);
+	sim_rwlock_init(&f->i_rwsem);
+	INIT_LIST_HEAD(&f->files_node);
+	filemap_register(m, f);
+}
+
+void filemap_register(struct kmm_machine *m, struct kmm_file *f)
+{
+	struct pagecache_state *st = pagecache_of(m);
+
+	if (!st)
+		return;
+	spin_lock(&st->files_lock);
+	if (list_empty(&f->files_node))
+		list_add_tail(&f->files_node, &st->files);
+	spin_unlock(&st->files_lock);
+}
+
+void filemap_unregister(struct kmm_machine *m, struct kmm_file *f)
+{
+	struct pagecache_state *st = pagecache_of(m);
+
+	if (!st)
+		return;
+	spin_lock(&st->files_lock);
+	if (!list_empty(&f->files_node)) {
+		list_del(&f->files_node);
+		INIT_LIST_HEAD(&f->files_node);
+	}
+	spin_unlock(&st->files_lock);
+}
+
+/*
+ * Walk the list with a reference on each file across @fn (files_lock is
+ * dropped meanwhile): a file whose last reference is going (refcount 0) is
+ * skipped; the next one is found again from the list, so a file leaving
+ * during @fn does not break the walk.
+ */
+int filemap_for_each_file(struct kmm_machine *m, int (*fn)(struct kmm_file *f, void *arg), void *arg)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	size_t n = 0, cap = 0;
+	struct kmm_file **v = NULL;
+	struct list_head *pos;
+	int ret = 0;
+
+	if (!st)
+		return 0;
+	spin_lock(&st->files_lock);
+	list_for_each(pos, &st->files) {
+		struct kmm_file *f = list_entry(pos, struct kmm_file, files_node);
+		int r = atomic_load(&f->refcount);
+		/* take a reference unless the file is already going */
+		while (r > 0 && !atomic_compare_exchange_weak(&f->refcount, &r, r + 1))
+			;
+		if (r <= 0)
+			continue;
+		if (n == cap) {
+			void *q = realloc(v, (cap = cap ? 2 * cap : 32) * sizeof(*v));
+			if (!q) {
+				atomic_fetch_sub(&f->refcount, 1);
+				ret = -ENOMEM;
+				break;
+			}
+			v = q;
+		}
+		v[n++] = f;
+	}
+	spin_unlock(&st->files_lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!ret)
+			ret = fn(v[i], arg);
+		kmm_file_put(m, v[i]);
+	}
+	free(v);
+	return ret;
+}
+
+/* ---- Lookup and insertion ---- */
+
+/* find_get_page(): the cached page at @idx with a reference, or NULL. */
+static struct page *find_get_page(struct kmm_file *f, unsigned long idx)
+{
+	struct page *page;
+
+	spin_lock(&f->i_pages_lock);
+	page = xa_load(&f->i_pages, idx);
+	if (page)
+		get_page(page);
+	spin_unlock(&f->i_pages_lock);
+	return page;
+}
+
+/* Deterministic "disk" content of a program image page (a file with no a_ops). */
+static void fill_image_page(struct kmm_file *f, unsigned long idx, struct page *page)
+{
+	uint64_t x = f->ino * 0x9e3779b97f4a7c15ull ^ (idx + 1) * 0xbf58476d1ce4e5b9ull;
+	unsigned char buf[PAGE_SIZE];
+
+	for (size_t i = 0; i < PAGE_SIZE; i += 8) {
+		x ^= x >> 31;
+		x *= 0x94d049bb133111ebull;
+		memcpy(buf + i, &x, 8);
+	}
+	memcpy_to_page(page, 0, (const char *)buf, PAGE_SIZE);
+}
+
+/*
+ * A new page for @idx, filled: from the backing store (a_ops), the image
+ * pattern, or zeros (shmem, or a hole being written). *@major is set when
+ * the backing store was read. Return: the page (one reference, not in the
+ * cache yet), or NULL with *@err.
+ */
+struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool zero, bool *major,
+				   int *err)
+{
+	struct kmm_machine *m = f->m;
+	struct page *page = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
+
+	if (!page) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	page->index = idx;
+	if (f->shmem) {
+		clear_highpage(page);
+		page_flag_set(page, PG_swapbacked);
+	} else if (zero) {
+		clear_highpage(page);
+	} else if (!f->a_ops) {
+		fill_image_page(f, idx, page);
+		*major = true;
+	} else {
+		lock_page(page);
+		*err = f->a_ops->read_folio(f, page);
+		unlock_page(page);
+		if (*err) {
+			page->index = 0;
+			__free_pages(page, 0);
+			return NULL;
+		}
+		*major = true;
+		count_vm_events(m, PGPGIN, PAGE_SIZE / 512);
+	}
+	page_flag_set(page, PG_uptodate);
+	return page;
+}
+
+/*
+ * filemap_add_folio(): put @page (filled, its only reference ours) at @idx.
+ * The cache takes our reference; the caller gets a new one when @get.
+ * Return: 0, -EEXIST (someone else's page is there: ours is untouched) or
+ * -ENOMEM.
+ */
+int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get)
+{
+	int err;
+
+	page->mapping = f;
+	page->index = idx;
+	spin_lock(&f->i_pages_lock);
+	if (xa_load(&f->i_pages, idx)) {
+		err = -EEXIST;
+	} else if ((err = xa_store(&f->i_pages, idx, page)) == 0) {
+		f->nrpages++;
+		if (get)
+			get_page(page);
+	}
+	spin_unlock(&f->i_pages_lock);
+	if (err) {
+		page->mapping = NULL;
+		return err;
+	}
+	account_cache_page(f, page, 1);
+	folio_add_lru(page);		/* file list, or anon for shmem (swap-backed) */
+	return 0;
+}
+
+/* Free a filled page that never entered the cache. */
+void filemap_discard_new_page(struct page *page)
+{
+	page->mapping = NULL;
+	page->index = 0;
+	page_flag_clear(page, PG_swapbacked);
+	page_flag_clear(page, PG_uptodate);
+	__free_pages(page, 0);
+}
+
+/*
+ * __filemap_get_folio(FGP_CREAT): the page at @idx with a reference, read
+ * in (or zero-filled when @zero) on a miss. *@major as alloc_filled_page.
+ */
+static struct page *filemap_get_or_read(struct kmm_file *f, unsigned long idx, bool zero, bool *major,
+					int *err)
+{
+	for (;;) {
+		struct page *page = find_get_page(f, idx);
+		if (page)
+			return page;
+		page = filemap_read_new_page(f, idx, zero, major, err);
+		if (!page)
+			return NULL;
+		*err = filemap_add_folio(f, page, idx, true);
+		if (!*err)
+			return page;
+		filemap_discard_new_page(page);
+		if (*err != -EEXIST)
+			return NULL;
+		*major = false;		/* lost the race: use theirs */
+	}
+}
+
+struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
+			      unsigned int *ret)
+{
+	bool major = false;
+	struct page *page;
+	int err = 0;
+
+	(void)m;
+	if ((uint64_t)idx >= DIV_ROUND_UP(i_size_read(f), PAGE_SIZE)) {
+		*ret |= VM_FAULT_SIGBUS;	/* beyond the end of the file */
+		return NULL;
+	}
+	page = filemap_get_or_read(f, idx, false, &major, &err);
+	if (!page) {
+		*ret |= err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		return NULL;
+	}
+	if (major)
+		*ret |= VM_FAULT_MAJOR;
+	return page;
+}
+
+/* ---- Removal ---- */
+
+/*
+ * __filemap_remove_folio(): take @page (locked by the caller) out of @f.
+ * The cache's reference goes to the caller. Return: false if it was not there.
+ */
+static bool remove_page_locked(struct kmm_file *f, struct page *page)
+{
+	spin_lock(&f->i_pages_lock);
+	if (page->mapping != f || xa_load(&f->i_pages, page->index) != page) {
+		spin_unlock(&f->i_pages_lock);
+		return false;
+	}
+	xa_erase(&f->i_pages, page->index);
+	f->nrpages--;
+	page->mapping = NULL;
+	spin_unlock(&f->i_pages_lock);
+	account_cache_page(f, page, -1);
+	page_flag_clear(page, PG_readahead);
+	return true;
+}
+
+bool filemap_remove_mapping(struct page *page)
+{
+	struct kmm_file *f;
+	bool ok = false;
+
+	if (!trylock_page(page))
+		return false;
+	/* with the page locked, ->mapping cannot be cleared under us (removal locks the page) */
+	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
+	if (f && !f->shmem && !page_flag_test(page, PG_dirty) && page_ref_count(page) == 2 &&
+	    page_mapcount(page) <= 0)
+		ok = remove_page_locked(f, page);
+	unlock_page(page);
+	if (ok)
+		put_user_page_ref(page);	/* the page cache's reference */
+	return ok;
+}
+
+/* Unmap every PTE of @page (it is going away with the truncated part of its file). */
+static void unmap_page_range_of(struct page *page)
+{
+	if (page_mapcount(page) > 0)
+		try_to_unmap(page, 0);
+}
+
+/*
+ * Drop pages [@start, @end] of @f: unmap them, cancel their dirt, take them
+ * out. With @only_clean, dirty, mapped or otherwise referenced pages stay
+ * (invalidate_mapping_pages). Return: pages dropped.
+ */
+static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigned long end,
+				bool only_clean)
+{
+	unsigned long idx = start, dropped = 0;
+
+	for (;;) {
+		struct page *page;
+		spin_lock(&f->i_pages_lock);
+		page = xa_find(&f->i_pages, &idx, end, XA_PRESENT);
+		if (page)
+			get_page(page);
+		spin_unlock(&f->i_pages_lock);
+		if (!page)
+			break;
+		if (only_clean) {
+			if (!trylock_page(page))
+				goto next;
+			if (page_flag_test(page, PG_dirty) || page_mapcount(page) > 0 ||
+			    page_ref_count(page) != 2) {
+				unlock_page(page);
+				goto next;
+			}
+		} else {
+			lock_page(page);
+			unmap_page_range_of(page);
+		}
+		if (page->mapping == f && remove_page_locked(f, page)) {
+			cancel_dirty_page(f, page);
+			unlock_page(page);
+			put_user_page_ref(page);	/* the cache's */
+			dropped++;
+		} else {
+			unlock_page(page);
+		}
+next:
+		put_user_page_ref(page);		/* ours */
+		if (idx == end || idx == ~0UL)
+			break;
+		idx++;
+	}
+	return dropped;
+}
+
+void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f)
+{
+	filemap_unregister(m, f);
+	if (f->nrpages) {
+		int token = procs_enter(m);
+		drop_range(f, 0, ~0UL, false);
+		procs_exit(m, token);
+	}
+	xa_destroy(&f->i_pages);
+	if (f->a_ops && f->a_ops->release)
+		f->a_ops->release(f);
+}
+
+void truncate_setsize(struct kmm_file *f, uint64_t size)
+{
+	uint64_t old = i_size_read(f);
+	unsigned long first = (unsigned long)DIV_ROUND_UP(size, PAGE_SIZE);
+
+	i_size_write(f, size);
+	if (size < old) {
+		/* truncate_pagecache(): faults past the new end now get SIGBUS */
+		drop_range(f, first, ~0UL, false);
+		if (size & (PAGE_SIZE - 1)) {
+			/* the partial last page keeps its head; its tail reads as zeros */
+			struct page *page = find_get_page(f, (unsigned long)(size >> PAGE_SHIFT));
+			if (page) {
+				static const char zeros[PAGE_SIZE];
+				size_t off = (size_t)(size & (PAGE_SIZE - 1));
+				lock_page(page);
+				memcpy_to_page(page, off, zeros, PAGE_SIZE - off);
+				folio_mark_dirty(page);
+				unlock_page(page);
+				put_user_page_ref(page);
+			}
+		}
+	}
+}
+
+unsigned long invalidate_mapping_pages(struct kmm_file *f, unsigned long start, unsigned long end)
+{
+	return drop_range(f, start, end, true);
+}
+
+static int drop_one(struct kmm_file *f, void *arg)
+{
+	*(unsigned long *)arg += invalidate_mapping_pages(f, 0, ~0UL);
+	return 0;
+}
+
+unsigned long drop_pagecache(struct kmm_machine *m)
+{
+	unsigned long n = 0;
+	int token = procs_enter(m);
+
+	lru_add_drain_all(m);
+	filemap_for_each_file(m, drop_one, &n);
+	procs_exit(m, token);
+	return n;
+}
+
+unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n)
+{
+	unsigned long idx = 0, cached = 0;
+	struct page *page;
+
+	memset(vec, 0, n);
+	if (!n)
+		return 0;
+	spin_lock(&f->i_pages_lock);
+	while ((page = xa_find(&f->i_pages, &idx, n - 1, XA_PRESENT)) != NULL) {
+		vec[idx] = 1 | (xa_get_mark(&f->i_pages, idx, PAGECACHE_TAG_DIRTY) ? 2 : 0);
+		cached++;
+		if (idx == n - 1)
+			break;
+		idx++;
+	}
+	spin_unlock(&f->i_pages_lock);
+	return cached;
+}
+
+/* ---- read() and write() ---- */
+
+ssize_t filemap_read(struct kmm_file *f, struct file_ra_state *ra, void *buf, size_t len, uint64_t pos)
+{
+	uint64_t isize = i_size_read(f);
+	unsigned long last_idx, prev_idx = ~0UL;
+	size_t done = 0;
+
+	if (pos >= isize || !len)
+		return 0;
+	if (len > isize - pos)
+		len = (size_t)(isize - pos);
+	last_idx = (unsigned long)((pos + len - 1) >> PAGE_SHIFT);
+	if (ra && ra->prev_pos != ~0ULL)
+		prev_idx = (unsigned long)(ra->prev_pos >> PAGE_SHIFT);
+	while (done < len) {
+		uint64_t at = pos + done;
+		unsigned long idx = (unsigned long)(at >> PAGE_SHIFT);
+		size_t off = (size_t)(at & (PAGE_SIZE - 1));
+		size_t n = KMM_MIN(PAGE_SIZE - off, len - done);
+		bool major = false;
+		int err = 0;
+		struct page *page = find_get_page(f, idx);
+
+		if (!page && ra && ra->ra_pages) {
+			page_cache_sync_ra(f, ra, idx, last_idx - idx + 1);
+			page = find_get_page(f, idx);
+		} else if (page && ra && page_flag_test(page, PG_readahead)) {
+			page_cache_async_ra(f, ra, page, idx, last_idx - idx + 1);
+		}
+		if (!page)
+			page = filemap_get_or_read(f, idx, false, &major, &err);
+		if (!page)
+			return done ? (ssize_t)done : err;
+		memcpy_from_page((char *)buf + done, page, off, n);
+		/* filemap_read(): one access per page, not per read() of the same page */
+		if (idx != prev_idx)
+			folio_mark_accessed(page);
+		prev_idx = idx;
+		put_user_page_ref(page);
+		done += n;
+	}
+	if (ra)
+		ra->prev_pos = pos + done - 1;
+	return (ssize_t)done;
+}
+
+ssize_t generic_perform_write(struct kmm_file *f, const void *buf, size_t len, uint64_t pos)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t at = pos + done, isize = i_size_read(f);
+		unsigned long idx = (unsigned long)(at >> PAGE_SHIFT);
+		size_t off = (size_t)(at & (PAGE_SIZE - 1));
+		size_t n = KMM_MIN(PAGE_SIZE - off, len - done);
+		/* write_begin: a page wholly overwritten, or past the old end, needs no read */
+		bool whole = (off == 0 && n == PAGE_SIZE) ||
+			     ((uint64_t)idx << PAGE_SHIFT) >= isize;
+		bool major = false;
+		int err = 0;
+		struct page *page = filemap_get_or_read(f, idx, whole, &major, &err);
+
+		if (!page)
+			return done ? (ssize_t)done : err;
+		lock_page(page);
+		memcpy_to_page(page, off, (const char *)buf + done, n);
+		folio_mark_dirty(page);
+		folio_mark_accessed(page);
+		unlock_page(page);
+		put_user_page_ref(page);
+		done += n;
+		if (at + n > isize)
+			i_size_write(f, at + n);
+		balance_dirty_pages_ratelimited(f);
+	}
+	return (ssize_t)done;
+}
+
+/* ---- The checker ---- */
+
+struct check_ctx {
+	struct kmm_machine *m;
+	long dirty;
+	int err;
+};
+
+static bool check_pte_dirty(struct page *page, struct vm_area_struct *vma, unsigned long addr,
+			   void *ptep, void *arg)
+{
+	(void)addr;
+	if (pte_write(pte_get(&vma->vm_mm->pgt, ptep)) && !page_flag_test(page, PG_dirty))
+		*(int *)arg = 1;
+	return true;
+}
+
+static int check_file(struct kmm_file *f, void *arg)
+{
+	struct check_ctx *c = arg;
+	struct kmm_machine *m = c->m;
+	unsigned long idx, n = 0, pages_in_size = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE);
+	struct page *page;
+	char why[160];
+
+	spin_lock(&f->i_pages_lock);
+	if (xa_check(&f->i_pages, why, sizeof(why))) {
+		c->err = kmm_set_error(-EUCLEAN, "filemap: %s: %s", f->path, why);
+		goto out;
+	}
+	xa_for_each(&f->i_pages, idx, page) {
+		bool dirty = page_flag_test(page, PG_dirty);
+		n++;
+		if (page->mapping != f || page->index != idx) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu (pfn %#lx) has mapping/index of "
+					       "another place (index %lu)", f->path, idx,
+					       page_to_pfn_m(m, page), page->index);
+			goto out;
+		}
+		if (!page_flag_test(page, PG_uptodate)) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is cached but not uptodate",
+					       f->path, idx);
+			goto out;
+		}
+		if (page_ref_count(page) < 1 + KMM_MAX(page_mapcount(page), 0)) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu has refcount %d, mapcount %d",
+					       f->path, idx, page_ref_count(page), page_mapcount(page));
+			goto out;
+		}
+		if (dirty != xa_get_mark(&f->i_pages, idx, PAGECACHE_TAG_DIRTY) && !f->shmem) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu: PG_dirty %d but the DIRTY tag %d",
+					       f->path, idx, dirty, !dirty);
+			goto out;
+		}
+		if (page_flag_test(page, PG_writeback) || page_flag_test(page, PG_locked)) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is %s with no operation running",
+					       f->path, idx, page_flag_test(page, PG_locked) ? "locked" : "under writeback");
+			goto out;
+		}
+		if (idx >= pages_in_size) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu lies past the end of the file "
+					       "(%lu pages)", f->path, idx, pages_in_size);
+			goto out;
+		}
+		if (dirty && !f->shmem)
+			c->dirty++;
+	}
+	if (n != f->nrpages)
+		c->err = kmm_set_error(-EUCLEAN, "filemap: %s has nrpages %lu but %lu pages cached",
+				       f->path, f->nrpages, n);
+out:
+	spin_unlock(&f->i_pages_lock);
+	if (c->err)
+		return c->err;
+	/* write-notify: a writable shared PTE of a file with a backing store maps a dirty page */
+	if (f->a_ops && !f->shmem) {
+		xa_for_each(&f->i_pages, idx, page) {
+			int bad = 0;
+			if (page_mapcount(page) <= 0)
+				continue;
+			rmap_walk(page, check_pte_dirty, &bad);
+			if (bad)
+				return c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is mapped "
+							      "writable but clean", f->path, idx);
+		}
+	}
+	return 0;
+}
+
+static int filemap_check(struct kmm_machine *m)
+{
+	struct check_ctx c = { m, 0, 0 };
+	long counted;
+	int token;
+
+	token = procs_stop(m);
+	if (token == -EDEADLK)
+		return 0;	/* called from inside an operation: the outer one checks */
+	filemap_for_each_file(m, check_file, &c);
+	procs_resume(m);
+	if (c.err)
+		return c.err;
+	counted = (long)global_node_page_state(m, NR_FILE_DIRTY);
+	if (counted != c.dirty)
+		return kmm_set_error(-EUCLEAN, "filemap: NR_FILE_DIRTY is %ld but %ld cached pages are dirty",
+				     counted, c.dirty);
+	if (global_node_page_state(m, NR_WRITEBACK))
+		return kmm_set_error(-EUCLEAN, "filemap: NR_WRITEBACK is %lu with no write running",
+				     global_node_page_state(m, NR_WRITEBACK));
+	return 0;
+}
+
+/* ---- The entry ---- */
+
+/*
+ * fs/drop_caches.c: 1 drops clean unmapped page-cache pages, 2 shrinks the
+ * slab caches (drop_slab), 3 both; 4 only silences the message. Linux logs
+ * "COMM (PID): drop_caches: N" once per writer (here: every write).
+ */
+int drop_caches_sysctl_handler(struct kmm_machine *m, const struct ctl_table *t, int *data,
+			       const char *text, struct strbuf *sb)
+{
+	int v;
+
+	if (!text) {
+		(void)sb;
+		return -EACCES;	/* mode 0200: write only */
+	}
+	if (proc_parse_int_range(text, t->extra1, t->extra2, &v))
+		return -EINVAL;
+	__atomic_store_n(data, v, __ATOMIC_RELAXED);
+	if (v & 1)
+		drop_pagecache(m);
+	if (v & 2) {
+		/* drop_slab(): shrink every node's caches until a round frees little */
+		for (int nid = 0; nid < m->nr_node_ids; nid++)
+			while (shrink_slab(m, GFP_KERNEL, nid, 0) >= 10)
+				;
+	}
+	if (!(v & 4)) {
+		struct task_struct *cur = current_task();
+		kmm_printk(m, "%s (%d): drop_caches: %d", cur ? cur->comm : "kmm", cur ? cur->pid : 0, v);
+	}
+	return 0;
+}
+
+static int filemap_init(struct kmm_machine *m)
+{
+	struct pagecache_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return kmm_set_error(-ENOMEM, "filemap: out of memory for the page cache state");
+	spin_lock_init(&st->files_lock);
+	INIT_LIST_HEAD(&st->files);
+	writeback_state_init(st);
+	m->subsys[SUBSYS_FILEMAP] = st;
+	return 0;
+}
+
+static void filemap_shutdown(struct kmm_machine *m)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	struct list_head *pos, *n;
+
+	if (!st)
+		return;
+	/* files still mapped by processes outlive the layer: take them off the list */
+	spin_lock(&st->files_lock);
+	list_for_each_safe(pos, n, &st->files) {
+		list_del(pos);
+		INIT_LIST_HEAD(pos);
+	}
+	spin_unlock(&st->files_lock);
+	m->subsys[SUBSYS_FILEMAP] = NULL;
+	free(st);
+}
+
+const struct kmm_subsys filemap_subsys = {
+	.name = "filemap",
+	.id = SUBSYS_FILEMAP,
+	.init = filemap_init,
+	.check = filemap_check,
+	.shutdown = filemap_shutdown,
+	.sysctls = writeback_sysctls,
+};

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/filemap.h - the page cache as the rest of the kernel sees it:
+ * a file's address space (struct kmm_file, mm/include/mm.h) holds its pages
+ * in an xarray by page index; reads fill it (with readahead), writes and
+ * shared mappings dirty it, writeback cleans it, reclaim and drop_caches
+ * empty it.
+ *
+ * Linux counterpart: include/linux/pagemap.h, include/linux/fs.h
+ * (address_space_operations, file_ra_state), include/linux/writeback.h.
+ *
+ * A page in the cache: page->mapping is its kmm_file, page->index its page
+ * index, PG_uptodate set (kmm reads a page in before it enters the cache, so
+ * no reader ever waits for one), PG_swapbacked for shmem, and the cache holds
+ * one reference. PG_dirty <=> PAGECACHE_TAG_DIRTY in i_pages <=> counted in
+ * NR_FILE_DIRTY. PG_writeback and NR_WRITEBACK are set for the duration of a
+ * page's write (synchronous in kmm: both are 0 whenever no write is running).
+ * PG_locked is taken (trylock_page/lock_page) by whoever copies into or out of
+ * a page-cache page that others can see: writers, writeback, truncation.
+ *
+ * Locking: f->i_rwsem (write: write(), truncate; read: read()) ->
+ * PG_locked -> f->i_pages_lock (the xarray, nrpages) -> lru and zone locks.
+ * The state's files_lock is a leaf.
+ */
+#ifndef KMM_MM_INCLUDE_FILEMAP_H
+#define KMM_MM_INCLUDE_FILEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mm/include/mm.h"
+
+#define PAGECACHE_TAG_DIRTY	XA_MARK_0
+#define PAGECACHE_TAG_WRITEBACK	XA_MARK_1
+
+/*
+ * What a filesystem gives the page cache (Linux's address_space_operations,
+ * reduced to single pages). All return 0 or -errno.
+ *   read_folio  fill @page (locked, not in the cache yet) from the backing
+ *               store at page->index; bytes past the end of the file are 0.
+ *   writepage   write @page's bytes (PG_locked, PG_writeback held by the
+ *               caller) to the backing store at page->index.
+ *   release     the last reference to @f is going (unlinked or unmounted):
+ *               free what backs it. The page cache is already empty.
+ */
+struct address_space_operations {
+	int (*read_folio)(struct kmm_file *f, struct page *page);
+	int (*writepage)(struct kmm_file *f, struct page *page);
+	void (*release)(struct kmm_file *f);
+};
+
+/* Per open file: the readahead window (Linux's struct file_ra_state). */
+struct file_ra_state {
+	unsigned long start;		/* first page of the current window */
+	unsigned int size;		/* pages in it */
+	unsigned int async_size;	/* start the next window when this many are left */
+	unsigned int ra_pages;		/* the largest window (read_ahead_kb / 4) */
+	uint64_t prev_pos;		/* the last byte read, or ~0 */
+};
+
+static inline uint64_t i_size_read(const struct kmm_file *f)
+{
+	return __atomic_load_n(&f->size, __ATOMIC_ACQUIRE);
+}
+static inline void i_size_write(struct kmm_file *f, uint64_t size)
+{
+	__atomic_store_n(&f->size, size, __ATOMIC_RELEASE);
+}
+
+/* ---- mm/filemap.c ---- */
+
+/** mapping_init() - set up @f's page cache (kmm_file_create calls it). */
+void mapping_init(struct kmm_machine *m, struct kmm_file *f);
+/**
+ * truncate_inode_pages_final() - the last reference to @f is going: drop
+ * every page (dirty ones without writing: whoever wanted them written
+ * synced first), then call a_ops->release. Context: no lock of @f held.
+ */
+void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f);
+/**
+ * filemap_get_page() - the fault path's page: page @idx of @f with a
+ * reference for the caller, read in on a miss (VM_FAULT_MAJOR in *@ret for
+ * a read from the backing store; shmem pages start zeroed).
+ * Return: the page, or NULL with VM_FAULT_OOM or VM_FAULT_SIGBUS (a read
+ * error, or @idx past the end of the file) in *@ret.
+ */
+struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
+			      unsigned int *ret);
+/**
+ * filemap_remove_mapping() - reclaim's remove_mapping for a page-cache page:
+ * a clean, unmapped, unlocked page that only the cache and the isolation
+ * hold leaves its file. Return: true when it left (the isolation reference
+ * is then the last). Context: reclaim, inside procs_enter().
+ */
+bool filemap_remove_mapping(struct page *page);
+/**
+ * filemap_read() - read(): up to @len bytes at @pos into @buf through the
+ * page cache, with readahead by @ra (may be NULL: no readahead).
+ * Return: bytes read (0 at or past the end), or -errno.
+ */
+ssize_t filemap_read(struct kmm_file *f, struct file_ra_state *ra, void *buf, size_t len,
+		     uint64_t pos);
+/**
+ * generic_perform_write() - write(): @len bytes of @buf at @pos into the page
+ * cache, dirtying each page, growing the file. Throttled by
+ * balance_dirty_pages(). Return: bytes written, or -errno (-ENOSPC, -ENOMEM).
+ */
+ssize_t generic_perform_write(struct kmm_file *f, const void *buf, size_t len, uint64_t pos);
+/**
+ * truncate_setsize() - set @f's size: pages wholly past the new end are
+ * unmapped from every process (a later access there gets SIGBUS) and
+ * dropped; the tail of the last page is zeroed. Context: caller holds
+ * f->i_rwsem for writing.
+ */
+void truncate_setsize(struct kmm_file *f, uint64_t size);
+/**
+ * invalidate_mapping_pages() - drop the clean, unmapped, unlocked pages of
+ * [@start, @end] (page indices) from @f (drop_caches, fadvise DONTNEED).
+ * Return: pages dropped.
+ */
+unsigned long invalidate_mapping_pages(struct kmm_file *f, unsigned long start, unsigned long end);
+/** drop_pagecache() - invalidate_mapping_pages() over every file of @m. Return: pages dropped. */
+unsigned long drop_pagecache(struct kmm_machine *m);
+/**
+ * filemap_fincore() - which of the first @n pages of @f are cached: @vec[i]
+ * is 1 (cached), 3 (cached and dirty), else 0. Return: pages cached.
+ */
+unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n);
+/** filemap_register() / filemap_unregister() - @f on (off) the machine's list of files. */
+void filemap_register(struct kmm_machine *m, struct kmm_file *f);
+void filemap_unregister(struct kmm_machine *m, struct kmm_file *f);
+/**
+ * filemap_for_each_file() - call @fn for every file of @m (with a reference
+ * held across the call) until it returns non-zero. Return: that value or 0.
+ */
+int filemap_for_each_file(struct kmm_machine *m, int (*fn)(struct kmm_file *f, void *arg), void *arg);
+/** lock_page() / trylock_page() / unlock_page() - PG_locked (a bit spinlock). */
+void lock_page(struct page *page);
+bool trylock_page(struct page *page);
+void unlock_page(struct page *page);
+
+/* ---- mm/page-writeback.c ---- */
+
+/**
+ * folio_mark_dirty() - @page of a file's cache has new data: PG_dirty, the
+ * DIRTY tag, NR_FILE_DIRTY and nr_dirtied (once). shmem pages only get
+ * PG_dirty (they have no backing store to be written to).
+ * Return: true when it was clean before.
+ */
+bool folio_mark_dirty(struct page *page);
+/**
+ * folio_write_one() - write one dirty page of @f (locked by the caller) to
+ * the backing store: its shared mappings are write-protected and cleaned
+ * first (folio_mkclean), so a later store dirties it again.
+ * Return: 0 (clean now), or -errno (the page stays dirty; the error is
+ * recorded for fsync).
+ */
+int folio_write_one(struct kmm_file *f, struct page *page);
+/**
+ * filemap_pageout() - reclaim's pageout() of a dirty file page (isolated,
+ * unmapped). Return: 0 written and clean, -EAGAIN not now (locked, shmem,
+ * no backing store), another -errno for a write error.
+ */
+int filemap_pageout(struct page *page);
+/**
+ * filemap_write_and_wait_range() - write every dirty page of @f in the byte
+ * range [@start, @end]. Return: 0, or the first write error since the last
+ * call (then cleared, as fsync reports it once).
+ */
+int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t end);
+/** sync_pagecache() - write back every dirty page of every file of @m (sync(2)). Return: 0/-errno. */
+int sync_pagecache(struct kmm_machine *m);
+/**
+ * balance_dirty_pages_ratelimited() - after a writer dirtied pages of @f:
+ * above the dirty threshold it writes pages back itself until under it
+ * (Linux pauses the writer while the flusher does); above the background
+ * threshold it runs the flusher (wb_workfn) until under that.
+ */
+void balance_dirty_pages_ratelimited(struct kmm_file *f);
+/**
+ * global_dirty_limits() - the background and dirty thresholds in pages, from
+ * vm.dirty_(background_)ratio or _bytes over the dirtyable memory (free +
+ * file pages, Linux's global_dirtyable_memory).
+ */
+void global_dirty_limits(struct kmm_machine *m, unsigned long *background, unsigned long *dirty);
+
+/* ---- mm/readahead.c ---- */
+
+/** file_ra_state_init() - a fresh window for an opened file (ra_pages from read_ahead_kb). */
+void file_ra_state_init(struct kmm_machine *m, struct file_ra_state *ra);
+/**
+ * page_cache_sync_ra() - a read missed the cache at @index wanting
+ * @req_count pages: read in a window (Linux's ondemand readahead: a first
+ * window of get_init_ra_size(), doubled or quadrupled on sequential reads up
+ * to ra_pages), marking PG_readahead where the next one starts.
+ */
+void page_cache_sync_ra(struct kmm_file *f, struct file_ra_state *ra, unsigned long index,
+			unsigned long req_count);
+/** page_cache_async_ra() - a read hit a PG_readahead page at @index: read the next window. */
+void page_cache_async_ra(struct kmm_file *f, struct file_ra_state *ra, struct page *page,
+			 unsigned long index, unsigned long req_count);
+/**
+ * page_cache_ra_unbounded() - read pages [@index, @index + @nr) of @f that
+ * are not cached (stopping at the end of the file), marking the page at
+ * @index + @nr - @lookahead PG_readahead. Return: pages read.
+ */
+unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
+				      unsigned long lookahead);
+
+#endif /* KMM_MM_INCLUDE_FILEMAP_H */

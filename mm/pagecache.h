@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/pagecache.h - the page cache layer's private state, shared by
+ * mm/filemap.c (the cache, the entry "filemap"), mm/page-writeback.c
+ * (dirty limits, writeback, the flusher) and mm/readahead.c.
+ *
+ * Locking: files_lock guards @files (a leaf lock); the sysctl ints are read
+ * with relaxed loads and written by proc/sysctl.c under m->sysctl_lock.
+ */
+#ifndef KMM_MM_PAGECACHE_H
+#define KMM_MM_PAGECACHE_H
+
+#include "mm/include/filemap.h"
+#include "mm/include/subsys.h"
+
+struct pagecache_state {
+	spinlock_t files_lock;
+	struct list_head files;			/* every kmm_file of the machine (files_node) */
+	/* vm.* sysctls (Linux's defaults) */
+	int dirty_background_ratio;		/* 10 */
+	int dirty_ratio;			/* 20 */
+	unsigned long dirty_background_bytes;	/* 0: the ratio rules */
+	unsigned long dirty_bytes;		/* 0: the ratio rules */
+	int dirty_expire_centisecs;		/* 3000 (kept and shown; see page-writeback.c) */
+	int dirty_writeback_centisecs;		/* 500 (likewise) */
+	int drop_caches;			/* the last value written (Linux keeps it too) */
+	int read_ahead_kb;			/* 128: the backing device's read_ahead_kb */
+	/* statistics */
+	atomic_ulong flusher_runs;		/* background writeback rounds */
+	atomic_ulong throttled;			/* balance_dirty_pages() calls that wrote pages */
+};
+
+static inline struct pagecache_state *pagecache_of(const struct kmm_machine *m)
+{
+	return m->subsys[SUBSYS_FILEMAP];
+}
+
+/** writeback_state_init() - the vm.dirty_* defaults (mm/page-writeback.c). */
+void writeback_state_init(struct pagecache_state *st);
+/* The entry's sysctl rows (mm/page-writeback.c); their storage is the state above. */
+extern const struct ctl_table writeback_sysctls[];
+/** drop_caches_sysctl_handler() - vm.drop_caches (mm/filemap.c): write-only, 1..4. */
+proc_handler drop_caches_sysctl_handler;
+
+/* mm/filemap.c: what readahead builds on. */
+/**
+ * filemap_read_new_page() - a new page for @idx of @f, filled from the
+ * backing store (a_ops), the image pattern, or zeros (shmem, or @zero: a
+ * hole about to be written); *@major set when the backing store was read.
+ * Return: the page (one reference, not in the cache), or NULL with *@err.
+ */
+struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool zero, bool *major,
+				   int *err);
+/**
+ * filemap_add_folio() - put @page (filled, its only reference ours) at @idx;
+ * the cache takes our reference, and we get a new one when @get.
+ * Return: 0, -EEXIST (another page is there; ours untouched), -ENOMEM.
+ */
+int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get);
+/** filemap_discard_new_page() - free a page from filemap_read_new_page() that never entered the cache. */
+void filemap_discard_new_page(struct page *page);
+
+#endif /* KMM_MM_PAGECACHE_H */

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/readahead.c - reading ahead of read(): a window per open file that
+ * starts small and grows while the reads stay sequential.
+ *
+ * Linux counterpart: mm/readahead.c (6.12: page_cache_sync_ra,
+ * page_cache_async_ra, get_init_ra_size, get_next_ra_size,
+ * page_cache_ra_unbounded), include/linux/fs.h (file_ra_state).
+ * Kept: the first window is get_init_ra_size(request, max) (4x a small
+ * request rounded up to a power of two, 2x a middling one, else max); a
+ * sequential miss (at page 0, or right after the previous read) starts a
+ * window, a random one reads just the request; the page where the next
+ * window should start gets PG_readahead, and a read that hits it moves the
+ * window forward with get_next_ra_size (4x below max/16, 2x up to max/2,
+ * then max); max is the device's read_ahead_kb (128 KiB: 32 pages).
+ * Simplified: windows are read synchronously (the "async" window is read
+ * when its marker page is hit, before the read goes on); no large folios
+ * (order 0 only); no context readahead (page_cache_prev_miss) for
+ * interleaved streams; mmap faults do no readahead (no fault-around).
+ *
+ * Locking: none of its own; a file's ra state belongs to its open file (the
+ * caller serialises reads of one open file).
+ */
+#include <errno.h>
+
+#include "mm/include/swap.h"
+#include "mm/internal.h"
+#include "mm/pagecache.h"
+
+void file_ra_state_init(struct kmm_machine *m, struct file_ra_state *ra)
+{
+	const struct pagecache_state *st = pagecache_of(m);
+	int kb = st ? __atomic_load_n(&st->read_ahead_kb, __ATOMIC_RELAXED) : 128;
+
+	ra->start = 0;
+	ra->size = 0;
+	ra->async_size = 0;
+	ra->ra_pages = (unsigned int)((unsigned long)kb * 1024 / PAGE_SIZE);
+	ra->prev_pos = ~0ULL;
+}
+
+/* The first window for a read of @size pages, at most @max. */
+static unsigned long get_init_ra_size(unsigned long size, unsigned long max)
+{
+	unsigned long newsize = size <= 1 ? 1 : 1UL << fls_ul(size - 1);	/* roundup_pow_of_two */
+
+	if (newsize <= max / 32)
+		newsize = newsize * 4;
+	else if (newsize <= max / 4)
+		newsize = newsize * 2;
+	else
+		newsize = max;
+	return newsize;
+}
+
+/* The next window after one of ra->size pages. */
+static unsigned long get_next_ra_size(const struct file_ra_state *ra, unsigned long max)
+{
+	unsigned long cur = ra->size;
+
+	if (cur < max / 16)
+		return 4 * cur;
+	if (cur <= max / 2)
+		return 2 * cur;
+	return max;
+}
+
+unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
+				      unsigned long lookahead)
+{
+	unsigned long end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE), read = 0;
+
+	for (unsigned long i = 0; i < nr; i++) {
+		unsigned long idx = index + i;
+		bool major = false;
+		int err = 0;
+		struct page *page;
+
+		if (idx >= end_idx)
+			break;
+		spin_lock(&f->i_pages_lock);
+		page = xa_load(&f->i_pages, idx);
+		spin_unlock(&f->i_pages_lock);
+		if (page)
+			continue;	/* already cached: read around it */
+		page = filemap_read_new_page(f, idx, false, &major, &err);
+		if (!page)
+			break;		/* out of memory or a read error: the reader reports it */
+		if (i == nr - lookahead && lookahead)
+			page_flag_set(page, PG_readahead);
+		if (filemap_add_folio(f, page, idx, false)) {
+			filemap_discard_new_page(page);
+			continue;
+		}
+		read++;
+	}
+	return read;
+}
+
+/* ra_submit(): read the current window, marking where the next one starts. */
+static void ra_submit(struct kmm_file *f, struct file_ra_state *ra)
+{
+	page_cache_ra_unbounded(f, ra->start, ra->size, ra->async_size);
+}
+
+void page_cache_sync_ra(struct kmm_file *f, struct file_ra_state *ra, unsigned long index,
+			unsigned long req_count)
+{
+	unsigned long max = ra->ra_pages;
+	unsigned long prev_index = ra->prev_pos == ~0ULL ? ~0UL : (unsigned long)(ra->prev_pos >> PAGE_SHIFT);
+
+	if (!max)
+		return;
+	if (!index || req_count > max || index - prev_index <= 1UL) {
+		/* a sequential read (or a large one): a fresh window */
+		ra->start = index;
+		ra->size = (unsigned int)get_init_ra_size(req_count, max);
+		ra->async_size = ra->size > req_count ? ra->size - (unsigned int)req_count
+						      : ra->size >> 1;
+		ra_submit(f, ra);
+		return;
+	}
+	/* a random read: just what was asked for, no window */
+	page_cache_ra_unbounded(f, index, KMM_MIN(req_count, max), 0);
+}
+
+void page_cache_async_ra(struct kmm_file *f, struct file_ra_state *ra, struct page *page,
+			 unsigned long index, unsigned long req_count)
+{
+	unsigned long max = ra->ra_pages, expected;
+
+	page_flag_clear(page, PG_readahead);
+	if (!max)
+		return;
+	expected = ra->start + ra->size - ra->async_size;
+	if (index == expected) {
+		ra->start += ra->size;
+		ra->size = (unsigned int)get_next_ra_size(ra, max);
+		ra->async_size = ra->size;
+	} else {
+		/* a marker of an older window (or another reader's): start from here */
+		unsigned long start = index + 1;
+		while (start < index + max) {
+			struct page *p;
+			spin_lock(&f->i_pages_lock);
+			p = xa_load(&f->i_pages, start);
+			spin_unlock(&f->i_pages_lock);
+			if (!p)
+				break;
+			start++;
+		}
+		if (start - index > max)
+			return;
+		ra->start = start;
+		ra->size = (unsigned int)(start - index + req_count);
+		ra->size = (unsigned int)get_next_ra_size(ra, max);
+		ra->async_size = ra->size;
+	}
+	ra_submit(f, ra);
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_filemap.c - files through the page cache: bytes written
+ * by write(), pwrite() and a shared mapping read back identically by read(),
+ * by another process's mapping and from the host image after sync; a
+ * MAP_PRIVATE store never reaches the file; SIGBUS past the end after a
+ * truncate; drop_caches drops clean pages only; dirty accounting in
+ * /proc/meminfo; the readahead window's growth; an image mounted again by a
+ * second boot; clean file pages reclaimed before anonymous ones at the
+ * default swappiness, dirty ones written before they are dropped, with
+ * checksums over everything. Each test unlinks its files, and the harness's
+ * leak check proves every page came back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kmm/fs.h>
+#include <kmm/proc.h>
+#include <kmm/process.h>
+#include <kmm/swap.h>
+
+#include "tests/process_test.h"
+
+#define PG 4096
+
+static long meminfo_kb(struct kmm_machine *m, const char *field)
+{
+	char *text = t_proc(m, "/proc/meminfo");
+	char *p = text ? strstr(text, field) : NULL;
+	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
+
+	free(text);
+	return v;
+}
+
+static long vmstat_val(struct kmm_machine *m, const char *field)
+{
+	char *text = t_proc(m, "/proc/vmstat"), key[64];
+	char *p;
+	long v = -1;
+
+	snprintf(key, sizeof(key), "\n%s ", field);
+	p = text ? strstr(text, key) : NULL;
+	if (p)
+		v = strtol(p + strlen(key), NULL, 10);
+	free(text);
+	return v;
+}
+
+/* A deterministic pattern for byte @i of a test file. */
+static unsigned char pat(uint64_t i, unsigned seed)
+{
+	uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
+	x ^= x >> 29;
+	return (unsigned char)(x * 0xbf58476d1ce4e5b9ull >> 56);
+}
+
+static void fill(unsigned char *buf, size_t n, uint64_t off, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pat(off + i, seed);
+}
+
+/* The bytes of page @index of @path as the host image holds them. */
+static int image_page(struct kmm_machine *m, const char *path, uint64_t index, unsigned char *out)
+{
+	uint64_t off;
+	const char *img = kmm_fs_image(m);
+	FILE *fp;
+	int ok;
+
+	if (!img || kmm_fs_bmap(m, path, index, &off))
+		return -1;
+	if (!(fp = fopen(img, "rb")))
+		return -1;
+	ok = fseek(fp, (long)off, SEEK_SET) == 0 && fread(out, 1, PG, fp) == PG;
+	fclose(fp);
+	return ok ? 0 : -1;
+}
+
+TEST(write_pwrite_read_and_the_image_agree)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[5 * PG + 100], r[5 * PG + 100], pg[PG];
+	unsigned char vec[8];
+	int fd;
+
+	assert_true(a != NULL);
+	fd = kmm_open(a, "/data/f", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	fill(w, sizeof(w), 0, 1);
+	expect_eq(kmm_write(a, fd, w, 3 * PG), 3 * PG);
+	expect_eq(kmm_pwrite(a, fd, w + 3 * PG, sizeof(w) - 3 * PG, 3 * PG), (long)sizeof(w) - 3 * PG);
+	uint64_t size = 0;
+	expect_eq(kmm_file_size(m, "/data/f", &size), 0);
+	expect_eq(size, sizeof(w));
+	/* six dirty pages, counted */
+	expect_eq(kmm_fincore(m, "/data/f", vec, 8), 6);
+	expect_eq(vec[0], 3);
+	expect_eq(vec[5], 3);
+	expect_eq(vec[6], 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 6 * 4);
+	expect_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(w)));
+	/* reading past the end gives 0 bytes; a short read at the end */
+	expect_eq(kmm_pread(a, fd, r, 10, sizeof(w)), 0);
+	expect_eq(kmm_pread(a, fd, r, 200, sizeof(w) - 50), 50);
+	/* nothing is in the image yet */
+	expect_ne(image_page(m, "/data/f", 0, pg), 0);
+	expect_eq(kmm_fsync(a, fd), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	expect_eq(kmm_fincore(m, "/data/f", vec, 8), 6);
+	expect_eq(vec[0], 1);
+	for (uint64_t i = 0; i < 6; i++) {
+		assert_eq(image_page(m, "/data/f", i, pg), 0);
+		size_t n = i == 5 ? 100 : PG;
+		expect_true(!memcmp(pg, w + i * PG, n));
+	}
+	/* the descriptor's position moved with write() only */
+	expect_eq(kmm_lseek(a, fd, 0, KMM_SEEK_CUR), 3 * PG);
+	expect_eq(kmm_close(a, fd), 0);
+	expect_eq(kmm_close(a, fd), -EBADF);
+	expect_eq(kmm_unlink(m, "/data/f"), 0);
+	expect_eq(kmm_unlink(m, "/data/f"), -ENOENT);
+	expect_eq(kmm_open(a, "/data/f", KMM_O_RDONLY), -ENOENT);
+	kmm_exit(a, 0);
+	done(m);
+}
+
+TEST(shared_mapping_stores_reach_the_file_and_other_mappers_private_ones_do_not)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	static unsigned char w[4 * PG], r[4 * PG], pg[PG];
+	uint64_t ma, mb, mp;
+	int fa, fb;
+
+	fa = kmm_open(a, "/data/m", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fa >= 3);
+	fill(w, sizeof(w), 0, 2);
+	assert_eq(kmm_write(a, fa, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fa), 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, sizeof(w), KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &ma), 0);
+	fb = kmm_open(b, "/data/m", KMM_O_RDONLY);
+	assert_true(fb >= 3);
+	/* a read-only descriptor may not map shared writable */
+	expect_eq(kmm_mmap_fd(b, fb, 0, PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &mb), -EACCES);
+	assert_eq(kmm_mmap_fd(b, fb, 0, sizeof(w), KMM_PROT_READ, KMM_MAP_SHARED, 0, &mb), 0);
+	assert_eq(kmm_mmap_fd(b, fb, 0, sizeof(w), KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, 0, &mp), 0);
+	/* B reads first: the pages are mapped clean and read-only */
+	assert_eq(kmm_access(b, mb, r, sizeof(r), false), 0);
+	expect_true(!memcmp(r, w, sizeof(w)));
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	/* A stores through its shared mapping: page 1 and the end of page 3 */
+	fill(w + PG, PG, 1000, 3);
+	memset(w + 4 * PG - 10, 0x5a, 10);
+	assert_eq(kmm_access(a, ma + PG, w + PG, PG, true), 0);
+	assert_eq(kmm_access(a, ma + 4 * PG - 10, w + 4 * PG - 10, 10, true), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 2 * 4);
+	expect_true(kmm_check(m) == 0);		/* write-notify: writable shared PTEs map dirty pages */
+	/* B sees them through its mapping and through read() */
+	assert_eq(kmm_access(b, mb, r, sizeof(r), false), 0);
+	expect_true(!memcmp(r, w, sizeof(w)));
+	assert_eq(kmm_pread(b, fb, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(w)));
+	/* B's private copy-on-write store stays private */
+	unsigned char x = 0xee;
+	assert_eq(kmm_access(b, mp + 2 * PG, &x, 1, true), 0);
+	assert_eq(kmm_pread(a, fa, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(w)));
+	/* sync: the image holds the shared stores, not the private one */
+	assert_eq(kmm_sync(m), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	for (uint64_t i = 0; i < 4; i++) {
+		assert_eq(image_page(m, "/data/m", i, pg), 0);
+		expect_true(!memcmp(pg, w + i * PG, PG));
+	}
+	/* after writeback the mapping is write-protected again: the next store re-dirties */
+	assert_eq(kmm_access(a, ma, &x, 1, true), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 4);
+	expect_true(kmm_check(m) == 0);
+	expect_true(meminfo_kb(m, "Mapped:") >= 4 * 4);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	expect_eq(kmm_unlink(m, "/data/m"), 0);
+	done(m);
+}
+
+TEST(truncate_gives_sigbus_past_the_end)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[4 * PG];
+	uint64_t ma;
+	unsigned char x;
+	int fd = kmm_open(a, "/data/t", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	fill(w, sizeof(w), 0, 4);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_mmap_fd(a, fd, 0, sizeof(w), KMM_PROT_READ, KMM_MAP_SHARED, 0, &ma), 0);
+	assert_eq(kmm_access(a, ma + 3 * PG, &x, 1, false), 0);
+	expect_eq(x, w[3 * PG]);
+	assert_eq(kmm_ftruncate(a, fd, PG + 100), 0);
+	expect_true(kmm_check(m) == 0);
+	/* the head of page 1 survives, its tail reads as zeros */
+	assert_eq(kmm_access(a, ma + PG + 99, &x, 1, false), 0);
+	expect_eq(x, w[PG + 99]);
+	assert_eq(kmm_access(a, ma + PG + 100, &x, 1, false), 0);
+	expect_eq(x, 0);
+	/* page 3 is gone: SIGBUS */
+	expect_eq(kmm_access(a, ma + 3 * PG, &x, 1, false), -EFAULT);
+	struct kmm_task_exit e = kmm_task_exit_info(a);
+	expect_true(e.exited);
+	expect_eq(e.signal, KMM_SIGBUS);
+	expect_eq(kmm_unlink(m, "/data/t"), 0);
+	done(m);
+}
+
+TEST(drop_caches_drops_clean_pages_only)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[8 * PG];
+	unsigned char vec[8];
+	int fc = kmm_open(a, "/data/clean", KMM_O_CREAT | KMM_O_RDWR);
+	int fdirty = kmm_open(a, "/data/dirty", KMM_O_CREAT | KMM_O_RDWR);
+	long cached0 = meminfo_kb(m, "Cached:");
+
+	fill(w, sizeof(w), 0, 5);
+	assert_eq(kmm_write(a, fc, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fc), 0);
+	assert_eq(kmm_write(a, fdirty, w, 4 * PG), 4 * PG);
+	expect_eq(meminfo_kb(m, "Cached:") - cached0, 12 * 4);
+	expect_eq(meminfo_kb(m, "Dirty:"), 4 * 4);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	expect_eq(kmm_fincore(m, "/data/clean", vec, 8), 0);
+	expect_eq(kmm_fincore(m, "/data/dirty", vec, 8), 4);
+	expect_eq(meminfo_kb(m, "Cached:") - cached0, 4 * 4);
+	expect_str_contains(t_dmesg(m), "drop_caches: 1");
+	/* a bad value changes nothing */
+	expect_eq(kmm_sysctl_write(m, "vm.drop_caches", "5"), -EINVAL);
+	/* the clean file reads back from the image */
+	static unsigned char r[8 * PG];
+	assert_eq(kmm_pread(a, fc, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(r)));
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/clean"), 0);
+	expect_eq(kmm_unlink(m, "/data/dirty"), 0);
+	done(m);
+}
+
+TEST(readahead_window_grows_on_sequential_reads)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[64 * PG], vec[64];
+	unsigned char b[PG];
+	int fd = kmm_open(a, "/data/ra", KMM_O_CREAT | KMM_O_RDWR);
+
+	fill(w, sizeof(w), 0, 6);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 0);
+	kmm_close(a, fd);
+	fd = kmm_open(a, "/data/ra", KMM_O_RDONLY);
+	/* page 0: a first window of 4 (get_init_ra_size(1, 32)), the marker on page 1 */
+	assert_eq(kmm_read(a, fd, b, PG), PG);
+	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 4);
+	/* page 1 hits the marker: the next window, 8 pages (4..11) */
+	assert_eq(kmm_read(a, fd, b, PG), PG);
+	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 12);
+	expect_true(!memcmp(b, w + PG, PG));
+	/* reading on to page 4 (the next marker): 16 more (12..27) */
+	for (int i = 2; i <= 4; i++)
+		assert_eq(kmm_read(a, fd, b, PG), PG);
+	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 28);
+	/* everything read back is what was written */
+	static unsigned char r[64 * PG];
+	assert_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(r)));
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/ra"), 0);
+	done(m);
+}
+
+TEST(an_image_is_mounted_again_by_the_next_boot)
+{
+	char dir[] = "/tmp/kmm-fs-test-XXXXXX", cmd[256], img[128];
+	static unsigned char w[3 * PG + 7], r[3 * PG + 7];
+	struct kmm_machine *m;
+	struct task_struct *a;
+	int fd;
+
+	assert_true(mkdtemp(dir) != NULL);
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(cmd, sizeof(cmd), "mem=64M fsimage=%s fssize=8M", img);
+	fill(w, sizeof(w), 0, 7);
+	m = kmm_boot(cmd);	/* not the harness's: its cache is not empty at the end */
+	assert_true(m != NULL);
+	a = kmm_spawn(m, "A");
+	fd = kmm_open(a, "/keep", KMM_O_CREAT | KMM_O_WRONLY);
+	assert_true(fd >= 3);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	expect_str_contains(t_dmesg(m), "kmmfs (kmmd0): new filesystem, 2048 blocks of 4096");
+	kmm_exit(a, 0);
+	assert_eq(kmm_sync(m), 0);
+	expect_eq(kmm_unlink(m, "/keep"), 0);	/* the cache goes, and so would the file ... */
+	fd = kmm_open(kmm_spawn(m, "B"), "/keep2", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	assert_eq(kmm_pwrite(kmm_task_by_pid(m, 2), fd, w, sizeof(w), 0), (long)sizeof(w));
+	kmm_exit(kmm_task_by_pid(m, 2), 0);
+	/* ... so /keep2 is kept: its dirty pages are written by the unmount at shutdown */
+	expect_true(meminfo_kb(m, "Dirty:") >= 4 * 4);
+	expect_eq(kmm_check(m), 0);
+	kmm_shutdown(m);
+
+	m = t_boot(cmd);
+	a = kmm_spawn(m, "A");
+	expect_eq(kmm_open(a, "/keep", KMM_O_RDONLY), -ENOENT);
+	fd = kmm_open(a, "/keep2", KMM_O_RDONLY);
+	assert_true(fd >= 3);
+	expect_str_contains(t_dmesg(m), "kmmfs (kmmd0): mounted filesystem");
+	assert_eq(kmm_read(a, fd, r, sizeof(r) + 100), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(r)));
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/keep2"), 0);
+	t_done(m);
+	unlink(img);
+	rmdir(dir);
+}
+
+TEST(tmpfs_files_are_shared_memory)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	uint64_t ma, mb;
+	unsigned char x = 0x77, y = 0;
+	int fa = kmm_open(a, "/dev/shm/seg", KMM_O_CREAT | KMM_O_RDWR);
+	int fb = kmm_open(b, "/dev/shm/seg", KMM_O_RDWR);
+	long shmem0 = meminfo_kb(m, "Shmem:");
+
+	assert_true(fa >= 3 && fb >= 3);
+	assert_eq(kmm_ftruncate(a, fa, 16 * PG), 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, 16 * PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &ma), 0);
+	assert_eq(kmm_mmap_fd(b, fb, 0, 16 * PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &mb), 0);
+	assert_eq(kmm_access(a, ma + 5 * PG, &x, 1, true), 0);
+	assert_eq(kmm_access(b, mb + 5 * PG, &y, 1, false), 0);
+	expect_eq(y, 0x77);
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, 4);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);		/* shmem is never counted dirty */
+	assert_eq(kmm_pread(b, fb, &y, 1, 5 * PG), 1);
+	expect_eq(y, 0x77);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	expect_eq(kmm_unlink(m, "/dev/shm/seg"), 0);
+	expect_eq(meminfo_kb(m, "Shmem:"), shmem0);
+	done(m);
+}
+
+TEST(bad_calls_are_refused_and_change_nothing)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	unsigned char b[16] = { 0 };
+	uint64_t out;
+	int fd;
+
+	expect_eq(kmm_open(a, "relative", KMM_O_CREAT | KMM_O_RDWR), -EINVAL);
+	expect_eq(kmm_open(a, "/dir/", KMM_O_CREAT | KMM_O_RDWR), -EINVAL);
+	expect_eq(kmm_open(a, "/a/very/long/name/that/goes/on/and/on/and/on/past/sixty/four/bytes", KMM_O_CREAT),
+		  -ENAMETOOLONG);
+	expect_eq(kmm_open(a, "/x", KMM_O_ACCMODE), -EINVAL);
+	fd = kmm_open(a, "/x", KMM_O_CREAT | KMM_O_RDONLY);
+	assert_true(fd >= 3);
+	expect_eq(kmm_open(a, "/x", KMM_O_CREAT | KMM_O_EXCL | KMM_O_RDWR), -EEXIST);
+	expect_eq(kmm_write(a, fd, b, sizeof(b)), -EBADF);
+	expect_eq(kmm_read(a, fd + 1, b, sizeof(b)), -EBADF);
+	expect_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ, KMM_MAP_SHARED, 1, &out), -EINVAL);
+	expect_eq(kmm_fadvise(a, fd, 0, 0, 99), -EINVAL);
+	expect_eq(kmm_lseek(a, fd, -1, KMM_SEEK_SET), -EINVAL);
+	/* mapping an empty file succeeds; touching it is SIGBUS */
+	assert_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ, KMM_MAP_PRIVATE, 0, &out), 0);
+	expect_eq(kmm_access(a, out, b, 1, false), -EFAULT);
+	expect_eq(kmm_task_exit_info(a).signal, KMM_SIGBUS);
+	expect_eq(kmm_unlink(m, "/x"), 0);
+	done(m);
+}
+
+/*
+ * Memory pressure: a file bigger than what is free is written (the flusher
+ * keeps Dirty under the limits), an anonymous working set is touched, and
+ * more anonymous memory is asked for. At the default swappiness reclaim
+ * takes clean file pages long before it swaps; every byte still reads back.
+ */
+TEST(reclaim_takes_clean_file_pages_first_and_writes_dirty_ones)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	const size_t file_pages = 12000;	/* 47 MiB of file on a 64 MiB machine */
+	static unsigned char w[PG], r[PG];
+	unsigned long bg, thresh;
+	uint64_t anon;
+	int fd;
+
+	assert_true(kmm_mkswap(m, "/swapfile", 32 << 20) > 0);
+	assert_eq(kmm_swapon(m, "/swapfile", -1), 0);
+	fd = kmm_open(a, "/big", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	for (size_t i = 0; i < file_pages; i++) {
+		fill(w, PG, i * PG, 8);
+		assert_eq(kmm_write(a, fd, w, PG), PG);
+		if (i % 1000 == 0) {
+			/* the dirty limit holds while writing */
+			char *s = NULL;
+			assert_eq(kmm_sysctl_read(m, "vm.dirty_ratio", &s), 0);
+			free(s);
+			long dirty = vmstat_val(m, "nr_dirty"), lim = vmstat_val(m, "nr_dirty_background_threshold");
+			expect_true(dirty <= lim);
+		}
+	}
+	(void)bg;
+	(void)thresh;
+	expect_true(vmstat_val(m, "nr_written") > 0);
+	long pswpout0 = vmstat_val(m, "pswpout"), steal_file0 = vmstat_val(m, "pgsteal_file");
+	/* 24 MiB of anonymous memory, written */
+	assert_eq(kmm_mmap(a, 0, 24 << 20, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, &anon), 0);
+	for (uint64_t off = 0; off < (24 << 20); off += PG) {
+		uint64_t v = off * 7 + 1;
+		assert_eq(kmm_access(a, anon + off, &v, sizeof(v), true), 0);
+	}
+	long steal_file = vmstat_val(m, "pgsteal_file") - steal_file0;
+	long swapped = vmstat_val(m, "pswpout") - pswpout0;
+	expect_true(steal_file > 1000);
+	expect_true(swapped * 10 < steal_file);
+	expect_true(kmm_check(m) == 0);
+	/* every byte is intact: the file and the anonymous memory */
+	for (size_t i = 0; i < file_pages; i += 7) {
+		fill(w, PG, i * PG, 8);
+		assert_eq(kmm_pread(a, fd, r, PG, i * PG), PG);
+		if (memcmp(r, w, PG)) {
+			kmm_test_fail(__FILE__, __LINE__, "file page %zu differs", i);
+			break;
+		}
+	}
+	for (uint64_t off = 0; off < (24 << 20); off += 13 * PG) {
+		uint64_t v = 0;
+		assert_eq(kmm_access(a, anon + off, &v, sizeof(v), false), 0);
+		expect_eq(v, off * 7 + 1);
+	}
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/big"), 0);
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
+	done(m);
+}
