@@ -33,6 +33,7 @@ static const struct verb_table *const tables[] = {
 	&slab_verbs,
 	&process_verbs,
 	&pressure_verbs,
+	&file_verbs,
 	&trace_verbs,
 	&oom_verbs,
 	&lab_verbs,

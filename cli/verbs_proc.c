@@ -22,6 +22,7 @@
 
 #include "cli/format.h"
 #include "cli/verbs.h"
+#include "include/kmm/fs.h"
 #include "include/kmm/process.h"
 #include "mm/include/mm.h"
 
@@ -405,8 +406,8 @@ static int kill_run(struct kmm_ctx *ctx, const struct args *a)
 /* ---- mmap and friends ---- */
 
 static const char *mmap_usage =
-	"mmap NAME SIZE [PROT] [private|shared] [anon] [fixed=ADDR|noreplace=ADDR|hint=ADDR] "
-	"[populate] [locked] [noreserve] [growsdown] -> $v";
+	"mmap NAME SIZE [PROT] [private|shared] [anon|file=PATH [offset=N]] "
+	"[fixed=ADDR|noreplace=ADDR|hint=ADDR] [populate] [locked] [noreserve] [growsdown] -> $v";
 
 static int mmap_parse(const struct args *a, int *prot, int *flags, int *bad, int *addr_arg)
 {
@@ -426,6 +427,8 @@ static int mmap_parse(const struct args *a, int *prot, int *flags, int *bad, int
 			type = KMM_MAP_SHARED;
 		else if (!strcmp(w, "anon"))
 			continue;
+		else if (!strncmp(w, "file=", 5) || !strncmp(w, "offset=", 7))
+			continue;	/* a file mapping: mmap_run's file_mapping() */
 		else if (!strcmp(w, "populate"))
 			*flags |= KMM_MAP_POPULATE;
 		else if (!strcmp(w, "locked"))
@@ -489,12 +492,31 @@ static int mmap_run(struct kmm_ctx *ctx, const struct args *a)
 			addr = (uint64_t)x;
 		}
 	}
-	if ((err = kmm_mmap(t, addr, len, prot, flags, &out)) != 0)
+	const char *path = NULL;
+	uint64_t off = 0;
+	for (int i = 2; i < a->argc; i++) {
+		if (!strncmp(a->argv[i].text, "file=", 5))
+			path = a->argv[i].text + 5;
+		else if (!strncmp(a->argv[i].text, "offset=", 7) && kmm_parse_size(a->argv[i].text + 7, &off, NULL))
+			return ctx_error(ctx, a, i, "'%s' is not an offset", a->argv[i].text + 7);
+	}
+	if (path) {
+		/* open, mmap, close: the mapping keeps the file (include/kmm/fs.h) */
+		int fd = kmm_open(t, path, (flags & KMM_MAP_SHARED) && (prot & KMM_PROT_WRITE) ? KMM_O_RDWR
+											 : KMM_O_RDONLY);
+		if (fd < 0)
+			return syscall_failed(ctx, a, t, "open", fd, -1);
+		err = kmm_mmap_fd(t, fd, addr, len, prot, flags & ~KMM_MAP_ANONYMOUS, off, &out);
+		kmm_close(t, fd);
+	} else {
+		err = kmm_mmap(t, addr, len, prot, flags, &out);
+	}
+	if (err)
 		return syscall_failed(ctx, a, t, "mmap", err, -1);
-	ctx_printf(ctx, "%s: mmap 0x%" PRIx64 "-0x%" PRIx64 " %c%c%c%c\n", kmm_task_comm(t), out,
+	ctx_printf(ctx, "%s: mmap 0x%" PRIx64 "-0x%" PRIx64 " %c%c%c%c%s%s\n", kmm_task_comm(t), out,
 		   out + ALIGN_UP(len, PAGE_SIZE), prot & KMM_PROT_READ ? 'r' : '-',
 		   prot & KMM_PROT_WRITE ? 'w' : '-', prot & KMM_PROT_EXEC ? 'x' : '-',
-		   flags & KMM_MAP_SHARED ? 's' : 'p');
+		   flags & KMM_MAP_SHARED ? 's' : 'p', path ? " " : "", path ? path : "");
 	set_result(ctx, a, (long long)out);
 	return VERB_OK;
 }
@@ -1129,7 +1151,10 @@ static const struct verb verbs[] = {
 	  "names the error (\"\" on success), and the script goes on:\n"
 	  "  mmap A 4K r noreplace=$a -> $m\n  expect $m.errno == \"EEXIST\"\n"
 	  "Uncaptured, the failure stops the script (exit status 2). The same holds for\n"
-	  "fork, munmap, mprotect, mremap, madvise, mlock, munlock and brk.\n",
+	  "fork, munmap, mprotect, mremap, madvise, mlock, munlock and brk.\n"
+	  "file=PATH maps a file instead (offset=N from where, page aligned): shared stores\n"
+	  "reach the file and its other mappers, private ones are copied on write:\n"
+	  "  mmap A 16M r shared file=/data/big -> $m\n",
 	  VERB_RESULT | VERB_ACK, mmap_check, mmap_run },
 	{ "munmap", "munmap NAME ADDR SIZE -> $v", "unmap a range (splitting VMAs)", NULL,
 	  VERB_RESULT | VERB_ACK, munmap_check, munmap_run },

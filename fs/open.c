@@ -752,3 +752,40 @@ const char *kmm_fs_image(struct kmm_machine *m)
 		return NULL;
 	return fs->image;
 }
+
+int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)
+{
+	static _Thread_local unsigned char buf[16 * KMMFS_BLOCK];
+	struct call c;
+	struct kmm_file *f;
+	int err;
+
+	if ((err = check_path(path)) != 0)
+		return err;
+	if (size > KMMFS_MAX_SIZE)
+		return kmm_set_error(-EFBIG, "mkfile: %llu bytes is past the largest file size",
+				     (unsigned long long)size);
+	if ((err = machine_begin(&c, m)) != 0)
+		return err;
+	if (!(f = lookup_file(c.fs, path, true, false, &err)))
+		return (int)call_end(&c, err);
+	sim_write_lock(&f->i_rwsem);
+	do_truncate(c.fs, f, 0);
+	for (uint64_t off = 0; off < size && !err;) {
+		size_t n = (size_t)KMM_MIN((uint64_t)sizeof(buf), size - off);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t at = off + i;
+			buf[i] = byte >= 0 ? (unsigned char)byte : (unsigned char)(at * 131 + at / 4096);
+		}
+		ssize_t w = generic_perform_write(f, buf, n, off);
+		if (w < 0)
+			err = kmm_set_error((int)w, "mkfile: %s after %llu bytes",
+					    w == -ENOSPC ? "no space left" : "out of memory",
+					    (unsigned long long)off);
+		else
+			off += (uint64_t)w;
+	}
+	sim_write_unlock(&f->i_rwsem);
+	kmm_file_put(m, f);
+	return (int)call_end(&c, err);
+}

@@ -71,6 +71,13 @@ int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int a
  */
 int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int prot, int flags,
 		uint64_t off, uint64_t *out);
+/**
+ * kmm_mkfile() - create (or empty) @path and write @size bytes to it through
+ * the page cache, as `dd` would: each byte @byte, or with @byte < 0 a
+ * pattern of the offset (byte i is (i * 131 + i / 4096) & 0xff). The pages
+ * stay dirty until writeback. Return: 0 or -errno (-ENOSPC: the image is full).
+ */
+int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte);
 /** kmm_unlink() - remove @path; its data goes with its last open file or mapping. Return: 0/-ENOENT. */
 int kmm_unlink(struct kmm_machine *m, const char *path);
 /** kmm_sync() - write every dirty page and the metadata to the image (sync(2)). Return: 0/-errno. */
