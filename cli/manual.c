@@ -51,9 +51,10 @@ const struct doc_item env_docs[] = {
 	  "caches) is always guarded by the slot's spinlock, even when one thread owns the slot "
 	  "(normally an owning thread takes no lock, see docs/locking.md). For measuring what "
 	  "the lock costs; the results are the same." },
-	{ "TMPDIR", "Where a machine makes its private swap directory (kmm-swap-XXXXXX, removed "
+	{ "TMPDIR", "Where a machine makes its private directories (kmm-swap-XXXXXX, removed "
 	  "at shutdown) for the host files behind mkswap/swapon, unless the swapdir= boot option "
-	  "names one. Unset or empty: /tmp." },
+	  "names one, and for its filesystem image, unless fsimage= names one. Unset or empty: "
+	  "/tmp." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
 	  "4 MiB (default 4G). See docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "
@@ -138,6 +139,10 @@ const struct doc_item boot_option_docs[] = {
 	  "once on a host thread per node (thread)." },
 	{ "swapdir=DIR", "The host directory that holds the files of mkswap/swapon (they are "
 	  "kept). Default: a private temporary directory, removed at shutdown." },
+	{ "fsimage=PATH", "The host file that holds the machine's filesystem (kmmfs): mounted "
+	  "when it holds one, created when missing, kept at shutdown. Default: a fresh image in "
+	  "a private temporary directory, removed at shutdown." },
+	{ "fssize=SIZE", "The size of a new filesystem image, 1M to 64G (default 256M)." },
 };
 const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
 
@@ -431,6 +436,10 @@ static const char man_description[] =
 	"Not built yet: page reclaim (kswapd, LRU lists) and swap. Their hooks exist; without "
 	"them an allocation that finds no free memory goes straight to the OOM killer (or "
 	"fails, on a machine with no processes).\n\n"
+	"Files are built: a small filesystem on a host image file (mounted on first use), "
+	"tmpfs under /dev/shm, and the page cache in front of them - reads with readahead, "
+	"writes that dirty pages, shared and private file mappings, writeback (fsync, sync, "
+	"the vm.dirty_* limits, reclaim) and vm.drop_caches.\n\n"
 	"Output is deterministic: the same command line and script print the same bytes "
 	"every time, and no host address is ever shown.";
 
