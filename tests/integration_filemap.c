@@ -458,3 +458,48 @@ TEST(reclaim_takes_clean_file_pages_first_and_writes_dirty_ones)
 	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
 	done(m);
 }
+
+/*
+ * With the background and hard limits out of the way, dirty pages pile up;
+ * anonymous memory then makes reclaim write them (pageout) before it frees
+ * them. Every byte reads back.
+ */
+TEST(reclaim_writes_dirty_file_pages_before_dropping_them)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	const size_t file_pages = 12288;	/* 48 MiB, all dirty */
+	static unsigned char w[PG], r[PG];
+	uint64_t anon;
+	int fd;
+
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_background_ratio", "90"), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_ratio", "100"), 0);
+	fd = kmm_open(a, "/dirty", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	for (size_t i = 0; i < file_pages; i++) {
+		fill(w, PG, i * PG, 9);
+		assert_eq(kmm_write(a, fd, w, PG), PG);
+	}
+	expect_eq(vmstat_val(m, "nr_dirty"), (long)file_pages);
+	expect_eq(vmstat_val(m, "nr_written"), 0);
+	/* no swap: reclaim can only take file pages, and these must be written first */
+	assert_eq(kmm_mmap(a, 0, 80 << 20, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, &anon), 0);
+	assert_eq(kmm_touch(a, anon, 80 << 20, true), 0);
+	long written = vmstat_val(m, "nr_written");
+	expect_true(written > 1000);
+	expect_eq(vmstat_val(m, "nr_dirty") + written, (long)file_pages);
+	expect_true(kmm_check(m) == 0);
+	assert_eq(kmm_munmap(a, anon, 80 << 20), 0);
+	for (size_t i = 0; i < file_pages; i += 5) {
+		fill(w, PG, i * PG, 9);
+		assert_eq(kmm_pread(a, fd, r, PG, i * PG), PG);
+		if (memcmp(r, w, PG)) {
+			kmm_test_fail(__FILE__, __LINE__, "file page %zu differs", i);
+			break;
+		}
+	}
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/dirty"), 0);
+	done(m);
+}
