@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/internal.h"
 
@@ -33,9 +34,13 @@ static int map_image(struct mm_struct *mm, const struct kmm_exec_image *img, uns
 	unsigned long data = ALIGN_UP(img->data, PAGE_SIZE);
 	unsigned long bss = ALIGN_UP(img->bss, PAGE_SIZE);
 	unsigned long stack = ALIGN_UP(img->stack ? img->stack : 132 * 1024, PAGE_SIZE);
-	struct kmm_file *f = kmm_file_create(m, img->path ? img->path : "/bin/a.out",
-					     text + img->data, false);
+	const char *path = img->path ? img->path : "/bin/a.out";
+	/* an image already running is the same file: its text pages are shared (page cache) */
+	struct kmm_file *f = filemap_find_image(m, path, text + img->data);
 	long r;
+
+	if (!f)
+		f = kmm_file_create(m, path, text + img->data, false);
 
 	if (!f)
 		return -ENOMEM;

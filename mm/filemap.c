@@ -172,6 +172,31 @@ int filemap_for_each_file(struct kmm_machine *m, int (*fn)(struct kmm_file *f, v
 	return ret;
 }
 
+struct kmm_file *filemap_find_image(struct kmm_machine *m, const char *path, uint64_t size)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	struct kmm_file *found = NULL;
+	struct list_head *pos;
+
+	if (!st)
+		return NULL;
+	spin_lock(&st->files_lock);
+	list_for_each(pos, &st->files) {
+		struct kmm_file *f = list_entry(pos, struct kmm_file, files_node);
+		int r = atomic_load(&f->refcount);
+		if (f->a_ops || f->shmem || f->size != size || strcmp(f->path, path))
+			continue;
+		while (r > 0 && !atomic_compare_exchange_weak(&f->refcount, &r, r + 1))
+			;
+		if (r > 0) {
+			found = f;
+			break;
+		}
+	}
+	spin_unlock(&st->files_lock);
+	return found;
+}
+
 /* ---- Lookup and insertion ---- */
 
 /* find_get_page(): the cached page at @idx with a reference, or NULL. */

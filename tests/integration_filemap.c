@@ -22,6 +22,7 @@
 #include <kmm/process.h>
 #include <kmm/swap.h>
 
+#include "mm/include/mm.h"
 #include "tests/process_test.h"
 
 #define PG 4096
@@ -501,5 +502,42 @@ TEST(reclaim_writes_dirty_file_pages_before_dropping_them)
 	}
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/dirty"), 0);
+	done(m);
+}
+
+/* Two processes running the same image map the same text frames from the page cache. */
+TEST(text_pages_of_one_image_are_shared)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	const struct kmm_exec_image img = { .path = "/usr/bin/app", .text = 64 << 10, .data = 16 << 10 };
+	struct page *pa = NULL, *pb = NULL;
+	unsigned char x, y;
+
+	assert_eq(kmm_exec(a, &img), 0);
+	assert_eq(kmm_exec(b, &img), 0);
+	uint64_t text = a->mm->start_code + 5 * PG;
+	expect_eq(text, b->mm->start_code + 5 * PG);
+	unsigned long maj_a = a->maj_flt, maj_b = b->maj_flt;
+	assert_eq(kmm_access(a, text, &x, 1, false), 0);
+	assert_eq(kmm_access(b, text, &y, 1, false), 0);
+	expect_eq(x, y);
+	expect_eq(a->maj_flt, maj_a + 1);	/* read from the image */
+	expect_eq(b->maj_flt, maj_b);		/* found in the page cache: minor */
+	assert_eq(get_user_pages_remote(a->mm, text, 1, 0, &pa), 1);
+	assert_eq(get_user_pages_remote(b->mm, text, 1, 0, &pb), 1);
+	expect_true(pa == pb);
+	expect_eq(page_mapcount(pa), 2);
+	put_user_page_ref(pa);
+	put_user_page_ref(pb);
+	/* a different image is a different file */
+	const struct kmm_exec_image other = { .path = "/usr/bin/other", .text = 64 << 10, .data = 16 << 10 };
+	assert_eq(kmm_exec(b, &other), 0);
+	assert_eq(kmm_access(b, text, &y, 1, false), 0);
+	assert_eq(get_user_pages_remote(b->mm, text, 1, 0, &pb), 1);
+	expect_true(pa != pb);
+	put_user_page_ref(pb);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
 	done(m);
 }

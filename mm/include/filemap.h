@@ -128,6 +128,12 @@ unsigned long drop_pagecache(struct kmm_machine *m);
  * is 1 (cached), 3 (cached and dirty), else 0. Return: pages cached.
  */
 unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n);
+/**
+ * filemap_find_image() - a live program image (a file with no a_ops, not
+ * shmem) named @path of @size bytes, with a reference: exec maps it again,
+ * so every process running the image shares its text pages. Return: it, or NULL.
+ */
+struct kmm_file *filemap_find_image(struct kmm_machine *m, const char *path, uint64_t size);
 /** filemap_register() / filemap_unregister() - @f on (off) the machine's list of files. */
 void filemap_register(struct kmm_machine *m, struct kmm_file *f);
 void filemap_unregister(struct kmm_machine *m, struct kmm_file *f);
