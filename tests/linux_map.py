@@ -6,7 +6,7 @@ The page maps every non-static kmm function to its Linux counterpart. This
 script reads the sources and the page and fails, printing what is wrong,
 when:
 
-  - a non-static function of lib/, arch/sim/, arch/x86/, init/, mm/ or proc/
+  - a non-static function of lib/, arch/sim/, arch/x86/, init/, mm/, fs/ or proc/
     has no row in its file's section ("### path") of the page;
   - a row names a function its file does not define (renamed or gone; an
     inline function of a header, or a structure the file defines, such as a
@@ -26,7 +26,7 @@ import os
 import re
 import sys
 
-KERNEL_DIRS = ("lib", "arch/sim", "arch/x86", "init", "mm", "proc")
+KERNEL_DIRS = ("lib", "arch/sim", "arch/x86", "init", "mm", "fs", "proc")
 CATEGORIES = ("kept", "simplified", "changed", "renamed", "kmm only")
 
 
