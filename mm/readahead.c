@@ -12,7 +12,8 @@
  * window, a random one reads just the request; the page where the next
  * window should start gets PG_readahead, and a read that hits it moves the
  * window forward with get_next_ra_size (4x below max/16, 2x up to max/2,
- * then max); max is the device's read_ahead_kb (128 KiB: 32 pages).
+ * then max); max is the device's read_ahead_kb (128 KiB: 32 pages;
+ * /sys/block/kmmd0/queue/read_ahead_kb, proc/block.c), copied at open.
  * Simplified: windows are read synchronously (the "async" window is read
  * when its marker page is hit, before the read goes on); no large folios
  * (order 0 only); no context readahead (page_cache_prev_miss) for
@@ -26,6 +27,23 @@
 #include "mm/include/swap.h"
 #include "mm/internal.h"
 #include "mm/pagecache.h"
+
+int filemap_read_ahead_kb(struct kmm_machine *m)
+{
+	const struct pagecache_state *st = pagecache_of(m);
+
+	return st ? __atomic_load_n(&st->read_ahead_kb, __ATOMIC_RELAXED) : -ENOENT;
+}
+
+int filemap_set_read_ahead_kb(struct kmm_machine *m, int kb)
+{
+	struct pagecache_state *st = pagecache_of(m);
+
+	if (!st)
+		return -ENOENT;
+	__atomic_store_n(&st->read_ahead_kb, kb, __ATOMIC_RELAXED);
+	return 0;
+}
 
 void file_ra_state_init(struct kmm_machine *m, struct file_ra_state *ra)
 {

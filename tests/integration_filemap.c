@@ -285,6 +285,19 @@ TEST(readahead_window_grows_on_sequential_reads)
 	static unsigned char r[64 * PG];
 	assert_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
 	expect_true(!memcmp(r, w, sizeof(r)));
+	/* read_ahead_kb = 0: no window, a file opened now reads one page at a time */
+	char *text = NULL;
+	assert_eq(kmm_proc_read(m, "/sys/block/kmmd0/queue/read_ahead_kb", &text), 0);
+	expect_true(text && !strcmp(text, "128\n"));
+	free(text);
+	expect_eq(kmm_proc_write(m, "/sys/block/kmmd0/queue/read_ahead_kb", "-1"), -EINVAL);
+	assert_eq(kmm_proc_write(m, "/sys/block/kmmd0/queue/read_ahead_kb", "0"), 0);
+	kmm_close(a, fd);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	fd = kmm_open(a, "/data/ra", KMM_O_RDONLY);
+	for (int i = 0; i < 3; i++)
+		assert_eq(kmm_read(a, fd, b, PG), PG);
+	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 3);
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/ra"), 0);
 	done(m);

@@ -194,6 +194,10 @@ void global_dirty_limits(struct kmm_machine *m, unsigned long *background, unsig
 
 /* ---- mm/readahead.c ---- */
 
+/** filemap_read_ahead_kb() - the disk's read_ahead_kb. Return: it, or -ENOENT without the page cache. */
+int filemap_read_ahead_kb(struct kmm_machine *m);
+/** filemap_set_read_ahead_kb() - set it (files opened later use it). Return: 0 or -ENOENT. */
+int filemap_set_read_ahead_kb(struct kmm_machine *m, int kb);
 /** file_ra_state_init() - a fresh window for an opened file (ra_pages from read_ahead_kb). */
 void file_ra_state_init(struct kmm_machine *m, struct file_ra_state *ra);
 /**
