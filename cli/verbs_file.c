@@ -486,6 +486,76 @@ static int fadvise_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+/* ---- msync, mincore ---- */
+
+static int range_check3(struct verb_check *vc, const struct args *a, int max, const char *usage)
+{
+	if (need(vc, a, 3, max, usage) || check_number(vc, a, 1) || check_size(vc, a, 2))
+		return VERB_ERROR;
+	return 0;
+}
+
+static int msync_check(struct verb_check *vc, const struct args *a)
+{
+	if (range_check3(vc, a, 4, "msync NAME ADDR SIZE [sync|async] -> $v"))
+		return VERB_ERROR;
+	if (a->argc == 4 && strcmp(a->argv[3].text, "sync") && strcmp(a->argv[3].text, "async"))
+		return verb_check_error(vc, a, 3, "expected sync or async");
+	return 0;
+}
+
+static int msync_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t;
+	uint64_t addr, len;
+	int err = task_arg(ctx, a, 0, &t);
+
+	if (err || (err = arg_u64(ctx, a, 1, &addr, false)) || (err = arg_u64(ctx, a, 2, &len, true)))
+		return err;
+	err = kmm_msync(t, addr, len, a->argc == 4 && !strcmp(a->argv[3].text, "async") ? KMM_MS_ASYNC
+											   : KMM_MS_SYNC);
+	if (err)
+		return failed(ctx, a, t, "msync", err);
+	result(ctx, a, 0);
+	return VERB_OK;
+}
+
+static int mincore_check(struct verb_check *vc, const struct args *a)
+{
+	return range_check3(vc, a, 3, "mincore NAME ADDR SIZE -> $n");
+}
+
+static int mincore_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t;
+	uint64_t addr, len, pages, n = 0;
+	unsigned char *vec;
+	int err = task_arg(ctx, a, 0, &t);
+
+	if (err || (err = arg_u64(ctx, a, 1, &addr, false)) || (err = arg_u64(ctx, a, 2, &len, true)))
+		return err;
+	pages = (len + 4095) / 4096;
+	if (pages > (1u << 20))
+		return ctx_error(ctx, a, 2, "at most 4G per mincore");
+	if (!(vec = malloc(pages ? pages : 1)))
+		return ctx_error(ctx, a, -1, "out of host memory");
+	if ((err = kmm_mincore(t, addr, len, vec)) != 0) {
+		free(vec);
+		return failed(ctx, a, t, "mincore", err);
+	}
+	for (uint64_t i = 0; i < pages; i++) {
+		if (i % 64 == 0)
+			ctx_printf(ctx, "%s: 0x%" PRIx64 " ", kmm_task_comm(t), addr + i * 4096);
+		ctx_printf(ctx, "%c", vec[i] ? '#' : '.');
+		n += vec[i];
+		if (i % 64 == 63 || i + 1 == pages)
+			ctx_printf(ctx, "\n");
+	}
+	free(vec);
+	result(ctx, a, (long long)n);
+	return VERB_OK;
+}
+
 /* ---- Values ---- */
 
 static const char pagecache_fields[] = "cached dirty writeback shmem mapped";
@@ -558,6 +628,12 @@ static const struct verb verbs[] = {
 	{ "fadvise", "fadvise NAME FD OFFSET SIZE willneed|dontneed|normal -> $v",
 	  "posix_fadvise: read a range in now, or write and drop it", NULL, VERB_RESULT | VERB_ACK,
 	  fadvise_check, fadvise_run },
+	{ "msync", "msync NAME ADDR SIZE [sync|async] -> $v",
+	  "write the dirty file pages a range of shared mappings holds (async: nothing to do)",
+	  NULL, VERB_RESULT | VERB_ACK, msync_check, msync_run },
+	{ "mincore", "mincore NAME ADDR SIZE -> $n",
+	  "which pages of a range are resident: '#' yes, '.' no (a file mapping asks the page cache)",
+	  NULL, VERB_RESULT, mincore_check, mincore_run },
 	{ "sync", "sync", "write every dirty page and the metadata to the image", NULL, VERB_ACK,
 	  sync_check, sync_run },
 	{ "unlink", "unlink PATH -> $v", "remove a file (its pages go with its last user)", NULL,

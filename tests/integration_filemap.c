@@ -554,3 +554,50 @@ TEST(text_pages_of_one_image_are_shared)
 	kmm_exit(b, 0);
 	done(m);
 }
+
+/* msync(MS_SYNC) writes what a shared mapping dirtied; mincore sees the page cache. */
+TEST(msync_and_mincore)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	static unsigned char w[8 * PG], pg[PG];
+	unsigned char vec[8], x = 0x99;
+	uint64_t ma;
+	int fa = kmm_open(a, "/data/ms", KMM_O_CREAT | KMM_O_RDWR);
+
+	fill(w, sizeof(w), 0, 10);
+	assert_eq(kmm_write(a, fa, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fa), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, sizeof(w), KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &ma), 0);
+	/* nothing resident yet; A reads page 2, B reads page 5 with pread */
+	assert_eq(kmm_mincore(a, ma, sizeof(w), vec), 0);
+	for (int i = 0; i < 8; i++)
+		expect_eq(vec[i], 0);
+	assert_eq(kmm_access(a, ma + 2 * PG, &x, 1, false), 0);
+	int fb = kmm_open(b, "/data/ms", KMM_O_RDONLY);
+	assert_eq(kmm_pread(b, fb, pg, 1, 5 * PG), 1);	/* B's read fills A's view too */
+	kmm_close(b, fb);
+	assert_eq(kmm_mincore(a, ma, sizeof(w), vec), 0);
+	expect_eq(vec[2], 1);
+	expect_eq(vec[5], 1);
+	/* a store, then msync: the image has it and Dirty is 0 */
+	x = 0x99;
+	assert_eq(kmm_access(a, ma + 6 * PG + 7, &x, 1, true), 0);
+	w[6 * PG + 7] = 0x99;
+	expect_eq(meminfo_kb(m, "Dirty:"), 4);
+	expect_eq(kmm_msync(a, ma, sizeof(w), KMM_MS_ASYNC), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 4);
+	expect_eq(kmm_msync(a, ma, sizeof(w), KMM_MS_SYNC), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	assert_eq(image_page(m, "/data/ms", 6, pg), 0);
+	expect_true(!memcmp(pg, w + 6 * PG, PG));
+	/* errors: a hole, bad flags, an unaligned start */
+	expect_eq(kmm_msync(a, ma, sizeof(w) + 64 * PG, KMM_MS_SYNC), -ENOMEM);
+	expect_eq(kmm_msync(a, ma, PG, KMM_MS_SYNC | KMM_MS_ASYNC), -EINVAL);
+	expect_eq(kmm_mincore(a, ma + 1, PG, vec), -EINVAL);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	expect_eq(kmm_unlink(m, "/data/ms"), 0);
+	done(m);
+}

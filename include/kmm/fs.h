@@ -41,6 +41,10 @@ struct task_struct;
 #define KMM_SEEK_CUR	1
 #define KMM_SEEK_END	2
 
+#define KMM_MS_ASYNC		1
+#define KMM_MS_INVALIDATE	2
+#define KMM_MS_SYNC		4
+
 #define KMM_POSIX_FADV_NORMAL		0
 #define KMM_POSIX_FADV_WILLNEED		3
 #define KMM_POSIX_FADV_DONTNEED		4
@@ -78,6 +82,19 @@ int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int 
  * stay dirty until writeback. Return: 0 or -errno (-ENOSPC: the image is full).
  */
 int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte);
+/**
+ * kmm_msync() - KMM_MS_SYNC: write the dirty pages of the shared file
+ * mappings in [@addr, @addr + @len) of @t; KMM_MS_ASYNC does nothing (as
+ * Linux). Return: 0, -EINVAL (flags, alignment), -ENOMEM (a hole in the
+ * range), -EIO (a write failed).
+ */
+int kmm_msync(struct task_struct *t, uint64_t addr, uint64_t len, int flags);
+/**
+ * kmm_mincore() - @vec[i] is 1 when page i of [@addr, @addr + @len) of @t is
+ * resident (mapped, or for a file mapping in the page cache), else 0.
+ * Return: 0, -EINVAL (alignment), -ENOMEM (a hole in the range).
+ */
+int kmm_mincore(struct task_struct *t, uint64_t addr, uint64_t len, unsigned char *vec);
 /** kmm_unlink() - remove @path; its data goes with its last open file or mapping. Return: 0/-ENOENT. */
 int kmm_unlink(struct kmm_machine *m, const char *path);
 /** kmm_sync() - write every dirty page and the metadata to the image (sync(2)). Return: 0/-errno. */
