@@ -104,11 +104,23 @@ const struct doc_item exit_docs[] = {
 const size_t nr_exit_docs = ARRAY_SIZE(exit_docs);
 
 const struct doc_item boot_option_docs[] = {
-	{ "mem=SIZE", "RAM, with a K, M, G or T suffix (default 1G)." },
+	{ "mem=SIZE", "RAM, with a K, M, G or T suffix (default 1G). With board=: Linux's mem=, "
+	  "RAM above this physical address is not used." },
+	{ "board=SIZE", "The RAM the board has, when mem= is to mean Linux's cap." },
+	{ "config=defconfig|debian", "The kernel build: defconfig (the default; i386's is "
+	  "Linux 6.12's i386_defconfig) or debian (x86_64: Debian's 6.12 kernel)." },
+	{ "firmware=qemu|seabios|seabios-kvm", "The firmware's e820 map: QEMU's own (default), "
+	  "SeaBIOS (top 128 KiB below 3 GiB or the RAM's end reserved), SeaBIOS under KVM." },
+	{ "nr_cpus=N", "Possible CPUs (per-CPU areas, nr_cpu_ids), 1 to 64 (default 2)." },
+	{ "transparent_hugepage=always|madvise|never", "THP mode (config=debian only)." },
+	{ "init_on_alloc=0|1", "Zero pages and objects as they are allocated (default: the "
+	  "build's)." },
+	{ "initrd=SIZE", "The boot loader loaded an initramfs of SIZE bytes." },
 	{ "arch=i386|i386-pae|x86_64", "i386: the 3G/1G split, at most ~880 MiB of lowmem, the "
 	  "rest HighMem. i386-pae: the same split with 36-bit physical addresses. x86_64 (the "
 	  "default): everything directly mapped; zones DMA, DMA32 and Normal." },
-	{ "maxcpus=N", "CPU slots (per-CPU page lists, slab CPU caches), 1 to 64 (default 2)." },
+	{ "maxcpus=N", "CPUs brought online (CPU slots: per-CPU page lists, slab CPU caches), "
+	  "at most nr_cpus (default all; 0: the boot CPU only)." },
 	{ "numa=fake=N", "Split memory into N nodes (x86_64)." },
 	{ "kernelcore=SIZE|N%", "Memory for non-movable allocations; the rest is ZONE_MOVABLE." },
 	{ "movablecore=SIZE|N%", "Memory for ZONE_MOVABLE." },

@@ -531,8 +531,9 @@ static int layout_run(struct kmm_ctx *ctx, const struct args *a)
 
 static const struct verb verbs[] = {
 	{ "boot", "boot [OPTION...]", "boot a machine from a kernel command line (replaces the current one)",
-	  "  boot mem=512M arch=i386 maxcpus=1\n"
-	  "Options: mem= arch=i386|i386-pae|x86_64 maxcpus= numa=fake=N kernelcore=\n"
+	  "  boot mem=512M arch=i386 nr_cpus=1\n"
+	  "Options: mem= board= arch=i386|i386-pae|x86_64 config= firmware= nr_cpus= maxcpus=\n"
+	  "numa=fake=N kernelcore=\n"
 	  "movablecore= vmalloc= highmem= memmap=nn$ss buddy=eager|lazy (see `kmm boot --help`).\n"
 	  "With no options: reboot with the command line in use (and say so), or, before\n"
 	  "any machine, the kernel's defaults (mem=1G arch=x86_64), as `kmm boot` does; a\n"

@@ -28,6 +28,7 @@
 #include "mm/include/boot_options.h"
 #include "mm/include/subsys.h"
 #include "mm/include/boot.h"
+#include "mm/include/kconfig.h"
 #include "mm/include/events.h"
 
 /* ==================================================================== */
@@ -90,6 +91,44 @@ static void set_sysctl_defaults(struct kmm_machine *m)
 	m->percpu_pagelist_high_fraction = 0;
 }
 
+/*
+ * alternative_instructions(): once the kernel is patched for SMP, the
+ * .smp_locks pages that would let it repatch for one CPU go - unless it was
+ * patched for one CPU (maxcpus=0 or 1 on a board with more), when they stay
+ * for the CPUs that may come online later.
+ */
+static void free_smp_alternatives(struct boot *b)
+{
+	struct kmm_machine *m = b->m;
+	const struct kmm_image_layout *img = &m->kconfig->image;
+	bool uniproc_patched = m->nr_cpu_ids == 1 || m->opts.maxcpus <= 1;
+
+	if (!uniproc_patched || m->nr_cpu_ids == 1)
+		free_reserved_area(b, img->smp_locks, img->smp_locks_end, "SMP alternatives");
+}
+
+/*
+ * The end of kernel_init(): what the boot used and no longer needs goes to
+ * the buddy allocator - the initrd (after populating rootfs), x86_64's unused
+ * .bss..decrypted (mem_encrypt_free_decrypted_mem), .init (free_initmem),
+ * and x86_64's rodata/data gap (mark_rodata_ro) - in Linux's order.
+ */
+static void free_boot_memory(struct boot *b)
+{
+	struct kmm_machine *m = b->m;
+	const struct kmm_image_layout *img = &m->kconfig->image;
+
+	if (b->initrd_start)
+		free_reserved_area(b, b->initrd_start,
+				   b->initrd_start + ALIGN_UP(m->opts.initrd_size, (uint64_t)PAGE_SIZE),
+				   "initrd");
+	if (img->decrypted_end)
+		free_reserved_area(b, img->decrypted, img->decrypted_end, "unused decrypted");
+	free_initmem(b);
+	if (img->gap_end)
+		free_reserved_area(b, img->gap, img->gap_end, "unused kernel image (rodata/data gap)");
+}
+
 /* start_kernel() after setup_arch(), up to the page allocator being ready. */
 static int start_kernel(struct boot *b)
 {
@@ -100,33 +139,32 @@ static int start_kernel(struct boot *b)
 	if (err)
 		return err;
 	kmm_printk(m, "Kernel command line: %s", m->cmdline);
-	if (m->nr_node_ids == 1) {
-		/* vfs_caches_init_early(): only without hashdist (one node). */
-		err = alloc_large_system_hash(b, "Dentry cache", kmm_arch_is_32(m) ? 4 : 8, 13);
-		if (!err)
-			err = alloc_large_system_hash(b, "Inode-cache", kmm_arch_is_32(m) ? 4 : 8, 14);
-		if (err)
-			return err;
-	}
+	err = vfs_caches_init_hash(b, true);	/* vfs_caches_init_early(): one node */
+	if (err)
+		return err;
 	err = setup_host_memory(b);
 	if (err)
 		return err;
 
 	/* mm_core_init() */
 	build_all_zonelists(m);
-	kmm_printk(m, "mem auto-init: stack:off, heap alloc:off, heap free:off");
+	/* Every build kmm has is INIT_STACK_ALL_ZERO; heap alloc is init_on_alloc. */
+	kmm_printk(m, "mem auto-init: stack:all(zero), heap alloc:%s, heap free:off",
+		   m->init_on_alloc ? "on" : "off");
 	/* Linux's stamps stay 0 until time_init(); kmm's clock starts here. */
 	kmm_clock_start(m);
 	/* mem_init(): pci_iommu_alloc(), set_highmem_pages_init(), memblock_free_all() */
-	err = swiotlb_init(m);
+	err = swiotlb_init(b);
 	if (err)
 		return err;
 	set_highmem_pages_init(b);
 	memblock_free_all(b);
 	update_totals(b);
+	free_smp_alternatives(b);
 	mem_init_print_info(m);
 	init_per_zone_wmark_min(m);
 	zone_pcp_update_all(m);
+	set_recommended_min_free_kbytes(m);	/* hugepage_init(), THP builds only */
 	return 0;
 }
 
@@ -148,6 +186,9 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 	m->ram.fd = -1;
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline ? cmdline : "");
 	m->opts = opts;
+	m->kconfig = opts.kconfig;
+	m->init_on_alloc = opts.init_on_alloc < 0 ? opts.kconfig->init_on_alloc : opts.init_on_alloc;
+	m->nr_cpu_ids = opts.nr_cpus;
 	m->nr_cpus = opts.maxcpus;
 	set_sysctl_defaults(m);
 	arch_setup_params(m);
@@ -162,8 +203,11 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		err = start_kernel(&b);
 	if (!err)
 		err = subsys_init_all(m);	/* the subsystem table, in boot order */
+	if (!err)
+		err = vfs_caches_init_hash(&b, false);	/* vfs_caches_init(): hashdist */
 	if (!err) {
-		free_initmem(&b);
+		swiotlb_print_info(&b);
+		free_boot_memory(&b);
 		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
 		drain_all_pages(m, NULL);
 	}

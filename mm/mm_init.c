@@ -44,6 +44,7 @@
 
 #include "arch/x86/include/asm/layout.h"
 #include "mm/include/addr.h"
+#include "include/kmm/vmalloc.h"
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
 
@@ -387,6 +388,11 @@ static int alloc_mem_map(struct boot *b)
 		if (!pa)
 			return boot_no_room(m, "the mem_map");
 	}
+	/* sparse_init()'s small allocations beside the mem_map (kconfig.h). */
+	if (m->kconfig->section_alloc_pages &&
+	    !memblock_alloc_try_nid(m, PFN_PHYS(m->kconfig->section_alloc_pages), PAGE_SIZE, 0,
+				    kmm_arch_is_32(m) ? -1 : 0, "sparse maps"))
+		return boot_no_room(m, "the section maps");
 	return 0;
 }
 
@@ -406,12 +412,15 @@ static void calc_nr_kernel_pages(struct boot *b)
 }
 
 /*
- * alloc_large_system_hash() for the dentry and inode hashes with HASH_EARLY:
- * one bucket per 2^scale bytes of lowmem, scaled down further on 64-bit
- * machines above 64 GiB, a power of two, at most 1/16 of memory.
+ * alloc_large_system_hash() for the dentry and inode hashes: one bucket per
+ * 2^scale bytes of lowmem, scaled down further on 64-bit machines above 64
+ * GiB, a power of two, at most 1/16 of memory. @early (HASH_EARLY, one node):
+ * from memblock during boot, "linear"; otherwise (hashdist: NUMA with more
+ * than one node) from vmalloc once the allocators are up, zeroed (HASH_ZERO),
+ * spread over the nodes.
  */
 int alloc_large_system_hash(struct boot *b, const char *name, unsigned long bucketsize,
-				   int scale)
+			    int scale, bool early)
 {
 	struct kmm_machine *m = b->m;
 	unsigned long numentries = ALIGN_UP(b->nr_kernel_pages, SZ_1M / PAGE_SIZE);
@@ -437,11 +446,39 @@ int alloc_large_system_hash(struct boot *b, const char *name, unsigned long buck
 		numentries = (unsigned long)max;
 	log2qty = ilog2_ul(numentries);
 	size = bucketsize << log2qty;
-	if (!memblock_alloc_range(m, size, PAGE_SIZE, 0, -1, name))
-		return boot_no_room(m, name[0] == 'D' ? "the dentry hash table" : "the inode hash table");
-	kmm_printk(m, "%s hash table entries: %lu (order: %d, %lu bytes, linear)", name,
-		   1UL << log2qty, ilog2_ul(size) - PAGE_SHIFT, size);
+	if (early) {
+		if (!memblock_alloc_range(m, size, PAGE_SIZE, 0, -1, name))
+			return boot_no_room(m, name[0] == 'D' ? "the dentry hash table"
+							     : "the inode hash table");
+	} else if (!__vmalloc(size, GFP_KERNEL | __GFP_ZERO)) {
+		return kmm_set_error(-ENOMEM, "boot: no room for the %s hash table in vmalloc space",
+				     name);
+	}
+	kmm_printk(m, "%s hash table entries: %lu (order: %d, %lu bytes, %s)", name,
+		   1UL << log2qty, ilog2_ul(size) - PAGE_SHIFT, size, early ? "linear" : "vmalloc");
 	return 0;
+}
+
+/**
+ * vfs_caches_init_hash() - the dentry and inode hash tables: from memblock
+ * early in boot with one node (vfs_caches_init_early()), from vmalloc once
+ * the allocators are up with several (hashdist: vfs_caches_init()).
+ * @b: the boot. @early: which of the two calls this is.
+ * Return: 0, or -ENOMEM (message set).
+ */
+int vfs_caches_init_hash(struct boot *b, bool early)
+{
+	struct kmm_machine *m = b->m;
+	bool hashdist = m->kconfig->numa && m->nr_node_ids > 1;
+	unsigned long bucket = kmm_arch_is_32(m) ? 4 : 8;	/* struct hlist_bl_head */
+	int err;
+
+	if (early == hashdist)
+		return 0;
+	err = alloc_large_system_hash(b, "Dentry cache", bucket, 13, early);
+	if (!err)
+		err = alloc_large_system_hash(b, "Inode-cache", bucket, 14, early);
+	return err;
 }
 
 /* ---- Struct pages and handing memory to the buddy allocator ---- */
@@ -643,13 +680,19 @@ void update_totals(struct boot *b)
 
 /*
  * "On node N, zone X: N pages in unavailable ranges": memmap_init()'s walk
- * over the memory ranges, counting the holes between them (and up to the end
- * of the last section) that lie in sections with memory.
+ * over the memory ranges, counting the holes between them. x86_64 is
+ * SPARSEMEM: only holes in sections with memory count (pfn_valid), and the
+ * walk goes on to the end of the last section. i386 is FLATMEM: every pfn
+ * below max_pfn has a struct page, so a whole hole counts (the PCI hole of a
+ * PAE machine with RAM above 4 GiB), and the walk stops at the last range.
  */
 static unsigned long present_section_pages(const struct kmm_machine *m, unsigned long s,
 					   unsigned long e)
 {
 	unsigned long n = 0;
+
+	if (kmm_arch_is_32(m))
+		return e > s ? e - s : 0;	/* FLATMEM */
 
 	while (s < e) {
 		unsigned long next = KMM_MIN(e, ALIGN_UP(s + 1, PAGES_PER_SECTION));
@@ -691,7 +734,8 @@ static void print_unavailable_ranges(struct boot *b)
 			zone_id = z;
 		}
 	}
-	end_pfn = ALIGN_UP(end_pfn, PAGES_PER_SECTION);
+	if (!kmm_arch_is_32(m))
+		end_pfn = ALIGN_UP(end_pfn, PAGES_PER_SECTION);	/* CONFIG_SPARSEMEM */
 	if (hole < end_pfn) {
 		unsigned long n = present_section_pages(m, hole, end_pfn);
 
@@ -746,18 +790,32 @@ void mem_init_print_info(struct kmm_machine *m)
 		   m->totalcma_pages << (PAGE_SHIFT - 10), high);
 }
 
+/**
+ * free_reserved_area() - give the whole pages of [@start, @end) that boot
+ * kept reserved to the buddy allocator, with Linux's "Freeing @s memory: NK".
+ * @b: the boot. @start, @end: physical addresses. @s: what it was ("initrd",
+ *	"unused kernel image (initmem)", ...).
+ * Context: boot, after memblock_free_all(). Return: the pages freed.
+ */
+unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, const char *s)
+{
+	struct kmm_machine *m = b->m;
+	unsigned long first = (unsigned long)PFN_UP(start), last = (unsigned long)PFN_DOWN(end);
+
+	if (last <= first)
+		return 0;
+	memblock_phys_free(m, PFN_PHYS(first), PFN_PHYS(last - first));
+	free_pages_range(m, first, last);
+	update_totals(b);
+	kmm_printk(m, "Freeing %s memory: %luK", s, (last - first) << (PAGE_SHIFT - 10));
+	return last - first;
+}
+
 /* free_initmem(): the .init section goes to the buddy allocator at the end of boot. */
 void free_initmem(struct boot *b)
 {
-	struct kmm_machine *m = b->m;
-	unsigned long start = (unsigned long)PFN_DOWN(b->init_start);
-	unsigned long end = (unsigned long)PFN_DOWN(b->init_start + b->init_size);
-
-	memblock_phys_free(m, b->init_start, b->init_size);
-	free_pages_range(m, start, end);
-	update_totals(b);
-	kmm_printk(m, "Freeing unused kernel image (initmem) memory: %luK",
-		   (end - start) << (PAGE_SHIFT - 10));
+	free_reserved_area(b, b->init_start, b->init_start + b->init_size,
+			   "unused kernel image (initmem)");
 }
 
 /* ---- The boot layer's checker ---- */

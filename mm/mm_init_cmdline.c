@@ -28,6 +28,7 @@
 
 #include "arch/x86/include/asm/layout.h"
 #include "mm/include/boot_options.h"
+#include "mm/include/kconfig.h"
 #include "mm/internal.h"
 
 #define X86_64_MAX_MEM (4ULL << 40)			/* what kmm accepts on x86_64 */
@@ -49,6 +50,8 @@ static spinlock_t boot_option_lock = SPINLOCK_INIT;
 static const char *const builtin_options[] = {
 	"mem", "arch", "maxcpus", "numa", "kernelcore", "movablecore", "vmalloc",
 	"highmem", "memmap", "buddy", "mmio", "ram", "deferred_struct_pages",
+	"board", "config", "firmware", "nr_cpus", "transparent_hugepage", "init_on_alloc",
+	"initrd",
 };
 
 int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn validate)
@@ -110,17 +113,26 @@ const char *kmm_boot_option(struct kmm_machine *m, const char *name)
 /* ---- The command line ---- */
 
 /*
- * Options (all of Linux's meaning unless said otherwise):
- *   mem=SIZE          installed RAM (K/M/G/T suffixes), default 1G. Unlike
- *                     Linux's mem= (a limit), this is how much RAM the
- *                     simulated board has.
+ * Options (all of Linux's meaning unless said otherwise; docs/boot-options.md):
+ *   board=SIZE        (kmm) the RAM the simulated board has (K/M/G/T suffixes)
+ *   mem=SIZE          with board=: Linux's mem=, RAM above this physical
+ *                     address is not used ("e820: remove", "user-defined
+ *                     physical RAM map"); alone: the board's RAM, as kmm has
+ *                     always read it. Default 1G.
  *   arch=i386|i386-pae|x86_64                    default x86_64
- *   maxcpus=N         CPU slots, 1..KMM_MAX_CPUS, default 2
- *   numa=fake=N       x86_64: split RAM into N equal nodes
+ *   config=defconfig|debian  the kernel build (mm/include/kconfig.h)
+ *   firmware=qemu|seabios|seabios-kvm  the e820 map's firmware reservations
+ *   nr_cpus=N         possible CPUs (nr_cpu_ids), 1..KMM_MAX_CPUS, default 2
+ *   maxcpus=N         CPUs brought online at boot (0: the boot CPU only); the
+ *                     others stay possible: per-CPU areas, no CPU slot
+ *   numa=fake=N       split RAM into N nodes as numa_emulation does
  *   kernelcore=SIZE|N%   movablecore=SIZE|N%     ZONE_MOVABLE
  *   vmalloc=SIZE      i386: the vmalloc reserve (Linux adds 8M of guard)
  *   highmem=SIZE      i386: force the size of highmem
  *   memmap=nn$ss[,..] reserved hole of nn bytes at ss (memmap=nn#ss: ACPI data)
+ *   transparent_hugepage=always|madvise|never  (THP configs)
+ *   init_on_alloc=0|1 zero every page and object as it is allocated
+ *   initrd=SIZE       (kmm) the boot loader loaded an initramfs of SIZE bytes
  *   buddy=eager|lazy  lazy: postpone buddy merging until a larger block is wanted
  *   mmio=NAME@START+SIZE  a simulated device's register window (repeatable):
  *                     shown in /proc/iomem under NAME, a target for ioremap;
@@ -138,12 +150,23 @@ const char *kmm_boot_option(struct kmm_machine *m, const char *name)
  * by their validator and kept in opts->extra.
  */
 
+/* What the command line said, before the options that depend on each other are resolved. */
+struct raw_opts {
+	uint64_t mem, board;		/* 0 = not given */
+	const char *config;		/* NULL = the arch's default */
+	char config_buf[32];
+	int nr_cpus, maxcpus;		/* -1 = not given */
+};
+
 static void opts_defaults(struct kmm_boot_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mem = 1ULL << 30;
 	o->arch = KMM_ARCH_X86_64;
+	o->firmware = KMM_FIRMWARE_QEMU;
+	o->nr_cpus = 2;
 	o->maxcpus = 2;
+	o->init_on_alloc = -1;
 	o->kernelcore_percent = -1;
 	o->movablecore_percent = -1;
 }
@@ -161,12 +184,9 @@ static int opt_error(const char *tok, const char *fmt, ...)
 }
 
 /* The smallest machine kmm boots: the image plus 8 MiB, in whole MiB. */
-static uint64_t min_mem_of(enum kmm_arch arch)
+static uint64_t min_mem_of(const struct kmm_kconfig *c)
 {
-	struct kmm_kernel_image k;
-
-	kernel_image_of(arch, &k);
-	return ALIGN_UP(kernel_image_end(&k) + (8ULL << 20), 1ULL << 20);
+	return ALIGN_UP(c->image.reserve_end + (8ULL << 20), 1ULL << 20);
 }
 
 static void format_size(char *buf, size_t len, uint64_t bytes)
@@ -296,7 +316,7 @@ struct seen_opts {
 	struct {
 		char key[32];
 		char tok[96];
-	} opt[16];
+	} opt[32];
 };
 
 /* The last raw token given for built-in option @key, or NULL. */
@@ -310,7 +330,8 @@ static const char *seen_token(const struct seen_opts *seen, const char *key)
 	return tok;
 }
 
-static int parse_one(const char *tok, struct kmm_boot_opts *o, struct seen_opts *seen)
+static int parse_one(const char *tok, struct kmm_boot_opts *o, struct raw_opts *raw,
+		     struct seen_opts *seen)
 {
 	const char *eq = strchr(tok, '=');
 	size_t klen = eq ? (size_t)(eq - tok) : strlen(tok);
@@ -347,10 +368,52 @@ static int parse_one(const char *tok, struct kmm_boot_opts *o, struct seen_opts 
 	}
 
 builtin:
-	if (!strcmp(key, "mem")) {
-		if (kmm_parse_size(val, &o->mem, NULL))
+	if (!strcmp(key, "mem") || !strcmp(key, "board")) {
+		uint64_t v;
+
+		if (kmm_parse_size(val, &v, NULL))
 			return opt_error(tok, "bad size");
-		o->mem = ALIGN_DOWN(o->mem, (uint64_t)PAGE_SIZE);
+		v = ALIGN_DOWN(v, (uint64_t)PAGE_SIZE);
+		if (!v)
+			return opt_error(tok, "must be at least one page");
+		*(key[0] == 'm' ? &raw->mem : &raw->board) = v;
+	} else if (!strcmp(key, "config")) {
+		if (strlen(val) >= sizeof(raw->config_buf))
+			return opt_error(tok, "unknown config (%s)", kmm_kconfig_names());
+		strcpy(raw->config_buf, val);
+		raw->config = raw->config_buf;
+	} else if (!strcmp(key, "firmware")) {
+		if (!strcmp(val, "qemu"))
+			o->firmware = KMM_FIRMWARE_QEMU;
+		else if (!strcmp(val, "seabios"))
+			o->firmware = KMM_FIRMWARE_SEABIOS;
+		else if (!strcmp(val, "seabios-kvm"))
+			o->firmware = KMM_FIRMWARE_SEABIOS_KVM;
+		else
+			return opt_error(tok, "unknown firmware (qemu, seabios or seabios-kvm)");
+	} else if (!strcmp(key, "nr_cpus")) {
+		if (kmm_parse_ulong(val, &n) || n < 1 || n > KMM_MAX_CPUS)
+			return opt_error(tok, "must be a number from 1 to %d", KMM_MAX_CPUS);
+		raw->nr_cpus = (int)n;
+	} else if (!strcmp(key, "transparent_hugepage")) {
+		if (!strcmp(val, "always"))
+			o->thp = KMM_THP_ALWAYS;
+		else if (!strcmp(val, "madvise"))
+			o->thp = KMM_THP_MADVISE;
+		else if (!strcmp(val, "never"))
+			o->thp = KMM_THP_NEVER;
+		else
+			return opt_error(tok, "expected always, madvise or never");
+	} else if (!strcmp(key, "init_on_alloc")) {
+		if (!strcmp(val, "1") || !strcmp(val, "on"))
+			o->init_on_alloc = 1;
+		else if (!strcmp(val, "0") || !strcmp(val, "off"))
+			o->init_on_alloc = 0;
+		else
+			return opt_error(tok, "expected 0 or 1");
+	} else if (!strcmp(key, "initrd")) {
+		if (kmm_parse_size(val, &o->initrd_size, NULL) || !o->initrd_size)
+			return opt_error(tok, "bad size (initrd=SIZE: the initramfs the boot loader loaded)");
 	} else if (!strcmp(key, "arch")) {
 		if (!strcmp(val, "x86_64"))
 			o->arch = KMM_ARCH_X86_64;
@@ -361,9 +424,9 @@ builtin:
 		else
 			return opt_error(tok, "unknown arch (i386, i386-pae or x86_64)");
 	} else if (!strcmp(key, "maxcpus")) {
-		if (kmm_parse_ulong(val, &n) || n < 1 || n > KMM_MAX_CPUS)
-			return opt_error(tok, "must be a number from 1 to %d", KMM_MAX_CPUS);
-		o->maxcpus = (int)n;
+		if (kmm_parse_ulong(val, &n) || n > 65536)
+			return opt_error(tok, "must be a number (0: only the boot CPU)");
+		raw->maxcpus = (int)n;
 	} else if (!strcmp(key, "numa")) {
 		if (strncmp(val, "fake=", 5))
 			return opt_error(tok, "only numa=fake=N is supported");
@@ -424,18 +487,56 @@ static bool overlaps_board_ram(uint64_t mem, uint64_t start, uint64_t end)
 	return mem > low && end > SZ_4G && start < SZ_4G + (mem - low);
 }
 
-/* Checks that need the whole command line (arch= may come last). */
+/*
+ * Resolve the options that depend on each other once the whole line is read
+ * (arch= may come last): the board and Linux's mem=, the build, the CPUs.
+ */
+static int resolve_opts(struct kmm_boot_opts *o, const struct raw_opts *raw,
+			const struct seen_opts *seen)
+{
+	const char *t;
+
+	if (raw->board) {
+		o->mem = raw->board;
+		o->mem_limit = raw->mem;
+	} else if (raw->mem) {
+		o->mem = raw->mem;	/* mem= alone: the board's RAM, as kmm always read it */
+	}
+	o->kconfig = kmm_kconfig_find(raw->config, o->arch);
+	if (!o->kconfig)
+		return kmm_set_error(-EINVAL, "config=%s: no such build for arch=%s (%s: %s)",
+				     raw->config, kmm_arch_name(o->arch), kmm_arch_name(o->arch),
+				     o->arch == KMM_ARCH_X86_64 ? "defconfig, debian" : "defconfig");
+	if (raw->nr_cpus > 0)
+		o->nr_cpus = raw->nr_cpus;
+	if (o->nr_cpus > o->kconfig->nr_cpus) {
+		t = seen_token(seen, "nr_cpus");
+		return opt_error(t ? t : "nr_cpus", "config=%s is built with NR_CPUS=%d",
+				 o->kconfig->name, o->kconfig->nr_cpus);
+	}
+	/* maxcpus=: at most that many online; 0 keeps only the boot CPU (no SMP). */
+	o->maxcpus = raw->maxcpus < 0 ? o->nr_cpus : KMM_MAX(1, KMM_MIN(raw->maxcpus, o->nr_cpus));
+	if (o->thp != KMM_THP_DEFAULT && !o->kconfig->thp) {
+		t = seen_token(seen, "transparent_hugepage");
+		return opt_error(t ? t : "transparent_hugepage",
+				 "config=%s has no transparent hugepages (CONFIG_TRANSPARENT_HUGEPAGE)",
+				 o->kconfig->name);
+	}
+	return 0;
+}
+
+/* Checks that need the whole command line, once resolve_opts() ran. */
 static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *seen)
 {
 	char tok[64], sz[32];
 	bool is32 = o->arch != KMM_ARCH_X86_64;
-	uint64_t min = min_mem_of(o->arch);
-	struct kmm_kernel_image k;
+	const struct kmm_image_layout *img = &o->kconfig->image;
+	uint64_t min = min_mem_of(o->kconfig);
 	const char *t;
 
 	format_size(sz, sizeof(sz), o->mem);
 	snprintf(tok, sizeof(tok), "mem=%s", sz);
-	if ((t = seen_token(seen, "mem")))
+	if ((t = seen_token(seen, "board")) || (t = seen_token(seen, "mem")))
 		snprintf(tok, sizeof(tok), "%s", t);
 	if (o->mem < min) {
 		format_size(sz, sizeof(sz), min);
@@ -445,28 +546,38 @@ static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *see
 		return opt_error(tok, "kmm's x86_64 machines have at most 4T of RAM");
 	if (is32 && o->mem > I386_MAX_MEM)
 		return opt_error(tok, "i386 addresses at most 64G (36 physical bits with PAE)");
+	if (o->mem_limit && o->mem_limit < min) {
+		format_size(sz, sizeof(sz), min);
+		t = seen_token(seen, "mem");
+		return opt_error(t ? t : "mem", "too small: the kernel image and arch=%s need "
+				 "RAM up to %s", kmm_arch_name(o->arch), sz);
+	}
 	if (!is32 && ((t = seen_token(seen, "vmalloc")) || (t = seen_token(seen, "highmem"))))
 		return opt_error(t, "only for arch=i386 or arch=i386-pae");
 	/* Highmem frames are reached only by mapping the memory file (kmap). */
 	if (is32 && o->ram_anon && (t = seen_token(seen, "ram")))
 		return opt_error(t, "anonymous RAM cannot be kmapped: i386 needs ram=memfd");
-	if (o->numa_fake > 1 && is32)
-		return kmm_set_error(-EINVAL, "numa=fake=%d: NUMA emulation needs arch=x86_64",
-				     o->numa_fake);
-	if (o->numa_fake > 1 && (uint64_t)o->numa_fake * FAKE_NODE_MIN_SIZE > o->mem)
+	if (o->numa_fake > 1 && !o->kconfig->numa)
+		return kmm_set_error(-EINVAL, "numa=fake=%d: arch=%s config=%s has no NUMA "
+				     "(NUMA emulation needs arch=x86_64)", o->numa_fake,
+				     kmm_arch_name(o->arch), o->kconfig->name);
+	if (o->numa_fake > 1 && (uint64_t)o->numa_fake * FAKE_NODE_MIN_SIZE >
+				       (o->mem_limit ? KMM_MIN(o->mem, o->mem_limit) : o->mem))
 		return kmm_set_error(-EINVAL, "numa=fake=%d: each node needs at least 32M of RAM",
 				     o->numa_fake);
-	kernel_image_of(o->arch, &k);
+	if (o->initrd_size > (64ULL << 20))
+		return kmm_set_error(-EINVAL, "initrd=%lluK: kmm's boot loader takes at most 64M",
+				     (unsigned long long)(o->initrd_size >> 10));
 	for (int i = 0; i < o->nr_memmap; i++) {
 		uint64_t s = o->memmap[i].start, e = s + o->memmap[i].size;
 
-		if (s < kernel_image_end(&k) && e > k.phys_start)
+		if (s < img->reserve_end && e > img->text)
 			return kmm_set_error(-EINVAL,
 				"memmap=%#llx%c%#llx: overlaps the kernel image at [mem %#llx-%#llx]",
 				(unsigned long long)o->memmap[i].size,
 				o->memmap[i].type == E820_TYPE_ACPI ? '#' : '$',
-				(unsigned long long)s, (unsigned long long)k.phys_start,
-				(unsigned long long)kernel_image_end(&k) - 1);
+				(unsigned long long)s, (unsigned long long)img->text,
+				(unsigned long long)img->reserve_end - 1);
 	}
 	for (int i = 0; i < o->nr_mmio; i++) {
 		const struct kmm_mmio *io = &o->mmio[i];
@@ -482,6 +593,7 @@ static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *see
 int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 {
 	struct kmm_boot_opts o;
+	struct raw_opts raw = { .nr_cpus = -1, .maxcpus = -1 };
 	struct seen_opts seen = { 0 };
 	char buf[1024];
 	char *save = NULL;
@@ -496,11 +608,13 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 				     strlen(cmdline), sizeof(buf) - 1);
 	strcpy(buf, cmdline);
 	for (char *tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
-		err = parse_one(tok, &o, &seen);
+		err = parse_one(tok, &o, &raw, &seen);
 		if (err)
 			return err;
 	}
-	err = check_opts(&o, &seen);
+	err = resolve_opts(&o, &raw, &seen);
+	if (!err)
+		err = check_opts(&o, &seen);
 	if (err)
 		return err;
 	*opts = o;

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,14 +156,20 @@ static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat)
 	struct zone **fb = pgdat->node_zonelists[ZONELIST_FALLBACK].zones;
 	struct zone **nofb = pgdat->node_zonelists[ZONELIST_NOFALLBACK].zones;
 	int n = 0, local = pgdat->node_id;
+	char order[4 * MAX_NUMNODES + 1];
+	size_t len = 0;
 
 	for (int i = 0; i < m->nr_node_ids; i++) {
 		int nid = (local + i) % m->nr_node_ids;
 
-		if (m->node_data[nid])
-			n = build_zonerefs_node(m->node_data[nid], fb, n);
+		if (!m->node_data[nid])
+			continue;
+		n = build_zonerefs_node(m->node_data[nid], fb, n);
+		len += (size_t)snprintf(order + len, sizeof(order) - len, "%d ", nid);
 	}
 	fb[n] = NULL;
+	if (m->kconfig && m->kconfig->numa)	/* CONFIG_NUMA's build_zonelists() */
+		kmm_printk(m, "Fallback order for Node %d: %s", local, order);
 	n = build_zonerefs_node(pgdat, nofb, 0);
 	nofb[n] = NULL;
 }
@@ -216,6 +223,16 @@ void build_all_zonelists(struct kmm_machine *m)
 	}
 	total = nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_HIGHUSER_MOVABLE));
 	kmm_printk(m, "Built %d zonelists, mobility grouping on.  Total pages: %lu", nodes, total);
+	if (m->kconfig && m->kconfig->numa) {
+		/* policy_zone: the highest populated zone below ZONE_MOVABLE (check_highest_zone). */
+		int policy = 0;
+
+		for (int nid = 0; nid < m->nr_node_ids; nid++)
+			for (int z = 0; z < ZONE_MOVABLE; z++)
+				if (m->node_data[nid] && populated_zone(&m->node_data[nid]->node_zones[z]))
+					policy = KMM_MAX(policy, z);
+		kmm_printk(m, "Policy zone: %s", zone_names[policy]);
+	}
 }
 
 /* ---- Watermarks and reserves ---- */
@@ -368,6 +385,50 @@ void init_per_zone_wmark_min(struct kmm_machine *m)
 	setup_per_zone_lowmem_reserve(m);
 }
 
+/**
+ * set_recommended_min_free_kbytes() - what khugepaged's start or stop does to
+ * min_free_kbytes in a build with transparent hugepages (hugepage_init(), a
+ * subsys initcall, after init_per_zone_wmark_min()).
+ * @m: the machine.
+ *
+ * With PMD-sized THP enabled (always or madvise): at least two free
+ * pageblocks per lowmem zone, plus MIGRATE_PCPTYPES^2 more for the fallbacks,
+ * at most 5% of lowmem; min_free_kbytes only rises. Disabled (never): the
+ * plain figure again - now computed with the high watermarks the first pass
+ * set, which nr_free_buffer_pages() subtracts, so it comes out lower than the
+ * first one (Linux 6.12's x86_64 numbers in tests/real-linux/ show it).
+ * Then the watermarks again. Context: boot.
+ */
+void set_recommended_min_free_kbytes(struct kmm_machine *m)
+{
+	bool enabled = m->opts.thp == KMM_THP_ALWAYS || m->opts.thp == KMM_THP_MADVISE ||
+		       m->opts.thp == KMM_THP_DEFAULT;
+	unsigned long zones = 0, rec;
+
+	if (!m->kconfig || !m->kconfig->thp)
+		return;
+	if (!enabled) {
+		calculate_min_free_kbytes(m);
+	} else {
+		for (int nid = 0; nid < m->nr_node_ids; nid++) {
+			pg_data_t *pgdat = m->node_data[nid];
+
+			for (int z = 0; pgdat && z <= (int)gfp_zone_m(m, GFP_USER); z++)
+				if (populated_zone(&pgdat->node_zones[z]))
+					zones++;
+		}
+		rec = m->pageblock_nr_pages * zones * (2 + MIGRATE_PCPTYPES * MIGRATE_PCPTYPES);
+		rec = KMM_MIN(rec, nr_free_buffer_pages(m) / 20) << (PAGE_SHIFT - 10);
+		if (rec > (unsigned long)m->min_free_kbytes) {
+			if (m->user_min_free_kbytes >= 0)
+				kmm_printk(m, "raising min_free_kbytes from %d to %lu to help "
+					   "transparent hugepage allocations", m->min_free_kbytes, rec);
+			m->min_free_kbytes = (int)rec;
+		}
+	}
+	setup_per_zone_wmarks(m);
+}
+
 /* ---- Per-CPU pageset sizing ---- */
 
 static int zone_batchsize(struct zone *zone)
@@ -428,12 +489,12 @@ static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
 		pcp->high_min = high_min;
 		pcp->high_max = high_max;
 		/*
-		 * Linux leaves pcp->high for decay_pcp_high() to pull into
-		 * [high_min, high_max] at the next vmstat refresh; kmm has no
-		 * periodic refresh, so it clamps here (the same value a Linux
-		 * box shows a second after boot).
+		 * pageset_update(): pcp->high itself stays as it is - 0
+		 * (BOOT_PAGESET_HIGH) on a list never used, which /proc/zoneinfo
+		 * shows as "high: 0" as Linux 6.12 does; the next refill or free
+		 * of the list clamps it into [high_min, high_max] (nr_pcp_alloc,
+		 * nr_pcp_high).
 		 */
-		pcp->high = KMM_CLAMP(pcp->high, high_min, high_max);
 		kmm_cpu_unlock(m, c);
 	}
 }

@@ -188,26 +188,24 @@ static uint64_t ram_alignment(uint64_t pos)
 
 static void build_tree(struct kmm_machine *m, struct resource_tree *t)
 {
-	const struct kmm_kernel_image *k = &m->kimage;
 	uint64_t top_low = 0, pos;
 
 	t->n = 0;
 	new_resource(t, 0, UINT64_MAX, "PCI mem");	/* iomem_resource, the root */
 
-	/* setup_arch(): the kernel image, before e820 so System RAM adopts it. */
-	if (k->text) {
-		pos = k->phys_start;
-		add(t, pos, pos + k->text - 1, "Kernel code");
-		pos = ALIGN_UP(pos + k->text, (uint64_t)PAGE_SIZE);
-		if (k->rodata)
-			add(t, pos, pos + k->rodata - 1, "Kernel rodata");
-		pos = ALIGN_UP(pos + k->rodata, (uint64_t)PAGE_SIZE);
-		if (k->data)
-			add(t, pos, pos + k->data - 1, "Kernel data");
-		pos = ALIGN_UP(pos + k->data, (uint64_t)PAGE_SIZE);
-		pos = ALIGN_UP(pos + k->init, (uint64_t)PAGE_SIZE);
-		if (k->bss)
-			add(t, pos, pos + k->bss - 1, "Kernel bss");
+	/*
+	 * setup_arch(): the kernel image, before e820 so System RAM adopts it:
+	 * [_text, _etext), [__start_rodata, __end_rodata), [_sdata, _edata),
+	 * [__bss_start, __bss_stop) of the build (mm/include/kconfig.h); the
+	 * ends are the linker's, not page aligned.
+	 */
+	if (m->kconfig) {
+		const struct kmm_image_layout *img = &m->kconfig->image;
+
+		add(t, img->text, img->etext - 1, "Kernel code");
+		add(t, img->rodata, img->rodata_end - 1, "Kernel rodata");
+		add(t, img->sdata, img->edata - 1, "Kernel data");
+		add(t, img->bss, img->bss_end - 1, "Kernel bss");
 	}
 
 	/*

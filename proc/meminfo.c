@@ -200,8 +200,10 @@ int meminfo_show(struct kmm_machine *m, struct strbuf *sb)
 	}
 	show_val_kb(sb, "SwapTotal:", x.swap_total);
 	show_val_kb(sb, "SwapFree:", x.swap_free);
-	show_val_kb(sb, "Zswap:", x.zswap);
-	sb_printf(sb, "Zswapped:       %8lu kB\n", K(x.zswapped));
+	if (!m->kconfig || m->kconfig->zswap) {	/* CONFIG_ZSWAP */
+		show_val_kb(sb, "Zswap:", x.zswap);
+		sb_printf(sb, "Zswapped:       %8lu kB\n", K(x.zswapped));
+	}
 	show_val_kb(sb, "Dirty:", global_node_page_state(m, NR_FILE_DIRTY));
 	show_val_kb(sb, "Writeback:", global_node_page_state(m, NR_WRITEBACK));
 	show_val_kb(sb, "AnonPages:", global_node_page_state(m, NR_ANON_MAPPED));
@@ -225,14 +227,19 @@ int meminfo_show(struct kmm_machine *m, struct strbuf *sb)
 	show_val_kb(sb, "VmallocUsed:", x.vmalloc_used);
 	show_val_kb(sb, "VmallocChunk:", 0);
 	show_val_kb(sb, "Percpu:", x.percpu);
-	sb_printf(sb, "HardwareCorrupted: %5lu kB\n", K(x.hardware_corrupted));
-	show_val_kb(sb, "AnonHugePages:", global_node_page_state(m, NR_ANON_THPS));
-	show_val_kb(sb, "ShmemHugePages:", global_node_page_state(m, NR_SHMEM_THPS));
-	show_val_kb(sb, "ShmemPmdMapped:", global_node_page_state(m, NR_SHMEM_PMDMAPPED));
-	show_val_kb(sb, "FileHugePages:", global_node_page_state(m, NR_FILE_THPS));
-	show_val_kb(sb, "FilePmdMapped:", global_node_page_state(m, NR_FILE_PMDMAPPED));
-	show_val_kb(sb, "CmaTotal:", m->totalcma_pages);
-	show_val_kb(sb, "CmaFree:", global_zone_page_state(m, NR_FREE_CMA_PAGES));
+	if (!m->kconfig || m->kconfig->memory_failure)	/* CONFIG_MEMORY_FAILURE */
+		sb_printf(sb, "HardwareCorrupted: %5lu kB\n", K(x.hardware_corrupted));
+	if (!m->kconfig || m->kconfig->thp) {	/* CONFIG_TRANSPARENT_HUGEPAGE */
+		show_val_kb(sb, "AnonHugePages:", global_node_page_state(m, NR_ANON_THPS));
+		show_val_kb(sb, "ShmemHugePages:", global_node_page_state(m, NR_SHMEM_THPS));
+		show_val_kb(sb, "ShmemPmdMapped:", global_node_page_state(m, NR_SHMEM_PMDMAPPED));
+		show_val_kb(sb, "FileHugePages:", global_node_page_state(m, NR_FILE_THPS));
+		show_val_kb(sb, "FilePmdMapped:", global_node_page_state(m, NR_FILE_PMDMAPPED));
+	}
+	if (!m->kconfig || m->kconfig->cma) {	/* CONFIG_CMA */
+		show_val_kb(sb, "CmaTotal:", m->totalcma_pages);
+		show_val_kb(sb, "CmaFree:", global_zone_page_state(m, NR_FREE_CMA_PAGES));
+	}
 	if (!kmm_arch_is_32(m))	/* CONFIG_UNACCEPTED_MEMORY */
 		show_val_kb(sb, "Unaccepted:", global_zone_page_state(m, NR_UNACCEPTED));
 

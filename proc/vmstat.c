@@ -234,10 +234,33 @@ const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
 	[DIRECT_MAP_LEVEL3_SPLIT] = "direct_map_level3_splits",
 };
 
-/* Items that only exist in one of the two configs kmm reproduces. */
+/*
+ * What the machine's build (config=, mm/include/kconfig.h) compiles in. A
+ * machine without one (unit tests' fakes) shows everything kmm knows.
+ */
+#define CONFIGURED(m, opt) (!(m)->kconfig || (m)->kconfig->opt)
+
+/* Items that only exist in some of the builds kmm reproduces. */
 static bool zone_stat_configured(const struct kmm_machine *m, int item)
 {
-	return item != NR_UNACCEPTED || !kmm_arch_is_32(m);
+	if (item == NR_UNACCEPTED)
+		return !kmm_arch_is_32(m);
+	if (item == NR_ZSPAGES)		/* CONFIG_ZSMALLOC (zswap's allocator) */
+		return CONFIGURED(m, zswap);
+	return true;
+}
+
+/* numa_hit ... numa_other: CONFIG_NUMA (issue 11: no i386 HIGHMEM4G kernel has NUMA). */
+static bool numa_events_configured(const struct kmm_machine *m)
+{
+	return CONFIGURED(m, numa);
+}
+
+static bool node_stat_configured(const struct kmm_machine *m, int item)
+{
+	if (item == PGPROMOTE_SUCCESS || item == PGPROMOTE_CANDIDATE)
+		return CONFIGURED(m, numa_balancing);	/* CONFIG_NUMA_BALANCING */
+	return true;
 }
 
 static bool vm_event_configured(const struct kmm_machine *m, int item)
@@ -254,7 +277,21 @@ static bool vm_event_configured(const struct kmm_machine *m, int item)
 			return zone_type_configured(m, (enum zone_type)off);
 	}
 	if (item == THP_SPLIT_PUD)	/* HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD: x86-64 only */
-		return !kmm_arch_is_32(m);
+		return !kmm_arch_is_32(m) && CONFIGURED(m, thp);
+	if (item >= THP_FAULT_ALLOC && item <= THP_SWPOUT_FALLBACK)
+		return CONFIGURED(m, thp);	/* CONFIG_TRANSPARENT_HUGEPAGE */
+	if (item >= NUMA_PTE_UPDATES && item <= NUMA_PAGE_MIGRATE)
+		return CONFIGURED(m, numa_balancing);
+	if (item == PGSCAN_ZONE_RECLAIM_SUCCESS || item == PGSCAN_ZONE_RECLAIM_FAILED)
+		return CONFIGURED(m, numa);
+	if (item == CMA_ALLOC_SUCCESS || item == CMA_ALLOC_FAIL)
+		return CONFIGURED(m, cma);
+	if (item >= BALLOON_INFLATE && item <= BALLOON_MIGRATE)
+		return CONFIGURED(m, balloon);
+	if (item == KSM_SWPIN_COPY || item == COW_KSM)
+		return CONFIGURED(m, ksm);
+	if (item >= ZSWPIN && item <= ZSWPWB)
+		return CONFIGURED(m, zswap);
 	return true;
 }
 
@@ -397,9 +434,22 @@ int buddyinfo_show(struct kmm_machine *m, struct strbuf *sb)
 #define PAGETYPEINFO_CAP 100000UL	/* Linux stops counting a list here */
 #define MAX_RECLAIM_RETRIES 16		/* kswapd_failures that make a node unreclaimable */
 
-static void pagetypeinfo_showfree_print(struct strbuf *sb, pg_data_t *pgdat, struct zone *z)
+/* MIGRATE_CMA and MIGRATE_ISOLATE exist only with CONFIG_CMA and CONFIG_MEMORY_ISOLATION. */
+static bool migratetype_configured(const struct kmm_machine *m, int mt)
+{
+	if (mt == MIGRATE_CMA)
+		return CONFIGURED(m, cma);
+	if (mt == MIGRATE_ISOLATE)
+		return CONFIGURED(m, memory_isolation);
+	return true;
+}
+
+static void pagetypeinfo_showfree_print(struct kmm_machine *m, struct strbuf *sb,
+					pg_data_t *pgdat, struct zone *z)
 {
 	for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+		if (!migratetype_configured(m, mt))
+			continue;
 		sb_printf(sb, "Node %4d, zone %8s, type %12s ", pgdat->node_id,
 			  zone_name_of(z), migratetype_names[mt]);
 		for (int o = 0; o < NR_PAGE_ORDERS; o++) {
@@ -450,7 +500,8 @@ static void pagetypeinfo_showblockcount_print(struct kmm_machine *m, struct strb
 	}
 	sb_printf(sb, "Node %d, zone %8s ", pgdat->node_id, zone_name_of(z));
 	for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-		sb_printf(sb, "%12lu ", count[mt]);
+		if (migratetype_configured(m, mt))
+			sb_printf(sb, "%12lu ", count[mt]);
 	sb_puts(sb, "\n");
 }
 
@@ -475,13 +526,14 @@ int pagetypeinfo_show(struct kmm_machine *m, struct strbuf *sb)
 			if (!populated_zone(z))
 				continue;
 			spin_lock(&z->lock);
-			pagetypeinfo_showfree_print(sb, pgdat, z);
+			pagetypeinfo_showfree_print(m, sb, pgdat, z);
 			spin_unlock(&z->lock);
 		}
 
 		sb_printf(sb, "\n%-23s", "Number of blocks type ");
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-			sb_printf(sb, "%12s ", migratetype_names[mt]);
+			if (migratetype_configured(m, mt))
+				sb_printf(sb, "%12s ", migratetype_names[mt]);
 		sb_puts(sb, "\n");
 		for (int t = 0; t < MAX_NR_ZONES; t++) {
 			struct zone *z = &pgdat->node_zones[t];
@@ -539,8 +591,9 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 	if (is_zone_first_populated(pgdat, z)) {
 		sb_puts(sb, "\n  per-node stats");
 		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
-			sb_printf(sb, "\n      %-12s %lu", node_stat_names[i],
-				  node_stat_shown(m, pgdat, (enum node_stat_item)i));
+			if (node_stat_configured(m, i))
+				sb_printf(sb, "\n      %-12s %lu", node_stat_names[i],
+					  node_stat_shown(m, pgdat, (enum node_stat_item)i));
 	}
 	sb_printf(sb,
 		  "\n  pages free     %lu"
@@ -576,7 +629,7 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 		if (zone_stat_configured(m, i))
 			sb_printf(sb, "\n      %-12s %lu", zone_stat_names[i],
 				  zone_page_state(z, (enum zone_stat_item)i));
-	for (int i = 0; i < NR_VM_NUMA_EVENT_ITEMS; i++)
+	for (int i = 0; numa_events_configured(m) && i < NR_VM_NUMA_EVENT_ITEMS; i++)
 		sb_printf(sb, "\n      %-12s %lu", numa_stat_names[i],
 			  zone_numa_event_state(z, (enum numa_stat_item)i));
 
@@ -648,11 +701,12 @@ int vmstat_show(struct kmm_machine *m, struct strbuf *sb)
 		if (zone_stat_configured(m, i))
 			sb_printf(sb, "%s %lu\n", zone_stat_names[i],
 				  global_zone_page_state(m, (enum zone_stat_item)i));
-	for (int i = 0; i < NR_VM_NUMA_EVENT_ITEMS; i++)
+	for (int i = 0; numa_events_configured(m) && i < NR_VM_NUMA_EVENT_ITEMS; i++)
 		sb_printf(sb, "%s %lu\n", numa_stat_names[i], global_numa_event(m, i));
 	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
-		sb_printf(sb, "%s %lu\n", node_stat_names[i],
-			  node_stat_shown(m, NULL, (enum node_stat_item)i));
+		if (node_stat_configured(m, i))
+			sb_printf(sb, "%s %lu\n", node_stat_names[i],
+				  node_stat_shown(m, NULL, (enum node_stat_item)i));
 
 	global_dirty_limits(m, &bg, &thresh);	/* mm/page-writeback.c */
 	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)

@@ -546,7 +546,7 @@ static void shim_boot_locked(void)
 	 * back on: the last occurrence wins).
 	 */
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%s maxcpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem,
+		 "mem=%s nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem,
 		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");

@@ -211,7 +211,35 @@ TEST(pae_1G_and_5G)
 	/* HighMem spans the PCI hole; present pages skip it. */
 	expect_zone(m, 0, ZONE_HIGHMEM, 0x375fe, 0x180000, (0xc0000 - 0x375fe) + 0x80000);
 	expect_str_contains(t_dmesg(m), "5258MB HIGHMEM available.\n");
+	/*
+	 * Issue 11, item 4: FLATMEM has struct pages for the whole PCI hole,
+	 * so memmap_init() reports it, in the zone of the range after it.
+	 */
+	expect_str_contains(t_dmesg(m), "On node 0, zone HighMem: 262144 pages in unavailable "
+					"ranges\n");
+	/*
+	 * Items 3 and 9: RAM above 4 GiB means swiotlb on PAE too: one area per
+	 * possible CPU, 64 MiB of lowmem (top-down below max_low_pfn), printed
+	 * with Linux's exclusive end.
+	 */
+	{
+		const char *log = t_dmesg(m), *p = strstr(log, "software IO TLB: mapped [mem 0x");
+		const char *area = strstr(log, "software IO TLB: area num 2.\n");
+		unsigned long long start, end;
+
+		expect_true(area != NULL && p != NULL && area < p);
+		assert_true(p != NULL);
+		assert_eq(sscanf(p, "software IO TLB: mapped [mem 0x%llx-0x%llx] (64MB)", &start,
+				 &end), 2);
+		expect_eq(end - start, 64ULL << 20);
+		expect_true(end <= PFN_PHYS(m->max_low_pfn));
+	}
 	check_memory_line(m);
+	t_done(m);
+	/* Without RAM above 4 GiB: no swiotlb, no unavailable HighMem range. */
+	m = t_boot("mem=3G arch=i386-pae");
+	expect_true(strstr(t_dmesg(m), "software IO TLB") == NULL);
+	expect_true(strstr(t_dmesg(m), "zone HighMem: ") == NULL);
 	t_done(m);
 }
 
@@ -332,27 +360,76 @@ TEST(numa_fake_2)
 	struct kmm_machine *m = t_boot("mem=4G numa=fake=2");
 	const char *log = t_dmesg(m);
 
+	/*
+	 * split_nodes_interleave() by hand: RAM [1M, 3G) and [4G, 5G), page 0
+	 * and 640K-1M absent (98 pages). A share is (5G - 1G - 98 pages) / 2
+	 * = 0x7ffcf000, 2016M once rounded down to 32M; the leftover 32M chunk
+	 * makes node 0 "big": [0x1000, 0x80001000), 2048MB. Node 1 starts there
+	 * and grows past the PCI hole until it holds its share; less than a
+	 * share is left after it, so it takes the rest: 3071MB.
+	 */
 	assert_eq(m->nr_node_ids, 2);
-	expect_str_contains(log, "Faking node 0 at [mem 0x0000000000000000-0x000000007fffffff] "
+	expect_str_contains(log, "Faking node 0 at [mem 0x0000000000001000-0x0000000080000fff] "
 				 "(2048MB)\n");
-	expect_str_contains(log, "Faking node 1 at [mem 0x0000000080000000-0x000000013fffffff] "
-				 "(3072MB)\n");
+	expect_str_contains(log, "Faking node 1 at [mem 0x0000000080001000-0x000000013fffffff] "
+				 "(3071MB)\n");
+	expect_str_contains(log, "NUMA: Initialized distance table, cnt=2\n");
 	expect_str_contains(log, "NODE_DATA(0) allocated");
 	expect_str_contains(log, "NODE_DATA(1) allocated");
-	expect_str_contains(log, "Initmem setup node 1 [mem 0x0000000080000000-0x000000013fffffff]");
+	expect_str_contains(log, "Initmem setup node 1 [mem 0x0000000080001000-0x000000013fffffff]");
+	expect_str_contains(log, "Fallback order for Node 0: 0 1 \n");
+	expect_str_contains(log, "Fallback order for Node 1: 1 0 \n");
+	expect_str_contains(log, "Policy zone: Normal\n");
 	/* Each node has its own zones. */
 	expect_zone(m, 0, ZONE_DMA, 1, 0x1000, 3998);
-	expect_zone(m, 0, ZONE_DMA32, 0x1000, 0x80000, 0x7f000);
+	expect_zone(m, 0, ZONE_DMA32, 0x1000, 0x80001, 0x7f001);
 	expect_empty_zone(m, 0, ZONE_NORMAL);
 	expect_empty_zone(m, 1, ZONE_DMA);
-	expect_zone(m, 1, ZONE_DMA32, 0x80000, 0x100000, 0x40000);
+	expect_zone(m, 1, ZONE_DMA32, 0x80001, 0x100000, 0x3ffff);
 	expect_zone(m, 1, ZONE_NORMAL, 0x100000, 0x140000, 0x40000);
-	expect_eq(m->node_data[1]->node_start_pfn, 0x80000);
+	expect_eq(m->node_data[1]->node_start_pfn, 0x80001);
 	expect_eq(m->node_data[0]->node_present_pages + m->node_data[1]->node_present_pages,
 		  m->physpages);
-	/* Several nodes: Linux hashes with vmalloc later, not from memblock. */
-	expect_true(strstr(log, "Dentry cache hash table") == NULL);
+	/*
+	 * Several nodes: hashdist, so vfs_caches_init() takes the hashes from
+	 * vmalloc once the allocators are up: 4G of lowmem at one bucket per
+	 * 8K (dentry) and 16K (inode), 8-byte buckets.
+	 */
+	expect_str_contains(log, "Dentry cache hash table entries: 524288 (order: 10, 4194304 bytes, "
+				 "vmalloc)\n");
+	expect_str_contains(log, "Inode-cache hash table entries: 262144 (order: 9, 2097152 bytes, "
+				 "vmalloc)\n");
 	check_memory_line(m);
+	t_done(m);
+}
+
+TEST(numa_fake_splits_as_linux_6_12)
+{
+	/*
+	 * The two examples issue 11 quotes from real 6.12 under QEMU (SeaBIOS:
+	 * the top 128K of low RAM reserved). mem=2G numa=fake=2: node 0 is one
+	 * 32M chunk bigger than node 1 and starts at the first RAM page.
+	 * mem=4G numa=fake=4: node 2 reaches 4G (less than 32M of DMA32 RAM
+	 * would be left after it).
+	 */
+	struct kmm_machine *m = t_boot("board=4G mem=2G numa=fake=2 firmware=seabios");
+	const char *log = t_dmesg(m);
+
+	expect_str_contains(log, "Faking node 0 at [mem 0x0000000000001000-0x0000000040000fff] "
+				 "(1024MB)\n");
+	expect_str_contains(log, "Faking node 1 at [mem 0x0000000040001000-0x000000007fffffff] "
+				 "(1023MB)\n");
+	t_done(m);
+	m = t_boot("board=4G numa=fake=4 firmware=seabios");
+	log = t_dmesg(m);
+	expect_str_contains(log, "Faking node 0 at [mem 0x0000000000001000-0x0000000040000fff] "
+				 "(1024MB)\n");
+	expect_str_contains(log, "Faking node 1 at [mem 0x0000000040001000-0x0000000080000fff] "
+				 "(1024MB)\n");
+	expect_str_contains(log, "Faking node 2 at [mem 0x0000000080001000-0x00000000ffffffff] "
+				 "(2047MB)\n");
+	expect_str_contains(log, "Faking node 3 at [mem 0x0000000100000000-0x000000013fffffff] "
+				 "(1024MB)\n");
 	t_done(m);
 }
 

@@ -38,7 +38,16 @@ static void random_cmdline(uint64_t *rng, char *buf, size_t len)
 	n += (size_t)snprintf(buf + n, len - n, "arch=%s mem=%s", arch[pick(rng, 3)],
 			      mem[pick(rng, ARRAY_SIZE(mem))]);
 	if (!pick(rng, 3))
+		n += (size_t)snprintf(buf + n, len - n, " nr_cpus=%d", (int)pick(rng, 70));
+	if (!pick(rng, 3))
 		n += (size_t)snprintf(buf + n, len - n, " maxcpus=%d", (int)pick(rng, 70));
+	if (!pick(rng, 6))
+		n += (size_t)snprintf(buf + n, len - n, " board=%s", mem[pick(rng, ARRAY_SIZE(mem))]);
+	if (!pick(rng, 6))
+		n += (size_t)snprintf(buf + n, len - n, " firmware=%s",
+				      pick(rng, 2) ? "seabios" : "seabios-kvm");
+	if (!pick(rng, 8))
+		n += (size_t)snprintf(buf + n, len - n, " initrd=%dK", (int)pick(rng, 4096));
 	if (!pick(rng, 4))
 		n += (size_t)snprintf(buf + n, len - n, " numa=fake=%d", (int)pick(rng, 6));
 	if (!pick(rng, 4))
@@ -78,7 +87,8 @@ static void check_machine(struct kmm_machine *m, const char *cmd)
 	unsigned long avail, total, code, rw, ro, init, bss, resv;
 	unsigned long init_pages = (unsigned long)(m->kimage.init >> PAGE_SHIFT);
 	unsigned long ram = (unsigned long)atomic_load(&m->totalram_pages);
-	unsigned long present = 0;
+	unsigned long present = 0, initrd_kb = 0;
+	const char *fi = strstr(t_dmesg(m), "Freeing initrd memory: ");
 
 	if (kmm_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "%s: kmm_check: %s", cmd, kmm_last_error());
@@ -86,6 +96,10 @@ static void check_machine(struct kmm_machine *m, const char *cmd)
 	assert_eq(sscanf(p, "Memory: %luK/%luK available (%luK kernel code, %luK rwdata, "
 			    "%luK rodata, %luK init, %luK bss, %luK reserved",
 			 &avail, &total, &code, &rw, &ro, &init, &bss, &resv), 8);
+	/* .init and the initrd were still reserved when the line was printed. */
+	if (fi)
+		assert_eq(sscanf(fi, "Freeing initrd memory: %luK", &initrd_kb), 1);
+	init_pages += initrd_kb / 4;
 	expect_eq(total, m->physpages * 4);
 	expect_eq(resv, (m->physpages - (ram - init_pages)) * 4);
 	expect_eq(resv / 4, reserved_ram_pages(m) + init_pages);

@@ -228,7 +228,7 @@ TEST(processes_on_eight_threads_with_the_checker_running)
 {
 	static struct worker w[NR_WORKERS];
 
-	machine = boot("mem=512M maxcpus=8");
+	machine = boot("mem=512M nr_cpus=8");
 	memset(w, 0, sizeof(w));
 	for (int i = 0; i < NR_WORKERS; i++) {
 		w[i].id = i;
@@ -275,7 +275,7 @@ TEST(threads_of_one_process_fault_their_own_vmas_in_parallel)
 {
 	static struct worker w[NR_WORKERS];
 
-	machine = boot("mem=512M maxcpus=8");
+	machine = boot("mem=512M nr_cpus=8");
 	struct task_struct *t = kmm_spawn(machine, "shared");
 	assert_true(t != NULL);
 	memset(w, 0, sizeof(w));

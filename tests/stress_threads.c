@@ -239,7 +239,7 @@ TEST(eight_threads_every_layer_with_proc_readers)
 	struct reader readers[NR_READERS];
 	long steps = kmm_test_quick() ? 150 : 1500;
 
-	machine = t_boot("mem=512M arch=i386 maxcpus=8");
+	machine = t_boot("mem=512M arch=i386 nr_cpus=8");
 	kmm_use(machine);
 	shared_cache = kmem_cache_create("stress", 200, 0, SLAB_HWCACHE_ALIGN, NULL);
 	assert_true(shared_cache != NULL);

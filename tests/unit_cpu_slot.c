@@ -48,7 +48,7 @@ TEST(slots_are_handed_back_and_never_shared_while_one_is_free)
 	struct probe pr[6];
 	pthread_barrier_t hold;
 
-	machine = boot("mem=128M maxcpus=4");
+	machine = boot("mem=128M nr_cpus=4");
 	expect_eq(kmm_this_cpu(machine), 0);
 	/* one thread after another: each finds slot 1 free again */
 	for (int i = 0; i < 3; i++) {
@@ -132,7 +132,7 @@ TEST(owned_slots_drained_and_checked_by_another_thread)
 	pthread_t th[WORKERS], dr;
 	char error[256] = "";
 
-	machine = boot("mem=256M maxcpus=8");
+	machine = boot("mem=256M nr_cpus=8");
 	struct kmem_cache *s = kmem_cache_create("slot_test", 96, 0, 0, NULL);
 	assert_true(s != NULL);
 	atomic_store(&running, WORKERS);

@@ -30,6 +30,9 @@ struct boot {
 	unsigned long nr_kernel_pages, nr_all_pages;
 	unsigned long node_start[MAX_NUMNODES], node_end[MAX_NUMNODES];
 	uint64_t init_start, init_size;		/* the kernel's .init section */
+	uint64_t initrd_loaded;			/* where the boot loader put the initrd */
+	uint64_t initrd_start;			/* where it is now (after reserve_initrd) */
+	uint64_t swiotlb_start, swiotlb_end;	/* the bounce buffers; 0 without */
 };
 
 #define SECTION_BYTES ((uint64_t)PAGES_PER_SECTION << PAGE_SHIFT)
@@ -47,8 +50,10 @@ void arch_setup_params(struct kmm_machine *m);
 int setup_arch(struct boot *b);
 /** setup_per_cpu_areas() - the percpu first chunk from memblock, with its dmesg lines. */
 int setup_per_cpu_areas(struct kmm_machine *m);
-/** swiotlb_init() - 64 MiB of bounce buffers below 4 GiB when RAM reaches above it. */
-int swiotlb_init(struct kmm_machine *m);
+/** swiotlb_init() - 64 MiB of bounce buffers in low memory when RAM reaches above 4 GiB. */
+int swiotlb_init(struct boot *b);
+/** swiotlb_print_info() - "software IO TLB: mapped [mem ...]", late in boot (pci_iommu_init). */
+void swiotlb_print_info(struct boot *b);
 
 /* arch/x86/mm/init.c */
 void setup_layout_i386(struct kmm_machine *m);
@@ -78,9 +83,11 @@ int boot_no_room(struct kmm_machine *m, const char *what);
  * mem_map, with "Zone ranges:" and the other dmesg lines (after arch_zone_limits()).
  */
 int free_area_init(struct boot *b);
-/** alloc_large_system_hash() - a HASH_EARLY hash table from memblock, with its dmesg line. */
+/** alloc_large_system_hash() - a hash table (memblock when @early, else vmalloc), with its dmesg line. */
 int alloc_large_system_hash(struct boot *b, const char *name, unsigned long bucketsize,
-			    int scale);
+			    int scale, bool early);
+/** vfs_caches_init_hash() - the dentry and inode hashes: early from memblock (one node) or later from vmalloc (hashdist). */
+int vfs_caches_init_hash(struct boot *b, bool early);
 /** setup_host_memory() - the host side of struct pages, RAM, pageblocks and free lists. */
 int setup_host_memory(struct boot *b);
 /** memblock_free_all() - hand free memory to the buddy allocator, section by section. */
@@ -91,6 +98,8 @@ void update_totals(struct boot *b);
 void mem_init_print_info(struct kmm_machine *m);
 /** free_initmem() - the kernel's .init section to the buddy allocator. */
 void free_initmem(struct boot *b);
+/** free_reserved_area() - whole pages of a boot reservation to the buddy allocator, with "Freeing %s memory". */
+unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, const char *s);
 /** __init_single_page() - make vmemmap[pfn] a fresh page of @zone (refcount 1, reserved). */
 void __init_single_page(struct kmm_machine *m, struct page *page, unsigned long pfn,
 		      enum zone_type zone, int nid);
@@ -114,5 +123,7 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
 void build_all_zonelists(struct kmm_machine *m);
 /** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
 void init_per_zone_wmark_min(struct kmm_machine *m);
+/** set_recommended_min_free_kbytes() - khugepaged's min_free_kbytes (THP builds), then the watermarks. */
+void set_recommended_min_free_kbytes(struct kmm_machine *m);
 
 #endif /* KMM_MM_INCLUDE_BOOT_H */

@@ -30,10 +30,27 @@ struct kmm_mmio {
 
 #define KMM_MAX_MEMMAP 16
 #define KMM_MAX_MMIO 16
+enum kmm_firmware {
+	KMM_FIRMWARE_QEMU,		/* firmware=qemu: QEMU's own table, no firmware reservations */
+	KMM_FIRMWARE_SEABIOS,		/* firmware=seabios: SeaBIOS under TCG (the captures') */
+	KMM_FIRMWARE_SEABIOS_KVM,	/* firmware=seabios-kvm: SeaBIOS under KVM */
+};
+
+enum kmm_thp_mode { KMM_THP_DEFAULT, KMM_THP_ALWAYS, KMM_THP_MADVISE, KMM_THP_NEVER };
+
+struct kmm_kconfig;
+
 struct kmm_boot_opts {
-	uint64_t mem;			/* mem=, bytes of RAM (default 1G) */
+	uint64_t mem;			/* the board's RAM in bytes: board=, or mem= alone (default 1G) */
+	uint64_t mem_limit;		/* Linux's mem=: RAM above this address is dropped; 0 = none */
 	enum kmm_arch arch;		/* arch= */
-	int maxcpus;			/* maxcpus= (default 2) */
+	const struct kmm_kconfig *kconfig;	/* config= (mm/include/kconfig.h) */
+	enum kmm_firmware firmware;	/* firmware= */
+	int nr_cpus;			/* nr_cpus=: possible CPUs, nr_cpu_ids (default 2) */
+	int maxcpus;			/* maxcpus=: CPUs brought online, at most nr_cpus (default all) */
+	enum kmm_thp_mode thp;		/* transparent_hugepage= */
+	int init_on_alloc;		/* init_on_alloc=0|1; -1 = the config's default */
+	uint64_t initrd_size;		/* initrd=: an initramfs of this many bytes; 0 = none */
 	int numa_fake;			/* numa=fake=N (0: one node) */
 	uint64_t kernelcore, movablecore;	/* bytes; 0 = unset */
 	int kernelcore_percent, movablecore_percent;	/* N% forms, -1 = unset */

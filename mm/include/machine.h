@@ -27,6 +27,7 @@
 #include "lib/util.h"
 #include "mm/include/boot_options.h"
 #include "mm/include/cpu_slot.h"
+#include "mm/include/kconfig.h"
 #include "mm/include/memblock.h"
 #include "mm/include/mmzone.h"
 #include "mm/include/subsys.h"
@@ -62,6 +63,8 @@ struct kmm_machine {
 	unsigned long serial;		/* unique for the process lifetime */
 	char cmdline[1024];
 	struct kmm_boot_opts opts;
+	const struct kmm_kconfig *kconfig;	/* the kernel build (config=), immutable */
+	bool init_on_alloc;		/* init_on_alloc=, or the build's default; immutable */
 	struct kmm_layout layout;
 	struct kmm_kernel_image kimage;
 	struct e820_table e820;
@@ -121,7 +124,8 @@ struct kmm_machine {
 	int percpu_pagelist_high_fraction;
 
 	/* CPUs */
-	int nr_cpus;
+	int nr_cpu_ids;			/* possible CPUs (nr_cpus=): per-CPU areas */
+	int nr_cpus;			/* online CPUs (maxcpus=): the CPU slots */
 	spinlock_t cpu_lock;		/* slot assignment (mm/cpu_slot.c) */
 	bool cpu_lockless;		/* owned slots may skip their lock (membarrier works) */
 	struct kmm_cpu *cpus;

@@ -9,11 +9,9 @@
  * "e820: update ..." and "e820: remove ..." lines); memmap=nn$ss and
  * memmap=nn#ss; trim_bios_range() (page 0 becomes reserved, 640K-1M is not
  * RAM); e820__end_of_ram_pfn() clamped to the arch's max_arch_pfn.
- * Modelled: the map a QEMU PC BIOS hands over - conventional memory up to
- * 0x9fc00 (the EBDA above it reserved), the BIOS ROM at 0xf0000, RAM from
- * 1 MiB to min(mem, 3 GiB), the rest of RAM above 4 GiB, and in the 3-4 GiB
- * PCI hole only the two firmware ranges QEMU reserves there (0xfeffc000 and
- * the 256 KiB flash below 4 GiB); the hole itself is not RAM.
+ * Modelled: the map a QEMU PC hands over under one of three firmwares
+ * (firmware=, e820_setup_firmware() below); Linux's mem= as a cap on the
+ * usable ranges (e820_apply_mem_limit).
  *
  * Invariant: after e820__update_table() entries are sorted, non-empty and
  * non-overlapping, and adjacent entries have different types.
@@ -162,22 +160,53 @@ static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t si
 	e820__update_table(t);
 }
 
+/*
+ * The board's map as the firmware hands it over. QEMU's PC puts RAM from 0 to
+ * 640 KiB less the EBDA (0x9fc00), the BIOS ROM at 0xf0000, RAM from 1 MiB up
+ * to min(RAM, 3 GiB) below the PCI hole, the rest above 4 GiB, and the 256
+ * KiB flash just below 4 GiB. Then per firmware= (enum kmm_firmware):
+ *   seabios      SeaBIOS 1.16 as QEMU runs it under TCG (the captures in
+ *                reference/real-linux/): the top 128 KiB of low RAM hold the
+ *                ACPI tables QEMU built, and are reserved;
+ *   seabios-kvm  the same under KVM, where QEMU also reserves the page at
+ *                0xfeffc000 (KVM's TSS and identity map);
+ *   qemu         kmm's map before firmware= existed: all low RAM usable (no
+ *                ACPI reservation) plus the KVM page - what QEMU's own table
+ *                says before a firmware reserves anything.
+ */
 void e820_setup_firmware(struct kmm_machine *m)
 {
 	struct e820_table *t = &m->e820;
 	uint64_t mem = m->opts.mem;
-	uint64_t low = KMM_MIN(mem, 3ULL << 30);
+	uint64_t low = KMM_MIN(mem, 3ULL << 30), acpi = 0;
+	enum kmm_firmware fw = m->opts.firmware;
 
+	if (fw == KMM_FIRMWARE_SEABIOS || fw == KMM_FIRMWARE_SEABIOS_KVM)
+		acpi = 128ULL << 10;
 	t->nr_entries = 0;
 	__e820__range_add(t, 0, 0x9fc00, E820_TYPE_RAM);
 	__e820__range_add(t, 0x9fc00, 0xa0000 - 0x9fc00, E820_TYPE_RESERVED);
 	__e820__range_add(t, 0xf0000, 0x100000 - 0xf0000, E820_TYPE_RESERVED);
-	__e820__range_add(t, 0x100000, low - 0x100000, E820_TYPE_RAM);
-	__e820__range_add(t, 0xfeffc000ULL, 0x4000, E820_TYPE_RESERVED);
+	__e820__range_add(t, 0x100000, low - acpi - 0x100000, E820_TYPE_RAM);
+	__e820__range_add(t, low - acpi, acpi, E820_TYPE_RESERVED);
+	if (fw == KMM_FIRMWARE_QEMU || fw == KMM_FIRMWARE_SEABIOS_KVM)
+		__e820__range_add(t, 0xfeffc000ULL, 0x4000, E820_TYPE_RESERVED);
 	__e820__range_add(t, 0xfffc0000ULL, 0x40000, E820_TYPE_RESERVED);
 	if (mem > low)
 		__e820__range_add(t, SZ_4G, mem - low, E820_TYPE_RAM);
 	e820__update_table(t);
+}
+
+/*
+ * parse_memopt(): Linux's mem=X drops every usable range above physical
+ * address X ("e820: remove [mem X-0xfffffffffffffffe] usable"); reserved
+ * ranges stay.
+ */
+void e820_apply_mem_limit(struct kmm_machine *m)
+{
+	uint64_t x = m->opts.mem_limit;
+
+	e820_range_change(m, x, ~0ULL - x, E820_TYPE_RAM, 0);
 }
 
 int e820_apply_memmap(struct kmm_machine *m)

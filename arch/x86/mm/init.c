@@ -40,9 +40,8 @@
  *   MAXMEM = VMALLOC_END - PAGE_OFFSET - __VMALLOC_RESERVE, where
  *     __VMALLOC_RESERVE = 128 MiB, or vmalloc= + 8 MiB (VMALLOC_OFFSET).
  *
- * NR_CPUS is 8, the 32-bit default, or 64 when maxcpus= asks for more (a
- * BIGSMP kernel). For the default config that gives VMALLOC_END 0xfeffe000
- * and 879 MiB of lowmem (885 MiB with PAE); the "896 MiB" of the textbooks is
+ * NR_CPUS is the build's (8 for i386_defconfig). For that config this gives
+ * VMALLOC_END 0xfeffe000 and 879 MiB of lowmem (885 MiB with PAE); the "896 MiB" of the textbooks is
  * 1 GiB - 128 MiB from kernels whose MAXMEM ignored the fixmap (2.6.2x), and
  * "887MB LOWMEM available." is what 2.6.3x-4.x printed before the CPU entry
  * area grew.
@@ -58,7 +57,7 @@ void setup_layout_i386(struct kmm_machine *m)
 	bool pae = m->opts.arch == KMM_ARCH_I386_PAE;
 	uint64_t pmd = pae ? 2ULL << 20 : 4ULL << 20, pg = PAGE_SIZE;
 	uint64_t ptrs_per_pte = pae ? 512 : 1024;
-	int nr_cpus = m->opts.maxcpus <= 8 ? 8 : 64;
+	int nr_cpus = m->kconfig->nr_cpus;
 	uint64_t permanent = I386_FIX_PERMANENT_BASE + (uint64_t)I386_KM_MAX_IDX * nr_cpus + 1;
 	uint64_t btmap_end, total, tot_start, cea_pages, cea_base, ldt, pkmap;
 
@@ -107,7 +106,7 @@ void setup_layout_x86_64(struct kmm_machine *m)
 	l->pkmap_base = 0;
 	l->last_pkmap = 0;
 	l->pgtable_levels = 4;
-	l->nr_cpus_config = 64;
+	l->nr_cpus_config = m->kconfig->nr_cpus;
 }
 
 /* i386: find_low_pfn_range() with lowmem_pfn_init()/highmem_pfn_init(). */
@@ -177,21 +176,46 @@ void initmem_init(struct kmm_machine *m)
 }
 
 /*
- * The page tables of the direct map and the fixed mappings (init_mem_mapping,
- * early_ioremap_page_table_range_init, permanent_kmaps_init):
- *  x86_64 (1 GiB pages): a PUD page per 512 GiB, a PMD page for the first
- *    GiB (2 MiB pages there) and a PTE page for the first 2 MiB (4 KiB pages
- *    around the legacy ISA hole);
+ * The page tables of the direct map and the fixed mappings that come from
+ * memblock (init_memory_mapping, early_ioremap_page_table_range_init,
+ * permanent_kmaps_init):
+ *  x86_64 (1 GiB pages): the first GiB is mapped from the brk area, inside
+ *    the image's reservation; above it, every GiB that RAM covers only in
+ *    part needs a PMD page and a PTE page per 2 MiB RAM covers in part
+ *    (e.g. RAM ending at 0xbffe0000 below the PCI hole: 2 pages), and every
+ *    512 GiB past the first a PUD page; top-down, before the initrd moves;
  *  i386: a PTE page for the PKMAP window, PTE pages for the fixmap and a PTE
  *    page for the first PMD; with PAE also the PMD page of the kernel's GiB.
  */
+static unsigned long x86_64_direct_map_tables(const struct kmm_machine *m)
+{
+	const struct memblock_type *mem = &m->memblock.memory;
+	uint64_t gb = 1ULL << 30, pmd = 2ULL << 20, end = PFN_PHYS(m->max_pfn);
+	unsigned long pages = (unsigned long)DIV_ROUND_UP(end, 512ULL << 30) - 1;
+
+	for (uint64_t g = gb; g < end; g += gb) {
+		uint64_t ram = memblock_overlap(mem, g, g + gb);
+
+		if (!ram || ram == gb)
+			continue;
+		pages++;	/* the PMD page */
+		for (uint64_t p = g; p < g + gb; p += pmd) {
+			uint64_t r = memblock_overlap(mem, p, p + pmd);
+
+			if (r && r != pmd)
+				pages++;	/* a PTE page */
+		}
+	}
+	return pages;
+}
+
 int alloc_kernel_page_tables(struct kmm_machine *m)
 {
 	const struct kmm_layout *l = &m->layout;
 	unsigned long pages;
 
 	if (!kmm_arch_is_32(m)) {
-		pages = DIV_ROUND_UP(PFN_PHYS(m->max_pfn), 512ULL << 30) + 2;
+		pages = x86_64_direct_map_tables(m);
 	} else {
 		uint64_t pmd = l->pgtable_levels == 3 ? 2ULL << 20 : 4ULL << 20;
 
@@ -200,7 +224,7 @@ int alloc_kernel_page_tables(struct kmm_machine *m)
 		if (l->pgtable_levels == 3)
 			pages++;
 	}
-	if (!memblock_alloc_range(m, PFN_PHYS(pages), PAGE_SIZE, 0, -1, "page tables"))
+	if (pages && !memblock_alloc_range(m, PFN_PHYS(pages), PAGE_SIZE, 0, -1, "page tables"))
 		return boot_no_room(m, "the kernel page tables");
 	return 0;
 }

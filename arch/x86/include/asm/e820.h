@@ -46,8 +46,10 @@ int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum 
 int e820__update_table(struct e820_table *t);
 /** e820__print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
 void e820__print_table(struct kmm_machine *m, const char *who);
-/** e820_setup_firmware() - the QEMU-like BIOS map for m->opts.mem bytes of RAM. */
+/** e820_setup_firmware() - the QEMU PC's map for m->opts.mem bytes of RAM under m->opts.firmware. */
 void e820_setup_firmware(struct kmm_machine *m);
+/** e820_apply_mem_limit() - Linux's mem=: drop usable RAM above m->opts.mem_limit. */
+void e820_apply_mem_limit(struct kmm_machine *m);
 /** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC. */
 int e820_apply_memmap(struct kmm_machine *m);
 /** trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */

@@ -51,17 +51,24 @@ struct kmm_layout {
 	int nr_cpus_config;		/* NR_CPUS the layout was sized for */
 };
 
-/* Sizes of the (simulated) kernel image, in bytes, and where it sits. */
+/*
+ * The (simulated) kernel image: where it sits, the section sizes the
+ * "Memory:" line prints (bytes), and where memblock's reservation of it ends.
+ * Where each section lies is the build's (mm/include/kconfig.h).
+ */
 struct kmm_kernel_image {
-	uint64_t phys_start;		/* _text physical (16 MiB on x86_64, 16 MiB on i386) */
+	uint64_t phys_start;		/* _text physical (16 MiB: CONFIG_PHYSICAL_START) */
 	uint64_t text, rodata, data, init, bss;
+	uint64_t end;			/* end of the image's reservation (brk included); 0: the sum */
 };
+
+struct kmm_kconfig;
 
 /* ---- arch/x86/kernel/setup.c ---- */
 
-/** kernel_image_of() - the simulated kernel image of @arch (sizes, load address). */
-void kernel_image_of(enum kmm_arch arch, struct kmm_kernel_image *k);
-/** kernel_image_end() - physical address just past the image's .bss. */
+/** kernel_image_of() - the kernel image of the build @c (sizes, load address, end). */
+void kernel_image_of(const struct kmm_kconfig *c, struct kmm_kernel_image *k);
+/** kernel_image_end() - physical address just past the image's reservation. */
 uint64_t kernel_image_end(const struct kmm_kernel_image *k);
 /** kmm_arch_name() - "x86_64", "i386" or "i386-pae". */
 const char *kmm_arch_name(enum kmm_arch arch);
