@@ -255,9 +255,10 @@ struct kmm_file *kmmfs_iget(struct fs_state *fs, struct kmmfs_inode *ino)
 	f = kmm_file_create(fs->m, ino->name, ino->disk_size, false);
 	if (!f)
 		return NULL;
-	f->a_ops = &kmmfs_aops;
 	f->host = ino;
 	f->ino = ino->ino + 12;		/* inode numbers as a small ext4 hands them out */
+	/* the file is on the page cache's list already: filemap_find_image() may look */
+	__atomic_store_n(&f->a_ops, &kmmfs_aops, __ATOMIC_RELEASE);
 	kmmfs_lock(sb);
 	if (ino->mapping) {
 		/* another thread got there first */

@@ -184,7 +184,9 @@ struct kmm_file *filemap_find_image(struct kmm_machine *m, const char *path, uin
 	list_for_each(pos, &st->files) {
 		struct kmm_file *f = list_entry(pos, struct kmm_file, files_node);
 		int r = atomic_load(&f->refcount);
-		if (f->a_ops || f->shmem || f->size != size || strcmp(f->path, path))
+		/* a_ops may be set just after a file is listed (kmmfs_iget): read it atomically */
+		if (__atomic_load_n(&f->a_ops, __ATOMIC_ACQUIRE) || f->shmem || i_size_read(f) != size ||
+		    strcmp(f->path, path))
 			continue;
 		while (r > 0 && !atomic_compare_exchange_weak(&f->refcount, &r, r + 1))
 			;

@@ -163,6 +163,15 @@ TEST(shared_mapping_stores_reach_the_file_and_other_mappers_private_ones_do_not)
 	assert_eq(kmm_access(a, ma + 4 * PG - 10, w + 4 * PG - 10, 10, true), 0);
 	expect_eq(meminfo_kb(m, "Dirty:"), 2 * 4);
 	expect_true(kmm_check(m) == 0);		/* write-notify: writable shared PTEs map dirty pages */
+	/* smaps: A's two pages are dirty and B maps them too: Shared_Dirty */
+	{
+		char path[64], *text, *p;
+		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kmm_task_pid(a));
+		text = t_proc(m, path);
+		p = text ? strstr(text, "Shared_Dirty:") : NULL;
+		expect_true(p && strtol(p + 13, NULL, 10) == 8);
+		free(text);
+	}
 	/* B sees them through its mapping and through read() */
 	assert_eq(kmm_access(b, mb, r, sizeof(r), false), 0);
 	expect_true(!memcmp(r, w, sizeof(w)));
