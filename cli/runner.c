@@ -812,6 +812,7 @@ static void after_command(struct kmm_ctx *ctx)
 	sb_free(&ctx->out);
 	sb_init(&ctx->out);
 	pressure_after_command(ctx);
+	file_after_command(ctx);
 	text = sb_detach(&ctx->out);
 	sb_init(&ctx->out);
 	if (text)

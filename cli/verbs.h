@@ -343,6 +343,12 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a);
  */
 void pressure_after_command(struct kmm_ctx *ctx);
 
+/**
+ * file_after_command() - the flusher's periodic writeback (kmm_writeback_run_pending)
+ * of the current machine; the runner calls it after every command (cli/verbs_file.c).
+ */
+void file_after_command(struct kmm_ctx *ctx);
+
 /* cli/free.c: procps-ng free(1) over a /proc/meminfo text. */
 /**
  * free_format() - print `free` as procps-ng 4.0.2 does, from @meminfo.

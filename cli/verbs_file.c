@@ -21,6 +21,7 @@
 #include "cli/verbs.h"
 #include "include/kmm/fs.h"
 #include "include/kmm/process.h"
+#include "mm/include/machine.h"
 #include "mm/include/vmstat.h"
 
 #define FILE_IO_MAX (256ULL << 20)	/* one pread/pwrite verb moves at most this much */
@@ -554,6 +555,16 @@ static int mincore_run(struct kmm_ctx *ctx, const struct args *a)
 	free(vec);
 	result(ctx, a, (long long)n);
 	return VERB_OK;
+}
+
+/* ---- After every command ---- */
+
+void file_after_command(struct kmm_ctx *ctx)
+{
+	struct kmm_machine *m = ctx_machine_if_booted(ctx);
+
+	if (m && !atomic_load(&m->halted))
+		kmm_writeback_run_pending(m);	/* silent, as Linux's flusher */
 }
 
 /* ---- Values ---- */

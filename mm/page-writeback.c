@@ -22,9 +22,12 @@
  * call that crossed the background threshold (deterministic, as kswapd=step
  * is), writing files in list order and pages in index order until dirty
  * pages are under it; so a writer is never over the hard limit and
- * balance_dirty_pages never sleeps. vm.dirty_expire_centisecs and
- * vm.dirty_writeback_centisecs are kept and shown but drive nothing: there
- * is no periodic (age-based) writeback.
+ * balance_dirty_pages never sleeps. Periodic writeback (wb_workfn's
+ * wb_check_old_data_flush) runs when kmm_writeback_run_pending() finds
+ * vm.dirty_writeback_centisecs of virtual time passed since the last run
+ * (the scenario runner calls it after every command, as kswapd=step): files
+ * whose first dirty page is older than vm.dirty_expire_centisecs are
+ * written whole (Linux's inode dirtied_when).
  *
  * Locking: PG_locked of the page written -> f->i_pages_lock (tags) and the
  * reverse-map locks of folio_mkclean; no lock across the backing store's write.
@@ -32,6 +35,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "include/kmm/fs.h"
+#include "include/kmm/trace.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "mm/pagecache.h"
@@ -160,6 +165,8 @@ bool folio_mark_dirty(struct page *page)
 	if (f->shmem)
 		return true;	/* no backing store: never written, never counted (Linux: the same) */
 	spin_lock(&f->i_pages_lock);
+	if (!f->i_pages.marked[PAGECACHE_TAG_DIRTY])
+		f->dirtied_when = kmm_clock_ns(f->m);	/* __mark_inode_dirty(): the inode's age */
 	xa_set_mark(&f->i_pages, page->index, PAGECACHE_TAG_DIRTY);
 	spin_unlock(&f->i_pages_lock);
 	mod_node_page_state(pgdat_of(page), NR_FILE_DIRTY, 1);
@@ -378,4 +385,53 @@ void balance_dirty_pages_ratelimited(struct kmm_file *f)
 		atomic_fetch_add(&st->throttled, 1);
 	atomic_fetch_add(&st->flusher_runs, 1);
 	wb_writeback(m, bg);
+}
+
+/* ---- Periodic writeback of old data ---- */
+
+struct old_ctx {
+	uint64_t cutoff;	/* files dirtied at or before this virtual ns */
+	long written;
+};
+
+static int write_old_file(struct kmm_file *f, void *arg)
+{
+	struct old_ctx *c = arg;
+	bool old;
+
+	if (!f->a_ops || f->shmem)
+		return 0;
+	spin_lock(&f->i_pages_lock);
+	old = f->i_pages.marked[PAGECACHE_TAG_DIRTY] && f->dirtied_when <= c->cutoff;
+	spin_unlock(&f->i_pages_lock);
+	if (old) {
+		long before = (long)global_node_page_state(f->m, NR_WRITTEN);
+		write_cache_pages(f, 0, ~0UL, NULL);
+		c->written += (long)global_node_page_state(f->m, NR_WRITTEN) - before;
+	}
+	return 0;
+}
+
+long kmm_writeback_run_pending(struct kmm_machine *m)
+{
+	struct pagecache_state *st = m ? pagecache_of(m) : NULL;
+	uint64_t now, period, expire;
+	struct old_ctx c = { 0, 0 };
+	int token;
+
+	if (!st)
+		return 0;
+	period = (uint64_t)__atomic_load_n(&st->dirty_writeback_centisecs, __ATOMIC_RELAXED) * 10000000ull;
+	expire = (uint64_t)__atomic_load_n(&st->dirty_expire_centisecs, __ATOMIC_RELAXED) * 10000000ull;
+	now = kmm_clock_ns(m);
+	if (!period || now - st->last_periodic < period)
+		return 0;
+	st->last_periodic = now;
+	if (now < expire)
+		return 0;
+	c.cutoff = now - expire;
+	token = procs_enter(m);
+	filemap_for_each_file(m, write_old_file, &c);
+	procs_exit(m, token);
+	return c.written;
 }

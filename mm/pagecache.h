@@ -21,10 +21,11 @@ struct pagecache_state {
 	int dirty_ratio;			/* 20 */
 	unsigned long dirty_background_bytes;	/* 0: the ratio rules */
 	unsigned long dirty_bytes;		/* 0: the ratio rules */
-	int dirty_expire_centisecs;		/* 3000 (kept and shown; see page-writeback.c) */
-	int dirty_writeback_centisecs;		/* 500 (likewise) */
+	int dirty_expire_centisecs;		/* 3000: periodic writeback's age */
+	int dirty_writeback_centisecs;		/* 500: its period; 0 turns it off */
 	int drop_caches;			/* the last value written (Linux keeps it too) */
 	int read_ahead_kb;			/* 128: the backing device's read_ahead_kb */
+	uint64_t last_periodic;			/* virtual ns of the last periodic writeback */
 	/* statistics */
 	atomic_ulong flusher_runs;		/* background writeback rounds */
 	atomic_ulong throttled;			/* balance_dirty_pages() calls that wrote pages */

@@ -21,6 +21,7 @@
 #include <kmm/proc.h>
 #include <kmm/process.h>
 #include <kmm/swap.h>
+#include <kmm/trace.h>
 
 #include "mm/include/mm.h"
 #include "tests/process_test.h"
@@ -608,5 +609,33 @@ TEST(msync_and_mincore)
 	kmm_exit(a, 0);
 	kmm_exit(b, 0);
 	expect_eq(kmm_unlink(m, "/data/ms"), 0);
+	done(m);
+}
+
+/* Periodic writeback: dirty data older than vm.dirty_expire_centisecs goes out. */
+TEST(old_dirty_data_is_written_by_the_periodic_flusher)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[4 * PG];
+	int fd = kmm_open(a, "/data/old", KMM_O_CREAT | KMM_O_RDWR);
+
+	fill(w, sizeof(w), 0, 11);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	expect_eq(meminfo_kb(m, "Dirty:"), 16);
+	kmm_clock_advance(m, 10ull * 1000000000);	/* 10 s: younger than 30 s */
+	kmm_writeback_run_pending(m);
+	expect_eq(meminfo_kb(m, "Dirty:"), 16);
+	kmm_clock_advance(m, 21ull * 1000000000);	/* 31 s */
+	expect_eq(kmm_writeback_run_pending(m), 4);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	/* dirty_writeback_centisecs = 0 turns the periodic flusher off */
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_writeback_centisecs", "0"), 0);
+	assert_eq(kmm_pwrite(a, fd, w, 10, 0), 10);
+	kmm_clock_advance(m, 60ull * 1000000000);
+	expect_eq(kmm_writeback_run_pending(m), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 4);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/old"), 0);
 	done(m);
 }

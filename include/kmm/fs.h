@@ -113,6 +113,14 @@ long kmm_fincore(struct kmm_machine *m, const char *path, unsigned char *vec, si
  * past the end, or a tmpfs file).
  */
 int kmm_fs_bmap(struct kmm_machine *m, const char *path, uint64_t index, uint64_t *image_offset);
+/**
+ * kmm_writeback_run_pending() - the flusher's periodic run (Linux's
+ * wb_workfn every vm.dirty_writeback_centisecs): when that much virtual time
+ * (kmm_clock_advance, `sleep`) has passed since the last run, write every
+ * file whose oldest dirty page is older than vm.dirty_expire_centisecs. The
+ * scenario runner calls it after every command. Return: pages written.
+ */
+long kmm_writeback_run_pending(struct kmm_machine *m);
 /** kmm_fs_image() - the host path of the mounted image (mounting it). Return: the path, or NULL. */
 const char *kmm_fs_image(struct kmm_machine *m);
 

@@ -171,6 +171,7 @@ struct kmm_file {
 	struct kmm_machine *m;		/* immutable */
 	struct list_head files_node;	/* the page cache's list of files (its files_lock) */
 	int wb_err;			/* a write error not yet reported by fsync (i_pages_lock) */
+	uint64_t dirtied_when;		/* virtual ns its first dirty page appeared (i_pages_lock) */
 };
 
 /*
