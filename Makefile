@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# kmm: `make demo` builds and runs the tour; `make test` builds and runs every test.
+# kmm: `make demo` builds and runs the tour (and draws it: build/tour.html);
+# `make reports` draws four examples; `make test` builds and runs every test.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -10,7 +11,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
 
-.PHONY: all build demo test test-asan asan test-debug debug test-tsan tsan fuzz bench clean man
+.PHONY: all build demo reports test test-asan asan test-debug debug test-tsan tsan fuzz bench clean man
 
 all: build
 
@@ -24,7 +25,19 @@ build: $(BUILD)/CMakeCache.txt
 # tests and benchmarks (`make test` builds those).
 demo: $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS) --target kmm_cli
-	$(BUILD)/kmm run examples/tour.kmm
+	$(BUILD)/kmm run --report $(BUILD)/tour.html examples/tour.kmm
+	@echo "The tour as pictures: $(BUILD)/tour.html (open it in a browser; docs/report.md)"
+
+# The HTML reports of four examples (docs/report.md): the tour, the i386
+# lowmem/highmem boots, the buddy thrash and copy-on-write.
+REPORTS = tour lowmem_i386 buddy_thrash cow
+reports: $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS) --target kmm_cli
+	@mkdir -p $(BUILD)/report
+	@for r in $(REPORTS); do \
+		$(BUILD)/kmm run -q --report $(BUILD)/report/$$r.html examples/$$r.kmm >/dev/null || exit 1; \
+		echo "$(BUILD)/report/$$r.html"; \
+	done
 
 test: build
 	cd $(BUILD) && $(CTEST) --output-on-failure -j $(JOBS)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/lab.h"
+#include "cli/progress.h"
 
 static const char lab_usage[] =
 	"usage: kmm lab fit|pages|gen|record [OPTION...] ARG...\n"
@@ -136,19 +137,15 @@ void lab_json_str(struct strbuf *sb, const char *s)
 void lab_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct lab_io *io = arg;
-	int width = 40, fill = total ? (int)(done * (uint64_t)width / total) : width;
 
-	if (!io->progress)
-		return;
-	fprintf(stderr, "\r[%.*s%*s] %3d%%", fill, "========================================",
-		width - fill, "", total ? (int)(done * 100 / total) : 100);
-	fflush(stderr);
+	if (io->progress)
+		progress_draw(stderr, total ? done : 1, total ? total : 1, NULL);
 }
 
 void lab_progress_done(struct lab_io *io)
 {
 	if (io->progress)
-		fprintf(stderr, "\r%*s\r", 48, "");
+		progress_clear(stderr);
 }
 
 /* ---- Options ---- */

@@ -23,6 +23,7 @@
 #include "cli/expr.h"
 #include "cli/lab.h"
 #include "cli/manual.h"
+#include "cli/report.h"
 #include "cli/scenario.h"
 #include "cli/trace.h"
 #include "lib/util.h"
@@ -85,6 +86,8 @@ struct run_args {
 	bool echo, parse_only, quiet, help;
 	const char *trace_file;		/* --trace FILE */
 	const char *trace_events;	/* --trace-events LIST */
+	const char *report_file;	/* --report FILE */
+	long report_points;		/* --report-points N (0: the default, -1: all) */
 	const char *file;
 	int nlines;
 	const char **lines;
@@ -123,6 +126,26 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 				return KMM_EXIT_USAGE;
 			}
 			*(a[7] ? &ra->trace_events : &ra->trace_file) = argv[++i];
+		} else if (!strcmp(a, "--report") || !strncmp(a, "--report=", 9)) {
+			if (!a[8] && i + 1 >= argc) {
+				fprintf(stderr, "kmm %s: --report needs a file, e.g. --report run.html\n",
+					cmd);
+				return KMM_EXIT_USAGE;
+			}
+			ra->report_file = a[8] ? a + 9 : argv[++i];
+			if (!*ra->report_file) {
+				fprintf(stderr, "kmm %s: --report needs a file name\n", cmd);
+				return KMM_EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--report-points") || !strncmp(a, "--report-points=", 16)) {
+			const char *v = a[15] ? a + 16 : i + 1 < argc ? argv[++i] : NULL;
+			long long n;
+			if (!v || parse_long(v, &n) || n < 0 || n > 100000000) {
+				fprintf(stderr, "kmm %s: --report-points wants a number of points, 0 for "
+					"all (got '%s')\n", cmd, v ? v : "");
+				return KMM_EXIT_USAGE;
+			}
+			ra->report_points = n ? (long)n : -1;
 		} else if (!strncmp(a, "--trace=", 8)) {
 			ra->trace_file = a + 8;
 		} else if (!strncmp(a, "--trace-events=", 15)) {
@@ -236,10 +259,23 @@ static int run_scenario(int argc, char **argv, bool check)
 	}
 	struct ctx_opts opts = { .out = stdout, .err = stderr, .echo = ra.echo,
 				 .quiet = ra.quiet, .host_files = true,
-				 .check_each_boot = check };
+				 .check_each_boot = check,
+				 .record = ra.report_file || script_uses_verb(s, "report"),
+				 .report_points = ra.report_points,
+				 .progress = isatty(STDERR_FILENO) };
 	struct kmm_ctx *ctx = ctx_create(&opts);
 	int r = script_run(ctx, s);
 	int status;
+
+	/* the report, whatever the outcome: a run that failed is worth seeing too */
+	if (ra.report_file && report_write(ctx_report(ctx), ctx_machine_if_booted(ctx),
+					   ra.report_file, ra.file ? ra.file : "-e", err,
+					   sizeof(err))) {
+		fflush(stdout);
+		fprintf(stderr, "kmm %s: --report: %s\n", cmd, err);
+		if (r != VERB_ERROR)
+			r = VERB_ERROR;
+	}
 
 	if (r == VERB_ERROR)
 		status = KMM_EXIT_USAGE;
@@ -353,11 +389,22 @@ static int boot_cmd(int argc, char **argv)
 static int shell_cmd(int argc, char **argv)
 {
 	char cmdline[1024] = "";
+	const char *report = NULL;
 	size_t o = 0;
+	int nopts = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return usage("shell");
+		if (!strcmp(argv[i], "--report") || !strncmp(argv[i], "--report=", 9)) {
+			report = argv[i][8] ? argv[i] + 9 : i + 1 < argc ? argv[++i] : NULL;
+			if (!report || !*report) {
+				fprintf(stderr, "kmm shell: --report needs a file, e.g. --report "
+					"session.html\n");
+				return KMM_EXIT_USAGE;
+			}
+			continue;
+		}
 		if (argv[i][0] == '-') {
 			fprintf(stderr, "kmm shell: unknown option '%s' (see kmm shell --help)\n",
 				argv[i]);
@@ -368,8 +415,9 @@ static int shell_cmd(int argc, char **argv)
 			return KMM_EXIT_USAGE;
 		}
 		o += (size_t)snprintf(cmdline + o, sizeof(cmdline) - o, "%s%s", o ? " " : "", argv[i]);
+		nopts++;
 	}
-	return kmm_shell(argc ? cmdline : NULL);
+	return kmm_shell(nopts ? cmdline : NULL, report);
 }
 
 static const struct kmm_command *const *all_commands(size_t *n);
@@ -526,6 +574,12 @@ static const struct kmm_option_doc run_options[] = {
 	  "(- for standard output), in the format of docs/trace-format.md." },
 	{ "--trace-events", "LIST", "Only these events in the trace: names separated by "
 	  "commas (mm_page_alloc,kmalloc,...), or all (the default)." },
+	{ "--report", "FILE", "At the end of the run (also after an error), write the HTML "
+	  "report to FILE: every machine's memory map, buddy lists, processes, slab caches and "
+	  "vmalloc area, and a timeline of the counters sampled after every command "
+	  "(docs/report.md)." },
+	{ "--report-points", "N", "Keep at most N points of the timeline per machine (default "
+	  "4096; 0: one per command, however many): past N, neighbouring points merge in pairs." },
 	{ "-h, --help", NULL, "Print this help." },
 };
 
@@ -554,7 +608,7 @@ static const struct kmm_command boot_command = {
 };
 
 static const struct kmm_command run_command = {
-	"run", "[-x] [-n] [-q] [FILE.kmm | -] [-e LINE]...",
+	"run", "[-x] [-n] [-q] [--report FILE] [FILE.kmm | -] [-e LINE]...",
 	"run a scenario (from FILE, -e lines, or stdin)",
 	"Run a scenario: the lines of FILE (or standard input, with - or when neither FILE nor "
 	"-e is given) and of each -e LINE, in the order given. The whole script is parsed "
@@ -563,6 +617,7 @@ static const struct kmm_command run_command = {
 	KMM_DEFAULT_CMDLINE ". `kmm help` lists the commands of the language.",
 	run_options, ARRAY_SIZE(run_options),
 	"kmm run examples/tour.kmm\n"
+	"kmm run --report tour.html examples/tour.kmm\n"
 	"kmm run -e 'boot mem=512M arch=i386' -e 'free -m'\n"
 	"kmm run -e 'cat /proc/vmstat | grep pgalloc'\n",
 	"0 success; 1 an expect failed; 2 bad usage, a bad line, or a run-time error (which "
@@ -600,15 +655,21 @@ static const struct kmm_command trace_command = {
 	trace_cmd, false,
 };
 
+static const struct kmm_option_doc shell_options[] = {
+	{ "--report", "FILE", "When the shell ends, write the HTML report of the session to "
+	  "FILE (the `report` command writes one at any time)." },
+	{ "-h, --help", NULL, "Print this help." },
+};
+
 static const struct kmm_command shell_command = {
-	"shell", "[OPTION...]",
+	"shell", "[--report FILE] [OPTION...]",
 	"the scenario language typed live",
 	"The scenario language typed live, one line at a time, on a machine booted from the "
 	"given boot options (or, at the first command that needs one, the default machine "
 	KMM_DEFAULT_CMDLINE "). On a terminal: a prompt, line editing and history (when "
 	"built with libedit or readline; see THE SHELL). `help` lists the commands, `help "
 	"COMMAND` explains one; leave with exit, quit or end of input (Ctrl-D).",
-	NULL, 0,
+	shell_options, ARRAY_SIZE(shell_options),
 	"kmm shell mem=1G arch=i386\n",
 	"the N of `exit N` (0 by default); 2 when the boot options are bad.",
 	shell_cmd, true,

@@ -25,6 +25,8 @@
 
 #include "cli/expr.h"
 #include "cli/format.h"
+#include "cli/progress.h"
+#include "cli/report.h"
 #include "cli/scenario.h"
 #include "cli/scenario_tree.h"
 #include "arch/sim/sim.h"
@@ -59,6 +61,10 @@ struct kmm_ctx {
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
 	bool panic_reported;	/* the current machine's kernel panic was shown */
+	struct report *report;	/* the history a report draws (opts.record), or NULL */
+	uint64_t progress_total;	/* steps the script will take (0: not known) */
+	bool progress_on;	/* opts.progress and a long run: the bar may be drawn */
+	bool progress_drawn;	/* the bar is on the screen (cleared before output) */
 	const char *src_name;	/* the shell's current input, for carets (opts.carets) */
 	const char *src_text;
 	int src_first_line;
@@ -106,6 +112,10 @@ struct kmm_ctx *ctx_create(const struct ctx_opts *opts)
 					KMM_DEFAULT_STEP_LIMIT, false);
 	ctx->host_mem_limit = (uint64_t)limit_setting(ctx, opts->host_mem_limit, "KMM_HOST_MEM",
 						      (long long)KMM_DEFAULT_HOST_MEM, true);
+	if (opts->record)
+		ctx->report = report_new(opts->report_points < 0 ? 0
+					 : opts->report_points ? (size_t)opts->report_points
+					 : REPORT_DEFAULT_POINTS);
 	return ctx;
 }
 
@@ -214,6 +224,8 @@ static void shutdown_machine(struct kmm_ctx *ctx)
 {
 	if (!ctx->m)
 		return;
+	if (ctx->report)	/* the report keeps what the machine looked like at the end */
+		report_machine_end(ctx->report, ctx->m);
 	if (ctx->opts.check_each_boot && ctx_check(ctx, false) != KMM_EXIT_OK)
 		ctx->check_failures++;
 	kmm_use(NULL);
@@ -244,6 +256,8 @@ int ctx_destroy(struct kmm_ctx *ctx)
 	if (!ctx)
 		return 0;
 	fflush(ctx->opts.out);
+	report_free(ctx->report);	/* written already, if at all: no snapshot at exit */
+	ctx->report = NULL;
 	shutdown_machine(ctx);
 	ret = ctx->check_failures ? KMM_EXIT_EXPECT : KMM_EXIT_OK;
 	strmap_free(&ctx->vars, free_var);
@@ -267,6 +281,16 @@ int ctx_exit_code(struct kmm_ctx *ctx)
 void ctx_set_exit_code(struct kmm_ctx *ctx, int code)
 {
 	ctx->exit_code = code;
+}
+
+struct report *ctx_report(struct kmm_ctx *ctx)
+{
+	return ctx->report;
+}
+
+bool ctx_host_files(struct kmm_ctx *ctx)
+{
+	return ctx->opts.host_files;
 }
 
 bool ctx_interactive(struct kmm_ctx *ctx)
@@ -303,8 +327,19 @@ void ctx_write(struct kmm_ctx *ctx, const char *text, size_t len)
 	sb_printf(&ctx->out, "%.*s", (int)len, text);
 }
 
+/* Wipe the progress bar before anything else reaches the terminal. */
+static void progress_off(struct kmm_ctx *ctx)
+{
+	if (unlikely(ctx->progress_drawn)) {
+		fflush(ctx->opts.out);
+		progress_clear(ctx->opts.err);
+		ctx->progress_drawn = false;
+	}
+}
+
 static void flush_out(struct kmm_ctx *ctx)
 {
+	progress_off(ctx);
 	fflush(ctx->opts.out);
 }
 
@@ -731,6 +766,8 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 	}
 	/* -q: an acknowledgment printed for its own sake is dropped */
 	unsigned int vflags = s->nstages == 1 ? s->stages[0].verb->flags : 0;
+	if (*input)
+		progress_off(ctx);
 	if (ctx->opts.pager && (vflags & VERB_PAGED))
 		page_text(ctx->opts.out, input);
 	else if (!(ctx->opts.quiet && (vflags & VERB_ACK)))
@@ -748,9 +785,23 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
  * Count one step. Return: nonzero when the run must stop: past the step
  * limit, or (looked at every 4096 steps) past the host memory limit.
  */
+/* Steps of a run before its progress bar may appear, and between redraws. */
+#define PROGRESS_MIN_STEPS (1LL << 20)
+#define PROGRESS_EVERY 0xffff
+
+static void progress_step(struct kmm_ctx *ctx)
+{
+	if (ctx->progress_total < PROGRESS_MIN_STEPS && ctx->steps < PROGRESS_MIN_STEPS)
+		return;
+	progress_draw(ctx->opts.err, (uint64_t)ctx->steps, ctx->progress_total, "steps");
+	ctx->progress_drawn = true;
+}
+
 static int step(struct kmm_ctx *ctx)
 {
 	ctx->steps++;
+	if (unlikely(ctx->progress_on) && !(ctx->steps & PROGRESS_EVERY))
+		progress_step(ctx);
 	if (ctx->opts.interrupt && *ctx->opts.interrupt)
 		return 3;
 	if (ctx->step_limit && ctx->steps > ctx->step_limit)
@@ -876,6 +927,8 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 			break;
 		}
 		report_panic(ctx);
+		if (ctx->report && ctx->m && st->kind != STMT_REPEAT)
+			report_sample(ctx->report, ctx->m, st, st->file, st->line, st->text);
 		fflush(ctx->opts.out);
 		if (r == VERB_ERROR || r == VERB_EXIT)
 			return r;
@@ -885,10 +938,63 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 	return status;
 }
 
+/*
+ * The steps (statements and loop rounds, as step() counts them) @s will
+ * take: 0 when a loop's count is a variable, saturating at UINT64_MAX/2.
+ */
+static uint64_t estimate_steps(const struct stmt *s, int n)
+{
+	const uint64_t cap = UINT64_MAX / 2;
+	uint64_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t one = 1;
+		if (s[i].kind == STMT_REPEAT) {
+			if (s[i].count_var)
+				return 0;
+			uint64_t body = estimate_steps(s[i].body, s[i].nbody);
+			if (!body && s[i].nbody)
+				return 0;
+			uint64_t count = (uint64_t)s[i].count;
+			one += count && body + 1 > cap / count ? cap : count * (body + 1);
+		}
+		total = total + one > cap ? cap : total + one;
+	}
+	return total;
+}
+
 int script_run(struct kmm_ctx *ctx, const struct script *s)
 {
 	ctx->steps = 0;		/* the limit is per run: per line in the shell */
-	return run_stmts(ctx, s->stmts, s->nstmts);
+	if (ctx->opts.progress) {
+		ctx->progress_total = estimate_steps(s->stmts, s->nstmts);
+		ctx->progress_on = true;
+	}
+	int r = run_stmts(ctx, s->stmts, s->nstmts);
+
+	progress_off(ctx);
+	ctx->progress_on = false;
+
+	if (ctx->report)	/* the shell frees the script: forget its statements' addresses */
+		report_script_end(ctx->report);
+	return r;
+}
+
+static bool stmts_use_verb(const struct stmt *s, int n, const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		if (s[i].kind == STMT_REPEAT && stmts_use_verb(s[i].body, s[i].nbody, name))
+			return true;
+		for (int k = 0; s[i].kind == STMT_CMD && k < s[i].nstages; k++)
+			if (!strcmp(s[i].stages[k].verb->name, name))
+				return true;
+	}
+	return false;
+}
+
+bool script_uses_verb(const struct script *s, const char *name)
+{
+	return stmts_use_verb(s->stmts, s->nstmts, name);
 }
 
 /* ---- Helpers for verbs ---- */

@@ -30,6 +30,7 @@
 #include "cli/verbs.h"
 
 struct script;
+struct report;
 
 /* Exit statuses of the kmm command. */
 enum {
@@ -88,6 +89,9 @@ struct ctx_opts {
 	bool carets;		/* run-time errors show the line and a caret (the shell) */
 	bool pager;		/* long VERB_PAGED output (help) goes through $PAGER */
 	volatile sig_atomic_t *interrupt;	/* set (by SIGINT): stop at the next step */
+	bool record;		/* sample the machine after every command, for a report */
+	long report_points;	/* points kept per machine: 0 the default, < 0 all */
+	bool progress;		/* a progress bar on stderr for long runs (a terminal) */
 };
 
 struct kmm_ctx *ctx_create(const struct ctx_opts *opts);
@@ -123,9 +127,30 @@ int ctx_check(struct kmm_ctx *ctx, bool verbose);
 /** ctx_exit_code() - the N of `exit N` (0 if none). */
 int ctx_exit_code(struct kmm_ctx *ctx);
 
+/**
+ * script_uses_verb() - does @s (its loops included) run verb @name anywhere?
+ * (`kmm run` records a report's history only when something will write one.)
+ */
+bool script_uses_verb(const struct script *s, const char *name);
+
+/** ctx_host_files() - may verbs write host files here (opts.host_files)? */
+bool ctx_host_files(struct kmm_ctx *ctx);
+/** ctx_report() - the run's report recorder, or NULL when it records none (opts.record). */
+struct report *ctx_report(struct kmm_ctx *ctx);
+
+/* cli/scenario.c: allocation that exits with status 2 when the host is out of memory. */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrndup(const char *s, size_t n);
+
 /* ---- cli/shell.c ---- */
-/** kmm_shell() - the interactive shell. Return: the process exit status. */
-int kmm_shell(const char *cmdline);
+/**
+ * kmm_shell() - the interactive shell, on a machine booted from @cmdline
+ * (NULL: the default machine, at the first command that needs one); when
+ * it ends, the HTML report of the session goes to @report (NULL: none).
+ * Return: the process exit status.
+ */
+int kmm_shell(const char *cmdline, const char *report);
 /** kmm_line_editing() - "libedit", "readline" or "none" (what this build uses). */
 const char *kmm_line_editing(void);
 

@@ -65,10 +65,7 @@ struct script {
  */
 bool redirect_is_machine(const char *path);
 
-/* cli/scenario.c: allocation that exits with status 2 on host OOM, and one-line messages. */
-void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t size);
-char *xstrndup(const char *s, size_t n);
+/* cli/scenario.c: one-line messages (the allocation helpers are in cli/scenario.h). */
 /** sanitize() - make @msg one line: control characters become '?'. */
 void sanitize(char *msg);
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli/expr.h"
+#include "cli/report.h"
 #include "cli/scenario.h"
 #include "cli/shell.h"
 #include "lib/util.h"
@@ -212,12 +213,13 @@ static int boot_first(struct kmm_ctx *ctx, const char *cmdline)
 	return r;
 }
 
-int kmm_shell(const char *cmdline)
+int kmm_shell(const char *cmdline, const char *report)
 {
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	/* always recording: `report FILE` may be typed at any time */
 	struct ctx_opts opts = { .out = stdout, .err = stderr, .interactive = tty,
 				 .host_files = true, .carets = tty, .pager = tty,
-				 .interrupt = tty ? &sigint_flag : NULL };
+				 .interrupt = tty ? &sigint_flag : NULL, .record = true };
 	struct kmm_ctx *ctx = ctx_create(&opts);
 	int line_no = 1, status = KMM_EXIT_OK;
 	struct strbuf pending;
@@ -308,6 +310,17 @@ int kmm_shell(const char *cmdline)
 		}
 	}
 	sb_free(&pending);
+	if (report) {
+		char err[512];
+		if (report_write(ctx_report(ctx), ctx_machine_if_booted(ctx), report, "kmm shell",
+				 err, sizeof(err))) {
+			fprintf(stderr, "kmm shell: --report: %s\n", err);
+			if (status == KMM_EXIT_OK)
+				status = KMM_EXIT_USAGE;
+		} else if (tty) {
+			printf("kmm shell: the report is in %s\n", report);
+		}
+	}
 	shell_ctx = NULL;
 	ctx_destroy(ctx);
 	if (tty)

@@ -37,6 +37,7 @@ static const struct verb_table *const tables[] = {
 	&trace_verbs,
 	&oom_verbs,
 	&lab_verbs,
+	&report_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

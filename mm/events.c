@@ -267,14 +267,17 @@ void kmm_trace_unsubscribe(struct kmm_machine *m, int id)
 /* The part of the clock charged from the allocator's own counters. */
 static uint64_t counted_ns(struct kmm_machine *m)
 {
-	uint64_t alloc = 0;
+	static const enum vm_event_item items[] = {
+		PGALLOC_DMA, PGALLOC_DMA32, PGALLOC_NORMAL, PGALLOC_HIGH, PGALLOC_MOVABLE,
+		PGFREE, PGFAULT,
+	};
+	unsigned long v[ARRAY_SIZE(items)];
 
 	if (!m->cpus)
 		return 0;
-	for (int z = PGALLOC_DMA; z <= PGALLOC_MOVABLE; z++)
-		alloc += sum_vm_event(m, (enum vm_event_item)z);
-	return alloc * COST_PAGE_ALLOC + sum_vm_event(m, PGFREE) * COST_PAGE_FREE +
-	       sum_vm_event(m, PGFAULT) * COST_FAULT;
+	sum_vm_events(m, items, ARRAY_SIZE(items), v);	/* one pass over the CPU slots */
+	return (uint64_t)(v[0] + v[1] + v[2] + v[3] + v[4]) * COST_PAGE_ALLOC +
+	       (uint64_t)v[5] * COST_PAGE_FREE + (uint64_t)v[6] * COST_FAULT;
 }
 
 void kmm_clock_start(struct kmm_machine *m)

@@ -106,6 +106,16 @@ unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item)
 	return sum;
 }
 
+void sum_vm_events(struct kmm_machine *m, const enum vm_event_item *items, int n,
+		   unsigned long *out)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = 0;
+	for (int c = 0; c < m->nr_cpus; c++)
+		for (int i = 0; i < n; i++)
+			out[i] += __atomic_load_n(&m->cpus[c].events[items[i]], __ATOMIC_RELAXED);
+}
+
 unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i)
 {
 	long sum = 0;

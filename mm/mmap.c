@@ -974,3 +974,47 @@ char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr)
 	unlock_mm(mm, token, prev);
 	return sb_detach(&sb);
 }
+
+struct pt_each {
+	int (*fn)(const struct kmm_pt_entry *e, void *arg);
+	void *arg;
+};
+
+static int pt_each_entry(void *arg, int level, uint64_t table, unsigned long idx, uint64_t va,
+			 pteval_t v)
+{
+	struct pt_each *pe = arg;
+	struct kmm_pt_entry e = { level, table, (unsigned int)idx, va, v };
+
+	return pe->fn(&e, pe->arg);
+}
+
+int kmm_pagetable_for_each(struct task_struct *t, struct kmm_pt_shape *shape,
+			   int (*fn)(const struct kmm_pt_entry *e, void *arg), void *arg)
+{
+	struct mm_struct *mm;
+	int token, r = 0;
+	struct task_struct *prev;
+
+	if (!(mm = lock_live_mm(t, &token, &prev)))
+		return -ESRCH;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	if (shape) {
+		memset(shape, 0, sizeof(*shape));
+		shape->levels = g->levels;
+		shape->entry_size = g->entry_size;
+		shape->root = mm->pgt.pgd_pa;
+		shape->addr_mask = g->pfn_mask;
+		for (int l = 0; l < PGT_NR_LEVELS; l++) {
+			shape->real[l] = g->real[l];
+			shape->shift[l] = g->shift[l];
+			shape->bits[l] = g->bits[l];
+		}
+	}
+	if (fn) {
+		struct pt_each pe = { fn, arg };
+		r = pgtable_for_each_entry(&mm->pgt, pt_each_entry, &pe);
+	}
+	unlock_mm(mm, token, prev);
+	return r;
+}

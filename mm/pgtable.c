@@ -321,6 +321,49 @@ int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, 
 	return iter_level(&it, PGT_PGD, pt->pgd_pa, 0, s, e);
 }
 
+/*
+ * Every entry of the tables, for views that draw them: each present upper
+ * entry (then the table it points at) and each non-none leaf, in address
+ * order. Tables are read as pgtable_for_each_leaf() reads them.
+ */
+struct entry_iter {
+	struct kmm_pgtable *pt;
+	int (*fn)(void *arg, int level, uint64_t table, unsigned long idx, uint64_t va, pteval_t v);
+	void *arg;
+};
+
+static int entries_level(struct entry_iter *it, int level, uint64_t table, uint64_t base)
+{
+	const struct pgtable_geometry *g = it->pt->geo;
+	unsigned long n = 1UL << g->bits[level];
+
+	/* a PAE root uses only its first 4 entries */
+	if (level == PGT_PGD && g->levels == 3)
+		n = 4;
+	for (unsigned long i = 0; i < n; i++) {
+		uint64_t va = base + i * level_span(g, level);
+		pteval_t e = entry_get(it->pt, table, i);
+		if (level == PGT_PTE ? pte_none(e) : !(e & _PAGE_PRESENT))
+			continue;
+		int r = it->fn(it->arg, level, table, i, canon(g, va), e);
+		if (!r && level != PGT_PTE)
+			r = entries_level(it, next_real(g, level), e & g->pfn_mask, va);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int pgtable_for_each_entry(struct kmm_pgtable *pt,
+			   int (*fn)(void *arg, int level, uint64_t table, unsigned long idx,
+				     uint64_t va, pteval_t v),
+			   void *arg)
+{
+	struct entry_iter it = { pt, fn, arg };
+
+	return pt->pgd_pa ? entries_level(&it, PGT_PGD, pt->pgd_pa, 0) : 0;
+}
+
 /* ---- Freeing ---- */
 
 static bool table_empty(const struct kmm_pgtable *pt, int level, uint64_t table)

@@ -233,6 +233,43 @@ unsigned long kmm_committed_pages(struct kmm_machine *m);
 /** kmm_pagetable_walk() - the walk of @addr level by level (malloc()ed text). */
 char *kmm_pagetable_walk(struct task_struct *t, uint64_t addr);
 
+/*
+ * struct kmm_pt_shape - the shape of a process's page tables, for a program
+ * that walks them itself. Levels are indexed by Linux's names: 0 PGD, 1 P4D,
+ * 2 PUD, 3 PMD, 4 PTE; a folded level (P4D everywhere, PUD and PMD on i386)
+ * has real[l] false and no table of its own.
+ */
+struct kmm_pt_shape {
+	int levels;		/* real levels: 2 (i386), 3 (PAE), 4 (x86_64) */
+	int entry_size;		/* bytes per entry: 4 or 8 */
+	uint64_t root;		/* physical address of the root table (what CR3 holds) */
+	bool real[5];
+	int shift[5];		/* an entry of level l maps 2^shift[l] bytes */
+	int bits[5];		/* a table of level l has 2^bits[l] entries (0: folded) */
+	uint64_t addr_mask;	/* the bits of an entry that hold a physical address */
+};
+
+/* struct kmm_pt_entry - one entry, as kmm_pagetable_for_each() hands it out. */
+struct kmm_pt_entry {
+	int level;		/* 0 PGD ... 4 PTE, as in struct kmm_pt_shape */
+	uint64_t table;		/* physical address of the table that holds it */
+	unsigned int index;	/* its slot in that table */
+	uint64_t va;		/* the first virtual address it maps */
+	uint64_t value;		/* the entry as the table holds it (x86 bits) */
+};
+
+/**
+ * kmm_pagetable_for_each() - @t's page tables, whole: fills @shape (if not
+ * NULL), then calls @fn (if not NULL) for every present entry of an upper
+ * level, each followed by the entries of the table it points at, and for
+ * every leaf entry that is not empty (present, PROT_NONE or a swap entry),
+ * in address order.
+ * Context: takes @t's mmap lock; @fn must not call into @t's address space.
+ * Return: 0; @fn's nonzero return, which stops the walk; -ESRCH for a dead task.
+ */
+int kmm_pagetable_for_each(struct task_struct *t, struct kmm_pt_shape *shape,
+			   int (*fn)(const struct kmm_pt_entry *e, void *arg), void *arg);
+
 #ifdef __cplusplus
 }
 #endif

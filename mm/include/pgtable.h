@@ -155,6 +155,18 @@ unsigned long pgtable_free_range(struct kmm_pgtable *pt, uint64_t start, uint64_
 int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, bool nonnone,
 			  int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg);
 
+/**
+ * pgtable_for_each_entry() - call @fn for every present upper entry (with
+ * its level, the physical address of its table, its index and the first
+ * address it maps), each followed by the entries of the table it points at,
+ * and for every non-none leaf: the whole tree in address order. Folded
+ * levels are not visited. @fn returns nonzero to stop; that value is returned.
+ */
+int pgtable_for_each_entry(struct kmm_pgtable *pt,
+			   int (*fn)(void *arg, int level, uint64_t table, unsigned long idx,
+				     uint64_t va, pteval_t v),
+			   void *arg);
+
 /** pgtable_nr_tables() - table frames of @pt below the root (pgtables_bytes / PAGE_SIZE). */
 unsigned long pgtable_nr_tables(const struct kmm_pgtable *pt);
 /** pgtable_count_tables() - table frames below the root found by walking them (checkers). */

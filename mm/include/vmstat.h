@@ -35,6 +35,13 @@ static inline void count_vm_event(struct kmm_machine *m, enum vm_event_item item
 }
 /** sum_vm_event() - an event counter summed over CPU slots. */
 unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item);
+/**
+ * sum_vm_events() - @n event counters at once, each summed over the CPU
+ * slots into @out[i] (one pass over the slots: what a sampler reading many
+ * counters after every command wants).
+ */
+void sum_vm_events(struct kmm_machine *m, const enum vm_event_item *items, int n,
+		   unsigned long *out);
 
 static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item i, long delta)
 {

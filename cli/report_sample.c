@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/report_sample.c - the report's recorder: after every command of a
+ * scenario, the counters of the machine it ran on, kept in columns.
+ *
+ * Linux counterpart: none; what `vmstat 1` or sar would log, but per
+ * command and on the virtual clock. What is sampled: the clock, each
+ * populated zone's free pages, watermarks and free blocks per order; slab,
+ * page-table, anonymous, file, shmem and vmalloc pages; the LRU lists; the
+ * event counters of faults, swap, reclaim (kswapd and direct), allocation
+ * stalls and OOM kills (zero until their layers count them); and each
+ * process's RSS and swap entries.
+ *
+ * Cost: a sample reads a few hundred counters, no page and no lock but the
+ * process layer's own (task_mm_info). When a machine has seen more commands
+ * than the report keeps points, neighbouring points merge in pairs (the
+ * later one's values, the lower of the two free-page minima), and from then
+ * on only one command in `stride` is sampled in full; the others update the
+ * zones' minima of free pages only, so that a dip below a watermark between
+ * two stored points still shows. bench/report.c measures what it costs.
+ *
+ * Invariant (see cli/report.h): all columns of a machine have n values,
+ * stored row by row (a sample writes one stretch of memory); a column
+ * created after the first point (a process spawned later) is back-filled
+ * with -1, "did not exist".
+ *
+ * Locking: none; one runner thread owns the recorder.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmm/process.h>
+#include <kmm/trace.h>
+
+#include "cli/report.h"
+#include "cli/scenario.h"
+#include "lib/strmap.h"
+#include "mm/include/machine.h"
+#include "mm/include/mm.h"
+#include "mm/include/vmalloc.h"
+#include "mm/include/vmstat.h"
+
+/* Per-process columns kept before the rest are summed into "procs.other". */
+#define MAX_PROC_COLS 24
+
+/* How a column merges two neighbouring points. */
+enum col_kind {
+	COL_LAST,	/* the later point's value (levels and counters) */
+	COL_MIN,	/* the lower of the two (free-page minima) */
+	COL_FIRST,	/* the earlier point's value (the first command of the point) */
+};
+
+struct column {
+	char name[40];
+	enum col_kind kind;
+};
+
+struct zone_cols {
+	const struct zone *z;
+	int free, freemin, min, low, high, order0;
+	int64_t bucket_min;	/* lowest free pages since the last stored point */
+};
+
+struct proc_col {
+	int pid;
+	int rss, swap;
+};
+
+struct rec_machine {
+	unsigned long serial;
+	char *cmdline;
+	struct kmm_machine *m;	/* while it runs; NULL once it ended */
+	size_t n, cap;		/* points stored, and room for */
+	int64_t *rows;		/* cap rows of width values: point i's column c at [i * width + c] */
+	int width;		/* values per row: room for that many columns */
+	unsigned long stride;	/* commands per point */
+	unsigned long pending;	/* commands since the last stored point */
+	int64_t first_pending;	/* number of the first of them */
+	int64_t last_no;	/* number of the last command */
+	int64_t last_cmd;	/* its index in the commands table, -1: not interned yet */
+	const void *last_key;	/* its statement, while last_cmd is -1 */
+	const char *last_file, *last_text;
+	int last_line;
+	struct column *cols;
+	int ncols, cols_cap;
+	struct zone_cols *zones;
+	int nzones;
+	struct proc_col procs[MAX_PROC_COLS];
+	int nprocs;
+	int c_clock, c_cmd, c_no, c_first, c_slab, c_pgtable, c_anon, c_file, c_shmem, c_vmalloc;
+	int c_lru[5], c_swap, c_other_rss, c_ev_base;
+	char *snapshot;		/* JSON, taken when the machine ended */
+};
+
+struct rec_cmd {
+	char *file;
+	int line;
+	char *text;
+};
+
+struct report {
+	size_t max_points;	/* 0: none */
+	struct rec_machine *machines[REPORT_MAX_MACHINES];
+	int nmachines;
+	unsigned long dropped;	/* machines past the limit */
+	unsigned long skipped_serial;	/* the machine being ignored, if any */
+	struct rec_machine *cur;
+	int64_t ncommands;	/* commands sampled, all machines */
+	struct rec_cmd *cmds;
+	size_t ncmds, cmds_cap;
+	struct strmap cmd_index;	/* "file\nline\ntext" -> index + 1 */
+	/* statement address -> command index, reset by report_script_end() */
+	const void **key_ptr;
+	int64_t *key_idx;
+	size_t key_cap, key_used;
+};
+
+/* The vm events sampled, in this order, as "ev.NAME" columns. */
+static const struct {
+	const char *name;
+	int first, last;	/* a range of enum vm_event_item summed */
+} events[] = {
+	{ "pgfault", PGFAULT, PGFAULT },
+	{ "pgmajfault", PGMAJFAULT, PGMAJFAULT },
+	{ "pswpin", PSWPIN, PSWPIN },
+	{ "pswpout", PSWPOUT, PSWPOUT },
+	{ "pgscan_kswapd", PGSCAN_KSWAPD, PGSCAN_KSWAPD },
+	{ "pgscan_direct", PGSCAN_DIRECT, PGSCAN_DIRECT },
+	{ "pgsteal_kswapd", PGSTEAL_KSWAPD, PGSTEAL_KSWAPD },
+	{ "pgsteal_direct", PGSTEAL_DIRECT, PGSTEAL_DIRECT },
+	{ "kswapd_runs", PAGEOUTRUN, PAGEOUTRUN },
+	{ "allocstall", ALLOCSTALL_DMA, ALLOCSTALL_MOVABLE },
+	{ "oom_kill", OOM_KILL, OOM_KILL },
+};
+
+/* The counters behind events[], in its order (the ranges spelt out). */
+#define NR_EVENT_ITEMS 15
+static const enum vm_event_item event_items[NR_EVENT_ITEMS] = {
+	PGFAULT, PGMAJFAULT, PSWPIN, PSWPOUT, PGSCAN_KSWAPD, PGSCAN_DIRECT, PGSTEAL_KSWAPD,
+	PGSTEAL_DIRECT, PAGEOUTRUN, ALLOCSTALL_DMA, ALLOCSTALL_DMA32, ALLOCSTALL_NORMAL,
+	ALLOCSTALL_HIGH, ALLOCSTALL_MOVABLE, OOM_KILL,
+};
+
+/* The node counters sampled: slab (2, bytes), page tables, anon, file, shmem, the 5 LRU lists. */
+#define NR_NODE_ITEMS 11
+static const enum node_stat_item node_items[NR_NODE_ITEMS] = {
+	NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B, NR_PAGETABLE, NR_ANON_MAPPED,
+	NR_FILE_PAGES, NR_SHMEM,
+	NR_ACTIVE_ANON, NR_INACTIVE_ANON, NR_ACTIVE_FILE, NR_INACTIVE_FILE, NR_UNEVICTABLE,
+};
+static const char *const lru_names[5] = {
+	"lru.active_anon", "lru.inactive_anon", "lru.active_file", "lru.inactive_file",
+	"lru.unevictable",
+};
+
+/* ---- Columns ---- */
+
+/*
+ * Points are stored row by row (one sample writes one stretch of memory);
+ * a row has room for `width` columns, and a column past it widens every row.
+ */
+static int add_col(struct rec_machine *rm, const char *name, enum col_kind kind)
+{
+	if (rm->ncols == rm->cols_cap) {
+		rm->cols_cap = rm->cols_cap ? 2 * rm->cols_cap : 64;
+		rm->cols = xrealloc(rm->cols, (size_t)rm->cols_cap * sizeof(*rm->cols));
+	}
+	if (rm->ncols == rm->width) {
+		int width = rm->width ? rm->width + 16 : 80;
+		if (rm->cap) {
+			int64_t *rows = xcalloc(rm->cap, (size_t)width * sizeof(int64_t));
+			for (size_t i = 0; i < rm->n; i++)
+				memcpy(rows + i * (size_t)width, rm->rows + i * (size_t)rm->width,
+				       (size_t)rm->ncols * sizeof(int64_t));
+			free(rm->rows);
+			rm->rows = rows;
+		}
+		rm->width = width;
+	}
+	struct column *c = &rm->cols[rm->ncols];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->kind = kind;
+	for (size_t i = 0; i < rm->n; i++)
+		rm->rows[i * (size_t)rm->width + (size_t)rm->ncols] = -1;	/* did not exist */
+	return rm->ncols++;
+}
+
+static inline int64_t *row(const struct rec_machine *rm, size_t i)
+{
+	return rm->rows + i * (size_t)rm->width;
+}
+
+static void grow(struct report *r, struct rec_machine *rm)
+{
+	size_t cap = rm->cap ? 2 * rm->cap : 256;
+
+	if (r->max_points && cap > r->max_points)
+		cap = r->max_points;
+	rm->rows = xrealloc(rm->rows, cap * (size_t)rm->width * sizeof(int64_t));
+	rm->cap = cap;
+}
+
+/* Merge neighbouring points in pairs: half as many, each for twice the commands. */
+static void halve(struct rec_machine *rm)
+{
+	size_t half = rm->n / 2;
+
+	int special[64], nspecial = 0;	/* the columns that do not take the later value */
+
+	for (int c = 0; c < rm->ncols && nspecial < 64; c++)
+		if (rm->cols[c].kind != COL_LAST)
+			special[nspecial++] = c;
+	for (size_t i = 0; i < half; i++) {
+		int64_t *a = row(rm, 2 * i), *b = row(rm, 2 * i + 1), *o = row(rm, i);
+		int64_t keep[64];
+		for (int k = 0; k < nspecial; k++) {
+			int c = special[k];
+			int64_t x = a[c], y = b[c];
+			keep[k] = rm->cols[c].kind == COL_FIRST ? x
+				: x < 0 ? y : y < 0 ? x : x < y ? x : y;
+		}
+		memmove(o, b, (size_t)rm->ncols * sizeof(int64_t));
+		for (int k = 0; k < nspecial; k++)
+			o[special[k]] = keep[k];
+	}
+	if (rm->n & 1)
+		memcpy(row(rm, half), row(rm, rm->n - 1), (size_t)rm->ncols * sizeof(int64_t));
+	rm->n = half + (rm->n & 1);
+	rm->stride *= 2;
+}
+
+/* ---- Machines ---- */
+
+static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m)
+{
+	struct rec_machine *rm = xcalloc(1, sizeof(*rm));
+	char name[40];
+
+	rm->serial = kmm_machine_serial(m);
+	rm->cmdline = xstrndup(kmm_machine_cmdline(m), strlen(kmm_machine_cmdline(m)));
+	rm->m = m;
+	rm->stride = 1;
+	rm->c_clock = add_col(rm, "clock", COL_LAST);
+	rm->c_cmd = add_col(rm, "cmd", COL_LAST);
+	rm->c_no = add_col(rm, "no", COL_LAST);
+	rm->c_first = add_col(rm, "first", COL_FIRST);
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		for (int t = 0; t < MAX_NR_ZONES; t++) {
+			const struct zone *z = &m->node_data[n]->node_zones[t];
+			if (!populated_zone(z))
+				continue;
+			rm->zones = xrealloc(rm->zones, (size_t)(rm->nzones + 1) * sizeof(*rm->zones));
+			struct zone_cols *zc = &rm->zones[rm->nzones];
+			int i = rm->nzones++;
+			zc->z = z;
+			zc->bucket_min = -1;
+			snprintf(name, sizeof(name), "z%d.free", i);
+			zc->free = add_col(rm, name, COL_LAST);
+			snprintf(name, sizeof(name), "z%d.freemin", i);
+			zc->freemin = add_col(rm, name, COL_MIN);
+			snprintf(name, sizeof(name), "z%d.min", i);
+			zc->min = add_col(rm, name, COL_LAST);
+			snprintf(name, sizeof(name), "z%d.low", i);
+			zc->low = add_col(rm, name, COL_LAST);
+			snprintf(name, sizeof(name), "z%d.high", i);
+			zc->high = add_col(rm, name, COL_LAST);
+			for (int o = 0; o < NR_PAGE_ORDERS; o++) {
+				snprintf(name, sizeof(name), "z%d.o%d", i, o);
+				int c = add_col(rm, name, COL_LAST);
+				if (!o)
+					zc->order0 = c;
+			}
+		}
+	}
+	rm->c_slab = add_col(rm, "slab", COL_LAST);
+	rm->c_pgtable = add_col(rm, "pgtable", COL_LAST);
+	rm->c_anon = add_col(rm, "anon", COL_LAST);
+	rm->c_file = add_col(rm, "file", COL_LAST);
+	rm->c_shmem = add_col(rm, "shmem", COL_LAST);
+	rm->c_vmalloc = add_col(rm, "vmalloc", COL_LAST);
+	for (int i = 0; i < 5; i++)
+		rm->c_lru[i] = add_col(rm, lru_names[i], COL_LAST);
+	rm->c_swap = add_col(rm, "swap", COL_LAST);
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(name, sizeof(name), "ev.%s", events[i].name);
+		int c = add_col(rm, name, COL_LAST);
+		if (!i)
+			rm->c_ev_base = c;
+	}
+	rm->c_other_rss = -1;
+	r->machines[r->nmachines++] = rm;
+	return rm;
+}
+
+/* The row being filled: one pointer, so that stores need not reload rm's fields. */
+#define set(rm, col, v) (cur_row[(col)] = (int64_t)(v))
+
+struct proc_sample {
+	struct rec_machine *rm;
+	int64_t other;
+	bool any_other;
+};
+
+static int sample_task(struct task_struct *t, void *arg)
+{
+	struct proc_sample *ps = arg;
+	struct rec_machine *rm = ps->rm;
+	int64_t *cur_row;
+	struct task_mm_info mi;
+	int pid = kmm_task_pid(t);
+	int i;
+
+	if (!kmm_task_alive(t))
+		return 0;
+	task_mm_info(t, &mi);
+	int64_t rss = mi.rss[MM_FILEPAGES] + mi.rss[MM_ANONPAGES] + mi.rss[MM_SHMEMPAGES];
+	for (i = 0; i < rm->nprocs && rm->procs[i].pid != pid; i++)
+		;
+	if (i == rm->nprocs) {
+		if (rm->nprocs == MAX_PROC_COLS) {
+			ps->other += rss;
+			ps->any_other = true;
+			return 0;
+		}
+		char name[40];
+		rm->procs[i].pid = pid;
+		snprintf(name, sizeof(name), "p%d.rss", pid);
+		rm->procs[i].rss = add_col(rm, name, COL_LAST);
+		snprintf(name, sizeof(name), "p%d.swap", pid);
+		rm->procs[i].swap = add_col(rm, name, COL_LAST);
+		rm->nprocs++;
+	}
+	cur_row = row(rm, rm->n);	/* after add_col, which may move the rows */
+	set(rm, rm->procs[i].rss, rss);
+	set(rm, rm->procs[i].swap, mi.rss[MM_SWAPENTS]);
+	return 0;
+}
+
+/* ---- Commands ---- */
+
+static int64_t intern_cmd(struct report *r, const char *file, int line, const char *text)
+{
+	struct strbuf key;
+
+	sb_init(&key);
+	sb_printf(&key, "%s\n%d\n%s", file ? file : "", line, text ? text : "");
+	void **slot = strmap_put(&r->cmd_index, key.buf ? key.buf : "");
+	sb_free(&key);
+	if (!slot)
+		return 0;
+	if (*slot)
+		return (int64_t)(uintptr_t)*slot - 1;
+	if (r->ncmds == r->cmds_cap) {
+		r->cmds_cap = r->cmds_cap ? 2 * r->cmds_cap : 64;
+		r->cmds = xrealloc(r->cmds, r->cmds_cap * sizeof(*r->cmds));
+	}
+	struct rec_cmd *c = &r->cmds[r->ncmds];
+	c->file = xstrndup(file ? file : "", strlen(file ? file : ""));
+	c->line = line;
+	c->text = xstrndup(text ? text : "", strlen(text ? text : ""));
+	*slot = (void *)(uintptr_t)(r->ncmds + 1);
+	return (int64_t)r->ncmds++;
+}
+
+static size_t key_hash(const void *key, size_t cap)
+{
+	uintptr_t k = (uintptr_t)key;
+
+	k ^= k >> 17;
+	k *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(k >> 20) & (cap - 1);
+}
+
+/* The command index of statement @key, interned on first sight. */
+static int64_t cmd_of(struct report *r, const void *key, const char *file, int line,
+		      const char *text)
+{
+	if (r->key_used * 2 >= r->key_cap) {
+		size_t old = r->key_cap;
+		const void **kp = r->key_ptr;
+		int64_t *ki = r->key_idx;
+		r->key_cap = old ? 2 * old : 256;
+		r->key_ptr = xcalloc(r->key_cap, sizeof(*r->key_ptr));
+		r->key_idx = xcalloc(r->key_cap, sizeof(*r->key_idx));
+		for (size_t i = 0; i < old; i++) {
+			if (!kp[i])
+				continue;
+			size_t h = key_hash(kp[i], r->key_cap);
+			while (r->key_ptr[h])
+				h = (h + 1) & (r->key_cap - 1);
+			r->key_ptr[h] = kp[i];
+			r->key_idx[h] = ki[i];
+		}
+		free(kp);
+		free(ki);
+	}
+	size_t h = key_hash(key, r->key_cap);
+	while (r->key_ptr[h] && r->key_ptr[h] != key)
+		h = (h + 1) & (r->key_cap - 1);
+	if (!r->key_ptr[h]) {
+		r->key_ptr[h] = key;
+		r->key_idx[h] = intern_cmd(r, file, line, text);
+		r->key_used++;
+	}
+	return r->key_idx[h];
+}
+
+/* Store one point: the machine's counters now, after command number @no. */
+static void store_point(struct report *r, struct rec_machine *rm)
+{
+	struct kmm_machine *m = rm->m;
+
+	if (rm->n == rm->cap) {
+		if (!r->max_points || rm->cap < r->max_points)
+			grow(r, rm);
+		else
+			halve(rm);
+	}
+	if (rm->last_cmd < 0)	/* the command's text is interned once per point, not per command */
+		rm->last_cmd = cmd_of(r, rm->last_key, rm->last_file, rm->last_line, rm->last_text);
+	int64_t *cur_row = row(rm, rm->n);
+	set(rm, rm->c_clock, (int64_t)kmm_clock_ns(m));
+	set(rm, rm->c_cmd, rm->last_cmd);
+	set(rm, rm->c_no, rm->last_no);
+	set(rm, rm->c_first, rm->first_pending);
+	for (int i = 0; i < rm->nzones; i++) {
+		struct zone_cols *zc = &rm->zones[i];
+		const struct zone *z = zc->z;
+		int64_t free = (int64_t)zone_page_state(z, NR_FREE_PAGES);
+		set(rm, zc->free, free);
+		set(rm, zc->freemin, zc->bucket_min >= 0 && zc->bucket_min < free ? zc->bucket_min
+										 : free);
+		zc->bucket_min = -1;
+		set(rm, zc->min, (int64_t)min_wmark_pages(z));
+		set(rm, zc->low, (int64_t)low_wmark_pages(z));
+		set(rm, zc->high, (int64_t)high_wmark_pages(z));
+		for (int o = 0; o < NR_PAGE_ORDERS; o++)
+			set(rm, zc->order0 + o,
+			    (int64_t)__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED));
+	}
+	/* the node counters, summed over the nodes in one pass */
+	unsigned long ns[NR_NODE_ITEMS] = { 0 };
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		for (int i = 0; i < NR_NODE_ITEMS; i++)
+			ns[i] += node_page_state(m->node_data[nid], node_items[i]);
+	set(rm, rm->c_slab, (int64_t)((ns[0] + ns[1]) >> PAGE_SHIFT));
+	set(rm, rm->c_pgtable, (int64_t)ns[2]);
+	set(rm, rm->c_anon, (int64_t)ns[3]);
+	set(rm, rm->c_file, (int64_t)ns[4]);
+	set(rm, rm->c_shmem, (int64_t)ns[5]);
+	set(rm, rm->c_vmalloc, (int64_t)vmalloc_nr_pages(m));
+	for (int i = 0; i < 5; i++)
+		set(rm, rm->c_lru[i], (int64_t)ns[6 + i]);
+	unsigned long ev[NR_EVENT_ITEMS];
+	sum_vm_events(m, event_items, NR_EVENT_ITEMS, ev);
+	for (size_t i = 0, k = 0; i < ARRAY_SIZE(events); i++) {
+		unsigned long sum = 0;
+		for (int e = events[i].first; e <= events[i].last; e++)
+			sum += ev[k++];
+		set(rm, rm->c_ev_base + (int)i, (int64_t)sum);
+	}
+	/* processes: -1 for the ones gone, then each live one's values */
+	for (int i = 0; i < rm->nprocs; i++) {
+		set(rm, rm->procs[i].rss, -1);
+		set(rm, rm->procs[i].swap, -1);
+	}
+	struct proc_sample ps = { .rm = rm };
+	struct kmm_procs *procs = procs_of(m);
+	if (procs && !list_empty(&procs->tasks))	/* (read racily: a hint to skip the walk) */
+		kmm_for_each_task(m, sample_task, &ps);
+	int64_t swap = 0;
+	if (ps.any_other && rm->c_other_rss < 0)
+		rm->c_other_rss = add_col(rm, "procs.other", COL_LAST);
+	cur_row = row(rm, rm->n);	/* add_col() may have moved the rows */
+	for (int i = 0; i < rm->nprocs; i++) {
+		int64_t v = cur_row[rm->procs[i].swap];
+		swap += v > 0 ? v : 0;
+	}
+	if (rm->c_other_rss >= 0)
+		set(rm, rm->c_other_rss, ps.other);
+	set(rm, rm->c_swap, swap);
+	rm->n++;
+	rm->pending = 0;
+}
+
+/* ---- The recorder's API ---- */
+
+struct report *report_new(size_t max_points)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+
+	/* an even number, so that merging pairs always halves */
+	r->max_points = max_points ? (max_points < 4 ? 4 : max_points & ~(size_t)1) : 0;
+	return r;
+}
+
+static void machine_free(struct rec_machine *rm)
+{
+	free(rm->rows);
+	free(rm->cols);
+	free(rm->zones);
+	free(rm->cmdline);
+	free(rm->snapshot);
+	free(rm);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nmachines; i++)
+		machine_free(r->machines[i]);
+	for (size_t i = 0; i < r->ncmds; i++) {
+		free(r->cmds[i].file);
+		free(r->cmds[i].text);
+	}
+	free(r->cmds);
+	strmap_free(&r->cmd_index, NULL);
+	free(r->key_ptr);
+	free(r->key_idx);
+	free(r);
+}
+
+void report_script_end(struct report *r)
+{
+	struct rec_machine *rm = r ? r->cur : NULL;
+
+	/* the last command's statement is about to be freed: keep its text now */
+	if (rm && rm->last_cmd < 0 && rm->last_key)
+		rm->last_cmd = cmd_of(r, rm->last_key, rm->last_file, rm->last_line, rm->last_text);
+	if (!r || !r->key_used)
+		return;
+	memset(r->key_ptr, 0, r->key_cap * sizeof(*r->key_ptr));
+	r->key_used = 0;
+}
+
+void report_sample(struct report *r, struct kmm_machine *m, const void *key, const char *file,
+		   int line, const char *text)
+{
+	struct rec_machine *rm = r->cur;
+
+	r->ncommands++;
+	/* the runner ends every machine (report_machine_end) before another can take its address */
+	if (unlikely(!rm || rm->m != m)) {
+		unsigned long serial = kmm_machine_serial(m);
+		if (serial == r->skipped_serial)
+			return;
+		if (rm)
+			rm->m = NULL;	/* ended without report_machine_end() */
+		if (r->nmachines == REPORT_MAX_MACHINES) {
+			r->cur = NULL;
+			r->dropped++;
+			r->skipped_serial = serial;
+			return;
+		}
+		rm = r->cur = machine_start(r, m);
+	}
+	if (!rm->pending)
+		rm->first_pending = r->ncommands;
+	rm->pending++;
+	rm->last_no = r->ncommands;
+	rm->last_cmd = -1;
+	rm->last_key = key;
+	rm->last_file = file;
+	rm->last_line = line;
+	rm->last_text = text;
+	if (rm->pending < rm->stride) {
+		/* between stored points: only the dips of free pages */
+		for (int i = 0; i < rm->nzones; i++) {
+			struct zone_cols *zc = &rm->zones[i];
+			int64_t free = (int64_t)zone_page_state(zc->z, NR_FREE_PAGES);
+			if (zc->bucket_min < 0 || free < zc->bucket_min)
+				zc->bucket_min = free;
+		}
+		return;
+	}
+	store_point(r, rm);
+}
+
+/* Store the commands sampled since the last point (the run ended within a stride). */
+static void flush_pending(struct report *r, struct rec_machine *rm)
+{
+	if (rm && rm->m && rm->pending)
+		store_point(r, rm);
+}
+
+void report_machine_end(struct report *r, struct kmm_machine *m)
+{
+	struct rec_machine *rm = r->cur;
+
+	if (!rm || rm->m != m)
+		return;
+	flush_pending(r, rm);
+	struct strbuf sb;
+	sb_init(&sb);
+	report_snapshot_json(m, &sb);
+	rm->snapshot = sb_detach(&sb);
+	rm->m = NULL;
+	r->cur = NULL;
+}
+
+/* ---- JSON ---- */
+
+/* (cli/lab.c's lab_json_str() is plain JSON; this one must also be safe inside <script>.) */
+void json_str(struct strbuf *sb, const char *s)
+{
+	sb_puts(sb, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			sb_printf(sb, "\\%c", c);
+		else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
+			sb_printf(sb, "\\u%04x", c);	/* never "</script>" inside the page */
+		else
+			sb_printf(sb, "%c", c);
+	}
+	sb_puts(sb, "\"");
+}
+
+/* A signed number in base 36, as the page's decoder reads it. */
+static void put_b36(struct strbuf *sb, int64_t v)
+{
+	char buf[24];
+	int i = sizeof(buf);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	buf[--i] = 0;
+	do {
+		buf[--i] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % 36];
+		u /= 36;
+	} while (u);
+	if (v < 0)
+		buf[--i] = '-';
+	sb_puts(sb, buf + i);
+}
+
+/*
+ * A column as a string: the differences between neighbours (the first from
+ * 0), in base 36, comma-separated, a run of equal differences written once
+ * with "*COUNT". A counter that never moves costs a few bytes whatever the
+ * number of points (docs/report.md, "The data"). The encoder takes one value
+ * at a time, so that every column of a machine is encoded in one pass over
+ * its rows.
+ */
+struct col_enc {
+	struct strbuf sb;
+	int64_t prev, d;	/* the last value; the difference of the run */
+	size_t run;		/* how many times d repeats so far (0: none yet) */
+};
+
+static void enc_init(struct col_enc *e)
+{
+	sb_init(&e->sb);
+	sb_puts(&e->sb, "\"");
+	e->prev = 0;
+	e->run = 0;
+}
+
+static void enc_flush(struct col_enc *e)
+{
+	if (!e->run)
+		return;
+	if (e->sb.len > 1)
+		sb_puts(&e->sb, ",");
+	put_b36(&e->sb, e->d);
+	if (e->run > 1) {
+		sb_puts(&e->sb, "*");
+		put_b36(&e->sb, (int64_t)e->run);
+	}
+	e->run = 0;
+}
+
+static inline void enc_add(struct col_enc *e, int64_t v)
+{
+	int64_t d = v - e->prev;
+
+	e->prev = v;
+	if (e->run && d == e->d) {
+		e->run++;
+		return;
+	}
+	enc_flush(e);
+	e->d = d;
+	e->run = 1;
+}
+
+/* Finish @e and append its string to @sb. */
+static void enc_end(struct col_enc *e, struct strbuf *sb)
+{
+	enc_flush(e);
+	sb_puts(&e->sb, "\"");
+	sb_puts(sb, e->sb.buf ? e->sb.buf : "\"\"");
+	sb_free(&e->sb);
+}
+
+void json_column(struct strbuf *sb, const int64_t *v, size_t n)
+{
+	struct col_enc e;
+
+	enc_init(&e);
+	for (size_t i = 0; i < n; i++)
+		enc_add(&e, v[i]);
+	enc_end(&e, sb);
+}
+
+static struct rec_machine *find_machine(struct report *r, unsigned long serial)
+{
+	for (int i = 0; i < r->nmachines; i++)
+		if (r->machines[i]->serial == serial)
+			return r->machines[i];
+	return NULL;
+}
+
+void report_timeline_json(struct report *r, unsigned long serial, struct strbuf *sb)
+{
+	struct rec_machine *rm = find_machine(r, serial);
+
+	if (!rm)
+		return;
+	flush_pending(r, rm);
+	sb_printf(sb, "\"timeline\":{\"points\":%zu,\"stride\":%lu,\"zones\":%d,\"cols\":{",
+		  rm->n, rm->stride, rm->nzones);
+	struct col_enc *enc = xcalloc((size_t)rm->ncols, sizeof(*enc));
+	for (int c = 0; c < rm->ncols; c++)
+		enc_init(&enc[c]);
+	for (size_t i = 0; i < rm->n; i++) {	/* one pass over the rows */
+		const int64_t *v = row(rm, i);
+		for (int c = 0; c < rm->ncols; c++)
+			enc_add(&enc[c], v[c]);
+	}
+	for (int c = 0; c < rm->ncols; c++) {
+		if (c)
+			sb_puts(sb, ",");
+		json_str(sb, rm->cols[c].name);
+		sb_puts(sb, ":");
+		enc_end(&enc[c], sb);
+	}
+	free(enc);
+	sb_puts(sb, "}}");
+}
+
+void report_commands_json(struct report *r, struct strbuf *sb)
+{
+	sb_printf(sb, "\"commands\":[");
+	for (size_t i = 0; i < r->ncmds; i++) {
+		sb_puts(sb, i ? ",[" : "[");
+		json_str(sb, r->cmds[i].file);
+		sb_printf(sb, ",%d,", r->cmds[i].line);
+		json_str(sb, r->cmds[i].text);
+		sb_puts(sb, "]");
+	}
+	sb_puts(sb, "]");
+}
+
+/* ---- Writing the report ---- */
+
+void report_machines_json(struct report *r, struct kmm_machine *m, struct strbuf *sb)
+{
+	bool live_seen = false;
+	int k = 0;
+
+	sb_puts(sb, "\"machines\":[");
+	for (int i = 0; i < r->nmachines; i++) {
+		struct rec_machine *rm = r->machines[i];
+		if (k++)
+			sb_puts(sb, ",");
+		sb_puts(sb, "{");
+		if (rm->snapshot) {
+			sb_puts(sb, rm->snapshot);
+		} else if (rm->m && rm->m == m) {
+			report_snapshot_json(m, sb);
+			live_seen = true;
+		} else {
+			sb_printf(sb, "\"serial\":%lu,\"cmdline\":", rm->serial);
+			json_str(sb, rm->cmdline);
+			sb_puts(sb, ",\"gone\":true");
+		}
+		sb_puts(sb, ",");
+		report_timeline_json(r, rm->serial, sb);
+		sb_puts(sb, "}");
+	}
+	if (m && !live_seen && kmm_machine_serial(m) != r->skipped_serial) {
+		/* booted, but no command ran on it yet: its state without a timeline */
+		if (k++)
+			sb_puts(sb, ",");
+		sb_puts(sb, "{");
+		report_snapshot_json(m, sb);
+		sb_puts(sb, "}");
+	}
+	sb_printf(sb, "],\"machines_dropped\":%lu,\"commands_run\":%lld", r->dropped,
+		  (long long)r->ncommands);
+}

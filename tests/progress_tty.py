@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""tests/progress_tty.py - the progress bar of long scenario runs
+(cli/progress.c, cli/runner.c): drawn on standard error when it is a
+terminal and the run is long, never otherwise, and wiped before output.
+
+  1. a run of 3 million steps with stderr on a pseudo-terminal: the bar
+     ("\\r[===...] NN% DONE/TOTAL steps") appears, its percentages rise to
+     100%, its total is the script's step count, and it is wiped at the end;
+  2. the same run with stderr on a pipe: not one byte on stderr;
+  3. a short run (a few steps) on the terminal: no bar.
+  4. output printed while the bar is up starts on a wiped line.
+
+Usage: tests/progress_tty.py KMM   (exit 0 pass, 1 fail)
+"""
+import os
+import pty
+import re
+import subprocess
+import sys
+
+LONG = "repeat 1000000 { let $x = 1; let $y = 2 }"   # 1 + 1e6 * 3 steps
+
+
+def run_on_pty(kmm, args):
+    master, slave = pty.openpty()
+    p = subprocess.Popen([kmm] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=slave)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = p.stdout.read()
+    p.wait()
+    os.close(master)
+    return p.returncode, out.decode(), err.decode()
+
+
+def main(argv):
+    kmm = argv[1]
+    fails = []
+
+    def check(c, what):
+        if not c:
+            fails.append(what)
+            print("FAIL: " + what)
+
+    rc, out, err = run_on_pty(kmm, ["run", "-e", LONG])
+    bars = re.findall(r"\r\[(=*) *\] +(\d+)% (\d+)/(\d+) steps", err)
+    check(rc == 0, "the long run exits 0 (%d)" % rc)
+    check(len(bars) >= 5, "the bar is drawn on the terminal (%d times): %r" % (len(bars), err[:200]))
+    pcts = [int(b[1]) for b in bars]
+    check(pcts == sorted(pcts) and pcts and pcts[-1] >= 90, "its percentages rise: %s" % pcts[-5:])
+    check(all(int(b[3]) == 3000001 for b in bars), "its total is the script's 3000001 steps")
+    check(all(abs(len(b[0]) - int(b[1]) * 0.4) <= 1 for b in bars), "its bar has the percentage's length")
+    check(err.endswith("\r"), "it is wiped at the end (%r)" % err[-20:])
+
+    r = subprocess.run([kmm, "run", "-e", LONG], capture_output=True)
+    check(r.returncode == 0 and r.stderr == b"", "with stderr on a pipe: nothing (%r)" % r.stderr[:80])
+
+    rc, out, err = run_on_pty(kmm, ["run", "-e", "let $x = 1", "-e", "print $x"])
+    check(rc == 0 and err == "" and out == "1\n", "a short run draws no bar (%r)" % err[:80])
+
+    rc, out, err = run_on_pty(kmm, ["run", "-e", LONG, "-e", "print 7", "-e", LONG])
+    check(out == "7\n", "output still goes to stdout (%r)" % out)
+    check(err.count("\r" + " " * 72 + "\r") >= 2, "the bar is wiped before the print and at the end")
+    if fails:
+        print("progress_tty: %d check(s) failed" % len(fails))
+        return 1
+    print("progress_tty: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
