@@ -389,19 +389,15 @@ static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int 
 		*no_progress_loops = 0;
 	else
 		(*no_progress_loops)++;
-	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
-		return unreserve_highatomic_pageblock(ac, true);
-	/*
-	 * Retry if some zone's free pages plus what reclaim could still free
-	 * there (zone_reclaimable_pages: file LRU, and anon while swap has room)
-	 * would pass its min watermark, or reclaim made progress. Linux also
-	 * gives the HighAtomic reserve back here on every round that finds no
-	 * such zone; kmm does it only after MAX_RECLAIM_RETRIES rounds without
-	 * progress (above), because a block moved back from HighAtomic leaves
-	 * free buddies that Linux merges later and kmm's checker wants merged.
-	 */
 	if (!m->reclaim)
-		return false;
+		return false;	/* no reclaim layer: nothing to retry for */
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		goto out;
+	/*
+	 * Keep reclaiming while some zone's free pages plus what reclaim could
+	 * still free there (zone_reclaimable_pages: file LRU, and anon while
+	 * swap has room) would pass its min watermark.
+	 */
 	for (int i = ac->preferred_idx; ac->zonelist->zones[i]; i++) {
 		struct zone *zone = ac->zonelist->zones[i];
 		long available;
@@ -413,7 +409,9 @@ static bool should_reclaim_retry(struct kmm_machine *m, gfp_t gfp, unsigned int 
 					alloc_flags, available))
 			return true;
 	}
-	return did_some_progress;
+out:
+	/* Before the OOM killer, the HighAtomic reserve goes back (6.12, every such round). */
+	return unreserve_highatomic_pageblock(ac, true);
 }
 
 static struct page *__alloc_pages_may_oom(struct kmm_machine *m, gfp_t gfp, unsigned int order,
