@@ -22,6 +22,7 @@
 #include "cli/verbs.h"
 #include "include/kmm/process.h"
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/oom.h"
 
 struct find_ctx {

@@ -67,6 +67,7 @@
 #include <string.h>
 
 #include "mm/include/events.h"
+#include "mm/include/swap.h"
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
 #include "mm/internal.h"

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
+#include "mm/include/swap.h"
 #include "mm/internal.h"
 
 #define K(x) ((unsigned long)(x) << (PAGE_SHIFT - 10))
@@ -221,8 +222,8 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 				   m->opts.arch == KMM_ARCH_I386 ? 4096UL : 2048UL);
 	kmm_printk(m, "%ld total pagecache pages", (long)global_node_page_state(m, NR_FILE_PAGES));
 	kmm_printk(m, "%lu pages in swap cache", global_node_page_state(m, NR_SWAPCACHE));
-	kmm_printk(m, "Free swap  = %ldkB", 0L);
-	kmm_printk(m, "Total swap = %lukB", 0UL);
+	kmm_printk(m, "Free swap  = %ldkB", (long)K(get_nr_swap_pages(m)));
+	kmm_printk(m, "Total swap = %lukB", K(total_swap_pages(m)));
 }
 
 /**

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/oom.h"
 #include "mm/internal.h"
 
@@ -37,16 +38,6 @@
 
 #define DEFAULT_RATELIMIT_INTERVAL_NS (5ull * 1000000000ull)	/* 5 * HZ */
 #define DEFAULT_RATELIMIT_BURST 10
-
-/*
- * The weak default: no swap layer linked, no swap. The swap layer's own
- * definition (its count of usable slots over all swap areas) replaces it.
- */
-__attribute__((weak)) unsigned long total_swap_pages(struct kmm_machine *m)
-{
-	(void)m;
-	return 0;
-}
 
 bool kmm_ratelimit_ok(struct kmm_machine *m, struct kmm_ratelimit *rs, uint64_t interval_ns,
 		      int burst, const char *func)

@@ -11,6 +11,13 @@
  * At the end every process exits and every frame is back in the buddy
  * allocator. The machine never wedges: each step returns. KMM_QUICK=1 takes
  * fewer steps; KMM_SEED replays a run (the seed is printed on failure).
+ *
+ * The *_swap walks do the same with a 32 MiB swap area: reclaim pushes the
+ * processes' pages out before the OOM killer acts (only when RAM and swap
+ * are both full), the survivors' bytes are checked whether they sit in RAM
+ * or in swap, CommitLimit and the OOM killer's totalpages count the swap
+ * pages, pages must really have gone out and come back (pswpout, pswpin),
+ * and after the last exit every swap slot is free again.
  */
 #include "tests/harness.h"
 #include "tests/process_test.h"
@@ -21,9 +28,11 @@
 
 #include <kmm/proc.h>
 #include <kmm/process.h>
+#include <kmm/swap.h>
 
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 
 #define NPROC 8
@@ -63,6 +72,12 @@ static unsigned long oom_kills(struct kmm_machine *m)
 	return sum_vm_event(m, OOM_KILL);
 }
 
+/*
+ * Every byte of @g as last written? A read that fails because the reader
+ * itself was killed meanwhile (with swap, reading pages back in allocates,
+ * and the OOM killer may pick the reader) is no verdict: the death is
+ * accounted as a kill by after_step(). Any other failed read is a failure.
+ */
 static bool region_intact(struct task_struct *t, const struct region *g)
 {
 	static unsigned char buf[64 * 1024];
@@ -70,7 +85,7 @@ static bool region_intact(struct task_struct *t, const struct region *g)
 	for (uint64_t off = 0; off < g->len; off += sizeof(buf)) {
 		uint64_t n = g->len - off < sizeof(buf) ? g->len - off : sizeof(buf);
 		if (kmm_access(t, g->addr + off, buf, (size_t)n, false))
-			return false;
+			return !kmm_task_alive(t);
 		for (uint64_t i = 0; i < n; i++)
 			if (buf[i] != g->byte)
 				return false;
@@ -263,14 +278,33 @@ static void after_step(struct run *r)
 	r->kills = kills;
 }
 
-static void walk(int mode, long steps)
+#define SWAP_BYTES (32ull << 20)
+
+/* Swap on a SWAP_BYTES area: CommitLimit and totalpages grow by its pages. */
+static void swap_on(struct kmm_machine *m)
 {
-	struct run r = { .mode = mode, .rng = kmm_test_seed() * 7 + (uint64_t)mode };
+	unsigned long limit = vm_commit_limit(m), total = oom_totalpages(m);
+	long pages = kmm_mkswap(m, "/swapfile", SWAP_BYTES);
+
+	if (pages <= 0 || kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT)) {
+		kmm_test_fail(__FILE__, __LINE__, "swap setup: %s", kmm_last_error());
+		kmm_test_abort();
+	}
+	expect_eq(total_swap_pages(m), (unsigned long)pages);
+	expect_eq(vm_commit_limit(m), limit + (unsigned long)pages);
+	expect_eq(oom_totalpages(m), total + (unsigned long)pages);
+}
+
+static void walk_swap(int mode, long steps, bool swap)
+{
+	struct run r = { .mode = mode, .rng = kmm_test_seed() * 7 + (uint64_t)mode + (swap ? 3 : 0) };
 	char v[4];
 
 	r.m = boot("mem=64M");
 	snprintf(v, sizeof(v), "%d", mode);
 	assert_eq(kmm_sysctl_write(r.m, "vm.overcommit_memory", v), 0);
+	if (swap)
+		swap_on(r.m);
 	for (r.steps = 0; r.steps < (unsigned long)steps; r.steps++) {
 		struct proc *p = pick_live(&r);
 		uint64_t x = rnd(&r, 100);
@@ -298,19 +332,34 @@ static void walk(int mode, long steps)
 		}
 		after_step(&r);
 	}
-	printf("  mode %d: %lu steps, %lu OOM kills, %lu processes\n", mode, r.steps, r.kills,
-	       r.spawned);
+	printf("  mode %d%s: %lu steps, %lu OOM kills, %lu processes, %lu pages out, %lu in\n",
+	       mode, swap ? " with swap" : "", r.steps, r.kills, r.spawned,
+	       sum_vm_event(r.m, PSWPOUT), sum_vm_event(r.m, PSWPIN));
 	if (mode == OVERCOMMIT_NEVER)
 		expect_eq(r.kills, 0);
 	else
 		expect_true(r.kills >= 3);	/* again and again */
+	if (swap && mode != OVERCOMMIT_NEVER) {
+		expect_true(sum_vm_event(r.m, PSWPOUT) > 0);
+		expect_true(sum_vm_event(r.m, PSWPIN) > 0);
+	}
+	after_step(&r);		/* account for a reader the last check killed */
 	for (int i = 0; i < NPROC; i++) {
 		if (!r.p[i].t)
 			continue;
 		kmm_exit(r.p[i].t, 0);
 		kmm_task_release(r.p[i].t);
 	}
+	if (kmm_check(r.m))
+		kmm_test_fail(__FILE__, __LINE__, "after the exits: kmm_check: %s", kmm_last_error());
+	if (swap)	/* every slot came back with its last owner */
+		expect_eq((unsigned long)get_nr_swap_pages(r.m), total_swap_pages(r.m));
 	done(r.m);
+}
+
+static void walk(int mode, long steps)
+{
+	walk_swap(mode, steps, false);
 }
 
 TEST(oom_again_and_again_mode1)
@@ -326,4 +375,19 @@ TEST(oom_again_and_again_mode0)
 TEST(mode2_refuses_and_never_kills)
 {
 	walk(OVERCOMMIT_NEVER, kmm_test_quick() ? 150 : 600);
+}
+
+TEST(oom_again_and_again_mode1_swap)
+{
+	walk_swap(OVERCOMMIT_ALWAYS, kmm_test_quick() ? 150 : 600, true);
+}
+
+TEST(oom_again_and_again_mode0_swap)
+{
+	walk_swap(OVERCOMMIT_GUESS, kmm_test_quick() ? 150 : 600, true);
+}
+
+TEST(mode2_with_swap_refuses_and_never_kills)
+{
+	walk_swap(OVERCOMMIT_NEVER, kmm_test_quick() ? 150 : 600, true);
 }

@@ -111,12 +111,7 @@ int __vm_enough_memory(struct mm_struct *mm, long pages, bool cap_sys_admin);
  * otherwise; root when no task is current).
  */
 int security_vm_enough_memory_mm(struct mm_struct *mm, long pages);
-/**
- * total_swap_pages() - usable swap pages of @m (Linux's total_swap_pages).
- * A weak default of 0 lives in mm/util.c; the swap layer's definition
- * replaces it when linked.
- */
-unsigned long total_swap_pages(struct kmm_machine *m);
+/* total_swap_pages(): mm/include/swap.h (mm/swapfile.c's count of usable slots). */
 
 /* ---- mm/oom_kill.c: the OOM killer ---- */
 
