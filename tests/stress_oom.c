@@ -278,7 +278,7 @@ static void after_step(struct run *r)
 	r->kills = kills;
 }
 
-#define SWAP_BYTES (32ull << 20)
+#define SWAP_BYTES (16ull << 20)
 
 /* Swap on a SWAP_BYTES area: CommitLimit and totalpages grow by its pages. */
 static void swap_on(struct kmm_machine *m)
@@ -305,7 +305,14 @@ static void walk_swap(int mode, long steps, bool swap)
 	assert_eq(kmm_sysctl_write(r.m, "vm.overcommit_memory", v), 0);
 	if (swap)
 		swap_on(r.m);
-	for (r.steps = 0; r.steps < (unsigned long)steps; r.steps++) {
+	/*
+	 * Modes 0 and 1 walk on past @steps (up to four times as far) until the
+	 * OOM killer has acted three times: with swap a short walk may fill RAM
+	 * and swap only once or twice, and "again and again" is what is tested.
+	 */
+	for (r.steps = 0; r.steps < (unsigned long)steps ||
+			  (mode != OVERCOMMIT_NEVER && r.kills < 3 && r.steps < 4 * (unsigned long)steps);
+	     r.steps++) {
 		struct proc *p = pick_live(&r);
 		uint64_t x = rnd(&r, 100);
 
