@@ -74,7 +74,7 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 };
 
 const char *const zone_names[MAX_NR_ZONES] = {
-	"DMA", "DMA32", "Normal", "HighMem", "Movable",
+	"DMA", "DMA32", "Normal", "HighMem", "Movable", "Device",
 };
 
 /* ---- Pageblock migrate types ---- */

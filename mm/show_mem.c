@@ -170,9 +170,11 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 			   K(zone_pcp_count(m, zone)), K(local_pcp),
 			   K(zone_page_state(zone, NR_FREE_CMA_PAGES)));
 		sb_init(&sb);
+		/* One entry per zone type of the build (Linux's MAX_NR_ZONES). */
 		sb_puts(&sb, "lowmem_reserve[]:");
 		for (int i = 0; i < MAX_NR_ZONES; i++)
-			sb_printf(&sb, " %ld", READ_ONCE(zone->lowmem_reserve[i]));
+			if (zone_type_configured(m, (enum zone_type)i))
+				sb_printf(&sb, " %ld", READ_ONCE(zone->lowmem_reserve[i]));
 		kmm_printk(m, "%s", sb.buf ? sb.buf : "");
 		sb_free(&sb);
 	}

@@ -9,11 +9,12 @@
  * Kept: every format string's layout, byte for byte; the 100000 cap with ">"
  * in pagetypeinfo; the THP counters shown in huge pages and pgpgin/pgpgout
  * halved; "nr_unstable 0" at the end of /proc/vmstat; all configured zones
- * in zoneinfo, populated or not. Configuration reproduced: Debian's x86-64
- * 6.12 kernel (NUMA, CMA, THP, KSM, zswap, compaction, migration, balloon,
- * unaccepted memory) and its i386 sibling (HIGHMEM, no DMA32, no unaccepted
- * memory, no PUD-sized THP). kmm keeps NUMA on for every arch, since
- * numa=fake works everywhere. Simplified: no ZONE_DEVICE; no PAGE_OWNER
+ * in zoneinfo, populated or not. Which counters, migrate types and zones
+ * exist follows the machine's build (config=, mm/include/kconfig.h): NUMA,
+ * NUMA balancing, THP, CMA, zswap, KSM, balloon, memory isolation and
+ * ZONE_DEVICE's empty Device zone only where the build has them (issue 11:
+ * no numa_* counters on i386 defconfig, as no HIGHMEM4G kernel has NUMA).
+ * Simplified: no PAGE_OWNER
  * "mixed blocks" table.
  *
  * Added: sections whose struct pages are still deferred (deferred struct page
@@ -124,7 +125,7 @@ const char *const vm_stat_names[NR_VM_STAT_ITEMS] = {
 #define ZONE_EVENT_NAMES(item, text)                                            \
 	[item##_DMA] = text "_dma", [item##_DMA32] = text "_dma32",             \
 	[item##_NORMAL] = text "_normal", [item##_HIGH] = text "_high",         \
-	[item##_MOVABLE] = text "_movable"
+	[item##_MOVABLE] = text "_movable", [item##_DEVICE] = text "_device"
 
 const char *const vm_event_names[NR_VM_EVENT_ITEMS] = {
 	[PGPGIN] = "pgpgin",

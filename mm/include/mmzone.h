@@ -58,6 +58,12 @@ enum zone_type {
 	ZONE_NORMAL,
 	ZONE_HIGHMEM,
 	ZONE_MOVABLE,
+	/*
+	 * CONFIG_ZONE_DEVICE (config=debian): device memory that memremap_pages()
+	 * would add at run time. kmm adds none, so the zone is always empty; it
+	 * exists so that the build's /proc files and dmesg show it as Linux's do.
+	 */
+	ZONE_DEVICE,
 	MAX_NR_ZONES
 };
 extern const char *const zone_names[MAX_NR_ZONES];

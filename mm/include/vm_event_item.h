@@ -103,8 +103,8 @@ enum vm_stat_item {
 	NR_VM_STAT_ITEMS
 };
 
-/* Per-zone event quintuplets follow Linux's zone order: dma, dma32, normal, high, movable. */
-#define FOR_ALL_ZONES(x) x##_DMA, x##_DMA32, x##_NORMAL, x##_HIGH, x##_MOVABLE
+/* Per-zone events follow Linux's zone order: dma, dma32, normal, high, movable, device. */
+#define FOR_ALL_ZONES(x) x##_DMA, x##_DMA32, x##_NORMAL, x##_HIGH, x##_MOVABLE, x##_DEVICE
 
 enum vm_event_item {
 	PGPGIN, PGPGOUT,		/* 512-byte sectors; /proc/vmstat halves them to kB */

@@ -187,6 +187,8 @@ void arch_setup_params(struct kmm_machine *m)
 					    (1u << ZONE_MOVABLE)
 				  : (1u << ZONE_DMA) | (1u << ZONE_DMA32) | (1u << ZONE_NORMAL) |
 					    (1u << ZONE_MOVABLE);
+	if (m->kconfig->zone_device)	/* CONFIG_ZONE_DEVICE: an always empty Device zone */
+		m->zone_types_mask |= 1u << ZONE_DEVICE;
 	kernel_image_of(m->kconfig, &m->kimage);
 	if (is32)
 		setup_layout_i386(m);
