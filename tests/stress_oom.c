@@ -349,6 +349,12 @@ static void walk_swap(int mode, long steps, bool swap)
 	if (swap && mode != OVERCOMMIT_NEVER) {
 		expect_true(sum_vm_event(r.m, PSWPOUT) > 0);
 		expect_true(sum_vm_event(r.m, PSWPIN) > 0);
+		/* the OOM reports' show_mem counted the area (it printed 0 before swap existed) */
+		char want[64], *log = kmm_dmesg_dup(r.m);
+		snprintf(want, sizeof(want), "Total swap = %lukB",
+			 total_swap_pages(r.m) << (PAGE_SHIFT - 10));
+		expect_true(log && strstr(log, want));
+		free(log);
 	}
 	after_step(&r);		/* account for a reader the last check killed */
 	for (int i = 0; i < NPROC; i++) {
