@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "fs/kmmfs.h"
+#include "include/kmm/trace.h"
+#include "mm/include/events.h"
 
 /* ---- Entering a call ---- */
 
@@ -35,18 +37,23 @@ struct call {
 	struct fs_state *fs;
 	struct task_struct *prev;
 	int token;
+	int nr;		/* the system call on the event stream (enum kmm_sys), or -1 */
 };
 
-static int call_begin(struct call *c, struct task_struct *t)
+static int call_begin(struct call *c, struct task_struct *t, enum kmm_sys nr, uint64_t a0, uint64_t a1,
+		      uint64_t a2)
 {
 	c->token = 0;
 	c->prev = NULL;
+	c->nr = -1;
 	if (!t || !kmm_task_alive(t))
 		return kmm_set_error(-ESRCH, "no such process");
 	c->m = t->machine;
 	c->fs = fs_of(c->m);
 	if (!c->fs)
 		return kmm_set_error(-ENOSYS, "the machine has no filesystem layer");
+	c->nr = (int)nr;
+	trace_sys_enter(c->m, kmm_task_pid(t), nr, a0, a1, a2);
 	c->token = procs_enter(c->m);
 	c->prev = set_current_task(t);
 	reap_dead(c->fs);
@@ -57,17 +64,24 @@ static long call_end(struct call *c, long ret)
 {
 	task_leave(c->prev);
 	procs_exit(c->m, c->token);
+	if (c->nr >= 0)
+		trace_sys_exit(c->m, (enum kmm_sys)c->nr, ret);
 	return ret;
 }
 
-static int machine_begin(struct call *c, struct kmm_machine *m)
+/* A call of the machine's own (no process): @nr -1 puts nothing on the event stream. */
+static int machine_begin(struct call *c, struct kmm_machine *m, int nr, uint64_t a0)
 {
 	c->token = 0;
 	c->prev = NULL;
+	c->nr = -1;
 	c->m = m;
 	c->fs = m ? fs_of(m) : NULL;
 	if (!c->fs)
 		return kmm_set_error(-ENOSYS, "the machine has no filesystem layer");
+	c->nr = nr;
+	if (nr >= 0)
+		trace_sys_enter(m, 0, (enum kmm_sys)nr, a0, 0, 0);
 	c->token = procs_enter(m);
 	c->prev = set_current_task(NULL);
 	reap_dead(c->fs);
@@ -342,7 +356,7 @@ int kmm_open(struct task_struct *t, const char *path, int flags)
 		return err;
 	if ((flags & ~known) || (flags & KMM_O_ACCMODE) == KMM_O_ACCMODE)
 		return kmm_set_error(-EINVAL, "open: flags 0%o are not supported", flags);
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, KMM_SYS_OPEN, 0, (uint64_t)flags, 0)) != 0)
 		return err;
 	f = lookup_file(c.fs, path, flags & KMM_O_CREAT, (flags & (KMM_O_CREAT | KMM_O_EXCL)) ==
 			(KMM_O_CREAT | KMM_O_EXCL), &err);
@@ -374,9 +388,13 @@ int kmm_close(struct task_struct *t, int fd)
 			break;
 		}
 	spin_unlock(&fs->files_lock);
-	if (!of)
+	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_CLOSE, (uint64_t)fd, 0, 0);
+	if (!of) {
+		trace_sys_exit(t->machine, KMM_SYS_CLOSE, -EBADF);
 		return kmm_set_error(-EBADF, "close: process %d has no file descriptor %d", kmm_task_pid(t), fd);
+	}
 	fdput(fs, of);
+	trace_sys_exit(t->machine, KMM_SYS_CLOSE, 0);
 	return 0;
 }
 
@@ -398,7 +416,8 @@ static long do_read(struct task_struct *t, int fd, void *buf, size_t len, const 
 	long n;
 	int err;
 
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, pos ? KMM_SYS_PREAD64 : KMM_SYS_READ, (uint64_t)fd, len,
+			      pos ? *pos : 0)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return call_end(&c, -EBADF);
@@ -423,7 +442,8 @@ static long do_write(struct task_struct *t, int fd, const void *buf, size_t len,
 	long n;
 	int err;
 
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, pos ? KMM_SYS_PWRITE64 : KMM_SYS_WRITE, (uint64_t)fd, len,
+			      pos ? *pos : 0)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return call_end(&c, -EBADF);
@@ -475,14 +495,18 @@ int64_t kmm_lseek(struct task_struct *t, int fd, int64_t off, int whence)
 
 	if (!fs || !(of = fdget(fs, kmm_task_pid(t), fd)))
 		return -EBADF;
+	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_LSEEK, (uint64_t)fd, (uint64_t)off,
+			(uint64_t)whence);
 	base = whence == KMM_SEEK_SET ? 0 : whence == KMM_SEEK_CUR ? (int64_t)of->pos
 	       : whence == KMM_SEEK_END ? (int64_t)i_size_read(of->f) : -1;
 	if (base < 0 || base + off < 0) {
 		fdput(fs, of);
+		trace_sys_exit(t->machine, KMM_SYS_LSEEK, -EINVAL);
 		return kmm_set_error(-EINVAL, "lseek: bad whence %d or a negative position", whence);
 	}
 	of->pos = (uint64_t)(base + off);
 	fdput(fs, of);
+	trace_sys_exit(t->machine, KMM_SYS_LSEEK, base + off);
 	return base + off;
 }
 
@@ -492,7 +516,7 @@ int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size)
 	struct open_file *of;
 	int err;
 
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, KMM_SYS_FTRUNCATE, (uint64_t)fd, size, 0)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
@@ -531,7 +555,7 @@ int kmm_fsync(struct task_struct *t, int fd)
 	struct open_file *of;
 	int err;
 
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, KMM_SYS_FSYNC, (uint64_t)fd, 0, 0)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
@@ -552,7 +576,7 @@ int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int a
 	if (advice != KMM_POSIX_FADV_NORMAL && advice != KMM_POSIX_FADV_WILLNEED &&
 	    advice != KMM_POSIX_FADV_DONTNEED)
 		return kmm_set_error(-EINVAL, "fadvise: advice %d is not supported", advice);
-	if ((err = call_begin(&c, t)) != 0)
+	if ((err = call_begin(&c, t, KMM_SYS_FADVISE64, (uint64_t)fd, off, len)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
@@ -593,8 +617,10 @@ int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int 
 		return kmm_set_error(-EACCES, "mmap: fd %d is not open for %s", fd,
 				     readable(of) ? "writing (a shared writable mapping)" : "reading");
 	}
+	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_MMAP, addr, len, (uint64_t)prot);
 	r = vm_mmap_pgoff(t, of->f, (unsigned long)addr, (unsigned long)len, prot, flags,
 			  (unsigned long)(off >> PAGE_SHIFT));
+	trace_sys_exit(t->machine, KMM_SYS_MMAP, r);
 	fdput(fs, of);
 	if (r < 0)
 		return (int)r;
@@ -611,7 +637,7 @@ int kmm_unlink(struct kmm_machine *m, const char *path)
 
 	if ((err = check_path(path)) != 0)
 		return err;
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, KMM_SYS_UNLINK, 0)) != 0)
 		return err;
 	if (is_shm_path(path)) {
 		spin_lock(&c.fs->files_lock);
@@ -664,7 +690,7 @@ int kmm_sync(struct kmm_machine *m)
 	struct call c;
 	int err;
 
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, KMM_SYS_SYNC, 0)) != 0)
 		return err;
 	err = sync_pagecache(m);
 	if (c.fs->sb) {
@@ -693,7 +719,7 @@ int kmm_file_size(struct kmm_machine *m, const char *path, uint64_t *size)
 	struct kmm_file *f;
 	int err;
 
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, -1, 0)) != 0)
 		return err;
 	if ((f = get_file(&c, path, &err)) != NULL) {
 		*size = i_size_read(f);
@@ -709,7 +735,7 @@ long kmm_fincore(struct kmm_machine *m, const char *path, unsigned char *vec, si
 	long r;
 	int err;
 
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, -1, 0)) != 0)
 		return err;
 	if (!(f = get_file(&c, path, &err)))
 		return call_end(&c, err);
@@ -724,7 +750,7 @@ int kmm_fs_bmap(struct kmm_machine *m, const char *path, uint64_t index, uint64_
 	struct kmm_file *f;
 	int err;
 
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, -1, 0)) != 0)
 		return err;
 	if (!(f = get_file(&c, path, &err)))
 		return (int)call_end(&c, err);
@@ -765,7 +791,7 @@ int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)
 	if (size > KMMFS_MAX_SIZE)
 		return kmm_set_error(-EFBIG, "mkfile: %llu bytes is past the largest file size",
 				     (unsigned long long)size);
-	if ((err = machine_begin(&c, m)) != 0)
+	if ((err = machine_begin(&c, m, -1, 0)) != 0)
 		return err;
 	if (!(f = lookup_file(c.fs, path, true, false, &err)))
 		return (int)call_end(&c, err);

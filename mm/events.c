@@ -409,6 +409,20 @@ int kmm_emit(struct kmm_machine *m, struct kmm_event *ev)
 static const char *sys_name(enum kmm_sys nr)
 {
 	switch (nr) {
+	case KMM_SYS_READ: return "read";
+	case KMM_SYS_WRITE: return "write";
+	case KMM_SYS_OPEN: return "open";
+	case KMM_SYS_CLOSE: return "close";
+	case KMM_SYS_LSEEK: return "lseek";
+	case KMM_SYS_PREAD64: return "pread64";
+	case KMM_SYS_PWRITE64: return "pwrite64";
+	case KMM_SYS_MSYNC: return "msync";
+	case KMM_SYS_MINCORE: return "mincore";
+	case KMM_SYS_FSYNC: return "fsync";
+	case KMM_SYS_FTRUNCATE: return "ftruncate";
+	case KMM_SYS_UNLINK: return "unlink";
+	case KMM_SYS_SYNC: return "sync";
+	case KMM_SYS_FADVISE64: return "fadvise64";
 	case KMM_SYS_MMAP: return "mmap";
 	case KMM_SYS_MPROTECT: return "mprotect";
 	case KMM_SYS_MUNMAP: return "munmap";

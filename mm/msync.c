@@ -14,6 +14,9 @@
  * or read() brought in count); an anonymous hole or a swap entry is not.
  * Simplified: a swapped-out page in the swap cache is reported not resident.
  *
+ * Events: each call is its body (__do_sys_NAME) between trace_sys_enter()
+ * and trace_sys_exit(), as mm/mmap.c's.
+ *
  * Locking: mmap_read_lock() while the VMAs are read; the writeback runs with
  * no mmap_lock held (a reference on each file).
  */
@@ -22,6 +25,8 @@
 #include <string.h>
 
 #include "include/kmm/fs.h"
+#include "include/kmm/trace.h"
+#include "mm/include/events.h"
 #include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/internal.h"
@@ -31,7 +36,7 @@ struct sync_range {
 	uint64_t start, end;	/* bytes of the file, inclusive */
 };
 
-int kmm_msync(struct task_struct *t, uint64_t addr, uint64_t len, int flags)
+static int __do_sys_msync(struct task_struct *t, uint64_t addr, uint64_t len, int flags)
 {
 	struct kmm_machine *m = t ? t->machine : NULL;
 	struct sync_range *r = NULL;
@@ -87,7 +92,7 @@ int kmm_msync(struct task_struct *t, uint64_t addr, uint64_t len, int flags)
 	return err;
 }
 
-int kmm_mincore(struct task_struct *t, uint64_t addr, uint64_t len, unsigned char *vec)
+static int __do_sys_mincore(struct task_struct *t, uint64_t addr, uint64_t len, unsigned char *vec)
 {
 	struct kmm_machine *m = t ? t->machine : NULL;
 	struct mm_struct *mm;
@@ -133,4 +138,30 @@ int kmm_mincore(struct task_struct *t, uint64_t addr, uint64_t len, unsigned cha
 	mmput(mm);
 	procs_exit(m, token);
 	return err;
+}
+
+int kmm_msync(struct task_struct *t, uint64_t addr, uint64_t len, int flags)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+	int r;
+
+	if (m)
+		trace_sys_enter(m, kmm_task_pid(t), KMM_SYS_MSYNC, addr, len, (uint64_t)flags);
+	r = __do_sys_msync(t, addr, len, flags);
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MSYNC, r);
+	return r;
+}
+
+int kmm_mincore(struct task_struct *t, uint64_t addr, uint64_t len, unsigned char *vec)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+	int r;
+
+	if (m)
+		trace_sys_enter(m, kmm_task_pid(t), KMM_SYS_MINCORE, addr, len, 0);
+	r = __do_sys_mincore(t, addr, len, vec);
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MINCORE, r);
+	return r;
 }

@@ -639,3 +639,55 @@ TEST(old_dirty_data_is_written_by_the_periodic_flusher)
 	expect_eq(kmm_unlink(m, "/data/old"), 0);
 	done(m);
 }
+
+/* The file calls are on the event stream as sys_enter/sys_exit with Linux's numbers. */
+struct sys_seen {
+	int enter[256], exit[256];
+	long ret[256];
+};
+
+static int count_sys(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	struct sys_seen *s = arg;
+
+	(void)m;
+	if (ev->sys.nr < 0 || ev->sys.nr >= 256)
+		return 0;
+	if (ev->type == KMM_EV_SYS_ENTER)
+		s->enter[ev->sys.nr]++;
+	else {
+		s->exit[ev->sys.nr]++;
+		s->ret[ev->sys.nr] = (long)ev->sys.ret;
+	}
+	return 0;
+}
+
+TEST(file_calls_are_on_the_event_stream)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static struct sys_seen seen;
+	struct kmm_trace_sub sub = { "test", KMM_EVBIT(KMM_EV_SYS_ENTER) | KMM_EVBIT(KMM_EV_SYS_EXIT),
+				     count_sys, &seen };
+	unsigned char b[100] = { 0 };
+	int id = kmm_trace_subscribe(m, &sub), fd;
+
+	assert_true(id >= 0);
+	fd = kmm_open(a, "/t", KMM_O_CREAT | KMM_O_RDWR);
+	assert_eq(kmm_write(a, fd, b, sizeof(b)), (long)sizeof(b));
+	assert_eq(kmm_pread(a, fd, b, 10, 0), 10);
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_close(a, fd), 0);
+	assert_eq(kmm_unlink(m, "/t"), 0);
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(seen.enter[KMM_SYS_OPEN], 1);
+	expect_eq(seen.ret[KMM_SYS_OPEN], fd);
+	expect_eq(seen.exit[KMM_SYS_WRITE], 1);
+	expect_eq(seen.ret[KMM_SYS_WRITE], 100);
+	expect_eq(seen.ret[KMM_SYS_PREAD64], 10);
+	expect_eq(seen.exit[KMM_SYS_FSYNC], 1);
+	expect_eq(seen.exit[KMM_SYS_CLOSE], 1);
+	expect_eq(seen.ret[KMM_SYS_UNLINK], 0);
+	kmm_exit(a, 0);
+	done(m);
+}

@@ -75,19 +75,33 @@ enum kmm_event_type {
 
 /* System calls named by sys_enter/sys_exit (Linux's x86_64 numbers). */
 enum kmm_sys {
+	KMM_SYS_READ = 0,
+	KMM_SYS_WRITE = 1,
+	KMM_SYS_OPEN = 2,
+	KMM_SYS_CLOSE = 3,
+	KMM_SYS_LSEEK = 8,
 	KMM_SYS_MMAP = 9,
 	KMM_SYS_MPROTECT = 10,
 	KMM_SYS_MUNMAP = 11,
 	KMM_SYS_BRK = 12,
+	KMM_SYS_PREAD64 = 17,
+	KMM_SYS_PWRITE64 = 18,
 	KMM_SYS_MREMAP = 25,
+	KMM_SYS_MSYNC = 26,
+	KMM_SYS_MINCORE = 27,
 	KMM_SYS_MADVISE = 28,
 	KMM_SYS_FORK = 57,
 	KMM_SYS_EXECVE = 59,
 	KMM_SYS_EXIT = 60,
 	KMM_SYS_WAIT4 = 61,		/* kmm_task_release: the parent reaps */
 	KMM_SYS_KILL = 62,
+	KMM_SYS_FSYNC = 74,
+	KMM_SYS_FTRUNCATE = 77,
+	KMM_SYS_UNLINK = 87,
 	KMM_SYS_MLOCK = 149,
 	KMM_SYS_MUNLOCK = 150,
+	KMM_SYS_SYNC = 162,
+	KMM_SYS_FADVISE64 = 221,
 	KMM_SYS_SPAWN = 1000,		/* kmm: a new process from nothing (fork+exec) */
 };
 
