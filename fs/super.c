@@ -205,6 +205,12 @@ static int kmmfs_writepage(struct kmm_file *f, struct page *page)
 	if ((uint64_t)page->index << PAGE_SHIFT >= size)
 		return 0;	/* wholly past the end (a racing truncate): nothing to keep */
 	memcpy_from_page(buf, page, 0, KMMFS_BLOCK);
+	if (size - ((uint64_t)page->index << PAGE_SHIFT) < KMMFS_BLOCK) {
+		/* the last page: what a mapping stored past the end is not file data
+		   (block_write_full_page zeroes it too) */
+		size_t keep = (size_t)(size - ((uint64_t)page->index << PAGE_SHIFT));
+		memset(buf + keep, 0, KMMFS_BLOCK - keep);
+	}
 	kmmfs_lock(sb);
 	err = extend_chain(sb, ino, (uint32_t)page->index + 1);
 	if (!err) {

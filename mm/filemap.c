@@ -473,8 +473,15 @@ void truncate_setsize(struct kmm_file *f, uint64_t size)
 		/* truncate_pagecache(): faults past the new end now get SIGBUS */
 		drop_range(f, first, ~0UL, false);
 		if (size & (PAGE_SIZE - 1)) {
-			/* the partial last page keeps its head; its tail reads as zeros */
-			struct page *page = find_get_page(f, (unsigned long)(size >> PAGE_SHIFT));
+			/*
+			 * The partial last page keeps its head; its tail reads as zeros, on
+			 * disk too (block_truncate_page): read it in if it is not cached, so
+			 * that a later extension of the file never shows the old bytes.
+			 */
+			bool major = false;
+			int err = 0;
+			struct page *page = filemap_get_or_read(f, (unsigned long)(size >> PAGE_SHIFT), false,
+								&major, &err);
 			if (page) {
 				static const char zeros[PAGE_SIZE];
 				size_t off = (size_t)(size & (PAGE_SIZE - 1));

@@ -691,3 +691,49 @@ TEST(file_calls_are_on_the_event_stream)
 	kmm_exit(a, 0);
 	done(m);
 }
+
+/*
+ * Truncating into the middle of a page that is not cached, then extending
+ * the file again: the bytes past the cut read as zeros (the partial page is
+ * read in and its tail zeroed, as Linux's block_truncate_page). A store
+ * through a mapping past the end of the file never reaches the image.
+ */
+TEST(bytes_past_a_truncation_read_as_zeros_after_extending)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[2 * PG], r[2 * PG];
+	uint64_t ma;
+	int fd = kmm_open(a, "/data/z", KMM_O_CREAT | KMM_O_RDWR);
+
+	memset(w, 0xaa, sizeof(w));
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_ftruncate(a, fd, 100), 0);
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_ftruncate(a, fd, sizeof(w)), 0);
+	assert_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		if (r[i] != (i < 100 ? 0xaa : 0)) {
+			kmm_test_fail(__FILE__, __LINE__, "byte %zu is %#x", i, r[i]);
+			break;
+		}
+	/* a mapping's store past the end (in the last page) is not written */
+	assert_eq(kmm_ftruncate(a, fd, 100), 0);
+	assert_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &ma), 0);
+	unsigned char x = 0x77;
+	assert_eq(kmm_access(a, ma + 50, &x, 1, true), 0);
+	assert_eq(kmm_access(a, ma + 200, &x, 1, true), 0);
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_munmap(a, ma, PG), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_ftruncate(a, fd, PG), 0);
+	assert_eq(kmm_pread(a, fd, r, PG, 0), PG);
+	expect_eq(r[50], 0x77);
+	expect_eq(r[200], 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/z"), 0);
+	done(m);
+}

@@ -202,7 +202,14 @@ static void run(const char *cmdline, int steps, bool pressure)
 		if (f[i].fd < 0)
 			f[i].fd = kmm_open(t, f[i].path, KMM_O_RDWR);
 		assert_eq(kmm_pread(t, f[i].fd, buf, MAXSIZE, 0), (long)f[i].size);
-		expect_true(!memcmp(buf, f[i].data, f[i].size));
+		for (uint64_t k = 0; k < f[i].size; k++)
+			if (buf[k] != f[i].data[k]) {
+				kmm_test_fail(__FILE__, __LINE__, "seed %llu: %s differs from the image at byte "
+					      "%llu (page %llu) of %llu", (unsigned long long)seed, f[i].path,
+					      (unsigned long long)k, (unsigned long long)(k / PG),
+					      (unsigned long long)f[i].size);
+				break;
+			}
 		if (f[i].map)
 			assert_eq(kmm_munmap(t, f[i].map, f[i].map_len), 0);
 		assert_eq(kmm_close(t, f[i].fd), 0);
