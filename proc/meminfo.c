@@ -119,6 +119,41 @@ static void split_range(uint64_t s, uint64_t e, uint64_t large, bool gb, struct 
 	}
 }
 
+/*
+ * i386's direct map is also the kernel's own mapping, so the protections
+ * set once boot is done split the large pages a boundary falls inside:
+ * mark_rodata_ro() makes [_text, __end_rodata) read-only, mark_nxdata_nx()
+ * (PAE) makes [_etext, _end) no-execute, and the freed .init is unmapped
+ * (PTI's set_memory_np in free_kernel_image_pages). Each large page holding
+ * such a boundary becomes 4k pages, once. The i386 captures in
+ * tests/real-linux/ show it: one 4M page on i386, two 2M pages with PAE.
+ * (x86_64's direct map is an alias, split by other rules; not modelled.)
+ */
+static void split_kernel_image(struct kmm_machine *m, uint64_t large, struct direct_pages *d)
+{
+	const struct kmm_image_layout *img = &m->kconfig->image;
+	bool pae = m->opts.arch == KMM_ARCH_I386_PAE;
+	uint64_t b[] = { img->rodata_end, img->init, img->init_end, pae ? img->etext : 0,
+			 pae ? img->bss_end : 0 };
+	uint64_t split[ARRAY_SIZE(b)];
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
+		uint64_t page = ALIGN_DOWN(b[i], large);
+		bool seen = false;
+
+		if (!b[i] || !(b[i] & (large - 1)) || page + large > PFN_PHYS(m->max_low_pfn))
+			continue;
+		for (int j = 0; j < n; j++)
+			seen |= split[j] == page;
+		if (seen || !d->large)
+			continue;
+		split[n++] = page;
+		d->large--;
+		d->k4 += (unsigned long)(large >> PAGE_SHIFT);
+	}
+}
+
 static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
 {
 	bool is32 = kmm_arch_is_32(m);
@@ -141,6 +176,8 @@ static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
 		if (s < e)
 			split_range(s, e, large, !is32, d);
 	}
+	if (is32 && m->kconfig)
+		split_kernel_image(m, large, d);
 }
 
 /* ---- The file ---- */

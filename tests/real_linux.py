@@ -71,7 +71,8 @@ DMESG_EXACT = [
     r"^Freeing (SMP alternatives|initrd|unused decrypted|unused kernel image)",
     r"^Warning: only 4GB", r"^virtual kernel memory layout",
 ]
-MEMINFO_FIELDS = ["MemTotal", "LowTotal", "HighTotal", "VmallocTotal", "CommitLimit"]
+MEMINFO_FIELDS = ["MemTotal", "LowTotal", "HighTotal", "VmallocTotal", "CommitLimit",
+                  "DirectMap4k", "DirectMap4M", "DirectMap2M", "DirectMap1G"]
 ZONE_FIELDS = ["spanned", "present", "managed", "min", "low", "high", "promo", "protection:"]
 
 
