@@ -45,6 +45,7 @@
 #include "include/kmm/vmalloc.h"
 #include "mm/include/addr.h"
 #include "mm/include/highmem.h"
+#include "mm/include/mmdebug.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
 
@@ -144,11 +145,12 @@ static void hash_del(struct kmap_state *ks, int slot)
 
 /* ---- kmap ---- */
 
-/* Unmap every slot nobody uses any more (count 1), with one flush. */
+/* Unmap every slot nobody uses any more (count 1), with one flush. Caller holds ks->lock. */
 static void flush_all_zero_pkmaps(struct kmm_machine *m, struct kmap_state *ks)
 {
 	bool flushed = false;
 
+	lockdep_assert_held(&ks->lock);
 	for (int i = 0; i < ks->last_pkmap; i++) {
 		if (ks->pkmap_count[i] != 1)
 			continue;
@@ -170,6 +172,7 @@ static int map_new_virtual(struct kmm_machine *m, struct kmap_state *ks, struct 
 {
 	int count = ks->last_pkmap;
 
+	lockdep_assert_held(&ks->lock);
 	for (;;) {
 		ks->last_pkmap_nr = (ks->last_pkmap_nr + 1) & (ks->last_pkmap - 1);
 		if (!ks->last_pkmap_nr) {

@@ -67,6 +67,7 @@
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
+#include "mm/include/mmdebug.h"
 #include "mm/page_alloc.h"
 
 const char *const migratetype_names[MIGRATE_TYPES] = {
@@ -346,6 +347,10 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 	unsigned long buddy_pfn = 0;
 	bool to_tail;
 
+	lockdep_assert_held(&zone->lock);
+	VM_BUG_ON(order >= NR_PAGE_ORDERS);
+	VM_BUG_ON_PAGE(pfn & ((1UL << order) - 1), page);
+	VM_BUG_ON_PAGE(PageBuddy(page), page);
 	account_freepages(zone, 1L << order, mt);
 
 	if (m->opts.buddy_lazy && !(fpi & FPI_TO_TAIL)) {
@@ -503,8 +508,10 @@ static void coalesce_lazy(struct zone *zone)
 static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 			      unsigned int alloc_flags)
 {
-	struct page *page = __rmqueue_smallest(zone, order, mt);
+	struct page *page;
 
+	lockdep_assert_held(&zone->lock);
+	page = __rmqueue_smallest(zone, order, mt);
 	if (unlikely(!page) && zone->nr_lazy_free) {
 		coalesce_lazy(zone);
 		page = __rmqueue_smallest(zone, order, mt);

@@ -19,6 +19,7 @@
 #define KMM_MM_PAGE_ALLOC_H
 
 #include "mm/include/vmstat.h"
+#include "mm/include/mmdebug.h"
 #include "mm/internal.h"
 
 /* ---- mm/page_alloc.c ---- */
@@ -153,9 +154,9 @@ static inline void __add_to_free_list(struct page *page, struct zone *zone, unsi
 				      int mt, bool tail)
 {
 	struct free_area *area = &zone->free_area[order];
-
 	struct list_head *head = &area->free_list[mt];
 
+	lockdep_assert_held(&zone->lock);
 	if (tail)
 		fl_link(&page->buddy_list, head->prev, head);
 	else
@@ -181,6 +182,7 @@ static inline void __del_page_from_free_list(struct page *page, struct zone *zon
 					     unsigned int order, int mt)
 {
 	(void)mt;
+	lockdep_assert_held(&zone->lock);
 	fl_unlink(&page->buddy_list);
 	__page_clear_type(page);
 	page->private = 0;

@@ -75,6 +75,8 @@ static int __move_freepages_block(struct zone *zone, unsigned long start_pfn, in
 	unsigned long pfn, end = start_pfn + m->pageblock_nr_pages;
 	int moved = 0;
 
+	lockdep_assert_held(&zone->lock);
+
 	for (pfn = start_pfn; pfn < end;) {
 		struct page *p = pfn_to_page_m(m, pfn);
 
@@ -209,6 +211,8 @@ struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, int start
 	unsigned int min_order = order;
 	int cur, fmt = -1;
 	bool can_steal;
+
+	lockdep_assert_held(&zone->lock);
 
 	if (order < (unsigned int)m->pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
 		min_order = (unsigned int)m->pageblock_order;

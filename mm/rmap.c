@@ -30,6 +30,7 @@
 #include "mm/include/mm.h"
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
+#include "mm/include/mmdebug.h"
 #include "mm/internal.h"
 
 /* ---- anon_vma ---- */
@@ -150,7 +151,10 @@ void folio_add_file_rmap_pte(struct page *page)
 
 void folio_remove_rmap_pte(struct page *page)
 {
-	if (atomic_fetch_sub_explicit(&page->_mapcount, 1, memory_order_relaxed) == 0)
+	int old = atomic_fetch_sub_explicit(&page->_mapcount, 1, memory_order_relaxed);
+
+	VM_BUG_ON_PAGE(old < 0, page);	/* no PTE mapped it */
+	if (old == 0)
 		mod_node_page_state(page_pgdat(page), PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED,
 				    -1);
 }

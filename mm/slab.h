@@ -36,6 +36,7 @@
 
 #include "include/kmm/slab.h"
 #include "mm/include/addr.h"
+#include "mm/include/mmdebug.h"
 #include "mm/include/slab.h"
 #include "mm/internal.h"
 

@@ -261,6 +261,7 @@ void synchronize_rcu(void)
 
 static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 {
+	lockdep_assert_held(&n->list_lock);
 	switch (slab_list_id(slab)) {
 	case SLAB_LIST_PARTIAL:
 		n->nr_partial--;
@@ -288,6 +289,7 @@ static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 static bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
 			      unsigned int inuse)
 {
+	lockdep_assert_held(&n->list_lock);
 	if (inuse == 0) {
 		if (n->nr_partial >= s->min_partial) {
 			n->nr_slabs--;
@@ -401,6 +403,7 @@ static int local_node(struct kmm_machine *m, int cpu)
 /* A node's first partial slab, else its first empty one, else NULL. Context: n->list_lock. */
 static struct slab *node_pick_slab_locked(struct kmem_cache_node *n)
 {
+	lockdep_assert_held(&n->list_lock);
 	if (!list_empty(&n->partial))
 		return list_first_entry(&n->partial, struct slab, slab_list);
 	if (!list_empty(&n->empty))

@@ -22,6 +22,7 @@
 #include "lib/list.h"
 #include "lib/rbtree.h"
 #include "mm/include/pgtable.h"
+#include "mm/include/mmdebug.h"
 #include "mm/internal.h"
 
 /* A range of kernel virtual addresses: free, busy or lazily freed. */

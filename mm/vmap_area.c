@@ -64,11 +64,12 @@ void insert_vmap_area(struct rb_root *root, struct vmap_area *va, rb_recompute_f
 	rb_insert_augmented(&va->rb_node, root, aug);
 }
 
-/* The busy area containing @addr, or NULL. */
+/* The busy area containing @addr, or NULL. Context: vs->lock. */
 struct vmap_area *__find_vmap_area(struct vmalloc_state *vs, uint64_t addr)
 {
 	struct rb_node *n = vs->busy_root.node;
 
+	lockdep_assert_held(&vs->lock);
 	while (n) {
 		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
 
@@ -173,6 +174,7 @@ static int clip_free_va(struct vmalloc_state *vs, struct vmap_area *va, uint64_t
 /* Give [start, end) back to the free tree, merging with both neighbours. */
 void merge_or_add_vmap_area(struct vmalloc_state *vs, struct vmap_area *va)
 {
+	lockdep_assert_held(&vs->lock);
 	insert_vmap_area(&vs->free_root, va, free_va_recompute);
 	vs->nr_free_bytes += va_size(va);
 

@@ -28,6 +28,19 @@ _Static_assert(sizeof(pthread_rwlock_t) <= sizeof(struct sim_rwlock), "rwlock to
 #ifdef KMM_DEBUG_CHECKS
 _Thread_local int sim_locks_held;
 #endif
+#ifdef KMM_DEBUG_VM
+_Thread_local char sim_lock_token;
+
+void sim_lock_bad_unlock(spinlock_t *l)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "spin_unlock of a lock this thread does not hold (%s)",
+		 atomic_load_explicit(&l->owner, memory_order_relaxed) ? "another thread does"
+								     : "nobody does");
+	sim_bug(msg);
+}
+#endif
 
 void spin_lock_slow(spinlock_t *l)
 {

@@ -22,12 +22,42 @@
 
 /* ---- Locks ---- */
 
-/* A test-and-test-and-set lock that yields the CPU after spinning a while. */
+/*
+ * A test-and-test-and-set lock that yields the CPU after spinning a while.
+ * Debug builds (KMM_DEBUG_VM: -DKMM_DEBUG_CHECKS=ON or the Debug build
+ * type) also record the holder, so that lockdep_assert_held()
+ * (mm/include/mmdebug.h) checks that this thread holds the lock, and an
+ * unlock by a thread that does not hold it stops the run.
+ */
 typedef struct {
 	atomic_int locked;
+#ifdef KMM_DEBUG_VM
+	atomic_uintptr_t owner;		/* the holder's sim_lock_self(); 0 when free */
+#endif
 } spinlock_t;
 
 #define SPINLOCK_INIT { 0 }
+
+#ifdef KMM_DEBUG_VM
+/* One byte per thread whose address names the thread while it lives. */
+extern _Thread_local char sim_lock_token;
+static inline uintptr_t sim_lock_self(void)
+{
+	return (uintptr_t)&sim_lock_token;
+}
+void sim_lock_bad_unlock(spinlock_t *l) __attribute__((noreturn, cold));
+#define SIM_LOCK_OWNER_SET(l)                                                            \
+	atomic_store_explicit(&(l)->owner, sim_lock_self(), memory_order_relaxed)
+#define SIM_LOCK_OWNER_CLEAR(l)                                                          \
+	do {                                                                             \
+		if (atomic_load_explicit(&(l)->owner, memory_order_relaxed) != sim_lock_self()) \
+			sim_lock_bad_unlock(l);                                          \
+		atomic_store_explicit(&(l)->owner, 0, memory_order_relaxed);             \
+	} while (0)
+#else
+#define SIM_LOCK_OWNER_SET(l) ((void)0)
+#define SIM_LOCK_OWNER_CLEAR(l) ((void)0)
+#endif
 
 /*
  * Debug builds (-DKMM_DEBUG_CHECKS=ON) count the spinlocks each thread holds,
@@ -46,31 +76,50 @@ void spin_lock_slow(spinlock_t *l);
 static inline void spin_lock_init(spinlock_t *l)
 {
 	atomic_store_explicit(&l->locked, 0, memory_order_relaxed);
+#ifdef KMM_DEBUG_VM
+	atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+#endif
 }
 static inline void spin_lock(spinlock_t *l)
 {
 	SIM_LOCK_HELD(1);
-	if (__builtin_expect(!atomic_exchange_explicit(&l->locked, 1, memory_order_acquire), 1))
-		return;
-	spin_lock_slow(l);
+	if (__builtin_expect(atomic_exchange_explicit(&l->locked, 1, memory_order_acquire), 0))
+		spin_lock_slow(l);
+	SIM_LOCK_OWNER_SET(l);
 }
 static inline bool spin_trylock(spinlock_t *l)
 {
 	bool got = !atomic_load_explicit(&l->locked, memory_order_relaxed) &&
 		   !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
 
-	if (got)
+	if (got) {
 		SIM_LOCK_HELD(1);
+		SIM_LOCK_OWNER_SET(l);
+	}
 	return got;
 }
 static inline void spin_unlock(spinlock_t *l)
 {
+	SIM_LOCK_OWNER_CLEAR(l);
 	SIM_LOCK_HELD(-1);
 	atomic_store_explicit(&l->locked, 0, memory_order_release);
 }
 static inline bool spin_is_locked(spinlock_t *l)
 {
 	return atomic_load_explicit(&l->locked, memory_order_relaxed);
+}
+/*
+ * spin_is_held_by_current() - does this thread hold @l? Exact in debug
+ * builds; release builds know no holder and answer spin_is_locked().
+ */
+static inline bool spin_is_held_by_current(spinlock_t *l)
+{
+#ifdef KMM_DEBUG_VM
+	return spin_is_locked(l) &&
+	       atomic_load_explicit(&l->owner, memory_order_relaxed) == sim_lock_self();
+#else
+	return spin_is_locked(l);
+#endif
 }
 
 /* A reader/writer lock (mmap_lock, anon_vma, i_mmap, shrinkers); wraps pthread_rwlock. */
