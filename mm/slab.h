@@ -254,6 +254,20 @@ void slab_rcu_barrier(struct kmm_machine *m);
 int slub_init_machine(struct kmm_machine *m);
 void slub_shutdown_machine(struct kmm_machine *m);
 
+/* ---- mm/slub_layout.c ---- */
+
+/**
+ * calculate_sizes() - lay out @s's objects (free pointer, red zones, tracks),
+ * its size, order, object count, allocation flags and colours from its
+ * object_size, align, flags and ctor. Return: 0, or -E2BIG when no order up
+ * to MAX_PAGE_ORDER holds an object. Context: @s is not yet visible.
+ */
+int calculate_sizes(struct kmem_cache *s);
+/** set_min_partial() - empty slabs a node keeps for @s: ilog2(size) / 2, within 5..10. */
+void set_min_partial(struct kmem_cache *s);
+/** set_cpu_partial() - @s's per-CPU partial target by object size (6.12's table). */
+void set_cpu_partial(struct kmem_cache *s);
+
 
 /*
  * ---- Private to mm/slub.c and mm/slub_debug.c ----

@@ -34,7 +34,8 @@
  * Invariant: see mm/slab.h. Checked by slub_check().
  *
  * The debug reports and checks, the counts and drawing, and the checker are
- * in mm/slub_debug.c; the helpers both files use are in mm/slab.h.
+ * in mm/slub_debug.c; a cache's layout (calculate_sizes() and the orders) is
+ * in mm/slub_layout.c; the helpers these files use are in mm/slab.h.
  *
  * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
  *          n->list_lock -> slab_lock(PG_locked) -> zone->lock (page
@@ -1295,149 +1296,6 @@ void __kmem_cache_release(struct kmem_cache *s)
 	free(s->random_seq);
 	free(s->cpu_slab);
 	free(s);
-}
-
-/* ---- Layout: calculate_sizes() and calculate_order() ---- */
-
-static unsigned int get_order_size(unsigned long size)
-{
-	unsigned int order = 0;
-	while ((PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
-static unsigned int order_objects(unsigned int order, unsigned int size)
-{
-	return (unsigned int)((PAGE_SIZE << order) / size);
-}
-
-static unsigned int calc_slab_order(unsigned int size, unsigned int min_order,
-				    unsigned int max_order, unsigned int fract_leftover)
-{
-	unsigned int order;
-
-	for (order = min_order; order <= max_order; order++) {
-		unsigned int slab_size = (unsigned int)(PAGE_SIZE << order);
-		if (slab_size % size <= slab_size / fract_leftover)
-			break;
-	}
-	return order;
-}
-
-/* Linux's calculate_order(): slub_max_order 3, min objects 4 * (fls(nr_cpus) + 1). */
-static int calculate_order(unsigned int size, int nr_cpus)
-{
-	unsigned int min_objects = 4 * (unsigned int)(fls_ul((unsigned long)nr_cpus) + 1);
-	unsigned int max_objects = order_objects(SLUB_MAX_ORDER, size);
-	unsigned int min_order, order;
-
-	if (max_objects < 1)
-		max_objects = 1;
-	if (min_objects > max_objects)
-		min_objects = max_objects;
-	min_order = get_order_size((unsigned long)min_objects * size);
-	if (order_objects(min_order, size) > MAX_OBJS_PER_PAGE)
-		return (int)get_order_size((unsigned long)size * MAX_OBJS_PER_PAGE) - 1;
-	for (unsigned int fraction = 16; fraction > 1; fraction /= 2) {
-		order = calc_slab_order(size, min_order, SLUB_MAX_ORDER, fraction);
-		if (order <= SLUB_MAX_ORDER)
-			return (int)order;
-	}
-	order = get_order_size(size);
-	if (order <= MAX_PAGE_ORDER)
-		return (int)order;
-	return -ENOSYS;
-}
-
-static int calculate_sizes(struct kmem_cache *s)
-{
-	slab_flags_t flags = s->flags;
-	unsigned int size = ALIGN_UP(s->object_size, (unsigned int)sizeof(void *));
-	int order;
-
-	/* Red zone after the object: at least one word when it ends on a word. */
-	if ((flags & SLAB_RED_ZONE) && size == s->object_size)
-		size += sizeof(void *);
-	s->inuse = size;
-	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor) {
-		/* The free pointer may not overlay the object: put it after. */
-		s->offset = size;
-		size += sizeof(void *);
-	} else {
-		/* In the middle of the object, as Linux does (a small overflow misses it). */
-		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
-	}
-	if (flags & SLAB_STORE_USER) {
-		size += 2 * sizeof(struct track);
-		if (flags & SLAB_KMALLOC)
-			size += sizeof(unsigned int);	/* orig_size */
-	}
-	s->red_left_pad = 0;
-	if (flags & SLAB_RED_ZONE) {
-		size += sizeof(void *);
-		s->red_left_pad = ALIGN_UP((unsigned int)sizeof(void *), s->align);
-		size += s->red_left_pad;
-	}
-	size = ALIGN_UP(size, s->align);
-	s->size = size;
-	s->reciprocal = (((unsigned __int128)1 << 64) + size - 1) / size;
-	s->div_magic = UINT64_MAX / size + 1;
-
-	order = calculate_order(size, s->machine->nr_cpus);
-	if (order < 0)
-		return -E2BIG;
-	s->order = (unsigned int)order;
-	s->objects = order_objects(s->order, size);
-	s->min_order = get_order_size(size);
-	s->min_objects = order_objects(s->min_order, size);
-	if (s->objects > MAX_OBJS_PER_PAGE || !s->objects)
-		return -E2BIG;
-
-	s->allocflags = 0;
-	if (s->order)
-		s->allocflags |= __GFP_COMP;
-	if (flags & SLAB_CACHE_DMA)
-		s->allocflags |= __GFP_DMA;
-	if (flags & SLAB_CACHE_DMA32)
-		s->allocflags |= __GFP_DMA32;
-	if (flags & SLAB_RECLAIM_ACCOUNT)
-		s->allocflags |= __GFP_RECLAIMABLE;
-
-	/* Colouring, as the classic SLAB: colour_off is a cache line, at least align. */
-	s->colour_off = s->align > 64 ? s->align : 64;
-	s->colour = (unsigned int)(((PAGE_SIZE << s->order) - (size_t)s->objects * s->size) /
-				   s->colour_off);
-	return 0;
-}
-
-static void set_min_partial(struct kmem_cache *s)
-{
-	unsigned long min = (unsigned long)ilog2_ul(s->size) / 2;
-	s->min_partial = KMM_CLAMP(min, 5UL, 10UL);
-}
-
-/*
- * Linux 6.12's set_cpu_partial(): how many objects a CPU's partial list
- * aims at by object size (none for debug caches), and the slab limit
- * assuming half-full slabs (slub_set_cpu_partial).
- */
-static void set_cpu_partial(struct kmem_cache *s)
-{
-	unsigned int nr_objects;
-
-	if (kmem_cache_debug(s))
-		nr_objects = 0;
-	else if (s->size >= PAGE_SIZE)
-		nr_objects = 6;
-	else if (s->size >= 1024)
-		nr_objects = 24;
-	else if (s->size >= 256)
-		nr_objects = 52;
-	else
-		nr_objects = 120;
-	s->cpu_partial = nr_objects;
-	s->cpu_partial_slabs = (nr_objects * 2 + s->objects - 1) / s->objects;
 }
 
 int __kmem_cache_create(struct kmem_cache *s)
