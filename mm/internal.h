@@ -116,6 +116,14 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 /** rmqueue_pcp_fast() - rmqueue() from a non-empty pcp list of the preferred zone, else NULL with no effect. */
 struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 			      unsigned int alloc_flags);
+/**
+ * rmqueue_pcp_bulk() - up to @nr order-0 pages of @mt from @zone's pcp list
+ * of this CPU slot (refilled from the buddy as it runs dry), in one slot
+ * section, into the NULL slots of @array from index @i on; counted as @nr
+ * single allocations. Return: the index after the last page placed.
+ */
+unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_flags,
+			       unsigned long i, unsigned long nr, struct page **array);
 void reserve_highatomic_pageblock(struct page *page, unsigned int order, struct zone *zone);
 bool unreserve_highatomic_pageblock(const struct alloc_context *ac, bool force);
 /** gfp_zone_bad() - two or more of __GFP_DMA/HIGHMEM/DMA32 together (mm/gfp.c). */

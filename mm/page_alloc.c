@@ -864,6 +864,33 @@ struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 	return page;
 }
 
+unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_flags,
+			       unsigned long i, unsigned long nr, struct page **array)
+{
+	struct kmm_machine *m = zone->machine;
+	int cpu = pcp_this_cpu(m);
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
+	int token = kmm_cpu_tryenter(g);
+
+	if (unlikely(token == -2))
+		return i;
+	pcp->free_count >>= 1;
+	for (; i < nr; i++) {
+		if (array[i])
+			continue;	/* already populated: Linux skips those slots */
+		struct page *page = __rmqueue_pcplist(zone, 0, mt, alloc_flags, pcp, list);
+		if (!page)
+			break;
+		array[i] = page;
+		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1);
+		zone_statistics(zone, zone, cpu);
+	}
+	kmm_cpu_exit(g, token);
+	return i;
+}
+
 /**
  * drain_zone_pages_cpu() - return every pcp page of @zone's slot @cpu.
  * Context: that slot held (kmm_cpu_lock); takes zone->lock.
@@ -1101,6 +1128,28 @@ void __free_pages(struct page *page, unsigned int order)
 		free_unref_page(m, page, order);
 	else if (!head)
 		free_pages_rest(page, order);
+}
+
+void release_pages(struct page **pages, int nr)
+{
+	struct kmm_machine *m;
+	struct kmm_cpu_guard *g = NULL;
+	int token = 0;
+
+	if (nr <= 0 || !pages[0])
+		goto each;
+	/* One slot section around the lot: each free nests in it for nothing. */
+	m = page_machine(pages[0]);
+	if (m && m->cpus) {
+		g = &m->cpus[pcp_this_cpu(m)].guard;
+		token = kmm_cpu_enter(g);
+	}
+each:
+	for (int i = 0; i < nr; i++)
+		if (pages[i])
+			__free_pages(pages[i], 0);
+	if (g)
+		kmm_cpu_exit(g, token);
 }
 
 /**

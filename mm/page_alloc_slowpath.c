@@ -621,6 +621,65 @@ static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsig
 	return __alloc_pages_slowpath(m, gfp, order, &ac);
 }
 
+static struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid);
+
+/*
+ * __alloc_pages_bulk() (6.12; alloc_pages_bulk() in 6.14): fill the NULL
+ * slots of @array with order-0 pages, as many as the preferred zone's pcp
+ * list (refilled in batches from the buddy) gives in one CPU slot section
+ * after one watermark check for all of them: the high mark plus @nr, with
+ * ZONE_BELOW_HIGH clear (Linux checks the low mark plus @nr; the high mark
+ * keeps ZONE_BELOW_HIGH and the pcp behaviour exactly as @nr single
+ * allocations leave them). Otherwise, or if the pcp gives none, the pages
+ * come one by one the ordinary way (Linux takes one so). The slots already
+ * populated count in the result. Return: the populated slots.
+ */
+static unsigned long __alloc_pages_bulk(struct kmm_machine *m, gfp_t gfp, int nid,
+					unsigned long nr, struct page **array)
+{
+	struct alloc_context ac;
+	unsigned int alloc_flags = ALLOC_WMARK_LOW;
+	unsigned long i = 0, done;
+	struct zone *zone;
+
+	while (i < nr && array[i])
+		i++;
+	if (i == nr)
+		return nr;
+	/* A single page, or someone listening: one at a time (each an event). */
+	if (nr - i == 1 || kmm_trace_on(m, KMM_EVMASK_PAGE_ALLOC) || !prepare_alloc_pages(m, gfp, nid, &ac))
+		goto one_by_one;
+	zone = ac.zonelist->zones[ac.preferred_idx];
+	alloc_flags |= alloc_flags_nofragment(m, zone, gfp);
+	if ((__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) ||
+	    !zone_watermark_fast(zone, 0, high_wmark_pages(zone) + nr, (int)ac.highest_zoneidx,
+				 alloc_flags))
+		goto one_by_one;
+	done = rmqueue_pcp_bulk(zone, ac.migratetype, alloc_flags, i, nr, array);
+	for (unsigned long k = i; k < done; k++)
+		if (array[k])
+			prep_new_page(array[k], 0, gfp);
+	if (done > i) {
+		i = done;
+		goto out;
+	}
+one_by_one:
+	/* The ordinary path: at least one page, or none and the error set. */
+	for (; i < nr; i++) {
+		if (array[i])
+			continue;
+		if (!(array[i] = alloc_pages_common(m, gfp, 0, nid)))
+			break;
+	}
+out:
+	{
+		unsigned long populated = 0;
+		for (unsigned long k = 0; k < nr; k++)
+			populated += array[k] != NULL;
+		return populated;
+	}
+}
+
 /* kmm_alloc_pages()'s argument errors, out of the fast path; NULL with the error set. */
 static __attribute__((noinline, cold)) struct page *
 alloc_pages_bad_args(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
@@ -703,6 +762,35 @@ static inline struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp,
 struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
 {
 	return alloc_pages_common(m, gfp, order, nid);
+}
+
+unsigned long kmm_alloc_pages_bulk(struct kmm_machine *m, gfp_t gfp, int nid, unsigned long nr,
+				   struct page **array)
+{
+	unsigned int zbits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+
+	if (!m || !array || (zbits & (zbits - 1))) {
+		kmm_set_error(-EINVAL, "alloc_pages_bulk: %s", !m ? "no machine (call kmm_use first)"
+				     : !array ? "no array" : "gfp combines zone modifiers");
+		return 0;
+	}
+	if (nid < 0)
+		nid = numa_node_id_m(m);
+	if (nid >= m->nr_node_ids || !m->node_data[nid]) {
+		kmm_set_error(-EINVAL, "alloc_pages_bulk: no node %d", nid);
+		return 0;
+	}
+	return __alloc_pages_bulk(m, gfp, nid, nr, array);
+}
+
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
+{
+	return kmm_alloc_pages_bulk(kmm_current(), gfp, -1, nr_pages, page_array);
+}
+
+unsigned long alloc_pages_bulk_array(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
+{
+	return kmm_alloc_pages_bulk(kmm_current(), gfp, -1, nr_pages, page_array);
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)

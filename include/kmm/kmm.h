@@ -119,6 +119,19 @@ unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
 unsigned long get_zeroed_page(gfp_t gfp);
 void __free_pages(struct page *page, unsigned int order);
 #define __free_page(page) __free_pages((page), 0)
+/**
+ * alloc_pages_bulk() - fill the NULL slots of @page_array[0 .. @nr_pages)
+ * with order-0 pages (Linux 6.14's name; alloc_pages_bulk_array() is 6.12's):
+ * taken together from this CPU's page list, with one watermark check.
+ * Return: the populated slots (those already populated count); fewer than
+ * @nr_pages when memory ran short, 0 with kmm_last_error() on bad arguments.
+ */
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array);
+unsigned long alloc_pages_bulk_array(gfp_t gfp, unsigned long nr_pages, struct page **page_array);
+unsigned long kmm_alloc_pages_bulk(struct kmm_machine *m, gfp_t gfp, int nid, unsigned long nr,
+				   struct page **array);
+/** release_pages() - drop one reference on each of @pages[0 .. @nr) (order 0), freeing the last. */
+void release_pages(struct page **pages, int nr);
 void free_pages(unsigned long addr, unsigned int order);
 #define free_page(addr) free_pages((addr), 0)
 void split_page(struct page *page, unsigned int order);
