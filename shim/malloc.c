@@ -36,7 +36,8 @@
  * own table, which keeps freed addresses too, so the same holds for them.
  *
  * Locking: every call that enters kmm holds the lock of its CPU slot
- * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table;
+ * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table and
+ * the cache of freed huge mappings (shim/huge_cache.c);
  * trim_lock serialises trims. Order: slot lock -> trim_lock -> kmm's own locks
  * (zone->lock ...); huge_lock is held with no other, except by fork_prepare,
  * which takes it last. fork() takes every slot lock, trim_lock and huge_lock
@@ -64,6 +65,7 @@
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
 #include "shim/harden.h"
+#include "shim/huge_cache.h"
 #include "shim/shim.h"
 #include "shim/trace.h"
 
@@ -281,7 +283,7 @@ struct huge_entry {
 	bool freed;		/* freed: the key is kept to name a second free */
 };
 
-static spinlock_t huge_lock = SPINLOCK_INIT;
+spinlock_t huge_lock = SPINLOCK_INIT;	/* shim/huge_cache.h */
 static struct huge_entry *huge_tab;		/* huge_lock */
 static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts freed entries too */
 /*
@@ -446,7 +448,7 @@ static bool huge_was_freed(uintptr_t key)
 	return freed;
 }
 
-static void *huge_alloc(size_t size, size_t align)
+static void *huge_alloc(size_t size, size_t align, bool zero)
 {
 	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
 	size_t usable, len;
@@ -463,7 +465,20 @@ static void *huge_alloc(size_t size, size_t align)
 		usable = ALIGN_UP(size, PAGE_SIZE);
 		len = usable + slack + PAGE_SIZE;	/* and a guard page */
 	}
-	void *base = sim_reserve(len, true);
+	size_t cached_len = 0;
+	void *base = NULL;
+	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, &cached_len)) != NULL) {
+		/* A cached mapping: open it whole again, then the new guard page. */
+		len = cached_len;
+		if (sim_protect(base, len, true)) {
+			sim_release(base, len);
+			return NULL;
+		}
+		if (zero)
+			sim_discard(base, usable);	/* reads as zero, as a fresh one */
+	} else {
+		base = sim_reserve(len, true);
+	}
 	if (!base)
 		return NULL;
 	if (unlikely(harden_on)) {
@@ -537,6 +552,14 @@ static void shim_boot_locked(void)
 			trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
 		else
 			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 64M");
+	}
+	const char *hc = getenv("KMM_MALLOC_HUGE_CACHE");
+	if (hc && *hc) {
+		uint64_t bytes;
+		if (kmm_parse_size(hc, &bytes, NULL) == 0)
+			huge_cache_set_limit((size_t)bytes);
+		else
+			warn("KMM_MALLOC_HUGE_CACHE is not a size: \"", hc, "\"; keeping 64M");
 	}
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();
@@ -861,7 +884,7 @@ pages:;
 		live_set(p);
 		goto out;
 	}
-	p = huge_alloc(size, align);	/* fresh host memory reads as zero */
+	p = huge_alloc(size, align, zero);
 	if (!p) {
 		errno = ENOMEM;
 		return NULL;
@@ -1000,8 +1023,18 @@ static void huge_free(void *p, const char *call)
 			spin_unlock(&huge_lock);
 			if (held)
 				return;
+			sim_release(e.base, e.len);
+			return;
 		}
-		sim_release(e.base, e.len);
+		/*
+		 * Reused only where the block starts its mapping (no alignment
+		 * slack): the next block there has the same key, so its entry
+		 * replaces this freed one and no stale entry names the range.
+		 */
+		if (e.key == (uintptr_t)e.base)
+			huge_cache_put(e.base, e.len);
+		else
+			sim_release(e.base, e.len);
 		return;
 	}
 	if (was_freed)
@@ -1219,7 +1252,8 @@ int malloc_trim(size_t pad)
 	struct shim_slot *s = kmm_enter();
 	unsigned long pages = shim_trim_locked(0, 0, true);
 	kmm_leave(s);
-	return pages > 0;
+	size_t cached = huge_cache_trim();	/* always, whatever the pages gave */
+	return pages > 0 || cached > 0;
 }
 
 /* ---- Introspection (shim/shim.h) ---- */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/huge_cache.c - the malloc shim's cache of freed huge mappings
+ * (shim/huge_cache.h).
+ *
+ * Linux counterpart: none (glibc's mmap threshold and tcmalloc's page heap
+ * play the part: both reuse freed large blocks instead of mapping afresh).
+ *
+ * Recently freed huge mappings, reused by the next huge block that fits
+ * (best fit, at most twice the size), as glibc and tcmalloc reuse such
+ * blocks instead of mapping fresh memory: a fresh mapping costs a host
+ * mmap, a page fault and zeroing per page. Bounded: HUGE_CACHE_ENTRIES
+ * mappings and huge_cache_limit bytes (KMM_MALLOC_HUGE_CACHE, default
+ * 64M); the oldest goes back to the host first, and malloc_trim() returns
+ * all. Not used hardened (freed ranges stay reserved there).
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "shim/huge_cache.h"
+
+#define HUGE_CACHE_ENTRIES 16
+static struct {
+	void *base;
+	size_t len;
+} huge_cache[HUGE_CACHE_ENTRIES];		/* huge_lock; oldest first */
+static int huge_cached;				/* huge_lock */
+static size_t huge_cached_bytes;		/* huge_lock */
+static size_t huge_cache_limit = 64UL << 20;	/* set before the first huge block */
+
+/* Take a cached mapping of @len .. 2 * @len bytes (the smallest). Return: its base and length. */
+void *huge_cache_take(size_t len, size_t *got)
+{
+	int best = -1;
+
+	if (!huge_cache_limit)
+		return NULL;
+	spin_lock(&huge_lock);
+	for (int i = 0; i < huge_cached; i++)
+		if (huge_cache[i].len >= len && huge_cache[i].len / 2 <= len &&
+		    (best < 0 || huge_cache[i].len < huge_cache[best].len))
+			best = i;
+	void *base = NULL;
+	if (best >= 0) {
+		base = huge_cache[best].base;
+		*got = huge_cache[best].len;
+		huge_cached_bytes -= *got;
+		memmove(&huge_cache[best], &huge_cache[best + 1],
+			sizeof(huge_cache[0]) * (size_t)(huge_cached - best - 1));
+		huge_cached--;
+	}
+	spin_unlock(&huge_lock);
+	return base;
+}
+
+/* Keep @base/@len for reuse, giving the oldest mappings back beyond the bounds. */
+void huge_cache_put(void *base, size_t len)
+{
+	void *drop[HUGE_CACHE_ENTRIES + 1];
+	size_t drop_len[HUGE_CACHE_ENTRIES + 1];
+	int n = 0;
+
+	/*
+	 * Closed while cached, so a use after free still faults and is named
+	 * (the freed entry keeps the range); huge_alloc() opens it again.
+	 */
+	if (len > huge_cache_limit || sim_protect(base, len, false)) {
+		sim_release(base, len);
+		return;
+	}
+	spin_lock(&huge_lock);
+	while (huge_cached && (huge_cached == HUGE_CACHE_ENTRIES ||
+			       huge_cached_bytes + len > huge_cache_limit)) {
+		drop[n] = huge_cache[0].base;
+		drop_len[n++] = huge_cache[0].len;
+		huge_cached_bytes -= huge_cache[0].len;
+		memmove(&huge_cache[0], &huge_cache[1], sizeof(huge_cache[0]) * (size_t)--huge_cached);
+	}
+	huge_cache[huge_cached].base = base;
+	huge_cache[huge_cached++].len = len;
+	huge_cached_bytes += len;
+	spin_unlock(&huge_lock);
+	for (int i = 0; i < n; i++)
+		sim_release(drop[i], drop_len[i]);
+}
+
+/* malloc_trim(): every cached mapping back to the host. Return: bytes given back. */
+size_t huge_cache_trim(void)
+{
+	size_t bytes = 0;
+	void *base;
+	size_t len;
+
+	for (;;) {
+		spin_lock(&huge_lock);
+		if (!huge_cached) {
+			spin_unlock(&huge_lock);
+			return bytes;
+		}
+		base = huge_cache[--huge_cached].base;
+		len = huge_cache[huge_cached].len;
+		huge_cached_bytes -= len;
+		spin_unlock(&huge_lock);
+		sim_release(base, len);
+		bytes += len;
+	}
+}
+
+void huge_cache_set_limit(size_t bytes)
+{
+	huge_cache_limit = bytes;
+}

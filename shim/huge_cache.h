@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/huge_cache.h - the malloc shim's cache of freed huge mappings (blocks
+ * above 4 MiB): a freed block's mapping is kept, closed, and handed to the
+ * next huge block that fits, instead of a fresh host mapping each time.
+ *
+ * Locking: everything here takes huge_lock (shim/malloc.c's lock of the
+ * huge-block table), held with no other lock; the host calls (mprotect,
+ * munmap) run outside it.
+ */
+#ifndef KMM_SHIM_HUGE_CACHE_H
+#define KMM_SHIM_HUGE_CACHE_H
+
+#include <stddef.h>
+
+#include "arch/sim/sim.h"
+
+extern spinlock_t huge_lock;
+
+/** huge_cache_set_limit() - the byte bound (KMM_MALLOC_HUGE_CACHE); 0 turns the cache off. Before the first huge block. */
+void huge_cache_set_limit(size_t bytes);
+/**
+ * huge_cache_take() - a cached mapping of @len .. 2 * @len bytes (the
+ * smallest there is), taken out of the cache: still closed (PROT_NONE).
+ * Return: its base with its length in *@got, or NULL.
+ */
+void *huge_cache_take(size_t len, size_t *got);
+/**
+ * huge_cache_put() - keep freed mapping @base/@len for reuse, closed so
+ * that a use after free still faults; the oldest ones go back to the host
+ * beyond the bounds, and a mapping that cannot be kept is released at once.
+ */
+void huge_cache_put(void *base, size_t len);
+/** huge_cache_trim() - every cached mapping back to the host (malloc_trim). Return: bytes given back. */
+size_t huge_cache_trim(void);
+
+#endif /* KMM_SHIM_HUGE_CACHE_H */
