@@ -84,8 +84,20 @@ fuzz: $(FUZZ_BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS) --target kmm_fuzzers
 	bash tests/fuzz_ci.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# Every benchmark in build/bench/, each with -t $(BENCH_THREADS) (default: the online
+# CPUs), then the malloc workloads (bench/malloc/run.sh, quick inputs, BENCH_MALLOC_REPS
+# interleaved repetitions), then one table of every kmm / peer ratio they recorded
+# (bench/summary.sh).
+BENCH_THREADS ?= $(JOBS)
+BENCH_MALLOC_REPS ?= 3
 bench: build
-	@for b in $(BUILD)/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && echo "== $$b" && "$$b"; done; true
+	@rm -f $(BUILD)/bench-summary.tsv
+	@for b in $(BUILD)/bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && echo "== $$b" && \
+		KMM_BENCH_SUMMARY=$(abspath $(BUILD))/bench-summary.tsv "$$b" -t $(BENCH_THREADS); done; true
+	@echo "== bench/malloc/run.sh"
+	@KMM_BENCH_SUMMARY=$(abspath $(BUILD))/bench-summary.tsv bench/malloc/run.sh -q \
+		-n $(BENCH_MALLOC_REPS) -t $(BENCH_THREADS) -b $(BUILD)
+	@bench/summary.sh $(BUILD)/bench-summary.tsv
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(DEBUG_BUILD)

@@ -1,13 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench/bench.h - helpers every benchmark shares: the median of a sample.
+ * bench/bench.h - helpers every benchmark shares: the median of a sample,
+ * the thread count (-t N), runs on N threads started together, and the
+ * rows and the summary file that `make bench` turns into one table.
+ *
  * Benchmarks print medians (never means) so one preempted run on a shared
- * host does not move the figure.
+ * host does not move the figure. Every benchmark takes -t N (default: the
+ * host's online CPUs) and measures at 1, 2, 4, ... threads up to N (and N
+ * itself): per thread count, kmm's throughput, its speedup over one thread,
+ * and the peer's throughput from the same run. Every ratio is kmm / peer of
+ * time per operation (lower is better: below 1.00 kmm is faster), and each
+ * row goes to $KMM_BENCH_SUMMARY (when set) as
+ *   bench<TAB>workload<TAB>threads<TAB>peer<TAB>ratio
+ * which bench/summary.sh prints as one table at the end of `make bench`.
  */
 #ifndef KMM_BENCH_H
 #define KMM_BENCH_H
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static int bench_cmp_double(const void *a, const void *b)
 {
@@ -21,6 +37,136 @@ static inline double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static inline uint64_t bench_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * bench_threads_arg() - the -t N option: the largest thread count (default
+ * the online CPUs). Removes "-t N" from argv and returns the new argc.
+ */
+static inline int bench_threads_arg(int argc, char **argv, int *max_threads)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int out = 1;
+
+	*max_threads = cpus > 0 ? (int)cpus : 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			*max_threads = atoi(argv[++i]);
+			if (*max_threads < 1 || *max_threads > 256) {
+				fprintf(stderr, "%s: -t wants 1..256 threads\n", argv[0]);
+				exit(2);
+			}
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+/* bench_thread_counts() - 1, 2, 4, ... below @max, then @max. Return: how many. */
+static inline int bench_thread_counts(int max, int *out)
+{
+	int n = 0;
+
+	for (int t = 1; t < max; t *= 2)
+		out[n++] = t;
+	out[n++] = max;
+	return n;
+}
+
+struct bench_thread {
+	pthread_t tid;
+	void (*fn)(void *arg, int idx);
+	void *arg;
+	int idx;
+	pthread_barrier_t *start;
+};
+
+static void *bench_thread_main(void *p)
+{
+	struct bench_thread *t = p;
+
+	pthread_barrier_wait(t->start);
+	t->fn(t->arg, t->idx);
+	return NULL;
+}
+
+/*
+ * bench_run_threads() - run @fn(@arg, i) for i in 0 .. @n-1, each on its own
+ * new thread, all released together. Return: wall nanoseconds from the
+ * release to the last one's end.
+ */
+static inline uint64_t bench_run_threads(int n, void (*fn)(void *arg, int idx), void *arg)
+{
+	struct bench_thread t[256];
+	pthread_barrier_t start;
+	uint64_t t0;
+
+	pthread_barrier_init(&start, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n; i++) {
+		t[i] = (struct bench_thread){ 0, fn, arg, i, &start };
+		pthread_create(&t[i].tid, NULL, bench_thread_main, &t[i]);
+	}
+	t0 = bench_ns();
+	pthread_barrier_wait(&start);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i].tid, NULL);
+	uint64_t t1 = bench_ns();
+	pthread_barrier_destroy(&start);
+	return t1 - t0;
+}
+
+/* bench_summary() - one line for `make bench`'s closing table (when $KMM_BENCH_SUMMARY is set). */
+static inline void bench_summary(const char *bench, const char *workload, int threads,
+				 const char *peer, double ratio)
+{
+	const char *path = getenv("KMM_BENCH_SUMMARY");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "%s\t%s\t%d\t%s\t%.2f\n", bench, workload, threads, peer, ratio);
+	fclose(f);
+}
+
+/* The header of bench_row()'s table. */
+static inline void bench_header(void)
+{
+	printf("%-36s %7s %12s %8s %12s %-9s %8s\n", "workload", "threads", "kmm Mops/s", "speedup",
+	       "peer Mops/s", "peer", "kmm/peer");
+}
+
+/*
+ * bench_row() - one thread count of a workload: kmm's throughput @kmm_ops
+ * (operations per second, all threads), its speedup over @kmm_ops_1 (the
+ * one-thread figure), and the peer's @peer_ops; the ratio (kmm / peer of
+ * time per operation) goes to the summary too.
+ */
+static inline void bench_row(const char *bench, const char *workload, int threads, double kmm_ops,
+			     double kmm_ops_1, const char *peer, double peer_ops)
+{
+	double ratio = kmm_ops > 0 ? peer_ops / kmm_ops : 0;
+
+	printf("%-36s %7d %12.4g %7.2fx %12.4g %-9s %8.2f\n", workload, threads, kmm_ops / 1e6,
+	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, peer_ops / 1e6, peer, ratio);
+	bench_summary(bench, workload, threads, peer, ratio);
+}
+
+/* bench_row_nopeer() - a row of a benchmark that has no peer (nothing for the summary). */
+static inline void bench_row_nopeer(const char *workload, int threads, double kmm_ops,
+				    double kmm_ops_1)
+{
+	printf("%-36s %7d %12.4g %7.2fx %12s %-9s %8s\n", workload, threads, kmm_ops / 1e6,
+	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, "-", "-", "-");
 }
 
 #endif /* KMM_BENCH_H */

@@ -11,7 +11,10 @@
  * memory = RSS after boot minus before, median; peak RSS of the child).
  * The eager 1T boot would commit 16 GiB of struct pages and is not run.
  *
- * Usage: bench/boot [N]   (N boots per configuration, default 7; KMM_QUICK=1: 3)
+ * Then machines of mem=4G booted and shut down on 1, 2, 4 ... -t N threads at
+ * once (each its own machine), next to the same with deferred_struct_pages=off.
+ *
+ * Usage: bench/boot [-t N] [N]   (N boots per configuration, default 7; KMM_QUICK=1: 3)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +104,53 @@ static void print_row(const char *label, const struct result *r)
 	       r->committed_mib, r->peak_mib);
 }
 
+struct boot_job {
+	const char *cmdline;
+	int boots;
+};
+
+static void boot_worker(void *arg, int idx)
+{
+	struct boot_job *j = arg;
+
+	(void)idx;
+	for (int i = 0; i < j->boots; i++) {
+		struct kmm_machine *m = kmm_boot(j->cmdline);
+		if (!m) {
+			fprintf(stderr, "boot: %s: %s\n", j->cmdline, kmm_last_error());
+			exit(1);
+		}
+		kmm_shutdown(m);
+	}
+}
+
+/* Machines booted (and shut down) per second on 1, 2, 4 ... threads at once. */
+static void run_threaded(int max_threads, int n)
+{
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+	struct boot_job k = { "mem=4G", 4 }, e = { "mem=4G deferred_struct_pages=off", 4 };
+	double one = 0;
+
+	printf("\nboot, per thread count: mem=4G boots+shutdowns per second, threads booting "
+	       "their own machines at once; peer: deferred_struct_pages=off\n");
+	bench_header();
+	for (int c = 0; c < nc; c++) {
+		double kv[64], ev[64];
+		for (int r = 0; r < n; r++) {
+			kv[r] = 4.0 * counts[c] / ((double)bench_run_threads(counts[c], boot_worker, &k) / 1e9);
+			ev[r] = 4.0 * counts[c] / ((double)bench_run_threads(counts[c], boot_worker, &e) / 1e9);
+		}
+		double kops = median(kv, n), eops = median(ev, n);
+		if (counts[c] == 1)
+			one = kops;
+		bench_row("boot", "mem=4G boot+shutdown", counts[c], kops, one, "eager", eops);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	int max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
 	int n = argc > 1 ? atoi(argv[1]) : (getenv("KMM_QUICK") ? 3 : 7);
 	struct result r64, e64, r1t;
 
@@ -127,6 +175,9 @@ int main(int argc, char **argv)
 	if (r64.ok && r1t.ok && r64.boot_ms > 0)
 		printf("mem=1T/mem=64G boot time with deferred struct pages: %.2fx (16x the RAM)\n",
 		       r1t.boot_ms / r64.boot_ms);
+	if (r64.ok && e64.ok && e64.boot_ms > 0)
+		bench_summary("boot", "mem=64G boot", 1, "eager", r64.boot_ms / e64.boot_ms);
+	run_threaded(max_threads, n);
 	printf("\nLinux reference (not measured here; Mel Gorman, \"Parallel struct page "
 	       "initialisation v4\", 2015):\n"
 	       "  deferred init per node: 64G machine 188-216 ms, 1TB machine 1116-1148 ms;\n"

@@ -17,13 +17,19 @@
  *   tlb-hit inline the same through kmm_load64 (<kmm/process.h>'s inline
  *                 accessor: the hit path in this loop, no call, no lock)
  *
+ * and then, on 1, 2, 4 ... -t N threads, demand-zero faults of N processes
+ * (one per thread) and of N threads of one process (each its own VMA), as
+ * wall-clock throughput next to the host's faults on as many threads.
+ *
  * Medians of REPS runs; "ratio" is kmm time / host time (lower is better;
  * 1.0 would mean as fast as the host kernel). Environment: KMM_BENCH_FORK_MB
  * (default 1024), KMM_BENCH_PAGES (default 16384 = 64 MiB), KMM_BENCH_REPS (5).
+ * Usage: bench/fault [-t N] (default: the online CPUs)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,15 +252,128 @@ static double kmm_tlb_hit_inline(struct kmm_machine *m, unsigned long loads)
 	return (double)(t1 - t0) / (double)loads;
 }
 
+/* ---- Threads: N processes faulting on N threads, and N threads of one process ---- */
+
+struct fault_job {
+	struct kmm_machine *m;
+	unsigned long pages;		/* per thread */
+	bool host;
+	struct task_struct *shared;	/* kmm: one process for every thread, else NULL */
+	struct task_struct *own[256];	/* kmm: each thread's process, made beforehand */
+	uint64_t base[256];		/* where each thread faults */
+};
+
+static void fault_worker(void *arg, int idx)
+{
+	struct fault_job *j = arg;
+
+	if (j->host) {
+		unsigned char *p = mmap(NULL, j->pages * PAGE, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return;
+		for (unsigned long i = 0; i < j->pages; i++)
+			((volatile unsigned char *)p)[i * PAGE] = 1;
+		munmap(p, j->pages * PAGE);
+		return;
+	}
+	kmm_use(j->m);
+	struct task_struct *t = j->shared ? j->shared : j->own[idx];
+	kmm_touch(t, j->base[idx], j->pages * PAGE, true);
+}
+
+/* Faults per second on @threads threads: each its own process, or (@shared) one process's VMAs. */
+static double kmm_fault_rate(struct kmm_machine *m, int threads, unsigned long pages, bool shared)
+{
+	static struct fault_job j;
+	struct task_struct *one = shared ? kmm_spawn(m, "bench") : NULL;
+
+	memset(&j, 0, sizeof(j));
+	j.m = m;
+	j.pages = pages;
+	j.shared = one;
+	for (int i = 0; i < threads; i++) {
+		struct task_struct *t = one ? one : (j.own[i] = kmm_spawn(m, "bench"));
+		if (!t || kmm_mmap(t, 0, pages * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+				   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &j.base[i]))
+			return 0;
+	}
+	uint64_t ns = bench_run_threads(threads, fault_worker, &j);
+	for (int i = 0; i < threads; i++) {
+		struct task_struct *t = one ? one : j.own[i];
+		if (!one) {
+			kmm_exit(t, 0);
+			kmm_task_release(t);
+		}
+	}
+	if (one) {
+		kmm_exit(one, 0);
+		kmm_task_release(one);
+	}
+	return (double)pages * threads / ((double)ns / 1e9);
+}
+
+static double host_fault_rate(int threads, unsigned long pages)
+{
+	static struct fault_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.pages = pages;
+	j.host = true;
+	uint64_t ns = bench_run_threads(threads, fault_worker, &j);
+	return (double)pages * threads / ((double)ns / 1e9);
+}
+
+static void run_threaded(int max_threads, unsigned long pages, int reps)
+{
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+
+	printf("\nfault, per thread count: demand-zero write faults, wall-clock throughput, median "
+	       "of %d runs; peer: the host kernel's faults on as many threads\n", reps);
+	bench_header();
+	for (int shared = 0; shared < 2; shared++) {
+		const char *name = shared ? "demand-zero, threads of one process"
+					  : "demand-zero, one process per thread";
+		double one = 0;
+		for (int c = 0; c < nc; c++) {
+			int t = counts[c];
+			char cmd[96];
+			double k[64], h[64];
+			snprintf(cmd, sizeof(cmd), "mem=%luM arch=x86_64 maxcpus=%d",
+				 (pages * (unsigned long)t * PAGE >> 20) + 512, t + 1);
+			struct kmm_machine *m = kmm_boot(cmd);
+			if (!m) {
+				fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+				exit(1);
+			}
+			kmm_use(m);
+			kmm_fault_rate(m, t, pages, shared);	/* warm: deferred struct pages, pcp lists */
+			for (int r = 0; r < reps; r++) {
+				k[r] = kmm_fault_rate(m, t, pages, shared);
+				h[r] = host_fault_rate(t, pages);
+			}
+			double kr = median(k, reps), hr = median(h, reps);
+			if (t == 1)
+				one = kr;
+			bench_row("fault", name, t, kr, one, "host", hr);
+			kmm_use(NULL);
+			kmm_shutdown(m);
+		}
+	}
+}
+
 static void row(const char *name, const char *unit, double *k, double *h, int reps)
 {
 	double km = median(k, reps), hm = median(h, reps);
 
 	printf("%-14s %12.1f %12.1f %s %8.2f\n", name, km, hm, unit, hm > 0 ? km / hm : 0);
+	bench_summary("fault", name, 1, "host", hm > 0 ? km / hm : 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
 	int reps = (int)env_long("KMM_BENCH_REPS", 5);
 	unsigned long pages = (unsigned long)env_long("KMM_BENCH_PAGES", 16384);
 	unsigned long fork_mb = (unsigned long)env_long("KMM_BENCH_FORK_MB", 1024);
@@ -308,8 +427,13 @@ int main(void)
 	}
 	row("tlb-hit inline", "ns/access", k, h, reps);
 	printf("(tlb-hit through kmm_load64: %.1f M translations/s)\n", 1e3 / median(k, reps));
+	if (argc > 1) {
+		fprintf(stderr, "usage: fault [-t N]\n");
+		return 2;
+	}
 
 	kmm_use(NULL);
 	kmm_shutdown(m);
+	run_threaded(max_threads, pages / 4 ? pages / 4 : 1, reps);
 	return 0;
 }

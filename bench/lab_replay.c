@@ -94,7 +94,10 @@ int main(int argc, char **argv)
 		"examples/lab/perl.trace",
 	};
 	int runs = bench_lab_runs();
+	int max_threads;
 
+	argc = bench_threads_arg(argc, argv, &max_threads);	/* -t (make bench): one thread here */
+	(void)max_threads;
 	if (argc == 3) {
 		struct bench_trace bt;
 		int pol = kmm_pool_policy_parse(argv[1]);

@@ -2,27 +2,35 @@
 /*
  * bench/page_alloc.c - what the page allocator costs, next to glibc.
  *
- *   1. order-0 alloc+free pair on the per-CPU path   vs malloc(4 KiB)+free
- *   2. order-3 alloc+free pair (also per-CPU lists)   vs malloc(32 KiB)+free
- *   3. order-10 alloc+free with memory fragmented      vs malloc(4 MiB)+free
+ * On 1, 2, 4 ... -t N threads, each thread on its own CPU slot (the machine
+ * boots with maxcpus=threads; the set-up runs on a thread that has exited,
+ * so no slot is shared):
+ *   1. order-0 alloc+free pair (the pcp path)          vs malloc(4 KiB)+free
+ *   2. the pcp mix: orders 0, 1, 2, 3 in turn           vs malloc(4, 8, 16, 32 KiB)+free
+ *   3. alloc_pages_bulk of 16 + release_pages           vs 16 malloc(4 KiB), 16 free
+ * and on one thread:
+ *   4. order-10 alloc+free with memory fragmented      vs malloc(4 MiB)+free
  *      (every other page of most of RAM held, so the free lists are long
  *      with unmergeable order-0 blocks and one order-10 block is cycled)
- *   4. eager vs lazy coalescing on the seed's thrash: one 512-page block
+ *   5. eager vs lazy coalescing on the seed's thrash: one 512-page block
  *      allocated and freed again and again
- *   5. eager vs lazy on a mixed workload where lazy costs: the same
+ *   6. eager vs lazy on a mixed workload where lazy costs: the same
  *      fragmented memory, an order-10 block taken, split into 1024 pages and
  *      freed page by page; lazy must run its coalescing pass over every free
  *      block of the zone before the next order-10 request succeeds
  *
- * Each figure is the median of RUNS runs of ITERS pairs, in ns per pair;
- * ratios are kmm / glibc (or lazy / eager) measured in the same run.
- * glibc's malloc does not touch the memory, and neither does alloc_pages.
+ * Throughputs are medians of RUNS runs (interleaved with the peer's);
+ * "kmm/peer" is kmm's time per operation over the peer's (lower is better),
+ * lazy / eager for 5 and 6. glibc's malloc does not touch the memory, and
+ * neither does alloc_pages.
  *
- * `page_alloc pair ORDER ITERS` runs only the alloc+free pair of ORDER,
- * ITERS times after a short warm-up, on the eager machine - for counting
- * instructions (valgrind --tool=callgrind, perf stat -e instructions),
- * which stay repeatable on a loaded host where nanoseconds do not.
+ * Usage: bench/page_alloc [-t N]
+ *        bench/page_alloc pair ORDER ITERS - only the alloc+free pair of
+ *        ORDER, ITERS times after a short warm-up, on one thread - for
+ *        counting instructions (valgrind --tool=callgrind), which stay
+ *        repeatable on a loaded host where nanoseconds do not.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +164,124 @@ static int run_pair(const char *order_s, const char *iters_s)
 	return 0;
 }
 
+/* ---- The multi-threaded workloads ---- */
+
+enum pa_workload { PA_PAIR, PA_MIX, PA_BULK, NR_PA };
+static const char *const pa_names[NR_PA] = {
+	"order-0 alloc+free (pcp)", "pcp mix orders 0..3", "alloc_pages_bulk 16 + release",
+};
+
+struct pa_job {
+	struct kmm_machine *m;
+	enum pa_workload w;
+	long iters;		/* operations per thread */
+	bool glibc;
+};
+
+static void pa_worker(void *arg, int idx)
+{
+	struct pa_job *j = arg;
+	struct page *pages[16];
+	void *blocks[16];
+
+	(void)idx;
+	if (!j->glibc)
+		kmm_use(j->m);
+	for (long i = 0; i < j->iters; i++) {
+		unsigned int order = j->w == PA_MIX ? (unsigned int)(i & 3) : 0;
+		if (j->w == PA_BULK) {
+			if (j->glibc) {
+				for (int k = 0; k < 16; k++)
+					blocks[k] = malloc(4096);
+				__asm__ volatile("" : : "r"(blocks) : "memory");
+				for (int k = 0; k < 16; k++)
+					free(blocks[k]);
+			} else {
+				memset(pages, 0, sizeof(pages));
+				if (alloc_pages_bulk(GFP_KERNEL | __GFP_NOWARN, 16, pages) != 16) {
+					fprintf(stderr, "page_alloc bench: alloc_pages_bulk ran short\n");
+					exit(1);
+				}
+				release_pages(pages, 16);
+			}
+			continue;
+		}
+		if (j->glibc) {
+			void *p = malloc(4096UL << order);
+			__asm__ volatile("" : : "r"(p) : "memory");
+			free(p);
+			continue;
+		}
+		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!p) {
+			fprintf(stderr, "page_alloc bench: order-%u allocation failed\n", order);
+			exit(1);
+		}
+		__free_pages(p, order);
+	}
+}
+
+struct boot_req {
+	const char *cmdline;
+	struct kmm_machine *m;
+};
+
+/* Boot on a thread of its own: its CPU slot goes back when it exits. */
+static void boot_worker(void *arg, int idx)
+{
+	struct boot_req *r = arg;
+
+	(void)idx;
+	r->m = kmm_boot(r->cmdline);
+	if (!r->m) {
+		fprintf(stderr, "page_alloc bench: kmm_boot(\"%s\"): %s\n", r->cmdline, kmm_last_error());
+		exit(1);
+	}
+}
+
+static void shutdown_worker(void *arg, int idx)
+{
+	(void)idx;
+	kmm_shutdown(arg);
+}
+
+static void run_threaded(int max_threads)
+{
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+	double one[NR_PA] = { 0 };
+
+	printf("\npage_alloc, per thread count (each thread its own CPU slot, maxcpus = threads), "
+	       "median of %d runs\n", RUNS);
+	bench_header();
+	for (int w = 0; w < NR_PA; w++) {
+		for (int c = 0; c < nc; c++) {
+			int t = counts[c];
+			char cmd[96];
+			snprintf(cmd, sizeof(cmd), "mem=%dM maxcpus=%d buddy=eager", 256 + 64 * t, t);
+			struct boot_req br = { cmd, NULL };
+			bench_run_threads(1, boot_worker, &br);
+			long iters = w == PA_BULK ? 20000 : 200000;
+			struct pa_job k = { br.m, (enum pa_workload)w, iters, false };
+			struct pa_job g = { NULL, (enum pa_workload)w, iters, true };
+			double kr[RUNS], gr[RUNS];
+			double per = w == PA_BULK ? 16.0 : 1.0;	/* operations per iteration */
+
+			k.iters = iters / 10;
+			bench_run_threads(t, pa_worker, &k);	/* warm the lists */
+			k.iters = iters;
+			for (int r = 0; r < RUNS; r++) {
+				kr[r] = per * (double)iters * t / ((double)bench_run_threads(t, pa_worker, &k) / 1e9);
+				gr[r] = per * (double)iters * t / ((double)bench_run_threads(t, pa_worker, &g) / 1e9);
+			}
+			double kops = median(kr, RUNS), gops = median(gr, RUNS);
+			if (t == 1)
+				one[w] = kops;
+			bench_row("page_alloc", pa_names[w], t, kops, one[w], "glibc", gops);
+			bench_run_threads(1, shutdown_worker, br.m);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	double a[RUNS], b[RUNS], x, y;
@@ -163,43 +289,30 @@ int main(int argc, char **argv)
 	const char *lazy_cmd = "mem=256M maxcpus=2 buddy=lazy";
 	struct kmm_machine *m;
 	struct fragmented f;
+	int max_threads;
 
+	argc = bench_threads_arg(argc, argv, &max_threads);
 	if (argc == 4 && !strcmp(argv[1], "pair"))
 		return run_pair(argv[2], argv[3]);
 	if (argc != 1) {
-		fprintf(stderr, "usage: page_alloc [pair ORDER ITERS]\n");
+		fprintf(stderr, "usage: page_alloc [-t N] [pair ORDER ITERS]\n");
 		return 2;
 	}
-	m = boot(eager_cmd);
+	run_threaded(max_threads);
 
-	printf("page_alloc bench (%s), median of %d runs, ns per alloc+free pair\n", eager_cmd, RUNS);
-	time_pages(0, 10000);	/* warm the pcp lists */
-	for (int r = 0; r < RUNS; r++) {
-		a[r] = time_pages(0, 200000);
-		b[r] = time_glibc(4096, 200000);
-	}
-	x = median(a, RUNS);
-	y = median(b, RUNS);
-	printf("order-0 (pcp path)       %8.1f ns   glibc malloc(4K)   %8.1f ns   ratio %.2f\n", x, y,
-	       x / y);
-	for (int r = 0; r < RUNS; r++) {
-		a[r] = time_pages(3, 100000);
-		b[r] = time_glibc(8 * 4096, 100000);
-	}
-	x = median(a, RUNS);
-	y = median(b, RUNS);
-	printf("order-3 (pcp path)       %8.1f ns   glibc malloc(32K)  %8.1f ns   ratio %.2f\n", x, y,
-	       x / y);
+	m = boot(eager_cmd);
+	printf("\npage_alloc, one thread (%s), median of %d runs, ns per alloc+free pair\n",
+	       eager_cmd, RUNS);
 	fragment(&f);
 	for (int r = 0; r < RUNS; r++) {
 		a[r] = time_pages(10, 20000);
-
 		b[r] = time_glibc(1024 * 4096, 20000);
 	}
 	x = median(a, RUNS);
 	y = median(b, RUNS);
-	printf("order-10 (fragmented)    %8.1f ns   glibc malloc(4M)   %8.1f ns   ratio %.2f\n", x, y,
+	printf("order-10 (fragmented)    %8.1f ns   glibc malloc(4M)   %8.1f ns   kmm/peer %.2f\n", x, y,
 	       x / y);
+	bench_summary("page_alloc", "order-10 alloc+free, fragmented", 1, "glibc", x / y);
 	for (int r = 0; r < RUNS; r++)
 		a[r] = time_split_free(200);
 	double mixed_eager = median(a, RUNS);

@@ -12,7 +12,9 @@
  * the figure is for the closing note of issue 12 and for spotting a
  * quadratic path (ms per MB growing with the size).
  *
- * Usage: bench/scenario_parse   (KMM_QUICK=1: 3 repetitions)
+ * Then 1 MB mixed scripts parsed on 1, 2, 4 ... -t N threads at once.
+ *
+ * Usage: bench/scenario_parse [-t N]   (KMM_QUICK=1: 3 repetitions)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,8 +93,27 @@ static double parse_ms(const char *text, size_t len, int reps)
 	return median(v, reps);
 }
 
-int main(void)
+struct parse_job {
+	const char *text;
+	size_t len;
+};
+
+static void parse_worker(void *arg, int idx)
 {
+	struct parse_job *j = arg;
+
+	(void)idx;
+	parse_ms(j->text, j->len, 1);
+}
+
+int main(int argc, char **argv)
+{
+	int max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
+	if (argc > 1) {
+		fprintf(stderr, "usage: scenario_parse [-t N]\n");
+		return 2;
+	}
 	const char *quick = getenv("KMM_QUICK");
 	int reps = quick && *quick && *quick != '0' ? 3 : 7;
 	const char *shapes[] = { "expr", "lets", "mixed" };
@@ -113,5 +134,25 @@ int main(void)
 		printf("%-6s %10zu %10.1f %10.1f\n", "mixed", len, ms, ms / ((double)len / (1 << 20)));
 		free(t);
 	}
+	/* Parsers on 1, 2, 4 ... -t N threads at once, each its own 1 MB mixed script. */
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+	size_t len;
+	char *t = make_script("mixed", 1 << 20, &len);
+	struct parse_job j = { t, len };
+	double one = 0;
+	printf("\nscenario parse, per thread count: script bytes parsed per second, threads each "
+	       "parsing a 1 MB mixed script at once (no peer)\n");
+	bench_header();
+	for (int c = 0; c < nc; c++) {
+		double v[16];
+		for (int r = 0; r < reps; r++)
+			v[r] = (double)len * counts[c] /
+			       ((double)bench_run_threads(counts[c], parse_worker, &j) / 1e9);
+		double ops = median(v, reps);
+		if (counts[c] == 1)
+			one = ops;
+		bench_row_nopeer("parse mixed script (MB/s)", counts[c], ops, one);
+	}
+	free(t);
 	return 0;
 }

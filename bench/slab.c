@@ -2,7 +2,8 @@
 /*
  * bench/slab.c - the slab allocator against the host's mallocs.
  *
- * Two workloads, each with one thread and with two:
+ * Three workloads, each on 1, 2, 4 ... -t N threads (one CPU slot each: the
+ * set-up runs on a thread that exits before the measuring starts):
  *   pair:  kmem_cache_alloc + kmem_cache_free of a 64-byte object, back to
  *          back (the SLUB fast path Jesper Brouer measured at 42 cycles);
  *          peers: malloc(64) + free.
@@ -17,10 +18,11 @@
  * run started with LD_PRELOAD.
  * Each figure is the median over repetitions of the thread CPU time
  * (CLOCK_THREAD_CPUTIME_ID, so a loaded host does not count) per alloc+free
- * pair, averaged over the threads; "x" columns are peer time / kmm time
- * (above 1: kmm is faster).
+ * pair, averaged over the threads, shown as throughput (threads / time per
+ * pair); "kmm/peer" is kmm's time over the peer's (below 1: kmm is faster).
  *
- * Usage: bench/slab [CMDLINE]   (default "mem=1G maxcpus=2"; KMM_QUICK=1: short)
+ * Usage: bench/slab [-t N] [CMDLINE]   (default "mem=1G maxcpus=N", N the
+ *        online CPUs; thread counts 1, 2, 4 ... N; KMM_QUICK=1: short)
  *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk): kmm only, one
  *        thread, one run, for instruction counts under callgrind.
  */
@@ -156,12 +158,14 @@ static void *job_run(void *arg)
 static double measure(const struct allocator *a, int workload, int threads)
 {
 	double *v = malloc(sizeof(double) * (size_t)reps);
+	struct job *jobs = calloc((size_t)threads, sizeof(*jobs));
+	sim_thread **t = calloc((size_t)threads, sizeof(*t));
 
 	for (int r = 0; r < reps; r++) {
-		struct job jobs[2] = { { a, workload, 0 }, { a, workload, 0 } };
-		sim_thread *t[2];
-		for (int i = 0; i < threads; i++)
+		for (int i = 0; i < threads; i++) {
+			jobs[i] = (struct job){ a, workload, 0 };
 			sim_thread_start(&t[i], job_run, &jobs[i]);
+		}
 		double sum = 0;
 		for (int i = 0; i < threads; i++) {
 			sim_thread_join(t[i]);
@@ -171,6 +175,8 @@ static double measure(const struct allocator *a, int workload, int threads)
 	}
 	double m = median(v, reps);
 	free(v);
+	free(jobs);
+	free(t);
 	return m;
 }
 
@@ -192,7 +198,8 @@ static bool load_peer(struct allocator *a, const char *name, const char *lib, co
  * it in a child of this same run with LD_PRELOAD, where it is "malloc".
  * Return: true with the six figures in @out.
  */
-static bool preload_peer(const char *lib, const char *cmdline, double out[6])
+static bool preload_peer(const char *lib, const char *cmdline, int max_threads, int nvals,
+			 double *out)
 {
 	char self[512], cmd[1400];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -200,42 +207,59 @@ static bool preload_peer(const char *lib, const char *cmdline, double out[6])
 	if (n <= 0 || access(lib, R_OK))
 		return false;
 	self[n] = 0;
-	snprintf(cmd, sizeof(cmd), "KMM_BENCH_MALLOC_ONLY=1 LD_PRELOAD=%s '%s' '%s'", lib, self,
-		 cmdline);
+	snprintf(cmd, sizeof(cmd), "KMM_BENCH_MALLOC_ONLY=1 LD_PRELOAD=%s '%s' -t %d '%s'", lib, self,
+		 max_threads, cmdline);
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return false;
-	int got = fscanf(f, "%lf %lf %lf %lf %lf %lf", &out[0], &out[1], &out[2], &out[3], &out[4],
-			 &out[5]);
-	return pclose(f) == 0 && got == 6;
+	int got = 0;
+	while (got < nvals && fscanf(f, "%lf", &out[got]) == 1)
+		got++;
+	return pclose(f) == 0 && got == nvals;
 }
 
-int main(int argc, char **argv)
+/* Boot and create the cache on a thread of its own: its CPU slot goes back when it exits. */
+static void *setup_main(void *arg)
 {
-	const char *cmdline = argc > 1 ? argv[1] : "mem=1G maxcpus=2";
-	const char *quick = getenv("KMM_QUICK");
-	struct allocator peers[4];
-	int npeers = 0;
+	const char *cmdline = arg;
 
-	iterations = quick && *quick != '0' ? 200000 : 2000000;
-	reps = quick && *quick != '0' ? 3 : 7;
 	machine = kmm_boot(cmdline);
 	if (!machine) {
 		fprintf(stderr, "bench/slab: boot failed: %s\n", kmm_last_error());
-		return 1;
+		exit(1);
 	}
 	kmm_use(machine);
 	cache64 = kmem_cache_create("bench-64", 64, 0, 0, NULL);
 	if (!cache64) {
 		fprintf(stderr, "bench/slab: %s\n", kmm_last_error());
-		return 1;
+		exit(1);
 	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	char defcmd[64];
+	int max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
+	snprintf(defcmd, sizeof(defcmd), "mem=1G maxcpus=%d", max_threads);
+	const char *cmdline = argc > 1 ? argv[1] : defcmd;
+	const char *quick = getenv("KMM_QUICK");
+	struct allocator peers[4];
+	int npeers = 0, counts[16], nc = bench_thread_counts(max_threads, counts);
+	sim_thread *setup;
+
+	iterations = quick && *quick != '0' ? 200000 : 2000000;
+	reps = quick && *quick != '0' ? 3 : 7;
+	sim_thread_start(&setup, setup_main, (void *)cmdline);
+	sim_thread_join(setup);
 	const char *one = getenv("KMM_BENCH_CASE");
 	if (one) {
 		/* One kmm workload, one thread, one run: for valgrind --tool=callgrind. */
 		int w = atoi(one);
 		reps = 1;
 		printf("%.3f\n", measure(NULL, w < 0 || w > 2 ? 0 : w, 1));
+		kmm_use(machine);
 		kmem_cache_destroy(cache64);
 		kmm_shutdown(machine);
 		return 0;
@@ -244,49 +268,52 @@ int main(int argc, char **argv)
 	if (getenv("KMM_BENCH_MALLOC_ONLY")) {
 		/* The child of preload_peer(): malloc is the preloaded allocator. */
 		for (int w = 0; w < 3; w++)
-			for (int threads = 1; threads <= 2; threads++)
-				printf("%.3f\n", measure(&peers[0], w, threads));
+			for (int c = 0; c < nc; c++)
+				printf("%.3f\n", measure(&peers[0], w, counts[c]));
+		kmm_use(machine);
 		kmm_shutdown(machine);
 		return 0;
 	}
-	double je[6];
+	double je[3 * 16];
 	bool have_je = false;
 	if (load_peer(&peers[npeers], "jemalloc", "libjemalloc.so.2", "malloc", "free"))
 		npeers++;
 	else
-		have_je = preload_peer("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", cmdline, je);
+		have_je = preload_peer("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", cmdline,
+				       max_threads, 3 * nc, je);
 	if (load_peer(&peers[npeers], "mimalloc", "libmimalloc.so.2", "mi_malloc", "mi_free"))
 		npeers++;
 	if (load_peer(&peers[npeers], "tcmalloc", "libtcmalloc_minimal.so.4", "tc_malloc",
 		      "tc_free"))
 		npeers++;
 
-	printf("bench/slab: %s, %ld pairs per thread, median of %d runs, thread CPU ns per "
-	       "alloc+free pair\n", cmdline, iterations, reps);
-	printf("%-34s %7s %8s", "workload", "threads", "kmm");
-	for (int p = 0; p < npeers; p++)
-		printf(" %9s %6s", peers[p].name, "x");
-	if (have_je)
-		printf(" %9s %6s", "jemalloc", "x");
-	printf("\n");
+	printf("bench/slab: %s, %ld pairs per thread, median of %d runs; throughput from each "
+	       "thread's CPU time (a loaded host's waiting does not count), peers in the same run\n",
+	       cmdline, iterations, reps);
+	bench_header();
 	static const char *const names[3] = { "kmem_cache_alloc+free (64 B)",
 					      "kmalloc+kfree mixed 16..4096 B",
 					      "alloc_bulk+free_bulk of 16 (64 B)" };
 	for (int w = 0; w < 3; w++) {
-		for (int threads = 1; threads <= 2; threads++) {
+		double one_thread = 0;
+		for (int c = 0; c < nc; c++) {
+			int threads = counts[c];
 			double k = measure(NULL, w, threads);
-			printf("%-34s %7d %8.1f", names[w], threads, k);
+			double kops = threads * 1e9 / k;
+			if (threads == 1)
+				one_thread = kops;
 			for (int p = 0; p < npeers; p++) {
 				double t = measure(&peers[p], w, threads);
-				printf(" %9.1f %6.2f", t, t / k);
+				bench_row("slab", names[w], threads, kops, one_thread, peers[p].name,
+					  threads * 1e9 / t);
 			}
 			if (have_je)
-				printf(" %9.1f %6.2f", je[w * 2 + threads - 1],
-				       je[w * 2 + threads - 1] / k);
-			printf("\n");
+				bench_row("slab", names[w], threads, kops, one_thread, "jemalloc",
+					  threads * 1e9 / je[w * nc + c]);
 			fflush(stdout);
 		}
 	}
+	kmm_use(machine);
 	kmem_cache_destroy(cache64);
 	kmm_shutdown(machine);
 	return 0;

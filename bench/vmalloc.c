@@ -11,8 +11,12 @@
  * vmalloc window, the host maps fresh anonymous pages. Each figure is the
  * median over batches of the time per operation.
  *
- * Usage: bench/vmalloc [CMDLINE]   (default "mem=2G"; KMM_QUICK=1 for a short run)
+ * Then, on 1, 2, 4 ... -t N threads of one machine, vmalloc+touch+vfree of
+ * 16 pages as wall-clock throughput next to mmap+touch+munmap.
+ *
+ * Usage: bench/vmalloc [-t N] [CMDLINE]   (default "mem=2G"; KMM_QUICK=1 for a short run)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,10 +94,70 @@ static double bench_host(unsigned long pages, int batches, int per_batch)
 static void report(const char *what, double kmm, double host)
 {
 	printf("%-34s %10.0f ns %10.0f ns %8.2f\n", what, kmm, host, kmm / host);
+	bench_summary("vmalloc", what, 1, "host mmap", kmm / host);
+}
+
+/* ---- Threads: each thread vmallocs, touches and vfrees 16 pages, on one machine ---- */
+
+struct vm_job {
+	struct kmm_machine *m;
+	bool host;
+	int iters;
+};
+
+static void vm_worker(void *arg, int idx)
+{
+	struct vm_job *j = arg;
+
+	(void)idx;
+	if (!j->host)
+		kmm_use(j->m);
+	for (int i = 0; i < j->iters; i++) {
+		if (j->host) {
+			char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				       -1, 0);
+			if (p == MAP_FAILED)
+				exit(1);
+			touch(p, 16);
+			munmap(p, 16 * PAGE);
+		} else {
+			char *p = vmalloc(16 * PAGE);
+			if (!p)
+				exit(1);
+			touch(p, 16);
+			vfree(p);
+		}
+	}
+}
+
+static void run_threaded(struct kmm_machine *m, int max_threads, int batches)
+{
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+	double one = 0;
+
+	printf("\nvmalloc, per thread count: vmalloc+touch+vfree of 16 pages, wall-clock throughput, "
+	       "median of %d runs; peer: mmap+touch+munmap on as many threads\n", batches);
+	bench_header();
+	for (int c = 0; c < nc; c++) {
+		int t = counts[c];
+		struct vm_job k = { m, false, 100 }, h = { NULL, true, 100 };
+		double kr[64], hr[64];
+		bench_run_threads(t, vm_worker, &k);
+		for (int b = 0; b < batches; b++) {
+			kr[b] = 100.0 * t / ((double)bench_run_threads(t, vm_worker, &k) / 1e9);
+			hr[b] = 100.0 * t / ((double)bench_run_threads(t, vm_worker, &h) / 1e9);
+		}
+		double kops = median(kr, batches), hops = median(hr, batches);
+		if (t == 1)
+			one = kops;
+		bench_row("vmalloc", "vmalloc+touch+vfree 16 pages", t, kops, one, "host mmap", hops);
+	}
 }
 
 int main(int argc, char **argv)
 {
+	int max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
 	const char *cmdline = argc > 1 ? argv[1] : "mem=2G";
 	bool quick = getenv("KMM_QUICK") && atoi(getenv("KMM_QUICK"));
 	int batches = quick ? 5 : 21;
@@ -165,6 +229,8 @@ int main(int argc, char **argv)
 	}
 	free(live);
 	free(hlive);
+	vm_unmap_aliases_m(m);
+	run_threaded(m, max_threads, batches);
 	vm_unmap_aliases_m(m);
 	int err = kmm_check(m);
 	kmm_shutdown(m);

@@ -135,6 +135,20 @@ else
 	failed=$((failed + 1))
 fi
 
+# --- the threaded shapes of bench/malloc: threads that come and go and hand
+# their objects on, a storm of frees across threads, threads each churning
+# small objects, big blocks reused ---
+for w in thread_relay free_storm small_churn big_reuse; do
+	if [ ! -x "$workdir/$w" ]; then
+		echo "FAIL $w: $workdir/$w not built"
+		failed=$((failed + 1))
+	fi
+done
+[ -x "$workdir/thread_relay" ] && run_cmp thread_relay "$workdir/thread_relay" 4 $((40 / scale)) 500 200
+[ -x "$workdir/free_storm" ] && run_cmp free_storm "$workdir/free_storm" 4 $((40 / scale)) 2000
+[ -x "$workdir/small_churn" ] && run_cmp small_churn_threads "$workdir/small_churn" $((200000 / scale)) 5000 4
+[ -x "$workdir/big_reuse" ] && run_cmp big_reuse "$workdir/big_reuse" 2 $((200 / scale))
+
 # --- a C++ program (bench/malloc/cxx_churn.cc): containers, aligned new ---
 if [ -x "$workdir/cxx_churn" ]; then
 	run_cmp cxx_churn "$workdir/cxx_churn" $((200000 / scale))

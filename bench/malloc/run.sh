@@ -9,8 +9,15 @@
 # as ratios to glibc's (below 1.00 is faster / smaller). A run whose output
 # differs from glibc's is reported: the workloads are deterministic.
 #
-# usage: bench/malloc/run.sh [-n REPS] [-b BUILD_DIR] [-q] [-H]
+# The threaded workloads (mt_churn, thread_relay, free_storm, small_churn on
+# T threads, big_reuse) run at 1, 2, 4 ... -t N threads (NAME@T), each thread
+# doing a fixed amount of work, and the table shows kmm's speedup over its own
+# one-thread run. With $KMM_BENCH_SUMMARY set (make bench), every ratio goes
+# to that file for the closing summary (bench/summary.sh).
+#
+# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H]
 #   -n  repetitions (default 5); -q quick inputs (for a smoke run)
+#   -t  the largest thread count (default: the online CPUs)
 #   -H  also kmm in its hardened mode (kmm-hard: KMM_MALLOC_HARDEN=1) and with
 #       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
 set -u
@@ -18,15 +25,18 @@ reps=5
 build=""
 quick=0
 hard=0
-while getopts "n:b:qH" opt; do
+maxt=$(nproc 2>/dev/null || echo 1)
+while getopts "n:t:b:qH" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
+	t) maxt=$OPTARG ;;
 	b) build=$OPTARG ;;
 	q) quick=1 ;;
 	H) hard=1 ;;
-	*) echo "usage: $0 [-n REPS] [-b BUILD_DIR] [-q] [-H]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H]" >&2; exit 2 ;;
 	esac
 done
+case $maxt in ''|*[!0-9]*|0) echo "run.sh: -t wants a thread count of 1 or more" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -z "$build" ]; then
 	for d in "$src"/build "$src"/build-*; do
@@ -91,10 +101,9 @@ WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < $((300000
 INSERT INTO t SELECT i, printf('n%08d', (i*7919) % 300000), i % 101 FROM c;"
 fi
 
-workloads=(small_churn mixed_sizes mt_churn cxx_churn sort python3 perl)
+workloads=(small_churn mixed_sizes cxx_churn sort python3 perl)
 cmd_small_churn=("$wl/small_churn" $((4000000 / scale)) 100000)
 cmd_mixed_sizes=("$wl/mixed_sizes" $((100000 / scale)) 1000)
-cmd_mt_churn=("$wl/mt_churn" 4 $((300000 / scale)) 2000)
 cmd_cxx_churn=("$wl/cxx_churn" $((800000 / scale)))
 cmd_sort=(sort "$tmp/sort.in")
 cmd_python3=(env PYTHONMALLOC=malloc "$python" "$tmp/alloc.py")
@@ -102,6 +111,18 @@ cmd_perl=(perl "$tmp/hash.pl")
 cmd_sqlite3=(sqlite3 "$tmp/b.db" "CREATE TEMP TABLE u AS SELECT * FROM t; CREATE INDEX temp.ui ON u(name); SELECT grp, count(*), max(name) FROM u GROUP BY grp ORDER BY 3 LIMIT 3;")
 [ $have_sqlite = 1 ] && workloads+=(sqlite3)
 [ -z "$python" ] && workloads=("${workloads[@]/python3/}")
+# The threaded shapes, each thread a fixed amount of work, at 1, 2, 4 ... maxt threads.
+counts=()
+for ((t = 1; t < maxt; t *= 2)); do counts+=($t); done
+counts+=($maxt)
+for t in "${counts[@]}"; do
+	workloads+=("mt_churn@$t" "thread_relay@$t" "free_storm@$t" "small_churn@$t" "big_reuse@$t")
+	declare -a "cmd_mt_churn_$t=(\"\$wl/mt_churn\" $t $((100000 / scale)) 2000)"
+	declare -a "cmd_thread_relay_$t=(\"\$wl/thread_relay\" $t $((100 / scale)) 2000 1000)"
+	declare -a "cmd_free_storm_$t=(\"\$wl/free_storm\" $t $((100 / scale)) 10000)"
+	declare -a "cmd_small_churn_$t=(\"\$wl/small_churn\" $((1000000 / scale)) 20000 $t)"
+	declare -a "cmd_big_reuse_$t=(\"\$wl/big_reuse\" $t $((1000 / scale)))"
+done
 
 echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*]}"
 echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
@@ -109,7 +130,7 @@ echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
 for ((r = 1; r <= reps; r++)); do
 	for w in "${workloads[@]}"; do
 		[ -z "$w" ] && continue
-		declare -n cmd="cmd_$w"
+		declare -n cmd="cmd_${w/@/_}"
 		for i in "${!names[@]}"; do
 			n=${names[$i]}
 			t0=$(date +%s%N)
@@ -133,7 +154,7 @@ for ((r = 1; r <= reps; r++)); do
 done
 
 # ---- medians and ratios ----
-awk -v names="${names[*]}" -v wls="${workloads[*]}" '
+awk -v names="${names[*]}" -v wls="${workloads[*]}" -v summary="${KMM_BENCH_SUMMARY:-}" '
 function median(key,   n, i, j, t, a) {
 	n = split(vals[key], a, " ");
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -143,17 +164,34 @@ function median(key,   n, i, j, t, a) {
   if (!$5) bad[$1 " " $2] = 1 }
 END {
 	nn = split(names, nm, " "); nw = split(wls, wl, " ");
-	printf "\n%-12s %9s %9s", "workload", "glibc s", "glibc MiB";
+	printf "\n%-16s %9s %9s %8s", "workload", "glibc s", "glibc MiB", "kmm xT";
 	for (i = 2; i <= nn; i++) printf " %19s", nm[i] " time/RSS";
 	printf "\n";
 	for (w = 1; w <= nw; w++) {
 		gt = median(wl[w] " glibc t"); gm = median(wl[w] " glibc m");
-		printf "%-12s %9.3f %9.1f", wl[w], gt / 1e6, gm / 1024;
+		# threaded shapes: kmm speedup over its one-thread run (same work per thread)
+		sp = "-"; threads = 1; base = wl[w];
+		if (split(wl[w], parts, "@") == 2) {
+			base = parts[1]; threads = parts[2];
+			t1 = median(base "@1 kmm t"); tt = median(wl[w] " kmm t");
+			if (tt > 0) sp = sprintf("%.2fx", t1 * threads / tt);
+		}
+		printf "%-16s %9.3f %9.1f %8s", wl[w], gt / 1e6, gm / 1024, sp;
 		for (i = 2; i <= nn; i++) {
 			t = median(wl[w] " " nm[i] " t"); m = median(wl[w] " " nm[i] " m");
 			printf " %9.2f/%-8.2f%s", t / gt, m / gm, (wl[w] " " nm[i]) in bad ? "!" : " ";
 		}
 		printf "\n";
+		if (summary != "") {
+			kt = median(wl[w] " kmm t"); km = median(wl[w] " kmm m");
+			for (i = 1; i <= nn; i++) {
+				if (nm[i] == "kmm" || nm[i] ~ /^kmm-/) continue;
+				pt = median(wl[w] " " nm[i] " t"); pm = median(wl[w] " " nm[i] " m");
+				printf "malloc\t%s time\t%d\t%s\t%.2f\n", base, threads, nm[i], kt / pt >> summary;
+				printf "malloc\t%s peak RSS\t%d\t%s\t%.2f\n", base, threads, nm[i], km / pm >> summary;
+			}
+		}
 	}
-	printf "\nratios are median(allocator) / median(glibc); \"!\" marks a failed or differing run\n";
+	printf "\nratios are median(allocator) / median(glibc); \"!\" marks a failed or differing run;\n";
+	printf "kmm xT: kmm'"'"'s speedup over its own one-thread run of the same shape (NAME@T: T threads)\n";
 }' "$tmp/results"
