@@ -88,7 +88,7 @@ struct held {
 	void *user;		/* small blocks: the pointer malloc returned */
 };
 
-/* Per CPU slot; the shim's slot lock of that CPU protects it. */
+/* Per CPU slot; that slot's section (the shim's kmm_enter) protects it. */
 static struct harden_slot {
 	struct held small[SMALL_RING];
 	unsigned int small_head, small_n;

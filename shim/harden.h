@@ -22,8 +22,8 @@
  *   - the slab freelist hardened (slab_freelist_hardened=on): a corrupted free
  *     pointer is found at its first use.
  *
- * Locking: the quarantine of CPU slot c is protected by the shim's slot lock
- * of c (the caller holds it); the huge quarantine by huge_lock (shim/malloc.c).
+ * Locking: the quarantine of CPU slot c is protected by the shim's section of
+ * slot c (the caller is inside it); the huge quarantine by huge_lock (shim/malloc.c).
  */
 #ifndef KMM_SHIM_HARDEN_H
 #define KMM_SHIM_HARDEN_H
@@ -109,13 +109,13 @@ void harden_pages_unguard(void *start, size_t bytes);
  * @p of @usable bytes) of slot @cpu back,
  * poisoned (the ring holds about KMM_MALLOC_QUARANTINE bytes, at most 1024
  * blocks). Return: a block to free now (the oldest held one, its poison
- * checked; or @p itself when it is not held), or NULL. Context: the slot lock of @cpu held.
+ * checked; or @p itself when it is not held), or NULL. Context: inside slot @cpu's section.
  */
 void *harden_quarantine_small(int cpu, void *user, void *p, size_t usable);
 /**
  * harden_quarantine_pages() - hold freed page block @user ([@start,
  * @start+@bytes)) of slot @cpu back, inaccessible or poisoned. Return: the start of a block to free now
- * (made accessible again), or NULL. Context: the slot lock of @cpu held.
+ * (made accessible again), or NULL. Context: inside slot @cpu's section.
  */
 void *harden_quarantine_pages(int cpu, void *user, void *start, size_t bytes);
 /**

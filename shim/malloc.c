@@ -35,15 +35,17 @@
  * invalid free); either aborts naming the pointer. Huge blocks live in their
  * own table, which keeps freed addresses too, so the same holds for them.
  *
- * Locking: every call that enters kmm holds the lock of its CPU slot
- * (slot_lock[kmm_this_cpu()]); huge_lock guards the huge-mapping table and
- * the cache of freed huge mappings (shim/huge_cache.c);
- * trim_lock serialises trims. Order: slot lock -> trim_lock -> kmm's own locks
- * (zone->lock ...); huge_lock is held with no other, except by fork_prepare,
- * which takes it last. fork() takes every slot lock, trim_lock and huge_lock
- * first (pthread_atfork), so the child finds no kmm lock held by a thread that
- * does not exist in it (a thread holds kmm's own locks only inside kmm, that
- * is, only while it holds its slot lock).
+ * Locking: every call that enters kmm is inside its CPU slot's section
+ * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
+ * plain store for a thread alone on its slot, the slot's lock when threads
+ * share it); huge_lock guards the huge-mapping table and the cache of freed
+ * huge mappings (shim/huge_cache.c); trim_lock serialises trims. Order: slot
+ * section -> trim_lock -> kmm's own locks (zone->lock ...); huge_lock is held
+ * with no other, except by fork_prepare, which takes it last. fork() takes
+ * every slot (kmm_cpu_lock_all(), which waits for sections in progress),
+ * trim_lock and huge_lock first (pthread_atfork), so the child finds no kmm
+ * lock held by a thread that does not exist in it (a thread holds kmm's own
+ * locks only inside kmm, that is, only inside its slot's section).
  *
  * Degraded modes, so that the shim never takes a program down for want of a
  * layer: without the slab layer (kmalloc unresolved, or slab_is_available_m() false) small sizes
@@ -62,6 +64,7 @@
 
 #include "mm/include/addr.h"
 #include "mm/include/events.h"
+#include "mm/include/machine.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
 #include "shim/harden.h"
@@ -111,10 +114,12 @@ static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
 
 static __thread int in_kmm __attribute__((tls_model("initial-exec")));
 static __thread int tls_cpu __attribute__((tls_model("initial-exec"))) = -1;
+/* This thread's slot guard on shim_m, and the token of the section it is in. */
+static __thread struct kmm_cpu_guard *tls_guard __attribute__((tls_model("initial-exec")));
+static __thread int tls_token __attribute__((tls_model("initial-exec")));
 
 struct shim_slot {
-	spinlock_t lock;
-	unsigned long frees;		/* slot lock; drives the trim check */
+	unsigned long frees;		/* the slot's section; drives the trim check */
 } __attribute__((aligned(64)));
 static struct shim_slot slots[KMM_MAX_CPUS];
 
@@ -644,6 +649,7 @@ static __attribute__((noinline)) int first_entry(void)
 	in_kmm++;
 	kmm_use(shim_m);
 	tls_cpu = kmm_this_cpu(shim_m);
+	tls_guard = &shim_m->cpus[tls_cpu].guard;
 	in_kmm--;
 	return tls_cpu;
 }
@@ -658,15 +664,21 @@ static inline struct shim_slot *kmm_enter(void)
 	/* One operation for the stream's subscribers (the debug checker runs at its end). */
 	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
 		kmm_op_begin(shim_m);
-	spin_lock(&s->lock);
+	/*
+	 * The slot's own guard (mm/include/cpu_slot.h): a thread alone on its
+	 * slot enters with a plain store, and the allocators' sections nest in
+	 * this one for nothing.
+	 */
+	tls_token = kmm_cpu_enter(tls_guard);
 	in_kmm++;
 	return s;
 }
 
 static inline void kmm_leave(struct shim_slot *s)
 {
-	spin_unlock(&s->lock);
-	/* The check at the operation's end runs outside the slot lock, with in_kmm set. */
+	(void)s;
+	kmm_cpu_exit(tls_guard, tls_token);
+	/* The check at the operation's end runs outside the slot's section, with in_kmm set. */
 	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
 		kmm_op_end(shim_m);
 	in_kmm--;
@@ -703,7 +715,7 @@ static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int ord
 	return page_reporting_process(m, &dev, keep);
 }
 
-/* Context: the caller's slot lock held (in kmm). */
+/* Context: inside the caller's slot section (in kmm). */
 static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bool drain)
 {
 	unsigned long pages;
@@ -724,7 +736,7 @@ static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bo
 /*
  * Trim when free memory has grown by the threshold since its lowest point
  * since the last trim: large free blocks have accumulated.
- * Context: the caller's slot lock held (in kmm).
+ * Context: inside the caller's slot section (in kmm).
  */
 static void trim_check(void)
 {
@@ -1347,7 +1359,7 @@ void kmm_malloc_print_stats(int fd)
 	write_all(fd, buf, (size_t)KMM_MIN(n, (int)sizeof(buf) - 1));
 	in_kmm--;
 	char *text = NULL;
-	/* Rendering takes the slab locks: inside kmm, so under the slot lock. */
+	/* Rendering takes the slab locks: inside kmm, so inside the slot's section. */
 	struct shim_slot *s = kmm_enter();
 	int err = kmm_proc_read(shim_m, "/proc/slabinfo", &text);
 	kmm_leave(s);
@@ -1405,8 +1417,8 @@ static void shim_atexit(void)
 
 static void fork_prepare(void)
 {
-	for (int i = 0; i < KMM_MAX_CPUS; i++)
-		spin_lock(&slots[i].lock);
+	if (shim_m)
+		kmm_cpu_lock_all(shim_m);	/* waits for every slot's section in progress */
 	spin_lock(&trim_lock);
 	spin_lock(&huge_lock);
 }
@@ -1415,8 +1427,8 @@ static void fork_parent(void)
 {
 	spin_unlock(&huge_lock);
 	spin_unlock(&trim_lock);
-	for (int i = KMM_MAX_CPUS - 1; i >= 0; i--)
-		spin_unlock(&slots[i].lock);
+	if (shim_m)
+		kmm_cpu_unlock_all(shim_m);
 }
 
 static void fork_child(void)

@@ -13,7 +13,7 @@
  * made by later destructors are kept too.
  *
  * Locking: trace_lock guards the buffer and the file descriptor; it is the
- * innermost lock (taken with or without the shim's slot locks held, takes
+ * innermost lock (taken inside or outside the shim's slot sections, takes
  * none). A forked child stops tracing (its parent owns the file).
  */
 #include <errno.h>
