@@ -228,8 +228,14 @@ static inline struct slab_machine *slab_state(const struct kmm_machine *m)
 	return m->subsys[SUBSYS_SLAB];
 }
 
-#define SHADOW_FREE 0
-#define SHADOW_ALLOCATED 0xa1
+/*
+ * Shadow bytes (public values in mm/include/slab.h): an object start is
+ * ALLOCATED while allocated and FREE once freed; 0 is every other granule
+ * and the starts of objects not allocated since their slab was made
+ * (new_slab() clears the slab's shadow).
+ */
+#define SHADOW_FREE KMM_SLAB_SHADOW_FREED
+#define SHADOW_ALLOCATED KMM_SLAB_SHADOW_ALLOCATED
 
 /* ---- mm/slub.c ---- */
 

@@ -144,6 +144,8 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 						 colours) * s->colour_off);
 	slab->rcu_seq = 0;
 	__page_set_type(page, PGTY_slab);
+	/* No FREE marks left by an earlier slab here: those starts were never this slab's. */
+	memset(shadow_of(st, m, addr), 0, bytes >> 3);
 
 	if (s->flags & SLAB_POISON)
 		memset(addr, POISON_INUSE, bytes);
@@ -1372,6 +1374,15 @@ int slub_init_machine(struct kmm_machine *m)
 	st->rng = h | 1;
 	m->subsys[SUBSYS_SLAB] = st;
 	return 0;
+}
+
+uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m)
+{
+	struct slab_machine *st = m ? slab_state(m) : NULL;
+
+	if (!st)
+		return 0;
+	return (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
 }
 
 void slub_shutdown_machine(struct kmm_machine *m)

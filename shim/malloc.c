@@ -34,6 +34,12 @@
  * (a double free), and a pointer no malloc returned finds both clear (an
  * invalid free); either aborts naming the pointer. Huge blocks live in their
  * own table, which keeps freed addresses too, so the same holds for them.
+ * kmalloc blocks in the default mode (not hardened, no slab_debug) keep no
+ * bits: the slab's own shadow byte of the block's start says the same
+ * (KMM_SLAB_SHADOW_ALLOCATED, _FREED, else never handed out; see
+ * mm/include/slab.h), so malloc and free of a small block execute no
+ * locked instruction of this file's, and a second free racing the first is
+ * caught by kfree()'s own check of that byte.
  *
  * Locking: every call that enters kmm is inside its CPU slot's section
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
@@ -102,6 +108,8 @@ static spinlock_t boot_lock = SPINLOCK_INIT;
 static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
 static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
 static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
+/* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
+static uintptr_t slab_shadow_bias;
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool debug_mode;				/* KMM_MALLOC_DEBUG */
@@ -603,6 +611,8 @@ static void shim_boot_locked(void)
 		return;
 	}
 	use_kmalloc = kmalloc && kfree && ksize && slab_is_available_m(m);
+	if (use_kmalloc && !harden_on && !debug_mode)
+		slab_shadow_bias = kmm_slab_shadow_bias(m);
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
 	shim_m = m;
@@ -784,6 +794,39 @@ static inline struct page *ram_page(const void *p)
 	return pfn_to_page_m(shim_m, ((uintptr_t)p - ram_start) >> PAGE_SHIFT);
 }
 
+/*
+ * What the slab's shadow says of @p (in RAM) whose block head is @head:
+ * BLOCK_LIVE, BLOCK_FREED or BLOCK_NEVER; or -1 when live_map keeps @p's
+ * state (hardened or debug mode, or not a slab page).
+ */
+static inline int slab_block_state(const void *p, struct page *head)
+{
+	if (!slab_shadow_bias || !PageSlab(head))
+		return -1;
+	if ((uintptr_t)p & 7)
+		return BLOCK_NEVER;
+	unsigned char sh = __atomic_load_n((unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)),
+					   __ATOMIC_RELAXED);
+	return sh == KMM_SLAB_SHADOW_ALLOCATED ? BLOCK_LIVE
+	       : sh == KMM_SLAB_SHADOW_FREED ? BLOCK_FREED : BLOCK_NEVER;
+}
+
+/* Is @p (in RAM) a live block's start? */
+static bool block_live(const void *p)
+{
+	int st = slab_block_state(p, compound_head(ram_page(p)));
+
+	return st >= 0 ? st == BLOCK_LIVE : live_test(p);
+}
+
+/* Was @p (in RAM) a block's start, freed since? */
+static bool block_freed(const void *p)
+{
+	int st = slab_block_state(p, compound_head(ram_page(p)));
+
+	return st >= 0 ? st == BLOCK_FREED : freed_test(p);
+}
+
 /* Size of the usable block starting at live pointer @p inside RAM. */
 static size_t ram_usable(const void *p)
 {
@@ -872,7 +915,9 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 				errno = ENOMEM;
 				return NULL;
 			}
-			live_set(p);
+			/* kmalloc up to KMALLOC_MAX_CACHE_SIZE is always a slab object: its shadow says live. */
+			if (unlikely(!slab_shadow_bias))
+				live_set(p);
 			goto out;
 		}
 	}
@@ -924,11 +969,12 @@ static _Noreturn __attribute__((noinline)) void bad_ram_free(void *p, const char
 /* Free @p, known to be inside RAM. @call names the API for the report. */
 static void ram_free(void *p, const char *call)
 {
-	enum live_state was = live_clear(p);
+	struct page *head = compound_head(ram_page(p));
+	int st = slab_block_state(p, head);
+	enum live_state was = st >= 0 ? (enum live_state)st : live_clear(p);
 
 	if (unlikely(was != BLOCK_LIVE))
 		bad_ram_free(p, call, was);
-	struct page *head = compound_head(ram_page(p));
 	if (stats_enabled)
 		stat_add(-(long)ram_usable(p));
 	if (unlikely(harden_on)) {
@@ -1059,7 +1105,7 @@ static void huge_free(void *p, const char *call)
 static size_t kmm_usable(const void *p)
 {
 	if (in_ram(p))
-		return live_test(p) ? ram_usable(p) : 0;
+		return block_live(p) ? ram_usable(p) : 0;
 	struct huge_entry e;
 	if (huge_lookup((uintptr_t)p, &e))
 		return e.usable;
@@ -1124,8 +1170,8 @@ void *realloc(void *p, size_t size)
 
 	size_t old;
 	if (in_ram(p)) {
-		if (!live_test(p))
-			report_bad_pointer("realloc", freed_test(p) ? "invalid pointer (freed)"
+		if (!block_live(p))
+			report_bad_pointer("realloc", block_freed(p) ? "invalid pointer (freed)"
 					   : "invalid pointer", p);
 		old = ram_usable(p);
 		/*

@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "include/kmm/slab.h"
 
@@ -149,6 +150,21 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb);
  * virt_to_cache()). Return: the cache, or NULL if @obj is in no slab.
  */
 struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
+
+/*
+ * The slab's shadow: one byte per 8-byte granule of the direct map, read by
+ * the malloc shim to tell a live kmalloc block, a freed one and a pointer
+ * kmalloc never returned apart without a record of its own.
+ */
+#define KMM_SLAB_SHADOW_ALLOCATED 0xa1	/* an allocated object's start */
+#define KMM_SLAB_SHADOW_FREED 0xf5	/* a freed object's start (until reallocated) */
+/**
+ * kmm_slab_shadow_bias() - where the shadow byte of direct-map address a
+ * lives: (unsigned char *)(bias + (a >> 3)); 0 when @m has no slab layer.
+ * Any other byte (0) is neither. A read races with the slab's own writes by
+ * nature: kfree() checks the byte again inside its section.
+ */
+uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m);
 
 /* kmm_kfree_verdict() - would this free be reported? (kernel-doc in mm/slab_common.c) */
 int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
