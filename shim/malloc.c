@@ -110,6 +110,12 @@ static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP 
 static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
 /* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
 static uintptr_t slab_shadow_bias;
+/*
+ * The default mode with nothing extra on (no hardening, slab_debug, failure
+ * injection or byte statistics): malloc and free of small blocks take the
+ * short paths of the C API below. Immutable once SHIM_UP.
+ */
+static bool fast_small;
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool debug_mode;				/* KMM_MALLOC_DEBUG */
@@ -613,6 +619,7 @@ static void shim_boot_locked(void)
 	use_kmalloc = kmalloc && kfree && ksize && slab_is_available_m(m);
 	if (use_kmalloc && !harden_on && !debug_mode)
 		slab_shadow_bias = kmm_slab_shadow_bias(m);
+	fast_small = slab_shadow_bias && !harden_fail_every && !stats_enabled;
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
 	shim_m = m;
@@ -664,7 +671,7 @@ static __attribute__((noinline)) int first_entry(void)
 	return tls_cpu;
 }
 
-static inline struct shim_slot *kmm_enter(void)
+static inline __attribute__((always_inline)) struct shim_slot *kmm_enter(void)
 {
 	int cpu = tls_cpu;
 
@@ -684,7 +691,7 @@ static inline struct shim_slot *kmm_enter(void)
 	return s;
 }
 
-static inline void kmm_leave(struct shim_slot *s)
+static inline __attribute__((always_inline)) void kmm_leave(struct shim_slot *s)
 {
 	(void)s;
 	kmm_cpu_exit(tls_guard, tls_token);
@@ -1114,11 +1121,34 @@ static size_t kmm_usable(const void *p)
 
 /* ---- The C API ---- */
 
+/*
+ * malloc(@size) of 1 .. 8 KiB when fast_small: kmalloc and nothing else, as
+ * kmm_alloc() would do it for that case (a kmalloc class of 16 bytes and up
+ * is 16-aligned in the default layout; anything else goes the long way).
+ */
+static inline __attribute__((always_inline)) void *small_alloc(size_t size)
+{
+	struct shim_slot *s = kmm_enter();
+	void *p = kmalloc(size, SHIM_GFP);
+
+	kmm_leave(s);
+	slab_verdict("malloc", p);
+	if (likely(p && !((uintptr_t)p & (size > 8 ? 15 : 7))))
+		return p;
+	if (p) {
+		s = kmm_enter();
+		kfree(p);
+		kmm_leave(s);
+	}
+	return kmm_alloc(size, 16, false);
+}
+
 void *malloc(size_t size)
 {
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_malloc(size);
-	void *p = kmm_alloc(size, 16, false);
+	void *p = likely(fast_small && size - 1 < SMALL_MAX) ? small_alloc(size)
+							     : kmm_alloc(size, 16, false);
 	SHIM_TRACE(shim_trace_alloc(p, size, 0));
 	return p;
 }
@@ -1132,6 +1162,19 @@ void free(void *p)
 	if (likely(ram_start) && in_ram(p)) {
 		if (unlikely(in_kmm))
 			report_bad_pointer("free", "kmm freed a block of the program:", p);
+		if (likely(fast_small)) {
+			/* A live kmalloc block (its shadow says so): straight to kfree. */
+			struct page *head = compound_head(ram_page(p));
+			if (likely(slab_block_state(p, head) == BLOCK_LIVE)) {
+				struct shim_slot *s = kmm_enter();
+				kfree(p);
+				if (unlikely(!(++s->frees & 0xffff)))
+					trim_check();
+				kmm_leave(s);
+				slab_verdict("free", p);
+				return;
+			}
+		}
 		ram_free(p, "free");
 		return;
 	}
