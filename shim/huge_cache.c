@@ -6,9 +6,9 @@
  * Linux counterpart: none (glibc's mmap threshold and tcmalloc's page heap
  * play the part: both reuse freed large blocks instead of mapping afresh).
  *
- * Recently freed huge mappings, reused by the next huge block that fits
- * (best fit, at most twice the size), as glibc and tcmalloc reuse such
- * blocks instead of mapping fresh memory: a fresh mapping costs a host
+ * Recently freed huge mappings, reused by the next huge block (best fit;
+ * else cut or grown to size), as glibc and tcmalloc reuse such blocks
+ * instead of mapping fresh memory: a fresh mapping costs a host
  * mmap, a page fault and zeroing per page. Bounded: HUGE_CACHE_ENTRIES
  * mappings and huge_cache_limit bytes (KMM_MALLOC_HUGE_CACHE, default
  * 64M); the oldest goes back to the host first, and malloc_trim() returns
@@ -28,28 +28,57 @@ static int huge_cached;				/* huge_lock */
 static size_t huge_cached_bytes;		/* huge_lock */
 static size_t huge_cache_limit = 64UL << 20;	/* set before the first huge block */
 
-/* Take a cached mapping of @len .. 2 * @len bytes (the smallest). Return: its base and length. */
+/*
+ * Take a cached mapping for @len bytes: the smallest of @len .. 2 * @len
+ * bytes as it is; else the smallest larger one, its tail beyond @len given
+ * back; else the largest smaller one, grown to @len in place or moved
+ * (mremap keeps its pages: no faults for them). So a huge block finds a
+ * mapping whenever one is cached, and the cache does not hold mappings
+ * while fresh ones are made beside them. Return: its base and length.
+ */
 void *huge_cache_take(size_t len, size_t *got)
 {
-	int best = -1;
+	int fit = -1, big = -1, small = -1;
 
 	if (!huge_cache_limit)
 		return NULL;
 	spin_lock(&huge_lock);
-	for (int i = 0; i < huge_cached; i++)
-		if (huge_cache[i].len >= len && huge_cache[i].len / 2 <= len &&
-		    (best < 0 || huge_cache[i].len < huge_cache[best].len))
-			best = i;
+	for (int i = 0; i < huge_cached; i++) {
+		size_t l = huge_cache[i].len;
+		if (l >= len && l / 2 <= len && (fit < 0 || l < huge_cache[fit].len))
+			fit = i;
+		else if (l > len && (big < 0 || l < huge_cache[big].len))
+			big = i;
+		else if (l < len && (small < 0 || l > huge_cache[small].len))
+			small = i;
+	}
+	int best = fit >= 0 ? fit : big >= 0 ? big : small;
 	void *base = NULL;
+	size_t have = 0;
 	if (best >= 0) {
 		base = huge_cache[best].base;
-		*got = huge_cache[best].len;
-		huge_cached_bytes -= *got;
+		have = huge_cache[best].len;
+		huge_cached_bytes -= have;
 		memmove(&huge_cache[best], &huge_cache[best + 1],
 			sizeof(huge_cache[0]) * (size_t)(huge_cached - best - 1));
 		huge_cached--;
 	}
 	spin_unlock(&huge_lock);
+	if (!base || best == fit) {
+		*got = have;
+		return base;
+	}
+	if (have > len) {
+		sim_release((char *)base + len, have - len);
+	} else {
+		void *grown = sim_resize(base, have, len);
+		if (!grown) {
+			sim_release(base, have);
+			return NULL;
+		}
+		base = grown;
+	}
+	*got = len;
 	return base;
 }
 

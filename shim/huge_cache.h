@@ -20,9 +20,10 @@ extern spinlock_t huge_lock;
 /** huge_cache_set_limit() - the byte bound (KMM_MALLOC_HUGE_CACHE); 0 turns the cache off. Before the first huge block. */
 void huge_cache_set_limit(size_t bytes);
 /**
- * huge_cache_take() - a cached mapping of @len .. 2 * @len bytes (the
- * smallest there is), taken out of the cache: still closed (PROT_NONE).
- * Return: its base with its length in *@got, or NULL.
+ * huge_cache_take() - a cached mapping for @len bytes, taken out of the
+ * cache: one of @len .. 2 * @len bytes as it is, else one cut or grown to
+ * @len (mremap); still closed (PROT_NONE). Return: its base with its
+ * length in *@got, or NULL (the cache is empty).
  */
 void *huge_cache_take(size_t len, size_t *got);
 /**

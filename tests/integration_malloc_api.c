@@ -411,13 +411,15 @@ static void rss_cycle(size_t size, int n, bool trim, long *grown, long *after)
 }
 
 /*
- * A freed huge block's mapping is handed to the next huge block that fits
- * (same address), reads as zero for calloc, and a second free of the first
- * pointer is still a double free while the mapping is cached.
+ * A freed huge block's mapping is handed to the next huge block (same
+ * address when it fits or is cut, its bytes kept when grown), reads as
+ * zero for calloc, and malloc_trim gives the cache back.
  */
 TEST(huge_blocks_reused_from_cache)
 {
 	size_t size = 6 << 20;
+
+	malloc_trim(0);		/* no mapping cached by an earlier test */
 	unsigned char *a = malloc(size);
 
 	assert_true(a != NULL);
@@ -436,14 +438,23 @@ TEST(huge_blocks_reused_from_cache)
 	for (size_t i = 0; i < size; i += 512)
 		nonzero += c[i] != 0;
 	expect_eq(nonzero, 0);
+	memset(c, 0xcd, size);
+	__asm__ volatile("" : : "r"(c) : "memory");
 	free(c);
-	/* More than twice the size is not taken for a small one: a fresh mapping. */
+	/* A larger block grows the cached mapping (mremap keeps its pages)... */
 	unsigned char *d = malloc(size * 3);
 	assert_true(d != NULL);
-	unsigned char *e = malloc(size);
-	expect_true(e == a);
-	free(e);
+	__asm__ volatile("" : : "r"(d) : "memory");
+	expect_eq(d[0], 0xcd);
+	expect_eq(d[size - 1], 0xcd);
+	d[size * 3 - 1] = 1;
 	free(d);
+	/* ... and a smaller one takes it with its tail cut off. */
+	unsigned char *e = malloc(size);
+	expect_true(e == d);
+	__asm__ volatile("" : : "r"(e) : "memory");
+	expect_eq(e[0], 0xcd);
+	free(e);
 	expect_true(malloc_trim(0) != 0);
 	expect_eq(kmm_malloc_check(), 0);
 }

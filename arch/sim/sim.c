@@ -177,6 +177,13 @@ int sim_protect(void *addr, size_t bytes, bool access)
 	return mprotect(addr, bytes, access ? PROT_READ | PROT_WRITE : PROT_NONE) ? -errno : 0;
 }
 
+void *sim_resize(void *addr, size_t old, size_t bytes)
+{
+	void *p = mremap(addr, old, bytes, MREMAP_MAYMOVE);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 bool sim_mapped(const void *addr)
 {
 	unsigned char vec;

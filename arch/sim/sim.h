@@ -173,6 +173,12 @@ void *sim_reserve(size_t bytes, bool access);
 void sim_release(void *addr, size_t bytes);
 /** sim_protect() - make [addr, addr+bytes) accessible or not (mprotect). Return: 0 or -errno. */
 int sim_protect(void *addr, size_t bytes, bool access);
+/**
+ * sim_resize() - grow or shrink the host mapping [addr, addr+old) to @bytes,
+ * keeping its pages and protection; it may move (mremap, MREMAP_MAYMOVE).
+ * Return: the new address, or NULL (the old mapping is then unchanged).
+ */
+void *sim_resize(void *addr, size_t old, size_t bytes);
 /** sim_mapped() - whether the host page holding @addr is mapped at all (mincore). */
 bool sim_mapped(const void *addr);
 /** sim_discard() - give the host pages of [addr, addr+bytes) back (they read as zero). */
