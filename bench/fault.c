@@ -339,7 +339,7 @@ static void run_threaded(int max_threads, unsigned long pages, int reps)
 			int t = counts[c];
 			char cmd[96];
 			double k[64], h[64];
-			snprintf(cmd, sizeof(cmd), "mem=%luM arch=x86_64 maxcpus=%d",
+			snprintf(cmd, sizeof(cmd), "mem=%luM arch=x86_64 nr_cpus=%d",
 				 (pages * (unsigned long)t * PAGE >> 20) + 512, t + 1);
 			struct kmm_machine *m = kmm_boot(cmd);
 			if (!m) {

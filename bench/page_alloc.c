@@ -3,7 +3,7 @@
  * bench/page_alloc.c - what the page allocator costs, next to glibc.
  *
  * On 1, 2, 4 ... -t N threads, each thread on its own CPU slot (the machine
- * boots with maxcpus=threads; the set-up runs on a thread that has exited,
+ * boots with nr_cpus=threads; the set-up runs on a thread that has exited,
  * so no slot is shared):
  *   1. order-0 alloc+free pair (the pcp path)          vs malloc(4 KiB)+free
  *   2. the pcp mix: orders 0, 1, 2, 3 in turn           vs malloc(4, 8, 16, 32 KiB)+free
@@ -154,7 +154,7 @@ static int run_pair(const char *order_s, const char *iters_s)
 		fprintf(stderr, "page_alloc bench: bad iteration count '%s'\n", iters_s);
 		return 2;
 	}
-	struct kmm_machine *m = boot("mem=256M maxcpus=2 buddy=eager");
+	struct kmm_machine *m = boot("mem=256M nr_cpus=2 buddy=eager");
 
 	time_pages((unsigned int)order, 1000);	/* warm the pcp lists */
 	printf("order-%lu pair: %.1f ns (%ld pairs)\n", order, time_pages((unsigned int)order, iters),
@@ -250,14 +250,14 @@ static void run_threaded(int max_threads)
 	int counts[16], nc = bench_thread_counts(max_threads, counts);
 	double one[NR_PA] = { 0 };
 
-	printf("\npage_alloc, per thread count (each thread its own CPU slot, maxcpus = threads), "
+	printf("\npage_alloc, per thread count (each thread its own CPU slot, nr_cpus = threads), "
 	       "median of %d runs\n", RUNS);
 	bench_header();
 	for (int w = 0; w < NR_PA; w++) {
 		for (int c = 0; c < nc; c++) {
 			int t = counts[c];
 			char cmd[96];
-			snprintf(cmd, sizeof(cmd), "mem=%dM maxcpus=%d buddy=eager", 256 + 64 * t, t);
+			snprintf(cmd, sizeof(cmd), "mem=%dM nr_cpus=%d buddy=eager", 256 + 64 * t, t);
 			struct boot_req br = { cmd, NULL };
 			bench_run_threads(1, boot_worker, &br);
 			long iters = w == PA_BULK ? 20000 : 200000;
@@ -285,8 +285,8 @@ static void run_threaded(int max_threads)
 int main(int argc, char **argv)
 {
 	double a[RUNS], b[RUNS], x, y;
-	const char *eager_cmd = "mem=256M maxcpus=2 buddy=eager";
-	const char *lazy_cmd = "mem=256M maxcpus=2 buddy=lazy";
+	const char *eager_cmd = "mem=256M nr_cpus=2 buddy=eager";
+	const char *lazy_cmd = "mem=256M nr_cpus=2 buddy=lazy";
 	struct kmm_machine *m;
 	struct fragmented f;
 	int max_threads;

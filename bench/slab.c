@@ -21,7 +21,7 @@
  * pair, averaged over the threads, shown as throughput (threads / time per
  * pair); "kmm/peer" is kmm's time over the peer's (below 1: kmm is faster).
  *
- * Usage: bench/slab [-t N] [CMDLINE]   (default "mem=1G maxcpus=N", N the
+ * Usage: bench/slab [-t N] [CMDLINE]   (default "mem=1G nr_cpus=N", N the
  *        online CPUs; thread counts 1, 2, 4 ... N; KMM_QUICK=1: short)
  *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk): kmm only, one
  *        thread, one run, for instruction counts under callgrind.
@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 	char defcmd[64];
 	int max_threads;
 	argc = bench_threads_arg(argc, argv, &max_threads);
-	snprintf(defcmd, sizeof(defcmd), "mem=1G maxcpus=%d", max_threads);
+	snprintf(defcmd, sizeof(defcmd), "mem=1G nr_cpus=%d", max_threads);
 	const char *cmdline = argc > 1 ? argv[1] : defcmd;
 	const char *quick = getenv("KMM_QUICK");
 	struct allocator peers[4];
