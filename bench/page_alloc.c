@@ -38,6 +38,8 @@
 #include <kmm/kmm.h>
 
 #include "arch/sim/sim.h"
+#include "lib/util.h"
+#include "mm/include/mmzone.h"
 
 #include "bench/bench.h"
 
@@ -122,6 +124,12 @@ static double time_split_free(long iters)
 		split_page(p, 10);
 		for (unsigned long j = 0; j < 1024; j++)
 			__free_pages(kmm_pfn_to_page(kmm_current(), pfn + j), 0);
+		/*
+		 * The pcp lists may hold all 1024 (their high follows the low
+		 * watermark): give them to the buddy, where eager merges them at
+		 * once and lazy parks them for its pass.
+		 */
+		drain_all_pages(kmm_current(), NULL);
 	}
 	return (double)(sim_now_ns() - t0) / (double)iters;
 }
@@ -154,7 +162,7 @@ static int run_pair(const char *order_s, const char *iters_s)
 		fprintf(stderr, "page_alloc bench: bad iteration count '%s'\n", iters_s);
 		return 2;
 	}
-	struct kmm_machine *m = boot("mem=256M nr_cpus=2 buddy=eager");
+	struct kmm_machine *m = boot("mem=256M maxcpus=2 buddy=eager");
 
 	time_pages((unsigned int)order, 1000);	/* warm the pcp lists */
 	printf("order-%lu pair: %.1f ns (%ld pairs)\n", order, time_pages((unsigned int)order, iters),
@@ -285,8 +293,8 @@ static void run_threaded(int max_threads)
 int main(int argc, char **argv)
 {
 	double a[RUNS], b[RUNS], x, y;
-	const char *eager_cmd = "mem=256M nr_cpus=2 buddy=eager";
-	const char *lazy_cmd = "mem=256M nr_cpus=2 buddy=lazy";
+	const char *eager_cmd = "mem=256M maxcpus=2 buddy=eager";
+	const char *lazy_cmd = "mem=256M maxcpus=2 buddy=lazy";
 	struct kmm_machine *m;
 	struct fragmented f;
 	int max_threads;
