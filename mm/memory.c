@@ -144,6 +144,17 @@ static inline pteval_t pte_mkdirty(pteval_t v)
 	return v | _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
 }
 
+/*
+ * free_swap_cache(): an anonymous page no PTE maps any more need not keep
+ * its swap copy; folio_free_swap() drops it unless a swap PTE still holds
+ * the slot (then the last free_swap_and_cache() or reclaim drops it).
+ */
+static void free_swap_cache(struct page *page)
+{
+	if (PageAnon(page) && PageSwapCache(page) && page_mapcount(page) <= 0)
+		folio_free_swap(page);
+}
+
 /* ---- Zapping ---- */
 
 struct zap_ctx {
@@ -174,9 +185,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	folio_remove_rmap_pte(page);
-	/* free_swap_cache(): an unmapped page need not keep its swap copy */
-	if (anon && page_mapcount(page) <= 0 && PageSwapCache(page))
-		folio_free_swap(page);
+	free_swap_cache(page);
 	if (page_flag_test(page, PG_mlocked)) {
 		/* munlock_page() walks the reverse map: not under page_table_lock. */
 		get_page(page);
@@ -412,6 +421,12 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (old) {
 		munlock_page(old);
+		/*
+		 * The copy took the old page's last mapping: its swap copy (if
+		 * it kept one) is no one's now; without this it stayed in the
+		 * swap cache, slot and frame, until reclaim found it.
+		 */
+		free_swap_cache(old);
 		put_user_page(old);	/* the mapping's reference */
 		put_user_page(old);	/* ours */
 	}
