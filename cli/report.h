@@ -29,6 +29,7 @@
 #ifndef KMM_CLI_REPORT_H
 #define KMM_CLI_REPORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,16 +48,71 @@ struct report;
 struct report *report_new(size_t max_points);
 void report_free(struct report *r);
 
+/*
+ * struct report_tick - the recorder's state for the machine being recorded
+ * and the commands since its last stored point: the first member of struct
+ * report, public only so that report_sample() can be inline. Between stored
+ * points a command costs a few loads and stores (one per populated zone for
+ * the free-page minimum); report_sample_slow() does the rest.
+ */
+struct report_tick_zone {
+	const atomic_long *free;	/* the zone's NR_FREE_PAGES counter */
+	long dip;			/* its lowest value since the last stored point (LONG_MAX: none) */
+};
+
+struct report_tick {
+	struct kmm_machine *m;	/* the machine recorded now; NULL: none (the slow path starts one) */
+	int64_t ncommands;	/* commands sampled, all machines */
+	int64_t pending;	/* commands since the last stored point */
+	int64_t stride;		/* commands a point stands for */
+	int64_t first;		/* number of the first pending command */
+	const void *key;	/* the last command's statement (NULL: interned already) */
+	const char *file, *text;	/* and its source, for the point's hover text */
+	int line;
+	int nzones;
+	struct report_tick_zone *zones;	/* the machine's populated zones */
+};
+
+/* The point is due (or @m is not the machine recorded): store it, or start @m's timeline. */
+void report_sample_slow(struct report *r, struct kmm_machine *m);
+
 /**
  * report_sample() - sample @m after a command: its virtual clock, free
  * pages and watermarks per zone, free blocks per order, slab, page tables,
- * LRU, swap and event counters, each process's RSS.
+ * LRU, swap and event counters, each process's RSS. Once points stand for
+ * several commands (see the invariant above), only the last of each stride
+ * is sampled in full, the others for the zones' lowest free pages.
  * @file/@line/@text: the command, kept for the point's hover text.
  * @key: the statement, so that a command run a million times in a loop is
  *       stored once (its address; forgotten by report_script_end()).
  */
-void report_sample(struct report *r, struct kmm_machine *m, const void *key, const char *file,
-		   int line, const char *text);
+static inline void report_sample(struct report *r, struct kmm_machine *m, const void *key,
+				 const char *file, int line, const char *text)
+{
+	struct report_tick *t = (struct report_tick *)r;	/* struct report's first member */
+
+	t->ncommands++;
+	t->key = key;
+	t->file = file;
+	t->line = line;
+	t->text = text;
+	if (unlikely(t->m != m)) {
+		report_sample_slow(r, m);
+		return;
+	}
+	if (!t->pending)
+		t->first = t->ncommands;
+	if (++t->pending >= t->stride) {
+		report_sample_slow(r, m);
+		return;
+	}
+	struct report_tick_zone *z = t->zones, *end = z + t->nzones;	/* (loaded once) */
+	for (; z < end; z++) {
+		long f = atomic_load_explicit(z->free, memory_order_relaxed);
+		if (f < z->dip)
+			z->dip = f;
+	}
+}
 /** report_script_end() - the statements keyed so far may be freed (the shell frees each line). */
 void report_script_end(struct report *r);
 /**

@@ -16,8 +16,9 @@
  * than the report keeps points, neighbouring points merge in pairs (the
  * later one's values, the lower of the two free-page minima), and from then
  * on only one command in `stride` is sampled in full; the others update the
- * zones' minima of free pages only, so that a dip below a watermark between
- * two stored points still shows. bench/report.c measures what it costs.
+ * zones' minima of free pages only (report_sample(), inline in report.h),
+ * so that a dip below a watermark between two stored points still shows.
+ * bench/report.c measures what it costs.
  *
  * Invariant (see cli/report.h): all columns of a machine have n values,
  * stored row by row (a sample writes one stretch of memory); a column
@@ -26,6 +27,7 @@
  *
  * Locking: none; one runner thread owns the recorder.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,6 @@ struct column {
 struct zone_cols {
 	const struct zone *z;
 	int free, freemin, min, low, high, order0;
-	int64_t bucket_min;	/* lowest free pages since the last stored point */
 };
 
 struct proc_col {
@@ -74,17 +75,12 @@ struct rec_machine {
 	size_t n, cap;		/* points stored, and room for */
 	int64_t *rows;		/* cap rows of width values: point i's column c at [i * width + c] */
 	int width;		/* values per row: room for that many columns */
-	unsigned long stride;	/* commands per point */
-	unsigned long pending;	/* commands since the last stored point */
-	int64_t first_pending;	/* number of the first of them */
-	int64_t last_no;	/* number of the last command */
-	int64_t last_cmd;	/* its index in the commands table, -1: not interned yet */
-	const void *last_key;	/* its statement, while last_cmd is -1 */
-	const char *last_file, *last_text;
-	int last_line;
+	int64_t stride;		/* commands per point */
+	int64_t last_cmd;	/* the last command's index in the commands table */
 	struct column *cols;
 	int ncols, cols_cap;
 	struct zone_cols *zones;
+	struct report_tick_zone *tick_zones;	/* the same zones' counters, for report_sample() */
 	int nzones;
 	struct proc_col procs[MAX_PROC_COLS];
 	int nprocs;
@@ -100,13 +96,13 @@ struct rec_cmd {
 };
 
 struct report {
+	struct report_tick tick;	/* first: report_sample() casts (cli/report.h) */
 	size_t max_points;	/* 0: none */
 	struct rec_machine *machines[REPORT_MAX_MACHINES];
 	int nmachines;
 	unsigned long dropped;	/* machines past the limit */
 	unsigned long skipped_serial;	/* the machine being ignored, if any */
-	struct rec_machine *cur;
-	int64_t ncommands;	/* commands sampled, all machines */
+	struct rec_machine *cur;	/* the machine of tick.m */
 	struct rec_cmd *cmds;
 	size_t ncmds, cmds_cap;
 	struct strmap cmd_index;	/* "file\nline\ntext" -> index + 1 */
@@ -231,6 +227,21 @@ static void halve(struct rec_machine *rm)
 	rm->stride *= 2;
 }
 
+/* Point the tick at @rm (NULL: no machine is recorded). */
+static void tick_set(struct report *r, struct rec_machine *rm)
+{
+	struct report_tick *t = &r->tick;
+
+	r->cur = rm;
+	t->m = rm ? rm->m : NULL;
+	t->pending = 0;
+	t->stride = rm ? rm->stride : 1;
+	t->nzones = rm ? rm->nzones : 0;
+	t->zones = rm ? rm->tick_zones : NULL;
+	for (int i = 0; i < t->nzones; i++)
+		t->zones[i].dip = LONG_MAX;
+}
+
 /* ---- Machines ---- */
 
 static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m)
@@ -255,7 +266,6 @@ static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m
 			struct zone_cols *zc = &rm->zones[rm->nzones];
 			int i = rm->nzones++;
 			zc->z = z;
-			zc->bucket_min = -1;
 			snprintf(name, sizeof(name), "z%d.free", i);
 			zc->free = add_col(rm, name, COL_LAST);
 			snprintf(name, sizeof(name), "z%d.freemin", i);
@@ -290,6 +300,9 @@ static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m
 			rm->c_ev_base = c;
 	}
 	rm->c_other_rss = -1;
+	rm->tick_zones = xcalloc((size_t)rm->nzones + 1, sizeof(*rm->tick_zones));
+	for (int i = 0; i < rm->nzones; i++)
+		rm->tick_zones[i].free = &((struct zone *)rm->zones[i].z)->vm_stat[NR_FREE_PAGES];
 	r->machines[r->nmachines++] = rm;
 	return rm;
 }
@@ -407,32 +420,46 @@ static int64_t cmd_of(struct report *r, const void *key, const char *file, int l
 	return r->key_idx[h];
 }
 
-/* Store one point: the machine's counters now, after command number @no. */
-static void store_point(struct report *r, struct rec_machine *rm)
+/*
+ * Store one point: the machine's counters now, after the pending commands.
+ * When the points are all used, they merge in pairs and the stride doubles;
+ * the pending commands then belong to a point of the new stride, stored
+ * when it is complete (so that every point but the last stands for exactly
+ * `stride` commands), unless @partial: the run ended, or a report is being
+ * written, within a stride.
+ */
+static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 {
+	struct report_tick *t = &r->tick;
 	struct kmm_machine *m = rm->m;
 
 	if (rm->n == rm->cap) {
-		if (!r->max_points || rm->cap < r->max_points)
+		if (!r->max_points || rm->cap < r->max_points) {
 			grow(r, rm);
-		else
+		} else {
 			halve(rm);
+			t->stride = rm->stride;
+			if (t->pending < t->stride && !partial)
+				return;
+		}
 	}
-	if (rm->last_cmd < 0)	/* the command's text is interned once per point, not per command */
-		rm->last_cmd = cmd_of(r, rm->last_key, rm->last_file, rm->last_line, rm->last_text);
+	if (t->key) {	/* the command's text is interned once per point, not per command */
+		rm->last_cmd = cmd_of(r, t->key, t->file, t->line, t->text);
+		t->key = NULL;
+	}
 	int64_t *cur_row = row(rm, rm->n);
 	set(rm, rm->c_clock, (int64_t)kmm_clock_ns(m));
 	set(rm, rm->c_cmd, rm->last_cmd);
-	set(rm, rm->c_no, rm->last_no);
-	set(rm, rm->c_first, rm->first_pending);
+	set(rm, rm->c_no, t->ncommands);	/* the last command sampled is this machine's */
+	set(rm, rm->c_first, t->first);
 	for (int i = 0; i < rm->nzones; i++) {
 		struct zone_cols *zc = &rm->zones[i];
 		const struct zone *z = zc->z;
 		int64_t free = (int64_t)zone_page_state(z, NR_FREE_PAGES);
 		set(rm, zc->free, free);
-		set(rm, zc->freemin, zc->bucket_min >= 0 && zc->bucket_min < free ? zc->bucket_min
-										 : free);
-		zc->bucket_min = -1;
+		long dip = t->zones[i].dip < 0 ? 0 : t->zones[i].dip;
+		set(rm, zc->freemin, dip < free ? dip : free);
+		t->zones[i].dip = LONG_MAX;
 		set(rm, zc->min, (int64_t)min_wmark_pages(z));
 		set(rm, zc->low, (int64_t)low_wmark_pages(z));
 		set(rm, zc->high, (int64_t)high_wmark_pages(z));
@@ -482,7 +509,7 @@ static void store_point(struct report *r, struct rec_machine *rm)
 		set(rm, rm->c_other_rss, ps.other);
 	set(rm, rm->c_swap, swap);
 	rm->n++;
-	rm->pending = 0;
+	t->pending = 0;
 }
 
 /* ---- The recorder's API ---- */
@@ -493,6 +520,7 @@ struct report *report_new(size_t max_points)
 
 	/* an even number, so that merging pairs always halves */
 	r->max_points = max_points ? (max_points < 4 ? 4 : max_points & ~(size_t)1) : 0;
+	tick_set(r, NULL);
 	return r;
 }
 
@@ -501,6 +529,7 @@ static void machine_free(struct rec_machine *rm)
 	free(rm->rows);
 	free(rm->cols);
 	free(rm->zones);
+	free(rm->tick_zones);
 	free(rm->cmdline);
 	free(rm->snapshot);
 	free(rm);
@@ -525,65 +554,52 @@ void report_free(struct report *r)
 
 void report_script_end(struct report *r)
 {
-	struct rec_machine *rm = r ? r->cur : NULL;
-
+	if (!r)
+		return;
 	/* the last command's statement is about to be freed: keep its text now */
-	if (rm && rm->last_cmd < 0 && rm->last_key)
-		rm->last_cmd = cmd_of(r, rm->last_key, rm->last_file, rm->last_line, rm->last_text);
-	if (!r || !r->key_used)
+	if (r->cur && r->tick.key) {
+		r->cur->last_cmd = cmd_of(r, r->tick.key, r->tick.file, r->tick.line, r->tick.text);
+		r->tick.key = NULL;
+	}
+	if (!r->key_used)
 		return;
 	memset(r->key_ptr, 0, r->key_cap * sizeof(*r->key_ptr));
 	r->key_used = 0;
 }
 
-void report_sample(struct report *r, struct kmm_machine *m, const void *key, const char *file,
-		   int line, const char *text)
+void report_sample_slow(struct report *r, struct kmm_machine *m)
 {
+	struct report_tick *t = &r->tick;
 	struct rec_machine *rm = r->cur;
 
-	r->ncommands++;
-	/* the runner ends every machine (report_machine_end) before another can take its address */
-	if (unlikely(!rm || rm->m != m)) {
+	if (t->m != m) {
+		/* the runner ends every machine (report_machine_end) before another can take its address */
 		unsigned long serial = kmm_machine_serial(m);
 		if (serial == r->skipped_serial)
 			return;
 		if (rm)
 			rm->m = NULL;	/* ended without report_machine_end() */
 		if (r->nmachines == REPORT_MAX_MACHINES) {
-			r->cur = NULL;
+			tick_set(r, NULL);
 			r->dropped++;
 			r->skipped_serial = serial;
 			return;
 		}
-		rm = r->cur = machine_start(r, m);
+		rm = machine_start(r, m);
+		tick_set(r, rm);
+		t->first = t->ncommands;
+		t->pending = 1;
+		if (t->pending < t->stride)
+			return;
 	}
-	if (!rm->pending)
-		rm->first_pending = r->ncommands;
-	rm->pending++;
-	rm->last_no = r->ncommands;
-	rm->last_cmd = -1;
-	rm->last_key = key;
-	rm->last_file = file;
-	rm->last_line = line;
-	rm->last_text = text;
-	if (rm->pending < rm->stride) {
-		/* between stored points: only the dips of free pages */
-		for (int i = 0; i < rm->nzones; i++) {
-			struct zone_cols *zc = &rm->zones[i];
-			int64_t free = (int64_t)zone_page_state(zc->z, NR_FREE_PAGES);
-			if (zc->bucket_min < 0 || free < zc->bucket_min)
-				zc->bucket_min = free;
-		}
-		return;
-	}
-	store_point(r, rm);
+	store_point(r, rm, false);
 }
 
-/* Store the commands sampled since the last point (the run ended within a stride). */
+/* Store the commands sampled since the last point (the machine ends within a stride). */
 static void flush_pending(struct report *r, struct rec_machine *rm)
 {
-	if (rm && rm->m && rm->pending)
-		store_point(r, rm);
+	if (rm && rm->m && rm == r->cur && r->tick.pending)
+		store_point(r, rm, true);
 }
 
 void report_machine_end(struct report *r, struct kmm_machine *m)
@@ -598,7 +614,7 @@ void report_machine_end(struct report *r, struct kmm_machine *m)
 	report_snapshot_json(m, &sb);
 	rm->snapshot = sb_detach(&sb);
 	rm->m = NULL;
-	r->cur = NULL;
+	tick_set(r, NULL);
 }
 
 /* ---- JSON ---- */
@@ -719,9 +735,21 @@ void report_timeline_json(struct report *r, unsigned long serial, struct strbuf 
 
 	if (!rm)
 		return;
-	flush_pending(r, rm);
-	sb_printf(sb, "\"timeline\":{\"points\":%zu,\"stride\":%lu,\"zones\":%d,\"cols\":{",
-		  rm->n, rm->stride, rm->nzones);
+	/*
+	 * A report written within a stride shows the pending commands as a
+	 * last point, taken back afterwards: the run goes on filling it.
+	 */
+	struct report_tick saved = r->tick;
+	long *dips = NULL;
+	bool temp = rm->m && rm == r->cur && r->tick.pending;
+	if (temp) {
+		dips = xcalloc((size_t)saved.nzones + 1, sizeof(*dips));
+		for (int i = 0; i < saved.nzones; i++)
+			dips[i] = saved.zones[i].dip;
+		store_point(r, rm, true);
+	}
+	sb_printf(sb, "\"timeline\":{\"points\":%zu,\"stride\":%lld,\"zones\":%d,\"cols\":{",
+		  rm->n, (long long)rm->stride, rm->nzones);
 	struct col_enc *enc = xcalloc((size_t)rm->ncols, sizeof(*enc));
 	for (int c = 0; c < rm->ncols; c++)
 		enc_init(&enc[c]);
@@ -739,6 +767,15 @@ void report_timeline_json(struct report *r, unsigned long serial, struct strbuf 
 	}
 	free(enc);
 	sb_puts(sb, "}}");
+	if (temp) {
+		rm->n--;
+		saved.key = r->tick.key;	/* interned now, if it was not */
+		saved.stride = r->tick.stride;	/* the points may have merged */
+		r->tick = saved;
+		for (int i = 0; i < saved.nzones; i++)
+			saved.zones[i].dip = dips[i];
+		free(dips);
+	}
 }
 
 void report_commands_json(struct report *r, struct strbuf *sb)
@@ -790,5 +827,5 @@ void report_machines_json(struct report *r, struct kmm_machine *m, struct strbuf
 		sb_puts(sb, "}");
 	}
 	sb_printf(sb, "],\"machines_dropped\":%lu,\"commands_run\":%lld", r->dropped,
-		  (long long)r->ncommands);
+		  (long long)r->tick.ncommands);
 }

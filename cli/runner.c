@@ -866,8 +866,10 @@ static void after_command(struct kmm_ctx *ctx)
 	file_after_command(ctx);
 	text = sb_detach(&ctx->out);
 	sb_init(&ctx->out);
-	if (text)
+	if (text && *text) {
+		progress_off(ctx);	/* kswapd's report, not through the bar */
 		fputs(text, ctx->opts.out);
+	}
 	free(text);
 }
 

@@ -28,6 +28,14 @@ if(Python3_Interpreter_FOUND)
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/report_data.py
             $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
   set_tests_properties(integration_report_data PROPERTIES LABELS integration TIMEOUT 300)
+  add_test(NAME integration_report_timeline
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/report_timeline.py
+            $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(integration_report_timeline PROPERTIES LABELS integration TIMEOUT 300)
+  add_test(NAME integration_report_term
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/report_term.py
+            $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(integration_report_term PROPERTIES LABELS integration TIMEOUT 300)
   add_test(NAME integration_report_browser
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/report_browser.py
             $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
@@ -35,7 +43,8 @@ if(Python3_Interpreter_FOUND)
     SKIP_RETURN_CODE 77)
 else()
   message(WARNING "python3 not found: the report's tests will fail until it is installed")
-  foreach(_t integration_report_data integration_report_browser)
+  foreach(_t integration_report_data integration_report_timeline integration_report_term
+             integration_report_browser)
     add_test(NAME ${_t} COMMAND ${CMAKE_COMMAND} -E echo "python3 is needed to test the report")
     set_tests_properties(${_t} PROPERTIES LABELS integration PASS_REGULAR_EXPRESSION "^never matches$")
   endforeach()

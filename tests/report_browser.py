@@ -19,7 +19,10 @@ person would see, against truths from outside the report:
     zone colours run left to right in the zones' order with widths in
     proportion to their spans, the blocks the scenario holds are drawn in
     the "kernel" colour where their pfns are and the rest of HighMem in the
-    "free" colour, and the charts' lines are drawn in their colours.
+    "free" colour, and the charts' lines are drawn in their colours;
+  - the report of examples/page_stealing.kmm (reclaim, swap, the OOM killer)
+    draws the LRU and reclaim charts, and a mark for each rise of kswapd's
+    runs, the allocation stalls and the OOM kills.
 
 Without a browser (none installed and none installable: not root, no
 apt-get, no network), the test is skipped: exit status 77, which ctest
@@ -36,6 +39,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
+import report_data  # noqa: E402  (the page's data: decode(), report_data())
 
 SKIP = 77
 FAILS = []
@@ -91,6 +95,22 @@ def runs(row, colors, tol=12):
     return out
 
 
+def page_errors(b, url):
+    """What went wrong on the page so far: exceptions, console errors and warnings, requests."""
+    errors = []
+    for e in b.events:
+        m, p = e.get("method"), e.get("params", {})
+        if m == "Runtime.exceptionThrown":
+            errors.append("exception: " + str(p.get("exceptionDetails", {}))[:300])
+        elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
+            errors.append("console.%s: %s" % (p["type"], str(p.get("args"))[:300]))
+        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
+            errors.append("log: " + p["entry"].get("text", "")[:300])
+        elif m == "Network.requestWillBeSent" and p["request"]["url"] != url:
+            errors.append("request: " + p["request"]["url"][:200])
+    return errors
+
+
 def main(argv):
     kmm, src = argv[1], argv[2]
     keep = argv[argv.index("--keep") + 1] if "--keep" in argv else None
@@ -132,18 +152,7 @@ def main(argv):
         b.pump(0.3)
         ready = b.eval("document.body.getAttribute('data-ready')")
         check(ready == "1", "the page finished drawing (data-ready=%r)" % ready)
-        errors = []
-        for e in b.events:
-            m, p = e.get("method"), e.get("params", {})
-            if m == "Runtime.exceptionThrown":
-                errors.append("exception: " + str(p.get("exceptionDetails", {}))[:300])
-            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
-                errors.append("console.%s: %s" % (p["type"], str(p.get("args"))[:300]))
-            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
-                errors.append("log: " + p["entry"].get("text", "")[:300])
-            elif m == "Network.requestWillBeSent" and p["request"]["url"] != url:
-                errors.append("request: " + p["request"]["url"][:200])
-        check(not errors, "no console error, exception or request: %s" % errors)
+        check(not page_errors(b, url), "no console error, exception or request: %s" % page_errors(b, url))
 
         # zone bands: one per populated zone, widths in proportion to spanned pages
         bands = b.eval("""[...document.querySelectorAll('section.machine svg.memmap rect.zone-band')]
@@ -235,6 +244,29 @@ def main(argv):
         w, h, rows = shot("section.machine .timeline svg.chart[data-chart=\"zone2\"]", None)
         line = sum(1 for r in rows for p in r if near(p, FREE_LINE, 30))
         check(line >= 200, "the HighMem chart draws its free-pages line in its colour (%d pixels)" % line)
+
+        # reclaim, swap and the OOM killer (examples/page_stealing.kmm): the LRU and reclaim
+        # charts, and one event mark wherever /proc/vmstat's counter rose between two commands
+        stealing = os.path.join(tmp, "stealing.html")
+        kmm_out(kmm, "run", "-q", "--report", stealing, os.path.join(src, "examples", "page_stealing.kmm"))
+        _, data = report_data.report_data(stealing)
+        cols = {k: report_data.decode(v) for k, v in data["machines"][0]["timeline"]["cols"].items()}
+        b.events.clear()
+        url = "file://" + os.path.abspath(stealing)
+        b.call("Page.navigate", url=url)
+        b.wait_event("Page.loadEventFired")
+        b.pump(0.3)
+        check(b.eval("document.body.getAttribute('data-ready')") == "1", "the page_stealing report drew")
+        check(not page_errors(b, url), "page_stealing: no console error, exception or request: %s"
+              % page_errors(b, url))
+        charts = b.eval("""[...document.querySelectorAll('section.machine .timeline svg.chart')]
+            .map(s => s.getAttribute('data-chart'))""")
+        check("lru" in charts and "reclaim" in charts, "LRU and reclaim charts drawn: %s" % charts)
+        for ev in ("ev.kswapd_runs", "ev.allocstall", "ev.oom_kill"):
+            v = cols[ev]
+            rises = sum(1 for i in range(1, len(v)) if v[i] > v[i - 1])
+            marks = b.eval("document.querySelectorAll('section.machine svg.events [data-event=\"%s\"]').length" % ev)
+            check(rises > 0 and marks == rises, "%s: %d marks for %d rises" % (ev, marks, rises))
     finally:
         b.close()
     if FAILS:

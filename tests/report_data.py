@@ -6,7 +6,8 @@ Runs tests/report_known.kmm with `kmm run --report` and checks the file
 against what kmm's own /proc files say (not against an earlier report):
 
   - self-contained: no URL, no external script, style, image or font;
-  - deterministic: a second run writes the same bytes;
+  - deterministic: a second run writes the same bytes, and no host address
+    (a pointer of the kmm process) shows;
   - one zone per populated zone of /proc/zoneinfo, with its span;
   - the memory map covers every pfn, in pageblocks of /proc/pagetypeinfo's
     size, each bin's frames counted once, the blocks the scenario holds
@@ -92,6 +93,10 @@ def main(argv):
                         text.replace("http://www.w3.org/2000/svg", "")),
           "nothing in the page points outside it")
     check(not re.search(r"<script[^>]* src=", text), "no external script")
+    # no host address: kmm's own addresses are the simulated machine's (an i386 kernel's
+    # 0xc..., user space below 0xc0000000); a pointer of this process would be 0x55.../0x7f...
+    host = re.findall(r"0x(?:5[5-6]|7f)[0-9a-f]{10}\b", text)
+    check(not host, "no host address in the page: %s" % host[:3])
     check(len(d["machines"]) == 1, "one machine")
     mach = d["machines"][0]
 

@@ -459,7 +459,7 @@
           t.textContent = label;
           for (let i = 1; i < tl.n; i++)
             if (v[i] > v[i - 1]) {
-              const mk = el('line', { class: 'event-mark', x1: px[i], x2: px[i], y1: y - 5, y2: y + 5, stroke: color }, svg);
+              const mk = el('line', { class: 'event-mark', 'data-event': nm, x1: px[i], x2: px[i], y1: y - 5, y2: y + 5, stroke: color }, svg);
               mk.addEventListener('mousemove', ev => showTip(ev, tl.label(i) + '\n' + label + ': +' + (v[i] - v[i - 1])));
               mk.addEventListener('mouseleave', hideTip);
             }
