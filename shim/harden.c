@@ -19,6 +19,7 @@
  *
  *   [ unused | 0xcb x 16 | S bytes of data | 0xcb ... | p ^ secret | S ^ secret | guard page ]
  *                          ^ p, aligned as asked, as far right as that allows
+ *                            with at least one 0xcb byte after the data
  *
  * The guard page is inaccessible for huge blocks and page blocks of 256 KiB
  * and more; below, it is a canary page (0xcb), checked at free (see
@@ -254,6 +255,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		if (freed)
 			shim_report("access", "to freed block", (void *)key, size, (long)(a - key),
 			       NO_BYTE);
+		if (a < key)
+			shim_report("access", "before the start of block", (void *)key, size,
+			       (long)(a - key), NO_BYTE);
 		shim_report("access", "past the end of block", (void *)key, size, (long)(a - key),
 		       NO_BYTE);
 	}
@@ -372,7 +376,8 @@ size_t harden_pages_bytes(size_t size, size_t align)
 void *harden_pages_place(void *start, size_t bytes, size_t size, size_t align)
 {
 	uintptr_t guard = (uintptr_t)start + bytes - PAGE_SIZE;
-	uintptr_t p = (guard - 16 - size) & ~(uintptr_t)(align - 1);
+	/* At least one red byte after the data, so that p[size] is always checked. */
+	uintptr_t p = (guard - 16 - 1 - size) & ~(uintptr_t)(align - 1);
 	uint64_t enc_p = p ^ secret, enc_s = size ^ secret;
 
 	memset((void *)(p - 16), RED_BYTE, 16);

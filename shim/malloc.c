@@ -482,7 +482,7 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 		len = harden_pages_bytes(size, align);
 	} else {
 		usable = ALIGN_UP(size, PAGE_SIZE);
-		len = usable + slack + PAGE_SIZE;	/* and a guard page */
+		len = usable + slack + 2 * PAGE_SIZE;	/* and a guard page on each side */
 	}
 	size_t cached_len = 0;
 	void *base = NULL;
@@ -503,7 +503,8 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 	if (unlikely(harden_on)) {
 		p = (uintptr_t)harden_pages_place(base, len, size, align);
 	} else {
-		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
+		p = ALIGN_UP((uintptr_t)base + PAGE_SIZE, align > PAGE_SIZE ? align : PAGE_SIZE);
+		sim_protect((void *)(p - PAGE_SIZE), PAGE_SIZE, false);
 		sim_protect((void *)(p + usable), PAGE_SIZE, false);
 	}
 	harden_note_huge(base, len);
@@ -1046,19 +1047,31 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
  */
 static bool foreign_pointer_ok(const void *p)
 {
-	extern char end;	/* the linker's end of the program's data: glibc's heap follows */
+	extern void *__libc_stack_end;	/* the top of the main thread's stack */
+	volatile char here = 0;	/* the bottom of the calling thread's stack, nearly */
+	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)&here;
+	Dl_info info;
 
 	if (!sim_mapped((const char *)p - 16) || !sim_mapped(p))
+		return false;
+	/*
+	 * The program's and its libraries' code and data and, on the main
+	 * thread, its stack are never glibc's: refused in every mode (glibc's
+	 * realloc would crash on them).
+	 */
+	if (dladdr(p, &info))
+		return false;
+	if (getpid() == gettid() && a >= sp && a < (uintptr_t)__libc_stack_end)
 		return false;
 	if (!harden_on)
 		return true;
 	/*
 	 * Hardened: a program holds no glibc pointer (the shim serves from its
 	 * first malloc; glibc serves only kmm's own calls), so only glibc's
-	 * heap or one of its mapped chunks passes: never a stack or global.
+	 * heap (below the break; the program's image, below it too, was refused
+	 * above) or one of its mapped chunks passes: never a stack address.
 	 */
-	return ((uintptr_t)p >= (uintptr_t)&end && p < sbrk(0)) ||
-	       !(((uintptr_t)p - 16) & (PAGE_SIZE - 1));
+	return p < sbrk(0) || !(((uintptr_t)p - 16) & (PAGE_SIZE - 1));
 }
 
 /* Free or realloc of @p that neither RAM nor the table knows: name what it is, or pass. */

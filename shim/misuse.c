@@ -301,6 +301,117 @@ static void freelist_misaligned(void)
 		free_fn(malloc_fn(64));
 }
 
+/* ---- more of the same classes: other sizes, other entry points ---- */
+
+static void double_calloc(void)
+{
+	char *p = calloc_fn(10, 4);
+	name(p);
+	free_fn(p);
+	free_fn(p);
+}
+
+/* realloc moved the block; the old pointer is freed again. */
+static void double_realloc_moved(void)
+{
+	char *p = malloc_fn(32);
+	char *q = realloc_fn(p, 100000);
+	name(p);
+	if (q == p)
+		printf("realloc did not move\n");
+	free_fn(p);
+	free_fn(q);
+}
+
+/* An address where nothing is mapped at all. */
+static void wild_pointer(void)
+{
+	char *p = (char *)(uintptr_t)0x10000;
+	name(p);
+	free_fn(p);
+}
+
+static void realloc_stack(void)
+{
+	char local[64] = { 0 };
+	name(local);
+	void *r = realloc_fn(local, 200);
+	(void)r;
+}
+
+static void underflow_page(void)
+{
+	char *p = malloc_fn(65536);
+	name(p);
+	poke(p, -1, 'x');
+	free_fn(p);
+}
+
+static void underflow_huge(void)
+{
+	char *p = malloc_fn(16 << 20);
+	name(p);
+	poke(p, -1, 'x');
+	free_fn(p);
+}
+
+/* Past the bytes asked for of a page block, inside its last page. */
+static void overflow_page_in_class(void)
+{
+	char *p = malloc_fn(10000);
+	name(p);
+	poke(p, 10000, 0);
+	free_fn(p);
+}
+
+/* realloc shrank the block in place; a write past the new size. */
+static void overflow_realloc(void)
+{
+	char *p = malloc_fn(100);
+	char *q = realloc_fn(p, 40);
+	name(q);
+	poke(q, 40, 'x');
+	free_fn(q);
+}
+
+static void overflow_aligned(void)
+{
+	char *p = memalign_fn(64, 40);
+	name(p);
+	poke(p, 40, 'x');
+	free_fn(p);
+}
+
+static void overflow_calloc(void)
+{
+	char *p = calloc_fn(10, 3);
+	name(p);
+	poke(p, 30, 'x');
+	free_fn(p);
+}
+
+static void uaf_aligned(void)
+{
+	char *p = memalign_fn(64, 64);
+	name(p);
+	free_fn(p);
+	poke(p, 8, 1);
+	for (int i = 0; i < 5000; i++)
+		free_fn(memalign_fn(64, 64));
+}
+
+/* The old pointer of a block realloc moved, written to. */
+static void uaf_realloc(void)
+{
+	char *p = malloc_fn(32);
+	char *q = realloc_fn(p, 100000);
+	name(p);
+	poke(p, 8, 1);
+	for (int i = 0; i < 5000; i++)
+		free_fn(malloc_fn(32));
+	free_fn(q);
+}
+
 /* ---- the API's own limits ---- */
 
 static void calloc_overflow(void)
@@ -380,6 +491,22 @@ static const struct {
 	{ "freelist-garbage", "a freed 64-byte block overwritten with 0x41", freelist_garbage },
 	{ "freelist-misaligned", "a freed block's words aimed 8 bytes into the next block",
 	  freelist_misaligned },
+	{ "double-calloc", "free twice, calloc(10, 4)", double_calloc },
+	{ "double-realloc-moved", "free of the old pointer after realloc moved the block",
+	  double_realloc_moved },
+	{ "wild", "free((void *)0x10000), nothing mapped there", wild_pointer },
+	{ "realloc-stack", "realloc of a stack address", realloc_stack },
+	{ "underflow-page", "1 byte before a 64 KiB block, then free", underflow_page },
+	{ "underflow-huge", "1 byte before a 16 MiB block, then free", underflow_huge },
+	{ "overflow-page-in-class", "malloc(10000); p[10000] = 0 (inside its last page)",
+	  overflow_page_in_class },
+	{ "overflow-realloc", "realloc(p, 40) shrinks 100 bytes; p[40] = 'x'", overflow_realloc },
+	{ "overflow-aligned", "memalign(64, 40); p[40] = 'x'", overflow_aligned },
+	{ "overflow-calloc", "calloc(10, 3); p[30] = 'x'", overflow_calloc },
+	{ "use-after-free-aligned", "write into a freed memalign(64, 64) block, then 5000 more",
+	  uaf_aligned },
+	{ "use-after-free-realloc", "write through the old pointer of a moved block",
+	  uaf_realloc },
 	{ "calloc-overflow", "calloc(SIZE_MAX / 2, 3)", calloc_overflow },
 	{ "malloc-max", "malloc(SIZE_MAX)", malloc_max },
 	{ "memalign-max", "memalign(SIZE_MAX, 16)", memalign_max },

@@ -30,12 +30,16 @@ declare -A want_default=(
 	[double]=kmm [double-later]=kmm [double-page]=kmm [double-huge]=kmm
 	[double-huge-later]=kmm [double-aligned]=kmm [double-realloc0]=kmm
 	[interior]=kmm [interior-page]=kmm [interior-huge]=kmm [misaligned]=kmm
-	[never-allocated]=kmm [stack]=glibc [global]=glibc
+	[never-allocated]=kmm [stack]=kmm [global]=kmm
 	[realloc-freed]=kmm [realloc-freed-huge]=kmm [realloc-interior]=kmm
 	[overflow]=survived [overflow-in-class]=survived [overflow-far]=survived
 	[overflow-page]=survived [overflow-huge]=kmm [underflow]=survived
 	[use-after-free]=survived [use-after-free-page]=survived [use-after-free-huge]=kmm
 	[freelist-garbage]=kmm [freelist-misaligned]=kmm
+	[double-calloc]=kmm [double-realloc-moved]=kmm [wild]=kmm [realloc-stack]=kmm
+	[underflow-page]=survived [underflow-huge]=kmm [overflow-page-in-class]=survived
+	[overflow-realloc]=survived [overflow-aligned]=survived [overflow-calloc]=survived
+	[use-after-free-aligned]=survived [use-after-free-realloc]=survived
 	[calloc-overflow]="NULL ENOMEM" [malloc-max]="NULL ENOMEM"
 	[memalign-max]="NULL EINVAL" [memalign-2^63+1]="NULL EINVAL"
 	[realloc-max]="NULL ENOMEM" [posix_memalign-24]="NULL EINVAL"
@@ -48,10 +52,15 @@ declare -A want_words=(
 	[never-allocated]="never returned by malloc" [interior]="never returned by malloc"
 	[realloc-freed-huge]="realloc(): invalid pointer (freed)"
 	[interior-huge]="invalid pointer (inside a block)"
+	[double-realloc-moved]="free(): double free" [wild]="never returned by malloc"
+	[stack]="never returned by malloc" [global]="never returned by malloc"
+	[realloc-stack]="realloc(): invalid pointer (never returned by malloc)"
+	[underflow-huge]="before the start of block"
 )
 # cases the slab allocator's debugging (KMM_MALLOC_DEBUG=1) must stop too:
 # its red zone starts right after the bytes asked for, inside the size class
-debug_cases=" overflow overflow-in-class use-after-free "
+debug_cases=" overflow overflow-in-class use-after-free overflow-realloc overflow-aligned "
+debug_cases+="overflow-calloc use-after-free-aligned use-after-free-realloc "
 
 # outcome ENV... : run the case $c, print its outcome and the message
 outcome() {
