@@ -183,6 +183,35 @@ static int opt_error(const char *tok, const char *fmt, ...)
 	return kmm_set_error(-EINVAL, "%s: %s", tok, why);
 }
 
+#define CMDLINE_SPACE " \t\n\v\f\r"
+
+/*
+ * No option's name or value has a control byte: refuse a word with one,
+ * showing it escaped (a message that printed it raw would hide it).
+ */
+static int refuse_control_bytes(const char *tok)
+{
+	char shown[160];
+	size_t n = 0, at = SIZE_MAX;
+
+	for (size_t i = 0; tok[i] && n + 5 < sizeof(shown); i++) {
+		unsigned char c = (unsigned char)tok[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (at == SIZE_MAX)
+				at = i;
+			n += (size_t)snprintf(shown + n, sizeof(shown) - n, "\\x%02x", c);
+		} else {
+			shown[n++] = (char)c;
+		}
+	}
+	shown[n] = '\0';
+	if (at == SIZE_MAX)
+		return 0;
+	return kmm_set_error(-EINVAL, "boot option '%s': a control character (byte %zu)", shown,
+			     at + 1);
+}
+
 /* The smallest machine kmm boots: the image plus 8 MiB, in whole MiB. */
 static uint64_t min_mem_of(const struct kmm_kconfig *c)
 {
@@ -607,7 +636,12 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 		return kmm_set_error(-EINVAL, "command line too long (%zu bytes, at most %zu)",
 				     strlen(cmdline), sizeof(buf) - 1);
 	strcpy(buf, cmdline);
-	for (char *tok = strtok_r(buf, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+	/* Words are separated by white space as isspace() knows it (Linux's next_arg). */
+	for (char *tok = strtok_r(buf, CMDLINE_SPACE, &save); tok;
+	     tok = strtok_r(NULL, CMDLINE_SPACE, &save)) {
+		err = refuse_control_bytes(tok);
+		if (err)
+			return err;
 		err = parse_one(tok, &o, &raw, &seen);
 		if (err)
 			return err;

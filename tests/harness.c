@@ -3,6 +3,7 @@
  * tests/harness.c - registry, runner and machine helpers of the test harness.
  */
 #include "tests/harness.h"
+#include "mm/internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,6 +69,15 @@ bool kmm_test_quick(void)
 {
 	const char *q = getenv("KMM_QUICK");
 	return q && *q && *q != '0';
+}
+
+int kmm_test_machines_alive(void)
+{
+	int n = 0;
+
+	for (int i = 1; i <= KMM_MAX_MACHINES; i++)
+		n += kmm_machines[i] != NULL;
+	return n;
 }
 
 uint64_t kmm_test_rand(uint64_t *s)

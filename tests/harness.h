@@ -68,6 +68,8 @@ uint64_t kmm_test_seed(void);
 bool kmm_test_quick(void);
 /* A small deterministic PRNG (xorshift64*) for stress tests. */
 uint64_t kmm_test_rand(uint64_t *state);
+/* How many machines are booted (a failed boot must leave none behind). */
+int kmm_test_machines_alive(void);
 
 /* Boot, failing the test if the boot fails; records the free-page baseline. */
 struct kmm_machine *t_boot(const char *cmdline);

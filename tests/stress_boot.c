@@ -14,15 +14,6 @@
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
 
-static int machines_alive(void)
-{
-	int n = 0;
-
-	for (int i = 1; i <= KMM_MAX_MACHINES; i++)
-		n += kmm_machines[i] != NULL;
-	return n;
-}
-
 static uint64_t pick(uint64_t *rng, uint64_t n)
 {
 	return kmm_test_rand(rng) % n;
@@ -119,7 +110,7 @@ TEST(random_command_lines)
 
 	for (int i = 0; i < steps; i++) {
 		char cmd[256];
-		int before = machines_alive();
+		int before = kmm_test_machines_alive();
 		struct kmm_machine *m;
 
 		random_cmdline(&rng, cmd, sizeof(cmd));
@@ -132,13 +123,13 @@ TEST(random_command_lines)
 			if (!err[0] || (!strstr(err, "=") && !strstr(err, "unknown")))
 				kmm_test_fail(__FILE__, __LINE__, "%s: unhelpful error \"%s\"", cmd,
 					      err);
-			expect_eq(machines_alive(), before);
+			expect_eq(kmm_test_machines_alive(), before);
 			continue;
 		}
 		booted++;
 		check_machine(m, cmd);
 		kmm_shutdown(m);
-		expect_eq(machines_alive(), before);
+		expect_eq(kmm_test_machines_alive(), before);
 	}
 	/* The mix must exercise both outcomes. */
 	expect_true(booted > steps / 4);
