@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: MIT
 # cmake/harden.cmake - tests of kmm's promises against misuse and chance:
-# byte-identical runs (tests/run_twice.sh), the malloc shim's misuse suite
+# byte-identical runs (tests/run_twice.sh), hostile scenario files
+# (tests/hostile_scenarios.py), the malloc shim's misuse suite
 # (tests/shim_misuse.sh) and its failure-injection run; and the
 # ThreadSanitizer target (`make test-tsan`, see the Makefile).
 
 add_test(NAME integration_run_twice
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/run_twice.sh $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration_run_twice PROPERTIES LABELS integration TIMEOUT 600)
+
+# The kmm command against ~120 hostile scenario files, each run twice
+# (tests/hostile_scenarios.py): status 0, 1 or 2, a clear message, same bytes.
+add_test(NAME integration_hostile_scenarios
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/hostile_scenarios.py $<TARGET_FILE:kmm_cli>)
+set_tests_properties(integration_hostile_scenarios PROPERTIES LABELS integration TIMEOUT 900)
 
 # bench/scenario_parse.c parses scripts: it needs the CLI core, not just libkmm.
 if(TARGET bench_scenario_parse)

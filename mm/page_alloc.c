@@ -943,8 +943,10 @@ static __attribute__((noinline, cold)) void bad_page(struct page *page, const ch
 
 	kmm_printk(m, "BUG: Bad page state in process %s  pfn:%05lx", kmm_comm(m),
 		   page_to_pfn_m(m, page));
-	kmm_printk(m, "page: refcount:%d mapcount:%d mapping:%p index:%#lx pfn:%#lx",
-		   page_ref_count(page), page_mapcount(page), page->mapping, page->index,
+	/* mapping is a host pointer: shown as Linux's %p shows one it may not hash. */
+	kmm_printk(m, "page: refcount:%d mapcount:%d mapping:%s index:%#lx pfn:%#lx",
+		   page_ref_count(page), page_mapcount(page),
+		   page->mapping ? "(____ptrval____)" : "0000000000000000", page->index,
 		   page_to_pfn_m(m, page));
 	kmm_printk(m, "page dumped because: %s", reason);
 	kmm_set_error(-EFAULT, "bad page state at pfn %#lx: %s", page_to_pfn_m(m, page), reason);

@@ -245,7 +245,9 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	struct vmap_area *va = a ? __find_vmap_area(vs, a) : NULL;
 	if (!va || va->va_start != a || !va->vm) {
 		spin_unlock(&vs->lock);
-		kmm_set_error(-EINVAL, "%s: Trying to %s() nonexistent vm area (%p)", who, who, addr);
+		/* The kernel address, as dmesg says: the host's would differ run to run. */
+		kmm_set_error(-EINVAL, "%s: Trying to %s() nonexistent vm area (%#llx)", who, who,
+			      (unsigned long long)a);
 		kmm_printk(m, "WARNING: Trying to %s() nonexistent vm area (%#llx)", who,
 			   (unsigned long long)a);
 		return NULL;
