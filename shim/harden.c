@@ -308,10 +308,30 @@ bool harden_fail_now(void)
 
 /* ---- Red zones ---- */
 
-/* The first byte of [p, p+n) that is not @v, or -1. */
+typedef uint64_t __attribute__((may_alias)) word_alias;
+
+/*
+ * The first byte of [p, p+n) that is not @v, or -1. Eight bytes at a time
+ * once aligned: the quarantine and red-zone checks scan every freed byte.
+ */
 static long first_not(const unsigned char *p, size_t n, unsigned char v)
 {
-	for (size_t i = 0; i < n; i++)
+	const uint64_t pat = 0x0101010101010101ULL * v;
+	size_t i = 0;
+
+	for (; i < n && ((uintptr_t)(p + i) & 7); i++)
+		if (p[i] != v)
+			return (long)i;
+	/* Aligned words, read through a may_alias type (the shim is built -fno-builtin). */
+	for (; i + 32 <= n; i += 32) {
+		const word_alias *w = (const word_alias *)(const void *)(p + i);
+		if (((w[0] ^ pat) | (w[1] ^ pat) | (w[2] ^ pat) | (w[3] ^ pat)) != 0)
+			break;
+	}
+	for (; i + 8 <= n; i += 8)
+		if (*(const word_alias *)(const void *)(p + i) != pat)
+			break;
+	for (; i < n; i++)
 		if (p[i] != v)
 			return (long)i;
 	return -1;

@@ -493,8 +493,8 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 			sim_release(base, len);
 			return NULL;
 		}
-		if (zero)
-			sim_discard(base, usable);	/* reads as zero, as a fresh one */
+		if (zero)	/* reads as zero, as a fresh one (the block starts a page in) */
+			sim_discard(base, len);
 	} else {
 		base = sim_reserve(len, true);
 	}

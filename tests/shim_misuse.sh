@@ -57,6 +57,13 @@ declare -A want_words=(
 	[realloc-stack]="realloc(): invalid pointer (never returned by malloc)"
 	[underflow-huge]="before the start of block"
 )
+# what the hardened mode's message must say: the exact first byte written
+declare -A want_hard_words=(
+	[overflow]="byte +32 is 0x78" [overflow-in-class]="byte +24 is 0x0"
+	[overflow-far]="byte +32 is 0x78" [overflow-page-in-class]="byte +10000 is 0x0"
+	[overflow-calloc]="byte +30 is 0x78" [use-after-free]="byte +8 is 0x1"
+	[use-after-free-aligned]="byte +8 is 0x1" [underflow-page]="before the start of block"
+)
 # cases the slab allocator's debugging (KMM_MALLOC_DEBUG=1) must stop too:
 # its red zone starts right after the bytes asked for, inside the size class
 debug_cases=" overflow overflow-in-class use-after-free overflow-realloc overflow-aligned "
@@ -116,6 +123,11 @@ while IFS=$'\t' read -r c what; do
 	words=${want_words[$c]-}
 	if [ -n "$words" ] && ! printf '%s' "${d#*|}" | grep -qF -- "$words"; then
 		echo "FAIL $c (default): the message does not say \"$words\": ${d#*|}"
+		fail=1
+	fi
+	words=${want_hard_words[$c]-}
+	if [ -n "$words" ] && ! printf '%s' "${h#*|}" | grep -qF -- "$words"; then
+		echo "FAIL $c (hardened): the message does not say \"$words\": ${h#*|}"
 		fail=1
 	fi
 	if [ "${debug_cases#* $c }" != "$debug_cases" ]; then
