@@ -255,12 +255,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		if (freed)
 			shim_report("access", "to freed block", (void *)key, size, (long)(a - key),
 			       NO_BYTE);
-		if (a < key)
-			shim_report("access", "before the start of block", (void *)key, size,
-			       (long)(a - key), NO_BYTE);
 		shim_report("access", "past the end of block", (void *)key, size, (long)(a - key),
 		       NO_BYTE);
 	}
+	/* Just below a live huge block (nothing mapped there): a write before its start. */
+	uintptr_t next = page + PAGE_SIZE;
+	if (in_huge(next) && shim_huge_fault(next, &key, &size, &freed) && key == next && !freed)
+		shim_report("access", "before the start of block", (void *)key, size, -1, NO_BYTE);
 	/* Not ours: the program's own fault, as if we were not here. */
 	sigaction(sig, &old_segv, NULL);
 }

@@ -482,7 +482,7 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 		len = harden_pages_bytes(size, align);
 	} else {
 		usable = ALIGN_UP(size, PAGE_SIZE);
-		len = usable + slack + 2 * PAGE_SIZE;	/* and a guard page on each side */
+		len = usable + slack + PAGE_SIZE;	/* and a guard page */
 	}
 	size_t cached_len = 0;
 	void *base = NULL;
@@ -493,8 +493,8 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 			sim_release(base, len);
 			return NULL;
 		}
-		if (zero)	/* reads as zero, as a fresh one (the block starts a page in) */
-			sim_discard(base, len);
+		if (zero)
+			sim_discard(base, usable);	/* reads as zero, as a fresh one */
 	} else {
 		base = sim_reserve(len, true);
 	}
@@ -503,8 +503,7 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 	if (unlikely(harden_on)) {
 		p = (uintptr_t)harden_pages_place(base, len, size, align);
 	} else {
-		p = ALIGN_UP((uintptr_t)base + PAGE_SIZE, align > PAGE_SIZE ? align : PAGE_SIZE);
-		sim_protect((void *)(p - PAGE_SIZE), PAGE_SIZE, false);
+		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
 		sim_protect((void *)(p + usable), PAGE_SIZE, false);
 	}
 	harden_note_huge(base, len);

@@ -45,6 +45,11 @@ declare -A want_default=(
 	[realloc-max]="NULL ENOMEM" [posix_memalign-24]="NULL EINVAL"
 )
 
+# the other outcome a default-mode case may have: a write just before a huge
+# block is named when it faults (nothing mapped there, as a rule), but lands
+# in the neighbouring mapping when there is one
+declare -A also_default=([underflow-huge]=survived)
+
 # what the default mode's message must say (the misuse named right: a
 # pointer never allocated is no "double free")
 declare -A want_words=(
@@ -116,7 +121,7 @@ while IFS=$'\t' read -r c what; do
 		echo "FAIL $c: no expected outcome in tests/shim_misuse.sh"
 		fail=1
 	fi
-	if [ "$dk" != "$want" ]; then
+	if [ "$dk" != "$want" ] && [ "$dk" != "${also_default[$c]-}" ]; then
 		echo "FAIL $c (default): ended \"$dk\", expected \"$want\": ${d#*|}"
 		fail=1
 	fi
