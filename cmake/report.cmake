@@ -17,6 +17,12 @@ add_custom_command(
   COMMENT "Embedding the report's page (cli/report/)")
 target_sources(kmm_cli_core PRIVATE ${CMAKE_BINARY_DIR}/report_template.c)
 target_compile_definitions(kmm_cli_core PRIVATE KMM_VERSION="${PROJECT_VERSION}")
+# The fuzz targets' copy of the CLI (cmake/fuzz.cmake, included before this
+# file) writes reports too: it needs the same template.
+if(TARGET kmm_cli_fuzzcore)
+  target_sources(kmm_cli_fuzzcore PRIVATE ${CMAKE_BINARY_DIR}/report_template.c)
+  target_compile_definitions(kmm_cli_fuzzcore PRIVATE KMM_VERSION="${PROJECT_VERSION}")
+endif()
 
 # The report's tests: its data against kmm's own /proc files (python3 only),
 # and the page in a real headless browser (Debian's chromium, installed by
