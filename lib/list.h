@@ -31,13 +31,22 @@ static inline void INIT_LIST_HEAD(struct list_head *h)
 	h->prev = h;
 }
 
+/*
+ * ->next is stored with a relaxed atomic store (WRITE_ONCE in Linux's
+ * __list_add/__list_del): struct page's lru.next shares its word with
+ * compound_head, which get_page() reads without the LRU lock; bit 0 of a
+ * list pointer is never set, so such a reader sees "not a tail page" either
+ * way, and the store is a plain move on x86.
+ */
+#define LIST_SET_NEXT(e, v) __atomic_store_n(&(e)->next, (v), __ATOMIC_RELAXED)
+
 static inline void list_link_between(struct list_head *n, struct list_head *prev,
 				     struct list_head *next)
 {
 	next->prev = n;
-	n->next = next;
+	LIST_SET_NEXT(n, next);
 	n->prev = prev;
-	prev->next = n;
+	LIST_SET_NEXT(prev, n);
 }
 
 /* list_add() - insert @n right after @head (stack order). */
@@ -55,13 +64,13 @@ static inline void list_add_tail(struct list_head *n, struct list_head *head)
 static inline void list_unlink(struct list_head *e)
 {
 	e->next->prev = e->prev;
-	e->prev->next = e->next;
+	LIST_SET_NEXT(e->prev, e->next);
 }
 
 static inline void list_del(struct list_head *e)
 {
 	list_unlink(e);
-	e->next = LIST_POISON1;
+	LIST_SET_NEXT(e, LIST_POISON1);
 	e->prev = LIST_POISON2;
 }
 

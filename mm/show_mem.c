@@ -148,7 +148,7 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 		if ((int)zone->type > max_zone_idx)
 			continue;
 		unsigned long local_pcp = zone->per_cpu_pageset
-			? (unsigned long)zone->per_cpu_pageset[kmm_this_cpu(m)].count : 0;
+			? (unsigned long)READ_ONCE(zone->per_cpu_pageset[kmm_this_cpu(m)].count) : 0;
 
 		kmm_printk(m, "Node %d %s free:%lukB boost:%lukB min:%lukB low:%lukB high:%lukB"
 			   " reserved_highatomic:%luKB active_anon:%lukB inactive_anon:%lukB"
