@@ -17,9 +17,17 @@
  *
  * A page or huge block of B bytes (a compound block, or a host mapping):
  *
- *   [ unused | 0xcb x 16 | S bytes of data | 0xcb ... | p ^ secret | S ^ secret | guard page ]
- *                          ^ p, aligned as asked, as far right as that allows
- *                            with at least one 0xcb byte after the data
+ *   [ p ^ secret | S ^ secret | unused | 0xcb x 16 | S bytes of data | 0xcb ... | guard page ]
+ *                                                  ^ p, aligned as asked, as far right as that
+ *                                                    allows with at least one 0xcb byte after
+ *                                                    the data
+ *
+ * The header sits at the block's start, away from the data's end: nothing
+ * but red bytes (a fixed value) lies between the data and the guard page, so
+ * a write past the end is caught whatever it writes but 0xcb. (It was a trailer
+ * right before the guard page: p[S + 16] of a 16 MiB block hit the low byte
+ * of p ^ secret, and writing the value that byte happened to hold went
+ * unnoticed, 1 run in 128.)
  *
  * The guard page is inaccessible for huge blocks and page blocks of 256 KiB
  * and more; below, it is a canary page (0xcb), checked at free (see
@@ -210,16 +218,19 @@ static bool in_huge(uintptr_t a)
 	       a < atomic_load_explicit(&huge_hi, memory_order_relaxed);
 }
 
-/* A page or huge block whose guard page is @guard: its block from the trailer. */
-static const void *block_of_guard(uintptr_t guard, size_t *size)
+/*
+ * The page or huge block [@start, @guard + PAGE_SIZE): its pointer and size
+ * from the header, or NULL if the header does not describe a block there.
+ */
+static const void *block_of(uintptr_t start, uintptr_t guard, size_t *size)
 {
 	uint64_t enc_p, enc_s;
 
-	memcpy(&enc_p, (const void *)(guard - 16), 8);
-	memcpy(&enc_s, (const void *)(guard - 8), 8);
+	memcpy(&enc_p, (const void *)start, 8);
+	memcpy(&enc_s, (const void *)(start + 8), 8);
 	*size = (size_t)(enc_s ^ secret);
 	uintptr_t p = (uintptr_t)(enc_p ^ secret);
-	return p < guard && guard - p - 16 >= *size ? (const void *)p : NULL;
+	return p >= start + 32 && p < guard && guard - p - 1 >= *size ? (const void *)p : NULL;
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
@@ -236,14 +247,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		uintptr_t guard = start + (PAGE_SIZE << compound_order(pg)) - PAGE_SIZE;
 		const void *p;
 		/*
-		 * Open the block to read its trailer (a block in quarantine is
+		 * Open the block to read its header (a block in quarantine is
 		 * closed whole): the program ends here anyway.
 		 */
 		bool open = sim_protect((void *)start, guard + PAGE_SIZE - start, true) == 0;
-		if (open && page == guard && (p = block_of_guard(guard, &size)) != NULL)
+		if (open && page == guard && (p = block_of(start, guard, &size)) != NULL)
 			shim_report("access", "past the end of block", p, size, (long)(a - (uintptr_t)p),
 			       NO_BYTE);
-		if (open && (p = block_of_guard(guard, &size)) != NULL)
+		if (open && (p = block_of(start, guard, &size)) != NULL)
 			shim_report("access", "write after free to block", p, size,
 			       (long)(a - (uintptr_t)p), NO_BYTE);
 		shim_report("access", "to a freed block held in quarantine, at", (void *)a, (size_t)-1,
@@ -398,13 +409,13 @@ void *harden_pages_place(void *start, size_t bytes, size_t size, size_t align)
 {
 	uintptr_t guard = (uintptr_t)start + bytes - PAGE_SIZE;
 	/* At least one red byte after the data, so that p[size] is always checked. */
-	uintptr_t p = (guard - 16 - 1 - size) & ~(uintptr_t)(align - 1);
+	uintptr_t p = (guard - 1 - size) & ~(uintptr_t)(align - 1);
 	uint64_t enc_p = p ^ secret, enc_s = size ^ secret;
 
+	memcpy(start, &enc_p, 8);
+	memcpy((char *)start + 8, &enc_s, 8);
 	memset((void *)(p - 16), RED_BYTE, 16);
-	memset((void *)(p + size), RED_BYTE, guard - 16 - p - size);
-	memcpy((void *)(guard - 16), &enc_p, 8);
-	memcpy((void *)(guard - 8), &enc_s, 8);
+	memset((void *)(p + size), RED_BYTE, guard - p - size);
 	if (closes(start, bytes))
 		sim_protect((void *)guard, PAGE_SIZE, false);	/* best effort: map count */
 	else
@@ -421,12 +432,12 @@ size_t harden_pages_size(const char *call, const void *ptr, const void *start, s
 	size_t size;
 	long bad;
 
-	if (block_of_guard(guard, &size) != ptr)
-		shim_report(call, "write past the end of block", p, (size_t)-1,
-		       (long)(guard - 16 - (uintptr_t)p), NO_BYTE);
+	if (block_of((uintptr_t)start, guard, &size) != ptr)
+		shim_report(call, "write before the start of block", p, (size_t)-1,
+		       -(long)((uintptr_t)p - (uintptr_t)start), NO_BYTE);
 	if ((bad = first_not(p - 16, 16, RED_BYTE)) >= 0)
 		shim_report(call, "write before the start of block", p, size, bad - 16, p[bad - 16]);
-	if ((bad = first_not(p + size, guard - 16 - (uintptr_t)p - size, RED_BYTE)) >= 0)
+	if ((bad = first_not(p + size, guard - (uintptr_t)p - size, RED_BYTE)) >= 0)
 		shim_report(call, "write past the end of block", p, size, (long)size + bad,
 		       p[size + (size_t)bad]);
 	if (!closes(start, bytes) &&

@@ -7,8 +7,8 @@
  *
  * What the mode adds (docs/malloc.md, "Hardened mode"):
  *   - exact red zones around every block: canary bytes before it and from
- *     the requested size to the block's end, and a header or trailer
- *     holding the size, checked at free and realloc (malloc(24); p[24] = 0
+ *     the requested size to the block's end, and a header holding the
+ *     size (at the object's or page block's start), checked at free and realloc (malloc(24); p[24] = 0
  *     and p[-1] = 0 are caught);
  *   - a guard page after every page-sized and huge block, the block placed
  *     right against it: inaccessible (with a fault reporter naming the
@@ -37,8 +37,8 @@ struct kmm_machine;
 extern bool harden_on;			/* KMM_MALLOC_HARDEN; immutable once the shim is up */
 extern unsigned long harden_fail_every;	/* KMM_MALLOC_FAIL; 0: no injected failures */
 
-/* Bytes a page or huge block needs beyond its size: the red zones and the trailer. */
-#define HARDEN_PAGE_EXTRA 32
+/* Bytes a page or huge block needs beyond its size: the header and the red zones. */
+#define HARDEN_PAGE_EXTRA 48
 
 /**
  * harden_setup() - read KMM_MALLOC_HARDEN, KMM_MALLOC_QUARANTINE and

@@ -236,6 +236,20 @@ static void overflow_huge(void)
 	free_fn(p);
 }
 
+/*
+ * The byte 16 past a 16 MiB block written with the value it held: no checker
+ * of bytes can see it, only a guard page right after the data (the hardened
+ * layout once kept a 16-byte trailer there, and this write went unnoticed).
+ */
+static void overflow_huge_same(void)
+{
+	char *p = malloc_fn(16 << 20);
+	name(p);
+	volatile char *q = p;
+	q[(16 << 20) + 16 + (long)zero] = q[(16 << 20) + 16 + (long)zero];
+	free_fn(p);
+}
+
 static void underflow_small(void)
 {
 	char *p = malloc_fn(32);
@@ -484,6 +498,8 @@ static const struct {
 	{ "overflow-far", "16 bytes past a 32-byte block, then free", overflow_far },
 	{ "overflow-page", "1 byte, 16 past a 64 KiB block", overflow_page },
 	{ "overflow-huge", "1 byte, 16 past a 16 MiB block", overflow_huge },
+	{ "overflow-huge-same", "the byte 16 past a 16 MiB block rewritten with its own value",
+	  overflow_huge_same },
 	{ "underflow", "1 byte before a 32-byte block, then free", underflow_small },
 	{ "use-after-free", "write into a freed 32-byte block, then 5000 mallocs", uaf_small },
 	{ "use-after-free-page", "write into a freed 64 KiB block, then 64 mallocs", uaf_page },
