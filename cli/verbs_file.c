@@ -457,14 +457,27 @@ static int ftruncate_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+static int fadvise_advice(const char *s)
+{
+	static const struct { const char *name; int v; } adv[] = {
+		{ "normal", KMM_POSIX_FADV_NORMAL }, { "random", KMM_POSIX_FADV_RANDOM },
+		{ "sequential", KMM_POSIX_FADV_SEQUENTIAL }, { "willneed", KMM_POSIX_FADV_WILLNEED },
+		{ "dontneed", KMM_POSIX_FADV_DONTNEED }, { "noreuse", KMM_POSIX_FADV_NOREUSE },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(adv); i++)
+		if (!strcmp(s, adv[i].name))
+			return adv[i].v;
+	return -1;
+}
+
 static int fadvise_check(struct verb_check *vc, const struct args *a)
 {
-	if (need(vc, a, 5, 5, "fadvise NAME FD OFFSET SIZE willneed|dontneed|normal") ||
+	if (need(vc, a, 5, 5, "fadvise NAME FD OFFSET SIZE willneed|dontneed|sequential|random|noreuse|normal") ||
 	    check_number(vc, a, 1) || check_size(vc, a, 2) || check_size(vc, a, 3))
 		return VERB_ERROR;
-	if (strcmp(a->argv[4].text, "willneed") && strcmp(a->argv[4].text, "dontneed") &&
-	    strcmp(a->argv[4].text, "normal"))
-		return verb_check_error(vc, a, 4, "expected willneed, dontneed or normal");
+	if (fadvise_advice(a->argv[4].text) < 0)
+		return verb_check_error(vc, a, 4, "unknown advice '%s' (willneed, dontneed, sequential, random, "
+					"noreuse, normal)", a->argv[4].text);
 	return 0;
 }
 
@@ -472,15 +485,12 @@ static int fadvise_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct task_struct *t;
 	uint64_t off, len;
-	const char *adv = a->argv[4].text;
 	int fd, err = task_arg(ctx, a, 0, &t);
 
 	if (err || (err = fd_arg(ctx, a, 1, &fd)) || (err = arg_u64(ctx, a, 2, &off, true)) ||
 	    (err = arg_u64(ctx, a, 3, &len, true)))
 		return err;
-	err = kmm_fadvise(t, fd, off, len, !strcmp(adv, "willneed") ? KMM_POSIX_FADV_WILLNEED :
-					    !strcmp(adv, "dontneed") ? KMM_POSIX_FADV_DONTNEED :
-								       KMM_POSIX_FADV_NORMAL);
+	err = kmm_fadvise(t, fd, off, len, fadvise_advice(a->argv[4].text));
 	if (err)
 		return failed(ctx, a, t, "fadvise", err);
 	result(ctx, a, 0);
@@ -636,8 +646,8 @@ static const struct verb verbs[] = {
 	  "SIGBUS.\n", VERB_RESULT | VERB_ACK, ftruncate_check, ftruncate_run },
 	{ "fsync", "fsync NAME FD -> $v", "write a file's dirty pages and metadata to the image",
 	  NULL, VERB_RESULT | VERB_ACK, fd_check, fsync_run },
-	{ "fadvise", "fadvise NAME FD OFFSET SIZE willneed|dontneed|normal -> $v",
-	  "posix_fadvise: read a range in now, or write and drop it", NULL, VERB_RESULT | VERB_ACK,
+	{ "fadvise", "fadvise NAME FD OFFSET SIZE willneed|dontneed|sequential|random|noreuse|normal -> $v",
+	  "posix_fadvise: read a range in, write and drop it, or set the fd's readahead", NULL, VERB_RESULT | VERB_ACK,
 	  fadvise_check, fadvise_run },
 	{ "msync", "msync NAME ADDR SIZE [sync|async] -> $v",
 	  "write the dirty file pages a range of shared mappings holds (async: nothing to do)",

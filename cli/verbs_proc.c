@@ -592,6 +592,7 @@ static int madvise_advice(const char *s)
 		{ "normal", KMM_MADV_NORMAL }, { "dontneed", KMM_MADV_DONTNEED },
 		{ "willneed", KMM_MADV_WILLNEED }, { "free", KMM_MADV_FREE },
 		{ "dontfork", KMM_MADV_DONTFORK }, { "dofork", KMM_MADV_DOFORK },
+		{ "sequential", KMM_MADV_SEQUENTIAL }, { "random", KMM_MADV_RANDOM },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(adv); i++)
 		if (!strcmp(s, adv[i].name))
@@ -601,11 +602,12 @@ static int madvise_advice(const char *s)
 
 static int madvise_check(struct verb_check *vc, const struct args *a)
 {
-	if (range_check(vc, a, 1, 1, "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|normal"))
+	if (range_check(vc, a, 1, 1, "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|"
+			"sequential|random|normal"))
 		return VERB_ERROR;
 	if (madvise_advice(a->argv[3].text) < 0)
 		return verb_check_error(vc, a, 3, "unknown advice '%s' (dontneed, willneed, free, "
-					"dontfork, dofork, normal)", a->argv[3].text);
+					"dontfork, dofork, sequential, random, normal)", a->argv[3].text);
 	return 0;
 }
 
@@ -1164,8 +1166,8 @@ static const struct verb verbs[] = {
 	  "  expect $r.errno == \"ENOMEM\"\n", VERB_RESULT | VERB_ACK, mprotect_check, mprotect_run },
 	{ "mremap", "mremap NAME ADDR OLDSIZE NEWSIZE [maymove] [fixed=ADDR] -> $v",
 	  "grow, shrink or move a mapping", NULL, VERB_RESULT | VERB_ACK, mremap_check, mremap_run },
-	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|normal -> $v",
-	  "give advice about a range", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
+	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|sequential|random|normal -> $v",
+	  "give advice about a range (sequential, random: the readahead of file faults)", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
 	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)", NULL,
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,

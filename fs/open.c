@@ -10,6 +10,10 @@
  * (generic_fadvise), mm/mmap.c (ksys_mmap_pgoff's file half), fs/namei.c
  * (do_unlinkat), fs/file.c (the fd table: lowest free descriptor first),
  * mm/shmem.c (tmpfs files are shmem objects in memory).
+ * fadvise NOREUSE is recorded on the open file: in 6.12 its one effect is
+ * that reclaim ignores the accessed bits of mappings made through that open
+ * file (vma_has_recency); kmm's VMAs map the file, not an open file, so it
+ * changes nothing here (MADV_SEQUENTIAL/RANDOM mappings are ignored so).
  * Simplified: one flat namespace, no directories, no permissions (every
  * process is root), no O_DIRECT, no file locks; the fd table lives in the
  * fs layer (by pid) rather than in the task, so a dead process's files are
@@ -566,35 +570,76 @@ int kmm_fsync(struct task_struct *t, int fd)
 	return (int)call_end(&c, err);
 }
 
+/*
+ * generic_fadvise() (6.12): NORMAL resets the window to the disk's and
+ * clears FMODE_RANDOM and FMODE_NOREUSE; RANDOM sets FMODE_RANDOM (reads get
+ * no window); SEQUENTIAL doubles the window and clears FMODE_RANDOM;
+ * NOREUSE sets FMODE_NOREUSE; WILLNEED reads the range in (first and last
+ * partial pages included; force_page_cache_ra's bound); DONTNEED writes the
+ * range's dirty pages, then drops its whole clean pages - a partial last
+ * page stays unless the range ends at the end of the file. tmpfs has no
+ * backing device (noop_backing_dev_info): every valid advice is ignored.
+ */
 int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int advice)
 {
 	struct call c;
 	struct open_file *of;
+	struct kmm_file *f;
 	uint64_t end;
 	int err;
 
-	if (advice != KMM_POSIX_FADV_NORMAL && advice != KMM_POSIX_FADV_WILLNEED &&
-	    advice != KMM_POSIX_FADV_DONTNEED)
-		return kmm_set_error(-EINVAL, "fadvise: advice %d is not supported", advice);
+	if (advice < KMM_POSIX_FADV_NORMAL || advice > KMM_POSIX_FADV_NOREUSE)
+		return kmm_set_error(-EINVAL, "fadvise: advice %d is not one of POSIX_FADV_*", advice);
 	if ((err = call_begin(&c, t, KMM_SYS_FADVISE64, (uint64_t)fd, off, len)) != 0)
 		return err;
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
-	end = len ? off + len - 1 : ~0ULL;
-	if (end < off)
-		end = ~0ULL;
-	if (advice == KMM_POSIX_FADV_WILLNEED) {
-		uint64_t size = i_size_read(of->f);
-		unsigned long first = (unsigned long)(off >> PAGE_SHIFT);
-		uint64_t last = KMM_MIN(end, size ? size - 1 : 0);
-		if (off < size)
-			page_cache_ra_unbounded(of->f, first, (unsigned long)(last >> PAGE_SHIFT) - first + 1, 0);
-	} else if (advice == KMM_POSIX_FADV_DONTNEED) {
-		/* generic_fadvise(): start writeback, then drop what is clean */
-		filemap_write_and_wait_range(of->f, off, end);
-		invalidate_mapping_pages(of->f, (unsigned long)(off >> PAGE_SHIFT),
-					 (unsigned long)(end >> PAGE_SHIFT));
+	f = of->f;
+	end = off + len;
+	if (!len || end < len || end > (uint64_t)INT64_MAX)
+		end = (uint64_t)INT64_MAX;	/* LLONG_MAX: to the end of any file */
+	else
+		end--;
+	if (f->shmem)
+		goto out;
+	switch (advice) {
+	case KMM_POSIX_FADV_NORMAL:
+		of->ra.ra_pages = (unsigned int)((unsigned long)filemap_read_ahead_kb(c.m) * 1024 / PAGE_SIZE);
+		of->ra.random = false;
+		of->ra.noreuse = false;
+		break;
+	case KMM_POSIX_FADV_RANDOM:
+		of->ra.random = true;
+		break;
+	case KMM_POSIX_FADV_SEQUENTIAL:
+		of->ra.ra_pages = 2 * (unsigned int)((unsigned long)filemap_read_ahead_kb(c.m) * 1024 / PAGE_SIZE);
+		of->ra.random = false;
+		break;
+	case KMM_POSIX_FADV_NOREUSE:
+		of->ra.noreuse = true;
+		break;
+	case KMM_POSIX_FADV_WILLNEED: {
+		unsigned long first = (unsigned long)(off >> PAGE_SHIFT), last = (unsigned long)(end >> PAGE_SHIFT);
+		unsigned long nr = last - first + 1;
+		force_page_cache_ra(f, &of->ra, first, nr ? nr : ~0UL);
+		break;
 	}
+	case KMM_POSIX_FADV_DONTNEED: {
+		unsigned long first = (unsigned long)((off + PAGE_SIZE - 1) >> PAGE_SHIFT);
+		unsigned long last = (unsigned long)(end >> PAGE_SHIFT);
+		filemap_write_and_wait_range(f, off, end);
+		/* the last page only when whole, or when the range ends with the file */
+		if ((end & (PAGE_SIZE - 1)) != PAGE_SIZE - 1 && end != i_size_read(f) - 1) {
+			if (last == 0)
+				break;
+			last--;
+		}
+		if (last >= first)
+			invalidate_mapping_pages(f, first, last);
+		break;
+	}
+	}
+out:
 	fdput(c.fs, of);
 	return (int)call_end(&c, 0);
 }

@@ -15,9 +15,13 @@
  * the readahead window (mm/readahead.c) on read() misses and PG_readahead
  * hits, SIGBUS past the end of the file, unmapping before truncation,
  * drop_caches dropping clean unmapped pages only.
+ * Kept too, the fault path: filemap_fault's major fault on a miss with mmap
+ * read-around (do_sync_mmap_readahead: VM_SEQ_READ, VM_RAND_READ, mmap_miss
+ * and MMAP_LOTSAMISS), the next window from a PG_readahead hit
+ * (do_async_mmap_readahead), and fault-around (filemap_map_pages).
  * Simplified: a page is read before it enters the cache (no !uptodate page
  * is ever visible, so nobody waits on one); single pages, no large folios;
- * the fault path has no fault-around and no readahead; no shadow entries
+ * a file's mappings share one fault window (kmm_file.f_ra); no shadow entries
  * (no refault detection); shmem pages are never swapped out (reclaim keeps
  * them: mm/vmscan.c).
  *
@@ -97,6 +101,8 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f)
 	xa_init(&f->i_pages);
 	sim_rwlock_init(&f->i_rwsem);
 	INIT_LIST_HEAD(&f->files_node);
+	spin_lock_init(&f->ra_lock);
+	file_ra_state_init(m, &f->f_ra);
 	filemap_register(m, f);
 }
 
@@ -333,25 +339,221 @@ static struct page *filemap_get_or_read(struct kmm_file *f, unsigned long idx, b
 	}
 }
 
-struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
-			      unsigned int *ret)
+/* ---- The fault path ---- */
+
+/* MMAP_LOTSAMISS: past this many misses (less pages mapped around), faults read no more around. */
+#define MMAP_LOTSAMISS	100
+
+int filemap_fault_around_bytes(struct kmm_machine *m)
 {
-	bool major = false;
+	const struct pagecache_state *st = pagecache_of(m);
+
+	return st ? (int)(__atomic_load_n(&st->fault_around_pages, __ATOMIC_RELAXED) << PAGE_SHIFT) : -ENOENT;
+}
+
+int filemap_set_fault_around_bytes(struct kmm_machine *m, uint64_t bytes)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+	unsigned long pages;
+
+	if (!st)
+		return -ENOENT;
+	/* fault_around_bytes_set(): at most one page table's worth, at least a page, a power of two */
+	if (bytes / PAGE_SIZE > (1UL << g->bits[PGT_PTE]))
+		return -EINVAL;
+	pages = (unsigned long)KMM_MAX(bytes, (uint64_t)PAGE_SIZE) >> PAGE_SHIFT;
+	pages = 1UL << fls_ul(pages) >> 1;	/* rounddown_pow_of_two */
+	__atomic_store_n(&st->fault_around_pages, pages, __ATOMIC_RELAXED);
+	return 0;
+}
+
+unsigned long fault_around_pages(struct kmm_machine *m)
+{
+	const struct pagecache_state *st = pagecache_of(m);
+
+	return st ? __atomic_load_n(&st->fault_around_pages, __ATOMIC_RELAXED) : 1;
+}
+
+/*
+ * next_uptodate_folio(): the next cached page of @f in [*@idx, @end] that
+ * fault-around may map, with a reference and PG_locked: pages being read
+ * ahead from (PG_readahead, so that touching them still starts the next
+ * window), locked by someone else, or past the end of the file are skipped.
+ */
+static struct page *next_uptodate_page(struct kmm_file *f, unsigned long *idx, unsigned long end)
+{
+	while (*idx <= end) {
+		struct page *page;
+
+		spin_lock(&f->i_pages_lock);
+		page = xa_find(&f->i_pages, idx, end, XA_PRESENT);
+		if (page)
+			get_page(page);
+		spin_unlock(&f->i_pages_lock);
+		if (!page)
+			return NULL;
+		if (page_flag_test(page, PG_uptodate) && !page_flag_test(page, PG_readahead) &&
+		    trylock_page(page)) {
+			if (page->mapping == f && page->index == *idx &&
+			    *idx < DIV_ROUND_UP(i_size_read(f), PAGE_SIZE))
+				return page;
+			unlock_page(page);
+		}
+		put_user_page_ref(page);
+		if (*idx == end)
+			break;
+		(*idx)++;
+	}
+	return NULL;
+}
+
+unsigned int filemap_map_pages(struct vm_area_struct *vma, unsigned long fault_addr,
+			       unsigned long start_pgoff, unsigned long end_pgoff)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	const struct pgtable_geometry *g = mm->pgt.geo;
+	struct kmm_file *f = vma->vm_file;
+	unsigned long idx = start_pgoff, mapped = 0, mmap_miss = 0;
+	unsigned int ret = 0;
+	struct page *page;
+
+	while ((page = next_uptodate_page(f, &idx, end_pgoff)) != NULL) {
+		unsigned long addr = vma->vm_start + ((idx - vma->vm_pgoff) << PAGE_SHIFT);
+		void *slot;
+
+		/* filemap_map_order0_folio(): every page mapped around counts against the misses */
+		if (!page_flag_test(page, PG_workingset))
+			mmap_miss++;
+		spin_lock(&mm->page_table_lock);
+		slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+		if (slot && pte_none(pte_get(&mm->pgt, slot))) {
+			/* set_pte_range(), and a reference of the mapping's own (folio_ref_inc) */
+			get_page(page);
+			folio_add_file_rmap_pte(page);
+			add_mm_counter(mm, page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, 1);
+			pte_set(&mm->pgt, slot, pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot));
+			if (vma->vm_flags & VM_LOCKED)
+				mlock_page(page);
+			if (addr == fault_addr)
+				ret = VM_FAULT_NOPAGE;
+			mapped++;
+		}
+		spin_unlock(&mm->page_table_lock);
+		unlock_page(page);
+		put_user_page_ref(page);	/* the lookup's */
+		if (idx == end_pgoff)
+			break;
+		idx++;
+	}
+	if (mapped)
+		update_hiwater(mm);
+	spin_lock(&f->ra_lock);
+	f->f_ra.mmap_miss = mmap_miss >= f->f_ra.mmap_miss ? 0 : f->f_ra.mmap_miss - (unsigned int)mmap_miss;
+	spin_unlock(&f->ra_lock);
+	return ret;
+}
+
+/*
+ * do_sync_mmap_readahead(): a fault missed the cache at @idx. VM_RAND_READ
+ * reads nothing around; VM_SEQ_READ reads a window from @idx on; otherwise,
+ * unless the file's faults miss much more than they hit, read around @idx:
+ * ra_pages centred on it, the last quarter marked for the next window.
+ */
+static void do_sync_mmap_readahead(struct vm_area_struct *vma, struct kmm_file *f, unsigned long idx)
+{
+	struct file_ra_state ra;
+
+	if (vma->vm_flags & VM_RAND_READ)
+		return;
+	spin_lock(&f->ra_lock);
+	ra = f->f_ra;
+	if (!ra.ra_pages) {
+		spin_unlock(&f->ra_lock);
+		return;
+	}
+	if (vma->vm_flags & VM_SEQ_READ) {
+		spin_unlock(&f->ra_lock);
+		page_cache_sync_ra(f, &ra, idx, ra.ra_pages);
+		spin_lock(&f->ra_lock);
+		f->f_ra.start = ra.start;
+		f->f_ra.size = ra.size;
+		f->f_ra.async_size = ra.async_size;
+		spin_unlock(&f->ra_lock);
+		return;
+	}
+	if (f->f_ra.mmap_miss < MMAP_LOTSAMISS * 10)
+		f->f_ra.mmap_miss++;
+	if (f->f_ra.mmap_miss > MMAP_LOTSAMISS) {
+		spin_unlock(&f->ra_lock);
+		return;
+	}
+	/* mmap read-around */
+	ra.start = idx > ra.ra_pages / 2 ? idx - ra.ra_pages / 2 : 0;
+	ra.size = ra.ra_pages;
+	ra.async_size = ra.ra_pages / 4;
+	f->f_ra.start = ra.start;
+	f->f_ra.size = ra.size;
+	f->f_ra.async_size = ra.async_size;
+	spin_unlock(&f->ra_lock);
+	ra_submit(f, &ra);
+}
+
+/* do_async_mmap_readahead(): a fault found @page cached; a PG_readahead page starts the next window. */
+static void do_async_mmap_readahead(struct vm_area_struct *vma, struct kmm_file *f, struct page *page,
+				    unsigned long idx)
+{
+	struct file_ra_state ra;
+
+	if (vma->vm_flags & VM_RAND_READ)
+		return;
+	spin_lock(&f->ra_lock);
+	if (!f->f_ra.ra_pages) {
+		spin_unlock(&f->ra_lock);
+		return;
+	}
+	if (f->f_ra.mmap_miss)
+		f->f_ra.mmap_miss--;
+	ra = f->f_ra;
+	spin_unlock(&f->ra_lock);
+	if (!page_flag_test(page, PG_readahead))
+		return;
+	page_cache_async_ra(f, &ra, page, idx, ra.ra_pages);
+	spin_lock(&f->ra_lock);
+	f->f_ra.start = ra.start;
+	f->f_ra.size = ra.size;
+	f->f_ra.async_size = ra.async_size;
+	spin_unlock(&f->ra_lock);
+}
+
+struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsigned int *ret)
+{
+	struct kmm_file *f = vma->vm_file;
+	bool major = false, plain = vma->kind == VMA_PLAIN && !f->shmem;
 	struct page *page;
 	int err = 0;
 
-	(void)m;
 	if ((uint64_t)idx >= DIV_ROUND_UP(i_size_read(f), PAGE_SIZE)) {
 		*ret |= VM_FAULT_SIGBUS;	/* beyond the end of the file */
 		return NULL;
+	}
+	page = find_get_page(f, idx);
+	if (page) {
+		if (plain)
+			do_async_mmap_readahead(vma, f, page, idx);
+		return page;
+	}
+	if (plain) {
+		/* no page in the cache at all: a major fault, whatever readahead brings */
+		*ret |= VM_FAULT_MAJOR;
+		do_sync_mmap_readahead(vma, f, idx);
 	}
 	page = filemap_get_or_read(f, idx, false, &major, &err);
 	if (!page) {
 		*ret |= err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 		return NULL;
 	}
-	if (major)
-		*ret |= VM_FAULT_MAJOR;
 	return page;
 }
 
@@ -770,6 +972,7 @@ static int filemap_init(struct kmm_machine *m)
 		return kmm_set_error(-ENOMEM, "filemap: out of memory for the page cache state");
 	spin_lock_init(&st->files_lock);
 	INIT_LIST_HEAD(&st->files);
+	st->fault_around_pages = 65536 / PAGE_SIZE;	/* fault_around_bytes: 64 KiB */
 	writeback_state_init(st);
 	m->subsys[SUBSYS_FILEMAP] = st;
 	return 0;

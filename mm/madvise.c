@@ -1,22 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/madvise.c - MADV_DONTNEED, MADV_WILLNEED, MADV_FREE, MADV_DONTFORK and
- * MADV_DOFORK.
+ * mm/madvise.c - MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM, MADV_DONTNEED,
+ * MADV_WILLNEED, MADV_FREE, MADV_DONTFORK and MADV_DOFORK.
  *
  * Linux counterpart: mm/madvise.c. Kept: DONTNEED zaps (anonymous memory
  * reads back as zeroes), refuses VM_LOCKED ranges with EINVAL; FREE applies
  * to private anonymous pages mapped once only: their PTEs and pages are made
  * clean and the pages lose PG_swapbacked (lazy free: reclaim may drop them
- * unless rewritten), counted in pglazyfree; WILLNEED reads file pages into the
- * page cache (a no-op for anonymous memory, as without swap); DONTFORK and
- * DOFORK set and clear VM_DONTCOPY, splitting VMAs. A hole in the range gives
- * ENOMEM after the mapped parts were handled, as Linux does.
+ * unless rewritten), counted in pglazyfree; WILLNEED of a file mapping reads
+ * its file pages into the page cache without mapping them (vfs_fadvise
+ * WILLNEED: at most the disk's largest I/O); DONTFORK and DOFORK set and
+ * clear VM_DONTCOPY, SEQUENTIAL and RANDOM set VM_SEQ_READ or VM_RAND_READ
+ * (the other cleared; NORMAL clears both), splitting VMAs: the fault path's
+ * readahead follows them (mm/filemap.c). DONTNEED of a file mapping unmaps;
+ * the pages stay cached. A hole in the range gives ENOMEM after the mapped
+ * parts were handled, as Linux does.
+ * Not built: WILLNEED of anonymous or tmpfs memory (Linux reads its swapped
+ * pages back in ahead) does nothing.
  *
  * Locking: mmap_write_lock() held by the caller; flag changes write-lock
  * the VMA, entry changes take page_table_lock.
  */
 #include <errno.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
@@ -43,10 +50,43 @@ static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	return 0;
 }
 
+/* madvise_update_vma(): [@s, @e) of @vma gets @nf as its flags, split off when it is a part. */
+static int madvise_update_vma(struct vm_area_struct *vma, unsigned long s, unsigned long e, unsigned long nf)
+{
+	int err;
+
+	if (nf == vma->vm_flags)
+		return 0;
+	if (s > vma->vm_start && (err = split_vma(vma, s, true)) != 0)
+		return err;
+	if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
+		return err;
+	vma_start_write(vma);
+	vma->vm_flags = nf;
+	vma_try_merge(vma);
+	return 0;
+}
+
+/*
+ * madvise_willneed() of a file mapping: vfs_fadvise(WILLNEED) of the
+ * range's file pages - they are read into the page cache (no more than the
+ * disk's largest I/O, as force_page_cache_ra), and nothing is mapped.
+ */
+static int madvise_willneed_file(struct vm_area_struct *vma, unsigned long s, unsigned long e)
+{
+	struct kmm_file *f = vma->vm_file;
+	struct file_ra_state ra;
+
+	spin_lock(&f->ra_lock);
+	ra = f->f_ra;
+	spin_unlock(&f->ra_lock);
+	force_page_cache_ra(f, &ra, linear_page_index(vma, s), (e - s) >> PAGE_SHIFT);
+	return 0;
+}
+
 static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned long e, int advice)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	int err;
 
 	switch (advice) {
 	case KMM_MADV_DONTNEED:
@@ -64,31 +104,24 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 		flush_tlb_range(vma, s, e);
 		return 0;
 	case KMM_MADV_WILLNEED:
-		if (vma->vm_file && !(vma->vm_flags & VM_SHARED)) {
-			/* read ahead into the page cache by mapping nothing: fault and unmap is
-			   not Linux's way; we populate the range instead, which is close enough */
-			return populate_vma_page_range(vma, s, e) ? -ENOMEM : 0;
-		}
+		if (vma->vm_file && !vma->vm_file->shmem && vma->kind == VMA_PLAIN)
+			return madvise_willneed_file(vma, s, e);
+		/* anonymous and tmpfs memory: swapping in ahead is not built (nothing is read) */
 		return 0;
 	case KMM_MADV_DONTFORK:
-	case KMM_MADV_DOFORK: {
-		unsigned long nf = advice == KMM_MADV_DONTFORK ? vma->vm_flags | VM_DONTCOPY
-							       : vma->vm_flags & ~VM_DONTCOPY;
-		if (nf == vma->vm_flags)
-			return 0;
 		if (vma->vm_flags & VM_IO)
 			return -EINVAL;
-		if (s > vma->vm_start && (err = split_vma(vma, s, true)) != 0)
-			return err;
-		if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
-			return err;
-		vma_start_write(vma);
-		vma->vm_flags = nf;
-		vma_try_merge(vma);
-		return 0;
-	}
+		return madvise_update_vma(vma, s, e, vma->vm_flags | VM_DONTCOPY);
+	case KMM_MADV_DOFORK:
+		if (vma->vm_flags & VM_IO)
+			return -EINVAL;
+		return madvise_update_vma(vma, s, e, vma->vm_flags & ~VM_DONTCOPY);
 	case KMM_MADV_NORMAL:
-		return 0;
+		return madvise_update_vma(vma, s, e, vma->vm_flags & ~(VM_SEQ_READ | VM_RAND_READ));
+	case KMM_MADV_SEQUENTIAL:
+		return madvise_update_vma(vma, s, e, (vma->vm_flags & ~VM_RAND_READ) | VM_SEQ_READ);
+	case KMM_MADV_RANDOM:
+		return madvise_update_vma(vma, s, e, (vma->vm_flags & ~VM_SEQ_READ) | VM_RAND_READ);
 	default:
 		return kmm_set_error(-EINVAL, "madvise: advice %d is not supported", advice);
 	}
@@ -103,7 +136,7 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 		return kmm_set_error(-EINVAL, "madvise: address 0x%lx is not page aligned", start);
 	switch (advice) {
 	case KMM_MADV_NORMAL: case KMM_MADV_DONTNEED: case KMM_MADV_FREE: case KMM_MADV_WILLNEED:
-	case KMM_MADV_DONTFORK: case KMM_MADV_DOFORK:
+	case KMM_MADV_DONTFORK: case KMM_MADV_DOFORK: case KMM_MADV_SEQUENTIAL: case KMM_MADV_RANDOM:
 		break;
 	default:
 		return kmm_set_error(-EINVAL, "madvise: advice %d is not supported", advice);

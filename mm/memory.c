@@ -17,7 +17,9 @@
  * (lock_vma_under_rcu) and falls back to mmap_lock; pages are allocated and
  * filled with no page-table lock held, then installed under it after the
  * entry is checked again (another thread may have won: its work stands).
- * Simplified: no THP, no fault-around, no userfaultfd; one page-table lock
+ * Kept too: fault-around (do_fault_around, filemap_map_pages) on read faults
+ * of file mappings.
+ * Simplified: no THP, no userfaultfd; one page-table lock
  * per mm; swap entries go to the pressure layer through procs->swapin.
  * Every new user page goes onto the LRU (folio_add_lru, mm/include/swap.h)
  * before its PTE is set, and comes off it on its last put.
@@ -278,17 +280,41 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	return 0;
 }
 
+/*
+ * do_fault_around(): before a read fault goes to the file, map the cached
+ * pages around it - fault_around_pages, aligned by virtual address, clamped
+ * to the VMA and to the page table of @addr. Return: VM_FAULT_NOPAGE when
+ * @addr got mapped (the fault is done, a minor one), else 0.
+ */
+static unsigned int do_fault_around(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long nr_pages = fault_around_pages(vma->vm_mm->m);
+	unsigned long ptrs = 1UL << vma->vm_mm->pgt.geo->bits[PGT_PTE];
+	unsigned long pte_off = (addr >> PAGE_SHIFT) & (ptrs - 1);
+	unsigned long pgoff = linear_page_index(vma, addr);
+	unsigned long vma_off = pgoff - vma->vm_pgoff;
+	unsigned long vma_pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	unsigned long from_pte, to_pte;
+
+	from_pte = KMM_MAX(pte_off & ~(nr_pages - 1), pte_off - KMM_MIN(pte_off, vma_off));
+	to_pte = KMM_MIN(KMM_MIN(from_pte + nr_pages, ptrs), pte_off + vma_pages - vma_off) - 1;
+	return filemap_map_pages(vma, addr, pgoff + from_pte - pte_off, pgoff + to_pte - pte_off);
+}
+
 static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	const struct pgtable_geometry *g = mm->pgt.geo;
-	struct kmm_file *f = vma->vm_file;
 	unsigned long idx = linear_page_index(vma, addr);
 	unsigned int ret = 0;
 	void *slot;
 
-	struct page *page = filemap_get_page(m, f, idx, &ret);	/* our reference (mm/filemap.c) */
+	/* do_read_fault(): map what is cached around first (not the [vdso]: no ->map_pages) */
+	if (!(flags & FAULT_FLAG_WRITE) && vma->kind == VMA_PLAIN && fault_around_pages(m) > 1 &&
+	    (ret = do_fault_around(vma, addr)) != 0)
+		return ret;
+	struct page *page = filemap_fault(vma, idx, &ret);	/* our reference (mm/filemap.c) */
 	if (!page)
 		return ret;			/* VM_FAULT_OOM, or SIGBUS past the end of the file */
 	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {

@@ -25,6 +25,7 @@ struct pagecache_state {
 	int dirty_writeback_centisecs;		/* 500: its period; 0 turns it off */
 	int drop_caches;			/* the last value written (Linux keeps it too) */
 	int read_ahead_kb;			/* 128: the backing device's read_ahead_kb */
+	unsigned long fault_around_pages;	/* 16: fault_around_bytes / PAGE_SIZE, a power of two */
 	uint64_t last_periodic;			/* virtual ns of the last periodic writeback */
 	/* statistics */
 	atomic_ulong flusher_runs;		/* background writeback rounds */

@@ -17,7 +17,10 @@
  * Simplified: windows are read synchronously (the "async" window is read
  * when its marker page is hit, before the read goes on); no large folios
  * (order 0 only); no context readahead (page_cache_prev_miss) for
- * interleaved streams; mmap faults do no readahead (no fault-around).
+ * interleaved streams. Faults read ahead through mm/filemap.c
+ * (do_sync_mmap_readahead, do_async_mmap_readahead); fadvise and madvise
+ * WILLNEED and FMODE_RANDOM reads through force_page_cache_ra (at most
+ * max(io_pages, ra_pages): io_pages is KMMD0_IO_PAGES, 4 MiB).
  *
  * Locking: none of its own; a file's ra state belongs to its open file (the
  * caller serialises reads of one open file).
@@ -54,6 +57,9 @@ void file_ra_state_init(struct kmm_machine *m, struct file_ra_state *ra)
 	ra->size = 0;
 	ra->async_size = 0;
 	ra->ra_pages = (unsigned int)((unsigned long)kb * 1024 / PAGE_SIZE);
+	ra->mmap_miss = 0;
+	ra->random = false;
+	ra->noreuse = false;
 	ra->prev_pos = ~0ULL;
 }
 
@@ -115,10 +121,43 @@ unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, u
 	return read;
 }
 
-/* ra_submit(): read the current window, marking where the next one starts. */
-static void ra_submit(struct kmm_file *f, struct file_ra_state *ra)
+void do_page_cache_ra(struct kmm_file *f, unsigned long index, unsigned long nr, unsigned long lookahead)
 {
-	page_cache_ra_unbounded(f, ra->start, ra->size, ra->async_size);
+	uint64_t isize = i_size_read(f);
+	unsigned long end_index;
+
+	if (!isize)
+		return;
+	end_index = (unsigned long)((isize - 1) >> PAGE_SHIFT);
+	if (index > end_index)
+		return;
+	/* trimmed to the end of the file first: the marker moves with the end */
+	if (nr > end_index - index)
+		nr = end_index - index + 1;
+	page_cache_ra_unbounded(f, index, nr, lookahead);
+}
+
+/* page_cache_ra_order() for order 0: read the current window, marking where the next one starts. */
+void ra_submit(struct kmm_file *f, struct file_ra_state *ra)
+{
+	do_page_cache_ra(f, ra->start, ra->size, ra->async_size);
+}
+
+void force_page_cache_ra(struct kmm_file *f, const struct file_ra_state *ra, unsigned long index,
+			 unsigned long nr)
+{
+	unsigned long max_pages = KMM_MAX((unsigned long)KMMD0_IO_PAGES, (unsigned long)ra->ra_pages);
+
+	if (f->shmem)
+		return;		/* no read_folio: nothing to read ahead (tmpfs) */
+	/* a request past the window may go up to the disk's largest I/O (bdi->io_pages) */
+	nr = KMM_MIN(nr, max_pages);
+	while (nr) {
+		unsigned long chunk = KMM_MIN(nr, (2UL << 20) / PAGE_SIZE);
+		do_page_cache_ra(f, index, chunk, 0);
+		index += chunk;
+		nr -= chunk;
+	}
 }
 
 void page_cache_sync_ra(struct kmm_file *f, struct file_ra_state *ra, unsigned long index,
@@ -127,8 +166,11 @@ void page_cache_sync_ra(struct kmm_file *f, struct file_ra_state *ra, unsigned l
 	unsigned long max = ra->ra_pages;
 	unsigned long prev_index = ra->prev_pos == ~0ULL ? ~0UL : (unsigned long)(ra->prev_pos >> PAGE_SHIFT);
 
-	if (!max)
+	if (!max || ra->random) {
+		/* no window (read_ahead_kb 0, or FMODE_RANDOM): just what was asked for */
+		force_page_cache_ra(f, ra, index, max ? req_count : 1);
 		return;
+	}
 	if (!index || req_count > max || index - prev_index <= 1UL) {
 		/* a sequential read (or a large one): a fresh window */
 		ra->start = index;

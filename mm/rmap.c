@@ -240,6 +240,9 @@ static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsign
 {
 	struct referenced_ctx *c = arg;
 
+	/* invalid_folio_referenced_vma(): a mapping with no recency (vma_has_recency) is not asked */
+	if (vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ))
+		return true;
 	if (!(ptep = rmap_lock_pte(page, vma, addr)))
 		return true;
 	if (pte_clear_bits(&vma->vm_mm->pgt, ptep, _PAGE_ACCESSED) & _PAGE_ACCESSED) {

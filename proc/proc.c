@@ -54,6 +54,7 @@ static const struct proc_entry proc_entries[] = {
 	{ "/proc/slabinfo", slabinfo_show, NULL, 0400 },
 	{ "/proc/swaps", swaps_show, NULL, 0444 },
 	{ "/sys/block/kmmd0/queue/read_ahead_kb", read_ahead_kb_show, read_ahead_kb_write, 0644 },
+	{ "/sys/kernel/debug/fault_around_bytes", fault_around_bytes_show, fault_around_bytes_write, 0644 },
 };
 
 static const struct proc_prefix proc_prefixes[] = {

@@ -141,12 +141,19 @@ int vmallocinfo_show(struct kmm_machine *m, struct strbuf *sb);
 /** swaps_show() - /proc/swaps of @m. Return: 0, or -ENOENT without the pressure layer. */
 int swaps_show(struct kmm_machine *m, struct strbuf *sb);
 
-/* ---- proc/block.c: /sys/block/kmmd0/queue/read_ahead_kb ---- */
+/* ---- proc/block.c: /sys/block/kmmd0/queue/read_ahead_kb, /sys/kernel/debug/fault_around_bytes ---- */
 
 /** read_ahead_kb_show() - the readahead window's largest size in KiB. Return: 0, or -ENOENT without the page cache. */
 int read_ahead_kb_show(struct kmm_machine *m, struct strbuf *sb);
 /** read_ahead_kb_write() - set it (0..65536). Return: 0, -EINVAL (nothing changed), -ENOENT. */
 int read_ahead_kb_write(struct kmm_machine *m, const char *text);
+/** fault_around_bytes_show() - /sys/kernel/debug/fault_around_bytes. Return: 0, or -ENOENT without the page cache. */
+int fault_around_bytes_show(struct kmm_machine *m, struct strbuf *sb);
+/**
+ * fault_around_bytes_write() - set it: an unsigned number of bytes, at most
+ * one page table's span. Return: 0, -EINVAL (nothing changed), -ENOENT.
+ */
+int fault_around_bytes_write(struct kmm_machine *m, const char *text);
 
 /* ---- proc/slabinfo.c: /proc/slabinfo, /sys/kernel/slab/<cache>/<attr> ---- */
 

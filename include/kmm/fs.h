@@ -46,8 +46,11 @@ struct task_struct;
 #define KMM_MS_SYNC		4
 
 #define KMM_POSIX_FADV_NORMAL		0
+#define KMM_POSIX_FADV_RANDOM		1
+#define KMM_POSIX_FADV_SEQUENTIAL	2
 #define KMM_POSIX_FADV_WILLNEED		3
 #define KMM_POSIX_FADV_DONTNEED		4
+#define KMM_POSIX_FADV_NOREUSE		5
 
 /** kmm_open() - open (or with KMM_O_CREAT create) @path for @t. Return: an fd, or -errno. */
 int kmm_open(struct task_struct *t, const char *path, int flags);
@@ -65,7 +68,15 @@ int64_t kmm_lseek(struct task_struct *t, int fd, int64_t off, int whence);
 int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size);
 /** kmm_fsync() - write the file's dirty pages and metadata to the image. Return: 0/-errno (-EIO once per write error). */
 int kmm_fsync(struct task_struct *t, int fd);
-/** kmm_fadvise() - KMM_POSIX_FADV_WILLNEED reads ahead; DONTNEED writes and drops clean pages. Return: 0/-errno. */
+/**
+ * kmm_fadvise() - advice on [@off, @off + @len) of @fd (@len 0: to the end),
+ * as Linux 6.12's generic_fadvise: KMM_POSIX_FADV_WILLNEED reads the range
+ * into the page cache (at most 4 MiB or the window); DONTNEED writes its
+ * dirty pages and drops its whole clean, unmapped pages; SEQUENTIAL doubles
+ * this open file's readahead window; RANDOM turns it off (reads read just
+ * what they ask); NOREUSE is recorded; NORMAL undoes the last three. Every
+ * advice is a no-op on tmpfs. Return: 0, -EINVAL (unknown advice), -EBADF.
+ */
 int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int advice);
 /**
  * kmm_mmap_fd() - map @len bytes of @fd from @off (page aligned) into @t:

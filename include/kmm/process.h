@@ -59,6 +59,8 @@ struct task_struct;
 #define KMM_MREMAP_DONTUNMAP	4
 
 #define KMM_MADV_NORMAL		0
+#define KMM_MADV_RANDOM		1
+#define KMM_MADV_SEQUENTIAL	2
 #define KMM_MADV_WILLNEED	3
 #define KMM_MADV_DONTNEED	4
 #define KMM_MADV_FREE		8

@@ -51,15 +51,6 @@ struct address_space_operations {
 	void (*release)(struct kmm_file *f);
 };
 
-/* Per open file: the readahead window (Linux's struct file_ra_state). */
-struct file_ra_state {
-	unsigned long start;		/* first page of the current window */
-	unsigned int size;		/* pages in it */
-	unsigned int async_size;	/* start the next window when this many are left */
-	unsigned int ra_pages;		/* the largest window (read_ahead_kb / 4) */
-	uint64_t prev_pos;		/* the last byte read, or ~0 */
-};
-
 static inline uint64_t i_size_read(const struct kmm_file *f)
 {
 	return __atomic_load_n(&f->size, __ATOMIC_ACQUIRE);
@@ -80,14 +71,39 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f);
  */
 void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f);
 /**
- * filemap_get_page() - the fault path's page: page @idx of @f with a
- * reference for the caller, read in on a miss (VM_FAULT_MAJOR in *@ret for
- * a read from the backing store; shmem pages start zeroed).
+ * filemap_fault() - the fault path's page (Linux's filemap_fault): page @idx
+ * of @vma's file with a reference for the caller. A page already cached may
+ * start the next readahead window (PG_readahead); a miss is a major fault
+ * (VM_FAULT_MAJOR in *@ret) for a file with contents - a filesystem file or
+ * a program image, not tmpfs or the [vdso] - and reads around @idx first
+ * (VM_SEQ_READ: a window from @idx on; VM_RAND_READ: nothing more).
  * Return: the page, or NULL with VM_FAULT_OOM or VM_FAULT_SIGBUS (a read
  * error, or @idx past the end of the file) in *@ret.
+ * Context: the VMA's read lock or mmap_lock held.
  */
-struct page *filemap_get_page(struct kmm_machine *m, struct kmm_file *f, unsigned long idx,
-			      unsigned int *ret);
+struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsigned int *ret);
+/**
+ * filemap_map_pages() - fault-around (Linux's ->map_pages): map into @vma
+ * the cached, uptodate pages of file pages [@start_pgoff, @end_pgoff] whose
+ * PTEs are empty, read-only as the VMA's protection says, each with a
+ * reference and a mapcount of its own; pages locked by someone else, marked
+ * PG_readahead or past the end of the file are left for their own fault.
+ * Pages mapped lower the file's mmap_miss. Return: VM_FAULT_NOPAGE when
+ * @fault_addr itself got mapped, else 0. Context: as filemap_fault; the
+ * range lies in one page table of the VMA (do_fault_around clamps it).
+ */
+unsigned int filemap_map_pages(struct vm_area_struct *vma, unsigned long fault_addr,
+			       unsigned long start_pgoff, unsigned long end_pgoff);
+/** fault_around_pages() - pages fault-around maps at most (fault_around_bytes / PAGE_SIZE; 1: off). */
+unsigned long fault_around_pages(struct kmm_machine *m);
+/** filemap_fault_around_bytes() - fault_around_bytes. Return: it, or -ENOENT without the page cache. */
+int filemap_fault_around_bytes(struct kmm_machine *m);
+/**
+ * filemap_set_fault_around_bytes() - set it: at least a page, rounded down
+ * to a power of two. Return: 0, -EINVAL (more than one page table maps:
+ * 2 MiB, 4 MiB on i386 without PAE; nothing changed), -ENOENT.
+ */
+int filemap_set_fault_around_bytes(struct kmm_machine *m, uint64_t bytes);
 /**
  * filemap_remove_mapping() - reclaim's remove_mapping for a page-cache page:
  * a clean, unmapped, unlocked page that only the cache and the isolation
@@ -218,5 +234,24 @@ void page_cache_async_ra(struct kmm_file *f, struct file_ra_state *ra, struct pa
  */
 unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
 				      unsigned long lookahead);
+/**
+ * do_page_cache_ra() - page_cache_ra_unbounded() with @nr first trimmed to
+ * the end of the file (so the marker moves with the end, as Linux's).
+ */
+void do_page_cache_ra(struct kmm_file *f, unsigned long index, unsigned long nr, unsigned long lookahead);
+/** ra_submit() - read @ra's current window of @f (page_cache_ra_order for single pages). */
+void ra_submit(struct kmm_file *f, struct file_ra_state *ra);
+/*
+ * The disk's largest I/O in pages (bdi->io_pages: max_sectors_kb 4096, 6.12's
+ * BLK_DEF_MAX_SECTORS_CAP): how far past the window a forced readahead goes.
+ */
+#define KMMD0_IO_PAGES	1024
+/**
+ * force_page_cache_ra() - read @nr pages of @f from @index with no window
+ * (fadvise/madvise WILLNEED, FMODE_RANDOM reads), at most
+ * max(KMMD0_IO_PAGES, @ra->ra_pages), in 2 MiB chunks; nothing for tmpfs.
+ */
+void force_page_cache_ra(struct kmm_file *f, const struct file_ra_state *ra, unsigned long index,
+			 unsigned long nr);
 
 #endif /* KMM_MM_INCLUDE_FILEMAP_H */

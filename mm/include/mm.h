@@ -152,6 +152,22 @@ enum mm_counter {
  * unlinked or unmounted, closed and unmapped), or reclaim and drop_caches
  * take its clean pages.
  */
+/*
+ * A readahead window (Linux's struct file_ra_state): one per open file for
+ * read(), and one per kmm_file for its mappings' faults (kmm's VMAs map the
+ * file, not an open file: see kmm_file.f_ra).
+ */
+struct file_ra_state {
+	unsigned long start;		/* first page of the current window */
+	unsigned int size;		/* pages in it */
+	unsigned int async_size;	/* start the next window when this many are left */
+	unsigned int ra_pages;		/* the largest window (read_ahead_kb / 4) */
+	unsigned int mmap_miss;		/* faults that missed the cache, less pages mapped around */
+	bool random;			/* FMODE_RANDOM (fadvise RANDOM): reads get no window */
+	bool noreuse;			/* FMODE_NOREUSE (fadvise NOREUSE): recorded, see fs/open.c */
+	uint64_t prev_pos;		/* the last byte read, or ~0 */
+};
+
 struct address_space_operations;
 struct kmm_file {
 	char path[64];
@@ -172,6 +188,13 @@ struct kmm_file {
 	struct list_head files_node;	/* the page cache's list of files (its files_lock) */
 	int wb_err;			/* a write error not yet reported by fsync (i_pages_lock) */
 	uint64_t dirtied_when;		/* virtual ns its first dirty page appeared (i_pages_lock) */
+	/*
+	 * The window of faults on its mappings (Linux keeps it in the mapped
+	 * struct file; here every mapping of the file shares it): copied in and
+	 * out under @ra_lock, never held across a read.
+	 */
+	spinlock_t ra_lock;
+	struct file_ra_state f_ra;	/* ra_lock */
 };
 
 /*
