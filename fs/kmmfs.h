@@ -152,5 +152,7 @@ static inline void kmmfs_unlock(struct kmmfs_sb *sb)
 /* fs/open.c */
 /** fs_close_all() - close every open file (unmount). Return: files closed. */
 int fs_close_all(struct fs_state *fs);
+/** fs_exit_files() - the process layer's exit_files hook: close every descriptor of @t (exited). */
+void fs_exit_files(struct task_struct *t);
 
 #endif /* KMM_FS_KMMFS_H */

@@ -2,7 +2,8 @@
 /*
  * fs/open.c - the file system calls: open, close, read, write, pread,
  * pwrite, lseek, ftruncate, fsync, fadvise, mmap of an fd, unlink, sync;
- * the per-process file descriptors; tmpfs names under /dev/shm.
+ * the per-process file descriptors, closed when their process exits; tmpfs
+ * names under /dev/shm.
  *
  * Linux counterpart: fs/open.c (do_sys_open, close_fd, do_sys_ftruncate),
  * fs/read_write.c (ksys_read, ksys_write, ksys_pread64, ksys_pwrite64,
@@ -16,8 +17,8 @@
  * changes nothing here (MADV_SEQUENTIAL/RANDOM mappings are ignored so).
  * Simplified: one flat namespace, no directories, no permissions (every
  * process is root), no O_DIRECT, no file locks; the fd table lives in the
- * fs layer (by pid) rather than in the task, so a dead process's files are
- * closed by the next file call rather than at its exit; tmpfs has no size limit
+ * fs layer (by pid) rather than in the task (exit closes a process's files
+ * through the process layer's exit_files hook); tmpfs has no size limit
  * and its pages are never swapped out (reclaim keeps them).
  *
  * Locking: fs->files_lock (the table, an open file's users) -> f->i_rwsem
@@ -33,8 +34,6 @@
 #include "mm/include/events.h"
 
 /* ---- Entering a call ---- */
-
-static void reap_dead(struct fs_state *fs);
 
 struct call {
 	struct kmm_machine *m;
@@ -60,7 +59,6 @@ static int call_begin(struct call *c, struct task_struct *t, enum kmm_sys nr, ui
 	trace_sys_enter(c->m, kmm_task_pid(t), nr, a0, a1, a2);
 	c->token = procs_enter(c->m);
 	c->prev = set_current_task(t);
-	reap_dead(c->fs);
 	return 0;
 }
 
@@ -88,7 +86,6 @@ static int machine_begin(struct call *c, struct kmm_machine *m, int nr, uint64_t
 		trace_sys_enter(m, 0, (enum kmm_sys)nr, a0, 0, 0);
 	c->token = procs_enter(m);
 	c->prev = set_current_task(NULL);
-	reap_dead(c->fs);
 	return 0;
 }
 
@@ -248,20 +245,27 @@ static void fd_remove_locked(struct fs_state *fs, int i)
 	fs->open[i] = fs->open[--fs->nr_open];
 }
 
-/* Close the files of processes that have died (Linux closes them at exit). */
-static void reap_dead(struct fs_state *fs)
+/*
+ * exit_files(): @t has exited - close every descriptor it holds (the
+ * process layer calls it from exit_mm, after the address space went; a
+ * call of @t still running keeps its file until it ends, as fdget's use).
+ */
+void fs_exit_files(struct task_struct *t)
 {
+	struct fs_state *fs = fs_of(t->machine);
+	int pid = kmm_task_pid(t);
+
+	if (!fs)
+		return;
 	for (;;) {
 		struct open_file *of = NULL;
 		spin_lock(&fs->files_lock);
-		for (int i = 0; i < fs->nr_open; i++) {
-			struct task_struct *t = kmm_task_by_pid(fs->m, fs->open[i]->pid);
-			if (!t || !kmm_task_alive(t)) {
+		for (int i = 0; i < fs->nr_open; i++)
+			if (fs->open[i]->pid == pid) {
 				of = fs->open[i];
 				fd_remove_locked(fs, i);
 				break;
 			}
-		}
 		spin_unlock(&fs->files_lock);
 		if (!of)
 			return;

@@ -621,6 +621,8 @@ static int fs_init(struct kmm_machine *m)
 	if (image)
 		snprintf(fs->image, sizeof(fs->image), "%s", image);
 	m->subsys[SUBSYS_FS] = fs;
+	if (procs_of(m))
+		procs_of(m)->exit_files = fs_exit_files;	/* no task runs yet */
 	return 0;
 }
 
@@ -632,6 +634,8 @@ static void fs_shutdown(struct kmm_machine *m)
 
 	if (!fs)
 		return;
+	if (procs_of(m))
+		procs_of(m)->exit_files = NULL;	/* the process layer shuts down after us */
 	fs_close_all(fs);
 	sb = fs->sb;
 	if (sb) {

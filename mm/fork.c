@@ -182,6 +182,9 @@ void exit_mm(struct task_struct *t)
 	}
 	tasklist_unlock(m);
 	mmput(mm);
+	/* do_exit(): exit_files() after exit_mm() */
+	if (procs_of(m)->exit_files)
+		procs_of(m)->exit_files(t);
 }
 
 static void __do_sys_exit(struct task_struct *t, int code)

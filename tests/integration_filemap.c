@@ -737,3 +737,31 @@ TEST(bytes_past_a_truncation_read_as_zeros_after_extending)
 	expect_eq(kmm_unlink(m, "/data/z"), 0);
 	done(m);
 }
+
+/*
+ * Open files are closed when their process exits (do_exit's exit_files),
+ * not later: an unlinked file's pages leave the cache the moment its last
+ * opener dies, with no file call in between; a killed process's go too.
+ */
+TEST(open_files_are_closed_when_their_process_exits)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	long cached0 = meminfo_kb(m, "Cached:");
+	int fa, fb;
+
+	assert_eq(kmm_mkfile(m, "/data/gone", 64 * PG, 0x11), 0);
+	fa = kmm_open(a, "/data/gone", KMM_O_RDONLY);
+	fb = kmm_open(b, "/data/gone", KMM_O_RDONLY);
+	assert_true(fa >= 3 && fb >= 3);
+	assert_eq(kmm_unlink(m, "/data/gone"), 0);
+	expect_eq(meminfo_kb(m, "Cached:"), cached0 + 64 * 4);
+	/* A exits: B still holds the file */
+	kmm_exit(a, 0);
+	expect_eq(meminfo_kb(m, "Cached:"), cached0 + 64 * 4);
+	/* B is killed: its descriptor closes at once, and the file with it */
+	assert_eq(kmm_kill(b, KMM_SIGKILL), 0);
+	expect_eq(meminfo_kb(m, "Cached:"), cached0);
+	expect_eq(kmm_close(b, fb), -EBADF);
+	done(m);
+}

@@ -377,6 +377,9 @@ struct kmm_procs {
 	 * oom_victim_exit() an OOM victim leaves its fault or system call (no
 	 *                   process lock held): the OOM reaper takes its memory,
 	 *                   then it dies of SIGKILL. NULL: it just dies.
+	 * exit_files()      @t has exited (its mm is gone): close its open files
+	 *                   (do_exit's exit_files; set by the fs layer). NULL:
+	 *                   it has none.
 	 */
 	int (*swapin)(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr,
 		      void *ptep, pteval_t entry, unsigned int flags);
@@ -386,6 +389,7 @@ struct kmm_procs {
 	int (*overcommit_policy)(struct kmm_machine *m);
 	void (*pagefault_oom)(struct kmm_machine *m);
 	void (*oom_victim_exit)(struct task_struct *t);
+	void (*exit_files)(struct task_struct *t);
 };
 
 static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
