@@ -154,5 +154,7 @@ static inline void kmmfs_unlock(struct kmmfs_sb *sb)
 int fs_close_all(struct fs_state *fs);
 /** fs_exit_files() - the process layer's exit_files hook: close every descriptor of @t (exited). */
 void fs_exit_files(struct task_struct *t);
+/** fs_open_exec() - the process layer's open_exec hook: the kmmfs file @path with a reference, or NULL. */
+struct kmm_file *fs_open_exec(struct kmm_machine *m, const char *path);
 
 #endif /* KMM_FS_KMMFS_H */

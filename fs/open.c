@@ -246,6 +246,30 @@ static void fd_remove_locked(struct fs_state *fs, int i)
 }
 
 /*
+ * open_exec(): the regular file @path of kmmfs for exec, with a reference,
+ * or NULL (no such file, a tmpfs path, or no filesystem: with no image
+ * given at boot and nothing mounted yet, no file can exist, and exec does
+ * not mount one just to look).
+ */
+struct kmm_file *fs_open_exec(struct kmm_machine *m, const char *path)
+{
+	struct fs_state *fs = fs_of(m);
+	struct kmmfs_sb *sb;
+	struct kmmfs_inode *ino;
+
+	if (!fs || !path || path[0] != '/' || strlen(path) >= KMMFS_NAME_LEN || is_shm_path(path))
+		return NULL;
+	if (!fs->sb && (!fs->image[0] || fs->own_image))
+		return NULL;
+	if (!(sb = kmmfs_get_sb(fs)))
+		return NULL;
+	kmmfs_lock(sb);
+	ino = kmmfs_lookup(sb, path);
+	kmmfs_unlock(sb);
+	return ino ? kmmfs_iget(fs, ino) : NULL;
+}
+
+/*
  * exit_files(): @t has exited - close every descriptor it holds (the
  * process layer calls it from exit_mm, after the address space went; a
  * call of @t still running keeps its file until it ends, as fdget's use).

@@ -621,8 +621,10 @@ static int fs_init(struct kmm_machine *m)
 	if (image)
 		snprintf(fs->image, sizeof(fs->image), "%s", image);
 	m->subsys[SUBSYS_FS] = fs;
-	if (procs_of(m))
+	if (procs_of(m)) {
 		procs_of(m)->exit_files = fs_exit_files;	/* no task runs yet */
+		procs_of(m)->open_exec = fs_open_exec;
+	}
 	return 0;
 }
 
@@ -634,8 +636,10 @@ static void fs_shutdown(struct kmm_machine *m)
 
 	if (!fs)
 		return;
-	if (procs_of(m))
+	if (procs_of(m)) {
 		procs_of(m)->exit_files = NULL;	/* the process layer shuts down after us */
+		procs_of(m)->open_exec = NULL;
+	}
 	fs_close_all(fs);
 	sb = fs->sb;
 	if (sb) {

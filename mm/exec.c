@@ -10,7 +10,13 @@
  * 0x08048000 (i386); text r-xp and data rw-p from the file, bss anonymous,
  * start_brk right after bss, the stack VMA (VM_STACK_FLAGS) ending at
  * STACK_TOP with its top page written (argv and envp), [vdso] placed top-down
- * below mmap_base. Simplified: no ELF parsing, no [vvar]; the vdso pages are
+ * below mmap_base. An image whose path names a file of the filesystem is
+ * that file (open_exec, through the process layer's hook): its bytes, its
+ * page cache, shared by every process running it. Otherwise the image is a
+ * synthetic file of that name in the page cache only (its pages a
+ * deterministic pattern), shared by every process running the same path and
+ * size (filemap_find_image).
+ * Simplified: no ELF parsing, no [vvar]; the vdso pages are
  * a small per-process file instead of shared kernel pages.
  *
  * Locking: the caller is inside procs_enter(); the new mm is built under its
@@ -35,16 +41,25 @@ static int map_image(struct mm_struct *mm, const struct kmm_exec_image *img, uns
 	unsigned long bss = ALIGN_UP(img->bss, PAGE_SIZE);
 	unsigned long stack = ALIGN_UP(img->stack ? img->stack : 132 * 1024, PAGE_SIZE);
 	const char *path = img->path ? img->path : "/bin/a.out";
-	/* an image already running is the same file: its text pages are shared (page cache) */
-	struct kmm_file *f = filemap_find_image(m, path, text + img->data);
+	struct kmm_file *f = procs_of(m)->open_exec ? procs_of(m)->open_exec(m, path) : NULL;
 	long r;
 
-	if (!f)
-		f = kmm_file_create(m, path, text + img->data, false);
-
-	if (!f)
-		return -ENOMEM;
-	mm->exe_file = f;
+	if (f) {
+		/* a file of the filesystem: text and data are its bytes, read through the page cache */
+		uint64_t size = i_size_read(f);
+		mm->exe_file = f;
+		if (size < text + img->data)
+			return kmm_set_error(-ENOEXEC, "exec: %s is %llu bytes; its text and data need %lu",
+					     path, (unsigned long long)size, text + img->data);
+	} else {
+		/* an image already running is the same file: its text pages are shared (page cache) */
+		f = filemap_find_image(m, path, text + img->data);
+		if (!f)
+			f = kmm_file_create(m, path, text + img->data, false);
+		if (!f)
+			return -ENOMEM;
+		mm->exe_file = f;
+	}
 	if (base + text + data + bss + stack + (64UL << 20) > mm->task_size)
 		return kmm_set_error(-ENOMEM, "exec: the image does not fit the address space");
 	r = do_mmap(mm, f, base, text, KMM_PROT_READ | KMM_PROT_EXEC, KMM_MAP_PRIVATE | KMM_MAP_FIXED, 0, 0);

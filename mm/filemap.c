@@ -665,12 +665,34 @@ void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f)
 		f->a_ops->release(f);
 }
 
+void pagecache_isize_extended(struct kmm_file *f, uint64_t from, uint64_t to)
+{
+	static const char zeros[PAGE_SIZE];
+	struct page *page;
+
+	if (from >= to || !(from & (PAGE_SIZE - 1)))
+		return;		/* no page straddles the old end */
+	page = find_get_page(f, (unsigned long)(from >> PAGE_SHIFT));
+	if (!page)
+		return;		/* not cached: read_folio zeroes past the end */
+	lock_page(page);
+	if (page->mapping == f) {
+		size_t off = (size_t)(from & (PAGE_SIZE - 1));
+		size_t end = (size_t)KMM_MIN(to - (from & PAGE_MASK), (uint64_t)PAGE_SIZE);
+		memcpy_to_page(page, off, zeros, end - off);
+	}
+	unlock_page(page);
+	put_user_page_ref(page);
+}
+
 void truncate_setsize(struct kmm_file *f, uint64_t size)
 {
 	uint64_t old = i_size_read(f);
 	unsigned long first = (unsigned long)DIV_ROUND_UP(size, PAGE_SIZE);
 
 	i_size_write(f, size);
+	if (size > old)
+		pagecache_isize_extended(f, old, size);
 	if (size < old) {
 		/* truncate_pagecache(): faults past the new end now get SIGBUS */
 		drop_range(f, first, ~0UL, false);
@@ -811,8 +833,12 @@ ssize_t generic_perform_write(struct kmm_file *f, const void *buf, size_t len, u
 		unlock_page(page);
 		put_user_page_ref(page);
 		done += n;
-		if (at + n > isize)
+		if (at + n > isize) {
 			i_size_write(f, at + n);
+			/* generic_write_end(): the gap between the old end and this write reads as zeros */
+			if (isize < at)
+				pagecache_isize_extended(f, isize, at);
+		}
 		balance_dirty_pages_ratelimited(f);
 	}
 	return (ssize_t)done;

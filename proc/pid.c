@@ -16,10 +16,14 @@
  * not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
  * per mapped or swapped page holding the same 64-bit entry (bit 63 present,
  * 62 swapped, 61 file or shared-anon page, 56 mapped exactly once, 55
- * soft-dirty, bits 0-54 the PFN, or the swap type and offset). File
- * mappings show device 08:01 and inode 131000 + the file's number (a
- * simulated disk); shared anonymous memory shows 00:01 and "/dev/zero
- * (deleted)" as Linux's shmem does.
+ * soft-dirty, bits 0-54 the PFN, or the swap type and offset). A file of
+ * the filesystem (kmmfs on the disk kmmd0) shows kmmd0's device, fe:00
+ * (major 254, the first dynamically numbered block major, as a virtio disk
+ * gets; minor 0, a disk without partitions) and its kmmfs inode number;
+ * a program image that is not on the filesystem shows 08:01 and 131000 +
+ * the image's number (a root disk kmm does not build); shared anonymous
+ * memory and tmpfs show 00:01 as Linux's shmem does ("/dev/zero
+ * (deleted)" for the anonymous kind).
  *
  * Locking: inside procs_enter(), the task's mm held by get_task_mm() and
  * read under mmap_read_lock().
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/include/swap.h"
 #include "proc/proc.h"
@@ -66,11 +71,19 @@ static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
 	size_t start = sb->len;
 
 	if (vma->vm_file && vma->kind == VMA_PLAIN) {
-		ino = vma->vm_file->ino + (vma->vm_file->shmem ? 1000 : 131000);
-		dev_major = vma->vm_file->shmem ? 0 : 8;
-		dev_minor = vma->vm_file->shmem ? 1 : 1;
-		if (vma->vm_file->shmem)
+		const struct kmm_file *f = vma->vm_file;
+		if (f->shmem) {
+			ino = f->ino + 1000;
+			dev_minor = 1;
 			pgoff = (unsigned long long)vma->vm_pgoff << PAGE_SHIFT;
+		} else if (__atomic_load_n(&f->a_ops, __ATOMIC_ACQUIRE)) {
+			ino = f->ino;		/* kmmfs: the inode number of the filesystem */
+			dev_major = KMMD0_MAJOR;
+		} else {
+			ino = f->ino + 131000;	/* a program image kmm keeps off the filesystem */
+			dev_major = 8;
+			dev_minor = 1;
+		}
 	}
 	sb_printf(sb, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ", vma->vm_start, vma->vm_end,
 		  flags & VM_READ ? 'r' : '-', flags & VM_WRITE ? 'w' : '-',

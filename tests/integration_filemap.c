@@ -765,3 +765,110 @@ TEST(open_files_are_closed_when_their_process_exits)
 	expect_eq(kmm_close(b, fb), -EBADF);
 	done(m);
 }
+
+/*
+ * pagecache_isize_extended(): what a shared mapping stored past the end of
+ * the file, in its last page, stays out of the file when the file grows -
+ * by a write() past the end, or by ftruncate() - while the page is still
+ * cached and dirty (no writeback or drop between).
+ */
+TEST(stores_past_the_end_do_not_reappear_when_the_file_grows)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char r[2 * PG];
+	unsigned char x = 0x77, w = 0x42;
+	uint64_t ma;
+	int fd = kmm_open(a, "/data/tail", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	memset(r, 0xaa, 100);
+	assert_eq(kmm_write(a, fd, r, 100), 100);
+	assert_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &ma), 0);
+	assert_eq(kmm_access(a, ma + 50, &x, 1, true), 0);	/* inside the file */
+	assert_eq(kmm_access(a, ma + 200, &x, 1, true), 0);	/* past its end */
+	assert_eq(kmm_access(a, ma + 3000, &x, 1, true), 0);	/* past its end */
+	/* a write() at 1000 grows the file: 100..999 read as zeros, not the store at 200 */
+	assert_eq(kmm_pwrite(a, fd, &w, 1, 1000), 1);
+	assert_eq(kmm_pread(a, fd, r, PG, 0), 1001);
+	expect_eq(r[50], 0x77);
+	expect_eq(r[200], 0);
+	expect_eq(r[1000], 0x42);
+	/* ftruncate() grows it over the store at 3000: zeros too */
+	assert_eq(kmm_ftruncate(a, fd, 2 * PG), 0);
+	assert_eq(kmm_pread(a, fd, r, 2 * PG, 0), (long)(2 * PG));
+	expect_eq(r[3000], 0);
+	expect_eq(r[1000], 0x42);
+	/* and so does the image after fsync */
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_munmap(a, ma, PG), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	assert_eq(kmm_pread(a, fd, r, 2 * PG, 0), (long)(2 * PG));
+	expect_eq(r[50], 0x77);
+	expect_eq(r[200], 0);
+	expect_eq(r[3000], 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/tail"), 0);
+	done(m);
+}
+
+/*
+ * exec of a path that names a file of the filesystem maps that file: text
+ * and data are its bytes, every process running it shares its page-cache
+ * frames, /proc/PID/maps shows kmmd0's device (fe:00) and its inode; a
+ * file shorter than the image's text and data is refused.
+ */
+TEST(exec_of_a_file_of_the_filesystem_maps_its_bytes)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	const struct kmm_exec_image img = { .path = "/usr/bin/real", .text = 64 << 10, .data = 16 << 10 };
+	static unsigned char want[PG], got[PG];
+	struct page *pa = NULL, *pb = NULL;
+	char path[64], *maps;
+	int fd;
+
+	assert_eq(kmm_mkfile(m, "/usr/bin/real", 80 << 10, -1), 0);
+	fd = kmm_open(a, "/usr/bin/real", KMM_O_RDONLY);
+	assert_true(fd >= 3);
+	assert_eq(kmm_pread(a, fd, want, PG, 5 * PG), (long)PG);
+	assert_eq(kmm_close(a, fd), 0);
+	assert_eq(kmm_exec(a, &img), 0);
+	assert_eq(kmm_exec(b, &img), 0);
+	uint64_t text = a->mm->start_code + 5 * PG;
+	assert_eq(kmm_access(a, text, got, PG, false), 0);
+	expect_true(!memcmp(got, want, PG));
+	assert_eq(kmm_access(b, text, got, PG, false), 0);
+	expect_true(!memcmp(got, want, PG));
+	assert_eq(get_user_pages_remote(a->mm, text, 1, 0, &pa), 1);
+	assert_eq(get_user_pages_remote(b->mm, text, 1, 0, &pb), 1);
+	expect_true(pa == pb);
+	put_user_page_ref(pa);
+	put_user_page_ref(pb);
+	snprintf(path, sizeof(path), "/proc/%d/maps", kmm_task_pid(a));
+	maps = t_proc(m, path);
+	expect_true(maps && strstr(maps, "r-xp 00000000 fe:00 ") && strstr(maps, "/usr/bin/real"));
+	free(maps);
+	/* a store to the private data copies: the file keeps its bytes */
+	unsigned char x = 0xee;
+	assert_eq(kmm_access(a, a->mm->start_data, &x, 1, true), 0);
+	fd = kmm_open(b, "/usr/bin/real", KMM_O_RDONLY);
+	assert_eq(kmm_pread(b, fd, got, 1, 64 << 10), 1);
+	expect_ne(got[0], 0xee);
+	assert_eq(kmm_close(b, fd), 0);
+	/* too short for the image */
+	const struct kmm_exec_image big = { .path = "/usr/bin/real", .text = 1 << 20 };
+	expect_eq(kmm_exec(b, &big), -ENOEXEC);
+	/* a path not on the filesystem is a synthetic image, as before */
+	const struct kmm_exec_image other = { .path = "/usr/bin/other", .text = 64 << 10 };
+	assert_eq(kmm_exec(b, &other), 0);
+	snprintf(path, sizeof(path), "/proc/%d/maps", kmm_task_pid(b));
+	maps = t_proc(m, path);
+	expect_true(maps && strstr(maps, " 08:01 ") && strstr(maps, "/usr/bin/other"));
+	free(maps);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	expect_eq(kmm_unlink(m, "/usr/bin/real"), 0);
+	done(m);
+}

@@ -32,6 +32,9 @@
 
 #include "mm/include/mm.h"
 
+/* The filesystem's disk, kmmd0: block major 254, minor 0 (/proc/PID/maps shows fe:00). */
+#define KMMD0_MAJOR		254
+
 #define PAGECACHE_TAG_DIRTY	XA_MARK_0
 #define PAGECACHE_TAG_WRITEBACK	XA_MARK_1
 
@@ -131,6 +134,15 @@ ssize_t generic_perform_write(struct kmm_file *f, const void *buf, size_t len, u
  * f->i_rwsem for writing.
  */
 void truncate_setsize(struct kmm_file *f, uint64_t size);
+/**
+ * pagecache_isize_extended() - @f grew from @from to @to bytes: the cached
+ * page that straddled @from gets [@from, @to) (within the page) zeroed, so
+ * what a shared mapping stored past the old end (never written: writepage
+ * zeroes past i_size) does not show up inside the file. A dirty page stays
+ * dirty; a clean one matches the disk, which holds zeros there. Context:
+ * f->i_rwsem held for writing.
+ */
+void pagecache_isize_extended(struct kmm_file *f, uint64_t from, uint64_t to);
 /**
  * invalidate_mapping_pages() - drop the clean, unmapped, unlocked pages of
  * [@start, @end] (page indices) from @f (drop_caches, fadvise DONTNEED).
