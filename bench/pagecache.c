@@ -17,6 +17,14 @@
  *   4K back    4 KiB preads from the end to the start, cold: no window
  *              ever opens (each read is a miss of one page), so the two
  *              rows together show what readahead is worth
+ *   mmap seq   a shared read-only mapping of the file, cold, loaded one byte
+ *              per page in order: kmm's faults read around and ahead and
+ *              map 16 cached pages at a time (fault-around) / the host's
+ *              mapping of its copy, the same loads
+ *   mmap rand  the same with MADV_RANDOM on both sides and kmm's
+ *              fault_around_bytes at 4096: one fault and one read per page;
+ *              the two rows show what fault-around and mmap readahead are
+ *              worth. Both print kmm's major and minor faults of the last run.
  *
  * Figures are MiB/s, medians of REPS runs, and the ratio kmm/host. "Cold" on
  * the host means out of the host's page cache only as far as fadvise can
@@ -28,6 +36,7 @@
 #endif
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +99,65 @@ static double host_pass(int fd, uint64_t bytes, size_t chunk, int random, char *
 	return (double)bytes / (1 << 20) / ((double)(now_ns() - start) / 1e9);
 }
 
+static volatile unsigned bench_sink;	/* keeps the host's loads */
+
+/* A /proc/vmstat counter of @m (the bench's process is the machine's only one). */
+static unsigned long vmstat_counter(struct kmm_machine *m, const char *name)
+{
+	char *text = NULL, key[64], *p;
+	unsigned long v = 0;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if (kmm_proc_read(m, "/proc/vmstat", &text) == 0 && (p = strstr(text, key)) != NULL)
+		v = strtoul(p + strlen(key), NULL, 10);
+	free(text);
+	return v;
+}
+
+/* MiB/s of loading one byte per page of a cold mapping of @bytes (kmm), with advice @advice. */
+static double kmm_map_pass(struct kmm_machine *m, struct task_struct *t, int fd, uint64_t bytes, int advice,
+			   unsigned long *maj, unsigned long *min)
+{
+	uint64_t addr = 0, start;
+	unsigned long maj0 = vmstat_counter(m, "pgmajfault"), all0 = vmstat_counter(m, "pgfault");
+	double mibs;
+
+	if (kmm_mmap_fd(t, fd, 0, bytes, KMM_PROT_READ, KMM_MAP_SHARED, 0, &addr) ||
+	    kmm_madvise(t, addr, bytes, advice)) {
+		fprintf(stderr, "mmap: %s\n", kmm_last_error());
+		exit(1);
+	}
+	start = now_ns();
+	if (kmm_touch(t, addr, bytes, false)) {
+		fprintf(stderr, "touch: %s\n", kmm_last_error());
+		exit(1);
+	}
+	mibs = (double)bytes / (1 << 20) / ((double)(now_ns() - start) / 1e9);
+	*maj = vmstat_counter(m, "pgmajfault") - maj0;
+	*min = vmstat_counter(m, "pgfault") - all0 - *maj;
+	kmm_munmap(t, addr, bytes);
+	return mibs;
+}
+
+static double host_map_pass(int fd, uint64_t bytes, int advice)
+{
+	volatile const char *p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+	uint64_t start;
+	unsigned sum = 0;
+
+	if (p == MAP_FAILED || madvise((void *)p, bytes, advice)) {
+		perror("mmap");
+		exit(1);
+	}
+	start = now_ns();
+	for (uint64_t off = 0; off < bytes; off += 4096)
+		sum += (unsigned char)p[off];
+	double mibs = (double)bytes / (1 << 20) / ((double)(now_ns() - start) / 1e9);
+	munmap((void *)p, bytes);
+	bench_sink = sum;
+	return mibs;
+}
+
 int main(void)
 {
 	const char *r = getenv("KMM_BENCH_REPS"), *mb = getenv("KMM_BENCH_FILE_MB");
@@ -97,9 +165,11 @@ int main(void)
 	uint64_t bytes = (uint64_t)(mb ? atoi(mb) : 64) << 20;
 	static char buf[CHUNK];
 	char host_path[] = "/tmp/kmm-bench-pagecache-XXXXXX";
-	double v[6][2][MAX_REPS];
-	static const char *const names[6] = { "seq cold", "seq warm", "rand warm", "rand cold",
-					      "4K seq cold", "4K backwards cold (no ra)" };
+	double v[8][2][MAX_REPS];
+	unsigned long faults[2][2] = { { 0, 0 }, { 0, 0 } };
+	static const char *const names[8] = { "seq cold", "seq warm", "rand warm", "rand cold",
+					      "4K seq cold", "4K backwards cold (no ra)",
+					      "mmap seq cold", "mmap rand cold (no fa/ra)" };
 
 	if (reps < 1 || reps > MAX_REPS)
 		reps = 5;
@@ -164,14 +234,30 @@ int main(void)
 				return 1;
 		v[5][1][i] = (double)(bytes / 4) / (1 << 20) / ((double)(now_ns() - start) / 1e9);
 		kmm_close(t, f2);
+		/* faults on a mapping: fault-around and mmap readahead on, then off */
+		kmm_sysctl_write(m, "vm.drop_caches", "1");
+		posix_fadvise(ifd, 0, 0, POSIX_FADV_DONTNEED);
+		v[6][0][i] = kmm_map_pass(m, t, fd, bytes / 4, KMM_MADV_NORMAL, &faults[0][0], &faults[0][1]);
+		posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED);
+		v[6][1][i] = host_map_pass(hfd, bytes / 4, MADV_NORMAL);
+		kmm_sysctl_write(m, "vm.drop_caches", "1");
+		posix_fadvise(ifd, 0, 0, POSIX_FADV_DONTNEED);
+		kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", "4096");
+		v[7][0][i] = kmm_map_pass(m, t, fd, bytes / 4, KMM_MADV_RANDOM, &faults[1][0], &faults[1][1]);
+		kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", "65536");
+		posix_fadvise(hfd, 0, 0, POSIX_FADV_DONTNEED);
+		v[7][1][i] = host_map_pass(hfd, bytes / 4, MADV_RANDOM);
 	}
 	printf("bench/pagecache: %llu MiB file, %d runs, MiB/s (median)\n", (unsigned long long)(bytes >> 20),
 	       reps);
 	printf("%-28s %10s %10s %8s\n", "", "kmm", "host", "kmm/host");
-	for (int k = 0; k < 6; k++) {
+	for (int k = 0; k < 8; k++) {
 		double a = median(v[k][0], reps), b = median(v[k][1], reps);
 		printf("%-28s %10.0f %10.0f %8.2f\n", names[k], a, b, a / b);
 	}
+	printf("kmm faults of the last mmap passes (%llu pages): seq %lu major %lu minor; "
+	       "rand %lu major %lu minor\n", (unsigned long long)(bytes / 4 / 4096), faults[0][0], faults[0][1],
+	       faults[1][0], faults[1][1]);
 	kmm_close(t, fd);
 	kmm_unlink(m, "/bench");
 	close(hfd);
