@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/stress_filemap.c - random file operations against a model: pwrite,
- * pread, ftruncate, fsync, sync, drop_caches, fadvise, stores and loads
- * through shared mappings, unlink and re-create, and bursts of anonymous
+ * pread, ftruncate, fsync, sync, drop_caches, fadvise (every advice), stores
+ * and loads through shared mappings with madvise on them and fault_around_bytes
+ * changing, unlink and re-create, and bursts of anonymous
  * memory that push reclaim through the page cache (and swap), on a small
  * machine whose dirty limits are low. kmm_check runs after every step; every
  * byte read back (by pread or through a mapping) must equal the model. The
@@ -141,6 +142,17 @@ static void run(const char *cmdline, int steps, bool pressure)
 				assert_eq(kmm_mmap_fd(t, x->fd, 0, x->map_len, KMM_PROT_READ | KMM_PROT_WRITE,
 						      KMM_MAP_SHARED, 0, &x->map), 0);
 			}
+			if (rnd(&s, 3) == 0) {
+				/* advice on part of the mapping: the faults' readahead, or unmap (DONTNEED) */
+				static const int adv[] = { KMM_MADV_NORMAL, KMM_MADV_SEQUENTIAL, KMM_MADV_RANDOM,
+							   KMM_MADV_WILLNEED, KMM_MADV_DONTNEED };
+				uint64_t first = rnd(&s, MAXSIZE / PG), n = 1 + rnd(&s, MAXSIZE / PG - first);
+				assert_eq(kmm_madvise(t, x->map + first * PG, n * PG, adv[rnd(&s, 5)]), 0);
+			}
+			if (rnd(&s, 8) == 0) {
+				static const char *const fab[] = { "4096", "16384", "65536", "2097152" };
+				assert_eq(kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", fab[rnd(&s, 4)]), 0);
+			}
 			if (x->size) {
 				uint64_t off = rnd(&s, x->size), len = 1 + rnd(&s, KMM_MIN(x->size - off, 2 * PG));
 				for (uint64_t i = 0; i < len; i++)
@@ -175,8 +187,8 @@ static void run(const char *cmdline, int steps, bool pressure)
 			break;
 		case 10:				/* fadvise */
 			what = "fadvise";
-			assert_eq(kmm_fadvise(t, x->fd, rnd(&s, MAXSIZE), rnd(&s, 32 * PG),
-					      rnd(&s, 2) ? KMM_POSIX_FADV_DONTNEED : KMM_POSIX_FADV_WILLNEED), 0);
+			/* every advice: NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, NOREUSE */
+			assert_eq(kmm_fadvise(t, x->fd, rnd(&s, MAXSIZE), rnd(&s, 32 * PG), (int)rnd(&s, 6)), 0);
 			break;
 		default: {				/* memory pressure: anonymous memory, then freed */
 			uint64_t len = (16 + rnd(&s, 24)) << 20, a;
