@@ -90,10 +90,21 @@ static int mark(struct checker *c, unsigned long pfn, unsigned long nr, const ch
 		return report(c, "%s at pfn %#lx (+%lu) lies outside the zone", what, pfn, nr);
 	if (!section_online(c->m, pfn))
 		return report(c, "%s at pfn %#lx lies in a section that is not online", what, pfn);
-	for (unsigned long i = pfn - base; i < pfn - base + nr; i++) {
+	for (unsigned long i = pfn - base, end = pfn - base + nr; i < end;) {
+		/* whole bytes of the bitmap at once where the range covers them */
+		if (!(i & 7) && end - i >= 8) {
+			if (c->seen[i >> 3])
+				return report(c, "pfn %#lx counted twice (%s)",
+					      base + i + (unsigned long)__builtin_ctz(c->seen[i >> 3]),
+					      what);
+			c->seen[i >> 3] = 0xff;
+			i += 8;
+			continue;
+		}
 		if (c->seen[i >> 3] & (1u << (i & 7)))
 			return report(c, "pfn %#lx counted twice (%s)", base + i, what);
 		c->seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+		i++;
 	}
 	return 0;
 }
@@ -273,6 +284,11 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 		unsigned long i = pfn - z->zone_start_pfn;
 		struct page *p = pfn_to_page_m(m, pfn);
 
+		/* eight frames all accounted already (free or on a pcp list) */
+		if (!(i & 7) && c->seen[i >> 3] == 0xff && end - pfn >= 8) {
+			pfn += 8;
+			continue;
+		}
 		if (!(c->seen[i >> 3] & (1u << (i & 7))) && in_zone_page(c, p)) {
 			if (PageBuddy(p))
 				return report(c, "PageBuddy pfn %#lx is on no free list", pfn);

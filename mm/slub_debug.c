@@ -19,7 +19,8 @@
  * Locking: reports run under whatever lock the caller holds (c->lock,
  * n->list_lock or the slab lock) and take only log_lock. slab_count(),
  * slab_draw() and slub_check() take c->lock -> n->list_lock -> slab_lock in
- * the allocator's order.
+ * the allocator's order; where they read every CPU's slab they hold all the
+ * slots at once (kmm_cpu_lock_all: one process-wide barrier, not one per CPU).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -415,10 +416,11 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 	struct kmm_machine *m = s->machine;
 
 	memset(out, 0, sizeof(*out));
+	/* every slot at once: one process-wide barrier, not one per CPU */
+	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		struct list_head *pos;
-		kmm_cpu_lock(m, cpu);
 		if (c->slab) {
 			out->nr_cpu++;
 			out->cpu_free += c->nr_free;
@@ -431,8 +433,8 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 			out->nr_cpu_partial++;
 			out->cpu_free += slab->objects - __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
 		}
-		kmm_cpu_unlock(m, cpu);
 	}
+	kmm_cpu_unlock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
 		struct list_head *pos;
@@ -458,14 +460,10 @@ void slab_cpu_partial_slabs(struct kmem_cache *s, unsigned int *per_cpu, int n)
 {
 	struct kmm_machine *m = s->machine;
 
-	for (int cpu = 0; cpu < n; cpu++) {
-		per_cpu[cpu] = 0;
-		if (cpu >= m->nr_cpus)
-			continue;
-		kmm_cpu_lock(m, cpu);
-		per_cpu[cpu] = s->cpu_slab[cpu].nr_partial;
-		kmm_cpu_unlock(m, cpu);
-	}
+	kmm_cpu_lock_all(m);
+	for (int cpu = 0; cpu < n; cpu++)
+		per_cpu[cpu] = cpu < m->nr_cpus ? s->cpu_slab[cpu].nr_partial : 0;
+	kmm_cpu_unlock_all(m);
 }
 
 void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned long *nodes)
@@ -475,14 +473,11 @@ void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned l
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		nodes[nid] = 0;
 	if (what == SO_CPU) {
-		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-
-			kmm_cpu_lock(m, cpu);
-			if (c->slab)
-				nodes[slab_nid(c->slab)]++;
-			kmm_cpu_unlock(m, cpu);
-		}
+		kmm_cpu_lock_all(m);
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+			if (s->cpu_slab[cpu].slab)
+				nodes[slab_nid(s->cpu_slab[cpu].slab)]++;
+		kmm_cpu_unlock_all(m);
 		return;
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
@@ -827,10 +822,13 @@ int slub_check(struct kmm_machine *m)
 	if (!st)
 		return 0;
 	spin_lock(&st->slab_mutex);
+	/* held across the caches: check_cache() nests, one barrier for them all */
+	kmm_cpu_lock_all(m);
 	list_for_each(pos, &st->caches) {
 		if ((err = check_cache(list_entry(pos, struct kmem_cache, list))) != 0)
 			break;
 	}
+	kmm_cpu_unlock_all(m);
 	spin_unlock(&st->slab_mutex);
 	return err;
 }

@@ -27,7 +27,7 @@
  * test, never printed in the wrong place.
  *
  * Locking: zone->lock around each zone's lines (as Linux's
- * walk_zones_in_node); each CPU slot alone (kmm_cpu_lock), before zone->lock,
+ * walk_zones_in_node); the CPU slots (kmm_cpu_lock_all), before zone->lock,
  * for the pagesets (a slot's owner nests zone->lock inside its section); counters
  * are atomics read without locks, as Linux reads them.
  */
@@ -564,23 +564,23 @@ struct pcp_snapshot {
 };
 
 /*
- * Each CPU slot's pageset, read holding the slot (kmm_cpu_lock) before
+ * Each CPU slot's pageset, read holding every slot (kmm_cpu_lock_all) before
  * zone->lock is taken: a slot's owner takes zone->lock inside its section
  * (refilling its lists), so holding zone->lock while waiting for a slot
  * could deadlock.
  */
 static void snapshot_pagesets(struct kmm_machine *m, struct zone *z, struct pcp_snapshot *pcp)
 {
+	if (z->per_cpu_pageset)
+		kmm_cpu_lock_all(m);	/* one process-wide barrier, not one per slot */
 	for (int cpu = 0; cpu < m->nr_cpus && cpu < KMM_MAX_CPUS; cpu++) {
 		struct per_cpu_pages *p = z->per_cpu_pageset ? &z->per_cpu_pageset[cpu] : NULL;
 
-		pcp[cpu] = (struct pcp_snapshot){ 0, 0, 0 };
-		if (!p)
-			continue;
-		kmm_cpu_lock(m, cpu);
-		pcp[cpu] = (struct pcp_snapshot){ p->count, p->high, p->batch };
-		kmm_cpu_unlock(m, cpu);
+		pcp[cpu] = p ? (struct pcp_snapshot){ p->count, p->high, p->batch } :
+			       (struct pcp_snapshot){ 0, 0, 0 };
 	}
+	if (z->per_cpu_pageset)
+		kmm_cpu_unlock_all(m);
 }
 
 static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_data_t *pgdat,
