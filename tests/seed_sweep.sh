@@ -10,6 +10,9 @@
 # FIRST+COUNT-1, at full size (not KMM_QUICK). PAR=N runs N seeds at once
 # (default 1). A failing seed is printed as "FAIL seed N" with the failing
 # lines; the script goes on and exits 1 if any seed failed, 0 if none did.
+# SEED_LOG=FILE appends every seed's line (ok or FAIL) to FILE, after a
+# "# seeds A..B, commit C (BUILD_DIR's source tree), started DATE" header, so
+# one log can collect several runs and says which seeds ran on which tree.
 # Not part of `make test` (about 5 s per seed on two cores); run it after
 # changing a randomised test or the code one exercises. A flaky test is a
 # failing test.
@@ -46,18 +49,21 @@ regex="^($(IFS='|'; echo "${names[*]}"))\$"
 echo "seed_sweep: ${#names[@]} randomised programs: ${names[*]}"
 echo "seed_sweep: seeds $first..$((first + count - 1)) in $build, ${PAR:-1} at a time"
 
-# SEED_LOG=FILE keeps every seed's line (ok or FAIL) in FILE
+# the commit the build was made from (its CMake source directory)
+tree=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>/dev/null)
+commit=$(git -C "${tree:-$src}" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "${tree:-$src}" diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+echo "seed_sweep: build of $commit"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 if [ -n "${SEED_LOG:-}" ]; then
-	results=$SEED_LOG
-	: > "$results"
-else
-	results=$(mktemp)
-	trap 'rm -f "$results"' EXIT
+	echo "# seeds $first..$((first + count - 1)), ${#names[@]} programs, commit $commit" \
+		"($build), started $(date -u '+%F %T') UTC" >> "$SEED_LOG"
 fi
 # each seed's line as it finishes: "ok seed N" quietly, failures in full
 seq "$first" $((first + count - 1)) |
 	xargs -P "${PAR:-1}" -I{} bash "$0" --one "$build" "$regex" ${#names[@]} {} |
-	tee "$results" | grep --line-buffered -v '^ok seed'
+	tee "$results" ${SEED_LOG:+-a "$SEED_LOG"} | grep --line-buffered -v '^ok seed'
 failed=$(grep -c '^FAIL seed' "$results")
 passed=$(grep -c '^ok seed' "$results")
 echo "seed_sweep: $count seeds x ${#names[@]} programs: $passed passed, $failed failed"
