@@ -555,8 +555,11 @@ static void man_layers(FILE *out)
 static const char man_output_text[] =
 	"kmm run -q prints only what a scenario prints on purpose: the output of print, echo, "
 	"cat, free, zones, ps and the other commands that show something, without the lines "
-	"that merely acknowledge an action (\"A: pid 1\", \"kmalloc 100 (kmalloc-128): ...\"); "
-	"an acknowledgment piped into a filter or redirected is kept. kmm boot -q --cat FILE "
+	"that merely acknowledge an action (\"A: pid 1\", \"kmalloc 100 (kmalloc-128): ...\", "
+	"the echo of sysctl NAME=VALUE, mkswap's lines); "
+	"an acknowledgment piped into a filter or redirected is kept. Nor does it print what the "
+	"machine says on its own: kswapd's reports and a kernel panic's lines stay in dmesg (a "
+	"panic gets one line on standard error). kmm boot -q --cat FILE "
 	"prints the file without the boot log.\n\n"
 	"COMMAND > FILE writes a command's whole output to FILE on the host (COMMAND >> FILE "
 	"appends), relative to the current directory: cat /proc/meminfo > meminfo.txt. A FILE "

@@ -61,6 +61,7 @@ struct kmm_ctx {
 	const char *loc_file;	/* the value term being evaluated */
 	int loc_line, loc_col;
 	bool panic_reported;	/* the current machine's kernel panic was shown */
+	bool ack_output;	/* the current stage printed only an acknowledgment */
 	struct report *report;	/* the history a report draws (opts.record), or NULL */
 	uint64_t progress_total;	/* steps the script will take (0: not known) */
 	bool progress_on;	/* opts.progress and a long run: the bar may be drawn */
@@ -296,6 +297,11 @@ bool ctx_host_files(struct kmm_ctx *ctx)
 bool ctx_interactive(struct kmm_ctx *ctx)
 {
 	return ctx->opts.interactive;
+}
+
+void ctx_output_is_ack(struct kmm_ctx *ctx)
+{
+	ctx->ack_output = true;
 }
 
 const char *ctx_last_output(struct kmm_ctx *ctx)
@@ -702,6 +708,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		sb_free(&ctx->out);
 		sb_init(&ctx->out);
 		sb_puts(&ctx->out, "");
+		ctx->ack_output = false;
 		current_args = &a;
 		/*
 		 * One statement is one operation for the stream's subscribers: the
@@ -766,11 +773,12 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 	}
 	/* -q: an acknowledgment printed for its own sake is dropped */
 	unsigned int vflags = s->nstages == 1 ? s->stages[0].verb->flags : 0;
+	bool ack = s->nstages == 1 && ((vflags & VERB_ACK) || ctx->ack_output);
 	if (*input)
 		progress_off(ctx);
 	if (ctx->opts.pager && (vflags & VERB_PAGED))
 		page_text(ctx->opts.out, input);
-	else if (!(ctx->opts.quiet && (vflags & VERB_ACK)))
+	else if (!(ctx->opts.quiet && ack))
 		fputs(input, ctx->opts.out);
 	if (!(s->stages[0].verb->flags & VERB_KEEPS_OUTPUT)) {
 		free(ctx->last_output);
@@ -831,12 +839,21 @@ static int step_error(struct kmm_ctx *ctx, const struct stmt *st)
  * A kernel panic (vm.panic_on_oom, or an OOM with nothing to kill) halts the
  * machine: show its lines as a console would, once, after the statement
  * that caused it. The script goes on; process verbs refuse until a boot.
+ * Under -q the panic's lines stay in dmesg (the scenario did not print
+ * them) and one line on standard error says the machine halted.
  */
 static void report_panic(struct kmm_ctx *ctx)
 {
 	if (!ctx->m || ctx->panic_reported || !atomic_load(&ctx->m->halted))
 		return;
 	ctx->panic_reported = true;
+	if (ctx->opts.quiet) {
+		progress_off(ctx);
+		fprintf(ctx->opts.err, "kmm: kernel panic: the machine has halted; its processes are "
+			"frozen (dmesg shows why; boot or reboot to go on)\n");
+		fflush(ctx->opts.err);
+		return;
+	}
 	char *log = kmm_dmesg_dup(ctx->m);
 	const char *p = log ? strstr(log, "Kernel panic - not syncing: ") : NULL;
 	if (p) {
@@ -854,7 +871,8 @@ static void report_panic(struct kmm_ctx *ctx)
 /*
  * Background work the command woke, run now so that it happens at a defined
  * point (kswapd=step): its report goes straight to the output, not into the
- * `output` of the command.
+ * `output` of the command; under -q it is not printed (the scenario did not
+ * ask for it: it is background chatter, as the flusher's silence is).
  */
 static void after_command(struct kmm_ctx *ctx)
 {
@@ -866,7 +884,7 @@ static void after_command(struct kmm_ctx *ctx)
 	file_after_command(ctx);
 	text = sb_detach(&ctx->out);
 	sb_init(&ctx->out);
-	if (text && *text) {
+	if (text && *text && !ctx->opts.quiet) {
 		progress_off(ctx);	/* kswapd's report, not through the bar */
 		fputs(text, ctx->opts.out);
 	}

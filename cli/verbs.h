@@ -287,6 +287,12 @@ void ctx_set_value_loc(struct kmm_ctx *ctx, const char *file, int line, int col)
 
 /** ctx_interactive() - the shell is reading from a terminal: verbs may print results. */
 bool ctx_interactive(struct kmm_ctx *ctx);
+/**
+ * ctx_output_is_ack() - what this stage printed only acknowledges an action
+ * (a verb that is VERB_ACK only sometimes: `sysctl NAME=VALUE`); `kmm run -q`
+ * then drops it unless it is piped or redirected.
+ */
+void ctx_output_is_ack(struct kmm_ctx *ctx);
 /** ctx_last_output() - output of the previous statement (for `output` in expressions). */
 const char *ctx_last_output(struct kmm_ctx *ctx);
 

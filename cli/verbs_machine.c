@@ -380,6 +380,12 @@ static int sysctl_run(struct kmm_ctx *ctx, const struct args *a)
 		kmm_proc_list(m, "/proc/sys", sysctl_all_one, &st);
 		return VERB_OK;
 	}
+	/* only settings: their echo acknowledges them (what sysctl -q drops) */
+	bool reads = false;
+	for (int i = o.first; i < a->argc; i++)
+		reads |= !strchr(a->argv[i].text, '=');
+	if (!reads)
+		ctx_output_is_ack(ctx);
 	for (int i = o.first; i < a->argc; i++) {
 		const char *arg = a->argv[i].text;
 		const char *eq = strchr(arg, '=');

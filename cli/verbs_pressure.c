@@ -517,7 +517,7 @@ static const struct verb verbs[] = {
 	  "PATH is the name the machine shows (/proc/swaps, dmesg); the file itself lives in the\n"
 	  "machine's swap directory on the host (swapdir= boot option, else a temporary one).\n"
 	  "One page holds the header (\"SWAPSPACE2\"), so 256M gives 65535 usable pages.\n",
-	  0, mkswap_check, mkswap_run },
+	  VERB_ACK, mkswap_check, mkswap_run },
 	{ "swapon", "swapon [PATH [prio=N]] | swapon -s", "start swapping to PATH; alone, list the areas",
 	  "Without prio= the areas get -2, -3, ... in order; the highest priority with room is\n"
 	  "used first, equal priorities in turn. `swapon` alone prints /proc/swaps.\n",

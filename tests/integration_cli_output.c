@@ -5,8 +5,9 @@
  *   documented fields, in order, for every verb that offers it (zones, page,
  *   slabinfo, ps); --format csv's header is the same names, with as many rows;
  *   kmm run -q prints exactly the scenario's own output (print, echo, cat,
- *   zones) and none of the acknowledgments, which plain kmm run prints; on
- *   every example, -q only ever removes lines;
+ *   zones) and none of the acknowledgments, kswapd reports or kernel panic
+ *   lines, which plain kmm run prints; on every example, -q only ever
+ *   removes lines;
  *   COMMAND > FILE and >> FILE write and append host files, and a bad path is
  *   an error naming it; kmm boot -q --cat prints only the file.
  * Runs the real binary ($KMM_BINARY_DIR/kmm); test code may use POSIX.
@@ -218,6 +219,58 @@ TEST(quiet_prints_only_the_scenarios_own_output)
 		kmm_test_fail(__FILE__, __LINE__, "kmm run -q printed:\n%s\nexpected:\n%s", qout,
 			      want);
 	free(want);
+	free(out);
+	free(err);
+	free(qout);
+	free(qerr);
+}
+
+/*
+ * Background work and the kernel's own messages are not the scenario's
+ * output: kswapd's reports (kswapd=step), an OOM kill and a kernel panic
+ * (panic_on_oom) print with plain `run` and not with -q, where the panic
+ * gets one line on standard error; so do the echo of sysctl settings (as
+ * sysctl -q) and mkswap's acknowledgment, while a sysctl read is kept.
+ */
+static const char background[] =
+	"boot mem=64M arch=x86_64\n"
+	"print \"== start\"\n"
+	"mkswap /swapfile 1M\n"
+	"spawn A\n"
+	"mmap A 48M rw private anon noreserve -> $a\n"
+	"write A $a 48M 0x11\n"
+	"spawn B\n"
+	"mmap B 48M rw private anon noreserve -> $b\n"
+	"write B $b 48M 0x22\n"
+	"print \"== killed\"\n"
+	"sysctl vm.panic_on_oom=1\n"
+	"sysctl vm.panic_on_oom\n"
+	"spawn C\n"
+	"mmap C 80M rw private anon noreserve -> $c\n"
+	"write C $c 80M 0x33\n"
+	"print \"== end\"\n";
+
+TEST(quiet_drops_background_reports_and_kernel_messages)
+{
+	char *out, *err, *qout, *qerr;
+	int rc = kmm_run((const char *const[]){ "kmm", "run", "-", NULL }, background, &out, &err,
+			 300);
+	int qrc = kmm_run((const char *const[]){ "kmm", "run", "-q", "-", NULL }, background,
+			  &qout, &qerr, 300);
+
+	expect_eq(rc, 0);
+	expect_eq(qrc, 0);
+	/* the plain run shows them all: the scenario does what it should */
+	expect_str_contains(out, "kswapd0: woken by");
+	expect_str_contains(out, "killed by SIGKILL");
+	expect_str_contains(out, "Kernel panic - not syncing");
+	expect_str_contains(out, "Setting up swapspace");
+	expect_str_contains(out, "vm.panic_on_oom = 1\nvm.panic_on_oom = 1\n");
+	expect_eq(err[0], '\0');
+	if (strcmp(qout, "== start\n== killed\nvm.panic_on_oom = 1\n== end\n"))
+		kmm_test_fail(__FILE__, __LINE__, "kmm run -q printed:\n%s", qout);
+	expect_eq(strcmp(qerr, "kmm: kernel panic: the machine has halted; its processes are "
+			 "frozen (dmesg shows why; boot or reboot to go on)\n"), 0);
 	free(out);
 	free(err);
 	free(qout);
