@@ -16,7 +16,11 @@ when:
     name, or with kmm's "_m" suffix for an explicit machine, or a
     "_noprof" function's familiar name);
   - a function listed in the CLI or malloc shim tables is defined nowhere in
-    its file.
+    its file;
+  - a cli/verbs_*.c file defines a non-static function its CLI row does not
+    list, or a verb table (`const struct verb_table NAME`) the page never
+    names (the paragraph after the CLI table lists the files that export
+    only their table).
 
 Usage: tests/linux_map.py [SOURCE_DIR]    (default: the repository root)
        tests/linux_map.py --self-test
@@ -251,6 +255,34 @@ def check(root):
         for n in names:
             if n not in alln and not n.startswith("operator"):
                 errors.append("docs/linux-map.md:%d: %s does not define `%s`" % (no, path, n))
+    errors += check_verb_files(root, tools)
+    return errors
+
+
+def check_verb_files(root, tools):
+    """Each cli/verbs_*.c: its exported functions in its row, its verb table named."""
+    errors = []
+    with open(os.path.join(root, "docs/linux-map.md"), encoding="utf-8") as f:
+        page = f.read()
+    rows = {}
+    for _, path, names in tools:
+        rows.setdefault(path, set()).update(names)
+    cli = os.path.join(root, "cli")
+    for fn in sorted(os.listdir(cli)):
+        if not (fn.startswith("verbs_") and fn.endswith(".c")):
+            continue
+        rel = "cli/" + fn
+        with open(os.path.join(cli, fn), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        for n, st in defined_functions(text):
+            if not st and n not in rows.get(rel, set()):
+                errors.append("%s: non-static `%s` is not in its row of the CLI table in "
+                              "docs/linux-map.md%s" % (rel, n, "" if rel in rows else
+                                                      " (it has no row)"))
+        for t in re.findall(r"^const\s+struct\s+verb_table\s+(\w+)\s*=", strip_code(text), re.M):
+            if "`%s`" % t not in page:
+                errors.append("%s: its verb table `%s` is not named in docs/linux-map.md "
+                              "(the paragraph after the CLI table)" % (rel, t))
     return errors
 
 
