@@ -30,6 +30,7 @@
 #include "mm/include/boot.h"
 #include "mm/include/kconfig.h"
 #include "mm/include/events.h"
+#include "mm/include/vmstat.h"
 
 /* ==================================================================== */
 /* ---- kmm_boot / kmm_shutdown ---- */
@@ -168,6 +169,68 @@ static int start_kernel(struct boot *b)
 	return 0;
 }
 
+/* The word of @cmdline that starts with @key ("movablecore="), into @out; false if none. */
+static bool cmdline_word(const char *cmdline, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = cmdline; p && *p;) {
+		p += strspn(p, " \t");
+		size_t n = strcspn(p, " \t");
+		if (n >= kl && !strncmp(p, key, kl)) {
+			snprintf(out, len, "%.*s", (int)n, p);
+			return true;
+		}
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * A layer's boot-time allocation found no memory once the page allocator was
+ * up: say which, and why - the zones a kernel allocation may use (all below
+ * HighMem and Movable) are too small - naming the option that made them so
+ * (movablecore= or kernelcore=, else mem=) instead of the bare "alloc_pages:
+ * out of memory" of the allocation itself. (Linux panics at boot in such
+ * cases, or fails the layer's init_*() and limps on.) A failure with those
+ * zones above their high watermarks was not a shortage (fail_page_alloc=,
+ * say): its message stays as it was.
+ */
+static int explain_boot_oom(struct kmm_machine *m, int err)
+{
+	unsigned long managed = 0, free = 0, high = 0;
+	char opt[64], why[320];
+	bool zones_cut = cmdline_word(m->cmdline, "movablecore=", opt, sizeof(opt)) ||
+			 cmdline_word(m->cmdline, "kernelcore=", opt, sizeof(opt));
+
+	if (err != -ENOMEM || !strstr(kmm_last_error(), "out of memory"))
+		return err;
+	if (!zones_cut)
+		snprintf(opt, sizeof(opt), "mem=%lluM", (unsigned long long)(m->opts.mem >> 20));
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		for (int z = 0; m->node_data[nid] && z < ZONE_HIGHMEM; z++) {
+			struct zone *zone = &m->node_data[nid]->node_zones[z];
+
+			managed += zone_managed_pages(zone);
+			free += zone_page_state(zone, NR_FREE_PAGES);
+			high += high_wmark_pages(zone);
+		}
+	}
+	if (free > high)
+		return err;
+	snprintf(why, sizeof(why), "%s", kmm_last_error());
+	return kmm_set_error(err, "boot: %s: out of memory for the kernel's own allocations "
+			     "(%s): the zones they may use (below HighMem and Movable) manage only "
+			     "%luK, %luK of it still free, after %d CPUs' per-CPU areas and the "
+			     "boot's reservations%s%s; %s",
+			     opt, why, managed << (PAGE_SHIFT - 10), free << (PAGE_SHIFT - 10),
+			     m->nr_cpu_ids, m->opts.nr_memmap ? " (memmap= among them)" : "",
+			     zones_cut ? ", the rest being ZONE_MOVABLE" : "",
+			     zones_cut ? "give the kernel more (a smaller movablecore=, a larger "
+					 "kernelcore=) or boot more mem="
+				       : "boot more mem= or fewer CPUs (nr_cpus=)");
+}
+
 struct kmm_machine *kmm_boot(const char *cmdline)
 {
 	struct kmm_boot_opts opts;
@@ -201,10 +264,10 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		err = setup_arch(&b);
 	if (!err)
 		err = start_kernel(&b);
-	if (!err)
-		err = subsys_init_all(m);	/* the subsystem table, in boot order */
-	if (!err)
-		err = vfs_caches_init_hash(&b, false);	/* vfs_caches_init(): hashdist */
+	if (!err && (err = subsys_init_all(m)) != 0)	/* the subsystem table, in boot order */
+		err = explain_boot_oom(m, err);
+	if (!err && (err = vfs_caches_init_hash(&b, false)) != 0)	/* vfs_caches_init(): hashdist */
+		err = explain_boot_oom(m, err);
 	if (!err) {
 		swiotlb_print_info(&b);
 		free_boot_memory(&b);

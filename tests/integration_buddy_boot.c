@@ -191,6 +191,41 @@ TEST(movable_zone_only_for_movable_requests)
 	done(m);
 }
 
+/*
+ * movablecore= can leave the kernel's own zones with nothing for the boot's
+ * own allocations (here memmap= also takes most of DMA): the boot is refused
+ * with a message that names the option and says which allocation failed and
+ * why, and no machine is left behind. An injected failure at the same point
+ * is not blamed on the zones.
+ */
+TEST(kernel_zones_too_small_for_the_boot_name_the_option)
+{
+	int before = kmm_test_machines_alive();
+	struct kmm_machine *m = kmm_boot("arch=x86_64 mem=64M memmap=15M$1M movablecore=87%");
+	const char *err = kmm_last_error();
+
+	expect_true(m == NULL);
+	if (m)
+		kmm_shutdown(m);
+	expect_str_contains(err, "boot: movablecore=87%: out of memory for the kernel's own "
+			    "allocations (process: alloc_pages: out of memory (order 0");
+	expect_str_contains(err, "the zones they may use (below HighMem and Movable) manage only ");
+	expect_str_contains(err, "(memmap= among them), the rest being ZONE_MOVABLE; give the "
+			    "kernel more (a smaller movablecore=, a larger kernelcore=)");
+	expect_eq(kmm_test_machines_alive(), before);
+	/* the same machine without movablecore= boots */
+	m = boot("arch=x86_64 mem=64M memmap=15M$1M");
+	done(m);
+	/* an injected failure of the same allocation keeps its own message */
+	m = kmm_boot("arch=x86_64 mem=64M fail_page_alloc=1,100,0,1");
+	expect_true(m == NULL);
+	if (m)
+		kmm_shutdown(m);
+	expect_true(strstr(kmm_last_error(), "kernel's own allocations") == NULL);
+	expect_str_contains(kmm_last_error(), "process: ");
+	expect_eq(kmm_test_machines_alive(), before);
+}
+
 TEST(nowarn_and_ratelimit)
 {
 	struct kmm_machine *m = boot("mem=64M arch=i386");
