@@ -1138,7 +1138,9 @@ static const struct verb verbs[] = {
 	{ "exec", "exec NAME PATH [text=SIZE] [data=SIZE] [bss=SIZE] [heap=SIZE] [stack=SIZE]",
 	  "replace a process's address space by a described program image",
 	  "Text and data map PATH (file-backed, private), bss and heap are anonymous; defaults\n"
-	  "text=64K data=16K bss=16K heap=132K. As on Linux the process's name becomes the\n"
+	  "text=64K data=16K bss=16K heap=132K. When PATH is a file of the filesystem (mkfile,\n"
+	  "open ... w) text and data are its bytes (it must hold text + data); otherwise the\n"
+	  "image is synthetic, in the page cache only. As on Linux the process's name becomes the\n"
 	  "base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", VERB_ACK,
 	  exec_check, exec_run },
 	{ "exit_task", "exit_task NAME [CODE]", "the process exits; all its memory is freed",
