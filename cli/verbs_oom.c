@@ -25,33 +25,12 @@
 #include "mm/include/swap.h"
 #include "mm/include/oom.h"
 
-struct find_ctx {
-	const char *name;
-	long pid;
-	struct task_struct *found;
-};
-
-static int find_cb(struct task_struct *t, void *arg)
-{
-	struct find_ctx *f = arg;
-
-	if (t->state == TASK_DEAD)
-		return 0;
-	if ((f->pid > 0 && t->pid == f->pid) || (f->pid <= 0 && !strcmp(t->comm, f->name)))
-		f->found = t;
-	return 0;
-}
-
 /* A live process by name (the newest) or pid. */
 static struct task_struct *find_live(struct kmm_machine *m, const char *name)
 {
-	struct find_ctx f = { name, 0, NULL };
-	long long pid;
+	struct task_struct *t = cli_find_task(m, name);
 
-	if (!parse_long(name, &pid))
-		f.pid = (long)pid;
-	kmm_for_each_task(m, find_cb, &f);
-	return f.found;
+	return t && t->state != TASK_DEAD ? t : NULL;
 }
 
 static struct oom_state *layer(struct kmm_ctx *ctx, const struct args *a, struct kmm_machine **pm)

@@ -142,6 +142,7 @@ int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exe
 	t->mm = mm;
 	memcpy(t->comm, base, n);
 	t->comm[n] = 0;
+	task_index_rename(t);
 	tasklist_unlock(m);
 	mmput(old);
 	return 0;

@@ -77,6 +77,8 @@ void task_leave(struct task_struct *prev)
 
 /* ---- The task table ---- */
 
+static void task_free(struct task_struct *t);
+
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent)
 {
 	struct kmm_procs *p = procs_of(m);
@@ -92,8 +94,19 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
 	t->uid = parent ? parent->uid : 0;
 	t->state = TASK_RUNNING;
+	INIT_LIST_HEAD(&t->children);
+	INIT_LIST_HEAD(&t->comm_node);
+	if (parent)
+		list_add_tail(&t->sibling, &parent->children);
+	else
+		INIT_LIST_HEAD(&t->sibling);
 	list_add_tail(&t->tasks, &p->tasks);
+	int err = task_index_add(t);
 	tasklist_unlock(m);
+	if (err) {
+		task_free(t);	/* the one place a task_struct is freed */
+		return NULL;
+	}
 	return t;
 }
 
@@ -101,40 +114,20 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 static void task_free(struct task_struct *t)
 {
 	struct kmm_machine *m = t->machine;
-	struct list_head *pos;
 
 	if (current_tsk == t)
 		current_tsk = NULL;
 	tasklist_lock(m);
 	list_del(&t->tasks);
-	list_for_each(pos, &procs_of(m)->tasks) {
-		struct task_struct *c = list_entry(pos, struct task_struct, tasks);
-		if (c->parent == t)
-			c->parent = NULL;
+	list_del_init(&t->sibling);
+	while (!list_empty(&t->children)) {
+		struct task_struct *c = list_first_entry(&t->children, struct task_struct, sibling);
+		c->parent = NULL;
+		list_del_init(&c->sibling);
 	}
+	task_index_del(t);
 	tasklist_unlock(m);
 	free(t);
-}
-
-struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
-{
-	struct kmm_procs *p = procs_of(m);
-	struct list_head *pos;
-
-	struct task_struct *found = NULL;
-
-	if (!p)
-		return NULL;
-	tasklist_lock(m);
-	list_for_each(pos, &p->tasks) {
-		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
-		if (t->pid == pid) {
-			found = t;
-			break;
-		}
-	}
-	tasklist_unlock(m);
-	return found;
 }
 
 int kmm_task_pid(const struct task_struct *t) { return t->pid; }
@@ -603,6 +596,7 @@ static void process_shutdown(struct kmm_machine *m)
 		exit_mm(t);
 		task_free(t);
 	}
+	task_index_destroy(p);
 	procs_srcu_shutdown(p);
 	if (p->zero_page)
 		__free_pages(p->zero_page, 0);
@@ -622,6 +616,7 @@ int process_init(struct kmm_machine *m)
 	spin_lock_init(&p->tasklist_lock);
 	spin_lock_init(&p->pins_lock);
 	INIT_LIST_HEAD(&p->tasks);
+	xa_init(&p->by_pid);
 	if (procs_srcu_init(p, m->nr_cpus)) {
 		free(p);
 		return -ENOMEM;

@@ -538,6 +538,11 @@ int process_check(struct kmm_machine *m)
 		return 0;
 	/* The world stops: no process-layer operation runs during the check. */
 	bool stopped = procs_stop(m) == 0;
+	char why[160];
+	if (task_index_check(m, why, sizeof(why))) {
+		err = kmm_set_error(-EUCLEAN, "process: %s", why);
+		goto out;
+	}
 	list_for_each(pos, &p->tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
 		if (!t->mm)

@@ -113,7 +113,11 @@ add("alloc-count-max-small", "boot mem=64M\nalloc_pages count=max -> $p\nfree_pa
 add("kmalloc-count-huge", "boot mem=64M\nkmalloc 8 count=100000000 -> $p\n")
 add("spawn-same-name", "boot mem=64M\nrepeat 100000 { spawn p }\n", 2, ["already named"])
 add("process-churn", "boot mem=64M\nspawn a\nmmap a 1M populate -> $v\n"
-    "repeat 2000 { fork a b\nexit_task b\nspawn c\nexit_task c }\ncheck\n")
+    "repeat 20000 { fork a b\nexit_task b\nspawn c\nexit_task c }\ncheck\n")
+# process churn without end: stopped by the step limit (each round costs the
+# same however many tasks were made before: one zombie per name is kept)
+add("process-churn-runaway", "boot mem=64M\nspawn a\n"
+    "repeat 100000000 { fork a b\nexit_task b }\n", 2, ["step"], {"KMM_STEP_LIMIT": "300000"})
 add("reboot-loop", "repeat 300 { boot mem=64M maxcpus=64 }\n")
 
 # ---- the run: bad handles, sizes, addresses ----

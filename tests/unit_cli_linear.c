@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * tests/unit_cli_linear.c - the scenario language is linear in its input.
+ * tests/unit_cli_linear.c - the scenario language is linear in its input
+ * (and so is process churn: a lookup by name or pid does not walk every task).
  * No timing here (speed is bench/scenario_parse's): what is checked is what a
  * quadratic parser or a recursive evaluator gets wrong on large input -
  * the heap a parsed expression holds per term (each node used to copy the
@@ -9,6 +10,7 @@
  */
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/expr.h"
 #include "cli/scenario.h"
@@ -56,7 +58,8 @@ TEST(expression_memory_is_linear_in_its_terms)
 	free(text);
 }
 
-static void run_script(const char *text, size_t len, int want)
+/* Run @text (@len bytes); its output (stdout and errors) in a malloc'd string. */
+static char *run_capture_len(const char *text, size_t len, int want)
 {
 	char *buf = NULL;
 	size_t blen = 0;
@@ -71,6 +74,18 @@ static void run_script(const char *text, size_t len, int want)
 	script_free(s);
 	ctx_destroy(ctx);
 	fclose(out);
+	return buf;
+}
+
+static char *run_capture(const char *text, int want)
+{
+	return run_capture_len(text, strlen(text), want);
+}
+
+static void run_script(const char *text, size_t len, int want)
+{
+	char *buf = run_capture_len(text, len, want);
+
 	if (want == VERB_OK && buf && *buf)
 		kmm_test_fail(__FILE__, __LINE__, "unexpected output: %.200s", buf);
 	free(buf);
@@ -101,20 +116,8 @@ TEST(long_chains_evaluate_without_deep_recursion)
 /* Errors inside a long chain still name their column. */
 TEST(errors_in_a_chain_keep_their_column)
 {
-	char *buf = NULL;
-	size_t blen = 0;
-	FILE *out = open_memstream(&buf, &blen);
-	struct ctx_opts opts = { .out = out, .err = out };
-	struct kmm_ctx *ctx = ctx_create(&opts);
-	const char *text = "let $x = 1 + 2 + 3 / 0 + 4\n";
-	struct script_source src = { "t.kmm", text, strlen(text), 1 };
-	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+	char *buf = run_capture("let $x = 1 + 2 + 3 / 0 + 4\n", VERB_ERROR);
 
-	assert_true(s != NULL);
-	expect_eq(script_run(ctx, s), VERB_ERROR);
-	script_free(s);
-	ctx_destroy(ctx);
-	fclose(out);
 	expect_str_contains(buf, "t.kmm:1:18: division by zero");
 	free(buf);
 }
@@ -130,4 +133,68 @@ TEST(many_variables)
 	n += (size_t)sprintf(text + n, "expect $v99999 + $v0 == 99999\nexpect $v5000 == 5000\n");
 	run_script(text, n, VERB_OK);
 	free(text);
+}
+
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		const char *hit = strstr(l, needle);
+		if (hit && (!e || hit < e))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * 20,000 rounds of fork and exit: each new B reaps the dead one before it,
+ * so the task table holds two tasks, not 20,001 (a lookup by name walked
+ * every task ever made: quadratic). Reaped pids are gone; the checker
+ * (which checks the pid and name indexes against the task list) passes.
+ */
+TEST(process_churn_keeps_one_zombie_per_name)
+{
+	char *out = run_capture("spawn A\n"
+				"repeat 20000 { fork A B; exit_task B }\n"
+				"expect proc.B.alive == 0\n"
+				"expect proc.20001.alive == 0\n"
+				"ps\n"
+				"check\n"
+				"expect proc.2.alive == 0\n", VERB_ERROR);
+
+	expect_eq(count_lines_with(out, " Z exit 0   B"), 1);
+	expect_eq(count_lines_with(out, " R          A"), 1);
+	expect_str_contains(out, "check: all invariants hold");
+	expect_str_contains(out, "t.kmm:7:8: no process named '2'");
+	expect_eq(count_lines_with(out, "t.kmm:"), 1);	/* every expect held */
+	free(out);
+}
+
+/* exec renames: the name index follows, and a new process reaps the old name's zombie. */
+TEST(lookup_by_name_follows_exec_and_reaping)
+{
+	char *out = run_capture("spawn x\n"
+				"exec x /bin/foo\n"
+				"expect proc.foo.alive == 1\n"
+				"exit_task foo\n"
+				"expect proc.foo.alive == 0\n"
+				"spawn foo\n"
+				"expect proc.foo.alive == 1\n"
+				"expect proc.2.alive == 1\n"
+				"fork foo foo2\n"
+				"exit_task foo\n"
+				"spawn foo\n"
+				"expect proc.foo2.alive == 1\n"
+				"ps\n"
+				"check\n"
+				"expect proc.1.alive == 0\n", VERB_ERROR);
+
+	expect_eq(count_lines_with(out, " foo\n"), 1);
+	expect_eq(count_lines_with(out, " R          foo2"), 1);
+	expect_str_contains(out, "check: all invariants hold");
+	expect_str_contains(out, "t.kmm:15:8: no process named '1'");
+	expect_eq(count_lines_with(out, "t.kmm:"), 1);
+	free(out);
 }

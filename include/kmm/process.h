@@ -138,6 +138,11 @@ int kmm_task_release(struct task_struct *t);
 
 /** kmm_task_by_pid() - a task of @m (live or zombie), or NULL. */
 struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid);
+/**
+ * kmm_task_by_comm() - the task of @m named @comm: the newest live one, else
+ * the newest zombie; NULL if none. O(1) expected (an index of names).
+ */
+struct task_struct *kmm_task_by_comm(struct kmm_machine *m, const char *comm);
 /** kmm_task_pid() / kmm_task_comm() / kmm_task_exit_info() - accessors. */
 int kmm_task_pid(const struct task_struct *t);
 const char *kmm_task_comm(const struct task_struct *t);

@@ -65,6 +65,7 @@
 #include "include/kmm/process.h"
 #include "lib/list.h"
 #include "lib/rbtree.h"
+#include "lib/strmap.h"
 #include "lib/xarray.h"
 #include "mm/include/events.h"
 #include "mm/include/machine.h"
@@ -291,6 +292,9 @@ struct task_struct {
 	enum task_state state;			/* tasklist_lock */
 	struct kmm_task_exit exit;
 	struct list_head tasks;			/* procs->tasks, pid order */
+	struct list_head children;		/* tasks whose parent this is; tasklist_lock */
+	struct list_head sibling;		/* on parent->children; tasklist_lock */
+	struct list_head comm_node;		/* on its comm's list (mm/task_index.c); tasklist_lock */
 	/* Statistics kept after exit for ps / status of a zombie */
 	unsigned long last_hiwater_rss, last_hiwater_vm;
 };
@@ -333,6 +337,9 @@ struct kmm_procs {
 	_Atomic(void *) tasklist_owner;
 	int tasklist_depth;
 	struct list_head tasks;			/* tasklist_lock */
+	struct xarray by_pid;			/* pid -> task; tasklist_lock (mm/task_index.c) */
+	struct strmap by_comm;			/* comm -> its tasks; tasklist_lock */
+	unsigned long by_comm_lost;		/* renames the name index missed (no host memory) */
 	int next_pid;				/* tasklist_lock */
 	struct sim_mmu *mmu;
 	struct page *zero_page;			/* the shared zero page */
@@ -567,6 +574,16 @@ static inline unsigned long mm_total_vm(const struct mm_struct *mm)
 	return __atomic_load_n(&mm->total_vm, __ATOMIC_RELAXED);
 }
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent);
+/*
+ * The task indexes (mm/task_index.c), tasklist_lock held: task_index_add()
+ * (0 or -ENOMEM), task_index_del(), task_index_rename() after exec changed
+ * t->comm; task_index_check() for process_check() (0, or -EINVAL and @why).
+ */
+int task_index_add(struct task_struct *t);
+void task_index_del(struct task_struct *t);
+void task_index_rename(struct task_struct *t);
+void task_index_destroy(struct kmm_procs *p);
+int task_index_check(struct kmm_machine *m, char *why, size_t len);
 struct kmm_file *kmm_file_create(struct kmm_machine *m, const char *path, uint64_t size, bool shmem);
 void kmm_file_get(struct kmm_file *f);
 /** shmem_charge() - add @pages (negative: give back) to shmem object @f's commit charge. */
