@@ -11,6 +11,7 @@
  * messages) and its column.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -715,6 +716,24 @@ static int compare(struct kmm_ctx *ctx, const struct args *a, const struct expr 
 	return err_at(ctx, a, e, "cannot compare %s with %s", kind_name(l), kind_name(r));
 }
 
+/*
+ * Numbers are 64-bit signed: a result outside -9223372036854775808 ..
+ * 9223372036854775807 is a run-time error naming the operation, not a
+ * silently wrapped value (@y unused for negation).
+ */
+static int overflow_error(struct kmm_ctx *ctx, const struct args *a, const struct expr *e,
+			  long long x, long long y)
+{
+	char what[96];
+
+	if (e->op == E_NEG)
+		snprintf(what, sizeof(what), "-(%lld)", x);
+	else
+		snprintf(what, sizeof(what), "%lld %s %lld", x, op_names[e->op], y);
+	return err_at(ctx, a, e, "integer overflow: %s does not fit in 64 bits%s", what,
+		      " (numbers are -9223372036854775808 .. 9223372036854775807)");
+}
+
 static bool is_binary(const struct expr *e)
 {
 	return e->op >= E_ADD;
@@ -760,14 +779,18 @@ static int apply(struct kmm_ctx *ctx, const struct args *a, const struct expr *e
 		} else if ((e->op == E_DIV || e->op == E_MOD) && y == 0) {
 			ret = err_at(ctx, a, e, "division by zero%s%s", "", "");
 		} else {
+			bool over = false;
 			switch (e->op) {
-			case E_ADD: z = (long long)((unsigned long long)x + (unsigned long long)y); break;
-			case E_SUB: z = (long long)((unsigned long long)x - (unsigned long long)y); break;
-			case E_MUL: z = (long long)((unsigned long long)x * (unsigned long long)y); break;
-			case E_DIV: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? x : x / y; break;
-			default: z = (x == -0x7fffffffffffffffLL - 1 && y == -1) ? 0 : x % y; break;
+			case E_ADD: over = __builtin_add_overflow(x, y, &z); break;
+			case E_SUB: over = __builtin_sub_overflow(x, y, &z); break;
+			case E_MUL: over = __builtin_mul_overflow(x, y, &z); break;
+			case E_DIV: over = x == LLONG_MIN && y == -1; z = over ? 0 : x / y; break;
+			default: z = y == -1 ? 0 : x % y; break;	/* LLONG_MIN % -1 is 0 */
 			}
-			value_set_int(out, z);
+			if (over)
+				ret = overflow_error(ctx, a, e, x, y);
+			else
+				value_set_int(out, z);
 		}
 	}
 	value_clear(l);
@@ -875,6 +898,8 @@ static int eval(struct kmm_ctx *ctx, const struct args *a, const struct expr *e,
 			long long x;
 			if (!as_number(&l, &x)) {
 				ret = err_at(ctx, a, e, "cannot negate %s%s", kind_name(&l), "");
+			} else if (x == LLONG_MIN) {
+				ret = overflow_error(ctx, a, e, x, 0);
 			} else {
 				value_set_int(out, -x);
 			}

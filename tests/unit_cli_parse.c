@@ -344,3 +344,41 @@ TEST(filters)
 	expect_output("echo \"a b\\nc\" | wc\n", "      2       3       6\n");
 	expect_output("echo hi | grep -E 'h|z' | wc -l\n", "1\n");
 }
+
+/*
+ * Numbers are 64-bit signed and arithmetic does not wrap: a result out of
+ * range stops the script at the operation, as a division by zero does, and
+ * the operands are named. The largest and smallest values themselves work.
+ */
+TEST(integer_overflow_is_a_runtime_error)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "print 9223372036854775807 + 1\n",
+		  "w.kmm:1:7: integer overflow: 9223372036854775807 + 1 does not fit in 64 bits" },
+		{ "let $m = -9223372036854775807 - 1\nprint $m - 1\n",
+		  "w.kmm:2:7: integer overflow: -9223372036854775808 - 1 does not fit" },
+		{ "print 4294967296 * 4294967296\n",
+		  "w.kmm:1:7: integer overflow: 4294967296 * 4294967296 does not fit" },
+		{ "let $m = -9223372036854775807 - 1\nprint $m / -1\n",
+		  "w.kmm:2:7: integer overflow: -9223372036854775808 / -1 does not fit" },
+		{ "let $m = -9223372036854775807 - 1\nprint -$m\n",
+		  "w.kmm:2:7: integer overflow: -(-9223372036854775808) does not fit" },
+		{ "let $x = 1\nrepeat 64 { let $x = $x * 2 }\nprint \"never\"\n",
+		  "w.kmm:2:22: integer overflow: 4611686018427387904 * 2 does not fit" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st;
+		char *o = run_text(cases[i].text, &st);
+		expect_eq(st, VERB_ERROR);
+		expect_str_contains(o, cases[i].want);
+		if (strstr(o, "never"))
+			kmm_test_fail(__FILE__, __LINE__, "the script went on after the overflow: %s", o);
+		free(o);
+	}
+	expect_output("print 9223372036854775806 + 1\n", "9223372036854775807\n");
+	expect_output("print -9223372036854775807 - 1\n", "-9223372036854775808\n");
+	expect_output("let $m = -9223372036854775807 - 1\nprint $m % -1\n", "0\n");
+	expect_output("print 3037000499 * 3037000499\n", "9223372030926249001\n");
+}
