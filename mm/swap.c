@@ -17,8 +17,8 @@
  * unevictable_pgs_culled / _rescued); activation of a page in this CPU's
  * batch only sets PG_active; the zone and node LRU counters move with the
  * lists. Simplified: no separate activate/deactivate/lazyfree batches
- * (those moves take the lru_lock at once); no workingset shadow entries,
- * so refault costs do not feed lru_note_cost.
+ * (those moves take the lru_lock at once). An activation ages the
+ * lruvec for refault detection (workingset_activation, mm/workingset.c).
  *
  * Invariant: see mm/swap.h. Locking: lru_cpu->lock -> lruvec->lru_lock; no
  * lru_lock is held while a page is freed.
@@ -40,6 +40,7 @@ void lruvec_init(struct lruvec *lruvec, pg_data_t *pgdat)
 	for (int l = 0; l < NR_LRU_LISTS; l++)
 		INIT_LIST_HEAD(&lruvec->lists[l]);
 	lruvec->anon_cost = lruvec->file_cost = 0;
+	atomic_init(&lruvec->nonresident_age, 0);
 	lruvec->pgdat = pgdat;
 }
 
@@ -277,6 +278,7 @@ void folio_mark_accessed(struct page *page)
 		else
 			lru_cache_activate_folio(page);
 		page_flag_clear(page, PG_referenced);
+		workingset_activation(page);
 	}
 }
 

@@ -20,7 +20,9 @@
  *     (counted in NR_ISOLATED_ANON/FILE while reclaim holds it).
  *   Swap: for every slot, its count equals the PTEs holding its entry, and
  *     SWAP_HAS_CACHE is set iff the swap cache has a page for it (a page
- *     with PG_swapcache and that entry in ->private); inuse_pages counts the
+ *     with PG_swapcache and that entry in ->private); a slot keeps a
+ *     workingset shadow only while it is used and has no cache page;
+ *     inuse_pages counts the
  *     slots with either; each cluster's count is its used slots and the
  *     cluster is on the list its count says; nr_swap_pages is the free
  *     slots of the areas that take writes.
@@ -52,6 +54,7 @@ struct lruvec {
 	spinlock_t lru_lock;
 	struct list_head lists[NR_LRU_LISTS];	/* lru_lock */
 	unsigned long anon_cost, file_cost;	/* lru_lock: recent reclaim cost (lru_note_cost) */
+	atomic_ulong nonresident_age;		/* evictions + activations (mm/workingset.c) */
 	pg_data_t *pgdat;			/* immutable */
 };
 
@@ -91,6 +94,8 @@ struct swap_info_struct {
 	unsigned long inuse_pages;	/* slots with a count or SWAP_HAS_CACHE */
 	unsigned short *swap_map;	/* [max]: count | SWAP_HAS_CACHE */
 	struct page **swap_cache;	/* [max]: the page in the swap cache, or NULL */
+	unsigned long *swap_shadow;	/* [max]: workingset shadow of the page evicted from a
+					 * used slot without a cache page, 0 none */
 	struct swap_cluster_info *cluster_info;	/* [nr_clusters] */
 	unsigned long nr_clusters;
 	struct list_head free_clusters, nonfull_clusters, full_clusters;
@@ -215,6 +220,16 @@ unsigned long lruvec_lru_size(struct lruvec *lruvec, enum lru_list lru, int zid)
 void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page);
 /** folio_putback_lru() - an isolated page back on its list; drops the isolation reference. */
 void folio_putback_lru(struct page *page);
+/** workingset_age_nonresident() - @nr_pages were evicted or activated on @lruvec. */
+void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages);
+
+/**
+ * __delete_from_swap_cache() - delete_from_swap_cache() leaving @shadow
+ * (from workingset_eviction(), or 0) in the slot for a refault to find.
+ * Context: reclaim, the page isolated and unmapped.
+ */
+void __delete_from_swap_cache(struct page *page, unsigned long shadow);
+
 /** lru_note_cost() - reclaim of @file pages cost @nr_io writes and @nr_rotated rotations. */
 void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io, unsigned long nr_rotated);
 /** lru_cpu_check() - the batch half of the checker: marks batch pages in @seen. */

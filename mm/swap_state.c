@@ -82,7 +82,7 @@ static void add_to_swap_cache(struct swap_info_struct *si, struct page *page, sw
 	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, 1);
 }
 
-void delete_from_swap_cache(struct page *page)
+void __delete_from_swap_cache(struct page *page, unsigned long shadow)
 {
 	struct kmm_machine *m = page_machine(page);
 	swp_entry_t entry = page_swap_entry(page);
@@ -90,8 +90,10 @@ void delete_from_swap_cache(struct page *page)
 
 	if (si) {
 		spin_lock(&si->lock);
-		if (si->swap_cache[swp_offset(entry)] == page)
+		if (si->swap_cache[swp_offset(entry)] == page) {
 			si->swap_cache[swp_offset(entry)] = NULL;
+			si->swap_shadow[swp_offset(entry)] = shadow;	/* freed with the slot */
+		}
 		spin_unlock(&si->lock);
 	}
 	page_flag_clear(page, PG_swapcache);
@@ -100,6 +102,11 @@ void delete_from_swap_cache(struct page *page)
 	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, -1);
 	put_swap_folio(m, entry);
 	put_user_page_ref(page);
+}
+
+void delete_from_swap_cache(struct page *page)
+{
+	__delete_from_swap_cache(page, 0);
 }
 
 bool add_to_swap(struct page *page)
@@ -216,12 +223,16 @@ static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t ent
 	spin_lock(&si->lock);
 	unsigned short v = si->swap_map[off];
 	struct page *cached = si->swap_cache[off];
-	if (cached)
+	unsigned long shadow = 0;
+	if (cached) {
 		get_page(cached);
-	else if (SWAP_COUNT(v) && v != SWAP_MAP_BAD && !(v & SWAP_HAS_CACHE))
+	} else if (SWAP_COUNT(v) && v != SWAP_MAP_BAD && !(v & SWAP_HAS_CACHE)) {
 		si->swap_map[off] = (unsigned short)(v | SWAP_HAS_CACHE);	/* swapcache_prepare */
-	else
+		shadow = si->swap_shadow[off];	/* the page replaces its shadow */
+		si->swap_shadow[off] = 0;
+	} else {
 		v = 0;
+	}
 	spin_unlock(&si->lock);
 	if (cached || !v) {
 		__free_pages(page, 0);
@@ -229,6 +240,8 @@ static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t ent
 	}
 	page_flag_set(page, PG_swapbacked);
 	add_to_swap_cache(si, page, entry);
+	if (shadow)
+		workingset_refault(page, shadow);	/* a recent refault starts active */
 	folio_add_lru(page);
 	*allocated = true;
 	return page;

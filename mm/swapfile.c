@@ -246,6 +246,7 @@ static void slot_freed(struct kmm_machine *m, struct swap_info_struct *si, unsig
 	struct swap_cluster_info *ci = cluster_of(si, offset);
 
 	si->swap_map[offset] = 0;
+	si->swap_shadow[offset] = 0;
 	ci->count--;
 	cluster_relist(si, ci);
 	si->inuse_pages--;
@@ -492,6 +493,7 @@ static void free_area(struct swap_info_struct *si)
 	sim_swapdev_close(si->dev);
 	free(si->swap_map);
 	free(si->swap_cache);
+	free(si->swap_shadow);
 	free(si->cluster_info);
 	free(si->cpu_next);
 	free(si);
@@ -563,10 +565,11 @@ int kmm_swapon(struct kmm_machine *m, const char *path, int prio)
 		si->nr_clusters = (maxpages + SWAPFILE_CLUSTER - 1) / SWAPFILE_CLUSTER;
 		si->swap_map = calloc(si->nr_clusters * SWAPFILE_CLUSTER, sizeof(*si->swap_map));
 		si->swap_cache = calloc(maxpages, sizeof(*si->swap_cache));
+		si->swap_shadow = calloc(maxpages, sizeof(*si->swap_shadow));
 		si->cluster_info = calloc(si->nr_clusters, sizeof(*si->cluster_info));
 		si->cpu_next = calloc((size_t)m->nr_cpus, sizeof(*si->cpu_next));
 	}
-	if (!si || !si->swap_map || !si->swap_cache || !si->cluster_info || !si->cpu_next) {
+	if (!si || !si->swap_map || !si->swap_cache || !si->swap_shadow || !si->cluster_info || !si->cpu_next) {
 		sim_swapdev_close(dev);
 		free_area(si);
 		return kmm_set_error(-ENOMEM, "swapon: %s: no host memory for the swap map", path);
@@ -852,6 +855,10 @@ static int check_area(struct kmm_machine *m, struct swap_info_struct *si,
 		if (SWAP_COUNT(v) != counts[off])
 			return kmm_set_error(-EUCLEAN, "swap %s: slot %lu has count %u but %u PTEs "
 					     "hold it", si->path, off, SWAP_COUNT(v), counts[off]);
+		if (si->swap_shadow[off] && (!SWAP_COUNT(v) || page))
+			return kmm_set_error(-EUCLEAN, "swap %s: slot %lu keeps a shadow with count "
+					     "%u and %s swap cache page", si->path, off, SWAP_COUNT(v),
+					     page ? "a" : "no");
 		if (!(v & SWAP_HAS_CACHE) != !page)
 			return kmm_set_error(-EUCLEAN, "swap %s: slot %lu has SWAP_HAS_CACHE %d but "
 					     "%s swap cache page", si->path, off, !!(v & SWAP_HAS_CACHE),

@@ -31,8 +31,9 @@
  * Simplified: writes are synchronous, so a page is written and freed in the
  * same pass (no throttling); a dirty file page is written by the page
  * cache's filemap_pageout() (mm/page-writeback.c) and freed in the same
- * pass; shmem pages stay (their swap-out is not built); no workingset
- * refault detection (lru_note_cost sees only reclaim costs); no compaction,
+ * pass; shmem pages stay (their swap-out is not built); refault detection
+ * for anon pages only (an evicted swap-cache page leaves a workingset
+ * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
  * sleep" has no clock to measure, so kswapd_low_wmark_hit_quickly stays 0.
  * Added: kswapd=step runs a woken kswapd at kmm_kswapd_run_pending() (after
@@ -202,6 +203,8 @@ static unsigned long move_folios_to_lru(struct kmm_machine *m, struct lruvec *lr
 			list_del(&page->lru);
 			lru_add(m, lruvec, page);
 			moved += !page_flag_test(page, PG_unevictable);
+			if (page_flag_test(page, PG_active))
+				workingset_age_nonresident(lruvec, 1);
 			put[nr++] = page;
 		}
 		spin_unlock(&lruvec->lru_lock);
@@ -324,7 +327,7 @@ static bool remove_mapping(struct page *page)
 	if (PageSwapCache(page)) {
 		if (page_ref_count(page) != 2 || page_mapcount(page) > 0)
 			return false;
-		delete_from_swap_cache(page);
+		__delete_from_swap_cache(page, workingset_eviction(page));
 		return true;
 	}
 	if (!PageAnon(page) && page->mapping)

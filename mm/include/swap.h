@@ -141,6 +141,31 @@ void folio_mark_lazyfree(struct page *page);
 void mlock_folio_lru(struct page *page);
 void munlock_folio_lru(struct page *page);
 
+/* ---- Refault detection (mm/workingset.c) ---- */
+
+/**
+ * workingset_eviction() - @page is leaving memory for good: age its node's
+ * lruvec by one eviction and return the shadow to store where the page
+ * was (never 0). Context: reclaim, @page isolated.
+ */
+unsigned long workingset_eviction(struct page *page);
+/**
+ * workingset_test_recent() - would the page @shadow stands for have stayed
+ * resident: is its refault distance within the workingset it competes with
+ * (@file: a file page)? *@workingset: it was active before eviction.
+ */
+bool workingset_test_recent(struct kmm_machine *m, unsigned long shadow, bool file,
+			    bool *workingset);
+/**
+ * workingset_refault() - @page is coming back in place of @shadow, before
+ * folio_add_lru(): counts workingset_refault_*, and when the refault is
+ * recent sets PG_active (workingset_activate_*) and, for a page that was
+ * active before, PG_workingset (workingset_restore_*).
+ */
+void workingset_refault(struct page *page, unsigned long shadow);
+/** workingset_activation() - @page was activated by folio_mark_accessed(): age the lruvec. */
+void workingset_activation(struct page *page);
+
 /* ---- Swap slots and the swap cache (mm/swapfile.c, mm/swap_state.c) ---- */
 
 /** total_swap_pages() - usable slots of every active area (SwapTotal). */
