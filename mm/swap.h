@@ -117,6 +117,9 @@ struct kswapd {
 	atomic_bool woken;		/* wakeup_kswapd ran since the last run */
 	struct kswapd_report wake;	/* filled by wakeup_kswapd */
 	struct kswapd_report last;	/* the last run */
+	bool napping;			/* lock: in the short sleep (HZ/10) after balancing */
+	uint64_t nap_until;		/* lock: its end on the virtual clock */
+	bool woke_from_nap;		/* lock: woken before nap_until (a premature sleep) */
 	bool has_report;		/* last is new since kmm_kswapd_take_report() */
 	unsigned long runs, sleeps;
 	uint64_t ns;			/* host time spent in runs (benchmarks) */

@@ -35,7 +35,10 @@
  * for anon pages only (an evicted swap-cache page leaves a workingset
  * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
- * sleep" has no clock to measure, so kswapd_low_wmark_hit_quickly stays 0.
+ * sleep" (HZ/10) runs on the virtual clock: a balanced kswapd naps until
+ * 100 ms of virtual time have passed; a wake-up before that counts
+ * kswapd_low_wmark_hit_quickly, an unbalanced node at the nap's end
+ * kswapd_high_wmark_hit_quickly (and kswapd runs again).
  * Added: kswapd=step runs a woken kswapd at kmm_kswapd_run_pending() (after
  * each scenario command), with a report of what it did.
  *
@@ -850,6 +853,11 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, int order, enum zone_type highe
 			.waker_low = low_wmark_pages(zone),
 			.waker_boosted = __atomic_load_n(&zone->watermark_boost, __ATOMIC_RELAXED) != 0,
 		};
+		if (k->napping) {
+			/* woken in the short sleep: it went to sleep too early */
+			k->napping = false;
+			k->woke_from_nap = kmm_clock_ns(m) < k->nap_until;
+		}
 		atomic_store(&k->woken, true);
 		woke = true;
 	}
@@ -974,6 +982,8 @@ restart:
 	return sc.order;
 }
 
+#define KSWAPD_NAP_NS	100000000ull	/* HZ/10 */
+
 /* prepare_kswapd_sleep(): balanced, or hopeless (left to direct reclaim). */
 static bool prepare_kswapd_sleep(pg_data_t *pgdat, int order, int highest_zoneidx)
 {
@@ -983,9 +993,10 @@ static bool prepare_kswapd_sleep(pg_data_t *pgdat, int order, int highest_zoneid
 }
 
 /*
- * kswapd_try_to_sleep(): sleep if the node is balanced (or hopeless); else
- * stay awake for another round, counted kswapd_high_wmark_hit_quickly (the
- * short "premature sleep" of Linux has no clock to run on here).
+ * kswapd_try_to_sleep(): a balanced (or hopeless) node lets kswapd start
+ * its short sleep (the caller records the nap on the virtual clock;
+ * kswapd_nap_over() and wakeup_kswapd() end it); else it stays awake for
+ * another round, counted kswapd_high_wmark_hit_quickly.
  * Return: true when kswapd goes to sleep.
  */
 static bool kswapd_try_to_sleep(struct kmm_machine *m, pg_data_t *pgdat, int reclaim_order,
@@ -1010,15 +1021,23 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 	uint64_t t0 = sim_now_ns();
 	bool was_in_reclaim = in_reclaim;
 
+	bool premature;
+
 	spin_lock(&k->lock);
 	r = k->wake;
+	premature = k->woke_from_nap;
+	k->woke_from_nap = false;
+	k->napping = false;
 	spin_unlock(&k->lock);
+	if (premature)
+		count_vm_event(m, KSWAPD_LOW_WMARK_HIT_QUICKLY);
 	in_reclaim = true;
 	r.nr_reclaimed = r.nr_scanned = 0;
 	r.passes = 0;
 	r.rounds = 0;
 	r.boost_reset = false;
 	r.boosted = 0;
+	bool nap = false;
 	for (int round = 0; round <= MAX_RECLAIM_RETRIES; round++) {
 		int order = __atomic_exchange_n(&pgdat->kswapd_order, 0, __ATOMIC_RELAXED);
 		enum zone_type idx = __atomic_exchange_n(&pgdat->kswapd_highest_zoneidx,
@@ -1031,9 +1050,18 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 		r.rounds++;
 		trace_mm_vmscan_kswapd_wake(m, pgdat->node_id, (int)idx, (unsigned int)order);
 		int reclaim_order = balance_pgdat(m, pgdat, order, (int)idx, &r);
-		if (kswapd_try_to_sleep(m, pgdat, reclaim_order, (int)idx))
+		if (kswapd_try_to_sleep(m, pgdat, reclaim_order, (int)idx)) {
+			nap = true;
 			break;
+		}
 	}
+	spin_lock(&k->lock);
+	if (nap) {
+		/* schedule_timeout(HZ/10): the short sleep, on the virtual clock */
+		k->napping = true;
+		k->nap_until = kmm_clock_ns(m) + KSWAPD_NAP_NS;
+	}
+	spin_unlock(&k->lock);
 	atomic_store(&k->woken, false);
 	trace_mm_vmscan_kswapd_sleep(m, pgdat->node_id);
 	r.balanced = pgdat_balanced(pgdat, 0, (int)r.highest_zoneidx);
@@ -1057,6 +1085,32 @@ static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 	spin_unlock(&k->lock);
 }
 
+/*
+ * The end of kswapd's short sleep, reached without a wake-up: a node that
+ * is still balanced lets it sleep for good; one that is not counts
+ * kswapd_high_wmark_hit_quickly and kswapd runs again (returns true).
+ */
+static bool kswapd_nap_over(struct kmm_machine *m, struct kswapd *k)
+{
+	pg_data_t *pgdat = k->pgdat;
+	bool again = false;
+
+	spin_lock(&k->lock);
+	if (k->napping && kmm_clock_ns(m) >= k->nap_until) {
+		k->napping = false;
+		int idx = (int)k->last.highest_zoneidx;
+		if (!prepare_kswapd_sleep(pgdat, 0, idx)) {
+			again = true;
+			k->wake = k->last;
+			atomic_store(&k->woken, true);
+		}
+	}
+	spin_unlock(&k->lock);
+	if (again)
+		count_vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+	return again;
+}
+
 int kmm_kswapd_run_pending(struct kmm_machine *m)
 {
 	struct pressure *p = m ? pressure_of(m) : NULL;
@@ -1066,10 +1120,15 @@ int kmm_kswapd_run_pending(struct kmm_machine *m)
 		return 0;
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kswapd *k = &p->kswapd[nid];
-		if (k->pgdat && atomic_load(&k->woken)) {
+		if (!k->pgdat)
+			continue;
+		if (!atomic_load(&k->woken) && kswapd_nap_over(m, k))
+			kswapd_work(m, k);	/* not balanced after the short sleep */
+		else if (atomic_load(&k->woken))
 			kswapd_work(m, k);
-			ran++;
-		}
+		else
+			continue;
+		ran++;
 	}
 	return ran;
 }

@@ -3,7 +3,8 @@
  * tests/integration_kswapd.c - kswapd: it is woken exactly when an
  * allocation finds every eligible zone at or below its low watermark (the
  * fast path's check), reclaims until a zone is above its high watermark and
- * then sleeps, is not woken again between low and high, resets a watermark
+ * then sleeps (a short nap of 100 virtual ms first, whose early end counts
+ * kswapd_low_wmark_hit_quickly), is not woken again between low and high, resets a watermark
  * boost, gives a hopeless node up after MAX_RECLAIM_RETRIES runs, and with
  * kswapd=thread reclaims on its own host thread while a process keeps
  * writing (every byte checked).
@@ -112,6 +113,92 @@ TEST(kswapd_wakes_exactly_below_low_and_sleeps_above_high)
 	expect_true(vm_event(m, PAGEOUTRUN) >= 2);
 	while (nheld)
 		__free_pages(held[--nheld], 0);
+	CHECK(m);
+	expect_true(verify_range(t, a, 0, 5000, 1));
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * kswapd's short sleep (kswapd_try_to_sleep's HZ/10) on the virtual clock:
+ * a balanced kswapd naps for 100 ms; woken again within them it counts
+ * kswapd_low_wmark_hit_quickly (it went to sleep too early); after them a
+ * still balanced node lets it sleep for good (nothing counted), a node
+ * below high counts kswapd_high_wmark_hit_quickly and kswapd runs again.
+ */
+static struct page *nap_held[16384];
+
+static unsigned long alloc_until(struct kmm_machine *m, unsigned long nheld, bool (*stop)(struct kmm_machine *))
+{
+	while (!stop(m) && nheld < ARRAY_SIZE(nap_held)) {
+		nap_held[nheld] = kmm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1);
+		assert_true(nap_held[nheld] != NULL);
+		nheld++;
+	}
+	assert_true(stop(m));
+	return nheld;
+}
+
+static bool kswapd_woken(struct kmm_machine *m)
+{
+	return atomic_load(&pressure_of(m)->kswapd[0].woken);
+}
+
+static bool below_high(struct kmm_machine *m)
+{
+	drain_all_pages(m, NULL);	/* a pcp flush can lift a zone back over high */
+	return !node_balanced(m, pressure_of(m)->kswapd[0].last.highest_zoneidx);
+}
+
+TEST(kswapd_short_sleep_counts_premature_wakes_on_the_virtual_clock)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
+	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t nap = 100000000ull;	/* HZ/10 */
+	unsigned long nheld = 0, low0, high0;
+
+	assert_eq(kmm_sysctl_write(m, "vm.watermark_boost_factor", "0"), 0);
+	uint64_t a = map_filled(t, 5000, 1);
+	kmm_kswapd_run_pending(m);
+	nheld = alloc_until(m, nheld, kswapd_woken);
+	expect_eq(kmm_kswapd_run_pending(m), 1);
+	expect_true(k->napping);	/* balanced: the short sleep began */
+
+	/* Woken within the 100 ms (the allocations cost far less virtual time). */
+	low0 = vm_event(m, KSWAPD_LOW_WMARK_HIT_QUICKLY);
+	nheld = alloc_until(m, nheld, kswapd_woken);
+	expect_true(k->woke_from_nap);
+	expect_eq(kmm_kswapd_run_pending(m), 1);
+	expect_eq(vm_event(m, KSWAPD_LOW_WMARK_HIT_QUICKLY), low0 + 1);
+
+	/* Woken after the 100 ms: it had slept for good, nothing counted. */
+	kmm_clock_advance(m, 2 * nap);
+	nheld = alloc_until(m, nheld, kswapd_woken);
+	expect_true(!k->woke_from_nap);
+	expect_eq(kmm_kswapd_run_pending(m), 1);
+	expect_eq(vm_event(m, KSWAPD_LOW_WMARK_HIT_QUICKLY), low0 + 1);
+
+	/* The nap ends with the node still balanced: sleep, no run, no count. */
+	high0 = vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+	kmm_clock_advance(m, 2 * nap);
+	expect_eq(kmm_kswapd_run_pending(m), 0);
+	expect_true(!k->napping);
+	expect_eq(vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY), high0);
+
+	/* The nap ends with the node below high (but never below low): run again. */
+	expect_true(kmm_kswapd_run(m, 0) >= 0);
+	expect_true(k->napping);
+	nheld = alloc_until(m, nheld, below_high);
+	expect_true(!kswapd_woken(m));
+	expect_eq(kmm_kswapd_run_pending(m), 0);	/* still in the nap */
+	kmm_clock_advance(m, 2 * nap);
+	expect_eq(kmm_kswapd_run_pending(m), 1);
+	expect_eq(vm_event(m, KSWAPD_HIGH_WMARK_HIT_QUICKLY), high0 + 1);
+	expect_true(k->last.balanced);
+
+	while (nheld)
+		__free_pages(nap_held[--nheld], 0);
 	CHECK(m);
 	expect_true(verify_range(t, a, 0, 5000, 1));
 	kmm_exit(t, 0);
