@@ -113,6 +113,8 @@ bool free_area_empty(const struct zone *zone, unsigned int order, int mt);
 /** rmqueue() - take a block from @zone (pcp for order <= 3). Context: takes pcp/zone locks. */
 struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int order,
 		     gfp_t gfp, unsigned int alloc_flags, int mt);
+/** build_fast_zones() - the allocation fast path's zone table of @pgdat (page_alloc_slowpath.c). */
+void build_fast_zones(struct kmm_machine *m, pg_data_t *pgdat);
 /** rmqueue_pcp_fast() - rmqueue() from a non-empty pcp list of the preferred zone, else NULL with no effect. */
 struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
 			      unsigned int alloc_flags);

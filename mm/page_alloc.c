@@ -143,34 +143,11 @@ static inline int pcp_this_cpu(struct kmm_machine *m)
 	return kmm_this_cpu_inline(m);
 }
 
-/*
- * count_events() for a caller that already knows its CPU slot: the fast
- * paths look the slot up once and use it for the pcp and the event counter.
- */
-static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_event_item item,
-				    long n)
-{
-	if (likely(m->cpus)) {
-		unsigned long *ev = &m->cpus[cpu].events[item];
-
-		__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
-				 __ATOMIC_RELAXED);
-	}
-}
-
 /* count_vm_events() with the cached CPU slot; nothing before the CPU slots exist. */
 static inline void count_events(struct kmm_machine *m, enum vm_event_item item, long n)
 {
 	if (m->cpus)
 		count_events_cpu(m, pcp_this_cpu(m), item, n);
-}
-
-/* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
-static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
-{
-	unsigned long *v = &z->per_cpu_pageset[cpu].numa_event[item];
-
-	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -523,21 +500,6 @@ static struct page *__rmqueue(struct zone *zone, unsigned int order, int mt,
 
 /* ---- Per-CPU page lists ---- */
 
-/*
- * pcp->count changes under the slot's guard; show_mem() sums the slots
- * without it, so the writer publishes with a relaxed store (a plain add on
- * x86, and a defined race for the reader).
- */
-static inline void pcp_count_add(struct per_cpu_pages *pcp, int delta)
-{
-	__atomic_store_n(&pcp->count, pcp->count + delta, __ATOMIC_RELAXED);
-}
-
-static inline unsigned int order_to_pindex(int mt, unsigned int order)
-{
-	return (unsigned int)(MIGRATE_PCPTYPES * order + (unsigned int)mt);
-}
-
 static inline unsigned int pindex_to_order(unsigned int pindex)
 {
 	return pindex / MIGRATE_PCPTYPES;
@@ -687,7 +649,18 @@ static __attribute__((noinline)) void free_unref_page_drain(struct zone *zone,
 		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BELOW_HIGH), __ATOMIC_RELAXED);
 }
 
-static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+/* nr_pcp_high() on a free, and the drain when the list reached it. */
+static __attribute__((noinline)) void free_unref_page_tune(struct zone *zone,
+							   struct per_cpu_pages *pcp, int batch,
+							   bool free_high, unsigned int pindex)
+{
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
+
+	if (pcp->count >= high)
+		free_unref_page_drain(zone, pcp, batch, high, free_high, pindex);
+}
+
+static inline __attribute__((always_inline)) void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 					  struct page *page, int mt, unsigned int order, int cpu)
 {
 	int high, batch;
@@ -695,7 +668,10 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	count_events_cpu(zone->machine, cpu, PGFREE, 1L << order);
+	/* count_events_cpu(): a slot's guard is held, so m->cpus exists */
+	unsigned long *ev = &zone->machine->cpus[cpu].events[PGFREE];
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
+			 __ATOMIC_RELAXED);
 	pindex = order_to_pindex(mt, order);
 	page->private = order;
 	list_add(&page->pcp_list, &pcp->lists[pindex]);
@@ -711,9 +687,19 @@ static inline void free_unref_page_commit(struct zone *zone, struct per_cpu_page
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += (short)(1 << order);
-	high = nr_pcp_high(pcp, zone, batch, free_high);
-	if (unlikely(pcp->count >= high))
-		free_unref_page_drain(zone, pcp, batch, high, free_high, pindex);
+	/*
+	 * The common case, where nr_pcp_high() would change nothing and return
+	 * pcp->high, and the list stays below it: high already within
+	 * [high_min, high_max], the count under it, no free_high, the zone not
+	 * below its high mark. Everything else (tuning high, draining) is
+	 * free_unref_page_tune()'s, exactly as 6.12 computes it.
+	 */
+	high = pcp->high;
+	if (likely(pcp->count < high && high >= pcp->high_min && high <= pcp->high_max &&
+		   !free_high &&
+		   !(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))))
+		return;
+	free_unref_page_tune(zone, pcp, batch, free_high, pindex);
 }
 
 /* Refill an empty pcp list from the buddy; false if it stays empty. */
@@ -980,7 +966,9 @@ static __attribute__((noinline)) bool free_pages_check_type(struct page *page)
 	return true;
 }
 
-static inline bool free_pages_prepare(struct page *page, unsigned int order)
+/* free_pages_prepare()'s checks for a buddy, typed or compound page, out of line. */
+static __attribute__((noinline)) bool free_pages_prepare_slow(struct page *page,
+							      unsigned int order)
 {
 	if (unlikely(PageBuddy(page))) {
 		bad_page(page, "freeing a free page");
@@ -991,10 +979,38 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	/* UINT_MAX is both "no type" and "mapcount 0": the common case, nothing to fix. */
 	if (unlikely(page->page_type != ~0u) && !free_pages_check_type(page))
 		return false;
+	return true;
+}
+
+/*
+ * Check and clean a block about to be freed. The common page (no type,
+ * mapcount 0, not compound) costs one compare of page_type and one of the
+ * flags word read once; everything else is free_pages_prepare_slow()'s.
+ */
+static inline unsigned long __free_pages_prepare(struct page *page, unsigned int order)
+{
+	unsigned long flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+
+	if (unlikely(page->page_type != ~0u || (flags & (1UL << PG_head)))) {
+		if (!free_pages_prepare_slow(page, order))
+			return 0;
+		flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+	}
+	flags &= ~PG_FLAGS_MASK;
 	page->mapping = NULL;
 	page->private = 0;
-	__atomic_store_n(&page->flags, page->flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
-	return true;
+	__atomic_store_n(&page->flags, flags, __ATOMIC_RELAXED);
+	return flags;
+}
+
+/*
+ * Return: false if the page must not be freed (reported). The flags word
+ * __free_pages_prepare() leaves is never 0 (a page's machine slot is >= 1),
+ * so 0 can say so.
+ */
+static inline bool free_pages_prepare(struct page *page, unsigned int order)
+{
+	return __free_pages_prepare(page, order) != 0;
 }
 
 static void __free_pages_ok(struct page *page, unsigned int order, int fpi)
@@ -1020,15 +1036,20 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 	unsigned long pfn = page_to_pfn_m(m, page);
 	struct zone *zone;
 	struct per_cpu_pages *pcp;
-	int mt, cpu;
+	struct kmm_cpu_guard *g;
+	unsigned long flags;
+	int mt, cpu, token;
 
 	if (unlikely(!pcp_allowed_order(order))) {
 		__free_pages_ok(page, order, FPI_NONE);
 		return;
 	}
-	if (unlikely(!free_pages_prepare(page, order)))
+	flags = __free_pages_prepare(page, order);
+	if (unlikely(!flags))
 		return;
-	zone = page_zone_m(m, page);
+	/* page_zone_m() from the flags word just written */
+	zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
+			->node_zones[(flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1)];
 	mt = get_pfnblock_migratetype(zone, pfn);
 	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
 		if (mt == MIGRATE_ISOLATE) {
@@ -1037,10 +1058,15 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-	cpu = pcp_this_cpu(m);
+	if (likely(kmm_cpu_cache.serial == m->serial)) {
+		cpu = kmm_cpu_cache.cpu;
+		g = kmm_cpu_cache.guard;
+	} else {
+		cpu = pcp_this_cpu(m);
+		g = &m->cpus[cpu].guard;
+	}
 	pcp = &zone->per_cpu_pageset[cpu];
-	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
-	int token = kmm_cpu_tryenter(g);
+	token = kmm_cpu_tryenter(g);
 	if (likely(token != -2)) {
 		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
 		kmm_cpu_exit(g, token);
@@ -1112,11 +1138,14 @@ static __attribute__((noinline)) void free_pages_traced(struct kmm_machine *m, s
 void __free_pages(struct page *page, unsigned int order)
 {
 	struct kmm_machine *m;
+	unsigned long flags;
 	bool head;
 
 	if (unlikely(!page))
 		return;
-	m = page_machine(page);
+	/* One read of the flags word: the machine's slot and PG_head. */
+	flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+	m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
 	if (kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)) {
 		free_pages_traced(m, page, order);
 		return;
@@ -1125,7 +1154,7 @@ void __free_pages(struct page *page, unsigned int order)
 		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
 		return;
 	}
-	head = PageHead(page);
+	head = flags & (1UL << PG_head);
 	if (likely(put_page_testzero(page)))
 		free_unref_page(m, page, order);
 	else if (!head)

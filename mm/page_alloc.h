@@ -261,4 +261,85 @@ static inline struct page *__rmqueue_smallest(struct zone *zone, unsigned int or
 	return NULL;
 }
 
+/* ---- Per-CPU lists: the helpers the fast paths share ---- */
+
+/*
+ * pcp->count changes under the slot's guard; show_mem() sums the slots
+ * without it, so the writer publishes with a relaxed store (a plain add on
+ * x86, and a defined race for the reader).
+ */
+static inline void pcp_count_add(struct per_cpu_pages *pcp, int delta)
+{
+	__atomic_store_n(&pcp->count, pcp->count + delta, __ATOMIC_RELAXED);
+}
+
+static inline unsigned int order_to_pindex(int mt, unsigned int order)
+{
+	return (unsigned int)(MIGRATE_PCPTYPES * order + (unsigned int)mt);
+}
+
+/*
+ * count_vm_events() for a caller that already knows its CPU slot (whose
+ * counters only that slot writes; sum_vm_event() folds them on read).
+ */
+static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_event_item item,
+				    long n)
+{
+	if (likely(m->cpus)) {
+		unsigned long *ev = &m->cpus[cpu].events[item];
+
+		__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
+				 __ATOMIC_RELAXED);
+	}
+}
+
+/* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
+static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
+{
+	unsigned long *v = &z->per_cpu_pageset[cpu].numa_event[item];
+
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * pcp_alloc_fast() - rmqueue() of a block of @order (<= PAGE_ALLOC_COSTLY_ORDER)
+ * for @mt from a non-empty pcp list of @zone, a zone of the local node that
+ * is also the preferred zone, on this thread's cached CPU slot (the caller
+ * checked kmm_cpu_cache.serial). The counters are exactly rmqueue()'s: the
+ * zone's PGALLOC event, numa_hit and numa_local (the preferred zone, the
+ * local node), all in the slot's own words; pcp->free_count halves as on
+ * every pcp allocation. A busy shared slot or an empty list: NULL, nothing
+ * changed (the caller goes the ordinary way, which refills the list).
+ * Context: enters and leaves the slot's guard (owned: no locked instruction).
+ */
+static inline __attribute__((always_inline)) struct page *
+pcp_alloc_fast(struct kmm_machine *m, struct zone *zone, unsigned int order, int mt)
+{
+	int cpu = kmm_cpu_cache.cpu;
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
+	struct page *page;
+	int token = kmm_cpu_tryenter(g);
+
+	if (unlikely(token == -2))
+		return NULL;
+	if (unlikely(list_empty(list))) {
+		kmm_cpu_exit(g, token);
+		return NULL;
+	}
+	pcp->free_count >>= 1;
+	page = list_first_entry(list, struct page, pcp_list);
+	list_del(&page->pcp_list);
+	pcp_count_add(pcp, -(1 << order));
+	/* count_events_cpu(): the cached slot means m->cpus exists */
+	unsigned long *ev = &m->cpus[cpu].events[PGALLOC_DMA + zone->type];
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
+			 __ATOMIC_RELAXED);
+	numa_event_cpu(zone, cpu, NUMA_HIT);
+	numa_event_cpu(zone, cpu, NUMA_LOCAL);
+	kmm_cpu_exit(g, token);
+	return page;
+}
+
 #endif /* KMM_MM_PAGE_ALLOC_H */

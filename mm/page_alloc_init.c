@@ -219,6 +219,7 @@ void build_all_zonelists(struct kmm_machine *m)
 		if (!m->node_data[nid])
 			continue;
 		build_zonelists(m, m->node_data[nid]);
+		build_fast_zones(m, m->node_data[nid]);
 		nodes++;
 	}
 	total = nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_HIGHUSER_MOVABLE));

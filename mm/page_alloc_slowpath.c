@@ -58,6 +58,7 @@
 #include "mm/include/vmstat.h"
 #include "mm/include/highmem.h"
 #include "mm/internal.h"
+#include "mm/page_alloc.h"
 
 static inline int numa_node_id_m(struct kmm_machine *m)
 {
@@ -621,6 +622,84 @@ static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsig
 	return __alloc_pages_slowpath(m, gfp, order, &ac);
 }
 
+/**
+ * build_fast_zones() - fill @pgdat's fast_zone/fast_zoneidx table: for each
+ * value of the zone modifier bits, what prepare_alloc_pages() finds for a
+ * request on this node (bad combinations, and preferred zones of another
+ * node, stay NULL: the ordinary path handles those). Context: boot, after
+ * the zonelists are built.
+ */
+void build_fast_zones(struct kmm_machine *m, pg_data_t *pgdat)
+{
+	for (unsigned int bits = 0; bits <= GFP_ZONEMASK; bits++) {
+		unsigned int zbits = bits & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
+		struct alloc_context ac;
+		struct zone *zone = NULL;
+
+		if (!(zbits & (zbits - 1)) && prepare_alloc_pages(m, bits, pgdat->node_id, &ac)) {
+			zone = ac.zonelist->zones[ac.preferred_idx];
+			if (zone->node != pgdat->node_id)
+				zone = NULL;
+		}
+		pgdat->fast_zone[bits] = zone;
+		pgdat->fast_zoneidx[bits] = (unsigned char)(zone ? ac.highest_zoneidx : 0);
+	}
+}
+
+/*
+ * The allocation fast path: orders 0..PAGE_ALLOC_COSTLY_ORDER on the local
+ * node, nobody tracing, no __GFP_ZERO, __GFP_COMP or __GFP_THISNODE (those
+ * go the ordinary way), this thread's CPU slot cached, the preferred zone
+ * (one table load) neither below its high mark nor boosted and passing the
+ * high-mark check, and a page on its pcp list. That is exactly the first
+ * step of __alloc_pages() when it succeeds, with the same counters (see
+ * pcp_alloc_fast()); the zone flags it requires clear make the steps it
+ * leaves out (setting ZONE_BELOW_HIGH, kswapd for a boosted zone) no-ops.
+ * Any other case returns NULL having changed nothing, and the caller takes
+ * the ordinary path from the start. The watermark check is Linux's: 6.12's
+ * get_page_from_freelist() runs zone_watermark_fast() before every
+ * rmqueue(), pcp hit or not, and so does this.
+ */
+static inline __attribute__((always_inline)) struct page *
+alloc_pages_fast(struct kmm_machine *m, gfp_t gfp, unsigned int order)
+{
+	pg_data_t *pgdat = m->node_data[0];
+	unsigned int zi = gfp & GFP_ZONEMASK;
+	struct zone *zone;
+	struct page *page;
+	long free_pages, unusable;
+	int hz;
+
+	if (unlikely(kmm_cpu_cache.serial != m->serial ||
+		     (gfp & (__GFP_THISNODE | __GFP_ZERO | __GFP_COMP)) || !pgdat ||
+		     kmm_trace_on(m, KMM_EVMASK_PAGE_ALLOC)))
+		return NULL;
+	zone = pgdat->fast_zone[zi];
+	if (unlikely(!zone || (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
+			       ((1UL << ZONE_BELOW_HIGH) | (1UL << ZONE_BOOSTED_WATERMARK)))))
+		return NULL;
+	hz = pgdat->fast_zoneidx[zi];
+	free_pages = (long)zone_page_state(zone, NR_FREE_PAGES);
+	if (likely(!order)) {
+		/* zone_watermark_fast()'s order-0 shortcut, with the fast path's flags */
+		unusable = __zone_watermark_unusable_free(zone, 0, ALLOC_WMARK_LOW);
+		free_pages -= KMM_MIN(free_pages, unusable);
+		if (unlikely(free_pages <= (long)high_wmark_pages(zone) +
+					  READ_ONCE(zone->lowmem_reserve[hz])))
+			return NULL;
+	} else if (unlikely(!watermark_ok_inline(zone, order, high_wmark_pages(zone), hz,
+						 ALLOC_WMARK_LOW, free_pages))) {
+		return NULL;
+	}
+	page = pcp_alloc_fast(m, zone, order, gfp_migratetype_fast(gfp));
+	if (likely(page)) {
+		/* prep_new_page() without __GFP_ZERO and __GFP_COMP (the slow path's) */
+		page->private = 0;
+		set_page_count(page, 1);
+	}
+	return page;
+}
+
 static struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid);
 
 /*
@@ -739,8 +818,8 @@ static __attribute__((noinline)) struct page *alloc_pages_traced(struct kmm_mach
  * Return: the first page (refcount 1), or NULL with kmm_last_error() set; a
  * failure report goes to dmesg unless __GFP_NOWARN.
  */
-static inline struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp,
-					      unsigned int order, int nid)
+static __attribute__((noinline)) struct page *alloc_pages_full(struct kmm_machine *m, gfp_t gfp,
+								unsigned int order, int nid)
 {
 	unsigned int zbits = gfp & (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32);
 
@@ -757,6 +836,22 @@ static inline struct page *alloc_pages_common(struct kmm_machine *m, gfp_t gfp,
 	if (unlikely(!page))
 		kmm_set_error(-ENOMEM, "alloc_pages: out of memory (order %u, gfp %#x)", order, gfp);
 	return page;
+}
+
+/*
+ * The fast path inline in each entry point, the rest a tail call: no
+ * callee-saved register is pushed on the fast path.
+ */
+static inline __attribute__((always_inline)) struct page *
+alloc_pages_common(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)
+{
+	if (likely(m && nid <= 0 && order <= PAGE_ALLOC_COSTLY_ORDER)) {
+		struct page *page = alloc_pages_fast(m, gfp, order);
+
+		if (likely(page))
+			return page;
+	}
+	return alloc_pages_full(m, gfp, order, nid);
 }
 
 struct page *kmm_alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order, int nid)

@@ -192,6 +192,16 @@ enum {
 typedef struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
 	struct zonelist node_zonelists[MAX_ZONELISTS];
+	/*
+	 * The allocation fast path's answer for each value of a mask's four
+	 * zone modifier bits (gfp & GFP_ZONEMASK): the preferred zone of
+	 * node_zonelists[ZONELIST_FALLBACK] when it is a zone of this node,
+	 * else NULL (a bad combination of modifiers, or the slow path's
+	 * business); fast_zoneidx holds the mask's highest_zoneidx.
+	 * Immutable after build_all_zonelists().
+	 */
+	struct zone *fast_zone[16];
+	unsigned char fast_zoneidx[16];
 	int nr_zones;			/* highest populated zone index + 1 */
 	int node_id;
 	unsigned long node_start_pfn;
