@@ -57,8 +57,15 @@ enum slab_list_id {
  *   word 0   flags            == page->flags (PG_locked is the slab lock)
  *   words 1-2 slab_list       node list link             n->list_lock
  *   word 3   slab_cache       owner                      immutable
- *   word 4   freelist         objects not owned by a CPU  slab_lock
- *   word 5   inuse, objects, frozen, list, colour         see each field
+ *   word 4   freelist         objects not owned by a CPU  slab_lock, or cmpxchg16b
+ *   word 5   counters: inuse, objects, frozen, list, colour    see each field
+ *
+ * Words 4 and 5 are swapped together (slab_cmpxchg(), Linux's
+ * cmpxchg_double on freelist+counters): __slab_free() pushes an object
+ * with one cmpxchg16b and no lock. The slab lock is a bit of the same 16
+ * bytes (SLAB_FROZEN_LOCKED in the frozen byte), taken and dropped with the
+ * same instruction, so a lock holder sees no push land under it; the lock
+ * holder writes freelist, inuse and frozen with relaxed stores.
  *   +48      page_type        PGTY_slab                   immutable
  *   +52      _refcount        as the page allocator left it
  *   +56      rcu_seq          grace period it waits for   rcu_lock
@@ -67,12 +74,17 @@ struct slab {
 	unsigned long flags;
 	struct list_head slab_list;
 	struct kmem_cache *slab_cache;
-	void *freelist;
-	unsigned short inuse;		/* slab_lock; slab_count() reads it under list_lock: READ_ONCE */
-	unsigned short objects;		/* immutable */
-	unsigned char frozen;		/* slab_lock (set/cleared with list_lock too) */
-	unsigned char list;		/* enum slab_list_id, n->list_lock */
-	unsigned short colour;		/* byte offset of the first object, immutable */
+	void *freelist;			/* slab_lock, or slab_cmpxchg() */
+	union {
+		struct {
+			unsigned short inuse;	/* as freelist; slab_count() reads it: READ_ONCE */
+			unsigned short objects;	/* immutable */
+			unsigned char frozen;	/* bit 0: slab_lock (+ list_lock); bit 7: the lock */
+			unsigned char list;	/* enum slab_list_id, n->list_lock */
+			unsigned short colour;	/* byte offset of the first object, immutable */
+		};
+		unsigned long counters;	/* the five, as one word for slab_cmpxchg() */
+	};
 	unsigned int __page_type;
 	atomic_int __page_refcount;
 	unsigned long rcu_seq;
@@ -86,6 +98,34 @@ _Static_assert(offsetof(struct slab, __page_refcount) == offsetof(struct page, _
 	       "slab refcount");
 _Static_assert(offsetof(struct slab, rcu_seq) == offsetof(struct page, memcg_data),
 	       "slab rcu_seq");
+_Static_assert(offsetof(struct slab, freelist) % 16 == 0 &&
+	       offsetof(struct slab, counters) == offsetof(struct slab, freelist) + 8,
+	       "freelist and counters: one aligned 16-byte pair");
+
+#if defined(__GCC_HAVE_SYNC_COMPARE_AND_SWAP_16) && defined(__x86_64__)
+#define SLAB_CMPXCHG_DOUBLE 1
+/* The slab lock: bit 7 of the frozen byte, inside the pair slab_cmpxchg() swaps. */
+#define SLAB_FROZEN_LOCKED 0x80
+#else
+#define SLAB_CMPXCHG_DOUBLE 0
+#define SLAB_FROZEN_LOCKED 0	/* the slab lock is PG_locked */
+#endif
+#define SLAB_COUNTERS_LOCKED \
+	((unsigned long)SLAB_FROZEN_LOCKED \
+	 << (8 * (offsetof(struct slab, frozen) - offsetof(struct slab, counters))))
+
+/* Is @slab frozen (a CPU slot's cpu slab)? */
+static inline bool slab_frozen(const struct slab *slab)
+{
+	return __atomic_load_n(&slab->frozen, __ATOMIC_RELAXED) & 1;
+}
+
+/* Freeze or unfreeze @slab. Context: its slab lock held (kept held). */
+static inline void slab_set_frozen_locked(struct slab *slab, bool frozen)
+{
+	__atomic_store_n(&slab->frozen, (unsigned char)(SLAB_FROZEN_LOCKED | frozen),
+			 __ATOMIC_RELAXED);
+}
 
 /*
  * slab->list: node lists change it under list_lock, the CPU partial lists
@@ -402,8 +442,82 @@ static inline void shadow_set(const struct slab_machine *st, const struct kmm_ma
 	__atomic_store_n(shadow_of(st, m, obj), v, __ATOMIC_RELAXED);
 }
 
-/* ---- The slab lock: PG_locked of the head page, as SLUB's slab_lock() ---- */
+/* ---- The slab lock, and the lockless swap of freelist + counters ---- */
 
+#if SLAB_CMPXCHG_DOUBLE
+/*
+ * slab_cmpxchg() - swap @slab's (freelist, counters) from (@old_fl,
+ * @old_cnt) to (@new_fl, @new_cnt) if they still hold the old pair: one
+ * lock cmpxchg16b, a full barrier. Return: true if swapped.
+ */
+static inline bool slab_cmpxchg(struct slab *slab, void *old_fl, unsigned long old_cnt,
+				void *new_fl, unsigned long new_cnt)
+{
+	unsigned __int128 o = ((unsigned __int128)old_cnt << 64) | (uintptr_t)old_fl;
+	unsigned __int128 n = ((unsigned __int128)new_cnt << 64) | (uintptr_t)new_fl;
+
+#if defined(__clang__) || defined(__SANITIZE_THREAD__)
+	/*
+	 * clang inlines this as lock cmpxchg16b; GCC's ThreadSanitizer needs it
+	 * to see the barrier (it takes __sync's as relaxed).
+	 */
+	return __atomic_compare_exchange_n((unsigned __int128 *)&slab->freelist, &o, n, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+#else
+	/* GCC inlines only the __sync form (its __atomic one calls libatomic). */
+	return __sync_bool_compare_and_swap((unsigned __int128 *)&slab->freelist, o, n);
+#endif
+}
+
+/* Wait a little for a slab lock holder (spins, then yields). */
+static inline void slab_lock_wait(int *spins)
+{
+	if (++*spins > 1000) {
+		sim_yield();
+		*spins = 0;
+	} else {
+		sim_cpu_relax();
+	}
+}
+
+/*
+ * slab_lock() - set SLAB_FROZEN_LOCKED with slab_cmpxchg(): a lockless
+ * free fails its swap while the bit is set and waits, so the holder may
+ * rewrite freelist, inuse and frozen (relaxed stores, the lock bit kept).
+ */
+static inline void slab_lock(struct slab *slab)
+{
+	int spins = 0;
+
+	for (;;) {
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long cnt = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+
+		if (!(cnt & SLAB_COUNTERS_LOCKED) &&
+		    slab_cmpxchg(slab, fl, cnt, fl, cnt | SLAB_COUNTERS_LOCKED))
+			return;
+		slab_lock_wait(&spins);
+	}
+}
+
+/*
+ * slab_unlock() - clear the bit with slab_cmpxchg() too: the list byte may
+ * change meanwhile, and a swap on the same 16 bytes is what orders this
+ * holder's stores before the next swap (a store to the frozen byte alone
+ * would not, in C11's model or ThreadSanitizer's).
+ */
+static inline void slab_unlock(struct slab *slab)
+{
+	for (;;) {
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long cnt = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+
+		if (slab_cmpxchg(slab, fl, cnt, fl, cnt & ~SLAB_COUNTERS_LOCKED))
+			return;
+	}
+}
+#else
+/* Without a 16-byte compare-and-swap: PG_locked of the head page, as SLUB's fallback. */
 static inline void slab_lock(struct slab *slab)
 {
 	const unsigned long bit = 1UL << PG_locked;
@@ -425,6 +539,7 @@ static inline void slab_unlock(struct slab *slab)
 {
 	__atomic_fetch_and(&slab->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
 }
+#endif
 
 static inline struct slab *virt_to_slab_fast(struct kmm_machine *m, const void *addr)
 {

@@ -360,15 +360,15 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 			p = get_freepointer(s, p);
 		}
 		if (!bad) {
-			set_freepointer(s, last, slab->freelist);
-			slab->freelist = c->freelist;
-			slab->inuse = (unsigned short)(slab->inuse - c->nr_free);
+			set_freepointer(s, last, READ_ONCE(slab->freelist));
+			WRITE_ONCE(slab->freelist, c->freelist);
+			WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - c->nr_free));
 		} else {
 			unsigned int nfree = freelist_repair(s, slab, last ? last : c->freelist, p);
-			slab->inuse = (unsigned short)(slab->objects - nfree);
+			WRITE_ONCE(slab->inuse, (unsigned short)(slab->objects - nfree));
 		}
 	}
-	slab->frozen = 0;
+	slab_set_frozen_locked(slab, false);
 	slab_set_list(slab, SLAB_LIST_NONE);
 	unsigned int inuse = slab->inuse;
 	slab_unlock(slab);
@@ -385,11 +385,11 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 static void freeze_slab_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
 {
 	slab_lock(slab);
-	c->freelist = slab->freelist;
+	c->freelist = READ_ONCE(slab->freelist);
 	c->nr_free = slab->objects - slab->inuse;
-	slab->freelist = NULL;
-	slab->inuse = slab->objects;
-	slab->frozen = 1;
+	WRITE_ONCE(slab->freelist, NULL);
+	WRITE_ONCE(slab->inuse, slab->objects);
+	slab_set_frozen_locked(slab, true);
 	slab_set_list(slab, SLAB_LIST_CPU);
 	slab_unlock(slab);
 	cpu_set_slab(s, c, slab);
@@ -504,10 +504,10 @@ static inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		struct slab *slab = c->slab;
 		slab_lock(slab);
 		unsigned int nfree = freelist_repair(s, slab, obj, next);
-		c->freelist = slab->freelist;
+		c->freelist = READ_ONCE(slab->freelist);
 		c->nr_free = nfree;
-		slab->freelist = NULL;
-		slab->inuse = slab->objects;
+		WRITE_ONCE(slab->freelist, NULL);
+		WRITE_ONCE(slab->inuse, slab->objects);
 		slab_unlock(slab);
 		if (!c->freelist)
 			return NULL;
@@ -538,11 +538,11 @@ static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cp
 			goto pop;
 		if (slab) {
 			slab_lock(slab);
-			if (slab->freelist) {
-				c->freelist = slab->freelist;
+			if (READ_ONCE(slab->freelist)) {
+				c->freelist = READ_ONCE(slab->freelist);
 				c->nr_free = slab->objects - slab->inuse;
-				slab->freelist = NULL;
-				slab->inuse = slab->objects;
+				WRITE_ONCE(slab->freelist, NULL);
+				WRITE_ONCE(slab->inuse, slab->objects);
 				slab_unlock(slab);
 				goto pop;
 			}
@@ -599,7 +599,7 @@ static void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void
 		set_track(s, obj, TRACK_ALLOC, caller);
 	if (s->flags & SLAB_TRACE)
 		kmm_printk(s->machine, "TRACE %s alloc 0x%016lx inuse=%d fp=0x%016lx", s->name,
-			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, slab->freelist));
+			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, READ_ONCE(slab->freelist)));
 	if (slub_debug_orig_size(s))
 		*orig_size_slot(s, obj) = (unsigned int)orig_size;
 	init_object(s, obj, SLUB_RED_ACTIVE);
@@ -624,17 +624,17 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 				continue;
 			}
 			slab_lock(slab);
-			void *obj = slab->freelist;
+			void *obj = READ_ONCE(slab->freelist);
 			void *next = obj ? get_freepointer(s, obj) : NULL;
 			if (obj && !fp_valid(s, slab, next)) {
 				unsigned int nfree = freelist_repair(s, slab, obj, next);
-				slab->inuse = (unsigned short)(slab->objects - nfree);
-				obj = slab->freelist;
+				WRITE_ONCE(slab->inuse, (unsigned short)(slab->objects - nfree));
+				obj = READ_ONCE(slab->freelist);
 				next = obj ? get_freepointer(s, obj) : NULL;
 			}
 			if (obj) {
-				slab->freelist = next;
-				slab->inuse++;
+				WRITE_ONCE(slab->freelist, next);
+				WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse + 1));
 				shadow_set(st, m, obj, SHADOW_ALLOCATED);
 			}
 			unsigned int inuse = slab->inuse;
@@ -658,8 +658,8 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 		n->total_objects += slab->objects;
 		slab_lock(slab);
 		void *obj = slab->freelist;
-		slab->freelist = get_freepointer(s, obj);
-		slab->inuse = 1;
+		WRITE_ONCE(slab->freelist, get_freepointer(s, obj));
+		WRITE_ONCE(slab->inuse, 1);
 		shadow_set(st, m, obj, SHADOW_ALLOCATED);
 		slab_unlock(slab);
 		place_slab_locked(s, n, slab, 1);
@@ -909,14 +909,14 @@ static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsi
 		set_track(s, obj, TRACK_FREE, caller);
 	if (s->flags & SLAB_TRACE)
 		kmm_printk(m, "TRACE %s free 0x%016lx inuse=%d fp=0x%016lx", s->name, kaddr(m, obj),
-			   slab->inuse, kaddr(m, slab->freelist));
+			   slab->inuse, kaddr(m, READ_ONCE(slab->freelist)));
 	init_object(s, obj, SLUB_RED_INACTIVE);
 	shadow_set(st, m, obj, SHADOW_FREE);
-	set_freepointer(s, obj, slab->freelist);
-	slab->freelist = obj;
-	slab->inuse--;
+	set_freepointer(s, obj, READ_ONCE(slab->freelist));
+	WRITE_ONCE(slab->freelist, obj);
+	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - 1));
 	unsigned int inuse = slab->inuse;
-	bool frozen = slab->frozen;
+	bool frozen = slab_frozen(slab);
 	slab_unlock(slab);
 	if (!frozen) {
 		list_remove_locked(n, slab);
@@ -927,7 +927,81 @@ static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsi
 		discard_slab(s, slab);
 }
 
-/* A free into a slab that is not this CPU's cpu slab. */
+/* A free that failed the shadow test: report it under the slab lock (nothing freed). */
+static __attribute__((noinline, cold)) void slab_free_bad(struct kmem_cache *s, struct slab *slab,
+							   void *obj)
+{
+	slab_lock(slab);
+	free_check(s, slab, obj);
+	slab_unlock(slab);
+}
+
+#if SLAB_CMPXCHG_DOUBLE
+/*
+ * A free into a slab that is not this CPU's cpu slab: Linux's lockless
+ * __slab_free(). The object is pushed on slab->freelist and inuse dropped
+ * in one slab_cmpxchg(), no lock taken, whoever else frees into the slab at
+ * the same time. Only a free that moves the slab between node lists (a
+ * full slab's first free, an unfrozen slab's last object) takes list_lock,
+ * before the swap as Linux does; a cpu slab (frozen) or a slab on a CPU's
+ * partial list moves nowhere. One locked instruction per free, where the
+ * slab lock took two. The shadow byte goes to FREE before the swap (after
+ * it the object may be allocated again at once); the caller is inside its
+ * CPU slot's section, so the checker (which holds every slot) never sees an
+ * object marked free and not yet pushed. While a slab lock holder has the
+ * pair, the swap fails and the free waits for it.
+ * Context: this thread's slot section (owned: no lock).
+ */
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *n = NULL;
+	bool on_node, discard = false;
+	unsigned int inuse;
+	int spins = 0;
+
+	if (unlikely(((unsigned long)obj & 7) || shadow_get(st, m, obj) != SHADOW_ALLOCATED)) {
+		slab_free_bad(s, slab, obj);
+		return;
+	}
+	shadow_set(st, m, obj, SHADOW_FREE);
+	for (;;) {
+		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		struct slab new;
+
+		new.counters = counters;
+		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
+			slab_lock_wait(&spins);
+			continue;
+		}
+		on_node = !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
+		if (on_node && !n && (new.inuse == new.objects || new.inuse == 1)) {
+			/* The slab changes list: take list_lock first, then look again. */
+			n = get_node(s, slab_nid(slab));
+			spin_lock(&n->list_lock);
+			continue;
+		}
+		new.inuse--;
+		set_freepointer(s, obj, prior);
+		if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
+			inuse = new.inuse;
+			break;
+		}
+	}
+	if (n) {
+		if (on_node) {
+			list_remove_locked(n, slab);
+			discard = place_slab_locked(s, n, slab, inuse);
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (discard)
+		discard_slab(s, slab);
+}
+#else
+/* A free into a slab that is not this CPU's cpu slab, under the slab lock. */
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
 	struct kmm_machine *m = s->machine;
@@ -940,7 +1014,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	for (;;) {
 		slab_lock(slab);
 		/* A cpu slab or one on a CPU's partial list changes no node list. */
-		on_node = !slab->frozen && slab_list_id(slab) != SLAB_LIST_CPU_PARTIAL;
+		on_node = !slab_frozen(slab) && slab_list_id(slab) != SLAB_LIST_CPU_PARTIAL;
 		if (on_node && !locked &&
 		    (slab->inuse == slab->objects || slab->inuse == 1)) {
 			/* The slab changes list: take list_lock first (lock order). */
@@ -974,6 +1048,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	if (discard)
 		discard_slab(s, slab);
 }
+#endif
 
 /* Every free the fast path below does not finish (see slab_alloc_full()). */
 static __attribute__((noinline)) void
@@ -987,25 +1062,18 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	}
 	int cpu = slab_this_cpu(m);
 	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-
 	/*
-	 * A racy peek first: a free into another slab (the common remote case)
-	 * skips the slot. Only the slot's section installs c->slab, so if the
-	 * peek says "mine" the re-check inside the section decides.
+	 * A free into another slab happens inside the slot's section too (owned:
+	 * a store, no lock), so the checker, holding every slot, sees no free
+	 * half done (see __slab_free()).
 	 */
-	if (__atomic_load_n(&c->slab, __ATOMIC_RELAXED) != slab) {
-		__slab_free(s, slab, obj);
-		return;
-	}
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 	if (likely(slab == c->slab)) {
 		struct slab_machine *st = slab_state(m);
 		if (unlikely(((unsigned long)obj & 7) ||
 			     shadow_get(st, m, obj) != SHADOW_ALLOCATED)) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
-			slab_lock(slab);
-			free_check(s, slab, obj);
-			slab_unlock(slab);
+			slab_free_bad(s, slab, obj);
 			return;
 		}
 		shadow_set(st, m, obj, SHADOW_FREE);
@@ -1015,8 +1083,8 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		kmm_cpu_exit(slot_guard(s, cpu), owned);
 		return;
 	}
-	kmm_cpu_exit(slot_guard(s, cpu), owned);
 	__slab_free(s, slab, obj);
+	kmm_cpu_exit(slot_guard(s, cpu), owned);
 }
 
 /*

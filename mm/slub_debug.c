@@ -205,7 +205,7 @@ void print_slab_info(struct kmem_cache *s, const struct slab *slab)
 	struct kmm_machine *m = s->machine;
 	kmm_printk(m, "Slab 0x%016lx objects=%u used=%u fp=0x%016lx flags=0x%lx(slab%s)",
 		   kaddr(m, slab_addr_m(m, slab)), slab->objects, slab->inuse,
-		   shown_ptr(m, slab->freelist), slab->flags & PG_FLAGS_MASK,
+		   shown_ptr(m, READ_ONCE(slab->freelist)), slab->flags & PG_FLAGS_MASK,
 		   PageHead(slab_page(slab)) ? "|head" : "");
 }
 
@@ -383,7 +383,7 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 		head = p;
 		nfree++;
 	}
-	slab->freelist = head;
+	WRITE_ONCE(slab->freelist, head);
 	slab_fix(s, "Rebuilt the freelist of slab 0x%016lx from the shadow (%u free objects)",
 		 kaddr(m, slab_addr_m(m, slab)), nfree);
 	return nfree;
@@ -660,7 +660,7 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 		return check_fail(s, "slab pfn 0x%lx inuse %u > objects %u",
 				  slab_pfn(s->machine, slab), slab->inuse, slab->objects);
 	memset(seen, 0, slab->objects);
-	a = walk_chain(s, slab, slab->freelist, seen);
+	a = walk_chain(s, slab, READ_ONCE(slab->freelist), seen);
 	if (a < 0)
 		return check_fail(s, "slab pfn 0x%lx: bad freelist", slab_pfn(s->machine, slab));
 	if (where == SLAB_LIST_CPU) {
@@ -669,10 +669,10 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 			return check_fail(s, "slab pfn 0x%lx: cpu freelist has %ld objects, "
 					  "nr_free says %u", slab_pfn(s->machine, slab), b,
 					  cpu_nr_free);
-		if (!slab->frozen)
+		if (!slab_frozen(slab))
 			return check_fail(s, "cpu slab pfn 0x%lx not frozen",
 					  slab_pfn(s->machine, slab));
-	} else if (slab->frozen) {
+	} else if (slab_frozen(slab)) {
 		return check_fail(s, "slab pfn 0x%lx frozen but on a node list",
 				  slab_pfn(s->machine, slab));
 	}
