@@ -35,14 +35,18 @@
  *    page, kmm logs that the allocation could not be honoured and returns
  *    NULL with the failure report - a value, never a hang.
  *
- * The fast path. alloc_pages() does get_page_from_freelist()'s first step
- * inline: gfp_zone through the shared gfp_zone_table, the preferred zone, the
- * ZONE_BELOW_HIGH test and the high-mark check (the order-0 shortcut and,
- * for order > 0, the free-list peeks, all inline), then rmqueue_pcp_fast() -
- * a pop from this CPU slot's non-empty pcp list with rmqueue()'s counters.
- * Every other outcome falls into the ordinary walk at the point the inline
- * step reached, so the checks, their order and their side effects are those
- * of the plain walk. Cold work (__GFP_ZERO, __GFP_COMP, argument errors,
+ * The fast path. alloc_pages() and its siblings first try
+ * alloc_pages_fast(), inline in each of them: orders 0..3 on the local
+ * node, the preferred zone from a per-node table built at boot
+ * (build_fast_zones), the zone's flags and the high-mark check (6.12's
+ * get_page_from_freelist() checks the watermark before every rmqueue(), a
+ * pcp hit too), then a pop from this CPU slot's pcp list with rmqueue()'s
+ * counters (pcp_alloc_fast, page_alloc.h). It changes nothing unless it
+ * hands out a page; otherwise __alloc_pages() runs from the start: the same
+ * first step written out (the gfp_zone table, the ZONE_BELOW_HIGH test, the
+ * watermark, rmqueue_pcp_fast), then the ordinary walk from where it
+ * stopped, so the checks, their order and their side effects are those of
+ * the plain walk. Cold work (__GFP_ZERO, __GFP_COMP, argument errors,
  * refills, the buddy) is out of line. bench/page_alloc measures it;
  * `bench/page_alloc pair ORDER N` under callgrind counts its instructions.
  *

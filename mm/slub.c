@@ -17,8 +17,10 @@
  * need no list_lock. Changed: the CPU slot guard (mm/include/cpu_slot.h)
  * replaces the tid/cmpxchg_double dance: an owning thread enters with a
  * plain store and a load, no locked instruction (see slab_alloc_fast() for
- * why not a cmpxchg); remote frees take the slab lock (the PG_locked bit,
- * as SLUB's own fallback does); a slab freed from full goes back to its
+ * why not a cmpxchg); a free into another slab is Linux's lockless
+ * __slab_free (one cmpxchg16b on freelist+counters; the slab lock is a bit
+ * inside that pair; PG_locked without a 16-byte compare-and-swap); a slab
+ * freed from full goes back to its
  * node's partial list, not to the freeing CPU's (Linux's put_cpu_partial),
  * so a single-threaded run shows the node lists it always did.
  * Added, from the classic SLAB: full and empty lists per node, so the picture
@@ -38,7 +40,7 @@
  * in mm/slub_layout.c; the helpers these files use are in mm/slab.h.
  *
  * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
- *          n->list_lock -> slab_lock(PG_locked) -> zone->lock (page
+ *          n->list_lock -> slab_lock (mm/slab.h) -> zone->lock (page
  *          allocator) -> log_lock. No slab lock is held across alloc_pages
  *          (reclaim may call shrinkers that kfree); a slot section may nest
  *          the page allocator's free path (discarding a slab).
