@@ -25,6 +25,7 @@
  *   x86_64's rodata/data gap and unused .bss..decrypted: their "Freeing" lines;
  *   the per-CPU first chunk: "percpu: Embedded N pages/cpu sS rR dD";
  *   sizeof(pg_data_t): "NODE_DATA(0) allocated [mem A-B]" (B - A + 1);
+ *   the kernel's own objects' sizes: /proc/slabinfo's <objsize> column;
  *   reserve_end, the end of what memblock keeps for the image (its brk area:
  *     the early page tables): the one figure no line prints. It is what makes
  *     the zones' managed pages of one capture come out right, and then every
@@ -56,6 +57,8 @@ static const struct kmm_kconfig kconfigs[] = {
 		},
 		.text_kb = 4370, .rwdata_kb = 1002, .rodata_kb = 1232, .init_kb = 656, .bss_kb = 460,
 		.percpu_static = 79276, .percpu_reserved = 0, .percpu_dynamic = 31316,
+		.objsize = { .task_struct = 2624, .mm_struct = 768, .vm_area_struct = 72,
+			     .anon_vma = 56, .kmem_cache = 128, .kmem_cache_node = 32 },
 	},
 	{
 		.name = "defconfig", .arch = KMM_ARCH_I386_PAE, .measured = true,
@@ -72,6 +75,8 @@ static const struct kmm_kconfig kconfigs[] = {
 		},
 		.text_kb = 4441, .rwdata_kb = 1007, .rodata_kb = 1236, .init_kb = 668, .bss_kb = 460,
 		.percpu_static = 79276, .percpu_reserved = 0, .percpu_dynamic = 31316,
+		.objsize = { .task_struct = 2688, .mm_struct = 768, .vm_area_struct = 72,
+			     .anon_vma = 56, .kmem_cache = 128, .kmem_cache_node = 32 },
 	},
 	{
 		.name = "debian", .arch = KMM_ARCH_X86_64, .measured = true,
@@ -97,6 +102,8 @@ static const struct kmm_kconfig kconfigs[] = {
 		.percpu_static = 233472, .percpu_reserved = 8192, .percpu_dynamic = 28672,
 		.node_data_size = 0x2a980,
 		.section_alloc_pages = 4, .early_alloc_pages = 12,
+		.objsize = { .task_struct = 6208, .mm_struct = 1408, .vm_area_struct = 176,
+			     .anon_vma = 104, .kmem_cache = 256, .kmem_cache_node = 64 },
 	},
 	{
 		.name = "defconfig", .arch = KMM_ARCH_X86_64, .measured = false,
@@ -116,6 +123,9 @@ static const struct kmm_kconfig kconfigs[] = {
 		.text_kb = 16384, .rwdata_kb = 2848, .rodata_kb = 5480, .init_kb = 2912, .bss_kb = 3516,
 		.percpu_static = 225280, .percpu_reserved = 8192, .percpu_dynamic = 28672,
 		.node_data_size = 0x2b000,
+		/* estimated: the debian build's (no capture of this one) */
+		.objsize = { .task_struct = 6208, .mm_struct = 1408, .vm_area_struct = 176,
+			     .anon_vma = 104, .kmem_cache = 256, .kmem_cache_node = 64 },
 	},
 };
 

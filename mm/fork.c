@@ -33,7 +33,9 @@
 #include <string.h>
 
 #include "mm/include/highmem.h"
+#include "mm/include/kconfig.h"
 #include "mm/include/mm.h"
+#include "mm/include/slab.h"
 #include "mm/include/swap.h"
 #include "mm/internal.h"
 
@@ -82,7 +84,7 @@ static void task_free(struct task_struct *t);
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent)
 {
 	struct kmm_procs *p = procs_of(m);
-	struct task_struct *t = calloc(1, sizeof(*t));
+	struct task_struct *t = kmem_cache_zalloc(p->task_struct_cachep, GFP_KERNEL);
 
 	if (!t)
 		return NULL;
@@ -127,7 +129,7 @@ static void task_free(struct task_struct *t)
 	}
 	task_index_del(t);
 	tasklist_unlock(m);
-	free(t);
+	kmem_cache_free(procs_of(m)->task_struct_cachep, t);
 }
 
 int kmm_task_pid(const struct task_struct *t) { return t->pid; }
@@ -584,6 +586,49 @@ int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
 
 /* ---- The layer ---- */
 
+/*
+ * The caches of the process layer's objects, created as Linux 6.12's boot
+ * creates them: mm_struct (mm_cache_init), anon_vma (anon_vma_init),
+ * task_struct (fork_init), vm_area_struct (proc_caches_init). An object is
+ * the kernel build's size for it (kconfig objsize, from the captures'
+ * slabinfo) or kmm's structure, whichever is larger (docs/fidelity.md).
+ */
+static struct kmem_cache *proc_cache_create(struct kmm_machine *m, const char *name,
+					    unsigned int linux_size, size_t kmm_size,
+					    unsigned int align, slab_flags_t flags)
+{
+	unsigned int size = linux_size > kmm_size ? linux_size : (unsigned int)kmm_size;
+
+	return kmm_kmem_cache_create(m, name, size, align, flags | SLAB_PANIC | SLAB_ACCOUNT, NULL);
+}
+
+static void proc_caches_destroy(struct kmm_procs *p)
+{
+	kmem_cache_destroy(p->vm_area_cachep);
+	kmem_cache_destroy(p->task_struct_cachep);
+	kmem_cache_destroy(p->anon_vma_cachep);
+	kmem_cache_destroy(p->mm_cachep);
+}
+
+static int proc_caches_init(struct kmm_machine *m, struct kmm_procs *p)
+{
+	static const struct kmm_kconfig none;
+	const struct kmm_kconfig *k = m->kconfig ? m->kconfig : &none;
+
+	p->mm_cachep = proc_cache_create(m, "mm_struct", k->objsize.mm_struct,
+					 sizeof(struct mm_struct), 0, SLAB_HWCACHE_ALIGN);
+	p->anon_vma_cachep = proc_cache_create(m, "anon_vma", k->objsize.anon_vma,
+					       sizeof(struct anon_vma), 0, 0);
+	p->task_struct_cachep = proc_cache_create(m, "task_struct", k->objsize.task_struct,
+						  sizeof(struct task_struct), 64, 0);
+	p->vm_area_cachep = proc_cache_create(m, "vm_area_struct", k->objsize.vm_area_struct,
+					      sizeof(struct vm_area_struct), 0, 0);
+	if (p->mm_cachep && p->anon_vma_cachep && p->task_struct_cachep && p->vm_area_cachep)
+		return 0;
+	proc_caches_destroy(p);
+	return -ENOMEM;
+}
+
 static void process_shutdown(struct kmm_machine *m)
 {
 	struct kmm_procs *p = procs_of(m);
@@ -601,6 +646,7 @@ static void process_shutdown(struct kmm_machine *m)
 	if (p->zero_page)
 		__free_pages(p->zero_page, 0);
 	sim_mmu_destroy(p->mmu);
+	proc_caches_destroy(p);
 	free(p->pins);
 	free(p);
 	m->subsys[SUBSYS_PROCESS] = NULL;
@@ -634,8 +680,12 @@ int process_init(struct kmm_machine *m)
 	if (!p->zero_page)
 		goto out_mmu;
 	p->zero_pfn = page_to_pfn_m(m, p->zero_page);
+	if (proc_caches_init(m, p))
+		goto out_zero;
 	m->subsys[SUBSYS_PROCESS] = p;
 	return 0;
+out_zero:
+	__free_pages(p->zero_page, 0);
 out_mmu:
 	sim_mmu_destroy(p->mmu);
 out_free:

@@ -30,6 +30,7 @@
 
 #include "mm/include/filemap.h"
 #include "mm/include/mm.h"
+#include "mm/include/slab.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
@@ -81,9 +82,10 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 
 /* ---- VMAs ---- */
 
+/* From the vm_area_struct cache (process_init), zeroed. */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+	struct vm_area_struct *vma = kmem_cache_zalloc(procs_of(mm->m)->vm_area_cachep, GFP_KERNEL);
 
 	if (!vma)
 		return NULL;
@@ -108,7 +110,7 @@ void vm_area_free(struct vm_area_struct *vma)
 	if (vma->linked)
 		procs_defer_free_vma(vma);	/* a fault may still hold a pointer to it */
 	else
-		free(vma);
+		kmem_cache_free(procs_of(vma->vm_mm->m)->vm_area_cachep, vma);
 }
 
 /* protection_map[] of arch/x86/mm/pgprot.c, indexed by VM_READ|WRITE|EXEC|SHARED. */
@@ -429,7 +431,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	}
 	/* MAP_FIXED replaces what was there (after everything that can fail). */
 	if (fixed && (err = do_munmap(mm, addr, len)) != 0) {
-		free(vma);
+		kmem_cache_free(procs_of(m)->vm_area_cachep, vma);
 		kmm_file_put(m, shm);
 		return err;
 	}
@@ -616,13 +618,13 @@ static void free_user_table(struct kmm_pgtable *pt, struct page *page)
 struct mm_struct *mm_alloc(struct kmm_machine *m)
 {
 	struct kmm_procs *p = procs_of(m);
-	struct mm_struct *mm = calloc(1, sizeof(*mm));
+	struct mm_struct *mm = kmem_cache_zalloc(p->mm_cachep, GFP_KERNEL);
 
 	if (!mm)
 		return NULL;
 	mm->m = m;
 	if (pgtable_init(&mm->pgt, m, true)) {
-		free(mm);
+		kmem_cache_free(p->mm_cachep, mm);
 		return NULL;
 	}
 	mm->pgt.free_table = free_user_table;
@@ -671,7 +673,7 @@ void mmput(struct mm_struct *mm)
 	mmap_write_unlock(mm);
 	kmm_file_put(mm->m, mm->exe_file);
 	sim_rwlock_destroy(&mm->mmap_lock);
-	free(mm);
+	kmem_cache_free(procs_of(mm->m)->mm_cachep, mm);
 }
 
 /* ---- System calls (the public API of include/kmm/process.h) ---- */

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/slab.h"
 #include "mm/internal.h"
 
 /* ---- SRCU: the read side every entry point takes ---- */
@@ -109,7 +110,7 @@ static void flush_deferred(struct kmm_procs *p)
 	while (!list_empty(&vmas)) {
 		struct vm_area_struct *vma = list_first_entry(&vmas, struct vm_area_struct, free_node);
 		list_del(&vma->free_node);
-		free(vma);
+		kmem_cache_free(p->vm_area_cachep, vma);
 	}
 	while (!list_empty(&tables)) {
 		struct page *page = list_first_entry(&tables, struct page, lru);

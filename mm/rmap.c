@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/slab.h"
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/include/mmdebug.h"
@@ -35,9 +36,10 @@
 
 /* ---- anon_vma ---- */
 
-struct anon_vma *anon_vma_alloc(void)
+/* From the anon_vma cache (process_init), zeroed. */
+struct anon_vma *anon_vma_alloc(struct kmm_machine *m)
 {
-	struct anon_vma *av = calloc(1, sizeof(*av));
+	struct anon_vma *av = kmem_cache_zalloc(procs_of(m)->anon_vma_cachep, GFP_KERNEL);
 
 	if (av) {
 		sim_rwlock_init(&av->lock);
@@ -51,12 +53,16 @@ void get_anon_vma(struct anon_vma *av)
 	atomic_fetch_add_explicit(&av->refcount, 1, memory_order_relaxed);
 }
 
-void put_anon_vma(struct anon_vma *av)
+static void anon_vma_free(struct kmm_machine *m, struct anon_vma *av)
 {
-	if (av && atomic_fetch_sub_explicit(&av->refcount, 1, memory_order_acq_rel) == 1) {
-		sim_rwlock_destroy(&av->lock);
-		free(av);
-	}
+	sim_rwlock_destroy(&av->lock);
+	kmem_cache_free(procs_of(m)->anon_vma_cachep, av);
+}
+
+void put_anon_vma(struct kmm_machine *m, struct anon_vma *av)
+{
+	if (av && atomic_fetch_sub_explicit(&av->refcount, 1, memory_order_acq_rel) == 1)
+		anon_vma_free(m, av);
 }
 
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av)
@@ -78,7 +84,7 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 	list_del_init(&vma->anon_vma_node);
 	sim_write_unlock(&av->lock);
 	vma->anon_vma = NULL;
-	put_anon_vma(av);
+	put_anon_vma(vma->vm_mm->m, av);
 }
 
 /*
@@ -92,7 +98,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 
 	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		return 0;
-	struct anon_vma *av = anon_vma_alloc();
+	struct anon_vma *av = anon_vma_alloc(mm->m);
 	bool used = false;
 	if (!av)
 		return -ENOMEM;
@@ -106,10 +112,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	}
 	spin_unlock(&mm->page_table_lock);
 	sim_write_unlock(&av->lock);
-	if (!used) {
-		sim_rwlock_destroy(&av->lock);
-		free(av);
-	}
+	if (!used)
+		anon_vma_free(mm->m, av);
 	return 0;
 }
 

@@ -353,6 +353,7 @@ TEST(an_image_is_mounted_again_by_the_next_boot)
 	assert_eq(kmm_read(a, fd, r, sizeof(r) + 100), (long)sizeof(r));
 	expect_true(!memcmp(r, w, sizeof(r)));
 	kmm_exit(a, 0);
+	expect_eq(kmm_task_release(a), 0);	/* the zombie's task_struct is a slab object */
 	expect_eq(kmm_unlink(m, "/keep2"), 0);
 	t_done(m);
 	unlink(img);

@@ -28,9 +28,20 @@ TEST(slabinfo_after_boot_lists_kmalloc_caches_newest_first)
 
 	assert_true(text != NULL);
 	expect_true(!strncmp(text, "slabinfo - version: 2.1\n", 24));
-	/* Created normal, rcl, dma: dma-kmalloc-8k is the newest, kmalloc-8 the oldest. */
+	/*
+	 * Newest first: the process layer's caches (created later in boot, in
+	 * Linux's order mm_struct, anon_vma, task_struct, vm_area_struct), then
+	 * the kmalloc caches, created normal, rcl, dma: dma-kmalloc-8k is their
+	 * newest, kmalloc-8 the oldest.
+	 */
 	const char *first = strchr(strchr(text, '\n') + 1, '\n') + 1;
-	expect_true(!strncmp(first, "dma-kmalloc-8k ", 15));
+	expect_true(!strncmp(first, "vm_area_struct ", 15));
+	const char *vma = strstr(text, "\nvm_area_struct "), *task = strstr(text, "\ntask_struct ");
+	const char *av = strstr(text, "\nanon_vma "), *mms = strstr(text, "\nmm_struct ");
+	const char *dma8k = strstr(text, "\ndma-kmalloc-8k ");
+	expect_true(vma && task && av && mms && dma8k);
+	expect_true(vma < task && task < av && av < mms && mms < dma8k);
+	expect_true(!strncmp(strchr(mms + 1, '\n') + 1, "dma-kmalloc-8k ", 15));
 	const char *k96 = strstr(text, "\nkmalloc-96 "), *k64 = strstr(text, "\nkmalloc-64 ");
 	const char *k128 = strstr(text, "\nkmalloc-128 ");
 	expect_true(k96 && k64 && k128 && k128 < k96 && k96 < k64);

@@ -273,6 +273,7 @@ TEST(which_requests_may_kill)
 	/* The plain order-0 GFP_KERNEL request kills A and gets its page. */
 	unsigned long rss = get_mm_rss(A->mm), tables = pgtable_nr_tables(&A->mm->pgt);
 	unsigned long before = nr_free(m);
+	unsigned long slab0 = global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
 	p = kmm_alloc_pages(m, GFP_KERNEL, 0, -1);
 	expect_true(p != NULL);
 	expect_eq(oom_kills(m), 1);
@@ -281,10 +282,13 @@ TEST(which_requests_may_kill)
 			    "oom_score_adj=0");
 	/*
 	 * Every page of the victim is back in the buddy allocator: its RSS, its
-	 * page tables and the root table (which pgtables_bytes leaves out), less
-	 * the one that went to p.
+	 * page tables and the root table (which pgtables_bytes leaves out), the
+	 * slabs of its mm_struct, VMAs and anon_vma (its task_struct stays with
+	 * the zombie), less the one that went to p.
 	 */
-	expect_eq(nr_free(m), before + rss + tables + 1 - 1);
+	unsigned long after = nr_free(m), slab1 = global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
+	expect_true(slab1 < slab0);
+	expect_eq(after, before + rss + tables + (slab0 - slab1) / PAGE_SIZE + 1 - 1);
 	expect_eq(kmm_check(m), 0);
 	__free_pages(p, 0);
 

@@ -2,20 +2,33 @@
 /*
  * tests/process_test.h - boot and leak-check helpers of the process layer's
  * tests. Freed pages may sit on the per-CPU lists, which NR_FREE_PAGES does
- * not count, so the leak check drains them at both ends; the harness shuts
- * the machine down after the test.
+ * not count, and freed tasks, mms, VMAs and anon_vmas leave their slabs
+ * cached in the process caches (as in Linux), so the leak check shrinks
+ * those caches (kmem_cache_shrink: only empty slabs go; a slab holding a
+ * leaked object stays and is counted) and drains the lists at both ends;
+ * the harness shuts the machine down after the test.
  */
 #ifndef KMM_TESTS_PROCESS_TEST_H
 #define KMM_TESTS_PROCESS_TEST_H
 
 #include "tests/harness.h"
 
+#include "mm/include/mm.h"
+#include "mm/include/slab.h"
 #include "mm/internal.h"
 
 static struct { struct kmm_machine *m; unsigned long free; } pt_bases[8];
 
 static inline unsigned long nr_free(struct kmm_machine *m)
 {
+	struct kmm_procs *p = procs_of(m);
+
+	if (p) {
+		kmem_cache_shrink(p->vm_area_cachep);
+		kmem_cache_shrink(p->anon_vma_cachep);
+		kmem_cache_shrink(p->mm_cachep);
+		kmem_cache_shrink(p->task_struct_cachep);
+	}
 	drain_all_pages(m, NULL);
 	return kmm_nr_free_pages(m);
 }
@@ -34,11 +47,44 @@ static inline struct kmm_machine *boot(const char *cmdline)
 	return m;
 }
 
-/* kmm_check, then every page is back (pcp drained). */
+/*
+ * Reap what the test left dead: a zombie keeps its task_struct (as in Linux,
+ * until its parent waits for it), which is no leak.
+ */
+static inline void reap_zombies(struct kmm_machine *m)
+{
+	struct kmm_procs *p = procs_of(m);
+
+	for (;;) {
+		struct task_struct *dead = NULL;
+		struct list_head *pos;
+
+		if (!p)
+			return;
+		tasklist_lock(m);
+		list_for_each(pos, &p->tasks) {
+			struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+			if (t->state == TASK_DEAD) {
+				dead = t;
+				break;
+			}
+		}
+		tasklist_unlock(m);
+		if (!dead)
+			return;
+		if (kmm_task_release(dead)) {
+			kmm_test_fail(__FILE__, __LINE__, "reaping a zombie: %s", kmm_last_error());
+			return;
+		}
+	}
+}
+
+/* kmm_check, then every page is back (zombies reaped, caches shrunk, pcp drained). */
 static inline void done(struct kmm_machine *m)
 {
 	if (kmm_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
+	reap_zombies(m);
 	for (size_t i = 0; i < ARRAY_SIZE(pt_bases); i++) {
 		if (pt_bases[i].m != m)
 			continue;

@@ -16,7 +16,8 @@ of the boot took), the Freeing lines, the swiotlb lines, every zone's
 spanned/present/managed/min/low/high/promo/protection and pageset high and
 batch, min_free_kbytes and the other vm sysctls, MemTotal, LowTotal,
 HighTotal, VmallocTotal, CommitLimit, /proc/iomem's RAM and kernel lines,
-and the set and order of the fields of every /proc file.
+the layout (objsize, objects and pages per slab) of every slab cache kmm
+creates, and the set and order of the fields of every /proc file.
 
 A difference is allowed only when tests/real-linux/allowed-differences.txt
 names it with a reason (one reviewed list); an entry that no longer matches
@@ -204,6 +205,17 @@ def run_kmm(kmm, cmdline):
     return sections(r.stdout)
 
 
+def slab_geometry(lines):
+    """{cache: (objsize, objperslab, pagesperslab)} of /proc/slabinfo: the layout of
+    each cache, which the build fixes; the object counts are what the system did."""
+    out = {}
+    for line in lines:
+        s = line.split()
+        if len(s) >= 6 and not line.startswith(("slabinfo", "#")):
+            out[s[0]] = (s[3], s[4], s[5])
+    return out
+
+
 def compare(case, lin, kmm):
     out = []
     diff_list(case, "dmesg", dmesg_lines(lin["dmesg"]), dmesg_lines(kmm["dmesg"]), out)
@@ -233,6 +245,16 @@ def compare(case, lin, kmm):
         if lv != kv:
             out.append("%s: vm.%s: linux=%s kmm=%s" % (case, s, lv, kv))
     diff_list(case, "iomem", iomem(lin["/proc/iomem"]), iomem(kmm["/proc/iomem"]), out)
+    # Every cache kmm creates must be one the real kernel has, laid out alike
+    # (objsize, objperslab, pagesperslab); what Linux has and kmm does not
+    # (drivers, filesystems, kmalloc-cg-*) is not compared.
+    lg, kg = slab_geometry(lin["/proc/slabinfo"]), slab_geometry(kmm["/proc/slabinfo"])
+    for c, g in kg.items():
+        if c not in lg:
+            out.append("%s: slabinfo %s: linux has no such cache" % (case, c))
+        elif lg[c] != g:
+            out.append("%s: slabinfo %s objsize/objperslab/pagesperslab: linux=%s kmm=%s"
+                       % (case, c, "/".join(lg[c]), "/".join(g)))
     for f in FILES:
         if f == "/proc/iomem":
             continue

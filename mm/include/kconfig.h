@@ -81,6 +81,16 @@ struct kmm_kconfig {
 	 * the CPU entry area's page tables).
 	 */
 	unsigned long section_alloc_pages, early_alloc_pages;
+	/*
+	 * The size of the kernel's own objects (slabinfo's <objsize>, Linux's
+	 * s->size), read from the captures' /proc/slabinfo; a cache is created
+	 * with the larger of this and kmm's own structure (docs/fidelity.md,
+	 * "Kernel objects"). 0: not known, kmm's structure alone.
+	 */
+	struct {
+		unsigned int task_struct, mm_struct, vm_area_struct, anon_vma;
+		unsigned int kmem_cache, kmem_cache_node;
+	} objsize;
 };
 
 /* ---- init/kconfig.c ---- */

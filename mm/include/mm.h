@@ -170,6 +170,7 @@ struct file_ra_state {
 };
 
 struct address_space_operations;
+struct kmem_cache;
 struct kmm_file {
 	char path[64];
 	bool shmem;
@@ -358,6 +359,12 @@ struct kmm_procs {
 	atomic_ulong cow_copies, cow_reuses;	/* do_wp_page outcomes */
 	atomic_long committed_pages;		/* committed_vm of live mms + shmem_committed */
 	atomic_long shmem_committed;		/* charges of live shmem objects (kmm_file.committed) */
+	/*
+	 * The slab caches the structures above come from, as Linux's
+	 * mm_cachep, anon_vma_cachep, task_struct_cachep, vm_area_cachep
+	 * (created by process_init in that order; immutable until shutdown).
+	 */
+	struct kmem_cache *mm_cachep, *anon_vma_cachep, *task_struct_cachep, *vm_area_cachep;
 	/*
 	 * Hooks of the pressure layer (NULL until it installs them):
 	 * swapin()          a fault on a swap entry: bring the page back and map it
@@ -619,9 +626,9 @@ int mm_account_fault(struct task_struct *t, unsigned int ret);
 
 /* ---- mm/rmap.c: reverse map ---- */
 
-struct anon_vma *anon_vma_alloc(void);
+struct anon_vma *anon_vma_alloc(struct kmm_machine *m);
 void get_anon_vma(struct anon_vma *av);
-void put_anon_vma(struct anon_vma *av);
+void put_anon_vma(struct kmm_machine *m, struct anon_vma *av);
 /** anon_vma_prepare() - give @vma an anon_vma (its family's) before its first anon page. */
 int anon_vma_prepare(struct vm_area_struct *vma);
 void anon_vma_link(struct vm_area_struct *vma, struct anon_vma *av);
