@@ -223,7 +223,14 @@ struct kmem_cache {
 	char name[64];
 	struct list_head list;		/* the machine's caches, slab_mutex */
 	atomic_long errors;		/* reports made for this cache */
-	struct kmem_cache_node node[];	/* [nr_node_ids] */
+	/*
+	 * Where this structure and its nodes live: objects of the kmem_cache
+	 * and kmem_cache_node caches, or, for those two boot caches until
+	 * bootstrap() moves them (mm/slab_common.c), the host heap. Immutable
+	 * after creation (boot, single-threaded, for the boot caches).
+	 */
+	bool host_struct, host_nodes;
+	struct kmem_cache_node *node[];	/* [nr_node_ids], immutable */
 };
 
 /* kmalloc cache types, in Linux's creation order. */
@@ -239,6 +246,8 @@ struct slab_machine {
 	spinlock_t slab_mutex;		/* caches list, cache create/destroy */
 	struct list_head caches;	/* newest first, as slab_caches */
 	struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+	/* The caches of struct kmem_cache and struct kmem_cache_node (immutable after boot) */
+	struct kmem_cache *kmem_cache, *kmem_cache_node;
 	/* Boot options */
 	slab_flags_t debug_flags;	/* slab_debug= letters */
 	char debug_slabs[256];		/* ",a,b" cache list; "" means all caches */
@@ -392,7 +401,7 @@ static inline unsigned long kaddr(const struct kmm_machine *m, const void *p)
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
 {
-	return &s->node[nid];
+	return s->node[nid];
 }
 
 /* ---- Free pointers (hardened: ptr ^ random ^ swab(slot address)) ---- */
@@ -668,6 +677,13 @@ struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp);
 /* kmm_kfree_verdict(), kmem_cache_get_info(), kmem_cache_for_each(): mm/include/slab.h */
 /** slab_debug_flags_for() - debug flags slab_debug= gives the cache @name. */
 slab_flags_t slab_debug_flags_for(struct kmm_machine *m, const char *name);
+/**
+ * kmem_cache_free_struct() - free @s's node structures and @s (after
+ * __kmem_cache_release()): back to the kmem_cache_node and kmem_cache caches
+ * when @into_slab, else only what sits on the host heap (the machine's RAM
+ * is going away: slub_shutdown_machine()).
+ */
+void kmem_cache_free_struct(struct kmem_cache *s, bool into_slab);
 
 /* ---- mm/shrinker.c ---- */
 

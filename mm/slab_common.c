@@ -281,6 +281,189 @@ struct kmem_cache *kmm_find_cache(struct kmm_machine *m, const char *name)
 	return found;
 }
 
+/* ---- struct kmem_cache and struct kmem_cache_node as slab objects ---- */
+
+/* Linux's kmem_cache object: the structure up to its node pointers, one a node. */
+static size_t cache_struct_size(const struct kmm_machine *m)
+{
+	return offsetof(struct kmem_cache, node) + sizeof(struct kmem_cache_node *) *
+	       (size_t)m->nr_node_ids;
+}
+
+/* Linux's node_state(nid, N_NORMAL_MEMORY): memory in a zone up to ZONE_NORMAL. */
+static bool node_has_normal_memory(struct kmm_machine *m, int nid)
+{
+	pg_data_t *pgdat = NODE_DATA_M(m, nid);
+
+	for (int z = 0; z <= ZONE_NORMAL; z++)
+		if (managed_zone(&pgdat->node_zones[z]))
+			return true;
+	return false;
+}
+
+/*
+ * A struct kmem_cache_node for node @nid, from that node; for a node without
+ * normal memory, from any (Linux gives such a node none; kmm's slab keeps
+ * one for every node).
+ */
+static struct kmem_cache_node *node_struct_alloc(struct slab_machine *st, int nid)
+{
+	struct kmm_machine *m = st->kmem_cache_node->machine;
+
+	if (!node_has_normal_memory(m, nid))
+		return kmem_cache_alloc(st->kmem_cache_node, GFP_KERNEL);
+	return kmem_cache_alloc_node(st->kmem_cache_node, GFP_KERNEL, nid);
+}
+
+/*
+ * A zeroed struct kmem_cache with a struct kmem_cache_node for every node:
+ * objects of the kmem_cache and kmem_cache_node caches (kmem_cache_zalloc,
+ * kmem_cache_alloc_node on that node), as Linux's kmem_cache_create does;
+ * from the host heap while those two caches are being made (kmem_cache_init,
+ * until bootstrap() moves them into slab objects).
+ */
+static struct kmem_cache *alloc_cache_struct(struct kmm_machine *m, const char *name, int *errp)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s;
+
+	if (st->kmem_cache)
+		s = kmem_cache_zalloc(st->kmem_cache, GFP_KERNEL);
+	else if ((s = calloc(1, cache_struct_size(m))) != NULL)
+		s->host_struct = true;
+	if (!s) {
+		*errp = kmm_set_error(-ENOMEM, "kmem_cache_create(%s): out of memory", name);
+		return NULL;
+	}
+	s->machine = m;
+	s->host_nodes = !st->kmem_cache_node;
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		if (st->kmem_cache_node)
+			s->node[nid] = node_struct_alloc(st, nid);
+		else
+			s->node[nid] = aligned_alloc(64, sizeof(struct kmem_cache_node));
+		if (!s->node[nid]) {
+			kmem_cache_free_struct(s, true);
+			*errp = kmm_set_error(-ENOMEM, "kmem_cache_create(%s): out of memory for "
+					      "node %d", name, nid);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void kmem_cache_free_struct(struct kmem_cache *s, bool into_slab)
+{
+	struct slab_machine *st = slab_state(s->machine);
+
+	for (int nid = 0; nid < s->machine->nr_node_ids; nid++) {
+		if (!s->node[nid])
+			continue;
+		if (s->host_nodes)
+			free(s->node[nid]);
+		else if (into_slab)
+			kmem_cache_free(st->kmem_cache_node, s->node[nid]);
+	}
+	if (s->host_struct)
+		free(s);
+	else if (into_slab)
+		kmem_cache_free(st->kmem_cache, s);
+}
+
+/* Every slab of @s (node lists, CPU slabs, CPU partial lists) names @s as its cache. */
+static void bootstrap_slabs(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	struct list_head *pos;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct list_head *lists[3] = { &n->partial, &n->full, &n->empty };
+		for (int l = 0; l < 3; l++)
+			list_for_each(pos, lists[l])
+				list_entry(pos, struct slab, slab_list)->slab_cache = s;
+	}
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		if (c->slab)
+			c->slab->slab_cache = s;
+		list_for_each(pos, &c->partial)
+			list_entry(pos, struct slab, slab_list)->slab_cache = s;
+	}
+}
+
+/* A list head copied from @from to @to: its entries' links point at @to now. */
+static void list_head_moved(struct list_head *to, struct list_head *from)
+{
+	if (to->next == from) {
+		INIT_LIST_HEAD(to);	/* it was empty */
+		return;
+	}
+	to->next->prev = to;
+	to->prev->next = to;
+}
+
+/*
+ * bootstrap() of Linux's kmem_cache_init: move boot cache @boot, made on
+ * the host heap, into an object of the kmem_cache cache (and its nodes into
+ * objects of kmem_cache_node), point its slabs at the new structure, and
+ * put it on the list of caches (as the newest). Return: the new structure;
+ * NULL, with @boot left as it was, when there is no memory.
+ * Context: boot, single-threaded.
+ */
+static struct kmem_cache *bootstrap(struct kmem_cache *boot)
+{
+	struct kmm_machine *m = boot->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *nodes[MAX_NUMNODES] = { 0 };
+	struct kmem_cache *s = kmem_cache_zalloc(st->kmem_cache, GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	for (int nid = 0; boot->host_nodes && nid < m->nr_node_ids; nid++) {
+		nodes[nid] = node_struct_alloc(st, nid);
+		if (!nodes[nid]) {
+			while (nid--)
+				kmem_cache_free(st->kmem_cache_node, nodes[nid]);
+			kmem_cache_free(st->kmem_cache, s);
+			return NULL;
+		}
+	}
+	/* Copied after the allocations above, which the copies then include. */
+	memcpy(s, boot, cache_struct_size(m));
+	s->host_struct = false;
+	for (int nid = 0; boot->host_nodes && nid < m->nr_node_ids; nid++) {
+		memcpy(nodes[nid], boot->node[nid], sizeof(*nodes[nid]));
+		list_head_moved(&nodes[nid]->partial, &boot->node[nid]->partial);
+		list_head_moved(&nodes[nid]->full, &boot->node[nid]->full);
+		list_head_moved(&nodes[nid]->empty, &boot->node[nid]->empty);
+		free(boot->node[nid]);
+		s->node[nid] = nodes[nid];
+	}
+	s->host_nodes = false;
+	bootstrap_slabs(s);
+	spin_lock(&st->slab_mutex);
+	list_del(&boot->list);
+	list_add(&s->list, &st->caches);
+	spin_unlock(&st->slab_mutex);
+	free(boot);
+	return s;
+}
+
+/*
+ * The sizes of the two boot caches: Linux's (the kernel build's, kconfig
+ * objsize) or kmm's structure, whichever is larger (docs/fidelity.md).
+ */
+static unsigned int boot_cache_size(const struct kmm_machine *m, bool node)
+{
+	unsigned int linux_size = 0;
+	size_t size = node ? sizeof(struct kmem_cache_node) : cache_struct_size(m);
+
+	if (m->kconfig)
+		linux_size = node ? m->kconfig->objsize.kmem_cache_node : m->kconfig->objsize.kmem_cache;
+	return linux_size > size ? linux_size : (unsigned int)size;
+}
+
 static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, unsigned int size,
 				       unsigned int align, slab_flags_t flags,
 				       void (*ctor)(void *), int *errp)
@@ -318,12 +501,9 @@ static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, 
 				      "exists", name);
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s) + sizeof(struct kmem_cache_node) * (size_t)m->nr_node_ids);
-	if (!s) {
-		*errp = kmm_set_error(-ENOMEM, "kmem_cache_create(%s): out of host memory", name);
+	s = alloc_cache_struct(m, name, errp);
+	if (!s)
 		return NULL;
-	}
-	s->machine = m;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->object_size = size;
 	s->flags = flags | slab_debug_flags_for(m, name);
@@ -332,7 +512,7 @@ static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, 
 	s->refcount = 1;
 	err = __kmem_cache_create(s);
 	if (err) {
-		free(s);
+		kmem_cache_free_struct(s, true);
 		*errp = kmm_set_error(err, "kmem_cache_create(%s): size %u cannot be laid out "
 				      "(error %d)", name, size, err);
 		return NULL;
@@ -414,6 +594,7 @@ static void cache_destroy(struct kmem_cache *s)
 	list_del(&s->list);
 	spin_unlock(&st->slab_mutex);
 	__kmem_cache_release(s);
+	kmem_cache_free_struct(s, true);
 }
 
 int kmem_cache_shrink(struct kmem_cache *s)
@@ -1102,9 +1283,43 @@ static int new_kmalloc_cache(struct kmm_machine *m, unsigned int idx, enum kmall
 	return 0;
 }
 
+/*
+ * The caches of the slab layer's own structures, made as Linux 6.12's
+ * kmem_cache_init makes them: kmem_cache_node first (its structure and node
+ * on the host heap, as Linux's static boot_kmem_cache_node), then kmem_cache
+ * (its node already an object of kmem_cache_node), then bootstrap() moves
+ * each into objects of kmem_cache - kmem_cache first - so that slabinfo
+ * lists kmem_cache_node above kmem_cache, as Linux does.
+ */
+static int create_boot_caches(struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s;
+	int err;
+
+	s = create_cache(m, "kmem_cache_node", boot_cache_size(m, true), 64, SLAB_HWCACHE_ALIGN,
+			 NULL, &err);
+	if (!s)
+		return err;
+	st->kmem_cache_node = s;
+	s = create_cache(m, "kmem_cache", boot_cache_size(m, false), 0, SLAB_HWCACHE_ALIGN, NULL,
+			 &err);
+	if (!s)
+		return err;
+	st->kmem_cache = s;
+	if (!(s = bootstrap(st->kmem_cache)))
+		return kmm_set_error(-ENOMEM, "slab: no memory for the kmem_cache cache");
+	st->kmem_cache = s;
+	if (!(s = bootstrap(st->kmem_cache_node)))
+		return kmm_set_error(-ENOMEM, "slab: no memory for the kmem_cache_node cache");
+	st->kmem_cache_node = s;
+	return 0;
+}
+
 /**
  * kmem_cache_init() - set up @m's slab layer: boot options (slab_debug=,
- * slab_freelist_hardened=, slab_freelist_random=) and the kmalloc caches.
+ * slab_freelist_hardened=, slab_freelist_random=), the kmem_cache and
+ * kmem_cache_node caches, and the kmalloc caches.
  * The init of the slab entry of the subsystem table. Idempotent.
  * Context: boot, single-threaded, after the page allocator is up.
  * Return: 0, -EINVAL (bad option, message set) or -ENOMEM.
@@ -1120,6 +1335,8 @@ int kmem_cache_init(struct kmm_machine *m)
 		return kmm_set_error(err, "slab: out of host memory");
 	err = parse_slab_options(m);
 	if (err)
+		goto out_free;
+	if ((err = create_boot_caches(m)) != 0)
 		goto out_free;
 	for (int t = 0; t < NR_KMALLOC_TYPES; t++) {
 		if (t == KMALLOC_DMA && !(m->zone_types_mask & (1u << ZONE_DMA)))

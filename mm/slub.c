@@ -1367,7 +1367,6 @@ void __kmem_cache_release(struct kmem_cache *s)
 {
 	free(s->random_seq);
 	free(s->cpu_slab);
-	free(s);
 }
 
 int __kmem_cache_create(struct kmem_cache *s)
@@ -1455,18 +1454,60 @@ uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m)
 	return (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
 }
 
+/*
+ * Take every slab of boot cache @s off its lists onto @doomed (they hold the
+ * structures of every cache: freed last, by free_boot_slabs()).
+ */
+static void detach_boot_slabs(struct kmem_cache *s, struct list_head *doomed)
+{
+	if (!s)
+		return;
+	flush_all(s);
+	for (int nid = 0; nid < s->machine->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		list_splice_tail_init(&n->partial, doomed);
+		list_splice_tail_init(&n->full, doomed);
+		list_splice_tail_init(&n->empty, doomed);
+	}
+}
+
+/* Free the slabs detach_boot_slabs() took, as cache @copy (a copy: @s lived in one). */
+static void free_boot_slabs(struct kmem_cache *copy, struct list_head *doomed)
+{
+	while (!list_empty(doomed)) {
+		struct slab *slab = list_first_entry(doomed, struct slab, slab_list);
+		list_del(&slab->slab_list);
+		__free_slab(copy, slab);
+	}
+}
+
 void slub_shutdown_machine(struct kmm_machine *m)
 {
 	struct slab_machine *st = slab_state(m);
+	struct list_head doomed_caches, doomed_nodes;
+	struct kmem_cache kmem_cache, kmem_cache_node;
 
 	if (!st)
 		return;
 	shrinker_shutdown_machine(m);
+	INIT_LIST_HEAD(&doomed_caches);
+	INIT_LIST_HEAD(&doomed_nodes);
+	detach_boot_slabs(st->kmem_cache, &doomed_caches);
+	detach_boot_slabs(st->kmem_cache_node, &doomed_nodes);
+	if (st->kmem_cache)
+		kmem_cache = *st->kmem_cache;
+	if (st->kmem_cache_node)
+		kmem_cache_node = *st->kmem_cache_node;
 	while (!list_empty(&st->caches)) {
 		struct kmem_cache *s = list_first_entry(&st->caches, struct kmem_cache, list);
 		list_del(&s->list);
 		__kmem_cache_release(s);
+		kmem_cache_free_struct(s, false);	/* their slabs go below */
 	}
+	if (st->kmem_cache)
+		free_boot_slabs(&kmem_cache, &doomed_caches);
+	if (st->kmem_cache_node)
+		free_boot_slabs(&kmem_cache_node, &doomed_nodes);
 	sim_release(st->shadow, st->shadow_len);
 	sim_rwlock_destroy(&st->shrinker_rwsem);
 	free(st);

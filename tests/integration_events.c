@@ -104,6 +104,14 @@ TEST(page_and_object_events_carry_linux_fields)
 	s.n = 0;
 	struct kmem_cache *c = kmem_cache_create("events-test", 40, 0, 0, NULL);
 	assert_true(c != NULL);
+	/* the cache's structure and its node are objects of the boot caches, as in Linux */
+	i = find(&s, KMM_EV_KMEM_CACHE_ALLOC, 0);
+	assert_true(i >= 0);
+	expect_true(!strcmp(s.str[i], "kmem_cache"));
+	i = find(&s, KMM_EV_KMEM_CACHE_ALLOC, i + 1);
+	assert_true(i >= 0);
+	expect_true(!strcmp(s.str[i], "kmem_cache_node"));
+	s.n = 0;
 	void *o = kmem_cache_alloc(c, GFP_KERNEL);
 	i = find(&s, KMM_EV_KMEM_CACHE_ALLOC, 0);
 	assert_true(i >= 0);

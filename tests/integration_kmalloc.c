@@ -42,6 +42,9 @@ TEST(slabinfo_after_boot_lists_kmalloc_caches_newest_first)
 	expect_true(vma && task && av && mms && dma8k);
 	expect_true(vma < task && task < av && av < mms && mms < dma8k);
 	expect_true(!strncmp(strchr(mms + 1, '\n') + 1, "dma-kmalloc-8k ", 15));
+	/* The oldest: the boot caches, kmem_cache_node above kmem_cache (Linux's bootstrap order) */
+	const char *kcn = strstr(text, "\nkmem_cache_node "), *kc = strstr(text, "\nkmem_cache ");
+	expect_true(kcn && kc && kcn < kc && !strchr(kc + 1, '\n')[1]);
 	const char *k96 = strstr(text, "\nkmalloc-96 "), *k64 = strstr(text, "\nkmalloc-64 ");
 	const char *k128 = strstr(text, "\nkmalloc-128 ");
 	expect_true(k96 && k64 && k128 && k128 < k96 && k96 < k64);
