@@ -60,8 +60,18 @@ _Noreturn void kmm_test_abort(void)
 	longjmp(cur_jmp, 1);
 }
 
+/*
+ * The first use of the seed says it, on standard error, so that a run that
+ * dies without reporting (a crash, a sanitizer's report, ctest's timeout)
+ * still shows the seed that replays it; kmm_test_fail() repeats it.
+ */
 uint64_t kmm_test_seed(void)
 {
+	static bool said;
+
+	if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+		fprintf(stderr, "seed %" PRIu64 " (KMM_SEED=%" PRIu64 " replays this run)\n", seed,
+			seed);
 	return seed;
 }
 

@@ -6,6 +6,7 @@
  *   expect_eq(a, b) / expect_true(c) record a failure and go on
  *   assert_eq(a, b) / assert_true(c) record a failure and end the test
  *   kmm_test_seed()                  the run's seed (KMM_SEED or time), printed on failure
+ *                                    and on standard error at its first use
  *   t_boot(cmdline) / t_done(m)      boot a machine; at the end check invariants
  *                                    and that every page is back (the leak check)
  *
