@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # tests/run_twice.sh - every example
-# runs twice and must print the same bytes (stdout, stderr, exit status):
+# runs twice and must print the same bytes (stdout, stderr, exit status; the
+# second run also writes its --report HTML, which must not change what it
+# prints, and a third run's HTML must be the same bytes as the second's):
 # kmm promises byte-identical runs and never a host address. The two runs
 # differ in what could leak in: host addresses (ASLR places kmm's memory
 # differently each run),
@@ -21,8 +23,17 @@ for f in examples/*.kmm; do
 	n=$((n + 1))
 	MALLOC_PERTURB_=0 "$kmm" run "$f" >"$tmp/out1" 2>"$tmp/err1"
 	rc1=$?
-	MALLOC_PERTURB_=165 "$kmm" run "$f" >"$tmp/out2" 2>"$tmp/err2"
+	MALLOC_PERTURB_=165 "$kmm" run --report "$tmp/report.html" "$f" >"$tmp/out2" 2>"$tmp/err2"
 	rc2=$?
+	mv "$tmp/report.html" "$tmp/report2.html" 2>/dev/null
+	# the HTML report too: a third run, written to the same path
+	MALLOC_PERTURB_=0 "$kmm" run --report "$tmp/report.html" "$f" >/dev/null 2>&1
+	if ! cmp -s "$tmp/report.html" "$tmp/report2.html"; then
+		echo "FAIL $f: the --report HTML differs between two runs (or was not written)"
+		cmp "$tmp/report.html" "$tmp/report2.html" 2>&1 | head -2
+		fail=1
+	fi
+	rm -f "$tmp/report.html" "$tmp/report2.html"
 	if [ "$rc1" != "$rc2" ]; then
 		echo "FAIL $f: exit status $rc1, then $rc2"
 		fail=1
