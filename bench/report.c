@@ -4,16 +4,22 @@
  * each scenario command (it samples the machine after every one), and the
  * size of the HTML file for a scenario of 10^5 commands.
  *
- * Three scenarios, each run in this process with the recorder off and on
+ * Four scenarios, each run in this process with the recorder off and on
  * (ctx_opts.record), alternately, ROUNDS times; each figure is the median
  * nanoseconds per command, and the ratio on/off is measured in the same
  * run, so a loaded host moves both alike:
  *   pages:   alloc_pages; free_pages            (the buddy allocator)
  *   process: mmap 64K; touch it; munmap         (faults, page tables, RSS)
- *   let:     let $x = 1                          (the cheapest command: the
- *                                                 recorder's worst case)
+ *   expect:  expect 1 == 1                       (the cheapest command that
+ *                                                 goes through a verb: the
+ *                                                 recorder reads the machine
+ *                                                 after it)
+ *   let:     let $x = 1                          (the cheapest statement; it
+ *                                                 cannot touch the machine, so
+ *                                                 the recorder reads nothing
+ *                                                 after it: docs/report.md)
  * The goal (issue 18): the report makes a scenario at most 10% slower.
- * Each scenario is measured at 10^5 commands, then pages and let at 10^6
+ * Each scenario is measured at 10^5 commands, then pages, expect and let at 10^6
  * (the recorder's points stand for 256 commands each there, so most
  * commands take only its inline fast path).
  * Then the report of the pages scenario with 10^5 commands is written twice,
@@ -54,6 +60,7 @@ static const struct scenario scenarios[] = {
 	  "alloc_pages order=0 -> $p; free_pages $p", 3, true },
 	{ "process", "boot mem=1G arch=i386 maxcpus=1\nspawn a\n",
 	  "mmap a 64K rw private anon -> $m; touch a $m 64K write; munmap a $m 64K", 4, false },
+	{ "expect", "boot mem=1G arch=i386 maxcpus=1\n", "expect 1 == 1", 2, true },
 	{ "let", "boot mem=1G arch=i386 maxcpus=1\n", "let $x = 1", 2, true },
 };
 

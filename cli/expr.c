@@ -97,6 +97,15 @@ int expr_col(const struct expr *e)
 	return e->col;
 }
 
+bool expr_reads_machine(const struct expr *e)
+{
+	for (; e; e = e->l) {	/* the left spine in a loop, as expr_free() walks it */
+		if (e->op == E_TERM || e->field || expr_reads_machine(e->r))
+			return true;
+	}
+	return false;
+}
+
 const char *expr_text(const struct expr *e)
 {
 	return e->text ? e->text : "";

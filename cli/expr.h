@@ -42,6 +42,12 @@ struct expr *expr_parse(struct expr_parser *ep);
 void expr_free(struct expr *e);
 /** expr_col() - 1-based column of @e in its line. */
 int expr_col(const struct expr *e);
+/**
+ * expr_reads_machine() - may evaluating @e look at a machine? True when it
+ * names a term or a field ($p.pfn); false when it computes on literals and
+ * variables only (the report's recorder need not sample after such a `let`).
+ */
+bool expr_reads_machine(const struct expr *e);
 
 /* cli/verbs_page.c: fields of a pageset value ($p.pfn, $p.zone, ...). */
 int page_field(struct kmm_ctx *ctx, const struct pageset *ps, const char *field,

@@ -119,21 +119,6 @@ const char *lab_size(char *buf, size_t len, uint64_t bytes)
 	return buf;
 }
 
-void lab_json_str(struct strbuf *sb, const char *s)
-{
-	sb_puts(sb, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			sb_printf(sb, "\\%c", c);
-		else if (c < 0x20)
-			sb_printf(sb, "\\u%04x", c);
-		else
-			sb_printf(sb, "%c", c);
-	}
-	sb_puts(sb, "\"");
-}
-
 void lab_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct lab_io *io = arg;

@@ -80,8 +80,6 @@ int lab_main(int argc, char **argv);
 
 /** lab_size() - "512 B", "4.0 KiB", "1.2 MiB" into @buf. */
 const char *lab_size(char *buf, size_t len, uint64_t bytes);
-/** lab_json_str() - @s as a JSON string (quoted, escaped) appended to @sb. */
-void lab_json_str(struct strbuf *sb, const char *s);
 /** lab_progress() - the progress callback: @arg is the struct lab_io. */
 void lab_progress(void *arg, uint64_t done, uint64_t total);
 /** lab_progress_done() - clear the bar. */

@@ -349,7 +349,7 @@ static void json(const struct lab_opts *o, const char *name, const struct kmm_la
 	bool timing = o->timing && !io->scenario;
 
 	sb_printf(out, "%s\n  {\"trace\": ", first ? "" : ",");
-	lab_json_str(out, name);
+	sb_json_str(out, name);
 	sb_printf(out, ", \"format\": \"%s\", \"events\": %zu, \"dropped\": %llu, \"allocs\": %llu, "
 		  "\"frees\": %llu, \"reallocs\": %llu, \"memaligns\": %llu, \"peak_live\": %llu, "
 		  "\"peak_blocks\": %llu, \"max_size\": %llu,\n   \"results\": [",
@@ -392,7 +392,7 @@ static void json(const struct lab_opts *o, const char *name, const struct kmm_la
 					  (unsigned long long)sm->largest_free, sm->external,
 					  sm->map ? ", \"map\": " : "");
 				if (sm->map)
-					lab_json_str(out, sm->map);
+					sb_json_str(out, sm->map);
 				sb_printf(out, "}");
 			}
 			sb_printf(out, "]");

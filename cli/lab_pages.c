@@ -116,7 +116,7 @@ int lab_pages(const struct lab_opts *o, struct lab_io *io)
 				}
 		} else {
 			sb_printf(out, "%s\n  {\"refs\": ", a ? "," : "");
-			lab_json_str(out, arg);
+			sb_json_str(out, arg);
 			sb_printf(out, ", \"format\": \"%s\", \"references\": %zu, \"pages\": %u,\n"
 				  "   \"results\": [", r.format, r.nr, r.nr_pages);
 			for (int p = 0; p < o->npolicies; p++)

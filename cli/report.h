@@ -52,29 +52,30 @@ void report_free(struct report *r);
  * struct report_tick - the recorder's state for the machine being recorded
  * and the commands since its last stored point: the first member of struct
  * report, public only so that report_sample() can be inline. Between stored
- * points a command costs a few loads and stores (one per populated zone for
- * the free-page minimum); report_sample_slow() does the rest.
+ * points a command costs a few loads and stores (and one per populated zone
+ * for the free-page minimum, unless the command could not touch the
+ * machine); report_sample_slow() does the rest.
  */
 struct report_tick_zone {
 	const atomic_long *free;	/* the zone's NR_FREE_PAGES counter */
 	long dip;			/* its lowest value since the last stored point (LONG_MAX: none) */
 };
 
+struct stmt;
+
 struct report_tick {
 	struct kmm_machine *m;	/* the machine recorded now; NULL: none (the slow path starts one) */
-	int64_t ncommands;	/* commands sampled, all machines */
+	int64_t ncommands;	/* commands sampled, all machines, but the pending ones */
 	int64_t pending;	/* commands since the last stored point */
 	int64_t stride;		/* commands a point stands for */
-	int64_t first;		/* number of the first pending command */
-	const void *key;	/* the last command's statement (NULL: interned already) */
-	const char *file, *text;	/* and its source, for the point's hover text */
-	int line;
+	const struct stmt *key;	/* the last command (NULL: interned already), for its hover text */
+	bool touched;		/* a command since the last full read may have changed the machine */
 	int nzones;
 	struct report_tick_zone *zones;	/* the machine's populated zones */
 };
 
 /* The point is due (or @m is not the machine recorded): store it, or start @m's timeline. */
-void report_sample_slow(struct report *r, struct kmm_machine *m);
+void report_sample_slow(struct report *r, struct kmm_machine *m, bool host_only);
 
 /**
  * report_sample() - sample @m after a command: its virtual clock, free
@@ -82,30 +83,27 @@ void report_sample_slow(struct report *r, struct kmm_machine *m);
  * LRU, swap and event counters, each process's RSS. Once points stand for
  * several commands (see the invariant above), only the last of each stride
  * is sampled in full, the others for the zones' lowest free pages.
- * @file/@line/@text: the command, kept for the point's hover text.
- * @key: the statement, so that a command run a million times in a loop is
- *       stored once (its address; forgotten by report_script_end()).
+ * @st: the statement run (cli/scenario_tree.h), kept for the point's hover
+ *      text; its address is the key under which its text is stored once,
+ *      however many times a loop runs it (forgotten by report_script_end()).
+ * @host_only: the command cannot have touched a machine (a `let` of
+ *      literals and variables): nothing is read after it, and a point it
+ *      ends repeats the values read last (see docs/report.md, "Cost").
  */
-static inline void report_sample(struct report *r, struct kmm_machine *m, const void *key,
-				 const char *file, int line, const char *text)
+static inline void report_sample(struct report *r, struct kmm_machine *m, const struct stmt *st,
+				 bool host_only)
 {
 	struct report_tick *t = (struct report_tick *)r;	/* struct report's first member */
 
-	t->ncommands++;
-	t->key = key;
-	t->file = file;
-	t->line = line;
-	t->text = text;
-	if (unlikely(t->m != m)) {
-		report_sample_slow(r, m);
+	t->key = st;
+	if (unlikely(t->m != m) || ++t->pending >= t->stride) {
+		report_sample_slow(r, m, host_only);
 		return;
 	}
-	if (!t->pending)
-		t->first = t->ncommands;
-	if (++t->pending >= t->stride) {
-		report_sample_slow(r, m);
-		return;
-	}
+	if (!host_only)
+		t->touched = true;
+	else if (t->pending != 1)
+		return;	/* its free pages are the previous command's, of this point */
 	struct report_tick_zone *z = t->zones, *end = z + t->nzones;	/* (loaded once) */
 	for (; z < end; z++) {
 		long f = atomic_load_explicit(z->free, memory_order_relaxed);
@@ -163,8 +161,6 @@ void json_column(struct strbuf *sb, const int64_t *v, size_t n);
  */
 void report_snapshot_json(struct kmm_machine *m, struct strbuf *sb);
 
-/** json_str() - append @s as a JSON string, safe inside an HTML <script> (no "</"). */
-void json_str(struct strbuf *sb, const char *s);
 
 /* ---- cli/report_term.c: pictures in the terminal ---- */
 

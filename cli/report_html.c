@@ -11,7 +11,7 @@
  *
  * The template has three markers, each replaced once: <!--KMM_CSS--> by the
  * style sheet, <!--KMM_DATA--> by the JSON (inside a <script
- * type="application/json">, every '<' escaped, see json_str()) and
+ * type="application/json">, every '<' escaped, see sb_json_str()) and
  * <!--KMM_JS--> by the script. docs/report.md describes the data.
  *
  * Locking: none; the runner's thread.
@@ -59,7 +59,7 @@ int report_write(struct report *r, struct kmm_machine *m, const char *path, cons
 
 	sb_init(&data);
 	sb_printf(&data, "{\"format\":1,\"generator\":\"kmm %s\",\"title\":", KMM_VERSION);
-	json_str(&data, title && *title ? title : "kmm");
+	sb_json_str(&data, title && *title ? title : "kmm");
 	sb_puts(&data, ",");
 	report_commands_json(r, &data);
 	sb_puts(&data, ",");

@@ -37,14 +37,43 @@
 
 #include "cli/report.h"
 #include "cli/scenario.h"
+#include "cli/scenario_tree.h"
 #include "lib/strmap.h"
 #include "mm/include/machine.h"
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmalloc.h"
 #include "mm/include/vmstat.h"
 
+/*
+ * Loops over a fixed, small number of counters, unrolled: a sample reads
+ * them after every stride, and relaxed atomic loads keep the compiler from
+ * unrolling them by itself.
+ */
+#if defined(__clang__)
+#define UNROLLED _Pragma("clang loop unroll(full)")
+#else
+#define UNROLLED _Pragma("GCC unroll 16")
+#endif
+
 /* Per-process columns kept before the rest are summed into "procs.other". */
 #define MAX_PROC_COLS 24
+
+/* A machine's first columns, in this order (cmd, no and first are a point's own). */
+enum { C_CLOCK, C_CMD, C_NO, C_FIRST, NR_POINT_COLS };
+
+/*
+ * A point: the commands it stands for, and the full row of values it shows.
+ * A point after which nothing ran on the machine since the last read (a
+ * repeat: see store_point()) has no row of its own: it shows the row of the
+ * point before it, each zone's lowest free pages being its free pages.
+ */
+struct point {
+	int64_t cmd;		/* its last command's index in the commands table */
+	int64_t no, first;	/* the number of its last and first command in the run */
+	uint32_t row;		/* its row in rec_machine.rows */
+	bool repeat;
+};
 
 /* How a column merges two neighbouring points. */
 enum col_kind {
@@ -58,9 +87,13 @@ struct column {
 	enum col_kind kind;
 };
 
+/* A zone's columns are consecutive, in this order, from its `free` column. */
+enum { ZC_FREE, ZC_FREEMIN, ZC_MIN, ZC_LOW, ZC_HIGH, ZC_ORDER0, NR_ZONE_COLS = ZC_ORDER0 + NR_PAGE_ORDERS };
+#define MAX_ZONE_COLS (MAX_NUMNODES * MAX_NR_ZONES)	/* the most populated zones a machine has */
+
 struct zone_cols {
 	const struct zone *z;
-	int free, freemin, min, low, high, order0;
+	int free;		/* its first column (ZC_FREE) */
 };
 
 struct proc_col {
@@ -73,7 +106,9 @@ struct rec_machine {
 	char *cmdline;
 	struct kmm_machine *m;	/* while it runs; NULL once it ended */
 	size_t n, cap;		/* points stored, and room for */
-	int64_t *rows;		/* cap rows of width values: point i's column c at [i * width + c] */
+	struct point *pts;
+	size_t nrows, rows_cap;	/* full rows stored (at most n), and room for */
+	int64_t *rows;		/* rows_cap rows of width values: row j's column c at [j * width + c] */
 	int width;		/* values per row: room for that many columns */
 	int64_t stride;		/* commands per point */
 	int64_t last_cmd;	/* the last command's index in the commands table */
@@ -84,8 +119,9 @@ struct rec_machine {
 	int nzones;
 	struct proc_col procs[MAX_PROC_COLS];
 	int nprocs;
-	int c_clock, c_cmd, c_no, c_first, c_slab, c_pgtable, c_anon, c_file, c_shmem, c_vmalloc;
+	int c_slab, c_pgtable, c_anon, c_file, c_shmem, c_vmalloc;
 	int c_lru[5], c_swap, c_other_rss, c_ev_base;
+	bool threads;		/* kswapd runs on its own thread: the machine changes between commands */
 	char *snapshot;		/* JSON, taken when the machine ended */
 };
 
@@ -110,33 +146,29 @@ struct report {
 	const void **key_ptr;
 	int64_t *key_idx;
 	size_t key_cap, key_used;
+	const void *last_key;	/* the statement looked up last (a loop repeats it), and its index */
+	int64_t last_idx;
 };
 
-/* The vm events sampled, in this order, as "ev.NAME" columns. */
-static const struct {
-	const char *name;
-	int first, last;	/* a range of enum vm_event_item summed */
-} events[] = {
-	{ "pgfault", PGFAULT, PGFAULT },
-	{ "pgmajfault", PGMAJFAULT, PGMAJFAULT },
-	{ "pswpin", PSWPIN, PSWPIN },
-	{ "pswpout", PSWPOUT, PSWPOUT },
-	{ "pgscan_kswapd", PGSCAN_KSWAPD, PGSCAN_KSWAPD },
-	{ "pgscan_direct", PGSCAN_DIRECT, PGSCAN_DIRECT },
-	{ "pgsteal_kswapd", PGSTEAL_KSWAPD, PGSTEAL_KSWAPD },
-	{ "pgsteal_direct", PGSTEAL_DIRECT, PGSTEAL_DIRECT },
-	{ "kswapd_runs", PAGEOUTRUN, PAGEOUTRUN },
-	{ "allocstall", ALLOCSTALL_DMA, ALLOCSTALL_MOVABLE },
-	{ "oom_kill", OOM_KILL, OOM_KILL },
+/*
+ * The vm events sampled, as "ev.NAME" columns in this order: one counter
+ * each, except "allocstall", the sum of ALLOCSTALL_DMA..MOVABLE (five).
+ */
+static const char *const event_names[] = {
+	"pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd", "pgscan_direct",
+	"pgsteal_kswapd", "pgsteal_direct", "kswapd_runs", "allocstall", "oom_kill",
 };
+#define EV_ALLOCSTALL 9		/* the column, and its first counter in event_items[] */
 
-/* The counters behind events[], in its order (the ranges spelt out). */
+/* The counters behind event_names[], in its order (the stalls' five spelt out). */
 #define NR_EVENT_ITEMS 15
 static const enum vm_event_item event_items[NR_EVENT_ITEMS] = {
 	PGFAULT, PGMAJFAULT, PSWPIN, PSWPOUT, PGSCAN_KSWAPD, PGSCAN_DIRECT, PGSTEAL_KSWAPD,
 	PGSTEAL_DIRECT, PAGEOUTRUN, ALLOCSTALL_DMA, ALLOCSTALL_DMA32, ALLOCSTALL_NORMAL,
 	ALLOCSTALL_HIGH, ALLOCSTALL_MOVABLE, OOM_KILL,
 };
+_Static_assert(ARRAY_SIZE(event_names) == EV_ALLOCSTALL + 2 &&
+	       ALLOCSTALL_MOVABLE - ALLOCSTALL_DMA == 4, "one stall column sums five counters");
 
 /* The node counters sampled: slab (2, bytes), page tables, anon, file, shmem, the 5 LRU lists. */
 #define NR_NODE_ITEMS 11
@@ -164,9 +196,11 @@ static int add_col(struct rec_machine *rm, const char *name, enum col_kind kind)
 	}
 	if (rm->ncols == rm->width) {
 		int width = rm->width ? rm->width + 16 : 80;
-		if (rm->cap) {
-			int64_t *rows = xcalloc(rm->cap, (size_t)width * sizeof(int64_t));
-			for (size_t i = 0; i < rm->n; i++)
+		if (rm->rows_cap) {
+			/* the rows stored, and the one being filled (a sample adds a process's columns) */
+			size_t nr = rm->nrows < rm->rows_cap ? rm->nrows + 1 : rm->nrows;
+			int64_t *rows = xcalloc(rm->rows_cap, (size_t)width * sizeof(int64_t));
+			for (size_t i = 0; i < nr; i++)
 				memcpy(rows + i * (size_t)width, rm->rows + i * (size_t)rm->width,
 				       (size_t)rm->ncols * sizeof(int64_t));
 			free(rm->rows);
@@ -178,7 +212,7 @@ static int add_col(struct rec_machine *rm, const char *name, enum col_kind kind)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->kind = kind;
-	for (size_t i = 0; i < rm->n; i++)
+	for (size_t i = 0; i < rm->nrows; i++)
 		rm->rows[i * (size_t)rm->width + (size_t)rm->ncols] = -1;	/* did not exist */
 	return rm->ncols++;
 }
@@ -188,42 +222,67 @@ static inline int64_t *row(const struct rec_machine *rm, size_t i)
 	return rm->rows + i * (size_t)rm->width;
 }
 
-static void grow(struct report *r, struct rec_machine *rm)
+/* Room for more points (@rows: for more full rows), up to the report's limit. */
+static void grow(struct report *r, struct rec_machine *rm, bool rows)
 {
-	size_t cap = rm->cap ? 2 * rm->cap : 256;
+	size_t *capp = rows ? &rm->rows_cap : &rm->cap;
+	size_t cap = *capp ? 2 * *capp : 256;
 
 	if (r->max_points && cap > r->max_points)
 		cap = r->max_points;
-	rm->rows = xrealloc(rm->rows, cap * (size_t)rm->width * sizeof(int64_t));
-	rm->cap = cap;
+	if (rows)
+		rm->rows = xrealloc(rm->rows, cap * (size_t)rm->width * sizeof(int64_t));
+	else
+		rm->pts = xrealloc(rm->pts, cap * sizeof(*rm->pts));
+	*capp = cap;
 }
 
-/* Merge neighbouring points in pairs: half as many, each for twice the commands. */
+/*
+ * Merge neighbouring points in pairs: half as many, each for twice the
+ * commands. A merged point takes the later point's values, the earlier
+ * one's first command and the lower of the two free-page minima: two
+ * repeats merge into a repeat, a full point and a repeat after it into the
+ * full point with the repeat's command. The full rows kept move down, in
+ * order, so that they stay at the start of rm->rows.
+ */
 static void halve(struct rec_machine *rm)
 {
-	size_t half = rm->n / 2;
+	size_t out = 0, nrows = 0, width = (size_t)rm->ncols * sizeof(int64_t);
+	int64_t last_free[MAX_ZONE_COLS] = { 0 };	/* each zone's free pages in the last full row passed */
 
-	int special[64], nspecial = 0;	/* the columns that do not take the later value */
-
-	for (int c = 0; c < rm->ncols && nspecial < 64; c++)
-		if (rm->cols[c].kind != COL_LAST)
-			special[nspecial++] = c;
-	for (size_t i = 0; i < half; i++) {
-		int64_t *a = row(rm, 2 * i), *b = row(rm, 2 * i + 1), *o = row(rm, i);
-		int64_t keep[64];
-		for (int k = 0; k < nspecial; k++) {
-			int c = special[k];
-			int64_t x = a[c], y = b[c];
-			keep[k] = rm->cols[c].kind == COL_FIRST ? x
-				: x < 0 ? y : y < 0 ? x : x < y ? x : y;
+	for (size_t i = 0; i < rm->n; i += 2, out++) {
+		const struct point a = rm->pts[i];
+		const struct point *b = i + 1 < rm->n ? &rm->pts[i + 1] : NULL;
+		struct point o = b ? *b : a;	/* (a last point alone stays as it is) */
+		o.first = a.first;
+		if (!o.repeat) {
+			int64_t amin[MAX_ZONE_COLS];
+			for (int z = 0; b && z < rm->nzones; z++)
+				amin[z] = a.repeat ? last_free[z]
+					 : row(rm, a.row)[rm->zones[z].free + ZC_FREEMIN];
+			int64_t *dst = row(rm, nrows);
+			memmove(dst, row(rm, o.row), width);
+			for (int z = 0; z < rm->nzones; z++) {
+				int64_t *zo = dst + rm->zones[z].free;
+				last_free[z] = zo[ZC_FREE];
+				if (b && amin[z] < zo[ZC_FREEMIN])
+					zo[ZC_FREEMIN] = amin[z];
+			}
+			o.row = (uint32_t)nrows++;
+		} else if (!a.repeat) {	/* a's values; its minimum is the lower already */
+			int64_t *dst = row(rm, nrows);
+			memmove(dst, row(rm, a.row), width);
+			for (int z = 0; z < rm->nzones; z++)
+				last_free[z] = dst[rm->zones[z].free + ZC_FREE];
+			o.repeat = false;
+			o.row = (uint32_t)nrows++;
+		} else {		/* a repeat still, of the last row kept */
+			o.row = (uint32_t)(nrows - 1);
 		}
-		memmove(o, b, (size_t)rm->ncols * sizeof(int64_t));
-		for (int k = 0; k < nspecial; k++)
-			o[special[k]] = keep[k];
+		rm->pts[out] = o;
 	}
-	if (rm->n & 1)
-		memcpy(row(rm, half), row(rm, rm->n - 1), (size_t)rm->ncols * sizeof(int64_t));
-	rm->n = half + (rm->n & 1);
+	rm->n = out;
+	rm->nrows = nrows;
 	rm->stride *= 2;
 }
 
@@ -234,7 +293,9 @@ static void tick_set(struct report *r, struct rec_machine *rm)
 
 	r->cur = rm;
 	t->m = rm ? rm->m : NULL;
+	t->ncommands += t->pending;
 	t->pending = 0;
+	t->touched = true;	/* nothing read yet */
 	t->stride = rm ? rm->stride : 1;
 	t->nzones = rm ? rm->nzones : 0;
 	t->zones = rm ? rm->tick_zones : NULL;
@@ -253,10 +314,11 @@ static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m
 	rm->cmdline = xstrndup(kmm_machine_cmdline(m), strlen(kmm_machine_cmdline(m)));
 	rm->m = m;
 	rm->stride = 1;
-	rm->c_clock = add_col(rm, "clock", COL_LAST);
-	rm->c_cmd = add_col(rm, "cmd", COL_LAST);
-	rm->c_no = add_col(rm, "no", COL_LAST);
-	rm->c_first = add_col(rm, "first", COL_FIRST);
+	rm->threads = kswapd_thread_mode(m);
+	add_col(rm, "clock", COL_LAST);	/* C_CLOCK, C_CMD, C_NO, C_FIRST */
+	add_col(rm, "cmd", COL_LAST);
+	add_col(rm, "no", COL_LAST);
+	add_col(rm, "first", COL_FIRST);
 	for (int n = 0; n < m->nr_node_ids; n++) {
 		for (int t = 0; t < MAX_NR_ZONES; t++) {
 			const struct zone *z = &m->node_data[n]->node_zones[t];
@@ -269,18 +331,16 @@ static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m
 			snprintf(name, sizeof(name), "z%d.free", i);
 			zc->free = add_col(rm, name, COL_LAST);
 			snprintf(name, sizeof(name), "z%d.freemin", i);
-			zc->freemin = add_col(rm, name, COL_MIN);
+			add_col(rm, name, COL_MIN);
 			snprintf(name, sizeof(name), "z%d.min", i);
-			zc->min = add_col(rm, name, COL_LAST);
+			add_col(rm, name, COL_LAST);
 			snprintf(name, sizeof(name), "z%d.low", i);
-			zc->low = add_col(rm, name, COL_LAST);
+			add_col(rm, name, COL_LAST);
 			snprintf(name, sizeof(name), "z%d.high", i);
-			zc->high = add_col(rm, name, COL_LAST);
+			add_col(rm, name, COL_LAST);
 			for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 				snprintf(name, sizeof(name), "z%d.o%d", i, o);
-				int c = add_col(rm, name, COL_LAST);
-				if (!o)
-					zc->order0 = c;
+				add_col(rm, name, COL_LAST);
 			}
 		}
 	}
@@ -293,8 +353,8 @@ static struct rec_machine *machine_start(struct report *r, struct kmm_machine *m
 	for (int i = 0; i < 5; i++)
 		rm->c_lru[i] = add_col(rm, lru_names[i], COL_LAST);
 	rm->c_swap = add_col(rm, "swap", COL_LAST);
-	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
-		snprintf(name, sizeof(name), "ev.%s", events[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++) {
+		snprintf(name, sizeof(name), "ev.%s", event_names[i]);
 		int c = add_col(rm, name, COL_LAST);
 		if (!i)
 			rm->c_ev_base = c;
@@ -345,7 +405,7 @@ static int sample_task(struct task_struct *t, void *arg)
 		rm->procs[i].swap = add_col(rm, name, COL_LAST);
 		rm->nprocs++;
 	}
-	cur_row = row(rm, rm->n);	/* after add_col, which may move the rows */
+	cur_row = row(rm, rm->nrows);	/* after add_col, which may move the rows */
 	set(rm, rm->procs[i].rss, rss);
 	set(rm, rm->procs[i].swap, mi.rss[MM_SWAPENTS]);
 	return 0;
@@ -387,9 +447,10 @@ static size_t key_hash(const void *key, size_t cap)
 }
 
 /* The command index of statement @key, interned on first sight. */
-static int64_t cmd_of(struct report *r, const void *key, const char *file, int line,
-		      const char *text)
+static int64_t cmd_of(struct report *r, const struct stmt *key)
 {
+	if (key == r->last_key)
+		return r->last_idx;
 	if (r->key_used * 2 >= r->key_cap) {
 		size_t old = r->key_cap;
 		const void **kp = r->key_ptr;
@@ -414,10 +475,37 @@ static int64_t cmd_of(struct report *r, const void *key, const char *file, int l
 		h = (h + 1) & (r->key_cap - 1);
 	if (!r->key_ptr[h]) {
 		r->key_ptr[h] = key;
-		r->key_idx[h] = intern_cmd(r, file, line, text);
+		r->key_idx[h] = intern_cmd(r, key->file, key->line, key->text);
 		r->key_used++;
 	}
+	r->last_key = key;
+	r->last_idx = r->key_idx[h];
 	return r->key_idx[h];
+}
+
+/*
+ * Store a point after which nothing ran on the machine since the last point
+ * was read (rm->n > 0): it repeats that point's values (see struct point).
+ */
+static inline void store_repeat(struct report *r, struct rec_machine *rm)
+{
+	struct report_tick *t = &r->tick;
+	struct point *p = &rm->pts[rm->n];
+
+	if (t->key) {	/* (a loop runs the same statement: the last one looked up) */
+		rm->last_cmd = t->key == r->last_key ? r->last_idx : cmd_of(r, t->key);
+		t->key = NULL;
+	}
+	p->cmd = rm->last_cmd;
+	p->no = t->ncommands + t->pending;
+	p->first = t->ncommands + 1;
+	p->repeat = true;
+	p->row = (uint32_t)(rm->nrows - 1);
+	for (int i = 0; i < rm->nzones; i++)	/* (its minimum is its free pages) */
+		t->zones[i].dip = LONG_MAX;
+	rm->n++;
+	t->ncommands += t->pending;
+	t->pending = 0;
 }
 
 /*
@@ -435,41 +523,61 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 
 	if (rm->n == rm->cap) {
 		if (!r->max_points || rm->cap < r->max_points) {
-			grow(r, rm);
+			grow(r, rm, false);
 		} else {
 			halve(rm);
 			t->stride = rm->stride;
-			if (t->pending < t->stride && !partial)
+			if (t->pending < t->stride && !partial) {
+				/* the command goes on into a longer point: its free pages count there */
+				for (int i = 0; i < t->nzones; i++) {
+					long f = atomic_load_explicit(t->zones[i].free, memory_order_relaxed);
+					if (f < t->zones[i].dip)
+						t->zones[i].dip = f;
+				}
 				return;
+			}
 		}
 	}
+	if (!t->touched && rm->n && !rm->threads) {
+		store_repeat(r, rm);
+		return;
+	}
 	if (t->key) {	/* the command's text is interned once per point, not per command */
-		rm->last_cmd = cmd_of(r, t->key, t->file, t->line, t->text);
+		rm->last_cmd = cmd_of(r, t->key);
 		t->key = NULL;
 	}
-	int64_t *cur_row = row(rm, rm->n);
-	set(rm, rm->c_clock, (int64_t)kmm_clock_ns(m));
-	set(rm, rm->c_cmd, rm->last_cmd);
-	set(rm, rm->c_no, t->ncommands);	/* the last command sampled is this machine's */
-	set(rm, rm->c_first, t->first);
+	struct point *p = &rm->pts[rm->n];
+	p->cmd = rm->last_cmd;
+	p->no = t->ncommands + t->pending;	/* the last command sampled is this machine's */
+	p->first = t->ncommands + 1;
+	p->repeat = false;
+	p->row = (uint32_t)rm->nrows;
+	if (rm->nrows == rm->rows_cap)
+		grow(r, rm, true);
+	int64_t *cur_row = row(rm, rm->nrows);
+	cur_row[C_CLOCK] = (int64_t)kmm_clock_ns(m);
 	for (int i = 0; i < rm->nzones; i++) {
-		struct zone_cols *zc = &rm->zones[i];
-		const struct zone *z = zc->z;
+		const struct zone *z = rm->zones[i].z;
+		int64_t *v = cur_row + rm->zones[i].free;
 		int64_t free = (int64_t)zone_page_state(z, NR_FREE_PAGES);
-		set(rm, zc->free, free);
 		long dip = t->zones[i].dip < 0 ? 0 : t->zones[i].dip;
-		set(rm, zc->freemin, dip < free ? dip : free);
 		t->zones[i].dip = LONG_MAX;
-		set(rm, zc->min, (int64_t)min_wmark_pages(z));
-		set(rm, zc->low, (int64_t)low_wmark_pages(z));
-		set(rm, zc->high, (int64_t)high_wmark_pages(z));
+		v[ZC_FREE] = free;
+		v[ZC_FREEMIN] = dip < free ? dip : free;
+		v[ZC_MIN] = (int64_t)min_wmark_pages(z);
+		v[ZC_LOW] = (int64_t)low_wmark_pages(z);
+		v[ZC_HIGH] = (int64_t)high_wmark_pages(z);
+		v += ZC_ORDER0;
+		UNROLLED
 		for (int o = 0; o < NR_PAGE_ORDERS; o++)
-			set(rm, zc->order0 + o,
-			    (int64_t)__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED));
+			v[o] = (int64_t)__atomic_load_n(&z->free_area[o].nr_free, __ATOMIC_RELAXED);
 	}
-	/* the node counters, summed over the nodes in one pass */
-	unsigned long ns[NR_NODE_ITEMS] = { 0 };
-	for (int nid = 0; nid < m->nr_node_ids; nid++)
+	/* the node counters, summed over the nodes */
+	unsigned long ns[NR_NODE_ITEMS];
+	UNROLLED
+	for (int i = 0; i < NR_NODE_ITEMS; i++)
+		ns[i] = node_page_state(m->node_data[0], node_items[i]);
+	for (int nid = 1; nid < m->nr_node_ids; nid++)
 		for (int i = 0; i < NR_NODE_ITEMS; i++)
 			ns[i] += node_page_state(m->node_data[nid], node_items[i]);
 	set(rm, rm->c_slab, (int64_t)((ns[0] + ns[1]) >> PAGE_SHIFT));
@@ -478,16 +586,28 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	set(rm, rm->c_file, (int64_t)ns[4]);
 	set(rm, rm->c_shmem, (int64_t)ns[5]);
 	set(rm, rm->c_vmalloc, (int64_t)vmalloc_nr_pages(m));
+	UNROLLED
 	for (int i = 0; i < 5; i++)
 		set(rm, rm->c_lru[i], (int64_t)ns[6 + i]);
-	unsigned long ev[NR_EVENT_ITEMS];
-	sum_vm_events(m, event_items, NR_EVENT_ITEMS, ev);
-	for (size_t i = 0, k = 0; i < ARRAY_SIZE(events); i++) {
-		unsigned long sum = 0;
-		for (int e = events[i].first; e <= events[i].last; e++)
-			sum += ev[k++];
-		set(rm, rm->c_ev_base + (int)i, (int64_t)sum);
+	/*
+	 * The event counters summed over the CPU slots, as sum_vm_events()
+	 * does, but with the items known here: a sample reads them often.
+	 */
+	unsigned long ev[NR_EVENT_ITEMS] = { 0 };
+	for (int c = 0; c < m->nr_cpus; c++) {
+		const unsigned long *e = m->cpus[c].events;
+		UNROLLED
+		for (int i = 0; i < NR_EVENT_ITEMS; i++)
+			ev[i] += __atomic_load_n(&e[event_items[i]], __ATOMIC_RELAXED);
 	}
+	int64_t *evc = cur_row + rm->c_ev_base;
+	UNROLLED
+	for (int i = 0; i < EV_ALLOCSTALL; i++)	/* one counter each, then the stalls' five */
+		evc[i] = (int64_t)ev[i];
+	evc[EV_ALLOCSTALL] = (int64_t)(ev[EV_ALLOCSTALL] + ev[EV_ALLOCSTALL + 1] +
+				       ev[EV_ALLOCSTALL + 2] + ev[EV_ALLOCSTALL + 3] +
+				       ev[EV_ALLOCSTALL + 4]);
+	evc[EV_ALLOCSTALL + 1] = (int64_t)ev[EV_ALLOCSTALL + 5];
 	/* processes: -1 for the ones gone, then each live one's values */
 	for (int i = 0; i < rm->nprocs; i++) {
 		set(rm, rm->procs[i].rss, -1);
@@ -500,7 +620,7 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	int64_t swap = 0;
 	if (ps.any_other && rm->c_other_rss < 0)
 		rm->c_other_rss = add_col(rm, "procs.other", COL_LAST);
-	cur_row = row(rm, rm->n);	/* add_col() may have moved the rows */
+	cur_row = row(rm, rm->nrows);	/* add_col() may have moved the rows */
 	for (int i = 0; i < rm->nprocs; i++) {
 		int64_t v = cur_row[rm->procs[i].swap];
 		swap += v > 0 ? v : 0;
@@ -508,8 +628,11 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	if (rm->c_other_rss >= 0)
 		set(rm, rm->c_other_rss, ps.other);
 	set(rm, rm->c_swap, swap);
+	rm->nrows++;
 	rm->n++;
+	t->ncommands += t->pending;
 	t->pending = 0;
+	t->touched = false;
 }
 
 /* ---- The recorder's API ---- */
@@ -527,6 +650,7 @@ struct report *report_new(size_t max_points)
 static void machine_free(struct rec_machine *rm)
 {
 	free(rm->rows);
+	free(rm->pts);
 	free(rm->cols);
 	free(rm->zones);
 	free(rm->tick_zones);
@@ -558,16 +682,17 @@ void report_script_end(struct report *r)
 		return;
 	/* the last command's statement is about to be freed: keep its text now */
 	if (r->cur && r->tick.key) {
-		r->cur->last_cmd = cmd_of(r, r->tick.key, r->tick.file, r->tick.line, r->tick.text);
+		r->cur->last_cmd = cmd_of(r, r->tick.key);
 		r->tick.key = NULL;
 	}
 	if (!r->key_used)
 		return;
 	memset(r->key_ptr, 0, r->key_cap * sizeof(*r->key_ptr));
 	r->key_used = 0;
+	r->last_key = NULL;
 }
 
-void report_sample_slow(struct report *r, struct kmm_machine *m)
+void report_sample_slow(struct report *r, struct kmm_machine *m, bool host_only)
 {
 	struct report_tick *t = &r->tick;
 	struct rec_machine *rm = r->cur;
@@ -575,22 +700,30 @@ void report_sample_slow(struct report *r, struct kmm_machine *m)
 	if (t->m != m) {
 		/* the runner ends every machine (report_machine_end) before another can take its address */
 		unsigned long serial = kmm_machine_serial(m);
-		if (serial == r->skipped_serial)
+		if (serial == r->skipped_serial) {
+			t->ncommands++;	/* counted, not drawn */
 			return;
+		}
 		if (rm)
 			rm->m = NULL;	/* ended without report_machine_end() */
 		if (r->nmachines == REPORT_MAX_MACHINES) {
 			tick_set(r, NULL);
+			t->ncommands++;
 			r->dropped++;
 			r->skipped_serial = serial;
 			return;
 		}
 		rm = machine_start(r, m);
 		tick_set(r, rm);
-		t->first = t->ncommands;
 		t->pending = 1;
 		if (t->pending < t->stride)
 			return;
+	}
+	if (!host_only)
+		t->touched = true;
+	else if (!t->touched && rm->n && rm->n < rm->cap && !rm->threads) {
+		store_repeat(r, rm);	/* (the common case of a long loop: no call) */
+		return;
 	}
 	store_point(r, rm, false);
 }
@@ -618,22 +751,6 @@ void report_machine_end(struct report *r, struct kmm_machine *m)
 }
 
 /* ---- JSON ---- */
-
-/* (cli/lab.c's lab_json_str() is plain JSON; this one must also be safe inside <script>.) */
-void json_str(struct strbuf *sb, const char *s)
-{
-	sb_puts(sb, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			sb_printf(sb, "\\%c", c);
-		else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f)
-			sb_printf(sb, "\\u%04x", c);	/* never "</script>" inside the page */
-		else
-			sb_printf(sb, "%c", c);
-	}
-	sb_puts(sb, "\"");
-}
 
 /* A signed number in base 36, as the page's decoder reads it. */
 static void put_b36(struct strbuf *sb, int64_t v)
@@ -702,6 +819,20 @@ static inline void enc_add(struct col_enc *e, int64_t v)
 	e->run = 1;
 }
 
+/* enc_add() of @v @k times (the later ones differ by 0). */
+static void enc_add_n(struct col_enc *e, int64_t v, size_t k)
+{
+	enc_add(e, v);
+	if (--k == 0)
+		return;
+	if (e->d != 0) {
+		enc_flush(e);
+		e->d = 0;
+		e->run = 0;
+	}
+	e->run += k;
+}
+
 /* Finish @e and append its string to @sb. */
 static void enc_end(struct col_enc *e, struct strbuf *sb)
 {
@@ -753,22 +884,45 @@ void report_timeline_json(struct report *r, unsigned long serial, struct strbuf 
 	struct col_enc *enc = xcalloc((size_t)rm->ncols, sizeof(*enc));
 	for (int c = 0; c < rm->ncols; c++)
 		enc_init(&enc[c]);
-	for (size_t i = 0; i < rm->n; i++) {	/* one pass over the rows */
-		const int64_t *v = row(rm, i);
-		for (int c = 0; c < rm->ncols; c++)
-			enc_add(&enc[c], v[c]);
+	int64_t *rep = xcalloc((size_t)rm->ncols, sizeof(int64_t));	/* a repeat's values */
+	size_t filled = SIZE_MAX;	/* the row rep holds */
+	for (size_t i = 0, k; i < rm->n; i += k) {	/* one pass over the points */
+		const struct point *p = &rm->pts[i];
+		const int64_t *v = row(rm, p->row);
+		/* repeats of one row show the same values: those are encoded once for all */
+		for (k = 1; p->repeat && i + k < rm->n && p[k].repeat && p[k].row == p->row; k++)
+			;
+		if (p->repeat) {
+			if (filled != p->row) {	/* the row's values, each zone's minimum its free */
+				memcpy(rep, v, (size_t)rm->ncols * sizeof(int64_t));
+				for (int z = 0; z < rm->nzones; z++)
+					rep[rm->zones[z].free + ZC_FREEMIN] = rep[rm->zones[z].free + ZC_FREE];
+				filled = p->row;
+			}
+			v = rep;
+		}
+		enc_add_n(&enc[C_CLOCK], v[C_CLOCK], k);
+		for (size_t j = 0; j < k; j++) {
+			enc_add(&enc[C_CMD], p[j].cmd);
+			enc_add(&enc[C_NO], p[j].no);
+			enc_add(&enc[C_FIRST], p[j].first);
+		}
+		for (int c = NR_POINT_COLS; c < rm->ncols; c++)
+			enc_add_n(&enc[c], v[c], k);
 	}
+	free(rep);
 	for (int c = 0; c < rm->ncols; c++) {
 		if (c)
 			sb_puts(sb, ",");
-		json_str(sb, rm->cols[c].name);
+		sb_json_str(sb, rm->cols[c].name);
 		sb_puts(sb, ":");
 		enc_end(&enc[c], sb);
 	}
 	free(enc);
 	sb_puts(sb, "}}");
 	if (temp) {
-		rm->n--;
+		if (!rm->pts[--rm->n].repeat)
+			rm->nrows--;
 		saved.key = r->tick.key;	/* interned now, if it was not */
 		saved.stride = r->tick.stride;	/* the points may have merged */
 		r->tick = saved;
@@ -783,9 +937,9 @@ void report_commands_json(struct report *r, struct strbuf *sb)
 	sb_printf(sb, "\"commands\":[");
 	for (size_t i = 0; i < r->ncmds; i++) {
 		sb_puts(sb, i ? ",[" : "[");
-		json_str(sb, r->cmds[i].file);
+		sb_json_str(sb, r->cmds[i].file);
 		sb_printf(sb, ",%d,", r->cmds[i].line);
-		json_str(sb, r->cmds[i].text);
+		sb_json_str(sb, r->cmds[i].text);
 		sb_puts(sb, "]");
 	}
 	sb_puts(sb, "]");
@@ -811,7 +965,7 @@ void report_machines_json(struct report *r, struct kmm_machine *m, struct strbuf
 			live_seen = true;
 		} else {
 			sb_printf(sb, "\"serial\":%lu,\"cmdline\":", rm->serial);
-			json_str(sb, rm->cmdline);
+			sb_json_str(sb, rm->cmdline);
 			sb_puts(sb, ",\"gone\":true");
 		}
 		sb_puts(sb, ",");
@@ -827,5 +981,5 @@ void report_machines_json(struct report *r, struct kmm_machine *m, struct strbuf
 		sb_puts(sb, "}");
 	}
 	sb_printf(sb, "],\"machines_dropped\":%lu,\"commands_run\":%lld", r->dropped,
-		  (long long)r->tick.ncommands);
+		  (long long)(r->tick.ncommands + r->tick.pending));
 }

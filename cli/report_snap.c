@@ -190,7 +190,7 @@ static void put_map(struct kmm_machine *m, const struct zone_list *zl, struct st
 		sb_puts(sb, ",\"use\":{");
 		for (int u = 0; u < NR_PAGE_USES; u++) {
 			sb_puts(sb, u ? "," : "");
-			json_str(sb, page_use_names[u]);
+			sb_json_str(sb, page_use_names[u]);
 			sb_puts(sb, ":");
 			json_column(sb, ms->use[u], ms->nbins);
 		}
@@ -211,7 +211,7 @@ static void put_zones(struct kmm_machine *m, const struct zone_list *zl, struct 
 	for (int i = 0; i < zl->n; i++) {
 		const struct zone *z = zl->z[i];
 		sb_printf(sb, "%s{\"nid\":%d,\"type\":%d,\"name\":", i ? "," : "", z->node, z->type);
-		json_str(sb, zone_names[z->type]);
+		sb_json_str(sb, zone_names[z->type]);
 		sb_printf(sb, ",\"start\":%lu,\"end\":%lu,\"spanned\":%lu,\"present\":%lu,"
 			  "\"managed\":%lu,\"free\":%lu,\"min\":%lu,\"low\":%lu,\"high\":%lu,"
 			  "\"orders\":[", z->zone_start_pfn, zone_end_pfn(z), z->spanned_pages,
@@ -230,7 +230,7 @@ static void put_zones(struct kmm_machine *m, const struct zone_list *zl, struct 
 				continue;
 			sb_puts(sb, first ? "" : ",");
 			first = false;
-			json_str(sb, migratetype_names[t]);
+			sb_json_str(sb, migratetype_names[t]);
 			sb_puts(sb, ":[");
 			for (int o = 0; o < NR_PAGE_ORDERS; o++)
 				sb_printf(sb, "%s%lu", o ? "," : "", ms->mt_free[i][t][o]);
@@ -347,9 +347,9 @@ static void put_vmas(struct kmm_machine *m, int pid, struct strbuf *sb)
 					p++;
 				snprintf(name, sizeof(name), "%s", p);
 				sb_printf(sb, "%s[\"0x%llx\",\"0x%llx\",", k++ ? "," : "", s, e);
-				json_str(sb, perms);
+				sb_json_str(sb, perms);
 				sb_puts(sb, ",");
-				json_str(sb, name);
+				sb_json_str(sb, name);
 				sb_puts(sb, "]");
 			}
 			if (!nl)
@@ -387,7 +387,7 @@ static void put_task(struct kmm_machine *m, struct task_struct *t, bool first, s
 	task_mm_info(t, &mi);
 	sb_printf(sb, "%s{\"pid\":%d,\"ppid\":%d,\"comm\":", first ? "" : ",", kmm_task_pid(t),
 		  t->parent ? kmm_task_pid(t->parent) : 0);
-	json_str(sb, kmm_task_comm(t));
+	sb_json_str(sb, kmm_task_comm(t));
 	sb_printf(sb, ",\"alive\":%s,\"signal\":%d,\"exit_code\":%d", alive ? "true" : "false",
 		  ex.signal, ex.code);
 	if (alive) {
@@ -417,7 +417,7 @@ static int put_cache(struct kmem_cache *s, void *arg)
 	kmem_cache_get_info(s, &info);
 	slab_count(s, &sc);
 	sb_puts(so->sb, so->n++ ? ",{\"name\":" : "{\"name\":");
-	json_str(so->sb, info.name);
+	sb_json_str(so->sb, info.name);
 	sb_printf(so->sb, ",\"object_size\":%u,\"size\":%u,\"objects\":%u,\"order\":%u,"
 		  "\"slabs\":%lu,\"objs\":%lu,\"active\":%lu,\"full\":%lu,\"partial\":%lu,"
 		  "\"empty\":%lu,\"cpu\":%lu,\"partial_free\":%lu,\"cpu_free\":%lu}",
@@ -461,9 +461,9 @@ static void put_vmalloc(struct kmm_machine *m, struct strbuf *sb)
 					}
 				}
 				sb_printf(sb, "%s[\"0x%llx\",\"0x%llx\",%llu,", k++ ? "," : "", s, e, size);
-				json_str(sb, caller);
+				sb_json_str(sb, caller);
 				sb_puts(sb, ",");
-				json_str(sb, kind);
+				sb_json_str(sb, kind);
 				sb_printf(sb, ",%ld]", pages ? strtol(pages + 6, NULL, 10) : 0L);
 			}
 			if (!nl)
@@ -485,7 +485,7 @@ void report_snapshot_json(struct kmm_machine *m, struct strbuf *sb)
 
 	list_zones(m, &zl);
 	sb_printf(sb, "\"serial\":%lu,\"cmdline\":", kmm_machine_serial(m));
-	json_str(sb, kmm_machine_cmdline(m));
+	sb_json_str(sb, kmm_machine_cmdline(m));
 	sb_printf(sb, ",\"arch\":\"%s\",\"page_size\":%lu,\"max_pfn\":%lu,\"pageblock\":%lu,"
 		  "\"nodes\":%d,\"cpus\":%d,\"clock\":%" PRIu64 ",\"halted\":%s", arch_name(m),
 		  PAGE_SIZE, m->max_pfn, m->pageblock_nr_pages, m->nr_node_ids, m->nr_cpus,

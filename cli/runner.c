@@ -948,7 +948,7 @@ static int run_stmts(struct kmm_ctx *ctx, const struct stmt *s, int n)
 		}
 		report_panic(ctx);
 		if (ctx->report && ctx->m && st->kind != STMT_REPEAT)
-			report_sample(ctx->report, ctx->m, st, st->file, st->line, st->text);
+			report_sample(ctx->report, ctx->m, st, st->host_only);
 		fflush(ctx->opts.out);
 		if (r == VERB_ERROR || r == VERB_EXIT)
 			return r;

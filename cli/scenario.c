@@ -784,8 +784,10 @@ static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool cl
 			s->kind = STMT_LET;
 			free(w.text);
 			ok = parse_let(ps, s);
-			if (ok)
+			if (ok) {
 				set_text(s, start, ps->p);
+				s->host_only = !expr_reads_machine(s->expr);
+			}
 		} else {
 			s->kind = STMT_CMD;
 			ok = parse_command(ps, s, &w);

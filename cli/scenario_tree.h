@@ -3,7 +3,8 @@
  * cli/scenario_tree.h - the parse tree shared by the parser (cli/scenario.c)
  * and the runner (cli/runner.c), and their small allocation helpers.
  *
- * Linux counterpart: none. Private to those two files.
+ * Linux counterpart: none. Private to those two files, and to the report's
+ * recorder (cli/report_sample.c), which reads a statement's source.
  *
  * Invariant: a tree handed to the runner passed every check of the parser
  * (verbs exist, arguments accepted, variables assigned before use).
@@ -50,6 +51,7 @@ struct stmt {
 	/* STMT_LET */
 	char *var;
 	struct expr *expr;
+	bool host_only;		/* the expression reads no machine (expr_reads_machine) */
 };
 
 struct script {

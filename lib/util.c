@@ -188,6 +188,30 @@ void sb_puts(struct strbuf *sb, const char *s)
 	sb->len += n;
 }
 
+void sb_json_str(struct strbuf *sb, const char *s)
+{
+	sb_puts(sb, "\"");
+	while (*s) {
+		size_t n = strcspn(s, "\"\\<>&\x7f\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r"
+				   "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+				   "\x1e\x1f");
+		if (n && sb_reserve(sb, n)) {	/* a run of plain bytes */
+			memcpy(sb->buf + sb->len, s, n);
+			sb->len += n;
+			sb->buf[sb->len] = '\0';
+		}
+		s += n;
+		if (!*s)
+			break;
+		unsigned char c = (unsigned char)*s++;
+		if (c == '"' || c == '\\')
+			sb_printf(sb, "\\%c", c);
+		else
+			sb_printf(sb, "\\u%04x", c);
+	}
+	sb_puts(sb, "\"");
+}
+
 char *sb_detach(struct strbuf *sb)
 {
 	char *b;

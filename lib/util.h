@@ -107,6 +107,13 @@ void sb_init(struct strbuf *sb);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_puts(struct strbuf *sb, const char *s);
+/*
+ * sb_json_str() - append @s as a JSON string: quoted, '"' and '\\' escaped,
+ * control characters, DEL and < > & as \u00XX, so that the text is also safe
+ * inside an HTML <script> (never "</script>"). Other bytes are copied as
+ * they are (UTF-8 passes through).
+ */
+void sb_json_str(struct strbuf *sb, const char *s);
 /* sb_detach() - hand the NUL-terminated buffer to the caller (NULL if failed). */
 char *sb_detach(struct strbuf *sb);
 void sb_free(struct strbuf *sb);

@@ -14,6 +14,17 @@ points, and the counters that later layers feed:
     pages the minimum over all its commands (a dip inside a stride shows);
   - two machines in one run: each its own timeline, the commands numbered
     across the run;
+  - commands that cannot touch the machine (`let` of literals and
+    variables: the recorder reads nothing after them and repeats the last
+    values read) have the values a full read gives: the same script with
+    each such `let` replaced by one that reads a field ($p.errno, read in
+    full) records the same timeline, with one point per command and with
+    merged points, and a `let` between two allocations still shows the
+    first one's free pages;
+  - many processes: 30 processes spawned one after another (their columns
+    widen the rows while a point is being read, and past 24 they are summed
+    into procs.other): every point keeps its clock and free pages (the
+    widening lost the values read before it: a clock and free pages of 0);
   - events: the OOM kills of examples/overcommit_always.kmm are on the
     timeline, as many as /proc/vmstat's oom_kill, and the first one at the
     command that caused it (`touch hog ...`);
@@ -118,6 +129,97 @@ def merged_points(tmp, kmm):
         first_no += ncmds[mi]
 
 
+HOST_ONLY = """boot mem=256M arch=i386
+alloc_pages order=0 -> $p
+repeat 37 {
+  alloc_pages order=4 count=3 -> $q
+  let $x = 1
+  let $y = $x + 2
+  free_pages $q
+  alloc_pages order=5 -> $r
+  let $z = 3
+  let $w = 4
+  let $v = 5
+  free_pages $r
+}
+repeat 50 { let $u = 6 }
+alloc_pages order=3 -> $s
+let $t = 7
+"""
+
+
+def host_only_lets(tmp, kmm):
+    """A `let` that reads no machine repeats the values read last: the same as a full read."""
+    fast = HOST_ONLY
+    full = re.sub(r"let \$(\w) = [^\n}]*", r"let $\1 = $p.errno ", HOST_ONLY)
+    check(fast.count("let ") == full.count("$p.errno") == 7, "the second script reads a field in every let")
+    per_cmd = None
+    for points in ("0", "8", "64", "256", "300"):
+        cols = []
+        for name, text in (("fast", fast), ("full", full)):
+            script = os.path.join(tmp, "%s.kmm" % name)
+            open(script, "w").write(text)
+            path = os.path.join(tmp, "%s-%s.html" % (name, points))
+            kmm_out(kmm, "run", "-q", "--report", path, "--report-points", points, script)
+            _, d = report_data(path)
+            cols.append(columns(d["machines"][0]))
+        a, b = cols
+        if per_cmd is None:
+            per_cmd = b             # one point per command, every let read in full
+        # each point's lowest free pages: the lowest after each of its commands
+        base = per_cmd["no"][0]
+        for name, c in (("fast", a), ("full", b)):
+            for z in [k[:-5] for k in c if k.endswith(".free")]:
+                want = [min(per_cmd[z + ".free"][f - base:l - base + 1]) for f, l in zip(c["first"], c["no"])]
+                bad = [i for i in range(len(want)) if c[z + ".freemin"][i] != want[i]]
+                check(not bad, "points %s, %s: %s's lowest free pages wrong at points %s: %s, want %s"
+                      % (points, name, z, bad[:4], [c[z + ".freemin"][i] for i in bad[:4]],
+                         [want[i] for i in bad[:4]]))
+        check(sorted(a) == sorted(b), "points %s: the same columns" % points)
+        check(len(a["no"]) > 1, "points %s: %d points" % (points, len(a["no"])))
+        for k in sorted(set(a) & set(b)):
+            if k == "cmd":
+                continue
+            if not check(a[k] == b[k], "points %s: column %s differs where the lets read nothing: "
+                         "%s against %s" % (points, k, a[k][:12], b[k][:12])):
+                break
+        if points != "0":   # orders 4 and 5 come from the buddy lists: a dip inside a point
+            zs = [k[:-5] for k in a if k.endswith(".free")]
+            check(any(x < y for z in zs for x, y in zip(a[z + ".freemin"], a[z + ".free"])),
+                  "points %s: some point's lowest free is below its last value" % points)
+        if points == "0":
+            # one point per command: 1 boot + 1 + 37 * 9 + 50 + 2 commands
+            check(len(a["no"]) == 1 + 1 + 37 * 9 + 50 + 2, "one point per command (%d)" % len(a["no"]))
+            # the let after the order-3 allocation shows the allocation's free pages
+            zs = [k for k in a if k.endswith(".free")]
+            check(any(a[k][-1] == a[k][-2] for k in zs) and
+                  any(a[k][-1] < a[k][0] for k in zs), "the last let repeats the last allocation's free pages")
+
+
+def many_processes(tmp, kmm):
+    """Columns added while a point is being read (a process's) keep the point's other values."""
+    lines = ["boot mem=256M arch=i386"]
+    for i in range(30):
+        lines += ["spawn p%d" % i, "mmap p%d 64K rw private anon -> $m%d" % (i, i),
+                  "touch p%d $m%d 64K write" % (i, i)]
+    script = os.path.join(tmp, "many.kmm")
+    open(script, "w").write("\n".join(lines) + "\n")
+    path = os.path.join(tmp, "many.html")
+    kmm_out(kmm, "run", "-q", "--report", path, script)
+    _, d = report_data(path)
+    c = columns(d["machines"][0])
+    check(len(c["clock"]) == len(lines), "many processes: one point per command (%d)" % len(c["clock"]))
+    check("procs.other" in c and len([k for k in c if k.endswith(".rss")]) == 24,
+          "many processes: 24 processes by pid, the others summed")
+    drops = [i for i in range(1, len(c["clock"])) if c["clock"][i] < c["clock"][i - 1]]
+    check(not drops, "many processes: the clock goes back at points %s" % drops[:5])
+    for z in [k for k in c if k.endswith(".free")]:
+        check(min(c[z]) > 0, "many processes: %s is 0 at points %s" % (z, [i for i, v in enumerate(c[z]) if v <= 0][:5]))
+    rss = [c["p%d.rss" % pid][-1] for pid in range(1, 25) if "p%d.rss" % pid in c]
+    check(rss and all(v == rss[0] >= 16 for v in rss),
+          "many processes: each resident its 16 touched pages and the same others at the end (%s)" % rss[:5])
+
+
 def oom_events(tmp, kmm, src):
     script = os.path.join(src, "examples", "overcommit_always.kmm")
     path = os.path.join(tmp, "oom.html")
@@ -185,6 +287,8 @@ def main(argv):
     kmm, src = argv[1], argv[2]
     tmp = tempfile.mkdtemp(prefix="kmm-timeline-")
     merged_points(tmp, kmm)
+    host_only_lets(tmp, kmm)
+    many_processes(tmp, kmm)
     oom_events(tmp, kmm, src)
     reclaim_and_swap(tmp, kmm, src)
     if FAILS:
