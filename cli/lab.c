@@ -123,14 +123,17 @@ void lab_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct lab_io *io = arg;
 
-	if (io->progress)
+	if (io->progress) {
 		progress_draw(stderr, total ? done : 1, total ? total : 1, NULL);
+		io->drawn = true;
+	}
 }
 
 void lab_progress_done(struct lab_io *io)
 {
-	if (io->progress)
+	if (io->drawn)	/* a short replay drew nothing: nothing to wipe */
 		progress_clear(stderr);
+	io->drawn = false;
 }
 
 /* ---- Options ---- */

@@ -58,6 +58,7 @@ struct lab_io {
 	struct strbuf *err;
 	bool progress;		/* a progress bar on stderr (a terminal, not a scenario) */
 	bool scenario;		/* run by the `lab` verb: no timing, no programs */
+	bool drawn;		/* a bar is on the terminal now (lab_progress_done() wipes it) */
 };
 
 /**

@@ -10,6 +10,10 @@ terminal and the run is long, never otherwise, and wiped before output.
   2. the same run with stderr on a pipe: not one byte on stderr;
   3. a short run (a few steps) on the terminal: no bar.
   4. output printed while the bar is up starts on a wiped line.
+  5. `kmm lab fit` replaying a trace of 1.2 million operations (at least
+     2^20: cli/lab_fit.c) draws the same bar on the terminal, rising to
+     100% and wiped at the end, with the same standard output as on a pipe,
+     where stderr stays empty; a short replay draws none.
 
 Usage: tests/progress_tty.py KMM   (exit 0 pass, 1 fail)
 """
@@ -70,6 +74,21 @@ def main(argv):
     rc, out, err = run_on_pty(kmm, ["run", "-e", LONG, "-e", "print 7", "-e", LONG])
     check(out == "7\n", "output still goes to stdout (%r)" % out)
     check(err.count("\r" + " " * 72 + "\r") >= 2, "the bar is wiped before the print and at the end")
+    # the allocator lab's replays
+    lab = ["lab", "fit", "--policy", "first-fit", "synthetic:seed=1,allocs=600000"]
+    rc, out, err = run_on_pty(kmm, lab)
+    bars = re.findall(r"\r\[(=*) *\] +(\d+)%", err)
+    pcts = [int(b[1]) for b in bars]
+    check(rc == 0, "the lab's replay exits 0 (%d)" % rc)
+    check(len(bars) >= 3 and pcts == sorted(pcts) and pcts[-1] == 100,
+          "the lab's replay draws a rising bar to 100%% on the terminal: %s" % pcts[-5:])
+    check(all(abs(len(b[0]) - int(b[1]) * 0.4) <= 1 for b in bars), "the lab's bar has the percentage's length")
+    check(err.endswith("\r" + " " * 72 + "\r"), "the lab's bar is wiped at the end (%r)" % err[-20:])
+    r = subprocess.run([kmm] + lab, capture_output=True, text=True)
+    check(r.returncode == 0 and r.stderr == "", "the lab's replay on a pipe: nothing on stderr (%r)" % r.stderr[:80])
+    check(r.stdout == out and "first-fit" in out, "the lab's output is the same on a terminal and a pipe")
+    rc, out, err = run_on_pty(kmm, ["lab", "fit", "--policy", "first-fit", "synthetic:seed=1,allocs=1000"])
+    check(rc == 0 and err == "" and "first-fit" in out, "a short lab replay draws no bar (%r)" % err[:80])
     if fails:
         print("progress_tty: %d check(s) failed" % len(fails))
         return 1

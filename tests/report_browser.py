@@ -22,7 +22,23 @@ person would see, against truths from outside the report:
     "free" colour, and the charts' lines are drawn in their colours;
   - the report of examples/page_stealing.kmm (reclaim, swap, the OOM killer)
     draws the LRU and reclaim charts, and a mark for each rise of kswapd's
-    runs, the allocation stalls and the OOM kills.
+    runs, the allocation stalls and the OOM kills;
+  - the other pictures (pictures() below), each against /proc or the
+    scenario's own output: the map zoomed (the + button and a drag across
+    the held blocks: the range, the bins drawn and the held blocks' pixels);
+    the colouring switched to migrate type (each zone's pageblocks of each
+    type as many as /proc/pagetypeinfo counts, in the DOM and in pixels,
+    and the legend) and back to use; the buddy heat map (per zone and
+    order, a cell where /proc/buddyinfo has blocks, after boot and at the
+    end, darker for more, in pixels too); the slab caches (report_test's
+    objects and slabs as /proc/slabinfo and /sys/kernel/slab say, the bar in
+    proportion, largest first); the vmalloc map (one area per line of
+    /proc/vmallocinfo, placed to scale in VmallocTotal, its caller on
+    hover); the address spaces (one mapping per line of /proc/PID/maps, to
+    scale, coloured by permission, the touched buffer all resident); the
+    page-table walk of the parent and the child at a copied and a shared
+    page and at an unmapped address, level by level as `pagetable` prints
+    it.
 
 Without a browser (none installed and none installable: not root, no
 apt-get, no network), the test is skipped: exit status 77, which ctest
@@ -109,6 +125,341 @@ def page_errors(b, url):
         elif m == "Network.requestWillBeSent" and p["request"]["url"] != url:
             errors.append("request: " + p["request"]["url"][:200])
     return errors
+
+
+def screenshot(b, selector, mode, keep_dir):
+    """The pixels of the element @selector (after choosing colouring @mode, if any)."""
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=1, y=1)  # no hovered column
+    if mode:
+        b.eval("document.querySelector('section.machine input[value=\"%s\"]').click()" % mode)
+    r = b.eval("""(() => { const e = document.querySelector('%s'); e.scrollIntoView({block: 'center'});
+        const b = e.getBoundingClientRect();
+        return {x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: b.height}; })()""" % selector)
+    img = b.call("Page.captureScreenshot", format="png",
+                 clip={"x": r["x"], "y": r["y"], "width": r["w"], "height": r["h"], "scale": 1})
+    data = base64.b64decode(img["data"])
+    if keep_dir:
+        name = re.sub(r"[^A-Za-z0-9]+", "_", selector + "-" + (mode or "")).strip("_")
+        open(os.path.join(keep_dir, name + ".png"), "wb").write(data)
+    return cdp.png_decode(data)
+
+
+def hexcolor(s):
+    return tuple(int(s[i:i + 2], 16) for i in (1, 3, 5))
+
+
+MT_NAMES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate"]
+MT_COLORS = [hexcolor(c) for c in ("#c0504d", "#4bacc6", "#9bbb59", "#8064a2", "#f79646", "#7f7f7f")]
+PERM_COLORS = {"text": "#16a085", "writable": "#2e86de", "read-only": "#7a5af8", "none": "#d0d5dd"}
+
+
+def rgb_of(fill):
+    """An SVG fill as (r, g, b): '#rrggbb' or 'rgb(r, g, b)'."""
+    if fill.startswith("#"):
+        return hexcolor(fill)
+    return tuple(int(x) for x in re.findall(r"\d+", fill)[:3])
+
+
+def pictures(b, kmm, script, shot, zones, start, block, held):
+    """The pictures not checked above: zoom, migrate types, heat map, slab, vmalloc, address spaces, walks."""
+    def out(*cmds):
+        args = ["run", "-q", script]
+        for c in cmds:
+            args += ["-e", c]
+        return kmm_out(kmm, *args)
+    data = b.eval("JSON.parse(document.getElementById('kmm-data').textContent).machines[0]")
+    maxpfn = data["max_pfn"]
+    ends = [st + sp for (_, sp), st in zip(zones, start)]
+
+    # ---- colouring by migrate type: each zone's pageblocks of each type as /proc/pagetypeinfo counts
+    pti = out("cat /proc/pagetypeinfo")
+    head = re.search(r"^Number of blocks type\s+(.*)$", pti, re.M).group(1).split()
+    want_mt = {}
+    for m in re.finditer(r"^Node\s+\d+, zone\s+(\S+)\s+([\d ]+)$", pti[pti.index("Number of blocks type"):], re.M):
+        want_mt[m.group(1)] = dict(zip(head, (int(x) for x in m.group(2).split())))
+    b.eval("document.querySelector('section.machine input[value=\"mt\"]').click()")
+    bins = b.eval("""[...document.querySelectorAll('section.machine svg.memmap rect.bin')]
+        .map(r => [+r.getAttribute('data-i'), r.getAttribute('fill')])""")
+    got = {z: {} for z, _ in zones}
+    for i, fill in bins:
+        c = rgb_of(fill)
+        t = next((MT_NAMES[k] for k, mc in enumerate(MT_COLORS) if near(c, mc, 2)), None)
+        # a block at the edge of two zones counts in both, as /proc/pagetypeinfo counts it
+        for (zn, _), st, en in zip(zones, start, ends):
+            if t and i * block < en and (i + 1) * block > st:
+                got[zn][t] = got[zn].get(t, 0) + 1
+    for z, _ in zones:
+        w = {t: n for t, n in want_mt.get(z, {}).items() if n}
+        check(got[z] == w, "migrate types: zone %s's pageblocks by colour %s, /proc/pagetypeinfo %s" % (z, got[z], w))
+    leg = b.eval("[...document.querySelectorAll('section.machine .legend')][0].textContent")
+    check(all(n in leg for n in MT_NAMES), "migrate types: the legend names the types: %r" % leg)
+    w, h, rows = shot("section.machine svg.memmap", None)
+    px = {}
+    for p in rows[50]:
+        k = next((MT_NAMES[k] for k, mc in enumerate(MT_COLORS) if near(p, mc, 12)), None)
+        if k:
+            px[k] = px.get(k, 0) + 1
+    for t in set(px) | {t for z in want_mt.values() for t, n in z.items() if n}:
+        n = sum(z.get(t, 0) for z in want_mt.values())
+        exp = n * block / maxpfn * w
+        check(abs(px.get(t, 0) - exp) <= 2 + n, "migrate types in pixels: %s is %d pixels wide, %d blocks make %.1f"
+              % (t, px.get(t, 0), n, exp))
+    # switched back to use: the held blocks in the kernel colour again, the legend the uses
+    w, h, rows = shot("section.machine svg.memmap", "use")
+    x0 = int(held[0] / maxpfn * w) + 1
+    check(near(rows[50][x0], USE_KERNEL, 12), "switched back to use: the held block in the kernel colour %s"
+          % (rows[50][x0],))
+    leg = b.eval("[...document.querySelectorAll('section.machine .legend')][0].textContent")
+    check("slab" in leg and "pagetable" in leg and "Movable" not in leg, "the legend follows the colouring: %r" % leg)
+
+    # ---- zoom: the + button halves the range around its middle; a drag zooms into what it covers
+    def view():
+        return b.eval("""(() => { const s = document.querySelector('section.machine svg.memmap');
+            const bins = [...s.querySelectorAll('g.bins [data-i]')].map(r => +r.getAttribute('data-i'));
+            const bands = [...s.querySelectorAll('rect.zone-band')].map(r => [r.getAttribute('data-zone'),
+                +r.getAttribute('x'), +r.getAttribute('width')]);
+            const r = s.getBoundingClientRect();
+            return {lo: Math.min(...bins), hi: Math.max(...bins), bands, W: +s.getAttribute('width'),
+                    left: r.left, top: r.top,
+                    range: s.closest('.panel').querySelector('.controls .note').textContent}; })()""")
+    b.eval("[...document.querySelectorAll('section.machine .controls button')].find(e => e.textContent === '+').click()")
+    v = view()
+    v0, v1 = maxpfn / 4, maxpfn * 3 / 4
+    check(v["range"] == "pfn 0x%x\u20130x%x" % (int(v0), int(-(-v1 // 1)) - 1),
+          "zoom +: the range shown is the middle half: %r" % v["range"])
+    check(v["lo"] == int(v0 // block) and v["hi"] == int(-(-v1 // block)) - 1,
+          "zoom +: bins %d..%d drawn, want %d..%d" % (v["lo"], v["hi"], v0 // block, -(-v1 // block) - 1))
+    for name, x, wd in v["bands"]:
+        k = [z[0] for z in zones].index(name)
+        a, e = max(start[k], v0), min(ends[k], v1)
+        check(abs(x - (a - v0) / (v1 - v0) * v["W"]) < 0.5 and abs(wd - (e - a) / (v1 - v0) * v["W"]) < 0.5,
+              "zoom +: band %s at x %.1f width %.1f" % (name, x, wd))
+    b.eval("[...document.querySelectorAll('section.machine .controls button')].find(e => e.textContent === 'all').click()")
+    v = view()
+    check(v["lo"] == 0 and v["range"].endswith("0x%x" % (maxpfn - 1)), "zoom all: the whole memory again: %r" % v["range"])
+    # drag across the held blocks, from 2 blocks before them to 2 after
+    a_pfn, b_pfn = held[0] - 2 * block, held[-1] + 3 * block
+    b.eval("document.querySelector('section.machine svg.memmap').scrollIntoView({block: 'center'})")
+    v = view()
+    xa = v["left"] + a_pfn / maxpfn * v["W"]
+    xb = v["left"] + b_pfn / maxpfn * v["W"]
+    y = v["top"] + 50
+    b.call("Input.dispatchMouseEvent", type="mousePressed", x=xa, y=y, button="left", clickCount=1)
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=(xa + xb) / 2, y=y, button="left")
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=xb, y=y, button="left")
+    b.call("Input.dispatchMouseEvent", type="mouseReleased", x=xb, y=y, button="left", clickCount=1)
+    v = view()
+    m = re.match(r"pfn 0x([0-9a-f]+)\u2013(0x[0-9a-f]+)", v["range"])
+    lo, hi = (int(m.group(1), 16), int(m.group(2), 16) + 1) if m else (0, maxpfn)
+    px_pfn = maxpfn / v["W"]          # a pixel of the whole map, in pages: the drag's precision
+    check(abs(lo - a_pfn) <= 2 * px_pfn and abs(hi - b_pfn) <= 2 * px_pfn,
+          "drag zoom: range %r, the drag covered pfn 0x%x-0x%x" % (v["range"], a_pfn, b_pfn))
+    w, h, rows = shot("section.machine svg.memmap", None)
+    kern = [x for x, p in enumerate(rows[50]) if near(p, USE_KERNEL, 12)]
+    want_a = (held[0] - lo) / (hi - lo) * w
+    want_b = (held[-1] + block - lo) / (hi - lo) * w
+    check(kern and abs(kern[0] - want_a) <= 3 and abs(kern[-1] + 1 - want_b) <= 3 and
+          len(kern) >= (want_b - want_a) - 4,
+          "drag zoom: the held blocks drawn from x %s to %s, want %.0f to %.0f"
+          % (kern[:1], kern[-1:], want_a, want_b))
+    b.eval("[...document.querySelectorAll('section.machine .controls button')].find(e => e.textContent === 'all').click()")
+
+    # ---- the buddy heat map: a cell where the zone had blocks of the order, darker for more
+    bi_end = out("cat /proc/buddyinfo")
+    bi_boot = kmm_out(kmm, "boot", "mem=1G", "arch=i386", "-q", "--cat", "/proc/buddyinfo")
+
+    def buddy(text):
+        return {m.group(1): [int(x) for x in m.group(2).split()]
+                for m in re.finditer(r"^Node \d+, zone\s+(\S+)\s+([\d ]+)$", text, re.M)}
+    end, boot = buddy(bi_end), buddy(bi_boot)
+    heat = b.eval("""[...document.querySelectorAll('section.machine svg.buddy-heat')].map(s => ({zone: s.getAttribute('data-zone'),
+        cols: +s.getAttribute('data-cols'), cells: [...s.querySelectorAll('rect.heat-cell')].map(r =>
+        [+r.getAttribute('data-order'), +r.getAttribute('data-col'), +r.getAttribute('data-i'),
+         +r.getAttribute('fill').match(/[\d.]+(?=\))/)[0]])}))""")
+    check([x["zone"] for x in heat] == [z[0] for z in zones], "heat map: one per zone: %s" % [x["zone"] for x in heat])
+    for hm in heat:
+        z = hm["zone"]
+        cells = {(o, c): (i, a) for o, c, i, a in hm["cells"]}
+        for col, truth, when in ((0, boot.get(z), "after boot"), (hm["cols"] - 1, end.get(z), "at the end")):
+            if truth is None:
+                continue
+            have = [o for o in range(11) if (o, col) in cells]
+            check(have == [o for o in range(11) if truth[o]], "heat map %s %s: cells for orders %s, /proc/buddyinfo %s"
+                  % (z, when, have, truth))
+            for o1 in have:
+                for o2 in have:
+                    if truth[o1] > truth[o2]:
+                        check(cells[(o1, col)][1] > cells[(o2, col)][1], "heat map %s %s: order %d (%d blocks) darker "
+                              "than order %d (%d)" % (z, when, o1, truth[o1], o2, truth[o2]))
+        if z == "HighMem" and boot.get(z) and end.get(z):
+            # the scenario took 8 order-10 blocks of HighMem: its top row fades
+            check(boot[z][10] > end[z][10] and cells[(10, 0)][1] > cells[(10, hm["cols"] - 1)][1],
+                  "heat map HighMem: order 10 lighter at the end (%d -> %d blocks)" % (boot[z][10], end[z][10]))
+    # in pixels: the last column of HighMem's order-10 row is the green of its opacity on white
+    hm = [x for x in heat if x["zone"] == "HighMem"]
+    if hm:
+        k = [x["zone"] for x in heat].index("HighMem")
+        w, h, rows = shot("section.machine svg.buddy-heat[data-zone=\"HighMem\"]", None)
+        a = dict(((o, c), al) for o, c, i, al in hm[0]["cells"])[(10, hm[0]["cols"] - 1)]
+        want = tuple(round(255 * (1 - a) + g * a) for g in (3, 152, 85))
+        got = rows[5][w - 3]
+        check(near(got, want, 14), "heat map in pixels: HighMem's order 10 at the end is %s, want %s" % (got, want))
+
+    # ---- slab caches: report_test as /proc/slabinfo and /sys/kernel/slab say
+    si = re.search(r"^report_test\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+).*slabdata\s+(\d+)\s+(\d+)", out("cat /proc/slabinfo"), re.M)
+    active, objs, size, slabs = int(si.group(1)), int(si.group(2)), int(si.group(3)), int(si.group(7))
+    sysv = {f: int(re.findall(r"^(\d+)(?: N0=\d+)?\s*$", out("cat /sys/kernel/slab/report_test/" + f), re.M)[-1])
+            for f in ("partial", "cpu_slabs")}
+    row = b.eval("""(() => { const r = document.querySelector('section.machine tr.slab-row[data-cache="report_test"]');
+        if (!r) return null; const td = [...r.querySelectorAll('td')].map(t => t.textContent);
+        const bars = [...r.querySelectorAll('svg rect')].map(e => +e.getAttribute('width'));
+        return {td, bars}; })()""")
+    if check(row is not None, "slab: a row for report_test"):
+        td = row["td"]
+        check(td[1] == "%d B" % size and td[2] == "%d / %d" % (active, objs),
+              "slab: report_test %s %s, /proc/slabinfo %d B %d / %d" % (td[1], td[2], size, active, objs))
+        full, partial, empty, cpu = (int(x) for x in td[4:8])
+        check(partial == sysv["partial"] and cpu == sysv["cpu_slabs"] and full + partial + empty + cpu == slabs,
+              "slab: full %d partial %d empty %d cpu %d; /sys/kernel/slab partial %d cpu_slabs %d, slabinfo %d slabs"
+              % (full, partial, empty, cpu, sysv["partial"], sysv["cpu_slabs"], slabs))
+        check(abs(row["bars"][1] / row["bars"][0] - active / objs) < 0.01,
+              "slab: the bar in use %.1f of %.1f, objects %d of %d" % (row["bars"][1], row["bars"][0], active, objs))
+    # the caches that hold slabs, largest first (pages), as /proc/slabinfo counts them
+    held_caches = []
+    for l in out("cat /proc/slabinfo").splitlines():
+        f = l.split()
+        if len(f) > 14 and f[0] != "#" and f[1].isdigit() and int(f[14]) > 0:
+            held_caches.append((-int(f[14]) * int(f[5]), f[0]))
+    names = b.eval("""[...document.querySelectorAll('section.machine tr.slab-row')].map(r => r.getAttribute('data-cache'))""")
+    check(names == [n for _, n in sorted(held_caches)], "slab: the caches holding slabs, largest first: %s, "
+          "/proc/slabinfo %s" % (names[:6], sorted(held_caches)[:6]))
+
+    # ---- the vmalloc area: one area per /proc/vmallocinfo line, to scale in VmallocTotal
+    vi = [l for l in out("cat /proc/vmallocinfo").splitlines() if re.match(r"^0x[0-9a-f]+-0x", l)]
+    total = int(re.search(r"^VmallocTotal:\s+(\d+) kB", out("cat /proc/meminfo"), re.M).group(1)) * 1024
+    areas = b.eval("""(() => { const s = document.querySelector('section.machine svg.vmalloc-map');
+        return {W: +s.getAttribute('width'), areas: [...s.querySelectorAll('rect.vm-area')].map(r =>
+            [+r.getAttribute('x'), +r.getAttribute('width'), r.getAttribute('fill')])}; })()""")
+    check(len(areas["areas"]) == len(vi), "vmalloc: %d areas drawn, /proc/vmallocinfo has %d" % (len(areas["areas"]), len(vi)))
+    vstart = int(data["vmalloc"]["start"], 16)
+    check(int(data["vmalloc"]["end"], 16) - vstart == total, "vmalloc: the window is VmallocTotal long")
+    mine = [l for l in vi if "report_test_init" in l]
+    if check(mine, "vmalloc: report_test_init's area in /proc/vmallocinfo"):
+        a0, a1 = (int(x, 16) for x in re.match(r"(0x[0-9a-f]+)-(0x[0-9a-f]+)", mine[0]).groups())
+        x, wd = (a0 - vstart) / total * areas["W"], max(2, (a1 - a0) / total * areas["W"])
+        hit = [r for r in areas["areas"] if abs(r[0] - x) < 0.5 and abs(r[1] - wd) < 0.5]
+        check(hit and rgb_of(hit[0][2]) == hexcolor("#0e9384"), "vmalloc: the area at x %.1f width %.1f in the "
+              "vmalloc colour: %s" % (x, wd, areas["areas"][:4]))
+        box = b.eval("""(() => { const s = document.querySelector('section.machine svg.vmalloc-map');
+            s.scrollIntoView({block: 'center'}); const r = s.getBoundingClientRect();
+            return {x: r.left, y: r.top}; })()""")
+        b.call("Input.dispatchMouseEvent", type="mouseMoved", x=box["x"] + x + 1, y=box["y"] + 12)
+        tip = b.eval("(() => { const t = document.getElementById('tip'); return t.hidden ? '' : t.textContent; })()")
+        check("report_test_init" in tip and "0x%x" % a0 in tip, "vmalloc: hovering the area names it: %r" % tip[:120])
+
+    # ---- the address spaces: every mapping of /proc/PID/maps, to scale, coloured by permission
+    task = int(data["layout"]["task_size"], 16)
+    for pid in (1, 2):
+        maps = [l.split() for l in out("cat /proc/%d/maps" % pid).splitlines() if re.match(r"^[0-9a-f]+-", l)]
+        drawn = b.eval("""(() => { const p = document.querySelector('.proc[data-pid="%d"]');
+            const s = p.querySelector('svg.aspace-scale');
+            return {W: +s.getAttribute('width'), vmas: [...s.querySelectorAll('rect.vma')].map(r =>
+                [+r.getAttribute('x'), +r.getAttribute('width'), r.getAttribute('fill')])}; })()""" % pid)
+        check(len(drawn["vmas"]) == len(maps), "pid %d: %d mappings drawn, /proc/%d/maps has %d"
+              % (pid, len(drawn["vmas"]), pid, len(maps)))
+        for (x, wd, fill), l in zip(drawn["vmas"], maps):
+            s0, e0 = (int(v, 16) for v in l[0].split("-"))
+            perm = l[1]
+            kind = ("none" if perm[0] != "r" and perm[1] != "w" else "text" if perm[2] == "x"
+                    else "writable" if perm[1] == "w" else "read-only")
+            if not check(abs(x - s0 / task * drawn["W"]) < 0.5 and abs(wd - max(2, (e0 - s0) / task * drawn["W"])) < 0.5
+                         and rgb_of(fill) == hexcolor(PERM_COLORS[kind]),
+                         "pid %d: mapping %s %s at x %.1f width %.1f in %s" % (pid, l[0], perm, x, wd, fill)):
+                break
+    maps1 = [l.split() for l in out("cat /proc/1/maps").splitlines() if re.match(r"^[0-9a-f]+-", l)]
+    k = next(i for i, l in enumerate(maps1) if len(l) == 5)     # the anonymous buffer: no name
+    buf = maps1[k][0]
+    rss = re.search(r"^%s .*?\nRss:\s+(\d+) kB" % re.escape(buf), out("cat /proc/1/smaps"), re.M | re.S)
+    info = b.eval("""(() => { const p = document.querySelector('.proc[data-pid="1"]');
+        const g = p.querySelector('svg.aspace g.vma-g[data-vma="%d"]');
+        g.scrollIntoView({block: 'center'}); const r = g.querySelector('rect.vma').getBoundingClientRect();
+        return {x: r.left + r.width / 2, y: r.top + r.height / 2, w: r.width,
+                res: [...g.querySelectorAll('rect.resident')].map(e => +e.getAttribute('opacity'))}; })()""" % k)
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=info["x"], y=info["y"])
+    tip = b.eval("(() => { const t = document.getElementById('tip'); return t.hidden ? '' : t.textContent; })()")
+    want_res = int(rss.group(1)) // 4 if rss else -1
+    check("%d resident" % want_res in tip, "pid 1: the buffer's tip says %d resident (smaps Rss): %r" % (want_res, tip[:120]))
+    check(len(info["res"]) == min(want_res, int(info["w"])) and all(o >= 0.99 for o in info["res"]),
+          "pid 1: each of the buffer's %d resident pages drawn dark (%d marks over %.0f pixels)"
+          % (want_res, len(info["res"]), info["w"]))
+
+    # ---- page-table walks: level by level as `pagetable` prints them
+    bufaddr = int(buf.split("-")[0], 16)
+    for who, pid, addr in (("parent", 1, bufaddr), ("child", 2, bufaddr), ("parent", 1, bufaddr + 0x4000),
+                           ("child", 2, bufaddr + 0x4000), ("parent", 1, 0x10000000)):
+        text = out("pagetable %s 0x%x" % (who, addr))
+        want = re.findall(r"^\s+(PGD|P4D|PUD|PMD|PTE)\s+table 0x[0-9a-f]+ \[\s*(\d+)\] = (0x[0-9a-f]+)", text, re.M)
+        pfn = re.search(r"-> pfn (0x[0-9a-f]+)", text)
+        got = b.eval("""(() => { const p = document.querySelector('.proc[data-pid="%d"]');
+            const i = p.querySelector('input'); i.value = '0x%x'; i.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));
+            return {levels: [...p.querySelectorAll('.walk-level')].map(g => [g.getAttribute('data-level'),
+                        g.querySelector('rect').getAttribute('class'), g.textContent]),
+                    result: p.querySelector('.walk-result').textContent}; })()""" % (pid, addr))
+        real = [(lv, t) for lv, cls, t in got["levels"] if cls != "fold"]
+        check(len(real) == len(want), "walk %s 0x%x: %d tables, pagetable shows %d" % (who, addr, len(real), len(want)))
+        for (lv, t), (wl, idx, val) in zip(real, want):
+            check(lv == wl and "entry [%s]" % idx in t and ("= 0x%08x" % int(val, 16)) in t,
+                  "walk %s 0x%x: %s entry [%s] = %s, the page shows %r" % (who, addr, wl, idx, val, t[:160]))
+        if pfn:
+            check("pfn %s," % pfn.group(1) in got["result"], "walk %s 0x%x ends at pfn %s: %r"
+                  % (who, addr, pfn.group(1), got["result"]))
+        else:
+            check("no PTE table below" in got["result"] and "-> no PTE table" in text,
+                  "walk %s 0x%x stops where pagetable does: %r / %r" % (who, addr, got["result"], text[-80:]))
+    # the copied page differs, the shared one is the same frame in both
+    pf = {}
+    for who, addr in (("parent", bufaddr), ("child", bufaddr), ("parent", bufaddr + 0x4000), ("child", bufaddr + 0x4000)):
+        pf[(who, addr)] = re.search(r"-> pfn (0x[0-9a-f]+)", out("pagetable %s 0x%x" % (who, addr))).group(1)
+    check(pf[("parent", bufaddr)] != pf[("child", bufaddr)] and
+          pf[("parent", bufaddr + 0x4000)] == pf[("child", bufaddr + 0x4000)],
+          "the scenario copied the child's first page and shares the fifth: %s" % pf)
+
+
+VMALLOC_SCRIPT = """boot mem=256M arch=i386
+vmalloc 8M caller=big_a -> $a
+vmalloc 64K caller=small_b -> $b
+vmalloc 16M caller=big_c -> $c
+"""
+
+
+def vmalloc_areas(b, kmm, tmp):
+    """Several areas in the vmalloc map: each where /proc/vmallocinfo puts it, as wide as it is."""
+    script = os.path.join(tmp, "vmalloc.kmm")
+    open(script, "w").write(VMALLOC_SCRIPT)
+    page = os.path.join(tmp, "vmalloc.html")
+    kmm_out(kmm, "run", "-q", "--report", page, script)
+    info = kmm_out(kmm, "run", "-q", script, "-e", "cat /proc/vmallocinfo", "-e", "cat /proc/meminfo")
+    areas = [(int(m.group(1), 16), int(m.group(2), 16), m.group(3))
+             for m in re.finditer(r"^(0x[0-9a-f]+)-(0x[0-9a-f]+)\s+\d+ (\S+)", info, re.M)]
+    total = int(re.search(r"^VmallocTotal:\s+(\d+) kB", info, re.M).group(1)) * 1024
+    b.call("Page.navigate", url="file://" + os.path.abspath(page))
+    b.wait_event("Page.loadEventFired")
+    b.pump(0.3)
+    d = b.eval("""(() => { const s = document.querySelector('section.machine svg.vmalloc-map');
+        const v = JSON.parse(document.getElementById('kmm-data').textContent).machines[0].vmalloc;
+        return {start: v.start, W: +s.getAttribute('width'), areas: [...s.querySelectorAll('rect.vm-area')].map(r =>
+            [+r.getAttribute('x'), +r.getAttribute('width'), r.getAttribute('fill')])}; })()""")
+    check(len(d["areas"]) == len(areas) == 3, "vmalloc areas: %d drawn, /proc/vmallocinfo has %d" % (len(d["areas"]), len(areas)))
+    start = int(d["start"], 16)
+    for (x, w, fill), (a0, a1, caller) in zip(d["areas"], areas):
+        wx, ww = (a0 - start) / total * d["W"], max(2, (a1 - a0) / total * d["W"])
+        check(abs(x - wx) < 0.5 and abs(w - ww) < 0.5 and rgb_of(fill) == hexcolor("#0e9384"),
+              "vmalloc areas: %s at x %.1f width %.1f, want %.1f %.1f (%s)" % (caller, x, w, wx, ww, fill))
+    w, h, rows = screenshot(b, "section.machine svg.vmalloc-map", None, None)
+    teal = [x for x, p in enumerate(rows[12]) if near(p, hexcolor("#0e9384"), 12)]
+    want = sum(max(2, (a1 - a0) / total * w) for a0, a1, _ in areas)
+    check(abs(len(teal) - want) <= 2 * len(areas), "vmalloc areas in pixels: %d teal pixels, the areas make %.1f"
+          % (len(teal), want))
 
 
 def main(argv):
@@ -204,20 +555,7 @@ def main(argv):
 
         # screenshots: zone colours and use colours along the map, a chart's line colour
         def shot(selector, mode):
-            # the mouse away from the drawing (a hovered column is drawn lighter)
-            b.call("Input.dispatchMouseEvent", type="mouseMoved", x=1, y=1)
-            if mode:
-                b.eval("document.querySelector('section.machine input[value=\"%s\"]').click()" % mode)
-            r = b.eval("""(() => { const e = document.querySelector('%s'); e.scrollIntoView({block: 'center'});
-                const b = e.getBoundingClientRect();
-                return {x: b.left + scrollX, y: b.top + scrollY, w: b.width, h: b.height}; })()""" % selector)
-            img = b.call("Page.captureScreenshot", format="png",
-                         clip={"x": r["x"], "y": r["y"], "width": r["w"], "height": r["h"], "scale": 1})
-            data = base64.b64decode(img["data"])
-            if keep:
-                open(os.path.join(tmp, selector.split()[-1].replace(".", "_") + "-" + (mode or "") + ".png"),
-                     "wb").write(data)
-            return cdp.png_decode(data)
+            return screenshot(b, selector, mode, tmp if keep else None)
 
         w, h, rows = shot("section.machine svg.memmap", "zone")
         maxpfn = b.eval("JSON.parse(document.getElementById('kmm-data').textContent).machines[0].max_pfn")
@@ -245,6 +583,8 @@ def main(argv):
         line = sum(1 for r in rows for p in r if near(p, FREE_LINE, 30))
         check(line >= 200, "the HighMem chart draws its free-pages line in its colour (%d pixels)" % line)
 
+        pictures(b, kmm, script, shot, zones, start, block, held)
+
         # reclaim, swap and the OOM killer (examples/page_stealing.kmm): the LRU and reclaim
         # charts, and one event mark wherever /proc/vmstat's counter rose between two commands
         stealing = os.path.join(tmp, "stealing.html")
@@ -267,6 +607,7 @@ def main(argv):
             rises = sum(1 for i in range(1, len(v)) if v[i] > v[i - 1])
             marks = b.eval("document.querySelectorAll('section.machine svg.events [data-event=\"%s\"]').length" % ev)
             check(rises > 0 and marks == rises, "%s: %d marks for %d rises" % (ev, marks, rises))
+        vmalloc_areas(b, kmm, tmp)
     finally:
         b.close()
     if FAILS:

@@ -327,7 +327,7 @@
 
   function drawBuddyHeat(panel, m, tl, zi, W) {
     const RH = 11, cols = Math.min(tl.n, Math.floor((W - 40) / 2)), H = ORDERS * RH;
-    const svg = el('svg', { width: W, height: H + 4, class: 'buddy-heat' }, panel);
+    const svg = el('svg', { width: W, height: H + 4, class: 'buddy-heat', 'data-zone': m.zones[zi].name, 'data-cols': cols }, panel);
     const series = [];
     let max = 1;
     for (let o = 0; o < ORDERS; o++) {
@@ -345,7 +345,8 @@
         const v = series[o][i];
         if (!v) continue;
         const a = Math.log1p(v) / Math.log1p(max);
-        el('rect', { x: 40 + c * cw, y: y, width: cw + 0.3, height: RH - 1, fill: 'rgba(3,152,85,' + (0.12 + 0.88 * a).toFixed(3) + ')' }, svg);
+        el('rect', { class: 'heat-cell', x: 40 + c * cw, y: y, width: cw + 0.3, height: RH - 1, fill: 'rgba(3,152,85,' + (0.12 + 0.88 * a).toFixed(3) + ')',
+          'data-order': o, 'data-col': c, 'data-i': i }, svg);
       }
     }
     svg.addEventListener('mousemove', ev => {
