@@ -48,14 +48,14 @@ static void machine_teardown(struct kmm_machine *m)
 
 			if (zone->per_cpu_pageset)
 				zone_free_pcp(zone);
-			/* Sections still deferred at shutdown: their records. */
-			if (zone->deferred_sections.next) {
-				while (!list_empty(&zone->deferred_sections)) {
-					struct deferred_section *ds = list_first_entry(
-						&zone->deferred_sections, struct deferred_section, list);
+			/* Blocks still deferred at shutdown: their records. */
+			if (zone->deferred_ranges.next) {
+				while (!list_empty(&zone->deferred_ranges)) {
+					struct deferred_range *dr = list_first_entry(
+						&zone->deferred_ranges, struct deferred_range, list);
 
-					list_del(&ds->list);
-					free(ds);
+					list_del(&dr->list);
+					free(dr);
 				}
 			}
 			free(zone->pageblock_mt);
@@ -69,6 +69,8 @@ static void machine_teardown(struct kmm_machine *m)
 	m->vmemmap = NULL;
 	free(m->section_state);
 	m->section_state = NULL;
+	free(m->section_deferred);
+	m->section_deferred = NULL;
 	sim_ram_destroy(&m->ram);
 	kmm_machine_free(m);
 }

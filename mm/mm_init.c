@@ -21,7 +21,8 @@
  * Simplified: no CMA areas, no memory hotplug.
  * Added (sparse struct pages): a section that is wholly free and in one zone
  * goes to the buddy allocator untouched (SECTION_DEFERRED, its struct pages
- * initialised when the allocator first reaches for it); a section that is
+ * initialised a MAX_PAGE_ORDER block at a time as the allocator reaches for
+ * them), and so do the wholly free blocks of the mixed sections; a section that is
  * wholly reserved and in one zone (most of the mem_map of a big machine)
  * stays untouched (SECTION_RESERVED) until kmm_pfn_to_page() asks for one of
  * its pages; only the few mixed sections are initialised at boot. So a
@@ -532,7 +533,11 @@ static struct zone *zone_for_hole(struct kmm_machine *m, unsigned long pfn)
 	return best ? best : last;
 }
 
-static void init_section(struct kmm_machine *m, unsigned long section)
+/*
+ * Initialise the struct pages of @section, except those of the MAX_PAGE_ORDER
+ * blocks whose bit is set in @skip (deferred blocks, left untouched).
+ */
+static void init_section(struct kmm_machine *m, unsigned long section, uint32_t skip)
 {
 	unsigned long start = section << SECTION_SHIFT, pfn = start;
 
@@ -550,9 +555,14 @@ static void init_section(struct kmm_machine *m, unsigned long section)
 			if (next && next->zone_start_pfn > pfn)
 				end = KMM_MIN(end, next->zone_start_pfn);
 		}
-		for (; pfn < end; pfn++)
+		for (; pfn < end; pfn++) {
+			if ((skip >> ((pfn - start) >> MAX_PAGE_ORDER)) & 1) {
+				pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES - 1;
+				continue;
+			}
 			__init_single_page(m, pfn_to_page_m(m, pfn), pfn,
 					 zone ? zone->type : ZONE_NORMAL, zone ? zone->node : 0);
+		}
 	}
 	m->section_state[section] = SECTION_ONLINE;
 }
@@ -570,10 +580,15 @@ static void free_pages_range(struct kmm_machine *m, unsigned long start, unsigne
 	}
 }
 
-/* Free the free ranges of a mixed (initialised) section, split at zone ends. */
-static void free_section_ranges(struct kmm_machine *m, unsigned long section)
+/*
+ * Free the free ranges of a mixed (initialised) section, split at zone ends,
+ * leaving out the deferred blocks in @skip. A deferred block is aligned to
+ * its own size, so the blocks around it are those an undivided walk frees.
+ */
+static void free_section_ranges(struct kmm_machine *m, unsigned long section, uint32_t skip)
 {
 	uint64_t pos = (uint64_t)section * SECTION_BYTES, limit = pos + SECTION_BYTES, s, e;
+	unsigned long first = section << SECTION_SHIFT;
 
 	while (memblock_next_free_range(m, pos, limit, &s, &e)) {
 		unsigned long pfn = (unsigned long)PFN_DOWN(s), end = (unsigned long)PFN_DOWN(e);
@@ -582,8 +597,14 @@ static void free_section_ranges(struct kmm_machine *m, unsigned long section)
 			struct zone *zone = zone_of_pfn(m, pfn);
 			unsigned long stop = zone ? KMM_MIN(end, zone_end_pfn(zone)) : end;
 
-			if (zone)
-				free_pages_range(m, pfn, stop);
+			while (zone && pfn < stop) {
+				unsigned long block = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES);
+				unsigned long next = KMM_MIN(stop, block + MAX_ORDER_NR_PAGES);
+
+				if (!((skip >> ((block - first) >> MAX_PAGE_ORDER)) & 1))
+					free_pages_range(m, pfn, next);
+				pfn = next;
+			}
 			pfn = stop;
 		}
 		pos = e;
@@ -591,19 +612,60 @@ static void free_section_ranges(struct kmm_machine *m, unsigned long section)
 }
 
 /*
+ * The MAX_PAGE_ORDER blocks of a mixed section that are wholly free and in
+ * one zone: deferred like a whole free section (zone_add_deferred_blocks, in
+ * runs per zone, here in the first pass: where an eager boot frees them).
+ * Return: their bits, for init_section() and free_section_ranges() to skip.
+ */
+static uint32_t defer_free_blocks(struct kmm_machine *m, unsigned long section)
+{
+	unsigned long first = section << SECTION_SHIFT;
+	unsigned int nr = PAGES_PER_SECTION >> MAX_PAGE_ORDER, run = 0;
+	struct zone *run_zone = NULL;
+	uint32_t skip = 0;
+
+	for (unsigned int b = 0; b <= nr; b++) {
+		unsigned long pfn = first + ((unsigned long)b << MAX_PAGE_ORDER);
+		struct zone *zone = NULL;
+
+		if (b < nr) {
+			zone = zone_of_pfn(m, pfn);
+			if (zone && (!zone_spans_pfn(zone, pfn + MAX_ORDER_NR_PAGES - 1) ||
+				     memblock_free_bytes(m, PFN_PHYS(pfn),
+							 PFN_PHYS(pfn + MAX_ORDER_NR_PAGES)) !=
+				     PFN_PHYS(MAX_ORDER_NR_PAGES)))
+				zone = NULL;
+		}
+		if (run && zone != run_zone) {
+			zone_add_deferred_blocks(run_zone, pfn - ((unsigned long)run << MAX_PAGE_ORDER), run);
+			run = 0;
+		}
+		if (zone) {
+			skip |= 1u << b;
+			run_zone = zone;
+			run++;
+		}
+	}
+	return skip;
+}
+
+/*
  * memblock_free_all(), section by section. A section is
  *   without RAM                      -> SECTION_ABSENT;
  *   all RAM, all reserved, one zone  -> SECTION_RESERVED, untouched;
  *   all RAM, all free, one zone      -> handed over in the second pass;
- *   anything else (mixed)            -> every struct page initialised (holes
- *     and reservations stay PG_reserved), its free ranges handed over with
- *     the largest aligned orders, in ascending pfn order.
+ *   anything else (mixed)            -> its wholly free MAX_PAGE_ORDER blocks
+ *     deferred where they lie in the walk (defer_free_blocks), every other
+ *     struct page initialised (holes and reservations stay PG_reserved), its
+ *     other free ranges handed over with the largest aligned orders, in
+ *     ascending pfn order.
  * The second pass gives the wholly free sections, in ascending order, to
  * zone_add_deferred_section() untouched - or, with deferred_struct_pages=off,
  * initialises them and frees them like the others. Either way their blocks
  * come after every block of the first pass, as Linux's deferred init frees
  * them after memblock_free_all(); so both settings build the same free lists
- * (the buddy allocator puts a deferred section's blocks at the list tail).
+ * (the buddy allocator puts deferred blocks at the list tail, in the order
+ * they were deferred, when its MAX_PAGE_ORDER list runs empty).
  */
 void memblock_free_all(struct boot *b)
 {
@@ -619,6 +681,7 @@ void memblock_free_all(struct boot *b)
 		uint64_t ram = memblock_overlap(&m->memblock.memory, s, e), free_bytes;
 		unsigned long pfn = sec << SECTION_SHIFT;
 		struct zone *zone;
+		uint32_t skip;
 
 		if (!ram) {
 			m->section_state[sec] = SECTION_ABSENT;
@@ -636,8 +699,9 @@ void memblock_free_all(struct boot *b)
 				continue;
 			}
 		}
-		init_section(m, sec);
-		free_section_ranges(m, sec);
+		skip = m->opts.eager_memmap ? 0 : defer_free_blocks(m, sec);
+		init_section(m, sec, skip);
+		free_section_ranges(m, sec, skip);
 	}
 
 	for (unsigned long sec = 0; sec < m->nr_sections; sec++) {
@@ -646,8 +710,8 @@ void memblock_free_all(struct boot *b)
 		if (m->section_state[sec] != SECTION_DEFERRED)
 			continue;
 		if (m->opts.eager_memmap) {
-			init_section(m, sec);
-			free_section_ranges(m, sec);
+			init_section(m, sec, 0);
+			free_section_ranges(m, sec, 0);
 		} else {
 			zone_add_deferred_section(zone_of_pfn(m, pfn), pfn);
 		}
@@ -868,7 +932,8 @@ int setup_host_memory(struct boot *b)
 	m->vmemmap_bytes = (size_t)m->nr_sections * PAGES_PER_SECTION * sizeof(struct page);
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
 	m->section_state = calloc(m->nr_sections, 1);
-	if (!m->vmemmap || !m->section_state)
+	m->section_deferred = calloc(m->nr_sections, sizeof(*m->section_deferred));
+	if (!m->vmemmap || !m->section_state || !m->section_deferred)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
 	err = sim_ram_create(&m->ram, PFN_PHYS(m->max_pfn), PFN_PHYS(m->max_low_pfn),

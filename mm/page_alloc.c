@@ -210,76 +210,101 @@ unsigned long zone_numa_event_state(struct zone *z, enum numa_stat_item item)
 /* ---- Deferred sections ---- */
 
 /**
- * zone_add_deferred_section() - count a wholly free section whose struct pages
- * stay untouched until the allocator needs them.
- * @zone: the zone spanning the section.
- * @start_pfn: first pfn, section aligned.
+ * zone_add_deferred_blocks() - count @nr free MAX_PAGE_ORDER blocks from
+ * @start_pfn, all in one section of @zone, whose struct pages stay untouched
+ * until the allocator needs them. They are handed out in the order they were
+ * added (boot adds them in the order an eager boot would free them).
+ * @zone: the zone spanning the blocks.
+ * @start_pfn: first pfn, MAX_ORDER_NR_PAGES aligned. @nr: blocks, >= 1.
+ * Context: boot; takes zone->lock.
+ */
+void zone_add_deferred_blocks(struct zone *zone, unsigned long start_pfn, unsigned long nr)
+{
+	struct kmm_machine *m = zone->machine;
+	struct deferred_range *dr = malloc(sizeof(*dr));
+	unsigned long pages = nr << MAX_PAGE_ORDER;
+
+	if (!dr) {
+		kmm_printk(m, "kmm: no memory for a deferred range record at pfn %#lx", start_pfn);
+		return;
+	}
+	dr->start_pfn = start_pfn;
+	dr->nr_blocks = nr;
+	spin_lock(&zone->lock);
+	list_add_tail(&dr->list, &zone->deferred_ranges);
+	__atomic_store_n(&zone->nr_deferred_blocks, zone->nr_deferred_blocks + nr, __ATOMIC_RELAXED);
+	nr_free_add(&zone->free_area[MAX_PAGE_ORDER], (long)nr);
+	/* Both or neither (a test's hand-made machine may have no sections). */
+	if (m->section_state && m->section_deferred) {
+		unsigned long sec = start_pfn >> SECTION_SHIFT;
+		unsigned int first = (unsigned int)((start_pfn & (PAGES_PER_SECTION - 1)) >> MAX_PAGE_ORDER);
+		uint32_t bits = (nr >= 32 ? ~0u : ((1u << nr) - 1)) << first;
+
+		__atomic_fetch_or(&m->section_deferred[sec], bits, __ATOMIC_RELEASE);
+		if (pages == PAGES_PER_SECTION)
+			__atomic_store_n(&m->section_state[sec], SECTION_DEFERRED, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&zone->lock);
+	atomic_fetch_add_explicit(&zone->managed_pages, (long)pages, memory_order_relaxed);
+	mod_zone_page_state(zone, NR_FREE_PAGES, (long)pages);
+	count_events(m, PGFREE, (long)pages);
+}
+
+/**
+ * zone_add_deferred_section() - zone_add_deferred_blocks() of a whole section.
+ * @zone: the zone spanning the section. @start_pfn: first pfn, section aligned.
  * Context: boot; takes zone->lock.
  */
 void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
 {
-	struct kmm_machine *m = zone->machine;
-	struct deferred_section *ds = malloc(sizeof(*ds));
-	struct list_head *pos;
-
-	if (!ds) {
-		kmm_printk(m, "kmm: no memory for a deferred section record at pfn %#lx",
-			   start_pfn);
-		return;
-	}
-	ds->start_pfn = start_pfn;
-	spin_lock(&zone->lock);
-	/* Keep the list sorted by pfn; boot hands sections in ascending order. */
-	for (pos = zone->deferred_sections.prev; pos != &zone->deferred_sections; pos = pos->prev)
-		if (list_entry(pos, struct deferred_section, list)->start_pfn < start_pfn)
-			break;
-	list_add(&ds->list, pos);
-	__atomic_store_n(&zone->nr_deferred_sections, zone->nr_deferred_sections + 1, __ATOMIC_RELAXED);
-	nr_free_add(&zone->free_area[MAX_PAGE_ORDER], (long)(PAGES_PER_SECTION >> MAX_PAGE_ORDER));
-	if (m->section_state)
-		m->section_state[start_pfn >> SECTION_SHIFT] = SECTION_DEFERRED;
-	spin_unlock(&zone->lock);
-	atomic_fetch_add_explicit(&zone->managed_pages, (long)PAGES_PER_SECTION,
-				  memory_order_relaxed);
-	mod_zone_page_state(zone, NR_FREE_PAGES, (long)PAGES_PER_SECTION);
-	count_events(m, PGFREE, (long)PAGES_PER_SECTION);
+	zone_add_deferred_blocks(zone, start_pfn, PAGES_PER_SECTION >> MAX_PAGE_ORDER);
 }
 
 /*
- * Initialise the struct pages of the lowest deferred section and put its
- * MAX_PAGE_ORDER blocks at the tail of the Movable list in ascending pfn
- * order. Boot frees blocks to the tail in ascending order (FPI_TO_TAIL), so
- * with eager init these blocks would sit exactly there, after everything
- * still on the list: the list order is the same as if they had been eager.
- * Their counts were added when the section was deferred.
+ * Initialise the struct pages of the first deferred block and put it at the
+ * tail of the Movable list of MAX_PAGE_ORDER. Boot frees blocks to the tail
+ * in ascending order (FPI_TO_TAIL) and the blocks are handed out only when
+ * that list is empty, in the order boot deferred them, so the list order is
+ * the same as if they had been initialised at boot. Only 2^MAX_PAGE_ORDER
+ * struct pages are touched at a time: a machine commits its mem_map as its
+ * allocations grow. Their counts were added when the block was deferred.
  */
-void deferred_init_one_section(struct zone *zone)
+void deferred_init_one_block(struct zone *zone)
 {
 	struct kmm_machine *m = zone->machine;
-	struct deferred_section *ds =
-		list_first_entry(&zone->deferred_sections, struct deferred_section, list);
-	unsigned long start = ds->start_pfn, pfn;
+	struct deferred_range *dr =
+		list_first_entry(&zone->deferred_ranges, struct deferred_range, list);
+	unsigned long start = dr->start_pfn, pfn;
 	struct list_head *list = &zone->free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE];
 
-	list_del(&ds->list);
-	__atomic_store_n(&zone->nr_deferred_sections, zone->nr_deferred_sections - 1, __ATOMIC_RELAXED);
-	free(ds);
-	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++) {
+	if (--dr->nr_blocks) {
+		dr->start_pfn += MAX_ORDER_NR_PAGES;
+	} else {
+		list_del(&dr->list);
+		free(dr);
+	}
+	__atomic_store_n(&zone->nr_deferred_blocks, zone->nr_deferred_blocks - 1, __ATOMIC_RELAXED);
+	for (pfn = start; pfn < start + MAX_ORDER_NR_PAGES; pfn++) {
 		struct page *p = pfn_to_page_m(m, pfn);
 
 		__init_single_page(m, p, pfn, zone->type, zone->node);
 		owner_flag_clear(p, PG_reserved);
 		set_page_count(p, 0);
 	}
-	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn += MAX_ORDER_NR_PAGES) {
-		struct page *p = pfn_to_page_m(m, pfn);
+	struct page *head = pfn_to_page_m(m, start);
 
-		set_buddy_order(p, MAX_PAGE_ORDER);
-		fl_link(&p->buddy_list, list->prev, list);
+	set_buddy_order(head, MAX_PAGE_ORDER);
+	fl_link(&head->buddy_list, list->prev, list);
+	change_pageblock_range(zone, start, MAX_PAGE_ORDER, MIGRATE_MOVABLE);
+	if (m->section_state && m->section_deferred) {
+		unsigned long sec = start >> SECTION_SHIFT;
+		unsigned int bit = (unsigned int)((start & (PAGES_PER_SECTION - 1)) >> MAX_PAGE_ORDER);
+
+		/* The pages first, then the bit, then the state (pfn_init_state reads backwards). */
+		__atomic_fetch_and(&m->section_deferred[sec], ~(1u << bit), __ATOMIC_RELEASE);
+		if (m->section_state[sec] == SECTION_DEFERRED)
+			__atomic_store_n(&m->section_state[sec], SECTION_ONLINE, __ATOMIC_RELEASE);
 	}
-	change_pageblock_range(zone, start, SECTION_SHIFT, MIGRATE_MOVABLE);
-	if (m->section_state)
-		m->section_state[start >> SECTION_SHIFT] = SECTION_ONLINE;
 }
 
 /**

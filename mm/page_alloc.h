@@ -25,10 +25,10 @@
 /* ---- mm/page_alloc.c ---- */
 
 /**
- * deferred_init_one_section() - initialise the struct pages of @zone's lowest
- * deferred section and put its blocks on the free lists. Context: zone->lock held.
+ * deferred_init_one_block() - initialise the struct pages of @zone's next
+ * deferred MAX_PAGE_ORDER block and put it on the free lists. Context: zone->lock held.
  */
-void deferred_init_one_section(struct zone *zone);
+void deferred_init_one_block(struct zone *zone);
 
 /* ---- mm/page_alloc_fallback.c ---- */
 
@@ -204,7 +204,7 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 static inline bool has_deferred(const struct zone *zone, unsigned int order, int mt)
 {
 	return order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
-	       __atomic_load_n(&zone->nr_deferred_sections, __ATOMIC_RELAXED);
+	       __atomic_load_n(&zone->nr_deferred_blocks, __ATOMIC_RELAXED);
 }
 
 static inline struct page *get_page_from_free_area(struct zone *zone, unsigned int order, int mt)
@@ -214,7 +214,7 @@ static inline struct page *get_page_from_free_area(struct zone *zone, unsigned i
 	if (unlikely(list_empty(l))) {
 		if (!has_deferred(zone, order, mt))
 			return NULL;
-		deferred_init_one_section(zone);
+		deferred_init_one_block(zone);
 	}
 	return list_first_entry(l, struct page, buddy_list);
 }

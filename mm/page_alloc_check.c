@@ -78,9 +78,9 @@ static bool section_online(struct kmm_machine *m, unsigned long pfn);
 
 /*
  * Record that [pfn, pfn+nr) is accounted. Free blocks and pcp pages must lie
- * in online sections; deferred sections are then disjoint from them by
- * construction and are checked by their state instead of bit by bit (a
- * 1 TiB machine has eight thousand of them).
+ * in online sections and blocks; deferred blocks are then disjoint from
+ * them by construction and are checked by their state instead of bit by
+ * bit (a 1 TiB machine has a quarter of a million of them).
  */
 static int mark(struct checker *c, unsigned long pfn, unsigned long nr, const char *what)
 {
@@ -119,7 +119,7 @@ static int get_pb_mt(struct checker *c, unsigned long pfn)
 
 static bool section_online(struct kmm_machine *m, unsigned long pfn)
 {
-	return !m->section_state || m->section_state[pfn >> SECTION_SHIFT] == SECTION_ONLINE;
+	return !m->section_state || pfn_init_state(m, pfn) == SECTION_ONLINE;
 }
 
 static int check_free_lists(struct checker *c, unsigned long *buddy_pages,
@@ -194,7 +194,7 @@ static int check_free_lists(struct checker *c, unsigned long *buddy_pages,
 			}
 		}
 		if (order == MAX_PAGE_ORDER)
-			blocks += z->nr_deferred_sections * (PAGES_PER_SECTION >> MAX_PAGE_ORDER);
+			blocks += z->nr_deferred_blocks;
 		if (blocks != z->free_area[order].nr_free)
 			return report(c, "nr_free[%u] is %lu but the lists hold %lu blocks", order,
 				      z->free_area[order].nr_free, blocks);
@@ -241,30 +241,59 @@ static int check_pcp(struct checker *c, unsigned long *pcp_pages)
 	return 0;
 }
 
+/* The first zone spanning @pfn, as boot files a deferred block (zone_of_pfn in mm/mm_init.c). */
+static struct zone *zone_of_deferred(struct kmm_machine *m, unsigned long pfn)
+{
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		for (int t = 0; m->node_data[nid] && t < MAX_NR_ZONES; t++) {
+			struct zone *zone = &m->node_data[nid]->node_zones[t];
+
+			if (zone->spanned_pages && zone_spans_pfn(zone, pfn))
+				return zone;
+		}
+	return NULL;
+}
+
 static int check_deferred(struct checker *c, unsigned long *deferred_pages)
 {
 	struct kmm_machine *m = c->m;
 	struct zone *z = c->zone;
-	unsigned long n = 0, prev = 0;
+	unsigned long n = 0, marked = 0;
 	struct list_head *pos;
 
-	list_for_each(pos, &z->deferred_sections) {
-		unsigned long pfn = list_entry(pos, struct deferred_section, list)->start_pfn;
+	list_for_each(pos, &z->deferred_ranges) {
+		struct deferred_range *dr = list_entry(pos, struct deferred_range, list);
+		unsigned long pfn = dr->start_pfn, end = pfn + (dr->nr_blocks << MAX_PAGE_ORDER);
 
-		if (!IS_ALIGNED(pfn, PAGES_PER_SECTION) || !zone_spans_pfn(z, pfn) ||
-		    !zone_spans_pfn(z, pfn + PAGES_PER_SECTION - 1))
-			return report(c, "deferred section at pfn %#lx is misplaced", pfn);
-		if (n && pfn <= prev)
-			return report(c, "deferred sections out of order at pfn %#lx", pfn);
-		if (m->section_state && m->section_state[pfn >> SECTION_SHIFT] != SECTION_DEFERRED)
-			return report(c, "deferred section at pfn %#lx is not marked deferred", pfn);
-		prev = pfn;
-		n++;
+		if (!IS_ALIGNED(pfn, MAX_ORDER_NR_PAGES) || !dr->nr_blocks ||
+		    !zone_spans_pfn(z, pfn) || !zone_spans_pfn(z, end - 1) ||
+		    (pfn >> SECTION_SHIFT) != ((end - 1) >> SECTION_SHIFT))
+			return report(c, "deferred range at pfn %#lx (%lu blocks) is misplaced", pfn,
+				      dr->nr_blocks);
+		for (; m->section_state && pfn < end; pfn += MAX_ORDER_NR_PAGES)
+			if (pfn_init_state(m, pfn) != SECTION_DEFERRED)
+				return report(c, "deferred block at pfn %#lx is not marked deferred", pfn);
+		n += dr->nr_blocks;
 	}
-	if (n != z->nr_deferred_sections)
-		return report(c, "nr_deferred_sections is %lu but the list holds %lu",
-			      z->nr_deferred_sections, n);
-	*deferred_pages = n * PAGES_PER_SECTION;
+	if (n != z->nr_deferred_blocks)
+		return report(c, "nr_deferred_blocks is %lu but the ranges hold %lu",
+			      z->nr_deferred_blocks, n);
+	/* No block marked deferred in the zone's sections without a range holding it. */
+	for (unsigned long sec = z->zone_start_pfn >> SECTION_SHIFT;
+	     m->section_deferred && sec < m->nr_sections &&
+	     (sec << SECTION_SHIFT) < zone_end_pfn(z); sec++) {
+		uint32_t bits = m->section_deferred[sec];
+
+		for (unsigned int b = 0; bits && b < (PAGES_PER_SECTION >> MAX_PAGE_ORDER); b++) {
+			unsigned long pfn = (sec << SECTION_SHIFT) + ((unsigned long)b << MAX_PAGE_ORDER);
+
+			if ((bits >> b) & 1 && zone_spans_pfn(z, pfn) && zone_of_deferred(m, pfn) == z)
+				marked++;
+		}
+	}
+	if (m->section_deferred && marked != n)
+		return report(c, "%lu blocks are marked deferred but the ranges hold %lu", marked, n);
+	*deferred_pages = n << MAX_PAGE_ORDER;
 	return 0;
 }
 
@@ -278,7 +307,8 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 	*allocated = 0;
 	while (pfn < end) {
 		if (!section_online(m, pfn)) {
-			pfn = ALIGN_DOWN(pfn, PAGES_PER_SECTION) + PAGES_PER_SECTION;
+			/* A section, or one block of it, not initialised (pfn_init_state). */
+			pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES;
 			continue;
 		}
 		unsigned long i = pfn - z->zone_start_pfn;

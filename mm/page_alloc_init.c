@@ -80,8 +80,8 @@ int zone_init_free_lists(struct zone *zone)
 			INIT_LIST_HEAD(&zone->free_area[o].free_list[t]);
 		zone->free_area[o].nr_free = 0;
 	}
-	INIT_LIST_HEAD(&zone->deferred_sections);
-	zone->nr_deferred_sections = 0;
+	INIT_LIST_HEAD(&zone->deferred_ranges);
+	zone->nr_deferred_blocks = 0;
 	zone->nr_lazy_free = 0;
 	zone->name = zone_names[zone->type];
 
@@ -111,7 +111,7 @@ int zone_init_free_lists(struct zone *zone)
 }
 
 /**
- * zone_free_pcp() - free what zone_init_free_lists() and deferred sections
+ * zone_free_pcp() - free what zone_init_free_lists() and deferred blocks
  * allocated (pcp sets, pageblock types, deferred records). Context: shutdown.
  */
 void zone_free_pcp(struct zone *zone)
@@ -120,15 +120,15 @@ void zone_free_pcp(struct zone *zone)
 	zone->per_cpu_pageset = NULL;
 	free(zone->pageblock_mt);
 	zone->pageblock_mt = NULL;
-	if (zone->deferred_sections.next) {
-		while (!list_empty(&zone->deferred_sections)) {
-			struct deferred_section *ds = list_first_entry(&zone->deferred_sections,
-								       struct deferred_section, list);
+	if (zone->deferred_ranges.next) {
+		while (!list_empty(&zone->deferred_ranges)) {
+			struct deferred_range *dr = list_first_entry(&zone->deferred_ranges,
+								     struct deferred_range, list);
 
-			list_del(&ds->list);
-			free(ds);
+			list_del(&dr->list);
+			free(dr);
 		}
-		zone->nr_deferred_sections = 0;
+		zone->nr_deferred_blocks = 0;
 	}
 }
 

@@ -96,7 +96,7 @@ static inline bool free_list_empty_peek(const struct zone *z, unsigned int order
 	if (__atomic_load_n(&head->next, __ATOMIC_RELAXED) != head)
 		return false;
 	return !(order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE &&
-		 __atomic_load_n(&z->nr_deferred_sections, __ATOMIC_RELAXED));
+		 __atomic_load_n(&z->nr_deferred_blocks, __ATOMIC_RELAXED));
 }
 
 static inline bool watermark_ok_inline(struct zone *z, unsigned int order, unsigned long mark,

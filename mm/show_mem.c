@@ -194,7 +194,7 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 			for (int t = 0; t < MIGRATE_TYPES; t++)
 				if (!list_empty(&zone->free_area[o].free_list[t]) ||
 				    (o == MAX_PAGE_ORDER && t == MIGRATE_MOVABLE &&
-				     zone->nr_deferred_sections))
+				     zone->nr_deferred_blocks))
 					present[o] |= (unsigned char)(1u << t);
 		}
 		spin_unlock(&zone->lock);

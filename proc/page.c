@@ -19,7 +19,7 @@
  * pageblock migrate type, so that one call gives all a map needs.
  *
  * Sections whose struct pages are not initialised are described without
- * touching them: a deferred section is all free MAX_PAGE_ORDER blocks of
+ * touching them: a deferred block (or section) is free MAX_PAGE_ORDER blocks of
  * movable pageblocks; a wholly reserved one is all KPF_RESERVED (reading it
  * does not initialise it, unlike kmm_pfn_to_page()).
  *
@@ -143,7 +143,7 @@ static int covering_free_block(const struct kmm_machine *m, unsigned long pfn)
 		unsigned long sec = head >> SECTION_SHIFT;
 		if (head == pfn)
 			continue;
-		if (sec >= m->nr_sections || m->section_state[sec] != SECTION_ONLINE)
+		if (sec >= m->nr_sections || pfn_init_state(m, head) != SECTION_ONLINE)
 			return -1;
 		const struct page *p = pfn_to_page_m(m, head);
 		if (PageBuddy(p) && p->private >= o && p->private <= MAX_PAGE_ORDER)
@@ -230,7 +230,7 @@ int kmm_kpageflags(struct kmm_machine *m, unsigned long pfn, unsigned long nr, u
 	for (unsigned long i = 0; i < nr; i++, pfn++) {
 		unsigned long sec = pfn >> SECTION_SHIFT;
 		int state = sec < m->nr_sections && pfn < m->max_pfn
-			? __atomic_load_n(&m->section_state[sec], __ATOMIC_ACQUIRE) : SECTION_ABSENT;
+			? pfn_init_state(m, pfn) : SECTION_ABSENT;
 
 		if (state == SECTION_ABSENT || !(z = zone_of_pfn(m, pfn, z))) {
 			out[i] = bit(KPF_NOPAGE);

@@ -399,7 +399,7 @@ static pg_data_t *node_of(struct kmm_machine *m, int nid)
 /* Free blocks of order MAX_PAGE_ORDER in sections not yet initialised. */
 static unsigned long deferred_max_order_blocks(const struct zone *z)
 {
-	return z->nr_deferred_sections * (PAGES_PER_SECTION >> MAX_PAGE_ORDER);
+	return z->nr_deferred_blocks;
 }
 
 /* ---- /proc/buddyinfo ---- */
@@ -481,7 +481,7 @@ static void pagetypeinfo_showblockcount_print(struct kmm_machine *m, struct strb
 
 	for (unsigned long pfn = z->zone_start_pfn; pfn < end; pfn += m->pageblock_nr_pages) {
 		unsigned long sec = pfn >> SECTION_SHIFT;
-		int state = m->section_state && sec < m->nr_sections ? m->section_state[sec]
+		int state = m->section_state && sec < m->nr_sections ? pfn_init_state(m, pfn)
 								      : SECTION_ONLINE;
 		const struct page *page;
 		int mt;

@@ -94,7 +94,8 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	m->vmemmap_bytes = m->nr_sections * PAGES_PER_SECTION * sizeof(struct page);
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
 	m->section_state = calloc(m->nr_sections, 1);
-	assert_true(m->vmemmap && m->section_state);
+	m->section_deferred = calloc(m->nr_sections, sizeof(*m->section_deferred));
+	assert_true(m->vmemmap && m->section_state && m->section_deferred);
 	for (int i = 0; i < fs->nr_zones; i++) {
 		pg_data_t *pgdat = m->node_data[fs->zones[i].nid];
 		struct zone *z = &pgdat->node_zones[fs->zones[i].type];
@@ -144,6 +145,7 @@ static inline void fake_done(struct kmm_machine *m)
 	sim_release(m->vmemmap, m->vmemmap_bytes);
 	sim_ram_destroy(&m->ram);
 	free(m->section_state);
+	free(m->section_deferred);
 	if (kmm_current() == m)
 		kmm_use(NULL);
 	kmm_machine_free(m);

@@ -124,7 +124,7 @@ TEST(x86_64_64g_deferred_sections)
 	unsigned long deferred = 0;
 
 	for (int t = 0; t < MAX_NR_ZONES; t++)
-		deferred += zone_of(m, 0, (enum zone_type)t)->nr_deferred_sections;
+		deferred += zone_of(m, 0, (enum zone_type)t)->nr_deferred_blocks;
 	/* Whatever boot deferred is counted free and survives a checker run. */
 	expect_eq(kmm_check(m), 0);
 	struct page *p = alloc_pages(GFP_KERNEL, 10);
@@ -133,8 +133,79 @@ TEST(x86_64_64g_deferred_sections)
 	expect_eq(page_zonenum(p), ZONE_NORMAL);
 	__free_pages(p, 10);
 	expect_eq(kmm_check(m), 0);
-	printf("  mem=64G: %lu deferred sections on node 0\n", deferred);
+	printf("  mem=64G: %lu deferred blocks on node 0\n", deferred);
 	done(m);
+}
+
+/*
+ * The wholly free 4 MiB blocks of partly reserved sections are deferred too,
+ * and the allocator initialises one block at a time; the blocks come out in
+ * the order an eager boot (deferred_struct_pages=off) hands them out.
+ */
+static void take_blocks(const char *cmdline, unsigned long *pfns, int n, unsigned long *deferred)
+{
+	struct kmm_machine *m = boot(cmdline);
+	struct page **held = calloc((size_t)n, sizeof(*held));
+	struct zone *dma32 = zone_of(m, 0, ZONE_DMA32);
+
+	assert_true(held != NULL);
+	deferred[0] = dma32->nr_deferred_blocks;
+	for (int i = 0; i < n; i++) {
+		unsigned int order = (unsigned int)(i % 3 == 0 ? MAX_PAGE_ORDER : i % 11);
+
+		held[i] = alloc_pages(GFP_DMA32 | __GFP_NOWARN, order);
+		assert_true(held[i] != NULL);
+		pfns[i] = page_to_pfn_m(m, held[i]);
+	}
+	deferred[1] = dma32->nr_deferred_blocks;
+	expect_eq(kmm_check(m), 0);
+	for (int i = 0; i < n; i++)
+		__free_pages(held[i], (unsigned int)(i % 3 == 0 ? MAX_PAGE_ORDER : i % 11));
+	free(held);
+	done(m);
+}
+
+TEST(x86_64_partly_reserved_sections_defer_their_free_blocks)
+{
+	enum { N = 60 };
+	unsigned long eager[N], lazy[N], de[2], dl[2];
+	struct kmm_machine *m = boot("mem=4G");
+	unsigned long mixed_deferred = 0;
+
+	/* Section 0 holds the first MiB, ZONE_DMA and the kernel image: mixed, yet mostly deferred. */
+	expect_eq(m->section_state[0], SECTION_ONLINE);
+	for (unsigned long s = 0; s < m->nr_sections; s++)
+		if (m->section_state[s] == SECTION_ONLINE)
+			mixed_deferred += (unsigned long)__builtin_popcount(m->section_deferred[s]);
+	expect_true(mixed_deferred > 0);
+	expect_true((m->section_deferred[0] >> 1) & 1);	/* 4..8 MiB: free */
+	expect_eq(pfn_init_state(m, 1024), SECTION_DEFERRED);
+	expect_eq(pfn_init_state(m, 0), SECTION_ONLINE);
+	done(m);
+
+	take_blocks("mem=4G deferred_struct_pages=off", eager, N, de);
+	take_blocks("mem=4G", lazy, N, dl);
+	expect_eq(de[0], 0);
+	for (int i = 0; i < N; i++)
+		if (eager[i] != lazy[i]) {
+			kmm_test_fail(__FILE__, __LINE__, "step %d: eager pfn %#lx, deferred %#lx", i,
+				      eager[i], lazy[i]);
+			break;
+		}
+	/* Only about the blocks taken were initialised: whole ones, and enough for the rest. */
+	unsigned long whole = 0, small = 0;
+
+	for (int i = 0; i < N; i++) {
+		unsigned int order = (unsigned int)(i % 3 == 0 ? MAX_PAGE_ORDER : i % 11);
+
+		if (order == MAX_PAGE_ORDER)
+			whole++;
+		else
+			small += 1UL << order;
+	}
+	printf("  DMA32: %lu deferred blocks, %lu after %lu whole blocks and %lu pages more\n",
+	       dl[0], dl[1], whole, small);
+	expect_true(dl[0] - dl[1] >= whole && dl[0] - dl[1] <= whole + small / 1024 + 2);
 }
 
 TEST(numa_fake_two_nodes)

@@ -771,8 +771,8 @@ TEST(deferred_sections_match_eager)
 	/* Deferred sections count as free and in buddyinfo before they exist. */
 	expect_eq(kmm_nr_free_pages(d), eager_free);
 	expect_eq(dma32->free_area[10].nr_free, eager_nr10);
-	expect_eq(dma32->nr_deferred_sections, 2);
-	expect_eq(normal->nr_deferred_sections, 2);
+	expect_eq(dma32->nr_deferred_blocks, 64);
+	expect_eq(normal->nr_deferred_blocks, 64);
 	expect_eq(zone_managed_pages(normal), 65536);
 	expect_eq(d->section_state[3], SECTION_DEFERRED);
 	check_ok(d);
@@ -784,7 +784,7 @@ TEST(deferred_sections_match_eager)
 			break;
 		}
 	/* Only what was needed got initialised. */
-	expect_true(dma32->nr_deferred_sections >= 1);
+	expect_true(dma32->nr_deferred_blocks >= 1);
 	check_ok(d);
 	fake_done(d);
 }

@@ -79,7 +79,7 @@ static struct kmm_machine *fake_machine(struct fake *f, enum kmm_arch arch, int 
 			z->machine = m;
 			z->zone_pgdat = pgdat;
 			spin_lock_init(&z->lock);
-			INIT_LIST_HEAD(&z->deferred_sections);
+			INIT_LIST_HEAD(&z->deferred_ranges);
 			for (int o = 0; o < NR_PAGE_ORDERS; o++)
 				for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 					INIT_LIST_HEAD(&z->free_area[o].free_list[mt]);
@@ -233,19 +233,19 @@ TEST(pagetypeinfo_caps_long_lists_and_counts_deferred_sections)
 	char *s;
 
 	/* Two deferred sections: 2 * 32 MAX_PAGE_ORDER blocks on no list yet. */
-	dma32->nr_deferred_sections = 2;
+	dma32->nr_deferred_blocks = 64;
 	dma32->free_area[10].nr_free += 64;
 	s = render(m, "/proc/pagetypeinfo");
 	expect_str_contains(s, "Node    0, zone    DMA32, type      Movable      0      0      0"
 			       "      0      0      0      0      0      0      0     66 \n");
 	free(s);
 	/* 100000 or more blocks on a list print as ">100000". */
-	dma32->nr_deferred_sections = 100000 / 32 + 1;
+	dma32->nr_deferred_blocks = 100000 + 1;
 	s = render(m, "/proc/pagetypeinfo");
 	expect_str_contains(s, "type      Movable      0      0      0      0      0      0      0"
 			       "      0      0      0 >100000 \n");
 	free(s);
-	dma32->nr_deferred_sections = 0;
+	dma32->nr_deferred_blocks = 0;
 	fake_done(&f);
 }
 

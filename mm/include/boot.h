@@ -120,6 +120,12 @@ void __free_pages_core(struct page *page, unsigned int order);
  * them. Adds PAGES_PER_SECTION to managed and free pages.
  */
 void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
+/**
+ * zone_add_deferred_blocks() - the same for @nr MAX_PAGE_ORDER blocks from
+ * @start_pfn (aligned, all free, in one section and one zone). Adds their
+ * pages to managed and free pages.
+ */
+void zone_add_deferred_blocks(struct zone *zone, unsigned long start_pfn, unsigned long nr);
 void build_all_zonelists(struct kmm_machine *m);
 /** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
 void init_per_zone_wmark_min(struct kmm_machine *m);

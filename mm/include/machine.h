@@ -88,6 +88,16 @@ struct kmm_machine {
 	struct page *vmemmap;
 	size_t vmemmap_bytes;
 	unsigned char *section_state;	/* per section: enum section_state */
+	/*
+	 * Per section, bit b: MAX_PAGE_ORDER block b of the section is deferred
+	 * (struct pages untouched, on a zone's deferred_ranges). Every bit is
+	 * set while the section is SECTION_DEFERRED; an ONLINE section may keep
+	 * some (a partly reserved section's wholly free blocks, or a deferred
+	 * section the allocator has begun to take from). Written under the
+	 * zone's lock (boot: before the machine is published); read with
+	 * acquire by pfn_init_state().
+	 */
+	uint32_t *section_deferred;
 	unsigned long nr_sections;
 
 	/*
@@ -149,11 +159,30 @@ struct kmm_machine {
 enum section_state {
 	SECTION_ABSENT,		/* no RAM, or outside max_pfn */
 	SECTION_ONLINE,		/* struct pages initialised */
-	SECTION_DEFERRED,	/* all free, struct pages untouched, on a zone's deferred list */
+	SECTION_DEFERRED,	/* all free, struct pages untouched, on a zone's deferred ranges */
 	SECTION_RESERVED,	/* all RAM, all reserved, in one zone: struct pages are
 				 * initialised on first kmm_pfn_to_page() (mm/addr.c) */
 	SECTION_INITIALIZING,	/* transient: a thread is initialising a reserved section */
 };
+
+_Static_assert((PAGES_PER_SECTION >> MAX_PAGE_ORDER) <= 32, "section_deferred holds 32 blocks");
+
+/*
+ * pfn_init_state() - the enum section_state that holds for @pfn itself: its
+ * section's, except SECTION_DEFERRED for a deferred block of an ONLINE
+ * section. The caller checks @pfn's section is below nr_sections.
+ */
+static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
+{
+	unsigned long sec = pfn >> SECTION_SHIFT;
+	int state = __atomic_load_n(&m->section_state[sec], __ATOMIC_ACQUIRE);
+
+	if (state == SECTION_ONLINE && m->section_deferred &&
+	    ((__atomic_load_n(&m->section_deferred[sec], __ATOMIC_ACQUIRE) >>
+	      ((pfn >> MAX_PAGE_ORDER) & ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1))) & 1))
+		return SECTION_DEFERRED;
+	return state;
+}
 
 /* ---- The registry and the current machine (mm/machine.c) ---- */
 

@@ -8,7 +8,7 @@
  * multiple of 2^k, has PGTY_buddy and private == k on its head page, and sits
  * on exactly one free_area[k].free_list[mt] of its zone; nr_free counts the
  * blocks (not pages) of that order over all migrate types, including blocks
- * of not-yet-initialised sections (zone->deferred).
+ * whose struct pages are not initialised yet (zone->deferred_ranges).
  */
 #ifndef KMM_MMZONE_H
 #define KMM_MMZONE_H
@@ -99,12 +99,14 @@ struct per_cpu_pages {
 } __attribute__((aligned(64)));
 
 /*
- * A section whose struct pages are not initialised yet: all its frames are
- * free and belong to one zone (deferred struct page init).
+ * A run of MAX_PAGE_ORDER blocks, all in one section, whose struct pages are
+ * not initialised yet: all their frames are free and belong to one zone
+ * (deferred struct page init, one block at a time).
  */
-struct deferred_section {
-	unsigned long start_pfn;	/* immutable */
-	struct list_head list;		/* zone->deferred_sections, zone->lock */
+struct deferred_range {
+	unsigned long start_pfn;	/* next block to hand out; zone->lock */
+	unsigned long nr_blocks;	/* blocks left from start_pfn; zone->lock */
+	struct list_head list;		/* zone->deferred_ranges, zone->lock */
 };
 
 struct kmm_machine;
@@ -136,8 +138,8 @@ struct zone {
 	/* Write-intensive fields */
 	spinlock_t lock;
 	struct free_area free_area[NR_PAGE_ORDERS];	/* zone->lock */
-	struct list_head deferred_sections;		/* zone->lock */
-	unsigned long nr_deferred_sections;		/* zone->lock */
+	struct list_head deferred_ranges;		/* zone->lock; in hand-out order */
+	unsigned long nr_deferred_blocks;		/* zone->lock; MAX_PAGE_ORDER blocks */
 	unsigned long nr_lazy_free;	/* buddy=lazy: pages free but unmerged, zone->lock */
 	atomic_long vm_stat[NR_VM_ZONE_STAT_ITEMS];
 	atomic_long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];	/* base; the slots' counts fold in */
