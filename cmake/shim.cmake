@@ -5,6 +5,7 @@
 add_library(kmm_malloc SHARED
   ${CMAKE_SOURCE_DIR}/shim/malloc.c
   ${CMAKE_SOURCE_DIR}/shim/huge_cache.c
+  ${CMAKE_SOURCE_DIR}/shim/huge_table.c
   ${CMAKE_SOURCE_DIR}/shim/harden.c
   ${CMAKE_SOURCE_DIR}/shim/trace.c
   ${CMAKE_SOURCE_DIR}/shim/new.cc
