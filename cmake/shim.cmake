@@ -23,6 +23,10 @@ target_compile_options(kmm_malloc PRIVATE -fno-builtin)
 target_link_options(kmm_malloc PRIVATE
   -Wl,--version-script=${CMAKE_SOURCE_DIR}/shim/exports.map -Wl,-z,nodelete)
 target_link_libraries(kmm_malloc PRIVATE Threads::Threads m ${CMAKE_DL_LIBS})
+# No libstdc++ (shim/new.cc says why): linked by the C driver, and new.cc has
+# no exception handling of its own.
+set_target_properties(kmm_malloc PROPERTIES LINKER_LANGUAGE C)
+set_source_files_properties(${CMAKE_SOURCE_DIR}/shim/new.cc PROPERTIES COMPILE_OPTIONS -fno-exceptions)
 if(NOT KMM_SANITIZE AND NOT KMM_TSAN)
   # Every symbol resolved at link time: a missing kmm function is a build error.
   target_link_options(kmm_malloc PRIVATE -Wl,-z,defs)

@@ -1018,7 +1018,12 @@ void free(void *p)
 		ram_free(p, "free");
 		return;
 	}
-	if (unlikely(in_kmm) || atomic_load_explicit(&shim_state, memory_order_acquire) != SHIM_UP) {
+	/*
+	 * Not booted yet (a program that frees before its first malloc, e.g. a
+	 * stack address): boot, so that the pointer is judged as it would be
+	 * later, not handed to glibc unseen.
+	 */
+	if (unlikely(in_kmm) || !shim_ready()) {
 		__libc_free(p);
 		return;
 	}
@@ -1048,7 +1053,7 @@ void *realloc(void *p, size_t size)
 		free(p);
 		return NULL;
 	}
-	if (unlikely(in_kmm) || !(ram_start && (in_ram(p) || atomic_load(&shim_state) == SHIM_UP)))
+	if (unlikely(in_kmm) || !shim_ready())	/* boots first, as free() does */
 		return __libc_realloc(p, size);
 
 	size_t old;
