@@ -71,6 +71,8 @@ static void machine_teardown(struct kmm_machine *m)
 	m->section_state = NULL;
 	free(m->section_deferred);
 	m->section_deferred = NULL;
+	free(m->section_reserved);
+	m->section_reserved = NULL;
 	sim_ram_destroy(&m->ram);
 	kmm_machine_free(m);
 }

@@ -196,11 +196,28 @@ void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section)
 	__atomic_store_n(state, SECTION_ONLINE, __ATOMIC_RELEASE);
 }
 
+void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn)
+{
+	unsigned long sec = pfn >> SECTION_SHIFT, start = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES);
+	uint32_t bit = 1u << ((pfn >> MAX_PAGE_ORDER) & ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1));
+	int zid = ZONE_NORMAL, nid = 0;
+
+	spin_lock(&m->reserved_block_lock);
+	if (__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) & bit) {
+		pfn_zone_nid(m, start, &zid, &nid);
+		for (pfn = start; pfn < start + MAX_ORDER_NR_PAGES; pfn++)
+			__init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
+		__atomic_fetch_and(&m->section_reserved[sec], ~bit, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&m->reserved_block_lock);
+}
+
 /**
  * kmm_pfn_to_page() - the struct page of @pfn on @m.
  *
- * A wholly reserved section (SECTION_RESERVED) is initialised on the first
- * call that reaches it. A section still deferred (all free, owned by the
+ * A wholly reserved section (SECTION_RESERVED), or a wholly reserved block
+ * of a partly reserved section, is initialised on the first call that
+ * reaches it. A section still deferred (all free, owned by the
  * buddy allocator until it first allocates from it) is returned as is: its
  * struct pages are not initialised yet, as with Linux's deferred init.
  * Context: any; may initialise 32768 struct pages once per reserved section.
@@ -219,6 +236,10 @@ struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn)
 		return NULL;
 	if (unlikely(state == SECTION_RESERVED || state == SECTION_INITIALIZING))
 		kmm_init_reserved_section(m, section);
+	else if (unlikely(m->section_reserved &&
+			  __atomic_load_n(&m->section_reserved[section], __ATOMIC_RELAXED)) &&
+		 pfn_init_state(m, pfn) == SECTION_RESERVED)
+		kmm_init_reserved_block(m, pfn);
 	return pfn_to_page_m(m, pfn);
 }
 

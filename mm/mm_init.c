@@ -650,12 +650,37 @@ static uint32_t defer_free_blocks(struct kmm_machine *m, unsigned long section)
 }
 
 /*
+ * The MAX_PAGE_ORDER blocks of a mixed section that are all RAM, all reserved
+ * and in one zone: left untouched, as a wholly reserved section is, until
+ * kmm_pfn_to_page() asks for one of their pages (kmm_init_reserved_block).
+ * Return: their bits.
+ */
+static uint32_t reserved_blocks(struct kmm_machine *m, unsigned long section)
+{
+	unsigned long first = section << SECTION_SHIFT;
+	uint32_t bits = 0;
+
+	for (unsigned int b = 0; b < (PAGES_PER_SECTION >> MAX_PAGE_ORDER); b++) {
+		unsigned long pfn = first + ((unsigned long)b << MAX_PAGE_ORDER);
+		uint64_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + MAX_ORDER_NR_PAGES);
+		struct zone *zone = zone_of_pfn(m, pfn);
+
+		if (zone && zone_spans_pfn(zone, pfn + MAX_ORDER_NR_PAGES - 1) &&
+		    memblock_overlap(&m->memblock.memory, s, e) == e - s &&
+		    !memblock_free_bytes(m, s, e))
+			bits |= 1u << b;
+	}
+	return bits;
+}
+
+/*
  * memblock_free_all(), section by section. A section is
  *   without RAM                      -> SECTION_ABSENT;
  *   all RAM, all reserved, one zone  -> SECTION_RESERVED, untouched;
  *   all RAM, all free, one zone      -> handed over in the second pass;
  *   anything else (mixed)            -> its wholly free MAX_PAGE_ORDER blocks
- *     deferred where they lie in the walk (defer_free_blocks), every other
+ *     deferred where they lie in the walk (defer_free_blocks), its wholly
+ *     reserved ones left untouched (reserved_blocks), every other
  *     struct page initialised (holes and reservations stay PG_reserved), its
  *     other free ranges handed over with the largest aligned orders, in
  *     ascending pfn order.
@@ -681,7 +706,7 @@ void memblock_free_all(struct boot *b)
 		uint64_t ram = memblock_overlap(&m->memblock.memory, s, e), free_bytes;
 		unsigned long pfn = sec << SECTION_SHIFT;
 		struct zone *zone;
-		uint32_t skip;
+		uint32_t skip, reserved;
 
 		if (!ram) {
 			m->section_state[sec] = SECTION_ABSENT;
@@ -700,7 +725,9 @@ void memblock_free_all(struct boot *b)
 			}
 		}
 		skip = m->opts.eager_memmap ? 0 : defer_free_blocks(m, sec);
-		init_section(m, sec, skip);
+		reserved = m->opts.eager_memmap ? 0 : reserved_blocks(m, sec);
+		init_section(m, sec, skip | reserved);
+		m->section_reserved[sec] = reserved;
 		free_section_ranges(m, sec, skip);
 	}
 
@@ -868,6 +895,10 @@ unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, c
 
 	if (last <= first)
 		return 0;
+	/* Blocks of it that boot left untouched (reserved_blocks) are initialised first. */
+	for (unsigned long pfn = first; pfn < last;
+	     pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES)
+		kmm_pfn_to_page(m, pfn);
 	memblock_phys_free(m, PFN_PHYS(first), PFN_PHYS(last - first));
 	free_pages_range(m, first, last);
 	update_totals(b);
@@ -933,7 +964,8 @@ int setup_host_memory(struct boot *b)
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
 	m->section_state = calloc(m->nr_sections, 1);
 	m->section_deferred = calloc(m->nr_sections, sizeof(*m->section_deferred));
-	if (!m->vmemmap || !m->section_state || !m->section_deferred)
+	m->section_reserved = calloc(m->nr_sections, sizeof(*m->section_reserved));
+	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
 	err = sim_ram_create(&m->ram, PFN_PHYS(m->max_pfn), PFN_PHYS(m->max_low_pfn),

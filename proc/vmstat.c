@@ -492,6 +492,15 @@ static void pagetypeinfo_showblockcount_print(struct kmm_machine *m, struct strb
 			count[MIGRATE_MOVABLE]++;
 			continue;
 		}
+		if (state == SECTION_RESERVED && m->section_state[sec] == SECTION_ONLINE) {
+			/* a reserved block boot left untouched, wholly in this zone: its pageblock's type */
+			mt = z->pageblock_mt ? z->pageblock_mt[(pfn >> m->pageblock_order) -
+							       (z->zone_start_pfn >> m->pageblock_order)]
+					     : MIGRATE_MOVABLE;
+			if (mt >= 0 && mt < MIGRATE_TYPES)
+				count[mt]++;
+			continue;
+		}
 		page = pfn_to_page_m(m, pfn);
 		if (page_zonenum(page) != (unsigned int)z->type || page_to_nid(page) != z->node)
 			continue;

@@ -9,6 +9,7 @@
  * a wholly reserved section does not initialise it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,59 @@ TEST(reserved_sections_stay_untouched)
 	expect_eq(after, reserved);	/* reading them initialised none */
 	free(f);
 	t_done(m);
+}
+
+/*
+ * Blocks boot leaves untouched (free ones deferred, wholly reserved ones of
+ * partly reserved sections) read exactly as if boot had initialised every
+ * struct page (deferred_struct_pages=off): /proc/kpageflags of every frame
+ * and /proc/pagetypeinfo; and reading them initialises none.
+ */
+TEST(untouched_blocks_read_as_initialised_ones)
+{
+	const char *lines[] = { "mem=4G arch=x86_64 maxcpus=1", "mem=1G arch=i386 maxcpus=1" };
+
+	for (int l = 0; l < 2; l++) {
+		char eager_line[96];
+		snprintf(eager_line, sizeof(eager_line), "%s deferred_struct_pages=off", lines[l]);
+		struct kmm_machine *e = t_boot(eager_line);
+		uint64_t *fe = all_flags(e, 0);
+		char *pte = NULL, *ptl = NULL;
+		assert_eq(kmm_proc_read(e, "/proc/pagetypeinfo", &pte), 0);
+		unsigned long nr = e->max_pfn;
+		t_done(e);
+
+		struct kmm_machine *m = t_boot(lines[l]);
+		unsigned long untouched = 0, after = 0;
+		for (unsigned long s = 0; s < m->nr_sections; s++)
+			if (m->section_state[s] == SECTION_ONLINE)
+				untouched += (unsigned long)__builtin_popcount(m->section_deferred[s] |
+									   m->section_reserved[s]);
+		expect_true(untouched > 0);
+		assert_eq(m->max_pfn, nr);
+		uint64_t *fl = all_flags(m, 0);
+		for (unsigned long pfn = 0; pfn < nr; pfn++)
+			if (fe[pfn] != fl[pfn]) {
+				kmm_test_fail(__FILE__, __LINE__, "%s: pfn %#lx: %#llx eager, %#llx lazy",
+					      lines[l], pfn, (unsigned long long)fe[pfn],
+					      (unsigned long long)fl[pfn]);
+				break;
+			}
+		assert_eq(kmm_proc_read(m, "/proc/pagetypeinfo", &ptl), 0);
+		if (strcmp(ptl, pte))
+			kmm_test_fail(__FILE__, __LINE__, "%s: /proc/pagetypeinfo differs:\n%s\n%s",
+				      lines[l], pte, ptl);
+		for (unsigned long s = 0; s < m->nr_sections; s++)
+			if (m->section_state[s] == SECTION_ONLINE)
+				after += (unsigned long)__builtin_popcount(m->section_deferred[s] |
+									m->section_reserved[s]);
+		expect_eq(after, untouched);
+		free(fe);
+		free(fl);
+		free(pte);
+		free(ptl);
+		t_done(m);
+	}
 }
 
 TEST(bad_calls)

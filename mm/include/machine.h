@@ -98,6 +98,14 @@ struct kmm_machine {
 	 * acquire by pfn_init_state().
 	 */
 	uint32_t *section_deferred;
+	/*
+	 * Per section, bit b: block b of an ONLINE section is wholly reserved
+	 * and its struct pages are not initialised yet; kmm_pfn_to_page()
+	 * initialises it (under reserved_block_lock) and clears the bit with
+	 * release. Read with acquire by pfn_init_state().
+	 */
+	uint32_t *section_reserved;
+	spinlock_t reserved_block_lock;
 	unsigned long nr_sections;
 
 	/*
@@ -169,18 +177,25 @@ _Static_assert((PAGES_PER_SECTION >> MAX_PAGE_ORDER) <= 32, "section_deferred ho
 
 /*
  * pfn_init_state() - the enum section_state that holds for @pfn itself: its
- * section's, except SECTION_DEFERRED for a deferred block of an ONLINE
+ * section's, except SECTION_DEFERRED for a deferred block and
+ * SECTION_RESERVED for a not yet initialised reserved block of an ONLINE
  * section. The caller checks @pfn's section is below nr_sections.
  */
 static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
 {
 	unsigned long sec = pfn >> SECTION_SHIFT;
 	int state = __atomic_load_n(&m->section_state[sec], __ATOMIC_ACQUIRE);
+	unsigned int bit = (unsigned int)((pfn >> MAX_PAGE_ORDER) &
+					  ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1));
 
-	if (state == SECTION_ONLINE && m->section_deferred &&
-	    ((__atomic_load_n(&m->section_deferred[sec], __ATOMIC_ACQUIRE) >>
-	      ((pfn >> MAX_PAGE_ORDER) & ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1))) & 1))
+	if (state != SECTION_ONLINE)
+		return state;
+	if (m->section_deferred &&
+	    ((__atomic_load_n(&m->section_deferred[sec], __ATOMIC_ACQUIRE) >> bit) & 1))
 		return SECTION_DEFERRED;
+	if (m->section_reserved &&
+	    ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1))
+		return SECTION_RESERVED;
 	return state;
 }
 
