@@ -118,6 +118,8 @@ static uintptr_t slab_shadow_bias;
  */
 static bool fast_small;
 static size_t live_map_bytes;
+/* kmm_slab_shadow_bias() in every mode (0 without a slab layer), for trims; immutable once SHIM_UP */
+static uintptr_t trim_shadow_bias;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool debug_mode;				/* KMM_MALLOC_DEBUG */
 static bool stats_enabled;			/* KMM_MALLOC_STATS */
@@ -445,8 +447,10 @@ static void shim_boot_locked(void)
 		return;
 	}
 	use_kmalloc = kmalloc && kfree && ksize && slab_is_available_m(m);
+	if (slab_is_available_m(m))
+		trim_shadow_bias = kmm_slab_shadow_bias(m);
 	if (use_kmalloc && !harden_on && !debug_mode)
-		slab_shadow_bias = kmm_slab_shadow_bias(m);
+		slab_shadow_bias = trim_shadow_bias;
 	fast_small = slab_shadow_bias && !harden_fail_every && !stats_enabled;
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
@@ -535,15 +539,29 @@ static inline __attribute__((always_inline)) void kmm_leave(struct shim_slot *s)
  * The shim is a free page reporting device (mm/page_reporting.c): each
  * reported free block's RAM is discarded, so the host takes the pages back
  * and they read as zero when next touched. The blocks stay on their free
- * lists; only their bytes go.
+ * lists; only their bytes go. So does the whole pages of the block's slab
+ * shadow (one byte per 8 bytes, 1/8 of RAM once slabs have used it): a free
+ * block holds no object, new_slab() clears its slab's shadow before use, and
+ * zero is what it writes. (A second free of a block whose slab was freed and
+ * trimmed since then is named an invalid pointer, not a double free.)
  */
 static int discard_reported(struct page_reporting_dev_info *prdev, struct page *page,
 			    unsigned int order)
 {
 	void *p = page_address(page);
 
-	if (p)
-		sim_discard(p, PAGE_SIZE << order);
+	(void)prdev;
+	if (!p)
+		return 0;
+	sim_discard(p, PAGE_SIZE << order);
+	if (trim_shadow_bias) {
+		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> 3), PAGE_SIZE);
+		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >> 3),
+					 PAGE_SIZE);
+
+		if (s < e)
+			sim_discard((void *)s, e - s);
+	}
 	return 0;
 }
 

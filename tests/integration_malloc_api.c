@@ -486,6 +486,15 @@ TEST(rss_falls_after_free)
 	rss_cycle(16 << 20, 16, true, &grown, &after);
 	expect_true(grown > 150 * 1024);
 	expect_true(after < grown / 8);
+	/*
+	 * 128 MiB of 64-byte objects: the slab's shadow (a byte per 8 bytes,
+	 * 16 MiB here) goes back with the RAM it describes; what stays is the
+	 * struct pages (64 bytes per 4 KiB). First of the slab cases: no
+	 * shadow is resident before it.
+	 */
+	rss_cycle(64, 2 << 20, true, &grown, &after);
+	expect_true(grown > 128 * 1024);
+	expect_true(after < grown / 25);
 	/* Small objects: slabs go back to the buddy allocator, malloc_trim gives the RAM back. */
 	rss_cycle(200, 1 << 20, true, &grown, &after);
 	expect_true(grown > 150 * 1024);
