@@ -306,26 +306,31 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 
 	*allocated = 0;
 	while (pfn < end) {
-		if (!section_online(m, pfn)) {
-			/* A section, or one block of it, not initialised (pfn_init_state). */
-			pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES;
-			continue;
-		}
-		unsigned long i = pfn - z->zone_start_pfn;
-		struct page *p = pfn_to_page_m(m, pfn);
+		unsigned long stop = KMM_MIN(end, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) +
+						  MAX_ORDER_NR_PAGES);
 
-		/* eight frames all accounted already (free or on a pcp list) */
-		if (!(i & 7) && c->seen[i >> 3] == 0xff && end - pfn >= 8) {
-			pfn += 8;
+		/* A section, or one block of it, not initialised (pfn_init_state): skipped. */
+		if (!section_online(m, pfn)) {
+			pfn = stop;
 			continue;
 		}
-		if (!(c->seen[i >> 3] & (1u << (i & 7))) && in_zone_page(c, p)) {
-			if (PageBuddy(p))
-				return report(c, "PageBuddy pfn %#lx is on no free list", pfn);
-			if (!PageReserved(p))
-				(*allocated)++;
+		while (pfn < stop) {
+			unsigned long i = pfn - z->zone_start_pfn;
+			struct page *p = pfn_to_page_m(m, pfn);
+
+			/* eight frames all accounted already (free or on a pcp list) */
+			if (!(i & 7) && c->seen[i >> 3] == 0xff && stop - pfn >= 8) {
+				pfn += 8;
+				continue;
+			}
+			if (!(c->seen[i >> 3] & (1u << (i & 7))) && in_zone_page(c, p)) {
+				if (PageBuddy(p))
+					return report(c, "PageBuddy pfn %#lx is on no free list", pfn);
+				if (!PageReserved(p))
+					(*allocated)++;
+			}
+			pfn++;
 		}
-		pfn++;
 	}
 	return 0;
 }
