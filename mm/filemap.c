@@ -21,8 +21,10 @@
  * (do_async_mmap_readahead), and fault-around (filemap_map_pages).
  * Simplified: a page is read before it enters the cache (no !uptodate page
  * is ever visible, so nobody waits on one); single pages, no large folios;
- * a file's mappings share one fault window (kmm_file.f_ra); no shadow entries
- * (no refault detection); shmem pages are never swapped out (reclaim keeps
+ * a file's mappings share one fault window (kmm_file.f_ra); reclaim's shadow
+ * entries (mm/workingset.c) live in an xarray of their own beside the
+ * pages (f->i_shadows), dropped with them by truncation and invalidation;
+ * shmem pages are never swapped out (reclaim keeps
  * them: mm/vmscan.c).
  *
  * Invariant (filemap_check): for every file, the xarray holds nrpages pages,
@@ -99,6 +101,7 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f)
 	f->m = m;
 	spin_lock_init(&f->i_pages_lock);
 	xa_init(&f->i_pages);
+	xa_init(&f->i_shadows);
 	sim_rwlock_init(&f->i_rwsem);
 	INIT_LIST_HEAD(&f->files_node);
 	spin_lock_init(&f->ra_lock);
@@ -283,6 +286,7 @@ struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool z
  */
 int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get)
 {
+	void *shadow = NULL;
 	int err;
 
 	page->mapping = f;
@@ -292,6 +296,7 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 		err = -EEXIST;
 	} else if ((err = xa_store(&f->i_pages, idx, page)) == 0) {
 		f->nrpages++;
+		shadow = xa_erase(&f->i_shadows, idx);	/* the page replaces its shadow */
 		if (get)
 			get_page(page);
 	}
@@ -300,6 +305,8 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 		page->mapping = NULL;
 		return err;
 	}
+	if (shadow)
+		workingset_refault(page, (unsigned long)shadow);	/* may set PG_active: before the LRU */
 	account_cache_page(f, page, 1);
 	folio_add_lru(page);		/* file list, or anon for shmem (swap-backed) */
 	return 0;
@@ -561,9 +568,11 @@ struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsign
 
 /*
  * __filemap_remove_folio(): take @page (locked by the caller) out of @f.
- * The cache's reference goes to the caller. Return: false if it was not there.
+ * The cache's reference goes to the caller. When @reclaimed (reclaim evicts
+ * it), a shadow entry takes its place (workingset_eviction).
+ * Return: false if it was not there.
  */
-static bool remove_page_locked(struct kmm_file *f, struct page *page)
+static bool remove_page_locked(struct kmm_file *f, struct page *page, bool reclaimed)
 {
 	spin_lock(&f->i_pages_lock);
 	if (page->mapping != f || xa_load(&f->i_pages, page->index) != page) {
@@ -571,6 +580,10 @@ static bool remove_page_locked(struct kmm_file *f, struct page *page)
 		return false;
 	}
 	xa_erase(&f->i_pages, page->index);
+	if (reclaimed) {
+		/* a shadow is odd (bit 0 set): never taken for a pointer */
+		xa_store(&f->i_shadows, page->index, (void *)workingset_eviction(page));	/* no memory: none */
+	}
 	f->nrpages--;
 	page->mapping = NULL;
 	spin_unlock(&f->i_pages_lock);
@@ -590,7 +603,7 @@ bool filemap_remove_mapping(struct page *page)
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
 	if (f && !f->shmem && !page_flag_test(page, PG_dirty) && page_ref_count(page) == 2 &&
 	    page_mapcount(page) <= 0)
-		ok = remove_page_locked(f, page);
+		ok = remove_page_locked(f, page, true);
 	unlock_page(page);
 	if (ok)
 		put_user_page_ref(page);	/* the page cache's reference */
@@ -614,6 +627,16 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 {
 	unsigned long idx = start, dropped = 0;
 
+	/* the range's shadow entries go too (truncation; invalidation's clear_shadow_entries) */
+	spin_lock(&f->i_pages_lock);
+	for (unsigned long i = start; xa_find(&f->i_shadows, &i, end, XA_PRESENT);) {
+		xa_erase(&f->i_shadows, i);
+		if (i == end || i == ~0UL)
+			break;
+		i++;
+	}
+	spin_unlock(&f->i_pages_lock);
+
 	for (;;) {
 		struct page *page;
 		spin_lock(&f->i_pages_lock);
@@ -635,7 +658,7 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 			lock_page(page);
 			unmap_page_range_of(page);
 		}
-		if (page->mapping == f && remove_page_locked(f, page)) {
+		if (page->mapping == f && remove_page_locked(f, page, false)) {
 			cancel_dirty_page(f, page);
 			unlock_page(page);
 			put_user_page_ref(page);	/* the cache's */
@@ -661,6 +684,7 @@ void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f)
 		procs_exit(m, token);
 	}
 	xa_destroy(&f->i_pages);
+	xa_destroy(&f->i_shadows);
 	if (f->a_ops && f->a_ops->release)
 		f->a_ops->release(f);
 }
@@ -911,9 +935,26 @@ static int check_file(struct kmm_file *f, void *arg)
 		if (dirty && !f->shmem)
 			c->dirty++;
 	}
-	if (n != f->nrpages)
+	if (n != f->nrpages) {
 		c->err = kmm_set_error(-EUCLEAN, "filemap: %s has nrpages %lu but %lu pages cached",
 				       f->path, f->nrpages, n);
+		goto out;
+	}
+	if (xa_check(&f->i_shadows, why, sizeof(why))) {
+		c->err = kmm_set_error(-EUCLEAN, "filemap: %s's shadows: %s", f->path, why);
+		goto out;
+	}
+	{
+		void *shadow;
+		xa_for_each(&f->i_shadows, idx, shadow) {
+			if (!((uintptr_t)shadow & 1) || xa_load(&f->i_pages, idx) ||
+			    idx >= pages_in_size) {
+				c->err = kmm_set_error(-EUCLEAN, "filemap: %s has a bad shadow entry at %lu "
+						       "(not a shadow, beside a page, or past the end)", f->path, idx);
+				goto out;
+			}
+		}
+	}
 out:
 	spin_unlock(&f->i_pages_lock);
 	if (c->err)

@@ -24,6 +24,7 @@
 #include <kmm/trace.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/swap.h"
 #include "tests/process_test.h"
 
 #define PG 4096
@@ -871,5 +872,67 @@ TEST(exec_of_a_file_of_the_filesystem_maps_its_bytes)
 	kmm_exit(a, 0);
 	kmm_exit(b, 0);
 	expect_eq(kmm_unlink(m, "/usr/bin/real"), 0);
+	done(m);
+}
+
+/*
+ * Refault detection (mm/workingset.c): a clean file page reclaim evicts
+ * leaves a shadow entry; reading it in again counts a refault, and one
+ * within the working set (the active file pages) goes straight to the
+ * active list. Truncation and drop_caches take the shadows with the pages.
+ */
+TEST(refaults_of_evicted_file_pages_are_counted_and_activated)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char buf[1 << 20];
+	static unsigned char vec[4096];
+	int hot, cold;
+
+	assert_eq(kmm_mkfile(m, "/data/hot", 4 << 20, 0x11), 0);
+	assert_eq(kmm_mkfile(m, "/data/cold", 8 << 20, 0x22), 0);
+	assert_eq(kmm_sync(m), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	hot = kmm_open(a, "/data/hot", KMM_O_RDONLY);
+	cold = kmm_open(a, "/data/cold", KMM_O_RDWR);
+	assert_true(hot >= 3 && cold >= 3);
+	/* the hot file read twice (active), the cold one once (inactive) */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t off = 0; off < (4 << 20); off += sizeof(buf))
+			assert_eq(kmm_pread(a, hot, buf, sizeof(buf), off), (long)sizeof(buf));
+	for (uint64_t off = 0; off < (8 << 20); off += sizeof(buf))
+		assert_eq(kmm_pread(a, cold, buf, sizeof(buf), off), (long)sizeof(buf));
+	lru_add_drain_all(m);
+	expect_true(meminfo_kb(m, "Active(file):") >= 4096);
+	long refault0 = vmstat_val(m, "workingset_refault_file");
+	long activate0 = vmstat_val(m, "workingset_activate_file");
+	expect_eq(refault0, 0);
+	/* reclaim takes inactive (cold) pages: each leaves a shadow */
+	expect_true(kmm_reclaim(m, 1024) >= 1024);
+	long evicted = 2048 - kmm_fincore(m, "/data/cold", vec, sizeof(vec));
+	expect_true(evicted >= 1024);
+	expect_eq(kmm_fincore(m, "/data/hot", vec, sizeof(vec)), 1024);
+	expect_true(kmm_check(m) == 0);
+	/* read again: every evicted page is a refault; those within the working set are activated */
+	long active_before = meminfo_kb(m, "Active(file):");
+	for (uint64_t off = 0; off < (8 << 20); off += sizeof(buf))
+		assert_eq(kmm_pread(a, cold, buf, sizeof(buf), off), (long)sizeof(buf));
+	lru_add_drain_all(m);
+	long refaults = vmstat_val(m, "workingset_refault_file") - refault0;
+	long activated = vmstat_val(m, "workingset_activate_file") - activate0;
+	expect_eq(refaults, evicted);
+	expect_true(activated > 0 && activated <= refaults);
+	expect_eq(vmstat_val(m, "workingset_restore_file"), 0);	/* they were never the working set */
+	expect_true(meminfo_kb(m, "Active(file):") >= active_before + activated * 4);
+	/* evicted again, then truncated: the shadows go with the file's end */
+	expect_true(kmm_reclaim(m, 1024) >= 1024);
+	assert_eq(kmm_ftruncate(a, cold, 0), 0);
+	expect_true(kmm_check(m) == 0);
+	assert_eq(kmm_ftruncate(a, cold, 8 << 20), 0);
+	assert_eq(kmm_pread(a, cold, buf, sizeof(buf), 0), (long)sizeof(buf));
+	expect_eq(vmstat_val(m, "workingset_refault_file") - refault0, refaults);	/* no shadow was left */
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/hot"), 0);
+	expect_eq(kmm_unlink(m, "/data/cold"), 0);
 	done(m);
 }

@@ -180,6 +180,7 @@ struct kmm_file {
 	spinlock_t i_pages_lock;	/* @i_pages and @nrpages (Linux's xa_lock of i_pages) */
 	struct xarray i_pages;		/* the page cache; tags DIRTY, WRITEBACK (mm/include/filemap.h) */
 	unsigned long nrpages;		/* cached pages */
+	struct xarray i_shadows;	/* reclaim's shadow entries by index (i_pages_lock; mm/workingset.c) */
 	struct sim_rwlock i_mmap_lock;	/* @i_mmap (Linux's i_mmap_rwsem) */
 	unsigned long committed;	/* shmem: pages charged at creation (shmem_acct_size) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */
