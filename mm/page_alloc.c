@@ -535,12 +535,6 @@ static inline bool pcp_allowed_order(unsigned int order)
 	return order <= PAGE_ALLOC_COSTLY_ORDER;
 }
 
-/* page_zone() when the machine is already known (saves the registry lookup). */
-static inline struct zone *page_zone_m(const struct kmm_machine *m, const struct page *page)
-{
-	return &m->node_data[page_to_nid(page)]->node_zones[page_zonenum(page)];
-}
-
 /* Return @count pages' worth from @pcp to the buddy, round robin over the lists. */
 static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 			       int pindex)
@@ -1072,7 +1066,7 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 	flags = __free_pages_prepare(page, order);
 	if (unlikely(!flags))
 		return;
-	/* page_zone_m() from the flags word just written */
+	/* page_zone() from the flags word just written, with the machine already known */
 	zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
 			->node_zones[(flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1)];
 	mt = get_pfnblock_migratetype(zone, pfn);

@@ -470,8 +470,9 @@ static inline bool slab_cmpxchg(struct slab *slab, void *old_fl, unsigned long o
 	 * clang inlines this as lock cmpxchg16b; GCC's ThreadSanitizer needs it
 	 * to see the barrier (it takes __sync's as relaxed).
 	 */
-	return __atomic_compare_exchange_n((unsigned __int128 *)&slab->freelist, &o, n, false,
-					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	unsigned __int128 *pair = __builtin_assume_aligned(&slab->freelist, 16);
+
+	return __atomic_compare_exchange_n(pair, &o, n, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 #else
 	/* GCC inlines only the __sync form (its __atomic one calls libatomic). */
 	return __sync_bool_compare_and_swap((unsigned __int128 *)&slab->freelist, o, n);
