@@ -832,3 +832,24 @@ int slub_check(struct kmm_machine *m)
 	spin_unlock(&st->slab_mutex);
 	return err;
 }
+
+/**
+ * slab_usable_size() - bytes of @obj the caller may use: the requested size
+ * when the kmalloc red zone guards the rest, else the object size.
+ */
+size_t slab_usable_size(struct kmem_cache *s, void *obj)
+{
+	return get_orig_size(s, obj);
+}
+
+/**
+ * slab_kmalloc_resize() - krealloc in place: move the kmalloc red zone to
+ * @new_size (<= object_size). A no-op unless the cache keeps orig_size.
+ */
+void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size)
+{
+	if (!slub_debug_orig_size(s) || !(s->flags & SLAB_RED_ZONE))
+		return;
+	*orig_size_slot(s, obj) = (unsigned int)new_size;
+	memset((char *)obj + new_size, SLUB_RED_ACTIVE, s->object_size - new_size);
+}
