@@ -776,10 +776,17 @@ static bool parse_block(struct parser *ps, struct stmt **out, int *nout, bool cl
 		if (!w.quoted && !w.is_var && !strcmp(w.text, "repeat")) {
 			s->kind = STMT_REPEAT;
 			free(w.text);
-			/* the text of a repeat is its header line */
-			const char *eol = memchr(start, '\n', (size_t)(ps->end - start));
-			set_text(s, start, eol ? eol : ps->end);
 			ok = parse_repeat(ps, s, NULL);
+			if (ok) {
+				/* the text of a repeat is its header line, or the repeat
+				 * itself when it closes on that line: never the rest of a
+				 * line that holds more statements (each repeat of a long
+				 * one-line script would copy the whole line) */
+				const char *eol = memchr(start, '\n', (size_t)(ps->end - start));
+				if (!eol)
+					eol = ps->end;
+				set_text(s, start, ps->p < eol ? ps->p : eol);
+			}
 		} else if (!w.quoted && !w.is_var && !strcmp(w.text, "let")) {
 			s->kind = STMT_LET;
 			free(w.text);

@@ -3,9 +3,9 @@
 # tests/fuzz_ci.sh - the fuzzers for a fixed time, as CI runs them (`make
 # fuzz`): fuzz_scenario (the parser's contract) and fuzz_run (parse and run
 # with the runner's limits), each SECONDS seconds from a fixed seed, on a
-# copy of fuzz/corpus/ plus three generated 1 MB scripts (a 500,000-term
-# expression, `let` lines, a mix of commands), with inputs allowed up to
-# 1 MB. Fails if libFuzzer reports a crash, a leak, a timeout (30 s per
+# copy of fuzz/corpus/ plus four generated 1 MB scripts (a 500,000-term
+# expression, `let` lines, one line of `repeat` blocks, a mix of commands),
+# with inputs allowed up to 1 MB. Fails if libFuzzer reports a crash, a leak, a timeout (30 s per
 # input) or out-of-memory (2 GB). The corpus copy is thrown away; inputs
 # worth keeping are added to fuzz/corpus/ by hand.
 # usage: fuzz_ci.sh FUZZ_BUILD_DIR [SECONDS]
@@ -34,6 +34,9 @@ with open(d + "/big-lets", "w") as f:
     while n < mb - 40:
         l = "let $v%d = %d * 2 + 1\n" % (i, i)
         f.write(l); n += len(l); i += 1
+with open(d + "/big-repeats", "w") as f:
+    u = "repeat 1 { let $a = 1 }; "
+    f.write(u * ((mb - 2) // len(u)) + "\n")
 lines = ["boot mem=64M", "alloc_pages order=1 -> $p", "free_pages $p", "kmalloc 100 -> $o",
          "kfree $o", "cat /proc/buddyinfo | grep Normal", "# a comment",
          "repeat 2 { let $a = 1 + 2 }", "expect zone.DMA.free >= 0", "print \"x\" 1"]

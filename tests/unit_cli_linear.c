@@ -14,6 +14,7 @@
 
 #include "cli/expr.h"
 #include "cli/scenario.h"
+#include "cli/scenario_tree.h"
 #include "tests/harness.h"
 
 static char err[512];
@@ -54,6 +55,47 @@ TEST(expression_memory_is_linear_in_its_terms)
 	/* one node per term and operator, a few hundred bytes at most each */
 	if (used > 32000 * 2 * 256)
 		kmm_test_fail(__FILE__, __LINE__, "parsing 32000 terms holds %zu bytes", used);
+	script_free(s);
+	free(text);
+}
+
+/*
+ * A one-line script of many `repeat` blocks: each repeat keeps its own text,
+ * not the rest of the line (every repeat used to copy the line from its start
+ * to the end: 8 GB for a 1 MB line, which is how the CI fuzzer ran out of
+ * memory).
+ */
+TEST(one_line_of_repeats_is_linear)
+{
+	const char *unit = "repeat 1 { let $a = 1 }; ";
+	size_t ulen = strlen(unit), n = 0;
+	int count = 8000;
+	char *text = malloc(ulen * (size_t)count + 16);
+
+	for (int i = 0; i < count; i++, n += ulen)
+		memcpy(text + n, unit, ulen);
+	memcpy(text + n, "\n", 2);
+	n++;
+	struct script_source src = { "rep.kmm", text, n, 1 };
+	size_t before = heap_in_use();
+	struct script *s = script_parse(&src, 1, err, sizeof(err), NULL);
+	size_t used = heap_in_use() - before;
+
+	assert_true(s != NULL);
+	expect_eq(s->nstmts, count);
+	expect_true(!strcmp(s->stmts[0].text, "repeat 1 { let $a = 1 }"));
+	expect_true(!strcmp(s->stmts[count - 1].text, "repeat 1 { let $a = 1 }"));
+	/* a statement, its body and two short texts: a few hundred bytes each */
+	if (used > (size_t)count * 2048)
+		kmm_test_fail(__FILE__, __LINE__, "parsing %d one-line repeats holds %zu bytes",
+			      count, used);
+	script_free(s);
+	/* a repeat whose block goes on over several lines keeps its header line */
+	const char *multi = "repeat 2 {\n  let $b = 2\n}\n";
+	struct script_source src2 = { "rep.kmm", multi, strlen(multi), 1 };
+	s = script_parse(&src2, 1, err, sizeof(err), NULL);
+	assert_true(s != NULL);
+	expect_true(!strcmp(s->stmts[0].text, "repeat 2 {"));
 	script_free(s);
 	free(text);
 }
