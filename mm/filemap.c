@@ -24,13 +24,16 @@
  * a file's mappings share one fault window (kmm_file.f_ra); reclaim's shadow
  * entries (mm/workingset.c) live in an xarray of their own beside the
  * pages (f->i_shadows), dropped with them by truncation and invalidation;
- * shmem pages are never swapped out (reclaim keeps
- * them: mm/vmscan.c).
+ * a shmem page swapped out by reclaim leaves its swap entry in a third
+ * xarray (f->i_swap, mm/shmem.c), and every lookup of its index reads it
+ * back (find_get_page_swap).
  *
  * Invariant (filemap_check): for every file, the xarray holds nrpages pages,
  * each with ->mapping the file, ->index its slot, PG_uptodate, and at least
  * the cache's reference plus its mappings; PG_dirty <=> the DIRTY tag; the
- * dirty pages of all files sum to NR_FILE_DIRTY; no page lies wholly past
+ * dirty pages of all files sum to NR_FILE_DIRTY; a shmem file's swap
+ * entries (f->swapped of them) sit at indexes with no page, below the end;
+ * no page lies wholly past
  * the end of its file; a present writable PTE of a shared mapping of a file
  * with a backing store maps a dirty page (write-notify keeps it so).
  *
@@ -102,6 +105,7 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f)
 	spin_lock_init(&f->i_pages_lock);
 	xa_init(&f->i_pages);
 	xa_init(&f->i_shadows);
+	xa_init(&f->i_swap);
 	sim_rwlock_init(&f->i_rwsem);
 	INIT_LIST_HEAD(&f->files_node);
 	spin_lock_init(&f->ra_lock);
@@ -210,17 +214,35 @@ struct kmm_file *filemap_find_image(struct kmm_machine *m, const char *path, uin
 
 /* ---- Lookup and insertion ---- */
 
-/* find_get_page(): the cached page at @idx with a reference, or NULL. */
-static struct page *find_get_page(struct kmm_file *f, unsigned long idx)
+/*
+ * The cached page at @idx with a reference, or NULL; a swapped-out shmem
+ * page is read back first (mm/shmem.c): NULL with *@err when that failed,
+ * *@major when it was read from swap.
+ */
+static struct page *find_get_page_swap(struct kmm_file *f, unsigned long idx, bool *major, int *err)
 {
 	struct page *page;
+	bool swapped;
 
+	*err = 0;
 	spin_lock(&f->i_pages_lock);
 	page = xa_load(&f->i_pages, idx);
 	if (page)
 		get_page(page);
+	swapped = !page && f->swapped && xa_load(&f->i_swap, idx);
 	spin_unlock(&f->i_pages_lock);
+	if (swapped)
+		page = shmem_get_swapped(f, idx, major, err);
 	return page;
+}
+
+/* find_get_page(): the cached page at @idx with a reference (swapped in if need be), or NULL. */
+static struct page *find_get_page(struct kmm_file *f, unsigned long idx)
+{
+	bool major = false;
+	int err;
+
+	return find_get_page_swap(f, idx, &major, &err);
 }
 
 /* Deterministic "disk" content of a program image page (a file with no a_ops). */
@@ -292,8 +314,8 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 	page->mapping = f;
 	page->index = idx;
 	spin_lock(&f->i_pages_lock);
-	if (xa_load(&f->i_pages, idx)) {
-		err = -EEXIST;
+	if (xa_load(&f->i_pages, idx) || (f->swapped && xa_load(&f->i_swap, idx))) {
+		err = -EEXIST;	/* a page, or a shmem page on swap (it must be read back) */
 	} else if ((err = xa_store(&f->i_pages, idx, page)) == 0) {
 		f->nrpages++;
 		shadow = xa_erase(&f->i_shadows, idx);	/* the page replaces its shadow */
@@ -330,8 +352,8 @@ static struct page *filemap_get_or_read(struct kmm_file *f, unsigned long idx, b
 					int *err)
 {
 	for (;;) {
-		struct page *page = find_get_page(f, idx);
-		if (page)
+		struct page *page = find_get_page_swap(f, idx, major, err);
+		if (page || *err)
 			return page;
 		page = filemap_read_new_page(f, idx, zero, major, err);
 		if (!page)
@@ -545,7 +567,13 @@ struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsign
 		*ret |= VM_FAULT_SIGBUS;	/* beyond the end of the file */
 		return NULL;
 	}
-	page = find_get_page(f, idx);
+	page = find_get_page_swap(f, idx, &major, &err);
+	if (major)
+		*ret |= VM_FAULT_MAJOR;		/* shmem_fault(): read back from swap */
+	if (!page && err) {
+		*ret |= err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		return NULL;
+	}
 	if (page) {
 		if (plain)
 			do_async_mmap_readahead(vma, f, page, idx);
@@ -601,9 +629,13 @@ bool filemap_remove_mapping(struct page *page)
 		return false;
 	/* with the page locked, ->mapping cannot be cleared under us (removal locks the page) */
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
-	if (f && !f->shmem && !page_flag_test(page, PG_dirty) && page_ref_count(page) == 2 &&
+	/*
+	 * A clean shmem page was never written (zeros): it goes as a file page
+	 * does, leaving no shadow (Linux's __remove_mapping: not a file-LRU page).
+	 */
+	if (f && !page_flag_test(page, PG_dirty) && page_ref_count(page) == 2 &&
 	    page_mapcount(page) <= 0)
-		ok = remove_page_locked(f, page, true);
+		ok = remove_page_locked(f, page, !f->shmem);
 	unlock_page(page);
 	if (ok)
 		put_user_page_ref(page);	/* the page cache's reference */
@@ -636,6 +668,9 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 		i++;
 	}
 	spin_unlock(&f->i_pages_lock);
+	/* shmem_undo_range(): truncation frees the range's pages on swap too */
+	if (!only_clean && f->shmem)
+		shmem_free_swap_range(f, start, end);
 
 	for (;;) {
 		struct page *page;
@@ -678,13 +713,14 @@ next:
 void truncate_inode_pages_final(struct kmm_machine *m, struct kmm_file *f)
 {
 	filemap_unregister(m, f);
-	if (f->nrpages) {
+	if (f->nrpages || f->swapped) {
 		int token = procs_enter(m);
 		drop_range(f, 0, ~0UL, false);
 		procs_exit(m, token);
 	}
 	xa_destroy(&f->i_pages);
 	xa_destroy(&f->i_shadows);
+	xa_destroy(&f->i_swap);
 	if (f->a_ops && f->a_ops->release)
 		f->a_ops->release(f);
 }
@@ -769,6 +805,7 @@ unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned l
 {
 	unsigned long idx = 0, cached = 0;
 	struct page *page;
+	bool swapped;
 
 	memset(vec, 0, n);
 	if (!n)
@@ -781,7 +818,15 @@ unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned l
 			break;
 		idx++;
 	}
+	swapped = f->swapped != 0;
 	spin_unlock(&f->i_pages_lock);
+	/* a shmem page on swap is in core while the swap cache still has it (mincore's rule) */
+	for (idx = 0; swapped && idx < n; idx++) {
+		if (!vec[idx] && shmem_incore(f, idx)) {
+			vec[idx] = 1;
+			cached++;
+		}
+	}
 	return cached;
 }
 
@@ -943,6 +988,29 @@ static int check_file(struct kmm_file *f, void *arg)
 	if (xa_check(&f->i_shadows, why, sizeof(why))) {
 		c->err = kmm_set_error(-EUCLEAN, "filemap: %s's shadows: %s", f->path, why);
 		goto out;
+	}
+	if (xa_check(&f->i_swap, why, sizeof(why))) {
+		c->err = kmm_set_error(-EUCLEAN, "filemap: %s's swap entries: %s", f->path, why);
+		goto out;
+	}
+	{
+		void *entry;
+		n = 0;
+		xa_for_each(&f->i_swap, idx, entry) {
+			n++;
+			if (!f->shmem || !((uintptr_t)entry & 1) || xa_load(&f->i_pages, idx) ||
+			    idx >= pages_in_size) {
+				c->err = kmm_set_error(-EUCLEAN, "filemap: %s has a bad swap entry at %lu "
+						       "(not shmem, not a value, beside a page, or past the end)",
+						       f->path, idx);
+				goto out;
+			}
+		}
+		if (n != f->swapped) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s has swapped %lu but %lu swap entries",
+					       f->path, f->swapped, n);
+			goto out;
+		}
 	}
 	{
 		void *shadow;

@@ -28,6 +28,7 @@
 #include "include/kmm/trace.h"
 #include "mm/include/events.h"
 #include "mm/include/filemap.h"
+#include "mm/include/swap.h"
 #include "mm/include/mm.h"
 #include "mm/internal.h"
 
@@ -128,6 +129,8 @@ static int __do_sys_mincore(struct task_struct *t, uint64_t addr, uint64_t len, 
 				spin_lock(&vma->vm_file->i_pages_lock);
 				c = xa_load(&vma->vm_file->i_pages, idx) != NULL;
 				spin_unlock(&vma->vm_file->i_pages_lock);
+				if (!c)		/* a shmem page on swap: in core if the swap cache has it */
+					c = shmem_incore(vma->vm_file, idx);
 			}
 			vec[i] = c;
 		} else {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/swap.h - private to the pressure layer (mm/swap.c, mm/vmscan.c,
- * mm/swapfile.c, mm/swap_state.c, mm/pressure.c): the lruvec, the per-CPU
+ * mm/swapfile.c, mm/swap_state.c, mm/pressure.c) and to mm/shmem.c, which
+ * moves shmem pages to and from swap as Linux's does: the lruvec, the per-CPU
  * LRU add batches, swap areas, kswapd, scan_control, and the layer's state
  * in m->subsys[SUBSYS_PRESSURE]. The interface the rest of mm/ uses is
  * mm/include/swap.h.
@@ -18,7 +19,8 @@
  *     PG_lru_batch and not PG_lru. Every mapped user page, swap cache page
  *     and page cache page is on a list or in a batch, or is isolated
  *     (counted in NR_ISOLATED_ANON/FILE while reclaim holds it).
- *   Swap: for every slot, its count equals the PTEs holding its entry, and
+ *   Swap: for every slot, its count equals the PTEs and shmem indexes
+ *     (mm/shmem.c) holding its entry, and
  *     SWAP_HAS_CACHE is set iff the swap cache has a page for it (a page
  *     with PG_swapcache and that entry in ->private); a slot keeps a
  *     workingset shadow only while it is used and has no cache page;
@@ -276,6 +278,13 @@ void swap_shutdown(struct kmm_machine *m);
 
 /** swap_cache_get() - the page of @entry in the cache, with a reference, or NULL. */
 struct page *swap_cache_get(struct kmm_machine *m, swp_entry_t entry);
+/**
+ * swap_cache_read() - the swap-cache page of @entry with a reference: found
+ * in the cache (a readahead hit is counted), or read with cluster readahead
+ * (*@major set). Return: the page (uptodate), or NULL (no memory, a read
+ * error, or nobody holds the entry any more).
+ */
+struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major);
 /** add_to_swap() - give anonymous @page a slot and put it in the swap cache. Return: success. */
 bool add_to_swap(struct page *page);
 /**

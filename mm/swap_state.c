@@ -339,6 +339,28 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 	return page;
 }
 
+struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major)
+{
+	struct swap_info_struct *si = swap_info_get(m, entry);
+	struct page *page;
+
+	if (!si)
+		return NULL;
+	page = swap_cache_get(m, entry);
+	if (page) {
+		if (page_flag_test(page, PG_readahead)) {
+			page_flag_clear(page, PG_readahead);
+			count_vm_event(m, SWAP_RA_HIT);
+			atomic_fetch_add(&pressure_of(m)->ra_hits, 1);
+		}
+		return page;
+	}
+	page = swapin_readahead(m, si, entry, gfp);
+	if (page)
+		*major = true;
+	return page;
+}
+
 /* pte_mkdirty() as the fault path writes it: dirty and soft-dirty. */
 static pteval_t mkdirty(pteval_t v)
 {
@@ -393,23 +415,16 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	swp_entry_t entry = swp_entry(pte_swp_type(g, orig), pte_swp_offset(g, orig));
 	struct swap_info_struct *si = swap_info_get(m, entry);
 	struct page *page;
+	bool major = false;
 	int ret = 0;
 
 	if (!si)
 		return -EFAULT;
-	page = swap_cache_get(m, entry);
-	if (page) {
-		if (page_flag_test(page, PG_readahead)) {
-			page_flag_clear(page, PG_readahead);
-			count_vm_event(m, SWAP_RA_HIT);
-			atomic_fetch_add(&pressure_of(m)->ra_hits, 1);
-		}
-	} else {
-		page = swapin_readahead(m, si, entry, procs_of(m)->user_gfp);
-		if (!page)
-			return pte_get(&mm->pgt, ptep) != orig ? 0 : -ENOMEM;
+	page = swap_cache_read(m, entry, procs_of(m)->user_gfp, &major);
+	if (!page)
+		return pte_get(&mm->pgt, ptep) != orig ? 0 : -ENOMEM;
+	if (major)
 		ret = VM_FAULT_MAJOR;
-	}
 	/* Map it only if the entry is still there (another thread may have won). */
 	spin_lock(&mm->page_table_lock);
 	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
@@ -571,7 +586,15 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 	int err = 0;
 
 	for (int pass = 0; pass < 4 && !err; pass++) {
+		/* shmem_unuse(): the area's entries held by shmem files' indexes (mm/shmem.c) */
 		if (procs) {
+			int token = procs_enter(m);
+			err = shmem_unuse(m, c.type);
+			procs_exit(m, token);
+		} else {
+			err = shmem_unuse(m, c.type);
+		}
+		if (!err && procs) {
 			struct mm_list l = { 0 };
 			int token = procs_enter(m);
 			err = kmm_for_each_task(m, collect_mm, &l);

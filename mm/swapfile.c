@@ -12,7 +12,8 @@
  * priority gets -2, -3, ...; the highest priority with room is used first,
  * equal priorities in turn; slots are handed out from clusters of 256, a
  * CPU slot continuing in its own cluster and taking a free cluster before
- * a partly used one (6.12's order); a slot is in use while PTEs hold it or
+ * a partly used one (6.12's order); a slot is in use while PTEs or shmem
+ * indexes (mm/shmem.c) hold it or
  * its page is in the swap cache (SWAP_HAS_CACHE), and /proc/swaps' Used
  * counts both; swapoff stops new writes, reads everything back
  * (try_to_unuse, mm/swap_state.c), its allocations calling the OOM killer
@@ -798,6 +799,21 @@ static int count_swap_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 	return 0;
 }
 
+/* A shmem file's index holding @e counts as one more holder of its slot (mm/shmem.c). */
+static int count_shmem_entry(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e)
+{
+	struct swap_pte_count *c = arg;
+	unsigned int type = swp_type(e);
+	unsigned long off = swp_offset(e);
+
+	if (type >= MAX_SWAPFILES || !c->counts[type] || !off || off >= c->max[type])
+		return c->err = kmm_set_error(-EUCLEAN, "swap: shmem file %s index %lu holds type %u "
+					      "offset %lu, which no active area has", f->path, idx,
+					      type, off);
+	c->counts[type][off]++;
+	return 0;
+}
+
 /* Every cluster of @si on the list its count says, once; counts match the map. */
 static int check_clusters(struct swap_info_struct *si)
 {
@@ -854,7 +870,7 @@ static int check_area(struct kmm_machine *m, struct swap_info_struct *si,
 					     si->path);
 		if (SWAP_COUNT(v) != counts[off])
 			return kmm_set_error(-EUCLEAN, "swap %s: slot %lu has count %u but %u PTEs "
-					     "hold it", si->path, off, SWAP_COUNT(v), counts[off]);
+					     "and shmem indexes hold it", si->path, off, SWAP_COUNT(v), counts[off]);
 		if (si->swap_shadow[off] && (!SWAP_COUNT(v) || page))
 			return kmm_set_error(-EUCLEAN, "swap %s: slot %lu keeps a shadow with count "
 					     "%u and %s swap cache page", si->path, off, SWAP_COUNT(v),
@@ -921,6 +937,8 @@ int swapfile_check(struct kmm_machine *m)
 		}
 		err = c.err;
 	}
+	if (!err)
+		err = shmem_for_each_swap_entry(m, count_shmem_entry, &c);
 	for (int t = 0; t < p->nr_swapfiles && !err; t++) {
 		struct swap_info_struct *si = p->swap_info[t];
 		if (!si)

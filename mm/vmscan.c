@@ -31,7 +31,8 @@
  * Simplified: writes are synchronous, so a page is written and freed in the
  * same pass (no throttling); a dirty file page is written by the page
  * cache's filemap_pageout() (mm/page-writeback.c) and freed in the same
- * pass; shmem pages stay (their swap-out is not built); refault detection
+ * pass, a dirty shmem page goes to swap by mm/shmem.c's shmem_writeout() and
+ * is freed from the swap cache in the same pass; refault detection
  * for anon pages only (an evicted swap-cache page leaves a workingset
  * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
@@ -313,10 +314,11 @@ static bool find_dirty_pte(struct page *page, struct vm_area_struct *vma, unsign
 	return true;
 }
 
-/* A shmem page: swap-backed but not anonymous; kmm cannot swap it out (yet). */
+/* A shmem page: swap-backed, not anonymous, in a file's page cache (mm/shmem.c). */
 static bool folio_is_shmem(const struct page *page)
 {
-	return page_flag_test(page, PG_swapbacked) && !PageAnon(page) && !PageSwapCache(page);
+	return page_flag_test(page, PG_swapbacked) && !PageAnon(page) && !PageSwapCache(page) &&
+	       page->mapping;
 }
 
 /*
@@ -367,8 +369,6 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 			goto activate_locked;
 		if (references == FOLIOREF_KEEP)
 			goto keep;
-		if (folio_is_shmem(page))
-			goto activate_locked;
 		anon = PageAnon(page);
 
 		if (anon && page_flag_test(page, PG_swapbacked) && !PageSwapCache(page)) {
@@ -418,6 +418,17 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 				(*nr_pageout)++;
 			} else if (PageSwapCache(page)) {
 				if (swap_writepage(page))
+					goto activate_locked;
+				(*nr_pageout)++;
+			} else if (folio_is_shmem(page)) {
+				/* pageout() -> shmem_writepage(): to swap, its index keeps the entry */
+				int werr;
+				if (!(sc->gfp_mask & __GFP_FS) || !(sc->gfp_mask & __GFP_IO))
+					goto keep;	/* may_enter_fs() */
+				werr = shmem_writeout(page);
+				if (werr == -EAGAIN)
+					goto keep;
+				if (werr)
 					goto activate_locked;
 				(*nr_pageout)++;
 			}

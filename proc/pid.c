@@ -168,6 +168,23 @@ static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 	return 0;
 }
 
+/*
+ * smap_gather_stats()'s shmem rule: a shared or read-only mapping of a
+ * shmem object counts the object's pages on swap in its range as Swap
+ * (shmem_swap_usage; no SwapPss). Private writable ones would need their
+ * holes walked: not counted here.
+ */
+static void smaps_shmem_swap(struct mem_size_stats *mss, const struct vm_area_struct *vma)
+{
+	struct kmm_file *f = vma->vm_file;
+	unsigned long pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+
+	if (!f || !f->shmem || vma->kind != VMA_PLAIN ||
+	    ((vma->vm_flags & VM_WRITE) && !(vma->vm_flags & VM_SHARED)))
+		return;
+	mss->swap += shmem_partial_swap_usage(f, vma->vm_pgoff, vma->vm_pgoff + pages - 1) << PAGE_SHIFT;
+}
+
 static void seq_kb(struct strbuf *sb, const char *name, unsigned long bytes)
 {
 	sb_printf(sb, "%-16s%8lu kB\n", name, bytes >> 10);
@@ -225,6 +242,7 @@ static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_
 	struct mem_size_stats mss = { .vma = vma };
 
 	pgtable_for_each_leaf(&vma->vm_mm->pgt, vma->vm_start, vma->vm_end, true, smaps_pte, &mss);
+	smaps_shmem_swap(&mss, vma);
 	show_map_vma(sb, m, vma);
 	seq_kb(sb, "Size:", vma->vm_end - vma->vm_start);
 	seq_kb(sb, "KernelPageSize:", PAGE_SIZE);
@@ -245,6 +263,7 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 	for_each_vma(mm, vma) {
 		mss.vma = vma;
 		pgtable_for_each_leaf(&mm->pgt, mss.vma->vm_start, mss.vma->vm_end, true, smaps_pte, &mss);
+		smaps_shmem_swap(&mss, vma);
 		last = vma;
 	}
 	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", mm->mmap ? mm->mmap->vm_start : 0,

@@ -181,6 +181,14 @@ struct kmm_file {
 	struct xarray i_pages;		/* the page cache; tags DIRTY, WRITEBACK (mm/include/filemap.h) */
 	unsigned long nrpages;		/* cached pages */
 	struct xarray i_shadows;	/* reclaim's shadow entries by index (i_pages_lock; mm/workingset.c) */
+	/*
+	 * shmem: the swap entries of its pages that reclaim swapped out, by
+	 * index (Linux keeps them as value entries in i_pages; here beside it,
+	 * as the shadows are, so no walker of the cache meets one): an index
+	 * has a page or a swap entry, never both. i_pages_lock; mm/shmem.c.
+	 */
+	struct xarray i_swap;
+	unsigned long swapped;		/* entries in @i_swap (shmem_inode_info.swapped), i_pages_lock */
 	struct sim_rwlock i_mmap_lock;	/* @i_mmap (Linux's i_mmap_rwsem) */
 	unsigned long committed;	/* shmem: pages charged at creation (shmem_acct_size) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */

@@ -185,6 +185,50 @@ struct strbuf;
 /** swap_show() - /proc/swaps of @m. Return: 0. */
 int swap_show(struct kmm_machine *m, struct strbuf *sb);
 
+/* ---- shmem pages on swap (mm/shmem.c) ---- */
+
+struct kmm_file;
+/**
+ * shmem_writeout() - reclaim's pageout() of a dirty shmem page (isolated,
+ * unmapped; Linux's shmem_writepage): it gets a swap slot, its index holds
+ * the swap entry instead, and it is written; it stays in the swap cache for
+ * reclaim to free. Context: no lock held; takes PG_locked.
+ * Return: 0 written (clean, in the swap cache only); -EAGAIN not now (locked,
+ * referenced, moved); -ENOSPC no swap slot; another -errno: the write failed
+ * and the page is back in its file, dirty.
+ */
+int shmem_writeout(struct page *page);
+/**
+ * shmem_get_swapped() - the page at @idx of shmem file @f with a reference:
+ * the cached one, or the swapped-out one read back (*@major when read from
+ * swap) and put back in the cache, dirty, its slot freed.
+ * Return: the page; NULL with *@err 0 when @idx holds neither (a hole);
+ * NULL with *@err -ENOMEM or -EIO when the swap-in failed (nothing changed).
+ */
+struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *major, int *err);
+/**
+ * shmem_free_swap_range() - truncation: drop the swap entries of @f at
+ * indexes [@start, @end], freeing their slots. Return: entries dropped.
+ */
+unsigned long shmem_free_swap_range(struct kmm_file *f, unsigned long start, unsigned long end);
+/**
+ * shmem_unuse() - swapoff: every shmem index holding an entry of area
+ * @type gets its page back. Return: 0, or -ENOMEM/-EIO (what came back stays).
+ */
+int shmem_unuse(struct kmm_machine *m, unsigned int type);
+/** shmem_partial_swap_usage() - swap entries of @f at indexes [@start, @end] (smaps' Swap:). */
+unsigned long shmem_partial_swap_usage(struct kmm_file *f, unsigned long start, unsigned long end);
+/** shmem_incore() - is the swapped-out page at @idx of @f still in the swap cache (mincore)? */
+bool shmem_incore(struct kmm_file *f, unsigned long idx);
+/**
+ * shmem_for_each_swap_entry() - call @fn for every swap entry of every shmem
+ * file until it returns non-zero (the swap checker). Context: the world
+ * stopped (procs_stop); takes the files' locks. Return: that value or 0.
+ */
+int shmem_for_each_swap_entry(struct kmm_machine *m,
+			      int (*fn)(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e),
+			      void *arg);
+
 /* ---- Reclaim (mm/vmscan.c) ---- */
 
 /**

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_shmem_swap.c - shmem under memory pressure (mm/shmem.c):
+ * tmpfs files and MAP_SHARED|MAP_ANONYMOUS memory go to swap when reclaim
+ * takes them (Shmem falls, pswpout rises, their PTEs become none, the slots
+ * are held by the files' indexes) and come back on every kind of lookup -
+ * read(), write(), a fault of any process mapping them, truncation, swapoff -
+ * with every checksummed word intact; truncate and unlink free their slots;
+ * smaps shows their Swap; clean (never written) shmem pages are dropped, not
+ * written. kmm_check runs after every step.
+ */
+#include "tests/swap_test.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <kmm/fs.h>
+#include <kmm/proc.h>
+
+static long meminfo_kb(struct kmm_machine *m, const char *field)
+{
+	char *text = t_proc(m, "/proc/meminfo");
+	char *p = text ? strstr(text, field) : NULL;
+	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
+
+	free(text);
+	return v;
+}
+
+/* pwrite page @i of @fd with @tag's pattern. */
+static void file_write_page(struct task_struct *t, int fd, uint64_t i, uint64_t tag)
+{
+	uint64_t buf[PAGE_SIZE / 8];
+
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		buf[w] = pattern(tag, i, w);
+	if (kmm_pwrite(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE) {
+		kmm_test_fail(__FILE__, __LINE__, "pwrite of page %" PRIu64 ": %s", i, kmm_last_error());
+		kmm_test_abort();
+	}
+}
+
+/* pread page @i of @fd: does it hold @tag's pattern (tag ~0: zeros)? */
+static bool file_verify_page(struct task_struct *t, int fd, uint64_t i, uint64_t tag)
+{
+	uint64_t buf[PAGE_SIZE / 8];
+
+	if (kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE)
+		return kmm_test_fail(__FILE__, __LINE__, "pread of page %" PRIu64 ": %s", i,
+				     kmm_last_error());
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++) {
+		uint64_t want = tag == ~0ULL ? 0 : pattern(tag, i, w);
+		if (buf[w] != want)
+			return kmm_test_fail(__FILE__, __LINE__, "file page %" PRIu64 " word %zu: %#" PRIx64
+					     ", expected %#" PRIx64, i, w, buf[w], want);
+	}
+	return true;
+}
+
+static long slots_used(struct kmm_machine *m)
+{
+	return (long)total_swap_pages(m) - get_nr_swap_pages(m);
+}
+
+static int count_entry(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e)
+{
+	(void)f;
+	(void)idx;
+	(void)e;
+	++*(long *)arg;
+	return 0;
+}
+
+/* Swap entries held by shmem indexes (the processes' own anonymous pages may be on swap too). */
+static long shmem_on_swap(struct kmm_machine *m)
+{
+	long n = 0;
+	int token = procs_stop(m);
+
+	shmem_for_each_swap_entry(m, count_entry, &n);
+	if (token != -EDEADLK)
+		procs_resume(m);
+	return n;
+}
+
+/* ---- tmpfs files ---- */
+
+TEST(a_tmpfs_file_goes_to_swap_and_comes_back_intact)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 2048;	/* 8 MiB */
+	long shmem0 = meminfo_kb(m, "Shmem:");
+	unsigned long out0, in0;
+	unsigned char *vec = calloc(n, 1);
+	int fd = kmm_open(t, "/dev/shm/seg", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3 && vec);
+	assert_eq(kmm_ftruncate(t, fd, n * PAGE_SIZE), 0);
+	for (uint64_t i = 0; i < n; i++)
+		file_write_page(t, fd, i, 3);
+	CHECK(m);
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, (long)n * 4);
+	out0 = vm_event(m, PSWPOUT);
+
+	/* Reclaim takes the file's pages: to swap, the slots held by the file's indexes */
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	long swapped = shmem_on_swap(m);
+	expect_true(swapped > (long)n / 2);
+	expect_true((long)(vm_event(m, PSWPOUT) - out0) >= swapped);
+	long anon_slots = slots_used(m) - swapped;	/* the process's own pages */
+	expect_true(anon_slots >= 0 && anon_slots < 16);
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);	/* written and freed in one pass */
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, ((long)n - swapped) * 4);
+	expect_eq((long)kmm_fincore(m, "/dev/shm/seg", vec, n), (long)n - swapped);
+
+	/* read() brings every page back, every word as written */
+	in0 = vm_event(m, PSWPIN);
+	for (uint64_t i = 0; i < n; i++)
+		if (!file_verify_page(t, fd, i, 3))
+			break;
+	CHECK(m);
+	expect_true(vm_event(m, PSWPIN) - in0 >= (unsigned long)swapped);
+	expect_eq(shmem_on_swap(m), 0);
+	expect_eq(slots_used(m), anon_slots);		/* back in RAM: their slots are free */
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, (long)n * 4);
+	expect_eq((long)kmm_fincore(m, "/dev/shm/seg", vec, n), (long)n);
+
+	/* write() of a part of a swapped page reads the rest back first */
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	uint64_t word = 0x1122334455667788ULL;
+	assert_eq(kmm_pwrite(t, fd, &word, 8, 5 * PAGE_SIZE + 16), 8);
+	CHECK(m);
+	uint64_t buf[PAGE_SIZE / 8];
+	assert_eq(kmm_pread(t, fd, buf, PAGE_SIZE, 5 * PAGE_SIZE), PAGE_SIZE);
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		expect_eq(buf[w], w == 2 ? word : pattern(3, 5, w));
+
+	/* unlink with pages on swap gives every slot and page back */
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/seg"), 0);
+	CHECK(m);
+	expect_eq(shmem_on_swap(m), 0);
+	expect_eq(meminfo_kb(m, "Shmem:"), shmem0);
+	kmm_exit(t, 0);
+	expect_eq(slots_used(m), 0);
+	free(vec);
+	done(m);
+}
+
+TEST(truncate_frees_the_slots_of_the_pages_it_cuts)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 1024;
+	int fd = kmm_open(t, "/dev/shm/cut", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	for (uint64_t i = 0; i < n; i++)
+		file_write_page(t, fd, i, 5);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	long before = shmem_on_swap(m);
+	assert_true(before > (long)n / 2);
+
+	/* cut in the middle of page 300: pages 301.. go, their slots with them */
+	assert_eq(kmm_ftruncate(t, fd, 300 * PAGE_SIZE + 100), 0);
+	CHECK(m);
+	expect_true(shmem_on_swap(m) < before);
+	expect_true(shmem_on_swap(m) <= 301);
+	for (uint64_t i = 0; i < 300; i++)
+		if (!file_verify_page(t, fd, i, 5))
+			break;
+	/* page 300 keeps its head, and reads zeros past the cut once the file grows again */
+	uint64_t buf[PAGE_SIZE / 8];
+	assert_eq(kmm_ftruncate(t, fd, n * PAGE_SIZE), 0);
+	assert_eq(kmm_pread(t, fd, buf, PAGE_SIZE, 300 * PAGE_SIZE), PAGE_SIZE);
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++) {
+		uint64_t want = w < 12 ? pattern(5, 300, w) : w == 12 ? pattern(5, 300, w) & 0xffffffffULL : 0;
+		if (buf[w] != want) {
+			expect_eq(buf[w], want);
+			break;
+		}
+	}
+	for (uint64_t i = 301; i < n; i++)
+		if (!file_verify_page(t, fd, i, ~0ULL))
+			break;
+	CHECK(m);
+	expect_eq(shmem_on_swap(m), 0);
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/cut"), 0);
+	kmm_exit(t, 0);
+	expect_eq(slots_used(m), 0);
+	done(m);
+}
+
+/* ---- MAP_SHARED|MAP_ANONYMOUS ---- */
+
+TEST(shared_anonymous_memory_goes_to_swap_and_both_sides_of_a_fork_see_it_back)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *p = kmm_spawn(m, "parent"), *c;
+	const uint64_t n = 2048;
+	uint64_t a = 0;
+	char path[64], *text;
+
+	assert_eq(kmm_mmap(p, 0, n * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS, &a), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_eq(write_page(p, a, i, 11), 0);
+	c = kmm_fork(p, "child");
+	assert_true(c != NULL);
+	CHECK(m);
+
+	unsigned long out0 = vm_event(m, PSWPOUT);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	long swapped = shmem_on_swap(m);
+	expect_true(swapped > (long)n / 2);
+	expect_true((long)(vm_event(m, PSWPOUT) - out0) >= swapped);
+	/* shmem PTEs become none (the fault looks in the object), not swap entries */
+	unsigned long none = 0;
+	for (uint64_t i = 0; i < n; i++)
+		none += pte_none(pte_of(p, a + i * PAGE_SIZE)) && pte_none(pte_of(c, a + i * PAGE_SIZE));
+	expect_eq((long)none, swapped);
+	/* smaps: the mapping's Swap is the object's pages on swap */
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kmm_task_pid(p));
+	text = t_proc(m, path);
+	char line[64];
+	snprintf(line, sizeof(line), "Swap:           %8ld kB\n",
+		 (swapped + p->mm->rss_stat[MM_SWAPENTS]) * 4);	/* plus its own anonymous pages */
+	expect_str_contains(text, line);
+	free(text);
+
+	/* the child faults them back (major faults); the parent then sees the same frames */
+	unsigned long maj0 = vm_event(m, PGMAJFAULT);
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(c, a, i, 11))
+			break;
+	CHECK(m);
+	expect_true(vm_event(m, PGMAJFAULT) > maj0);
+	expect_eq(shmem_on_swap(m), 0);
+
+	/* out again; the parent rewrites the odd pages, the child reads what the parent wrote */
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	for (uint64_t i = 1; i < n; i += 2)
+		assert_eq(write_page(p, a, i, 12), 0);
+	CHECK(m);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(c, a, i, i % 2 ? 12 : 11))
+			break;
+	CHECK(m);
+	/* exit with pages on swap: the object's last reference frees the slots */
+	kmm_reclaim(m, 1UL << 20);
+	assert_true(shmem_on_swap(m) > 0);
+	kmm_exit(c, 0);
+	CHECK(m);
+	expect_true(shmem_on_swap(m) > 0);	/* the parent still maps the object */
+	kmm_exit(p, 0);
+	CHECK(m);
+	expect_eq(slots_used(m), 0);
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	done(m);
+}
+
+TEST(clean_shmem_pages_are_dropped_not_written)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 1024;
+	uint64_t a = 0, x;
+	long shmem0 = meminfo_kb(m, "Shmem:");
+
+	assert_eq(kmm_mmap(t, 0, n * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS, &a), 0);
+	for (uint64_t i = 0; i < n; i++)	/* read faults: zero-filled pages, never written */
+		assert_eq(kmm_access(t, a + i * PAGE_SIZE, &x, 8, false), 0);
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, (long)n * 4);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	expect_eq(shmem_on_swap(m), 0);
+	expect_true(vm_event(m, PSWPOUT) < 16);		/* the process's own few pages at most */
+	expect_true(meminfo_kb(m, "Shmem:") - shmem0 < (long)n * 4);
+	for (uint64_t i = 0; i < n; i++) {
+		assert_eq(kmm_access(t, a + i * PAGE_SIZE + 8, &x, 8, false), 0);
+		if (x) {
+			expect_eq(x, 0);
+			break;
+		}
+	}
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- swapoff ---- */
+
+TEST(swapoff_brings_every_shmem_page_back)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 1024;
+	uint64_t a = 0;
+	long shmem0 = meminfo_kb(m, "Shmem:");
+	int fd = kmm_open(t, "/dev/shm/off", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	assert_eq(kmm_mmap(t, 0, n * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS, &a), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		assert_eq(write_page(t, a, i, 21), 0);
+		file_write_page(t, fd, i, 22);
+	}
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	assert_true(shmem_on_swap(m) > (long)n);
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
+	CHECK(m);
+	expect_eq(total_swap_pages(m), 0);
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, 2 * (long)n * 4);	/* every page resident */
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(t, a, i, 21) || !file_verify_page(t, fd, i, 22))
+			break;
+	CHECK(m);
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/off"), 0);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- without swap ---- */
+
+TEST(without_swap_shmem_stays_resident)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 512;
+	uint64_t a = 0;
+
+	assert_eq(kmm_mmap(t, 0, n * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS, &a), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_eq(write_page(t, a, i, 31), 0);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	expect_eq(vm_event(m, PSWPOUT), 0);
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(t, a, i, 31))
+			break;
+	kmm_exit(t, 0);
+	done(m);
+}
