@@ -24,7 +24,8 @@
  * Usage: bench/slab [-t N] [CMDLINE]   (default "mem=1G nr_cpus=N", N the
  *        online CPUs; thread counts 1, 2, 4 ... N; KMM_QUICK=1: short)
  *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk): kmm only, one
- *        thread, one run, for instruction counts under callgrind.
+ *        thread, one run, for instruction counts under callgrind; with
+ *        KMM_BENCH_GLIBC=1 the same loop on glibc's malloc/free instead.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -255,10 +256,15 @@ int main(int argc, char **argv)
 	sim_thread_join(setup);
 	const char *one = getenv("KMM_BENCH_CASE");
 	if (one) {
-		/* One kmm workload, one thread, one run: for valgrind --tool=callgrind. */
+		/*
+		 * One workload, one thread, one run: for valgrind --tool=callgrind
+		 * (KMM_BENCH_GLIBC=1: glibc's malloc and free in the same loop).
+		 */
+		static const struct allocator glibc = { "glibc", malloc, free };
+		const char *peer = getenv("KMM_BENCH_GLIBC");
 		int w = atoi(one);
 		reps = 1;
-		printf("%.3f\n", measure(NULL, w < 0 || w > 2 ? 0 : w, 1));
+		printf("%.3f\n", measure(peer && *peer != '0' ? &glibc : NULL, w < 0 || w > 2 ? 0 : w, 1));
 		kmm_use(machine);
 		kmem_cache_destroy(cache64);
 		kmm_shutdown(machine);

@@ -180,6 +180,9 @@ struct kmem_cache_node {
 	struct list_head partial, full, empty;
 } __attribute__((aligned(64)));
 
+/* s->slowpath_flags: free pointers hardened (outside the debug flags' bits). */
+#define SLAB_FAST_HARDENED 0x80000000U
+
 /* Debug flags slab_debug= can set. */
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
 			  SLAB_STORE_USER | SLAB_TRACE)
@@ -216,6 +219,11 @@ struct kmem_cache {
 	uint64_t div_magic;		/* ceil(2^64 / size), 64 bits: cpu_fp_ok's divisibility test */
 	gfp_t allocflags;		/* __GFP_DMA, __GFP_RECLAIMABLE, __GFP_COMP */
 	void (*ctor)(void *);
+	/*
+	 * Why the fast paths step aside for this cache (0: they run): its
+	 * debug flags, SLAB_FAST_HARDENED. Immutable after creation.
+	 */
+	unsigned int slowpath_flags;
 	unsigned long random;		/* freelist hardening key (0 if off) */
 	unsigned long swab_mask;	/* ~0 with hardening, 0 without */
 	unsigned int *random_seq;	/* freelist shuffle sequence, or NULL */
@@ -423,6 +431,17 @@ static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *
 	unsigned long slot = (unsigned long)obj + s->offset;
 	*(unsigned long *)slot = (unsigned long)fp ^ s->random ^
 				 (__builtin_bswap64(slot) & s->swab_mask);
+}
+
+/* The same without hardening (s->random == 0): the fast paths, which test for it once. */
+static inline void *get_freepointer_plain(const struct kmem_cache *s, void *obj)
+{
+	return *(void **)((char *)obj + s->offset);
+}
+
+static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, void *fp)
+{
+	*(void **)((char *)obj + s->offset) = fp;
 }
 
 /* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
@@ -667,6 +686,19 @@ void slab_pad_check(struct kmem_cache *s, struct slab *slab);
  * Return: the number of free objects now on slab->freelist.
  */
 unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad);
+/**
+ * alloc_debug_processing() - a debug cache's checks and records on @obj, just
+ * taken from @slab: red zone and poison checked, the alloc track, TRACE,
+ * orig_size, the object painted active. Context: @slab's node list_lock held.
+ */
+void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
+			    unsigned long caller, size_t orig_size);
+/**
+ * free_check() - may @obj of @slab be freed? Return: true when it is an
+ * allocated object start (its shadow byte says so); false after reporting,
+ * as Linux does, an invalid pointer, an interior one or a double free.
+ */
+bool free_check(struct kmem_cache *s, struct slab *slab, void *obj);
 /** list_slab_objects() - report the objects still allocated in @slab (cache destroy). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab);
 /* slub_check(), slab_count(), slab_node_counts(), slab_draw(): mm/include/slab.h */

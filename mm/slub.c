@@ -592,21 +592,6 @@ pop:
 
 /* ---- The locked path: debug caches and node-specific allocations ---- */
 
-static void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
-				   unsigned long caller, size_t orig_size)
-{
-	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
-		check_object(s, slab, obj, SLUB_RED_INACTIVE);
-	if (s->flags & SLAB_STORE_USER)
-		set_track(s, obj, TRACK_ALLOC, caller);
-	if (s->flags & SLAB_TRACE)
-		kmm_printk(s->machine, "TRACE %s alloc 0x%016lx inuse=%d fp=0x%016lx", s->name,
-			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, READ_ONCE(slab->freelist)));
-	if (slub_debug_orig_size(s))
-		*orig_size_slot(s, obj) = (unsigned int)orig_size;
-	init_object(s, obj, SLUB_RED_ACTIVE);
-}
-
 static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 			  size_t orig_size)
 {
@@ -724,11 +709,15 @@ out:
 }
 
 /*
- * The allocation fast path: this thread's cached CPU slot, its guard entered
- * (owned: a store and a load, no locked instruction; shared: a trylock, a
- * busy slot goes the full way), the next object popped if its successor is
- * an object of the cpu slab, the shadow byte set. Anything else is
- * slab_alloc_full()'s, which starts over.
+ * The allocation fast path: a cache with no debug flag (s->slowpath_flags
+ * says only whether its free pointers are hardened, and @hardened is that
+ * answer as a constant: each variant is compiled without the other's test),
+ * this thread's cached CPU slot, its guard entered in owned mode from depth 0
+ * (kmm_cpu_enter_owned(): a load, a store and a load, no locked
+ * instruction), the next object popped if its successor is an object of the
+ * cpu slab, the shadow byte set. Anything else is slab_alloc_full()'s (a
+ * nested or shared slot, a debug cache, a node, __GFP_ZERO, an empty cpu
+ * freelist), which starts over.
  *
  * Why not SLUB's this_cpu_cmpxchg_double on (freelist, tid)? It is lockless
  * where preemption is the only interruption and a per-CPU cmpxchg needs no
@@ -739,33 +728,44 @@ out:
  * moves the cost to the rare thread that reaches into another's slot.
  */
 static inline __attribute__((always_inline)) void *
-slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
+slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
+		   size_t orig_size, const bool hardened)
 {
 	struct kmm_machine *m = s->machine;
 
-	if (likely(node == NUMA_NO_NODE && !kmem_cache_debug(s) && !(gfp & __GFP_ZERO) &&
+	/* The plain variant's caller has tested s->slowpath_flags and __GFP_ZERO. */
+	if (likely(node == NUMA_NO_NODE &&
+		   (!hardened || (s->slowpath_flags == SLAB_FAST_HARDENED && !(gfp & __GFP_ZERO))) &&
 		   kmm_cpu_cache.serial == m->serial)) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-		int owned = kmm_cpu_tryenter(g);
 
-		if (likely(owned != -2)) {
+		if (likely(kmm_cpu_enter_owned(g))) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 			void *obj = c->freelist;
 			if (likely(obj)) {
-				void *next = get_freepointer(s, obj);
+				void *next = hardened ? get_freepointer(s, obj) :
+							get_freepointer_plain(s, obj);
 				if (likely(cpu_fp_ok(s, c, next))) {
 					c->freelist = next;
 					c->nr_free--;
 					__atomic_store_n(cache_shadow(s, obj), SHADOW_ALLOCATED,
 							 __ATOMIC_RELAXED);
-					kmm_cpu_exit(g, owned);
+					kmm_cpu_exit_owned(g);
 					return obj;
 				}
 			}
-			kmm_cpu_exit(g, owned);
+			kmm_cpu_exit_owned(g);
 		}
 	}
 	return slab_alloc_full(s, gfp, node, caller, orig_size);
+}
+
+static inline __attribute__((always_inline)) void *
+slab_alloc_fast(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller, size_t orig_size)
+{
+	if (likely(!(s->slowpath_flags | (gfp & __GFP_ZERO))))
+		return slab_alloc_fast_as(s, gfp, node, caller, orig_size, false);
+	return slab_alloc_fast_as(s, gfp, node, caller, orig_size, true);
 }
 
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
@@ -826,48 +826,6 @@ fail:
 }
 
 /* ---- Freeing ---- */
-
-/* Why @obj cannot be freed into @slab of @s, reported as Linux would. */
-static void report_bad_free(struct kmem_cache *s, struct slab *slab, void *obj, const char *why)
-{
-	struct kmm_machine *m = s->machine;
-
-	if (!strcmp(why, "Object already free")) {
-		object_err(s, slab, obj, why);
-	} else {
-		slab_bug(s, "%s 0x%016lx", why, kaddr(m, obj));
-		unsigned int idx = obj_to_index(s, slab, obj);
-		char *start = index_to_obj(s, slab, idx < slab->objects ? idx : 0);
-		kmm_printk(m, "Object 0x%016lx @offset=%lu is %lu bytes into object 0x%016lx of size %u",
-			   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
-			   (unsigned long)((char *)obj - start), kaddr(m, start), s->object_size);
-		print_slab_info(s, slab);
-	}
-	slab_fix(s, "Object at 0x%016lx not freed", kaddr(m, obj));
-}
-
-/*
- * Is @obj a currently allocated object start of @slab? One shadow byte says
- * yes for valid frees; only a failing free pays for the index arithmetic
- * that tells a double free from an interior pointer.
- */
-static bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
-{
-	struct kmm_machine *m = s->machine;
-	struct slab_machine *st = slab_state(m);
-
-	if (likely(!((unsigned long)obj & 7) && shadow_get(st, m, obj) == SHADOW_ALLOCATED))
-		return true;
-	char *first = slab_first_obj(s, slab);
-	if ((char *)obj < first || (char *)obj >= first + (size_t)slab->objects * s->size)
-		report_bad_free(s, slab, obj, "Invalid object pointer");
-	else if ((unsigned long)obj_to_index(s, slab, obj) * s->size !=
-		 (unsigned long)((char *)obj - first))
-		report_bad_free(s, slab, obj, "Invalid object pointer (not an object start)");
-	else
-		report_bad_free(s, slab, obj, "Object already free");
-	return false;
-}
 
 /* Debug caches: free under list_lock with the checks Linux's free_debug_processing does. */
 static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
@@ -1069,39 +1027,71 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 }
 
 /*
- * The free fast path: @obj is of this thread's cpu slab, the slot's guard is
- * entered (owned: no locked instruction), @obj is aligned and its shadow
- * byte says allocated (the cheap double free and interior pointer check).
+ * A free the fast path below has entered the slot for, into a slab that is
+ * not this CPU's cpu slab: __slab_free() inside the section (as
+ * slab_free_full() does it), then the section left. Out of line, and a tail
+ * call from the fast path, so that the fast path saves no register for it.
+ */
+static __attribute__((noinline)) void slab_free_other(struct kmem_cache *s, struct slab *slab,
+						      void *obj, struct kmm_cpu_guard *g)
+{
+	__slab_free(s, slab, obj);
+	kmm_cpu_exit_owned(g);
+}
+
+/*
+ * The free fast path: a cache with no debug flag (@hardened: whether its
+ * free pointers are, as in slab_alloc_fast_as()), the slot's guard entered
+ * in owned mode from depth 0 (no locked instruction), then: @obj of this
+ * thread's cpu slab, aligned, its shadow byte saying allocated (the cheap
+ * double free and interior pointer check): pushed on the cpu freelist; of
+ * another slab: __slab_free() in the same section (slab_free_other()).
  * Anything else is slab_free_full()'s.
  */
 static inline __attribute__((always_inline)) void
-slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller,
+		  const bool hardened)
 {
 	struct kmm_machine *m = s->machine;
 
-	if (likely(!kmem_cache_debug(s) && kmm_cpu_cache.serial == m->serial &&
+	/* The plain variant's caller has tested s->slowpath_flags. */
+	if (likely((!hardened || s->slowpath_flags == SLAB_FAST_HARDENED) &&
+		   kmm_cpu_cache.serial == m->serial &&
 		   !((unsigned long)obj & 7))) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-		int owned;
 
-		/* The racy peek of slab_free_full(); the re-check inside decides. */
-		if (__atomic_load_n(&c->slab, __ATOMIC_RELAXED) == slab &&
-		    likely((owned = kmm_cpu_tryenter(g)) != -2)) {
+		if (likely(kmm_cpu_enter_owned(g))) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 			unsigned char *sh = cache_shadow(s, obj);
-			if (likely(slab == c->slab &&
-				   __atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
+
+			if (likely(__atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
+				if (unlikely(slab != c->slab)) {
+					slab_free_other(s, slab, obj, g);
+					return;
+				}
 				__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
-				set_freepointer(s, obj, c->freelist);
+				if (hardened)
+					set_freepointer(s, obj, c->freelist);
+				else
+					set_freepointer_plain(s, obj, c->freelist);
 				c->freelist = obj;
 				c->nr_free++;
-				kmm_cpu_exit(g, owned);
+				kmm_cpu_exit_owned(g);
 				return;
 			}
-			kmm_cpu_exit(g, owned);
+			kmm_cpu_exit_owned(g);
 		}
 	}
 	slab_free_full(s, slab, obj, caller);
+}
+
+static inline __attribute__((always_inline)) void
+slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	if (likely(!s->slowpath_flags))
+		slab_free_fast_as(s, slab, obj, caller, false);
+	else
+		slab_free_fast_as(s, slab, obj, caller, true);
 }
 
 void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
@@ -1377,6 +1367,7 @@ int __kmem_cache_create(struct kmem_cache *s)
 		s->random = rng_next(st) | 1;
 		s->swab_mask = ~0UL;
 	}
+	s->slowpath_flags = (s->flags & SLAB_DEBUG_FLAGS) | (st->hardened ? SLAB_FAST_HARDENED : 0);
 	if (st->randomize && s->objects > 1) {
 		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
 		if (!s->random_seq) {

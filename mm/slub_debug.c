@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/slub_debug.c - the slab allocator's debugging half: slab_debug=FZPU
- * reports, red zone and poison checks, call-site tracks, freelist repair,
- * the per-cache counts and picture, and the invariant checker.
+ * reports, red zone and poison checks, call-site tracks, a debug cache's
+ * allocation checks, bad-free reports, freelist repair, the per-cache counts
+ * and picture, and the invariant checker.
  *
  * Linux counterpart: the CONFIG_SLUB_DEBUG parts of mm/slub.c (6.12)
  * (slab_bug, object_err, print_trailer, check_bytes_and_report,
@@ -352,6 +353,66 @@ void slab_pad_check(struct kmem_cache *s, struct slab *slab)
 	}
 }
 
+
+/* ---- Debug caches' allocations, and frees that fail the shadow test ---- */
+
+/* slab_debug=FZPU on an object just allocated from @slab (list_lock held). */
+void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
+				   unsigned long caller, size_t orig_size)
+{
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		check_object(s, slab, obj, SLUB_RED_INACTIVE);
+	if (s->flags & SLAB_STORE_USER)
+		set_track(s, obj, TRACK_ALLOC, caller);
+	if (s->flags & SLAB_TRACE)
+		kmm_printk(s->machine, "TRACE %s alloc 0x%016lx inuse=%d fp=0x%016lx", s->name,
+			   kaddr(s->machine, obj), slab->inuse, kaddr(s->machine, READ_ONCE(slab->freelist)));
+	if (slub_debug_orig_size(s))
+		*orig_size_slot(s, obj) = (unsigned int)orig_size;
+	init_object(s, obj, SLUB_RED_ACTIVE);
+}
+
+/* Why @obj cannot be freed into @slab of @s, reported as Linux would. */
+static void report_bad_free(struct kmem_cache *s, struct slab *slab, void *obj, const char *why)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (!strcmp(why, "Object already free")) {
+		object_err(s, slab, obj, why);
+	} else {
+		slab_bug(s, "%s 0x%016lx", why, kaddr(m, obj));
+		unsigned int idx = obj_to_index(s, slab, obj);
+		char *start = index_to_obj(s, slab, idx < slab->objects ? idx : 0);
+		kmm_printk(m, "Object 0x%016lx @offset=%lu is %lu bytes into object 0x%016lx of size %u",
+			   kaddr(m, obj), (unsigned long)((char *)obj - slab_addr_m(m, slab)),
+			   (unsigned long)((char *)obj - start), kaddr(m, start), s->object_size);
+		print_slab_info(s, slab);
+	}
+	slab_fix(s, "Object at 0x%016lx not freed", kaddr(m, obj));
+}
+
+/*
+ * Is @obj a currently allocated object start of @slab? One shadow byte says
+ * yes for valid frees; only a failing free pays for the index arithmetic
+ * that tells a double free from an interior pointer.
+ */
+bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+
+	if (likely(!((unsigned long)obj & 7) && shadow_get(st, m, obj) == SHADOW_ALLOCATED))
+		return true;
+	char *first = slab_first_obj(s, slab);
+	if ((char *)obj < first || (char *)obj >= first + (size_t)slab->objects * s->size)
+		report_bad_free(s, slab, obj, "Invalid object pointer");
+	else if ((unsigned long)obj_to_index(s, slab, obj) * s->size !=
+		 (unsigned long)((char *)obj - first))
+		report_bad_free(s, slab, obj, "Invalid object pointer (not an object start)");
+	else
+		report_bad_free(s, slab, obj, "Object already free");
+	return false;
+}
 
 /* ---- Freelist corruption: rebuild from the shadow ---- */
 
