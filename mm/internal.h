@@ -115,9 +115,6 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 		     gfp_t gfp, unsigned int alloc_flags, int mt);
 /** build_fast_zones() - the allocation fast path's zone table of @pgdat (page_alloc_slowpath.c). */
 void build_fast_zones(struct kmm_machine *m, pg_data_t *pgdat);
-/** rmqueue_pcp_fast() - rmqueue() from a non-empty pcp list of the preferred zone, else NULL with no effect. */
-struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
-			      unsigned int alloc_flags);
 /**
  * rmqueue_pcp_bulk() - up to @nr order-0 pages of @mt from @zone's pcp list
  * of this CPU slot (refilled from the buddy as it runs dry), in one slot

@@ -151,23 +151,6 @@ static inline void count_events(struct kmm_machine *m, enum vm_event_item item, 
 }
 
 /*
- * Linux's zone_statistics(): numa_hit/miss/foreign/local/other, counted per
- * CPU slot (zone_numa_event_state() folds them). Context: slot @cpu's guard.
- */
-static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu)
-{
-	int local = 0;	/* numa_node_id(): every CPU slot sits on node 0 */
-
-	if (likely(z->node == preferred->node)) {
-		numa_event_cpu(z, cpu, NUMA_HIT);
-	} else {
-		numa_event_cpu(z, cpu, NUMA_MISS);
-		numa_event_cpu(preferred, cpu, NUMA_FOREIGN);
-	}
-	numa_event_cpu(z, cpu, z->node == local ? NUMA_LOCAL : NUMA_OTHER);
-}
-
-/*
  * zone_statistics() from outside a slot section (the buddy path): in the
  * slot's counters, or (the slot busy: the buddy path is where a busy slot
  * sends its thread) in the zone's base words, atomically.
@@ -734,18 +717,19 @@ static __attribute__((noinline)) bool rmqueue_pcp_refill(struct zone *zone, unsi
 	return !list_empty(list);
 }
 
-static inline struct page *__rmqueue_pcplist(struct zone *zone, unsigned int order, int mt,
-					     unsigned int alloc_flags, struct per_cpu_pages *pcp,
+/*
+ * Take a block of @order from slot @cpu's @list of @zone, refilled from the
+ * buddy if empty, counted as rmqueue() counts it (pcp_take()).
+ * Context: slot @cpu's guard held. Return: the block, or NULL.
+ */
+static inline struct page *__rmqueue_pcplist(struct zone *preferred, struct zone *zone,
+					     unsigned int order, int mt, unsigned int alloc_flags,
+					     int cpu, struct per_cpu_pages *pcp,
 					     struct list_head *list)
 {
-	struct page *page;
-
 	if (unlikely(list_empty(list)) && !rmqueue_pcp_refill(zone, order, mt, alloc_flags, pcp, list))
 		return NULL;
-	page = list_first_entry(list, struct page, pcp_list);
-	list_del(&page->pcp_list);
-	pcp_count_add(pcp, -(1 << order));
-	return page;
+	return pcp_take(preferred, zone, order, cpu, pcp, list);
 }
 
 static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
@@ -761,12 +745,8 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 	if (unlikely(token == -2))
 		return NULL;	/* a shared slot, busy: the buddy instead */
 	pcp->free_count >>= 1;
-	page = __rmqueue_pcplist(zone, order, mt, alloc_flags, pcp,
+	page = __rmqueue_pcplist(preferred, zone, order, mt, alloc_flags, cpu, pcp,
 				 &pcp->lists[order_to_pindex(mt, order)]);
-	if (likely(page)) {
-		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
-		zone_statistics(preferred, zone, cpu);
-	}
 	kmm_cpu_exit(g, token);
 	return page;
 }
@@ -825,50 +805,6 @@ struct page *rmqueue(struct zone *preferred, struct zone *zone, unsigned int ord
 	return page;
 }
 
-/**
- * rmqueue_pcp_fast() - rmqueue() for the allocation fast path: @zone is also
- * the preferred zone and @order <= PAGE_ALLOC_COSTLY_ORDER. Takes a block
- * from a non-empty pcp list of this CPU slot, with exactly rmqueue()'s
- * counters and side effects; when the slot is busy or the list is empty it
- * changes nothing and returns NULL, and the caller then goes through
- * rmqueue() (which refills the list or falls back to the buddy).
- * Context: enters this slot's guard (a shared slot: trylock).
- * Return: the block (refcount still 0), or NULL.
- */
-struct page *rmqueue_pcp_fast(struct zone *zone, unsigned int order, int mt,
-			      unsigned int alloc_flags)
-{
-	struct kmm_machine *m = zone->machine;
-	int cpu = pcp_this_cpu(m);
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
-	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
-	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
-	struct page *page;
-	int token = kmm_cpu_tryenter(g);
-
-	if (unlikely(token == -2))
-		return NULL;
-	if (unlikely(list_empty(list))) {
-		kmm_cpu_exit(g, token);
-		return NULL;
-	}
-	pcp->free_count >>= 1;
-	page = list_first_entry(list, struct page, pcp_list);
-	list_del(&page->pcp_list);
-	pcp_count_add(pcp, -(1 << order));
-	count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1L << order);
-	zone_statistics(zone, zone, cpu);
-	kmm_cpu_exit(g, token);
-	if (unlikely((alloc_flags & ALLOC_KSWAPD) &&
-		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
-		      (1UL << ZONE_BOOSTED_WATERMARK)))) {
-		__atomic_fetch_and(&zone->flags, ~(1UL << ZONE_BOOSTED_WATERMARK),
-				   __ATOMIC_RELAXED);
-		wakeup_kswapd(zone, 0, 0, zone->type);
-	}
-	return page;
-}
-
 unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_flags,
 			       unsigned long i, unsigned long nr, struct page **array)
 {
@@ -885,12 +821,10 @@ unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_fla
 	for (; i < nr; i++) {
 		if (array[i])
 			continue;	/* already populated: Linux skips those slots */
-		struct page *page = __rmqueue_pcplist(zone, 0, mt, alloc_flags, pcp, list);
+		struct page *page = __rmqueue_pcplist(zone, zone, 0, mt, alloc_flags, cpu, pcp, list);
 		if (!page)
 			break;
 		array[i] = page;
-		count_events_cpu(m, cpu, PGALLOC_DMA + zone->type, 1);
-		zone_statistics(zone, zone, cpu);
 	}
 	kmm_cpu_exit(g, token);
 	return i;
@@ -1048,16 +982,34 @@ static __attribute__((noinline)) void free_unref_page_locked_out(struct zone *zo
 	free_one_page(zone, page, pfn, order, FPI_NONE);
 }
 
+/*
+ * free_unref_page() in a nested section or a shared slot: the slot's guard
+ * the general way (a shared slot's lock busy: the buddy instead).
+ */
+static __attribute__((noinline)) void free_unref_page_slot(struct zone *zone, struct page *page,
+							   unsigned long pfn, int mt,
+							   unsigned int order, int cpu,
+							   struct kmm_cpu_guard *g)
+{
+	int token = kmm_cpu_tryenter(g);
+
+	if (likely(token != -2)) {
+		free_unref_page_commit(zone, &zone->per_cpu_pageset[cpu], page, mt, order, cpu);
+		kmm_cpu_exit(g, token);
+	} else {
+		free_unref_page_locked_out(zone, page, pfn, order);
+	}
+}
+
 static inline __attribute__((always_inline)) void free_unref_page(struct kmm_machine *m,
 								 struct page *page,
 								 unsigned int order)
 {
 	unsigned long pfn = page_to_pfn_m(m, page);
 	struct zone *zone;
-	struct per_cpu_pages *pcp;
 	struct kmm_cpu_guard *g;
 	unsigned long flags;
-	int mt, cpu, token;
+	int mt, cpu;
 
 	if (unlikely(!pcp_allowed_order(order))) {
 		__free_pages_ok(page, order, FPI_NONE);
@@ -1080,18 +1032,17 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 	if (likely(kmm_cpu_cache.serial == m->serial)) {
 		cpu = kmm_cpu_cache.cpu;
 		g = kmm_cpu_cache.guard;
+		/* The common case: the slot owned, no section open (no locked instruction). */
+		if (likely(kmm_cpu_enter_owned(g))) {
+			free_unref_page_commit(zone, &zone->per_cpu_pageset[cpu], page, mt, order, cpu);
+			kmm_cpu_exit_owned(g);
+			return;
+		}
 	} else {
 		cpu = pcp_this_cpu(m);
 		g = &m->cpus[cpu].guard;
 	}
-	pcp = &zone->per_cpu_pageset[cpu];
-	token = kmm_cpu_tryenter(g);
-	if (likely(token != -2)) {
-		free_unref_page_commit(zone, pcp, page, mt, order, cpu);
-		kmm_cpu_exit(g, token);
-	} else {
-		free_unref_page_locked_out(zone, page, pfn, order);
-	}
+	free_unref_page_slot(zone, page, pfn, mt, order, cpu, g);
 }
 
 /**

@@ -302,43 +302,73 @@ static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item i
 }
 
 /*
+ * Linux's zone_statistics(): numa_hit/miss/foreign/local/other, counted per
+ * CPU slot (zone_numa_event_state() folds them). Context: slot @cpu's guard.
+ */
+static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu)
+{
+	int local = 0;	/* numa_node_id(): every CPU slot sits on node 0 */
+
+	if (likely(z->node == preferred->node)) {
+		numa_event_cpu(z, cpu, NUMA_HIT);
+	} else {
+		numa_event_cpu(z, cpu, NUMA_MISS);
+		numa_event_cpu(preferred, cpu, NUMA_FOREIGN);
+	}
+	numa_event_cpu(z, cpu, z->node == local ? NUMA_LOCAL : NUMA_OTHER);
+}
+
+/*
+ * pcp_take() - the pcp half of rmqueue(), the one implementation of it:
+ * pop the first block of @list (slot @cpu's list of @zone for @order, not
+ * empty) and count it as rmqueue() does: the zone's PGALLOC event and
+ * zone_statistics() against @preferred, in the slot's own words.
+ * Context: slot @cpu's guard held (so m->cpus exists). Return: the block.
+ */
+static inline __attribute__((always_inline)) struct page *
+pcp_take(struct zone *preferred, struct zone *zone, unsigned int order, int cpu,
+	 struct per_cpu_pages *pcp, struct list_head *list)
+{
+	struct page *page = list_first_entry(list, struct page, pcp_list);
+	unsigned long *ev = &zone->machine->cpus[cpu].events[PGALLOC_DMA + zone->type];
+
+	list_del(&page->pcp_list);
+	pcp_count_add(pcp, -(1 << order));
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
+			 __ATOMIC_RELAXED);
+	zone_statistics(preferred, zone, cpu);
+	return page;
+}
+
+/*
  * pcp_alloc_fast() - rmqueue() of a block of @order (<= PAGE_ALLOC_COSTLY_ORDER)
  * for @mt from a non-empty pcp list of @zone, a zone of the local node that
  * is also the preferred zone, on this thread's cached CPU slot (the caller
- * checked kmm_cpu_cache.serial). The counters are exactly rmqueue()'s: the
- * zone's PGALLOC event, numa_hit and numa_local (the preferred zone, the
- * local node), all in the slot's own words; pcp->free_count halves as on
- * every pcp allocation. A busy shared slot or an empty list: NULL, nothing
- * changed (the caller goes the ordinary way, which refills the list).
- * Context: enters and leaves the slot's guard (owned: no locked instruction).
+ * checked kmm_cpu_cache.serial), entered in owned mode (kmm_cpu_enter_owned()).
+ * pcp->free_count halves as on every pcp allocation, and pcp_take() counts
+ * as rmqueue() does. A nested, shared or revoked slot or an empty list:
+ * NULL, nothing changed (the caller goes the ordinary way, rmqueue(), which
+ * refills the list).
+ * Context: enters and leaves the slot's guard (no locked instruction).
  */
 static inline __attribute__((always_inline)) struct page *
-pcp_alloc_fast(struct kmm_machine *m, struct zone *zone, unsigned int order, int mt)
+pcp_alloc_fast(struct zone *zone, unsigned int order, int mt)
 {
 	int cpu = kmm_cpu_cache.cpu;
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
 	struct page *page;
-	int token = kmm_cpu_tryenter(g);
 
-	if (unlikely(token == -2))
+	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return NULL;
 	if (unlikely(list_empty(list))) {
-		kmm_cpu_exit(g, token);
+		kmm_cpu_exit_owned(g);
 		return NULL;
 	}
 	pcp->free_count >>= 1;
-	page = list_first_entry(list, struct page, pcp_list);
-	list_del(&page->pcp_list);
-	pcp_count_add(pcp, -(1 << order));
-	/* count_events_cpu(): the cached slot means m->cpus exists */
-	unsigned long *ev = &m->cpus[cpu].events[PGALLOC_DMA + zone->type];
-	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
-			 __ATOMIC_RELAXED);
-	numa_event_cpu(zone, cpu, NUMA_HIT);
-	numa_event_cpu(zone, cpu, NUMA_LOCAL);
-	kmm_cpu_exit(g, token);
+	page = pcp_take(zone, zone, order, cpu, pcp, list);
+	kmm_cpu_exit_owned(g);
 	return page;
 }
 

@@ -41,10 +41,11 @@
  * (build_fast_zones), the zone's flags and the high-mark check (6.12's
  * get_page_from_freelist() checks the watermark before every rmqueue(), a
  * pcp hit too), then a pop from this CPU slot's pcp list with rmqueue()'s
- * counters (pcp_alloc_fast, page_alloc.h). It changes nothing unless it
+ * counters (pcp_alloc_fast and pcp_take, page_alloc.h: the pcp take rmqueue()
+ * uses too). It changes nothing unless it
  * hands out a page; otherwise __alloc_pages() runs from the start: the same
  * first step written out (the gfp_zone table, the ZONE_BELOW_HIGH test, the
- * watermark, rmqueue_pcp_fast), then the ordinary walk from where it
+ * watermark, rmqueue()), then the ordinary walk from where it
  * stopped, so the checks, their order and their side effects are those of
  * the plain walk. Cold work (__GFP_ZERO, __GFP_COMP, argument errors,
  * refills, the buddy) is out of line. bench/page_alloc measures it;
@@ -609,11 +610,7 @@ static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsig
 	if (likely(!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) &&
 	    likely(zone_watermark_fast(zone, order, high_wmark_pages(zone),
 				       (int)ac.highest_zoneidx, alloc_flags))) {
-		page = NULL;
-		if (likely(order <= PAGE_ALLOC_COSTLY_ORDER))
-			page = rmqueue_pcp_fast(zone, order, ac.migratetype, alloc_flags);
-		if (unlikely(!page))
-			page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
+		page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
 		if (likely(page)) {
 			prep_new_page(page, order, gfp);
 			return page;
@@ -695,7 +692,7 @@ alloc_pages_fast(struct kmm_machine *m, gfp_t gfp, unsigned int order)
 						 ALLOC_WMARK_LOW, free_pages))) {
 		return NULL;
 	}
-	page = pcp_alloc_fast(m, zone, order, gfp_migratetype_fast(gfp));
+	page = pcp_alloc_fast(zone, order, gfp_migratetype_fast(gfp));
 	if (likely(page)) {
 		/* prep_new_page() without __GFP_ZERO and __GFP_COMP (the slow path's) */
 		page->private = 0;

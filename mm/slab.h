@@ -110,6 +110,8 @@ _Static_assert(offsetof(struct slab, freelist) % 16 == 0 &&
 #define SLAB_CMPXCHG_DOUBLE 0
 #define SLAB_FROZEN_LOCKED 0	/* the slab lock is PG_locked */
 #endif
+_Static_assert(offsetof(struct slab, inuse) == offsetof(struct slab, counters),
+	       "inuse is the low half-word of counters: counters - 1 drops it");
 #define SLAB_COUNTERS_LOCKED \
 	((unsigned long)SLAB_FROZEN_LOCKED \
 	 << (8 * (offsetof(struct slab, frozen) - offsetof(struct slab, counters))))
@@ -297,7 +299,7 @@ static inline struct slab_machine *slab_state(const struct kmm_machine *m)
 /* ---- mm/slub.c ---- */
 
 /** __kmem_cache_create() - lay out and set up @s (name, sizes, flags filled). Return: 0/-errno. */
-int __kmem_cache_create(struct kmem_cache *s);
+int __kmem_cache_create(struct kmem_cache *s);	/* mm/slub_layout.c */
 /** __kmem_cache_shutdown() - free every slab; Return: 0, or -EBUSY if objects remain (reported). */
 int __kmem_cache_shutdown(struct kmem_cache *s, unsigned long caller);
 void __kmem_cache_release(struct kmem_cache *s);
@@ -309,6 +311,8 @@ size_t slab_usable_size(struct kmem_cache *s, void *obj);
 size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p, unsigned long caller);
 void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller);
 void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size);
+/** slab_rng_next() - the next number of @st's deterministic generator (hardening keys, shuffles). */
+unsigned long slab_rng_next(struct slab_machine *st);
 /** virt_to_slab_m() - the slab holding @addr on @m, or NULL if its page is no slab. */
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
 void *slab_address(const struct slab *slab);

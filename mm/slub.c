@@ -88,7 +88,7 @@ struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
 
 /* ---- Slab creation and destruction ---- */
 
-static unsigned long rng_next(struct slab_machine *st)
+unsigned long slab_rng_next(struct slab_machine *st)
 {
 	spin_lock(&st->rng_lock);
 	uint64_t x = st->rng;
@@ -164,7 +164,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	}
 	void *prev = NULL;
 	if (s->random_seq) {
-		unsigned int pos = (unsigned int)(rng_next(st) % s->objects);
+		unsigned int pos = (unsigned int)(slab_rng_next(st) % s->objects);
 		for (unsigned int k = 0; k < s->objects; k++) {
 			unsigned int idx = s->random_seq[(pos + k) % s->objects];
 			if (idx >= objects)
@@ -877,34 +877,20 @@ static __attribute__((noinline, cold)) void slab_free_bad(struct kmem_cache *s, 
 
 #if SLAB_CMPXCHG_DOUBLE
 /*
- * A free into a slab that is not this CPU's cpu slab: Linux's lockless
- * __slab_free(). The object is pushed on slab->freelist and inuse dropped
- * in one slab_cmpxchg(), no lock taken, whoever else frees into the slab at
- * the same time. Only a free that moves the slab between node lists (a
- * full slab's first free, an unfrozen slab's last object) takes list_lock,
- * before the swap as Linux does; a cpu slab (frozen) or a slab on a CPU's
- * partial list moves nowhere. One locked instruction per free, where the
- * slab lock took two. The shadow byte goes to FREE before the swap (after
- * it the object may be allocated again at once); the caller is inside its
- * CPU slot's section, so the checker (which holds every slot) never sees an
- * object marked free and not yet pushed. While a slab lock holder has the
- * pair, the swap fails and the free waits for it.
- * Context: this thread's slot section (owned: no lock).
+ * __slab_free() of a free that moves the slab between node lists (a full
+ * slab's first free, an unfrozen slab's last object): n->list_lock first,
+ * as Linux takes it, then the swap, then the slab goes where its count says.
+ * Out of line: most remote frees move nothing and save no registers for it.
  */
-static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, struct slab *slab,
+							 void *obj)
 {
-	struct kmm_machine *m = s->machine;
-	struct slab_machine *st = slab_state(m);
-	struct kmem_cache_node *n = NULL;
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool on_node, discard = false;
 	unsigned int inuse;
 	int spins = 0;
 
-	if (unlikely(((unsigned long)obj & 7) || shadow_get(st, m, obj) != SHADOW_ALLOCATED)) {
-		slab_free_bad(s, slab, obj);
-		return;
-	}
-	shadow_set(st, m, obj, SHADOW_FREE);
+	spin_lock(&n->list_lock);
 	for (;;) {
 		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
 		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
@@ -915,13 +901,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 			slab_lock_wait(&spins);
 			continue;
 		}
+		/* Looked at again under list_lock: another free may have moved it meanwhile. */
 		on_node = !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
-		if (on_node && !n && (new.inuse == new.objects || new.inuse == 1)) {
-			/* The slab changes list: take list_lock first, then look again. */
-			n = get_node(s, slab_nid(slab));
-			spin_lock(&n->list_lock);
-			continue;
-		}
 		new.inuse--;
 		set_freepointer(s, obj, prior);
 		if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
@@ -929,15 +910,89 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 			break;
 		}
 	}
-	if (n) {
-		if (on_node) {
-			list_remove_locked(n, slab);
-			discard = place_slab_locked(s, n, slab, inuse);
-		}
-		spin_unlock(&n->list_lock);
+	if (on_node) {
+		list_remove_locked(n, slab);
+		discard = place_slab_locked(s, n, slab, inuse);
 	}
+	spin_unlock(&n->list_lock);
 	if (discard)
 		discard_slab(s, slab);
+}
+
+/*
+ * Does a free into a slab with @counters move it between node lists? Not
+ * frozen, not on a CPU's partial list, and full or down to its last object.
+ */
+static inline bool slab_free_relists(unsigned long counters)
+{
+	struct slab c;
+
+	c.counters = counters;
+	return !(c.frozen & 1) && c.list != SLAB_LIST_CPU_PARTIAL &&
+	       (c.inuse == c.objects || c.inuse == 1);
+}
+
+/* __slab_free() once its first swap did not go through: the retry loop, waits included. */
+static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, struct slab *slab,
+							void *obj)
+{
+	int spins = 0;
+
+	for (;;) {
+		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+
+		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
+			slab_lock_wait(&spins);
+			continue;
+		}
+		if (slab_free_relists(counters)) {
+			__slab_free_relist(s, slab, obj);
+			return;
+		}
+		set_freepointer(s, obj, prior);
+		/* inuse is the low half-word of counters (> 0: the object was allocated) */
+		if (slab_cmpxchg(slab, prior, counters, obj, counters - 1))
+			return;
+	}
+}
+
+/*
+ * A free into a slab that is not this CPU's cpu slab: Linux's lockless
+ * __slab_free(). The object is pushed on slab->freelist and inuse dropped
+ * in one slab_cmpxchg(), no lock taken, whoever else frees into the slab at
+ * the same time. Only a free that moves the slab between node lists (a
+ * full slab's first free, an unfrozen slab's last object) takes list_lock
+ * (__slab_free_relist()); a cpu slab (frozen) or a slab on a CPU's partial
+ * list moves nowhere. One locked instruction per free, where the slab lock
+ * took two. The shadow byte goes to FREE before the swap (after it the
+ * object may be allocated again at once); the caller is inside its CPU
+ * slot's section, so the checker (which holds every slot) never sees an
+ * object marked free and not yet pushed. While a slab lock holder has the
+ * pair, the swap fails and the free waits for it (__slab_free_retry(); the
+ * first attempt calls nothing, so it saves no registers).
+ * Context: this thread's slot section (owned: no lock).
+ */
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	unsigned char *sh = cache_shadow(s, obj);
+	void *prior;
+	unsigned long counters;
+
+	if (unlikely(((unsigned long)obj & 7) ||
+		     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
+		slab_free_bad(s, slab, obj);
+		return;
+	}
+	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+	prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+	counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+	if (likely(!(counters & SLAB_COUNTERS_LOCKED) && !slab_free_relists(counters))) {
+		set_freepointer(s, obj, prior);
+		if (likely(slab_cmpxchg(slab, prior, counters, obj, counters - 1)))
+			return;
+	}
+	__slab_free_retry(s, slab, obj);
 }
 #else
 /* A free into a slab that is not this CPU's cpu slab, under the slab lock. */
@@ -1336,54 +1391,6 @@ void __kmem_cache_release(struct kmem_cache *s)
 {
 	free(s->random_seq);
 	free(s->cpu_slab);
-}
-
-int __kmem_cache_create(struct kmem_cache *s)
-{
-	struct kmm_machine *m = s->machine;
-	struct slab_machine *st = slab_state(m);
-	int err = calculate_sizes(s);
-
-	if (err)
-		return err;
-	set_min_partial(s);
-	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
-	s->cpu_slab = aligned_alloc(64, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
-	if (!s->cpu_slab)
-		return -ENOMEM;
-	memset(s->cpu_slab, 0, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
-	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-		INIT_LIST_HEAD(&s->cpu_slab[cpu].partial);
-	set_cpu_partial(s);
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kmem_cache_node *n = get_node(s, nid);
-		memset(n, 0, sizeof(*n));
-		spin_lock_init(&n->list_lock);
-		INIT_LIST_HEAD(&n->partial);
-		INIT_LIST_HEAD(&n->full);
-		INIT_LIST_HEAD(&n->empty);
-	}
-	if (st->hardened) {
-		s->random = rng_next(st) | 1;
-		s->swab_mask = ~0UL;
-	}
-	s->slowpath_flags = (s->flags & SLAB_DEBUG_FLAGS) | (st->hardened ? SLAB_FAST_HARDENED : 0);
-	if (st->randomize && s->objects > 1) {
-		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
-		if (!s->random_seq) {
-			free(s->cpu_slab);
-			return -ENOMEM;
-		}
-		for (unsigned int i = 0; i < s->objects; i++)
-			s->random_seq[i] = i;
-		for (unsigned int i = s->objects - 1; i > 0; i--) {
-			unsigned int j = (unsigned int)(rng_next(st) % (i + 1));
-			unsigned int t = s->random_seq[i];
-			s->random_seq[i] = s->random_seq[j];
-			s->random_seq[j] = t;
-		}
-	}
-	return 0;
 }
 
 /* ---- Per-machine setup ---- */

@@ -13,10 +13,13 @@
  * Added: slab colouring (colour_off, colour) and the reciprocal and
  * division magic the object-index computations use.
  *
- * Called from __kmem_cache_create() (mm/slub.c) on a cache nobody else sees
- * yet. Locking: none.
+ * __kmem_cache_create() sets a new cache up with them: the layout, the
+ * limits, the CPU and node structures, the hardening key and the shuffle.
+ * On a cache nobody else sees yet. Locking: none.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mm/slab.h"
 
@@ -159,4 +162,52 @@ void set_cpu_partial(struct kmem_cache *s)
 		nr_objects = 120;
 	s->cpu_partial = nr_objects;
 	s->cpu_partial_slabs = (nr_objects * 2 + s->objects - 1) / s->objects;
+}
+
+int __kmem_cache_create(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	int err = calculate_sizes(s);
+
+	if (err)
+		return err;
+	set_min_partial(s);
+	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
+	s->cpu_slab = aligned_alloc(64, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
+	if (!s->cpu_slab)
+		return -ENOMEM;
+	memset(s->cpu_slab, 0, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		INIT_LIST_HEAD(&s->cpu_slab[cpu].partial);
+	set_cpu_partial(s);
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		memset(n, 0, sizeof(*n));
+		spin_lock_init(&n->list_lock);
+		INIT_LIST_HEAD(&n->partial);
+		INIT_LIST_HEAD(&n->full);
+		INIT_LIST_HEAD(&n->empty);
+	}
+	if (st->hardened) {
+		s->random = slab_rng_next(st) | 1;
+		s->swab_mask = ~0UL;
+	}
+	s->slowpath_flags = (s->flags & SLAB_DEBUG_FLAGS) | (st->hardened ? SLAB_FAST_HARDENED : 0);
+	if (st->randomize && s->objects > 1) {
+		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
+		if (!s->random_seq) {
+			free(s->cpu_slab);
+			return -ENOMEM;
+		}
+		for (unsigned int i = 0; i < s->objects; i++)
+			s->random_seq[i] = i;
+		for (unsigned int i = s->objects - 1; i > 0; i--) {
+			unsigned int j = (unsigned int)(slab_rng_next(st) % (i + 1));
+			unsigned int t = s->random_seq[i];
+			s->random_seq[i] = s->random_seq[j];
+			s->random_seq[j] = t;
+		}
+	}
+	return 0;
 }
