@@ -23,24 +23,10 @@
 
 #include "mm/include/mm.h"
 #include "mm/include/pgtable.h"
-#include "tests/process_test.h"
+#include "tests/filemap_test.h"
 
 #define PG 4096UL
 #define BASE 0x40000000UL	/* 2 MiB aligned: page i of a mapping here is PTE slot i */
-
-static long vmstat_val(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/vmstat"), key[64];
-	char *p;
-	long v = -1;
-
-	snprintf(key, sizeof(key), "\n%s ", field);
-	p = text ? strstr(text, key) : NULL;
-	if (p)
-		v = strtol(p + strlen(key), NULL, 10);
-	free(text);
-	return v;
-}
 
 static long rss_file(struct task_struct *t)
 {

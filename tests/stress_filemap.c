@@ -19,7 +19,7 @@
 #include <kmm/process.h>
 #include <kmm/swap.h>
 
-#include "tests/process_test.h"
+#include "tests/filemap_test.h"
 
 #define PG 4096
 #define NFILES 4
@@ -46,18 +46,6 @@ static void check_now(struct kmm_machine *m, uint64_t seed, int step, const char
 			      (unsigned long long)seed, step, what, kmm_last_error());
 		kmm_test_abort();
 	}
-}
-
-static long vmstat_val(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/vmstat"), key[64], *p;
-	long v = -1;
-
-	snprintf(key, sizeof(key), "\n%s ", field);
-	if (text && (p = strstr(text, key)))
-		v = strtol(p + strlen(key), NULL, 10);
-	free(text);
-	return v;
 }
 
 static void run(const char *cmdline, int steps, bool pressure)
