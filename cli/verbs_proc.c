@@ -1125,7 +1125,8 @@ static int process_term_eval(struct kmm_ctx *ctx, const char *name, struct value
 
 static const struct verb verbs[] = {
 	{ "spawn", "spawn NAME [uid=N]", "start a process running a small program image",
-	  "The image has text and data (file-backed), bss, a 132K heap, a stack and a [vdso]:\n"
+	  "The image has text and data (file-backed), bss, a 132K heap, a stack and a [vdso];\n"
+	  "the program is the file /bin/NAME of the filesystem (installed as exec does):\n"
 	  "  spawn A\n  cat /proc/1/maps\n"
 	  "Processes run as root (uid 0, CAP_SYS_ADMIN) unless uid= says otherwise; fork\n"
 	  "copies the uid. Only root may use vm.admin_reserve_kbytes in overcommit mode 2.\n",
@@ -1137,10 +1138,11 @@ static const struct verb verbs[] = {
 	{ "exec", "exec NAME PATH [text=SIZE] [data=SIZE] [bss=SIZE] [heap=SIZE] [stack=SIZE]",
 	  "replace a process's address space by a described program image",
 	  "Text and data map PATH (file-backed, private), bss and heap are anonymous; defaults\n"
-	  "text=64K data=16K bss=16K heap=132K. When PATH is a file of the filesystem (mkfile,\n"
-	  "open ... w) text and data are its bytes (it must hold text + data); otherwise the\n"
-	  "image is synthetic, in the page cache only. As on Linux the process's name becomes the\n"
-	  "base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", VERB_ACK,
+	  "text=64K data=16K bss=16K heap=132K. PATH is a file of the filesystem: text and data\n"
+	  "are its bytes (it must hold text + data). When no file has that name, exec installs\n"
+	  "one first: text + data bytes generated from the path, written to the disk (not the\n"
+	  "page cache), so maps shows kmmd0 (fe:00) and its inode, and fincore sees it. As on\n"
+	  "Linux the process's name becomes the base name of PATH:\n  exec A /usr/bin/python3 text=3M\n  ps    # now called python3\n", VERB_ACK,
 	  exec_check, exec_run },
 	{ "exit_task", "exit_task NAME [CODE]", "the process exits; all its memory is freed",
 	  "It stays a zombie (ps shows Z and its exit code, proc.NAME.alive is 0)\n"

@@ -131,6 +131,14 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs);
 struct kmmfs_inode *kmmfs_lookup(struct kmmfs_sb *sb, const char *path);
 /** kmmfs_create() - a new empty inode named @path (sb->lock held). Return: it, or NULL (-ENOSPC). */
 struct kmmfs_inode *kmmfs_create(struct kmmfs_sb *sb, const char *path);
+/**
+ * kmmfs_install_image() - a new file @path of @size bytes holding the
+ * generated program image (image_pattern of image_seed(@path)), its blocks
+ * written straight to the disk, as if installed before boot (nothing enters
+ * the page cache). Context: sb->lock held. Return: the inode, or NULL with
+ * *@err (-ENOSPC: no inode or block; -ENOMEM; -EIO) and the error text set.
+ */
+struct kmmfs_inode *kmmfs_install_image(struct kmmfs_sb *sb, const char *path, uint64_t size, int *err);
 /** kmmfs_iget() - @ino's address space with a reference (sb->lock NOT held: may allocate). */
 struct kmm_file *kmmfs_iget(struct fs_state *fs, struct kmmfs_inode *ino);
 /** kmmfs_truncate_blocks() - free @ino's blocks from page @from on (sb->lock held). */
@@ -154,7 +162,7 @@ static inline void kmmfs_unlock(struct kmmfs_sb *sb)
 int fs_close_all(struct fs_state *fs);
 /** fs_exit_files() - the process layer's exit_files hook: close every descriptor of @t (exited). */
 void fs_exit_files(struct task_struct *t);
-/** fs_open_exec() - the process layer's open_exec hook: the kmmfs file @path with a reference, or NULL. */
-struct kmm_file *fs_open_exec(struct kmm_machine *m, const char *path);
+/** fs_open_exec() - the process layer's open_exec hook (mm/include/mm.h): the program file @path. */
+int fs_open_exec(struct kmm_machine *m, const char *path, uint64_t size, struct kmm_file **out);
 
 #endif /* KMM_FS_KMMFS_H */

@@ -246,27 +246,38 @@ static void fd_remove_locked(struct fs_state *fs, int i)
 }
 
 /*
- * open_exec(): the regular file @path of kmmfs for exec, with a reference,
- * or NULL (no such file, a tmpfs path, or no filesystem: with no image
- * given at boot and nothing mounted yet, no file can exist, and exec does
- * not mount one just to look).
+ * open_exec(): the program file @path for exec, with a reference in *@out:
+ * the kmmfs file of that name, or one installed now (kmmfs_install_image:
+ * @size bytes of the generated image, on the disk, not in the cache), or an
+ * existing tmpfs file (a /dev/shm path names no program to install).
+ * Mounts kmmd0 on first use, as any file call does. Return: 0 or -errno.
  */
-struct kmm_file *fs_open_exec(struct kmm_machine *m, const char *path)
+int fs_open_exec(struct kmm_machine *m, const char *path, uint64_t size, struct kmm_file **out)
 {
 	struct fs_state *fs = fs_of(m);
 	struct kmmfs_sb *sb;
 	struct kmmfs_inode *ino;
+	int err;
 
-	if (!fs || !path || path[0] != '/' || strlen(path) >= KMMFS_NAME_LEN || is_shm_path(path))
-		return NULL;
-	if (!fs->sb && (!fs->image[0] || fs->own_image))
-		return NULL;
+	*out = NULL;
+	if ((err = check_path(path)) != 0)
+		return err;
+	if (is_shm_path(path)) {
+		*out = lookup_file(fs, path, false, false, &err);
+		return *out ? 0 : err;
+	}
 	if (!(sb = kmmfs_get_sb(fs)))
-		return NULL;
+		return -EIO;
 	kmmfs_lock(sb);
 	ino = kmmfs_lookup(sb, path);
+	if (!ino)
+		ino = kmmfs_install_image(sb, path, size, &err);
 	kmmfs_unlock(sb);
-	return ino ? kmmfs_iget(fs, ino) : NULL;
+	if (!ino)
+		return err;
+	if (!(*out = kmmfs_iget(fs, ino)))
+		return kmm_set_error(-ENOMEM, "exec: out of memory for %s", path);
+	return 0;
 }
 
 /*

@@ -171,6 +171,54 @@ static void evict_inode(struct kmmfs_sb *sb, struct kmmfs_inode *ino)
 	itable_dirty(sb, ino->ino);
 }
 
+/* Install a generated program image (fs/kmmfs.h). */
+struct kmmfs_inode *kmmfs_install_image(struct kmmfs_sb *sb, const char *path, uint64_t size, int *err)
+{
+	uint32_t want = (uint32_t)DIV_ROUND_UP(size, KMMFS_BLOCK);
+	uint64_t seed = image_seed(path);
+	struct kmmfs_inode *ino;
+	char buf[KMMFS_BLOCK];
+
+	if (size > (uint64_t)sb->free_blocks * KMMFS_BLOCK) {
+		*err = kmm_set_error(-ENOSPC, "exec: no space on kmmd0 to install %s (%llu bytes, %llu free)",
+				     path, (unsigned long long)size,
+				     (unsigned long long)sb->free_blocks * KMMFS_BLOCK);
+		return NULL;
+	}
+	if (!(ino = kmmfs_create(sb, path))) {
+		*err = kmm_set_error(-ENOSPC, "exec: no free inode on kmmd0 to install %s", path);
+		return NULL;
+	}
+	if ((*err = grow_block_array(ino, want)) != 0) {
+		kmm_set_error(*err, "exec: out of memory installing %s", path);
+		goto out_evict;
+	}
+	while (ino->nblocks < want) {
+		uint32_t b = alloc_block(sb), idx = ino->nblocks;
+		if (!b) {
+			*err = kmm_set_error(-ENOSPC, "exec: no space on kmmd0 to install %s", path);
+			goto out_evict;
+		}
+		if (idx)
+			fat_set(sb, ino->blocks[idx - 1], b);
+		ino->blocks[ino->nblocks++] = b;
+		image_pattern(seed, idx, buf);
+		if ((uint64_t)(idx + 1) * KMMFS_BLOCK > size)	/* past the end reads as zeros */
+			memset(buf + size % KMMFS_BLOCK, 0, KMMFS_BLOCK - size % KMMFS_BLOCK);
+		if ((*err = sim_swapdev_write(sb->dev, block_off(b), buf, KMMFS_BLOCK)) != 0) {
+			kmm_set_error(*err, "exec: cannot write %s to kmmd0", path);
+			goto out_evict;
+		}
+		sb->writes++;
+	}
+	ino->disk_size = size;
+	itable_dirty(sb, ino->ino);
+	return ino;
+out_evict:
+	evict_inode(sb, ino);
+	return NULL;
+}
+
 /* ---- The page cache's operations ---- */
 
 static int kmmfs_read_folio(struct kmm_file *f, struct page *page)

@@ -10,12 +10,15 @@
  * 0x08048000 (i386); text r-xp and data rw-p from the file, bss anonymous,
  * start_brk right after bss, the stack VMA (VM_STACK_FLAGS) ending at
  * STACK_TOP with its top page written (argv and envp), [vdso] placed top-down
- * below mmap_base. An image whose path names a file of the filesystem is
- * that file (open_exec, through the process layer's hook): its bytes, its
- * page cache, shared by every process running it. Otherwise the image is a
- * synthetic file of that name in the page cache only (its pages a
- * deterministic pattern), shared by every process running the same path and
- * size (filemap_find_image).
+ * below mmap_base. The image is the file of its path on the filesystem
+ * (open_exec, through the process layer's hook): its bytes, its page cache,
+ * shared by every process running it. A path that names no file gets one
+ * installed first, text + data bytes of a deterministic pattern of the path
+ * (image_pattern), written to the disk as if installed before boot, so the
+ * first touch of a page reads it (a major fault). Only a machine without the
+ * filesystem layer makes a synthetic image instead: a file of that name in
+ * the page cache only, with the same pattern, shared by every process
+ * running the same path and size (filemap_find_image).
  * Simplified: no ELF parsing, no [vvar]; the vdso pages are
  * a small per-process file instead of shared kernel pages.
  *
@@ -41,18 +44,23 @@ static int map_image(struct mm_struct *mm, const struct kmm_exec_image *img, uns
 	unsigned long bss = ALIGN_UP(img->bss, PAGE_SIZE);
 	unsigned long stack = ALIGN_UP(img->stack ? img->stack : 132 * 1024, PAGE_SIZE);
 	const char *path = img->path ? img->path : "/bin/a.out";
-	struct kmm_file *f = procs_of(m)->open_exec ? procs_of(m)->open_exec(m, path) : NULL;
+	struct kmm_file *f = NULL;
 	long r;
 
-	if (f) {
-		/* a file of the filesystem: text and data are its bytes, read through the page cache */
+	if (procs_of(m)->open_exec) {
+		/* a file of the filesystem (installed now if there was none): text and
+		   data are its bytes, read through the page cache */
+		int err = procs_of(m)->open_exec(m, path, text + img->data, &f);
+		if (err)
+			return err;
 		uint64_t size = i_size_read(f);
 		mm->exe_file = f;
 		if (size < text + img->data)
 			return kmm_set_error(-ENOEXEC, "exec: %s is %llu bytes; its text and data need %lu",
 					     path, (unsigned long long)size, text + img->data);
 	} else {
-		/* an image already running is the same file: its text pages are shared (page cache) */
+		/* no filesystem layer: a synthetic image, in the page cache only; one
+		   already running is the same file, so its text pages are shared */
 		f = filemap_find_image(m, path, text + img->data);
 		if (!f)
 			f = kmm_file_create(m, path, text + img->data, false);

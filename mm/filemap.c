@@ -245,17 +245,32 @@ static struct page *find_get_page(struct kmm_file *f, unsigned long idx)
 	return find_get_page_swap(f, idx, &major, &err);
 }
 
-/* Deterministic "disk" content of a program image page (a file with no a_ops). */
-static void fill_image_page(struct kmm_file *f, unsigned long idx, struct page *page)
+uint64_t image_seed(const char *path)
 {
-	uint64_t x = f->ino * 0x9e3779b97f4a7c15ull ^ (idx + 1) * 0xbf58476d1ce4e5b9ull;
-	unsigned char buf[PAGE_SIZE];
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 0x100000001b3ull;
+	return h;
+}
+
+void image_pattern(uint64_t seed, unsigned long idx, void *buf)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull ^ (idx + 1) * 0xbf58476d1ce4e5b9ull;
 
 	for (size_t i = 0; i < PAGE_SIZE; i += 8) {
 		x ^= x >> 31;
 		x *= 0x94d049bb133111ebull;
-		memcpy(buf + i, &x, 8);
+		memcpy((char *)buf + i, &x, 8);
 	}
+}
+
+/* Deterministic content of a synthetic program image page (a file with no a_ops). */
+static void fill_image_page(struct kmm_file *f, unsigned long idx, struct page *page)
+{
+	unsigned char buf[PAGE_SIZE];
+
+	image_pattern(image_seed(f->path), idx, buf);
 	memcpy_to_page(page, 0, (const char *)buf, PAGE_SIZE);
 }
 

@@ -19,9 +19,10 @@
  * soft-dirty, bits 0-54 the PFN, or the swap type and offset). A file of
  * the filesystem (kmmfs on the disk kmmd0) shows kmmd0's device, fe:00
  * (major 254, the first dynamically numbered block major, as a virtio disk
- * gets; minor 0, a disk without partitions) and its kmmfs inode number;
- * a program image that is not on the filesystem shows 08:01 and 131000 +
- * the image's number (a root disk kmm does not build); shared anonymous
+ * gets; minor 0, a disk without partitions) and its kmmfs inode number
+ * (program images too: exec installs them there); a synthetic image (a
+ * machine without the fs layer) shows 08:01 and 131000 + the image's
+ * number (a root disk kmm does not build); shared anonymous
  * memory and tmpfs show 00:01 as Linux's shmem does ("/dev/zero
  * (deleted)" for the anonymous kind).
  *
@@ -80,7 +81,7 @@ static void show_map_vma(struct strbuf *sb, const struct kmm_machine *m,
 			ino = f->ino;		/* kmmfs: the inode number of the filesystem */
 			dev_major = KMMD0_MAJOR;
 		} else {
-			ino = f->ino + 131000;	/* a program image kmm keeps off the filesystem */
+			ino = f->ino + 131000;	/* a synthetic image (no fs layer) */
 			dev_major = 8;
 			dev_minor = 1;
 		}

@@ -807,16 +807,124 @@ TEST(exec_of_a_file_of_the_filesystem_maps_its_bytes)
 	/* too short for the image */
 	const struct kmm_exec_image big = { .path = "/usr/bin/real", .text = 1 << 20 };
 	expect_eq(kmm_exec(b, &big), -ENOEXEC);
-	/* a path not on the filesystem is a synthetic image, as before */
+	/* a path that names no file gets one installed: on kmmd0 too */
 	const struct kmm_exec_image other = { .path = "/usr/bin/other", .text = 64 << 10 };
 	assert_eq(kmm_exec(b, &other), 0);
 	snprintf(path, sizeof(path), "/proc/%d/maps", kmm_task_pid(b));
 	maps = t_proc(m, path);
-	expect_true(maps && strstr(maps, " 08:01 ") && strstr(maps, "/usr/bin/other"));
+	expect_true(maps && strstr(maps, "r-xp 00000000 fe:00 ") && strstr(maps, "/usr/bin/other"));
+	expect_true(maps && !strstr(maps, " 08:01 "));
 	free(maps);
 	kmm_exit(a, 0);
 	kmm_exit(b, 0);
 	expect_eq(kmm_unlink(m, "/usr/bin/real"), 0);
+	expect_eq(kmm_unlink(m, "/usr/bin/other"), 0);
+	done(m);
+}
+
+/* The /proc/PID/maps line of a file mapping, as Linux 6.12 prints it on a 64-bit machine. */
+static void maps_line(char *out, size_t len, const char *range, const char *perms, unsigned long long off,
+		      unsigned long ino, const char *path)
+{
+	int n = snprintf(out, len, "%s %s %08llx fe:00 %lu ", range, perms, off, ino);
+
+	/* seq_pad(): blanks to column 72 (25 + 6 * sizeof(void *) - 1), then one more */
+	snprintf(out + n, len - (size_t)n, "%*s %s\n", n < 72 ? 72 - n : 0, "", path);
+}
+
+/* The bytes of page @idx of @t's text, loaded through its mapping. */
+static void load_text(struct task_struct *t, unsigned long idx, unsigned char *out)
+{
+	if (kmm_access(t, t->mm->start_code + idx * PG, out, PG, false))
+		kmm_test_fail(__FILE__, __LINE__, "load of text page %lu: %s", idx, kmm_last_error());
+}
+
+/*
+ * exec of a path that names no file installs the program as a file of
+ * kmmfs (its bytes generated from the path, written to the disk): maps
+ * shows kmmd0's device and the file's inode as Linux does, the host image
+ * holds the bytes the processes load, two processes running it share its
+ * page-cache frames, fincore sees them, and drop_caches, reclaim and
+ * refault detection treat them as any file's pages. spawn's /bin/COMM is
+ * such a file too.
+ */
+TEST(exec_installs_its_program_as_a_file_of_the_filesystem)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A"), *b = kmm_spawn(m, "B");
+	const struct kmm_exec_image img = { .path = "/usr/bin/tool", .text = 1 << 20, .data = 16 << 10 };
+	static unsigned char got[PG], disk[PG], vec[512];
+	char path[64], want[256], *maps;
+	uint64_t size = 0;
+	struct page *pa = NULL, *pb = NULL;
+
+	assert_true(a && b);
+	/* spawn ran /bin/A and /bin/B: 8 pages of text and 2 of data each, on the disk */
+	expect_eq(kmm_file_size(m, "/bin/A", &size), 0);
+	expect_eq(size, 10 * PG);
+	expect_eq(kmm_file_size(m, "/bin/B", &size), 0);
+	expect_eq(kmm_file_size(m, "/usr/bin/tool", &size), -ENOENT);
+	assert_eq(kmm_exec(a, &img), 0);
+	expect_eq(kmm_file_size(m, "/usr/bin/tool", &size), 0);
+	expect_eq(size, (1 << 20) + (16 << 10));
+	/* nothing read yet: installing wrote the disk, not the page cache */
+	expect_eq(kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec)), 0);
+	assert_eq(kmm_exec(b, &img), 0);
+	/* maps: /bin/A was inode 12, /bin/B 13, the tool 14 (kmmfs's numbers) */
+	snprintf(path, sizeof(path), "/proc/%d/maps", kmm_task_pid(a));
+	maps = t_proc(m, path);
+	maps_line(want, sizeof(want), "00400000-00500000", "r-xp", 0, 14, "/usr/bin/tool");
+	expect_true(maps && !strncmp(maps, want, strlen(want)));
+	maps_line(want, sizeof(want), "00500000-00504000", "rw-p", 1 << 20, 14, "/usr/bin/tool");
+	expect_true(maps && strstr(maps, want));
+	free(maps);
+	/* the bytes a process loads are the disk's, and the same for both */
+	unsigned long maj = a->maj_flt;
+	load_text(a, 3, got);
+	expect_eq(a->maj_flt, maj + 1);
+	assert_eq(image_page(m, "/usr/bin/tool", 3, disk), 0);
+	expect_true(!memcmp(got, disk, PG));
+	maj = b->maj_flt;
+	load_text(b, 3, got);
+	expect_eq(b->maj_flt, maj);		/* in the page cache: minor */
+	expect_true(!memcmp(got, disk, PG));
+	assert_eq(get_user_pages_remote(a->mm, a->mm->start_code + 3 * PG, 1, 0, &pa), 1);
+	assert_eq(get_user_pages_remote(b->mm, b->mm->start_code + 3 * PG, 1, 0, &pb), 1);
+	expect_true(pa == pb);
+	put_user_page_ref(pa);
+	put_user_page_ref(pb);
+	long cached = kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec));
+	expect_true(cached >= 16);		/* read-around: ra_pages around page 3 */
+	/* mapped pages stay through drop_caches; once no one runs it they go */
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	expect_true(kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec)) > 0);
+	kmm_exit(b, 0);
+	assert_eq(kmm_exec(a, &(struct kmm_exec_image){ .path = "/bin/A", .text = 8 * PG, .data = 2 * PG }), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	expect_eq(kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec)), 0);
+	/* read by a process again, then evicted by reclaim (unmapped, inactive): refaults counted */
+	struct task_struct *c = kmm_spawn(m, "C");
+	assert_true(c != NULL);
+	assert_eq(kmm_exec(c, &img), 0);
+	for (unsigned long i = 0; i < 256; i++)
+		load_text(c, i, got);
+	assert_eq(kmm_exec(c, &(struct kmm_exec_image){ .path = "/bin/C", .text = 8 * PG, .data = 2 * PG }), 0);
+	lru_add_drain_all(m);
+	long refault0 = vmstat_val(m, "workingset_refault_file");
+	cached = kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec));
+	expect_true(cached >= 256);
+	expect_true(kmm_reclaim(m, 512) >= 256);
+	long evicted = cached - kmm_fincore(m, "/usr/bin/tool", vec, sizeof(vec));
+	expect_true(evicted > 0);
+	assert_eq(kmm_exec(c, &img), 0);
+	for (unsigned long i = 0; i < 256; i++)
+		load_text(c, i, got);
+	expect_eq(vmstat_val(m, "workingset_refault_file") - refault0, evicted);
+	load_text(c, 3, got);
+	expect_true(!memcmp(got, disk, PG));
+	kmm_exit(a, 0);
+	kmm_exit(c, 0);
+	expect_eq(kmm_unlink(m, "/usr/bin/tool"), 0);
 	done(m);
 }
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <kmm/fs.h>
 #include <kmm/process.h>
 
 #include "mm/include/mm.h"
@@ -81,6 +82,12 @@ TEST(spawn_layout_and_exit_returns_everything)
 		/* the zombie keeps its task_struct (and its slab) until it is reaped */
 		expect_true(nr_free(m) < free0);
 		expect_eq(kmm_task_release(t), 0);
+		/* the program is a file (/bin/init): its pages stay cached, as in Linux */
+		unsigned char vec[16];
+		long cached = kmm_fincore(m, "/bin/init", vec, sizeof(vec));
+		expect_true(cached >= 1);
+		expect_eq(nr_free(m) + (unsigned long)cached, free0);
+		expect_eq(kmm_proc_write(m, "/proc/sys/vm/drop_caches", "1"), 0);
 		expect_eq(nr_free(m), free0);
 		done(m);
 	}

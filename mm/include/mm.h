@@ -403,10 +403,13 @@ struct kmm_procs {
 	 * exit_files()      @t has exited (its mm is gone): close its open files
 	 *                   (do_exit's exit_files; set by the fs layer). NULL:
 	 *                   it has none.
-	 * open_exec()       the regular file @path of the filesystem, with a
-	 *                   reference, for exec to map (fs/exec.c's open_exec;
-	 *                   set by the fs layer), or NULL when there is none:
-	 *                   exec then makes a synthetic image of that name.
+	 * open_exec()       the program file @path for exec to map, with a
+	 *                   reference in *@out (fs/exec.c's open_exec; set by
+	 *                   the fs layer): the file of that name, or, when there
+	 *                   is none, one installed now with @size bytes of the
+	 *                   generated image (image_pattern). Return: 0 or
+	 *                   -errno (a bad path, no space). NULL (no filesystem
+	 *                   layer): exec makes a synthetic image of that name.
 	 */
 	int (*swapin)(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr,
 		      void *ptep, pteval_t entry, unsigned int flags);
@@ -417,7 +420,7 @@ struct kmm_procs {
 	void (*pagefault_oom)(struct kmm_machine *m);
 	void (*oom_victim_exit)(struct task_struct *t);
 	void (*exit_files)(struct task_struct *t);
-	struct kmm_file *(*open_exec)(struct kmm_machine *m, const char *path);
+	int (*open_exec)(struct kmm_machine *m, const char *path, uint64_t size, struct kmm_file **out);
 };
 
 static inline struct kmm_procs *procs_of(const struct kmm_machine *m)
