@@ -30,6 +30,8 @@
  * arrays and the image's I/O; it is never held across a page allocation
  * (reclaim may call writepage, which takes it). fs->files_lock guards the
  * open-file table and the tmpfs names; it is taken before sb->lock.
+ * fs->mount_lock serialises mounting (kmmfs_get_sb: two threads' first
+ * spawn or open mount kmmd0 once); nothing else is held when it is taken.
  */
 #ifndef KMM_FS_KMMFS_H
 #define KMM_FS_KMMFS_H
@@ -111,7 +113,9 @@ struct fs_state {
 	int nr_open, cap_open;
 	struct shm_name *shm;
 	int nr_shm, cap_shm;
-	struct kmmfs_sb *sb;			/* NULL until the first file operation mounts it */
+	struct sim_rwlock mount_lock;		/* serialises mounting (taken for writing) */
+	struct kmmfs_sb *sb;			/* NULL until the first file operation mounts it;
+						   published with release under mount_lock */
 	char image[4096];			/* the image's host path */
 	char dir[3072];				/* our own temporary directory, or "" */
 	uint64_t size;				/* fssize= */

@@ -509,9 +509,16 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs)
 	bool fresh = false;
 	int err;
 
-	if (fs->sb)
-		return fs->sb;
+	if ((sb = __atomic_load_n(&fs->sb, __ATOMIC_ACQUIRE)) != NULL)
+		return sb;
+	/* the first file call mounts: one thread does it, the others wait and use it */
+	sim_write_lock(&fs->mount_lock);
+	if ((sb = fs->sb) != NULL) {
+		sim_write_unlock(&fs->mount_lock);
+		return sb;
+	}
 	if (!(sb = calloc(1, sizeof(*sb)))) {
+		sim_write_unlock(&fs->mount_lock);
 		kmm_set_error(-ENOMEM, "kmmfs: out of memory for the superblock");
 		return NULL;
 	}
@@ -568,12 +575,14 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs)
 		kmm_set_error(err ? err : -EINVAL, "kmmfs: cannot open the image %s", fs->image);
 		goto fail;
 	}
-	fs->sb = sb;
 	kmm_printk(fs->m, "kmmfs (kmmd0): %s filesystem, %u blocks of 4096, %u inodes, %u blocks free",
 		   fresh ? "new" : "mounted", sb->ds.nblocks, sb->ds.ninodes, sb->free_blocks);
+	__atomic_store_n(&fs->sb, sb, __ATOMIC_RELEASE);
+	sim_write_unlock(&fs->mount_lock);
 	return sb;
 fail:
 	kmmfs_put_super(sb);
+	sim_write_unlock(&fs->mount_lock);
 	return NULL;
 }
 
@@ -662,6 +671,7 @@ static int fs_init(struct kmm_machine *m)
 		return kmm_set_error(-ENOMEM, "fs: out of memory for its state");
 	fs->m = m;
 	spin_lock_init(&fs->files_lock);
+	sim_rwlock_init(&fs->mount_lock);
 	fs->size = KMMFS_DEFAULT_SIZE;
 	if (size)
 		kmm_parse_size(size, &fs->size, NULL);
@@ -728,6 +738,7 @@ static void fs_shutdown(struct kmm_machine *m)
 	}
 	free(fs->open);
 	free(fs->shm);
+	sim_rwlock_destroy(&fs->mount_lock);
 	m->subsys[SUBSYS_FS] = NULL;
 	free(fs);
 }
