@@ -58,7 +58,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.text_kb = 4370, .rwdata_kb = 1002, .rodata_kb = 1232, .init_kb = 656, .bss_kb = 460,
 		.percpu_static = 79276, .percpu_reserved = 0, .percpu_dynamic = 31316,
 		.objsize = { .task_struct = 2624, .mm_struct = 768, .vm_area_struct = 72,
-			     .anon_vma = 56, .kmem_cache = 128, .kmem_cache_node = 32 },
+			     .anon_vma = 52, .kmem_cache = 128, .kmem_cache_node = 32 },
 	},
 	{
 		.name = "defconfig", .arch = KMM_ARCH_I386_PAE, .measured = true,
@@ -76,7 +76,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.text_kb = 4441, .rwdata_kb = 1007, .rodata_kb = 1236, .init_kb = 668, .bss_kb = 460,
 		.percpu_static = 79276, .percpu_reserved = 0, .percpu_dynamic = 31316,
 		.objsize = { .task_struct = 2688, .mm_struct = 768, .vm_area_struct = 72,
-			     .anon_vma = 56, .kmem_cache = 128, .kmem_cache_node = 32 },
+			     .anon_vma = 52, .kmem_cache = 128, .kmem_cache_node = 32 },
 	},
 	{
 		.name = "debian", .arch = KMM_ARCH_X86_64, .measured = true,
@@ -103,7 +103,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.node_data_size = 0x2a980,
 		.section_alloc_pages = 4, .early_alloc_pages = 12,
 		.objsize = { .task_struct = 6208, .mm_struct = 1408, .vm_area_struct = 176,
-			     .anon_vma = 104, .kmem_cache = 256, .kmem_cache_node = 64 },
+			     .anon_vma = 96, .kmem_cache = 256, .kmem_cache_node = 64 },
 	},
 	{
 		.name = "defconfig", .arch = KMM_ARCH_X86_64, .measured = false,
@@ -125,7 +125,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.node_data_size = 0x2b000,
 		/* estimated: the debian build's (no capture of this one) */
 		.objsize = { .task_struct = 6208, .mm_struct = 1408, .vm_area_struct = 176,
-			     .anon_vma = 104, .kmem_cache = 256, .kmem_cache_node = 64 },
+			     .anon_vma = 96, .kmem_cache = 256, .kmem_cache_node = 64 },
 	},
 };
 

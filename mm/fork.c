@@ -595,11 +595,12 @@ int kmm_exec(struct task_struct *t, const struct kmm_exec_image *img)
  */
 static struct kmem_cache *proc_cache_create(struct kmm_machine *m, const char *name,
 					    unsigned int linux_size, size_t kmm_size,
-					    unsigned int align, slab_flags_t flags)
+					    unsigned int align, slab_flags_t flags,
+					    void (*ctor)(void *))
 {
 	unsigned int size = linux_size > kmm_size ? linux_size : (unsigned int)kmm_size;
 
-	return kmm_kmem_cache_create(m, name, size, align, flags | SLAB_PANIC | SLAB_ACCOUNT, NULL);
+	return kmm_kmem_cache_create(m, name, size, align, flags | SLAB_PANIC | SLAB_ACCOUNT, ctor);
 }
 
 static void proc_caches_destroy(struct kmm_procs *p)
@@ -616,13 +617,15 @@ static int proc_caches_init(struct kmm_machine *m, struct kmm_procs *p)
 	const struct kmm_kconfig *k = m->kconfig ? m->kconfig : &none;
 
 	p->mm_cachep = proc_cache_create(m, "mm_struct", k->objsize.mm_struct,
-					 sizeof(struct mm_struct), 0, SLAB_HWCACHE_ALIGN);
+					 sizeof(struct mm_struct), 0, SLAB_HWCACHE_ALIGN, NULL);
+	/* Linux's anon_vma_init(): type-safe by RCU, with a constructor (mm/rmap.c). */
 	p->anon_vma_cachep = proc_cache_create(m, "anon_vma", k->objsize.anon_vma,
-					       sizeof(struct anon_vma), 0, 0);
+					       sizeof(struct anon_vma), 0, SLAB_TYPESAFE_BY_RCU,
+					       anon_vma_ctor);
 	p->task_struct_cachep = proc_cache_create(m, "task_struct", k->objsize.task_struct,
-						  sizeof(struct task_struct), 64, 0);
+						  sizeof(struct task_struct), 64, 0, NULL);
 	p->vm_area_cachep = proc_cache_create(m, "vm_area_struct", k->objsize.vm_area_struct,
-					      sizeof(struct vm_area_struct), 0, 0);
+					      sizeof(struct vm_area_struct), 0, 0, NULL);
 	if (p->mm_cachep && p->anon_vma_cachep && p->task_struct_cachep && p->vm_area_cachep)
 		return 0;
 	proc_caches_destroy(p);

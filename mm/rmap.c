@@ -36,15 +36,30 @@
 
 /* ---- anon_vma ---- */
 
-/* From the anon_vma cache (process_init), zeroed. */
+/*
+ * The anon_vma cache's constructor (Linux's anon_vma_ctor): run once when
+ * its slab is made, never on reuse, so the lock outlives each free.
+ */
+void anon_vma_ctor(void *data)
+{
+	struct anon_vma *av = data;
+
+	sim_rwlock_init(&av->lock);
+	atomic_init(&av->refcount, 0);
+	INIT_LIST_HEAD(&av->vmas);
+}
+
+/*
+ * From the anon_vma cache (process_init). Not zeroed: the constructor's lock
+ * must survive, and a freed anon_vma was left as the constructor made it (no
+ * reference, no VMA).
+ */
 struct anon_vma *anon_vma_alloc(struct kmm_machine *m)
 {
-	struct anon_vma *av = kmem_cache_zalloc(procs_of(m)->anon_vma_cachep, GFP_KERNEL);
+	struct anon_vma *av = kmem_cache_alloc(procs_of(m)->anon_vma_cachep, GFP_KERNEL);
 
-	if (av) {
-		sim_rwlock_init(&av->lock);
-		INIT_LIST_HEAD(&av->vmas);
-	}
+	if (av)
+		VM_BUG_ON(atomic_load(&av->refcount) != 0 || !list_empty(&av->vmas));
 	return av;
 }
 
@@ -53,9 +68,9 @@ void get_anon_vma(struct anon_vma *av)
 	atomic_fetch_add_explicit(&av->refcount, 1, memory_order_relaxed);
 }
 
+/* Back to its cache, lock kept: a walker may still take it (see anon_vma_ctor). */
 static void anon_vma_free(struct kmm_machine *m, struct anon_vma *av)
 {
-	sim_rwlock_destroy(&av->lock);
 	kmem_cache_free(procs_of(m)->anon_vma_cachep, av);
 }
 
@@ -178,7 +193,9 @@ int rmap_walk(struct page *page,
 	bool anon = PageAnon(page);
 
 	/* An unmapped page's ->mapping may name an anon_vma that died with its
-	   last VMA (pages hold no reference on it): nothing to walk. */
+	   last VMA (pages hold no reference on it): nothing to walk. One that
+	   dies under a walk stays an anon_vma (SLAB_TYPESAFE_BY_RCU): its lock
+	   is valid and no VMA on its list maps this pfn. */
 	if (page_mapcount(page) <= 0)
 		return 0;
 	if (anon) {

@@ -16,12 +16,14 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <kmm/fs.h>
 #include <kmm/process.h>
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
+#include "mm/slab.h"	/* the anon_vma cache's constructor (white-box) */
 
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
@@ -753,5 +755,54 @@ TEST(longterm_pin_migrates_out_of_zone_movable)
 	unpin_user_page(pg);
 	kmm_exit(c, 0);
 	kmm_exit(p, 0);
+	done(m);
+}
+
+/*
+ * anon_vma's cache is SLAB_TYPESAFE_BY_RCU with a constructor, as Linux's
+ * anon_vma_init(): a freed anon_vma stays an anon_vma with a usable lock (a
+ * walker holding a stale page->mapping may take it), and its empty slab goes
+ * back to the buddy allocator only after the grace period.
+ */
+TEST(anon_vma_is_type_safe_by_rcu)
+{
+	struct kmm_machine *m = boot("mem=256M arch=x86_64");
+	struct kmm_procs *procs = procs_of(m);
+	char *flag = t_proc(m, "/sys/kernel/slab/anon_vma/destroy_by_rcu");
+
+	expect_true(flag && !strcmp(flag, "1\n"));
+	free(flag);
+	expect_true(procs->anon_vma_cachep->ctor == anon_vma_ctor);
+	unsigned long slab0 = global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
+	struct task_struct *p = kmm_spawn(m, "p");
+	uint64_t x;
+
+	assert_true(p != NULL);
+	assert_eq(kmm_mmap(p, 0, PAGE_SIZE, RW, PRIV, &x), 0);
+	expect_eq(kmm_access(p, x, "a", 1, true), 0);
+	struct anon_vma *av = find_vma(p->mm, x)->anon_vma;
+	assert_true(av != NULL);
+	expect_ne(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), slab0);
+	kmm_exit(p, 0);
+	expect_eq(kmm_task_release(p), 0);
+	/* Freed, still an anon_vma: no reference, no VMA, and its lock works. */
+	expect_eq(atomic_load(&av->refcount), 0);
+	expect_true(list_empty(&av->vmas));
+	sim_write_lock(&av->lock);
+	sim_write_unlock(&av->lock);
+	/* Reuse keeps what the constructor made (the lock is not set up again). */
+	struct anon_vma *again = anon_vma_alloc(m);
+	assert_true(again != NULL);
+	expect_true(again == av);
+	sim_read_lock(&again->lock);
+	sim_read_unlock(&again->lock);
+	put_anon_vma(m, (get_anon_vma(again), again));
+	/* The empty slab leaves the cache but waits for the grace period. */
+	unsigned long before = global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
+	kmem_cache_shrink(procs->anon_vma_cachep);
+	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), before);
+	kmm_synchronize_rcu(m);
+	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), before - PAGE_SIZE);
+	check(m);
 	done(m);
 }

@@ -5,7 +5,8 @@
  * not count, and freed tasks, mms, VMAs and anon_vmas leave their slabs
  * cached in the process caches (as in Linux), so the leak check shrinks
  * those caches (kmem_cache_shrink: only empty slabs go; a slab holding a
- * leaked object stays and is counted) and drains the lists at both ends;
+ * leaked object stays and is counted), ends the RCU grace period (the
+ * anon_vma cache is SLAB_TYPESAFE_BY_RCU) and drains the lists at both ends;
  * the harness shuts the machine down after the test.
  */
 #ifndef KMM_TESTS_PROCESS_TEST_H
@@ -28,6 +29,8 @@ static inline unsigned long nr_free(struct kmm_machine *m)
 		kmem_cache_shrink(p->anon_vma_cachep);
 		kmem_cache_shrink(p->mm_cachep);
 		kmem_cache_shrink(p->task_struct_cachep);
+		/* anon_vma's empty slabs wait for a grace period (SLAB_TYPESAFE_BY_RCU). */
+		kmm_synchronize_rcu(m);
 	}
 	drain_all_pages(m, NULL);
 	return kmm_nr_free_pages(m);

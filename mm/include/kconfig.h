@@ -85,7 +85,11 @@ struct kmm_kconfig {
 	 * The size of the kernel's own objects (slabinfo's <objsize>, Linux's
 	 * s->size), read from the captures' /proc/slabinfo; a cache is created
 	 * with the larger of this and kmm's own structure (docs/fidelity.md,
-	 * "Kernel objects"). 0: not known, kmm's structure alone.
+	 * "Kernel objects"). 0: not known, kmm's structure alone. anon_vma is
+	 * the object itself (Linux's object_size): its cache is
+	 * SLAB_TYPESAFE_BY_RCU with a constructor, so the free pointer sits
+	 * after the object and slabinfo's objsize is this plus a pointer
+	 * (x86_64 96 + 8 = 104, i386 52 + 4 = 56).
 	 */
 	struct {
 		unsigned int task_struct, mm_struct, vm_area_struct, anon_vma;

@@ -220,6 +220,13 @@ struct anon_vma {
 	atomic_int refcount;		/* VMAs on ->vmas (pages take none: see rmap_walk) */
 	struct list_head vmas;		/* vma->anon_vma_node, under @lock */
 };
+/*
+ * Its cache is SLAB_TYPESAFE_BY_RCU with a constructor, as Linux's: the lock
+ * and an empty ->vmas are set up once per object by anon_vma_ctor(), and a
+ * freed anon_vma stays an anon_vma (its lock usable, perhaps reused for
+ * another family) until its slab's grace period, so a walker that read a
+ * stale page->mapping takes a valid lock and finds no VMA mapping the page.
+ */
 #define PAGE_MAPPING_ANON 0x1UL
 
 enum vma_kind { VMA_PLAIN, VMA_VDSO, VMA_VVAR };
@@ -241,7 +248,16 @@ struct vm_area_struct {
 	struct anon_vma *anon_vma;
 	struct list_head anon_vma_node;		/* anon_vma->lock */
 	struct kmm_file *vm_file;
-	struct list_head shared_node;		/* on vm_file->i_mmap, i_mmap_lock */
+	/*
+	 * One link, two lives (as Linux's vm_rcu shares a VMA's storage): on
+	 * vm_file->i_mmap while mapped (i_mmap_lock); vm_area_free() takes it
+	 * off that list before the VMA waits on procs->deferred for its grace
+	 * period (deferred_lock), and nothing reads shared_node after that.
+	 */
+	union {
+		struct list_head shared_node;
+		struct list_head free_node;
+	};
 	enum vma_kind kind;
 	/* The VMA tree (mmap_lock) */
 	struct rb_node vm_rb;
@@ -252,8 +268,10 @@ struct vm_area_struct {
 	/* Per-VMA lock (Linux 6.4): readers >= 0, -1 while a writer holds it */
 	atomic_int vm_lock;
 	atomic_int vm_lock_seq;			/* mm_lock_seq when last write-locked */
-	struct list_head free_node;		/* on procs->deferred after unlinking */
 };
+/* 176 bytes on a 64-bit host, Linux 6.12 x86_64's (its slabinfo objsize): keep it so. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct vm_area_struct) == 176,
+	       "struct vm_area_struct grew past Linux x86_64's 176 bytes");
 
 /*
  * Fields without a note are written under mmap_write_lock() and read under
@@ -638,6 +656,7 @@ int mm_account_fault(struct task_struct *t, unsigned int ret);
 
 /* ---- mm/rmap.c: reverse map ---- */
 
+void anon_vma_ctor(void *data);
 struct anon_vma *anon_vma_alloc(struct kmm_machine *m);
 void get_anon_vma(struct anon_vma *av);
 void put_anon_vma(struct kmm_machine *m, struct anon_vma *av);
