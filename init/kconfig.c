@@ -22,7 +22,9 @@
  *   where .init and the SMP-locks pages sit: between _edata and __bss_start,
  *     .init first, .smp_locks just below .bss (vmlinux.lds.S), sized by
  *     "Freeing unused kernel image (initmem)" and "Freeing SMP alternatives";
- *   x86_64's rodata/data gap and unused .bss..decrypted: their "Freeing" lines;
+ *   x86_64's rodata/data gap and unused .bss..decrypted: their "Freeing" lines
+ *     (.bss..decrypted is the 2 MiB-aligned end of .bss, BSS_DECRYPTED in
+ *     vmlinux.lds.S: its unused part runs up to __bss_stop, 0x3c00000);
  *   the per-CPU first chunk: "percpu: Embedded N pages/cpu sS rR dD";
  *   sizeof(pg_data_t): "NODE_DATA(0) allocated [mem A-B]" (B - A + 1);
  *   the kernel's own objects' sizes: /proc/slabinfo's <objsize> column;
@@ -91,7 +93,7 @@ static const struct kmm_kconfig kconfigs[] = {
 			.rodata = 0x2000000, .rodata_end = 0x2b72000,
 			.gap = 0x2b72000, .gap_end = 0x2c00000,
 			.sdata = 0x2c00000, .edata = 0x2e70fc0,
-			.decrypted = 0x2e71000, .decrypted_end = 0x2e71000 + K(2028),
+			.decrypted = 0x3c00000 - K(2028), .decrypted_end = 0x3c00000,
 			.init = 0x3303000, .init_end = 0x372c000,
 			.smp_locks = 0x372c000, .smp_locks_end = 0x3736000,
 			.bss = 0x3736000, .bss_end = 0x3c00000,

@@ -96,19 +96,13 @@ static void set_sysctl_defaults(struct kmm_machine *m)
 	m->percpu_pagelist_high_fraction = 0;
 }
 
-/*
- * alternative_instructions(): once the kernel is patched for SMP, the
- * .smp_locks pages that would let it repatch for one CPU go - unless it was
- * patched for one CPU (maxcpus=0 or 1 on a board with more), when they stay
- * for the CPUs that may come online later.
- */
+/* alternative_instructions(): the .smp_locks pages (mm/include/boot.h says when). */
 static void free_smp_alternatives(struct boot *b)
 {
 	struct kmm_machine *m = b->m;
 	const struct kmm_image_layout *img = &m->kconfig->image;
-	bool uniproc_patched = m->nr_cpu_ids == 1 || m->opts.maxcpus <= 1;
 
-	if (!uniproc_patched || m->nr_cpu_ids == 1)
+	if (smp_alternatives_freed(m))
 		free_reserved_area(b, img->smp_locks, img->smp_locks_end, "SMP alternatives");
 }
 

@@ -18,8 +18,11 @@
  * is mm/util.c's vm_commit_limit().
  *
  * The DirectMap lines are modelled: kmm maps its direct map with one host
- * mapping, so the split into 4k/2M(4M)/1G pages is computed as Linux's
- * split_mem_range() would map the e820 RAM ranges (the first MiB in 4k pages).
+ * mapping, so the split into 4k/2M(4M)/1G pages is what Linux's page tables
+ * would hold. x86_64's is counted at boot as Linux 6.12 counts it
+ * (arch/x86/mm/init_64.c); i386's is computed here as split_mem_range()
+ * would map the e820 RAM ranges (the first MiB in 4k pages), less the large
+ * pages the image's protections split.
  *
  * Locking: none; counters are read racily, as Linux does.
  */
@@ -101,15 +104,10 @@ struct direct_pages {
 	unsigned long k4, large, g1;	/* counts of 4k, 2M/4M and 1G mappings */
 };
 
-static void split_range(uint64_t s, uint64_t e, uint64_t large, bool gb, struct direct_pages *d)
+static void split_range(uint64_t s, uint64_t e, uint64_t large, struct direct_pages *d)
 {
-	uint64_t g = 1ULL << 30;
-
 	while (s < e) {
-		if (gb && (s & (g - 1)) == 0 && e - s >= g) {
-			d->g1++;
-			s += g;
-		} else if ((s & (large - 1)) == 0 && e - s >= large) {
+		if ((s & (large - 1)) == 0 && e - s >= large) {
 			d->large++;
 			s += large;
 		} else {
@@ -127,7 +125,7 @@ static void split_range(uint64_t s, uint64_t e, uint64_t large, bool gb, struct 
  * (PTI's set_memory_np in free_kernel_image_pages). Each large page holding
  * such a boundary becomes 4k pages, once. The i386 captures in
  * tests/real-linux/ show it: one 4M page on i386, two 2M pages with PAE.
- * (x86_64's direct map is an alias, split by other rules; not modelled.)
+ * (x86_64's direct map is an alias of the image: arch/x86/mm/init_64.c.)
  */
 static void split_kernel_image(struct kmm_machine *m, uint64_t large, struct direct_pages *d)
 {
@@ -158,9 +156,15 @@ static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
 {
 	bool is32 = kmm_arch_is_32(m);
 	uint64_t large = m->opts.arch == KMM_ARCH_I386 ? (4ULL << 20) : (2ULL << 20);
-	uint64_t limit = (is32 ? (uint64_t)m->max_low_pfn : (uint64_t)m->max_pfn) << PAGE_SHIFT;
+	uint64_t limit = (uint64_t)m->max_low_pfn << PAGE_SHIFT;
 	uint64_t isa_end = 1ULL << 20;
 
+	if (!is32) {
+		const unsigned long *c = m->layout.direct_pages_count;
+
+		*d = (struct direct_pages){ c[PG_LEVEL_4K], c[PG_LEVEL_2M], c[PG_LEVEL_1G] };
+		return;
+	}
 	*d = (struct direct_pages){ 0 };
 	/* init_memory_mapping(0, ISA_END_ADDRESS): the first MiB in 4k pages. */
 	d->k4 = KMM_MIN(isa_end, limit) >> PAGE_SHIFT;
@@ -174,9 +178,9 @@ static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
 		s = KMM_MAX(s, isa_end);
 		e = KMM_MIN(e, limit);
 		if (s < e)
-			split_range(s, e, large, !is32, d);
+			split_range(s, e, large, d);
 	}
-	if (is32 && m->kconfig)
+	if (m->kconfig)
 		split_kernel_image(m, large, d);
 }
 

@@ -299,6 +299,23 @@ TEST(x86_64_4G)
 	expect_empty_zone(m, 0, ZONE_MOVABLE);
 	expect_eq(atomic_load(&m->totalhigh_pages), 0);
 	check_memory_line(m);
+	/*
+	 * The direct map counted as Linux 6.12 does (arch/x86/mm/init_64.c).
+	 * init_mem_mapping(): the ISA MiB in 4k pages (256); then top-down from
+	 * 5G: [5G-2M, 5G) as a new 1G page ([4G, 5G) is all memory), [4.5G,
+	 * 5G-2M) keeps it and counts it again, then [1M, 4.5G): [1M, 2M) 4k
+	 * (256), [2M, 1G) 2M (511), [1G, 3G) two 1G pages, [4G, 4.5G) the kept
+	 * 1G page again: 4k 512, 2M 511, 1G 5 (5 GiB for 4 GiB of RAM). Then the
+	 * image's protections split three 2M pages (x86_64 defconfig's layout):
+	 * the IDT read-only at __bss_start (0x2afa000) splits the high mapping's
+	 * and the direct map's page at 0x2a00000, freeing .init from 0x2822000
+	 * the high mapping's page at 0x2800000; each split is 512 4k pages.
+	 */
+	char *mi = t_proc(m, "/proc/meminfo");
+
+	expect_str_contains(mi, "\nDirectMap4k:        8192 kB\nDirectMap2M:     1040384 kB\n"
+				"DirectMap1G:     5242880 kB\n");
+	free(mi);
 	t_done(m);
 }
 

@@ -15,7 +15,8 @@ Memory: line (all but "available", which counts what userland and the rest
 of the boot took), the Freeing lines, the swiotlb lines, every zone's
 spanned/present/managed/min/low/high/promo/protection and pageset high and
 batch, min_free_kbytes and the other vm sysctls, MemTotal, LowTotal,
-HighTotal, VmallocTotal, CommitLimit, /proc/iomem's RAM and kernel lines,
+HighTotal, VmallocTotal, CommitLimit, the DirectMap lines and their total,
+/proc/iomem's RAM and kernel lines,
 the layout (objsize, objects and pages per slab) of every slab cache kmm
 creates, and the set and order of the fields of every /proc file.
 
@@ -238,6 +239,15 @@ def compare(case, lin, kmm):
     for f in MEMINFO_FIELDS:
         if lmi.get(f) != kmi.get(f):
             out.append("%s: meminfo %s: linux=%s kmm=%s" % (case, f, lmi.get(f), kmi.get(f)))
+    # What the direct map's mappings add up to (Linux counts an entry each
+    # time its boot walks it, so this can exceed RAM): splitting a large page
+    # keeps the sum, so it holds kmm's model of init_mem_mapping() exactly
+    # even where splits made at run time differ.
+    dm = ["DirectMap4k", "DirectMap4M", "DirectMap2M", "DirectMap1G"]
+    lsum = sum(int(lmi.get(f, 0)) for f in dm)
+    ksum = sum(int(kmi.get(f, 0)) for f in dm)
+    if lsum != ksum:
+        out.append("%s: meminfo DirectMap total: linux=%d kmm=%d" % (case, lsum, ksum))
     for s in SYSCTLS:
         n = "/proc/sys/vm/" + s
         lv = " ".join(" ".join(lin.get(n, [])).split())

@@ -13,6 +13,7 @@
 #include "tests/harness.h"
 #include "mm/internal.h"
 #include "proc/proc.h"
+#include "mm/include/boot.h"	/* init_mem_mapping */
 
 /* ---- A hand-built machine ---- */
 
@@ -497,6 +498,12 @@ TEST(meminfo_fields_x86_64)
 	m->e820.entries[0] = (struct e820_entry){ 0x1000, 0x9e000, E820_TYPE_RAM };
 	m->e820.entries[1] = (struct e820_entry){ 0x100000, 0x3fee0000, E820_TYPE_RAM };
 	m->max_pfn = m->max_low_pfn = 0x3ffe0;
+	/* memblock's memory as setup_arch() leaves it, and the direct map counted on it. */
+	m->memblock.memory.cnt = 2;
+	m->memblock.memory.regions[0] = (struct memblock_region){ 0x1000, 0x9e000, 0, NULL };
+	m->memblock.memory.regions[1] = (struct memblock_region){ 0x100000, 0x3fee0000, 0, NULL };
+	m->memblock.current_limit = PFN_PHYS(m->max_pfn);
+	assert_eq(init_mem_mapping(m, false), 0);
 	s = render(m, "/proc/meminfo");
 	assert_true(s != NULL);
 	expect_eq(meminfo_check(s, meminfo_x86_64, ARRAY_SIZE(meminfo_x86_64), "MemTotal"),
@@ -513,8 +520,11 @@ TEST(meminfo_fields_x86_64)
 	expect_str_contains(s, "\nHugepagesize:       2048 kB\n");
 	expect_str_contains(s, "\nHardwareCorrupted:     0 kB\n");
 	/*
-	 * DirectMap: first MiB 4k (256 pages); [1M, 2M) 4k (256); [2M, 1022M)
-	 * 2M (510); [1022M, 1024M-128K) 4k (480 pages); nothing reaches 1G.
+	 * DirectMap, as init_mem_mapping() walks it: the first MiB 4k (256
+	 * pages); top-down from the free 2M block below 1024M-128K: [1020M,
+	 * 1022M) 2M, [512M, 1020M) 2M (254), [1M, 2M) 4k (256), [2M, 512M) 2M
+	 * (255); then above that block [1022M, 1024M-128K) 4k (480 pages);
+	 * no GiB of memory starts at a GiB boundary, so no 1G page.
 	 */
 	expect_str_contains(s, "\nDirectMap4k:        3968 kB\nDirectMap2M:     1044480 kB\n"
 			       "DirectMap1G:           0 kB\n");

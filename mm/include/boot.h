@@ -62,6 +62,29 @@ void setup_layout_x86_64(struct kmm_machine *m);
 int find_low_pfn_range(struct kmm_machine *m);
 /** initmem_init() - i386: the lowmem/highmem split reported, high_memory set. */
 void initmem_init(struct kmm_machine *m);
+/* arch/x86/mm/init_64.c */
+/**
+ * init_mem_mapping() - x86_64: count the direct map's 4k/2M/1G mappings as
+ * Linux 6.12 makes them (init_mem_mapping over memblock.memory as it is now,
+ * then the kernel image's protections at the end of boot; @smp_locks_freed:
+ * alternative_instructions() frees .smp_locks). Sets m->layout.direct_pages_count.
+ * Return: 0, or -ENOMEM (host memory for the model).
+ */
+int init_mem_mapping(struct kmm_machine *m, bool smp_locks_freed);
+
+/*
+ * alternative_instructions(): once the kernel is patched for SMP, the
+ * .smp_locks pages that would let it repatch for one CPU go - unless it was
+ * patched for one CPU (maxcpus=0 or 1 on a board with more), when they stay
+ * for the CPUs that may come online later.
+ */
+static inline bool smp_alternatives_freed(const struct kmm_machine *m)
+{
+	bool uniproc_patched = m->nr_cpu_ids == 1 || m->opts.maxcpus <= 1;
+
+	return !uniproc_patched || m->nr_cpu_ids == 1;
+}
+
 /** alloc_kernel_page_tables() - memblock for the direct map's and fixmap's tables. */
 int alloc_kernel_page_tables(struct kmm_machine *m);
 /** arch_zone_limits() - zone_sizes_init(): each zone type's pfn range, the movable zone. */

@@ -235,8 +235,11 @@ int setup_arch(struct boot *b)
 	 * initrd moves; i386's come later, from paging_init() (the pkmap and
 	 * fixmap tables), so a moved initrd tops lowmem there.
 	 */
-	if (!kmm_arch_is_32(m))
-		err = alloc_kernel_page_tables(m);
+	if (!kmm_arch_is_32(m)) {
+		err = init_mem_mapping(m, smp_alternatives_freed(m));
+		if (!err)
+			err = alloc_kernel_page_tables(m);
+	}
 	if (!err)
 		err = reserve_initrd(b);
 	if (!err && kmm_arch_is_32(m)) {

@@ -34,6 +34,9 @@ enum kmm_arch {
 
 /* ---- The kernel virtual address layout ---- */
 
+/* Page-table levels of a mapping (Linux's enum pg_level, from 4k up). */
+enum pg_level { PG_LEVEL_4K, PG_LEVEL_2M, PG_LEVEL_1G, PG_LEVEL_NUM };
+
 struct kmm_layout {
 	uint64_t page_offset;		/* start of the direct map */
 	uint64_t task_size;		/* end of user space */
@@ -49,6 +52,11 @@ struct kmm_layout {
 	uint64_t cpu_entry_area_size;	/* i386: CPU_ENTRY_AREA_MAP_SIZE in bytes */
 	uint64_t vmalloc_reserve;	/* i386: __VMALLOC_RESERVE in bytes */
 	int nr_cpus_config;		/* NR_CPUS the layout was sized for */
+	/*
+	 * x86_64: the direct map's 4k, 2M and 1G mappings as Linux counts them
+	 * (direct_pages_count[], arch/x86/mm/init_64.c); immutable after boot.
+	 */
+	unsigned long direct_pages_count[PG_LEVEL_NUM];
 };
 
 /*
