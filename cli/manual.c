@@ -459,7 +459,10 @@ static const char man_description[] =
 	"Files are built: a small filesystem on a host image file (mounted on first use), "
 	"tmpfs under /dev/shm, and the page cache in front of them - reads with readahead, "
 	"writes that dirty pages, shared and private file mappings, writeback (fsync, sync, "
-	"the vm.dirty_* limits, reclaim) and vm.drop_caches.\n\n"
+	"the vm.dirty_* limits, reclaim) and vm.drop_caches. Writeback is asynchronous: a "
+	"page being written is under writeback (meminfo Writeback) until the disk's time for "
+	"it (10 us a page) has passed on the virtual clock, and a writer past vm.dirty_ratio "
+	"pauses until enough writes are done; swap-outs are still written at once.\n\n"
 	"Output is deterministic: the same command line and script print the same bytes "
 	"every time, and no host address is ever shown.";
 

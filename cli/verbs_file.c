@@ -194,6 +194,30 @@ static int sync_run(struct kmm_ctx *ctx, const struct args *a)
 	return VERB_OK;
 }
 
+static int writeback_check(struct verb_check *vc, const struct args *a)
+{
+	if (need(vc, a, 0, 1, "writeback [start|wait] -> $n"))
+		return VERB_ERROR;
+	if (a->argc == 1 && strcmp(a->argv[0].text, "start") && strcmp(a->argv[0].text, "wait"))
+		return verb_check_error(vc, a, 0, "expected start or wait");
+	return 0;
+}
+
+static int writeback_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct kmm_machine *m = ctx_machine(ctx);
+	bool wait = a->argc == 1 && !strcmp(a->argv[0].text, "wait");
+	long n;
+
+	if (!m)
+		return VERB_ERROR;
+	n = wait ? kmm_writeback_wait(m) : kmm_writeback_start(m);
+	if (n < 0)
+		return failed(ctx, a, NULL, "writeback", (int)n);
+	result(ctx, a, n);
+	return VERB_OK;
+}
+
 static int fincore_check(struct verb_check *vc, const struct args *a)
 {
 	if (need(vc, a, 1, 2, "fincore PATH [map]") || check_path_arg(vc, a, 0))
@@ -657,6 +681,16 @@ static const struct verb verbs[] = {
 	  NULL, VERB_RESULT, mincore_check, mincore_run },
 	{ "sync", "sync", "write every dirty page and the metadata to the image", NULL, VERB_ACK,
 	  sync_check, sync_run },
+	{ "writeback", "writeback [start|wait] -> $n",
+	  "start writing every dirty page, or wait for the writes in flight",
+	  "A page's bytes reach the image when its write starts; it stays under writeback\n"
+	  "(meminfo Writeback, nr_writeback) until the disk's time for it has passed on the\n"
+	  "virtual clock (10 us a page, one write at a time). start wakes the flusher for\n"
+	  "every dirty page ($n: writes started); wait lets the time pass ($n: writes ended).\n"
+	  "Writes also end after each command once their time has come, and whoever must\n"
+	  "wait (fsync, sync, truncate, a writer over vm.dirty_ratio) waits:\n"
+	  "  writeback\n  expect pagecache.writeback > 0\n  writeback wait\n",
+	  VERB_RESULT | VERB_ACK, writeback_check, writeback_run },
 	{ "unlink", "unlink PATH -> $v", "remove a file (its pages go with its last user)", NULL,
 	  VERB_RESULT | VERB_ACK, path_check, unlink_run },
 	{ "fincore", "fincore PATH [map] -> $n", "which pages of a file are in the page cache",

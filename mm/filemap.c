@@ -35,7 +35,10 @@
  * entries (f->swapped of them) sit at indexes with no page, below the end;
  * no page lies wholly past
  * the end of its file; a present writable PTE of a shared mapping of a file
- * with a backing store maps a dirty page (write-notify keeps it so).
+ * with a backing store maps a dirty page (write-notify keeps it so);
+ * PG_writeback <=> the WRITEBACK tag, only with a backing store, and every
+ * such page is in the machine's queue of writes in flight, which holds
+ * exactly NR_WRITEBACK pages, each once (writeback_check).
  *
  * Locking: see mm/include/filemap.h. Every entry from a system call runs
  * inside procs_enter() (the file syscalls in fs/ bracket themselves), so
@@ -648,8 +651,8 @@ bool filemap_remove_mapping(struct page *page)
 	 * A clean shmem page was never written (zeros): it goes as a file page
 	 * does, leaving no shadow (Linux's __remove_mapping: not a file-LRU page).
 	 */
-	if (f && !page_flag_test(page, PG_dirty) && page_ref_count(page) == 2 &&
-	    page_mapcount(page) <= 0)
+	if (f && !page_flag_test(page, PG_dirty) && !page_flag_test(page, PG_writeback) &&
+	    page_ref_count(page) == 2 && page_mapcount(page) <= 0)
 		ok = remove_page_locked(f, page, !f->shmem);
 	unlock_page(page);
 	if (ok)
@@ -665,9 +668,10 @@ static void unmap_page_range_of(struct page *page)
 }
 
 /*
- * Drop pages [@start, @end] of @f: unmap them, cancel their dirt, take them
- * out. With @only_clean, dirty, mapped or otherwise referenced pages stay
- * (invalidate_mapping_pages). Return: pages dropped.
+ * Drop pages [@start, @end] of @f: unmap them, wait for their writeback,
+ * cancel their dirt, take them out. With @only_clean, dirty, mapped, under
+ * writeback or otherwise referenced pages stay (invalidate_mapping_pages).
+ * Return: pages dropped.
  */
 static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigned long end,
 				bool only_clean)
@@ -699,14 +703,15 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 		if (only_clean) {
 			if (!trylock_page(page))
 				goto next;
-			if (page_flag_test(page, PG_dirty) || page_mapcount(page) > 0 ||
-			    page_ref_count(page) != 2) {
+			if (page_flag_test(page, PG_dirty) || page_flag_test(page, PG_writeback) ||
+			    page_mapcount(page) > 0 || page_ref_count(page) != 2) {
 				unlock_page(page);
 				goto next;
 			}
 		} else {
 			lock_page(page);
 			unmap_page_range_of(page);
+			folio_wait_writeback(page);	/* truncate_inode_pages_range() waits */
 		}
 		if (page->mapping == f && remove_page_locked(f, page, false)) {
 			cancel_dirty_page(f, page);
@@ -933,6 +938,7 @@ ssize_t generic_perform_write(struct kmm_file *f, const void *buf, size_t len, u
 struct check_ctx {
 	struct kmm_machine *m;
 	long dirty;
+	long writeback;
 	int err;
 };
 
@@ -982,11 +988,24 @@ static int check_file(struct kmm_file *f, void *arg)
 					       f->path, idx, dirty, !dirty);
 			goto out;
 		}
-		if (page_flag_test(page, PG_writeback) || page_flag_test(page, PG_locked)) {
-			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is %s with no operation running",
-					       f->path, idx, page_flag_test(page, PG_locked) ? "locked" : "under writeback");
+		if (page_flag_test(page, PG_locked)) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is locked with no operation running",
+					       f->path, idx);
 			goto out;
 		}
+		if (page_flag_test(page, PG_writeback) != xa_get_mark(&f->i_pages, idx, PAGECACHE_TAG_WRITEBACK) &&
+		    !f->shmem) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu: PG_writeback %d but the WRITEBACK tag %d",
+					       f->path, idx, page_flag_test(page, PG_writeback),
+					       !page_flag_test(page, PG_writeback));
+			goto out;
+		}
+		if (page_flag_test(page, PG_writeback) && (f->shmem || !f->a_ops)) {
+			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu is under writeback with no "
+					       "backing store", f->path, idx);
+			goto out;
+		}
+		c->writeback += page_flag_test(page, PG_writeback);
 		if (idx >= pages_in_size) {
 			c->err = kmm_set_error(-EUCLEAN, "filemap: %s page %lu lies past the end of the file "
 					       "(%lu pages)", f->path, idx, pages_in_size);
@@ -1059,7 +1078,7 @@ out:
 
 static int filemap_check(struct kmm_machine *m)
 {
-	struct check_ctx c = { m, 0, 0 };
+	struct check_ctx c = { m, 0, 0, 0 };
 	long counted;
 	int token;
 
@@ -1067,6 +1086,8 @@ static int filemap_check(struct kmm_machine *m)
 	if (token == -EDEADLK)
 		return 0;	/* called from inside an operation: the outer one checks */
 	filemap_for_each_file(m, check_file, &c);
+	if (!c.err)
+		c.err = writeback_check(m, c.writeback);
 	procs_resume(m);
 	if (c.err)
 		return c.err;
@@ -1074,9 +1095,6 @@ static int filemap_check(struct kmm_machine *m)
 	if (counted != c.dirty)
 		return kmm_set_error(-EUCLEAN, "filemap: NR_FILE_DIRTY is %ld but %ld cached pages are dirty",
 				     counted, c.dirty);
-	if (global_node_page_state(m, NR_WRITEBACK))
-		return kmm_set_error(-EUCLEAN, "filemap: NR_WRITEBACK is %lu with no write running",
-				     global_node_page_state(m, NR_WRITEBACK));
 	return 0;
 }
 
@@ -1121,6 +1139,7 @@ static int filemap_init(struct kmm_machine *m)
 	if (!st)
 		return kmm_set_error(-ENOMEM, "filemap: out of memory for the page cache state");
 	spin_lock_init(&st->files_lock);
+	spin_lock_init(&st->wb_lock);
 	INIT_LIST_HEAD(&st->files);
 	st->fault_around_pages = 65536 / PAGE_SIZE;	/* fault_around_bytes: 64 KiB */
 	writeback_state_init(st);
@@ -1135,6 +1154,7 @@ static void filemap_shutdown(struct kmm_machine *m)
 
 	if (!st)
 		return;
+	writeback_state_exit(m, st);	/* every write in flight ends */
 	/* files still mapped by processes outlive the layer: take them off the list */
 	spin_lock(&st->files_lock);
 	list_for_each_safe(pos, n, &st->files) {

@@ -33,10 +33,14 @@
  * reverse-map locks of folio_mkclean; no lock across the backing store's write.
  */
 #include <errno.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "include/kmm/fs.h"
 #include "include/kmm/trace.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 #include "mm/pagecache.h"
@@ -223,38 +227,305 @@ static int folio_mkclean(struct page *page)
 	return cleaned;
 }
 
-int folio_write_one(struct kmm_file *f, struct page *page)
+/* ---- Writeback in flight ---- */
+
+/*
+ * The machine's disks on the virtual clock: one page written every
+ * WRITE_PAGE_NS (10 us, about 400 MB/s: an SSD behind a virtio disk), one
+ * write at a time for the whole machine (kmmd0 and the swap areas share the
+ * queue). A write's bytes reach the host file at submission; what waits is
+ * its completion, at max(now, the end of the previous write) + WRITE_PAGE_NS.
+ */
+#define WRITE_PAGE_NS	10000ull
+#define JIFFY_NS	4000000ull		/* HZ 250 */
+#define MAX_PAUSE_NS	(50 * JIFFY_NS)		/* balance_dirty_pages' MAX_PAUSE: HZ/5 */
+#define RECLAIM_WAKE_PAGES 32ul		/* SWAP_CLUSTER_MAX (mm/swap.h is the pressure layer's) */
+
+/* The file whose WRITEBACK tag follows @page's PG_writeback (none for anon, swap cache, shmem). */
+static struct kmm_file *wb_file(struct page *page)
+{
+	struct kmm_file *f;
+
+	if (PageAnon(page) || PageSwapCache(page))
+		return NULL;
+	f = page->mapping;
+	return f && !f->shmem ? f : NULL;
+}
+
+void folio_start_writeback(struct page *page)
+{
+	struct kmm_file *f = wb_file(page);
+
+	page_flag_set(page, PG_writeback);
+	if (f) {
+		spin_lock(&f->i_pages_lock);
+		xa_set_mark(&f->i_pages, page->index, PAGECACHE_TAG_WRITEBACK);
+		spin_unlock(&f->i_pages_lock);
+	}
+	mod_node_page_state(pgdat_of(page), NR_WRITEBACK, 1);
+}
+
+/*
+ * folio_end_writeback(): the write of @page is over. A page that reclaim
+ * marked PG_reclaim goes to the tail of its inactive list, to be freed next
+ * (folio_rotate_reclaimable). @written: it reached the disk (nr_written).
+ */
+static void end_writeback(struct page *page, bool written)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct pagecache_state *st = pagecache_of(m);
+	struct kmm_file *f = wb_file(page);
+	pg_data_t *pgdat = pgdat_of(page);
+
+	if (f) {
+		spin_lock(&f->i_pages_lock);
+		xa_clear_mark(&f->i_pages, page->index, PAGECACHE_TAG_WRITEBACK);
+		spin_unlock(&f->i_pages_lock);
+	}
+	page_flag_clear(page, PG_writeback);
+	mod_node_page_state(pgdat, NR_WRITEBACK, -1);
+	if (written) {
+		mod_node_page_state(pgdat, NR_WRITTEN, 1);
+		/* acct_reclaim_writeback(): pages written while reclaim waits for them */
+		if (st && __atomic_load_n(&st->reclaim_throttled, __ATOMIC_RELAXED))
+			mod_node_page_state(pgdat, NR_THROTTLED_WRITTEN, 1);
+	}
+	if (page_flag_test(page, PG_reclaim)) {
+		page_flag_clear(page, PG_reclaim);
+		if (written)
+			folio_rotate_reclaimable(page);
+	}
+}
+
+void folio_queue_writeback(struct page *page, int err)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct pagecache_state *st = pagecache_of(m);
+	uint64_t now = kmm_clock_ns(m);
+	bool queued = false;
+
+	if (err || !st) {
+		end_writeback(page, !err);	/* failed, or no queue: over at once */
+		return;
+	}
+	get_page(page);		/* the I/O's reference */
+	spin_lock(&st->wb_lock);
+	if (st->wb_tail == st->wb_cap && st->wb_head) {
+		memmove(st->wb_q, st->wb_q + st->wb_head, (st->wb_tail - st->wb_head) * sizeof(*st->wb_q));
+		st->wb_tail -= st->wb_head;
+		st->wb_head = 0;
+	}
+	if (st->wb_tail == st->wb_cap) {
+		size_t cap = st->wb_cap ? 2 * st->wb_cap : 256;
+		struct wb_inflight *q = realloc(st->wb_q, cap * sizeof(*q));
+		if (q) {
+			st->wb_q = q;
+			st->wb_cap = cap;
+		}
+	}
+	if (st->wb_tail < st->wb_cap) {
+		uint64_t start = KMM_MAX(now, st->disk_busy_until);
+		st->disk_busy_until = start + WRITE_PAGE_NS;
+		st->wb_q[st->wb_tail].page = page;
+		st->wb_q[st->wb_tail].done_ns = st->disk_busy_until;
+		st->wb_tail++;
+		queued = true;
+	}
+	spin_unlock(&st->wb_lock);
+	if (!queued) {
+		end_writeback(page, true);	/* no memory for the queue: complete now */
+		put_user_page_ref(page);
+	}
+}
+
+/* Let the virtual clock reach @t (a wait: the time passes for the whole machine). */
+static void clock_wait_until(struct kmm_machine *m, uint64_t t)
+{
+	uint64_t now = kmm_clock_ns(m);
+
+	if (t > now)
+		kmm_clock_advance(m, t - now);
+}
+
+/*
+ * End the oldest write in flight if it completes by @deadline, first letting
+ * the clock reach its completion time. Return: true if one ended.
+ */
+static bool wait_one(struct kmm_machine *m, struct pagecache_state *st, uint64_t deadline)
+{
+	struct wb_inflight e;
+
+	spin_lock(&st->wb_lock);
+	if (st->wb_head == st->wb_tail || st->wb_q[st->wb_head].done_ns > deadline) {
+		spin_unlock(&st->wb_lock);
+		return false;
+	}
+	e = st->wb_q[st->wb_head++];
+	if (st->wb_head == st->wb_tail)
+		st->wb_head = st->wb_tail = 0;
+	spin_unlock(&st->wb_lock);
+	clock_wait_until(m, e.done_ns);
+	end_writeback(e.page, true);
+	put_user_page_ref(e.page);
+	return true;
+}
+
+void folio_wait_writeback(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct pagecache_state *st = pagecache_of(m);
+
+	while (page_flag_test(page, PG_writeback)) {
+		if (!st || !wait_one(m, st, UINT64_MAX))
+			sched_yield();	/* another thread is ending it */
+	}
+}
+
+unsigned long writeback_complete(struct kmm_machine *m)
+{
+	struct pagecache_state *st = m ? pagecache_of(m) : NULL;
+	unsigned long n = 0;
+
+	if (!st)
+		return 0;
+	while (wait_one(m, st, kmm_clock_ns(m)))
+		n++;
+	return n;
+}
+
+unsigned long writeback_wait_all(struct kmm_machine *m)
+{
+	struct pagecache_state *st = m ? pagecache_of(m) : NULL;
+	unsigned long n = 0;
+
+	if (!st)
+		return 0;
+	while (wait_one(m, st, UINT64_MAX))
+		n++;
+	return n;
+}
+
+void reclaim_throttle(struct kmm_machine *m, enum vmscan_throttle_state reason)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	bool woken_by_writes = reason == VMSCAN_THROTTLE_WRITEBACK;
+	uint64_t deadline;
+	unsigned long done = 0;
+
+	if (!st || !global_node_page_state(m, NR_WRITEBACK))
+		return;		/* nothing to wait for: kmm does not sleep (Linux would) */
+	deadline = kmm_clock_ns(m) + (woken_by_writes ? 25 * JIFFY_NS : JIFFY_NS);
+	__atomic_fetch_add(&st->reclaim_throttled, 1, __ATOMIC_RELAXED);
+	/* acct_reclaim_writeback() wakes the waiter once more than SWAP_CLUSTER_MAX were written */
+	while ((!woken_by_writes || done <= RECLAIM_WAKE_PAGES) && wait_one(m, st, deadline))
+		done++;
+	__atomic_fetch_sub(&st->reclaim_throttled, 1, __ATOMIC_RELAXED);
+	if (!woken_by_writes || done <= RECLAIM_WAKE_PAGES)
+		clock_wait_until(m, deadline);
+}
+
+void writeback_state_exit(struct kmm_machine *m, struct pagecache_state *st)
+{
+	while (wait_one(m, st, UINT64_MAX))
+		;
+	free(st->wb_q);
+	st->wb_q = NULL;
+}
+
+static int cmp_page_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct page *const *)a, y = (uintptr_t)*(struct page *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int writeback_check(struct kmm_machine *m, long file_writeback)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	long nr = (long)global_node_page_state(m, NR_WRITEBACK), queued;
+	struct page **pages;
+	int err = 0;
+
+	spin_lock(&st->wb_lock);
+	queued = (long)(st->wb_tail - st->wb_head);
+	if (queued != nr || file_writeback > queued) {
+		spin_unlock(&st->wb_lock);
+		return kmm_set_error(-EUCLEAN, "filemap: NR_WRITEBACK is %ld, %ld writes are in flight, "
+				     "%ld file pages under writeback", nr, queued, file_writeback);
+	}
+	pages = queued ? malloc((size_t)queued * sizeof(*pages)) : NULL;
+	for (size_t i = st->wb_head; i < st->wb_tail; i++) {
+		struct page *page = st->wb_q[i].page;
+		if (!page_flag_test(page, PG_writeback) || page_ref_count(page) < 2 ||
+		    (i > st->wb_head && st->wb_q[i].done_ns < st->wb_q[i - 1].done_ns)) {
+			err = kmm_set_error(-EUCLEAN, "filemap: write in flight of pfn %#lx: PG_writeback %d, "
+					    "refcount %d, done at %llu ns (out of order?)", page_to_pfn_m(m, page),
+					    page_flag_test(page, PG_writeback), page_ref_count(page),
+					    (unsigned long long)st->wb_q[i].done_ns);
+			break;
+		}
+		if (pages)
+			pages[i - st->wb_head] = page;
+	}
+	spin_unlock(&st->wb_lock);
+	if (!err && pages) {
+		qsort(pages, (size_t)queued, sizeof(*pages), cmp_page_ptr);
+		for (long i = 1; i < queued; i++)
+			if (pages[i] == pages[i - 1]) {
+				err = kmm_set_error(-EUCLEAN, "filemap: pfn %#lx is in flight twice",
+						    page_to_pfn_m(m, pages[i]));
+				break;
+			}
+	}
+	free(pages);
+	return err;
+}
+
+/* ---- Writing pages ---- */
+
+/*
+ * Write one dirty page of @f (locked by the caller): its shared mappings
+ * are write-protected and cleaned first. A page already under writeback is
+ * waited for when @sync (WB_SYNC_ALL), skipped otherwise (-EBUSY). With
+ * @reclaim (pageout) the page gets PG_reclaim: its completion rotates it to
+ * the tail of the inactive list.
+ */
+static int write_one(struct kmm_file *f, struct page *page, bool sync, bool reclaim)
 {
 	struct kmm_machine *m = f->m;
-	pg_data_t *pgdat = pgdat_of(page);
 	int err;
 
 	if (!f->a_ops || !f->a_ops->writepage || f->shmem)
 		return -EAGAIN;
+	if (page_flag_test(page, PG_writeback)) {
+		if (!sync)
+			return -EBUSY;
+		folio_wait_writeback(page);
+	}
 	folio_mkclean(page);
 	if (!folio_clear_dirty_for_io(f, page))
 		return 0;
-	/* folio_start_writeback() ... folio_end_writeback(): synchronous here */
-	page_flag_set(page, PG_writeback);
-	spin_lock(&f->i_pages_lock);
-	xa_set_mark(&f->i_pages, page->index, PAGECACHE_TAG_WRITEBACK);
-	spin_unlock(&f->i_pages_lock);
-	mod_node_page_state(pgdat, NR_WRITEBACK, 1);
-	err = f->a_ops->writepage(f, page);
-	mod_node_page_state(pgdat, NR_WRITEBACK, -1);
-	spin_lock(&f->i_pages_lock);
-	xa_clear_mark(&f->i_pages, page->index, PAGECACHE_TAG_WRITEBACK);
-	if (err && !f->wb_err)
-		f->wb_err = err;	/* mapping_set_error(): fsync reports it */
-	spin_unlock(&f->i_pages_lock);
-	page_flag_clear(page, PG_writeback);
+	folio_start_writeback(page);
+	if (reclaim)
+		page_flag_set(page, PG_reclaim);
+	err = f->a_ops->writepage(f, page);	/* the bytes reach the image now */
 	if (err) {
+		spin_lock(&f->i_pages_lock);
+		if (!f->wb_err)
+			f->wb_err = err;	/* mapping_set_error(): fsync reports it */
+		spin_unlock(&f->i_pages_lock);
+		folio_queue_writeback(page, err);
 		folio_mark_dirty(page);	/* the data is still only here */
 		return err;
 	}
-	mod_node_page_state(pgdat, NR_WRITTEN, 1);
-	count_vm_events(m, PGPGOUT, PAGE_SIZE / 512);
+	count_vm_events(m, PGPGOUT, PAGE_SIZE / 512);	/* submit_bio() counts them */
+	folio_queue_writeback(page, 0);
 	return 0;
+}
+
+int folio_write_one(struct kmm_file *f, struct page *page)
+{
+	return write_one(f, page, true, false);
 }
 
 int filemap_pageout(struct page *page)
@@ -266,17 +537,19 @@ int filemap_pageout(struct page *page)
 		return -EAGAIN;
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
 	if (f && !PageAnon(page))
-		err = folio_write_one(f, page);
+		err = write_one(f, page, false, true);
 	unlock_page(page);
-	return err;
+	return err == -EBUSY ? -EAGAIN : err;
 }
 
 /*
- * write_cache_pages(): write the dirty pages of @f with index in
- * [@start, @end], at most *@budget of them (decremented; NULL: all).
- * Return: the first error, or 0.
+ * write_cache_pages(): start writing the dirty pages of @f with index in
+ * [@start, @end], at most *@budget of them (decremented; NULL: all). With
+ * @sync (WB_SYNC_ALL) a page still under an earlier write is waited for;
+ * without, it is skipped. Return: the first error, or 0.
  */
-static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end, long *budget)
+static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end, long *budget,
+			     bool sync)
 {
 	unsigned long idx = start;
 	int ret = 0;
@@ -293,8 +566,10 @@ static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned l
 			break;
 		lock_page(page);
 		if (page->mapping == f && page_flag_test(page, PG_dirty)) {
-			err = folio_write_one(f, page);
-			if (!err && budget)
+			err = write_one(f, page, sync, false);
+			if (err == -EBUSY)
+				err = 0;	/* WB_SYNC_NONE: the next round takes it */
+			else if (!err && budget)
 				(*budget)--;
 		}
 		unlock_page(page);
@@ -308,12 +583,35 @@ static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned l
 	return ret;
 }
 
+/* __filemap_fdatawait_range(): wait for every page of [@start, @end] under writeback. */
+static void fdatawait_range(struct kmm_file *f, unsigned long start, unsigned long end)
+{
+	unsigned long idx = start;
+
+	for (;;) {
+		struct page *page;
+		spin_lock(&f->i_pages_lock);
+		page = xa_find(&f->i_pages, &idx, end, PAGECACHE_TAG_WRITEBACK);
+		if (page)
+			get_page(page);
+		spin_unlock(&f->i_pages_lock);
+		if (!page)
+			break;
+		folio_wait_writeback(page);
+		put_user_page_ref(page);
+		if (idx == end || idx == ~0UL)
+			break;
+		idx++;
+	}
+}
+
 int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t end)
 {
 	int token = procs_enter(f->m);
-	int err = write_cache_pages(f, (unsigned long)(start >> PAGE_SHIFT),
-				    (unsigned long)(end >> PAGE_SHIFT), NULL);
+	unsigned long first = (unsigned long)(start >> PAGE_SHIFT), last = (unsigned long)(end >> PAGE_SHIFT);
+	int err = write_cache_pages(f, first, last, NULL, true);
 
+	fdatawait_range(f, first, last);
 	procs_exit(f->m, token);
 	/* file_check_and_advance_wb_err(): an error is reported once */
 	spin_lock(&f->i_pages_lock);
@@ -336,15 +634,18 @@ static int sync_one(struct kmm_file *f, void *arg)
 int sync_pagecache(struct kmm_machine *m)
 {
 	int err = 0;
+	int token = procs_enter(m);
 
 	filemap_for_each_file(m, sync_one, &err);
+	writeback_wait_all(m);	/* and the swap writes in flight (sync waits for the queue) */
+	procs_exit(m, token);
 	return err;
 }
 
 /* ---- The flusher and the throttle ---- */
 
 struct wb_ctx {
-	long budget;		/* pages still to write to reach the target */
+	long budget;		/* pages still to start to reach the target */
 };
 
 static int wb_one(struct kmm_file *f, void *arg)
@@ -353,38 +654,67 @@ static int wb_one(struct kmm_file *f, void *arg)
 
 	if (!f->a_ops || f->shmem)
 		return 0;
-	write_cache_pages(f, 0, ~0UL, &c->budget);
+	write_cache_pages(f, 0, ~0UL, &c->budget, false);
 	return c->budget <= 0;
 }
 
-/* wb_writeback() for background work: write until dirty pages are at most @target. */
-static void wb_writeback(struct kmm_machine *m, unsigned long target)
+/*
+ * wb_writeback() for background work (WB_SYNC_NONE): start writing until
+ * the dirty pages are at most @target. Return: pages started.
+ */
+static long wb_writeback(struct kmm_machine *m, unsigned long target)
 {
 	unsigned long dirty = global_node_page_state(m, NR_FILE_DIRTY);
 	struct wb_ctx c;
 
 	if (dirty <= target)
-		return;
+		return 0;
 	c.budget = (long)(dirty - target);
 	filemap_for_each_file(m, wb_one, &c);
+	return (long)(dirty - target) - c.budget;
 }
 
+/*
+ * balance_dirty_pages(), simplified: past the background threshold the
+ * flusher starts writing (wb_start_background_writeback); while dirty +
+ * writeback pages are over the dirty threshold the writer pauses - the
+ * virtual clock moves on while writes complete - at most MAX_PAUSE a pause,
+ * until they are under it. Linux also slows writers gently between the
+ * "freerun" midpoint and the threshold (pos_ratio); kmm pauses only past it.
+ */
 void balance_dirty_pages_ratelimited(struct kmm_file *f)
 {
 	struct kmm_machine *m = f->m;
 	struct pagecache_state *st = pagecache_of(m);
-	unsigned long bg, thresh, dirty;
+	bool paused = false;
 
 	if (!st)
 		return;
-	global_dirty_limits(m, &bg, &thresh);
-	dirty = global_node_page_state(m, NR_FILE_DIRTY) + global_node_page_state(m, NR_WRITEBACK);
-	if (dirty <= bg)
-		return;
-	if (dirty > thresh)
-		atomic_fetch_add(&st->throttled, 1);
-	atomic_fetch_add(&st->flusher_runs, 1);
-	wb_writeback(m, bg);
+	for (;;) {
+		unsigned long bg, thresh, nr_dirty, dirty;
+		uint64_t start, deadline;
+
+		global_dirty_limits(m, &bg, &thresh);
+		nr_dirty = global_node_page_state(m, NR_FILE_DIRTY);
+		if (nr_dirty > bg) {
+			atomic_fetch_add(&st->flusher_runs, 1);
+			wb_writeback(m, bg);
+		}
+		dirty = global_node_page_state(m, NR_FILE_DIRTY) + global_node_page_state(m, NR_WRITEBACK);
+		if (dirty <= thresh)
+			return;
+		if (!paused)
+			atomic_fetch_add(&st->throttled, 1);
+		paused = true;
+		start = kmm_clock_ns(m);
+		deadline = start + MAX_PAUSE_NS;
+		while (global_node_page_state(m, NR_FILE_DIRTY) + global_node_page_state(m, NR_WRITEBACK) > thresh &&
+		       wait_one(m, st, deadline))
+			;
+		atomic_fetch_add(&st->pause_ns, kmm_clock_ns(m) - start);
+		if (kmm_clock_ns(m) == start)
+			return;		/* nothing in flight to wait for: nothing a pause would change */
+	}
 }
 
 /* ---- Periodic writeback of old data ---- */
@@ -405,9 +735,9 @@ static int write_old_file(struct kmm_file *f, void *arg)
 	old = f->i_pages.marked[PAGECACHE_TAG_DIRTY] && f->dirtied_when <= c->cutoff;
 	spin_unlock(&f->i_pages_lock);
 	if (old) {
-		long before = (long)global_node_page_state(f->m, NR_WRITTEN);
-		write_cache_pages(f, 0, ~0UL, NULL);
-		c->written += (long)global_node_page_state(f->m, NR_WRITTEN) - before;
+		long budget = LONG_MAX;
+		write_cache_pages(f, 0, ~0UL, &budget, false);
+		c->written += LONG_MAX - budget;
 	}
 	return 0;
 }
@@ -421,17 +751,47 @@ long kmm_writeback_run_pending(struct kmm_machine *m)
 
 	if (!st)
 		return 0;
+	token = procs_enter(m);
+	writeback_complete(m);	/* the writes whose time has come end */
 	period = (uint64_t)__atomic_load_n(&st->dirty_writeback_centisecs, __ATOMIC_RELAXED) * 10000000ull;
 	expire = (uint64_t)__atomic_load_n(&st->dirty_expire_centisecs, __ATOMIC_RELAXED) * 10000000ull;
 	now = kmm_clock_ns(m);
 	if (!period || now - st->last_periodic < period)
-		return 0;
+		goto out;
 	st->last_periodic = now;
 	if (now < expire)
-		return 0;
+		goto out;
 	c.cutoff = now - expire;
-	token = procs_enter(m);
 	filemap_for_each_file(m, write_old_file, &c);
+out:
 	procs_exit(m, token);
 	return c.written;
+}
+
+long kmm_writeback_start(struct kmm_machine *m)
+{
+	struct pagecache_state *st = m ? pagecache_of(m) : NULL;
+	long n;
+	int token;
+
+	if (!st)
+		return -ENOENT;
+	token = procs_enter(m);
+	atomic_fetch_add(&st->flusher_runs, 1);
+	n = wb_writeback(m, 0);
+	procs_exit(m, token);
+	return n;
+}
+
+long kmm_writeback_wait(struct kmm_machine *m)
+{
+	long n;
+	int token;
+
+	if (!m || !pagecache_of(m))
+		return -ENOENT;
+	token = procs_enter(m);
+	n = (long)writeback_wait_all(m);
+	procs_exit(m, token);
+	return n;
 }

@@ -27,9 +27,27 @@ struct pagecache_state {
 	int read_ahead_kb;			/* 128: the backing device's read_ahead_kb */
 	unsigned long fault_around_pages;	/* 16: fault_around_bytes / PAGE_SIZE, a power of two */
 	uint64_t last_periodic;			/* virtual ns of the last periodic writeback */
+	/* writeback in flight (mm/page-writeback.c): one queue for the machine's disks */
+	spinlock_t wb_lock;			/* leaf: the queue and disk_busy_until */
+	struct wb_inflight *wb_q;		/* [wb_head, wb_tail): in submission order */
+	size_t wb_head, wb_tail, wb_cap;
+	uint64_t disk_busy_until;		/* virtual ns when the last queued write ends */
+	unsigned int reclaim_throttled;		/* reclaimers waiting (NR_THROTTLED_WRITTEN counts) */
 	/* statistics */
 	atomic_ulong flusher_runs;		/* background writeback rounds */
-	atomic_ulong throttled;			/* balance_dirty_pages() calls that wrote pages */
+	atomic_ulong throttled;			/* balance_dirty_pages() pauses */
+	atomic_ulong pause_ns;			/* virtual time writers spent in them */
+};
+
+/*
+ * A page under writeback: its bytes are on the backing store already (kmm
+ * writes them at submission), and it stays PG_writeback, counted in
+ * NR_WRITEBACK and holding a reference of the I/O, until the virtual clock
+ * reaches @done_ns and a completion point ends it (folio_end_writeback).
+ */
+struct wb_inflight {
+	struct page *page;
+	uint64_t done_ns;
 };
 
 static inline struct pagecache_state *pagecache_of(const struct kmm_machine *m)
@@ -39,6 +57,15 @@ static inline struct pagecache_state *pagecache_of(const struct kmm_machine *m)
 
 /** writeback_state_init() - the vm.dirty_* defaults (mm/page-writeback.c). */
 void writeback_state_init(struct pagecache_state *st);
+/** writeback_state_exit() - end every write in flight and free the queue (the layer's shutdown). */
+void writeback_state_exit(struct kmm_machine *m, struct pagecache_state *st);
+/**
+ * writeback_check() - the queue's invariant: NR_WRITEBACK pages in flight,
+ * each once, each PG_writeback, their times in order; @file_writeback is
+ * how many file pages the caller found under writeback (at most that many).
+ * Return: 0 or -EUCLEAN with the error set. Context: the world stopped.
+ */
+int writeback_check(struct kmm_machine *m, long file_writeback);
 /* The entry's sysctl rows (mm/page-writeback.c); their storage is the state above. */
 extern const struct ctl_table writeback_sysctls[];
 /** drop_caches_sysctl_handler() - vm.drop_caches (mm/filemap.c): write-only, 1..4. */

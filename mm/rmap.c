@@ -593,6 +593,7 @@ int process_check(struct kmm_machine *m)
 		if (!PageAnon(page) && page->mapping)
 			expect += 1;	/* the page cache's reference */
 		expect += PageSwapCache(page);	/* the swap cache's */
+		expect += page_flag_test(page, PG_writeback);	/* the write in flight's (mm/page-writeback.c) */
 		if (page_ref_count(page) != expect) {
 			err = kmm_set_error(-EUCLEAN, "process: pfn 0x%lx has refcount %d, expected %d (%d mappings)",
 					    c.tab[i].pfn, page_ref_count(page), expect, maps);

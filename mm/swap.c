@@ -309,6 +309,32 @@ void folio_mark_lazyfree(struct page *page)
 }
 
 /*
+ * folio_rotate_reclaimable(): a page reclaim wanted (PG_reclaim) finished its
+ * write: a clean, unlocked, evictable page on a list moves to the tail of
+ * its inactive list (lru_move_tail). An isolated page is left to its
+ * isolator; a page in an add batch goes on a list as it is.
+ */
+void folio_rotate_reclaimable(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct lruvec *lruvec;
+
+	if (!pressure_of(m) || page_flag_test(page, PG_locked) || page_flag_test(page, PG_dirty) ||
+	    page_flag_test(page, PG_unevictable) || !PageLRU(page))
+		return;
+	lruvec = folio_lruvec(page);
+	spin_lock(&lruvec->lru_lock);
+	if (PageLRU(page) && !page_flag_test(page, PG_unevictable)) {
+		lruvec_del_folio(lruvec, page);
+		page_flag_clear(page, PG_active);
+		update_lru_size(lruvec, folio_lru_list(page), page_zonenum(page), 1);
+		list_add_tail(&page->lru, &lruvec->lists[folio_lru_list(page)]);
+		count_vm_event(m, PGROTATED);
+	}
+	spin_unlock(&lruvec->lru_lock);
+}
+
+/*
  * mlock_folio / munlock_folio's LRU half: PG_mlocked was just set (@to_unevictable)
  * or cleared; a page on a list moves to or from the unevictable list. A page in
  * an add batch or isolated is placed by the drain or the putback instead.

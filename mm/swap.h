@@ -203,6 +203,7 @@ struct scan_control {
 	unsigned long nr_scanned;
 	unsigned long nr_reclaimed;
 	unsigned long nr_pageout;
+	unsigned long nr_immediate;	/* kswapd met pages it marked, still under writeback */
 };
 #define DEACTIVATE_ANON 1
 #define DEACTIVATE_FILE 2

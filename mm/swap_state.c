@@ -21,7 +21,10 @@
  * fault, when swap is half full or the VMA is locked
  * (should_try_to_free_swap); pswpin/pswpout and pgpgin/pgpgout count pages
  * and sectors.
- * Simplified: I/O is synchronous (no writeback state, no bio plugging);
+ * Simplified: I/O is synchronous (no writeback state, no bio plugging:
+ * file pages have asynchronous writeback, mm/page-writeback.c, swap-outs
+ * not yet; folio_free_swap and swapoff already wait for a page under
+ * writeback, as Linux's);
  * cluster readahead only (Linux 6.12 prefers VMA-based readahead on SSDs);
  * no zswap, no zero-page detection.
  *
@@ -36,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/highmem.h"
 #include "mm/swap.h"
 
@@ -128,8 +132,8 @@ bool folio_free_swap(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
 
-	if (!pressure_of(m) || !PageSwapCache(page))
-		return false;
+	if (!pressure_of(m) || !PageSwapCache(page) || page_flag_test(page, PG_writeback))
+		return false;	/* (under writeback: the write's completion must find it cached) */
 	if (swp_swapcount(m, page_swap_entry(page)) > 0)
 		return false;	/* a PTE still holds the entry: the copy is needed */
 	delete_from_swap_cache(page);
@@ -619,6 +623,7 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			struct page *page = swap_cache_get(m, swp_entry(c.type, off));
 			if (!page)
 				continue;
+			folio_wait_writeback(page);	/* try_to_unuse() waits for the write */
 			folio_free_swap(page);
 			put_user_page_ref(page);
 		}

@@ -28,11 +28,17 @@
  * vmstat events pgscan/pgsteal_{kswapd,direct,anon,file}, pgrefill,
  * pgactivate, pgdeactivate, pgrotated-free, pageoutrun, allocstall_*,
  * kswapd_high_wmark_hit_quickly, slabs_scanned (in shrink_slab).
- * Simplified: writes are synchronous, so a page is written and freed in the
- * same pass (no throttling); a dirty file page is written by the page
- * cache's filemap_pageout() (mm/page-writeback.c) and freed in the same
- * pass, a dirty shmem page goes to swap by mm/shmem.c's shmem_writeout() and
- * is freed from the swap cache in the same pass; refault detection
+ * Writeback: a page under writeback is marked PG_reclaim and kept (its
+ * completion rotates it to the inactive tail); a dirty file page's write is
+ * started by the page cache's filemap_pageout() (mm/page-writeback.c) with
+ * PG_reclaim, and the page is freed by a later pass once written; a
+ * reclaimer meeting marked pages still in flight (nr_immediate), and direct
+ * reclaim that freed nothing by priority 1, wait on the virtual clock
+ * (reclaim_throttle). Simplified: any reclaimer writes dirty file pages
+ * (Linux 6.12 leaves them to the flusher, kswapd excepted); swap writes
+ * are synchronous, so a swapped-out page is freed in the same pass, a dirty
+ * shmem page goes to swap by mm/shmem.c's shmem_writeout() and is freed
+ * from the swap cache in the same pass; refault detection
  * for anon pages only (an evicted swap-cache page leaves a workingset
  * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
@@ -364,6 +370,21 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 			goto activate_locked;
 		if (!sc->may_unmap && page_mapcount(page) > 0)
 			goto keep;
+		if (page_flag_test(page, PG_writeback)) {
+			/*
+			 * Under writeback (Linux's cases 1 and 2): marked PG_reclaim, so its
+			 * completion rotates it to the tail, and kept. Meeting one marked
+			 * before (nr_immediate: pages cycle faster than they are written),
+			 * shrink_node waits for writes. Linux: kswapd waits so, and marks
+			 * the node congested, which makes direct reclaimers wait a jiffy;
+			 * kmm's direct reclaim waits as kswapd does.
+			 */
+			if (page_flag_test(page, PG_reclaim))
+				sc->nr_immediate++;
+			else
+				page_flag_set(page, PG_reclaim);
+			goto activate_locked;
+		}
 		references = folio_check_references(page);
 		if (references == FOLIOREF_ACTIVATE)
 			goto activate_locked;
@@ -409,13 +430,15 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 			if (!sc->may_writepage)
 				goto keep;
 			if (folio_is_file_lru(page) && !anon) {
-				/* pageout() of a file page: written now, freed below */
+				/* pageout() of a file page: freed when written (PG_reclaim rotates it) */
 				int werr = filemap_pageout(page);
 				if (werr == -EAGAIN)
 					goto keep;
 				if (werr)
 					goto activate_locked;
 				(*nr_pageout)++;
+				if (page_flag_test(page, PG_writeback))
+					goto keep;
 			} else if (PageSwapCache(page)) {
 				if (swap_writepage(page))
 					goto activate_locked;
@@ -676,8 +699,11 @@ void shrink_node(pg_data_t *pgdat, struct scan_control *sc)
 
 	int token = reclaim_enter(m);
 	prepare_scan_control(m, pgdat, sc);
+	sc->nr_immediate = 0;
 	shrink_lruvec(m, lruvec, sc);
 	reclaim_exit(m, token);
+	if (sc->nr_immediate)
+		reclaim_throttle(m, VMSCAN_THROTTLE_WRITEBACK);	/* pages cycle faster than written */
 	slab_before = node_slab_pages(pgdat);
 	shrink_slab(m, sc->gfp_mask, pgdat->node_id, sc->priority);
 	slab_after = node_slab_pages(pgdat);
@@ -702,6 +728,9 @@ static void shrink_zones(struct kmm_machine *m, struct scan_control *sc)
 		last = zone->zone_pgdat;
 		shrink_node(zone->zone_pgdat, sc);
 	}
+	/* consider_reclaim_throttle(): nothing freed down to priority 1 */
+	if (last && sc->priority == 1 && !sc->nr_reclaimed)
+		reclaim_throttle(m, VMSCAN_THROTTLE_NOPROGRESS);
 }
 
 static unsigned long do_try_to_free_pages(struct kmm_machine *m, struct scan_control *sc,

@@ -12,6 +12,7 @@
 #ifndef KMM_TESTS_PROCESS_TEST_H
 #define KMM_TESTS_PROCESS_TEST_H
 
+#include "include/kmm/fs.h"
 #include "tests/harness.h"
 
 #include "mm/include/mm.h"
@@ -84,13 +85,15 @@ static inline void reap_zombies(struct kmm_machine *m)
 
 /*
  * kmm_check, then every page is back (zombies reaped, caches shrunk, pcp
- * drained). The clean page cache is dropped first: the programs the test
- * ran are files (exec installs them on kmmfs) whose pages stay cached after
- * their processes exit, as in Linux; a page leaked is in no cache, so
- * dropping the caches does not hide it.
+ * drained, writes in flight completed: a page under writeback is held by
+ * its write until then). The clean page cache is dropped first: the programs
+ * the test ran are files (exec installs them on kmmfs) whose pages stay
+ * cached after their processes exit, as in Linux; a page leaked is in no
+ * cache, so dropping the caches does not hide it.
  */
 static inline void done(struct kmm_machine *m)
 {
+	kmm_writeback_wait(m);
 	if (kmm_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
 	reap_zombies(m);

@@ -126,12 +126,25 @@ long kmm_fincore(struct kmm_machine *m, const char *path, unsigned char *vec, si
 int kmm_fs_bmap(struct kmm_machine *m, const char *path, uint64_t index, uint64_t *image_offset);
 /**
  * kmm_writeback_run_pending() - the flusher's periodic run (Linux's
- * wb_workfn every vm.dirty_writeback_centisecs): when that much virtual time
- * (kmm_clock_advance, `sleep`) has passed since the last run, write every
- * file whose oldest dirty page is older than vm.dirty_expire_centisecs. The
- * scenario runner calls it after every command. Return: pages written.
+ * wb_workfn every vm.dirty_writeback_centisecs): first the writes whose
+ * time has come on the virtual clock complete; then, when that much virtual
+ * time (kmm_clock_advance, `sleep`) has passed since the last run, it
+ * starts writing every file whose oldest dirty page is older than
+ * vm.dirty_expire_centisecs. The scenario runner calls it after every
+ * command. Return: pages whose write it started.
  */
 long kmm_writeback_run_pending(struct kmm_machine *m);
+/**
+ * kmm_writeback_start() - wake the flusher for everything (Linux's
+ * wakeup_flusher_threads): start writing every dirty page, waiting for
+ * none. Return: pages whose write started, or -ENOENT (no page cache).
+ */
+long kmm_writeback_start(struct kmm_machine *m);
+/**
+ * kmm_writeback_wait() - wait for every write in flight: the virtual clock
+ * moves on to the time the disk needs. Return: writes completed, or -ENOENT.
+ */
+long kmm_writeback_wait(struct kmm_machine *m);
 /** kmm_fs_image() - the host path of the mounted image (mounting it). Return: the path, or NULL. */
 const char *kmm_fs_image(struct kmm_machine *m);
 

@@ -13,8 +13,13 @@
  * index, PG_uptodate set (kmm reads a page in before it enters the cache, so
  * no reader ever waits for one), PG_swapbacked for shmem, and the cache holds
  * one reference. PG_dirty <=> PAGECACHE_TAG_DIRTY in i_pages <=> counted in
- * NR_FILE_DIRTY. PG_writeback and NR_WRITEBACK are set for the duration of a
- * page's write (synchronous in kmm: both are 0 whenever no write is running).
+ * NR_FILE_DIRTY. PG_writeback <=> PAGECACHE_TAG_WRITEBACK, counted in
+ * NR_WRITEBACK, from the start of a page's write until its completion: the
+ * bytes reach the backing store at the start, the completion comes when the
+ * virtual clock reaches the disk's time for it (mm/page-writeback.c), at a
+ * completion point: kmm_writeback_run_pending() (after every scenario
+ * command), a waiter (folio_wait_writeback: truncation, fsync, sync), a
+ * throttled writer (balance_dirty_pages) or reclaimer (reclaim_throttle).
  * PG_locked is taken (trylock_page/lock_page) by whoever copies into or out of
  * a page-cache page that others can see: writers, writeback, truncation.
  *
@@ -205,8 +210,10 @@ bool folio_mark_dirty(struct page *page);
 int folio_write_one(struct kmm_file *f, struct page *page);
 /**
  * filemap_pageout() - reclaim's pageout() of a dirty file page (isolated,
- * unmapped). Return: 0 written and clean, -EAGAIN not now (locked, shmem,
- * no backing store), another -errno for a write error.
+ * unmapped): its write starts, with PG_reclaim so that its completion puts
+ * it at the tail of the inactive list. Return: 0 (clean and under
+ * writeback now), -EAGAIN not now (locked, shmem, no backing store),
+ * another -errno for a write error.
  */
 int filemap_pageout(struct page *page);
 /**
@@ -215,13 +222,51 @@ int filemap_pageout(struct page *page);
  * call (then cleared, as fsync reports it once).
  */
 int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t end);
-/** sync_pagecache() - write back every dirty page of every file of @m (sync(2)). Return: 0/-errno. */
+/**
+ * folio_start_writeback() - @page's write begins: PG_writeback, the
+ * WRITEBACK tag of its file (not for swap-cache or shmem pages), NR_WRITEBACK.
+ * Context: the page locked by the caller; follow with folio_queue_writeback().
+ */
+void folio_start_writeback(struct page *page);
+/**
+ * folio_queue_writeback() - @page's bytes went to the backing store with
+ * result @err: on success the write completes when the virtual clock
+ * reaches the disk's time for it (the queue holds a reference until then);
+ * on failure (or with no queue) it is over now.
+ */
+void folio_queue_writeback(struct page *page, int err);
+/**
+ * folio_wait_writeback() - wait until @page is not under writeback: the
+ * writes queued before it and its own complete, the virtual clock moving on
+ * to the time they take. Context: may be called with @page locked.
+ */
+void folio_wait_writeback(struct page *page);
+/** writeback_complete() - end every write whose time has come. Return: writes ended. */
+unsigned long writeback_complete(struct kmm_machine *m);
+/** writeback_wait_all() - wait for every write in flight (the clock moves on). Return: writes ended. */
+unsigned long writeback_wait_all(struct kmm_machine *m);
+/* Why reclaim waits (Linux's vmscan_throttle_state, the two kmm uses). */
+enum vmscan_throttle_state {
+	VMSCAN_THROTTLE_WRITEBACK,	/* pages it marked are still under writeback: HZ/10 */
+	VMSCAN_THROTTLE_NOPROGRESS,	/* direct reclaim freed nothing down to priority 1: a jiffy */
+};
+/**
+ * reclaim_throttle() - a reclaimer that cannot progress while pages are
+ * under writeback waits on the virtual clock (Linux's reclaim_throttle):
+ * for VMSCAN_THROTTLE_WRITEBACK until more than SWAP_CLUSTER_MAX writes
+ * completed or HZ/10 passed, for NOPROGRESS one jiffy (HZ 250). With no
+ * write in flight it returns at once (Linux would sleep). Pages written
+ * meanwhile count in nr_throttled_written.
+ */
+void reclaim_throttle(struct kmm_machine *m, enum vmscan_throttle_state reason);
+/** sync_pagecache() - write back every dirty page of every file of @m and wait for every write (sync(2)). Return: 0/-errno. */
 int sync_pagecache(struct kmm_machine *m);
 /**
  * balance_dirty_pages_ratelimited() - after a writer dirtied pages of @f:
- * above the dirty threshold it writes pages back itself until under it
- * (Linux pauses the writer while the flusher does); above the background
- * threshold it runs the flusher (wb_workfn) until under that.
+ * above the background threshold the flusher starts writing until dirty
+ * pages are under it; while dirty + writeback pages are above the dirty
+ * threshold the writer pauses (the virtual clock moves on, writes
+ * complete) until they are not.
  */
 void balance_dirty_pages_ratelimited(struct kmm_file *f);
 /**

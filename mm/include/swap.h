@@ -28,6 +28,9 @@
  *                           inactive,referenced -> active.
  *   folio_mark_lazyfree()   MADV_FREE: an anon page becomes clean file-like
  *                           (inactive file list, no PG_swapbacked).
+ *   folio_rotate_reclaimable()  a write reclaim asked for (PG_reclaim) is
+ *                           over: the page goes to the tail of its
+ *                           inactive list, to be freed next (pgrotated).
  *   mlock_folio_lru() /     PG_mlocked was set / cleared: move the page
  *   munlock_folio_lru()     to / from the unevictable list.
  *
@@ -138,6 +141,7 @@ void lru_add_drain(struct kmm_machine *m);
 void lru_add_drain_all(struct kmm_machine *m);
 void folio_mark_accessed(struct page *page);
 void folio_mark_lazyfree(struct page *page);
+void folio_rotate_reclaimable(struct page *page);
 void mlock_folio_lru(struct page *page);
 void munlock_folio_lru(struct page *page);
 

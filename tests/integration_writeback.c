@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_writeback.c - asynchronous writeback: a page's write
+ * starts (PG_writeback, meminfo Writeback, nr_writeback, its bytes already in
+ * the image) and completes later on the virtual clock (nr_written); fsync,
+ * truncation and sync wait for it; a writer past vm.dirty_ratio pauses until
+ * dirty + writeback pages are under the threshold, while the flusher keeps
+ * dirty pages under the background threshold; reclaim marks pages under
+ * writeback PG_reclaim and their completion rotates them to be freed next.
+ * Checksums prove every byte, the layer checkers run along, and two machines
+ * doing the same thing agree to the nanosecond.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmm/fs.h>
+#include <kmm/proc.h>
+#include <kmm/process.h>
+#include <kmm/swap.h>
+#include <kmm/trace.h>
+
+#include "mm/include/filemap.h"
+#include "mm/include/mm.h"
+#include "mm/include/vmstat.h"
+#include "mm/pagecache.h"
+#include "tests/process_test.h"
+
+#define PG 4096
+#define WRITE_NS 10000ull	/* the disk's time for a page (mm/page-writeback.c) */
+
+static long vmstat_val(struct kmm_machine *m, const char *field)
+{
+	char *text = t_proc(m, "/proc/vmstat"), key[64];
+	char *p;
+	long v = -1;
+
+	snprintf(key, sizeof(key), "\n%s ", field);
+	p = text ? strstr(text, key) : NULL;
+	if (p)
+		v = strtol(p + strlen(key), NULL, 10);
+	free(text);
+	return v;
+}
+
+static long meminfo_kb(struct kmm_machine *m, const char *field)
+{
+	char *text = t_proc(m, "/proc/meminfo");
+	char *p = text ? strstr(text, field) : NULL;
+	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
+
+	free(text);
+	return v;
+}
+
+static unsigned char pat(uint64_t i, unsigned seed)
+{
+	uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
+	x ^= x >> 29;
+	return (unsigned char)x;
+}
+
+static void fill(unsigned char *buf, size_t n, uint64_t off, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pat(off + i, seed);
+}
+
+/* Page @index of @path as the host image holds it. */
+static int image_page(struct kmm_machine *m, const char *path, uint64_t index, unsigned char *out)
+{
+	uint64_t off;
+	const char *img = kmm_fs_image(m);
+	FILE *fp;
+	int ok;
+
+	if (!img || kmm_fs_bmap(m, path, index, &off))
+		return -1;
+	if (!(fp = fopen(img, "rb")))
+		return -1;
+	ok = fseek(fp, (long)off, SEEK_SET) == 0 && fread(out, 1, PG, fp) == PG;
+	fclose(fp);
+	return ok ? 0 : -1;
+}
+
+/* Write @pages pages of pattern @seed to @fd from page 0, a page a call. */
+static void write_pages(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
+{
+	static unsigned char w[PG];
+
+	for (uint64_t i = 0; i < pages; i++) {
+		fill(w, PG, i * PG, seed);
+		assert_eq(kmm_pwrite(t, fd, w, PG, i * PG), PG);
+	}
+}
+
+/* Read the first @pages pages of @fd back: do they hold pattern @seed? */
+static bool reads_back(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
+{
+	static unsigned char w[PG], r[PG];
+
+	for (uint64_t i = 0; i < pages; i++) {
+		fill(w, PG, i * PG, seed);
+		if (kmm_pread(t, fd, r, PG, i * PG) != PG || memcmp(r, w, PG)) {
+			kmm_test_fail(__FILE__, __LINE__, "page %llu differs", (unsigned long long)i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- Submission and completion ---- */
+
+TEST(writeback_is_counted_from_its_start_until_the_disk_is_done)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char pg[PG], w[PG];
+	int fd = kmm_open(a, "/data/f", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, 256, 1);	/* 1 MiB: under the background threshold */
+	expect_eq(meminfo_kb(m, "Dirty:"), 1024);
+	expect_eq(meminfo_kb(m, "Writeback:"), 0);
+	long written0 = vmstat_val(m, "nr_written");
+
+	/* the flusher starts every write: dirty -> writeback, nothing written yet */
+	expect_eq(kmm_writeback_start(m), 256);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	expect_eq(meminfo_kb(m, "Writeback:"), 1024);
+	expect_eq(vmstat_val(m, "nr_writeback"), 256);
+	expect_eq(vmstat_val(m, "nr_written"), written0);
+	expect_eq(kmm_check(m), 0);	/* the queue holds exactly the pages under writeback */
+	/* the bytes are on the disk already: the data is safe from the start */
+	assert_eq(image_page(m, "/data/f", 200, pg), 0);
+	fill(w, PG, 200 * PG, 1);
+	expect_true(!memcmp(pg, w, PG));
+
+	/* a completion point with no time passed ends nothing (or next to nothing) */
+	kmm_writeback_run_pending(m);
+	expect_true(vmstat_val(m, "nr_writeback") > 250);
+	/* 1 ms: about a hundred pages' time */
+	kmm_clock_advance(m, 1000000);
+	kmm_writeback_run_pending(m);
+	long in_flight = vmstat_val(m, "nr_writeback");
+	expect_true(in_flight > 130 && in_flight < 170);
+	expect_eq(vmstat_val(m, "nr_written") - written0, 256 - in_flight);
+	expect_eq(kmm_check(m), 0);
+	/* the rest */
+	kmm_clock_advance(m, 256 * WRITE_NS);
+	kmm_writeback_run_pending(m);
+	expect_eq(meminfo_kb(m, "Writeback:"), 0);
+	expect_eq(vmstat_val(m, "nr_written") - written0, 256);
+	expect_eq(kmm_writeback_start(m), 0);	/* nothing dirty */
+	expect_eq(kmm_writeback_wait(m), 0);	/* nothing in flight */
+	expect_true(reads_back(a, fd, 256, 1));
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/f"), 0);
+	done(m);
+}
+
+TEST(fsync_and_sync_wait_for_the_writes_in_flight)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[PG], pg[PG];
+	int fd = kmm_open(a, "/data/g", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, 64, 2);
+	expect_eq(kmm_writeback_start(m), 64);
+	/* page 10 written again while its first write is in flight: dirty and under writeback */
+	fill(w, PG, 10 * PG, 3);
+	assert_eq(kmm_pwrite(a, fd, w, PG, 10 * PG), PG);
+	expect_eq(vmstat_val(m, "nr_dirty"), 1);
+	expect_eq(vmstat_val(m, "nr_writeback"), 64);
+	expect_eq(kmm_check(m), 0);
+	/* fsync waits: the first writes end, page 10 is written again and waited for */
+	uint64_t t0 = kmm_clock_ns(m);
+	long written0 = vmstat_val(m, "nr_written");
+	expect_eq(kmm_fsync(a, fd), 0);
+	expect_true(kmm_clock_ns(m) - t0 >= 65 * WRITE_NS);	/* the disk's time passed */
+	expect_eq(vmstat_val(m, "nr_dirty"), 0);
+	expect_eq(vmstat_val(m, "nr_writeback"), 0);
+	expect_eq(vmstat_val(m, "nr_written") - written0, 65);
+	assert_eq(image_page(m, "/data/g", 10, pg), 0);
+	expect_true(!memcmp(pg, w, PG));
+	/* sync the same way */
+	write_pages(a, fd, 16, 4);
+	expect_eq(kmm_writeback_start(m), 16);
+	expect_eq(kmm_sync(m), 0);
+	expect_eq(vmstat_val(m, "nr_writeback"), 0);
+	expect_eq(vmstat_val(m, "nr_dirty"), 0);
+	expect_eq(kmm_check(m), 0);
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/g"), 0);
+	done(m);
+}
+
+TEST(truncate_and_unlink_wait_for_pages_under_writeback)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char buf[PG];
+	int fd = kmm_open(a, "/data/t", KMM_O_CREAT | KMM_O_RDWR);
+	unsigned long cached0;
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, 128, 5);
+	expect_eq(kmm_writeback_start(m), 128);
+	/* truncating to 16 pages waits for the writes of the pages it drops */
+	uint64_t t0 = kmm_clock_ns(m);
+	expect_eq(kmm_ftruncate(a, fd, 16 * PG), 0);
+	expect_true(kmm_clock_ns(m) - t0 >= 112 * WRITE_NS);
+	expect_true(vmstat_val(m, "nr_writeback") <= 16);
+	expect_eq(kmm_check(m), 0);
+	expect_true(reads_back(a, fd, 16, 5));
+	expect_eq(kmm_pread(a, fd, buf, PG, 16 * PG), 0);	/* the end of the file */
+	/* unlink of the last name with writes in flight: its pages go once written */
+	write_pages(a, fd, 64, 6);
+	expect_eq(kmm_writeback_start(m), 64);
+	expect_eq(kmm_close(a, fd), 0);
+	cached0 = global_node_page_state(m, NR_FILE_PAGES);
+	expect_eq(kmm_unlink(m, "/data/t"), 0);
+	expect_eq(vmstat_val(m, "nr_writeback"), 0);
+	expect_eq(global_node_page_state(m, NR_FILE_PAGES), cached0 - 64);	/* all of them left */
+	expect_eq(kmm_check(m), 0);
+	kmm_exit(a, 0);
+	done(m);
+}
+
+/* ---- The throttle ---- */
+
+/*
+ * 64 MiB written a page at a time on a 128 MiB machine: four times the dirty
+ * threshold. The flusher keeps dirty pages at the background threshold; the
+ * writer pauses whenever dirty + writeback pages pass the dirty threshold,
+ * so they never do after a write returns, and the pauses add up to at least
+ * the disk's time for what had to be written before the writer could go on.
+ */
+TEST(a_writer_past_the_dirty_limit_pauses_until_writeback_catches_up)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	struct pagecache_state *st = pagecache_of(m);
+	const uint64_t pages = 16384;
+	static unsigned char w[PG];
+	unsigned long bg, thresh, max_over = 0, max_dirty_over_bg = 0;
+	int fd = kmm_open(a, "/data/big", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	global_dirty_limits(m, &bg, &thresh);
+	assert_true(thresh > 2000 && thresh < pages / 2);
+	uint64_t t0 = kmm_clock_ns(m);
+	for (uint64_t i = 0; i < pages; i++) {
+		fill(w, PG, i * PG, 7);
+		assert_eq(kmm_write(a, fd, w, PG), PG);
+		unsigned long dirty = global_node_page_state(m, NR_FILE_DIRTY);
+		unsigned long wb = global_node_page_state(m, NR_WRITEBACK);
+		global_dirty_limits(m, &bg, &thresh);
+		if (dirty + wb > thresh)
+			max_over = KMM_MAX(max_over, dirty + wb - thresh);
+		if (dirty > bg)
+			max_dirty_over_bg = KMM_MAX(max_dirty_over_bg, dirty - bg);
+		if (i % 512 == 511 && kmm_check(m)) {
+			kmm_test_fail(__FILE__, __LINE__, "kmm_check after page %llu: %s",
+				      (unsigned long long)i, kmm_last_error());
+			break;
+		}
+	}
+	uint64_t elapsed = kmm_clock_ns(m) - t0;
+	expect_eq(max_over, 0);			/* never over the dirty threshold */
+	expect_eq(max_dirty_over_bg, 0);	/* the flusher keeps dirty pages at the background one */
+	expect_true(atomic_load(&st->throttled) > 0);
+	/* the pages written before the last one could be dirtied took the disk's time */
+	expect_true(elapsed >= (pages - thresh) * WRITE_NS);
+	expect_true(atomic_load(&st->pause_ns) >= (pages - thresh) * WRITE_NS / 2);
+	expect_true(vmstat_val(m, "nr_written") >= (long)(pages - thresh));
+	expect_true(vmstat_val(m, "nr_writeback") > 0);	/* still writing when the writer is done */
+	/* everything reaches the image: sync, drop the cache, read it back from the disk */
+	expect_eq(kmm_sync(m), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	expect_true(reads_back(a, fd, pages, 7));
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/big"), 0);
+	done(m);
+}
+
+TEST(a_writer_under_the_limits_never_pauses)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	struct pagecache_state *st = pagecache_of(m);
+	unsigned long bg, thresh;
+	int fd = kmm_open(a, "/data/small", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	global_dirty_limits(m, &bg, &thresh);
+	write_pages(a, fd, bg / 2, 8);
+	expect_eq(atomic_load(&st->throttled), 0);
+	expect_eq(atomic_load(&st->pause_ns), 0);
+	expect_eq(vmstat_val(m, "nr_writeback"), 0);	/* not even the flusher started */
+	expect_eq(vmstat_val(m, "nr_dirty"), (long)(bg / 2));
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/small"), 0);
+	done(m);
+}
+
+/* ---- Reclaim ---- */
+
+/*
+ * Every page of a file under writeback: reclaim cannot free one yet. It
+ * marks them PG_reclaim and keeps them; waiting on the marked pages it
+ * meets again (nr_immediate) lets their writes end, and each completion
+ * rotates its page to the inactive tail (pgrotated), where reclaim frees it.
+ */
+TEST(reclaim_marks_pages_under_writeback_and_frees_them_once_written)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	const uint64_t pages = 2048;
+	int fd = kmm_open(a, "/data/r", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, pages, 9);
+	expect_eq(kmm_writeback_start(m), (long)pages);
+	long rotated0 = vmstat_val(m, "pgrotated"), steal0 = vmstat_val(m, "pgsteal_file");
+	uint64_t t0 = kmm_clock_ns(m);
+	unsigned long got = kmm_reclaim(m, 1024);
+	expect_true(got >= 1024);
+	expect_true(vmstat_val(m, "pgrotated") - rotated0 > 0);	/* completions rotated marked pages */
+	expect_true(vmstat_val(m, "pgsteal_file") - steal0 >= 1000);
+	expect_true(vmstat_val(m, "nr_throttled_written") > 0);	/* reclaim waited for writes */
+	expect_true(kmm_clock_ns(m) - t0 >= 33 * WRITE_NS);
+	expect_eq(kmm_check(m), 0);
+	expect_eq(kmm_writeback_wait(m) >= 0, 1);
+	expect_true(reads_back(a, fd, pages, 9));	/* what reclaim dropped comes back from the disk */
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/r"), 0);
+	done(m);
+}
+
+/* ---- Determinism ---- */
+
+static void same_steps(struct kmm_machine *m, struct task_struct *a, int fd, uint64_t out[6])
+{
+	write_pages(a, fd, 12000, 10);
+	out[0] = kmm_clock_ns(m);
+	out[1] = (uint64_t)vmstat_val(m, "nr_writeback");
+	out[2] = (uint64_t)vmstat_val(m, "nr_written");
+	kmm_clock_advance(m, 5000000);
+	kmm_writeback_run_pending(m);
+	out[3] = (uint64_t)vmstat_val(m, "nr_writeback");
+	expect_eq(kmm_fsync(a, fd), 0);
+	out[4] = kmm_clock_ns(m);
+	out[5] = (uint64_t)vmstat_val(m, "nr_written");
+}
+
+TEST(two_machines_doing_the_same_agree_to_the_nanosecond)
+{
+	struct kmm_machine *m1 = boot("mem=96M"), *m2 = boot("mem=96M");
+	struct task_struct *a1 = kmm_spawn(m1, "A"), *a2 = kmm_spawn(m2, "A");
+	int fd1 = kmm_open(a1, "/data/d", KMM_O_CREAT | KMM_O_RDWR);
+	int fd2 = kmm_open(a2, "/data/d", KMM_O_CREAT | KMM_O_RDWR);
+	uint64_t x[6], y[6];
+
+	assert_true(fd1 >= 3 && fd2 >= 3);
+	same_steps(m1, a1, fd1, x);
+	same_steps(m2, a2, fd2, y);
+	for (int i = 0; i < 6; i++)
+		expect_eq(x[i], y[i]);
+	expect_true(x[1] > 0);		/* writes were in flight when the writer stopped */
+	expect_true(x[3] < x[1]);	/* 5 ms later some had ended */
+	expect_eq(kmm_close(a1, fd1), 0);
+	expect_eq(kmm_close(a2, fd2), 0);
+	kmm_exit(a1, 0);
+	kmm_exit(a2, 0);
+	expect_eq(kmm_unlink(m1, "/data/d"), 0);
+	expect_eq(kmm_unlink(m2, "/data/d"), 0);
+	done(m1);
+	done(m2);
+}
