@@ -25,64 +25,10 @@
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
 #include "mm/pagecache.h"
-#include "tests/process_test.h"
+#include "tests/filemap_test.h"
 
 #define PG 4096
 #define WRITE_NS 10000ull	/* the disk's time for a page (mm/page-writeback.c) */
-
-static long vmstat_val(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/vmstat"), key[64];
-	char *p;
-	long v = -1;
-
-	snprintf(key, sizeof(key), "\n%s ", field);
-	p = text ? strstr(text, key) : NULL;
-	if (p)
-		v = strtol(p + strlen(key), NULL, 10);
-	free(text);
-	return v;
-}
-
-static long meminfo_kb(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/meminfo");
-	char *p = text ? strstr(text, field) : NULL;
-	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
-
-	free(text);
-	return v;
-}
-
-static unsigned char pat(uint64_t i, unsigned seed)
-{
-	uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
-	x ^= x >> 29;
-	return (unsigned char)x;
-}
-
-static void fill(unsigned char *buf, size_t n, uint64_t off, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = pat(off + i, seed);
-}
-
-/* Page @index of @path as the host image holds it. */
-static int image_page(struct kmm_machine *m, const char *path, uint64_t index, unsigned char *out)
-{
-	uint64_t off;
-	const char *img = kmm_fs_image(m);
-	FILE *fp;
-	int ok;
-
-	if (!img || kmm_fs_bmap(m, path, index, &off))
-		return -1;
-	if (!(fp = fopen(img, "rb")))
-		return -1;
-	ok = fseek(fp, (long)off, SEEK_SET) == 0 && fread(out, 1, PG, fp) == PG;
-	fclose(fp);
-	return ok ? 0 : -1;
-}
 
 /* Write @pages pages of pattern @seed to @fd from page 0, a page a call. */
 static void write_pages(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
