@@ -751,7 +751,8 @@ static const struct kmm_command lab_command = {
 	"kmm lab gen SPEC writes a seeded synthetic trace (seed=N,allocs=N,size=DIST,"
 	"life=DIST,realloc=PCT) as a .rep file. kmm lab record -- PROGRAM ARGS runs a program "
 	"under libkmm-malloc.so with KMM_MALLOC_TRACE set and saves its trace.\n"
-	"A progress bar is drawn on standard error when it is a terminal. The scenario verb "
+	"A progress bar is drawn on standard error when it is a terminal (fit: traces of 2^20 "
+	"events or more; pages: more than 2^22 references replayed in all). The scenario verb "
 	"`lab` runs the same subcommands (but not record, and without --timing).",
 	lab_options, ARRAY_SIZE(lab_options),
 	"kmm lab pages --policy fifo,lru,opt --frames 3..4 \"1 2 3 4 1 2 5 1 2 3 4 5\"\n"
