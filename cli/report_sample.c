@@ -107,8 +107,12 @@ struct rec_machine {
 	struct kmm_machine *m;	/* while it runs; NULL once it ended */
 	size_t n, cap;		/* points stored, and room for */
 	struct point *pts;
-	size_t nrows, rows_cap;	/* full rows stored (at most n), and room for */
+	size_t nrows, rows_cap;	/* rows handed out so far, and room for */
 	int64_t *rows;		/* rows_cap rows of width values: row j's column c at [j * width + c] */
+	uint32_t *free_rows;	/* rows no point shows since a merge (reused first), nfree of them */
+	size_t nfree;
+	uint32_t last_row;	/* the row of the last point read in full (a repeat shows it) */
+	uint32_t fill_row;	/* the row being filled by a read */
 	int width;		/* values per row: room for that many columns */
 	int64_t stride;		/* commands per point */
 	int64_t last_cmd;	/* the last command's index in the commands table */
@@ -197,10 +201,9 @@ static int add_col(struct rec_machine *rm, const char *name, enum col_kind kind)
 	if (rm->ncols == rm->width) {
 		int width = rm->width ? rm->width + 16 : 80;
 		if (rm->rows_cap) {
-			/* the rows stored, and the one being filled (a sample adds a process's columns) */
-			size_t nr = rm->nrows < rm->rows_cap ? rm->nrows + 1 : rm->nrows;
+			/* the rows handed out, the one being filled among them (a sample adds a process's columns) */
 			int64_t *rows = xcalloc(rm->rows_cap, (size_t)width * sizeof(int64_t));
-			for (size_t i = 0; i < nr; i++)
+			for (size_t i = 0; i < rm->nrows; i++)
 				memcpy(rows + i * (size_t)width, rm->rows + i * (size_t)rm->width,
 				       (size_t)rm->ncols * sizeof(int64_t));
 			free(rm->rows);
@@ -230,11 +233,19 @@ static void grow(struct report *r, struct rec_machine *rm, bool rows)
 
 	if (r->max_points && cap > r->max_points)
 		cap = r->max_points;
-	if (rows)
+	if (rows) {
 		rm->rows = xrealloc(rm->rows, cap * (size_t)rm->width * sizeof(int64_t));
-	else
+		rm->free_rows = xrealloc(rm->free_rows, cap * sizeof(*rm->free_rows));
+	} else {
 		rm->pts = xrealloc(rm->pts, cap * sizeof(*rm->pts));
+	}
 	*capp = cap;
+}
+
+/* A row no point shows any more: the next read may fill it. */
+static inline void release_row(struct rec_machine *rm, uint32_t row)
+{
+	rm->free_rows[rm->nfree++] = row;
 }
 
 /*
@@ -242,47 +253,43 @@ static void grow(struct report *r, struct rec_machine *rm, bool rows)
  * commands. A merged point takes the later point's values, the earlier
  * one's first command and the lower of the two free-page minima: two
  * repeats merge into a repeat, a full point and a repeat after it into the
- * full point with the repeat's command. The full rows kept move down, in
- * order, so that they stay at the start of rm->rows.
+ * full point with the repeat's command. Rows stay where they are (a merged
+ * point shows the row of the point whose values it takes, its minima
+ * lowered in place); the rows no point shows any more are reused by later
+ * reads. A repeat shows the row of the last full point before it, which
+ * every merge keeps.
  */
 static void halve(struct rec_machine *rm)
 {
-	size_t out = 0, nrows = 0, width = (size_t)rm->ncols * sizeof(int64_t);
-	int64_t last_free[MAX_ZONE_COLS] = { 0 };	/* each zone's free pages in the last full row passed */
+	size_t out = 0;
 
-	for (size_t i = 0; i < rm->n; i += 2, out++) {
+	for (size_t i = 0; i < rm->n; i += 2) {
 		const struct point a = rm->pts[i];
-		const struct point *b = i + 1 < rm->n ? &rm->pts[i + 1] : NULL;
-		struct point o = b ? *b : a;	/* (a last point alone stays as it is) */
+		if (i + 1 == rm->n) {	/* a last point alone stays as it is */
+			rm->pts[out++] = a;
+			break;
+		}
+		struct point o = rm->pts[i + 1];
 		o.first = a.first;
 		if (!o.repeat) {
-			int64_t amin[MAX_ZONE_COLS];
-			for (int z = 0; b && z < rm->nzones; z++)
-				amin[z] = a.repeat ? last_free[z]
-					 : row(rm, a.row)[rm->zones[z].free + ZC_FREEMIN];
-			int64_t *dst = row(rm, nrows);
-			memmove(dst, row(rm, o.row), width);
+			/* a's lowest free pages (a repeat's are its free pages) may be lower */
+			const int64_t *ar = row(rm, a.row);
+			int64_t *orow = row(rm, o.row);
+			int amin = a.repeat ? ZC_FREE : ZC_FREEMIN;
 			for (int z = 0; z < rm->nzones; z++) {
-				int64_t *zo = dst + rm->zones[z].free;
-				last_free[z] = zo[ZC_FREE];
-				if (b && amin[z] < zo[ZC_FREEMIN])
-					zo[ZC_FREEMIN] = amin[z];
+				int f = rm->zones[z].free;
+				if (ar[f + amin] < orow[f + ZC_FREEMIN])
+					orow[f + ZC_FREEMIN] = ar[f + amin];
 			}
-			o.row = (uint32_t)nrows++;
-		} else if (!a.repeat) {	/* a's values; its minimum is the lower already */
-			int64_t *dst = row(rm, nrows);
-			memmove(dst, row(rm, a.row), width);
-			for (int z = 0; z < rm->nzones; z++)
-				last_free[z] = dst[rm->zones[z].free + ZC_FREE];
+			if (!a.repeat)
+				release_row(rm, a.row);
+		} else if (!a.repeat) {	/* b repeats a's row: a's values, its minimum the lower already */
 			o.repeat = false;
-			o.row = (uint32_t)nrows++;
-		} else {		/* a repeat still, of the last row kept */
-			o.row = (uint32_t)(nrows - 1);
-		}
-		rm->pts[out] = o;
+			o.row = a.row;
+		}			/* else a repeat still, of the same row */
+		rm->pts[out++] = o;
 	}
 	rm->n = out;
-	rm->nrows = nrows;
 	rm->stride *= 2;
 }
 
@@ -405,7 +412,7 @@ static int sample_task(struct task_struct *t, void *arg)
 		rm->procs[i].swap = add_col(rm, name, COL_LAST);
 		rm->nprocs++;
 	}
-	cur_row = row(rm, rm->nrows);	/* after add_col, which may move the rows */
+	cur_row = row(rm, rm->fill_row);	/* after add_col, which may move the rows */
 	set(rm, rm->procs[i].rss, rss);
 	set(rm, rm->procs[i].swap, mi.rss[MM_SWAPENTS]);
 	return 0;
@@ -500,7 +507,7 @@ static inline void store_repeat(struct report *r, struct rec_machine *rm)
 	p->no = t->ncommands + t->pending;
 	p->first = t->ncommands + 1;
 	p->repeat = true;
-	p->row = (uint32_t)(rm->nrows - 1);
+	p->row = rm->last_row;
 	for (int i = 0; i < rm->nzones; i++)	/* (its minimum is its free pages) */
 		t->zones[i].dip = LONG_MAX;
 	rm->n++;
@@ -543,7 +550,7 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 		return;
 	}
 	if (t->key) {	/* the command's text is interned once per point, not per command */
-		rm->last_cmd = cmd_of(r, t->key);
+		rm->last_cmd = t->key == r->last_key ? r->last_idx : cmd_of(r, t->key);
 		t->key = NULL;
 	}
 	struct point *p = &rm->pts[rm->n];
@@ -551,10 +558,15 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	p->no = t->ncommands + t->pending;	/* the last command sampled is this machine's */
 	p->first = t->ncommands + 1;
 	p->repeat = false;
-	p->row = (uint32_t)rm->nrows;
-	if (rm->nrows == rm->rows_cap)
-		grow(r, rm, true);
-	int64_t *cur_row = row(rm, rm->nrows);
+	if (rm->nfree) {
+		p->row = rm->free_rows[--rm->nfree];
+	} else {
+		if (rm->nrows == rm->rows_cap)
+			grow(r, rm, true);
+		p->row = (uint32_t)rm->nrows++;
+	}
+	rm->fill_row = p->row;
+	int64_t *cur_row = row(rm, p->row);
 	cur_row[C_CLOCK] = (int64_t)kmm_clock_ns(m);
 	for (int i = 0; i < rm->nzones; i++) {
 		const struct zone *z = rm->zones[i].z;
@@ -594,8 +606,14 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	 * does, but with the items known here: a sample reads them often.
 	 */
 	unsigned long ev[NR_EVENT_ITEMS] = { 0 };
-	for (int c = 0; c < m->nr_cpus; c++) {
-		const unsigned long *e = m->cpus[c].events;
+	const unsigned long *e = m->nr_cpus > 0 ? m->cpus[0].events : NULL;
+	if (e) {		/* the first CPU slot's counters, then the others added */
+		UNROLLED
+		for (int i = 0; i < NR_EVENT_ITEMS; i++)
+			ev[i] = __atomic_load_n(&e[event_items[i]], __ATOMIC_RELAXED);
+	}
+	for (int c = 1; c < m->nr_cpus; c++) {
+		e = m->cpus[c].events;
 		UNROLLED
 		for (int i = 0; i < NR_EVENT_ITEMS; i++)
 			ev[i] += __atomic_load_n(&e[event_items[i]], __ATOMIC_RELAXED);
@@ -620,7 +638,7 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	int64_t swap = 0;
 	if (ps.any_other && rm->c_other_rss < 0)
 		rm->c_other_rss = add_col(rm, "procs.other", COL_LAST);
-	cur_row = row(rm, rm->nrows);	/* add_col() may have moved the rows */
+	cur_row = row(rm, p->row);	/* add_col() may have moved the rows */
 	for (int i = 0; i < rm->nprocs; i++) {
 		int64_t v = cur_row[rm->procs[i].swap];
 		swap += v > 0 ? v : 0;
@@ -628,7 +646,7 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	if (rm->c_other_rss >= 0)
 		set(rm, rm->c_other_rss, ps.other);
 	set(rm, rm->c_swap, swap);
-	rm->nrows++;
+	rm->last_row = p->row;
 	rm->n++;
 	t->ncommands += t->pending;
 	t->pending = 0;
@@ -650,6 +668,7 @@ struct report *report_new(size_t max_points)
 static void machine_free(struct rec_machine *rm)
 {
 	free(rm->rows);
+	free(rm->free_rows);
 	free(rm->pts);
 	free(rm->cols);
 	free(rm->zones);
@@ -752,104 +771,121 @@ void report_machine_end(struct report *r, struct kmm_machine *m)
 
 /* ---- JSON ---- */
 
-/* A signed number in base 36, as the page's decoder reads it. */
-static void put_b36(struct strbuf *sb, int64_t v)
-{
-	char buf[24];
-	int i = sizeof(buf);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	buf[--i] = 0;
-	do {
-		buf[--i] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % 36];
-		u /= 36;
-	} while (u);
-	if (v < 0)
-		buf[--i] = '-';
-	sb_puts(sb, buf + i);
-}
-
 /*
  * A column as a string: the differences between neighbours (the first from
  * 0), in base 36, comma-separated, a run of equal differences written once
- * with "*COUNT". A counter that never moves costs a few bytes whatever the
- * number of points (docs/report.md, "The data"). The encoder takes one value
- * at a time, so that every column of a machine is encoded in one pass over
- * its rows.
+ * as "D*COUNT" (COUNT in base 36 too). A counter that never moves costs a
+ * few bytes whatever the number of points (docs/report.md, "The data").
+ *
+ * Writing is one pass per column over its values (in a machine's rows, a
+ * column is every width-th value): the run being counted stays in
+ * registers, and a value that continues it costs a load, a compare and an
+ * increment. Values are read through offsets (@off[i]: where value i is,
+ * from @base), so that a timeline's points, whose rows are not in order
+ * after merges, and a plain array are read alike.
  */
-struct col_enc {
-	struct strbuf sb;
-	int64_t prev, d;	/* the last value; the difference of the run */
-	size_t run;		/* how many times d repeats so far (0: none yet) */
-};
 
-static void enc_init(struct col_enc *e)
+/* Append "D" or "D*COUNT" (after a comma unless it is the string's first item). */
+static void put_run(struct strbuf *sb, uint64_t d, size_t count, bool first)
 {
-	sb_init(&e->sb);
-	sb_puts(&e->sb, "\"");
-	e->prev = 0;
-	e->run = 0;
-}
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char buf[48];
+	int i = sizeof(buf) - 1;
+	uint64_t u = (int64_t)d < 0 ? (uint64_t)0 - d : d;	/* (modulo 2^64: no overflow) */
 
-static void enc_flush(struct col_enc *e)
-{
-	if (!e->run)
-		return;
-	if (e->sb.len > 1)
-		sb_puts(&e->sb, ",");
-	put_b36(&e->sb, e->d);
-	if (e->run > 1) {
-		sb_puts(&e->sb, "*");
-		put_b36(&e->sb, (int64_t)e->run);
+	buf[i] = 0;
+	if (count > 1) {
+		for (size_t c = count; c; c /= 36)
+			buf[--i] = digits[c % 36];
+		buf[--i] = '*';
 	}
-	e->run = 0;
+	do {
+		buf[--i] = digits[u % 36];
+		u /= 36;
+	} while (u);
+	if ((int64_t)d < 0)
+		buf[--i] = '-';
+	if (!first)
+		buf[--i] = ',';
+	size_t n = sizeof(buf) - 1 - (size_t)i;
+	if (sb->len + n + 1 <= sb->cap) {	/* (room already: no call) */
+		memcpy(sb->buf + sb->len, buf + i, n + 1);
+		sb->len += n;
+	} else {
+		sb_puts(sb, buf + i);
+	}
 }
 
-static inline void enc_add(struct col_enc *e, int64_t v)
+/*
+ * Append the column string of @n values, value i at @base[@off[i]] and
+ * repeated @cnt[i] times (@cnt NULL: once each).
+ */
+static void put_column(struct strbuf *sb, const int64_t *base, const size_t *off,
+		       const uint32_t *cnt, size_t n)
 {
-	int64_t d = v - e->prev;
+	uint64_t prev = 0, d = 0;	/* the last value; the difference of the run */
+	size_t run = 0;			/* how many times d repeats so far */
+	bool first = true;
 
-	e->prev = v;
-	if (e->run && d == e->d) {
-		e->run++;
+	sb_puts(sb, "\"");
+	if (!cnt) {
+		for (size_t i = 0, start; i < n; first = false) {
+			uint64_t w = (uint64_t)base[off[i]];
+			start = i;
+			d = w - prev;
+			prev = w;
+			if (!d) {	/* the commonest run: a value that does not move */
+				for (i++; i < n && (uint64_t)base[off[i]] == prev; i++)
+					;
+			} else {	/* the run goes on while the difference is d */
+				for (i++; i < n; i++) {
+					w = (uint64_t)base[off[i]];
+					if (w - prev != d)
+						break;
+					prev = w;
+				}
+			}
+			put_run(sb, d, i - start, first);
+		}
+		sb_puts(sb, "\"");
 		return;
 	}
-	enc_flush(e);
-	e->d = d;
-	e->run = 1;
-}
-
-/* enc_add() of @v @k times (the later ones differ by 0). */
-static void enc_add_n(struct col_enc *e, int64_t v, size_t k)
-{
-	enc_add(e, v);
-	if (--k == 0)
-		return;
-	if (e->d != 0) {
-		enc_flush(e);
-		e->d = 0;
-		e->run = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t w = (uint64_t)base[off[i]];
+		if (run && w - prev == d) {
+			run++;
+		} else {
+			if (run) {
+				put_run(sb, d, run, first);
+				first = false;
+			}
+			d = w - prev;
+			run = 1;
+		}
+		prev = w;
+		if (cnt[i] > 1) {	/* then cnt - 1 differences of 0 */
+			if (d) {
+				put_run(sb, d, run, first);
+				first = false;
+				d = 0;
+				run = 0;
+			}
+			run += cnt[i] - 1;
+		}
 	}
-	e->run += k;
-}
-
-/* Finish @e and append its string to @sb. */
-static void enc_end(struct col_enc *e, struct strbuf *sb)
-{
-	enc_flush(e);
-	sb_puts(&e->sb, "\"");
-	sb_puts(sb, e->sb.buf ? e->sb.buf : "\"\"");
-	sb_free(&e->sb);
+	if (run)
+		put_run(sb, d, run, first);
+	sb_puts(sb, "\"");
 }
 
 void json_column(struct strbuf *sb, const int64_t *v, size_t n)
 {
-	struct col_enc e;
+	size_t *off = xrealloc(NULL, (n + 1) * sizeof(*off));
 
-	enc_init(&e);
 	for (size_t i = 0; i < n; i++)
-		enc_add(&e, v[i]);
-	enc_end(&e, sb);
+		off[i] = i;
+	put_column(sb, v, off, NULL, n);
+	free(off);
 }
 
 static struct rec_machine *find_machine(struct report *r, unsigned long serial)
@@ -871,6 +907,7 @@ void report_timeline_json(struct report *r, unsigned long serial, struct strbuf 
 	 * last point, taken back afterwards: the run goes on filling it.
 	 */
 	struct report_tick saved = r->tick;
+	uint32_t saved_last_row = rm->last_row;
 	long *dips = NULL;
 	bool temp = rm->m && rm == r->cur && r->tick.pending;
 	if (temp) {
@@ -881,48 +918,60 @@ void report_timeline_json(struct report *r, unsigned long serial, struct strbuf 
 	}
 	sb_printf(sb, "\"timeline\":{\"points\":%zu,\"stride\":%lld,\"zones\":%d,\"cols\":{",
 		  rm->n, (long long)rm->stride, rm->nzones);
-	struct col_enc *enc = xcalloc((size_t)rm->ncols, sizeof(*enc));
-	for (int c = 0; c < rm->ncols; c++)
-		enc_init(&enc[c]);
-	int64_t *rep = xcalloc((size_t)rm->ncols, sizeof(int64_t));	/* a repeat's values */
-	size_t filled = SIZE_MAX;	/* the row rep holds */
-	for (size_t i = 0, k; i < rm->n; i += k) {	/* one pass over the points */
+	/*
+	 * Where each point's values are: its row, one segment for a run of
+	 * repeats of one row (they show the same values). A repeat's lowest
+	 * free pages are its free pages: for the zones' minimum columns, its
+	 * offset points one column back (ZC_FREE).
+	 */
+	_Static_assert(ZC_FREEMIN == ZC_FREE + 1, "a repeat's minimum is the column before");
+	size_t nseg = 0, n = rm->n;
+	/* (every entry used is written: no need to clear them) */
+	size_t *off = xrealloc(NULL, (3 * n + 1) * sizeof(*off));	/* off, offmin, the points' */
+	size_t *offmin = off + n, *pvoff = off + 2 * n;
+	uint32_t *cnt = xrealloc(NULL, (n + 1) * sizeof(*cnt));
+	int64_t *pv = xrealloc(NULL, (3 * n + 1) * sizeof(*pv));	/* cmd, no, first of each point */
+	bool repeats = false;
+	for (size_t i = 0, k; i < n; i += k) {
 		const struct point *p = &rm->pts[i];
-		const int64_t *v = row(rm, p->row);
-		/* repeats of one row show the same values: those are encoded once for all */
-		for (k = 1; p->repeat && i + k < rm->n && p[k].repeat && p[k].row == p->row; k++)
+		for (k = 1; p->repeat && i + k < n && p[k].repeat && p[k].row == p->row; k++)
 			;
-		if (p->repeat) {
-			if (filled != p->row) {	/* the row's values, each zone's minimum its free */
-				memcpy(rep, v, (size_t)rm->ncols * sizeof(int64_t));
-				for (int z = 0; z < rm->nzones; z++)
-					rep[rm->zones[z].free + ZC_FREEMIN] = rep[rm->zones[z].free + ZC_FREE];
-				filled = p->row;
-			}
-			v = rep;
-		}
-		enc_add_n(&enc[C_CLOCK], v[C_CLOCK], k);
-		for (size_t j = 0; j < k; j++) {
-			enc_add(&enc[C_CMD], p[j].cmd);
-			enc_add(&enc[C_NO], p[j].no);
-			enc_add(&enc[C_FIRST], p[j].first);
-		}
-		for (int c = NR_POINT_COLS; c < rm->ncols; c++)
-			enc_add_n(&enc[c], v[c], k);
+		off[nseg] = (size_t)p->row * (size_t)rm->width;
+		offmin[nseg] = off[nseg] - (p->repeat ? 1 : 0);
+		cnt[nseg++] = (uint32_t)k;
+		repeats |= k > 1;
 	}
-	free(rep);
+	for (size_t i = 0; i < n; i++) {
+		pv[3 * i] = rm->pts[i].cmd;
+		pv[3 * i + 1] = rm->pts[i].no;
+		pv[3 * i + 2] = rm->pts[i].first;
+		pvoff[i] = 3 * i;
+	}
+	int zone = 0;
 	for (int c = 0; c < rm->ncols; c++) {
 		if (c)
 			sb_puts(sb, ",");
 		sb_json_str(sb, rm->cols[c].name);
 		sb_puts(sb, ":");
-		enc_end(&enc[c], sb);
+		if (c >= C_CMD && c <= C_FIRST) {
+			put_column(sb, pv + (c - C_CMD), pvoff, NULL, n);
+			continue;
+		}
+		bool is_min = zone < rm->nzones && c == rm->zones[zone].free + ZC_FREEMIN;
+		if (is_min)
+			zone++;
+		put_column(sb, rm->rows + c, is_min ? offmin : off, repeats ? cnt : NULL, nseg);
 	}
-	free(enc);
+	free(off);
+	free(cnt);
+	free(pv);
 	sb_puts(sb, "}}");
 	if (temp) {
-		if (!rm->pts[--rm->n].repeat)
-			rm->nrows--;
+		const struct point *p = &rm->pts[--rm->n];
+		if (!p->repeat) {
+			release_row(rm, p->row);
+			rm->last_row = saved_last_row;
+		}
 		saved.key = r->tick.key;	/* interned now, if it was not */
 		saved.stride = r->tick.stride;	/* the points may have merged */
 		r->tick = saved;

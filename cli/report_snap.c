@@ -455,7 +455,8 @@ static void put_vmalloc(struct kmm_machine *m, struct strbuf *sb)
 				for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 					const char *w = strstr(line + off, kinds[i]);
 					size_t l = strlen(kinds[i]);
-					if (w && (w[l] == ' ' || !w[l]) && w[-1] == ' ') {
+					/* a lazily freed area and a vm_map_ram one name their kind where the caller goes */
+					if ((w && (w[l] == ' ' || !w[l]) && w[-1] == ' ') || !strcmp(caller, kinds[i])) {
 						kind = kinds[i];
 						break;
 					}

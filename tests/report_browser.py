@@ -38,7 +38,14 @@ person would see, against truths from outside the report:
     scale, coloured by permission, the touched buffer all resident); the
     page-table walk of the parent and the child at a copied and a shared
     page and at an unmapped address, level by level as `pagetable` prints
-    it.
+    it;
+  - the vmalloc map of areas far below a pixel, one just above the 2-pixel
+    minimum and large ones (vmalloc_areas()): each as wide as it is or 2
+    pixels, in the DOM and in pixels, none hidden under a neighbour;
+  - the slab caches of a scenario whose order by pages is none of the order
+    by slabs, objects, name or creation (slab_order()): largest first;
+  - the four reports `make reports` writes (example_reports()): each opens
+    without an error and draws every machine with each of its pictures.
 
 Without a browser (none installed and none installable: not root, no
 apt-get, no network), the test is skipped: exit status 77, which ctest
@@ -425,15 +432,38 @@ def pictures(b, kmm, script, shot, zones, start, block, held):
           "the scenario copied the child's first page and shares the fifth: %s" % pf)
 
 
+# Areas below the map's 2-pixel minimum (tiny_a, small_c: a fraction of a pixel), one just
+# above it (mid_b: about 3 pixels) and large ones (big_d, big_e: 13 and 26 pixels), each small
+# one between freed gaps (drawn as unpurged areas in grey), so its pixels stand alone.
 VMALLOC_SCRIPT = """boot mem=256M arch=i386
-vmalloc 8M caller=big_a -> $a
-vmalloc 64K caller=small_b -> $b
-vmalloc 16M caller=big_c -> $c
+vmalloc 4M caller=gap_0 -> $g0
+vmalloc 4K caller=tiny_a -> $a
+vmalloc 4M caller=gap_1 -> $g1
+vmalloc 2M caller=mid_b -> $b
+vmalloc 4M caller=gap_2 -> $g2
+vmalloc 64K caller=small_c -> $c
+vmalloc 4M caller=gap_3 -> $g3
+vmalloc 8M caller=big_d -> $d
+vmalloc 16M caller=big_e -> $e
+vfree $g0
+vfree $g1
+vfree $g2
+vfree $g3
 """
+VM_TEAL = hexcolor("#0e9384")
+VM_GREY = hexcolor("#d0d5dd")
+
+
+def coverage(px, fg, bg):
+    """How much of a pixel @fg covers over @bg (0..1), from its blended colour."""
+    d = [f - g for f, g in zip(fg, bg)]
+    a = sum((p - g) * x for p, g, x in zip(px, bg, d)) / float(sum(x * x for x in d))
+    return min(1.0, max(0.0, a))
 
 
 def vmalloc_areas(b, kmm, tmp):
-    """Several areas in the vmalloc map: each where /proc/vmallocinfo puts it, as wide as it is."""
+    """The vmalloc map: each area where /proc/vmallocinfo puts it, as wide as it is, and at
+    least 2 pixels wide (areas far below a pixel, one just above the minimum, large ones)."""
     script = os.path.join(tmp, "vmalloc.kmm")
     open(script, "w").write(VMALLOC_SCRIPT)
     page = os.path.join(tmp, "vmalloc.html")
@@ -449,17 +479,151 @@ def vmalloc_areas(b, kmm, tmp):
         const v = JSON.parse(document.getElementById('kmm-data').textContent).machines[0].vmalloc;
         return {start: v.start, W: +s.getAttribute('width'), areas: [...s.querySelectorAll('rect.vm-area')].map(r =>
             [+r.getAttribute('x'), +r.getAttribute('width'), r.getAttribute('fill')])}; })()""")
-    check(len(d["areas"]) == len(areas) == 3, "vmalloc areas: %d drawn, /proc/vmallocinfo has %d" % (len(d["areas"]), len(areas)))
+    check(len(d["areas"]) == len(areas) == 9, "vmalloc areas: %d drawn, /proc/vmallocinfo has %d" % (len(d["areas"]), len(areas)))
     start = int(d["start"], 16)
-    for (x, w, fill), (a0, a1, caller) in zip(d["areas"], areas):
-        wx, ww = (a0 - start) / total * d["W"], max(2, (a1 - a0) / total * d["W"])
-        check(abs(x - wx) < 0.5 and abs(w - ww) < 0.5 and rgb_of(fill) == hexcolor("#0e9384"),
-              "vmalloc areas: %s at x %.1f width %.1f, want %.1f %.1f (%s)" % (caller, x, w, wx, ww, fill))
+    want = {}                           # caller -> (x, drawn width, true width)
+    drawn = sorted(d["areas"])          # (the smaller areas are drawn last, over the others)
+    for (x, w, fill), (a0, a1, caller) in zip(drawn, sorted(areas)):
+        true_w = (a1 - a0) / total * d["W"]
+        wx, ww = (a0 - start) / total * d["W"], max(2, true_w)
+        colour = VM_GREY if caller == "unpurged" else VM_TEAL
+        check(abs(x - wx) < 0.5 and abs(w - ww) < 0.5 and rgb_of(fill) == colour,
+              "vmalloc areas: %s at x %.2f width %.2f, want %.2f %.2f (%s)" % (caller, x, w, wx, ww, fill))
+        if caller != "unpurged":
+            want[caller] = (wx, ww, true_w)
+    # the scenario's premise: areas far below the minimum, one just above it, large ones
+    if not check(all(c in want for c in ("tiny_a", "mid_b", "small_c", "big_d", "big_e")),
+                 "vmalloc areas: callers %s" % list(want)):
+        return
+    check(want["tiny_a"][2] < 0.5 and want["small_c"][2] < 0.5 and 2.5 < want["mid_b"][2] < 4.5 and
+          want["big_d"][2] > 10 and want["big_e"][2] > 20,
+          "vmalloc areas: true widths %s" % {c: round(v[2], 2) for c, v in want.items()})
     w, h, rows = screenshot(b, "section.machine svg.vmalloc-map", None, None)
-    teal = [x for x, p in enumerate(rows[12]) if near(p, hexcolor("#0e9384"), 12)]
-    want = sum(max(2, (a1 - a0) / total * w) for a0, a1, _ in areas)
-    check(abs(len(teal) - want) <= 2 * len(areas), "vmalloc areas in pixels: %d teal pixels, the areas make %.1f"
-          % (len(teal), want))
+    row = rows[12]
+    # each small area alone between grey gaps: the teal it covers adds up to its drawn width
+    for caller in ("tiny_a", "mid_b", "small_c"):
+        x, ww, _ = want[caller]
+        lo, hi = int(x) - 2, int(x + ww) + 3
+        got = sum(coverage(row[i], VM_TEAL, VM_GREY) for i in range(lo, hi))
+        check(abs(got - ww) <= 0.5, "vmalloc areas in pixels: %s covers %.2f pixels, drawn %.2f wide" % (caller, got, ww))
+    # the large ones side by side: one teal stretch as long as both
+    x = want["big_d"][0]
+    ww = want["big_d"][1] + want["big_e"][1]
+    teal = [i for i in range(int(x) - 3, int(x + ww) + 4) if near(row[i], VM_TEAL, 12)]
+    check(teal and abs(len(teal) - ww) <= 2 and abs(teal[0] - x) <= 1,
+          "vmalloc areas in pixels: big_d and big_e %d teal pixels from x %s, want %.1f from %.1f"
+          % (len(teal), teal[:1], ww, x))
+
+
+# Caches whose order by pages (slabs x pages per slab) is none of: by slabs, by objects, by
+# object size, by name, by creation; d_tie holds as many pages as a_many_small (ties: by name).
+SLAB_SCRIPT = """boot mem=256M arch=i386
+kmem_cache_create a_many_small 16
+kmem_cache_alloc a_many_small count=2000 -> $a
+kmem_cache_create b_few_big 4000
+kmem_cache_alloc b_few_big count=10 -> $b
+kmem_cache_create c_mid 512
+kmem_cache_alloc c_mid count=100 -> $c
+kmem_cache_create d_tie 16
+kmem_cache_alloc d_tie count=2000 -> $d
+"""
+
+
+def slab_order(b, kmm, tmp):
+    """The slab caches holding slabs, largest (in pages) first, as /proc/slabinfo counts them."""
+    script = os.path.join(tmp, "slab.kmm")
+    open(script, "w").write(SLAB_SCRIPT)
+    page = os.path.join(tmp, "slab.html")
+    kmm_out(kmm, "run", "-q", "--report", page, script)
+    held = []
+    for l in kmm_out(kmm, "run", "-q", script, "-e", "cat /proc/slabinfo").splitlines():
+        f = l.split()
+        if len(f) > 14 and f[0] != "#" and f[1].isdigit() and int(f[14]) > 0:
+            held.append((int(f[14]) * int(f[5]), int(f[14]), int(f[1]), f[0]))   # pages, slabs, objects, name
+    by_pages = [n for _, n in sorted((-p, n) for p, _, _, n in held)]
+    mine = [n for n in by_pages if n[1] == "_"]
+    # the scenario's premise: the order by pages is not the order by slabs, objects or name
+    check(mine[:3] == ["b_few_big", "c_mid", "a_many_small"] and
+          by_pages != [n for _, n in sorted((-s, n) for _, s, _, n in held)] and
+          by_pages != [n for _, n in sorted((-o, n) for _, _, o, n in held)] and by_pages != sorted(by_pages),
+          "slab order: the scenario's caches by pages %s (pages, slabs, objects: %s)" % (by_pages, held))
+    b.call("Page.navigate", url="file://" + os.path.abspath(page))
+    b.wait_event("Page.loadEventFired")
+    b.pump(0.3)
+    rows = b.eval("""[...document.querySelectorAll('section.machine tr.slab-row')].map(r =>
+        [r.getAttribute('data-cache'), [...r.querySelectorAll('td')].map(t => t.textContent)])""")
+    check([r[0] for r in rows] == by_pages, "slab order: the caches holding slabs, largest first: %s, /proc/slabinfo "
+          "by pages %s" % ([r[0] for r in rows], by_pages))
+    pages = {n: p for p, _, _, n in held}
+    for name, td in rows:      # its memory, in KiB below 1 MiB (all of these)
+        check(td[-1] == "%d KiB" % (pages.get(name, -1) * 4),
+              "slab order: %s holds %r, /proc/slabinfo %d pages" % (name, td[-1], pages.get(name, -1)))
+
+
+def example_reports(b, kmm, src, tmp):
+    """The reports `make reports` writes (the Makefile's REPORTS), written the same way: each
+    opens without a console error, exception or request, draws every machine it recorded with
+    each of its pictures as the data describes them, and its zone bands in the zones' colours."""
+    mk = open(os.path.join(src, "Makefile")).read()
+    names = re.search(r"^REPORTS\s*=\s*(.*)$", mk, re.M).group(1).split()
+    check(set(("tour", "lowmem_i386", "buddy_thrash", "cow")) <= set(names),
+          "make reports draws the tour, lowmem_i386, buddy_thrash and cow examples: %s" % names)
+    for name in names:
+        page = os.path.join(tmp, "example-%s.html" % name)
+        kmm_out(kmm, "run", "-q", "--report", page, os.path.join(src, "examples", name + ".kmm"))
+        _, data = report_data.report_data(page)
+        b.events.clear()
+        url = "file://" + os.path.abspath(page)
+        b.call("Page.navigate", url=url)
+        b.wait_event("Page.loadEventFired")
+        b.pump(0.3)
+        check(b.eval("document.body.getAttribute('data-ready')") == "1", "%s: the page finished drawing" % name)
+        check(not page_errors(b, url), "%s: no console error, exception or request: %s" % (name, page_errors(b, url)))
+        got = b.eval("""[...document.querySelectorAll('section.machine')].map(s => ({
+            serial: +s.getAttribute('data-serial'), title: s.querySelector('h2').textContent,
+            bands: [...s.querySelectorAll('svg.memmap rect.zone-band')].map(r => r.getAttribute('data-zone')),
+            bins: new Set([...s.querySelectorAll('svg.memmap g.bins [data-i]')].map(r => r.getAttribute('data-i'))).size,
+            buddy: [...s.querySelectorAll('svg.buddy')].map(e => e.getAttribute('data-zone')),
+            bars: s.querySelectorAll('svg.buddy rect.buddy-bar').length,
+            heat: [...s.querySelectorAll('svg.buddy-heat')].map(e => [e.getAttribute('data-zone'), +e.getAttribute('data-cols')]),
+            heatW: +(s.querySelector('svg.buddy-heat') || {getAttribute: () => 0}).getAttribute('width'),
+            charts: [...s.querySelectorAll('.timeline svg.chart')].map(e => [e.getAttribute('data-chart'),
+                +(e.querySelector('polyline.series') || {getAttribute: () => -1}).getAttribute('data-points')]),
+            procs: s.querySelectorAll('.proc').length,
+            slabs: s.querySelectorAll('tr.slab-row').length,
+            areas: s.querySelectorAll('svg.vmalloc-map rect.vm-area').length}))""")
+        machines = data["machines"]
+        check(len(got) == len(machines) > 0, "%s: %d machine sections for %d machines" % (name, len(got), len(machines)))
+        for g, m in zip(got, machines):
+            what = "%s, machine %s" % (name, m["cmdline"])
+            if not check(g["serial"] == m["serial"] and m["cmdline"] in g["title"] and not m.get("gone"),
+                         "%s: its section (%r)" % (what, g["title"])):
+                continue
+            zones = [z["name"] for z in m["zones"]]
+            check(g["bands"] == zones and g["buddy"] == zones, "%s: memory map bands %s and buddy charts %s for zones %s"
+                  % (what, g["bands"], g["buddy"], zones))
+            check(g["bins"] == m["map"]["bins"], "%s: %d map columns drawn, the data has %d" % (what, g["bins"], m["map"]["bins"]))
+            blocks = sum(1 for z in m["zones"] for n in z["orders"] if n)
+            check(g["bars"] >= blocks > 0, "%s: %d buddy bars for %d orders holding blocks" % (what, g["bars"], blocks))
+            pts = m["timeline"]["points"]
+            cols = min(pts, int((g["heatW"] - 40) // 2))     # a column per point, at least 2 pixels each
+            check(g["heat"] == ([[z, cols] for z in zones] if pts > 1 else []),
+                  "%s: heat maps %s, %d columns per zone for %d points" % (what, g["heat"], cols, pts))
+            zc = [c for c in g["charts"] if c[0].startswith("zone")]
+            check(len(zc) == len(zones) and all(n == pts for _, n in zc) and ["faults", pts] in g["charts"],
+                  "%s: timeline charts %s, %d points each" % (what, g["charts"], pts))
+            check(g["procs"] == len(m.get("procs", [])), "%s: %d processes drawn of %d" % (what, g["procs"], len(m.get("procs", []))))
+            held = sum(1 for c in m["slab"] if c["slabs"])
+            check(g["slabs"] == held > 0, "%s: %d slab rows for %d caches holding slabs" % (what, g["slabs"], held))
+            check(g["areas"] == len(m["vmalloc"]["areas"]), "%s: %d vmalloc areas drawn of %d"
+                  % (what, g["areas"], len(m["vmalloc"]["areas"])))
+            # in pixels: the zone bands in the zones' colours, left to right (those at least 4 pixels wide)
+            if not g["bands"]:
+                continue
+            w, h, rows = screenshot(b, "#machine-%d svg.memmap" % m["serial"], None, None)
+            wide = [z["name"] for z in m["zones"] if z["spanned"] / m["max_pfn"] * w >= 4]
+            seen = [r[0] for r in runs(rows[3], ZONE_COLORS) if r[1] >= 2]
+            check(seen == wide, "%s: zone bands in pixels %s, want %s" % (what, seen, wide))
 
 
 def main(argv):
@@ -608,6 +772,8 @@ def main(argv):
             marks = b.eval("document.querySelectorAll('section.machine svg.events [data-event=\"%s\"]').length" % ev)
             check(rises > 0 and marks == rises, "%s: %d marks for %d rises" % (ev, marks, rises))
         vmalloc_areas(b, kmm, tmp)
+        slab_order(b, kmm, tmp)
+        example_reports(b, kmm, src, tmp)
     finally:
         b.close()
     if FAILS:

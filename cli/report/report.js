@@ -761,13 +761,16 @@
     if (!v) return;
     const s = big(v.start), e = big(v.end), span = e - s;
     h('p', { class: 'note' }, sec, hex(Number(s)) + '\u2013' + hex(Number(e)) + ' (' + bytes(Number(span)) + '), to scale; ' +
-      v.areas.length + ' areas (each drawn at least 2 pixels wide; the guard page is part of each).');
+      v.areas.length + ' areas (each drawn at least 2 pixels wide, the smaller over the larger; the guard page is part of each).');
     const panel = h('div', { class: 'panel' }, sec);
     const W = width(sec);
     const svg = el('svg', { width: W, height: 30, class: 'vmalloc-map' }, panel);
     el('rect', { x: 0, y: 4, width: W, height: 18, fill: '#f2f4f7', stroke: '#d0d5dd' }, svg);
     const kinds = { vmalloc: '#0e9384', vmap: '#7a5af8', ioremap: '#dc6803', other: '#98a2b3', user: '#2e86de', vpages: '#0e9384', unpurged: '#d0d5dd', vm_map_ram: '#c11574' };
-    for (const [a0, a1, size, caller, kind, np] of v.areas) {
+    // the smaller areas drawn last, over their neighbours: an area widened to 2 pixels stays in sight
+    const order = v.areas.map((a, i) => [big(a[1]) - big(a[0]), i]).sort((p, q) => (q[0] > p[0]) - (q[0] < p[0]) || p[1] - q[1]);
+    for (const [, i] of order) {
+      const [a0, a1, size, caller, kind, np] = v.areas[i];
       const a = big(a0), b = big(a1);
       const x = Number((a - s) * 100000n / span) / 100000 * W, w = Math.max(2, Number((b - a) * 100000n / span) / 100000 * W);
       const r = el('rect', { class: 'vm-area', x, y: 4, width: w, height: 18, fill: kinds[kind] || '#98a2b3' }, svg);
