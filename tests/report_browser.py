@@ -12,7 +12,10 @@ person would see, against truths from outside the report:
     as wide as the pages the zone spans, in address order;
   - moving the mouse over a pageblock shows its pfn range (the block's
     size from /proc/pagetypeinfo);
-  - each timeline chart has one point per command of the script;
+  - each timeline chart has one point per command of the script, placed by
+    its virtual clock on the x axis (or its command number, switched), and
+    hovering a point shows its command as the script has it, its virtual
+    clock and its values;
   - the page-table walk drawn for a resident address ends at the frame
     `pagetable` (the scenario verb) names;
   - a screenshot, compared by structure and colour, not pixel by pixel: the
@@ -626,6 +629,54 @@ def example_reports(b, kmm, src, tmp):
             check(seen == wide, "%s: zone bands in pixels %s, want %s" % (what, seen, wide))
 
 
+def timeline_axes_and_hover(b, script, page, zinfo):
+    """The timeline's x axis: each point where its virtual clock puts it (or, switched, its
+    command number); hovering a point shows its command as the script has it (file, line,
+    text), its virtual clock and its values (the last point's free pages as /proc/zoneinfo)."""
+    lines = [(n, l.strip()) for n, l in enumerate(open(script), 1) if l.strip() and not l.lstrip().startswith("#")]
+    _, data = report_data.report_data(page)
+    cols = {k: report_data.decode(v) for k, v in data["machines"][0]["timeline"]["cols"].items()}
+    clock, no = cols["clock"], cols["no"]
+    n = len(clock)
+    chart = 'section.machine svg.chart[data-chart="zone2"]'
+
+    def xs():
+        return dict(b.eval("""[...document.querySelectorAll('%s circle.point')]
+            .map(c => [+c.getAttribute('data-i'), +c.getAttribute('cx')])""" % chart))
+    # the scenario's premise: the clock does not move evenly with the commands
+    frac = lambda v, i: (v[i] - v[0]) / float(v[-1] - v[0])
+    check(max(abs(frac(clock, i) - frac(no, i)) for i in range(n)) > 0.05,
+          "timeline: the known scenario's clock is not even in commands: %s" % clock)
+    for mode, key in (("cmd", no), ("clock", clock)):
+        b.eval("document.querySelector('section.machine .timeline input[value=\"%s\"]').click()" % mode)
+        got = xs()
+        span = got[n - 1] - got[0]
+        bad = [(i, got[i], got[0] + frac(key, i) * span) for i in range(n)
+               if i not in got or abs(got[i] - (got[0] + frac(key, i) * span)) > 0.15]
+        check(len(got) == n and span > 100 and not bad, "timeline x by %s: points off where it puts them "
+              "(point, x, want): %s" % (mode, bad[:4]))
+    # hovering each point (x by command: they stand apart) shows its command
+    b.eval("document.querySelector('section.machine .timeline input[value=\"cmd\"]').click()")
+    z2 = cols["z2.free"]
+    end_free = int(re.search(r"zone\s+HighMem\s+pages free\s+(\d+)", zinfo).group(1))
+    check(z2[-1] == end_free, "timeline: HighMem's free pages at the end %d, /proc/zoneinfo %d" % (z2[-1], end_free))
+    got = xs()
+    alone = [i for i in range(n) if all(abs(got[i] - got[j]) >= 3 for j in (i - 1, i + 1) if 0 <= j < n)]
+    check(alone == list(range(n)), "timeline: points to hover %s" % alone)
+    for i in alone:
+        box = b.eval("""(() => { const c = document.querySelector('%s circle.point[data-i="%d"]');
+            c.scrollIntoView({block: 'center'}); const r = c.getBoundingClientRect();
+            return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()""" % (chart, i))
+        b.call("Input.dispatchMouseEvent", type="mouseMoved", x=box["x"], y=box["y"])
+        tip = b.eval("(() => { const t = document.getElementById('tip'); return t.hidden ? '' : t.textContent; })()")
+        line, text = lines[no[i] - 1]
+        want = ["command %d: %s:%d: %s" % (no[i], script, line, text), "virtual clock %.6f s" % (clock[i] / 1e9),
+                "free: %d" % z2[i]]
+        check(all(w in tip for w in want), "timeline hover at point %d: %r, want %s" % (i, tip[:200], want))
+    b.call("Input.dispatchMouseEvent", type="mouseMoved", x=1, y=1)
+    b.eval("document.querySelector('section.machine .timeline input[value=\"clock\"]').click()")
+
+
 def main(argv):
     kmm, src = argv[1], argv[2]
     keep = argv[argv.index("--keep") + 1] if "--keep" in argv else None
@@ -708,6 +759,7 @@ def main(argv):
             want = spawned if name == "rss" else ncmds
             check(n == want and poly == want, "chart %s: %d points and a %d-point line for %d commands"
                   % (name, n, poly, want))
+        timeline_axes_and_hover(b, script, page, zinfo)
 
         # the page-table walk of the parent's first resident page ends at the frame pagetable names
         res = b.eval("""(() => { const p = document.querySelector('.proc[data-pid="1"]');
