@@ -15,8 +15,10 @@
  * readahead follows them (mm/filemap.c). DONTNEED of a file mapping unmaps;
  * the pages stay cached. A hole in the range gives ENOMEM after the mapped
  * parts were handled, as Linux does.
- * Not built: WILLNEED of anonymous or tmpfs memory (Linux reads its swapped
- * pages back in ahead) does nothing.
+ * WILLNEED of tmpfs or shared anonymous memory reads its pages on swap into
+ * the swap cache (shmem_swapin_range, mm/shmem.c).
+ * Not built: WILLNEED of private anonymous memory (Linux reads its swapped
+ * pages into the swap cache ahead) does nothing.
  *
  * Locking: mmap_write_lock() held by the caller; flag changes write-lock
  * the VMA, entry changes take page_table_lock.
@@ -106,7 +108,12 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 	case KMM_MADV_WILLNEED:
 		if (vma->vm_file && !vma->vm_file->shmem && vma->kind == VMA_PLAIN)
 			return madvise_willneed_file(vma, s, e);
-		/* anonymous and tmpfs memory: swapping in ahead is not built (nothing is read) */
+		if (vma->vm_file && vma->vm_file->shmem && vma->kind == VMA_PLAIN) {
+			/* shmem: its pages on swap are read into the swap cache (mm/shmem.c) */
+			shmem_swapin_range(vma->vm_file, linear_page_index(vma, s), linear_page_index(vma, e - 1));
+			return 0;
+		}
+		/* anonymous memory: swapping in ahead is not built (nothing is read) */
 		return 0;
 	case KMM_MADV_DONTFORK:
 		if (vma->vm_flags & VM_IO)

@@ -229,6 +229,29 @@ struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *majo
 	}
 }
 
+void shmem_swapin_range(struct kmm_file *f, unsigned long start, unsigned long end)
+{
+	struct kmm_machine *m = f->m;
+	unsigned long idx = start;
+
+	if (!f->shmem || !pressure_of(m))
+		return;
+	for (;;) {
+		void *v;
+
+		spin_lock(&f->i_pages_lock);
+		v = f->swapped ? xa_find(&f->i_swap, &idx, end, XA_PRESENT) : NULL;
+		spin_unlock(&f->i_pages_lock);
+		if (!v)
+			break;
+		swap_cache_prefetch(m, radix_to_swp(v), procs_of(m)->user_gfp | __GFP_NOWARN);
+		if (idx == end || idx == ~0UL)
+			break;
+		idx++;
+	}
+	lru_add_drain(m);
+}
+
 /* ---- Truncation ---- */
 
 /*

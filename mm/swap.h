@@ -286,6 +286,12 @@ struct page *swap_cache_get(struct kmm_machine *m, swp_entry_t entry);
  * error, or nobody holds the entry any more).
  */
 struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major);
+/**
+ * swap_cache_prefetch() - Linux's read_swap_cache_async() whose page the
+ * caller lets go: @entry's page is in the swap cache afterwards (read if it
+ * was not), unless memory or the read failed. Nothing is mapped.
+ */
+void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp);
 /** add_to_swap() - give anonymous @page a slot and put it in the swap cache. Return: success. */
 bool add_to_swap(struct page *page);
 /**

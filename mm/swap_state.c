@@ -308,6 +308,22 @@ static void readahead_one(struct kmm_machine *m, struct swap_info_struct *si, un
 	put_user_page_ref(page);
 }
 
+void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp)
+{
+	struct swap_info_struct *si = entry_area(m, entry);
+	struct page *page;
+	bool allocated;
+
+	if (!si)
+		return;
+	page = read_swap_cache_async(m, entry, gfp, &allocated);
+	if (!page)
+		return;
+	if (allocated && swap_read_folio(m, si, page, swp_offset(entry)))
+		delete_from_swap_cache(page);
+	put_user_page_ref(page);
+}
+
 /*
  * swap_cluster_readahead(): read the aligned window around @entry's slot,
  * then return the target page (read, in the cache, referenced), or NULL.

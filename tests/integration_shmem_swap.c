@@ -298,6 +298,59 @@ TEST(clean_shmem_pages_are_dropped_not_written)
 	done(m);
 }
 
+/* ---- mincore and MADV_WILLNEED ---- */
+
+TEST(willneed_reads_swapped_shmem_into_the_swap_cache_and_mincore_sees_it)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 1024;
+	uint64_t a = 0;
+	unsigned char *vec = calloc(n, 1);
+	unsigned long incore = 0;
+
+	assert_true(vec != NULL);
+	assert_eq(kmm_mmap(t, 0, n * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS, &a), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_eq(write_page(t, a, i, 41), 0);
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	long swapped = shmem_on_swap(m);
+	assert_true(swapped > (long)n / 2);
+	assert_eq(kmm_mincore(t, a, n * PAGE_SIZE, vec), 0);
+	for (uint64_t i = 0; i < n; i++)
+		incore += vec[i];
+	expect_eq((long)incore, (long)n - swapped);	/* on swap, not in the swap cache: not in core */
+
+	/* WILLNEED: read into the swap cache, nothing mapped, the entries stay in the object */
+	unsigned long in0 = vm_event(m, PSWPIN);
+	assert_eq(kmm_madvise(t, a, n * PAGE_SIZE, KMM_MADV_WILLNEED), 0);
+	CHECK(m);
+	expect_eq((long)(vm_event(m, PSWPIN) - in0), swapped);
+	expect_eq((long)global_node_page_state(m, NR_SWAPCACHE), swapped);
+	expect_eq(shmem_on_swap(m), swapped);
+	assert_eq(kmm_mincore(t, a, n * PAGE_SIZE, vec), 0);
+	incore = 0;
+	for (uint64_t i = 0; i < n; i++)
+		incore += vec[i];
+	expect_eq((long)incore, (long)n);
+
+	/* the faults find them in the swap cache: minor, no more reads */
+	unsigned long maj0 = vm_event(m, PGMAJFAULT);
+	in0 = vm_event(m, PSWPIN);
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(t, a, i, 41))
+			break;
+	CHECK(m);
+	expect_eq(vm_event(m, PGMAJFAULT), maj0);
+	expect_eq(vm_event(m, PSWPIN), in0);
+	expect_eq(shmem_on_swap(m), 0);
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	kmm_exit(t, 0);
+	free(vec);
+	done(m);
+}
+
 /* ---- swapoff ---- */
 
 TEST(swapoff_brings_every_shmem_page_back)

@@ -211,6 +211,13 @@ int shmem_writeout(struct page *page);
  */
 struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *major, int *err);
 /**
+ * shmem_swapin_range() - MADV_WILLNEED of a shmem mapping (Linux's
+ * shmem_swapin_range): the pages of @f's indexes [@start, @end] that are on
+ * swap are read into the swap cache, ahead of the faults that will put them
+ * back in the file; nothing is mapped. Context: no spinlock held.
+ */
+void shmem_swapin_range(struct kmm_file *f, unsigned long start, unsigned long end);
+/**
  * shmem_free_swap_range() - truncation: drop the swap entries of @f at
  * indexes [@start, @end], freeing their slots. Return: entries dropped.
  */
