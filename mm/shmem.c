@@ -23,8 +23,7 @@
  * Simplified: the swap entries live in an xarray of their own beside the
  * pages (kmm_file.i_swap, as the workingset shadows do in i_shadows), so no
  * walker of i_pages ever meets a value entry; the same index never holds
- * both. Private writable mappings of a tmpfs file count no shmem Swap in
- * smaps (Linux walks their holes).
+ * both.
  *
  * Invariant (filemap_check, swapfile_check): an index of a shmem file holds
  * a page or a swap entry, never both, below the end of the file; f->swapped
@@ -375,6 +374,18 @@ unsigned long shmem_partial_swap_usage(struct kmm_file *f, unsigned long start, 
 	}
 	spin_unlock(&f->i_pages_lock);
 	return n;
+}
+
+bool shmem_next_swapped(struct kmm_file *f, unsigned long *idx, unsigned long end)
+{
+	bool found;
+
+	if (!f || !f->shmem || *idx > end)
+		return false;
+	spin_lock(&f->i_pages_lock);
+	found = f->swapped && xa_find(&f->i_swap, idx, end, XA_PRESENT);
+	spin_unlock(&f->i_pages_lock);
+	return found;
 }
 
 bool shmem_incore(struct kmm_file *f, unsigned long idx)

@@ -172,18 +172,30 @@ static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 /*
  * smap_gather_stats()'s shmem rule: a shared or read-only mapping of a
  * shmem object counts the object's pages on swap in its range as Swap
- * (shmem_swap_usage; no SwapPss). Private writable ones would need their
- * holes walked: not counted here.
+ * (shmem_swap_usage; no SwapPss); a private writable one counts those whose
+ * PTE is none (smaps_pte_hole: a COW copy of the page is the process's own
+ * and counted by its PTE).
  */
 static void smaps_shmem_swap(struct mem_size_stats *mss, const struct vm_area_struct *vma)
 {
 	struct kmm_file *f = vma->vm_file;
 	unsigned long pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	unsigned long idx = vma->vm_pgoff, last = vma->vm_pgoff + pages - 1;
 
-	if (!f || !f->shmem || vma->kind != VMA_PLAIN ||
-	    ((vma->vm_flags & VM_WRITE) && !(vma->vm_flags & VM_SHARED)))
+	if (!f || !f->shmem || vma->kind != VMA_PLAIN)
 		return;
-	mss->swap += shmem_partial_swap_usage(f, vma->vm_pgoff, vma->vm_pgoff + pages - 1) << PAGE_SHIFT;
+	if (!(vma->vm_flags & VM_WRITE) || (vma->vm_flags & VM_SHARED)) {
+		mss->swap += shmem_partial_swap_usage(f, idx, last) << PAGE_SHIFT;
+		return;
+	}
+	while (shmem_next_swapped(f, &idx, last)) {
+		uint64_t va = vma->vm_start + ((uint64_t)(idx - vma->vm_pgoff) << PAGE_SHIFT);
+		if (pte_none(pgtable_get_pte(&vma->vm_mm->pgt, va)))
+			mss->swap += PAGE_SIZE;
+		if (idx == last)
+			break;
+		idx++;
+	}
 }
 
 static void seq_kb(struct strbuf *sb, const char *name, unsigned long bytes)

@@ -269,6 +269,50 @@ TEST(shared_anonymous_memory_goes_to_swap_and_both_sides_of_a_fork_see_it_back)
 	done(m);
 }
 
+/* smaps of a private writable mapping of a tmpfs file: Swap counts the file's swapped pages under none PTEs */
+TEST(smaps_counts_a_private_tmpfs_mapping_s_swapped_holes)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 256;
+	uint64_t a = 0, x;
+	char path[64], *text, line[64];
+	int fd = kmm_open(t, "/dev/shm/priv", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	for (uint64_t i = 0; i < n; i++)
+		file_write_page(t, fd, i, 51);
+	assert_eq(kmm_mmap_fd(t, fd, 0, n * PAGE_SIZE, RW, KMM_MAP_PRIVATE, 0, &a), 0);
+	for (uint64_t i = 0; i < n; i++)		/* read faults: the file's pages */
+		assert_eq(kmm_access(t, a + i * PAGE_SIZE, &x, 8, false), 0);
+	assert_eq(write_page(t, a, 7, 52), 0);		/* page 7: a private copy (anonymous) */
+	kmm_reclaim(m, 1UL << 20);
+	CHECK(m);
+	long swapped = shmem_on_swap(m);
+	assert_true(swapped > (long)n / 2);
+	/* the file's page 7 may be on swap too, but the mapping shows its own copy there */
+	uint64_t idx7 = 7;
+	int token = procs_enter(m);
+	mmap_read_lock(t->mm);
+	bool file7 = shmem_next_swapped(find_vma(t->mm, a)->vm_file, &idx7, 7);
+	mmap_read_unlock(t->mm);
+	procs_exit(m, token);
+	long anon = t->mm->rss_stat[MM_SWAPENTS];
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kmm_task_pid(t));
+	text = t_proc(m, path);
+	snprintf(line, sizeof(line), "Swap:           %8ld kB\n", (swapped - (file7 ? 1 : 0) + anon) * 4);
+	expect_str_contains(text, line);
+	free(text);
+	for (uint64_t i = 0; i < n; i++)
+		if (!verify_page(t, a, i, i == 7 ? 52 : 51))
+			break;
+	CHECK(m);
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/priv"), 0);
+	kmm_exit(t, 0);
+	done(m);
+}
+
 TEST(clean_shmem_pages_are_dropped_not_written)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);

@@ -229,6 +229,11 @@ unsigned long shmem_free_swap_range(struct kmm_file *f, unsigned long start, uns
 int shmem_unuse(struct kmm_machine *m, unsigned int type);
 /** shmem_partial_swap_usage() - swap entries of @f at indexes [@start, @end] (smaps' Swap:). */
 unsigned long shmem_partial_swap_usage(struct kmm_file *f, unsigned long start, unsigned long end);
+/**
+ * shmem_next_swapped() - the first index in [*@idx, @end] of @f that is on
+ * swap, in *@idx. Return: whether there is one.
+ */
+bool shmem_next_swapped(struct kmm_file *f, unsigned long *idx, unsigned long end);
 /** shmem_incore() - is the swapped-out page at @idx of @f still in the swap cache (mincore)? */
 bool shmem_incore(struct kmm_file *f, unsigned long idx);
 /**
