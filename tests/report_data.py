@@ -16,7 +16,10 @@ against what kmm's own /proc files say (not against an earlier report):
   - the timeline has one point per command of the script, in order, with the
     command texts, and free pages that end where /proc/zoneinfo ends;
   - the processes, their VMAs (/proc/PID/maps) and page tables, the slab
-    cache and the vmalloc area the scenario made.
+    cache and the vmalloc area the scenario made;
+  - the other writers (other_writers()): `kmm check --report`, `kmm shell
+    --report` fed the script on stdin and the `report` verb mid-run write the
+    same machines.
 
 Usage: tests/report_data.py KMM SOURCE_DIR   (exit 0 pass, 1 fail)
 """
@@ -77,6 +80,35 @@ def zoneinfo(kmm, script):
         if cur is not None and len(kv) == 2 and kv[0] == "nr_free_pages" and "free" not in cur:
             cur["free"] = int(kv[1])
     return [z for z in zones if z.get("present")]
+
+
+def other_writers(kmm, script, commands, tmp, d):
+    """The other ways to write a report, on the same scenario: `kmm check --report` (the
+    same data as `kmm run --report`), `kmm shell --report` with the script typed on its
+    standard input (written when the shell ends: the same machines, the commands as
+    <stdin>'s lines) and the `report` verb (the run so far: mid-run, the same machines and
+    commands as a run that ends there; the run then goes on)."""
+    ck = os.path.join(tmp, "check.html")
+    kmm_out(kmm, "check", "--report", ck, script)
+    check(os.path.exists(ck) and report_data(ck)[1] == d, "kmm check --report writes what kmm run --report writes")
+    sh = os.path.join(tmp, "shell.html")
+    r = subprocess.run([kmm, "shell", "--report", sh], input="".join(commands), capture_output=True, text=True)
+    if check(r.returncode == 0 and os.path.exists(sh), "kmm shell --report: exit %d, the file written at the end (%s)"
+             % (r.returncode, r.stderr[-200:])):
+        _, ds = report_data(sh)
+        check(ds["machines"] == d["machines"], "kmm shell --report: the machines and timeline of kmm run --report")
+        want = [["<stdin>", i + 1, c.strip()] for i, c in enumerate(commands)]
+        check(ds["commands"] == want, "kmm shell --report: the commands as typed: %s" % ds["commands"][:3])
+    mid, end = os.path.join(tmp, "mid.html"), os.path.join(tmp, "end.html")
+    kmm_out(kmm, "run", "-q", "--report", end, script, "-e", "report " + mid, "-e", "free_pages $p")
+    if check(os.path.exists(mid), "the report verb wrote its file"):
+        _, dm = report_data(mid)
+        check(dm["machines"] == d["machines"] and dm["commands"] == d["commands"],
+              "the report verb: the run so far, as a run that ends there")
+    _, de = report_data(end)
+    check(de["machines"][0]["timeline"]["points"] == len(commands) + 2,
+          "after the report verb the run goes on: %d points at the end for %d commands"
+          % (de["machines"][0]["timeline"]["points"], len(commands) + 2))
 
 
 def main(argv):
@@ -171,6 +203,7 @@ def main(argv):
     check("report_test" in slab and slab["report_test"]["active"] == 100, "the cache with 100 objects")
     areas = [a for a in mach["vmalloc"]["areas"] if a[3] == "report_test_init"]
     check(len(areas) == 1 and areas[0][2] == 65536 + 4096, "the vmalloc area (64K + guard)")
+    other_writers(kmm, script, commands, tmp, d)
     if FAILS:
         print("report_data: %d check(s) failed" % len(FAILS))
         return 1
