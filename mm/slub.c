@@ -969,8 +969,9 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
  * object may be allocated again at once); the caller is inside its CPU
  * slot's section, so the checker (which holds every slot) never sees an
  * object marked free and not yet pushed. While a slab lock holder has the
- * pair, the swap fails and the free waits for it (__slab_free_retry(); the
- * first attempt calls nothing, so it saves no registers).
+ * pair, the swap fails and the free waits for it (__slab_free_retry()). The
+ * first attempt calls nothing but these two, as tail calls, so it saves no
+ * registers.
  * Context: this thread's slot section (owned: no lock).
  */
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
@@ -987,7 +988,11 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
 	prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
 	counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
-	if (likely(!(counters & SLAB_COUNTERS_LOCKED) && !slab_free_relists(counters))) {
+	if (likely(!(counters & SLAB_COUNTERS_LOCKED))) {
+		if (unlikely(slab_free_relists(counters))) {
+			__slab_free_relist(s, slab, obj);
+			return;
+		}
 		set_freepointer(s, obj, prior);
 		if (likely(slab_cmpxchg(slab, prior, counters, obj, counters - 1)))
 			return;
