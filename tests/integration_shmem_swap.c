@@ -10,6 +10,7 @@
  * written. kmm_check runs after every step.
  */
 #include "tests/swap_test.h"
+#include "tests/filemap_test.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,16 +19,6 @@
 
 #include <kmm/fs.h>
 #include <kmm/proc.h>
-
-static long meminfo_kb(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/meminfo");
-	char *p = text ? strstr(text, field) : NULL;
-	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
-
-	free(text);
-	return v;
-}
 
 /* pwrite page @i of @fd with @tag's pattern. */
 static void file_write_page(struct task_struct *t, int fd, uint64_t i, uint64_t tag)
