@@ -33,7 +33,8 @@ person would see, against truths from outside the report:
     type as many as /proc/pagetypeinfo counts, in the DOM and in pixels,
     and the legend) and back to use; the buddy heat map (per zone and
     order, a cell where /proc/buddyinfo has blocks, after boot and at the
-    end, darker for more, in pixels too); the slab caches (report_test's
+    end, darker for more, in pixels too; the bars of now, each migrate
+    type's segment as /proc/pagetypeinfo counts its free blocks); the slab caches (report_test's
     objects and slabs as /proc/slabinfo and /sys/kernel/slab say, the bar in
     proportion, largest first); the vmalloc map (one area per line of
     /proc/vmallocinfo, placed to scale in VmallocTotal, its caller on
@@ -305,6 +306,28 @@ def pictures(b, kmm, script, shot, zones, start, block, held):
             # the scenario took 8 order-10 blocks of HighMem: its top row fades
             check(boot[z][10] > end[z][10] and cells[(10, 0)][1] > cells[(10, hm["cols"] - 1)][1],
                   "heat map HighMem: order 10 lighter at the end (%d -> %d blocks)" % (boot[z][10], end[z][10]))
+    # the bars of now: per zone and order a segment per migrate type, as tall as /proc/pagetypeinfo's
+    # free blocks of that type (in proportion to the zone's largest order), the count as /proc/buddyinfo
+    free_mt = {}
+    for m in re.finditer(r"^Node\s+\d+, zone\s+(\S+), type\s+(\S+)\s+([\d ]+)$", pti, re.M):
+        free_mt.setdefault(m.group(1), {})[m.group(2)] = [int(x) for x in m.group(3).split()]
+    bars = b.eval("""[...document.querySelectorAll('section.machine svg.buddy')].map(s => ({zone: s.getAttribute('data-zone'),
+        bars: [...s.querySelectorAll('rect.buddy-bar')].map(r => [+r.getAttribute('data-order'), r.getAttribute('fill'),
+                                                                  +r.getAttribute('height')]),
+        texts: [...s.querySelectorAll('text')].map(t => t.textContent)}))""")
+    check([x["zone"] for x in bars] == [z[0] for z in zones], "buddy bars: one chart per zone: %s" % [x["zone"] for x in bars])
+    for bz in bars:
+        z, counts = bz["zone"], end.get(bz["zone"], [])
+        check(bz["texts"][1:22:2] == [str(c) for c in counts], "buddy bars %s: counts %s, /proc/buddyinfo %s"
+              % (z, bz["texts"][1:22:2], counts))
+        top = counts.index(max(counts)) if counts else 0
+        unit = sum(hh for o, _, hh in bz["bars"] if o == top) / float(max(counts) or 1)
+        got = {}
+        for o, fill, hh in bz["bars"]:
+            t = next((MT_NAMES[k] for k, mc in enumerate(MT_COLORS) if near(rgb_of(fill), mc, 2)), fill)
+            got.setdefault(t, [0] * 11)[o] = round(hh / unit, 3)
+        want = {t: [float(c) for c in v] for t, v in free_mt.get(z, {}).items() if any(v)}
+        check(got == want, "buddy bars %s by migrate type %s, /proc/pagetypeinfo %s" % (z, got, want))
     # in pixels: the last column of HighMem's order-10 row is the green of its opacity on white
     hm = [x for x in heat if x["zone"] == "HighMem"]
     if hm:
