@@ -30,7 +30,8 @@ static unsigned int node_offset(const struct xa_node *node, unsigned long index)
 	return (unsigned int)((index >> node->shift) & (XA_CHUNK_SIZE - 1));
 }
 
-static struct xa_node *node_alloc(unsigned int shift, struct xa_node *parent, unsigned int offset)
+static struct xa_node *node_alloc(struct xarray *xa, unsigned int shift, struct xa_node *parent,
+				  unsigned int offset)
 {
 	struct xa_node *n = calloc(1, sizeof(*n));
 
@@ -38,8 +39,17 @@ static struct xa_node *node_alloc(unsigned int shift, struct xa_node *parent, un
 		n->shift = (unsigned char)shift;
 		n->parent = parent;
 		n->offset = (unsigned char)offset;
+		n->array = xa;
+		INIT_LIST_HEAD(&n->private_list);
 	}
 	return n;
+}
+
+/* A leaf's count changed: tell the owner. */
+static void node_update(struct xarray *xa, struct xa_node *leaf)
+{
+	if (xa->update)
+		xa->update(leaf);
 }
 
 /* The leaf holding @index, or NULL. */
@@ -103,12 +113,12 @@ int xa_store(struct xarray *xa, unsigned long index, void *entry)
 		unsigned int shift = 0;
 		while (index > node_span_mask(shift))
 			shift += XA_CHUNK_SHIFT;
-		if (!(xa->head = node_alloc(shift, NULL, 0)))
+		if (!(xa->head = node_alloc(xa, shift, NULL, 0)))
 			return -ENOMEM;
 	}
 	/* Grow until the head covers @index. */
 	while (index > node_max(xa->head)) {
-		struct xa_node *old = xa->head, *n = node_alloc(old->shift + XA_CHUNK_SHIFT, NULL, 0);
+		struct xa_node *old = xa->head, *n = node_alloc(xa, old->shift + XA_CHUNK_SHIFT, NULL, 0);
 		if (!n) {
 			delete_empty(xa, old);
 			return -ENOMEM;
@@ -127,7 +137,7 @@ int xa_store(struct xarray *xa, unsigned long index, void *entry)
 		unsigned int off = node_offset(node, index);
 		struct xa_node *child = node->slots[off];
 		if (!child) {
-			child = node_alloc(node->shift - XA_CHUNK_SHIFT, node, off);
+			child = node_alloc(xa, node->shift - XA_CHUNK_SHIFT, node, off);
 			if (!child) {
 				delete_empty(xa, node);
 				shrink(xa);
@@ -140,8 +150,11 @@ int xa_store(struct xarray *xa, unsigned long index, void *entry)
 	}
 	unsigned int off = node_offset(node, index);
 	if (!node->slots[off]) {
+		node->slots[off] = entry;
 		node->count++;
 		xa->count++;
+		node_update(xa, node);
+		return 0;
 	}
 	node->slots[off] = entry;
 	return 0;
@@ -222,6 +235,7 @@ void *xa_erase(struct xarray *xa, unsigned long index)
 	leaf->slots[off] = NULL;
 	leaf->count--;
 	xa->count--;
+	node_update(xa, leaf);
 	delete_empty(xa, leaf);
 	shrink(xa);
 	return old;
@@ -277,20 +291,59 @@ void *xa_find(const struct xarray *xa, unsigned long *indexp, unsigned long max,
 	}
 }
 
-static void destroy_node(struct xa_node *node)
+static void destroy_node(struct xarray *xa, struct xa_node *node)
 {
-	if (node->shift)
+	if (node->shift) {
 		for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++)
 			if (node->slots[i])
-				destroy_node(node->slots[i]);
+				destroy_node(xa, node->slots[i]);
+	} else {
+		node->count = 0;
+		node_update(xa, node);
+	}
 	free(node);
 }
 
 void xa_destroy(struct xarray *xa)
 {
+	xa_update_node_t update = xa->update;
+
 	if (xa->head)
-		destroy_node(xa->head);
+		destroy_node(xa, xa->head);
 	xa_init(xa);
+	xa->update = update;	/* the owner's choice outlives the entries */
+}
+
+unsigned long xa_node_index(const struct xa_node *node)
+{
+	unsigned long index = 0;
+
+	for (; node->parent; node = node->parent)
+		index |= (unsigned long)node->offset << node->parent->shift;
+	return index;
+}
+
+unsigned int xa_delete_node(struct xarray *xa, struct xa_node *node)
+{
+	unsigned long base = xa_node_index(node);
+	xa_update_node_t update = xa->update;
+	uint64_t present = 0;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++)
+		if (node->slots[i])
+			present |= 1ULL << i;
+	/* the node goes with its last entry: only that erase may tell the owner */
+	xa->update = NULL;
+	for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++) {
+		if (!(present >> i & 1))
+			continue;
+		if (++n == (unsigned int)__builtin_popcountll(present))
+			xa->update = update;
+		xa_erase(xa, base + i);
+	}
+	xa->update = update;
+	return n;
 }
 
 /* Check @node's subtree; add its entries and marked entries to the totals. */
@@ -317,7 +370,7 @@ static int check_node(const struct xa_node *node, unsigned long *entries, unsign
 				marked[k] += node->marks[k] >> i & 1;
 			continue;
 		}
-		if (child->parent != node || child->offset != i ||
+		if (child->parent != node || child->offset != i || child->array != node->array ||
 		    child->shift + XA_CHUNK_SHIFT != node->shift) {
 			snprintf(why, len, "xarray: child %u of a shift-%u node is linked wrongly", i,
 				 node->shift);
@@ -349,8 +402,8 @@ int xa_check(const struct xarray *xa, char *why, unsigned long len)
 	unsigned long entries = 0, marked[XA_MAX_MARKS] = { 0 };
 
 	if (xa->head) {
-		if (xa->head->parent || !xa->head->count) {
-			snprintf(why, len, "xarray: head has a parent or no entries");
+		if (xa->head->parent || !xa->head->count || xa->head->array != xa) {
+			snprintf(why, len, "xarray: head has a parent, no entries or another array");
 			return -1;
 		}
 		if (check_node(xa->head, &entries, marked, why, len))

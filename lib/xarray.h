@@ -8,6 +8,10 @@
  * largest index stored and shrinks back, and marks (XA_MARK_0..1) kept per
  * slot and summarised upward, so xa_find() skips unmarked subtrees: the page
  * cache's PAGECACHE_TAG_DIRTY and PAGECACHE_TAG_WRITEBACK.
+ * Kept too: a node's ->array and ->private_list, and an update callback
+ * (xas_set_update's) called when a leaf node's count changes, so an owner
+ * can keep its leaf nodes on a list of its own (the workingset's shadow
+ * nodes) and delete one whole (xa_delete_node).
  * Simplified: no RCU readers, no value entries, no multi-index entries; the
  * owner serialises every call (the page cache's i_pages lock). Nodes come
  * from the host's malloc: the index is the machine's metadata, as the
@@ -25,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/list.h"
+
 #define XA_CHUNK_SHIFT	6
 #define XA_CHUNK_SIZE	(1UL << XA_CHUNK_SHIFT)
 #define XA_MAX_MARKS	2
@@ -39,14 +45,23 @@ struct xa_node {
 	unsigned char offset;		/* slot in the parent */
 	unsigned short count;		/* non-NULL slots */
 	struct xa_node *parent;
+	struct xarray *array;		/* the array the node is in */
+	struct list_head private_list;	/* the owner's (update callback's) list; empty if none */
 	void *slots[XA_CHUNK_SIZE];
 	uint64_t marks[XA_MAX_MARKS];
 };
+
+/*
+ * xa_update_node_t - called with a leaf node whose count has just changed
+ * (0: the node is about to be freed), under whatever serialises the array.
+ */
+typedef void (*xa_update_node_t)(struct xa_node *node);
 
 struct xarray {
 	struct xa_node *head;		/* NULL when empty */
 	unsigned long count;		/* entries */
 	unsigned long marked[XA_MAX_MARKS];
+	xa_update_node_t update;	/* NULL: none */
 };
 
 static inline void xa_init(struct xarray *xa)
@@ -55,6 +70,7 @@ static inline void xa_init(struct xarray *xa)
 	xa->count = 0;
 	for (unsigned int k = 0; k < XA_MAX_MARKS; k++)
 		xa->marked[k] = 0;
+	xa->update = NULL;
 }
 static inline bool xa_empty(const struct xarray *xa)
 {
@@ -81,7 +97,14 @@ bool xa_get_mark(const struct xarray *xa, unsigned long index, xa_mark_t mark);
  * Return: the entry, or NULL (*@indexp then unspecified).
  */
 void *xa_find(const struct xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t filter);
-/** xa_destroy() - free every node (the entries are the caller's). */
+/** xa_node_index() - the first index a node covers. */
+unsigned long xa_node_index(const struct xa_node *node);
+/**
+ * xa_delete_node() - erase every entry of the leaf @node of @xa (freeing it),
+ * calling the update callback only once, with count 0. Return: entries erased.
+ */
+unsigned int xa_delete_node(struct xarray *xa, struct xa_node *node);
+/** xa_destroy() - free every node (the entries are the caller's; leaves pass through the update callback with count 0). */
 void xa_destroy(struct xarray *xa);
 /**
  * xa_check() - the invariants above. Return: 0, or -1 with a description

@@ -109,6 +109,7 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f)
 	xa_init(&f->i_pages);
 	xa_init(&f->i_shadows);
 	xa_init(&f->i_swap);
+	f->i_shadows.update = workingset_update_node;	/* its leaves are the workingset's shadow nodes */
 	sim_rwlock_init(&f->i_rwsem);
 	INIT_LIST_HEAD(&f->files_node);
 	spin_lock_init(&f->ra_lock);
@@ -939,6 +940,7 @@ struct check_ctx {
 	struct kmm_machine *m;
 	long dirty;
 	long writeback;
+	unsigned long leaves;	/* leaf nodes of the files' i_shadows: the shadow nodes */
 	int err;
 };
 
@@ -1048,7 +1050,12 @@ static int check_file(struct kmm_file *f, void *arg)
 	}
 	{
 		void *shadow;
+		unsigned long last_leaf = ~0UL;
 		xa_for_each(&f->i_shadows, idx, shadow) {
+			if (idx >> XA_CHUNK_SHIFT != last_leaf) {
+				c->leaves++;
+				last_leaf = idx >> XA_CHUNK_SHIFT;
+			}
 			if (!((uintptr_t)shadow & 1) || xa_load(&f->i_pages, idx) ||
 			    idx >= pages_in_size) {
 				c->err = kmm_set_error(-EUCLEAN, "filemap: %s has a bad shadow entry at %lu "
@@ -1078,7 +1085,7 @@ out:
 
 static int filemap_check(struct kmm_machine *m)
 {
-	struct check_ctx c = { m, 0, 0, 0 };
+	struct check_ctx c = { .m = m };
 	long counted;
 	int token;
 
@@ -1088,6 +1095,8 @@ static int filemap_check(struct kmm_machine *m)
 	filemap_for_each_file(m, check_file, &c);
 	if (!c.err)
 		c.err = writeback_check(m, c.writeback);
+	if (!c.err)
+		c.err = workingset_shadow_check(m, c.leaves);
 	procs_resume(m);
 	if (c.err)
 		return c.err;
@@ -1144,7 +1153,7 @@ static int filemap_init(struct kmm_machine *m)
 	st->fault_around_pages = 65536 / PAGE_SIZE;	/* fault_around_bytes: 64 KiB */
 	writeback_state_init(st);
 	m->subsys[SUBSYS_FILEMAP] = st;
-	return 0;
+	return workingset_shadow_init(m, st);
 }
 
 static void filemap_shutdown(struct kmm_machine *m)
@@ -1155,6 +1164,7 @@ static void filemap_shutdown(struct kmm_machine *m)
 	if (!st)
 		return;
 	writeback_state_exit(m, st);	/* every write in flight ends */
+	workingset_shadow_shutdown(m, st);
 	/* files still mapped by processes outlive the layer: take them off the list */
 	spin_lock(&st->files_lock);
 	list_for_each_safe(pos, n, &st->files) {

@@ -10,6 +10,7 @@
 #ifndef KMM_MM_PAGECACHE_H
 #define KMM_MM_PAGECACHE_H
 
+#include "include/kmm/slab.h"
 #include "mm/include/filemap.h"
 #include "mm/include/subsys.h"
 
@@ -33,6 +34,11 @@ struct pagecache_state {
 	size_t wb_head, wb_tail, wb_cap;
 	uint64_t disk_busy_until;		/* virtual ns when the last queued write ends */
 	unsigned int reclaim_throttled;		/* reclaimers waiting (NR_THROTTLED_WRITTEN counts) */
+	/* the workingset's shadow nodes (mm/workingset.c): leaf nodes of the files' i_shadows */
+	spinlock_t shadow_lock;			/* @shadow_nodes, @nr_shadow_nodes; after i_pages_lock */
+	struct list_head shadow_nodes;		/* oldest first (xa_node.private_list) */
+	unsigned long nr_shadow_nodes;		/* on the list: WORKINGSET_NODES */
+	struct shrinker shadow_shrinker;	/* "mm-shadow" */
 	/* statistics */
 	atomic_ulong flusher_runs;		/* background writeback rounds */
 	atomic_ulong throttled;			/* balance_dirty_pages() pauses */
@@ -70,6 +76,19 @@ int writeback_check(struct kmm_machine *m, long file_writeback);
 extern const struct ctl_table writeback_sysctls[];
 /** drop_caches_sysctl_handler() - vm.drop_caches (mm/filemap.c): write-only, 1..4. */
 proc_handler drop_caches_sysctl_handler;
+
+/* mm/workingset.c: the shadow nodes of the page cache. */
+/**
+ * workingset_update_node() - the i_shadows update callback: a leaf node with
+ * shadows is on the machine's shadow-node list (WORKINGSET_NODES), one whose
+ * count went to 0 leaves it. Context: the file's i_pages_lock.
+ */
+void workingset_update_node(struct xa_node *node);
+/** workingset_shadow_init() / _shutdown() - the list and the "mm-shadow" shrinker (filemap's entry). */
+int workingset_shadow_init(struct kmm_machine *m, struct pagecache_state *st);
+void workingset_shadow_shutdown(struct kmm_machine *m, struct pagecache_state *st);
+/** workingset_shadow_check() - the list holds exactly the leaf nodes of every file's i_shadows. */
+int workingset_shadow_check(struct kmm_machine *m, unsigned long leaves);
 
 /* mm/filemap.c: what readahead builds on. */
 /**

@@ -22,16 +22,29 @@
  * test and the workingset size (an anon refault competes with the file
  * lists and, while swap has room, the active anon list; a file refault
  * with active file and, while swap has room, both anon lists); the
- * counters workingset_refault_*, _activate_*, _restore_*. Simplified: no
- * memcg (the node's lruvec), no bucket_order (a 64-bit shadow keeps every
- * bit of the age), no MGLRU; shadows live beside the swap cache (one word
- * per swap slot, mm/swap.h) rather than in an xarray, so there is no
- * shadow-node shrinker (workingset_nodes stays 0). The page cache's file
- * half (shadows in i_pages) is the page cache's to call.
+ * counters workingset_refault_*, _activate_*, _restore_*.
+ * Kept too, for the page cache's shadows: the shadow nodes (leaf nodes
+ * holding only shadows) on a list, oldest first, counted as
+ * workingset_nodes, and the "mm-shadow" shrinker that frees whole nodes
+ * (workingset_nodereclaim) once there are more than present_pages >> 3
+ * of them (Linux's worst-case density of 1/8: a node may hold a single
+ * shadow, and a refault farther than memory is dismissed anyway).
+ * Simplified: no memcg (the node's lruvec), no bucket_order (a 64-bit
+ * shadow keeps every bit of the age), no MGLRU; anonymous shadows live
+ * beside the swap cache (one word per swap slot, mm/swap.h) rather than in
+ * an xarray, so only the page cache's count as nodes; a file's shadows are
+ * an xarray of their own (kmm_file.i_shadows, beside i_pages), so every
+ * leaf of it is a shadow-only node; one node list per machine, its
+ * counters on the first node.
  *
  * Locking: the age is an atomic; callers hold what they need for the
- * place a shadow is stored (si->lock for the swap cache).
+ * place a shadow is stored (si->lock for the swap cache, i_pages_lock for
+ * a file's). The node list: i_pages_lock -> shadow_lock; the shrinker holds
+ * shadow_lock and only tries i_pages_lock.
  */
+#include <errno.h>
+
+#include "mm/pagecache.h"
 #include "mm/swap.h"
 
 /*
@@ -121,4 +134,142 @@ void workingset_refault(struct page *page, unsigned long shadow)
 void workingset_activation(struct page *page)
 {
 	workingset_age_nonresident(folio_lruvec(page), 1);
+}
+
+/* ---- Shadow nodes: the page cache's, and their shrinker ---- */
+
+/* The node counters live on the first node (kmm's xa_nodes are host memory, on no node). */
+static pg_data_t *shadow_pgdat(struct kmm_machine *m)
+{
+	return NODE_DATA_M(m, 0);
+}
+
+void workingset_update_node(struct xa_node *node)
+{
+	struct kmm_file *f = container_of(node->array, struct kmm_file, i_shadows);
+	struct pagecache_state *st = pagecache_of(f->m);
+
+	if (!st)
+		return;		/* the layer is gone (shutdown took every node off) */
+	spin_lock(&st->shadow_lock);
+	if (node->count && list_empty(&node->private_list)) {
+		list_add_tail(&node->private_list, &st->shadow_nodes);
+		st->nr_shadow_nodes++;
+		mod_node_page_state(shadow_pgdat(f->m), WORKINGSET_NODES, 1);
+	} else if (!node->count && !list_empty(&node->private_list)) {
+		list_del_init(&node->private_list);
+		st->nr_shadow_nodes--;
+		mod_node_page_state(shadow_pgdat(f->m), WORKINGSET_NODES, -1);
+	}
+	spin_unlock(&st->shadow_lock);
+}
+
+/*
+ * count_shadow_nodes(): the nodes past what is worth keeping. A refault
+ * farther than the memory of the node cannot be detected, and a node may
+ * hold a single shadow, so Linux keeps at most present_pages >> 3 nodes
+ * (a worst-case density of 1/8). kmm has one list for the machine: its
+ * limit is the present pages of every node.
+ */
+static unsigned long count_shadow_nodes(struct shrinker *s, struct shrink_control *sc)
+{
+	struct kmm_machine *m = s->machine;
+	struct pagecache_state *st = s->private_data;
+	unsigned long nodes, pages = 0, max_nodes;
+
+	(void)sc;
+	spin_lock(&st->shadow_lock);
+	nodes = st->nr_shadow_nodes;
+	spin_unlock(&st->shadow_lock);
+	if (!nodes)
+		return SHRINK_EMPTY;
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		if (m->node_data[nid])
+			pages += m->node_data[nid]->node_present_pages;
+	max_nodes = pages >> (XA_CHUNK_SHIFT - 3);
+	return nodes > max_nodes ? nodes - max_nodes : 0;
+}
+
+/*
+ * scan_shadow_nodes(): free up to nr_to_scan of the oldest nodes, every
+ * shadow in them (shadow_lru_isolate). Holding shadow_lock pins the file of
+ * a node on the list (its shadows, hence its nodes, go before it does); its
+ * i_pages_lock is only tried, since the usual order takes it first.
+ */
+static unsigned long scan_shadow_nodes(struct shrinker *s, struct shrink_control *sc)
+{
+	struct pagecache_state *st = s->private_data;
+	unsigned long freed = 0;
+
+	for (unsigned long i = 0; i < sc->nr_to_scan; i++) {
+		struct xa_node *node;
+		struct kmm_file *f;
+
+		spin_lock(&st->shadow_lock);
+		if (list_empty(&st->shadow_nodes)) {
+			spin_unlock(&st->shadow_lock);
+			sc->nr_scanned = i;
+			break;
+		}
+		node = list_first_entry(&st->shadow_nodes, struct xa_node, private_list);
+		f = container_of(node->array, struct kmm_file, i_shadows);
+		if (!spin_trylock(&f->i_pages_lock)) {
+			list_move_tail(&node->private_list, &st->shadow_nodes);	/* busy: later */
+			spin_unlock(&st->shadow_lock);
+			continue;
+		}
+		list_del_init(&node->private_list);
+		st->nr_shadow_nodes--;
+		mod_node_page_state(shadow_pgdat(f->m), WORKINGSET_NODES, -1);
+		spin_unlock(&st->shadow_lock);
+		xa_delete_node(&f->i_shadows, node);	/* off the list: no callback finds it there */
+		spin_unlock(&f->i_pages_lock);
+		mod_node_page_state(shadow_pgdat(f->m), WORKINGSET_NODERECLAIM, 1);
+		freed++;
+	}
+	return freed;
+}
+
+int workingset_shadow_init(struct kmm_machine *m, struct pagecache_state *st)
+{
+	spin_lock_init(&st->shadow_lock);
+	INIT_LIST_HEAD(&st->shadow_nodes);
+	st->shadow_shrinker.count_objects = count_shadow_nodes;
+	st->shadow_shrinker.scan_objects = scan_shadow_nodes;
+	st->shadow_shrinker.seeks = 0;		/* count reports only nodes past the limit: scan half */
+	st->shadow_shrinker.private_data = st;
+	return kmm_register_shrinker(m, &st->shadow_shrinker, "mm-shadow");
+}
+
+void workingset_shadow_shutdown(struct kmm_machine *m, struct pagecache_state *st)
+{
+	(void)m;
+	unregister_shrinker(&st->shadow_shrinker);
+	/* files still mapped outlive the layer: their nodes leave the list, uncounted */
+	spin_lock(&st->shadow_lock);
+	while (!list_empty(&st->shadow_nodes))
+		list_del_init(st->shadow_nodes.next);
+	st->nr_shadow_nodes = 0;
+	spin_unlock(&st->shadow_lock);
+}
+
+int workingset_shadow_check(struct kmm_machine *m, unsigned long leaves)
+{
+	struct pagecache_state *st = pagecache_of(m);
+	unsigned long listed = 0;
+	struct list_head *pos;
+	long counted;
+
+	if (!st)
+		return 0;
+	spin_lock(&st->shadow_lock);
+	list_for_each(pos, &st->shadow_nodes)
+		listed++;
+	spin_unlock(&st->shadow_lock);
+	counted = (long)node_page_state(shadow_pgdat(m), WORKINGSET_NODES);
+	if (listed != leaves || listed != st->nr_shadow_nodes || counted != (long)listed)
+		return kmm_set_error(-EUCLEAN, "workingset: %lu shadow nodes listed, %lu counted, "
+				     "WORKINGSET_NODES %ld, %lu leaf nodes in the files' shadows",
+				     listed, st->nr_shadow_nodes, counted, leaves);
+	return 0;
 }

@@ -990,3 +990,84 @@ TEST(refaults_of_evicted_file_pages_are_counted_and_activated)
 	expect_eq(kmm_unlink(m, "/data/cold"), 0);
 	done(m);
 }
+
+/* Present pages of every zone (/proc/zoneinfo): the shadow-node limit is a function of them. */
+static long present_pages(struct kmm_machine *m)
+{
+	char *text = t_proc(m, "/proc/zoneinfo"), *p = text;
+	long sum = 0;
+
+	while (p && (p = strstr(p, "\n        present ")) != NULL) {
+		p += strlen("\n        present ");
+		sum += strtol(p, &p, 10);
+	}
+	free(text);
+	return sum;
+}
+
+/*
+ * Shadow nodes (mm/workingset.c): pages evicted one per 64-page stretch
+ * of a file leave one shadow node each (workingset_nodes); below Linux's
+ * limit (present pages >> 3) the "mm-shadow" shrinker leaves them alone,
+ * past it reclaim and drop_caches 2 free whole nodes (workingset_nodereclaim)
+ * and their refaults are no longer detected; truncation takes the rest.
+ */
+TEST(shadow_nodes_are_counted_and_shrunk_past_their_limit)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char vec[1 << 18];
+	const unsigned long stride = 64;	/* one page per leaf node of the index */
+	long max_nodes = present_pages(m) >> 3;
+	unsigned long n = (unsigned long)max_nodes + 768;
+	unsigned char x;
+	int fd;
+
+	assert_true(a && max_nodes > 1000);
+	assert_true(n * stride <= sizeof(vec));
+	fd = kmm_open(a, "/data/sparse", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	assert_eq(kmm_ftruncate(a, fd, (uint64_t)n * stride * PG), 0);	/* a hole: reads are zeros */
+	assert_eq(kmm_fadvise(a, fd, 0, 0, KMM_POSIX_FADV_RANDOM), 0);	/* one page per read */
+	expect_eq(vmstat_val(m, "workingset_nodes"), 0);
+	/* a few shadows: counted, and below the limit the shrinker keeps them */
+	for (unsigned long i = 0; i < 8; i++)
+		assert_eq(kmm_pread(a, fd, &x, 1, i * stride * PG), 1);
+	lru_add_drain_all(m);
+	expect_true(kmm_reclaim(m, 64) >= 8);
+	expect_eq(kmm_fincore(m, "/data/sparse", vec, sizeof(vec)), 0);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 8);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "2"), 0);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 8);
+	expect_eq(vmstat_val(m, "workingset_nodereclaim"), 0);
+	expect_true(kmm_check(m) == 0);
+	/* past the limit: reclaim and drop_caches 2 free whole nodes */
+	for (unsigned long i = 0; i < n; i++)
+		assert_eq(kmm_pread(a, fd, &x, 1, i * stride * PG), 1);
+	expect_eq(vmstat_val(m, "workingset_refault_file"), 8);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 0);	/* every shadow refaulted */
+	lru_add_drain_all(m);
+	expect_true(kmm_reclaim(m, n + 64) >= n);
+	expect_eq(kmm_fincore(m, "/data/sparse", vec, sizeof(vec)), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "2"), 0);
+	long nodes = vmstat_val(m, "workingset_nodes"), freed = vmstat_val(m, "workingset_nodereclaim");
+	expect_true(freed > 0);
+	expect_eq(nodes + freed, (long)n);	/* each node held one shadow: none lost, none counted twice */
+	expect_true(kmm_check(m) == 0);
+	/* the freed nodes' shadows are gone: only the kept ones are refaults */
+	long refault0 = vmstat_val(m, "workingset_refault_file");
+	for (unsigned long i = 0; i < n; i++)
+		assert_eq(kmm_pread(a, fd, &x, 1, i * stride * PG), 1);
+	expect_eq(vmstat_val(m, "workingset_refault_file") - refault0, nodes);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 0);
+	/* evicted again, then truncated: the nodes go with the shadows */
+	lru_add_drain_all(m);
+	expect_true(kmm_reclaim(m, n + 64) >= n);
+	expect_true(vmstat_val(m, "workingset_nodes") > 0);
+	assert_eq(kmm_ftruncate(a, fd, 0), 0);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 0);
+	assert_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/sparse"), 0);
+	done(m);
+}

@@ -44,6 +44,59 @@ TEST(store_load_erase_grow_and_shrink)
 	xa_destroy(&xa);
 }
 
+/* The update callback's view: leaf nodes with entries, on a list as the workingset keeps them. */
+static LIST_HEAD(leaves);
+static int nr_leaves, updates;
+
+static void count_leaf(struct xa_node *node)
+{
+	updates++;
+	if (node->count && list_empty(&node->private_list)) {
+		list_add_tail(&node->private_list, &leaves);
+		nr_leaves++;
+	} else if (!node->count && !list_empty(&node->private_list)) {
+		list_del_init(&node->private_list);
+		nr_leaves--;
+	}
+}
+
+TEST(update_callback_tracks_leaves_and_delete_node_empties_one)
+{
+	struct xarray xa;
+	static int v;
+
+	xa_init(&xa);
+	xa.update = count_leaf;
+	/* three leaves: 0..63, 64..127 and one far away (the tree grows above the first) */
+	assert_eq(xa_store(&xa, 3, &v), 0);
+	assert_eq(xa_store(&xa, 5, &v), 0);
+	assert_eq(xa_store(&xa, 64 + 7, &v), 0);
+	assert_eq(xa_store(&xa, 1UL << 20, &v), 0);
+	assert_eq(xa_store(&xa, 5, &v), 0);	/* a replacement changes no count */
+	check_ok(&xa);
+	expect_eq(nr_leaves, 3);
+	expect_eq(updates, 4);
+	/* the first listed leaf is 0..63; deleting it whole tells the owner once */
+	struct xa_node *first = list_first_entry(&leaves, struct xa_node, private_list);
+	expect_eq(xa_node_index(first), 0);
+	expect_true(first->array == &xa);
+	struct xa_node *second = list_entry(first->private_list.next, struct xa_node, private_list);
+	expect_eq(xa_node_index(second), 64);
+	updates = 0;
+	expect_eq(xa_delete_node(&xa, first), 2);
+	expect_eq(updates, 1);
+	expect_eq(nr_leaves, 2);
+	expect_true(xa_load(&xa, 3) == NULL && xa_load(&xa, 5) == NULL && xa_load(&xa, 71) == &v);
+	check_ok(&xa);
+	/* erase empties a leaf; destroy takes the rest */
+	expect_true(xa_erase(&xa, 71) == &v);
+	expect_eq(nr_leaves, 1);
+	xa_destroy(&xa);
+	expect_eq(nr_leaves, 0);
+	expect_true(list_empty(&leaves));
+	expect_true(xa.update == count_leaf);
+}
+
 TEST(marks_and_find)
 {
 	struct xarray xa;
