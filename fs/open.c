@@ -615,7 +615,8 @@ int kmm_fsync(struct task_struct *t, int fd)
  * no window); SEQUENTIAL doubles the window and clears FMODE_RANDOM;
  * NOREUSE sets FMODE_NOREUSE; WILLNEED reads the range in (first and last
  * partial pages included; force_page_cache_ra's bound); DONTNEED writes the
- * range's dirty pages, then drops its whole clean pages - a partial last
+ * range's dirty pages (a failed write stays recorded for fsync, as Linux's
+ * errseq keeps it), then drops its whole clean pages - a partial last
  * page stays unless the range ends at the end of the file. tmpfs has no
  * backing device (noop_backing_dev_info): every valid advice is ignored.
  */
@@ -666,7 +667,8 @@ int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int a
 	case KMM_POSIX_FADV_DONTNEED: {
 		unsigned long first = (unsigned long)((off + PAGE_SIZE - 1) >> PAGE_SHIFT);
 		unsigned long last = (unsigned long)(end >> PAGE_SHIFT);
-		filemap_write_and_wait_range(f, off, end);
+		/* __filemap_fdatawrite_range(WB_SYNC_NONE): a write error stays for fsync to report */
+		filemap_fdatawrite_range(f, off, end);
 		/* the last page only when whole, or when the range ends with the file */
 		if ((end & (PAGE_SIZE - 1)) != PAGE_SIZE - 1 && end != i_size_read(f) - 1) {
 			if (last == 0)

@@ -605,7 +605,18 @@ static void fdatawait_range(struct kmm_file *f, unsigned long start, unsigned lo
 	}
 }
 
-int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t end)
+int filemap_fdatawrite_range(struct kmm_file *f, uint64_t start, uint64_t end)
+{
+	int token = procs_enter(f->m);
+	int err = write_cache_pages(f, (unsigned long)(start >> PAGE_SHIFT), (unsigned long)(end >> PAGE_SHIFT),
+				    NULL, false);
+
+	procs_exit(f->m, token);
+	return err;
+}
+
+/* filemap_fdatawrite_range() with WB_SYNC_ALL, then the wait: fsync's data half. */
+static int fdatawrite_and_wait(struct kmm_file *f, uint64_t start, uint64_t end)
 {
 	int token = procs_enter(f->m);
 	unsigned long first = (unsigned long)(start >> PAGE_SHIFT), last = (unsigned long)(end >> PAGE_SHIFT);
@@ -613,6 +624,13 @@ int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t en
 
 	fdatawait_range(f, first, last);
 	procs_exit(f->m, token);
+	return err;
+}
+
+int filemap_write_and_wait_range(struct kmm_file *f, uint64_t start, uint64_t end)
+{
+	int err = fdatawrite_and_wait(f, start, end);
+
 	/* file_check_and_advance_wb_err(): an error is reported once */
 	spin_lock(&f->i_pages_lock);
 	if (!err)

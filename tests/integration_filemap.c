@@ -1071,3 +1071,39 @@ TEST(shadow_nodes_are_counted_and_shrunk_past_their_limit)
 	expect_eq(kmm_unlink(m, "/data/sparse"), 0);
 	done(m);
 }
+
+/*
+ * fadvise DONTNEED writes the range (__filemap_fdatawrite_range) but does
+ * not consume a write error: Linux's errseq keeps it for fsync, which
+ * reports it once. The disk (fssize=1M) fills while a shared mapping's
+ * dirty pages of a sparse file are written: ENOSPC.
+ */
+TEST(fadvise_dontneed_leaves_a_write_error_for_fsync)
+{
+	struct kmm_machine *m = boot("mem=128M fssize=1M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	const uint64_t size = 2 << 20;
+	unsigned char x = 0x5a;
+	uint64_t map = 0;
+	int fd;
+
+	assert_true(a != NULL);
+	fd = kmm_open(a, "/data/big", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	assert_eq(kmm_ftruncate(a, fd, size), 0);	/* sparse: no block yet */
+	assert_eq(kmm_mmap_fd(a, fd, 0, size, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &map), 0);
+	for (uint64_t off = 0; off < size; off += PG)
+		assert_eq(kmm_access(a, map + off, &x, 1, true), 0);
+	/* writing 2 MiB to a 1 MiB disk fails part way; the pages that failed stay dirty */
+	assert_eq(kmm_fadvise(a, fd, 0, 0, KMM_POSIX_FADV_DONTNEED), 0);
+	expect_true(meminfo_kb(m, "Dirty:") > 0);
+	/* truncation drops them: the error is all that is left of them */
+	assert_eq(kmm_ftruncate(a, fd, 0), 0);
+	expect_eq(meminfo_kb(m, "Dirty:"), 0);
+	expect_eq(kmm_fsync(a, fd), -ENOSPC);
+	expect_eq(kmm_fsync(a, fd), 0);		/* reported once */
+	assert_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/big"), 0);
+	done(m);
+}

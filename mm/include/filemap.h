@@ -217,6 +217,14 @@ int folio_write_one(struct kmm_file *f, struct page *page);
  */
 int filemap_pageout(struct page *page);
 /**
+ * filemap_fdatawrite_range() - start writing every dirty page of @f in the
+ * byte range [@start, @end] (__filemap_fdatawrite_range, WB_SYNC_NONE: a
+ * page already under writeback is skipped, nothing is waited for): a
+ * failed write is recorded for fsync (wb_err) and not consumed here.
+ * Return: the first error of this call, or 0.
+ */
+int filemap_fdatawrite_range(struct kmm_file *f, uint64_t start, uint64_t end);
+/**
  * filemap_write_and_wait_range() - write every dirty page of @f in the byte
  * range [@start, @end]. Return: 0, or the first write error since the last
  * call (then cleared, as fsync reports it once).
