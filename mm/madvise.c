@@ -9,7 +9,9 @@
  * clean and the pages lose PG_swapbacked (lazy free: reclaim may drop them
  * unless rewritten), counted in pglazyfree; WILLNEED of a file mapping reads
  * its file pages into the page cache without mapping them (vfs_fadvise
- * WILLNEED: at most the disk's largest I/O); DONTFORK and DOFORK set and
+ * WILLNEED: at most the disk's largest I/O), of anonymous memory reads its
+ * swapped pages into the swap cache (the pressure layer's swapin_range,
+ * Linux's swapin_walk_pmd_entry), mapping nothing; DONTFORK and DOFORK set and
  * clear VM_DONTCOPY, SEQUENTIAL and RANDOM set VM_SEQ_READ or VM_RAND_READ
  * (the other cleared; NORMAL clears both), splitting VMAs: the fault path's
  * readahead follows them (mm/filemap.c). DONTNEED of a file mapping unmaps;
@@ -17,8 +19,6 @@
  * parts were handled, as Linux does.
  * WILLNEED of tmpfs or shared anonymous memory reads its pages on swap into
  * the swap cache (shmem_swapin_range, mm/shmem.c).
- * Not built: WILLNEED of private anonymous memory (Linux reads its swapped
- * pages into the swap cache ahead) does nothing.
  *
  * Locking: mmap_write_lock() held by the caller; flag changes write-lock
  * the VMA, entry changes take page_table_lock.
@@ -113,7 +113,9 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 			shmem_swapin_range(vma->vm_file, linear_page_index(vma, s), linear_page_index(vma, e - 1));
 			return 0;
 		}
-		/* anonymous memory: swapping in ahead is not built (nothing is read) */
+		/* anonymous memory: its swapped pages into the swap cache (the pressure layer) */
+		if (vma_is_anonymous(vma) && procs_of(mm->m)->swapin_range)
+			procs_of(mm->m)->swapin_range(vma, s, e);
 		return 0;
 	case KMM_MADV_DONTFORK:
 		if (vma->vm_flags & VM_IO)

@@ -299,6 +299,7 @@ static void pressure_shutdown(struct kmm_machine *m)
 	m->reclaim = NULL;
 	if (procs) {
 		procs->swapin = NULL;
+		procs->swapin_range = NULL;
 		procs->swap_free = NULL;
 		procs->swap_dup = NULL;
 	}
@@ -355,6 +356,7 @@ static int pressure_init(struct kmm_machine *m)
 	m->reclaim = try_to_free_pages;
 	if (procs) {
 		procs->swapin = do_swap_page;
+		procs->swapin_range = swapin_walk_range;
 		procs->swap_free = free_swap_and_cache;
 		procs->swap_dup = swap_dup_pte;
 	}

@@ -313,6 +313,13 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si);
 void free_swap_and_cache(struct kmm_machine *m, pteval_t pte);
 /** swap_dup_pte() - procs->swap_dup. */
 int swap_dup_pte(struct kmm_machine *m, pteval_t pte);
+/**
+ * swapin_walk_range() - procs->swapin_range (madvise_willneed's
+ * swapin_walk_pmd_entry): every swap PTE of [@start, @end) in @vma has its
+ * page read into the swap cache, nothing mapped, so touching it later is a
+ * minor fault. Context: the mmap lock held, no page-table lock.
+ */
+void swapin_walk_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 
 
 #endif /* KMM_MM_SWAP_PRIVATE_H */

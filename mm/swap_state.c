@@ -493,6 +493,50 @@ int swap_dup_pte(struct kmm_machine *m, pteval_t pte)
 	return swap_duplicate(m, swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte)));
 }
 
+/* The swap PTEs of a range, collected under the page_table_lock. */
+struct willneed_ctx {
+	const struct pgtable_geometry *geo;
+	pteval_t *ptes;
+	size_t nr, cap;
+};
+
+static int collect_willneed(void *arg, uint64_t va, void *slot, pteval_t v)
+{
+	struct willneed_ctx *c = arg;
+
+	(void)va;
+	(void)slot;
+	if (pte_present(v) || !pte_is_swap(c->geo, v))
+		return 0;
+	if (c->nr == c->cap) {
+		size_t ncap = c->cap ? 2 * c->cap : 64;
+		pteval_t *n = realloc(c->ptes, ncap * sizeof(*n));
+		if (!n)
+			return 1;	/* no memory: read what was collected (advice only) */
+		c->ptes = n;
+		c->cap = ncap;
+	}
+	c->ptes[c->nr++] = v;
+	return 0;
+}
+
+void swapin_walk_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct kmm_machine *m = mm->m;
+	struct willneed_ctx c = { .geo = mm->pgt.geo };
+
+	spin_lock(&mm->page_table_lock);
+	pgtable_for_each_leaf(&mm->pgt, start, end, true, collect_willneed, &c);
+	spin_unlock(&mm->page_table_lock);
+	/* read_swap_cache_async() of each: allocation may reclaim, so no lock is held */
+	for (size_t i = 0; i < c.nr; i++)
+		swap_cache_prefetch(m, swp_entry(pte_swp_type(c.geo, c.ptes[i]), pte_swp_offset(c.geo, c.ptes[i])),
+				    procs_of(m)->user_gfp | __GFP_NOWARN);
+	free(c.ptes);
+	lru_add_drain(m);	/* the new pages onto the LRU now */
+}
+
 /* ---- swapoff: try_to_unuse ---- */
 
 struct unuse_ctx {

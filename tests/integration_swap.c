@@ -509,6 +509,49 @@ TEST(sequential_swapins_read_ahead_by_page_cluster)
 	done(m);
 }
 
+/*
+ * MADV_WILLNEED of swapped anonymous memory (swapin_walk_pmd_entry): the
+ * range's swapped pages are read into the swap cache (pswpin), none is
+ * mapped, and touching them afterwards costs no major fault and no read.
+ */
+TEST(madvise_willneed_reads_swapped_pages_back_without_mapping_them)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a = map_filled(t, 256, 21);
+	unsigned long swapped = 0;
+
+	kmm_reclaim(m, 1UL << 20);
+	for (uint64_t i = 0; i < 256; i++)
+		swapped += is_swapped(t, a + i * PAGE_SIZE);
+	assert_true(swapped >= 128);
+	/* half the range: the swapped pages of pages 0..127 are read, nothing is mapped */
+	unsigned long in0 = vm_event(m, PSWPIN), maj0 = t->maj_flt, want = 0;
+	for (uint64_t i = 0; i < 128; i++)
+		want += is_swapped(t, a + i * PAGE_SIZE);
+	assert_eq(kmm_madvise(t, a, 128 * PAGE_SIZE, KMM_MADV_WILLNEED), 0);
+	expect_eq(vm_event(m, PSWPIN) - in0, want);
+	for (uint64_t i = 0; i < 128; i++)
+		expect_true(!is_present(t, a + i * PAGE_SIZE));
+	expect_eq(t->maj_flt, maj0);
+	CHECK(m);
+	/* touching them: minor faults from the swap cache, no read, same bytes */
+	in0 = vm_event(m, PSWPIN);
+	expect_true(verify_range(t, a, 0, 128, 21));
+	expect_eq(vm_event(m, PSWPIN), in0);
+	expect_eq(t->maj_flt, maj0);
+	/* the other half was not read ahead: its first touch is a major fault */
+	uint64_t j = 128;
+	while (j < 256 && !is_swapped(t, a + j * PAGE_SIZE))
+		j++;
+	assert_true(j < 256);
+	expect_true(verify_range(t, a, j, j + 1, 21));
+	expect_eq(t->maj_flt, maj0 + 1);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
 /* ---- Areas: priorities, bad input ---- */
 
 TEST(the_higher_priority_area_fills_first)

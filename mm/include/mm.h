@@ -418,6 +418,10 @@ struct kmm_procs {
 	 * oom_victim_exit() an OOM victim leaves its fault or system call (no
 	 *                   process lock held): the OOM reaper takes its memory,
 	 *                   then it dies of SIGKILL. NULL: it just dies.
+	 * swapin_range()    MADV_WILLNEED of anonymous memory: read the pages of
+	 *                   the swap PTEs in [@start, @end) of @vma into the swap
+	 *                   cache, mapping nothing (mmap lock held, no page-table
+	 *                   lock). NULL: nothing is read.
 	 * exit_files()      @t has exited (its mm is gone): close its open files
 	 *                   (do_exit's exit_files; set by the fs layer). NULL:
 	 *                   it has none.
@@ -433,6 +437,7 @@ struct kmm_procs {
 		      void *ptep, pteval_t entry, unsigned int flags);
 	void (*swap_free)(struct kmm_machine *m, pteval_t entry);
 	int (*swap_dup)(struct kmm_machine *m, pteval_t entry);
+	void (*swapin_range)(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 	int (*vm_enough_memory)(struct mm_struct *mm, long pages);
 	int (*overcommit_policy)(struct kmm_machine *m);
 	void (*pagefault_oom)(struct kmm_machine *m);
