@@ -78,7 +78,8 @@ const struct doc_item env_docs[] = {
 	{ "LD_PRELOAD", "kmm lab record keeps libraries already named here, after "
 	  "libkmm-malloc.so." },
 	{ "KMM_MALLOC_HUGE_CACHE", "libkmm-malloc.so: how many bytes of freed blocks above 4 MiB "
-	  "it keeps mapped for reuse (at most 16 blocks; oldest go first; malloc_trim returns "
+	  "it keeps mapped for reuse at most (at most 16 blocks, and no more bytes than the live "
+	  "such blocks hold or 24M, whichever is more; oldest go first; malloc_trim returns "
 	  "them all); a size, default 64M; 0 maps every such block afresh." },
 	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: free growth that triggers a trim back to the "
 	  "host, as a size (default 64M); 0 never trims." },

@@ -11,15 +11,23 @@
  * instead of mapping fresh memory: a fresh mapping costs a host
  * mmap, a page fault and zeroing per page. Bounded: HUGE_CACHE_ENTRIES
  * mappings and huge_cache_limit bytes (KMM_MALLOC_HUGE_CACHE, default
- * 64M); the oldest goes back to the host first, and malloc_trim() returns
- * all. Not used hardened (freed ranges stay reserved there).
+ * 64M), and no more bytes than the live huge blocks hold or
+ * HUGE_CACHE_FLOOR, whichever is more: a cached mapping is resident, and
+ * a small program's peak RSS should not double for it (glibc's bound
+ * likewise follows its largest freed mapping). The oldest goes back to
+ * the host first, and malloc_trim() returns all. Not used hardened (freed
+ * ranges stay reserved there).
  */
 #include <stdbool.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "shim/huge_cache.h"
+#include "shim/huge_table.h"
 
 #define HUGE_CACHE_ENTRIES 16
+#define HUGE_CACHE_SLACK (64UL << 10)	/* a fitting mapping kept whole below this spare */
+#define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
 static struct {
 	void *base;
 	size_t len;
@@ -30,7 +38,9 @@ static size_t huge_cache_limit = 64UL << 20;	/* set before the first huge block 
 
 /*
  * Take a cached mapping for @len bytes: the smallest of @len .. 2 * @len
- * bytes as it is; else the smallest larger one, its tail beyond @len given
+ * bytes, as it is if less than HUGE_CACHE_SLACK would be spare, else with
+ * its tail beyond @len given back (resident pages the block was not asked
+ * for); else the smallest larger one, its tail beyond @len given
  * back; else the largest smaller one, grown to @len in place or moved
  * (mremap keeps its pages: no faults for them). So a huge block finds a
  * mapping whenever one is cached, and the cache does not hold mappings
@@ -64,7 +74,7 @@ void *huge_cache_take(size_t len, size_t *got)
 		huge_cached--;
 	}
 	spin_unlock(&huge_lock);
-	if (!base || best == fit) {
+	if (!base || (best == fit && have - len < HUGE_CACHE_SLACK)) {
 		*got = have;
 		return base;
 	}
@@ -98,8 +108,14 @@ void huge_cache_put(void *base, size_t len)
 		return;
 	}
 	spin_lock(&huge_lock);
+	size_t limit = KMM_MIN(huge_cache_limit, KMM_MAX(HUGE_CACHE_FLOOR, huge_live_bytes));
+	if (len > limit) {
+		spin_unlock(&huge_lock);
+		sim_release(base, len);
+		return;
+	}
 	while (huge_cached && (huge_cached == HUGE_CACHE_ENTRIES ||
-			       huge_cached_bytes + len > huge_cache_limit)) {
+			       huge_cached_bytes + len > limit)) {
 		drop[n] = huge_cache[0].base;
 		drop_len[n++] = huge_cache[0].len;
 		huge_cached_bytes -= huge_cache[0].len;

@@ -21,15 +21,16 @@ extern spinlock_t huge_lock;
 void huge_cache_set_limit(size_t bytes);
 /**
  * huge_cache_take() - a cached mapping for @len bytes, taken out of the
- * cache: one of @len .. 2 * @len bytes as it is, else one cut or grown to
- * @len (mremap); still closed (PROT_NONE). Return: its base with its
+ * cache: one of @len .. 2 * @len bytes as it is (less than 64 KiB spare),
+ * else one cut or grown to @len (mremap); still closed (PROT_NONE). Return: its base with its
  * length in *@got, or NULL (the cache is empty).
  */
 void *huge_cache_take(size_t len, size_t *got);
 /**
  * huge_cache_put() - keep freed mapping @base/@len for reuse, closed so
  * that a use after free still faults; the oldest ones go back to the host
- * beyond the bounds, and a mapping that cannot be kept is released at once.
+ * beyond the bounds (the byte bound follows huge_live_bytes), and a mapping
+ * that cannot be kept is released at once.
  */
 void huge_cache_put(void *base, size_t len);
 /** huge_cache_trim() - every cached mapping back to the host (malloc_trim). Return: bytes given back. */

@@ -20,6 +20,7 @@
 spinlock_t huge_lock = SPINLOCK_INIT;	/* shim/huge_cache.h, shim/huge_table.h */
 static struct huge_entry *huge_tab;		/* huge_lock */
 static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts freed entries too */
+size_t huge_live_bytes;			/* huge_lock: bytes mapped for live blocks */
 /*
  * Freed keys are kept until the table would double for them: then, by
  * default, they are dropped beyond this many (a later free of one is still
@@ -90,6 +91,7 @@ bool huge_insert(uintptr_t key, void *base, size_t len, size_t usable)
 		}
 		*e = (struct huge_entry){ key, base, len, usable, false };
 		huge_live++;
+		huge_live_bytes += len;
 	}
 	spin_unlock(&huge_lock);
 	return ok;
@@ -110,6 +112,7 @@ bool huge_remove(uintptr_t key, struct huge_entry *out, bool *was_freed)
 		*out = *e;
 		e->freed = true;
 		huge_live--;
+		huge_live_bytes -= e->len;
 		found = true;
 	} else if (e) {
 		*was_freed = true;

@@ -25,6 +25,8 @@ struct huge_entry {
 };
 
 extern spinlock_t huge_lock;
+/* Bytes mapped for the live huge blocks (huge_lock): the cache's bound follows it. */
+extern size_t huge_live_bytes;
 
 /** huge_insert() - record live block @key (mapping @base/@len, @usable bytes). Return: false without host memory for the table. */
 bool huge_insert(uintptr_t key, void *base, size_t len, size_t usable);
