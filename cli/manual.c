@@ -463,7 +463,7 @@ static const char man_description[] =
 	"the vm.dirty_* limits, reclaim) and vm.drop_caches. Writeback is asynchronous: a "
 	"page being written is under writeback (meminfo Writeback) until the disk's time for "
 	"it (10 us a page) has passed on the virtual clock, and a writer past vm.dirty_ratio "
-	"pauses until enough writes are done; swap-outs are still written at once.\n\n"
+	"pauses until enough writes are done; swap-outs are written the same way.\n\n"
 	"Output is deterministic: the same command line and script print the same bytes "
 	"every time, and no host address is ever shown.";
 

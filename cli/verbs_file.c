@@ -685,8 +685,9 @@ static const struct verb verbs[] = {
 	  "start writing every dirty page, or wait for the writes in flight",
 	  "A page's bytes reach the image when its write starts; it stays under writeback\n"
 	  "(meminfo Writeback, nr_writeback) until the disk's time for it has passed on the\n"
-	  "virtual clock (10 us a page, one write at a time). start wakes the flusher for\n"
-	  "every dirty page ($n: writes started); wait lets the time pass ($n: writes ended).\n"
+	  "virtual clock (10 us a page, one write at a time, 1024 pages in flight at most).\n"
+	  "start wakes the flusher for the dirty pages, as many as the queue takes ($n: writes\n"
+	  "started); wait lets the time pass ($n: writes ended).\n"
 	  "Writes also end after each command once their time has come, and whoever must\n"
 	  "wait (fsync, sync, truncate, a writer over vm.dirty_ratio) waits:\n"
 	  "  writeback\n  expect pagecache.writeback > 0\n  writeback wait\n",

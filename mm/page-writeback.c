@@ -237,6 +237,7 @@ static int folio_mkclean(struct page *page)
  * its completion, at max(now, the end of the previous write) + WRITE_PAGE_NS.
  */
 #define WRITE_PAGE_NS	10000ull
+#define WB_QUEUE_PAGES	1024	/* pages in flight at most: 256 requests (nr_requests) of 16 KiB */
 #define JIFFY_NS	4000000ull		/* HZ 250 */
 #define MAX_PAUSE_NS	(50 * JIFFY_NS)		/* balance_dirty_pages' MAX_PAUSE: HZ/5 */
 #define RECLAIM_WAKE_PAGES 32ul		/* SWAP_CLUSTER_MAX (mm/swap.h is the pressure layer's) */
@@ -295,6 +296,26 @@ static void end_writeback(struct page *page, bool written)
 		if (written)
 			folio_rotate_reclaimable(page);
 	}
+	/*
+	 * A swap-cache page whose last user went while it was written (exit,
+	 * munmap: folio_free_swap refused it then) is dropped now, with its
+	 * slot. Linux leaves it to the next reclaim pass.
+	 */
+	if (PageSwapCache(page) && page_mapcount(page) <= 0 && page_ref_count(page) == 2 &&
+	    !swp_swapcount(m, page_swap_entry(page)))
+		folio_free_swap(page);
+}
+
+static bool wait_one(struct kmm_machine *m, struct pagecache_state *st, uint64_t deadline);
+
+static size_t nr_in_flight(struct pagecache_state *st)
+{
+	size_t n;
+
+	spin_lock(&st->wb_lock);
+	n = st->wb_tail - st->wb_head;
+	spin_unlock(&st->wb_lock);
+	return n;
 }
 
 void folio_queue_writeback(struct page *page, int err)
@@ -308,6 +329,10 @@ void folio_queue_writeback(struct page *page, int err)
 		end_writeback(page, !err);	/* failed, or no queue: over at once */
 		return;
 	}
+	/* the device's queue is full: the submitter waits for the oldest write (blk_mq_get_tag) */
+	while (nr_in_flight(st) >= WB_QUEUE_PAGES && wait_one(m, st, UINT64_MAX))
+		;
+	now = kmm_clock_ns(m);
 	get_page(page);		/* the I/O's reference */
 	spin_lock(&st->wb_lock);
 	if (st->wb_tail == st->wb_cap && st->wb_head) {
@@ -557,6 +582,9 @@ static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned l
 	while (!budget || *budget > 0) {
 		struct page *page;
 		int err = 0;
+		/* the flusher (WB_SYNC_NONE, inline in kmm) stops at a full device queue */
+		if (!sync && nr_in_flight(pagecache_of(f->m)) >= WB_QUEUE_PAGES)
+			break;
 		spin_lock(&f->i_pages_lock);
 		page = xa_find(&f->i_pages, &idx, end, PAGECACHE_TAG_DIRTY);
 		if (page)

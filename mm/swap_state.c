@@ -21,10 +21,11 @@
  * fault, when swap is half full or the VMA is locked
  * (should_try_to_free_swap); pswpin/pswpout and pgpgin/pgpgout count pages
  * and sectors.
- * Simplified: I/O is synchronous (no writeback state, no bio plugging:
- * file pages have asynchronous writeback, mm/page-writeback.c, swap-outs
- * not yet; folio_free_swap and swapoff already wait for a page under
- * writeback, as Linux's);
+ * Writeback: swap_writepage sets PG_writeback and NR_WRITEBACK and writes
+ * the bytes at once; the page stays under writeback (and in the swap cache:
+ * folio_free_swap refuses it, swapoff waits for it) until its completion on
+ * the virtual clock (mm/page-writeback.c's queue, shared with file pages).
+ * Simplified: reads are synchronous (no bio plugging);
  * cluster readahead only (Linux 6.12 prefers VMA-based readahead on SSDs);
  * no zswap, no zero-page detection.
  *
@@ -166,13 +167,17 @@ int swap_writepage(struct page *page)
 
 	if (!si)
 		return -EINVAL;
+	/* folio_clear_dirty_for_io(), folio_start_writeback(): the bytes go now, the write ends later */
+	page_flag_clear(page, PG_dirty);
+	folio_start_writeback(page);
 	err = swap_page_rw(si, swp_offset(entry), page, true);
+	folio_queue_writeback(page, err);	/* on error: over at once */
 	if (err) {
+		page_flag_set(page, PG_dirty);
 		kmm_printk(m, "Write-error on swap-device (%s, offset %lu): %d", si->path,
 			   swp_offset(entry), err);
 		return err;
 	}
-	page_flag_clear(page, PG_dirty);
 	count_vm_event(m, PSWPOUT);
 	count_vm_events(m, PGPGOUT, SECTORS_PER_PAGE);
 	mod_node_page_state(page_pgdat(page), NR_VMSCAN_WRITE, 1);

@@ -34,11 +34,11 @@
  * PG_reclaim, and the page is freed by a later pass once written; a
  * reclaimer meeting marked pages still in flight (nr_immediate), and direct
  * reclaim that freed nothing by priority 1, wait on the virtual clock
- * (reclaim_throttle). Simplified: any reclaimer writes dirty file pages
- * (Linux 6.12 leaves them to the flusher, kswapd excepted); swap writes
- * are synchronous, so a swapped-out page is freed in the same pass, a dirty
- * shmem page goes to swap by mm/shmem.c's shmem_writeout() and is freed
- * from the swap cache in the same pass; refault detection
+ * (reclaim_throttle). Swap-outs go the same way (anon pages by
+ * swap_writepage, dirty shmem pages by mm/shmem.c's shmem_writeout()): the
+ * page stays in the swap cache under writeback and a later pass frees it.
+ * Simplified: any reclaimer writes dirty file pages (Linux 6.12 leaves them
+ * to the flusher, kswapd excepted); refault detection
  * for anon pages only (an evicted swap-cache page leaves a workingset
  * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
@@ -440,20 +440,28 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 				if (page_flag_test(page, PG_writeback))
 					goto keep;
 			} else if (PageSwapCache(page)) {
+				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
 				if (swap_writepage(page))
 					goto activate_locked;
 				(*nr_pageout)++;
+				if (page_flag_test(page, PG_writeback))
+					goto keep;	/* freed by a later pass, once written */
 			} else if (folio_is_shmem(page)) {
 				/* pageout() -> shmem_writepage(): to swap, its index keeps the entry */
 				int werr;
 				if (!(sc->gfp_mask & __GFP_FS) || !(sc->gfp_mask & __GFP_IO))
 					goto keep;	/* may_enter_fs() */
+				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
 				werr = shmem_writeout(page);
+				if (werr)
+					page_flag_clear(page, PG_reclaim);
 				if (werr == -EAGAIN)
 					goto keep;
 				if (werr)
 					goto activate_locked;
 				(*nr_pageout)++;
+				if (page_flag_test(page, PG_writeback))
+					goto keep;	/* freed by a later pass, once written */
 			}
 		}
 		if (anon && !page_flag_test(page, PG_swapbacked)) {

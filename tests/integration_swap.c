@@ -42,6 +42,7 @@ TEST(hundred_thousand_pages_out_and_back_intact)
 			break;
 	CHECK(m);
 	kmm_exit(t, 0);
+	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));	/* every slot free again */
 	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
 	done(m);
@@ -173,6 +174,7 @@ TEST(exit_with_swapped_pages_frees_slots_and_frames)
 	CHECK(m);
 	expect_true(get_nr_swap_pages(m) < (long)total_swap_pages(m));	/* the child's */
 	kmm_exit(c, 0);
+	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
 	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
 	done(m);
@@ -260,6 +262,7 @@ TEST(swapoff_refused_by_strict_overcommit_leaves_the_area_on)
 	/* With the strict policy off again the same swapoff goes through. */
 	assert_eq(kmm_sysctl_write(m, "vm.overcommit_memory", "1"), 0);
 	kmm_exit(t, 0);
+	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
 	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
 	done(m);

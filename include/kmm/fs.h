@@ -136,8 +136,9 @@ int kmm_fs_bmap(struct kmm_machine *m, const char *path, uint64_t index, uint64_
 long kmm_writeback_run_pending(struct kmm_machine *m);
 /**
  * kmm_writeback_start() - wake the flusher for everything (Linux's
- * wakeup_flusher_threads): start writing every dirty page, waiting for
- * none. Return: pages whose write started, or -ENOENT (no page cache).
+ * wakeup_flusher_threads): start writing dirty pages until the device's
+ * queue is full (1024 pages in flight), waiting for none.
+ * Return: pages whose write started, or -ENOENT (no page cache).
  */
 long kmm_writeback_start(struct kmm_machine *m);
 /**
