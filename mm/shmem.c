@@ -172,6 +172,7 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 		return NULL;
 	}
 	lock_page(page);
+	folio_wait_writeback(page);	/* shmem_swapin_folio(): its swap-out must end first */
 	spin_lock(&f->i_pages_lock);
 	ok = PageSwapCache(page) && page->private == entry.val &&
 	     xa_load(&f->i_swap, idx) == swp_to_radix(entry) && !xa_load(&f->i_pages, idx);
@@ -269,8 +270,9 @@ static void shmem_free_swap(struct kmm_machine *m, swp_entry_t entry)
 	if (!page)
 		return;
 	if (trylock_page(page)) {
+		/* (under writeback: folio_free_swap's rule; its completion drops it) */
 		if (PageSwapCache(page) && page->private == entry.val && page_mapcount(page) <= 0 &&
-		    !swp_swapcount(m, entry))
+		    !swp_swapcount(m, entry) && !page_flag_test(page, PG_writeback))
 			delete_from_swap_cache(page);
 		unlock_page(page);
 	}

@@ -367,6 +367,7 @@ static void walk_seeded(int mode, long steps, bool swap, uint64_t seed)
 	}
 	if (kmm_check(r.m))
 		kmm_test_fail(__FILE__, __LINE__, "after the exits: kmm_check: %s", kmm_last_error());
+	kmm_writeback_wait(r.m);	/* a page still being written keeps its slot until the write ends */
 	if (swap)	/* every slot came back with its last owner */
 		expect_eq((unsigned long)get_nr_swap_pages(r.m), total_swap_pages(r.m));
 	done(r.m);

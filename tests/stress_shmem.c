@@ -375,6 +375,7 @@ out:
 		}
 	}
 	CHECK(m);
+	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
 	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
 	expect_eq(global_node_page_state(m, NR_SHMEM), 0);
