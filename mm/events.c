@@ -324,6 +324,26 @@ void kmm_clock_advance(struct kmm_machine *m, uint64_t ns)
 		charge(m, ns);
 }
 
+void kmm_clock_advance_to(struct kmm_machine *m, uint64_t t)
+{
+	struct kmm_events *es = m ? m->events : NULL;
+	uint64_t charged, now;
+
+	if (!es || !es->started)
+		return;
+	charged = atomic_load_explicit(&es->charged_ns, memory_order_relaxed);
+	for (;;) {
+		now = charged + counted_ns(m) - es->base_ns;
+		if (t <= now)
+			return;
+		if (atomic_compare_exchange_weak_explicit(&es->charged_ns, &charged,
+							  charged + (t - now),
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			return;
+	}
+}
+
 void kmm_clock_charge_line(struct kmm_machine *m)
 {
 	charge(m, COST_CONSOLE_LINE);

@@ -302,8 +302,14 @@ static void end_writeback(struct page *page, bool written)
 	 * slot. Linux leaves it to the next reclaim pass.
 	 */
 	if (PageSwapCache(page) && page_mapcount(page) <= 0 && page_ref_count(page) == 2 &&
-	    !swp_swapcount(m, page_swap_entry(page)))
-		folio_free_swap(page);
+	    trylock_page(page)) {
+		/* folio_free_swap() wants the page lock; a page someone holds is
+		 * left to reclaim (as Linux leaves them all) */
+		if (PageSwapCache(page) && page_mapcount(page) <= 0 &&
+		    page_ref_count(page) == 2 && !swp_swapcount(m, page_swap_entry(page)))
+			folio_free_swap(page);
+		unlock_page(page);
+	}
 }
 
 static bool wait_one(struct kmm_machine *m, struct pagecache_state *st, uint64_t deadline);
@@ -366,10 +372,7 @@ void folio_queue_writeback(struct page *page, int err)
 /* Let the virtual clock reach @t (a wait: the time passes for the whole machine). */
 static void clock_wait_until(struct kmm_machine *m, uint64_t t)
 {
-	uint64_t now = kmm_clock_ns(m);
-
-	if (t > now)
-		kmm_clock_advance(m, t - now);
+	kmm_clock_advance_to(m, t);	/* concurrent waiters for one moment move it once */
 }
 
 /*

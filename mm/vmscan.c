@@ -441,8 +441,10 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 					goto keep;
 			} else if (PageSwapCache(page)) {
 				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
-				if (swap_writepage(page))
+				if (swap_writepage(page)) {
+					page_flag_clear(page, PG_reclaim);
 					goto activate_locked;
+				}
 				(*nr_pageout)++;
 				if (page_flag_test(page, PG_writeback))
 					goto keep;	/* freed by a later pass, once written */

@@ -344,12 +344,18 @@ static void run(uint64_t seed, unsigned long steps)
 		struct obj *o = files[k];
 		uint64_t buf[PAGE_SIZE / 8];
 		int fd;
-		if (!t)
+		if (!t) {
+			kmm_test_fail(__FILE__, __LINE__, "final check: spawning a reader failed");
 			break;
-		if (o && (fd = open_file(t, o)) >= 0) {
+		}
+		if (o && (fd = open_file(t, o)) >= 0) {	/* open_file fails the test itself */
 			for (uint64_t i = 0; i < o->size; i++) {
-				if (kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE ||
-				    !check_words(buf, o, i, "final read"))
+				if (kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE) {
+					kmm_test_fail(__FILE__, __LINE__, "final read of page %llu of file %d failed",
+						      (unsigned long long)i, k);
+					break;
+				}
+				if (!check_words(buf, o, i, "final read"))
 					break;
 			}
 			kmm_close(t, fd);

@@ -74,6 +74,9 @@ TEST(statement_errors)
 	expect_error("alocate order=3", "t.kmm:1:1: unknown command 'alocate' (`help` lists the commands)");
 	expect_error("\n  fre -m", "t.kmm:2:3: unknown command 'fre' (did you mean 'free'? `help` lists the commands)");
 	expect_error("free_pages $p", "t.kmm:1:12: $p is not set: assign it first with `-> $p` or `let $p = ...`");
+	expect_error("writeback bogus", "t.kmm:1:11: expected start or wait");
+	expect_error("writeback start wait", "t.kmm:1:1: usage: writeback [start|wait] -> $n");
+	parses("writeback\nwriteback start -> $n\nwriteback wait\n");
 	expect_error("free_pages $p\nalloc_pages -> $p", "t.kmm:1:12: $p is not set: assign it first with `-> $p` or `let $p = ...`");
 	expect_error("}", "t.kmm:1:1: unexpected '}' without a `repeat N {`");
 	expect_error("repeat 3 {\nfree -m\n", "t.kmm:3:1: missing '}' to close the repeat block opened on line 1");

@@ -73,6 +73,12 @@ int kmm_emit(struct kmm_machine *m, struct kmm_event *ev);
  */
 void kmm_clock_start(struct kmm_machine *m);
 
+/**
+ * kmm_clock_advance_to() - let the virtual clock reach @t if it has not: a
+ * wait. Two threads waiting for the same moment move the clock once, not
+ * once each (the charge is a compare-and-swap on what is still missing).
+ */
+void kmm_clock_advance_to(struct kmm_machine *m, uint64_t t);
 /** kmm_clock_charge_line() - printk: charge one console line (log_lock held). */
 void kmm_clock_charge_line(struct kmm_machine *m);
 
