@@ -151,8 +151,8 @@ static void grow(struct run *r, struct proc *p)
 	int err = kmm_mmap(p->t, 0, g.len, RW, PRIV, &g.addr);
 	if (err) {
 		if (r->mode != OVERCOMMIT_NEVER || err != -ENOMEM)
-			kmm_test_fail(__FILE__, __LINE__, "mmap of %lu pages failed with %d in mode %d",
-				      (unsigned long)pages, err, r->mode);
+			kmm_test_fail(__FILE__, __LINE__, "mmap of %lu pages failed with %d in mode %d (alive %d): %s",
+				      (unsigned long)pages, err, r->mode, kmm_task_alive(p->t), kmm_last_error());
 		return;
 	}
 	p->r[p->nr++] = g;
