@@ -75,7 +75,7 @@ static int check_byte(struct verb_check *vc, const struct args *a, int i)
 static int task_arg(struct kmm_ctx *ctx, const struct args *a, int i, struct task_struct **out)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 
 	if (!m)
 		return VERB_ERROR;
@@ -339,7 +339,7 @@ static int open_check(struct verb_check *vc, const struct args *a)
 
 static int open_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	int flags, bad, fd, err = task_arg(ctx, a, 0, &t);
 
 	if (err)
@@ -365,7 +365,7 @@ static int fd_check(struct verb_check *vc, const struct args *a)
 
 static int close_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	int fd, err = task_arg(ctx, a, 0, &t);
 
 	if (err || (err = fd_arg(ctx, a, 1, &fd)))
@@ -378,7 +378,7 @@ static int close_run(struct kmm_ctx *ctx, const struct args *a)
 
 static int fsync_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	int fd, err = task_arg(ctx, a, 0, &t);
 
 	if (err || (err = fd_arg(ctx, a, 1, &fd)))
@@ -409,7 +409,7 @@ static int pwrite_check(struct verb_check *vc, const struct args *a)
 static int io_run(struct kmm_ctx *ctx, const struct args *a, bool write)
 {
 	static unsigned char buf[1 << 20];
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t len, off, done = 0, sum = 0xcbf29ce484222325ull;
 	long long byte = -1;
 	int fd, err = task_arg(ctx, a, 0, &t);
@@ -469,7 +469,7 @@ static int ftruncate_check(struct verb_check *vc, const struct args *a)
 
 static int ftruncate_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t size;
 	int fd, err = task_arg(ctx, a, 0, &t);
 
@@ -507,7 +507,7 @@ static int fadvise_check(struct verb_check *vc, const struct args *a)
 
 static int fadvise_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t off, len;
 	int fd, err = task_arg(ctx, a, 0, &t);
 
@@ -541,7 +541,7 @@ static int msync_check(struct verb_check *vc, const struct args *a)
 
 static int msync_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len;
 	int err = task_arg(ctx, a, 0, &t);
 
@@ -562,7 +562,7 @@ static int mincore_check(struct verb_check *vc, const struct args *a)
 
 static int mincore_run(struct kmm_ctx *ctx, const struct args *a)
 {
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t addr, len, pages, n = 0;
 	unsigned char *vec;
 	int err = task_arg(ctx, a, 0, &t);

@@ -46,6 +46,8 @@ struct call {
 static int call_begin(struct call *c, struct task_struct *t, enum kmm_sys nr, uint64_t a0, uint64_t a1,
 		      uint64_t a2)
 {
+	c->m = NULL;
+	c->fs = NULL;
 	c->token = 0;
 	c->prev = NULL;
 	c->nr = -1;

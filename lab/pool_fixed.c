@@ -94,7 +94,7 @@ static int fixed_lookup(struct kmm_pool *p, size_t off, uint32_t *out, const cha
 static int fixed_free(struct kmm_pool *p, size_t off)
 {
 	struct fixed_ctl *x = xctl(p);
-	uint32_t i;
+	uint32_t i = 0;
 	int ret = fixed_lookup(p, off, &i, "free");
 
 	if (ret)

@@ -222,7 +222,7 @@ static int kmm_line(struct reader *r, char *line)
 	char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
 	char *x = strtok_r(NULL, " \t\r\n", &save), *y = strtok_r(NULL, " \t\r\n", &save);
 	char *z = strtok_r(NULL, " \t\r\n", &save);
-	uint64_t a, b, s;
+	uint64_t a = 0, b = 0, s = 0;
 
 	if (!tok || tok[0] == '#')
 		return 0;
