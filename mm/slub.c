@@ -118,7 +118,9 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 
 	page = kmm_alloc_pages(m, (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL, order,
 			       node);
-	if (!page && s->min_order < s->order) {
+	/* as allocate_slab(): the first try may fail under pressure; the second,
+	 * at the minimum order (maybe the same), has the caller's own flags */
+	if (!page) {
 		order = s->min_order;
 		objects = s->min_objects;
 		page = kmm_alloc_pages(m, flags, order, node);

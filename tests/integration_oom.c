@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <kmm/proc.h>
+#include <kmm/slab.h>
 #include <kmm/process.h>
 
 #include "mm/include/mm.h"
@@ -124,7 +125,7 @@ static void check_choice_against_table(struct kmm_machine *m, const char *messag
 TEST(victim_has_the_highest_badness)
 {
 	struct kmm_machine *m = boot("mem=128M");
-	uint64_t a, b, c;
+	uint64_t a = 0, b = 0, c = 0;
 	struct task_struct *A = hold(m, "A", 44, 0xaa, &a);
 	struct task_struct *B = hold(m, "B", 30, 0xbb, &b);
 	struct task_struct *C = kmm_spawn(m, "C");
@@ -161,7 +162,7 @@ TEST(victim_has_the_highest_badness)
 TEST(minus_1000_is_never_chosen)
 {
 	struct kmm_machine *m = boot("mem=128M");
-	uint64_t a, b, c;
+	uint64_t a = 0, b = 0, c = 0;
 	struct task_struct *A = hold(m, "A", 44, 0xaa, &a);
 	struct task_struct *B = hold(m, "B", 30, 0xbb, &b);
 	struct task_struct *C = kmm_spawn(m, "C");
@@ -186,7 +187,7 @@ TEST(minus_1000_is_never_chosen)
 TEST(oom_kill_allocating_task_kills_the_allocator)
 {
 	struct kmm_machine *m = boot("mem=128M");
-	uint64_t a, b, c;
+	uint64_t a = 0, b = 0, c = 0;
 	struct task_struct *A = hold(m, "A", 44, 0xaa, &a);
 	struct task_struct *B = hold(m, "B", 30, 0xbb, &b);
 	struct task_struct *C = kmm_spawn(m, "C");
@@ -301,6 +302,36 @@ TEST(which_requests_may_kill)
 	expect_eq(oom_kills(m), 2);
 	__free_pages(p, 0);
 	release(&h);
+	done(m);
+}
+
+/*
+ * A new slab whose order is already the cache's minimum: the first try (Linux's
+ * __GFP_NORETRY one) fails, the second, with the caller's own GFP_KERNEL, may
+ * kill as a page allocation does (allocate_slab always makes that second try;
+ * kmm skipped it when the two orders were the same, and an mmap failed with
+ * "out of memory for the VMA" while processes could have been killed).
+ */
+TEST(a_slab_of_minimum_order_may_kill_too)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct kmem_cache *c = kmm_kmem_cache_create(m, "oom-test-64", 64, 0, 0, NULL);
+	struct held h = { 0 };
+	void *obj;
+
+	assert_true(c != NULL);
+	struct task_struct *A = hold(m, "A", 16, 0xaa, NULL);
+	fill_kernel(m, &h);
+	assert_true(h.n > 1000);
+	obj = kmem_cache_alloc(c, GFP_KERNEL);
+	expect_true(obj != NULL);
+	expect_eq(oom_kills(m), 1);
+	expect_true(!kmm_task_alive(A));
+	expect_eq(kmm_check(m), 0);
+	if (obj)
+		kmem_cache_free(c, obj);
+	release(&h);
+	kmem_cache_destroy(c);
 	done(m);
 }
 
