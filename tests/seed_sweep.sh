@@ -13,6 +13,8 @@
 # SEED_LOG=FILE appends every seed's line (ok or FAIL) to FILE, after a
 # "# seeds A..B, commit C (BUILD_DIR's source tree), started DATE" header, so
 # one log can collect several runs and says which seeds ran on which tree.
+# ONLY=REGEX runs only the randomised programs whose whole name matches
+# (e.g. ONLY=stress_shmem, or ONLY='stress_.*'); the header names them.
 # Not part of `make test` (about 5 s per seed on two cores); run it after
 # changing a randomised test or the code one exercises. A flaky test is a
 # failing test.
@@ -39,7 +41,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 names=()
 for f in "$src"/tests/*_*.c; do
 	grep -q -E 'kmm_test_(seed|rand)\(' "$f" || continue
-	names+=("$(basename "$f" .c)")
+	n=$(basename "$f" .c)
+	[ -z "${ONLY:-}" ] || grep -q -E "^(${ONLY})\$" <<<"$n" || continue
+	names+=("$n")
 done
 if [ ${#names[@]} -eq 0 ]; then
 	echo "seed_sweep: no randomised tests found under $src/tests" >&2
@@ -57,7 +61,7 @@ echo "seed_sweep: build of $commit"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 if [ -n "${SEED_LOG:-}" ]; then
-	echo "# seeds $first..$((first + count - 1)), ${#names[@]} programs, commit $commit" \
+	echo "# seeds $first..$((first + count - 1)), ${#names[@]} programs${ONLY:+ (${names[*]})}, commit $commit" \
 		"($build), started $(date -u '+%F %T') UTC" >> "$SEED_LOG"
 fi
 # each seed's line as it finishes: "ok seed N" quietly, failures in full
