@@ -20,6 +20,7 @@
  * and after the last exit every swap slot is free again.
  */
 #include "tests/harness.h"
+#include "tests/filemap_test.h"
 #include "tests/process_test.h"
 
 #include <errno.h>
@@ -368,8 +369,26 @@ static void walk_seeded(int mode, long steps, bool swap, uint64_t seed)
 	if (kmm_check(r.m))
 		kmm_test_fail(__FILE__, __LINE__, "after the exits: kmm_check: %s", kmm_last_error());
 	kmm_writeback_wait(r.m);	/* a page still being written keeps its slot until the write ends */
-	if (swap)	/* every slot came back with its last owner */
-		expect_eq((unsigned long)get_nr_swap_pages(r.m), total_swap_pages(r.m));
+	if (swap) {
+		/*
+		 * Every slot came back with its last owner, or is held by a clean
+		 * swap-cache page that nobody maps any more: one whose write ended
+		 * while reclaim held it isolated (so neither the exit nor the write's
+		 * end could drop it), or one read ahead. Linux leaves those to the
+		 * next reclaim, and so does kmm; that reclaim must give back every
+		 * one of them (seed 792 leaves 27 such pages).
+		 */
+		unsigned long total = total_swap_pages(r.m);
+		long cached = meminfo_kb(r.m, "SwapCached:") >> (PAGE_SHIFT - 10);
+
+		expect_eq((unsigned long)get_nr_swap_pages(r.m) + (unsigned long)cached, total);
+		for (int pass = 0; pass < 4 && (unsigned long)get_nr_swap_pages(r.m) != total; pass++) {
+			kmm_reclaim(r.m, total);
+			kmm_writeback_wait(r.m);
+		}
+		expect_eq((unsigned long)get_nr_swap_pages(r.m), total);
+		expect_eq(meminfo_kb(r.m, "SwapCached:"), 0);
+	}
 	done(r.m);
 }
 
