@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "include/kmm/swap.h"
+#include "mm/include/filemap.h"
 #include "mm/swap.h"
 
 #define K(pages) ((unsigned long)(pages) << (PAGE_SHIFT - 10))
@@ -302,7 +303,7 @@ static unsigned long scan_swap_map(struct kmm_machine *m, struct swap_info_struc
 	return off;
 }
 
-swp_entry_t get_swap_page(struct kmm_machine *m)
+static swp_entry_t get_swap_page_once(struct kmm_machine *m)
 {
 	struct pressure *p = pressure_of(m);
 	struct swap_info_struct *order[MAX_SWAPFILES];
@@ -343,6 +344,100 @@ swp_entry_t get_swap_page(struct kmm_machine *m)
 		i = j;
 	}
 	spin_unlock(&p->swap_lock);
+	return entry;
+}
+
+/*
+ * One full cluster of area @t scanned for slots that only the swap cache
+ * holds (SWAP_HAS_CACHE and no count: no PTE or shmem index names them),
+ * their pages taken with a reference into @pages; the cluster goes to the
+ * tail of full_clusters so that the next scan takes the next one.
+ * Return: pages taken, or -1 when the area has no full cluster (or is gone).
+ */
+static int cache_only_slots(struct pressure *p, int t, struct page **pages)
+{
+	struct swap_info_struct *si;
+	struct swap_cluster_info *ci;
+	int n = -1;
+
+	spin_lock(&p->swap_lock);
+	si = t < p->nr_swapfiles ? p->swap_info[t] : NULL;
+	if (si && (si->flags & SWP_WRITEOK)) {
+		spin_lock(&si->lock);
+		if (!list_empty(&si->full_clusters)) {
+			ci = list_first_entry(&si->full_clusters, struct swap_cluster_info, node);
+			list_move_tail(&ci->node, &si->full_clusters);
+			unsigned long base = (unsigned long)(ci - si->cluster_info) * SWAPFILE_CLUSTER;
+			unsigned long end = KMM_MIN(base + SWAPFILE_CLUSTER, si->max);
+			n = 0;
+			for (unsigned long off = base; off < end; off++) {
+				struct page *page = si->swap_cache[off];
+				if (si->swap_map[off] == SWAP_HAS_CACHE && page) {
+					get_page(page);
+					pages[n++] = page;
+				}
+			}
+		}
+		spin_unlock(&si->lock);
+	}
+	spin_unlock(&p->swap_lock);
+	return n;
+}
+
+/*
+ * swap_reclaim_full_clusters() (Linux 6.12): with swap more than half full,
+ * a slot that only the swap cache holds (a page read back and kept cached,
+ * or written out and not yet reclaimed) is taken back from its page, which
+ * stays in RAM, dirty (folio_free_swap), so that the slot can hold a page
+ * that exists only on swap. Without it, swap fills with copies of pages
+ * that are also in RAM, and reclaim finds no slot while half the slots hold
+ * nothing that is needed. Each allocation scans one full cluster of each
+ * area; when no slot is left (@force) every full cluster is scanned, as 6.12's
+ * reclaim work does when an area fills. A page that is locked or under
+ * writeback keeps its slot. Context: no swap lock held. Return: slots freed.
+ */
+static unsigned long swap_reclaim_full_clusters(struct kmm_machine *m, bool force)
+{
+	struct pressure *p = pressure_of(m);
+	struct page *pages[SWAPFILE_CLUSTER];
+	unsigned long freed = 0;
+
+	for (int t = 0; t < MAX_SWAPFILES; t++) {
+		long to_scan = 1;
+		int n;
+
+		if (force) {	/* every full cluster the area has now */
+			struct swap_info_struct *si;
+			spin_lock(&p->swap_lock);
+			si = t < p->nr_swapfiles ? p->swap_info[t] : NULL;
+			to_scan = si ? (long)((si->max + SWAPFILE_CLUSTER - 1) / SWAPFILE_CLUSTER) : 0;
+			spin_unlock(&p->swap_lock);
+		}
+		for (; to_scan > 0 && (n = cache_only_slots(p, t, pages)) >= 0; to_scan--) {
+			for (int i = 0; i < n; i++) {
+				struct page *page = pages[i];
+				if (trylock_page(page)) {
+					freed += folio_free_swap(page);
+					unlock_page(page);
+				}
+				put_user_page_ref(page);
+			}
+		}
+	}
+	return freed;
+}
+
+swp_entry_t get_swap_page(struct kmm_machine *m)
+{
+	swp_entry_t entry;
+
+	if (!pressure_of(m) || !total_swap_pages(m))
+		return (swp_entry_t){ 0 };
+	if (vm_swap_full(m))
+		swap_reclaim_full_clusters(m, false);
+	entry = get_swap_page_once(m);
+	if (!entry.val && swap_reclaim_full_clusters(m, true))
+		entry = get_swap_page_once(m);
 	return entry;
 }
 

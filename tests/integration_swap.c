@@ -698,3 +698,63 @@ TEST(swappiness_zero_takes_file_pages_and_spares_anonymous_ones)
 	kmm_exit(t, 0);
 	done(m);
 }
+
+/* ---- A full swap takes back what only the swap cache holds ---- */
+
+/* How many of @t's @n pages from @a are in RAM and in the swap cache. */
+static unsigned long cached_pages(struct task_struct *t, uint64_t a, uint64_t n)
+{
+	unsigned long c = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		pteval_t v = pte_of(t, a + i * PAGE_SIZE);
+		if (pte_present(v))
+			c += PageSwapCache(kmm_pfn_to_page(t->machine, pte_pfn_geo(t->mm->pgt.geo, v)));
+	}
+	return c;
+}
+
+/*
+ * Linux 6.12's swap_reclaim_full_clusters(): once swap is more than half
+ * full, a slot that only the swap cache holds (its page is in RAM too) is
+ * taken back from the page, which stays, dirty, when a slot is needed.
+ * Here "locked" reads its pages back from a 2,048-slot area while the area
+ * is less than half full, so each keeps its slot, and mlocks them, so that
+ * reclaim never visits them; then "hog" needs more slots than are free.
+ * Without the reclaim of cache-only slots the hog's swap-out stops at the
+ * free slots, with 900 slots holding copies nobody needs (stress_oom seed
+ * 959 OOM-killed in overcommit mode 2 that way).
+ */
+TEST(a_full_swap_takes_back_slots_only_the_swap_cache_holds)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 8UL << 20);
+	struct task_struct *l = kmm_spawn(m, "locked"), *h = kmm_spawn(m, "hog");
+	const uint64_t n = 900, nh = 3000;
+	uint64_t a, b;
+
+	a = map_filled(l, n, 20);
+	kmm_reclaim(m, 1UL << 20);
+	unsigned long out = 0;
+	for (uint64_t i = 0; i < n; i++)
+		out += is_swapped(l, a + i * PAGE_SIZE);
+	assert_true(out > n / 2);
+	assert_true(get_nr_swap_pages(m) * 2 >= (long)total_swap_pages(m));	/* not half full */
+	expect_true(verify_range(l, a, 0, n, 20));	/* read faults: the slots stay with the pages */
+	unsigned long cached = cached_pages(l, a, n);
+	expect_true(cached >= out);
+	assert_eq(kmm_mlock(l, a, n * PAGE_SIZE), 0);
+	lru_add_drain_all(m);
+	long free_before = get_nr_swap_pages(m);
+
+	b = map_filled(h, nh, 21);
+	kmm_reclaim(m, 1UL << 20);
+	long hog_out = h->mm->rss_stat[MM_SWAPENTS];
+	expect_true(hog_out > free_before);	/* slots the locked pages' copies held */
+	expect_true(cached_pages(l, a, n) < cached / 2);	/* their copies gave way */
+	expect_true(verify_range(l, a, 0, n, 20));	/* the locked pages kept their bytes */
+	expect_true(verify_range(h, b, 0, nh, 21));
+	CHECK(m);
+	kmm_exit(h, 0);
+	kmm_exit(l, 0);
+	done(m);
+}
