@@ -482,9 +482,10 @@ TEST(rss_falls_after_free)
 	expect_true(grown > 200 * 1024);
 	expect_true(after < grown / 8);
 	/*
-	 * Same without malloc_trim: each time free memory grows by the threshold
-	 * (64M) the free blocks beyond the 64M freed last are given back, so at
-	 * most about twice the threshold stays resident.
+	 * Same without malloc_trim: each time free memory grows by the trim
+	 * limit (a quarter of the RAM in use, 4M..64M) the free blocks beyond
+	 * the limit's worth freed last are given back, so at most about twice
+	 * the limit stays resident.
 	 */
 	rss_cycle(512 << 10, 1024, false, &grown, &after);
 	expect_true(grown > 400 * 1024);
@@ -514,6 +515,64 @@ TEST(rss_falls_after_free)
 	rss_cycle(200, 1 << 20, true, &grown, &after);
 	expect_true(grown > 150 * 1024);
 	expect_true(after < grown / 2);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * Freed RAM kept resident follows the program's size: with little in use
+ * the trim limit is its floor, 4 MiB, so after 48 blocks of 1 MiB are
+ * touched and freed (no malloc_trim) at most about twice that stays
+ * resident: each trim spares one limit's worth, and less than one more
+ * is freed before the next. (A flat 64M limit kept all 48 MiB.)
+ */
+TEST(freed_ram_follows_heap_size)
+{
+	long grown, after;
+
+	malloc_trim(0);		/* nothing freed by earlier tests is resident */
+	rss_cycle(1 << 20, 48, false, &grown, &after);
+	expect_true(grown >= 40 * 1024);
+	expect_true(after <= 16 * 1024);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * calloc of a page block of 128 KiB or more does not write it: its RAM is
+ * discarded and reads as zero, so the pages the program leaves untouched
+ * cost nothing (zeroing wrote all 2 MiB). Every sampled byte reads zero,
+ * also of a block whose RAM held bytes before.
+ */
+TEST(calloc_of_a_large_block_commits_nothing)
+{
+	size_t size = 2 << 20;
+	unsigned char *a = malloc(size);
+
+	assert_true(a != NULL);
+	memset(a, 0x77, size);
+	__asm__ volatile("" : : "r"(a) : "memory");
+	free(a);
+	unsigned char *b = calloc(1, size);	/* the same RAM or other: zero either way */
+	assert_true(b != NULL);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < size; i += 1024)
+		nonzero += b[i] != 0;
+	expect_eq(nonzero, 0);
+	free(b);
+	malloc_trim(0);		/* no free block resident: the next calloc finds none */
+	long base = (long)sim_host_rss_kb();
+	unsigned char *c = calloc(1, size);
+	assert_true(c != NULL);
+	long grown = (long)sim_host_rss_kb() - base;
+	printf("  rss: calloc(1, %zu) grew %ld KiB\n", size, grown);
+	expect_true(grown <= 256);
+	nonzero = 0;
+	for (size_t i = 0; i < size; i += 4096)
+		nonzero += c[i] != 0;
+	expect_eq(nonzero, 0);
+	c[0] = 1;
+	c[size - 1] = 2;
+	__asm__ volatile("" : : "r"(c) : "memory");
+	free(c);
 	expect_eq(kmm_malloc_check(), 0);
 }
 
