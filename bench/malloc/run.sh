@@ -7,7 +7,10 @@
 # drift in the machine's load hits all allocators alike. Printed: the medians
 # of wall time and peak RSS under glibc, and each other allocator's medians
 # as ratios to glibc's (below 1.00 is faster / smaller). A run whose output
-# differs from glibc's is reported: the workloads are deterministic.
+# differs from glibc's is reported: the workloads are deterministic. The last
+# row is each allocator's geometric mean of those ratios over the workloads
+# that every allocator ran correctly (mimalloc 2.0 aborts in cxx_churn, whose
+# failing operator new forms it does not serve as glibc does: left out).
 #
 # The threaded workloads (mt_churn, thread_relay, free_storm, small_churn on
 # T threads, big_reuse) run at 1, 2, 4 ... -t N threads (NAME@T), each thread
@@ -182,6 +185,18 @@ END {
 			printf " %9.2f/%-8.2f%s", t / gt, m / gm, (wl[w] " " nm[i]) in bad ? "!" : " ";
 		}
 		printf "\n";
+		# the geomean row: only workloads every allocator ran correctly
+		allok = 1;
+		for (i = 1; i <= nn; i++) if ((wl[w] " " nm[i]) in bad) allok = 0;
+		if (allok && gt > 0 && gm > 0) {
+			ng++;
+			for (i = 2; i <= nn; i++) {
+				gmt[i] += log(median(wl[w] " " nm[i] " t") / gt);
+				gmm[i] += log(median(wl[w] " " nm[i] " m") / gm);
+			}
+		} else {
+			skipped = skipped " " wl[w];
+		}
 		if (summary != "") {
 			kt = median(wl[w] " kmm t"); km = median(wl[w] " kmm m");
 			for (i = 1; i <= nn; i++) {
@@ -191,6 +206,16 @@ END {
 				printf "malloc\t%s peak RSS\t%d\t%s\t%.2f\n", base, threads, nm[i], km / pm >> summary;
 			}
 		}
+	}
+	if (ng > 0) {
+		printf "%-16s %9s %9s %8s", "geomean", "", "", "";
+		for (i = 2; i <= nn; i++)
+			printf " %9.2f/%-8.2f ", exp(gmt[i] / ng), exp(gmm[i] / ng);
+		printf "\n";
+		printf "geomean: of the %d workloads above that every allocator ran correctly", ng;
+		if (skipped != "")
+			printf " (left out:%s)", skipped;
+		printf "\n";
 	}
 	printf "\nratios are median(allocator) / median(glibc); \"!\" marks a failed or differing run;\n";
 	printf "kmm xT: kmm'"'"'s speedup over its own one-thread run of the same shape (NAME@T: T threads)\n";
