@@ -873,8 +873,10 @@ ssize_t filemap_read(struct kmm_file *f, struct file_ra_state *ra, void *buf, si
 		size_t n = KMM_MIN(PAGE_SIZE - off, len - done);
 		bool major = false;
 		int err = 0;
-		struct page *page = find_get_page(f, idx);
+		struct page *page = find_get_page_swap(f, idx, &major, &err);
 
+		if (!page && err)
+			return done ? (ssize_t)done : err;	/* a shmem page swap could not give back */
 		if (!page && ra && ra->ra_pages) {
 			page_cache_sync_ra(f, ra, idx, last_idx - idx + 1);
 			page = find_get_page(f, idx);

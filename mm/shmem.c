@@ -161,14 +161,15 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 				 int *err)
 {
 	struct kmm_machine *m = f->m;
-	struct page *page = swap_cache_read(m, entry, procs_of(m)->user_gfp, major);
+	struct page *page = swap_cache_read(m, entry, procs_of(m)->user_gfp, major, err);
 	bool ok;
 
 	if (!page) {
 		spin_lock(&f->i_pages_lock);
 		ok = xa_load(&f->i_swap, idx) == swp_to_radix(entry);
 		spin_unlock(&f->i_pages_lock);
-		*err = ok ? -ENOMEM : -EAGAIN;
+		if (!ok)
+			*err = -EAGAIN;		/* else -EIO (the read failed) or -ENOMEM */
 		return NULL;
 	}
 	lock_page(page);

@@ -282,10 +282,13 @@ struct page *swap_cache_get(struct kmm_machine *m, swp_entry_t entry);
 /**
  * swap_cache_read() - the swap-cache page of @entry with a reference: found
  * in the cache (a readahead hit is counted), or read with cluster readahead
- * (*@major set). Return: the page (uptodate), or NULL (no memory, a read
- * error, or nobody holds the entry any more).
+ * (*@major set). Return: the page (uptodate, *@err 0), or NULL with *@err
+ * -EIO when the slot could not be read (the caller's SIGBUS or -EIO), or
+ * -ENOMEM: no memory, or nobody holds the entry any more (the caller looks
+ * at its entry again).
  */
-struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major);
+struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major,
+			     int *err);
 /**
  * swap_cache_prefetch() - Linux's read_swap_cache_async() whose page the
  * caller lets go: @entry's page is in the swap cache afterwards (read if it

@@ -334,7 +334,7 @@ void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp)
  * then return the target page (read, in the cache, referenced), or NULL.
  */
 static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_struct *si,
-				     swp_entry_t entry, gfp_t gfp)
+				     swp_entry_t entry, gfp_t gfp, int *err)
 {
 	unsigned long off = swp_offset(entry);
 	unsigned long mask = swapin_nr_pages(pressure_of(m), si, off) - 1;
@@ -343,11 +343,15 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 
 	/* The target first, so that reclaim run by a later allocation cannot take it. */
 	page = read_swap_cache_async(m, entry, gfp, &allocated);
-	if (!page)
+	if (!page) {
+		*err = -ENOMEM;
 		return NULL;
+	}
 	if (allocated && swap_read_folio(m, si, page, off)) {
+		/* !folio_test_uptodate(): whatever the host said, the page could not be read */
 		delete_from_swap_cache(page);
 		put_user_page_ref(page);
+		*err = -EIO;
 		return NULL;
 	}
 	if (mask) {
@@ -364,11 +368,13 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 	return page;
 }
 
-struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major)
+struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major,
+			     int *err)
 {
 	struct swap_info_struct *si = swap_info_get(m, entry);
 	struct page *page;
 
+	*err = -ENOMEM;
 	if (!si)
 		return NULL;
 	page = swap_cache_get(m, entry);
@@ -380,9 +386,11 @@ struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp
 		}
 		return page;
 	}
-	page = swapin_readahead(m, si, entry, gfp);
-	if (page)
+	page = swapin_readahead(m, si, entry, gfp, err);
+	if (page) {
 		*major = true;
+		*err = 0;
+	}
 	return page;
 }
 
@@ -441,13 +449,13 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	struct swap_info_struct *si = swap_info_get(m, entry);
 	struct page *page;
 	bool major = false;
-	int ret = 0;
+	int ret = 0, err;
 
 	if (!si)
 		return -EFAULT;
-	page = swap_cache_read(m, entry, procs_of(m)->user_gfp, &major);
-	if (!page)
-		return pte_get(&mm->pgt, ptep) != orig ? 0 : -ENOMEM;
+	page = swap_cache_read(m, entry, procs_of(m)->user_gfp, &major, &err);
+	if (!page)	/* -EIO: the fault's SIGBUS (VM_FAULT_SIGBUS); -ENOMEM: its OOM path */
+		return pte_get(&mm->pgt, ptep) != orig ? 0 : err;
 	if (major)
 		ret = VM_FAULT_MAJOR;
 	/* Map it only if the entry is still there (another thread may have won). */

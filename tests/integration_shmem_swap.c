@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kmm/fs.h>
 #include <kmm/proc.h>
@@ -439,5 +440,56 @@ TEST(without_swap_shmem_stays_resident)
 		if (!verify_page(t, a, i, 31))
 			break;
 	kmm_exit(t, 0);
+	done(m);
+}
+
+/* ---- Read errors ---- */
+
+/*
+ * A swapped tmpfs page whose slot cannot be read: read() and pread() fail
+ * with -EIO (shmem_swapin_folio's error) and a fault on a mapping of it is
+ * a SIGBUS (VM_FAULT_SIGBUS), not the OOM path. The disk loses the data:
+ * the area's host file is cut back to its header. Unlink still frees every
+ * slot.
+ */
+TEST(a_swap_read_error_is_eio_for_read_and_sigbus_for_a_fault)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t"), *u = kmm_spawn(m, "u");
+	const uint64_t n = 64;
+	unsigned char vec[64];
+	uint64_t buf[PAGE_SIZE / 8], map = 0, i = 0;
+	int fd = kmm_open(t, "/dev/shm/lost", KMM_O_CREAT | KMM_O_RDWR);
+	int ufd = kmm_open(u, "/dev/shm/lost", KMM_O_RDWR);
+
+	assert_true(fd >= 3 && ufd >= 3);
+	assert_eq(kmm_ftruncate(t, fd, n * PAGE_SIZE), 0);
+	for (uint64_t p = 0; p < n; p++)
+		file_write_page(t, fd, p, 5);
+	assert_eq(kmm_mmap_fd(u, ufd, 0, n * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &map), 0);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	assert_true(shmem_on_swap(m) > 0);
+	assert_eq((long)kmm_fincore(m, "/dev/shm/lost", vec, n), (long)n - shmem_on_swap(m));
+	while (vec[i])
+		i++;		/* the first page on swap */
+	assert_eq(truncate(pressure_of(m)->swap_info[0]->host_path, PAGE_SIZE), 0);
+
+	expect_eq(kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE), -EIO);
+	expect_str_contains(t_dmesg(m), "Read-error on swap-device (/swapfile, offset");
+	expect_eq(kmm_access(u, map + i * PAGE_SIZE, buf, 8, false), -EFAULT);
+	struct kmm_task_exit e = kmm_task_exit_info(u);
+	expect_true(e.exited);
+	expect_eq(e.signal, KMM_SIGBUS);
+	expect_str_contains(t_dmesg(m), "bus error at");
+	expect_true(strstr(t_dmesg(m), "fault loop") == NULL);
+	CHECK(m);
+	/* the page is still on swap (unreadable): unlink frees its slot with the rest */
+	assert_true(shmem_on_swap(m) > 0);
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/lost"), 0);
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_eq(slots_used(m), 0);
 	done(m);
 }

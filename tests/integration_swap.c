@@ -10,6 +10,7 @@
 #include "tests/swap_test.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #include <kmm/proc.h>
 
@@ -756,5 +757,44 @@ TEST(a_full_swap_takes_back_slots_only_the_swap_cache_holds)
 	CHECK(m);
 	kmm_exit(h, 0);
 	kmm_exit(l, 0);
+	done(m);
+}
+
+/* ---- Read errors ---- */
+
+/*
+ * A swapped page whose slot cannot be read is a SIGBUS for the process
+ * that faults on it: do_swap_page gives VM_FAULT_SIGBUS when the read
+ * fails, not the OOM path (a -ENOMEM there retried the fault until the
+ * fault loop gave up). The disk loses the data: the area's host file is cut
+ * back to its header, so every read of a slot finds the end of the file.
+ */
+TEST(a_swap_read_error_is_a_sigbus_not_an_oom)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a, x = 0;
+
+	assert_true(t != NULL);
+	a = map_filled(t, 256, 1);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	assert_true(is_swapped(t, a + 100 * PAGE_SIZE));
+	unsigned long in0 = vm_event(m, PSWPIN);
+	assert_eq(truncate(pressure_of(m)->swap_info[0]->host_path, PAGE_SIZE), 0);
+
+	expect_eq(kmm_access(t, a + 100 * PAGE_SIZE, &x, sizeof(x), false), -EFAULT);
+	struct kmm_task_exit e = kmm_task_exit_info(t);
+	expect_true(e.exited);
+	expect_eq(e.signal, KMM_SIGBUS);
+	expect_eq(vm_event(m, PSWPIN), in0);		/* nothing was read */
+	const char *log = t_dmesg(m);
+	expect_str_contains(log, "Read-error on swap-device (/swapfile, offset");
+	expect_str_contains(log, "t[");
+	expect_str_contains(log, "bus error at");
+	expect_true(strstr(log, "fault loop") == NULL);
+	CHECK(m);
+	/* the dead process's slots are free again, its pages too (done's leak check) */
+	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
 	done(m);
 }
