@@ -728,8 +728,11 @@ static long wb_writeback(struct kmm_machine *m, unsigned long target)
  * flusher starts writing (wb_start_background_writeback); while dirty +
  * writeback pages are over the dirty threshold the writer pauses - the
  * virtual clock moves on while writes complete - at most MAX_PAUSE a pause,
- * until they are under it. Linux also slows writers gently between the
- * "freerun" midpoint and the threshold (pos_ratio); kmm pauses only past it.
+ * until they are under it. Writes that were already due end without the
+ * clock moving: the writer still pauses on. It returns over the threshold
+ * only when nothing is in flight and the flusher could start nothing (Linux
+ * would sleep on). Linux also slows writers gently between the "freerun"
+ * midpoint and the threshold (pos_ratio); kmm pauses only past it.
  */
 void balance_dirty_pages_ratelimited(struct kmm_file *f)
 {
@@ -740,7 +743,7 @@ void balance_dirty_pages_ratelimited(struct kmm_file *f)
 	if (!st)
 		return;
 	for (;;) {
-		unsigned long bg, thresh, nr_dirty, dirty;
+		unsigned long bg, thresh, nr_dirty, dirty, ended;
 		uint64_t start, deadline;
 
 		global_dirty_limits(m, &bg, &thresh);
@@ -757,12 +760,16 @@ void balance_dirty_pages_ratelimited(struct kmm_file *f)
 		paused = true;
 		start = kmm_clock_ns(m);
 		deadline = start + MAX_PAUSE_NS;
+		ended = 0;
 		while (global_node_page_state(m, NR_FILE_DIRTY) + global_node_page_state(m, NR_WRITEBACK) > thresh &&
 		       wait_one(m, st, deadline))
-			;
+			ended++;	/* (a write already due ends with no time passing) */
+		if (!ended) {
+			if (!nr_in_flight(st))
+				return;	/* nothing to wait for: nothing a pause would change */
+			clock_wait_until(m, deadline);	/* a whole MAX_PAUSE went by */
+		}
 		atomic_fetch_add(&st->pause_ns, kmm_clock_ns(m) - start);
-		if (kmm_clock_ns(m) == start)
-			return;		/* nothing in flight to wait for: nothing a pause would change */
 	}
 }
 

@@ -334,3 +334,45 @@ TEST(two_machines_doing_the_same_agree_to_the_nanosecond)
 	done(m1);
 	done(m2);
 }
+
+/*
+ * balance_dirty_pages does not stop pausing because the writes it ended
+ * were already due (their completion moved no time): a full queue of writes
+ * whose time has come, more dirty pages than the (lowered) threshold, and a
+ * write must still return with dirty + writeback pages under it.
+ */
+TEST(a_writer_stays_paused_when_the_writes_it_ended_were_already_due)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	unsigned long bg, thresh;
+	int fd = kmm_open(a, "/data/due", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_background_bytes", "67108864"), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_bytes", "100663296"), 0);
+	write_pages(a, fd, 3000, 9);
+	expect_eq(vmstat_val(m, "nr_dirty"), 3000);
+	expect_eq(kmm_writeback_start(m), 1024);	/* the device's queue is full */
+	kmm_clock_advance(m, 1000000000);		/* every write in flight is due, none ended yet */
+	expect_eq(vmstat_val(m, "nr_writeback"), 1024);
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_background_bytes", "2097152"), 0);
+	assert_eq(kmm_sysctl_write(m, "vm.dirty_bytes", "4194304"), 0);
+	global_dirty_limits(m, &bg, &thresh);
+	assert_eq(thresh, 1024);
+
+	static unsigned char w[PG];
+	fill(w, PG, 3000 * PG, 9);
+	assert_eq(kmm_pwrite(a, fd, w, PG, 3000 * PG), PG);
+	unsigned long dirty = global_node_page_state(m, NR_FILE_DIRTY);
+	unsigned long wb = global_node_page_state(m, NR_WRITEBACK);
+	expect_true(dirty + wb <= thresh);
+	expect_true(vmstat_val(m, "nr_written") >= 3001 - 1024);
+	expect_eq(kmm_check(m), 0);
+	expect_eq(kmm_sync(m), 0);
+	expect_true(reads_back(a, fd, 3001, 9));
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/due"), 0);
+	done(m);
+}
