@@ -17,12 +17,14 @@
  * of each pair zeroes the other, as Linux's handlers do); background
  * writeback once dirty pages pass the background threshold; a write error
  * kept for the next fsync and reported once.
- * Simplified: writeback is synchronous, so PG_writeback and NR_WRITEBACK are
- * set only while a page's write runs; the flusher runs inside the writer's
- * call that crossed the background threshold (deterministic, as kswapd=step
- * is), writing files in list order and pages in index order until dirty
- * pages are under it; so a writer is never over the hard limit and
- * balance_dirty_pages never sleeps. Periodic writeback (wb_workfn's
+ * Simplified: a write's bytes reach the backing store at submission and its
+ * completion waits on the virtual clock, in one queue for the machine (see
+ * "Writeback in flight"); the flusher runs inside the writer's call that
+ * crossed the background threshold (deterministic, as kswapd=step is),
+ * writing files in list order and pages in index order until dirty pages
+ * are under it; a writer past the dirty threshold pauses (the clock moves,
+ * writes end) until dirty + writeback pages are under it, so a write never
+ * returns over it while anything can be written. Periodic writeback (wb_workfn's
  * wb_check_old_data_flush) runs when kmm_writeback_run_pending() finds
  * vm.dirty_writeback_centisecs of virtual time passed since the last run
  * (the scenario runner calls it after every command, as kswapd=step): files
@@ -347,10 +349,14 @@ void folio_queue_writeback(struct page *page, int err)
 		st->wb_head = 0;
 	}
 	if (st->wb_tail == st->wb_cap) {
+		/* the checker's scratch grows with the queue: a check allocates nothing */
 		size_t cap = st->wb_cap ? 2 * st->wb_cap : 256;
 		struct wb_inflight *q = realloc(st->wb_q, cap * sizeof(*q));
-		if (q) {
+		struct page **sorted = q ? realloc(st->wb_sorted, cap * sizeof(*sorted)) : NULL;
+		if (q)
 			st->wb_q = q;
+		if (sorted) {
+			st->wb_sorted = sorted;
 			st->wb_cap = cap;
 		}
 	}
@@ -454,10 +460,11 @@ void reclaim_throttle(struct kmm_machine *m, enum vmscan_throttle_state reason)
 
 void writeback_state_exit(struct kmm_machine *m, struct pagecache_state *st)
 {
-	while (wait_one(m, st, UINT64_MAX))
-		;
+	writeback_wait_all(m);
 	free(st->wb_q);
+	free(st->wb_sorted);
 	st->wb_q = NULL;
+	st->wb_sorted = NULL;
 }
 
 static int cmp_page_ptr(const void *a, const void *b)
@@ -471,7 +478,7 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 {
 	struct pagecache_state *st = pagecache_of(m);
 	long nr = (long)global_node_page_state(m, NR_WRITEBACK), queued;
-	struct page **pages;
+	struct page **pages = st->wb_sorted;
 	int err = 0;
 
 	spin_lock(&st->wb_lock);
@@ -481,7 +488,6 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 		return kmm_set_error(-EUCLEAN, "filemap: NR_WRITEBACK is %ld, %ld writes are in flight, "
 				     "%ld file pages under writeback", nr, queued, file_writeback);
 	}
-	pages = queued ? malloc((size_t)queued * sizeof(*pages)) : NULL;
 	for (size_t i = st->wb_head; i < st->wb_tail; i++) {
 		struct page *page = st->wb_q[i].page;
 		if (!page_flag_test(page, PG_writeback) || page_ref_count(page) < 2 ||
@@ -492,11 +498,10 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 					    (unsigned long long)st->wb_q[i].done_ns);
 			break;
 		}
-		if (pages)
-			pages[i - st->wb_head] = page;
+		pages[i - st->wb_head] = page;	/* wb_cap >= wb_tail - wb_head: it fits */
 	}
-	spin_unlock(&st->wb_lock);
-	if (!err && pages) {
+	/* no page twice: sorted in the scratch, under the lock (it is the queue's) */
+	if (!err && queued) {
 		qsort(pages, (size_t)queued, sizeof(*pages), cmp_page_ptr);
 		for (long i = 1; i < queued; i++)
 			if (pages[i] == pages[i - 1]) {
@@ -505,7 +510,7 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 				break;
 			}
 	}
-	free(pages);
+	spin_unlock(&st->wb_lock);
 	return err;
 }
 

@@ -31,7 +31,8 @@ struct pagecache_state {
 	/* writeback in flight (mm/page-writeback.c): one queue for the machine's disks */
 	spinlock_t wb_lock;			/* leaf: the queue and disk_busy_until */
 	struct wb_inflight *wb_q;		/* [wb_head, wb_tail): in submission order */
-	size_t wb_head, wb_tail, wb_cap;
+	struct page **wb_sorted;		/* wb_cap entries: writeback_check's scratch */
+	size_t wb_head, wb_tail, wb_cap;	/* wb_cap: what both arrays hold */
 	uint64_t disk_busy_until;		/* virtual ns when the last queued write ends */
 	unsigned int reclaim_throttled;		/* reclaimers waiting (NR_THROTTLED_WRITTEN counts) */
 	/* the workingset's shadow nodes (mm/workingset.c): leaf nodes of the files' i_shadows */
