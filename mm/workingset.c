@@ -243,12 +243,16 @@ int workingset_shadow_init(struct kmm_machine *m, struct pagecache_state *st)
 
 void workingset_shadow_shutdown(struct kmm_machine *m, struct pagecache_state *st)
 {
-	(void)m;
 	unregister_shrinker(&st->shadow_shrinker);
-	/* files still mapped outlive the layer: their nodes leave the list, uncounted */
+	/*
+	 * Files still mapped outlive the layer: their nodes leave the list and
+	 * the count with it (WORKINGSET_NODES counts the list, as the checker
+	 * holds), and are freed with their files uncounted.
+	 */
 	spin_lock(&st->shadow_lock);
 	while (!list_empty(&st->shadow_nodes))
 		list_del_init(st->shadow_nodes.next);
+	mod_node_page_state(shadow_pgdat(m), WORKINGSET_NODES, -(long)st->nr_shadow_nodes);
 	st->nr_shadow_nodes = 0;
 	spin_unlock(&st->shadow_lock);
 }

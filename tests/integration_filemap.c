@@ -24,7 +24,9 @@
 #include <kmm/trace.h>
 
 #include "mm/include/mm.h"
+#include "mm/include/subsys.h"
 #include "mm/include/swap.h"
+#include "mm/include/vmstat.h"
 #include "tests/filemap_test.h"
 
 #define PG 4096
@@ -1106,4 +1108,44 @@ TEST(fadvise_dontneed_leaves_a_write_error_for_fsync)
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/big"), 0);
 	done(m);
+}
+
+/*
+ * The page cache's shutdown takes the shadow nodes off its list; a file a
+ * process still maps outlives it (the process layer shuts down later) and
+ * its nodes are freed uncounted then: workingset_nodes falls with the list
+ * at the layer's shutdown, so the counter agrees with the list to the end.
+ */
+TEST(workingset_nodes_fall_to_zero_when_the_page_cache_shuts_down)
+{
+	struct kmm_machine *m = kmm_boot("mem=64M");
+	const unsigned long stride = 64;	/* one page per leaf node of the index */
+	uint64_t map = 0;
+	unsigned char x;
+
+	assert_true(m != NULL);
+	kmm_use(m);
+	struct task_struct *a = kmm_spawn(m, "A");
+	int fd = kmm_open(a, "/data/kept", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(fd >= 3);
+	assert_eq(kmm_ftruncate(a, fd, 8 * stride * PG), 0);
+	assert_eq(kmm_fadvise(a, fd, 0, 0, KMM_POSIX_FADV_RANDOM), 0);	/* one page per read */
+	for (unsigned long i = 0; i < 8; i++)
+		assert_eq(kmm_pread(a, fd, &x, 1, i * stride * PG), 1);
+	lru_add_drain_all(m);
+	expect_true(kmm_reclaim(m, 64) >= 8);
+	expect_eq(vmstat_val(m, "workingset_nodes"), 8);
+	assert_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ, KMM_MAP_SHARED, 0, &map), 0);
+	expect_eq(kmm_check(m), 0);
+	/* subsys_shutdown_all() down to the page cache; the process layer and below stay */
+	for (int id = NR_SUBSYS - 1; id >= SUBSYS_FILEMAP; id--) {
+		if (!(m->subsys_up & (1UL << id)))
+			continue;
+		if (kmm_subsystems[id]->shutdown)
+			kmm_subsystems[id]->shutdown(m);
+		m->subsys_up &= ~(1UL << id);
+	}
+	expect_eq(node_page_state(NODE_DATA_M(m, 0), WORKINGSET_NODES), 0);
+	kmm_use(NULL);
+	kmm_shutdown(m);
 }
