@@ -826,7 +826,6 @@ unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned l
 {
 	unsigned long idx = 0, cached = 0;
 	struct page *page;
-	bool swapped;
 
 	memset(vec, 0, n);
 	if (!n)
@@ -839,16 +838,9 @@ unsigned long filemap_fincore(struct kmm_file *f, unsigned char *vec, unsigned l
 			break;
 		idx++;
 	}
-	swapped = f->swapped != 0;
 	spin_unlock(&f->i_pages_lock);
 	/* a shmem page on swap is in core while the swap cache still has it (mincore's rule) */
-	for (idx = 0; swapped && idx < n; idx++) {
-		if (!vec[idx] && shmem_incore(f, idx)) {
-			vec[idx] = 1;
-			cached++;
-		}
-	}
-	return cached;
+	return cached + shmem_fincore(f, vec, n);
 }
 
 /* ---- read() and write() ---- */

@@ -63,37 +63,100 @@ static void account_shmem_page(struct page *page, long n)
 	mod_node_page_state(pgdat, NR_SHMEM, n);
 }
 
-/* ---- Swap-out ---- */
-
 /*
- * Undo a write-out that failed: the page goes back to its index, unless the
- * index changed meanwhile (truncated): then it just leaves the swap cache.
- * Context: page locked, in the swap cache with @entry, mapping NULL.
+ * shmem_add_to_page_cache()'s swap half: @page, in the swap cache with
+ * @entry, takes the entry's place at @idx of @f again (the page cache's
+ * reference taken, the index entry's slot count dropped).
+ * Return: 0; -EAGAIN when @idx no longer holds @entry alone (truncated,
+ * or already back); -ENOMEM when the index has no room.
+ * Context: @page locked.
  */
-static void shmem_writeout_undo(struct kmm_file *f, unsigned long idx, struct page *page,
-				swp_entry_t entry)
+static int shmem_page_back(struct kmm_file *f, unsigned long idx, struct page *page, swp_entry_t entry)
 {
-	bool back = false;
+	int err = -EAGAIN;
 
 	spin_lock(&f->i_pages_lock);
-	if (xa_load(&f->i_swap, idx) == swp_to_radix(entry) && !xa_load(&f->i_pages, idx) &&
-	    xa_store(&f->i_pages, idx, page) == 0) {
+	if (PageSwapCache(page) && page->private == entry.val &&
+	    xa_load(&f->i_swap, idx) == swp_to_radix(entry) && !xa_load(&f->i_pages, idx))
+		err = xa_store(&f->i_pages, idx, page) ? -ENOMEM : 0;
+	if (!err) {
 		xa_erase(&f->i_swap, idx);
 		f->swapped--;
 		f->nrpages++;
 		page->mapping = f;
 		page->index = idx;
-		get_page(page);		/* the page cache's again */
-		back = true;
+		get_page(page);		/* the page cache's */
 	}
 	spin_unlock(&f->i_pages_lock);
-	if (back) {
+	if (!err) {
 		account_shmem_page(page, 1);
 		swap_free(f->m, entry);		/* the index entry's count */
 	}
-	delete_from_swap_cache(page);
-	page_flag_set(page, PG_dirty);		/* the only copy is in RAM */
+	return err;
 }
+
+/* ---- Walking the swap entries of a range ---- */
+
+#define SWAP_BATCH	32
+
+/*
+ * The swap entries of a shmem file at indexes [next, end], in index order,
+ * a batch at a time: each batch is found under one hold of i_pages_lock and
+ * used with the lock dropped (no swap lock is taken under it).
+ */
+struct swap_range {
+	struct kmm_file *f;
+	unsigned long next, end;	/* still to look at */
+	bool done;
+	unsigned int nr;		/* entries in the batch */
+	unsigned long idx[SWAP_BATCH];
+	swp_entry_t entry[SWAP_BATCH];
+};
+
+static void swap_range_init(struct swap_range *r, struct kmm_file *f, unsigned long start,
+			    unsigned long end)
+{
+	r->f = f;
+	r->next = start;
+	r->end = end;
+	r->done = start > end;
+	r->nr = 0;
+}
+
+/*
+ * The next batch of @r, taken out of the index (f->swapped follows) when
+ * @take: the caller then owns each entry's slot count.
+ * Return: the entries in the batch; 0 when the walk is over.
+ */
+static unsigned int swap_range_next(struct swap_range *r, bool take)
+{
+	struct kmm_file *f = r->f;
+
+	r->nr = 0;
+	spin_lock(&f->i_pages_lock);
+	while (!r->done && r->nr < SWAP_BATCH) {
+		void *v = f->swapped ? xa_find(&f->i_swap, &r->next, r->end, XA_PRESENT) : NULL;
+
+		if (!v) {
+			r->done = true;
+			break;
+		}
+		r->idx[r->nr] = r->next;
+		r->entry[r->nr++] = radix_to_swp(v);
+		if (take) {
+			xa_erase(&f->i_swap, r->next);
+			f->swapped--;
+		}
+		if (r->next == r->end || r->next == ~0UL)
+			r->done = true;
+		else
+			r->next++;
+	}
+	spin_unlock(&f->i_pages_lock);
+	return r->nr;
+}
+
+/* ---- Swap-out ---- */
 
 int shmem_writeout(struct page *page)
 {
@@ -118,21 +181,16 @@ int shmem_writeout(struct page *page)
 	}
 	entry = page_swap_entry(page);
 	/* swap_shmem_alloc(): the index entry holds the slot */
-	if (swap_duplicate(m, entry)) {
-		delete_from_swap_cache(page);
-		page_flag_set(page, PG_dirty);
-		unlock_page(page);
-		return -ENOSPC;
-	}
+	err = swap_duplicate(m, entry) ? -ENOSPC : 0;
+	if (err)
+		goto out_uncache;
 	spin_lock(&f->i_pages_lock);
 	if (page->mapping != f || xa_load(&f->i_pages, idx) != page ||
 	    xa_store(&f->i_swap, idx, swp_to_radix(entry))) {
 		spin_unlock(&f->i_pages_lock);
 		swap_free(m, entry);
-		delete_from_swap_cache(page);
-		page_flag_set(page, PG_dirty);
-		unlock_page(page);
-		return -EAGAIN;
+		err = -EAGAIN;
+		goto out_uncache;
 	}
 	/* shmem_delete_from_page_cache(): the swap entry takes the page's place */
 	xa_erase(&f->i_pages, idx);
@@ -144,8 +202,20 @@ int shmem_writeout(struct page *page)
 	page_flag_clear(page, PG_readahead);
 	put_user_page_ref(page);		/* the page cache's: the swap cache holds its own */
 	err = swap_writepage(page);
-	if (err)
-		shmem_writeout_undo(f, idx, page, entry);
+	if (!err) {
+		unlock_page(page);
+		return 0;
+	}
+	/*
+	 * The write failed: the page goes back to its index - unless
+	 * truncation took the index meanwhile. Then it just leaves the swap
+	 * cache with no mapping: reclaim puts it back on its list and drops
+	 * the isolation reference, its last, which frees it there.
+	 */
+	shmem_page_back(f, idx, page, entry);
+out_uncache:
+	delete_from_swap_cache(page);
+	page_flag_set(page, PG_dirty);		/* the only copy is in RAM */
 	unlock_page(page);
 	return err;
 }
@@ -174,36 +244,14 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 	}
 	lock_page(page);
 	folio_wait_writeback(page);	/* shmem_swapin_folio(): its swap-out must end first */
-	spin_lock(&f->i_pages_lock);
-	ok = PageSwapCache(page) && page->private == entry.val &&
-	     xa_load(&f->i_swap, idx) == swp_to_radix(entry) && !xa_load(&f->i_pages, idx);
-	if (ok && xa_store(&f->i_pages, idx, page)) {
-		spin_unlock(&f->i_pages_lock);
+	*err = shmem_page_back(f, idx, page, entry);
+	if (*err) {
 		unlock_page(page);
 		put_user_page_ref(page);
-		*err = -ENOMEM;
 		return NULL;
 	}
-	if (ok) {
-		/* shmem_add_to_page_cache(): the page takes the entry's place */
-		xa_erase(&f->i_swap, idx);
-		f->swapped--;
-		f->nrpages++;
-		page->mapping = f;
-		page->index = idx;
-		get_page(page);		/* the page cache's */
-	}
-	spin_unlock(&f->i_pages_lock);
-	if (!ok) {
-		unlock_page(page);
-		put_user_page_ref(page);
-		*err = -EAGAIN;
-		return NULL;
-	}
-	account_shmem_page(page, 1);
 	delete_from_swap_cache(page);
 	folio_mark_dirty(page);		/* its copy on swap goes: RAM holds the only one */
-	swap_free(m, entry);		/* the index entry's count */
 	unlock_page(page);
 	return page;
 }
@@ -233,23 +281,14 @@ struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *majo
 void shmem_swapin_range(struct kmm_file *f, unsigned long start, unsigned long end)
 {
 	struct kmm_machine *m = f->m;
-	unsigned long idx = start;
+	struct swap_range r;
 
 	if (!f->shmem || !pressure_of(m))
 		return;
-	for (;;) {
-		void *v;
-
-		spin_lock(&f->i_pages_lock);
-		v = f->swapped ? xa_find(&f->i_swap, &idx, end, XA_PRESENT) : NULL;
-		spin_unlock(&f->i_pages_lock);
-		if (!v)
-			break;
-		swap_cache_prefetch(m, radix_to_swp(v), procs_of(m)->user_gfp | __GFP_NOWARN);
-		if (idx == end || idx == ~0UL)
-			break;
-		idx++;
-	}
+	swap_range_init(&r, f, start, end);
+	while (swap_range_next(&r, false))
+		for (unsigned int i = 0; i < r.nr; i++)
+			swap_cache_prefetch(m, r.entry[i], procs_of(m)->user_gfp | __GFP_NOWARN);
 	lru_add_drain(m);
 }
 
@@ -282,25 +321,14 @@ static void shmem_free_swap(struct kmm_machine *m, swp_entry_t entry)
 
 unsigned long shmem_free_swap_range(struct kmm_file *f, unsigned long start, unsigned long end)
 {
-	unsigned long idx = start, freed = 0;
+	struct swap_range r;
+	unsigned long freed = 0;
 
-	for (;;) {
-		void *v;
-
-		spin_lock(&f->i_pages_lock);
-		v = f->swapped ? xa_find(&f->i_swap, &idx, end, XA_PRESENT) : NULL;
-		if (v) {
-			xa_erase(&f->i_swap, idx);
-			f->swapped--;
-		}
-		spin_unlock(&f->i_pages_lock);
-		if (!v)
-			break;
-		shmem_free_swap(f->m, radix_to_swp(v));
-		freed++;
-		if (idx == end || idx == ~0UL)
-			break;
-		idx++;
+	swap_range_init(&r, f, start, end);
+	while (swap_range_next(&r, true)) {
+		for (unsigned int i = 0; i < r.nr; i++)
+			shmem_free_swap(f->m, r.entry[i]);
+		freed += r.nr;
 	}
 	return freed;
 }
@@ -315,41 +343,27 @@ struct unuse_arg {
 static int unuse_file(struct kmm_file *f, void *arg)
 {
 	struct unuse_arg *a = arg;
-	unsigned long idx = 0;
+	struct swap_range r;
 
 	if (!f->shmem)
 		return 0;
-	for (;;) {
-		struct page *page;
-		bool major = false;
-		void *v = NULL;
-		int err;
+	swap_range_init(&r, f, 0, ~0UL);
+	while (swap_range_next(&r, false)) {
+		for (unsigned int i = 0; i < r.nr; i++) {
+			struct page *page;
+			bool major = false;
+			int err;
 
-		/* the next entry of the area from @idx on */
-		spin_lock(&f->i_pages_lock);
-		while (f->swapped && (v = xa_find(&f->i_swap, &idx, ~0UL, XA_PRESENT)) != NULL) {
-			if (swp_type(radix_to_swp(v)) == a->type)
-				break;
-			if (idx == ~0UL) {
-				v = NULL;
-				break;
-			}
-			idx++;
+			if (swp_type(r.entry[i]) != a->type)
+				continue;
+			page = shmem_get_swapped(f, r.idx[i], &major, &err);
+			if (page)
+				put_user_page_ref(page);
+			else if (err)
+				return a->err = err;
 		}
-		if (!f->swapped)
-			v = NULL;
-		spin_unlock(&f->i_pages_lock);
-		if (!v)
-			return 0;
-		page = shmem_get_swapped(f, idx, &major, &err);
-		if (page)
-			put_user_page_ref(page);
-		else if (err)
-			return a->err = err;
-		if (idx == ~0UL)
-			return 0;
-		idx++;
 	}
+	return 0;
 }
 
 int shmem_unuse(struct kmm_machine *m, unsigned int type)
@@ -364,18 +378,14 @@ int shmem_unuse(struct kmm_machine *m, unsigned int type)
 
 unsigned long shmem_partial_swap_usage(struct kmm_file *f, unsigned long start, unsigned long end)
 {
-	unsigned long idx = start, n = 0;
+	struct swap_range r;
+	unsigned long n = 0, nr;
 
-	if (!f || !f->shmem || start > end)
+	if (!f || !f->shmem)
 		return 0;
-	spin_lock(&f->i_pages_lock);
-	while (f->swapped && xa_find(&f->i_swap, &idx, end, XA_PRESENT)) {
-		n++;
-		if (idx == end || idx == ~0UL)
-			break;
-		idx++;
-	}
-	spin_unlock(&f->i_pages_lock);
+	swap_range_init(&r, f, start, end);
+	while ((nr = swap_range_next(&r, false)) != 0)
+		n += nr;
 	return n;
 }
 
@@ -391,9 +401,18 @@ bool shmem_next_swapped(struct kmm_file *f, unsigned long *idx, unsigned long en
 	return found;
 }
 
+/* filemap_get_incore_folio(): a swapped page still in the swap cache is in core. */
+static bool in_swap_cache(struct kmm_machine *m, swp_entry_t entry)
+{
+	struct page *page = pressure_of(m) ? swap_cache_get(m, entry) : NULL;
+
+	if (page)
+		put_user_page_ref(page);
+	return page != NULL;
+}
+
 bool shmem_incore(struct kmm_file *f, unsigned long idx)
 {
-	struct page *page = NULL;
 	void *v;
 
 	if (!f->shmem)
@@ -401,12 +420,24 @@ bool shmem_incore(struct kmm_file *f, unsigned long idx)
 	spin_lock(&f->i_pages_lock);
 	v = f->swapped ? xa_load(&f->i_swap, idx) : NULL;
 	spin_unlock(&f->i_pages_lock);
-	/* filemap_get_incore_folio(): a swapped page still in the swap cache is in core */
-	if (v && pressure_of(f->m))
-		page = swap_cache_get(f->m, radix_to_swp(v));
-	if (page)
-		put_user_page_ref(page);
-	return page != NULL;
+	return v && in_swap_cache(f->m, radix_to_swp(v));
+}
+
+unsigned long shmem_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n)
+{
+	struct swap_range r;
+	unsigned long found = 0;
+
+	if (!f->shmem || !n)
+		return 0;
+	swap_range_init(&r, f, 0, n - 1);
+	while (swap_range_next(&r, false))
+		for (unsigned int i = 0; i < r.nr; i++)
+			if (!vec[r.idx[i]] && in_swap_cache(f->m, r.entry[i])) {
+				vec[r.idx[i]] = 1;
+				found++;
+			}
+	return found;
 }
 
 struct swap_walk {

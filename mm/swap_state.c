@@ -292,20 +292,24 @@ static unsigned long swapin_nr_pages(struct pressure *p, struct swap_info_struct
 	return pages;
 }
 
-/* Read (if needed) and release one readahead page around the target. */
-static void readahead_one(struct kmm_machine *m, struct swap_info_struct *si, unsigned long off,
-			  gfp_t gfp)
+/*
+ * read_swap_cache_async() and the read of a page the caller lets go: the
+ * page of @entry is in the swap cache afterwards (read if it was not),
+ * unless memory or the read failed. @readahead: one of the window around a
+ * fault (PG_readahead, swap_ra).
+ */
+static void read_one(struct kmm_machine *m, struct swap_info_struct *si, swp_entry_t entry, gfp_t gfp,
+		     bool readahead)
 {
 	bool allocated;
-	struct page *page = read_swap_cache_async(m, swp_entry((unsigned int)si->type, off), gfp,
-						  &allocated);
+	struct page *page = read_swap_cache_async(m, entry, gfp, &allocated);
 
 	if (!page)
 		return;
 	if (allocated) {
-		if (swap_read_folio(m, si, page, off)) {
+		if (swap_read_folio(m, si, page, swp_offset(entry))) {
 			delete_from_swap_cache(page);
-		} else {
+		} else if (readahead) {
 			page_flag_set(page, PG_readahead);
 			count_vm_event(m, SWAP_RA);
 		}
@@ -316,17 +320,9 @@ static void readahead_one(struct kmm_machine *m, struct swap_info_struct *si, un
 void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp)
 {
 	struct swap_info_struct *si = entry_area(m, entry);
-	struct page *page;
-	bool allocated;
 
-	if (!si)
-		return;
-	page = read_swap_cache_async(m, entry, gfp, &allocated);
-	if (!page)
-		return;
-	if (allocated && swap_read_folio(m, si, page, swp_offset(entry)))
-		delete_from_swap_cache(page);
-	put_user_page_ref(page);
+	if (si)
+		read_one(m, si, entry, gfp, false);
 }
 
 /*
@@ -363,7 +359,8 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 			end = si->max - 1;
 		for (unsigned long o = start; o <= end; o++)
 			if (o != off)
-				readahead_one(m, si, o, gfp | __GFP_NOWARN | __GFP_NORETRY);
+				read_one(m, si, swp_entry((unsigned int)si->type, o),
+					 gfp | __GFP_NOWARN | __GFP_NORETRY, true);
 	}
 	return page;
 }

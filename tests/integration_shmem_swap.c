@@ -14,12 +14,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <kmm/fs.h>
 #include <kmm/proc.h>
+#include <kmm/trace.h>
 
 /* pwrite page @i of @fd with @tag's pattern. */
 static void file_write_page(struct task_struct *t, int fd, uint64_t i, uint64_t tag)
@@ -491,5 +494,137 @@ TEST(a_swap_read_error_is_eio_for_read_and_sigbus_for_a_fault)
 	CHECK(m);
 	kmm_exit(t, 0);
 	expect_eq(slots_used(m), 0);
+	done(m);
+}
+
+/* ---- A swap-out that fails while truncation takes the index ---- */
+
+struct cut_on_write_error {
+	struct task_struct *t;
+	int fd, fired, err;
+};
+
+/* At the first swap write error while a shmem index holds a swap entry: truncate the file. */
+static int cut_on_write_error(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	struct cut_on_write_error *c = arg;
+	long n = 0;
+
+	if (c->fired || !ev->str || !strstr(ev->str, "Write-error on swap-device"))
+		return 0;
+	shmem_for_each_swap_entry(m, count_entry, &n);
+	if (n) {
+		c->fired = 1;
+		c->err = kmm_ftruncate(c->t, c->fd, 0);
+	}
+	return 0;
+}
+
+/*
+ * A shmem page whose swap write fails after truncation took its index (the
+ * swap entry that stood for it) cannot go back to the file: it leaves the
+ * swap cache, reclaim puts it back on its list with no mapping, and the
+ * isolation reference, its last, frees it there (done's leak check proves
+ * it). Every swap write fails: the host refuses writes past the area's
+ * header (RLIMIT_FSIZE, EFBIG); truncation runs inside the write's error
+ * report, between the failed write and its undo.
+ */
+TEST(a_page_whose_swap_out_fails_while_truncation_takes_its_index_is_freed)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	long shmem0 = meminfo_kb(m, "Shmem:");
+	struct cut_on_write_error c = { t, -1, 0, 0 };
+	struct kmm_trace_sub sub = { .name = "cut", .mask = KMM_EVBIT(KMM_EV_CONSOLE),
+				     .fn = cut_on_write_error, .arg = &c };
+	struct rlimit saved, cap;
+	int id;
+
+	c.fd = kmm_open(t, "/dev/shm/cut", KMM_O_CREAT | KMM_O_RDWR);
+	assert_true(c.fd >= 3);
+	assert_eq(kmm_ftruncate(t, c.fd, 1024 * PAGE_SIZE), 0);
+	for (uint64_t i = 0; i < 1024; i++)
+		file_write_page(t, c.fd, i, 9);
+	expect_eq(meminfo_kb(m, "Shmem:") - shmem0, 4096);
+	id = kmm_trace_subscribe(m, &sub);
+	assert_true(id >= 0);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &saved);
+	cap = saved;
+	cap.rlim_cur = PAGE_SIZE;
+	assert_eq(setrlimit(RLIMIT_FSIZE, &cap), 0);
+	kmm_reclaim(m, 1UL << 20);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(c.fired, 1);
+	expect_eq(c.err, 0);
+	expect_str_contains(t_dmesg(m), "Write-error on swap-device (/swapfile, offset");
+	CHECK(m);
+	expect_eq(shmem_on_swap(m), 0);
+	expect_eq(meminfo_kb(m, "Shmem:"), shmem0);
+	kmm_close(t, c.fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/cut"), 0);
+	kmm_exit(t, 0);
+	/* (the process's own anonymous pages whose writes failed stayed in the swap cache until now) */
+	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	expect_eq(slots_used(m), 0);
+	done(m);
+}
+
+/* ---- fincore of a file with pages on swap ---- */
+
+/*
+ * fincore (filemap_fincore + shmem_fincore) counts a swapped page as in core
+ * exactly while the swap cache still holds it, for every page of a file
+ * whose swap entries span many of shmem_fincore's batches (it looks at the
+ * index once per batch, not once per page): it agrees page by page with
+ * mincore of a mapping of the file, which asks shmem_incore() one page at
+ * a time.
+ */
+TEST(fincore_of_a_file_with_swapped_pages_agrees_with_mincore_page_by_page)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	const uint64_t n = 512;
+	unsigned char *fvec = calloc(n, 1), *mvec = calloc(n, 1);
+	uint64_t a = 0;
+	long in_cache = 0, resident, cached;
+	int fd = kmm_open(t, "/dev/shm/core", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3 && fvec && mvec);
+	assert_eq(kmm_ftruncate(t, fd, n * PAGE_SIZE), 0);
+	for (uint64_t i = 0; i < n; i++)
+		file_write_page(t, fd, i, 13);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	long swapped = shmem_on_swap(m);
+	assert_true(swapped > 100);
+	resident = (long)n - swapped;
+	expect_eq((long)kmm_fincore(m, "/dev/shm/core", fvec, n), resident);
+	/* every third page read back into the swap cache (WILLNEED on a mapping), not mapped */
+	assert_eq(kmm_mmap_fd(t, fd, 0, n * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &a), 0);
+	for (uint64_t i = 0; i < n; i += 3)
+		if (!fvec[i]) {
+			assert_eq(kmm_madvise(t, a + i * PAGE_SIZE, PAGE_SIZE, KMM_MADV_WILLNEED), 0);
+			in_cache++;
+		}
+	expect_eq((long)global_node_page_state(m, NR_SWAPCACHE), in_cache);
+	expect_eq(shmem_on_swap(m), swapped);
+	cached = (long)kmm_fincore(m, "/dev/shm/core", fvec, n);
+	expect_eq(cached, resident + in_cache);
+	assert_eq(kmm_mincore(t, a, n * PAGE_SIZE, mvec), 0);
+	for (uint64_t i = 0; i < n; i++)
+		if ((fvec[i] & 1) != mvec[i]) {
+			kmm_test_fail(__FILE__, __LINE__, "page %" PRIu64 ": fincore %d, mincore %d", i,
+				      fvec[i], mvec[i]);
+			break;
+		}
+	CHECK(m);
+	kmm_close(t, fd);
+	expect_eq(kmm_unlink(m, "/dev/shm/core"), 0);
+	kmm_exit(t, 0);
+	expect_eq(slots_used(m), 0);
+	free(fvec);
+	free(mvec);
 	done(m);
 }

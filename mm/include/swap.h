@@ -237,6 +237,13 @@ bool shmem_next_swapped(struct kmm_file *f, unsigned long *idx, unsigned long en
 /** shmem_incore() - is the swapped-out page at @idx of @f still in the swap cache (mincore)? */
 bool shmem_incore(struct kmm_file *f, unsigned long idx);
 /**
+ * shmem_fincore() - shmem_incore() for the first @n pages of @f: @vec[i] set
+ * to 1 where it was 0 and page i is on swap but still in the swap cache.
+ * Context: takes i_pages_lock once per batch of swapped pages, not per page.
+ * Return: the entries of @vec it set.
+ */
+unsigned long shmem_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n);
+/**
  * shmem_for_each_swap_entry() - call @fn for every swap entry of every shmem
  * file until it returns non-zero (the swap checker). Context: the world
  * stopped (procs_stop); takes the files' locks. Return: that value or 0.
