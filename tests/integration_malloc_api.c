@@ -576,6 +576,30 @@ TEST(calloc_of_a_large_block_commits_nothing)
 	expect_eq(kmm_malloc_check(), 0);
 }
 
+/* Read file @path into @buf (at most @cap - 1 bytes, NUL-terminated) and remove it. */
+static void read_and_unlink(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	unlink(path);
+}
+
+/* What kmm_malloc_print_stats() writes, into @buf. */
+static void stats_text(char *buf, size_t cap)
+{
+	char path[] = "/tmp/kmm-malloc-stats-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	kmm_malloc_print_stats(fd);
+	close(fd);
+	read_and_unlink(path, buf, cap);
+}
+
 /*
  * Between kmalloc's classes up to 512 bytes the shim has its own caches
  * (malloc-48 ... malloc-448): each size takes the smallest class that
@@ -617,35 +641,17 @@ TEST(size_classes_between_kmallocs)
 	for (int i = 0; i < N; i++)
 		free(v[i]);
 	free(v);
-	char path[] = "/tmp/kmm-malloc-classes-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	kmm_malloc_print_stats(fd);
-	close(fd);
-	FILE *f = fopen(path, "r");
-	char buf[16384] = "";
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-	unlink(path);
+	char buf[16384];
+	stats_text(buf, sizeof(buf));
 	expect_str_contains(buf, "malloc-320");
 	expect_eq(kmm_malloc_check(), 0);
 }
 
 TEST(stats_print)
 {
-	char path[] = "/tmp/kmm-malloc-stats-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	kmm_malloc_print_stats(fd);
-	close(fd);
-	FILE *f = fopen(path, "r");
-	char buf[4096] = "";
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	unlink(path);
+	char buf[4096];
+
+	stats_text(buf, sizeof(buf));
 	expect_str_contains(buf, "kmm-malloc: machine \"mem=");
 	expect_str_contains(buf, "peak");
 }
@@ -671,13 +677,8 @@ TEST(stats_count_bytes)
 		int status = 0;
 		waitpid(pid, &status, 0);
 		expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		FILE *f = fopen(path, "r");
-		char buf[8192] = "";
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		buf[n] = 0;
-		if (f)
-			fclose(f);
-		unlink(path);
+		char buf[8192];
+		read_and_unlink(path, buf, sizeof(buf));
 		expect_str_contains(buf, "kmm-malloc: current ");
 		expect_str_contains(buf, "slabinfo - version: 2.1");
 		expect_str_contains(buf, "kmalloc-8k");
