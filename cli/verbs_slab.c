@@ -654,7 +654,7 @@ static const struct verb slab_verb_list[] = {
 	  slabinfo_check, slabinfo_run },
 };
 
-/* slab.<cache>.<field>: slabs full partial empty cpu_slabs objects active_objs */
+/* slab.<cache>.<field>: slabs full partial empty cpu_slabs cpu_partial objects active_objs */
 static int slab_term_split(const char *name, char *cache, size_t len, const char **field)
 {
 	const char *rest = name + strlen("slab.");
@@ -669,7 +669,7 @@ static int slab_term_split(const char *name, char *cache, size_t len, const char
 }
 
 static const char *const slab_fields[] = { "slabs", "full", "partial", "empty", "cpu_slabs",
-					   "objects", "active_objs" };
+					   "cpu_partial", "objects", "active_objs" };
 
 static int slab_term_check(const char *name, char *err, size_t errlen)
 {
@@ -683,7 +683,8 @@ static int slab_term_check(const char *name, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(slab_fields); i++)
 		if (!strcmp(field, slab_fields[i]))
 			return 0;
-	static const char fields[] = "slabs full partial empty cpu_slabs objects active_objs";
+	static const char fields[] =
+		"slabs full partial empty cpu_slabs cpu_partial objects active_objs";
 	char hint[96];
 	snprintf(err, errlen, "unknown field '%s' (%s%s)", field,
 		 word_hint(field, fields, hint, sizeof(hint)), fields);
@@ -708,6 +709,7 @@ static int slab_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 		      !strcmp(field, "partial") ? (long long)sc.nr_partial :
 		      !strcmp(field, "empty") ? (long long)sc.nr_empty :
 		      !strcmp(field, "cpu_slabs") ? (long long)sc.nr_cpu :
+		      !strcmp(field, "cpu_partial") ? (long long)sc.nr_cpu_partial :
 		      !strcmp(field, "objects") ? (long long)sc.nr_objs : (long long)sc.active_objs;
 	value_set_int(out, v);
 	return 0;
@@ -715,7 +717,8 @@ static int slab_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 
 static const struct term slab_terms[] = {
 	{ "slab.", "slab.CACHE.FIELD",
-	  "a cache's slabs, full, partial, empty, cpu_slabs, objects or active_objs",
+	  "a cache's slabs, full, partial (on the node lists), empty, cpu_slabs, cpu_partial "
+	  "(slabs on the CPUs' partial lists), objects or active_objs",
 	  slab_term_check, slab_term_eval },
 };
 

@@ -7,16 +7,20 @@
  * struct page of the slab's pages (flags, page_type and _refcount where
  * struct page has them); the per-CPU slab with its lockless-to-others
  * freelist; per-node partial lists. Added, from the classic SLAB: a full list
- * and an empty list per node (SLUB keeps empty slabs on its partial list and
- * full slabs nowhere), and slab colouring.
+ * and an empty list per node (SLUB keeps empty slabs on its partial list), and
+ * slab colouring. Full slabs are on no list, as in SLUB, except those of debug
+ * caches, which keep the full list SLUB keeps for SLAB_STORE_USER.
  *
  * Invariant (per cache, per node, under n->list_lock):
  *   every slab of the cache is in exactly one place: a CPU slot's cpu slab
  *   (frozen), a CPU slot's partial list (any inuse < objects: remote frees
  *   may empty it), n->partial (0 < inuse < objects), n->full (inuse ==
- *   objects), n->empty (inuse == 0), or the machine's RCU queue (discarded,
- *   waiting for a grace period); a CPU's partial list holds at most
- *   cpu_partial_slabs slabs; and
+ *   objects, debug caches), full on no list (inuse == objects, every other
+ *   cache: SLAB_LIST_FULL_OFF), n->empty (inuse == 0), or the machine's RCU
+ *   queue (discarded, waiting for a grace period); a CPU's partial list holds
+ *   at most cpu_partial_slabs slabs; the slabs full on no list of a node are
+ *   nr_slabs - nr_partial - nr_full - its CPU slabs - its CPU partial slabs
+ *   (counted holding every CPU slot and list_lock: slab_full_off()); and
  *   objects - inuse == length(slab->freelist) for an unfrozen slab,
  *   objects - inuse == length(slab->freelist) for a frozen one too, where the
  *   objects on the owning CPU's c->freelist count as in use (as in SLUB).
@@ -46,9 +50,17 @@ enum slab_list_id {
 	SLAB_LIST_CPU,		/* a CPU slot's cpu slab (frozen) */
 	SLAB_LIST_CPU_PARTIAL,	/* on a CPU slot's partial list (not frozen) */
 	SLAB_LIST_PARTIAL,
-	SLAB_LIST_FULL,
+	SLAB_LIST_FULL,		/* on n->full (debug caches) */
 	SLAB_LIST_EMPTY,
 	SLAB_LIST_RCU,		/* discarded, freed at the end of the grace period */
+	/*
+	 * Full, on no list (every cache without debug flags, as in SLUB): enters
+	 * and leaves this state only inside a CPU slot's section, so a thread
+	 * holding every slot sees these slabs stand still; the first free into
+	 * one moves it to the freeing CPU's partial list without list_lock
+	 * (__slab_free(), Linux's put_cpu_partial).
+	 */
+	SLAB_LIST_FULL_OFF,
 };
 
 /*
@@ -175,7 +187,8 @@ struct kmem_cache_cpu {
 struct kmem_cache_node {
 	spinlock_t list_lock;		/* protects everything below */
 	unsigned long nr_partial;	/* partial + empty slabs (Linux's meaning) */
-	unsigned long nr_full, nr_empty;
+	unsigned long nr_full;		/* slabs on @full (debug caches; see slab_full_off()) */
+	unsigned long nr_empty;
 	unsigned long nr_slabs;		/* all slabs of the node (cpu slabs too) */
 	unsigned long total_objects;
 	unsigned int colour_next;	/* next slab's colour index */
@@ -316,6 +329,17 @@ unsigned long slab_rng_next(struct slab_machine *st);
 /** virt_to_slab_m() - the slab holding @addr on @m, or NULL if its page is no slab. */
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr);
 void *slab_address(const struct slab *slab);
+/** __free_slab() - return @slab's pages to the buddy allocator. Context: on no list, no slab lock. */
+void __free_slab(struct kmem_cache *s, struct slab *slab);
+/**
+ * flush_all() - flush every CPU slot's cpu slab and partial slabs of @s back
+ * to the node lists. Context: holds every slot (one process-wide barrier,
+ * Linux's IPIs of flush_all); not from inside a slot section.
+ */
+void flush_all(struct kmem_cache *s);
+
+/* ---- mm/slub_machine.c ---- */
+
 /** slab_rcu_barrier() - free every slab waiting for a grace period. */
 void slab_rcu_barrier(struct kmm_machine *m);
 int slub_init_machine(struct kmm_machine *m);
@@ -705,6 +729,21 @@ void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
 bool free_check(struct kmem_cache *s, struct slab *slab, void *obj);
 /** list_slab_objects() - report the objects still allocated in @slab (cache destroy). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab);
+/**
+ * slab_full_off() - the slabs of @s on node @nid that are full on no list:
+ * the node's slabs less those on its lists, its CPU slabs and its CPU
+ * partial slabs. Context: every CPU slot and the node's list_lock held.
+ */
+unsigned long slab_full_off(struct kmem_cache *s, int nid);
+/**
+ * for_each_full_off_slab() - call @fn(slab, @arg) on every slab of @m that is
+ * full on no list (SLAB_LIST_FULL_OFF), walking @m's initialised lowmem
+ * frames in pfn order; a nonzero return stops the walk.
+ * Return: 0, or @fn's nonzero return.
+ * Context: every CPU slot held (such slabs stand still), or single-threaded.
+ */
+int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, void *arg),
+			   void *arg);
 /* slub_check(), slab_count(), slab_node_counts(), slab_draw(): mm/include/slab.h */
 
 /* ---- mm/slab_common.c ---- */

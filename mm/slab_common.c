@@ -370,18 +370,45 @@ void kmem_cache_free_struct(struct kmem_cache *s, bool into_slab)
 		kmem_cache_free(st->kmem_cache, s);
 }
 
-/* Every slab of @s (node lists, CPU slabs, CPU partial lists) names @s as its cache. */
-static void bootstrap_slabs(struct kmem_cache *s)
+/* What bootstrap_full_off() renames: @boot's full slabs on no list become @s's. */
+struct bootstrap_full {
+	struct kmem_cache *s, *boot;
+};
+
+static int bootstrap_full_off(struct slab *slab, void *arg)
+{
+	struct bootstrap_full *b = arg;
+
+	if (slab->slab_cache == b->boot)
+		slab->slab_cache = b->s;
+	return 0;
+}
+
+/*
+ * Every slab of @s (node lists, CPU slabs, CPU partial lists, full on no
+ * list) names @s as its cache instead of @boot. Linux assumes a boot cache
+ * has no full slab here; kmm finds any by their frames.
+ */
+static void bootstrap_slabs(struct kmem_cache *s, struct kmem_cache *boot)
 {
 	struct kmm_machine *m = s->machine;
 	struct list_head *pos;
+	unsigned long full_off = 0;
 
+	kmm_cpu_lock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
 		struct list_head *lists[3] = { &n->partial, &n->full, &n->empty };
+		spin_lock(&n->list_lock);
+		full_off += slab_full_off(s, nid);
 		for (int l = 0; l < 3; l++)
 			list_for_each(pos, lists[l])
 				list_entry(pos, struct slab, slab_list)->slab_cache = s;
+		spin_unlock(&n->list_lock);
+	}
+	if (full_off) {
+		struct bootstrap_full b = { .s = s, .boot = boot };
+		for_each_full_off_slab(m, bootstrap_full_off, &b);
 	}
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
@@ -390,6 +417,7 @@ static void bootstrap_slabs(struct kmem_cache *s)
 		list_for_each(pos, &c->partial)
 			list_entry(pos, struct slab, slab_list)->slab_cache = s;
 	}
+	kmm_cpu_unlock_all(m);
 }
 
 /* A list head copied from @from to @to: its entries' links point at @to now. */
@@ -441,7 +469,7 @@ static struct kmem_cache *bootstrap(struct kmem_cache *boot)
 		s->node[nid] = nodes[nid];
 	}
 	s->host_nodes = false;
-	bootstrap_slabs(s);
+	bootstrap_slabs(s, boot);
 	spin_lock(&st->slab_mutex);
 	list_del(&boot->list);
 	list_add(&s->list, &st->caches);

@@ -19,12 +19,14 @@
  * plain store and a load, no locked instruction (see slab_alloc_fast() for
  * why not a cmpxchg); a free into another slab is Linux's lockless
  * __slab_free (one cmpxchg16b on freelist+counters; the slab lock is a bit
- * inside that pair; PG_locked without a 16-byte compare-and-swap); a slab
- * freed from full goes back to its
- * node's partial list, not to the freeing CPU's (Linux's put_cpu_partial),
- * so a single-threaded run shows the node lists it always did.
- * Added, from the classic SLAB: full and empty lists per node, so the picture
- * of full/partial/empty slabs is always visible; slab colouring (each new slab
+ * inside that pair; PG_locked without a 16-byte compare-and-swap). A full
+ * slab is on no list (a debug cache's is on n->full, as SLUB keeps it for
+ * SLAB_STORE_USER), and the first free into it moves it to the freeing CPU's
+ * partial list in the same swap, without list_lock (put_cpu_partial(),
+ * draining that list to the nodes first when it is already full).
+ * Added, from the classic SLAB: an empty list per node (and the full list of
+ * debug caches), so the picture of full/partial/empty slabs stays visible
+ * (full slabs on no list are found by their frames); slab colouring (each new slab
  * of a node starts its first object colour_next * colour_off bytes in; the
  * metadata stays in struct page, so the colour only shifts where objects
  * start, the offset is kept in slab->colour and every address-to-index
@@ -37,7 +39,8 @@
  *
  * The debug reports and checks, the counts and drawing, and the checker are
  * in mm/slub_debug.c; a cache's layout (calculate_sizes() and the orders) is
- * in mm/slub_layout.c; the helpers these files use are in mm/slab.h.
+ * in mm/slub_layout.c; a machine's slab state, its RCU grace periods and its
+ * teardown in mm/slub_machine.c; the helpers these files use are in mm/slab.h.
  *
  * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
  *          n->list_lock -> slab_lock (mm/slab.h) -> zone->lock (page
@@ -194,7 +197,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 }
 
 /* Return the slab's pages to the buddy allocator. No slab lock held. */
-static void __free_slab(struct kmem_cache *s, struct slab *slab)
+void __free_slab(struct kmem_cache *s, struct slab *slab)
 {
 	struct kmm_machine *m = s->machine;
 	struct page *page = slab_page(slab);
@@ -232,38 +235,6 @@ static void discard_slab(struct kmem_cache *s, struct slab *slab)
 	__free_slab(s, slab);
 }
 
-void slab_rcu_barrier(struct kmm_machine *m)
-{
-	struct slab_machine *st = slab_state(m);
-	struct list_head done;
-
-	if (!st)
-		return;
-	INIT_LIST_HEAD(&done);
-	spin_lock(&st->rcu_lock);
-	list_splice_tail_init(&st->rcu_pending, &done);
-	st->nr_rcu_pending = 0;
-	st->rcu_seq++;
-	spin_unlock(&st->rcu_lock);
-	while (!list_empty(&done)) {
-		struct slab *slab = list_first_entry(&done, struct slab, slab_list);
-		list_del(&slab->slab_list);
-		__free_slab(slab->slab_cache, slab);
-	}
-}
-
-void kmm_synchronize_rcu(struct kmm_machine *m)
-{
-	slab_rcu_barrier(m);
-}
-
-void synchronize_rcu(void)
-{
-	struct kmm_machine *m = kmm_current();
-	if (m)
-		slab_rcu_barrier(m);
-}
-
 /* ---- Node lists (n->list_lock held) ---- */
 
 static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
@@ -280,6 +251,9 @@ static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 	case SLAB_LIST_FULL:
 		n->nr_full--;
 		break;
+	case SLAB_LIST_FULL_OFF:	/* on no list */
+		slab_set_list(slab, SLAB_LIST_NONE);
+		return;
 	default:
 		return;
 	}
@@ -290,7 +264,8 @@ static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 /*
  * Put an unfrozen slab on the list its inuse count says. An empty slab is
  * kept only while the node has fewer than min_partial partial slabs (Linux's
- * rule); otherwise it leaves the node and the caller discards it.
+ * rule); otherwise it leaves the node and the caller discards it. A full slab
+ * goes on no list (SLAB_LIST_FULL_OFF), a debug cache's on n->full.
  * Return: true if the caller must discard @slab (after dropping list_lock).
  */
 static bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
@@ -309,9 +284,13 @@ static bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, s
 		n->nr_partial++;
 		n->nr_empty++;
 	} else if (inuse == slab->objects) {
-		list_add(&slab->slab_list, &n->full);
-		slab_set_list(slab, SLAB_LIST_FULL);
-		n->nr_full++;
+		if (kmem_cache_debug(s)) {
+			list_add(&slab->slab_list, &n->full);
+			slab_set_list(slab, SLAB_LIST_FULL);
+			n->nr_full++;
+		} else {
+			slab_set_list(slab, SLAB_LIST_FULL_OFF);
+		}
 	} else {
 		list_add_tail(&slab->slab_list, &n->partial);
 		slab_set_list(slab, SLAB_LIST_PARTIAL);
@@ -458,6 +437,22 @@ static void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 }
 
 /*
+ * put_cpu_partial() - @slab, full until the free into it that this CPU has
+ * just made (whose swap set its list byte to SLAB_LIST_CPU_PARTIAL), onto
+ * @c's partial list, at the head as Linux pushes it. When the list already
+ * holds cpu_partial_slabs slabs, they go back to their nodes first (6.12's
+ * drain); otherwise no list_lock is taken.
+ * Context: the slot's guard held, no list_lock.
+ */
+static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	if (unlikely(c->nr_partial >= s->cpu_partial_slabs))
+		put_partials(s, c);
+	list_add(&slab->slab_list, &c->partial);
+	c->nr_partial++;
+}
+
+/*
  * Refill the cpu slab (Linux's get_partial): from this CPU's partial list
  * without a shared lock, else from a node: a partial (else an empty) slab
  * becomes the cpu slab and, as get_partial_node() does, more partial slabs
@@ -594,6 +589,22 @@ pop:
 
 /* ---- The locked path: debug caches and node-specific allocations ---- */
 
+/*
+ * Enter @cpu's slot for alloc_single() when @s has no debug flag: a slab
+ * it fills goes full on no list, a state that changes only inside a slot
+ * section (mm/slab.h). Return: the token for slot_leave_nondebug().
+ */
+static int slot_enter_nondebug(struct kmem_cache *s, int cpu)
+{
+	return kmem_cache_debug(s) ? 0 : kmm_cpu_enter(slot_guard(s, cpu));
+}
+
+static void slot_leave_nondebug(struct kmem_cache *s, int cpu, int owned)
+{
+	if (!kmem_cache_debug(s))
+		kmm_cpu_exit(slot_guard(s, cpu), owned);
+}
+
 static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 			  size_t orig_size)
 {
@@ -602,8 +613,10 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 	int cpu = kmm_this_cpu(m);
 	int first = node == NUMA_NO_NODE ? local_node(m, cpu) : node;
 	int tries = node == NUMA_NO_NODE ? m->nr_node_ids : 1;
+	int owned;
 
 	{
+		owned = slot_enter_nondebug(s, cpu);
 		for (int k = 0; k < tries; k++) {
 			struct kmem_cache_node *n = get_node(s, (first + k) % m->nr_node_ids);
 			spin_lock(&n->list_lock);
@@ -633,15 +646,19 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 			if (obj && kmem_cache_debug(s))
 				alloc_debug_processing(s, slab, obj, caller, orig_size);
 			spin_unlock(&n->list_lock);
-			if (obj)
+			if (obj) {
+				slot_leave_nondebug(s, cpu, owned);
 				return obj;
+			}
 		}
-		/* Nothing free on the nodes: allocate from a new slab. */
+		slot_leave_nondebug(s, cpu, owned);
+		/* Nothing free on the nodes: allocate from a new slab (no slot section across it). */
 		struct slab *slab = new_slab(s, node == NUMA_NO_NODE ? gfp : gfp | __GFP_THISNODE,
 					     node);
 		if (!slab)
 			goto out_nomem;
 		struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+		owned = slot_enter_nondebug(s, cpu);
 		spin_lock(&n->list_lock);
 		n->nr_slabs++;
 		n->total_objects += slab->objects;
@@ -655,6 +672,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 		if (kmem_cache_debug(s))
 			alloc_debug_processing(s, slab, obj, caller, orig_size);
 		spin_unlock(&n->list_lock);
+		slot_leave_nondebug(s, cpu, owned);
 		return obj;
 	}
 out_nomem:
@@ -877,22 +895,65 @@ static __attribute__((noinline, cold)) void slab_free_bad(struct kmem_cache *s, 
 	slab_unlock(slab);
 }
 
+/*
+ * The end of a free that may move @slab (both __slab_free() variants): with
+ * list_lock held (@locked), a slab still on the node (@on_node) goes where
+ * @inuse says and the lock is dropped; a slab this free claimed from full
+ * (@to_cpu) goes on this CPU's partial list; an empty slab the node does
+ * not keep is discarded. Context: this CPU's slot section.
+ */
+static void slab_free_settle(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
+			     bool locked, bool on_node, bool to_cpu, unsigned int inuse)
+{
+	bool discard = false;
+
+	if (locked) {
+		if (on_node) {
+			list_remove_locked(n, slab);
+			discard = place_slab_locked(s, n, slab, inuse);
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (to_cpu)
+		put_cpu_partial(s, &s->cpu_slab[slab_this_cpu(s->machine)], slab);
+	if (discard)
+		discard_slab(s, slab);
+}
+
 #if SLAB_CMPXCHG_DOUBLE
 /*
- * __slab_free() of a free that moves the slab between node lists (a full
- * slab's first free, an unfrozen slab's last object): n->list_lock first,
- * as Linux takes it, then the swap, then the slab goes where its count says.
- * Out of line: most remote frees move nothing and save no registers for it.
+ * Does a free into a slab with @counters maybe move it? Not frozen, not on
+ * a CPU's partial list, and full (on no list, or a transition's) or down to
+ * its last object.
+ */
+static inline bool slab_free_relists(unsigned long counters)
+{
+	struct slab c;
+
+	c.counters = counters;
+	return !(c.frozen & 1) && c.list != SLAB_LIST_CPU_PARTIAL &&
+	       (c.inuse == c.objects || c.inuse == 1);
+}
+
+/*
+ * __slab_free() of a free that may move its slab: a full slab's first free
+ * (Linux's put_cpu_partial: the swap itself sets the list byte to
+ * SLAB_LIST_CPU_PARTIAL, so exactly one free claims the slab, and it goes
+ * to this CPU's partial list with no list_lock), or an unfrozen node slab's
+ * last object or a slab between states (n->list_lock first, as Linux takes
+ * it, then the swap, then the slab goes where its count says). Out of line:
+ * most remote frees move nothing and save no registers for it (nor look up
+ * this CPU's kmem_cache_cpu).
+ * Context: this CPU's slot section.
  */
 static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, struct slab *slab,
 							 void *obj)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
-	bool on_node, discard = false;
-	unsigned int inuse;
+	bool locked = false, on_node = false, to_cpu = false;
+	unsigned int inuse = 0;
 	int spins = 0;
 
-	spin_lock(&n->list_lock);
 	for (;;) {
 		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
 		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
@@ -903,35 +964,29 @@ static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, s
 			slab_lock_wait(&spins);
 			continue;
 		}
-		/* Looked at again under list_lock: another free may have moved it meanwhile. */
-		on_node = !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
 		new.inuse--;
 		set_freepointer(s, obj, prior);
+		if (!(new.frozen & 1) && new.list == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
+			new.list = SLAB_LIST_CPU_PARTIAL;
+			if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
+				to_cpu = true;
+				break;
+			}
+			continue;
+		}
+		if (!locked && slab_free_relists(counters)) {
+			spin_lock(&n->list_lock);
+			locked = true;
+			continue;
+		}
+		/* Looked at again under list_lock: another free may have moved it meanwhile. */
+		on_node = locked && !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
 		if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
 			inuse = new.inuse;
 			break;
 		}
 	}
-	if (on_node) {
-		list_remove_locked(n, slab);
-		discard = place_slab_locked(s, n, slab, inuse);
-	}
-	spin_unlock(&n->list_lock);
-	if (discard)
-		discard_slab(s, slab);
-}
-
-/*
- * Does a free into a slab with @counters move it between node lists? Not
- * frozen, not on a CPU's partial list, and full or down to its last object.
- */
-static inline bool slab_free_relists(unsigned long counters)
-{
-	struct slab c;
-
-	c.counters = counters;
-	return !(c.frozen & 1) && c.list != SLAB_LIST_CPU_PARTIAL &&
-	       (c.inuse == c.objects || c.inuse == 1);
+	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
 }
 
 /* __slab_free() once its first swap did not go through: the retry loop, waits included. */
@@ -963,17 +1018,19 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
  * A free into a slab that is not this CPU's cpu slab: Linux's lockless
  * __slab_free(). The object is pushed on slab->freelist and inuse dropped
  * in one slab_cmpxchg(), no lock taken, whoever else frees into the slab at
- * the same time. Only a free that moves the slab between node lists (a
- * full slab's first free, an unfrozen slab's last object) takes list_lock
- * (__slab_free_relist()); a cpu slab (frozen) or a slab on a CPU's partial
- * list moves nowhere. One locked instruction per free, where the slab lock
- * took two. The shadow byte goes to FREE before the swap (after it the
- * object may be allocated again at once); the caller is inside its CPU
- * slot's section, so the checker (which holds every slot) never sees an
- * object marked free and not yet pushed. While a slab lock holder has the
- * pair, the swap fails and the free waits for it (__slab_free_retry()). The
- * first attempt calls nothing but these two, as tail calls, so it saves no
- * registers.
+ * the same time. A full slab's first free moves it to this CPU's partial
+ * list, claimed in that same swap and still without a lock; only a free
+ * that moves a slab between node lists (an unfrozen node slab's last
+ * object) takes list_lock (both in __slab_free_relist()); a cpu slab
+ * (frozen) or a slab on a CPU's partial list moves nowhere. One locked
+ * instruction per free, where the slab lock took two. The shadow byte goes
+ * to FREE before the swap (after it the object may be allocated again at
+ * once); the caller is inside its CPU slot's section, so the checker
+ * (which holds every slot) never sees an object marked free and not yet
+ * pushed, nor a slab claimed and not yet on the CPU's list. While a slab
+ * lock holder has the pair, the swap fails and the free waits for it
+ * (__slab_free_retry()). The first attempt calls nothing but these two, as
+ * tail calls, so it saves no registers.
  * Context: this thread's slot section (owned: no lock).
  */
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
@@ -1008,7 +1065,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
-	bool locked = false, discard = false;
+	bool locked = false, to_cpu = false;
 
 	bool on_node;
 
@@ -1016,6 +1073,12 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		slab_lock(slab);
 		/* A cpu slab or one on a CPU's partial list changes no node list. */
 		on_node = !slab_frozen(slab) && slab_list_id(slab) != SLAB_LIST_CPU_PARTIAL;
+		if (on_node && slab_list_id(slab) == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
+			/* Full on no list: to this CPU's partial list (put_cpu_partial()). */
+			on_node = false;
+			to_cpu = true;
+			break;
+		}
 		if (on_node && !locked &&
 		    (slab->inuse == slab->objects || slab->inuse == 1)) {
 			/* The slab changes list: take list_lock first (lock order). */
@@ -1032,6 +1095,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 			spin_unlock(&n->list_lock);
 		return;
 	}
+	if (to_cpu)
+		slab_set_list(slab, SLAB_LIST_CPU_PARTIAL);
 	shadow_set(st, m, obj, SHADOW_FREE);
 	set_freepointer(s, obj, slab->freelist);
 	slab->freelist = obj;
@@ -1039,15 +1104,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - 1));
 	unsigned int inuse = slab->inuse;
 	slab_unlock(slab);
-	if (locked) {
-		if (on_node) {
-			list_remove_locked(n, slab);
-			discard = place_slab_locked(s, n, slab, inuse);
-		}
-		spin_unlock(&n->list_lock);
-	}
-	if (discard)
-		discard_slab(s, slab);
+	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
 }
 #endif
 
@@ -1312,12 +1369,8 @@ slow:
 
 /* ---- Cache-wide operations ---- */
 
-/*
- * Flush every CPU slot's cpu slab and partial slabs of @s back to the node
- * lists. Context: holds every slot (one process-wide barrier, Linux's IPIs
- * of flush_all); not from inside a slot section.
- */
-static void flush_all(struct kmem_cache *s)
+/* flush_all(): mm/slab.h */
+void flush_all(struct kmem_cache *s)
 {
 	struct kmm_machine *m = s->machine;
 
@@ -1398,102 +1451,4 @@ void __kmem_cache_release(struct kmem_cache *s)
 {
 	free(s->random_seq);
 	free(s->cpu_slab);
-}
-
-/* ---- Per-machine setup ---- */
-
-int slub_init_machine(struct kmm_machine *m)
-{
-	struct slab_machine *st = calloc(1, sizeof(*st));
-
-	if (!st)
-		return -ENOMEM;
-	spin_lock_init(&st->slab_mutex);
-	spin_lock_init(&st->rng_lock);
-	spin_lock_init(&st->rcu_lock);
-	sim_rwlock_init(&st->shrinker_rwsem);
-	INIT_LIST_HEAD(&st->caches);
-	INIT_LIST_HEAD(&st->rcu_pending);
-	st->shadow_len = (kmm_direct_map_bytes(m) >> 3) + 1;
-	st->shadow = sim_reserve(st->shadow_len, true);
-	if (!st->shadow) {
-		free(st);
-		return -ENOMEM;
-	}
-	/* Deterministic per command line: same boot, same freelist order. */
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *p = m->cmdline; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	st->rng = h | 1;
-	m->subsys[SUBSYS_SLAB] = st;
-	return 0;
-}
-
-uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m)
-{
-	struct slab_machine *st = m ? slab_state(m) : NULL;
-
-	if (!st)
-		return 0;
-	return (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
-}
-
-/*
- * Take every slab of boot cache @s off its lists onto @doomed (they hold the
- * structures of every cache: freed last, by free_boot_slabs()).
- */
-static void detach_boot_slabs(struct kmem_cache *s, struct list_head *doomed)
-{
-	if (!s)
-		return;
-	flush_all(s);
-	for (int nid = 0; nid < s->machine->nr_node_ids; nid++) {
-		struct kmem_cache_node *n = get_node(s, nid);
-		list_splice_tail_init(&n->partial, doomed);
-		list_splice_tail_init(&n->full, doomed);
-		list_splice_tail_init(&n->empty, doomed);
-	}
-}
-
-/* Free the slabs detach_boot_slabs() took, as cache @copy (a copy: @s lived in one). */
-static void free_boot_slabs(struct kmem_cache *copy, struct list_head *doomed)
-{
-	while (!list_empty(doomed)) {
-		struct slab *slab = list_first_entry(doomed, struct slab, slab_list);
-		list_del(&slab->slab_list);
-		__free_slab(copy, slab);
-	}
-}
-
-void slub_shutdown_machine(struct kmm_machine *m)
-{
-	struct slab_machine *st = slab_state(m);
-	struct list_head doomed_caches, doomed_nodes;
-	struct kmem_cache kmem_cache, kmem_cache_node;
-
-	if (!st)
-		return;
-	shrinker_shutdown_machine(m);
-	INIT_LIST_HEAD(&doomed_caches);
-	INIT_LIST_HEAD(&doomed_nodes);
-	detach_boot_slabs(st->kmem_cache, &doomed_caches);
-	detach_boot_slabs(st->kmem_cache_node, &doomed_nodes);
-	if (st->kmem_cache)
-		kmem_cache = *st->kmem_cache;
-	if (st->kmem_cache_node)
-		kmem_cache_node = *st->kmem_cache_node;
-	while (!list_empty(&st->caches)) {
-		struct kmem_cache *s = list_first_entry(&st->caches, struct kmem_cache, list);
-		list_del(&s->list);
-		__kmem_cache_release(s);
-		kmem_cache_free_struct(s, false);	/* their slabs go below */
-	}
-	if (st->kmem_cache)
-		free_boot_slabs(&kmem_cache, &doomed_caches);
-	if (st->kmem_cache_node)
-		free_boot_slabs(&kmem_cache_node, &doomed_nodes);
-	sim_release(st->shadow, st->shadow_len);
-	sim_rwlock_destroy(&st->shrinker_rwsem);
-	free(st);
-	m->subsys[SUBSYS_SLAB] = NULL;
 }

@@ -10,7 +10,9 @@
  * check_object, slab_pad_check, set_track) and mm/slub.c's validate code.
  * Kept: Linux's report format and byte values. Added: the freelist rebuild
  * from the shadow (Linux only stops following a corrupt chain) and the
- * drawing of full/partial/empty slabs and per-CPU contents.
+ * drawing of full/partial/empty slabs and per-CPU contents, and the proof
+ * that every full slab on no list is accounted for (a walk of the frames:
+ * Linux loses sight of such slabs, kmm counts them).
  *
  * Split from mm/slub.c to keep both under STYLE.md's 1,500 lines; the
  * helpers both halves use live in mm/slab.h's private section.
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm/slab.h"
@@ -472,12 +475,67 @@ void list_slab_objects(struct kmem_cache *s, struct slab *slab)
 
 /* ---- Counting and drawing ---- */
 
+/* ---- Full slabs on no list ---- */
+
+unsigned long slab_full_off(struct kmem_cache *s, int nid)
+{
+	struct kmm_machine *m = s->machine;
+	struct kmem_cache_node *n = get_node(s, nid);
+	unsigned long on_cpus = 0;
+
+	lockdep_assert_held(&n->list_lock);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct list_head *pos;
+
+		if (c->slab && slab_nid(c->slab) == nid)
+			on_cpus++;
+		list_for_each(pos, &c->partial)
+			if (slab_nid(list_entry(pos, struct slab, slab_list)) == nid)
+				on_cpus++;
+	}
+	return n->nr_slabs - n->nr_partial - n->nr_full - on_cpus;
+}
+
+int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, void *arg),
+			   void *arg)
+{
+	unsigned long pfn = 0;
+
+	while (pfn < m->max_low_pfn) {
+		unsigned long stop = KMM_MIN(m->max_low_pfn, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) +
+							     MAX_ORDER_NR_PAGES);
+
+		/* A block whose struct pages are not initialised holds no slab. */
+		if (m->section_state && pfn_init_state(m, pfn) != SECTION_ONLINE) {
+			pfn = stop;
+			continue;
+		}
+		for (; pfn < stop; pfn++) {
+			struct page *page = pfn_to_page_m(m, pfn);
+			int ret;
+
+			if (!PageSlab(page) || slab_list_id(page_slab(page)) != SLAB_LIST_FULL_OFF)
+				continue;
+			if ((ret = fn(page_slab(page), arg)) != 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- Counting and drawing ---- */
+
 void slab_count(struct kmem_cache *s, struct slab_counts *out)
 {
 	struct kmm_machine *m = s->machine;
 
 	memset(out, 0, sizeof(*out));
-	/* every slot at once: one process-wide barrier, not one per CPU */
+	/*
+	 * Every slot at once (one process-wide barrier, not one per CPU), held
+	 * across the nodes too: the full slabs on no list are what the node's
+	 * lists and the CPUs do not hold (slab_full_off()).
+	 */
 	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
@@ -495,7 +553,6 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 			out->cpu_free += slab->objects - __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED);
 		}
 	}
-	kmm_cpu_unlock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
 		struct list_head *pos;
@@ -504,7 +561,7 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 		out->nr_objs += n->total_objects;
 		out->nr_partial += n->nr_partial - n->nr_empty;
 		out->nr_empty += n->nr_empty;
-		out->nr_full += n->nr_full;
+		out->nr_full += n->nr_full + slab_full_off(s, nid);
 		list_for_each(pos, &n->partial) {
 			struct slab *slab = list_entry(pos, struct slab, slab_list);
 			out->partial_free += slab->objects - READ_ONCE(slab->inuse);
@@ -513,6 +570,7 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 			out->partial_free += list_entry(pos, struct slab, slab_list)->objects;
 		spin_unlock(&n->list_lock);
 	}
+	kmm_cpu_unlock_all(m);
 	/* Linux's slabinfo: active = objects - free objects on the partial lists. */
 	out->active_objs = out->nr_objs - out->partial_free;
 }
@@ -534,10 +592,22 @@ void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned l
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		nodes[nid] = 0;
 	if (what == SO_CPU) {
+		/*
+		 * Linux's show_slab_objects(SO_CPU): a CPU's slab, and with it
+		 * the slabs of its partial list, counted at the node of the
+		 * list's first slab; a CPU without a cpu slab is skipped.
+		 */
 		kmm_cpu_lock_all(m);
-		for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-			if (s->cpu_slab[cpu].slab)
-				nodes[slab_nid(s->cpu_slab[cpu].slab)]++;
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+			if (!c->slab)
+				continue;
+			nodes[slab_nid(c->slab)]++;
+			if (c->nr_partial)
+				nodes[slab_nid(list_first_entry(&c->partial, struct slab,
+								slab_list))] += c->nr_partial;
+		}
 		kmm_cpu_unlock_all(m);
 		return;
 	}
@@ -568,6 +638,9 @@ void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned l
 	}
 }
 
+/* Slabs drawn per list; the rest are counted. */
+#define SLAB_DRAW_LINES 16
+
 static void draw_slab(struct kmem_cache *s, struct strbuf *sb, struct slab *slab,
 		      unsigned int inuse)
 {
@@ -584,20 +657,43 @@ static void draw_slab(struct kmem_cache *s, struct strbuf *sb, struct slab *slab
 		  slab_order(slab), slab->colour, bar, inuse, slab->objects);
 }
 
+/* What draw_full_off() draws: @s's full slabs on no list of node @nid. */
+struct draw_full {
+	struct kmem_cache *s;
+	struct strbuf *sb;
+	int nid;
+	unsigned long lines, nr;
+};
+
+static int draw_full_off(struct slab *slab, void *arg)
+{
+	struct draw_full *d = arg;
+
+	if (slab->slab_cache != d->s || slab_nid(slab) != d->nid)
+		return 0;
+	if (d->lines++ == SLAB_DRAW_LINES) {
+		sb_printf(d->sb, "    ... %lu more\n", d->nr - SLAB_DRAW_LINES);
+		return 1;
+	}
+	draw_slab(d->s, d->sb, slab, slab->inuse);
+	return 0;
+}
+
 void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 {
 	struct kmm_machine *m = s->machine;
-	const int max_lines = 16;
+	const int max_lines = SLAB_DRAW_LINES;
 
 	sb_printf(sb, "%s: object_size %u, size %u, align %u, %u objects per slab of order %u, "
 		  "%u colour%s (step %u), min_partial %lu\n",
 		  s->name, s->object_size, s->size, s->align, s->objects, s->order,
 		  s->colour > 1 ? s->colour : 1, s->colour > 1 ? "s" : "", s->colour_off,
 		  s->min_partial);
+	/* Every slot held throughout: full slabs on no list change state only in a slot's section. */
+	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		struct list_head *pos;
-		kmm_cpu_lock(m, cpu);
 		if (c->slab) {
 			slab_lock(c->slab);
 			unsigned int remote = c->slab->objects - c->slab->inuse;
@@ -619,14 +715,14 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 			slab_unlock(slab);
 			draw_slab(s, sb, slab, inuse);
 		}
-		kmm_cpu_unlock(m, cpu);
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
 		struct { const char *name; struct list_head *head; unsigned long nr; } lists[3];
 
 		spin_lock(&n->list_lock);
-		lists[0].name = "full"; lists[0].head = &n->full; lists[0].nr = n->nr_full;
+		unsigned long full_off = slab_full_off(s, nid);
+		lists[0].name = "full"; lists[0].head = &n->full; lists[0].nr = n->nr_full + full_off;
 		lists[1].name = "partial"; lists[1].head = &n->partial;
 		lists[1].nr = n->nr_partial - n->nr_empty;
 		lists[2].name = "empty"; lists[2].head = &n->empty; lists[2].nr = n->nr_empty;
@@ -636,6 +732,11 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 			struct list_head *pos;
 			int lines = 0;
 			sb_printf(sb, "   %s: %lu\n", lists[l].name, lists[l].nr);
+			if (l == 0 && full_off) {
+				/* on no list: found by their frames, in pfn order */
+				struct draw_full d = { .s = s, .sb = sb, .nid = nid, .nr = full_off };
+				for_each_full_off_slab(m, draw_full_off, &d);
+			}
 			list_for_each(pos, lists[l].head) {
 				struct slab *slab = list_entry(pos, struct slab, slab_list);
 				if (lines++ == max_lines) {
@@ -650,6 +751,7 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 		}
 		spin_unlock(&n->list_lock);
 	}
+	kmm_cpu_unlock_all(m);
 }
 
 /* ---- The checker ---- */
@@ -752,6 +854,11 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 						  "free but it is on no freelist");
 	}
 	switch (where) {
+	case SLAB_LIST_FULL_OFF:
+		if (kmem_cache_debug(s))
+			return check_fail(s, "slab pfn 0x%lx of a debug cache is full on no list",
+					  slab_pfn(s->machine, slab));
+		/* fall through */
 	case SLAB_LIST_FULL:
 		if (slab->inuse != slab->objects)
 			return check_fail(s, "full slab pfn 0x%lx has %u/%u in use",
@@ -778,15 +885,30 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 	return 0;
 }
 
-static int check_cache(struct kmem_cache *s)
+/*
+ * Check @s: its CPU slabs and partial lists, its node lists, and @full_off
+ * (@nr_full_off slabs: those of @s the frame walk found full on no list);
+ * every slab counted once in nr_slabs and total_objects.
+ * Context: every slot held (slub_check()).
+ */
+static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_full_off)
 {
 	struct kmm_machine *m = s->machine;
 	unsigned long cpu_slabs[MAX_NUMNODES] = { 0 }, cpu_objs[MAX_NUMNODES] = { 0 };
+	unsigned long off[MAX_NUMNODES] = { 0 };
 	int err = 0;
 
 	kmm_cpu_lock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		spin_lock(&get_node(s, nid)->list_lock);
+	for (size_t i = 0; i < nr_full_off && !err; i++) {
+		int nid = slab_nid(full_off[i]);
+
+		off[nid]++;
+		cpu_slabs[nid]++;	/* off the node lists, as CPU slabs are */
+		cpu_objs[nid] += full_off[i]->objects;
+		err = check_slab(s, full_off[i], NULL, 0, SLAB_LIST_FULL_OFF);
+	}
 
 	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
@@ -853,8 +975,10 @@ static int check_cache(struct kmem_cache *s)
 					 "hold %lu, %lu, %lu", nid, n->nr_partial - n->nr_empty,
 					 n->nr_full, n->nr_empty, l[0].nr, l[1].nr, l[2].nr);
 		else if (l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid] != n->nr_slabs)
-			err = check_fail(s, "node %d has %lu slabs, found %lu", nid, n->nr_slabs,
-					 l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid]);
+			err = check_fail(s, "node %d has %lu slabs, found %lu (of them %lu full on "
+					 "no list; the counts leave %lu)", nid, n->nr_slabs,
+					 l[0].nr + l[1].nr + l[2].nr + cpu_slabs[nid], off[nid],
+					 slab_full_off(s, nid));
 		else if (objs != n->total_objects)
 			err = check_fail(s, "node %d has %lu objects, found %lu", nid,
 					 n->total_objects, objs);
@@ -869,15 +993,54 @@ static int check_cache(struct kmem_cache *s)
 	return err;
 }
 
+/* The full slabs on no list of every cache, as the frame walk found them. */
+struct full_off_found {
+	struct slab **v;
+	size_t nr, cap;
+};
+
+static int collect_full_off(struct slab *slab, void *arg)
+{
+	struct full_off_found *f = arg;
+
+	if (f->nr == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 256;
+		struct slab **v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->nr++] = slab;
+	return 0;
+}
+
+/* By cache, then by pfn (the walk's order, kept by a stable tie-break). */
+static int cmp_full_off(const void *a, const void *b)
+{
+	const struct slab *x = *(struct slab *const *)a, *y = *(struct slab *const *)b;
+	uintptr_t cx = (uintptr_t)x->slab_cache, cy = (uintptr_t)y->slab_cache;
+
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
 /**
  * slub_check() - the slab layer's invariant checker (see mm/slab.h).
+ * Full slabs on no list are found by one walk of the machine's lowmem
+ * frames (every PGTY_slab head marked so), then each is checked with its
+ * cache and counted in its node's nr_slabs and total_objects; one whose
+ * cache is not on the machine's list fails the check.
  * Context: takes every cache's CPU and node locks in order; safe while
  * other threads allocate and free.
  */
 int slub_check(struct kmm_machine *m)
 {
 	struct slab_machine *st = slab_state(m);
+	struct full_off_found f = { 0 };
 	struct list_head *pos;
+	size_t matched = 0;
 	int err = 0;
 
 	if (!st)
@@ -885,12 +1048,50 @@ int slub_check(struct kmm_machine *m)
 	spin_lock(&st->slab_mutex);
 	/* held across the caches: check_cache() nests, one barrier for them all */
 	kmm_cpu_lock_all(m);
+	/* Every slot held: no slab enters or leaves SLAB_LIST_FULL_OFF meanwhile. */
+	if (for_each_full_off_slab(m, collect_full_off, &f)) {
+		err = kmm_set_error(-ENOMEM, "slab check: no host memory for the frame walk");
+		goto out;
+	}
+	if (f.nr)
+		qsort(f.v, f.nr, sizeof(*f.v), cmp_full_off);
 	list_for_each(pos, &st->caches) {
-		if ((err = check_cache(list_entry(pos, struct kmem_cache, list))) != 0)
+		struct kmem_cache *s = list_entry(pos, struct kmem_cache, list);
+		size_t lo = 0, hi = f.nr, end;
+
+		/* the first of @s's slabs in the sorted walk, then the last */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if ((uintptr_t)f.v[mid]->slab_cache < (uintptr_t)s)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (end = lo; end < f.nr && f.v[end]->slab_cache == s; end++)
+			;
+		matched += end - lo;
+		if ((err = check_cache(s, f.v + lo, end - lo)) != 0)
 			break;
 	}
+	if (!err && matched != f.nr) {
+		for (size_t i = 0; i < f.nr; i++) {
+			bool known = false;
+			list_for_each(pos, &st->caches)
+				known |= list_entry(pos, struct kmem_cache, list) == f.v[i]->slab_cache;
+			if (!known) {
+				kmm_printk(m, "slab check: slab pfn 0x%lx is full on no list, of no "
+					   "cache of the machine", page_to_pfn_m(m, slab_page(f.v[i])));
+				err = kmm_set_error(-EUCLEAN, "slab check: slab pfn 0x%lx is full "
+						    "on no list, of no cache of the machine",
+						    page_to_pfn_m(m, slab_page(f.v[i])));
+				break;
+			}
+		}
+	}
+out:
 	kmm_cpu_unlock_all(m);
 	spin_unlock(&st->slab_mutex);
+	free(f.v);
 	return err;
 }
 

@@ -126,7 +126,7 @@ TEST(expression_errors)
 	expect_error("expect zone.Nromal.free > 3", "t.kmm:1:8: unknown zone 'Nromal' (did you mean 'Normal'? zones: DMA DMA32 Normal HighMem Movable)");
 	expect_error("expect zone.Normal.fre > 3", "t.kmm:1:8: unknown zone field 'fre' (did you mean 'free'? free min low high promo boost managed present spanned start_pfn end_pfn pcp lazy orderN reserve.ZONE)");
 	expect_error("expect zone.Normal.xyzzy > 3", "t.kmm:1:8: unknown zone field 'xyzzy' (free min low high promo boost managed present spanned start_pfn end_pfn pcp lazy orderN reserve.ZONE)");
-	expect_error("print slab.kmalloc-64.objcts", "t.kmm:1:7: unknown field 'objcts' (did you mean 'objects'? slabs full partial empty cpu_slabs objects active_objs)");
+	expect_error("print slab.kmalloc-64.objcts", "t.kmm:1:7: unknown field 'objcts' (did you mean 'objects'? slabs full partial empty cpu_slabs cpu_partial objects active_objs)");
 	expect_error("alloc_pages gfp=GFP_KERNAL", "t.kmm:1:13: unknown GFP flag 'GFP_KERNAL' (did you mean 'GFP_KERNEL'?)");
 	expect_error("expect 1 < 2 < 3", "t.kmm:1:14: comparisons do not chain: write `a < b && b < c`");
 	expect_error("expect 1 = 1", "t.kmm:1:10: use '==' to compare");

@@ -5,7 +5,10 @@
  * every number below can be worked out by hand from Linux's formulas.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mm/include/slab.h"
 #include "mm/include/vmstat.h"
@@ -218,27 +221,36 @@ TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
 	expect_eq(sc.active_objs, 128);
 	expect_eq(slub_check(m), 0);
 
-	/* Free one object of the first slab: full -> partial. */
+	/*
+	 * Free one object of the first slab: full -> this CPU's partial list
+	 * (Linux's put_cpu_partial); /proc/slabinfo still counts all its
+	 * objects active (only the node lists' free objects are subtracted).
+	 */
+	expect_eq(s->cpu_partial_slabs, 7);	/* 52 objects * 2 / 16 per slab, rounded up */
 	kmem_cache_free(s, objs[0]);
 	slab_count(s, &sc);
 	expect_eq(sc.nr_full, 6);
-	expect_eq(sc.nr_partial, 1);
-	/* Free the rest of the first slab: partial -> empty (kept: below min_partial). */
+	expect_eq(sc.nr_partial, 0);
+	expect_eq(sc.nr_cpu_partial, 1);
+	expect_eq(sc.active_objs, 128);
+	/* Free the rest of the first slab: it stays on the CPU's list, empty. */
 	for (int i = 1; i < 16; i++)
 		kmem_cache_free(s, objs[i]);
 	slab_count(s, &sc);
-	expect_eq(sc.nr_empty, 1);
-	expect_eq(sc.nr_partial, 0);
-	expect_eq(sc.active_objs, 112);
+	expect_eq(sc.nr_empty, 0);
+	expect_eq(sc.nr_cpu_partial, 1);
+	expect_eq(sc.active_objs, 128);
 	expect_eq(slub_check(m), 0);
 
-	/* Free everything: empty slabs beyond min_partial (5) go back to the buddy. */
+	/* Free everything: the other six full slabs join it (7 = cpu_partial_slabs). */
 	for (int i = 16; i < 128; i++)
 		kmem_cache_free(s, objs[i]);
 	slab_count(s, &sc);
-	expect_eq(sc.nr_empty, 5);
-	expect_eq(sc.nr_slabs, 6);	/* five kept + the cpu slab */
+	expect_eq(sc.nr_cpu_partial, 7);
+	expect_eq(sc.nr_full, 0);
+	expect_eq(sc.nr_slabs, 8);
 	expect_eq(slub_check(m), 0);
+	/* The shrink flushes them to the node and frees every empty slab. */
 	expect_eq(kmem_cache_shrink(s), 0);
 	slab_count(s, &sc);
 	expect_eq(sc.nr_slabs, 0);
@@ -610,6 +622,28 @@ TEST(checker_catches_a_broken_count)
 	virt_to_slab_m(m, p)->inuse--;
 	expect_eq(slub_check(m), -EUCLEAN);
 	virt_to_slab_m(m, p)->inuse++;
+	/* A full slab is on no list: the frame walk must find it, and find it sound. */
+	void *q[64];
+	for (int i = 0; i < 64; i++)
+		assert_true((q[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	struct slab *full = virt_to_slab_m(m, p);
+	expect_eq(slab_list_id(full), SLAB_LIST_FULL_OFF);
+	expect_eq(slub_check(m), 0);
+	slab_set_list(full, SLAB_LIST_NONE);		/* lost: counted, found nowhere */
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "slab check: broken: node 0 has 2 slabs, found 1");
+	slab_set_list(full, SLAB_LIST_FULL_OFF);
+	s->node[0]->nr_slabs--;				/* found, not counted */
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "slab check: broken: node 0 has 1 slabs, found 2");
+	s->node[0]->nr_slabs++;
+	shadow_set(slab_state(m), m, p, SHADOW_FREE);	/* an object of a full slab not allocated */
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "shadow says free but it is on no freelist");
+	shadow_set(slab_state(m), m, p, SHADOW_ALLOCATED);
+	expect_eq(slub_check(m), 0);
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(s, q[i]);
 	kmem_cache_free(s, p);
 	kmem_cache_destroy(s);
 	slab_done(m, base);
@@ -672,18 +706,29 @@ TEST(per_cpu_partial_lists)
 	slab_sysfs_show(m, "pcpu/cpu_partial", &sb);
 	expect_true(!strcmp(sb.buf, "120\n"));
 	sb_free(&sb);
-	/* Twelve full slabs, then one object freed in each of the first ten: ten partial slabs. */
+	/*
+	 * Twelve full slabs, then one object freed in each of the first ten:
+	 * each goes to this CPU's partial list; the free that finds the list
+	 * holding cpu_partial_slabs (8) slabs sends them to the node first.
+	 */
 	for (int i = 0; i < N; i++)
 		assert_true((p[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	expect_eq(s->objects, 32);
+	expect_eq(s->cpu_partial_slabs, 8);
 	for (int k = 0; k < 10; k++) {
 		kmem_cache_free(s, p[k * 32]);
 		p[k * 32] = NULL;
 	}
 	struct kmem_cache_node *n = get_node(s, 0);
-	expect_eq(n->nr_partial, 10);
-	/* The cpu slab (the twelfth) is full: the next allocation refills. */
 	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	expect_eq(c->nr_partial, 2);
+	expect_eq(n->nr_partial, 8);
+	expect_eq(kmm_check(m), 0);
+	/* A shrink gives the CPU's two back: ten partial slabs on the node, the cpu slab full. */
+	kmem_cache_shrink(s);
+	expect_eq(c->nr_partial, 0);
+	expect_eq(n->nr_partial, 10);
+	/* No cpu slab now: the next allocation refills from the node. */
 	void *q = kmem_cache_alloc(s, GFP_KERNEL);
 	assert_true(q != NULL);
 	unsigned int took = s->cpu_partial_slabs / 2;
@@ -696,6 +741,12 @@ TEST(per_cpu_partial_lists)
 	snprintf(want, sizeof(want), "%u(%u) C%d=%u(%u)\n", took * s->objects / 2, took,
 		 kmm_this_cpu(m), took * s->objects / 2, took);
 	expect_str_contains(sb.buf, want);
+	sb_free(&sb);
+	/* Linux's cpu_slabs counts a CPU's partial slabs with its cpu slab. */
+	sb_init(&sb);
+	slab_sysfs_show(m, "pcpu/cpu_slabs", &sb);
+	snprintf(want, sizeof(want), "%u N0=%u\n", 1 + took, 1 + took);
+	expect_true(!strcmp(sb.buf, want));
 	sb_free(&sb);
 	/* The next refill comes from this CPU's list: the node list stays as it is. */
 	unsigned long node_partial = n->nr_partial;
@@ -725,5 +776,121 @@ TEST(per_cpu_partial_lists)
 	expect_eq(kmm_check(m), 0);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(big);
+	slab_done(m, base);
+}
+
+/* A thread standing in for another CPU: frees @objs[0 .. nr) and says which slot it was. */
+struct remote_free {
+	struct kmem_cache *s;
+	void **objs;
+	int nr;
+	int cpu;
+	atomic_int done;
+};
+
+static void *remote_free_thread(void *arg)
+{
+	struct remote_free *r = arg;
+
+	r->cpu = kmm_this_cpu(r->s->machine);
+	for (int i = 0; i < r->nr; i++)
+		kmem_cache_free(r->s, r->objs[i]);
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/*
+ * Linux 6.12's placement of a slab freed from full by another CPU: a full
+ * slab is on no list, and the first free into it (here from a second
+ * thread, another CPU slot) claims it in the same swap of freelist and
+ * counters and puts it on the freeing CPU's partial list without taking
+ * n->list_lock - this test holds that lock while the free runs. When that
+ * CPU's list already holds cpu_partial_slabs slabs, the free sends them
+ * all to the node first (put_cpu_partial's drain).
+ */
+TEST(remote_free_of_a_full_slab_goes_to_the_freeing_cpus_partial_list_without_list_lock)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = free_pages_now(m);
+	struct kmem_cache *s = kmem_cache_create("remote", 256, 0, 0, NULL);
+	enum { PER = 16, SLABS = 9 };
+	void *objs[PER * SLABS], *first[SLABS - 2];
+	struct slab_counts sc;
+	pthread_t t;
+
+	assert_true(s != NULL);
+	expect_eq(s->objects, PER);
+	expect_eq(s->cpu_partial_slabs, 7);
+	for (int i = 0; i < PER * SLABS; i++)
+		assert_true((objs[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_full, SLABS - 1);	/* and the cpu slab, full too */
+	struct kmem_cache_node *n = get_node(s, 0);
+	struct slab *slab0 = virt_to_slab_m(m, objs[0]);
+	expect_eq(slab_list_id(slab0), SLAB_LIST_FULL_OFF);
+	expect_eq(n->nr_full, 0);		/* no full list for a cache without debug flags */
+	expect_eq(kmm_check(m), 0);
+
+	/* The other CPU frees one object of the first slab while we hold list_lock. */
+	struct remote_free r = { .s = s, .objs = objs, .nr = 1, .cpu = -1 };
+	spin_lock(&n->list_lock);
+	assert_eq(pthread_create(&t, NULL, remote_free_thread, &r), 0);
+	for (int ms = 0; ms < 10000 && !atomic_load(&r.done); ms++)
+		usleep(1000);
+	bool done = atomic_load(&r.done);
+	spin_unlock(&n->list_lock);
+	pthread_join(t, NULL);
+	expect_true(done);			/* it never waited for list_lock */
+	assert_true(r.cpu >= 0 && r.cpu != kmm_this_cpu(m));
+	struct kmem_cache_cpu *rc = &s->cpu_slab[r.cpu];
+	expect_eq(slab_list_id(slab0), SLAB_LIST_CPU_PARTIAL);
+	expect_eq(rc->nr_partial, 1);
+	expect_true(list_first_entry(&rc->partial, struct slab, slab_list) == slab0);
+	expect_eq(n->nr_partial, 0);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_full, SLABS - 2);
+	expect_eq(sc.nr_cpu_partial, 1);
+	expect_eq(sc.active_objs, PER * SLABS);	/* Linux counts CPU partial slabs' objects active */
+	expect_eq(kmm_check(m), 0);
+	/* cpu_slabs as Linux shows it: the freeing CPU has no cpu slab, so its list is skipped. */
+	extern int slab_sysfs_show(struct kmm_machine *, const char *, struct strbuf *);
+	struct strbuf sb;
+	sb_init(&sb);
+	slab_sysfs_show(m, "remote/cpu_slabs", &sb);
+	expect_true(!strcmp(sb.buf, "1 N0=1\n"));
+	sb_free(&sb);
+
+	/*
+	 * One object of each of the other seven full slabs: six more fill the
+	 * list to cpu_partial_slabs, and the seventh free finds it full, sends
+	 * all seven to the node (list_lock now) and starts the list again.
+	 */
+	for (int k = 1; k < SLABS - 1; k++)
+		first[k - 1] = objs[k * PER];
+	struct remote_free r2 = { .s = s, .objs = first, .nr = SLABS - 2, .cpu = -1 };
+	assert_eq(pthread_create(&t, NULL, remote_free_thread, &r2), 0);
+	pthread_join(t, NULL);
+	rc = &s->cpu_slab[r2.cpu];
+	expect_eq(rc->nr_partial, 1);
+	expect_eq(n->nr_partial, 7);
+	expect_true(list_first_entry(&rc->partial, struct slab, slab_list) ==
+		    virt_to_slab_m(m, objs[(SLABS - 2) * PER]));
+	slab_count(s, &sc);
+	expect_eq(sc.nr_full, 0);
+	expect_eq(sc.nr_partial, 7);
+	expect_eq(sc.active_objs, PER * SLABS - 7);	/* one free object in each node slab */
+	expect_eq(kmm_check(m), 0);
+
+	objs[0] = NULL;
+	for (int k = 1; k < SLABS - 1; k++)
+		objs[k * PER] = NULL;
+	for (int i = 0; i < PER * SLABS; i++)
+		if (objs[i])
+			kmem_cache_free(s, objs[i]);
+	expect_eq(kmm_check(m), 0);
+	kmem_cache_shrink(s);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, 0);
+	kmem_cache_destroy(s);
 	slab_done(m, base);
 }

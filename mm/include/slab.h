@@ -128,7 +128,7 @@ void slab_cpu_partial_slabs(struct kmem_cache *s, unsigned int *per_cpu, int n);
 /* What slab_node_counts() counts, per node (the /sys/kernel/slab/ files). */
 enum slab_node_stat {
 	SO_PARTIAL,		/* partial slabs */
-	SO_CPU,			/* CPU slabs (by the node of their pages) */
+	SO_CPU,			/* CPU slabs and their partial lists (Linux's cpu_slabs) */
 	SO_SLABS,		/* all slabs */
 	SO_OBJECTS,		/* objects in use */
 	SO_TOTAL,		/* objects, free or not */
