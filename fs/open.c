@@ -869,7 +869,9 @@ const char *kmm_fs_image(struct kmm_machine *m)
 
 int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)
 {
-	static _Thread_local unsigned char buf[16 * KMMFS_BLOCK];
+	/* On the heap: 64 KiB of thread-local storage cost every thread of every program. */
+	enum { BUF_BYTES = 16 * KMMFS_BLOCK };
+	unsigned char *buf;
 	struct call c;
 	struct kmm_file *f;
 	int err;
@@ -879,14 +881,20 @@ int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)
 	if (size > KMMFS_MAX_SIZE)
 		return kmm_set_error(-EFBIG, "mkfile: %llu bytes is past the largest file size",
 				     (unsigned long long)size);
-	if ((err = machine_begin(&c, m, -1, 0)) != 0)
+	if (!(buf = malloc(BUF_BYTES)))
+		return kmm_set_error(-ENOMEM, "mkfile: out of host memory");
+	if ((err = machine_begin(&c, m, -1, 0)) != 0) {
+		free(buf);
 		return err;
-	if (!(f = lookup_file(c.fs, path, true, false, &err)))
+	}
+	if (!(f = lookup_file(c.fs, path, true, false, &err))) {
+		free(buf);
 		return (int)call_end(&c, err);
+	}
 	sim_write_lock(&f->i_rwsem);
 	do_truncate(c.fs, f, 0);
 	for (uint64_t off = 0; off < size && !err;) {
-		size_t n = (size_t)KMM_MIN((uint64_t)sizeof(buf), size - off);
+		size_t n = (size_t)KMM_MIN((uint64_t)BUF_BYTES, size - off);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t at = off + i;
 			buf[i] = byte >= 0 ? (unsigned char)byte : (unsigned char)(at * 131 + at / 4096);
@@ -901,5 +909,6 @@ int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)
 	}
 	sim_write_unlock(&f->i_rwsem);
 	kmm_file_put(m, f);
+	free(buf);
 	return (int)call_end(&c, err);
 }

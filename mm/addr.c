@@ -193,21 +193,53 @@ void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section)
 	pfn_zone_nid(m, start, &zid, &nid);
 	for (pfn = start; pfn < start + PAGES_PER_SECTION; pfn++)
 		__init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
+	atomic_fetch_add_explicit(&m->memmap_init_pages, PAGES_PER_SECTION, memory_order_relaxed);
 	__atomic_store_n(state, SECTION_ONLINE, __ATOMIC_RELEASE);
+}
+
+/*
+ * __init_single_page() for a reserved page initialised after boot, every
+ * field stored atomically: a buddy or pageblock walker under zone->lock may
+ * read a neighbouring chunk's pages at the same time (PageBuddy, PageLRU:
+ * false before as after).
+ */
+static void init_reserved_page_late(struct kmm_machine *m, unsigned long pfn, int zid, int nid)
+{
+	struct page *page = pfn_to_page_m(m, pfn), tmp;
+
+	__init_single_page(m, &tmp, pfn, (enum zone_type)zid, nid);
+	__atomic_store_n(&page->union_words[0], (unsigned long)&page->lru, __ATOMIC_RELAXED);
+	__atomic_store_n(&page->union_words[1], (unsigned long)&page->lru, __ATOMIC_RELAXED);
+	for (int i = 2; i < 5; i++)
+		__atomic_store_n(&page->union_words[i], tmp.union_words[i], __ATOMIC_RELAXED);
+	atomic_store_explicit(&page->_mapcount, atomic_load_explicit(&tmp._mapcount,
+								     memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&page->_refcount, atomic_load_explicit(&tmp._refcount,
+								     memory_order_relaxed),
+			      memory_order_relaxed);
+	__atomic_store_n(&page->memcg_data, tmp.memcg_data, __ATOMIC_RELAXED);
+	__atomic_store_n(&page->flags, tmp.flags, __ATOMIC_RELAXED);
 }
 
 void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn)
 {
-	unsigned long sec = pfn >> SECTION_SHIFT, start = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES);
+	unsigned long sec = pfn >> SECTION_SHIFT, start = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES);
 	uint32_t bit = 1u << ((pfn >> MAX_PAGE_ORDER) & ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1));
+	uint16_t *chunks = &m->reserved_chunks[pfn >> MAX_PAGE_ORDER], cbit = memmap_chunk_bit(pfn);
 	int zid = ZONE_NORMAL, nid = 0;
 
 	spin_lock(&m->reserved_block_lock);
-	if (__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) & bit) {
+	if ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) & bit) &&
+	    (__atomic_load_n(chunks, __ATOMIC_ACQUIRE) & cbit)) {
 		pfn_zone_nid(m, start, &zid, &nid);
-		for (pfn = start; pfn < start + MAX_ORDER_NR_PAGES; pfn++)
-			__init_single_page(m, pfn_to_page_m(m, pfn), pfn, (enum zone_type)zid, nid);
-		__atomic_fetch_and(&m->section_reserved[sec], ~bit, __ATOMIC_RELEASE);
+		for (pfn = start; pfn < start + MEMMAP_CHUNK_PAGES; pfn++)
+			init_reserved_page_late(m, pfn, zid, nid);
+		atomic_fetch_add_explicit(&m->memmap_init_pages, MEMMAP_CHUNK_PAGES,
+					  memory_order_relaxed);
+		/* The pages, then the chunk's bit, then the block's (pfn_init_state reads backwards). */
+		if (!(__atomic_and_fetch(chunks, (uint16_t)~cbit, __ATOMIC_RELEASE)))
+			__atomic_fetch_and(&m->section_reserved[sec], ~bit, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&m->reserved_block_lock);
 }
@@ -215,12 +247,13 @@ void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn)
 /**
  * kmm_pfn_to_page() - the struct page of @pfn on @m.
  *
- * A wholly reserved section (SECTION_RESERVED), or a wholly reserved block
- * of a partly reserved section, is initialised on the first call that
- * reaches it. A section still deferred (all free, owned by the
+ * A wholly reserved section (SECTION_RESERVED), or a reserved chunk of a
+ * partly reserved section (MEMMAP_CHUNK_PAGES frames boot left untouched,
+ * m->reserved_chunks), is initialised on the first call that reaches it. A section still deferred (all free, owned by the
  * buddy allocator until it first allocates from it) is returned as is: its
  * struct pages are not initialised yet, as with Linux's deferred init.
- * Context: any; may initialise 32768 struct pages once per reserved section.
+ * Context: any; may initialise 32768 struct pages once per reserved section,
+ * 64 once per reserved chunk.
  * Return: the page, or NULL if @pfn is beyond the last section or in a
  * section without RAM (e.g. the PCI hole).
  */

@@ -535,11 +535,13 @@ static struct zone *zone_for_hole(struct kmm_machine *m, unsigned long pfn)
 
 /*
  * Initialise the struct pages of @section, except those of the MAX_PAGE_ORDER
- * blocks whose bit is set in @skip (deferred blocks, left untouched).
+ * blocks whose bit is set in @skip (deferred blocks, left untouched) and of
+ * the reserved chunks m->reserved_chunks names (left for kmm_pfn_to_page()).
  */
 static void init_section(struct kmm_machine *m, unsigned long section, uint32_t skip)
 {
-	unsigned long start = section << SECTION_SHIFT, pfn = start;
+	unsigned long start = section << SECTION_SHIFT, pfn = start, done = 0;
+	const uint16_t *lazy = &m->reserved_chunks[start >> MAX_PAGE_ORDER];
 
 	while (pfn < start + PAGES_PER_SECTION) {
 		struct zone *zone = zone_of_pfn(m, pfn);
@@ -556,14 +558,22 @@ static void init_section(struct kmm_machine *m, unsigned long section, uint32_t 
 				end = KMM_MIN(end, next->zone_start_pfn);
 		}
 		for (; pfn < end; pfn++) {
-			if ((skip >> ((pfn - start) >> MAX_PAGE_ORDER)) & 1) {
+			unsigned long b = (pfn - start) >> MAX_PAGE_ORDER;
+
+			if ((skip >> b) & 1) {
 				pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES - 1;
+				continue;
+			}
+			if (lazy[b] & memmap_chunk_bit(pfn)) {
+				pfn = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES) + MEMMAP_CHUNK_PAGES - 1;
 				continue;
 			}
 			__init_single_page(m, pfn_to_page_m(m, pfn), pfn,
 					 zone ? zone->type : ZONE_NORMAL, zone ? zone->node : 0);
+			done++;
 		}
 	}
+	atomic_fetch_add_explicit(&m->memmap_init_pages, done, memory_order_relaxed);
 	m->section_state[section] = SECTION_ONLINE;
 }
 
@@ -649,25 +659,50 @@ static uint32_t defer_free_blocks(struct kmm_machine *m, unsigned long section)
 	return skip;
 }
 
+/* [@pfn, @pfn + @nr) is all RAM and in the one zone that spans @pfn. */
+static bool ram_in_one_zone(struct kmm_machine *m, unsigned long pfn, unsigned long nr)
+{
+	uint64_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + nr);
+	struct zone *zone = zone_of_pfn(m, pfn);
+
+	return zone && zone_spans_pfn(zone, pfn + nr - 1) &&
+	       memblock_overlap(&m->memblock.memory, s, e) == e - s;
+}
+
 /*
- * The MAX_PAGE_ORDER blocks of a mixed section that are all RAM, all reserved
- * and in one zone: left untouched, as a wholly reserved section is, until
- * kmm_pfn_to_page() asks for one of their pages (kmm_init_reserved_block).
- * Return: their bits.
+ * The reserved chunks of a mixed section (MEMMAP_CHUNK_PAGES frames, one
+ * host page of struct pages, all RAM, all reserved and in one zone): left
+ * untouched, as a wholly reserved section is, until kmm_pfn_to_page() asks
+ * for one of their pages (kmm_init_reserved_block). A wholly reserved block
+ * has all its chunks. No free page is in them: the buddy allocator reads
+ * them only as the neighbours or pageblock-mates of free pages, where
+ * PageBuddy and PageLRU read false on an untouched page as on a reserved one.
+ * Writes each block's mask to m->reserved_chunks.
+ * Return: the bits of the blocks that have such chunks.
  */
-static uint32_t reserved_blocks(struct kmm_machine *m, unsigned long section)
+static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
 {
 	unsigned long first = section << SECTION_SHIFT;
+	uint16_t *masks = &m->reserved_chunks[first >> MAX_PAGE_ORDER];
+	const uint64_t chunk_bytes = PFN_PHYS(MEMMAP_CHUNK_PAGES);
 	uint32_t bits = 0;
 
 	for (unsigned int b = 0; b < (PAGES_PER_SECTION >> MAX_PAGE_ORDER); b++) {
 		unsigned long pfn = first + ((unsigned long)b << MAX_PAGE_ORDER);
-		uint64_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + MAX_ORDER_NR_PAGES);
-		struct zone *zone = zone_of_pfn(m, pfn);
+		uint64_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + MAX_ORDER_NR_PAGES), fs, fe;
+		uint16_t mask = (uint16_t)((1u << MEMMAP_CHUNKS_PER_BLOCK) - 1);
 
-		if (zone && zone_spans_pfn(zone, pfn + MAX_ORDER_NR_PAGES - 1) &&
-		    memblock_overlap(&m->memblock.memory, s, e) == e - s &&
-		    !memblock_free_bytes(m, s, e))
+		/* No chunk that a free range touches. */
+		for (uint64_t pos = s; mask && memblock_next_free_range(m, pos, e, &fs, &fe); pos = fe)
+			for (uint64_t c = (fs - s) / chunk_bytes; c <= (fe - 1 - s) / chunk_bytes; c++)
+				mask &= (uint16_t)~(1u << c);
+		/* Nor one with a hole or a zone edge in it. */
+		if (mask && !ram_in_one_zone(m, pfn, MAX_ORDER_NR_PAGES))
+			for (unsigned long c = 0; c < MEMMAP_CHUNKS_PER_BLOCK; c++)
+				if (!ram_in_one_zone(m, pfn + (c << MEMMAP_CHUNK_SHIFT), MEMMAP_CHUNK_PAGES))
+					mask &= (uint16_t)~(1u << c);
+		masks[b] = mask;
+		if (mask)
 			bits |= 1u << b;
 	}
 	return bits;
@@ -679,9 +714,9 @@ static uint32_t reserved_blocks(struct kmm_machine *m, unsigned long section)
  *   all RAM, all reserved, one zone  -> SECTION_RESERVED, untouched;
  *   all RAM, all free, one zone      -> handed over in the second pass;
  *   anything else (mixed)            -> its wholly free MAX_PAGE_ORDER blocks
- *     deferred where they lie in the walk (defer_free_blocks), its wholly
- *     reserved ones left untouched (reserved_blocks), every other
- *     struct page initialised (holes and reservations stay PG_reserved), its
+ *     deferred where they lie in the walk (defer_free_blocks), its
+ *     reserved chunks of 64 frames left untouched (reserved_chunks), every
+ *     other struct page initialised (holes and reservations stay PG_reserved), its
  *     other free ranges handed over with the largest aligned orders, in
  *     ascending pfn order.
  * The second pass gives the wholly free sections, in ascending order, to
@@ -725,8 +760,8 @@ void memblock_free_all(struct boot *b)
 			}
 		}
 		skip = m->opts.eager_memmap ? 0 : defer_free_blocks(m, sec);
-		reserved = m->opts.eager_memmap ? 0 : reserved_blocks(m, sec);
-		init_section(m, sec, skip | reserved);
+		reserved = m->opts.eager_memmap ? 0 : reserved_chunks(m, sec);
+		init_section(m, sec, skip);
 		m->section_reserved[sec] = reserved;
 		free_section_ranges(m, sec, skip);
 	}
@@ -895,9 +930,9 @@ unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, c
 
 	if (last <= first)
 		return 0;
-	/* Blocks of it that boot left untouched (reserved_blocks) are initialised first. */
+	/* Chunks of it that boot left untouched (reserved_chunks) are initialised first. */
 	for (unsigned long pfn = first; pfn < last;
-	     pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES)
+	     pfn = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES) + MEMMAP_CHUNK_PAGES)
 		kmm_pfn_to_page(m, pfn);
 	memblock_phys_free(m, PFN_PHYS(first), PFN_PHYS(last - first));
 	free_pages_range(m, first, last);
@@ -965,7 +1000,10 @@ int setup_host_memory(struct boot *b)
 	m->section_state = calloc(m->nr_sections, 1);
 	m->section_deferred = calloc(m->nr_sections, sizeof(*m->section_deferred));
 	m->section_reserved = calloc(m->nr_sections, sizeof(*m->section_reserved));
-	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved)
+	m->reserved_chunks = calloc(m->nr_sections << (SECTION_SHIFT - MAX_PAGE_ORDER),
+				    sizeof(*m->reserved_chunks));
+	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved ||
+	    !m->reserved_chunks)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
 	err = sim_ram_create(&m->ram, PFN_PHYS(m->max_pfn), PFN_PHYS(m->max_low_pfn),

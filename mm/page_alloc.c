@@ -274,6 +274,7 @@ void deferred_init_one_block(struct zone *zone)
 		owner_flag_clear(p, PG_reserved);
 		set_page_count(p, 0);
 	}
+	atomic_fetch_add_explicit(&m->memmap_init_pages, MAX_ORDER_NR_PAGES, memory_order_relaxed);
 	struct page *head = pfn_to_page_m(m, start);
 
 	set_buddy_order(head, MAX_PAGE_ORDER);

@@ -306,10 +306,15 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 
 	*allocated = 0;
 	while (pfn < end) {
-		unsigned long stop = KMM_MIN(end, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) +
-						  MAX_ORDER_NR_PAGES);
+		unsigned long sec = pfn >> SECTION_SHIFT, bit = (pfn >> MAX_PAGE_ORDER) &
+							 ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1);
+		/* a block with reserved chunks not initialised: a chunk at a time */
+		unsigned long unit = m->section_reserved && sec < m->nr_sections &&
+				     ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1)
+				     ? MEMMAP_CHUNK_PAGES : MAX_ORDER_NR_PAGES;
+		unsigned long stop = KMM_MIN(end, ALIGN_DOWN(pfn, unit) + unit);
 
-		/* A section, or one block of it, not initialised (pfn_init_state): skipped. */
+		/* A section, a block or a chunk not initialised (pfn_init_state): skipped. */
 		if (!section_online(m, pfn)) {
 			pfn = stop;
 			continue;

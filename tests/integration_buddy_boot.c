@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmm/proc.h>
+
 #include "mm/internal.h"
 #include "tests/harness.h"
 
@@ -206,6 +208,66 @@ TEST(x86_64_partly_reserved_sections_defer_their_free_blocks)
 	printf("  DMA32: %lu deferred blocks, %lu after %lu whole blocks and %lu pages more\n",
 	       dl[0], dl[1], whole, small);
 	expect_true(dl[0] - dl[1] >= whole && dl[0] - dl[1] <= whole + small / 1024 + 2);
+}
+
+/*
+ * The malloc shim's machine (shim/malloc.c boots this line) initialises at
+ * boot only the struct pages of 64-frame chunks (one host page of struct
+ * pages) that hold a frame which is not reserved, or a hole: the reserved
+ * chunks of partly reserved blocks stay untouched as wholly reserved blocks
+ * do, and a chunk is initialised alone when someone asks for one of its
+ * pages. m->memmap_init_pages counts every struct page initialised.
+ */
+TEST(shim_machine_initialises_only_chunks_with_free_or_used_frames)
+{
+	struct kmm_machine *m = boot("mem=4G nr_cpus=4 ram=anon debug_checks=off");
+	unsigned long need = 0, partly = 0, lazy_pfn = 0, init0;
+	uint64_t *f = malloc(MEMMAP_CHUNK_PAGES * sizeof(*f));
+
+	assert_true(f != NULL);
+	init0 = atomic_load(&m->memmap_init_pages);
+	for (unsigned long pfn = 0; pfn < m->max_pfn; pfn += MEMMAP_CHUNK_PAGES) {
+		int state = pfn_init_state(m, pfn);
+		bool used = false;
+
+		if (state == SECTION_ABSENT || state == SECTION_DEFERRED)
+			continue;
+		assert_eq(kmm_kpageflags(m, pfn, MEMMAP_CHUNK_PAGES, f), 0);
+		for (unsigned long i = 0; i < MEMMAP_CHUNK_PAGES; i++)
+			used |= !(f[i] & (1ULL << KPF_RESERVED));
+		if (used || memblock_overlap(&m->memblock.memory, PFN_PHYS(pfn),
+					     PFN_PHYS(pfn + MEMMAP_CHUNK_PAGES)) !=
+				    PFN_PHYS(MEMMAP_CHUNK_PAGES))
+			need++;
+		else if (state == SECTION_RESERVED && m->section_state[pfn >> SECTION_SHIFT] ==
+							      SECTION_ONLINE &&
+			 m->reserved_chunks[pfn >> MAX_PAGE_ORDER] !=
+				 (1u << MEMMAP_CHUNKS_PER_BLOCK) - 1) {
+			partly++;	/* a reserved chunk of a block with free or used frames */
+			lazy_pfn = pfn + 3;
+		}
+	}
+	printf("  %lu struct pages initialised; %lu chunks hold free or used frames or holes, "
+	       "%lu reserved chunks of such blocks untouched\n", init0, need, partly);
+	expect_true(init0 <= need * MEMMAP_CHUNK_PAGES);
+	expect_true(partly > 0);
+	/* Reading every frame's flags initialised nothing. */
+	expect_eq(atomic_load(&m->memmap_init_pages), init0);
+	/* Asking for one page initialises its chunk alone, as boot would have. */
+	assert_true(lazy_pfn != 0);
+	struct page *p = kmm_pfn_to_page(m, lazy_pfn);
+
+	assert_true(p != NULL);
+	expect_true(PageReserved(p));
+	expect_eq(page_ref_count(p), 1);
+	expect_eq(page_zone(p), zone_of(m, 0, ZONE_NORMAL));
+	expect_eq(atomic_load(&m->memmap_init_pages), init0 + MEMMAP_CHUNK_PAGES);
+	expect_eq(pfn_init_state(m, lazy_pfn - 3), SECTION_ONLINE);
+	expect_eq(pfn_init_state(m, lazy_pfn - 3 + MEMMAP_CHUNK_PAGES - 1), SECTION_ONLINE);
+	kmm_pfn_to_page(m, lazy_pfn + 1);
+	expect_eq(atomic_load(&m->memmap_init_pages), init0 + MEMMAP_CHUNK_PAGES);
+	free(f);
+	done(m);
 }
 
 TEST(numa_fake_two_nodes)

@@ -241,10 +241,10 @@ void *lowmem_page_address(const struct page *page);
  */
 void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section);
 /**
- * kmm_init_reserved_block() - initialise the struct pages of @pfn's
- * MAX_PAGE_ORDER block if it is a wholly reserved block of an ONLINE
- * section left untouched at boot (m->section_reserved). Called by
- * kmm_pfn_to_page(); safe from several threads at once.
+ * kmm_init_reserved_block() - initialise the struct pages of @pfn's chunk
+ * (MEMMAP_CHUNK_PAGES frames) if it is a reserved chunk of an ONLINE
+ * section left untouched at boot (m->section_reserved, m->reserved_chunks).
+ * Called by kmm_pfn_to_page(); safe from several threads at once.
  */
 void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn);
 

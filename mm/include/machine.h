@@ -99,13 +99,26 @@ struct kmm_machine {
 	 */
 	uint32_t *section_deferred;
 	/*
-	 * Per section, bit b: block b of an ONLINE section is wholly reserved
-	 * and its struct pages are not initialised yet; kmm_pfn_to_page()
-	 * initialises it (under reserved_block_lock) and clears the bit with
-	 * release. Read with acquire by pfn_init_state().
+	 * Per section, bit b: block b of an ONLINE section holds reserved
+	 * struct pages not initialised yet (reserved_chunks[] says which);
+	 * kmm_pfn_to_page() initialises them a chunk at a time (under
+	 * reserved_block_lock) and clears the bit with release once none is
+	 * left. Read with acquire by pfn_init_state().
 	 */
 	uint32_t *section_reserved;
+	/*
+	 * Per MAX_PAGE_ORDER block (index pfn >> MAX_PAGE_ORDER), bit c: the
+	 * c-th run of MEMMAP_CHUNK_PAGES frames of the block (one host page of
+	 * struct pages) is all RAM, all reserved and in one zone, and its struct
+	 * pages are not initialised yet. A block's section_reserved bit is set
+	 * while its mask is not 0 (a wholly reserved block has every bit).
+	 * Cleared under reserved_block_lock with release, before the block's
+	 * section_reserved bit; read with acquire by pfn_init_state().
+	 */
+	uint16_t *reserved_chunks;
 	spinlock_t reserved_block_lock;
+	/* struct pages initialised so far: at boot, deferred blocks, reserved ones (atomic) */
+	atomic_ulong memmap_init_pages;
 	unsigned long nr_sections;
 
 	/*
@@ -175,10 +188,23 @@ enum section_state {
 
 _Static_assert((PAGES_PER_SECTION >> MAX_PAGE_ORDER) <= 32, "section_deferred holds 32 blocks");
 
+/* The unit of lazy reserved struct pages: 64 struct pages fill one 4 KiB host page. */
+#define MEMMAP_CHUNK_SHIFT	6
+#define MEMMAP_CHUNK_PAGES	(1UL << MEMMAP_CHUNK_SHIFT)
+#define MEMMAP_CHUNKS_PER_BLOCK	(MAX_ORDER_NR_PAGES >> MEMMAP_CHUNK_SHIFT)
+_Static_assert(MEMMAP_CHUNKS_PER_BLOCK <= 16, "reserved_chunks holds 16 chunks per block");
+
+/* The bit of @pfn's chunk in its block's reserved_chunks mask. */
+static inline uint16_t memmap_chunk_bit(unsigned long pfn)
+{
+	return (uint16_t)(1u << ((pfn >> MEMMAP_CHUNK_SHIFT) & (MEMMAP_CHUNKS_PER_BLOCK - 1)));
+}
+
 /*
  * pfn_init_state() - the enum section_state that holds for @pfn itself: its
  * section's, except SECTION_DEFERRED for a deferred block and
- * SECTION_RESERVED for a not yet initialised reserved block of an ONLINE
+ * SECTION_RESERVED for a not yet initialised reserved chunk (a whole block,
+ * or MEMMAP_CHUNK_PAGES frames of a partly reserved one) of an ONLINE
  * section. The caller checks @pfn's section is below nr_sections.
  */
 static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
@@ -194,7 +220,9 @@ static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
 	    ((__atomic_load_n(&m->section_deferred[sec], __ATOMIC_ACQUIRE) >> bit) & 1))
 		return SECTION_DEFERRED;
 	if (m->section_reserved &&
-	    ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1))
+	    ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1) &&
+	    (__atomic_load_n(&m->reserved_chunks[pfn >> MAX_PAGE_ORDER], __ATOMIC_ACQUIRE) &
+	     memmap_chunk_bit(pfn)))
 		return SECTION_RESERVED;
 	return state;
 }
