@@ -31,6 +31,21 @@ target_link_libraries(kmm_malloc PRIVATE Threads::Threads m ${CMAKE_DL_LIBS})
 target_compile_options(kmm_objs PRIVATE -ffunction-sections -fdata-sections)
 target_compile_options(kmm_malloc PRIVATE -ffunction-sections -fdata-sections)
 target_link_options(kmm_malloc PRIVATE -Wl,--gc-sections)
+# And with lld, the functions every program runs (the boot, malloc and free:
+# shim/hot-symbols.txt, made by shim/hot_symbols.sh) side by side at the start
+# of the code, which starts on a 64 KiB boundary of the file and of memory
+# (separate-code, max-page-size), so that they fill two of the host's windows
+# whatever address the library is loaded at: a program that mallocs once maps
+# 304 KB of the library instead of 348-436 KB (400 KB with GNU ld). Without
+# lld the library links as it is, only larger in RSS.
+include(CheckLinkerFlag)
+check_linker_flag(C "-fuse-ld=lld" KMM_HAVE_LLD)
+if(KMM_HAVE_LLD)
+  target_link_options(kmm_malloc PRIVATE -fuse-ld=lld
+    -Wl,--symbol-ordering-file=${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
+    -Wl,--no-warn-symbol-ordering -Wl,-z,separate-code -Wl,-z,max-page-size=65536)
+  set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt)
+endif()
 # No libstdc++ (shim/new.cc says why): linked by the C driver, and new.cc has
 # no exception handling of its own.
 set_target_properties(kmm_malloc PROPERTIES LINKER_LANGUAGE C)
