@@ -180,12 +180,16 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 
 void sb_puts(struct strbuf *sb, const char *s)
 {
-	size_t n = strlen(s);
+	sb_putn(sb, s, strlen(s));
+}
 
+void sb_putn(struct strbuf *sb, const char *s, size_t n)
+{
 	if (!sb_reserve(sb, n))
 		return;
-	memcpy(sb->buf + sb->len, s, n + 1);
+	memcpy(sb->buf + sb->len, s, n);
 	sb->len += n;
+	sb->buf[sb->len] = '\0';
 }
 
 void sb_json_str(struct strbuf *sb, const char *s)

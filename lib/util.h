@@ -107,6 +107,8 @@ void sb_init(struct strbuf *sb);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_puts(struct strbuf *sb, const char *s);
+/* sb_putn() - append the @n bytes at @s (no NUL needed among them). */
+void sb_putn(struct strbuf *sb, const char *s, size_t n);
 /*
  * sb_json_str() - append @s as a JSON string: quoted, '"' and '\\' escaped,
  * control characters, DEL and < > & as \u00XX, so that the text is also safe

@@ -178,6 +178,35 @@ static void emit_console(struct kmm_machine *m, const char *s, const uint64_t *s
  * Each line costs console time (mm/events.c), so stamps move as Linux's do
  * behind a serial console, and goes on the stream as a console event.
  */
+/* "[%5lu.%06lu] " of @ns (seconds, microseconds) into @out, without printf: every log line has one. */
+static size_t format_stamp(char *out, uint64_t ns)
+{
+	unsigned long sec = (unsigned long)(ns / 1000000000ull);
+	unsigned long usec = (unsigned long)(ns / 1000ull % 1000000ull);
+	char digits[24];
+	size_t len = 0;
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + sec % 10);
+		sec /= 10;
+	} while (sec);
+	out[len++] = '[';
+	for (int pad = n; pad < 5; pad++)
+		out[len++] = ' ';
+	while (n)
+		out[len++] = digits[--n];
+	out[len++] = '.';
+	for (int i = 5; i >= 0; i--) {
+		out[len + (size_t)i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	len += 6;
+	out[len++] = ']';
+	out[len++] = ' ';
+	return len;
+}
+
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap)
 {
 	struct strbuf line;
@@ -203,8 +232,11 @@ void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap)
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
 		uint64_t now = kmm_clock_ns(m);
-		sb_printf(&m->log, "[%5lu.%06lu] %.*s\n", (unsigned long)(now / 1000000000ull),
-			  (unsigned long)(now / 1000ull % 1000000ull), (int)len, s);
+		char stamp[40];
+
+		sb_putn(&m->log, stamp, format_stamp(stamp, now));
+		sb_putn(&m->log, s, len);
+		sb_putn(&m->log, "\n", 1);
 		kmm_clock_charge_line(m);
 		if (stamps && i < nlines)
 			stamps[i] = now;

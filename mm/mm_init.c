@@ -557,20 +557,26 @@ static void init_section(struct kmm_machine *m, unsigned long section, uint32_t 
 			if (next && next->zone_start_pfn > pfn)
 				end = KMM_MIN(end, next->zone_start_pfn);
 		}
-		for (; pfn < end; pfn++) {
+		enum zone_type zt = zone ? zone->type : ZONE_NORMAL;
+		int nid = zone ? zone->node : 0;
+
+		/* A chunk at a time: skipped whole, or initialised up to its end or the zone's. */
+		while (pfn < end) {
 			unsigned long b = (pfn - start) >> MAX_PAGE_ORDER;
+			unsigned long next = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES) + MEMMAP_CHUNK_PAGES;
 
 			if ((skip >> b) & 1) {
-				pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES - 1;
+				pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES;
 				continue;
 			}
 			if (lazy[b] & memmap_chunk_bit(pfn)) {
-				pfn = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES) + MEMMAP_CHUNK_PAGES - 1;
+				pfn = next;
 				continue;
 			}
-			__init_single_page(m, pfn_to_page_m(m, pfn), pfn,
-					 zone ? zone->type : ZONE_NORMAL, zone ? zone->node : 0);
-			done++;
+			next = KMM_MIN(next, end);
+			done += next - pfn;
+			for (; pfn < next; pfn++)
+				__init_single_page(m, pfn_to_page_m(m, pfn), pfn, zt, nid);
 		}
 	}
 	atomic_fetch_add_explicit(&m->memmap_init_pages, done, memory_order_relaxed);

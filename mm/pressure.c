@@ -307,14 +307,19 @@ static void pressure_shutdown(struct kmm_machine *m)
 	swap_shutdown(m);
 	m->subsys[SUBSYS_PRESSURE] = NULL;
 	free(p->cpu);
-	free(p);
+	sim_release(p, sizeof(*p));
 }
 
 static int pressure_init(struct kmm_machine *m)
 {
 	const char *mode = kmm_boot_option(m, "kswapd");
 	const char *dir = kmm_boot_option(m, "swapdir");
-	struct pressure *p = calloc(1, sizeof(*p));
+	/*
+	 * 40 KiB, most of it per possible node (MAX_NUMNODES) and the swap
+	 * directory's name: zeroed pages from the host, committed as touched
+	 * (a machine with one node and no swapdir= touches three of them).
+	 */
+	struct pressure *p = sim_reserve(sizeof(*p), true);
 	struct kmm_procs *procs = procs_of(m);
 	int err;
 
@@ -322,7 +327,7 @@ static int pressure_init(struct kmm_machine *m)
 		return kmm_set_error(-ENOMEM, "pressure: no memory for its state");
 	p->cpu = aligned_alloc(64, sizeof(*p->cpu) * (size_t)m->nr_cpus);
 	if (!p->cpu) {
-		free(p);
+		sim_release(p, sizeof(*p));
 		return kmm_set_error(-ENOMEM, "pressure: no memory for its state");
 	}
 	memset(p->cpu, 0, sizeof(*p->cpu) * (size_t)m->nr_cpus);
@@ -337,7 +342,7 @@ static int pressure_init(struct kmm_machine *m)
 	if (dir) {
 		if (!sim_dir_exists(dir)) {
 			free(p->cpu);
-			free(p);
+			sim_release(p, sizeof(*p));
 			return kmm_set_error(-ENOENT, "swapdir=%s: no such host directory", dir);
 		}
 		snprintf(p->swapdir, sizeof(p->swapdir), "%s", dir);
@@ -350,7 +355,7 @@ static int pressure_init(struct kmm_machine *m)
 		kswapd_shutdown(m);
 		m->subsys[SUBSYS_PRESSURE] = NULL;
 		free(p->cpu);
-		free(p);
+		sim_release(p, sizeof(*p));
 		return err;
 	}
 	m->reclaim = try_to_free_pages;
