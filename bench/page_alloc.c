@@ -19,16 +19,22 @@
  *      freed page by page; lazy must run its coalescing pass over every free
  *      block of the zone before the next order-10 request succeeds
  *
- * Throughputs are medians of RUNS runs (interleaved with the peer's);
- * "kmm/peer" is kmm's time per operation over the peer's (lower is better),
- * lazy / eager for 5 and 6. glibc's malloc does not touch the memory, and
- * neither does alloc_pages.
+ * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID, as bench/slab: on a
+ * shared host wall time mostly measures how long the scheduler kept a
+ * thread waiting), per operation and averaged over the threads; throughput
+ * is threads / time per operation. Figures are medians of RUNS runs
+ * (interleaved with the peer's); "kmm/peer" is kmm's time per operation over
+ * the peer's (lower is better), lazy / eager for 5 and 6. glibc's malloc
+ * does not touch the memory, and neither does alloc_pages.
  *
  * Usage: bench/page_alloc [-t N]
  *        bench/page_alloc pair ORDER ITERS - only the alloc+free pair of
- *        ORDER, ITERS times after a short warm-up, on one thread - for
- *        counting instructions (valgrind --tool=callgrind), which stay
- *        repeatable on a loaded host where nanoseconds do not.
+ *        ORDER, ITERS times after a short warm-up, on one thread, then
+ *        glibc's malloc(4 KiB << ORDER)+free the same way - for counting
+ *        instructions (valgrind --tool=callgrind --toggle-collect=time_pages,
+ *        or =time_glibc for the peer: each is called for 1000 + ITERS
+ *        pairs), which stay repeatable on a loaded host where nanoseconds
+ *        do not.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,10 +51,18 @@
 
 #define RUNS 7
 
+/* CPU time of the calling thread, in nanoseconds. */
+static uint64_t thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static double time_glibc(size_t bytes, long iters)
 {
-	uint64_t t0 = sim_now_ns();
+	uint64_t t0 = thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		void *p = malloc(bytes);
@@ -56,12 +70,12 @@ static double time_glibc(size_t bytes, long iters)
 		__asm__ volatile("" : : "r"(p) : "memory");	/* keep the pair */
 		free(p);
 	}
-	return (double)(sim_now_ns() - t0) / (double)iters;
+	return (double)(thread_ns() - t0) / (double)iters;
 }
 
 static double time_pages(unsigned int order, long iters)
 {
-	uint64_t t0 = sim_now_ns();
+	uint64_t t0 = thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
@@ -72,7 +86,7 @@ static double time_pages(unsigned int order, long iters)
 		}
 		__free_pages(p, order);
 	}
-	return (double)(sim_now_ns() - t0) / (double)iters;
+	return (double)(thread_ns() - t0) / (double)iters;
 }
 
 /* Hold every other page of most of memory; keep one order-10 block free. */
@@ -110,7 +124,7 @@ static void unfragment(struct fragmented *f)
 
 static double time_split_free(long iters)
 {
-	uint64_t t0 = sim_now_ns();
+	uint64_t t0 = thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10);
@@ -131,7 +145,7 @@ static double time_split_free(long iters)
 		 */
 		drain_all_pages(kmm_current(), NULL);
 	}
-	return (double)(sim_now_ns() - t0) / (double)iters;
+	return (double)(thread_ns() - t0) / (double)iters;
 }
 
 static struct kmm_machine *boot(const char *cmdline)
@@ -165,8 +179,12 @@ static int run_pair(const char *order_s, const char *iters_s)
 	struct kmm_machine *m = boot("mem=256M maxcpus=2 buddy=eager");
 
 	time_pages((unsigned int)order, 1000);	/* warm the pcp lists */
-	printf("order-%lu pair: %.1f ns (%ld pairs)\n", order, time_pages((unsigned int)order, iters),
-	       iters);
+	double k = time_pages((unsigned int)order, iters);
+	time_glibc(4096UL << order, 1000);	/* the peer, warmed the same way */
+	double g = time_glibc(4096UL << order, iters);
+
+	printf("order-%lu pair: %.1f ns, glibc malloc(%lu KiB)+free %.1f ns, kmm/peer %.2f "
+	       "(%ld pairs each, one run)\n", order, k, 4UL << order, g, k / g, iters);
 	kmm_use(NULL);
 	kmm_shutdown(m);
 	return 0;
@@ -184,6 +202,7 @@ struct pa_job {
 	enum pa_workload w;
 	long iters;		/* operations per thread */
 	bool glibc;
+	double ns[256];		/* each thread's CPU time per iteration */
 };
 
 static void pa_worker(void *arg, int idx)
@@ -192,9 +211,9 @@ static void pa_worker(void *arg, int idx)
 	struct page *pages[16];
 	void *blocks[16];
 
-	(void)idx;
 	if (!j->glibc)
 		kmm_use(j->m);
+	uint64_t t0 = thread_ns();
 	for (long i = 0; i < j->iters; i++) {
 		unsigned int order = j->w == PA_MIX ? (unsigned int)(i & 3) : 0;
 		if (j->w == PA_BULK) {
@@ -227,6 +246,18 @@ static void pa_worker(void *arg, int idx)
 		}
 		__free_pages(p, order);
 	}
+	j->ns[idx] = (double)(thread_ns() - t0) / (double)j->iters;
+}
+
+/* Run @j on @t threads; return the operations per second: threads / mean time per operation. */
+static double pa_run(struct pa_job *j, int t, double per)
+{
+	double sum = 0;
+
+	bench_run_threads(t, pa_worker, j);
+	for (int i = 0; i < t; i++)
+		sum += j->ns[i];
+	return (double)t * per / (sum / t / 1e9);
 }
 
 struct boot_req {
@@ -259,7 +290,7 @@ static void run_threaded(int max_threads)
 	double one[NR_PA] = { 0 };
 
 	printf("\npage_alloc, per thread count (each thread its own CPU slot, nr_cpus = threads), "
-	       "median of %d runs\n", RUNS);
+	       "thread CPU time, median of %d runs\n", RUNS);
 	bench_header();
 	for (int w = 0; w < NR_PA; w++) {
 		for (int c = 0; c < nc; c++) {
@@ -269,8 +300,8 @@ static void run_threaded(int max_threads)
 			struct boot_req br = { cmd, NULL };
 			bench_run_threads(1, boot_worker, &br);
 			long iters = w == PA_BULK ? 20000 : 200000;
-			struct pa_job k = { br.m, (enum pa_workload)w, iters, false };
-			struct pa_job g = { NULL, (enum pa_workload)w, iters, true };
+			struct pa_job k = { br.m, (enum pa_workload)w, iters, false, { 0 } };
+			struct pa_job g = { NULL, (enum pa_workload)w, iters, true, { 0 } };
 			double kr[RUNS], gr[RUNS];
 			double per = w == PA_BULK ? 16.0 : 1.0;	/* operations per iteration */
 
@@ -278,8 +309,8 @@ static void run_threaded(int max_threads)
 			bench_run_threads(t, pa_worker, &k);	/* warm the lists */
 			k.iters = iters;
 			for (int r = 0; r < RUNS; r++) {
-				kr[r] = per * (double)iters * t / ((double)bench_run_threads(t, pa_worker, &k) / 1e9);
-				gr[r] = per * (double)iters * t / ((double)bench_run_threads(t, pa_worker, &g) / 1e9);
+				kr[r] = pa_run(&k, t, per);
+				gr[r] = pa_run(&g, t, per);
 			}
 			double kops = median(kr, RUNS), gops = median(gr, RUNS);
 			if (t == 1)
@@ -309,7 +340,7 @@ int main(int argc, char **argv)
 	run_threaded(max_threads);
 
 	m = boot(eager_cmd);
-	printf("\npage_alloc, one thread (%s), median of %d runs, ns per alloc+free pair\n",
+	printf("\npage_alloc, one thread (%s), median of %d runs, CPU ns per alloc+free pair\n",
 	       eager_cmd, RUNS);
 	fragment(&f);
 	for (int r = 0; r < RUNS; r++) {

@@ -663,21 +663,31 @@ static __attribute__((noinline)) void free_unref_page_tune(struct zone *zone,
 		free_unref_page_drain(zone, pcp, batch, high, free_high, pindex);
 }
 
-static inline __attribute__((always_inline)) void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
-					  struct page *page, int mt, unsigned int order, int cpu)
+/*
+ * free_unref_page_add() - the first half of free_unref_page_commit(): @page
+ * (of @order, for @mt, prepared) onto slot @cpu's list of @zone (@m's),
+ * PGFREE counted, and the state 6.12 keeps for tuning (alloc_factor,
+ * free_count, the previous-free flags) moved on. Context: slot @cpu's guard.
+ * Return: 0 in the common case, where nr_pcp_high() would change nothing and
+ * return pcp->high, and the list stays below it: high already within
+ * [high_min, high_max], the count under it, no free_high, the zone not
+ * below its high mark. Otherwise 1 + free_high: free_unref_page_tune() must
+ * run (tuning high, draining), exactly as 6.12 computes it.
+ */
+static inline __attribute__((always_inline)) int
+free_unref_page_add(struct kmm_machine *m, struct zone *zone, struct per_cpu_pages *pcp,
+		    struct page *page, int mt, unsigned int order, int cpu)
 {
 	int high, batch;
-	unsigned int pindex;
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
 	/* count_events_cpu(): a slot's guard is held, so m->cpus exists */
-	unsigned long *ev = &zone->machine->cpus[cpu].events[PGFREE];
+	unsigned long *ev = &m->cpus[cpu].events[PGFREE];
 	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
 			 __ATOMIC_RELAXED);
-	pindex = order_to_pindex(mt, order);
 	page->private = order;
-	list_add(&page->pcp_list, &pcp->lists[pindex]);
+	list_add(&page->pcp_list, &pcp->lists[order_to_pindex(mt, order)]);
 	pcp_count_add(pcp, 1 << order);
 
 	batch = pcp->batch;
@@ -690,19 +700,32 @@ static inline __attribute__((always_inline)) void free_unref_page_commit(struct 
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += (short)(1 << order);
-	/*
-	 * The common case, where nr_pcp_high() would change nothing and return
-	 * pcp->high, and the list stays below it: high already within
-	 * [high_min, high_max], the count under it, no free_high, the zone not
-	 * below its high mark. Everything else (tuning high, draining) is
-	 * free_unref_page_tune()'s, exactly as 6.12 computes it.
-	 */
 	high = pcp->high;
 	if (likely(pcp->count < high && high >= pcp->high_min && high <= pcp->high_max &&
 		   !free_high &&
 		   !(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))))
-		return;
-	free_unref_page_tune(zone, pcp, batch, free_high, pindex);
+		return 0;
+	return 1 + free_high;
+}
+
+/* 6.12's free_unref_page_commit(): add to the pcp list, then tune and drain if need be. */
+static inline __attribute__((always_inline)) void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+					  struct page *page, int mt, unsigned int order, int cpu)
+{
+	int tune = free_unref_page_add(zone->machine, zone, pcp, page, mt, order, cpu);
+
+	if (unlikely(tune))
+		free_unref_page_tune(zone, pcp, pcp->batch, tune > 1, order_to_pindex(mt, order));
+}
+
+/* free_unref_page_tune(), then leave the slot's section (the free fast path's tail). */
+static __attribute__((noinline)) void free_unref_page_tune_exit(struct zone *zone,
+								struct per_cpu_pages *pcp,
+								bool free_high, unsigned int pindex,
+								struct kmm_cpu_guard *g)
+{
+	free_unref_page_tune(zone, pcp, pcp->batch, free_high, pindex);
+	kmm_cpu_exit_owned(g);
 }
 
 /* Refill an empty pcp list from the buddy; false if it stays empty. */
@@ -1106,17 +1129,10 @@ static __attribute__((noinline)) void free_pages_traced(struct kmm_machine *m, s
 	kmm_op_end(m);
 }
 
-void __free_pages(struct page *page, unsigned int order)
+/* __free_pages() every way but the fast one (the page's flags word read as @flags). */
+static __attribute__((noinline)) void free_pages_slow(struct kmm_machine *m, struct page *page,
+						      unsigned int order, unsigned long flags)
 {
-	struct kmm_machine *m;
-	unsigned long flags;
-	bool head;
-
-	if (unlikely(!page))
-		return;
-	/* One read of the flags word: the machine's slot and PG_head. */
-	flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
-	m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
 	if (kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)) {
 		free_pages_traced(m, page, order);
 		return;
@@ -1125,11 +1141,69 @@ void __free_pages(struct page *page, unsigned int order)
 		bad_page(page, PageBuddy(page) ? "double free" : "refcount already zero");
 		return;
 	}
-	head = flags & (1UL << PG_head);
 	if (likely(put_page_testzero(page)))
 		free_unref_page(m, page, order);
-	else if (!head)
+	else if (!(flags & (1UL << PG_head)))
 		free_pages_rest(page, order);
+}
+
+/*
+ * The fast path, Linux's put_page_testzero() + free_unref_page() in one pass
+ * for the common block: order <= PAGE_ALLOC_COSTLY_ORDER, not compound, no
+ * page type and mapcount 0 (one compare: ~0u is both), the last reference,
+ * a pcp migrate type, nobody tracing (so no debug checker or failure
+ * injection either: they subscribe to the stream), this thread's cached CPU
+ * slot entered in owned mode. Every test comes before the page is touched;
+ * anything else goes to free_pages_slow() with nothing changed. The fast
+ * path calls nothing but tail calls, so it saves no registers.
+ *
+ * The last reference is dropped with a plain store when the count is 1
+ * (Linux: an atomic decrement). That is exact in kmm: a count is only ever
+ * raised by someone who holds a reference already, or under the lock of a
+ * structure that holds one (kmm has no speculative get_page_unless_zero /
+ * folio_try_get), so a count of 1 seen by its holder cannot change under
+ * it. A count above 1 takes the atomic way (free_pages_slow()). The checks
+ * are free_pages_prepare()'s without CONFIG_DEBUG_VM (flags, type/mapcount,
+ * compound); kmm's own checks of a bad count stay on the slow path, and the
+ * checkers prove the rest.
+ */
+void __free_pages(struct page *page, unsigned int order)
+{
+	struct kmm_machine *m;
+	struct kmm_cpu_guard *g;
+	struct per_cpu_pages *pcp;
+	struct zone *zone;
+	unsigned long flags, pfn;
+	int mt, cpu, tune;
+
+	if (unlikely(!page))
+		return;
+	/* One read of the flags word: the machine's slot, PG_head, node and zone. */
+	flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+	m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
+	if (unlikely(!pcp_allowed_order(order) || (flags & (1UL << PG_head)) ||
+		     page->page_type != ~0u || page_ref_count(page) != 1 ||
+		     kmm_cpu_cache.serial != m->serial || kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)))
+		return free_pages_slow(m, page, order, flags);
+	zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
+			->node_zones[(flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1)];
+	pfn = page_to_pfn_m(m, page);
+	mt = get_pfnblock_migratetype_m(m, zone, pfn);
+	g = kmm_cpu_cache.guard;
+	if (unlikely(mt >= MIGRATE_PCPTYPES || !kmm_cpu_enter_owned(g)))
+		return free_pages_slow(m, page, order, flags);
+	/* put_page_testzero() and free_pages_prepare(): page->private is set below */
+	set_page_count(page, 0);
+	page->mapping = NULL;
+	__atomic_store_n(&page->flags, flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
+	cpu = kmm_cpu_cache.cpu;
+	pcp = &zone->per_cpu_pageset[cpu];
+	tune = free_unref_page_add(m, zone, pcp, page, mt, order, cpu);
+	if (likely(!tune)) {
+		kmm_cpu_exit_owned(g);
+		return;
+	}
+	free_unref_page_tune_exit(zone, pcp, tune > 1, order_to_pindex(mt, order), g);
 }
 
 void release_pages(struct page **pages, int nr)

@@ -55,6 +55,16 @@ static inline int get_pfnblock_migratetype(const struct zone *z, unsigned long p
 	return __atomic_load_n(&z->pageblock_mt[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
 }
 
+/* get_pfnblock_migratetype() for a caller that knows @z's machine @m. */
+static inline int get_pfnblock_migratetype_m(const struct kmm_machine *m, const struct zone *z,
+					     unsigned long pfn)
+{
+	int pbo = m->pageblock_order;
+
+	return __atomic_load_n(&z->pageblock_mt[(pfn >> pbo) - (z->zone_start_pfn >> pbo)],
+			       __ATOMIC_RELAXED);
+}
+
 static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, int mt)
 {
 	__atomic_store_n(&z->pageblock_mt[pageblock_index(z, pfn)], (unsigned char)mt,
