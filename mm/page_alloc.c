@@ -164,7 +164,7 @@ static void zone_statistics_slow(struct zone *preferred, struct zone *z)
 
 	if (likely(z->per_cpu_pageset && preferred->per_cpu_pageset &&
 		   (token = kmm_cpu_tryenter(g)) != -2)) {
-		zone_statistics(preferred, z, cpu);
+		zone_statistics(preferred, z, cpu, &z->per_cpu_pageset[cpu]);
 		kmm_cpu_exit(g, token);
 		return;
 	}
@@ -665,30 +665,31 @@ static __attribute__((noinline)) void free_unref_page_tune(struct zone *zone,
 
 /*
  * free_unref_page_add() - the first half of free_unref_page_commit(): @page
- * (of @order, for @mt, prepared) onto slot @cpu's list of @zone (@m's),
- * PGFREE counted, and the state 6.12 keeps for tuning (alloc_factor,
- * free_count, the previous-free flags) moved on. Context: slot @cpu's guard.
- * Return: 0 in the common case, where nr_pcp_high() would change nothing and
- * return pcp->high, and the list stays below it: high already within
- * [high_min, high_max], the count under it, no free_high, the zone not
- * below its high mark. Otherwise 1 + free_high: free_unref_page_tune() must
- * run (tuning high, draining), exactly as 6.12 computes it.
+ * (of @order, prepared) onto @list of @pcp (a slot's pageset), PGFREE
+ * counted in that slot's @events, and the state 6.12 keeps for tuning
+ * (alloc_factor, free_count, the previous-free flags) moved on.
+ * Context: that slot's guard. Return: 0 when, unless the zone is below its
+ * high mark, nothing more is to be done: nr_pcp_high() would change nothing
+ * and return pcp->high (high already within [high_min, high_max], no
+ * free_high) and the list stays below it. Otherwise 1 + free_high:
+ * free_unref_page_tune() must run (tuning high, draining), exactly as 6.12
+ * computes it.
  */
 static inline __attribute__((always_inline)) int
-free_unref_page_add(struct kmm_machine *m, struct zone *zone, struct per_cpu_pages *pcp,
-		    struct page *page, int mt, unsigned int order, int cpu)
+free_unref_page_add(unsigned long *events, struct per_cpu_pages *pcp, struct list_head *list,
+		    struct page *page, unsigned int order)
 {
-	int high, batch;
+	int high, batch, nr = 1 << order;
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
 	/* count_events_cpu(): a slot's guard is held, so m->cpus exists */
-	unsigned long *ev = &m->cpus[cpu].events[PGFREE];
-	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
+	unsigned long *ev = &events[PGFREE];
+	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)nr,
 			 __ATOMIC_RELAXED);
 	page->private = order;
-	list_add(&page->pcp_list, &pcp->lists[order_to_pindex(mt, order)]);
-	pcp_count_add(pcp, 1 << order);
+	list_add(&page->pcp_list, list);
+	pcp_count_add(pcp, nr);
 
 	batch = pcp->batch;
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
@@ -699,32 +700,43 @@ free_unref_page_add(struct kmm_machine *m, struct zone *zone, struct per_cpu_pag
 		pcp->flags &= (unsigned char)~PCPF_PREV_FREE_HIGH_ORDER;
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
-		pcp->free_count += (short)(1 << order);
+		pcp->free_count += (short)nr;
 	high = pcp->high;
 	if (likely(pcp->count < high && high >= pcp->high_min && high <= pcp->high_max &&
-		   !free_high &&
-		   !(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))))
+		   !free_high))
 		return 0;
 	return 1 + free_high;
+}
+
+static inline bool zone_below_high(const struct zone *zone)
+{
+	return __atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH);
 }
 
 /* 6.12's free_unref_page_commit(): add to the pcp list, then tune and drain if need be. */
 static inline __attribute__((always_inline)) void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 					  struct page *page, int mt, unsigned int order, int cpu)
 {
-	int tune = free_unref_page_add(zone->machine, zone, pcp, page, mt, order, cpu);
+	unsigned int pindex = order_to_pindex(mt, order);
+	int tune = free_unref_page_add(zone->machine->cpus[cpu].events, pcp, &pcp->lists[pindex],
+				       page, order);
 
-	if (unlikely(tune))
-		free_unref_page_tune(zone, pcp, pcp->batch, tune > 1, order_to_pindex(mt, order));
+	if (unlikely(tune || zone_below_high(zone)))
+		free_unref_page_tune(zone, pcp, pcp->batch, tune > 1, pindex);
 }
 
-/* free_unref_page_tune(), then leave the slot's section (the free fast path's tail). */
-static __attribute__((noinline)) void free_unref_page_tune_exit(struct zone *zone,
+/*
+ * free_unref_page_tune() for @page just added to @list of @pcp, then leave
+ * the slot's section @g (the free fast path's tail).
+ */
+static __attribute__((noinline)) void free_unref_page_tune_exit(struct page *page,
 								struct per_cpu_pages *pcp,
-								bool free_high, unsigned int pindex,
+								struct list_head *list,
+								bool free_high,
 								struct kmm_cpu_guard *g)
 {
-	free_unref_page_tune(zone, pcp, pcp->batch, free_high, pindex);
+	free_unref_page_tune(page_zone(page), pcp, pcp->batch, free_high,
+			     (unsigned int)(list - pcp->lists));
 	kmm_cpu_exit_owned(g);
 }
 
@@ -753,7 +765,7 @@ static inline struct page *__rmqueue_pcplist(struct zone *preferred, struct zone
 {
 	if (unlikely(list_empty(list)) && !rmqueue_pcp_refill(zone, order, mt, alloc_flags, pcp, list))
 		return NULL;
-	return pcp_take(preferred, zone, order, cpu, pcp, list);
+	return pcp_take(preferred, zone, order, cpu, pcp, list, zone->machine->cpus[cpu].events);
 }
 
 static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
@@ -1148,14 +1160,56 @@ static __attribute__((noinline)) void free_pages_slow(struct kmm_machine *m, str
 }
 
 /*
+ * The fast path's second half, in slot @g's section: drop the last
+ * reference, free_pages_prepare() (page->private is set by the add), and
+ * free_unref_page_add() onto @list of @pcp. Return: free_unref_page_add()'s.
+ */
+static inline __attribute__((always_inline)) int
+free_pages_fast_commit(struct kmm_cpu_guard *g, struct per_cpu_pages *pcp, struct list_head *list,
+		       struct page *page, unsigned int order, unsigned long flags)
+{
+	set_page_count(page, 0);
+	page->mapping = NULL;
+	__atomic_store_n(&page->flags, flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
+	return free_unref_page_add(slot_events(g), pcp, list, page, order);
+}
+
+/*
+ * The fast path when this thread's slot section is open already
+ * (release_pages(), a slab giving its pages back) or the slot is shared:
+ * the same free, nested in the section or under the slot's lock (a shared
+ * slot's lock busy: free_pages_slow(), which goes to the buddy).
+ */
+static __attribute__((noinline)) void free_pages_nested(struct kmm_machine *m, struct page *page,
+							unsigned int order, unsigned long flags,
+							struct per_cpu_pages *pcp,
+							struct list_head *list)
+{
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	int token = kmm_cpu_tryenter(g), tune;
+
+	if (unlikely(token == -2)) {
+		free_pages_slow(m, page, order, flags);
+		return;
+	}
+	tune = free_pages_fast_commit(g, pcp, list, page, order, flags);
+	if (unlikely(tune))
+		free_unref_page_tune(page_zone(page), pcp, pcp->batch, tune > 1,
+				     (unsigned int)(list - pcp->lists));
+	kmm_cpu_exit(g, token);
+}
+
+/*
  * The fast path, Linux's put_page_testzero() + free_unref_page() in one pass
  * for the common block: order <= PAGE_ALLOC_COSTLY_ORDER, not compound, no
  * page type and mapcount 0 (one compare: ~0u is both), the last reference,
- * a pcp migrate type, nobody tracing (so no debug checker or failure
- * injection either: they subscribe to the stream), this thread's cached CPU
- * slot entered in owned mode. Every test comes before the page is touched;
- * anything else goes to free_pages_slow() with nothing changed. The fast
- * path calls nothing but tail calls, so it saves no registers.
+ * a pcp migrate type, the zone not below its high mark (each free would
+ * tune pcp->high), nobody tracing (so no debug checker or failure injection
+ * either: they subscribe to the stream), this thread's cached CPU slot
+ * entered in owned mode (nested or shared: free_pages_nested()). Every test
+ * comes before the page is touched; anything else goes to free_pages_slow()
+ * with nothing changed. The fast path calls nothing but tail calls, so it
+ * saves few registers.
  *
  * The last reference is dropped with a plain store when the count is 1
  * (Linux: an atomic decrement). That is exact in kmm: a count is only ever
@@ -1172,9 +1226,10 @@ void __free_pages(struct page *page, unsigned int order)
 	struct kmm_machine *m;
 	struct kmm_cpu_guard *g;
 	struct per_cpu_pages *pcp;
+	struct list_head *list;
 	struct zone *zone;
-	unsigned long flags, pfn;
-	int mt, cpu, tune;
+	unsigned long flags;
+	int mt, tune;
 
 	if (unlikely(!page))
 		return;
@@ -1187,23 +1242,21 @@ void __free_pages(struct page *page, unsigned int order)
 		return free_pages_slow(m, page, order, flags);
 	zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
 			->node_zones[(flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1)];
-	pfn = page_to_pfn_m(m, page);
-	mt = get_pfnblock_migratetype_m(m, zone, pfn);
-	g = kmm_cpu_cache.guard;
-	if (unlikely(mt >= MIGRATE_PCPTYPES || !kmm_cpu_enter_owned(g)))
+	mt = get_pfnblock_migratetype_m(m, zone, page_to_pfn_m(m, page));
+	/* the zone below its high mark means tuning on every free: the slow path's */
+	if (unlikely(mt >= MIGRATE_PCPTYPES || zone_below_high(zone)))
 		return free_pages_slow(m, page, order, flags);
-	/* put_page_testzero() and free_pages_prepare(): page->private is set below */
-	set_page_count(page, 0);
-	page->mapping = NULL;
-	__atomic_store_n(&page->flags, flags & ~PG_FLAGS_MASK, __ATOMIC_RELAXED);
-	cpu = kmm_cpu_cache.cpu;
-	pcp = &zone->per_cpu_pageset[cpu];
-	tune = free_unref_page_add(m, zone, pcp, page, mt, order, cpu);
+	pcp = &zone->per_cpu_pageset[kmm_cpu_cache.cpu];
+	list = &pcp->lists[order_to_pindex(mt, order)];
+	g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return free_pages_nested(m, page, order, flags, pcp, list);
+	tune = free_pages_fast_commit(g, pcp, list, page, order, flags);
 	if (likely(!tune)) {
 		kmm_cpu_exit_owned(g);
 		return;
 	}
-	free_unref_page_tune_exit(zone, pcp, tune > 1, order_to_pindex(mt, order), g);
+	free_unref_page_tune_exit(page, pcp, list, tune > 1, g);
 }
 
 void release_pages(struct page **pages, int nr)

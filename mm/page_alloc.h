@@ -303,50 +303,68 @@ static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_even
 	}
 }
 
-/* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
-static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
+/* One more @item in @pcp, a zone's pageset of a slot whose guard the caller holds. */
+static inline void numa_event_pcp(struct per_cpu_pages *pcp, enum numa_stat_item item)
 {
-	unsigned long *v = &z->per_cpu_pageset[cpu].numa_event[item];
+	unsigned long *v = &pcp->numa_event[item];
 
 	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
+/* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
+static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
+{
+	numa_event_pcp(&z->per_cpu_pageset[cpu], item);
+}
+
+/* The event counters of the slot whose guard is @g (struct kmm_cpu holds both). */
+static inline unsigned long *slot_events(struct kmm_cpu_guard *g)
+{
+	return container_of(g, struct kmm_cpu, guard)->events;
+}
+
 /*
  * Linux's zone_statistics(): numa_hit/miss/foreign/local/other, counted per
- * CPU slot (zone_numa_event_state() folds them). Context: slot @cpu's guard.
+ * CPU slot (zone_numa_event_state() folds them), @pcp being @z's pageset of
+ * slot @cpu. Context: slot @cpu's guard.
  */
-static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu)
+static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu,
+				   struct per_cpu_pages *pcp)
 {
 	int local = 0;	/* numa_node_id(): every CPU slot sits on node 0 */
 
 	if (likely(z->node == preferred->node)) {
-		numa_event_cpu(z, cpu, NUMA_HIT);
+		numa_event_pcp(pcp, NUMA_HIT);
 	} else {
-		numa_event_cpu(z, cpu, NUMA_MISS);
+		numa_event_pcp(pcp, NUMA_MISS);
 		numa_event_cpu(preferred, cpu, NUMA_FOREIGN);
 	}
-	numa_event_cpu(z, cpu, z->node == local ? NUMA_LOCAL : NUMA_OTHER);
+	if (likely(z->node == local))
+		numa_event_pcp(pcp, NUMA_LOCAL);
+	else
+		numa_event_pcp(pcp, NUMA_OTHER);
 }
 
 /*
  * pcp_take() - the pcp half of rmqueue(), the one implementation of it:
  * pop the first block of @list (slot @cpu's list of @zone for @order, not
- * empty) and count it as rmqueue() does: the zone's PGALLOC event and
+ * empty; @pcp that slot's pageset of @zone, @events its event counters) and
+ * count it as rmqueue() does: the zone's PGALLOC event and
  * zone_statistics() against @preferred, in the slot's own words.
  * Context: slot @cpu's guard held (so m->cpus exists). Return: the block.
  */
 static inline __attribute__((always_inline)) struct page *
 pcp_take(struct zone *preferred, struct zone *zone, unsigned int order, int cpu,
-	 struct per_cpu_pages *pcp, struct list_head *list)
+	 struct per_cpu_pages *pcp, struct list_head *list, unsigned long *events)
 {
 	struct page *page = list_first_entry(list, struct page, pcp_list);
-	unsigned long *ev = &zone->machine->cpus[cpu].events[PGALLOC_DMA + zone->type];
+	unsigned long *ev = &events[PGALLOC_DMA + zone->type];
 
 	list_del(&page->pcp_list);
 	pcp_count_add(pcp, -(1 << order));
 	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (1UL << order),
 			 __ATOMIC_RELAXED);
-	zone_statistics(preferred, zone, cpu);
+	zone_statistics(preferred, zone, cpu, pcp);
 	return page;
 }
 
@@ -377,7 +395,7 @@ pcp_alloc_fast(struct zone *zone, unsigned int order, int mt)
 		return NULL;
 	}
 	pcp->free_count >>= 1;
-	page = pcp_take(zone, zone, order, cpu, pcp, list);
+	page = pcp_take(zone, zone, order, cpu, pcp, list, slot_events(g));
 	kmm_cpu_exit_owned(g);
 	return page;
 }
