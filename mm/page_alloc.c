@@ -1216,7 +1216,10 @@ static __attribute__((noinline)) void free_pages_nested(struct kmm_machine *m, s
  * raised by someone who holds a reference already, or under the lock of a
  * structure that holds one (kmm has no speculative get_page_unless_zero /
  * folio_try_get), so a count of 1 seen by its holder cannot change under
- * it. A count above 1 takes the atomic way (free_pages_slow()). The checks
+ * it. The count is read with acquire, as the atomic decrement would: it
+ * orders this free after whatever the holder that dropped the count to 1
+ * did to the page before it (its release). A count above 1 takes the
+ * atomic way (free_pages_slow()). The checks
  * are free_pages_prepare()'s without CONFIG_DEBUG_VM (flags, type/mapcount,
  * compound); kmm's own checks of a bad count stay on the slow path, and the
  * checkers prove the rest.
@@ -1237,7 +1240,8 @@ void __free_pages(struct page *page, unsigned int order)
 	flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
 	m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
 	if (unlikely(!pcp_allowed_order(order) || (flags & (1UL << PG_head)) ||
-		     page->page_type != ~0u || page_ref_count(page) != 1 ||
+		     page->page_type != ~0u ||
+		     atomic_load_explicit(&page->_refcount, memory_order_acquire) != 1 ||
 		     kmm_cpu_cache.serial != m->serial || kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)))
 		return free_pages_slow(m, page, order, flags);
 	zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
