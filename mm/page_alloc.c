@@ -758,10 +758,10 @@ static __attribute__((noinline)) bool rmqueue_pcp_refill(struct zone *zone, unsi
  * buddy if empty, counted as rmqueue() counts it (pcp_take()).
  * Context: slot @cpu's guard held. Return: the block, or NULL.
  */
-static inline struct page *__rmqueue_pcplist(struct zone *preferred, struct zone *zone,
-					     unsigned int order, int mt, unsigned int alloc_flags,
-					     int cpu, struct per_cpu_pages *pcp,
-					     struct list_head *list)
+static inline __attribute__((always_inline)) struct page *
+__rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned int order, int mt,
+		  unsigned int alloc_flags, int cpu, struct per_cpu_pages *pcp,
+		  struct list_head *list)
 {
 	if (unlikely(list_empty(list)) && !rmqueue_pcp_refill(zone, order, mt, alloc_flags, pcp, list))
 		return NULL;
