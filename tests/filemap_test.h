@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/filemap_test.h - the helpers the page-cache tests share
- * (integration_filemap.c, integration_filemap_fault.c, stress_filemap.c):
- * one /proc/meminfo or /proc/vmstat field as a number, a deterministic
- * byte pattern for test files, and a page of a file as the host image
- * holds it. Static inline, so a test that uses some of them compiles
+ * (integration_filemap.c, integration_filemap_fault.c, stress_filemap.c,
+ * integration_writeback.c): a deterministic byte pattern for test files,
+ * and a page of a file as the host image holds it; /proc/meminfo and
+ * /proc/vmstat fields come from tests/proc_test.h. Static inline, so a test that uses some of them compiles
  * warning-free.
  */
 #ifndef KMM_TESTS_FILEMAP_TEST_H
@@ -18,31 +18,8 @@
 #include <kmm/fs.h>
 #include <kmm/proc.h>
 
+#include "tests/proc_test.h"
 #include "tests/process_test.h"
-
-/* The number after @field ("Dirty:") in /proc/meminfo, or -1. */
-static inline long meminfo_kb(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/meminfo");
-	char *p = text ? strstr(text, field) : NULL;
-	long v = p ? strtol(p + strlen(field), NULL, 10) : -1;
-
-	free(text);
-	return v;
-}
-
-/* The value of the /proc/vmstat line @field ("workingset_nodes"), or -1. */
-static inline long vmstat_val(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/vmstat"), key[64], *p;
-	long v = -1;
-
-	snprintf(key, sizeof(key), "\n%s ", field);
-	if (text && (p = strstr(text, key)))
-		v = strtol(p + strlen(key), NULL, 10);
-	free(text);
-	return v;
-}
 
 /* A deterministic pattern for byte @i of a test file. */
 static inline unsigned char pat(uint64_t i, unsigned seed)

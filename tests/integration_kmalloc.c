@@ -9,17 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "tests/proc_test.h"
 #include "tests/slab_test.h"
-
-static unsigned long meminfo_kb(struct kmm_machine *m, const char *field)
-{
-	char *text = t_proc(m, "/proc/meminfo");
-	const char *p = text ? strstr(text, field) : NULL;
-	unsigned long v = p ? strtoul(p + strlen(field), NULL, 10) : ~0UL;
-
-	free(text);
-	return v;
-}
 
 TEST(slabinfo_after_boot_lists_kmalloc_caches_newest_first)
 {

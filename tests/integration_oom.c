@@ -19,29 +19,11 @@
 
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
+#include "tests/proc_test.h"
 #include "tests/process_test.h"
 
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
-
-/* dmesg of @m contains @needle (a copy of the log, freed here). */
-static bool dmesg_has(struct kmm_machine *m, const char *needle)
-{
-	char *log = kmm_dmesg_dup(m);
-	bool has = log && strstr(log, needle);
-
-	free(log);
-	return has;
-}
-#define expect_dmesg(m, needle) \
-	(dmesg_has((m), (needle)) ? true : kmm_test_fail(__FILE__, __LINE__, \
-		"expected dmesg to contain \"%s\"", (needle)))
-
-static void set(struct kmm_machine *m, const char *name, const char *value)
-{
-	if (kmm_sysctl_write(m, name, value))
-		kmm_test_fail(__FILE__, __LINE__, "sysctl %s=%s: %s", name, value, kmm_last_error());
-}
 
 /* A process holding @mb MiB of touched anonymous memory, filled with @byte. */
 static struct task_struct *hold(struct kmm_machine *m, const char *name, unsigned mb, int byte,
@@ -193,7 +175,7 @@ TEST(oom_kill_allocating_task_kills_the_allocator)
 	struct task_struct *C = kmm_spawn(m, "C");
 
 	assert_true(C != NULL);
-	set(m, "vm.oom_kill_allocating_task", "1");
+	sysctl_set(m, "vm.oom_kill_allocating_task", "1");
 	assert_eq(kmm_mmap(C, 0, 40 << 20, RW, PRIV, &c), 0);
 	/* the fill fails: C itself dies in its fault */
 	expect_eq(kmm_fill(C, c, 0xcc, 40 << 20), -EFAULT);
@@ -217,7 +199,7 @@ TEST(the_allocating_task_itself_when_it_is_the_biggest)
 	uint64_t h;
 
 	assert_true(T != NULL);
-	set(m, "vm.overcommit_memory", "1");
+	sysctl_set(m, "vm.overcommit_memory", "1");
 	assert_eq(kmm_mmap(T, 0, 256 << 20, RW, PRIV, &h), 0);
 	expect_eq(kmm_touch(T, h, 256 << 20, true), -EFAULT);
 	expect_true(!kmm_task_alive(T));
@@ -371,8 +353,8 @@ TEST(panic_on_oom)
 		uint64_t h;
 
 		assert_true(T != NULL);
-		set(m, "vm.overcommit_memory", "1");
-		set(m, "vm.panic_on_oom", modes[i]);
+		sysctl_set(m, "vm.overcommit_memory", "1");
+		sysctl_set(m, "vm.panic_on_oom", modes[i]);
 		assert_eq(kmm_mmap(T, 0, 256 << 20, RW, PRIV, &h), 0);
 		expect_eq(kmm_touch(T, h, 256 << 20, true), -EIO);
 		expect_true(kmm_task_alive(T));
@@ -395,8 +377,8 @@ TEST(oom_dump_tasks_off_leaves_out_the_table)
 	uint64_t h;
 
 	assert_true(T != NULL);
-	set(m, "vm.overcommit_memory", "1");
-	set(m, "vm.oom_dump_tasks", "0");
+	sysctl_set(m, "vm.overcommit_memory", "1");
+	sysctl_set(m, "vm.oom_dump_tasks", "0");
 	assert_eq(kmm_mmap(T, 0, 256 << 20, RW, PRIV, &h), 0);
 	kmm_touch(T, h, 256 << 20, true);
 	expect_dmesg(m, "Out of memory: Killed process 1 (hog)");

@@ -17,44 +17,11 @@
 
 #include "mm/include/mm.h"
 #include "mm/include/oom.h"
+#include "tests/proc_test.h"
 #include "tests/process_test.h"
 
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
-
-/* dmesg of @m contains @needle (a copy of the log, freed here). */
-static bool dmesg_has(struct kmm_machine *m, const char *needle)
-{
-	char *log = kmm_dmesg_dup(m);
-	bool has = log && strstr(log, needle);
-
-	free(log);
-	return has;
-}
-#define expect_dmesg(m, needle) \
-	(dmesg_has((m), (needle)) ? true : kmm_test_fail(__FILE__, __LINE__, \
-		"expected dmesg to contain \"%s\"", (needle)))
-
-static unsigned long meminfo_kb(struct kmm_machine *m, const char *field)
-{
-	char *mi = t_proc(m, "/proc/meminfo"), key[64];
-	unsigned long kb = ULONG_MAX;
-
-	snprintf(key, sizeof(key), "\n%s:", field);
-	const char *line = mi ? strstr(mi, key) : NULL;
-	if (!line && mi && !strncmp(mi, key + 1, strlen(key + 1)))
-		line = mi - 1;
-	if (line)
-		kb = strtoul(line + strlen(key), NULL, 10);
-	free(mi);
-	return kb;
-}
-
-static void set(struct kmm_machine *m, const char *name, const char *value)
-{
-	if (kmm_sysctl_write(m, name, value))
-		kmm_test_fail(__FILE__, __LINE__, "sysctl %s=%s: %s", name, value, kmm_last_error());
-}
 
 static unsigned long sysctl_ul(struct kmm_machine *m, const char *name)
 {
@@ -116,16 +83,16 @@ TEST(commit_limit_of_kmm_machines)
 		expect_eq(meminfo_kb(m, "SwapTotal"), 0);
 		expect_eq(meminfo_kb(m, "CommitLimit"), commit_limit_kb(total, 50, 0));
 		expect_eq(vm_commit_limit(m) * 4, commit_limit_kb(total, 50, 0));
-		set(m, "vm.overcommit_ratio", "30");
+		sysctl_set(m, "vm.overcommit_ratio", "30");
 		expect_eq(meminfo_kb(m, "CommitLimit"), commit_limit_kb(total, 30, 0));
-		set(m, "vm.overcommit_ratio", "150");
+		sysctl_set(m, "vm.overcommit_ratio", "150");
 		expect_eq(meminfo_kb(m, "CommitLimit"), commit_limit_kb(total, 150, 0));
 		/* the kbytes form replaces the ratio (and zeroes it), in whole pages */
-		set(m, "vm.overcommit_kbytes", "123459");
+		sysctl_set(m, "vm.overcommit_kbytes", "123459");
 		expect_eq(meminfo_kb(m, "CommitLimit"), 123456);
 		expect_eq(sysctl_ul(m, "vm.overcommit_ratio"), 0);
 		/* writing the ratio zeroes the kbytes again */
-		set(m, "vm.overcommit_ratio", "50");
+		sysctl_set(m, "vm.overcommit_ratio", "50");
 		expect_eq(sysctl_ul(m, "vm.overcommit_kbytes"), 0);
 		expect_eq(meminfo_kb(m, "CommitLimit"), commit_limit_kb(total, 50, 0));
 		done(m);
@@ -158,7 +125,7 @@ TEST(reserves_computed_at_boot)
 	/* 1G: user reserve is free/32 (about 31 MiB), admin is capped */
 	m = boot("mem=1G");
 	user = sysctl_ul(m, "vm.user_reserve_kbytes");
-	expect_true(user > 8192 && user < 131072 && user <= meminfo_kb(m, "MemTotal") / 32);
+	expect_true(user > 8192 && user < 131072 && (long)user <= meminfo_kb(m, "MemTotal") / 32);
 	expect_eq(sysctl_ul(m, "vm.admin_reserve_kbytes"), 8192);
 	done(m);
 }
@@ -175,11 +142,11 @@ TEST(sysctl_parsing)
 	expect_eq(kmm_sysctl_write(m, "vm.user_reserve_kbytes", "lots"), -EINVAL);
 	expect_eq(kmm_sysctl_write(m, "vm.panic_on_oom", "3"), -EINVAL);
 	expect_eq(sysctl_ul(m, "vm.overcommit_memory"), 0);	/* nothing changed */
-	set(m, "vm.overcommit_memory", "0x2");
+	sysctl_set(m, "vm.overcommit_memory", "0x2");
 	expect_eq(sysctl_ul(m, "vm.overcommit_memory"), 2);
-	set(m, "vm.admin_reserve_kbytes", " 4096\n");
+	sysctl_set(m, "vm.admin_reserve_kbytes", " 4096\n");
 	expect_eq(sysctl_ul(m, "vm.admin_reserve_kbytes"), 4096);
-	set(m, "vm.oom_kill_allocating_task", "-3");	/* proc_dointvec: any int, non-zero is on */
+	sysctl_set(m, "vm.oom_kill_allocating_task", "-3");	/* proc_dointvec: any int, non-zero is on */
 	expect_eq((int)sysctl_ul(m, "vm.oom_kill_allocating_task"), -3);
 	expect_eq(sysctl_ul(m, "vm.oom_dump_tasks"), 1);
 	expect_eq(sysctl_ul(m, "vm.panic_on_oom"), 0);
@@ -209,7 +176,7 @@ TEST(mode2_refuses_exactly_at_the_boundary)
 	uint64_t a;
 
 	assert_true(t != NULL);
-	set(m, "vm.overcommit_memory", "2");
+	sysctl_set(m, "vm.overcommit_memory", "2");
 	long room = mode2_room(m, t, true);
 	assert_true(room > 1000);
 	unsigned long before = meminfo_kb(m, "Committed_AS");
@@ -248,7 +215,7 @@ TEST(mode2_admin_reserve_for_non_root)
 
 	assert_true(t != NULL);
 	t->uid = 1000;
-	set(m, "vm.overcommit_memory", "2");
+	sysctl_set(m, "vm.overcommit_memory", "2");
 	long room = mode2_room(m, t, false);
 	assert_eq(room + 1 + (long)(sysctl_ul(m, "vm.admin_reserve_kbytes") / 4), mode2_room(m, t, true) + 1);
 	expect_eq(kmm_mmap(t, 0, (uint64_t)(room + 1) * 4096, RW, PRIV, &a), -ENOMEM);
@@ -264,7 +231,7 @@ TEST(mode2_fork_needs_the_childs_charge)
 	uint64_t a;
 
 	assert_true(t != NULL);
-	set(m, "vm.overcommit_memory", "2");
+	sysctl_set(m, "vm.overcommit_memory", "2");
 	long room = mode2_room(m, t, true);
 	/* Leave room for a child whose charge is one page too big, then one that fits. */
 	long parent = (long)t->mm->committed_vm;
@@ -299,9 +266,9 @@ TEST(mode1_grants_ten_times_ram)
 	unsigned long ram = meminfo_kb(m, "MemTotal");
 
 	assert_true(t != NULL);
-	set(m, "vm.overcommit_memory", "1");
+	sysctl_set(m, "vm.overcommit_memory", "1");
 	expect_eq(kmm_mmap(t, 0, (uint64_t)ram * 1024 * 10, RW, PRIV, &a), 0);
-	expect_true(meminfo_kb(m, "Committed_AS") > ram * 10);
+	expect_true(meminfo_kb(m, "Committed_AS") > (long)ram * 10);
 	expect_true(meminfo_kb(m, "Committed_AS") > meminfo_kb(m, "CommitLimit"));
 	/* touching a little is fine: the pages are only taken when used */
 	expect_eq(kmm_touch(t, a, 1 << 20, true), 0);
@@ -397,7 +364,7 @@ TEST(map_noreserve_shared_is_not_charged_unless_mode2)
 			   &s), 0);
 	expect_eq(meminfo_kb(m, "Committed_AS"), base);
 	assert_eq(kmm_munmap(t, s, 4 << 20), 0);
-	set(m, "vm.overcommit_memory", "2");
+	sysctl_set(m, "vm.overcommit_memory", "2");
 	assert_eq(kmm_mmap(t, 0, 4 << 20, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS | KMM_MAP_NORESERVE,
 			   &s), 0);
 	expect_eq(meminfo_kb(m, "Committed_AS"), base + 4096);

@@ -14,6 +14,7 @@
 #include "mm/include/vmstat.h"
 #include "mm/slab.h"
 #include "tests/buddy_fake.h"
+#include "tests/slab_bytes.h"
 
 static struct kmm_machine *slab_fake(const char *cmdline)
 {
@@ -23,24 +24,6 @@ static struct kmm_machine *slab_fake(const char *cmdline)
 	m->layout.page_offset = 0xffff888000000000ull;
 	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
 	return m;
-}
-
-/*
- * Bytes of the slabs of the slab layer's own caches (kmem_cache and
- * kmem_cache_node: a structure and a node for every cache), which stay
- * after the caches are drained, as in Linux.
- */
-static inline unsigned long slab_boot_cache_bytes(struct kmm_machine *m)
-{
-	struct kmem_cache *caches[2] = { slab_state(m)->kmem_cache, slab_state(m)->kmem_cache_node };
-	unsigned long bytes = 0;
-
-	for (int i = 0; i < 2; i++) {
-		struct slab_counts c;
-		slab_count(caches[i], &c);
-		bytes += c.nr_slabs * (PAGE_SIZE << caches[i]->order);
-	}
-	return bytes;
 }
 
 static unsigned long free_pages_now(struct kmm_machine *m)

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/slab_bytes.h - what the slab layer keeps for itself after every
+ * cache is drained, shared by the slab tests on booted machines
+ * (tests/slab_test.h) and on the hand-built machine of tests/buddy_fake.h
+ * (tests/unit_slab.c), which cannot include slab_test.h (its leak-check
+ * table and boot helpers need a booted machine).
+ */
+#ifndef KMM_TESTS_SLAB_BYTES_H
+#define KMM_TESTS_SLAB_BYTES_H
+
+#include "mm/slab.h"
+
+/*
+ * Bytes of the slabs of the slab layer's own caches (kmem_cache and
+ * kmem_cache_node: a structure and a node for every cache), which stay
+ * after the caches are drained, as in Linux.
+ */
+static inline unsigned long slab_boot_cache_bytes(struct kmm_machine *m)
+{
+	struct kmem_cache *caches[2] = { slab_state(m)->kmem_cache, slab_state(m)->kmem_cache_node };
+	unsigned long bytes = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct slab_counts c;
+		slab_count(caches[i], &c);
+		bytes += c.nr_slabs * (PAGE_SIZE << caches[i]->order);
+	}
+	return bytes;
+}
+
+#endif /* KMM_TESTS_SLAB_BYTES_H */
