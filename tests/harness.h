@@ -7,6 +7,7 @@
  *   assert_eq(a, b) / assert_true(c) record a failure and end the test
  *   kmm_test_seed()                  the run's seed (KMM_SEED or time), printed on failure
  *                                    and on standard error at its first use
+ *   kmm_test_rand(&s) / t_rnd(&s, n) the seeded generator; a number below n
  *   t_boot(cmdline) / t_done(m)      boot a machine; at the end check invariants
  *                                    and that every page is back (the leak check)
  *
@@ -69,6 +70,11 @@ uint64_t kmm_test_seed(void);
 bool kmm_test_quick(void);
 /* A small deterministic PRNG (xorshift64*) for stress tests. */
 uint64_t kmm_test_rand(uint64_t *state);
+/* A number below @n from kmm_test_rand(@state); 0 when @n is 0 (then @state is not advanced). */
+static inline uint64_t t_rnd(uint64_t *state, uint64_t n)
+{
+	return n ? kmm_test_rand(state) % n : 0;
+}
 /* How many machines are booted (a failed boot must leave none behind). */
 int kmm_test_machines_alive(void);
 

@@ -29,8 +29,7 @@ static void file_write_page(struct task_struct *t, int fd, uint64_t i, uint64_t 
 {
 	uint64_t buf[PAGE_SIZE / 8];
 
-	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
-		buf[w] = pattern(tag, i, w);
+	fill_page(buf, i, tag);
 	if (kmm_pwrite(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE) {
 		kmm_test_fail(__FILE__, __LINE__, "pwrite of page %" PRIu64 ": %s", i, kmm_last_error());
 		kmm_test_abort();
@@ -52,11 +51,6 @@ static bool file_verify_page(struct task_struct *t, int fd, uint64_t i, uint64_t
 					     ", expected %#" PRIx64, i, w, buf[w], want);
 	}
 	return true;
-}
-
-static long slots_used(struct kmm_machine *m)
-{
-	return (long)total_swap_pages(m) - get_nr_swap_pages(m);
 }
 
 static int count_entry(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e)

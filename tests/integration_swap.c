@@ -43,9 +43,7 @@ TEST(hundred_thousand_pages_out_and_back_intact)
 			break;
 	CHECK(m);
 	kmm_exit(t, 0);
-	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
-	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));	/* every slot free again */
-	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	expect_swap_all_free(m);
 	done(m);
 }
 
@@ -148,11 +146,11 @@ TEST(munmap_of_a_swapped_range_frees_its_slots)
 			hi += is_swapped(t, a + i * PAGE_SIZE);
 	}
 	assert_true(lo > 0 && hi > 0);
-	long used = (long)total_swap_pages(m) - get_nr_swap_pages(m);
+	long used = slots_used(m);
 	long ents = t->mm->rss_stat[MM_SWAPENTS];	/* the stack's argv page may be out too */
 	expect_true(ents >= (long)(lo + hi));
 	assert_eq(kmm_munmap(t, a, 512 * PAGE_SIZE), 0);
-	long now = (long)total_swap_pages(m) - get_nr_swap_pages(m);
+	long now = slots_used(m);
 	expect_eq(now, used - (long)lo);
 	expect_eq(t->mm->rss_stat[MM_SWAPENTS], ents - (long)lo);
 	CHECK(m);
@@ -175,9 +173,7 @@ TEST(exit_with_swapped_pages_frees_slots_and_frames)
 	CHECK(m);
 	expect_true(get_nr_swap_pages(m) < (long)total_swap_pages(m));	/* the child's */
 	kmm_exit(c, 0);
-	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
-	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
-	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	expect_swap_all_free(m);
 	done(m);
 }
 

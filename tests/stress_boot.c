@@ -14,11 +14,6 @@
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
 
-static uint64_t pick(uint64_t *rng, uint64_t n)
-{
-	return kmm_test_rand(rng) % n;
-}
-
 static void random_cmdline(uint64_t *rng, char *buf, size_t len)
 {
 	static const char *const arch[] = { "x86_64", "i386", "i386-pae" };
@@ -26,39 +21,39 @@ static void random_cmdline(uint64_t *rng, char *buf, size_t len)
 					   "1000M", "3G", "3500M", "4G", "5G", "8G", "12Q" };
 	size_t n = 0;
 
-	n += (size_t)snprintf(buf + n, len - n, "arch=%s mem=%s", arch[pick(rng, 3)],
-			      mem[pick(rng, ARRAY_SIZE(mem))]);
-	if (!pick(rng, 3))
-		n += (size_t)snprintf(buf + n, len - n, " nr_cpus=%d", (int)pick(rng, 70));
-	if (!pick(rng, 3))
-		n += (size_t)snprintf(buf + n, len - n, " maxcpus=%d", (int)pick(rng, 70));
-	if (!pick(rng, 6))
-		n += (size_t)snprintf(buf + n, len - n, " board=%s", mem[pick(rng, ARRAY_SIZE(mem))]);
-	if (!pick(rng, 6))
+	n += (size_t)snprintf(buf + n, len - n, "arch=%s mem=%s", arch[t_rnd(rng, 3)],
+			      mem[t_rnd(rng, ARRAY_SIZE(mem))]);
+	if (!t_rnd(rng, 3))
+		n += (size_t)snprintf(buf + n, len - n, " nr_cpus=%d", (int)t_rnd(rng, 70));
+	if (!t_rnd(rng, 3))
+		n += (size_t)snprintf(buf + n, len - n, " maxcpus=%d", (int)t_rnd(rng, 70));
+	if (!t_rnd(rng, 6))
+		n += (size_t)snprintf(buf + n, len - n, " board=%s", mem[t_rnd(rng, ARRAY_SIZE(mem))]);
+	if (!t_rnd(rng, 6))
 		n += (size_t)snprintf(buf + n, len - n, " firmware=%s",
-				      pick(rng, 2) ? "seabios" : "seabios-kvm");
-	if (!pick(rng, 8))
-		n += (size_t)snprintf(buf + n, len - n, " initrd=%dK", (int)pick(rng, 4096));
-	if (!pick(rng, 4))
-		n += (size_t)snprintf(buf + n, len - n, " numa=fake=%d", (int)pick(rng, 6));
-	if (!pick(rng, 4))
+				      t_rnd(rng, 2) ? "seabios" : "seabios-kvm");
+	if (!t_rnd(rng, 8))
+		n += (size_t)snprintf(buf + n, len - n, " initrd=%dK", (int)t_rnd(rng, 4096));
+	if (!t_rnd(rng, 4))
+		n += (size_t)snprintf(buf + n, len - n, " numa=fake=%d", (int)t_rnd(rng, 6));
+	if (!t_rnd(rng, 4))
 		n += (size_t)snprintf(buf + n, len - n, " movablecore=%d%s",
-				      (int)pick(rng, 110), pick(rng, 2) ? "%" : "M");
-	if (!pick(rng, 5))
-		n += (size_t)snprintf(buf + n, len - n, " kernelcore=%dM", (int)pick(rng, 4096));
-	if (!pick(rng, 5))
-		n += (size_t)snprintf(buf + n, len - n, " vmalloc=%dM", (int)pick(rng, 1024));
-	if (!pick(rng, 5))
-		n += (size_t)snprintf(buf + n, len - n, " highmem=%dM", (int)pick(rng, 2048));
-	if (!pick(rng, 4))
-		n += (size_t)snprintf(buf + n, len - n, " memmap=%dM$%dM", 1 + (int)pick(rng, 64),
-				      (int)pick(rng, 4096));
-	if (!pick(rng, 6))
-		n += (size_t)snprintf(buf + n, len - n, " buddy=%s", pick(rng, 2) ? "lazy" : "eager");
-	if (!pick(rng, 8))
+				      (int)t_rnd(rng, 110), t_rnd(rng, 2) ? "%" : "M");
+	if (!t_rnd(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " kernelcore=%dM", (int)t_rnd(rng, 4096));
+	if (!t_rnd(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " vmalloc=%dM", (int)t_rnd(rng, 1024));
+	if (!t_rnd(rng, 5))
+		n += (size_t)snprintf(buf + n, len - n, " highmem=%dM", (int)t_rnd(rng, 2048));
+	if (!t_rnd(rng, 4))
+		n += (size_t)snprintf(buf + n, len - n, " memmap=%dM$%dM", 1 + (int)t_rnd(rng, 64),
+				      (int)t_rnd(rng, 4096));
+	if (!t_rnd(rng, 6))
+		n += (size_t)snprintf(buf + n, len - n, " buddy=%s", t_rnd(rng, 2) ? "lazy" : "eager");
+	if (!t_rnd(rng, 8))
 		n += (size_t)snprintf(buf + n, len - n, " deferred_struct_pages=off");
-	if (!pick(rng, 20))
-		snprintf(buf + n, len - n, " bogus=%d", (int)pick(rng, 9));
+	if (!t_rnd(rng, 20))
+		snprintf(buf + n, len - n, " bogus=%d", (int)t_rnd(rng, 9));
 }
 
 static unsigned long reserved_ram_pages(struct kmm_machine *m)

@@ -34,11 +34,6 @@ struct mfile {
 	uint64_t map_len;
 };
 
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-	return n ? kmm_test_rand(s) % n : 0;
-}
-
 static void check_now(struct kmm_machine *m, uint64_t seed, int step, const char *what)
 {
 	if (kmm_check(m)) {
@@ -71,8 +66,8 @@ static void run(const char *cmdline, int steps, bool pressure)
 		assert_true(f[i].fd >= 3);
 	}
 	for (int step = 0; step < steps; step++) {
-		struct mfile *x = &f[rnd(&s, NFILES)];
-		int op = (int)rnd(&s, 13);
+		struct mfile *x = &f[t_rnd(&s, NFILES)];
+		int op = (int)t_rnd(&s, 13);
 		const char *what = "?";
 
 		if (x->fd < 0 && op != 9) {
@@ -81,7 +76,7 @@ static void run(const char *cmdline, int steps, bool pressure)
 		}
 		switch (op) {
 		case 0: case 1: case 2: {		/* pwrite */
-			uint64_t off = rnd(&s, MAXSIZE - 1), len = 1 + rnd(&s, KMM_MIN(MAXSIZE - off, 8 * PG));
+			uint64_t off = t_rnd(&s, MAXSIZE - 1), len = 1 + t_rnd(&s, KMM_MIN(MAXSIZE - off, 8 * PG));
 			for (uint64_t i = 0; i < len; i++)
 				buf[i] = (unsigned char)kmm_test_rand(&s);
 			what = "pwrite";
@@ -92,7 +87,7 @@ static void run(const char *cmdline, int steps, bool pressure)
 			break;
 		}
 		case 3: case 4: {			/* pread, compared */
-			uint64_t off = rnd(&s, MAXSIZE), len = 1 + rnd(&s, 16 * PG);
+			uint64_t off = t_rnd(&s, MAXSIZE), len = 1 + t_rnd(&s, 16 * PG);
 			long want = off >= x->size ? 0 : (long)KMM_MIN(len, x->size - off);
 			what = "pread";
 			assert_eq(kmm_pread(t, x->fd, buf, len, off), want);
@@ -104,7 +99,7 @@ static void run(const char *cmdline, int steps, bool pressure)
 			break;
 		}
 		case 5: {				/* ftruncate */
-			uint64_t size = rnd(&s, MAXSIZE);
+			uint64_t size = t_rnd(&s, MAXSIZE);
 			what = "ftruncate";
 			assert_eq(kmm_ftruncate(t, x->fd, size), 0);
 			if (size < x->size)
@@ -117,7 +112,7 @@ static void run(const char *cmdline, int steps, bool pressure)
 			assert_eq(kmm_fsync(t, x->fd), 0);
 			break;
 		case 7:
-			what = rnd(&s, 2) ? "sync" : "drop_caches";
+			what = t_rnd(&s, 2) ? "sync" : "drop_caches";
 			if (what[0] == 's')
 				assert_eq(kmm_sync(m), 0);
 			else
@@ -130,25 +125,25 @@ static void run(const char *cmdline, int steps, bool pressure)
 				assert_eq(kmm_mmap_fd(t, x->fd, 0, x->map_len, KMM_PROT_READ | KMM_PROT_WRITE,
 						      KMM_MAP_SHARED, 0, &x->map), 0);
 			}
-			if (rnd(&s, 3) == 0) {
+			if (t_rnd(&s, 3) == 0) {
 				/* advice on part of the mapping: the faults' readahead, or unmap (DONTNEED) */
 				static const int adv[] = { KMM_MADV_NORMAL, KMM_MADV_SEQUENTIAL, KMM_MADV_RANDOM,
 							   KMM_MADV_WILLNEED, KMM_MADV_DONTNEED };
-				uint64_t first = rnd(&s, MAXSIZE / PG), n = 1 + rnd(&s, MAXSIZE / PG - first);
-				assert_eq(kmm_madvise(t, x->map + first * PG, n * PG, adv[rnd(&s, 5)]), 0);
+				uint64_t first = t_rnd(&s, MAXSIZE / PG), n = 1 + t_rnd(&s, MAXSIZE / PG - first);
+				assert_eq(kmm_madvise(t, x->map + first * PG, n * PG, adv[t_rnd(&s, 5)]), 0);
 			}
-			if (rnd(&s, 8) == 0) {
+			if (t_rnd(&s, 8) == 0) {
 				static const char *const fab[] = { "4096", "16384", "65536", "2097152" };
-				assert_eq(kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", fab[rnd(&s, 4)]), 0);
+				assert_eq(kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", fab[t_rnd(&s, 4)]), 0);
 			}
 			if (x->size) {
-				uint64_t off = rnd(&s, x->size), len = 1 + rnd(&s, KMM_MIN(x->size - off, 2 * PG));
+				uint64_t off = t_rnd(&s, x->size), len = 1 + t_rnd(&s, KMM_MIN(x->size - off, 2 * PG));
 				for (uint64_t i = 0; i < len; i++)
 					buf[i] = (unsigned char)kmm_test_rand(&s);
 				assert_eq(kmm_access(t, x->map + off, buf, len, true), 0);
 				memcpy(x->data + off, buf, len);
-				off = rnd(&s, x->size);
-				len = 1 + rnd(&s, KMM_MIN(x->size - off, 3 * PG));
+				off = t_rnd(&s, x->size);
+				len = 1 + t_rnd(&s, KMM_MIN(x->size - off, 3 * PG));
 				assert_eq(kmm_access(t, x->map + off, buf, len, false), 0);
 				if (memcmp(buf, x->data + off, len)) {
 					kmm_test_fail(__FILE__, __LINE__, "seed %llu step %d: mapping of %s at %llu differs",
@@ -176,10 +171,10 @@ static void run(const char *cmdline, int steps, bool pressure)
 		case 10:				/* fadvise */
 			what = "fadvise";
 			/* every advice: NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, NOREUSE */
-			assert_eq(kmm_fadvise(t, x->fd, rnd(&s, MAXSIZE), rnd(&s, 32 * PG), (int)rnd(&s, 6)), 0);
+			assert_eq(kmm_fadvise(t, x->fd, t_rnd(&s, MAXSIZE), t_rnd(&s, 32 * PG), (int)t_rnd(&s, 6)), 0);
 			break;
 		default: {				/* memory pressure: anonymous memory, then freed */
-			uint64_t len = (16 + rnd(&s, 24)) << 20, a;
+			uint64_t len = (16 + t_rnd(&s, 24)) << 20, a;
 			what = "pressure";
 			if (kmm_mmap(t, 0, len, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, &a) == 0) {
 				assert_eq(kmm_touch(t, a, len, true), 0);

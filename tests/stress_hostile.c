@@ -23,11 +23,6 @@
 #include "kmm/vmalloc.h"
 #include "lib/util.h"
 
-static uint64_t pick(uint64_t *rng, uint64_t n)
-{
-	return kmm_test_rand(rng) % n;
-}
-
 /* Good lines to start from: every option kmm knows appears in some. */
 static const char *const good[] = {
 	"mem=64M",
@@ -58,23 +53,23 @@ static void mutate(uint64_t *rng, char *buf, size_t cap)
 {
 	size_t n = strlen(buf);
 
-	switch (pick(rng, 6)) {
+	switch (t_rnd(rng, 6)) {
 	case 0:	/* replace a byte */
 		if (n) {
-			const char *t = nasty[pick(rng, ARRAY_SIZE(nasty))];
-			buf[pick(rng, n)] = t[0];
+			const char *t = nasty[t_rnd(rng, ARRAY_SIZE(nasty))];
+			buf[t_rnd(rng, n)] = t[0];
 		}
 		break;
 	case 1:	/* cut a span */
 		if (n) {
-			size_t at = pick(rng, n), len = 1 + pick(rng, n - at);
+			size_t at = t_rnd(rng, n), len = 1 + t_rnd(rng, n - at);
 			memmove(buf + at, buf + at + len, n - at - len + 1);
 		}
 		break;
 	case 2:	/* put a hostile token in */
 	case 3: {
-		const char *t = nasty[pick(rng, ARRAY_SIZE(nasty))];
-		size_t at = pick(rng, n + 1), tl = strlen(t);
+		const char *t = nasty[t_rnd(rng, ARRAY_SIZE(nasty))];
+		size_t at = t_rnd(rng, n + 1), tl = strlen(t);
 		if (n + tl + 1 < cap) {
 			memmove(buf + at + tl, buf + at, n - at + 1);
 			memcpy(buf + at, t, tl);
@@ -82,7 +77,7 @@ static void mutate(uint64_t *rng, char *buf, size_t cap)
 		break;
 	}
 	case 4:	/* truncate */
-		buf[pick(rng, n + 1)] = '\0';
+		buf[t_rnd(rng, n + 1)] = '\0';
 		break;
 	case 5:	/* repeat the line */
 		if (2 * n + 2 < cap) {
@@ -170,11 +165,11 @@ TEST(malformed_command_lines)
 	for (int i = 0; i < lines; i++) {
 		char cmd[1024];
 
-		snprintf(cmd, sizeof(cmd), "%s", good[pick(&rng, ARRAY_SIZE(good))]);
-		for (int k = 1 + (int)pick(&rng, 4); k > 0; k--)
+		snprintf(cmd, sizeof(cmd), "%s", good[t_rnd(&rng, ARRAY_SIZE(good))]);
+		for (int k = 1 + (int)t_rnd(&rng, 4); k > 0; k--)
 			mutate(&rng, cmd, sizeof(cmd));
 		/* Keep the machines small: this is about parsing, not booting big. */
-		if (strlen(cmd) + 9 < sizeof(cmd) && pick(&rng, 4))
+		if (strlen(cmd) + 9 < sizeof(cmd) && t_rnd(&rng, 4))
 			strcat(cmd, " mem=64M");
 		boot_or_refuse(cmd, &booted, &refused);
 	}

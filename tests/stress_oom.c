@@ -65,7 +65,7 @@ struct run {
 
 static uint64_t rnd(struct run *r, uint64_t n)
 {
-	return n ? kmm_test_rand(&r->rng) % n : 0;
+	return t_rnd(&r->rng, n);
 }
 
 static unsigned long oom_kills(struct kmm_machine *m)

@@ -30,11 +30,6 @@ struct slot {
 	unsigned char shadow[DIARY_PAGES];
 };
 
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-	return n ? kmm_test_rand(s) % n : 0;
-}
-
 static void reap(struct slot *sl)
 {
 	if (sl->t && !kmm_task_alive(sl->t)) {
@@ -64,7 +59,7 @@ static struct vm_area_struct *pick_vma(struct slot *sl, uint64_t *s)
 	struct mm_struct *mm = sl->t->mm;
 
 	for (int tries = 0; tries < 8; tries++) {
-		uint64_t n = rnd(s, (uint64_t)mm->map_count);
+		uint64_t n = t_rnd(s, (uint64_t)mm->map_count);
 		struct vm_area_struct *v = mm->mmap;
 		while (n--)
 			v = v->vm_next;
@@ -86,7 +81,7 @@ static void run(const char *cmdline, unsigned long steps)
 				     KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC };
 
 	for (unsigned long step = 0; step < steps; step++) {
-		int i = (int)rnd(&s, MAX_TASKS);
+		int i = (int)t_rnd(&s, MAX_TASKS);
 		struct slot *sl = &slots[i];
 		reap(sl);
 		if (!sl->t) {
@@ -95,22 +90,22 @@ static void run(const char *cmdline, unsigned long steps)
 		}
 		struct task_struct *t = sl->t;
 		uint64_t x;
-		switch (rnd(&s, 17)) {
+		switch (t_rnd(&s, 17)) {
 		case 0: {	/* mmap */
-			uint64_t len = (1 + rnd(&s, 16)) * PAGE_SIZE;
-			int flags = KMM_MAP_ANONYMOUS | (rnd(&s, 5) ? KMM_MAP_PRIVATE : KMM_MAP_SHARED);
-			if (!rnd(&s, 6))
+			uint64_t len = (1 + t_rnd(&s, 16)) * PAGE_SIZE;
+			int flags = KMM_MAP_ANONYMOUS | (t_rnd(&s, 5) ? KMM_MAP_PRIVATE : KMM_MAP_SHARED);
+			if (!t_rnd(&s, 6))
 				flags |= KMM_MAP_POPULATE;
-			if (!rnd(&s, 10))
+			if (!t_rnd(&s, 10))
 				flags |= KMM_MAP_LOCKED;
-			kmm_mmap(t, 0, len, prots[rnd(&s, 4)], flags, &x);
+			kmm_mmap(t, 0, len, prots[t_rnd(&s, 4)], flags, &x);
 			break;
 		}
 		case 1: {	/* munmap part of a VMA */
 			struct vm_area_struct *v = pick_vma(sl, &s);
 			if (!v)
 				break;
-			uint64_t n = vma_pages(v), off = rnd(&s, n), len = 1 + rnd(&s, n - off);
+			uint64_t n = vma_pages(v), off = t_rnd(&s, n), len = 1 + t_rnd(&s, n - off);
 			expect_eq(kmm_munmap(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE), 0);
 			break;
 		}
@@ -118,9 +113,9 @@ static void run(const char *cmdline, unsigned long steps)
 			struct vm_area_struct *v = pick_vma(sl, &s);
 			if (!v)
 				break;
-			uint64_t n = vma_pages(v), off = rnd(&s, n), len = 1 + rnd(&s, n - off);
+			uint64_t n = vma_pages(v), off = t_rnd(&s, n), len = 1 + t_rnd(&s, n - off);
 			expect_eq(kmm_mprotect(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE,
-					       prots[rnd(&s, 4)]), 0);
+					       prots[t_rnd(&s, 4)]), 0);
 			break;
 		}
 		case 3: {	/* mremap a whole VMA */
@@ -128,7 +123,7 @@ static void run(const char *cmdline, unsigned long steps)
 			if (!v)
 				break;
 			uint64_t n = vma_pages(v);
-			kmm_mremap(t, v->vm_start, n * PAGE_SIZE, (1 + rnd(&s, 2 * n)) * PAGE_SIZE,
+			kmm_mremap(t, v->vm_start, n * PAGE_SIZE, (1 + t_rnd(&s, 2 * n)) * PAGE_SIZE,
 				   KMM_MREMAP_MAYMOVE, 0, &x);
 			break;
 		}
@@ -137,12 +132,12 @@ static void run(const char *cmdline, unsigned long steps)
 			static const int adv[] = { KMM_MADV_DONTNEED, KMM_MADV_FREE, KMM_MADV_DONTFORK,
 						   KMM_MADV_DOFORK, KMM_MADV_WILLNEED };
 			if (v)
-				kmm_madvise(t, v->vm_start, vma_pages(v) * PAGE_SIZE, adv[rnd(&s, 5)]);
+				kmm_madvise(t, v->vm_start, vma_pages(v) * PAGE_SIZE, adv[t_rnd(&s, 5)]);
 			break;
 		}
 		case 5:
 		case 6: {	/* fork into a random slot, ending what ran there */
-			int j = (int)rnd(&s, MAX_TASKS);
+			int j = (int)t_rnd(&s, MAX_TASKS);
 			if (j == i)
 				break;
 			if (slots[j].t && kmm_task_alive(slots[j].t))
@@ -157,7 +152,7 @@ static void run(const char *cmdline, unsigned long steps)
 			break;
 		}
 		case 7:		/* exit or kill */
-			if (rnd(&s, 2))
+			if (t_rnd(&s, 2))
 				kmm_exit(t, 0);
 			else
 				kmm_kill(t, KMM_SIGKILL);
@@ -166,18 +161,18 @@ static void run(const char *cmdline, unsigned long steps)
 		case 8:
 		case 9:
 		case 10: {	/* diary write */
-			int pg = (int)rnd(&s, DIARY_PAGES);
-			unsigned char b = (unsigned char)(1 + rnd(&s, 255));
-			assert_eq(kmm_fill(t, sl->diary + (uint64_t)pg * PAGE_SIZE + rnd(&s, PAGE_SIZE), b, 1), 0);
+			int pg = (int)t_rnd(&s, DIARY_PAGES);
+			unsigned char b = (unsigned char)(1 + t_rnd(&s, 255));
+			assert_eq(kmm_fill(t, sl->diary + (uint64_t)pg * PAGE_SIZE + t_rnd(&s, PAGE_SIZE), b, 1), 0);
 			/* the write hit one byte; fill the whole page so one byte describes it */
 			assert_eq(kmm_fill(t, sl->diary + (uint64_t)pg * PAGE_SIZE, b, PAGE_SIZE), 0);
 			sl->shadow[pg] = b;
 			break;
 		}
 		case 11: {	/* diary read: COW isolation */
-			int pg = (int)rnd(&s, DIARY_PAGES);
+			int pg = (int)t_rnd(&s, DIARY_PAGES);
 			unsigned char b = 0xff;
-			assert_eq(kmm_access(t, sl->diary + (uint64_t)pg * PAGE_SIZE + rnd(&s, PAGE_SIZE), &b, 1,
+			assert_eq(kmm_access(t, sl->diary + (uint64_t)pg * PAGE_SIZE + t_rnd(&s, PAGE_SIZE), &b, 1,
 					     false), 0);
 			if (!expect_eq(b, sl->shadow[pg]))
 				kmm_test_abort();
@@ -188,8 +183,8 @@ static void run(const char *cmdline, unsigned long steps)
 			struct vm_area_struct *v = pick_vma(sl, &s);
 			if (!v)
 				break;
-			uint64_t n = vma_pages(v), off = rnd(&s, n), len = 1 + rnd(&s, n - off);
-			if (rnd(&s, 2))
+			uint64_t n = vma_pages(v), off = t_rnd(&s, n), len = 1 + t_rnd(&s, n - off);
+			if (t_rnd(&s, 2))
 				expect_eq(kmm_mlock(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE), 0);
 			else
 				expect_eq(kmm_munlock(t, v->vm_start + off * PAGE_SIZE, len * PAGE_SIZE), 0);
@@ -199,8 +194,8 @@ static void run(const char *cmdline, unsigned long steps)
 			struct vm_area_struct *v = pick_vma(sl, &s);
 			if (!v)
 				break;
-			uint64_t a = v->vm_start + rnd(&s, vma_pages(v)) * PAGE_SIZE;
-			kmm_touch(t, a, 1, rnd(&s, 2));
+			uint64_t a = v->vm_start + t_rnd(&s, vma_pages(v)) * PAGE_SIZE;
+			kmm_touch(t, a, 1, t_rnd(&s, 2));
 			reap(sl);
 			break;
 		}

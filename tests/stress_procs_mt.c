@@ -60,17 +60,12 @@ static bool keep_going(const struct worker *w, long i)
 	return i < w->steps || atomic_load(&checks_run) < MIN_CHECKS;
 }
 
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-	return n ? kmm_test_rand(s) % n : 0;
-}
-
 #define fail(w, ...) do { if (!(w)->error[0]) snprintf((w)->error, sizeof((w)->error), __VA_ARGS__); } while (0)
 
 static void region_fill(struct worker *w, struct task_struct *t, struct region *r, uint64_t *s)
 {
 	for (int i = 0; i < REGION_PAGES; i++) {
-		unsigned char b = (unsigned char)rnd(s, 256);
+		unsigned char b = (unsigned char)t_rnd(s, 256);
 		if (kmm_access(t, r->addr + (uint64_t)i * 4096, &b, 1, true)) {
 			fail(w, "worker %d: write to 0x%llx failed: %s", w->id,
 			     (unsigned long long)(r->addr + (uint64_t)i * 4096), kmm_last_error());
@@ -103,7 +98,7 @@ static void proc_exit(struct proc *p)
 /* One random step on one of the worker's own processes. */
 static void worker_step(struct worker *w, uint64_t *s)
 {
-	struct proc *p = &w->procs[rnd(s, MAX_PROCS)];
+	struct proc *p = &w->procs[t_rnd(s, MAX_PROCS)];
 	char name[16];
 
 	if (!p->t) {
@@ -113,7 +108,7 @@ static void worker_step(struct worker *w, uint64_t *s)
 			fail(w, "worker %d: spawn failed: %s", w->id, kmm_last_error());
 		return;
 	}
-	switch (rnd(s, 7)) {
+	switch (t_rnd(s, 7)) {
 	case 0:		/* map and fill a region */
 		if (p->r.addr) {
 			region_verify(w, p->t, &p->r);
@@ -163,7 +158,7 @@ static void worker_step(struct worker *w, uint64_t *s)
 		}
 		break;
 	case 6:
-		if (rnd(s, 3) == 0)
+		if (t_rnd(s, 3) == 0)
 			proc_exit(p);
 		break;
 	}
@@ -250,7 +245,7 @@ static void *sharer_main(void *arg)
 
 	kmm_use(machine);
 	for (long i = 0; keep_going(w, i); i++) {
-		if (!r.addr || rnd(&s, 4) == 0) {
+		if (!r.addr || t_rnd(&s, 4) == 0) {
 			if (r.addr) {
 				region_verify(w, w->shared, &r);
 				if (kmm_munmap(w->shared, r.addr, REGION_PAGES * 4096))

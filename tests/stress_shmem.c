@@ -49,11 +49,6 @@ struct proc {
 static uint64_t next_tag = 1;
 static struct obj *files[MAX_FILES];
 
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-	return n ? kmm_test_rand(s) % n : 0;
-}
-
 static struct obj *obj_new(uint64_t size, bool file, const char *path)
 {
 	struct obj *o = calloc(1, sizeof(*o));
@@ -128,7 +123,7 @@ static int open_file(struct task_struct *t, struct obj *o)
 
 static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsigned long n)
 {
-	int k = (int)rnd(s, MAX_FILES);
+	int k = (int)t_rnd(s, MAX_FILES);
 	struct obj *o = files[k];
 	uint64_t buf[PAGE_SIZE / 8];
 	int fd;
@@ -143,15 +138,14 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		files[k] = obj_new(0, true, path);
 		return true;
 	}
-	switch (rnd(s, 6)) {
+	switch (t_rnd(s, 6)) {
 	case 0: case 1: {	/* pwrite a run of pages (the file may grow) */
-		uint64_t first = rnd(s, MAX_PAGES), len = 1 + rnd(s, 128);
+		uint64_t first = t_rnd(s, MAX_PAGES), len = 1 + t_rnd(s, 128);
 		if ((fd = open_file(p->t, o)) < 0)
 			return false;
 		for (uint64_t i = first; i < MAX_PAGES && i < first + len; i++) {
 			uint64_t tag = next_tag++;
-			for (size_t w = 0; w < PAGE_SIZE / 8; w++)
-				buf[w] = pattern(tag, i, w);
+			fill_page(buf, i, tag);
 			if (kmm_pwrite(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE)
 				return kmm_test_fail(__FILE__, __LINE__, "pwrite: %s", kmm_last_error());
 			o->tag[i] = tag;
@@ -162,7 +156,7 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		return true;
 	}
 	case 2: case 3: {	/* pread a run back */
-		uint64_t first = rnd(s, o->size + 1), len = 1 + rnd(s, 128);
+		uint64_t first = t_rnd(s, o->size + 1), len = 1 + t_rnd(s, 128);
 		if ((fd = open_file(p->t, o)) < 0)
 			return false;
 		for (uint64_t i = first; i < o->size && i < first + len; i++) {
@@ -175,7 +169,7 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		return true;
 	}
 	case 4: {	/* truncate to a whole number of pages, smaller or larger */
-		uint64_t size = rnd(s, MAX_PAGES + 1);
+		uint64_t size = t_rnd(s, MAX_PAGES + 1);
 		if ((fd = open_file(p->t, o)) < 0)
 			return false;
 		if (kmm_ftruncate(p->t, fd, size * PAGE_SIZE))
@@ -187,7 +181,7 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		return true;
 	}
 	default:	/* unlink it (the mappings keep the object) */
-		if (rnd(s, 3))
+		if (t_rnd(s, 3))
 			return true;
 		if (kmm_unlink(m, o->path))
 			return kmm_test_fail(__FILE__, __LINE__, "unlink %s: %s", o->path, kmm_last_error());
@@ -200,7 +194,7 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 
 static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigned long n)
 {
-	struct proc *p = &procs[rnd(s, MAX_TASKS)];
+	struct proc *p = &procs[t_rnd(s, MAX_TASKS)];
 	char name[16];
 
 	if (!p->t) {
@@ -208,15 +202,15 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		p->t = kmm_spawn(m, name);
 		return p->t != NULL;
 	}
-	switch (rnd(s, 12)) {
+	switch (t_rnd(s, 12)) {
 	case 0: case 1: case 2:
 		return file_step(m, p, s, n);
 	case 3: {	/* mmap a shared anonymous object, or a file */
 		if (p->nr == MAX_REGIONS)
 			return true;
 		struct region *r = &p->r[p->nr];
-		struct obj *f = files[rnd(s, MAX_FILES)];
-		if (rnd(s, 2) && f && f->size) {
+		struct obj *f = files[t_rnd(s, MAX_FILES)];
+		if (t_rnd(s, 2) && f && f->size) {
 			int fd = open_file(p->t, f);
 			if (fd < 0)
 				return false;
@@ -227,7 +221,7 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 			r->o = f;
 			f->refs++;
 		} else {
-			r->npages = 16 + rnd(s, MAX_PAGES - 16);
+			r->npages = 16 + t_rnd(s, MAX_PAGES - 16);
 			if (kmm_mmap(p->t, 0, r->npages * PAGE_SIZE, RW, KMM_MAP_SHARED | KMM_MAP_ANONYMOUS,
 				     &r->addr))
 				return kmm_test_fail(__FILE__, __LINE__, "mmap: %s", kmm_last_error());
@@ -239,8 +233,8 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 4: case 5: {	/* write a run through a mapping */
 		if (!p->nr)
 			return true;
-		struct region *r = &p->r[rnd(s, (uint64_t)p->nr)];
-		uint64_t span = region_span(r), first = rnd(s, span), len = 1 + rnd(s, 64);
+		struct region *r = &p->r[t_rnd(s, (uint64_t)p->nr)];
+		uint64_t span = region_span(r), first = t_rnd(s, span), len = 1 + t_rnd(s, 64);
 		for (uint64_t i = first; i < span && i < first + len; i++) {
 			uint64_t tag = next_tag++;
 			if (write_page(p->t, r->addr, i, tag))
@@ -252,8 +246,8 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 6: {	/* read a run back through a mapping */
 		if (!p->nr)
 			return true;
-		struct region *r = &p->r[rnd(s, (uint64_t)p->nr)];
-		uint64_t span = region_span(r), first = rnd(s, span), len = 1 + rnd(s, 64);
+		struct region *r = &p->r[t_rnd(s, (uint64_t)p->nr)];
+		uint64_t span = region_span(r), first = t_rnd(s, span), len = 1 + t_rnd(s, 64);
 		for (uint64_t i = first; i < span && i < first + len; i++)
 			if (!region_check(p->t, r, i))
 				return false;
@@ -262,7 +256,7 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 7: {	/* munmap a region */
 		if (!p->nr)
 			return true;
-		int k = (int)rnd(s, (uint64_t)p->nr);
+		int k = (int)t_rnd(s, (uint64_t)p->nr);
 		if (kmm_munmap(p->t, p->r[k].addr, p->r[k].npages * PAGE_SIZE))
 			return kmm_test_fail(__FILE__, __LINE__, "munmap: %s", kmm_last_error());
 		drop_region(p, k);
@@ -287,26 +281,17 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		return true;
 	}
 	case 9:	/* exit */
-		if (rnd(s, 3))
+		if (t_rnd(s, 3))
 			return true;
 		kmm_exit(p->t, 0);
 		kmm_task_release(p->t);
 		forget(p);
 		return true;
 	case 10:	/* reclaim, or kswapd */
-		if (rnd(s, 2))
-			kmm_reclaim(m, 1 + rnd(s, 1024));
-		else
-			kmm_kswapd_run(m, 0);
+		reclaim_or_kswapd(m, s, 1024);
 		return true;
-	default:	/* swapoff and swapon again (swapoff may fail: not enough RAM) */
-		if (rnd(s, 6))
-			return true;
-		if (!kmm_swapoff(m, "/swapfile")) {
-			if (kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
-				return kmm_test_fail(__FILE__, __LINE__, "swapon: %s", kmm_last_error());
-		}
-		return true;
+	default:	/* swapoff and swapon again, one time in 6 */
+		return t_rnd(s, 6) || swapoff_and_on(m);
 	}
 }
 
@@ -323,11 +308,8 @@ static void run(uint64_t seed, unsigned long steps)
 			kmm_test_fail(__FILE__, __LINE__, "step %lu failed", n);
 			break;
 		}
-		kmm_kswapd_run_pending(m);	/* what a scenario does after a command */
-		if (kmm_check(m)) {
-			kmm_test_fail(__FILE__, __LINE__, "kmm_check after step %lu: %s", n, kmm_last_error());
+		if (!walk_after_step(m, n))
 			break;
-		}
 	}
 	/* everything, once more: every mapping, every file */
 	for (int i = 0; i < MAX_TASKS; i++) {
@@ -381,9 +363,7 @@ out:
 		}
 	}
 	CHECK(m);
-	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
-	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
-	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	expect_swap_all_free(m);
 	expect_eq(global_node_page_state(m, NR_SHMEM), 0);
 	done(m);
 }

@@ -32,11 +32,6 @@ struct proc {
 
 static uint64_t next_tag = 1;
 
-static uint64_t rnd(uint64_t *s, uint64_t n)
-{
-	return n ? kmm_test_rand(s) % n : 0;
-}
-
 static bool check_page(struct task_struct *t, struct region *r, uint64_t i)
 {
 	if (r->tag[i])
@@ -67,7 +62,7 @@ static void forget(struct proc *p)
 
 static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigned long n)
 {
-	struct proc *p = &procs[rnd(s, MAX_TASKS)];
+	struct proc *p = &procs[t_rnd(s, MAX_TASKS)];
 	char name[16];
 
 	if (!p->t) {
@@ -75,11 +70,11 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		p->t = kmm_spawn(m, name);
 		return p->t != NULL;
 	}
-	switch (rnd(s, 12)) {
+	switch (t_rnd(s, 12)) {
 	case 0:	/* mmap */
 		if (p->nr < MAX_REGIONS) {
 			struct region *r = &p->r[p->nr];
-			r->npages = 16 + rnd(s, 2048);
+			r->npages = 16 + t_rnd(s, 2048);
 			if (kmm_mmap(p->t, 0, r->npages * PAGE_SIZE, RW, PRIV, &r->addr))
 				return kmm_test_fail(__FILE__, __LINE__, "mmap: %s", kmm_last_error());
 			r->tag = calloc(r->npages, sizeof(uint64_t));
@@ -90,8 +85,8 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 1: case 2: case 3: {	/* write a run of pages */
 		if (!p->nr)
 			return true;
-		struct region *r = &p->r[rnd(s, (uint64_t)p->nr)];
-		uint64_t first = rnd(s, r->npages), len = 1 + rnd(s, 64);
+		struct region *r = &p->r[t_rnd(s, (uint64_t)p->nr)];
+		uint64_t first = t_rnd(s, r->npages), len = 1 + t_rnd(s, 64);
 		for (uint64_t i = first; i < r->npages && i < first + len; i++) {
 			uint64_t tag = next_tag++;
 			if (write_page(p->t, r->addr, i, tag))
@@ -103,8 +98,8 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 4: case 5: {	/* read a run back */
 		if (!p->nr)
 			return true;
-		struct region *r = &p->r[rnd(s, (uint64_t)p->nr)];
-		uint64_t first = rnd(s, r->npages), len = 1 + rnd(s, 64);
+		struct region *r = &p->r[t_rnd(s, (uint64_t)p->nr)];
+		uint64_t first = t_rnd(s, r->npages), len = 1 + t_rnd(s, 64);
 		for (uint64_t i = first; i < r->npages && i < first + len; i++)
 			if (!check_page(p->t, r, i))
 				return false;
@@ -113,9 +108,9 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 6: {	/* munmap a region, or its upper half */
 		if (!p->nr)
 			return true;
-		int k = (int)rnd(s, (uint64_t)p->nr);
+		int k = (int)t_rnd(s, (uint64_t)p->nr);
 		struct region *r = &p->r[k];
-		if (rnd(s, 2) && r->npages > 1) {
+		if (t_rnd(s, 2) && r->npages > 1) {
 			uint64_t keep = r->npages / 2;
 			if (kmm_munmap(p->t, r->addr + keep * PAGE_SIZE, (r->npages - keep) * PAGE_SIZE))
 				return kmm_test_fail(__FILE__, __LINE__, "munmap: %s", kmm_last_error());
@@ -148,7 +143,7 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		return true;
 	}
 	case 8:	/* exit */
-		if (rnd(s, 3))
+		if (t_rnd(s, 3))
 			return true;
 		kmm_exit(p->t, 0);
 		kmm_task_release(p->t);
@@ -157,7 +152,7 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 	case 9: {	/* mlock / munlock a small region */
 		if (!p->nr)
 			return true;
-		struct region *r = &p->r[rnd(s, (uint64_t)p->nr)];
+		struct region *r = &p->r[t_rnd(s, (uint64_t)p->nr)];
 		if (r->npages > 256)
 			return true;
 		int err = r->locked ? kmm_munlock(p->t, r->addr, r->npages * PAGE_SIZE)
@@ -168,19 +163,10 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		return true;
 	}
 	case 10:	/* reclaim, or kswapd */
-		if (rnd(s, 2))
-			kmm_reclaim(m, 1 + rnd(s, 512));
-		else
-			kmm_kswapd_run(m, 0);
+		reclaim_or_kswapd(m, s, 512);
 		return true;
-	default:	/* swapoff and swapon again (swapoff may fail: not enough RAM) */
-		if (rnd(s, 8))
-			return true;
-		if (!kmm_swapoff(m, "/swapfile")) {
-			if (kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
-				return kmm_test_fail(__FILE__, __LINE__, "swapon: %s", kmm_last_error());
-		}
-		return true;
+	default:	/* swapoff and swapon again, one time in 8 */
+		return t_rnd(s, 8) || swapoff_and_on(m);
 	}
 }
 
@@ -195,11 +181,8 @@ static void run(uint64_t seed, unsigned long steps)
 			kmm_test_fail(__FILE__, __LINE__, "step %lu failed", n);
 			break;
 		}
-		kmm_kswapd_run_pending(m);	/* what a scenario does after a command */
-		if (kmm_check(m)) {
-			kmm_test_fail(__FILE__, __LINE__, "kmm_check after step %lu: %s", n, kmm_last_error());
+		if (!walk_after_step(m, n))
 			break;
-		}
 	}
 	for (int i = 0; i < MAX_TASKS; i++) {
 		struct proc *p = &procs[i];
@@ -220,9 +203,7 @@ out:
 		forget(&procs[i]);
 	}
 	CHECK(m);
-	kmm_writeback_wait(m);	/* a page still being written keeps its slot until the write ends */
-	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
-	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
+	expect_swap_all_free(m);
 	done(m);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/swap_test.h - helpers of the pressure layer's tests: a machine with
- * a swap area, page contents that name their owner and page, and the
- * vmstat events and PTE states the tests look at.
+ * a swap area, page contents that name their owner and page, the vmstat
+ * events, PTE states and swap slots the tests look at, and the steps the
+ * seeded random walks share.
  *
  * Page contents: every 8-byte word of page i written with tag t is
  * pattern(t, i, word), so a page that comes back from swap into the wrong
@@ -48,13 +49,19 @@ static inline uint64_t pattern(uint64_t tag, uint64_t page, uint64_t word)
 	return x ^ (x >> 32);
 }
 
+/* Fill @buf, one page, with tag @tag's pattern for page @i. */
+static inline void fill_page(uint64_t *buf, uint64_t i, uint64_t tag)
+{
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		buf[w] = pattern(tag, i, w);
+}
+
 /* Write page @i of the region at @base with tag @tag. Return: 0 or -errno. */
 static inline int write_page(struct task_struct *t, uint64_t base, uint64_t i, uint64_t tag)
 {
 	uint64_t buf[PAGE_SIZE / 8];
 
-	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
-		buf[w] = pattern(tag, i, w);
+	fill_page(buf, i, tag);
 	return kmm_access(t, base + i * PAGE_SIZE, buf, PAGE_SIZE, true);
 }
 
@@ -133,5 +140,64 @@ static inline void check_now(struct kmm_machine *m, const char *file, int line)
 		kmm_test_fail(file, line, "kmm_check: %s", kmm_last_error());
 }
 #define CHECK(m) check_now((m), __FILE__, __LINE__)
+
+/* Swap slots in use: the swap map's, whoever holds them (PTEs, shmem indexes, the swap cache). */
+static inline long slots_used(struct kmm_machine *m)
+{
+	return (long)total_swap_pages(m) - get_nr_swap_pages(m);
+}
+
+/*
+ * The end of a test that swapped: once the writes in flight have ended (a
+ * page still being written keeps its slot until then), every slot is free
+ * and the swap cache is empty. A failure names the caller's line.
+ */
+#define expect_swap_all_free(m) expect_swap_all_free_at((m), __FILE__, __LINE__)
+static inline void expect_swap_all_free_at(struct kmm_machine *m, const char *file, int line)
+{
+	kmm_writeback_wait(m);
+	if (slots_used(m))
+		kmm_test_fail(file, line, "%ld swap slots still in use", slots_used(m));
+	if (global_node_page_state(m, NR_SWAPCACHE))
+		kmm_test_fail(file, line, "%lu pages still in the swap cache",
+			      global_node_page_state(m, NR_SWAPCACHE));
+}
+
+/* ---- Steps of the seeded random walks (stress_swap.c, stress_shmem.c) ---- */
+
+/* Reclaim 1 to @most pages, or run kswapd once, as the seed @s says. */
+static inline void reclaim_or_kswapd(struct kmm_machine *m, uint64_t *s, uint64_t most)
+{
+	if (t_rnd(s, 2))
+		kmm_reclaim(m, 1 + t_rnd(s, most));
+	else
+		kmm_kswapd_run(m, 0);
+}
+
+/*
+ * swapoff /swapfile and swapon again. swapoff may fail (not enough RAM for
+ * what is on swap): then nothing changes. Return: false when swapon fails
+ * (the test has failed).
+ */
+static inline bool swapoff_and_on(struct kmm_machine *m)
+{
+	if (!kmm_swapoff(m, "/swapfile") && kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT))
+		return kmm_test_fail(__FILE__, __LINE__, "swapon: %s", kmm_last_error());
+	return true;
+}
+
+/*
+ * After step @n of a walk: what a scenario does after a command (kswapd, if
+ * the step woke it), then every checker. Return: false when a checker fails
+ * (the test has failed).
+ */
+static inline bool walk_after_step(struct kmm_machine *m, unsigned long n)
+{
+	kmm_kswapd_run_pending(m);
+	if (kmm_check(m))
+		return kmm_test_fail(__FILE__, __LINE__, "kmm_check after step %lu: %s", n,
+				     kmm_last_error());
+	return true;
+}
 
 #endif /* KMM_TESTS_SWAP_TEST_H */
