@@ -2,7 +2,8 @@
 /*
  * tests/cli_run.h - run the kmm binary from a test and capture what it
  * prints: kmm_run(argv, stdin_text, &out, &err) returns the exit status
- * (or 128+signal), with stdout and stderr as malloc()ed strings.
+ * (or 128+signal), with stdout and stderr as malloc()ed strings; slurp(path)
+ * reads a host file the binary wrote.
  * Test code may use POSIX directly; the binary is $KMM_BINARY_DIR/kmm.
  */
 #ifndef KMM_TESTS_CLI_RUN_H
@@ -32,6 +33,25 @@ static inline void append(char **buf, size_t *len, const char *data, size_t n)
 	memcpy(*buf + *len, data, n);
 	*len += n;
 	(*buf)[*len] = '\0';
+}
+
+/*
+ * The whole of the host file @path as a malloc()ed string ("" when it is
+ * empty), or NULL when it cannot be opened.
+ */
+static inline char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf, tmp[4096];
+	size_t len = 0, n;
+
+	if (!f)
+		return NULL;
+	buf = calloc(1, 1);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		append(&buf, &len, tmp, n);
+	fclose(f);
+	return buf;
 }
 
 /* argv[0] is ignored (the kmm binary is used); NULL-terminated. */

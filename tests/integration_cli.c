@@ -6,26 +6,7 @@
  * machine, determinism, GFP zones, sysctls and /proc writes, `kmm check`.
  * Runs the real binary ($KMM_BINARY_DIR/kmm).
  */
-#include "tests/cli_run.h"
-#include "tests/harness.h"
-
-static char *out, *err;
-
-static int run(const char *const *argv)
-{
-	free(out);
-	free(err);
-	return kmm_run(argv, NULL, &out, &err, 120);
-}
-
-static int run_in(const char *const *argv, const char *input)
-{
-	free(out);
-	free(err);
-	return kmm_run(argv, input, &out, &err, 120);
-}
-
-#define RUN(...) run((const char *const[]){ "kmm", __VA_ARGS__, NULL })
+#include "tests/cli_test.h"
 
 TEST(usage_and_help)
 {

@@ -23,22 +23,6 @@
 
 static char *man_page;	/* `kmm help --man` */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		append(&buf, &len, tmp, n);
-	fclose(f);
-	return buf ? buf : calloc(1, 1);
-}
-
 static const char *source_dir(void)
 {
 	const char *d = getenv("KMM_SOURCE_DIR");

@@ -7,19 +7,7 @@
  * parser, and commands that would commit more host memory than allowed.
  * Runs the real binary ($KMM_BINARY_DIR/kmm).
  */
-#include "tests/cli_run.h"
-#include "tests/harness.h"
-
-static char *out, *err;
-
-static int run(const char *const *argv)
-{
-	free(out);
-	free(err);
-	return kmm_run(argv, NULL, &out, &err, 120);
-}
-
-#define RUN(...) run((const char *const[]){ "kmm", __VA_ARGS__, NULL })
+#include "tests/cli_test.h"
 
 /* Linux: kmalloc(0) returns ZERO_SIZE_PTR (16), and kfree(ZERO_SIZE_PTR) does nothing. */
 TEST(kmalloc_zero_is_zero_size_ptr)

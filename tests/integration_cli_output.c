@@ -328,20 +328,6 @@ TEST(quiet_only_removes_lines_from_every_example)
 	expect_true(examples >= 10);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 1), tmp[4096];
-	size_t len = 0, n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		append(&buf, &len, tmp, n);
-	fclose(f);
-	return buf;
-}
-
 TEST(redirect_to_host_files)
 {
 	char file[512], cmd1[600], cmd2[600], *out, *err;

@@ -6,42 +6,7 @@
  * --trace`; `kmm trace report`; the `trace`, `sleep` and `inject` verbs;
  * and clear errors for bad input.
  */
-#include "tests/cli_run.h"
-#include "tests/harness.h"
-
-static char *out, *err;
-
-static int run(const char *const *argv)
-{
-	free(out);
-	free(err);
-	return kmm_run(argv, NULL, &out, &err, 120);
-}
-
-#define RUN(...) run((const char *const[]){ "kmm", __VA_ARGS__, NULL })
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	char chunk[4096];
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
-			buf = realloc(buf, cap);
-		}
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (buf)
-		buf[len] = 0;
-	return buf;
-}
+#include "tests/cli_test.h"
 
 static void tmp_path(char *buf, size_t len, const char *name)
 {
