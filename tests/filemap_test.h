@@ -3,7 +3,8 @@
  * tests/filemap_test.h - the helpers the page-cache tests share
  * (integration_filemap.c, integration_filemap_fault.c, stress_filemap.c,
  * integration_writeback.c): a deterministic byte pattern for test files,
- * and a page of a file as the host image holds it; /proc/meminfo and
+ * files written and read back with it a page at a time, and a page of a
+ * file as the host image holds it; /proc/meminfo and
  * /proc/vmstat fields come from tests/proc_test.h. Static inline, so a test that uses some of them compiles
  * warning-free.
  */
@@ -33,6 +34,41 @@ static inline void fill(unsigned char *buf, size_t n, uint64_t off, unsigned see
 {
 	for (size_t i = 0; i < n; i++)
 		buf[i] = pat(off + i, seed);
+}
+
+/* Write pages [0, @pages) of @fd with pattern @seed, one pwrite() a page; a short write ends the test. */
+static inline void write_pages(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
+{
+	static unsigned char w[4096];
+
+	for (uint64_t i = 0; i < pages; i++) {
+		fill(w, 4096, i * 4096, seed);
+		assert_eq(kmm_pwrite(t, fd, w, 4096, i * 4096), 4096);
+	}
+}
+
+/*
+ * Do pages 0, @step, 2 * @step ... below @pages of @fd hold pattern @seed
+ * (one pread() a page)? The first that reads short or differs fails the
+ * test, naming the page.
+ */
+static inline bool reads_back_every(struct task_struct *t, int fd, uint64_t pages, uint64_t step,
+				    unsigned seed)
+{
+	static unsigned char w[4096], r[4096];
+
+	for (uint64_t i = 0; i < pages; i += step) {
+		fill(w, 4096, i * 4096, seed);
+		if (kmm_pread(t, fd, r, 4096, i * 4096) != 4096 || memcmp(r, w, 4096))
+			return kmm_test_fail(__FILE__, __LINE__, "page %llu differs", (unsigned long long)i);
+	}
+	return true;
+}
+
+/* Do the first @pages pages of @fd hold pattern @seed? (reads_back_every() every page) */
+static inline bool reads_back(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
+{
+	return reads_back_every(t, fd, pages, 1, seed);
 }
 
 /* The 4096 bytes of page @index of @path as the host image holds them. Return: 0 or -1. */

@@ -376,7 +376,7 @@ TEST(reclaim_takes_clean_file_pages_first_and_writes_dirty_ones)
 	struct kmm_machine *m = boot("mem=64M");
 	struct task_struct *a = kmm_spawn(m, "A");
 	const size_t file_pages = 12000;	/* 47 MiB of file on a 64 MiB machine */
-	static unsigned char w[PG], r[PG];
+	static unsigned char w[PG];
 	unsigned long bg, thresh;
 	uint64_t anon;
 	int fd;
@@ -413,14 +413,7 @@ TEST(reclaim_takes_clean_file_pages_first_and_writes_dirty_ones)
 	expect_true(swapped * 10 < steal_file);
 	expect_true(kmm_check(m) == 0);
 	/* every byte is intact: the file and the anonymous memory */
-	for (size_t i = 0; i < file_pages; i += 7) {
-		fill(w, PG, i * PG, 8);
-		assert_eq(kmm_pread(a, fd, r, PG, i * PG), PG);
-		if (memcmp(r, w, PG)) {
-			kmm_test_fail(__FILE__, __LINE__, "file page %zu differs", i);
-			break;
-		}
-	}
+	expect_true(reads_back_every(a, fd, file_pages, 7, 8));
 	for (uint64_t off = 0; off < (24 << 20); off += 13 * PG) {
 		uint64_t v = 0;
 		assert_eq(kmm_access(a, anon + off, &v, sizeof(v), false), 0);
@@ -442,7 +435,7 @@ TEST(reclaim_writes_dirty_file_pages_before_dropping_them)
 	struct kmm_machine *m = boot("mem=128M");
 	struct task_struct *a = kmm_spawn(m, "A");
 	const size_t file_pages = 12288;	/* 48 MiB, all dirty */
-	static unsigned char w[PG], r[PG];
+	static unsigned char w[PG];
 	uint64_t anon;
 	int fd;
 
@@ -465,14 +458,7 @@ TEST(reclaim_writes_dirty_file_pages_before_dropping_them)
 	expect_eq(vmstat_val(m, "nr_dirty") + vmstat_val(m, "nr_writeback") + written, (long)file_pages);
 	expect_true(kmm_check(m) == 0);
 	assert_eq(kmm_munmap(a, anon, 80 << 20), 0);
-	for (size_t i = 0; i < file_pages; i += 5) {
-		fill(w, PG, i * PG, 9);
-		assert_eq(kmm_pread(a, fd, r, PG, i * PG), PG);
-		if (memcmp(r, w, PG)) {
-			kmm_test_fail(__FILE__, __LINE__, "file page %zu differs", i);
-			break;
-		}
-	}
+	expect_true(reads_back_every(a, fd, file_pages, 5, 9));
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/dirty"), 0);
 	done(m);

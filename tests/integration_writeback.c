@@ -31,32 +31,6 @@
 #define PG 4096
 #define WRITE_NS 10000ull	/* the disk's time for a page (mm/page-writeback.c) */
 
-/* Write @pages pages of pattern @seed to @fd from page 0, a page a call. */
-static void write_pages(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
-{
-	static unsigned char w[PG];
-
-	for (uint64_t i = 0; i < pages; i++) {
-		fill(w, PG, i * PG, seed);
-		assert_eq(kmm_pwrite(t, fd, w, PG, i * PG), PG);
-	}
-}
-
-/* Read the first @pages pages of @fd back: do they hold pattern @seed? */
-static bool reads_back(struct task_struct *t, int fd, uint64_t pages, unsigned seed)
-{
-	static unsigned char w[PG], r[PG];
-
-	for (uint64_t i = 0; i < pages; i++) {
-		fill(w, PG, i * PG, seed);
-		if (kmm_pread(t, fd, r, PG, i * PG) != PG || memcmp(r, w, PG)) {
-			kmm_test_fail(__FILE__, __LINE__, "page %llu differs", (unsigned long long)i);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* ---- Submission and completion ---- */
 
 TEST(writeback_is_counted_from_its_start_until_the_disk_is_done)
