@@ -15,6 +15,7 @@
 #include "mm/include/addr.h"
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
+#include "tests/boot_test.h"
 
 static struct zone *Z(struct kmm_machine *m, int nid, enum zone_type z)
 {
@@ -40,18 +41,6 @@ static struct zone *Z(struct kmm_machine *m, int nid, enum zone_type z)
 		expect_eq(Z((m), (nid), (z))->present_pages, 0);                       \
 		expect_eq(zone_managed_pages(Z((m), (nid), (z))), 0);                  \
 	} while (0)
-
-/* Pages reserved in memblock that are RAM (what "reserved" must consist of). */
-static unsigned long reserved_ram_pages(struct kmm_machine *m)
-{
-	const struct memblock_type *mem = &m->memblock.memory;
-	uint64_t sum = 0;
-
-	for (int i = 0; i < mem->cnt; i++)
-		sum += memblock_overlap(&m->memblock.reserved, mem->regions[i].base,
-					mem->regions[i].base + mem->regions[i].size);
-	return (unsigned long)(sum >> PAGE_SHIFT);
-}
 
 /*
  * Parse "Memory: ..." back from dmesg and recompute every figure the way

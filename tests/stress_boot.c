@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
+#include "tests/boot_test.h"
 
 static void random_cmdline(uint64_t *rng, char *buf, size_t len)
 {
@@ -54,17 +55,6 @@ static void random_cmdline(uint64_t *rng, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, " deferred_struct_pages=off");
 	if (!t_rnd(rng, 20))
 		snprintf(buf + n, len - n, " bogus=%d", (int)t_rnd(rng, 9));
-}
-
-static unsigned long reserved_ram_pages(struct kmm_machine *m)
-{
-	const struct memblock_type *mem = &m->memblock.memory;
-	uint64_t sum = 0;
-
-	for (int i = 0; i < mem->cnt; i++)
-		sum += memblock_overlap(&m->memblock.reserved, mem->regions[i].base,
-					mem->regions[i].base + mem->regions[i].size);
-	return (unsigned long)(sum >> PAGE_SHIFT);
 }
 
 static void check_machine(struct kmm_machine *m, const char *cmd)

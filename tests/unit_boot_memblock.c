@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "mm/include/memblock.h"
 #include "mm/internal.h"
+#include "tests/boot_test.h"
 
 #define MB (1ULL << 20)
 
@@ -129,14 +130,8 @@ TEST(memblock_alloc_top_down)
 	expect_true(memblock_next_free_range(m, 0, ~0ULL, &s, &e));
 	expect_eq(s, MB);
 	expect_eq(e, 64 * MB - 4096);
-	uint64_t reserved_ram = 0;
-
-	for (int i = 0; i < m->memblock.memory.cnt; i++)
-		reserved_ram += memblock_overlap(&m->memblock.reserved,
-						 m->memblock.memory.regions[i].base,
-						 m->memblock.memory.regions[i].base +
-							 m->memblock.memory.regions[i].size);
-	expect_eq(memblock_free_bytes(m, 0, ~0ULL), m->memblock.memory.total_size - reserved_ram);
+	expect_eq(memblock_free_bytes(m, 0, ~0ULL),
+		  m->memblock.memory.total_size - reserved_ram_bytes(m));
 	/* Node assignment splits regions at the boundary. */
 	assert_eq(memblock_set_node(m, 96 * MB, 64 * MB, 2), 0);
 	for (int i = 0; i < m->memblock.memory.cnt; i++) {
