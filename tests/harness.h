@@ -85,6 +85,42 @@ struct kmm_machine *t_boot(const char *cmdline);
  * the baseline taken (also drained) at boot; then the machine is shut down.
  */
 void t_done(struct kmm_machine *m);
+/*
+ * The leak-check baselines a test header keeps (tests/process_test.h,
+ * slab_test.h, vmalloc_test.h): the free pages it counted, its own way,
+ * right after a machine booted. t_base_record() replaces any entry left for
+ * @m by a test that aborted (a new machine may reuse the address);
+ * t_base_take() finds and forgets @m's entry: false when there is none.
+ */
+struct t_bases {
+	struct { struct kmm_machine *m; unsigned long free; } e[8];
+};
+static inline void t_base_record(struct t_bases *b, struct kmm_machine *m, unsigned long free)
+{
+	size_t n = sizeof(b->e) / sizeof(b->e[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (b->e[i].m == m)
+			b->e[i].m = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!b->e[i].m) {
+			b->e[i].m = m;
+			b->e[i].free = free;
+			return;
+		}
+	}
+}
+static inline bool t_base_take(struct t_bases *b, struct kmm_machine *m, unsigned long *free)
+{
+	for (size_t i = 0; i < sizeof(b->e) / sizeof(b->e[0]); i++) {
+		if (b->e[i].m == m) {
+			b->e[i].m = NULL;
+			*free = b->e[i].free;
+			return true;
+		}
+	}
+	return false;
+}
 /* Read a /proc file into a malloc()ed string (NULL + test failure on error). */
 char *t_proc(struct kmm_machine *m, const char *path);
 /*

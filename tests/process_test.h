@@ -19,7 +19,7 @@
 #include "mm/include/slab.h"
 #include "mm/internal.h"
 
-static struct { struct kmm_machine *m; unsigned long free; } pt_bases[8];
+static struct t_bases pt_bases;
 
 static inline unsigned long nr_free(struct kmm_machine *m)
 {
@@ -41,13 +41,7 @@ static inline struct kmm_machine *boot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);
 
-	for (size_t i = 0; i < ARRAY_SIZE(pt_bases); i++) {
-		if (!pt_bases[i].m) {
-			pt_bases[i].m = m;
-			pt_bases[i].free = nr_free(m);
-			break;
-		}
-	}
+	t_base_record(&pt_bases, m, nr_free(m));
 	return m;
 }
 
@@ -99,15 +93,10 @@ static inline void done(struct kmm_machine *m)
 	reap_zombies(m);
 	if (kmm_proc_write(m, "/proc/sys/vm/drop_caches", "1"))
 		kmm_test_fail(__FILE__, __LINE__, "drop_caches: %s", kmm_last_error());
-	for (size_t i = 0; i < ARRAY_SIZE(pt_bases); i++) {
-		if (pt_bases[i].m != m)
-			continue;
-		unsigned long now = nr_free(m);
-		if (now != pt_bases[i].free)
-			kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, %lu now",
-				      pt_bases[i].free, now);
-		pt_bases[i].m = NULL;
-	}
+	unsigned long base, now;
+	if (t_base_take(&pt_bases, m, &base) && (now = nr_free(m)) != base)
+		kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, %lu now",
+			      base, now);
 }
 
 #endif /* KMM_TESTS_PROCESS_TEST_H */

@@ -19,7 +19,7 @@
 #include "tests/harness.h"
 #include "tests/slab_bytes.h"
 
-static struct { struct kmm_machine *m; unsigned long free; } slab_bases[8];
+static struct t_bases slab_bases;
 
 static inline unsigned long slab_nr_free(struct kmm_machine *m)
 {
@@ -31,13 +31,7 @@ static inline struct kmm_machine *slab_boot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);
 
-	for (size_t i = 0; i < ARRAY_SIZE(slab_bases); i++) {
-		if (!slab_bases[i].m) {
-			slab_bases[i].m = m;
-			slab_bases[i].free = slab_nr_free(m);
-			break;
-		}
-	}
+	t_base_record(&slab_bases, m, slab_nr_free(m));
 	return m;
 }
 
@@ -47,15 +41,10 @@ static inline void slab_done(struct kmm_machine *m)
 	if (kmm_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
 	kmm_slab_drain(m);
-	for (size_t i = 0; i < ARRAY_SIZE(slab_bases); i++) {
-		if (slab_bases[i].m != m)
-			continue;
-		unsigned long now = slab_nr_free(m);
-		if (now != slab_bases[i].free)
-			kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, "
-				      "%lu at the end", slab_bases[i].free, now);
-		slab_bases[i].m = NULL;
-	}
+	unsigned long base, now;
+	if (t_base_take(&slab_bases, m, &base) && (now = slab_nr_free(m)) != base)
+		kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, "
+			      "%lu at the end", base, now);
 	if (global_node_page_state(m, NR_SLAB_RECLAIMABLE_B) +
 	    global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B) != slab_boot_cache_bytes(m))
 		kmm_test_fail(__FILE__, __LINE__, "slab bytes left in the node counters: %lu, "

@@ -13,7 +13,7 @@
 #include "include/kmm/vmalloc.h"
 #include "mm/internal.h"
 
-static struct { struct kmm_machine *m; unsigned long free; } vt_bases[8];
+static struct t_bases vt_bases;
 
 /*
  * kmm_drain(): slab caches, pcp lists, and the vmalloc layer's drain (lazy
@@ -30,34 +30,19 @@ static inline struct kmm_machine *vboot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);
 
-	/* A test that aborted left its entry; a new machine may reuse the address. */
-	for (size_t i = 0; i < ARRAY_SIZE(vt_bases); i++)
-		if (vt_bases[i].m == m)
-			vt_bases[i].m = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(vt_bases); i++) {
-		if (!vt_bases[i].m) {
-			vt_bases[i].m = m;
-			vt_bases[i].free = vt_nr_free(m);
-			break;
-		}
-	}
+	t_base_record(&vt_bases, m, vt_nr_free(m));
 	return m;
 }
 
 static inline void vdone(struct kmm_machine *m)
 {
-	unsigned long now = vt_nr_free(m);
+	unsigned long now = vt_nr_free(m), base;
 
 	if (kmm_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-	for (size_t i = 0; i < ARRAY_SIZE(vt_bases); i++) {
-		if (vt_bases[i].m != m)
-			continue;
-		if (now != vt_bases[i].free)
-			kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, "
-				      "%lu at the end", vt_bases[i].free, now);
-		vt_bases[i].m = NULL;
-	}
+	if (t_base_take(&vt_bases, m, &base) && now != base)
+		kmm_test_fail(__FILE__, __LINE__, "leak check: %lu free pages after boot, "
+			      "%lu at the end", base, now);
 }
 
 #endif /* KMM_TESTS_VMALLOC_TEST_H */
