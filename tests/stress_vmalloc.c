@@ -35,6 +35,18 @@ static bool verify(const struct slot *s)
 	return true;
 }
 
+/* vfree the area, or vunmap it and free the caller's pages. */
+static void release(const struct slot *s)
+{
+	if (s->is_vmap) {
+		vunmap(s->p);
+		for (unsigned int k = 0; k < s->nr; k++)
+			__free_page(s->pages[k]);
+	} else {
+		vfree(s->p);
+	}
+}
+
 static void run(const char *cmdline)
 {
 	struct kmm_machine *m = vboot(cmdline);
@@ -48,13 +60,7 @@ static void run(const char *cmdline)
 
 		if (s[i].p) {
 			assert_true(verify(&s[i]));
-			if (s[i].is_vmap) {
-				vunmap(s[i].p);
-				for (unsigned int k = 0; k < s[i].nr; k++)
-					__free_page(s[i].pages[k]);
-			} else {
-				vfree(s[i].p);
-			}
+			release(&s[i]);
 			s[i].p = NULL;
 		} else if (op < 6) {
 			s[i].size = 1 + kmm_test_rand(&rng) % (32 * PAGE);
@@ -100,13 +106,7 @@ static void run(const char *cmdline)
 		if (!s[i].p)
 			continue;
 		expect_true(verify(&s[i]));
-		if (s[i].is_vmap) {
-			vunmap(s[i].p);
-			for (unsigned int k = 0; k < s[i].nr; k++)
-				__free_page(s[i].pages[k]);
-		} else {
-			vfree(s[i].p);
-		}
+		release(&s[i]);
 	}
 	vdone(m);
 }
