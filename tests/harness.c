@@ -112,8 +112,8 @@ struct kmm_machine *t_boot(const char *cmdline)
 	for (int i = 0; i < MAX_MACHINES; i++) {
 		if (!booted[i].m) {
 			booted[i].m = m;
-			kmm_drain(m);	/* pcp pages are not counted as free */
-			booted[i].free_after_boot = kmm_nr_free_pages(m);
+			/* pcp pages are not counted as free */
+			booted[i].free_after_boot = t_nr_free_drained(m);
 			break;
 		}
 	}
@@ -130,8 +130,7 @@ void t_done(struct kmm_machine *m)
 	for (int i = 0; i < MAX_MACHINES; i++) {
 		if (booted[i].m != m)
 			continue;
-		kmm_drain(m);
-		unsigned long now = kmm_nr_free_pages(m);
+		unsigned long now = t_nr_free_drained(m);
 		if (now != booted[i].free_after_boot)
 			kmm_test_fail(__FILE__, __LINE__,
 				      "leak check: %lu free pages after boot, %lu at the end",

@@ -121,6 +121,15 @@ static inline bool t_base_take(struct t_bases *b, struct kmm_machine *m, unsigne
 	}
 	return false;
 }
+/*
+ * Free pages after kmm_drain() (slab caches, per-CPU lists, every layer's
+ * drain hook): all memory that nobody holds. What t_boot and t_done count.
+ */
+static inline unsigned long t_nr_free_drained(struct kmm_machine *m)
+{
+	kmm_drain(m);
+	return kmm_nr_free_pages(m);
+}
 /* Read a /proc file into a malloc()ed string (NULL + test failure on error). */
 char *t_proc(struct kmm_machine *m, const char *path);
 /*

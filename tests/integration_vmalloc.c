@@ -481,12 +481,12 @@ TEST(bad_frees_are_reported_and_change_nothing)
 TEST(allocation_failure_leaves_nothing)
 {
 	struct kmm_machine *m = vboot("mem=64M arch=i386");
-	unsigned long before = vt_nr_free(m);
+	unsigned long before = t_nr_free_drained(m);
 
 	/* More pages than the machine has: the page allocator fails part-way. */
 	expect_true(__vmalloc(100UL << 20, GFP_KERNEL | __GFP_NOWARN) == NULL);
 	expect_str_contains(kmm_last_error(), "failed to allocate pages");
-	expect_eq(vt_nr_free(m), before);
+	expect_eq(t_nr_free_drained(m), before);
 	assert_eq(kmm_check(m), 0);
 	done(m);
 }

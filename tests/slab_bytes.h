@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/slab_bytes.h - what the slab layer keeps for itself after every
- * cache is drained, shared by the slab tests on booted machines
- * (tests/slab_test.h) and on the hand-built machine of tests/buddy_fake.h
- * (tests/unit_slab.c), which cannot include slab_test.h (its leak-check
- * table and boot helpers need a booted machine).
+ * cache is drained, and the free pages a slab leak check compares, shared
+ * by the slab tests on booted machines (tests/slab_test.h) and on the
+ * hand-built machine of tests/buddy_fake.h (tests/unit_slab.c), which
+ * cannot include slab_test.h (its leak-check table and boot helpers need a
+ * booted machine).
  */
 #ifndef KMM_TESTS_SLAB_BYTES_H
 #define KMM_TESTS_SLAB_BYTES_H
@@ -27,6 +28,16 @@ static inline unsigned long slab_boot_cache_bytes(struct kmm_machine *m)
 		bytes += c.nr_slabs * (PAGE_SIZE << caches[i]->order);
 	}
 	return bytes;
+}
+
+/*
+ * Free pages once the per-CPU lists are drained (NR_FREE_PAGES does not
+ * count them); the slab caches are left as they are.
+ */
+static inline unsigned long slab_nr_free(struct kmm_machine *m)
+{
+	drain_all_pages(m, NULL);
+	return kmm_nr_free_pages(m);
 }
 
 #endif /* KMM_TESTS_SLAB_BYTES_H */

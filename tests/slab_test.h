@@ -21,12 +21,6 @@
 
 static struct t_bases slab_bases;
 
-static inline unsigned long slab_nr_free(struct kmm_machine *m)
-{
-	drain_all_pages(m, NULL);
-	return kmm_nr_free_pages(m);
-}
-
 static inline struct kmm_machine *slab_boot(const char *cmdline)
 {
 	struct kmm_machine *m = t_boot(cmdline);

@@ -163,12 +163,6 @@ static const char *const target_names[KMM_FAIL_NR] = {
 
 /* ---- The loop ---- */
 
-static unsigned long drained_free(struct kmm_machine *m)
-{
-	kmm_drain(m);
-	return kmm_nr_free_pages(m);
-}
-
 /*
  * Run @op with its 1st, 2nd, ... allocation of @target failed, each in a
  * fresh machine; *@rounds gets how many allocations it made (how many rounds
@@ -189,7 +183,7 @@ static int loop(const struct fi_op *op, enum kmm_fail_target target, int *rounds
 		assert_true(m != NULL);
 		kmm_use(m);
 		assert_eq(kmm_debug_checks(m, true), 0);
-		unsigned long base = drained_free(m);
+		unsigned long base = t_nr_free_drained(m);
 		if (op->setup)
 			assert_eq(op->setup(m, &c), 0);
 		assert_eq(kmm_fail_inject(m, target, &attr), 0);
@@ -215,7 +209,7 @@ static int loop(const struct fi_op *op, enum kmm_fail_target target, int *rounds
 		if (kmm_debug_checks_failed(m, why, sizeof(why)))
 			kmm_test_fail(__FILE__, __LINE__, "%s with %s, round %d: debug checker: %s",
 				      op->name, target_names[target], n, why);
-		unsigned long now = drained_free(m);
+		unsigned long now = t_nr_free_drained(m);
 		if (now != base)
 			kmm_test_fail(__FILE__, __LINE__, "%s with %s, round %d: leak: %lu free pages "
 				      "before, %lu after", op->name, target_names[target], n, base, now);

@@ -238,12 +238,6 @@ static void check_full(struct kmm_machine *m, const char *cmd, const char *what)
 			      kmm_last_error());
 }
 
-static unsigned long free_now(struct kmm_machine *m)
-{
-	kmm_drain(m);
-	return kmm_nr_free_pages(m);
-}
-
 static void exhaust(const char *cmd)
 {
 	struct kmm_machine *m = kmm_boot(cmd);
@@ -255,7 +249,7 @@ static void exhaust(const char *cmd)
 
 	if (!m)
 		kmm_test_fail(__FILE__, __LINE__, "%s: %s", cmd, kmm_last_error());
-	unsigned long before = free_now(m);
+	unsigned long before = t_nr_free_drained(m);
 
 	/* Pages of every zone, orders 3 and 0, until none is left. */
 	for (size_t z = 0; z < ARRAY_SIZE(zones); z++) {
@@ -279,7 +273,7 @@ static void exhaust(const char *cmd)
 		__free_pages((struct page *)(e & ~(uintptr_t)7), (unsigned int)(e & 7));
 	}
 	h.n = 0;
-	expect_eq(free_now(m), before);
+	expect_eq(t_nr_free_drained(m), before);
 
 	/* kmalloc of every size class, round robin, until every size fails. */
 	for (bool any = true; any;) {
@@ -317,7 +311,7 @@ static void exhaust(const char *cmd)
 	check_full(m, cmd, "vmalloc freed");
 	kmm_slab_drain(m);
 	/* kmalloc's slabs may keep a few empty slabs per node (min_partial). */
-	unsigned long after = free_now(m);
+	unsigned long after = t_nr_free_drained(m);
 	expect_true(after <= before);
 	expect_true(before - after < 64);
 	free(h.p);

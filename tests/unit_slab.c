@@ -26,19 +26,13 @@ static struct kmm_machine *slab_fake(const char *cmdline)
 	return m;
 }
 
-static unsigned long free_pages_now(struct kmm_machine *m)
-{
-	drain_all_pages(m, NULL);
-	return kmm_nr_free_pages(m);
-}
-
 /* End of test: checker passes, every slab page back once the caches are drained. */
 static void slab_done(struct kmm_machine *m, unsigned long baseline)
 {
 	if (slub_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
 	kmm_slab_drain(m);
-	expect_eq(free_pages_now(m), baseline);
+	expect_eq(slab_nr_free(m), baseline);
 	/* left: the slabs of kmem_cache and kmem_cache_node (every cache's structure) */
 	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), slab_boot_cache_bytes(m));
 	expect_eq(global_node_page_state(m, NR_SLAB_RECLAIMABLE_B), 0);
@@ -49,7 +43,7 @@ static void slab_done(struct kmm_machine *m, unsigned long baseline)
 TEST(kmalloc_cache_geometry_matches_linux_on_two_cpus)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	static const struct { const char *name; unsigned int size, objs, order; } want[] = {
 		{ "kmalloc-8", 8, 512, 0 },     { "kmalloc-16", 16, 256, 0 },
 		{ "kmalloc-32", 32, 128, 0 },   { "kmalloc-64", 64, 64, 0 },
@@ -77,7 +71,7 @@ TEST(kmalloc_cache_geometry_matches_linux_on_two_cpus)
 TEST(kmalloc_size_classes_and_types)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	static const struct { size_t req; size_t ks; } cls[] = {
 		{ 1, 8 }, { 8, 8 }, { 9, 16 }, { 33, 64 }, { 65, 96 }, { 96, 96 }, { 97, 128 },
 		{ 129, 192 }, { 192, 192 }, { 193, 256 }, { 1000, 1024 }, { 4097, 8192 },
@@ -124,7 +118,7 @@ TEST(kmalloc_size_classes_and_types)
 TEST(kmalloc_family_helpers)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 
 	char *s = kstrdup("hello, slab", GFP_KERNEL);
 	expect_true(s && !strcmp(s, "hello, slab"));
@@ -184,7 +178,7 @@ static void count_ctor(void *p)
 TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	/* 256-byte objects: order 0, 16 per slab. */
 	struct kmem_cache *s = kmem_cache_create("lifecycle", 256, 0, 0, NULL);
 	void *objs[16 * 8];
@@ -245,7 +239,7 @@ TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
 TEST(ctor_alignment_and_colouring)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 
 	ctor_calls = 0;
 	struct kmem_cache *s = kmem_cache_create("ctor24", 24, 0, SLAB_HWCACHE_ALIGN, count_ctor);
@@ -289,7 +283,7 @@ TEST(ctor_alignment_and_colouring)
 TEST(bad_frees_are_reported_and_ignored_without_debug)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("victim", 64, 0, 0, NULL);
 	struct kmem_cache *t = kmem_cache_create("other", 64, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -326,7 +320,7 @@ TEST(bad_frees_are_reported_and_ignored_without_debug)
 TEST(destroy_with_objects_reports_them)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("leaky", 128, 0, 0, NULL);
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 
@@ -343,7 +337,7 @@ TEST(destroy_with_objects_reports_them)
 TEST(create_rejects_bad_arguments_and_panic_is_logged)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 
 	expect_true(kmem_cache_create(NULL, 8, 0, 0, NULL) == NULL);
 	expect_true(kmem_cache_create("zero", 0, 0, 0, NULL) == NULL);
@@ -361,7 +355,7 @@ TEST(create_rejects_bad_arguments_and_panic_is_logged)
 TEST(bulk_and_node_alloc)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("bulk", 100, 0, 0, NULL);
 	void *p[100];
 
@@ -403,7 +397,7 @@ TEST(bulk_and_node_alloc)
 TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("rcu", 512, 0, SLAB_TYPESAFE_BY_RCU, NULL);
 	void *p[32];
 
@@ -414,10 +408,10 @@ TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
 		kmem_cache_free(s, p[i]);
 	kmem_cache_shrink(s);
 	/* The slabs left the cache but wait for the grace period. */
-	expect_true(free_pages_now(m) < base);
+	expect_true(slab_nr_free(m) < base);
 	expect_true(!strcmp(p[0], "still readable"));	/* type-safe: not reused, not freed */
 	kmm_synchronize_rcu(m);
-	expect_eq(free_pages_now(m), base);
+	expect_eq(slab_nr_free(m), base);
 	kmem_cache_destroy(s);
 	slab_done(m, base);
 }
@@ -430,7 +424,7 @@ TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
 TEST(misaligned_free_pointer_is_never_handed_out)
 {
 	struct kmm_machine *m = slab_fake(NULL);
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("misaligned", 96, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL);
 	char *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -454,7 +448,7 @@ TEST(misaligned_free_pointer_is_never_handed_out)
 TEST(hardened_freelist_encodes_pointers_and_catches_corruption)
 {
 	struct kmm_machine *m = slab_fake("slab_freelist_hardened=on");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("hard", 64, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL);
 	char *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -482,7 +476,7 @@ TEST(hardened_freelist_encodes_pointers_and_catches_corruption)
 TEST(random_freelist_shuffles_object_order)
 {
 	struct kmm_machine *m = slab_fake("slab_freelist_random=on");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("shuffled", 64, 0, 0, NULL);
 	char *p[64];
 	int ascending = 0;
@@ -502,7 +496,7 @@ TEST(random_freelist_shuffles_object_order)
 TEST(slabinfo_and_sysfs_views)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("view", 200, 0, 0, NULL);
 	void *p[30];
 	struct strbuf sb;
@@ -570,7 +564,7 @@ static unsigned long fake_scan(struct shrinker *s, struct shrink_control *sc)
 TEST(shrinker_count_scan_semantics)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct shrinker sh = { .count_objects = fake_count, .scan_objects = fake_scan,
 			       .seeks = DEFAULT_SEEKS };
 
@@ -593,7 +587,7 @@ TEST(shrinker_count_scan_semantics)
 TEST(checker_catches_a_broken_count)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("broken", 64, 0, 0, NULL);
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 
@@ -635,7 +629,7 @@ TEST(checker_catches_a_broken_count)
 TEST(huge_objects_take_one_high_order_slab_each)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("huge", 1u << 20, 0, 0, NULL);
 	void *p[3];
 
@@ -673,7 +667,7 @@ TEST(huge_objects_take_one_high_order_slab_each)
 TEST(per_cpu_partial_lists)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("pcpu", 128, 0, 0, NULL);
 	struct kmem_cache *big = kmem_cache_create("pcpu_big", 1100, 0, 0, NULL);
 	extern int slab_sysfs_show(struct kmm_machine *, const char *, struct strbuf *);
@@ -794,7 +788,7 @@ static void *remote_free_thread(void *arg)
 TEST(remote_free_of_a_full_slab_goes_to_the_freeing_cpus_partial_list_without_list_lock)
 {
 	struct kmm_machine *m = slab_fake("");
-	unsigned long base = free_pages_now(m);
+	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("remote", 256, 0, 0, NULL);
 	enum { PER = 16, SLABS = 9 };
 	void *objs[PER * SLABS], *first[SLABS - 2];
