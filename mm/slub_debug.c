@@ -503,10 +503,11 @@ int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, v
 	unsigned long pfn = 0;
 
 	while (pfn < m->max_low_pfn) {
-		unsigned long stop = KMM_MIN(m->max_low_pfn, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) +
-							     MAX_ORDER_NR_PAGES);
+		/* a chunk at a time: a block may have reserved chunks left untouched */
+		unsigned long stop = KMM_MIN(m->max_low_pfn, ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES) +
+							     MEMMAP_CHUNK_PAGES);
 
-		/* A block whose struct pages are not initialised holds no slab. */
+		/* A chunk whose struct pages are not initialised holds no slab. */
 		if (m->section_state && pfn_init_state(m, pfn) != SECTION_ONLINE) {
 			pfn = stop;
 			continue;
