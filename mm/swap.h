@@ -234,7 +234,7 @@ void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages);
  * (from workingset_eviction(), or 0) in the slot for a refault to find.
  * Context: reclaim, the page isolated and unmapped.
  */
-void __delete_from_swap_cache(struct page *page, unsigned long shadow);
+bool __delete_from_swap_cache(struct page *page, unsigned long shadow);
 
 /** lru_note_cost() - reclaim of @file pages cost @nr_io writes and @nr_rotated rotations. */
 void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io, unsigned long nr_rotated);
@@ -301,7 +301,7 @@ bool add_to_swap(struct page *page);
  * delete_from_swap_cache() - take @page out of the swap cache, give up the
  * slot's SWAP_HAS_CACHE and drop the cache's reference (the caller holds one).
  */
-void delete_from_swap_cache(struct page *page);
+bool delete_from_swap_cache(struct page *page);
 /** swap_writepage() - write @page to its slot (pageout). Return: 0 or -errno. */
 int swap_writepage(struct page *page);
 /**

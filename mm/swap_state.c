@@ -87,31 +87,43 @@ static void add_to_swap_cache(struct swap_info_struct *si, struct page *page, sw
 	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, 1);
 }
 
-void __delete_from_swap_cache(struct page *page, unsigned long shadow)
+bool __delete_from_swap_cache(struct page *page, unsigned long shadow)
 {
 	struct kmm_machine *m = page_machine(page);
 	swp_entry_t entry = page_swap_entry(page);
 	struct swap_info_struct *si = entry_area(m, entry);
+	bool mine = false;
 
 	if (si) {
 		spin_lock(&si->lock);
 		if (si->swap_cache[swp_offset(entry)] == page) {
 			si->swap_cache[swp_offset(entry)] = NULL;
 			si->swap_shadow[swp_offset(entry)] = shadow;	/* freed with the slot */
+			mine = true;
 		}
 		spin_unlock(&si->lock);
 	}
+	/*
+	 * Whoever takes the page out of its slot does the rest, once: callers
+	 * that do not hold the page lock (free_swap_and_cache, try_to_unuse)
+	 * may race with one that does (the slot reclaim of a full swap, a
+	 * write's completion), and a second deletion would drop the cache's
+	 * reference and NR_SWAPCACHE twice and free a slot another page owns.
+	 */
+	if (!mine)
+		return false;
 	page_flag_clear(page, PG_swapcache);
 	page_flag_clear(page, PG_readahead);
 	page->private = 0;
 	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, -1);
 	put_swap_folio(m, entry);
 	put_user_page_ref(page);
+	return true;
 }
 
-void delete_from_swap_cache(struct page *page)
+bool delete_from_swap_cache(struct page *page)
 {
-	__delete_from_swap_cache(page, 0);
+	return __delete_from_swap_cache(page, 0);
 }
 
 bool add_to_swap(struct page *page)
@@ -137,7 +149,8 @@ bool folio_free_swap(struct page *page)
 		return false;	/* (under writeback: the write's completion must find it cached) */
 	if (swp_swapcount(m, page_swap_entry(page)) > 0)
 		return false;	/* a PTE still holds the entry: the copy is needed */
-	delete_from_swap_cache(page);
+	if (!delete_from_swap_cache(page))
+		return false;	/* someone else took it out of the swap cache first */
 	page_flag_set(page, PG_dirty);	/* the only copy is in RAM now */
 	return true;
 }
