@@ -478,10 +478,11 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 {
 	struct pagecache_state *st = pagecache_of(m);
 	long nr = (long)global_node_page_state(m, NR_WRITEBACK), queued;
-	struct page **pages = st->wb_sorted;
+	struct page **pages;
 	int err = 0;
 
 	spin_lock(&st->wb_lock);
+	pages = st->wb_sorted;	/* under the lock: folio_queue_writeback may grow it */
 	queued = (long)(st->wb_tail - st->wb_head);
 	if (queued != nr || file_writeback > queued) {
 		spin_unlock(&st->wb_lock);
