@@ -364,8 +364,9 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 			sim_release(base, len);
 			return NULL;
 		}
-		if (zero)
-			sim_discard(base, usable);	/* reads as zero, as a fresh one */
+		/* reads as zero, as a fresh one; a range the program mlock()ed stays: clear it */
+		if (zero && sim_discard(base, usable))
+			memset(base, 0, usable);
 	} else {
 		base = sim_reserve(len, true);
 	}
@@ -907,8 +908,9 @@ pages:;
 			return NULL;
 		}
 		uintptr_t a = (uintptr_t)lowmem_page_address_m(shim_m, pg);
-		if (discard)
-			sim_discard((void *)a, PAGE_SIZE << order);
+		/* an mlock()ed range refuses the discard and keeps its bytes: clear them */
+		if (discard && sim_discard((void *)a, PAGE_SIZE << order))
+			memset((void *)a, 0, PAGE_SIZE << order);
 		if (unlikely(harden_on))
 			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
 		else

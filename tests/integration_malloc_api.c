@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -573,6 +574,40 @@ TEST(calloc_of_a_large_block_commits_nothing)
 	c[size - 1] = 2;
 	__asm__ volatile("" : : "r"(c) : "memory");
 	free(c);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A calloc block that the shim zeroes by giving its pages back to the host
+ * (MADV_DONTNEED) must still read as zero where the host refuses, as it does
+ * for a range the program has mlock()ed (EINVAL, bytes kept): with the whole
+ * RAM mapping locked on fault (mlockall MCL_ONFAULT), a block of 256 KiB
+ * written, freed and taken again by calloc reads as zero.
+ */
+TEST(calloc_is_zero_where_the_host_keeps_the_bytes)
+{
+	size_t size = 256 << 10;
+	unsigned char *a = malloc(size);
+
+	assert_true(a != NULL);
+	memset(a, 0x77, size);
+	__asm__ volatile("" : : "r"(a) : "memory");
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) {
+		printf("  not run: mlockall refused (%s; RLIMIT_MEMLOCK or no CAP_IPC_LOCK)\n",
+		       strerror(errno));
+		free(a);
+		return;
+	}
+	free(a);
+	unsigned char *b = calloc(1, size);
+	assert_true(b != NULL);
+	printf("  calloc %s the freed block\n", b == a ? "took" : "did not take");
+	size_t nonzero = 0;
+	for (size_t i = 0; i < size; i += 64)
+		nonzero += b[i] != 0;
+	expect_eq(nonzero, 0);
+	free(b);
+	munlockall();
 	expect_eq(kmm_malloc_check(), 0);
 }
 

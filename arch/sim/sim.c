@@ -198,9 +198,9 @@ void sim_release(void *addr, size_t bytes)
 		munmap(addr, bytes);
 }
 
-void sim_discard(void *addr, size_t bytes)
+int sim_discard(void *addr, size_t bytes)
 {
-	madvise(addr, bytes, MADV_DONTNEED);
+	return madvise(addr, bytes, MADV_DONTNEED) ? -errno : 0;
 }
 
 unsigned long sim_host_rss_kb(void)

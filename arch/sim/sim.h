@@ -181,8 +181,12 @@ int sim_protect(void *addr, size_t bytes, bool access);
 void *sim_resize(void *addr, size_t old, size_t bytes);
 /** sim_mapped() - whether the host page holding @addr is mapped at all (mincore). */
 bool sim_mapped(const void *addr);
-/** sim_discard() - give the host pages of [addr, addr+bytes) back (they read as zero). */
-void sim_discard(void *addr, size_t bytes);
+/**
+ * sim_discard() - give the host pages of [addr, addr+bytes) back (they read
+ * as zero). Return: 0, or -errno when the host refused (an mlock()ed range:
+ * MADV_DONTNEED fails with EINVAL and the bytes stay).
+ */
+int sim_discard(void *addr, size_t bytes);
 
 /** sim_host_rss_kb() - the host process's current resident set, in KiB. */
 unsigned long sim_host_rss_kb(void);
