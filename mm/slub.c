@@ -150,7 +150,7 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 								    __ATOMIC_RELAXED) %
 						 colours) * s->colour_off);
 	slab->rcu_seq = 0;
-	__page_set_type(page, PGTY_slab);
+	__page_set_type_release(page, PGTY_slab);	/* for_each_full_off_slab() */
 	/* No FREE marks left by an earlier slab here: those starts were never this slab's. */
 	memset(shadow_of(st, m, addr), 0, bytes >> 3);
 

@@ -516,7 +516,9 @@ int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, v
 			struct page *page = pfn_to_page_m(m, pfn);
 			int ret;
 
-			if (!PageSlab(page) || slab_list_id(page_slab(page)) != SLAB_LIST_FULL_OFF)
+			/* acquire: a slab new_slab() is building meanwhile is seen whole */
+			if (!page_has_type_acquire(page, PGTY_slab) ||
+			    slab_list_id(page_slab(page)) != SLAB_LIST_FULL_OFF)
 				continue;
 			if ((ret = fn(page_slab(page), arg)) != 0)
 				return ret;

@@ -168,6 +168,20 @@ static inline void __page_clear_type(struct page *p)
 {
 	__atomic_store_n(&p->page_type, ~0u, __ATOMIC_RELAXED);
 }
+/*
+ * A slab is published with release (new_slab()), and a walker of every
+ * frame that goes on to read a slab's fields tests the type with acquire,
+ * so that it sees the page as new_slab() left it, not as the page allocator
+ * was still writing it (prep_new_page()).
+ */
+static inline bool page_has_type_acquire(const struct page *p, enum pagetype t)
+{
+	return (__atomic_load_n(&p->page_type, __ATOMIC_ACQUIRE) >> 24) == (unsigned int)t;
+}
+static inline void __page_set_type_release(struct page *p, enum pagetype t)
+{
+	__atomic_store_n(&p->page_type, (unsigned int)t << 24, __ATOMIC_RELEASE);
+}
 #define PageBuddy(p) page_has_type((p), PGTY_buddy)
 #define PageSlab(p)  page_has_type((p), PGTY_slab)
 #define PageTable(p) page_has_type((p), PGTY_table)
