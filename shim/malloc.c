@@ -8,7 +8,8 @@
  * memory, since this machine never remaps), and every request goes to the
  * layer Linux would use for a kernel object of that size:
  *
- *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc size classes (mm/slub.c)
+ *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc's size classes and, in the
+ *                                          default mode, the shim's own between them
  *   size <= 4 MiB (KMALLOC_MAX_SIZE)        compound pages, alloc_pages(__GFP_COMP)
  *   larger                                  a direct host mapping (sim_reserve)
  *
@@ -60,6 +61,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -403,9 +405,9 @@ static bool env_true(const char *name)
 }
 
 /*
- * Fill class_cache[]: each slot's smallest class that holds the slot's
- * largest size, kmalloc's cache or one of extra_classes[] made here.
- * Return: true if every slot has its cache.
+ * Fill class_cache[]: each slot's smallest cache that holds the slot's
+ * largest size, among kmalloc's and extra_classes[] (made here).
+ * Return: true if every cache exists.
  */
 static bool setup_classes(struct kmm_machine *m)
 {
@@ -414,40 +416,31 @@ static bool setup_classes(struct kmm_machine *m)
 		"kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k",
 		"kmalloc-4k", "kmalloc-8k",
 	};
-	static const unsigned short kmalloc_sizes[] = {
-		8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
-	};
-	struct kmem_cache *extra[sizeof(extra_classes) / sizeof(extra_classes[0])];
-	struct kmem_cache *km[sizeof(kmalloc_sizes) / sizeof(kmalloc_sizes[0])];
+	enum { NK = sizeof(kmalloc_names) / sizeof(kmalloc_names[0]),
+	       NE = sizeof(extra_classes) / sizeof(extra_classes[0]) };
+	struct kmem_cache *cand[NK + NE];
+	char name[32];
 
-	for (size_t i = 0; i < sizeof(km) / sizeof(km[0]); i++)
-		if (!(km[i] = kmm_find_cache(m, kmalloc_names[i])) ||
-		    kmem_cache_size(km[i]) != kmalloc_sizes[i])
-			return false;
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "malloc-%u", extra_classes[i]);
-		extra[i] = kmm_kmem_cache_create(m, name, extra_classes[i], 16, 0, NULL);
-		if (!extra[i])
+	for (size_t i = 0; i < NK + NE; i++) {
+		if (i < NK) {
+			cand[i] = kmm_find_cache(m, kmalloc_names[i]);
+		} else {
+			snprintf(name, sizeof(name), "malloc-%u", extra_classes[i - NK]);
+			cand[i] = kmm_kmem_cache_create(m, name, extra_classes[i - NK], 16, 0, NULL);
+		}
+		if (!cand[i])
 			return false;
 	}
 	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
-		size_t top = slot <= 128 ? slot * 8UL : (slot - 120) * 128UL;
-		struct kmem_cache *best = NULL;
-		size_t best_size = SIZE_MAX;
+		size_t top = slot <= 128 ? slot * 8UL : (slot - 120) * 128UL, best = SIZE_MAX;
 
-		for (size_t i = 0; i < sizeof(km) / sizeof(km[0]); i++)
-			if (kmalloc_sizes[i] >= top && kmalloc_sizes[i] < best_size) {
-				best = km[i];
-				best_size = kmalloc_sizes[i];
+		for (size_t i = 0; i < NK + NE; i++) {
+			size_t size = kmem_cache_size(cand[i]);
+			if (size >= top && size < best) {
+				class_cache[slot] = cand[i];
+				best = size;
 			}
-		for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-			if (extra_classes[i] >= top && extra_classes[i] < best_size) {
-				best = extra[i];
-				best_size = extra_classes[i];
-			}
-		class_cache[slot] = best;
+		}
 	}
 	return true;
 }
@@ -1456,24 +1449,12 @@ static void shim_atexit(void)
 	if (atomic_load(&shim_state) != SHIM_UP)
 		return;
 	if (stats_enabled) {
-		int fd = STDERR_FILENO;
-		bool close_fd = false;
-		if (strcmp(stats_dest, "1") != 0) {
-			in_kmm++;
-			FILE *f = fopen(stats_dest, "a");
-			in_kmm--;
-			if (f) {
-				fd = dup(fileno(f));
-				in_kmm++;
-				fclose(f);
-				in_kmm--;
-				close_fd = fd >= 0;
-				if (fd < 0)
-					fd = STDERR_FILENO;
-			}
-		}
-		kmm_malloc_print_stats(fd);
-		if (close_fd)
+		/* open(2) appends as fopen("a") would, and allocates nothing */
+		int fd = strcmp(stats_dest, "1") != 0
+				 ? open(stats_dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)
+				 : -1;
+		kmm_malloc_print_stats(fd >= 0 ? fd : STDERR_FILENO);
+		if (fd >= 0)
 			close(fd);
 	}
 	if (check_at_exit) {
