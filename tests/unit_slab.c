@@ -236,6 +236,87 @@ TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
 	slab_done(m, base);
 }
 
+/*
+ * A free that empties a slab on a node's partial list: the node keeps the
+ * empty slab only while it has fewer than min_partial partial slabs (Linux's
+ * rule in __slab_free); beyond that the slab goes back to the buddy
+ * allocator at once, its page free again.
+ */
+TEST(empty_slab_beyond_min_partial_goes_back_to_the_buddy_when_freed_into)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = slab_nr_free(m);
+	/* 256-byte objects: order 0, 16 per slab, min_partial 5. */
+	struct kmem_cache *s = kmem_cache_create("minpartial", 256, 0, 0, NULL);
+	enum { SLABS = 10, PER = 16 };
+	void *objs[SLABS * PER];
+	struct slab_counts sc;
+
+	assert_true(s != NULL);
+	assert_eq(s->objects, PER);
+	assert_eq(s->order, 0);
+	expect_eq(s->min_partial, 5);
+	for (int i = 0; i < SLABS * PER; i++)
+		assert_true((objs[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* Slab k holds objs[k * PER .. k * PER + PER - 1]. */
+	for (int i = 0; i < SLABS * PER; i++)
+		assert_true(virt_to_slab_m(m, objs[i]) == virt_to_slab_m(m, objs[i / PER * PER]));
+	/*
+	 * One object of slabs 0..8 freed, then a shrink flushes the CPU's slab
+	 * and partial list: nine partial slabs on the node, the tenth (the cpu
+	 * slab, full) on no list.
+	 */
+	for (int k = 0; k < SLABS - 1; k++)
+		kmem_cache_free(s, objs[k * PER]);
+	expect_eq(kmem_cache_shrink(s), 1);	/* 1: slabs still hold objects */
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, SLABS);
+	expect_eq(sc.nr_partial, SLABS - 1);
+	expect_eq(sc.nr_full, 1);
+	expect_eq(sc.nr_cpu + sc.nr_cpu_partial, 0);
+	expect_eq(slub_check(m), 0);
+
+	/*
+	 * Empty slabs 0..3 one by one: each time the node still has 8, 7, 6 and
+	 * 5 other partial slabs (>= min_partial), so the empty one is freed.
+	 */
+	for (int k = 0; k < 4; k++) {
+		unsigned long free_before = slab_nr_free(m);
+		long bytes = (long)global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B);
+
+		for (int i = 1; i < PER; i++)
+			kmem_cache_free(s, objs[k * PER + i]);
+		slab_count(s, &sc);
+		expect_eq(sc.nr_slabs, SLABS - 1 - k);
+		expect_eq(sc.nr_empty, 0);
+		expect_eq(sc.nr_partial, SLABS - 2 - k);
+		expect_eq(slab_nr_free(m), free_before + 1);
+		expect_eq((long)global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B),
+			  bytes - (long)PAGE_SIZE);
+		expect_eq(slub_check(m), 0);
+	}
+	/* Slab 4: four other partial slabs are left (< min_partial): kept, empty. */
+	unsigned long free_before = slab_nr_free(m);
+
+	for (int i = 1; i < PER; i++)
+		kmem_cache_free(s, objs[4 * PER + i]);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, SLABS - 4);
+	expect_eq(sc.nr_empty, 1);
+	expect_eq(sc.nr_partial, 4);
+	expect_eq(slab_nr_free(m), free_before);
+	expect_eq(slub_check(m), 0);
+
+	for (int k = 5; k < SLABS; k++)
+		for (int i = k == SLABS - 1 ? 0 : 1; i < PER; i++)
+			kmem_cache_free(s, objs[k * PER + i]);
+	expect_eq(kmem_cache_shrink(s), 0);
+	slab_count(s, &sc);
+	expect_eq(sc.nr_slabs, 0);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
 TEST(ctor_alignment_and_colouring)
 {
 	struct kmm_machine *m = slab_fake("");
