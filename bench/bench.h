@@ -48,20 +48,47 @@ static inline uint64_t bench_ns(void)
 }
 
 /*
+ * bench_thread_ns() - CPU time of the calling thread, in nanoseconds: the
+ * build machine is shared, and wall time would mostly measure how long the
+ * scheduler kept a thread waiting.
+ */
+static inline uint64_t bench_thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The most threads a benchmark runs: per-thread arrays (bench_run_threads()'s,
+ * the benchmarks' own) have this many slots, and both -t and the default
+ * (the online CPUs) stay within it.
+ */
+#define BENCH_MAX_THREADS 256
+
+/* bench_default_threads() - the default of -t for a host with @online CPUs: 1..BENCH_MAX_THREADS. */
+static inline int bench_default_threads(long online)
+{
+	return online < 1 ? 1 : online > BENCH_MAX_THREADS ? BENCH_MAX_THREADS : (int)online;
+}
+
+/*
  * bench_threads_arg() - the -t N option: the largest thread count (default
- * the online CPUs). Removes "-t N" from argv and returns the new argc.
+ * the online CPUs, at most BENCH_MAX_THREADS). Removes "-t N" from argv and
+ * returns the new argc.
  */
 static inline int bench_threads_arg(int argc, char **argv, int *max_threads)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int out = 1;
 
-	*max_threads = cpus > 0 ? (int)cpus : 1;
+	*max_threads = bench_default_threads(sysconf(_SC_NPROCESSORS_ONLN));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
 			*max_threads = atoi(argv[++i]);
-			if (*max_threads < 1 || *max_threads > 256) {
-				fprintf(stderr, "%s: -t wants 1..256 threads\n", argv[0]);
+			if (*max_threads < 1 || *max_threads > BENCH_MAX_THREADS) {
+				fprintf(stderr, "%s: -t wants 1..%d threads\n", argv[0],
+					BENCH_MAX_THREADS);
 				exit(2);
 			}
 			continue;
@@ -102,15 +129,19 @@ static void *bench_thread_main(void *p)
 
 /*
  * bench_run_threads() - run @fn(@arg, i) for i in 0 .. @n-1, each on its own
- * new thread, all released together. Return: wall nanoseconds from the
- * release to the last one's end.
+ * new thread, all released together (1 <= @n <= BENCH_MAX_THREADS). Return:
+ * wall nanoseconds from the release to the last one's end.
  */
 static inline uint64_t bench_run_threads(int n, void (*fn)(void *arg, int idx), void *arg)
 {
-	struct bench_thread t[256];
+	struct bench_thread t[BENCH_MAX_THREADS];
 	pthread_barrier_t start;
 	uint64_t t0;
 
+	if (n < 1 || n > BENCH_MAX_THREADS) {
+		fprintf(stderr, "bench_run_threads: %d threads, want 1..%d\n", n, BENCH_MAX_THREADS);
+		exit(2);
+	}
 	pthread_barrier_init(&start, NULL, (unsigned)n + 1);
 	for (int i = 0; i < n; i++) {
 		t[i] = (struct bench_thread){ 0, fn, arg, i, &start };

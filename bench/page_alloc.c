@@ -51,18 +51,9 @@
 
 #define RUNS 7
 
-/* CPU time of the calling thread, in nanoseconds. */
-static uint64_t thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static double time_glibc(size_t bytes, long iters)
 {
-	uint64_t t0 = thread_ns();
+	uint64_t t0 = bench_thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		void *p = malloc(bytes);
@@ -70,12 +61,12 @@ static double time_glibc(size_t bytes, long iters)
 		__asm__ volatile("" : : "r"(p) : "memory");	/* keep the pair */
 		free(p);
 	}
-	return (double)(thread_ns() - t0) / (double)iters;
+	return (double)(bench_thread_ns() - t0) / (double)iters;
 }
 
 static double time_pages(unsigned int order, long iters)
 {
-	uint64_t t0 = thread_ns();
+	uint64_t t0 = bench_thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
@@ -86,7 +77,7 @@ static double time_pages(unsigned int order, long iters)
 		}
 		__free_pages(p, order);
 	}
-	return (double)(thread_ns() - t0) / (double)iters;
+	return (double)(bench_thread_ns() - t0) / (double)iters;
 }
 
 /* Hold every other page of most of memory; keep one order-10 block free. */
@@ -124,7 +115,7 @@ static void unfragment(struct fragmented *f)
 
 static double time_split_free(long iters)
 {
-	uint64_t t0 = thread_ns();
+	uint64_t t0 = bench_thread_ns();
 
 	for (long i = 0; i < iters; i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10);
@@ -145,7 +136,7 @@ static double time_split_free(long iters)
 		 */
 		drain_all_pages(kmm_current(), NULL);
 	}
-	return (double)(thread_ns() - t0) / (double)iters;
+	return (double)(bench_thread_ns() - t0) / (double)iters;
 }
 
 static struct kmm_machine *boot(const char *cmdline)
@@ -202,7 +193,7 @@ struct pa_job {
 	enum pa_workload w;
 	long iters;		/* operations per thread */
 	bool glibc;
-	double ns[256];		/* each thread's CPU time per iteration */
+	double ns[BENCH_MAX_THREADS];	/* each thread's CPU time per iteration */
 };
 
 static void pa_worker(void *arg, int idx)
@@ -213,7 +204,7 @@ static void pa_worker(void *arg, int idx)
 
 	if (!j->glibc)
 		kmm_use(j->m);
-	uint64_t t0 = thread_ns();
+	uint64_t t0 = bench_thread_ns();
 	for (long i = 0; i < j->iters; i++) {
 		unsigned int order = j->w == PA_MIX ? (unsigned int)(i & 3) : 0;
 		if (j->w == PA_BULK) {
@@ -246,7 +237,7 @@ static void pa_worker(void *arg, int idx)
 		}
 		__free_pages(p, order);
 	}
-	j->ns[idx] = (double)(thread_ns() - t0) / (double)j->iters;
+	j->ns[idx] = (double)(bench_thread_ns() - t0) / (double)j->iters;
 }
 
 /* Run @j on @t threads; return the operations per second: threads / mean time per operation. */

@@ -64,18 +64,6 @@ struct job {
 	double ns_per_pair;
 };
 
-/*
- * CPU time of the calling thread: the build machine is shared, and wall time
- * would mostly measure how long the scheduler kept us waiting.
- */
-static uint64_t thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t xorshift(uint64_t *s)
 {
 	uint64_t x = *s;
@@ -105,7 +93,7 @@ static void *job_run(void *arg)
 		order[i] = order[k];
 		order[k] = t;
 	}
-	uint64_t t0 = thread_ns();
+	uint64_t t0 = bench_thread_ns();
 	if (j->workload == 0) {
 		for (long i = 0; i < iterations; i++) {
 			unsigned char *p = j->a ? j->a->malloc_fn(64) : kmem_cache_alloc(cache64, GFP_KERNEL);
@@ -147,7 +135,7 @@ static void *job_run(void *arg)
 			}
 		}
 	}
-	uint64_t t1 = thread_ns();
+	uint64_t t1 = bench_thread_ns();
 	long pairs = j->workload == 0 ? iterations :
 		     j->workload == 2 ? (iterations / 16) * 16 : (iterations / LIVE) * LIVE;
 	j->ns_per_pair = (double)(t1 - t0) / (double)pairs;
