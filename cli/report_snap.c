@@ -416,13 +416,19 @@ static int put_cache(struct kmem_cache *s, void *arg)
 
 	kmem_cache_get_info(s, &info);
 	slab_count(s, &sc);
+	/*
+	 * "cpu": the slabs the CPUs hold, each CPU's slab and its partial list,
+	 * as /sys/kernel/slab/X/cpu_slabs counts them (Linux's SO_CPU); with
+	 * full, partial (node) and empty they make up every slab.
+	 */
 	sb_puts(so->sb, so->n++ ? ",{\"name\":" : "{\"name\":");
 	sb_json_str(so->sb, info.name);
 	sb_printf(so->sb, ",\"object_size\":%u,\"size\":%u,\"objects\":%u,\"order\":%u,"
 		  "\"slabs\":%lu,\"objs\":%lu,\"active\":%lu,\"full\":%lu,\"partial\":%lu,"
 		  "\"empty\":%lu,\"cpu\":%lu,\"partial_free\":%lu,\"cpu_free\":%lu}",
 		  info.object_size, info.size, info.objects, info.order, sc.nr_slabs, sc.nr_objs,
-		  sc.active_objs, sc.nr_full, sc.nr_partial, sc.nr_empty, sc.nr_cpu, sc.partial_free,
+		  sc.active_objs, sc.nr_full, sc.nr_partial, sc.nr_empty, sc.nr_cpu + sc.nr_cpu_partial,
+		  sc.partial_free,
 		  sc.cpu_free);
 	return 0;
 }

@@ -19,7 +19,8 @@ against what kmm's own /proc files say (not against an earlier report):
     cache and the vmalloc area the scenario made;
   - the other writers (other_writers()): `kmm check --report`, `kmm shell
     --report` fed the script on stdin and the `report` verb mid-run write the
-    same machines.
+    same machines;
+  - a slab row's columns as /sys/kernel/slab/X/ counts them (slab_row()).
 
 Usage: tests/report_data.py KMM SOURCE_DIR   (exit 0 pass, 1 fail)
 """
@@ -109,6 +110,36 @@ def other_writers(kmm, script, commands, tmp, d):
     check(de["machines"][0]["timeline"]["points"] == len(commands) + 2,
           "after the report verb the run goes on: %d points at the end for %d commands"
           % (de["machines"][0]["timeline"]["points"], len(commands) + 2))
+
+
+SLAB_SCRIPT = """boot mem=256M maxcpus=2
+kmem_cache_create demo 256
+kmem_cache_alloc demo count=128 -> $objs
+kmem_cache_free demo $objs
+"""
+
+
+def slab_row(kmm, tmp):
+    """The slab row of a cache whose slabs are all the CPU's (its cpu slab and seven on its
+    partial list, as examples/slab_lifecycle.kmm shows): the columns as /sys/kernel/slab/demo/
+    counts them ("cpu" is cpu_slabs, a CPU's slab and its partial list), adding up to slabs."""
+    script, html = os.path.join(tmp, "slab.kmm"), os.path.join(tmp, "slab.html")
+    with open(script, "w") as f:
+        f.write(SLAB_SCRIPT)
+    kmm_out(kmm, "run", "-q", "--report", html, script)
+    c = {c["name"]: c for c in report_data(html)[1]["machines"][0]["slab"]}["demo"]
+    sysfs = {}
+    for name in ("slabs", "partial", "cpu_slabs"):
+        out = kmm_out(kmm, "run", "-q", script, "-e", "cat /sys/kernel/slab/demo/" + name)
+        sysfs[name] = int(out.split()[0])
+    check(sysfs["cpu_slabs"] == 8, "the scenario leaves 8 slabs with the CPU, got %d" % sysfs["cpu_slabs"])
+    check(c["cpu"] == sysfs["cpu_slabs"], "slab row: cpu %d, /sys/kernel/slab/demo/cpu_slabs %d"
+          % (c["cpu"], sysfs["cpu_slabs"]))
+    check(c["slabs"] == sysfs["slabs"], "slab row: slabs %d, sysfs %d" % (c["slabs"], sysfs["slabs"]))
+    check(c["partial"] + c["empty"] == sysfs["partial"], "slab row: partial + empty %d, sysfs partial %d"
+          % (c["partial"] + c["empty"], sysfs["partial"]))
+    check(c["full"] + c["partial"] + c["empty"] + c["cpu"] == c["slabs"],
+          "slab row: full + partial + empty + cpu = slabs (%s)" % c)
 
 
 def main(argv):
@@ -204,6 +235,7 @@ def main(argv):
     areas = [a for a in mach["vmalloc"]["areas"] if a[3] == "report_test_init"]
     check(len(areas) == 1 and areas[0][2] == 65536 + 4096, "the vmalloc area (64K + guard)")
     other_writers(kmm, script, commands, tmp, d)
+    slab_row(kmm, tmp)
     if FAILS:
         print("report_data: %d check(s) failed" % len(FAILS))
         return 1
