@@ -16,6 +16,11 @@
 #include "tests/buddy_fake.h"
 #include "tests/slab_bytes.h"
 
+/* unit_slab_nocx16 (cmake/slab_fallback.cmake) must test the slab lock's path. */
+#if defined(KMM_SLAB_EXPECT_FALLBACK) && SLAB_CMPXCHG_DOUBLE
+#error "built for the slab's fallback without cmpxchg16b, but mm/slab.h chose cmpxchg16b"
+#endif
+
 static struct kmm_machine *slab_fake(const char *cmdline)
 {
 	struct kmm_machine *m = fake_x86_64_768m(false, false);
