@@ -9,7 +9,7 @@
  * folio_clear_dirty_for_io, domain_dirty_limits, global_dirtyable_memory,
  * balance_dirty_pages_ratelimited, write_cache_pages), mm/rmap.c
  * (folio_mkclean), mm/vmscan.c (pageout), fs/fs-writeback.c (wb_writeback,
- * background writeback), fs/sync.c (sync), mm/filemap.c
+ * background writeback, wakeup_flusher_threads), fs/sync.c (sync), mm/filemap.c
  * (filemap_write_and_wait_range, file_check_and_advance_wb_err).
  * Kept: NR_FILE_DIRTY, NR_WRITEBACK, nr_dirtied, nr_written, pgpgout; the
  * limits from vm.dirty_ratio/_bytes and vm.dirty_background_ratio/_bytes
@@ -22,7 +22,9 @@
  * "Writeback in flight"); the flusher runs inside the writer's call that
  * crossed the background threshold (deterministic, as kswapd=step is),
  * writing files in list order and pages in index order until dirty pages
- * are under it; a writer past the dirty threshold pauses (the clock moves,
+ * are under it, and inside reclaim's call when reclaim finds only dirty pages
+ * nobody writes (skipping pages locked by others: the reclaimer may hold
+ * one); a writer past the dirty threshold pauses (the clock moves,
  * writes end) until dirty + writeback pages are under it, so a write never
  * returns over it while anything can be written. Periodic writeback (wb_workfn's
  * wb_check_old_data_flush) runs when kmm_writeback_run_pending() finds
@@ -166,6 +168,9 @@ bool folio_mark_dirty(struct page *page)
 
 	if (!f || PageAnon(page))
 		return false;
+	/* redirtied: a reclaim mark (or a readahead mark: the same bit) is stale now */
+	if (page_flag_test(page, PG_reclaim))
+		page_flag_clear(page, PG_reclaim);
 	if (__atomic_fetch_or(&page->flags, 1UL << PG_dirty, __ATOMIC_ACQ_REL) & (1UL << PG_dirty))
 		return false;
 	if (f->shmem)
@@ -522,9 +527,10 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
  * are write-protected and cleaned first. A page already under writeback is
  * waited for when @sync (WB_SYNC_ALL), skipped otherwise (-EBUSY). With
  * @reclaim (pageout) the page gets PG_reclaim: its completion rotates it to
- * the tail of the inactive list.
+ * the tail of the inactive list. *@started (if given) is set when a write
+ * was started (0 is also returned for a page found clean).
  */
-static int write_one(struct kmm_file *f, struct page *page, bool sync, bool reclaim)
+static int write_one(struct kmm_file *f, struct page *page, bool sync, bool reclaim, bool *started)
 {
 	struct kmm_machine *m = f->m;
 	int err;
@@ -554,25 +560,30 @@ static int write_one(struct kmm_file *f, struct page *page, bool sync, bool recl
 	}
 	count_vm_events(m, PGPGOUT, PAGE_SIZE / 512);	/* submit_bio() counts them */
 	folio_queue_writeback(page, 0);
+	if (started)
+		*started = true;
 	return 0;
 }
 
 int folio_write_one(struct kmm_file *f, struct page *page)
 {
-	return write_one(f, page, true, false);
+	return write_one(f, page, true, false, NULL);
 }
 
 int filemap_pageout(struct page *page)
 {
 	struct kmm_file *f;
 	int err = -EAGAIN;
+	bool started = false;
 
 	if (!trylock_page(page))
 		return -EAGAIN;
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
 	if (f && !PageAnon(page))
-		err = write_one(f, page, false, true);
+		err = write_one(f, page, false, true, &started);
 	unlock_page(page);
+	if (started)
+		mod_node_page_state(pgdat_of(page), NR_VMSCAN_WRITE, 1);	/* pageout()'s count */
 	return err == -EBUSY ? -EAGAIN : err;
 }
 
@@ -582,8 +593,23 @@ int filemap_pageout(struct page *page)
  * @sync (WB_SYNC_ALL) a page still under an earlier write is waited for;
  * without, it is skipped. Return: the first error, or 0.
  */
+static int __write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end,
+			       long *budget, bool sync, bool trylock);
+
 static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end, long *budget,
 			     bool sync)
+{
+	return __write_cache_pages(f, start, end, budget, sync, false);
+}
+
+/*
+ * The body of write_cache_pages(). With @trylock a page someone holds
+ * locked is skipped (the flusher woken by reclaim runs inline in the
+ * reclaimer, which may hold a page lock of its own: Linux's flusher is a
+ * thread of its own and would just wait).
+ */
+static int __write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end,
+			       long *budget, bool sync, bool trylock)
 {
 	unsigned long idx = start;
 	int ret = 0;
@@ -601,9 +627,17 @@ static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned l
 		spin_unlock(&f->i_pages_lock);
 		if (!page)
 			break;
-		lock_page(page);
+		if (!trylock) {
+			lock_page(page);
+		} else if (!trylock_page(page)) {
+			put_user_page_ref(page);
+			if (idx == end || idx == ~0UL)
+				break;
+			idx++;
+			continue;
+		}
 		if (page->mapping == f && page_flag_test(page, PG_dirty)) {
-			err = write_one(f, page, sync, false);
+			err = write_one(f, page, sync, false, NULL);
 			if (err == -EBUSY)
 				err = 0;	/* WB_SYNC_NONE: the next round takes it */
 			else if (!err && budget)
@@ -701,6 +735,7 @@ int sync_pagecache(struct kmm_machine *m)
 
 struct wb_ctx {
 	long budget;		/* pages still to start to reach the target */
+	bool trylock;		/* skip pages locked by others (reclaim's wake-up) */
 };
 
 static int wb_one(struct kmm_file *f, void *arg)
@@ -709,7 +744,7 @@ static int wb_one(struct kmm_file *f, void *arg)
 
 	if (!f->a_ops || f->shmem)
 		return 0;
-	write_cache_pages(f, 0, ~0UL, &c->budget, false);
+	__write_cache_pages(f, 0, ~0UL, &c->budget, false, c->trylock);
 	return c->budget <= 0;
 }
 
@@ -717,7 +752,7 @@ static int wb_one(struct kmm_file *f, void *arg)
  * wb_writeback() for background work (WB_SYNC_NONE): start writing until
  * the dirty pages are at most @target. Return: pages started.
  */
-static long wb_writeback(struct kmm_machine *m, unsigned long target)
+static long __wb_writeback(struct kmm_machine *m, unsigned long target, bool trylock)
 {
 	unsigned long dirty = global_node_page_state(m, NR_FILE_DIRTY);
 	struct wb_ctx c;
@@ -725,8 +760,29 @@ static long wb_writeback(struct kmm_machine *m, unsigned long target)
 	if (dirty <= target)
 		return 0;
 	c.budget = (long)(dirty - target);
+	c.trylock = trylock;
 	filemap_for_each_file(m, wb_one, &c);
 	return (long)(dirty - target) - c.budget;
+}
+
+static long wb_writeback(struct kmm_machine *m, unsigned long target)
+{
+	return __wb_writeback(m, target, false);
+}
+
+long wakeup_flusher_threads(struct kmm_machine *m)
+{
+	struct pagecache_state *st = m ? pagecache_of(m) : NULL;
+	long n;
+	int token;
+
+	if (!st)
+		return 0;
+	token = procs_enter(m);
+	atomic_fetch_add(&st->flusher_runs, 1);
+	n = __wb_writeback(m, 0, true);	/* wb_start_writeback(): every dirty page */
+	procs_exit(m, token);
+	return n;
 }
 
 /*

@@ -204,6 +204,15 @@ struct scan_control {
 	unsigned long nr_reclaimed;
 	unsigned long nr_pageout;
 	unsigned long nr_immediate;	/* kswapd met pages it marked, still under writeback */
+	/* Linux's sc->nr: what one shrink_node's inactive-list passes met (shrink_inactive_list) */
+	struct {
+		unsigned long dirty;		/* file pages dirty or under writeback */
+		unsigned long unqueued_dirty;	/* dirty, not under writeback */
+		unsigned long congested;	/* under writeback and marked PG_reclaim before */
+		unsigned long writeback;	/* under writeback, marked now */
+		unsigned long taken;		/* pages isolated, both kinds */
+		unsigned long file_taken;	/* file pages isolated */
+	} nr;
 };
 #define DEACTIVATE_ANON 1
 #define DEACTIVATE_FILE 2

@@ -29,16 +29,22 @@
  * pgactivate, pgdeactivate, pgrotated-free, pageoutrun, allocstall_*,
  * kswapd_high_wmark_hit_quickly, slabs_scanned (in shrink_slab).
  * Writeback: a page under writeback is marked PG_reclaim and kept (its
- * completion rotates it to the inactive tail); a dirty file page's write is
- * started by the page cache's filemap_pageout() (mm/page-writeback.c) with
- * PG_reclaim, and the page is freed by a later pass once written; a
+ * completion rotates it to the inactive tail); a dirty file page is left to
+ * the flusher, as 6.12 does: marked PG_reclaim, counted
+ * nr_vmscan_immediate_reclaim and activated, and when every page a batch
+ * took was dirty with nobody writing it the flusher is woken
+ * (wakeup_flusher_threads, WB_REASON_VMSCAN); only kswapd writes one
+ * itself (filemap_pageout, nr_vmscan_write), meeting it again marked on a
+ * node it found all unqueued dirty (PGDAT_DIRTY, cleared once balanced);
+ * a written page is freed by a later pass; a
  * reclaimer meeting marked pages still in flight (nr_immediate), and direct
  * reclaim that freed nothing by priority 1, wait on the virtual clock
  * (reclaim_throttle). Swap-outs go the same way (anon pages by
  * swap_writepage, dirty shmem pages by mm/shmem.c's shmem_writeout()): the
  * page stays in the swap cache under writeback and a later pass frees it.
- * Simplified: any reclaimer writes dirty file pages (Linux 6.12 leaves them
- * to the flusher, kswapd excepted); refault detection
+ * Simplified: PGDAT_DIRTY is set only when kswapd took at least one file
+ * page (6.12 also sets it when it took none); no PGDAT_WRITEBACK or
+ * congested node (see the writeback cases in shrink_folio_list); refault detection
  * for anon pages only (an evicted swap-cache page leaves a workingset
  * shadow, mm/workingset.c; file pages leave none yet); no compaction,
  * so order > 0 requests reclaim as order 0 does; kswapd's short "premature
@@ -347,12 +353,47 @@ static bool remove_mapping(struct page *page)
 }
 
 /*
+ * What one shrink_folio_list() call met (Linux's struct reclaim_stat, the
+ * fields kmm uses): shrink_inactive_list() adds them up in sc->nr.
+ */
+struct reclaim_stat {
+	unsigned long nr_dirty;		/* file pages dirty or under writeback */
+	unsigned long nr_unqueued_dirty; /* dirty file pages nobody is writing */
+	unsigned long nr_congested;	/* under writeback, marked PG_reclaim by an earlier pass */
+	unsigned long nr_writeback;	/* under writeback, marked now */
+	unsigned long nr_immediate;	/* under writeback, marked before: the throttle's cue */
+	unsigned long nr_pageout;	/* writes started */
+};
+
+/*
+ * folio_check_dirty_writeback(): is the page dirty, under writeback? Asked
+ * of file pages only: anon, shmem and MADV_FREE pages are never "dirty"
+ * here (their writes go to swap, which has no flusher).
+ */
+static void folio_check_dirty_writeback(struct page *page, bool *dirty, bool *writeback)
+{
+	if (!folio_is_file_lru(page) || PageAnon(page)) {
+		*dirty = *writeback = false;
+		return;
+	}
+	*dirty = page_flag_test(page, PG_dirty);
+	*writeback = page_flag_test(page, PG_writeback);
+}
+
+/*
  * shrink_folio_list(): try to free each isolated page of @list. What
  * cannot be freed stays on @list (PG_active set for activation) for the
- * caller to put back. Return: pages freed.
+ * caller to put back. @stat gets what was met. Return: pages freed.
+ *
+ * A dirty file page is written here only by kswapd, and only on its second
+ * visit (PG_reclaim set by the first) once the node is PGDAT_DIRTY (6.12's
+ * rule: writing single pages in LRU order is left to the flusher). Any
+ * other visit marks it PG_reclaim, counts nr_vmscan_immediate_reclaim and
+ * activates it, out of the way: when the flusher's write of it ends, its
+ * completion rotates it to the inactive tail, to be freed next.
  */
 static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *list,
-				       struct scan_control *sc, unsigned long *nr_pageout)
+				       struct scan_control *sc, struct reclaim_stat *stat)
 {
 	struct list_head ret;
 	unsigned long nr_reclaimed = 0, pgactivate = 0;
@@ -362,7 +403,7 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 	while (!list_empty(list)) {
 		struct page *page = lru_to_page(list);
 		enum folio_references references = FOLIOREF_RECLAIM;
-		bool anon;
+		bool anon, dirty, writeback;
 
 		list_del(&page->lru);
 		sc->nr_scanned++;
@@ -370,6 +411,14 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 			goto activate_locked;
 		if (!sc->may_unmap && page_mapcount(page) > 0)
 			goto keep;
+		/* what decides PGDAT_DIRTY and the flusher's wake-up (shrink_inactive_list) */
+		folio_check_dirty_writeback(page, &dirty, &writeback);
+		if (dirty || writeback)
+			stat->nr_dirty++;
+		if (dirty && !writeback)
+			stat->nr_unqueued_dirty++;
+		if (writeback && page_flag_test(page, PG_reclaim))
+			stat->nr_congested++;
 		if (page_flag_test(page, PG_writeback)) {
 			/*
 			 * Under writeback (Linux's cases 1 and 2): marked PG_reclaim, so its
@@ -379,10 +428,12 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 			 * the node congested, which makes direct reclaimers wait a jiffy;
 			 * kmm's direct reclaim waits as kswapd does.
 			 */
-			if (page_flag_test(page, PG_reclaim))
-				sc->nr_immediate++;
-			else
+			if (page_flag_test(page, PG_reclaim)) {
+				stat->nr_immediate++;
+			} else {
 				page_flag_set(page, PG_reclaim);
+				stat->nr_writeback++;
+			}
 			goto activate_locked;
 		}
 		references = folio_check_references(page);
@@ -425,18 +476,35 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 		if (page_maybe_dma_pinned(page))
 			goto activate_locked;
 		if (page_flag_test(page, PG_dirty)) {
+			/*
+			 * A dirty file page is the flusher's, unless kswapd meets it again
+			 * (PG_reclaim from its first visit) on a node found full of
+			 * unqueued dirty pages (PGDAT_DIRTY): mark it, count it and get it
+			 * out of the way; its write's end rotates it back to the tail.
+			 */
+			if (folio_is_file_lru(page) && !anon &&
+			    (!sc->is_kswapd || !page_flag_test(page, PG_reclaim) ||
+			     !(__atomic_load_n(&page_pgdat(page)->flags, __ATOMIC_RELAXED) &
+			       (1UL << PGDAT_DIRTY)))) {
+				mod_node_page_state(page_pgdat(page), NR_VMSCAN_IMMEDIATE, 1);
+				page_flag_set(page, PG_reclaim);
+				goto activate_locked;
+			}
 			if (references == FOLIOREF_RECLAIM_CLEAN)
 				goto keep;
 			if (!sc->may_writepage)
 				goto keep;
 			if (folio_is_file_lru(page) && !anon) {
-				/* pageout() of a file page: freed when written (PG_reclaim rotates it) */
-				int werr = filemap_pageout(page);
+				/* kswapd's pageout() of a file page: freed when written (PG_reclaim rotates it) */
+				int werr;
+				if (!(sc->gfp_mask & __GFP_FS))
+					goto keep;	/* may_enter_fs() */
+				werr = filemap_pageout(page);
 				if (werr == -EAGAIN)
 					goto keep;
 				if (werr)
 					goto activate_locked;
-				(*nr_pageout)++;
+				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
 					goto keep;
 			} else if (PageSwapCache(page)) {
@@ -445,7 +513,7 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 					page_flag_clear(page, PG_reclaim);
 					goto activate_locked;
 				}
-				(*nr_pageout)++;
+				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
 					goto keep;	/* freed by a later pass, once written */
 			} else if (folio_is_shmem(page)) {
@@ -461,7 +529,7 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 					goto keep;
 				if (werr)
 					goto activate_locked;
-				(*nr_pageout)++;
+				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
 					goto keep;	/* freed by a later pass, once written */
 			}
@@ -499,7 +567,8 @@ static unsigned long shrink_inactive_list(struct kmm_machine *m, unsigned long n
 					  enum lru_list lru)
 {
 	struct list_head folio_list;
-	unsigned long nr_scanned, nr_taken, nr_reclaimed, nr_pageout = 0;
+	struct reclaim_stat stat = { 0 };
+	unsigned long nr_scanned, nr_taken, nr_reclaimed;
 	bool file = is_file_lru(lru);
 	pg_data_t *pgdat = lruvec->pgdat;
 	int off = sc->is_kswapd ? 0 : 1;	/* reclaimer_offset(): kswapd, then direct */
@@ -515,14 +584,29 @@ static unsigned long shrink_inactive_list(struct kmm_machine *m, unsigned long n
 	if (!nr_taken)
 		return 0;
 
-	nr_reclaimed = shrink_folio_list(m, &folio_list, sc, &nr_pageout);
+	nr_reclaimed = shrink_folio_list(m, &folio_list, sc, &stat);
 
 	move_folios_to_lru(m, lruvec, &folio_list);
 	mod_node_page_state(pgdat, file ? NR_ISOLATED_FILE : NR_ISOLATED_ANON, -(long)nr_taken);
 	count_vm_events(m, (enum vm_event_item)(PGSTEAL_KSWAPD + off), (long)nr_reclaimed);
 	count_vm_events(m, file ? PGSTEAL_FILE : PGSTEAL_ANON, (long)nr_reclaimed);
-	lru_note_cost(lruvec, file, nr_pageout, nr_scanned - nr_reclaimed);
-	sc->nr_pageout += nr_pageout;
+	lru_note_cost(lruvec, file, stat.nr_pageout, nr_scanned - nr_reclaimed);
+	sc->nr_pageout += stat.nr_pageout;
+	sc->nr_immediate += stat.nr_immediate;
+	/*
+	 * Every page taken was dirty and nobody writes it: the flusher is
+	 * behind (dirty pages reached the tail before the dirty limits or the
+	 * expiry made it write them). Wake it, outside the isolation.
+	 */
+	if (stat.nr_unqueued_dirty == nr_taken)
+		wakeup_flusher_threads(m);
+	sc->nr.dirty += stat.nr_dirty;
+	sc->nr.congested += stat.nr_congested;
+	sc->nr.unqueued_dirty += stat.nr_unqueued_dirty;
+	sc->nr.writeback += stat.nr_writeback;
+	sc->nr.taken += nr_taken;
+	if (file)
+		sc->nr.file_taken += nr_taken;
 	return nr_reclaimed;
 }
 
@@ -710,8 +794,15 @@ void shrink_node(pg_data_t *pgdat, struct scan_control *sc)
 	int token = reclaim_enter(m);
 	prepare_scan_control(m, pgdat, sc);
 	sc->nr_immediate = 0;
+	memset(&sc->nr, 0, sizeof(sc->nr));
 	shrink_lruvec(m, lruvec, sc);
 	reclaim_exit(m, token);
+	/*
+	 * kswapd found every file page it took dirty and unqueued: from now
+	 * until the node is balanced it writes the dirty pages it meets again.
+	 */
+	if (sc->is_kswapd && sc->nr.unqueued_dirty && sc->nr.unqueued_dirty == sc->nr.file_taken)
+		__atomic_fetch_or(&pgdat->flags, 1UL << PGDAT_DIRTY, __ATOMIC_RELAXED);
 	if (sc->nr_immediate)
 		reclaim_throttle(m, VMSCAN_THROTTLE_WRITEBACK);	/* pages cycle faster than written */
 	slab_before = node_slab_pages(pgdat);
@@ -1039,7 +1130,11 @@ static bool prepare_kswapd_sleep(pg_data_t *pgdat, int order, int highest_zoneid
 {
 	if (__atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED) >= MAX_RECLAIM_RETRIES)
 		return true;
-	return pgdat_balanced(pgdat, order, highest_zoneidx);
+	if (!pgdat_balanced(pgdat, order, highest_zoneidx))
+		return false;
+	/* clear_pgdat_congested(): balanced, kswapd leaves dirty pages to the flusher again */
+	__atomic_fetch_and(&pgdat->flags, ~(1UL << PGDAT_DIRTY), __ATOMIC_RELAXED);
+	return true;
 }
 
 /*

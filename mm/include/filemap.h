@@ -195,8 +195,9 @@ void unlock_page(struct page *page);
 
 /**
  * folio_mark_dirty() - @page of a file's cache has new data: PG_dirty, the
- * DIRTY tag, NR_FILE_DIRTY and nr_dirtied (once). shmem pages only get
- * PG_dirty (they have no backing store to be written to).
+ * DIRTY tag, NR_FILE_DIRTY and nr_dirtied (once); PG_reclaim (reclaim's
+ * mark, or the readahead mark sharing its bit) is cleared. shmem pages only
+ * get PG_dirty (they have no backing store to be written to).
  * Return: true when it was clean before.
  */
 bool folio_mark_dirty(struct page *page);
@@ -211,11 +212,23 @@ int folio_write_one(struct kmm_file *f, struct page *page);
 /**
  * filemap_pageout() - reclaim's pageout() of a dirty file page (isolated,
  * unmapped): its write starts, with PG_reclaim so that its completion puts
- * it at the tail of the inactive list. Return: 0 (clean and under
+ * it at the tail of the inactive list; counted nr_vmscan_write. Only
+ * kswapd calls it (see shrink_folio_list). Return: 0 (clean and under
  * writeback now), -EAGAIN not now (locked, shmem, no backing store),
  * another -errno for a write error.
  */
 int filemap_pageout(struct page *page);
+/**
+ * wakeup_flusher_threads() - reclaim met only dirty file pages that nobody
+ * is writing (Linux's wakeup_flusher_threads(WB_REASON_VMSCAN)): the
+ * flusher starts writing every dirty page of every file (WB_SYNC_NONE),
+ * inline, as balance_dirty_pages' flusher runs; pages under writeback or
+ * locked by others are skipped, and it stops at a full device queue.
+ * Context: no page lock the caller needs kept from the flusher; may take
+ * f->i_pages_lock, page locks by trylock, the rmap locks of folio_mkclean.
+ * Return: writes started.
+ */
+long wakeup_flusher_threads(struct kmm_machine *m);
 /**
  * filemap_fdatawrite_range() - start writing every dirty page of @f in the
  * byte range [@start, @end] (__filemap_fdatawrite_range, WB_SYNC_NONE: a

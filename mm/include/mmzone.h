@@ -216,7 +216,14 @@ typedef struct pglist_data {
 	enum zone_type kswapd_highest_zoneidx;
 	int kswapd_failures;		/* reclaim layer: runs in a row that freed nothing
 					 * (zoneinfo's node_unreclaimable: >= 16) */
+	unsigned long flags;		/* enum pgdat_flags bits; atomic (reclaim layer) */
 } pg_data_t;
+
+/* pgdat->flags (Linux's enum pgdat_flags; the bits kmm's reclaim uses). */
+enum pgdat_flags {
+	PGDAT_DIRTY,	/* kswapd found only dirty file pages, none queued, at the
+			 * inactive tail: it may write the ones it meets again */
+};
 
 #define for_each_zone_in_node(z, pgdat) \
 	for ((z) = (pgdat)->node_zones; (z) < (pgdat)->node_zones + MAX_NR_ZONES; (z)++)
