@@ -38,6 +38,7 @@ static const struct verb_table *const tables[] = {
 	&oom_verbs,
 	&lab_verbs,
 	&report_verbs,
+	&hotplug_verbs,
 	/* later layers: &slab_verbs, &vmalloc_verbs, &process_verbs, ... */
 };
 

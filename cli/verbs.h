@@ -338,6 +338,7 @@ extern const struct verb_table lab_verbs;	/* cli/verbs_lab.c */
 extern const struct verb_table pressure_verbs;	/* cli/verbs_pressure.c */
 extern const struct verb_table file_verbs;	/* cli/verbs_file.c */
 extern const struct verb_table report_verbs;	/* cli/verbs_report.c */
+extern const struct verb_table hotplug_verbs;	/* cli/verbs_hotplug.c */
 
 struct task_struct;
 /** cli_find_task() - a process by name (the newest, live ones first) or pid (cli/verbs_proc.c). */

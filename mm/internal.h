@@ -31,6 +31,7 @@ extern const struct kmm_subsys pressure_subsys;		/* mm/pressure.c */
 extern const struct kmm_subsys fail_inject_subsys;	/* mm/fail_inject.c */
 extern const struct kmm_subsys debug_checks_subsys;	/* mm/debug_checks.c */
 extern const struct kmm_subsys oom_subsys;		/* mm/oom_kill.c */
+extern const struct kmm_subsys memory_hotplug_subsys;	/* mm/memory_hotplug.c */
 extern const struct kmm_subsys filemap_subsys;		/* mm/filemap.c */
 extern const struct kmm_subsys fs_subsys;		/* fs/super.c */
 

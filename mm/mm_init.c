@@ -18,7 +18,8 @@
  * movablecore= spread over nodes as Linux does; mem_map from memblock
  * top-down (per node, in sections on x86_64, one flat array on i386);
  * memblock_free_all()'s largest-aligned-order walk, in ascending pfn order.
- * Simplified: no CMA areas, no memory hotplug.
+ * Simplified: no CMA areas. Memory hotplug: mm/memory_hotplug.c (the host
+ * reservations below are sized for its area).
  * Added (sparse struct pages): a section that is wholly free and in one zone
  * goes to the buddy allocator untouched (SECTION_DEFERRED, its struct pages
  * initialised a MAX_PAGE_ORDER block at a time as the allocator reaches for
@@ -47,6 +48,7 @@
 #include "mm/include/addr.h"
 #include "include/kmm/vmalloc.h"
 #include "mm/include/memblock.h"
+#include "mm/include/memory_hotplug.h"
 #include "mm/internal.h"
 
 /*
@@ -999,24 +1001,29 @@ static int mm_init_check(struct kmm_machine *m)
 int setup_host_memory(struct boot *b)
 {
 	struct kmm_machine *m = b->m;
+	/* Room for the board's hotplug area (maxmem=): mm/memory_hotplug.c. */
+	unsigned long secs = memory_hotplug_max_sections(m);
+	uint64_t ram = KMM_MAX(PFN_PHYS(m->max_pfn), (uint64_t)secs * SECTION_BYTES);
 	int err;
 
-	m->vmemmap_bytes = (size_t)m->nr_sections * PAGES_PER_SECTION * sizeof(struct page);
+	if (secs == m->nr_sections)
+		ram = PFN_PHYS(m->max_pfn);
+	m->vmemmap_bytes = (size_t)secs * PAGES_PER_SECTION * sizeof(struct page);
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
-	m->section_state = calloc(m->nr_sections, 1);
-	m->section_deferred = calloc(m->nr_sections, sizeof(*m->section_deferred));
-	m->section_reserved = calloc(m->nr_sections, sizeof(*m->section_reserved));
-	m->reserved_chunks = calloc(m->nr_sections << (SECTION_SHIFT - MAX_PAGE_ORDER),
+	m->section_state = calloc(secs, 1);
+	m->section_deferred = calloc(secs, sizeof(*m->section_deferred));
+	m->section_reserved = calloc(secs, sizeof(*m->section_reserved));
+	m->reserved_chunks = calloc(secs << (SECTION_SHIFT - MAX_PAGE_ORDER),
 				    sizeof(*m->reserved_chunks));
 	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved ||
 	    !m->reserved_chunks)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
-	err = sim_ram_create(&m->ram, PFN_PHYS(m->max_pfn), PFN_PHYS(m->max_low_pfn),
+	err = sim_ram_create(&m->ram, ram, secs == m->nr_sections ? PFN_PHYS(m->max_low_pfn) : ram,
 			     m->opts.ram_anon);
 	if (err)
 		return kmm_set_error(err, "boot: the host refused %lluM of RAM backing",
-				     (unsigned long long)(PFN_PHYS(m->max_pfn) >> 20));
+				     (unsigned long long)(ram >> 20));
 	err = alloc_pageblock_arrays(m);
 	if (err)
 		return err;

@@ -42,6 +42,7 @@ const struct kmm_subsys *const kmm_subsystems[NR_SUBSYS] = {
 	[SUBSYS_OOM] = &oom_subsys,
 	[SUBSYS_FILEMAP] = &filemap_subsys,
 	[SUBSYS_FS] = &fs_subsys,
+	[SUBSYS_HOTPLUG] = &memory_hotplug_subsys,
 	[SUBSYS_DEBUG_CHECKS] = &debug_checks_subsys,
 };
 

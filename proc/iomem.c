@@ -20,8 +20,9 @@
  * them), the Video and System ROMs, IOAPIC/HPET/Local APIC, and the mmio=
  * regions inside the windows.
  *
- * The tree is rebuilt from the machine's immutable boot data on each read.
- * Locking: none (boot data does not change after boot).
+ * The tree is rebuilt from the machine's immutable boot data and the
+ * hot-added ranges on each read.
+ * Locking: none for boot data; memory_hotplug_ranges() takes the hotplug lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 
 #include "arch/x86/include/asm/e820.h"
 #include "mm/include/machine.h"
+#include "mm/include/memory_hotplug.h"
 #include "proc/proc.h"
 
 #define MAX_RESOURCES 512
@@ -241,6 +243,13 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t)
 		if (io->size)
 			add(t, io->start, io->start + io->size - 1, io->name);
 	}
+
+	/* register_memory_resource(): each add_memory() range (mm/memory_hotplug.c). */
+	uint64_t hot[256][2];
+	int nr_hot = KMM_MIN(memory_hotplug_ranges(m, hot, 256), 256);
+
+	for (int i = 0; i < nr_hot; i++)
+		add(t, hot[i][0], hot[i][1] - 1, "System RAM");
 
 	/* Round the end of each RAM range up to a reasonable boundary. */
 	for (int i = 0; i < m->e820.nr_entries; i++) {

@@ -34,9 +34,11 @@
  * free lists, m->sysctl_lock for sysctls).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/memory_hotplug.h"
 #include "proc/proc.h"
 
 static const struct proc_entry proc_entries[] = {
@@ -62,6 +64,8 @@ static const struct proc_prefix proc_prefixes[] = {
 	{ "/sys/kernel/slab/", slab_sysfs_show, slab_sysfs_write, slab_sysfs_mode, slab_sysfs_list },
 	{ "/proc/", pid_show, pid_write, pid_mode, pid_list },
 	{ "/sys/devices/system/node/", node_sysfs_show, NULL, NULL, node_sysfs_list },
+	{ "/sys/devices/system/memory/", memory_sysfs_show, memory_sysfs_write, memory_sysfs_mode,
+	  memory_sysfs_list },
 	{ NULL, NULL, NULL, NULL, NULL },	/* keeps the array non-empty */
 };
 
@@ -172,10 +176,18 @@ int kmm_proc_write(struct kmm_machine *m, const char *path, const char *text)
 		struct strbuf probe;
 
 		if (p->write) {
+			char why[200];
+
+			kmm_set_error(0, "%s", "");
 			err = p->write(m, rest, text);
-			if (err != -ENOENT)
-				return err ? kmm_set_error(err, "%s: write failed (%d)", path, err) : 0;
-			continue;
+			if (!err)
+				return 0;
+			if (err == -ENOENT)
+				continue;
+			/* The writer's own reason when it gave one (memory_sysfs_write does). */
+			snprintf(why, sizeof(why), "%s", kmm_last_error());
+			return why[0] ? kmm_set_error(err, "%s: %s", path, why)
+				      : kmm_set_error(err, "%s: write failed (%d)", path, err);
 		}
 		/* No writer: if the handler knows the file it is read-only. */
 		sb_init(&probe);

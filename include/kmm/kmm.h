@@ -108,6 +108,40 @@ void kmm_drain(struct kmm_machine *m);
 /** kmm_nr_free_pages() - free pages in the buddy allocator of @m (all zones). */
 unsigned long kmm_nr_free_pages(struct kmm_machine *m);
 
+/* ---- Memory hotplug (mm/memory_hotplug.c; docs/architecture.md) ---- */
+
+/* How hot-added memory is onlined: Linux's MMOP_* and memhp_default_state= words. */
+enum kmm_mhp_online_type {
+	KMM_MHP_DEFAULT = -1,		/* as auto_online_blocks says (memhp_default_state=) */
+	KMM_MHP_OFFLINE = 0,		/* "offline": added, not onlined */
+	KMM_MHP_ONLINE = 1,		/* "online": the zone the range lies in, else Normal */
+	KMM_MHP_ONLINE_KERNEL = 2,	/* "online_kernel": ZONE_NORMAL */
+	KMM_MHP_ONLINE_MOVABLE = 3,	/* "online_movable": ZONE_MOVABLE */
+};
+
+/**
+ * kmm_memory_hotplug_add() - plug @bytes more RAM into @m's board (add_memory()):
+ * at the next free address of the hotplug area a machine booted with
+ * maxmem=SIZE has (x86_64 only), as memory blocks of 128 MiB, onlined as
+ * @online_type says. Memory blocks appear in /sys/devices/system/memory/.
+ * @bytes: a multiple of 128 MiB. @start: receives the range's physical address (may be NULL).
+ * Context: any thread; serialised with other adds and onlines of @m; allocates
+ * each block's vmemmap (2 MiB) from the memory @m already has.
+ * Return: 0; -ENOSPC no hotplug area or not that much left of it; -EINVAL
+ * bad size or type; -EOPNOTSUPP 32-bit machine; -ENOMEM no 2 MiB block for
+ * a vmemmap. On error kmm_last_error() says why and nothing was added.
+ */
+int kmm_memory_hotplug_add(struct kmm_machine *m, uint64_t bytes, int online_type,
+			   uint64_t *start);
+
+/**
+ * kmm_memory_block_online() - online memory block @block (memory<block> in
+ * sysfs; its physical address is @block * 128 MiB) as @online_type
+ * (KMM_MHP_ONLINE, _KERNEL or _MOVABLE), as writing the type to its state file does.
+ * Return: 0; -EINVAL no such offline block, or its zone may not take it.
+ */
+int kmm_memory_block_online(struct kmm_machine *m, unsigned long block, int online_type);
+
 /* ---- Page allocator (Linux names; they act on the current machine) ---- */
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order);

@@ -53,6 +53,7 @@ enum subsys_id {
 	SUBSYS_OOM,		/* mm/oom_kill.c (+ mm/util.c): overcommit policy, OOM killer */
 	SUBSYS_FILEMAP,		/* mm/filemap.c: the page cache, writeback, drop_caches */
 	SUBSYS_FS,		/* fs/super.c: the filesystem on the host image, open files */
+	SUBSYS_HOTPLUG,		/* mm/memory_hotplug.c: memory blocks, add_memory, online */
 	SUBSYS_DEBUG_CHECKS,	/* mm/debug_checks.c: last, once every layer is up */
 	NR_SUBSYS
 };

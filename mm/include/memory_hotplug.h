@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/include/memory_hotplug.h - memory blocks and memory hotplug
+ * (mm/memory_hotplug.c), for the page allocator's boot code, /proc and the
+ * CLI.
+ *
+ * Linux counterpart: include/linux/memory_hotplug.h, include/linux/memory.h.
+ */
+#ifndef KMM_MEMORY_HOTPLUG_H
+#define KMM_MEMORY_HOTPLUG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "include/kmm/kmm.h"
+#include "include/kmm/proc.h"
+#include "mm/include/machine.h"
+
+struct kmm_machine;
+struct strbuf;
+
+/* memory_block_size_bytes(): one section, 128 MiB, on every kmm machine. */
+#define MEMORY_BLOCK_SIZE	(PAGES_PER_SECTION << PAGE_SHIFT)
+
+/* Linux's MMOP_* online types (enum in include/linux/memory_hotplug.h). */
+enum {
+	MMOP_OFFLINE = KMM_MHP_OFFLINE,
+	MMOP_ONLINE = KMM_MHP_ONLINE,
+	MMOP_ONLINE_KERNEL = KMM_MHP_ONLINE_KERNEL,
+	MMOP_ONLINE_MOVABLE = KMM_MHP_ONLINE_MOVABLE,
+};
+
+/** mhp_online_type_from_str() - "offline", "online", ... to MMOP_*; -EINVAL otherwise. */
+int mhp_online_type_from_str(const char *str);
+
+/**
+ * memory_hotplug_area() - the board's hotplug area [*@start, *@end) (bytes;
+ * empty without maxmem=), from the command line and the boot RAM. Usable
+ * from setup_arch() on, before the layer's state exists.
+ */
+void memory_hotplug_area(const struct kmm_machine *m, uint64_t *start, uint64_t *end);
+
+/**
+ * memory_hotplug_max_sections() - sections the struct page array and the
+ * section maps must cover: the boot RAM's, or up to the hotplug area's end.
+ */
+unsigned long memory_hotplug_max_sections(const struct kmm_machine *m);
+
+/**
+ * add_memory() - hot-add [@start, @start + @size) to node @nid and make its
+ * memory blocks, onlined as @online_type says (MMOP_OFFLINE: left offline).
+ * Context: takes the machine's mem_hotplug_lock; may allocate pages.
+ * Return: 0, or -errno with kmm_last_error() set and nothing changed.
+ */
+int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, int online_type);
+
+/**
+ * memory_block_online() - online memory block @block_id as @online_type.
+ * Return: 0, -EINVAL (no such block, already online, zone not allowed),
+ * -ENOMEM; message set, nothing changed.
+ */
+int memory_block_online(struct kmm_machine *m, unsigned long block_id, int online_type);
+
+/**
+ * memory_hotplug_grow() - the shim's growth hook: hot-add and online the
+ * next memory block(s) of the hotplug area, at least @bytes.
+ * Return: 0, -ENOSPC (the area is used up), -ENOMEM.
+ */
+int memory_hotplug_grow(struct kmm_machine *m, uint64_t bytes);
+
+/* ---- proc/memory.c's view: /sys/devices/system/memory/ ---- */
+
+/** memory_sysfs_show() - @rest below /sys/devices/system/memory/. Return: 0 or -ENOENT. */
+int memory_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb);
+/** memory_sysfs_write() - state, online, auto_online_blocks. Return: 0, -ENOENT, -EINVAL... */
+int memory_sysfs_write(struct kmm_machine *m, const char *rest, const char *text);
+/** memory_sysfs_mode() - 0644 for the writable files, 0444 others, -ENOENT. */
+int memory_sysfs_mode(struct kmm_machine *m, const char *rest);
+/** memory_sysfs_list() - report every file of the directory to @fn. Return: 0 or @fn's value. */
+int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
+
+/**
+ * memory_hotplug_ranges() - the hot-added ranges, as register_memory_resource()
+ * put them in the resource tree ("System RAM"). Up to @max into @r.
+ * Return: how many there are.
+ */
+int memory_hotplug_ranges(struct kmm_machine *m, uint64_t (*r)[2], int max);
+
+#endif /* KMM_MEMORY_HOTPLUG_H */

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_memory_hotplug.c - memory hotplug through the public API
+ * and /sys/devices/system/memory: the memory blocks of boot RAM as Linux
+ * 6.12 shows them, add_memory() of a range of the board's hotplug area
+ * (maxmem=), onlining into Normal or Movable, what moves in /proc (MemTotal,
+ * the zones, min_free_kbytes, the watermarks, pcp batch, nr_memmap_pages,
+ * /proc/iomem), allocating all of the new memory with the checkers holding,
+ * and bad requests refused with nothing changed.
+ *
+ * The facts held to (Linux 6.12 drivers/base/memory.c and
+ * arch/x86/mm/init_64.c): block_size_bytes "%lx" of 128 MiB below 64 GiB of
+ * boot RAM; phys_index "%08lx"; state "online"/"offline"; removable "1" with
+ * CONFIG_MEMORY_HOTREMOVE (Debian's kernel); valid_zones of an online block
+ * its zone, or "none" when it straddles two; of an offline one the default
+ * zone first, then the others allowed. tests/real-linux/ holds no capture of
+ * /sys/devices/system/memory; the block count of mem=1G is checked against
+ * the capture's System RAM instead (real-x86_64-mem1G.txt: RAM up to 1 GiB,
+ * so memory0..memory7).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmm/kmm.h>
+#include <kmm/proc.h>
+
+#include "tests/harness.h"
+#include "tests/proc_test.h"
+
+#define BLOCK (128ULL << 20)
+#define HOT_START 0x100000000ULL	/* QEMU's device memory: the first GiB at or above 4G */
+#define HOT_PFN (HOT_START >> 12)
+
+static char *sys(struct kmm_machine *m, const char *fmt, unsigned long id)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), fmt, id);
+	return t_proc(m, path);
+}
+
+/* kmm_boot, current, and shut down by the test itself (its own leak arithmetic). */
+static struct kmm_machine *hboot(const char *cmdline)
+{
+	struct kmm_machine *m = kmm_boot(cmdline);
+
+	if (!m) {
+		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\"): %s", cmdline, kmm_last_error());
+		kmm_test_abort();
+	}
+	kmm_use(m);
+	return m;
+}
+
+static void hdone(struct kmm_machine *m)
+{
+	expect_eq(kmm_check(m), 0);
+	kmm_use(NULL);
+	kmm_shutdown(m);
+}
+
+#define expect_sys(m, fmt, id, want)                                            \
+	do {                                                                    \
+		char *_t = sys((m), (fmt), (id));                               \
+		if (!_t || strcmp(_t, (want)))                                  \
+			kmm_test_fail(__FILE__, __LINE__, "%s (memory%lu): \"%s\", want \"%s\"", \
+				      (fmt), (unsigned long)(id), _t ? _t : "(null)", (want)); \
+		free(_t);                                                       \
+	} while (0)
+
+/* A zone's field in /proc/zoneinfo ("managed", "present", "min", "batch:"), or -1. */
+static long zone_field(struct kmm_machine *m, const char *zone, const char *field)
+{
+	char *text = t_proc(m, "/proc/zoneinfo"), head[64];
+	const char *p, *next, *f;
+	long v = -1;
+
+	snprintf(head, sizeof(head), "zone %8s", zone);
+	if (text && (p = strstr(text, head))) {
+		next = strstr(p + 1, "Node ");
+		f = strstr(p, field);
+		if (f && (!next || f < next))
+			v = strtol(f + strlen(field), NULL, 10);
+	}
+	free(text);
+	return v;
+}
+
+static long min_free_kbytes(struct kmm_machine *m)
+{
+	return proc_field(m, "/proc/sys/vm/min_free_kbytes", "", "");
+}
+
+TEST(boot_memory_blocks_as_linux_shows_them)
+{
+	struct kmm_machine *m = t_boot("mem=1G");
+	char *text;
+
+	assert_true(m != NULL);
+	text = t_proc(m, "/sys/devices/system/memory/block_size_bytes");
+	expect_true(text && !strcmp(text, "8000000\n"));
+	free(text);
+	text = t_proc(m, "/sys/devices/system/memory/auto_online_blocks");
+	expect_true(text && !strcmp(text, "offline\n"));
+	free(text);
+	/* mem=1G: RAM up to 1 GiB, 8 blocks; memory0 holds DMA and DMA32 */
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 0, "none\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 1, "DMA32\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/phys_index", 7, "00000007\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 7, "online\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/online", 7, "1\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/removable", 7, "1\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/phys_device", 7, "0\n");
+	char *none = NULL;
+
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory8/state", &none), -ENOENT);
+	free(none);
+	/* no hotplug area without maxmem=: the add is refused, nothing changes */
+	long total = meminfo_kb(m, "MemTotal");
+
+	expect_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE, NULL), -ENOSPC);
+	expect_str_contains(kmm_last_error(), "maxmem=");
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	t_done(m);
+}
+
+TEST(add_online_and_allocate_all)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=512M");
+	unsigned long free0, free1, got = 0, hot = 0;
+	long total0, min0, memmap0;
+	uint64_t start = 0;
+	struct page **pages;
+
+	assert_true(m != NULL);
+	free0 = t_nr_free_drained(m);
+	total0 = meminfo_kb(m, "MemTotal");
+	min0 = min_free_kbytes(m);
+	memmap0 = vmstat_val(m, "nr_memmap_pages");
+	expect_eq(zone_field(m, "Normal", "present"), 0);	/* no Normal RAM below 4G */
+
+	/* add_memory(): offline blocks, their vmemmap taken from existing memory */
+	assert_eq(kmm_memory_hotplug_add(m, 256ULL << 20, KMM_MHP_DEFAULT, &start), 0);
+	expect_eq(start, HOT_START);
+	expect_eq(meminfo_kb(m, "MemTotal"), total0);
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), memmap0 + 1024);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 32, "offline\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/online", 33, "0\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 32, "Normal Movable\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/phys_index", 33, "00000021\n");
+	char *iomem = t_proc(m, "/proc/iomem");
+
+	expect_str_contains(iomem, "\n100000000-10fffffff : System RAM\n");
+	free(iomem);
+	assert_eq(kmm_check(m), 0);
+
+	/* online both through sysfs, as udev or a person would */
+	assert_eq(kmm_proc_write(m, "/sys/devices/system/memory/memory32/state", "online\n"), 0);
+	assert_eq(kmm_proc_write(m, "/sys/devices/system/memory/memory33/online", "1"), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 33, "Normal\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total0 + 262144);
+	expect_eq(zone_field(m, "Normal", "present"), 65536);
+	expect_eq(zone_field(m, "Normal", "managed"), 65536);
+	expect_eq(zone_field(m, "Normal", "start_pfn:"), (long)HOT_PFN);
+	/* zone_pcp_update(): the batch of 65536 managed pages (zone_batchsize) */
+	expect_eq(zone_field(m, "Normal", "batch:"), 15);
+	/*
+	 * init_per_zone_wmark_min(): more lowmem, a larger min_free_kbytes
+	 * (4 * sqrt(lowmem kB)), and the lowmem zones' min marks share it out
+	 * (each rounded down).
+	 */
+	long min1 = min_free_kbytes(m), pages_min, sum;
+
+	expect_true(min1 > min0);
+	pages_min = min1 / 4;
+	sum = zone_field(m, "DMA", "min") + zone_field(m, "DMA32", "min") +
+	      zone_field(m, "Normal", "min");
+	expect_true(sum <= pages_min && sum >= pages_min - 3);
+	assert_eq(kmm_check(m), 0);
+
+	/* every hot-added page can be allocated (and only the added ones lie above 4G) */
+	pages = calloc(200000, sizeof(*pages));
+	assert_true(pages != NULL);
+	while (got < 200000 && (pages[got] = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NORETRY |
+							 __GFP_NOWARN, 0)) != NULL) {
+		if (page_to_pfn(pages[got]) >= HOT_PFN) {
+			expect_true(page_to_pfn(pages[got]) < HOT_PFN + 65536);
+			hot++;
+		}
+		got++;
+	}
+	/* all of Normal is taken but what its min watermark keeps back */
+	kmm_drain(m);
+	expect_eq(hot + (unsigned long)zone_field(m, "Normal", "pages free"), 65536);
+	expect_true(hot >= 65536 - 1024);
+	assert_eq(kmm_check(m), 0);
+	for (unsigned long i = 0; i < got; i++)
+		__free_pages(pages[i], 0);
+	free(pages);
+	assert_eq(kmm_check(m), 0);
+
+	/* the leak check: the added pages less the 2 vmemmaps and one page table */
+	free1 = t_nr_free_drained(m);
+	expect_eq(free1, free0 + 65536 - 1024 - 1);
+	hdone(m);
+}
+
+TEST(online_movable_keeps_kernel_allocations_out)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=640M");
+	unsigned long got = 0;
+	struct page **pages;
+
+	assert_true(m != NULL);
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_MOVABLE, NULL), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 32, "Movable\n");
+	expect_eq(zone_field(m, "Movable", "present"), 32768);
+	/* min of Movable: managed / 1024, clamped to [32, 128] */
+	expect_eq(zone_field(m, "Movable", "min"), 32);
+	/* a Normal block above a Movable one is fine; Movable growing over it is not */
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 33, "Normal\n");
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_OFFLINE, NULL), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 34, "Normal\n");
+	long total = meminfo_kb(m, "MemTotal");
+
+	expect_eq(kmm_memory_block_online(m, 34, KMM_MHP_ONLINE_MOVABLE), -EINVAL);
+	expect_str_contains(kmm_last_error(), "kmm keeps zones apart");
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	assert_eq(kmm_check(m), 0);
+
+	/* GFP_KERNEL never gets a Movable page */
+	pages = calloc(200000, sizeof(*pages));
+	assert_true(pages != NULL);
+	while (got < 200000 &&
+	       (pages[got] = alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0)) != NULL) {
+		unsigned long pfn = page_to_pfn(pages[got]);
+
+		expect_true(pfn < HOT_PFN || pfn >= HOT_PFN + 32768);
+		got++;
+	}
+	expect_true(got > 32768);	/* Normal's block was used */
+	for (unsigned long i = 0; i < got; i++)
+		__free_pages(pages[i], 0);
+	free(pages);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+TEST(bad_requests_change_nothing)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=512M memhp_default_state=online");
+	long total;
+	char *text;
+
+	assert_true(m != NULL);
+	text = t_proc(m, "/sys/devices/system/memory/auto_online_blocks");
+	expect_true(text && !strcmp(text, "online\n"));
+	free(text);
+	total = meminfo_kb(m, "MemTotal");
+	expect_eq(kmm_memory_hotplug_add(m, 64ULL << 20, KMM_MHP_DEFAULT, NULL), -EINVAL);
+	expect_str_contains(kmm_last_error(), "not whole memory blocks");
+	expect_eq(kmm_memory_hotplug_add(m, 3 * BLOCK, KMM_MHP_DEFAULT, NULL), -ERANGE);
+	expect_str_contains(kmm_last_error(), "outside the hotplug area");
+	expect_eq(kmm_memory_hotplug_add(m, BLOCK, 7, NULL), -EINVAL);
+	expect_eq(kmm_memory_block_online(m, 32, KMM_MHP_ONLINE), -EINVAL);	/* not added */
+	expect_eq(kmm_memory_block_online(m, 1, KMM_MHP_ONLINE), -EINVAL);	/* boot memory */
+	expect_str_contains(kmm_last_error(), "already online");
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), 0);
+
+	/* memhp_default_state=online: added and onlined at once */
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_DEFAULT, NULL), 0);
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 131072);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 32, "online\n");
+	expect_eq(kmm_proc_write(m, "/sys/devices/system/memory/memory32/state", "offline"),
+		  -EBUSY);
+	expect_str_contains(kmm_last_error(), "not built");
+	expect_eq(kmm_proc_write(m, "/sys/devices/system/memory/memory32/state", "sideways"),
+		  -EINVAL);
+	expect_eq(kmm_proc_write(m, "/sys/devices/system/memory/memory32/phys_index", "1"),
+		  -EACCES);
+	expect_eq(kmm_memory_block_online(m, 32, KMM_MHP_ONLINE), -EINVAL);	/* twice */
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 131072);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+
+	/* 32-bit machines have no memory hotplug */
+	m = t_boot("mem=256M arch=i386 maxmem=1G");
+	assert_true(m != NULL);
+	expect_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE, NULL), -EOPNOTSUPP);
+	t_done(m);
+}
+
+/* Fill @m with order-0 pages of @gfp until it fails; returns how many (in @pages). */
+static unsigned long fill(struct page **pages, unsigned long max, gfp_t gfp)
+{
+	unsigned long n = 0;
+
+	while (n < max && (pages[n] = alloc_pages(gfp | __GFP_NORETRY | __GFP_NOWARN, 0)) != NULL)
+		n++;
+	return n;
+}
+
+TEST(memory_added_when_none_is_left)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=512M");
+	struct page **pages = calloc(400000, sizeof(*pages));
+	unsigned long n, more;
+	long total;
+
+	assert_true(pages != NULL);
+	n = fill(pages, 400000, GFP_KERNEL);
+	total = meminfo_kb(m, "MemTotal");
+	/* no 2 MiB block is left for a vmemmap: refused, nothing changed */
+	expect_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE, NULL), -ENOMEM);
+	expect_str_contains(kmm_last_error(), "vmemmap");
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), 0);
+	char *none = NULL;
+
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory32/state", &none), -ENOENT);
+	free(none);
+	assert_eq(kmm_check(m), 0);
+	for (unsigned long i = 0; i < n; i++)
+		__free_pages(pages[i], 0);
+	hdone(m);
+
+	/* memmap_on_memory: the block holds its own vmemmap, so it can be added now */
+	m = hboot("mem=256M maxmem=512M memory_hotplug.memmap_on_memory=1");
+	n = fill(pages, 400000, GFP_KERNEL);
+	total = meminfo_kb(m, "MemTotal");
+	assert_eq(kmm_memory_hotplug_add(m, 256ULL << 20, KMM_MHP_ONLINE, NULL), 0);
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), 0);
+	/* the vmemmap pageblocks are present but never managed */
+	expect_eq(zone_field(m, "Normal", "present"), 65536);
+	expect_eq(zone_field(m, "Normal", "managed"), 65536 - 1024);
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 4 * (65536 - 1024));
+	assert_eq(kmm_check(m), 0);
+	more = fill(pages + n, 400000 - n, GFP_KERNEL);
+	unsigned long hot = 0, vmemmap = 0;
+
+	for (unsigned long i = n; i < n + more; i++) {
+		unsigned long pfn = page_to_pfn(pages[i]);
+
+		hot += pfn >= HOT_PFN;
+		vmemmap += pfn >= HOT_PFN && (pfn & (32768 - 1)) < 512;
+	}
+	expect_eq(vmemmap, 0);			/* never a page of a block's own vmemmap */
+	expect_true(hot >= 65536 - 1024 - 1024);	/* all but the min watermark's */
+	assert_eq(kmm_check(m), 0);
+	for (unsigned long i = 0; i < n + more; i++)
+		__free_pages(pages[i], 0);
+	free(pages);
+	hdone(m);
+}
