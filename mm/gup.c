@@ -19,8 +19,10 @@
  * ZONE_MOVABLE are pinned where they are; there is no CMA.
  *
  * Locking: inside procs_enter(), mmap_read_lock() across the walk (faults
- * run under it); the pin records under procs->pins_lock; moving a page for
- * a long-term pin changes each mapping under its page_table_lock.
+ * run under it); each page is looked up and its reference taken under the
+ * mm's page_table_lock (follow_page_pte(), as Linux), never from an entry
+ * read without it; the pin records under procs->pins_lock; moving a page
+ * for a long-term pin changes each mapping under its page_table_lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -114,7 +116,11 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 /*
  * A long-term pin must not hold a frame in ZONE_MOVABLE (memory hot-remove
  * and compaction rely on emptying it): move an anonymous page first.
- * Return: the page to pin (possibly the new copy), or NULL on -ENOMEM.
+ * Context: the caller holds a reference on @page (follow_page_pte()'s).
+ * Return: the page to pin, the caller's reference now on it (the new copy:
+ * the allocation's reference becomes the caller's before any PTE maps it,
+ * and the one on @page is dropped), or NULL on -ENOMEM (the reference still
+ * on @page).
  */
 static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 {
@@ -124,11 +130,10 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 	if (!n)
 		return NULL;
 	copy_highpage(n, page);
-	set_page_count(n, 0);	/* each mapping moved over brings one reference */
+	/* n's count stays at the allocation's 1, the caller's; each mapping moved over brings one */
 	struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
 	struct migrate_ctx c = { page, n, 0 };
-	get_page(page);		/* hold the old frame across the walk */
-	rmap_walk(page, migrate_one, &c);
+	rmap_walk(page, migrate_one, &c);	/* the caller's reference holds the old frame */
 	n->mapping = (void *)((unsigned long)av | PAGE_MAPPING_ANON);
 	n->index = page->index;
 	if (page_flag_test(page, PG_mlocked)) {
@@ -137,15 +142,56 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
 		munlock_folio_lru(page);
 	}
-	put_user_page_ref(page);	/* the walk's hold: the old frame goes with its last reference */
 	if (!c.moved) {
-		set_page_count(n, 1);
-		__free_pages(n, 0);
+		__free_pages(n, 0);	/* never mapped: ours is its only reference */
 		return page;
 	}
+	put_user_page_ref(page);	/* the old frame goes with its last reference */
 	folio_add_lru(n);
 	count_vm_event(m, PGMIGRATE_SUCCESS);
 	return n;
+}
+
+/*
+ * follow_page_pte(): the page @vma maps at @addr, if the entry there allows
+ * the access asked for, with one reference taken under the page-table lock
+ * (the PTE's own reference cannot go meanwhile: zap, unmap and COW change
+ * the entry under that lock before they drop it). Linux: follow_page_pte()
+ * with try_grab_folio() under pte_offset_map_lock(). A read without the lock
+ * could see an entry a racing unmap or COW was about to clear and take a
+ * reference on a page that had been freed meanwhile.
+ * Return: the page (the zero page without a reference), or NULL when the
+ * caller must fault first.
+ */
+static struct page *follow_page_pte(struct vm_area_struct *vma, unsigned long addr, bool write,
+				    bool pin)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page = NULL;
+	void *slot;
+	pteval_t pte;
+
+	spin_lock(&mm->page_table_lock);
+	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+	pte = slot ? pte_get(&mm->pgt, slot) : 0;
+	bool ok = pte_present(pte) && !pte_protnone(pte);
+	if (ok && write && !pte_write(pte))
+		ok = false;
+	if (ok && pin && !pte_write(pte) && is_cow_mapping(vma->vm_flags)) {
+		/* a pinned anonymous page must be exclusive: unshare it */
+		struct page *cand = vm_normal_page(vma, addr, pte);
+		if (!cand || (PageAnon(cand) && page_ref_count(cand) > 1) || !PageAnon(cand))
+			ok = !(vma->vm_flags & VM_WRITE);
+	}
+	if (ok) {
+		page = vm_normal_page(vma, addr, pte);
+		if (page)
+			get_page(page);		/* the PTE holds one: not speculative */
+		else
+			page = procs_of(mm->m)->zero_page;
+	}
+	spin_unlock(&mm->page_table_lock);
+	return page;
 }
 
 static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
@@ -176,22 +222,9 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 		}
 		struct page *page = NULL;
 		for (int tries = 0; tries < 3; tries++) {
-			pteval_t pte = pgtable_get_pte(&mm->pgt, addr);
-			bool ok = pte_present(pte) && !pte_protnone(pte);
-			if (ok && write && !pte_write(pte))
-				ok = false;
-			if (ok && pin && !pte_write(pte) && is_cow_mapping(vma->vm_flags)) {
-				/* a pinned anonymous page must be exclusive: unshare it */
-				struct page *cand = vm_normal_page(vma, addr, pte);
-				if (!cand || (PageAnon(cand) && page_ref_count(cand) > 1) || !PageAnon(cand))
-					ok = !(vma->vm_flags & VM_WRITE);
-			}
-			if (ok) {
-				page = vm_normal_page(vma, addr, pte);
-				if (!page)
-					page = p->zero_page;
+			page = follow_page_pte(vma, addr, write, pin);
+			if (page)
 				break;
-			}
 			bool wfault = write || (pin && (vma->vm_flags & VM_WRITE) && is_cow_mapping(vma->vm_flags));
 			unsigned int ret = handle_mm_fault(vma, addr, wfault ? FAULT_FLAG_WRITE : 0);
 			if (ret & VM_FAULT_ERROR)
@@ -199,25 +232,31 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 		}
 		if (!page)
 			return i ? (long)i : kmm_set_error(-EFAULT, "gup: could not fault 0x%lx", addr);
-		if ((gup_flags & KMM_FOLL_LONGTERM) && pin && page != p->zero_page) {
-			page = migrate_longterm(m, page);
-			if (!page)
-				return i ? (long)i : kmm_set_error(-ENOMEM, "gup: no memory to migrate 0x%lx "
-								   "out of ZONE_MOVABLE", addr);
-		}
 		if (page == p->zero_page) {
 			/* the zero page is never refcounted; hand it out without a record */
 			if (pages)
 				pages[i] = page;
 			continue;
 		}
+		if ((gup_flags & KMM_FOLL_LONGTERM) && pin) {
+			struct page *moved = migrate_longterm(m, page);
+			if (!moved) {
+				put_user_page_ref(page);
+				return i ? (long)i : kmm_set_error(-ENOMEM, "gup: no memory to migrate 0x%lx "
+								   "out of ZONE_MOVABLE", addr);
+			}
+			page = moved;
+		}
+		/* the one reference follow_page_pte() took becomes the first of @refs */
 		spin_lock(&p->pins_lock);
 		int rerr = record_ref(p, page, refs);
-		if (!rerr)
-			atomic_fetch_add_explicit(&page->_refcount, refs, memory_order_relaxed);
+		if (!rerr && refs > 1)
+			atomic_fetch_add_explicit(&page->_refcount, refs - 1, memory_order_relaxed);
 		spin_unlock(&p->pins_lock);
-		if (rerr)
+		if (rerr) {
+			put_user_page_ref(page);
 			return i ? (long)i : -ENOMEM;
+		}
 		if (pin) {
 			mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_FOLL_PIN_ACQUIRED, 1);
 			atomic_store(&mm->has_pinned, true);

@@ -54,6 +54,14 @@ unsigned long nr_free_buffer_pages(struct kmm_machine *m);
 unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset);
 enum zone_type gfp_zone_m(const struct kmm_machine *m, gfp_t gfp);
 int gfp_migratetype(gfp_t gfp);
+/**
+ * free_frozen_pages() - free a block of @order whose count already reached
+ * 0 (its last put_page_testzero() returned true): no reference is dropped
+ * here, so no speculative getter can see the count rise from 0 again.
+ * Linux: free_unref_page() of 6.12 (free_frozen_pages() from 6.15).
+ * Context: any; may enter this CPU slot's guard and take zone->lock.
+ */
+void free_frozen_pages(struct page *page, unsigned int order);
 /** gfp_zone_table - mm/gfp.c: highest zone by the four zone modifier bits, before folding. */
 extern const unsigned char gfp_zone_table[GFP_ZONEMASK + 1];
 /** page_alloc_check() - the page allocator's invariant checker. */

@@ -80,7 +80,13 @@ static struct page *alloc_user_page(struct kmm_machine *m)
 	return kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
 }
 
-/* The last reference went away: clear what the process layer set, free. */
+/*
+ * The last reference went away (the count is 0): clear what the process
+ * layer set, take the page off its LRU list, free it. The count stays 0 on
+ * the way (free_frozen_pages()): isolate_lru_folios() may meet the page on
+ * its list until __page_cache_release() takes it off, and its
+ * get_page_unless_zero() must keep failing until then.
+ */
 static void free_user_page(struct page *page)
 {
 	__page_cache_release(page);	/* off its LRU list or add batch */
@@ -92,16 +98,14 @@ static void free_user_page(struct page *page)
 		page_flag_clear(page, PG_mlocked);
 		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
 	}
-	__free_pages(page, 0);
+	free_frozen_pages(page, 0);
 }
 
 /* put_page() for user pages: drop one reference, freeing on the last. */
 static void put_user_page(struct page *page)
 {
-	if (put_page_testzero(page)) {
-		set_page_count(page, 1);	/* __free_pages() takes the last reference */
+	if (put_page_testzero(page))
 		free_user_page(page);
-	}
 }
 
 /*
@@ -263,7 +267,7 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 		/* another thread, or reclaim inside the allocation, changed the entry: retry */
 		if (slot)
 			pte_unlock(mm);
-		free_user_page(page);
+		put_user_page(page);	/* never published: ours is the last */
 		return 0;
 	}
 	folio_add_new_anon_rmap(page, vma, addr);
@@ -330,7 +334,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 			if (slot)
 				pte_unlock(mm);
-			free_user_page(n);
+			put_user_page(n);
 			return ret;
 		}
 		folio_add_new_anon_rmap(n, vma, addr);
@@ -426,7 +430,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		if (slot)
 			pte_unlock(mm);
 		if (n)
-			free_user_page(n);
+			put_user_page(n);
 		if (old)
 			put_user_page(old);
 		return n ? 0 : VM_FAULT_OOM;

@@ -942,6 +942,15 @@ static __attribute__((noinline)) void free_tail_pages_prepare(struct page *page,
 	}
 }
 
+/*
+ * Flags no page may carry into the allocator (part of Linux's
+ * PAGE_FLAGS_CHECK_AT_FREE): a page still on an LRU list or in an add batch
+ * is where isolate_lru_folios() can try to take a reference, and the free
+ * fast path's plain store of the count relies on no such page reaching it
+ * (__free_pages()). Tested with the PG_head test, in the same instruction.
+ */
+#define FREE_CHECK_FLAGS ((1UL << PG_lru) | (1UL << PG_lru_batch))
+
 /* A typed or mapped page being freed: drop the type, refuse a mapped page. */
 static __attribute__((noinline)) bool free_pages_check_type(struct page *page)
 {
@@ -963,6 +972,10 @@ static __attribute__((noinline)) bool free_pages_prepare_slow(struct page *page,
 		bad_page(page, "freeing a free page");
 		return false;
 	}
+	if (unlikely(__atomic_load_n(&page->flags, __ATOMIC_RELAXED) & FREE_CHECK_FLAGS)) {
+		bad_page(page, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+		return false;
+	}
 	if (unlikely(PageHead(page)))
 		free_tail_pages_prepare(page, order);
 	/* UINT_MAX is both "no type" and "mapcount 0": the common case, nothing to fix. */
@@ -980,7 +993,7 @@ static inline unsigned long __free_pages_prepare(struct page *page, unsigned int
 {
 	unsigned long flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
 
-	if (unlikely(page->page_type != ~0u || (flags & (1UL << PG_head)))) {
+	if (unlikely(page->page_type != ~0u || (flags & ((1UL << PG_head) | FREE_CHECK_FLAGS)))) {
 		if (!free_pages_prepare_slow(page, order))
 			return 0;
 		flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
@@ -1159,6 +1172,31 @@ static __attribute__((noinline)) void free_pages_slow(struct kmm_machine *m, str
 		free_pages_rest(page, order);
 }
 
+static __attribute__((noinline)) void free_frozen_pages_traced(struct kmm_machine *m,
+							       struct page *page,
+							       unsigned int order)
+{
+	kmm_op_begin(m);
+	trace_mm_page_free(m, page_to_pfn_m(m, page), order);
+	free_unref_page(m, page, order);
+	kmm_op_end(m);
+}
+
+void free_frozen_pages(struct page *page, unsigned int order)
+{
+	unsigned long flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+	struct kmm_machine *m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
+
+	if (unlikely(page_ref_count(page) != 0)) {
+		bad_page(page, "freeing a page whose count is not 0");
+		return;
+	}
+	if (unlikely(kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)))
+		free_frozen_pages_traced(m, page, order);
+	else
+		free_unref_page(m, page, order);
+}
+
 /*
  * The fast path's second half, in slot @g's section: drop the last
  * reference, free_pages_prepare() (page->private is set by the add), and
@@ -1212,13 +1250,23 @@ static __attribute__((noinline)) void free_pages_nested(struct kmm_machine *m, s
  * saves few registers.
  *
  * The last reference is dropped with a plain store when the count is 1
- * (Linux: an atomic decrement). That is exact in kmm: a count is only ever
- * raised by someone who holds a reference already, or under the lock of a
- * structure that holds one (kmm has no speculative get_page_unless_zero /
- * folio_try_get), so a count of 1 seen by its holder cannot change under
- * it. The count is read with acquire, as the atomic decrement would: it
- * orders this free after whatever the holder that dropped the count to 1
- * did to the page before it (its release). A count above 1 takes the
+ * (Linux: an atomic decrement), and that is exact: a count of 1 seen by its
+ * holder cannot change under it. A count is raised only (a) by someone who
+ * holds a reference already, (b) under the lock of a structure that holds
+ * one (get_page(): a PTE under the page-table lock in GUP, fork and the
+ * fault paths; a page-cache or swap-cache slot under its lock), neither
+ * possible when the only reference is the freer's; or (c) speculatively,
+ * by get_page_unless_zero(), whose one user, isolate_lru_folios(), tries it
+ * under lru_lock on a page on an LRU list only. A page on a list or in an
+ * add batch never comes here: pages that go on the LRU are freed by their
+ * last put_user_page() with an atomic decrement and free_frozen_pages(),
+ * after __page_cache_release() took them off under that lock, and
+ * FREE_CHECK_FLAGS sends any page still marked to the slow path, which
+ * reports it (a new speculative getter - of a pfn, of a page-cache slot
+ * without its lock - would have to change this; see get_page_unless_zero()).
+ * The count is read with acquire, as the atomic decrement would: it orders
+ * this free after whatever the holder that dropped the count to 1 did to
+ * the page before it (its release). A count above 1 takes the
  * atomic way (free_pages_slow()). The checks
  * are free_pages_prepare()'s without CONFIG_DEBUG_VM (flags, type/mapcount,
  * compound); kmm's own checks of a bad count stay on the slow path, and the
@@ -1239,7 +1287,7 @@ void __free_pages(struct page *page, unsigned int order)
 	/* One read of the flags word: the machine's slot, PG_head, node and zone. */
 	flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
 	m = kmm_machines[(flags >> PG_MACHINE_SHIFT) & ((1u << PG_MACHINE_BITS) - 1)];
-	if (unlikely(!pcp_allowed_order(order) || (flags & (1UL << PG_head)) ||
+	if (unlikely(!pcp_allowed_order(order) || (flags & ((1UL << PG_head) | FREE_CHECK_FLAGS)) ||
 		     page->page_type != ~0u ||
 		     atomic_load_explicit(&page->_refcount, memory_order_acquire) != 1 ||
 		     kmm_cpu_cache.serial != m->serial || kmm_trace_on(m, KMM_EVMASK_PAGE_FREE)))

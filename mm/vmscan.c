@@ -152,6 +152,13 @@ static int vm_swappiness(struct kmm_machine *m)
  * @lru onto @dst, each with a reference and PG_lru cleared. Pages of zones
  * above sc->reclaim_idx are skipped (back to the head, counted pgskip_*).
  * *@nr_scanned counts every page looked at. Context: lru_lock held.
+ *
+ * A page on a list holds no reference of its own: its last holder drops
+ * the count to 0 and only then takes it off the list, under lru_lock
+ * (put_user_page(), __page_cache_release()). So the reference is
+ * speculative, get_page_unless_zero() as Linux's folio_try_get(), and a
+ * page whose count is 0 is left where it is (moved to the head, as Linux
+ * does) for its freer to take off.
  */
 static unsigned long isolate_lru_folios(struct kmm_machine *m, unsigned long nr_to_scan,
 					struct lruvec *lruvec, struct list_head *dst,
@@ -179,7 +186,8 @@ static unsigned long isolate_lru_folios(struct kmm_machine *m, unsigned long nr_
 		scan++;
 		if (!sc->may_unmap && page_mapcount(page) > 0)
 			goto move;
-		get_page(page);
+		if (!get_page_unless_zero(page))
+			goto move;	/* being freed */
 		page_flag_clear(page, PG_lru);
 		nr_taken++;
 		nr_zone_taken[zid]++;

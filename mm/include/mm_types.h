@@ -196,9 +196,38 @@ static inline void set_page_count(struct page *p, int v)
 {
 	atomic_store_explicit(&p->_refcount, v, memory_order_relaxed);
 }
+/*
+ * get_page() - one more reference, for a caller that holds one already or
+ * holds the lock of a structure that holds one (a PTE under the page-table
+ * lock, a page-cache or swap-cache slot under its lock): the count is
+ * above 0 and cannot reach 0 meanwhile. Anyone else: get_page_unless_zero().
+ */
 static inline void get_page(struct page *p)
 {
 	atomic_fetch_add_explicit(&compound_head(p)->_refcount, 1, memory_order_relaxed);
+}
+/*
+ * get_page_unless_zero() - a speculative reference: take one unless the
+ * count is 0, which means the page's last reference is gone and its freer
+ * is taking it apart (Linux: folio_try_get() / page_ref_add_unless()).
+ * For a page found where nothing pins a reference for the caller - on an
+ * LRU list under lru_lock, whose freer takes it off only after the count
+ * reached 0. Acquire on success: what the caller reads next of the page is
+ * no older than the count it raised. Every drop of such a page's count must
+ * be an atomic decrement (put_page_testzero()), never a plain store; see
+ * __free_pages(). Return: true when a reference was taken.
+ */
+static inline bool get_page_unless_zero(struct page *p)
+{
+	int c = atomic_load_explicit(&p->_refcount, memory_order_relaxed);
+
+	do {
+		if (c <= 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&p->_refcount, &c, c + 1,
+							memory_order_acquire,
+							memory_order_relaxed));
+	return true;
 }
 /* put_page_testzero() - drop a reference; true when it was the last one. */
 static inline bool put_page_testzero(struct page *p)
