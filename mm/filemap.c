@@ -321,7 +321,12 @@ struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool z
 
 /*
  * filemap_add_folio(): put @page (filled, its only reference ours) at @idx.
- * The cache takes our reference; the caller gets a new one when @get.
+ * The cache takes a reference of its own; ours goes back to the caller
+ * when @get, and is dropped here otherwise - but only once the page is on
+ * its way to the LRU: from the moment the slot is unlocked a truncation or
+ * a DONTNEED may empty it and drop the cache's reference, and a page whose
+ * last reference went must not be put on an LRU list afterwards
+ * (isolation's try-get would meet it there, freed or someone else's).
  * Return: 0, -EEXIST (someone else's page is there: ours is untouched) or
  * -ENOMEM.
  */
@@ -338,8 +343,7 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 	} else if ((err = xa_store(&f->i_pages, idx, page)) == 0) {
 		f->nrpages++;
 		shadow = xa_erase(&f->i_shadows, idx);	/* the page replaces its shadow */
-		if (get)
-			get_page(page);
+		get_page(page);		/* the cache's (ours stays ours until below) */
 	}
 	spin_unlock(&f->i_pages_lock);
 	if (err) {
@@ -350,6 +354,8 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 		workingset_refault(page, (unsigned long)shadow);	/* may set PG_active: before the LRU */
 	account_cache_page(f, page, 1);
 	folio_add_lru(page);		/* file list, or anon for shmem (swap-backed) */
+	if (!get)
+		put_user_page_ref(page);	/* ours: the last if the slot was emptied meanwhile */
 	return 0;
 }
 
