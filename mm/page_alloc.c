@@ -56,8 +56,8 @@
  * numa_local are the slot's own (relaxed load+store, folded on read as
  * Linux's per-CPU vm_numa_event), and everything cold (refill, drain over
  * high, bad pages, compound teardown, isolated pageblocks) is out of line.
- * The one locked instruction left on an order-0 pair is the refcount drop
- * of __free_pages().
+ * An order-0 pair runs no locked instruction: even the refcount drop of
+ * __free_pages() is a plain store (why that is exact: above __free_pages()).
  */
 #include <errno.h>
 #include <stdio.h>
