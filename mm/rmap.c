@@ -190,14 +190,17 @@ int rmap_walk(struct page *page,
 	struct list_head *head, *pos;
 	struct sim_rwlock *lock;
 	int found = 0;
-	bool anon = PageAnon(page);
+	bool anon;
 
 	/* An unmapped page's ->mapping may name an anon_vma that died with its
 	   last VMA (pages hold no reference on it): nothing to walk. One that
 	   dies under a walk stays an anon_vma (SLAB_TYPESAFE_BY_RCU): its lock
-	   is valid and no VMA on its list maps this pfn. */
+	   is valid and no VMA on its list maps this pfn. Nor is ->mapping read
+	   before the test: an unmapped page cache page may be leaving its file
+	   meanwhile (a DONTNEED, which takes the page lock reclaim does not). */
 	if (page_mapcount(page) <= 0)
 		return 0;
+	anon = PageAnon(page);
 	if (anon) {
 		struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
 		if (!av)

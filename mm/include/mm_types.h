@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "lib/list.h"
+#include "mm/include/mmdebug.h"
 
 enum pageflags {
 	PG_locked,
@@ -196,15 +197,26 @@ static inline void set_page_count(struct page *p, int v)
 {
 	atomic_store_explicit(&p->_refcount, v, memory_order_relaxed);
 }
+/* page_ref_inc() - one more reference on @p itself (Linux: include/linux/page_ref.h). */
+static inline void page_ref_inc(struct page *p)
+{
+	atomic_fetch_add_explicit(&p->_refcount, 1, memory_order_relaxed);
+}
 /*
  * get_page() - one more reference, for a caller that holds one already or
  * holds the lock of a structure that holds one (a PTE under the page-table
  * lock, a page-cache or swap-cache slot under its lock): the count is
  * above 0 and cannot reach 0 meanwhile. Anyone else: get_page_unless_zero().
+ * Linux's takes the folio of a tail page; every page kmm takes references
+ * on is order 0 or a head (user pages, page-cache and swap-cache pages: no
+ * THP), so @p's own count is the one, and the compound_head word - which
+ * shares its bytes with the lru links reclaim rewrites while it holds a
+ * page isolated - is not read (debug builds check it).
  */
 static inline void get_page(struct page *p)
 {
-	atomic_fetch_add_explicit(&compound_head(p)->_refcount, 1, memory_order_relaxed);
+	VM_BUG_ON(PageTail(p));
+	page_ref_inc(p);
 }
 /*
  * get_page_unless_zero() - a speculative reference: take one unless the
