@@ -17,6 +17,17 @@
  * likewise follows its largest freed mapping). The oldest goes back to
  * the host first, and malloc_trim() returns all. Not used hardened (freed
  * ranges stay reserved there).
+ *
+ * Only a mapping its owner used densely keeps its pages: the next block
+ * reuses them only where it writes, and a block written at a few places (a
+ * header, a tail, the first half before a realloc) left most of its pages
+ * idle. A mapping with less than three quarters of its bytes resident
+ * when freed (HUGE_CACHE_DENSE) is cached without them (discarded, so it reads as zero):
+ * the reuse then saves the host mmap and munmap, not the faults.
+ * (bench/malloc/mt_churn 1 100000 2000, whose 4-6 MiB blocks are written
+ * at both ends and, one in sixteen, half through by realloc: peak RSS
+ * 23.1 -> 19.0 MB, glibc 14.4; big_reuse 1 1000, blocks written through,
+ * keeps its 243k page faults.)
  */
 #include <stdbool.h>
 #include <string.h>
@@ -28,6 +39,8 @@
 #define HUGE_CACHE_ENTRIES 16
 #define HUGE_CACHE_SLACK (64UL << 10)	/* a fitting mapping kept whole below this spare */
 #define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
+/* A mapping keeps its pages in the cache if at least 3/4 of its bytes are resident. */
+#define HUGE_CACHE_DENSE(resident, len) ((resident) >= (len) / 4 * 3)
 static struct {
 	void *base;
 	size_t len;
@@ -107,6 +120,9 @@ void huge_cache_put(void *base, size_t len)
 		sim_release(base, len);
 		return;
 	}
+	/* Sparse: cached without its pages (if the host refuses, with them). */
+	if (!HUGE_CACHE_DENSE(sim_resident(base, len), len))
+		sim_discard(base, len);
 	spin_lock(&huge_lock);
 	size_t limit = KMM_MIN(huge_cache_limit, KMM_MAX(HUGE_CACHE_FLOOR, huge_live_bytes));
 	if (len > limit) {
@@ -149,6 +165,17 @@ size_t huge_cache_trim(void)
 		sim_release(base, len);
 		bytes += len;
 	}
+}
+
+bool huge_cache_holds(uintptr_t addr)
+{
+	bool found = false;
+
+	spin_lock(&huge_lock);
+	for (int i = 0; i < huge_cached && !found; i++)
+		found = addr - (uintptr_t)huge_cache[i].base < huge_cache[i].len;
+	spin_unlock(&huge_lock);
+	return found;
 }
 
 void huge_cache_set_limit(size_t bytes)

@@ -11,7 +11,9 @@
 #ifndef KMM_SHIM_HUGE_CACHE_H
 #define KMM_SHIM_HUGE_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arch/sim/sim.h"
 
@@ -28,11 +30,14 @@ void huge_cache_set_limit(size_t bytes);
 void *huge_cache_take(size_t len, size_t *got);
 /**
  * huge_cache_put() - keep freed mapping @base/@len for reuse, closed so
- * that a use after free still faults; the oldest ones go back to the host
+ * that a use after free still faults, and without its pages unless at
+ * least 3/4 of them are resident; the oldest ones go back to the host
  * beyond the bounds (the byte bound follows huge_live_bytes), and a mapping
  * that cannot be kept is released at once.
  */
 void huge_cache_put(void *base, size_t len);
+/** huge_cache_holds() - whether @addr lies in a mapping the cache holds (rare paths only). */
+bool huge_cache_holds(uintptr_t addr);
 /** huge_cache_trim() - every cached mapping back to the host (malloc_trim). Return: bytes given back. */
 size_t huge_cache_trim(void);
 

@@ -1041,7 +1041,13 @@ static void foreign_pointer(const char *call, void *p)
 {
 	struct huge_entry e;
 
-	if (huge_containing((uintptr_t)p, &e))
+	/*
+	 * A freed block's range is evidence only while it is still ours (in
+	 * the cache, or held by the hardened mode): once given back the host
+	 * may have mapped glibc's own memory there (a thread's arena).
+	 */
+	if (huge_containing((uintptr_t)p, &e) &&
+	    (!e.freed || harden_on || huge_cache_holds((uintptr_t)p)))
 		report_bad_pointer(call, e.freed ? "invalid pointer (inside a freed block)"
 				   : "invalid pointer (inside a block)", p);
 	if (!foreign_pointer_ok(p))

@@ -203,6 +203,23 @@ int sim_discard(void *addr, size_t bytes)
 	return madvise(addr, bytes, MADV_DONTNEED) ? -errno : 0;
 }
 
+size_t sim_resident(const void *addr, size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+	unsigned char vec[256];
+
+	/* A window of 256 pages per call: no allocation, whatever the range. */
+	for (size_t off = 0; off < bytes; off += sizeof(vec) * page) {
+		size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
+
+		if (mincore((char *)addr + off, len, vec))
+			return 0;
+		for (size_t i = 0; i < (len + page - 1) / page; i++)
+			n += vec[i] & 1;
+	}
+	return n * page;
+}
+
 unsigned long sim_host_rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");

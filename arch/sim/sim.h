@@ -187,6 +187,12 @@ bool sim_mapped(const void *addr);
  * MADV_DONTNEED fails with EINVAL and the bytes stay).
  */
 int sim_discard(void *addr, size_t bytes);
+/**
+ * sim_resident() - how many bytes of the page-aligned range [addr, addr+bytes)
+ * the host holds in memory (mincore). Return: that count; 0 where the host
+ * cannot say (a range not mapped).
+ */
+size_t sim_resident(const void *addr, size_t bytes);
 
 /** sim_host_rss_kb() - the host process's current resident set, in KiB. */
 unsigned long sim_host_rss_kb(void);
