@@ -141,6 +141,11 @@ void set_min_partial(struct kmem_cache *s)
 	s->min_partial = KMM_CLAMP(min, 5UL, 10UL);
 }
 
+void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min)
+{
+	s->min_partial = min;
+}
+
 /*
  * Linux 6.12's set_cpu_partial(): how many objects a CPU's partial list
  * aims at by object size (none for debug caches), and the slab limit

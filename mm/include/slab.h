@@ -93,6 +93,14 @@ struct kmem_cache_info {
 
 /** kmem_cache_get_info() - fill @info from @s. Context: any (immutable fields). */
 void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *info);
+/**
+ * kmem_cache_set_min_partial() - what a write to Linux's
+ * /sys/kernel/slab/<cache>/min_partial does: from now on a node of @s keeps
+ * at most @min empty slabs, and frees the others to the page allocator.
+ * Context: before @s is in use by more than the caller (the field is read
+ * without a lock), as the malloc shim does while it boots.
+ */
+void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min);
 
 /**
  * kmem_cache_for_each() - call @fn for every cache of @m, in creation order,
