@@ -35,9 +35,10 @@ target_link_options(kmm_malloc PRIVATE -Wl,--gc-sections)
 # shim/hot-symbols.txt, made by shim/hot_symbols.sh) side by side at the start
 # of the code, which starts on a 64 KiB boundary of the file and of memory
 # (separate-code, max-page-size), so that they fill two of the host's windows
-# whatever address the library is loaded at: a program that mallocs once maps
-# 304 KB of the library instead of 348-436 KB (400 KB with GNU ld). Without
-# lld the library links as it is, only larger in RSS.
+# whatever address the library is loaded at: a program that mallocs once has
+# 304-312 KB of the library resident, 440 KB with lld and no list, 400 KB
+# with GNU ld (docs/malloc.md, "Measured", says how). Without lld the library
+# links as it is, only larger in RSS.
 include(CheckLinkerFlag)
 check_linker_flag(C "-fuse-ld=lld" KMM_HAVE_LLD)
 if(KMM_HAVE_LLD)

@@ -18,25 +18,35 @@
 # one-thread run. With $KMM_BENCH_SUMMARY set (make bench), every ratio goes
 # to that file for the closing summary (bench/summary.sh).
 #
-# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H]
+# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX]
 #   -n  repetitions (default 5); -q quick inputs (for a smoke run)
 #   -t  the largest thread count (default: the online CPUs)
 #   -H  also kmm in its hardened mode (kmm-hard: KMM_MALLOC_HARDEN=1) and with
 #       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
+#   -P  no peers: glibc and kmm only
+#   -w  only the workloads whose name (NAME@T for the threaded ones) matches
+#       the extended REGEX, e.g. -w '^(free_storm|mt_churn)@'
+# Peak RSS (%M of /usr/bin/time) is the whole process's: the program, its
+# libraries and the allocator's own state, so a small program's ratio
+# carries the allocator's fixed start cost (docs/malloc.md).
 set -u
 reps=5
 build=""
 quick=0
 hard=0
+peers=1
+only=""
 maxt=$(nproc 2>/dev/null || echo 1)
-while getopts "n:t:b:qH" opt; do
+while getopts "n:t:b:qHPw:" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	t) maxt=$OPTARG ;;
 	b) build=$OPTARG ;;
 	q) quick=1 ;;
 	H) hard=1 ;;
-	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H]" >&2; exit 2 ;;
+	P) peers=0 ;;
+	w) only=$OPTARG ;;
+	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX]" >&2; exit 2 ;;
 	esac
 done
 case $maxt in ''|*[!0-9]*|0) echo "run.sh: -t wants a thread count of 1 or more" >&2; exit 2 ;; esac
@@ -62,7 +72,7 @@ if [ $hard = 1 ]; then
 	envs+=(KMM_MALLOC_HARDEN=1 KMM_MALLOC_DEBUG=1)
 fi
 for peer in jemalloc:libjemalloc.so.2 mimalloc:libmimalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
-	if [ -f "$libdir/${peer#*:}" ]; then
+	if [ $peers = 1 ] && [ -f "$libdir/${peer#*:}" ]; then
 		names+=("${peer%%:*}")
 		libs+=("$libdir/${peer#*:}")
 		envs+=("")
@@ -127,6 +137,14 @@ for t in "${counts[@]}"; do
 	declare -a "cmd_big_reuse_$t=(\"\$wl/big_reuse\" $t $((1000 / scale)))"
 done
 
+if [ -n "$only" ]; then
+	kept=()
+	for w in "${workloads[@]}"; do
+		[ -n "$w" ] && [[ $w =~ $only ]] && kept+=("$w")
+	done
+	workloads=("${kept[@]}")
+	[ ${#workloads[@]} = 0 ] && { echo "run.sh: no workload matches -w '$only'" >&2; exit 2; }
+fi
 echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*]}"
 echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
 : >"$tmp/results"
@@ -177,7 +195,7 @@ END {
 		if (split(wl[w], parts, "@") == 2) {
 			base = parts[1]; threads = parts[2];
 			t1 = median(base "@1 kmm t"); tt = median(wl[w] " kmm t");
-			if (tt > 0) sp = sprintf("%.2fx", t1 * threads / tt);
+			if (t1 > 0 && tt > 0) sp = sprintf("%.2fx", t1 * threads / tt);
 		}
 		printf "%-16s %9.3f %9.1f %8s", wl[w], gt / 1e6, gm / 1024, sp;
 		for (i = 2; i <= nn; i++) {
