@@ -4,8 +4,9 @@
  *
  * glibc's malloc is the middle man between a program and the kernel; this file
  * puts kmm's own allocator stack in that place. A machine is booted lazily on
- * the first call (RAM size from KMM_MALLOC_MEM, default 4G; plain anonymous
- * memory, since this machine never remaps), and every request goes to the
+ * the first call (plain anonymous memory, since this machine never remaps;
+ * 128M of RAM and a 128M block plugged in at once, grown by memory hotplug
+ * up to KMM_MALLOC_MEM, default 4G), and every request goes to the
  * layer Linux would use for a kernel object of that size:
  *
  *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc's size classes and, in the
@@ -73,6 +74,7 @@
 #include "mm/include/addr.h"
 #include "mm/include/events.h"
 #include "mm/include/machine.h"
+#include "mm/include/memory_hotplug.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
 #include "shim/harden.h"
@@ -101,6 +103,8 @@ extern size_t ksize(const void *obj) __attribute__((weak));
 #define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
 #define PAGES_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)	/* KMALLOC_MAX_SIZE, 4 MiB */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
+#define SHIM_BOOT_MEM	(256ULL << 20)	/* the RAM to start with: 128M booted, one block plugged */
+#define SHIM_BOOT_MEM_TEXT "128M"
 
 /* ---- State ---- */
 
@@ -513,13 +517,33 @@ static void shim_boot_locked(void)
 	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
 	 * back on: the last occurrence wins).
 	 */
+	/*
+	 * Boot small and grow (mm/memory_hotplug.c): KMM_MALLOC_MEM is the most
+	 * the machine reaches, plugged in 128M at a time as malloc runs short.
+	 */
+	char grow[128] = "";
+	const char *bound = mem;
+	uint64_t most;
+	if (!kmm_parse_size(mem, &most, NULL) && most > SHIM_BOOT_MEM) {
+		snprintf(grow, sizeof(grow), " maxmem=%s memhp_default_state=online"
+			 " memory_hotplug.memmap_on_memory=1", mem);
+		mem = SHIM_BOOT_MEM_TEXT;
+	}
 	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%s nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem,
+		 "mem=%s%s nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem, grow,
 		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
 
 	struct kmm_machine *m = kmm_boot(boot_cmdline);
+	if (!m && grow[0]) {
+		/* No address space for the hotplug area (ulimit -v): all of it at once, as before. */
+		char rest[sizeof(boot_cmdline)];
+		snprintf(rest, sizeof(rest), "%s", strstr(boot_cmdline, grow) + strlen(grow));
+		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s%s", bound, rest);
+		grow[0] = '\0';
+		m = kmm_boot(boot_cmdline);
+	}
 	if (!m && strstr(kmm_last_error(), "ram=anon")) {
 		/* A kernel without ram=anon: memory-file RAM (trims then return less). */
 		char *opt = strstr(boot_cmdline, " ram=anon");
@@ -532,6 +556,9 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
+	/* The first block now, so Normal exists before threads allocate: growth only extends it. */
+	if (grow[0])
+		memory_hotplug_grow(m, 1);
 	ram_start = (uintptr_t)kmm_direct_map_base(m);
 	ram_end = ram_start + kmm_direct_map_bytes(m);
 	live_map_bytes = ALIGN_UP(kmm_direct_map_bytes(m) / 32 + 8, PAGE_SIZE);
@@ -840,12 +867,22 @@ static void *kmalloc_exact(size_t want, size_t size)
  * The one allocation path. @align is a power of two; 16 is what malloc
  * promises (alignof(max_align_t)). Return: the block or NULL (errno ENOMEM).
  */
+/* malloc ran short: plug in more RAM (at least @bytes). Return: true if there is more now. */
+static __attribute__((noinline, cold)) bool shim_grow(size_t bytes)
+{
+	in_kmm++;
+	int err = memory_hotplug_grow(shim_m, bytes);
+	in_kmm--;
+	return !err;
+}
+
 static void *kmm_alloc(size_t size, size_t align, bool zero)
 {
 	void *p = NULL;
 
 	if (!size)
 		size = 1;
+again:
 	if (unlikely(harden_fail_every) && harden_fail_now()) {
 		errno = ENOMEM;
 		return NULL;
@@ -887,6 +924,8 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 			}
 			kmm_leave(s);
 			slab_verdict("malloc", p);
+			if (!p && shim_grow(want))
+				goto again;
 			if (!p) {
 				errno = ENOMEM;
 				return NULL;
@@ -907,6 +946,8 @@ pages:;
 		struct page *pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0),
 					      order);
 		kmm_leave(s);
+		if (!pg && shim_grow(bytes))
+			goto again;
 		if (!pg) {
 			errno = ENOMEM;
 			return NULL;

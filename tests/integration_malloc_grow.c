@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_malloc_grow.c - the malloc shim boots small and grows by
+ * memory hotplug (mm/memory_hotplug.c) up to KMM_MALLOC_MEM.
+ *
+ * Each test runs in a child that is this program again, exec'd with its own
+ * KMM_MALLOC_MEM (the shim boots at the first malloc, from the environment).
+ * The child's machine starts with 128M of RAM and one 128M block plugged in;
+ * a program that allocates more than that gets it, in blocks of 128M, until
+ * the total reaches KMM_MALLOC_MEM; beyond it malloc fails with ENOMEM as
+ * before. The checkers hold throughout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kmm/kmm.h>
+#include <kmm/proc.h>
+
+#include "harness.h"
+#include "shim/shim.h"
+
+#define MB (1UL << 20)
+
+/*
+ * Run test @name again in a child with KMM_MALLOC_MEM=@mem and, unless 0, an
+ * address-space limit of @as_limit bytes. Return: its exit status.
+ */
+static int run_child(const char *name, const char *mem, unsigned long long as_limit)
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid == 0) {
+		struct rlimit rl = { as_limit, as_limit };
+
+		if (as_limit && setrlimit(RLIMIT_AS, &rl))
+			_exit(126);
+		setenv("KMM_MALLOC_MEM", mem, 1);
+		setenv("KMM_TEST", name, 1);
+		setenv("KMM_GROW_CHILD", "1", 1);
+		unsetenv("KMM_MALLOC_CMDLINE");
+		execl("/proc/self/exe", "integration_malloc_grow", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static bool in_child(void)
+{
+	return getenv("KMM_GROW_CHILD") != NULL;
+}
+
+static long mem_total_kb(void)
+{
+	char *text = NULL, *p;
+	long kb = -1;
+
+	if (kmm_proc_read(kmm_malloc_machine(), "/proc/meminfo", &text))
+		return -1;
+	p = strstr(text, "MemTotal:");
+	if (p)
+		kb = strtol(p + 9, NULL, 10);
+	free(text);
+	return kb;
+}
+
+TEST(a_program_larger_than_the_boot_ram_gets_its_memory)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_program_larger_than_the_boot_ram_gets_its_memory", "1G", 0), 0);
+		return;
+	}
+	static char *blocks[1024];
+	static char *small[200000];
+	long start, grown;
+	size_t n = 0;
+
+	assert_true(kmm_malloc_machine() != NULL);
+	expect_str_contains(kmm_malloc_cmdline(), "mem=128M maxmem=1G");
+	start = mem_total_kb();
+	expect_true(start > 0 && start < 256 * 1024);
+	/* 640 MiB in 1 MiB blocks (compound pages) and 12 MiB of 64-byte objects (slab) */
+	for (; n < 640; n++) {
+		blocks[n] = malloc(MB);
+		assert_true(blocks[n] != NULL);
+		memset(blocks[n], (int)n, 4096);
+	}
+	for (size_t i = 0; i < 200000; i++) {
+		small[i] = malloc(64);
+		assert_true(small[i] != NULL);
+		small[i][0] = (char)i;
+	}
+	grown = mem_total_kb();
+	expect_true(grown >= 640L * 1024);
+	expect_true(grown <= 1024L * 1024);
+	assert_eq(kmm_malloc_check(), 0);
+	/* up to the bound: KMM_MALLOC_MEM is the most there is, then ENOMEM */
+	for (; n < 1024; n++) {
+		blocks[n] = malloc(MB);
+		if (!blocks[n])
+			break;
+	}
+	expect_true(n < 1024);
+	expect_eq(errno, ENOMEM);
+	expect_true(mem_total_kb() <= 1024L * 1024);
+	expect_true(n > 800);	/* nearly all of 1G went to the program */
+	assert_eq(kmm_malloc_check(), 0);
+	for (size_t i = 0; i < n; i++)
+		free(blocks[i]);
+	for (size_t i = 0; i < 200000; i++)
+		free(small[i]);
+	assert_eq(kmm_malloc_check(), 0);
+}
+
+TEST(a_small_bound_boots_as_before)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_small_bound_boots_as_before", "192M", 0), 0);
+		return;
+	}
+	char *p = malloc(64);
+
+	assert_true(p != NULL);
+	free(p);
+	/* KMM_MALLOC_MEM at or below the start size: that RAM, no hotplug area */
+	expect_str_contains(kmm_malloc_cmdline(), "mem=192M ");
+	expect_true(strstr(kmm_malloc_cmdline(), "maxmem=") == NULL);
+	assert_eq(kmm_malloc_check(), 0);
+}
+
+TEST(no_address_space_for_the_area_boots_the_whole_bound)
+{
+	if (!in_child()) {
+		/* ulimit -v 8G: the area at 4G needs ~9 GiB of reservations, the old machine ~6 */
+		expect_eq(run_child("no_address_space_for_the_area_boots_the_whole_bound", "4G",
+				    8ULL << 30), 0);
+		return;
+	}
+	char *p = malloc(64);
+
+	assert_true(p != NULL);
+	free(p);
+	assert_true(kmm_malloc_machine() != NULL);	/* kmm serves, not glibc */
+	expect_str_contains(kmm_malloc_cmdline(), "mem=4G ");
+	expect_true(strstr(kmm_malloc_cmdline(), "maxmem=") == NULL);
+	assert_eq(kmm_malloc_check(), 0);
+}
