@@ -13,8 +13,11 @@
  * mm/shmem.c (tmpfs files are shmem objects in memory).
  * fadvise NOREUSE is recorded on the open file: in 6.12 its one effect is
  * that reclaim ignores the accessed bits of mappings made through that open
- * file (vma_has_recency); kmm's VMAs map the file, not an open file, so it
- * changes nothing here (MADV_SEQUENTIAL/RANDOM mappings are ignored so).
+ * file (vma_has_recency), as it ignores MADV_SEQUENTIAL/RANDOM mappings'.
+ * kmm's VMAs map the file, not an open file, so a mapping takes the mode
+ * when it is made (VM_FILE_NOREUSE): fadvise NOREUSE or NORMAL after the
+ * mmap() leaves that mapping as it was (Linux's reaches it, through the
+ * struct file they share).
  * Simplified: one flat namespace, no directories, no permissions (every
  * process is root), no O_DIRECT, no file locks; the fd table lives in the
  * fs layer (by pid) rather than in the task (exit closes a process's files
@@ -707,7 +710,7 @@ int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int 
 	}
 	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_MMAP, addr, len, (uint64_t)prot);
 	r = vm_mmap_pgoff(t, of->f, (unsigned long)addr, (unsigned long)len, prot, flags,
-			  (unsigned long)(off >> PAGE_SHIFT));
+			  (unsigned long)(off >> PAGE_SHIFT), of->ra.noreuse ? VM_FILE_NOREUSE : 0);
 	trace_sys_exit(t->machine, KMM_SYS_MMAP, r);
 	fdput(fs, of);
 	if (r < 0)

@@ -739,7 +739,7 @@ static int __do_sys_mmap(struct task_struct *t, uint64_t addr, uint64_t len, int
 }
 
 long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,
-		   int prot, int flags, unsigned long pgoff)
+		   int prot, int flags, unsigned long pgoff, unsigned long extra_vm_flags)
 {
 	const int known = KMM_MAP_SHARED | KMM_MAP_PRIVATE | KMM_MAP_FIXED | KMM_MAP_LOCKED |
 			  KMM_MAP_NORESERVE | KMM_MAP_POPULATE | KMM_MAP_FIXED_NOREPLACE;
@@ -752,7 +752,7 @@ long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long a
 		return kmm_set_error(-EINVAL, "mmap: flags 0x%x are not for a file mapping", flags & ~known);
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
-	r = do_mmap(mm, file, addr, len, prot, flags, pgoff, 0);
+	r = do_mmap(mm, file, addr, len, prot, flags, pgoff, extra_vm_flags & VM_FILE_NOREUSE);
 	unlock_mm(mm, token, prev);
 	return r;
 }

@@ -259,13 +259,23 @@ struct referenced_ctx {
 	unsigned long vm_flags;
 };
 
+/*
+ * vma_has_recency(): do the accessed bits of @vma's PTEs say anything about
+ * reuse? Not for a mapping advised sequential or random (MADV_SEQUENTIAL,
+ * MADV_RANDOM), nor for one made through a file opened with fadvise NOREUSE.
+ */
+static bool vma_has_recency(const struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ | VM_FILE_NOREUSE));
+}
+
 static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsigned long addr,
 			   void *ptep, void *arg)
 {
 	struct referenced_ctx *c = arg;
 
-	/* invalid_folio_referenced_vma(): a mapping with no recency (vma_has_recency) is not asked */
-	if (vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ))
+	/* invalid_folio_referenced_vma(): a mapping with no recency is not asked */
+	if (!vma_has_recency(vma))
 		return true;
 	if (!(ptep = rmap_lock_pte(page, vma, addr)))
 		return true;

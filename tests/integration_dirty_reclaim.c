@@ -8,6 +8,8 @@
  * the page goes to the inactive tail (pgrotated) and is freed by the next
  * pass. Only kswapd writes a dirty file page itself (nr_vmscan_write): one it
  * meets a second time, on a node it found full of unqueued dirty pages.
+ * And fadvise NOREUSE: reclaim ignores the accessed bits of a mapping made
+ * through a file so advised (vma_has_recency).
  *
  * The passes are shrink_node() calls at priority 0, as kswapd and direct
  * reclaim make them, on a machine whose only reclaimable pages are those of
@@ -277,4 +279,46 @@ TEST(writing_a_marked_page_again_clears_its_mark)
 	expect_eq(vmstat_val(m, "pgrotated") - rotated0, NPAGES - 2);	/* all but pages 0 and 1 */
 	expect_eq(kmm_check(m), 0);
 	finish(m, a, fd);
+}
+
+/* ---- fadvise NOREUSE ---- */
+
+/*
+ * A clean file mapped and read through an open file: pages freed by one
+ * direct reclaim pass. Their PTEs are young, so reclaim keeps them - unless
+ * the open file was advised NOREUSE before the mmap(), which makes the
+ * mapping's accessed bits say nothing (6.12's vma_has_recency).
+ */
+static unsigned long reclaim_mapped_and_read(bool noreuse)
+{
+	struct kmm_machine *m = boot_quiet();
+	struct task_struct *a = kmm_spawn(m, "A");
+	int fd = kmm_open(a, "/data/n", KMM_O_CREAT | KMM_O_RDWR);
+	uint64_t addr = 0;
+	unsigned long got;
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, NPAGES, 7);
+	assert_eq(kmm_fsync(a, fd), 0);	/* clean: nothing for the flusher */
+	if (noreuse)
+		assert_eq(kmm_fadvise(a, fd, 0, 0, KMM_POSIX_FADV_NOREUSE), 0);
+	assert_eq(kmm_mmap_fd(a, fd, 0, NPAGES * PG, KMM_PROT_READ, KMM_MAP_SHARED, 0, &addr), 0);
+	assert_eq(kmm_touch(a, addr, NPAGES * PG, false), 0);
+	lru_add_drain(m);
+	assert_eq(vmstat_val(m, "nr_inactive_file"), NPAGES);
+	got = one_pass(m, false);
+	expect_eq(kmm_check(m), 0);
+	expect_true(reads_back(a, fd, NPAGES, 7));	/* from the disk where reclaim took them */
+	expect_eq(kmm_munmap(a, addr, NPAGES * PG), 0);
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/n"), 0);
+	done(m);
+	return got;
+}
+
+TEST(a_mapping_through_a_noreuse_file_has_no_recency)
+{
+	expect_eq(reclaim_mapped_and_read(false), 0);	/* young: kept */
+	expect_eq(reclaim_mapped_and_read(true), NPAGES);	/* young, but NOREUSE: freed */
 }

@@ -85,6 +85,12 @@
 #define VM_GROWSDOWN	0x00000100UL
 #define VM_UFFD_MISSING	0x00000200UL
 #define VM_PFNMAP	0x00000400UL
+/*
+ * kmm only, in a bit 6.12 leaves free: mapped through an open file with
+ * FMODE_NOREUSE (fadvise NOREUSE). Linux finds the mode on the VMA's struct
+ * file; kmm's VMAs map the file itself, so the mode is copied at mmap time.
+ */
+#define VM_FILE_NOREUSE	0x00000800UL
 #define VM_UFFD_WP	0x00001000UL
 #define VM_LOCKED	0x00002000UL
 #define VM_IO		0x00004000UL
@@ -165,7 +171,7 @@ struct file_ra_state {
 	unsigned int ra_pages;		/* the largest window (read_ahead_kb / 4) */
 	unsigned int mmap_miss;		/* faults that missed the cache, less pages mapped around */
 	bool random;			/* FMODE_RANDOM (fadvise RANDOM): reads get no window */
-	bool noreuse;			/* FMODE_NOREUSE (fadvise NOREUSE): recorded, see fs/open.c */
+	bool noreuse;			/* FMODE_NOREUSE (fadvise NOREUSE): its mappings get VM_FILE_NOREUSE */
 	uint64_t prev_pos;		/* the last byte read, or ~0 */
 };
 
@@ -586,10 +592,11 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 /**
  * vm_mmap_pgoff() - the mmap system call for a file: map @len bytes of @file
  * from page @pgoff into @t (locks, enters and leaves the process layer).
+ * @extra_vm_flags: what the open file adds (VM_FILE_NOREUSE), or 0.
  * Return: the address or -errno.
  */
 long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,
-		   int prot, int flags, unsigned long pgoff);
+		   int prot, int flags, unsigned long pgoff, unsigned long extra_vm_flags);
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 long do_brk(struct mm_struct *mm, unsigned long newbrk);
 int expand_stack(struct vm_area_struct *vma, unsigned long addr);
@@ -699,7 +706,9 @@ int rmap_walk(struct page *page,
 /**
  * folio_referenced() - test and clear the accessed bit in every PTE mapping
  * @page (folio_referenced). *@vm_flags gets the OR of the mapping VMAs'
- * flags (VM_LOCKED there means: do not evict). Return: young mappings found.
+ * flags (VM_LOCKED there means: do not evict). Mappings without recency
+ * (VM_SEQ_READ, VM_RAND_READ, VM_FILE_NOREUSE: vma_has_recency) are not
+ * asked. Return: young mappings found.
  * Context: enters procs->srcu; takes the reverse-map lock for read and each
  * mapping mm's page_table_lock; the caller holds no page_table_lock.
  */
