@@ -625,10 +625,18 @@ struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsign
  * it), a shadow entry takes its place (workingset_eviction).
  * Return: false if it was not there.
  */
-static bool remove_page_locked(struct kmm_file *f, struct page *page, bool reclaimed)
+static bool remove_page_locked(struct kmm_file *f, struct page *page, bool reclaimed, int refs)
 {
 	spin_lock(&f->i_pages_lock);
-	if (page->mapping != f || xa_load(&f->i_pages, page->index) != page) {
+	/*
+	 * @refs > 0: only while the count is exactly that, tested under the
+	 * lock every lookup takes its reference under (Linux: folio_ref_freeze()
+	 * in __remove_mapping()) - a fault that found the page meanwhile holds
+	 * one more and is about to map it, which a page out of its file must
+	 * not be (its reverse map goes through ->mapping).
+	 */
+	if (page->mapping != f || xa_load(&f->i_pages, page->index) != page ||
+	    (refs > 0 && page_ref_count(page) != refs)) {
 		spin_unlock(&f->i_pages_lock);
 		return false;
 	}
@@ -660,7 +668,7 @@ bool filemap_remove_mapping(struct page *page)
 	 */
 	if (f && !page_flag_test(page, PG_dirty) && !page_flag_test(page, PG_writeback) &&
 	    page_ref_count(page) == 2 && page_mapcount(page) <= 0)
-		ok = remove_page_locked(f, page, !f->shmem);
+		ok = remove_page_locked(f, page, !f->shmem, 2);
 	unlock_page(page);
 	if (ok)
 		put_user_page_ref(page);	/* the page cache's reference */
@@ -720,7 +728,7 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 			unmap_page_range_of(page);
 			folio_wait_writeback(page);	/* truncate_inode_pages_range() waits */
 		}
-		if (page->mapping == f && remove_page_locked(f, page, false)) {
+		if (page->mapping == f && remove_page_locked(f, page, false, only_clean ? 2 : 0)) {
 			cancel_dirty_page(f, page);
 			unlock_page(page);
 			put_user_page_ref(page);	/* the cache's */
