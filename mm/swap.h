@@ -107,6 +107,7 @@ struct swap_info_struct {
 	char host_path[4096];		/* the host file */
 	struct sim_swapdev *dev;
 	uint64_t readahead_prev;	/* swapin_nr_pages() state, si->lock */
+	bool reclaim_queued;		/* si->lock: the full-cluster reclaim work is due (swapfile.c) */
 };
 
 /* ---- kswapd ---- */
@@ -157,6 +158,7 @@ struct pressure {
 	char swapdir[4096];		/* where host swap files live */
 	bool own_swapdir;		/* made by kmm: removed at shutdown */
 	unsigned long swap_rotate;	/* round robin among equal priorities */
+	atomic_bool reclaim_work_pending;	/* some area's reclaim_queued is set */
 };
 
 /* The layer's state: m->subsys[SUBSYS_PRESSURE], NULL while the layer is down. */

@@ -241,6 +241,11 @@ static void slot_taken(struct kmm_machine *m, struct swap_info_struct *si, unsig
 	si->inuse_pages++;
 	if (si->flags & SWP_WRITEOK)
 		atomic_fetch_sub(&pressure_of(m)->nr_swap_pages, 1);
+	/* swap_range_alloc(): the area's last free slot went: queue the reclaim work */
+	if (si->inuse_pages == si->pages && (si->flags & SWP_WRITEOK) && vm_swap_full(m)) {
+		si->reclaim_queued = true;
+		atomic_store(&pressure_of(m)->reclaim_work_pending, true);
+	}
 }
 
 static void slot_freed(struct kmm_machine *m, struct swap_info_struct *si, unsigned long offset)
@@ -385,60 +390,91 @@ static int cache_only_slots(struct pressure *p, int t, struct page **pages)
 }
 
 /*
- * swap_reclaim_full_clusters() (Linux 6.12): with swap more than half full,
- * a slot that only the swap cache holds (a page read back and kept cached,
- * or written out and not yet reclaimed) is taken back from its page, which
- * stays in RAM, dirty (folio_free_swap), so that the slot can hold a page
- * that exists only on swap. Without it, swap fills with copies of pages
- * that are also in RAM, and reclaim finds no slot while half the slots hold
- * nothing that is needed. Each allocation scans one full cluster of each
- * area; when no slot is left (@force) every full cluster is scanned, as 6.12's
- * reclaim work does when an area fills. A page that is locked or under
- * writeback keeps its slot. Context: no swap lock held. Return: slots freed.
+ * swap_reclaim_full_clusters() (Linux 6.12) for area @t: with swap more
+ * than half full, a slot that only the swap cache holds (a page read back
+ * and kept cached, or written out and not yet reclaimed) is taken back from
+ * its page, which stays in RAM, dirty (folio_free_swap), so that the slot
+ * can hold a page that exists only on swap. Without it, swap fills with
+ * copies of pages that are also in RAM, and reclaim finds no slot while
+ * half the slots hold nothing that is needed. @force: the reclaim work's
+ * scan, inuse_pages / SWAPFILE_CLUSTER full clusters (6.12's count);
+ * otherwise one full cluster, what an allocation pays. A page that is
+ * locked or under writeback keeps its slot. Context: no swap lock held.
+ * Return: slots freed.
  */
-static unsigned long swap_reclaim_full_clusters(struct kmm_machine *m, bool force)
+static unsigned long reclaim_area_full_clusters(struct kmm_machine *m, int t, bool force)
 {
 	struct pressure *p = pressure_of(m);
 	struct page *pages[SWAPFILE_CLUSTER];
 	unsigned long freed = 0;
+	long to_scan = 1;
+	int n;
 
-	for (int t = 0; t < MAX_SWAPFILES; t++) {
-		long to_scan = 1;
-		int n;
-
-		if (force) {	/* every full cluster the area has now */
-			struct swap_info_struct *si;
-			spin_lock(&p->swap_lock);
-			si = t < p->nr_swapfiles ? p->swap_info[t] : NULL;
-			to_scan = si ? (long)((si->max + SWAPFILE_CLUSTER - 1) / SWAPFILE_CLUSTER) : 0;
-			spin_unlock(&p->swap_lock);
-		}
-		for (; to_scan > 0 && (n = cache_only_slots(p, t, pages)) >= 0; to_scan--) {
-			for (int i = 0; i < n; i++) {
-				struct page *page = pages[i];
-				if (trylock_page(page)) {
-					freed += folio_free_swap(page);
-					unlock_page(page);
-				}
-				put_user_page_ref(page);
+	if (force) {
+		struct swap_info_struct *si;
+		spin_lock(&p->swap_lock);
+		si = t < p->nr_swapfiles ? p->swap_info[t] : NULL;
+		to_scan = si ? (long)(__atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED) /
+				      SWAPFILE_CLUSTER) : 0;
+		spin_unlock(&p->swap_lock);
+	}
+	for (; to_scan > 0 && (n = cache_only_slots(p, t, pages)) >= 0; to_scan--) {
+		for (int i = 0; i < n; i++) {
+			struct page *page = pages[i];
+			if (trylock_page(page)) {
+				freed += folio_free_swap(page);
+				unlock_page(page);
 			}
+			put_user_page_ref(page);
 		}
 	}
 	return freed;
 }
 
+/*
+ * swap_reclaim_work(): the full scan of the areas that filled up. Linux
+ * queues it (schedule_work) when an allocation takes an area's last free
+ * slot with swap more than half full, and a kworker runs it; an allocation
+ * that fails meanwhile scans no more than its one cluster. kmm has no
+ * kworkers: the work runs once, at the start of the next allocation, with
+ * no swap lock held (as the flusher runs inside the writer's call), so a
+ * full swap costs one full scan each time an area fills, not one per
+ * failed allocation.
+ */
+static void swap_reclaim_work(struct kmm_machine *m)
+{
+	struct pressure *p = pressure_of(m);
+
+	for (int t = 0; t < MAX_SWAPFILES; t++) {
+		struct swap_info_struct *si;
+		bool queued = false;
+
+		spin_lock(&p->swap_lock);
+		si = t < p->nr_swapfiles ? p->swap_info[t] : NULL;
+		if (si) {
+			spin_lock(&si->lock);
+			queued = si->reclaim_queued;
+			si->reclaim_queued = false;
+			spin_unlock(&si->lock);
+		}
+		spin_unlock(&p->swap_lock);
+		if (queued)
+			reclaim_area_full_clusters(m, t, true);
+	}
+}
+
 swp_entry_t get_swap_page(struct kmm_machine *m)
 {
-	swp_entry_t entry;
+	struct pressure *p = pressure_of(m);
 
-	if (!pressure_of(m) || !total_swap_pages(m))
+	if (!p || !total_swap_pages(m))
 		return (swp_entry_t){ 0 };
-	if (vm_swap_full(m))
-		swap_reclaim_full_clusters(m, false);
-	entry = get_swap_page_once(m);
-	if (!entry.val && swap_reclaim_full_clusters(m, true))
-		entry = get_swap_page_once(m);
-	return entry;
+	if (atomic_exchange(&p->reclaim_work_pending, false))
+		swap_reclaim_work(m);
+	else if (vm_swap_full(m))
+		for (int t = 0; t < MAX_SWAPFILES; t++)
+			reclaim_area_full_clusters(m, t, false);
+	return get_swap_page_once(m);
 }
 
 /* ---- Slot counts ---- */
