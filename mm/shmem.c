@@ -242,7 +242,13 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 			*err = -EAGAIN;		/* else -EIO (the read failed) or -ENOMEM */
 		return NULL;
 	}
-	lock_page(page);
+	swapin_lock_page(m, page);	/* another thread may still be reading it */
+	if (!page_flag_test(page, PG_uptodate)) {
+		unlock_page(page);	/* the read we waited for failed */
+		put_user_page_ref(page);
+		*err = -EIO;
+		return NULL;
+	}
 	folio_wait_writeback(page);	/* shmem_swapin_folio(): its swap-out must end first */
 	*err = shmem_page_back(f, idx, page, entry);
 	if (*err) {

@@ -159,7 +159,17 @@ struct pressure {
 	bool own_swapdir;		/* made by kmm: removed at shutdown */
 	unsigned long swap_rotate;	/* round robin among equal priorities */
 	atomic_bool reclaim_work_pending;	/* some area's reclaim_queued is set */
+	/*
+	 * Tests only (NULL otherwise; set before the machine is shared): called
+	 * on the thread that reads a slot into a fresh, locked swap-cache page
+	 * (SWAPIN_HOOK_READ, before the read: a non-zero return fails the read
+	 * with that error), and on one that finds a swap-cache page locked and
+	 * is about to wait for it (SWAPIN_HOOK_WAIT). mm/swap_state.c.
+	 */
+	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
+	void *swapin_hook_arg;
 };
+enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT };
 
 /* The layer's state: m->subsys[SUBSYS_PRESSURE], NULL while the layer is down. */
 static inline struct pressure *pressure_of(const struct kmm_machine *m)
@@ -293,7 +303,9 @@ struct page *swap_cache_get(struct kmm_machine *m, swp_entry_t entry);
 /**
  * swap_cache_read() - the swap-cache page of @entry with a reference: found
  * in the cache (a readahead hit is counted), or read with cluster readahead
- * (*@major set). Return: the page (uptodate, *@err 0), or NULL with *@err
+ * (*@major set). Return: the page (*@err 0; one found in the cache may
+ * still be being read: swapin_lock_page() it, then test PG_uptodate, before
+ * using its bytes), or NULL with *@err
  * -EIO when the slot could not be read (the caller's SIGBUS or -EIO), or
  * -ENOMEM: no memory, or nobody holds the entry any more (the caller looks
  * at its entry again).
@@ -306,6 +318,13 @@ struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp
  * was not), unless memory or the read failed. Nothing is mapped.
  */
 void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp);
+/**
+ * swapin_lock_page() - lock_page() of a page found in the swap cache: waits
+ * while its read from swap is in progress (the reader holds PG_locked until
+ * the read ends). Afterwards the page is PG_uptodate, or its read failed.
+ * Context: no spinlock held; may wait.
+ */
+void swapin_lock_page(struct kmm_machine *m, struct page *page);
 /** add_to_swap() - give anonymous @page a slot and put it in the swap cache. Return: success. */
 bool add_to_swap(struct page *page);
 /**

@@ -29,7 +29,12 @@
  * cluster readahead only (Linux 6.12 prefers VMA-based readahead on SSDs);
  * no zswap, no zero-page detection.
  *
- * Locking: do_swap_page runs with the VMA read-locked and maps under the
+ * Locking: a page read from swap enters the swap cache locked (PG_locked)
+ * and is unlocked when the read ends, uptodate or (failed) out of the
+ * cache again; whoever finds it in the cache and uses its bytes - a fault,
+ * shmem, swapoff - locks it first, so waits for the read (Linux's
+ * folio_lock_or_retry). PG_locked -> page_table_lock.
+ * do_swap_page runs with the VMA read-locked and maps under the
  * mm's page_table_lock after reading the entry again; try_to_unuse walks
  * each mm under mmap_read_lock the same way; free_swap_and_cache and
  * swap_dup_pte run under the caller's page_table_lock. The swap cache and
@@ -197,28 +202,58 @@ int swap_writepage(struct page *page)
 	return 0;
 }
 
+/*
+ * swap_read_folio() and its completion (swap_read_folio_end): read slot
+ * @offset into @page, a fresh page that read_swap_cache_async() put in the
+ * swap cache locked. The page stays locked until the read is over, so that
+ * a lookup that finds it meanwhile waits (swapin_lock_page) instead of
+ * mapping bytes not yet read. On success it is PG_uptodate; on failure it
+ * leaves the swap cache (still locked, so a waiter finds it neither
+ * uptodate nor cached: the read failed). Either way it is unlocked here.
+ * Return: 0 or the read's -errno.
+ */
 static int swap_read_folio(struct kmm_machine *m, struct swap_info_struct *si, struct page *page,
 			   unsigned long offset)
 {
-	int err = swap_page_rw(si, offset, page, false);
+	struct pressure *p = pressure_of(m);
+	int err = 0;
 
+	if (p->swapin_hook)	/* tests: stall or fail the read */
+		err = p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_READ, page,
+				     swp_entry((unsigned int)si->type, offset));
+	if (!err)
+		err = swap_page_rw(si, offset, page, false);
 	if (err) {
 		kmm_printk(m, "Read-error on swap-device (%s, offset %lu): %d", si->path, offset, err);
-		return err;
+		delete_from_swap_cache(page);
+	} else {
+		page_flag_set(page, PG_uptodate);
+		count_vm_event(m, PSWPIN);
+		count_vm_events(m, PGPGIN, SECTORS_PER_PAGE);
 	}
-	page_flag_set(page, PG_uptodate);
-	count_vm_event(m, PSWPIN);
-	count_vm_events(m, PGPGIN, SECTORS_PER_PAGE);
-	return 0;
+	unlock_page(page);
+	return err;
+}
+
+void swapin_lock_page(struct kmm_machine *m, struct page *page)
+{
+	struct pressure *p = pressure_of(m);
+
+	if (trylock_page(page))
+		return;
+	if (p && p->swapin_hook)	/* tests: a lookup is about to wait for a read */
+		p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_WAIT, page, page_swap_entry(page));
+	lock_page(page);
 }
 
 /* ---- Swap-in ---- */
 
 /*
  * __read_swap_cache_async(): the page of @entry in the swap cache, with a
- * reference: found there, or a fresh page added to the cache and the LRU
- * (*@allocated set: the caller reads it). NULL when no PTE holds the entry
- * any more, or no memory.
+ * reference: found there (perhaps still being read by another thread:
+ * whoever uses its bytes locks it first), or a fresh page added to the
+ * cache and the LRU, locked (*@allocated set: the caller reads it, which
+ * unlocks it). NULL when no PTE holds the entry any more, or no memory.
  */
 static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp,
 					  bool *allocated)
@@ -261,6 +296,7 @@ static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t ent
 		return cached;
 	}
 	page_flag_set(page, PG_swapbacked);
+	__page_flag_set(page, PG_locked);	/* __folio_set_locked(): until its read ends */
 	add_to_swap_cache(si, page, entry);
 	if (shadow)
 		workingset_refault(page, shadow);	/* a recent refault starts active */
@@ -319,13 +355,9 @@ static void read_one(struct kmm_machine *m, struct swap_info_struct *si, swp_ent
 
 	if (!page)
 		return;
-	if (allocated) {
-		if (swap_read_folio(m, si, page, swp_offset(entry))) {
-			delete_from_swap_cache(page);
-		} else if (readahead) {
-			page_flag_set(page, PG_readahead);
-			count_vm_event(m, SWAP_RA);
-		}
+	if (allocated && !swap_read_folio(m, si, page, swp_offset(entry)) && readahead) {
+		page_flag_set(page, PG_readahead);
+		count_vm_event(m, SWAP_RA);
 	}
 	put_user_page_ref(page);
 }
@@ -358,7 +390,6 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 	}
 	if (allocated && swap_read_folio(m, si, page, off)) {
 		/* !folio_test_uptodate(): whatever the host said, the page could not be read */
-		delete_from_swap_cache(page);
 		put_user_page_ref(page);
 		*err = -EIO;
 		return NULL;
@@ -468,17 +499,27 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 		return pte_get(&mm->pgt, ptep) != orig ? 0 : err;
 	if (major)
 		ret = VM_FAULT_MAJOR;
+	/* folio_lock_or_retry(): a page found in the cache may still be being read */
+	swapin_lock_page(m, page);
 	/* Map it only if the entry is still there (another thread may have won). */
 	spin_lock(&mm->page_table_lock);
 	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
-	if (!ptep || pte_get(&mm->pgt, ptep) != orig || !PageSwapCache(page) ||
-	    page_swap_entry(page).val != entry.val) {
+	if (!ptep || pte_get(&mm->pgt, ptep) != orig) {
+		/* retry the fault */
+	} else if (!page_flag_test(page, PG_uptodate)) {
+		ret = -EIO;		/* the read we waited for failed: VM_FAULT_SIGBUS */
+	} else if (!PageSwapCache(page) || page_swap_entry(page).val != entry.val) {
+		/* retry the fault */
+	} else {
+		map_swap_page(vma, (unsigned long)addr, ptep, page, entry, flags & FAULT_FLAG_WRITE,
+			      false);
 		spin_unlock(&mm->page_table_lock);
-		put_user_page_ref(page);	/* retry the fault */
+		unlock_page(page);
 		return ret;
 	}
-	map_swap_page(vma, (unsigned long)addr, ptep, page, entry, flags & FAULT_FLAG_WRITE, false);
 	spin_unlock(&mm->page_table_lock);
+	unlock_page(page);
+	put_user_page_ref(page);
 	return ret;
 }
 
@@ -503,9 +544,11 @@ void free_swap_and_cache(struct kmm_machine *m, pteval_t pte)
 	spin_unlock(&si->lock);
 	if (!page)
 		return;
-	/* __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL) */
-	if (page_mapcount(page) <= 0 || vm_swap_full(m))
+	/* __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL): a locked page (being read) is left */
+	if ((page_mapcount(page) <= 0 || vm_swap_full(m)) && trylock_page(page)) {
 		folio_free_swap(page);
+		unlock_page(page);
+	}
 	put_user_page_ref(page);
 }
 
@@ -624,19 +667,28 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 			continue;	/* the entry went meanwhile */
 		}
 		if (allocated && swap_read_folio(m, si, page, swp_offset(entry))) {
-			delete_from_swap_cache(page);
+			put_user_page_ref(page);
+			return -EIO;
+		}
+		/* unuse_pte_range()'s folio_lock(): a fault's read of it may still be going on */
+		swapin_lock_page(m, page);
+		if (!page_flag_test(page, PG_uptodate)) {
+			unlock_page(page);	/* that read failed */
 			put_user_page_ref(page);
 			return -EIO;
 		}
 		spin_lock(&mm->page_table_lock);
 		ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
-		if (!ptep || pte_get(&mm->pgt, ptep) != pte || !PageSwapCache(page)) {
+		if (!ptep || pte_get(&mm->pgt, ptep) != pte || !PageSwapCache(page) ||
+		    page_swap_entry(page).val != entry.val) {
 			spin_unlock(&mm->page_table_lock);
+			unlock_page(page);
 			put_user_page_ref(page);	/* changed meanwhile: the next pass looks again */
 			continue;
 		}
 		map_swap_page(vma, addr, ptep, page, entry, false, true);
 		spin_unlock(&mm->page_table_lock);
+		unlock_page(page);
 	}
 	return 0;
 }
@@ -706,8 +758,10 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			struct page *page = swap_cache_get(m, swp_entry(c.type, off));
 			if (!page)
 				continue;
+			swapin_lock_page(m, page);	/* a read of it may still be going on */
 			folio_wait_writeback(page);	/* try_to_unuse() waits for the write */
 			folio_free_swap(page);
+			unlock_page(page);
 			put_user_page_ref(page);
 		}
 		if (!__atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED))
