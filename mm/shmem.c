@@ -20,6 +20,10 @@
  * cluster readahead (pswpin, a major fault for a fault), puts it back in the
  * page cache dirty (its swap copy goes: delete_from_swap_cache, swap_free).
  * A write error puts the page back where it was (AOP_WRITEPAGE_ACTIVATE).
+ * A read error leaves a poisoned entry at the index
+ * (shmem_set_folio_swapin_error): the slot is freed, and every later
+ * lookup of the index fails with -EIO (a fault: SIGBUS) until truncation
+ * takes the index.
  * Simplified: the swap entries live in an xarray of their own beside the
  * pages (kmm_file.i_swap, as the workingset shadows do in i_shadows), so no
  * walker of i_pages ever meets a value entry; the same index never holds
@@ -27,8 +31,11 @@
  *
  * Invariant (filemap_check, swapfile_check): an index of a shmem file holds
  * a page or a swap entry, never both, below the end of the file; f->swapped
- * counts the entries; each entry holds one count of its slot, so a slot's
- * count is the PTEs plus the shmem index entries that hold it.
+ * counts the entries, poisoned ones included (Linux's info->swapped drops
+ * those; here the count stays, because the page cache's lookups test
+ * f->swapped before i_swap and must still find them); each entry but a
+ * poisoned one holds one count of its slot, so a slot's count is the PTEs
+ * plus the shmem index entries that hold it.
  *
  * Locking: PG_locked (held across the write-out and the swap-in, so the two
  * never cross) -> f->i_pages_lock (i_pages, i_swap, nrpages, swapped). No
@@ -52,6 +59,24 @@ static void *swp_to_radix(swp_entry_t e)
 static swp_entry_t radix_to_swp(const void *v)
 {
 	return (swp_entry_t){ (unsigned long)((uintptr_t)v >> 1) };
+}
+
+/*
+ * make_poisoned_swp_entry(): what an index holds once its page could not be
+ * read back from swap - a PTE marker (the last swap type, which no area
+ * has) with PTE_MARKER_POISONED. It holds no slot.
+ */
+#define SWP_PTE_MARKER		31
+#define PTE_MARKER_POISONED	(1UL << 1)
+
+static swp_entry_t poisoned_swp_entry(void)
+{
+	return swp_entry(SWP_PTE_MARKER, PTE_MARKER_POISONED);
+}
+
+static bool is_poisoned_swp_entry(swp_entry_t e)
+{
+	return e.val == poisoned_swp_entry().val;
 }
 
 /* NR_FILE_PAGES and NR_SHMEM follow the resident pages of shmem files. */
@@ -223,6 +248,30 @@ out_uncache:
 /* ---- Swap-in ---- */
 
 /*
+ * shmem_set_folio_swapin_error(): the page of @entry at @idx of @f could
+ * not be read from swap (the reader has taken it out of the swap cache):
+ * the index holds the poisoned entry instead, so that every later lookup
+ * of it fails with -EIO without reading again, and the slot's count that
+ * the index held is dropped, freeing the slot. f->swapped still counts the
+ * index (see the file's header). Return: false when @idx no longer holds
+ * @entry (truncated or read back meanwhile: look again).
+ */
+static bool shmem_set_swapin_error(struct kmm_file *f, unsigned long idx, swp_entry_t entry)
+{
+	bool mine;
+
+	spin_lock(&f->i_pages_lock);
+	mine = xa_load(&f->i_swap, idx) == swp_to_radix(entry);
+	/* (replacing an entry that is there allocates nothing: it cannot fail) */
+	if (mine && xa_store(&f->i_swap, idx, swp_to_radix(poisoned_swp_entry())))
+		mine = false;
+	spin_unlock(&f->i_pages_lock);
+	if (mine)
+		swap_free(f->m, entry);
+	return mine;
+}
+
+/*
  * shmem_swapin_folio(): bring the page of @entry back to index @idx of @f.
  * Return: the page with a reference, or NULL with *@err: -EAGAIN when the
  * index changed meanwhile (look again), -ENOMEM or -EIO.
@@ -235,18 +284,22 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 	bool ok;
 
 	if (!page) {
-		spin_lock(&f->i_pages_lock);
-		ok = xa_load(&f->i_swap, idx) == swp_to_radix(entry);
-		spin_unlock(&f->i_pages_lock);
+		if (*err == -EIO)	/* the read failed */
+			ok = shmem_set_swapin_error(f, idx, entry);
+		else {
+			spin_lock(&f->i_pages_lock);
+			ok = xa_load(&f->i_swap, idx) == swp_to_radix(entry);
+			spin_unlock(&f->i_pages_lock);
+		}
 		if (!ok)
-			*err = -EAGAIN;		/* else -EIO (the read failed) or -ENOMEM */
+			*err = -EAGAIN;		/* else -EIO or -ENOMEM */
 		return NULL;
 	}
 	swapin_lock_page(m, page);	/* another thread may still be reading it */
 	if (!page_flag_test(page, PG_uptodate)) {
 		unlock_page(page);	/* the read we waited for failed */
 		put_user_page_ref(page);
-		*err = -EIO;
+		*err = shmem_set_swapin_error(f, idx, entry) ? -EIO : -EAGAIN;
 		return NULL;
 	}
 	folio_wait_writeback(page);	/* shmem_swapin_folio(): its swap-out must end first */
@@ -277,6 +330,10 @@ struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *majo
 		spin_unlock(&f->i_pages_lock);
 		if (page || !v)
 			return page;
+		if (is_poisoned_swp_entry(radix_to_swp(v))) {
+			*err = -EIO;	/* shmem_swapin_folio(): its read failed before */
+			return NULL;
+		}
 		page = shmem_swapin(f, idx, radix_to_swp(v), major, err);
 		if (page || *err != -EAGAIN)
 			return page;
@@ -294,7 +351,8 @@ void shmem_swapin_range(struct kmm_file *f, unsigned long start, unsigned long e
 	swap_range_init(&r, f, start, end);
 	while (swap_range_next(&r, false))
 		for (unsigned int i = 0; i < r.nr; i++)
-			swap_cache_prefetch(m, r.entry[i], procs_of(m)->user_gfp | __GFP_NOWARN);
+			if (!is_poisoned_swp_entry(r.entry[i]))
+				swap_cache_prefetch(m, r.entry[i], procs_of(m)->user_gfp | __GFP_NOWARN);
 	lru_add_drain(m);
 }
 
@@ -333,7 +391,8 @@ unsigned long shmem_free_swap_range(struct kmm_file *f, unsigned long start, uns
 	swap_range_init(&r, f, start, end);
 	while (swap_range_next(&r, true)) {
 		for (unsigned int i = 0; i < r.nr; i++)
-			shmem_free_swap(f->m, r.entry[i]);
+			if (!is_poisoned_swp_entry(r.entry[i]))	/* (a poisoned one holds no slot) */
+				shmem_free_swap(f->m, r.entry[i]);
 		freed += r.nr;
 	}
 	return freed;
@@ -365,8 +424,9 @@ static int unuse_file(struct kmm_file *f, void *arg)
 			page = shmem_get_swapped(f, r.idx[i], &major, &err);
 			if (page)
 				put_user_page_ref(page);
-			else if (err)
+			else if (err == -ENOMEM)
 				return a->err = err;
+			/* -EIO: the index is poisoned now, its slot free (shmem_unuse goes on) */
 		}
 	}
 	return 0;
@@ -391,7 +451,8 @@ unsigned long shmem_partial_swap_usage(struct kmm_file *f, unsigned long start, 
 		return 0;
 	swap_range_init(&r, f, start, end);
 	while ((nr = swap_range_next(&r, false)) != 0)
-		n += nr;
+		for (unsigned int i = 0; i < nr; i++)
+			n += !is_poisoned_swp_entry(r.entry[i]);	/* not on swap */
 	return n;
 }
 
@@ -402,7 +463,13 @@ bool shmem_next_swapped(struct kmm_file *f, unsigned long *idx, unsigned long en
 	if (!f || !f->shmem || *idx > end)
 		return false;
 	spin_lock(&f->i_pages_lock);
-	found = f->swapped && xa_find(&f->i_swap, idx, end, XA_PRESENT);
+	for (;;) {
+		void *v = f->swapped ? xa_find(&f->i_swap, idx, end, XA_PRESENT) : NULL;
+		found = v && !is_poisoned_swp_entry(radix_to_swp(v));
+		if (found || !v || *idx == end || *idx == ~0UL)
+			break;
+		++*idx;		/* a poisoned index is not on swap */
+	}
 	spin_unlock(&f->i_pages_lock);
 	return found;
 }
@@ -426,7 +493,7 @@ bool shmem_incore(struct kmm_file *f, unsigned long idx)
 	spin_lock(&f->i_pages_lock);
 	v = f->swapped ? xa_load(&f->i_swap, idx) : NULL;
 	spin_unlock(&f->i_pages_lock);
-	return v && in_swap_cache(f->m, radix_to_swp(v));
+	return v && !is_poisoned_swp_entry(radix_to_swp(v)) && in_swap_cache(f->m, radix_to_swp(v));
 }
 
 unsigned long shmem_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n)
@@ -439,7 +506,8 @@ unsigned long shmem_fincore(struct kmm_file *f, unsigned char *vec, unsigned lon
 	swap_range_init(&r, f, 0, n - 1);
 	while (swap_range_next(&r, false))
 		for (unsigned int i = 0; i < r.nr; i++)
-			if (!vec[r.idx[i]] && in_swap_cache(f->m, r.entry[i])) {
+			if (!vec[r.idx[i]] && !is_poisoned_swp_entry(r.entry[i]) &&
+			    in_swap_cache(f->m, r.entry[i])) {
 				vec[r.idx[i]] = 1;
 				found++;
 			}
@@ -462,6 +530,8 @@ static int walk_file_swap(struct kmm_file *f, void *arg)
 		return 0;
 	spin_lock(&f->i_pages_lock);
 	xa_for_each(&f->i_swap, idx, v) {
+		if (is_poisoned_swp_entry(radix_to_swp(v)))
+			continue;	/* on no swap area */
 		if ((ret = w->fn(w->arg, f, idx, radix_to_swp(v))) != 0)
 			break;
 	}

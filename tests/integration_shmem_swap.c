@@ -481,7 +481,8 @@ TEST(a_swap_read_error_is_eio_for_read_and_sigbus_for_a_fault)
 	expect_str_contains(t_dmesg(m), "bus error at");
 	expect_true(strstr(t_dmesg(m), "fault loop") == NULL);
 	CHECK(m);
-	/* the page is still on swap (unreadable): unlink frees its slot with the rest */
+	/* the unreadable page's slot went with the failed read (its index is poisoned);
+	 * the other pages are still on swap: unlink frees their slots */
 	assert_true(shmem_on_swap(m) > 0);
 	kmm_close(t, fd);
 	expect_eq(kmm_unlink(m, "/dev/shm/lost"), 0);

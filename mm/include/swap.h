@@ -207,7 +207,9 @@ int shmem_writeout(struct page *page);
  * the cached one, or the swapped-out one read back (*@major when read from
  * swap) and put back in the cache, dirty, its slot freed.
  * Return: the page; NULL with *@err 0 when @idx holds neither (a hole);
- * NULL with *@err -ENOMEM or -EIO when the swap-in failed (nothing changed).
+ * NULL with *@err -ENOMEM when the swap-in failed for memory (nothing
+ * changed), -EIO when the page could not be read (now or before: the index
+ * holds a poisoned entry from then on, and its slot is freed).
  */
 struct page *shmem_get_swapped(struct kmm_file *f, unsigned long idx, bool *major, int *err);
 /**
@@ -224,7 +226,8 @@ void shmem_swapin_range(struct kmm_file *f, unsigned long start, unsigned long e
 unsigned long shmem_free_swap_range(struct kmm_file *f, unsigned long start, unsigned long end);
 /**
  * shmem_unuse() - swapoff: every shmem index holding an entry of area
- * @type gets its page back. Return: 0, or -ENOMEM/-EIO (what came back stays).
+ * @type gets its page back, or, when the page cannot be read, a poisoned
+ * entry. Return: 0, or -ENOMEM (what came back stays).
  */
 int shmem_unuse(struct kmm_machine *m, unsigned int type);
 /** shmem_partial_swap_usage() - swap entries of @f at indexes [@start, @end] (smaps' Swap:). */
@@ -245,7 +248,8 @@ bool shmem_incore(struct kmm_file *f, unsigned long idx);
 unsigned long shmem_fincore(struct kmm_file *f, unsigned char *vec, unsigned long n);
 /**
  * shmem_for_each_swap_entry() - call @fn for every swap entry of every shmem
- * file until it returns non-zero (the swap checker). Context: the world
+ * file (a poisoned one, on no swap area, is left out) until it returns
+ * non-zero (the swap checker). Context: the world
  * stopped (procs_stop); takes the files' locks. Return: that value or 0.
  */
 int shmem_for_each_swap_entry(struct kmm_machine *m,
