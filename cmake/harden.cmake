@@ -50,8 +50,9 @@ endif()
 # "tsan"; the target builds only them. (integration_layouts runs threads too,
 # but boots a 1 TiB machine, whose reservations TSan's address space refuses;
 # integration_malloc_api is off under sanitizers.)
-set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_proc stress_page_alloc
-  stress_page_ref stress_process_threads stress_procs_mt stress_slab stress_threads unit_cpu_slot
+set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_proc integration_swap_race
+  stress_page_alloc stress_page_ref stress_process_threads stress_procs_mt stress_slab stress_threads
+  unit_cpu_slot
   unit_mmu_inline unit_vmalloc)
 set(_kmm_tsan_targets)
 foreach(_t ${KMM_TSAN_TESTS})

@@ -296,7 +296,7 @@ static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t ent
 		return cached;
 	}
 	page_flag_set(page, PG_swapbacked);
-	__page_flag_set(page, PG_locked);	/* __folio_set_locked(): until its read ends */
+	page_flag_set(page, PG_locked);	/* __folio_set_locked(): until its read ends */
 	add_to_swap_cache(si, page, entry);
 	if (shadow)
 		workingset_refault(page, shadow);	/* a recent refault starts active */
