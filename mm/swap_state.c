@@ -513,8 +513,9 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	} else {
 		map_swap_page(vma, (unsigned long)addr, ptep, page, entry, flags & FAULT_FLAG_WRITE,
 			      false);
-		spin_unlock(&mm->page_table_lock);
+		/* our reference is the mapping's now: unlock before a zap can take it */
 		unlock_page(page);
+		spin_unlock(&mm->page_table_lock);
 		return ret;
 	}
 	spin_unlock(&mm->page_table_lock);
@@ -687,8 +688,8 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 			continue;
 		}
 		map_swap_page(vma, addr, ptep, page, entry, false, true);
+		unlock_page(page);	/* (before a zap can take the mapping's reference) */
 		spin_unlock(&mm->page_table_lock);
-		unlock_page(page);
 	}
 	return 0;
 }
