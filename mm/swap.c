@@ -103,8 +103,10 @@ void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
 /* ---- The add batches ---- */
 
 /*
- * Move every page of @b onto its list. Context: b->lock held, so a page is
- * in the batch or on a list, never in between, for __page_cache_release().
+ * Move every page of @b onto its list. Context: b->lock held. A page goes
+ * from the batch to its list under lru_lock, in two steps (PG_lru_batch
+ * cleared, then PG_lru set): __page_cache_release() tests PG_lru under
+ * lru_lock for a page it saw in a batch.
  */
 static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
 {
@@ -198,12 +200,22 @@ void __page_cache_release(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct lruvec *lruvec;
+	bool batched;
 
 	if (!pressure_of(m))
 		return;
-	if (PageLRUBatch(page))
-		batch_remove(m, page);	/* or a drain put it on a list meanwhile */
-	if (!PageLRU(page))
+	/*
+	 * A page in an add batch leaves it here, or a drain on another CPU
+	 * moves it to a list meanwhile. The drain clears PG_lru_batch and sets
+	 * PG_lru as two steps under lru_lock, so a page seen leaving the batch
+	 * may not show PG_lru yet: then PG_lru is tested under lru_lock, after
+	 * the drain's step is complete. A page never batched is on a list or
+	 * not; nobody adds it now (its count is 0).
+	 */
+	batched = PageLRUBatch(page);
+	if (batched)
+		batch_remove(m, page);
+	if (!batched && !PageLRU(page))
 		return;
 	lruvec = folio_lruvec(page);
 	spin_lock(&lruvec->lru_lock);
