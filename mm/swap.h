@@ -256,6 +256,13 @@ void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages);
  * Context: reclaim, the page isolated and unmapped.
  */
 bool __delete_from_swap_cache(struct page *page, unsigned long shadow);
+/**
+ * swap_cache_reclaim() - reclaim's removal of a clean, unmapped swap-cache
+ * page: only if the cache's and the isolation's references are all that hold
+ * it (tested under the slot's lock), leaving workingset_eviction()'s shadow.
+ * Return: true when it left the cache (the cache's reference dropped).
+ */
+bool swap_cache_reclaim(struct page *page);
 
 /** lru_note_cost() - reclaim of @file pages cost @nr_io writes and @nr_rotated rotations. */
 void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io, unsigned long nr_rotated);

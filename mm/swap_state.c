@@ -92,7 +92,14 @@ static void add_to_swap_cache(struct swap_info_struct *si, struct page *page, sw
 	mod_node_page_state(page_pgdat(page), NR_SWAPCACHE, 1);
 }
 
-bool __delete_from_swap_cache(struct page *page, unsigned long shadow)
+/*
+ * The page leaves its slot. With @refs (reclaim), only if exactly @refs
+ * references hold it and no PTE maps it, tested under si->lock, where every
+ * swap-cache lookup takes its reference (swap_cache_get and the read path):
+ * no lookup can come between the test and the removal (Linux's
+ * folio_ref_freeze in __remove_mapping); the shadow is then taken here.
+ */
+static bool swap_cache_delete(struct page *page, unsigned long shadow, int refs)
 {
 	struct kmm_machine *m = page_machine(page);
 	swp_entry_t entry = page_swap_entry(page);
@@ -101,7 +108,10 @@ bool __delete_from_swap_cache(struct page *page, unsigned long shadow)
 
 	if (si) {
 		spin_lock(&si->lock);
-		if (si->swap_cache[swp_offset(entry)] == page) {
+		if (si->swap_cache[swp_offset(entry)] == page &&
+		    (!refs || (page_ref_count(page) == refs && page_mapcount(page) <= 0))) {
+			if (refs)
+				shadow = workingset_eviction(page);
 			si->swap_cache[swp_offset(entry)] = NULL;
 			si->swap_shadow[swp_offset(entry)] = shadow;	/* freed with the slot */
 			mine = true;
@@ -124,6 +134,16 @@ bool __delete_from_swap_cache(struct page *page, unsigned long shadow)
 	put_swap_folio(m, entry);
 	put_user_page_ref(page);
 	return true;
+}
+
+bool __delete_from_swap_cache(struct page *page, unsigned long shadow)
+{
+	return swap_cache_delete(page, shadow, 0);
+}
+
+bool swap_cache_reclaim(struct page *page)
+{
+	return swap_cache_delete(page, 0, 2);
 }
 
 bool delete_from_swap_cache(struct page *page)

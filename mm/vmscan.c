@@ -351,9 +351,8 @@ static bool remove_mapping(struct page *page)
 {
 	if (PageSwapCache(page)) {
 		if (page_ref_count(page) != 2 || page_mapcount(page) > 0)
-			return false;
-		__delete_from_swap_cache(page, workingset_eviction(page));
-		return true;
+			return false;	/* cheap first look; swap_cache_reclaim() decides */
+		return swap_cache_reclaim(page);
 	}
 	if (!PageAnon(page) && page->mapping)
 		return filemap_remove_mapping(page);	/* mm/filemap.c */
