@@ -1278,7 +1278,8 @@ static __attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s,
 		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
 			   (unsigned long)kmm_host_to_kva(m, obj),
 			   s->name);
-		kmm_set_error(-EINVAL, "kmem_cache_free(%s): %p is not a slab object", s->name, obj);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): 0x%lx is not a slab object", s->name,
+			      (unsigned long)kmm_host_to_kva(m, obj));
 		return;
 	}
 	kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
