@@ -259,8 +259,8 @@ struct fault_job {
 	unsigned long pages;		/* per thread */
 	bool host;
 	struct task_struct *shared;	/* kmm: one process for every thread, else NULL */
-	struct task_struct *own[256];	/* kmm: each thread's process, made beforehand */
-	uint64_t base[256];		/* where each thread faults */
+	struct task_struct *own[BENCH_MAX_THREADS];	/* kmm: each thread's process, made beforehand */
+	uint64_t base[BENCH_MAX_THREADS];		/* where each thread faults */
 };
 
 static void fault_worker(void *arg, int idx)

@@ -4,11 +4,13 @@
  * -t (the host's online CPUs) and -t itself stay within BENCH_MAX_THREADS,
  * the size of every per-thread array of the benchmarks, so that a host with
  * more CPUs than that runs the benchmarks at the cap instead of writing past
- * the arrays (bench/page_alloc.c's ns[] did on hosts above 256 CPUs).
+ * the arrays (bench/page_alloc.c's ns[] did on hosts above 256 CPUs), and
+ * a machine boots with one CPU slot per thread and one more (bench/fault.c).
  */
 #include "tests/harness.h"
 
 #include "bench/bench.h"
+#include <kmm/kmm.h>
 
 TEST(default_thread_count_is_the_online_cpus_within_the_cap)
 {
@@ -52,4 +54,15 @@ TEST(run_threads_runs_each_index_once_up_to_the_cap)
 	for (int i = 0; i < BENCH_MAX_THREADS; i++)
 		if (!expect_eq(ran[i], 1))
 			break;
+}
+
+TEST(a_machine_boots_with_a_slot_for_every_thread_and_one_more)
+{
+	char cmd[64];
+	struct kmm_machine *m;
+
+	snprintf(cmd, sizeof(cmd), "mem=256M nr_cpus=%d", BENCH_MAX_THREADS + 1);
+	m = kmm_boot(cmd);
+	assert_true(m != NULL);
+	kmm_shutdown(m);
 }
