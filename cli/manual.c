@@ -55,8 +55,8 @@ const struct doc_item env_docs[] = {
 	  "at shutdown) for the host files behind mkswap/swapon, unless the swapdir= boot option "
 	  "names one, and for its filesystem image, unless fsimage= names one. Unset or empty: "
 	  "/tmp." },
-	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the RAM of the machine it boots for blocks up to "
-	  "4 MiB (default 4G). See docs/malloc.md." },
+	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the most RAM its machine grows to (by memory "
+	  "hotplug, from 256M) for blocks up to 4 MiB (default 4G). See docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus (default twice the online CPUs, "
 	  "at most 64)." },
 	{ "KMM_MALLOC_CMDLINE", "libkmm-malloc.so: more boot options for its machine "
