@@ -104,7 +104,8 @@ static int hotplug_run(struct kmm_ctx *ctx, const struct args *a)
 	}
 	unsigned long id;
 
-	block_word(a->argv[1].text, &id);
+	if (!block_word(a->argv[1].text, &id))	/* hotplug_check refused it already */
+		return ctx_error(ctx, a, 1, "'%s' is not a memory block (memoryN)", a->argv[1].text);
 	err = kmm_memory_block_online(m, id, type == KMM_MHP_DEFAULT ? KMM_MHP_ONLINE : type);
 	if (err)
 		return ctx_error(ctx, a, 1, "%s", kmm_last_error());
