@@ -126,7 +126,11 @@ while IFS=$'\t' read -r c what; do
 		echo "FAIL $c (default): ended \"$dk\", expected \"$want\": ${d#*|}"
 		fail=1
 	fi
+	# the message is demanded of the expected ending, not of the other one
+	# also_default allows (a write before a huge block that landed in the
+	# neighbouring mapping survives and says nothing)
 	words=${want_words[$c]-}
+	[ "$dk" = "$want" ] || words=
 	if [ -n "$words" ] && ! printf '%s' "${d#*|}" | grep -qF -- "$words"; then
 		echo "FAIL $c (default): the message does not say \"$words\": ${d#*|}"
 		fail=1
