@@ -113,19 +113,19 @@ static uint64_t huge_bytes;
 
 /* ---- Reporting (write(2) only: the heap may be broken) ---- */
 
-static void put(char *buf, size_t *n, size_t cap, const char *s)
+void shim_put(char *buf, size_t *n, size_t cap, const char *s)
 {
 	while (*s && *n + 1 < cap)
 		buf[(*n)++] = *s++;
 }
 
-static void put_num(char *buf, size_t *n, size_t cap, uint64_t v, bool hex)
+void shim_put_num(char *buf, size_t *n, size_t cap, uint64_t v, bool hex)
 {
 	char tmp[24];
 	int k = 0;
 
 	if (hex)
-		put(buf, n, cap, "0x");
+		shim_put(buf, n, cap, "0x");
 	do {
 		tmp[k++] = "0123456789abcdef"[hex ? v & 15 : v % 10];
 		v = hex ? v >> 4 : v / 10;
@@ -144,26 +144,26 @@ _Noreturn void shim_report(const char *call, const char *what, const void *p, si
 	char buf[320];
 	size_t n = 0;
 
-	put(buf, &n, sizeof(buf), "kmm-malloc: ");
-	put(buf, &n, sizeof(buf), call);
-	put(buf, &n, sizeof(buf), "(): ");
-	put(buf, &n, sizeof(buf), what);
-	put(buf, &n, sizeof(buf), " ");
-	put_num(buf, &n, sizeof(buf), (uintptr_t)p, true);
+	shim_put(buf, &n, sizeof(buf), "kmm-malloc: ");
+	shim_put(buf, &n, sizeof(buf), call);
+	shim_put(buf, &n, sizeof(buf), "(): ");
+	shim_put(buf, &n, sizeof(buf), what);
+	shim_put(buf, &n, sizeof(buf), " ");
+	shim_put_num(buf, &n, sizeof(buf), (uintptr_t)p, true);
 	if (size != (size_t)-1) {
-		put(buf, &n, sizeof(buf), " (");
-		put_num(buf, &n, sizeof(buf), size, false);
-		put(buf, &n, sizeof(buf), " bytes)");
+		shim_put(buf, &n, sizeof(buf), " (");
+		shim_put_num(buf, &n, sizeof(buf), size, false);
+		shim_put(buf, &n, sizeof(buf), " bytes)");
 	}
 	if (off >= 0) {
-		put(buf, &n, sizeof(buf), ": byte +");
-		put_num(buf, &n, sizeof(buf), (uint64_t)off, false);
+		shim_put(buf, &n, sizeof(buf), ": byte +");
+		shim_put_num(buf, &n, sizeof(buf), (uint64_t)off, false);
 		if (byte <= 0xff) {
-			put(buf, &n, sizeof(buf), " is ");
-			put_num(buf, &n, sizeof(buf), byte, true);
+			shim_put(buf, &n, sizeof(buf), " is ");
+			shim_put_num(buf, &n, sizeof(buf), byte, true);
 		}
 	}
-	put(buf, &n, sizeof(buf), harden_on ? " [KMM_MALLOC_HARDEN]\n" : "\n");
+	shim_put(buf, &n, sizeof(buf), harden_on ? " [KMM_MALLOC_HARDEN]\n" : "\n");
 	ssize_t w = write(STDERR_FILENO, buf, n);
 	(void)w;
 	abort();

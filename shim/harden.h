@@ -50,6 +50,14 @@ const char *harden_setup(void);
 void harden_start(struct kmm_machine *m, uintptr_t ram_start, uintptr_t ram_end);
 
 /**
+ * shim_put() - append @s to @buf (@n bytes used of @cap, one kept for a NUL
+ * the caller need not write); shim_put_num() appends @v in decimal or, with
+ * @hex, as 0x and hex digits. No allocation, no stdio: the heap may be broken.
+ */
+void shim_put(char *buf, size_t *n, size_t cap, const char *s);
+void shim_put_num(char *buf, size_t *n, size_t cap, uint64_t v, bool hex);
+
+/**
  * shim_report() - "kmm-malloc: CALL(): WHAT P (N bytes): byte +OFF is 0xXX"
  * on stderr (write(2) only: the heap may be broken), then abort. @size
  * (size_t)-1, @off < 0 and @byte > 0xff leave out their parts. In the

@@ -47,10 +47,12 @@
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
  * plain store for a thread alone on its slot, the slot's lock when threads
  * share it); huge_lock guards the huge-mapping table and the cache of freed
- * huge mappings (shim/huge_cache.c); trim_lock serialises trims. Order: slot
- * section -> trim_lock -> kmm's own locks (zone->lock ...); huge_lock is held
- * with no other, except by fork_prepare, which takes it last. fork() takes
- * every slot (kmm_cpu_lock_all(), which waits for sections in progress),
+ * huge mappings (shim/huge_cache.c); trim_lock serialises trims; grow_lock
+ * serialises growth by memory hotplug, which runs outside any slot's section
+ * and takes kmm's locks (hp->lock, zone->lock ...). Order: grow_lock -> slot
+ * section -> trim_lock -> kmm's own locks; huge_lock is held with no other,
+ * except by fork_prepare, which takes it last. fork() takes grow_lock, every
+ * slot (kmm_cpu_lock_all(), which waits for sections in progress),
  * trim_lock and huge_lock first (pthread_atfork), so the child finds no kmm
  * lock held by a thread that does not exist in it (a thread holds kmm's own
  * locks only inside kmm, that is, only inside its slot's section).
@@ -77,6 +79,7 @@
 #include "mm/include/memory_hotplug.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
+#include "shim/classes.h"
 #include "shim/harden.h"
 #include "shim/huge_cache.h"
 #include "shim/huge_table.h"
@@ -158,8 +161,9 @@ static struct shim_slot slots[KMM_MAX_CPUS];
 static atomic_long stat_cur, stat_peak;
 static atomic_ulong stat_mallocs, stat_frees, stat_huge;
 
-/* Returning RAM to the host. */
+/* Returning RAM to the host; growing the machine. */
 static spinlock_t trim_lock = SPINLOCK_INIT;
+static spinlock_t grow_lock = SPINLOCK_INIT;
 /* The most freed RAM kept resident (KMM_MALLOC_TRIM); 0: never trim but on malloc_trim(). */
 static unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
@@ -170,55 +174,10 @@ static unsigned int trim_order = 6;		/* blocks of >= 256 KiB are discarded */
 static atomic_ulong free_low_mark;		/* lowest nr_free_pages since the last trim */
 static atomic_ulong stat_trims, stat_trimmed_pages;
 
-/*
- * Size classes of the default mode. kmalloc's classes (8, 16, 32, 64, 96,
- * 128, 192, 256, 512, 1k, 2k, 4k, 8k) round a small request up by a
- * quarter on average (257 bytes take 512); the shim adds caches of its own
- * between them up to 512 bytes (malloc-48 ... malloc-448, extra_classes[]),
- * so that a block of 33 .. 64 bytes wastes at most a third of itself and
- * one of 65 .. 512 at most a fifth, as with mimalloc's and jemalloc's
- * classes, spaced at quarters of a power of two. Above 512 bytes kmalloc's
- * classes stay: extra caches' slabs there are 16-32 KiB, and a small
- * program paid more for their first slabs than it saved (cxx_churn's peak
- * RSS +4%). Each is a cache like any other: kfree(), ksize(), the slab's
- * shadow, slabinfo and the checker know it as they know kmalloc's.
- * class_cache[class_index(size)] is the cache for 1 .. 8 KiB; NULL when the
- * shim serves small sizes from kmalloc() (hardened and debug modes, whose
- * layouts need kmalloc's classes, or a cache that could not be made).
- * Immutable once SHIM_UP.
- */
-static const unsigned short extra_classes[] = { 48, 80, 112, 160, 224, 320, 384, 448 };
-#define CLASS_SLOTS 185		/* class_index(8192) + 1 */
-static struct kmem_cache *class_cache[CLASS_SLOTS];
 static bool use_classes;
 
-/* 8-byte steps up to 1 KiB, 128-byte steps up to 8 KiB: every class is a multiple of its step. */
-static inline unsigned int class_index(size_t size)
-{
-	return size <= 1024 ? (unsigned int)((size + 7) >> 3) : (unsigned int)(120 + ((size + 127) >> 7));
-}
 
 /* ---- Reporting ---- */
-
-static void put_str(char *buf, size_t *len, size_t cap, const char *s)
-{
-	while (*s && *len + 1 < cap)
-		buf[(*len)++] = *s++;
-}
-
-static void put_hex(char *buf, size_t *len, size_t cap, uintptr_t v)
-{
-	char tmp[2 + 16];
-	int n = 0;
-
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	put_str(buf, len, cap, "0x");
-	while (n && *len + 1 < cap)
-		buf[(*len)++] = tmp[--n];
-}
 
 /*
  * Abort the program, naming the call and the pointer, as glibc does with
@@ -234,11 +193,11 @@ static void warn(const char *a, const char *b, const char *c)
 	char buf[512];
 	size_t len = 0;
 
-	put_str(buf, &len, sizeof(buf), "kmm-malloc: ");
-	put_str(buf, &len, sizeof(buf), a);
-	put_str(buf, &len, sizeof(buf), b ? b : "");
-	put_str(buf, &len, sizeof(buf), c ? c : "");
-	put_str(buf, &len, sizeof(buf), "\n");
+	shim_put(buf, &len, sizeof(buf), "kmm-malloc: ");
+	shim_put(buf, &len, sizeof(buf), a);
+	shim_put(buf, &len, sizeof(buf), b ? b : "");
+	shim_put(buf, &len, sizeof(buf), c ? c : "");
+	shim_put(buf, &len, sizeof(buf), "\n");
 	ssize_t r = write(STDERR_FILENO, buf, len);
 	(void)r;
 }
@@ -260,11 +219,11 @@ static _Noreturn __attribute__((noinline)) void report_slab_bug(const char *call
 	char buf[160];
 	size_t n = 0;
 
-	put_str(buf, &n, sizeof(buf), "kmm-malloc: ");
-	put_str(buf, &n, sizeof(buf), call);
-	put_str(buf, &n, sizeof(buf), "(");
-	put_hex(buf, &n, sizeof(buf), (uintptr_t)p);
-	put_str(buf, &n, sizeof(buf), "): the slab allocator reported corruption (dmesg follows)\n");
+	shim_put(buf, &n, sizeof(buf), "kmm-malloc: ");
+	shim_put(buf, &n, sizeof(buf), call);
+	shim_put(buf, &n, sizeof(buf), "(");
+	shim_put_num(buf, &n, sizeof(buf), (uintptr_t)p, true);
+	shim_put(buf, &n, sizeof(buf), "): the slab allocator reported corruption (dmesg follows)\n");
 	ssize_t r = write(STDERR_FILENO, buf, n);
 	(void)r;
 	if (!bug)
@@ -409,55 +368,22 @@ static bool env_true(const char *name)
 }
 
 /*
- * Empty slabs a node of each of the shim's caches keeps (Linux's
- * min_partial: 5..10). Frees from other threads empty slabs onto the
- * nodes, and a dozen busy caches kept 5 each idle at the peak: free_storm
- * 2 100 10000 had 4.4 MB of RAM resident for 3.2 MB of blocks, none kept
- * 3.2 MB (docs/malloc.md). The empty slab goes to the CPU's page lists.
+ * A size from environment variable @name into @bytes. Return: true if it is
+ * set and a size; a value that is not a size is named (the default @keeping stays).
  */
-#define SHIM_MIN_PARTIAL 0
-
-/*
- * Fill class_cache[]: each slot's smallest cache that holds the slot's
- * largest size, among kmalloc's and extra_classes[] (made here), each
- * keeping SHIM_MIN_PARTIAL empty slabs per node.
- * Return: true if every cache exists.
- */
-static bool setup_classes(struct kmm_machine *m)
+static bool env_size(const char *name, const char *keeping, uint64_t *bytes)
 {
-	static const char *const kmalloc_names[] = {
-		"kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128",
-		"kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k",
-		"kmalloc-4k", "kmalloc-8k",
-	};
-	enum { NK = sizeof(kmalloc_names) / sizeof(kmalloc_names[0]),
-	       NE = sizeof(extra_classes) / sizeof(extra_classes[0]) };
-	struct kmem_cache *cand[NK + NE];
-	char name[32];
+	const char *v = getenv(name);
+	char what[64], tail[32];
 
-	for (size_t i = 0; i < NK + NE; i++) {
-		if (i < NK) {
-			cand[i] = kmm_find_cache(m, kmalloc_names[i]);
-		} else {
-			snprintf(name, sizeof(name), "malloc-%u", extra_classes[i - NK]);
-			cand[i] = kmm_kmem_cache_create(m, name, extra_classes[i - NK], 16, 0, NULL);
-		}
-		if (!cand[i])
-			return false;
-		kmem_cache_set_min_partial(cand[i], SHIM_MIN_PARTIAL);
-	}
-	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
-		size_t top = slot <= 128 ? slot * 8UL : (slot - 120) * 128UL, best = SIZE_MAX;
-
-		for (size_t i = 0; i < NK + NE; i++) {
-			size_t size = kmem_cache_size(cand[i]);
-			if (size >= top && size < best) {
-				class_cache[slot] = cand[i];
-				best = size;
-			}
-		}
-	}
-	return true;
+	if (!v || !*v)
+		return false;
+	if (kmm_parse_size(v, bytes, NULL) == 0)
+		return true;
+	snprintf(what, sizeof(what), "%s is not a size: \"", name);
+	snprintf(tail, sizeof(tail), "\"; keeping %s", keeping);
+	warn(what, v, tail);
+	return false;
 }
 
 static atomic_int no_taint;
@@ -476,7 +402,6 @@ static void shim_boot_locked(void)
 	const char *mem = getenv("KMM_MALLOC_MEM");
 	const char *extra = getenv("KMM_MALLOC_CMDLINE");
 	const char *dbg = getenv("KMM_MALLOC_DEBUG");
-	const char *trim = getenv("KMM_MALLOC_TRIM");
 	int cpus = host_cpus() * 2;
 
 	/* Needed whichever way the boot goes: glibc's pointers stay glibc's. */
@@ -495,21 +420,11 @@ static void shim_boot_locked(void)
 	stats_dest = getenv("KMM_MALLOC_STATS");
 	stats_enabled = stats_dest && *stats_dest && strcmp(stats_dest, "0") != 0;
 	check_at_exit = env_true("KMM_MALLOC_CHECK");
-	if (trim && *trim) {
-		uint64_t bytes;
-		if (kmm_parse_size(trim, &bytes, NULL) == 0)
-			trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
-		else
-			warn("KMM_MALLOC_TRIM is not a size: \"", trim, "\"; keeping 64M");
-	}
-	const char *hc = getenv("KMM_MALLOC_HUGE_CACHE");
-	if (hc && *hc) {
-		uint64_t bytes;
-		if (kmm_parse_size(hc, &bytes, NULL) == 0)
-			huge_cache_set_limit((size_t)bytes);
-		else
-			warn("KMM_MALLOC_HUGE_CACHE is not a size: \"", hc, "\"; keeping 64M");
-	}
+	uint64_t bytes;
+	if (env_size("KMM_MALLOC_TRIM", "64M", &bytes))
+		trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
+	if (env_size("KMM_MALLOC_HUGE_CACHE", "64M", &bytes))
+		huge_cache_set_limit((size_t)bytes);
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();
 	/*
@@ -517,31 +432,27 @@ static void shim_boot_locked(void)
 	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
 	 * back on: the last occurrence wins).
 	 */
+	char rest[sizeof(boot_cmdline) - 32];
+	snprintf(rest, sizeof(rest), " nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", cpus,
+		 debug_mode ? " slab_debug=" : "",
+		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
+		 extra ? extra : "");
 	/*
 	 * Boot small and grow (mm/memory_hotplug.c): KMM_MALLOC_MEM is the most
 	 * the machine reaches, plugged in 128M at a time as malloc runs short.
+	 * Where the host refuses the hotplug area's address space (ulimit -v):
+	 * all of it at once, as before.
 	 */
-	char grow[128] = "";
-	const char *bound = mem;
-	uint64_t most;
-	if (!kmm_parse_size(mem, &most, NULL) && most > SHIM_BOOT_MEM) {
-		snprintf(grow, sizeof(grow), " maxmem=%s memhp_default_state=online"
-			 " memory_hotplug.memmap_on_memory=1", mem);
-		mem = SHIM_BOOT_MEM_TEXT;
+	struct kmm_machine *m = NULL;
+	bool grow = !kmm_parse_size(mem, &bytes, NULL) && bytes > SHIM_BOOT_MEM;
+	if (grow) {
+		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=" SHIM_BOOT_MEM_TEXT " maxmem=%s"
+			 " memhp_default_state=online memory_hotplug.memmap_on_memory=1%s", mem, rest);
+		m = kmm_boot(boot_cmdline);
+		grow = m != NULL;
 	}
-	snprintf(boot_cmdline, sizeof(boot_cmdline),
-		 "mem=%s%s nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", mem, grow,
-		 cpus, debug_mode ? " slab_debug=" : "",
-		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
-		 extra ? extra : "");
-
-	struct kmm_machine *m = kmm_boot(boot_cmdline);
-	if (!m && grow[0]) {
-		/* No address space for the hotplug area (ulimit -v): all of it at once, as before. */
-		char rest[sizeof(boot_cmdline)];
-		snprintf(rest, sizeof(rest), "%s", strstr(boot_cmdline, grow) + strlen(grow));
-		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s%s", bound, rest);
-		grow[0] = '\0';
+	if (!m) {
+		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s%s", mem, rest);
 		m = kmm_boot(boot_cmdline);
 	}
 	if (!m && strstr(kmm_last_error(), "ram=anon")) {
@@ -556,9 +467,12 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
-	/* The first block now, so Normal exists before threads allocate: growth only extends it. */
-	if (grow[0])
-		memory_hotplug_grow(m, 1);
+	/*
+	 * The first block now, so Normal exists before threads allocate: growth
+	 * only extends it. Failing, the machine keeps what it booted with.
+	 */
+	if (grow && memory_hotplug_grow(m, 1))
+		warn("cannot plug in the first memory block: ", kmm_last_error(), NULL);
 	ram_start = (uintptr_t)kmm_direct_map_base(m);
 	ram_end = ram_start + kmm_direct_map_bytes(m);
 	live_map_bytes = ALIGN_UP(kmm_direct_map_bytes(m) / 32 + 8, PAGE_SIZE);
@@ -576,7 +490,7 @@ static void shim_boot_locked(void)
 	if (use_kmalloc && !harden_on && !debug_mode)
 		slab_shadow_bias = trim_shadow_bias;
 	if (use_kmalloc && !harden_on && !debug_mode)
-		use_classes = setup_classes(m);
+		use_classes = shim_setup_classes(m);
 	fast_small = slab_shadow_bias && !harden_fail_every && !stats_enabled;
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
@@ -864,18 +778,24 @@ static void *kmalloc_exact(size_t want, size_t size)
 }
 
 /*
- * The one allocation path. @align is a power of two; 16 is what malloc
- * promises (alignof(max_align_t)). Return: the block or NULL (errno ENOMEM).
+ * malloc ran short: plug in more RAM (at least @bytes), outside any slot's
+ * section, under grow_lock (fork waits for a growth in progress).
+ * Return: true if there is more now.
  */
-/* malloc ran short: plug in more RAM (at least @bytes). Return: true if there is more now. */
 static __attribute__((noinline, cold)) bool shim_grow(size_t bytes)
 {
+	spin_lock(&grow_lock);
 	in_kmm++;
 	int err = memory_hotplug_grow(shim_m, bytes);
 	in_kmm--;
+	spin_unlock(&grow_lock);
 	return !err;
 }
 
+/*
+ * The one allocation path. @align is a power of two; 16 is what malloc
+ * promises (alignof(max_align_t)). Return: the block or NULL (errno ENOMEM).
+ */
 static void *kmm_alloc(size_t size, size_t align, bool zero)
 {
 	void *p = NULL;
@@ -1533,6 +1453,7 @@ static void shim_atexit(void)
 
 static void fork_prepare(void)
 {
+	spin_lock(&grow_lock);
 	if (shim_m)
 		kmm_cpu_lock_all(shim_m);	/* waits for every slot's section in progress */
 	spin_lock(&trim_lock);
@@ -1545,6 +1466,7 @@ static void fork_parent(void)
 	spin_unlock(&trim_lock);
 	if (shim_m)
 		kmm_cpu_unlock_all(shim_m);
+	spin_unlock(&grow_lock);
 }
 
 static void fork_child(void)
