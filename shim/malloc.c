@@ -142,7 +142,7 @@ static bool debug_mode;				/* KMM_MALLOC_DEBUG */
 static bool stats_enabled;			/* KMM_MALLOC_STATS */
 static const char *stats_dest;
 static bool check_at_exit;			/* KMM_MALLOC_CHECK */
-static char boot_cmdline[256];
+static char boot_cmdline[512];
 static size_t (*glibc_usable_size)(void *);
 static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
 
@@ -432,7 +432,7 @@ static void shim_boot_locked(void)
 	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
 	 * back on: the last occurrence wins).
 	 */
-	char rest[sizeof(boot_cmdline) - 32];
+	char rest[256];
 	snprintf(rest, sizeof(rest), " nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", cpus,
 		 debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
