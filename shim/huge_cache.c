@@ -105,18 +105,34 @@ void *huge_cache_take(size_t len, size_t *got)
 	return base;
 }
 
-/* Keep @base/@len for reuse, giving the oldest mappings back beyond the bounds. */
+/* The byte bound now: huge_lock held. */
+static size_t cache_limit_locked(void)
+{
+	return KMM_MIN(huge_cache_limit, KMM_MAX(HUGE_CACHE_FLOOR, huge_live_bytes));
+}
+
+/*
+ * Keep @base/@len for reuse, giving the oldest mappings back beyond the
+ * bounds. A mapping above the byte bound goes straight back to the host,
+ * before any work on it (closing it, asking the host which of its pages
+ * are resident, discarding them): it would be released right after. The
+ * bound is read again under the lock when the mapping goes in, since live
+ * blocks may have been freed meanwhile.
+ */
 void huge_cache_put(void *base, size_t len)
 {
 	void *drop[HUGE_CACHE_ENTRIES + 1];
 	size_t drop_len[HUGE_CACHE_ENTRIES + 1];
 	int n = 0;
 
+	spin_lock(&huge_lock);
+	bool fits = len <= cache_limit_locked();
+	spin_unlock(&huge_lock);
 	/*
 	 * Closed while cached, so a use after free still faults and is named
 	 * (the freed entry keeps the range); huge_alloc() opens it again.
 	 */
-	if (len > huge_cache_limit || sim_protect(base, len, false)) {
+	if (!fits || sim_protect(base, len, false)) {
 		sim_release(base, len);
 		return;
 	}
@@ -124,7 +140,7 @@ void huge_cache_put(void *base, size_t len)
 	if (!HUGE_CACHE_DENSE(sim_resident(base, len), len))
 		sim_discard(base, len);
 	spin_lock(&huge_lock);
-	size_t limit = KMM_MIN(huge_cache_limit, KMM_MAX(HUGE_CACHE_FLOOR, huge_live_bytes));
+	size_t limit = cache_limit_locked();
 	if (len > limit) {
 		spin_unlock(&huge_lock);
 		sim_release(base, len);
