@@ -48,6 +48,8 @@
  *
  * Locking: hp->lock (Linux's mem_hotplug_lock) serialises add and online;
  * zone->lock is taken inside it to move a zone's span and pageblock array.
+ * hp->lock spins, so nothing under it may sleep or reclaim: add_memory()
+ * takes the vmemmaps before it (Linux's lock is a sleeping percpu rwsem).
  * Readers of spans and blocks (sysfs, zoneinfo) read racily, as Linux's do
  * under the seqlocks this leaves out.
  */
@@ -477,14 +479,64 @@ static void unmap_range_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 		__free_pages(hp->tables[--hp->nr_tables], 0);
 }
 
-int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, int online_type)
+/*
+ * arch_add_memory()'s vmemmap: one 2 MiB block of the existing memory per
+ * section. Taken before hp->lock, because the allocation may reclaim, write
+ * back and throttle: nobody waits behind a spinning lock meanwhile (Linux
+ * holds a sleeping mem_hotplug_lock here; kmm's is a spinlock, so nothing
+ * that can sleep runs under it). Return: the @nr blocks (a host array), or
+ * NULL with the error set and nothing allocated. @first_id names the first
+ * block in the message.
+ */
+static struct page **alloc_vmemmaps(unsigned long first_id, int nid, int nr)
+{
+	struct page **v = calloc((size_t)nr, sizeof(*v));
+
+	if (!v) {
+		kmm_set_error(-ENOMEM, "memory hotplug: out of host memory");
+		return NULL;
+	}
+	for (int i = 0; i < nr; i++) {
+		v[i] = alloc_pages_node(nid, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
+					VMEMMAP_ORDER);
+		if (!v[i]) {
+			while (i-- > 0)
+				__free_pages(v[i], VMEMMAP_ORDER);
+			free(v);
+			kmm_set_error(-ENOMEM, "memory hotplug: no 2M block for the vmemmap of "
+				      "memory%lu", first_id + (unsigned long)i);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static void free_vmemmaps(struct page **v, int nr)
+{
+	for (int i = 0; v && i < nr; i++)
+		if (v[i])
+			__free_pages(v[i], VMEMMAP_ORDER);
+	free(v);
+}
+
+/*
+ * add_memory_resource(): add the range, then online its blocks as
+ * @online_type says. Onlining that fails leaves the blocks from the failing
+ * one on added and offline, as Linux leaves them: the add still succeeded.
+ * *@onlined: blocks onlined; *@online_err: why the next one was not (0: all
+ * were, or MMOP_OFFLINE). Return: 0 (added) or -errno (nothing changed).
+ */
+static int __add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size,
+			int online_type, int *onlined, int *online_err)
 {
 	struct memory_hotplug *hp = hp_of(m);
+	struct page **vmemmaps = NULL;
 	struct kmm_machine *prev;
 	uint64_t end = start + size;
-	int first, nr, tables_before, done = 0, err = 0;
+	int first, nr, tables_before, err = 0;
 	uint64_t (*ranges)[2];
 
+	*onlined = *online_err = 0;
 	if (!hp)
 		return kmm_set_error(-EOPNOTSUPP, "memory hotplug: not on this machine");
 	if (kmm_arch_is_32(m))
@@ -502,25 +554,33 @@ int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, in
 		return kmm_set_error(-EINVAL, "memory hotplug: no node %d", nid);
 	if (online_type < MMOP_OFFLINE || online_type > MMOP_ONLINE_MOVABLE)
 		return kmm_set_error(-EINVAL, "memory hotplug: bad online type %d", online_type);
-
-	prev = kmm_use(m);
-	spin_lock(&hp->lock);
-	if (start < hp->area_start || end > hp->area_end || end < start) {
-		err = kmm_set_error(-ERANGE, "memory hotplug: [%#llx-%#llx] is outside the "
-				    "hotplug area [%#llx-%#llx] (maxmem=)",
-				    (unsigned long long)start, (unsigned long long)end - 1,
-				    (unsigned long long)hp->area_start,
-				    (unsigned long long)hp->area_end - 1);
-		goto out_unlock;
-	}
-	if (start != hp->next) {
-		err = kmm_set_error(-EEXIST, "memory hotplug: %#llx: the next free address of the "
-				    "hotplug area is %#llx", (unsigned long long)start,
-				    (unsigned long long)hp->next);
-		goto out_unlock;
-	}
+	/* the area is immutable: no lock needed to refuse a range outside it */
+	if (start < hp->area_start || end > hp->area_end || end < start)
+		return kmm_set_error(-ERANGE, "memory hotplug: [%#llx-%#llx] is outside the "
+				     "hotplug area [%#llx-%#llx] (maxmem=)",
+				     (unsigned long long)start, (unsigned long long)end - 1,
+				     (unsigned long long)hp->area_start,
+				     (unsigned long long)hp->area_end - 1);
 	first = block_index(hp, (unsigned long)(start / MEMORY_BLOCK_SIZE));
 	nr = (int)(size / MEMORY_BLOCK_SIZE);
+
+	prev = kmm_use(m);
+	/* A look without the lock spares the vmemmaps when another adder got there first. */
+	if (start != __atomic_load_n(&hp->next, __ATOMIC_RELAXED))
+		goto out_exists;
+	if (!hp->memmap_on_memory) {
+		vmemmaps = alloc_vmemmaps((unsigned long)(start / MEMORY_BLOCK_SIZE), nid, nr);
+		if (!vmemmaps) {
+			kmm_use(prev);
+			return -ENOMEM;
+		}
+	}
+	spin_lock(&hp->lock);
+	if (start != hp->next) {
+		spin_unlock(&hp->lock);
+		free_vmemmaps(vmemmaps, nr);
+		goto out_exists;
+	}
 	ranges = realloc(hp->ranges, sizeof(*ranges) * (size_t)(hp->nr_ranges + 1));
 	if (!ranges) {
 		err = kmm_set_error(-ENOMEM, "memory hotplug: out of host memory");
@@ -528,39 +588,27 @@ int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, in
 	}
 	hp->ranges = ranges;
 
-	/* arch_add_memory(): the direct map, then each section's vmemmap. */
+	/* arch_add_memory(): the direct map (the vmemmaps are already taken) */
 	tables_before = hp->nr_tables;
 	err = map_range_locked(m, hp, start, end);
-	for (; !err && !hp->memmap_on_memory && done < nr; done++) {
-		struct page *p = alloc_pages_node(nid, GFP_KERNEL | __GFP_RETRY_MAYFAIL |
-						  __GFP_NOWARN, VMEMMAP_ORDER);
-
-		if (!p)
-			err = kmm_set_error(-ENOMEM, "memory hotplug: no 2M block for the vmemmap "
-					    "of memory%lu", (unsigned long)(first + done) +
-					    hp->first_section);
-		else
-			hp->blocks[first + done].vmemmap = p;
-	}
-	if (!err && memblock_add_node(m, start, size, nid))
+	if (!err && memblock_add_node(m, start, size, nid)) {
 		err = kmm_set_error(-ENOMEM, "memory hotplug: memblock has no room for the range");
-	if (err) {
-		while (done-- > 0) {
-			__free_pages(hp->blocks[first + done].vmemmap, VMEMMAP_ORDER);
-			hp->blocks[first + done].vmemmap = NULL;
-		}
 		unmap_range_locked(m, hp, start, end, tables_before);
-		goto out_unlock;
 	}
+	if (err)
+		goto out_unlock;
 	if (!hp->memmap_on_memory)
 		__atomic_fetch_add(&m->vm_stat[NR_MEMMAP_PAGES], (long)nr << VMEMMAP_ORDER,
 				   __ATOMIC_RELAXED);
 	for (int i = first; i < first + nr; i++) {
+		hp->blocks[i].vmemmap = vmemmaps ? vmemmaps[i - first] : NULL;
 		hp->blocks[i].self_hosted = hp->memmap_on_memory;
 		hp->blocks[i].added = true;
 		hp->blocks[i].nid = nid;
 		hp->blocks[i].zone = -1;
 	}
+	free(vmemmaps);		/* the blocks own them now */
+	vmemmaps = NULL;
 	hp->ranges[hp->nr_ranges][0] = start;
 	hp->ranges[hp->nr_ranges++][1] = end;
 	__atomic_store_n(&hp->next, end, __ATOMIC_RELAXED);
@@ -572,14 +620,30 @@ int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, in
 
 	/* memhp_default_state / the caller's type: online the new blocks now */
 	for (int i = first; online_type != MMOP_OFFLINE && i < first + nr; i++) {
-		err = online_block_locked(m, hp, hp->first_section + (unsigned long)i, online_type);
-		if (err)
+		*online_err = online_block_locked(m, hp, hp->first_section + (unsigned long)i,
+						  online_type);
+		if (*online_err)
 			break;	/* added, left offline from here on, as Linux leaves them */
+		++*onlined;
 	}
 out_unlock:
 	spin_unlock(&hp->lock);
+	free_vmemmaps(vmemmaps, nr);	/* the add failed: they go back */
 	kmm_use(prev);
 	return err;
+
+out_exists:
+	kmm_use(prev);
+	return kmm_set_error(-EEXIST, "memory hotplug: %#llx: the next free address of the "
+			     "hotplug area is %#llx", (unsigned long long)start,
+			     (unsigned long long)__atomic_load_n(&hp->next, __ATOMIC_RELAXED));
+}
+
+int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, int online_type)
+{
+	int onlined, online_err;
+
+	return __add_memory(m, nid, start, size, online_type, &onlined, &online_err);
 }
 
 int memory_block_online(struct kmm_machine *m, unsigned long block_id, int online_type)
@@ -601,23 +665,62 @@ int memory_block_online(struct kmm_machine *m, unsigned long block_id, int onlin
 	return err;
 }
 
+/*
+ * Online blocks that were added but left offline (an earlier add whose
+ * onlining failed, or one made offline), lowest first, until @want bytes
+ * are online. *@err: the first failure (0 if none). Return: bytes onlined.
+ */
+static uint64_t online_offline_blocks(struct kmm_machine *m, struct memory_hotplug *hp,
+				      uint64_t want, int *err)
+{
+	size_t nr = (size_t)((hp->area_end - hp->area_start) / MEMORY_BLOCK_SIZE);
+	struct kmm_machine *prev = kmm_use(m);
+	uint64_t done = 0;
+
+	*err = 0;
+	spin_lock(&hp->lock);
+	for (size_t i = 0; i < nr && hp->blocks[i].added && done < want; i++) {
+		if (hp->blocks[i].online)
+			continue;
+		*err = online_block_locked(m, hp, hp->first_section + i, MMOP_ONLINE);
+		if (*err)
+			break;
+		done += MEMORY_BLOCK_SIZE;
+	}
+	spin_unlock(&hp->lock);
+	kmm_use(prev);
+	return done;
+}
+
 int memory_hotplug_grow(struct kmm_machine *m, uint64_t bytes)
 {
 	struct memory_hotplug *hp = hp_of(m);
-	uint64_t start, size;
-
-	int err;
+	uint64_t start, size, want = ALIGN_UP(KMM_MAX(bytes, 1), (uint64_t)MEMORY_BLOCK_SIZE);
+	int err, onlined, online_err;
 
 	if (!hp)
 		return -ENOSPC;
+	/*
+	 * Blocks already added come first. If they cannot be onlined, new ones
+	 * would not be either (the same zone, the same host): fail without
+	 * spending more of the area.
+	 */
+	if (online_offline_blocks(m, hp, want, &err))
+		return 0;
+	if (err)
+		return err;
 	start = __atomic_load_n(&hp->next, __ATOMIC_RELAXED);
 	if (start >= hp->area_end)
 		return -ENOSPC;
-	size = KMM_MIN(ALIGN_UP(KMM_MAX(bytes, 1), (uint64_t)MEMORY_BLOCK_SIZE),
-		       hp->area_end - start);
-	err = add_memory(m, 0, start, size, MMOP_ONLINE);
+	size = KMM_MIN(want, hp->area_end - start);
+	err = __add_memory(m, 0, start, size, MMOP_ONLINE, &onlined, &online_err);
 	/* Another thread grew the machine first: there is more memory either way. */
-	return err == -EEXIST ? 0 : err;
+	if (err == -EEXIST)
+		return 0;
+	if (err)
+		return err;
+	/* Added but none onlined: they stay offline for the next grow to try. */
+	return onlined ? 0 : online_err;
 }
 
 /* ---- The public API ---- */
@@ -868,6 +971,13 @@ int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 		}
 	}
 	return err;
+}
+
+bool mem_hotplug_lock_held(struct kmm_machine *m)
+{
+	struct memory_hotplug *hp = hp_of(m);
+
+	return hp && spin_is_locked(&hp->lock);
 }
 
 int memory_hotplug_ranges(struct kmm_machine *m, uint64_t (*r)[2], int max)

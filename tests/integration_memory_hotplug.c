@@ -19,12 +19,16 @@
  * so memory0..memory7).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kmm/kmm.h>
 #include <kmm/proc.h>
+#include <kmm/trace.h>
+
+#include "mm/include/memory_hotplug.h"
 
 #include "tests/harness.h"
 #include "tests/proc_test.h"
@@ -354,5 +358,167 @@ TEST(memory_added_when_none_is_left)
 	for (unsigned long i = 0; i < n + more; i++)
 		__free_pages(pages[i], 0);
 	free(pages);
+	hdone(m);
+}
+
+/*
+ * What the vmemmap allocations of an add saw: how many, and how many under
+ * the hotplug lock; with @race set, the first one lets another thread add
+ * the same range meanwhile (it can only when the lock is free).
+ */
+struct vmemmap_watch {
+	struct kmm_machine *m;
+	int allocs, locked;
+	bool race;
+	int racer_err;
+};
+
+static void *racing_adder(void *arg)
+{
+	struct vmemmap_watch *w = arg;
+
+	kmm_use(w->m);
+	w->racer_err = add_memory(w->m, 0, HOT_START, BLOCK, MMOP_OFFLINE);
+	kmm_use(NULL);
+	return NULL;
+}
+
+static int watch_vmemmap_alloc(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	struct vmemmap_watch *w = arg;
+	bool locked;
+	pthread_t t;
+
+	if (ev->type != KMM_EV_SHOULD_FAIL_ALLOC_PAGE || ev->fail.order != 9)
+		return 0;
+	locked = mem_hotplug_lock_held(m);
+	__atomic_fetch_add(&w->allocs, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->locked, locked, __ATOMIC_RELAXED);
+	if (w->race && !locked) {
+		w->race = false;
+		if (pthread_create(&t, NULL, racing_adder, w) == 0)
+			pthread_join(t, NULL);
+	}
+	return 0;
+}
+
+/*
+ * add_memory()'s vmemmap allocations (GFP_KERNEL | __GFP_RETRY_MAYFAIL: they
+ * may reclaim and throttle) run with the hotplug lock free, so that growers,
+ * sysfs writers and /proc/iomem readers do not spin behind a reclaim.
+ */
+TEST(vmemmap_allocated_outside_the_hotplug_lock)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=768M");
+	struct vmemmap_watch w = { .m = m };
+	struct kmm_trace_sub sub = {
+		.name = "vmemmap_watch",
+		.mask = KMM_EVBIT(KMM_EV_SHOULD_FAIL_ALLOC_PAGE),
+		.fn = watch_vmemmap_alloc,
+		.arg = &w,
+	};
+	unsigned long free0 = t_nr_free_drained(m);
+	int id = kmm_trace_subscribe(m, &sub);
+
+	assert_true(id >= 0);
+	assert_eq(kmm_memory_hotplug_add(m, 2 * BLOCK, KMM_MHP_OFFLINE, NULL), 0);
+	expect_eq(w.allocs, 2);		/* one 2 MiB vmemmap per block */
+	expect_eq(w.locked, 0);
+	/* a second adder asking for the same start loses: EEXIST, its vmemmaps returned */
+	expect_eq(add_memory(m, 0, HOT_START, BLOCK, MMOP_OFFLINE), -EEXIST);
+	expect_eq(w.allocs, 2);
+	expect_eq(w.locked, 0);
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), 1024);
+	expect_eq(t_nr_free_drained(m), free0 - 1024 - 1);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+
+	/*
+	 * Two adders of one range: the second takes its block's vmemmap while
+	 * the first is still taking its own, and wins; the first finds the
+	 * range taken under the lock and gives its vmemmaps back.
+	 */
+	m = hboot("mem=256M maxmem=768M");
+	w = (struct vmemmap_watch){ .m = m, .race = true, .racer_err = 1 };
+	free0 = t_nr_free_drained(m);
+	sub.arg = &w;
+	id = kmm_trace_subscribe(m, &sub);
+	assert_true(id >= 0);
+	expect_eq(kmm_memory_hotplug_add(m, 2 * BLOCK, KMM_MHP_OFFLINE, NULL), -EEXIST);
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(w.racer_err, 0);
+	expect_eq(w.locked, 0);
+	expect_eq(w.allocs, 3);		/* the loser's first, the winner's, the loser's second */
+	expect_eq(vmstat_val(m, "nr_memmap_pages"), 512);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 32, "offline\n");
+	char *none = NULL;
+
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory33/state", &none), -ENOENT);
+	free(none);
+	expect_eq(t_nr_free_drained(m), free0 - 512 - 1);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+/*
+ * An add whose onlining fails still added the blocks (Linux's add_memory()
+ * returns 0 and leaves them offline): the caller learns where they are, and
+ * they can be onlined later.
+ */
+TEST(failed_online_leaves_the_blocks_added_and_offline)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=768M");
+	uint64_t start = 0;
+	long total;
+	char *none = NULL;
+
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL), 0);	/* 32 */
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_MOVABLE, NULL), 0);	/* 33 */
+	total = meminfo_kb(m, "MemTotal");
+	/* 34 would go to Normal, which cannot grow over Movable's block 33 */
+	expect_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE, &start), 0);
+	expect_eq(start, HOT_START + 2 * BLOCK);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 34, "offline\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	assert_eq(kmm_check(m), 0);
+	/* growth tries block 34 first, and adds no more blocks it could not online either */
+	expect_eq(memory_hotplug_grow(m, BLOCK), -EINVAL);
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory35/state", &none), -ENOENT);
+	free(none);
+	/* the block can still be onlined, into a zone that may grow over it */
+	assert_eq(kmm_memory_block_online(m, 34, KMM_MHP_ONLINE_MOVABLE), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 34, "Movable\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 131072);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+/* memory_hotplug_grow() onlines blocks already added before it adds new ones. */
+TEST(grow_onlines_blocks_left_offline_first)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=768M");
+	char *none = NULL;
+	long total;
+
+	assert_eq(kmm_memory_hotplug_add(m, 2 * BLOCK, KMM_MHP_OFFLINE, NULL), 0);	/* 32, 33 */
+	total = meminfo_kb(m, "MemTotal");
+	assert_eq(memory_hotplug_grow(m, 1), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 32, "online\n");
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 33, "offline\n");
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory34/state", &none), -ENOENT);
+	free(none);
+	none = NULL;
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 131072);
+	/* asked for two blocks: the one left offline is onlined, nothing is added */
+	assert_eq(memory_hotplug_grow(m, 2 * BLOCK), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 33, "online\n");
+	expect_eq(kmm_proc_read(m, "/sys/devices/system/memory/memory34/state", &none), -ENOENT);
+	free(none);
+	/* none left offline: the next block is added and onlined */
+	assert_eq(memory_hotplug_grow(m, 1), 0);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/state", 34, "online\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 3 * 131072);
+	assert_eq(kmm_check(m), 0);
 	hdone(m);
 }

@@ -127,9 +127,14 @@ enum kmm_mhp_online_type {
  * @bytes: a multiple of 128 MiB. @start: receives the range's physical address (may be NULL).
  * Context: any thread; serialised with other adds and onlines of @m; allocates
  * each block's vmemmap (2 MiB) from the memory @m already has.
- * Return: 0; -ENOSPC no hotplug area or not that much left of it; -EINVAL
- * bad size or type; -EOPNOTSUPP 32-bit machine; -ENOMEM no 2 MiB block for
- * a vmemmap. On error kmm_last_error() says why and nothing was added.
+ * Return: 0 when the blocks were added, with *@start set - also when onlining
+ * one failed (say, a zone that may not grow there): that block and the ones
+ * after it stay added and offline, as Linux's add_memory() leaves them, and
+ * can be onlined later (kmm_memory_block_online(), memoryN/state);
+ * -ENOSPC no hotplug area or not that much left of it; -EINVAL bad size or
+ * type; -EOPNOTSUPP 32-bit machine; -ENOMEM no 2 MiB block for a vmemmap;
+ * -EEXIST another thread added at the same address first. On error
+ * kmm_last_error() says why and nothing was added.
  */
 int kmm_memory_hotplug_add(struct kmm_machine *m, uint64_t bytes, int online_type,
 			   uint64_t *start);

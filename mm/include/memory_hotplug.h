@@ -49,8 +49,12 @@ unsigned long memory_hotplug_max_sections(const struct kmm_machine *m);
 /**
  * add_memory() - hot-add [@start, @start + @size) to node @nid and make its
  * memory blocks, onlined as @online_type says (MMOP_OFFLINE: left offline).
- * Context: takes the machine's mem_hotplug_lock; may allocate pages.
- * Return: 0, or -errno with kmm_last_error() set and nothing changed.
+ * Context: may allocate pages (the vmemmaps, which may reclaim) before it
+ * takes the machine's mem_hotplug_lock; nothing that sleeps runs under it.
+ * Return: 0 when the range was added - also when onlining a block failed:
+ * that block and the ones after it stay added and offline, as Linux's do -
+ * or -errno with kmm_last_error() set and nothing changed (-EEXIST: another
+ * adder took @start first).
  */
 int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, int online_type);
 
@@ -62,9 +66,13 @@ int add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t size, in
 int memory_block_online(struct kmm_machine *m, unsigned long block_id, int online_type);
 
 /**
- * memory_hotplug_grow() - the shim's growth hook: hot-add and online the
- * next memory block(s) of the hotplug area, at least @bytes.
- * Return: 0, -ENOSPC (the area is used up), -ENOMEM.
+ * memory_hotplug_grow() - the shim's growth hook: more online memory, up to
+ * @bytes (rounded up to blocks). Blocks added earlier but left offline are
+ * onlined first, as many as @bytes asks or there are; only when there are
+ * none are the next blocks of the area added and onlined.
+ * Return: 0 (more memory is online, or another thread just added some),
+ * -ENOSPC (the area is used up), or why onlining failed (-ENOMEM, -EINVAL:
+ * the blocks stay offline for the next call).
  */
 int memory_hotplug_grow(struct kmm_machine *m, uint64_t bytes);
 
@@ -85,5 +93,11 @@ int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg);
  * Return: how many there are.
  */
 int memory_hotplug_ranges(struct kmm_machine *m, uint64_t (*r)[2], int max);
+
+/**
+ * mem_hotplug_lock_held() - is @m's hotplug lock taken (by anyone)? For
+ * assertions and tests: nothing that may sleep or reclaim runs under it.
+ */
+bool mem_hotplug_lock_held(struct kmm_machine *m);
 
 #endif /* KMM_MEMORY_HOTPLUG_H */
