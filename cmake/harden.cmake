@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # cmake/harden.cmake - tests of kmm's promises against misuse and chance:
-# byte-identical runs (tests/run_twice.sh), hostile scenario files
+# byte-identical runs (tests/run_twice.sh), no host pointer in any format
+# (tests/host_pointer_formats.py), hostile scenario files
 # (tests/hostile_scenarios.py), the malloc shim's misuse suite
 # (tests/shim_misuse.sh) and its failure-injection run; and the
 # ThreadSanitizer target (`make test-tsan`, see the Makefile).
@@ -8,6 +9,13 @@
 add_test(NAME integration_run_twice
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/run_twice.sh $<TARGET_FILE:kmm_cli> ${CMAKE_SOURCE_DIR})
 set_tests_properties(integration_run_twice PROPERTIES LABELS integration TIMEOUT 600)
+
+# No format string of the tree prints a host pointer (%p, or one cast to
+# uintptr_t): tests/host_pointer_formats.py; integration_no_host_address
+# runs the error paths that once did.
+add_test(NAME unit_host_pointer_formats
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/host_pointer_formats.py ${CMAKE_SOURCE_DIR})
+set_tests_properties(unit_host_pointer_formats PROPERTIES LABELS unit TIMEOUT 120)
 
 # The kmm command against ~120 hostile scenario files, each run twice
 # (tests/hostile_scenarios.py): status 0, 1 or 2, a clear message, same bytes.

@@ -1043,7 +1043,7 @@ static void kfree_classified(struct kmm_machine *m, const void *p, struct slab *
 		free_large_kmalloc(m, page, p);
 		return;
 	}
-	kmm_set_error(-EINVAL, "kfree: %p belongs to no machine", p);
+	kmm_set_error(-EINVAL, "kfree: the pointer belongs to no machine");
 }
 
 /*

@@ -473,7 +473,8 @@ void vfree(const void *addr)
 		return;
 	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
-		kmm_set_error(-EINVAL, "vfree: %p is not a vmalloc address", addr);
+		/* No machine to translate it for: name the mistake, not the host address. */
+		kmm_set_error(-EINVAL, "vfree: not a vmalloc address of any machine");
 		return;
 	}
 	kmm_op_begin(m);
@@ -569,7 +570,7 @@ void vunmap(const void *addr)
 		return;
 	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
-		kmm_set_error(-EINVAL, "vunmap: %p is not a vmalloc address", addr);
+		kmm_set_error(-EINVAL, "vunmap: not a vmalloc address of any machine");
 		return;
 	}
 	kmm_op_begin(m);
@@ -700,7 +701,12 @@ static void print_ptr(struct strbuf *sb, const struct kmm_machine *m, uint64_t v
 		sb_printf(sb, "0x%016llx", (unsigned long long)v);
 }
 
-/* %pS of a host return address: "binary+0xoffset" (stable across runs), or the address. */
+/*
+ * %pS of a host return address: "symbol+0xoffset" or "binary+0xoffset"
+ * (stable across runs). An address no loaded object holds would print as a
+ * host address, which changes run to run: no caller is shown then, as Linux
+ * shows none for an area without one.
+ */
 static void print_caller(struct strbuf *sb, const struct vm_struct *vm)
 {
 	Dl_info info;
@@ -718,8 +724,6 @@ static void print_caller(struct strbuf *sb, const struct vm_struct *vm)
 		const char *base = strrchr(info.dli_fname, '/');
 		sb_printf(sb, " %s+0x%lx", base ? base + 1 : info.dli_fname,
 			  (unsigned long)((const char *)vm->caller_addr - (const char *)info.dli_fbase));
-	} else {
-		sb_printf(sb, " %p", vm->caller_addr);
 	}
 }
 

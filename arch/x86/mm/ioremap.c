@@ -72,7 +72,8 @@ void iounmap(const void *addr)
 		return;
 	struct kmm_machine *m = kmm_machine_of_kernel_window(addr);
 	if (!m) {
-		kmm_set_error(-EINVAL, "iounmap: %p is not an ioremap address", addr);
+		/* No machine to translate it for: name the mistake, not the host address. */
+		kmm_set_error(-EINVAL, "iounmap: not an ioremap address of any machine");
 		return;
 	}
 	const char *base = (const char *)((uintptr_t)addr & ~(uintptr_t)(PAGE_SIZE - 1));
