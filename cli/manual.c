@@ -119,7 +119,8 @@ const struct doc_item boot_option_docs[] = {
 	{ "nr_cpus=N", "Possible CPUs (per-CPU areas, nr_cpu_ids), 1 to 64 (default 2)." },
 	{ "transparent_hugepage=always|madvise|never", "THP mode (config=debian only)." },
 	{ "init_on_alloc=0|1", "Zero pages and objects as they are allocated (default: the "
-	  "build's)." },
+	  "build's). Like every on/off option, it takes Linux's kstrtobool words: 1, y, t, on "
+	  "(yes, true) or 0, n, f, off (no, false)." },
 	{ "initrd=SIZE", "The boot loader loaded an initramfs of SIZE bytes." },
 	{ "arch=i386|i386-pae|x86_64", "i386: the 3G/1G split, at most ~880 MiB of lowmem, the "
 	  "rest HighMem. i386-pae: the same split with 36-bit physical addresses. x86_64 (the "

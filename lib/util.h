@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/kstrtox.h"	/* kstrtobool(), the on/off reader, for every user of these parsers */
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KMM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define KMM_MAX(a, b) ((a) > (b) ? (a) : (b))

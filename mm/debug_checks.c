@@ -14,7 +14,7 @@
  * because in between the layers may disagree by design.
  *
  * Turned on by (first match wins):
- *   the boot option debug_checks=off|on|fatal,
+ *   the boot option debug_checks=off|on|fatal (on/off as kstrtobool() reads them),
  *   the environment variable KMM_DEBUG_CHECKS=0|1|fatal,
  *   a build with -DKMM_DEBUG_CHECKS=ON (cmake), which means fatal,
  *   or kmm_debug_checks(m, true) from the library API.
@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/kstrtox.h"
 #include "mm/include/subsys.h"
 #include "mm/internal.h"
 
@@ -158,22 +159,28 @@ unsigned long kmm_debug_checks_failed(struct kmm_machine *m, char *buf, size_t l
 
 /* ---- Boot ---- */
 
-/* "off"/"0", "on"/"1", "fatal": 0, 1, 2; -1 for anything else. */
+/*
+ * "fatal": 2; a kstrtobool() word (off/on, 0/1, n/y, f/t): 0 or 1; no value
+ * ("debug_checks" alone): 1; -1 for anything else. "fatal" is asked first:
+ * kstrtobool() alone would read its 'f' as false.
+ */
 static int parse_mode(const char *v)
 {
-	if (!strcmp(v, "off") || !strcmp(v, "0"))
-		return 0;
-	if (!strcmp(v, "on") || !strcmp(v, "1") || !*v)
-		return 1;
+	bool on;
+
 	if (!strcmp(v, "fatal"))
 		return 2;
-	return -1;
+	if (!*v)
+		return 1;
+	if (kstrtobool(v, &on))
+		return -1;
+	return on;
 }
 
 static int validate_mode(const char *val, char *err, size_t len)
 {
 	if (parse_mode(val ? val : "") < 0) {
-		snprintf(err, len, "wants off, on or fatal");
+		snprintf(err, len, "wants off, on or fatal (or " KSTRTOBOOL_WORDS ")");
 		return -EINVAL;
 	}
 	return 0;

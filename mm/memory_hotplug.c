@@ -160,19 +160,11 @@ static int validate_default_state(const char *val, char *err, size_t errlen)
 /* kstrtobool's words, and 6.12's "force" (taken as on: a kmm block's memmap is one pageblock). */
 static int parse_bool(const char *val, bool *out)
 {
-	static const char *const yes[] = { "1", "y", "Y", "on", "force" }, *const no[] = { "0", "n", "N", "off" };
-
-	if (!val) {
+	if (!val || !strcmp(val, "force")) {
 		*out = true;
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
-		if (!strcmp(val, yes[i]))
-			return (*out = true), 0;
-	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
-		if (!strcmp(val, no[i]))
-			return (*out = false), 0;
-	return -EINVAL;
+	return kstrtobool(val, out);
 }
 
 static int validate_memmap_on_memory(const char *val, char *err, size_t errlen)

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "arch/x86/include/asm/layout.h"
+#include "lib/kstrtox.h"
 #include "mm/include/boot_options.h"
 #include "mm/include/kconfig.h"
 #include "mm/internal.h"
@@ -146,6 +147,8 @@ const char *kmm_boot_option(struct kmm_machine *m, const char *name)
  *                     kmap can map its frames twice) or plain anonymous memory
  *                     (no remapping; the host takes discarded pages back, and
  *                     fork() copies it privately) - the malloc shim's choice.
+ * The on/off options read their value with kstrtobool() (lib/kstrtox.h), as
+ * Linux does: 1/0, y/n, t/f and on/off, by their first letters.
  * Options registered by later layers (kmm_register_boot_option) are checked
  * by their validator and kept in opts->extra.
  */
@@ -434,12 +437,11 @@ builtin:
 		else
 			return opt_error(tok, "expected always, madvise or never");
 	} else if (!strcmp(key, "init_on_alloc")) {
-		if (!strcmp(val, "1") || !strcmp(val, "on"))
-			o->init_on_alloc = 1;
-		else if (!strcmp(val, "0") || !strcmp(val, "off"))
-			o->init_on_alloc = 0;
-		else
-			return opt_error(tok, "expected 0 or 1");
+		bool on;
+
+		if (kstrtobool(val, &on))
+			return opt_error(tok, "expected 0 or 1 (or " KSTRTOBOOL_WORDS ")");
+		o->init_on_alloc = on;
 	} else if (!strcmp(key, "initrd")) {
 		if (kmm_parse_size(val, &o->initrd_size, NULL) || !o->initrd_size)
 			return opt_error(tok, "bad size (initrd=SIZE: the initramfs the boot loader loaded)");
@@ -484,12 +486,12 @@ builtin:
 	} else if (!strcmp(key, "mmio")) {
 		return parse_mmio(tok, val, o);
 	} else if (!strcmp(key, "deferred_struct_pages")) {
-		if (!strcmp(val, "on"))
-			o->eager_memmap = false;
-		else if (!strcmp(val, "off"))
-			o->eager_memmap = true;
-		else
-			return opt_error(tok, "expected deferred_struct_pages=on or off");
+		bool on;
+
+		if (kstrtobool(val, &on))
+			return opt_error(tok, "expected deferred_struct_pages=on or off (or "
+					 KSTRTOBOOL_WORDS ")");
+		o->eager_memmap = !on;
 	} else if (!strcmp(key, "ram")) {
 		if (!strcmp(val, "memfd"))
 			o->ram_anon = false;

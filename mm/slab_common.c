@@ -87,14 +87,19 @@ static bool cmdline_option(struct kmm_machine *m, const char *name, char *val, s
 	return found;
 }
 
+/* An on/off option's value as kstrtobool() reads it; no value means on. */
 static bool option_on(const char *v)
 {
-	return !*v || !strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "y") || !strcmp(v, "yes");
+	bool b;
+
+	return !*v || (!kstrtobool(v, &b) && b);
 }
 
 static bool option_off(const char *v)
 {
-	return !strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "n") || !strcmp(v, "no");
+	bool b;
+
+	return !kstrtobool(v, &b) && !b;
 }
 
 /* slab_debug letters to flags; Return: -1 on an unknown letter. */
