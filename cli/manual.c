@@ -161,6 +161,13 @@ const struct doc_item boot_option_docs[] = {
 	  "when it holds one, created when missing, kept at shutdown. Default: a fresh image in "
 	  "a private temporary directory, removed at shutdown." },
 	{ "fssize=SIZE", "The size of a new filesystem image, 1M to 64G (default 256M)." },
+	{ "maxmem=SIZE", "x86_64: the most RAM the board can hold (QEMU's -m SIZE,maxmem=MAX): "
+	  "a hotplug area of maxmem - mem bytes for hotplug add (default: none)." },
+	{ "memhp_default_state=online|offline|online_kernel|online_movable", "How memory "
+	  "blocks added later are onlined (default offline)." },
+	{ "memory_hotplug.memmap_on_memory=on|off|force", "An added block holds its own struct "
+	  "pages in its first pageblock, instead of taking them from the RAM there is "
+	  "(default off)." },
 };
 const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
 

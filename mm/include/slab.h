@@ -95,8 +95,10 @@ struct kmem_cache_info {
 void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *info);
 /**
  * kmem_cache_set_min_partial() - what a write to Linux's
- * /sys/kernel/slab/<cache>/min_partial does: from now on a node of @s keeps
- * at most @min empty slabs, and frees the others to the page allocator.
+ * /sys/kernel/slab/<cache>/min_partial does: it only sets the field. From
+ * now on a slab of @s that empties on a node with @min partial slabs or more
+ * is freed to the page allocator; empty slabs already on a node stay there
+ * (kmem_cache_shrink() frees them).
  * Context: before @s is in use by more than the caller (the field is read
  * without a lock), as the malloc shim does while it boots.
  */
