@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/kstrtox.h"
 #include "mm/include/subsys.h"
@@ -160,15 +161,17 @@ unsigned long kmm_debug_checks_failed(struct kmm_machine *m, char *buf, size_t l
 /* ---- Boot ---- */
 
 /*
- * "fatal": 2; a kstrtobool() word (off/on, 0/1, n/y, f/t): 0 or 1; no value
- * ("debug_checks" alone): 1; -1 for anything else. "fatal" is asked first:
- * kstrtobool() alone would read its 'f' as false.
+ * "fatal" in any case (Fatal, FATAL): 2; a kstrtobool() word (off/on, 0/1,
+ * n/y, f/t): 0 or 1; no value ("debug_checks" alone): 1; -1 for anything
+ * else. "fatal" is asked first, and without regard to case: kstrtobool()
+ * alone would read the 'f' or 'F' of any spelling of it as false, and turn
+ * the checks off for a user who asked for the strictest mode.
  */
 static int parse_mode(const char *v)
 {
 	bool on;
 
-	if (!strcmp(v, "fatal"))
+	if (!strcasecmp(v, "fatal"))
 		return 2;
 	if (!*v)
 		return 1;

@@ -157,10 +157,14 @@ static int validate_default_state(const char *val, char *err, size_t errlen)
 	return 0;
 }
 
-/* kstrtobool's words, and 6.12's "force" (taken as on: a kmm block's memmap is one pageblock). */
+/*
+ * kstrtobool's words, and 6.12's "force" or "FORCE" (the two spellings its
+ * parser knows; taken as on: a kmm block's memmap is one pageblock). Asked
+ * first: kstrtobool() would read the 'f' of "force" as false.
+ */
 static int parse_bool(const char *val, bool *out)
 {
-	if (!val || !strcmp(val, "force")) {
+	if (!val || !strcmp(val, "force") || !strcmp(val, "FORCE")) {
 		*out = true;
 		return 0;
 	}

@@ -131,10 +131,15 @@ TEST(registered_on_off_options_take_every_spelling)
 			kmm_shutdown(m);
 		}
 	}
-	/* "fatal" is debug_checks' third word, not kstrtobool's 'f'alse. */
-	struct kmm_machine *m = boot("mem=64M debug_checks=fatal");
-	if (m) {
-		expect_true(kmm_debug_checks_on(m));
+	/* "fatal", in any case, is debug_checks' third word, not kstrtobool's 'f'alse. */
+	static const char *const fatals[] = { "fatal", "Fatal", "FATAL" };
+	for (size_t i = 0; i < sizeof(fatals) / sizeof(fatals[0]); i++) {
+		snprintf(line, sizeof(line), "mem=64M debug_checks=%s", fatals[i]);
+		struct kmm_machine *m = boot(line);
+		if (!m)
+			continue;
+		if (!expect_true(kmm_debug_checks_on(m)))
+			kmm_test_fail(__FILE__, __LINE__, "%s left the checks off", line);
 		kmm_shutdown(m);
 	}
 	expect_refused("mem=64M debug_checks=sometimes", "debug_checks=sometimes: wants off, on or fatal");
@@ -170,6 +175,23 @@ TEST(memmap_on_memory_takes_every_spelling)
 			kmm_use(NULL);
 			kmm_shutdown(m);
 		}
+	}
+	/* 6.12's two spellings of "force" mean on (kstrtobool would read the 'f' as off). */
+	static const char *const forces[] = { "force", "FORCE" };
+	for (size_t i = 0; i < sizeof(forces) / sizeof(forces[0]); i++) {
+		snprintf(line, sizeof(line), "mem=256M maxmem=512M memory_hotplug.memmap_on_memory=%s",
+			 forces[i]);
+		struct kmm_machine *m = boot(line);
+		if (!m)
+			continue;
+		kmm_use(m);
+		if (expect_eq(kmm_memory_hotplug_add(m, 128ULL << 20, KMM_MHP_ONLINE, NULL), 0) &&
+		    vmstat_val(m, "nr_memmap_pages") != 0)
+			kmm_test_fail(__FILE__, __LINE__, "%s: the block's memmap came from the machine's "
+				      "memory (nr_memmap_pages %ld)", line, vmstat_val(m, "nr_memmap_pages"));
+		expect_eq(kmm_check(m), 0);
+		kmm_use(NULL);
+		kmm_shutdown(m);
 	}
 	expect_refused("mem=256M maxmem=512M memory_hotplug.memmap_on_memory=auto",
 		       "memory_hotplug.memmap_on_memory=auto: expected memory_hotplug.memmap_on_memory=1 or 0");
