@@ -36,17 +36,21 @@ target_link_options(kmm_malloc PRIVATE -Wl,--gc-sections)
 # shim/hot-symbols.txt, made by shim/hot_symbols.sh) side by side at the start
 # of the code, which starts on a 64 KiB boundary of the file and of memory
 # (separate-code, max-page-size), so that they fill two of the host's windows
-# whatever address the library is loaded at: a program that mallocs once has
-# 304-312 KB of the library resident, 440 KB with lld and no list, 400 KB
-# with GNU ld (docs/malloc.md, "Measured", says how). Without lld the library
-# links as it is, only larger in RSS.
+# whatever address the library is loaded at (the PLT, which every process
+# also runs, goes before them: shim/plt_first.ld): a program that mallocs once has
+# 272 KB of the library resident (session 8; 304-312 KB in session 7 with the
+# PLT at the end of the code), 440 KB with lld and no list, 400 KB with GNU ld
+# (docs/malloc.md, "Measured", says how). Without lld the library links as it
+# is, only larger in RSS.
 include(CheckLinkerFlag)
 check_linker_flag(C "-fuse-ld=lld" KMM_HAVE_LLD)
 if(KMM_HAVE_LLD)
   target_link_options(kmm_malloc PRIVATE -fuse-ld=lld
     -Wl,--symbol-ordering-file=${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
-    -Wl,--no-warn-symbol-ordering -Wl,-z,separate-code -Wl,-z,max-page-size=65536)
-  set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt)
+    -Wl,--no-warn-symbol-ordering -Wl,-z,separate-code -Wl,-z,max-page-size=65536
+    -Wl,-T,${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
+  set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
+    ${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
 endif()
 # No libstdc++ (shim/new.cc says why): linked by the C driver, and new.cc has
 # no exception handling of its own.
