@@ -6,17 +6,20 @@
  *
  * Covers: a freed huge block used sparsely is cached without its pages,
  * one used densely with them (for the next block's reuse); the cache's
- * byte bound; glibc's memory where a freed huge block was; the empty
+ * byte bound, and a block above it given back without the cache's work on
+ * it; glibc's memory where a freed huge block was; the empty
  * slabs a storm of frees leaves on the nodes of the shim's caches (none:
  * min_partial 0). docs/malloc.md has the figures these behaviours were
  * measured by.
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch/sim/sim.h"
@@ -117,6 +120,63 @@ TEST(huge_cache_bound)
 	expect_true(after >= 14 * 1024);	/* the last ones freed stay for reuse */
 	malloc_trim(0);
 	expect_true((long)sim_host_rss_kb() - base <= 4 * 1024);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * This program's own mincore() and mprotect(), found before libc's (test
+ * programs export their symbols, -rdynamic), count the calls the shim
+ * makes and pass them on to the kernel.
+ */
+static atomic_long nr_mincore, nr_mprotect;
+
+int mincore(void *addr, size_t len, unsigned char *vec)
+{
+	atomic_fetch_add(&nr_mincore, 1);
+	return (int)syscall(SYS_mincore, addr, len, vec);
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+	atomic_fetch_add(&nr_mprotect, 1);
+	return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+/*
+ * With no huge block live, the cache's byte bound is its 24 MiB floor. A
+ * freed 16 MiB block fits: the cache closes it (mprotect) and asks which
+ * of its pages are resident (mincore), to keep them or not. A freed 32 MiB
+ * block does not fit and goes straight back to the host: closing it and
+ * asking the host about its pages first (as free did before) was work for
+ * a mapping about to be unmapped.
+ */
+TEST(huge_block_above_the_cache_bound_goes_back_untouched)
+{
+	malloc_trim(0);		/* nothing cached */
+	unsigned char *a = malloc(16 * MIB);
+
+	assert_true(a != NULL);
+	memset(a, 0x11, MIB);
+	keep(a);
+	long m = atomic_load(&nr_mincore), p = atomic_load(&nr_mprotect);
+	free(a);
+	printf("  16 MiB block freed: %ld mincore, %ld mprotect\n", atomic_load(&nr_mincore) - m,
+	       atomic_load(&nr_mprotect) - p);
+	expect_true(atomic_load(&nr_mincore) > m);	/* the counters see the shim's calls */
+	expect_true(atomic_load(&nr_mprotect) > p);
+	malloc_trim(0);
+	unsigned char *b = malloc(32 * MIB);
+	assert_true(b != NULL);
+	memset(b, 0x22, MIB);
+	keep(b);
+	m = atomic_load(&nr_mincore);
+	p = atomic_load(&nr_mprotect);
+	free(b);
+	printf("  32 MiB block freed: %ld mincore, %ld mprotect\n", atomic_load(&nr_mincore) - m,
+	       atomic_load(&nr_mprotect) - p);
+	expect_eq(atomic_load(&nr_mincore) - m, 0);
+	expect_eq(atomic_load(&nr_mprotect) - p, 0);
+	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }
 
