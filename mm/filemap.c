@@ -658,9 +658,7 @@ bool filemap_remove_mapping(struct page *page)
 	struct kmm_file *f;
 	bool ok = false;
 
-	if (!trylock_page(page))
-		return false;
-	/* with the page locked, ->mapping cannot be cleared under us (removal locks the page) */
+	/* with the page locked (by reclaim), ->mapping cannot be cleared under us */
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
 	/*
 	 * A clean shmem page was never written (zeros): it goes as a file page
@@ -669,7 +667,6 @@ bool filemap_remove_mapping(struct page *page)
 	if (f && !page_flag_test(page, PG_dirty) && !page_flag_test(page, PG_writeback) &&
 	    page_ref_count(page) == 2 && page_mapcount(page) <= 0)
 		ok = remove_page_locked(f, page, !f->shmem, 2);
-	unlock_page(page);
 	if (ok)
 		put_user_page_ref(page);	/* the page cache's reference */
 	return ok;

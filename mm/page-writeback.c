@@ -576,12 +576,10 @@ int filemap_pageout(struct page *page)
 	int err = -EAGAIN;
 	bool started = false;
 
-	if (!trylock_page(page))
-		return -EAGAIN;
+	/* the page is locked (by reclaim): ->mapping stays as it is */
 	f = __atomic_load_n((struct kmm_file **)&page->mapping, __ATOMIC_ACQUIRE);
 	if (f && !PageAnon(page))
 		err = write_one(f, page, false, true, &started);
-	unlock_page(page);
 	if (started)
 		mod_node_page_state(pgdat_of(page), NR_VMSCAN_WRITE, 1);	/* pageout()'s count */
 	return err == -EBUSY ? -EAGAIN : err;
@@ -780,7 +778,11 @@ long wakeup_flusher_threads(struct kmm_machine *m)
 		return 0;
 	token = procs_enter(m);
 	atomic_fetch_add(&st->flusher_runs, 1);
+	if (st->flusher_hook)
+		st->flusher_hook(st->flusher_hook_arg, true);
 	n = __wb_writeback(m, 0, true);	/* wb_start_writeback(): every dirty page */
+	if (st->flusher_hook)
+		st->flusher_hook(st->flusher_hook_arg, false);
 	procs_exit(m, token);
 	return n;
 }

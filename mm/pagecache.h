@@ -44,6 +44,14 @@ struct pagecache_state {
 	atomic_ulong flusher_runs;		/* background writeback rounds */
 	atomic_ulong throttled;			/* balance_dirty_pages() pauses */
 	atomic_ulong pause_ns;			/* virtual time writers spent in them */
+	/*
+	 * Tests only (NULL otherwise; set while one thread runs the machine):
+	 * called as the flusher that reclaim wakes starts (@start true) and
+	 * ends its round, so that a test can hold a page busy for the flusher
+	 * alone (reclaim keeps a page someone holds locked).
+	 */
+	void (*flusher_hook)(void *arg, bool start);
+	void *flusher_hook_arg;
 };
 
 /*

@@ -191,19 +191,13 @@ int shmem_writeout(struct page *page)
 	swp_entry_t entry;
 	int err;
 
-	if (!trylock_page(page))
-		return -EAGAIN;
-	f = page->mapping;
+	f = page->mapping;	/* stable: the caller holds the page lock */
 	idx = page->index;
 	/* is_page_cache_freeable(): only the cache and the isolation hold it */
-	if (!f || !f->shmem || page_mapcount(page) > 0 || page_ref_count(page) != 2) {
-		unlock_page(page);
+	if (!f || !f->shmem || page_mapcount(page) > 0 || page_ref_count(page) != 2)
 		return -EAGAIN;
-	}
-	if (!add_to_swap(page)) {
-		unlock_page(page);
+	if (!add_to_swap(page))
 		return -ENOSPC;		/* no swap: back to the active list */
-	}
 	entry = page_swap_entry(page);
 	/* swap_shmem_alloc(): the index entry holds the slot */
 	err = swap_duplicate(m, entry) ? -ENOSPC : 0;
@@ -227,10 +221,8 @@ int shmem_writeout(struct page *page)
 	page_flag_clear(page, PG_readahead);
 	put_user_page_ref(page);		/* the page cache's: the swap cache holds its own */
 	err = swap_writepage(page);
-	if (!err) {
-		unlock_page(page);
+	if (!err)
 		return 0;
-	}
 	/*
 	 * The write failed: the page goes back to its index - unless
 	 * truncation took the index meanwhile. Then it just leaves the swap
@@ -241,7 +233,6 @@ int shmem_writeout(struct page *page)
 out_uncache:
 	delete_from_swap_cache(page);
 	page_flag_set(page, PG_dirty);		/* the only copy is in RAM */
-	unlock_page(page);
 	return err;
 }
 

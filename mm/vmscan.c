@@ -59,7 +59,15 @@
  * runs inside procs_enter(), so process_check and pressure_check (which
  * stop that world) never see an isolated page's extra reference; the
  * reverse-map walks take their own locks (folio_referenced, try_to_unmap);
- * lruvec->lru_lock only around list moves; no lock across swap I/O.
+ * lruvec->lru_lock only around list moves. shrink_folio_list holds each
+ * page's PG_locked (a trylock: a page someone holds is kept for a later
+ * pass) from before its first look at the page's ->mapping and flags to
+ * its keep, activation or free, so truncation, DONTNEED, the write-out
+ * paths and a swap-in (which take the page lock to change them) never
+ * move under it; its write-out and removal helpers (add_to_swap,
+ * swap_writepage, shmem_writeout, filemap_pageout, remove_mapping) run on
+ * the locked page. Order: PG_locked -> page_table_lock, i_pages_lock,
+ * si->lock. No spinning lock across swap I/O.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -413,11 +421,19 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 		bool anon, dirty, writeback;
 
 		list_del(&page->lru);
+		/*
+		 * The page lock first (Linux: folio_trylock): ->mapping and the
+		 * flags read below stay as they are while truncation, DONTNEED
+		 * and a swap-in, which change them holding it, wait. A page
+		 * someone holds locked is left for the next pass.
+		 */
+		if (!trylock_page(page))
+			goto keep;
 		sc->nr_scanned++;
 		if (!folio_evictable(page))
 			goto activate_locked;
 		if (!sc->may_unmap && page_mapcount(page) > 0)
-			goto keep;
+			goto keep_locked;
 		/* what decides PGDAT_DIRTY and the flusher's wake-up (shrink_inactive_list) */
 		folio_check_dirty_writeback(page, &dirty, &writeback);
 		if (dirty || writeback)
@@ -447,14 +463,14 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 		if (references == FOLIOREF_ACTIVATE)
 			goto activate_locked;
 		if (references == FOLIOREF_KEEP)
-			goto keep;
+			goto keep_locked;
 		anon = PageAnon(page);
 
 		if (anon && page_flag_test(page, PG_swapbacked) && !PageSwapCache(page)) {
 			if (!(sc->gfp_mask & __GFP_IO))
-				goto keep;
+				goto keep_locked;
 			if (page_maybe_dma_pinned(page))
-				goto keep;
+				goto keep_locked;
 			if (!add_to_swap(page))
 				goto activate_locked;	/* no swap space */
 		}
@@ -498,22 +514,22 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 				goto activate_locked;
 			}
 			if (references == FOLIOREF_RECLAIM_CLEAN)
-				goto keep;
+				goto keep_locked;
 			if (!sc->may_writepage)
-				goto keep;
+				goto keep_locked;
 			if (folio_is_file_lru(page) && !anon) {
 				/* kswapd's pageout() of a file page: freed when written (PG_reclaim rotates it) */
 				int werr;
 				if (!(sc->gfp_mask & __GFP_FS))
-					goto keep;	/* may_enter_fs() */
+					goto keep_locked;	/* may_enter_fs() */
 				werr = filemap_pageout(page);
 				if (werr == -EAGAIN)
-					goto keep;
+					goto keep_locked;
 				if (werr)
 					goto activate_locked;
 				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
-					goto keep;
+					goto keep_locked;
 			} else if (PageSwapCache(page)) {
 				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
 				if (swap_writepage(page)) {
@@ -522,33 +538,34 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 				}
 				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
-					goto keep;	/* freed by a later pass, once written */
+					goto keep_locked;	/* freed by a later pass, once written */
 			} else if (folio_is_shmem(page)) {
 				/* pageout() -> shmem_writepage(): to swap, its index keeps the entry */
 				int werr;
 				if (!(sc->gfp_mask & __GFP_FS) || !(sc->gfp_mask & __GFP_IO))
-					goto keep;	/* may_enter_fs() */
+					goto keep_locked;	/* may_enter_fs() */
 				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
 				werr = shmem_writeout(page);
 				if (werr)
 					page_flag_clear(page, PG_reclaim);
 				if (werr == -EAGAIN)
-					goto keep;
+					goto keep_locked;
 				if (werr)
 					goto activate_locked;
 				stat->nr_pageout++;
 				if (page_flag_test(page, PG_writeback))
-					goto keep;	/* freed by a later pass, once written */
+					goto keep_locked;	/* freed by a later pass, once written */
 			}
 		}
 		if (anon && !page_flag_test(page, PG_swapbacked)) {
 			if (page_ref_count(page) != 1)
-				goto keep;
+				goto keep_locked;
 			count_vm_event(m, PGLAZYFREED);
 		} else if (!remove_mapping(page)) {
-			goto keep;
+			goto keep_locked;
 		}
 		/* free_it: the isolation reference is the last */
+		unlock_page(page);
 		nr_reclaimed++;
 		put_user_page_ref(page);
 		continue;
@@ -559,6 +576,8 @@ activate_locked:
 			page_flag_set(page, PG_active);
 			pgactivate++;
 		}
+keep_locked:
+		unlock_page(page);
 keep:
 		list_add(&page->lru, &ret);
 	}

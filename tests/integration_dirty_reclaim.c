@@ -91,6 +91,25 @@ static int count_flag(struct kmm_file *f, int flag, bool set)
 	return n;
 }
 
+/*
+ * The flusher that reclaim wakes finds @arg (a page) locked, as if another
+ * thread held it busy: reclaim itself skips a page someone holds locked
+ * (its trylock), so the test takes the lock for the flusher's round only.
+ */
+static void flusher_finds_busy(void *arg, bool start)
+{
+	if (start)
+		lock_page(arg);
+	else
+		unlock_page(arg);
+}
+
+static void hold_from_flusher(struct kmm_machine *m, struct page *page)
+{
+	pagecache_of(m)->flusher_hook_arg = page;
+	pagecache_of(m)->flusher_hook = page ? flusher_finds_busy : NULL;
+}
+
 /* One shrink_node() pass over node 0 at priority 0: kswapd's, or a direct reclaimer's. */
 static unsigned long one_pass(struct kmm_machine *m, bool kswapd)
 {
@@ -201,8 +220,8 @@ TEST(a_marked_dirty_page_is_reclaimed_right_after_its_write_ends)
 
 /*
  * kswapd writes a dirty file page only on its second visit: the first
- * marks it, and the flusher cannot take it (the test holds its lock, as a
- * busy page would be); the node is then PGDAT_DIRTY (every file page kswapd
+ * marks it, and the flusher cannot take it (the test holds its lock while
+ * the flusher runs, as a busy page would be); the node is then PGDAT_DIRTY (every file page kswapd
  * took was unqueued dirty), so when aging brings the page back to the
  * inactive list kswapd writes it (nr_vmscan_write), and once written it is
  * freed. Direct reclaim in the same steps never writes it.
@@ -217,9 +236,9 @@ static void second_visit(bool kswapd)
 	long immediate0 = vmstat_val(m, "nr_vmscan_immediate_reclaim");
 
 	/* first visit: marked and activated, the flusher writes all but page 0 */
-	lock_page(p0);
+	hold_from_flusher(m, p0);
 	expect_eq(one_pass(m, kswapd), 0);
-	unlock_page(p0);
+	hold_from_flusher(m, NULL);
 	expect_eq(vmstat_val(m, "nr_vmscan_immediate_reclaim") - immediate0, NPAGES);
 	expect_eq(vmstat_val(m, "nr_vmscan_write"), 0);
 	expect_eq(vmstat_val(m, "nr_writeback"), NPAGES - 1);
@@ -263,9 +282,9 @@ TEST(writing_a_marked_page_again_clears_its_mark)
 	struct kmm_file *f = dirty_file(m, a, &fd);
 	struct page *p0 = cached(f, 0), *p1 = cached(f, 1);
 
-	lock_page(p0);	/* the flusher leaves page 0 dirty */
+	hold_from_flusher(m, p0);	/* the flusher leaves page 0 dirty */
 	expect_eq(one_pass(m, false), 0);
-	unlock_page(p0);
+	hold_from_flusher(m, NULL);
 	expect_true(page_flag_test(p0, PG_dirty) && page_flag_test(p0, PG_reclaim));
 	expect_true(page_flag_test(p1, PG_writeback) && page_flag_test(p1, PG_reclaim));
 	fill(w, PG, 0, 5);

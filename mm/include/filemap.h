@@ -114,9 +114,10 @@ int filemap_fault_around_bytes(struct kmm_machine *m);
 int filemap_set_fault_around_bytes(struct kmm_machine *m, uint64_t bytes);
 /**
  * filemap_remove_mapping() - reclaim's remove_mapping for a page-cache page:
- * a clean, unmapped, unlocked page that only the cache and the isolation
- * hold leaves its file. Return: true when it left (the isolation reference
- * is then the last). Context: reclaim, inside procs_enter().
+ * a clean, unmapped page that only the cache and the isolation hold leaves
+ * its file. Return: true when it left (the isolation reference is then the
+ * last). Context: reclaim, inside procs_enter(), the page locked by the
+ * caller (and left locked).
  */
 bool filemap_remove_mapping(struct page *page);
 /**
@@ -213,9 +214,10 @@ int folio_write_one(struct kmm_file *f, struct page *page);
  * filemap_pageout() - reclaim's pageout() of a dirty file page (isolated,
  * unmapped): its write starts, with PG_reclaim so that its completion puts
  * it at the tail of the inactive list; counted nr_vmscan_write. Only
- * kswapd calls it (see shrink_folio_list). Return: 0 (clean and under
- * writeback now), -EAGAIN not now (locked, shmem, no backing store),
- * another -errno for a write error.
+ * kswapd calls it (see shrink_folio_list), holding the page lock, which
+ * it keeps. Return: 0 (clean and under writeback now), -EAGAIN not now
+ * (shmem, no backing store, a write in flight), another -errno for a
+ * write error.
  */
 int filemap_pageout(struct page *page);
 /**

@@ -196,9 +196,10 @@ struct kmm_file;
  * shmem_writeout() - reclaim's pageout() of a dirty shmem page (isolated,
  * unmapped; Linux's shmem_writepage): it gets a swap slot, its index holds
  * the swap entry instead, and it is written; it stays in the swap cache for
- * reclaim to free. Context: no lock held; takes PG_locked.
- * Return: 0 written (clean, in the swap cache only); -EAGAIN not now (locked,
- * referenced, moved); -ENOSPC no swap slot; another -errno: the write failed
+ * reclaim to free. Context: the page locked by the caller (reclaim), and
+ * left locked; no other lock held.
+ * Return: 0 written (clean, in the swap cache only); -EAGAIN not now
+ * (referenced, moved); -ENOSPC no swap slot; another -errno: the write failed
  * and the page is back in its file, dirty.
  */
 int shmem_writeout(struct page *page);
