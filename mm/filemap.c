@@ -111,6 +111,7 @@ void mapping_init(struct kmm_machine *m, struct kmm_file *f)
 	xa_init(&f->i_swap);
 	f->i_shadows.update = workingset_update_node;	/* its leaves are the workingset's shadow nodes */
 	sim_rwlock_init(&f->i_rwsem);
+	sim_rwlock_init(&f->invalidate_lock);
 	INIT_LIST_HEAD(&f->files_node);
 	spin_lock_init(&f->ra_lock);
 	file_ra_state_init(m, &f->f_ra);
@@ -609,7 +610,19 @@ struct page *filemap_fault(struct vm_area_struct *vma, unsigned long idx, unsign
 		*ret |= VM_FAULT_MAJOR;
 		do_sync_mmap_readahead(vma, f, idx);
 	}
+	/*
+	 * The page is read in and added under the invalidate lock, below the
+	 * end as it is now: a truncation that has moved the end has emptied
+	 * the cache past it too, and one that moves it later finds our page.
+	 */
+	sim_read_lock(&f->invalidate_lock);
+	if ((uint64_t)idx >= DIV_ROUND_UP(i_size_read(f), PAGE_SIZE)) {
+		sim_read_unlock(&f->invalidate_lock);
+		*ret |= VM_FAULT_SIGBUS;
+		return NULL;
+	}
 	page = filemap_get_or_read(f, idx, false, &major, &err);
+	sim_read_unlock(&f->invalidate_lock);
 	if (!page) {
 		*ret |= err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 		return NULL;
@@ -779,9 +792,12 @@ void pagecache_isize_extended(struct kmm_file *f, uint64_t from, uint64_t to)
 
 void truncate_setsize(struct kmm_file *f, uint64_t size)
 {
-	uint64_t old = i_size_read(f);
+	uint64_t old;
 	unsigned long first = (unsigned long)DIV_ROUND_UP(size, PAGE_SIZE);
 
+	/* no fault or readahead adds a page while the size moves and the cache past it empties */
+	sim_write_lock(&f->invalidate_lock);
+	old = i_size_read(f);
 	i_size_write(f, size);
 	if (size > old)
 		pagecache_isize_extended(f, old, size);
@@ -809,6 +825,7 @@ void truncate_setsize(struct kmm_file *f, uint64_t size)
 			}
 		}
 	}
+	sim_write_unlock(&f->invalidate_lock);
 }
 
 unsigned long invalidate_mapping_pages(struct kmm_file *f, unsigned long start, unsigned long end)

@@ -29,7 +29,9 @@
  * is exclusively this mapping's.
  *
  * Locking: a fault holds its VMA's read lock (or mmap_lock) and takes
- * mm->page_table_lock around each change of a leaf entry; zap runs under
+ * mm->page_table_lock around each change of a leaf entry; a file page is
+ * mapped holding its PG_locked (taken before page_table_lock), after the
+ * page was found still in its file and below its end; zap runs under
  * mmap_write_lock() with the VMA write-locked and page_table_lock held
  * (dropped around munlock_page(), which walks the reverse map). The TLB-hit
  * path of kmm_access() runs unlocked; every kmm_access() call is an SRCU
@@ -305,6 +307,37 @@ static unsigned int do_fault_around(struct vm_area_struct *vma, unsigned long ad
 	return filemap_map_pages(vma, addr, pgoff + from_pte - pte_off, pgoff + to_pte - pte_off);
 }
 
+/*
+ * lock_fault_page(): __do_fault() with filemap_fault's folio_lock and its
+ * checks: the page at @idx of the VMA's file, referenced and locked, still
+ * in the file (a truncation or invalidation may have taken it out between
+ * the lookup and the lock: look it up again) and below its end (else
+ * SIGBUS). Holding the lock until the PTE is set means a truncation, which
+ * removes pages locked, either sees our PTE and clears it or made us see
+ * the page gone. Return: the page, or NULL with the reason in *@ret.
+ */
+static struct page *lock_fault_page(struct vm_area_struct *vma, unsigned long idx, unsigned int *ret)
+{
+	struct kmm_file *f = vma->vm_file;
+
+	for (;;) {
+		struct page *page = filemap_fault(vma, idx, ret);	/* our reference (mm/filemap.c) */
+		if (!page)
+			return NULL;
+		lock_page(page);
+		if (page->mapping == f && page->index == idx) {
+			if ((uint64_t)idx < DIV_ROUND_UP(i_size_read(f), PAGE_SIZE))
+				return page;
+			*ret |= VM_FAULT_SIGBUS;	/* the end moved below it: truncation is on its way */
+			unlock_page(page);
+			put_user_page(page);
+			return NULL;
+		}
+		unlock_page(page);
+		put_user_page(page);
+	}
+}
+
 static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -318,17 +351,19 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	if (!(flags & FAULT_FLAG_WRITE) && vma->kind == VMA_PLAIN && fault_around_pages(m) > 1 &&
 	    (ret = do_fault_around(vma, addr)) != 0)
 		return ret;
-	struct page *page = filemap_fault(vma, idx, &ret);	/* our reference (mm/filemap.c) */
+	struct page *page = lock_fault_page(vma, idx, &ret);	/* referenced, locked */
 	if (!page)
 		return ret;			/* VM_FAULT_OOM, or SIGBUS past the end of the file */
 	if ((flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
 		/* do_cow_fault(): a private copy of the file page */
 		struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m);
 		if (!n) {
+			unlock_page(page);
 			put_user_page(page);
 			return VM_FAULT_OOM;
 		}
 		copy_user_highpage(n, page, addr, vma);
+		unlock_page(page);
 		put_user_page(page);
 		slot = pte_lock(mm, addr);
 		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
@@ -353,6 +388,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		/* changed while the page was read in: retry */
 		if (slot)
 			pte_unlock(mm);
+		unlock_page(page);
 		put_user_page(page);
 		return ret;
 	}
@@ -368,6 +404,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
 	pte_unlock(mm);
+	unlock_page(page);	/* mapped: a truncation now finds the PTE to clear */
 	update_hiwater(mm);
 	return ret;
 }

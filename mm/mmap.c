@@ -77,6 +77,7 @@ void kmm_file_put(struct kmm_machine *m, struct kmm_file *f)
 	truncate_inode_pages_final(m, f);	/* pages, then the filesystem's release */
 	sim_rwlock_destroy(&f->i_mmap_lock);
 	sim_rwlock_destroy(&f->i_rwsem);
+	sim_rwlock_destroy(&f->invalidate_lock);
 	free(f);
 }
 

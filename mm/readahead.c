@@ -23,7 +23,9 @@
  * max(io_pages, ra_pages): io_pages is KMMD0_IO_PAGES, 4 MiB).
  *
  * Locking: none of its own; a file's ra state belongs to its open file (the
- * caller serialises reads of one open file).
+ * caller serialises reads of one open file). page_cache_ra_unbounded() adds
+ * pages under the file's invalidate_lock held for reading (not nested: its
+ * callers hold none), so it never adds one past an end truncation moved.
  */
 #include <errno.h>
 
@@ -92,8 +94,11 @@ static unsigned long get_next_ra_size(const struct file_ra_state *ra, unsigned l
 unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
 				      unsigned long lookahead)
 {
-	unsigned long end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE), read = 0;
+	unsigned long end_idx, read = 0;
 
+	/* filemap_invalidate_lock_shared(): no truncation moves the end meanwhile */
+	sim_read_lock(&f->invalidate_lock);
+	end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE);
 	for (unsigned long i = 0; i < nr; i++) {
 		unsigned long idx = index + i;
 		bool major = false;
@@ -118,6 +123,7 @@ unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, u
 		}
 		read++;
 	}
+	sim_read_unlock(&f->invalidate_lock);
 	return read;
 }
 

@@ -24,7 +24,11 @@
  * a page-cache page that others can see: writers, writeback, truncation.
  *
  * Locking: f->i_rwsem (write: write(), truncate; read: read()) ->
+ * f->invalidate_lock (write: truncation; read: a fault's read, readahead) ->
  * PG_locked -> f->i_pages_lock (the xarray, nrpages) -> lru and zone locks.
+ * A fault maps a page-cache page holding its PG_locked, after testing that
+ * the page is still in the file and below its end (truncation removes a
+ * page holding PG_locked, after setting the size).
  * The state's files_lock is a leaf.
  */
 #ifndef KMM_MM_INCLUDE_FILEMAP_H

@@ -199,6 +199,14 @@ struct kmm_file {
 	unsigned long committed;	/* shmem: pages charged at creation (shmem_acct_size) */
 	struct list_head i_mmap;	/* VMAs mapping it (vma->shared_node) */
 	struct sim_rwlock i_rwsem;	/* write(), truncate (write); read() (read) */
+	/*
+	 * Linux's mapping->invalidate_lock: truncation holds it for writing
+	 * while it sets the size and empties the cache past it; whoever adds
+	 * pages without @i_rwsem (a fault's read, readahead) holds it for
+	 * reading, and tests the size under it. So no page is added past the
+	 * end behind truncation's back. Before PG_locked.
+	 */
+	struct sim_rwlock invalidate_lock;
 	const struct address_space_operations *a_ops;	/* immutable while the file is used */
 	void *host;			/* the filesystem's inode (its business) */
 	struct kmm_machine *m;		/* immutable */

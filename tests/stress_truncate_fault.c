@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/stress_truncate_fault.c - faults on shared mappings of a file
+ * against truncation of that file, in threads: two faulters fault random
+ * pages of the mappings in (get_user_pages, reads and writes; a fault past
+ * the end fails instead of killing a process) and zap them again
+ * (MADV_DONTNEED); one thread truncates the files to random sizes, shrinking
+ * and growing them, and runs the checker after every step. A fault that
+ * maps a page truncation took out of the file, or a fault or its
+ * readahead that adds a page past the end behind truncation's back, is
+ * what the checker reports (a mapped page its file's reverse map cannot
+ * find; a page or shadow past the end of its file). A disk file and a
+ * shmem file. The seed is printed on failure (KMM_SEED=N reruns it, as far
+ * as threads rerun); KMM_QUICK=1 takes fewer steps. Built into
+ * `make test-tsan` too.
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <kmm/fs.h>
+#include <kmm/proc.h>
+#include <kmm/process.h>
+
+#include "mm/include/mm.h"
+
+#define PG 4096UL
+#define FILE_PAGES 16
+#define NFILES 2
+#define NFAULTERS 3
+
+static const char *const paths[NFILES] = { "/data/t", "/dev/shm/t" };
+
+static struct kmm_machine *machine;
+static atomic_int stop;
+
+struct faulter {
+	struct task_struct *t;
+	int fd[NFILES];
+	uint64_t addr[NFILES];	/* a shared, writable mapping of FILE_PAGES pages */
+	uint64_t seed;
+	long faults, sigbus;
+	char error[256];
+};
+
+#define fail(r, ...) do { if (!(r)->error[0]) snprintf((r)->error, sizeof((r)->error), __VA_ARGS__); } while (0)
+
+/* Fault random runs of pages in (reading or writing), drop the references, zap some. */
+static void *faulter_main(void *arg)
+{
+	struct faulter *r = arg;
+	uint64_t s = r->seed | 1;
+	struct page *pages[4];
+
+	kmm_use(machine);
+	while (!atomic_load(&stop) && !r->error[0]) {
+		int fi = (int)t_rnd(&s, NFILES);
+		unsigned long idx = (unsigned long)t_rnd(&s, FILE_PAGES);
+		unsigned long n = KMM_MIN(1 + (unsigned long)t_rnd(&s, 4), FILE_PAGES - idx);
+		unsigned int flags = t_rnd(&s, 2) ? KMM_FOLL_WRITE : 0;
+		long got = get_user_pages_remote(r->t->mm, r->addr[fi] + idx * PG, n, flags, pages);
+
+		if (got < 0) {
+			r->sigbus++;	/* past the end: SIGBUS for a process */
+		} else {
+			r->faults += got;
+			for (long i = 0; i < got; i++)
+				kmm_put_user_page(pages[i]);
+		}
+		if (t_rnd(&s, 2) &&
+		    kmm_madvise(r->t, r->addr[fi] + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
+			fail(r, "madvise: %s", kmm_last_error());
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Faulters fault pages of a disk file and a shmem file in and out while
+ * this thread truncates the files to random sizes (page-aligned or not,
+ * down to nothing and back up to the whole mapping), the checker after each
+ * truncation. Then every page must come back.
+ */
+TEST(faults_race_truncation)
+{
+	static struct faulter fl[NFAULTERS];
+	uint64_t seed = kmm_test_seed(), s = seed | 1;
+	int steps = kmm_test_quick() ? 1000 : 12000;
+	struct task_struct *tr;
+	pthread_t th[NFAULTERS];
+	int fd[NFILES];
+
+	machine = boot("mem=128M nr_cpus=5");
+	tr = kmm_spawn(machine, "truncate");
+	assert_true(tr != NULL);
+	for (int f = 0; f < NFILES; f++) {
+		fd[f] = kmm_open(tr, paths[f], KMM_O_RDWR | KMM_O_CREAT);
+		assert_true(fd[f] >= 3);
+		assert_eq(kmm_ftruncate(tr, fd[f], FILE_PAGES * PG), 0);
+	}
+	for (int i = 0; i < NFAULTERS; i++) {
+		struct faulter *r = &fl[i];
+		memset(r, 0, sizeof(*r));
+		r->t = kmm_spawn(machine, "fault");
+		assert_true(r->t != NULL);
+		r->seed = seed + 1 + (uint64_t)i;
+		for (int f = 0; f < NFILES; f++) {
+			r->fd[f] = kmm_open(r->t, paths[f], KMM_O_RDWR);
+			assert_true(r->fd[f] >= 3);
+			assert_eq(kmm_mmap_fd(r->t, r->fd[f], 0, FILE_PAGES * PG,
+					      KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &r->addr[f]), 0);
+		}
+	}
+	atomic_store(&stop, 0);
+	for (int i = 0; i < NFAULTERS; i++)
+		assert_eq(pthread_create(&th[i], NULL, faulter_main, &fl[i]), 0);
+	for (int step = 0; step < steps; step++) {
+		int f = (int)t_rnd(&s, NFILES);
+		uint64_t size = t_rnd(&s, FILE_PAGES + 1) * PG;
+
+		if (t_rnd(&s, 2) && size)
+			size -= 1 + t_rnd(&s, PG - 1);	/* a partial last page */
+		if (kmm_ftruncate(tr, fd[f], size)) {
+			kmm_test_fail(__FILE__, __LINE__, "seed %llu step %d: ftruncate(%s, %llu): %s",
+				      (unsigned long long)seed, step, paths[f], (unsigned long long)size,
+				      kmm_last_error());
+			break;
+		}
+		if (kmm_check(machine)) {
+			kmm_test_fail(__FILE__, __LINE__, "seed %llu step %d (%s to %llu bytes): kmm_check: %s",
+				      (unsigned long long)seed, step, paths[f], (unsigned long long)size,
+				      kmm_last_error());
+			break;
+		}
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < NFAULTERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < NFAULTERS; i++) {
+		if (fl[i].error[0])
+			kmm_test_fail(__FILE__, __LINE__, "seed %llu: faulter %d: %s",
+				      (unsigned long long)seed, i, fl[i].error);
+		expect_true(fl[i].faults > 0);
+		if (getenv("KMM_VERBOSE"))
+			printf("faulter %d: %ld pages faulted, %ld past the end\n", i, fl[i].faults,
+			       fl[i].sigbus);
+	}
+	expect_eq(kmm_check(machine), 0);
+	for (int i = 0; i < NFAULTERS; i++) {
+		for (int f = 0; f < NFILES; f++) {
+			assert_eq(kmm_munmap(fl[i].t, fl[i].addr[f], FILE_PAGES * PG), 0);
+			assert_eq(kmm_close(fl[i].t, fl[i].fd[f]), 0);
+		}
+		kmm_exit(fl[i].t, 0);
+	}
+	for (int f = 0; f < NFILES; f++) {
+		assert_eq(kmm_close(tr, fd[f]), 0);
+		assert_eq(kmm_unlink(machine, paths[f]), 0);
+	}
+	kmm_exit(tr, 0);
+	done(machine);
+}
