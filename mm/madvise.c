@@ -41,8 +41,16 @@ static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	page = vm_normal_page(vma, (unsigned long)va, v);
 	if (!page || !PageAnon(page) || page_mapcount(page) != 1)
 		return 0;
-	if (PageSwapCache(page) && !folio_free_swap(page))
-		return 0;	/* a swapped-out copy is still shared */
+	if (PageSwapCache(page)) {
+		/* folio_free_swap() under the page lock; a page someone holds (a swap-in) is left */
+		bool freed;
+		if (!trylock_page(page))
+			return 0;
+		freed = folio_free_swap(page);
+		unlock_page(page);
+		if (!freed)
+			return 0;	/* a swapped-out copy is still shared */
+	}
 	if (page_ref_count(page) != 1)
 		return 0;
 	pte_clear_bits(&vma->vm_mm->pgt, slot, _PAGE_DIRTY);

@@ -155,12 +155,17 @@ static inline pteval_t pte_mkdirty(pteval_t v)
 /*
  * free_swap_cache(): an anonymous page no PTE maps any more need not keep
  * its swap copy; folio_free_swap() drops it unless a swap PTE still holds
- * the slot (then the last free_swap_and_cache() or reclaim drops it).
+ * the slot (then the last free_swap_and_cache() or reclaim drops it). As
+ * folio_free_swap() wants, under the page lock: a trylock (the caller holds
+ * page_table_lock), so a page someone holds - a swap-in reading it,
+ * reclaim - keeps its copy for reclaim to drop.
  */
 static void free_swap_cache(struct page *page)
 {
-	if (PageAnon(page) && PageSwapCache(page) && page_mapcount(page) <= 0)
+	if (PageAnon(page) && PageSwapCache(page) && page_mapcount(page) <= 0 && trylock_page(page)) {
 		folio_free_swap(page);
+		unlock_page(page);
+	}
 }
 
 /* ---- Zapping ---- */
@@ -439,9 +444,15 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		return 0;
 	}
-	/* wp_can_reuse_anon_folio(): a swap copy no other PTE needs is dropped first */
-	if (old && PageAnon(old) && PageSwapCache(old) && page_mapcount(old) == 1)
+	/*
+	 * wp_can_reuse_anon_folio(): a swap copy no other PTE needs is dropped
+	 * first, under the page lock (a trylock: a page someone holds keeps
+	 * its copy, and its swap cache's reference makes us copy it)
+	 */
+	if (old && PageAnon(old) && PageSwapCache(old) && page_mapcount(old) == 1 && trylock_page(old)) {
 		folio_free_swap(old);
+		unlock_page(old);
+	}
 	if (old && PageAnon(old) && page_ref_count(old) == 1) {
 		/* wp_page_reuse(): sole reference, no copy */
 		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);

@@ -170,6 +170,7 @@ bool folio_free_swap(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
 
+	VM_BUG_ON_PAGE(!page_flag_test(page, PG_locked), page);	/* as Linux's */
 	if (!pressure_of(m) || !PageSwapCache(page) || page_flag_test(page, PG_writeback))
 		return false;	/* (under writeback: the write's completion must find it cached) */
 	if (swp_swapcount(m, page_swap_entry(page)) > 0)

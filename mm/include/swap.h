@@ -181,7 +181,9 @@ int swp_swapcount(struct kmm_machine *m, swp_entry_t entry);
 /**
  * folio_free_swap() - if @page is in the swap cache and no PTE holds its
  * entry any more, drop it from the cache and free the slot.
- * Return: true if it did. Context: the caller holds a reference.
+ * Return: true if it did. Context: the caller holds a reference and the
+ * page lock (a reader of the slot, swapoff and reclaim hold it while they
+ * use the page as the slot's copy).
  */
 bool folio_free_swap(struct page *page);
 
