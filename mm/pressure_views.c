@@ -172,6 +172,7 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 	struct kmm_machine *m = t->machine;
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
+	struct page *page = NULL;
 	pteval_t pte;
 	int token;
 
@@ -185,11 +186,20 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 		return -ESRCH;
 	}
 	mmap_read_lock(mm);
+	vma = find_vma(mm, v->va);
+	if (vma && vma->vm_start > v->va)
+		vma = NULL;
+	/*
+	 * The page a present PTE maps is taken with a reference under the
+	 * page-table lock (as follow_page_pte): once the lock is dropped a zap
+	 * may free it, and its frame could be viewed as someone else's page.
+	 */
 	spin_lock(&mm->page_table_lock);
 	pte = pgtable_get_pte(&mm->pgt, v->va);
+	if (vma && pte_present(pte) && (page = vm_normal_page(vma, v->va, pte)) != NULL)
+		get_page(page);
 	spin_unlock(&mm->page_table_lock);
-	vma = find_vma(mm, v->va);
-	if (!vma || vma->vm_start > v->va) {
+	if (!vma) {
 		v->where = PAGE_WHERE_UNMAPPED;
 	} else if (pte_none(pte)) {
 		v->where = PAGE_WHERE_NONE;
@@ -206,8 +216,6 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 			put_user_page_ref(cached);
 		}
 	} else {
-		struct page *page = vm_normal_page(vma, v->va, pte);
-
 		v->young = pte_young(pte);
 		v->dirty = pte_dirty(pte);
 		if (!page) {
@@ -219,6 +227,8 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 				view_swap_entry(m, page_swap_entry(page), v);
 		}
 	}
+	if (page)
+		put_user_page_ref(page);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	procs_exit(m, token);
