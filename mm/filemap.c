@@ -659,7 +659,7 @@ static bool remove_page_locked(struct kmm_file *f, struct page *page, bool recla
 		xa_store(&f->i_shadows, page->index, (void *)workingset_eviction(page));	/* no memory: none */
 	}
 	f->nrpages--;
-	page->mapping = NULL;
+	__atomic_store_n(&page->mapping, NULL, __ATOMIC_RELAXED);	/* PageAnon() reads it racily */
 	spin_unlock(&f->i_pages_lock);
 	account_cache_page(f, page, -1);
 	page_flag_clear(page, PG_readahead);

@@ -134,7 +134,12 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 
 bool PageAnon(const struct page *page)
 {
-	return ((unsigned long)page->mapping & PAGE_MAPPING_ANON) != 0;
+	/*
+	 * Read racily, as Linux's folio_test_anon: a zap asks it of a page whose
+	 * PTE it holds while truncation, holding the page lock, may be
+	 * clearing a file page's ->mapping (either way: not anonymous).
+	 */
+	return ((unsigned long)__atomic_load_n(&page->mapping, __ATOMIC_RELAXED) & PAGE_MAPPING_ANON) != 0;
 }
 
 static inline pg_data_t *page_pgdat(const struct page *page)

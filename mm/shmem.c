@@ -215,7 +215,7 @@ int shmem_writeout(struct page *page)
 	xa_erase(&f->i_pages, idx);
 	f->nrpages--;
 	f->swapped++;
-	page->mapping = NULL;
+	__atomic_store_n(&page->mapping, NULL, __ATOMIC_RELAXED);	/* PageAnon() reads it racily */
 	spin_unlock(&f->i_pages_lock);
 	account_shmem_page(page, -1);
 	page_flag_clear(page, PG_readahead);
