@@ -8,9 +8,16 @@
  * to swap and come back through every kind of lookup (mm/shmem.c). Every
  * page of every object has a shadow tag (0: never written, reads as zero),
  * so every read checks the bytes that came back; kmm_check runs after every
- * step (the swap checker counts the shmem indexes' entries). At the end
- * everything is verified, every object goes, and every frame and slot must
- * be free again. KMM_QUICK=1 takes fewer steps; KMM_SEED replays a run.
+ * step (the swap checker counts the shmem indexes' entries). Now and then a
+ * random page of a tmpfs file that is on swap (and not in the swap cache)
+ * is made unreadable (the swap-in hook fails every read of its slot while
+ * its index holds it): from then on every read() or write() of that page
+ * fails with EIO - the first read poisons the index and frees the slot,
+ * swapoff poisons it too and completes - until truncation takes the index
+ * (the mappings' walks leave such a page alone: a fault there is SIGBUS).
+ * At the end everything is verified, every object goes, and every frame
+ * and slot must be free again. KMM_QUICK=1 takes fewer steps; KMM_SEED
+ * replays a run.
  */
 #include "tests/swap_test.h"
 
@@ -21,6 +28,8 @@
 
 #include <kmm/fs.h>
 
+#include "mm/include/filemap.h"
+
 #define MAX_TASKS	4
 #define MAX_REGIONS	4
 #define MAX_FILES	3
@@ -29,6 +38,7 @@
 /* A shmem object: a tmpfs file or the object behind a shared anonymous mapping. */
 struct obj {
 	uint64_t *tag;		/* per page; 0 = never written (zero) */
+	bool *bad;		/* per page: its read failed or will (EIO from now on) */
 	uint64_t size;		/* pages: the file's size, or the mapping's length */
 	int refs;		/* regions mapping it, plus one while a file is linked */
 	bool file;
@@ -54,6 +64,7 @@ static struct obj *obj_new(uint64_t size, bool file, const char *path)
 	struct obj *o = calloc(1, sizeof(*o));
 
 	o->tag = calloc(MAX_PAGES, sizeof(uint64_t));
+	o->bad = calloc(MAX_PAGES, sizeof(bool));
 	o->size = size;
 	o->refs = 1;
 	o->file = file;
@@ -61,10 +72,62 @@ static struct obj *obj_new(uint64_t size, bool file, const char *path)
 	return o;
 }
 
+/* ---- Unreadable slots ---- */
+
+#define MAX_BAD 16
+
+/* A slot whose reads fail while index @idx of @f holds it (a page of @o). */
+struct bad_slot {
+	struct kmm_file *f;
+	unsigned long idx;
+	swp_entry_t entry;
+	struct obj *o;
+};
+static struct bad_slot bad[MAX_BAD];
+static int nr_bad;
+static unsigned long made_bad, eio_seen;	/* KMM_VERBOSE reports them */
+
+/* Does index @b->idx of @b->f still hold @b->entry (as mm/shmem.c stores it: an odd value)? */
+static bool bad_slot_held(const struct bad_slot *b)
+{
+	void *v;
+
+	spin_lock(&b->f->i_pages_lock);
+	v = xa_load(&b->f->i_swap, b->idx);
+	spin_unlock(&b->f->i_pages_lock);
+	return v == (void *)(uintptr_t)((b->entry.val << 1) | 1);
+}
+
+/* The swap-in hook: a read of a slot a bad index still holds fails. */
+static int fail_bad_slots(void *arg, int point, struct page *page, swp_entry_t entry)
+{
+	(void)arg;
+	(void)page;
+	if (point != SWAPIN_HOOK_READ)
+		return 0;
+	for (int i = 0; i < nr_bad; i++)
+		if (bad[i].entry.val == entry.val && bad_slot_held(&bad[i]))
+			return -EIO;
+	return 0;
+}
+
+/* Forget the bad slots no index holds any more (poisoned, truncated), or all of @o's. */
+static void prune_bad(struct obj *o)
+{
+	for (int i = 0; i < nr_bad;) {
+		if (bad[i].o == o || (!o && !bad_slot_held(&bad[i])))
+			bad[i] = bad[--nr_bad];
+		else
+			i++;
+	}
+}
+
 static void obj_put(struct obj *o)
 {
 	if (--o->refs == 0) {
+		prune_bad(o);	/* its file goes with it */
 		free(o->tag);
+		free(o->bad);
 		free(o);
 	}
 }
@@ -87,6 +150,8 @@ static bool region_check(struct task_struct *t, struct region *r, uint64_t i)
 {
 	uint64_t buf[PAGE_SIZE / 8];
 
+	if (r->o->bad[i])
+		return true;	/* unreadable: SIGBUS (the process would die) */
 	if (kmm_access(t, r->addr + i * PAGE_SIZE, buf, PAGE_SIZE, false))
 		return kmm_test_fail(__FILE__, __LINE__, "read through the mapping: %s", kmm_last_error());
 	return check_words(buf, r->o, i, "mapped");
@@ -121,6 +186,90 @@ static int open_file(struct task_struct *t, struct obj *o)
 	return fd;
 }
 
+/* The kmm_file behind @o (a linked tmpfs file): the file of a mapping of it, for a moment. */
+static struct kmm_file *kfile_of(struct task_struct *t, struct obj *o)
+{
+	struct kmm_file *f = NULL;
+	uint64_t addr;
+	int fd = open_file(t, o);
+
+	if (fd < 0)
+		return NULL;
+	if (!kmm_mmap_fd(t, fd, 0, PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &addr)) {
+		mmap_read_lock(t->mm);
+		f = find_vma(t->mm, addr)->vm_file;
+		mmap_read_unlock(t->mm);
+		kmm_munmap(t, addr, PAGE_SIZE);
+	}
+	kmm_close(t, fd);
+	return f;
+}
+
+struct swapped {
+	struct kmm_file *f;
+	unsigned long n, idx[MAX_PAGES];
+	swp_entry_t entry[MAX_PAGES];
+};
+
+static int take_swapped(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e)
+{
+	struct swapped *sw = arg;
+
+	if (f == sw->f && sw->n < MAX_PAGES) {
+		sw->idx[sw->n] = idx;
+		sw->entry[sw->n++] = e;
+	}
+	return 0;
+}
+
+/*
+ * Make a random page of tmpfs file @o that is on swap, not in the swap
+ * cache, unreadable: its index will read back as EIO from now on.
+ */
+static bool make_unreadable(struct kmm_machine *m, struct proc *p, struct obj *o, uint64_t *s)
+{
+	static struct swapped sw;
+	int token;
+
+	prune_bad(NULL);
+	if (!o->size)
+		return true;
+	if (nr_bad == MAX_BAD || !(sw.f = kfile_of(p->t, o)))
+		return nr_bad == MAX_BAD || kmm_test_fail(__FILE__, __LINE__, "no file behind %s", o->path);
+	sw.n = 0;
+	token = procs_stop(m);
+	shmem_for_each_swap_entry(m, take_swapped, &sw);
+	if (token != -EDEADLK)
+		procs_resume(m);
+	for (unsigned long tries = 0; sw.n && tries < 8; tries++) {
+		unsigned long k = (unsigned long)t_rnd(s, sw.n);
+		struct page *cached = swap_cache_get(m, sw.entry[k]);
+		if (cached) {
+			put_user_page_ref(cached);	/* its bytes are in RAM: no read would fail */
+			continue;
+		}
+		if (o->bad[sw.idx[k]] || sw.idx[k] >= o->size)
+			continue;
+		bad[nr_bad++] = (struct bad_slot){ sw.f, sw.idx[k], sw.entry[k], o };
+		o->bad[sw.idx[k]] = true;
+		made_bad++;
+		if (t_rnd(s, 2)) {
+			/* read it now (the index is poisoned and its slot freed), or leave it for later */
+			uint64_t buf[PAGE_SIZE / 8];
+			int fd = open_file(p->t, o);
+			long r = fd < 0 ? -EBADF : kmm_pread(p->t, fd, buf, PAGE_SIZE, sw.idx[k] * PAGE_SIZE);
+			if (fd >= 0)
+				kmm_close(p->t, fd);
+			if (r != -EIO)
+				return kmm_test_fail(__FILE__, __LINE__, "pread of page %lu of %s made unreadable:"
+						     " %ld, expected -EIO", sw.idx[k], o->path, r);
+			eio_seen++;
+		}
+		return true;
+	}
+	return true;
+}
+
 static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsigned long n)
 {
 	int k = (int)t_rnd(s, MAX_FILES);
@@ -138,7 +287,7 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		files[k] = obj_new(0, true, path);
 		return true;
 	}
-	switch (t_rnd(s, 6)) {
+	switch (t_rnd(s, 7)) {
 	case 0: case 1: {	/* pwrite a run of pages (the file may grow) */
 		uint64_t first = t_rnd(s, MAX_PAGES), len = 1 + t_rnd(s, 128);
 		if ((fd = open_file(p->t, o)) < 0)
@@ -146,6 +295,14 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		for (uint64_t i = first; i < MAX_PAGES && i < first + len; i++) {
 			uint64_t tag = next_tag++;
 			fill_page(buf, i, tag);
+			if (o->bad[i]) {
+				long r = kmm_pwrite(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE);
+				if (r != -EIO)
+					return kmm_test_fail(__FILE__, __LINE__, "pwrite of unreadable page %"
+							     PRIu64 " of %s: %ld, expected -EIO", i, o->path, r);
+				eio_seen++;
+				continue;
+			}
 			if (kmm_pwrite(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE)
 				return kmm_test_fail(__FILE__, __LINE__, "pwrite: %s", kmm_last_error());
 			o->tag[i] = tag;
@@ -160,7 +317,15 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		if ((fd = open_file(p->t, o)) < 0)
 			return false;
 		for (uint64_t i = first; i < o->size && i < first + len; i++) {
-			if (kmm_pread(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE)
+			long r = kmm_pread(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE);
+			if (o->bad[i] && r == -EIO) {
+				eio_seen++;
+				continue;
+			}
+			if (o->bad[i])
+				return kmm_test_fail(__FILE__, __LINE__, "pread of unreadable page %" PRIu64
+						     " of %s: %ld, expected -EIO", i, o->path, r);
+			if (r != PAGE_SIZE)
 				return kmm_test_fail(__FILE__, __LINE__, "pread: %s", kmm_last_error());
 			if (!check_words(buf, o, i, "read"))
 				return false;
@@ -175,11 +340,15 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		if (kmm_ftruncate(p->t, fd, size * PAGE_SIZE))
 			return kmm_test_fail(__FILE__, __LINE__, "ftruncate: %s", kmm_last_error());
 		kmm_close(p->t, fd);
-		for (uint64_t i = size; i < MAX_PAGES; i++)
+		for (uint64_t i = size; i < MAX_PAGES; i++) {
 			o->tag[i] = 0;
+			o->bad[i] = false;	/* the index went, and its entry */
+		}
 		o->size = size;
 		return true;
 	}
+	case 5:		/* a page on swap becomes unreadable, one time in 4 */
+		return t_rnd(s, 4) || make_unreadable(m, p, o, s);
 	default:	/* unlink it (the mappings keep the object) */
 		if (t_rnd(s, 3))
 			return true;
@@ -237,6 +406,8 @@ static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigne
 		uint64_t span = region_span(r), first = t_rnd(s, span), len = 1 + t_rnd(s, 64);
 		for (uint64_t i = first; i < span && i < first + len; i++) {
 			uint64_t tag = next_tag++;
+			if (r->o->bad[i])
+				continue;	/* SIGBUS: the process would die */
 			if (write_page(p->t, r->addr, i, tag))
 				return kmm_test_fail(__FILE__, __LINE__, "write: %s", kmm_last_error());
 			r->o->tag[i] = tag;
@@ -303,6 +474,9 @@ static void run(uint64_t seed, unsigned long steps)
 
 	next_tag = 1;
 	memset(files, 0, sizeof(files));
+	nr_bad = 0;
+	made_bad = eio_seen = 0;
+	pressure_of(m)->swapin_hook = fail_bad_slots;
 	for (unsigned long n = 0; n < steps; n++) {
 		if (!step(m, procs, &s, n)) {
 			kmm_test_fail(__FILE__, __LINE__, "step %lu failed", n);
@@ -332,7 +506,10 @@ static void run(uint64_t seed, unsigned long steps)
 		}
 		if (o && (fd = open_file(t, o)) >= 0) {	/* open_file fails the test itself */
 			for (uint64_t i = 0; i < o->size; i++) {
-				if (kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE) {
+				long r = kmm_pread(t, fd, buf, PAGE_SIZE, i * PAGE_SIZE);
+				if (o->bad[i] && r == -EIO)
+					continue;
+				if (r != PAGE_SIZE) {
 					kmm_test_fail(__FILE__, __LINE__, "final read of page %llu of file %d failed",
 						      (unsigned long long)i, k);
 					break;
@@ -346,6 +523,8 @@ static void run(uint64_t seed, unsigned long steps)
 		kmm_task_release(t);
 	}
 out:
+	if (getenv("KMM_VERBOSE"))
+		printf("pages made unreadable %lu, EIO seen %lu\n", made_bad, eio_seen);
 	expect_true(vm_event(m, PSWPOUT) > 0);
 	expect_true(vm_event(m, PSWPIN) > 0);
 	for (int i = 0; i < MAX_TASKS; i++) {
