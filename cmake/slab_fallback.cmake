@@ -19,6 +19,7 @@ set(KMM_SLAB_H_SOURCES
   ${CMAKE_SOURCE_DIR}/mm/shrinker.c
   ${CMAKE_SOURCE_DIR}/mm/slab_common.c
   ${CMAKE_SOURCE_DIR}/mm/slub.c
+  ${CMAKE_SOURCE_DIR}/mm/slub_cache.c
   ${CMAKE_SOURCE_DIR}/mm/slub_debug.c
   ${CMAKE_SOURCE_DIR}/mm/slub_layout.c
   ${CMAKE_SOURCE_DIR}/mm/slub_machine.c)
@@ -42,15 +43,15 @@ add_library(kmm_slab_nocx16_objs OBJECT ${KMM_SLAB_H_SOURCES})
 target_include_directories(kmm_slab_nocx16_objs PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_compile_options(kmm_slab_nocx16_objs PRIVATE ${_kmm_nocx16_flags})
 
-# libkmm's objects less the six above, plus their -mno-cx16 builds.
-set(_kmm_slab_re "/mm/(shrinker|slab_common|slub|slub_debug|slub_layout|slub_machine)[.]c[.]o")
+# libkmm's objects less the seven above, plus their -mno-cx16 builds.
+set(_kmm_slab_re "/mm/(shrinker|slab_common|slub|slub_cache|slub_debug|slub_layout|slub_machine)[.]c[.]o")
 add_library(kmm_slab_nocx16 STATIC
   "$<FILTER:$<TARGET_OBJECTS:kmm_objs>,EXCLUDE,${_kmm_slab_re}>"
   $<TARGET_OBJECTS:kmm_slab_nocx16_objs>)
 target_include_directories(kmm_slab_nocx16 PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(kmm_slab_nocx16 PUBLIC Threads::Threads m)
 
-foreach(_t unit_slab stress_slab)
+foreach(_t unit_slab unit_slab_sheaf stress_slab)
   add_executable(${_t}_nocx16 ${CMAKE_SOURCE_DIR}/tests/${_t}.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
   target_compile_options(${_t}_nocx16 PRIVATE ${_kmm_nocx16_flags})
   target_link_libraries(${_t}_nocx16 PRIVATE kmm_slab_nocx16)

@@ -171,6 +171,21 @@ static inline int slab_nid(const struct slab *slab)
 	return (int)((flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1));
 }
 
+/*
+ * A CPU's sheaf (slab_sheaves=on; the malloc shim boots its machine so):
+ * an array of up to s->sheaf_capacity freed objects of any slab of the
+ * cache, as Linux 6.18's per-CPU sheaves. A free pushes the object there and
+ * an allocation pops the last one pushed, before the cpu slab: a program
+ * that frees objects scattered over many slabs (any long-lived heap) would
+ * otherwise pay a lockless swap on a remote slab per free and, per refill of
+ * the cpu slab, a freeze of a partial slab that holds only the few objects
+ * freed into it. A full sheaf gives its older half back to their slabs
+ * (sheaf_flush()). An object in a sheaf counts as in use in its slab
+ * (slab->inuse) and its shadow byte says FREE: a second free of it is a
+ * double free, as for any free object, and the checker accounts for it.
+ */
+#define SLAB_SHEAF_MAX 32
+
 /* Per CPU slot. */
 /* Guarded by the CPU slot's guard (mm/include/cpu_slot.h), as Linux's local lock. */
 struct kmem_cache_cpu {
@@ -181,6 +196,8 @@ struct kmem_cache_cpu {
 	unsigned int nr_free;		/* objects on freelist */
 	unsigned int nr_partial;	/* slabs on @partial */
 	struct list_head partial;	/* per-CPU partial slabs (slab->slab_list) */
+	unsigned int sheaf_nr;		/* objects in @sheaf */
+	void *sheaf[SLAB_SHEAF_MAX];	/* freed objects, newest last (see above) */
 } __attribute__((aligned(64)));
 
 /* Per node. */
@@ -239,6 +256,8 @@ struct kmem_cache {
 	 * debug flags, SLAB_FAST_HARDENED. Immutable after creation.
 	 */
 	unsigned int slowpath_flags;
+	/* Objects a CPU's sheaf holds at most; 0: no sheaves (immutable after creation). */
+	unsigned int sheaf_capacity;
 	unsigned long random;		/* freelist hardening key (0 if off) */
 	unsigned long swab_mask;	/* ~0 with hardening, 0 without */
 	unsigned int *random_seq;	/* freelist shuffle sequence, or NULL */
@@ -276,6 +295,7 @@ struct slab_machine {
 	char debug_slabs[256];		/* ",a,b" cache list; "" means all caches */
 	bool hardened;			/* slab_freelist_hardened=on */
 	bool randomize;			/* slab_freelist_random=on */
+	bool sheaves;			/* slab_sheaves=on: per-CPU sheaves for caches without debug */
 	uint64_t rng;			/* deterministic per machine; rng_lock */
 	spinlock_t rng_lock;
 	/* Shadow: one byte per 8-byte granule of the direct map (KASAN's ratio). */
@@ -471,6 +491,34 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
 {
 	*(void **)((char *)obj + s->offset) = fp;
 }
+
+/*
+ * A sheaf's links: an object in a sheaf keeps, at its free pointer, the
+ * object below it in the sheaf (NULL at the bottom), as if the sheaf were a
+ * freelist, so a write after free that hits that word is caught when the
+ * object leaves the sheaf (its link no longer matches), as a corrupt free
+ * pointer is on a freelist. @hardened: encoded as free pointers are.
+ */
+static inline void *sheaf_below(const struct kmem_cache_cpu *c, unsigned int k)
+{
+	return k ? c->sheaf[k - 1] : NULL;
+}
+
+static inline void sheaf_link(const struct kmem_cache *s, void *obj, void *below, bool hardened)
+{
+	if (hardened)
+		set_freepointer(s, obj, below);
+	else
+		set_freepointer_plain(s, obj, below);
+}
+
+static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, void *below, bool hardened)
+{
+	return (hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj)) == below;
+}
+
+/* sheaf_bad_link() - report a sheaf object whose link was overwritten (mm/slub_debug.c). */
+void sheaf_bad_link(struct kmem_cache *s, void *obj);
 
 /* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
 
@@ -745,6 +793,35 @@ unsigned long slab_full_off(struct kmem_cache *s, int nid);
 int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, void *arg),
 			   void *arg);
 /* slub_check(), slab_count(), slab_node_counts(), slab_draw(): mm/include/slab.h */
+
+/* ---- mm/slub_cache.c ---- */
+
+/** new_slab() - a fresh slab of @s from the page allocator, its objects chained; NULL if none. */
+struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node);
+/** discard_slab() - a slab that left every list: free it, or queue it for the grace period. */
+void discard_slab(struct kmem_cache *s, struct slab *slab);
+/** list_remove_locked() - take @slab off the node list it is on. Context: n->list_lock. */
+void list_remove_locked(struct kmem_cache_node *n, struct slab *slab);
+/**
+ * place_slab_locked() - put an unfrozen slab with @inuse objects in use on
+ * the list that count says (an empty one beyond min_partial leaves the
+ * node). Return: true if the caller must discard @slab after dropping
+ * list_lock. Context: n->list_lock.
+ */
+bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
+		       unsigned int inuse);
+
+/* ---- mm/slub.c (the slow paths mm/slub_cache.c uses) ---- */
+
+/** deactivate_slab() - give @c's cpu slab back to its node. Context: the slot's guard held. */
+void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c);
+/** put_partials() - give @c's partial slabs back to their nodes. Context: the slot's guard held. */
+void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c);
+/**
+ * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
+ * slabs. Context: @c's slot held by this thread, which has a slot of its own.
+ */
+void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr);
 
 /* ---- mm/slab_common.c ---- */
 

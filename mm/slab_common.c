@@ -26,6 +26,10 @@
  *   slab_freelist_random=on|off     each new slab's free chain follows a
  *	per-cache shuffled sequence from a random start
  *	(CONFIG_SLAB_FREELIST_RANDOM); off by default.
+ *   slab_sheaves=on|off   per-CPU sheaves of freed objects (Linux 6.18's
+ *	sheaves, mm/slab.h) for every cache without debug flags; off by
+ *	default, so /proc/slabinfo counts as Linux 6.12 does; the malloc shim
+ *	turns them on.
  * kmm's randomness is seeded from the command line, so a boot is
  * reproducible; it is a teaching and testing aid, not a security boundary.
  *
@@ -207,6 +211,7 @@ void slab_boot_options(void)
 	kmm_register_boot_option("slub_debug", validate_slab_debug);
 	kmm_register_boot_option("slab_freelist_hardened", validate_on_off);
 	kmm_register_boot_option("slab_freelist_random", validate_on_off);
+	kmm_register_boot_option("slab_sheaves", validate_on_off);
 }
 
 static int parse_slab_options(struct kmm_machine *m)
@@ -237,6 +242,8 @@ static int parse_slab_options(struct kmm_machine *m)
 		st->hardened = option_on(v);
 	if (cmdline_option(m, "slab_freelist_random", v, sizeof(v)))
 		st->randomize = option_on(v);
+	if (cmdline_option(m, "slab_sheaves", v, sizeof(v)))
+		st->sheaves = option_on(v);
 	return 0;
 }
 
@@ -641,6 +648,19 @@ int kmem_cache_shrink(struct kmem_cache *s)
 unsigned int kmem_cache_size(struct kmem_cache *s)
 {
 	return s->object_size;
+}
+
+/**
+ * kmem_cache_obj_align() - the largest power of two (up to a page) that
+ * divides the address of every object @s can hand out: slabs start on a
+ * page, objects s->size apart, after the colour (a multiple of colour_off)
+ * and the left red zone.
+ */
+unsigned long kmem_cache_obj_align(const struct kmem_cache *s)
+{
+	unsigned long bits = PAGE_SIZE | s->size | s->red_left_pad | (s->colour ? s->colour_off : 0);
+
+	return bits & -bits;
 }
 
 const char *kmem_cache_name(const struct kmem_cache *s)

@@ -39,7 +39,8 @@
  *
  * The debug reports and checks, the counts and drawing, and the checker are
  * in mm/slub_debug.c; a cache's layout (calculate_sizes() and the orders) is
- * in mm/slub_layout.c; a machine's slab state, its RCU grace periods and its
+ * in mm/slub_layout.c; making and discarding slabs, the node lists and the
+ * cache-wide operations (flush_all, shrink, shutdown) in mm/slub_cache.c; a machine's slab state, its RCU grace periods and its
  * teardown in mm/slub_machine.c; the helpers these files use are in mm/slab.h.
  *
  * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
@@ -89,217 +90,6 @@ struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
 }
 
 
-/* ---- Slab creation and destruction ---- */
-
-unsigned long slab_rng_next(struct slab_machine *st)
-{
-	spin_lock(&st->rng_lock);
-	uint64_t x = st->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	st->rng = x;
-	spin_unlock(&st->rng_lock);
-	return (unsigned long)(x * 0x2545f4914f6cdd1dull);
-}
-
-static inline enum node_stat_item slab_stat_item(const struct kmem_cache *s)
-{
-	return (s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B;
-}
-
-static struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
-{
-	struct kmm_machine *m = s->machine;
-	struct slab_machine *st = slab_state(m);
-	gfp_t flags = (gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_NOWARN | __GFP_NORETRY |
-			      __GFP_NOFAIL | __GFP_HIGH | __GFP_MEMALLOC | __GFP_NOMEMALLOC |
-			      __GFP_THISNODE | __GFP_HARDWALL | __GFP_RETRY_MAYFAIL)) |
-		      s->allocflags;
-	unsigned int order = s->order, objects = s->objects;
-	struct page *page;
-
-	page = kmm_alloc_pages(m, (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL, order,
-			       node);
-	/* as allocate_slab(): the first try may fail under pressure; the second,
-	 * at the minimum order (maybe the same), has the caller's own flags */
-	if (!page) {
-		order = s->min_order;
-		objects = s->min_objects;
-		page = kmm_alloc_pages(m, flags, order, node);
-	}
-	if (!page)
-		return NULL;
-
-	struct slab *slab = page_slab(page);
-	char *addr = slab_addr_m(m, slab);
-	size_t bytes = PAGE_SIZE << order;
-	unsigned int colours = (unsigned int)((bytes - (size_t)objects * s->size) / s->colour_off);
-	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
-
-	slab->slab_list.next = slab->slab_list.prev = NULL;
-	slab->slab_cache = s;
-	slab->freelist = NULL;
-	slab->inuse = 0;
-	slab->objects = (unsigned short)objects;
-	slab->frozen = 0;
-	slab_set_list(slab, SLAB_LIST_NONE);
-	slab->colour = 0;
-	if (colours > 1)
-		slab->colour = (unsigned short)((__atomic_fetch_add(&n->colour_next, 1,
-								    __ATOMIC_RELAXED) %
-						 colours) * s->colour_off);
-	slab->rcu_seq = 0;
-	__page_set_type_release(page, PGTY_slab);	/* for_each_full_off_slab() */
-	/* No FREE marks left by an earlier slab here: those starts were never this slab's. */
-	memset(shadow_of(st, m, addr), 0, bytes >> 3);
-
-	if (s->flags & SLAB_POISON)
-		memset(addr, POISON_INUSE, bytes);
-
-	/* Set up every object, then chain them (in shuffled order if asked). */
-	for (unsigned int i = 0; i < objects; i++) {
-		void *p = index_to_obj(s, slab, i);
-		if (kmem_cache_debug(s)) {
-			init_object(s, p, SLUB_RED_INACTIVE);
-			init_tracking(s, p);
-		}
-		if (s->ctor)
-			s->ctor(p);
-	}
-	void *prev = NULL;
-	if (s->random_seq) {
-		unsigned int pos = (unsigned int)(slab_rng_next(st) % s->objects);
-		for (unsigned int k = 0; k < s->objects; k++) {
-			unsigned int idx = s->random_seq[(pos + k) % s->objects];
-			if (idx >= objects)
-				continue;
-			void *p = index_to_obj(s, slab, idx);
-			if (prev)
-				set_freepointer(s, prev, p);
-			else
-				slab->freelist = p;
-			prev = p;
-		}
-	} else {
-		for (unsigned int i = 0; i < objects; i++) {
-			void *p = index_to_obj(s, slab, i);
-			if (prev)
-				set_freepointer(s, prev, p);
-			else
-				slab->freelist = p;
-			prev = p;
-		}
-	}
-	set_freepointer(s, prev, NULL);
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s), (long)bytes);
-	return slab;
-}
-
-/* Return the slab's pages to the buddy allocator. No slab lock held. */
-void __free_slab(struct kmem_cache *s, struct slab *slab)
-{
-	struct kmm_machine *m = s->machine;
-	struct page *page = slab_page(slab);
-	unsigned int order = slab_order(slab);
-
-	if (kmem_cache_debug(s))
-		slab_pad_check(s, slab);
-	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s),
-			    -(long)(PAGE_SIZE << order));
-	slab->slab_list.next = slab->slab_list.prev = NULL;
-	slab->slab_cache = NULL;
-	slab->freelist = NULL;
-	slab->inuse = slab->objects = 0;
-	slab->frozen = 0;
-	slab_set_list(slab, SLAB_LIST_NONE);
-	slab->colour = 0;
-	slab->rcu_seq = 0;
-	__page_clear_type(page);
-	__free_pages(page, order);
-}
-
-/* A slab that left every list: free it, or queue it for the grace period. */
-static void discard_slab(struct kmem_cache *s, struct slab *slab)
-{
-	if (s->flags & SLAB_TYPESAFE_BY_RCU) {
-		struct slab_machine *st = slab_state(s->machine);
-		spin_lock(&st->rcu_lock);
-		slab_set_list(slab, SLAB_LIST_RCU);
-		slab->rcu_seq = st->rcu_seq;
-		list_add_tail(&slab->slab_list, &st->rcu_pending);
-		st->nr_rcu_pending++;
-		spin_unlock(&st->rcu_lock);
-		return;
-	}
-	__free_slab(s, slab);
-}
-
-/* ---- Node lists (n->list_lock held) ---- */
-
-static void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
-{
-	lockdep_assert_held(&n->list_lock);
-	switch (slab_list_id(slab)) {
-	case SLAB_LIST_PARTIAL:
-		n->nr_partial--;
-		break;
-	case SLAB_LIST_EMPTY:
-		n->nr_partial--;
-		n->nr_empty--;
-		break;
-	case SLAB_LIST_FULL:
-		n->nr_full--;
-		break;
-	case SLAB_LIST_FULL_OFF:	/* on no list */
-		slab_set_list(slab, SLAB_LIST_NONE);
-		return;
-	default:
-		return;
-	}
-	list_del(&slab->slab_list);
-	slab_set_list(slab, SLAB_LIST_NONE);
-}
-
-/*
- * Put an unfrozen slab on the list its inuse count says. An empty slab is
- * kept only while the node has fewer than min_partial partial slabs (Linux's
- * rule); otherwise it leaves the node and the caller discards it. A full slab
- * goes on no list (SLAB_LIST_FULL_OFF), a debug cache's on n->full.
- * Return: true if the caller must discard @slab (after dropping list_lock).
- */
-static bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
-			      unsigned int inuse)
-{
-	lockdep_assert_held(&n->list_lock);
-	if (inuse == 0) {
-		if (n->nr_partial >= s->min_partial) {
-			n->nr_slabs--;
-			n->total_objects -= slab->objects;
-			slab_set_list(slab, SLAB_LIST_NONE);
-			return true;
-		}
-		list_add(&slab->slab_list, &n->empty);
-		slab_set_list(slab, SLAB_LIST_EMPTY);
-		n->nr_partial++;
-		n->nr_empty++;
-	} else if (inuse == slab->objects) {
-		if (kmem_cache_debug(s)) {
-			list_add(&slab->slab_list, &n->full);
-			slab_set_list(slab, SLAB_LIST_FULL);
-			n->nr_full++;
-		} else {
-			slab_set_list(slab, SLAB_LIST_FULL_OFF);
-		}
-	} else {
-		list_add_tail(&slab->slab_list, &n->partial);
-		slab_set_list(slab, SLAB_LIST_PARTIAL);
-		n->nr_partial++;
-	}
-	return false;
-}
-
-
 /* ---- The per-CPU slab ---- */
 
 static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
@@ -319,7 +109,7 @@ static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
  * slab->freelist and the slab goes on the list its count says.
  * Context: the slot's guard held; takes list_lock and the slab lock.
  */
-static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab *slab = c->slab;
 	struct kmem_cache_node *n;
@@ -364,8 +154,90 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		discard_slab(s, slab);
 }
 
-/* Freeze @slab (taken off its list) as @c's cpu slab. Caller holds list_lock. */
-static void freeze_slab_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+#if SLAB_CMPXCHG_DOUBLE
+/*
+ * Freeze @slab (taken off its list, or off this CPU's partial list) as @c's
+ * cpu slab: its free objects become the CPU's, inuse goes to objects, the
+ * frozen bit and the list byte are set - all in one slab_cmpxchg(), which
+ * is all a lockless free racing with it needs (it retries), where
+ * slab_lock() and slab_unlock() took two. Linux's get_partial freezes with
+ * one cmpxchg_double too (acquire_slab). Context: the slot's guard held
+ * (list_lock too when @slab came off a node list).
+ */
+static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	int spins = 0;
+
+	for (;;) {
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		struct slab new;
+
+		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
+			slab_lock_wait(&spins);
+			continue;
+		}
+		new.counters = counters;
+		new.inuse = new.objects;
+		new.frozen = 1;
+		new.list = SLAB_LIST_CPU;
+		if (slab_cmpxchg(slab, fl, counters, NULL, new.counters)) {
+			struct slab old;
+			old.counters = counters;
+			c->freelist = fl;
+			c->nr_free = (unsigned int)(old.objects - old.inuse);
+			break;
+		}
+	}
+	cpu_set_slab(s, c, slab);
+}
+
+/*
+ * The cpu slab's CPU freelist is empty: in one slab_cmpxchg(), take the
+ * objects other CPUs freed into it meanwhile (the slab stays frozen), or,
+ * when there are none, unfreeze it, full, onto no list (as deactivate_slab()
+ * would leave it: a full slab needs no list_lock) - Linux's get_freelist().
+ * Return: true if @c->freelist was refilled; false if @c has no cpu slab now.
+ * Context: the slot's guard held, @c->freelist NULL.
+ */
+static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *slab = c->slab;
+	int spins = 0;
+
+	for (;;) {
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		struct slab new;
+
+		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
+			slab_lock_wait(&spins);
+			continue;
+		}
+		new.counters = counters;
+		if (fl) {
+			new.inuse = new.objects;
+		} else {
+			new.frozen = 0;
+			new.list = SLAB_LIST_FULL_OFF;
+		}
+		if (!slab_cmpxchg(slab, fl, counters, NULL, new.counters))
+			continue;
+		if (fl) {
+			struct slab old;
+			old.counters = counters;
+			c->freelist = fl;
+			c->nr_free = (unsigned int)(old.objects - old.inuse);
+			return true;
+		}
+		c->nr_free = 0;
+		cpu_set_slab(s, c, NULL);
+		return false;
+	}
+}
+#else
+/* Freeze @slab (taken off its list) as @c's cpu slab, under the slab lock. */
+static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
 {
 	slab_lock(slab);
 	c->freelist = READ_ONCE(slab->freelist);
@@ -377,6 +249,26 @@ static void freeze_slab_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, s
 	slab_unlock(slab);
 	cpu_set_slab(s, c, slab);
 }
+
+/* refill_or_unfreeze() under the slab lock: remote frees, else deactivate. */
+static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *slab = c->slab;
+
+	slab_lock(slab);
+	if (READ_ONCE(slab->freelist)) {
+		c->freelist = READ_ONCE(slab->freelist);
+		c->nr_free = slab->objects - slab->inuse;
+		WRITE_ONCE(slab->freelist, NULL);
+		WRITE_ONCE(slab->inuse, slab->objects);
+		slab_unlock(slab);
+		return true;
+	}
+	slab_unlock(slab);
+	deactivate_slab(s, c);
+	return false;
+}
+#endif
 
 /* The node of a CPU slot: 0, as the page allocator's numa_node_id(). */
 static int local_node(struct kmm_machine *m, int cpu)
@@ -416,7 +308,7 @@ static void put_cpu_partial_locked(struct kmem_cache_cpu *c, struct slab *slab)
  * min_partial back to the buddy allocator.
  * Context: the slot's guard held; takes each node's list_lock.
  */
-static void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
+void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	while (!list_empty(&c->partial)) {
 		struct slab *slab = list_first_entry(&c->partial, struct slab, slab_list);
@@ -469,7 +361,7 @@ static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
 		struct slab *slab = list_first_entry(&c->partial, struct slab, slab_list);
 		list_del(&slab->slab_list);
 		c->nr_partial--;
-		freeze_slab_locked(s, c, slab);
+		freeze_slab(s, c, slab);
 		return true;
 	}
 	for (int k = 0; k < m->nr_node_ids; k++) {
@@ -478,7 +370,7 @@ static bool get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int cpu)
 		struct slab *slab = node_pick_slab_locked(n);
 		if (slab) {
 			list_remove_locked(n, slab);
-			freeze_slab_locked(s, c, slab);
+			freeze_slab(s, c, slab);
 			while (c->nr_partial < s->cpu_partial_slabs / 2 && !list_empty(&n->partial)) {
 				struct slab *more = list_first_entry(&n->partial, struct slab, slab_list);
 				list_remove_locked(n, more);
@@ -535,19 +427,8 @@ static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cp
 
 		if (c->freelist)
 			goto pop;
-		if (slab) {
-			slab_lock(slab);
-			if (READ_ONCE(slab->freelist)) {
-				c->freelist = READ_ONCE(slab->freelist);
-				c->nr_free = slab->objects - slab->inuse;
-				WRITE_ONCE(slab->freelist, NULL);
-				WRITE_ONCE(slab->inuse, slab->objects);
-				slab_unlock(slab);
-				goto pop;
-			}
-			slab_unlock(slab);
-			deactivate_slab(s, c);
-		}
+		if (slab && refill_or_unfreeze(s, c))
+			goto pop;
 		if (get_partial(s, c, cpu))
 			continue;
 
@@ -572,7 +453,7 @@ static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cp
 				discard_slab(s, slab);
 			continue;
 		}
-		freeze_slab_locked(s, c, slab);
+		freeze_slab(s, c, slab);
 		spin_unlock(&n->list_lock);
 	}
 pop:
@@ -709,6 +590,14 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		int owned = kmm_cpu_enter(slot_guard(s, cpu));
 
+		if (c->sheaf_nr) {
+			obj = c->sheaf[--c->sheaf_nr];
+			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, c->sheaf_nr), true)))
+				sheaf_bad_link(s, obj);
+			shadow_set(st, m, obj, SHADOW_ALLOCATED);
+			kmm_cpu_exit(slot_guard(s, cpu), owned);
+			goto out;
+		}
 		obj = c->freelist;
 		if (likely(obj)) {
 			void *next = get_freepointer(s, obj);
@@ -748,8 +637,7 @@ out:
  * moves the cost to the rare thread that reaches into another's slot.
  */
 static inline __attribute__((always_inline)) void *
-slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
-		   size_t orig_size, const bool hardened)
+slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 {
 	struct kmm_machine *m = s->machine;
 
@@ -761,7 +649,22 @@ slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long call
 
 		if (likely(kmm_cpu_enter_owned(g))) {
 			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
-			void *obj = c->freelist;
+			unsigned int k = c->sheaf_nr;
+			void *obj;
+			if (k) {
+				/* The object freed last, likely still in the cache. */
+				obj = c->sheaf[k - 1];
+				if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, k - 1), hardened))) {
+					kmm_cpu_exit_owned(g);	/* slab_alloc_full() reports it */
+					return NULL;
+				}
+				c->sheaf_nr = k - 1;
+				__atomic_store_n(cache_shadow(s, obj), SHADOW_ALLOCATED,
+						 __ATOMIC_RELAXED);
+				kmm_cpu_exit_owned(g);
+				return obj;
+			}
+			obj = c->freelist;
 			if (likely(obj)) {
 				void *next = hardened ? get_freepointer(s, obj) :
 							get_freepointer_plain(s, obj);
@@ -777,6 +680,17 @@ slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long call
 			kmm_cpu_exit_owned(g);
 		}
 	}
+	return NULL;
+}
+
+static inline __attribute__((always_inline)) void *
+slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
+		   size_t orig_size, const bool hardened)
+{
+	void *obj = slab_alloc_try(s, gfp, node, hardened);
+
+	if (likely(obj))
+		return obj;
 	return slab_alloc_full(s, gfp, node, caller, orig_size);
 }
 
@@ -1030,23 +944,16 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
  * pushed, nor a slab claimed and not yet on the CPU's list. While a slab
  * lock holder has the pair, the swap fails and the free waits for it
  * (__slab_free_retry()). The first attempt calls nothing but these two, as
- * tail calls, so it saves no registers.
+ * tail calls, so it saves no registers. slab_push() is the part after the
+ * shadow test (a sheaf's objects, whose shadow says FREE, take it alone).
  * Context: this thread's slot section (owned: no lock).
  */
-static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s,
+							     struct slab *slab, void *obj)
 {
-	unsigned char *sh = cache_shadow(s, obj);
-	void *prior;
-	unsigned long counters;
+	void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+	unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
 
-	if (unlikely(((unsigned long)obj & 7) ||
-		     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
-		slab_free_bad(s, slab, obj);
-		return;
-	}
-	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
-	prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-	counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
 	if (likely(!(counters & SLAB_COUNTERS_LOCKED))) {
 		if (unlikely(slab_free_relists(counters))) {
 			__slab_free_relist(s, slab, obj);
@@ -1057,6 +964,25 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 			return;
 	}
 	__slab_free_retry(s, slab, obj);
+}
+
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	unsigned char *sh = cache_shadow(s, obj);
+
+	if (unlikely(((unsigned long)obj & 7) ||
+		     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
+		slab_free_bad(s, slab, obj);
+		return;
+	}
+	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+	slab_push(s, slab, obj);
+}
+
+/* A sheaf's object (its shadow says FREE already) back into @slab, not this CPU's cpu slab. */
+static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	slab_push(s, slab, obj);
 }
 #else
 /* A free into a slab that is not this CPU's cpu slab, under the slab lock. */
@@ -1106,7 +1032,48 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	slab_unlock(slab);
 	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
 }
+
+/* A sheaf's object back into @slab: __slab_free() checks the shadow, so it says allocated again first. */
+static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	shadow_set(slab_state(s->machine), s->machine, obj, SHADOW_ALLOCATED);
+	__slab_free(s, slab, obj);
+}
 #endif
+
+/*
+ * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
+ * slabs: an object of @c's cpu slab onto c->freelist, any other pushed on
+ * its slab as a remote free is (which may move that slab to this thread's
+ * CPU partial list, or discard it). The younger objects move down.
+ * Context: @c's slot held by this thread, which has a slot of its own.
+ */
+void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		void *obj = c->sheaf[i];
+		struct slab *slab = virt_to_slab_fast(s->machine, obj);
+
+		if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, i), true)))
+			sheaf_bad_link(s, obj);
+		if (slab == c->slab) {
+			set_freepointer(s, obj, c->freelist);
+			c->freelist = obj;
+			c->nr_free++;
+		} else {
+			sheaf_return(s, slab, obj);
+		}
+	}
+	if (nr && nr < c->sheaf_nr) {
+		/* The new bottom: its link checked against the object below, then cleared. */
+		void *bottom = c->sheaf[nr];
+		if (unlikely(!sheaf_link_ok(s, bottom, c->sheaf[nr - 1], true)))
+			sheaf_bad_link(s, bottom);
+		sheaf_link(s, bottom, NULL, true);
+	}
+	c->sheaf_nr -= nr;
+	memmove(c->sheaf, c->sheaf + nr, sizeof(c->sheaf[0]) * c->sheaf_nr);
+}
 
 /* Every free the fast path below does not finish (see slab_alloc_full()). */
 static __attribute__((noinline)) void
@@ -1126,6 +1093,23 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	 * half done (see __slab_free()).
 	 */
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
+	if (s->sheaf_capacity) {
+		/* Into the sheaf; a full one gives its older half back first. */
+		unsigned char *sh = cache_shadow(s, obj);
+		if (unlikely(((unsigned long)obj & 7) ||
+			     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
+			kmm_cpu_exit(slot_guard(s, cpu), owned);
+			slab_free_bad(s, slab, obj);
+			return;
+		}
+		__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+		if (c->sheaf_nr == s->sheaf_capacity)
+			sheaf_flush(s, c, s->sheaf_capacity / 2);
+		sheaf_link(s, obj, sheaf_below(c, c->sheaf_nr), true);
+		c->sheaf[c->sheaf_nr++] = obj;
+		kmm_cpu_exit(slot_guard(s, cpu), owned);
+		return;
+	}
 	if (likely(slab == c->slab)) {
 		struct slab_machine *st = slab_state(m);
 		if (unlikely(((unsigned long)obj & 7) ||
@@ -1184,6 +1168,20 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			unsigned char *sh = cache_shadow(s, obj);
 
 			if (likely(__atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
+				unsigned int k = c->sheaf_nr;
+				if (k < s->sheaf_capacity) {
+					__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+					sheaf_link(s, obj, sheaf_below(c, k), hardened);
+					c->sheaf[k] = obj;
+					c->sheaf_nr = k + 1;
+					kmm_cpu_exit_owned(g);
+					return;
+				}
+				if (unlikely(s->sheaf_capacity)) {
+					/* A full sheaf: slab_free_full() gives half of it back. */
+					kmm_cpu_exit_owned(g);
+					goto full;
+				}
 				if (unlikely(slab != c->slab)) {
 					slab_free_other(s, slab, obj, g);
 					return;
@@ -1201,6 +1199,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			kmm_cpu_exit_owned(g);
 		}
 	}
+full:
 	slab_free_full(s, slab, obj, caller);
 }
 
@@ -1259,6 +1258,22 @@ void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 			       s->object_size);
 }
 
+/**
+ * kmem_cache_alloc_fast() - kmem_cache_alloc(@s, GFP_KERNEL) where its fast
+ * path serves it: no listener on the stream, @s without debug flags or
+ * hardened free pointers, this thread alone on its CPU slot and in no
+ * section of it, an object in this CPU's sheaf or on its cpu freelist.
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: the object, or NULL with nothing changed (kmem_cache_alloc() then
+ * does the rest).
+ */
+void *kmem_cache_alloc_fast(struct kmem_cache *s)
+{
+	if (unlikely(s->slowpath_flags) || kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
+		return NULL;
+	return slab_alloc_try(s, GFP_KERNEL, NUMA_NO_NODE, false);
+}
+
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
 	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
@@ -1315,6 +1330,51 @@ static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, vo
 	kmm_op_end(m);
 }
 
+/**
+ * kfree_fast() - kfree(@p) of an object of @m where no slow path is needed:
+ * no listener on the stream, a cache without debug flags or hardened free
+ * pointers, this thread alone on its CPU slot and in no section of it, @p
+ * an allocated object's start (its shadow byte says so), room in this CPU's
+ * sheaf - or, in a cache without sheaves, @p of this CPU's cpu slab.
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: true if freed; false with nothing changed (kfree() then does it,
+ * and reports what is wrong with @p).
+ */
+bool kfree_fast(struct kmm_machine *m, const void *p)
+{
+	if (kmm_trace_on(m, KMM_EVMASK_KFREE) || kmm_cpu_cache.serial != m->serial ||
+	    ((uintptr_t)p & 7))
+		return false;
+	struct slab *slab = virt_to_slab_fast(m, p);
+	if (unlikely(!slab))
+		return false;
+	struct kmem_cache *s = slab->slab_cache;
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(s->slowpath_flags) || unlikely(!kmm_cpu_enter_owned(g)))
+		return false;
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	unsigned char *sh = cache_shadow(s, p);
+	unsigned int k = c->sheaf_nr;
+	bool done = false;
+	if (likely(__atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
+		if (likely(k < s->sheaf_capacity)) {
+			__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+			sheaf_link(s, (void *)p, sheaf_below(c, k), false);
+			c->sheaf[k] = (void *)p;
+			c->sheaf_nr = k + 1;
+			done = true;
+		} else if (!s->sheaf_capacity && slab == c->slab) {
+			__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+			set_freepointer_plain(s, (void *)p, c->freelist);
+			c->freelist = (void *)p;
+			c->nr_free++;
+			done = true;
+		}
+	}
+	kmm_cpu_exit_owned(g);
+	return done;
+}
+
 void kmem_cache_free(struct kmem_cache *s, void *obj)
 {
 	if (obj && kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
@@ -1366,90 +1426,4 @@ slow:
 		}
 		slab_free(s, slab, p[i], caller);
 	}
-}
-
-/* ---- Cache-wide operations ---- */
-
-/* flush_all(): mm/slab.h */
-void flush_all(struct kmem_cache *s)
-{
-	struct kmm_machine *m = s->machine;
-
-	kmm_cpu_lock_all(m);
-	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-		deactivate_slab(s, c);
-		put_partials(s, c);
-	}
-	kmm_cpu_unlock_all(m);
-}
-
-/* Discard every empty slab of @s. Return: slabs still holding objects. */
-static unsigned long free_empty_slabs(struct kmem_cache *s)
-{
-	struct kmm_machine *m = s->machine;
-	unsigned long busy = 0;
-
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kmem_cache_node *n = get_node(s, nid);
-		struct list_head discard;
-
-		INIT_LIST_HEAD(&discard);
-		spin_lock(&n->list_lock);
-		while (!list_empty(&n->empty)) {
-			struct slab *slab = list_first_entry(&n->empty, struct slab, slab_list);
-			list_remove_locked(n, slab);
-			n->nr_slabs--;
-			n->total_objects -= slab->objects;
-			list_add(&slab->slab_list, &discard);
-		}
-		busy += n->nr_slabs;
-		spin_unlock(&n->list_lock);
-		while (!list_empty(&discard)) {
-			struct slab *slab = list_first_entry(&discard, struct slab, slab_list);
-			list_del(&slab->slab_list);
-			discard_slab(s, slab);
-		}
-	}
-	return busy;
-}
-
-int __kmem_cache_shrink(struct kmem_cache *s)
-{
-	flush_all(s);
-	return free_empty_slabs(s) ? 1 : 0;
-}
-
-int __kmem_cache_shutdown(struct kmem_cache *s, unsigned long caller)
-{
-	struct kmm_machine *m = s->machine;
-	char sym[160];
-
-	flush_all(s);
-	if (!free_empty_slabs(s)) {
-		slab_rcu_barrier(m);
-		return 0;
-	}
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kmem_cache_node *n = get_node(s, nid);
-		struct list_head *lists[2] = { &n->partial, &n->full };
-		spin_lock(&n->list_lock);
-		for (int l = 0; l < 2; l++) {
-			struct list_head *pos;
-			list_for_each(pos, lists[l])
-				list_slab_objects(s, list_entry(pos, struct slab, slab_list));
-		}
-		spin_unlock(&n->list_lock);
-	}
-	format_caller(caller, sym, sizeof(sym));
-	kmm_printk(m, "kmem_cache_destroy %s: Slab cache still has objects when called from %s",
-		   s->name, sym);
-	slab_rcu_barrier(m);
-	return -EBUSY;
-}
-
-void __kmem_cache_release(struct kmem_cache *s)
-{
-	free(s->random_seq);
-	free(s->cpu_slab);
 }

@@ -453,6 +453,22 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 	return nfree;
 }
 
+/*
+ * An object left a CPU's sheaf with its link (the free pointer word, see
+ * sheaf_link()) overwritten: written after it was freed. Nothing of the
+ * allocator's is lost (the sheaf itself holds the object), so the report is
+ * all there is to do.
+ */
+void sheaf_bad_link(struct kmem_cache *s, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+
+	slab_bug(s, "Freepointer corrupt");
+	kmm_printk(m, "Object 0x%016lx: the free pointer of a freed object in a CPU's sheaf was "
+		   "overwritten (written after free)", kaddr(m, obj));
+	slab_fix(s, "Object 0x%016lx left the sheaf as it is", kaddr(m, obj));
+}
+
 /* List the objects still allocated in @slab (Linux's list_slab_objects). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab)
 {
@@ -799,6 +815,75 @@ static long walk_chain(struct kmem_cache *s, struct slab *slab, void *p, unsigne
 static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
 			unsigned int cpu_nr_free, enum slab_list_id where);
 
+/*
+ * The objects in the CPUs' sheaves of the cache being checked, sorted (set
+ * by check_cache() for its __check_slab() calls): free objects, on no
+ * freelist, counted in their slab's inuse.
+ */
+static _Thread_local struct {
+	void **v;
+	size_t nr;
+} sheaved;
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_sheaf(const void *obj)
+{
+	size_t lo = 0, hi = sheaved.nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sheaved.v[mid] == obj)
+			return true;
+		if ((uintptr_t)sheaved.v[mid] < (uintptr_t)obj)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Every CPU's sheaf of @s into @v (sorted): each entry an object start of a
+ * slab of @s whose shadow says FREE, none twice, no sheaf over capacity.
+ * Context: every slot held. Return: 0 or check_fail()'s error.
+ */
+static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	size_t n = 0;
+
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		if (c->sheaf_nr > s->sheaf_capacity)
+			return check_fail(s, "cpu%d sheaf holds %u objects, capacity %u", cpu,
+					  c->sheaf_nr, s->sheaf_capacity);
+		for (unsigned int i = 0; i < c->sheaf_nr; i++) {
+			void *obj = c->sheaf[i];
+			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
+			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
+				return check_fail(s, "cpu%d sheaf entry %u is not an object of "
+						  "this cache", cpu, i);
+			if (shadow_get(st, m, obj) != SHADOW_FREE)
+				return check_fail(s, "cpu%d sheaf entry %u: shadow says it is not "
+						  "free", cpu, i);
+			v[n++] = obj;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_ptr);
+	for (size_t i = 1; i < n; i++)
+		if (v[i] == v[i - 1])
+			return check_fail(s, "an object is in the sheaves twice");
+	*nr = n;
+	return 0;
+}
+
 /* Remote frees change a slab under its slab lock alone: hold it while checking. */
 static int check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freelist,
 		      unsigned int cpu_nr_free, enum slab_list_id where)
@@ -848,9 +933,13 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 	/* Every object not on a chain is allocated, and the other way round. */
 	struct slab_machine *st = slab_state(s->machine);
 	for (unsigned int i = 0; i < slab->objects; i++) {
-		bool alloc = shadow_get(st, s->machine, index_to_obj(s, slab, i)) ==
-			     SHADOW_ALLOCATED;
-		if (alloc == (bool)seen[i])
+		void *p = index_to_obj(s, slab, i);
+		bool alloc = shadow_get(st, s->machine, p) == SHADOW_ALLOCATED;
+		bool held = sheaved.nr && !alloc && in_sheaf(p);
+		if (held && seen[i])
+			return check_fail(s, "slab pfn 0x%lx object %u is in a sheaf and on a "
+					  "freelist", slab_pfn(s->machine, slab), i);
+		if (alloc == (bool)(seen[i] || held))
 			return check_fail(s, "slab pfn 0x%lx object %u: shadow says %s",
 					  slab_pfn(s->machine, slab), i,
 					  alloc ? "allocated but it is on a freelist" :
@@ -901,9 +990,20 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 	unsigned long off[MAX_NUMNODES] = { 0 };
 	int err = 0;
 
+	void **held = NULL;
+
+	if (s->sheaf_capacity) {
+		held = malloc(sizeof(*held) * s->sheaf_capacity * (size_t)m->nr_cpus);
+		if (!held)
+			return kmm_set_error(-ENOMEM, "slab check: %s: no memory", s->name);
+	}
 	kmm_cpu_lock_all(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		spin_lock(&get_node(s, nid)->list_lock);
+	sheaved.v = held;
+	sheaved.nr = 0;
+	if (held)
+		err = collect_sheaves(s, held, &sheaved.nr);
 	for (size_t i = 0; i < nr_full_off && !err; i++) {
 		int nid = slab_nid(full_off[i]);
 
@@ -990,9 +1090,12 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 					 l[2].nr, s->min_partial);
 	}
 
+	sheaved.v = NULL;
+	sheaved.nr = 0;
 	for (int nid = m->nr_node_ids; nid-- > 0;)
 		spin_unlock(&get_node(s, nid)->list_lock);
 	kmm_cpu_unlock_all(m);
+	free(held);
 	return err;
 }
 

@@ -199,6 +199,8 @@ int __kmem_cache_create(struct kmem_cache *s)
 		s->swab_mask = ~0UL;
 	}
 	s->slowpath_flags = (s->flags & SLAB_DEBUG_FLAGS) | (st->hardened ? SLAB_FAST_HARDENED : 0);
+	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
+	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? SLAB_SHEAF_MAX : 0;
 	if (st->randomize && s->objects > 1) {
 		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
 		if (!s->random_seq) {

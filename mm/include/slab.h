@@ -176,6 +176,18 @@ struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
  */
 uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m);
 
+/*
+ * The lock-free paths alone, for a caller that must not run the slow paths
+ * where it stands (the malloc shim outside its kmm section: a slow path may
+ * call malloc). Each either finishes the whole operation with no lock taken
+ * and nothing called, or changes nothing and says so; the caller then makes
+ * the ordinary call. Kernel-doc in mm/slub.c.
+ */
+void *kmem_cache_alloc_fast(struct kmem_cache *s);
+/* kmem_cache_obj_align() - the alignment every object of @s has (kernel-doc in mm/slab_common.c). */
+unsigned long kmem_cache_obj_align(const struct kmem_cache *s);
+bool kfree_fast(struct kmm_machine *m, const void *p);
+
 /* kmm_kfree_verdict() - would this free be reported? (kernel-doc in mm/slab_common.c) */
 int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const void *p,
 		      char *why, size_t len);

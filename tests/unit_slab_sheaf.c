@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_slab_sheaf.c - white-box tests of the CPUs' sheaves
+ * (slab_sheaves=on, mm/slab.h) and of the lock-free paths the malloc shim
+ * calls alone (kmem_cache_alloc_fast(), kfree_fast()), on the hand-built
+ * two-CPU machine of tests/unit_slab.c; also built for the slab's fallback
+ * without cmpxchg16b (unit_slab_sheaf_nocx16).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mm/include/slab.h"
+#include "mm/slab.h"
+#include "tests/buddy_fake.h"
+#include "tests/slab_bytes.h"
+
+/* unit_slab_sheaf_nocx16 (cmake/slab_fallback.cmake) must test the slab lock's path. */
+#if defined(KMM_SLAB_EXPECT_FALLBACK) && SLAB_CMPXCHG_DOUBLE
+#error "built for the slab's fallback without cmpxchg16b, but mm/slab.h chose cmpxchg16b"
+#endif
+
+static struct kmm_machine *sheaf_fake(const char *cmdline)
+{
+	struct kmm_machine *m = fake_x86_64_768m(false, false);
+
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
+	m->layout.page_offset = 0xffff888000000000ull;
+	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
+	return m;
+}
+
+/* End of test: checker passes, every slab page back once the caches are drained. */
+static void sheaf_done(struct kmm_machine *m, unsigned long baseline)
+{
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmm_slab_drain(m);
+	expect_eq(slab_nr_free(m), baseline);
+	subsys_shutdown_all(m);
+	fake_done(m);
+}
+
+/* This thread's kmem_cache_cpu of @s (its slot, as the fast paths find it). */
+static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
+{
+	return &s->cpu_slab[kmm_this_cpu(s->machine)];
+}
+
+TEST(sheaves_are_off_by_default_and_for_debug_caches)
+{
+	struct kmm_machine *m = sheaf_fake("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("plain", 64, 0, 0, NULL);
+
+	expect_eq(s->sheaf_capacity, 0);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	expect_eq(my_cpu(s)->sheaf_nr, 0);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+
+	m = sheaf_fake("slab_sheaves=on slab_debug=F,dbg");
+	base = slab_nr_free(m);
+	s = kmem_cache_create("dbg", 64, 0, 0, NULL);
+	struct kmem_cache *t = kmem_cache_create("nodbg", 64, 0, 0, NULL);
+	expect_eq(s->sheaf_capacity, 0);
+	expect_eq(t->sheaf_capacity, SLAB_SHEAF_MAX);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(t);
+	sheaf_done(m, base);
+}
+
+TEST(a_free_goes_to_the_sheaf_and_the_next_alloc_takes_it_back)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("sheafy", 64, 0, 0, NULL);
+	void *obj[100];
+
+	for (int i = 0; i < 100; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* Freed objects wait in the sheaf, counted in use by their slabs, shadow FREE. */
+	for (int i = 0; i < 10; i++)
+		kmem_cache_free(s, obj[i]);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	expect_eq(c->sheaf_nr, 10);
+	expect_eq(c->sheaf[9], obj[9]);
+	expect_eq(kmm_kfree_verdict(m, s, obj[3], (char[80]){ 0 }, 80), -EALREADY);
+	expect_eq(slub_check(m), 0);
+	/* Last in, first out. */
+	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), obj[9]);
+	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), obj[8]);
+	expect_eq(c->sheaf_nr, 8);
+	/* A full sheaf gives its older half back to the slabs. */
+	for (int i = 10; i < 10 + SLAB_SHEAF_MAX - 8; i++)
+		kmem_cache_free(s, obj[i]);
+	expect_eq(c->sheaf_nr, SLAB_SHEAF_MAX);
+	kmem_cache_free(s, obj[99]);
+	expect_eq(c->sheaf_nr, SLAB_SHEAF_MAX / 2 + 1);
+	expect_eq(c->sheaf[c->sheaf_nr - 1], obj[99]);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, obj[8]);
+	kmem_cache_free(s, obj[9]);
+	for (int i = 10 + SLAB_SHEAF_MAX - 8; i < 99; i++)
+		kmem_cache_free(s, obj[i]);
+	expect_eq(slub_check(m), 0);
+	/* Destroying the cache gives every sheaf back first: nothing is reported left. */
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	expect_true(kmm_find_cache(m, "sheafy") == NULL);
+	sheaf_done(m, base);
+}
+
+TEST(a_second_free_of_an_object_in_the_sheaf_is_a_double_free)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("victim", 64, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	expect_true(!kfree_fast(m, a));		/* the lock-free path refuses it, changing nothing */
+	kmem_cache_free(s, a);
+	expect_str_contains(t_dmesg(m), "BUG victim (Not tainted): Object already free");
+	expect_eq(my_cpu(s)->sheaf_nr, 2);
+	expect_eq(slub_check(m), 0);
+	/* Nothing was handed out twice. */
+	void *x = kmem_cache_alloc(s, GFP_KERNEL), *y = kmem_cache_alloc(s, GFP_KERNEL);
+	void *z = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(x != y && y != z && x != z);
+	kmem_cache_free(s, x);
+	kmem_cache_free(s, y);
+	kmem_cache_free(s, z);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
+TEST(the_checker_accounts_for_every_object_in_a_sheaf)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("watched", 64, 0, 0, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+
+	/* An allocated object slipped into the sheaf. */
+	c->sheaf[c->sheaf_nr++] = a;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "sheaf entry 0: shadow says it is not free");
+	c->sheaf_nr--;
+	/* An object in the sheaf twice. */
+	kmem_cache_free(s, a);
+	c->sheaf[c->sheaf_nr++] = a;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "in the sheaves twice");
+	c->sheaf_nr--;
+	/* A free object that is in no sheaf and on no freelist (lost). */
+	c->sheaf_nr--;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "free but it is on no freelist");
+	c->sheaf_nr++;
+	/* Something that is no object of the cache. */
+	c->sheaf[c->sheaf_nr++] = (char *)b + 8;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "is not an object of this cache");
+	c->sheaf_nr--;
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, b);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
+TEST(the_lock_free_paths_finish_or_change_nothing)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("quick", 128, 0, 0, NULL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+
+	/* No cpu slab and an empty sheaf yet: the fast path cannot serve. */
+	expect_true(kmem_cache_alloc_fast(s) == NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	if (!m->cpu_lockless) {
+		/* No owned slots (no membarrier, or ThreadSanitizer): the paths always refuse. */
+		expect_true(!kfree_fast(m, a));
+		expect_true(kmem_cache_alloc_fast(s) == NULL);
+		kfree(a);
+		kfree(b);
+		kmem_cache_destroy(s);
+		sheaf_done(m, base);
+		return;
+	}
+	expect_true(kfree_fast(m, a));
+	expect_eq(c->sheaf_nr, 1);
+	expect_eq(kmem_cache_alloc_fast(s), a);
+	expect_eq(c->sheaf_nr, 0);
+	/* From the cpu freelist when the sheaf is empty. */
+	void *d = kmem_cache_alloc_fast(s);
+	expect_true(d != NULL && d != a && d != b);
+	/* Not an object start, not a slab object: refused. */
+	expect_true(!kfree_fast(m, (char *)b + 8));
+	expect_true(!kfree_fast(m, m));
+	/* A full sheaf: refused (kfree() gives half of it back). */
+	void *more[SLAB_SHEAF_MAX];
+	for (int i = 0; i < SLAB_SHEAF_MAX; i++)
+		more[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < SLAB_SHEAF_MAX; i++)
+		expect_true(kfree_fast(m, more[i]));
+	expect_true(!kfree_fast(m, b));
+	expect_eq(c->sheaf_nr, SLAB_SHEAF_MAX);
+	kfree(b);
+	expect_eq(c->sheaf_nr, SLAB_SHEAF_MAX / 2 + 1);
+	expect_eq(slub_check(m), 0);
+	kfree(a);
+	kfree(d);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
+/* Seeded walk: allocations and frees of three sizes, the checker after every few steps. */
+TEST(random_walk_with_sheaves_keeps_the_checker_holding)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	uint64_t seed = kmm_test_seed();
+	struct kmem_cache *cs[3] = {
+		kmem_cache_create("w24", 24, 0, 0, NULL),
+		kmem_cache_create("w200", 200, 0, 0, NULL),
+		kmem_cache_create("w1000", 1000, 0, 0, NULL),
+	};
+	enum { LIVE = 600 };
+	static void *live[LIVE];
+	static int which[LIVE];
+	int steps = kmm_test_quick() ? 3000 : 20000;
+
+	memset(live, 0, sizeof(live));
+	for (int i = 0; i < steps; i++) {
+		int k = (int)t_rnd(&seed, LIVE);
+		if (live[k]) {
+			if (t_rnd(&seed, 2))
+				kmem_cache_free(cs[which[k]], live[k]);
+			else
+				kfree(live[k]);
+			live[k] = NULL;
+		} else {
+			which[k] = (int)t_rnd(&seed, 3);
+			live[k] = kmem_cache_alloc(cs[which[k]], GFP_KERNEL);
+			assert_true(live[k] != NULL);
+		}
+		if (i % 97 == 0 && slub_check(m))
+			kmm_test_fail(__FILE__, __LINE__, "step %d: %s", i, kmm_last_error());
+		if (i % 2003 == 0)
+			kmem_cache_shrink(cs[i % 3]);
+	}
+	for (int k = 0; k < LIVE; k++)
+		if (live[k])
+			kmem_cache_free(cs[which[k]], live[k]);
+	expect_eq(slub_check(m), 0);
+	for (int i = 0; i < 3; i++)
+		kmem_cache_destroy(cs[i]);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	sheaf_done(m, base);
+}
+
+TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("uaf", 64, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	memset(b, 0x41, 64);	/* b's link (to a) overwritten */
+	expect_true(kmem_cache_alloc_fast(s) == NULL);	/* the lock-free path leaves it to the report */
+	expect_true(strstr(t_dmesg(m), "Freepointer corrupt") == NULL);
+	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), b);
+	expect_str_contains(t_dmesg(m), "BUG uaf (Not tainted): Freepointer corrupt");
+	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, b);
+	/* The same found when the sheaf gives the object back to its slab. */
+	memset(a, 0x42, 64);
+	kmem_cache_shrink(s);
+	expect_str_contains(t_dmesg(m), "BUG uaf (Tainted: B): Freepointer corrupt");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
