@@ -169,6 +169,44 @@ _Noreturn void shim_report(const char *call, const char *what, const void *p, si
 	abort();
 }
 
+void shim_warn(const char *a, const char *b, const char *c)
+{
+	char buf[512];
+	size_t n = 0;
+
+	shim_put(buf, &n, sizeof(buf), "kmm-malloc: ");
+	shim_put(buf, &n, sizeof(buf), a);
+	shim_put(buf, &n, sizeof(buf), b ? b : "");
+	shim_put(buf, &n, sizeof(buf), c ? c : "");
+	shim_put(buf, &n, sizeof(buf), "\n");
+	ssize_t w = write(STDERR_FILENO, buf, n);
+	(void)w;
+}
+
+_Noreturn void shim_report_slab_bug(const char *call, const void *p, const char *log)
+{
+	if (!log)
+		log = "";
+	size_t len = strlen(log);
+	const char *from = len > 4000 ? log + len - 4000 : log;
+	const char *bug = strstr(from, "BUG ");
+	char buf[160];
+	size_t n = 0;
+
+	shim_put(buf, &n, sizeof(buf), "kmm-malloc: ");
+	shim_put(buf, &n, sizeof(buf), call);
+	shim_put(buf, &n, sizeof(buf), "(");
+	shim_put_num(buf, &n, sizeof(buf), (uintptr_t)p, true);
+	shim_put(buf, &n, sizeof(buf), "): the slab allocator reported corruption (dmesg follows)\n");
+	ssize_t w = write(STDERR_FILENO, buf, n);
+	(void)w;
+	if (!bug)
+		bug = from;
+	w = write(STDERR_FILENO, bug, strlen(bug));
+	(void)w;
+	abort();
+}
+
 /* ---- Setup ---- */
 
 static size_t env_size(const char *name, size_t def)

@@ -65,6 +65,14 @@ void shim_put_num(char *buf, size_t *n, size_t cap, uint64_t v, bool hex);
  */
 _Noreturn void shim_report(const char *call, const char *what, const void *p, size_t size,
 			   long off, unsigned int byte);
+/* shim_warn() - "kmm-malloc: A B C" on standard error (write(2) only). */
+void shim_warn(const char *a, const char *b, const char *c);
+/*
+ * shim_report_slab_bug() - "kmm-malloc: CALL(P): the slab allocator reported
+ * corruption", then the last BUG report of @log (the machine's dmesg; NULL:
+ * none), and abort.
+ */
+_Noreturn void shim_report_slab_bug(const char *call, const void *p, const char *log);
 
 /** harden_note_huge() - a huge block's mapping: the fault reporter watches its range. */
 void harden_note_huge(const void *base, size_t len);

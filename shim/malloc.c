@@ -122,10 +122,11 @@ static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
 static uintptr_t slab_shadow_bias;
 /*
  * The default mode with nothing extra on (no hardening, slab_debug, failure
- * injection or byte statistics): malloc and free of small blocks take the
- * short paths of the C API below. Immutable once SHIM_UP.
+ * injection or byte statistics). Immutable once SHIM_UP.
  */
 static bool fast_small;
+/* ... with the shim's classes, all aligned: malloc and free try the slab's lock-free paths. */
+static bool lockfree_on;
 static size_t live_map_bytes;
 /* kmm_slab_shadow_bias() in every mode (0 without a slab layer), for trims; immutable once SHIM_UP */
 static uintptr_t trim_shadow_bias;
@@ -153,9 +154,22 @@ static __thread struct kmm_cpu_guard *tls_guard __attribute__((tls_model("initia
 static __thread int tls_token __attribute__((tls_model("initial-exec")));
 
 struct shim_slot {
-	unsigned long frees;		/* the slot's section; drives the trim check */
+	unsigned long frees;		/* relaxed atomic; drives the trim check */
 } __attribute__((aligned(64)));
 static struct shim_slot slots[KMM_MAX_CPUS];
+
+/*
+ * Count a free on slot @s: relaxed atomics, no locked instruction (the fast
+ * path counts outside the section; a count lost to a thread sharing the
+ * slot only delays a check). Return: true every 65536th (time to trim_check()).
+ */
+static inline bool slot_free_counted(struct shim_slot *s)
+{
+	unsigned long n = __atomic_load_n(&s->frees, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&s->frees, n, __ATOMIC_RELAXED);
+	return !(n & 0xffff);
+}
 
 /* Statistics (only when stats_enabled); usable bytes. */
 static atomic_long stat_cur, stat_peak;
@@ -188,19 +202,7 @@ static _Noreturn void report_bad_pointer(const char *call, const char *what, con
 	shim_report(call, what, ptr, (size_t)-1, -1, 0x100);
 }
 
-static void warn(const char *a, const char *b, const char *c)
-{
-	char buf[512];
-	size_t len = 0;
-
-	shim_put(buf, &len, sizeof(buf), "kmm-malloc: ");
-	shim_put(buf, &len, sizeof(buf), a);
-	shim_put(buf, &len, sizeof(buf), b ? b : "");
-	shim_put(buf, &len, sizeof(buf), c ? c : "");
-	shim_put(buf, &len, sizeof(buf), "\n");
-	ssize_t r = write(STDERR_FILENO, buf, len);
-	(void)r;
-}
+#define warn shim_warn
 
 /*
  * The slab layer found corruption (a red zone or poison overwritten, a freelist
@@ -211,26 +213,7 @@ static _Noreturn __attribute__((noinline)) void report_slab_bug(const char *call
 	in_kmm++;	/* the copy comes from glibc: kmm's heap is suspect */
 	const char *log = kmm_dmesg_dup(shim_m);
 	in_kmm--;
-	if (!log)
-		log = "";
-	size_t len = strlen(log);
-	const char *from = len > 4000 ? log + len - 4000 : log;
-	const char *bug = strstr(from, "BUG ");
-	char buf[160];
-	size_t n = 0;
-
-	shim_put(buf, &n, sizeof(buf), "kmm-malloc: ");
-	shim_put(buf, &n, sizeof(buf), call);
-	shim_put(buf, &n, sizeof(buf), "(");
-	shim_put_num(buf, &n, sizeof(buf), (uintptr_t)p, true);
-	shim_put(buf, &n, sizeof(buf), "): the slab allocator reported corruption (dmesg follows)\n");
-	ssize_t r = write(STDERR_FILENO, buf, n);
-	(void)r;
-	if (!bug)
-		bug = from;
-	r = write(STDERR_FILENO, bug, strlen(bug));
-	(void)r;
-	abort();
+	shim_report_slab_bug(call, p, log);
 }
 
 static inline void slab_verdict(const char *call, const void *p)
@@ -389,6 +372,7 @@ static bool env_size(const char *name, const char *keeping, uint64_t *bytes)
 static atomic_int no_taint;
 static int shim_exit_registered;
 static void shim_atexit(void);
+static bool classes_aligned(void);
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
@@ -430,11 +414,12 @@ static void shim_boot_locked(void)
 	/*
 	 * debug_checks=off: a debug build or KMM_DEBUG_CHECKS would otherwise
 	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
-	 * back on: the last occurrence wins).
+	 * back on: the last occurrence wins). slab_sheaves=on: a freed block
+	 * goes to its CPU's sheaf (mm/slab.h), glibc's tcache in kernel terms.
 	 */
 	char rest[256];
-	snprintf(rest, sizeof(rest), " nr_cpus=%d ram=anon debug_checks=off%s%s%s%s%s", cpus,
-		 debug_mode ? " slab_debug=" : "",
+	snprintf(rest, sizeof(rest), " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on%s%s%s%s%s",
+		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
 	/*
@@ -502,6 +487,8 @@ static void shim_boot_locked(void)
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 	}
 	atomic_store_explicit(&shim_state, SHIM_UP, memory_order_release);
+	__atomic_store_n(&lockfree_on, fast_small && use_classes && classes_aligned(),
+			 __ATOMIC_RELEASE);
 }
 
 /* Return: true when kmm serves this call, false when glibc must. */
@@ -926,7 +913,7 @@ static void ram_free(void *p, const char *call)
 	struct shim_slot *s = kmm_enter();
 	if (PageSlab(head)) {
 		kfree(p);
-		if (unlikely(!(++s->frees & 0xffff)))
+		if (unlikely(slot_free_counted(s)))
 			trim_check();
 		kmm_leave(s);
 		slab_verdict(call, p);
@@ -1075,39 +1062,80 @@ static size_t kmm_usable(const void *p)
 /* ---- The C API ---- */
 
 /*
- * malloc(@size) of 1 .. 8 KiB when fast_small: kmalloc and nothing else, as
- * kmm_alloc() would do it for that case (a kmalloc class of 16 bytes and up
- * is 16-aligned in the default layout; anything else goes the long way).
+ * The fast path's free on slot @s, counted for the trim check outside the
+ * section (then entered for the check itself, every 65536th).
  */
-static inline __attribute__((always_inline)) void *small_alloc(size_t size)
+static __attribute__((noinline)) void trim_check_entered(void)
 {
-	struct shim_slot *s = kmm_enter();
-	void *p = likely(use_classes) ? kmem_cache_alloc(class_cache[class_index(size)], SHIM_GFP)
-				      : kmalloc(size, SHIM_GFP);
+	struct shim_slot *e = kmm_enter();
 
-	kmm_leave(s);
-	slab_verdict("malloc", p);
-	if (likely(p && !((uintptr_t)p & (size > 8 ? 15 : 7))))
-		return p;
-	if (p) {
-		s = kmm_enter();
-		kfree(p);
-		kmm_leave(s);
-	}
-	return kmm_alloc(size, 16, false);
+	trim_check();
+	kmm_leave(e);
 }
 
-void *malloc(size_t size)
+static inline void count_free(struct shim_slot *s)
+{
+	if (unlikely(slot_free_counted(s)))
+		trim_check_entered();
+}
+
+/*
+ * Is every class cache's every block aligned as malloc promises (16 bytes,
+ * 8 for the 8-byte class)? So in the default layout (kmem_cache_obj_align());
+ * only then may malloc return the lock-free path's block untested.
+ */
+static bool classes_aligned(void)
+{
+	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++)
+		if (kmem_cache_obj_align(class_cache[slot]) < (slot == 1 ? 8UL : 16UL))
+			return false;
+	return true;
+}
+
+static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_malloc(size);
-	void *p = likely(fast_small && size - 1 < SMALL_MAX) ? small_alloc(size)
-							     : kmm_alloc(size, 16, false);
+	void *p = kmm_alloc(size, 16, false);
 	SHIM_TRACE(shim_trace_alloc(p, size, 0));
 	return p;
 }
 
+/*
+ * malloc and free of a small block try the slab's lock-free paths first
+ * (kmem_cache_alloc_fast(), kfree_fast(): this CPU's sheaf or cpu slab), from
+ * outside any kmm section: no in_kmm, no section token, no second entry of
+ * the slot by the slab (a section entered here made the slab's own fast
+ * path step aside for its nested path), and no saved registers but one:
+ * everything else is out of line. They touch nothing that could call
+ * malloc; whatever they cannot finish takes the long way, unchanged.
+ * lockfree_on is read with acquire: it is set (release) once the shim is up.
+ */
+void *malloc(size_t size)
+{
+	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX &&
+		   !in_kmm && !shim_trace_on)) {
+		void *p = kmem_cache_alloc_fast(class_cache[class_index(size)]);
+		if (likely(p))
+			return p;
+	}
+	return malloc_slow(size);
+}
+
+static __attribute__((noinline)) void free_slow(void *p);
+
 void free(void *p)
+{
+	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && in_ram(p) && !in_kmm &&
+		   !shim_trace_on && tls_cpu >= 0) &&
+	    likely(kfree_fast(shim_m, p))) {
+		count_free(&slots[tls_cpu]);
+		return;
+	}
+	free_slow(p);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
 {
 	if (!p)
 		return;
@@ -1116,19 +1144,6 @@ void free(void *p)
 	if (likely(ram_start) && in_ram(p)) {
 		if (unlikely(in_kmm))
 			report_bad_pointer("free", "kmm freed a block of the program:", p);
-		if (likely(fast_small)) {
-			/* A live kmalloc block (its shadow says so): straight to kfree. */
-			struct page *head = compound_head(ram_page(p));
-			if (likely(slab_block_state(p, head) == BLOCK_LIVE)) {
-				struct shim_slot *s = kmm_enter();
-				kfree(p);
-				if (unlikely(!(++s->frees & 0xffff)))
-					trim_check();
-				kmm_leave(s);
-				slab_verdict("free", p);
-				return;
-			}
-		}
 		ram_free(p, "free");
 		return;
 	}
