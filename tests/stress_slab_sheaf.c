@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/stress_slab_sheaf.c - several threads against the CPUs' sheaves
+ * (slab_sheaves=on, mm/slab.h), the slab checker after every step.
+ *
+ * Four threads allocate from three caches and from kmalloc, through the
+ * ordinary calls and through the lock-free paths the malloc shim uses alone
+ * (kmem_cache_alloc_fast(), kfree_fast(): each falls back to the ordinary
+ * call when it refuses), free their own objects in random order, and pass
+ * objects to one another through a shared mailbox, so that many frees land
+ * in another CPU's sheaf than the allocation came from, and sheaf flushes
+ * give objects back to slabs other CPUs own. Now and then a thread shrinks a
+ * cache (flush_all(): every CPU's sheaf given back while the others push).
+ * Every live object carries a stamp in its first and last words; a stamp
+ * that changed while the object was live means it was handed out twice.
+ *
+ * Two machines: four threads on two CPU slots with hardened free pointers
+ * (threads share slots: the slot lock; the hardened fast paths), and four
+ * threads on four slots (each thread alone on its slot: the lock-free paths
+ * run, where the host allows them). The threads start together; a step is
+ * BURST operations, after which slub_check() must pass; a failure names the
+ * thread, the step and the seed (KMM_SEED=... reruns the same choices). At
+ * the end: the caches hold exactly the live objects, the checkers pass, and
+ * every page is back once the caches are destroyed (tests/slab_test.h).
+ * KMM_QUICK=1: fewer steps. (Checked: with flush_all() giving back only the
+ * calling thread's sheaf, both tests fail - objects left in the other CPUs'
+ * sheaves - while every single-threaded test of tests/unit_slab_sheaf.c
+ * passes.)
+ */
+#include <stdlib.h>
+
+#include "tests/slab_test.h"
+
+#define THREADS 4
+#define LIVE_MAX 300
+#define MAILBOX 48
+#define BURST 16		/* operations per step */
+
+struct obj {
+	unsigned char *p;
+	int kind;		/* cache index, or -1 for kmalloc */
+	size_t size;
+	uint64_t stamp;
+};
+
+static struct kmem_cache *caches[3];
+static const unsigned int cache_sizes[3] = { 32, 192, 1024 };
+
+static struct {
+	spinlock_t lock;
+	struct obj slot[MAILBOX];
+	int n;
+} mailbox;
+
+static struct kmm_machine *machine;
+static unsigned long steps_per_thread;
+static uint64_t run_seed;
+static atomic_int failures;
+static atomic_int started;	/* threads at the start line: all go together */
+
+static size_t obj_size(const struct obj *o)
+{
+	return o->kind >= 0 ? cache_sizes[o->kind] : o->size;
+}
+
+static void stamp(struct obj *o)
+{
+	size_t n = obj_size(o);
+	memcpy(o->p, &o->stamp, 8);
+	memcpy(o->p + n - 8, &o->stamp, 8);
+}
+
+static bool stamp_ok(const struct obj *o)
+{
+	uint64_t a, b;
+	size_t n = obj_size(o);
+	memcpy(&a, o->p, 8);
+	memcpy(&b, o->p + n - 8, 8);
+	return a == o->stamp && b == o->stamp;
+}
+
+static void fail(const char *what, unsigned long step, int id)
+{
+	atomic_fetch_add(&failures, 1);
+	fprintf(stderr, "thread %d step %lu (seed %" PRIu64 "): %s\n", id, step, run_seed, what);
+}
+
+/* Free @o by one of the three ways, @how from the thread's generator. */
+static void release(struct obj *o, uint64_t how, unsigned long step, int id)
+{
+	if (!stamp_ok(o))
+		fail("a live object's stamp changed: handed out twice?", step, id);
+	switch (how % 3) {
+	case 0:
+		if (o->kind >= 0) {
+			kmem_cache_free(caches[o->kind], o->p);
+			break;
+		}
+		/* fall through */
+	case 1:
+		kfree(o->p);
+		break;
+	default:
+		if (!kfree_fast(machine, o->p))
+			kfree(o->p);
+		break;
+	}
+}
+
+struct worker {
+	int id;
+	uint64_t rng;
+	struct obj live[LIVE_MAX];
+	int nr_live;
+	unsigned long allocs, frees, remote, shrinks;
+};
+
+static void *alloc_one(struct obj *o, uint64_t r)
+{
+	static const size_t ksizes[] = { 8, 16, 24, 40, 64, 96, 128, 200, 256, 512, 1000, 2048 };
+
+	o->kind = (int)((r >> 8) % 4) - 1;
+	if (o->kind < 0) {
+		o->size = ksizes[(r >> 16) % ARRAY_SIZE(ksizes)];
+		o->p = kmalloc(o->size, GFP_KERNEL);
+	} else if ((r >> 24) & 1) {
+		o->p = kmem_cache_alloc_fast(caches[o->kind]);
+		if (!o->p)
+			o->p = kmem_cache_alloc(caches[o->kind], GFP_KERNEL);
+	} else {
+		o->p = kmem_cache_alloc(caches[o->kind], GFP_KERNEL);
+	}
+	return o->p;
+}
+
+/* One random operation of @w. Return: false after a failure (reported). */
+static bool one_op(struct worker *w, unsigned long step, uint64_t *seq)
+{
+	uint64_t r = kmm_test_rand(&w->rng);
+	int op = (int)(r % 100);
+
+	if ((op < 48 && w->nr_live < LIVE_MAX) || w->nr_live == 0) {
+		struct obj o = { 0 };
+		if (!alloc_one(&o, r)) {
+			fail(kmm_last_error(), step, w->id);
+			return false;
+		}
+		o.stamp = ((uint64_t)w->id << 56) | ++*seq;
+		stamp(&o);
+		w->live[w->nr_live++] = o;
+		w->allocs++;
+	} else if (op < 80) {
+		int i = (int)((r >> 8) % (uint64_t)w->nr_live);
+		release(&w->live[i], r >> 32, step, w->id);
+		w->live[i] = w->live[--w->nr_live];
+		w->frees++;
+	} else if (op < 89) {
+		/* Hand one object on: another thread frees it. */
+		int i = (int)((r >> 8) % (uint64_t)w->nr_live);
+		spin_lock(&mailbox.lock);
+		if (mailbox.n < MAILBOX) {
+			mailbox.slot[mailbox.n++] = w->live[i];
+			w->live[i] = w->live[--w->nr_live];
+		}
+		spin_unlock(&mailbox.lock);
+	} else if (op < 99) {
+		struct obj o = { 0 };
+		spin_lock(&mailbox.lock);
+		if (mailbox.n)
+			o = mailbox.slot[--mailbox.n];
+		spin_unlock(&mailbox.lock);
+		if (o.p) {
+			release(&o, r >> 32, step, w->id);
+			w->frees++;
+			w->remote++;
+		}
+	} else {
+		/* Every CPU's sheaf of one cache given back while the others run. */
+		kmem_cache_shrink(caches[(r >> 8) % 3]);
+		w->shrinks++;
+	}
+	return true;
+}
+
+/* Steps of BURST operations, the checker after each. */
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t seq = 0;
+
+	kmm_use(machine);
+	atomic_fetch_add(&started, 1);
+	while (atomic_load(&started) < THREADS)
+		;
+	for (unsigned long step = 0; step < steps_per_thread; step++) {
+		for (int i = 0; i < BURST; i++)
+			if (!one_op(w, step, &seq))
+				return NULL;
+		if (slub_check(machine)) {
+			fail(kmm_last_error(), step, w->id);
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static void run(const char *cmdline)
+{
+	struct kmm_machine *m = slab_boot(cmdline);
+	struct worker *w = calloc(THREADS, sizeof(*w));
+	sim_thread *t[THREADS];
+
+	assert_true(w != NULL);
+	machine = m;
+	run_seed = kmm_test_seed();
+	atomic_store(&failures, 0);
+	atomic_store(&started, 0);
+	spin_lock_init(&mailbox.lock);
+	mailbox.n = 0;
+	steps_per_thread = kmm_test_quick() ? 2000 : 10000;
+	caches[0] = kmem_cache_create("sheaf-32", 32, 0, 0, NULL);
+	caches[1] = kmem_cache_create("sheaf-192", 192, 0, SLAB_HWCACHE_ALIGN, NULL);
+	caches[2] = kmem_cache_create("sheaf-1024", 1024, 0, 0, NULL);
+	assert_true(caches[0] && caches[1] && caches[2]);
+	for (int k = 0; k < 3; k++)
+		assert_eq(caches[k]->sheaf_capacity, SLAB_SHEAF_MAX);
+	for (int i = 0; i < THREADS; i++) {
+		w[i].id = i + 1;
+		w[i].rng = run_seed * (THREADS + 1) + (uint64_t)i + 1;
+		assert_eq(sim_thread_start(&t[i], work, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		sim_thread_join(t[i]);
+	expect_eq(atomic_load(&failures), 0);
+	expect_eq(kmm_check(m), 0);
+
+	/* The caches hold exactly the objects of the live sets and the mailbox. */
+	unsigned long cached = 0, in_caches = 0;
+	for (int k = 0; k < 3; k++) {
+		struct slab_counts sc;
+		kmem_cache_shrink(caches[k]);
+		slab_count(caches[k], &sc);
+		cached += sc.nr_objs - sc.partial_free;
+	}
+	for (int i = 0; i < THREADS; i++)
+		for (int j = 0; j < w[i].nr_live; j++)
+			in_caches += w[i].live[j].kind >= 0;
+	for (int j = 0; j < mailbox.n; j++)
+		in_caches += mailbox.slot[j].kind >= 0;
+	expect_eq(cached, in_caches);
+
+	unsigned long ops = 0, remote = 0, shrinks = 0;
+	for (int i = 0; i < THREADS; i++) {
+		for (int j = 0; j < w[i].nr_live; j++)
+			release(&w[i].live[j], (uint64_t)j, 0, 0);
+		ops += w[i].allocs + w[i].frees;
+		remote += w[i].remote;
+		shrinks += w[i].shrinks;
+	}
+	while (mailbox.n)
+		release(&mailbox.slot[--mailbox.n], 0, 0, 0);
+	expect_eq(slub_check(m), 0);
+	for (int k = 0; k < 3; k++) {
+		struct slab_counts sc;
+		kmem_cache_shrink(caches[k]);
+		slab_count(caches[k], &sc);
+		expect_eq(sc.nr_objs - sc.partial_free, 0);
+		kmem_cache_destroy(caches[k]);
+	}
+	expect_eq(atomic_load(&failures), 0);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	printf("%s: %lu allocations and frees (%lu remote), %lu shrinks\n", cmdline, ops, remote,
+	       shrinks);
+	expect_true(remote > 0);
+	free(w);
+	slab_done(m);
+}
+
+TEST(four_threads_on_two_slots_with_sheaves_hardened)
+{
+	run("mem=512M maxcpus=2 slab_sheaves=on slab_freelist_hardened=on");
+}
+
+TEST(four_threads_each_on_its_slot_with_sheaves)
+{
+	run("mem=512M maxcpus=4 slab_sheaves=on");
+}
