@@ -61,6 +61,7 @@ static void machine_teardown(struct kmm_machine *m)
 			free(zone->pageblock_mt);
 			zone->pageblock_mt = NULL;
 		}
+		free_old_zonelists(pgdat);
 		free(pgdat);
 		m->node_data[nid] = NULL;
 	}

@@ -110,6 +110,7 @@ enum zone_flags {
 #define KMM_SLOWPATH_MAX_ROUNDS	64
 
 struct alloc_context {
+	pg_data_t *pgdat;		/* whose published zonelists @zonelist is one of */
 	struct zonelist *zonelist;
 	int preferred_idx;		/* first zone in zonelist with type <= highest */
 	enum zone_type highest_zoneidx;

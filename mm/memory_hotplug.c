@@ -252,16 +252,25 @@ static struct zone *zone_for_pfn_range(pg_data_t *pgdat, int type, unsigned long
 }
 
 /*
- * kmm keeps zones from overlapping (its pfn walkers go by span): a zone may
- * grow over [pfn, pfn + nr) only if no other zone of the node spans any of
- * the pages between its present span and the range. Linux lets zones
- * interleave here; kmm refuses such an online with EINVAL and a message.
+ * Why @zone may not grow over [pfn, pfn + nr), or NULL when it may.
+ * - kmm keeps zones from overlapping (its pfn walkers go by span): no other
+ *   zone of the node may span any of the pages between the zone's present
+ *   span and the range. Linux lets zones interleave here.
+ * - A zone that has pages grows only upward: its start_pfn and pageblock
+ *   array are read without a lock by every page allocation and free (the
+ *   index of a pfn's pageblock is taken from the start), so the start stays
+ *   where the zone's first pages put it. Linux keeps pageblock bits per
+ *   section, where they never move, and guards the span with
+ *   zone_span_seqlock.
+ * kmm refuses such an online with EINVAL and this message.
  */
-static bool zone_may_grow(pg_data_t *pgdat, const struct zone *zone, unsigned long pfn,
-			  unsigned long nr)
+static const char *zone_growth_refused(pg_data_t *pgdat, const struct zone *zone,
+				       unsigned long pfn, unsigned long nr)
 {
 	unsigned long lo = pfn, hi = pfn + nr;
 
+	if (populated_zone(zone) && pfn < zone->zone_start_pfn)
+		return "starts above it, and a zone with pages only grows upward in kmm";
 	if (zone->spanned_pages) {
 		lo = KMM_MIN(lo, zone->zone_start_pfn);
 		hi = KMM_MAX(hi, zone_end_pfn(zone));
@@ -270,9 +279,16 @@ static bool zone_may_grow(pg_data_t *pgdat, const struct zone *zone, unsigned lo
 		const struct zone *o = &pgdat->node_zones[z];
 
 		if (o != zone && o->spanned_pages && o->zone_start_pfn < hi && zone_end_pfn(o) > lo)
-			return false;
+			return "cannot be grown over without spanning another zone's pages "
+			       "(kmm keeps zones apart)";
 	}
-	return true;
+	return NULL;
+}
+
+static bool zone_may_grow(pg_data_t *pgdat, const struct zone *zone, unsigned long pfn,
+			  unsigned long nr)
+{
+	return !zone_growth_refused(pgdat, zone, pfn, nr);
 }
 
 /*
@@ -309,18 +325,25 @@ static int grow_zone_span(struct memory_hotplug *hp, struct zone *zone, unsigned
 		memcpy(mt + off, zone->pageblock_mt, old);
 		hp->retired[hp->nr_retired++] = zone->pageblock_mt;
 	}
+	/*
+	 * Lock-free readers: the start moves only while the zone has no pages
+	 * (zone_growth_refused), so no allocation or free indexes the array
+	 * from it meanwhile; the array and the span are published after it.
+	 */
+	if (start != zone->zone_start_pfn)
+		__atomic_store_n(&zone->zone_start_pfn, start, __ATOMIC_RELAXED);
 	__atomic_store_n(&zone->pageblock_mt, mt, __ATOMIC_RELEASE);
-	zone->zone_start_pfn = start;
 	__atomic_store_n(&zone->spanned_pages, end - start, __ATOMIC_RELEASE);
 	spin_unlock(&zone->lock);
 
 	node_end = KMM_MAX(pgdat->node_start_pfn + pgdat->node_spanned_pages, end);
 	if (!pgdat->node_spanned_pages || start < pgdat->node_start_pfn)
-		pgdat->node_start_pfn = pgdat->node_spanned_pages ?
-					KMM_MIN(pgdat->node_start_pfn, start) : start;
-	pgdat->node_spanned_pages = node_end - pgdat->node_start_pfn;
+		__atomic_store_n(&pgdat->node_start_pfn, pgdat->node_spanned_pages ?
+				 KMM_MIN(pgdat->node_start_pfn, start) : start, __ATOMIC_RELAXED);
+	__atomic_store_n(&pgdat->node_spanned_pages, node_end - pgdat->node_start_pfn,
+			 __ATOMIC_RELAXED);
 	if ((int)zone->type + 1 > pgdat->nr_zones)
-		pgdat->nr_zones = (int)zone->type + 1;
+		__atomic_store_n(&pgdat->nr_zones, (int)zone->type + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -374,6 +397,8 @@ static int online_block_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 	int i = block_index(hp, block_id);
 	struct hot_block *b;
 	unsigned long pfn = block_id << SECTION_SHIFT, nr = PAGES_PER_SECTION;
+	struct zonelist_set *sets[MAX_NUMNODES];
+	const char *why;
 	pg_data_t *pgdat;
 	struct zone *zone;
 	bool rebuild;
@@ -393,14 +418,19 @@ static int online_block_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 		return 0;
 	pgdat = m->node_data[b->nid];
 	zone = zone_for_pfn_range(pgdat, type, pfn, nr);
-	if (!zone_may_grow(pgdat, zone, pfn, nr))
-		return kmm_set_error(-EINVAL, "memory%lu: zone %s cannot grow over it without "
-				     "spanning another zone's pages (kmm keeps zones apart)",
-				     block_id, zone->name);
-	err = grow_zone_span(hp, zone, pfn, nr);
-	if (err)
-		return err;
+	why = zone_growth_refused(pgdat, zone, pfn, nr);
+	if (why)
+		return kmm_set_error(-EINVAL, "memory%lu: zone %s %s", block_id, zone->name, why);
+	/* an empty zone gets pages: new zonelists, their room taken before anything changes */
 	rebuild = !populated_zone(zone);
+	if (rebuild && zonelist_sets_alloc(m, sets))
+		return -ENOMEM;
+	err = grow_zone_span(hp, zone, pfn, nr);
+	if (err) {
+		if (rebuild)
+			zonelist_sets_free(sets);
+		return err;
+	}
 
 	if (b->self_hosted) {
 		online_self_hosted(m, zone, pfn);
@@ -411,15 +441,15 @@ static int online_block_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 	}
 	/* adjust_present_page_count() */
 	spin_lock(&zone->lock);
-	zone->present_pages += nr;
-	zone->initialized = true;
+	__atomic_fetch_add(&zone->present_pages, nr, __ATOMIC_RELAXED);
+	__atomic_store_n(&zone->initialized, true, __ATOMIC_RELAXED);
 	spin_unlock(&zone->lock);
-	pgdat->node_present_pages += nr;
-	m->physpages += nr;
+	__atomic_fetch_add(&pgdat->node_present_pages, nr, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->physpages, nr, __ATOMIC_RELAXED);
 	b->online = true;
 	b->zone = (signed char)zone->type;
 	if (rebuild)
-		build_all_zonelists(m);
+		rebuild_all_zonelists(m, sets);
 	/* init_per_zone_wmark_min(), and khugepaged's figure when it runs */
 	init_per_zone_wmark_min(m);
 	if (thp_enabled(m))
@@ -609,8 +639,9 @@ static int __add_memory(struct kmm_machine *m, int nid, uint64_t start, uint64_t
 	hp->ranges[hp->nr_ranges++][1] = end;
 	__atomic_store_n(&hp->next, end, __ATOMIC_RELAXED);
 	/* update_end_of_memory_vars(); the section maps reach the new sections */
-	m->max_pfn = m->max_low_pfn = (unsigned long)PFN_DOWN(end);
-	m->layout.high_memory = m->layout.page_offset + end;
+	__atomic_store_n(&m->max_pfn, (unsigned long)PFN_DOWN(end), __ATOMIC_RELAXED);
+	__atomic_store_n(&m->max_low_pfn, (unsigned long)PFN_DOWN(end), __ATOMIC_RELAXED);
+	__atomic_store_n(&m->layout.high_memory, m->layout.page_offset + end, __ATOMIC_RELAXED);
 	__atomic_store_n(&m->nr_sections, (unsigned long)(end / MEMORY_BLOCK_SIZE),
 			 __ATOMIC_RELEASE);
 
@@ -823,17 +854,24 @@ static void show_valid_zones(struct kmm_machine *m, struct memory_hotplug *hp,
 		sb_printf(sb, "%s\n", zone_names[hp->blocks[i].zone]);
 		return;
 	}
-	/* Offline: the default zone first, then the other allowed ones. */
+	/* Offline: the default zone first, then the other allowed ones ("none": no zone may). */
 	pgdat = m->node_data[hp->blocks[i].nid];
 	zone = zone_for_pfn_range(pgdat, MMOP_ONLINE, pfn, nr);
-	sb_puts(sb, zone->name);
+	const char *sep = "";
+
+	if (zone_may_grow(pgdat, zone, pfn, nr)) {
+		sb_puts(sb, zone->name);
+		sep = " ";
+	}
 	for (int t = MMOP_ONLINE_KERNEL; t <= MMOP_ONLINE_MOVABLE; t++) {
 		struct zone *z = zone_for_pfn_range(pgdat, t, pfn, nr);
 
-		if (z != zone && zone_may_grow(pgdat, z, pfn, nr))
-			sb_printf(sb, " %s", z->name);
+		if (z != zone && zone_may_grow(pgdat, z, pfn, nr)) {
+			sb_printf(sb, "%s%s", sep, z->name);
+			sep = " ";
+		}
 	}
-	sb_puts(sb, "\n");
+	sb_puts(sb, *sep ? "\n" : "none\n");
 }
 
 int memory_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)

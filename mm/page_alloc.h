@@ -50,9 +50,15 @@ static inline unsigned long pageblock_index(const struct zone *z, unsigned long 
 	return (pfn >> pbo) - (z->zone_start_pfn >> pbo);
 }
 
+/* The zone's pageblock array: memory hotplug publishes a larger one as the zone grows. */
+static inline unsigned char *pageblock_array(const struct zone *z)
+{
+	return __atomic_load_n(&z->pageblock_mt, __ATOMIC_ACQUIRE);
+}
+
 static inline int get_pfnblock_migratetype(const struct zone *z, unsigned long pfn)
 {
-	return __atomic_load_n(&z->pageblock_mt[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
+	return __atomic_load_n(&pageblock_array(z)[pageblock_index(z, pfn)], __ATOMIC_RELAXED);
 }
 
 /* get_pfnblock_migratetype() for a caller that knows @z's machine @m. */
@@ -61,13 +67,13 @@ static inline int get_pfnblock_migratetype_m(const struct kmm_machine *m, const 
 {
 	int pbo = m->pageblock_order;
 
-	return __atomic_load_n(&z->pageblock_mt[(pfn >> pbo) - (z->zone_start_pfn >> pbo)],
+	return __atomic_load_n(&pageblock_array(z)[(pfn >> pbo) - (z->zone_start_pfn >> pbo)],
 			       __ATOMIC_RELAXED);
 }
 
 static inline void set_pfnblock_migratetype(struct zone *z, unsigned long pfn, int mt)
 {
-	__atomic_store_n(&z->pageblock_mt[pageblock_index(z, pfn)], (unsigned char)mt,
+	__atomic_store_n(&pageblock_array(z)[pageblock_index(z, pfn)], (unsigned char)mt,
 			 __ATOMIC_RELAXED);
 }
 

@@ -149,12 +149,13 @@ static int build_zonerefs_node(pg_data_t *pgdat, struct zone **zones, int n)
  * Node order for @local: itself, then by distance. kmm's nodes (numa=fake)
  * are all at distance 20 from each other, and Linux's find_next_best_node()
  * then prefers higher node ids first (it penalises n < local), so the order
- * is local, local+1, ..., last, 0, ..., local-1.
+ * is local, local+1, ..., last, 0, ..., local-1. Written into @lists, a set
+ * nobody reads yet.
  */
-static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat)
+static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat, struct zonelist *lists)
 {
-	struct zone **fb = pgdat->node_zonelists[ZONELIST_FALLBACK].zones;
-	struct zone **nofb = pgdat->node_zonelists[ZONELIST_NOFALLBACK].zones;
+	struct zone **fb = lists[ZONELIST_FALLBACK].zones;
+	struct zone **nofb = lists[ZONELIST_NOFALLBACK].zones;
 	int n = 0, local = pgdat->node_id;
 	char order[4 * MAX_NUMNODES + 1];
 	size_t len = 0;
@@ -174,6 +175,47 @@ static void build_zonelists(struct kmm_machine *m, pg_data_t *pgdat)
 	nofb[n] = NULL;
 }
 
+static struct zonelist_set *zonelist_set_of(struct zonelist *lists)
+{
+	return container_of(lists, struct zonelist_set, lists[0]);
+}
+
+int zonelist_sets_alloc(struct kmm_machine *m, struct zonelist_set **sets)
+{
+	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
+		sets[nid] = NULL;
+		if (nid < m->nr_node_ids && m->node_data[nid] &&
+		    !(sets[nid] = calloc(1, sizeof(**sets)))) {
+			zonelist_sets_free(sets);
+			return kmm_set_error(-ENOMEM, "zonelists: out of host memory");
+		}
+	}
+	return 0;
+}
+
+void zonelist_sets_free(struct zonelist_set **sets)
+{
+	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
+		free(sets[nid]);
+		sets[nid] = NULL;
+	}
+}
+
+void free_old_zonelists(pg_data_t *pgdat)
+{
+	struct zonelist_set *set = pgdat->node_zonelists ? zonelist_set_of(pgdat->node_zonelists)
+							 : NULL;
+
+	while (set) {
+		struct zonelist_set *older = set->older;
+
+		if (set != &pgdat->boot_zonelists)
+			free(set);
+		set = older;
+	}
+	pgdat->node_zonelists = NULL;
+}
+
 /**
  * nr_free_zone_pages_m() - managed pages above the high mark in node 0's
  * fallback zonelist, zones up to @offset (Linux's nr_free_zone_pages()).
@@ -185,7 +227,7 @@ unsigned long nr_free_zone_pages_m(struct kmm_machine *m, int offset)
 
 	if (!pgdat)
 		return 0;
-	for (struct zone **zp = pgdat->node_zonelists[ZONELIST_FALLBACK].zones; *zp; zp++) {
+	for (struct zone **zp = node_zonelist(pgdat, ZONELIST_FALLBACK)->zones; *zp; zp++) {
 		struct zone *z = *zp;
 		unsigned long size = zone_managed_pages(z), high = high_wmark_pages(z);
 
@@ -205,21 +247,30 @@ unsigned long nr_free_buffer_pages(struct kmm_machine *m)
 	return nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_USER));
 }
 
-/**
- * build_all_zonelists() - every node's fallback and no-fallback zonelists,
- * and the "Built N zonelists" line. Context: boot.
+/*
+ * Build every node's zonelists into @sets (one per node, NULL: the nodes'
+ * boot sets), publish each whole with one release store, then the fast
+ * path's table; print "Built N zonelists" (and Linux's NUMA lines).
  */
-void build_all_zonelists(struct kmm_machine *m)
+static void publish_all_zonelists(struct kmm_machine *m, struct zonelist_set **sets)
 {
 	unsigned long total;
 	int nodes = 0;
 
 	page_alloc_sysctl_defaults(m);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		if (!m->node_data[nid])
+		pg_data_t *pgdat = m->node_data[nid];
+		struct zonelist_set *set;
+
+		if (!pgdat)
 			continue;
-		build_zonelists(m, m->node_data[nid]);
-		build_fast_zones(m, m->node_data[nid]);
+		set = sets ? sets[nid] : &pgdat->boot_zonelists;
+		if (sets)
+			sets[nid] = NULL;	/* the node owns it now */
+		build_zonelists(m, pgdat, set->lists);
+		set->older = pgdat->node_zonelists ? zonelist_set_of(pgdat->node_zonelists) : NULL;
+		__atomic_store_n(&pgdat->node_zonelists, set->lists, __ATOMIC_RELEASE);
+		build_fast_zones(m, pgdat);
 		nodes++;
 	}
 	total = nr_free_zone_pages_m(m, gfp_zone_m(m, GFP_HIGHUSER_MOVABLE));
@@ -234,6 +285,28 @@ void build_all_zonelists(struct kmm_machine *m)
 					policy = KMM_MAX(policy, z);
 		kmm_printk(m, "Policy zone: %s", zone_names[policy]);
 	}
+}
+
+/**
+ * build_all_zonelists() - every node's fallback and no-fallback zonelists
+ * (into its boot set), and the "Built N zonelists" line. Context: boot.
+ */
+void build_all_zonelists(struct kmm_machine *m)
+{
+	publish_all_zonelists(m, NULL);
+}
+
+/**
+ * rebuild_all_zonelists() - build_all_zonelists() after boot, while other
+ * threads allocate: each node's lists are built into @sets (from
+ * zonelist_sets_alloc(); all of them are taken) and published whole. A walk
+ * that started on the old lists finishes on them; the allocator's slow path
+ * starts again on the new ones before it fails (Linux's zonelist_update_seq).
+ * Context: the caller serialises rebuilds (memory hotplug's lock).
+ */
+void rebuild_all_zonelists(struct kmm_machine *m, struct zonelist_set **sets)
+{
+	publish_all_zonelists(m, sets);
 }
 
 /* ---- Watermarks and reserves ---- */

@@ -466,17 +466,36 @@ static void wake_all_kswapds(struct kmm_machine *m, unsigned int order, gfp_t gf
 	}
 }
 
+static inline bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid,
+				       struct alloc_context *ac);
+
+/*
+ * check_retry_zonelist(): were @ac's zonelists replaced since it was made
+ * (memory hotplug populated a zone)? Then the walk may have missed a zone,
+ * and the slow path starts again on the new lists before it fails or kills.
+ */
+static bool zonelists_replaced(const struct alloc_context *ac)
+{
+	const struct zonelist *now = node_zonelist(ac->pgdat, ZONELIST_FALLBACK);
+
+	return ac->zonelist != now && ac->zonelist != now + ZONELIST_NOFALLBACK;
+}
+
 static struct page *__alloc_pages_slowpath(struct kmm_machine *m, gfp_t gfp, unsigned int order,
 					   struct alloc_context *ac)
 {
 	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
 	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
 	unsigned int alloc_flags, reserve_flags;
-	unsigned long progress = 0;
-	int no_progress_loops = 0, rounds = 0;
-	bool oom_drained = false;
+	unsigned long progress;
+	int no_progress_loops, rounds = 0;
+	bool oom_drained;
 	struct page *page;
 
+restart:
+	progress = 0;
+	no_progress_loops = 0;
+	oom_drained = false;
 	alloc_flags = gfp_to_alloc_flags(gfp, order);
 	/* Below the low mark everywhere: kswapd starts before anything else. */
 	if (alloc_flags & ALLOC_KSWAPD)
@@ -506,6 +525,8 @@ retry:
 		goto nopage;
 	if (should_reclaim_retry(m, gfp, order, ac, alloc_flags, progress > 0, &no_progress_loops))
 		goto retry;
+	if (zonelists_replaced(ac))
+		goto restart_new_zonelists;
 	page = __alloc_pages_may_oom(m, gfp, order, ac, &progress);
 	if (page)
 		return page;
@@ -532,6 +553,8 @@ retry:
 		goto retry;
 	}
 nopage:
+	if (zonelists_replaced(ac))
+		goto restart_new_zonelists;
 	if (gfp & __GFP_NOFAIL) {
 		/* Linux: some reserve access, then loop forever. kmm: bounded (KMM_SLOWPATH_MAX_ROUNDS). */
 		page = get_page_from_freelist(m, gfp, order, ALLOC_MIN_RESERVE, ac);
@@ -546,6 +569,12 @@ nopage:
 	}
 	warn_alloc(m, gfp, order);
 	return NULL;
+
+restart_new_zonelists:
+	/* rounds go on counting: each restart needs another rebuild, so this ends */
+	if (prepare_alloc_pages(m, gfp, ac->pgdat->node_id, ac))
+		goto restart;
+	goto nopage;
 }
 
 /* gfp_zone_m() (mm/gfp.c) inline: the same table, the same folding. */
@@ -572,8 +601,9 @@ static inline bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid
 	pg_data_t *pgdat = m->node_data[nid];
 
 	ac->highest_zoneidx = gfp_zone_fast(m, gfp);
-	ac->zonelist = &pgdat->node_zonelists[(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK
-								      : ZONELIST_FALLBACK];
+	ac->pgdat = pgdat;
+	ac->zonelist = node_zonelist(pgdat, (gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK
+								  : ZONELIST_FALLBACK);
 	ac->migratetype = gfp_migratetype_fast(gfp);
 	ac->preferred_idx = 0;
 	while (ac->zonelist->zones[ac->preferred_idx] &&
@@ -642,8 +672,11 @@ void build_fast_zones(struct kmm_machine *m, pg_data_t *pgdat)
 			if (zone->node != pgdat->node_id)
 				zone = NULL;
 		}
-		pgdat->fast_zone[bits] = zone;
-		pgdat->fast_zoneidx[bits] = (unsigned char)(zone ? ac.highest_zoneidx : 0);
+		/* the zone's index first: a reader that sees the zone sees its index */
+		if (zone)
+			__atomic_store_n(&pgdat->fast_zoneidx[bits], (unsigned char)ac.highest_zoneidx,
+					 __ATOMIC_RELAXED);
+		__atomic_store_n(&pgdat->fast_zone[bits], zone, __ATOMIC_RELEASE);
 	}
 }
 
@@ -675,11 +708,11 @@ alloc_pages_fast(struct kmm_machine *m, gfp_t gfp, unsigned int order)
 		     (gfp & (__GFP_THISNODE | __GFP_ZERO | __GFP_COMP)) || !pgdat ||
 		     kmm_trace_on(m, KMM_EVMASK_PAGE_ALLOC)))
 		return NULL;
-	zone = pgdat->fast_zone[zi];
+	zone = __atomic_load_n(&pgdat->fast_zone[zi], __ATOMIC_ACQUIRE);
 	if (unlikely(!zone || (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
 			       ((1UL << ZONE_BELOW_HIGH) | (1UL << ZONE_BOOSTED_WATERMARK)))))
 		return NULL;
-	hz = pgdat->fast_zoneidx[zi];
+	hz = __atomic_load_n(&pgdat->fast_zoneidx[zi], __ATOMIC_RELAXED);
 	free_pages = (long)zone_page_state(zone, NR_FREE_PAGES);
 	if (likely(!order)) {
 		/* zone_watermark_fast()'s order-0 shortcut, with the fast path's flags */

@@ -845,7 +845,7 @@ void shrink_node(pg_data_t *pgdat, struct scan_control *sc)
 /* shrink_zones(): each node with a zone up to reclaim_idx in node 0's zonelist, once. */
 static void shrink_zones(struct kmm_machine *m, struct scan_control *sc)
 {
-	struct zonelist *zl = &m->node_data[0]->node_zonelists[ZONELIST_FALLBACK];
+	struct zonelist *zl = node_zonelist(m->node_data[0], ZONELIST_FALLBACK);
 	pg_data_t *last = NULL;
 
 	for (int i = 0; zl->zones[i]; i++) {

@@ -21,7 +21,11 @@
  * regions inside the windows.
  *
  * The tree is rebuilt from the machine's immutable boot data and the
- * hot-added ranges on each read.
+ * hot-added ranges on each read, each range its own "System RAM" resource
+ * as each add_memory() call registers one on Linux: the tree has room for
+ * 512 resources of boot data plus one per range, however many ranges there
+ * are. A tree that outgrows that (only boot data could: too many mmio=
+ * regions) fails the read with ENOSPC rather than print part of the map.
  * Locking: none for boot data; memory_hotplug_ranges() takes the hotplug lock.
  */
 #include <errno.h>
@@ -33,7 +37,7 @@
 #include "mm/include/memory_hotplug.h"
 #include "proc/proc.h"
 
-#define MAX_RESOURCES 512
+#define BOOT_RESOURCES 512	/* room for everything but the hot-added ranges */
 #define MAX_IORES_LEVEL 5
 
 struct resource {
@@ -43,16 +47,21 @@ struct resource {
 };
 
 struct resource_tree {
-	struct resource r[MAX_RESOURCES];
-	int n;
+	struct resource *r;	/* [cap] */
+	int n, cap;
+	bool full;		/* a resource found no room: the read fails */
 };
 
 static int new_resource(struct resource_tree *t, uint64_t start, uint64_t end, const char *name)
 {
 	struct resource *r;
 
-	if (t->n == MAX_RESOURCES || end < start)
+	if (end < start)
 		return -1;
+	if (t->n == t->cap) {
+		t->full = true;
+		return -1;
+	}
 	r = &t->r[t->n];
 	*r = (struct resource){ start, end, name, -1, -1, -1 };
 	return t->n++;
@@ -188,7 +197,8 @@ static uint64_t ram_alignment(uint64_t pos)
 	return 64ULL << 20;		/* otherwise 64 MiB */
 }
 
-static void build_tree(struct kmm_machine *m, struct resource_tree *t)
+static void build_tree(struct kmm_machine *m, struct resource_tree *t, uint64_t (*hot)[2],
+		       int nr_hot)
 {
 	uint64_t top_low = 0, pos;
 
@@ -245,9 +255,6 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t)
 	}
 
 	/* register_memory_resource(): each add_memory() range (mm/memory_hotplug.c). */
-	uint64_t hot[256][2];
-	int nr_hot = KMM_MIN(memory_hotplug_ranges(m, hot, 256), 256);
-
 	for (int i = 0; i < nr_hot; i++)
 		add(t, hot[i][0], hot[i][1] - 1, "System RAM");
 
@@ -276,15 +283,55 @@ static void print_tree(struct strbuf *sb, const struct resource_tree *t, int idx
 	}
 }
 
+/*
+ * The hot-added ranges, however many (memory_hotplug_ranges() counts them
+ * first; an add between the two calls asks for a larger array).
+ * Return: how many into *@out (malloc()ed, NULL when none), or -ENOMEM.
+ */
+static int hot_ranges(struct kmm_machine *m, uint64_t (**out)[2])
+{
+	int want = memory_hotplug_ranges(m, NULL, 0);
+
+	*out = NULL;
+	while (want > 0) {
+		uint64_t (*r)[2] = malloc(sizeof(*r) * (size_t)want);
+		int got;
+
+		if (!r)
+			return -ENOMEM;
+		got = memory_hotplug_ranges(m, r, want);
+		if (got <= want) {
+			*out = r;
+			return got;
+		}
+		free(r);
+		want = got;
+	}
+	return 0;
+}
+
 int iomem_show(struct kmm_machine *m, struct strbuf *sb)
 {
-	struct resource_tree *t = calloc(1, sizeof(*t));
+	struct resource_tree t = { 0 };
+	uint64_t (*hot)[2];
+	int nr_hot = hot_ranges(m, &hot);
 
-	if (!t)
+	if (nr_hot < 0)
+		return nr_hot;
+	t.cap = BOOT_RESOURCES + nr_hot;
+	t.r = malloc(sizeof(*t.r) * (size_t)t.cap);
+	if (!t.r) {
+		free(hot);
 		return -ENOMEM;
-	build_tree(m, t);
-	print_tree(sb, t, 0, 0);
-	free(t);
+	}
+	build_tree(m, &t, hot, nr_hot);
+	free(hot);
+	if (t.full) {
+		free(t.r);
+		return kmm_set_error(-ENOSPC, "/proc/iomem: more than %d resources", t.cap);
+	}
+	print_tree(sb, &t, 0, 0);
+	free(t.r);
 	return 0;
 }
 

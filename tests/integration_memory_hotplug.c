@@ -522,3 +522,120 @@ TEST(grow_onlines_blocks_left_offline_first)
 	assert_eq(kmm_check(m), 0);
 	hdone(m);
 }
+
+/*
+ * A zone that has pages grows only upward: every allocation and free reads
+ * its start_pfn and pageblock array without a lock, so the start stays put.
+ * An empty zone's first block may lie anywhere.
+ */
+TEST(populated_zone_grows_only_upward)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=768M");
+	long total;
+
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_OFFLINE, NULL), 0);		/* 32 */
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL), 0);	/* 33 */
+	total = meminfo_kb(m, "MemTotal");
+	expect_eq(kmm_memory_block_online(m, 32, KMM_MHP_ONLINE_KERNEL), -EINVAL);
+	expect_str_contains(kmm_last_error(), "only grows upward");
+	expect_eq(zone_field(m, "Normal", "start_pfn:"), (long)(HOT_PFN + 32768));
+	expect_eq(meminfo_kb(m, "MemTotal"), total);
+	expect_sys(m, "/sys/devices/system/memory/memory%lu/valid_zones", 32, "Movable\n");
+	/* Movable is empty: its first block may go below Normal */
+	assert_eq(kmm_memory_block_online(m, 32, KMM_MHP_ONLINE_MOVABLE), 0);
+	expect_eq(zone_field(m, "Movable", "start_pfn:"), (long)HOT_PFN);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+/*
+ * /proc/iomem lists every hot-added range as its own "System RAM", as each
+ * add_memory() registers one on Linux: 300 single-block adds show 300 lines
+ * (the tree had room for 256 of them, and 512 resources in all).
+ */
+TEST(iomem_lists_every_hot_added_range)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=40G memory_hotplug.memmap_on_memory=1");
+	char want[96], *text;
+	const char *p;
+	int lines = 0;
+
+	for (int i = 0; i < 300; i++)
+		assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_OFFLINE, NULL), 0);
+	text = t_proc(m, "/proc/iomem");
+	assert_true(text != NULL);
+	for (p = text; (p = strstr(p, " : System RAM\n")) != NULL; p++) {
+		const char *line = p;
+
+		while (line > text && line[-1] != '\n')
+			line--;
+		lines += strtoull(line, NULL, 16) >= HOT_START;
+	}
+	expect_eq(lines, 300);
+	snprintf(want, sizeof(want), "\n%llx-%llx : System RAM\n",
+		 (unsigned long long)(HOT_START + 299 * BLOCK),
+		 (unsigned long long)(HOT_START + 300 * BLOCK - 1));
+	expect_str_contains(text, want);
+	free(text);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+/*
+ * An allocation that began before a zone came online sees the new zonelists
+ * before it fails: while it reclaims (a hook standing in for the reclaim
+ * layer), another thread onlines a block into the empty Normal zone; the
+ * walk it was on (DMA32, DMA: full) finds nothing, and the slow path starts
+ * again on the new lists instead of failing (Linux: zonelist_update_seq).
+ */
+static kmm_reclaim_fn real_reclaim;
+static struct kmm_machine *plug_machine;
+static int plugs, plug_err = 1;
+
+static void *plug_normal_block(void *arg)
+{
+	(void)arg;
+	kmm_use(plug_machine);
+	plug_err = kmm_memory_hotplug_add(plug_machine, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL);
+	kmm_use(NULL);
+	return NULL;
+}
+
+static unsigned long reclaim_while_a_block_is_plugged(struct kmm_machine *m, gfp_t gfp,
+						      unsigned int order, enum zone_type zi)
+{
+	pthread_t t;
+
+	if (!plugs++ && pthread_create(&t, NULL, plug_normal_block, NULL) == 0)
+		pthread_join(t, NULL);
+	return real_reclaim(m, gfp, order, zi);
+}
+
+TEST(allocation_under_way_retries_on_new_zonelists)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=512M memory_hotplug.memmap_on_memory=1");
+	struct page **pages = calloc(400000, sizeof(*pages));
+	struct page *p;
+	unsigned long n;
+
+	assert_true(pages != NULL && m->reclaim != NULL);
+	n = fill(pages, 400000, GFP_KERNEL);
+	expect_eq(zone_field(m, "Normal", "present"), 0);
+	plug_machine = m;
+	real_reclaim = m->reclaim;
+	m->reclaim = reclaim_while_a_block_is_plugged;
+	p = alloc_pages(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 0);
+	m->reclaim = real_reclaim;
+	expect_eq(plugs, 1);
+	expect_eq(plug_err, 0);
+	expect_true(p != NULL);
+	if (p) {
+		expect_true(page_to_pfn(p) >= HOT_PFN);
+		__free_pages(p, 0);
+	}
+	for (unsigned long i = 0; i < n; i++)
+		__free_pages(pages[i], 0);
+	free(pages);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}

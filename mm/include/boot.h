@@ -150,6 +150,18 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
  */
 void zone_add_deferred_blocks(struct zone *zone, unsigned long start_pfn, unsigned long nr);
 void build_all_zonelists(struct kmm_machine *m);
+struct zonelist_set;
+/**
+ * zonelist_sets_alloc() - a new, empty zonelist set for each node of @m into
+ * @sets[MAX_NUMNODES], for rebuild_all_zonelists().
+ * Return: 0, or -ENOMEM with none allocated.
+ */
+int zonelist_sets_alloc(struct kmm_machine *m, struct zonelist_set **sets);
+/** zonelist_sets_free() - free the sets of @sets[MAX_NUMNODES] still there. */
+void zonelist_sets_free(struct zonelist_set **sets);
+void rebuild_all_zonelists(struct kmm_machine *m, struct zonelist_set **sets);
+/** free_old_zonelists() - the zonelist sets of @pgdat a rebuild left. Context: shutdown. */
+void free_old_zonelists(pg_data_t *pgdat);
 /** init_per_zone_wmark_min() - min_free_kbytes, watermarks, lowmem reserve, totalreserve. */
 void init_per_zone_wmark_min(struct kmm_machine *m);
 /** set_recommended_min_free_kbytes() - khugepaged's min_free_kbytes (THP builds), then the watermarks. */

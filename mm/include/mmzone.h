@@ -125,8 +125,15 @@ struct zone {
 	struct kmm_machine *machine;		/* immutable */
 	struct per_cpu_pages *per_cpu_pageset;	/* [nr_cpus], immutable pointer */
 	int pageset_high_min, pageset_high_max, pageset_batch;
-	unsigned char *pageblock_mt;		/* one migratetype per pageblock, zone->lock */
-	unsigned long zone_start_pfn;		/* immutable after boot */
+	/*
+	 * pageblock_mt: one migratetype per pageblock from zone_start_pfn's,
+	 * entries under zone->lock. Memory hotplug replaces the array (release
+	 * store) as the zone grows; the start moves only while the zone has no
+	 * present pages. The span and present pages change under zone->lock
+	 * (hotplug) and are read racily through the helpers below.
+	 */
+	unsigned char *pageblock_mt;
+	unsigned long zone_start_pfn;
 	atomic_long managed_pages;
 	unsigned long spanned_pages;
 	unsigned long present_pages;
@@ -151,9 +158,13 @@ static inline unsigned long zone_managed_pages(const struct zone *z)
 	return (unsigned long)atomic_load_explicit(&((struct zone *)z)->managed_pages,
 						   memory_order_relaxed);
 }
+/*
+ * The span and present pages of a zone move when memory is onlined (memory
+ * hotplug, under zone->lock); these lock-free readers load them atomically.
+ */
 static inline bool populated_zone(const struct zone *z)
 {
-	return z->present_pages != 0;
+	return __atomic_load_n(&z->present_pages, __ATOMIC_RELAXED) != 0;
 }
 static inline bool managed_zone(const struct zone *z)
 {
@@ -161,11 +172,12 @@ static inline bool managed_zone(const struct zone *z)
 }
 static inline unsigned long zone_end_pfn(const struct zone *z)
 {
-	return z->zone_start_pfn + z->spanned_pages;
+	return __atomic_load_n(&z->zone_start_pfn, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&z->spanned_pages, __ATOMIC_RELAXED);
 }
 static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
 {
-	return pfn >= z->zone_start_pfn && pfn < zone_end_pfn(z);
+	return pfn >= __atomic_load_n(&z->zone_start_pfn, __ATOMIC_RELAXED) && pfn < zone_end_pfn(z);
 }
 static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermarks w)
 {
@@ -191,16 +203,36 @@ enum {
 	MAX_ZONELISTS
 };
 
+/*
+ * A node's zonelists as build_all_zonelists() publishes them: built aside,
+ * then never written again. A rebuild (memory hotplug populating a zone)
+ * publishes a new set; the one it replaces stays until shutdown, since an
+ * allocation may still be walking it.
+ */
+struct zonelist_set {
+	struct zonelist lists[MAX_ZONELISTS];
+	struct zonelist_set *older;	/* the set this one replaced, or NULL */
+};
+
 typedef struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
-	struct zonelist node_zonelists[MAX_ZONELISTS];
+	/*
+	 * node_zonelists[ZONELIST_*]: the lists of the published set (at boot
+	 * @boot_zonelists). Replaced whole, with a release store, when the
+	 * zonelists are rebuilt; code that may run meanwhile loads it once with
+	 * node_zonelist() (acquire) and keeps what it got.
+	 */
+	struct zonelist *node_zonelists;
+	struct zonelist_set boot_zonelists;
 	/*
 	 * The allocation fast path's answer for each value of a mask's four
 	 * zone modifier bits (gfp & GFP_ZONEMASK): the preferred zone of
 	 * node_zonelists[ZONELIST_FALLBACK] when it is a zone of this node,
 	 * else NULL (a bad combination of modifiers, or the slow path's
-	 * business); fast_zoneidx holds the mask's highest_zoneidx.
-	 * Immutable after build_all_zonelists().
+	 * business); fast_zoneidx holds the mask's highest_zoneidx (which
+	 * depends on the mask alone). Written by build_all_zonelists():
+	 * fast_zoneidx first, then fast_zone with a release store; read with
+	 * an acquire load of fast_zone, then fast_zoneidx.
 	 */
 	struct zone *fast_zone[16];
 	unsigned char fast_zoneidx[16];
@@ -224,6 +256,12 @@ enum pgdat_flags {
 	PGDAT_DIRTY,	/* kswapd found only dirty file pages, none queued, at the
 			 * inactive tail: it may write the ones it meets again */
 };
+
+/* node_zonelist() - @pgdat's published zonelist @which (ZONELIST_FALLBACK, ...). */
+static inline struct zonelist *node_zonelist(const pg_data_t *pgdat, int which)
+{
+	return __atomic_load_n(&pgdat->node_zonelists, __ATOMIC_ACQUIRE) + which;
+}
 
 #define for_each_zone_in_node(z, pgdat) \
 	for ((z) = (pgdat)->node_zones; (z) < (pgdat)->node_zones + MAX_NR_ZONES; (z)++)
