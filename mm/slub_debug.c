@@ -851,6 +851,9 @@ static bool in_sheaf(const void *obj)
 /*
  * Every CPU's sheaf of @s into @v (sorted): each entry an object start of a
  * slab of @s whose shadow says FREE, none twice, no sheaf over capacity.
+ * Run for every cache, also one without sheaves (capacity 0: any entry is
+ * wrong, and the allocation paths, which test sheaf_nr, would hand it out;
+ * @v may then be NULL, as nothing is stored before that test fails).
  * Context: every slot held. Return: 0 or check_fail()'s error.
  */
 static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
@@ -876,7 +879,8 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 			v[n++] = obj;
 		}
 	}
-	qsort(v, n, sizeof(*v), cmp_ptr);
+	if (n)	/* @v may be NULL when there is nothing to sort */
+		qsort(v, n, sizeof(*v), cmp_ptr);
 	for (size_t i = 1; i < n; i++)
 		if (v[i] == v[i - 1])
 			return check_fail(s, "an object is in the sheaves twice");
@@ -1002,8 +1006,7 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 		spin_lock(&get_node(s, nid)->list_lock);
 	sheaved.v = held;
 	sheaved.nr = 0;
-	if (held)
-		err = collect_sheaves(s, held, &sheaved.nr);
+	err = collect_sheaves(s, held, &sheaved.nr);
 	for (size_t i = 0; i < nr_full_off && !err; i++) {
 		int nid = slab_nid(full_off[i]);
 

@@ -172,6 +172,58 @@ TEST(the_checker_accounts_for_every_object_in_a_sheaf)
 	sheaf_done(m, base);
 }
 
+/* The checker looks at every CPU's sheaf of every cache, sheaves on or not. */
+TEST(the_checker_finds_an_object_in_the_sheaf_of_a_cache_without_sheaves)
+{
+	struct kmm_machine *m = sheaf_fake("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("unsheafed", 64, 0, 0, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+
+	expect_eq(s->sheaf_capacity, 0);
+	/* An allocated object in a sheaf the cache does not use: the next alloc would pop it. */
+	c->sheaf[c->sheaf_nr++] = a;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "sheaf holds 1 objects, capacity 0");
+	c->sheaf_nr--;
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, a);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
+TEST(the_checker_finds_an_object_in_two_sheaves_or_in_a_sheaf_and_on_a_freelist)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("twice", 64, 0, 0, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+
+	assert_true(m->nr_cpus >= 2);
+	kmem_cache_free(s, a);
+	expect_eq(c->sheaf_nr, 1);
+	/* The same object in another CPU's sheaf too (two racing frees could put it there). */
+	other->sheaf[other->sheaf_nr++] = a;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "an object is in the sheaves twice");
+	other->sheaf_nr--;
+	expect_eq(slub_check(m), 0);
+	/* Back on its slab's freelist (a is of the cpu slab) and still in a sheaf. */
+	sheaf_flush(s, c, 1);
+	expect_eq(c->sheaf_nr, 0);
+	other->sheaf[other->sheaf_nr++] = a;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "is in a sheaf and on a freelist");
+	other->sheaf_nr--;
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, b);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
 TEST(the_lock_free_paths_finish_or_change_nothing)
 {
 	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
