@@ -968,14 +968,10 @@ static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s
 
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	unsigned char *sh = cache_shadow(s, obj);
-
-	if (unlikely(((unsigned long)obj & 7) ||
-		     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
+	if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
 		slab_free_bad(s, slab, obj);
 		return;
 	}
-	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
 	slab_push(s, slab, obj);
 }
 
@@ -1015,7 +1011,9 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		}
 		break;
 	}
-	if (!free_check(s, slab, obj)) {
+	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
+	if (((unsigned long)obj & 7) || !shadow_claim_free(shadow_of(st, m, obj))) {
+		free_check(s, slab, obj);
 		slab_unlock(slab);
 		if (locked)
 			spin_unlock(&n->list_lock);
@@ -1023,7 +1021,6 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	}
 	if (to_cpu)
 		slab_set_list(slab, SLAB_LIST_CPU_PARTIAL);
-	shadow_set(st, m, obj, SHADOW_FREE);
 	set_freepointer(s, obj, slab->freelist);
 	slab->freelist = obj;
 	/* Without list_lock: slab_count() reads a partial slab's inuse under it. */
@@ -1095,14 +1092,11 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 	if (s->sheaf_capacity) {
 		/* Into the sheaf; a full one gives its older half back first. */
-		unsigned char *sh = cache_shadow(s, obj);
-		if (unlikely(((unsigned long)obj & 7) ||
-			     __atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_ALLOCATED)) {
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
 		}
-		__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
 		if (c->sheaf_nr == s->sheaf_capacity)
 			sheaf_flush(s, c, s->sheaf_capacity / 2);
 		sheaf_link(s, obj, sheaf_below(c, c->sheaf_nr), true);
@@ -1111,14 +1105,11 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		return;
 	}
 	if (likely(slab == c->slab)) {
-		struct slab_machine *st = slab_state(m);
-		if (unlikely(((unsigned long)obj & 7) ||
-			     shadow_get(st, m, obj) != SHADOW_ALLOCATED)) {
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
 		}
-		shadow_set(st, m, obj, SHADOW_FREE);
 		set_freepointer(s, obj, c->freelist);
 		c->freelist = obj;
 		c->nr_free++;
@@ -1166,40 +1157,41 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 		if (likely(kmm_cpu_enter_owned(g))) {
 			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 			unsigned char *sh = cache_shadow(s, obj);
+			unsigned int k = c->sheaf_nr;
 
-			if (likely(__atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
-				unsigned int k = c->sheaf_nr;
-				if (k < s->sheaf_capacity) {
-					__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+			/*
+			 * Each branch that pushes claims the shadow byte first
+			 * (shadow_claim_free()); one that cannot (not
+			 * allocated, a full sheaf) leaves it to slab_free_full(),
+			 * which reports or gives half the sheaf back.
+			 */
+			if (k < s->sheaf_capacity) {
+				if (likely(shadow_claim_free(sh))) {
 					sheaf_link(s, obj, sheaf_below(c, k), hardened);
 					c->sheaf[k] = obj;
 					c->sheaf_nr = k + 1;
 					kmm_cpu_exit_owned(g);
 					return;
 				}
-				if (unlikely(s->sheaf_capacity)) {
-					/* A full sheaf: slab_free_full() gives half of it back. */
-					kmm_cpu_exit_owned(g);
-					goto full;
-				}
+			} else if (likely(!s->sheaf_capacity)) {
 				if (unlikely(slab != c->slab)) {
 					slab_free_other(s, slab, obj, g);
 					return;
 				}
-				__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
-				if (hardened)
-					set_freepointer(s, obj, c->freelist);
-				else
-					set_freepointer_plain(s, obj, c->freelist);
-				c->freelist = obj;
-				c->nr_free++;
-				kmm_cpu_exit_owned(g);
-				return;
+				if (likely(shadow_claim_free(sh))) {
+					if (hardened)
+						set_freepointer(s, obj, c->freelist);
+					else
+						set_freepointer_plain(s, obj, c->freelist);
+					c->freelist = obj;
+					c->nr_free++;
+					kmm_cpu_exit_owned(g);
+					return;
+				}
 			}
 			kmm_cpu_exit_owned(g);
 		}
 	}
-full:
 	slab_free_full(s, slab, obj, caller);
 }
 
@@ -1356,20 +1348,18 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	unsigned char *sh = cache_shadow(s, p);
 	unsigned int k = c->sheaf_nr;
 	bool done = false;
-	if (likely(__atomic_load_n(sh, __ATOMIC_RELAXED) == SHADOW_ALLOCATED)) {
-		if (likely(k < s->sheaf_capacity)) {
-			__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
+	if (likely(k < s->sheaf_capacity)) {
+		if (likely(shadow_claim_free(sh))) {
 			sheaf_link(s, (void *)p, sheaf_below(c, k), false);
 			c->sheaf[k] = (void *)p;
 			c->sheaf_nr = k + 1;
 			done = true;
-		} else if (!s->sheaf_capacity && slab == c->slab) {
-			__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELAXED);
-			set_freepointer_plain(s, (void *)p, c->freelist);
-			c->freelist = (void *)p;
-			c->nr_free++;
-			done = true;
 		}
+	} else if (!s->sheaf_capacity && slab == c->slab && shadow_claim_free(sh)) {
+		set_freepointer_plain(s, (void *)p, c->freelist);
+		c->freelist = (void *)p;
+		c->nr_free++;
+		done = true;
 	}
 	kmm_cpu_exit_owned(g);
 	return done;
@@ -1406,9 +1396,8 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 		void *obj = p[i];
 		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
 		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
-		    shadow_get(st, m, obj) != SHADOW_ALLOCATED)
+		    !shadow_claim_free(shadow_of(st, m, obj)))
 			break;
-		shadow_set(st, m, obj, SHADOW_FREE);
 		set_freepointer(s, obj, c->freelist);
 		c->freelist = obj;
 		c->nr_free++;

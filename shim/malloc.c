@@ -41,7 +41,9 @@
  * (KMM_SLAB_SHADOW_ALLOCATED, _FREED, else never handed out; see
  * mm/include/slab.h), so malloc and free of a small block execute no
  * locked instruction of this file's, and a second free racing the first is
- * caught by kfree()'s own check of that byte.
+ * caught by the compare-exchange with which the slab's free claims that byte
+ * (shadow_claim_free(), mm/slab.h): one of the two frees wins, the other
+ * reports the double free.
  *
  * Locking: every call that enters kmm is inside its CPU slot's section
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
