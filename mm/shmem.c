@@ -286,7 +286,7 @@ static struct page *shmem_swapin(struct kmm_file *f, unsigned long idx, swp_entr
 			*err = -EAGAIN;		/* else -EIO or -ENOMEM */
 		return NULL;
 	}
-	swapin_lock_page(m, page);	/* another thread may still be reading it */
+	swapin_lock_page(m, page, entry);	/* another thread may still be reading it */
 	if (!page_flag_test(page, PG_uptodate)) {
 		unlock_page(page);	/* the read we waited for failed */
 		put_user_page_ref(page);

@@ -329,9 +329,12 @@ void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp);
  * swapin_lock_page() - lock_page() of a page found in the swap cache: waits
  * while its read from swap is in progress (the reader holds PG_locked until
  * the read ends). Afterwards the page is PG_uptodate, or its read failed.
+ * @entry is the swap entry the caller found the page under: the test hook
+ * is told that one, since page->private may change under whoever holds
+ * the lock (a failed read or a swap-in takes the page out of the cache).
  * Context: no spinlock held; may wait.
  */
-void swapin_lock_page(struct kmm_machine *m, struct page *page);
+void swapin_lock_page(struct kmm_machine *m, struct page *page, swp_entry_t entry);
 /** add_to_swap() - give anonymous @page a slot and put it in the swap cache. Return: success. */
 bool add_to_swap(struct page *page);
 /**

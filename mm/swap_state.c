@@ -256,14 +256,14 @@ static int swap_read_folio(struct kmm_machine *m, struct swap_info_struct *si, s
 	return err;
 }
 
-void swapin_lock_page(struct kmm_machine *m, struct page *page)
+void swapin_lock_page(struct kmm_machine *m, struct page *page, swp_entry_t entry)
 {
 	struct pressure *p = pressure_of(m);
 
 	if (trylock_page(page))
 		return;
 	if (p && p->swapin_hook)	/* tests: a lookup is about to wait for a read */
-		p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_WAIT, page, page_swap_entry(page));
+		p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_WAIT, page, entry);
 	lock_page(page);
 }
 
@@ -521,7 +521,7 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	if (major)
 		ret = VM_FAULT_MAJOR;
 	/* folio_lock_or_retry(): a page found in the cache may still be being read */
-	swapin_lock_page(m, page);
+	swapin_lock_page(m, page, entry);
 	/* Map it only if the entry is still there (another thread may have won). */
 	spin_lock(&mm->page_table_lock);
 	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
@@ -693,7 +693,7 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 			return -EIO;
 		}
 		/* unuse_pte_range()'s folio_lock(): a fault's read of it may still be going on */
-		swapin_lock_page(m, page);
+		swapin_lock_page(m, page, entry);
 		if (!page_flag_test(page, PG_uptodate)) {
 			unlock_page(page);	/* that read failed */
 			put_user_page_ref(page);
@@ -780,7 +780,8 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			struct page *page = swap_cache_get(m, swp_entry(c.type, off));
 			if (!page)
 				continue;
-			swapin_lock_page(m, page);	/* a read of it may still be going on */
+			/* a read of it may still be going on */
+			swapin_lock_page(m, page, swp_entry(c.type, off));
 			folio_wait_writeback(page);	/* try_to_unuse() waits for the write */
 			folio_free_swap(page);
 			unlock_page(page);
