@@ -459,10 +459,35 @@ static int online_block_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 
 /* ---- Adding memory ---- */
 
-/* The 1G page or the 2M pages of the direct map over [s, e), and its new tables. */
+/*
+ * Undo map_range_locked() of [s, e) while hp->next is still where it was:
+ * the counts come off and the tables from @tables_before on are freed.
+ */
+static void unmap_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, uint64_t s,
+			       uint64_t e, int tables_before)
+{
+	for (uint64_t g = ALIGN_DOWN(s, GB); g < e; g += GB) {
+		uint64_t lo = KMM_MAX(s, g), hi = KMM_MIN(e, g + GB);
+
+		if (lo == g && hi == g + GB && hp->next <= g)
+			m->layout.direct_pages_count[PG_LEVEL_1G]--;
+		else
+			m->layout.direct_pages_count[PG_LEVEL_2M] -= (unsigned long)((hi - lo) >> 21);
+	}
+	while (hp->nr_tables > tables_before)
+		__free_pages(hp->tables[--hp->nr_tables], 0);
+}
+
+/*
+ * The 1G page or the 2M pages of the direct map over [s, e), and its new
+ * tables. Return: 0, or -ENOMEM with the counts and tables as they were
+ * (the GiBs counted before the failing one are taken back).
+ */
 static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, uint64_t s,
 			    uint64_t e)
 {
+	int tables_before = hp->nr_tables;
+
 	for (uint64_t g = ALIGN_DOWN(s, GB); g < e; g += GB) {
 		uint64_t lo = KMM_MAX(s, g), hi = KMM_MIN(e, g + GB);
 		bool fresh = hp->next <= g;	/* nothing of this GiB was mapped before */
@@ -479,6 +504,8 @@ static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, ui
 			if (!t) {
 				if (pt)
 					__free_pages(pt, 0);
+				/* [s, g) is counted: take it back */
+				unmap_range_locked(m, hp, s, g, tables_before);
 				return kmm_set_error(-ENOMEM, "memory hotplug: no page for the "
 						     "direct map's page table");
 			}
@@ -488,21 +515,6 @@ static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, ui
 		m->layout.direct_pages_count[PG_LEVEL_2M] += (unsigned long)((hi - lo) >> 21);
 	}
 	return 0;
-}
-
-static void unmap_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, uint64_t s,
-			       uint64_t e, int tables_before)
-{
-	for (uint64_t g = ALIGN_DOWN(s, GB); g < e; g += GB) {
-		uint64_t lo = KMM_MAX(s, g), hi = KMM_MIN(e, g + GB);
-
-		if (lo == g && hi == g + GB && hp->next <= g)
-			m->layout.direct_pages_count[PG_LEVEL_1G]--;
-		else
-			m->layout.direct_pages_count[PG_LEVEL_2M] -= (unsigned long)((hi - lo) >> 21);
-	}
-	while (hp->nr_tables > tables_before)
-		__free_pages(hp->tables[--hp->nr_tables], 0);
 }
 
 /*
@@ -526,11 +538,11 @@ static struct page **alloc_vmemmaps(unsigned long first_id, int nid, int nr)
 		v[i] = alloc_pages_node(nid, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
 					VMEMMAP_ORDER);
 		if (!v[i]) {
-			while (i-- > 0)
-				__free_pages(v[i], VMEMMAP_ORDER);
-			free(v);
 			kmm_set_error(-ENOMEM, "memory hotplug: no 2M block for the vmemmap of "
 				      "memory%lu", first_id + (unsigned long)i);
+			for (int j = 0; j < i; j++)
+				__free_pages(v[j], VMEMMAP_ORDER);
+			free(v);
 			return NULL;
 		}
 	}
@@ -693,9 +705,12 @@ int memory_block_online(struct kmm_machine *m, unsigned long block_id, int onlin
 }
 
 /*
- * Online blocks that were added but left offline (an earlier add whose
- * onlining failed, or one made offline), lowest first, until @want bytes
- * are online. *@err: the first failure (0 if none). Return: bytes onlined.
+ * Online, as MMOP_ONLINE, every block that is added and offline, for
+ * whatever reason (an earlier add whose onlining failed, or one added
+ * offline on purpose: KMM_MHP_OFFLINE, memhp_default_state=offline),
+ * lowest first, until @want bytes are online. Offlining is not built, so
+ * no block gets here from online. *@err: the first failure (0 if none).
+ * Return: bytes onlined.
  */
 static uint64_t online_offline_blocks(struct kmm_machine *m, struct memory_hotplug *hp,
 				      uint64_t want, int *err)
