@@ -130,7 +130,10 @@ enum kmm_mhp_online_type {
  * Return: 0 when the blocks were added, with *@start set - also when onlining
  * one failed (say, a zone that may not grow there): that block and the ones
  * after it stay added and offline, as Linux's add_memory() leaves them, and
- * can be onlined later (kmm_memory_block_online(), memoryN/state);
+ * can be onlined later (kmm_memory_block_online(), memoryN/state). The
+ * malloc shim's growth onlines every block that is added and offline, for
+ * whatever reason (this case, or @online_type KMM_MHP_OFFLINE), before it
+ * adds more;
  * -ENOSPC no hotplug area or not that much left of it; -EINVAL bad size or
  * type; -EOPNOTSUPP 32-bit machine; -ENOMEM no 2 MiB block for a vmemmap;
  * -EEXIST another thread added at the same address first. On error

@@ -67,9 +67,12 @@ int memory_block_online(struct kmm_machine *m, unsigned long block_id, int onlin
 
 /**
  * memory_hotplug_grow() - the shim's growth hook: more online memory, up to
- * @bytes (rounded up to blocks). Blocks added earlier but left offline are
- * onlined first, as many as @bytes asks or there are; only when there are
- * none are the next blocks of the area added and onlined.
+ * @bytes (rounded up to blocks). Blocks added and offline, for whatever
+ * reason (an onlining that failed, or an add with MMOP_OFFLINE), are onlined
+ * first, as MMOP_ONLINE, as many as @bytes asks or there are; only when there
+ * are none are the next blocks of the area added and onlined. One such block
+ * that cannot be onlined so (Normal may not grow over a Movable block) makes
+ * every later call fail.
  * Return: 0 (more memory is online, or another thread just added some),
  * -ENOSPC (the area is used up), or why onlining failed (-ENOMEM, -EINVAL:
  * the blocks stay offline for the next call).
