@@ -15,6 +15,8 @@
  * fails with EIO - the first read poisons the index and frees the slot,
  * swapoff poisons it too and completes - until truncation takes the index
  * (the mappings' walks leave such a page alone: a fault there is SIGBUS).
+ * Every run makes at least one page unreadable and sees at least one EIO
+ * (a walk that did not gets one more step that does), and fails otherwise.
  * At the end everything is verified, every object goes, and every frame
  * and slot must be free again. KMM_QUICK=1 takes fewer steps; KMM_SEED
  * replays a run.
@@ -85,7 +87,7 @@ struct bad_slot {
 };
 static struct bad_slot bad[MAX_BAD];
 static int nr_bad;
-static unsigned long made_bad, eio_seen;	/* KMM_VERBOSE reports them */
+static unsigned long made_bad, eio_seen;	/* each must be > 0 by the end; KMM_VERBOSE prints them */
 
 /* Does index @b->idx of @b->f still hold @b->entry (as mm/shmem.c stores it: an odd value)? */
 static bool bad_slot_held(const struct bad_slot *b)
@@ -224,7 +226,8 @@ static int take_swapped(void *arg, struct kmm_file *f, unsigned long idx, swp_en
 
 /*
  * Make a random page of tmpfs file @o that is on swap, not in the swap
- * cache, unreadable: its index will read back as EIO from now on.
+ * cache, unreadable: its index will read back as EIO from now on. It is
+ * read at once (EIO) one time in 2, and always while no EIO was seen yet.
  */
 static bool make_unreadable(struct kmm_machine *m, struct proc *p, struct obj *o, uint64_t *s)
 {
@@ -253,7 +256,7 @@ static bool make_unreadable(struct kmm_machine *m, struct proc *p, struct obj *o
 		bad[nr_bad++] = (struct bad_slot){ sw.f, sw.idx[k], sw.entry[k], o };
 		o->bad[sw.idx[k]] = true;
 		made_bad++;
-		if (t_rnd(s, 2)) {
+		if (!eio_seen || t_rnd(s, 2)) {
 			/* read it now (the index is poisoned and its slot freed), or leave it for later */
 			uint64_t buf[PAGE_SIZE / 8];
 			int fd = open_file(p->t, o);
@@ -270,6 +273,22 @@ static bool make_unreadable(struct kmm_machine *m, struct proc *p, struct obj *o
 	return true;
 }
 
+/* Create tmpfs file @k (files[@k] is empty). Return: its object, or NULL (the test failed). */
+static struct obj *file_create(struct proc *p, int k)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm/s%d", k);
+	fd = kmm_open(p->t, path, KMM_O_CREAT | KMM_O_RDWR);
+	if (fd < 0) {
+		kmm_test_fail(__FILE__, __LINE__, "create %s: %s", path, kmm_last_error());
+		return NULL;
+	}
+	kmm_close(p->t, fd);
+	return files[k] = obj_new(0, true, path);
+}
+
 static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsigned long n)
 {
 	int k = (int)t_rnd(s, MAX_FILES);
@@ -277,16 +296,8 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 	uint64_t buf[PAGE_SIZE / 8];
 	int fd;
 
-	if (!o) {	/* create it */
-		char path[32];
-		snprintf(path, sizeof(path), "/dev/shm/s%d", k);
-		fd = kmm_open(p->t, path, KMM_O_CREAT | KMM_O_RDWR);
-		if (fd < 0)
-			return kmm_test_fail(__FILE__, __LINE__, "create %s: %s", path, kmm_last_error());
-		kmm_close(p->t, fd);
-		files[k] = obj_new(0, true, path);
-		return true;
-	}
+	if (!o)
+		return file_create(p, k) != NULL;
 	switch (t_rnd(s, 7)) {
 	case 0: case 1: {	/* pwrite a run of pages (the file may grow) */
 		uint64_t first = t_rnd(s, MAX_PAGES), len = 1 + t_rnd(s, 128);
@@ -359,6 +370,43 @@ static bool file_step(struct kmm_machine *m, struct proc *p, uint64_t *s, unsign
 		obj_put(o);
 		return true;
 	}
+}
+
+/*
+ * After the walk, when it made no page unreadable or saw no EIO (a short
+ * walk whose files never reached swap, one seed in two at KMM_QUICK): a
+ * file of 256 written pages, reclaimed until some are on swap and out of
+ * the swap cache, and one of them made unreadable and read (EIO). So every
+ * seed tests the EIO paths at least once. Return: false when it failed.
+ */
+static bool make_one_unreadable(struct kmm_machine *m, struct proc *procs, uint64_t *s)
+{
+	struct proc *p = &procs[0];
+	uint64_t buf[PAGE_SIZE / 8];
+	struct obj *o = files[0];
+	int fd;
+
+	if (!p->t && !(p->t = kmm_spawn(m, "eio")))
+		return kmm_test_fail(__FILE__, __LINE__, "spawn: %s", kmm_last_error());
+	if ((!o && !(o = file_create(p, 0))) || (fd = open_file(p->t, o)) < 0)
+		return false;
+	for (uint64_t i = 0; i < 256; i++) {
+		uint64_t tag = next_tag++;
+		if (o->bad[i])
+			continue;
+		fill_page(buf, i, tag);
+		if (kmm_pwrite(p->t, fd, buf, PAGE_SIZE, i * PAGE_SIZE) != PAGE_SIZE)
+			return kmm_test_fail(__FILE__, __LINE__, "pwrite: %s", kmm_last_error());
+		o->tag[i] = tag;
+		o->size = KMM_MAX(o->size, i + 1);
+	}
+	kmm_close(p->t, fd);
+	for (int round = 0; round < 16 && !(made_bad && eio_seen); round++) {
+		kmm_reclaim(m, 4096);
+		if (!make_unreadable(m, p, o, s) || !walk_after_step(m, (unsigned long)round))
+			return false;
+	}
+	return true;
 }
 
 static bool step(struct kmm_machine *m, struct proc *procs, uint64_t *s, unsigned long n)
@@ -485,6 +533,8 @@ static void run(uint64_t seed, unsigned long steps)
 		if (!walk_after_step(m, n))
 			break;
 	}
+	if (!(made_bad && eio_seen) && !make_one_unreadable(m, procs, &s))
+		kmm_test_fail(__FILE__, __LINE__, "making a page unreadable after the walk failed");
 	/* everything, once more: every mapping, every file */
 	for (int i = 0; i < MAX_TASKS; i++) {
 		struct proc *p = &procs[i];
@@ -525,6 +575,9 @@ static void run(uint64_t seed, unsigned long steps)
 out:
 	if (getenv("KMM_VERBOSE"))
 		printf("pages made unreadable %lu, EIO seen %lu\n", made_bad, eio_seen);
+	/* the EIO paths were tested, not skipped */
+	expect_true(made_bad > 0);
+	expect_true(eio_seen > 0);
 	expect_true(vm_event(m, PSWPOUT) > 0);
 	expect_true(vm_event(m, PSWPIN) > 0);
 	for (int i = 0; i < MAX_TASKS; i++) {
