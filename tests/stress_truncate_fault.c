@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/stress_truncate_fault.c - faults on shared mappings of a file
- * against truncation of that file, in threads: two faulters fault random
+ * against truncation of that file, in threads: three faulters fault random
  * pages of the mappings in (get_user_pages, reads and writes; a fault past
  * the end fails instead of killing a process) and zap them again
  * (MADV_DONTNEED); one thread truncates the files to random sizes, shrinking
@@ -10,7 +10,10 @@
  * readahead that adds a page past the end behind truncation's back, is
  * what the checker reports (a mapped page its file's reverse map cannot
  * find; a page or shadow past the end of its file). A disk file and a
- * shmem file. The seed is printed on failure (KMM_SEED=N reruns it, as far
+ * shmem file. After the run the files grow back to the whole mapping and
+ * every page is written through one faulter's mapping and read back
+ * through every faulter's and by pread(): each mapping must reach the
+ * file's own page, not one truncation left behind. The seed is printed on failure (KMM_SEED=N reruns it, as far
  * as threads rerun); KMM_QUICK=1 takes fewer steps. Built into
  * `make test-tsan` too.
  */
@@ -80,10 +83,41 @@ static void *faulter_main(void *arg)
 }
 
 /*
+ * After the run, file @f whole again: each page stamped through faulter 0's
+ * mapping must read back the same through every faulter's mapping and
+ * through @fd of @tr.
+ */
+static void expect_every_page_shared(struct task_struct *tr, int fd, int f,
+				     const struct faulter *fl)
+{
+	uint64_t want[PG / 8], got[PG / 8];
+
+	for (unsigned long idx = 0; idx < FILE_PAGES; idx++) {
+		for (size_t w = 0; w < PG / 8; w++)
+			want[w] = ((uint64_t)(f + 1) << 48) | (idx << 16) | w;
+		if (kmm_access(fl[0].t, fl[0].addr[f] + idx * PG, want, PG, true)) {
+			kmm_test_fail(__FILE__, __LINE__, "%s page %lu: write through the mapping: %s",
+				      paths[f], idx, kmm_last_error());
+			return;
+		}
+		for (int i = 0; i < NFAULTERS; i++) {
+			if (kmm_access(fl[i].t, fl[i].addr[f] + idx * PG, got, PG, false) ||
+			    memcmp(got, want, PG))
+				kmm_test_fail(__FILE__, __LINE__, "%s page %lu: faulter %d's mapping "
+					      "does not read what was written", paths[f], idx, i);
+		}
+		if (kmm_pread(tr, fd, got, PG, idx * PG) != (long)PG || memcmp(got, want, PG))
+			kmm_test_fail(__FILE__, __LINE__, "%s page %lu: pread() does not read what "
+				      "was written through the mapping", paths[f], idx);
+	}
+}
+
+/*
  * Faulters fault pages of a disk file and a shmem file in and out while
  * this thread truncates the files to random sizes (page-aligned or not,
  * down to nothing and back up to the whole mapping), the checker after each
- * truncation. Then every page must come back.
+ * truncation. Then every page must come back: written through one mapping,
+ * the same bytes through every other and through the file.
  */
 TEST(faults_race_truncation)
 {
@@ -148,6 +182,11 @@ TEST(faults_race_truncation)
 		if (getenv("KMM_VERBOSE"))
 			printf("faulter %d: %ld pages faulted, %ld past the end\n", i, fl[i].faults,
 			       fl[i].sigbus);
+	}
+	expect_eq(kmm_check(machine), 0);
+	for (int f = 0; f < NFILES; f++) {
+		assert_eq(kmm_ftruncate(tr, fd[f], FILE_PAGES * PG), 0);
+		expect_every_page_shared(tr, fd[f], f, fl);
 	}
 	expect_eq(kmm_check(machine), 0);
 	for (int i = 0; i < NFAULTERS; i++) {
