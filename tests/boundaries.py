@@ -29,6 +29,10 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True	# nothing written into the source tree
+from c_source import strip_c  # noqa: E402 (tests/, the script's folder, is on sys.path)
+import c_source  # noqa: E402
+
 # Directories whose code is checked. tests/, bench/ and fuzz/ are white-box
 # and may include anything.
 CHECKED = ("lib", "arch/sim", "arch/x86", "init", "mm", "fs", "proc", "cli", "shim", "lab",
@@ -88,36 +92,6 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 SOURCE_EXT = (".c", ".h", ".cc")
 
 
-def strip_comments(text):
-    """Blank out comments and string literals, keeping line numbers."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c == '"' or c == "'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            # keep the quotes so that #include "x" stays readable
-            out.append(c + re.sub(r"[^\n]", " ", text[i + 1:j - 1]) + (c if j <= n else ""))
-            i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
 def owner(path):
     best = None
     for d in INCLUDES:
@@ -147,7 +121,7 @@ def check_file(path, text):
         elif d and "/" in hdr and not allowed(hdr, INCLUDES[d]):
             errors.append("%s:%d: %s/ may not include %s (allowed: %s)" %
                           (path, no, d, hdr, ", ".join(INCLUDES[d])))
-    code = strip_comments(text).split("\n")
+    code = strip_c(text, blank_literals=True).split("\n")
     for no, line in enumerate(code, 1):
         for rx, prefixes, why in TOKENS:
             if rx.search(line) and not allowed(path, prefixes):
@@ -206,7 +180,7 @@ def self_test():
         ("cli/verbs_proc.c", "struct mm_struct *mm = get_task_mm(t);\n", False),
         ("proc/pid.c", "n = mm->map_count;\n", False),
     ]
-    bad = 0
+    bad = c_source.self_test()
     for path, text, should_fail in cases:
         got = check_file(path, text)
         if bool(got) != should_fail:

@@ -15,10 +15,19 @@ printf family), and fails, printing FILE:LINE, when its format:
   - has a %p conversion (a host pointer; kmm's machine addresses are
     integers and print as %#lx / 0x%016llx), or
   - is handed an argument cast to uintptr_t or intptr_t (a host pointer
-    printed as a number).
+    printed as a number), or
+  - is handed an argument cast to any other integer type ((unsigned long)p,
+    (uint64_t)p) whose operand is a pointer: a name declared as a pointer in
+    the function (its parameters and locals) or at file scope, the address
+    of something (&x), or a call of a function the tree declares to return
+    a pointer (page_address(page)). What the cast reaches through a field
+    or an element ((unsigned long)vm->addr) is not typed here and passes.
 
-ALLOW lists the (file, format) pairs that may, each with why: only formats
-whose pointer is a machine address may be listed (none needs to be today).
+ALLOW lists the (file, format) pairs that may, each with why: a format
+whose pointer is a machine address, or a test driver's print of the pointer
+it hands the malloc shim, for its suite to find in the shim's report of the
+same run (the shim names the caller's pointer as glibc's reports do; no
+such line reaches a golden file or a second run).
 
 Usage: tests/host_pointer_formats.py [SOURCE_DIR]   (default: the repository root)
        tests/host_pointer_formats.py --self-test    (each rule catches a planted case)
@@ -27,6 +36,10 @@ Exit status: 0 when no format prints a host pointer, 1 otherwise.
 import os
 import re
 import sys
+
+sys.dont_write_bytecode = True	# nothing written into the source tree
+from c_source import strip_c  # noqa: E402 (tests/, the script's folder, is on sys.path)
+import c_source  # noqa: E402
 
 # What is checked: everything that prints for a user. tests/, bench/ and
 # fuzz/ print their own diagnostics and are not held to the rule.
@@ -40,8 +53,12 @@ LIBC_PRINTERS = {
 }
 
 # (path, format text as written between the quotes) -> why it may show a
-# pointer. Only a machine address may be allowed, never a host one.
+# pointer. Only a machine address, or a test driver's pointer that its suite
+# matches against the shim's report in the same run (see above).
 ALLOW = {
+    ("shim/misuse.c", "ptr %#lx\\n"):
+        "the misuse driver names the pointer it misuses; tests/shim_misuse.sh checks that "
+        "kmm-malloc's abort message names the same one (kmm-named vs kmm-unnamed)",
 }
 
 FORMAT_ATTR = re.compile(
@@ -50,35 +67,26 @@ FORMAT_ATTR = re.compile(
     re.S)
 CONVERSION = re.compile(r"%([-+ #0'I]*)(\*|\d+)?(?:\.(\*|\d+))?(hh|h|ll|l|j|z|t|L|q)?([a-zA-Z%])")
 HOST_INT_CAST = re.compile(r"\(\s*(?:const\s+)?u?intptr_t\s*\)")
+_INT_WORD = (r"(?:unsigned|signed|long|int|short|char|size_t|ssize_t|ptrdiff_t|"
+             r"u?int(?:8|16|32|64|max)_t|[us](?:8|16|32|64))")
+# An integer cast and what follows it: "&", a name (and what comes after
+# the name), or a name in parentheses.
+INT_CAST = re.compile(r"\(\s*(?:const\s+)?" + _INT_WORD + r"(?:\s+" + _INT_WORD + r")*\s*\)"
+                      r"\s*(?:(&)|\(\s*(\w+)\s*\)|(\w+)\s*(->|\.|\[|\()?)")
+# "*name" followed by what may follow a declarator, or by "(" (a function
+# returning a pointer); it declares when a type stands before the "*" at the
+# start of a declaration (DECL_HEAD, tested on the text before the match).
+POINTER_NAME = re.compile(r"\*[\s*]*(?:(?:const|restrict|__restrict)\s+)*(\w+)\s*(?=[,;=)\[])")
+POINTER_FN_NAME = re.compile(r"\*[\s*]*(\w+)\s*\(")
+DECL_HEAD = re.compile(r"(?:^|[;{}(,])\s*(?:(?:const|static|volatile|register|extern|inline|"
+                       r"_Atomic|struct|union|enum|unsigned|signed)\s+)*\w+\s*(?:const\s*)?\Z", re.M)
+
+
+def declared(rx, code):
+    """The names @rx finds in @code where a type stands before the "*"."""
+    return {m.group(1) for m in rx.finditer(code)
+            if DECL_HEAD.search(code, max(0, m.start() - 120), m.start())}
 PRI_MACRO = re.compile(r"\bPRI([diouxX])(8|16|32|64|PTR|MAX)\b")
-
-
-def strip_comments(text):
-    """Comments blanked out (strings kept), newlines kept."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
 
 
 def split_args(text, start):
@@ -148,11 +156,77 @@ def printers_of(texts):
     return found
 
 
-def check_text(path, text, printers, counted=None):
+def top_level(code):
+    """The text at brace depth 0 (bodies blanked) and, for each top-level
+    body, (start of its head, end of the body): a function with its
+    parameters and locals."""
+    outside, spans = [], []
+    depth, head = 0, 0
+    for i, c in enumerate(code):
+        if c == "{":
+            if depth == 0:
+                start = head
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+                head = i + 1
+                c = " "
+        elif c == ";" and depth == 0:
+            head = i + 1
+        outside.append(c if depth == 0 else ("\n" if c == "\n" else " "))
+    return "".join(outside), spans
+
+
+def without_parentheses(code):
+    """@code with what stands inside parentheses blanked (a prototype's
+    parameters are not variables of the file)."""
+    out, depth = [], 0
+    for c in code:
+        if c == ")" and depth:
+            depth -= 1
+        out.append(c if depth == 0 or c == "\n" else " ")
+        if c == "(":
+            depth += 1
+    return "".join(out)
+
+
+def pointer_functions(texts):
+    """Every function a source of the tree declares or defines to return a
+    pointer; @texts are the sources with comments and literals blanked."""
+    found = set()
+    for text in texts:
+        found |= declared(POINTER_FN_NAME, top_level(text)[0])
+    return found
+
+
+def pointer_operand(arg, scope_pointers, pointer_fns):
+    """The operand of an integer cast in @arg that is a host pointer, or None."""
+    for c in INT_CAST.finditer(arg):
+        amp, paren_name, name, after = c.groups()
+        if amp:
+            return "&"
+        if paren_name and paren_name in scope_pointers:
+            return paren_name
+        if name and after == "(" and name in pointer_fns:
+            return name + "()"
+        if name and not after and name in scope_pointers:
+            return name
+    return None
+
+
+def check_text(path, text, printers, counted=None, pointer_fns=frozenset(), bare=None):
     """(line, message) for each format of @text that shows a host pointer;
-    @counted (a list) gets one entry per format checked."""
+    @counted (a list) gets one entry per format checked; @pointer_fns: the
+    functions that return a pointer; @bare: @text with comments and literals
+    blanked, when the caller has it."""
     errors = []
-    code = strip_comments(text)
+    code = strip_c(text)
+    bare = bare if bare is not None else strip_c(text, blank_literals=True)
+    outside, spans = top_level(bare)
+    file_pointers = declared(POINTER_NAME, without_parentheses(outside))
+    span_pointers = {}
     names = "|".join(sorted(map(re.escape, printers), key=len, reverse=True))
     for m in re.finditer(r"(?<![\w.>])(" + names + r")\s*\(", code):
         parsed = split_args(code, m.end() - 1)
@@ -176,10 +250,19 @@ def check_text(path, text, printers, counted=None):
                                'address (kmm_host_to_kva(), kernel_host_to_va(), the pfn) or '
                                'name the object without one' % (m.group(1), fmt)))
                 break
+        span = next(((s, e) for s, e in spans if s <= m.start() < e), None)
+        if span not in span_pointers:
+            span_pointers[span] = file_pointers | (declared(POINTER_NAME, bare[span[0]:span[1]])
+                                                   if span else set())
+        pointers = span_pointers[span]
         for a in args[idx + 1:]:
             if HOST_INT_CAST.search(a):
                 errors.append((line, '%s("%s"): argument "%s" is a host pointer cast to an '
                                'integer' % (m.group(1), fmt, " ".join(a.split()))))
+            elif pointer_operand(a, pointers, pointer_fns):
+                errors.append((line, '%s("%s"): argument "%s" casts a host pointer (%s) to '
+                               'an integer' % (m.group(1), fmt, " ".join(a.split()),
+                                               pointer_operand(a, pointers, pointer_fns))))
     return errors
 
 
@@ -199,9 +282,11 @@ def check_tree(root):
         with open(full, encoding="utf-8", errors="replace") as fh:
             files.append((rel, fh.read()))
     printers = printers_of(text for _, text in files)
+    bare = [strip_c(text, blank_literals=True) for _, text in files]
+    pointer_fns = pointer_functions(bare)
     errors, counted = [], []
-    for rel, text in files:
-        for line, msg in check_text(rel, text, printers, counted):
+    for (rel, text), b in zip(files, bare):
+        for line, msg in check_text(rel, text, printers, counted, pointer_fns, b):
             errors.append("%s:%d: %s" % (rel, line, msg))
     return errors, printers, len(counted)
 
@@ -213,6 +298,9 @@ def self_test():
               'void sb_printf(struct strbuf *sb, const char *fmt, ...)\n'
               '\t__attribute__((format(printf, 2, 3)));\n')
     printers = printers_of([header])
+    pointer_fns = pointer_functions(['static inline void *page_address(const struct page *page);\n'
+                                     'unsigned long page_to_pfn(const struct page *page);\n'
+                                     'int f(void)\n{\n\treturn a * b(c);\n}\n'])
     cases = [
         ('kmm_set_error(-EINVAL, "kfree: %p belongs to no machine", p);', True),
         ('kmm_set_error(-EINVAL, "x: %-16p y", p);', True),
@@ -225,13 +313,33 @@ def self_test():
         ('sb_printf(sb, "%" PRIx64 " %pages", v);', True),	# %p then "ages"
         ('/* kmm_set_error(-EINVAL, "%p", p); */', False),
         ('sb_printf(sb, fmt, p);', False),
+        # integer casts: flagged when the operand is a pointer
+        ('static void name(const void *p)\n{\n\tfprintf(stderr, "ptr %#lx\\n", '
+         '(unsigned long)p);\n}', True),
+        ('void f(void)\n{\n\tstruct page *page = g();\n\tsb_printf(sb, "%llx", '
+         '(unsigned long long)(page));\n}', True),
+        ('void f(void)\n{\n\tint x;\n\tsb_printf(sb, "%#lx", (unsigned long)&x);\n}', True),
+        ('void f(struct page *pg)\n{\n\tsb_printf(sb, "%" PRIx64, '
+         '(uint64_t)page_address(pg));\n}', True),
+        ('void f(void)\n{\n\tunsigned long p = 3;\n\tsb_printf(sb, "%lx", (unsigned long)p);\n}',
+         False),
+        ('void f(struct page *p)\n{\n\tsb_printf(sb, "%lx", (unsigned long)page_to_pfn(p));\n}',
+         False),
+        ('void f(struct vm_struct *vm)\n{\n\tsb_printf(sb, "%lx", (unsigned long)vm->size);\n}',
+         False),
+        # a pointer of another function, or a prototype's parameter, is not this one's
+        ('void g(char *n);\nvoid f(void)\n{\n\tchar *n = 0;\n}\n'
+         'void h(long n)\n{\n\tsb_printf(sb, "%ld", (long)n);\n}', False),
     ]
-    bad = 0
+    bad = c_source.self_test()
+    if pointer_fns != {"page_address"}:
+        print("self-test: functions returning a pointer: %s, want page_address" % pointer_fns)
+        bad += 1
     if "kmm_set_error" not in printers or "sb_printf" not in printers:
         print("self-test: the format attribute of a declaration was not found")
         bad += 1
     for src, flagged in cases:
-        got = bool(check_text("mm/x.c", src, printers))
+        got = bool(check_text("mm/x.c", src, printers, None, pointer_fns))
         if got != flagged:
             print("self-test: %s: expected %s, got %s" %
                   (src.replace("\n", " "), "flagged" if flagged else "clean",

@@ -30,54 +30,17 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True	# nothing written into the source tree
+from c_source import strip_c  # noqa: E402 (tests/, the script's folder, is on sys.path)
+import c_source  # noqa: E402
+
 KERNEL_DIRS = ("lib", "arch/sim", "arch/x86", "init", "mm", "fs", "proc")
 CATEGORIES = ("kept", "simplified", "changed", "renamed", "kmm only")
 
 
 def strip_code(text):
-    """Comments, strings and preprocessor lines blanked out; newlines kept."""
-    out = []
-    i, n = 0, len(text)
-    at_line_start = True
-    while i < n:
-        c = text[i]
-        if at_line_start and text[i:].lstrip(" \t").startswith("#"):
-            # a preprocessor line, with its continuations
-            j = i
-            while True:
-                e = text.find("\n", j)
-                if e < 0:
-                    e = n
-                    break
-                if e > 0 and text[e - 1] == "\\":
-                    j = e + 1
-                    continue
-                break
-            out.append(re.sub(r"[^\n]", " ", text[i:e]))
-            i = e
-            continue
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            out.append(c + re.sub(r"[^\n]", " ", text[i + 1:j - 1]) + c)
-            i = j
-        else:
-            out.append(c)
-            i += 1
-        at_line_start = out[-1].endswith("\n") if out else True
-    return "".join(out)
+    """Comments, literals and preprocessor lines blanked, newlines kept."""
+    return strip_c(text, blank_literals=True, blank_directives=True)
 
 
 ATTR_RE = re.compile(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)")
@@ -310,7 +273,9 @@ void *h(const char *s, int (*fn)(int)) { return 0; }
                                                               "`folio_remove_rmap_ptes`"):
         print("self-test: kept_ok is wrong")
         return 1
-    print("self-test: the function finder and the kept rule work")
+    if c_source.self_test():
+        return 1
+    print("self-test: the function finder, the kept rule and the comment stripper work")
     return 0
 
 
