@@ -118,6 +118,7 @@ enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP, SHIM_GLIBC };
 static _Atomic int shim_state;			/* enum shim_state */
 static spinlock_t boot_lock = SPINLOCK_INIT;
 static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
+static unsigned long shim_serial;		/* shim_m->serial, immutable once SHIM_UP */
 static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
 static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
 /* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
@@ -482,6 +483,7 @@ static void shim_boot_locked(void)
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
 	shim_m = m;
+	shim_serial = m->serial;
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
 	if (!shim_exit_registered) {
 		shim_exit_registered = 1;
@@ -536,7 +538,14 @@ static inline __attribute__((always_inline)) struct shim_slot *kmm_enter(void)
 {
 	int cpu = tls_cpu;
 
-	if (unlikely(cpu < 0))
+	/*
+	 * A thread new to the shim registers. So does one whose slot kmm's exit
+	 * hook has given back (mm/cpu_slot.c: it zeroes kmm_cpu_cache, not
+	 * tls_cpu): a thread-exit destructor that runs after the hook and
+	 * mallocs or frees must not enter that slot, which another thread may
+	 * own by now, nor register again inside the section of its stale one.
+	 */
+	if (unlikely(cpu < 0 || kmm_cpu_cache.serial != shim_serial))
 		cpu = first_entry();
 	struct shim_slot *s = &slots[cpu];
 	/* One operation for the stream's subscribers (the debug checker runs at its end). */
