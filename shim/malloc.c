@@ -5,8 +5,8 @@
  * glibc's malloc is the middle man between a program and the kernel; this file
  * puts kmm's own allocator stack in that place. A machine is booted lazily on
  * the first call (plain anonymous memory, since this machine never remaps;
- * 128M of RAM and a 128M block plugged in at once, grown by memory hotplug
- * up to KMM_MALLOC_MEM, default 4G), and every request goes to the
+ * 128M of RAM, grown by memory hotplug a 128M block at a time as it runs
+ * short, up to KMM_MALLOC_MEM, default 4G), and every request goes to the
  * layer Linux would use for a kernel object of that size:
  *
  *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc's size classes and, in the
@@ -108,7 +108,7 @@ extern size_t ksize(const void *obj) __attribute__((weak));
 #define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
 #define PAGES_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)	/* KMALLOC_MAX_SIZE, 4 MiB */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
-#define SHIM_BOOT_MEM	(256ULL << 20)	/* the RAM to start with: 128M booted, one block plugged */
+#define SHIM_BOOT_MEM	(256ULL << 20)	/* a bound above this boots 128M and grows */
 #define SHIM_BOOT_MEM_TEXT "128M"
 
 /* ---- State ---- */
@@ -427,9 +427,13 @@ static void shim_boot_locked(void)
 		 extra ? extra : "");
 	/*
 	 * Boot small and grow (mm/memory_hotplug.c): KMM_MALLOC_MEM is the most
-	 * the machine reaches, plugged in 128M at a time as malloc runs short.
-	 * Where the host refuses the hotplug area's address space (ulimit -v):
-	 * all of it at once, as before.
+	 * the machine reaches, plugged in 128M at a time as malloc runs short
+	 * (shim_grow), the first block too: the first growth onlines Normal
+	 * while other threads allocate, which the zonelists' publication makes
+	 * safe. A program that allocates little so pays for no block's struct
+	 * pages (128 KB of its start RSS, docs/malloc.md). Where the host
+	 * refuses the hotplug area's address space (ulimit -v): all of it at
+	 * once, as before.
 	 */
 	struct kmm_machine *m = NULL;
 	bool grow = !kmm_parse_size(mem, &bytes, NULL) && bytes > SHIM_BOOT_MEM;
@@ -437,7 +441,6 @@ static void shim_boot_locked(void)
 		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=" SHIM_BOOT_MEM_TEXT " maxmem=%s"
 			 " memhp_default_state=online memory_hotplug.memmap_on_memory=1%s", mem, rest);
 		m = kmm_boot(boot_cmdline);
-		grow = m != NULL;
 	}
 	if (!m) {
 		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s%s", mem, rest);
@@ -455,12 +458,6 @@ static void shim_boot_locked(void)
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;
 	}
-	/*
-	 * The first block now, so Normal exists before threads allocate: growth
-	 * only extends it. Failing, the machine keeps what it booted with.
-	 */
-	if (grow && memory_hotplug_grow(m, 1))
-		warn("cannot plug in the first memory block: ", kmm_last_error(), NULL);
 	ram_start = (uintptr_t)kmm_direct_map_base(m);
 	ram_end = ram_start + kmm_direct_map_bytes(m);
 	live_map_bytes = ALIGN_UP(kmm_direct_map_bytes(m) / 32 + 8, PAGE_SIZE);

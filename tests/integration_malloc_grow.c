@@ -5,12 +5,14 @@
  *
  * Each test runs in a child that is this program again, exec'd with its own
  * KMM_MALLOC_MEM (the shim boots at the first malloc, from the environment).
- * The child's machine starts with 128M of RAM and one 128M block plugged in;
- * a program that allocates more than that gets it, in blocks of 128M, until
- * the total reaches KMM_MALLOC_MEM; beyond it malloc fails with ENOMEM as
- * before. The checkers hold throughout.
+ * The child's machine starts with 128M of RAM and no block plugged in (a
+ * small program pays for none); a program that allocates more than that
+ * gets it, in blocks of 128M, until the total reaches KMM_MALLOC_MEM;
+ * beyond it malloc fails with ENOMEM as before, and threads that run it
+ * short together all get their memory. The checkers hold throughout.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,99 @@ TEST(a_program_larger_than_the_boot_ram_gets_its_memory)
 		free(blocks[i]);
 	for (size_t i = 0; i < 200000; i++)
 		free(small[i]);
+	assert_eq(kmm_malloc_check(), 0);
+}
+
+TEST(a_small_program_plugs_in_no_block)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_small_program_plugs_in_no_block", "1G", 0), 0);
+		return;
+	}
+	static char *blocks[200];
+	char *p = malloc(64);
+	long start, grown;
+
+	assert_true(p != NULL);
+	expect_str_contains(kmm_malloc_cmdline(), "mem=128M maxmem=1G");
+	/* the boot's 128M less its reservations: no hot-plugged block yet */
+	start = mem_total_kb();
+	printf("  MemTotal after one malloc: %ld kB\n", start);
+	expect_true(start > 0 && start <= 128 * 1024);
+	/* 200 MiB: the first growth plugs in what is needed */
+	for (size_t i = 0; i < 200; i++) {
+		blocks[i] = malloc(MB);
+		assert_true(blocks[i] != NULL);
+		memset(blocks[i], 0x5a, 4096);
+	}
+	grown = mem_total_kb();
+	expect_true(grown >= start + 120 * 1024);	/* a block less its own vmemmap */
+	assert_eq(kmm_malloc_check(), 0);
+	for (size_t i = 0; i < 200; i++)
+		free(blocks[i]);
+	free(p);
+	assert_eq(kmm_malloc_check(), 0);
+}
+
+#define GROW_THREADS 4
+#define GROW_BLOCKS 48	/* 4 x 48 MiB: past the boot's 128M together */
+
+static pthread_barrier_t grow_start;
+
+static void *grow_worker(void *arg)
+{
+	char **mine = arg;
+
+	pthread_barrier_wait(&grow_start);
+	for (int i = 0; i < GROW_BLOCKS; i++) {
+		mine[i] = malloc(MB);
+		if (!mine[i])
+			return "malloc failed";
+		memset(mine[i], i, 4096);
+		char *small = malloc(64);
+		if (!small)
+			return "small malloc failed";
+		free(small);
+	}
+	return NULL;
+}
+
+/*
+ * Four threads run the 128M machine short at about the same time: the
+ * first growth onlines the empty Normal zone while the others allocate
+ * (and some of them wait on grow_lock to grow it again). Every malloc
+ * succeeds, the bytes stay, the checkers hold.
+ */
+TEST(threads_grow_the_machine_together)
+{
+	if (!in_child()) {
+		expect_eq(run_child("threads_grow_the_machine_together", "1G", 0), 0);
+		return;
+	}
+	static char *blocks[GROW_THREADS][GROW_BLOCKS];
+	pthread_t t[GROW_THREADS];
+	void *r;
+
+	assert_true(kmm_malloc_machine() != NULL);
+	/* no block yet: the threads' growth is the first, into an empty Normal */
+	expect_true(mem_total_kb() <= 128 * 1024);
+	assert_eq(pthread_barrier_init(&grow_start, NULL, GROW_THREADS), 0);
+	for (int i = 0; i < GROW_THREADS; i++)
+		assert_eq(pthread_create(&t[i], NULL, grow_worker, blocks[i]), 0);
+	for (int i = 0; i < GROW_THREADS; i++) {
+		assert_eq(pthread_join(t[i], &r), 0);
+		if (r)
+			printf("  thread %d: %s\n", i, (const char *)r);
+		expect_true(r == NULL);
+	}
+	expect_true(mem_total_kb() >= 192L * 1024);
+	assert_eq(kmm_malloc_check(), 0);
+	for (int i = 0; i < GROW_THREADS; i++)
+		for (int j = 0; j < GROW_BLOCKS; j++) {
+			expect_true(blocks[i][j] != NULL && blocks[i][j][4095] == (char)j);
+			free(blocks[i][j]);
+		}
+	pthread_barrier_destroy(&grow_start);
 	assert_eq(kmm_malloc_check(), 0);
 }
 
