@@ -31,6 +31,8 @@ static _Thread_local struct {
 	unsigned long serial;
 	int cpu;
 } cpu_table[KMM_MAX_MACHINES + 1];
+/* The highest index of cpu_table this thread has registered in: the exit hook looks no further. */
+static _Thread_local int cpu_table_top;
 static _Thread_local bool exit_hook_armed;
 
 static inline struct kmm_cpu_guard *guard_of(struct kmm_machine *m, int cpu)
@@ -148,7 +150,7 @@ static void release_slots(void *arg)
 	(void)arg;
 	exit_hook_armed = false;
 	kmm_registry_lock();
-	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
+	for (int i = 1; i <= cpu_table_top; i++) {
 		if (!cpu_table[i].serial)
 			continue;
 		struct kmm_machine *m = kmm_machines[i];
@@ -165,6 +167,7 @@ static void release_slots(void *arg)
 		}
 		cpu_table[i].serial = 0;
 	}
+	cpu_table_top = 0;
 	kmm_cpu_cache.serial = 0;
 	kmm_registry_unlock();
 }
@@ -206,6 +209,8 @@ int kmm_this_cpu(struct kmm_machine *m)
 	spin_unlock(&m->cpu_lock);
 	cpu_table[m->slot].serial = m->serial;
 	cpu_table[m->slot].cpu = cpu;
+	if (m->slot > cpu_table_top)
+		cpu_table_top = m->slot;
 out:
 	kmm_cpu_cache.serial = m->serial;
 	kmm_cpu_cache.cpu = cpu;

@@ -10,6 +10,7 @@
 #include "tests/harness.h"
 #include "tests/process_test.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -146,5 +147,59 @@ TEST(owned_slots_drained_and_checked_by_another_thread)
 		kmm_test_fail(__FILE__, __LINE__, "kmm_check while draining: %s", error);
 	expect_eq(kmm_check(machine), 0);
 	kmem_cache_destroy(s);
+	done(machine);
+}
+
+/* ---- What a thread's registration costs, and what its exit gives back ---- */
+
+static struct kmm_machine *second;
+static size_t glibc_in_use_delta;
+static int cpu_on_first, cpu_on_second;
+
+static void *register_on_both(void *arg)
+{
+	(void)arg;
+	struct mallinfo2 before = mallinfo2();
+
+	kmm_use(machine);
+	cpu_on_first = kmm_this_cpu(machine);	/* the first registration arms the exit hook */
+	glibc_in_use_delta = mallinfo2().uordblks - before.uordblks;
+	kmm_use(second);
+	cpu_on_second = kmm_this_cpu(second);
+	return NULL;
+}
+
+/*
+ * A new thread's first registration allocates nothing (the exit hook of a
+ * thread's first registration needs no malloc: in the malloc shim that
+ * malloc was glibc's, setting up glibc's thread cache for one small block,
+ * whose free at exit the shim then had to recognise as glibc's); and a
+ * thread registered on two machines gives both slots back when it exits,
+ * the later machine (the higher registry slot) too.
+ */
+TEST(a_thread_registers_without_malloc_and_gives_every_slot_back)
+{
+	pthread_t th;
+
+	machine = boot("mem=128M nr_cpus=2");
+	second = boot("mem=128M nr_cpus=2");
+	assert_true(second->slot > machine->slot);
+	kmm_use(machine);
+	/* this thread booted both: slot 0 of each */
+	expect_eq(kmm_this_cpu(machine), 0);
+	kmm_use(second);
+	expect_eq(kmm_this_cpu(second), 0);
+	assert_eq(pthread_create(&th, NULL, register_on_both, NULL), 0);
+	pthread_join(th, NULL);
+	/* 0 also where a sanitizer's allocator stands in and reports nothing */
+	expect_eq(glibc_in_use_delta, 0);
+	expect_eq(cpu_on_first, 1);
+	expect_eq(cpu_on_second, 1);
+	expect_eq(kmm_cpu_threads(machine), 1);
+	expect_eq(kmm_cpu_threads(second), 1);
+	expect_eq(kmm_cpu_users(machine, 1), 0);
+	expect_eq(kmm_cpu_users(second, 1), 0);
+	done(second);
+	kmm_use(machine);
 	done(machine);
 }

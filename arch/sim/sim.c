@@ -339,16 +339,29 @@ struct exit_hook {
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
 static __thread struct exit_hook *exit_hooks;
+/*
+ * A thread's first hook needs no malloc: in the malloc shim every thread
+ * registers one (its CPU slot's), and a malloc there would be glibc's (the
+ * shim serves kmm's own calls from glibc), setting up glibc's per-thread
+ * cache and arena for one small block, whose free at exit the shim then
+ * has to recognise as glibc's.
+ */
+static __thread struct exit_hook first_hook;
+static __thread bool first_hook_used;
 
 /* Runs at thread exit; a hook that registers again is run on the next pass. */
 static void run_exit_hooks(void *arg)
 {
 	(void)arg;
 	while (exit_hooks) {
-		struct exit_hook *h = exit_hooks;
+		struct exit_hook *h = exit_hooks, hook = *h;
+
 		exit_hooks = h->next;
-		h->fn(h->arg);
-		free(h);
+		if (h == &first_hook)
+			first_hook_used = false;
+		else
+			free(h);
+		hook.fn(hook.arg);
 	}
 }
 
@@ -359,10 +372,14 @@ static void make_exit_key(void)
 
 int sim_on_thread_exit(void (*fn)(void *), void *arg)
 {
-	struct exit_hook *h = malloc(sizeof(*h));
+	struct exit_hook *h = &first_hook;
 
+	if (first_hook_used)
+		h = malloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	if (h == &first_hook)
+		first_hook_used = true;
 	pthread_once(&exit_once, make_exit_key);
 	h->fn = fn;
 	h->arg = arg;
