@@ -758,6 +758,34 @@ static size_t ram_usable(const void *p)
 }
 
 /*
+ * A page block's head keeps the bytes its malloc asked for in ->private
+ * (the owner's word of an allocated page; the free path clears it), so
+ * that realloc copies those and not the whole power-of-two block: a 1.1
+ * MiB block in a 2 MiB one copied 2 MiB, faulting in the new block's pages
+ * past what the program could have written and reading the old block's
+ * untouched ones. 0: unknown, the whole block (hardened, or the program has
+ * asked malloc_usable_size(), after which it may use every usable byte).
+ * Return: the bytes of live block @p (in RAM, @usable of them) worth copying.
+ */
+static size_t block_bytes_asked(const void *p, size_t usable)
+{
+	struct page *head = compound_head(ram_page(p));
+
+	if (PageSlab(head) || !head->private)
+		return usable;
+	return KMM_MIN((size_t)head->private, usable);
+}
+
+/* Record a page block's bytes asked for again (realloc in place); 0: every usable byte. */
+static void block_set_asked(const void *p, size_t bytes)
+{
+	struct page *head = compound_head(ram_page(p));
+
+	if (!PageSlab(head) && !harden_on)
+		head->private = bytes;
+}
+
+/*
  * A kmalloc object of the class for @want bytes that records @size as its
  * requested size: with slab_debug=U and Z the red zone starts right after
  * the bytes asked for, not at the end of the (rounded-up) class.
@@ -871,10 +899,12 @@ pages:;
 		/* an mlock()ed range refuses the discard and keeps its bytes: clear them */
 		if (discard && sim_discard((void *)a, PAGE_SIZE << order))
 			memset((void *)a, 0, PAGE_SIZE << order);
-		if (unlikely(harden_on))
+		if (unlikely(harden_on)) {
 			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
-		else
+		} else {
 			p = (void *)ALIGN_UP(a, align);
+			pg->private = size;	/* the bytes realloc must carry (block_bytes_asked()) */
+		}
 		live_set(p);
 		goto out;
 	}
@@ -1205,9 +1235,12 @@ void *realloc(void *p, size_t size)
 		 */
 		if (unlikely(harden_on) ? size == old
 		    : size <= old && (size > old / 2 || old <= 16)) {
+			if (block_bytes_asked(p, old) < old)
+				block_set_asked(p, size);
 			SHIM_TRACE(shim_trace_realloc(p, p, size));
 			return p;
 		}
+		old = block_bytes_asked(p, old);
 	} else {
 		struct huge_entry e;
 		if (!huge_lookup((uintptr_t)p, &e)) {
@@ -1318,8 +1351,12 @@ size_t malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	if (ram_start && in_ram(p))
-		return kmm_usable(p);
+	if (ram_start && in_ram(p)) {
+		size_t n = kmm_usable(p);
+		if (n)
+			block_set_asked(p, 0);	/* the program may now use all @n bytes */
+		return n;
+	}
 	if (!in_kmm && atomic_load(&shim_state) == SHIM_UP) {
 		struct huge_entry e;
 		if (huge_lookup((uintptr_t)p, &e))

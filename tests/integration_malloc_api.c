@@ -164,6 +164,65 @@ TEST(realloc_moves_between_paths)
 	expect_eq(kmm_malloc_check(), 0);
 }
 
+/* Pages of [@a, @a + @len) resident now (mincore). */
+static size_t resident_pages(const char *a, size_t len)
+{
+	static unsigned char vec[1024];
+	size_t n = 0, pages = len / 4096;
+
+	if (pages > sizeof(vec) || mincore((void *)a, len, vec))
+		return (size_t)-1;
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * realloc of a page block carries the bytes its malloc asked for, not the
+ * whole power-of-two block: 1.5 MiB in a 2 MiB block grown to 3 MiB copies
+ * 1.5 MiB, and the new block's pages past them stay untouched (it copied
+ * 2 MiB, faulting in 128 pages the program never wrote). Once the program
+ * has asked malloc_usable_size(), every usable byte is its and is carried.
+ */
+TEST(realloc_of_a_page_block_copies_what_was_asked)
+{
+	const size_t asked = 3 << 19, grown = 3 << 20;
+	char *p = malloc(asked);
+
+	assert_true(p != NULL);
+	assert_true(malloc_usable_size(p) >= 2 << 20);	/* a 2 MiB block ... */
+	free(p);
+	p = malloc(asked);	/* ... and one whose size nobody asked */
+	assert_true(p != NULL);
+	memset(p, 0x3c, asked);
+	malloc_trim(0);		/* free RAM given back: the next block starts untouched */
+	char *q = realloc(p, grown);
+	assert_true(q != NULL && q != p);
+	size_t bad = 0;
+	for (size_t i = 0; i < asked; i += 4093)
+		bad += q[i] != 0x3c;
+	expect_eq(bad, 0);
+	expect_eq(q[asked - 1], 0x3c);
+	/* the new block's pages from asked to 2 MiB: never written */
+	expect_eq(resident_pages(q + asked, (2 << 20) - asked), 0);
+	free(q);
+
+	p = malloc(asked);
+	assert_true(p != NULL);
+	size_t usable = malloc_usable_size(p);
+	assert_true(usable >= 2 << 20);
+	memset(p, 0x5a, usable);
+	q = realloc(p, usable + (1 << 20));
+	assert_true(q != NULL);
+	bad = 0;
+	for (size_t i = 0; i < usable; i += 4093)
+		bad += q[i] != 0x5a;
+	expect_eq(bad, 0);
+	expect_eq(q[usable - 1], 0x5a);
+	free(q);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
 TEST(glibc_pointers_pass_through)
 {
 	char *p = __libc_malloc(100);
