@@ -178,6 +178,36 @@ static struct task_struct *swapped_process(struct kmm_machine *m, uint64_t *base
 }
 
 /*
+ * A process with its pages on swap and its forked child, sharing the entry
+ * of page i: the parent's fault reads it, stalled in the hook (the read
+ * then fails with @fail, or not), while the child's fault on it runs.
+ */
+struct fork_race {
+	struct kmm_machine *m;
+	struct task_struct *t, *c;
+	uint64_t base, i;
+	struct race r;
+	struct access pa, ca;		/* the parent's and the child's fault */
+};
+
+static void fork_race_run(struct fork_race *f, int fail)
+{
+	uint64_t a;
+
+	f->m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	f->t = swapped_process(f->m, &f->base, &f->i);
+	a = f->base + f->i * PAGE_SIZE;
+	assert_true(is_swapped(f->t, a));
+	f->c = kmm_fork(f->t, "child");
+	assert_true(f->c != NULL && is_swapped(f->c, a));
+	race_init(&f->r, f->m, pte_entry(f->t, a), fail);
+	f->pa = (struct access){ .t = f->t, .addr = a, .fd = -1 };
+	f->ca = (struct access){ .t = f->c, .addr = a, .fd = -1 };
+	assert_true(run_race(&f->r, &f->pa, &f->ca));
+	race_off(f->m);
+}
+
+/*
  * A parent and its forked child share the swap entry of a page. The
  * parent's fault reads it; the child's fault, meanwhile, finds the page in
  * the swap cache: it waits for the read and maps the page's true bytes.
@@ -186,33 +216,22 @@ static struct task_struct *swapped_process(struct kmm_machine *m, uint64_t *base
  */
 TEST(a_second_fault_on_a_shared_entry_waits_for_the_read)
 {
-	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
-	uint64_t base, i;
-	struct task_struct *t = swapped_process(m, &base, &i);
-	uint64_t a = base + i * PAGE_SIZE;
-	struct race r;
+	struct fork_race f;
 
-	assert_true(is_swapped(t, a));
-	struct task_struct *c = kmm_fork(t, "child");
-	assert_true(c != NULL && is_swapped(c, a));
-	race_init(&r, m, pte_entry(t, a), 0);
-	struct access pa = { .t = t, .addr = a, .fd = -1 }, ca = { .t = c, .addr = a, .fd = -1 };
-	assert_true(run_race(&r, &pa, &ca));
-	race_off(m);
-
-	expect_eq(atomic_load(&r.stalled), 1);
-	expect_eq(atomic_load(&r.waiting), 1);		/* the child waited for the read */
-	expect_eq(pa.ret, 0);
-	expect_eq(ca.ret, 0);
-	expect_true(buf_holds(pa.buf, i, 1, __LINE__));
-	expect_true(buf_holds(ca.buf, i, 1, __LINE__));
-	expect_true(verify_range(c, base, 0, NPAGES, 1));
-	expect_true(verify_range(t, base, 0, NPAGES, 1));
-	CHECK(m);
-	kmm_exit(c, 0);
-	kmm_exit(t, 0);
-	expect_swap_all_free(m);
-	done(m);
+	fork_race_run(&f, 0);
+	expect_eq(atomic_load(&f.r.stalled), 1);
+	expect_eq(atomic_load(&f.r.waiting), 1);	/* the child waited for the read */
+	expect_eq(f.pa.ret, 0);
+	expect_eq(f.ca.ret, 0);
+	expect_true(buf_holds(f.pa.buf, f.i, 1, __LINE__));
+	expect_true(buf_holds(f.ca.buf, f.i, 1, __LINE__));
+	expect_true(verify_range(f.c, f.base, 0, NPAGES, 1));
+	expect_true(verify_range(f.t, f.base, 0, NPAGES, 1));
+	CHECK(f.m);
+	kmm_exit(f.c, 0);
+	kmm_exit(f.t, 0);
+	expect_swap_all_free(f.m);
+	done(f.m);
 }
 
 /*
@@ -221,29 +240,18 @@ TEST(a_second_fault_on_a_shared_entry_waits_for_the_read)
  */
 TEST(when_the_read_a_second_fault_waited_for_fails_both_get_sigbus)
 {
-	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
-	uint64_t base, i;
-	struct task_struct *t = swapped_process(m, &base, &i);
-	uint64_t a = base + i * PAGE_SIZE;
-	struct race r;
+	struct fork_race f;
 
-	assert_true(is_swapped(t, a));
-	struct task_struct *c = kmm_fork(t, "child");
-	assert_true(c != NULL);
-	race_init(&r, m, pte_entry(t, a), -EIO);
-	struct access pa = { .t = t, .addr = a, .fd = -1 }, ca = { .t = c, .addr = a, .fd = -1 };
-	assert_true(run_race(&r, &pa, &ca));
-	race_off(m);
-
-	expect_eq(atomic_load(&r.waiting), 1);
-	expect_eq(pa.ret, -EFAULT);
-	expect_eq(ca.ret, -EFAULT);
-	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGBUS);
-	expect_eq(kmm_task_exit_info(c).signal, KMM_SIGBUS);
-	expect_str_contains(t_dmesg(m), "Read-error on swap-device (/swapfile, offset");
-	CHECK(m);
-	expect_swap_all_free(m);
-	done(m);
+	fork_race_run(&f, -EIO);
+	expect_eq(atomic_load(&f.r.waiting), 1);
+	expect_eq(f.pa.ret, -EFAULT);
+	expect_eq(f.ca.ret, -EFAULT);
+	expect_eq(kmm_task_exit_info(f.t).signal, KMM_SIGBUS);
+	expect_eq(kmm_task_exit_info(f.c).signal, KMM_SIGBUS);
+	expect_str_contains(t_dmesg(f.m), "Read-error on swap-device (/swapfile, offset");
+	CHECK(f.m);
+	expect_swap_all_free(f.m);
+	done(f.m);
 }
 
 struct first_entry {
