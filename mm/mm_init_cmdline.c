@@ -94,6 +94,18 @@ static const struct boot_option *find_boot_option(const char *name, size_t len)
 	return NULL;
 }
 
+const char *kmm_boot_option_name(int i)
+{
+	int n = __atomic_load_n(&nr_boot_options, __ATOMIC_ACQUIRE);
+
+	if (i < 0)
+		return NULL;
+	if ((size_t)i < ARRAY_SIZE(builtin_options))
+		return builtin_options[i];
+	i -= (int)ARRAY_SIZE(builtin_options);
+	return i < n ? boot_options[i].name : NULL;
+}
+
 const char *kmm_boot_option(struct kmm_machine *m, const char *name)
 {
 	const char *found = NULL;

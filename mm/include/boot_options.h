@@ -97,5 +97,12 @@ int kmm_register_boot_option(const char *name, kmm_boot_option_validate_fn valid
  * winning; NULL if the option was not given. Valid as long as @m.
  */
 const char *kmm_boot_option(struct kmm_machine *m, const char *name);
+/**
+ * kmm_boot_option_name() - the @i-th option kmm knows, for the checks that
+ * keep the manual complete: the built-in ones first, then the registered
+ * ones (every layer's, once a command line has been parsed).
+ * Context: any thread. Return: the name without '=', or NULL past the last.
+ */
+const char *kmm_boot_option_name(int i);
 
 #endif /* KMM_BOOT_OPTIONS_H */
