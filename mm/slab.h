@@ -183,6 +183,11 @@ static inline int slab_nid(const struct slab *slab)
  * (sheaf_flush()). An object in a sheaf counts as in use in its slab
  * (slab->inuse) and its shadow byte says FREE: a second free of it is a
  * double free, as for any free object, and the checker accounts for it.
+ * The sheaves of all CPUs are one block per cache, after s->cpu_slab,
+ * allocated only for a cache with sheaves and never cleared: an entry at or
+ * above sheaf_nr is never read, so the pages of CPUs that never free into
+ * the cache stay untouched (inline, the array cost 256 bytes per CPU per
+ * cache in every machine, sheaves on or off).
  */
 #define SLAB_SHEAF_MAX 32
 
@@ -192,13 +197,22 @@ struct kmem_cache_cpu {
 	void *freelist;			/* next free object of the cpu slab (encoded chain) */
 	struct slab *slab;		/* the cpu slab, frozen; NULL if none */
 	char *lo;			/* first object of the cpu slab, for pointer checks */
-	uintptr_t span;			/* bytes from lo to its last object's start, + 1 */
+	/* Bytes from lo to its last object's start, + 1: a slab is at most 4 MiB. */
+	unsigned int span;
 	unsigned int nr_free;		/* objects on freelist */
 	unsigned int nr_partial;	/* slabs on @partial */
-	struct list_head partial;	/* per-CPU partial slabs (slab->slab_list) */
 	unsigned int sheaf_nr;		/* objects in @sheaf */
-	void *sheaf[SLAB_SHEAF_MAX];	/* freed objects, newest last (see above) */
+	struct list_head partial;	/* per-CPU partial slabs (slab->slab_list) */
+	/*
+	 * Freed objects, newest last (see above): this CPU's s->sheaf_capacity
+	 * entries of the cache's sheaf block; NULL in a cache without sheaves.
+	 * Immutable after creation (the entries are the slot's).
+	 */
+	void **sheaf;
 } __attribute__((aligned(64)));
+
+/* One cache line per CPU per cache: the sheaves live outside (review8-shim #1). */
+_Static_assert(sizeof(struct kmem_cache_cpu) == 64, "struct kmem_cache_cpu outgrew a cache line");
 
 /* Per node. */
 struct kmem_cache_node {
@@ -229,7 +243,12 @@ struct track {
 enum track_item { TRACK_ALLOC, TRACK_FREE };
 
 struct kmem_cache {
-	struct kmem_cache_cpu *cpu_slab;	/* [nr_cpus] */
+	/*
+	 * [nr_cpus], and after it, in a cache with sheaves, their block of
+	 * nr_cpus * sheaf_capacity pointers (one allocation, see
+	 * __kmem_cache_create()). Immutable after creation.
+	 */
+	struct kmem_cache_cpu *cpu_slab;
 	struct kmm_machine *machine;
 	slab_flags_t flags;
 	unsigned long min_partial;
@@ -499,9 +518,22 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
  * object leaves the sheaf (its link no longer matches), as a corrupt free
  * pointer is on a freelist. @hardened: encoded as free pointers are.
  */
-static inline void *sheaf_below(const struct kmem_cache_cpu *c, unsigned int k)
+/*
+ * sheaf_home() - where CPU @cpu's sheaf lives: its s->sheaf_capacity
+ * entries of the block after @s's @nr_cpus kmem_cache_cpu; NULL in a cache
+ * without sheaves. What __kmem_cache_create() sets c->sheaf to.
+ */
+static inline void **sheaf_home(const struct kmem_cache *s, int nr_cpus, int cpu)
 {
-	return k ? c->sheaf[k - 1] : NULL;
+	if (!s->sheaf_capacity)
+		return NULL;
+	return (void **)(s->cpu_slab + nr_cpus) + (size_t)cpu * s->sheaf_capacity;
+}
+
+/* The entry below entry @k of a sheaf (c->sheaf, loaded once by the caller). */
+static inline void *sheaf_below(void *const *sheaf, unsigned int k)
+{
+	return k ? sheaf[k - 1] : NULL;
 }
 
 static inline void sheaf_link(const struct kmem_cache *s, void *obj, void *below, bool hardened)

@@ -592,7 +592,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 
 		if (c->sheaf_nr) {
 			obj = c->sheaf[--c->sheaf_nr];
-			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, c->sheaf_nr), true)))
+			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true)))
 				sheaf_bad_link(s, obj);
 			shadow_set(st, m, obj, SHADOW_ALLOCATED);
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
@@ -652,9 +652,10 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 			unsigned int k = c->sheaf_nr;
 			void *obj;
 			if (k) {
+				void **sheaf = c->sheaf;
 				/* The object freed last, likely still in the cache. */
-				obj = c->sheaf[k - 1];
-				if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, k - 1), hardened))) {
+				obj = sheaf[k - 1];
+				if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
 					kmm_cpu_exit_owned(g);	/* slab_alloc_full() reports it */
 					return NULL;
 				}
@@ -1047,11 +1048,13 @@ static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
  */
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
 {
+	void **sheaf = c->sheaf;
+
 	for (unsigned int i = 0; i < nr; i++) {
-		void *obj = c->sheaf[i];
+		void *obj = sheaf[i];
 		struct slab *slab = virt_to_slab_fast(s->machine, obj);
 
-		if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c, i), true)))
+		if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(sheaf, i), true)))
 			sheaf_bad_link(s, obj);
 		if (slab == c->slab) {
 			set_freepointer(s, obj, c->freelist);
@@ -1063,13 +1066,13 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 	}
 	if (nr && nr < c->sheaf_nr) {
 		/* The new bottom: its link checked against the object below, then cleared. */
-		void *bottom = c->sheaf[nr];
-		if (unlikely(!sheaf_link_ok(s, bottom, c->sheaf[nr - 1], true)))
+		void *bottom = sheaf[nr];
+		if (unlikely(!sheaf_link_ok(s, bottom, sheaf[nr - 1], true)))
 			sheaf_bad_link(s, bottom);
 		sheaf_link(s, bottom, NULL, true);
 	}
 	c->sheaf_nr -= nr;
-	memmove(c->sheaf, c->sheaf + nr, sizeof(c->sheaf[0]) * c->sheaf_nr);
+	memmove(sheaf, sheaf + nr, sizeof(sheaf[0]) * c->sheaf_nr);
 }
 
 /* Every free the fast path below does not finish (see slab_alloc_full()). */
@@ -1099,7 +1102,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		}
 		if (c->sheaf_nr == s->sheaf_capacity)
 			sheaf_flush(s, c, s->sheaf_capacity / 2);
-		sheaf_link(s, obj, sheaf_below(c, c->sheaf_nr), true);
+		sheaf_link(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true);
 		c->sheaf[c->sheaf_nr++] = obj;
 		kmm_cpu_exit(slot_guard(s, cpu), owned);
 		return;
@@ -1158,6 +1161,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 			unsigned char *sh = cache_shadow(s, obj);
 			unsigned int k = c->sheaf_nr;
+			void **sheaf = c->sheaf;
 
 			/*
 			 * Each branch that pushes claims the shadow byte first
@@ -1167,8 +1171,8 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			 */
 			if (k < s->sheaf_capacity) {
 				if (likely(shadow_claim_free(sh))) {
-					sheaf_link(s, obj, sheaf_below(c, k), hardened);
-					c->sheaf[k] = obj;
+					sheaf_link(s, obj, sheaf_below(sheaf, k), hardened);
+					sheaf[k] = obj;
 					c->sheaf_nr = k + 1;
 					kmm_cpu_exit_owned(g);
 					return;
@@ -1347,11 +1351,12 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 	unsigned char *sh = cache_shadow(s, p);
 	unsigned int k = c->sheaf_nr;
+	void **sheaf = c->sheaf;
 	bool done = false;
 	if (likely(k < s->sheaf_capacity)) {
 		if (likely(shadow_claim_free(sh))) {
-			sheaf_link(s, (void *)p, sheaf_below(c, k), false);
-			c->sheaf[k] = (void *)p;
+			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+			sheaf[k] = (void *)p;
 			c->sheaf_nr = k + 1;
 			done = true;
 		}

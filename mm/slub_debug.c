@@ -867,6 +867,9 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 		if (c->sheaf_nr > s->sheaf_capacity)
 			return check_fail(s, "cpu%d sheaf holds %u objects, capacity %u", cpu,
 					  c->sheaf_nr, s->sheaf_capacity);
+		if (c->sheaf != sheaf_home(s, m->nr_cpus, cpu))
+			return check_fail(s, "cpu%d sheaf is not its part of the cache's sheaf "
+					  "block", cpu);
 		for (unsigned int i = 0; i < c->sheaf_nr; i++) {
 			void *obj = c->sheaf[i];
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;

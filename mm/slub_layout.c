@@ -179,12 +179,23 @@ int __kmem_cache_create(struct kmem_cache *s)
 		return err;
 	set_min_partial(s);
 	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
-	s->cpu_slab = aligned_alloc(64, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
+	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
+	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? SLAB_SHEAF_MAX : 0;
+	/*
+	 * The CPUs' kmem_cache_cpu, then their sheaves (mm/slab.h): only the
+	 * first part is cleared, so a sheaf's pages are touched by its first use.
+	 */
+	size_t cpus = sizeof(*s->cpu_slab) * (size_t)m->nr_cpus;
+	size_t sheaves = sizeof(void *) * s->sheaf_capacity * (size_t)m->nr_cpus;
+	s->cpu_slab = aligned_alloc(64, cpus + ALIGN_UP(sheaves, 64));
 	if (!s->cpu_slab)
 		return -ENOMEM;
-	memset(s->cpu_slab, 0, sizeof(*s->cpu_slab) * (size_t)m->nr_cpus);
-	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-		INIT_LIST_HEAD(&s->cpu_slab[cpu].partial);
+	memset(s->cpu_slab, 0, cpus);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		INIT_LIST_HEAD(&c->partial);
+		c->sheaf = sheaf_home(s, m->nr_cpus, cpu);
+	}
 	set_cpu_partial(s);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
@@ -199,8 +210,6 @@ int __kmem_cache_create(struct kmem_cache *s)
 		s->swab_mask = ~0UL;
 	}
 	s->slowpath_flags = (s->flags & SLAB_DEBUG_FLAGS) | (st->hardened ? SLAB_FAST_HARDENED : 0);
-	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
-	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? SLAB_SHEAF_MAX : 0;
 	if (st->randomize && s->objects > 1) {
 		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
 		if (!s->random_seq) {

@@ -70,6 +70,43 @@ TEST(sheaves_are_off_by_default_and_for_debug_caches)
 	sheaf_done(m, base);
 }
 
+/*
+ * A CPU of a cache costs one cache line, sheaves on or off: the sheaves are
+ * one block after the CPUs' structures, in caches that have them only
+ * (inline, the array made every kmem_cache_cpu 320 bytes).
+ */
+TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on slab_debug=F,dbg");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("blocked", 64, 0, 0, NULL);
+	struct kmem_cache *d = kmem_cache_create("dbg", 64, 0, 0, NULL);
+
+	expect_eq(sizeof(struct kmem_cache_cpu), 64);
+	assert_true(m->nr_cpus >= 2);
+	void **block = (void **)(s->cpu_slab + m->nr_cpus);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		expect_true(s->cpu_slab[cpu].sheaf == block + (size_t)cpu * s->sheaf_capacity);
+		expect_true(d->cpu_slab[cpu].sheaf == NULL);
+	}
+	/* Each CPU's frees land in its own part of the block. */
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, a);
+	expect_true(my_cpu(s)->sheaf[0] == a);
+	expect_eq(slub_check(m), 0);
+	/* The checker knows where each sheaf belongs. */
+	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+	void **home = other->sheaf;
+	other->sheaf = my_cpu(s)->sheaf;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "sheaf is not its part of the cache's sheaf block");
+	other->sheaf = home;
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(d);
+	sheaf_done(m, base);
+}
+
 TEST(a_free_goes_to_the_sheaf_and_the_next_alloc_takes_it_back)
 {
 	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
@@ -182,8 +219,9 @@ TEST(the_checker_finds_an_object_in_the_sheaf_of_a_cache_without_sheaves)
 	struct kmem_cache_cpu *c = my_cpu(s);
 
 	expect_eq(s->sheaf_capacity, 0);
-	/* An allocated object in a sheaf the cache does not use: the next alloc would pop it. */
-	c->sheaf[c->sheaf_nr++] = a;
+	expect_true(c->sheaf == NULL);
+	/* A count in a cache without a sheaf: the next alloc would pop from it. */
+	c->sheaf_nr++;
 	expect_eq(slub_check(m), -EUCLEAN);
 	expect_str_contains(kmm_last_error(), "sheaf holds 1 objects, capacity 0");
 	c->sheaf_nr--;
