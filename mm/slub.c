@@ -1344,7 +1344,14 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	struct slab *slab = virt_to_slab_fast(m, p);
 	if (unlikely(!slab))
 		return false;
-	struct kmem_cache *s = slab->slab_cache;
+	/*
+	 * NULL when another thread is giving the slab back right now
+	 * (__free_slab() clears it before the page stops being a slab): @p
+	 * is then a stale pointer, which kfree() reports.
+	 */
+	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
+	if (unlikely(!s))
+		return false;
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(s->slowpath_flags) || unlikely(!kmm_cpu_enter_owned(g)))
 		return false;

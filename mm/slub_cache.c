@@ -141,7 +141,7 @@ void __free_slab(struct kmem_cache *s, struct slab *slab)
 	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s),
 			    -(long)(PAGE_SIZE << order));
 	slab->slab_list.next = slab->slab_list.prev = NULL;
-	slab->slab_cache = NULL;
+	WRITE_ONCE(slab->slab_cache, NULL);	/* kfree_fast() may be reading it (a stale free) */
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
 	slab->frozen = 0;

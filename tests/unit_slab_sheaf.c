@@ -309,6 +309,31 @@ TEST(the_lock_free_paths_finish_or_change_nothing)
 	sheaf_done(m, base);
 }
 
+/*
+ * A stale free racing the slab's discard: __free_slab() clears
+ * slab->slab_cache before the page stops being a slab, and kfree_fast(),
+ * reading it in that window, must refuse (kfree() then reports the pointer)
+ * rather than follow NULL. The window is made by hand here.
+ */
+TEST(kfree_fast_refuses_an_object_of_a_slab_being_given_back)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("going", 64, 0, 0, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	struct slab *slab = virt_to_slab_m(m, a);
+
+	assert_true(slab != NULL && slab->slab_cache == s);
+	slab->slab_cache = NULL;
+	expect_true(!kfree_fast(m, a));
+	slab->slab_cache = s;
+	expect_eq(my_cpu(s)->sheaf_nr, 0);
+	kmem_cache_free(s, a);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
 /* Seeded walk: allocations and frees of three sizes, the checker after every few steps. */
 TEST(random_walk_with_sheaves_keeps_the_checker_holding)
 {
