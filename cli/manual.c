@@ -144,8 +144,9 @@ const struct doc_item boot_option_docs[] = {
 	  "P poisoning, U owner tracking) for all or some caches; also slub_debug=." },
 	{ "slab_freelist_hardened=on|off", "Obfuscated slab free pointers." },
 	{ "slab_freelist_random=on|off", "Slab objects handed out in a shuffled order." },
-	{ "slab_sheaves=on|off", "Per-CPU sheaves: each CPU keeps up to 32 freed objects of "
-	  "each cache without debugging, handed out again first (the malloc shim's machine)." },
+	{ "slab_sheaves=on|off", "Per-CPU sheaves: each CPU keeps up to four pages' worth of "
+	  "freed objects (4 to 32) of each cache without debugging, handed out again first "
+	  "(the malloc shim's machine)." },
 	{ "vmalloc_window=SIZE", "The host address space reserved for vmalloc." },
 	{ "fail_page_alloc=I,P,S,T[,SEED]", "Failure injection as Linux's: fail every I-th "
 	  "page allocation with probability P percent, after S bytes, at most T times (-1: no "

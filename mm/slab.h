@@ -174,7 +174,8 @@ static inline int slab_nid(const struct slab *slab)
 /*
  * A CPU's sheaf (slab_sheaves=on; the malloc shim boots its machine so):
  * an array of up to s->sheaf_capacity freed objects of any slab of the
- * cache, as Linux 6.18's per-CPU sheaves. A free pushes the object there and
+ * cache (four pages' worth, 4 to SLAB_SHEAF_MAX: mm/slub_layout.c), as Linux
+ * 6.18's per-CPU sheaves. A free pushes the object there and
  * an allocation pops the last one pushed, before the cpu slab: a program
  * that frees objects scattered over many slabs (any long-lived heap) would
  * otherwise pay a lockless swap on a remote slab per free and, per refill of

@@ -107,6 +107,44 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 	sheaf_done(m, base);
 }
 
+/*
+ * A sheaf holds four pages' worth of objects (4 to SLAB_SHEAF_MAX): at 32
+ * for every size, a CPU freeing 8 KiB objects kept 256 KiB of them out of
+ * their slabs. A full sheaf of a large class gives its older half back too.
+ */
+TEST(a_sheaf_holds_four_pages_worth_of_objects)
+{
+	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	static const unsigned int size[] = { 8, 64, 256, 512, 1024, 2048, 4096, 8192 };
+	static const unsigned int cap[] = { 32, 32, 32, 32, 16, 8, 4, 4 };
+	struct kmem_cache *s;
+
+	for (size_t i = 0; i < ARRAY_SIZE(size); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "cap-%u", size[i]);
+		s = kmem_cache_create(name, size[i], 0, 0, NULL);
+		assert_true(s != NULL);
+		if (s->sheaf_capacity != cap[i])
+			kmm_test_fail(__FILE__, __LINE__, "%u-byte objects: sheaf capacity %u, "
+				      "expected %u", size[i], s->sheaf_capacity, cap[i]);
+		kmem_cache_destroy(s);
+	}
+	s = kmem_cache_create("big", 4096, 0, 0, NULL);
+	void *obj[5];
+	for (int i = 0; i < 5; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (int i = 0; i < 4; i++)
+		kmem_cache_free(s, obj[i]);
+	expect_eq(my_cpu(s)->sheaf_nr, 4);
+	kmem_cache_free(s, obj[4]);
+	expect_eq(my_cpu(s)->sheaf_nr, 3);
+	expect_true(my_cpu(s)->sheaf[2] == obj[4]);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	sheaf_done(m, base);
+}
+
 TEST(a_free_goes_to_the_sheaf_and_the_next_alloc_takes_it_back)
 {
 	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
