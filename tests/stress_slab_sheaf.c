@@ -14,10 +14,19 @@
  * Every live object carries a stamp in its first and last words; a stamp
  * that changed while the object was live means it was handed out twice.
  *
- * Two machines: four threads on two CPU slots with hardened free pointers
- * (threads share slots: the slot lock; the hardened fast paths), and four
- * threads on four slots (each thread alone on its slot: the lock-free paths
- * run, where the host allows them). The threads start together; a step is
+ * Two machines. Four threads on two CPU slots with hardened free pointers:
+ * every slot is shared (the main thread keeps slot 0 too), so no thread is
+ * ever alone on its slot and everything runs under the slot lock
+ * (slab_alloc_full(), slab_free_full()); the lock-free calls always refuse
+ * (hardened pointers, shared slots) and fall back. Four threads on five
+ * slots (nr_cpus=maxcpus=THREADS+1: the main thread keeps slot 0, each
+ * worker is alone on one of the others; maxcpus alone is capped by nr_cpus,
+ * 2 by default, and this test ran on two shared slots before session 9):
+ * the owned fast paths and the lock-free calls
+ * run where the host allows owned slots (m->cpu_lockless: membarrier, not
+ * under ThreadSanitizer or KMM_CPU_LOCKED), and there every worker must have
+ * had kmem_cache_alloc_fast() and kfree_fast() succeed (counted per worker),
+ * or the test proves nothing about them. The threads start together; a step is
  * BURST operations, after which slub_check() must pass; a failure names the
  * thread, the step and the seed (KMM_SEED=... reruns the same choices). At
  * the end: the caches hold exactly the live objects, the checkers pass, and
@@ -87,8 +96,11 @@ static void fail(const char *what, unsigned long step, int id)
 	fprintf(stderr, "thread %d step %lu (seed %" PRIu64 "): %s\n", id, step, run_seed, what);
 }
 
-/* Free @o by one of the three ways, @how from the thread's generator. */
-static void release(struct obj *o, uint64_t how, unsigned long step, int id)
+/*
+ * Free @o by one of the three ways, @how from the thread's generator.
+ * Return: true if kfree_fast() freed it.
+ */
+static bool release(struct obj *o, uint64_t how, unsigned long step, int id)
 {
 	if (!stamp_ok(o))
 		fail("a live object's stamp changed: handed out twice?", step, id);
@@ -103,10 +115,12 @@ static void release(struct obj *o, uint64_t how, unsigned long step, int id)
 		kfree(o->p);
 		break;
 	default:
-		if (!kfree_fast(machine, o->p))
-			kfree(o->p);
+		if (kfree_fast(machine, o->p))
+			return true;
+		kfree(o->p);
 		break;
 	}
+	return false;
 }
 
 struct worker {
@@ -115,9 +129,10 @@ struct worker {
 	struct obj live[LIVE_MAX];
 	int nr_live;
 	unsigned long allocs, frees, remote, shrinks;
+	unsigned long fast_allocs, fast_frees;	/* the lock-free calls' successes */
 };
 
-static void *alloc_one(struct obj *o, uint64_t r)
+static void *alloc_one(struct worker *w, struct obj *o, uint64_t r)
 {
 	static const size_t ksizes[] = { 8, 16, 24, 40, 64, 96, 128, 200, 256, 512, 1000, 2048 };
 
@@ -127,7 +142,9 @@ static void *alloc_one(struct obj *o, uint64_t r)
 		o->p = kmalloc(o->size, GFP_KERNEL);
 	} else if ((r >> 24) & 1) {
 		o->p = kmem_cache_alloc_fast(caches[o->kind]);
-		if (!o->p)
+		if (o->p)
+			w->fast_allocs++;
+		else
 			o->p = kmem_cache_alloc(caches[o->kind], GFP_KERNEL);
 	} else {
 		o->p = kmem_cache_alloc(caches[o->kind], GFP_KERNEL);
@@ -143,7 +160,7 @@ static bool one_op(struct worker *w, unsigned long step, uint64_t *seq)
 
 	if ((op < 48 && w->nr_live < LIVE_MAX) || w->nr_live == 0) {
 		struct obj o = { 0 };
-		if (!alloc_one(&o, r)) {
+		if (!alloc_one(w, &o, r)) {
 			fail(kmm_last_error(), step, w->id);
 			return false;
 		}
@@ -153,7 +170,7 @@ static bool one_op(struct worker *w, unsigned long step, uint64_t *seq)
 		w->allocs++;
 	} else if (op < 80) {
 		int i = (int)((r >> 8) % (uint64_t)w->nr_live);
-		release(&w->live[i], r >> 32, step, w->id);
+		w->fast_frees += release(&w->live[i], r >> 32, step, w->id);
 		w->live[i] = w->live[--w->nr_live];
 		w->frees++;
 	} else if (op < 89) {
@@ -172,7 +189,7 @@ static bool one_op(struct worker *w, unsigned long step, uint64_t *seq)
 			o = mailbox.slot[--mailbox.n];
 		spin_unlock(&mailbox.lock);
 		if (o.p) {
-			release(&o, r >> 32, step, w->id);
+			w->fast_frees += release(&o, r >> 32, step, w->id);
 			w->frees++;
 			w->remote++;
 		}
@@ -206,7 +223,8 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static void run(const char *cmdline)
+/* @own_slots: each worker alone on its CPU slot (the lock-free calls must serve). */
+static void run(const char *cmdline, bool own_slots)
 {
 	struct kmm_machine *m = slab_boot(cmdline);
 	struct worker *w = calloc(THREADS, sizeof(*w));
@@ -251,7 +269,16 @@ static void run(const char *cmdline)
 		in_caches += mailbox.slot[j].kind >= 0;
 	expect_eq(cached, in_caches);
 
-	unsigned long ops = 0, remote = 0, shrinks = 0;
+	unsigned long ops = 0, remote = 0, shrinks = 0, fast_allocs = 0, fast_frees = 0;
+	for (int i = 0; i < THREADS; i++) {
+		fast_allocs += w[i].fast_allocs;
+		fast_frees += w[i].fast_frees;
+		if (own_slots && m->cpu_lockless && (!w[i].fast_allocs || !w[i].fast_frees))
+			kmm_test_fail(__FILE__, __LINE__, "%s: thread %d alone on its slot: %lu "
+				      "kmem_cache_alloc_fast() and %lu kfree_fast() succeeded "
+				      "(seed %" PRIu64 ")", cmdline, w[i].id, w[i].fast_allocs,
+				      w[i].fast_frees, run_seed);
+	}
 	for (int i = 0; i < THREADS; i++) {
 		for (int j = 0; j < w[i].nr_live; j++)
 			release(&w[i].live[j], (uint64_t)j, 0, 0);
@@ -271,8 +298,9 @@ static void run(const char *cmdline)
 	}
 	expect_eq(atomic_load(&failures), 0);
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
-	printf("%s: %lu allocations and frees (%lu remote), %lu shrinks\n", cmdline, ops, remote,
-	       shrinks);
+	printf("%s: %lu allocations and frees (%lu remote), %lu shrinks; lock-free: %lu allocations, "
+	       "%lu frees%s\n", cmdline, ops, remote, shrinks, fast_allocs, fast_frees,
+	       m->cpu_lockless ? "" : " (no owned slots here)");
 	expect_true(remote > 0);
 	free(w);
 	slab_done(m);
@@ -280,12 +308,14 @@ static void run(const char *cmdline)
 
 TEST(four_threads_on_two_slots_with_sheaves_hardened)
 {
-	run("mem=512M maxcpus=2 slab_sheaves=on slab_freelist_hardened=on");
+	run("mem=512M maxcpus=2 slab_sheaves=on slab_freelist_hardened=on", false);
 }
 
+/* THREADS+1 slots: the main thread keeps slot 0 from the boot. */
+_Static_assert(THREADS == 4, "four_threads_each_on_its_slot_with_sheaves boots 5 CPUs");
 TEST(four_threads_each_on_its_slot_with_sheaves)
 {
-	run("mem=512M maxcpus=4 slab_sheaves=on");
+	run("mem=512M nr_cpus=5 maxcpus=5 slab_sheaves=on", true);
 }
 
 /*
@@ -377,7 +407,8 @@ static void *race_work(void *arg)
 
 TEST(two_cpus_freeing_one_object_at_once_free_it_once)
 {
-	struct kmm_machine *m = slab_boot("mem=256M maxcpus=2 slab_sheaves=on");
+	/* Three slots: the main thread keeps slot 0, each racer has its own. */
+	struct kmm_machine *m = slab_boot("mem=256M nr_cpus=3 maxcpus=3 slab_sheaves=on");
 	sim_thread *t[2];
 
 	machine = m;
