@@ -655,6 +655,16 @@ unsigned int kmem_cache_size(struct kmem_cache *s)
  * divides the address of every object @s can hand out: slabs start on a
  * page, objects s->size apart, after the colour (a multiple of colour_off)
  * and the left red zone.
+ *
+ * A slab of the fallback order (s->min_order, when s->order could not be
+ * had) is coloured by its own leftover, which can leave room for colours
+ * where s->colour, the count at s->order, is 0 (2728-byte objects: 32 bytes
+ * left at order 3, 1368 at order 0). Leaving colour_off out is still right
+ * then: s->colour 0 means the leftover at s->order is below colour_off, and
+ * were a power of two above colour_off a factor of s->size, that leftover
+ * (a difference of two of its multiples) would be 0, so s->size would
+ * divide the slab - a power of two, which leaves nothing at any order.
+ * Either s->size brings no factor above colour_off, or no slab is coloured.
  */
 unsigned long kmem_cache_obj_align(const struct kmem_cache *s)
 {

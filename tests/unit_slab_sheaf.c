@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <kmm/trace.h>
+
 #include "mm/include/slab.h"
 #include "mm/slab.h"
 #include "tests/buddy_fake.h"
@@ -370,6 +372,64 @@ TEST(kfree_fast_refuses_an_object_of_a_slab_being_given_back)
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
 	sheaf_done(m, base);
+}
+
+/*
+ * kmem_cache_obj_align() holds for every object of a slab of the fallback
+ * order too (review8-shim #8 asked): new_slab() colours such a slab by its
+ * own leftover, which s->colour does not count. Each size from 64 to 8192
+ * bytes whose slabs have a smaller fallback order: page allocations of
+ * s->order and up fail (fail_page_alloc, min_order), so three slabs' worth
+ * of objects come from min-order slabs, the 2nd and 3rd of them coloured
+ * where there is room; every object's address must be a multiple of the
+ * alignment. (Not a sheaf test; it lives here for the slab-layout checks of
+ * this session.)
+ */
+TEST(every_object_of_a_fallback_order_slab_has_the_alignment_obj_align_states)
+{
+	struct kmm_machine *m = t_boot("mem=256M");
+	struct kmm_fault_attr attr = { .interval = 1, .probability = 100, .times = -1 };
+	unsigned int tried = 0, coloured = 0;
+	enum { MAX_OBJS = 3 * 64 };
+	static void *obj[MAX_OBJS];
+
+	for (unsigned int size = 64; size <= 8192; size += 32) {
+		char name[32];
+		snprintf(name, sizeof(name), "align-%u", size);
+		struct kmem_cache *s = kmem_cache_create(name, size, 0, 0, NULL);
+		assert_true(s != NULL);
+		unsigned long align = kmem_cache_obj_align(s);
+		unsigned int n = 3 * s->min_objects;
+		if (s->min_order == s->order || n > MAX_OBJS) {
+			kmem_cache_destroy(s);
+			continue;
+		}
+		tried++;
+		attr.min_order = s->order;
+		assert_eq(kmm_fail_inject(m, KMM_FAIL_PAGE_ALLOC, &attr), 0);
+		for (unsigned int i = 0; i < n; i++) {
+			obj[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			assert_true(obj[i] != NULL);
+			struct slab *slab = virt_to_slab_m(m, obj[i]);
+			expect_eq(slab_order(slab), s->min_order);
+			coloured += slab->colour != 0;
+			if ((uintptr_t)obj[i] % align)
+				kmm_test_fail(__FILE__, __LINE__, "%u-byte objects (order %u, "
+					      "fallback %u, colour %u): object %u at offset %u "
+					      "of its slab, not a multiple of %lu", size, s->order,
+					      s->min_order, slab->colour, i,
+					      (unsigned int)((uintptr_t)obj[i] & ((PAGE_SIZE <<
+						s->min_order) - 1)), align);
+		}
+		assert_eq(kmm_fail_inject(m, KMM_FAIL_PAGE_ALLOC, NULL), 0);
+		for (unsigned int i = 0; i < n; i++)
+			kmem_cache_free(s, obj[i]);
+		kmem_cache_destroy(s);
+	}
+	printf("%u sizes with a fallback order, %u objects in coloured fallback slabs\n", tried,
+	       coloured);
+	expect_true(tried > 0 && coloured > 0);
+	t_done(m);
 }
 
 /* Seeded walk: allocations and frees of three sizes, the checker after every few steps. */
