@@ -642,6 +642,25 @@ static inline void slab_lock_wait(int *spins)
 }
 
 /*
+ * slab_read_unlocked() - @slab's freelist (into *@fl) and counters, the
+ * pair a slab_cmpxchg() will compare, read once no slab lock holder has
+ * them (SLAB_COUNTERS_LOCKED clear): the first step of every lockless
+ * retry loop (freeze, refill, remote free). @spins: the caller's wait
+ * count, kept across its retries (slab_lock_wait()).
+ */
+static inline unsigned long slab_read_unlocked(struct slab *slab, void **fl, int *spins)
+{
+	for (;;) {
+		*fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+
+		if (likely(!(counters & SLAB_COUNTERS_LOCKED)))
+			return counters;
+		slab_lock_wait(spins);
+	}
+}
+
+/*
  * slab_lock() - set SLAB_FROZEN_LOCKED with slab_cmpxchg(): a lockless
  * free fails its swap while the bit is set and waits, so the holder may
  * rewrite freelist, inuse and frozen (relaxed stores, the lock bit kept).

@@ -97,7 +97,7 @@ static void cpu_set_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 	__atomic_store_n(&c->slab, slab, __ATOMIC_RELAXED);
 	if (slab) {
 		c->lo = slab_first_obj(s, slab);
-		c->span = (size_t)(slab->objects - 1) * s->size + 1;
+		c->span = (unsigned int)((size_t)(slab->objects - 1) * s->size + 1);
 	} else {
 		c->lo = NULL;
 		c->span = 0;
@@ -169,14 +169,10 @@ static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct s
 	int spins = 0;
 
 	for (;;) {
-		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		void *fl;
+		unsigned long counters = slab_read_unlocked(slab, &fl, &spins);
 		struct slab new;
 
-		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
-			slab_lock_wait(&spins);
-			continue;
-		}
 		new.counters = counters;
 		new.inuse = new.objects;
 		new.frozen = 1;
@@ -206,14 +202,10 @@ static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	int spins = 0;
 
 	for (;;) {
-		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		void *fl;
+		unsigned long counters = slab_read_unlocked(slab, &fl, &spins);
 		struct slab new;
 
-		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
-			slab_lock_wait(&spins);
-			continue;
-		}
 		new.counters = counters;
 		if (fl) {
 			new.inuse = new.objects;
@@ -870,15 +862,11 @@ static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, s
 	int spins = 0;
 
 	for (;;) {
-		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		void *prior;
+		unsigned long counters = slab_read_unlocked(slab, &prior, &spins);
 		struct slab new;
 
 		new.counters = counters;
-		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
-			slab_lock_wait(&spins);
-			continue;
-		}
 		new.inuse--;
 		set_freepointer(s, obj, prior);
 		if (!(new.frozen & 1) && new.list == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
@@ -911,13 +899,9 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
 	int spins = 0;
 
 	for (;;) {
-		void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-		unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		void *prior;
+		unsigned long counters = slab_read_unlocked(slab, &prior, &spins);
 
-		if (unlikely(counters & SLAB_COUNTERS_LOCKED)) {
-			slab_lock_wait(&spins);
-			continue;
-		}
 		if (slab_free_relists(counters)) {
 			__slab_free_relist(s, slab, obj);
 			return;
