@@ -18,6 +18,19 @@
  * the host first, and malloc_trim() returns all. Not used hardened (freed
  * ranges stay reserved there).
  *
+ * A mapping is cached as it is, open, its pages and its one closed page
+ * (the guard page after the block that had it) kept: freeing it and
+ * handing it to the next block costs no host call but, when the new block
+ * ends elsewhere, moving the guard page (two one-page mprotects). Closing
+ * the whole mapping while cached (as until session 9) named a use after
+ * free, but changed every page's entry twice per reuse, and a host that
+ * shadows page tables (this project's test box) then faults on the first
+ * touch of each page as if it were new: big_reuse spent most of its time
+ * there. Use-after-free of a huge block is now caught only hardened, as
+ * for every other block (docs/malloc.md). And a mapping that fits (up to
+ * twice the size asked) is reused whole, its spare tail kept: cutting the
+ * tail gave back pages that the next larger block faulted in again.
+ *
  * Only a mapping its owner used densely keeps its pages: the next block
  * reuses them only where it writes, and a block written at a few places (a
  * header, a tail, the first half before a realloc) left most of its pages
@@ -28,36 +41,50 @@
  * at both ends and, one in sixteen, half through by realloc: peak RSS
  * 23.1 -> 19.0 MB, glibc 14.4; big_reuse 1 1000, blocks written through,
  * keeps its 243k page faults.)
+ *
+ * Invariant: a cached mapping is open (read-write) but for at most one
+ * page, at offset guard (guard == len: none); huge_cached_bytes is the sum
+ * of the cached lengths.
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include "lib/util.h"
+#include "mm/include/mmzone.h"
 #include "shim/huge_cache.h"
 #include "shim/huge_table.h"
 
 #define HUGE_CACHE_ENTRIES 16
-#define HUGE_CACHE_SLACK (64UL << 10)	/* a fitting mapping kept whole below this spare */
 #define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
 /* A mapping keeps its pages in the cache if at least 3/4 of its bytes are resident. */
 #define HUGE_CACHE_DENSE(resident, len) ((resident) >= (len) / 4 * 3)
 static struct {
 	void *base;
 	size_t len;
+	size_t guard;		/* offset of its closed page; len: none */
 } huge_cache[HUGE_CACHE_ENTRIES];		/* huge_lock; oldest first */
 static int huge_cached;				/* huge_lock */
 static size_t huge_cached_bytes;		/* huge_lock */
 static size_t huge_cache_limit = 64UL << 20;	/* set before the first huge block */
 
+/* Open the page at @guard of @base/@len if it is inside. Return: 0 or -errno. */
+static int open_guard(void *base, size_t len, size_t guard)
+{
+	if (guard >= len)
+		return 0;
+	return sim_protect((char *)base + guard, PAGE_SIZE, true);
+}
+
 /*
  * Take a cached mapping for @len bytes: the smallest of @len .. 2 * @len
- * bytes, as it is if less than HUGE_CACHE_SLACK would be spare, else with
- * its tail beyond @len given back (resident pages the block was not asked
- * for); else the smallest larger one, its tail beyond @len given
- * back; else the largest smaller one, grown to @len in place or moved
- * (mremap keeps its pages: no faults for them). So a huge block finds a
- * mapping whenever one is cached, and the cache does not hold mappings
- * while fresh ones are made beside them. Return: its base and length.
+ * bytes, whole (its spare tail too: the pages a larger block will want
+ * again); else the smallest larger one, its tail beyond @len given back;
+ * else the largest smaller one, grown to @len in place or moved (mremap
+ * keeps its pages: no faults for them). So a huge block finds a mapping
+ * whenever one is cached, and the cache does not hold mappings while fresh
+ * ones are made beside them. Then its closed page is moved to @len - one
+ * page, where the new block's guard goes (nothing to do when the last
+ * block there had the same size). Return: its base and length.
  */
 void *huge_cache_take(size_t len, size_t *got)
 {
@@ -77,32 +104,45 @@ void *huge_cache_take(size_t len, size_t *got)
 	}
 	int best = fit >= 0 ? fit : big >= 0 ? big : small;
 	void *base = NULL;
-	size_t have = 0;
+	size_t have = 0, guard = 0;
 	if (best >= 0) {
 		base = huge_cache[best].base;
 		have = huge_cache[best].len;
+		guard = huge_cache[best].guard;
 		huge_cached_bytes -= have;
 		memmove(&huge_cache[best], &huge_cache[best + 1],
 			sizeof(huge_cache[0]) * (size_t)(huge_cached - best - 1));
 		huge_cached--;
 	}
 	spin_unlock(&huge_lock);
-	if (!base || (best == fit && have - len < HUGE_CACHE_SLACK)) {
-		*got = have;
-		return base;
-	}
-	if (have > len) {
+	if (!base)
+		return NULL;
+	if (have > len && best != fit) {
 		sim_release((char *)base + len, have - len);
-	} else {
+		have = len;
+	} else if (have < len) {
+		/* One host mapping, all open, for mremap (it refuses a range of several). */
+		if (open_guard(base, have, guard))
+			goto out_release;
+		guard = len;
 		void *grown = sim_resize(base, have, len);
-		if (!grown) {
-			sim_release(base, have);
-			return NULL;
-		}
+		if (!grown)
+			goto out_release;
 		base = grown;
+		have = len;
 	}
-	*got = len;
+	size_t want = len - PAGE_SIZE;
+	if (guard != want) {
+		if (open_guard(base, have, guard) ||
+		    sim_protect((char *)base + want, PAGE_SIZE, false))
+			goto out_release;
+	}
+	*got = have;
 	return base;
+
+out_release:
+	sim_release(base, have);
+	return NULL;
 }
 
 /* The byte bound now: huge_lock held. */
@@ -112,14 +152,14 @@ static size_t cache_limit_locked(void)
 }
 
 /*
- * Keep @base/@len for reuse, giving the oldest mappings back beyond the
- * bounds. A mapping above the byte bound goes straight back to the host,
- * before any work on it (closing it, asking the host which of its pages
- * are resident, discarding them): it would be released right after. The
- * bound is read again under the lock when the mapping goes in, since live
- * blocks may have been freed meanwhile.
+ * Keep @base/@len (closed at @guard) for reuse, giving the oldest mappings
+ * back beyond the bounds. A mapping above the byte bound goes straight
+ * back to the host, before any work on it (asking the host which of its
+ * pages are resident, discarding them): it would be released right after.
+ * The bound is read again under the lock when the mapping goes in, since
+ * live blocks may have been freed meanwhile.
  */
-void huge_cache_put(void *base, size_t len)
+void huge_cache_put(void *base, size_t len, size_t guard)
 {
 	void *drop[HUGE_CACHE_ENTRIES + 1];
 	size_t drop_len[HUGE_CACHE_ENTRIES + 1];
@@ -128,11 +168,7 @@ void huge_cache_put(void *base, size_t len)
 	spin_lock(&huge_lock);
 	bool fits = len <= cache_limit_locked();
 	spin_unlock(&huge_lock);
-	/*
-	 * Closed while cached, so a use after free still faults and is named
-	 * (the freed entry keeps the range); huge_alloc() opens it again.
-	 */
-	if (!fits || sim_protect(base, len, false)) {
+	if (!fits) {
 		sim_release(base, len);
 		return;
 	}
@@ -154,7 +190,8 @@ void huge_cache_put(void *base, size_t len)
 		memmove(&huge_cache[0], &huge_cache[1], sizeof(huge_cache[0]) * (size_t)--huge_cached);
 	}
 	huge_cache[huge_cached].base = base;
-	huge_cache[huge_cached++].len = len;
+	huge_cache[huge_cached].len = len;
+	huge_cache[huge_cached++].guard = KMM_MIN(guard, len);
 	huge_cached_bytes += len;
 	spin_unlock(&huge_lock);
 	for (int i = 0; i < n; i++)
@@ -198,3 +235,4 @@ void huge_cache_set_limit(size_t bytes)
 {
 	huge_cache_limit = bytes;
 }
+

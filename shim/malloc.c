@@ -309,12 +309,8 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 	size_t cached_len = 0;
 	void *base = NULL;
 	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, &cached_len)) != NULL) {
-		/* A cached mapping: open it whole again, then the new guard page. */
+		/* A cached mapping, its guard page already after the block. */
 		len = cached_len;
-		if (sim_protect(base, len, true)) {
-			sim_release(base, len);
-			return NULL;
-		}
 		/* reads as zero, as a fresh one; a range the program mlock()ed stays: clear it */
 		if (zero && sim_discard(base, usable))
 			memset(base, 0, usable);
@@ -327,7 +323,8 @@ static void *huge_alloc(size_t size, size_t align, bool zero)
 		p = (uintptr_t)harden_pages_place(base, len, size, align);
 	} else {
 		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
-		sim_protect((void *)(p + usable), PAGE_SIZE, false);
+		if (!cached_len)
+			sim_protect((void *)(p + usable), PAGE_SIZE, false);
 	}
 	harden_note_huge(base, len);
 	if (!huge_insert(p, base, len, usable)) {
@@ -1075,7 +1072,7 @@ static void huge_free(void *p, const char *call)
 		 * replaces this freed one and no stale entry names the range.
 		 */
 		if (e.key == (uintptr_t)e.base)
-			huge_cache_put(e.base, e.len);
+			huge_cache_put(e.base, e.len, e.usable);
 		else
 			sim_release(e.base, e.len);
 		return;

@@ -34,7 +34,7 @@ declare -A want_default=(
 	[realloc-freed]=kmm [realloc-freed-huge]=kmm [realloc-interior]=kmm
 	[overflow]=survived [overflow-in-class]=survived [overflow-far]=survived
 	[overflow-page]=survived [overflow-huge]=kmm [overflow-huge-same]=kmm [underflow]=survived
-	[use-after-free]=survived [use-after-free-page]=survived [use-after-free-huge]=kmm
+	[use-after-free]=survived [use-after-free-page]=survived [use-after-free-huge]=survived
 	[freelist-garbage]=kmm [freelist-misaligned]=kmm
 	[double-calloc]=kmm [double-realloc-moved]=kmm [wild]=kmm [realloc-stack]=kmm
 	[underflow-page]=survived [underflow-huge]=kmm [overflow-page-in-class]=survived
