@@ -106,7 +106,7 @@ struct swap_info_struct {
 	char path[256];			/* as /proc/swaps shows it */
 	char host_path[4096];		/* the host file */
 	struct sim_swapdev *dev;
-	uint64_t readahead_prev;	/* swapin_nr_pages() state, si->lock */
+	uint64_t readahead_prev;	/* swapin_nr_pages()'s hint: relaxed atomics, no lock */
 	bool reclaim_queued;		/* si->lock: the full-cluster reclaim work is due (swapfile.c) */
 };
 
@@ -130,7 +130,7 @@ struct kswapd {
 	/* kswapd=thread */
 	struct sim_waitq wq;
 	sim_thread *thread;
-	bool stop;			/* wq lock */
+	atomic_bool stop;		/* set under the wq lock; read with or without it */
 };
 
 /* ---- The layer's state: m->subsys[SUBSYS_PRESSURE] ---- */
@@ -148,6 +148,10 @@ struct pressure {
 
 	/* swap areas */
 	spinlock_t swap_lock;		/* swap_info[], nr_swapfiles, least_priority */
+	/*
+	 * Written under swap_lock with a release store (swapon, swapoff); a
+	 * fault reads it without the lock: swap_info_lockless().
+	 */
 	struct swap_info_struct *swap_info[MAX_SWAPFILES];
 	int nr_swapfiles;		/* highest type used + 1 */
 	int least_priority;		/* the next default priority is one below */
@@ -164,7 +168,10 @@ struct pressure {
 	 * on the thread that reads a slot into a fresh, locked swap-cache page
 	 * (SWAPIN_HOOK_READ, before the read: a non-zero return fails the read
 	 * with that error), and on one that finds a swap-cache page locked and
-	 * is about to wait for it (SWAPIN_HOOK_WAIT). mm/swap_state.c.
+	 * is about to wait for it (SWAPIN_HOOK_WAIT: the page is locked by
+	 * another thread, which may change it meanwhile, so the hook must not
+	 * read its fields; the entry argument is the one the waiter looked up).
+	 * mm/swap_state.c.
 	 */
 	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
 	void *swapin_hook_arg;
@@ -175,6 +182,16 @@ enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT };
 static inline struct pressure *pressure_of(const struct kmm_machine *m)
 {
 	return (struct pressure *)m->subsys[SUBSYS_PRESSURE];
+}
+/*
+ * The area of swap type @type for a reader that holds no lock (a fault, a
+ * swap count): the acquire pairs with swapon's release store, so the area's
+ * set-up is seen whole. swapoff's grace period (procs_stop) keeps the area
+ * alive for a reader that found it. Linux: READ_ONCE(swap_info[type]).
+ */
+static inline struct swap_info_struct *swap_info_lockless(const struct pressure *p, unsigned int type)
+{
+	return __atomic_load_n(&p->swap_info[type], __ATOMIC_ACQUIRE);
 }
 static inline struct lruvec *node_lruvec(struct kmm_machine *m, int nid)
 {

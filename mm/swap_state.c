@@ -59,7 +59,7 @@ static struct swap_info_struct *entry_area(struct kmm_machine *m, swp_entry_t en
 	unsigned int type = swp_type(entry);
 	struct swap_info_struct *si;
 
-	if (!p || type >= MAX_SWAPFILES || !(si = p->swap_info[type]))
+	if (!p || type >= MAX_SWAPFILES || !(si = swap_info_lockless(p, type)))
 		return NULL;
 	return swp_offset(entry) && swp_offset(entry) < si->max ? si : NULL;
 }
@@ -343,7 +343,8 @@ static unsigned long swapin_nr_pages(struct pressure *p, struct swap_info_struct
 	hits = atomic_exchange(&p->ra_hits, 0);
 	pages = hits + 2;
 	if (pages == 2) {
-		if (offset != si->readahead_prev + 1 && offset + 1 != si->readahead_prev)
+		uint64_t prev = __atomic_load_n(&si->readahead_prev, __ATOMIC_RELAXED);
+		if (offset != prev + 1 && offset + 1 != prev)
 			pages = 1;
 	} else {
 		unsigned long roundup = 4;
@@ -356,8 +357,8 @@ static unsigned long swapin_nr_pages(struct pressure *p, struct swap_info_struct
 	last = atomic_load(&p->ra_last_pages) / 2;
 	if (pages < last)
 		pages = last;
-	if (!hits)
-		si->readahead_prev = offset;
+	if (!hits)	/* a hint: two faults racing here may each store theirs */
+		__atomic_store_n(&si->readahead_prev, offset, __ATOMIC_RELAXED);
 	atomic_store(&p->ra_last_pages, pages);
 	return pages;
 }

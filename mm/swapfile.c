@@ -486,7 +486,7 @@ struct swap_info_struct *swap_info_get(struct kmm_machine *m, swp_entry_t entry)
 	unsigned long off = swp_offset(entry);
 	struct swap_info_struct *si;
 
-	if (!p || type >= MAX_SWAPFILES || !(si = p->swap_info[type])) {
+	if (!p || type >= MAX_SWAPFILES || !(si = swap_info_lockless(p, type))) {
 		kmm_printk(m, "swap_info_get: Bad swap file entry %08lx", entry.val);
 		return NULL;
 	}
@@ -512,7 +512,8 @@ int swp_swapcount(struct kmm_machine *m, swp_entry_t entry)
 	struct swap_info_struct *si;
 	int n;
 
-	if (!p || type >= MAX_SWAPFILES || !(si = p->swap_info[type]) || !off || off >= si->max)
+	if (!p || type >= MAX_SWAPFILES || !(si = swap_info_lockless(p, type)) || !off ||
+	    off >= si->max)
 		return 0;
 	spin_lock(&si->lock);
 	n = __swap_count(si, off);
@@ -760,7 +761,7 @@ int kmm_swapon(struct kmm_machine *m, const char *path, int prio)
 	si->type = type;
 	si->prio = prio == KMM_SWAP_PRIO_DEFAULT ? --p->least_priority : prio;
 	si->flags = SWP_USED | SWP_WRITEOK;
-	p->swap_info[type] = si;
+	__atomic_store_n(&p->swap_info[type], si, __ATOMIC_RELEASE);	/* swap_info_lockless() */
 	if (type >= p->nr_swapfiles)
 		p->nr_swapfiles = type + 1;
 	atomic_fetch_add(&p->nr_swap_pages, (long)si->pages);
@@ -848,7 +849,7 @@ int kmm_swapoff(struct kmm_machine *m, const char *path)
 				     "swap)", path, si->inuse_pages);
 	}
 	spin_unlock(&si->lock);
-	p->swap_info[si->type] = NULL;
+	__atomic_store_n(&p->swap_info[si->type], NULL, __ATOMIC_RELEASE);
 	while (p->nr_swapfiles > 0 && !p->swap_info[p->nr_swapfiles - 1])
 		p->nr_swapfiles--;
 	/* A freed default priority is given back, as Linux does for the lowest one. */

@@ -1345,7 +1345,7 @@ static bool kswapd_has_work(void *arg)
 {
 	struct kswapd *k = arg;
 
-	return k->stop || atomic_load(&k->woken);
+	return atomic_load(&k->stop) || atomic_load(&k->woken);
 }
 
 static void *kswapd_thread(void *arg)
@@ -1358,7 +1358,7 @@ static void *kswapd_thread(void *arg)
 	kmm_use(m);
 	for (;;) {
 		sim_waitq_wait(&k->wq, kswapd_has_work, k);
-		if (k->stop)
+		if (atomic_load(&k->stop))	/* read after the wait dropped the wq lock */
 			break;
 		kswapd_work(m, k);
 	}
@@ -1367,7 +1367,7 @@ static void *kswapd_thread(void *arg)
 
 static void set_stop(void *arg)
 {
-	((struct kswapd *)arg)->stop = true;
+	atomic_store(&((struct kswapd *)arg)->stop, true);
 }
 
 int kswapd_init(struct kmm_machine *m)

@@ -658,7 +658,8 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 	sb_printf(sb,
 		  "\n  node_unreclaimable:  %u"
 		  "\n  start_pfn:           %lu",
-		  pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES, z->zone_start_pfn);
+		  __atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED) >= MAX_RECLAIM_RETRIES,
+		  z->zone_start_pfn);
 	sb_puts(sb, "\n");
 }
 
