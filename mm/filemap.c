@@ -1119,10 +1119,11 @@ static int filemap_check(struct kmm_machine *m)
 		c.err = writeback_check(m, c.writeback);
 	if (!c.err)
 		c.err = workingset_shadow_check(m, c.leaves);
+	/* read while the world is stopped: a fault after the resume dirties more */
+	counted = (long)global_node_page_state(m, NR_FILE_DIRTY);
 	procs_resume(m);
 	if (c.err)
 		return c.err;
-	counted = (long)global_node_page_state(m, NR_FILE_DIRTY);
 	if (counted != c.dirty)
 		return kmm_set_error(-EUCLEAN, "filemap: NR_FILE_DIRTY is %ld but %ld cached pages are dirty",
 				     counted, c.dirty);
