@@ -1009,7 +1009,7 @@ int setup_host_memory(struct boot *b)
 	if (secs == m->nr_sections)
 		ram = PFN_PHYS(m->max_pfn);
 	m->vmemmap_bytes = (size_t)secs * PAGES_PER_SECTION * sizeof(struct page);
-	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);
+	m->vmemmap = sim_reserve_sparse(m->vmemmap_bytes);
 	m->section_state = calloc(secs, 1);
 	m->section_deferred = calloc(secs, sizeof(*m->section_deferred));
 	m->section_reserved = calloc(secs, sizeof(*m->section_reserved));

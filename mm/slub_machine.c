@@ -69,7 +69,7 @@ int slub_init_machine(struct kmm_machine *m)
 	INIT_LIST_HEAD(&st->caches);
 	INIT_LIST_HEAD(&st->rcu_pending);
 	st->shadow_len = (kmm_direct_map_bytes(m) >> 3) + 1;
-	st->shadow = sim_reserve(st->shadow_len, true);
+	st->shadow = sim_reserve_sparse(st->shadow_len);
 	if (!st->shadow) {
 		free(st);
 		return -ENOMEM;

@@ -103,7 +103,7 @@ int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool a
 	r->direct = NULL;
 	r->direct_len = direct_len;
 	if (anonymous) {
-		r->direct = sim_reserve(direct_len ? direct_len : 4096, true);
+		r->direct = sim_reserve_sparse(direct_len ? direct_len : 4096);
 		return r->direct ? 0 : -ENOMEM;
 	}
 	r->fd = memfd_create("kmm-ram", MFD_CLOEXEC);
@@ -116,6 +116,7 @@ int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool a
 			       MAP_SHARED | MAP_NORESERVE, r->fd, 0);
 		if (p == MAP_FAILED)
 			goto out_close;
+		(void)madvise(p, direct_len, MADV_NOHUGEPAGE);	/* as sim_reserve_sparse() */
 		r->direct = p;
 	}
 	return 0;
@@ -170,6 +171,15 @@ void *sim_reserve(size_t bytes, bool access)
 	void *p = mmap(NULL, bytes, access ? PROT_READ | PROT_WRITE : PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+void *sim_reserve_sparse(size_t bytes)
+{
+	void *p = sim_reserve(bytes, true);
+
+	if (p)	/* advice only: a host without THP refuses it, and nothing changes */
+		(void)madvise(p, bytes, MADV_NOHUGEPAGE);
+	return p;
 }
 
 int sim_protect(void *addr, size_t bytes, bool access)

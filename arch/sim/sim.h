@@ -170,6 +170,14 @@ int sim_unmap_frames(void *at, size_t n);
  * Return: the address or NULL.
  */
 void *sim_reserve(size_t bytes, bool access);
+/**
+ * sim_reserve_sparse() - sim_reserve(@bytes, true) for memory that kmm
+ * touches page by page and measures by what is resident (RAM, the memmap,
+ * the slab shadow): the host is asked not to back it with transparent huge
+ * pages (MADV_NOHUGEPAGE), so that one write makes one page resident whatever
+ * the host's THP setting. Return: the address or NULL.
+ */
+void *sim_reserve_sparse(size_t bytes);
 void sim_release(void *addr, size_t bytes);
 /** sim_protect() - make [addr, addr+bytes) accessible or not (mprotect). Return: 0 or -errno. */
 int sim_protect(void *addr, size_t bytes, bool access);
