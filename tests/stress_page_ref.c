@@ -14,6 +14,7 @@
 #include "tests/process_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -115,6 +116,7 @@ TEST(a_page_on_an_lru_list_is_not_freed)
 
 static struct kmm_machine *machine;
 static atomic_int running;
+static atomic_int started;	/* threads that have begun: the dropper waits for all 4 */
 static atomic_long gups, rounds;
 
 struct racer {
@@ -137,6 +139,10 @@ static void *dropper_main(void *arg)
 	static unsigned char buf[FILE_PAGES * PG];
 
 	kmm_use(machine);
+	/* a start line: the other three run before the first round, whatever the scheduler does */
+	atomic_fetch_add(&started, 1);
+	while (atomic_load(&started) < 4)
+		sched_yield();
 	for (long i = 0; i < r->steps && !r->error[0]; i++) {
 		if (kmm_pread(r->t, r->fd, buf, sizeof(buf), 0) != (long)sizeof(buf)) {
 			fail(r, "pread: %s", kmm_last_error());
@@ -159,12 +165,13 @@ static void *gup_main(void *arg)
 	struct page *pages[FILE_PAGES];
 
 	kmm_use(machine);
-	while (atomic_load(&running) > 1) {
+	atomic_fetch_add(&started, 1);
+	do {	/* at least once, even when the dropper is done before this thread runs */
 		long n = get_user_pages_remote(r->t->mm, r->addr, FILE_PAGES, 0, pages);
 		for (long i = 0; i < n; i++)
 			kmm_put_user_page(pages[i]);
 		atomic_fetch_add(&gups, 1);
-	}
+	} while (atomic_load(&running) > 1);
 	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
@@ -173,8 +180,10 @@ static void *reclaimer_main(void *arg)
 {
 	(void)arg;
 	kmm_use(machine);
-	while (atomic_load(&running) > 2)
+	atomic_fetch_add(&started, 1);
+	do
 		kmm_reclaim(machine, 64);
+	while (atomic_load(&running) > 2);
 	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
@@ -184,9 +193,11 @@ static void *checker_main(void *arg)
 	char *error = arg;
 
 	kmm_use(machine);
-	while (atomic_load(&running) > 3)
+	atomic_fetch_add(&started, 1);
+	do
 		if (kmm_check(machine) && !error[0])
 			snprintf(error, 256, "kmm_check: %s", kmm_last_error());
+	while (atomic_load(&running) > 3);
 	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
@@ -225,6 +236,7 @@ TEST(last_references_race_reclaim_and_gup)
 		  EXTRA_PINS);
 	drop.steps = kmm_test_quick() ? 300 : 3000;
 	atomic_store(&running, 4);
+	atomic_store(&started, 0);
 	atomic_store(&gups, 0);
 	atomic_store(&rounds, 0);
 	assert_eq(pthread_create(&th[0], NULL, dropper_main, &drop), 0);
