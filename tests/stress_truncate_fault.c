@@ -21,6 +21,7 @@
 #include "tests/process_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -39,6 +40,7 @@ static const char *const paths[NFILES] = { "/data/t", "/dev/shm/t" };
 
 static struct kmm_machine *machine;
 static atomic_int stop;
+static atomic_int ready;	/* faulters that faulted a page in (or stopped on an error) */
 
 struct faulter {
 	struct task_struct *t;
@@ -58,6 +60,8 @@ static void *faulter_main(void *arg)
 	uint64_t s = r->seed | 1;
 	struct page *pages[4];
 
+	bool counted = false;
+
 	kmm_use(machine);
 	while (!atomic_load(&stop) && !r->error[0]) {
 		int fi = (int)t_rnd(&s, NFILES);
@@ -72,6 +76,10 @@ static void *faulter_main(void *arg)
 			r->faults += got;
 			for (long i = 0; i < got; i++)
 				kmm_put_user_page(pages[i]);
+			if (got && !counted) {
+				counted = true;
+				atomic_fetch_add(&ready, 1);
+			}
 		}
 		if (t_rnd(&s, 2) &&
 		    kmm_madvise(r->t, r->addr[fi] + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
@@ -79,6 +87,8 @@ static void *faulter_main(void *arg)
 			break;
 		}
 	}
+	if (!counted)
+		atomic_fetch_add(&ready, 1);	/* stopped on an error: main need not wait */
 	return NULL;
 }
 
@@ -150,8 +160,12 @@ TEST(faults_race_truncation)
 		}
 	}
 	atomic_store(&stop, 0);
+	atomic_store(&ready, 0);
 	for (int i = 0; i < NFAULTERS; i++)
 		assert_eq(pthread_create(&th[i], NULL, faulter_main, &fl[i]), 0);
+	/* a start line: every faulter has faulted before truncation begins (the files are whole) */
+	while (atomic_load(&ready) < NFAULTERS)
+		sched_yield();
 	for (int step = 0; step < steps; step++) {
 		int f = (int)t_rnd(&s, NFILES);
 		uint64_t size = t_rnd(&s, FILE_PAGES + 1) * PG;
