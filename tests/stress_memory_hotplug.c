@@ -45,6 +45,7 @@
 static struct kmm_machine *machine;
 static pthread_rwlock_t step_lock;	/* writer first: the checks must not starve */
 static atomic_long steps_done;
+static atomic_int workers_left;	/* workers still in their loop (they leave it on an error) */
 static atomic_bool plugging_done;
 
 struct held {
@@ -122,6 +123,7 @@ static void *work(void *arg)
 		pthread_rwlock_unlock(&step_lock);
 		atomic_fetch_add(&steps_done, 1);
 	}
+	atomic_fetch_sub(&workers_left, 1);
 	pthread_rwlock_rdlock(&step_lock);
 	for (int k = 0; k < HELD; k++)
 		if (w->h[k].page)
@@ -190,6 +192,7 @@ TEST(plug_and_online_while_three_threads_allocate)
 	kmm_use(machine);
 	free0 = t_nr_free_drained(machine);
 	atomic_store(&plugging_done, false);
+	atomic_store(&workers_left, NR_WORKERS);
 	for (int i = 0; i < NR_WORKERS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = i;
@@ -201,8 +204,8 @@ TEST(plug_and_online_while_three_threads_allocate)
 		long target = atomic_load(&steps_done) + between;
 		int err;
 
-		/* let the workers run a while on what the last step left */
-		while (atomic_load(&steps_done) < target)
+		/* let the workers run a while on what the last step left (while any runs) */
+		while (atomic_load(&steps_done) < target && atomic_load(&workers_left) > 0)
 			sched_yield();
 		pthread_rwlock_rdlock(&step_lock);
 		err = plug(&plan[i]);
