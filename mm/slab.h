@@ -513,13 +513,6 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
 }
 
 /*
- * A sheaf's links: an object in a sheaf keeps, at its free pointer, the
- * object below it in the sheaf (NULL at the bottom), as if the sheaf were a
- * freelist, so a write after free that hits that word is caught when the
- * object leaves the sheaf (its link no longer matches), as a corrupt free
- * pointer is on a freelist. @hardened: encoded as free pointers are.
- */
-/*
  * sheaf_home() - where CPU @cpu's sheaf lives: its s->sheaf_capacity
  * entries of the block after @s's @nr_cpus kmem_cache_cpu; NULL in a cache
  * without sheaves. What __kmem_cache_create() sets c->sheaf to.
@@ -537,6 +530,13 @@ static inline void *sheaf_below(void *const *sheaf, unsigned int k)
 	return k ? sheaf[k - 1] : NULL;
 }
 
+/*
+ * A sheaf's links: an object in a sheaf keeps, at its free pointer, the
+ * object below it in the sheaf (NULL at the bottom), as if the sheaf were a
+ * freelist, so a write after free that hits that word is caught when the
+ * object leaves the sheaf (its link no longer matches), as a corrupt free
+ * pointer is on a freelist. @hardened: encoded as free pointers are.
+ */
 static inline void sheaf_link(const struct kmem_cache *s, void *obj, void *below, bool hardened)
 {
 	if (hardened)
