@@ -55,6 +55,7 @@
 #include "shim/huge_table.h"
 
 #define HUGE_CACHE_ENTRIES 16
+#define HUGE_CACHE_SLACK (64UL << 10)	/* a fitting mapping's tail kept resident below this */
 #define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
 /* A mapping keeps its pages in the cache if at least 3/4 of its bytes are resident. */
 #define HUGE_CACHE_DENSE(resident, len) ((resident) >= (len) / 4 * 3)
@@ -117,7 +118,14 @@ void *huge_cache_take(size_t len, size_t *got)
 	spin_unlock(&huge_lock);
 	if (!base)
 		return NULL;
-	if (have > len && best != fit) {
+	if (best == fit && have - len > HUGE_CACHE_SLACK) {
+		/*
+		 * Kept whole (no munmap, no mremap), but its spare tail's pages
+		 * go back: counted as the live block's, neither the byte bound
+		 * nor malloc_trim would reach them (review9-shim #1).
+		 */
+		sim_discard((char *)base + len, have - len);
+	} else if (have > len && best != fit) {
 		sim_release((char *)base + len, have - len);
 		have = len;
 	} else if (have < len) {

@@ -519,10 +519,9 @@ TEST(huge_blocks_reused_from_cache)
 	expect_eq(e[0], 0xcd);
 	free(e);
 	/*
-	 * One that fits (up to twice its size) is taken whole, its spare tail
-	 * kept resident: the next larger block finds its pages there, with
-	 * their bytes (malloc does not clear them), instead of faulting fresh
-	 * ones in where the tail was cut off and the mapping grown again.
+	 * One that fits (up to twice its size) is taken whole, but with more
+	 * than 64 KiB to spare its tail's pages go back to the host: counted
+	 * as the live block's, no bound and no malloc_trim would reach them.
 	 */
 	unsigned char *f = malloc(size);
 	expect_true(f == e);
@@ -532,17 +531,8 @@ TEST(huge_blocks_reused_from_cache)
 	long cached = (long)sim_host_rss_kb();
 	unsigned char *g = malloc(size - (1 << 20));
 	expect_true(g == f);
-	expect_true((long)sim_host_rss_kb() >= cached - 256);
-	g[0] = 0x22;
-	__asm__ volatile("" : : "r"(g) : "memory");
+	expect_true((long)sim_host_rss_kb() <= cached - 768);
 	free(g);
-	unsigned char *h = malloc(size);
-	expect_true(h == f);
-	__asm__ volatile("" : : "r"(h) : "memory");
-	expect_eq(h[0], 0x22);
-	expect_eq(h[size - (1 << 20)], 0x11);	/* the old tail's bytes: its pages kept */
-	expect_eq(h[size - 1], 0x11);
-	free(h);
 	expect_true(malloc_trim(0) != 0);
 	expect_eq(kmm_malloc_check(), 0);
 }
