@@ -5,6 +5,7 @@
 add_library(kmm_malloc SHARED
   ${CMAKE_SOURCE_DIR}/shim/malloc.c
   ${CMAKE_SOURCE_DIR}/shim/classes.c
+  ${CMAKE_SOURCE_DIR}/shim/huge.c
   ${CMAKE_SOURCE_DIR}/shim/huge_cache.c
   ${CMAKE_SOURCE_DIR}/shim/huge_table.c
   ${CMAKE_SOURCE_DIR}/shim/harden.c

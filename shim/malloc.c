@@ -12,7 +12,8 @@
  *   size <= 8 KiB (KMALLOC_MAX_CACHE_SIZE)  kmalloc's size classes and, in the
  *                                          default mode, the shim's own between them
  *   size <= 4 MiB (KMALLOC_MAX_SIZE)        compound pages, alloc_pages(__GFP_COMP)
- *   larger                                  a direct host mapping (sim_reserve)
+ *   larger                                  a direct host mapping (sim_reserve),
+ *                                          shim/huge.c
  *
  * Linux counterpart: none (glibc's malloc/malloc.c is the API being replaced);
  * the size split mirrors kmalloc()/kmalloc_large() and the kernel's vmalloc
@@ -49,7 +50,7 @@
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
  * plain store for a thread alone on its slot, the slot's lock when threads
  * share it); huge_lock guards the huge-mapping table and the cache of freed
- * huge mappings (shim/huge_cache.c); trim_lock serialises trims; grow_lock
+ * huge mappings (shim/huge.c, shim/huge_cache.c); trim_lock serialises trims; grow_lock
  * serialises growth by memory hotplug, which runs outside any slot's section
  * and takes kmm's locks (hp->lock, zone->lock ...). Order: grow_lock -> slot
  * section -> trim_lock -> kmm's own locks; huge_lock is held with no other,
@@ -83,6 +84,7 @@
 #include "mm/include/slab.h"
 #include "shim/classes.h"
 #include "shim/harden.h"
+#include "shim/huge.h"
 #include "shim/huge_cache.h"
 #include "shim/huge_table.h"
 #include "shim/shim.h"
@@ -106,7 +108,6 @@ extern void kfree(const void *obj) __attribute__((weak));
 extern size_t ksize(const void *obj) __attribute__((weak));
 
 #define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
-#define PAGES_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)	/* KMALLOC_MAX_SIZE, 4 MiB */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
 #define SHIM_BOOT_MEM	(256ULL << 20)	/* a bound above this boots 128M and grows */
 #define SHIM_BOOT_MEM_TEXT "128M"
@@ -285,55 +286,6 @@ static inline bool freed_test(const void *p)
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
 
 	return !((uintptr_t)p & 7) && (__atomic_load_n(w, __ATOMIC_RELAXED) & (bit << 1));
-}
-
-/* ---- Huge blocks: direct host mappings (their table: shim/huge_table.c) ---- */
-
-static void *huge_alloc(size_t size, size_t align, bool zero)
-{
-	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
-	size_t usable, len;
-	uintptr_t p;
-
-	if (slack > PTRDIFF_MAX / 2 || size > PTRDIFF_MAX - slack - 2 * PAGE_SIZE ||
-	    unlikely(harden_fail_every &&
-								   harden_fail_now()))
-		return NULL;
-	if (unlikely(harden_on)) {
-		usable = size;
-		len = harden_pages_bytes(size, align);
-	} else {
-		usable = ALIGN_UP(size, PAGE_SIZE);
-		len = usable + slack + PAGE_SIZE;	/* and a guard page */
-	}
-	size_t cached_len = 0;
-	void *base = NULL;
-	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, &cached_len)) != NULL) {
-		/* A cached mapping, its guard page already after the block. */
-		len = cached_len;
-		/* reads as zero, as a fresh one; a range the program mlock()ed stays: clear it */
-		if (zero && sim_discard(base, usable))
-			memset(base, 0, usable);
-	} else {
-		base = sim_reserve(len, true);
-	}
-	if (!base)
-		return NULL;
-	if (unlikely(harden_on)) {
-		p = (uintptr_t)harden_pages_place(base, len, size, align);
-	} else {
-		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
-		if (!cached_len)
-			sim_protect((void *)(p + usable), PAGE_SIZE, false);
-	}
-	harden_note_huge(base, len);
-	if (!huge_insert(p, base, len, usable)) {
-		sim_release(base, len);
-		return NULL;
-	}
-	if (stats_enabled)
-		atomic_fetch_add(&stat_huge, 1);
-	return (void *)p;
 }
 
 /* ---- Boot ---- */
@@ -910,6 +862,8 @@ pages:;
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (stats_enabled)
+		atomic_fetch_add(&stat_huge, 1);
 out:
 	if (stats_enabled) {
 		in_kmm++;
@@ -994,94 +948,6 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
 	}
 	trim_check();
 	kmm_leave(s);
-}
-
-/*
- * A pointer neither in RAM nor in the huge table: glibc's, unless nothing is
- * mapped where glibc keeps its chunk header (a huge block freed long ago, or
- * a wild pointer): glibc would crash reading it, so it is refused here.
- */
-static bool foreign_pointer_ok(const void *p)
-{
-	extern void *__libc_stack_end;	/* the top of the main thread's stack */
-	volatile char here = 0;	/* the bottom of the calling thread's stack, nearly */
-	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)&here;
-	Dl_info info;
-
-	if (!sim_mapped((const char *)p - 16) || !sim_mapped(p))
-		return false;
-	/*
-	 * The program's and its libraries' code and data and, on the main
-	 * thread, its stack are never glibc's: refused in every mode (glibc's
-	 * realloc would crash on them).
-	 */
-	if (dladdr(p, &info))
-		return false;
-	if (getpid() == gettid() && a >= sp && a < (uintptr_t)__libc_stack_end)
-		return false;
-	if (!harden_on)
-		return true;
-	/*
-	 * Hardened: a program holds no glibc pointer (the shim serves from its
-	 * first malloc; glibc serves only kmm's own calls), so only glibc's
-	 * heap (below the break; the program's image, below it too, was refused
-	 * above) or one of its mapped chunks passes: never a stack address.
-	 */
-	return p < sbrk(0) || !(((uintptr_t)p - 16) & (PAGE_SIZE - 1));
-}
-
-/* Free or realloc of @p that neither RAM nor the table knows: name what it is, or pass. */
-static void foreign_pointer(const char *call, void *p)
-{
-	struct huge_entry e;
-
-	/*
-	 * A freed block's range is evidence only while it is still ours (in
-	 * the cache, or held by the hardened mode): once given back the host
-	 * may have mapped glibc's own memory there (a thread's arena).
-	 */
-	if (huge_containing((uintptr_t)p, &e) &&
-	    (!e.freed || harden_on || huge_cache_holds((uintptr_t)p)))
-		report_bad_pointer(call, e.freed ? "invalid pointer (inside a freed block)"
-				   : "invalid pointer (inside a block)", p);
-	if (!foreign_pointer_ok(p))
-		report_bad_pointer(call, "invalid pointer (never returned by malloc)", p);
-}
-
-static void huge_free(void *p, const char *call)
-{
-	struct huge_entry e;
-	bool was_freed;
-
-	if (huge_remove((uintptr_t)p, &e, &was_freed)) {
-		if (stats_enabled)
-			stat_add(-(long)e.usable);
-		if (unlikely(harden_on)) {
-			harden_pages_size(call, p, e.base, e.len);
-			spin_lock(&huge_lock);
-			bool held = harden_quarantine_huge(e.base, e.len);
-			spin_unlock(&huge_lock);
-			if (held)
-				return;
-			sim_release(e.base, e.len);
-			return;
-		}
-		/*
-		 * Reused only where the block starts its mapping (no alignment
-		 * slack): the next block there has the same key, so its entry
-		 * replaces this freed one and no stale entry names the range.
-		 */
-		if (e.key == (uintptr_t)e.base)
-			huge_cache_put(e.base, e.len, e.usable);
-		else
-			sim_release(e.base, e.len);
-		return;
-	}
-	if (was_freed)
-		report_bad_pointer(call, "double free", p);
-	foreign_pointer(call, p);
-	/* Not ours: glibc's. */
-	__libc_free(p);
 }
 
 static size_t kmm_usable(const void *p)
@@ -1191,7 +1057,9 @@ static __attribute__((noinline)) void free_slow(void *p)
 		__libc_free(p);
 		return;
 	}
-	huge_free(p, "free");
+	size_t bytes = huge_free(p, "free");
+	if (stats_enabled && bytes)
+		stat_add(-(long)bytes);
 }
 
 void *calloc(size_t n, size_t size)
@@ -1239,27 +1107,15 @@ void *realloc(void *p, size_t size)
 		}
 		old = block_bytes_asked(p, old);
 	} else {
-		struct huge_entry e;
-		if (!huge_lookup((uintptr_t)p, &e)) {
-			if (huge_was_freed((uintptr_t)p))
-				report_bad_pointer("realloc", "invalid pointer (freed)", p);
-			foreign_pointer("realloc", p);
+		switch (huge_realloc(p, &size, &old)) {
+		case HUGE_FOREIGN:
 			return __libc_realloc(p, size);
-		}
-		old = e.usable;
-		if (unlikely(harden_on)) {
-			harden_pages_size("realloc", p, e.base, e.len);
-			if (size == old) {
-				SHIM_TRACE(shim_trace_realloc(p, p, size));
-				return p;
-			}
-		} else if (size <= old && size > old / 2) {
+		case HUGE_KEEP:
 			SHIM_TRACE(shim_trace_realloc(p, p, size));
 			return p;
+		case HUGE_MOVE:
+			break;
 		}
-		/* Grow a huge block by half again, so repeated growth copies O(n) bytes. */
-		if (size > old && size <= PTRDIFF_MAX / 2 && size > PAGES_MAX && !harden_on)
-			size += size / 2;
 	}
 	void *q = kmm_alloc(size, 16, false);
 	if (!q)

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/huge.c - the malloc shim's huge blocks: every block above 4 MiB
+ * (KMALLOC_MAX_SIZE) is a host mapping of its own, as Linux hands a
+ * kmalloc too big for the page allocator to vmalloc, and glibc a request
+ * above its mmap threshold to mmap (shim/huge.h).
+ *
+ * Linux counterpart: none (glibc's mmap-threshold chunks play the part).
+ * Split out of shim/malloc.c (session 10) with no change in behaviour:
+ * malloc.c decides where a size goes; this file maps, frees and resizes
+ * huge blocks, and judges the pointers that are neither in RAM nor in the
+ * huge table (glibc's, when it served a call; else a misuse to report).
+ *
+ * A block's mapping is [base, base + len): alignment slack (when asked for
+ * more than a page), the usable bytes from the user pointer (the table's
+ * key), then one closed guard page. Freed mappings whose block started at
+ * base are cached for reuse (shim/huge_cache.c); the table
+ * (shim/huge_table.c) keeps freed keys to name a second free.
+ *
+ * Locking: no lock held on entry; the table and the cache take huge_lock
+ * themselves, and the hardened quarantine of freed ranges is taken under
+ * it here. The host calls run outside it.
+ */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/sim/sim.h"
+#include "lib/util.h"
+#include "shim/harden.h"
+#include "shim/huge.h"
+#include "shim/huge_cache.h"
+#include "shim/huge_table.h"
+
+extern void __libc_free(void *ptr);
+
+static _Noreturn void bad_pointer(const char *call, const char *what, const void *ptr)
+{
+	shim_report(call, what, ptr, (size_t)-1, -1, 0x100);
+}
+
+void *huge_alloc(size_t size, size_t align, bool zero)
+{
+	size_t slack = align > PAGE_SIZE ? align - PAGE_SIZE : 0;
+	size_t usable, len;
+	uintptr_t p;
+
+	if (slack > PTRDIFF_MAX / 2 || size > PTRDIFF_MAX - slack - 2 * PAGE_SIZE ||
+	    unlikely(harden_fail_every && harden_fail_now()))
+		return NULL;
+	if (unlikely(harden_on)) {
+		usable = size;
+		len = harden_pages_bytes(size, align);
+	} else {
+		usable = ALIGN_UP(size, PAGE_SIZE);
+		len = usable + slack + PAGE_SIZE;	/* and a guard page */
+	}
+	size_t cached_len = 0;
+	void *base = NULL;
+	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, &cached_len)) != NULL) {
+		/* A cached mapping, its guard page already after the block. */
+		len = cached_len;
+		/* reads as zero, as a fresh one; a range the program mlock()ed stays: clear it */
+		if (zero && sim_discard(base, usable))
+			memset(base, 0, usable);
+	} else {
+		base = sim_reserve(len, true);
+	}
+	if (!base)
+		return NULL;
+	if (unlikely(harden_on)) {
+		p = (uintptr_t)harden_pages_place(base, len, size, align);
+	} else {
+		p = ALIGN_UP((uintptr_t)base, align > PAGE_SIZE ? align : PAGE_SIZE);
+		if (!cached_len)
+			sim_protect((void *)(p + usable), PAGE_SIZE, false);
+	}
+	harden_note_huge(base, len);
+	if (!huge_insert(p, base, len, usable)) {
+		sim_release(base, len);
+		return NULL;
+	}
+	return (void *)p;
+}
+
+/* ---- Pointers that are neither in RAM nor huge ---- */
+
+/*
+ * A pointer neither in RAM nor in the huge table: glibc's, unless nothing is
+ * mapped where glibc keeps its chunk header (a huge block freed long ago, or
+ * a wild pointer): glibc would crash reading it, so it is refused here.
+ */
+static bool foreign_pointer_ok(const void *p)
+{
+	extern void *__libc_stack_end;	/* the top of the main thread's stack */
+	volatile char here = 0;	/* the bottom of the calling thread's stack, nearly */
+	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)&here;
+	Dl_info info;
+
+	if (!sim_mapped((const char *)p - 16) || !sim_mapped(p))
+		return false;
+	/*
+	 * The program's and its libraries' code and data and, on the main
+	 * thread, its stack are never glibc's: refused in every mode (glibc's
+	 * realloc would crash on them).
+	 */
+	if (dladdr(p, &info))
+		return false;
+	if (getpid() == gettid() && a >= sp && a < (uintptr_t)__libc_stack_end)
+		return false;
+	if (!harden_on)
+		return true;
+	/*
+	 * Hardened: a program holds no glibc pointer (the shim serves from its
+	 * first malloc; glibc serves only kmm's own calls), so only glibc's
+	 * heap (below the break; the program's image, below it too, was refused
+	 * above) or one of its mapped chunks passes: never a stack address.
+	 */
+	return p < sbrk(0) || !(((uintptr_t)p - 16) & (PAGE_SIZE - 1));
+}
+
+/* Free or realloc of @p that neither RAM nor the table knows: name what it is, or pass. */
+static void foreign_pointer(const char *call, void *p)
+{
+	struct huge_entry e;
+
+	/*
+	 * A freed block's range is evidence only while it is still ours (in
+	 * the cache, or held by the hardened mode): once given back the host
+	 * may have mapped glibc's own memory there (a thread's arena).
+	 */
+	if (huge_containing((uintptr_t)p, &e) &&
+	    (!e.freed || harden_on || huge_cache_holds((uintptr_t)p)))
+		bad_pointer(call, e.freed ? "invalid pointer (inside a freed block)"
+			    : "invalid pointer (inside a block)", p);
+	if (!foreign_pointer_ok(p))
+		bad_pointer(call, "invalid pointer (never returned by malloc)", p);
+}
+
+/* ---- Freeing and resizing ---- */
+
+size_t huge_free(void *p, const char *call)
+{
+	struct huge_entry e;
+	bool was_freed;
+
+	if (huge_remove((uintptr_t)p, &e, &was_freed)) {
+		if (unlikely(harden_on)) {
+			harden_pages_size(call, p, e.base, e.len);
+			spin_lock(&huge_lock);
+			bool held = harden_quarantine_huge(e.base, e.len);
+			spin_unlock(&huge_lock);
+			if (!held)
+				sim_release(e.base, e.len);
+			return e.usable;
+		}
+		/*
+		 * Reused only where the block starts its mapping (no alignment
+		 * slack): the next block there has the same key, so its entry
+		 * replaces this freed one and no stale entry names the range.
+		 */
+		if (e.key == (uintptr_t)e.base)
+			huge_cache_put(e.base, e.len, e.usable);
+		else
+			sim_release(e.base, e.len);
+		return e.usable;
+	}
+	if (was_freed)
+		bad_pointer(call, "double free", p);
+	foreign_pointer(call, p);
+	/* Not ours: glibc's. */
+	__libc_free(p);
+	return 0;
+}
+
+enum huge_resize huge_realloc(void *p, size_t *size, size_t *old)
+{
+	struct huge_entry e;
+
+	if (!huge_lookup((uintptr_t)p, &e)) {
+		if (huge_was_freed((uintptr_t)p))
+			bad_pointer("realloc", "invalid pointer (freed)", p);
+		foreign_pointer("realloc", p);
+		return HUGE_FOREIGN;
+	}
+	*old = e.usable;
+	if (unlikely(harden_on)) {
+		harden_pages_size("realloc", p, e.base, e.len);
+		if (*size == *old)
+			return HUGE_KEEP;
+	} else if (*size <= *old && *size > *old / 2) {
+		return HUGE_KEEP;
+	}
+	/* Grow a huge block by half again, so repeated growth copies O(n) bytes. */
+	if (*size > *old && *size <= PTRDIFF_MAX / 2 && *size > PAGES_MAX && !harden_on)
+		*size += *size / 2;
+	return HUGE_MOVE;
+}
