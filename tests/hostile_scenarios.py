@@ -211,8 +211,10 @@ def run(kmm, path, cwd, perturb, extra):
     env.pop("KMM_HOST_MEM", None)
     env.update((k, v) for k, v in extra.items() if k.startswith("KMM_"))
     try:
+        # A bound for a hang, not a time limit: under ASan on a loaded
+        # 2-core machine process-churn-runaway alone took 44 s.
         p = subprocess.run([kmm, "run", path], cwd=cwd, env=env, capture_output=True,
-                           timeout=120)
+                           timeout=600)
     except subprocess.TimeoutExpired:
         return None
     return p.returncode, p.stdout, p.stderr

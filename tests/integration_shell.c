@@ -309,8 +309,12 @@ TEST(ctrl_c_cancels_the_line_and_the_running_command_and_keeps_the_machine)
 	expect_true(wait_for(&s, "kmm> "));
 
 	/* a command that would run for minutes: stopped at its next step */
-	type(&s, "repeat 100000000 { let $spin = 1 }\r");
-	usleep(500 * 1000);
+	/*
+	 * ^C only once the line runs: sent earlier, the terminal would flush the
+	 * unread line. $spin is set first, so it exists wherever the ^C lands.
+	 */
+	type(&s, "let $spin = 1; print \"spin-started\"; repeat 100000000 { let $spin = 1 }\r");
+	expect_true(wait_for(&s, "spin-started\r\n"));
 	type(&s, "\x03");
 	expect_true(wait_for(&s, "interrupted (Ctrl-C) before this command; the machine and the "
 			      "variables are kept"));
