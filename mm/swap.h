@@ -93,7 +93,8 @@ struct swap_info_struct {
 	int type;			/* index in swap_info[], immutable */
 	unsigned long max;		/* slots in the file, the header slot included */
 	unsigned long pages;		/* usable slots */
-	unsigned long inuse_pages;	/* slots with a count or SWAP_HAS_CACHE */
+	unsigned long inuse_pages;	/* slots with a count or SWAP_HAS_CACHE; written under si->lock with
+					 * relaxed atomic stores, read so without it */
 	unsigned short *swap_map;	/* [max]: count | SWAP_HAS_CACHE */
 	struct page **swap_cache;	/* [max]: the page in the swap cache, or NULL */
 	unsigned long *swap_shadow;	/* [max]: workingset shadow of the page evicted from a

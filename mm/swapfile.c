@@ -238,7 +238,8 @@ static void slot_taken(struct kmm_machine *m, struct swap_info_struct *si, unsig
 
 	ci->count++;
 	cluster_relist(si, ci);
-	si->inuse_pages++;
+	/* one writer (si->lock); /proc/swaps and the area choice read it under swap_lock only */
+	__atomic_store_n(&si->inuse_pages, si->inuse_pages + 1, __ATOMIC_RELAXED);
 	if (si->flags & SWP_WRITEOK)
 		atomic_fetch_sub(&pressure_of(m)->nr_swap_pages, 1);
 	/* swap_range_alloc(): the area's last free slot went: queue the reclaim work */
@@ -256,7 +257,7 @@ static void slot_freed(struct kmm_machine *m, struct swap_info_struct *si, unsig
 	si->swap_shadow[offset] = 0;
 	ci->count--;
 	cluster_relist(si, ci);
-	si->inuse_pages--;
+	__atomic_store_n(&si->inuse_pages, si->inuse_pages - 1, __ATOMIC_RELAXED);
 	if (si->flags & SWP_WRITEOK)
 		atomic_fetch_add(&pressure_of(m)->nr_swap_pages, 1);
 }
@@ -321,7 +322,8 @@ static swp_entry_t get_swap_page_once(struct kmm_machine *m)
 	/* Areas that take writes, by priority; equal priorities in turn. */
 	for (int t = 0; t < p->nr_swapfiles; t++) {
 		struct swap_info_struct *si = p->swap_info[t];
-		if (!si || !(si->flags & SWP_WRITEOK) || si->inuse_pages >= si->pages)
+		if (!si || !(si->flags & SWP_WRITEOK) ||
+		    __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED) >= si->pages)
 			continue;
 		int i = n++;
 		while (i > 0 && order[i - 1]->prio < si->prio) {
@@ -846,7 +848,7 @@ int kmm_swapoff(struct kmm_machine *m, const char *path)
 		atomic_fetch_add(&p->total_swap_pages, (long)si->pages);
 		spin_unlock(&p->swap_lock);
 		return kmm_set_error(err, "swapoff: %s: Cannot allocate memory (%lu pages still in "
-				     "swap)", path, si->inuse_pages);
+				     "swap)", path, __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED));
 	}
 	spin_unlock(&si->lock);
 	__atomic_store_n(&p->swap_info[si->type], NULL, __ATOMIC_RELEASE);
