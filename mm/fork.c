@@ -96,6 +96,7 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
 	t->uid = parent ? parent->uid : 0;
 	t->state = TASK_RUNNING;
+	atomic_init(&t->usage, 1);
 	INIT_LIST_HEAD(&t->children);
 	INIT_LIST_HEAD(&t->comm_node);
 	if (parent)
@@ -106,7 +107,7 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	int err = task_index_add(t);
 	tasklist_unlock(m);
 	if (err) {
-		task_free(t);	/* the one place a task_struct is freed */
+		task_free(t);	/* unlinks it, drops the list's reference: freed */
 		return NULL;
 	}
 	return t;
@@ -129,7 +130,13 @@ static void task_free(struct task_struct *t)
 	}
 	task_index_del(t);
 	tasklist_unlock(m);
-	kmem_cache_free(procs_of(m)->task_struct_cachep, t);
+	put_task_struct(t);	/* the task list's reference */
+}
+
+void put_task_struct(struct task_struct *t)
+{
+	if (atomic_fetch_sub_explicit(&t->usage, 1, memory_order_acq_rel) == 1)
+		kmem_cache_free(procs_of(t->machine)->task_struct_cachep, t);
 }
 
 int kmm_task_pid(const struct task_struct *t) { return t->pid; }

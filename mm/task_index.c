@@ -95,6 +95,21 @@ struct task_struct *kmm_task_by_pid(struct kmm_machine *m, int pid)
 	return t;
 }
 
+struct task_struct *get_task_by_pid(struct kmm_machine *m, int pid)
+{
+	struct kmm_procs *p = procs_of(m);
+	struct task_struct *t;
+
+	if (!p || pid <= 0)
+		return NULL;
+	tasklist_lock(m);
+	t = xa_load(&p->by_pid, (unsigned long)pid);
+	if (t)
+		atomic_fetch_add_explicit(&t->usage, 1, memory_order_relaxed);
+	tasklist_unlock(m);
+	return t;
+}
+
 struct task_struct *kmm_task_by_comm(struct kmm_machine *m, const char *comm)
 {
 	struct kmm_procs *p = procs_of(m);

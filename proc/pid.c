@@ -27,7 +27,9 @@
  * (deleted)" for the anonymous kind).
  *
  * Locking: inside procs_enter(), the task's mm held by get_task_mm() and
- * read under mmap_read_lock().
+ * read under mmap_read_lock(); smaps and pagemap read the page tables under
+ * the mm's page_table_lock; what status and comm print of the task itself is
+ * copied under tasklist_lock first, and the pid list is copied under it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -250,11 +252,27 @@ static void show_smap_stats(struct strbuf *sb, const struct mem_size_stats *mss,
 	seq_kb(sb, "Locked:", (unsigned long)(mss->pss_locked >> PSS_SHIFT));
 }
 
+/*
+ * Walk @vma's leaf entries under the mm's page_table_lock, as Linux's smaps
+ * and pagemap walk each table under its PTE lock: reclaim and zap change
+ * entries under it, so a present entry's page stays mapped (and not freed)
+ * while @fn looks at it.
+ */
+static void walk_vma_locked(struct vm_area_struct *vma, int (*fn)(void *, uint64_t, void *, pteval_t),
+			    void *arg)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	spin_lock(&mm->page_table_lock);
+	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, fn, arg);
+	spin_unlock(&mm->page_table_lock);
+}
+
 static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_area_struct *vma)
 {
 	struct mem_size_stats mss = { .vma = vma };
 
-	pgtable_for_each_leaf(&vma->vm_mm->pgt, vma->vm_start, vma->vm_end, true, smaps_pte, &mss);
+	walk_vma_locked(vma, smaps_pte, &mss);
 	smaps_shmem_swap(&mss, vma);
 	show_map_vma(sb, m, vma);
 	seq_kb(sb, "Size:", vma->vm_end - vma->vm_start);
@@ -275,7 +293,7 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 
 	for_each_vma(mm, vma) {
 		mss.vma = vma;
-		pgtable_for_each_leaf(&mm->pgt, mss.vma->vm_start, mss.vma->vm_end, true, smaps_pte, &mss);
+		walk_vma_locked(vma, smaps_pte, &mss);
 		smaps_shmem_swap(&mss, vma);
 		last = vma;
 	}
@@ -327,19 +345,41 @@ static void task_mem(struct strbuf *sb, struct mm_struct *mm)
 	sb_printf(sb, "HugetlbPages:\t%8lu kB\n", 0UL);
 }
 
-static void show_status(struct strbuf *sb, struct task_struct *t, struct mm_struct *mm)
-{
-	bool dead = t->state == TASK_DEAD;
+/*
+ * What status and comm print of the task itself, copied under tasklist_lock
+ * (exec renames, exit and reparenting write these under it): the copy is
+ * taken before the mm's mmap_lock, which nests inside tasklist_lock.
+ */
+struct task_ident {
+	char comm[sizeof(((struct task_struct *)0)->comm)];
+	int pid, ppid;
+	unsigned int uid;
+	bool dead;
+};
 
-	sb_printf(sb, "Name:\t%s\n", t->comm);
+static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct task_ident *id)
+{
+	tasklist_lock(m);
+	memcpy(id->comm, t->comm, sizeof(id->comm));
+	id->comm[sizeof(id->comm) - 1] = '\0';
+	id->pid = t->pid;
+	id->uid = t->uid;
+	id->dead = t->state == TASK_DEAD;
+	id->ppid = t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0;
+	tasklist_unlock(m);
+}
+
+static void show_status(struct strbuf *sb, const struct task_ident *id, struct mm_struct *mm)
+{
+	sb_printf(sb, "Name:\t%s\n", id->comm);
 	sb_printf(sb, "Umask:\t0022\n");
-	sb_printf(sb, "State:\t%s\n", dead ? "Z (zombie)" : "R (running)");
-	sb_printf(sb, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
-		  t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0);
-	sb_printf(sb, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t \n", t->uid,
-		  t->uid, t->uid, t->uid, t->uid, t->uid, t->uid, t->uid, dead ? 0 : 64);
-	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", t->pid,
-		  t->pid, t->pid, t->pid);
+	sb_printf(sb, "State:\t%s\n", id->dead ? "Z (zombie)" : "R (running)");
+	sb_printf(sb, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", id->pid, id->pid,
+		  id->ppid);
+	sb_printf(sb, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t \n", id->uid,
+		  id->uid, id->uid, id->uid, id->uid, id->uid, id->uid, id->uid, id->dead ? 0 : 64);
+	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", id->pid,
+		  id->pid, id->pid, id->pid);
 	if (mm)
 		task_mem(sb, mm);
 	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
@@ -391,7 +431,7 @@ static struct task_struct *task_of(struct kmm_machine *m, const char *rest, cons
 	if (end == rest || *end != '/' || pid <= 0)
 		return NULL;
 	*file = end + 1;
-	return kmm_task_by_pid(m, (int)pid);
+	return get_task_by_pid(m, (int)pid);	/* put_task_struct() when done */
 }
 
 int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
@@ -406,16 +446,18 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 	int token = procs_enter(m);
 	struct mm_struct *mm = NULL;
 	struct vm_area_struct *vma;
+	struct task_ident id;
 	t = task_of(m, rest, &file);
 	if (!t) {
 		err = -ENOENT;
 		goto out;
 	}
+	task_ident_get(m, t, &id);
 	mm = get_task_mm(t);
 	if (mm)
 		mmap_read_lock(mm);
 	if (!strcmp(file, "status")) {
-		show_status(sb, t, mm);
+		show_status(sb, &id, mm);
 	} else if (!strcmp(file, "maps") || !strcmp(file, "smaps")) {
 		if (mm) {
 			for_each_vma(mm, vma) {
@@ -443,14 +485,13 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 		if (mm) {
 			for_each_vma(mm, vma) {
 				struct pagemap_ctx c = { sb, vma };
-				pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true,
-						      pagemap_pte, &c);
+				walk_vma_locked(vma, pagemap_pte, &c);
 			}
 		}
 	} else if (oom_pid_file(file)) {
 		err = oom_pid_show(t, file, sb);
 	} else if (!strcmp(file, "comm")) {
-		sb_printf(sb, "%s\n", t->comm);
+		sb_printf(sb, "%s\n", id.comm);
 	} else {
 		err = -ENOENT;
 	}
@@ -458,6 +499,7 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 		mmap_read_unlock(mm);
 		mmput(mm);
 	}
+	put_task_struct(t);
 out:
 	procs_exit(m, token);
 	return err;
@@ -471,16 +513,20 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 	m = proc_machine(m);
 	if (!m || !procs_of(m))
 		return -ENOENT;
+	int token = procs_enter(m);	/* before the lookup: an exiting task stays readable */
+	int err;
 	t = task_of(m, rest, &file);
 	if (!t)
-		return -ENOENT;
-	if (strcmp(file, "oom_score_adj") && strcmp(file, "oom_adj"))
-		return strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
-		       strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm") &&
-		       strcmp(file, "smaps_rollup") && strcmp(file, "oom_score")
-			       ? -ENOENT : -EACCES;
-	int token = procs_enter(m);
-	int err = oom_pid_write(m, t, file, text);
+		err = -ENOENT;
+	else if (strcmp(file, "oom_score_adj") && strcmp(file, "oom_adj"))
+		err = strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
+		      strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm") &&
+		      strcmp(file, "smaps_rollup") && strcmp(file, "oom_score")
+			      ? -ENOENT : -EACCES;
+	else
+		err = oom_pid_write(m, t, file, text);
+	if (t)
+		put_task_struct(t);
 	procs_exit(m, token);
 	return err;
 }
@@ -488,10 +534,12 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 int pid_mode(struct kmm_machine *m, const char *rest)
 {
 	const char *file;
+	struct task_struct *t;
 
 	m = proc_machine(m);
-	if (!m || !procs_of(m) || !task_of(m, rest, &file))
+	if (!m || !procs_of(m) || !(t = task_of(m, rest, &file)))
 		return -ENOENT;
+	put_task_struct(t);	/* only whether it exists */
 	if (!strcmp(file, "oom_score_adj") || !strcmp(file, "oom_adj"))
 		return 0644;
 	if (!strcmp(file, "oom_score"))
@@ -504,6 +552,38 @@ int pid_mode(struct kmm_machine *m, const char *rest)
 	return -ENOENT;
 }
 
+/*
+ * The pids of the tasks alive now, copied under tasklist_lock (tasks join and
+ * leave the list under it): @fn is called with no lock held, and may read the
+ * files it is given. Return: the count, with *@out malloc'd; -ENOMEM.
+ */
+static int pid_snapshot(struct kmm_machine *m, struct kmm_procs *p, int **out)
+{
+	struct list_head *pos;
+	size_t cap = 16;
+
+	for (;;) {
+		int *pids = malloc(cap * sizeof(*pids));
+		size_t n = 0;
+
+		if (!pids)
+			return -ENOMEM;
+		tasklist_lock(m);
+		list_for_each(pos, &p->tasks) {
+			if (n < cap)
+				pids[n] = list_entry(pos, struct task_struct, tasks)->pid;
+			n++;
+		}
+		tasklist_unlock(m);
+		if (n <= cap) {
+			*out = pids;
+			return (int)n;
+		}
+		free(pids);
+		cap = n + 16;	/* tasks came meanwhile: room for a few more */
+	}
+}
+
 int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
 	static const struct { const char *name; unsigned int mode; } files[] = {
@@ -513,20 +593,21 @@ int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 		{ "status", 0444 },
 	};
 	struct kmm_procs *p;
-	struct list_head *pos;
 	char path[64];
+	int *pids, n, r = 0;
 
 	m = proc_machine(m);
 	if (!m || !(p = procs_of(m)))
 		return 0;
-	list_for_each(pos, &p->tasks) {
-		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
-		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-			snprintf(path, sizeof(path), "/proc/%d/%s", t->pid, files[i].name);
-			int r = fn(path, files[i].mode, arg);
-			if (r)
-				return r;
+	n = pid_snapshot(m, p, &pids);
+	if (n < 0)
+		return n;
+	for (int k = 0; k < n && !r; k++) {
+		for (size_t i = 0; i < ARRAY_SIZE(files) && !r; i++) {
+			snprintf(path, sizeof(path), "/proc/%d/%s", pids[k], files[i].name);
+			r = fn(path, files[i].mode, arg);
 		}
 	}
-	return 0;
+	free(pids);
+	return r;
 }

@@ -332,6 +332,7 @@ struct task_struct {
 	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
 	atomic_ulong min_flt, maj_flt;
 	enum task_state state;			/* tasklist_lock */
+	atomic_int usage;			/* the task list's reference + each get_task_by_pid()'s */
 	struct kmm_task_exit exit;
 	struct list_head tasks;			/* procs->tasks, pid order */
 	struct list_head children;		/* tasks whose parent this is; tasklist_lock */
@@ -517,6 +518,14 @@ void vma_start_write(struct vm_area_struct *vma);
 struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr);
 void vma_end_read(struct vm_area_struct *vma);
 
+/**
+ * get_task_by_pid() - the task with @pid, with a reference (Linux's
+ * get_pid_task()): it is not freed, even if reaped meanwhile, until
+ * put_task_struct(). Return: the task, or NULL.
+ */
+struct task_struct *get_task_by_pid(struct kmm_machine *m, int pid);
+/** put_task_struct() - drop a reference; the last one frees the task. */
+void put_task_struct(struct task_struct *t);
 /** tasklist_lock() / tasklist_unlock() - the task list (recursive on one thread). */
 void tasklist_lock(struct kmm_machine *m);
 void tasklist_unlock(struct kmm_machine *m);
