@@ -17,11 +17,18 @@ printf family), and fails, printing FILE:LINE, when its format:
   - is handed an argument cast to uintptr_t or intptr_t (a host pointer
     printed as a number), or
   - is handed an argument cast to any other integer type ((unsigned long)p,
-    (uint64_t)p) whose operand is a pointer: a name declared as a pointer in
-    the function (its parameters and locals) or at file scope, the address
+    (uint64_t)p), through any further casts ((unsigned long long)(uint64_t)p,
+    (unsigned long)(char *)p), whose operand is a pointer: a name declared as
+    a pointer in the function (its parameters and locals, every declarator
+    of a list: the b of "struct page *a, *b") or at file scope, the address
     of something (&x), or a call of a function the tree declares to return
-    a pointer (page_address(page)). What the cast reaches through a field
-    or an element ((unsigned long)vm->addr) is not typed here and passes.
+    a pointer (page_address(page)).
+
+Not covered (such an argument passes): what the cast reaches through a
+field or an element ((unsigned long)vm->addr: fields are not typed here), an
+array's name ((unsigned long)buf for char buf[8]), arithmetic on a pointer
+((unsigned long)(p + 1)), a pointer declared in a for statement's first
+clause after a comma, and a format held in a variable.
 
 ALLOW lists the (file, format) pairs that may, each with why: a format
 whose pointer is a machine address, or a test driver's print of the pointer
@@ -69,10 +76,15 @@ CONVERSION = re.compile(r"%([-+ #0'I]*)(\*|\d+)?(?:\.(\*|\d+))?(hh|h|ll|l|j|z|t|
 HOST_INT_CAST = re.compile(r"\(\s*(?:const\s+)?u?intptr_t\s*\)")
 _INT_WORD = (r"(?:unsigned|signed|long|int|short|char|size_t|ssize_t|ptrdiff_t|"
              r"u?int(?:8|16|32|64|max)_t|[us](?:8|16|32|64))")
-# An integer cast and what follows it: "&", a name (and what comes after
-# the name), or a name in parentheses.
+# Any cast ("(uint64_t)", "(char *)", "(const struct page *)"), as may stand
+# between an integer cast and its operand.
+_ANY_CAST = (r"\(\s*(?:const\s+)?(?:(?:struct|union|enum)\s+)?\w+(?:\s+\w+)*\s*"
+             r"(?:\*\s*(?:const\s*)?)*\)\s*")
+# An integer cast, any casts after it, and what follows them: "&", a name
+# (and what comes after the name), or a name in parentheses.
 INT_CAST = re.compile(r"\(\s*(?:const\s+)?" + _INT_WORD + r"(?:\s+" + _INT_WORD + r")*\s*\)"
-                      r"\s*(?:(&)|\(\s*(\w+)\s*\)|(\w+)\s*(->|\.|\[|\()?)")
+                      r"\s*(?:" + _ANY_CAST + r")*"
+                      r"(?:(&)|\(\s*(\w+)\s*\)|(\w+)\s*(->|\.|\[|\()?)")
 # "*name" followed by what may follow a declarator, or by "(" (a function
 # returning a pointer); it declares when a type stands before the "*" at the
 # start of a declaration (DECL_HEAD, tested on the text before the match).
@@ -80,12 +92,35 @@ POINTER_NAME = re.compile(r"\*[\s*]*(?:(?:const|restrict|__restrict)\s+)*(\w+)\s
 POINTER_FN_NAME = re.compile(r"\*[\s*]*(\w+)\s*\(")
 DECL_HEAD = re.compile(r"(?:^|[;{}(,])\s*(?:(?:const|static|volatile|register|extern|inline|"
                        r"_Atomic|struct|union|enum|unsigned|signed)\s+)*\w+\s*(?:const\s*)?\Z", re.M)
+# A later declarator of a list ("*b" of "struct page *a, *b"): the statement
+# before its "," starts with a type and a first declarator ...
+LIST_HEAD = re.compile(r"\s*(?:(?:const|static|volatile|register|extern|_Atomic|struct|union|"
+                       r"enum|unsigned|signed)\s+)*(\w+)[\s*]+(?:const\s+)?\w+")
+# ... whose first word is a type, not a statement's keyword.
+NOT_TYPES = {"return", "goto", "case", "else", "do", "sizeof", "typeof", "if", "while", "for",
+             "switch", "break", "continue", "default"}
+
+
+def later_declarator(code, pos):
+    """The "*name" at @pos follows the "," of a declaration list: the
+    statement before it starts with a type and a declarator, and the ","
+    stands outside any parentheses (not a call's "f(a, *b)")."""
+    before = code[max(0, pos - 1000):pos]
+    if not before.rstrip().endswith(","):
+        return False
+    stmt = before[max(before.rfind(c) for c in ";{}") + 1:]
+    if stmt.count("(") != stmt.count(")") or stmt.count("[") != stmt.count("]"):
+        return False
+    m = LIST_HEAD.match(stmt)
+    return bool(m) and m.group(1) not in NOT_TYPES
 
 
 def declared(rx, code):
-    """The names @rx finds in @code where a type stands before the "*"."""
+    """The names @rx finds in @code where a type stands before the "*", or
+    that follow a "," of a declaration list."""
     return {m.group(1) for m in rx.finditer(code)
-            if DECL_HEAD.search(code, max(0, m.start() - 120), m.start())}
+            if DECL_HEAD.search(code, max(0, m.start() - 120), m.start())
+            or later_declarator(code, m.start())}
 PRI_MACRO = re.compile(r"\bPRI([diouxX])(8|16|32|64|PTR|MAX)\b")
 
 
@@ -327,6 +362,20 @@ def self_test():
          False),
         ('void f(struct vm_struct *vm)\n{\n\tsb_printf(sb, "%lx", (unsigned long)vm->size);\n}',
          False),
+        # every declarator of a list; casts in a chain
+        ('void f(void)\n{\n\tstruct page *a, *b;\n\tsb_printf(sb, "%lx", (unsigned long)b);\n}',
+         True),
+        ('void f(void)\n{\n\tunsigned long n = 1, *q = 0;\n\tsb_printf(sb, "%lx", '
+         '(unsigned long)q);\n}', True),
+        ('void f(uint64_t *p)\n{\n\tsb_printf(sb, "%llx", (unsigned long long)(uint64_t)p);\n}',
+         True),
+        ('void f(void *p)\n{\n\tsb_printf(sb, "%lx", (unsigned long)(char *)p);\n}', True),
+        ('void f(void *p)\n{\n\tsb_printf(sb, "%lx", (unsigned long)(const struct page *)p);\n}',
+         True),
+        # a call's "f(a, *b)" declares nothing; a chain of casts of an integer is an integer
+        ('void f(int a, int *b)\n{\n\tint n;\n\tg(a, *b);\n\tn = h(a, *n);\n\tsb_printf(sb, '
+         '"%lx", (unsigned long)(uint64_t)n);\n}', False),
+        ('void f(void)\n{\n\tint x = a * b, c;\n\tsb_printf(sb, "%ld", (long)(int)c);\n}', False),
         # a pointer of another function, or a prototype's parameter, is not this one's
         ('void g(char *n);\nvoid f(void)\n{\n\tchar *n = 0;\n}\n'
          'void h(long n)\n{\n\tsb_printf(sb, "%ld", (long)n);\n}', False),
