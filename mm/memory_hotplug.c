@@ -50,8 +50,13 @@
  * zone->lock is taken inside it to move a zone's span and pageblock array.
  * hp->lock spins, so nothing under it may sleep or reclaim: add_memory()
  * takes the vmemmaps before it (Linux's lock is a sleeping percpu rwsem).
- * Readers of spans and blocks (sysfs, zoneinfo) read racily, as Linux's do
- * under the seqlocks this leaves out.
+ * The memory block files of sysfs read the blocks, memblock and the zones'
+ * spans under hp->lock (Linux's device_hotplug_lock does that for them).
+ * Other readers (/proc/meminfo, zoneinfo, pagetypeinfo, node meminfo) take
+ * no lock, as Linux's read under the seqlocks this leaves out: every count
+ * and span this file changes after boot is stored with __atomic stores
+ * (RMWs for the DirectMap counts) and read with __atomic loads there, so a
+ * reader sees one value or the other, never a torn one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,7 +75,7 @@
 #define VMEMMAP_ORDER 9		/* a section's 2 MiB of struct pages (64 bytes each) */
 
 /* One hot-added memory block. */
-struct hot_block {
+struct hot_block {		/* every field: hp->lock */
 	bool added;
 	bool online;
 	signed char zone;	/* enum zone_type once online */
@@ -470,9 +475,11 @@ static void unmap_range_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 		uint64_t lo = KMM_MAX(s, g), hi = KMM_MIN(e, g + GB);
 
 		if (lo == g && hi == g + GB && hp->next <= g)
-			m->layout.direct_pages_count[PG_LEVEL_1G]--;
+			__atomic_fetch_sub(&m->layout.direct_pages_count[PG_LEVEL_1G], 1,
+					   __ATOMIC_RELAXED);
 		else
-			m->layout.direct_pages_count[PG_LEVEL_2M] -= (unsigned long)((hi - lo) >> 21);
+			__atomic_fetch_sub(&m->layout.direct_pages_count[PG_LEVEL_2M],
+					   (unsigned long)((hi - lo) >> 21), __ATOMIC_RELAXED);
 	}
 	while (hp->nr_tables > tables_before)
 		__free_pages(hp->tables[--hp->nr_tables], 0);
@@ -480,8 +487,9 @@ static void unmap_range_locked(struct kmm_machine *m, struct memory_hotplug *hp,
 
 /*
  * The 1G page or the 2M pages of the direct map over [s, e), and its new
- * tables. Return: 0, or -ENOMEM with the counts and tables as they were
- * (the GiBs counted before the failing one are taken back).
+ * tables. The counts are read without a lock by /proc/meminfo's DirectMap
+ * lines: changed with atomic RMWs. Return: 0, or -ENOMEM with the counts and
+ * tables as they were (the GiBs counted before the failing one are taken back).
  */
 static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, uint64_t s,
 			    uint64_t e)
@@ -493,7 +501,8 @@ static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, ui
 		bool fresh = hp->next <= g;	/* nothing of this GiB was mapped before */
 
 		if (lo == g && hi == g + GB && fresh) {
-			m->layout.direct_pages_count[PG_LEVEL_1G]++;
+			__atomic_fetch_add(&m->layout.direct_pages_count[PG_LEVEL_1G], 1,
+					   __ATOMIC_RELAXED);
 			continue;
 		}
 		if (fresh) {
@@ -512,7 +521,8 @@ static int map_range_locked(struct kmm_machine *m, struct memory_hotplug *hp, ui
 			hp->tables = t;
 			t[hp->nr_tables++] = pt;
 		}
-		m->layout.direct_pages_count[PG_LEVEL_2M] += (unsigned long)((hi - lo) >> 21);
+		__atomic_fetch_add(&m->layout.direct_pages_count[PG_LEVEL_2M],
+				   (unsigned long)((hi - lo) >> 21), __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -820,8 +830,13 @@ static const struct zone *boot_block_zone(struct kmm_machine *m, unsigned long b
 	return NULL;
 }
 
-/* What kind of block @block_id is: 0 none, 1 boot (online), 2 hot-added. */
-static int block_kind(struct kmm_machine *m, struct memory_hotplug *hp, unsigned long block_id)
+/*
+ * What kind of block @block_id is: 0 none, 1 boot (online), 2 hot-added. A
+ * block's kind changes only from none to hot-added. Context: hp->lock (an
+ * add moves nr_sections, the blocks and memblock).
+ */
+static int block_kind_locked(struct kmm_machine *m, struct memory_hotplug *hp,
+			     unsigned long block_id)
 {
 	int i = block_index(hp, block_id);
 	uint64_t s = (uint64_t)block_id * MEMORY_BLOCK_SIZE;
@@ -889,25 +904,13 @@ static void show_valid_zones(struct kmm_machine *m, struct memory_hotplug *hp,
 	sb_puts(sb, *sep ? "\n" : "none\n");
 }
 
-int memory_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
+/* One file of memory@id/. Context: hp->lock (the block, its zone's span, memblock). */
+static int show_block_locked(struct kmm_machine *m, struct memory_hotplug *hp, unsigned long id,
+			     const char *file, struct strbuf *sb)
 {
-	struct memory_hotplug *hp = sysfs_hp(m);
-	unsigned long id;
-	const char *file;
-	int kind;
+	int kind = block_kind_locked(m, hp, id);
 
-	if (!hp)
-		return -ENOENT;
-	if (!strcmp(rest, "block_size_bytes")) {
-		sb_printf(sb, "%lx\n", (unsigned long)MEMORY_BLOCK_SIZE);
-		return 0;
-	}
-	if (!strcmp(rest, "auto_online_blocks")) {
-		sb_printf(sb, "%s\n",
-			  online_type_names[__atomic_load_n(&hp->auto_online, __ATOMIC_RELAXED)]);
-		return 0;
-	}
-	if (!parse_block_path(rest, &id, &file) || !(kind = block_kind(m, hp, id)))
+	if (!kind)
 		return -ENOENT;
 	bool online = kind == 1 || hp->blocks[block_index(hp, id)].online;
 
@@ -928,6 +931,42 @@ int memory_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb
 	return 0;
 }
 
+int memory_sysfs_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
+{
+	struct memory_hotplug *hp = sysfs_hp(m);
+	unsigned long id;
+	const char *file;
+	int err;
+
+	if (!hp)
+		return -ENOENT;
+	if (!strcmp(rest, "block_size_bytes")) {
+		sb_printf(sb, "%lx\n", (unsigned long)MEMORY_BLOCK_SIZE);
+		return 0;
+	}
+	if (!strcmp(rest, "auto_online_blocks")) {
+		sb_printf(sb, "%s\n",
+			  online_type_names[__atomic_load_n(&hp->auto_online, __ATOMIC_RELAXED)]);
+		return 0;
+	}
+	if (!parse_block_path(rest, &id, &file))
+		return -ENOENT;
+	spin_lock(&hp->lock);
+	err = show_block_locked(m, hp, id, file, sb);
+	spin_unlock(&hp->lock);
+	return err;
+}
+
+static int block_kind(struct kmm_machine *m, struct memory_hotplug *hp, unsigned long block_id)
+{
+	int kind;
+
+	spin_lock(&hp->lock);
+	kind = block_kind_locked(m, hp, block_id);
+	spin_unlock(&hp->lock);
+	return kind;
+}
+
 int memory_sysfs_mode(struct kmm_machine *m, const char *rest)
 {
 	struct memory_hotplug *hp = sysfs_hp(m);
@@ -946,6 +985,32 @@ int memory_sysfs_mode(struct kmm_machine *m, const char *rest)
 		if (!strcmp(file, block_files[i]))
 			return !strcmp(file, "state") || !strcmp(file, "online") ? 0644 : 0444;
 	return -ENOENT;
+}
+
+/*
+ * @type written to the state or online file of block @id, of kind @kind
+ * (boot or added: neither changes kind again). Whether it is online is read
+ * under the lock that onlines it, so two writers cannot both online it.
+ */
+static int block_state_write(struct kmm_machine *m, struct memory_hotplug *hp,
+			     unsigned long id, int kind, int type)
+{
+	struct kmm_machine *prev = kmm_use(m);
+	int err = 0;
+
+	spin_lock(&hp->lock);
+	bool online = kind == 1 || hp->blocks[block_index(hp, id)].online;
+
+	if (type == MMOP_OFFLINE) {
+		if (online)
+			err = kmm_set_error(-EBUSY, "memory%lu: offlining memory is not built in "
+					    "kmm", id);
+	} else if (!online) {	/* Linux: an online block asked to online again is left as it is */
+		err = online_block_locked(m, hp, id, type);
+	}
+	spin_unlock(&hp->lock);
+	kmm_use(prev);
+	return err;
 }
 
 int memory_sysfs_write(struct kmm_machine *m, const char *rest, const char *text)
@@ -985,20 +1050,14 @@ int memory_sysfs_write(struct kmm_machine *m, const char *rest, const char *text
 	} else {
 		return memory_sysfs_mode(m, rest) < 0 ? -ENOENT : -EACCES;
 	}
-	bool online = kind == 1 || hp->blocks[block_index(hp, id)].online;
-
-	if (type == MMOP_OFFLINE)
-		return online ? kmm_set_error(-EBUSY, "memory%lu: offlining memory is not built "
-					      "in kmm", id) : 0;
-	if (online)	/* Linux: an online block asked to online again is left as it is */
-		return 0;
-	return memory_block_online(m, id, type);
+	return block_state_write(m, hp, id, kind, type);
 }
 
 /* The files of /sys/devices/system/memory/, in block order. */
 int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
 	struct memory_hotplug *hp = sysfs_hp(m);
+	unsigned char *kinds;
 	unsigned long last;
 	char path[96];
 	int err;
@@ -1008,9 +1067,22 @@ int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 	err = fn("/sys/devices/system/memory/auto_online_blocks", 0644, arg);
 	if (!err)
 		err = fn("/sys/devices/system/memory/block_size_bytes", 0444, arg);
+	if (err)
+		return err;
+	/*
+	 * The blocks as they are now, taken under the lock: @fn runs without it
+	 * (it may read a file). Blocks added meanwhile are left out.
+	 */
 	last = __atomic_load_n(&m->nr_sections, __ATOMIC_ACQUIRE);
+	kinds = calloc(last ? last : 1, 1);
+	if (!kinds)
+		return -ENOMEM;
+	spin_lock(&hp->lock);
+	for (unsigned long id = 0; id < last; id++)
+		kinds[id] = (unsigned char)block_kind_locked(m, hp, id);
+	spin_unlock(&hp->lock);
 	for (unsigned long id = 0; id < last && !err; id++) {
-		if (!block_kind(m, hp, id))
+		if (!kinds[id])
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(block_files) && !err; i++) {
 			snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%lu/%s", id,
@@ -1019,6 +1091,7 @@ int memory_sysfs_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 					       !strcmp(block_files[i], "online") ? 0644 : 0444, arg);
 		}
 	}
+	free(kinds);
 	return err;
 }
 

@@ -142,7 +142,7 @@ void global_dirty_limits(struct kmm_machine *m, unsigned long *background, unsig
 	unsigned long bg_ratio = ((unsigned long)bg_pct * PAGE_SIZE) / 100;
 
 	/* global_dirtyable_memory() */
-	x -= KMM_MIN(x, m->totalreserve_pages);
+	x -= KMM_MIN(x, READ_ONCE(m->totalreserve_pages));	/* memory online changes it */
 	x += global_node_page_state(m, NR_INACTIVE_FILE);
 	x += global_node_page_state(m, NR_ACTIVE_FILE);
 	x -= highmem_dirtyable_memory(m, x);

@@ -325,6 +325,8 @@ static unsigned long mult_frac_ul(unsigned long x, unsigned long n, unsigned lon
 /**
  * calculate_totalreserve_pages() - sum over zones of min(managed,
  * max(lowmem_reserve[]) + high) into m->totalreserve_pages.
+ * Context: boot, a sysctl or memory online; /proc/meminfo and the dirty
+ * limits read the sums without a lock, so each is stored once, whole.
  */
 void calculate_totalreserve_pages(struct kmm_machine *m)
 {
@@ -335,7 +337,8 @@ void calculate_totalreserve_pages(struct kmm_machine *m)
 
 		if (!pgdat)
 			continue;
-		pgdat->totalreserve_pages = 0;
+		unsigned long node_reserve = 0;
+
 		for (int i = 0; i < MAX_NR_ZONES; i++) {
 			struct zone *zone = &pgdat->node_zones[i];
 			long max = 0;
@@ -347,11 +350,12 @@ void calculate_totalreserve_pages(struct kmm_machine *m)
 			max += (long)high_wmark_pages(zone);
 			if (max > (long)managed)
 				max = (long)managed;
-			pgdat->totalreserve_pages += (unsigned long)max;
-			reserve += (unsigned long)max;
+			node_reserve += (unsigned long)max;
 		}
+		WRITE_ONCE(pgdat->totalreserve_pages, node_reserve);
+		reserve += node_reserve;
 	}
-	m->totalreserve_pages = reserve;
+	WRITE_ONCE(m->totalreserve_pages, reserve);
 }
 
 static void __setup_per_zone_wmarks(struct kmm_machine *m)

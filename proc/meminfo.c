@@ -61,7 +61,8 @@ unsigned long si_mem_available_m(struct kmm_machine *m)
 	unsigned long pagecache, reclaimable;
 	long available;
 
-	available = (long)global_zone_page_state(m, NR_FREE_PAGES) - (long)m->totalreserve_pages;
+	available = (long)global_zone_page_state(m, NR_FREE_PAGES) -
+		    (long)READ_ONCE(m->totalreserve_pages);
 
 	pagecache = global_node_page_state(m, NR_ACTIVE_FILE) +
 		    global_node_page_state(m, NR_INACTIVE_FILE);
@@ -91,7 +92,7 @@ static unsigned long nr_free_highpages(struct kmm_machine *m)
 		for (int t = ZONE_HIGHMEM; t < MAX_NR_ZONES; t++) {
 			struct zone *z = &pgdat->node_zones[t];
 
-			if (populated_zone(z) && z->zone_start_pfn >= m->max_low_pfn)
+			if (populated_zone(z) && z->zone_start_pfn >= READ_ONCE(m->max_low_pfn))
 				sum += zone_page_state(z, NR_FREE_PAGES);
 		}
 	}
@@ -140,7 +141,8 @@ static void split_kernel_image(struct kmm_machine *m, uint64_t large, struct dir
 		uint64_t page = ALIGN_DOWN(b[i], large);
 		bool seen = false;
 
-		if (!b[i] || !(b[i] & (large - 1)) || page + large > PFN_PHYS(m->max_low_pfn))
+		if (!b[i] || !(b[i] & (large - 1)) ||
+		    page + large > PFN_PHYS(READ_ONCE(m->max_low_pfn)))
 			continue;
 		for (int j = 0; j < n; j++)
 			seen |= split[j] == page;
@@ -156,13 +158,15 @@ static void direct_map_pages(struct kmm_machine *m, struct direct_pages *d)
 {
 	bool is32 = kmm_arch_is_32(m);
 	uint64_t large = m->opts.arch == KMM_ARCH_I386 ? (4ULL << 20) : (2ULL << 20);
-	uint64_t limit = (uint64_t)m->max_low_pfn << PAGE_SHIFT;
+	uint64_t limit = (uint64_t)READ_ONCE(m->max_low_pfn) << PAGE_SHIFT;
 	uint64_t isa_end = 1ULL << 20;
 
 	if (!is32) {
+		/* memory hot-add changes the counts under its own lock, not taken here */
 		const unsigned long *c = m->layout.direct_pages_count;
 
-		*d = (struct direct_pages){ c[PG_LEVEL_4K], c[PG_LEVEL_2M], c[PG_LEVEL_1G] };
+		*d = (struct direct_pages){ READ_ONCE(c[PG_LEVEL_4K]), READ_ONCE(c[PG_LEVEL_2M]),
+					    READ_ONCE(c[PG_LEVEL_1G]) };
 		return;
 	}
 	*d = (struct direct_pages){ 0 };

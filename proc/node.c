@@ -66,7 +66,7 @@ static void node_meminfo(struct kmm_machine *m, pg_data_t *pgdat, struct strbuf 
 
 		total += zone_managed_pages(z);
 		if (kmm_arch_is_32(m) && t >= ZONE_HIGHMEM && populated_zone(z) &&
-		    z->zone_start_pfn >= m->max_low_pfn) {
+		    READ_ONCE(z->zone_start_pfn) >= READ_ONCE(m->max_low_pfn)) {
 			high += zone_managed_pages(z);
 			highfree += zone_page_state(z, NR_FREE_PAGES);
 		}
@@ -164,12 +164,13 @@ static void print_node_list(struct kmm_machine *m, struct strbuf *sb, bool need_
 
 	for (int n = 0; n < m->nr_node_ids; n++) {
 		int end = n;
-		bool ok = m->node_data[n] && (!need_memory || m->node_data[n]->node_present_pages);
+		bool ok = m->node_data[n] &&
+			  (!need_memory || READ_ONCE(m->node_data[n]->node_present_pages));
 
 		if (!ok)
 			continue;
 		while (end + 1 < m->nr_node_ids && m->node_data[end + 1] &&
-		       (!need_memory || m->node_data[end + 1]->node_present_pages))
+		       (!need_memory || READ_ONCE(m->node_data[end + 1]->node_present_pages)))
 			end++;
 		sb_printf(sb, end > n ? "%s%d-%d" : "%s%d", first ? "" : ",", n, end);
 		first = false;

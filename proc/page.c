@@ -52,7 +52,7 @@ static const struct zone *zone_of_pfn(const struct kmm_machine *m, unsigned long
 			continue;
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &pgdat->node_zones[z];
-			if (zone->spanned_pages && zone_spans_pfn(zone, pfn))
+			if (READ_ONCE(zone->spanned_pages) && zone_spans_pfn(zone, pfn))
 				return zone;
 		}
 	}
@@ -143,7 +143,7 @@ static int covering_free_block(const struct kmm_machine *m, unsigned long pfn)
 		unsigned long sec = head >> SECTION_SHIFT;
 		if (head == pfn)
 			continue;
-		if (sec >= m->nr_sections || pfn_init_state(m, head) != SECTION_ONLINE)
+		if (sec >= READ_ONCE(m->nr_sections) || pfn_init_state(m, head) != SECTION_ONLINE)
 			return -1;
 		const struct page *p = pfn_to_page_m(m, head);
 		if (PageBuddy(p) && p->private >= o && p->private <= MAX_PAGE_ORDER)
@@ -173,7 +173,8 @@ static struct pcp_block *pcp_blocks(struct kmm_machine *m, unsigned long lo, uns
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		for (int t = 0; t < MAX_NR_ZONES; t++) {
 			struct zone *z = &m->node_data[nid]->node_zones[t];
-			if (!z->per_cpu_pageset || zone_end_pfn(z) <= lo || z->zone_start_pfn >= hi)
+			if (!z->per_cpu_pageset || zone_end_pfn(z) <= lo ||
+			    READ_ONCE(z->zone_start_pfn) >= hi)
 				continue;
 			for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 				struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
@@ -220,7 +221,7 @@ int kmm_kpageflags(struct kmm_machine *m, unsigned long pfn, unsigned long nr, u
 		return -EINVAL;
 	if (!m->section_state)
 		return -ENOENT;
-	if (nr && pfn < m->max_pfn) {
+	if (nr && pfn < READ_ONCE(m->max_pfn)) {
 		int o = covering_free_block(m, pfn);
 		if (o >= 0) {
 			tail_end = (pfn & ~((1UL << o) - 1)) + (1UL << o);
@@ -229,7 +230,7 @@ int kmm_kpageflags(struct kmm_machine *m, unsigned long pfn, unsigned long nr, u
 	}
 	for (unsigned long i = 0; i < nr; i++, pfn++) {
 		unsigned long sec = pfn >> SECTION_SHIFT;
-		int state = sec < m->nr_sections && pfn < m->max_pfn
+		int state = sec < READ_ONCE(m->nr_sections) && pfn < READ_ONCE(m->max_pfn)
 			? pfn_init_state(m, pfn) : SECTION_ABSENT;
 
 		if (state == SECTION_ABSENT || !(z = zone_of_pfn(m, pfn, z))) {

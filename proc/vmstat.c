@@ -369,7 +369,7 @@ unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owne
 static unsigned long vm_stat_value(struct kmm_machine *m, int item, unsigned long bg,
 				   unsigned long thresh)
 {
-	long v = m->vm_stat[item];
+	long v = READ_ONCE(m->vm_stat[item]);	/* hot-add adds memmap pages meanwhile */
 
 	switch (item) {
 	case NR_DIRTY_THRESHOLD:
@@ -477,26 +477,30 @@ static void pagetypeinfo_showblockcount_print(struct kmm_machine *m, struct strb
 					      pg_data_t *pgdat, struct zone *z)
 {
 	unsigned long count[MIGRATE_TYPES] = { 0 };
-	unsigned long end = zone_end_pfn(z);
+	/* memory hot-add moves the span, max_pfn and nr_sections meanwhile: read each once */
+	const unsigned char *pageblock_mt = __atomic_load_n(&z->pageblock_mt, __ATOMIC_ACQUIRE);
+	unsigned long start = READ_ONCE(z->zone_start_pfn), end = zone_end_pfn(z);
+	unsigned long max_pfn = READ_ONCE(m->max_pfn), nr_sections = READ_ONCE(m->nr_sections);
 
-	for (unsigned long pfn = z->zone_start_pfn; pfn < end; pfn += m->pageblock_nr_pages) {
+	for (unsigned long pfn = start; pfn < end; pfn += m->pageblock_nr_pages) {
 		unsigned long sec = pfn >> SECTION_SHIFT;
-		int state = m->section_state && sec < m->nr_sections ? pfn_init_state(m, pfn)
-								      : SECTION_ONLINE;
+		int state = m->section_state && sec < nr_sections ? pfn_init_state(m, pfn)
+								   : SECTION_ONLINE;
 		const struct page *page;
 		int mt;
 
-		if (pfn >= m->max_pfn || state == SECTION_ABSENT)
+		if (pfn >= max_pfn || state == SECTION_ABSENT)
 			continue;
 		if (state == SECTION_DEFERRED) {
 			count[MIGRATE_MOVABLE]++;
 			continue;
 		}
-		if (state == SECTION_RESERVED && m->section_state[sec] == SECTION_ONLINE) {
+		if (state == SECTION_RESERVED &&
+		    __atomic_load_n(&m->section_state[sec], __ATOMIC_ACQUIRE) == SECTION_ONLINE) {
 			/* a reserved block boot left untouched, wholly in this zone: its pageblock's type */
-			mt = z->pageblock_mt ? z->pageblock_mt[(pfn >> m->pageblock_order) -
-							       (z->zone_start_pfn >> m->pageblock_order)]
-					     : MIGRATE_MOVABLE;
+			mt = pageblock_mt ? pageblock_mt[(pfn >> m->pageblock_order) -
+							 (start >> m->pageblock_order)]
+					  : MIGRATE_MOVABLE;
 			if (mt >= 0 && mt < MIGRATE_TYPES)
 				count[mt]++;
 			continue;
@@ -520,7 +524,7 @@ int pagetypeinfo_show(struct kmm_machine *m, struct strbuf *sb)
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		pg_data_t *pgdat = node_of(m, nid);
 
-		if (!pgdat || !pgdat->node_present_pages)	/* memoryless node */
+		if (!pgdat || !READ_ONCE(pgdat->node_present_pages))	/* memoryless node */
 			continue;
 		sb_printf(sb, "Page block order: %d\n", m->pageblock_order);
 		sb_printf(sb, "Pages per block:  %lu\n", m->pageblock_nr_pages);
@@ -618,8 +622,8 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 		  "\n        cma      %lu",
 		  zone_page_state(z, NR_FREE_PAGES), READ_ONCE(z->watermark_boost),
 		  min_wmark_pages(z), low_wmark_pages(z), high_wmark_pages(z),
-		  wmark_pages(z, WMARK_PROMO), z->spanned_pages, z->present_pages,
-		  zone_managed_pages(z), z->cma_pages);
+		  wmark_pages(z, WMARK_PROMO), READ_ONCE(z->spanned_pages),
+		  READ_ONCE(z->present_pages), zone_managed_pages(z), z->cma_pages);
 
 	/* One entry per zone type of this arch, as Linux's MAX_NR_ZONES. */
 	sb_puts(sb, "\n        protection: (");
@@ -659,7 +663,7 @@ static void zoneinfo_show_print(struct kmm_machine *m, struct strbuf *sb, pg_dat
 		  "\n  node_unreclaimable:  %u"
 		  "\n  start_pfn:           %lu",
 		  __atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED) >= MAX_RECLAIM_RETRIES,
-		  z->zone_start_pfn);
+		  READ_ONCE(z->zone_start_pfn));
 	sb_puts(sb, "\n");
 }
 

@@ -18,10 +18,18 @@
  * worker held between steps (a host rwlock: steps share it, a check takes it
  * alone). At the end every page goes back and the books balance exactly:
  * the free pages of boot plus every hot-added page, less the vmemmaps and
- * the one direct-map page table. KMM_SEED replays the workers' choices;
+ * the one direct-map page table.
+ * Meanwhile a reader, outside the step lock, renders the /proc files and the
+ * memory block and node files of sysfs that hot-add and online change (the
+ * DirectMap counts, max_pfn, the zones' spans and present pages, the
+ * blocks' state, totalreserve_pages), one read per worker step, as a
+ * monitoring tool would while the malloc shim grows the machine: each of
+ * those lockless reads must be an atomic load against the writer's store, or
+ * ThreadSanitizer reports the pair. KMM_SEED replays the workers' choices;
  * KMM_QUICK=1 takes fewer steps.
  */
 #include "tests/harness.h"
+#include "tests/proc_test.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +41,7 @@
 #include <kmm/kmm.h>
 #include <kmm/proc.h>
 
+#include "lib/util.h"
 #include "mm/include/addr.h"
 #include "mm/include/memory_hotplug.h"
 #include "mm/include/mmzone.h"
@@ -44,8 +53,8 @@
 
 static struct kmm_machine *machine;
 static pthread_rwlock_t step_lock;	/* writer first: the checks must not starve */
-static atomic_long steps_done;
-static atomic_int workers_left;	/* workers still in their loop (they leave it on an error) */
+/* the workers' steps; pace.running: workers still in their loop (they leave it on an error) */
+static struct proc_pace pace;
 static atomic_bool plugging_done;
 
 struct held {
@@ -121,14 +130,79 @@ static void *work(void *arg)
 		pthread_rwlock_rdlock(&step_lock);
 		one_step(w);
 		pthread_rwlock_unlock(&step_lock);
-		atomic_fetch_add(&steps_done, 1);
+		proc_pace_step(&pace);
 	}
-	atomic_fetch_sub(&workers_left, 1);
+	proc_pace_leave(&pace);
 	pthread_rwlock_rdlock(&step_lock);
 	for (int k = 0; k < HELD; k++)
 		if (w->h[k].page)
 			release(w, &w->h[k]);
 	pthread_rwlock_unlock(&step_lock);
+	kmm_use(NULL);
+	return NULL;
+}
+
+/*
+ * What the reader renders, in turn: the /proc files hot-add and online
+ * change, a boot block's zone, and each hot-pluggable block's files
+ * (missing until the block is added).
+ */
+static const char *const proc_files[] = {
+	"/proc/meminfo", "/proc/zoneinfo", "/proc/iomem", "/proc/buddyinfo", "/proc/vmstat",
+	"/proc/pagetypeinfo", "/sys/devices/system/node/node0/meminfo",
+	"/sys/devices/system/memory/memory0/valid_zones",
+};
+static const char *const block_files[] = { "state", "online", "valid_zones" };
+
+struct reader {
+	long reads, errors;
+	char first[160];	/* the first failed read */
+};
+
+static int count_file(const char *path, unsigned int mode, void *arg)
+{
+	(void)path;
+	(void)mode;
+	++*(long *)arg;
+	return 0;
+}
+
+static void *read_proc(void *arg)
+{
+	struct reader *r = arg;
+	char path[80];
+
+	kmm_use(machine);
+	for (unsigned int i = 0; proc_pace_turn(&pace); i++) {
+		unsigned int k = i % (ARRAY_SIZE(proc_files) + 8 * ARRAY_SIZE(block_files) + 1);
+		bool block = k >= ARRAY_SIZE(proc_files);
+		char *text = NULL;
+		long files = 0;
+		int err;
+
+		if (k == ARRAY_SIZE(proc_files) + 8 * ARRAY_SIZE(block_files)) {
+			snprintf(path, sizeof(path), "/sys/devices/system/memory");
+			err = kmm_proc_list(machine, path, count_file, &files);
+		} else if (block) {
+			k -= (unsigned int)ARRAY_SIZE(proc_files);
+			snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%lu/%s",
+				 FIRST_BLOCK + k / ARRAY_SIZE(block_files),
+				 block_files[k % ARRAY_SIZE(block_files)]);
+			err = kmm_proc_read(machine, path, &text);
+		} else {
+			snprintf(path, sizeof(path), "%s", proc_files[k]);
+			err = kmm_proc_read(machine, path, &text);
+		}
+		/* a block not added yet has no files */
+		if ((err || (!text && !files)) && !(block && err == -ENOENT)) {
+			if (!r->errors++)
+				snprintf(r->first, sizeof(r->first), "%s: %d %s", path, err,
+					 kmm_last_error());
+		}
+		free(text);
+		r->reads++;
+		proc_pace_read(&pace);
+	}
 	kmm_use(NULL);
 	return NULL;
 }
@@ -173,7 +247,8 @@ static int plug(const struct plug_step *s)
 TEST(plug_and_online_while_three_threads_allocate)
 {
 	struct worker w[NR_WORKERS];
-	pthread_t t[NR_WORKERS];
+	pthread_t t[NR_WORKERS], rd;
+	struct reader reader = { 0 };
 	long between = kmm_test_quick() ? 150 : 2000;
 	unsigned long free0, free1;
 	long allocs = 0;
@@ -192,7 +267,7 @@ TEST(plug_and_online_while_three_threads_allocate)
 	kmm_use(machine);
 	free0 = t_nr_free_drained(machine);
 	atomic_store(&plugging_done, false);
-	atomic_store(&workers_left, NR_WORKERS);
+	proc_pace_init(&pace, NR_WORKERS);
 	for (int i = 0; i < NR_WORKERS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = i;
@@ -200,12 +275,13 @@ TEST(plug_and_online_while_three_threads_allocate)
 		w[i].steps = between;
 		assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
+	assert_eq(pthread_create(&rd, NULL, read_proc, &reader), 0);
 	for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++) {
-		long target = atomic_load(&steps_done) + between;
+		long target = atomic_load(&pace.steps) + between;
 		int err;
 
 		/* let the workers run a while on what the last step left (while any runs) */
-		while (atomic_load(&steps_done) < target && atomic_load(&workers_left) > 0)
+		while (atomic_load(&pace.steps) < target && atomic_load(&pace.running) > 0)
 			sched_yield();
 		pthread_rwlock_rdlock(&step_lock);
 		err = plug(&plan[i]);
@@ -226,6 +302,11 @@ TEST(plug_and_online_while_three_threads_allocate)
 			kmm_test_fail(__FILE__, __LINE__, "%s", w[i].error);
 		allocs += w[i].allocs;
 	}
+	pthread_join(rd, NULL);
+	if (reader.errors)
+		kmm_test_fail(__FILE__, __LINE__, "%ld of %ld reads failed, the first %s",
+			      reader.errors, reader.reads, reader.first);
+	expect_true(reader.reads > 0);
 	assert_eq(kmm_check(machine), 0);
 	for (unsigned long b = FIRST_BLOCK; b < FIRST_BLOCK + 8; b++) {
 		char path[64], *text = NULL;
@@ -238,9 +319,10 @@ TEST(plug_and_online_while_three_threads_allocate)
 	/* every page is back: boot's, the 8 blocks', less 8 vmemmaps and one page table */
 	free1 = t_nr_free_drained(machine);
 	expect_eq(free1, free0 + 8 * 32768 - 8 * 512 - 1);
-	printf("  %d workers, %ld allocations, %zu hotplug steps\n", NR_WORKERS, allocs,
-	       sizeof(plan) / sizeof(plan[0]));
+	printf("  %d workers, %ld allocations, %zu hotplug steps, %ld /proc and /sys reads\n",
+	       NR_WORKERS, allocs, sizeof(plan) / sizeof(plan[0]), reader.reads);
 	kmm_use(NULL);
 	kmm_shutdown(machine);
 	pthread_rwlock_destroy(&step_lock);
+	proc_pace_destroy(&pace);
 }

@@ -14,15 +14,13 @@
  * lock, render /proc and /sys files and dmesg over and over, as a monitoring
  * tool would: their lockless reads meet the workers' writes, which is what
  * READ_ONCE/WRITE_ONCE pairs (atomic loads and stores here) are for.
- * The readers keep pace with the workers, one read per step done (they wait
- * on a condition variable when ahead): left free, they read as fast as the
- * host lets them, take the CPU slots and zone locks the workers need, and a
- * run on two loaded cores spends most of its time handing CPUs back and
- * forth (116,000 context switches for 12,000 steps) rather than stepping.
- * At the end every worker frees what it holds and every page is back.
+ * The readers keep pace with the workers, one read per step done
+ * (struct proc_pace, tests/proc_test.h). At the end every worker frees
+ * what it holds and every page is back.
  * KMM_SEED replays the per-thread choices; KMM_QUICK=1 takes fewer steps.
  */
 #include "tests/harness.h"
+#include "tests/proc_test.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,22 +40,7 @@
 static struct kmm_machine *machine;
 static struct kmem_cache *shared_cache;
 static pthread_rwlock_t step_lock = PTHREAD_RWLOCK_INITIALIZER;
-static atomic_int workers_left;
-static atomic_long reads_done, steps_done;
-/* A reader ahead of the workers waits here for the next step. */
-static pthread_mutex_t pace_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pace_cond = PTHREAD_COND_INITIALIZER;
-static atomic_int readers_waiting;
-
-/* A step is done (or a worker finished): wake the readers that wait for one. */
-static void wake_readers(void)
-{
-	if (atomic_load(&readers_waiting)) {
-		pthread_mutex_lock(&pace_lock);
-		pthread_cond_broadcast(&pace_cond);
-		pthread_mutex_unlock(&pace_lock);
-	}
-}
+static struct proc_pace pace;
 
 enum kind { K_NONE, K_PAGES, K_KMALLOC, K_CACHE, K_VMALLOC, K_KMAP };
 
@@ -201,8 +184,7 @@ static void *work(void *arg)
 		pthread_rwlock_rdlock(&step_lock);
 		one_step(w);
 		pthread_rwlock_unlock(&step_lock);
-		atomic_fetch_add(&steps_done, 1);
-		wake_readers();
+		proc_pace_step(&pace);
 		/* The checkers after every step, with every other worker between steps. */
 		pthread_rwlock_wrlock(&step_lock);
 		if (kmm_check(machine))
@@ -213,10 +195,7 @@ static void *work(void *arg)
 	for (int k = 0; k < HELD; k++)
 		release(&w->h[k]);
 	pthread_rwlock_unlock(&step_lock);
-	atomic_fetch_sub(&workers_left, 1);
-	pthread_mutex_lock(&pace_lock);
-	pthread_cond_broadcast(&pace_cond);
-	pthread_mutex_unlock(&pace_lock);
+	proc_pace_leave(&pace);
 	return NULL;
 }
 
@@ -238,22 +217,9 @@ static void *read_proc(void *arg)
 	struct reader *r = arg;
 
 	kmm_use(machine);
-	for (unsigned int i = 0; atomic_load(&workers_left) > 0; i++) {
+	for (unsigned int i = 0; proc_pace_turn(&pace); i++) {
 		char *text = NULL;
 		const char *f = files[i % ARRAY_SIZE(files)];
-
-		/* at most one read per step done (seq_cst: the waker sees us or we see its step) */
-		if (atomic_load(&reads_done) >= atomic_load(&steps_done)) {
-			pthread_mutex_lock(&pace_lock);
-			atomic_fetch_add(&readers_waiting, 1);
-			while (atomic_load(&reads_done) >= atomic_load(&steps_done) &&
-			       atomic_load(&workers_left) > 0)
-				pthread_cond_wait(&pace_cond, &pace_lock);
-			atomic_fetch_sub(&readers_waiting, 1);
-			pthread_mutex_unlock(&pace_lock);
-			if (atomic_load(&workers_left) == 0)
-				break;
-		}
 		int err = kmm_proc_read(machine, f, &text);
 		/* (vmallocinfo is empty whenever no area is allocated) */
 		if (err || !text) {
@@ -264,7 +230,7 @@ static void *read_proc(void *arg)
 		free(text);
 		if (i % 16 == 0)
 			free(kmm_dmesg_dup(machine));
-		atomic_fetch_add(&reads_done, 1);
+		proc_pace_read(&pace);
 	}
 	return NULL;
 }
@@ -280,7 +246,7 @@ TEST(eight_threads_every_layer_with_proc_readers)
 	kmm_use(machine);
 	shared_cache = kmem_cache_create("stress", 200, 0, SLAB_HWCACHE_ALIGN, NULL);
 	assert_true(shared_cache != NULL);
-	atomic_store(&workers_left, NR_WORKERS);
+	proc_pace_init(&pace, NR_WORKERS);
 	for (int i = 0; i < NR_WORKERS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = i;
@@ -302,9 +268,10 @@ TEST(eight_threads_every_layer_with_proc_readers)
 		if (readers[i].errors)
 			kmm_test_fail(__FILE__, __LINE__, "%ld reads failed, the first %s",
 				      readers[i].errors, readers[i].first);
-	expect_true(atomic_load(&reads_done) > 0);
+	expect_true(atomic_load(&pace.reads) > 0);
 	printf("  %d workers x %ld steps, %ld /proc and /sys reads meanwhile\n", NR_WORKERS,
-	       steps, atomic_load(&reads_done));
+	       steps, atomic_load(&pace.reads));
 	kmem_cache_destroy(shared_cache);
 	t_done(machine);
+	proc_pace_destroy(&pace);
 }

@@ -141,9 +141,9 @@ struct kmm_machine {
 	/* Accounting (pages) */
 	atomic_long totalram_pages;
 	atomic_long totalhigh_pages;
-	unsigned long totalreserve_pages;
+	unsigned long totalreserve_pages;	/* WRITE_ONCE at boot, sysctl, online; READ_ONCE */
 	unsigned long totalcma_pages;
-	long vm_stat[NR_VM_STAT_ITEMS];
+	long vm_stat[NR_VM_STAT_ITEMS];		/* atomic RMWs after boot (hot-add); READ_ONCE */
 
 	/* Sysctls (vm.*), under sysctl_lock */
 	spinlock_t sysctl_lock;

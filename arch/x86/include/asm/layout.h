@@ -54,7 +54,9 @@ struct kmm_layout {
 	int nr_cpus_config;		/* NR_CPUS the layout was sized for */
 	/*
 	 * x86_64: the direct map's 4k, 2M and 1G mappings as Linux counts them
-	 * (direct_pages_count[], arch/x86/mm/init_64.c); immutable after boot.
+	 * (direct_pages_count[], arch/x86/mm/init_64.c). Set at boot; memory
+	 * hot-add changes them with atomic RMWs under its lock
+	 * (mm/memory_hotplug.c); /proc/meminfo reads them with READ_ONCE.
 	 */
 	unsigned long direct_pages_count[PG_LEVEL_NUM];
 };
