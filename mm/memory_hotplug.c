@@ -719,25 +719,33 @@ int memory_block_online(struct kmm_machine *m, unsigned long block_id, int onlin
  * whatever reason (an earlier add whose onlining failed, or one added
  * offline on purpose: KMM_MHP_OFFLINE, memhp_default_state=offline),
  * lowest first, until @want bytes are online. Offlining is not built, so
- * no block gets here from online. *@err: the first failure (0 if none).
+ * no block gets here from online. A block that cannot be onlined so is
+ * passed over and stays offline: one below a zone that only grows upward
+ * says nothing of the blocks above it. *@err: the first failure (0 if
+ * none); *@top_failed: the highest added block was one that failed.
  * Return: bytes onlined.
  */
 static uint64_t online_offline_blocks(struct kmm_machine *m, struct memory_hotplug *hp,
-				      uint64_t want, int *err)
+				      uint64_t want, int *err, bool *top_failed)
 {
 	size_t nr = (size_t)((hp->area_end - hp->area_start) / MEMORY_BLOCK_SIZE);
 	struct kmm_machine *prev = kmm_use(m);
 	uint64_t done = 0;
 
 	*err = 0;
+	*top_failed = false;
 	spin_lock(&hp->lock);
 	for (size_t i = 0; i < nr && hp->blocks[i].added && done < want; i++) {
+		int e;
+
 		if (hp->blocks[i].online)
 			continue;
-		*err = online_block_locked(m, hp, hp->first_section + i, MMOP_ONLINE);
-		if (*err)
-			break;
-		done += MEMORY_BLOCK_SIZE;
+		e = online_block_locked(m, hp, hp->first_section + i, MMOP_ONLINE);
+		*top_failed = e && (i + 1 == nr || !hp->blocks[i + 1].added);
+		if (e && !*err)
+			*err = e;
+		if (!e)
+			done += MEMORY_BLOCK_SIZE;
 	}
 	spin_unlock(&hp->lock);
 	kmm_use(prev);
@@ -749,17 +757,20 @@ int memory_hotplug_grow(struct kmm_machine *m, uint64_t bytes)
 	struct memory_hotplug *hp = hp_of(m);
 	uint64_t start, size, want = ALIGN_UP(KMM_MAX(bytes, 1), (uint64_t)MEMORY_BLOCK_SIZE);
 	int err, onlined, online_err;
+	bool top_failed;
 
 	if (!hp)
 		return -ENOSPC;
 	/*
-	 * Blocks already added come first. If they cannot be onlined, new ones
-	 * would not be either (the same zone, the same host): fail without
-	 * spending more of the area.
+	 * Blocks already added come first. If the highest of them cannot be
+	 * onlined, a new block, right above it, would meet the same zones (Normal
+	 * may not grow over Movable's blocks): fail without spending more of the
+	 * area. Blocks below it that fail (say, below a zone with pages, which
+	 * only grows upward) do not stop a new block going above them.
 	 */
-	if (online_offline_blocks(m, hp, want, &err))
+	if (online_offline_blocks(m, hp, want, &err, &top_failed))
 		return 0;
-	if (err)
+	if (top_failed)
 		return err;
 	start = __atomic_load_n(&hp->next, __ATOMIC_RELAXED);
 	if (start >= hp->area_end)

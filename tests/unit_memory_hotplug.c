@@ -9,15 +9,19 @@
  * allocation that may reclaim (GFP_KERNEL), taken before the hotplug lock;
  * the direct map's page-table page for a GiB that is only partly added is
  * an order-0 GFP_ATOMIC one, taken under it. A GiB added whole is one 1G
- * mapping and needs no table.
+ * mapping and needs no table. *
+ * Also memory_hotplug_grow() (the malloc shim's growth) past a block it
+ * cannot online.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kmm/kmm.h>
 #include <kmm/trace.h>
 
+#include "mm/include/memory_hotplug.h"
 #include "tests/harness.h"
 #include "tests/proc_test.h"
 
@@ -130,4 +134,46 @@ TEST(vmemmap_failure_names_the_block_that_failed)
 	vmemmap_failure_names(1, "memory hotplug: no 2M block for the vmemmap of memory32");
 	vmemmap_failure_names(2, "memory hotplug: no 2M block for the vmemmap of memory33");
 	vmemmap_failure_names(3, "memory hotplug: no 2M block for the vmemmap of memory34");
+}
+
+/* memoryN/state of @m is @want. */
+static void expect_block_state(struct kmm_machine *m, unsigned long block, const char *want)
+{
+	char path[64], *text = NULL;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%lu/state", block);
+	if (kmm_proc_read(m, path, &text) || strcmp(text, want))
+		kmm_test_fail(__FILE__, __LINE__, "%s: \"%s\", want \"%s\"", path,
+			      text ? text : kmm_last_error(), want);
+	free(text);
+}
+
+/*
+ * Blocks 32 and 33 are left offline below Normal's first block, 34: Normal
+ * has pages and grows only upward, so neither can be onlined as "online".
+ * Growth passes over them and adds block 35 above Normal, where it may go;
+ * it used to stop at block 32 and fail every time from then on.
+ */
+TEST(grow_passes_over_blocks_it_cannot_online)
+{
+	struct kmm_machine *m = kmm_boot("mem=256M maxmem=1G");
+	long total;
+
+	assert_true(m != NULL);
+	kmm_use(m);
+	assert_eq(kmm_memory_hotplug_add(m, 2 * BLOCK, KMM_MHP_OFFLINE, NULL), 0);	/* 32, 33 */
+	assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL), 0);	/* 34 */
+	total = meminfo_kb(m, "MemTotal");
+	assert_eq(memory_hotplug_grow(m, BLOCK), 0);
+	expect_block_state(m, 32, "offline\n");
+	expect_block_state(m, 33, "offline\n");
+	expect_block_state(m, 35, "online\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 131072);
+	/* and again: the two are tried again, passed over again, and 36 goes above 35 */
+	assert_eq(memory_hotplug_grow(m, BLOCK), 0);
+	expect_block_state(m, 36, "online\n");
+	expect_eq(meminfo_kb(m, "MemTotal"), total + 2 * 131072);
+	expect_eq(kmm_check(m), 0);
+	kmm_use(NULL);
+	kmm_shutdown(m);
 }

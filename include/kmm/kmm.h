@@ -133,7 +133,9 @@ enum kmm_mhp_online_type {
  * can be onlined later (kmm_memory_block_online(), memoryN/state). The
  * malloc shim's growth onlines every block that is added and offline, for
  * whatever reason (this case, or @online_type KMM_MHP_OFFLINE), before it
- * adds more;
+ * adds more, passing over those it cannot online; while the highest added
+ * block is one of those (the default zone may not grow there), the shim adds
+ * no more and its growth fails until that block is onlined into another zone;
  * -ENOSPC no hotplug area or not that much left of it; -EINVAL bad size or
  * type; -EOPNOTSUPP 32-bit machine; -ENOMEM no 2 MiB block for a vmemmap;
  * -EEXIST another thread added at the same address first. On error

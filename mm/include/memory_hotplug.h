@@ -69,10 +69,13 @@ int memory_block_online(struct kmm_machine *m, unsigned long block_id, int onlin
  * memory_hotplug_grow() - the shim's growth hook: more online memory, up to
  * @bytes (rounded up to blocks). Blocks added and offline, for whatever
  * reason (an onlining that failed, or an add with MMOP_OFFLINE), are onlined
- * first, as MMOP_ONLINE, as many as @bytes asks or there are; only when there
- * are none are the next blocks of the area added and onlined. One such block
- * that cannot be onlined so (Normal may not grow over a Movable block) makes
- * every later call fail.
+ * first, as MMOP_ONLINE, as many as @bytes asks or there are; one that cannot
+ * be onlined so is passed over and stays offline. Only when none was onlined
+ * are the next blocks of the area added and onlined - unless the highest
+ * added block is one that could not be: a new block above it would go to the
+ * same zone and fail the same way (Normal may not grow over a Movable block),
+ * so the call fails without adding, and so does every later call until that
+ * block is onlined into another zone (memoryN/state, memory_block_online()).
  * Return: 0 (more memory is online, or another thread just added some),
  * -ENOSPC (the area is used up), or why onlining failed (-ENOMEM, -EINVAL:
  * the blocks stay offline for the next call).
