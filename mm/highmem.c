@@ -268,6 +268,19 @@ static void *__kmap(struct page *page)
 	}
 }
 
+int kmap_nr_waiting(struct kmm_machine *m)
+{
+	struct kmap_state *ks = kstate(m);
+	int n;
+
+	if (!ks)
+		return 0;
+	spin_lock(&ks->lock);
+	n = ks->nr_waiting;
+	spin_unlock(&ks->lock);
+	return n;
+}
+
 int kunmap(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
+#include "mm/include/highmem.h"
 #include "tests/vmalloc_test.h"
 
 #define PAGE 4096UL
@@ -107,6 +109,7 @@ struct waiter {
 	struct kmm_machine *m;
 	struct page *page;
 	char *got;
+	atomic_bool done;	/* kmap() returned */
 };
 
 static void *kmap_thread(void *arg)
@@ -115,6 +118,7 @@ static void *kmap_thread(void *arg)
 
 	kmm_use(w->m);
 	w->got = kmap(w->page);	/* waits until the main thread kunmaps */
+	atomic_store(&w->done, true);
 	if (w->got)
 		kunmap(w->page);
 	return NULL;
@@ -125,6 +129,7 @@ TEST(kmap_waits_for_a_slot_with_threads)
 	struct kmm_machine *m = vboot("mem=1G arch=i386 maxcpus=2");
 	struct page **pg = calloc(LAST_PKMAP + 1, sizeof(*pg));
 	struct waiter w = { .m = m };
+	bool waited;
 	pthread_t t;
 
 	for (int i = 0; i <= LAST_PKMAP; i++)
@@ -134,9 +139,12 @@ TEST(kmap_waits_for_a_slot_with_threads)
 		assert_true(kmap(pg[i]) != NULL);
 	w.page = pg[LAST_PKMAP];
 	assert_eq(pthread_create(&t, NULL, kmap_thread, &w), 0);
-	usleep(20000);		/* let it find every slot busy (not a timing assertion) */
+	/* it finds every slot busy and waits; only then is one freed */
+	while (!(waited = kmap_nr_waiting(m) > 0) && !atomic_load(&w.done))
+		sched_yield();
 	kunmap(pg[0]);
 	pthread_join(t, NULL);
+	expect_true(waited);
 	expect_true(w.got != NULL);
 	for (int i = 1; i < LAST_PKMAP; i++)
 		kunmap(pg[i]);

@@ -66,4 +66,12 @@ static inline void copy_user_highpage(struct page *to, struct page *from, unsign
 		copy_highpage(to, from);
 }
 
+/**
+ * kmap_nr_waiting() - how many kmap() calls of @m wait for a free PKMAP slot
+ * now (every slot was in use when they looked). For tests that must know a
+ * thread waits before they kunmap() to wake it.
+ * Context: takes kmap_lock. Return: the count (0 without a PKMAP area).
+ */
+int kmap_nr_waiting(struct kmm_machine *m);
+
 #endif /* KMM_MM_INCLUDE_HIGHMEM_H */
