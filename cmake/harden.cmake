@@ -64,7 +64,8 @@ endif()
 # slab's locked fallback (cmake/slab_fallback.cmake). The labels are set once
 # every part has run (a deferred call): tests that parts later in the order
 # define, such as slab_fallback.cmake's, exist only then.
-set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_proc integration_swap_race
+set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_kswapd integration_proc
+  integration_swap_race
   stress_page_alloc stress_page_ref stress_process_threads stress_procs_mt stress_slab
   stress_slab_nocx16 stress_slab_sheaf stress_threads stress_truncate_fault
   stress_memory_hotplug stress_swap_threads stress_proc_readers
