@@ -16,20 +16,29 @@
  * Size classes of the default mode. kmalloc's classes (8, 16, 32, 64, 96,
  * 128, 192, 256, 512, 1k, 2k, 4k, 8k) round a small request up by a
  * quarter on average (257 bytes take 512); the shim adds caches of its own
- * between them up to 512 bytes (malloc-48 ... malloc-448, extra_classes[]),
- * so that a block of 33 .. 64 bytes wastes at most a third of itself and
- * one of 65 .. 512 at most a fifth, as with mimalloc's and jemalloc's
- * classes, spaced at quarters of a power of two. Above 512 bytes kmalloc's
+ * between them up to 512 bytes (malloc-48 ... malloc-448), so that a block
+ * of 33 .. 64 bytes wastes at most a third of itself and one of 65 .. 512
+ * at most a fifth, as with mimalloc's and jemalloc's classes, spaced at
+ * quarters of a power of two. Between 512 bytes and 4 KiB kmalloc's
  * classes stay: extra caches' slabs there are 16-32 KiB, and a small
  * program paid more for their first slabs than it saved (cxx_churn's peak
- * RSS +4%). Each is a cache like any other: kfree(), ksize(), the slab's
- * shadow, slabinfo and the checker know it as they know kmalloc's.
+ * RSS +4%). Between 4 and 8 KiB a block took 8 KiB, nearly twice itself:
+ * sqlite's page-cache entries (a 4 KiB page and its header, 4368 bytes)
+ * held 7.5 MB of RAM for 4.0 MB asked, where glibc's heap held 4.1. There
+ * every slab is of order 3 (32 KiB), which holds 8 blocks of 4 KiB and 4
+ * of 8 KiB; the three classes between are the largest multiples of 128
+ * (the slots' step above 1 KiB) of which 7, 6 and 5 fit in a slab
+ * (malloc-4608, -5376, -6528): a class between 6528 and 8 KiB would still
+ * hold only 4 per slab and save nothing. Each is a cache like any other:
+ * kfree(), ksize(), the slab's shadow, slabinfo and the checker know it as
+ * they know kmalloc's.
  * class_cache[class_index(size)] is the cache for 1 .. 8 KiB; NULL when the
  * shim serves small sizes from kmalloc() (hardened and debug modes, whose
  * layouts need kmalloc's classes, or a cache that could not be made).
  * Immutable once SHIM_UP.
  */
-static const unsigned short extra_classes[] = { 48, 80, 112, 160, 224, 320, 384, 448 };
+static const unsigned short extra_classes[] = { 48, 80, 112, 160, 224, 320, 384, 448,
+						 4608, 5376, 6528 };
 struct kmem_cache *class_cache[CLASS_SLOTS];
 
 /*

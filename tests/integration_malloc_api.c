@@ -728,7 +728,8 @@ TEST(size_classes_between_kmallocs)
 		{ 1, 8 }, { 8, 8 }, { 9, 16 }, { 17, 32 }, { 33, 48 }, { 48, 48 }, { 49, 64 },
 		{ 65, 80 }, { 81, 96 }, { 100, 112 }, { 113, 128 }, { 129, 160 }, { 161, 192 },
 		{ 200, 224 }, { 225, 256 }, { 257, 320 }, { 321, 384 }, { 385, 448 },
-		{ 449, 512 }, { 513, 1024 }, { 1025, 2048 }, { 8192, 8192 },
+		{ 449, 512 }, { 513, 1024 }, { 1025, 2048 }, { 4096, 4096 }, { 4097, 4608 },
+		{ 4368, 4608 }, { 4609, 5376 }, { 5377, 6528 }, { 6529, 8192 }, { 8192, 8192 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		void *p = malloc(want[i][0]);
@@ -759,6 +760,38 @@ TEST(size_classes_between_kmallocs)
 	char buf[16384];
 	stats_text(buf, sizeof(buf));
 	expect_str_contains(buf, "malloc-320");
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * Between 4 and 8 KiB the shim has three caches of its own (malloc-4608,
+ * -5376, -6528: 7, 6 and 5 blocks per 32 KiB slab, shim/classes.c): 2000
+ * blocks of 4368 bytes (sqlite's page-cache entries) take 4608 bytes each
+ * and their shadow: RSS grew by 10.2 MiB, where kmalloc-8k took 8192 bytes
+ * each and 17.8 MiB.
+ */
+TEST(size_classes_between_4k_and_8k)
+{
+	enum { N = 2000, SIZE = 4368 };
+	void **v = malloc(N * sizeof(*v));
+
+	assert_true(v != NULL);
+	malloc_trim(0);		/* no free RAM resident to hide what the blocks take */
+	long base = (long)sim_host_rss_kb();
+	for (int i = 0; i < N; i++) {
+		v[i] = malloc(SIZE);
+		assert_true(v[i] != NULL);
+		memset(v[i], 0x4b, SIZE);
+	}
+	long grown = (long)sim_host_rss_kb() - base;
+	printf("  rss: %d x %d bytes: grew %ld KiB\n", N, SIZE, grown);
+	expect_true(grown <= 12 * 1024);
+	for (int i = 0; i < N; i++)
+		free(v[i]);
+	free(v);
+	char buf[16384];
+	stats_text(buf, sizeof(buf));
+	expect_str_contains(buf, "malloc-4608");
 	expect_eq(kmm_malloc_check(), 0);
 }
 
