@@ -138,6 +138,9 @@ const struct doc_item boot_option_docs[] = {
 	{ "mmio=NAME@START+SIZE", "A device's register window, for ioremap." },
 	{ "deferred_struct_pages=on|off", "Initialise struct pages of large machines lazily "
 	  "(default on)." },
+	{ "mixed_blocks=free|reserved", "The free pages of 4 MiB blocks that also hold boot "
+	  "reservations, and the init areas: to the buddy allocator (default, as Linux), or "
+	  "kept reserved with their struct pages untouched (the malloc shim)." },
 	{ "ram=memfd|anon", "How the host backs RAM: a memory file that vmalloc and kmap can "
 	  "remap (default), or anonymous memory." },
 	{ "slab_debug=FLAGS[,CACHE...]", "Slab debugging (F sanity checks, Z red zones, "

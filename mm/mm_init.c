@@ -28,6 +28,12 @@
  * stays untouched (SECTION_RESERVED) until kmm_pfn_to_page() asks for one of
  * its pages; only the few mixed sections are initialised at boot. So a
  * 64 GiB machine commits a few MiB of struct pages and a 1 TiB machine boots.
+ * With mixed_blocks=reserved (kmm only; the malloc shim boots so) the free
+ * pages of the MAX_PAGE_ORDER blocks that also hold boot reservations, and
+ * the boot areas Linux frees at the end of boot (initmem, SMP alternatives),
+ * stay reserved: their struct pages are never touched, as the reserved
+ * chunks' are not. A 128M machine then commits 76 KB of struct pages at
+ * boot instead of 296, for about 15 MB of RAM it never hands out.
  *
  * Invariant (checked by the "boot" layer): the present pages of all zones
  * add up to m->physpages, which is the RAM memblock knows below max_pfn;
@@ -716,6 +722,39 @@ static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
 	return bits;
 }
 
+/* mixed_blocks=reserved on @m's command line (docs/boot-options.md). */
+static bool mixed_blocks_reserved(struct kmm_machine *m)
+{
+	const char *val = kmm_boot_option(m, "mixed_blocks");
+
+	return val && !strcmp(val, "reserved");
+}
+
+/*
+ * mixed_blocks=reserved: reserve in memblock the free ranges of @section's
+ * blocks that are not wholly free (those in @skip are deferred), so that
+ * reserved_chunks() leaves their struct pages untouched and
+ * free_section_ranges() finds nothing more to free (a range memblock has
+ * no room to record is freed as without the option).
+ */
+static void reserve_mixed_free(struct kmm_machine *m, unsigned long section, uint32_t skip)
+{
+	uint64_t pos = (uint64_t)section * SECTION_BYTES, limit = pos + SECTION_BYTES, s, e;
+	unsigned long first = section << SECTION_SHIFT;
+
+	while (memblock_next_free_range(m, pos, limit, &s, &e)) {
+		for (uint64_t p = s; p < e;) {
+			unsigned long block = ALIGN_DOWN((unsigned long)PFN_DOWN(p), MAX_ORDER_NR_PAGES);
+			uint64_t next = KMM_MIN(e, PFN_PHYS(block + MAX_ORDER_NR_PAGES));
+
+			if (!((skip >> ((block - first) >> MAX_PAGE_ORDER)) & 1))
+				memblock_reserve(m, p, next - p, "mixed_blocks=reserved");
+			p = next;
+		}
+		pos = e;
+	}
+}
+
 /*
  * memblock_free_all(), section by section. A section is
  *   without RAM                      -> SECTION_ABSENT;
@@ -726,7 +765,8 @@ static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
  *     reserved chunks of 64 frames left untouched (reserved_chunks), every
  *     other struct page initialised (holes and reservations stay PG_reserved), its
  *     other free ranges handed over with the largest aligned orders, in
- *     ascending pfn order.
+ *     ascending pfn order; with mixed_blocks=reserved those free ranges
+ *     are reserved instead (reserve_mixed_free), before the chunks are found.
  * The second pass gives the wholly free sections, in ascending order, to
  * zone_add_deferred_section() untouched - or, with deferred_struct_pages=off,
  * initialises them and frees them like the others. Either way their blocks
@@ -738,6 +778,7 @@ static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
 void memblock_free_all(struct boot *b)
 {
 	struct kmm_machine *m = b->m;
+	bool keep_mixed = mixed_blocks_reserved(m);
 
 	/* reset_all_zones_managed_pages() */
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
@@ -768,6 +809,8 @@ void memblock_free_all(struct boot *b)
 			}
 		}
 		skip = m->opts.eager_memmap ? 0 : defer_free_blocks(m, sec);
+		if (keep_mixed)
+			reserve_mixed_free(m, sec, skip);
 		reserved = m->opts.eager_memmap ? 0 : reserved_chunks(m, sec);
 		init_section(m, sec, skip);
 		m->section_reserved[sec] = reserved;
@@ -929,6 +972,8 @@ void mem_init_print_info(struct kmm_machine *m)
  * kept reserved to the buddy allocator, with Linux's "Freeing @s memory: NK".
  * @b: the boot. @start, @end: physical addresses. @s: what it was ("initrd",
  *	"unused kernel image (initmem)", ...).
+ * With mixed_blocks=reserved the area stays reserved (and untouched): nothing
+ * is freed or printed.
  * Context: boot, after memblock_free_all(). Return: the pages freed.
  */
 unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, const char *s)
@@ -936,7 +981,7 @@ unsigned long free_reserved_area(struct boot *b, uint64_t start, uint64_t end, c
 	struct kmm_machine *m = b->m;
 	unsigned long first = (unsigned long)PFN_UP(start), last = (unsigned long)PFN_DOWN(end);
 
-	if (last <= first)
+	if (last <= first || mixed_blocks_reserved(m))
 		return 0;
 	/* Chunks of it that boot left untouched (reserved_chunks) are initialised first. */
 	for (unsigned long pfn = first; pfn < last;

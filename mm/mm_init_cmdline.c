@@ -633,6 +633,19 @@ static int check_opts(const struct kmm_boot_opts *o, const struct seen_opts *see
 	return 0;
 }
 
+/*
+ * mixed_blocks=free|reserved (kmm only; mm/mm_init.c reads it): a builtin
+ * kept in opts->extra as the later layers' options are, because only
+ * memblock_free_all() and free_reserved_area() ask for it.
+ */
+static int validate_mixed_blocks(const char *val, char *err, size_t len)
+{
+	if (val && (!strcmp(val, "free") || !strcmp(val, "reserved")))
+		return 0;
+	snprintf(err, len, "expected mixed_blocks=free or mixed_blocks=reserved");
+	return -EINVAL;
+}
+
 int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 {
 	struct kmm_boot_opts o;
@@ -643,6 +656,7 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 	int err;
 
 	subsys_register_boot_options();	/* the later layers' options are known */
+	kmm_register_boot_option("mixed_blocks", validate_mixed_blocks);	/* once: then 0 */
 	opts_defaults(&o);
 	if (!cmdline)
 		cmdline = "";
