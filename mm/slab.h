@@ -229,6 +229,12 @@ struct kmem_cache_node {
 
 /* s->slowpath_flags: free pointers hardened (outside the debug flags' bits). */
 #define SLAB_FAST_HARDENED 0x80000000U
+/*
+ * s->slowpath_flags, set by tests alone: kfree_fast() runs the machine's
+ * kfree_fast_hook in the window between its read of the slab's cache and
+ * its claim of the object, then goes on; every other path takes the slow way.
+ */
+#define SLAB_FAST_TEST_HOOK 0x40000000U
 
 /* Debug flags slab_debug= can set. */
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
@@ -332,6 +338,9 @@ struct slab_machine {
 	/* Shrinkers (mm/shrinker.c) */
 	struct sim_rwlock shrinker_rwsem;	/* readers: shrink_slab; writers: (un)register */
 	struct shrinker *shrinkers;		/* newest first, shrinker_rwsem */
+	/* Tests: see SLAB_FAST_TEST_HOOK (set while no other thread frees) */
+	void (*kfree_fast_hook)(void *arg, struct kmem_cache *s, const void *obj);
+	void *kfree_fast_hook_arg;
 };
 
 /** slab_state() - @m's slab state, NULL when the slab layer is not set up. */

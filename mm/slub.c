@@ -1310,6 +1310,75 @@ static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, vo
 	kmm_op_end(m);
 }
 
+/*
+ * kfree_fast()'s test after claiming @sh: is @slab still @s's? Between its
+ * read of slab->slab_cache and the claim, a stale free's slab may have been
+ * given back and its page made a slab of another cache, with the object live
+ * there: the claim then took that object's shadow byte, which goes back to
+ * ALLOCATED (kfree() reports the pointer). Once claimed, the object counts in
+ * its slab's inuse, so the slab cannot leave under this test.
+ */
+static inline bool claim_kept(struct slab *slab, struct kmem_cache *s, unsigned char *sh)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);	/* the re-read after the claim */
+	if (likely(READ_ONCE(slab->slab_cache) == s))
+		return true;
+	__atomic_store_n(sh, SHADOW_ALLOCATED, __ATOMIC_RELAXED);
+	return false;
+}
+
+/* kfree_fast() from the slot's entry on: @p of @slab of @s, read unlocked. */
+static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *slab,
+								  struct kmem_cache *s,
+								  const void *p)
+{
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return false;
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	unsigned char *sh = cache_shadow(s, p);
+	unsigned int k = c->sheaf_nr;
+	bool done = false;
+	if (likely(k < s->sheaf_capacity)) {
+		if (likely(shadow_claim_free(sh)) && likely(claim_kept(slab, s, sh))) {
+			/* read here, not before the claim: one register fewer across it */
+			void **sheaf = c->sheaf;
+			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+			sheaf[k] = (void *)p;
+			c->sheaf_nr = k + 1;
+			done = true;
+		}
+	} else if (!s->sheaf_capacity && slab == c->slab && shadow_claim_free(sh) &&
+		   claim_kept(slab, s, sh)) {
+		set_freepointer_plain(s, (void *)p, c->freelist);
+		c->freelist = (void *)p;
+		c->nr_free++;
+		done = true;
+	}
+	kmm_cpu_exit_owned(g);
+	return done;
+}
+
+/*
+ * kfree_fast() in a cache with slowpath_flags: a debug cache or hardened free
+ * pointers leave the free to kfree() (false); a test's cache
+ * (SLAB_FAST_TEST_HOOK alone) has the machine's hook run now, between the
+ * read of the slab's cache and the claim, and goes on. Out of line and
+ * reached by a tail call, so that kfree_fast() itself calls nothing and
+ * saves no register.
+ */
+static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine *m,
+							       struct slab *slab,
+							       struct kmem_cache *s, const void *p)
+{
+	struct slab_machine *st = slab_state(m);
+
+	if (s->slowpath_flags != SLAB_FAST_TEST_HOOK || !st->kfree_fast_hook)
+		return false;
+	st->kfree_fast_hook(st->kfree_fast_hook_arg, s, p);
+	return kfree_fast_push(slab, s, p);
+}
+
 /**
  * kfree_fast() - kfree(@p) of an object of @m where no slow path is needed:
  * no listener on the stream, a cache without debug flags or hardened free
@@ -1336,29 +1405,9 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
 	if (unlikely(!s))
 		return false;
-	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-	if (unlikely(s->slowpath_flags) || unlikely(!kmm_cpu_enter_owned(g)))
-		return false;
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
-	unsigned char *sh = cache_shadow(s, p);
-	unsigned int k = c->sheaf_nr;
-	void **sheaf = c->sheaf;
-	bool done = false;
-	if (likely(k < s->sheaf_capacity)) {
-		if (likely(shadow_claim_free(sh))) {
-			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
-			sheaf[k] = (void *)p;
-			c->sheaf_nr = k + 1;
-			done = true;
-		}
-	} else if (!s->sheaf_capacity && slab == c->slab && shadow_claim_free(sh)) {
-		set_freepointer_plain(s, (void *)p, c->freelist);
-		c->freelist = (void *)p;
-		c->nr_free++;
-		done = true;
-	}
-	kmm_cpu_exit_owned(g);
-	return done;
+	if (unlikely(s->slowpath_flags))
+		return kfree_fast_hooked(m, slab, s, p);
+	return kfree_fast_push(slab, s, p);
 }
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)

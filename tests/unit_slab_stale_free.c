@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit_slab_stale_free.c - kfree_fast(), the lock-free free the malloc
+ * shim calls, and a stale free that races its slab's reuse.
+ *
+ * kfree_fast() reads the slab's cache, then claims the object's shadow byte
+ * (allocated -> free). Between the two, another thread may give the slab
+ * back and the page may become a slab of another cache, with the stale
+ * pointer handed out there: the claim then succeeds on that cache's live
+ * object. kfree_fast() must see that the slab changed hands, put the byte
+ * back and leave the pointer to kfree() (review9-shim #4), not push the
+ * other cache's object into the old cache's sheaf, where the old cache
+ * would hand it out again with its own size. The window is opened on one
+ * thread by the slab's test hook (SLAB_FAST_TEST_HOOK, mm/slab.h), on the
+ * hand-built two-CPU machine of tests/unit_slab.c.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <kmm/trace.h>
+
+#include "mm/include/slab.h"
+#include "mm/slab.h"
+#include "tests/buddy_fake.h"
+#include "tests/slab_bytes.h"
+
+#define MAX_TRIES 4096
+
+struct reuse {
+	struct kmm_machine *m;
+	struct kmem_cache *other;	/* the cache the page goes to */
+	void *objs[MAX_TRIES];		/* what it handed out, the stale pointer last */
+	int nr;
+	int runs;
+};
+
+/*
+ * The hook, in kfree_fast()'s window: the stale pointer's slab (empty) is
+ * given back, and @r->other takes the page and hands @p out.
+ */
+static void reuse_slab(void *arg, struct kmem_cache *s, const void *p)
+{
+	struct reuse *r = arg;
+
+	r->runs++;
+	expect_eq(kmem_cache_shrink(s), 0);	/* the sheaf flushed, the empty slab freed */
+	while (r->nr < MAX_TRIES) {
+		void *o = kmem_cache_alloc(r->other, GFP_KERNEL);
+		if (!o)
+			break;
+		r->objs[r->nr++] = o;
+		if (o == p)
+			break;
+	}
+}
+
+/*
+ * The hand-built machine's slots are never lock-free (it sets no
+ * cpu_lockless), and kfree_fast() needs this thread's slot owned: turn
+ * owned mode on as kmm_cpus_init() would, where the host allows it.
+ */
+static void own_this_slot(struct kmm_machine *m)
+{
+#if defined(__SANITIZE_THREAD__)
+	m->cpu_lockless = false;	/* ThreadSanitizer cannot see membarrier's ordering */
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	m->cpu_lockless = false;
+#else
+	m->cpu_lockless = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
+#endif
+#else
+	m->cpu_lockless = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
+#endif
+	int cpu = kmm_this_cpu(m);
+	if (m->cpu_lockless && kmm_cpu_users(m, cpu) == 1)
+		atomic_store(&m->cpus[cpu].guard.lockless, 1);
+}
+
+TEST(a_stale_free_whose_slab_went_to_another_cache_is_not_put_in_the_old_sheaf)
+{
+	struct kmm_machine *m = fake_x86_64_768m(false, false);
+
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", "slab_sheaves=on");
+	m->layout.page_offset = 0xffff888000000000ull;
+	own_this_slot(m);
+	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
+	if (!m->cpu_lockless) {
+		/* kfree_fast() needs a slot owned lock-free (not under ThreadSanitizer or KMM_CPU_LOCKED) */
+		printf("  skipped: CPU slots are not lock-free here\n");
+		subsys_shutdown_all(m);
+		fake_done(m);
+		return;
+	}
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("stale_old", 64, 0, 0, NULL);
+	static struct reuse r;
+
+	r.m = m;
+	r.other = kmem_cache_create("stale_new", 64, 0, 0, NULL);
+	assert_true(s != r.other && s->sheaf_capacity > 0);
+	char *p = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(p != NULL);
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	kmem_cache_free(s, p);		/* into the sheaf: p is stale from here */
+	expect_eq(c->sheaf_nr, 1);
+	slab_state(m)->kfree_fast_hook = reuse_slab;
+	slab_state(m)->kfree_fast_hook_arg = &r;
+	s->slowpath_flags = SLAB_FAST_TEST_HOOK;
+
+	/* The program frees p again; the hook reuses the slab in the window. */
+	bool freed = kfree_fast(m, p);
+
+	s->slowpath_flags = 0;
+	slab_state(m)->kfree_fast_hook = NULL;
+	expect_eq(r.runs, 1);
+	assert_true(r.nr > 0 && r.objs[r.nr - 1] == p);	/* the page went to the other cache */
+	assert_true(virt_to_slab_m(m, p)->slab_cache == r.other);
+	/* Refused, nothing changed: p is the other cache's, allocated; the old sheaf is empty. */
+	expect_true(!freed);
+	expect_eq(c->sheaf_nr, 0);
+	expect_eq(*cache_shadow(r.other, p), SHADOW_ALLOCATED);
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	/* The old cache hands out objects of its own slabs only. */
+	void *q = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(q != p && virt_to_slab_m(m, q)->slab_cache == s);
+	kmem_cache_free(s, q);
+	for (int i = 0; i < r.nr; i++)
+		kmem_cache_free(r.other, r.objs[i]);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(r.other);
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmm_slab_drain(m);
+	expect_eq(slab_nr_free(m), base);
+	subsys_shutdown_all(m);
+	fake_done(m);
+}
