@@ -182,6 +182,10 @@ static atomic_ulong stat_mallocs, stat_frees, stat_huge;
 /* Returning RAM to the host; growing the machine. */
 static spinlock_t trim_lock = SPINLOCK_INIT;
 static spinlock_t grow_lock = SPINLOCK_INIT;
+/* Growths done (written under grow_lock, read without: see shim_grow()). */
+static unsigned long grow_gen;
+/* Tests: asked by a thread that ran short, before it grows (kmm_malloc_set_grow_hook()). */
+static bool (*grow_hook)(size_t bytes);
 /* The most freed RAM kept resident (KMM_MALLOC_TRIM); 0: never trim but on malloc_trim(). */
 static unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
@@ -753,17 +757,37 @@ static void *kmalloc_exact(size_t want, size_t size)
 				 (unsigned long)__builtin_return_address(0));
 }
 
+/* grow_gen before an allocation that may run short: shim_grow()'s @seen. */
+static inline unsigned long grow_seen(void)
+{
+	return __atomic_load_n(&grow_gen, __ATOMIC_ACQUIRE);
+}
+
 /*
  * malloc ran short: plug in more RAM (at least @bytes), outside any slot's
- * section, under grow_lock (fork waits for a growth in progress).
- * Return: true if there is more now.
+ * section, under grow_lock (fork waits for a growth in progress). @seen is
+ * grow_gen as it was before the allocation that failed: threads that run
+ * short together all come here, and only the first grows; the others find
+ * grow_gen moved on and try again in what it plugged in (each growth is a
+ * 128M block: two for one shortage cost the bound a block and made MemTotal
+ * depend on timing, review9-shim #3).
+ * Return: true if there is more now (or may be: another thread grew).
  */
-static __attribute__((noinline, cold)) bool shim_grow(size_t bytes)
+static __attribute__((noinline, cold)) bool shim_grow(size_t bytes, unsigned long seen)
 {
+	bool (*hook)(size_t) = __atomic_load_n(&grow_hook, __ATOMIC_ACQUIRE);
+	int err = 0;
+
+	if (hook && !hook(bytes))
+		return false;
 	spin_lock(&grow_lock);
-	in_kmm++;
-	int err = memory_hotplug_grow(shim_m, bytes);
-	in_kmm--;
+	if (__atomic_load_n(&grow_gen, __ATOMIC_RELAXED) == seen) {
+		in_kmm++;
+		err = memory_hotplug_grow(shim_m, bytes);
+		in_kmm--;
+		if (!err)
+			__atomic_store_n(&grow_gen, seen + 1, __ATOMIC_RELEASE);
+	}
 	spin_unlock(&grow_lock);
 	return !err;
 }
@@ -778,7 +802,8 @@ static void *kmm_alloc(size_t size, size_t align, bool zero)
 
 	if (!size)
 		size = 1;
-again:
+again:;
+	unsigned long seen = grow_seen();
 	if (unlikely(harden_fail_every) && harden_fail_now()) {
 		errno = ENOMEM;
 		return NULL;
@@ -820,7 +845,7 @@ again:
 			}
 			kmm_leave(s);
 			slab_verdict("malloc", p);
-			if (!p && shim_grow(want))
+			if (!p && shim_grow(want, seen))
 				goto again;
 			if (!p) {
 				errno = ENOMEM;
@@ -842,7 +867,7 @@ pages:;
 		struct page *pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0),
 					      order);
 		kmm_leave(s);
-		if (!pg && shim_grow(bytes))
+		if (!pg && shim_grow(bytes, seen))
 			goto again;
 		if (!pg) {
 			errno = ENOMEM;
@@ -1259,6 +1284,11 @@ int kmm_malloc_check(void)
 	int err = kmm_check(shim_m);
 	kmm_leave(s);
 	return err;
+}
+
+void kmm_malloc_set_grow_hook(bool (*hook)(size_t bytes))
+{
+	__atomic_store_n(&grow_hook, hook, __ATOMIC_RELEASE);
 }
 
 const char *kmm_malloc_cmdline(void)

@@ -46,6 +46,14 @@ bool kmm_malloc_owns(const void *p);
 void kmm_malloc_get_stats(struct kmm_malloc_stats *st);
 /** kmm_malloc_print_stats() - what KMM_MALLOC_STATS prints at exit, written to @fd. */
 void kmm_malloc_print_stats(int fd);
+/**
+ * kmm_malloc_set_grow_hook() - for tests: @hook is called by every thread
+ * that runs the machine short, with the bytes it needs, before it grows the
+ * machine by memory hotplug. It runs outside the shim's locks and must not
+ * call malloc. If it returns false the allocation fails (ENOMEM) without
+ * growing. NULL: none.
+ */
+void kmm_malloc_set_grow_hook(bool (*hook)(size_t bytes));
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,5 +246,94 @@ TEST(no_address_space_for_the_area_boots_the_whole_bound)
 	assert_true(kmm_malloc_machine() != NULL);	/* kmm serves, not glibc */
 	expect_str_contains(kmm_malloc_cmdline(), "mem=4G ");
 	expect_true(strstr(kmm_malloc_cmdline(), "maxmem=") == NULL);
+	assert_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * Threads that run the machine short together plug in one block, not one
+ * each (review9-shim #3). Deterministic: the machine is first filled with
+ * 4 MiB blocks, growth refused by the test's hook (malloc then fails), so
+ * that no 4 MiB block is left; then each thread mallocs 4 MiB, fails, and
+ * waits in the hook at a barrier until all have failed, before any grows.
+ * One growth is enough for all of them: the others find it done.
+ */
+#define SHORT_THREADS 4
+#define FILL_MAX 64
+
+static pthread_barrier_t short_all;
+static atomic_int short_refuse = 1;	/* the filling phase: no growth */
+static atomic_int short_asks;
+static __thread bool short_armed;
+
+static bool short_hook(size_t bytes)
+{
+	(void)bytes;
+	if (atomic_load(&short_refuse))
+		return false;
+	if (short_armed) {
+		short_armed = false;
+		atomic_fetch_add(&short_asks, 1);
+		pthread_barrier_wait(&short_all);
+	}
+	return true;
+}
+
+static void *short_worker(void *arg)
+{
+	char **mine = arg;
+
+	short_armed = true;
+	*mine = malloc(4 * MB);
+	if (!*mine)
+		return "malloc failed";
+	memset(*mine, 0x3c, 4 * MB);
+	return NULL;
+}
+
+TEST(threads_that_run_short_together_plug_in_one_block)
+{
+	if (!in_child()) {
+		expect_eq(run_child("threads_that_run_short_together_plug_in_one_block", "1G", 0), 0);
+		return;
+	}
+	static char *fill[FILL_MAX], *got[SHORT_THREADS];
+	pthread_t t[SHORT_THREADS];
+	size_t n = 0;
+	void *r;
+
+	assert_true(kmm_malloc_machine() != NULL);
+	kmm_malloc_set_grow_hook(short_hook);
+	for (; n < FILL_MAX; n++) {
+		fill[n] = malloc(4 * MB);
+		if (!fill[n])
+			break;
+	}
+	expect_true(n > 16 && n < FILL_MAX);	/* the boot's 128M, then refused */
+	long before = mem_total_kb();
+	expect_true(before <= 128 * 1024);	/* nothing plugged in yet */
+	atomic_store(&short_refuse, 0);
+	assert_eq(pthread_barrier_init(&short_all, NULL, SHORT_THREADS), 0);
+	for (int i = 0; i < SHORT_THREADS; i++)
+		assert_eq(pthread_create(&t[i], NULL, short_worker, &got[i]), 0);
+	for (int i = 0; i < SHORT_THREADS; i++) {
+		assert_eq(pthread_join(t[i], &r), 0);
+		if (r)
+			printf("  thread %d: %s\n", i, (const char *)r);
+		expect_true(r == NULL);
+	}
+	kmm_malloc_set_grow_hook(NULL);
+	long after = mem_total_kb();
+	printf("  %d threads ran short together: MemTotal %ld -> %ld kB\n", atomic_load(&short_asks),
+	       before, after);
+	expect_eq(atomic_load(&short_asks), SHORT_THREADS);
+	/* one 128M block (less its own memmap), not one per thread */
+	expect_true(after > before + 120 * 1024);
+	expect_true(after <= before + 128 * 1024);
+	assert_eq(kmm_malloc_check(), 0);
+	for (int i = 0; i < SHORT_THREADS; i++)
+		free(got[i]);
+	for (size_t i = 0; i < n; i++)
+		free(fill[i]);
+	pthread_barrier_destroy(&short_all);
 	assert_eq(kmm_malloc_check(), 0);
 }
