@@ -720,26 +720,53 @@ static size_t ram_usable(const void *p)
  * that realloc copies those and not the whole power-of-two block: a 1.1
  * MiB block in a 2 MiB one copied 2 MiB, faulting in the new block's pages
  * past what the program could have written and reading the old block's
- * untouched ones. 0: unknown, the whole block (hardened, or the program has
- * asked malloc_usable_size(), after which it may use every usable byte).
+ * untouched ones. A record is the size with ASKED_TAG set, a bit that no
+ * other user of the word sets (a free buddy or pcp block's order, at most
+ * MAX_PAGE_ORDER; a slab's counters, whose top 16 bits are the first
+ * object's colour offset, far below 32 KiB in any cache the shim makes).
+ * 0: unknown, the whole block (hardened, or the program has asked
+ * malloc_usable_size(), after which it may use every usable byte).
  * Return: the bytes of live block @p (in RAM, @usable of them) worth copying.
  */
+#define ASKED_TAG (1UL << 63)
+
 static size_t block_bytes_asked(const void *p, size_t usable)
 {
 	struct page *head = compound_head(ram_page(p));
 
-	if (PageSlab(head) || !head->private)
+	if (PageSlab(head) || !(head->private & ASKED_TAG))
 		return usable;
-	return KMM_MIN((size_t)head->private, usable);
+	return KMM_MIN((size_t)(head->private & ~ASKED_TAG), usable);
 }
 
-/* Record a page block's bytes asked for again (realloc in place); 0: every usable byte. */
+/* Record the bytes asked for of page block @p (malloc, realloc in place), which the caller owns. */
 static void block_set_asked(const void *p, size_t bytes)
 {
 	struct page *head = compound_head(ram_page(p));
 
 	if (!PageSlab(head) && !harden_on)
-		head->private = bytes;
+		head->private = bytes | ASKED_TAG;
+}
+
+/*
+ * malloc_usable_size() found @p live: the program may now use every usable
+ * byte, so the record goes. This runs in no section, after an unlocked
+ * liveness test: another thread's wrong free of @p may come in between and
+ * make the head a free block (->private its order, which merging reads) or
+ * a slab's (its counters there). So only a record is cleared, by compare
+ * and swap from the value read: a plain store of 0 there zeroed a free
+ * block's order, which stopped its merges and failed the checker
+ * (review9-shim #5).
+ */
+static void block_forget_asked(const void *p)
+{
+	struct page *head = compound_head(ram_page(p));
+	unsigned long recorded = __atomic_load_n(&head->private, __ATOMIC_RELAXED);
+
+	if (PageSlab(head) || !(recorded & ASKED_TAG))
+		return;
+	__atomic_compare_exchange_n(&head->private, &recorded, 0, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
 }
 
 /*
@@ -881,7 +908,7 @@ pages:;
 			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
 		} else {
 			p = (void *)ALIGN_UP(a, align);
-			pg->private = size;	/* the bytes realloc must carry (block_bytes_asked()) */
+			pg->private = size | ASKED_TAG;	/* what realloc must carry (block_bytes_asked()) */
 		}
 		live_set(p);
 		goto out;
@@ -1236,7 +1263,7 @@ size_t malloc_usable_size(void *p)
 	if (ram_start && in_ram(p)) {
 		size_t n = kmm_usable(p);
 		if (n)
-			block_set_asked(p, 0);	/* the program may now use all @n bytes */
+			block_forget_asked(p);	/* the program may now use all @n bytes */
 		return n;
 	}
 	if (!in_kmm && atomic_load(&shim_state) == SHIM_UP) {
