@@ -33,7 +33,10 @@ static _Thread_local struct {
 } cpu_table[KMM_MAX_MACHINES + 1];
 /* The highest index of cpu_table this thread has registered in: the exit hook looks no further. */
 static _Thread_local int cpu_table_top;
+/* The exit hook is queued (sim_on_thread_exit()) and has not run yet. */
 static _Thread_local bool exit_hook_armed;
+/* The exit hook has run: this thread is in its exit destructors (kmm_cpu_thread_exiting()). */
+static _Thread_local bool slots_released;
 
 static inline struct kmm_cpu_guard *guard_of(struct kmm_machine *m, int cpu)
 {
@@ -144,11 +147,9 @@ void kmm_cpu_unlock_all(struct kmm_machine *m)
 
 /* ---- Handing slots out and back ---- */
 
-/* The thread is leaving: give back every slot it holds on a live machine. */
-static void release_slots(void *arg)
+/* Give back every slot this thread holds on a live machine. */
+static void give_back_slots(void)
 {
-	(void)arg;
-	exit_hook_armed = false;
 	kmm_registry_lock();
 	for (int i = 1; i <= cpu_table_top; i++) {
 		if (!cpu_table[i].serial)
@@ -170,6 +171,25 @@ static void release_slots(void *arg)
 	cpu_table_top = 0;
 	kmm_cpu_cache.serial = 0;
 	kmm_registry_unlock();
+}
+
+/* The exit hook: the thread is leaving. */
+static void release_slots(void *arg)
+{
+	(void)arg;
+	exit_hook_armed = false;
+	slots_released = true;
+	give_back_slots();
+}
+
+bool kmm_cpu_thread_exiting(void)
+{
+	return slots_released;
+}
+
+void kmm_cpu_release_thread(void)
+{
+	give_back_slots();
 }
 
 int kmm_this_cpu(struct kmm_machine *m)

@@ -156,6 +156,8 @@ static __thread int tls_cpu __attribute__((tls_model("initial-exec"))) = -1;
 /* This thread's slot guard on shim_m, and the token of the section it is in. */
 static __thread struct kmm_cpu_guard *tls_guard __attribute__((tls_model("initial-exec")));
 static __thread int tls_token __attribute__((tls_model("initial-exec")));
+/* This thread registered after its exit hook ran: kmm_leave() gives the slot back. */
+static __thread bool tls_exiting __attribute__((tls_model("initial-exec")));
 
 struct shim_slot {
 	unsigned long frees;		/* relaxed atomic; drives the trim check */
@@ -484,8 +486,23 @@ static __attribute__((noinline)) int first_entry(void)
 	kmm_use(shim_m);
 	tls_cpu = kmm_this_cpu(shim_m);
 	tls_guard = &shim_m->cpus[tls_cpu].guard;
+	tls_exiting = kmm_cpu_thread_exiting();
 	in_kmm--;
 	return tls_cpu;
+}
+
+/*
+ * The end of a call made after this thread's exit hook ran (a thread-exit
+ * destructor that mallocs or frees): the call registered the thread again,
+ * which re-queued the hook, but glibc runs it only if a destructor round is
+ * left. In the last round nothing would give the slot back, and the slot
+ * would count a user for good (shared, never lock-free again: review9-shim
+ * #2). So each such call gives it back at its end; the next registers anew.
+ */
+static __attribute__((noinline, cold)) void leave_exiting_thread(void)
+{
+	tls_exiting = false;
+	kmm_cpu_release_thread();
 }
 
 static inline __attribute__((always_inline)) struct shim_slot *kmm_enter(void)
@@ -519,6 +536,8 @@ static inline __attribute__((always_inline)) void kmm_leave(struct shim_slot *s)
 {
 	(void)s;
 	kmm_cpu_exit(tls_guard, tls_token);
+	if (unlikely(tls_exiting))
+		leave_exiting_thread();
 	/* The check at the operation's end runs outside the slot's section, with in_kmm set. */
 	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
 		kmm_op_end(shim_m);

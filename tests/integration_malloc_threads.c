@@ -167,3 +167,66 @@ TEST(a_free_in_a_destructor_after_kmm_exit_hook_registers_again)
 	expect_eq(kmm_malloc_check(), 0);
 	pthread_key_delete(late_key);
 }
+
+/*
+ * A destructor that sets its key again on every round and mallocs each
+ * time: glibc runs at most PTHREAD_DESTRUCTOR_ITERATIONS (4) rounds, and in
+ * each the destructor runs after kmm's exit hook (its key was made later).
+ * In rounds 1-3 its malloc registers the thread again and re-queues the
+ * hook, which the next round runs; in round 4 there is no next round, and
+ * that registration must be given back at the end of the call itself
+ * (review9-shim #2: it stayed, one user too many for good, and the slot
+ * was never lock-free again).
+ */
+#define ROUND_THREADS 3
+#define ROUNDS 4	/* PTHREAD_DESTRUCTOR_ITERATIONS in glibc */
+
+static pthread_key_t round_key;
+static atomic_int round_calls;
+static __thread int my_rounds;
+
+static void round_destructor(void *v)
+{
+	atomic_fetch_add(&round_calls, 1);
+	free(v);
+	free(malloc(64));
+	/* set again while a round is left (the last value would have no destructor call) */
+	if (++my_rounds < ROUNDS) {
+		void *w = malloc(8);
+		if (w && pthread_setspecific(round_key, w))
+			free(w);
+	}
+}
+
+static void *round_thread(void *arg)
+{
+	(void)arg;
+	free(malloc(100));
+	pthread_setspecific(round_key, malloc(8));
+	return NULL;
+}
+
+TEST(a_malloc_in_the_last_destructor_round_gives_its_slot_back)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_malloc_in_the_last_destructor_round_gives_its_slot_back", "4"),
+			  0);
+		return;
+	}
+	struct kmm_machine *m = kmm_malloc_machine();
+	pthread_t t;
+
+	assert_true(m != NULL);
+	free(malloc(100));	/* this thread registered: kmm's exit key is made before ours */
+	assert_eq(pthread_key_create(&round_key, round_destructor), 0);
+	for (int i = 0; i < ROUND_THREADS; i++) {
+		assert_eq(pthread_create(&t, NULL, round_thread, NULL), 0);
+		assert_eq(pthread_join(t, NULL), 0);
+	}
+	expect_eq(atomic_load(&round_calls), ROUND_THREADS * ROUNDS);
+	/* this thread alone holds a slot again */
+	expect_eq(kmm_cpu_threads(m), 1);
+	expect_eq(kmm_cpu_users(m, 0), 1);
+	expect_eq(kmm_malloc_check(), 0);
+	pthread_key_delete(round_key);
+}

@@ -219,6 +219,20 @@ void kmm_cpu_unlock_all(struct kmm_machine *m);
 
 /** kmm_cpus_init() - set up @m's slots (m->nr_cpus of them). Return: 0/-ENOMEM. */
 int kmm_cpus_init(struct kmm_machine *m);
+/**
+ * kmm_cpu_thread_exiting() - whether this thread's exit hook has run: the
+ * thread is in its thread-exit destructors. A registration from here on
+ * re-queues the hook, which glibc runs only if a destructor round is left
+ * (PTHREAD_DESTRUCTOR_ITERATIONS, 4): a caller that may be in the last one
+ * gives the slot back itself after its call (kmm_cpu_release_thread()).
+ */
+bool kmm_cpu_thread_exiting(void);
+/**
+ * kmm_cpu_release_thread() - give back every slot this thread holds, as its
+ * exit hook does; its next call registers it again. Context: outside any
+ * section of those slots.
+ */
+void kmm_cpu_release_thread(void);
 /** kmm_cpu_users() - threads holding slot @cpu (for tests and /proc views). */
 int kmm_cpu_users(struct kmm_machine *m, int cpu);
 /** kmm_cpu_threads() - threads holding a slot of @m now. */
