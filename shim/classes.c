@@ -73,16 +73,31 @@ bool shim_setup_classes(struct kmm_machine *m)
 			return false;
 		kmem_cache_set_min_partial(cand[i], SHIM_MIN_PARTIAL);
 	}
-	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
-		size_t top = slot <= 128 ? slot * 8UL : (slot - 120) * 128UL, best = SIZE_MAX;
+	/*
+	 * Each slot's cache: the smallest that holds the slot's largest size
+	 * (slot * 8). The candidates sorted by size (stably: of two of one
+	 * size, the first listed), then one walk up the slots, so the boot
+	 * does not compare 1,024 slots with every candidate.
+	 */
+	size_t sizes[NK + NE];
+	for (size_t i = 0; i < NK + NE; i++) {
+		struct kmem_cache *c = cand[i];
+		size_t size = kmem_cache_size(c), j = i;
 
-		for (size_t i = 0; i < NK + NE; i++) {
-			size_t size = kmem_cache_size(cand[i]);
-			if (size >= top && size < best) {
-				class_cache[slot] = cand[i];
-				best = size;
-			}
+		for (; j > 0 && sizes[j - 1] > size; j--) {
+			sizes[j] = sizes[j - 1];
+			cand[j] = cand[j - 1];
 		}
+		sizes[j] = size;
+		cand[j] = c;
+	}
+	size_t i = 0;
+	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
+		while (i < NK + NE && sizes[i] < slot * 8UL)
+			i++;
+		if (i == NK + NE)
+			return false;	/* no cache of 8 KiB: kmalloc-8k is missing */
+		class_cache[slot] = cand[i];
 	}
 	return true;
 }

@@ -13,15 +13,21 @@
 struct kmm_machine;
 struct kmem_cache;
 
-#define CLASS_SLOTS 185		/* class_index(8192) + 1 */
+#define CLASS_SLOTS 1025	/* class_index(8192) + 1 */
 
 /* Filled by shim_setup_classes(); immutable once the shim is up. */
 extern struct kmem_cache *class_cache[CLASS_SLOTS] __attribute__((visibility("hidden")));
 
-/* 8-byte steps up to 1 KiB, 128-byte steps up to 8 KiB: every class is a multiple of its step. */
-static inline unsigned int class_index(size_t size)
+/*
+ * One slot per 8-byte step up to 8 KiB (every class is a multiple of 8):
+ * malloc's index is an add and a shift, no branch. 8 KiB of pointers, of
+ * which a program touches the lines of the sizes it asks for; 128-byte
+ * steps above 1 KiB (185 slots) cost malloc a compare, a branch and a jump
+ * (callgrind, small_churn 2000000 100000: 3 instructions per malloc).
+ */
+static inline size_t class_index(size_t size)
 {
-	return size <= 1024 ? (unsigned int)((size + 7) >> 3) : (unsigned int)(120 + ((size + 127) >> 7));
+	return (size + 7) >> 3;
 }
 
 /**
