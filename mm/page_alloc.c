@@ -462,6 +462,7 @@ static void coalesce_lazy(struct zone *zone)
 				}
 				__page_clear_type(page);
 				page->private = 0;
+				owner_flag_clear(page, PG_reported);	/* merged: not reported */
 				unsigned long combined = pfn & buddy_pfn;
 				struct page *head = pfn_to_page_m(m, combined);
 

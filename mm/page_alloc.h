@@ -197,15 +197,21 @@ static inline void move_to_free_list(struct page *page, struct zone *zone, unsig
 static inline void __del_page_from_free_list(struct page *page, struct zone *zone,
 					     unsigned int order, int mt)
 {
+	unsigned long f = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+
 	(void)mt;
 	lockdep_assert_held(&zone->lock);
 	fl_unlink(&page->buddy_list);
 	__page_clear_type(page);
 	page->private = 0;
-	if (page_flag_test(page, PG_lazy_free)) {
-		owner_flag_clear(page, PG_lazy_free);
-		__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free - (1UL << order),
+	/* One test for both marks a free block may carry: the common block has neither. */
+	if (unlikely(f & ((1UL << PG_lazy_free) | (1UL << PG_reported)))) {
+		/* A reported block stops being one when it leaves its list (6.12 does too). */
+		__atomic_store_n(&page->flags, f & ~((1UL << PG_lazy_free) | (1UL << PG_reported)),
 				 __ATOMIC_RELAXED);
+		if (f & (1UL << PG_lazy_free))
+			__atomic_store_n(&zone->nr_lazy_free, zone->nr_lazy_free - (1UL << order),
+					 __ATOMIC_RELAXED);
 	}
 	nr_free_add(&zone->free_area[order], -1);
 }

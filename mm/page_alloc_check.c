@@ -22,7 +22,10 @@
  *    buddy + pcp + deferred + allocated, where allocated = initialised, not
  *    reserved, not free;
  *  - in eager mode no two free buddies of one order are left unmerged; in
- *    lazy mode exactly the PG_lazy_free blocks add up to nr_lazy_free.
+ *    lazy mode exactly the PG_lazy_free blocks add up to nr_lazy_free;
+ *  - PG_reported only on the head of a block on a buddy list: no pcp page
+ *    and no allocated or reserved page carries it (the pages inside a free
+ *    block are not read, to keep the walk at one read per non-free frame).
  *
  * Locking: holds every CPU slot (kmm_cpu_lock_all), then zone->lock, so the
  * picture is consistent while other threads allocate.
@@ -221,10 +224,12 @@ static int check_pcp(struct checker *c, unsigned long *pcp_pages)
 				struct page *p = list_entry(pos, struct page, pcp_list);
 				unsigned long pfn = page_to_pfn_m(m, p);
 
-				if (PageBuddy(p) || page_ref_count(p) != 0 || !in_zone_page(c, p))
+				if (PageBuddy(p) || page_ref_count(p) != 0 || !in_zone_page(c, p) ||
+				    PageReported(p))
 					return report(c, "cpu %d pcp list %d: pfn %#lx is %s", cpu, i, pfn,
 						      PageBuddy(p) ? "PageBuddy" :
-						      page_ref_count(p) ? "referenced" : "from another zone");
+						      page_ref_count(p) ? "referenced" :
+						      PageReported(p) ? "PageReported" : "from another zone");
 				if (!IS_ALIGNED(pfn, 1UL << order) || p->private != order)
 					return report(c, "cpu %d pcp list %d: pfn %#lx is not an order-%u block",
 						      cpu, i, pfn, order);
@@ -331,6 +336,8 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 			if (!(c->seen[i >> 3] & (1u << (i & 7))) && in_zone_page(c, p)) {
 				if (PageBuddy(p))
 					return report(c, "PageBuddy pfn %#lx is on no free list", pfn);
+				if (PageReported(p))
+					return report(c, "pfn %#lx is PageReported but not free", pfn);
 				if (!PageReserved(p))
 					(*allocated)++;
 			}

@@ -55,6 +55,7 @@ enum pageflags {
 	PG_highmem_mapped,	/* kmm: a highmem page currently kmapped */
 	PG_lazy_free,		/* kmm: buddy=lazy: free but not yet coalesced */
 	PG_lru_batch,		/* kmm: in a per-CPU LRU add batch (mm/swap.c) */
+	PG_reported,		/* free block's head, its memory taken by page reporting */
 	__NR_PAGEFLAGS
 };
 
@@ -66,6 +67,7 @@ enum pageflags {
 #define PG_MACHINE_SHIFT (PG_NODE_SHIFT + PG_NODE_BITS)
 #define PG_MACHINE_BITS 8
 #define PG_FLAGS_MASK ((1UL << PG_FLAGS_BITS) - 1)
+_Static_assert(__NR_PAGEFLAGS <= PG_FLAGS_BITS, "the page flags overflow into the zone bits");
 
 /* Page types, stored in the top byte of page_type (v6.12 values). */
 enum pagetype {
@@ -135,6 +137,15 @@ static inline void __page_flag_clear(struct page *p, int bit) { p->flags &= ~(1U
 #define PageDirty(p)	page_flag_test((p), PG_dirty)
 #define SetPageReserved(p) page_flag_set((p), PG_reserved)
 #define ClearPageReserved(p) page_flag_clear((p), PG_reserved)
+/*
+ * PageReported: set on the head of a free buddy block once a free page
+ * reporting device took its memory (mm/page_reporting.c); cleared when the
+ * block leaves its free list (allocation, split, merge). Only a free
+ * block's head carries it; page_alloc_check() proves so. Linux 6.12 keeps
+ * it in PG_uptodate's bit (free pages are never uptodate); kmm gives it a
+ * bit of its own so that the checker can tell a stale mark on any page.
+ */
+#define PageReported(p)	page_flag_test((p), PG_reported)
 
 static inline bool PageTail(const struct page *p)
 {

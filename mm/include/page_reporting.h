@@ -18,10 +18,12 @@ struct page;
 
 /**
  * struct page_reporting_dev_info - a device that takes reports of free blocks.
- * @report: called once per free block of order >= @order, with the block's
- *	head page. Context: under the block's zone->lock, so the block stays
- *	free and on its list while the device handles it; the device must not
- *	allocate or free pages. Return: 0, or -errno to stop the walk.
+ * @report: called once per unreported free block of order >= @order, with
+ *	the block's head page. Context: under the block's zone->lock, so the
+ *	block stays free and on its list while the device handles it; the
+ *	device must not allocate or free pages. Return: 0 (the block is then
+ *	PageReported and not reported again until it leaves its free list), or
+ *	-errno to stop the walk (the block stays unreported).
  * @order: the smallest order reported (Linux's page_reporting_order).
  */
 struct page_reporting_dev_info {
@@ -32,13 +34,18 @@ struct page_reporting_dev_info {
 
 /**
  * page_reporting_process() - walk every populated zone of @m and report its
- * free blocks of order >= @prdev->order to @prdev.
- * @keep: pages to leave unreported, counted from the head of each free list
- *	(a list hands out its head first and a freed block goes to the head, so
- *	these are the blocks most likely to be reused soon); 0 reports all.
+ * free blocks of order >= @prdev->order that no earlier walk reported.
+ * @keep: pages of unreported blocks to leave unreported, counted from the
+ *	head of each free list (a list hands out its head first and a freed
+ *	block goes to the head, so these are the blocks most likely to be
+ *	reused soon); 0 reports all. Blocks reported already do not count.
+ *
+ * A reported block moves to the tail of its list, behind the blocks whose
+ * memory is still there, so that the allocator hands those out first.
  *
  * Context: takes each zone->lock in turn; no other kmm lock held.
- * Return: the number of pages reported.
+ * Return: the number of pages reported by this walk (a walk with @keep 0
+ * right after another reports 0: nothing is reported twice).
  */
 unsigned long page_reporting_process(struct kmm_machine *m, struct page_reporting_dev_info *prdev,
 				     unsigned long keep);
