@@ -60,7 +60,7 @@ PRIVATE = {
     "mm/internal.h": ["mm/"],
     "mm/slab.h": ["mm/slab", "mm/slub", "mm/shrinker.c"],
     "mm/vmalloc.h": ["mm/vmalloc", "mm/vmap_area.c", "mm/ioremap.c"],
-    "mm/page_alloc.h": ["mm/page_alloc"],
+    "mm/page_alloc.h": ["mm/page_alloc", "mm/page_reporting.c"],
 }
 
 # Tokens only some files may use: (regex, allowed path prefixes, rule text).
