@@ -188,7 +188,7 @@ static spinlock_t grow_lock = SPINLOCK_INIT;
 static unsigned long grow_gen;
 /* Tests: asked by a thread that ran short, before it grows (kmm_malloc_set_grow_hook()). */
 static bool (*grow_hook)(size_t bytes);
-/* The most freed RAM kept resident (KMM_MALLOC_TRIM); 0: never trim but on malloc_trim(). */
+/* The trim limit's cap (KMM_MALLOC_TRIM, trim_limit()); 0: never trim but on malloc_trim(). */
 static unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
 #define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
