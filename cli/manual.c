@@ -81,9 +81,10 @@ const struct doc_item env_docs[] = {
 	  "it keeps mapped for reuse at most (at most 16 blocks, and no more bytes than the live "
 	  "such blocks hold or 24M, whichever is more; oldest go first; malloc_trim returns "
 	  "them all); a size, default 64M; 0 maps every such block afresh." },
-	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: the most freed RAM kept resident, as a size "
-	  "(default 64M): freed blocks go back to the host once free memory has grown by a "
-	  "quarter of the RAM in use (at least 4M, at most this); 0 never trims." },
+	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: the cap of the trim limit, as a size (default "
+	  "64M): the limit is a quarter of the RAM in use (at least 4M, at most this); freed "
+	  "blocks go back to the host once free memory has grown by the limit, and a trim "
+	  "keeps four limits' worth of resident free blocks; 0 never trims." },
 	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 turns on the hardened mode: exact red zones, "
 	  "guard pages after page-sized and huge blocks, a quarantine of freed blocks checked "
 	  "for writes after free, a hardened slab freelist (docs/malloc.md)." },
