@@ -259,6 +259,21 @@ int kmm_cpu_threads(struct kmm_machine *m)
 	return n;
 }
 
+bool kmm_cpu_lockless_allowed(void)
+{
+#if defined(__SANITIZE_THREAD__)
+	return false;	/* ThreadSanitizer cannot see membarrier's ordering */
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+	return false;
+#else
+	return sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
+#endif
+#else
+	return sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
+#endif
+}
+
 int kmm_cpus_init(struct kmm_machine *m)
 {
 	size_t bytes = ALIGN_UP(sizeof(struct kmm_cpu) * (size_t)m->nr_cpus, (size_t)64);
@@ -268,17 +283,7 @@ int kmm_cpus_init(struct kmm_machine *m)
 		return -ENOMEM;
 	memset(m->cpus, 0, bytes);
 	spin_lock_init(&m->cpu_lock);
-#if defined(__SANITIZE_THREAD__)
-	m->cpu_lockless = false;	/* ThreadSanitizer cannot see membarrier's ordering */
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-	m->cpu_lockless = false;
-#else
-	m->cpu_lockless = sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
-#endif
-#else
-	m->cpu_lockless = sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED");
-#endif
+	m->cpu_lockless = kmm_cpu_lockless_allowed();
 	for (int c = 0; c < m->nr_cpus; c++)
 		spin_lock_init(&m->cpus[c].guard.lock);
 	return 0;

@@ -19,6 +19,7 @@
 
 #include <kmm/trace.h>
 
+#include "mm/include/cpu_slot.h"
 #include "mm/include/slab.h"
 #include "mm/slab.h"
 #include "tests/buddy_fake.h"
@@ -61,17 +62,7 @@ static void reuse_slab(void *arg, struct kmem_cache *s, const void *p)
  */
 static void own_this_slot(struct kmm_machine *m)
 {
-#if defined(__SANITIZE_THREAD__)
-	m->cpu_lockless = false;	/* ThreadSanitizer cannot see membarrier's ordering */
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-	m->cpu_lockless = false;
-#else
-	m->cpu_lockless = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
-#endif
-#else
-	m->cpu_lockless = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
-#endif
+	m->cpu_lockless = kmm_cpu_lockless_allowed();
 	int cpu = kmm_this_cpu(m);
 	if (m->cpu_lockless && kmm_cpu_users(m, cpu) == 1)
 		atomic_store(&m->cpus[cpu].guard.lockless, 1);

@@ -217,6 +217,11 @@ void kmm_cpu_unlock(struct kmm_machine *m, int cpu);
 void kmm_cpu_lock_all(struct kmm_machine *m);
 void kmm_cpu_unlock_all(struct kmm_machine *m);
 
+/**
+ * kmm_cpu_lockless_allowed() - whether slots may run lock-free here: the host has
+ * membarrier, KMM_CPU_LOCKED is unset, and ThreadSanitizer is not watching.
+ */
+bool kmm_cpu_lockless_allowed(void);
 /** kmm_cpus_init() - set up @m's slots (m->nr_cpus of them). Return: 0/-ENOMEM. */
 int kmm_cpus_init(struct kmm_machine *m);
 /**
