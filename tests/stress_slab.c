@@ -19,20 +19,10 @@
  */
 #include <stdlib.h>
 
-#include "tests/slab_test.h"
+#include "tests/slab_stamp.h"
 
 #define LIVE_MAX 600
 #define MAILBOX 64
-
-struct obj {
-	unsigned char *p;
-	int kind;		/* cache index, or -1 for kmalloc */
-	size_t size;
-	uint64_t stamp;
-};
-
-static struct kmem_cache *caches[3];
-static const unsigned int cache_sizes[3] = { 24, 200, 1000 };
 
 static struct {
 	spinlock_t lock;
@@ -47,27 +37,6 @@ static atomic_int failures;
 static void ctor_zero(void *p)
 {
 	memset(p, 0, 8);
-}
-
-static size_t obj_size(const struct obj *o)
-{
-	return o->kind >= 0 ? cache_sizes[o->kind] : o->size;
-}
-
-static void stamp(struct obj *o)
-{
-	size_t n = obj_size(o);
-	memcpy(o->p, &o->stamp, 8);
-	memcpy(o->p + n - 8, &o->stamp, 8);
-}
-
-static bool stamp_ok(const struct obj *o)
-{
-	uint64_t a, b;
-	size_t n = obj_size(o);
-	memcpy(&a, o->p, 8);
-	memcpy(&b, o->p + n - 8, 8);
-	return a == o->stamp && b == o->stamp;
 }
 
 static void release(struct obj *o)
@@ -203,19 +172,10 @@ TEST(two_threads_a_million_mixed_operations)
 	expect_eq(kmm_check(m), 0);
 
 	/* Balance: the caches hold exactly the objects in the live sets and the mailbox. */
-	unsigned long cached = 0;
-	for (int k = 0; k < 3; k++) {
-		struct slab_counts sc;
-		kmem_cache_shrink(caches[k]);	/* flush cpu slabs: counts become exact */
-		slab_count(caches[k], &sc);
-		cached += sc.nr_objs - sc.partial_free;
-	}
-	unsigned long in_caches = 0;
+	unsigned long cached = caches_objects_in_use();
+	unsigned long in_caches = objs_of_caches(mailbox.slot, mailbox.n);
 	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < w[i].nr_live; j++)
-			in_caches += w[i].live[j].kind >= 0;
-	for (int j = 0; j < mailbox.n; j++)
-		in_caches += mailbox.slot[j].kind >= 0;
+		in_caches += objs_of_caches(w[i].live, w[i].nr_live);
 	expect_eq(cached, in_caches);
 
 	for (int i = 0; i < 2; i++)
@@ -223,13 +183,7 @@ TEST(two_threads_a_million_mixed_operations)
 			release(&w[i].live[j]);
 	while (mailbox.n)
 		release(&mailbox.slot[--mailbox.n]);
-	for (int k = 0; k < 3; k++) {
-		struct slab_counts sc;
-		kmem_cache_shrink(caches[k]);
-		slab_count(caches[k], &sc);
-		expect_eq(sc.nr_objs - sc.partial_free, 0);
-		kmem_cache_destroy(caches[k]);
-	}
+	caches_expect_empty_and_destroy();
 	expect_eq(atomic_load(&failures), 0);
 	printf("stress: %lu+%lu allocations, %lu+%lu frees (%lu+%lu remote)\n", w[0].allocs,
 	       w[1].allocs, w[0].frees, w[1].frees, w[0].remote, w[1].remote);

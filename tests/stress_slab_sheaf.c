@@ -40,22 +40,12 @@
  */
 #include <stdlib.h>
 
-#include "tests/slab_test.h"
+#include "tests/slab_stamp.h"
 
 #define THREADS 4
 #define LIVE_MAX 300
 #define MAILBOX 48
 #define BURST 16		/* operations per step */
-
-struct obj {
-	unsigned char *p;
-	int kind;		/* cache index, or -1 for kmalloc */
-	size_t size;
-	uint64_t stamp;
-};
-
-static struct kmem_cache *caches[3];
-static const unsigned int cache_sizes[3] = { 32, 192, 1024 };
 
 static struct {
 	spinlock_t lock;
@@ -68,27 +58,6 @@ static unsigned long steps_per_thread;
 static uint64_t run_seed;
 static atomic_int failures;
 static atomic_int started;	/* threads at the start line: all go together */
-
-static size_t obj_size(const struct obj *o)
-{
-	return o->kind >= 0 ? cache_sizes[o->kind] : o->size;
-}
-
-static void stamp(struct obj *o)
-{
-	size_t n = obj_size(o);
-	memcpy(o->p, &o->stamp, 8);
-	memcpy(o->p + n - 8, &o->stamp, 8);
-}
-
-static bool stamp_ok(const struct obj *o)
-{
-	uint64_t a, b;
-	size_t n = obj_size(o);
-	memcpy(&a, o->p, 8);
-	memcpy(&b, o->p + n - 8, 8);
-	return a == o->stamp && b == o->stamp;
-}
 
 static void fail(const char *what, unsigned long step, int id)
 {
@@ -255,18 +224,10 @@ static void run(const char *cmdline, bool own_slots)
 	expect_eq(kmm_check(m), 0);
 
 	/* The caches hold exactly the objects of the live sets and the mailbox. */
-	unsigned long cached = 0, in_caches = 0;
-	for (int k = 0; k < 3; k++) {
-		struct slab_counts sc;
-		kmem_cache_shrink(caches[k]);
-		slab_count(caches[k], &sc);
-		cached += sc.nr_objs - sc.partial_free;
-	}
+	unsigned long cached = caches_objects_in_use();
+	unsigned long in_caches = objs_of_caches(mailbox.slot, mailbox.n);
 	for (int i = 0; i < THREADS; i++)
-		for (int j = 0; j < w[i].nr_live; j++)
-			in_caches += w[i].live[j].kind >= 0;
-	for (int j = 0; j < mailbox.n; j++)
-		in_caches += mailbox.slot[j].kind >= 0;
+		in_caches += objs_of_caches(w[i].live, w[i].nr_live);
 	expect_eq(cached, in_caches);
 
 	unsigned long ops = 0, remote = 0, shrinks = 0, fast_allocs = 0, fast_frees = 0;
@@ -289,13 +250,7 @@ static void run(const char *cmdline, bool own_slots)
 	while (mailbox.n)
 		release(&mailbox.slot[--mailbox.n], 0, 0, 0);
 	expect_eq(slub_check(m), 0);
-	for (int k = 0; k < 3; k++) {
-		struct slab_counts sc;
-		kmem_cache_shrink(caches[k]);
-		slab_count(caches[k], &sc);
-		expect_eq(sc.nr_objs - sc.partial_free, 0);
-		kmem_cache_destroy(caches[k]);
-	}
+	caches_expect_empty_and_destroy();
 	expect_eq(atomic_load(&failures), 0);
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
 	printf("%s: %lu allocations and frees (%lu remote), %lu shrinks; lock-free: %lu allocations, "

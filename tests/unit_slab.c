@@ -11,39 +11,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mm/include/slab.h"
 #include "mm/include/vmstat.h"
-#include "mm/slab.h"
-#include "tests/buddy_fake.h"
-#include "tests/slab_bytes.h"
-
-/* unit_slab_nocx16 (cmake/slab_fallback.cmake) must test the slab lock's path. */
-#if defined(KMM_SLAB_EXPECT_FALLBACK) && SLAB_CMPXCHG_DOUBLE
-#error "built for the slab's fallback without cmpxchg16b, but mm/slab.h chose cmpxchg16b"
-#endif
-
-static struct kmm_machine *slab_fake(const char *cmdline)
-{
-	struct kmm_machine *m = fake_x86_64_768m(false, false);
-
-	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
-	m->layout.page_offset = 0xffff888000000000ull;
-	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
-	return m;
-}
+#include "tests/slab_fake.h"
 
 /* End of test: checker passes, every slab page back once the caches are drained. */
 static void slab_done(struct kmm_machine *m, unsigned long baseline)
 {
-	if (slub_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
-	kmm_slab_drain(m);
-	expect_eq(slab_nr_free(m), baseline);
+	slab_fake_check_drained(m, baseline);
 	/* left: the slabs of kmem_cache and kmem_cache_node (every cache's structure) */
 	expect_eq(global_node_page_state(m, NR_SLAB_UNRECLAIMABLE_B), slab_boot_cache_bytes(m));
 	expect_eq(global_node_page_state(m, NR_SLAB_RECLAIMABLE_B), 0);
-	subsys_shutdown_all(m);
-	fake_done(m);
+	slab_fake_stop(m);
 }
 
 TEST(kmalloc_cache_geometry_matches_linux_on_two_cpus)
@@ -510,7 +488,7 @@ TEST(typesafe_by_rcu_frees_pages_after_the_grace_period)
  */
 TEST(misaligned_free_pointer_is_never_handed_out)
 {
-	struct kmm_machine *m = slab_fake(NULL);
+	struct kmm_machine *m = slab_fake("");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("misaligned", 96, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL);

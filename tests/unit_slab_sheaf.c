@@ -3,7 +3,7 @@
  * tests/unit_slab_sheaf.c - white-box tests of the CPUs' sheaves
  * (slab_sheaves=on, mm/slab.h) and of the lock-free paths the malloc shim
  * calls alone (kmem_cache_alloc_fast(), kfree_fast()), on the hand-built
- * two-CPU machine of tests/unit_slab.c; also built for the slab's fallback
+ * two-CPU machine of tests/slab_fake.h; also built for the slab's fallback
  * without cmpxchg16b (unit_slab_sheaf_nocx16).
  */
 #include <errno.h>
@@ -11,36 +11,7 @@
 
 #include <kmm/trace.h>
 
-#include "mm/include/slab.h"
-#include "mm/slab.h"
-#include "tests/buddy_fake.h"
-#include "tests/slab_bytes.h"
-
-/* unit_slab_sheaf_nocx16 (cmake/slab_fallback.cmake) must test the slab lock's path. */
-#if defined(KMM_SLAB_EXPECT_FALLBACK) && SLAB_CMPXCHG_DOUBLE
-#error "built for the slab's fallback without cmpxchg16b, but mm/slab.h chose cmpxchg16b"
-#endif
-
-static struct kmm_machine *sheaf_fake(const char *cmdline)
-{
-	struct kmm_machine *m = fake_x86_64_768m(false, false);
-
-	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
-	m->layout.page_offset = 0xffff888000000000ull;
-	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
-	return m;
-}
-
-/* End of test: checker passes, every slab page back once the caches are drained. */
-static void sheaf_done(struct kmm_machine *m, unsigned long baseline)
-{
-	if (slub_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
-	kmm_slab_drain(m);
-	expect_eq(slab_nr_free(m), baseline);
-	subsys_shutdown_all(m);
-	fake_done(m);
-}
+#include "tests/slab_fake.h"
 
 /* This thread's kmem_cache_cpu of @s (its slot, as the fast paths find it). */
 static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
@@ -50,7 +21,7 @@ static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
 
 TEST(sheaves_are_off_by_default_and_for_debug_caches)
 {
-	struct kmm_machine *m = sheaf_fake("");
+	struct kmm_machine *m = slab_fake("");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("plain", 64, 0, 0, NULL);
 
@@ -59,9 +30,9 @@ TEST(sheaves_are_off_by_default_and_for_debug_caches)
 	kmem_cache_free(s, a);
 	expect_eq(my_cpu(s)->sheaf_nr, 0);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 
-	m = sheaf_fake("slab_sheaves=on slab_debug=F,dbg");
+	m = slab_fake("slab_sheaves=on slab_debug=F,dbg");
 	base = slab_nr_free(m);
 	s = kmem_cache_create("dbg", 64, 0, 0, NULL);
 	struct kmem_cache *t = kmem_cache_create("nodbg", 64, 0, 0, NULL);
@@ -69,7 +40,7 @@ TEST(sheaves_are_off_by_default_and_for_debug_caches)
 	expect_eq(t->sheaf_capacity, SLAB_SHEAF_MAX);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(t);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 /*
@@ -79,7 +50,7 @@ TEST(sheaves_are_off_by_default_and_for_debug_caches)
  */
 TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on slab_debug=F,dbg");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on slab_debug=F,dbg");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("blocked", 64, 0, 0, NULL);
 	struct kmem_cache *d = kmem_cache_create("dbg", 64, 0, 0, NULL);
@@ -106,7 +77,7 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(d);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 /*
@@ -116,7 +87,7 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
  */
 TEST(a_sheaf_holds_four_pages_worth_of_objects)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	static const unsigned int size[] = { 8, 64, 256, 512, 1024, 2048, 4096, 8192 };
 	static const unsigned int cap[] = { 32, 32, 32, 32, 16, 8, 4, 4 };
@@ -144,12 +115,12 @@ TEST(a_sheaf_holds_four_pages_worth_of_objects)
 	expect_true(my_cpu(s)->sheaf[2] == obj[4]);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 TEST(a_free_goes_to_the_sheaf_and_the_next_alloc_takes_it_back)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("sheafy", 64, 0, 0, NULL);
 	void *obj[100];
@@ -186,12 +157,12 @@ TEST(a_free_goes_to_the_sheaf_and_the_next_alloc_takes_it_back)
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
 	expect_true(kmm_find_cache(m, "sheafy") == NULL);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 TEST(a_second_free_of_an_object_in_the_sheaf_is_a_double_free)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("victim", 64, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -211,12 +182,12 @@ TEST(a_second_free_of_an_object_in_the_sheaf_is_a_double_free)
 	kmem_cache_free(s, y);
 	kmem_cache_free(s, z);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 TEST(the_checker_accounts_for_every_object_in_a_sheaf)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("watched", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -246,13 +217,13 @@ TEST(the_checker_accounts_for_every_object_in_a_sheaf)
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(s, b);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 /* The checker looks at every CPU's sheaf of every cache, sheaves on or not. */
 TEST(the_checker_finds_an_object_in_the_sheaf_of_a_cache_without_sheaves)
 {
-	struct kmm_machine *m = sheaf_fake("");
+	struct kmm_machine *m = slab_fake("");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("unsheafed", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL);
@@ -268,12 +239,12 @@ TEST(the_checker_finds_an_object_in_the_sheaf_of_a_cache_without_sheaves)
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(s, a);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 TEST(the_checker_finds_an_object_in_two_sheaves_or_in_a_sheaf_and_on_a_freelist)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("twice", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -299,12 +270,17 @@ TEST(the_checker_finds_an_object_in_two_sheaves_or_in_a_sheaf_and_on_a_freelist)
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(s, b);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
+/*
+ * The lock-free paths run only on a slot this thread owns lock-free (where
+ * the host allows it: membarrier, no KMM_CPU_LOCKED, no ThreadSanitizer);
+ * elsewhere they must refuse everything.
+ */
 TEST(the_lock_free_paths_finish_or_change_nothing)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("quick", 128, 0, 0, NULL);
 	struct kmem_cache_cpu *c = my_cpu(s);
@@ -313,13 +289,14 @@ TEST(the_lock_free_paths_finish_or_change_nothing)
 	expect_true(kmem_cache_alloc_fast(s) == NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
 	if (!m->cpu_lockless) {
-		/* No owned slots (no membarrier, or ThreadSanitizer): the paths always refuse. */
+		/* No owned slot (no membarrier, KMM_CPU_LOCKED, or ThreadSanitizer): they refuse. */
+		printf("  no owned CPU slot here: only the refusals are checked\n");
 		expect_true(!kfree_fast(m, a));
 		expect_true(kmem_cache_alloc_fast(s) == NULL);
 		kfree(a);
 		kfree(b);
 		kmem_cache_destroy(s);
-		sheaf_done(m, base);
+		slab_fake_done(m, base);
 		return;
 	}
 	expect_true(kfree_fast(m, a));
@@ -346,7 +323,7 @@ TEST(the_lock_free_paths_finish_or_change_nothing)
 	kfree(a);
 	kfree(d);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 /*
@@ -357,7 +334,7 @@ TEST(the_lock_free_paths_finish_or_change_nothing)
  */
 TEST(kfree_fast_refuses_an_object_of_a_slab_being_given_back)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("going", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL);
@@ -371,7 +348,7 @@ TEST(kfree_fast_refuses_an_object_of_a_slab_being_given_back)
 	kmem_cache_free(s, a);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 /*
@@ -435,7 +412,7 @@ TEST(every_object_of_a_fallback_order_slab_has_the_alignment_obj_align_states)
 /* Seeded walk: allocations and frees of three sizes, the checker after every few steps. */
 TEST(random_walk_with_sheaves_keeps_the_checker_holding)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	uint64_t seed = kmm_test_seed();
 	struct kmem_cache *cs[3] = {
@@ -475,12 +452,12 @@ TEST(random_walk_with_sheaves_keeps_the_checker_holding)
 		kmem_cache_destroy(cs[i]);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }
 
 TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 {
-	struct kmm_machine *m = sheaf_fake("slab_sheaves=on");
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("uaf", 64, 0, 0, NULL);
 	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
@@ -501,5 +478,5 @@ TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 	expect_str_contains(t_dmesg(m), "BUG uaf (Tainted: B): Freepointer corrupt");
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
-	sheaf_done(m, base);
+	slab_fake_done(m, base);
 }

@@ -12,18 +12,14 @@
  * other cache's object into the old cache's sheaf, where the old cache
  * would hand it out again with its own size. The window is opened on one
  * thread by the slab's test hook (SLAB_FAST_TEST_HOOK, mm/slab.h), on the
- * hand-built two-CPU machine of tests/unit_slab.c.
+ * hand-built two-CPU machine of tests/slab_fake.h.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include <kmm/trace.h>
 
-#include "mm/include/cpu_slot.h"
-#include "mm/include/slab.h"
-#include "mm/slab.h"
-#include "tests/buddy_fake.h"
-#include "tests/slab_bytes.h"
+#include "tests/slab_fake.h"
 
 #define MAX_TRIES 4096
 
@@ -55,32 +51,14 @@ static void reuse_slab(void *arg, struct kmem_cache *s, const void *p)
 	}
 }
 
-/*
- * The hand-built machine's slots are never lock-free (it sets no
- * cpu_lockless), and kfree_fast() needs this thread's slot owned: turn
- * owned mode on as kmm_cpus_init() would, where the host allows it.
- */
-static void own_this_slot(struct kmm_machine *m)
-{
-	m->cpu_lockless = kmm_cpu_lockless_allowed();
-	int cpu = kmm_this_cpu(m);
-	if (m->cpu_lockless && kmm_cpu_users(m, cpu) == 1)
-		atomic_store(&m->cpus[cpu].guard.lockless, 1);
-}
-
 TEST(a_stale_free_whose_slab_went_to_another_cache_is_not_put_in_the_old_sheaf)
 {
-	struct kmm_machine *m = fake_x86_64_768m(false, false);
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
 
-	snprintf(m->cmdline, sizeof(m->cmdline), "%s", "slab_sheaves=on");
-	m->layout.page_offset = 0xffff888000000000ull;
-	own_this_slot(m);
-	assert_eq(subsys_init(m, SUBSYS_SLAB), 0);
 	if (!m->cpu_lockless) {
 		/* kfree_fast() needs a slot owned lock-free (not under ThreadSanitizer or KMM_CPU_LOCKED) */
 		printf("  skipped: CPU slots are not lock-free here\n");
-		subsys_shutdown_all(m);
-		fake_done(m);
+		slab_fake_stop(m);
 		return;
 	}
 	unsigned long base = slab_nr_free(m);
@@ -122,10 +100,5 @@ TEST(a_stale_free_whose_slab_went_to_another_cache_is_not_put_in_the_old_sheaf)
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
 	kmem_cache_destroy(s);
 	kmem_cache_destroy(r.other);
-	if (slub_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
-	kmm_slab_drain(m);
-	expect_eq(slab_nr_free(m), base);
-	subsys_shutdown_all(m);
-	fake_done(m);
+	slab_fake_done(m, base);
 }
