@@ -80,6 +80,25 @@ int kmm_test_machines_alive(void);
 
 /* Boot, failing the test if the boot fails; records the free-page baseline. */
 struct kmm_machine *t_boot(const char *cmdline);
+
+/*
+ * A bad command line: kmm_boot(@cmdline) must return NULL with an error that
+ * contains @message. Otherwise the test fails, naming the line (a machine
+ * that booted is shut down).
+ */
+static inline void t_boot_refused(const char *cmdline, const char *message)
+{
+	struct kmm_machine *m = kmm_boot(cmdline);
+
+	if (m) {
+		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\") booted", cmdline);
+		kmm_shutdown(m);
+		return;
+	}
+	if (!strstr(kmm_last_error(), message))
+		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\"): error \"%s\" lacks \"%s\"",
+			      cmdline, kmm_last_error(), message);
+}
 /*
  * End of test: kmm_check passes and, after kmm_drain(), free pages are back to
  * the baseline taken (also drained) at boot; then the machine is shut down.

@@ -11,15 +11,6 @@
 #include "mm/include/boot_options.h"
 #include "mm/internal.h"
 
-static int machines_alive(void)
-{
-	int n = 0;
-
-	for (int i = 1; i <= KMM_MAX_MACHINES; i++)
-		n += kmm_machines[i] != NULL;
-	return n;
-}
-
 TEST(defaults)
 {
 	struct kmm_boot_opts o;
@@ -110,18 +101,10 @@ TEST(every_option)
 /* Each bad command line: NULL, an error naming the option, nothing left alive. */
 static void expect_refused(const char *cmdline, const char *message)
 {
-	int before = machines_alive();
-	struct kmm_machine *m = kmm_boot(cmdline);
+	int before = kmm_test_machines_alive();
 
-	if (m) {
-		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\") booted", cmdline);
-		kmm_shutdown(m);
-		return;
-	}
-	if (!strstr(kmm_last_error(), message))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\"): error \"%s\" lacks \"%s\"",
-			      cmdline, kmm_last_error(), message);
-	expect_eq(machines_alive(), before);
+	t_boot_refused(cmdline, message);
+	expect_eq(kmm_test_machines_alive(), before);
 }
 
 TEST(bad_options_name_the_option)

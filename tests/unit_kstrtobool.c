@@ -63,20 +63,6 @@ static struct kmm_machine *boot(const char *cmdline)
 	return m;
 }
 
-static void expect_refused(const char *cmdline, const char *message)
-{
-	struct kmm_machine *m = kmm_boot(cmdline);
-
-	if (m) {
-		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\") booted", cmdline);
-		kmm_shutdown(m);
-		return;
-	}
-	if (!strstr(kmm_last_error(), message))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_boot(\"%s\"): error \"%s\" lacks \"%s\"",
-			      cmdline, kmm_last_error(), message);
-}
-
 /* A word of each kind, true and false, the way a user may write it. */
 static const char *const on_words[] = { "1", "y", "yes", "true", "on" };
 static const char *const off_words[] = { "0", "n", "no", "false", "off" };
@@ -105,9 +91,9 @@ TEST(builtin_on_off_options_take_every_spelling)
 		expect_true(m->init_on_alloc);
 		kmm_shutdown(m);
 	}
-	expect_refused("mem=64M init_on_alloc=2", "init_on_alloc=2: expected 0 or 1");
-	expect_refused("mem=64M init_on_alloc=maybe", "init_on_alloc=maybe: expected 0 or 1");
-	expect_refused("mem=64M deferred_struct_pages=auto",
+	t_boot_refused("mem=64M init_on_alloc=2", "init_on_alloc=2: expected 0 or 1");
+	t_boot_refused("mem=64M init_on_alloc=maybe", "init_on_alloc=maybe: expected 0 or 1");
+	t_boot_refused("mem=64M deferred_struct_pages=auto",
 		       "deferred_struct_pages=auto: expected deferred_struct_pages=on or off");
 }
 
@@ -142,10 +128,10 @@ TEST(registered_on_off_options_take_every_spelling)
 			kmm_test_fail(__FILE__, __LINE__, "%s left the checks off", line);
 		kmm_shutdown(m);
 	}
-	expect_refused("mem=64M debug_checks=sometimes", "debug_checks=sometimes: wants off, on or fatal");
-	expect_refused("mem=64M slab_freelist_hardened=maybe",
+	t_boot_refused("mem=64M debug_checks=sometimes", "debug_checks=sometimes: wants off, on or fatal");
+	t_boot_refused("mem=64M slab_freelist_hardened=maybe",
 		       "slab_freelist_hardened=maybe: expected on or off");
-	expect_refused("mem=64M slab_freelist_random=2", "slab_freelist_random=2: expected on or off");
+	t_boot_refused("mem=64M slab_freelist_random=2", "slab_freelist_random=2: expected on or off");
 }
 
 /*
@@ -193,6 +179,6 @@ TEST(memmap_on_memory_takes_every_spelling)
 		kmm_use(NULL);
 		kmm_shutdown(m);
 	}
-	expect_refused("mem=256M maxmem=512M memory_hotplug.memmap_on_memory=auto",
+	t_boot_refused("mem=256M maxmem=512M memory_hotplug.memmap_on_memory=auto",
 		       "memory_hotplug.memmap_on_memory=auto: expected memory_hotplug.memmap_on_memory=1 or 0");
 }
