@@ -145,6 +145,44 @@ void kmm_cpu_unlock_all(struct kmm_machine *m)
 		guard_unlock(m, c);
 }
 
+/* ---- fork() ---- */
+
+/*
+ * The prepare handler of a fork: every lock a registering or exiting thread
+ * may hold, in lock order, so that none is held in the child by a thread
+ * that is not there.
+ */
+void kmm_cpu_fork_prepare(struct kmm_machine *m)
+{
+	kmm_registry_lock();
+	spin_lock(&m->cpu_lock);
+	kmm_cpu_lock_all(m);
+}
+
+void kmm_cpu_fork_parent(struct kmm_machine *m)
+{
+	kmm_cpu_unlock_all(m);
+	spin_unlock(&m->cpu_lock);
+	kmm_registry_unlock();
+}
+
+/*
+ * In the child only the forking thread exists: the slots other threads held
+ * are free there, and the forker's own is no longer shared. guard_unlock()
+ * sets each slot's owned mode again from its new count.
+ */
+void kmm_cpu_fork_child(struct kmm_machine *m)
+{
+	int mine = cpu_table[m->slot].serial == m->serial ? cpu_table[m->slot].cpu : -1;
+
+	for (int c = 0; c < m->nr_cpus; c++) {
+		struct kmm_cpu_guard *g = guard_of(m, c);
+		g->nr_users = c == mine;
+		g->revoked = true;
+	}
+	kmm_cpu_fork_parent(m);
+}
+
 /* ---- Handing slots out and back ---- */
 
 /* Give back every slot this thread holds on a live machine. */

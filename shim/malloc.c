@@ -1476,7 +1476,7 @@ static void fork_prepare(void)
 {
 	spin_lock(&grow_lock);
 	if (shim_m)
-		kmm_cpu_lock_all(shim_m);	/* waits for every slot's section in progress */
+		kmm_cpu_fork_prepare(shim_m);	/* waits for every slot's section in progress */
 	spin_lock(&trim_lock);
 	spin_lock(&huge_lock);
 }
@@ -1486,11 +1486,15 @@ static void fork_parent(void)
 	spin_unlock(&huge_lock);
 	spin_unlock(&trim_lock);
 	if (shim_m)
-		kmm_cpu_unlock_all(shim_m);
+		kmm_cpu_fork_parent(shim_m);
 	spin_unlock(&grow_lock);
 }
 
 static void fork_child(void)
 {
-	fork_parent();
+	spin_unlock(&huge_lock);
+	spin_unlock(&trim_lock);
+	if (shim_m)
+		kmm_cpu_fork_child(shim_m);
+	spin_unlock(&grow_lock);
 }

@@ -230,3 +230,126 @@ TEST(a_malloc_in_the_last_destructor_round_gives_its_slot_back)
 	expect_eq(kmm_malloc_check(), 0);
 	pthread_key_delete(round_key);
 }
+
+/*
+ * fork() while other threads register with a slot and give it back (a pool
+ * of short-lived threads beside a thread that forks). The fork must not copy
+ * m->cpu_lock or the machine registry's lock held by a thread that does not
+ * exist in the child: the child's first new thread would spin on it for
+ * ever (review11 R1). Each child starts a thread that mallocs; a child that
+ * has not exited within FORK_CHILD_GUARD_S hung.
+ */
+#define FORK_CHILD_GUARD_S 60
+
+static atomic_int churn_stop;
+
+static void *short_life(void *arg)
+{
+	(void)arg;
+	free(malloc(64));	/* registers with a slot; the exit hook gives it back */
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&churn_stop)) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, short_life, NULL) == 0)
+			pthread_join(t, NULL);
+	}
+	return NULL;
+}
+
+TEST(a_fork_while_threads_come_and_go_leaves_no_slot_lock_held)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_fork_while_threads_come_and_go_leaves_no_slot_lock_held", "2"),
+			  0);
+		return;
+	}
+	pthread_t c[2];
+	int forks = kmm_test_quick() ? 40 : 100, hung = 0, failed = 0;
+
+	free(malloc(100));
+	for (int i = 0; i < 2; i++)
+		assert_eq(pthread_create(&c[i], NULL, churner, NULL), 0);
+	for (int i = 0; i < forks && !hung; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pthread_t t;
+			alarm(FORK_CHILD_GUARD_S);
+			if (pthread_create(&t, NULL, short_life, NULL) || pthread_join(t, NULL))
+				_exit(2);
+			free(malloc(100));
+			_exit(kmm_malloc_check() != 0);
+		}
+		int st = 0;
+		assert_eq(waitpid(pid, &st, 0), pid);
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+			hung++;
+		else if (!WIFEXITED(st) || WEXITSTATUS(st))
+			failed++;
+	}
+	atomic_store(&churn_stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_eq(pthread_join(c[i], NULL), 0);
+	expect_eq(hung, 0);
+	expect_eq(failed, 0);
+}
+
+/*
+ * In a forked child only the forking thread exists: the slots the parent's
+ * other threads held are free there, and the forker's slot is its own (not
+ * shared, so it may run lock-free), as the next threads' slots are.
+ */
+static atomic_int idle_stop;
+
+static void *idle_thread(void *arg)
+{
+	atomic_int *registered = arg;
+	free(malloc(100));
+	atomic_fetch_add(registered, 1);
+	wait_for(&idle_stop, 1);
+	return NULL;
+}
+
+TEST(a_forked_child_holds_only_the_forking_threads_slot)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_forked_child_holds_only_the_forking_threads_slot", "2"), 0);
+		return;
+	}
+	struct kmm_machine *m = kmm_malloc_machine();
+	atomic_int registered = 0;
+	pthread_t t[2];
+
+	assert_true(m != NULL);
+	free(malloc(100));	/* this thread: slot 0 */
+	for (int i = 0; i < 2; i++)
+		assert_eq(pthread_create(&t[i], NULL, idle_thread, &registered), 0);
+	wait_for(&registered, 2);
+	/* slot 1 to the first, slot 0 or 1 shared by the second */
+	expect_eq(kmm_cpu_threads(m), 3);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(FORK_CHILD_GUARD_S);
+		int bad = 0;
+		bad |= kmm_cpu_threads(m) != 1;
+		bad |= (kmm_cpu_users(m, 0) != 1) << 1;
+		pthread_t u;
+		if (pthread_create(&u, NULL, short_life, NULL) || pthread_join(u, NULL))
+			bad |= 4;
+		bad |= (kmm_cpu_threads(m) != 1) << 3;
+		bad |= (kmm_malloc_check() != 0) << 4;
+		_exit(bad);
+	}
+	int st = 0;
+	assert_eq(waitpid(pid, &st, 0), pid);
+	expect_true(WIFEXITED(st));
+	expect_eq(WEXITSTATUS(st), 0);
+	atomic_store(&idle_stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_eq(pthread_join(t[i], NULL), 0);
+	expect_eq(kmm_cpu_threads(m), 1);
+}

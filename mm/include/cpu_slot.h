@@ -216,6 +216,16 @@ void kmm_cpu_unlock(struct kmm_machine *m, int cpu);
 /** kmm_cpu_lock_all() / kmm_cpu_unlock_all() - every slot at once (one barrier). */
 void kmm_cpu_lock_all(struct kmm_machine *m);
 void kmm_cpu_unlock_all(struct kmm_machine *m);
+/**
+ * kmm_cpu_fork_prepare() / kmm_cpu_fork_parent() / kmm_cpu_fork_child() -
+ * pthread_atfork handlers' part for @m: prepare holds the machine registry,
+ * m->cpu_lock and every slot (lock order), so no thread registering or
+ * giving its slot back holds one across the fork; the child's handler also
+ * frees every slot but the forking thread's (the other threads are gone).
+ */
+void kmm_cpu_fork_prepare(struct kmm_machine *m);
+void kmm_cpu_fork_parent(struct kmm_machine *m);
+void kmm_cpu_fork_child(struct kmm_machine *m);
 
 /**
  * kmm_cpu_lockless_allowed() - whether slots may run lock-free here: the host has
