@@ -34,6 +34,25 @@ static void keep(void *p)
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
+/* With nothing cached (a trim first), a new 16 MiB block whose first @written bytes are @byte. */
+static unsigned char *written_huge_block(int byte, size_t written)
+{
+	malloc_trim(0);		/* nothing cached */
+	unsigned char *a = malloc(16 * MIB);
+
+	assert_true(a != NULL);
+	memset(a, byte, written);
+	keep(a);
+	return a;
+}
+
+/* End of a test: the cache given back, and the shim's machine passes its checker. */
+static void trim_and_check(void)
+{
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
 /*
  * A 16 MiB block of which the program wrote 4 MiB, freed: cached (the
  * next 16 MiB block gets the same address) but without its pages, so the
@@ -43,12 +62,7 @@ static void keep(void *p)
  */
 TEST(sparse_huge_block_cached_without_its_pages)
 {
-	malloc_trim(0);		/* nothing cached */
-	unsigned char *a = malloc(16 * MIB);
-
-	assert_true(a != NULL);
-	memset(a, 0xab, 4 * MIB);
-	keep(a);
+	unsigned char *a = written_huge_block(0xab, 4 * MIB);
 	long written = (long)sim_host_rss_kb();
 	free(a);
 	long after = (long)sim_host_rss_kb();
@@ -61,8 +75,7 @@ TEST(sparse_huge_block_cached_without_its_pages)
 	expect_eq(b[0], 0);
 	expect_eq(b[4 * MIB - 1], 0);
 	free(b);
-	malloc_trim(0);
-	expect_eq(kmm_malloc_check(), 0);
+	trim_and_check();
 }
 
 /*
@@ -72,12 +85,7 @@ TEST(sparse_huge_block_cached_without_its_pages)
  */
 TEST(dense_huge_block_cached_with_its_pages)
 {
-	malloc_trim(0);
-	unsigned char *a = malloc(16 * MIB);
-
-	assert_true(a != NULL);
-	memset(a, 0xcd, 16 * MIB);
-	keep(a);
+	unsigned char *a = written_huge_block(0xcd, 16 * MIB);
 	long written = (long)sim_host_rss_kb();
 	free(a);
 	expect_true((long)sim_host_rss_kb() >= written - 1024);
@@ -87,8 +95,7 @@ TEST(dense_huge_block_cached_with_its_pages)
 	expect_eq(b[0], 0xcd);
 	expect_eq(b[16 * MIB - 1], 0xcd);
 	free(b);
-	malloc_trim(0);
-	expect_eq(kmm_malloc_check(), 0);
+	trim_and_check();
 }
 
 /*
@@ -186,12 +193,7 @@ static struct host_calls host_calls_now(void)
  */
 TEST(huge_block_reused_without_reshaping_its_mapping)
 {
-	malloc_trim(0);		/* nothing cached */
-	unsigned char *a = malloc(16 * MIB);
-
-	assert_true(a != NULL);
-	memset(a, 0x33, 16 * MIB);
-	keep(a);
+	unsigned char *a = written_huge_block(0x33, 16 * MIB);
 	free(a);
 	struct host_calls c0 = host_calls_now();
 	unsigned char *b = malloc(16 * MIB);
@@ -220,8 +222,7 @@ TEST(huge_block_reused_without_reshaping_its_mapping)
 	expect_eq(c2.madvise - c1.madvise, 1);	/* its 4 MiB spare tail's pages given back */
 	expect_eq(c2.munmap - c1.munmap, 0);
 	expect_eq(c2.mremap - c1.mremap, 0);
-	malloc_trim(0);
-	expect_eq(kmm_malloc_check(), 0);
+	trim_and_check();
 }
 
 /*
@@ -234,12 +235,7 @@ TEST(huge_block_reused_without_reshaping_its_mapping)
  */
 TEST(huge_block_above_the_cache_bound_goes_back_untouched)
 {
-	malloc_trim(0);		/* nothing cached */
-	unsigned char *a = malloc(16 * MIB);
-
-	assert_true(a != NULL);
-	memset(a, 0x11, MIB);
-	keep(a);
+	unsigned char *a = written_huge_block(0x11, MIB);
 	long m = atomic_load(&nr_mincore), p = atomic_load(&nr_mprotect);
 	free(a);
 	printf("  16 MiB block freed: %ld mincore, %ld mprotect\n", atomic_load(&nr_mincore) - m,
@@ -257,8 +253,7 @@ TEST(huge_block_above_the_cache_bound_goes_back_untouched)
 	       atomic_load(&nr_mprotect) - p);
 	expect_eq(atomic_load(&nr_mincore) - m, 0);
 	expect_eq(atomic_load(&nr_mprotect) - p, 0);
-	malloc_trim(0);
-	expect_eq(kmm_malloc_check(), 0);
+	trim_and_check();
 }
 
 /*
