@@ -844,17 +844,29 @@ int kmm_as_of(struct task_struct *t, struct kmm_as *as)
 int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write)
 {
 	struct mm_struct *mm = t->mm;
+	struct kmm_tlb *tlb = kmm_tlb_this;
 	unsigned char *host;
 
-	/* Within one page and a hit of this thread's TLB: a copy, nothing else. */
-	if (likely(mm && len <= PAGE_SIZE - (addr & (PAGE_SIZE - 1))) &&
-	    (host = sim_tlb_hit(kmm_tlb_this, &mm->ctx, addr,
-				write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ)) != NULL) {
-		if (write)
-			memcpy(host, buf, len);
-		else
-			memcpy(buf, host, len);
-		return 0;
+	/*
+	 * Within one page and a hit of this thread's TLB: a copy, nothing else.
+	 * The lookup and the copy are one instruction in flight, bracketed as
+	 * access_loop's are: reclaim unmaps a page, flushes every TLB and then
+	 * waits out the brackets before it writes the page out and frees it. A
+	 * copy outside the bracket could still be reading (or writing) the
+	 * frame when it is freed and handed to someone else.
+	 */
+	if (likely(mm && len <= PAGE_SIZE - (addr & (PAGE_SIZE - 1)))) {
+		sim_tlb_access_begin(tlb);
+		host = sim_tlb_hit(tlb, &mm->ctx, addr, write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ);
+		if (host) {
+			if (write)
+				memcpy(host, buf, len);
+			else
+				memcpy(buf, host, len);
+			sim_tlb_access_end(tlb);
+			return 0;
+		}
+		sim_tlb_access_end(tlb);
 	}
 	return access_loop(t, addr, buf, 0, len, write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ);
 }
