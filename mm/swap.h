@@ -171,13 +171,19 @@ struct pressure {
 	 * with that error), and on one that finds a swap-cache page locked and
 	 * is about to wait for it (SWAPIN_HOOK_WAIT: the page is locked by
 	 * another thread, which may change it meanwhile, so the hook must not
-	 * read its fields; the entry argument is the one the waiter looked up).
-	 * mm/swap_state.c.
+	 * read its fields; the entry argument is the one the waiter looked up;
+	 * page NULL: the slot is claimed by another thread with no page in the
+	 * cache, and the lookup waits for that to end), on the thread that has
+	 * just claimed a slot (SWAPIN_HOOK_CLAIM: SWAP_HAS_CACHE set, its fresh
+	 * page not yet in the cache), and on swapoff's thread after each pass
+	 * of try_to_unuse has walked the processes, before it frees what is
+	 * left in the swap cache (SWAPIN_HOOK_UNUSE: page NULL, the entry's
+	 * offset 0). mm/swap_state.c.
 	 */
 	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
 	void *swapin_hook_arg;
 };
-enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT };
+enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT, SWAPIN_HOOK_UNUSE, SWAPIN_HOOK_CLAIM };
 
 /* The layer's state: m->subsys[SUBSYS_PRESSURE], NULL while the layer is down. */
 static inline struct pressure *pressure_of(const struct kmm_machine *m)

@@ -297,25 +297,47 @@ static struct page *read_swap_cache_async(struct kmm_machine *m, swp_entry_t ent
 	page = kmm_alloc_pages(m, gfp, 0, -1);
 	if (!page)
 		return NULL;
-	/* The allocation may have reclaimed: look again before claiming the slot. */
-	spin_lock(&si->lock);
-	unsigned short v = si->swap_map[off];
-	struct page *cached = si->swap_cache[off];
+	/*
+	 * The allocation may have reclaimed: look again before claiming the
+	 * slot. A slot that has SWAP_HAS_CACHE with no page in the cache is
+	 * between two steps of another thread: its read_swap_cache_async()
+	 * claimed the slot and is about to add its page, or a deletion took
+	 * the page out and is about to clear the flag. Either ends at once, so
+	 * wait and look again (Linux: swapcache_prepare() says -EEXIST and
+	 * __read_swap_cache_async() retries); taking it for "no page" would
+	 * fail the fault with VM_FAULT_OOM and swapoff with -ENOMEM.
+	 */
+	struct pressure *p = pressure_of(m);
+	struct page *cached;
 	unsigned long shadow = 0;
+	unsigned short v;
+	for (;;) {
+		spin_lock(&si->lock);
+		v = si->swap_map[off];
+		cached = si->swap_cache[off];
+		if (cached || !SWAP_COUNT(v) || v == SWAP_MAP_BAD || !(v & SWAP_HAS_CACHE))
+			break;
+		spin_unlock(&si->lock);
+		if (p->swapin_hook)	/* tests: a lookup is about to wait for another's claim */
+			p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_WAIT, NULL, entry);
+		sim_yield();
+	}
 	if (cached) {
 		get_page(cached);
-	} else if (SWAP_COUNT(v) && v != SWAP_MAP_BAD && !(v & SWAP_HAS_CACHE)) {
+	} else if (SWAP_COUNT(v) && v != SWAP_MAP_BAD) {
 		si->swap_map[off] = (unsigned short)(v | SWAP_HAS_CACHE);	/* swapcache_prepare */
 		shadow = si->swap_shadow[off];	/* the page replaces its shadow */
 		si->swap_shadow[off] = 0;
 	} else {
-		v = 0;
+		v = 0;		/* no PTE holds the entry any more */
 	}
 	spin_unlock(&si->lock);
 	if (cached || !v) {
 		__free_pages(page, 0);
 		return cached;
 	}
+	if (p->swapin_hook)	/* tests: the slot is claimed, its page not yet in the cache */
+		p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_CLAIM, page, entry);
 	page_flag_set(page, PG_swapbacked);
 	page_flag_set(page, PG_locked);	/* __folio_set_locked(): until its read ends */
 	add_to_swap_cache(si, page, entry);
@@ -741,13 +763,25 @@ static int collect_mm(struct task_struct *t, void *arg)
 	return 0;
 }
 
+/*
+ * Passes in a row that may free no slot before swapoff gives up (-ENOMEM,
+ * the area back in service). Linux has no such bound: it retries until the
+ * area is empty or a signal comes, since reclaim can put a page that a
+ * fault mapped from the swap cache back on its old entry behind the walk
+ * (SWP_WRITEOK stops new slots only). A pass that frees a slot starts the
+ * count again, so a chase that moves on never gives up; a slot nothing can
+ * free (a bug) fails swapoff instead of hanging it.
+ */
+#define UNUSE_IDLE_PASSES 64
+
 int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 {
 	struct kmm_procs *procs = procs_of(m);
 	struct unuse_ctx c = { .type = (unsigned int)si->type };
+	unsigned long left = __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED);
 	int err = 0;
 
-	for (int pass = 0; pass < 4 && !err; pass++) {
+	for (int idle = 0; idle < UNUSE_IDLE_PASSES && !err; idle++) {
 		/* shmem_unuse(): the area's entries held by shmem files' indexes (mm/shmem.c) */
 		if (procs) {
 			int token = procs_enter(m);
@@ -776,6 +810,9 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			free(l.mms);
 			procs_exit(m, token);
 		}
+		if (pressure_of(m)->swapin_hook)	/* tests: a reclaim behind the walk */
+			pressure_of(m)->swapin_hook(pressure_of(m)->swapin_hook_arg, SWAPIN_HOOK_UNUSE,
+						    NULL, swp_entry(c.type, 0));
 		/* What is left in the cache: pages no PTE holds (readahead, shared ones now mapped). */
 		for (unsigned long off = 1; off < si->max && !err; off++) {
 			struct page *page = swap_cache_get(m, swp_entry(c.type, off));
@@ -788,8 +825,15 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			unlock_page(page);
 			put_user_page_ref(page);
 		}
-		if (!__atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED))
+		unsigned long now = __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED);
+		if (!now)
 			break;
+		if (now < left) {
+			left = now;	/* progress: another full allowance of idle passes */
+			idle = -1;
+		} else {
+			sim_yield();	/* let the fault or reclaim in the way move on */
+		}
 	}
 	if (!err && __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED))
 		err = -ENOMEM;
