@@ -10,6 +10,7 @@ add_library(kmm_malloc SHARED
   ${CMAKE_SOURCE_DIR}/shim/huge_table.c
   ${CMAKE_SOURCE_DIR}/shim/harden.c
   ${CMAKE_SOURCE_DIR}/shim/trace.c
+  ${CMAKE_SOURCE_DIR}/shim/trim.c
   ${CMAKE_SOURCE_DIR}/shim/new.cc
   $<TARGET_OBJECTS:kmm_objs>)
 set_target_properties(kmm_malloc PROPERTIES

@@ -50,9 +50,10 @@
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
  * plain store for a thread alone on its slot, the slot's lock when threads
  * share it); huge_lock guards the huge-mapping table and the cache of freed
- * huge mappings (shim/huge.c, shim/huge_cache.c); trim_lock serialises trims; grow_lock
- * serialises growth by memory hotplug, which runs outside any slot's section
- * and takes kmm's locks (hp->lock, zone->lock ...). Order: grow_lock -> slot
+ * huge mappings (shim/huge.c, shim/huge_cache.c); trim_lock serialises
+ * trims (shim/trim.c); grow_lock serialises growth by memory hotplug, which
+ * runs outside any slot's section and takes kmm's locks (hp->lock,
+ * zone->lock ...). Order: grow_lock -> slot
  * section -> trim_lock -> kmm's own locks; huge_lock is held with no other,
  * except by fork_prepare, which takes it last. fork() takes grow_lock, every
  * slot (kmm_cpu_lock_all(), which waits for sections in progress),
@@ -89,6 +90,7 @@
 #include "shim/huge_table.h"
 #include "shim/shim.h"
 #include "shim/trace.h"
+#include "shim/trim.h"
 
 /* ---- glibc's allocator, for foreign pointers and nested calls ---- */
 
@@ -132,8 +134,6 @@ static bool fast_small;
 /* ... with the shim's classes, all aligned: malloc and free try the slab's lock-free paths. */
 static bool lockfree_on;
 static size_t live_map_bytes;
-/* kmm_slab_shadow_bias() in every mode (0 without a slab layer), for trims; immutable once SHIM_UP */
-static uintptr_t trim_shadow_bias;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
 /*
@@ -181,24 +181,12 @@ static inline bool slot_free_counted(struct shim_slot *s)
 static atomic_long stat_cur, stat_peak;
 static atomic_ulong stat_mallocs, stat_frees, stat_huge;
 
-/* Returning RAM to the host; growing the machine. */
-static spinlock_t trim_lock = SPINLOCK_INIT;
+/* Growing the machine (returning RAM to the host: shim/trim.c). */
 static spinlock_t grow_lock = SPINLOCK_INIT;
 /* Growths done (written under grow_lock, read without: see shim_grow()). */
 static unsigned long grow_gen;
 /* Tests: asked by a thread that ran short, before it grows (kmm_malloc_set_grow_hook()). */
 static bool (*grow_hook)(size_t bytes);
-/* The trim limit's cap (KMM_MALLOC_TRIM, trim_limit()); 0: never trim but on malloc_trim(). */
-static unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
-/* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
-#define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
-/* The trim limit, as a fraction of the RAM in use: 1/TRIM_USE_DIV (trim_limit()). */
-#define TRIM_USE_DIV 4
-/* What a trim spares at the heads of the free lists, in trim limits (trim_check()). */
-#define TRIM_KEEP_LIMITS 4
-static unsigned int trim_order = 6;		/* blocks of >= 256 KiB are discarded */
-static atomic_ulong free_low_mark;		/* lowest nr_free_pages since the last trim */
-static atomic_ulong stat_trims, stat_trimmed_pages;
 
 static bool use_classes;
 
@@ -546,115 +534,6 @@ static inline __attribute__((always_inline)) void kmm_leave(struct shim_slot *s)
 	in_kmm--;
 }
 
-/* ---- Returning memory to the host ---- */
-
-/*
- * The shim is a free page reporting device (mm/page_reporting.c): each
- * reported free block's RAM is discarded, so the host takes the pages back
- * and they read as zero when next touched. The blocks stay on their free
- * lists; only their bytes go. So does the whole pages of the block's slab
- * shadow (one byte per 8 bytes, 1/8 of RAM once slabs have used it): a free
- * block holds no object, new_slab() clears its slab's shadow before use, and
- * zero is what it writes. (A second free of a block whose slab was freed and
- * trimmed since then is named an invalid pointer, not a double free.)
- */
-static int discard_reported(struct page_reporting_dev_info *prdev, struct page *page,
-			    unsigned int order)
-{
-	void *p = page_address(page);
-
-	(void)prdev;
-	if (!p)
-		return 0;
-	sim_discard(p, PAGE_SIZE << order);
-	if (trim_shadow_bias) {
-		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> 3), PAGE_SIZE);
-		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >> 3),
-					 PAGE_SIZE);
-
-		if (s < e)
-			sim_discard((void *)s, e - s);
-	}
-	return 0;
-}
-
-/*
- * Discard the free buddy blocks of order >= @order, sparing the first @keep
- * pages of the lists (the blocks freed last, most likely to be reused soon).
- * Context: trim_lock held; page_reporting_process() takes each zone->lock.
- */
-static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order,
-					 unsigned long keep)
-{
-	struct page_reporting_dev_info dev = { .report = discard_reported, .order = order };
-
-	return page_reporting_process(m, &dev, keep);
-}
-
-/* Context: inside the caller's slot section (in kmm). */
-static unsigned long shim_trim_locked(unsigned int order, unsigned long keep, bool drain)
-{
-	unsigned long pages;
-
-	spin_lock(&trim_lock);
-	if (drain) {
-		kmm_slab_drain(shim_m);	/* CPU slabs flushed, empty slabs freed */
-		drain_all_pages(shim_m, NULL);
-	}
-	pages = discard_free_blocks(shim_m, order, keep);
-	atomic_store(&free_low_mark, kmm_nr_free_pages(shim_m));
-	atomic_fetch_add(&stat_trims, 1);
-	atomic_fetch_add(&stat_trimmed_pages, pages);
-	spin_unlock(&trim_lock);
-	return pages;
-}
-
-/*
- * The trim limit: a quarter of the RAM in use (the machine's allocated
- * pages: slabs, page blocks and kmm's own), at least 4 MiB, at most
- * KMM_MALLOC_TRIM (64M). A program's freed memory so follows its size, as
- * glibc's top-of-heap trim does, instead of a flat 64M that most programs
- * never reach (big_reuse 1 300: peak RSS 1.33x glibc's with the flat 64M,
- * 1.11x with this; docs/malloc.md).
- */
-static unsigned long trim_limit(unsigned long nr_free)
-{
-	unsigned long total = (unsigned long)atomic_load_explicit(&shim_m->totalram_pages,
-								  memory_order_relaxed);
-	unsigned long used = total > nr_free ? total - nr_free : 0;
-
-	return KMM_CLAMP(used / TRIM_USE_DIV, KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages),
-			 trim_threshold_pages);
-}
-
-/*
- * Trim when free memory has grown by trim_limit() since its lowest point
- * since the last trim: large free blocks have accumulated. The trim spares
- * TRIM_KEEP_LIMITS limits' worth of blocks still resident at the heads of
- * the free lists, where the blocks freed last go (the likeliest to be
- * reused soon; blocks given back by an earlier trim are behind them and
- * are not counted, mm/page_reporting.c). One limit's worth was too few:
- * big_reuse 1 300 faulted 89k pages (glibc 78k) as blocks discarded by a
- * trim were reused; four: 75k, for 1.13x glibc's peak RSS against 1.10x
- * (docs/malloc.md has the figures and the ones between).
- * Context: inside the caller's slot section (in kmm).
- */
-static void trim_check(void)
-{
-	unsigned long nr_free = kmm_nr_free_pages(shim_m);
-	unsigned long low = atomic_load_explicit(&free_low_mark, memory_order_relaxed);
-
-	if (nr_free < low) {
-		atomic_store_explicit(&free_low_mark, nr_free, memory_order_relaxed);
-		return;
-	}
-	if (!trim_threshold_pages || nr_free - low < KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages))
-		return;
-	unsigned long limit = trim_limit(nr_free);
-	if (nr_free - low >= limit && !spin_is_locked(&trim_lock))
-		shim_trim_locked(trim_order, limit * TRIM_KEEP_LIMITS, false);
-}
-
 /* ---- The allocator core ---- */
 
 static size_t kmm_usable(const void *p);
@@ -985,7 +864,7 @@ static void ram_free(void *p, const char *call)
 	if (PageSlab(head)) {
 		kfree(p);
 		if (unlikely(slot_free_counted(s)))
-			trim_check();
+			trim_check(shim_m);
 		kmm_leave(s);
 		slab_verdict(call, p);
 		return;
@@ -993,7 +872,7 @@ static void ram_free(void *p, const char *call)
 	unsigned int order = compound_order(head);
 	__free_pages(head, order);
 	if (order >= 1)
-		trim_check();
+		trim_check(shim_m);
 	kmm_leave(s);
 }
 
@@ -1028,7 +907,7 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
 		struct page *qh = compound_head(ram_page(q));
 		__free_pages(qh, compound_order(qh));
 	}
-	trim_check();
+	trim_check(shim_m);
 	kmm_leave(s);
 }
 
@@ -1052,7 +931,7 @@ static __attribute__((noinline)) void trim_check_entered(void)
 {
 	struct shim_slot *e = kmm_enter();
 
-	trim_check();
+	trim_check(shim_m);
 	kmm_leave(e);
 }
 
@@ -1326,7 +1205,7 @@ int malloc_trim(size_t pad)
 	if (in_kmm || atomic_load(&shim_state) != SHIM_UP)
 		return 0;
 	struct shim_slot *s = kmm_enter();
-	unsigned long pages = shim_trim_locked(0, 0, true);
+	unsigned long pages = shim_trim_locked(shim_m, 0, 0, true);
 	kmm_leave(s);
 	size_t cached = huge_cache_trim();	/* always, whatever the pages gave */
 	return pages > 0 || cached > 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * tests/integration_malloc_trim.c - the malloc shim's RAM trim (shim/malloc.c,
+ * tests/integration_malloc_trim.c - the malloc shim's RAM trim (shim/trim.c,
  * "Returning memory to the host"), linked against the shim by
  * cmake/shim.cmake as integration_malloc_api.
  *

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/trim.c - the malloc shim gives free RAM back to the host: a page
+ * reporting device (mm/page_reporting.c) whose report discards a free
+ * buddy block's bytes, and the policy that decides when to walk the free
+ * lists (trim_check(), after frees) and how much to spare (shim/trim.h).
+ *
+ * Linux counterpart: mm/page_reporting.c's users (virtio-balloon's free
+ * page reporting); the policy plays the part of glibc's M_TRIM_THRESHOLD.
+ * Split out of shim/malloc.c (session 11) with no change in behaviour:
+ * malloc.c calls trim_check() after frees of page blocks and every
+ * 65536th small free, and shim_trim_locked() for malloc_trim().
+ *
+ * Locking: trim_lock serialises trims; callers are inside their slot's
+ * section, and page_reporting_process() takes each zone->lock under it.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mm/include/addr.h"
+#include "mm/include/machine.h"
+#include "mm/include/page_reporting.h"
+#include "mm/include/slab.h"
+#include "shim/trim.h"
+
+spinlock_t trim_lock = SPINLOCK_INIT;
+/* The trim limit's cap (KMM_MALLOC_TRIM, trim_limit()); 0: never trim but on malloc_trim(). */
+unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
+uintptr_t trim_shadow_bias;
+atomic_ulong free_low_mark;
+atomic_ulong stat_trims, stat_trimmed_pages;
+/* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
+#define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
+/* The trim limit, as a fraction of the RAM in use: 1/TRIM_USE_DIV (trim_limit()). */
+#define TRIM_USE_DIV 4
+/* What a trim spares at the heads of the free lists, in trim limits (trim_check()). */
+#define TRIM_KEEP_LIMITS 4
+static const unsigned int trim_order = 6;	/* blocks of >= 256 KiB are discarded */
+
+
+/*
+ * The shim is a free page reporting device (mm/page_reporting.c): each
+ * reported free block's RAM is discarded, so the host takes the pages back
+ * and they read as zero when next touched. The blocks stay on their free
+ * lists; only their bytes go. So does the whole pages of the block's slab
+ * shadow (one byte per 8 bytes, 1/8 of RAM once slabs have used it): a free
+ * block holds no object, new_slab() clears its slab's shadow before use, and
+ * zero is what it writes. (A second free of a block whose slab was freed and
+ * trimmed since then is named an invalid pointer, not a double free.)
+ */
+static int discard_reported(struct page_reporting_dev_info *prdev, struct page *page,
+			    unsigned int order)
+{
+	void *p = page_address(page);
+
+	(void)prdev;
+	if (!p)
+		return 0;
+	sim_discard(p, PAGE_SIZE << order);
+	if (trim_shadow_bias) {
+		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> 3), PAGE_SIZE);
+		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >> 3),
+					 PAGE_SIZE);
+
+		if (s < e)
+			sim_discard((void *)s, e - s);
+	}
+	return 0;
+}
+
+/*
+ * Discard the free buddy blocks of order >= @order, sparing the first @keep
+ * pages of the lists (the blocks freed last, most likely to be reused soon).
+ * Context: trim_lock held; page_reporting_process() takes each zone->lock.
+ */
+static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int order,
+					 unsigned long keep)
+{
+	struct page_reporting_dev_info dev = { .report = discard_reported, .order = order };
+
+	return page_reporting_process(m, &dev, keep);
+}
+
+/* shim/trim.h */
+unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsigned long keep,
+			       bool drain)
+{
+	unsigned long pages;
+
+	spin_lock(&trim_lock);
+	if (drain) {
+		kmm_slab_drain(m);	/* CPU slabs flushed, empty slabs freed */
+		drain_all_pages(m, NULL);
+	}
+	pages = discard_free_blocks(m, order, keep);
+	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
+	atomic_fetch_add(&stat_trims, 1);
+	atomic_fetch_add(&stat_trimmed_pages, pages);
+	spin_unlock(&trim_lock);
+	return pages;
+}
+
+/*
+ * The trim limit: a quarter of the RAM in use (the machine's allocated
+ * pages: slabs, page blocks and kmm's own), at least 4 MiB, at most
+ * KMM_MALLOC_TRIM (64M). A program's freed memory so follows its size, as
+ * glibc's top-of-heap trim does, instead of a flat 64M that most programs
+ * never reach (big_reuse 1 300: peak RSS 1.33x glibc's with the flat 64M,
+ * 1.11x with this; docs/malloc.md).
+ */
+static unsigned long trim_limit(struct kmm_machine *m, unsigned long nr_free)
+{
+	unsigned long total = (unsigned long)atomic_load_explicit(&m->totalram_pages,
+								  memory_order_relaxed);
+	unsigned long used = total > nr_free ? total - nr_free : 0;
+
+	return KMM_CLAMP(used / TRIM_USE_DIV, KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages),
+			 trim_threshold_pages);
+}
+
+/*
+ * Trim when free memory has grown by trim_limit() since its lowest point
+ * since the last trim: large free blocks have accumulated. The trim spares
+ * TRIM_KEEP_LIMITS limits' worth of blocks still resident at the heads of
+ * the free lists, where the blocks freed last go (the likeliest to be
+ * reused soon; blocks given back by an earlier trim are behind them and
+ * are not counted, mm/page_reporting.c). One limit's worth was too few:
+ * big_reuse 1 300 faulted 89k pages (glibc 78k) as blocks discarded by a
+ * trim were reused; four: 75k, for 1.13x glibc's peak RSS against 1.10x
+ * (docs/malloc.md has the figures and the ones between).
+ * Context: inside the caller's slot section (in kmm).
+ */
+void trim_check(struct kmm_machine *m)
+{
+	unsigned long nr_free = kmm_nr_free_pages(m);
+	unsigned long low = atomic_load_explicit(&free_low_mark, memory_order_relaxed);
+
+	if (nr_free < low) {
+		atomic_store_explicit(&free_low_mark, nr_free, memory_order_relaxed);
+		return;
+	}
+	if (!trim_threshold_pages || nr_free - low < KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages))
+		return;
+	unsigned long limit = trim_limit(m, nr_free);
+	if (nr_free - low >= limit && !spin_is_locked(&trim_lock))
+		shim_trim_locked(m, trim_order, limit * TRIM_KEEP_LIMITS, false);
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/trim.h - the malloc shim's return of free RAM to the host: the trim
+ * policy and the page reporting device that discards free buddy blocks
+ * (shim/trim.c). Private to shim/.
+ *
+ * Locking: trim_lock serialises trims (taken inside shim_trim_locked());
+ * it nests inside a slot's section and outside kmm's own locks, and
+ * fork_prepare() takes it (shim/malloc.c has the whole order).
+ */
+#ifndef KMM_SHIM_TRIM_H
+#define KMM_SHIM_TRIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/sim/sim.h"
+
+struct kmm_machine;
+
+extern spinlock_t trim_lock;
+/* The trim limit's cap (KMM_MALLOC_TRIM, set at boot); 0: never trim but on malloc_trim(). */
+extern unsigned long trim_threshold_pages;
+/* kmm_slab_shadow_bias() in every mode (0 without a slab layer), set at boot, then immutable. */
+extern uintptr_t trim_shadow_bias;
+/* The lowest nr_free_pages since the last trim (boot sets the first). */
+extern atomic_ulong free_low_mark;
+/* Trims done and the pages they discarded (kmm_malloc_get_stats()). */
+extern atomic_ulong stat_trims, stat_trimmed_pages;
+
+/**
+ * shim_trim_locked() - discard the free blocks of @m of order >= @order,
+ * sparing @keep pages at the heads of the free lists; with @drain, flush
+ * the CPU slabs and per-CPU page lists to the buddy lists first.
+ * Context: inside the caller's slot section (in kmm); takes trim_lock.
+ * Return: the pages discarded.
+ */
+unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsigned long keep,
+			       bool drain);
+
+/**
+ * trim_check() - the trim policy, run after frees: trim @m when its free
+ * memory has grown by the trim limit since its lowest point.
+ * Context: inside the caller's slot section (in kmm).
+ */
+void trim_check(struct kmm_machine *m);
+
+#endif /* KMM_SHIM_TRIM_H */
