@@ -151,6 +151,9 @@ const struct doc_item boot_option_docs[] = {
 	{ "slab_sheaves=on|off", "Per-CPU sheaves: each CPU keeps up to four pages' worth of "
 	  "freed objects (4 to 32) of each cache without debugging, handed out again first "
 	  "(the malloc shim's machine)." },
+	{ "kmalloc_caches=eager|lazy", "Make every kmalloc cache at boot (default, as Linux), or "
+	  "only the kmalloc-* ones, each kmalloc-rcl-* and dma-kmalloc-* cache at its first "
+	  "kmalloc (the malloc shim)." },
 	{ "vmalloc_window=SIZE", "The host address space reserved for vmalloc." },
 	{ "fail_page_alloc=I,P,S,T[,SEED]", "Failure injection as Linux's: fail every I-th "
 	  "page allocation with probability P percent, after S bytes, at most T times (-1: no "

@@ -322,6 +322,8 @@ struct slab_machine {
 	bool hardened;			/* slab_freelist_hardened=on */
 	bool randomize;			/* slab_freelist_random=on */
 	bool sheaves;			/* slab_sheaves=on: per-CPU sheaves for caches without debug */
+	bool kmalloc_lazy;		/* kmalloc_caches=lazy: rcl and dma caches made on first use */
+	spinlock_t kmalloc_lazy_lock;	/* one maker of a lazy kmalloc cache at a time */
 	uint64_t rng;			/* deterministic per machine; rng_lock */
 	spinlock_t rng_lock;
 	/* Shadow: one byte per 8-byte granule of the direct map (KASAN's ratio). */

@@ -30,6 +30,11 @@
  *	sheaves, mm/slab.h) for every cache without debug flags; off by
  *	default, so /proc/slabinfo counts as Linux 6.12 does; the malloc shim
  *	turns them on.
+ *   kmalloc_caches=eager|lazy   (kmm only) eager, the default, makes every
+ *	kmalloc cache at boot as Linux does; lazy makes only kmalloc-* then,
+ *	and each kmalloc-rcl-* or dma-kmalloc-* cache when the first kmalloc
+ *	of its type and size comes. The malloc shim boots lazy: it never asks
+ *	for those 26 caches, whose structures cost every process ~40 KB.
  * kmm's randomness is seeded from the command line, so a boot is
  * reproducible; it is a teaching and testing aid, not a security boundary.
  *
@@ -185,6 +190,14 @@ static int validate_on_off(const char *val, char *err, size_t len)
 	return -EINVAL;
 }
 
+static int validate_kmalloc_caches(const char *val, char *err, size_t len)
+{
+	if (val && (!strcmp(val, "eager") || !strcmp(val, "lazy")))
+		return 0;
+	snprintf(err, len, "expected eager or lazy, not '%s'", val ? val : "");
+	return -EINVAL;
+}
+
 static int validate_slab_debug(const char *val, char *err, size_t len)
 {
 	const char *p = val ? val : "";
@@ -212,6 +225,7 @@ void slab_boot_options(void)
 	kmm_register_boot_option("slab_freelist_hardened", validate_on_off);
 	kmm_register_boot_option("slab_freelist_random", validate_on_off);
 	kmm_register_boot_option("slab_sheaves", validate_on_off);
+	kmm_register_boot_option("kmalloc_caches", validate_kmalloc_caches);
 }
 
 static int parse_slab_options(struct kmm_machine *m)
@@ -244,6 +258,8 @@ static int parse_slab_options(struct kmm_machine *m)
 		st->randomize = option_on(v);
 	if (cmdline_option(m, "slab_sheaves", v, sizeof(v)))
 		st->sheaves = option_on(v);
+	if (cmdline_option(m, "kmalloc_caches", v, sizeof(v)))
+		st->kmalloc_lazy = !strcmp(v, "lazy");
 	return 0;
 }
 
@@ -857,6 +873,31 @@ static inline enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 	return KMALLOC_RECLAIM;
 }
 
+static int new_kmalloc_cache(struct kmm_machine *m, unsigned int idx, enum kmalloc_cache_type t);
+
+/*
+ * A kmalloc of type @t (not normal) whose cache of index @i is missing:
+ * with kmalloc_caches=lazy, make it now (the first such kmalloc; later ones
+ * find it published); else, or if it cannot be made, the normal cache, as
+ * when the machine has no such type (no ZONE_DMA).
+ * Context: any kmalloc context; takes kmalloc_lazy_lock, then slab_mutex.
+ */
+static __attribute__((noinline)) struct kmem_cache *
+kmalloc_slab_missing(struct kmm_machine *m, unsigned int i, enum kmalloc_cache_type t)
+{
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s = NULL;
+
+	if (st->kmalloc_lazy && (t != KMALLOC_DMA || (m->zone_types_mask & (1u << ZONE_DMA)))) {
+		spin_lock(&st->kmalloc_lazy_lock);
+		s = __atomic_load_n(&st->kmalloc_caches[t][i], __ATOMIC_ACQUIRE);
+		if (!s && new_kmalloc_cache(m, i, t) == 0)
+			s = st->kmalloc_caches[t][i];
+		spin_unlock(&st->kmalloc_lazy_lock);
+	}
+	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][i];
+}
+
 /* The kmalloc cache for @size (1..KMALLOC_MAX_CACHE_SIZE); inline for kmalloc's fast path. */
 static inline struct kmem_cache *__kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
 {
@@ -865,8 +906,10 @@ static inline struct kmem_cache *__kmalloc_slab(struct kmm_machine *m, size_t si
 
 	if (likely(kmalloc_type(gfp) == KMALLOC_NORMAL))
 		return st->kmalloc_caches[KMALLOC_NORMAL][i];
-	struct kmem_cache *s = st->kmalloc_caches[kmalloc_type(gfp)][i];
-	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][i];
+	/* Acquire: a lazy cache is published by kmalloc_slab_missing() while others read. */
+	struct kmem_cache *s = __atomic_load_n(&st->kmalloc_caches[kmalloc_type(gfp)][i],
+					       __ATOMIC_ACQUIRE);
+	return s ? s : kmalloc_slab_missing(m, i, kmalloc_type(gfp));
 }
 
 struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp)
@@ -1342,7 +1385,8 @@ static int new_kmalloc_cache(struct kmm_machine *m, unsigned int idx, enum kmall
 					    &err);
 	if (!s)
 		return err;
-	slab_state(m)->kmalloc_caches[t][idx] = s;
+	/* Release: kmalloc_slab_missing() publishes lazy caches to running readers. */
+	__atomic_store_n(&slab_state(m)->kmalloc_caches[t][idx], s, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -1404,6 +1448,8 @@ int kmem_cache_init(struct kmm_machine *m)
 	for (int t = 0; t < NR_KMALLOC_TYPES; t++) {
 		if (t == KMALLOC_DMA && !(m->zone_types_mask & (1u << ZONE_DMA)))
 			continue;
+		if (t != KMALLOC_NORMAL && slab_state(m)->kmalloc_lazy)
+			continue;	/* made on first use (kmalloc_slab_missing) */
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
 			if ((err = new_kmalloc_cache(m, i, (enum kmalloc_cache_type)t)) != 0)
 				goto out_free;

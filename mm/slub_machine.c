@@ -64,6 +64,7 @@ int slub_init_machine(struct kmm_machine *m)
 		return -ENOMEM;
 	spin_lock_init(&st->slab_mutex);
 	spin_lock_init(&st->rng_lock);
+	spin_lock_init(&st->kmalloc_lazy_lock);
 	spin_lock_init(&st->rcu_lock);
 	sim_rwlock_init(&st->shrinker_rwsem);
 	INIT_LIST_HEAD(&st->caches);

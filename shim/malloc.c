@@ -366,11 +366,14 @@ static void shim_boot_locked(void)
 	 * goes to its CPU's sheaf (mm/slab.h), glibc's tcache in kernel terms.
 	 * mixed_blocks=reserved: boot leaves the struct pages of the free parts
 	 * of its reserved blocks untouched (220 KB less at start, for 12 MiB of
-	 * the first 128M; docs/boot-options.md).
+	 * the first 128M; docs/boot-options.md). kmalloc_caches=lazy: the
+	 * kmalloc-rcl-* and dma-kmalloc-* caches, which the shim never asks
+	 * for, are not made (~40 KB less at start).
 	 */
 	char rest[320];
 	snprintf(rest, sizeof(rest),
-		 " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved%s%s%s%s%s",
+		 " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved"
+		 " kmalloc_caches=lazy%s%s%s%s%s",
 		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
