@@ -284,6 +284,12 @@ struct kmem_cache {
 	unsigned int slowpath_flags;
 	/* Objects a CPU's sheaf holds at most; 0: no sheaves (immutable after creation). */
 	unsigned int sheaf_capacity;
+	/*
+	 * The shadow byte of an object this cache hands out: SHADOW_ALLOCATED,
+	 * or the cache's code (kmem_cache_shadow_code(); set once, before other
+	 * threads use the cache; relaxed atomics).
+	 */
+	unsigned char shadow_alloc;
 	unsigned long random;		/* freelist hardening key (0 if off) */
 	unsigned long swab_mask;	/* ~0 with hardening, 0 without */
 	unsigned int *random_seq;	/* freelist shuffle sequence, or NULL */
@@ -329,6 +335,13 @@ struct slab_machine {
 	/* Shadow: one byte per 8-byte granule of the direct map (KASAN's ratio). */
 	unsigned char *shadow;
 	size_t shadow_len;
+	/*
+	 * The cache of each shadow code (kmem_cache_shadow_code()), NULL once
+	 * withdrawn; entries and nr_shadow_codes under slab_mutex, entries read
+	 * by kfree_fast() with relaxed atomics. Codes are never reused.
+	 */
+	struct kmem_cache *shadow_coded[KMM_SLAB_SHADOW_CODES];
+	unsigned int nr_shadow_codes;
 	/* RCU model */
 	spinlock_t rcu_lock;
 	struct list_head rcu_pending;	/* slabs waiting for the grace period */
@@ -353,9 +366,11 @@ static inline struct slab_machine *slab_state(const struct kmm_machine *m)
 
 /*
  * Shadow bytes (public values in mm/include/slab.h): an object start is
- * ALLOCATED while allocated and FREE once freed; 0 is every other granule
- * and the starts of objects not allocated since their slab was made
- * (new_slab() clears the slab's shadow).
+ * ALLOCATED (or its cache's code: s->shadow_alloc) while allocated and FREE
+ * once freed; 0 is every other granule and the starts of objects not
+ * allocated since their slab was made (new_slab() clears the slab's shadow).
+ * A cache's code is in an object's byte only while the object is allocated
+ * in a slab of that cache: slabs are freed empty, and new_slab() clears.
  */
 #define SHADOW_FREE KMM_SLAB_SHADOW_FREED
 #define SHADOW_ALLOCATED KMM_SLAB_SHADOW_ALLOCATED
@@ -590,27 +605,54 @@ static inline void shadow_set(const struct slab_machine *st, const struct kmm_ma
 	__atomic_store_n(shadow_of(st, m, obj), v, __ATOMIC_RELAXED);
 }
 
+/* The value objects of @s are handed out with (SHADOW_ALLOCATED, or @s's code). */
+static inline unsigned char cache_shadow_alloc(const struct kmem_cache *s)
+{
+	return __atomic_load_n(&s->shadow_alloc, __ATOMIC_RELAXED);
+}
+
+/* Does shadow byte @v mark an allocated object of @s? (Before its code, @s's were plain.) */
+static inline bool shadow_live_in(const struct kmem_cache *s, unsigned char v)
+{
+	return v == SHADOW_ALLOCATED || v == cache_shadow_alloc(s);
+}
+
+/* The slow half of shadow_claim_free(): an object of @s allocated before its code. */
+static inline bool shadow_claim_plain(unsigned char *sh, unsigned char seen, unsigned char code)
+{
+	if (seen != SHADOW_ALLOCATED || code == SHADOW_ALLOCATED)
+		return false;
+	return __atomic_compare_exchange_n(sh, &seen, SHADOW_FREE, false, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED);
+}
+
 /*
  * shadow_claim_free() - a free's test-and-set of the shadow byte @sh of an
- * object start: ALLOCATED becomes FREE in one compare-exchange, so of two
- * frees of one object racing on two CPUs exactly one wins and the other
- * finds it FREE (a double free, reported; nothing pushed twice). A relaxed
- * load and a store would let both see ALLOCATED and both push the object,
- * into two sheaves or twice onto a freelist, from where it would be handed
- * out twice. It is one locked instruction per free, uncontended but for
- * such a race: measured with the malloc shim's small_churn (3M malloc+free
- * pairs, the 2-CPU AMD EPYC VM of the team, loaded), one
- * instruction fewer per pair under callgrind and no user-time difference
- * beyond the run-to-run noise (0.77 s against 0.76 s, medians of 5).
+ * object start of @s: allocated (cache_shadow_alloc(@s), or SHADOW_ALLOCATED
+ * for an object allocated before @s had a code) becomes FREE in one
+ * compare-exchange, so of two frees of one object racing on two CPUs
+ * exactly one wins and the other finds it FREE (a double free, reported;
+ * nothing pushed twice: stress_slab_sheaf's race test). No claim made of
+ * plain loads and stores can promise that: each free would have to store
+ * its mark and then load the other's, and a load may pass an earlier store
+ * (x86 included) unless a full barrier stands between them - which is what
+ * the lock prefix is. A relaxed load and a store let both see ALLOCATED
+ * and both push the object, into two sheaves, from where it is handed out
+ * twice. So the claim stays one locked instruction per free, uncontended
+ * but for such a race; what it waited for is the byte's cache miss (87% of
+ * kfree_fast()'s samples, session 10), which coded caches now take alone,
+ * no longer after the struct page's (kfree_fast_coded()).
  * Return: true if this caller made it FREE; false, nothing changed, if it
- * did not say ALLOCATED.
+ * did not say allocated.
  */
-static inline bool shadow_claim_free(unsigned char *sh)
+static inline bool shadow_claim_free(const struct kmem_cache *s, unsigned char *sh)
 {
-	unsigned char want = SHADOW_ALLOCATED;
+	unsigned char code = cache_shadow_alloc(s), want = code;
 
-	return __atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_RELAXED,
-					   __ATOMIC_RELAXED);
+	if (likely(__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_RELAXED,
+					       __ATOMIC_RELAXED)))
+		return true;
+	return shadow_claim_plain(sh, want, code);
 }
 
 /* ---- The slab lock, and the lockless swap of freelist + counters ---- */

@@ -1224,7 +1224,7 @@ int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const voi
 			snprintf(why, len, "not the start of an object of %s", s->name);
 			return -EINVAL;
 		}
-		if (shadow_get(slab_state(m), m, p) != SHADOW_ALLOCATED) {
+		if (!shadow_live_in(s, shadow_get(slab_state(m), m, p))) {
 			snprintf(why, len, "a free object of %s (freed already, or never allocated)",
 				 s->name);
 			return -EALREADY;

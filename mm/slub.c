@@ -33,7 +33,9 @@
  * computation subtracts it); a shadow byte per 8-byte granule of the direct
  * map (KASAN's ratio) that marks allocated object starts, so a double free or
  * a free of an interior pointer is caught on every free for the cost of one
- * byte load and store.
+ * byte compare-exchange; in a cache given a shadow code (the malloc shim's
+ * size classes) the byte also names the cache, so kfree_fast() finds an
+ * object's cache without reading its struct page.
  *
  * Invariant: see mm/slab.h. Checked by slub_check().
  *
@@ -455,7 +457,7 @@ pop:
 		deactivate_slab(s, c);
 		return __slab_alloc(s, c, cpu, gfp, owned);
 	}
-	shadow_set(st, m, obj, SHADOW_ALLOCATED);
+	shadow_set(st, m, obj, cache_shadow_alloc(s));
 	kmm_cpu_exit(slot_guard(s, cpu), *owned);
 	return obj;
 }
@@ -510,7 +512,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 			if (obj) {
 				WRITE_ONCE(slab->freelist, next);
 				WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse + 1));
-				shadow_set(st, m, obj, SHADOW_ALLOCATED);
+				shadow_set(st, m, obj, cache_shadow_alloc(s));
 			}
 			unsigned int inuse = slab->inuse;
 			slab_unlock(slab);
@@ -539,7 +541,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 		void *obj = slab->freelist;
 		WRITE_ONCE(slab->freelist, get_freepointer(s, obj));
 		WRITE_ONCE(slab->inuse, 1);
-		shadow_set(st, m, obj, SHADOW_ALLOCATED);
+		shadow_set(st, m, obj, cache_shadow_alloc(s));
 		slab_unlock(slab);
 		place_slab_locked(s, n, slab, 1);
 		if (kmem_cache_debug(s))
@@ -586,7 +588,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 			obj = c->sheaf[--c->sheaf_nr];
 			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true)))
 				sheaf_bad_link(s, obj);
-			shadow_set(st, m, obj, SHADOW_ALLOCATED);
+			shadow_set(st, m, obj, cache_shadow_alloc(s));
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			goto out;
 		}
@@ -596,7 +598,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 			if (likely(cpu_fp_ok(s, c, next))) {
 				c->freelist = next;
 				c->nr_free--;
-				shadow_set(st, m, obj, SHADOW_ALLOCATED);
+				shadow_set(st, m, obj, cache_shadow_alloc(s));
 				kmm_cpu_exit(slot_guard(s, cpu), owned);
 				goto out;
 			}
@@ -652,7 +654,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 					return NULL;
 				}
 				c->sheaf_nr = k - 1;
-				__atomic_store_n(cache_shadow(s, obj), SHADOW_ALLOCATED,
+				__atomic_store_n(cache_shadow(s, obj), cache_shadow_alloc(s),
 						 __ATOMIC_RELAXED);
 				kmm_cpu_exit_owned(g);
 				return obj;
@@ -664,7 +666,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 				if (likely(cpu_fp_ok(s, c, next))) {
 					c->freelist = next;
 					c->nr_free--;
-					__atomic_store_n(cache_shadow(s, obj), SHADOW_ALLOCATED,
+					__atomic_store_n(cache_shadow(s, obj), cache_shadow_alloc(s),
 							 __ATOMIC_RELAXED);
 					kmm_cpu_exit_owned(g);
 					return obj;
@@ -738,7 +740,7 @@ size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p,
 		}
 		c->freelist = next;
 		c->nr_free--;
-		shadow_set(st, m, obj, SHADOW_ALLOCATED);
+		shadow_set(st, m, obj, cache_shadow_alloc(s));
 		p[i++] = obj;
 	}
 	kmm_cpu_exit(slot_guard(s, cpu), owned);
@@ -953,7 +955,7 @@ static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s
 
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
+	if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
 		slab_free_bad(s, slab, obj);
 		return;
 	}
@@ -997,7 +999,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		break;
 	}
 	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
-	if (((unsigned long)obj & 7) || !shadow_claim_free(shadow_of(st, m, obj))) {
+	if (((unsigned long)obj & 7) || !shadow_claim_free(s, shadow_of(st, m, obj))) {
 		free_check(s, slab, obj);
 		slab_unlock(slab);
 		if (locked)
@@ -1018,7 +1020,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 /* A sheaf's object back into @slab: __slab_free() checks the shadow, so it says allocated again first. */
 static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	shadow_set(slab_state(s->machine), s->machine, obj, SHADOW_ALLOCATED);
+	shadow_set(slab_state(s->machine), s->machine, obj, cache_shadow_alloc(s));
 	__slab_free(s, slab, obj);
 }
 #endif
@@ -1079,7 +1081,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 	if (s->sheaf_capacity) {
 		/* Into the sheaf; a full one gives its older half back first. */
-		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
@@ -1092,7 +1094,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		return;
 	}
 	if (likely(slab == c->slab)) {
-		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(cache_shadow(s, obj)))) {
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
@@ -1154,7 +1156,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			 * which reports or gives half the sheaf back.
 			 */
 			if (k < s->sheaf_capacity) {
-				if (likely(shadow_claim_free(sh))) {
+				if (likely(shadow_claim_free(s, sh))) {
 					sheaf_link(s, obj, sheaf_below(sheaf, k), hardened);
 					sheaf[k] = obj;
 					c->sheaf_nr = k + 1;
@@ -1166,7 +1168,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 					slab_free_other(s, slab, obj, g);
 					return;
 				}
-				if (likely(shadow_claim_free(sh))) {
+				if (likely(shadow_claim_free(s, sh))) {
 					if (hardened)
 						set_freepointer(s, obj, c->freelist);
 					else
@@ -1323,14 +1325,19 @@ static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, vo
  */
 static inline bool claim_free_kept(struct slab *slab, struct kmem_cache *s, unsigned char *sh)
 {
-	unsigned char want = SHADOW_ALLOCATED;
+	unsigned char code = cache_shadow_alloc(s), want = code;
 
 	if (!__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
-		return false;
+					 __ATOMIC_RELAXED)) {
+		/* An object of @s allocated before @s had a code (shadow_claim_plain()). */
+		if (want != SHADOW_ALLOCATED || code == SHADOW_ALLOCATED ||
+		    !__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return false;
+	}
 	if (likely(READ_ONCE(slab->slab_cache) == s))
 		return true;
-	__atomic_store_n(sh, SHADOW_ALLOCATED, __ATOMIC_RELAXED);
+	__atomic_store_n(sh, want, __ATOMIC_RELAXED);
 	return false;
 }
 
@@ -1366,6 +1373,41 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 }
 
 /*
+ * kfree_fast() of @p whose shadow byte @sh said @v, the code of @s (a cache
+ * with sheaves and no slowpath_flags): into this CPU's sheaf, claimed by a
+ * compare-exchange of @v for FREE, as every free claims. The byte is @s's
+ * code only while @p is an allocated object of a slab of @s (mm/slab.h), so
+ * a claim that went through needs no look at the slab: no re-check of its
+ * cache as claim_free_kept() makes (a stale pointer whose page now holds
+ * another cache's object finds that cache's code, or FREE, and fails or
+ * frees that object into its own cache). A full sheaf, or a lost claim
+ * (another free of @p won), is kfree()'s to deal with.
+ */
+static inline __attribute__((always_inline)) bool kfree_fast_coded(struct kmem_cache *s,
+								   const void *p,
+								   unsigned char *sh,
+								   unsigned char v)
+{
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return false;
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	unsigned int k = c->sheaf_nr;
+	bool done = false;
+	if (likely(k < s->sheaf_capacity) &&
+	    likely(__atomic_compare_exchange_n(sh, &v, SHADOW_FREE, false, __ATOMIC_RELAXED,
+					       __ATOMIC_RELAXED))) {
+		void **sheaf = c->sheaf;
+		sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+		sheaf[k] = (void *)p;
+		c->sheaf_nr = k + 1;
+		done = true;
+	}
+	kmm_cpu_exit_owned(g);
+	return done;
+}
+
+/*
  * kfree_fast() in a cache with slowpath_flags: a debug cache or hardened free
  * pointers leave the free to kfree() (false); a test's cache
  * (SLAB_FAST_TEST_HOOK alone) has the machine's hook run now, between the
@@ -1390,7 +1432,9 @@ static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine
  * no listener on the stream, a cache without debug flags or hardened free
  * pointers, this thread alone on its CPU slot and in no section of it, @p
  * an allocated object's start (its shadow byte says so), room in this CPU's
- * sheaf - or, in a cache without sheaves, @p of this CPU's cpu slab.
+ * sheaf - or, in a cache without sheaves, @p of this CPU's cpu slab. The
+ * shadow byte is read first: when it is a cache's code, the free reads no
+ * struct page (kfree_fast_coded()); else the cache comes from @p's slab.
  * Context: any thread; takes no lock and calls nothing.
  * Return: true if freed; false with nothing changed (kfree() then does it,
  * and reports what is wrong with @p).
@@ -1398,8 +1442,25 @@ static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine
 bool kfree_fast(struct kmm_machine *m, const void *p)
 {
 	if (kmm_trace_on(m, KMM_EVMASK_KFREE) || kmm_cpu_cache.serial != m->serial ||
-	    ((uintptr_t)p & 7))
+	    ((uintptr_t)p & 7) || !virt_addr_valid_m(m, p))
 		return false;
+	/*
+	 * First the object's shadow byte: when it names a cache (a shadow
+	 * code), that is the cache, and the object's struct page is not read.
+	 * Not for a page-aligned pointer (a page block's, most likely): a
+	 * block's shadow the shim trimmed stays untouched (reading it raised
+	 * integration_malloc_api's freed_ram_follows_heap_size RSS past its
+	 * bound); the rare page-aligned object takes the struct page way.
+	 */
+	struct slab_machine *st = slab_state(m);
+	unsigned char *sh = shadow_of(st, m, p);
+	unsigned char v = ((uintptr_t)p & (PAGE_SIZE - 1)) ? __atomic_load_n(sh, __ATOMIC_RELAXED) : 0;
+	if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
+		struct kmem_cache *s = __atomic_load_n(&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE],
+						       __ATOMIC_RELAXED);
+		if (likely(s && !s->slowpath_flags && s->sheaf_capacity))
+			return kfree_fast_coded(s, p, sh, v);
+	}
 	struct slab *slab = virt_to_slab_fast(m, p);
 	if (unlikely(!slab))
 		return false;
@@ -1414,6 +1475,26 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	if (unlikely(s->slowpath_flags))
 		return kfree_fast_hooked(m, slab, s, p);
 	return kfree_fast_push(slab, s, p);
+}
+
+int kmem_cache_shadow_code(struct kmem_cache *s)
+{
+	struct slab_machine *st = slab_state(s->machine);
+	int err = 0;
+
+	if (kmem_cache_debug(s) || cache_shadow_alloc(s) != SHADOW_ALLOCATED)
+		return -EINVAL;
+	spin_lock(&st->slab_mutex);
+	if (st->nr_shadow_codes == KMM_SLAB_SHADOW_CODES) {
+		err = -ENOSPC;
+	} else {
+		unsigned int code = st->nr_shadow_codes++;
+		__atomic_store_n(&st->shadow_coded[code], s, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->shadow_alloc, (unsigned char)(KMM_SLAB_SHADOW_CODE_BASE + code),
+				 __ATOMIC_RELAXED);
+	}
+	spin_unlock(&st->slab_mutex);
+	return err;
 }
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)
@@ -1447,7 +1528,7 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 		void *obj = p[i];
 		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
 		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
-		    !shadow_claim_free(shadow_of(st, m, obj)))
+		    !shadow_claim_free(s, shadow_of(st, m, obj)))
 			break;
 		set_freepointer(s, obj, c->freelist);
 		c->freelist = obj;

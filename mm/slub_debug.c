@@ -404,7 +404,7 @@ bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
 
-	if (likely(!((unsigned long)obj & 7) && shadow_get(st, m, obj) == SHADOW_ALLOCATED))
+	if (likely(!((unsigned long)obj & 7) && shadow_live_in(s, shadow_get(st, m, obj))))
 		return true;
 	char *first = slab_first_obj(s, slab);
 	if ((char *)obj < first || (char *)obj >= first + (size_t)slab->objects * s->size)
@@ -441,7 +441,7 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 	print_trailer(s, slab, obj);
 	for (unsigned int i = slab->objects; i-- > 0;) {
 		void *p = index_to_obj(s, slab, i);
-		if (shadow_get(st, m, p) == SHADOW_ALLOCATED)
+		if (shadow_live_in(s, shadow_get(st, m, p)))
 			continue;
 		set_freepointer(s, p, head);
 		head = p;
@@ -480,7 +480,7 @@ void list_slab_objects(struct kmem_cache *s, struct slab *slab)
 	print_slab_info(s, slab);
 	for (unsigned int i = 0; i < slab->objects; i++) {
 		char *p = index_to_obj(s, slab, i);
-		if (shadow_get(st, m, p) != SHADOW_ALLOCATED)
+		if (!shadow_live_in(s, shadow_get(st, m, p)))
 			continue;
 		kmm_printk(m, "Object 0x%016lx @offset=%lu", kaddr(m, p), (unsigned long)(p - addr));
 		if (s->flags & SLAB_STORE_USER)
@@ -802,7 +802,7 @@ static long walk_chain(struct kmem_cache *s, struct slab *slab, void *p, unsigne
 		if (!fp_valid(s, slab, p))
 			return -1;
 		unsigned int idx = obj_to_index(s, slab, p);
-		if (seen[idx] || shadow_get(st, m, p) == SHADOW_ALLOCATED)
+		if (seen[idx] || shadow_live_in(s, shadow_get(st, m, p)))
 			return -1;
 		seen[idx] = 1;
 		if (++n > slab->objects)
@@ -941,7 +941,7 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 	struct slab_machine *st = slab_state(s->machine);
 	for (unsigned int i = 0; i < slab->objects; i++) {
 		void *p = index_to_obj(s, slab, i);
-		bool alloc = shadow_get(st, s->machine, p) == SHADOW_ALLOCATED;
+		bool alloc = shadow_live_in(s, shadow_get(st, s->machine, p));
 		bool held = sheaved.nr && !alloc && in_sheaf(p);
 		if (held && seen[i])
 			return check_fail(s, "slab pfn 0x%lx object %u is in a sheaf and on a "

@@ -196,6 +196,7 @@ int __kmem_cache_create(struct kmem_cache *s)
 		return err;
 	set_min_partial(s);
 	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
+	s->shadow_alloc = SHADOW_ALLOCATED;	/* until kmem_cache_shadow_code() */
 	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
 	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? sheaf_capacity_for(s) : 0;
 	/*

@@ -72,6 +72,12 @@ bool shim_setup_classes(struct kmm_machine *m)
 		if (!cand[i])
 			return false;
 		kmem_cache_set_min_partial(cand[i], SHIM_MIN_PARTIAL);
+		/*
+		 * free() then finds a block's cache from its shadow byte, not
+		 * its struct page (kfree_fast()). A debug cache (slab_debug=)
+		 * refuses, and takes the slow path anyway.
+		 */
+		(void)kmem_cache_shadow_code(cand[i]);
 	}
 	/*
 	 * Each slot's cache: the smallest that holds the slot's largest size

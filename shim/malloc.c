@@ -582,7 +582,7 @@ static inline int slab_block_state(const void *p, struct page *head)
 		return BLOCK_NEVER;
 	unsigned char sh = __atomic_load_n((unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)),
 					   __ATOMIC_RELAXED);
-	return sh == KMM_SLAB_SHADOW_ALLOCATED ? BLOCK_LIVE
+	return kmm_slab_shadow_live(sh) ? BLOCK_LIVE
 	       : sh == KMM_SLAB_SHADOW_FREED ? BLOCK_FREED : BLOCK_NEVER;
 }
 

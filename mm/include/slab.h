@@ -168,6 +168,33 @@ struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
  */
 #define KMM_SLAB_SHADOW_ALLOCATED 0xa1	/* an allocated object's start */
 #define KMM_SLAB_SHADOW_FREED 0xf5	/* a freed object's start (until reallocated) */
+/*
+ * An allocated object's start of a cache given a shadow code
+ * (kmem_cache_shadow_code()): KMM_SLAB_SHADOW_CODE_BASE + the code, so the
+ * byte also names the cache. Codes are 0..KMM_SLAB_SHADOW_CODES - 1.
+ */
+#define KMM_SLAB_SHADOW_CODE_BASE 0x40
+#define KMM_SLAB_SHADOW_CODES 64
+
+/** kmm_slab_shadow_live() - does shadow byte @v mark an allocated object's start? */
+static inline bool kmm_slab_shadow_live(unsigned char v)
+{
+	return v == KMM_SLAB_SHADOW_ALLOCATED ||
+	       (unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES;
+}
+
+/**
+ * kmem_cache_shadow_code() - give @s a shadow code: from now on the shadow
+ * byte of each object it hands out names @s, and kfree_fast() finds the
+ * cache of such an object from that byte alone, without reading the
+ * object's struct page (one cache miss less per free). Objects allocated
+ * before keep KMM_SLAB_SHADOW_ALLOCATED; both mean allocated. Codes are
+ * never reused; __kmem_cache_release() withdraws @s's.
+ * Context: @s has no debug flags; call once, before other threads use @s.
+ * Return: 0; -ENOSPC when every code is taken (@s keeps the plain value);
+ * -EINVAL for a debug cache or one coded already.
+ */
+int kmem_cache_shadow_code(struct kmem_cache *s);
 /**
  * kmm_slab_shadow_bias() - where the shadow byte of direct-map address a
  * lives: (unsigned char *)(bias + (a >> 3)); 0 when @m has no slab layer.
