@@ -1452,14 +1452,16 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	 * integration_malloc_api's freed_ram_follows_heap_size RSS past its
 	 * bound); the rare page-aligned object takes the struct page way.
 	 */
-	struct slab_machine *st = slab_state(m);
-	unsigned char *sh = shadow_of(st, m, p);
-	unsigned char v = ((uintptr_t)p & (PAGE_SIZE - 1)) ? __atomic_load_n(sh, __ATOMIC_RELAXED) : 0;
-	if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
-		struct kmem_cache *s = __atomic_load_n(&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE],
-						       __ATOMIC_RELAXED);
-		if (likely(s && !s->slowpath_flags && s->sheaf_capacity))
-			return kfree_fast_coded(s, p, sh, v);
+	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
+		struct slab_machine *st = slab_state(m);
+		unsigned char *sh = shadow_of(st, m, p);
+		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
+		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
+			struct kmem_cache *s = __atomic_load_n(
+				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
+			if (likely(s && !s->slowpath_flags && s->sheaf_capacity))
+				return kfree_fast_coded(s, p, sh, v);
+		}
 	}
 	struct slab *slab = virt_to_slab_fast(m, p);
 	if (unlikely(!slab))
