@@ -157,9 +157,12 @@ TEST(kfree_fast_frees_a_coded_object_without_its_struct_page)
 	unsigned char code = s->shadow_alloc;
 	expect_true(code != SHADOW_ALLOCATED && kmm_slab_shadow_live(code));
 	expect_true(slab_state(m)->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE] == s);
+	/* The slab's first object may be page-aligned: such a pointer takes the struct page way. */
+	char *first = kmem_cache_alloc(s, GFP_KERNEL);
 	char *p = kmem_cache_alloc(s, GFP_KERNEL);
 	char *q = kmem_cache_alloc(s, GFP_KERNEL);
-	assert_true(p != NULL && q != NULL);
+	assert_true(first != NULL && p != NULL && q != NULL);
+	assert_true(((uintptr_t)p & (PAGE_SIZE - 1)) && ((uintptr_t)q & (PAGE_SIZE - 1)));
 	expect_eq(*cache_shadow(s, p), code);
 
 	struct slab *slab = virt_to_slab_m(m, p);
@@ -178,6 +181,7 @@ TEST(kfree_fast_frees_a_coded_object_without_its_struct_page)
 	if (slub_check(m))
 		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
 	expect_true(kfree_fast(m, q));
+	kmem_cache_free(s, first);
 	kmem_cache_destroy(s);
 	coded_done(m, base);
 }
