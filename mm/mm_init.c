@@ -637,11 +637,13 @@ static void free_section_ranges(struct kmm_machine *m, unsigned long section, ui
 
 /*
  * The MAX_PAGE_ORDER blocks of a mixed section that are wholly free and in
- * one zone: deferred like a whole free section (zone_add_deferred_blocks, in
- * runs per zone, here in the first pass: where an eager boot frees them).
- * Return: their bits, for init_section() and free_section_ranges() to skip.
+ * one zone; with @defer, deferred like a whole free section
+ * (zone_add_deferred_blocks, in runs per zone, here in the first pass:
+ * where an eager boot frees them).
+ * Return: their bits, for init_section() and free_section_ranges() to skip
+ * (and for reserve_mixed_free(), which leaves them free).
  */
-static uint32_t defer_free_blocks(struct kmm_machine *m, unsigned long section)
+static uint32_t free_blocks_of(struct kmm_machine *m, unsigned long section, bool defer)
 {
 	unsigned long first = section << SECTION_SHIFT;
 	unsigned int nr = PAGES_PER_SECTION >> MAX_PAGE_ORDER, run = 0;
@@ -661,7 +663,9 @@ static uint32_t defer_free_blocks(struct kmm_machine *m, unsigned long section)
 				zone = NULL;
 		}
 		if (run && zone != run_zone) {
-			zone_add_deferred_blocks(run_zone, pfn - ((unsigned long)run << MAX_PAGE_ORDER), run);
+			if (defer)
+				zone_add_deferred_blocks(run_zone,
+							 pfn - ((unsigned long)run << MAX_PAGE_ORDER), run);
 			run = 0;
 		}
 		if (zone) {
@@ -761,7 +765,7 @@ static void reserve_mixed_free(struct kmm_machine *m, unsigned long section, uin
  *   all RAM, all reserved, one zone  -> SECTION_RESERVED, untouched;
  *   all RAM, all free, one zone      -> handed over in the second pass;
  *   anything else (mixed)            -> its wholly free MAX_PAGE_ORDER blocks
- *     deferred where they lie in the walk (defer_free_blocks), its
+ *     deferred where they lie in the walk (free_blocks_of), its
  *     reserved chunks of 64 frames left untouched (reserved_chunks), every
  *     other struct page initialised (holes and reservations stay PG_reserved), its
  *     other free ranges handed over with the largest aligned orders, in
@@ -808,9 +812,10 @@ void memblock_free_all(struct boot *b)
 				continue;
 			}
 		}
-		skip = m->opts.eager_memmap ? 0 : defer_free_blocks(m, sec);
-		if (keep_mixed)
-			reserve_mixed_free(m, sec, skip);
+		skip = m->opts.eager_memmap ? 0 : free_blocks_of(m, sec, true);
+		if (keep_mixed)	/* wholly free blocks are not mixed, deferred or not */
+			reserve_mixed_free(m, sec,
+					   m->opts.eager_memmap ? free_blocks_of(m, sec, false) : skip);
 		reserved = m->opts.eager_memmap ? 0 : reserved_chunks(m, sec);
 		init_section(m, sec, skip);
 		m->section_reserved[sec] = reserved;
