@@ -112,7 +112,8 @@ if(KMM_SANITIZE OR KMM_TSAN)
     set_tests_properties(integration_malloc_fail_inject PROPERTIES DISABLED TRUE)
   endif()
   foreach(_t integration_malloc_rss integration_malloc_grow integration_malloc_threads
-             integration_malloc_trim integration_malloc_usable_race)
+             integration_malloc_trim integration_malloc_usable_race
+             integration_malloc_huge)
     if(TEST ${_t})
       set_tests_properties(${_t} PROPERTIES DISABLED TRUE)
     endif()

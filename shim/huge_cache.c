@@ -28,15 +28,22 @@
  * touch of each page as if it were new: big_reuse spent most of its time
  * there. Use-after-free of a huge block is now caught only hardened, as
  * for every other block (docs/malloc.md). And a mapping that fits (up to
- * twice the size asked) is reused whole, its spare tail kept: cutting the
- * tail gave back pages that the next larger block faulted in again.
+ * twice the size asked) is reused whole, its spare tail kept with its
+ * pages: cutting the tail gave back pages that the next larger block
+ * faulted in again, and so did discarding it (until session 11: big_reuse
+ * 1 1000 faulted 215k pages, glibc 237k). The tail lies past the block's
+ * guard page; malloc_trim() discards it (huge_trim_tails()).
  *
  * Only a mapping its owner used densely keeps its pages: the next block
  * reuses them only where it writes, and a block written at a few places (a
  * header, a tail, the first half before a realloc) left most of its pages
- * idle. A mapping with less than three quarters of its bytes resident
- * when freed (HUGE_CACHE_DENSE) is cached without them (discarded, so it reads as zero):
- * the reuse then saves the host mmap and munmap, not the faults.
+ * idle. A freed block with less than three quarters of its bytes resident
+ * (HUGE_CACHE_DENSE) has its mapping cached without them (discarded, so it
+ * reads as zero): the reuse then saves the host mmap and munmap, not the
+ * faults. The block's bytes are judged, not the mapping's: a 5 MiB block
+ * written through in a 10 MiB mapping whose tail held nothing was judged
+ * sparse, and its pages went (big_reuse's 4-6 and 8-12 MiB blocks lost
+ * them so at every other reuse).
  * (bench/malloc/mt_churn 1 100000 2000, whose 4-6 MiB blocks are written
  * at both ends and, one in sixteen, half through by realloc: peak RSS
  * 23.1 -> 19.0 MB, glibc 14.4; big_reuse 1 1000, blocks written through,
@@ -55,7 +62,6 @@
 #include "shim/huge_table.h"
 
 #define HUGE_CACHE_ENTRIES 16
-#define HUGE_CACHE_SLACK (64UL << 10)	/* a fitting mapping's tail kept resident below this */
 #define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
 /* A mapping keeps its pages in the cache if at least 3/4 of its bytes are resident. */
 #define HUGE_CACHE_DENSE(resident, len) ((resident) >= (len) / 4 * 3)
@@ -118,14 +124,7 @@ void *huge_cache_take(size_t len, size_t *got)
 	spin_unlock(&huge_lock);
 	if (!base)
 		return NULL;
-	if (best == fit && have - len > HUGE_CACHE_SLACK) {
-		/*
-		 * Kept whole (no munmap, no mremap), but its spare tail's pages
-		 * go back: counted as the live block's, neither the byte bound
-		 * nor malloc_trim would reach them (review9-shim #1).
-		 */
-		sim_discard((char *)base + len, have - len);
-	} else if (have > len && best != fit) {
+	if (have > len && best != fit) {
 		sim_release((char *)base + len, have - len);
 		have = len;
 	} else if (have < len) {
@@ -180,8 +179,13 @@ void huge_cache_put(void *base, size_t len, size_t guard)
 		sim_release(base, len);
 		return;
 	}
-	/* Sparse: cached without its pages (if the host refuses, with them). */
-	if (!HUGE_CACHE_DENSE(sim_resident(base, len), len))
+	/*
+	 * Sparse: cached without its pages (if the host refuses, with them).
+	 * Judged on the freed block's bytes, before its guard page: the
+	 * mapping's spare tail is not the block's to have used.
+	 */
+	size_t used = KMM_MIN(guard, len);
+	if (!HUGE_CACHE_DENSE(sim_resident(base, used), used))
 		sim_discard(base, len);
 	spin_lock(&huge_lock);
 	size_t limit = cache_limit_locked();

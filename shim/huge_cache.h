@@ -33,8 +33,8 @@ void *huge_cache_take(size_t len, size_t *got);
 /**
  * huge_cache_put() - keep freed mapping @base/@len for reuse, as it is:
  * open but for the one page at @guard (the freed block's guard page; @len
- * if none), and without its pages unless at least 3/4 of them are
- * resident; the oldest ones go back to the host beyond the bounds (the
+ * if none), and without its pages unless at least 3/4 of the freed
+ * block's bytes (those before @guard) are resident; the oldest ones go back to the host beyond the bounds (the
  * byte bound follows huge_live_bytes), and a mapping that cannot be kept
  * is released at once.
  */

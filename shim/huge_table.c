@@ -176,6 +176,33 @@ bool shim_huge_fault(uintptr_t addr, uintptr_t *key, size_t *size, bool *freed)
 	return found;
 }
 
+/*
+ * malloc_trim(): give back the spare tail of every live block whose mapping
+ * is longer than the block and its guard page (a cached mapping reused
+ * whole, shim/huge_cache.c). The tail lies past the guard page, where the
+ * program cannot reach; the host call runs under huge_lock, so that the
+ * block cannot be freed and its mapping handed to a larger block meanwhile
+ * (rare: malloc_trim only).
+ */
+size_t huge_trim_tails(void)
+{
+	size_t bytes = 0;
+
+	if (harden_on)		/* no cache: every mapping is the block's own */
+		return 0;
+	spin_lock(&huge_lock);
+	for (size_t i = 0; i < huge_cap; i++) {
+		struct huge_entry *e = &huge_tab[i];
+		size_t used = e->usable + PAGE_SIZE;
+		if (!e->key || e->freed || e->key != (uintptr_t)e->base || e->len <= used)
+			continue;
+		if (!sim_discard((char *)e->base + used, e->len - used))
+			bytes += e->len - used;
+	}
+	spin_unlock(&huge_lock);
+	return bytes;
+}
+
 bool huge_was_freed(uintptr_t key)
 {
 	spin_lock(&huge_lock);

@@ -44,6 +44,11 @@ bool huge_lookup(uintptr_t key, struct huge_entry *out);
  * Return: whether there is one (then its entry in @out).
  */
 bool huge_containing(uintptr_t addr, struct huge_entry *out);
+/**
+ * huge_trim_tails() - discard the spare tail of each live block's mapping,
+ * past its guard page (malloc_trim). Return: the bytes discarded.
+ */
+size_t huge_trim_tails(void);
 /** huge_was_freed() - Return: whether @key is a huge block freed since (its key kept). */
 bool huge_was_freed(uintptr_t key);
 

@@ -1211,6 +1211,7 @@ int malloc_trim(size_t pad)
 	unsigned long pages = shim_trim_locked(shim_m, 0, 0, true);
 	kmm_leave(s);
 	size_t cached = huge_cache_trim();	/* always, whatever the pages gave */
+	cached += huge_trim_tails();		/* and the live huge blocks' spare tails */
 	return pages > 0 || cached > 0;
 }
 
