@@ -359,7 +359,8 @@ static void *swapoff_main(void *arg)
 	return NULL;
 }
 
-TEST(swapoff_waits_for_a_fault_s_read_of_the_page_it_unuses)
+/* swapoff of the entry a fault is swapping in, the fault stalled at @stall_point. */
+static void swapoff_meets_a_stalled_fault(int stall_point)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
 	uint64_t base, i;
@@ -371,6 +372,7 @@ TEST(swapoff_waits_for_a_fault_s_read_of_the_page_it_unuses)
 	assert_true(is_swapped(t, a));
 	race_init(&r, m, pte_entry(t, a), 0);
 	r.swapoff = true;
+	r.stall_point = stall_point;
 	struct access pa = { .race = &r, .t = t, .addr = a, .fd = -1 };
 	assert_eq(pthread_create(&ft, NULL, access_main, &pa), 0);
 	spin_until(&r.reading, NULL);
@@ -390,6 +392,11 @@ TEST(swapoff_waits_for_a_fault_s_read_of_the_page_it_unuses)
 	done(m);
 }
 
+TEST(swapoff_waits_for_a_fault_s_read_of_the_page_it_unuses)
+{
+	swapoff_meets_a_stalled_fault(SWAPIN_HOOK_READ);
+}
+
 /*
  * The window before the read: a fault has claimed the slot (SWAP_HAS_CACHE)
  * and not yet put its page in the swap cache. swapoff (and a second fault,
@@ -401,34 +408,7 @@ TEST(swapoff_waits_for_a_fault_s_read_of_the_page_it_unuses)
  */
 TEST(swapoff_waits_for_a_fault_that_has_claimed_the_slot_it_unuses)
 {
-	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
-	uint64_t base, i;
-	struct task_struct *t = swapped_process(m, &base, &i);
-	uint64_t a = base + i * PAGE_SIZE;
-	struct race r;
-	pthread_t ft, st;
-
-	assert_true(is_swapped(t, a));
-	race_init(&r, m, pte_entry(t, a), 0);
-	r.swapoff = true;
-	r.stall_point = SWAPIN_HOOK_CLAIM;
-	struct access pa = { .race = &r, .t = t, .addr = a, .fd = -1 };
-	assert_eq(pthread_create(&ft, NULL, access_main, &pa), 0);
-	spin_until(&r.reading, NULL);
-	assert_eq(pthread_create(&st, NULL, swapoff_main, &r), 0);
-	pthread_join(st, NULL);
-	pthread_join(ft, NULL);
-	race_off(m);
-
-	expect_eq(atomic_load(&r.waiting), 1);
-	expect_eq(r.fail, 0);				/* swapoff's result */
-	expect_eq(pa.ret, 0);
-	expect_true(buf_holds(pa.buf, i, 1, __LINE__));
-	expect_true(verify_range(t, base, 0, NPAGES, 1));
-	expect_eq(total_swap_pages(m), 0);
-	CHECK(m);
-	kmm_exit(t, 0);
-	done(m);
+	swapoff_meets_a_stalled_fault(SWAPIN_HOOK_CLAIM);
 }
 
 /* The same window met by a second fault, the child's on an entry it shares with its parent. */
