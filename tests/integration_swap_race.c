@@ -225,6 +225,22 @@ static void fork_race_run(struct fork_race *f, int fail, int stall_point)
 	race_off(f->m);
 }
 
+/* The end of a fork race both faults won: each read the page's true bytes; all swap freed. */
+static void both_faults_got_the_page(struct fork_race *f)
+{
+	expect_eq(f->pa.ret, 0);
+	expect_eq(f->ca.ret, 0);
+	expect_true(buf_holds(f->pa.buf, f->i, 1, __LINE__));
+	expect_true(buf_holds(f->ca.buf, f->i, 1, __LINE__));
+	expect_true(verify_range(f->c, f->base, 0, NPAGES, 1));
+	expect_true(verify_range(f->t, f->base, 0, NPAGES, 1));
+	CHECK(f->m);
+	kmm_exit(f->c, 0);
+	kmm_exit(f->t, 0);
+	expect_swap_all_free(f->m);
+	done(f->m);
+}
+
 /*
  * A parent and its forked child share the swap entry of a page. The
  * parent's fault reads it; the child's fault, meanwhile, finds the page in
@@ -239,17 +255,7 @@ TEST(a_second_fault_on_a_shared_entry_waits_for_the_read)
 	fork_race_run(&f, 0, SWAPIN_HOOK_READ);
 	expect_eq(atomic_load(&f.r.stalled), 1);
 	expect_eq(atomic_load(&f.r.waiting), 1);	/* the child waited for the read */
-	expect_eq(f.pa.ret, 0);
-	expect_eq(f.ca.ret, 0);
-	expect_true(buf_holds(f.pa.buf, f.i, 1, __LINE__));
-	expect_true(buf_holds(f.ca.buf, f.i, 1, __LINE__));
-	expect_true(verify_range(f.c, f.base, 0, NPAGES, 1));
-	expect_true(verify_range(f.t, f.base, 0, NPAGES, 1));
-	CHECK(f.m);
-	kmm_exit(f.c, 0);
-	kmm_exit(f.t, 0);
-	expect_swap_all_free(f.m);
-	done(f.m);
+	both_faults_got_the_page(&f);
 }
 
 /*
@@ -419,18 +425,8 @@ TEST(a_second_fault_waits_for_a_fault_that_has_claimed_the_slot)
 	fork_race_run(&f, 0, SWAPIN_HOOK_CLAIM);
 	expect_eq(atomic_load(&f.r.stalled), 1);
 	expect_eq(atomic_load(&f.r.waiting), 1);	/* the child waited for the claim */
-	expect_eq(f.pa.ret, 0);
-	expect_eq(f.ca.ret, 0);
 	expect_eq(vm_event(f.m, OOM_KILL), 0);
-	expect_true(buf_holds(f.pa.buf, f.i, 1, __LINE__));
-	expect_true(buf_holds(f.ca.buf, f.i, 1, __LINE__));
-	expect_true(verify_range(f.c, f.base, 0, NPAGES, 1));
-	expect_true(verify_range(f.t, f.base, 0, NPAGES, 1));
-	CHECK(f.m);
-	kmm_exit(f.c, 0);
-	kmm_exit(f.t, 0);
-	expect_swap_all_free(f.m);
-	done(f.m);
+	both_faults_got_the_page(&f);
 }
 
 /*
