@@ -454,6 +454,22 @@ static inline bool kmem_cache_debug(const struct kmem_cache *s)
 			   SLAB_STORE_USER | SLAB_TRACE);
 }
 
+/* This thread's CPU slot: kmm_this_cpu()'s per-thread cache, one TLS load. */
+static inline int slab_this_cpu(struct kmm_machine *m)
+{
+	return kmm_this_cpu_inline(m);
+}
+
+/*
+ * The guard of CPU slot @cpu: Linux's local lock of every kmem_cache_cpu of
+ * that CPU (s->cpu_slab[cpu] of every cache). An owning thread enters it with
+ * no locked instruction (mm/include/cpu_slot.h).
+ */
+static inline struct kmm_cpu_guard *slot_guard(struct kmem_cache *s, int cpu)
+{
+	return &s->machine->cpus[cpu].guard;
+}
+
 static inline bool object_poison(const struct kmem_cache *s)
 {
 	return (s->flags & SLAB_POISON) && !(s->flags & SLAB_TYPESAFE_BY_RCU) && !s->ctor;
@@ -903,6 +919,10 @@ void alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *obj,
  * as Linux does, an invalid pointer, an interior one or a double free.
  */
 bool free_check(struct kmem_cache *s, struct slab *slab, void *obj);
+/* slab_free_bad() - a free that failed the shadow test: report it under the slab lock (nothing freed). */
+void slab_free_bad(struct kmem_cache *s, struct slab *slab, void *obj);
+/* cache_free_bad() - kmem_cache_free() of something that is no object of @s: report, free nothing. */
+void cache_free_bad(struct kmem_cache *s, void *obj, struct slab *slab);
 /** list_slab_objects() - report the objects still allocated in @slab (cache destroy). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab);
 /**

@@ -68,22 +68,6 @@ void *slab_address(const struct slab *slab)
 	return slab_addr_m(page_machine(slab_page(slab)), slab);
 }
 
-/* This thread's CPU slot: kmm_this_cpu()'s per-thread cache, one TLS load. */
-static inline int slab_this_cpu(struct kmm_machine *m)
-{
-	return kmm_this_cpu_inline(m);
-}
-
-/*
- * The guard of CPU slot @cpu: Linux's local lock of every kmem_cache_cpu of
- * that CPU (s->cpu_slab[cpu] of every cache). An owning thread enters it with
- * no locked instruction (mm/include/cpu_slot.h).
- */
-static inline struct kmm_cpu_guard *slot_guard(struct kmem_cache *s, int cpu)
-{
-	return &s->machine->cpus[cpu].guard;
-}
-
 /* ---- Addresses to slabs ---- */
 
 struct slab *virt_to_slab_m(struct kmm_machine *m, const void *addr)
@@ -795,15 +779,6 @@ static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsi
 		discard_slab(s, slab);
 }
 
-/* A free that failed the shadow test: report it under the slab lock (nothing freed). */
-static __attribute__((noinline, cold)) void slab_free_bad(struct kmem_cache *s, struct slab *slab,
-							   void *obj)
-{
-	slab_lock(slab);
-	free_check(s, slab, obj);
-	slab_unlock(slab);
-}
-
 /*
  * The end of a free that may move @slab (both __slab_free() variants): with
  * list_lock held (@locked), a slab still on the node (@on_node) goes where
@@ -1265,26 +1240,6 @@ void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 			       (unsigned long)__builtin_return_address(0), s->object_size);
 }
 
-/* kmem_cache_free() of something that is no object of @s: report, free nothing. */
-static __attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s, void *obj,
-							    struct slab *slab)
-{
-	struct kmm_machine *m = s->machine;
-
-	if (!slab) {
-		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
-			   (unsigned long)kmm_host_to_kva(m, obj),
-			   s->name);
-		kmm_set_error(-EINVAL, "kmem_cache_free(%s): 0x%lx is not a slab object", s->name,
-			      (unsigned long)kmm_host_to_kva(m, obj));
-		return;
-	}
-	kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
-		   slab->slab_cache->name);
-	kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
-		      slab->slab_cache->name);
-}
-
 static inline __attribute__((always_inline)) void cache_free(struct kmem_cache *s, void *obj,
 							     unsigned long caller)
 {
@@ -1479,26 +1434,6 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	return kfree_fast_push(slab, s, p);
 }
 
-int kmem_cache_shadow_code(struct kmem_cache *s)
-{
-	struct slab_machine *st = slab_state(s->machine);
-	int err = 0;
-
-	if (kmem_cache_debug(s) || cache_shadow_alloc(s) != SHADOW_ALLOCATED)
-		return -EINVAL;
-	spin_lock(&st->slab_mutex);
-	if (st->nr_shadow_codes == KMM_SLAB_SHADOW_CODES) {
-		err = -ENOSPC;
-	} else {
-		unsigned int code = st->nr_shadow_codes++;
-		__atomic_store_n(&st->shadow_coded[code], s, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->shadow_alloc, (unsigned char)(KMM_SLAB_SHADOW_CODE_BASE + code),
-				 __ATOMIC_RELAXED);
-	}
-	spin_unlock(&st->slab_mutex);
-	return err;
-}
-
 void kmem_cache_free(struct kmem_cache *s, void *obj)
 {
 	if (obj && kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
@@ -1507,7 +1442,6 @@ void kmem_cache_free(struct kmem_cache *s, void *obj)
 	}
 	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
 }
-
 
 /**
  * slab_free_bulk() - free @nr objects of @s, holding the CPU slot lock across

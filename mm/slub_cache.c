@@ -2,7 +2,8 @@
 /*
  * mm/slub_cache.c - a cache's slabs as a whole: making a slab and giving it
  * back (new_slab, __free_slab, discard_slab), the node lists' bookkeeping,
- * and the cache-wide operations (flush_all, shrink, shutdown).
+ * the cache-wide operations (flush_all, shrink, shutdown), and handing a
+ * cache its shadow code and taking it back.
  *
  * Linux counterpart: mm/slub.c (6.12): allocate_slab/new_slab, __free_slab
  * and discard_slab, add_partial/remove_partial (here with the classic
@@ -321,6 +322,26 @@ int __kmem_cache_shutdown(struct kmem_cache *s, unsigned long caller)
 		   s->name, sym);
 	slab_rcu_barrier(m);
 	return -EBUSY;
+}
+
+int kmem_cache_shadow_code(struct kmem_cache *s)
+{
+	struct slab_machine *st = slab_state(s->machine);
+	int err = 0;
+
+	if (kmem_cache_debug(s) || cache_shadow_alloc(s) != SHADOW_ALLOCATED)
+		return -EINVAL;
+	spin_lock(&st->slab_mutex);
+	if (st->nr_shadow_codes == KMM_SLAB_SHADOW_CODES) {
+		err = -ENOSPC;
+	} else {
+		unsigned int code = st->nr_shadow_codes++;
+		__atomic_store_n(&st->shadow_coded[code], s, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->shadow_alloc, (unsigned char)(KMM_SLAB_SHADOW_CODE_BASE + code),
+				 __ATOMIC_RELAXED);
+	}
+	spin_unlock(&st->slab_mutex);
+	return err;
 }
 
 void __kmem_cache_release(struct kmem_cache *s)

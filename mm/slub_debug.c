@@ -417,6 +417,33 @@ bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
 	return false;
 }
 
+/* Cold, out of line: the free paths of mm/slub.c call it on a failed claim. */
+__attribute__((noinline, cold)) void slab_free_bad(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	slab_lock(slab);
+	free_check(s, slab, obj);
+	slab_unlock(slab);
+}
+
+/* Cold, out of line: kmem_cache_free()'s fast path calls it on a bad pointer. */
+__attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s, void *obj, struct slab *slab)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (!slab) {
+		kmm_printk(m, "kmem_cache_free: Object 0x%lx is not a Slab page! (cache %s)",
+			   (unsigned long)kmm_host_to_kva(m, obj),
+			   s->name);
+		kmm_set_error(-EINVAL, "kmem_cache_free(%s): 0x%lx is not a slab object", s->name,
+			      (unsigned long)kmm_host_to_kva(m, obj));
+		return;
+	}
+	kmm_printk(m, "cache_from_obj: Wrong slab cache. %s but object is from %s", s->name,
+		   slab->slab_cache->name);
+	kmm_set_error(-EINVAL, "kmem_cache_free(%s): the object is from %s", s->name,
+		      slab->slab_cache->name);
+}
+
 /* ---- Freelist corruption: rebuild from the shadow ---- */
 
 /*
