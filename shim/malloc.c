@@ -808,6 +808,7 @@ pages:;
 			errno = ENOMEM;
 			return NULL;
 		}
+		trim_note_alloc(1UL << order);	/* what the trim spares follows these */
 		uintptr_t a = (uintptr_t)lowmem_page_address_m(shim_m, pg);
 		/* an mlock()ed range refuses the discard and keeps its bytes: clear them */
 		if (discard && sim_discard((void *)a, PAGE_SIZE << order))

@@ -30,13 +30,24 @@ unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
 uintptr_t trim_shadow_bias;
 atomic_ulong free_low_mark;
 atomic_ulong stat_trims, stat_trimmed_pages;
+atomic_ulong trim_big_alloc_pages;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
 #define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
 /* The trim limit, as a fraction of the RAM in use: 1/TRIM_USE_DIV (trim_limit()). */
 #define TRIM_USE_DIV 4
-/* What a trim spares at the heads of the free lists, in trim limits (trim_check()). */
+/* The most a trim spares at the heads of the free lists, in trim limits (trim_check()). */
 #define TRIM_KEEP_LIMITS 4
 static const unsigned int trim_order = 6;	/* blocks of >= 256 KiB are discarded */
+_Static_assert(TRIM_BIG_PAGES == 1UL << 6, "trim_note_alloc() counts the blocks a trim discards");
+
+/*
+ * What the program re-allocates of big blocks (trim_check()), all under
+ * trim_lock: the count of big pages at the last automatic trim, whether
+ * there was one, and the estimate the keep follows.
+ */
+static unsigned long big_at_last_trim;
+static bool trimmed_once;
+static unsigned long reuse_estimate;
 
 
 /*
@@ -82,13 +93,12 @@ static unsigned long discard_free_blocks(struct kmm_machine *m, unsigned int ord
 	return page_reporting_process(m, &dev, keep);
 }
 
-/* shim/trim.h */
-unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsigned long keep,
+/* One trim (shim_trim_locked()'s body). Context: trim_lock held. */
+static unsigned long trim_walk(struct kmm_machine *m, unsigned int order, unsigned long keep,
 			       bool drain)
 {
 	unsigned long pages;
 
-	spin_lock(&trim_lock);
 	if (drain) {
 		kmm_slab_drain(m);	/* CPU slabs flushed, empty slabs freed */
 		drain_all_pages(m, NULL);
@@ -97,8 +107,45 @@ unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsign
 	atomic_store(&free_low_mark, kmm_nr_free_pages(m));
 	atomic_fetch_add(&stat_trims, 1);
 	atomic_fetch_add(&stat_trimmed_pages, pages);
+	return pages;
+}
+
+/* shim/trim.h */
+unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsigned long keep,
+			       bool drain)
+{
+	unsigned long pages;
+
+	spin_lock(&trim_lock);
+	pages = trim_walk(m, order, keep, drain);
 	spin_unlock(&trim_lock);
 	return pages;
+}
+
+/*
+ * What an automatic trim spares: the pages of big blocks (TRIM_BIG_PAGES or
+ * more) the program allocated between the last two automatic trims, or
+ * seven eighths of what the trim before spared if that is more (a burst of
+ * re-allocation is remembered for a dozen trims or so, and forgotten when
+ * it stops), at most TRIM_KEEP_LIMITS trim limits. A program that does not
+ * allocate big blocks again once it has freed some spares nothing: the
+ * allocations before the first trim are its growth, not re-use, and are
+ * not counted. (A fixed four limits, session 10's rule, held 8 MiB of free
+ * order-10 blocks resident at mt_churn 1's peak that saved it no fault; a
+ * decay by half per trim cost big_reuse 2 1000 a fifth more faults, one
+ * by an eighth none that its runs do not vary by: docs/malloc.md.)
+ * Context: trim_lock held.
+ */
+static unsigned long trim_keep(unsigned long limit)
+{
+	unsigned long big = atomic_load_explicit(&trim_big_alloc_pages, memory_order_relaxed);
+	unsigned long demand = trimmed_once ? big - big_at_last_trim : 0;
+
+	big_at_last_trim = big;
+	trimmed_once = true;
+	reuse_estimate = KMM_MIN(KMM_MAX(demand, reuse_estimate - reuse_estimate / 8),
+				 limit * TRIM_KEEP_LIMITS);
+	return reuse_estimate;
 }
 
 /*
@@ -122,13 +169,12 @@ static unsigned long trim_limit(struct kmm_machine *m, unsigned long nr_free)
 /*
  * Trim when free memory has grown by trim_limit() since its lowest point
  * since the last trim: large free blocks have accumulated. The trim spares
- * TRIM_KEEP_LIMITS limits' worth of blocks still resident at the heads of
- * the free lists, where the blocks freed last go (the likeliest to be
- * reused soon; blocks given back by an earlier trim are behind them and
- * are not counted, mm/page_reporting.c). One limit's worth was too few:
- * big_reuse 1 300 faulted 89k pages (glibc 78k) as blocks discarded by a
- * trim were reused; four: 75k, for 1.13x glibc's peak RSS against 1.10x
- * (docs/malloc.md has the figures and the ones between).
+ * trim_keep()'s pages of blocks still resident at the heads of the free
+ * lists, where the blocks freed last go (the likeliest to be reused soon;
+ * blocks given back by an earlier trim are behind them and are not
+ * counted, mm/page_reporting.c). A program that re-allocates big blocks
+ * needs them: big_reuse 1 300 faulted 89k pages (glibc 78k) when a trim
+ * spared one limit's worth, 75k with four (docs/malloc.md).
  * Context: inside the caller's slot section (in kmm).
  */
 void trim_check(struct kmm_machine *m)
@@ -143,6 +189,9 @@ void trim_check(struct kmm_machine *m)
 	if (!trim_threshold_pages || nr_free - low < KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages))
 		return;
 	unsigned long limit = trim_limit(m, nr_free);
-	if (nr_free - low >= limit && !spin_is_locked(&trim_lock))
-		shim_trim_locked(m, trim_order, limit * TRIM_KEEP_LIMITS, false);
+	if (nr_free - low < limit || spin_is_locked(&trim_lock))
+		return;
+	spin_lock(&trim_lock);
+	trim_walk(m, trim_order, trim_keep(limit), false);
+	spin_unlock(&trim_lock);
 }

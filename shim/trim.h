@@ -28,6 +28,23 @@ extern uintptr_t trim_shadow_bias;
 extern atomic_ulong free_low_mark;
 /* Trims done and the pages they discarded (kmm_malloc_get_stats()). */
 extern atomic_ulong stat_trims, stat_trimmed_pages;
+/* The pages of the page blocks of TRIM_BIG_PAGES or more allocated so far (trim_note_alloc()). */
+extern atomic_ulong trim_big_alloc_pages;
+
+/* The smallest free block a trim discards, in pages (256 KiB: order 6). */
+#define TRIM_BIG_PAGES 64UL
+
+/**
+ * trim_note_alloc() - the shim allocated a page block of @pages pages; one
+ * of TRIM_BIG_PAGES or more is counted, and what the program allocates of
+ * such blocks between two trims sizes what the next trim spares.
+ * Context: any; one relaxed atomic add per big block.
+ */
+static inline void trim_note_alloc(unsigned long pages)
+{
+	if (pages >= TRIM_BIG_PAGES)
+		atomic_fetch_add_explicit(&trim_big_alloc_pages, pages, memory_order_relaxed);
+}
 
 /**
  * shim_trim_locked() - discard the free blocks of @m of order >= @order,

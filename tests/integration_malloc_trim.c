@@ -4,14 +4,23 @@
  * "Returning memory to the host"), linked against the shim by
  * cmake/shim.cmake as integration_malloc_api.
  *
- * Covers: a free block that a trim gave back is not given back again by
+ * Covers: what the automatic trim spares follows what the program
+ * re-allocates of big blocks (trim_keep()): nothing for a program that
+ * frees big blocks it never allocates again, the blocks of one that
+ * allocates them again and again (both counted by mincore over the freed
+ * blocks); a free block that a trim gave back is not given back again by
  * the next trim (PageReported, mm/page_reporting.c), so a second
  * malloc_trim() in a row discards nothing and says so; a block reused
  * after a trim and freed again is given back by the next one.
+ *
+ * The first test must run first (as it does, in file order, or alone with
+ * KMM_TEST): the shim counts big blocks allocated after its first
+ * automatic trim as re-use, and the later tests allocate some.
  */
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "harness.h"
 #include "shim/shim.h"
@@ -29,6 +38,91 @@ static unsigned long trimmed(void)
 
 	kmm_malloc_get_stats(&st);
 	return st.trimmed_pages;
+}
+
+/* Resident pages of the @n blocks of @bytes at @b (mincore over the machine's RAM). */
+static unsigned long resident_pages(unsigned char **b, int n, size_t bytes)
+{
+	static unsigned char vec[(4 * MIB) >> 12];
+	unsigned long pages = 0;
+
+	assert_true(bytes <= 4 * MIB && bytes % 4096 == 0);
+	for (int i = 0; i < n; i++) {
+		assert_true(((uintptr_t)b[i] & 4095) == 0);
+		assert_eq(mincore(b[i], bytes, vec), 0);
+		for (size_t j = 0; j < bytes >> 12; j++)
+			pages += vec[j] & 1;
+	}
+	return pages;
+}
+
+/* @n blocks of @bytes, every byte written. */
+static void written_blocks(unsigned char **b, int n, size_t bytes)
+{
+	for (int i = 0; i < n; i++) {
+		b[i] = malloc(bytes);
+		assert_true(b[i] != NULL);
+		memset(b[i], 0x6b, bytes);
+		keep(b[i]);
+	}
+}
+
+/*
+ * 24 blocks of 1 MiB (page blocks, order 8) allocated once and freed: the
+ * automatic trims that the frees set off spare nothing, so at most what
+ * was freed after the last of them (less than one trim limit, which is a
+ * quarter of the RAM in use, here at most ~7 MiB) stays resident. With the
+ * fixed keep of four limits (16 MiB or more) that session 10 had, 16 MiB
+ * or more of them did.
+ */
+TEST(big_blocks_freed_and_never_allocated_again_are_not_kept)
+{
+	enum { N = 24 };
+	unsigned char *b[N];
+
+	assert_true(kmm_malloc_machine() != NULL);
+	malloc_trim(0);		/* nothing unreported to start with */
+	struct kmm_malloc_stats st0, st1;
+
+	kmm_malloc_get_stats(&st0);
+	written_blocks(b, N, MIB);
+	expect_eq(resident_pages(b, N, MIB), N * (MIB >> 12));
+	for (int i = 0; i < N; i++)
+		free(b[i]);
+	kmm_malloc_get_stats(&st1);
+	expect_true(st1.trims > st0.trims);	/* the frees trimmed */
+	unsigned long res = resident_pages(b, N, MIB);
+	expect_true(res < (12 * MIB) >> 12);
+	expect_true(st1.trimmed_pages - st0.trimmed_pages >= (N * MIB >> 12) - res);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * 8 blocks of 1 MiB allocated, written and freed, five times over: from
+ * the second round on, the trims the frees set off spare what the program
+ * allocates between them (8 MiB), so the freed blocks stay resident for the
+ * next round. A trim that spared nothing would leave only what was freed
+ * after it (at most a trim limit, ~4 MiB here) resident.
+ */
+TEST(big_blocks_allocated_again_and_again_are_kept)
+{
+	enum { N = 8, ROUNDS = 5 };
+	unsigned char *b[N];
+	struct kmm_malloc_stats st0, st1;
+
+	malloc_trim(0);
+	kmm_malloc_get_stats(&st0);
+	for (int r = 0; r < ROUNDS; r++) {
+		written_blocks(b, N, MIB);
+		for (int i = 0; i < N; i++)
+			free(b[i]);
+	}
+	kmm_malloc_get_stats(&st1);
+	expect_true(st1.trims >= st0.trims + ROUNDS - 1);	/* each round's frees trimmed */
+	expect_true(resident_pages(b, N, MIB) >= (7 * MIB) >> 12);
+	malloc_trim(0);
+	expect_eq(resident_pages(b, N, MIB), 0);	/* and malloc_trim gives them back */
+	expect_eq(kmm_malloc_check(), 0);
 }
 
 TEST(a_second_malloc_trim_discards_nothing)
