@@ -685,11 +685,19 @@ bool filemap_remove_mapping(struct page *page)
 	return ok;
 }
 
-/* Unmap every PTE of @page (it is going away with the truncated part of its file). */
+/*
+ * Unmap every PTE of @page (it is going away with the truncated part of its
+ * file), then wait for the accesses in flight through the flushed
+ * translations (a kmm_access() copy of another process's thread) before the
+ * caller drops the cache's reference and frees the frame.
+ */
 static void unmap_page_range_of(struct page *page)
 {
-	if (page_mapcount(page) > 0)
+	if (page_mapcount(page) > 0) {
 		try_to_unmap(page, 0);
+		if (procs_of(page_machine(page)))
+			sim_mmu_shootdown_wait(procs_of(page_machine(page))->mmu);
+	}
 }
 
 /*

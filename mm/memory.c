@@ -170,10 +170,43 @@ static void free_swap_cache(struct page *page)
 
 /* ---- Zapping ---- */
 
+/*
+ * zap gathers the pages whose mapping reference it drops and drops them only
+ * after the TLB flush and the shootdown's wait (Linux's mmu_gather: unmap,
+ * flush, free the batch). A thread of any process may be inside
+ * kmm_access()'s copy through a translation taken before the flush; until
+ * the wait returns that copy may still read or write the frame, so the frame
+ * must not be freed (and handed to another owner) before. ZAP_BATCH bounds
+ * the batch as MAX_GATHER_BATCH does: a full batch flushes what was cleared
+ * so far, waits and drops its pages, and the walk goes on.
+ */
+#define ZAP_BATCH 64
+
 struct zap_ctx {
 	struct vm_area_struct *vma;
 	unsigned long swapents;
+	unsigned long start;		/* the range cleared so far starts here */
+	unsigned int nr;		/* pages in @pages */
+	struct page *pages[ZAP_BATCH];	/* each holds the mapping's reference */
 };
+
+/*
+ * tlb_flush_mmu(): flush [@z->start, @end) of every TLB, wait for the
+ * accesses in flight, then drop the gathered pages' references.
+ * Context: the caller must not be inside an access bracket.
+ */
+static void zap_flush(struct zap_ctx *z, unsigned long end)
+{
+	struct mm_struct *mm = z->vma->vm_mm;
+
+	flush_tlb_range(z->vma, z->start, end);
+	if (!z->nr)
+		return;
+	sim_mmu_shootdown_wait(procs_of(mm->m)->mmu);
+	for (unsigned int i = 0; i < z->nr; i++)
+		put_user_page(z->pages[i]);
+	z->nr = 0;
+}
 
 static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 {
@@ -201,21 +234,21 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	free_swap_cache(page);
 	if (page_flag_test(page, PG_mlocked)) {
 		/* munlock_page() walks the reverse map: not under page_table_lock. */
-		get_page(page);
-		put_user_page(page);
 		pte_unlock(mm);
 		munlock_page(page);
-		put_user_page(page);
 		spin_lock(&mm->page_table_lock);
-		return 0;
 	}
-	put_user_page(page);
+	z->pages[z->nr++] = page;	/* the mapping's reference goes after the flush */
+	if (z->nr == ZAP_BATCH) {
+		zap_flush(z, (unsigned long)va + PAGE_SIZE);
+		z->start = (unsigned long)va + PAGE_SIZE;
+	}
 	return 0;
 }
 
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, unsigned long size)
 {
-	struct zap_ctx z = { vma, 0 };
+	struct zap_ctx z = { .vma = vma };
 	unsigned long start = address, end = address + size;
 
 	if (start < vma->vm_start)
@@ -224,11 +257,12 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
 		end = vma->vm_end;
 	if (start >= end)
 		return;
+	z.start = start;
 	update_hiwater(vma->vm_mm);
 	spin_lock(&vma->vm_mm->page_table_lock);
 	pgtable_for_each_leaf(&vma->vm_mm->pgt, start, end, true, zap_one, &z);
 	spin_unlock(&vma->vm_mm->page_table_lock);
-	flush_tlb_range(vma, start, end);
+	zap_flush(&z, end);
 }
 
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
@@ -498,6 +532,11 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	pte_unlock(mm);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (old) {
+		/*
+		 * Another thread may still be copying through the old translation;
+		 * the mapping's reference may be the page's last: wait (zap_flush).
+		 */
+		sim_mmu_shootdown_wait(p->mmu);
 		munlock_page(old);
 		/*
 		 * The copy took the old page's last mapping: its swap copy (if

@@ -333,6 +333,8 @@ void sim_mmu_shootdown_wait(struct sim_mmu *mmu)
 	spin_lock(&mmu->tlbs_lock);
 	for (struct kmm_tlb *tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next) {
 		unsigned int spins = 0;
+		if (__atomic_load_n(&tlb->busy, __ATOMIC_ACQUIRE))
+			__atomic_fetch_add(&mmu->busy_waits, 1, __ATOMIC_RELAXED);
 		while (__atomic_load_n(&tlb->busy, __ATOMIC_ACQUIRE)) {
 			if (++spins < 64)
 				sim_cpu_relax();

@@ -68,6 +68,7 @@ struct sim_mmu {
 	spinlock_t tlbs_lock;	/* @tlbs */
 	struct kmm_tlb *tlbs;	/* every attached TLB (->mmu_next) */
 	unsigned long range_flushes;	/* sim_mmu_flush_range() calls (atomic) */
+	unsigned long busy_waits;	/* TLBs a shootdown found inside a bracket and waited for (atomic) */
 };
 
 /**

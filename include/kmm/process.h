@@ -205,9 +205,11 @@ int kmm_as_of(struct task_struct *t, struct kmm_as *as);
  * call, no lock); a miss, a fault or an access across a page goes to
  * kmm_access(). Return: as kmm_access() (0, -EFAULT when the access killed
  * the process, -ESRCH when it is dead). Unlike kmm_access(), a hit is not
- * waited for by reclaim's TLB shootdown: while another thread may reclaim
- * (kswapd=thread, or another thread's allocations under memory pressure)
- * a hit can load from or store into a page being swapped out.
+ * an access in flight that a TLB shootdown waits for: while another thread
+ * may take the page away - reclaim (kswapd=thread, or another thread's
+ * allocations under memory pressure), munmap, MADV_DONTNEED, a truncation
+ * of the mapped file - a hit can load from or store into a page being
+ * swapped out or already freed.
  */
 #define KMM_DEFINE_ACCESSORS(bits)                                                          \
 	static inline int kmm_load##bits(const struct kmm_as *as, uint64_t va,                \

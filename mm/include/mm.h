@@ -45,14 +45,20 @@
  * Pages move between processes only through atomics (refcount, mapcount,
  * flags) and the locks above; so faults of different processes, and of
  * different VMAs of one process, run in parallel. The TLB-hit path of
- * kmm_access() takes no lock: a thread that reads or writes a range while
- * another thread of the same process unmaps it may complete its access on
- * the old frame (on a real CPU the shootdown would wait for it). Reclaim,
- * which unmaps pages of any process from any thread, waits for accesses in
- * flight (sim_mmu_shootdown_wait: kmm_access brackets each translation and
- * its copy) before it writes a page out or frees it. The inline accessors of
- * <kmm/process.h> (kmm_load64, ...) do not bracket: one of their loads or
- * stores that races with reclaim on another thread may use the old frame.
+ * kmm_access() takes no lock; it brackets each translation and its copy
+ * (sim_tlb_access_begin/end), and whoever takes a page away from a PTE
+ * waits for the brackets open at its TLB flush (sim_mmu_shootdown_wait)
+ * before the frame can be freed or written out: zap (munmap, MADV_DONTNEED,
+ * exit, the OOM reaper) gathers the pages and drops their references after
+ * the flush and the wait, as Linux's mmu_gather does; truncation waits after
+ * it unmaps a page and before it drops the cache's reference; a COW copy
+ * waits before it drops the old page's; reclaim waits before it writes a
+ * page out or frees it. So an access racing with an unmap on another thread
+ * completes on the old frame, as on a CPU before the shootdown IPI lands,
+ * but never on a frame that has meanwhile been freed and reused. The inline
+ * accessors of <kmm/process.h> (kmm_load64, ...) do not bracket: one of
+ * their loads or stores that races with an unmap or reclaim on another
+ * thread may use a frame already freed.
  */
 #ifndef KMM_MM_H
 #define KMM_MM_H

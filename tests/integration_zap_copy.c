@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_zap_copy.c - an unmap on another thread (munmap,
+ * MADV_DONTNEED, truncation of a shared file by another process) waits for
+ * a kmm_access() copy in flight through the translation it flushes before
+ * the page can be freed.
+ *
+ * Linux's order is unmap, flush the TLBs (the shootdown IPI is acknowledged
+ * only once no CPU is inside an instruction using the old entry), then free
+ * the pages (mmu_gather). kmm_access()'s TLB-hit copy runs inside its TLB's
+ * access bracket; a zap or a truncation that drops the page without waiting
+ * for the brackets open at its flush lets the copy go on reading or writing
+ * a frame that was freed and maybe given to someone else meanwhile.
+ *
+ * The copy is stopped in its middle with no timing, as in
+ * integration_swap_tlb_copy: the caller's buffer is a host page with no
+ * access, so the copy's first load from it faults. The SIGSEGV handler, on
+ * the copying thread, lets a second thread start the unmap and then waits
+ * until one of two things happens: the unmap returns (the page went while
+ * the copy was in flight: the bug) or the MMU's shootdown counts a wait for
+ * a busy TLB (the unmap is waiting for this copy: right, if the page still
+ * has a reference then: zap must free its pages after the wait, not before
+ * the flush). Then it gives the buffer access back and returns, the copy
+ * ends, and the unmap finishes.
+ */
+#include "tests/swap_test.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <kmm/fs.h>
+#include <kmm/mmu.h>
+
+enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE };
+
+static void *guard;			/* the host page the copy faults on */
+static struct sim_mmu *mmu;		/* the machine's MMU */
+static unsigned long waits_before;	/* mmu->busy_waits when the copy started */
+static atomic_int go;			/* the handler lets the unmap start */
+static atomic_int unmap_done;		/* the unmap returned */
+static atomic_int faults;		/* the handler's runs */
+static atomic_uint busy_in_copy;	/* kmm_tlb_this->busy seen by the handler */
+static atomic_int returned_in_flight;	/* the unmap returned while the copy was stopped */
+static atomic_int waited_for_copy;	/* the shootdown waited for this TLB */
+static struct page *copied;		/* the page the copy goes to */
+static atomic_int refs_at_wait;		/* its reference count when the shootdown waited */
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if ((char *)si->si_addr < (char *)guard || (char *)si->si_addr >= (char *)guard + PAGE_SIZE) {
+		signal(SIGSEGV, SIG_DFL);	/* not ours: crash as usual */
+		return;
+	}
+	atomic_fetch_add(&faults, 1);
+	atomic_store(&busy_in_copy, __atomic_load_n(&kmm_tlb_this->busy, __ATOMIC_RELAXED));
+	atomic_store(&go, 1);
+	for (;;) {
+		if (atomic_load(&unmap_done)) {
+			atomic_store(&returned_in_flight, 1);
+			break;
+		}
+		if (__atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED) != waits_before) {
+			atomic_store(&refs_at_wait, page_ref_count(copied));
+			atomic_store(&waited_for_copy, 1);
+			break;
+		}
+		sched_yield();
+	}
+	mprotect(guard, PAGE_SIZE, PROT_READ | PROT_WRITE);
+}
+
+struct unmapper {
+	struct kmm_machine *m;
+	enum zap_kind kind;
+	struct task_struct *t;	/* the process that unmaps (or truncates) */
+	uint64_t addr;		/* munmap, madvise: the page */
+	int fd;			/* truncate: @t's fd of the file */
+	int ret;
+};
+
+static void *unmap_thread(void *arg)
+{
+	struct unmapper *u = arg;
+
+	kmm_use(u->m);
+	while (!atomic_load(&go))
+		sched_yield();
+	switch (u->kind) {
+	case ZAP_MUNMAP:
+		u->ret = kmm_munmap(u->t, u->addr, PAGE_SIZE);
+		break;
+	case ZAP_DONTNEED:
+		u->ret = kmm_madvise(u->t, u->addr, PAGE_SIZE, KMM_MADV_DONTNEED);
+		break;
+	case ZAP_TRUNCATE:
+		u->ret = kmm_ftruncate(u->t, u->fd, 0);
+		break;
+	}
+	atomic_store(&unmap_done, 1);
+	return NULL;
+}
+
+/*
+ * Store a page at @base of @t (its first page, already written so this
+ * thread's TLB holds a writable entry) from the guard page while @u unmaps
+ * it: the unmap must wait for the copy.
+ */
+static void store_while_unmapped(struct task_struct *t, uint64_t base, struct unmapper *u)
+{
+	uint64_t buf[PAGE_SIZE / 8];
+	struct sigaction sa, old;
+	pthread_t th;
+
+	mmu = procs_of(u->m)->mmu;
+	guard = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(guard != MAP_FAILED);
+	fill_page(guard, 0, 9);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	assert_eq(sigaction(SIGSEGV, &sa, &old), 0);
+	atomic_store(&go, 0);
+	atomic_store(&unmap_done, 0);
+	atomic_store(&faults, 0);
+	atomic_store(&busy_in_copy, 0);
+	atomic_store(&returned_in_flight, 0);
+	atomic_store(&waited_for_copy, 0);
+	assert_eq(pthread_create(&th, NULL, unmap_thread, u), 0);
+
+	/* a hit of a writable entry: fill this thread's TLB by a write of the same bytes */
+	assert_eq(kmm_access(t, base, buf, PAGE_SIZE, false), 0);
+	assert_eq(kmm_access(t, base, buf, PAGE_SIZE, true), 0);
+	struct kmm_tlb *tlb = kmm_tlb_this;
+	unsigned long hits = tlb->hits;
+	copied = pfn_to_page_m(u->m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)));
+	atomic_store(&refs_at_wait, -1);
+	waits_before = __atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED);
+	assert_eq(mprotect(guard, PAGE_SIZE, PROT_NONE), 0);
+	assert_eq(kmm_access(t, base, guard, PAGE_SIZE, true), 0);
+	pthread_join(th, NULL);
+
+	expect_eq(atomic_load(&faults), 1);		/* stopped in the copy */
+	expect_eq(tlb->hits, hits + 1);			/* the hit path's copy */
+	expect_true(atomic_load(&busy_in_copy) > 0);	/* inside the bracket */
+	expect_eq(u->ret, 0);
+	expect_eq(atomic_load(&returned_in_flight), 0);	/* the page did not go under the copy */
+	expect_true(atomic_load(&waited_for_copy));	/* the unmap waited for it */
+	expect_true(atomic_load(&refs_at_wait) > 0);	/* before it let the page go */
+	sigaction(SIGSEGV, &old, NULL);
+	munmap(guard, PAGE_SIZE);
+}
+
+TEST(munmap_waits_for_a_copy_in_flight_before_it_frees_the_page)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "copier");
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 2, 7);
+	struct unmapper u = { .m = m, .kind = ZAP_MUNMAP, .t = t, .addr = base };
+
+	store_while_unmapped(t, base, &u);
+	expect_true(verify_page(t, base, 1, 7));	/* the page beside it stays */
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+TEST(madvise_dontneed_waits_for_a_copy_in_flight_before_it_frees_the_page)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "copier");
+	uint64_t zero[PAGE_SIZE / 8], want[PAGE_SIZE / 8];
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 2, 7);
+	struct unmapper u = { .m = m, .kind = ZAP_DONTNEED, .t = t, .addr = base };
+
+	store_while_unmapped(t, base, &u);
+	/* the copy went into the old frame: the page reads as zeros again */
+	memset(want, 0, sizeof(want));
+	assert_eq(kmm_access(t, base, zero, PAGE_SIZE, false), 0);
+	expect_true(memcmp(zero, want, PAGE_SIZE) == 0);
+	expect_true(verify_page(t, base, 1, 7));
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+TEST(truncation_by_another_process_waits_for_a_copy_in_flight_through_a_shared_mapping)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *a = kmm_spawn(m, "copier");
+	struct task_struct *b = kmm_spawn(m, "truncator");
+	uint64_t base = 0;
+
+	assert_true(a != NULL && b != NULL);
+	assert_eq(kmm_mkfile(m, "/zapfile", 2 * PAGE_SIZE, 0x33), 0);
+	int fa = kmm_open(a, "/zapfile", KMM_O_RDWR);
+	int fb = kmm_open(b, "/zapfile", KMM_O_RDWR);
+	assert_true(fa >= 0 && fb >= 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, 2 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &base), 0);
+	assert_eq(write_page(a, base, 0, 7), 0);
+	struct unmapper u = { .m = m, .kind = ZAP_TRUNCATE, .t = b, .fd = fb };
+
+	store_while_unmapped(a, base, &u);
+	uint64_t size = 1;
+	assert_eq(kmm_file_size(m, "/zapfile", &size), 0);
+	expect_eq(size, 0);
+	kmm_close(a, fa);
+	kmm_close(b, fb);
+	CHECK(m);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	kmm_unlink(m, "/zapfile");
+	done(m);
+}
