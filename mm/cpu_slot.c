@@ -10,8 +10,9 @@
  *
  * Invariant: slot c has guard.nr_users threads registered to it (each
  * thread's registration is in its thread-local table, tagged with the
- * machine's serial); guard.lockless is set only while nr_users <= 1, no
- * remote holder has revoked it, and the machine may use membarrier.
+ * machine's serial); m->cpu_free is the number of slots with nr_users == 0;
+ * guard.lockless is set only while nr_users <= 1, no remote holder has
+ * revoked it, and the machine may use membarrier.
  *
  * Locking: m->cpu_lock (assignment, nr_users) -> guard.lock. A thread's exit
  * hook takes the machine registry's lock first, so a machine cannot be freed
@@ -43,10 +44,36 @@ static inline struct kmm_cpu_guard *guard_of(struct kmm_machine *m, int cpu)
 	return &m->cpus[cpu].guard;
 }
 
+/* Threads on slot guard @g. Context: m->cpu_lock or g->lock held (both to change it). */
+static inline int users_of(struct kmm_cpu_guard *g)
+{
+	return atomic_load_explicit(&g->nr_users, memory_order_relaxed);
+}
+
+/*
+ * Add @delta to @g's users and set its owned mode to match; keeps
+ * m->cpu_free. Context: m->cpu_lock held, not g->lock; no owned section of
+ * @g can be in progress (a slot gaining its second user goes through
+ * join_shared() instead).
+ */
+static void add_users(struct kmm_machine *m, struct kmm_cpu_guard *g, int delta)
+{
+	int was = users_of(g);
+
+	spin_lock(&g->lock);
+	atomic_store_explicit(&g->nr_users, was + delta, memory_order_relaxed);
+	atomic_store_explicit(&g->lockless, m->cpu_lockless && was + delta <= 1,
+			      memory_order_release);
+	spin_unlock(&g->lock);
+	if (!was != !(was + delta))
+		atomic_store_explicit(&m->cpu_free, atomic_load_explicit(&m->cpu_free,
+			memory_order_relaxed) + (was ? 1 : -1), memory_order_relaxed);
+}
+
 /* Context: guard.lock held. What lockless should be now. */
 static bool lockless_target(struct kmm_machine *m, struct kmm_cpu_guard *g)
 {
-	return m->cpu_lockless && g->nr_users <= 1;
+	return m->cpu_lockless && users_of(g) <= 1;
 }
 
 /*
@@ -177,13 +204,42 @@ void kmm_cpu_fork_child(struct kmm_machine *m)
 
 	for (int c = 0; c < m->nr_cpus; c++) {
 		struct kmm_cpu_guard *g = guard_of(m, c);
-		g->nr_users = c == mine;
+		atomic_store_explicit(&g->nr_users, c == mine, memory_order_relaxed);
 		g->revoked = true;
 	}
+	atomic_store_explicit(&m->cpu_free, m->nr_cpus - (mine >= 0), memory_order_relaxed);
 	kmm_cpu_fork_parent(m);
 }
 
 /* ---- Handing slots out and back ---- */
+
+/*
+ * Add this thread to slot @cpu, which has users: shared from now on, so
+ * its owner must leave owned mode first. Context: m->cpu_lock held.
+ */
+static void join_shared(struct kmm_machine *m, int cpu)
+{
+	struct kmm_cpu_guard *g = guard_of(m, cpu);
+
+	spin_lock(&g->lock);
+	atomic_store_explicit(&g->nr_users, users_of(g) + 1, memory_order_relaxed);
+	if (atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
+		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
+		sim_membarrier();
+		spin_unlock(&g->lock);
+		guard_wait_owner(m, cpu);
+	} else {
+		spin_unlock(&g->lock);
+	}
+}
+
+/* Remember slot @cpu of @m as this thread's for kmm_this_cpu_inline(). */
+static void set_this_cpu(struct kmm_machine *m, int cpu)
+{
+	kmm_cpu_cache.serial = m->serial;
+	kmm_cpu_cache.cpu = cpu;
+	kmm_cpu_cache.guard = guard_of(m, cpu);
+}
 
 /* Give back every slot this thread holds on a live machine. */
 static void give_back_slots(void)
@@ -194,14 +250,8 @@ static void give_back_slots(void)
 			continue;
 		struct kmm_machine *m = kmm_machines[i];
 		if (m && m->serial == cpu_table[i].serial && m->cpus) {
-			int cpu = cpu_table[i].cpu;
-			struct kmm_cpu_guard *g = guard_of(m, cpu);
 			spin_lock(&m->cpu_lock);
-			spin_lock(&g->lock);
-			g->nr_users--;
-			atomic_store_explicit(&g->lockless, lockless_target(m, g),
-					      memory_order_release);
-			spin_unlock(&g->lock);
+			add_users(m, guard_of(m, cpu_table[i].cpu), -1);
 			spin_unlock(&m->cpu_lock);
 		}
 		cpu_table[i].serial = 0;
@@ -246,33 +296,44 @@ int kmm_this_cpu(struct kmm_machine *m)
 	spin_lock(&m->cpu_lock);
 	cpu = 0;
 	for (int c = 0; c < m->nr_cpus; c++) {
-		if (guard_of(m, c)->nr_users < guard_of(m, cpu)->nr_users)
+		if (users_of(guard_of(m, c)) < users_of(guard_of(m, cpu)))
 			cpu = c;
-		if (!guard_of(m, cpu)->nr_users)
+		if (!users_of(guard_of(m, cpu)))
 			break;
 	}
 	struct kmm_cpu_guard *g = guard_of(m, cpu);
-	spin_lock(&g->lock);
-	g->nr_users++;
-	if (g->nr_users > 1 && atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
-		/* Shared from now on: the owner must leave owned mode first. */
-		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
-		sim_membarrier();
-		spin_unlock(&g->lock);
-		guard_wait_owner(m, cpu);
-	} else {
-		atomic_store_explicit(&g->lockless, lockless_target(m, g), memory_order_release);
-		spin_unlock(&g->lock);
-	}
+	if (users_of(g))
+		join_shared(m, cpu);
+	else
+		add_users(m, g, 1);
 	spin_unlock(&m->cpu_lock);
 	cpu_table[m->slot].serial = m->serial;
 	cpu_table[m->slot].cpu = cpu;
 	if (m->slot > cpu_table_top)
 		cpu_table_top = m->slot;
 out:
-	kmm_cpu_cache.serial = m->serial;
-	kmm_cpu_cache.cpu = cpu;
-	kmm_cpu_cache.guard = guard_of(m, cpu);
+	set_this_cpu(m, cpu);
+	return cpu;
+}
+
+int kmm_cpu_move(struct kmm_machine *m)
+{
+	int old, cpu;
+
+	if (cpu_table[m->slot].serial != m->serial)
+		return kmm_this_cpu(m);
+	cpu = old = cpu_table[m->slot].cpu;
+	spin_lock(&m->cpu_lock);
+	if (users_of(guard_of(m, old)) > 1 &&
+	    atomic_load_explicit(&m->cpu_free, memory_order_relaxed)) {
+		while (users_of(guard_of(m, cpu)))
+			cpu = (cpu + 1) % m->nr_cpus;	/* one is free: the loop ends */
+		add_users(m, guard_of(m, cpu), 1);
+		add_users(m, guard_of(m, old), -1);	/* its last user may go owned */
+	}
+	spin_unlock(&m->cpu_lock);
+	cpu_table[m->slot].cpu = cpu;
+	set_this_cpu(m, cpu);
 	return cpu;
 }
 
@@ -281,7 +342,7 @@ int kmm_cpu_users(struct kmm_machine *m, int cpu)
 	int n;
 
 	spin_lock(&m->cpu_lock);
-	n = guard_of(m, cpu)->nr_users;
+	n = users_of(guard_of(m, cpu));
 	spin_unlock(&m->cpu_lock);
 	return n;
 }
@@ -292,7 +353,7 @@ int kmm_cpu_threads(struct kmm_machine *m)
 
 	spin_lock(&m->cpu_lock);
 	for (int c = 0; c < m->nr_cpus; c++)
-		n += guard_of(m, c)->nr_users;
+		n += users_of(guard_of(m, c));
 	spin_unlock(&m->cpu_lock);
 	return n;
 }
@@ -322,6 +383,7 @@ int kmm_cpus_init(struct kmm_machine *m)
 	memset(m->cpus, 0, bytes);
 	spin_lock_init(&m->cpu_lock);
 	m->cpu_lockless = kmm_cpu_lockless_allowed();
+	atomic_init(&m->cpu_free, m->nr_cpus);
 	for (int c = 0; c < m->nr_cpus; c++)
 		spin_lock_init(&m->cpus[c].guard.lock);
 	return 0;

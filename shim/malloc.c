@@ -485,6 +485,20 @@ static __attribute__((noinline)) int first_entry(void)
 }
 
 /*
+ * This thread shares its slot and a slot is free (a thread that registered
+ * while every slot was taken, or the one it joined): move there, outside any
+ * section, so that neither runs in locked mode longer than it must.
+ */
+static __attribute__((noinline, cold)) int move_off_shared_slot(void)
+{
+	in_kmm++;
+	tls_cpu = kmm_cpu_move(shim_m);
+	tls_guard = &shim_m->cpus[tls_cpu].guard;
+	in_kmm--;
+	return tls_cpu;
+}
+
+/*
  * The end of a call made after this thread's exit hook ran (a thread-exit
  * destructor that mallocs or frees): the call registered the thread again,
  * which re-queued the hook, but glibc runs it only if a destructor round is
@@ -511,6 +525,9 @@ static inline __attribute__((always_inline)) struct shim_slot *kmm_enter(void)
 	 */
 	if (unlikely(cpu < 0 || kmm_cpu_cache.serial != shim_serial))
 		cpu = first_entry();
+	else if (unlikely(kmm_cpu_shared(tls_guard)) &&
+		 atomic_load_explicit(&shim_m->cpu_free, memory_order_relaxed))
+		cpu = move_off_shared_slot();
 	struct shim_slot *s = &slots[cpu];
 	/* One operation for the stream's subscribers (the debug checker runs at its end). */
 	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))

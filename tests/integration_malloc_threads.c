@@ -24,6 +24,7 @@
 
 #include "harness.h"
 #include "mm/include/cpu_slot.h"
+#include "mm/internal.h"
 #include "shim/shim.h"
 
 #define HANG_GUARD_S 300
@@ -352,4 +353,89 @@ TEST(a_forked_child_holds_only_the_forking_threads_slot)
 	for (int i = 0; i < 2; i++)
 		assert_eq(pthread_join(t[i], NULL), 0);
 	expect_eq(kmm_cpu_threads(m), 1);
+}
+
+/*
+ * A thread that registered while every slot was taken shares one; when
+ * another slot frees up, one of the sharers moves there at its next call,
+ * and both slots are owned again (review11 R2: the pair stayed on one slot,
+ * every section a spin lock, for the rest of their lives). KMM_MALLOC_CPUS=2:
+ * this thread takes slot 0, a short-lived thread slot 1, a long-lived one
+ * then shares slot 0; the short one exits, and this thread's next malloc
+ * finds its slot shared and slot 1 free.
+ */
+static atomic_int move_stage;	/* 1 S registered, 2 L registered, 3 S may exit, 4 L may malloc, 5 L done, 6 L may exit */
+
+static void *move_short(void *arg)
+{
+	(void)arg;
+	free(malloc(100));
+	atomic_store(&move_stage, 1);
+	wait_for(&move_stage, 3);
+	return NULL;
+}
+
+static void *move_long(void *arg)
+{
+	(void)arg;
+	free(malloc(100));
+	atomic_store(&move_stage, 2);
+	wait_for(&move_stage, 4);
+	for (int i = 0; i < 100; i++)
+		free(malloc(16 + (size_t)i * 8));
+	atomic_store(&move_stage, 5);
+	wait_for(&move_stage, 6);
+	return NULL;
+}
+
+/* Slot @cpu is in owned mode exactly when the machine allows it. */
+static bool slot_owned_as_allowed(struct kmm_machine *m, int cpu)
+{
+	return atomic_load(&m->cpus[cpu].guard.lockless) == (int)m->cpu_lockless;
+}
+
+TEST(a_thread_sharing_a_slot_moves_when_one_frees_up)
+{
+	if (!in_child()) {
+		expect_eq(run_child("a_thread_sharing_a_slot_moves_when_one_frees_up", "2"), 0);
+		return;
+	}
+	struct kmm_machine *m = kmm_malloc_machine();
+	pthread_t s, l;
+
+	assert_true(m != NULL);
+	free(malloc(100));	/* this thread: slot 0 */
+	assert_eq(pthread_create(&s, NULL, move_short, NULL), 0);
+	wait_for(&move_stage, 1);
+	assert_eq(pthread_create(&l, NULL, move_long, NULL), 0);
+	wait_for(&move_stage, 2);
+	/* S alone on slot 1; this thread and L share slot 0, which is locked */
+	expect_eq(kmm_cpu_users(m, 0), 2);
+	expect_eq(kmm_cpu_users(m, 1), 1);
+	expect_eq(atomic_load(&m->cpus[0].guard.lockless), 0);
+	atomic_store(&move_stage, 3);
+	assert_eq(pthread_join(s, NULL), 0);
+	expect_eq(kmm_cpu_users(m, 1), 0);
+	expect_eq(atomic_load(&m->cpu_free), 1);
+	/* this thread's next call moves it to slot 1: each slot has one user, owned */
+	free(malloc(100));
+	expect_eq(kmm_cpu_users(m, 0), 1);
+	expect_eq(kmm_cpu_users(m, 1), 1);
+	expect_eq(atomic_load(&m->cpu_free), 0);
+	expect_true(slot_owned_as_allowed(m, 0));
+	expect_true(slot_owned_as_allowed(m, 1));
+	/* L, alone on slot 0 now, has nowhere to move and stays */
+	atomic_store(&move_stage, 4);
+	wait_for(&move_stage, 5);
+	expect_eq(kmm_cpu_users(m, 0), 1);
+	expect_eq(kmm_cpu_users(m, 1), 1);
+	for (int i = 0; i < 100; i++)
+		free(malloc(16 + (size_t)i * 8));
+	expect_eq(kmm_cpu_users(m, 1), 1);
+	expect_eq(kmm_malloc_check(), 0);
+	atomic_store(&move_stage, 6);
+	assert_eq(pthread_join(l, NULL), 0);
+	expect_eq(kmm_cpu_threads(m), 1);
+	expect_eq(atomic_load(&m->cpu_free), 1);
+	expect_eq(kmm_malloc_check(), 0);
 }

@@ -25,7 +25,13 @@
  * never lockless and every section takes c->lock.
  *
  * Slots are handed out lowest free first, and given back when a thread
- * exits: no slot is shared while a free one exists.
+ * exits. A thread that found every slot taken shares the least used one;
+ * when a slot frees up later, the first of the sharers to call into the
+ * malloc shim moves there (kmm_cpu_move(), asked on the shim's locked path:
+ * a shared slot never takes the lock-free ones, so an owned slot pays one
+ * load for the question). So a slot stays shared while a free one exists
+ * only until one of its threads next allocates or frees; threads of the
+ * library's own callers (not the shim's) keep the slot they were given.
  *
  * Invariant: c->lockless implies c->nr_users <= 1 and nobody else holds
  * c->lock; a thread touches a slot's per-CPU data only between
@@ -59,7 +65,9 @@ struct kmm_cpu_guard {
 	spinlock_t lock;		/* shared mode, and remote holders */
 	_Atomic(void *) lock_owner;	/* the thread holding @lock (nesting) */
 	int lock_depth;			/* @lock_owner's nesting, it alone writes */
-	int nr_users;			/* threads assigned to the slot, m->cpu_lock */
+	atomic_int nr_users;		/* threads assigned to the slot: m->cpu_lock and @lock
+					 * to change, either to read; relaxed, so it may be
+					 * peeked at (kmm_cpu_shared()) */
 	bool revoked;			/* a remote holder cleared @lockless; @lock */
 };
 
@@ -205,6 +213,25 @@ static inline void kmm_cpu_exit(struct kmm_cpu_guard *g, int token)
  * the thread exits. Context: any; lock-free after the first call.
  */
 int kmm_this_cpu(struct kmm_machine *m);
+
+/**
+ * kmm_cpu_move() - move this thread off its slot of @m onto a free one, if
+ * the slot is shared and a slot is free (registering it first if it holds
+ * none). Context: outside any section of @m's slots; takes m->cpu_lock.
+ * Return: this thread's slot now.
+ */
+int kmm_cpu_move(struct kmm_machine *m);
+
+/*
+ * kmm_cpu_shared() - whether slot guard @g has more than one user (a peek:
+ * the count may change under the caller). A slot in owned mode answers
+ * with one load.
+ */
+static inline bool kmm_cpu_shared(struct kmm_cpu_guard *g)
+{
+	return !atomic_load_explicit(&g->lockless, memory_order_relaxed) &&
+	       atomic_load_explicit(&g->nr_users, memory_order_relaxed) > 1;
+}
 
 /**
  * kmm_cpu_lock() / kmm_cpu_unlock() - hold slot @cpu from any thread (to

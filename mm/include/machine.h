@@ -158,6 +158,7 @@ struct kmm_machine {
 	int nr_cpu_ids;			/* possible CPUs (nr_cpus=): per-CPU areas */
 	int nr_cpus;			/* online CPUs (maxcpus=): the CPU slots */
 	spinlock_t cpu_lock;		/* slot assignment (mm/cpu_slot.c) */
+	atomic_int cpu_free;		/* slots no thread holds: cpu_lock writes, read anywhere */
 	bool cpu_lockless;		/* owned slots may skip their lock (membarrier works) */
 	struct kmm_cpu *cpus;
 
