@@ -338,6 +338,8 @@ TEST(a_forked_child_holds_only_the_forking_threads_slot)
 		int bad = 0;
 		bad |= kmm_cpu_threads(m) != 1;
 		bad |= (kmm_cpu_users(m, 0) != 1) << 1;
+		/* the free-slot count that slot moves read agrees (every slot but ours) */
+		bad |= (atomic_load(&m->cpu_free) != m->nr_cpus - 1) << 5;
 		pthread_t u;
 		if (pthread_create(&u, NULL, short_life, NULL) || pthread_join(u, NULL))
 			bad |= 4;
