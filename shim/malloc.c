@@ -587,6 +587,37 @@ static inline struct page *ram_page(const void *p)
 }
 
 /*
+ * Page blocks. Hardened, a block is a compound page (its red zone and guard
+ * page sit at the end of the power-of-two block, shim/harden.c). Otherwise
+ * it is an exact block (alloc_pages_exact()): order-0 pages, as many as
+ * exact_pages() keeps of the power-of-two block, the rest freed at once;
+ * with no compound head to give its size, the first page's ->index (the
+ * owner's word of an allocated page: nothing else reads it) records the
+ * page count. realloc grows one into the free pages after it
+ * (extend_pages_exact()) or frees its end.
+ */
+
+/*
+ * Pages of the exact block for @bytes (a power-of-two block of @order):
+ * all of them when the unused end is under an eighth of the block. A small
+ * end given back is soon taken by smaller allocations, and the block can
+ * then no longer merge again when freed: the next block of that order
+ * needs memory of its own (measured: docs/malloc.md, "Page blocks").
+ */
+static unsigned long exact_pages(size_t bytes, unsigned int order)
+{
+	unsigned long nr = ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT;
+
+	return ((1UL << order) - nr) * 8 < (1UL << order) ? 1UL << order : nr;
+}
+
+/* Pages of the page block whose first page is @head (not a slab page). */
+static inline unsigned long block_pages(const struct page *head)
+{
+	return PageHead(head) ? 1UL << compound_order(head) : head->index;
+}
+
+/*
  * What the slab's shadow says of @p (in RAM) whose block head is @head:
  * BLOCK_LIVE, BLOCK_FREED or BLOCK_NEVER; or -1 when live_map keeps @p's
  * state (hardened or debug mode, or not a slab page).
@@ -633,7 +664,7 @@ static size_t ram_usable(const void *p)
 		return n;
 	}
 	uintptr_t start = (uintptr_t)lowmem_page_address_m(shim_m, head);
-	size_t bytes = PAGE_SIZE << compound_order(head);
+	size_t bytes = block_pages(head) << PAGE_SHIFT;
 	if (unlikely(harden_on))
 		return harden_pages_size("malloc_usable_size", p, (void *)start, bytes);
 	return bytes - ((uintptr_t)p - start);
@@ -814,10 +845,23 @@ pages:;
 	size_t bytes = unlikely(harden_on) ? harden_pages_bytes(size, align) : size + slack;
 	if (size <= PAGES_MAX && bytes <= PAGES_MAX) {
 		unsigned int order = size_order(bytes);
+		/*
+		 * An exact block starts at the pointer (block_pages() reads its
+		 * first page): an alignment above a page takes a compound block
+		 * with room to align inside it.
+		 */
+		unsigned long nr = unlikely(harden_on) || align > PAGE_SIZE ? 0 : exact_pages(size, order);
+		size_t span = nr ? nr << PAGE_SHIFT : PAGE_SIZE << order;
 		struct shim_slot *s = kmm_enter();
 		bool discard = zero && order >= ZERO_DISCARD_ORDER && anon_ram;
-		struct page *pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0),
-					      order);
+		struct page *pg;
+		if (nr) {
+			void *a = alloc_pages_exact(span, SHIM_GFP);
+			pg = a ? ram_page(a) : NULL;
+		} else {
+			pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0),
+					 order);
+		}
 		kmm_leave(s);
 		if (!pg && shim_grow(bytes, seen))
 			goto again;
@@ -827,11 +871,16 @@ pages:;
 		}
 		trim_note_alloc(1UL << order);	/* what the trim spares follows these */
 		uintptr_t a = (uintptr_t)lowmem_page_address_m(shim_m, pg);
-		/* an mlock()ed range refuses the discard and keeps its bytes: clear them */
-		if (discard && sim_discard((void *)a, PAGE_SIZE << order))
-			memset((void *)a, 0, PAGE_SIZE << order);
+		/*
+		 * An mlock()ed range refuses the discard and keeps its bytes: clear
+		 * them. An exact block was not cleared by the allocator (that
+		 * cleared the whole power-of-two block, its freed end too).
+		 */
+		if (discard ? sim_discard((void *)a, span) != 0 : zero && nr)
+			memset((void *)a, 0, span);
+		pg->index = span >> PAGE_SHIFT;	/* block_pages() of an order-0 block (not compound) */
 		if (unlikely(harden_on)) {
-			p = harden_pages_place((void *)a, PAGE_SIZE << order, size, align);
+			p = harden_pages_place((void *)a, span, size, align);
 		} else {
 			p = (void *)ALIGN_UP(a, align);
 			pg->private = size | ASKED_TAG;	/* what realloc must carry (block_bytes_asked()) */
@@ -890,9 +939,12 @@ static void ram_free(void *p, const char *call)
 		slab_verdict(call, p);
 		return;
 	}
-	unsigned int order = compound_order(head);
-	__free_pages(head, order);
-	if (order >= 1)
+	unsigned long nr = block_pages(head);
+	if (PageHead(head))
+		__free_pages(head, compound_order(head));
+	else
+		free_pages_exact(lowmem_page_address_m(shim_m, head), nr << PAGE_SHIFT);
+	if (nr >= 2)
 		trim_check(shim_m);
 	kmm_leave(s);
 }
@@ -930,6 +982,44 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
 	}
 	trim_check(shim_m);
 	kmm_leave(s);
+}
+
+/*
+ * realloc of live page block @p (in RAM, not hardened) to @size bytes
+ * (SMALL_MAX < @size <= PAGES_MAX) without moving it: an exact block grows
+ * into the free pages right after it (extend_pages_exact()) or gives its
+ * end back (shrink_pages_exact()), as glibc grows a chunk into the top of
+ * its heap and mremap() a mapping into the addresses after it. A compound
+ * block (hardened) or a slab object stays where it is.
+ * Return: true if @p now holds @size bytes (and the block's record says so).
+ */
+static bool ram_resize(void *p, size_t size)
+{
+	struct page *head = compound_head(ram_page(p));
+
+	if (PageSlab(head) || PageHead(head))
+		return false;
+	void *start = lowmem_page_address_m(shim_m, head);
+	unsigned long nr = head->index;
+	unsigned long want = ALIGN_UP((uintptr_t)p - (uintptr_t)start + size, PAGE_SIZE) >> PAGE_SHIFT;
+	int err = 0;
+
+	if (want != nr) {
+		struct shim_slot *s = kmm_enter();
+		if (want > nr) {
+			err = extend_pages_exact(start, nr << PAGE_SHIFT, want << PAGE_SHIFT);
+		} else {
+			shrink_pages_exact(start, nr << PAGE_SHIFT, want << PAGE_SHIFT);
+			trim_check(shim_m);
+		}
+		kmm_leave(s);
+		if (err)
+			return false;
+		head->index = want;
+	}
+	if (head->private & ASKED_TAG)	/* no record (malloc_usable_size() asked): none now either */
+		head->private = size | ASKED_TAG;
+	return true;
 }
 
 static size_t kmm_usable(const void *p)
@@ -1097,6 +1187,15 @@ void *realloc(void *p, size_t size)
 			report_bad_pointer("realloc", block_freed(p) ? "invalid pointer (freed)"
 					   : "invalid pointer", p);
 		old = ram_usable(p);
+		if (!harden_on && size > SMALL_MAX && size <= PAGES_MAX && old > SMALL_MAX &&
+		    ram_resize(p, size)) {
+			if (stats_enabled) {
+				stat_add(-(long)old);
+				stat_add((long)ram_usable(p));
+			}
+			SHIM_TRACE(shim_trace_realloc(p, p, size));
+			return p;
+		}
 		/*
 		 * Keep the block when the new size fits and would not fit a class
 		 * below half (hardened: only the same size, the red zone is exact).

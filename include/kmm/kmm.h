@@ -179,6 +179,17 @@ void release_pages(struct page **pages, int nr);
 void free_pages(unsigned long addr, unsigned int order);
 #define free_page(addr) free_pages((addr), 0)
 void split_page(struct page *page, unsigned int order);
+/*
+ * Exact-size blocks (mm/page_alloc.c): PAGE_ALIGN(size) bytes of contiguous
+ * lowmem as order-0 pages, the power-of-two block's unused end freed at once.
+ * extend_pages_exact() grows one in place when the pages after it are free
+ * in the buddy (0, or -ENOMEM with nothing changed); shrink_pages_exact()
+ * gives back its end.
+ */
+void *alloc_pages_exact(size_t size, gfp_t gfp);
+void free_pages_exact(void *virt, size_t size);
+int extend_pages_exact(void *virt, size_t size, size_t new_size);
+void shrink_pages_exact(void *virt, size_t size, size_t new_size);
 void *page_address(const struct page *page);
 unsigned long page_to_pfn(const struct page *page);
 struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn);

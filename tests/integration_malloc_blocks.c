@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_malloc_blocks.c - the malloc shim's page blocks (8 KiB to
+ * 4 MiB) as exact-size blocks (alloc_pages_exact()), and realloc growing or
+ * shrinking one in place; linked against the shim by cmake/shim.cmake.
+ *
+ * Covers: a 1.1 MiB block takes its 282 pages of the machine, not the 512 of
+ * its power-of-two block, and gives them all back; a block whose unused end
+ * would be under an eighth keeps the whole block; realloc grows a block into
+ * the free pages after it (same pointer, bytes kept) and shrinks one by
+ * freeing its end; calloc of an exact block reads zero; a double free and a
+ * realloc of a freed exact block are still reported. Pages are counted with
+ * the machine's NR_FREE_PAGES after a drain of the per-CPU lists: no timing.
+ */
+#include <malloc.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "kmm/kmm.h"
+#include "shim/shim.h"
+
+#define PG 4096UL
+
+static void keep(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* The shim machine's free pages, its per-CPU lists drained first. */
+static unsigned long free_pages_now(void)
+{
+	struct kmm_machine *m = kmm_malloc_machine();
+
+	assert_true(m != NULL);
+	kmm_drain(m);
+	return kmm_nr_free_pages(m);
+}
+
+/* Bytes of @p[0 .. @n) that are not @c. */
+static size_t wrong_bytes(const unsigned char *p, size_t n, int c)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad += p[i] != (unsigned char)c;
+	return bad;
+}
+
+/*
+ * 1.1 MiB is 282 pages in a 512-page (2 MiB) block: the block takes 282 of
+ * the machine's free pages, its usable size is theirs, and free gives every
+ * one back. As a compound page it took 512.
+ */
+TEST(an_exact_block_takes_only_its_pages)
+{
+	const size_t size = 11 * (1UL << 20) / 10;	/* 1,153,433 bytes: 282 pages */
+	char *warm = malloc(size);	/* the machine booted, the free lists settled */
+	free(warm);
+
+	unsigned long before = free_pages_now();
+	unsigned char *p = malloc(size);
+	assert_true(p != NULL);
+	unsigned long during = kmm_nr_free_pages(kmm_malloc_machine());
+	memset(p, 0x6b, size);
+	keep(p);
+	expect_eq(before - during, 282);
+	expect_eq(malloc_usable_size(p), 282 * PG);
+	free(p);
+	expect_eq(free_pages_now(), before);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * 1.9 MiB (487 pages) leaves 25 of 512 unused, under an eighth: the block
+ * keeps them (a small end given back fragments more than it saves).
+ */
+TEST(a_block_with_a_small_unused_end_keeps_it)
+{
+	const size_t size = 487 * PG;
+	unsigned long before = free_pages_now();
+	unsigned char *p = malloc(size);
+
+	assert_true(p != NULL);
+	expect_eq(before - kmm_nr_free_pages(kmm_malloc_machine()), 512);
+	expect_eq(malloc_usable_size(p), 512 * PG);
+	free(p);
+	expect_eq(free_pages_now(), before);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * realloc of a 1.1 MiB block to 1.5 MiB: the 102 pages after it are free
+ * (the end its allocation gave back), so the block grows into them - the
+ * same pointer, its bytes kept, 384 pages taken - and shrinking it to
+ * 600 KiB gives back all but 150 of them, again in place. Before, both
+ * moved the block (malloc, copy, free).
+ */
+TEST(realloc_grows_and_shrinks_a_block_in_place)
+{
+	const size_t size = 11 * (1UL << 20) / 10, grown = 3UL << 19, shrunk = 600 * 1024;
+	unsigned long before = free_pages_now();
+	unsigned char *p = malloc(size);
+
+	assert_true(p != NULL);
+	memset(p, 0x21, size);
+	unsigned char *q = realloc(p, grown);
+	assert_true(q != NULL);
+	expect_true(q == p);
+	expect_eq(wrong_bytes(q, size, 0x21), 0);
+	expect_eq(malloc_usable_size(q), 384 * PG);
+	expect_eq(before - kmm_nr_free_pages(kmm_malloc_machine()), 384);
+	memset(q, 0x22, grown);
+	keep(q);
+	expect_eq(kmm_malloc_check(), 0);
+
+	unsigned char *r = realloc(q, shrunk);
+	assert_true(r != NULL);
+	expect_true(r == q);
+	expect_eq(wrong_bytes(r, shrunk, 0x22), 0);
+	expect_eq(malloc_usable_size(r), 150 * PG);
+	expect_eq(before - free_pages_now(), 150);
+	free(r);
+	expect_eq(free_pages_now(), before);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/* calloc of an exact block reads zero, even where a freed block left bytes. */
+TEST(calloc_of_an_exact_block_is_zero)
+{
+	const size_t size = 300 * PG;
+	unsigned char *p = malloc(size);
+
+	assert_true(p != NULL);
+	memset(p, 0xee, size);
+	keep(p);
+	free(p);
+	unsigned char *q = calloc(1, size);
+	assert_true(q != NULL);
+	expect_eq(malloc_usable_size(q), size);
+	expect_eq(wrong_bytes(q, size, 0), 0);
+	free(q);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/* Run @fn in a child; return its stderr and whether it died of SIGABRT. */
+static bool child_aborts(void (*fn)(void), char *err, size_t len)
+{
+	int fds[2];
+
+	if (pipe(fds) != 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		fn();
+		_exit(0);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+/* An exact block (282 pages usable, or the child exits without the misuse), freed twice. */
+static void double_free_exact(void)
+{
+	char *p = malloc(11 * (1UL << 20) / 10);
+
+	if (!p || malloc_usable_size(p) != 282 * PG)
+		_exit(3);
+	free(p);
+	free(p);
+}
+
+static void realloc_freed_exact(void)
+{
+	char *p = malloc(11 * (1UL << 20) / 10);
+
+	if (!p || malloc_usable_size(p) != 282 * PG)
+		_exit(3);
+	free(p);
+	p = realloc(p, 2 << 20);
+	keep(p);
+}
+
+TEST(misuse_of_a_freed_exact_block_is_reported)
+{
+	char err[1024];
+
+	expect_true(child_aborts(double_free_exact, err, sizeof(err)));
+	expect_true(strstr(err, "double free") != NULL);
+	expect_true(child_aborts(realloc_freed_exact, err, sizeof(err)));
+	expect_true(strstr(err, "invalid pointer (freed)") != NULL);
+}
