@@ -23,6 +23,7 @@
  */
 #include <dlfcn.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -172,6 +173,50 @@ size_t huge_free(void *p, const char *call)
 	/* Not ours: glibc's. */
 	__libc_free(p);
 	return 0;
+}
+
+/*
+ * huge_grow() (shim/huge.h). The block leaves the table while its mapping
+ * changes, so that malloc_trim()'s walk of the live blocks' spare tails
+ * (huge_trim_tails()) never discards in a range mremap is moving; it is
+ * back (under its new key, when it moved) before this returns.
+ */
+void *huge_grow(void *p, size_t size)
+{
+	struct huge_entry e;
+	bool was_freed;
+
+	if (harden_on || size > PTRDIFF_MAX / 2 || !huge_lookup((uintptr_t)p, &e) ||
+	    e.key != (uintptr_t)e.base || ALIGN_UP(size, PAGE_SIZE) <= e.usable ||
+	    !huge_remove((uintptr_t)p, &e, &was_freed))
+		return NULL;
+	size_t usable = ALIGN_UP(size, PAGE_SIZE), len = usable + PAGE_SIZE;
+	char *base = e.base;
+	size_t have = e.len;
+
+	/* The guard opened, the mapping is one range, all open: mremap refuses several. */
+	if (sim_protect(base + e.usable, PAGE_SIZE, true))
+		goto out_restore;
+	if (len > have) {
+		char *grown = sim_resize(base, have, len);
+		if (!grown)
+			goto out_reguard;
+		base = grown;
+		have = len;
+	}
+	if (sim_protect(base + usable, PAGE_SIZE, false) == 0 &&
+	    huge_insert((uintptr_t)base, base, have, usable))
+		return base;
+	/* No guard or no table entry: the block cannot be kept; nothing names it but the caller. */
+	e.key = (uintptr_t)base;
+	e.base = base;
+	e.len = have;
+out_reguard:
+	sim_protect(base + e.usable, PAGE_SIZE, false);
+out_restore:
+	if (!huge_insert(e.key, e.base, e.len, e.usable))
+		abort();	/* the entry just removed had room: cannot happen */
+	return NULL;
 }
 
 enum huge_resize huge_realloc(void *p, size_t *size, size_t *old)

@@ -1218,6 +1218,15 @@ void *realloc(void *p, size_t size)
 		case HUGE_MOVE:
 			break;
 		}
+		void *q = size > old ? huge_grow(p, size) : NULL;
+		if (q) {
+			if (stats_enabled) {
+				stat_add(-(long)old);
+				stat_add((long)kmm_usable(q));
+			}
+			SHIM_TRACE(shim_trace_realloc(p, q, size));
+			return q;
+		}
 	}
 	void *q = kmm_alloc(size, 16, false);
 	if (!q)

@@ -7,13 +7,15 @@
  * tail's pages, so the next larger block finds them resident; a block
  * written through keeps its mapping's pages when freed even though the
  * mapping is twice its size and its tail held nothing; malloc_trim() gives
- * back a live block's spare tail. Residency is read with mincore(), which
- * faults nothing in: no timing.
+ * back a live block's spare tail; realloc grows a huge block without copying
+ * it (mremap). Residency is read with mincore(), which faults nothing in,
+ * and faults with getrusage(): no timing.
  */
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 #include "shim/shim.h"
@@ -127,3 +129,43 @@ TEST(malloc_trim_gives_back_a_live_blocks_spare_tail)
 	expect_eq(kmm_malloc_check(), 0);
 }
 
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/*
+ * realloc of a 6 MiB block written through to 12 MiB: the mapping grows
+ * (mremap, in place or moved with its pages), so its 1536 pages are neither
+ * copied nor faulted in again; the bytes are kept and the new end is usable
+ * past its old guard page. Before, the block moved: a fresh 18 MiB mapping
+ * (grown by half) and a copy that faulted 1536 pages in.
+ */
+TEST(realloc_grows_a_huge_block_without_copying)
+{
+	malloc_trim(0);		/* no cached mapping to move into */
+	unsigned char *a = written(6 * MIB, 7);
+	long before = minor_faults();
+	unsigned char *b = realloc(a, 12 * MIB);
+	long faults = minor_faults() - before;
+
+	assert_true(b != NULL);
+	printf("  realloc 6 -> 12 MiB: %ld minor faults\n", faults);
+	expect_true(faults < 256);
+	expect_eq(resident_pages(b, 6 * MIB), 6 * MIB / PG);
+	size_t bad = 0;
+	for (size_t i = 0; i < 6 * MIB; i += 4093)
+		bad += b[i] != 7;
+	expect_eq(bad, 0);
+	expect_true(malloc_usable_size(b) >= 12 * MIB);
+	memset(b + 6 * MIB, 8, 6 * MIB);	/* the old guard page and past it: open */
+	keep(b);
+	expect_eq(b[12 * MIB - 1], 8);
+	free(b);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
