@@ -590,7 +590,7 @@ static inline struct page *ram_page(const void *p)
  * Page blocks. Hardened, a block is a compound page (its red zone and guard
  * page sit at the end of the power-of-two block, shim/harden.c). Otherwise
  * it is an exact block (alloc_pages_exact()): order-0 pages, as many as
- * exact_pages() keeps of the power-of-two block, the rest freed at once;
+ * exact_pages() keeps of the power-of-two block (all of them, measured);
  * with no compound head to give its size, the first page's ->index (the
  * owner's word of an allocated page: nothing else reads it) records the
  * page count. realloc grows one into the free pages after it
@@ -598,17 +598,21 @@ static inline struct page *ram_page(const void *p)
  */
 
 /*
- * Pages of the exact block for @bytes (a power-of-two block of @order):
- * all of them when the unused end is under an eighth of the block. A small
- * end given back is soon taken by smaller allocations, and the block can
- * then no longer merge again when freed: the next block of that order
- * needs memory of its own (measured: docs/malloc.md, "Page blocks").
+ * Pages of the exact block for @bytes (a power-of-two block of @order): the
+ * whole block. Giving back its unused end at once (alloc_pages_exact()'s
+ * own use) was measured and lost: the end is soon taken by smaller
+ * allocations, the block cannot merge again when freed, and the next block
+ * of its size takes memory of its own. bench/malloc/mixed_sizes 100000 1000
+ * peak RSS 346.5 MB with compound blocks, 348.7 keeping the whole block,
+ * 353.9 / 356.0 / 426.3 giving back an end of 3/8 / 1/8 / any of the block;
+ * sqlite3 (bench/malloc/run.sh's query) 12.2-12.4 MB either way, 13.3 with
+ * compound blocks (docs/malloc.md, "Page blocks"). realloc gives the end
+ * back when the program shrinks the block (ram_resize()).
  */
 static unsigned long exact_pages(size_t bytes, unsigned int order)
 {
-	unsigned long nr = ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT;
-
-	return ((1UL << order) - nr) * 8 < (1UL << order) ? 1UL << order : nr;
+	(void)bytes;
+	return 1UL << order;
 }
 
 /* Pages of the page block whose first page is @head (not a slab page). */

@@ -179,8 +179,8 @@ static size_t resident_pages(const char *a, size_t len)
 
 /*
  * realloc that moves a page block carries the bytes its malloc asked for,
- * not the whole block: 487 pages, in a 512-page block that keeps its small
- * unused end (shim/malloc.c exact_pages()), grown past 4 MiB (a huge
+ * not the whole block: 487 pages, in a 512-page block (a page block keeps
+ * its power of two, shim/malloc.c exact_pages()), grown past 4 MiB (a huge
  * mapping: it moves) copies the 487 pages, and the new block's pages past
  * them stay untouched (it copied 2 MiB, faulting in 25 pages the program
  * never wrote). Once the program has asked malloc_usable_size(), every
