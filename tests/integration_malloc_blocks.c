@@ -109,7 +109,11 @@ TEST(realloc_shrinks_and_grows_a_block_in_place)
 	expect_eq(kmm_malloc_check(), 0);
 }
 
-/* calloc of an exact block reads zero, even where a freed block left bytes. */
+/*
+ * calloc of an exact block reads zero, even where a freed block left bytes
+ * (300 pages: discarded, so they read as zero; the allocator no longer
+ * clears a block it splits).
+ */
 TEST(calloc_of_an_exact_block_is_zero)
 {
 	const size_t size = 300 * PG;
