@@ -29,6 +29,11 @@
  * deferred MAX_PAGE_ORDER block and put it on the free lists. Context: zone->lock held.
  */
 void deferred_init_one_block(struct zone *zone);
+/**
+ * __free_pages_ok() - check, clean and free the block of @order at @page
+ * straight to the buddy (FPI_* flags in @fpi). Context: takes zone->lock.
+ */
+void __free_pages_ok(struct page *page, unsigned int order, int fpi);
 
 /* ---- mm/page_alloc_fallback.c ---- */
 
