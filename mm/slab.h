@@ -356,6 +356,12 @@ struct slab_machine {
 	/* Tests: see SLAB_FAST_TEST_HOOK (set while no other thread frees) */
 	void (*kfree_fast_hook)(void *arg, struct kmem_cache *s, const void *obj);
 	void *kfree_fast_hook_arg;
+	/*
+	 * Tests: run by kfree_fast() of a SLAB_FAST_TEST_HOOK cache between its
+	 * claim's load (which found the object allocated) and its store of
+	 * FREE (tests/unit_slab_stale_free.c forces two frees' race there).
+	 */
+	void (*kfree_claim_hook)(void *arg, struct kmem_cache *s, const void *obj);
 };
 
 /** slab_state() - @m's slab state, NULL when the slab layer is not set up. */
@@ -373,6 +379,7 @@ static inline struct slab_machine *slab_state(const struct kmm_machine *m)
  * in a slab of that cache: slabs are freed empty, and new_slab() clears.
  */
 #define SHADOW_FREE KMM_SLAB_SHADOW_FREED
+#define SHADOW_FLUSHED KMM_SLAB_SHADOW_FLUSHED
 #define SHADOW_ALLOCATED KMM_SLAB_SHADOW_ALLOCATED
 
 /* ---- mm/slub.c ---- */
@@ -594,6 +601,12 @@ static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, void *be
 
 /* sheaf_bad_link() - report a sheaf object whose link was overwritten (mm/slub_debug.c). */
 void sheaf_bad_link(struct kmem_cache *s, void *obj);
+/*
+ * sheaf_double_free() - report the second copy of a racing double free
+ * (mm/slab.h's claims): a sheaf's object whose shadow byte says @v, not
+ * FREE, as it leaves the sheaf (mm/slub_debug.c). The caller drops it.
+ */
+void sheaf_double_free(struct kmem_cache *s, void *obj, unsigned char v);
 
 /* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
 
@@ -633,42 +646,104 @@ static inline bool shadow_live_in(const struct kmem_cache *s, unsigned char v)
 	return v == SHADOW_ALLOCATED || v == cache_shadow_alloc(s);
 }
 
-/* The slow half of shadow_claim_free(): an object of @s allocated before its code. */
-static inline bool shadow_claim_plain(unsigned char *sh, unsigned char seen, unsigned char code)
+/* The slow half of shadow_claim_to(): an object of @s allocated before its code. */
+static inline bool shadow_claim_plain(unsigned char *sh, unsigned char seen, unsigned char code,
+				      unsigned char to)
 {
 	if (seen != SHADOW_ALLOCATED || code == SHADOW_ALLOCATED)
 		return false;
-	return __atomic_compare_exchange_n(sh, &seen, SHADOW_FREE, false, __ATOMIC_RELAXED,
+	return __atomic_compare_exchange_n(sh, &seen, to, false, __ATOMIC_ACQUIRE,
 					   __ATOMIC_RELAXED);
 }
 
 /*
- * shadow_claim_free() - a free's test-and-set of the shadow byte @sh of an
- * object start of @s: allocated (cache_shadow_alloc(@s), or SHADOW_ALLOCATED
- * for an object allocated before @s had a code) becomes FREE in one
- * compare-exchange, so of two frees of one object racing on two CPUs
- * exactly one wins and the other finds it FREE (a double free, reported;
- * nothing pushed twice: stress_slab_sheaf's race test). No claim made of
- * plain loads and stores can promise that: each free would have to store
- * its mark and then load the other's, and a load may pass an earlier store
- * (x86 included) unless a full barrier stands between them - which is what
- * the lock prefix is. A relaxed load and a store let both see ALLOCATED
- * and both push the object, into two sheaves, from where it is handed out
- * twice. So the claim stays one locked instruction per free, uncontended
- * but for such a race; what it waited for is the byte's cache miss (87% of
- * kfree_fast()'s samples, session 10), which coded caches now take alone,
- * no longer after the struct page's (kfree_fast_coded()).
+ * Claiming an object's shadow byte (allocated -> FREE), and what a racing
+ * double free does (issue 19: no locked instruction on the malloc/free fast
+ * path; SLUB catches such a race late too, or not at all).
+ *
+ * - A free by a thread alone on its CPU slot into that CPU's sheaf
+ *   (slab_free_fast_as(), kfree_fast(): every free of the malloc shim, which
+ *   boots slab_sheaves=on): shadow_owned_live(), a plain load (allocated?
+ *   else the free is refused, and reported at once as ever), then the
+ *   sheaf link written, then shadow_owned_free(), a plain store of FREE
+ *   (release). The link first: while the byte still says allocated, a
+ *   second copy of the object that an earlier race left in a sheaf cannot
+ *   be given back (below), so no push of it lands on the link word after
+ *   ours. Two frees of one object racing on two CPUs can both pass
+ *   the load before either stores (a load may pass an earlier store, x86
+ *   included, without a full barrier - a locked instruction): both push the
+ *   object, into two sheaves. No count changes on a push into a sheaf (its
+ *   objects count as in use in their slab), so the second copy breaks no
+ *   count; it is caught when it leaves its sheaf, whichever way:
+ *   - handed out: every allocation from a sheaf first tests that the byte
+ *     says FREE (slab_alloc_try(), slab_alloc_full()); the other copy was
+ *     handed out first (allocated) or given back (FLUSHED): "double free
+ *     detected" (sheaf_double_free()), the copy dropped, nothing counted;
+ *   - given back: sheaf_flush() claims FREE -> FLUSHED by a
+ *     compare-exchange (two copies given back at once must not both be
+ *     pushed: a freelist holding an object twice is a cycle) and drops
+ *     the second copy with the same report.
+ *   A copy handed out from a freelist (the other given back first) is live
+ *   when its twin leaves its sheaf: caught there. Left to chance, as in
+ *   SLUB's freelist after a double free it did not see: a copy handed out
+ *   on one CPU at the moment its twin is handed out or given back on
+ *   another (the race a second time over: the object handed out twice, or
+ *   live on a freelist), and, while one copy is given back and the other
+ *   still in a sheaf, the slab counting one object less than it holds.
+ * - Every other claim - the locked slot mode (slab_free_full()), a remote
+ *   free into another slab (__slab_free()), slab_free_bulk(), and every free
+ *   of a cache without sheaves - is shadow_claim_free(): one
+ *   compare-exchange, exactly one of two racing frees wins. A cache without
+ *   sheaves pushes on a freelist, whose counts (c->nr_free, slab->inuse)
+ *   move with each push: a second copy there would wrap inuse.
+ * - kfree_fast()'s stale-free re-check (claim_free_kept()) loads the byte
+ *   with acquire, then slab->slab_cache, and only then stores: an object
+ *   allocated at the load counts in its slab's inuse, so the slab cannot
+ *   change hands before the store unless a second free of that same object
+ *   races (the case above).
+ * - The checker and kmm_kfree_verdict() only read: FLUSHED reads as freed
+ *   (kmm_slab_shadow_freed()), never as live.
+ */
+
+/*
+ * shadow_owned_live() - the first half of the claim of a free by a thread
+ * alone on its slot, into a sheaf (see above): does @sh (of an object start
+ * of @s) say allocated (cache_shadow_alloc(@s), or SHADOW_ALLOCATED for an
+ * object allocated before @s had a code)? A load. The caller then writes
+ * the object's sheaf link and calls shadow_owned_free().
+ */
+static inline bool shadow_owned_live(const struct kmem_cache *s, unsigned char *sh)
+{
+	return shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED));
+}
+
+/* shadow_owned_free() - the claim's second half: @sh says FREE, a store (release). */
+static inline void shadow_owned_free(unsigned char *sh)
+{
+	__atomic_store_n(sh, SHADOW_FREE, __ATOMIC_RELEASE);
+}
+
+/*
+ * shadow_claim_free() - the exact claim (see above): allocated becomes FREE
+ * in one compare-exchange, so of two frees of one object racing on two CPUs
+ * exactly one wins and the other finds it FREE (a double free, reported).
  * Return: true if this caller made it FREE; false, nothing changed, if it
  * did not say allocated.
  */
-static inline bool shadow_claim_free(const struct kmem_cache *s, unsigned char *sh)
+static inline bool shadow_claim_to(const struct kmem_cache *s, unsigned char *sh,
+				   unsigned char to)
 {
 	unsigned char code = cache_shadow_alloc(s), want = code;
 
-	if (likely(__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_RELAXED,
+	if (likely(__atomic_compare_exchange_n(sh, &want, to, false, __ATOMIC_ACQUIRE,
 					       __ATOMIC_RELAXED)))
 		return true;
-	return shadow_claim_plain(sh, want, code);
+	return shadow_claim_plain(sh, want, code, to);
+}
+
+static inline bool shadow_claim_free(const struct kmem_cache *s, unsigned char *sh)
+{
+	return shadow_claim_to(s, sh, SHADOW_FREE);
 }
 
 /* ---- The slab lock, and the lockless swap of freelist + counters ---- */

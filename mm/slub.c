@@ -32,17 +32,21 @@
  * start, the offset is kept in slab->colour and every address-to-index
  * computation subtracts it); a shadow byte per 8-byte granule of the direct
  * map (KASAN's ratio) that marks allocated object starts, so a double free or
- * a free of an interior pointer is caught on every free for the cost of one
- * byte compare-exchange; in a cache given a shadow code (the malloc shim's
- * size classes) the byte also names the cache, so kfree_fast() finds an
- * object's cache without reading its struct page.
+ * a free of an interior pointer is caught on every free for the cost of a
+ * load and a store of that byte (a double free racing itself on two CPUs
+ * is caught late, when its second copy leaves a sheaf: mm/slab.h); in a
+ * cache given a shadow code (the malloc shim's size classes) the byte also
+ * names the cache, so kfree_fast() finds an object's cache without reading
+ * its struct page.
  *
  * Invariant: see mm/slab.h. Checked by slub_check().
  *
  * The debug reports and checks, the counts and drawing, and the checker are
  * in mm/slub_debug.c; a cache's layout (calculate_sizes() and the orders) is
  * in mm/slub_layout.c; making and discarding slabs, the node lists and the
- * cache-wide operations (flush_all, shrink, shutdown) in mm/slub_cache.c; a machine's slab state, its RCU grace periods and its
+ * cache-wide operations (flush_all, shrink, shutdown) in mm/slub_cache.c;
+ * kfree_fast(), the shim's free with no lock, in mm/slub_kfree.c; a
+ * machine's slab state, its RCU grace periods and its
  * teardown in mm/slub_machine.c; the helpers these files use are in mm/slab.h.
  *
  * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
@@ -400,6 +404,7 @@ static void *__slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, int cp
 	struct slab_machine *st = slab_state(m);
 	void *obj;
 
+again:
 	for (;;) {
 		struct slab *slab = c->slab;
 
@@ -440,6 +445,11 @@ pop:
 		/* The repair found nothing free: start over. */
 		deactivate_slab(s, c);
 		return __slab_alloc(s, c, cpu, gfp, owned);
+	}
+	if (unlikely(shadow_live_in(s, shadow_get(st, m, obj)))) {
+		/* Live on a freelist: a double free's second copy (mm/slab.h), dropped. */
+		sheaf_double_free(s, obj, shadow_get(st, m, obj));
+		goto again;
 	}
 	shadow_set(st, m, obj, cache_shadow_alloc(s));
 	kmm_cpu_exit(slot_guard(s, cpu), *owned);
@@ -568,8 +578,13 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		int owned = kmm_cpu_enter(slot_guard(s, cpu));
 
-		if (c->sheaf_nr) {
+		while (c->sheaf_nr) {
 			obj = c->sheaf[--c->sheaf_nr];
+			if (unlikely(shadow_get(st, m, obj) != SHADOW_FREE)) {
+				/* The second copy of a double free (mm/slab.h): dropped. */
+				sheaf_double_free(s, obj, shadow_get(st, m, obj));
+				continue;
+			}
 			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true)))
 				sheaf_bad_link(s, obj);
 			shadow_set(st, m, obj, cache_shadow_alloc(s));
@@ -579,7 +594,8 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		obj = c->freelist;
 		if (likely(obj)) {
 			void *next = get_freepointer(s, obj);
-			if (likely(cpu_fp_ok(s, c, next))) {
+			if (likely(cpu_fp_ok(s, c, next) &&
+				   !shadow_live_in(s, shadow_get(st, m, obj)))) {
 				c->freelist = next;
 				c->nr_free--;
 				shadow_set(st, m, obj, cache_shadow_alloc(s));
@@ -633,13 +649,19 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 				void **sheaf = c->sheaf;
 				/* The object freed last, likely still in the cache. */
 				obj = sheaf[k - 1];
-				if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
-					kmm_cpu_exit_owned(g);	/* slab_alloc_full() reports it */
+				unsigned char *sh = cache_shadow(s, obj);
+				/*
+				 * Not FREE: a second copy of a double free
+				 * (mm/slab.h); a link that changed: written after
+				 * free. slab_alloc_full() reports either.
+				 */
+				if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
+					     !sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
+					kmm_cpu_exit_owned(g);
 					return NULL;
 				}
 				c->sheaf_nr = k - 1;
-				__atomic_store_n(cache_shadow(s, obj), cache_shadow_alloc(s),
-						 __ATOMIC_RELAXED);
+				__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
 				kmm_cpu_exit_owned(g);
 				return obj;
 			}
@@ -647,11 +669,13 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 			if (likely(obj)) {
 				void *next = hardened ? get_freepointer(s, obj) :
 							get_freepointer_plain(s, obj);
-				if (likely(cpu_fp_ok(s, c, next))) {
+				unsigned char *sh = cache_shadow(s, obj);
+				/* A live object on a freelist: slab_alloc_full() reports it. */
+				if (likely(cpu_fp_ok(s, c, next) &&
+					   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
 					c->freelist = next;
 					c->nr_free--;
-					__atomic_store_n(cache_shadow(s, obj), cache_shadow_alloc(s),
-							 __ATOMIC_RELAXED);
+					__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
 					kmm_cpu_exit_owned(g);
 					return obj;
 				}
@@ -937,14 +961,18 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	slab_push(s, slab, obj);
 }
 
-/* A sheaf's object (its shadow says FREE already) back into @slab, not this CPU's cpu slab. */
+/* A sheaf's object (its shadow says FLUSHED already) back into @slab, not this CPU's cpu slab. */
 static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
 {
 	slab_push(s, slab, obj);
 }
 #else
-/* A free into a slab that is not this CPU's cpu slab, under the slab lock. */
-static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+/*
+ * A free into a slab that is not this CPU's cpu slab, under the slab lock;
+ * @claim: claim the shadow byte there (a sheaf's object comes claimed,
+ * FLUSHED: sheaf_flush()).
+ */
+static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj, bool claim)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -974,7 +1002,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		break;
 	}
 	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
-	if (((unsigned long)obj & 7) || !shadow_claim_free(s, shadow_of(st, m, obj))) {
+	if (claim && (((unsigned long)obj & 7) || !shadow_claim_free(s, shadow_of(st, m, obj)))) {
 		free_check(s, slab, obj);
 		slab_unlock(slab);
 		if (locked)
@@ -992,11 +1020,15 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
 }
 
-/* A sheaf's object back into @slab: __slab_free() checks the shadow, so it says allocated again first. */
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	slab_free_locked(s, slab, obj, true);
+}
+
+/* A sheaf's object (its shadow says FLUSHED already) back into @slab. */
 static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	shadow_set(slab_state(s->machine), s->machine, obj, cache_shadow_alloc(s));
-	__slab_free(s, slab, obj);
+	slab_free_locked(s, slab, obj, false);
 }
 #endif
 
@@ -1004,7 +1036,15 @@ static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
  * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
  * slabs: an object of @c's cpu slab onto c->freelist, any other pushed on
  * its slab as a remote free is (which may move that slab to this thread's
- * CPU partial list, or discard it). The younger objects move down.
+ * CPU partial list, or discard it). The younger objects move down. Each
+ * object is claimed by a compare-exchange of its shadow byte from FREE to
+ * FLUSHED: an object found otherwise is the second copy of a double free
+ * whose first copy was handed out or given back already (mm/slab.h),
+ * reported and dropped (its bytes, maybe a live object's now, are not
+ * touched). The claim is exact, not a load and a store as a free's, because
+ * two copies given back at once would both be pushed, and a freelist that
+ * holds an object twice is a cycle. One locked instruction per object given
+ * back, half a sheaf of frees at a time: not on the fast path.
  * Context: @c's slot held by this thread, which has a slot of its own.
  */
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
@@ -1013,6 +1053,14 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 
 	for (unsigned int i = 0; i < nr; i++) {
 		void *obj = sheaf[i];
+		unsigned char v = SHADOW_FREE;
+
+		if (unlikely(!__atomic_compare_exchange_n(cache_shadow(s, obj), &v, SHADOW_FLUSHED,
+							  false, __ATOMIC_ACQUIRE,
+							  __ATOMIC_RELAXED))) {
+			sheaf_double_free(s, obj, v);
+			continue;
+		}
 		struct slab *slab = virt_to_slab_fast(s->machine, obj);
 
 		if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(sheaf, i), true)))
@@ -1028,9 +1076,20 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 	if (nr && nr < c->sheaf_nr) {
 		/* The new bottom: its link checked against the object below, then cleared. */
 		void *bottom = sheaf[nr];
-		if (unlikely(!sheaf_link_ok(s, bottom, sheaf[nr - 1], true)))
-			sheaf_bad_link(s, bottom);
-		sheaf_link(s, bottom, NULL, true);
+		unsigned char *sh = cache_shadow(s, bottom), v = SHADOW_FREE;
+		/*
+		 * Held FLUSHED while its link is rewritten: a second copy of it
+		 * given back meanwhile by another CPU (whose push writes the same
+		 * word) is then the one dropped. Not FREE: this is that second
+		 * copy, left for when it leaves (above).
+		 */
+		if (likely(__atomic_compare_exchange_n(sh, &v, SHADOW_FLUSHED, false,
+						       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))) {
+			if (unlikely(!sheaf_link_ok(s, bottom, sheaf[nr - 1], true)))
+				sheaf_bad_link(s, bottom);
+			sheaf_link(s, bottom, NULL, true);
+			shadow_owned_free(sh);
+		}
 	}
 	c->sheaf_nr -= nr;
 	memmove(sheaf, sheaf + nr, sizeof(sheaf[0]) * c->sheaf_nr);
@@ -1055,15 +1114,27 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 	 */
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 	if (s->sheaf_capacity) {
-		/* Into the sheaf; a full one gives its older half back first. */
-		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
+		/*
+		 * Into the sheaf; a full one gives its older half back first,
+		 * before the claim: a second copy of @obj there, left by a
+		 * double free that raced (mm/slab.h), must find @obj allocated
+		 * and be dropped, not find our FREE and be given back under the
+		 * copy we push.
+		 */
+		if (c->sheaf_nr == s->sheaf_capacity)
+			sheaf_flush(s, c, s->sheaf_capacity / 2);
+		/*
+		 * Claimed as FLUSHED until the link is written (a second copy
+		 * given back meanwhile finds it so and is dropped: mm/slab.h).
+		 */
+		unsigned char *sh = cache_shadow(s, obj);
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_to(s, sh, SHADOW_FLUSHED))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
 		}
-		if (c->sheaf_nr == s->sheaf_capacity)
-			sheaf_flush(s, c, s->sheaf_capacity / 2);
 		sheaf_link(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true);
+		shadow_owned_free(sh);
 		c->sheaf[c->sheaf_nr++] = obj;
 		kmm_cpu_exit(slot_guard(s, cpu), owned);
 		return;
@@ -1125,14 +1196,19 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			void **sheaf = c->sheaf;
 
 			/*
-			 * Each branch that pushes claims the shadow byte first
-			 * (shadow_claim_free()); one that cannot (not
-			 * allocated, a full sheaf) leaves it to slab_free_full(),
-			 * which reports or gives half the sheaf back.
+			 * Each branch that pushes claims the shadow byte first:
+			 * into the sheaf by a load and, after the link, a store
+			 * (shadow_owned_live(), shadow_owned_free()), on the cpu freelist of a cache
+			 * without sheaves by a compare-exchange
+			 * (shadow_claim_free(); mm/slab.h says why). One that
+			 * cannot (not allocated, a full sheaf) leaves it to
+			 * slab_free_full(), which reports or gives half the
+			 * sheaf back.
 			 */
 			if (k < s->sheaf_capacity) {
-				if (likely(shadow_claim_free(s, sh))) {
+				if (likely(shadow_owned_live(s, sh))) {
 					sheaf_link(s, obj, sheaf_below(sheaf, k), hardened);
+					shadow_owned_free(sh);
 					sheaf[k] = obj;
 					c->sheaf_nr = k + 1;
 					kmm_cpu_exit_owned(g);
@@ -1265,173 +1341,6 @@ static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, vo
 	trace_obj_free(m, KMM_EV_KMEM_CACHE_FREE, s->name, kaddr(m, obj));
 	cache_free(s, obj, caller);
 	kmm_op_end(m);
-}
-
-/*
- * kfree_fast()'s claim of @p's shadow byte @sh (shadow_claim_free(), with
- * acquire: the re-read below must come after it), then its test: is @slab
- * still @s's? Between kfree_fast()'s read of slab->slab_cache and the
- * claim, a stale free's slab may have been given back and its page made a
- * slab of another cache, with the object live there: the claim then took
- * that object's shadow byte, which goes back to ALLOCATED (kfree() reports
- * the pointer). Once claimed, the object counts in its slab's inuse, so the
- * slab cannot leave under the test. (Not a fence after a relaxed claim:
- * ThreadSanitizer refuses fences; on x86 both are the one lock cmpxchg.)
- */
-static inline bool claim_free_kept(struct slab *slab, struct kmem_cache *s, unsigned char *sh)
-{
-	unsigned char code = cache_shadow_alloc(s), want = code;
-
-	if (!__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED)) {
-		/* An object of @s allocated before @s had a code (shadow_claim_plain()). */
-		if (want != SHADOW_ALLOCATED || code == SHADOW_ALLOCATED ||
-		    !__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
-						 __ATOMIC_RELAXED))
-			return false;
-	}
-	if (likely(READ_ONCE(slab->slab_cache) == s))
-		return true;
-	__atomic_store_n(sh, want, __ATOMIC_RELAXED);
-	return false;
-}
-
-/* kfree_fast() from the slot's entry on: @p of @slab of @s, read unlocked. */
-static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *slab,
-								  struct kmem_cache *s,
-								  const void *p)
-{
-	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-	if (unlikely(!kmm_cpu_enter_owned(g)))
-		return false;
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
-	unsigned char *sh = cache_shadow(s, p);
-	unsigned int k = c->sheaf_nr;
-	bool done = false;
-	if (likely(k < s->sheaf_capacity)) {
-		if (likely(claim_free_kept(slab, s, sh))) {
-			/* read here, not before the claim: one register fewer across it */
-			void **sheaf = c->sheaf;
-			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
-			sheaf[k] = (void *)p;
-			c->sheaf_nr = k + 1;
-			done = true;
-		}
-	} else if (!s->sheaf_capacity && slab == c->slab && claim_free_kept(slab, s, sh)) {
-		set_freepointer_plain(s, (void *)p, c->freelist);
-		c->freelist = (void *)p;
-		c->nr_free++;
-		done = true;
-	}
-	kmm_cpu_exit_owned(g);
-	return done;
-}
-
-/*
- * kfree_fast() of @p whose shadow byte @sh said @v, the code of @s (a cache
- * with sheaves and no slowpath_flags): into this CPU's sheaf, claimed by a
- * compare-exchange of @v for FREE, as every free claims. The byte is @s's
- * code only while @p is an allocated object of a slab of @s (mm/slab.h), so
- * a claim that went through needs no look at the slab: no re-check of its
- * cache as claim_free_kept() makes (a stale pointer whose page now holds
- * another cache's object finds that cache's code, or FREE, and fails or
- * frees that object into its own cache). A full sheaf, or a lost claim
- * (another free of @p won), is kfree()'s to deal with.
- */
-static inline __attribute__((always_inline)) bool kfree_fast_coded(struct kmem_cache *s,
-								   const void *p,
-								   unsigned char *sh,
-								   unsigned char v)
-{
-	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-	if (unlikely(!kmm_cpu_enter_owned(g)))
-		return false;
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
-	unsigned int k = c->sheaf_nr;
-	bool done = false;
-	if (likely(k < s->sheaf_capacity) &&
-	    likely(__atomic_compare_exchange_n(sh, &v, SHADOW_FREE, false, __ATOMIC_RELAXED,
-					       __ATOMIC_RELAXED))) {
-		void **sheaf = c->sheaf;
-		sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
-		sheaf[k] = (void *)p;
-		c->sheaf_nr = k + 1;
-		done = true;
-	}
-	kmm_cpu_exit_owned(g);
-	return done;
-}
-
-/*
- * kfree_fast() in a cache with slowpath_flags: a debug cache or hardened free
- * pointers leave the free to kfree() (false); a test's cache
- * (SLAB_FAST_TEST_HOOK alone) has the machine's hook run now, between the
- * read of the slab's cache and the claim, and goes on. Out of line and
- * reached by a tail call, so that kfree_fast() itself calls nothing and
- * saves no register.
- */
-static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine *m,
-							       struct slab *slab,
-							       struct kmem_cache *s, const void *p)
-{
-	struct slab_machine *st = slab_state(m);
-
-	if (s->slowpath_flags != SLAB_FAST_TEST_HOOK || !st->kfree_fast_hook)
-		return false;
-	st->kfree_fast_hook(st->kfree_fast_hook_arg, s, p);
-	return kfree_fast_push(slab, s, p);
-}
-
-/**
- * kfree_fast() - kfree(@p) of an object of @m where no slow path is needed:
- * no listener on the stream, a cache without debug flags or hardened free
- * pointers, this thread alone on its CPU slot and in no section of it, @p
- * an allocated object's start (its shadow byte says so), room in this CPU's
- * sheaf - or, in a cache without sheaves, @p of this CPU's cpu slab. The
- * shadow byte is read first: when it is a cache's code, the free reads no
- * struct page (kfree_fast_coded()); else the cache comes from @p's slab.
- * Context: any thread; takes no lock and calls nothing.
- * Return: true if freed; false with nothing changed (kfree() then does it,
- * and reports what is wrong with @p).
- */
-bool kfree_fast(struct kmm_machine *m, const void *p)
-{
-	if (kmm_trace_on(m, KMM_EVMASK_KFREE) || kmm_cpu_cache.serial != m->serial ||
-	    ((uintptr_t)p & 7) || !virt_addr_valid_m(m, p))
-		return false;
-	/*
-	 * First the object's shadow byte: when it names a cache (a shadow
-	 * code), that is the cache, and the object's struct page is not read.
-	 * Not for a page-aligned pointer (a page block's, most likely): a
-	 * block's shadow the shim trimmed stays untouched (reading it raised
-	 * integration_malloc_api's freed_ram_follows_heap_size RSS past its
-	 * bound); the rare page-aligned object takes the struct page way.
-	 */
-	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
-		struct slab_machine *st = slab_state(m);
-		unsigned char *sh = shadow_of(st, m, p);
-		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
-		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
-			struct kmem_cache *s = __atomic_load_n(
-				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
-			if (likely(s && !s->slowpath_flags && s->sheaf_capacity))
-				return kfree_fast_coded(s, p, sh, v);
-		}
-	}
-	struct slab *slab = virt_to_slab_fast(m, p);
-	if (unlikely(!slab))
-		return false;
-	/*
-	 * NULL when another thread is giving the slab back right now
-	 * (__free_slab() clears it before the page stops being a slab): @p
-	 * is then a stale pointer, which kfree() reports.
-	 */
-	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
-	if (unlikely(!s))
-		return false;
-	if (unlikely(s->slowpath_flags))
-		return kfree_fast_hooked(m, slab, s, p);
-	return kfree_fast_push(slab, s, p);
 }
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)

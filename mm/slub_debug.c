@@ -496,6 +496,26 @@ void sheaf_bad_link(struct kmem_cache *s, void *obj)
 	slab_fix(s, "Object 0x%016lx left the sheaf as it is", kaddr(m, obj));
 }
 
+/*
+ * A CPU's sheaf held an object whose shadow byte no longer says FREE (@v):
+ * two frees of it raced on two CPUs and both pushed it (mm/slab.h), and the
+ * other copy has since been handed out (@v allocated) or given back to its
+ * slab (FLUSHED). Caught as it leaves this sheaf, handed out or given back;
+ * the caller drops this copy: nothing was counted for it.
+ */
+__attribute__((noinline, cold)) void sheaf_double_free(struct kmem_cache *s, void *obj,
+						       unsigned char v)
+{
+	struct kmm_machine *m = s->machine;
+
+	slab_bug(s, "double free detected 0x%016lx", kaddr(m, obj));
+	kmm_printk(m, "Object 0x%016lx was freed twice at once on two CPUs: a second copy left a "
+		   "CPU's sheaf after the first was %s", kaddr(m, obj),
+		   kmm_slab_shadow_live(v) ? "handed out again" :
+		   v == SHADOW_FLUSHED ? "given back to its slab" : "gone");
+	slab_fix(s, "Dropped the second copy of object 0x%016lx", kaddr(m, obj));
+}
+
 /* List the objects still allocated in @slab (Linux's list_slab_objects). */
 void list_slab_objects(struct kmem_cache *s, struct slab *slab)
 {

@@ -39,12 +39,17 @@
  * own table, which keeps freed addresses too, so the same holds for them.
  * kmalloc blocks in the default mode (not hardened, no slab_debug) keep no
  * bits: the slab's own shadow byte of the block's start says the same
- * (KMM_SLAB_SHADOW_ALLOCATED, _FREED, else never handed out; see
- * mm/include/slab.h), so malloc and free of a small block execute no
- * locked instruction of this file's, and a second free racing the first is
- * caught by the compare-exchange with which the slab's free claims that byte
- * (shadow_claim_free(), mm/slab.h): one of the two frees wins, the other
- * reports the double free.
+ * (allocated: KMM_SLAB_SHADOW_ALLOCATED or the class's code; freed:
+ * _FREED or _FLUSHED; else never handed out; see mm/include/slab.h), so
+ * malloc and free of a small block execute no locked instruction, this
+ * file's or the slab's: the slab's free claims that byte with a load and a
+ * store (shadow_owned_live(), shadow_owned_free(), mm/slab.h). A second free finds it freed
+ * and aborts naming the pointer; a second free racing the first on another
+ * CPU may pass the load too, and then the object sits in two CPUs' sheaves:
+ * the slab reports "double free detected" naming it when the second copy
+ * leaves its sheaf (handed out, or given back to its slab), and the shim
+ * aborts with that report (slab_verdict()), as SLUB's freelist hardening
+ * catches a double free late, not at once.
  *
  * Locking: every call that enters kmm is inside its CPU slot's section
  * (kmm_cpu_enter() on the guard of kmm_this_cpu(), mm/include/cpu_slot.h: a
@@ -635,7 +640,7 @@ static inline int slab_block_state(const void *p, struct page *head)
 	unsigned char sh = __atomic_load_n((unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)),
 					   __ATOMIC_RELAXED);
 	return kmm_slab_shadow_live(sh) ? BLOCK_LIVE
-	       : sh == KMM_SLAB_SHADOW_FREED ? BLOCK_FREED : BLOCK_NEVER;
+	       : kmm_slab_shadow_freed(sh) ? BLOCK_FREED : BLOCK_NEVER;
 }
 
 /* Is @p (in RAM) a live block's start? */

@@ -249,3 +249,219 @@ TEST(shadow_codes_are_refused_to_debug_caches_run_out_and_are_withdrawn)
 	kmem_cache_destroy(dbg);
 	coded_done(m, base);
 }
+
+/* ---- Two frees of one object racing on two CPUs ---- */
+
+/*
+ * The worst order of a double free racing itself, forced: the first free
+ * (this thread, CPU slot A) has loaded the object's shadow byte, found it
+ * allocated, and not yet stored FREE when the second free (a thread on slot
+ * B) loads and stores. The claim of a thread alone on its slot is a load
+ * and a store, no locked instruction (mm/slab.h), so both frees go through
+ * and the object sits in both CPUs' sheaves. The slab's claim hook
+ * (kfree_claim_hook, run by kfree_fast() of a SLAB_FAST_TEST_HOOK cache
+ * between the load and the store) holds the first free there while the
+ * second thread frees. What must hold: the second copy is reported
+ * ("double free detected", naming the object) and dropped when it leaves
+ * its sheaf, handed out or given back, and the object is never handed out
+ * twice nor given back twice.
+ */
+struct twin {
+	struct kmm_machine *m;
+	struct kmem_cache *s;
+	void *p;
+	sim_thread *thread;
+	atomic_int hooks;	/* claim hook runs */
+	atomic_int phase;	/* 1: the thread freed; 2: go on; 3: the thread is done */
+	int cpu;		/* the thread's slot */
+	bool freed;		/* its kfree_fast() went through */
+	bool alloc;		/* in phase 2, allocate once into @got */
+	void *got;
+	unsigned long base;	/* slab_nr_free() at boot */
+};
+
+static void twin_wait(struct twin *t, int phase)
+{
+	while (atomic_load(&t->phase) < phase)
+		sim_cpu_relax();
+}
+
+/* The thread on the second slot: own it, free t->p, then maybe allocate once. */
+static void *twin_thread(void *arg)
+{
+	struct twin *t = arg;
+	int cpu = kmm_this_cpu(t->m);
+
+	if (kmm_cpu_users(t->m, cpu) == 1)
+		atomic_store(&t->m->cpus[cpu].guard.lockless, 1);
+	t->cpu = cpu;
+	t->freed = kfree_fast(t->m, t->p);
+	atomic_store(&t->phase, 1);
+	twin_wait(t, 2);
+	if (t->alloc)
+		t->got = kmem_cache_alloc(t->s, GFP_KERNEL);
+	atomic_store(&t->phase, 3);
+	return NULL;
+}
+
+static void twin_nothing(void *arg, struct kmem_cache *s, const void *p)
+{
+	(void)arg, (void)s, (void)p;
+}
+
+/* In the first free's window: the second thread frees the object, all of it. */
+static void twin_claim(void *arg, struct kmem_cache *s, const void *p)
+{
+	struct twin *t = arg;
+
+	(void)s, (void)p;
+	if (atomic_fetch_add(&t->hooks, 1) != 0)
+		return;		/* the second free's own claim: straight through */
+	assert_eq(sim_thread_start(&t->thread, twin_thread, t), 0);
+	twin_wait(t, 1);
+}
+
+/* Is @p in CPU @cpu's sheaf of @s? */
+static bool in_cpu_sheaf(struct kmem_cache *s, int cpu, const void *p)
+{
+	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+
+	for (unsigned int k = 0; k < c->sheaf_nr; k++)
+		if (c->sheaf[k] == p)
+			return true;
+	return false;
+}
+
+/*
+ * Boot, make a cache, allocate the object, and free it twice at once in the
+ * order above. Return: the cache, the object in both CPUs' sheaves; NULL:
+ * skipped (no lock-free slots here).
+ */
+static struct kmem_cache *twin_race(struct twin *t, bool alloc)
+{
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+
+	if (!m->cpu_lockless) {
+		printf("  skipped: CPU slots are not lock-free here\n");
+		slab_fake_stop(m);
+		return NULL;
+	}
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->base = slab_nr_free(m);
+	t->alloc = alloc;
+	t->s = kmem_cache_create("twin", 64, 0, 0, NULL);
+	assert_true(t->s != NULL && t->s->sheaf_capacity > 0);
+	void *first = kmem_cache_alloc(t->s, GFP_KERNEL);	/* may be page-aligned */
+	t->p = kmem_cache_alloc(t->s, GFP_KERNEL);
+	assert_true(first != NULL && t->p != NULL);
+	kmem_cache_free(t->s, first);
+	struct slab_machine *st = slab_state(m);
+	st->kfree_fast_hook = twin_nothing;
+	st->kfree_claim_hook = twin_claim;
+	st->kfree_fast_hook_arg = t;
+	t->s->slowpath_flags = SLAB_FAST_TEST_HOOK;
+
+	bool freed = kfree_fast(m, t->p);	/* the second free runs in its window */
+
+	t->s->slowpath_flags = 0;
+	st->kfree_fast_hook = NULL;
+	st->kfree_claim_hook = NULL;
+	int cpu = kmm_this_cpu(m);
+	assert_eq(atomic_load(&t->hooks), 2);
+	assert_true(t->cpu != cpu);	/* two slots, each owned */
+	/* Both went through: the object is in both sheaves, its byte FREE. */
+	expect_true(freed && t->freed);
+	expect_true(in_cpu_sheaf(t->s, cpu, t->p) && in_cpu_sheaf(t->s, t->cpu, t->p));
+	expect_eq(*cache_shadow(t->s, t->p), SHADOW_FREE);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);		/* nothing seen yet */
+	return t->s;
+}
+
+/* The dmesg has one report of the double free of @p, and no other BUG. */
+static void expect_one_late_report(struct twin *t, const char *how)
+{
+	char want[96];
+	const char *log = t_dmesg(t->m);
+
+	snprintf(want, sizeof(want), "double free detected 0x%016lx", kaddr(t->m, t->p));
+	expect_true(strstr(log, want) != NULL);
+	expect_true(strstr(log, how) != NULL);
+	expect_eq(atomic_load(&t->s->errors), 1);
+	const char *bug = strstr(log, "BUG ");
+	expect_true(bug != NULL && strstr(bug + 4, "BUG ") == NULL);
+}
+
+/* The end of both tests: the checker passes, every slab page is back. */
+static void twin_done(struct twin *t)
+{
+	kmem_cache_destroy(t->s);
+	slab_fake_done(t->m, t->base);
+}
+
+TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_handed_out)
+{
+	static struct twin t;
+	struct kmem_cache *s = twin_race(&t, true);
+
+	if (!s)
+		return;
+	/* This CPU hands the object out; then the other CPU's copy comes up. */
+	void *mine = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_true(mine == t.p);
+	atomic_store(&t.phase, 2);
+	twin_wait(&t, 3);
+	sim_thread_join(t.thread);
+	expect_true(t.got != NULL && t.got != t.p);	/* not handed out twice */
+	expect_true(!in_cpu_sheaf(s, t.cpu, t.p));	/* the copy was dropped */
+	expect_one_late_report(&t, "after the first was handed out again");
+	if (slub_check(t.m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmem_cache_free(s, mine);
+	kmem_cache_free(s, t.got);
+	twin_done(&t);
+}
+
+/*
+ * The same race, then both sheaves given back (a shrink): the first copy
+ * goes back to its slab, the second is reported and dropped, so the slab's
+ * freelist holds the object once and it is handed out once.
+ */
+TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_given_back)
+{
+	static struct twin t;
+	struct kmem_cache *s = twin_race(&t, false);
+
+	if (!s)
+		return;
+	atomic_store(&t.phase, 2);
+	twin_wait(&t, 3);
+	sim_thread_join(t.thread);
+	/*
+	 * flush_all() goes up the CPUs: this CPU's copy first, the one pushed
+	 * last, whose link word is its own (the other copy's link was
+	 * overwritten by that push and would read as a write after free).
+	 */
+	assert_true(kmm_this_cpu(t.m) < t.cpu);
+	expect_eq(kmem_cache_shrink(s), 0);	/* every CPU's sheaf given back */
+	expect_true(!in_cpu_sheaf(s, 0, t.p) && !in_cpu_sheaf(s, 1, t.p));
+	expect_eq(*cache_shadow(s, t.p), SHADOW_FLUSHED);	/* (the empty slab may be gone) */
+	expect_one_late_report(&t, "after the first was given back to its slab");
+	if (slub_check(t.m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	/* Two slabs' worth of objects: the object comes out once. */
+	unsigned int n = 2 * s->objects, seen = 0;
+	void **v = calloc(n, sizeof(*v));
+	assert_true(v != NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_true(v[i] != NULL);
+		seen += v[i] == t.p;
+	}
+	expect_eq(seen, 1);
+	expect_eq(atomic_load(&s->errors), 1);
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+	free(v);
+	twin_done(&t);
+}

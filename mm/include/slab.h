@@ -169,6 +169,13 @@ struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
 #define KMM_SLAB_SHADOW_ALLOCATED 0xa1	/* an allocated object's start */
 #define KMM_SLAB_SHADOW_FREED 0xf5	/* a freed object's start (until reallocated) */
 /*
+ * A freed object's start that a CPU's sheaf gave back to its slab's freelist
+ * (sheaf_flush()): freed, as KMM_SLAB_SHADOW_FREED, but no longer in a sheaf,
+ * so a second copy of it in another sheaf (two frees that raced, mm/slab.h)
+ * is told apart and reported when it leaves that sheaf.
+ */
+#define KMM_SLAB_SHADOW_FLUSHED 0xf6
+/*
  * An allocated object's start of a cache given a shadow code
  * (kmem_cache_shadow_code()): KMM_SLAB_SHADOW_CODE_BASE + the code, so the
  * byte also names the cache. Codes are 0..KMM_SLAB_SHADOW_CODES - 1.
@@ -181,6 +188,12 @@ static inline bool kmm_slab_shadow_live(unsigned char v)
 {
 	return v == KMM_SLAB_SHADOW_ALLOCATED ||
 	       (unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES;
+}
+
+/** kmm_slab_shadow_freed() - does shadow byte @v mark a freed object's start? */
+static inline bool kmm_slab_shadow_freed(unsigned char v)
+{
+	return v == KMM_SLAB_SHADOW_FREED || v == KMM_SLAB_SHADOW_FLUSHED;
 }
 
 /**
