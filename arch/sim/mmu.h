@@ -139,15 +139,26 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
  * sim_tlb_access_begin() / sim_tlb_access_end() - bracket one translation
  * through @tlb and the loads or stores made with it: an instruction in
  * flight (kmm_access's copy). Never held across a page fault or anything
- * that blocks. The inline accessors of <kmm/process.h> do not bracket.
+ * that blocks; only @tlb's owning thread opens and closes its brackets. The
+ * inline accessors of <kmm/process.h> do not bracket.
  */
 static inline void sim_tlb_access_begin(struct kmm_tlb *tlb)
 {
 	__atomic_fetch_add(&tlb->busy, 1, __ATOMIC_SEQ_CST);
 }
+/*
+ * Closing needs no read-modify-write: only @tlb's owning thread writes its
+ * busy count (sim_mmu_shootdown_wait() only reads it), so a release store
+ * of the count less one orders the access's loads and stores before it, as
+ * the locked subtract did, without a locked instruction. (The
+ * shared empty TLB of threads that made no access yet is written by many
+ * threads and its count may drift: it is on no MMU's list, and nothing
+ * waits on it.)
+ */
 static inline void sim_tlb_access_end(struct kmm_tlb *tlb)
 {
-	__atomic_fetch_sub(&tlb->busy, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&tlb->busy, __atomic_load_n(&tlb->busy, __ATOMIC_RELAXED) - 1,
+			 __ATOMIC_RELEASE);
 }
 /**
  * sim_mmu_shootdown_wait() - after translations were flushed: wait until no
