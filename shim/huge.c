@@ -204,7 +204,14 @@ void *huge_grow(void *p, size_t size)
 		base = grown;
 		have = len;
 	}
-	if (sim_protect(base + usable, PAGE_SIZE, false) == 0 &&
+	/*
+	 * Once mremap has moved the block, its old address is gone and the
+	 * caller cannot fall back to copying from it: keep the block even when
+	 * the host refuses its new guard page (mprotect fails at
+	 * vm.max_map_count), unguarded at its end.
+	 */
+	bool moved = base != e.base;
+	if ((sim_protect(base + usable, PAGE_SIZE, false) == 0 || moved) &&
 	    huge_insert((uintptr_t)base, base, have, usable))
 		return base;
 	/* No guard or no table entry: the block cannot be kept; nothing names it but the caller. */
@@ -216,7 +223,7 @@ out_reguard:
 out_restore:
 	if (!huge_insert(e.key, e.base, e.len, e.usable))
 		abort();	/* the entry just removed had room: cannot happen */
-	return NULL;
+	return NULL;	/* not moved: the caller copies from @p, still mapped */
 }
 
 enum huge_resize huge_realloc(void *p, size_t *size, size_t *old)
