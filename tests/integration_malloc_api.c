@@ -23,6 +23,7 @@
 
 #include "arch/sim/sim.h"
 #include "lib/util.h"
+#include "child_aborts.h"
 #include "harness.h"
 #include "shim/shim.h"
 
@@ -252,32 +253,6 @@ TEST(cxx_operators)
 	_ZdlPvSt11align_val_t(r, 256);
 	p = _Znwm(1 << 20);
 	_ZdlPv(p);
-}
-
-/* Run @fn in a child; return its stderr and whether it died of SIGABRT. */
-static bool child_aborts(void (*fn)(void), char *err, size_t len)
-{
-	int fds[2];
-
-	if (pipe(fds) != 0)
-		return false;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	err[got] = 0;
-	close(fds[0]);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
 /* The child names the pointer it is about to free, as the report will. */

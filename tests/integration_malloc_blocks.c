@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_aborts.h"
 #include "harness.h"
 #include "kmm/kmm.h"
 #include "shim/shim.h"
@@ -128,32 +129,6 @@ TEST(calloc_of_an_exact_block_is_zero)
 	expect_eq(wrong_bytes(q, size, 0), 0);
 	free(q);
 	expect_eq(kmm_malloc_check(), 0);
-}
-
-/* Run @fn in a child; return its stderr and whether it died of SIGABRT. */
-static bool child_aborts(void (*fn)(void), char *err, size_t len)
-{
-	int fds[2];
-
-	if (pipe(fds) != 0)
-		return false;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	err[got] = '\0';
-	close(fds[0]);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
 /*
