@@ -88,6 +88,7 @@
 #include "mm/include/memory_hotplug.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
+#include "shim/blocks.h"
 #include "shim/classes.h"
 #include "shim/harden.h"
 #include "shim/huge.h"
@@ -591,39 +592,10 @@ static inline struct page *ram_page(const void *p)
 	return pfn_to_page_m(shim_m, ((uintptr_t)p - ram_start) >> PAGE_SHIFT);
 }
 
-/*
- * Page blocks. Hardened, a block is a compound page (its red zone and guard
- * page sit at the end of the power-of-two block, shim/harden.c). Otherwise
- * it is an exact block (alloc_pages_exact()): order-0 pages, as many as
- * exact_pages() keeps of the power-of-two block (all of them, measured);
- * with no compound head to give its size, the first page's ->index (the
- * owner's word of an allocated page: nothing else reads it) records the
- * page count. realloc grows one into the free pages after it
- * (extend_pages_exact()) or frees its end.
- */
-
-/*
- * Pages of the exact block for @bytes (a power-of-two block of @order): the
- * whole block. Giving back its unused end at once (alloc_pages_exact()'s
- * own use) was measured and lost: the end is soon taken by smaller
- * allocations, the block cannot merge again when freed, and the next block
- * of its size takes memory of its own. bench/malloc/mixed_sizes 100000 1000
- * peak RSS 346.5 MB with compound blocks, 348.7 keeping the whole block,
- * 353.9 / 356.0 / 426.3 giving back an end of 3/8 / 1/8 / any of the block;
- * sqlite3 (bench/malloc/run.sh's query) 12.2-12.4 MB either way, 13.3 with
- * compound blocks (docs/malloc.md, "Page blocks"). realloc gives the end
- * back when the program shrinks the block (ram_resize()).
- */
-static unsigned long exact_pages(size_t bytes, unsigned int order)
+/* The first page of the block that holds @p (in RAM): a compound head, or a page block's first page. */
+static inline struct page *ram_head(const void *p)
 {
-	(void)bytes;
-	return 1UL << order;
-}
-
-/* Pages of the page block whose first page is @head (not a slab page). */
-static inline unsigned long block_pages(const struct page *head)
-{
-	return PageHead(head) ? 1UL << compound_order(head) : head->index;
+	return compound_head(ram_page(p));
 }
 
 /*
@@ -646,7 +618,7 @@ static inline int slab_block_state(const void *p, struct page *head)
 /* Is @p (in RAM) a live block's start? */
 static bool block_live(const void *p)
 {
-	int st = slab_block_state(p, compound_head(ram_page(p)));
+	int st = slab_block_state(p, ram_head(p));
 
 	return st >= 0 ? st == BLOCK_LIVE : live_test(p);
 }
@@ -654,7 +626,7 @@ static bool block_live(const void *p)
 /* Was @p (in RAM) a block's start, freed since? */
 static bool block_freed(const void *p)
 {
-	int st = slab_block_state(p, compound_head(ram_page(p)));
+	int st = slab_block_state(p, ram_head(p));
 
 	return st >= 0 ? st == BLOCK_FREED : freed_test(p);
 }
@@ -662,7 +634,7 @@ static bool block_freed(const void *p)
 /* Size of the usable block starting at live pointer @p inside RAM. */
 static size_t ram_usable(const void *p)
 {
-	struct page *head = compound_head(ram_page(p));
+	struct page *head = ram_head(p);
 
 	if (PageSlab(head)) {
 		in_kmm++;
@@ -677,61 +649,6 @@ static size_t ram_usable(const void *p)
 	if (unlikely(harden_on))
 		return harden_pages_size("malloc_usable_size", p, (void *)start, bytes);
 	return bytes - ((uintptr_t)p - start);
-}
-
-/*
- * A page block's head keeps the bytes its malloc asked for in ->private
- * (the owner's word of an allocated page; the free path clears it), so
- * that realloc copies those and not the whole power-of-two block: a 1.1
- * MiB block in a 2 MiB one copied 2 MiB, faulting in the new block's pages
- * past what the program could have written and reading the old block's
- * untouched ones. A record is the size with ASKED_TAG set, a bit that no
- * other user of the word sets (a free buddy or pcp block's order, at most
- * MAX_PAGE_ORDER; a slab's counters, whose top 16 bits are the first
- * object's colour offset, far below 32 KiB in any cache the shim makes).
- * 0: unknown, the whole block (hardened, or the program has asked
- * malloc_usable_size(), after which it may use every usable byte).
- * Return: the bytes of live block @p (in RAM, @usable of them) worth copying.
- */
-#define ASKED_TAG (1UL << 63)
-
-static size_t block_bytes_asked(const void *p, size_t usable)
-{
-	struct page *head = compound_head(ram_page(p));
-
-	if (PageSlab(head) || !(head->private & ASKED_TAG))
-		return usable;
-	return KMM_MIN((size_t)(head->private & ~ASKED_TAG), usable);
-}
-
-/* Record the bytes asked for of page block @p (malloc, realloc in place), which the caller owns. */
-static void block_set_asked(const void *p, size_t bytes)
-{
-	struct page *head = compound_head(ram_page(p));
-
-	if (!PageSlab(head) && !harden_on)
-		head->private = bytes | ASKED_TAG;
-}
-
-/*
- * malloc_usable_size() found @p live: the program may now use every usable
- * byte, so the record goes. This runs in no section, after an unlocked
- * liveness test: another thread's wrong free of @p may come in between and
- * make the head a free block (->private its order, which merging reads) or
- * a slab's (its counters there). So only a record is cleared, by compare
- * and swap from the value read: a plain store of 0 there zeroed a free
- * block's order, which stopped its merges and failed the checker
- * (review9-shim #5).
- */
-static void block_forget_asked(const void *p)
-{
-	struct page *head = compound_head(ram_page(p));
-	unsigned long recorded = __atomic_load_n(&head->private, __ATOMIC_RELAXED);
-
-	if (PageSlab(head) || !(recorded & ASKED_TAG))
-		return;
-	__atomic_compare_exchange_n(&head->private, &recorded, 0, false, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
 }
 
 /*
@@ -859,12 +776,12 @@ pages:;
 		 * first page): an alignment above a page takes a compound block
 		 * with room to align inside it.
 		 */
-		unsigned long nr = unlikely(harden_on) || align > PAGE_SIZE ? 0 : exact_pages(size, order);
-		size_t span = nr ? nr << PAGE_SHIFT : PAGE_SIZE << order;
+		bool exact = !unlikely(harden_on) && align <= PAGE_SIZE;
+		size_t span = PAGE_SIZE << order;	/* the whole block: shim/blocks.h says why */
 		struct shim_slot *s = kmm_enter();
 		bool discard = zero && order >= ZERO_DISCARD_ORDER && anon_ram;
 		struct page *pg;
-		if (nr) {
+		if (exact) {
 			void *a = alloc_pages_exact(span, SHIM_GFP);
 			pg = a ? ram_page(a) : NULL;
 		} else {
@@ -882,10 +799,10 @@ pages:;
 		uintptr_t a = (uintptr_t)lowmem_page_address_m(shim_m, pg);
 		/*
 		 * An mlock()ed range refuses the discard and keeps its bytes: clear
-		 * them. An exact block was not cleared by the allocator (that
-		 * cleared the whole power-of-two block, its freed end too).
+		 * them. An exact block is asked for without __GFP_ZERO and cleared
+		 * here.
 		 */
-		if (discard ? sim_discard((void *)a, span) != 0 : zero && nr)
+		if (discard ? sim_discard((void *)a, span) != 0 : zero && exact)
 			memset((void *)a, 0, span);
 		pg->index = span >> PAGE_SHIFT;	/* block_pages() of an order-0 block (not compound) */
 		if (unlikely(harden_on)) {
@@ -927,7 +844,7 @@ static _Noreturn __attribute__((noinline)) void bad_ram_free(void *p, const char
 /* Free @p, known to be inside RAM. @call names the API for the report. */
 static void ram_free(void *p, const char *call)
 {
-	struct page *head = compound_head(ram_page(p));
+	struct page *head = ram_head(p);
 	int st = slab_block_state(p, head);
 	enum live_state was = st >= 0 ? (enum live_state)st : live_clear(p);
 
@@ -1004,7 +921,7 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
  */
 static bool ram_resize(void *p, size_t size)
 {
-	struct page *head = compound_head(ram_page(p));
+	struct page *head = ram_head(p);
 
 	if (PageSlab(head) || PageHead(head))
 		return false;
@@ -1211,12 +1128,12 @@ void *realloc(void *p, size_t size)
 		 */
 		if (unlikely(harden_on) ? size == old
 		    : size <= old && (size > old / 2 || old <= 16)) {
-			if (block_bytes_asked(p, old) < old)
-				block_set_asked(p, size);
+			if (block_bytes_asked(ram_head(p), old) < old)
+				block_set_asked(ram_head(p), size);
 			SHIM_TRACE(shim_trace_realloc(p, p, size));
 			return p;
 		}
-		old = block_bytes_asked(p, old);
+		old = block_bytes_asked(ram_head(p), old);
 	} else {
 		switch (huge_realloc(p, &size, &old)) {
 		case HUGE_FOREIGN:
@@ -1327,7 +1244,7 @@ size_t malloc_usable_size(void *p)
 	if (ram_start && in_ram(p)) {
 		size_t n = kmm_usable(p);
 		if (n)
-			block_forget_asked(p);	/* the program may now use all @n bytes */
+			block_forget_asked(ram_head(p));	/* the program may now use all @n bytes */
 		return n;
 	}
 	if (!in_kmm && atomic_load(&shim_state) == SHIM_UP) {

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shim/blocks.h - what the malloc shim records in the first page of a page
+ * block (8 KiB .. 4 MiB, shim/malloc.c): its page count and the bytes its
+ * malloc asked for. Private to shim/.
+ *
+ * Page blocks. Hardened, a block is a compound page (its red zone and guard
+ * page sit at the end of the power-of-two block, shim/harden.c). Otherwise
+ * it is an exact block (alloc_pages_exact()): order-0 pages, the whole
+ * power-of-two block. Giving back its unused end at once (alloc_pages_exact()'s
+ * own use) was measured and lost: the end is soon taken by smaller
+ * allocations, the block cannot merge again when freed, and the next block
+ * of its size takes memory of its own. bench/malloc/mixed_sizes 100000 1000
+ * peak RSS 346.5 MB with compound blocks, 348.7 keeping the whole block,
+ * 353.9 / 356.0 / 426.3 giving back an end of 3/8 / 1/8 / any of the block;
+ * sqlite3 (bench/malloc/run.sh's query) 12.2-12.4 MB either way, 13.3 with
+ * compound blocks (docs/malloc.md, "Page blocks"). With no compound head to
+ * give its size, the first page's ->index (the owner's word of an allocated
+ * page: nothing else reads it) records the page count. realloc grows a block
+ * into the free pages after it (extend_pages_exact()) or gives its end back
+ * (shrink_pages_exact(); ram_resize() in shim/malloc.c).
+ */
+#ifndef KMM_SHIM_BLOCKS_H
+#define KMM_SHIM_BLOCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <kmm/kmm.h>
+#include "shim/harden.h"
+
+/* Pages of the page block whose first page is @head (not a slab page). */
+static inline unsigned long block_pages(const struct page *head)
+{
+	return PageHead(head) ? 1UL << compound_order(head) : head->index;
+}
+
+/*
+ * A page block's head keeps the bytes its malloc asked for in ->private
+ * (the owner's word of an allocated page; the free path clears it), so
+ * that realloc copies those and not the whole power-of-two block: a 1.1
+ * MiB block in a 2 MiB one copied 2 MiB, faulting in the new block's pages
+ * past what the program could have written and reading the old block's
+ * untouched ones. A record is the size with ASKED_TAG set, a bit that no
+ * other user of the word sets (a free buddy or pcp block's order, at most
+ * MAX_PAGE_ORDER; a slab's counters, whose top 16 bits are the first
+ * object's colour offset, far below 32 KiB in any cache the shim makes).
+ * 0: unknown, the whole block (hardened, or the program has asked
+ * malloc_usable_size(), after which it may use every usable byte).
+ */
+#define ASKED_TAG (1UL << 63)
+
+/* The bytes of the live block whose first page is @head (@usable of them) worth copying. */
+static inline size_t block_bytes_asked(const struct page *head, size_t usable)
+{
+	if (PageSlab(head) || !(head->private & ASKED_TAG))
+		return usable;
+	return KMM_MIN((size_t)(head->private & ~ASKED_TAG), usable);
+}
+
+/* Record the bytes asked for of the page block at @head (malloc, realloc in place), which the caller owns. */
+static inline void block_set_asked(struct page *head, size_t bytes)
+{
+	if (!PageSlab(head) && !harden_on)
+		head->private = bytes | ASKED_TAG;
+}
+
+/*
+ * malloc_usable_size() found the block at @head live: the program may now
+ * use every usable byte, so the record goes. This runs in no section, after
+ * an unlocked liveness test: another thread's wrong free of the block may
+ * come in between and make @head a free block (->private its order, which
+ * merging reads) or a slab's (its counters there). So only a record is
+ * cleared, by compare and swap from the value read: a plain store of 0
+ * there zeroed a free block's order, which stopped its merges and failed
+ * the checker (review9-shim #5).
+ */
+static inline void block_forget_asked(struct page *head)
+{
+	unsigned long recorded = __atomic_load_n(&head->private, __ATOMIC_RELAXED);
+
+	if (PageSlab(head) || !(recorded & ASKED_TAG))
+		return;
+	__atomic_compare_exchange_n(&head->private, &recorded, 0, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+}
+
+#endif /* KMM_SHIM_BLOCKS_H */
