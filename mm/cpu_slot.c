@@ -215,7 +215,11 @@ void kmm_cpu_fork_child(struct kmm_machine *m)
 
 /*
  * Add this thread to slot @cpu, which has users: shared from now on, so
- * its owner must leave owned mode first. Context: m->cpu_lock held.
+ * its owner must leave owned mode first. The wait for the owner's section
+ * is made holding the slot's lock, as kmm_cpu_lock() makes it: a thread
+ * that takes the lock next finds owned mode off and so waits for nothing,
+ * and must find the section over (the slab checker and flush_all() read
+ * the CPU's sheaf under that lock). Context: m->cpu_lock held.
  */
 static void join_shared(struct kmm_machine *m, int cpu)
 {
@@ -226,11 +230,9 @@ static void join_shared(struct kmm_machine *m, int cpu)
 	if (atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
 		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
 		sim_membarrier();
-		spin_unlock(&g->lock);
 		guard_wait_owner(m, cpu);
-	} else {
-		spin_unlock(&g->lock);
 	}
+	spin_unlock(&g->lock);
 }
 
 /* Remember slot @cpu of @m as this thread's for kmm_this_cpu_inline(). */

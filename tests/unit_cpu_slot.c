@@ -12,6 +12,8 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdatomic.h>
 
 #include <kmm/slab.h>
@@ -85,6 +87,71 @@ TEST(slots_are_handed_back_and_never_shared_while_one_is_free)
 		expect_eq(kmm_cpu_users(machine, c), 0);
 	if (machine->cpu_lockless)
 		expect_true(owned_mode(0));	/* alone again */
+	done(machine);
+}
+
+/* ---- A second user arriving while the owner is inside an owned section ---- */
+
+static atomic_int joined_cpu = -1;
+static atomic_int owner_inside, locker_saw_owner_inside = -1;
+
+static void *join_slot(void *arg)
+{
+	(void)arg;
+	kmm_use(machine);
+	atomic_store(&joined_cpu, kmm_this_cpu(machine));	/* waits for the owner's section */
+	return NULL;
+}
+
+static void *lock_slot(void *arg)
+{
+	(void)arg;
+	/* After the joiner has turned owned mode off, while the owner is still inside. */
+	while (owned_mode(0))
+		sched_yield();
+	kmm_cpu_lock(machine, 0);
+	atomic_store(&locker_saw_owner_inside, atomic_load(&owner_inside));
+	kmm_cpu_unlock(machine, 0);
+	return NULL;
+}
+
+/*
+ * A thread that takes a slot's lock after a second user joined the slot
+ * (join_shared(): owned mode off, then a wait for the owner's section)
+ * must find the owner's section over, as it would had it turned owned mode
+ * off itself: the slab checker and flush_all() read a CPU's sheaf under
+ * that lock (stress_slab_sheaf once saw "shadow says it is not free" there:
+ * a hand-out of a late-registering thread's slot-mate in progress). The
+ * owner stays inside until the locker is through or 2 s have passed (a
+ * locker that is not through by then is waiting, as it should: the verdict
+ * never depends on the time, only how long a correct run takes).
+ */
+TEST(a_slot_lock_taken_after_a_join_waits_for_the_owners_section)
+{
+	pthread_t joiner, locker;
+
+	machine = boot("mem=128M nr_cpus=1 maxcpus=1");
+	expect_eq(kmm_this_cpu(machine), 0);
+	if (!machine->cpu_lockless) {
+		printf("skipped: no owned CPU slots on this machine\n");
+		done(machine);
+		return;
+	}
+	struct kmm_cpu_guard *g = &machine->cpus[0].guard;
+
+	assert_true(kmm_cpu_enter_owned(g));
+	atomic_store(&owner_inside, 1);
+	assert_eq(pthread_create(&joiner, NULL, join_slot, NULL), 0);
+	assert_eq(pthread_create(&locker, NULL, lock_slot, NULL), 0);
+	for (int i = 0; i < 200 && atomic_load(&locker_saw_owner_inside) < 0; i++)
+		usleep(10000);
+	atomic_store(&owner_inside, 0);
+	kmm_cpu_exit_owned(g);
+	pthread_join(joiner, NULL);
+	pthread_join(locker, NULL);
+	expect_eq(atomic_load(&joined_cpu), 0);
+	expect_eq(atomic_load(&locker_saw_owner_inside), 0);
+	expect_eq(kmm_cpu_users(machine, 0), 1);
 	done(machine);
 }
 
