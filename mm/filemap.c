@@ -689,7 +689,9 @@ bool filemap_remove_mapping(struct page *page)
  * Unmap every PTE of @page (it is going away with the truncated part of its
  * file), then wait for the accesses in flight through the flushed
  * translations (a kmm_access() copy of another process's thread) before the
- * caller drops the cache's reference and frees the frame.
+ * caller drops the cache's reference and frees the frame. Truncation calls
+ * it only for a page mapped again after unmap_range_of() (a fault that
+ * raced it); one wait per page is then the price of the race.
  */
 static void unmap_page_range_of(struct page *page)
 {
@@ -698,6 +700,57 @@ static void unmap_page_range_of(struct page *page)
 		if (procs_of(page_machine(page)))
 			sim_mmu_shootdown_wait(procs_of(page_machine(page))->mmu);
 	}
+}
+
+/*
+ * Truncation's first step (Linux's truncate_pagecache(): unmap_mapping_range()
+ * before truncate_inode_pages()): unmap every mapped page of [@start, @end]
+ * of @f, each PTE flushed as it goes, then wait ONCE for the accesses in
+ * flight through any of those translations. The page cache still holds each
+ * page, so no frame can be freed before the wait; the caller drops the
+ * cache's references after it. One shootdown wait per truncation instead of
+ * one per mapped page: with the asymmetric access bracket (arch/sim/mmu.h)
+ * each wait is a membarrier(2).
+ */
+static void unmap_range_of(struct kmm_file *f, unsigned long start, unsigned long end)
+{
+	struct kmm_machine *m = NULL;
+	unsigned long idx = start;
+
+	/*
+	 * No VMA maps the file: nothing to unmap (the common truncation, of a
+	 * file written with write()). A mapping made after this test maps its
+	 * pages by faults, which the caller's second pass unmaps one by one.
+	 */
+	sim_read_lock(&f->i_mmap_lock);
+	bool mapped = !list_empty(&f->i_mmap);
+	sim_read_unlock(&f->i_mmap_lock);
+	if (!mapped)
+		return;
+	for (;;) {
+		struct page *page;
+		spin_lock(&f->i_pages_lock);
+		page = xa_find(&f->i_pages, &idx, end, XA_PRESENT);
+		if (page)
+			get_page(page);
+		spin_unlock(&f->i_pages_lock);
+		if (!page)
+			break;
+		if (page_mapcount(page) > 0) {
+			lock_page(page);
+			if (page->mapping == f && page_mapcount(page) > 0) {
+				try_to_unmap(page, 0);
+				m = page_machine(page);
+			}
+			unlock_page(page);
+		}
+		put_user_page_ref(page);
+		if (idx == end || idx == ~0UL)
+			break;
+		idx++;
+	}
+	if (m && procs_of(m))
+		sim_mmu_shootdown_wait(procs_of(m)->mmu);
 }
 
 /*
@@ -723,6 +776,8 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 	/* shmem_undo_range(): truncation frees the range's pages on swap too */
 	if (!only_clean && f->shmem)
 		shmem_free_swap_range(f, start, end);
+	if (!only_clean)
+		unmap_range_of(f, start, end);
 
 	for (;;) {
 		struct page *page;

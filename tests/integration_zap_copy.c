@@ -222,3 +222,43 @@ TEST(truncation_by_another_process_waits_for_a_copy_in_flight_through_a_shared_m
 	kmm_unlink(m, "/zapfile");
 	done(m);
 }
+
+/*
+ * Truncation unmaps the range's pages first and waits once for the copies
+ * in flight through all of them (Linux's truncate_pagecache(): unmap the
+ * range, then truncate the cache), not once per mapped page: with the
+ * asymmetric bracket each wait is a membarrier(2).
+ */
+TEST(truncation_of_many_mapped_pages_waits_once_for_the_range)
+{
+	enum { NPAGES = 8 };
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *a = kmm_spawn(m, "mapper");
+	struct task_struct *b = kmm_spawn(m, "truncator");
+	struct sim_mmu *mm_mmu = procs_of(m)->mmu;
+	uint64_t base = 0;
+
+	assert_true(a != NULL && b != NULL);
+	assert_eq(kmm_mkfile(m, "/manyfile", NPAGES * PAGE_SIZE, 0x33), 0);
+	int fa = kmm_open(a, "/manyfile", KMM_O_RDWR);
+	int fb = kmm_open(b, "/manyfile", KMM_O_RDWR);
+	assert_true(fa >= 0 && fb >= 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, NPAGES * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &base), 0);
+	for (uint64_t i = 0; i < NPAGES; i++) {
+		assert_eq(write_page(a, base, i, 5), 0);
+		assert_true(is_present(a, base + i * PAGE_SIZE));
+	}
+	unsigned long before = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED);
+	assert_eq(kmm_ftruncate(b, fb, 0), 0);
+	unsigned long waits = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED) - before;
+	expect_eq(waits, 1);
+	for (uint64_t i = 0; i < NPAGES; i++)
+		expect_true(!is_present(a, base + i * PAGE_SIZE));
+	kmm_close(a, fa);
+	kmm_close(b, fb);
+	CHECK(m);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	kmm_unlink(m, "/manyfile");
+	done(m);
+}

@@ -324,6 +324,7 @@ void sim_mmu_flush_range(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, uint64_t 
 
 void sim_mmu_shootdown_wait(struct sim_mmu *mmu)
 {
+	__atomic_fetch_add(&mmu->shootdowns, 1, __ATOMIC_RELAXED);
 	/*
 	 * The flush's stores before the reads of busy (Dekker with
 	 * sim_tlb_access_begin): a locked read-modify-write is a full barrier

@@ -69,6 +69,7 @@ struct sim_mmu {
 	struct kmm_tlb *tlbs;	/* every attached TLB (->mmu_next) */
 	unsigned long range_flushes;	/* sim_mmu_flush_range() calls (atomic) */
 	unsigned long busy_waits;	/* TLBs a shootdown found inside a bracket and waited for (atomic) */
+	unsigned long shootdowns;	/* sim_mmu_shootdown_wait() calls (atomic) */
 };
 
 /**
