@@ -28,6 +28,18 @@
 static struct kmm_tlb empty_tlb = { .e = { [0 ... KMM_TLB_ENTRIES - 1] = { .vpn = ~0ULL } } };
 __thread struct kmm_tlb *kmm_tlb_this __attribute__((tls_model("initial-exec"))) = &empty_tlb;
 
+int sim_tlb_asymmetric;
+static pthread_once_t asymmetric_once = PTHREAD_ONCE_INIT;
+
+/* The bracket's way (arch/sim/mmu.h), decided before the first MMU exists. */
+static void choose_bracket(void)
+{
+#ifndef SIM_TLB_LOCKED_ONLY
+	if (sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED"))
+		__atomic_store_n(&sim_tlb_asymmetric, 1, __ATOMIC_RELAXED);
+#endif
+}
+
 /* This thread's TLBs (attached or detached), freed when it exits. */
 static __thread struct kmm_tlb *thread_tlbs;
 static spinlock_t tlb_registry_lock = SPINLOCK_INIT;
@@ -151,6 +163,7 @@ struct sim_mmu *sim_mmu_create(struct sim_ram *ram)
 
 	if (!mmu)
 		return NULL;
+	pthread_once(&asymmetric_once, choose_bracket);
 	spin_lock_init(&mmu->tlbs_lock);
 	if (ram->fd >= 0) {
 		void *p = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
@@ -324,16 +337,29 @@ void sim_mmu_flush_range(struct sim_mmu *mmu, struct sim_mmu_ctx *ctx, uint64_t 
 
 void sim_mmu_shootdown_wait(struct sim_mmu *mmu)
 {
+	struct kmm_tlb *self = kmm_tlb_this, *tlb;
+
 	__atomic_fetch_add(&mmu->shootdowns, 1, __ATOMIC_RELAXED);
+	spin_lock(&mmu->tlbs_lock);
+	/* The caller is inside no bracket: with no other TLB there is nothing to wait for. */
+	for (tlb = mmu->tlbs; tlb && tlb == self; tlb = tlb->mmu_next)
+		;
+	if (!tlb)
+		goto out;
 	/*
-	 * The flush's stores before the reads of busy (Dekker with
-	 * sim_tlb_access_begin): a locked read-modify-write is a full barrier
+	 * The flush's stores before the reads of busy (the Dekker pair with
+	 * sim_tlb_access_begin, arch/sim/mmu.h): membarrier when brackets open
+	 * with a plain store, else a locked read-modify-write, a full barrier
 	 * that ThreadSanitizer also models.
 	 */
-	__atomic_fetch_add(&mmu->range_flushes, 0, __ATOMIC_SEQ_CST);
-	spin_lock(&mmu->tlbs_lock);
-	for (struct kmm_tlb *tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next) {
+	if (__atomic_load_n(&sim_tlb_asymmetric, __ATOMIC_RELAXED))
+		sim_membarrier();
+	else
+		__atomic_fetch_add(&mmu->range_flushes, 0, __ATOMIC_SEQ_CST);
+	for (tlb = mmu->tlbs; tlb; tlb = tlb->mmu_next) {
 		unsigned int spins = 0;
+		if (tlb == self)
+			continue;
 		if (__atomic_load_n(&tlb->busy, __ATOMIC_ACQUIRE))
 			__atomic_fetch_add(&mmu->busy_waits, 1, __ATOMIC_RELAXED);
 		while (__atomic_load_n(&tlb->busy, __ATOMIC_ACQUIRE)) {
@@ -343,5 +369,6 @@ void sim_mmu_shootdown_wait(struct sim_mmu *mmu)
 				sim_yield();
 		}
 	}
+out:
 	spin_unlock(&mmu->tlbs_lock);
 }

@@ -136,6 +136,35 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
 	return host ? host : sim_mmu_walk(mmu, ctx, tlb, va, access, fault_code);
 }
 
+/*
+ * The access bracket is half of a Dekker pair: the owner marks its TLB busy
+ * and then loads an entry; a flusher invalidates entries and then loads
+ * every TLB's busy (sim_mmu_shootdown_wait). Each side's store must be
+ * ordered before its load. Two ways, chosen once, before the first MMU
+ * exists:
+ * - asymmetric (the host has membarrier(2), KMM_CPU_LOCKED is unset and
+ *   ThreadSanitizer is not watching): the owner's store is plain (and a
+ *   compiler barrier); the shootdown runs membarrier(PRIVATE_EXPEDITED),
+ *   a full barrier on every running thread of the process, before its
+ *   loads: either an owner's store is visible to them, or the owner's
+ *   later loads see the invalidation. The cost moves from every access to
+ *   the rare shootdown, as the CPU slots' guard does (mm/cpu_slot.c);
+ *   unmap paths therefore wait once per batch (zap: 64 pages; truncation:
+ *   once per range), not once per page.
+ * - locked: the owner's store is a locked read-modify-write (a full
+ *   barrier), and so is one in the shootdown; ThreadSanitizer models both.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define SIM_TLB_LOCKED_ONLY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SIM_TLB_LOCKED_ONLY 1
+#endif
+#endif
+
+/* Whether brackets open with a plain store (the asymmetric way above). Set once (atomic). */
+extern int sim_tlb_asymmetric;
+
 /**
  * sim_tlb_access_begin() / sim_tlb_access_end() - bracket one translation
  * through @tlb and the loads or stores made with it: an instruction in
@@ -145,6 +174,14 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
  */
 static inline void sim_tlb_access_begin(struct kmm_tlb *tlb)
 {
+#ifndef SIM_TLB_LOCKED_ONLY
+	if (__builtin_expect(__atomic_load_n(&sim_tlb_asymmetric, __ATOMIC_RELAXED), 1)) {
+		__atomic_store_n(&tlb->busy, __atomic_load_n(&tlb->busy, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		atomic_signal_fence(memory_order_seq_cst);	/* before the entry's loads */
+		return;
+	}
+#endif
 	__atomic_fetch_add(&tlb->busy, 1, __ATOMIC_SEQ_CST);
 }
 /*
@@ -165,7 +202,9 @@ static inline void sim_tlb_access_end(struct kmm_tlb *tlb)
  * sim_mmu_shootdown_wait() - after translations were flushed: wait until no
  * TLB of @mmu is inside an access bracket that may still use one (what the
  * acknowledgement of a TLB-shootdown IPI guarantees on x86). The caller
- * must not be inside a bracket itself.
+ * must not be inside a bracket itself. Costs a membarrier(2) in the
+ * asymmetric way, and nothing more than the lock when no other thread has
+ * a TLB on @mmu.
  */
 void sim_mmu_shootdown_wait(struct sim_mmu *mmu);
 

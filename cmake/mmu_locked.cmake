@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: MIT
+# cmake/mmu_locked.cmake - the access bracket's locked way (arch/sim/mmu.h).
+# Where the host has membarrier(2), kmm_access() opens its bracket with a
+# plain store and a shootdown pays a membarrier; with KMM_CPU_LOCKED set (or
+# without membarrier, or under ThreadSanitizer) it opens with a locked
+# read-modify-write. This machine has membarrier, so the two tests of the
+# unmap-versus-copy window run a second time with KMM_CPU_LOCKED=1, to keep
+# the locked way covered too. Owner: mmu.
+foreach(_t integration_zap_copy integration_swap_tlb_copy)
+  if(TEST ${_t})
+    add_test(NAME ${_t}_locked COMMAND ${_t})
+    set_tests_properties(${_t}_locked PROPERTIES LABELS integration TIMEOUT 600
+      ENVIRONMENT "KMM_CPU_LOCKED=1;KMM_SOURCE_DIR=${CMAKE_SOURCE_DIR};KMM_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  endif()
+endforeach()
