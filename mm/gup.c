@@ -85,8 +85,20 @@ static int record_ref(struct kmm_procs *p, struct page *page, int refs)
 struct migrate_ctx {
 	struct page *old, *new;
 	int moved;
+	bool copied;
 };
 
+/*
+ * Move one mapping of @c->old over to @c->new, under its page-table lock
+ * (a fault on it waits for the lock and finds the new entry). The first
+ * mapping write-protects its entry, flushes it and waits for the accesses in
+ * flight through it (a kmm_access() store on another thread) before the
+ * copy, so no store lands in the old frame after it was copied (Linux
+ * copies only after try_to_migrate() has replaced every entry by a
+ * migration entry and flushed). A page mapped more than once is shared
+ * copy-on-write, read-only in every mapping: nothing can store into it
+ * through the others.
+ */
 static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned long addr, void *ptep,
 			void *arg)
 {
@@ -97,8 +109,16 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 
 	if (!(ptep = rmap_lock_pte(old, vma, addr)))
 		return true;
-	pteval_t pte = pte_get(&mm->pgt, ptep);
-	pteval_t npte = (pte & ~g->pfn_mask) | pfn_pte_geo(g, page_to_pfn_m(m, c->new), 0);
+	pteval_t pte = pte_clear_bits(&mm->pgt, ptep, _PAGE_RW);	/* was it writable? */
+	if (!c->copied) {
+		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+		sim_mmu_shootdown_wait(procs_of(m)->mmu);
+		copy_highpage(c->new, old);
+		c->copied = true;
+	}
+	/* what a read set meanwhile (accessed) is kept; the write bit as it was */
+	pteval_t now = pte_get(&mm->pgt, ptep);
+	pteval_t npte = (now & ~g->pfn_mask) | (pte & _PAGE_RW) | pfn_pte_geo(g, page_to_pfn_m(m, c->new), 0);
 
 	pte_set(&mm->pgt, ptep, npte);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
@@ -115,7 +135,11 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 
 /*
  * A long-term pin must not hold a frame in ZONE_MOVABLE (memory hot-remove
- * and compaction rely on emptying it): move an anonymous page first.
+ * and compaction rely on emptying it): move an anonymous page first. The
+ * copy is made inside the walk, once the first mapping can no longer be
+ * stored through (migrate_one()); the old frame goes only after a second
+ * shootdown wait, when no load through a translation taken before the
+ * switch is in flight either.
  * Context: the caller holds a reference on @page (follow_page_pte()'s).
  * Return: the page to pin, the caller's reference now on it (the new copy:
  * the allocation's reference becomes the caller's before any PTE maps it,
@@ -129,10 +153,9 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 	struct page *n = kmm_alloc_pages(m, procs_of(m)->user_gfp & ~__GFP_MOVABLE, 0, -1);
 	if (!n)
 		return NULL;
-	copy_highpage(n, page);
 	/* n's count stays at the allocation's 1, the caller's; each mapping moved over brings one */
 	struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
-	struct migrate_ctx c = { page, n, 0 };
+	struct migrate_ctx c = { page, n, 0, false };
 	rmap_walk(page, migrate_one, &c);	/* the caller's reference holds the old frame */
 	n->mapping = (void *)((unsigned long)av | PAGE_MAPPING_ANON);
 	n->index = page->index;
@@ -146,6 +169,7 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 		__free_pages(n, 0);	/* never mapped: ours is its only reference */
 		return page;
 	}
+	sim_mmu_shootdown_wait(procs_of(m)->mmu);	/* loads through the old entries */
 	put_user_page_ref(page);	/* the old frame goes with its last reference */
 	folio_add_lru(n);
 	count_vm_event(m, PGMIGRATE_SUCCESS);

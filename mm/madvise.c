@@ -31,9 +31,61 @@
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
+/*
+ * MADV_FREE in two steps. Under page_table_lock, free_one() clears the dirty
+ * bit of each eligible PTE and gathers its page (with a reference, so that
+ * it cannot be freed meanwhile). Then the range is flushed and the
+ * shootdown waits for the stores in flight through the old, dirty
+ * translations (a kmm_access() copy on another thread), and only then
+ * does each page count as clean (PG_dirty cleared, lazy-free). A store
+ * still landing in a page already on the lazy-free list would be dropped
+ * by reclaim without a trace, as the PTE it came through is clean.
+ */
+#define FREE_BATCH 64
+
+struct free_ctx {
+	struct vm_area_struct *vma;
+	unsigned long start;		/* the range cleaned so far starts here */
+	unsigned int nr;
+	struct page *pages[FREE_BATCH];	/* each with a reference of ours */
+};
+
+/*
+ * Flush [@c->start, @end), wait, then make the gathered pages clean and
+ * lazy-free. Context: may run under page_table_lock (a full batch in the
+ * walk), as zap's batch flush does.
+ */
+static void free_flush(struct free_ctx *c, unsigned long end)
+{
+	flush_tlb_range(c->vma, c->start, end);
+	c->start = end;
+	if (!c->nr)
+		return;
+	sim_mmu_shootdown_wait(procs_of(c->vma->vm_mm->m)->mmu);
+	for (unsigned int i = 0; i < c->nr; i++) {
+		struct page *page = c->pages[i];
+		/*
+		 * Reclaim may have taken it meanwhile (it holds the page lock
+		 * while it adds it to swap and writes it): such a page stays
+		 * dirty, as one with a swap copy was left above.
+		 */
+		if (trylock_page(page)) {
+			if (!PageSwapCache(page)) {
+				page_flag_clear(page, PG_dirty);
+				if (page_flag_test(page, PG_swapbacked))
+					folio_mark_lazyfree(page);	/* to the inactive file list, pglazyfree */
+			}
+			unlock_page(page);
+		}
+		put_user_page_ref(page);
+	}
+	c->nr = 0;
+}
+
 static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)
 {
-	struct vm_area_struct *vma = arg;
+	struct free_ctx *c = arg;
+	struct vm_area_struct *vma = c->vma;
 	struct page *page;
 
 	if (!pte_present(v) || pte_protnone(v))
@@ -54,9 +106,10 @@ static int free_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	if (page_ref_count(page) != 1)
 		return 0;
 	pte_clear_bits(&vma->vm_mm->pgt, slot, _PAGE_DIRTY);
-	page_flag_clear(page, PG_dirty);
-	if (page_flag_test(page, PG_swapbacked))
-		folio_mark_lazyfree(page);	/* to the inactive file list, pglazyfree */
+	get_page(page);
+	c->pages[c->nr++] = page;
+	if (c->nr == FREE_BATCH)
+		free_flush(c, (unsigned long)va + PAGE_SIZE);
 	return 0;
 }
 
@@ -105,14 +158,16 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 					     vma->vm_start);
 		zap_page_range_single(vma, s, e - s);
 		return 0;
-	case KMM_MADV_FREE:
+	case KMM_MADV_FREE: {
 		if (vma->vm_file || (vma->vm_flags & VM_SHARED))
 			return kmm_set_error(-EINVAL, "madvise: MADV_FREE needs private anonymous memory");
+		struct free_ctx c = { .vma = vma, .start = s, .nr = 0 };
 		spin_lock(&mm->page_table_lock);
-		pgtable_for_each_leaf(&mm->pgt, s, e, false, free_one, vma);
+		pgtable_for_each_leaf(&mm->pgt, s, e, false, free_one, &c);
 		spin_unlock(&mm->page_table_lock);
-		flush_tlb_range(vma, s, e);
+		free_flush(&c, e);
 		return 0;
+	}
 	case KMM_MADV_WILLNEED:
 		if (vma->vm_file && !vma->vm_file->shmem && vma->kind == VMA_PLAIN)
 			return madvise_willneed_file(vma, s, e);

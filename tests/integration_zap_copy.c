@@ -35,7 +35,7 @@
 #include <kmm/fs.h>
 #include <kmm/mmu.h>
 
-enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE };
+enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE, ZAP_LONGTERM_PIN, ZAP_MADV_FREE };
 
 static void *guard;			/* the host page the copy faults on */
 static struct sim_mmu *mmu;		/* the machine's MMU */
@@ -48,6 +48,7 @@ static atomic_int returned_in_flight;	/* the unmap returned while the copy was s
 static atomic_int waited_for_copy;	/* the shootdown waited for this TLB */
 static struct page *copied;		/* the page the copy goes to */
 static atomic_int refs_at_wait;		/* its reference count when the shootdown waited */
+static atomic_int backed_at_wait;	/* it was still PG_swapbacked (not lazy-free) then */
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
@@ -67,6 +68,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		}
 		if (__atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED) != waits_before) {
 			atomic_store(&refs_at_wait, page_ref_count(copied));
+			atomic_store(&backed_at_wait, page_flag_test(copied, PG_swapbacked));
 			atomic_store(&waited_for_copy, 1);
 			break;
 		}
@@ -82,6 +84,7 @@ struct unmapper {
 	uint64_t addr;		/* munmap, madvise: the page */
 	int fd;			/* truncate: @t's fd of the file */
 	int ret;
+	struct page *pinned;	/* longterm pin: the page pinned */
 };
 
 static void *unmap_thread(void *arg)
@@ -100,6 +103,13 @@ static void *unmap_thread(void *arg)
 		break;
 	case ZAP_TRUNCATE:
 		u->ret = kmm_ftruncate(u->t, u->fd, 0);
+		break;
+	case ZAP_LONGTERM_PIN:
+		u->ret = pin_user_pages_remote(u->t->mm, u->addr, 1, KMM_FOLL_WRITE | KMM_FOLL_LONGTERM,
+					       &u->pinned) == 1 ? 0 : -1;
+		break;
+	case ZAP_MADV_FREE:
+		u->ret = kmm_madvise(u->t, u->addr, PAGE_SIZE, KMM_MADV_FREE);
 		break;
 	}
 	atomic_store(&unmap_done, 1);
@@ -141,6 +151,7 @@ static void store_while_unmapped(struct task_struct *t, uint64_t base, struct un
 	unsigned long hits = tlb->hits;
 	copied = pfn_to_page_m(u->m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)));
 	atomic_store(&refs_at_wait, -1);
+	atomic_store(&backed_at_wait, -1);
 	waits_before = __atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED);
 	assert_eq(mprotect(guard, PAGE_SIZE, PROT_NONE), 0);
 	assert_eq(kmm_access(t, base, guard, PAGE_SIZE, true), 0);
@@ -260,5 +271,61 @@ TEST(truncation_of_many_mapped_pages_waits_once_for_the_range)
 	kmm_exit(a, 0);
 	kmm_exit(b, 0);
 	kmm_unlink(m, "/manyfile");
+	done(m);
+}
+
+/*
+ * A long-term pin moves a ZONE_MOVABLE page out (mm/gup.c migrate_one): the
+ * copy must wait for a store in flight into the old frame, else the store
+ * lands after the copy and is lost, in a frame that is then freed.
+ */
+TEST(longterm_pin_migration_waits_for_a_store_in_flight_before_it_copies)
+{
+	struct kmm_machine *m = boot_swap("mem=256M movablecore=128M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "copier");
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 2, 7);
+	struct page *before = pfn_to_page_m(m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)));
+	assert_eq(page_zonenum(before), ZONE_MOVABLE);
+	struct unmapper u = { .m = m, .kind = ZAP_LONGTERM_PIN, .t = t, .addr = base };
+	unsigned long mig = sum_vm_event(m, PGMIGRATE_SUCCESS);
+
+	store_while_unmapped(t, base, &u);
+	expect_eq(sum_vm_event(m, PGMIGRATE_SUCCESS), mig + 1);
+	assert_true(u.pinned != NULL);
+	expect_ne(page_zonenum(u.pinned), ZONE_MOVABLE);
+	expect_eq(pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)), page_to_pfn(u.pinned));
+	expect_true(verify_page(t, base, 0, 9));	/* the store in flight is in the new page */
+	expect_true(verify_page(t, base, 1, 7));
+	CHECK(m);
+	unpin_user_page(u.pinned);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * MADV_FREE cleans the PTE, flushes, and waits for a store in flight
+ * through the old dirty translation before the page counts as clean (lazy
+ * free): reclaim would drop a store that lands after that without a trace.
+ */
+TEST(madvise_free_waits_for_a_store_in_flight_before_the_page_counts_as_clean)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *t = kmm_spawn(m, "copier");
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 2, 7);
+	struct unmapper u = { .m = m, .kind = ZAP_MADV_FREE, .t = t, .addr = base };
+	unsigned long lazy = sum_vm_event(m, PGLAZYFREE);
+	lru_add_drain_all(m);	/* on the LRU, not in this thread's batch: the madvising thread sees it */
+
+	store_while_unmapped(t, base, &u);
+	expect_eq(atomic_load(&backed_at_wait), 1);	/* not lazy-free while the store ran */
+	expect_eq(sum_vm_event(m, PGLAZYFREE), lazy + 1);
+	expect_true(!page_flag_test(copied, PG_swapbacked));
+	expect_true(verify_page(t, base, 0, 9));	/* nothing reclaimed it yet */
+	CHECK(m);
+	kmm_exit(t, 0);
 	done(m);
 }
