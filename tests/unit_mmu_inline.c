@@ -136,3 +136,47 @@ TEST(exec_needs_a_new_handle)
 	kmm_task_release(t);
 	done(m);
 }
+
+/*
+ * The hit test compares the page of the access's last byte with the entry's
+ * tag (<kmm/mmu.h>): with both pages in the TLB, bytes that end on the first
+ * page hit, and bytes that cross into the second never do (the entry found
+ * by the first page's index holds only that page); the host address of a
+ * hit is the frame's plus the offset in the page, on each of the two pages.
+ */
+TEST(an_access_across_a_page_misses_even_with_both_pages_in_the_tlb)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *t = kmm_spawn(m, "cross");
+	struct kmm_as as;
+	uint64_t x = 0, v = 0;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 2 * 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x), 0);
+	assert_eq(kmm_as_of(t, &as), 0);
+	assert_eq(kmm_store64(&as, x + 4088, 0x0102030405060708ull), 0);
+	assert_eq(kmm_store64(&as, x + 4096, 0x1112131415161718ull), 0);
+	unsigned char *a = kmm_tlb_lookup(&as, x, 1, KMM_ACCESS_WRITE);
+	unsigned char *b = kmm_tlb_lookup(&as, x + 4096, 1, KMM_ACCESS_WRITE);
+	assert_true(a != NULL && b != NULL);
+	for (unsigned int size = 1; size <= 8; size *= 2) {
+		expect_true(kmm_tlb_lookup(&as, x + 4096 - size, size, KMM_ACCESS_READ) == a + 4096 - size);
+		expect_true(kmm_tlb_lookup(&as, x + 4096 - size + 1, size, KMM_ACCESS_READ) == NULL ||
+			    size == 1);
+		expect_true(kmm_tlb_lookup(&as, x + 4097 - size, size, KMM_ACCESS_WRITE) == NULL ||
+			    size == 1);
+		expect_true(kmm_tlb_lookup(&as, x + 8192 - size, size, KMM_ACCESS_READ) == b + 4096 - size);
+	}
+	expect_true(kmm_tlb_lookup(&as, x + 1, 4096, KMM_ACCESS_READ) == NULL);
+	expect_true(kmm_tlb_lookup(&as, x, 4096, KMM_ACCESS_READ) == a);
+	/* across the end: the slow path, both halves right */
+	struct kmm_tlb *tlb = kmm_tlb_this;
+	unsigned long hits = tlb->hits;
+	assert_eq(kmm_load64(&as, x + 4092, &v), 0);
+	expect_eq(v, 0x1516171801020304ull);
+	expect_true(tlb->hits > hits);		/* kmm_access's hits, one per page */
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}

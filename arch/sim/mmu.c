@@ -295,7 +295,7 @@ again:
 	__atomic_store_n(&te->vpn, ~0ULL, __ATOMIC_RELAXED);
 	te->asid = ctx->asid;
 	te->gen = gen;
-	te->host = host;
+	te->addend = (uintptr_t)host - (uintptr_t)(vpn << 12);	/* va + addend: host + (va & 0xfff) */
 	te->perm = perm;
 	__atomic_store_n(&te->vpn, vpn, __ATOMIC_SEQ_CST);
 	if (read_entry(mmu, g, slot_pa) != e) {

@@ -118,7 +118,7 @@ static inline void *sim_tlb_hit(struct kmm_tlb *tlb, struct sim_mmu_ctx *ctx, ui
 			     e->gen == __atomic_load_n(&ctx->gen, __ATOMIC_RELAXED) &&
 			     (e->perm & access) == access, 1)) {
 		tlb->hits++;
-		return e->host + (va & 0xfff);
+		return (void *)(uintptr_t)(va + e->addend);
 	}
 	return NULL;
 }

@@ -11,7 +11,13 @@
  * generation, so the owner sees either the old translation or none, as a
  * CPU sees a stale translation until the shootdown lands. kmm_tlb_this is
  * the TLB of the MMU the thread used last: the inline hit path is a
- * thread-local load, an index and five compares, with no call and no lock.
+ * thread-local load, an index and three compares (four for a store), with
+ * no call and no lock. Two tricks keep it short, both from QEMU's softmmu:
+ * the tag compared is the page of the access's LAST byte, so an access that
+ * crosses into the next page misses without a bounds test of its own (the
+ * entry at its first page's index never holds the next page); and an entry
+ * keeps the host address of its frame minus the page's virtual address, so
+ * the host address of a hit is one add.
  *
  * The layout is part of the ABI of the inline accessors; the fields after
  * the entries are kmm's own.
@@ -37,8 +43,8 @@ struct kmm_tlb_entry {
 	uint64_t vpn;		/* virtual page number; ~0 when invalid (atomic) */
 	uint32_t asid;		/* address-space id */
 	uint32_t gen;		/* the address space's flush generation at fill */
-	unsigned char *host;	/* host address of the frame */
-	unsigned int perm;	/* KMM_ACCESS_* bits this entry grants */
+	uintptr_t addend;	/* host address of the frame - (vpn << 12): a hit's host address is va + addend */
+	unsigned int perm;	/* KMM_ACCESS_* bits this entry grants; READ always (x86: present is readable) */
 };
 
 struct kmm_tlb {
@@ -70,42 +76,43 @@ struct kmm_as {
 	struct task_struct *task;
 };
 
+/*
+ * KMM_TLB_HIT() - run @hit with `unsigned char *_h` the host address of
+ * @size bytes at @va of @as when this thread's TLB holds a translation of
+ * their page granting @access (the accessors of <kmm/process.h> are built on
+ * it; a statement, so the compiler needs no NULL test of the address). No
+ * call, no lock. Bytes that cross a page never hit: the tag compared is the
+ * page of the last byte, and the entry indexed by the first byte's page
+ * never holds the next page (consecutive pages have different indexes).
+ * Every entry grants a read, so a load tests no permission bit.
+ */
+#define KMM_TLB_HIT(as, va, size, access, hit)                                                \
+	do {                                                                                   \
+		uint64_t _va = (va);                                                           \
+		const struct kmm_tlb_entry *_e =                                               \
+			&kmm_tlb_this->e[(_va >> 12) & (KMM_TLB_ENTRIES - 1)];                 \
+		if (__builtin_expect(__atomic_load_n(&_e->vpn, __ATOMIC_ACQUIRE) ==            \
+					     (_va + (size) - 1) >> 12 &&                       \
+				     _e->asid == (as)->asid &&                                 \
+				     _e->gen == __atomic_load_n((as)->gen, __ATOMIC_RELAXED) &&  \
+				     ((access) == KMM_ACCESS_READ ||                           \
+				      (_e->perm & (access)) == (access)), 1)) {                \
+			unsigned char *_h = (unsigned char *)(uintptr_t)(_va + _e->addend);     \
+			hit;                                                                   \
+		}                                                                              \
+	} while (0)
+
 /**
  * kmm_tlb_lookup() - the host address of @size bytes at @va of @as if this
  * thread's TLB holds a translation granting @access, else NULL (the bytes
- * may also cross a page: NULL). No call, no lock.
+ * may also cross a page: NULL). No call, no lock. @size is 1 to 4096.
  */
 static inline unsigned char *kmm_tlb_lookup(const struct kmm_as *as, uint64_t va, unsigned int size,
 					    unsigned int access)
 {
-	uint64_t vpn = va >> 12;
-	const struct kmm_tlb_entry *e = &kmm_tlb_this->e[vpn & (KMM_TLB_ENTRIES - 1)];
-
-	if (__builtin_expect(__atomic_load_n(&e->vpn, __ATOMIC_ACQUIRE) == vpn && e->asid == as->asid &&
-			     e->gen == __atomic_load_n(as->gen, __ATOMIC_RELAXED) &&
-			     (e->perm & access) == access && (va & 0xfff) <= 4096u - size, 1))
-		return e->host + (va & 0xfff);
+	KMM_TLB_HIT(as, va, size, access, { return _h; });
 	return 0;
 }
-
-/*
- * KMM_TLB_HIT() - run @hit with `unsigned char *_h` the host address when
- * the lookup above hits (the accessors of <kmm/process.h> are built on it;
- * a statement, so the compiler needs no NULL test of the address).
- */
-#define KMM_TLB_HIT(as, va, size, access, hit)                                               \
-	do {                                                                                  \
-		uint64_t _vpn = (va) >> 12;                                                   \
-		const struct kmm_tlb_entry *_e = &kmm_tlb_this->e[_vpn & (KMM_TLB_ENTRIES - 1)]; \
-		if (__builtin_expect(__atomic_load_n(&_e->vpn, __ATOMIC_ACQUIRE) == _vpn &&   \
-				     _e->asid == (as)->asid &&                                \
-				     _e->gen == __atomic_load_n((as)->gen, __ATOMIC_RELAXED) && \
-				     (_e->perm & (access)) == (access) &&                     \
-				     ((va) & 0xfff) <= 4096u - (size), 1)) {                  \
-			unsigned char *_h = _e->host + ((va) & 0xfff);                        \
-			hit;                                                                  \
-		}                                                                             \
-	} while (0)
 
 #ifdef __cplusplus
 }
