@@ -45,8 +45,15 @@ add_library(kmm_slab_nocx16_objs OBJECT ${KMM_SLAB_H_SOURCES})
 target_include_directories(kmm_slab_nocx16_objs PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_compile_options(kmm_slab_nocx16_objs PRIVATE ${_kmm_nocx16_flags})
 
-# libkmm's objects less the seven above, plus their -mno-cx16 builds.
-set(_kmm_slab_re "/mm/(shrinker|slab_common|slub|slub_cache|slub_debug|slub_layout|slub_machine)[.]c[.]o")
+# libkmm's objects less those above, plus their -mno-cx16 builds. The
+# pattern is made from the list, so a file added there cannot stay in twice.
+set(_kmm_slab_names)
+foreach(_f ${KMM_SLAB_H_SOURCES})
+  get_filename_component(_n ${_f} NAME_WE)
+  list(APPEND _kmm_slab_names ${_n})
+endforeach()
+list(JOIN _kmm_slab_names "|" _kmm_slab_names)
+set(_kmm_slab_re "/mm/(${_kmm_slab_names})[.]c[.]o")
 add_library(kmm_slab_nocx16 STATIC
   "$<FILTER:$<TARGET_OBJECTS:kmm_objs>,EXCLUDE,${_kmm_slab_re}>"
   $<TARGET_OBJECTS:kmm_slab_nocx16_objs>)
