@@ -54,6 +54,50 @@ if(KMM_HAVE_LLD)
   set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
     ${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
 endif()
+# Packed relative relocations (DT_RELR): 542 of the library's ~560 dynamic
+# relocations are relative; packed they take 168 bytes instead of 13 KB, and
+# .rodata then ends inside the first 64 KiB of the file, so a program maps one
+# window of the read-only segment instead of two (64 KB less at start,
+# docs/malloc.md). glibc's loader (2.36 and later) accepts DT_RELR only from an
+# object that needs the version GLIBC_ABI_DT_RELR of libc.so.6: GNU ld
+# (-z pack-relative-relocs, 2.38 and later) adds that need itself, lld 14
+# (--pack-dyn-relocs=relr) does not, so shim/relr_ref.c refers to the
+# version's symbol. Probed by linking and running a program the same way: an
+# older linker or loader (or a cross build) links the library unpacked.
+if(KMM_HAVE_LLD)
+  set(KMM_RELR_FLAG -Wl,--pack-dyn-relocs=relr)
+else()
+  set(KMM_RELR_FLAG -Wl,-z,pack-relative-relocs)
+endif()
+if(NOT DEFINED KMM_HAVE_RELR)
+  set(_relr_src ${CMAKE_BINARY_DIR}/CMakeFiles/kmm_relr_probe.c)
+  file(WRITE ${_relr_src} "#include <stdio.h>\n"
+    "extern const char GLIBC_ABI_DT_RELR[] __attribute__((weak));\n"
+    "__attribute__((used, retain)) static const char *const ref = GLIBC_ABI_DT_RELR;\n"
+    "static const char *const words[] = { \"packed\", \"relative\", \"relocations\" };\n"
+    "int main(void) { return puts(words[2]) < 0; }\n")
+  set(_relr_ld)
+  if(KMM_HAVE_LLD)
+    set(_relr_ld -fuse-ld=lld)
+  endif()
+  try_run(_relr_run _relr_built ${CMAKE_BINARY_DIR}/CMakeFiles/kmm_relr_probe ${_relr_src}
+    COMPILE_DEFINITIONS -fPIE
+    LINK_OPTIONS -pie ${_relr_ld} ${KMM_RELR_FLAG}
+    RUN_OUTPUT_VARIABLE _relr_out)
+  if(_relr_built AND "${_relr_run}" STREQUAL "0" AND _relr_out MATCHES "relocations")
+    set(KMM_HAVE_RELR ON CACHE INTERNAL "the linker packs relative relocations and the loader runs them")
+  else()
+    set(KMM_HAVE_RELR OFF CACHE INTERNAL "the linker packs relative relocations and the loader runs them")
+  endif()
+  message(STATUS "malloc shim: packed relative relocations (DT_RELR): ${KMM_HAVE_RELR}")
+endif()
+if(KMM_HAVE_RELR)
+  target_sources(kmm_malloc PRIVATE ${CMAKE_SOURCE_DIR}/shim/relr_ref.c)
+  target_link_options(kmm_malloc PRIVATE ${KMM_RELR_FLAG})
+  if(TARGET integration_malloc_rss)
+    target_compile_definitions(integration_malloc_rss PRIVATE KMM_SHIM_RELR=1)
+  endif()
+endif()
 # No libstdc++ (shim/new.cc says why): linked by the C driver, and new.cc has
 # no exception handling of its own.
 set_target_properties(kmm_malloc PROPERTIES LINKER_LANGUAGE C)
