@@ -46,12 +46,24 @@ target_link_options(kmm_malloc PRIVATE -Wl,--gc-sections)
 # is, only larger in RSS.
 include(CheckLinkerFlag)
 check_linker_flag(C "-fuse-ld=lld" KMM_HAVE_LLD)
+# Ahead of the list, the C runtime's own functions in the library
+# (crtbeginS.o's .text): the loader calls frame_dummy at start and
+# __do_global_dtors_aux at exit, and left where the linker puts them, after
+# the list, they cost every process a third 64 KiB window of code (64 KB of
+# its start RSS, docs/malloc.md). The file lld gets is written at configure
+# time, again whenever the list changes.
 if(KMM_HAVE_LLD)
+  set(_kmm_order ${CMAKE_BINARY_DIR}/shim-symbol-order.txt)
+  file(READ ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt _kmm_hot)
+  file(WRITE ${_kmm_order}.new "# made by cmake/shim.cmake: the C runtime's functions, then shim/hot-symbols.txt\n"
+    "frame_dummy\nregister_tm_clones\nderegister_tm_clones\n__do_global_dtors_aux\n${_kmm_hot}")
+  configure_file(${_kmm_order}.new ${_kmm_order} COPYONLY)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt)
   target_link_options(kmm_malloc PRIVATE -fuse-ld=lld
-    -Wl,--symbol-ordering-file=${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
+    -Wl,--symbol-ordering-file=${_kmm_order}
     -Wl,--no-warn-symbol-ordering -Wl,-z,separate-code -Wl,-z,max-page-size=65536
     -Wl,-T,${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
-  set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
+  set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${_kmm_order}
     ${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
 endif()
 # Packed relative relocations (DT_RELR): 542 of the library's ~560 dynamic
@@ -97,6 +109,9 @@ if(KMM_HAVE_RELR)
   if(TARGET integration_malloc_rss)
     target_compile_definitions(integration_malloc_rss PRIVATE KMM_SHIM_RELR=1)
   endif()
+endif()
+if(KMM_HAVE_LLD AND TARGET integration_malloc_rss)
+  target_compile_definitions(integration_malloc_rss PRIVATE KMM_SHIM_ORDERED=1)
 endif()
 # No libstdc++ (shim/new.cc says why): linked by the C driver, and new.cc has
 # no exception handling of its own.
