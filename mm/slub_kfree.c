@@ -113,28 +113,31 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
  * its cache as claim_free_kept() makes (a stale pointer whose page now
  * holds another cache's object finds that cache's code, or FREE, and fails
  * or frees that object into its own cache). A full sheaf is kfree()'s to
- * deal with.
+ * deal with. One test of s->sheaf_capacity: k < 0 is never true, so a
+ * cache without sheaves is told apart only on the way out.
+ * Return: 1 if freed; 0 if not (kfree() does it); -1 if @s has no sheaves
+ * (the caller goes the struct page way, onto the cpu freelist).
  */
-static inline __attribute__((always_inline)) bool kfree_fast_coded(struct kmem_cache *s,
-								   const void *p,
-								   unsigned char *sh)
+static inline __attribute__((always_inline)) int kfree_fast_coded(struct kmem_cache *s,
+								  const void *p,
+								  unsigned char *sh)
 {
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
-		return false;
+		return 0;
 	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 	unsigned int k = c->sheaf_nr;
-	bool done = false;
 	if (likely(k < s->sheaf_capacity)) {
 		void **sheaf = c->sheaf;
 		sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
 		shadow_owned_free(sh);
 		sheaf[k] = (void *)p;
 		c->sheaf_nr = k + 1;
-		done = true;
+		kmm_cpu_exit_owned(g);
+		return 1;
 	}
 	kmm_cpu_exit_owned(g);
-	return done;
+	return s->sheaf_capacity ? 0 : -1;
 }
 
 /*
@@ -155,6 +158,11 @@ static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine
 		return false;
 	st->kfree_fast_hook(st->kfree_fast_hook_arg, s, p);
 	return kfree_fast_push(slab, s, p, true);
+}
+
+unsigned char kmem_cache_shadow_value(struct kmem_cache *s)
+{
+	return cache_shadow_alloc(s);
 }
 
 /**
@@ -189,8 +197,11 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
 			struct kmem_cache *s = __atomic_load_n(
 				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
-			if (likely(s && !s->slowpath_flags && s->sheaf_capacity))
-				return kfree_fast_coded(s, p, sh);
+			if (likely(s && !s->slowpath_flags)) {
+				int done = kfree_fast_coded(s, p, sh);
+				if (likely(done >= 0))
+					return done;
+			}
 		}
 	}
 	struct slab *slab = virt_to_slab_fast(m, p);

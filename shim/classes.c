@@ -40,6 +40,8 @@
 static const unsigned short extra_classes[] = { 48, 80, 112, 160, 224, 320, 384, 448,
 						 4608, 5376, 6528 };
 struct kmem_cache *class_cache[CLASS_SLOTS];
+unsigned short class_code_size[CLASS_CODES];
+_Static_assert(CLASS_CODES == KMM_SLAB_SHADOW_CODES, "class_code_size[] has a slot per code");
 
 /*
  * Empty slabs a node of each of the shim's caches keeps (Linux's
@@ -78,6 +80,10 @@ bool shim_setup_classes(struct kmm_machine *m)
 		 * refuses, and takes the slow path anyway.
 		 */
 		(void)kmem_cache_shadow_code(cand[i]);
+		unsigned int v = kmem_cache_shadow_value(cand[i]);
+		if (v - KMM_SLAB_SHADOW_CODE_BASE < KMM_SLAB_SHADOW_CODES)
+			class_code_size[v - KMM_SLAB_SHADOW_CODE_BASE] =
+				(unsigned short)kmem_cache_size(cand[i]);
 	}
 	/*
 	 * Each slot's cache: the smallest that holds the slot's largest size

@@ -17,6 +17,15 @@ struct kmem_cache;
 
 /* Filled by shim_setup_classes(); immutable once the shim is up. */
 extern struct kmem_cache *class_cache[CLASS_SLOTS] __attribute__((visibility("hidden")));
+/*
+ * The usable bytes of a live block whose shadow byte says shadow code c
+ * (KMM_SLAB_SHADOW_CODE_BASE + c, mm/include/slab.h): class_code_size[c],
+ * for the caches shim_setup_classes() coded; 0 for any other code. So
+ * realloc sizes a small block from the one byte free() reads too, not
+ * from its struct page and ksize(). Immutable once the shim is up.
+ */
+#define CLASS_CODES 64	/* KMM_SLAB_SHADOW_CODES */
+extern unsigned short class_code_size[CLASS_CODES] __attribute__((visibility("hidden")));
 
 /*
  * One slot per 8-byte step up to 8 KiB (every class is a multiple of 8):

@@ -137,7 +137,11 @@ static uintptr_t slab_shadow_bias;
  * injection or byte statistics). Immutable once SHIM_UP.
  */
 static bool fast_small;
-/* ... with the shim's classes, all aligned: malloc and free try the slab's lock-free paths. */
+/*
+ * ... with the shim's classes, all aligned, and no trace being written
+ * (shim_trace_began()): malloc and free try the slab's lock-free paths,
+ * with one test of the three.
+ */
 static bool lockfree_on;
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
@@ -446,8 +450,14 @@ static void shim_boot_locked(void)
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 	}
 	atomic_store_explicit(&shim_state, SHIM_UP, memory_order_release);
-	__atomic_store_n(&lockfree_on, fast_small && use_classes && classes_aligned(),
+	__atomic_store_n(&lockfree_on,
+			 fast_small && use_classes && classes_aligned() && !shim_trace_on,
 			 __ATOMIC_RELEASE);
+}
+
+void shim_trace_began(void)
+{
+	__atomic_store_n(&lockfree_on, false, __ATOMIC_RELEASE);
 }
 
 /* Return: true when kmm serves this call, false when glibc must. */
@@ -1017,7 +1027,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 void *malloc(size_t size)
 {
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX &&
-		   !in_kmm && !shim_trace_on)) {
+		   !in_kmm)) {
 		void *p = kmem_cache_alloc_fast(class_cache[class_index(size)]);
 		if (likely(p))
 			return p;
@@ -1036,7 +1046,7 @@ static __attribute__((noinline)) void free_slow(void *p);
  */
 void free(void *p)
 {
-	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && !in_kmm && !shim_trace_on) &&
+	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && !in_kmm) &&
 	    likely(kfree_fast(shim_m, p))) {
 		count_free(&slots[kmm_cpu_cache.cpu]);
 		return;
@@ -1084,7 +1094,7 @@ void *calloc(size_t n, size_t size)
 		return NULL;
 	}
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && bytes - 1 < SMALL_MAX &&
-		   !in_kmm && !shim_trace_on)) {
+		   !in_kmm)) {
 		void *p = kmem_cache_alloc_fast(class_cache[class_index(bytes)]);
 		if (likely(p))
 			return memset(p, 0, bytes);
@@ -1094,6 +1104,25 @@ void *calloc(size_t n, size_t size)
 	void *p = kmm_alloc(bytes, 16, true);
 	SHIM_TRACE(shim_trace_alloc(p, bytes, 0));
 	return p;
+}
+
+/*
+ * The usable bytes of @p (in RAM) when its shadow byte names one of the
+ * shim's classes (class_code_size[]): @p is then a live block of that
+ * class. 0 when it does not (a page block, a freed or foreign pointer, a
+ * mode without lock-free paths): the caller asks the long way. Not for a
+ * page-aligned pointer: a page block's shadow the trim discarded stays
+ * untouched (kfree_fast() says why).
+ */
+static inline size_t small_live_size(const void *p)
+{
+	if (!__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) || ((uintptr_t)p & 7) ||
+	    !((uintptr_t)p & (PAGE_SIZE - 1)))
+		return 0;
+	unsigned int c = (unsigned int)__atomic_load_n(
+		(unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)), __ATOMIC_RELAXED) -
+		KMM_SLAB_SHADOW_CODE_BASE;
+	return c < CLASS_CODES ? class_code_size[c] : 0;
 }
 
 void *realloc(void *p, size_t size)
@@ -1108,7 +1137,13 @@ void *realloc(void *p, size_t size)
 		return __libc_realloc(p, size);
 
 	size_t old;
-	if (in_ram(p)) {
+	if (in_ram(p) && (old = small_live_size(p)) != 0) {
+		/* A live block of a class (the same rule as below, without its lookups). */
+		if (size <= old && (size > old / 2 || old <= 16)) {
+			SHIM_TRACE(shim_trace_realloc(p, p, size));
+			return p;
+		}
+	} else if (in_ram(p)) {
 		if (!block_live(p))
 			report_bad_pointer("realloc", block_freed(p) ? "invalid pointer (freed)"
 					   : "invalid pointer", p);
@@ -1154,8 +1189,15 @@ void *realloc(void *p, size_t size)
 			return q;
 		}
 	}
-	void *q = kmm_alloc(size, 16, false);
-	if (!q)
+	/*
+	 * A small block tries malloc's lock-free path first (perl reallocs
+	 * one block in five; the long way through kmm_alloc() cost ~390
+	 * instructions more each, callgrind: docs/malloc.md).
+	 */
+	void *q = NULL;
+	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size <= SMALL_MAX)
+		q = kmem_cache_alloc_fast(class_cache[class_index(size)]);
+	if (!q && !(q = kmm_alloc(size, 16, false)))
 		return NULL;
 	memcpy(q, p, KMM_MIN(old, size));
 	SHIM_TRACE(shim_trace_realloc(p, q, size));	/* and free() below is not recorded */
@@ -1242,7 +1284,10 @@ size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	if (ram_start && in_ram(p)) {
-		size_t n = kmm_usable(p);
+		size_t n = small_live_size(p);	/* a class's block: no record to forget */
+		if (n)
+			return n;
+		n = kmm_usable(p);
 		if (n)
 			block_forget_asked(ram_head(p));	/* the program may now use all @n bytes */
 		return n;

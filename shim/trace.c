@@ -193,6 +193,7 @@ __attribute__((constructor)) static void trace_start(void)
 	used = sizeof(header) - 1;
 	pthread_atfork(NULL, NULL, stop_in_child);
 	shim_trace_on = true;
+	shim_trace_began();
 }
 
 __attribute__((destructor)) static void trace_stop(void)

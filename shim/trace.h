@@ -30,8 +30,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Set once, before main (shim/trace.c's constructor); read-only after. */
+/* Set once, before main (shim/trace.c's constructor); read-only after but to stop. */
 extern bool shim_trace_on;
+
+/*
+ * shim_trace_began() - shim/malloc.c: tracing was set on (its constructor
+ * may run after a malloc booted the shim): malloc, calloc and free leave
+ * their lock-free paths for good, which record nothing (lockfree_on says
+ * both "lock-free" and "not tracing").
+ */
+void shim_trace_began(void);
 
 void shim_trace_alloc(const void *p, size_t size, size_t align);
 void shim_trace_free(const void *p);

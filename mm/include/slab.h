@@ -209,6 +209,14 @@ static inline bool kmm_slab_shadow_freed(unsigned char v)
  */
 int kmem_cache_shadow_code(struct kmem_cache *s);
 /**
+ * kmem_cache_shadow_value() - the shadow byte an object of @s starts with
+ * while allocated now: KMM_SLAB_SHADOW_CODE_BASE + its code once it has one
+ * (kmem_cache_shadow_code()), else KMM_SLAB_SHADOW_ALLOCATED. So a byte
+ * that says that code is a live object of @s, of kmem_cache_size(@s)
+ * usable bytes when @s has no debug flags (the malloc shim's realloc).
+ */
+unsigned char kmem_cache_shadow_value(struct kmem_cache *s);
+/**
  * kmm_slab_shadow_bias() - where the shadow byte of direct-map address a
  * lives: (unsigned char *)(bias + (a >> 3)); 0 when @m has no slab layer.
  * Any other byte (0) is neither. A read races with the slab's own writes by
