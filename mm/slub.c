@@ -1372,8 +1372,10 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 	for (; i < nr; i++) {
 		void *obj = p[i];
 		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
+		/* On a freelist, a cache with sheaves marks it FLUSHED (FREE: in a sheaf). */
 		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
-		    !shadow_claim_free(s, shadow_of(st, m, obj)))
+		    !shadow_claim_to(s, shadow_of(st, m, obj),
+				     s->sheaf_capacity ? SHADOW_FLUSHED : SHADOW_FREE))
 			break;
 		set_freepointer(s, obj, c->freelist);
 		c->freelist = obj;

@@ -450,7 +450,12 @@ __attribute__((noinline, cold)) void cache_free_bad(struct kmem_cache *s, void *
  * A free pointer decoded to something that is not an object of this slab:
  * report it (Linux's "Freepointer corrupt") and rebuild the slab's free
  * chain from the shadow bytes, so no corrupt pointer is ever followed and no
- * object is lost. Caller holds the slab lock (and c->lock for a cpu slab).
+ * object is lost. The chain takes every object start not allocated: never
+ * allocated since the slab was made (0), given back from a sheaf (FLUSHED)
+ * and, in a cache without sheaves, freed (FREE); in a cache with sheaves a
+ * FREE object sits in a CPU's sheaf, counted in use, and stays there (on
+ * the chain too, it would be handed out twice). Caller holds the slab lock
+ * (and c->lock for a cpu slab).
  * Return: the number of free objects now on slab->freelist.
  */
 unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj, void *bad)
@@ -468,7 +473,8 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 	print_trailer(s, slab, obj);
 	for (unsigned int i = slab->objects; i-- > 0;) {
 		void *p = index_to_obj(s, slab, i);
-		if (shadow_live_in(s, shadow_get(st, m, p)))
+		unsigned char v = shadow_get(st, m, p);
+		if (shadow_live_in(s, v) || (v == SHADOW_FREE && s->sheaf_capacity))
 			continue;
 		set_freepointer(s, p, head);
 		head = p;

@@ -484,3 +484,44 @@ TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 	kmem_cache_destroy(s);
 	slab_fake_done(m, base);
 }
+
+/*
+ * freelist_repair() rebuilds a corrupt chain from the shadow bytes: in a
+ * cache with sheaves, an object in a CPU's sheaf (FREE, counted in use by
+ * its slab) stays out of the new chain, or it would be handed out from the
+ * chain and again from the sheaf.
+ */
+TEST(a_chain_rebuilt_from_the_shadow_leaves_out_the_objects_in_sheaves)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("rebuilt", 64, 0, 0, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+	struct slab *slab = virt_to_slab_m(m, a);
+
+	assert_true(m->nr_cpus >= 2);
+	assert_true(c->slab == slab && c->freelist != NULL);
+	/* a freed into this CPU's sheaf, then moved to the other CPU's (the bottom: no link below). */
+	kmem_cache_free(s, a);
+	expect_eq(c->sheaf_nr, 1);
+	c->sheaf_nr = 0;
+	other->sheaf[other->sheaf_nr++] = a;
+	expect_eq(slub_check(m), 0);
+	/* The cpu freelist's first object overwritten: the next allocation rebuilds the chain. */
+	memset(c->freelist, 0x41, s->object_size);
+	void *x = kmem_cache_alloc(s, GFP_KERNEL);
+	expect_str_contains(t_dmesg(m), "BUG rebuilt (Not tainted): Freepointer corrupt");
+	char want[80];
+	snprintf(want, sizeof(want), "from the shadow (%u free objects)", slab->objects - 2u);
+	expect_str_contains(t_dmesg(m), want);
+	expect_true(x != NULL && x != a);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, x);
+	kmem_cache_free(s, b);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "double free") == NULL);
+	slab_fake_done(m, base);
+}
