@@ -81,6 +81,10 @@ enum slab_list_id {
  *   +48      page_type        PGTY_slab                   immutable
  *   +52      _refcount        as the page allocator left it
  *   +56      rcu_seq          grace period it waits for   rcu_lock
+ *            (frozen_by)      the slot that froze it last  its freezer; read
+ *                             under list_lock (get_partial() prefers a slot's
+ *                             own slabs); a slab waits for a grace period only
+ *                             once it has left every list, so the two share
  */
 struct slab {
 	unsigned long flags;
@@ -99,7 +103,10 @@ struct slab {
 	};
 	unsigned int __page_type;
 	atomic_int __page_refcount;
-	unsigned long rcu_seq;
+	union {
+		unsigned long rcu_seq;
+		unsigned long frozen_by;
+	};
 };
 
 _Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab must overlay struct page");

@@ -821,6 +821,61 @@ TEST(per_cpu_partial_lists)
 	slab_done(m, base);
 }
 
+/*
+ * A refill from the node takes a partial slab this slot froze last before
+ * the node's first one (another slot's: its live objects are that slot's,
+ * and both would write the slab's lines), and brings along only this
+ * slot's own: the other slot's stay on the node for it (mm/slub.c,
+ * node_pick_own_locked(); small_churn at two threads).
+ */
+TEST(a_refill_from_the_node_takes_this_slots_own_slab_first)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("own", 128, 0, 0, NULL);
+	enum { N = 32 * 4 };
+	void *p[N];
+	int cpu = kmm_this_cpu(m), other = (cpu + 1) % m->nr_cpus;
+
+	assert_true(s != NULL);
+	assert_true(m->nr_cpus >= 2);
+	for (int i = 0; i < N; i++)
+		assert_true((p[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_eq(s->objects, 32);
+	/* One object freed in each of the first three slabs; a shrink puts them on the node. */
+	for (int k = 0; k < 3; k++) {
+		kmem_cache_free(s, p[k * 32]);
+		p[k * 32] = NULL;
+	}
+	kmem_cache_shrink(s);
+	struct kmem_cache_node *n = get_node(s, 0);
+	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	expect_eq(n->nr_partial, 3);
+	expect_eq(c->nr_partial, 0);
+	/* As if the other CPU's slot had frozen all but the last of them last. */
+	struct slab *own = NULL;
+	struct list_head *pos;
+	list_for_each(pos, &n->partial) {
+		own = list_entry(pos, struct slab, slab_list);
+		own->frozen_by = (unsigned long)other;
+	}
+	assert_true(own != NULL);
+	own->frozen_by = (unsigned long)cpu;
+	void *q = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(q != NULL);
+	expect_true(c->slab == own);
+	expect_true(virt_to_slab_m(m, q) == own);
+	expect_eq(c->nr_partial, 0);
+	expect_eq(n->nr_partial, 2);
+	expect_eq(kmm_check(m), 0);
+	kmem_cache_free(s, q);
+	for (int i = 0; i < N; i++)
+		if (p[i])
+			kmem_cache_free(s, p[i]);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
 /* A thread standing in for another CPU: frees @objs[0 .. nr) and says which slot it was. */
 struct remote_free {
 	struct kmem_cache *s;
