@@ -890,17 +890,17 @@ static void slab_free_settle(struct kmem_cache *s, struct kmem_cache_node *n, st
 
 #if SLAB_CMPXCHG_DOUBLE
 /*
- * Does a free into a slab with @counters maybe move it? Not frozen, not on
- * a CPU's partial list, and full (on no list, or a transition's) or down to
- * its last object.
+ * Does a free of @nr objects into a slab with @counters maybe move it? Not
+ * frozen, not on a CPU's partial list, and full (on no list, or a
+ * transition's) or down to its last @nr objects.
  */
-static inline bool slab_free_relists(unsigned long counters)
+static inline bool slab_free_relists(unsigned long counters, unsigned int nr)
 {
 	struct slab c;
 
 	c.counters = counters;
 	return !(c.frozen & 1) && c.list != SLAB_LIST_CPU_PARTIAL &&
-	       (c.inuse == c.objects || c.inuse == 1);
+	       (c.inuse == c.objects || c.inuse == nr);
 }
 
 /*
@@ -911,11 +911,12 @@ static inline bool slab_free_relists(unsigned long counters)
  * last object or a slab between states (n->list_lock first, as Linux takes
  * it, then the swap, then the slab goes where its count says). Out of line:
  * most remote frees move nothing and save no registers for it (nor look up
- * this CPU's kmem_cache_cpu).
+ * this CPU's kmem_cache_cpu). The objects are a chain of @nr from @head to
+ * @tail (one object: all three the same), linked but for @tail's pointer.
  * Context: this CPU's slot section.
  */
 static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, struct slab *slab,
-							 void *obj)
+							 void *head, void *tail, unsigned int nr)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool locked = false, on_node = false, to_cpu = false;
@@ -928,24 +929,24 @@ static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, s
 		struct slab new;
 
 		new.counters = counters;
-		new.inuse--;
-		set_freepointer(s, obj, prior);
+		new.inuse = (unsigned short)(new.inuse - nr);
+		set_freepointer(s, tail, prior);
 		if (!(new.frozen & 1) && new.list == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
 			new.list = SLAB_LIST_CPU_PARTIAL;
-			if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
+			if (slab_cmpxchg(slab, prior, counters, head, new.counters)) {
 				to_cpu = true;
 				break;
 			}
 			continue;
 		}
-		if (!locked && slab_free_relists(counters)) {
+		if (!locked && slab_free_relists(counters, nr)) {
 			spin_lock(&n->list_lock);
 			locked = true;
 			continue;
 		}
 		/* Looked at again under list_lock: another free may have moved it meanwhile. */
 		on_node = locked && !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
-		if (slab_cmpxchg(slab, prior, counters, obj, new.counters)) {
+		if (slab_cmpxchg(slab, prior, counters, head, new.counters)) {
 			inuse = new.inuse;
 			break;
 		}
@@ -953,9 +954,9 @@ static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, s
 	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
 }
 
-/* __slab_free() once its first swap did not go through: the retry loop, waits included. */
+/* slab_push() once its first swap did not go through: the retry loop, waits included. */
 static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, struct slab *slab,
-							void *obj)
+							void *head, void *tail, unsigned int nr)
 {
 	int spins = 0;
 
@@ -963,13 +964,13 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
 		void *prior;
 		unsigned long counters = slab_read_unlocked(slab, &prior, &spins);
 
-		if (slab_free_relists(counters)) {
-			__slab_free_relist(s, slab, obj);
+		if (slab_free_relists(counters, nr)) {
+			__slab_free_relist(s, slab, head, tail, nr);
 			return;
 		}
-		set_freepointer(s, obj, prior);
-		/* inuse is the low half-word of counters (> 0: the object was allocated) */
-		if (slab_cmpxchg(slab, prior, counters, obj, counters - 1))
+		set_freepointer(s, tail, prior);
+		/* inuse is the low half-word of counters (>= @nr: the objects were allocated) */
+		if (slab_cmpxchg(slab, prior, counters, head, counters - nr))
 			return;
 	}
 }
@@ -991,25 +992,27 @@ static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, st
  * lock holder has the pair, the swap fails and the free waits for it
  * (__slab_free_retry()). The first attempt calls nothing but these two, as
  * tail calls, so it saves no registers. slab_push() is the part after the
- * shadow test (a sheaf's objects, whose shadow says FREE, take it alone).
+ * shadow test, for a chain of @nr objects from @head to @tail, linked but
+ * for @tail's pointer (a single free: one object, @nr 1; sheaf_flush():
+ * a slab's objects of the flush, whose shadow says FLUSHED, in one swap).
  * Context: this thread's slot section (owned: no lock).
  */
-static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s,
-							     struct slab *slab, void *obj)
+static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s, struct slab *slab,
+							     void *head, void *tail, unsigned int nr)
 {
 	void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
 	unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
 
 	if (likely(!(counters & SLAB_COUNTERS_LOCKED))) {
-		if (unlikely(slab_free_relists(counters))) {
-			__slab_free_relist(s, slab, obj);
+		if (unlikely(slab_free_relists(counters, nr))) {
+			__slab_free_relist(s, slab, head, tail, nr);
 			return;
 		}
-		set_freepointer(s, obj, prior);
-		if (likely(slab_cmpxchg(slab, prior, counters, obj, counters - 1)))
+		set_freepointer(s, tail, prior);
+		if (likely(slab_cmpxchg(slab, prior, counters, head, counters - nr)))
 			return;
 	}
-	__slab_free_retry(s, slab, obj);
+	__slab_free_retry(s, slab, head, tail, nr);
 }
 
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
@@ -1018,21 +1021,28 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 		slab_free_bad(s, slab, obj);
 		return;
 	}
-	slab_push(s, slab, obj);
+	slab_push(s, slab, obj, obj, 1);
 }
 
-/* A sheaf's object (its shadow says FLUSHED already) back into @slab, not this CPU's cpu slab. */
-static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
+/*
+ * A sheaf's objects of @slab (their shadow says FLUSHED already), a chain
+ * of @nr from @head to @tail, back into @slab, not this CPU's cpu slab.
+ */
+static inline __attribute__((always_inline)) void
+sheaf_return(struct kmem_cache *s, struct slab *slab, void *head, void *tail, unsigned int nr)
 {
-	slab_push(s, slab, obj);
+	slab_push(s, slab, head, tail, nr);
 }
 #else
 /*
- * A free into a slab that is not this CPU's cpu slab, under the slab lock;
- * @claim: claim the shadow byte there (a sheaf's object comes claimed,
+ * A free into a slab that is not this CPU's cpu slab, under the slab lock,
+ * of a chain of @nr objects from @head to @tail, linked but for @tail's
+ * pointer (one object: @head, @tail the same, @nr 1); @claim (one object
+ * only): claim the shadow byte there (a sheaf's objects come claimed,
  * FLUSHED: sheaf_flush()).
  */
-static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj, bool claim)
+static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
+			     unsigned int nr, bool claim)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -1052,7 +1062,7 @@ static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj,
 			break;
 		}
 		if (on_node && !locked &&
-		    (slab->inuse == slab->objects || slab->inuse == 1)) {
+		    (slab->inuse == slab->objects || slab->inuse == nr)) {
 			/* The slab changes list: take list_lock first (lock order). */
 			slab_unlock(slab);
 			spin_lock(&n->list_lock);
@@ -1062,8 +1072,8 @@ static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj,
 		break;
 	}
 	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
-	if (claim && (((unsigned long)obj & 7) || !shadow_claim_free(s, shadow_of(st, m, obj)))) {
-		free_check(s, slab, obj);
+	if (claim && (((unsigned long)head & 7) || !shadow_claim_free(s, shadow_of(st, m, head)))) {
+		free_check(s, slab, head);
 		slab_unlock(slab);
 		if (locked)
 			spin_unlock(&n->list_lock);
@@ -1071,10 +1081,10 @@ static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj,
 	}
 	if (to_cpu)
 		slab_set_list(slab, SLAB_LIST_CPU_PARTIAL);
-	set_freepointer(s, obj, slab->freelist);
-	slab->freelist = obj;
+	set_freepointer(s, tail, slab->freelist);
+	slab->freelist = head;
 	/* Without list_lock: slab_count() reads a partial slab's inuse under it. */
-	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - 1));
+	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - nr));
 	unsigned int inuse = slab->inuse;
 	slab_unlock(slab);
 	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
@@ -1082,21 +1092,27 @@ static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *obj,
 
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	slab_free_locked(s, slab, obj, true);
+	slab_free_locked(s, slab, obj, obj, 1, true);
 }
 
-/* A sheaf's object (its shadow says FLUSHED already) back into @slab. */
-static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
+/* A sheaf's objects of @slab (FLUSHED already), a chain as slab_push()'s, back into @slab. */
+static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
+			 unsigned int nr)
 {
-	slab_free_locked(s, slab, obj, false);
+	slab_free_locked(s, slab, head, tail, nr, false);
 }
 #endif
 
 /*
  * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
- * slabs: an object of @c's cpu slab onto c->freelist, any other pushed on
- * its slab as a remote free is (which may move that slab to this thread's
- * CPU partial list, or discard it). The younger objects move down. Each
+ * slabs: an object of @c's cpu slab onto c->freelist; the others, a run of
+ * objects of one slab at a time (the cpu slab's between them do not end a
+ * run), chained and pushed on their slab in one swap, as a remote free of
+ * that many objects (which may move that slab to this thread's CPU partial
+ * list, or discard it), in the order one push each gave them. Only runs:
+ * looking for each object's slab among all met cost small_churn (frees in
+ * random order, few objects of a slab per flush) more instructions than
+ * the swaps it saved. The younger objects move down. Each
  * object is claimed by a compare-exchange of its shadow byte from FREE to
  * FLUSHED: an object found otherwise is the second copy of a double free
  * whose first copy was handed out or given back already (mm/slab.h),
@@ -1110,6 +1126,10 @@ static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *obj)
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
 {
 	void **sheaf = c->sheaf;
+	/* The run of objects of one slab being chained: newest (head) down to oldest (tail). */
+	struct slab *run = NULL;
+	void *head = NULL, *tail = NULL;
+	unsigned int run_nr = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
 		void *obj = sheaf[i];
@@ -1129,10 +1149,22 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 			set_freepointer(s, obj, c->freelist);
 			c->freelist = obj;
 			c->nr_free++;
-		} else {
-			sheaf_return(s, slab, obj);
+			continue;
 		}
+		if (slab == run) {
+			set_freepointer(s, obj, head);
+			head = obj;
+			run_nr++;
+			continue;
+		}
+		if (run)
+			sheaf_return(s, run, head, tail, run_nr);
+		run = slab;
+		head = tail = obj;
+		run_nr = 1;
 	}
+	if (run)
+		sheaf_return(s, run, head, tail, run_nr);
 	if (nr && nr < c->sheaf_nr) {
 		/* The new bottom: its link checked against the object below, then cleared. */
 		void *bottom = sheaf[nr];
