@@ -455,7 +455,8 @@ static unsigned long section_end(const char *path, const char *want)
  * instead of two (64 KB of every process's start RSS, docs/malloc.md).
  * Unpacked, DT_RELR is missing, DT_RELA holds every relative relocation and
  * .rodata runs past 64 KiB. (If .rodata itself grows past the window, this
- * fails too: the 64 KB is back.)
+ * fails too: the 64 KB is back.) The window is checked only where lld lays
+ * the library out (KMM_SHIM_ORDERED).
  */
 TEST(relative_relocations_packed_and_rodata_in_the_first_window)
 {
@@ -480,7 +481,13 @@ TEST(relative_relocations_packed_and_rodata_in_the_first_window)
 	       rodata_end);
 	expect_true(relr != 0);
 	expect_true(relaent != 0 && relasz / relaent < 64);
+#ifdef KMM_SHIM_ORDERED
+	/*
+	 * Only lld's layout puts .rodata in the first window; GNU ld, which
+	 * packs the relocations too, puts the code first (.rodata ~0x55000).
+	 */
 	expect_true(rodata_end != 0 && rodata_end <= 0x10000);
+#endif
 	dlclose(self);
 }
 #endif
