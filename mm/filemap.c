@@ -431,6 +431,22 @@ unsigned long fault_around_pages(struct kmm_machine *m)
 }
 
 /*
+ * The first cached page of @f in [*@idx, @end], with a reference (put it
+ * with put_user_page_ref()); *@idx is moved to its index. NULL if none.
+ */
+static struct page *find_get_next_page(struct kmm_file *f, unsigned long *idx, unsigned long end)
+{
+	struct page *page;
+
+	spin_lock(&f->i_pages_lock);
+	page = xa_find(&f->i_pages, idx, end, XA_PRESENT);
+	if (page)
+		get_page(page);
+	spin_unlock(&f->i_pages_lock);
+	return page;
+}
+
+/*
  * next_uptodate_folio(): the next cached page of @f in [*@idx, @end] that
  * fault-around may map, with a reference and PG_locked: pages being read
  * ahead from (PG_readahead, so that touching them still starts the next
@@ -439,13 +455,8 @@ unsigned long fault_around_pages(struct kmm_machine *m)
 static struct page *next_uptodate_page(struct kmm_file *f, unsigned long *idx, unsigned long end)
 {
 	while (*idx <= end) {
-		struct page *page;
+		struct page *page = find_get_next_page(f, idx, end);
 
-		spin_lock(&f->i_pages_lock);
-		page = xa_find(&f->i_pages, idx, end, XA_PRESENT);
-		if (page)
-			get_page(page);
-		spin_unlock(&f->i_pages_lock);
 		if (!page)
 			return NULL;
 		if (page_flag_test(page, PG_uptodate) && !page_flag_test(page, PG_readahead) &&
@@ -728,12 +739,8 @@ static void unmap_range_of(struct kmm_file *f, unsigned long start, unsigned lon
 	if (!mapped)
 		return;
 	for (;;) {
-		struct page *page;
-		spin_lock(&f->i_pages_lock);
-		page = xa_find(&f->i_pages, &idx, end, XA_PRESENT);
-		if (page)
-			get_page(page);
-		spin_unlock(&f->i_pages_lock);
+		struct page *page = find_get_next_page(f, &idx, end);
+
 		if (!page)
 			break;
 		if (page_mapcount(page) > 0) {
@@ -780,12 +787,8 @@ static unsigned long drop_range(struct kmm_file *f, unsigned long start, unsigne
 		unmap_range_of(f, start, end);
 
 	for (;;) {
-		struct page *page;
-		spin_lock(&f->i_pages_lock);
-		page = xa_find(&f->i_pages, &idx, end, XA_PRESENT);
-		if (page)
-			get_page(page);
-		spin_unlock(&f->i_pages_lock);
+		struct page *page = find_get_next_page(f, &idx, end);
+
 		if (!page)
 			break;
 		if (only_clean) {
