@@ -22,6 +22,7 @@ set(KMM_SLAB_H_SOURCES
   ${CMAKE_SOURCE_DIR}/mm/slub.c
   ${CMAKE_SOURCE_DIR}/mm/slub_cache.c
   ${CMAKE_SOURCE_DIR}/mm/slub_debug.c
+  ${CMAKE_SOURCE_DIR}/mm/slub_free.c
   ${CMAKE_SOURCE_DIR}/mm/slub_kfree.c
   ${CMAKE_SOURCE_DIR}/mm/slub_layout.c
   ${CMAKE_SOURCE_DIR}/mm/slub_machine.c)

@@ -399,10 +399,10 @@ void __kmem_cache_release(struct kmem_cache *s);
 int __kmem_cache_shrink(struct kmem_cache *s);
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		      size_t orig_size);
-void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller);
+void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller); /* slub_free.c */
 size_t slab_usable_size(struct kmem_cache *s, void *obj);
 size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p, unsigned long caller);
-void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller);
+void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller); /* slub_free.c */
 void slab_kmalloc_resize(struct kmem_cache *s, void *obj, size_t new_size);
 /** slab_rng_next() - the next number of @st's deterministic generator (hardening keys, shuffles). */
 unsigned long slab_rng_next(struct slab_machine *st);
@@ -441,7 +441,7 @@ void set_cpu_partial(struct kmem_cache *s);
 
 
 /*
- * ---- Private to mm/slub.c and mm/slub_debug.c ----
+ * ---- Private to mm/slub*.c ----
  *
  * The helpers both halves of the allocator use: byte values, object
  * addressing, free pointers, the shadow, the slab lock, address to slab, and
@@ -1041,7 +1041,7 @@ void list_remove_locked(struct kmem_cache_node *n, struct slab *slab);
 bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
 		       unsigned int inuse);
 
-/* ---- mm/slub.c (the slow paths mm/slub_cache.c uses) ---- */
+/* ---- mm/slub.c and mm/slub_free.c (the slow paths mm/slub_cache.c uses) ---- */
 
 /** deactivate_slab() - give @c's cpu slab back to its node. Context: the slot's guard held. */
 void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c);
@@ -1051,7 +1051,7 @@ void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c);
  * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
  * slabs. Context: @c's slot held by this thread, which has a slot of its own.
  */
-void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr);
+void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr); /* slub_free.c */
 
 /* ---- mm/slab_common.c ---- */
 

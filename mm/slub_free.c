@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/slub_free.c - the slab's free half: kmem_cache_free() and its fast
+ * path, the lockless free into another slab (__slab_free), the move of a
+ * full slab's first free to this CPU's partial list, sheaf_flush(), and the
+ * bulk free.
+ *
+ * Linux counterpart: mm/slub.c (6.12) from do_slab_free() on, and 6.18's
+ * sheaves (free_to_pcs, sheaf_flush_unused). What is kept, changed and
+ * added is written at the top of mm/slub.c, which holds the allocation half;
+ * split from it at 1,500 lines (STYLE) with no change of behaviour.
+ *
+ * Invariant: see mm/slab.h (the shadow byte's states, and what a racing
+ * double free does). Checked by slub_check().
+ *
+ * Locking: as mm/slub.c: CPU slot guard -> n->list_lock -> slab_lock ->
+ *          zone->lock. A free into another slab takes no lock but its one
+ *          swap; list_lock only when the slab changes node list.
+ */
+#include <string.h>
+
+#include "mm/slab.h"
+
+/* ---- Into this CPU's partial list ---- */
+
+/*
+ * put_cpu_partial() - @slab, full until the free into it that this CPU has
+ * just made (whose swap set its list byte to SLAB_LIST_CPU_PARTIAL), onto
+ * @c's partial list, at the head as Linux pushes it. When the list already
+ * holds cpu_partial_slabs slabs, they go back to their nodes first (6.12's
+ * drain); otherwise no list_lock is taken.
+ * Context: the slot's guard held, no list_lock.
+ */
+static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	if (unlikely(c->nr_partial >= s->cpu_partial_slabs))
+		put_partials(s, c);
+	list_add(&slab->slab_list, &c->partial);
+	c->nr_partial++;
+}
+
+/* ---- Freeing ---- */
+
+/* Debug caches: free under list_lock with the checks Linux's free_debug_processing does. */
+static void free_single(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	bool discard = false;
+
+	spin_lock(&n->list_lock);
+	slab_lock(slab);
+	if (!free_check(s, slab, obj)) {
+		slab_unlock(slab);
+		spin_unlock(&n->list_lock);
+		return;
+	}
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		check_object(s, slab, obj, SLUB_RED_ACTIVE);
+	if (s->flags & SLAB_STORE_USER)
+		set_track(s, obj, TRACK_FREE, caller);
+	if (s->flags & SLAB_TRACE)
+		kmm_printk(m, "TRACE %s free 0x%016lx inuse=%d fp=0x%016lx", s->name, kaddr(m, obj),
+			   slab->inuse, kaddr(m, READ_ONCE(slab->freelist)));
+	init_object(s, obj, SLUB_RED_INACTIVE);
+	shadow_set(st, m, obj, SHADOW_FREE);
+	set_freepointer(s, obj, READ_ONCE(slab->freelist));
+	WRITE_ONCE(slab->freelist, obj);
+	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - 1));
+	unsigned int inuse = slab->inuse;
+	bool frozen = slab_frozen(slab);
+	slab_unlock(slab);
+	if (!frozen) {
+		list_remove_locked(n, slab);
+		discard = place_slab_locked(s, n, slab, inuse);
+	}
+	spin_unlock(&n->list_lock);
+	if (discard)
+		discard_slab(s, slab);
+}
+
+/*
+ * The end of a free that may move @slab (both __slab_free() variants): with
+ * list_lock held (@locked), a slab still on the node (@on_node) goes where
+ * @inuse says and the lock is dropped; a slab this free claimed from full
+ * (@to_cpu) goes on this CPU's partial list; an empty slab the node does
+ * not keep is discarded. Context: this CPU's slot section.
+ */
+static void slab_free_settle(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
+			     bool locked, bool on_node, bool to_cpu, unsigned int inuse)
+{
+	bool discard = false;
+
+	if (locked) {
+		if (on_node) {
+			list_remove_locked(n, slab);
+			discard = place_slab_locked(s, n, slab, inuse);
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (to_cpu)
+		put_cpu_partial(s, &s->cpu_slab[slab_this_cpu(s->machine)], slab);
+	if (discard)
+		discard_slab(s, slab);
+}
+
+#if SLAB_CMPXCHG_DOUBLE
+/*
+ * Does a free of @nr objects into a slab with @counters maybe move it? Not
+ * frozen, not on a CPU's partial list, and full (on no list, or a
+ * transition's) or down to its last @nr objects.
+ */
+static inline bool slab_free_relists(unsigned long counters, unsigned int nr)
+{
+	struct slab c;
+
+	c.counters = counters;
+	return !(c.frozen & 1) && c.list != SLAB_LIST_CPU_PARTIAL &&
+	       (c.inuse == c.objects || c.inuse == nr);
+}
+
+/*
+ * __slab_free() of a free that may move its slab: a full slab's first free
+ * (Linux's put_cpu_partial: the swap itself sets the list byte to
+ * SLAB_LIST_CPU_PARTIAL, so exactly one free claims the slab, and it goes
+ * to this CPU's partial list with no list_lock), or an unfrozen node slab's
+ * last object or a slab between states (n->list_lock first, as Linux takes
+ * it, then the swap, then the slab goes where its count says). Out of line:
+ * most remote frees move nothing and save no registers for it (nor look up
+ * this CPU's kmem_cache_cpu). The objects are a chain of @nr from @head to
+ * @tail (one object: all three the same), linked but for @tail's pointer.
+ * Context: this CPU's slot section.
+ */
+static __attribute__((noinline)) void __slab_free_relist(struct kmem_cache *s, struct slab *slab,
+							 void *head, void *tail, unsigned int nr)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	bool locked = false, on_node = false, to_cpu = false;
+	unsigned int inuse = 0;
+	int spins = 0;
+
+	for (;;) {
+		void *prior;
+		unsigned long counters = slab_read_unlocked(slab, &prior, &spins);
+		struct slab new;
+
+		new.counters = counters;
+		new.inuse = (unsigned short)(new.inuse - nr);
+		set_freepointer(s, tail, prior);
+		if (!(new.frozen & 1) && new.list == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
+			new.list = SLAB_LIST_CPU_PARTIAL;
+			if (slab_cmpxchg(slab, prior, counters, head, new.counters)) {
+				to_cpu = true;
+				break;
+			}
+			continue;
+		}
+		if (!locked && slab_free_relists(counters, nr)) {
+			spin_lock(&n->list_lock);
+			locked = true;
+			continue;
+		}
+		/* Looked at again under list_lock: another free may have moved it meanwhile. */
+		on_node = locked && !(new.frozen & 1) && new.list != SLAB_LIST_CPU_PARTIAL;
+		if (slab_cmpxchg(slab, prior, counters, head, new.counters)) {
+			inuse = new.inuse;
+			break;
+		}
+	}
+	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
+}
+
+/* slab_push() once its first swap did not go through: the retry loop, waits included. */
+static __attribute__((noinline)) void __slab_free_retry(struct kmem_cache *s, struct slab *slab,
+							void *head, void *tail, unsigned int nr)
+{
+	int spins = 0;
+
+	for (;;) {
+		void *prior;
+		unsigned long counters = slab_read_unlocked(slab, &prior, &spins);
+
+		if (slab_free_relists(counters, nr)) {
+			__slab_free_relist(s, slab, head, tail, nr);
+			return;
+		}
+		set_freepointer(s, tail, prior);
+		/* inuse is the low half-word of counters (>= @nr: the objects were allocated) */
+		if (slab_cmpxchg(slab, prior, counters, head, counters - nr))
+			return;
+	}
+}
+
+/*
+ * A free into a slab that is not this CPU's cpu slab: Linux's lockless
+ * __slab_free(). The object is pushed on slab->freelist and inuse dropped
+ * in one slab_cmpxchg(), no lock taken, whoever else frees into the slab at
+ * the same time. A full slab's first free moves it to this CPU's partial
+ * list, claimed in that same swap and still without a lock; only a free
+ * that moves a slab between node lists (an unfrozen node slab's last
+ * object) takes list_lock (both in __slab_free_relist()); a cpu slab
+ * (frozen) or a slab on a CPU's partial list moves nowhere. One locked
+ * instruction per free, where the slab lock took two. The shadow byte goes
+ * to FREE before the swap (after it the object may be allocated again at
+ * once); the caller is inside its CPU slot's section, so the checker
+ * (which holds every slot) never sees an object marked free and not yet
+ * pushed, nor a slab claimed and not yet on the CPU's list. While a slab
+ * lock holder has the pair, the swap fails and the free waits for it
+ * (__slab_free_retry()). The first attempt calls nothing but these two, as
+ * tail calls, so it saves no registers. slab_push() is the part after the
+ * shadow test, for a chain of @nr objects from @head to @tail, linked but
+ * for @tail's pointer (a single free: one object, @nr 1; sheaf_flush():
+ * a slab's objects of the flush, whose shadow says FLUSHED, in one swap).
+ * Context: this thread's slot section (owned: no lock).
+ */
+static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s, struct slab *slab,
+							     void *head, void *tail, unsigned int nr)
+{
+	void *prior = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+	unsigned long counters = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+
+	if (likely(!(counters & SLAB_COUNTERS_LOCKED))) {
+		if (unlikely(slab_free_relists(counters, nr))) {
+			__slab_free_relist(s, slab, head, tail, nr);
+			return;
+		}
+		set_freepointer(s, tail, prior);
+		if (likely(slab_cmpxchg(slab, prior, counters, head, counters - nr)))
+			return;
+	}
+	__slab_free_retry(s, slab, head, tail, nr);
+}
+
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
+		slab_free_bad(s, slab, obj);
+		return;
+	}
+	slab_push(s, slab, obj, obj, 1);
+}
+
+/*
+ * A sheaf's objects of @slab (their shadow says FLUSHED already), a chain
+ * of @nr from @head to @tail, back into @slab, not this CPU's cpu slab.
+ */
+static inline __attribute__((always_inline)) void
+sheaf_return(struct kmem_cache *s, struct slab *slab, void *head, void *tail, unsigned int nr)
+{
+	slab_push(s, slab, head, tail, nr);
+}
+#else
+/*
+ * A free into a slab that is not this CPU's cpu slab, under the slab lock,
+ * of a chain of @nr objects from @head to @tail, linked but for @tail's
+ * pointer (one object: @head, @tail the same, @nr 1); @claim (one object
+ * only): claim the shadow byte there (a sheaf's objects come claimed,
+ * FLUSHED: sheaf_flush()).
+ */
+static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
+			     unsigned int nr, bool claim)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	bool locked = false, to_cpu = false;
+
+	bool on_node;
+
+	for (;;) {
+		slab_lock(slab);
+		/* A cpu slab or one on a CPU's partial list changes no node list. */
+		on_node = !slab_frozen(slab) && slab_list_id(slab) != SLAB_LIST_CPU_PARTIAL;
+		if (on_node && slab_list_id(slab) == SLAB_LIST_FULL_OFF && s->cpu_partial_slabs) {
+			/* Full on no list: to this CPU's partial list (put_cpu_partial()). */
+			on_node = false;
+			to_cpu = true;
+			break;
+		}
+		if (on_node && !locked &&
+		    (slab->inuse == slab->objects || slab->inuse == nr)) {
+			/* The slab changes list: take list_lock first (lock order). */
+			slab_unlock(slab);
+			spin_lock(&n->list_lock);
+			locked = true;
+			continue;
+		}
+		break;
+	}
+	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
+	if (claim && (((unsigned long)head & 7) || !shadow_claim_free(s, shadow_of(st, m, head)))) {
+		free_check(s, slab, head);
+		slab_unlock(slab);
+		if (locked)
+			spin_unlock(&n->list_lock);
+		return;
+	}
+	if (to_cpu)
+		slab_set_list(slab, SLAB_LIST_CPU_PARTIAL);
+	set_freepointer(s, tail, slab->freelist);
+	slab->freelist = head;
+	/* Without list_lock: slab_count() reads a partial slab's inuse under it. */
+	WRITE_ONCE(slab->inuse, (unsigned short)(slab->inuse - nr));
+	unsigned int inuse = slab->inuse;
+	slab_unlock(slab);
+	slab_free_settle(s, n, slab, locked, on_node, to_cpu, inuse);
+}
+
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
+{
+	slab_free_locked(s, slab, obj, obj, 1, true);
+}
+
+/* A sheaf's objects of @slab (FLUSHED already), a chain as slab_push()'s, back into @slab. */
+static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
+			 unsigned int nr)
+{
+	slab_free_locked(s, slab, head, tail, nr, false);
+}
+#endif
+
+/*
+ * sheaf_flush() - give the @nr oldest objects of @c's sheaf back to their
+ * slabs: an object of @c's cpu slab onto c->freelist; the others, a run of
+ * objects of one slab at a time (the cpu slab's between them do not end a
+ * run), chained and pushed on their slab in one swap, as a remote free of
+ * that many objects (which may move that slab to this thread's CPU partial
+ * list, or discard it), in the order one push each gave them. Only runs:
+ * looking for each object's slab among all met cost small_churn (frees in
+ * random order, few objects of a slab per flush) more instructions than
+ * the swaps it saved. The younger objects move down. Each
+ * object is claimed by a compare-exchange of its shadow byte from FREE to
+ * FLUSHED: an object found otherwise is the second copy of a double free
+ * whose first copy was handed out or given back already (mm/slab.h),
+ * reported and dropped (its bytes, maybe a live object's now, are not
+ * touched). The claim is exact, not a load and a store as a free's, because
+ * two copies given back at once would both be pushed, and a freelist that
+ * holds an object twice is a cycle. One locked instruction per object given
+ * back, half a sheaf of frees at a time: not on the fast path.
+ * Context: @c's slot held by this thread, which has a slot of its own.
+ */
+void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
+{
+	void **sheaf = c->sheaf;
+	/* The run of objects of one slab being chained: newest (head) down to oldest (tail). */
+	struct slab *run = NULL;
+	void *head = NULL, *tail = NULL;
+	unsigned int run_nr = 0;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		void *obj = sheaf[i];
+		unsigned char v = SHADOW_FREE;
+
+		if (unlikely(!__atomic_compare_exchange_n(cache_shadow(s, obj), &v, SHADOW_FLUSHED,
+							  false, __ATOMIC_ACQUIRE,
+							  __ATOMIC_RELAXED))) {
+			sheaf_double_free(s, obj, v);
+			continue;
+		}
+		struct slab *slab = virt_to_slab_fast(s->machine, obj);
+
+		if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(sheaf, i), true)))
+			sheaf_bad_link(s, obj);
+		if (slab == c->slab) {
+			set_freepointer(s, obj, c->freelist);
+			c->freelist = obj;
+			c->nr_free++;
+			continue;
+		}
+		if (slab == run) {
+			set_freepointer(s, obj, head);
+			head = obj;
+			run_nr++;
+			continue;
+		}
+		if (run)
+			sheaf_return(s, run, head, tail, run_nr);
+		run = slab;
+		head = tail = obj;
+		run_nr = 1;
+	}
+	if (run)
+		sheaf_return(s, run, head, tail, run_nr);
+	if (nr && nr < c->sheaf_nr) {
+		/* The new bottom: its link checked against the object below, then cleared. */
+		void *bottom = sheaf[nr];
+		unsigned char *sh = cache_shadow(s, bottom), v = SHADOW_FREE;
+		/*
+		 * Held FLUSHED while its link is rewritten: a second copy of it
+		 * given back meanwhile by another CPU (whose push writes the same
+		 * word) is then the one dropped. Not FREE: this is that second
+		 * copy, left for when it leaves (above).
+		 */
+		if (likely(__atomic_compare_exchange_n(sh, &v, SHADOW_FLUSHED, false,
+						       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))) {
+			if (unlikely(!sheaf_link_ok(s, bottom, sheaf[nr - 1], true)))
+				sheaf_bad_link(s, bottom);
+			sheaf_link(s, bottom, NULL, true);
+			shadow_owned_free(sh);
+		}
+	}
+	c->sheaf_nr -= nr;
+	memmove(sheaf, sheaf + nr, sizeof(sheaf[0]) * c->sheaf_nr);
+}
+
+/* Every free the fast path below does not finish (see slab_alloc_full(), mm/slub.c). */
+static __attribute__((noinline)) void
+slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (unlikely(kmem_cache_debug(s))) {
+		free_single(s, slab, obj, caller);
+		return;
+	}
+	int cpu = slab_this_cpu(m);
+	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	/*
+	 * A free into another slab happens inside the slot's section too (owned:
+	 * a store, no lock), so the checker, holding every slot, sees no free
+	 * half done (see __slab_free()).
+	 */
+	int owned = kmm_cpu_enter(slot_guard(s, cpu));
+	if (s->sheaf_capacity) {
+		/*
+		 * Into the sheaf; a full one gives its older half back first,
+		 * before the claim: a second copy of @obj there, left by a
+		 * double free that raced (mm/slab.h), must find @obj allocated
+		 * and be dropped, not find our FREE and be given back under the
+		 * copy we push.
+		 */
+		if (c->sheaf_nr == s->sheaf_capacity)
+			sheaf_flush(s, c, s->sheaf_capacity / 2);
+		/*
+		 * Claimed as FLUSHED until the link is written (a second copy
+		 * given back meanwhile finds it so and is dropped: mm/slab.h).
+		 */
+		unsigned char *sh = cache_shadow(s, obj);
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_to(s, sh, SHADOW_FLUSHED))) {
+			kmm_cpu_exit(slot_guard(s, cpu), owned);
+			slab_free_bad(s, slab, obj);
+			return;
+		}
+		sheaf_link(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true);
+		shadow_owned_free(sh);
+		c->sheaf[c->sheaf_nr++] = obj;
+		kmm_cpu_exit(slot_guard(s, cpu), owned);
+		return;
+	}
+	if (likely(slab == c->slab)) {
+		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
+			kmm_cpu_exit(slot_guard(s, cpu), owned);
+			slab_free_bad(s, slab, obj);
+			return;
+		}
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->nr_free++;
+		kmm_cpu_exit(slot_guard(s, cpu), owned);
+		return;
+	}
+	__slab_free(s, slab, obj);
+	kmm_cpu_exit(slot_guard(s, cpu), owned);
+}
+
+/*
+ * A free the fast path below has entered the slot for, into a slab that is
+ * not this CPU's cpu slab: __slab_free() inside the section (as
+ * slab_free_full() does it), then the section left. Out of line, and a tail
+ * call from the fast path, so that the fast path saves no register for it.
+ */
+static __attribute__((noinline)) void slab_free_other(struct kmem_cache *s, struct slab *slab,
+						      void *obj, struct kmm_cpu_guard *g)
+{
+	__slab_free(s, slab, obj);
+	kmm_cpu_exit_owned(g);
+}
+
+/*
+ * The free fast path: a cache with no debug flag (@hardened: whether its
+ * free pointers are, as in mm/slub.c's slab_alloc_fast_as()), the slot's guard entered
+ * in owned mode from depth 0 (no locked instruction), then: @obj of this
+ * thread's cpu slab, aligned, its shadow byte saying allocated (the cheap
+ * double free and interior pointer check): pushed on the cpu freelist; of
+ * another slab: __slab_free() in the same section (slab_free_other()).
+ * Anything else is slab_free_full()'s.
+ */
+static inline __attribute__((always_inline)) void
+slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller,
+		  const bool hardened)
+{
+	struct kmm_machine *m = s->machine;
+
+	/* The plain variant's caller has tested s->slowpath_flags. */
+	if (likely((!hardened || s->slowpath_flags == SLAB_FAST_HARDENED) &&
+		   kmm_cpu_cache.serial == m->serial &&
+		   !((unsigned long)obj & 7))) {
+		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+
+		if (likely(kmm_cpu_enter_owned(g))) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+			unsigned char *sh = cache_shadow(s, obj);
+			unsigned int k = c->sheaf_nr;
+			void **sheaf = c->sheaf;
+
+			/*
+			 * Each branch that pushes claims the shadow byte first:
+			 * into the sheaf by a load and, after the link, a store
+			 * (shadow_owned_live(), shadow_owned_free()), on the cpu freelist of a cache
+			 * without sheaves by a compare-exchange
+			 * (shadow_claim_free(); mm/slab.h says why). One that
+			 * cannot (not allocated, a full sheaf) leaves it to
+			 * slab_free_full(), which reports or gives half the
+			 * sheaf back.
+			 */
+			if (k < s->sheaf_capacity) {
+				if (likely(shadow_owned_live(s, sh))) {
+					sheaf_link(s, obj, sheaf_below(sheaf, k), hardened);
+					shadow_owned_free(sh);
+					sheaf[k] = obj;
+					c->sheaf_nr = k + 1;
+					kmm_cpu_exit_owned(g);
+					return;
+				}
+			} else if (likely(!s->sheaf_capacity)) {
+				if (unlikely(slab != c->slab)) {
+					slab_free_other(s, slab, obj, g);
+					return;
+				}
+				if (likely(shadow_claim_free(s, sh))) {
+					if (hardened)
+						set_freepointer(s, obj, c->freelist);
+					else
+						set_freepointer_plain(s, obj, c->freelist);
+					c->freelist = obj;
+					c->nr_free++;
+					kmm_cpu_exit_owned(g);
+					return;
+				}
+			}
+			kmm_cpu_exit_owned(g);
+		}
+	}
+	slab_free_full(s, slab, obj, caller);
+}
+
+static inline __attribute__((always_inline)) void
+slab_free_fast(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	if (likely(!s->slowpath_flags))
+		slab_free_fast_as(s, slab, obj, caller, false);
+	else
+		slab_free_fast_as(s, slab, obj, caller, true);
+}
+
+void slab_free(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
+{
+	slab_free_fast(s, slab, obj, caller);
+}
+
+/* ---- The cache API's frees ---- */
+
+static inline __attribute__((always_inline)) void cache_free(struct kmem_cache *s, void *obj,
+							     unsigned long caller)
+{
+	struct slab *slab;
+
+	if (!obj)
+		return;
+	slab = virt_to_slab_fast(s->machine, obj);
+	if (unlikely(!slab || slab->slab_cache != s)) {
+		cache_free_bad(s, obj, slab);
+		return;
+	}
+	slab_free_fast(s, slab, obj, caller);
+}
+
+/* kmem_cache_free() while someone listens: the event first (as Linux), one bracketed operation. */
+static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, void *obj,
+							unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+
+	kmm_op_begin(m);
+	trace_obj_free(m, KMM_EV_KMEM_CACHE_FREE, s->name, kaddr(m, obj));
+	cache_free(s, obj, caller);
+	kmm_op_end(m);
+}
+
+void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	if (obj && kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
+		cache_free_traced(s, obj, (unsigned long)__builtin_return_address(0));
+		return;
+	}
+	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
+}
+
+/**
+ * slab_free_bulk() - free @nr objects of @s, holding the CPU slot lock across
+ * the ones that belong to the cpu slab (kmem_cache_free_bulk). Objects of
+ * other slabs, other caches or bad pointers take the single-object path.
+ */
+void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long caller)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache_cpu *c;
+	size_t i = 0;
+
+	if (unlikely(kmem_cache_debug(s)))
+		goto slow;
+	int cpu = slab_this_cpu(m);
+	c = &s->cpu_slab[cpu];
+	int owned = kmm_cpu_enter(slot_guard(s, cpu));
+	for (; i < nr; i++) {
+		void *obj = p[i];
+		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
+		/* On a freelist, a cache with sheaves marks it FLUSHED (FREE: in a sheaf). */
+		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
+		    !shadow_claim_to(s, shadow_of(st, m, obj),
+				     s->sheaf_capacity ? SHADOW_FLUSHED : SHADOW_FREE))
+			break;
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->nr_free++;
+	}
+	kmm_cpu_exit(slot_guard(s, cpu), owned);
+slow:
+	for (; i < nr; i++) {
+		struct slab *slab = p[i] ? virt_to_slab_m(m, p[i]) : NULL;
+		if (!p[i])
+			continue;
+		if (!slab || slab->slab_cache != s) {
+			kmm_printk(m, "kmem_cache_free_bulk: object 0x%016lx is not in cache %s; "
+				   "not freed", kaddr(m, p[i]), s->name);
+			continue;
+		}
+		slab_free(s, slab, p[i], caller);
+	}
+}
