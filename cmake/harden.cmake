@@ -61,13 +61,15 @@ endif()
 # "tsan"; the target builds only them. (integration_layouts runs threads too,
 # but boots a 1 TiB machine, whose reservations TSan's address space refuses;
 # integration_malloc_api is off under sanitizers.) stress_slab_nocx16 is the
-# slab's locked fallback (cmake/slab_fallback.cmake). The labels are set once
-# every part has run (a deferred call): tests that parts later in the order
-# define, such as slab_fallback.cmake's, exist only then.
+# slab's locked fallback (cmake/slab_fallback.cmake), stress_slab_sheaf_nocx16 the
+# sheaves on that fallback. The labels are set once every part has run (a
+# deferred call): tests that parts later in the order define, such as
+# slab_fallback.cmake's, exist only then.
 set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_kswapd integration_proc
   integration_swap_race
   stress_page_alloc stress_page_ref stress_process_threads stress_procs_mt stress_slab
-  stress_slab_nocx16 stress_slab_sheaf stress_threads stress_truncate_fault
+  stress_slab_nocx16 stress_slab_sheaf stress_slab_sheaf_nocx16 stress_threads
+  stress_truncate_fault
   stress_memory_hotplug stress_swap_threads stress_proc_readers
   unit_cpu_slot
   unit_mmu_inline unit_vmalloc)
