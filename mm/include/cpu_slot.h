@@ -57,8 +57,9 @@ struct kmm_machine;
 struct kmm_cpu_guard {
 	union {
 		struct {
-			atomic_int busy;	/* owner's nesting depth in owned mode (owner writes) */
+			/* lockless first: the idle word is then 1, an immediate (KMM_CPU_IDLE_WORD) */
 			atomic_int lockless;	/* owned mode on: see the header */
+			atomic_int busy;	/* owner's nesting depth in owned mode (owner writes) */
 		};
 		uint64_t idle_word;	/* both at once: kmm_cpu_enter_owned() reads it */
 	};
@@ -71,7 +72,7 @@ struct kmm_cpu_guard {
 	bool revoked;			/* a remote holder cleared @lockless; @lock */
 };
 
-_Static_assert(offsetof(struct kmm_cpu_guard, lockless) == sizeof(int),
+_Static_assert(offsetof(struct kmm_cpu_guard, busy) == sizeof(int),
 	       "busy and lockless share idle_word");
 
 extern _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec")));
@@ -130,7 +131,7 @@ static inline int kmm_cpu_enter(struct kmm_cpu_guard *g)
 #endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(__SANITIZE_THREAD__) && !defined(KMM_CPU_TSAN)
 #define KMM_CPU_ONE_LOAD 1
-#define KMM_CPU_IDLE_WORD ((uint64_t)1 << 32)
+#define KMM_CPU_IDLE_WORD ((uint64_t)1)	/* lockless 1 (low half), busy 0 */
 #else
 #define KMM_CPU_ONE_LOAD 0
 #endif
