@@ -25,6 +25,11 @@ target_include_directories(kmm_malloc PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE
 target_compile_options(kmm_malloc PRIVATE -fno-builtin)
 target_link_options(kmm_malloc PRIVATE
   -Wl,--version-script=${CMAKE_SOURCE_DIR}/shim/exports.map -Wl,-z,nodelete)
+# Every snprintf() of the shim and of libkmm's objects goes to kmm's own
+# (lib/vsprintf.c, __wrap_snprintf): the boot then never runs the C library's
+# printf, whose code and tables every process would otherwise fault in
+# (~300 KB of VmHWM; docs/malloc.md, "Start cost").
+target_link_options(kmm_malloc PRIVATE -Wl,--wrap=snprintf)
 target_link_libraries(kmm_malloc PRIVATE Threads::Threads m ${CMAKE_DL_LIBS})
 # Only what the shim reaches is linked in (not the allocator lab, not the
 # verbs of layers it never calls): every function and object of libkmm in a

@@ -158,14 +158,14 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 	char small[256];
 
 	va_copy(ap2, ap);
-	int n = vsnprintf(small, sizeof(small), fmt, ap2);
+	int n = kmm_vsnprintf(small, sizeof(small), fmt, ap2);
 	va_end(ap2);
 	if (n < 0 || !sb_reserve(sb, (size_t)n))
 		return;
 	if ((size_t)n < sizeof(small))
 		memcpy(sb->buf + sb->len, small, (size_t)n + 1);
 	else
-		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+		kmm_vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 	sb->len += (size_t)n;
 }
 

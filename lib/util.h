@@ -122,4 +122,28 @@ void sb_json_str(struct strbuf *sb, const char *s);
 char *sb_detach(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 
+/* ---- lib/vsprintf.c ---- */
+
+/**
+ * kmm_vsnprintf() - vsnprintf() without the C library's printf for the
+ * conversions kmm uses (flags, width, precision, hh..t, d i u o x X c s %%).
+ * @buf: where the text goes (NUL-terminated when @size > 0). @size: its bytes.
+ * @fmt, @ap: as vsnprintf's.
+ * Context: any; no allocation, no lock.
+ * Return: exactly what C11's vsnprintf returns and writes; a format with
+ * anything else is handed to the C library's vsnprintf whole.
+ */
+int kmm_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/** kmm_snprintf() - kmm_vsnprintf() with arguments. Return: as snprintf's. */
+int kmm_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/**
+ * __wrap_snprintf() - kmm_snprintf() under the name the malloc shim's link
+ * (-Wl,--wrap=snprintf) gives every snprintf() call of its objects.
+ * Return: as snprintf's.
+ */
+int __wrap_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* KMM_LIB_UTIL_H */

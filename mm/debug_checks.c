@@ -169,9 +169,18 @@ unsigned long kmm_debug_checks_failed(struct kmm_machine *m, char *buf, size_t l
  */
 static int parse_mode(const char *v)
 {
+	static const char fatal[] = "fatal";
+	size_t i = 0;
 	bool on;
 
-	if (!strcasecmp(v, "fatal"))
+	/*
+	 * strcasecmp() by hand: every boot reads this option (the malloc
+	 * shim's too), and the C library's strcasecmp would fault in its
+	 * code and case tables, ~128 KB of resident pages in every process.
+	 */
+	while (v[i] && fatal[i] && (v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 'a' - 'A' : v[i]) == fatal[i])
+		i++;
+	if (!v[i] && !fatal[i])
 		return 2;
 	if (!*v)
 		return 1;

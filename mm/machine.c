@@ -151,7 +151,7 @@ int kmm_set_error(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	kmm_vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
 	return err;
 }

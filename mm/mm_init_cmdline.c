@@ -193,12 +193,41 @@ static int opt_error(const char *tok, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	kmm_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	return kmm_set_error(-EINVAL, "%s: %s", tok, why);
 }
 
-#define CMDLINE_SPACE " \t\n\v\f\r"
+/* White space as isspace() knows it in the C locale: " \t\n\v\f\r". */
+static bool cmdline_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/*
+ * strtok_r() on cmdline_space(): the next word of *@cursor, NUL-terminated
+ * in place, or NULL at the end. Written out because every boot (the malloc
+ * shim's, in every process) would otherwise fault in the C library's
+ * strspn/strcspn for it.
+ */
+static char *next_word(char **cursor)
+{
+	char *p = *cursor, *word;
+
+	while (cmdline_space(*p))
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return NULL;
+	}
+	word = p;
+	while (*p && !cmdline_space(*p))
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return word;
+}
 
 /*
  * No option's name or value has a control byte: refuse a word with one,
@@ -664,9 +693,9 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_boot_opts *opts)
 		return kmm_set_error(-EINVAL, "command line too long (%zu bytes, at most %zu)",
 				     strlen(cmdline), sizeof(buf) - 1);
 	strcpy(buf, cmdline);
+	save = buf;
 	/* Words are separated by white space as isspace() knows it (Linux's next_arg). */
-	for (char *tok = strtok_r(buf, CMDLINE_SPACE, &save); tok;
-	     tok = strtok_r(NULL, CMDLINE_SPACE, &save)) {
+	for (char *tok = next_word(&save); tok; tok = next_word(&save)) {
 		err = refuse_control_bytes(tok);
 		if (err)
 			return err;

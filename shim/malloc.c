@@ -308,10 +308,10 @@ static inline bool freed_test(const void *p)
 
 /* ---- Boot ---- */
 
+/* sysconf(_SC_NPROCESSORS_ONLN) without the C library's pages for it (arch/sim). */
 static int host_cpus(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
+	return sim_online_cpus();
 }
 
 static bool env_true(const char *name)
@@ -365,7 +365,7 @@ static void shim_boot_locked(void)
 	cpus = KMM_CLAMP(cpus, 1, KMM_MAX_CPUS);
 	if (!mem || !*mem)
 		mem = "4G";
-	if (strpbrk(mem, " \t\n")) {
+	if (strchr(mem, ' ') || strchr(mem, '\t') || strchr(mem, '\n')) {
 		warn("KMM_MALLOC_MEM must be a size such as 4G, not \"", mem, "\"; using glibc malloc");
 		atomic_store(&shim_state, SHIM_GLIBC);
 		return;

@@ -11,6 +11,7 @@
 #include "arch/sim/sim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -58,18 +59,27 @@ void spin_lock_slow(spinlock_t *l)
 	}
 }
 
+_Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((struct sim_rwlock *)0)->opaque),
+	       "struct sim_rwlock holds a pthread_rwlock_t");
+
+/*
+ * The static initialisers (POSIX: the same as pthread_rwlock_init() with
+ * default attributes; glibc's writer-first one, the same as the attribute
+ * PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP): a copy of constant bytes,
+ * where pthread_rwlock_init() reads the C library's default attributes from
+ * a page of its own that every process under the malloc shim would fault in.
+ */
 void sim_rwlock_init(struct sim_rwlock *l)
 {
-	pthread_rwlock_init((pthread_rwlock_t *)(void *)l->opaque, NULL);
+	static const pthread_rwlock_t init = PTHREAD_RWLOCK_INITIALIZER;
+
+	memcpy(l->opaque, &init, sizeof(init));
 }
 void sim_rwlock_init_writer_first(struct sim_rwlock *l)
 {
-	pthread_rwlockattr_t attr;
+	static const pthread_rwlock_t init = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init((pthread_rwlock_t *)(void *)l->opaque, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	memcpy(l->opaque, &init, sizeof(init));
 }
 void sim_rwlock_destroy(struct sim_rwlock *l)
 {
@@ -302,6 +312,56 @@ void sim_yield(void)
 const char *sim_getenv(const char *name)
 {
 	return getenv(name);
+}
+
+/* The number of CPUs a cpu list such as "0-3,8,10-11\n" names; 0 if it is not one. */
+static int count_cpu_list(const char *s)
+{
+	int n = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		long lo = 0, hi;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((lo = lo * 10 + (*s - '0')) > 1 << 20)
+				return 0;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (*s < '0' || *s > '9')
+				return 0;
+			for (hi = 0; *s >= '0' && *s <= '9'; s++)
+				if ((hi = hi * 10 + (*s - '0')) > 1 << 20)
+					return 0;
+			if (hi < lo)
+				return 0;
+		}
+		n += (int)(hi - lo + 1);
+		if (*s == ',')
+			s++;
+	}
+	return *s == '\n' || *s == '\0' ? n : 0;
+}
+
+int sim_online_cpus(void)
+{
+	char buf[1024];
+	int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC), n = 0;
+
+	if (fd >= 0) {
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len > 0) {
+			buf[len] = '\0';
+			n = count_cpu_list(buf);
+		}
+	}
+	if (n <= 0) {
+		cpu_set_t set;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			for (int c = 0; c < CPU_SETSIZE; c++)
+				n += CPU_ISSET(c, &set) ? 1 : 0;
+	}
+	return n > 0 ? n : 1;
 }
 
 void sim_bug(const char *msg)

@@ -241,6 +241,16 @@ void sim_membarrier(void);
 /** sim_getenv() - the host environment variable @name, or NULL. */
 const char *sim_getenv(const char *name);
 /**
+ * sim_online_cpus() - the host's online CPUs, as sysconf(_SC_NPROCESSORS_ONLN)
+ * counts them (/sys/devices/system/cpu/online, else this thread's affinity
+ * mask), read without the C library's sysconf, whose number parsing and
+ * tables would cost every process under the malloc shim ~190 KB of resident
+ * C library pages at boot.
+ * Context: any; no allocation.
+ * Return: >= 1.
+ */
+int sim_online_cpus(void);
+/**
  * sim_bug() - a kmm invariant is broken and the run asked to stop on it
  * (Linux's BUG()): print "kmm BUG: @msg" on the host's stderr and abort.
  */
