@@ -300,6 +300,15 @@ void shrink_node(pg_data_t *pgdat, struct scan_control *sc);
 /** try_to_free_pages() - direct reclaim (m->reclaim). Return: pages reclaimed. */
 unsigned long try_to_free_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order,
 				enum zone_type highest_zoneidx);
+/**
+ * kswapd_work() - one wake-up's work of @k's kswapd (the body of Linux's
+ * kswapd() loop), on the caller's thread: kswapd=step's runner or the
+ * node's host thread (mm/kswapd_thread.c). Context: no reclaim lock held.
+ */
+void kswapd_work(struct kmm_machine *m, struct kswapd *k);
+
+/* ---- mm/kswapd_thread.c: kswapd as a host thread ---- */
+
 /** kswapd_init() / kswapd_shutdown() - per-node kswapd state; threads in thread mode. */
 int kswapd_init(struct kmm_machine *m);
 void kswapd_shutdown(struct kmm_machine *m);

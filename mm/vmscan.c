@@ -70,7 +70,6 @@
  * si->lock. No spinning lock across swap I/O.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "include/kmm/swap.h"
@@ -1185,7 +1184,7 @@ static bool kswapd_try_to_sleep(struct kmm_machine *m, pg_data_t *pgdat, int rec
  * (each such round counted kswapd_high_wmark_hit_quickly), at most
  * MAX_RECLAIM_RETRIES + 1 rounds - by then a fruitless node is hopeless.
  */
-static void kswapd_work(struct kmm_machine *m, struct kswapd *k)
+void kswapd_work(struct kmm_machine *m, struct kswapd *k)
 {
 	pg_data_t *pgdat = k->pgdat;
 	struct kswapd_report r;
@@ -1332,91 +1331,4 @@ long kmm_kswapd_run(struct kmm_machine *m, int nid)
 	}
 	kswapd_work(m, k);
 	return (long)(k->reclaimed - before);
-}
-
-/* ---- kswapd as a host thread (kswapd=thread) ---- */
-
-struct kswapd_thread_arg {
-	struct kmm_machine *m;
-	struct kswapd *k;
-};
-
-static bool kswapd_has_work(void *arg)
-{
-	struct kswapd *k = arg;
-
-	return atomic_load(&k->stop) || atomic_load(&k->woken);
-}
-
-static void *kswapd_thread(void *arg)
-{
-	struct kswapd_thread_arg *a = arg;
-	struct kmm_machine *m = a->m;
-	struct kswapd *k = a->k;
-
-	free(a);
-	kmm_use(m);
-	for (;;) {
-		sim_waitq_wait(&k->wq, kswapd_has_work, k);
-		if (atomic_load(&k->stop))	/* read after the wait dropped the wq lock */
-			break;
-		kswapd_work(m, k);
-	}
-	return NULL;
-}
-
-static void set_stop(void *arg)
-{
-	atomic_store(&((struct kswapd *)arg)->stop, true);
-}
-
-int kswapd_init(struct kmm_machine *m)
-{
-	struct pressure *p = pressure_of(m);
-
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		pg_data_t *pgdat = m->node_data[nid];
-		struct kswapd *k = &p->kswapd[nid];
-
-		if (!pgdat)
-			continue;
-		k->pgdat = pgdat;
-		spin_lock_init(&k->lock);
-		atomic_store(&k->woken, false);
-		pgdat->kswapd_order = 0;
-		pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
-		pgdat->kswapd_failures = 0;
-		sim_waitq_init(&k->wq);
-		if (p->kswapd_mode == KSWAPD_THREAD) {
-			struct kswapd_thread_arg *a = malloc(sizeof(*a));
-			if (!a)
-				return -ENOMEM;
-			a->m = m;
-			a->k = k;
-			if (sim_thread_start(&k->thread, kswapd_thread, a)) {
-				free(a);
-				return kmm_set_error(-EAGAIN, "kswapd%d: cannot start its host thread", nid);
-			}
-		}
-	}
-	return 0;
-}
-
-void kswapd_shutdown(struct kmm_machine *m)
-{
-	struct pressure *p = pressure_of(m);
-
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kswapd *k = &p->kswapd[nid];
-
-		if (!k->pgdat)
-			continue;
-		if (k->thread) {
-			sim_waitq_wake(&k->wq, set_stop, k);
-			sim_thread_join(k->thread);
-			k->thread = NULL;
-		}
-		sim_waitq_destroy(&k->wq);
-		k->pgdat = NULL;
-	}
 }
