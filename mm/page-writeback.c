@@ -35,6 +35,9 @@
  *
  * Locking: PG_locked of the page written -> f->i_pages_lock (tags) and the
  * reverse-map locks of folio_mkclean; no lock across the backing store's write.
+ * write_cache_pages holds the page locks of a batch (up to 32, in index
+ * order) across its one shootdown wait; only a batch's first is awaited
+ * (lock_page), the others are trylocks.
  */
 #include <errno.h>
 #include <limits.h>
@@ -217,10 +220,13 @@ static bool mkclean_one(struct page *page, struct vm_area_struct *vma, unsigned 
 }
 
 /*
- * folio_mkclean(): write-protect and clean every shared PTE of @page, so the
- * next store faults and dirties the page again. Return: PTEs cleaned.
+ * folio_mkclean() without its wait: write-protect and clean every shared
+ * PTE of @page, so the next store faults and dirties the page again, each
+ * flushed from the TLBs as it goes. A store through an old entry may still
+ * be in flight: the caller waits (sim_mmu_shootdown_wait) before the page's
+ * bytes are taken. Return: PTEs cleaned.
  */
-static int folio_mkclean(struct page *page)
+static int mkclean_nowait(struct page *page)
 {
 	int cleaned = 0;
 
@@ -228,9 +234,24 @@ static int folio_mkclean(struct page *page)
 		int token = procs_enter(page_machine(page));
 		rmap_walk(page, mkclean_one, &cleaned);
 		procs_exit(page_machine(page), token);
-		if (cleaned && procs_of(page_machine(page)))
-			sim_mmu_shootdown_wait(procs_of(page_machine(page))->mmu);
 	}
+	return cleaned;
+}
+
+/* The shootdown wait after PTEs were cleaned: no store in flight through them. */
+static void mkclean_wait(struct kmm_machine *m)
+{
+	if (procs_of(m))
+		sim_mmu_shootdown_wait(procs_of(m)->mmu);
+}
+
+/* folio_mkclean(): mkclean_nowait() and, when it cleaned a PTE, the wait. Return: PTEs cleaned. */
+static int folio_mkclean(struct page *page)
+{
+	int cleaned = mkclean_nowait(page);
+
+	if (cleaned)
+		mkclean_wait(page_machine(page));
 	return cleaned;
 }
 
@@ -530,12 +551,16 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
  * the tail of the inactive list. *@started (if given) is set when a write
  * was started (0 is also returned for a page found clean).
  */
+static int write_cleaned(struct kmm_file *f, struct page *page, bool reclaim, bool *started);
+
+static bool can_write(const struct kmm_file *f)
+{
+	return f->a_ops && f->a_ops->writepage && !f->shmem;
+}
+
 static int write_one(struct kmm_file *f, struct page *page, bool sync, bool reclaim, bool *started)
 {
-	struct kmm_machine *m = f->m;
-	int err;
-
-	if (!f->a_ops || !f->a_ops->writepage || f->shmem)
+	if (!can_write(f))
 		return -EAGAIN;
 	if (page_flag_test(page, PG_writeback)) {
 		if (!sync)
@@ -543,6 +568,19 @@ static int write_one(struct kmm_file *f, struct page *page, bool sync, bool recl
 		folio_wait_writeback(page);
 	}
 	folio_mkclean(page);
+	return write_cleaned(f, page, reclaim, started);
+}
+
+/*
+ * The write itself: @page (locked, not under writeback) has no writable
+ * PTE and no store in flight through an old one (folio_mkclean and its
+ * wait). Return: as write_one().
+ */
+static int write_cleaned(struct kmm_file *f, struct page *page, bool reclaim, bool *started)
+{
+	struct kmm_machine *m = f->m;
+	int err;
+
 	if (!folio_clear_dirty_for_io(f, page))
 		return 0;
 	folio_start_writeback(page);
@@ -600,54 +638,114 @@ static int write_cache_pages(struct kmm_file *f, unsigned long start, unsigned l
 	return __write_cache_pages(f, start, end, budget, sync, false);
 }
 
+/* Pages cleaned, written and waited for together (Linux's folio_batch holds 31). */
+#define WB_BATCH 32
+
+/*
+ * Gather into @batch (*@n pages so far) up to @room dirty pages of @f from
+ * index *@idx to @end, each locked and with a reference, advancing *@idx
+ * past each page looked at. With @trylock a page someone holds locked is
+ * skipped; without, only the batch's first page is waited for (lock_page),
+ * so no page lock is awaited while others are held: a later one locked
+ * elsewhere ends the batch and heads the next. A page under writeback is
+ * skipped without @sync; with it, waited for only as a batch's first page
+ * (the clock moves before the batch's writes, as it did one page at a
+ * time). Return: false when the range holds no more dirty pages.
+ */
+static bool gather_dirty(struct kmm_file *f, unsigned long *idx, unsigned long end, bool sync,
+			 bool trylock, struct page **batch, unsigned int *n, unsigned int room)
+{
+	while (*n < room) {
+		struct page *page;
+		spin_lock(&f->i_pages_lock);
+		page = xa_find(&f->i_pages, idx, end, PAGECACHE_TAG_DIRTY);
+		if (page)
+			get_page(page);
+		spin_unlock(&f->i_pages_lock);
+		if (!page)
+			return false;
+		if (!trylock && !*n) {
+			lock_page(page);
+		} else if (!trylock_page(page)) {
+			put_user_page_ref(page);
+			if (!trylock)
+				return true;
+			goto next;
+		}
+		if (page->mapping != f || !page_flag_test(page, PG_dirty))
+			goto skip;
+		if (can_write(f) && page_flag_test(page, PG_writeback)) {
+			if (!sync)
+				goto skip;	/* WB_SYNC_NONE: the next round takes it */
+			if (*n) {
+				unlock_page(page);
+				put_user_page_ref(page);
+				return true;
+			}
+			folio_wait_writeback(page);
+		}
+		batch[(*n)++] = page;
+		goto next;
+skip:
+		unlock_page(page);
+		put_user_page_ref(page);
+next:
+		if (*idx == end || *idx == ~0UL)
+			return false;
+		(*idx)++;
+	}
+	return true;
+}
+
 /*
  * The body of write_cache_pages(). With @trylock a page someone holds
  * locked is skipped (the flusher woken by reclaim runs inline in the
  * reclaimer, which may hold a page lock of its own: Linux's flusher is a
  * thread of its own and would just wait).
+ *
+ * Pages go in batches of up to WB_BATCH: every shared PTE of the batch is
+ * cleaned and flushed, then one shootdown wait covers the stores in flight
+ * through them all, then the pages are written in index order - one wait
+ * per batch instead of one per mapped page (with the asymmetric bracket
+ * each wait is a membarrier(2)). The writes, the budget and the device
+ * queue's limit come out as they did one page at a time.
  */
 static int __write_cache_pages(struct kmm_file *f, unsigned long start, unsigned long end,
 			       long *budget, bool sync, bool trylock)
 {
 	unsigned long idx = start;
+	bool more = true;
 	int ret = 0;
 
-	while (!budget || *budget > 0) {
-		struct page *page;
-		int err = 0;
+	while (more && (!budget || *budget > 0)) {
+		struct page *batch[WB_BATCH];
+		unsigned int n = 0, room = WB_BATCH;
+		int cleaned = 0;
+
+		if (budget && *budget < (long)room)
+			room = (unsigned int)*budget;
 		/* the flusher (WB_SYNC_NONE, inline in kmm) stops at a full device queue */
-		if (!sync && nr_in_flight(pagecache_of(f->m)) >= WB_QUEUE_PAGES)
-			break;
-		spin_lock(&f->i_pages_lock);
-		page = xa_find(&f->i_pages, &idx, end, PAGECACHE_TAG_DIRTY);
-		if (page)
-			get_page(page);
-		spin_unlock(&f->i_pages_lock);
-		if (!page)
-			break;
-		if (!trylock) {
-			lock_page(page);
-		} else if (!trylock_page(page)) {
-			put_user_page_ref(page);
-			if (idx == end || idx == ~0UL)
+		if (!sync) {
+			size_t busy = nr_in_flight(pagecache_of(f->m));
+			if (busy >= WB_QUEUE_PAGES)
 				break;
-			idx++;
-			continue;
+			room = (unsigned int)KMM_MIN((size_t)room, WB_QUEUE_PAGES - busy);
 		}
-		if (page->mapping == f && page_flag_test(page, PG_dirty)) {
-			err = write_one(f, page, sync, false, NULL);
-			if (err == -EBUSY)
-				err = 0;	/* WB_SYNC_NONE: the next round takes it */
-			else if (!err && budget)
+		more = gather_dirty(f, &idx, end, sync, trylock, batch, &n, room);
+		for (unsigned int i = 0; i < n && can_write(f); i++)
+			cleaned += mkclean_nowait(batch[i]);
+		if (cleaned)
+			mkclean_wait(f->m);
+		for (unsigned int i = 0; i < n; i++) {
+			struct page *page = batch[i];
+			int err = can_write(f) ? write_cleaned(f, page, false, NULL) : -EAGAIN;
+			if (!err && budget)
 				(*budget)--;
+			unlock_page(page);
+			put_user_page_ref(page);
+			if (err && !ret)
+				ret = err;
 		}
-		unlock_page(page);
-		put_user_page_ref(page);
-		if (err && !ret)
-			ret = err;
-		if (idx == end || idx == ~0UL)
-			break;
-		idx++;
 	}
 	return ret;
 }

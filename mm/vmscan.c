@@ -66,8 +66,11 @@
  * paths and a swap-in (which take the page lock to change them) never
  * move under it; its write-out and removal helpers (add_to_swap,
  * swap_writepage, shmem_writeout, filemap_pageout, remove_mapping) run on
- * the locked page. Order: PG_locked -> page_table_lock, i_pages_lock,
- * si->lock. No spinning lock across swap I/O.
+ * the locked page. The pages of a batch that go on to be written or freed
+ * stay locked across the batch's one TLB shootdown wait: several page locks
+ * at once, each taken by trylock, so none is awaited while others are held.
+ * Order: PG_locked -> page_table_lock, i_pages_lock, si->lock. No spinning
+ * lock across swap I/O.
  */
 #include <errno.h>
 #include <string.h>
@@ -395,6 +398,215 @@ static void folio_check_dirty_writeback(struct page *page, bool *dirty, bool *wr
 }
 
 /*
+ * What became of one page in shrink_folio_list. The first pass over a batch
+ * decides each page up to its unmap: kept (STEP_KEEP, unlocked, its
+ * activation done) or to go on (STEP_GO_ON*, locked, its references
+ * verdict in the step). The second pass, after the batch's one shootdown
+ * wait, writes or frees the pages that go on.
+ */
+enum folio_step {
+	STEP_KEEP,		/* back to the list (unlocked) */
+	STEP_KEEP_LOCKED,	/* back to the list: unlock it first */
+	STEP_ACTIVATE_LOCKED,	/* activate (PG_active), unlock, back to the list */
+	STEP_FREE,		/* freed: unlock and drop the isolation reference */
+	STEP_GO_ON,		/* locked, FOLIOREF_RECLAIM: on to the second pass */
+	STEP_GO_ON_CLEAN,	/* locked, FOLIOREF_RECLAIM_CLEAN: likewise */
+};
+
+/*
+ * The first half of deciding @page (isolated, its lock not yet taken), up
+ * to and including try_to_unmap(). *@unmapped is set when a mapped page
+ * lost its PTEs: its TLB entries are flushed, but a store through one may
+ * still be in flight until the batch's shootdown wait.
+ */
+static enum folio_step shrink_folio_unmap(struct kmm_machine *m, struct page *page,
+					  struct scan_control *sc, struct reclaim_stat *stat,
+					  bool *unmapped)
+{
+	const struct pgtable_geometry *geo = pgtable_geometry_of(m);
+	enum folio_references references;
+	bool anon, dirty, writeback;
+
+	/*
+	 * The page lock first (Linux: folio_trylock): ->mapping and the flags
+	 * read below stay as they are while truncation, DONTNEED and a
+	 * swap-in, which change them holding it, wait. A page someone holds
+	 * locked is left for the next pass.
+	 */
+	if (!trylock_page(page))
+		return STEP_KEEP;
+	sc->nr_scanned++;
+	if (!folio_evictable(page))
+		return STEP_ACTIVATE_LOCKED;
+	if (!sc->may_unmap && page_mapcount(page) > 0)
+		return STEP_KEEP_LOCKED;
+	/* what decides PGDAT_DIRTY and the flusher's wake-up (shrink_inactive_list) */
+	folio_check_dirty_writeback(page, &dirty, &writeback);
+	if (dirty || writeback)
+		stat->nr_dirty++;
+	if (dirty && !writeback)
+		stat->nr_unqueued_dirty++;
+	if (writeback && page_flag_test(page, PG_reclaim))
+		stat->nr_congested++;
+	if (page_flag_test(page, PG_writeback)) {
+		/*
+		 * Under writeback (Linux's cases 1 and 2): marked PG_reclaim, so its
+		 * completion rotates it to the tail, and kept. Meeting one marked
+		 * before (nr_immediate: pages cycle faster than they are written),
+		 * shrink_node waits for writes. Linux: kswapd waits so, and marks
+		 * the node congested, which makes direct reclaimers wait a jiffy;
+		 * kmm's direct reclaim waits as kswapd does.
+		 */
+		if (page_flag_test(page, PG_reclaim)) {
+			stat->nr_immediate++;
+		} else {
+			page_flag_set(page, PG_reclaim);
+			stat->nr_writeback++;
+		}
+		return STEP_ACTIVATE_LOCKED;
+	}
+	references = folio_check_references(page);
+	if (references == FOLIOREF_ACTIVATE)
+		return STEP_ACTIVATE_LOCKED;
+	if (references == FOLIOREF_KEEP)
+		return STEP_KEEP_LOCKED;
+	anon = PageAnon(page);
+
+	if (anon && page_flag_test(page, PG_swapbacked) && !PageSwapCache(page)) {
+		if (!(sc->gfp_mask & __GFP_IO))
+			return STEP_KEEP_LOCKED;
+		if (page_maybe_dma_pinned(page))
+			return STEP_KEEP_LOCKED;
+		if (!add_to_swap(page))
+			return STEP_ACTIVATE_LOCKED;	/* no swap space */
+	}
+	if (anon && !page_flag_test(page, PG_swapbacked)) {
+		/* MADV_FREE: discard unless written since, or referenced elsewhere */
+		bool redirtied = page_flag_test(page, PG_dirty);
+		if (!redirtied && page_mapcount(page) > 0)
+			rmap_walk(page, find_dirty_pte, &redirtied);
+		if (redirtied || page_ref_count(page) != 1 + page_mapcount(page)) {
+			page_flag_set(page, PG_swapbacked);
+			return STEP_ACTIVATE_LOCKED;
+		}
+	}
+	if (page_mapcount(page) > 0) {
+		pteval_t swp = 0;
+		if (PageSwapCache(page)) {
+			swp_entry_t e = page_swap_entry(page);
+			swp = swp_entry_to_pte(geo, swp_type(e), swp_offset(e));
+		}
+		if (!try_to_unmap(page, swp) && page_mapcount(page) > 0)
+			return STEP_ACTIVATE_LOCKED;
+		*unmapped = true;
+	}
+	return references == FOLIOREF_RECLAIM_CLEAN ? STEP_GO_ON_CLEAN : STEP_GO_ON;
+}
+
+/*
+ * The second half: write or free @page (locked, unmapped, and no store in
+ * flight through a TLB entry of it: the batch waited). @references is the
+ * first half's verdict.
+ */
+static enum folio_step shrink_folio_out(struct kmm_machine *m, struct page *page,
+					struct scan_control *sc, struct reclaim_stat *stat,
+					enum folio_references references)
+{
+	bool anon = PageAnon(page);
+
+	if (page_maybe_dma_pinned(page))
+		return STEP_ACTIVATE_LOCKED;
+	if (page_flag_test(page, PG_dirty)) {
+		/*
+		 * A dirty file page is the flusher's, unless kswapd meets it again
+		 * (PG_reclaim from its first visit) on a node found full of
+		 * unqueued dirty pages (PGDAT_DIRTY): mark it, count it and get it
+		 * out of the way; its write's end rotates it back to the tail.
+		 */
+		if (folio_is_file_lru(page) && !anon &&
+		    (!sc->is_kswapd || !page_flag_test(page, PG_reclaim) ||
+		     !(__atomic_load_n(&page_pgdat(page)->flags, __ATOMIC_RELAXED) &
+		       (1UL << PGDAT_DIRTY)))) {
+			mod_node_page_state(page_pgdat(page), NR_VMSCAN_IMMEDIATE, 1);
+			page_flag_set(page, PG_reclaim);
+			return STEP_ACTIVATE_LOCKED;
+		}
+		if (references == FOLIOREF_RECLAIM_CLEAN)
+			return STEP_KEEP_LOCKED;
+		if (!sc->may_writepage)
+			return STEP_KEEP_LOCKED;
+		if (folio_is_file_lru(page) && !anon) {
+			/* kswapd's pageout() of a file page: freed when written (PG_reclaim rotates it) */
+			int werr;
+			if (!(sc->gfp_mask & __GFP_FS))
+				return STEP_KEEP_LOCKED;	/* may_enter_fs() */
+			werr = filemap_pageout(page);
+			if (werr == -EAGAIN)
+				return STEP_KEEP_LOCKED;
+			if (werr)
+				return STEP_ACTIVATE_LOCKED;
+			stat->nr_pageout++;
+			if (page_flag_test(page, PG_writeback))
+				return STEP_KEEP_LOCKED;
+		} else if (PageSwapCache(page)) {
+			page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
+			if (swap_writepage(page)) {
+				page_flag_clear(page, PG_reclaim);
+				return STEP_ACTIVATE_LOCKED;
+			}
+			stat->nr_pageout++;
+			if (page_flag_test(page, PG_writeback))
+				return STEP_KEEP_LOCKED;	/* freed by a later pass, once written */
+		} else if (folio_is_shmem(page)) {
+			/* pageout() -> shmem_writepage(): to swap, its index keeps the entry */
+			int werr;
+			if (!(sc->gfp_mask & __GFP_FS) || !(sc->gfp_mask & __GFP_IO))
+				return STEP_KEEP_LOCKED;	/* may_enter_fs() */
+			page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
+			werr = shmem_writeout(page);
+			if (werr)
+				page_flag_clear(page, PG_reclaim);
+			if (werr == -EAGAIN)
+				return STEP_KEEP_LOCKED;
+			if (werr)
+				return STEP_ACTIVATE_LOCKED;
+			stat->nr_pageout++;
+			if (page_flag_test(page, PG_writeback))
+				return STEP_KEEP_LOCKED;	/* freed by a later pass, once written */
+		}
+	}
+	if (anon && !page_flag_test(page, PG_swapbacked)) {
+		if (page_ref_count(page) != 1)
+			return STEP_KEEP_LOCKED;
+		count_vm_event(m, PGLAZYFREED);
+	} else if (!remove_mapping(page)) {
+		return STEP_KEEP_LOCKED;
+	}
+	return STEP_FREE;
+}
+
+/*
+ * The end of a locked step: activation (an mlocked page goes to the
+ * unevictable list instead) and the unlock. Return: STEP_KEEP, or
+ * STEP_FREE as it was.
+ */
+static enum folio_step settle_folio(struct kmm_machine *m, struct page *page, enum folio_step step,
+				    unsigned long *pgactivate)
+{
+	if (step == STEP_ACTIVATE_LOCKED) {
+		if (PageSwapCache(page) && (vm_swap_full(m) || page_flag_test(page, PG_mlocked)))
+			folio_free_swap(page);
+		if (!page_flag_test(page, PG_mlocked)) {
+			page_flag_set(page, PG_active);
+			(*pgactivate)++;
+		}
+	}
+	if (step != STEP_KEEP)
+		unlock_page(page);
+	return step == STEP_FREE ? STEP_FREE : STEP_KEEP;
+}
+
+/*
  * shrink_folio_list(): try to free each isolated page of @list. What
  * cannot be freed stays on @list (PG_active set for activation) for the
  * caller to put back. @stat gets what was met. Return: pages freed.
@@ -405,180 +617,62 @@ static void folio_check_dirty_writeback(struct page *page, bool *dirty, bool *wr
  * other visit marks it PG_reclaim, counts nr_vmscan_immediate_reclaim and
  * activates it, out of the way: when the flusher's write of it ends, its
  * completion rotates it to the inactive tail, to be freed next.
+ *
+ * The TLB shootdown is batched (Linux's TTU_BATCH_FLUSH and
+ * try_to_unmap_flush()): a batch of up to SWAP_CLUSTER_MAX pages is
+ * unmapped first, each PTE's TLB entries flushed as it goes, then one
+ * sim_mmu_shootdown_wait() covers every access still in flight through
+ * them, and only then is any page of the batch written out or freed - a
+ * store landing after either would be lost, or land in a reused frame.
+ * The pages of a batch that go on stay locked across the wait; the second
+ * pass takes them in list order, so writes, frees and the putback list
+ * come in the order of one pass.
  */
 static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *list,
 				       struct scan_control *sc, struct reclaim_stat *stat)
 {
 	struct list_head ret;
 	unsigned long nr_reclaimed = 0, pgactivate = 0;
-	const struct pgtable_geometry *geo = pgtable_geometry_of(m);
 
 	INIT_LIST_HEAD(&ret);
 	while (!list_empty(list)) {
-		struct page *page = lru_to_page(list);
-		enum folio_references references = FOLIOREF_RECLAIM;
-		bool anon, dirty, writeback;
+		struct page *batch[SWAP_CLUSTER_MAX];
+		unsigned char step[SWAP_CLUSTER_MAX];
+		unsigned int n = 0;
+		bool unmapped = false;
 
-		list_del(&page->lru);
-		/*
-		 * The page lock first (Linux: folio_trylock): ->mapping and the
-		 * flags read below stay as they are while truncation, DONTNEED
-		 * and a swap-in, which change them holding it, wait. A page
-		 * someone holds locked is left for the next pass.
-		 */
-		if (!trylock_page(page))
-			goto keep;
-		sc->nr_scanned++;
-		if (!folio_evictable(page))
-			goto activate_locked;
-		if (!sc->may_unmap && page_mapcount(page) > 0)
-			goto keep_locked;
-		/* what decides PGDAT_DIRTY and the flusher's wake-up (shrink_inactive_list) */
-		folio_check_dirty_writeback(page, &dirty, &writeback);
-		if (dirty || writeback)
-			stat->nr_dirty++;
-		if (dirty && !writeback)
-			stat->nr_unqueued_dirty++;
-		if (writeback && page_flag_test(page, PG_reclaim))
-			stat->nr_congested++;
-		if (page_flag_test(page, PG_writeback)) {
-			/*
-			 * Under writeback (Linux's cases 1 and 2): marked PG_reclaim, so its
-			 * completion rotates it to the tail, and kept. Meeting one marked
-			 * before (nr_immediate: pages cycle faster than they are written),
-			 * shrink_node waits for writes. Linux: kswapd waits so, and marks
-			 * the node congested, which makes direct reclaimers wait a jiffy;
-			 * kmm's direct reclaim waits as kswapd does.
-			 */
-			if (page_flag_test(page, PG_reclaim)) {
-				stat->nr_immediate++;
+		for (; n < SWAP_CLUSTER_MAX && !list_empty(list); n++) {
+			struct page *page = lru_to_page(list);
+			enum folio_step s;
+
+			list_del(&page->lru);
+			s = shrink_folio_unmap(m, page, sc, stat, &unmapped);
+			if (s != STEP_GO_ON && s != STEP_GO_ON_CLEAN)
+				s = settle_folio(m, page, s, &pgactivate);
+			batch[n] = page;
+			step[n] = (unsigned char)s;
+		}
+		/* The TLB shootdown's wait, once for the batch: before any write-out or free. */
+		if (unmapped && procs_of(m))
+			sim_mmu_shootdown_wait(procs_of(m)->mmu);
+		for (unsigned int i = 0; i < n; i++) {
+			struct page *page = batch[i];
+			enum folio_step s = (enum folio_step)step[i];
+
+			if (s == STEP_GO_ON || s == STEP_GO_ON_CLEAN)
+				s = settle_folio(m, page,
+						 shrink_folio_out(m, page, sc, stat,
+								  s == STEP_GO_ON_CLEAN ? FOLIOREF_RECLAIM_CLEAN
+											: FOLIOREF_RECLAIM),
+						 &pgactivate);
+			if (s == STEP_FREE) {
+				/* free_it: the isolation reference is the last */
+				nr_reclaimed++;
+				put_user_page_ref(page);
 			} else {
-				page_flag_set(page, PG_reclaim);
-				stat->nr_writeback++;
-			}
-			goto activate_locked;
-		}
-		references = folio_check_references(page);
-		if (references == FOLIOREF_ACTIVATE)
-			goto activate_locked;
-		if (references == FOLIOREF_KEEP)
-			goto keep_locked;
-		anon = PageAnon(page);
-
-		if (anon && page_flag_test(page, PG_swapbacked) && !PageSwapCache(page)) {
-			if (!(sc->gfp_mask & __GFP_IO))
-				goto keep_locked;
-			if (page_maybe_dma_pinned(page))
-				goto keep_locked;
-			if (!add_to_swap(page))
-				goto activate_locked;	/* no swap space */
-		}
-		if (anon && !page_flag_test(page, PG_swapbacked)) {
-			/* MADV_FREE: discard unless written since, or referenced elsewhere */
-			bool dirty = page_flag_test(page, PG_dirty);
-			if (!dirty && page_mapcount(page) > 0)
-				rmap_walk(page, find_dirty_pte, &dirty);
-			if (dirty || page_ref_count(page) != 1 + page_mapcount(page)) {
-				page_flag_set(page, PG_swapbacked);
-				goto activate_locked;
+				list_add(&page->lru, &ret);
 			}
 		}
-		if (page_mapcount(page) > 0) {
-			pteval_t swp = 0;
-			if (PageSwapCache(page)) {
-				swp_entry_t e = page_swap_entry(page);
-				swp = swp_entry_to_pte(geo, swp_type(e), swp_offset(e));
-			}
-			if (!try_to_unmap(page, swp) && page_mapcount(page) > 0)
-				goto activate_locked;
-			/* The TLB shootdown's wait: a store in flight lands before the write-out. */
-			if (procs_of(m))
-				sim_mmu_shootdown_wait(procs_of(m)->mmu);
-		}
-		if (page_maybe_dma_pinned(page))
-			goto activate_locked;
-		if (page_flag_test(page, PG_dirty)) {
-			/*
-			 * A dirty file page is the flusher's, unless kswapd meets it again
-			 * (PG_reclaim from its first visit) on a node found full of
-			 * unqueued dirty pages (PGDAT_DIRTY): mark it, count it and get it
-			 * out of the way; its write's end rotates it back to the tail.
-			 */
-			if (folio_is_file_lru(page) && !anon &&
-			    (!sc->is_kswapd || !page_flag_test(page, PG_reclaim) ||
-			     !(__atomic_load_n(&page_pgdat(page)->flags, __ATOMIC_RELAXED) &
-			       (1UL << PGDAT_DIRTY)))) {
-				mod_node_page_state(page_pgdat(page), NR_VMSCAN_IMMEDIATE, 1);
-				page_flag_set(page, PG_reclaim);
-				goto activate_locked;
-			}
-			if (references == FOLIOREF_RECLAIM_CLEAN)
-				goto keep_locked;
-			if (!sc->may_writepage)
-				goto keep_locked;
-			if (folio_is_file_lru(page) && !anon) {
-				/* kswapd's pageout() of a file page: freed when written (PG_reclaim rotates it) */
-				int werr;
-				if (!(sc->gfp_mask & __GFP_FS))
-					goto keep_locked;	/* may_enter_fs() */
-				werr = filemap_pageout(page);
-				if (werr == -EAGAIN)
-					goto keep_locked;
-				if (werr)
-					goto activate_locked;
-				stat->nr_pageout++;
-				if (page_flag_test(page, PG_writeback))
-					goto keep_locked;
-			} else if (PageSwapCache(page)) {
-				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
-				if (swap_writepage(page)) {
-					page_flag_clear(page, PG_reclaim);
-					goto activate_locked;
-				}
-				stat->nr_pageout++;
-				if (page_flag_test(page, PG_writeback))
-					goto keep_locked;	/* freed by a later pass, once written */
-			} else if (folio_is_shmem(page)) {
-				/* pageout() -> shmem_writepage(): to swap, its index keeps the entry */
-				int werr;
-				if (!(sc->gfp_mask & __GFP_FS) || !(sc->gfp_mask & __GFP_IO))
-					goto keep_locked;	/* may_enter_fs() */
-				page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
-				werr = shmem_writeout(page);
-				if (werr)
-					page_flag_clear(page, PG_reclaim);
-				if (werr == -EAGAIN)
-					goto keep_locked;
-				if (werr)
-					goto activate_locked;
-				stat->nr_pageout++;
-				if (page_flag_test(page, PG_writeback))
-					goto keep_locked;	/* freed by a later pass, once written */
-			}
-		}
-		if (anon && !page_flag_test(page, PG_swapbacked)) {
-			if (page_ref_count(page) != 1)
-				goto keep_locked;
-			count_vm_event(m, PGLAZYFREED);
-		} else if (!remove_mapping(page)) {
-			goto keep_locked;
-		}
-		/* free_it: the isolation reference is the last */
-		unlock_page(page);
-		nr_reclaimed++;
-		put_user_page_ref(page);
-		continue;
-activate_locked:
-		if (PageSwapCache(page) && (vm_swap_full(m) || page_flag_test(page, PG_mlocked)))
-			folio_free_swap(page);
-		if (!page_flag_test(page, PG_mlocked)) {
-			page_flag_set(page, PG_active);
-			pgactivate++;
-		}
-keep_locked:
-		unlock_page(page);
-keep:
-		list_add(&page->lru, &ret);
 	}
 	splice_head(&ret, list);
 	count_vm_events(m, PGACTIVATE, (long)pgactivate);

@@ -29,13 +29,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include <kmm/fs.h>
 #include <kmm/mmu.h>
 
-enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE, ZAP_LONGTERM_PIN, ZAP_MADV_FREE };
+enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE, ZAP_LONGTERM_PIN, ZAP_MADV_FREE, ZAP_RECLAIM,
+		ZAP_FSYNC };
 
 static void *guard;			/* the host page the copy faults on */
 static struct sim_mmu *mmu;		/* the machine's MMU */
@@ -49,6 +51,7 @@ static atomic_int waited_for_copy;	/* the shootdown waited for this TLB */
 static struct page *copied;		/* the page the copy goes to */
 static atomic_int refs_at_wait;		/* its reference count when the shootdown waited */
 static atomic_int backed_at_wait;	/* it was still PG_swapbacked (not lazy-free) then */
+static atomic_int written_at_wait;	/* it was under writeback (its bytes taken) then */
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
@@ -69,6 +72,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		if (__atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED) != waits_before) {
 			atomic_store(&refs_at_wait, page_ref_count(copied));
 			atomic_store(&backed_at_wait, page_flag_test(copied, PG_swapbacked));
+			atomic_store(&written_at_wait, page_flag_test(copied, PG_writeback));
 			atomic_store(&waited_for_copy, 1);
 			break;
 		}
@@ -111,6 +115,12 @@ static void *unmap_thread(void *arg)
 	case ZAP_MADV_FREE:
 		u->ret = kmm_madvise(u->t, u->addr, PAGE_SIZE, KMM_MADV_FREE);
 		break;
+	case ZAP_RECLAIM:
+		u->ret = kmm_reclaim(u->m, 1UL << 20) > 0 ? 0 : -1;
+		break;
+	case ZAP_FSYNC:
+		u->ret = kmm_fsync(u->t, u->fd);
+		break;
 	}
 	atomic_store(&unmap_done, 1);
 	return NULL;
@@ -152,6 +162,7 @@ static void store_while_unmapped(struct task_struct *t, uint64_t base, struct un
 	copied = pfn_to_page_m(u->m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)));
 	atomic_store(&refs_at_wait, -1);
 	atomic_store(&backed_at_wait, -1);
+	atomic_store(&written_at_wait, -1);
 	waits_before = __atomic_load_n(&mmu->busy_waits, __ATOMIC_RELAXED);
 	assert_eq(mprotect(guard, PAGE_SIZE, PROT_NONE), 0);
 	assert_eq(kmm_access(t, base, guard, PAGE_SIZE, true), 0);
@@ -327,5 +338,151 @@ TEST(madvise_free_waits_for_a_store_in_flight_before_the_page_counts_as_clean)
 	expect_true(verify_page(t, base, 0, 9));	/* nothing reclaimed it yet */
 	CHECK(m);
 	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * Reclaim unmaps a batch of pages, waits once for the accesses in flight
+ * through all of them, and only then writes any out or frees it (Linux's
+ * TTU_BATCH_FLUSH and try_to_unmap_flush()): a store in flight into a page
+ * being swapped out lands before the write takes its bytes.
+ */
+TEST(reclaim_waits_for_a_store_in_flight_before_it_writes_the_page_out)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "copier");
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 2, 7);
+	struct unmapper u = { .m = m, .kind = ZAP_RECLAIM, .t = t };
+	lru_add_drain_all(m);	/* on the LRU, not in this thread's batch: the reclaimer sees them */
+
+	store_while_unmapped(t, base, &u);
+	expect_eq(atomic_load(&written_at_wait), 0);	/* not yet written when it waited */
+	expect_true(is_swapped(t, base));
+	kmm_writeback_wait(m);
+	kmm_reclaim(m, 1UL << 20);	/* the written pages leave the swap cache */
+	unsigned long in = vm_event(m, PSWPIN);
+	expect_true(verify_page(t, base, 0, 9));	/* the store in flight went out with the page */
+	expect_true(vm_event(m, PSWPIN) > in);		/* read back from the swap area */
+	expect_true(verify_page(t, base, 1, 7));
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
+
+/* Reclaim of a batch of mapped pages waits once for the batch, not once per page. */
+TEST(reclaim_of_many_mapped_pages_waits_once_for_the_batch)
+{
+	enum { NPAGES = 8 };
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "mapper");
+	struct sim_mmu *mm_mmu = procs_of(m)->mmu;
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, NPAGES, 5);
+	/* no recency (accessed bits not asked): the first pass over them takes them all */
+	assert_eq(kmm_madvise(t, base, NPAGES * PAGE_SIZE, KMM_MADV_RANDOM), 0);
+	lru_add_drain_all(m);
+	unsigned long before = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED);
+	kmm_reclaim(m, 1UL << 20);
+	unsigned long waits = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED) - before;
+	for (uint64_t i = 0; i < NPAGES; i++)
+		expect_true(is_swapped(t, base + i * PAGE_SIZE));
+	expect_eq(waits, 1);
+	expect_true(verify_range(t, base, 0, NPAGES, 5));
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
+
+/* The bytes of page @index of /path in the file system's image, into @buf. */
+static void read_image_page(struct kmm_machine *m, const char *path, uint64_t index, void *buf)
+{
+	uint64_t off = 0;
+	FILE *img;
+
+	assert_eq(kmm_fs_bmap(m, path, index, &off), 0);
+	img = fopen(kmm_fs_image(m), "rb");
+	assert_true(img != NULL);
+	assert_eq(fseek(img, (long)off, SEEK_SET), 0);
+	assert_eq(fread(buf, 1, PAGE_SIZE, img), PAGE_SIZE);
+	fclose(img);
+}
+
+/*
+ * Writeback write-protects and cleans a shared mapping's PTEs (folio_mkclean)
+ * and waits for a store in flight through the old writable entry before
+ * the write takes the page's bytes: a store landing after it would be in
+ * memory only, on a page that counts as clean.
+ */
+TEST(fsync_waits_for_a_store_in_flight_before_it_writes_a_mapped_page)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *a = kmm_spawn(m, "copier");
+	struct task_struct *b = kmm_spawn(m, "syncer");
+	uint64_t base = 0, got[PAGE_SIZE / 8];
+
+	assert_true(a != NULL && b != NULL);
+	assert_eq(kmm_mkfile(m, "/wbfile", 2 * PAGE_SIZE, 0x33), 0);
+	int fa = kmm_open(a, "/wbfile", KMM_O_RDWR);
+	int fb = kmm_open(b, "/wbfile", KMM_O_RDWR);
+	assert_true(fa >= 0 && fb >= 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, 2 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &base), 0);
+	assert_eq(write_page(a, base, 0, 7), 0);
+	assert_eq(write_page(a, base, 1, 7), 0);
+	struct unmapper u = { .m = m, .kind = ZAP_FSYNC, .t = b, .fd = fb };
+
+	store_while_unmapped(a, base, &u);
+	expect_eq(atomic_load(&written_at_wait), 0);	/* not yet written when it waited */
+	read_image_page(m, "/wbfile", 0, got);
+	for (size_t w = 0; w < PAGE_SIZE / 8; w++)
+		if (got[w] != pattern(9, 0, w)) {
+			expect_eq(got[w], pattern(9, 0, w));	/* the store in flight reached the file */
+			break;
+		}
+	expect_true(verify_page(a, base, 1, 7));
+	kmm_close(a, fa);
+	kmm_close(b, fb);
+	CHECK(m);
+	kmm_exit(a, 0);
+	kmm_exit(b, 0);
+	kmm_unlink(m, "/wbfile");
+	done(m);
+}
+
+/* fsync of a file with many dirty mapped pages waits once per batch of them, not once per page. */
+TEST(fsync_of_many_mapped_dirty_pages_waits_once)
+{
+	enum { NPAGES = 8 };
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);
+	struct task_struct *a = kmm_spawn(m, "mapper");
+	struct sim_mmu *mm_mmu = procs_of(m)->mmu;
+	uint64_t base = 0;
+
+	assert_true(a != NULL);
+	assert_eq(kmm_mkfile(m, "/manywb", NPAGES * PAGE_SIZE, 0x33), 0);
+	int fa = kmm_open(a, "/manywb", KMM_O_RDWR);
+	assert_true(fa >= 0);
+	assert_eq(kmm_mmap_fd(a, fa, 0, NPAGES * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &base), 0);
+	for (uint64_t i = 0; i < NPAGES; i++)
+		assert_eq(write_page(a, base, i, 5), 0);
+	unsigned long before = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED);
+	assert_eq(kmm_fsync(a, fa), 0);
+	unsigned long waits = __atomic_load_n(&mm_mmu->shootdowns, __ATOMIC_RELAXED) - before;
+	expect_eq(waits, 1);
+	for (uint64_t i = 0; i < NPAGES; i++) {
+		uint64_t got[PAGE_SIZE / 8];
+		read_image_page(m, "/manywb", i, got);
+		expect_eq(got[7], pattern(5, i, 7));
+	}
+	assert_eq(write_page(a, base, 3, 6), 0);	/* write-protected: the store faults, dirties it again */
+	expect_eq(global_node_page_state(m, NR_FILE_DIRTY), 1);
+	kmm_close(a, fa);
+	CHECK(m);
+	kmm_exit(a, 0);
+	kmm_unlink(m, "/manywb");
 	done(m);
 }

@@ -150,7 +150,8 @@ static inline void *sim_mmu_translate(struct sim_mmu *mmu, struct sim_mmu_ctx *c
  *   later loads see the invalidation. The cost moves from every access to
  *   the rare shootdown, as the CPU slots' guard does (mm/cpu_slot.c);
  *   unmap paths therefore wait once per batch (zap: 64 pages; truncation:
- *   once per range), not once per page.
+ *   once per range; reclaim: SWAP_CLUSTER_MAX pages; writeback's mkclean:
+ *   32 pages), not once per page.
  * - locked: the owner's store is a locked read-modify-write (a full
  *   barrier), and so is one in the shootdown; ThreadSanitizer models both.
  */
