@@ -17,7 +17,9 @@
  * unevictable_pgs_culled / _rescued); activation of a page in this CPU's
  * batch only sets PG_active; the zone and node LRU counters move with the
  * lists. Simplified: no separate activate/deactivate/lazyfree batches
- * (those moves take the lru_lock at once). An activation ages the
+ * (those moves take the lru_lock at once); a page MADV_FREE finds still in
+ * another CPU slot's add batch is drained onto its list first
+ * (lru_add_drain_all), so it is made lazy-free as one on a list is. An activation ages the
  * lruvec for refault detection (workingset_activation, mm/workingset.c).
  *
  * Invariant: see mm/swap.h. Locking: lru_cpu->lock -> lruvec->lru_lock; no
@@ -304,8 +306,12 @@ void folio_mark_lazyfree(struct page *page)
 		count_vm_event(m, PGLAZYFREE);
 		return;
 	}
-	if (!PageLRU(page))
+	if (!PageLRU(page)) {
 		lru_add_drain(m);	/* it may still sit in this slot's batch */
+		/* or in another slot's (the thread that faulted it runs there): drain them all */
+		if (!PageLRU(page) && PageLRUBatch(page))
+			lru_add_drain_all(m);
+	}
 	lruvec = folio_lruvec(page);
 	spin_lock(&lruvec->lru_lock);
 	if (PageLRU(page) && PageAnon(page) && page_flag_test(page, PG_swapbacked) &&

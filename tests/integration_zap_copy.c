@@ -329,7 +329,6 @@ TEST(madvise_free_waits_for_a_store_in_flight_before_the_page_counts_as_clean)
 	uint64_t base = map_filled(t, 2, 7);
 	struct unmapper u = { .m = m, .kind = ZAP_MADV_FREE, .t = t, .addr = base };
 	unsigned long lazy = sum_vm_event(m, PGLAZYFREE);
-	lru_add_drain_all(m);	/* on the LRU, not in this thread's batch: the madvising thread sees it */
 
 	store_while_unmapped(t, base, &u);
 	expect_eq(atomic_load(&backed_at_wait), 1);	/* not lazy-free while the store ran */
@@ -484,5 +483,66 @@ TEST(fsync_of_many_mapped_dirty_pages_waits_once)
 	CHECK(m);
 	kmm_exit(a, 0);
 	kmm_unlink(m, "/manywb");
+	done(m);
+}
+
+struct lazy_freer {
+	struct kmm_machine *m;
+	struct task_struct *t;
+	uint64_t addr, len;
+	int cpu;	/* the freeing thread's CPU slot */
+	int ret;
+};
+
+static void *lazy_free_thread(void *arg)
+{
+	struct lazy_freer *l = arg;
+
+	kmm_use(l->m);
+	l->cpu = kmm_this_cpu(l->m);
+	l->ret = kmm_madvise(l->t, l->addr, l->len, KMM_MADV_FREE);
+	return NULL;
+}
+
+/*
+ * A page faulted on one CPU slot sits in that slot's LRU add batch until
+ * the batch fills or is drained. MADV_FREE from a thread on another slot
+ * makes it lazy-free all the same (it drains the batches), and reclaim
+ * then discards it instead of swapping it.
+ */
+TEST(madvise_free_from_another_cpu_frees_a_page_still_in_the_faulting_cpus_lru_batch)
+{
+	enum { NPAGES = 2 };
+	struct kmm_machine *m = boot_swap("mem=64M maxcpus=2 arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "faulter");
+	uint64_t zero[PAGE_SIZE / 8], got[PAGE_SIZE / 8];
+	pthread_t th;
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, NPAGES, 7);
+	struct page *pages[NPAGES];
+	for (uint64_t i = 0; i < NPAGES; i++) {
+		pages[i] = pfn_to_page_m(m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base + i * PAGE_SIZE)));
+		assert_true(PageLRUBatch(pages[i]));	/* in this thread's slot's batch, on no list */
+	}
+	unsigned long lazy = sum_vm_event(m, PGLAZYFREE), freed = sum_vm_event(m, PGLAZYFREED);
+	struct lazy_freer l = { .m = m, .t = t, .addr = base, .len = NPAGES * PAGE_SIZE, .cpu = -1 };
+	assert_eq(pthread_create(&th, NULL, lazy_free_thread, &l), 0);
+	pthread_join(th, NULL);
+	assert_eq(l.ret, 0);
+	assert_true(l.cpu != kmm_this_cpu(m));	/* the batch is another slot's */
+	expect_eq(sum_vm_event(m, PGLAZYFREE), lazy + NPAGES);
+	for (uint64_t i = 0; i < NPAGES; i++)
+		expect_true(!page_flag_test(pages[i], PG_swapbacked));
+	kmm_reclaim(m, 1UL << 20);
+	expect_eq(sum_vm_event(m, PGLAZYFREED), freed + NPAGES);	/* discarded, not swapped */
+	memset(zero, 0, sizeof(zero));
+	for (uint64_t i = 0; i < NPAGES; i++) {
+		assert_eq(kmm_access(t, base + i * PAGE_SIZE, got, PAGE_SIZE, false), 0);
+		expect_true(memcmp(got, zero, PAGE_SIZE) == 0);
+	}
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
 	done(m);
 }

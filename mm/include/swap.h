@@ -140,6 +140,13 @@ void lru_add_drain(struct kmm_machine *m);
 /** lru_add_drain_all() - every CPU slot's add batch onto the lists. */
 void lru_add_drain_all(struct kmm_machine *m);
 void folio_mark_accessed(struct page *page);
+/**
+ * folio_mark_lazyfree() - MADV_FREE: a clean, swap-backed anon page moves to
+ * the inactive file list without PG_swapbacked (pglazyfree), wherever it
+ * was: on a list, or still in the add batch of this or another CPU slot
+ * (drained first: lru_add_drain, then lru_add_drain_all). Context: the page
+ * locked; takes the batches' locks and lru_lock.
+ */
 void folio_mark_lazyfree(struct page *page);
 void folio_rotate_reclaimable(struct page *page);
 void mlock_folio_lru(struct page *page);
