@@ -339,6 +339,20 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 	pteval_t old = pte_xchg(&mm->pgt, ptep, c->swp);
 
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
+	/*
+	 * A lazy-free (MADV_FREE) page written since reclaim looked at its
+	 * PTEs: discarding it would drop the store. The entry goes back as it
+	 * was (no fault could fill it meanwhile: the page-table lock is held),
+	 * the page is swap-backed again and the unmap is refused, as Linux's
+	 * try_to_unmap_one() does.
+	 */
+	if (anon && !c->swp && pte_dirty(old) && !page_flag_test(page, PG_swapbacked)) {
+		pte_set(&mm->pgt, ptep, old);
+		page_flag_set(page, PG_swapbacked);
+		c->refused = true;
+		spin_unlock(&mm->page_table_lock);
+		return false;
+	}
 	if (pte_dirty(old))
 		page_flag_set(page, PG_dirty);
 	add_mm_counter(mm, anon ? MM_ANONPAGES :

@@ -36,6 +36,8 @@
 #include <kmm/fs.h>
 #include <kmm/mmu.h>
 
+#include "mm/include/filemap.h"
+
 enum zap_kind { ZAP_MUNMAP, ZAP_DONTNEED, ZAP_TRUNCATE, ZAP_LONGTERM_PIN, ZAP_MADV_FREE, ZAP_RECLAIM,
 		ZAP_FSYNC };
 
@@ -541,6 +543,45 @@ TEST(madvise_free_from_another_cpu_frees_a_page_still_in_the_faulting_cpus_lru_b
 		assert_eq(kmm_access(t, base + i * PAGE_SIZE, got, PAGE_SIZE, false), 0);
 		expect_true(memcmp(got, zero, PAGE_SIZE) == 0);
 	}
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
+
+/*
+ * Reclaim looks at a lazy-free (MADV_FREE) page's PTEs, finds them clean,
+ * and unmaps it to discard it. A store between the look and the unmap
+ * dirties the PTE: the unmap must then refuse, put the entry back and make
+ * the page swap-backed again (Linux's try_to_unmap_one), or the store is
+ * dropped with the page. The test makes that store before calling
+ * try_to_unmap() as reclaim would.
+ */
+TEST(a_lazy_free_page_written_since_reclaim_looked_is_kept_mapped)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "writer");
+
+	assert_true(t != NULL);
+	uint64_t base = map_filled(t, 1, 7);
+	assert_eq(kmm_madvise(t, base, PAGE_SIZE, KMM_MADV_FREE), 0);
+	struct page *page = pfn_to_page_m(m, pte_pfn_geo(t->mm->pgt.geo, pte_of(t, base)));
+	assert_true(!page_flag_test(page, PG_swapbacked));
+	assert_true(!pte_dirty(pte_of(t, base)));
+	assert_eq(write_page(t, base, 0, 8), 0);	/* the walk dirties the PTE again */
+	assert_true(pte_dirty(pte_of(t, base)));
+
+	get_page(page);		/* reclaim's isolation reference */
+	lock_page(page);
+	expect_true(!try_to_unmap(page, 0));
+	expect_true(is_present(t, base));
+	expect_true(pte_dirty(pte_of(t, base)));
+	expect_true(page_flag_test(page, PG_swapbacked));
+	unlock_page(page);
+	put_user_page_ref(page);
+	expect_true(verify_page(t, base, 0, 8));
+	kmm_reclaim(m, 1UL << 20);			/* swap-backed: it goes to swap, not away */
+	expect_true(verify_page(t, base, 0, 8));
 	CHECK(m);
 	kmm_exit(t, 0);
 	expect_swap_all_free(m);
