@@ -863,10 +863,21 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	return err;
 }
 
-int kmm_as_of(struct task_struct *t, struct kmm_as *as)
+/* No address space has id 0 (mm/mmap.c counts from 1): an entry never matches it. */
+static const uint32_t refused_gen;
+
+int kmm_as_of_abi(struct task_struct *t, struct kmm_as *as, unsigned int abi)
 {
 	if (!t)
 		return kmm_set_error(-ESRCH, "no such process");
+	if (abi != KMM_MMU_ABI) {
+		as->asid = 0;
+		as->gen = &refused_gen;
+		as->task = t;
+		return kmm_set_error(-ENOEXEC, "kmm_as_of: the caller was compiled against the TLB ABI %u of "
+				     "<kmm/mmu.h>, this library has %u: rebuild it (until then its inline "
+				     "accessors miss and take kmm_access())", abi, KMM_MMU_ABI);
+	}
 	int token = procs_enter(t->machine);
 	struct mm_struct *mm = get_task_mm(t);
 
@@ -878,6 +889,17 @@ int kmm_as_of(struct task_struct *t, struct kmm_as *as)
 	}
 	procs_exit(t->machine, token);
 	return mm ? 0 : kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+}
+
+/*
+ * The symbol code compiled before KMM_MMU_ABI existed calls (TLB ABI 1,
+ * entries with the frame's host address): refused.
+ */
+#undef kmm_as_of
+int kmm_as_of(struct task_struct *t, struct kmm_as *as);
+int kmm_as_of(struct task_struct *t, struct kmm_as *as)
+{
+	return kmm_as_of_abi(t, as, 1);
 }
 
 int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool write)

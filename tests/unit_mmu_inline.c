@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <kmm/process.h>
 
@@ -178,5 +179,49 @@ TEST(an_access_across_a_page_misses_even_with_both_pages_in_the_tlb)
 	expect_true(tlb->hits > hits);		/* kmm_access's hits, one per page */
 	kmm_exit(t, 0);
 	kmm_task_release(t);
+	done(m);
+}
+
+/*
+ * What code compiled against a <kmm/mmu.h> before KMM_MMU_ABI existed
+ * calls: the plain kmm_as_of symbol (it read an entry's host address where
+ * entries now hold an addend).
+ */
+int kmm_as_of_unversioned(struct task_struct *t, struct kmm_as *as) __asm__("kmm_as_of");
+
+TEST(a_caller_compiled_against_another_tlb_abi_is_refused_and_never_hits)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *t = kmm_spawn(m, "abi");
+	struct kmm_as good, old, other;
+	uint64_t x = 0, v = 0;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 4096, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &x), 0);
+	assert_eq(kmm_as_of(t, &good), 0);
+	assert_eq(kmm_store64(&good, x + 8, 0x5eed5eed5eed5eedull), 0);
+	expect_true(kmm_tlb_lookup(&good, x + 8, 8, KMM_ACCESS_WRITE) != NULL);	/* the TLB holds it */
+
+	/* an old program: refused, told why, and its handle never hits */
+	expect_eq(kmm_as_of_unversioned(t, &old), -ENOEXEC);
+	expect_true(strstr(kmm_last_error(), "ABI 1") != NULL);
+	expect_true(kmm_tlb_lookup(&old, x + 8, 8, KMM_ACCESS_READ) == NULL);
+	expect_true(kmm_tlb_lookup(&old, x + 8, 8, KMM_ACCESS_WRITE) == NULL);
+	struct kmm_tlb *tlb = kmm_tlb_this;
+	unsigned long hits = tlb->hits;
+	assert_eq(kmm_load64(&old, x + 8, &v), 0);	/* the slow way: right all the same */
+	expect_eq(v, 0x5eed5eed5eed5eedull);
+	assert_eq(kmm_store64(&old, x + 16, 7), 0);
+	assert_eq(kmm_load64(&good, x + 16, &v), 0);
+	expect_eq(v, 7);
+	expect_eq(tlb->hits, hits + 2);			/* kmm_access()'s own lookups, not inline */
+
+	/* a newer one too */
+	expect_eq(kmm_as_of_abi(t, &other, KMM_MMU_ABI + 1), -ENOEXEC);
+	expect_true(kmm_tlb_lookup(&other, x + 8, 8, KMM_ACCESS_READ) == NULL);
+	expect_eq(kmm_as_of_abi(t, &other, KMM_MMU_ABI), 0);
+	expect_true(kmm_tlb_lookup(&other, x + 8, 8, KMM_ACCESS_READ) != NULL);
+	kmm_exit(t, 0);
 	done(m);
 }

@@ -20,7 +20,10 @@
  * the host address of a hit is one add.
  *
  * The layout is part of the ABI of the inline accessors; the fields after
- * the entries are kmm's own.
+ * the entries are kmm's own. KMM_MMU_ABI numbers the entry's layout and
+ * meaning, which code compiled against this header reads inline: the
+ * library refuses a handle to code built for another (kmm_as_of(),
+ * <kmm/process.h>).
  */
 #ifndef KMM_MMU_H
 #define KMM_MMU_H
@@ -30,6 +33,15 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * The inline TLB ABI. 1: an entry held its frame's host address and was
+ * tagged with the page of the access's first byte (headers without this
+ * macro); 2: it holds host address minus the page's virtual address (an
+ * addend) and is tagged with the page of the last byte. Change it with any
+ * change to what the inline path reads.
+ */
+#define KMM_MMU_ABI 2u
 
 #define KMM_TLB_BITS 10
 #define KMM_TLB_ENTRIES (1u << KMM_TLB_BITS)

@@ -194,10 +194,23 @@ int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write);
 
 /**
  * kmm_as_of() - fill @as, the address-space handle of @t's current image for
- * the inline accessors below (valid until @t execs or exits).
- * Return: 0, or -ESRCH if @t is dead.
+ * the inline accessors below (valid until @t execs or exits). A macro: it
+ * hands the library the TLB ABI this code was compiled against
+ * (KMM_MMU_ABI, <kmm/mmu.h>). Return: as kmm_as_of_abi().
  */
-int kmm_as_of(struct task_struct *t, struct kmm_as *as);
+#define kmm_as_of(t, as) kmm_as_of_abi((t), (as), KMM_MMU_ABI)
+
+/**
+ * kmm_as_of_abi() - kmm_as_of() for code compiled against TLB ABI @abi.
+ * Return: 0; -ESRCH if @t is dead; -ENOEXEC if @abi is not the library's
+ * (the inline path would read TLB entries it does not understand, reading
+ * or writing the wrong memory): kmm_last_error() says to rebuild, and @as
+ * is filled all the same with an address-space id no address space has, so
+ * the inline accessors never hit and every access takes kmm_access() -
+ * slow, and right. Code compiled before KMM_MMU_ABI existed calls the
+ * library's kmm_as_of symbol, which is this with @abi 1.
+ */
+int kmm_as_of_abi(struct task_struct *t, struct kmm_as *as, unsigned int abi);
 
 /*
  * kmm_load8/16/32/64() and kmm_store8/16/32/64() - one naturally sized load
