@@ -265,8 +265,10 @@ struct kmem_cache {
 	struct kmem_cache_cpu *cpu_slab;
 	struct kmm_machine *machine;
 	slab_flags_t flags;
+	/* The machine's st->shadow_shift and its granule's low bits (7 or 15), immutable. */
+	unsigned char shadow_shift, shadow_mask;
 	unsigned long min_partial;
-	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> 3), immutable */
+	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift), immutable */
 	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
 	unsigned int cpu_partial_slabs;	/* the list's limit in slabs */
 	unsigned int size;		/* stride of one object with its metadata */
@@ -339,9 +341,17 @@ struct slab_machine {
 	spinlock_t kmalloc_lazy_lock;	/* one maker of a lazy kmalloc cache at a time */
 	uint64_t rng;			/* deterministic per machine; rng_lock */
 	spinlock_t rng_lock;
-	/* Shadow: one byte per 8-byte granule of the direct map (KASAN's ratio). */
+	/*
+	 * Shadow: one byte per granule of the direct map, 8 bytes (KASAN's
+	 * ratio) or, with slab_shadow_granule=16, 16 bytes (every object is
+	 * then 16-byte aligned: calculate_sizes()); shadow_shift is 3 or 4.
+	 * Immutable after boot.
+	 */
 	unsigned char *shadow;
 	size_t shadow_len;
+	unsigned int shadow_shift;
+	unsigned int shadow_mask;	/* the granule's low bits: 7 or 15 */
+	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift) */
 	/*
 	 * The cache of each shadow code (kmem_cache_shadow_code()), NULL once
 	 * withdrawn; entries and nr_shadow_codes under slab_mutex, entries read
@@ -423,6 +433,8 @@ void flush_all(struct kmem_cache *s);
 /** slab_rcu_barrier() - free every slab waiting for a grace period. */
 void slab_rcu_barrier(struct kmm_machine *m);
 int slub_init_machine(struct kmm_machine *m);
+/** slub_boot_options() - register slab_shadow_granule= (called by slab_boot_options()). */
+void slub_boot_options(void);
 void slub_shutdown_machine(struct kmm_machine *m);
 
 /* ---- mm/slub_layout.c ---- */
@@ -615,12 +627,22 @@ void sheaf_bad_link(struct kmem_cache *s, void *obj);
  */
 void sheaf_double_free(struct kmem_cache *s, void *obj, unsigned char v);
 
-/* ---- The shadow: one byte per 8-byte granule of the direct map ---- */
+/* ---- The shadow: one byte per granule (8 or 16 bytes) of the direct map ---- */
 
 static inline unsigned char *shadow_of(const struct slab_machine *st,
 				       const struct kmm_machine *m, const void *obj)
 {
-	return st->shadow + (virt_to_phys_m(m, obj) >> 3);
+	return st->shadow + (virt_to_phys_m(m, obj) >> st->shadow_shift);
+}
+
+/*
+ * Is @obj off its shadow granule's start? Such a pointer is no object of
+ * @s (every object starts a granule), and its shadow byte is some other
+ * address's: every free tests this before it reads the byte.
+ */
+static inline bool shadow_misaligned(const struct kmem_cache *s, const void *obj)
+{
+	return (unsigned char)(uintptr_t)obj & s->shadow_mask;	/* one testb */
 }
 
 static inline unsigned char shadow_get(const struct slab_machine *st, const struct kmm_machine *m,
@@ -632,7 +654,7 @@ static inline unsigned char shadow_get(const struct slab_machine *st, const stru
 /* The shadow byte of @obj through the cache (the fast paths: no machine lookups). */
 static inline unsigned char *cache_shadow(const struct kmem_cache *s, const void *obj)
 {
-	return (unsigned char *)(s->shadow_bias + ((uintptr_t)obj >> 3));
+	return (unsigned char *)(s->shadow_bias + ((uintptr_t)obj >> s->shadow_shift));
 }
 
 static inline void shadow_set(const struct slab_machine *st, const struct kmm_machine *m,

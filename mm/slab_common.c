@@ -226,6 +226,7 @@ void slab_boot_options(void)
 	kmm_register_boot_option("slab_freelist_random", validate_on_off);
 	kmm_register_boot_option("slab_sheaves", validate_on_off);
 	kmm_register_boot_option("kmalloc_caches", validate_kmalloc_caches);
+	slub_boot_options();	/* slab_shadow_granule (mm/slub_machine.c) */
 }
 
 static int parse_slab_options(struct kmm_machine *m)

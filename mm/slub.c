@@ -32,7 +32,8 @@
  * metadata stays in struct page, so the colour only shifts where objects
  * start, the offset is kept in slab->colour and every address-to-index
  * computation subtracts it); a shadow byte per 8-byte granule of the direct
- * map (KASAN's ratio) that marks allocated object starts, so a double free or
+ * map (KASAN's ratio; per 16 bytes with slab_shadow_granule=16, every
+ * object then 16-byte aligned) that marks allocated object starts, so a double free or
  * a free of an interior pointer is caught on every free for the cost of a
  * load and a store of that byte (a double free racing itself on two CPUs
  * is caught late, when its second copy leaves a sheaf: mm/slab.h); in a

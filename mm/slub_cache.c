@@ -86,7 +86,7 @@ struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	slab->rcu_seq = 0;
 	__page_set_type_release(page, PGTY_slab);	/* for_each_full_off_slab() */
 	/* No FREE marks left by an earlier slab here: those starts were never this slab's. */
-	memset(shadow_of(st, m, addr), 0, bytes >> 3);
+	memset(shadow_of(st, m, addr), 0, bytes >> st->shadow_shift);
 
 	if (s->flags & SLAB_POISON)
 		memset(addr, POISON_INUSE, bytes);

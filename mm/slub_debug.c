@@ -404,7 +404,7 @@ bool free_check(struct kmem_cache *s, struct slab *slab, void *obj)
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
 
-	if (likely(!((unsigned long)obj & 7) && shadow_live_in(s, shadow_get(st, m, obj))))
+	if (likely(!shadow_misaligned(s, obj) && shadow_live_in(s, shadow_get(st, m, obj))))
 		return true;
 	char *first = slab_first_obj(s, slab);
 	if ((char *)obj < first || (char *)obj >= first + (size_t)slab->objects * s->size)

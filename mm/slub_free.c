@@ -234,7 +234,7 @@ static inline __attribute__((always_inline)) void slab_push(struct kmem_cache *s
 
 static void __slab_free(struct kmem_cache *s, struct slab *slab, void *obj)
 {
-	if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
+	if (unlikely(shadow_misaligned(s, obj) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
 		slab_free_bad(s, slab, obj);
 		return;
 	}
@@ -289,7 +289,7 @@ static void slab_free_locked(struct kmem_cache *s, struct slab *slab, void *head
 		break;
 	}
 	/* The claim: a free of this object racing on another CPU's cpu slab path finds it FREE. */
-	if (claim && (((unsigned long)head & 7) || !shadow_claim_free(s, shadow_of(st, m, head)))) {
+	if (claim && (shadow_misaligned(s, head) || !shadow_claim_free(s, shadow_of(st, m, head)))) {
 		free_check(s, slab, head);
 		slab_unlock(slab);
 		if (locked)
@@ -437,7 +437,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		 * given back meanwhile finds it so and is dropped: mm/slab.h).
 		 */
 		unsigned char *sh = cache_shadow(s, obj);
-		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_to(s, sh, SHADOW_FLUSHED))) {
+		if (unlikely(shadow_misaligned(s, obj) || !shadow_claim_to(s, sh, SHADOW_FLUSHED))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
@@ -449,7 +449,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		return;
 	}
 	if (likely(slab == c->slab)) {
-		if (unlikely(((unsigned long)obj & 7) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
+		if (unlikely(shadow_misaligned(s, obj) || !shadow_claim_free(s, cache_shadow(s, obj)))) {
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			slab_free_bad(s, slab, obj);
 			return;
@@ -495,7 +495,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 	/* The plain variant's caller has tested s->slowpath_flags. */
 	if (likely((!hardened || s->slowpath_flags == SLAB_FAST_HARDENED) &&
 		   kmm_cpu_cache.serial == m->serial &&
-		   !((unsigned long)obj & 7))) {
+		   !shadow_misaligned(s, obj))) {
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 
 		if (likely(kmm_cpu_enter_owned(g))) {
@@ -618,7 +618,7 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 		void *obj = p[i];
 		struct slab *slab = obj ? virt_to_slab_m(m, obj) : NULL;
 		/* On a freelist, a cache with sheaves marks it FLUSHED (FREE: in a sheaf). */
-		if (!slab || slab != c->slab || ((unsigned long)obj & 7) ||
+		if (!slab || slab != c->slab || shadow_misaligned(s, obj) ||
 		    !shadow_claim_to(s, shadow_of(st, m, obj),
 				     s->sheaf_capacity ? SHADOW_FLUSHED : SHADOW_FREE))
 			break;

@@ -179,8 +179,11 @@ unsigned char kmem_cache_shadow_value(struct kmem_cache *s)
  */
 bool kfree_fast(struct kmm_machine *m, const void *p)
 {
+	struct slab_machine *st = slab_state(m);
+
+	/* Off a shadow granule's start: no object (kfree() reports it). */
 	if (kmm_trace_on(m, KMM_EVMASK_KFREE) || kmm_cpu_cache.serial != m->serial ||
-	    ((uintptr_t)p & 7) || !virt_addr_valid_m(m, p))
+	    ((unsigned int)(uintptr_t)p & st->shadow_mask) || !virt_addr_valid_m(m, p))
 		return false;
 	/*
 	 * First the object's shadow byte: when it names a cache (a shadow
@@ -191,7 +194,6 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 	 * bound); the rare page-aligned object takes the struct page way.
 	 */
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
-		struct slab_machine *st = slab_state(m);
 		unsigned char *sh = shadow_of(st, m, p);
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
 		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {

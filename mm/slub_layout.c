@@ -78,7 +78,17 @@ int calculate_sizes(struct kmem_cache *s)
 {
 	slab_flags_t flags = s->flags;
 	unsigned int size = ALIGN_UP(s->object_size, (unsigned int)sizeof(void *));
+	unsigned int granule = 1u << slab_state(s->machine)->shadow_shift;
 	int order;
+
+	/*
+	 * Every object starts a shadow granule (its own byte): at least the
+	 * granule's alignment (16 with slab_shadow_granule=16, as an
+	 * ARCH_SLAB_MINALIGN of 16), so the size, the left red zone and the
+	 * colour steps below are multiples of it too.
+	 */
+	if (s->align < granule)
+		s->align = granule;
 
 	/* Red zone after the object: at least one word when it ends on a word. */
 	if ((flags & SLAB_RED_ZONE) && size == s->object_size)
@@ -195,7 +205,9 @@ int __kmem_cache_create(struct kmem_cache *s)
 	if (err)
 		return err;
 	set_min_partial(s);
-	s->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
+	s->shadow_shift = (unsigned char)st->shadow_shift;
+	s->shadow_mask = (unsigned char)st->shadow_mask;
+	s->shadow_bias = st->shadow_bias;
 	s->shadow_alloc = SHADOW_ALLOCATED;	/* until kmem_cache_shadow_code() */
 	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
 	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? sheaf_capacity_for(s) : 0;

@@ -8,7 +8,8 @@
  * synchronize_rcu() wait for. Added: the teardown (a Linux kernel never
  * takes its slab layer down): the caches' structures go first, and the
  * slabs of the two boot caches, which hold those structures, last; their
- * full slabs on no list are found by their frames.
+ * full slabs on no list are found by their frames. Added, kmm only: the
+ * shadow's granule (slab_shadow_granule=, slub_boot_options()).
  *
  * Split from mm/slub.c to keep it under STYLE.md's 1,500 lines.
  *
@@ -16,8 +17,11 @@
  * (the machine is going away) and takes the usual locks anyway.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mm/include/boot_options.h"
 #include "mm/slab.h"
 
 /* ---- Grace periods (SLAB_TYPESAFE_BY_RCU) ---- */
@@ -69,12 +73,16 @@ int slub_init_machine(struct kmm_machine *m)
 	sim_rwlock_init(&st->shrinker_rwsem);
 	INIT_LIST_HEAD(&st->caches);
 	INIT_LIST_HEAD(&st->rcu_pending);
-	st->shadow_len = (kmm_direct_map_bytes(m) >> 3) + 1;
+	const char *granule = kmm_boot_option(m, "slab_shadow_granule");
+	st->shadow_shift = granule && !strcmp(granule, "16") ? 4 : 3;
+	st->shadow_mask = (1u << st->shadow_shift) - 1;
+	st->shadow_len = (kmm_direct_map_bytes(m) >> st->shadow_shift) + 1;
 	st->shadow = sim_reserve_sparse(st->shadow_len);
 	if (!st->shadow) {
 		free(st);
 		return -ENOMEM;
 	}
+	st->shadow_bias = (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> st->shadow_shift);
 	/* Deterministic per command line: same boot, same freelist order. */
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (const char *p = m->cmdline; *p; p++)
@@ -84,13 +92,39 @@ int slub_init_machine(struct kmm_machine *m)
 	return 0;
 }
 
+static int validate_shadow_granule(const char *val, char *err, size_t len)
+{
+	if (val && (!strcmp(val, "8") || !strcmp(val, "16")))
+		return 0;
+	snprintf(err, len, "expected 8 or 16, not '%s'", val ? val : "");
+	return -EINVAL;
+}
+
+/*
+ * slub_boot_options() - register slab_shadow_granule= (8, the default, or
+ * 16): the bytes of the direct map one shadow byte covers. 16 halves the
+ * shadow (1/16 of the slabs' RAM instead of 1/8) and makes every cache's
+ * objects 16-byte aligned (calculate_sizes()): for a machine whose objects
+ * are all of 16-byte granularity anyway, as the malloc shim's classes are.
+ * A kernel-like machine keeps 8 (kmalloc-8's objects are 8 bytes apart).
+ */
+void slub_boot_options(void)
+{
+	kmm_register_boot_option("slab_shadow_granule", validate_shadow_granule);
+}
+
 uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m)
 {
 	struct slab_machine *st = m ? slab_state(m) : NULL;
 
-	if (!st)
-		return 0;
-	return (uintptr_t)st->shadow - ((uintptr_t)kmm_direct_map_base(m) >> 3);
+	return st ? st->shadow_bias : 0;
+}
+
+unsigned int kmm_slab_shadow_shift(struct kmm_machine *m)
+{
+	struct slab_machine *st = m ? slab_state(m) : NULL;
+
+	return st ? st->shadow_shift : 3;
 }
 
 /* What detach_full_off() takes: @s's full slabs on no list, onto @doomed. */

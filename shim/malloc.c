@@ -390,12 +390,12 @@ static void shim_boot_locked(void)
 	 * of its reserved blocks untouched (220 KB less at start, for 12 MiB of
 	 * the first 128M; docs/boot-options.md). kmalloc_caches=lazy: the
 	 * kmalloc-rcl-* and dma-kmalloc-* caches, which the shim never asks
-	 * for, are not made (~40 KB less at start).
+	 * for, are not made (~40 KB less at start). slab_shadow_granule=16: half the shadow.
 	 */
 	char rest[320];
 	snprintf(rest, sizeof(rest),
 		 " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved"
-		 " kmalloc_caches=lazy%s%s%s%s%s",
+		 " kmalloc_caches=lazy slab_shadow_granule=16%s%s%s%s%s",
 		 cpus, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
@@ -444,8 +444,8 @@ static void shim_boot_locked(void)
 	}
 	anon_ram = m->opts.ram_anon;
 	use_kmalloc = kmalloc && kfree && ksize && slab_is_available_m(m);
-	if (slab_is_available_m(m))
-		trim_shadow_bias = kmm_slab_shadow_bias(m);
+	trim_shadow_bias = kmm_slab_shadow_bias(m);	/* 0 without a slab layer */
+	trim_shadow_shift = kmm_slab_shadow_shift(m);	/* 4: slab_shadow_granule=16 */
 	if (use_kmalloc && !harden_on && !debug_mode)
 		slab_shadow_bias = trim_shadow_bias;
 	if (use_kmalloc && !harden_on && !debug_mode)
@@ -629,10 +629,10 @@ static inline int slab_block_state(const void *p, struct page *head)
 {
 	if (!slab_shadow_bias || !PageSlab(head))
 		return -1;
-	if ((uintptr_t)p & 7)
+	if ((uintptr_t)p & ((1u << trim_shadow_shift) - 1))
 		return BLOCK_NEVER;
-	unsigned char sh = __atomic_load_n((unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)),
-					   __ATOMIC_RELAXED);
+	unsigned char sh = __atomic_load_n(
+		(unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> trim_shadow_shift)), __ATOMIC_RELAXED);
 	return kmm_slab_shadow_live(sh) ? BLOCK_LIVE
 	       : kmm_slab_shadow_freed(sh) ? BLOCK_FREED : BLOCK_NEVER;
 }
@@ -1109,12 +1109,12 @@ void *calloc(size_t n, size_t size)
  */
 static inline size_t small_live_size(const void *p)
 {
-	if (!__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) || ((uintptr_t)p & 7) ||
-	    !((uintptr_t)p & (PAGE_SIZE - 1)))
+	if (!__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) ||
+	    ((uintptr_t)p & ((1u << trim_shadow_shift) - 1)) || !((uintptr_t)p & (PAGE_SIZE - 1)))
 		return 0;
 	unsigned int c = (unsigned int)__atomic_load_n(
-		(unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> 3)), __ATOMIC_RELAXED) -
-		KMM_SLAB_SHADOW_CODE_BASE;
+		(unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> trim_shadow_shift)),
+		__ATOMIC_RELAXED) - KMM_SLAB_SHADOW_CODE_BASE;
 	return c < CLASS_CODES ? class_code_size[c] : 0;
 }
 

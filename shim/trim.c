@@ -28,6 +28,7 @@ spinlock_t trim_lock = SPINLOCK_INIT;
 /* The trim limit's cap (KMM_MALLOC_TRIM, trim_limit()); 0: never trim but on malloc_trim(). */
 unsigned long trim_threshold_pages = (64UL << 20) >> PAGE_SHIFT;
 uintptr_t trim_shadow_bias;
+unsigned int trim_shadow_shift = 3;
 atomic_ulong free_low_mark;
 atomic_ulong stat_trims, stat_trimmed_pages;
 atomic_ulong trim_big_alloc_pages;
@@ -55,7 +56,7 @@ static unsigned long reuse_estimate;
  * reported free block's RAM is discarded, so the host takes the pages back
  * and they read as zero when next touched. The blocks stay on their free
  * lists; only their bytes go. So does the whole pages of the block's slab
- * shadow (one byte per 8 bytes, 1/8 of RAM once slabs have used it): a free
+ * shadow (one byte per 16 bytes, 1/16 of RAM once slabs have used it): a free
  * block holds no object, new_slab() clears its slab's shadow before use, and
  * zero is what it writes. (A second free of a block whose slab was freed and
  * trimmed since then is named an invalid pointer, not a double free.)
@@ -70,9 +71,9 @@ static int discard_reported(struct page_reporting_dev_info *prdev, struct page *
 		return 0;
 	sim_discard(p, PAGE_SIZE << order);
 	if (trim_shadow_bias) {
-		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> 3), PAGE_SIZE);
-		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >> 3),
-					 PAGE_SIZE);
+		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> trim_shadow_shift), PAGE_SIZE);
+		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >>
+							     trim_shadow_shift), PAGE_SIZE);
 
 		if (s < e)
 			sim_discard((void *)s, e - s);

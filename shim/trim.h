@@ -24,6 +24,8 @@ extern spinlock_t trim_lock;
 extern unsigned long trim_threshold_pages;
 /* kmm_slab_shadow_bias() in every mode (0 without a slab layer), set at boot, then immutable. */
 extern uintptr_t trim_shadow_bias;
+/* kmm_slab_shadow_shift(): a shadow byte covers 1 << it bytes (4: the shim boots slab_shadow_granule=16). */
+extern unsigned int trim_shadow_shift;
 /* The lowest nr_free_pages since the last trim (boot sets the first). */
 extern atomic_ulong free_low_mark;
 /* Trims done and the pages they discarded (kmm_malloc_get_stats()). */

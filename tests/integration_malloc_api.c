@@ -294,6 +294,13 @@ static void interior_free(void)
 	note(p + 16);
 	free_again(p + 16);
 }
+/* Inside the first 16 bytes: the shim's shadow byte covers 16 (slab_shadow_granule=16). */
+static void interior_free_8(void)
+{
+	char *p = malloc(64);
+	note(p + 8);
+	free_again(p + 8);
+}
 static void interior_free_pages(void)
 {
 	char *p = malloc(50000);
@@ -312,7 +319,7 @@ static void double_free_after_reuse_elsewhere(void)
 TEST(double_and_invalid_free_abort_naming_the_pointer)
 {
 	static void (*const cases[])(void) = { double_free_small, double_free_pages,
-					       double_free_huge, interior_free,
+					       double_free_huge, interior_free, interior_free_8,
 					       interior_free_pages,
 					       double_free_after_reuse_elsewhere };
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

@@ -162,7 +162,8 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb);
 struct kmem_cache *virt_to_cache_m(struct kmm_machine *m, const void *obj);
 
 /*
- * The slab's shadow: one byte per 8-byte granule of the direct map, read by
+ * The slab's shadow: one byte per 8-byte granule of the direct map (16 with
+ * slab_shadow_granule=16: kmm_slab_shadow_shift()), read by
  * the malloc shim to tell a live kmalloc block, a freed one and a pointer
  * kmalloc never returned apart without a record of its own.
  */
@@ -218,11 +219,19 @@ int kmem_cache_shadow_code(struct kmem_cache *s);
 unsigned char kmem_cache_shadow_value(struct kmem_cache *s);
 /**
  * kmm_slab_shadow_bias() - where the shadow byte of direct-map address a
- * lives: (unsigned char *)(bias + (a >> 3)); 0 when @m has no slab layer.
+ * lives: (unsigned char *)(bias + (a >> kmm_slab_shadow_shift(@m))); 0 when
+ * @m has no slab layer. Only a granule's first address (a multiple of
+ * 1 << shift) can be an object; another's byte is its granule's.
  * Any other byte (0) is neither. A read races with the slab's own writes by
  * nature: kfree() checks the byte again inside its section.
  */
 uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m);
+/**
+ * kmm_slab_shadow_shift() - log2 of @m's shadow granule: 3 (a byte per 8
+ * bytes), or 4 when booted with slab_shadow_granule=16 (every slab object
+ * 16-byte aligned). Immutable after boot.
+ */
+unsigned int kmm_slab_shadow_shift(struct kmm_machine *m);
 
 /*
  * The lock-free paths alone, for a caller that must not run the slow paths
