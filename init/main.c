@@ -74,6 +74,8 @@ static void machine_teardown(struct kmm_machine *m)
 	m->section_deferred = NULL;
 	free(m->section_reserved);
 	m->section_reserved = NULL;
+	free(m->section_lazy);
+	m->section_lazy = NULL;
 	free(m->reserved_chunks);
 	m->reserved_chunks = NULL;
 	sim_ram_destroy(&m->ram);

@@ -244,12 +244,43 @@ void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn)
 	spin_unlock(&m->reserved_block_lock);
 }
 
+void kmm_init_free_chunk(struct kmm_machine *m, unsigned long pfn, int zid, int nid)
+{
+	unsigned long sec = pfn >> SECTION_SHIFT, start = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES);
+	uint32_t bit = 1u << ((pfn >> MAX_PAGE_ORDER) & ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1));
+	uint16_t *chunks = &m->reserved_chunks[pfn >> MAX_PAGE_ORDER], cbit = memmap_chunk_bit(pfn);
+
+	spin_lock(&m->reserved_block_lock);
+	if ((__atomic_load_n(&m->section_lazy[sec], __ATOMIC_ACQUIRE) & bit) &&
+	    (__atomic_load_n(chunks, __ATOMIC_ACQUIRE) & cbit)) {
+		/*
+		 * Free tails: nobody reads them before the chunk's bit is clear
+		 * (pfn_init_state()), so plain stores, published by the release.
+		 */
+		for (pfn = start; pfn < start + MEMMAP_CHUNK_PAGES; pfn++) {
+			struct page *p = pfn_to_page_m(m, pfn);
+
+			__init_single_page(m, p, pfn, (enum zone_type)zid, nid);
+			__page_flag_clear(p, PG_reserved);
+			set_page_count(p, 0);
+		}
+		atomic_fetch_add_explicit(&m->memmap_init_pages, MEMMAP_CHUNK_PAGES,
+					  memory_order_relaxed);
+		/* The pages, then the chunk's bit, then the block's (pfn_init_state reads backwards). */
+		if (!(__atomic_and_fetch(chunks, (uint16_t)~cbit, __ATOMIC_RELEASE)))
+			__atomic_fetch_and(&m->section_lazy[sec], ~bit, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&m->reserved_block_lock);
+}
+
 /**
  * kmm_pfn_to_page() - the struct page of @pfn on @m.
  *
  * A wholly reserved section (SECTION_RESERVED), or a reserved chunk of a
  * partly reserved section (MEMMAP_CHUNK_PAGES frames boot left untouched,
- * m->reserved_chunks), is initialised on the first call that reaches it. A section still deferred (all free, owned by the
+ * m->reserved_chunks), is initialised on the first call that reaches it, and
+ * so is a chunk of free pages of a deferred block the allocator has split
+ * (SECTION_LAZY_FREE). A section still deferred (all free, owned by the
  * buddy allocator until it first allocates from it) is returned as is: its
  * struct pages are not initialised yet, as with Linux's deferred init.
  * Context: any; may initialise 32768 struct pages once per reserved section,
@@ -273,6 +304,14 @@ struct page *kmm_pfn_to_page(struct kmm_machine *m, unsigned long pfn)
 			  __atomic_load_n(&m->section_reserved[section], __ATOMIC_RELAXED)) &&
 		 pfn_init_state(m, pfn) == SECTION_RESERVED)
 		kmm_init_reserved_block(m, pfn);
+	else if (unlikely(m->section_lazy &&
+			  __atomic_load_n(&m->section_lazy[section], __ATOMIC_RELAXED)) &&
+		 pfn_init_state(m, pfn) == SECTION_LAZY_FREE) {
+		/* The block's first chunk is initialised first: its zone and node are the block's. */
+		const struct page *first = pfn_to_page_m(m, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES));
+
+		kmm_init_free_chunk(m, pfn, (int)page_zonenum(first), page_to_nid(first));
+	}
 	return pfn_to_page_m(m, pfn);
 }
 

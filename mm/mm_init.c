@@ -1063,10 +1063,11 @@ int setup_host_memory(struct boot *b)
 	m->section_state = calloc(secs, 1);
 	m->section_deferred = calloc(secs, sizeof(*m->section_deferred));
 	m->section_reserved = calloc(secs, sizeof(*m->section_reserved));
+	m->section_lazy = calloc(secs, sizeof(*m->section_lazy));
 	m->reserved_chunks = calloc(secs << (SECTION_SHIFT - MAX_PAGE_ORDER),
 				    sizeof(*m->reserved_chunks));
 	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved ||
-	    !m->reserved_chunks)
+	    !m->section_lazy || !m->reserved_chunks)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
 	err = sim_ram_create(&m->ram, ram, secs == m->nr_sections ? PFN_PHYS(m->max_low_pfn) : ram,

@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/addr.h"
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
@@ -248,17 +249,25 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn)
  * tail of the Movable list of MAX_PAGE_ORDER. Boot frees blocks to the tail
  * in ascending order (FPI_TO_TAIL) and the blocks are handed out only when
  * that list is empty, in the order boot deferred them, so the list order is
- * the same as if they had been initialised at boot. Only 2^MAX_PAGE_ORDER
- * struct pages are touched at a time: a machine commits its mem_map as its
- * allocations grow. Their counts were added when the block was deferred.
+ * the same as if they had been initialised at boot. Only the head's chunk
+ * (MEMMAP_CHUNK_PAGES struct pages, one host page) is touched now: the
+ * others become SECTION_LAZY_FREE, free tails of the block, and are
+ * initialised as expand() makes a head in them or hands their pages out
+ * (init_lazy_chunks()), or as a reader asks for one (kmm_pfn_to_page()), so
+ * a machine commits its mem_map as its allocations grow, a host page at a
+ * time, as Linux's deferred init grows a zone a section at a time. A machine
+ * without section_lazy (a test's hand-made one) initialises the whole block.
+ * Their counts were added when the block was deferred.
  */
 void deferred_init_one_block(struct zone *zone)
 {
 	struct kmm_machine *m = zone->machine;
 	struct deferred_range *dr =
 		list_first_entry(&zone->deferred_ranges, struct deferred_range, list);
-	unsigned long start = dr->start_pfn, pfn;
+	unsigned long start = dr->start_pfn, pfn, end = start + MAX_ORDER_NR_PAGES;
 	struct list_head *list = &zone->free_area[MAX_PAGE_ORDER].free_list[MIGRATE_MOVABLE];
+	bool lazy = m->section_state && m->section_deferred && m->section_lazy &&
+		    m->reserved_chunks && !m->opts.eager_memmap;
 
 	if (--dr->nr_blocks) {
 		dr->start_pfn += MAX_ORDER_NR_PAGES;
@@ -267,14 +276,16 @@ void deferred_init_one_block(struct zone *zone)
 		free(dr);
 	}
 	__atomic_store_n(&zone->nr_deferred_blocks, zone->nr_deferred_blocks - 1, __ATOMIC_RELAXED);
-	for (pfn = start; pfn < start + MAX_ORDER_NR_PAGES; pfn++) {
+	if (lazy)
+		end = start + MEMMAP_CHUNK_PAGES;
+	for (pfn = start; pfn < end; pfn++) {
 		struct page *p = pfn_to_page_m(m, pfn);
 
 		__init_single_page(m, p, pfn, zone->type, zone->node);
 		owner_flag_clear(p, PG_reserved);
 		set_page_count(p, 0);
 	}
-	atomic_fetch_add_explicit(&m->memmap_init_pages, MAX_ORDER_NR_PAGES, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->memmap_init_pages, end - start, memory_order_relaxed);
 	struct page *head = pfn_to_page_m(m, start);
 
 	set_buddy_order(head, MAX_PAGE_ORDER);
@@ -284,11 +295,39 @@ void deferred_init_one_block(struct zone *zone)
 		unsigned long sec = start >> SECTION_SHIFT;
 		unsigned int bit = (unsigned int)((start & (PAGES_PER_SECTION - 1)) >> MAX_PAGE_ORDER);
 
+		if (lazy) {
+			/* The other chunks untouched, before the block stops being deferred. */
+			__atomic_store_n(&m->reserved_chunks[start >> MAX_PAGE_ORDER],
+					 (uint16_t)(((1u << MEMMAP_CHUNKS_PER_BLOCK) - 1) & ~1u),
+					 __ATOMIC_RELEASE);
+			__atomic_fetch_or(&m->section_lazy[sec], 1u << bit, __ATOMIC_RELEASE);
+		}
 		/* The pages first, then the bit, then the state (pfn_init_state reads backwards). */
 		__atomic_fetch_and(&m->section_deferred[sec], ~(1u << bit), __ATOMIC_RELEASE);
 		if (m->section_state[sec] == SECTION_DEFERRED)
 			__atomic_store_n(&m->section_state[sec], SECTION_ONLINE, __ATOMIC_RELEASE);
 	}
+}
+
+/**
+ * init_lazy_chunks() - initialise the struct pages of every SECTION_LAZY_FREE
+ * chunk that [@pfn, @pfn + @nr) overlaps, as free tails of @zone (what
+ * deferred_init_one_block() would have made them), before the allocator
+ * makes a head in them or hands them out.
+ * @zone: the zone of the pages. @pfn: the first. @nr: how many, >= 1, all in
+ * one MAX_PAGE_ORDER block.
+ * Context: zone->lock held (expand(), extend_pages_exact()); takes
+ * m->reserved_block_lock.
+ */
+void init_lazy_chunks(struct zone *zone, unsigned long pfn, unsigned long nr)
+{
+	struct kmm_machine *m = zone->machine;
+
+	lockdep_assert_held(&zone->lock);
+	for (unsigned long p = ALIGN_DOWN(pfn, MEMMAP_CHUNK_PAGES); p < pfn + nr;
+	     p += MEMMAP_CHUNK_PAGES)
+		if (pfn_init_state(m, p) == SECTION_LAZY_FREE)
+			kmm_init_free_chunk(m, p, zone->type, zone->node);
 }
 
 /**

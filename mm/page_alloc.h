@@ -29,6 +29,11 @@
  * deferred MAX_PAGE_ORDER block and put it on the free lists. Context: zone->lock held.
  */
 void deferred_init_one_block(struct zone *zone);
+/*
+ * init_lazy_chunks() - initialise the not yet initialised struct pages of
+ * [@pfn, @pfn + @nr) (mm/page_alloc.c). Caller holds zone->lock.
+ */
+void init_lazy_chunks(struct zone *zone, unsigned long pfn, unsigned long nr);
 /**
  * __free_pages_ok() - check, clean and free the block of @order at @page
  * straight to the buddy (FPI_* flags in @fpi). Context: takes zone->lock.
@@ -248,13 +253,29 @@ static inline struct page *get_page_from_free_area(struct zone *zone, unsigned i
 
 /* ---- Taking blocks out of the buddy (the caller holds zone->lock) ---- */
 
-/* Split a block of order @high down to @low, freeing the upper halves. */
+/*
+ * Split a block of order @high down to @low, freeing the upper halves. Every
+ * block handed out goes through here: in a block whose struct pages are
+ * initialised a chunk at a time (SECTION_LAZY_FREE), the chunks of the new
+ * heads and of the pages handed out are initialised first.
+ */
 static inline unsigned int expand(struct zone *zone, struct page *page, unsigned int low,
 				  unsigned int high, int mt)
 {
 	unsigned long size = 1UL << high;
 	unsigned int nr_added = 0;
+	struct kmm_machine *m = zone->machine;
 
+	if (m->section_lazy) {
+		unsigned long pfn = page_to_pfn_m(m, page);
+
+		if (unlikely(__atomic_load_n(&m->section_lazy[pfn >> SECTION_SHIFT],
+					     __ATOMIC_ACQUIRE))) {
+			init_lazy_chunks(zone, pfn, 1UL << low);
+			for (unsigned int h = low; h < high; h++)
+				init_lazy_chunks(zone, pfn + (1UL << h), 1);
+		}
+	}
 	while (high > low) {
 		high--;
 		size >>= 1;

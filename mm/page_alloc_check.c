@@ -313,13 +313,31 @@ static int check_frames(struct checker *c, unsigned long *allocated)
 	while (pfn < end) {
 		unsigned long sec = pfn >> SECTION_SHIFT, bit = (pfn >> MAX_PAGE_ORDER) &
 							 ((PAGES_PER_SECTION >> MAX_PAGE_ORDER) - 1);
-		/* a block with reserved chunks not initialised: a chunk at a time */
-		unsigned long unit = m->section_reserved && sec < m->nr_sections &&
-				     ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1)
-				     ? MEMMAP_CHUNK_PAGES : MAX_ORDER_NR_PAGES;
+		/* a block with reserved or free chunks not initialised: a chunk at a time */
+		bool chunked = sec < m->nr_sections &&
+			       ((m->section_reserved &&
+				 ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) >> bit) & 1)) ||
+				(m->section_lazy &&
+				 ((__atomic_load_n(&m->section_lazy[sec], __ATOMIC_ACQUIRE) >> bit) & 1)));
+		unsigned long unit = chunked ? MEMMAP_CHUNK_PAGES : MAX_ORDER_NR_PAGES;
 		unsigned long stop = KMM_MIN(end, ALIGN_DOWN(pfn, unit) + unit);
 
-		/* A section, a block or a chunk not initialised (pfn_init_state): skipped. */
+		/*
+		 * A section, a block or a chunk not initialised (pfn_init_state):
+		 * skipped, but a free chunk of a split deferred block must lie in
+		 * free blocks (the allocator initialises a chunk before it hands
+		 * any page of it out or makes a head in it).
+		 */
+		if (m->section_state && pfn_init_state(m, pfn) == SECTION_LAZY_FREE) {
+			for (; pfn < stop; pfn++) {
+				unsigned long i = pfn - z->zone_start_pfn;
+
+				if (!(c->seen[i >> 3] & (1u << (i & 7))))
+					return report(c, "pfn %#lx has no struct page yet but is not free",
+						      pfn);
+			}
+			continue;
+		}
 		if (!section_online(m, pfn)) {
 			pfn = stop;
 			continue;

@@ -227,6 +227,8 @@ int extend_pages_exact(void *virt, size_t size, size_t new_size)
 		struct page *block = free_block_holding(m, zone, pfn, &order);
 		unsigned long head = page_to_pfn_m(m, block), stop = head + (1UL << order);
 
+		/* Heads are made anywhere in it: its struct pages first (a split deferred block). */
+		init_lazy_chunks(zone, head, stop - head);
 		del_page_from_free_list(block, zone, order, get_pfnblock_migratetype(zone, head));
 		free_range_locked(zone, head, start > head ? start : head);
 		free_range_locked(zone, end < stop ? end : stop, stop);

@@ -21,7 +21,9 @@
  * Sections whose struct pages are not initialised are described without
  * touching them: a deferred block (or section) is free MAX_PAGE_ORDER blocks of
  * movable pageblocks; a wholly reserved one is all KPF_RESERVED (reading it
- * does not initialise it, unlike kmm_pfn_to_page()).
+ * does not initialise it, unlike kmm_pfn_to_page()); a free chunk of a
+ * deferred block the allocator has split (SECTION_LAZY_FREE) is tails of the
+ * free block whose head precedes it.
  *
  * Locking: page flags are read without locks, as Linux's kpageflags reads
  * them, so a page that changes state during the call is reported in either
@@ -143,7 +145,12 @@ static int covering_free_block(const struct kmm_machine *m, unsigned long pfn)
 		unsigned long sec = head >> SECTION_SHIFT;
 		if (head == pfn)
 			continue;
-		if (sec >= READ_ONCE(m->nr_sections) || pfn_init_state(m, head) != SECTION_ONLINE)
+		if (sec >= READ_ONCE(m->nr_sections))
+			return -1;
+		int state = pfn_init_state(m, head);
+		if (state == SECTION_LAZY_FREE)	/* a free tail: the head is further out */
+			continue;
+		if (state != SECTION_ONLINE)
 			return -1;
 		const struct page *p = pfn_to_page_m(m, head);
 		if (PageBuddy(p) && p->private >= o && p->private <= MAX_PAGE_ORDER)
@@ -247,6 +254,17 @@ int kmm_kpageflags(struct kmm_machine *m, unsigned long pfn, unsigned long nr, u
 				out[i] = bit(KPF_KMM_BUDDY_TAIL) |
 					 ((uint64_t)MAX_PAGE_ORDER << KPF_KMM_ORDER_SHIFT) | place;
 			continue;
+		}
+		if (state == SECTION_LAZY_FREE && pfn < tail_end) {
+			/* a free tail of a split deferred block, not initialised yet */
+			out[i] = bit(KPF_KMM_BUDDY_TAIL) |
+				 ((uint64_t)tail_order << KPF_KMM_ORDER_SHIFT) | place;
+			continue;
+		}
+		if (state == SECTION_LAZY_FREE) {
+			/* its block was split or taken meanwhile: the chunk is read as it is now */
+			kmm_pfn_to_page(m, pfn);
+			state = pfn_init_state(m, pfn);
 		}
 		if (state != SECTION_ONLINE) {		/* reserved, not initialised yet */
 			out[i] = bit(KPF_RESERVED) | place;

@@ -495,9 +495,19 @@ static void pagetypeinfo_showblockcount_print(struct kmm_machine *m, struct strb
 			count[MIGRATE_MOVABLE]++;
 			continue;
 		}
+		if (state == SECTION_LAZY_FREE) {
+			/* free pages of a split deferred block: its first page says whose */
+			page = pfn_to_page_m(m, ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES));
+			if (page_zonenum(page) != (unsigned int)z->type || page_to_nid(page) != z->node)
+				continue;
+			state = SECTION_RESERVED;	/* then counted as an untouched block is */
+		}
 		if (state == SECTION_RESERVED &&
 		    __atomic_load_n(&m->section_state[sec], __ATOMIC_ACQUIRE) == SECTION_ONLINE) {
-			/* a reserved block boot left untouched, wholly in this zone: its pageblock's type */
+			/*
+			 * a reserved block boot left untouched, wholly in this zone (or the
+			 * free pages above): its pageblock's type
+			 */
 			mt = pageblock_mt ? pageblock_mt[(pfn >> m->pageblock_order) -
 							 (start >> m->pageblock_order)]
 					  : MIGRATE_MOVABLE;

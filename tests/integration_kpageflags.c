@@ -243,7 +243,8 @@ TEST(reserved_sections_stay_untouched)
 
 /*
  * Blocks boot leaves untouched (free ones deferred, wholly reserved ones of
- * partly reserved sections) read exactly as if boot had initialised every
+ * partly reserved sections, the untouched free chunks of the deferred block
+ * boot's own allocations split) read exactly as if boot had initialised every
  * struct page (deferred_struct_pages=off): /proc/kpageflags of every frame
  * and /proc/pagetypeinfo; and reading them initialises none.
  */
@@ -266,7 +267,8 @@ TEST(untouched_blocks_read_as_initialised_ones)
 		for (unsigned long s = 0; s < m->nr_sections; s++)
 			if (m->section_state[s] == SECTION_ONLINE)
 				untouched += (unsigned long)__builtin_popcount(m->section_deferred[s] |
-									   m->section_reserved[s]);
+									   m->section_reserved[s] |
+									   m->section_lazy[s]);
 		expect_true(untouched > 0);
 		assert_eq(m->max_pfn, nr);
 		uint64_t *fl = all_flags(m, 0);
@@ -284,7 +286,8 @@ TEST(untouched_blocks_read_as_initialised_ones)
 		for (unsigned long s = 0; s < m->nr_sections; s++)
 			if (m->section_state[s] == SECTION_ONLINE)
 				after += (unsigned long)__builtin_popcount(m->section_deferred[s] |
-									m->section_reserved[s]);
+									m->section_reserved[s] |
+									m->section_lazy[s]);
 		expect_eq(after, untouched);
 		free(fe);
 		free(fl);

@@ -247,5 +247,15 @@ void kmm_init_reserved_section(struct kmm_machine *m, unsigned long section);
  * Called by kmm_pfn_to_page(); safe from several threads at once.
  */
 void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn);
+/**
+ * kmm_init_free_chunk() - initialise the struct pages of @pfn's chunk
+ * (MEMMAP_CHUNK_PAGES frames) as free tails of zone @zid of node @nid, if it
+ * is a SECTION_LAZY_FREE chunk (a deferred block the allocator has split,
+ * mm/page_alloc.c) nobody has initialised yet.
+ * Called by kmm_pfn_to_page() and init_lazy_chunks(); safe from several
+ * threads at once. Context: takes m->reserved_block_lock (after zone->lock
+ * where the caller holds it).
+ */
+void kmm_init_free_chunk(struct kmm_machine *m, unsigned long pfn, int zid, int nid);
 
 #endif /* KMM_ADDR_H */

@@ -107,13 +107,26 @@ struct kmm_machine {
 	 */
 	uint32_t *section_reserved;
 	/*
+	 * Per section, bit b: block b of an ONLINE section is a deferred block
+	 * the allocator has begun to take from, whose struct pages are
+	 * initialised a chunk at a time as its pages come into use (its
+	 * reserved_chunks[] mask says which chunks are still untouched: free
+	 * pages, each a tail of a free block whose head is initialised). Set
+	 * under zone->lock before the block's section_deferred bit is cleared;
+	 * cleared with release once no chunk is left; read with acquire by
+	 * pfn_init_state().
+	 */
+	uint32_t *section_lazy;
+	/*
 	 * Per MAX_PAGE_ORDER block (index pfn >> MAX_PAGE_ORDER), bit c: the
 	 * c-th run of MEMMAP_CHUNK_PAGES frames of the block (one host page of
-	 * struct pages) is all RAM, all reserved and in one zone, and its struct
-	 * pages are not initialised yet. A block's section_reserved bit is set
-	 * while its mask is not 0 (a wholly reserved block has every bit).
-	 * Cleared under reserved_block_lock with release, before the block's
-	 * section_reserved bit; read with acquire by pfn_init_state().
+	 * struct pages) has struct pages not initialised yet. In a block whose
+	 * section_reserved bit is set, such a run is all RAM, all reserved and
+	 * in one zone (a wholly reserved block has every bit); in a block whose
+	 * section_lazy bit is set (never both), it is free pages of a deferred
+	 * block the allocator has split. The section bit is set while the mask
+	 * is not 0. Cleared under reserved_block_lock with release, before the
+	 * block's section bit; read with acquire by pfn_init_state().
 	 */
 	uint16_t *reserved_chunks;
 	spinlock_t reserved_block_lock;
@@ -185,6 +198,9 @@ enum section_state {
 	SECTION_RESERVED,	/* all RAM, all reserved, in one zone: struct pages are
 				 * initialised on first kmm_pfn_to_page() (mm/addr.c) */
 	SECTION_INITIALIZING,	/* transient: a thread is initialising a reserved section */
+	SECTION_LAZY_FREE,	/* free pages of a block the allocator has begun to take
+				 * from, struct pages untouched: tails of a free block
+				 * whose head is initialised (mm/page_alloc.c) */
 };
 
 _Static_assert((PAGES_PER_SECTION >> MAX_PAGE_ORDER) <= 32, "section_deferred holds 32 blocks");
@@ -203,10 +219,12 @@ static inline uint16_t memmap_chunk_bit(unsigned long pfn)
 
 /*
  * pfn_init_state() - the enum section_state that holds for @pfn itself: its
- * section's, except SECTION_DEFERRED for a deferred block and
+ * section's, except SECTION_DEFERRED for a deferred block,
  * SECTION_RESERVED for a not yet initialised reserved chunk (a whole block,
- * or MEMMAP_CHUNK_PAGES frames of a partly reserved one) of an ONLINE
- * section. The caller checks @pfn's section is below nr_sections.
+ * or MEMMAP_CHUNK_PAGES frames of a partly reserved one) and
+ * SECTION_LAZY_FREE for a not yet initialised chunk of free pages of a
+ * block the allocator has split, of an ONLINE section. The caller checks
+ * @pfn's section is below nr_sections.
  */
 static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
 {
@@ -225,6 +243,11 @@ static inline int pfn_init_state(const struct kmm_machine *m, unsigned long pfn)
 	    (__atomic_load_n(&m->reserved_chunks[pfn >> MAX_PAGE_ORDER], __ATOMIC_ACQUIRE) &
 	     memmap_chunk_bit(pfn)))
 		return SECTION_RESERVED;
+	if (m->section_lazy &&
+	    ((__atomic_load_n(&m->section_lazy[sec], __ATOMIC_ACQUIRE) >> bit) & 1) &&
+	    (__atomic_load_n(&m->reserved_chunks[pfn >> MAX_PAGE_ORDER], __ATOMIC_ACQUIRE) &
+	     memmap_chunk_bit(pfn)))
+		return SECTION_LAZY_FREE;
 	return state;
 }
 
