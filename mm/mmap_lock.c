@@ -38,28 +38,83 @@
 
 /* ---- SRCU: the read side every entry point takes ---- */
 
-/* This thread's nesting depth and token per machine registry slot. */
-static _Thread_local struct {
-	unsigned long serial;
+/*
+ * This thread's nesting depth in the sections of each machine it is inside
+ * (the outermost section of a machine counts). A thread is inside few
+ * machines at once, so the table is four entries, an entry free whenever
+ * its depth is 0, and a fifth machine nested at once (no caller does) takes
+ * an entry from the heap for as long as its section lasts. A table per
+ * registry slot (4 KB) was static TLS that every thread of every process
+ * that loads kmm zeroed at its start, the malloc shim's included.
+ */
+struct procs_nest {
+	unsigned long serial;		/* the machine's (serials are never reused) */
 	int depth;
-} procs_tls[KMM_MAX_MACHINES + 1];
+	struct procs_nest *next;	/* the heap entries only */
+};
+#define PROCS_NEST_INLINE 4
+static _Thread_local struct procs_nest procs_tls[PROCS_NEST_INLINE];
+static _Thread_local struct procs_nest *procs_more;
 
-static inline int *procs_depth(struct kmm_machine *m)
+/* The entry of @m's sections in this thread, a free one if it is in none. */
+static struct procs_nest *procs_nest_get(struct kmm_machine *m)
 {
-	if (procs_tls[m->slot].serial != m->serial) {
-		procs_tls[m->slot].serial = m->serial;
-		procs_tls[m->slot].depth = 0;
+	struct procs_nest *free_one = NULL;
+
+	for (int i = 0; i < PROCS_NEST_INLINE; i++) {
+		struct procs_nest *e = &procs_tls[i];
+
+		if (e->depth && e->serial == m->serial)
+			return e;
+		if (!e->depth && !free_one)
+			free_one = e;
 	}
-	return &procs_tls[m->slot].depth;
+	for (struct procs_nest *e = procs_more; e; e = e->next)
+		if (e->serial == m->serial)
+			return e;
+	if (!free_one) {
+		free_one = calloc(1, sizeof(*free_one));
+		if (!free_one)
+			sim_bug("no host memory for a fifth machine's nested section");
+		free_one->next = procs_more;
+		procs_more = free_one;
+	}
+	free_one->serial = m->serial;
+	return free_one;
+}
+
+/* How deep this thread is in @m's sections (0: outside them). */
+static int procs_nest_depth(struct kmm_machine *m)
+{
+	for (int i = 0; i < PROCS_NEST_INLINE; i++)
+		if (procs_tls[i].depth && procs_tls[i].serial == m->serial)
+			return procs_tls[i].depth;
+	for (struct procs_nest *e = procs_more; e; e = e->next)
+		if (e->serial == m->serial)
+			return e->depth;
+	return 0;
+}
+
+/* @e's section ended with depth 0: a heap entry goes back. */
+static void procs_nest_put(struct procs_nest *e)
+{
+	if (e >= procs_tls && e < procs_tls + PROCS_NEST_INLINE)
+		return;
+	for (struct procs_nest **pp = &procs_more; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			free(e);
+			return;
+		}
 }
 
 int procs_enter(struct kmm_machine *m)
 {
 	struct srcu_struct *sp = &procs_of(m)->srcu;
-	int *depth = procs_depth(m);
+	struct procs_nest *e = procs_nest_get(m);
 	int cpu;
 
-	if ((*depth)++)
+	if (e->depth++)
 		return -1;	/* nested: the outermost section counts */
 	cpu = kmm_this_cpu(m);
 	for (;;) {
@@ -122,9 +177,10 @@ static void flush_deferred(struct kmm_procs *p)
 void procs_exit(struct kmm_machine *m, int token)
 {
 	struct kmm_procs *p = procs_of(m);
-	int *depth = procs_depth(m);
+	struct procs_nest *e = procs_nest_get(m);
 
-	--*depth;
+	if (!--e->depth)
+		procs_nest_put(e);
 	if (token < 0)
 		return;
 	atomic_fetch_sub_explicit(&p->srcu.cpu[token >> 1].count[token & 1], 1, memory_order_seq_cst);
@@ -136,7 +192,7 @@ int procs_stop(struct kmm_machine *m)
 {
 	struct srcu_struct *sp = &procs_of(m)->srcu;
 
-	if (*procs_depth(m))
+	if (procs_nest_depth(m))
 		return -EDEADLK;
 	spin_lock(&sp->gp_lock);
 	atomic_store_explicit(&sp->stopped, 1, memory_order_seq_cst);
