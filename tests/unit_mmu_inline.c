@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kmm/process.h>
@@ -223,5 +224,24 @@ TEST(a_caller_compiled_against_another_tlb_abi_is_refused_and_never_hits)
 	expect_eq(kmm_as_of_abi(t, &other, KMM_MMU_ABI), 0);
 	expect_true(kmm_tlb_lookup(&other, x + 8, 8, KMM_ACCESS_READ) != NULL);
 	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * The access bracket's way (arch/sim/mmu.h) follows the host and the
+ * environment: the plain-store open where membarrier(2) exists and
+ * KMM_CPU_LOCKED is unset; under ThreadSanitizer only when
+ * KMM_TSAN_ASYMMETRIC is set too (the *_asymmetric tests of
+ * cmake/mmu_locked.cmake rely on it).
+ */
+TEST(the_bracket_takes_the_way_the_host_and_the_environment_ask_for)
+{
+	struct kmm_machine *m = boot("mem=64M");	/* the first MMU chose it, once */
+	bool want = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
+
+#ifdef SIM_TLB_TSAN
+	want = want && getenv("KMM_TSAN_ASYMMETRIC");
+#endif
+	expect_eq(__atomic_load_n(&sim_tlb_asymmetric, __ATOMIC_RELAXED), (int)want);
 	done(m);
 }

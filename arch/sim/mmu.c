@@ -34,10 +34,13 @@ static pthread_once_t asymmetric_once = PTHREAD_ONCE_INIT;
 /* The bracket's way (arch/sim/mmu.h), decided before the first MMU exists. */
 static void choose_bracket(void)
 {
-#ifndef SIM_TLB_LOCKED_ONLY
-	if (sim_membarrier_available() && !sim_getenv("KMM_CPU_LOCKED"))
-		__atomic_store_n(&sim_tlb_asymmetric, 1, __ATOMIC_RELAXED);
+	if (!sim_membarrier_available() || sim_getenv("KMM_CPU_LOCKED"))
+		return;
+#ifdef SIM_TLB_TSAN
+	if (!sim_getenv("KMM_TSAN_ASYMMETRIC"))
+		return;		/* TSan: the locked way unless asked (arch/sim/mmu.h) */
 #endif
+	__atomic_store_n(&sim_tlb_asymmetric, 1, __ATOMIC_RELAXED);
 }
 
 /* This thread's TLBs (attached or detached), freed when it exits. */
