@@ -29,7 +29,9 @@
  * kmm; a nested call made with it set is served by glibc (__libc_malloc and
  * friends), so kmm never re-enters itself and never deadlocks on its locks.
  *
- * Invariant: two bits per 8 bytes of RAM in live_map. LIVE is set if and only
+ * Invariant: two bits per granule of RAM in live_map (8 bytes; a page in
+ * the default mode, where only page blocks, which start on a page, keep
+ * bits there: 1/16384 of their RAM instead of 1/32). LIVE is set if and only
  * if that address is the start of a block this file returned and has not
  * freed; FREED is set if it was such a start and was freed since (until the
  * address is handed out again). free() flips both atomically before the
@@ -130,6 +132,7 @@ static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
 static unsigned long shim_serial;		/* shim_m->serial, immutable once SHIM_UP */
 static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
 static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
+static unsigned int live_shift = 3;		/* its granule's log2 (3 or PAGE_SHIFT); immutable once SHIM_UP */
 /* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
 static uintptr_t slab_shadow_bias;
 /*
@@ -258,9 +261,9 @@ static inline bool in_ram(const void *p)
 /* The word of @a's bit pair, and the pair's LIVE bit in *@bit (FREED is the next). */
 static inline uint64_t *live_word(uintptr_t a, uint64_t *bit)
 {
-	uintptr_t off = a - ram_start;
-	*bit = LIVE_BIT << (((off >> 3) & 31) * 2);
-	return &live_map[off >> 8];
+	uintptr_t granule = (a - ram_start) >> live_shift;
+	*bit = LIVE_BIT << ((granule & 31) * 2);
+	return &live_map[granule >> 5];
 }
 
 /* Mark @p allocated (LIVE set, FREED cleared); a second hand-out of a live address is a kmm bug. */
@@ -284,7 +287,7 @@ static inline enum live_state live_clear(const void *p)
 {
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
 
-	if ((uintptr_t)p & 7)
+	if ((uintptr_t)p & ((1UL << live_shift) - 1))
 		return BLOCK_NEVER;
 	uint64_t old = __atomic_fetch_xor(w, bit | (bit << 1), __ATOMIC_RELAXED);
 	return (old & bit) ? BLOCK_LIVE : (old & (bit << 1)) ? BLOCK_FREED : BLOCK_NEVER;
@@ -294,7 +297,7 @@ static inline bool live_test(const void *p)
 {
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
 
-	if ((uintptr_t)p & 7)
+	if ((uintptr_t)p & ((1UL << live_shift) - 1))
 		return false;
 	return __atomic_load_n(w, __ATOMIC_RELAXED) & bit;
 }
@@ -303,7 +306,8 @@ static inline bool freed_test(const void *p)
 {
 	uint64_t bit, *w = live_word((uintptr_t)p, &bit);
 
-	return !((uintptr_t)p & 7) && (__atomic_load_n(w, __ATOMIC_RELAXED) & (bit << 1));
+	return !((uintptr_t)p & ((1UL << live_shift) - 1)) &&
+	       (__atomic_load_n(w, __ATOMIC_RELAXED) & (bit << 1));
 }
 
 /* ---- Boot ---- */
@@ -448,6 +452,7 @@ static void shim_boot_locked(void)
 	trim_shadow_shift = kmm_slab_shadow_shift(m);	/* 4: slab_shadow_granule=16 */
 	if (use_kmalloc && !harden_on && !debug_mode)
 		slab_shadow_bias = trim_shadow_bias;
+	live_shift = slab_shadow_bias ? PAGE_SHIFT : 3;	/* the invariant above */
 	if (use_kmalloc && !harden_on && !debug_mode)
 		use_classes = shim_setup_classes(m);
 	fast_small = slab_shadow_bias && !harden_fail_every && !stats_enabled;
