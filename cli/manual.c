@@ -51,6 +51,12 @@ const struct doc_item env_docs[] = {
 	  "caches) is always guarded by the slot's spinlock, even when one thread owns the slot "
 	  "(normally an owning thread takes no lock, see docs/locking.md). For measuring what "
 	  "the lock costs; the results are the same." },
+	{ "KMM_TSAN_ASYMMETRIC", "Set (to anything), in a ThreadSanitizer build only: the "
+	  "simulated MMU's access bracket opens with a plain store, as it does in a normal "
+	  "build on a host with membarrier, instead of TSan's default locked way, so that "
+	  "ThreadSanitizer checks the rest of that protocol (docs/testing.md); KMM_CPU_LOCKED "
+	  "or a host without membarrier still keeps the locked way. Other builds "
+	  "ignore it." },
 	{ "TMPDIR", "Where a machine makes its private directories (kmm-swap-XXXXXX, removed "
 	  "at shutdown) for the host files behind mkswap/swapon, unless the swapdir= boot option "
 	  "names one, and for its filesystem image, unless fsimage= names one. Unset or empty: "
