@@ -203,6 +203,7 @@ void kmm_events_shutdown(struct kmm_machine *m)
 	if (!es)
 		return;
 	__atomic_store_n(&m->event_mask, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->obj_fast_serial, KMM_SERIAL_NONE, __ATOMIC_RELEASE);
 	m->events = NULL;
 	free(es->ring);
 	free(es);
@@ -216,6 +217,8 @@ static void update_mask_locked(struct kmm_machine *m, struct kmm_events *es)
 	for (int i = 0; i < KMM_TRACE_MAX_SUBS; i++)
 		mask |= es->subs[i].mask;
 	__atomic_store_n(&m->event_mask, mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->obj_fast_serial,
+			 mask & KMM_EVMASK_SLAB_FAST ? KMM_SERIAL_NONE : m->serial, __ATOMIC_RELEASE);
 }
 
 int kmm_trace_subscribe(struct kmm_machine *m, const struct kmm_trace_sub *sub)

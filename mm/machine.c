@@ -41,6 +41,7 @@ struct kmm_machine *kmm_machine_alloc(void)
 
 	if (!m)
 		return NULL;
+	m->obj_fast_serial = KMM_SERIAL_NONE;	/* until kmm_events_init() */
 	spin_lock(&registry_lock);
 	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
 		if (!kmm_machines[i]) {

@@ -682,10 +682,14 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 {
 	struct kmm_machine *m = s->machine;
 
-	/* The plain variant's caller has tested s->slowpath_flags and __GFP_ZERO. */
+	/*
+	 * The plain variant's caller has tested s->slowpath_flags and __GFP_ZERO.
+	 * This thread's slot on @m, and no listener on the slab's events (one
+	 * test: kmm_slab_fast_on()).
+	 */
 	if (likely(node == NUMA_NO_NODE &&
 		   (!hardened || (s->slowpath_flags == SLAB_FAST_HARDENED && !(gfp & __GFP_ZERO))) &&
-		   kmm_cpu_cache.serial == m->serial)) {
+		   kmm_slab_fast_on(m))) {
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 
 		if (likely(kmm_cpu_enter_owned(g))) {
@@ -861,7 +865,8 @@ void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
  */
 void *kmem_cache_alloc_fast(struct kmem_cache *s)
 {
-	if (unlikely(s->slowpath_flags) || kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
+	/* A listener on the stream: slab_alloc_try()'s kmm_slab_fast_on() says no. */
+	if (unlikely(s->slowpath_flags))
 		return NULL;
 	return slab_alloc_try(s, GFP_KERNEL, NUMA_NO_NODE, false);
 }

@@ -181,9 +181,12 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 {
 	struct slab_machine *st = slab_state(m);
 
-	/* Off a shadow granule's start: no object (kfree() reports it). */
-	if (kmm_trace_on(m, KMM_EVMASK_KFREE) || kmm_cpu_cache.serial != m->serial ||
-	    ((unsigned int)(uintptr_t)p & st->shadow_mask) || !virt_addr_valid_m(m, p))
+	/*
+	 * This thread's slot on @m and no listener (one test: kmm_slab_fast_on());
+	 * off a shadow granule's start: no object (kfree() reports it).
+	 */
+	if (!kmm_slab_fast_on(m) || ((unsigned int)(uintptr_t)p & st->shadow_mask) ||
+	    !virt_addr_valid_m(m, p))
 		return false;
 	/*
 	 * First the object's shadow byte: when it names a cache (a shadow

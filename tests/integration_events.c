@@ -14,6 +14,7 @@
 #include <kmm/vmalloc.h>
 
 #include "mm/include/machine.h"
+#include "mm/include/slab.h"
 #include "tests/harness.h"
 
 #define MAX_SEEN 256
@@ -155,6 +156,55 @@ TEST(a_failed_allocation_is_an_event_too)
 	kmm_trace_unsubscribe(m, id);
 	while (n)
 		__free_pages(held[--n], 10);
+	t_done(m);
+}
+
+/*
+ * The slab's lock-free paths (the malloc shim's: kmem_cache_alloc_fast(),
+ * kfree_fast()) step aside while anyone listens to the slab's object
+ * events, so that a listener sees every allocation and free, and run again
+ * once nobody does (m->obj_fast_serial follows the mask). Where slots
+ * cannot run lock-free (no membarrier, ThreadSanitizer) they never run:
+ * only the listened half is checked there.
+ */
+TEST(a_listener_turns_the_slab_lock_free_paths_off_and_back_on)
+{
+	struct kmm_machine *m = t_boot("mem=64M slab_sheaves=on debug_checks=off");
+	struct kmem_cache *c = kmem_cache_create("t_fast", 64, 0, 0, NULL);
+	struct seen s = { 0 };
+	struct kmm_trace_sub on_alloc = { "t", KMM_EVBIT(KMM_EV_KMEM_CACHE_ALLOC), collect, &s };
+	struct kmm_trace_sub on_free = { "t", KMM_EVBIT(KMM_EV_KFREE), collect, &s };
+	const bool lockless = m->cpu_lockless;
+
+	assert_true(c != NULL);
+	void *a = kmem_cache_alloc(c, GFP_KERNEL), *b = kmem_cache_alloc(c, GFP_KERNEL);
+	assert_true(a && b);
+	if (lockless)
+		expect_true(kfree_fast(m, a));	/* into this CPU's sheaf */
+	else
+		kmem_cache_free(c, a);
+
+	int id = kmm_trace_subscribe(m, &on_alloc);
+	assert_true(id >= 0);
+	expect_true(kmem_cache_alloc_fast(c) == NULL);	/* a waits in the sheaf */
+	kmm_trace_unsubscribe(m, id);
+	id = kmm_trace_subscribe(m, &on_free);
+	assert_true(id >= 0);
+	expect_true(!kfree_fast(m, b));
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(s.n, 0);	/* the fast paths emitted nothing, they did nothing */
+
+	if (lockless) {
+		expect_true(kmem_cache_alloc_fast(c) == a);	/* nobody listens: on again */
+		expect_true(kfree_fast(m, b));
+		expect_true(kmem_cache_alloc_fast(c) == b);
+	} else {
+		expect_true(kmem_cache_alloc_fast(c) == NULL);
+		a = kmem_cache_alloc(c, GFP_KERNEL);
+	}
+	kmem_cache_free(c, a);
+	kmem_cache_free(c, b);
+	kmem_cache_destroy(c);
 	t_done(m);
 }
 

@@ -38,6 +38,13 @@
 #define KMM_EVMASK_CACHE_ALLOC	(KMM_EVBIT(KMM_EV_KMEM_CACHE_ALLOC) |			\
 				 KMM_EVBIT(KMM_EV_SHOULD_FAILSLAB) | KMM_EVMASK_OPS)
 #define KMM_EVMASK_CACHE_FREE	(KMM_EVBIT(KMM_EV_KMEM_CACHE_FREE) | KMM_EVMASK_OPS)
+/*
+ * Any of these listened to, the slab's lock-free paths step aside
+ * (m->obj_fast_serial, kmm_slab_fast_on()): kmalloc's, kfree's and a
+ * cache's allocation and free.
+ */
+#define KMM_EVMASK_SLAB_FAST	(KMM_EVMASK_KMALLOC | KMM_EVMASK_KFREE |			\
+				 KMM_EVMASK_CACHE_ALLOC | KMM_EVMASK_CACHE_FREE)
 #define KMM_EVMASK_VMALLOC	(KMM_EVBIT(KMM_EV_ALLOC_VMAP_AREA) |			\
 				 KMM_EVBIT(KMM_EV_SHOULD_FAIL_VMALLOC) | KMM_EVMASK_OPS)
 
@@ -49,6 +56,17 @@ static inline __attribute__((always_inline)) bool kmm_trace_on(const struct kmm_
 							       uint64_t bits)
 {
 	return __builtin_expect((__atomic_load_n(&m->event_mask, __ATOMIC_RELAXED) & bits) != 0, 0);
+}
+
+/**
+ * kmm_slab_fast_on() - may the slab's lock-free paths run on @m for this
+ * thread: its cached CPU slot (kmm_cpu_cache) is one of @m's, and nobody
+ * listens to a class in KMM_EVMASK_SLAB_FAST. One load and one compare
+ * (m->obj_fast_serial) for the two questions.
+ */
+static inline __attribute__((always_inline)) bool kmm_slab_fast_on(const struct kmm_machine *m)
+{
+	return kmm_cpu_cache.serial == __atomic_load_n(&m->obj_fast_serial, __ATOMIC_RELAXED);
 }
 
 /* ---- mm/events.c ---- */

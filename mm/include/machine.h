@@ -33,6 +33,8 @@
 #include "mm/include/subsys.h"
 
 #define KMM_MAX_MACHINES 255	/* slot 0 unused: a zeroed page maps to no machine */
+/* A serial no machine has and no thread caches (kmm_cpu_cache.serial is one, or 0). */
+#define KMM_SERIAL_NONE (~0UL)
 
 /* ---- Per-CPU slot ---- */
 
@@ -61,6 +63,14 @@ struct kmm_machine {
 	uint64_t event_mask;		/* atomic; written under events->lock */
 	struct kmm_events *events;	/* the stream, the ring, the clock; boot to shutdown */
 	unsigned long serial;		/* unique for the process lifetime */
+	/*
+	 * @serial while nobody listens to the slab's object events
+	 * (KMM_EVMASK_SLAB_FAST), else KMM_SERIAL_NONE: the slab's lock-free
+	 * paths compare the thread's cached slot serial (kmm_cpu_cache) with
+	 * it, one test for "this machine's slot" and "no listener".
+	 * Atomic; written with @event_mask (mm/events.c).
+	 */
+	unsigned long obj_fast_serial;
 	char cmdline[1024];
 	struct kmm_boot_opts opts;
 	const struct kmm_kconfig *kconfig;	/* the kernel build (config=), immutable */
