@@ -829,7 +829,9 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 			if (++retries > 16) {
 				kmm_printk(m, "BUG: fault loop at 0x%" PRIx64 " in %s[%d]", addr, t->comm, t->pid);
 				kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
-				err = -EFAULT;
+				err = kmm_set_error(-EFAULT, "process %d (%s): 16 faults in a row at 0x%" PRIx64
+						    " did not map it (fault loop): killed by signal %d",
+						    t->pid, t->comm, addr, KMM_SIGBUS);
 				break;
 			}
 			continue;
