@@ -85,8 +85,9 @@ const struct doc_item env_docs[] = {
 	  "libkmm-malloc.so." },
 	{ "KMM_MALLOC_HUGE_CACHE", "libkmm-malloc.so: how many bytes of freed blocks above 4 MiB "
 	  "it keeps mapped for reuse at most (at most 16 blocks, and no more bytes than the live "
-	  "such blocks hold or 24M, whichever is more; oldest go first; malloc_trim returns "
-	  "them all); a size, default 64M; 0 maps every such block afresh." },
+	  "such blocks hold, 24M, or what they lack of the most they held after one came from "
+	  "the cache, whichever is more; oldest go first; malloc_trim returns them all); a "
+	  "size, default 64M; 0 maps every such block afresh." },
 	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: the cap of the trim limit, as a size (default "
 	  "64M): the limit is a quarter of the RAM in use (at least 4M, at most this); freed "
 	  "blocks go back to the host once free memory has grown by the limit, and a trim "

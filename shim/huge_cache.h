@@ -35,13 +35,17 @@ void *huge_cache_take(size_t len, size_t *got);
  * open but for the one page at @guard (the freed block's guard page; @len
  * if none), and without its pages unless at least 3/4 of the freed
  * block's bytes (those before @guard) are resident; the oldest ones go back to the host beyond the bounds (the
- * byte bound follows huge_live_bytes), and a mapping that cannot be kept
+ * byte bound follows huge_live_bytes and the most bytes live after a block
+ * came from the cache, until huge_cache_trim()), and a mapping that cannot be kept
  * is released at once.
  */
 void huge_cache_put(void *base, size_t len, size_t guard);
 /** huge_cache_holds() - whether @addr lies in a mapping the cache holds (rare paths only). */
 bool huge_cache_holds(uintptr_t addr);
-/** huge_cache_trim() - every cached mapping back to the host (malloc_trim). Return: bytes given back. */
+/**
+ * huge_cache_trim() - every cached mapping back to the host (malloc_trim),
+ * the re-use high-water forgotten. Return: bytes given back.
+ */
 size_t huge_cache_trim(void);
 
 #endif /* KMM_SHIM_HUGE_CACHE_H */

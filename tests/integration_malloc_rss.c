@@ -7,7 +7,8 @@
  * Covers: a freed huge block used sparsely is cached without its pages,
  * one used densely with them (for the next block's reuse); the cache's
  * byte bound, and a block above it given back without the cache's work on
- * it; a block reused without reshaping its mapping; glibc's memory where a freed huge block was; the empty
+ * it; the bound kept up to what a program that re-uses huge blocks has had
+ * live, until malloc_trim(); a block reused without reshaping its mapping; glibc's memory where a freed huge block was; the empty
  * slabs a storm of frees leaves on the nodes of the shim's caches (none:
  * min_partial 0); where the build packs the library's relative relocations
  * (KMM_SHIM_RELR, cmake/shim.cmake's probe), that they are packed and what
@@ -135,6 +136,66 @@ TEST(huge_cache_bound)
 	malloc_trim(0);
 	expect_true((long)sim_host_rss_kb() - base <= 4 * 1024);
 	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A program that re-uses its freed huge blocks keeps, in the cache, what
+ * its live blocks lack of the most they held after such a re-use: here
+ * three dense 16 MiB blocks live after one of them came from the cache
+ * (48 MiB), all freed, stay resident (above the 24 MiB floor), and the
+ * next three blocks are those mappings with their bytes, not fresh ones
+ * (which read zero). Before, the bound fell with the live bytes to the
+ * floor, and two of the three went back to the host and were mapped
+ * again. malloc_trim() still gives all back, and forgets the high-water:
+ * the next frees find the floor again.
+ */
+TEST(huge_cache_keeps_what_the_program_reused)
+{
+	unsigned char *v[3];
+
+	malloc_trim(0);
+	long base = (long)sim_host_rss_kb();
+	for (int i = 0; i < 3; i++) {
+		v[i] = malloc(16 * MIB);
+		assert_true(v[i] != NULL);
+		memset(v[i], 0x61 + i, 16 * MIB);
+		keep(v[i]);
+	}
+	free(v[2]);
+	v[2] = malloc(16 * MIB);	/* the cached mapping: the high-water is 48 MiB */
+	assert_true(v[2] != NULL);
+	expect_eq(v[2][0], 0x63);
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	long cached = (long)sim_host_rss_kb() - base;
+	printf("  rss: 3 x 16 MiB re-used, then freed: %ld MiB cached\n", cached / 1024);
+	expect_true(cached >= 46 * 1024);
+	for (int i = 0; i < 3; i++) {
+		v[i] = malloc(16 * MIB);
+		assert_true(v[i] != NULL);
+		keep(v[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		printf("  block %d: first byte %#x\n", i, v[i][0]);
+		expect_true(v[i][0] >= 0x61 && v[i][0] <= 0x63);	/* a cached mapping's bytes */
+	}
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	malloc_trim(0);
+	expect_true((long)sim_host_rss_kb() - base <= 4 * 1024);
+	/* The high-water forgotten: three blocks freed again leave the floor's worth. */
+	for (int i = 0; i < 3; i++) {
+		v[i] = malloc(16 * MIB);
+		assert_true(v[i] != NULL);
+		memset(v[i], 0x71, 16 * MIB);
+		keep(v[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	cached = (long)sim_host_rss_kb() - base;
+	printf("  after malloc_trim, 3 x 16 MiB freed: %ld MiB cached\n", cached / 1024);
+	expect_true(cached <= (24 + 4) * 1024);
+	trim_and_check();
 }
 
 /*
