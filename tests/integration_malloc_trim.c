@@ -11,7 +11,9 @@
  * blocks); a free block that a trim gave back is not given back again by
  * the next trim (PageReported, mm/page_reporting.c), so a second
  * malloc_trim() in a row discards nothing and says so; a block reused
- * after a trim and freed again is given back by the next one.
+ * after a trim and freed again is given back by the next one; free blocks
+ * still resident when the RAM in use reaches a new high are given back
+ * (peak_trim()).
  *
  * The first test must run first (as it does, in file order, or alone with
  * KMM_TEST): the shim counts big blocks allocated after its first
@@ -203,5 +205,52 @@ TEST(a_block_reused_after_a_trim_is_trimmed_again)
 
 	malloc_trim(0);
 	expect_eq(trimmed(), t1);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * The peak trim (shim/trim.c, peak_trim()): 64 blocks of 1 MiB live, then
+ * every other one of the last 16 freed: 8 MiB of free blocks that stay
+ * resident, since they cannot merge (their buddies are live) and the
+ * free-growth trim does not reach them (8 MiB is under its limit, a quarter
+ * of the RAM in use). Then the program grows with blocks of 2 MiB, which
+ * those cannot serve (each step allocates two and frees one, and the free
+ * runs the trim check): once the RAM in use is an eighth above its high,
+ * the freed blocks are given back. Without the peak trim all 8 MiB stayed
+ * resident however far the program grew.
+ */
+TEST(free_blocks_go_when_the_ram_in_use_reaches_a_new_high)
+{
+	enum { LIVE = 64, FREED = 8, STEPS = 32 };
+	static unsigned char *b[LIVE], *freed[FREED], *grown[STEPS];
+	int steps = 0;
+
+	malloc_trim(0);
+	written_blocks(b, LIVE, MIB);
+	for (int i = 0; i < FREED; i++) {
+		freed[i] = b[LIVE - 2 * FREED + 2 * i];
+		free(freed[i]);
+	}
+	unsigned long before = resident_pages(freed, FREED, MIB);
+	unsigned long after = before;
+
+	expect_true(before >= (6 * MIB) >> 12);
+	while (steps < STEPS && after >= MIB >> 12) {
+		unsigned char *spare;
+
+		written_blocks(&grown[steps], 1, 2 * MIB);
+		written_blocks(&spare, 1, 2 * MIB);
+		free(spare);
+		steps++;
+		after = resident_pages(freed, FREED, MIB);
+	}
+	printf("  %d MiB of free blocks resident: %lu KiB before the program grew, %lu KiB after %d MiB more\n",
+	       FREED, before * 4, after * 4, 2 * steps);
+	expect_true(after < MIB >> 12);
+	for (int i = 0; i < steps; i++)
+		free(grown[i]);
+	for (int i = 0; i < LIVE; i++)
+		if (i < LIVE - 2 * FREED || i % 2)
+			free(b[i]);
 	expect_eq(kmm_malloc_check(), 0);
 }
