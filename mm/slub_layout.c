@@ -181,8 +181,8 @@ void set_cpu_partial(struct kmem_cache *s)
 
 /*
  * How many freed objects a CPU's sheaf of @s holds: four pages' worth, at
- * least 4 and at most SLAB_SHEAF_MAX (32 for objects up to 512 bytes, 16 of
- * 1 KiB, 4 of 4 KiB or more). A sheaf's objects stay out of their slabs until
+ * least 4 and at most SLAB_SHEAF_MAX (64 for objects up to 256 bytes, 32 of
+ * 512, 16 of 1 KiB, 4 of 4 KiB or more). A sheaf's objects stay out of their slabs until
  * it fills or is flushed: at 32 for every size, a free-heavy CPU kept up to
  * 256 KiB of kmalloc-8k and about 580 KiB over the malloc shim's classes.
  * Two pages' worth cost small_churn's 257..512-byte classes 0.4% more
@@ -216,7 +216,7 @@ int __kmem_cache_create(struct kmem_cache *s)
 	 * first part is cleared, so a sheaf's pages are touched by its first use.
 	 */
 	size_t cpus = sizeof(*s->cpu_slab) * (size_t)m->nr_cpus;
-	size_t sheaves = sizeof(void *) * s->sheaf_capacity * (size_t)m->nr_cpus;
+	size_t sheaves = sizeof(void *) * sheaf_stride(s) * (size_t)m->nr_cpus;
 	s->cpu_slab = aligned_alloc(64, cpus + ALIGN_UP(sheaves, 64));
 	if (!s->cpu_slab)
 		return -ENOMEM;

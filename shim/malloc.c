@@ -181,12 +181,12 @@ static struct shim_slot slots[KMM_MAX_CPUS];
  * The weight of a small free that kfree() does (free_slow()), in the frees
  * slot_free_counted() counts: most are the free that finds its CPU's sheaf
  * full, which gives the older half back to the slabs (at most
- * SLAB_SHEAF_MAX / 2 = 16 objects), the only moment small frees can leave
+ * SLAB_SHEAF_MAX / 2 = 32 objects), the only moment small frees can leave
  * RAM free for a trim. The lock-free path's frees (into a sheaf) are not
  * counted one by one: they free no RAM, and the count cost 9 of free()'s
  * instructions (callgrind, small_churn).
  */
-#define SLOW_FREE_WEIGHT 16
+#define SLOW_FREE_WEIGHT 32
 
 /*
  * Count a small free of weight @w on slot @s: relaxed atomics, no locked

@@ -59,7 +59,7 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 	assert_true(m->nr_cpus >= 2);
 	void **block = (void **)(s->cpu_slab + m->nr_cpus);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		expect_true(s->cpu_slab[cpu].sheaf == block + (size_t)cpu * s->sheaf_capacity);
+		expect_true(s->cpu_slab[cpu].sheaf == block + (size_t)cpu * sheaf_stride(s));
 		expect_true(d->cpu_slab[cpu].sheaf == NULL);
 	}
 	/* Each CPU's frees land in its own part of the block. */
@@ -81,6 +81,46 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 }
 
 /*
+ * No two CPUs' sheaves share a cache line, whatever the capacity: a sheaf
+ * of 25 entries (640-byte objects) or 51 (320) starts a line of its own,
+ * the next CPU's a whole number of lines further on (sheaf_stride()).
+ */
+TEST(each_cpus_sheaf_starts_a_cache_line_of_its_own)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	static const unsigned int size[] = { 320, 448, 640, 768, 896 };
+
+	assert_true(m->nr_cpus >= 2);
+	for (size_t i = 0; i < ARRAY_SIZE(size); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "line-%u", size[i]);
+		struct kmem_cache *s = kmem_cache_create(name, size[i], 0, 0, NULL);
+		assert_true(s != NULL && s->sheaf_capacity % 8 != 0);
+		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			void **sheaf = s->cpu_slab[cpu].sheaf;
+			if ((uintptr_t)sheaf % 64 != 0)
+				kmm_test_fail(__FILE__, __LINE__, "%u-byte objects (capacity %u): "
+					      "cpu%d's sheaf is %u bytes into a cache line",
+					      size[i], s->sheaf_capacity, cpu,
+					      (unsigned int)((uintptr_t)sheaf % 64));
+			if (cpu + 1 < m->nr_cpus)
+				expect_true(s->cpu_slab[cpu + 1].sheaf >= sheaf + s->sheaf_capacity);
+		}
+		/* Every CPU's sheaf filled and given back: the block holds them. */
+		void *obj[2 * SLAB_SHEAF_MAX];
+		unsigned int n = 2 * s->sheaf_capacity;
+		for (unsigned int k = 0; k < n; k++)
+			assert_true((obj[k] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+		for (unsigned int k = 0; k < n; k++)
+			kmem_cache_free(s, obj[k]);
+		expect_eq(slub_check(m), 0);
+		kmem_cache_destroy(s);
+	}
+	slab_fake_done(m, base);
+}
+
+/*
  * A sheaf holds four pages' worth of objects (4 to SLAB_SHEAF_MAX): at 32
  * for every size, a CPU freeing 8 KiB objects kept 256 KiB of them out of
  * their slabs. A full sheaf of a large class gives its older half back too.
@@ -90,7 +130,7 @@ TEST(a_sheaf_holds_four_pages_worth_of_objects)
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	static const unsigned int size[] = { 8, 64, 256, 512, 1024, 2048, 4096, 8192 };
-	static const unsigned int cap[] = { 32, 32, 32, 32, 16, 8, 4, 4 };
+	static const unsigned int cap[] = { 64, 64, 64, 32, 16, 8, 4, 4 };
 	struct kmem_cache *s;
 
 	for (size_t i = 0; i < ARRAY_SIZE(size); i++) {
