@@ -163,6 +163,8 @@ const struct doc_item boot_option_docs[] = {
 	  "kmalloc (the malloc shim)." },
 	{ "slab_shadow_granule=8|16", "The bytes one slab shadow byte covers: 8 (default), or 16, "
 	  "every slab object then 16-byte aligned: half the shadow (the malloc shim)." },
+	{ "slab_freeptr=middle|start", "Where a free slab object keeps its free pointer: "
+	  "mid-object (default, as Linux) or in its first word (the malloc shim)." },
 	{ "vmalloc_window=SIZE", "The host address space reserved for vmalloc." },
 	{ "fail_page_alloc=I,P,S,T[,SEED]", "Failure injection as Linux's: fail every I-th "
 	  "page allocation with probability P percent, after S bytes, at most T times (-1: no "

@@ -344,6 +344,7 @@ struct slab_machine {
 	bool hardened;			/* slab_freelist_hardened=on */
 	bool randomize;			/* slab_freelist_random=on */
 	bool sheaves;			/* slab_sheaves=on: per-CPU sheaves for caches without debug */
+	bool freeptr_start;		/* slab_freeptr=start: free pointer at offset 0 (calculate_sizes()) */
 	bool kmalloc_lazy;		/* kmalloc_caches=lazy: rcl and dma caches made on first use */
 	spinlock_t kmalloc_lazy_lock;	/* one maker of a lazy kmalloc cache at a time */
 	uint64_t rng;			/* deterministic per machine; rng_lock */

@@ -98,6 +98,15 @@ int calculate_sizes(struct kmem_cache *s)
 		/* The free pointer may not overlay the object: put it after. */
 		s->offset = size;
 		size += sizeof(void *);
+	} else if (slab_state(s->machine)->freeptr_start) {
+		/*
+		 * slab_freeptr=start: the object's first word, in the line its
+		 * user touches first (the malloc shim's machine). A free then
+		 * writes its link there and an allocation reads it there, not
+		 * in a middle line the program may never touch: small_churn's
+		 * frees missed the L2 on that write 0.24 times each (cachegrind).
+		 */
+		s->offset = 0;
 	} else {
 		/* In the middle of the object, as Linux does (a small overflow misses it). */
 		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));

@@ -9,7 +9,8 @@
  * takes its slab layer down): the caches' structures go first, and the
  * slabs of the two boot caches, which hold those structures, last; their
  * full slabs on no list are found by their frames. Added, kmm only: the
- * shadow's granule (slab_shadow_granule=, slub_boot_options()).
+ * shadow's granule and the free pointer's place (slab_shadow_granule=,
+ * slab_freeptr=, slub_boot_options()).
  *
  * Split from mm/slub.c to keep it under STYLE.md's 1,500 lines.
  *
@@ -76,6 +77,8 @@ int slub_init_machine(struct kmm_machine *m)
 	const char *granule = kmm_boot_option(m, "slab_shadow_granule");
 	st->shadow_shift = granule && !strcmp(granule, "16") ? 4 : 3;
 	st->shadow_mask = (1u << st->shadow_shift) - 1;
+	const char *freeptr = kmm_boot_option(m, "slab_freeptr");
+	st->freeptr_start = freeptr && !strcmp(freeptr, "start");
 	st->shadow_len = (kmm_direct_map_bytes(m) >> st->shadow_shift) + 1;
 	st->shadow = sim_reserve_sparse(st->shadow_len);
 	if (!st->shadow) {
@@ -100,6 +103,14 @@ static int validate_shadow_granule(const char *val, char *err, size_t len)
 	return -EINVAL;
 }
 
+static int validate_freeptr(const char *val, char *err, size_t len)
+{
+	if (val && (!strcmp(val, "middle") || !strcmp(val, "start")))
+		return 0;
+	snprintf(err, len, "expected middle or start, not '%s'", val ? val : "");
+	return -EINVAL;
+}
+
 /*
  * slub_boot_options() - register slab_shadow_granule= (8, the default, or
  * 16): the bytes of the direct map one shadow byte covers. 16 halves the
@@ -107,10 +118,14 @@ static int validate_shadow_granule(const char *val, char *err, size_t len)
  * objects 16-byte aligned (calculate_sizes()): for a machine whose objects
  * are all of 16-byte granularity anyway, as the malloc shim's classes are.
  * A kernel-like machine keeps 8 (kmalloc-8's objects are 8 bytes apart).
+ * And slab_freeptr= (middle, the default and Linux's, or start): where a
+ * free object of a cache without a constructor, poisoning or RCU keeps its
+ * free pointer (and a sheaf's object its link), calculate_sizes().
  */
 void slub_boot_options(void)
 {
 	kmm_register_boot_option("slab_shadow_granule", validate_shadow_granule);
+	kmm_register_boot_option("slab_freeptr", validate_freeptr);
 }
 
 uintptr_t kmm_slab_shadow_bias(struct kmm_machine *m)

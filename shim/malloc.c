@@ -386,21 +386,21 @@ static void shim_boot_locked(void)
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();
 	/*
-	 * debug_checks=off: a debug build or KMM_DEBUG_CHECKS would otherwise
-	 * check this machine after every malloc (KMM_MALLOC_CMDLINE may turn it
-	 * back on: the last occurrence wins). slab_sheaves=on: a freed block
-	 * goes to its CPU's sheaf (mm/slab.h), glibc's tcache in kernel terms.
-	 * mixed_blocks=reserved: boot leaves the struct pages of the free parts
-	 * of its reserved blocks untouched (220 KB less at start, for 12 MiB of
-	 * the first 128M; docs/boot-options.md). kmalloc_caches=lazy: the
-	 * kmalloc-rcl-* and dma-kmalloc-* caches, which the shim never asks
-	 * for, are not made (~40 KB less at start). slab_shadow_granule=16: half the shadow.
+	 * debug_checks=off: a debug build or KMM_DEBUG_CHECKS would otherwise check this
+	 * machine after every malloc (KMM_MALLOC_CMDLINE may turn it back on: the last
+	 * occurrence wins). slab_sheaves=on: a freed block goes to its CPU's sheaf
+	 * (mm/slab.h), glibc's tcache in kernel terms. mixed_blocks=reserved: boot leaves
+	 * the struct pages of the free parts of its reserved blocks untouched (220 KB less
+	 * at start, for 12 MiB of the first 128M; docs/boot-options.md). kmalloc_caches=lazy:
+	 * the kmalloc-rcl-* and dma-kmalloc-* caches, which the shim never asks for, are not
+	 * made (~40 KB less at start). slab_shadow_granule=16: half the shadow. The default
+	 * mode's slab_freeptr=start: a free block's link in the line its user touches.
 	 */
-	char rest[320];
+	char rest[352];
 	snprintf(rest, sizeof(rest),
 		 " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved"
-		 " kmalloc_caches=lazy slab_shadow_granule=16%s%s%s%s%s",
-		 cpus, debug_mode ? " slab_debug=" : "",
+		 " kmalloc_caches=lazy slab_shadow_granule=16%s%s%s%s%s%s",
+		 cpus, *hard || debug_mode ? "" : " slab_freeptr=start", debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
 	/*

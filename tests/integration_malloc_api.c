@@ -339,6 +339,38 @@ TEST(double_and_invalid_free_abort_naming_the_pointer)
 	}
 }
 
+/*
+ * A freed small block keeps its sheaf link in its first word (the shim boots
+ * slab_freeptr=start, docs/boot-options.md): a write there after the free
+ * is caught when the block is handed out again, and malloc aborts naming
+ * it. (Mid-object, Linux's place, byte 128 of a 256-byte block held it.)
+ */
+static void write_first_word_after_free(void)
+{
+	char *p = malloc(256);
+	note(p);
+	free_again(p);
+	volatile char *v = p;
+	for (int i = 0; i < 8; i++)
+		v[i] = 0x41;
+	free_again(malloc(256));
+}
+
+TEST(a_write_into_the_first_word_of_a_freed_block_is_caught_when_it_is_handed_out)
+{
+	char err[4096], want[64] = "";
+
+	expect_true(child_aborts(write_first_word_after_free, err, sizeof(err)));
+	expect_str_contains(err, "the slab allocator reported corruption");
+	expect_str_contains(err, "in a CPU's sheaf was overwritten");
+	if (sscanf(err, "want %63s", want) == 1) {
+		char *report = strstr(err, "kmm-malloc: malloc(");
+		expect_true(report && strstr(report, want));
+	} else {
+		kmm_test_fail(__FILE__, __LINE__, "child did not name its pointer: %s", err);
+	}
+}
+
 struct churn_arg {
 	uint64_t seed;
 	long steps;

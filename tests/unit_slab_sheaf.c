@@ -526,6 +526,63 @@ TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 }
 
 /*
+ * slab_freeptr=start: a free object's link is its first word (the line its
+ * user touches first), in caches whose free pointer may overlay the object;
+ * Linux's place, mid-object, stays the default and stays where a
+ * constructor or poisoning keeps the pointer after the object. A write into
+ * that first word after free is reported when the object leaves its sheaf.
+ */
+TEST(slab_freeptr_start_keeps_the_link_in_the_first_word)
+{
+	struct kmm_machine *m = kmm_boot("mem=128M slab_sheaves=on slab_freeptr=start "
+					 "slab_debug=P,poisoned");
+	assert_true(m != NULL);
+	struct kmm_machine *old = kmm_use(m);
+	struct kmem_cache *s = kmem_cache_create("first", 256, 0, 0, NULL);
+	struct kmem_cache *p = kmem_cache_create("poisoned", 256, 0, 0, NULL);
+
+	assert_true(s != NULL && p != NULL);
+	expect_eq(s->offset, 0);
+	expect_eq(p->offset, p->inuse);	/* after the object, as without the option */
+	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(a != NULL && b != NULL);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	expect_true(*(void **)b == a);	/* b's link, in its first word */
+	memset(b, 0x41, 8);
+	expect_true(kmem_cache_alloc_fast(s) == NULL);
+	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), b);
+	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
+	kmem_cache_free(s, b);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(p);
+	expect_eq(kmm_check(m), 0);
+	kmm_use(old);
+	kmm_shutdown(m);
+
+	/* The default: mid-object, as Linux. */
+	m = kmm_boot("mem=128M slab_sheaves=on");
+	assert_true(m != NULL);
+	old = kmm_use(m);
+	s = kmem_cache_create("middle", 256, 0, 0, NULL);
+	assert_true(s != NULL);
+	expect_eq(s->offset, 128);
+	kmem_cache_destroy(s);
+	expect_eq(kmm_check(m), 0);
+	kmm_use(old);
+	kmm_shutdown(m);
+}
+
+TEST(slab_freeptr_bad_value_is_refused_by_name)
+{
+	struct kmm_machine *m = kmm_boot("mem=128M slab_freeptr=end");
+
+	expect_true(m == NULL);
+	expect_str_contains(kmm_last_error(), "slab_freeptr");
+	expect_str_contains(kmm_last_error(), "expected middle or start, not 'end'");
+}
+
+/*
  * freelist_repair() rebuilds a corrupt chain from the shadow bytes: in a
  * cache with sheaves, an object in a CPU's sheaf (FREE, counted in use by
  * its slab) stays out of the new chain, or it would be handed out from the
