@@ -249,6 +249,13 @@ struct kmem_cache_node {
  * its claim of the object, then goes on; every other path takes the slow way.
  */
 #define SLAB_FAST_TEST_HOOK 0x40000000U
+/*
+ * s->slowpath_flags of slab_no_cache (mm/slub_kfree.c): the cache of every
+ * shadow code no cache holds (st->shadow_coded[]), so that kfree_fast() tests
+ * what it finds there once, for slowpath_flags, and not for NULL first.
+ */
+#define SLAB_FAST_NO_CACHE 0x20000000U
+extern struct kmem_cache slab_no_cache;
 
 /* Debug flags slab_debug= can set. */
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
@@ -361,9 +368,10 @@ struct slab_machine {
 	unsigned int shadow_mask;	/* the granule's low bits: 7 or 15 */
 	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift) */
 	/*
-	 * The cache of each shadow code (kmem_cache_shadow_code()), NULL once
-	 * withdrawn; entries and nr_shadow_codes under slab_mutex, entries read
-	 * by kfree_fast() with relaxed atomics. Codes are never reused.
+	 * The cache of each shadow code (kmem_cache_shadow_code()),
+	 * &slab_no_cache before it is given and once withdrawn; entries and
+	 * nr_shadow_codes under slab_mutex, entries read by kfree_fast() with
+	 * relaxed atomics. Codes are never reused.
 	 */
 	struct kmem_cache *shadow_coded[KMM_SLAB_SHADOW_CODES];
 	unsigned int nr_shadow_codes;

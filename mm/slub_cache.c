@@ -352,8 +352,8 @@ void __kmem_cache_release(struct kmem_cache *s)
 		/* kfree_fast() no longer finds @s by its code (which no cache gets again). */
 		struct slab_machine *st = slab_state(s->machine);
 		spin_lock(&st->slab_mutex);
-		__atomic_store_n(&st->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE], NULL,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&st->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE],
+				 &slab_no_cache, __ATOMIC_RELAXED);
 		spin_unlock(&st->slab_mutex);
 	}
 	free(s->random_seq);

@@ -160,6 +160,12 @@ static __attribute__((noinline, cold)) bool kfree_fast_hooked(struct kmm_machine
 	return kfree_fast_push(slab, s, p, true);
 }
 
+/* Never a cache of any machine: its flags send kfree_fast() the struct page way. */
+struct kmem_cache slab_no_cache = {
+	.name = "(no cache)",
+	.slowpath_flags = SLAB_FAST_NO_CACHE,
+};
+
 unsigned char kmem_cache_shadow_value(struct kmem_cache *s)
 {
 	return cache_shadow_alloc(s);
@@ -202,7 +208,8 @@ bool kfree_fast(struct kmm_machine *m, const void *p)
 		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
 			struct kmem_cache *s = __atomic_load_n(
 				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
-			if (likely(s && !s->slowpath_flags)) {
+			/* slab_no_cache for a code no cache holds: flagged too */
+			if (likely(!s->slowpath_flags)) {
 				int done = kfree_fast_coded(s, p, sh);
 				if (likely(done >= 0))
 					return done;

@@ -74,6 +74,8 @@ int slub_init_machine(struct kmm_machine *m)
 	sim_rwlock_init(&st->shrinker_rwsem);
 	INIT_LIST_HEAD(&st->caches);
 	INIT_LIST_HEAD(&st->rcu_pending);
+	for (int i = 0; i < KMM_SLAB_SHADOW_CODES; i++)
+		st->shadow_coded[i] = &slab_no_cache;
 	const char *granule = kmm_boot_option(m, "slab_shadow_granule");
 	st->shadow_shift = granule && !strcmp(granule, "16") ? 4 : 3;
 	st->shadow_mask = (1u << st->shadow_shift) - 1;

@@ -187,6 +187,48 @@ TEST(kfree_fast_frees_a_coded_object_without_its_struct_page)
 }
 
 /*
+ * A shadow code no cache holds (never given, or withdrawn) reads as
+ * slab_no_cache, never NULL: kfree_fast() tests only the flags of what it
+ * finds there (mm/slub_kfree.c). An object whose byte says such a code
+ * (written here, as a stray store could) is refused by the lock-free path
+ * and left as it was; kfree() is then the one to report it.
+ */
+TEST(a_shadow_code_no_cache_holds_sends_kfree_fast_the_long_way)
+{
+	struct kmm_machine *m = coded_boot();
+	if (!m)
+		return;
+	unsigned long base = slab_nr_free(m);
+	struct slab_machine *st = slab_state(m);
+	struct kmem_cache *s = kmem_cache_create("coded_none", 64, 0, 0, NULL);
+
+	assert_true(s != NULL && s->sheaf_capacity > 0);
+	assert_eq(kmem_cache_shadow_code(s), 0);
+	for (unsigned int i = 0; i < KMM_SLAB_SHADOW_CODES; i++)
+		expect_true(st->shadow_coded[i] != NULL);
+	unsigned int unused = st->nr_shadow_codes;
+	assert_true(unused < KMM_SLAB_SHADOW_CODES);
+	expect_true(st->shadow_coded[unused] == &slab_no_cache);
+	expect_true(slab_no_cache.slowpath_flags != 0);
+
+	char *first = kmem_cache_alloc(s, GFP_KERNEL), *p = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(first != NULL && p != NULL && ((uintptr_t)p & (PAGE_SIZE - 1)));
+	unsigned char *sh = cache_shadow(s, p), code = *sh;
+	unsigned int nr = s->cpu_slab[kmm_this_cpu(m)].sheaf_nr;
+	*sh = (unsigned char)(KMM_SLAB_SHADOW_CODE_BASE + unused);
+	expect_true(!kfree_fast(m, p));
+	expect_eq(*sh, KMM_SLAB_SHADOW_CODE_BASE + unused);
+	expect_eq(s->cpu_slab[kmm_this_cpu(m)].sheaf_nr, nr);
+	*sh = code;
+	expect_true(kfree_fast(m, p));
+	kmem_cache_free(s, first);
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmem_cache_destroy(s);
+	coded_done(m, base);
+}
+
+/*
  * Objects handed out before the cache had its code carry the plain
  * ALLOCATED byte: both frees (kfree_fast() and kmem_cache_free()) and the
  * checker must still take them for allocated.
@@ -242,7 +284,7 @@ TEST(shadow_codes_are_refused_to_debug_caches_run_out_and_are_withdrawn)
 	expect_eq(s[KMM_SLAB_SHADOW_CODES]->shadow_alloc, SHADOW_ALLOCATED);
 	unsigned char code = s[3]->shadow_alloc;
 	kmem_cache_destroy(s[3]);
-	expect_true(slab_state(m)->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE] == NULL);
+	expect_true(slab_state(m)->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE] == &slab_no_cache);
 	for (int i = 0; i <= KMM_SLAB_SHADOW_CODES; i++)
 		if (i != 3)
 			kmem_cache_destroy(s[i]);
