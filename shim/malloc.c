@@ -312,12 +312,6 @@ static inline bool freed_test(const void *p)
 
 /* ---- Boot ---- */
 
-/* sysconf(_SC_NPROCESSORS_ONLN) without the C library's pages for it (arch/sim). */
-static int host_cpus(void)
-{
-	return sim_online_cpus();
-}
-
 static bool env_true(const char *name)
 {
 	const char *v = getenv(name);
@@ -360,7 +354,7 @@ static void shim_boot_locked(void)
 	const char *mem = getenv("KMM_MALLOC_MEM");
 	const char *extra = getenv("KMM_MALLOC_CMDLINE");
 	const char *dbg = getenv("KMM_MALLOC_DEBUG");
-	int cpus = host_cpus() * 2;
+	int cpus = sim_online_cpus() * 2;	/* no sysconf: its C library pages (arch/sim) */
 
 	/* Needed whichever way the boot goes: glibc's pointers stay glibc's. */
 	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
@@ -1355,6 +1349,11 @@ bool kmm_malloc_owns(const void *p)
 	if (!shim_ready())
 		return false;
 	return in_ram(p) || huge_lookup((uintptr_t)p, &e);
+}
+
+size_t kmm_malloc_live_map_resident(void)
+{
+	return shim_ready() ? sim_resident(live_map, live_map_bytes) : 0;
 }
 
 void kmm_malloc_get_stats(struct kmm_malloc_stats *st)

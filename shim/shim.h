@@ -42,6 +42,12 @@ unsigned long kmm_malloc_injected(void);
 int kmm_malloc_check(void);
 /** kmm_malloc_owns() - true if @p lies in the machine's RAM or is a huge block of ours. */
 bool kmm_malloc_owns(const void *p);
+/**
+ * kmm_malloc_live_map_resident() - for tests: the bytes of the shim's live
+ * map (two bits per granule of the machine's RAM, shim/malloc.c) that the
+ * host holds in memory (mincore); 0 when glibc serves.
+ */
+size_t kmm_malloc_live_map_resident(void);
 /** kmm_malloc_get_stats() - the counters; byte counts need KMM_MALLOC_STATS set. */
 void kmm_malloc_get_stats(struct kmm_malloc_stats *st);
 /** kmm_malloc_print_stats() - what KMM_MALLOC_STATS prints at exit, written to @fd. */
