@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# shim/hot_data.sh LIBKMM_MALLOC_SO > shim/hot-data.txt
+#
+# The library's zero-initialised variables that sit side by side at the
+# start of its .bss: every one under 1 KiB (the flags, locks, counters and
+# pointers that the boot and the malloc paths write), then the tables the
+# boot fills. cmake/shim.cmake appends the list to the one lld gets
+# (--symbol-ordering-file; -fdata-sections puts each variable in a section
+# of its own). Left in link order they lay between the big arrays that most
+# processes never touch (the slab debug and failure-injection states, the
+# trace buffer, the huge-block ring: 230 of the .bss's 254 KB), and a
+# malloc-once process wrote 8 of the .bss's pages; grouped, 4 (16 KB less;
+# docs/malloc.md, "Start cost"). A stale list costs only resident pages:
+# a name no longer in the library is ignored, a new variable not listed
+# goes after the listed ones. Regenerate it when variables come and go.
+set -euo pipefail
+lib=${1:?usage: hot_data.sh LIBKMM_MALLOC_SO}
+# The tables the boot fills, after the small variables.
+tables="slots class_code_size class_cache kmm_machines boot_options"
+${NM:-nm} -S "$lib" | awk -v tables="$tables" '
+	BEGIN { n = split(tables, t, " "); for (i = 1; i <= n; i++) skip[t[i]] = 1 }
+	$3 ~ /^[bB]$/ && !($4 in skip) && length($2) > 0 {
+		size = 0
+		for (i = 1; i <= length($2); i++)
+			size = size * 16 + index("0123456789abcdef", substr($2, i, 1)) - 1
+		if (size < 1024)
+			print $4
+	}' | sort -u
+for t in $tables; do
+	echo "$t"
+done
