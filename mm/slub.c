@@ -49,7 +49,9 @@
  * cache-wide operations (flush_all, shrink, shutdown) in mm/slub_cache.c;
  * the free half (kmem_cache_free() and its fast path, __slab_free(),
  * sheaf_flush(), the bulk free) in mm/slub_free.c; kfree_fast(), the
- * shim's free with no lock, in mm/slub_kfree.c; a
+ * shim's free with no lock, in mm/slub_kfree.c, and both lock-free fast
+ * paths (slab_alloc_try(), kfree_fast()'s body) inline in mm/slab_fast.h,
+ * which the shim's malloc() and free() include; a
  * machine's slab state, its RCU grace periods and its
  * teardown in mm/slub_machine.c; the helpers these files use are in mm/slab.h.
  *
@@ -67,7 +69,7 @@
 #include <string.h>
 
 #include "mm/include/vmstat.h"
-#include "mm/slab.h"
+#include "mm/slab_fast.h"
 
 /* ---- Small helpers ---- */
 
@@ -658,85 +660,6 @@ out:
 	return obj;
 }
 
-/*
- * The allocation fast path: a cache with no debug flag (s->slowpath_flags
- * says only whether its free pointers are hardened, and @hardened is that
- * answer as a constant: each variant is compiled without the other's test),
- * this thread's cached CPU slot, its guard entered in owned mode from depth 0
- * (kmm_cpu_enter_owned(): a load, a store and a load, no locked
- * instruction), the next object popped if its successor is an object of the
- * cpu slab, the shadow byte set. Anything else is slab_alloc_full()'s (a
- * nested or shared slot, a debug cache, a node, __GFP_ZERO, an empty cpu
- * freelist), which starts over.
- *
- * Why not SLUB's this_cpu_cmpxchg_double on (freelist, tid)? It is lockless
- * where preemption is the only interruption and a per-CPU cmpxchg needs no
- * lock prefix; a host thread can be preempted anywhere and a cmpxchg16b that
- * other threads may race with must be locked - one locked instruction per
- * operation (~20 cycles; 12 ns a lock+unlock pair on the 2-core VM this was
- * measured on). The owned slot guard costs a plain store and a load, and
- * moves the cost to the rare thread that reaches into another's slot.
- */
-static inline __attribute__((always_inline)) void *
-slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
-{
-	struct kmm_machine *m = s->machine;
-
-	/*
-	 * The plain variant's caller has tested s->slowpath_flags and __GFP_ZERO.
-	 * This thread's slot on @m, and no listener on the slab's events (one
-	 * test: kmm_slab_fast_on()).
-	 */
-	if (likely(node == NUMA_NO_NODE &&
-		   (!hardened || (s->slowpath_flags == SLAB_FAST_HARDENED && !(gfp & __GFP_ZERO))) &&
-		   kmm_slab_fast_on(m))) {
-		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-
-		if (likely(kmm_cpu_enter_owned(g))) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
-			unsigned int k = c->sheaf_nr;
-			void *obj;
-			if (k) {
-				void **sheaf = c->sheaf;
-				/* The object freed last, likely still in the cache. */
-				obj = sheaf[k - 1];
-				unsigned char *sh = cache_shadow(s, obj);
-				/*
-				 * Not FREE: a second copy of a double free
-				 * (mm/slab.h); a link that changed: written after
-				 * free. slab_alloc_full() reports either.
-				 */
-				if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
-					     !sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
-					kmm_cpu_exit_owned(g);
-					return NULL;
-				}
-				c->sheaf_nr = k - 1;
-				__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
-				kmm_cpu_exit_owned(g);
-				return obj;
-			}
-			obj = c->freelist;
-			if (likely(obj)) {
-				void *next = hardened ? get_freepointer(s, obj) :
-							get_freepointer_plain(s, obj);
-				unsigned char *sh = cache_shadow(s, obj);
-				/* A live object on a freelist: slab_alloc_full() reports it. */
-				if (likely(cpu_fp_ok(s, c, next) &&
-					   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
-					c->freelist = next;
-					c->nr_free--;
-					__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
-					kmm_cpu_exit_owned(g);
-					return obj;
-				}
-			}
-			kmm_cpu_exit_owned(g);
-		}
-	}
-	return NULL;
-}
-
 static inline __attribute__((always_inline)) void *
 slab_alloc_fast_as(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		   size_t orig_size, const bool hardened)
@@ -813,7 +736,7 @@ fail:
 	return 0;
 }
 
-/* ---- The cache API's allocations (the fast path inline here; the frees: mm/slub_free.c) ---- */
+/* ---- The cache API's allocations (the fast path: mm/slab_fast.h; the frees: mm/slub_free.c) ---- */
 
 /*
  * kmem_cache_alloc() while someone listens (mm/events.c): one bracketed
@@ -865,10 +788,7 @@ void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
  */
 void *kmem_cache_alloc_fast(struct kmem_cache *s)
 {
-	/* A listener on the stream: slab_alloc_try()'s kmm_slab_fast_on() says no. */
-	if (unlikely(s->slowpath_flags))
-		return NULL;
-	return slab_alloc_try(s, GFP_KERNEL, NUMA_NO_NODE, false);
+	return kmem_cache_alloc_fast_inline(s);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)

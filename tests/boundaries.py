@@ -50,7 +50,8 @@ INCLUDES = {
     "fs": ["fs/", "arch/sim/", "lib/", "include/kmm/", "mm/include/"],
     "proc": ["proc/", "arch/sim/", "arch/x86/include/", "lib/", "include/kmm/", "mm/include/"],
     "cli": ["cli/", "arch/sim/", "lib/", "include/kmm/", "mm/include/", "lab/"],
-    "shim": ["shim/", "arch/sim/", "lib/", "include/kmm/", "mm/include/"],
+    # mm/slab_fast.h: the slab's fast paths, which shim/malloc.c inlines (PRIVATE below)
+    "shim": ["shim/", "arch/sim/", "lib/", "include/kmm/", "mm/include/", "mm/slab_fast.h"],
     "lab": ["lab/", "lib/", "include/kmm/"],
 }
 
@@ -59,6 +60,10 @@ INCLUDES = {
 PRIVATE = {
     "mm/internal.h": ["mm/"],
     "mm/slab.h": ["mm/slab", "mm/slub", "mm/shrinker.c"],
+    # The slab's lock-free fast paths, inline: the slab's own files and the
+    # malloc shim's malloc() and free() (it brings mm/slab.h along, the one
+    # crossing of the slab's private structures, docs/architecture.md).
+    "mm/slab_fast.h": ["mm/slab", "mm/slub", "shim/malloc.c"],
     "mm/vmalloc.h": ["mm/vmalloc", "mm/vmap_area.c", "mm/ioremap.c"],
     "mm/page_alloc.h": ["mm/page_alloc", "mm/page_reporting.c"],
 }

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mm/slab_fast.h - the slab's lock-free fast paths as inline functions:
+ * kmem_cache_alloc_fast_inline() (this CPU's sheaf, else its cpu freelist)
+ * and kfree_fast_inline() (into this CPU's sheaf), for the slab's own
+ * callers (mm/slub.c, mm/slub_kfree.c: kmem_cache_alloc_fast() and
+ * kfree_fast() are these, out of line) and for the malloc shim's malloc()
+ * and free() (shim/malloc.c), which inline them: a call, its return and a
+ * saved register less on each side, and the tests the two share made once
+ * (callgrind, small_churn 2000000 100000: 461 -> 437 M instructions, glibc
+ * 448 M). So shim/malloc.c sees the slab's private structures through this
+ * header (mm/slab.h): the one file outside the slab that does
+ * (tests/boundaries.py, docs/architecture.md "Boundaries").
+ *
+ * Linux counterpart: mm/slub.c's slab_alloc_node() and do_slab_free() fast
+ * parts, inline there in kmem_cache_alloc() and kfree() (6.18's sheaves:
+ * alloc_from_pcs(), free_to_pcs()).
+ *
+ * Invariant and locking: mm/slab.h (the shadow byte's claim; the CPU slot's
+ * guard in owned mode, no locked instruction), moved here unchanged from
+ * mm/slub.c (slab_alloc_try()) and mm/slub_kfree.c (kfree_fast()).
+ */
+#ifndef KMM_MM_SLAB_FAST_H
+#define KMM_MM_SLAB_FAST_H
+
+#include "mm/slab.h"
+
+/* ---- Allocation (from mm/slub.c) ---- */
+
+/*
+ * The allocation fast path: a cache with no debug flag (s->slowpath_flags
+ * says only whether its free pointers are hardened, and @hardened is that
+ * answer as a constant: each variant is compiled without the other's test),
+ * this thread's cached CPU slot, its guard entered in owned mode from depth 0
+ * (kmm_cpu_enter_owned(): a load, a store and a load, no locked
+ * instruction), the next object popped if its successor is an object of the
+ * cpu slab, the shadow byte set. Anything else is slab_alloc_full()'s (a
+ * nested or shared slot, a debug cache, a node, __GFP_ZERO, an empty cpu
+ * freelist), which starts over.
+ *
+ * Why not SLUB's this_cpu_cmpxchg_double on (freelist, tid)? It is lockless
+ * where preemption is the only interruption and a per-CPU cmpxchg needs no
+ * lock prefix; a host thread can be preempted anywhere and a cmpxchg16b that
+ * other threads may race with must be locked - one locked instruction per
+ * operation (~20 cycles; 12 ns a lock+unlock pair on the 2-core VM this was
+ * measured on). The owned slot guard costs a plain store and a load, and
+ * moves the cost to the rare thread that reaches into another's slot.
+ */
+static inline __attribute__((always_inline)) void *
+slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
+{
+	struct kmm_machine *m = s->machine;
+
+	/*
+	 * The plain variant's caller has tested s->slowpath_flags and __GFP_ZERO.
+	 * This thread's slot on @m, and no listener on the slab's events (one
+	 * test: kmm_slab_fast_on()).
+	 */
+	if (likely(node == NUMA_NO_NODE &&
+		   (!hardened || (s->slowpath_flags == SLAB_FAST_HARDENED && !(gfp & __GFP_ZERO))) &&
+		   kmm_slab_fast_on(m))) {
+		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+
+		if (likely(kmm_cpu_enter_owned(g))) {
+			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+			unsigned int k = c->sheaf_nr;
+			void *obj;
+			if (k) {
+				void **sheaf = c->sheaf;
+				/* The object freed last, likely still in the cache. */
+				obj = sheaf[k - 1];
+				unsigned char *sh = cache_shadow(s, obj);
+				/*
+				 * Not FREE: a second copy of a double free
+				 * (mm/slab.h); a link that changed: written after
+				 * free. slab_alloc_full() reports either.
+				 */
+				if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
+					     !sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
+					kmm_cpu_exit_owned(g);
+					return NULL;
+				}
+				c->sheaf_nr = k - 1;
+				__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
+				kmm_cpu_exit_owned(g);
+				return obj;
+			}
+			obj = c->freelist;
+			if (likely(obj)) {
+				void *next = hardened ? get_freepointer(s, obj) :
+							get_freepointer_plain(s, obj);
+				unsigned char *sh = cache_shadow(s, obj);
+				/* A live object on a freelist: slab_alloc_full() reports it. */
+				if (likely(cpu_fp_ok(s, c, next) &&
+					   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
+					c->freelist = next;
+					c->nr_free--;
+					__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
+					kmm_cpu_exit_owned(g);
+					return obj;
+				}
+			}
+			kmm_cpu_exit_owned(g);
+		}
+	}
+	return NULL;
+}
+
+
+/**
+ * kmem_cache_alloc_fast_inline() - kmem_cache_alloc_fast() (mm/include/slab.h), inline.
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: the object, or NULL with nothing changed.
+ */
+static inline __attribute__((always_inline)) void *kmem_cache_alloc_fast_inline(struct kmem_cache *s)
+{
+	/* A listener on the stream: slab_alloc_try()'s kmm_slab_fast_on() says no. */
+	if (unlikely(s->slowpath_flags))
+		return NULL;
+	return slab_alloc_try(s, GFP_KERNEL, NUMA_NO_NODE, false);
+}
+
+/* ---- Free (from mm/slub_kfree.c) ---- */
+
+/*
+ * kfree_fast()'s claim of @p's shadow byte @sh, then its test: is @slab
+ * still @s's? Between kfree_fast()'s read of slab->slab_cache and the
+ * claim, a stale free's slab may have been given back and its page made a
+ * slab of another cache, with the object live there: the byte then says
+ * allocated for that cache's object, which must stay so (kfree() reports
+ * the pointer). Into a sheaf (@owned, shadow_owned_live()'s load; the
+ * caller stores FREE after the link): the byte is loaded with acquire, the
+ * slab's cache read after it, and FREE stored only once both passed: an
+ * object allocated at the load
+ * counts in its slab's inuse, so the slab cannot leave before the store
+ * but by a second free of that object racing this one (mm/slab.h). Onto
+ * the cpu freelist of a cache without sheaves (!@owned): the
+ * compare-exchange, with acquire, and the byte put back if the test fails.
+ * (Not a fence after a relaxed claim: ThreadSanitizer refuses fences.)
+ */
+static inline __attribute__((always_inline)) bool
+claim_free_kept(struct slab *slab, struct kmem_cache *s, const void *p, unsigned char *sh,
+		const bool owned, const bool hooked)
+{
+	unsigned char code = cache_shadow_alloc(s), want = code;
+
+	if (owned) {
+		want = __atomic_load_n(sh, __ATOMIC_ACQUIRE);
+		if (unlikely(want != code && want != SHADOW_ALLOCATED))
+			return false;
+		if (unlikely(READ_ONCE(slab->slab_cache) != s))
+			return false;
+		if (hooked) {
+			/* A test's window between the load and the store (SLAB_FAST_TEST_HOOK). */
+			struct slab_machine *st = slab_state(s->machine);
+			if (st->kfree_claim_hook)
+				st->kfree_claim_hook(st->kfree_fast_hook_arg, s, p);
+		}
+		return true;	/* the caller writes the link, then FREE (shadow_owned_free()) */
+	}
+	if (!__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		/* An object of @s allocated before @s had a code (shadow_claim_plain()). */
+		if (want != SHADOW_ALLOCATED || code == SHADOW_ALLOCATED ||
+		    !__atomic_compare_exchange_n(sh, &want, SHADOW_FREE, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return false;
+	}
+	if (likely(READ_ONCE(slab->slab_cache) == s))
+		return true;
+	__atomic_store_n(sh, want, __ATOMIC_RELAXED);
+	return false;
+}
+
+/*
+ * kfree_fast() from the slot's entry on: @p of @slab of @s, read unlocked;
+ * @hooked: a test's cache (kfree_fast_hooked()).
+ */
+static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *slab,
+								  struct kmem_cache *s,
+								  const void *p, const bool hooked)
+{
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return false;
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	unsigned char *sh = cache_shadow(s, p);
+	unsigned int k = c->sheaf_nr;
+	bool done = false;
+	if (likely(k < s->sheaf_capacity)) {
+		if (likely(claim_free_kept(slab, s, p, sh, true, hooked))) {
+			/* read here, not before the claim: one register fewer across it */
+			void **sheaf = c->sheaf;
+			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+			shadow_owned_free(sh);
+			sheaf[k] = (void *)p;
+			c->sheaf_nr = k + 1;
+			done = true;
+		}
+	} else if (!s->sheaf_capacity && slab == c->slab &&
+		   claim_free_kept(slab, s, p, sh, false, hooked)) {
+		set_freepointer_plain(s, (void *)p, c->freelist);
+		c->freelist = (void *)p;
+		c->nr_free++;
+		done = true;
+	}
+	kmm_cpu_exit_owned(g);
+	return done;
+}
+
+/*
+ * kfree_fast() of @p whose shadow byte @sh said the code of @s (a cache
+ * with sheaves and no slowpath_flags): into this CPU's sheaf, claimed by
+ * that load and, after the link, a store of FREE (shadow_owned_free(); mm/slab.h:
+ * a second free racing this one is caught when its copy leaves its sheaf).
+ * The byte is @s's code only while @p is an allocated object of a slab of
+ * @s (mm/slab.h), so the claim needs no look at the slab: no re-check of
+ * its cache as claim_free_kept() makes (a stale pointer whose page now
+ * holds another cache's object finds that cache's code, or FREE, and fails
+ * or frees that object into its own cache). A full sheaf is kfree()'s to
+ * deal with. One test of s->sheaf_capacity: k < 0 is never true, so a
+ * cache without sheaves is told apart only on the way out.
+ * Return: 1 if freed; 0 if not (kfree() does it); -1 if @s has no sheaves
+ * (the caller goes the struct page way, onto the cpu freelist).
+ */
+static inline __attribute__((always_inline)) int kfree_fast_coded(struct kmem_cache *s,
+								  const void *p,
+								  unsigned char *sh)
+{
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return 0;
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	unsigned int k = c->sheaf_nr;
+	if (likely(k < s->sheaf_capacity)) {
+		void **sheaf = c->sheaf;
+		sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+		shadow_owned_free(sh);
+		sheaf[k] = (void *)p;
+		c->sheaf_nr = k + 1;
+		kmm_cpu_exit_owned(g);
+		return 1;
+	}
+	kmm_cpu_exit_owned(g);
+	return s->sheaf_capacity ? 0 : -1;
+}
+
+/*
+ * kfree_fast_hooked() - kfree_fast() in a cache with slowpath_flags (mm/slub_kfree.c):
+ * a test's hook run, or false. Out of line, reached by a tail call.
+ */
+bool kfree_fast_hooked(struct kmm_machine *m, struct slab *slab, struct kmem_cache *s,
+		       const void *p);
+
+/**
+ * kfree_fast_inline() - kfree_fast() (mm/include/slab.h), inline.
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: true if freed; false with nothing changed.
+ */
+static inline __attribute__((always_inline)) bool kfree_fast_inline(struct kmm_machine *m,
+								   const void *p)
+{
+	struct slab_machine *st = slab_state(m);
+
+	/*
+	 * This thread's slot on @m and no listener (one test: kmm_slab_fast_on());
+	 * off a shadow granule's start: no object (kfree() reports it).
+	 */
+	if (!kmm_slab_fast_on(m) || ((unsigned int)(uintptr_t)p & st->shadow_mask) ||
+	    !virt_addr_valid_m(m, p))
+		return false;
+	/*
+	 * First the object's shadow byte: when it names a cache (a shadow
+	 * code), that is the cache, and the object's struct page is not read.
+	 * Not for a page-aligned pointer (a page block's, most likely): a
+	 * block's shadow the shim trimmed stays untouched (reading it raised
+	 * integration_malloc_api's freed_ram_follows_heap_size RSS past its
+	 * bound); the rare page-aligned object takes the struct page way.
+	 */
+	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
+		unsigned char *sh = shadow_of(st, m, p);
+		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
+		if (likely((unsigned char)(v - KMM_SLAB_SHADOW_CODE_BASE) < KMM_SLAB_SHADOW_CODES)) {
+			struct kmem_cache *s = __atomic_load_n(
+				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
+			/* slab_no_cache for a code no cache holds: flagged too */
+			if (likely(!s->slowpath_flags)) {
+				int done = kfree_fast_coded(s, p, sh);
+				if (likely(done >= 0))
+					return done;
+			}
+		}
+	}
+	struct slab *slab = virt_to_slab_fast(m, p);
+	if (unlikely(!slab))
+		return false;
+	/*
+	 * NULL when another thread is giving the slab back right now
+	 * (__free_slab() clears it before the page stops being a slab): @p
+	 * is then a stale pointer, which kfree() reports.
+	 */
+	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
+	if (unlikely(!s))
+		return false;
+	if (unlikely(s->slowpath_flags))
+		return kfree_fast_hooked(m, slab, s, p);
+	return kfree_fast_push(slab, s, p, false);
+}
+
+#endif /* KMM_MM_SLAB_FAST_H */
