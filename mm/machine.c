@@ -214,17 +214,31 @@ static size_t format_stamp(char *out, uint64_t ns)
 	return len;
 }
 
+/*
+ * A message is formatted on the stack when it fits (every boot line does),
+ * else into a buffer of its own: a boot printed some 40 lines, each through
+ * a malloc'd line buffer.
+ */
 void kmm_vprintk(struct kmm_machine *m, const char *fmt, va_list ap)
 {
 	struct strbuf line;
+	char small[256];
 	uint64_t *stamps = NULL;
 	size_t nlines = 1;
+	va_list ap2;
 
 	sb_init(&line);
-	sb_vprintf(&line, fmt, ap);
-	if (line.failed)
+	va_copy(ap2, ap);
+	int n = kmm_vsnprintf(small, sizeof(small), fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
 		return;
-	const char *text = line.buf ? line.buf : "";
+	if ((size_t)n >= sizeof(small)) {
+		sb_vprintf(&line, fmt, ap);
+		if (line.failed)
+			return;
+	}
+	const char *text = (size_t)n < sizeof(small) ? small : line.buf ? line.buf : "";
 	bool traced = kmm_trace_on(m, KMM_EVBIT(KMM_EV_CONSOLE));
 
 	if (traced) {

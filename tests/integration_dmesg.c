@@ -107,3 +107,54 @@ TEST(copy_into_buffer_truncates_like_snprintf)
 	free(whole);
 	t_done(m);
 }
+
+/*
+ * kmm_vprintk() formats on the stack up to 255 bytes and into a buffer of
+ * its own beyond: messages on both sides of that edge, and a multi-line one
+ * longer than it, reach the log whole, each line with its stamp.
+ */
+TEST(messages_on_both_sides_of_the_stack_buffer_are_logged_whole)
+{
+	static const size_t lens[] = { 1, 254, 255, 256, 257, 600, 4000 };
+	struct kmm_machine *m = t_boot("mem=64M");
+	char text[4001];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i];
+
+		for (size_t j = 0; j < n; j++)
+			text[j] = (char)('a' + (j + i) % 26);
+		text[n] = '\0';
+		kmm_printk(m, "%s", text);
+		char *log = kmm_dmesg_dup(m);
+		assert_true(log != NULL);
+		size_t len = strlen(log);
+		/* The last line: "[stamp] " then the text, then '\n'. */
+		expect_true(len > n + 1 && log[len - 1] == '\n');
+		expect_eq(strncmp(log + len - 1 - n, text, n), 0);
+		expect_eq(log[len - 2 - n], ' ');
+		expect_true(lines_whole(log));
+		free(log);
+	}
+	/* Three lines, 300 bytes in all: three stamps. */
+	memset(text, 'x', 300);
+	text[99] = text[199] = '\n';
+	text[300] = '\0';
+	char *before = kmm_dmesg_dup(m);
+	assert_true(before != NULL);
+	kmm_printk(m, "%s", text);
+	char *after = kmm_dmesg_dup(m);
+	assert_true(after != NULL);
+	const char *added = after + strlen(before);
+	int stamps = 0;
+	for (const char *p = added; *p; p = strchr(p, '\n') + 1) {
+		expect_eq(*p, '[');
+		stamps++;
+	}
+	expect_eq(stamps, 3);
+	expect_true(strstr(added, "] xxxxxxxxxx") != NULL);
+	expect_true(lines_whole(after));
+	free(before);
+	free(after);
+	t_done(m);
+}
