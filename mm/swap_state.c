@@ -456,12 +456,12 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 struct page *swap_cache_read(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp, bool *major,
 			     int *err)
 {
-	struct swap_info_struct *si = swap_info_get(m, entry);
+	struct swap_info_struct *si = entry_area(m, entry);
 	struct page *page;
 
 	*err = -ENOMEM;
 	if (!si)
-		return NULL;
+		return NULL;	/* swapoff took the area away: the caller looks at its entry again */
 	page = swap_cache_get(m, entry);
 	if (page) {
 		if (page_flag_test(page, PG_readahead)) {
@@ -531,13 +531,28 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	struct mm_struct *mm = vma->vm_mm;
 	const struct pgtable_geometry *g = mm->pgt.geo;
 	swp_entry_t entry = swp_entry(pte_swp_type(g, orig), pte_swp_offset(g, orig));
-	struct swap_info_struct *si = swap_info_get(m, entry);
+	struct swap_info_struct *si = entry_area(m, entry);
 	struct page *page;
 	bool major = false;
 	int ret = 0, err;
 
-	if (!si)
+	if (!si) {
+		/*
+		 * Linux's get_swap_device() failing. swapoff takes an area out
+		 * of swap_info[] (a release store) only after try_to_unuse() has
+		 * put every page of it back in its PTE; the NULL read here with
+		 * acquire makes that PTE store visible to the look below. So if
+		 * swapoff ended after this fault read @orig, the PTE holds the
+		 * page now and the fault is retried (it returns 0, as Linux's
+		 * do_swap_page does); the process must not get SIGBUS for a page
+		 * that is in RAM. An entry still in the PTE names no area: a bad
+		 * entry (swap_info_get() logs it).
+		 */
+		if (pte_get(&mm->pgt, ptep) != orig)
+			return 0;
+		swap_info_get(m, entry);
 		return -EFAULT;
+	}
 	page = swap_cache_read(m, entry, procs_of(m)->user_gfp, &major, &err);
 	if (!page)	/* -EIO: the fault's SIGBUS (VM_FAULT_SIGBUS); -ENOMEM: its OOM path */
 		return pte_get(&mm->pgt, ptep) != orig ? 0 : err;

@@ -528,3 +528,85 @@ TEST(swapoff_goes_on_while_reclaim_puts_pages_back_behind_its_walk)
 	kmm_exit(c.t, 0);
 	done(m);
 }
+
+/*
+ * A fault that read a swap PTE before swapoff ended (review14 R4). swapoff
+ * puts every page of its area back in its PTE and then takes the area out
+ * of swap_info[]; a fault between its read of the PTE and its look-up of
+ * the area finds no area. The page is in RAM: the fault must be retried,
+ * as Linux's get_swap_device() failing makes do_swap_page return 0 - kmm's
+ * returned -EFAULT, and the process got SIGBUS. The interleaving is made
+ * with no timing, on one thread: the PTE's old value is kept, swapoff runs
+ * to its end, and the swap fault is entered with the stale value, as
+ * handle_mm_fault() enters it after its read of the PTE.
+ */
+static int swap_fault_with(struct task_struct *t, uint64_t addr, pteval_t orig)
+{
+	struct kmm_machine *m = t->machine;
+	struct mm_struct *mm = t->mm;
+	int token = procs_enter(m);
+	struct task_struct *prev = set_current_task(t);
+	int ret = -ESRCH;
+
+	mmap_read_lock(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	void *ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+	if (vma && vma->vm_start <= addr && ptep)
+		ret = procs_of(m)->swapin(m, vma, addr, ptep, orig, 0);
+	mmap_read_unlock(mm);
+	task_leave(prev);
+	procs_exit(m, token);
+	return ret;
+}
+
+TEST(a_fault_that_read_its_swap_pte_before_swapoff_ended_is_retried)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	uint64_t base, i;
+	struct task_struct *t = swapped_process(m, &base, &i);
+	uint64_t a = base + i * PAGE_SIZE;
+	pteval_t orig = pte_of(t, a);
+
+	assert_true(is_swapped(t, a));
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
+	assert_true(is_present(t, a));		/* swapoff brought the page back */
+	expect_eq(swap_fault_with(t, a, orig), 0);	/* no area, PTE changed: retry */
+	expect_true(strstr(t_dmesg(m), "Bad swap") == NULL);	/* not a bad entry */
+	/* an area of the same type again: the stale entry's slot is free there */
+	assert_eq(kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT), 0);
+	expect_eq(swap_fault_with(t, a, orig), 0);
+	expect_true(t->state != TASK_DEAD);
+	expect_true(verify_range(t, base, 0, NPAGES, 1));
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
+
+/* The other side: an entry of no area still in the PTE is a bad entry, not a retry. */
+TEST(a_swap_pte_that_names_no_area_is_a_bad_entry)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t base = map_filled(t, 2, 1) + PAGE_SIZE;	/* page 1's table exists */
+	struct mm_struct *mm = t->mm;
+
+	assert_eq(kmm_madvise(t, base, PAGE_SIZE, KMM_MADV_DONTNEED), 0);
+	assert_true(pte_none(pte_of(t, base)));
+	pteval_t bad = swp_entry_to_pte(mm->pgt.geo, MAX_SWAPFILES - 1, 1);
+	int token = procs_enter(m);
+	spin_lock(&mm->page_table_lock);
+	pte_set(&mm->pgt, pgtable_walk(&mm->pgt, base, false, NULL), bad);
+	spin_unlock(&mm->page_table_lock);
+	procs_exit(m, token);
+	expect_eq(swap_fault_with(t, base, bad), -EFAULT);
+	expect_str_contains(t_dmesg(m), "swap_info_get: Bad swap file entry");
+	token = procs_enter(m);
+	spin_lock(&mm->page_table_lock);
+	pte_set(&mm->pgt, pgtable_walk(&mm->pgt, base, false, NULL), 0);
+	spin_unlock(&mm->page_table_lock);
+	procs_exit(m, token);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
