@@ -109,6 +109,7 @@ struct swap_info_struct {
 	struct sim_swapdev *dev;
 	uint64_t readahead_prev;	/* swapin_nr_pages()'s hint: relaxed atomics, no lock */
 	bool reclaim_queued;		/* si->lock: the full-cluster reclaim work is due (swapfile.c) */
+	struct swap_info_struct *retired_next;	/* on pressure->retired; swap_lock */
 };
 
 /* ---- kswapd ---- */
@@ -155,6 +156,13 @@ struct pressure {
 	 */
 	struct swap_info_struct *swap_info[MAX_SWAPFILES];
 	int nr_swapfiles;		/* highest type used + 1 */
+	/*
+	 * Areas swapoff took out of swap_info[] but could not free: it ran
+	 * inside the process layer's section, so it could not wait for the
+	 * faults that may still hold them (kmm_swapoff). Freed by the next
+	 * swapoff that waits, or at shutdown. swap_lock.
+	 */
+	struct swap_info_struct *retired;
 	int least_priority;		/* the next default priority is one below */
 	atomic_long nr_swap_pages;	/* free slots of SWP_WRITEOK areas */
 	atomic_long total_swap_pages;	/* usable slots of active areas */

@@ -858,9 +858,36 @@ int kmm_swapoff(struct kmm_machine *m, const char *path)
 	if (si->prio < 0 && si->prio == p->least_priority)
 		p->least_priority++;
 	spin_unlock(&p->swap_lock);
-	/* A grace period: a fault that read an entry of @si before it went is done. */
-	if (procs_of(m) && procs_stop(m) == 0)
+	/*
+	 * A grace period (Linux: swapoff's percpu_ref_kill and wait): a fault
+	 * that found @si in swap_info[] before it went runs inside the process
+	 * layer's section (procs_enter), and is done with it once every section
+	 * that was open has ended. A caller inside such a section itself
+	 * (procs_stop says -EDEADLK) cannot wait for the others: @si is then
+	 * kept on p->retired, and the next swapoff that waits frees it (every
+	 * section open when it was retired has ended by then), or shutdown.
+	 */
+	if (procs_of(m)) {
+		struct swap_info_struct *retired;
+
+		if (procs_stop(m) == -EDEADLK) {
+			spin_lock(&p->swap_lock);
+			si->retired_next = p->retired;
+			p->retired = si;
+			spin_unlock(&p->swap_lock);
+			return 0;
+		}
+		spin_lock(&p->swap_lock);
+		retired = p->retired;
+		p->retired = NULL;
+		spin_unlock(&p->swap_lock);
 		procs_resume(m);
+		while (retired) {
+			struct swap_info_struct *next = retired->retired_next;
+			free_area(retired);
+			retired = next;
+		}
+	}
 	free_area(si);
 	return 0;
 }
@@ -872,6 +899,11 @@ void swap_shutdown(struct kmm_machine *m)
 	for (int t = 0; t < MAX_SWAPFILES; t++) {
 		free_area(p->swap_info[t]);
 		p->swap_info[t] = NULL;
+	}
+	while (p->retired) {
+		struct swap_info_struct *next = p->retired->retired_next;
+		free_area(p->retired);
+		p->retired = next;
 	}
 	p->nr_swapfiles = 0;
 	if (p->own_swapdir)

@@ -610,3 +610,40 @@ TEST(a_swap_pte_that_names_no_area_is_a_bad_entry)
 	kmm_exit(t, 0);
 	done(m);
 }
+
+/*
+ * The area's lifetime. A fault that found an area in swap_info[] may use it
+ * until its section ends: swapoff frees the area only after a grace period
+ * that waits for every section open when the area went. swapoff called
+ * inside such a section itself (by code a fault runs, an event listener
+ * say) cannot wait for the others, and freed the area at once under them.
+ * The test's own thread plays the fault: it looks the area up in its
+ * section, as do_swap_page does, runs swapoff in that section, and reads
+ * the area afterwards - freed memory before the fix (ASan: a
+ * heap-use-after-free). The area is freed by the next swapoff that waits.
+ */
+TEST(swapoff_inside_a_section_keeps_the_area_for_the_faults_that_hold_it)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	uint64_t base, i;
+	struct task_struct *t = swapped_process(m, &base, &i);
+	struct pressure *p = pressure_of(m);
+	int token = procs_enter(m);
+	struct swap_info_struct *si = swap_info_lockless(p, 0);
+
+	assert_true(si != NULL && token >= 0);
+	unsigned long max = si->max;
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
+	expect_true(swap_info_lockless(p, 0) == NULL);
+	expect_eq(si->max, max);			/* still the area */
+	expect_eq(strcmp(si->path, "/swapfile"), 0);
+	expect_true(p->retired == si);
+	procs_exit(m, token);
+	assert_eq(kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT), 0);
+	assert_eq(kmm_swapoff(m, "/swapfile"), 0);	/* waits: frees the retired area too */
+	expect_true(p->retired == NULL);
+	expect_true(verify_range(t, base, 0, NPAGES, 1));
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
