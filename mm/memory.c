@@ -720,7 +720,8 @@ done:
 		/*
 		 * pagefault_out_of_memory(): 6.12 runs no OOM kill here (the
 		 * allocator already did); the fault is retried (kmm_access gives
-		 * up after 16 tries with SIGBUS, the "fault loop" report).
+		 * up after FAULT_LOOP_LIMIT such tries with SIGBUS, the "fault
+		 * loop" report).
 		 */
 		if (procs_of(m)->pagefault_oom)
 			procs_of(m)->pagefault_oom(m);
@@ -768,6 +769,23 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 /* ---- The user-access loop ---- */
 
 /*
+ * The faults in a row at one address that changed nothing there before
+ * kmm_access() gives up ("fault loop", SIGBUS): a fault that can never map
+ * its page is a bug, and a test should say so rather than hang. Linux
+ * retries a fault without a limit, and so does kmm while the faults make
+ * progress: one that changed the address's PTE (it mapped the page, or
+ * found someone had) starts the count again, even if reclaim or swapoff
+ * took the page away before the access (a chase that moves on). Past
+ * FAULT_YIELD_AFTER such faults each retry yields first, so that a thread
+ * in the way - a swap-in or swapoff in the middle of the PTE, an OOM victim
+ * on its way out - can move on. Before session 15 any 16 faults in a row
+ * gave up, and a fault retried while swapoff's thread stood between a
+ * slot's release and its PTE store (review14 R3) met the limit under TSan.
+ */
+#define FAULT_LOOP_LIMIT	1024
+#define FAULT_YIELD_AFTER	16
+
+/*
  * Hits touch nothing shared; only a miss (the walk reads page tables, a
  * fault changes them) enters the process layer's SRCU section.
  */
@@ -782,7 +800,7 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	struct sim_mmu *mmu = procs_of(m)->mmu;
 	struct kmm_tlb *tlb = kmm_tlb_this;
 	unsigned char *out = buf;
-	int retries = 0, err = 0;
+	int stuck = 0, err = 0;	/* stuck: faults in a row that changed nothing here */
 	int token = -2;		/* -2: not inside procs_enter() yet */
 	int pid = -1;		/* >= 0: the pid events carried before our first fault */
 	bool bracketed = false;	/* a fault opened an operation for the stream */
@@ -815,6 +833,8 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 				kmm_op_begin(m);
 				bracketed = true;
 			}
+			/* (the tables stay allocated inside the section: no lock for a look) */
+			pteval_t before = pgtable_get_pte(&mm->pgt, addr);
 			int r = do_user_addr_fault(t, (unsigned long)addr, code);
 			if (r && t->state != TASK_DEAD && atomic_load(&m->halted)) {
 				err = kmm_set_error(-EIO, "process %d (%s): the machine has halted (kernel panic)",
@@ -826,17 +846,21 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 						    t->pid, t->comm, t->exit.signal, addr);
 				break;
 			}
-			if (++retries > 16) {
+			if (pgtable_get_pte(&mm->pgt, addr) != before) {
+				stuck = 0;	/* progress, though the walk may miss again */
+			} else if (++stuck > FAULT_LOOP_LIMIT) {
 				kmm_printk(m, "BUG: fault loop at 0x%" PRIx64 " in %s[%d]", addr, t->comm, t->pid);
 				kill_task(t, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
-				err = kmm_set_error(-EFAULT, "process %d (%s): 16 faults in a row at 0x%" PRIx64
-						    " did not map it (fault loop): killed by signal %d",
-						    t->pid, t->comm, addr, KMM_SIGBUS);
+				err = kmm_set_error(-EFAULT, "process %d (%s): %d faults in a row at 0x%" PRIx64
+						    " changed nothing there (fault loop): killed by signal %d",
+						    t->pid, t->comm, FAULT_LOOP_LIMIT, addr, KMM_SIGBUS);
 				break;
+			} else if (stuck > FAULT_YIELD_AFTER) {
+				sim_yield();
 			}
 			continue;
 		}
-		retries = 0;
+		stuck = 0;
 		if (access & SIM_ACCESS_WRITE) {
 			if (out)
 				memcpy(host, out, chunk);

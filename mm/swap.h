@@ -186,12 +186,18 @@ struct pressure {
 	 * page not yet in the cache), and on swapoff's thread after each pass
 	 * of try_to_unuse has walked the processes, before it frees what is
 	 * left in the swap cache (SWAPIN_HOOK_UNUSE: page NULL, the entry's
-	 * offset 0). mm/swap_state.c.
+	 * offset 0); on a thread mapping a swap-cache page in place of its
+	 * entry (a fault, or swapoff's unuse) once the slot reference is
+	 * dropped and before the PTE is stored (SWAPIN_HOOK_MAP: the
+	 * page-table lock and the page lock are held); and on a fault whose
+	 * swap_cache_read() came back empty, before it looks at its PTE again
+	 * (SWAPIN_HOOK_RECHECK: page NULL). mm/swap_state.c.
 	 */
 	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
 	void *swapin_hook_arg;
 };
-enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT, SWAPIN_HOOK_UNUSE, SWAPIN_HOOK_CLAIM };
+enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT, SWAPIN_HOOK_UNUSE, SWAPIN_HOOK_CLAIM, SWAPIN_HOOK_MAP,
+       SWAPIN_HOOK_RECHECK };
 
 /* The layer's state: m->subsys[SUBSYS_PRESSURE], NULL while the layer is down. */
 static inline struct pressure *pressure_of(const struct kmm_machine *m)

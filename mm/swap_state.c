@@ -507,6 +507,9 @@ static void map_swap_page(struct vm_area_struct *vma, unsigned long addr, void *
 	if (PageSwapCache(page) && (unuse || vm_swap_full(m) || (vma->vm_flags & VM_LOCKED) ||
 				    page_flag_test(page, PG_mlocked) || (write && exclusive)))
 		folio_free_swap(page);
+	if (pressure_of(m)->swapin_hook)	/* tests: the slot is free, the PTE not yet stored */
+		pressure_of(m)->swapin_hook(pressure_of(m)->swapin_hook_arg, SWAPIN_HOOK_MAP, page,
+					    entry);
 	pte = pfn_pte_geo(g, page_to_pfn_m(m, page), vma->vm_page_prot);
 	if (unuse) {
 		pte &= ~(pteval_t)_PAGE_ACCESSED;
@@ -523,6 +526,19 @@ static void map_swap_page(struct vm_area_struct *vma, unsigned long addr, void *
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
 	update_hiwater(mm);
+}
+
+/* Does the PTE of @addr still hold @orig? Looked at under the page-table lock. */
+static bool pte_still(struct mm_struct *mm, uint64_t addr, pteval_t orig)
+{
+	void *ptep;
+	bool same;
+
+	spin_lock(&mm->page_table_lock);
+	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+	same = ptep && pte_get(&mm->pgt, ptep) == orig;
+	spin_unlock(&mm->page_table_lock);
+	return same;
 }
 
 int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t addr, void *ptep,
@@ -548,14 +564,30 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 		 * that is in RAM. An entry still in the PTE names no area: a bad
 		 * entry (swap_info_get() logs it).
 		 */
-		if (pte_get(&mm->pgt, ptep) != orig)
+		if (!pte_still(mm, addr, orig))
 			return 0;
 		swap_info_get(m, entry);
 		return -EFAULT;
 	}
 	page = swap_cache_read(m, entry, procs_of(m)->user_gfp, &major, &err);
-	if (!page)	/* -EIO: the fault's SIGBUS (VM_FAULT_SIGBUS); -ENOMEM: its OOM path */
-		return pte_get(&mm->pgt, ptep) != orig ? 0 : err;
+	if (!page) {
+		/*
+		 * -EIO: the fault's SIGBUS (VM_FAULT_SIGBUS); -ENOMEM: its OOM
+		 * path (VM_FAULT_OOM, retried) - unless someone mapped the PTE
+		 * meanwhile. Looked at under the page-table lock, as Linux backs
+		 * out: swapoff's unuse and another fault's map free the slot
+		 * (and the cache page) before they store the PTE, both under
+		 * that lock, so a look without it could find the slot free and
+		 * the old entry still in the PTE, and take a page being mapped
+		 * for no memory, fault after fault while that thread was held
+		 * up there: kmm_access() gave up after 16 (review14 R3).
+		 */
+		struct pressure *p = pressure_of(m);
+
+		if (p->swapin_hook)	/* tests: the read came back empty */
+			p->swapin_hook(p->swapin_hook_arg, SWAPIN_HOOK_RECHECK, NULL, entry);
+		return pte_still(mm, addr, orig) ? err : 0;
+	}
 	if (major)
 		ret = VM_FAULT_MAJOR;
 	/* folio_lock_or_retry(): a page found in the cache may still be being read */

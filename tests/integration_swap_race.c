@@ -612,6 +612,97 @@ TEST(a_swap_pte_that_names_no_area_is_a_bad_entry)
 }
 
 /*
+ * swapoff's unuse of a page frees its slot and takes the page out of the
+ * swap cache before it stores the PTE, all under the page-table lock. A
+ * fault on that page in between finds no page in the cache and a free slot
+ * (the read comes back empty) while the PTE still holds the entry: it must
+ * wait for the lock and find the PTE changed (Linux backs out under the
+ * lock), not take it for no memory. kmm looked without the lock: the fault
+ * returned VM_FAULT_OOM ("Huh VM_FAULT_OOM leaked out" in dmesg) and was
+ * retried again and again while swapoff's thread stood there - kmm_access()
+ * gave up after 16 and killed the process (review14 R3, TSan at load).
+ * Forced with the hooks: swapoff stops in the window; the fault runs; the
+ * stop ends when the fault is about to look again under the lock (the fix)
+ * or has faulted 4 times (the bug).
+ */
+struct unuse_window {
+	struct kmm_machine *m;
+	swp_entry_t entry;
+	atomic_int in_window;		/* swapoff is stopped there */
+	atomic_int rechecking;		/* the fault is about to look again */
+	atomic_int fault_done;
+};
+
+static int unuse_window_hook(void *arg, int point, struct page *page, swp_entry_t entry)
+{
+	struct unuse_window *w = arg;
+
+	(void)page;
+	if (entry.val != w->entry.val)
+		return 0;
+	if (point == SWAPIN_HOOK_RECHECK) {
+		atomic_store(&w->rechecking, 1);
+	} else if (point == SWAPIN_HOOK_MAP && !atomic_load(&w->in_window)) {
+		unsigned long faults = vm_event(w->m, PGFAULT);
+		atomic_store(&w->in_window, 1);
+		while (!atomic_load(&w->rechecking) && !atomic_load(&w->fault_done) &&
+		       vm_event(w->m, PGFAULT) - faults < 4)
+			sched_yield();
+	}
+	return 0;
+}
+
+struct window_swapoff {
+	struct kmm_machine *m;
+	int ret;
+};
+
+static void *window_swapoff_main(void *arg)
+{
+	struct window_swapoff *o = arg;
+
+	kmm_use(o->m);
+	o->ret = kmm_swapoff(o->m, "/swapfile");
+	return NULL;
+}
+
+TEST(a_fault_in_swapoff_s_unuse_window_waits_for_the_pte_instead_of_ooming)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	uint64_t base, i;
+	struct task_struct *t = swapped_process(m, &base, &i);
+	uint64_t a = base + i * PAGE_SIZE;
+	struct unuse_window w = { .m = m, .entry = pte_entry(t, a) };
+	struct window_swapoff off = { .m = m };
+	struct race r = { .m = m };	/* access_main's machine; no stall */
+	struct access fa = { .race = &r, .t = t, .addr = a, .fd = -1 };
+	pthread_t st, ft;
+
+	assert_true(is_swapped(t, a));
+	pressure_of(m)->swapin_hook_arg = &w;
+	pressure_of(m)->swapin_hook = unuse_window_hook;
+	assert_eq(pthread_create(&st, NULL, window_swapoff_main, &off), 0);
+	spin_until(&w.in_window, NULL);
+	unsigned long faults = vm_event(m, PGFAULT);
+	assert_eq(pthread_create(&ft, NULL, access_main, &fa), 0);
+	pthread_join(ft, NULL);
+	atomic_store(&w.fault_done, 1);
+	pthread_join(st, NULL);
+	race_off(m);
+
+	expect_eq(off.ret, 0);
+	expect_eq(fa.ret, 0);
+	expect_true(buf_holds(fa.buf, i, 1, __LINE__));
+	expect_eq(atomic_load(&w.rechecking), 1);
+	expect_true(strstr(t_dmesg(m), "VM_FAULT_OOM") == NULL);
+	expect_true(vm_event(m, PGFAULT) - faults <= 2);	/* the empty read, then the hit */
+	expect_true(verify_range(t, base, 0, NPAGES, 1));
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
  * The area's lifetime. A fault that found an area in swap_info[] may use it
  * until its section ends: swapoff frees the area only after a grace period
  * that waits for every section open when the area went. swapoff called
