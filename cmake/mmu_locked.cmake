@@ -19,12 +19,12 @@ endforeach()
 # run a second time with it, for TSan to check the rest of that way: the
 # release/acquire pairs that order a copy before the wait that ends it, and
 # whatever else runs beside it. docs/testing.md says what this cannot show.
-# stress_swap_threads is not among them (yet): run that way under TSan at load
-# 15-30 it failed once in 7 runs (session 14, review14 R3) - a faulting
-# thread gave up after kmm_access()'s 16 retries ("fault loop", SIGBUS) while
-# swapoff and a reclaiming thread ran - and the cause is not found yet.
+# stress_swap_threads was left out in session 14 (review14 R3: a faulting
+# thread killed after 16 retries while swapoff ran); the cause, a swap
+# fault's unlocked look at its PTE in swapoff's unuse window, is fixed
+# (mm/swap_state.c, test integration_swap_race), and it is back.
 if(KMM_TSAN)
-  foreach(_t stress_truncate_fault stress_process_threads unit_mmu_inline)
+  foreach(_t stress_truncate_fault stress_process_threads stress_swap_threads unit_mmu_inline)
     if(TEST ${_t})
       add_test(NAME ${_t}_asymmetric COMMAND ${_t})
       set_tests_properties(${_t}_asymmetric PROPERTIES LABELS tsan TIMEOUT 1500
