@@ -57,6 +57,12 @@ const struct doc_item env_docs[] = {
 	  "ThreadSanitizer checks the rest of that protocol (docs/testing.md); KMM_CPU_LOCKED "
 	  "or a host without membarrier still keeps the locked way. Other builds "
 	  "ignore it." },
+	{ "KMM_TSAN_OWNED", "Set (to anything), in a ThreadSanitizer build only: a thread "
+	  "that owns its CPU slot takes no lock for the slot's per-CPU data, as in a normal "
+	  "build on a host with membarrier, instead of TSan's default locked way, so that "
+	  "ThreadSanitizer checks the rest of the owned-slot protocol (docs/testing.md); "
+	  "KMM_CPU_LOCKED or a host without membarrier still keeps the locked way. Other "
+	  "builds ignore it." },
 	{ "TMPDIR", "Where a machine makes its private directories (kmm-swap-XXXXXX, removed "
 	  "at shutdown) for the host files behind mkswap/swapon, unless the swapdir= boot option "
 	  "names one, and for its filesystem image, unless fsimage= names one. Unset or empty: "

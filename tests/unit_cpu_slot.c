@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <stdatomic.h>
 
@@ -268,5 +269,24 @@ TEST(a_thread_registers_without_malloc_and_gives_every_slot_back)
 	expect_eq(kmm_cpu_users(second, 1), 0);
 	done(second);
 	kmm_use(machine);
+	done(machine);
+}
+
+/*
+ * Owned slots follow the host and the environment: on where membarrier(2)
+ * exists and KMM_CPU_LOCKED is unset; under ThreadSanitizer only when
+ * KMM_TSAN_OWNED is set too (the *_owned runs of cmake/harden.cmake rely on
+ * it: without it they would run the locked way and check nothing new).
+ */
+TEST(owned_slots_follow_the_host_and_the_environment)
+{
+	bool want = sim_membarrier_available() && !getenv("KMM_CPU_LOCKED");
+
+#if defined(__SANITIZE_THREAD__) || defined(KMM_CPU_TSAN)
+	want = want && getenv("KMM_TSAN_OWNED");
+#endif
+	machine = boot("mem=64M");
+	expect_eq(kmm_cpu_lockless_allowed(), want);
+	expect_eq(machine->cpu_lockless, want);
 	done(machine);
 }

@@ -262,7 +262,8 @@ void kmm_cpu_fork_child(struct kmm_machine *m);
 
 /**
  * kmm_cpu_lockless_allowed() - whether slots may run lock-free here: the host has
- * membarrier, KMM_CPU_LOCKED is unset, and ThreadSanitizer is not watching.
+ * membarrier, KMM_CPU_LOCKED is unset, and ThreadSanitizer is not watching
+ * (or, in a TSan build, KMM_TSAN_OWNED is set).
  */
 bool kmm_cpu_lockless_allowed(void);
 /** kmm_cpus_init() - set up @m's slots (m->nr_cpus of them). Return: 0/-ENOMEM. */
