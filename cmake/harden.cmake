@@ -84,3 +84,33 @@ function(kmm_label_tsan_tests)
   add_custom_target(kmm_tsan_tests DEPENDS ${_kmm_tsan_targets})
 endfunction()
 cmake_language(DEFER CALL kmm_label_tsan_tests)
+
+# Owned CPU slots under ThreadSanitizer: a TSan build runs every slot the
+# locked way unless KMM_TSAN_OWNED is set (TSan cannot see membarrier's
+# ordering: mm/cpu_slot.c, kmm_cpu_lockless_allowed()), so the tests whose
+# threads own their slots run a second time with it (*_owned, label tsan)
+# for TSan to check the rest of the owned-slot protocol and everything that
+# runs beside it (docs/testing.md). stress_slab_sheaf runs only its owned
+# test that way (KMM_TEST): two_cpus_freeing_one_object_at_once_free_it_once
+# frees one object from two threads at once on purpose, a race TSan
+# reports, and is skipped where slots are locked, as in the plain TSan run.
+# (integration_malloc_threads, the shim's slots, is off under sanitizers.)
+function(kmm_tsan_owned_tests)
+  if(NOT KMM_TSAN)
+    return()
+  endif()
+  set(_env "KMM_TSAN_OWNED=1;KMM_SOURCE_DIR=${CMAKE_SOURCE_DIR};KMM_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  foreach(_t unit_cpu_slot stress_memory_hotplug stress_page_alloc stress_slab stress_threads
+             stress_procs_mt)
+    if(TEST ${_t})
+      add_test(NAME ${_t}_owned COMMAND ${_t})
+      set_tests_properties(${_t}_owned PROPERTIES LABELS tsan TIMEOUT 1500 ENVIRONMENT "${_env}")
+    endif()
+  endforeach()
+  if(TEST stress_slab_sheaf)
+    add_test(NAME stress_slab_sheaf_owned COMMAND stress_slab_sheaf)
+    set_tests_properties(stress_slab_sheaf_owned PROPERTIES LABELS tsan TIMEOUT 1500
+      ENVIRONMENT "${_env};KMM_TEST=four_threads_each_on_its_slot_with_sheaves")
+  endif()
+endfunction()
+cmake_language(DEFER CALL kmm_tsan_owned_tests)
