@@ -326,6 +326,10 @@ again:
 		struct kmm_procs *p = procs_of(dst->m);
 		if (copy)
 			__free_pages(copy, 0);
+		if (is_poisoned_pte(dst->pgt.geo, pte)) {
+			pte_set(&dst->pgt, dslot, pte);	/* copy_pte_marker(): kept, no slot */
+			return 0;
+		}
 		if (p->swap_dup && p->swap_dup(dst->m, pte)) {
 			c->err = -ENOMEM;
 			return 1;

@@ -216,6 +216,8 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	pteval_t old = pte_xchg(&mm->pgt, slot, 0);
 
 	if (!pte_present(old)) {
+		if (is_poisoned_pte(mm->pgt.geo, old))
+			return 0;	/* zap_nonpresent_ptes(): a marker holds nothing */
 		/* a swap entry: the pressure layer frees the slot through its hook */
 		if (procs_of(mm->m)->swap_free)
 			procs_of(mm->m)->swap_free(mm->m, old);

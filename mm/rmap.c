@@ -438,7 +438,8 @@ static int check_leaf(void *arg, uint64_t va, void *slot, pteval_t v)
 
 	c->leaves++;
 	if (!pte_present(v)) {
-		c->rss[MM_SWAPENTS]++;
+		if (!is_poisoned_pte(vma->vm_mm->pgt.geo, v))
+			c->rss[MM_SWAPENTS]++;	/* (a poisoned marker counts nowhere) */
 		return 0;
 	}
 	struct page *page = vm_normal_page(vma, (unsigned long)va, v);

@@ -61,23 +61,7 @@ static swp_entry_t radix_to_swp(const void *v)
 	return (swp_entry_t){ (unsigned long)((uintptr_t)v >> 1) };
 }
 
-/*
- * make_poisoned_swp_entry(): what an index holds once its page could not be
- * read back from swap - a PTE marker (the last swap type, which no area
- * has) with PTE_MARKER_POISONED. It holds no slot.
- */
-#define SWP_PTE_MARKER		31
-#define PTE_MARKER_POISONED	(1UL << 1)
-
-static swp_entry_t poisoned_swp_entry(void)
-{
-	return swp_entry(SWP_PTE_MARKER, PTE_MARKER_POISONED);
-}
-
-static bool is_poisoned_swp_entry(swp_entry_t e)
-{
-	return e.val == poisoned_swp_entry().val;
-}
+/* make_poisoned_swp_entry(), is_poisoned_swp_entry(): mm/include/swap.h. */
 
 /* NR_FILE_PAGES and NR_SHMEM follow the resident pages of shmem files. */
 static void account_shmem_page(struct page *page, long n)

@@ -547,11 +547,14 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	struct mm_struct *mm = vma->vm_mm;
 	const struct pgtable_geometry *g = mm->pgt.geo;
 	swp_entry_t entry = swp_entry(pte_swp_type(g, orig), pte_swp_offset(g, orig));
-	struct swap_info_struct *si = entry_area(m, entry);
+	struct swap_info_struct *si;
 	struct page *page;
 	bool major = false;
 	int ret = 0, err;
 
+	if (is_poisoned_swp_entry(entry))
+		return VM_FAULT_HWPOISON;	/* handle_pte_marker(): its page was lost */
+	si = entry_area(m, entry);
 	if (!si) {
 		/*
 		 * Linux's get_swap_device() failing. swapoff takes an area out
@@ -624,6 +627,8 @@ void free_swap_and_cache(struct kmm_machine *m, pteval_t pte)
 	struct swap_info_struct *si;
 	struct page *page = NULL;
 
+	if (is_poisoned_swp_entry(entry))
+		return;		/* a marker holds no slot */
 	swap_free(m, entry);
 	si = entry_area(m, entry);
 	if (!si)
@@ -648,6 +653,8 @@ int swap_dup_pte(struct kmm_machine *m, pteval_t pte)
 {
 	const struct pgtable_geometry *g = pgtable_geometry_of(m);
 
+	if (is_poisoned_pte(g, pte))
+		return 0;	/* a marker holds no slot */
 	return swap_duplicate(m, swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte)));
 }
 
@@ -727,6 +734,33 @@ static int collect_swap_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 }
 
 /*
+ * unuse_pte() on a page that could not be read (!folio_test_uptodate, Linux
+ * 6.12): the PTE at @addr, if it still holds @pte, gets the poisoned marker
+ * instead, and its slot reference goes, so that swapoff completes; the
+ * process gets SIGBUS only if it touches that page again. The read's
+ * failure is in dmesg already ("Read-error on swap-device").
+ */
+static void unuse_poison(struct vm_area_struct *vma, unsigned long addr, pteval_t pte,
+			 swp_entry_t entry)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	void *ptep;
+	bool mine;
+
+	spin_lock(&mm->page_table_lock);
+	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+	mine = ptep && pte_get(&mm->pgt, ptep) == pte;
+	if (mine) {
+		pte_set(&mm->pgt, ptep, pte_poisoned(mm->pgt.geo));
+		add_mm_counter(mm, MM_SWAPENTS, -1);
+	}
+	spin_unlock(&mm->page_table_lock);
+	if (mine)
+		swap_free(mm->m, entry);
+	/* (changed meanwhile: the next pass looks again) */
+}
+
+/*
  * unuse_vma(): every swap PTE of area @si in @vma gets its page back: read
  * with no lock held, mapped under the page_table_lock if the entry is
  * still there. Context: mmap_read_lock(@vma->vm_mm) held.
@@ -760,14 +794,16 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 		}
 		if (allocated && swap_read_folio(m, si, page, swp_offset(entry))) {
 			put_user_page_ref(page);
-			return -EIO;
+			unuse_poison(vma, addr, pte, entry);
+			continue;
 		}
 		/* unuse_pte_range()'s folio_lock(): a fault's read of it may still be going on */
 		swapin_lock_page(m, page, entry);
 		if (!page_flag_test(page, PG_uptodate)) {
 			unlock_page(page);	/* that read failed */
 			put_user_page_ref(page);
-			return -EIO;
+			unuse_poison(vma, addr, pte, entry);
+			continue;
 		}
 		spin_lock(&mm->page_table_lock);
 		ptep = pgtable_walk(&mm->pgt, addr, false, NULL);

@@ -16,8 +16,9 @@
  * indexes (mm/shmem.c) hold it or
  * its page is in the swap cache (SWAP_HAS_CACHE), and /proc/swaps' Used
  * counts both; swapoff stops new writes, reads everything back
- * (try_to_unuse, mm/swap_state.c), its allocations calling the OOM killer
- * like any others; it first fails with ENOMEM when the commit charge would
+ * (try_to_unuse, mm/swap_state.c; a page whose slot cannot be read gets the
+ * poisoned PTE marker, as 6.12's unuse_pte does, and swapoff goes on), its
+ * allocations calling the OOM killer like any others; it first fails with ENOMEM when the commit charge would
  * not fit without the area (vm.overcommit_memory=2), and on a machine with
  * no OOM killer when RAM cannot hold what it reads, leaving the area on.
  * Simplified: the map holds 16 bits per slot (15-bit count), so no
@@ -952,8 +953,8 @@ static int count_swap_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 	unsigned long off;
 
 	(void)slot;
-	if (pte_present(v))
-		return 0;
+	if (pte_present(v) || is_poisoned_pte(c->geo, v))
+		return 0;	/* (a poisoned marker holds no slot) */
 	type = pte_swp_type(c->geo, v);
 	off = pte_swp_offset(c->geo, v);
 	if (type >= MAX_SWAPFILES || !c->counts[type] || !off || off >= c->max[type]) {

@@ -122,6 +122,8 @@ static int smaps_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 
 	if (!pte_present(v)) {
 		const struct pgtable_geometry *g = vma->vm_mm->pgt.geo;
+		if (is_poisoned_pte(g, v))
+			return 0;	/* non_swap_entry(): a poisoned marker is no swap */
 		int count = swp_swapcount(vma->vm_mm->m,
 					  swp_entry(pte_swp_type(g, v), pte_swp_offset(g, v)));
 

@@ -794,3 +794,78 @@ TEST(a_swap_read_error_is_a_sigbus_not_an_oom)
 	expect_eq(get_nr_swap_pages(m), (long)total_swap_pages(m));
 	done(m);
 }
+
+/* The swap-in test hook: every read of one slot fails with -EIO. */
+struct bad_slot {
+	swp_entry_t entry;
+	int reads;
+};
+
+static int fail_bad_slot(void *arg, int point, struct page *page, swp_entry_t entry)
+{
+	struct bad_slot *b = arg;
+
+	(void)page;
+	if (point != SWAPIN_HOOK_READ || entry.val != b->entry.val)
+		return 0;
+	b->reads++;
+	return -EIO;
+}
+
+/*
+ * swapoff meets a page whose slot cannot be read. Linux 6.12's unuse_pte()
+ * puts a poisoned marker (PTE_MARKER_POISONED) in its PTE and frees the
+ * slot, so swapoff completes; the process gets SIGBUS only if it touches
+ * that page, and a fork copies the marker. kmm's swapoff failed with -EIO
+ * and left the area on. The marker holds no slot and counts in no
+ * MM_SWAPENTS (VmSwap, smaps' Swap), and the checkers hold with it.
+ */
+TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a, x = 0;
+
+	assert_true(t != NULL);
+	a = map_filled(t, 256, 1);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	uint64_t bad = a + 100 * PAGE_SIZE;
+	assert_true(is_swapped(t, bad));
+	const struct pgtable_geometry *g = t->mm->pgt.geo;
+	pteval_t v = pte_of(t, bad);
+	struct bad_slot b = { .entry = swp_entry(pte_swp_type(g, v), pte_swp_offset(g, v)) };
+	pressure_of(m)->swapin_hook_arg = &b;
+	pressure_of(m)->swapin_hook = fail_bad_slot;
+
+	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
+	pressure_of(m)->swapin_hook = NULL;
+	pressure_of(m)->swapin_hook_arg = NULL;
+	expect_eq(b.reads, 1);
+	expect_eq(total_swap_pages(m), 0);
+	expect_true(is_poisoned_pte(g, pte_of(t, bad)));
+	expect_eq(get_mm_counter(t->mm, MM_SWAPENTS), 0);
+	expect_str_contains(t_dmesg(m), "Read-error on swap-device (/swapfile, offset");
+	CHECK(m);
+	/* every other page is back in RAM with its bytes */
+	expect_true(verify_range(t, a, 0, 100, 1));
+	expect_true(verify_range(t, a, 101, 256, 1));
+	/* a child gets the marker too; touching it is SIGBUS for it alone */
+	struct task_struct *c = kmm_fork(t, "c");
+	assert_true(c != NULL);
+	expect_true(is_poisoned_pte(g, pte_of(c, bad)));
+	CHECK(m);
+	expect_eq(kmm_access(c, bad, &x, sizeof(x), false), -EFAULT);
+	struct kmm_task_exit e = kmm_task_exit_info(c);
+	expect_true(e.exited);
+	expect_eq(e.signal, KMM_SIGBUS);
+	expect_true(t->state != TASK_DEAD);
+	expect_true(verify_page(t, a, 101, 1));
+	/* the parent unmaps it: the marker goes with nothing to free */
+	expect_eq(kmm_munmap(t, bad, PAGE_SIZE), 0);
+	expect_true(pte_none(pte_of(t, bad)));
+	CHECK(m);
+	expect_true(strstr(t_dmesg(m), "Bad swap") == NULL);
+	kmm_exit(t, 0);
+	done(m);
+}

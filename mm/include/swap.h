@@ -94,6 +94,36 @@ static inline unsigned long swp_offset(swp_entry_t e)
 	return e.val & ((1UL << SWP_TYPE_SHIFT) - 1);
 }
 
+/*
+ * make_poisoned_swp_entry(): a PTE marker - the last swap type, which no
+ * area has - with PTE_MARKER_POISONED. What a PTE or a shmem index holds
+ * once its page could not be read back from swap (swapoff's unuse, shmem's
+ * swap-in): it holds no slot and counts in no MM_SWAPENTS; a fault on it is
+ * VM_FAULT_HWPOISON (SIGBUS), exit and munmap just drop it, fork copies it.
+ */
+#define SWP_PTE_MARKER		31
+#define PTE_MARKER_POISONED	(1UL << 1)
+
+static inline swp_entry_t poisoned_swp_entry(void)
+{
+	return swp_entry(SWP_PTE_MARKER, PTE_MARKER_POISONED);
+}
+static inline bool is_poisoned_swp_entry(swp_entry_t e)
+{
+	return e.val == poisoned_swp_entry().val;
+}
+/** pte_poisoned() - the PTE form of the marker, for geometry @g. */
+static inline pteval_t pte_poisoned(const struct pgtable_geometry *g)
+{
+	return swp_entry_to_pte(g, SWP_PTE_MARKER, PTE_MARKER_POISONED);
+}
+/** is_poisoned_pte() - does @v hold the marker? */
+static inline bool is_poisoned_pte(const struct pgtable_geometry *g, pteval_t v)
+{
+	return pte_is_swap(g, v) && !pte_protnone(v) && pte_swp_type(g, v) == SWP_PTE_MARKER &&
+	       pte_swp_offset(g, v) == PTE_MARKER_POISONED;
+}
+
 /* ---- LRU lists (mm/swap.c) ---- */
 
 enum lru_list {
