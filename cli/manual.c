@@ -161,7 +161,7 @@ const struct doc_item boot_option_docs[] = {
 	  "P poisoning, U owner tracking) for all or some caches; also slub_debug=." },
 	{ "slab_freelist_hardened=on|off", "Obfuscated slab free pointers." },
 	{ "slab_freelist_random=on|off", "Slab objects handed out in a shuffled order." },
-	{ "slab_sheaves=on|off", "Per-CPU sheaves: each CPU keeps up to four pages' worth of "
+	{ "slab_sheaves=on|off", "Per-CPU sheaves: each CPU keeps up to two pages' worth of "
 	  "freed objects (4 to 64) of each cache without debugging, handed out again first "
 	  "(the malloc shim's machine)." },
 	{ "kmalloc_caches=eager|lazy", "Make every kmalloc cache at boot (default, as Linux), or "

@@ -181,7 +181,7 @@ static inline int slab_nid(const struct slab *slab)
 /*
  * A CPU's sheaf (slab_sheaves=on; the malloc shim boots its machine so):
  * an array of up to s->sheaf_capacity freed objects of any slab of the
- * cache (four pages' worth, 4 to SLAB_SHEAF_MAX: mm/slub_layout.c), as Linux
+ * cache (two pages' worth, 4 to SLAB_SHEAF_MAX: mm/slub_layout.c), as Linux
  * 6.18's per-CPU sheaves. A free pushes the object there and
  * an allocation pops the last one pushed, before the cpu slab: a program
  * that frees objects scattered over many slabs (any long-lived heap) would
@@ -200,9 +200,9 @@ static inline int slab_nid(const struct slab *slab)
 /*
  * 64 (32 before session 15): a full sheaf gives half back, one object at a
  * time into slabs scattered over the heap (sheaf_flush(): ~90 instructions
- * each), and refills come half as often; small_churn 2000000 100000 spent
- * 13 M instructions fewer (callgrind) at the same peak RSS (speed14, speed15
- * in /work/notes).
+ * each), and refills come half as often; with two pages' worth per sheaf
+ * (sheaf_capacity_for()) small_churn 2000000 100000 spent 9 M instructions
+ * fewer (callgrind) at the peak RSS of 32 (speed14, speed15 in /work/notes).
  */
 #define SLAB_SHEAF_MAX 64
 
@@ -599,10 +599,10 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
 /*
  * sheaf_stride() - the entries between two CPUs' sheaves in @s's block:
  * s->sheaf_capacity rounded up to a cache line (8 entries), so that no two
- * CPUs' sheaves share a line (a capacity of 4 pages' worth is no multiple
- * of 8 for objects of 320, 384, 448 bytes or over 512: 51, 42, 36 ... 25,
- * 21, 18 entries), and a sheaf written on one CPU never takes the line of
- * its neighbour's away.
+ * CPUs' sheaves share a line (a capacity of two pages' worth is no multiple
+ * of 8 for objects of 160, 192, 224, 320, 384, 448 bytes: 51, 42, 36, 25,
+ * 21, 18 entries, nor over 512), and a sheaf written on one CPU never
+ * takes the line of its neighbour's away.
  */
 static inline size_t sheaf_stride(const struct kmem_cache *s)
 {

@@ -82,7 +82,7 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 
 /*
  * No two CPUs' sheaves share a cache line, whatever the capacity: a sheaf
- * of 25 entries (640-byte objects) or 51 (320) starts a line of its own,
+ * of 25 entries (320-byte objects) or 12 (640) starts a line of its own,
  * the next CPU's a whole number of lines further on (sheaf_stride()).
  */
 TEST(each_cpus_sheaf_starts_a_cache_line_of_its_own)
@@ -121,16 +121,16 @@ TEST(each_cpus_sheaf_starts_a_cache_line_of_its_own)
 }
 
 /*
- * A sheaf holds four pages' worth of objects (4 to SLAB_SHEAF_MAX): at 32
+ * A sheaf holds two pages' worth of objects (4 to SLAB_SHEAF_MAX): at 32
  * for every size, a CPU freeing 8 KiB objects kept 256 KiB of them out of
  * their slabs. A full sheaf of a large class gives its older half back too.
  */
-TEST(a_sheaf_holds_four_pages_worth_of_objects)
+TEST(a_sheaf_holds_two_pages_worth_of_objects)
 {
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	static const unsigned int size[] = { 8, 64, 256, 512, 1024, 2048, 4096, 8192 };
-	static const unsigned int cap[] = { 64, 64, 64, 32, 16, 8, 4, 4 };
+	static const unsigned int cap[] = { 64, 64, 32, 16, 8, 4, 4, 4 };
 	struct kmem_cache *s;
 
 	for (size_t i = 0; i < ARRAY_SIZE(size); i++) {
