@@ -444,6 +444,9 @@ int pressure_page_run(struct kmm_ctx *ctx, const struct args *a)
 		else
 			ctx_printf(ctx, "the next touch reads it back (a major fault)\n");
 		break;
+	case PAGE_WHERE_POISONED:
+		ctx_printf(ctx, "poisoned: swapoff could not read it back; the next touch is SIGBUS\n");
+		break;
 	case PAGE_WHERE_ZERO:
 		ctx_printf(ctx, "the shared zero page (never on an LRU list)\n");
 		break;

@@ -203,6 +203,8 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 		v->where = PAGE_WHERE_UNMAPPED;
 	} else if (pte_none(pte)) {
 		v->where = PAGE_WHERE_NONE;
+	} else if (is_poisoned_pte(mm->pgt.geo, pte)) {
+		v->where = PAGE_WHERE_POISONED;	/* no slot behind it: nothing to look up */
 	} else if (!pte_present(pte)) {
 		const struct pgtable_geometry *g = mm->pgt.geo;
 		swp_entry_t e = swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte));

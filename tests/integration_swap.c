@@ -846,6 +846,11 @@ TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
 	expect_true(is_poisoned_pte(g, pte_of(t, bad)));
 	expect_eq(get_mm_counter(t->mm, MM_SWAPENTS), 0);
 	expect_str_contains(t_dmesg(m), "Read-error on swap-device (/swapfile, offset");
+	/* the `page` view says what the marker is, not a swap slot (review15 R1) */
+	struct page_view pv;
+	expect_eq(page_view_of(t, bad, &pv), 0);
+	expect_eq(pv.where, PAGE_WHERE_POISONED);
+	expect_true(!pv.has_swap);
 	CHECK(m);
 	/* every other page is back in RAM with its bytes */
 	expect_true(verify_range(t, a, 0, 100, 1));

@@ -381,6 +381,7 @@ enum page_where {
 	PAGE_WHERE_UNMAPPED,		/* no VMA */
 	PAGE_WHERE_NONE,		/* mapped, never touched */
 	PAGE_WHERE_SWAPPED,		/* the PTE holds a swap entry */
+	PAGE_WHERE_POISONED,		/* a poisoned marker: swapoff could not read it */
 	PAGE_WHERE_ZERO,		/* the shared zero page */
 	PAGE_WHERE_PRESENT,		/* a page of its own */
 };
