@@ -795,23 +795,6 @@ TEST(a_swap_read_error_is_a_sigbus_not_an_oom)
 	done(m);
 }
 
-/* The swap-in test hook: every read of one slot fails with -EIO. */
-struct bad_slot {
-	swp_entry_t entry;
-	int reads;
-};
-
-static int fail_bad_slot(void *arg, int point, struct page *page, swp_entry_t entry)
-{
-	struct bad_slot *b = arg;
-
-	(void)page;
-	if (point != SWAPIN_HOOK_READ || entry.val != b->entry.val)
-		return 0;
-	b->reads++;
-	return -EIO;
-}
-
 /*
  * swapoff meets a page whose slot cannot be read. Linux 6.12's unuse_pte()
  * puts a poisoned marker (PTE_MARKER_POISONED) in its PTE and frees the
@@ -834,9 +817,9 @@ TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
 	assert_true(is_swapped(t, bad));
 	const struct pgtable_geometry *g = t->mm->pgt.geo;
 	pteval_t v = pte_of(t, bad);
-	struct bad_slot b = { .entry = swp_entry(pte_swp_type(g, v), pte_swp_offset(g, v)) };
+	struct unreadable_slot b = { .entry = swp_entry(pte_swp_type(g, v), pte_swp_offset(g, v)) };
 	pressure_of(m)->swapin_hook_arg = &b;
-	pressure_of(m)->swapin_hook = fail_bad_slot;
+	pressure_of(m)->swapin_hook = fail_unreadable_slot;
 
 	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
 	pressure_of(m)->swapin_hook = NULL;

@@ -17,22 +17,6 @@
 
 #include <kmm/fs.h>
 
-struct bad_slot {
-	swp_entry_t entry;
-	int reads;			/* reads of it attempted */
-};
-
-static int fail_bad_slot(void *arg, int point, struct page *page, swp_entry_t entry)
-{
-	struct bad_slot *b = arg;
-
-	(void)page;
-	if (point != SWAPIN_HOOK_READ || entry.val != b->entry.val)
-		return 0;
-	b->reads++;
-	return -EIO;
-}
-
 static int count_entry(void *arg, struct kmm_file *f, unsigned long idx, swp_entry_t e)
 {
 	(void)f;
@@ -113,7 +97,7 @@ TEST(an_unreadable_shmem_page_leaves_a_poisoned_entry_and_frees_its_slot)
 	struct task_struct *t = kmm_spawn(m, "t"), *u = kmm_spawn(m, "u");
 	struct first_entry fe;
 	int fd = file_on_swap(m, t, &fe);
-	struct bad_slot bad = { { 0 }, 0 };
+	struct unreadable_slot bad = { { 0 }, 0 };
 	uint64_t buf[PAGE_SIZE / 8], map = 0;
 	unsigned char vec[NPAGES];
 
@@ -123,7 +107,7 @@ TEST(an_unreadable_shmem_page_leaves_a_poisoned_entry_and_frees_its_slot)
 	assert_eq(kmm_mmap_fd(u, ufd, 0, NPAGES * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &map), 0);
 	bad.entry = fe.entry;
 	pressure_of(m)->swapin_hook_arg = &bad;
-	pressure_of(m)->swapin_hook = fail_bad_slot;
+	pressure_of(m)->swapin_hook = fail_unreadable_slot;
 	long used0 = slots_used(m), on0 = shmem_on_swap(m, NULL);
 
 	/* The read fails: -EIO; the index is poisoned and the slot free at once */
@@ -175,12 +159,12 @@ TEST(swapoff_poisons_an_unreadable_shmem_page_and_completes)
 	struct task_struct *t = kmm_spawn(m, "t");
 	struct first_entry fe;
 	int fd = file_on_swap(m, t, &fe);
-	struct bad_slot bad = { { 0 }, 0 };
+	struct unreadable_slot bad = { { 0 }, 0 };
 
 	assert_true(fd >= 3);
 	bad.entry = fe.entry;
 	pressure_of(m)->swapin_hook_arg = &bad;
-	pressure_of(m)->swapin_hook = fail_bad_slot;
+	pressure_of(m)->swapin_hook = fail_unreadable_slot;
 
 	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
 	expect_eq(bad.reads, 1);

@@ -15,6 +15,7 @@
 #include "tests/harness.h"
 #include "tests/process_test.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include <kmm/process.h>
@@ -198,6 +199,23 @@ static inline bool walk_after_step(struct kmm_machine *m, unsigned long n)
 		return kmm_test_fail(__FILE__, __LINE__, "kmm_check after step %lu: %s", n,
 				     kmm_last_error());
 	return true;
+}
+
+/* The swap-in test hook (swapin_hook): every read of one slot fails with -EIO. */
+struct unreadable_slot {
+	swp_entry_t entry;
+	int reads;			/* reads of it attempted */
+};
+
+static inline int fail_unreadable_slot(void *arg, int point, struct page *page, swp_entry_t entry)
+{
+	struct unreadable_slot *b = arg;
+
+	(void)page;
+	if (point != SWAPIN_HOOK_READ || entry.val != b->entry.val)
+		return 0;
+	b->reads++;
+	return -EIO;
 }
 
 #endif /* KMM_TESTS_SWAP_TEST_H */
