@@ -25,4 +25,11 @@ if(TARGET kmm_malloc AND NOT KMM_SANITIZE AND NOT KMM_TSAN AND NOT KMM_DEBUG_CHE
             $<TARGET_FILE:kmm_malloc> ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
             ${_kmm_hot_mode} ${CMAKE_SOURCE_DIR})
   set_tests_properties(integration_shim_hot_symbols PROPERTIES LABELS integration TIMEOUT 120)
+  # Where the names are exact and lld lays them out (cmake/shim.cmake's ordering
+  # file), integration_malloc_rss also runs a small threaded program and checks
+  # that it maps no window of the library's code past the listed functions.
+  if(_kmm_hot_mode STREQUAL exact AND KMM_HAVE_LLD AND TARGET integration_malloc_rss)
+    target_compile_definitions(integration_malloc_rss PRIVATE
+      KMM_SHIM_ORDER_FILE="${CMAKE_BINARY_DIR}/shim-symbol-order.txt")
+  endif()
 endif()

@@ -14,7 +14,10 @@
  * (KMM_SHIM_RELR, cmake/shim.cmake's probe), that they are packed and what
  * the loader reads of the read-only segment fits its first 64 KiB; where
  * lld lays the code out (KMM_SHIM_ORDERED), that the C runtime's functions
- * the loader calls at start and exit lie in the first 64 KiB of the code.
+ * the loader calls at start and exit lie in the first 64 KiB of the code,
+ * and (where shim/hot-symbols.txt's names are exact: cmake/shim_hot_symbols.cmake)
+ * that a program whose threads come and go and free in batches maps no
+ * window of the code past the hot list's.
  * docs/malloc.md has the figures these behaviours were measured by.
  */
 #include <dlfcn.h>
@@ -28,6 +31,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arch/sim/sim.h"
@@ -616,5 +620,178 @@ TEST(the_c_runtime_functions_the_loader_calls_lie_in_the_first_window_of_code)
 	expect_true(dummy >= code && dummy < code + 0x10000);
 	expect_true(dtors >= code && dtors < code + 0x10000);
 	free(file);
+}
+
+#endif
+
+#ifdef KMM_SHIM_ORDER_FILE
+/* ---- The code a small threaded program maps ---- */
+
+struct relay_lane {
+	unsigned char *live[1000];
+	uint64_t seed;
+};
+
+static uint64_t relay_rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+/* One generation (bench/malloc/thread_relay.c's shape): 2,000 replacements in the lane's window. */
+static void *relay_generation(void *arg)
+{
+	struct relay_lane *l = arg;
+
+	for (int i = 0; i < 2000; i++) {
+		uint64_t k = relay_rnd(&l->seed) % 1000, r = relay_rnd(&l->seed);
+		size_t len = (r & 3) ? 8 + (r >> 8) % 120 : 8 + (r >> 8) % 992;
+
+		free(l->live[k]);
+		l->live[k] = malloc(len);
+		assert_true(l->live[k] != NULL);
+		l->live[k][0] = (unsigned char)i;
+		l->live[k][len - 1] = (unsigned char)k;
+	}
+	return NULL;
+}
+
+/* The present pages of [@start, @end) by /proc/self/pagemap: bit i of @present[i / 64]. */
+static void present_pages(uintptr_t start, uintptr_t end, uint64_t *present)
+{
+	FILE *f = fopen("/proc/self/pagemap", "rb");
+	size_t n = (end - start) / 4096;
+	uint64_t e;
+
+	assert_true(f != NULL);
+	for (size_t i = 0; i < n; i++) {
+		assert_eq(fseek(f, (long)((start / 4096 + i) * sizeof(e)), SEEK_SET), 0);
+		assert_eq(fread(&e, sizeof(e), 1, f), 1);
+		if (e >> 63)
+			present[i / 64] |= 1ULL << (i % 64);
+	}
+	fclose(f);
+}
+
+/*
+ * A program whose threads come and go, each taking over its predecessor's
+ * live blocks (thread_relay's shape), and that frees 10,000 blocks at a
+ * time (free_storm's) runs, besides the boot and malloc/free, a thread's
+ * slot hand-back and the per-CPU page lists' drain and tuning. The host
+ * maps the library's code in 64 KiB windows around each page run, so one
+ * such function left off shim/hot-symbols.txt cost these programs a window
+ * more of resident code: 64 KB of thread_relay's and free_storm's 2-4 MB
+ * peak (docs/malloc.md). In a fresh process (the test run again), after
+ * that work, no page of the code past the window where the listed
+ * functions end is mapped.
+ */
+TEST(a_program_of_short_lived_threads_maps_no_code_window_past_the_hot_list)
+{
+	if (!getenv("KMM_RSS_CHILD")) {
+		pid_t pid = fork();
+		int status = 0;
+
+		if (pid == 0) {
+			setenv("KMM_TEST", __func__ + strlen("test_"), 1);
+			setenv("KMM_RSS_CHILD", "1", 1);
+			execl("/proc/self/exe", "integration_malloc_rss", (char *)NULL);
+			_exit(127);
+		}
+		assert_true(pid > 0 && waitpid(pid, &status, 0) == pid);
+		expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		return;
+	}
+	static struct relay_lane lane = { .seed = 0x9e3779b97f4a7c15ULL };
+	static void *storm_blocks[10000];
+	static uint64_t present[(1 << 20) / 4096 / 64];
+	uintptr_t start = 0, end = 0;
+	char line[512];
+
+	for (int g = 0; g < 20; g++) {
+		pthread_t t;
+
+		assert_eq(pthread_create(&t, NULL, relay_generation, &lane), 0);
+		assert_eq(pthread_join(t, NULL), 0);
+	}
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 10000; i++) {
+			storm_blocks[i] = malloc(16 + (size_t)(i % 8) * 16);
+			assert_true(storm_blocks[i] != NULL);
+		}
+		for (int i = 0; i < 10000; i++)
+			free(storm_blocks[i]);
+	}
+	/* The library's code mapping (the one executable mapping of its file). */
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	assert_true(maps != NULL);
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long a, b;
+		char perm[8];
+
+		if (strstr(line, "libkmm-malloc.so") && sscanf(line, "%lx-%lx %7s", &a, &b, perm) == 3 &&
+		    perm[2] == 'x') {
+			start = a;
+			end = b;
+		}
+	}
+	fclose(maps);
+	assert_true(start != 0 && end - start <= (1UL << 20));
+	present_pages(start, end, present);
+	/* Now, with the pages counted: where the listed functions end (the symbol table). */
+	FILE *order = fopen(KMM_SHIM_ORDER_FILE, "r");
+	size_t len;
+	unsigned char *file = library_file(&len);
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)file;
+	const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(file + eh->e_shoff);
+	void *self = dlopen("libkmm-malloc.so", RTLD_NOW | RTLD_NOLOAD);
+	struct link_map *lm = NULL;
+	uintptr_t hot_end = 0;
+	long listed = 0, found = 0;
+
+	assert_true(order != NULL && self != NULL);
+	assert_eq(dlinfo(self, RTLD_DI_LINKMAP, &lm), 0);
+	while (fgets(line, sizeof(line), order)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		listed++;
+		for (int i = 0; i < eh->e_shnum; i++) {
+			if (sh[i].sh_type != SHT_SYMTAB)
+				continue;
+			const ElfW(Sym) *sym = (const ElfW(Sym) *)(file + sh[i].sh_offset);
+			const char *names = (const char *)(file + sh[sh[i].sh_link].sh_offset);
+
+			for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
+				uintptr_t e = lm->l_addr + sym[k].st_value + sym[k].st_size;
+
+				if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC ||
+				    strcmp(names + sym[k].st_name, line))
+					continue;
+				found++;
+				if (e > hot_end && e <= end)
+					hot_end = e;
+			}
+		}
+	}
+	fclose(order);
+	dlclose(self);
+	free(file);
+	assert_true(found > 100 && hot_end > start);
+	unsigned long hot_windows = (hot_end - 1 - start) / 0x10000 + 1, mapped = 0, past = 0;
+
+	for (size_t i = 0; i < (end - start) / 4096; i++) {
+		if (!(present[i / 64] >> (i % 64) & 1))
+			continue;
+		mapped++;
+		if (i * 4096 / 0x10000 >= hot_windows)
+			past++;
+	}
+	printf("  code %lu KB; the %ld functions of the ordering file (%ld names) end in its"
+	       " first %lu windows of 64 KiB; %lu KB mapped, %lu KB of it past them\n",
+	       (unsigned long)(end - start) / 1024, found, listed, hot_windows, mapped * 4, past * 4);
+	expect_eq(past, 0);
 }
 #endif
