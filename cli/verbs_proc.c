@@ -181,7 +181,9 @@ static int report_death(struct kmm_ctx *ctx, const struct args *a, struct task_s
 		ctx_printf(ctx, " (%s) at 0x%" PRIx64, e.si_code == KMM_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR",
 			   e.addr);
 	else if (e.signal == KMM_SIGBUS)
-		ctx_printf(ctx, " (BUS_ADRERR) at 0x%" PRIx64, e.addr);
+		ctx_printf(ctx, " (%s) at 0x%" PRIx64,
+			   e.si_code == KMM_BUS_MCEERR_AR ? "BUS_MCEERR_AR: its page's contents were lost"
+							  : "BUS_ADRERR", e.addr);
 	ctx_printf(ctx, "; its memory is freed\n");
 	return VERB_OK;
 }
@@ -1177,7 +1179,10 @@ static const struct verb verbs[] = {
 	  "grow, shrink or move a mapping", NULL, VERB_RESULT | VERB_ACK, mremap_check, mremap_run },
 	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|sequential|random|normal -> $v",
 	  "give advice about a range (sequential, random: the readahead of file faults)", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
-	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)", NULL,
+	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)",
+	  "As Linux: the range is locked first, then faulted in. A page no fault can make\n"
+	  "(one swapoff could not read back, one past the end of its file) fails it with\n"
+	  "ENOMEM, no memory with EAGAIN; the range stays locked. mmap's populate ignores both.\n",
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
 	  munlock_run },
@@ -1185,7 +1190,9 @@ static const struct verb verbs[] = {
 	  VERB_RESULT | VERB_ACK, brk_check, brk_run },
 	{ "write", "write NAME ADDR SIZE [BYTE]", "store SIZE bytes through the process's MMU",
 	  "Faults fill the gaps: a fresh zeroed page, a COW copy, stack growth; a bad access\n"
-	  "kills the process with SIGSEGV or SIGBUS (the script goes on).\n", VERB_ACK, write_check,
+	  "kills the process with SIGSEGV or SIGBUS (the script goes on). A page swapoff\n"
+	  "could not read back is SIGBUS with BUS_MCEERR_AR and Linux's \"MCE: Killing\" line.\n",
+	  VERB_ACK, write_check,
 	  write_run },
 	{ "read", "read NAME ADDR [SIZE] -> $v", "load bytes through the MMU (prints up to 16)",
 	  NULL, VERB_RESULT, read_check, read_run },

@@ -6,7 +6,9 @@
  * Linux counterpart: mm/gup.c (__get_user_pages, follow_page_pte,
  * try_grab_folio, unpin_user_page), include/linux/mm.h
  * (folio_maybe_dma_pinned, GUP_PIN_COUNTING_BIAS).
- * Kept: FOLL_GET adds one reference; FOLL_PIN adds GUP_PIN_COUNTING_BIAS
+ * Kept: a fault that fails is -ENOMEM when out of memory, else -EFAULT
+ * (vm_fault_to_errno: a poisoned page too, as no caller asks FOLL_HWPOISON);
+ * FOLL_GET adds one reference; FOLL_PIN adds GUP_PIN_COUNTING_BIAS
  * (1024) so page_maybe_dma_pinned() sees it, counts nr_foll_pin_acquired and
  * _released, and sets MMF_HAS_PINNED on the mm, which makes fork copy such
  * anonymous pages instead of sharing them; FOLL_WRITE faults with write
@@ -218,6 +220,15 @@ static struct page *follow_page_pte(struct vm_area_struct *vma, unsigned long ad
 	return page;
 }
 
+int vm_fault_to_errno(unsigned int vm_fault)
+{
+	if (vm_fault & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (vm_fault & (VM_FAULT_HWPOISON | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV))
+		return -EFAULT;
+	return 0;
+}
+
 static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			     unsigned int gup_flags, struct page **pages)
 {
@@ -251,8 +262,14 @@ static long __get_user_pages(struct mm_struct *mm, unsigned long start, unsigned
 				break;
 			bool wfault = write || (pin && (vma->vm_flags & VM_WRITE) && is_cow_mapping(vma->vm_flags));
 			unsigned int ret = handle_mm_fault(vma, addr, wfault ? FAULT_FLAG_WRITE : 0);
-			if (ret & VM_FAULT_ERROR)
-				return i ? (long)i : kmm_set_error(-EFAULT, "gup: fault at 0x%lx failed", addr);
+			if (ret & VM_FAULT_ERROR) {
+				/* faultin_page(): out of memory is -ENOMEM, the rest -EFAULT */
+				int err = vm_fault_to_errno(ret);
+				const char *why = err == -ENOMEM		 ? "out of memory"
+						  : (ret & VM_FAULT_HWPOISON) ? "its page was lost"
+									      : "SIGBUS or SIGSEGV";
+				return i ? (long)i : kmm_set_error(err, "gup: fault at 0x%lx failed (%s)", addr, why);
+			}
 		}
 		if (!page)
 			return i ? (long)i : kmm_set_error(-EFAULT, "gup: could not fault 0x%lx", addr);

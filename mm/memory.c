@@ -11,8 +11,10 @@
  * / spurious), the zero page for anonymous reads, a fresh zeroed page for
  * anonymous writes, COW copy or reuse when the page has a single reference
  * (wp_can_reuse_anon_folio's rule for small folios: refcount == 1), SIGBUS
- * past the end of a file, SEGV_MAPERR / SEGV_ACCERR, fault accounting
- * (pgfault, pgmajfault, min_flt, maj_flt, pgreuse).
+ * past the end of a file, SEGV_MAPERR / SEGV_ACCERR, SIGBUS with
+ * BUS_MCEERR_AR and do_sigbus()'s "MCE: Killing" line for a page whose
+ * contents were lost (VM_FAULT_HWPOISON), fault accounting (pgfault,
+ * pgmajfault, min_flt, maj_flt, pgreuse).
  * Kept too: the fault path tries the per-VMA lock first
  * (lock_vma_under_rcu) and falls back to mmap_lock; pages are allocated and
  * filled with no page-table lock held, then installed under it after the
@@ -628,12 +630,18 @@ void kill_task(struct task_struct *t, int sig, int code, uint64_t addr)
 	t->exit.signal = sig;
 	t->exit.si_code = code;
 	t->exit.addr = addr;
+	/* force_sig_mceerr()'s si_addr_lsb: the lost extent, one page (no huge pages here) */
+	t->exit.addr_lsb = sig == KMM_SIGBUS && code == KMM_BUS_MCEERR_AR ? PAGE_SHIFT : 0;
 	/* Linux's show_signal_msg() line, without ip/sp (kmm runs no instructions) */
 	if (m && sig == KMM_SIGSEGV)
 		kmm_printk(m, "%s[%d]: segfault at %" PRIx64 " error %x (%s)", t->comm, t->pid, addr,
 			   t->exit.error_code,
 			   code == KMM_SEGV_MAPERR ? "SEGV_MAPERR: no mapping"
 						   : "SEGV_ACCERR: the mapping forbids this access");
+	else if (m && sig == KMM_SIGBUS && code == KMM_BUS_MCEERR_AR)
+		/* do_sigbus()'s pr_err (arch/x86/mm/fault.c, CONFIG_MEMORY_FAILURE), Linux's text */
+		kmm_printk(m, "MCE: Killing %s:%d due to hardware memory corruption fault at %" PRIx64,
+			   t->comm, t->pid, addr);
 	else if (m && sig == KMM_SIGBUS)
 		kmm_printk(m, "%s[%d]: bus error at %" PRIx64, t->comm, t->pid, addr);
 	exit_mm(t);
@@ -729,7 +737,16 @@ done:
 			procs_of(m)->pagefault_oom(m);
 		return 0;
 	}
-	if (ret & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) {
+	if (ret & VM_FAULT_HWPOISON) {
+		/*
+		 * do_sigbus(): the page's contents are lost (handle_pte_marker()
+		 * on the poisoned marker swapoff leaves for a slot it could not
+		 * read back): BUS_MCEERR_AR, as a machine check on the page would give.
+		 */
+		fault_kill(t, error_code, KMM_SIGBUS, KMM_BUS_MCEERR_AR, addr);
+		return -EFAULT;
+	}
+	if (ret & VM_FAULT_SIGBUS) {
 		fault_kill(t, error_code, KMM_SIGBUS, KMM_BUS_ADRERR, addr);
 		return -EFAULT;
 	}
@@ -763,7 +780,7 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 			continue;
 		unsigned int ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0);
 		if (ret & VM_FAULT_ERROR)
-			return -ENOMEM;
+			return vm_fault_to_errno(ret);	/* __get_user_pages(): a poisoned page is -EFAULT */
 	}
 	return 0;
 }

@@ -9,7 +9,11 @@
  * NR_MLOCK (meminfo Mlocked); it loses both when its last locked mapping
  * goes (munlock, munmap, exit, COW copy), found through the reverse map.
  * The LRU half (to and from the unevictable list) is mlock_folio_lru() and
- * munlock_folio_lru() in mm/swap.c. Simplified: RLIMIT_MEMLOCK is not enforced.
+ * munlock_folio_lru() in mm/swap.c. Kept too: mlock() sets the flags first,
+ * then faults the whole range in (__mm_populate without ignore_errors) and
+ * maps gup's error as __mlock_posix_error_return() does: a page that cannot
+ * be faulted (a poisoned one, SIGBUS) is ENOMEM, no memory EAGAIN; the VMAs
+ * stay locked. Simplified: RLIMIT_MEMLOCK is not enforced.
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
@@ -74,9 +78,45 @@ static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 	return 0;
 }
 
+/*
+ * __mm_populate(start, len, ignore_errors = 0), mlock's half: fault in every
+ * page of [@start, @end) (VM_IO and VM_PFNMAP VMAs skipped) and stop at the
+ * first fault that fails: the pages after it stay out, though their VMAs are
+ * VM_LOCKED. Context: mmap_write_lock (Linux populates under the read lock).
+ * Return: 0 or populate_vma_page_range()'s error.
+ */
+static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end)
+			break;
+		unsigned long s = KMM_MAX(addr, vma->vm_start), e = KMM_MIN(end, vma->vm_end);
+		int err;
+
+		addr = e;
+		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+			continue;
+		if ((err = populate_vma_page_range(vma, s, e)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+/* __mlock_posix_error_return(): gup's -EFAULT is mlock's ENOMEM, its -ENOMEM EAGAIN. */
+static int mlock_posix_error(int err)
+{
+	if (err == -EFAULT)
+		return -ENOMEM;
+	if (err == -ENOMEM)
+		return -EAGAIN;
+	return err;
+}
+
 int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock)
 {
 	unsigned long end, addr;
+	int err;
 
 	len = ALIGN_UP(len + (start & ~PAGE_MASK), PAGE_SIZE);
 	start &= PAGE_MASK;
@@ -94,7 +134,6 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
 		unsigned long newflags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED_MASK;
-		int err;
 
 		addr = e;
 		if (newflags == vma->vm_flags)
@@ -111,10 +150,16 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 			mm->locked_vm += vma_pages(vma);
 		else
 			mm->locked_vm -= vma_pages(vma);
-		if (lock)
-			populate_vma_page_range(vma, vma->vm_start, vma->vm_end);
+		/* mlock_vma_pages_range(): the pages mapped now; the fault path locks the rest */
 		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, mlock_pte, vma);
 		vma_try_merge(vma);
 	}
+	if (!lock)
+		return 0;
+	/* Then the whole range is faulted in, VMAs that were locked already too. */
+	if ((err = mlock_populate(mm, start, end)) != 0)
+		return kmm_set_error(mlock_posix_error(err), "mlock: a page at or after 0x%lx could not "
+				     "be faulted in (%s)", start, err == -ENOMEM ? "out of memory"
+									 : "SIGBUS: its contents were lost, or past the end of its file");
 	return 0;
 }

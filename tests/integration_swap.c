@@ -803,17 +803,17 @@ TEST(a_swap_read_error_is_a_sigbus_not_an_oom)
  * and left the area on. The marker holds no slot and counts in no
  * MM_SWAPENTS (VmSwap, smaps' Swap), and the checkers hold with it.
  */
-TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
+/*
+ * 256 pages of tag 1 at *@a in @t, swapped out; a swapoff that cannot read
+ * page 100's slot back leaves the poisoned marker in its PTE and completes.
+ * Return: page 100's address.
+ */
+static uint64_t poison_page_100(struct kmm_machine *m, struct task_struct *t, uint64_t *a)
 {
-	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
-	struct task_struct *t = kmm_spawn(m, "t");
-	uint64_t a, x = 0;
-
-	assert_true(t != NULL);
-	a = map_filled(t, 256, 1);
+	*a = map_filled(t, 256, 1);
 	kmm_reclaim(m, 1UL << 20);
 	kmm_writeback_wait(m);
-	uint64_t bad = a + 100 * PAGE_SIZE;
+	uint64_t bad = *a + 100 * PAGE_SIZE;
 	assert_true(is_swapped(t, bad));
 	const struct pgtable_geometry *g = t->mm->pgt.geo;
 	pteval_t v = pte_of(t, bad);
@@ -827,6 +827,18 @@ TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
 	expect_eq(b.reads, 1);
 	expect_eq(total_swap_pages(m), 0);
 	expect_true(is_poisoned_pte(g, pte_of(t, bad)));
+	return bad;
+}
+
+TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a, x = 0;
+
+	assert_true(t != NULL);
+	uint64_t bad = poison_page_100(m, t, &a);
+	const struct pgtable_geometry *g = t->mm->pgt.geo;
 	expect_eq(get_mm_counter(t->mm, MM_SWAPENTS), 0);
 	expect_str_contains(t_dmesg(m), "Read-error on swap-device (/swapfile, offset");
 	/* the `page` view says what the marker is, not a swap slot (review15 R1) */
@@ -857,3 +869,78 @@ TEST(swapoff_of_an_unreadable_page_poisons_its_pte_and_completes)
 	kmm_exit(t, 0);
 	done(m);
 }
+
+/*
+ * A touch of the poisoned marker is what Linux 6.12 makes of it:
+ * handle_pte_marker() returns VM_FAULT_HWPOISON and do_sigbus()
+ * (arch/x86/mm/fault.c) logs "MCE: Killing <comm>:<pid> due to hardware
+ * memory corruption fault at <addr>" and sends SIGBUS with BUS_MCEERR_AR and
+ * si_addr_lsb PAGE_SHIFT (force_sig_mceerr). kmm gave BUS_ADRERR and its
+ * "bus error at" line.
+ */
+TEST(a_touch_of_a_poisoned_pte_is_sigbus_mceerr_ar_with_linux_s_mce_line)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a, x = 0;
+	char line[128];
+
+	assert_true(t != NULL);
+	uint64_t bad = poison_page_100(m, t, &a);
+	int pid = kmm_task_pid(t);
+
+	expect_eq(kmm_access(t, bad + 24, &x, sizeof(x), true), -EFAULT);
+	struct kmm_task_exit e = kmm_task_exit_info(t);
+	expect_true(e.exited);
+	expect_eq(e.signal, KMM_SIGBUS);
+	expect_eq(e.si_code, KMM_BUS_MCEERR_AR);
+	expect_eq(e.addr, bad + 24);		/* the faulting byte, as si_addr */
+	expect_eq(e.addr_lsb, PAGE_SHIFT);
+	snprintf(line, sizeof(line), "MCE: Killing t:%d due to hardware memory corruption fault at %" PRIx64 "\n",
+		 pid, bad + 24);
+	expect_str_contains(t_dmesg(m), line);
+	expect_true(strstr(t_dmesg(m), "bus error at") == NULL);
+	CHECK(m);
+	done(m);
+}
+
+/*
+ * mlock() over a poisoned page: Linux 6.12 sets VM_LOCKED, then
+ * __mm_populate(ignore_errors = 0) meets the page, gup's faultin_page() makes
+ * its VM_FAULT_HWPOISON -EFAULT (vm_fault_to_errno, no FOLL_HWPOISON), and
+ * __mlock_posix_error_return() turns that into ENOMEM. The process lives, the
+ * range stays locked, the marker stays. kmm's mlock returned 0.
+ */
+TEST(mlock_over_a_poisoned_page_is_enomem_and_leaves_the_range_locked)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a;
+
+	assert_true(t != NULL);
+	uint64_t bad = poison_page_100(m, t, &a);
+	const struct pgtable_geometry *g = t->mm->pgt.geo;
+	unsigned long locked0 = t->mm->locked_vm;
+
+	expect_eq(kmm_mlock(t, a, 256 * PAGE_SIZE), -ENOMEM);
+	expect_str_contains(kmm_last_error(), "mlock:");
+	expect_true(kmm_task_alive(t));
+	expect_eq(t->mm->locked_vm, locked0 + 256);	/* VmLck: the flags stay set */
+	expect_true(is_poisoned_pte(g, pte_of(t, bad)));
+	expect_true(strstr(t_dmesg(m), "MCE: Killing") == NULL);
+	CHECK(m);
+	/* the pages before it are locked in memory; the rest keep their bytes */
+	struct page *p = pfn_to_page_m(m, pte_pfn_geo(g, pte_of(t, a + 99 * PAGE_SIZE)));
+	expect_true(page_flag_test(p, PG_mlocked));
+	expect_true(verify_range(t, a, 101, 256, 1));
+	/* again over the locked range: the same answer (populate runs over it all) */
+	expect_eq(kmm_mlock(t, a, 256 * PAGE_SIZE), -ENOMEM);
+	/* without the poisoned page it succeeds */
+	expect_eq(kmm_mlock(t, a, 100 * PAGE_SIZE), 0);
+	expect_eq(kmm_munlock(t, a, 256 * PAGE_SIZE), 0);
+	expect_eq(t->mm->locked_vm, locked0);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+

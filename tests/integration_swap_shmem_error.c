@@ -124,7 +124,28 @@ TEST(an_unreadable_shmem_page_leaves_a_poisoned_entry_and_frees_its_slot)
 	expect_eq(kmm_pwrite(t, fd, buf, PAGE_SIZE, fe.idx * PAGE_SIZE), -EIO);
 	expect_eq(kmm_access(u, map + fe.idx * PAGE_SIZE, buf, 8, false), -EFAULT);
 	expect_eq(kmm_task_exit_info(u).signal, KMM_SIGBUS);
+	/* shmem_fault(): vmf_error(-EIO) is VM_FAULT_SIGBUS, a plain bus error (not hwpoison) */
+	expect_eq(kmm_task_exit_info(u).si_code, KMM_BUS_ADRERR);
 	expect_eq(bad.reads, 1);
+	/*
+	 * MAP_POPULATE over it: mm_populate() ignores the fault it cannot make
+	 * (Linux 6.12: __mm_populate(ignore_errors = 1)), so the mmap succeeds and
+	 * the process lives; mlock() does not ignore it: gup's -EFAULT is ENOMEM.
+	 */
+	struct task_struct *v = kmm_spawn(m, "v");
+	uint64_t vmap = 0;
+	int vfd = kmm_open(v, "/dev/shm/bad", KMM_O_RDWR);
+	assert_true(vfd >= 3);
+	expect_eq(kmm_mmap_fd(v, vfd, 0, NPAGES * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED | KMM_MAP_POPULATE, 0,
+			      &vmap), 0);
+	expect_true(kmm_task_alive(v));
+	if (fe.idx)
+		expect_true(is_present(v, vmap));	/* populated up to the bad index */
+	expect_eq(kmm_mlock(v, vmap, NPAGES * PAGE_SIZE), -ENOMEM);
+	expect_true(kmm_task_alive(v));
+	expect_eq(bad.reads, 1);
+	CHECK(m);
+	kmm_exit(v, 0);
 	memset(vec, 0, sizeof(vec));
 	kmm_fincore(m, "/dev/shm/bad", vec, NPAGES);
 	expect_eq(vec[fe.idx], 0);		/* not in core */

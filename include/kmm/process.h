@@ -73,6 +73,7 @@ struct task_struct;
 #define KMM_SEGV_MAPERR		1
 #define KMM_SEGV_ACCERR		2
 #define KMM_BUS_ADRERR		2
+#define KMM_BUS_MCEERR_AR	4	/* a touch of a page whose contents were lost (hwpoison) */
 
 /* gup flags (include/linux/mm.h values) */
 #define KMM_FOLL_WRITE		0x01
@@ -85,8 +86,9 @@ struct task_struct;
 struct kmm_task_exit {
 	bool exited;		/* the task is dead */
 	int signal;		/* 0 for a normal exit, else the fatal signal */
-	int si_code;		/* SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR, ... */
+	int si_code;		/* SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR, BUS_MCEERR_AR */
 	uint64_t addr;		/* the faulting address for SIGSEGV/SIGBUS */
+	int addr_lsb;		/* BUS_MCEERR_AR: siginfo's si_addr_lsb (PAGE_SHIFT, the lost extent); else 0 */
 	unsigned int error_code;	/* the x86 page-fault error code (PROT 1, WRITE 2, USER 4, INSTR 16) */
 	int code;		/* exit code for a normal exit */
 };

@@ -684,7 +684,11 @@ void flush_tlb_range(struct vm_area_struct *vma, unsigned long start, unsigned l
 void flush_tlb_mm(struct mm_struct *mm);
 /** vm_normal_page() - the struct page behind a present PTE, NULL for special (zero page). */
 struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte);
-/** populate_vma_page_range() - fault in [start, end) (MAP_POPULATE, mlock). Return: 0 or -ENOMEM. */
+/**
+ * populate_vma_page_range() - fault in [start, end) of @vma (MAP_POPULATE, mlock),
+ * stopping at the first fault that fails.
+ * Return: 0, or that fault's vm_fault_to_errno() (-ENOMEM, -EFAULT).
+ */
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 void kill_task(struct task_struct *t, int sig, int code, uint64_t addr);
 int mm_account_fault(struct task_struct *t, unsigned int ret);
@@ -773,6 +777,14 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old);
 void exit_mm(struct task_struct *t);
 
 /* ---- mm/gup.c: get_user_pages / pin_user_pages ---- */
+
+/**
+ * vm_fault_to_errno() - the error gup and populate make of a failed fault
+ * (Linux's include/linux/mm.h helper; kmm has no FOLL_HWPOISON caller).
+ * Return: -ENOMEM for VM_FAULT_OOM; -EFAULT for VM_FAULT_HWPOISON (a page
+ * whose contents were lost), VM_FAULT_SIGBUS or VM_FAULT_SIGSEGV; else 0.
+ */
+int vm_fault_to_errno(unsigned int vm_fault);
 
 long get_user_pages_remote(struct mm_struct *mm, unsigned long start, unsigned long nr_pages,
 			   unsigned int gup_flags, struct page **pages);
