@@ -529,7 +529,9 @@ static const struct verb verbs[] = {
 	  "Its reads allocate as faults do: with RAM full the OOM killer may kill a process\n"
 	  "(the one whose pages fill the area, as in Linux). Fails with ENOMEM (the area\n"
 	  "stays on) when under vm.overcommit_memory=2 the commit charge would not fit\n"
-	  "without the area.\n",
+	  "without the area; a failure names its error. A page whose slot cannot be read\n"
+	  "gets a poisoned marker and swapoff goes on: its process gets SIGBUS only if it\n"
+	  "touches that page.\n",
 	  0, swapoff_check, swapoff_run },
 	{ "kswapd", "kswapd [node=N]", "run a node's kswapd now and report what it did",
 	  "A kswapd also runs by itself after any command whose allocations woke it (an\n"

@@ -186,7 +186,8 @@ struct pressure {
 	 * page not yet in the cache), and on swapoff's thread after each pass
 	 * of try_to_unuse has walked the processes, before it frees what is
 	 * left in the swap cache (SWAPIN_HOOK_UNUSE: page NULL, the entry's
-	 * offset 0); on a thread mapping a swap-cache page in place of its
+	 * offset 0; a non-zero return stops swapoff with that error, as a
+	 * signal stops Linux's try_to_unuse with -EINTR); on a thread mapping a swap-cache page in place of its
 	 * entry (a fault, or swapoff's unuse) once the slot reference is
 	 * dropped and before the PTE is stored (SWAPIN_HOOK_MAP: the
 	 * page-table lock and the page lock are held); and on a fault whose

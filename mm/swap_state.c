@@ -893,9 +893,10 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 			free(l.mms);
 			procs_exit(m, token);
 		}
-		if (pressure_of(m)->swapin_hook)	/* tests: a reclaim behind the walk */
-			pressure_of(m)->swapin_hook(pressure_of(m)->swapin_hook_arg, SWAPIN_HOOK_UNUSE,
-						    NULL, swp_entry(c.type, 0));
+		/* tests: a reclaim behind the walk; or an error, as Linux's -EINTR for a signal */
+		if (pressure_of(m)->swapin_hook && !err)
+			err = pressure_of(m)->swapin_hook(pressure_of(m)->swapin_hook_arg, SWAPIN_HOOK_UNUSE,
+							  NULL, swp_entry(c.type, 0));
 		/* What is left in the cache: pages no PTE holds (readahead, shared ones now mapped). */
 		for (unsigned long off = 1; off < si->max && !err; off++) {
 			struct page *page = swap_cache_get(m, swp_entry(c.type, off));

@@ -848,8 +848,9 @@ int kmm_swapoff(struct kmm_machine *m, const char *path)
 		atomic_fetch_add(&p->nr_swap_pages, free_slots);
 		atomic_fetch_add(&p->total_swap_pages, (long)si->pages);
 		spin_unlock(&p->swap_lock);
-		return kmm_set_error(err, "swapoff: %s: Cannot allocate memory (%lu pages still in "
-				     "swap)", path, __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED));
+		/* the error try_to_unuse() met, by name (swapoff(8) prints strerror too) */
+		return kmm_set_error(err, "swapoff: %s: %s (%lu pages still in swap)", path, strerror(-err),
+				     __atomic_load_n(&si->inuse_pages, __ATOMIC_RELAXED));
 	}
 	spin_unlock(&si->lock);
 	__atomic_store_n(&p->swap_info[si->type], NULL, __ATOMIC_RELEASE);

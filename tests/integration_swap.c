@@ -944,3 +944,50 @@ TEST(mlock_over_a_poisoned_page_is_enomem_and_leaves_the_range_locked)
 	done(m);
 }
 
+/* The SWAPIN_HOOK_UNUSE hook: a pending signal for swapoff's walk (its arg counts passes). */
+static int interrupt_unuse(void *arg, int point, struct page *page, swp_entry_t entry)
+{
+	(void)page;
+	(void)entry;
+	if (point != SWAPIN_HOOK_UNUSE)
+		return 0;
+	++*(int *)arg;
+	return -EINTR;
+}
+
+/*
+ * A swapoff that fails leaves the area on (reinsert_swap_info) and its
+ * message names the error it got: kmm said "Cannot allocate memory"
+ * whatever the error was. Here the walk is stopped as a signal stops
+ * Linux's try_to_unuse (-EINTR).
+ */
+TEST(a_failed_swapoff_names_its_error_and_leaves_the_area_on)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	int passes = 0;
+
+	assert_true(t != NULL);
+	uint64_t a = map_filled(t, 256, 1);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	assert_true(is_swapped(t, a + 100 * PAGE_SIZE));
+	long total = total_swap_pages(m);
+	pressure_of(m)->swapin_hook_arg = &passes;
+	pressure_of(m)->swapin_hook = interrupt_unuse;
+
+	expect_eq(kmm_swapoff(m, "/swapfile"), -EINTR);
+	pressure_of(m)->swapin_hook = NULL;
+	pressure_of(m)->swapin_hook_arg = NULL;
+	expect_eq(passes, 1);
+	expect_str_contains(kmm_last_error(), "swapoff: /swapfile: Interrupted system call (");
+	expect_true(strstr(kmm_last_error(), "Cannot allocate memory") == NULL);
+	expect_eq(total_swap_pages(m), total);		/* back in service */
+	CHECK(m);
+	expect_true(verify_range(t, a, 0, 256, 1));
+	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
+	expect_eq(total_swap_pages(m), 0);
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
