@@ -254,11 +254,18 @@ bool kfree_fast_hooked(struct kmm_machine *m, struct slab *slab, struct kmem_cac
 
 /**
  * kfree_fast_inline() - kfree_fast() (mm/include/slab.h), inline.
- * Context: any thread; takes no lock and calls nothing.
+ * @hooks: run a test's hook (SLAB_FAST_TEST_HOOK: kfree_fast_hooked()), as
+ * kfree_fast() does; false (the shim's free()): such a cache is refused
+ * like any other with slowpath_flags, and kfree() takes it the slow way.
+ * Then the inlined code makes no call that @p must outlive, and the
+ * caller's tail call with @p needs no callee-saved register (free() pushed
+ * and popped rbx on every call for it).
+ * Context: any thread; takes no lock and calls nothing (nothing but the
+ * hook's path with @hooks).
  * Return: true if freed; false with nothing changed.
  */
-static inline __attribute__((always_inline)) bool kfree_fast_inline(struct kmm_machine *m,
-								   const void *p)
+static inline __attribute__((always_inline)) bool
+kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
 {
 	struct slab_machine *st = slab_state(m);
 
@@ -303,7 +310,7 @@ static inline __attribute__((always_inline)) bool kfree_fast_inline(struct kmm_m
 	if (unlikely(!s))
 		return false;
 	if (unlikely(s->slowpath_flags))
-		return kfree_fast_hooked(m, slab, s, p);
+		return hooks && kfree_fast_hooked(m, slab, s, p);
 	return kfree_fast_push(slab, s, p, false);
 }
 

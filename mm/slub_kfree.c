@@ -61,5 +61,5 @@ unsigned char kmem_cache_shadow_value(struct kmem_cache *s)
  */
 bool kfree_fast(struct kmm_machine *m, const void *p)
 {
-	return kfree_fast_inline(m, p);
+	return kfree_fast_inline(m, p, true);
 }

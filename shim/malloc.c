@@ -1041,7 +1041,7 @@ static __attribute__((noinline)) void free_slow(void *p);
 void free(void *p)
 {
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && !in_kmm) &&
-	    likely(kfree_fast_inline(shim_m, p)))
+	    likely(kfree_fast_inline(shim_m, p, false)))
 		return;
 	free_slow(p);
 }
