@@ -208,7 +208,8 @@ const struct doc_item value_docs[] = {
 	{ "$v.errno", "the name of the error of the system call whose result $v holds "
 	  "(\"ENOMEM\", \"EEXIST\", ...), \"\" when it succeeded" },
 	{ "$_", "the result of the last command that returns one (alloc_pages, kmalloc, vmalloc, "
-	  "mmap, ...) written without -> $name" },
+	  "mmap, ...) written without -> $name; a failed system call without -> $name is not a "
+	  "value but a run-time error (exit status 2)" },
 };
 const size_t nr_value_docs = ARRAY_SIZE(value_docs);
 

@@ -428,7 +428,7 @@ int ctx_syscall_failed(struct kmm_ctx *ctx, const struct args *a, const char *wh
 
 	if (err < 0)
 		err = -err;
-	if (!a->result)
+	if (!a->captured)	/* $_ holds successes only: uncaptured, a failure stops */
 		return ctx_error(ctx, a, -1, "%s failed (%s): %s", what, strerror(err), detail);
 	struct value v = { 0 };
 	value_set_int(&v, fail_value);
@@ -703,6 +703,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 			.verb = st->verb, .file = s->file, .line = s->line,
 			.argc = st->nwords, .argv = st->words, .verb_col = st->verb_col,
 			.input = input, .result = i == 0 ? stmt_result(s) : NULL,
+			.captured = i == 0 && s->result,
 			.nexprs = st->nexprs, .exprs = st->exprs, .text = s->text,
 		};
 		sb_free(&ctx->out);

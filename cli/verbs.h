@@ -100,7 +100,8 @@ struct args {
 	struct word *argv;	/* argv[0] is the first argument */
 	int verb_col;		/* column of the verb name */
 	const char *input;	/* output of the previous pipeline stage, or NULL */
-	const char *result;	/* "-> $name" target (without '$'), or NULL */
+	const char *result;	/* "-> $name" target (without '$'), "_" (below), or NULL */
+	bool captured;		/* @result was written (`-> $name`), not the implicit $_ */
 	int nexprs;		/* VERB_EXPR verbs: the parsed expressions */
 	struct expr **exprs;
 	const char *text;	/* the statement's source text (for messages) */
@@ -241,8 +242,9 @@ int ctx_host_mem_check(struct kmm_ctx *ctx, const struct args *a, uint64_t next_
  * ctx_syscall_failed() - a system call made by verb @what failed with -@err.
  * "Failed calls are values": when the statement captures its result
  * (`-> $v`), $v becomes @fail_value with $v.errno the error's name, a line
- * saying so is printed, and the scenario goes on (VERB_OK). Otherwise it is
- * the run-time error it always was (VERB_ERROR, exit status 2).
+ * saying so is printed, and the scenario goes on (VERB_OK). Otherwise (no
+ * `-> $v`, even though $_ keeps a successful call's result) it is the
+ * run-time error it always was (VERB_ERROR, exit status 2).
  */
 int ctx_syscall_failed(struct kmm_ctx *ctx, const struct args *a, const char *what, int err,
 		       long long fail_value);

@@ -724,7 +724,10 @@ static int brk_run(struct kmm_ctx *ctx, const struct args *a)
 	} else if ((err = arg_u64(ctx, a, 1, &target, false)) != 0) {
 		return err;
 	}
+	kmm_set_error(0, "%s", "");	/* so that a message below is this call's */
 	err = kmm_brk(t, target, &out);
+	if (err && !a->captured)	/* help mmap: uncaptured, a refused brk stops the script */
+		return syscall_failed(ctx, a, t, "brk", err, (long long)out);
 	ctx_printf(ctx, "%s: brk 0x%" PRIx64 "%s\n", kmm_task_comm(t), out, err ? " (unchanged: refused)" : "");
 	if (a->result) {
 		/* brk(2) returns the break (the old one when refused); libc's brk() says ENOMEM */

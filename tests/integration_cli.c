@@ -200,3 +200,46 @@ __attribute__((destructor)) static void free_captured_output(void)
 	free(err);
 	out = err = NULL;
 }
+
+/*
+ * help mmap and kmm(1): "Uncaptured, the failure stops the script (exit
+ * status 2). The same holds for fork, munmap, mprotect, mremap, madvise,
+ * mlock, munlock and brk." (and close). $_ keeps an uncaptured success, never
+ * a failure: review16 R1 (every such failure went on with status 0).
+ */
+TEST(an_uncaptured_failed_system_call_stops_the_script_with_status_2)
+{
+	static const char *const calls[][2] = {
+		{ "mmap a 0", "a: mmap failed (Invalid argument): mmap: length is 0" },
+		{ "munmap a 0x1001 4K", "a: munmap failed (Invalid argument)" },
+		{ "mprotect a 0x1001 4K r", "a: mprotect failed (Invalid argument)" },
+		{ "mremap a 0x10000 4K 8K", "a: mremap failed (Bad address)" },
+		{ "madvise a 0x1001 4K dontneed", "a: madvise failed (Invalid argument)" },
+		{ "mlock a 0x10000 4K", "a: mlock failed (Cannot allocate memory)" },
+		{ "munlock a 0x1001 4K", "a: munlock failed (Cannot allocate memory)" },
+		{ "close a 99", "a: close failed (Bad file descriptor)" },
+		{ "brk a +1T", "a: brk failed (Cannot allocate memory)" },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		char captured[128], want[160];
+		snprintf(want, sizeof(want), "-e:4:1: %s", calls[i][1]);
+		expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "sysctl vm.overcommit_memory=2",
+			      "-e", "spawn a", "-e", calls[i][0], "-e", "print \"after\""), 2);
+		expect_str_contains(err, want);
+		if (strstr(out, "after"))
+			fprintf(stderr, "%s: the script went on\n", calls[i][0]);
+		expect_true(!strstr(out, "after"));
+		/* captured, it is a value and the script goes on */
+		snprintf(captured, sizeof(captured), "%s -> $r", calls[i][0]);
+		expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "sysctl vm.overcommit_memory=2",
+			      "-e", "spawn a", "-e", captured, "-e", "expect $r.errno != \"\"",
+			      "-e", "print \"after\""), 0);
+		expect_str_contains(out, "after\n");
+		expect_eq(strlen(err), 0);
+	}
+	/* an uncaptured success still lands in $_ */
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "spawn a", "-e", "mmap a 8K",
+		      "-e", "munmap a $_ 8K", "-e", "print \"after\""), 0);
+	expect_str_contains(out, "after\n");
+}
