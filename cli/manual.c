@@ -249,7 +249,8 @@ const char shell_help[] =
 	"a value and is given no `-> $name` leaves it in $_ (`alloc_pages`, then\n"
 	"`free_pages $_`). A mistake prints <stdin>:LINE:COL: message with a caret under\n"
 	"the column; nothing of a line that does not parse runs. Long help goes through\n"
-	"$PAGER. `boot` alone reboots with the command line in use, and says so.\n";
+	"$PAGER. `boot` alone reboots with the command line in use, and says so; a boot\n"
+	"that fails keeps the machine in use and the variables.\n";
 
 /* ---- --help texts ---- */
 

@@ -604,17 +604,32 @@ struct kmm_machine *ctx_machine_if_booted(struct kmm_ctx *ctx)
 	return ctx->m;
 }
 
+/*
+ * Boot @cmdline and only then replace the machine in use: a boot that fails
+ * (a bad option, too little memory for the kernel) leaves the old machine,
+ * its command line and the variables that point into it as they were, so a
+ * mistyped `boot` in the shell loses nothing. The two machines coexist for
+ * the moment between (a machine is a value; kmm_boot() restores the
+ * current one).
+ */
 static int do_boot(struct kmm_ctx *ctx, const char *file, int line, int col, const char *cmdline)
 {
+	struct kmm_machine *m;
+
+	kmm_set_error(0, "%s", "");
+	m = kmm_boot(cmdline);
+	if (!m) {
+		const char *msg = kmm_last_error();
+		if (!ctx->m)
+			return ctx_error_at(ctx, file, line, col, "boot failed: %s",
+					    msg && *msg ? msg : "unknown error");
+		return ctx_error_at(ctx, file, line, col, "boot failed: %s; the machine in use "
+				    "is kept (%s)", msg && *msg ? msg : "unknown error",
+				    ctx->cmdline[0] ? ctx->cmdline : "the kernel's defaults");
+	}
 	shutdown_machine(ctx);
 	ctx->gen++;
-	kmm_set_error(0, "%s", "");
-	ctx->m = kmm_boot(cmdline);
-	if (!ctx->m) {
-		const char *msg = kmm_last_error();
-		return ctx_error_at(ctx, file, line, col, "boot failed: %s",
-				    msg && *msg ? msg : "unknown error");
-	}
+	ctx->m = m;
 	snprintf(ctx->cmdline, sizeof(ctx->cmdline), "%s", cmdline);
 	kmm_use(ctx->m);
 	ctx->panic_reported = false;

@@ -432,3 +432,30 @@ TEST(run_time_errors_get_a_caret_and_uncaptured_results_go_to_underscore)
 	type(&s, "exit\r");
 	expect_eq(finish(&s), 0);
 }
+
+/*
+ * A boot line that fails - a bad option, or a machine the kernel cannot boot
+ * in - leaves the machine in use, its command line and the variables that
+ * point into it as they were (review16 R6: the old machine was shut down
+ * first, and the shell went on with a fresh default one).
+ */
+TEST(a_bad_boot_line_keeps_the_machine_and_its_variables)
+{
+	char *out, *err;
+	int rc = kmm_run((const char *const[]){ "kmm", "shell", "mem=64M", NULL },
+			 "alloc_pages order=3 -> $p\nlet $x = 7\nboot mem=abc\n"
+			 "reboot mem=55M nr_cpus=64\nexpect $p.freed == 0\nfree_pages $p\n"
+			 "expect $p.freed == 1\nprint $x\ncat /proc/cmdline\nboot mem=128M\n"
+			 "cat /proc/cmdline\n", &out, &err, 300);
+
+	expect_eq(rc, 0);
+	expect_eq(strcmp(out, "7\nmem=64M\nmem=128M\n"), 0);
+	expect_eq(strcmp(err, "<stdin>:3:6: boot failed: mem=abc: bad size; the machine in use "
+			 "is kept (mem=64M)\n<stdin>:4:8: boot failed: boot: no room for the "
+			 "per-CPU areas in 55M of RAM (mem=55M); the machine in use is kept "
+			 "(mem=64M)\n"), 0);
+	if (strcmp(err, "") && !strstr(err, "kept"))
+		fprintf(stderr, "stderr: %s\n", err);
+	free(out);
+	free(err);
+}
