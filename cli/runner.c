@@ -1079,3 +1079,31 @@ int parse_long(const char *s, long long *out)
 	*out = neg ? -(long long)v : (long long)v;
 	return 0;
 }
+
+int parse_addr(const char *s, uint64_t *out)
+{
+	const char *p = s;
+	uint64_t v = 0;
+	unsigned int base = 10;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		unsigned int d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (base == 16 && isxdigit((unsigned char)*p))
+			d = (unsigned int)(tolower((unsigned char)*p) - 'a' + 10);
+		else
+			return -1;
+		if (v > (UINT64_MAX - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}

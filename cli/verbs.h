@@ -325,6 +325,11 @@ bool arg_kv(const struct word *w, const char **key, size_t *keylen, const char *
 int arg_u64(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *out, bool size);
 /** parse_long() - whole-string decimal/hex integer. Return: 0 or -1. */
 int parse_long(const char *s, long long *out);
+/**
+ * parse_addr() - whole-string decimal/hex address, 0 .. 2^64-1 with no sign, so
+ * that an x86_64 kernel address (0xffffc90000000000) is one. Return: 0 or -1.
+ */
+int parse_addr(const char *s, uint64_t *out);
 
 /* ---- Shared tables ---- */
 

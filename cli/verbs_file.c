@@ -63,6 +63,16 @@ static int check_number(struct verb_check *vc, const struct args *a, int i)
 	return 0;
 }
 
+static int check_addr(struct verb_check *vc, const struct args *a, int i)
+{
+	uint64_t v;
+
+	if (i < a->argc && !a->argv[i].is_var && parse_addr(a->argv[i].text, &v))
+		return verb_check_error(vc, a, i, "'%s' is not an address (a number or $var)",
+					a->argv[i].text);
+	return 0;
+}
+
 static int check_byte(struct verb_check *vc, const struct args *a, int i)
 {
 	long long v;
@@ -525,7 +535,7 @@ static int fadvise_run(struct kmm_ctx *ctx, const struct args *a)
 
 static int range_check3(struct verb_check *vc, const struct args *a, int max, const char *usage)
 {
-	if (need(vc, a, 3, max, usage) || check_number(vc, a, 1) || check_size(vc, a, 2))
+	if (need(vc, a, 3, max, usage) || check_addr(vc, a, 1) || check_size(vc, a, 2))
 		return VERB_ERROR;
 	return 0;
 }

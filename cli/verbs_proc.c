@@ -100,11 +100,8 @@ int arg_u64(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *out, boo
 	}
 	if (size ? kmm_parse_size(w->text, out, NULL) != 0 : 0) {
 		return ctx_error(ctx, a, i, "'%s' is not a size (e.g. 4K, 16M)", w->text);
-	} else if (!size) {
-		long long x;
-		if (parse_long(w->text, &x))
-			return ctx_error(ctx, a, i, "'%s' is not an address", w->text);
-		*out = (uint64_t)x;
+	} else if (!size && parse_addr(w->text, out)) {
+		return ctx_error(ctx, a, i, "'%s' is not an address", w->text);
 	}
 	return 0;
 }
@@ -206,9 +203,9 @@ static int check_size_arg(struct verb_check *vc, const struct args *a, int i)
 
 static int check_addr_arg(struct verb_check *vc, const struct args *a, int i)
 {
-	long long x;
+	uint64_t x;
 
-	if (i < a->argc && !a->argv[i].is_var && parse_long(a->argv[i].text, &x))
+	if (i < a->argc && !a->argv[i].is_var && parse_addr(a->argv[i].text, &x))
 		return verb_check_error(vc, a, i, "'%s' is not an address (a number or $var)",
 					a->argv[i].text);
 	return 0;
@@ -481,16 +478,13 @@ static int mmap_run(struct kmm_ctx *ctx, const struct args *a)
 	mmap_parse(a, &prot, &flags, &bad, &addr_arg);
 	if (addr_arg >= 0) {
 		const char *eq = strchr(a->argv[addr_arg].text, '=') + 1;
-		long long x;
 		if (*eq == '$') {
 			const struct value *v = ctx_var(ctx, eq + 1);
 			if (!v || v->kind != V_INT)
 				return ctx_error(ctx, a, addr_arg, "%s does not hold an address", eq);
 			addr = (uint64_t)v->i;
-		} else if (parse_long(eq, &x)) {
+		} else if (parse_addr(eq, &addr)) {
 			return ctx_error(ctx, a, addr_arg, "'%s' is not an address", eq);
-		} else {
-			addr = (uint64_t)x;
 		}
 	}
 	const char *path = NULL;
@@ -698,10 +692,9 @@ static int brk_check(struct verb_check *vc, const struct args *a)
 	if (need_args(vc, a, 2, 2, "brk NAME ADDR|+SIZE|-SIZE -> $v"))
 		return VERB_ERROR;
 	const char *s = a->argv[1].text;
-	uint64_t sz;
-	long long x;
+	uint64_t sz, x;
 	if (!a->argv[1].is_var && ((*s == '+' || *s == '-') ? kmm_parse_size(s + 1, &sz, NULL) != 0
-							    : parse_long(s, &x) != 0))
+							    : parse_addr(s, &x) != 0))
 		return verb_check_error(vc, a, 1, "expected an address, +SIZE or -SIZE");
 	return 0;
 }

@@ -39,10 +39,8 @@ static int arg_addr(struct kmm_ctx *ctx, const struct args *a, int i, uint64_t *
 		*out = (uint64_t)v->i;
 		return 0;
 	}
-	long long x;
-	if (parse_long(w->text, &x))
+	if (parse_addr(w->text, out))
 		return ctx_error(ctx, a, i, "'%s' is not an address", w->text);
-	*out = (uint64_t)x;
 	return 0;
 }
 

@@ -243,3 +243,31 @@ TEST(an_uncaptured_failed_system_call_stops_the_script_with_status_2)
 		      "-e", "munmap a $_ 8K", "-e", "print \"after\""), 0);
 	expect_str_contains(out, "after\n");
 }
+
+/*
+ * An address is 64 bits without a sign: the x86_64 kernel addresses vmalloc
+ * prints can be typed back (review16 R2: "'0xffffc90000000000' is not an
+ * address"), and a user address past 2^63 is munmap's EINVAL, as in Linux.
+ */
+TEST(typed_kernel_addresses_are_addresses)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "vmalloc 8K -> $v",
+		      "-e", "vwrite 0xffffc90000000000 \"hi\"", "-e", "vread 0xffffc90000000000 2",
+		      "-e", "vmalloc_to_pfn 0xffffc90000000000", "-e", "vfree 0xffffc90000000000",
+		      "-e", "spawn a", "-e", "munmap a 0x8000000000000000 4K -> $r",
+		      "-e", "expect $r.errno == \"EINVAL\"",
+		      "-e", "mmap a 4K fixed=0xfffffffffffff000 -> $m",
+		      "-e", "expect $m.errno != \"\"",
+		      "-e", "msync a 0xffff800000000000 4K -> $s", "-e", "expect $s.errno != \"\""), 0);
+	expect_str_contains(out, "vmalloc 8K: 0xffffc90000000000-0xffffc90000002000");
+	expect_str_contains(out, "0xffffc90000000000: \"hi\"\n");
+	expect_str_contains(out, "0xffffc90000000000 -> pfn 0x");
+	expect_eq(strlen(err), 0);
+	/* one past 2^64 - 1, a sign, or junk: still not an address */
+	expect_eq(RUN("run", "-e", "vread 0x10000000000000000 2"), 2);
+	expect_str_contains(err, "'0x10000000000000000' is not an address");
+	expect_eq(RUN("run", "-e", "spawn a", "-e", "munmap a -4096 4K"), 2);
+	expect_str_contains(err, "-e:2:10: '-4096' is not an address");
+	expect_eq(RUN("run", "-e", "spawn a", "-e", "mlock a 18446744073709551616 4K"), 2);
+	expect_str_contains(err, "is not an address");
+}
