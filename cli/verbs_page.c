@@ -215,6 +215,21 @@ static int alloc_check(struct verb_check *vc, const struct args *a)
 	return VERB_OK;
 }
 
+/*
+ * What the next min(1024, @left) blocks of @o may commit on the host (asked
+ * before every 1024 blocks): their struct pages, rounded up to whole sections
+ * (a deferred section is initialised at once on first use), their bytes when
+ * zeroed, their slots in ps->pages. One block of order 10 projects one block.
+ */
+static uint64_t batch_bytes(unsigned long left, const struct alloc_opts *o)
+{
+	uint64_t n = left < 1024 ? left : 1024;
+	uint64_t pages = n << o->order;
+
+	return (pages / PAGES_PER_SECTION + 2) * PAGES_PER_SECTION * sizeof(struct page) +
+	       n * sizeof(struct page *) + ((o->gfp & __GFP_ZERO) ? pages * PAGE_SIZE : 0);
+}
+
 static int alloc_run(struct kmm_ctx *ctx, const struct args *a)
 {
 	struct kmm_machine *m = ctx_machine(ctx);
@@ -241,18 +256,8 @@ static int alloc_run(struct kmm_ctx *ctx, const struct args *a)
 	ps->order = (unsigned int)o.order;
 	ps->gfp = o.gfp;
 	ps->nid = (int)o.nid;
-	/*
-	 * What 1024 blocks may commit on the host: their struct pages, rounded
-	 * up to whole sections (a deferred section is initialised at once on
-	 * first use), their bytes when zeroed, their slots in ps->pages. Asked
-	 * before every 1024 blocks.
-	 */
-	uint64_t batch_pages = 1024UL << o.order;
-	uint64_t batch = (batch_pages / PAGES_PER_SECTION + 2) * PAGES_PER_SECTION *
-			 sizeof(struct page) + 1024 * sizeof(struct page *) +
-			 ((o.gfp & __GFP_ZERO) ? batch_pages * PAGE_SIZE : 0);
 	for (unsigned long i = 0; i < limit; i++) {
-		if (!(i & 1023) && ctx_host_mem_check(ctx, a, batch) != VERB_OK) {
+		if (!(i & 1023) && ctx_host_mem_check(ctx, a, batch_bytes(limit - i, &o)) != VERB_OK) {
 			if (a->result) {
 				struct value v = { .kind = V_PAGES, .ps = ps };
 				ctx_set_var(ctx, a->result, &v);

@@ -299,16 +299,20 @@ static void report_allocs(struct kmm_ctx *ctx, struct kmm_machine *m, const char
 }
 
 /*
- * Before every 1024 objects of @size bytes: their bytes (the slab pages are
- * written when objects are set up), and their struct pages. Return: nonzero
- * when the host memory limit stops the command.
+ * Before every 1024 objects of @size bytes, with @left of the command's
+ * objects still to allocate: what the next min(1024, @left) objects will
+ * commit, their bytes (the slab pages are written when objects are set up)
+ * and their struct pages. One `kmalloc 4M` projects 4 MiB, not 4 GiB.
+ * Return: nonzero when the host memory limit stops the command.
  */
-static int host_mem_guard(struct kmm_ctx *ctx, const struct args *a, uint64_t size)
+static int host_mem_guard(struct kmm_ctx *ctx, const struct args *a, uint64_t size,
+			  long long left)
 {
 	uint64_t per = size + sizeof(void *) + (size >> PAGE_SHIFT) * sizeof(struct page) +
 		       sizeof(struct page);
+	uint64_t n = left < 1024 ? (uint64_t)left : 1024;
 
-	return ctx_host_mem_check(ctx, a, per * 1024) != VERB_OK;
+	return ctx_host_mem_check(ctx, a, per * n) != VERB_OK;
 }
 
 static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
@@ -325,7 +329,7 @@ static int cache_alloc_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!objs)
 		return ctx_error(ctx, a, -1, "out of host memory");
 	for (; got < count; got++) {
-		if (!(got & 1023) && host_mem_guard(ctx, a, kmem_cache_size(s))) {
+		if (!(got & 1023) && host_mem_guard(ctx, a, kmem_cache_size(s), count - got)) {
 			set_result_objs(ctx, a, m, objs, got ? got : 1);
 			free(objs);
 			return VERB_ERROR;
@@ -370,7 +374,7 @@ static int kmalloc_run(struct kmm_ctx *ctx, const struct args *a)
 		return ctx_error(ctx, a, -1, "out of host memory");
 	/* Linux: kmalloc(0) returns ZERO_SIZE_PTR, which kfree ignores. */
 	for (; got < count; got++) {
-		if (!(got & 1023) && host_mem_guard(ctx, a, size)) {
+		if (!(got & 1023) && host_mem_guard(ctx, a, size, count - got)) {
 			set_result_objs(ctx, a, m, objs, got ? got : 1);
 			free(objs);
 			return VERB_ERROR;

@@ -119,3 +119,25 @@ TEST(vmalloc_failure_hint_fits_the_arch)
 	expect_str_contains(out, "failed: vmap allocation for size 104861696 failed: use "
 			    "vmalloc=<size> to increase size");
 }
+
+/*
+ * The guard projects what the command will allocate, not 1024 objects
+ * regardless: one `kmalloc 4M` (KMALLOC_MAX_SIZE) or one 4M block of pages
+ * zeroed is 4 MiB, not 4 GiB (review16 R5: stopped under the default 4 GiB).
+ */
+TEST(host_memory_guard_projects_only_what_the_command_allocates)
+{
+	setenv("KMM_HOST_MEM", "1G", 1);
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "kmalloc 4M -> $k", "-e", "kfree $k",
+		      "-e", "kmalloc 4M count=2 -> $l", "-e", "kfree $l",
+		      "-e", "kmem_cache_create big 4M", "-e", "kmem_cache_alloc big -> $o",
+		      "-e", "kmem_cache_free big $o",
+		      "-e", "alloc_pages order=10 gfp=GFP_KERNEL|__GFP_ZERO -> $p", "-e", "free_pages $p",
+		      "-e", "print \"after\""), 0);
+	expect_str_contains(out, "after\n");
+	expect_eq(strlen(err), 0);
+	/* a count that would pass the limit is still stopped, before it allocates */
+	expect_eq(RUN("run", "-e", "boot mem=4T", "-e", "kmalloc 4M count=1000 -> $k"), 2);
+	expect_str_contains(err, "-e:2:1: kmalloc: stopped: kmm's host memory (");
+	unsetenv("KMM_HOST_MEM");
+}
