@@ -507,7 +507,7 @@ builtin:
 			return opt_error(tok, "unknown arch (i386, i386-pae or x86_64)");
 	} else if (!strcmp(key, "maxcpus")) {
 		if (kmm_parse_ulong(val, &n) || n > 65536)
-			return opt_error(tok, "must be a number (0: only the boot CPU)");
+			return opt_error(tok, "must be a number from 0 to 65536 (0: only the boot CPU)");
 		raw->maxcpus = (int)n;
 	} else if (!strcmp(key, "numa")) {
 		if (strncmp(val, "fake=", 5))

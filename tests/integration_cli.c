@@ -271,3 +271,11 @@ TEST(typed_kernel_addresses_are_addresses)
 	expect_eq(RUN("run", "-e", "spawn a", "-e", "mlock a 18446744073709551616 4K"), 2);
 	expect_str_contains(err, "is not an address");
 }
+
+/* The limit a boot option breaks is named (review16 R3: "must be a number"). */
+TEST(maxcpus_past_its_limit_names_the_limit)
+{
+	expect_eq(RUN("boot", "mem=64M", "maxcpus=100000"), 2);
+	expect_str_contains(err, "maxcpus=100000: must be a number from 0 to 65536");
+	expect_eq(RUN("boot", "mem=64M", "maxcpus=65536"), 0);
+}
