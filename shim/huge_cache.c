@@ -1,61 +1,61 @@
 // SPDX-License-Identifier: MIT
 /*
- * shim/huge_cache.c - the malloc shim's cache of freed huge mappings
- * (shim/huge_cache.h).
+ * shim/huge_cache.c - the malloc shim's heap of freed huge ranges
+ * (shim/huge_cache.h): what freed huge blocks leave is kept, split for
+ * smaller blocks and merged with free neighbours, and given back to the
+ * host under a bound.
  *
- * Linux counterpart: none (glibc's mmap threshold and tcmalloc's page heap
- * play the part: both reuse freed large blocks instead of mapping afresh).
+ * Linux counterpart: none (tcmalloc's page heap and glibc's reuse of freed
+ * chunks below its dynamic mmap threshold play the part: both reuse freed
+ * large blocks instead of mapping afresh).
  *
- * Recently freed huge mappings, reused by the next huge block (best fit;
- * else cut or grown to size), as glibc and tcmalloc reuse such blocks
- * instead of mapping fresh memory: a fresh mapping costs a host
- * mmap, a page fault and zeroing per page. Bounded: HUGE_CACHE_ENTRIES
- * mappings and huge_cache_limit bytes (KMM_MALLOC_HUGE_CACHE, default
- * 64M), and no more bytes than the live huge blocks hold, HUGE_CACHE_FLOOR,
- * or what the live blocks lack of the most they held right after a block
- * came from the cache, whichever is more: a cached mapping is resident,
- * and a small program's peak RSS should not double for it (glibc's bound
- * likewise follows its largest freed mapping), but a program that re-uses
- * its huge blocks keeps the footprint it has shown it needs (session 15:
- * big_reuse 1 1000 faulted 141k pages, 84k with it; its peak RSS the
- * same; cache_limit_locked()). The oldest goes back to
- * the host first, and malloc_trim() returns all. Not used hardened (freed
- * ranges stay reserved there).
+ * A fresh huge block costs a host mmap, and a page fault and a zeroed page
+ * per 4 KiB it touches; a freed range whose pages are kept costs neither.
+ * Until session 15 the shim kept whole freed mappings (best fit, else cut
+ * or grown with mremap), and a block that fitted none was mapped afresh
+ * beside mappings too small for it; each reshaping gave back pages that the
+ * next larger block faulted in again (bench/malloc/big_reuse 1 1000: 84k
+ * faults, glibc 238k, mimalloc 25k). Here the freed ranges form one heap:
+ * a range is carved out for a block anywhere in a run of free ranges that
+ * lie next to each other (the host places fresh mappings next to the last
+ * ones, so runs form across mappings too), where it costs the fewest pages
+ * not resident (then in the shortest run, then at the lowest address); the
+ * rest stays free; a freed block joins its neighbours.
  *
- * A mapping is cached as it is, open, its pages and its one closed page
- * (the guard page after the block that had it) kept: freeing it and
- * handing it to the next block costs no host call but, when the new block
- * ends elsewhere, moving the guard page (two one-page mprotects). Closing
- * the whole mapping while cached (as until session 9) named a use after
- * free, but changed every page's entry twice per reuse, and a host that
- * shadows page tables (this project's test box) then faults on the first
- * touch of each page as if it were new: big_reuse spent most of its time
- * there. Use-after-free of a huge block is now caught only hardened, as
- * for every other block (docs/malloc.md). And a mapping that fits (up to
- * twice the size asked) is reused whole, its spare tail kept with its
- * pages: cutting the tail gave back pages that the next larger block
- * faulted in again, and so did discarding it (until session 11: big_reuse
- * 1 1000 faulted 215k pages, glibc 237k). The tail lies past the block's
- * guard page; malloc_trim() discards it (huge_trim_tails()).
+ * Each free range is resident (a freed block written through: its pages
+ * are kept for the next block, unzeroed, as glibc's reuse is) or empty
+ * (discarded, reads as zero: a block written at a few places is kept
+ * without its pages, HUGE_CACHE_DENSE, so that the next block does not
+ * inherit pages it does not write). The bound: the resident free bytes
+ * and the live blocks' bytes together stay within the most the live blocks
+ * held right after a block came from the heap (the footprint the program
+ * has shown it re-uses; forgotten by malloc_trim()) or HUGE_CACHE_FLOOR,
+ * and the resident free bytes within huge_cache_limit
+ * (KMM_MALLOC_HUGE_CACHE, 64M): so the heap never raises the huge side of
+ * a program's peak RSS above the peak of its live huge bytes, or the
+ * floor. Beyond the bound the oldest resident ranges are discarded (the
+ * excess only, from a range's end); empty ranges beyond the larger of the
+ * floor and the live bytes are unmapped, the largest first; malloc_trim()
+ * unmaps them all. Not used in the hardened mode, where freed huge ranges
+ * stay reserved instead.
  *
- * Only a mapping its owner used densely keeps its pages: the next block
- * reuses them only where it writes, and a block written at a few places (a
- * header, a tail, the first half before a realloc) left most of its pages
- * idle. A freed block with less than three quarters of its bytes resident
- * (HUGE_CACHE_DENSE) has its mapping cached without them (discarded, so it
- * reads as zero): the reuse then saves the host mmap and munmap, not the
- * faults. The block's bytes are judged, not the mapping's: a 5 MiB block
- * written through in a 10 MiB mapping whose tail held nothing was judged
- * sparse, and its pages went (big_reuse's 4-6 and 8-12 MiB blocks lost
- * them so at every other reuse).
- * (bench/malloc/mt_churn 1 100000 2000, whose 4-6 MiB blocks are written
- * at both ends and, one in sixteen, half through by realloc: peak RSS
- * 23.1 -> 19.0 MB, glibc 14.4; big_reuse 1 1000, blocks written through,
- * keeps its 243k page faults.)
+ * Guard pages: a live block has one closed page after it. When it is
+ * freed that page stays closed inside its free range (the range records
+ * it), so that a block of the same size taken there again costs no host
+ * call; a block carved over a closed page opens it (mprotect), and one
+ * whose end falls on it keeps it as its own guard. Two free ranges each
+ * with a closed page lie side by side as two ranges of one run.
  *
- * Invariant: a cached mapping is open (read-write) but for at most one
- * page, at offset guard (guard == len: none); huge_cached_bytes is the sum
- * of the cached lengths.
+ * Invariant: the free ranges are sorted by address, page-aligned and do
+ * not overlap (a range is merged, when listed, with a neighbour of its
+ * kind if they have one closed page at most between them); a range is open (read-write) but
+ * for at most one page, at offset guard (guard == len: none);
+ * huge_cached_bytes and huge_empty_bytes are the sums of the resident and
+ * the empty ranges' lengths. A range being discarded or unmapped is out of
+ * the list while the host call runs, so no block is carved from it.
+ *
+ * Locking: huge_lock for everything here; the host calls (mprotect,
+ * madvise, munmap, mincore) run outside it, on ranges out of the list.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -65,199 +65,434 @@
 #include "shim/huge_cache.h"
 #include "shim/huge_table.h"
 
-#define HUGE_CACHE_ENTRIES 16
+#define HUGE_CACHE_ENTRIES 64
 #define HUGE_CACHE_FLOOR (24UL << 20)	/* the bound never falls below this */
-/* A mapping keeps its pages in the cache if at least 3/4 of its bytes are resident. */
+/* A freed block keeps its pages if at least 3/4 of its bytes are resident. */
 #define HUGE_CACHE_DENSE(resident, len) ((resident) >= (len) / 4 * 3)
-static struct {
-	void *base;
+
+struct huge_range {
+	uintptr_t start;
 	size_t len;
 	size_t guard;		/* offset of its closed page; len: none */
-} huge_cache[HUGE_CACHE_ENTRIES];		/* huge_lock; oldest first */
-static int huge_cached;				/* huge_lock */
-static size_t huge_cached_bytes;		/* huge_lock */
+	unsigned long age;	/* huge_clock when freed: the oldest is discarded first */
+	bool resident;		/* its pages kept; else discarded (reads as zero) */
+};
+
+static struct huge_range huge_cache[HUGE_CACHE_ENTRIES];	/* huge_lock; by address */
+static int huge_cached;				/* huge_lock: ranges in huge_cache */
+static size_t huge_cached_bytes;		/* huge_lock: resident free bytes */
+static size_t huge_empty_bytes;			/* huge_lock: empty free bytes */
+static unsigned long huge_clock;		/* huge_lock: frees so far */
 /*
  * The most bytes the live huge blocks have held right after one of them
- * was served from the cache (huge_lock; 0 again after huge_cache_trim()):
- * the footprint the program has shown it re-uses (cache_limit_locked()).
+ * came from the heap (huge_lock; 0 again after huge_cache_trim()): the
+ * footprint the program has shown it re-uses (limit_locked()).
  */
 static size_t huge_reuse_high;
 static size_t huge_cache_limit = 64UL << 20;	/* set before the first huge block */
 
-/* Open the page at @guard of @base/@len if it is inside. Return: 0 or -errno. */
-static int open_guard(void *base, size_t len, size_t guard)
+/* A range out of the list, for a host call outside huge_lock. */
+struct huge_piece {
+	uintptr_t start;
+	size_t len;
+	size_t guard;
+	bool unmap;		/* given back to the host; else discarded and listed again */
+};
+
+#define HUGE_PIECES (HUGE_CACHE_ENTRIES + 2)
+
+/* ---- The list ---- */
+
+static uintptr_t range_end(const struct huge_range *r)
 {
-	if (guard >= len)
-		return 0;
-	return sim_protect((char *)base + guard, PAGE_SIZE, true);
+	return r->start + r->len;
+}
+
+static void count_locked(const struct huge_range *r, bool add)
+{
+	size_t *sum = r->resident ? &huge_cached_bytes : &huge_empty_bytes;
+
+	if (add)
+		*sum += r->len;
+	else
+		*sum -= r->len;
+}
+
+static void remove_locked(int i)
+{
+	count_locked(&huge_cache[i], false);
+	memmove(&huge_cache[i], &huge_cache[i + 1],
+		sizeof(huge_cache[0]) * (size_t)(huge_cached - i - 1));
+	huge_cached--;
+}
+
+/* Whether @a and the range @b right after it can be one range (one closed page at most). */
+static bool mergeable(const struct huge_range *a, const struct huge_range *b)
+{
+	return range_end(a) == b->start && a->resident == b->resident &&
+	       (a->guard == a->len || b->guard == b->len);
+}
+
+/* @b (right after @a) into @a: @a's closed page if it has one, else @b's (or none). */
+static void merge_into(struct huge_range *a, const struct huge_range *b)
+{
+	if (a->guard == a->len)
+		a->guard = a->len + b->guard;	/* b->guard == b->len: none */
+	a->len += b->len;
+	a->age = KMM_MAX(a->age, b->age);
 }
 
 /*
- * Take a cached mapping for @len bytes: the smallest of @len .. 2 * @len
- * bytes, whole (its spare tail too: the pages a larger block will want
- * again); else the smallest larger one, its tail beyond @len given back;
- * else the largest smaller one, grown to @len in place or moved (mremap
- * keeps its pages: no faults for them). So a huge block finds a mapping
- * whenever one is cached, and the cache does not hold mappings while fresh
- * ones are made beside them. Then its closed page is moved to @len - one
- * page, where the new block's guard goes (nothing to do when the last
- * block there had the same size). Return: its base and length.
+ * List free range @r, merged with its neighbours where it can be.
+ * Return: false when the list is full and @r joins no neighbour (the
+ * caller gives it back to the host).
  */
+static bool insert_locked(struct huge_range r)
+{
+	int i = 0;
+
+	while (i < huge_cached && huge_cache[i].start < r.start)
+		i++;
+	bool left = i > 0 && mergeable(&huge_cache[i - 1], &r);
+	bool right = i < huge_cached && mergeable(&r, &huge_cache[i]);
+	if (left && right && huge_cache[i - 1].guard < huge_cache[i - 1].len &&
+	    huge_cache[i].guard < huge_cache[i].len)
+		right = false;	/* a closed page on each side: join the left one only */
+	if (left) {
+		count_locked(&huge_cache[i - 1], false);
+		merge_into(&huge_cache[i - 1], &r);
+		if (right) {
+			struct huge_range next = huge_cache[i];
+			remove_locked(i);
+			merge_into(&huge_cache[i - 1], &next);
+		}
+		count_locked(&huge_cache[i - 1], true);
+		return true;
+	}
+	if (right) {
+		count_locked(&huge_cache[i], false);
+		merge_into(&r, &huge_cache[i]);
+		huge_cache[i] = r;
+		count_locked(&huge_cache[i], true);
+		return true;
+	}
+	if (huge_cached == HUGE_CACHE_ENTRIES)
+		return false;
+	memmove(&huge_cache[i + 1], &huge_cache[i], sizeof(huge_cache[0]) * (size_t)(huge_cached - i));
+	huge_cache[i] = r;
+	huge_cached++;
+	count_locked(&r, true);
+	return true;
+}
+
+/* ---- The bound ---- */
+
+/*
+ * The resident free bytes allowed while @live bytes are live: the live
+ * and the resident free bytes together within the re-use high-water or
+ * the floor, whichever is more, and huge_cache_limit at most. (Counting
+ * the machine's RAM in use too, sampled at each huge block's malloc and
+ * free, kept big_reuse 1 1000's peak RSS where it was and cost 27k more
+ * faults, 58k against 31k; at two threads up to 4x more.)
+ */
+static size_t limit_locked(size_t live)
+{
+	size_t high = KMM_MAX(HUGE_CACHE_FLOOR, huge_reuse_high);
+
+	return high > live ? KMM_MIN(huge_cache_limit, high - live) : 0;
+}
+
+/* The empty free bytes kept (address space only) while @live bytes are live. */
+static size_t empty_limit_locked(size_t live)
+{
+	return huge_cache_limit ? KMM_MAX(HUGE_CACHE_FLOOR, live) : 0;
+}
+
+/* The offset in [@start, @start + @len) of @r's closed page; @len if it lies elsewhere or @r has none. */
+static size_t guard_in(const struct huge_range *r, uintptr_t start, size_t len)
+{
+	uintptr_t g = r->start + r->guard;
+
+	return r->guard < r->len && g >= start && g < start + len ? g - start : len;
+}
+
+/*
+ * Take out of the list what goes beyond the bounds while @live bytes are
+ * live, into @v (at most HUGE_PIECES): the oldest resident ranges to be
+ * discarded (the excess only, from a range's end, when the list has room
+ * for the rest), then the largest empty ones to be unmapped. Return: how
+ * many pieces.
+ */
+static int over_bound_locked(size_t live, struct huge_piece *v)
+{
+	size_t limit = limit_locked(live);
+	int n = 0;
+
+	while (huge_cached_bytes > limit && n < HUGE_PIECES) {
+		int old = -1;
+		for (int i = 0; i < huge_cached; i++)
+			if (huge_cache[i].resident && (old < 0 || huge_cache[i].age < huge_cache[old].age))
+				old = i;
+		struct huge_range *r = &huge_cache[old];
+		size_t excess = ALIGN_UP(huge_cached_bytes - limit, PAGE_SIZE);
+		if (excess < r->len && huge_cached < HUGE_CACHE_ENTRIES) {
+			uintptr_t cut = range_end(r) - excess;
+			v[n++] = (struct huge_piece){ cut, excess, guard_in(r, cut, excess), false };
+			count_locked(r, false);
+			if (r->guard >= r->len - excess)
+				r->guard = r->len - excess;
+			r->len -= excess;
+			count_locked(r, true);
+		} else {
+			v[n++] = (struct huge_piece){ r->start, r->len, r->guard, false };
+			remove_locked(old);
+		}
+	}
+	size_t empty = huge_empty_bytes, empty_limit = empty_limit_locked(live);
+	for (int i = 0; i < n; i++)
+		empty += v[i].len;	/* to be listed again, empty */
+	while (empty > empty_limit && n < HUGE_PIECES) {
+		int big = -1;
+		for (int i = 0; i < huge_cached; i++)
+			if (!huge_cache[i].resident && (big < 0 || huge_cache[i].len > huge_cache[big].len))
+				big = i;
+		if (big < 0)
+			break;
+		empty -= huge_cache[big].len;
+		v[n++] = (struct huge_piece){ huge_cache[big].start, huge_cache[big].len,
+					      huge_cache[big].len, true };
+		remove_locked(big);
+	}
+	return n;
+}
+
+/*
+ * The host calls for pieces @v[0..@n) taken out of the list: unmap, or
+ * discard and list again as empty; then what that puts over the bounds,
+ * until nothing does. Context: huge_lock not held.
+ */
+static void settle(struct huge_piece *v, int n)
+{
+	while (n) {
+		for (int i = 0; i < n; i++) {
+			if (!v[i].unmap && sim_discard((void *)v[i].start, v[i].len))
+				v[i].unmap = true;	/* the host kept its pages: give it all back */
+			if (v[i].unmap)
+				sim_release((void *)v[i].start, v[i].len);
+		}
+		int back = 0;
+		spin_lock(&huge_lock);
+		for (int i = 0; i < n; i++)
+			if (!v[i].unmap &&
+			    !insert_locked((struct huge_range){ v[i].start, v[i].len, v[i].guard, 0, false }))
+				v[back++] = (struct huge_piece){ v[i].start, v[i].len, v[i].len, true };
+		if (!back)
+			back = over_bound_locked(huge_live_bytes, v);
+		spin_unlock(&huge_lock);
+		n = back;
+	}
+}
+
+/* ---- Taking a block out ---- */
+
+/* Empty bytes of [@a, @a + @len) in the run of ranges @first..@last. */
+static size_t empty_in(int first, int last, uintptr_t a, size_t len)
+{
+	size_t e = 0;
+
+	for (int i = first; i <= last; i++) {
+		const struct huge_range *r = &huge_cache[i];
+		uintptr_t lo = KMM_MAX(r->start, a), hi = KMM_MIN(range_end(r), a + len);
+		if (!r->resident && hi > lo)
+			e += hi - lo;
+	}
+	return e;
+}
+
+/*
+ * Where a block of @len bytes costs least: in a run of adjacent ranges
+ * long enough, starting at a range's start or ending at a range's end,
+ * the fewest empty bytes (pages to fault in), then the shortest run, then
+ * the lowest address. Return: the address, or 0 if no run is long enough.
+ */
+static uintptr_t best_place_locked(size_t len)
+{
+	uintptr_t best = 0;
+	size_t best_empty = 0, best_run = 0;
+
+	for (int first = 0, last; first < huge_cached; first = last + 1) {
+		last = first;
+		while (last + 1 < huge_cached && range_end(&huge_cache[last]) == huge_cache[last + 1].start)
+			last++;
+		uintptr_t rs = huge_cache[first].start, re = range_end(&huge_cache[last]);
+		if (re - rs < len)
+			continue;
+		for (int i = first; i <= last; i++) {
+			/* the block from this range's start, or to its end */
+			uintptr_t cand[2] = { huge_cache[i].start, range_end(&huge_cache[i]) - len };
+			bool ok[2] = { re - huge_cache[i].start >= len, range_end(&huge_cache[i]) - rs >= len };
+			for (int c = 0; c < 2; c++) {
+				uintptr_t a = cand[c];
+				if (!ok[c])
+					continue;
+				size_t e = empty_in(first, last, a, len);
+				if (!best || e < best_empty ||
+				    (e == best_empty && (re - rs < best_run ||
+							 (re - rs == best_run && a < best)))) {
+					best = a;
+					best_empty = e;
+					best_run = re - rs;
+				}
+			}
+		}
+	}
+	return best;
+}
+
+/*
+ * Carve [@a, @a + @len) out of the list: the closed pages inside it but at
+ * its last page go into @open (their addresses); a remainder the full list
+ * cannot take (none: a block starts or ends where a range does, so at most
+ * one remains of the ranges it removes) into @v as a piece to unmap.
+ * Return: whether its last page is already closed.
+ */
+static bool carve_locked(uintptr_t a, size_t len, uintptr_t *open, int *nopen,
+			 struct huge_piece *v, int *n)
+{
+	bool guard_ready = false;
+	struct huge_range rest[2];
+	int nrest = 0;
+
+	*nopen = 0;
+	for (int i = 0; i < huge_cached;) {
+		struct huge_range r = huge_cache[i];
+		uintptr_t lo = KMM_MAX(r.start, a), hi = KMM_MIN(range_end(&r), a + len);
+		if (hi <= lo) {
+			i++;
+			continue;
+		}
+		if (r.guard < r.len) {
+			uintptr_t g = r.start + r.guard;
+			if (g == a + len - PAGE_SIZE)
+				guard_ready = true;
+			else if (g >= lo && g < hi)
+				open[(*nopen)++] = g;
+		}
+		if (r.start < lo)
+			rest[nrest++] = (struct huge_range){ r.start, lo - r.start,
+							     guard_in(&r, r.start, lo - r.start), r.age, r.resident };
+		if (hi < range_end(&r))
+			rest[nrest++] = (struct huge_range){ hi, range_end(&r) - hi,
+							     guard_in(&r, hi, range_end(&r) - hi), r.age, r.resident };
+		remove_locked(i);
+	}
+	for (int i = 0; i < nrest; i++)
+		if (!insert_locked(rest[i]))
+			v[(*n)++] = (struct huge_piece){ rest[i].start, rest[i].len, rest[i].len, true };
+	return guard_ready;
+}
+
 void *huge_cache_take(size_t len, size_t *got)
 {
-	int fit = -1, big = -1, small = -1;
+	struct huge_piece v[HUGE_PIECES];
+	uintptr_t open[HUGE_CACHE_ENTRIES];
+	int nopen = 0, n = 0;
+	bool guard_ready = false;
 
 	if (!huge_cache_limit)
 		return NULL;
 	spin_lock(&huge_lock);
-	for (int i = 0; i < huge_cached; i++) {
-		size_t l = huge_cache[i].len;
-		if (l >= len && l / 2 <= len && (fit < 0 || l < huge_cache[fit].len))
-			fit = i;
-		else if (l > len && (big < 0 || l < huge_cache[big].len))
-			big = i;
-		else if (l < len && (small < 0 || l > huge_cache[small].len))
-			small = i;
-	}
-	int best = fit >= 0 ? fit : big >= 0 ? big : small;
-	void *base = NULL;
-	size_t have = 0, guard = 0;
-	if (best >= 0) {
-		base = huge_cache[best].base;
-		have = huge_cache[best].len;
-		guard = huge_cache[best].guard;
-		huge_cached_bytes -= have;
-		memmove(&huge_cache[best], &huge_cache[best + 1],
-			sizeof(huge_cache[0]) * (size_t)(huge_cached - best - 1));
-		huge_cached--;
+	uintptr_t a = best_place_locked(len);
+	if (a) {
+		guard_ready = carve_locked(a, len, open, &nopen, v, &n);
 		/* the live bytes once this block is in the table (huge_insert()) */
-		huge_reuse_high = KMM_MAX(huge_reuse_high, huge_live_bytes + (best == fit ? have : len));
+		huge_reuse_high = KMM_MAX(huge_reuse_high, huge_live_bytes + len);
 	}
+	/* A fresh block (no place here) counts too: room for it first. */
+	if (!n)
+		n = over_bound_locked(huge_live_bytes + len, v);
 	spin_unlock(&huge_lock);
-	if (!base)
+	if (!a) {
+		settle(v, n);
 		return NULL;
-	if (have > len && best != fit) {
-		sim_release((char *)base + len, have - len);
-		have = len;
-	} else if (have < len) {
-		/* One host mapping, all open, for mremap (it refuses a range of several). */
-		if (open_guard(base, have, guard))
-			goto out_release;
-		guard = len;
-		void *grown = sim_resize(base, have, len);
-		if (!grown)
-			goto out_release;
-		base = grown;
-		have = len;
 	}
-	size_t want = len - PAGE_SIZE;
-	if (guard != want) {
-		if (open_guard(base, have, guard) ||
-		    sim_protect((char *)base + want, PAGE_SIZE, false))
-			goto out_release;
+	int err = 0;
+	for (int i = 0; i < nopen && !err; i++)
+		err = sim_protect((void *)open[i], PAGE_SIZE, true);
+	if (!err && !guard_ready)
+		err = sim_protect((void *)(a + len - PAGE_SIZE), PAGE_SIZE, false);
+	settle(v, n);
+	if (err) {
+		/* The host refused to reshape it (vm.max_map_count): it goes back. */
+		sim_release((void *)a, len);
+		return NULL;
 	}
-	*got = have;
-	return base;
-
-out_release:
-	sim_release(base, have);
-	return NULL;
+	*got = len;
+	return (void *)a;
 }
 
-/*
- * The byte bound now: huge_lock held. At most huge_cache_limit; within
- * that, the floor, the live blocks' bytes, or what the live blocks lack
- * of the re-use high-water (huge_reuse_high), whichever is more. The last
- * lets a program that frees and re-allocates huge blocks keep, while few
- * of them are live, the mappings its next ones will want (big_reuse's
- * live huge bytes swing between 0 and 41 MiB: with the bound at the live
- * bytes or 24 MiB its growths and fresh mappings faulted 136k pages in
- * 1,000 rounds, 79k with this); by that term the cached and live mappings
- * together stay within the high-water, a footprint the program has
- * already had live. A program that never re-uses a freed huge mapping has
- * no high-water: its bound is as before.
- */
-static size_t cache_limit_locked(void)
-{
-	size_t lacking = huge_reuse_high > huge_live_bytes ? huge_reuse_high - huge_live_bytes : 0;
-
-	return KMM_MIN(huge_cache_limit,
-		       KMM_MAX(KMM_MAX(HUGE_CACHE_FLOOR, huge_live_bytes), lacking));
-}
+/* ---- Putting a freed block in ---- */
 
 /*
- * Keep @base/@len (closed at @guard) for reuse, giving the oldest mappings
- * back beyond the bounds. A mapping above the byte bound goes straight
- * back to the host, before any work on it (asking the host which of its
- * pages are resident, discarding them): it would be released right after.
- * The bound is read again under the lock when the mapping goes in, since
- * live blocks may have been freed meanwhile.
+ * Keep freed block @base/@len (closed at @guard) in the heap; then what
+ * goes over the bounds goes (the oldest resident bytes first). A block
+ * larger than what may stay resident is not asked about (which of its
+ * pages are resident: mincore): most of it is discarded at once, and its
+ * rest is taken as resident. One that can be neither resident nor mapped
+ * goes straight back to the host.
  */
 void huge_cache_put(void *base, size_t len, size_t guard)
 {
-	void *drop[HUGE_CACHE_ENTRIES + 1];
-	size_t drop_len[HUGE_CACHE_ENTRIES + 1];
-	int n = 0;
+	struct huge_piece v[HUGE_PIECES];
+	bool resident = true;
 
 	spin_lock(&huge_lock);
-	bool fits = len <= cache_limit_locked();
+	size_t limit = limit_locked(huge_live_bytes);
+	bool mapped = huge_empty_bytes + len <= empty_limit_locked(huge_live_bytes);
 	spin_unlock(&huge_lock);
-	if (!fits) {
+	if (!limit && !mapped) {
 		sim_release(base, len);
 		return;
 	}
-	/*
-	 * Sparse: cached without its pages (if the host refuses, with them).
-	 * Judged on the freed block's bytes, before its guard page: the
-	 * mapping's spare tail is not the block's to have used.
-	 */
-	size_t used = KMM_MIN(guard, len);
-	if (!HUGE_CACHE_DENSE(sim_resident(base, used), used))
-		sim_discard(base, len);
+	if (len <= limit) {
+		/* Judged on the freed block's bytes, before its guard page. */
+		size_t used = KMM_MIN(guard, len);
+		resident = HUGE_CACHE_DENSE(sim_resident(base, used), used);
+	} else if (!limit) {
+		resident = false;
+	}
+	if (!resident && sim_discard(base, len))
+		resident = true;	/* the host kept its pages */
 	spin_lock(&huge_lock);
-	size_t limit = cache_limit_locked();
-	if (len > limit) {
-		spin_unlock(&huge_lock);
-		sim_release(base, len);
-		return;
-	}
-	while (huge_cached && (huge_cached == HUGE_CACHE_ENTRIES ||
-			       huge_cached_bytes + len > limit)) {
-		drop[n] = huge_cache[0].base;
-		drop_len[n++] = huge_cache[0].len;
-		huge_cached_bytes -= huge_cache[0].len;
-		memmove(&huge_cache[0], &huge_cache[1], sizeof(huge_cache[0]) * (size_t)--huge_cached);
-	}
-	huge_cache[huge_cached].base = base;
-	huge_cache[huge_cached].len = len;
-	huge_cache[huge_cached++].guard = KMM_MIN(guard, len);
-	huge_cached_bytes += len;
+	bool listed = insert_locked((struct huge_range){ (uintptr_t)base, len, KMM_MIN(guard, len),
+							 ++huge_clock, resident });
+	int n = listed ? over_bound_locked(huge_live_bytes, v) : 0;
 	spin_unlock(&huge_lock);
-	for (int i = 0; i < n; i++)
-		sim_release(drop[i], drop_len[i]);
+	if (!listed)
+		sim_release(base, len);
+	settle(v, n);
 }
 
-/* malloc_trim(): every cached mapping back to the host. Return: bytes given back. */
+/* ---- malloc_trim, and questions ---- */
+
 size_t huge_cache_trim(void)
 {
+	struct huge_range all[HUGE_CACHE_ENTRIES];
 	size_t bytes = 0;
-	void *base;
-	size_t len;
 
-	for (;;) {
-		spin_lock(&huge_lock);
-		huge_reuse_high = 0;	/* the program said it is done with it */
-		if (!huge_cached) {
-			spin_unlock(&huge_lock);
-			return bytes;
-		}
-		base = huge_cache[--huge_cached].base;
-		len = huge_cache[huge_cached].len;
-		huge_cached_bytes -= len;
-		spin_unlock(&huge_lock);
-		sim_release(base, len);
-		bytes += len;
+	spin_lock(&huge_lock);
+	int n = huge_cached;
+	memcpy(all, huge_cache, sizeof(all[0]) * (size_t)n);
+	huge_cached = 0;
+	huge_cached_bytes = 0;
+	huge_empty_bytes = 0;
+	huge_reuse_high = 0;	/* the program said it is done with it */
+	spin_unlock(&huge_lock);
+	for (int i = 0; i < n; i++) {
+		sim_release((void *)all[i].start, all[i].len);
+		bytes += all[i].len;
 	}
+	return bytes;
 }
 
 bool huge_cache_holds(uintptr_t addr)
@@ -266,7 +501,7 @@ bool huge_cache_holds(uintptr_t addr)
 
 	spin_lock(&huge_lock);
 	for (int i = 0; i < huge_cached && !found; i++)
-		found = addr - (uintptr_t)huge_cache[i].base < huge_cache[i].len;
+		found = addr - huge_cache[i].start < huge_cache[i].len;
 	spin_unlock(&huge_lock);
 	return found;
 }
@@ -275,4 +510,3 @@ void huge_cache_set_limit(size_t bytes)
 {
 	huge_cache_limit = bytes;
 }
-

@@ -135,20 +135,27 @@ bool huge_lookup(uintptr_t key, struct huge_entry *out)
 
 /*
  * The huge block (live, or freed with its range kept) whose mapping holds
- * @addr. Return: whether there is one (then its entry in @out). Scans the
- * table: for the rare paths only (a pointer nobody knows, a fault report).
- * Context: huge_lock held, or @trylock: give up if it is busy.
+ * @addr: a live one first, since a live block may lie where freed ones
+ * were (shim/huge_cache.c carves freed ranges for new blocks). Return:
+ * whether there is one (then its entry in @out). Scans the table: for the
+ * rare paths only (a pointer nobody knows, a fault report).
+ * Context: huge_lock held.
  */
 static bool huge_containing_locked(uintptr_t addr, struct huge_entry *out)
 {
+	struct huge_entry *found = NULL;
+
 	for (size_t i = 0; i < huge_cap; i++) {
 		struct huge_entry *e = &huge_tab[i];
-		if (e->key && addr - (uintptr_t)e->base < e->len) {
-			*out = *e;
-			return true;
+		if (e->key && addr - (uintptr_t)e->base < e->len && (!found || found->freed)) {
+			found = e;
+			if (!e->freed)
+				break;
 		}
 	}
-	return false;
+	if (found)
+		*out = *found;
+	return found != NULL;
 }
 
 bool huge_containing(uintptr_t addr, struct huge_entry *out)

@@ -4,10 +4,9 @@
  * that no live block needs (linked against the shim by cmake/shim.cmake,
  * as integration_malloc_api).
  *
- * Covers: a freed huge block used sparsely is cached without its pages,
- * one used densely with them (for the next block's reuse); the cache's
- * byte bound, and a block above it given back without the cache's work on
- * it; the bound kept up to what a program that re-uses huge blocks has had
+ * Covers: a freed huge block used sparsely is kept without its pages,
+ * one used densely with them (for the next block's reuse); the heap's
+ * byte bound, and a block above it kept without the heap's work on it; the bound kept up to what a program that re-uses huge blocks has had
  * live, until malloc_trim(); a block reused without reshaping its mapping; glibc's memory where a freed huge block was; the empty
  * slabs a storm of frees leaves on the nodes of the shim's caches (none:
  * min_partial 0); where the build packs the library's relative relocations
@@ -143,15 +142,17 @@ TEST(huge_cache_bound)
 }
 
 /*
- * A program that re-uses its freed huge blocks keeps, in the cache, what
+ * A program that re-uses its freed huge blocks keeps, in the heap, what
  * its live blocks lack of the most they held after such a re-use: here
- * three dense 16 MiB blocks live after one of them came from the cache
+ * three dense 16 MiB blocks live after one of them came from the heap
  * (48 MiB), all freed, stay resident (above the 24 MiB floor), and the
- * next three blocks are those mappings with their bytes, not fresh ones
- * (which read zero). Before, the bound fell with the live bytes to the
- * floor, and two of the three went back to the host and were mapped
- * again. malloc_trim() still gives all back, and forgets the high-water:
- * the next frees find the floor again.
+ * next three blocks are those ranges with their bytes, not fresh ones
+ * (which read zero). Before session 15, the bound fell with the live
+ * bytes to the floor, and two of the three went back to the host and were
+ * mapped again. (The first free, with 32 MiB still live and no re-use yet,
+ * keeps no pages: live and resident free bytes stay within the floor.)
+ * malloc_trim() still gives all back, and forgets the high-water: the
+ * next frees find the floor again.
  */
 TEST(huge_cache_keeps_what_the_program_reused)
 {
@@ -166,9 +167,10 @@ TEST(huge_cache_keeps_what_the_program_reused)
 		keep(v[i]);
 	}
 	free(v[2]);
-	v[2] = malloc(16 * MIB);	/* the cached mapping: the high-water is 48 MiB */
+	v[2] = malloc(16 * MIB);	/* from the heap: the high-water is 48 MiB */
 	assert_true(v[2] != NULL);
-	expect_eq(v[2][0], 0x63);
+	memset(v[2], 0x63, 16 * MIB);
+	keep(v[2]);
 	for (int i = 0; i < 3; i++)
 		free(v[i]);
 	long cached = (long)sim_host_rss_kb() - base;
@@ -254,14 +256,15 @@ static struct host_calls host_calls_now(void)
 }
 
 /*
- * A freed huge block is cached as it is and the next block of its size
+ * A freed huge block is kept as it is and the next block of its size
  * takes it as it is: no host call changes the mapping (until session 8
  * the cache closed it on free with mprotect and opened it whole on reuse,
  * and every page's entry changed twice: on a host that shadows page
- * tables, each page then faulted again on its first touch). A block of
- * another size that fits moves the guard page (one page opened, one
- * closed) and keeps the mapping whole: no munmap, no mremap, nothing
- * discarded.
+ * tables, each page then faulted again on its first touch). A smaller
+ * block there closes its own guard page (one mprotect; until session 16
+ * the old guard was opened too, a second) and leaves the rest of the range
+ * free with the old guard page still closed in it: no munmap, no mremap,
+ * nothing discarded.
  */
 TEST(huge_block_reused_without_reshaping_its_mapping)
 {
@@ -290,22 +293,22 @@ TEST(huge_block_reused_without_reshaping_its_mapping)
 	printf("  then 12 MiB in it: %ld mprotect, %ld madvise, %ld munmap, %ld mremap\n",
 	       c2.mprotect - c1.mprotect, c2.madvise - c1.madvise, c2.munmap - c1.munmap,
 	       c2.mremap - c1.mremap);
-	expect_eq(c2.mprotect - c1.mprotect, 2);
-	expect_eq(c2.madvise - c1.madvise, 0);	/* its 4 MiB spare tail keeps its pages (session 11) */
+	expect_eq(c2.mprotect - c1.mprotect, 1);
+	expect_eq(c2.madvise - c1.madvise, 0);	/* the 4 MiB left free keeps its pages */
 	expect_eq(c2.munmap - c1.munmap, 0);
 	expect_eq(c2.mremap - c1.mremap, 0);
 	trim_and_check();
 }
 
 /*
- * With no huge block live, the cache's byte bound is its 24 MiB floor. A
- * freed 16 MiB block fits: the cache asks which of its pages are resident
- * (mincore), to keep them or not. A freed 32 MiB block does not fit and
- * goes straight back to the host: asking the host about its pages first
- * (and closing it, as free did before) was work for a mapping about to be
- * unmapped.
+ * With no huge block live, the heap's byte bound is its 24 MiB floor. A
+ * freed 16 MiB block fits: the heap asks which of its pages are resident
+ * (mincore), to keep them or not. A freed 32 MiB block does not fit: it is
+ * not asked about (what lies beyond the bound is discarded at once, the
+ * rest taken as resident; until session 16 all of it went straight back
+ * to the host), nor closed, as free did before session 9.
  */
-TEST(huge_block_above_the_cache_bound_goes_back_untouched)
+TEST(huge_block_above_the_heap_bound_is_not_asked_about)
 {
 	unsigned char *a = written_huge_block(0x11, MIB);
 	long m = atomic_load(&nr_mincore), p = atomic_load(&nr_mprotect);
