@@ -22,6 +22,7 @@
 #include "mm/include/machine.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
+#include "shim/huge_table.h"
 #include "shim/trim.h"
 
 spinlock_t trim_lock = SPINLOCK_INIT;
@@ -50,9 +51,10 @@ static unsigned long big_at_last_trim;
 static bool trimmed_once;
 static unsigned long reuse_estimate;
 /*
- * The RAM in use (allocated pages) at which the next peak trim runs
- * (trim_check()): an eighth above the RAM in use at the last one, at least
- * TRIM_FLOOR_PAGES more. Written under trim_lock, read without it.
+ * The footprint (pages: the RAM in use and the live huge blocks' bytes,
+ * trim_footprint()) at which the next peak trim runs (trim_check()): an
+ * eighth above the footprint at the last one, at least TRIM_FLOOR_PAGES
+ * more. Written under trim_lock, read without it.
  */
 static atomic_ulong peak_trim_at = TRIM_FLOOR_PAGES;
 /* A peak trim waits for the RAM in use to grow by 1/2^TRIM_PEAK_SHIFT of itself. */
@@ -172,24 +174,40 @@ static unsigned long trim_limit(unsigned long used)
 }
 
 /*
- * The peak trim: the RAM in use has reached a new high (an eighth above the
- * last peak trim's, at least 4 MiB more), so the program is at or near its
- * largest, and every resident free block it holds now adds to its peak RSS.
+ * What the program holds, in pages, for the peak trim: the machine's RAM in
+ * use @used and the bytes mapped for live huge blocks (above 4 MiB, each its
+ * own host mapping, shim/huge_table.c). The huge bytes are read without
+ * huge_lock (a word, relaxed): a figure a block old is good enough to tell
+ * a new high. Counting them makes a program whose huge blocks take it to
+ * its peak give back the free RAM blocks it holds there: big_reuse 1 1000
+ * held ~10 MB of them resident at its peak, where the RAM in use alone
+ * (3-6 MB of live page blocks) never reached a new high (docs/malloc.md).
+ */
+static inline unsigned long trim_footprint(unsigned long used)
+{
+	return used + (__atomic_load_n(&huge_live_bytes, __ATOMIC_RELAXED) >> PAGE_SHIFT);
+}
+
+/*
+ * The peak trim: the footprint (trim_footprint()) has reached a new high (an
+ * eighth above the last peak trim's, at least 4 MiB more), so the program
+ * is at or near its largest, and every resident free block it holds now
+ * adds to its peak RSS.
  * Discard the free blocks of 256 KiB and more, sparing none. The free-growth
  * trim below spares what the program re-allocates (trim_keep()), which is
  * right between peaks; at a peak those spared blocks are what the program
  * did not re-allocate before it had to grow. mixed_sizes 100000 1000 held
  * 73 MB of such blocks resident at its peak (docs/malloc.md). A program
- * whose RAM in use stays below its high does not meet this again: no
+ * whose footprint stays below its high does not meet this again: no
  * faults for it; one that grows meets it log(size)/log(9/8) times at most.
  * Context: inside the caller's slot section; takes trim_lock.
  */
-static __attribute__((noinline, cold)) void peak_trim(struct kmm_machine *m, unsigned long used)
+static __attribute__((noinline, cold)) void peak_trim(struct kmm_machine *m, unsigned long foot)
 {
 	spin_lock(&trim_lock);
-	if (used > atomic_load_explicit(&peak_trim_at, memory_order_relaxed)) {
+	if (foot > atomic_load_explicit(&peak_trim_at, memory_order_relaxed)) {
 		atomic_store_explicit(&peak_trim_at,
-				      used + KMM_MAX(used >> TRIM_PEAK_SHIFT, TRIM_FLOOR_PAGES),
+				      foot + KMM_MAX(foot >> TRIM_PEAK_SHIFT, TRIM_FLOOR_PAGES),
 				      memory_order_relaxed);
 		trim_walk(m, trim_order, 0, false);
 	}
@@ -214,10 +232,11 @@ void trim_check(struct kmm_machine *m)
 	unsigned long total = (unsigned long)atomic_load_explicit(&m->totalram_pages,
 								  memory_order_relaxed);
 	unsigned long used = total > nr_free ? total - nr_free : 0;
+	unsigned long foot = trim_footprint(used);
 
-	if (unlikely(used > atomic_load_explicit(&peak_trim_at, memory_order_relaxed)) &&
+	if (unlikely(foot > atomic_load_explicit(&peak_trim_at, memory_order_relaxed)) &&
 	    trim_threshold_pages && !spin_is_locked(&trim_lock)) {
-		peak_trim(m, used);
+		peak_trim(m, foot);
 		return;
 	}
 	if (nr_free < low) {

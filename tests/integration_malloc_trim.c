@@ -13,7 +13,8 @@
  * malloc_trim() in a row discards nothing and says so; a block reused
  * after a trim and freed again is given back by the next one; free blocks
  * still resident when the RAM in use reaches a new high are given back
- * (peak_trim()).
+ * (peak_trim()), and so are they when huge blocks (above 4 MiB, host
+ * mappings of their own) take the program to a new high.
  *
  * The first test must run first (as it does, in file order, or alone with
  * KMM_TEST): the shim counts big blocks allocated after its first
@@ -249,6 +250,55 @@ TEST(free_blocks_go_when_the_ram_in_use_reaches_a_new_high)
 	expect_true(after < MIB >> 12);
 	for (int i = 0; i < steps; i++)
 		free(grown[i]);
+	for (int i = 0; i < LIVE; i++)
+		if (i < LIVE - 2 * FREED || i % 2)
+			free(b[i]);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * The peak trim counts the live huge blocks' bytes too (trim_footprint()):
+ * the same 8 MiB of free 1 MiB blocks, resident and unmergeable, and then
+ * the program grows by huge blocks of 16 MiB, which live outside the
+ * machine's RAM (each step also allocates and frees a 2 MiB block, whose
+ * free runs the trim check with the RAM in use as it was). Once the huge
+ * blocks take the program an eighth above its last high, the free blocks
+ * are given back. Counting the RAM in use alone, they stayed resident
+ * however many huge blocks the program held (big_reuse's peak held ~10 MB
+ * of them).
+ */
+TEST(free_blocks_go_when_huge_blocks_take_the_program_to_a_new_high)
+{
+	enum { LIVE = 64, FREED = 8, STEPS = 32 };
+	static unsigned char *b[LIVE], *freed[FREED], *huge[STEPS];
+	int steps = 0;
+
+	malloc_trim(0);
+	written_blocks(b, LIVE, MIB);
+	for (int i = 0; i < FREED; i++) {
+		freed[i] = b[LIVE - 2 * FREED + 2 * i];
+		free(freed[i]);
+	}
+	unsigned long before = resident_pages(freed, FREED, MIB);
+	unsigned long after = before;
+
+	expect_true(before >= (6 * MIB) >> 12);
+	while (steps < STEPS && after >= MIB >> 12) {
+		unsigned char *spare;
+
+		huge[steps] = malloc(16 * MIB);	/* mapped, not written: it counts as held */
+		assert_true(huge[steps] != NULL);
+		keep(huge[steps]);
+		written_blocks(&spare, 1, 2 * MIB);
+		free(spare);
+		steps++;
+		after = resident_pages(freed, FREED, MIB);
+	}
+	printf("  %d MiB of free blocks resident: %lu KiB before, %lu KiB after %d MiB of huge blocks\n",
+	       FREED, before * 4, after * 4, 16 * steps);
+	expect_true(after < MIB >> 12);
+	for (int i = 0; i < steps; i++)
+		free(huge[i]);
 	for (int i = 0; i < LIVE; i++)
 		if (i < LIVE - 2 * FREED || i % 2)
 			free(b[i]);
