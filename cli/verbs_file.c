@@ -676,8 +676,9 @@ static const struct verb verbs[] = {
 	  "Each byte is BYTE, or the pattern mkfile uses:\n  pwrite A $fd 4K 0 0x41\n",
 	  VERB_RESULT | VERB_ACK, pwrite_check, pwrite_run },
 	{ "ftruncate", "ftruncate NAME FD SIZE -> $v", "set a file's size",
-	  "Pages past the new end leave the cache and every mapping: an access there is\n"
-	  "SIGBUS.\n", VERB_RESULT | VERB_ACK, ftruncate_check, ftruncate_run },
+	  "Pages past the new end leave the cache and every mapping, private copies of them\n"
+	  "(MAP_PRIVATE stores) too: an access there is SIGBUS.\n", VERB_RESULT | VERB_ACK,
+	  ftruncate_check, ftruncate_run },
 	{ "fsync", "fsync NAME FD -> $v", "write a file's dirty pages and metadata to the image",
 	  NULL, VERB_RESULT | VERB_ACK, fd_check, fsync_run },
 	{ "fadvise", "fadvise NAME FD OFFSET SIZE willneed|dontneed|sequential|random|noreuse|normal -> $v",

@@ -870,6 +870,8 @@ void truncate_setsize(struct kmm_file *f, uint64_t size)
 	if (size < old) {
 		/* truncate_pagecache(): faults past the new end now get SIGBUS */
 		drop_range(f, first, ~0UL, false);
+		/* ... and the private COW copies of those pages go too (even_cows) */
+		unmap_mapping_range(f, first);
 		if (size & (PAGE_SIZE - 1)) {
 			/*
 			 * The partial last page keeps its head; its tail reads as zeros, on

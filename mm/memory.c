@@ -35,7 +35,9 @@
  * mapped holding its PG_locked (taken before page_table_lock), after the
  * page was found still in its file and below its end; zap runs under
  * mmap_write_lock() with the VMA write-locked and page_table_lock held
- * (dropped around munlock_page(), which walks the reverse map). The TLB-hit
+ * (dropped around munlock_page(), which walks the reverse map), except
+ * truncation's pass over private COW copies (unmap_mapping_range), which
+ * holds the file's i_mmap_lock (read) instead, as rmap walkers do. The TLB-hit
  * path of kmm_access() runs unlocked; every kmm_access() call is an SRCU
  * reader (procs_enter), so the tables its misses walk stay allocated.
  */
@@ -186,6 +188,7 @@ static void free_swap_cache(struct page *page)
 
 struct zap_ctx {
 	struct vm_area_struct *vma;
+	bool cows_only;			/* leave present page-cache pages (truncation's pass) */
 	unsigned long swapents;
 	unsigned long start;		/* the range cleared so far starts here */
 	unsigned int nr;		/* pages in @pages */
@@ -215,7 +218,15 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	struct zap_ctx *z = arg;
 	struct vm_area_struct *vma = z->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	pteval_t old = pte_xchg(&mm->pgt, slot, 0);
+	pteval_t old = pte_get(&mm->pgt, slot);
+
+	if (z->cows_only && pte_present(old)) {
+		struct page *p = vm_normal_page(vma, (unsigned long)va, old);
+		if (!p || !PageAnon(p))
+			return 0;	/* a page of the file: truncation unmaps it under its lock */
+	}
+	/* (the entry only changes under page_table_lock, which the walk holds) */
+	old = pte_xchg(&mm->pgt, slot, 0);
 
 	if (!pte_present(old)) {
 		if (is_poisoned_pte(mm->pgt.geo, old))
@@ -267,6 +278,40 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
 	pgtable_for_each_leaf(&vma->vm_mm->pgt, start, end, true, zap_one, &z);
 	spin_unlock(&vma->vm_mm->page_table_lock);
 	zap_flush(&z, end);
+}
+
+/*
+ * Truncation's pass over the private side (Linux 6.12's truncate_pagecache():
+ * unmap_mapping_range(mapping, holebegin, 0, even_cows = 1) after
+ * truncate_inode_pages()): in every VMA of @f, the entries of index @first
+ * and beyond that no page-cache page leads to go - a private mapping's COW
+ * copy (anonymous page), its swap entry, a poisoned marker - so a touch
+ * there faults and gets SIGBUS as in a shared mapping. The file's own pages
+ * were unmapped page by page under their locks (drop_range()) and are left.
+ * Context: inside procs_enter(); takes @f->i_mmap_lock (read), then each
+ * mm's page_table_lock; the VMAs' geometry changes under i_mmap_lock (write)
+ * (split_vma, move_vma), so each range here is where its entries are.
+ */
+void unmap_mapping_range(struct kmm_file *f, unsigned long first)
+{
+	struct list_head *pos;
+
+	sim_read_lock(&f->i_mmap_lock);
+	list_for_each(pos, &f->i_mmap) {
+		struct vm_area_struct *vma = list_entry(pos, struct vm_area_struct, shared_node);
+		unsigned long pages = vma_pages(vma), skip;
+		struct zap_ctx z = { .vma = vma, .cows_only = true };
+
+		if (vma->vm_flags & VM_SHARED || vma->vm_pgoff + pages <= first)
+			continue;	/* (a shared mapping holds nothing but the file's pages) */
+		skip = first > vma->vm_pgoff ? first - vma->vm_pgoff : 0;
+		z.start = vma->vm_start + (skip << PAGE_SHIFT);
+		spin_lock(&vma->vm_mm->page_table_lock);
+		pgtable_for_each_leaf(&vma->vm_mm->pgt, z.start, vma->vm_end, true, zap_one, &z);
+		spin_unlock(&vma->vm_mm->page_table_lock);
+		zap_flush(&z, vma->vm_end);
+	}
+	sim_read_unlock(&f->i_mmap_lock);
 }
 
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
@@ -406,12 +451,18 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 			return VM_FAULT_OOM;
 		}
 		copy_user_highpage(n, page, addr, vma);
-		unlock_page(page);
-		put_user_page(page);
+		/*
+		 * The file page stays locked until the copy is mapped (6.12's
+		 * do_cow_fault() unlocks after finish_fault()): a truncation, which
+		 * takes each page's lock, then either made lock_fault_page() see
+		 * the new end, or finds the copy mapped when it unmaps the COWs.
+		 */
 		slot = pte_lock(mm, addr);
 		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 			if (slot)
 				pte_unlock(mm);
+			unlock_page(page);
+			put_user_page(page);
 			put_user_page(n);
 			return ret;
 		}
@@ -423,6 +474,8 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		pte_set(&mm->pgt, slot,
 			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
 		pte_unlock(mm);
+		unlock_page(page);
+		put_user_page(page);
 		update_hiwater(mm);
 		return ret;
 	}

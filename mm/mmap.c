@@ -230,15 +230,30 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
 		n->vm_end = vma->vm_end;
 		n->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 	}
+	/*
+	 * vma_prepare()'s i_mmap_lock_write(): a walker of the file's VMAs
+	 * (truncation's unmap_mapping_range) sees @vma and @n either before the
+	 * split or after it, never a range that is in neither or an index at the
+	 * wrong address.
+	 */
+	struct kmm_file *file = vma->vm_file;
+	if (file) {
+		kmm_file_get(file);
+		n->vm_file = file;
+		sim_write_lock(&file->i_mmap_lock);
+	}
 	if (new_below) {
 		vma->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 		vma->vm_start = addr;
 	} else {
 		vma->vm_end = addr;
 	}
+	if (file) {
+		list_add_tail(&n->shared_node, &file->i_mmap);
+		sim_write_unlock(&file->i_mmap_lock);
+	}
 	if (vma->anon_vma)
 		anon_vma_link(n, vma->anon_vma);
-	vma_link_file(n, vma->vm_file);
 	/* The new piece is write-locked too until mmap_write_unlock(). */
 	atomic_store_explicit(&n->vm_lock_seq, atomic_load(&mm->mm_lock_seq), memory_order_relaxed);
 	vma_adjust_tree(vma);

@@ -54,16 +54,27 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old, unsigned lon
 			return kmm_set_error(-ENOMEM, "mremap: out of memory for page tables");
 	}
 	vma_start_write(vma);
+	/*
+	 * take_rmap_locks(): the entries move and the VMA follows them under
+	 * the file's i_mmap_lock, so a walker of its VMAs (truncation's
+	 * unmap_mapping_range) finds each entry where the VMA says.
+	 */
+	if (vma->vm_file)
+		sim_write_lock(&vma->vm_file->i_mmap_lock);
 	spin_lock(&mm->page_table_lock);
 	pgtable_for_each_leaf(&mm->pgt, old, old + old_len, true, move_one, &c);
 	spin_unlock(&mm->page_table_lock);
+	if (!c.err) {
+		flush_tlb_range(vma, old, old + old_len);
+		vma_remove(mm, vma);
+		vma->vm_start = new_addr;
+		vma->vm_end = new_addr + new_len;
+		vma_insert(mm, vma);
+	}
+	if (vma->vm_file)
+		sim_write_unlock(&vma->vm_file->i_mmap_lock);
 	if (c.err)
 		return c.err;
-	flush_tlb_range(vma, old, old + old_len);
-	vma_remove(mm, vma);
-	vma->vm_start = new_addr;
-	vma->vm_end = new_addr + new_len;
-	vma_insert(mm, vma);
 	vm_stat_account(mm, vma->vm_flags, (long)((new_len - old_len) >> PAGE_SHIFT));
 	if (vma->vm_flags & VM_LOCKED)
 		mm->locked_vm += (new_len - old_len) >> PAGE_SHIFT;

@@ -4,7 +4,7 @@
  * by write(), pwrite() and a shared mapping read back identically by read(),
  * by another process's mapping and from the host image after sync; a
  * MAP_PRIVATE store never reaches the file; SIGBUS past the end after a
- * truncate; drop_caches drops clean pages only; dirty accounting in
+ * truncate, private COW copies there included; drop_caches drops clean pages only; dirty accounting in
  * /proc/meminfo; the readahead window's growth; an image mounted again by a
  * second boot; clean file pages reclaimed before anonymous ones at the
  * default swappiness, dirty ones written before they are dropped, with
@@ -177,6 +177,81 @@ TEST(truncate_gives_sigbus_past_the_end)
 	expect_true(e.exited);
 	expect_eq(e.signal, KMM_SIGBUS);
 	expect_eq(kmm_unlink(m, "/data/t"), 0);
+	done(m);
+}
+
+/* Pages of @t's private copies and their swap entries (MM_ANONPAGES + MM_SWAPENTS). */
+static long cow_copies(struct task_struct *t)
+{
+	return get_mm_counter(t->mm, MM_ANONPAGES) + get_mm_counter(t->mm, MM_SWAPENTS);
+}
+
+/*
+ * Truncation against private COW copies past the new end. Linux 6.12's
+ * truncate_pagecache() ends with unmap_mapping_range(mapping, holebegin, 0,
+ * even_cows = 1): a private mapping's copies of the pages past the end go
+ * too - the anonymous page, or its swap entry and slot - so a touch there is
+ * SIGBUS, as in a shared mapping. kmm unmapped only the page-cache pages:
+ * the copies stayed mapped and read back. Here the copies are shared with a
+ * forked child, on swap, and the mapping is split in two VMAs.
+ */
+TEST(truncate_unmaps_private_cow_copies_past_the_end)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[4 * PG];
+	uint64_t ma;
+	unsigned char x = 0x5a, y = 0;
+	int fd = kmm_open(a, "/data/cow", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	assert_true(kmm_mkswap(m, "/swapfile", 16 << 20) > 0);
+	assert_eq(kmm_swapon(m, "/swapfile", KMM_SWAP_PRIO_DEFAULT), 0);
+	fill(w, sizeof(w), 0, 4);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_mmap_fd(a, fd, 0, sizeof(w), KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, 0, &ma), 0);
+	/* private copies of pages 0, 2 and 3; page 1 stays the file's */
+	long a0 = cow_copies(a);	/* the program image's own anonymous pages */
+	assert_eq(kmm_access(a, ma + 0 * PG + 7, &x, 1, true), 0);
+	assert_eq(kmm_access(a, ma + 2 * PG + 7, &x, 1, true), 0);
+	assert_eq(kmm_access(a, ma + 3 * PG + 7, &x, 1, true), 0);
+	assert_eq(kmm_access(a, ma + 1 * PG, &y, 1, false), 0);
+	assert_eq(kmm_mprotect(a, ma + 3 * PG, PG, KMM_PROT_READ), 0);	/* two VMAs: pgoff 0 and 3 */
+	struct task_struct *b = kmm_fork(a, "B");
+	assert_true(b != NULL);
+	expect_eq(cow_copies(a), a0 + 3);
+	expect_eq(cow_copies(b), a0 + 3);
+	/* every copy out to swap, shared by both; page 0's back in A */
+	lru_add_drain_all(m);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	for (int i = 0; i < 4; i++) {
+		pteval_t v = pgtable_get_pte(&a->mm->pgt, ma + (uint64_t)i * PG);
+		assert_true(i == 1 || (!pte_none(v) && !pte_present(v)));	/* on swap */
+	}
+	assert_eq(kmm_access(a, ma + 7, &y, 1, false), 0);
+	expect_eq(y, 0x5a);
+	unsigned long used = total_swap_pages(m) - get_nr_swap_pages(m);	/* the copies' 3 and the images' */
+
+	assert_eq(kmm_ftruncate(a, fd, PG + 100), 0);
+	expect_true(kmm_check(m) == 0);
+	/* the copies of pages 2 and 3 are gone from both, and their slots */
+	expect_eq(cow_copies(a), a0 + 1);
+	expect_eq(cow_copies(b), a0 + 1);
+	expect_eq(total_swap_pages(m) - get_nr_swap_pages(m), used - 2);
+	/* page 0's copy is left in both; page 1 reads the file's head */
+	assert_eq(kmm_access(b, ma + 7, &y, 1, false), 0);
+	expect_eq(y, 0x5a);
+	assert_eq(kmm_access(a, ma + PG + 99, &y, 1, false), 0);
+	expect_eq(y, w[PG + 99]);
+	/* past the end: SIGBUS, in either VMA */
+	expect_eq(kmm_access(b, ma + 2 * PG + 7, &y, 1, false), -EFAULT);
+	expect_eq(kmm_task_exit_info(b).signal, KMM_SIGBUS);
+	expect_eq(kmm_task_exit_info(b).si_code, KMM_BUS_ADRERR);
+	expect_eq(kmm_access(a, ma + 3 * PG + 7, &y, 1, false), -EFAULT);
+	expect_eq(kmm_task_exit_info(a).signal, KMM_SIGBUS);
+	expect_true(kmm_check(m) == 0);
+	expect_eq(kmm_unlink(m, "/data/cow"), 0);
 	done(m);
 }
 

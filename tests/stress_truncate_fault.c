@@ -9,11 +9,15 @@
  * maps a page truncation took out of the file, or a fault or its
  * readahead that adds a page past the end behind truncation's back, is
  * what the checker reports (a mapped page its file's reverse map cannot
- * find; a page or shadow past the end of its file). A disk file and a
+ * find; a page or shadow past the end of its file). Each faulter has a
+ * private mapping of each file too, where its write faults make COW
+ * copies: after every truncation no entry of a private mapping is left past
+ * the new end (Linux's truncate_pagecache() unmaps even the COW copies). A disk file and a
  * shmem file. After the run the files grow back to the whole mapping and
  * every page is written through one faulter's mapping and read back
  * through every faulter's and by pread(): each mapping must reach the
- * file's own page, not one truncation left behind. The seed is printed on failure (KMM_SEED=N reruns it, as far
+ * file's own page, not one truncation left behind; every private mapping
+ * reads it too, after a truncation to nothing took every COW copy. The seed is printed on failure (KMM_SEED=N reruns it, as far
  * as threads rerun); KMM_QUICK=1 takes fewer steps. Built into
  * `make test-tsan` too.
  */
@@ -46,6 +50,7 @@ struct faulter {
 	struct task_struct *t;
 	int fd[NFILES];
 	uint64_t addr[NFILES];	/* a shared, writable mapping of FILE_PAGES pages */
+	uint64_t priv[NFILES];	/* a private, writable one: its write faults make COW copies */
 	uint64_t seed;
 	long faults, sigbus;
 	char error[256];
@@ -68,7 +73,8 @@ static void *faulter_main(void *arg)
 		unsigned long idx = (unsigned long)t_rnd(&s, FILE_PAGES);
 		unsigned long n = KMM_MIN(1 + (unsigned long)t_rnd(&s, 4), FILE_PAGES - idx);
 		unsigned int flags = t_rnd(&s, 2) ? KMM_FOLL_WRITE : 0;
-		long got = get_user_pages_remote(r->t->mm, r->addr[fi] + idx * PG, n, flags, pages);
+		uint64_t base = t_rnd(&s, 3) ? r->addr[fi] : r->priv[fi];
+		long got = get_user_pages_remote(r->t->mm, base + idx * PG, n, flags, pages);
 
 		if (got < 0) {
 			r->sigbus++;	/* past the end: SIGBUS for a process */
@@ -82,7 +88,7 @@ static void *faulter_main(void *arg)
 			}
 		}
 		if (t_rnd(&s, 2) &&
-		    kmm_madvise(r->t, r->addr[fi] + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
+		    kmm_madvise(r->t, base + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
 			fail(r, "madvise: %s", kmm_last_error());
 			break;
 		}
@@ -90,6 +96,32 @@ static void *faulter_main(void *arg)
 	if (!counted)
 		atomic_fetch_add(&ready, 1);	/* stopped on an error: main need not wait */
 	return NULL;
+}
+
+/*
+ * Right after a truncation of file @f to @size: no entry of any faulter's
+ * private mapping is left at or past the new end - no page-cache page (the
+ * checker sees those too), no COW copy. Faults cannot make one there until
+ * the file grows again. Return: false, with the test failed, if one is.
+ */
+static bool private_past_end_is_empty(const struct faulter *fl, int f, uint64_t size, uint64_t seed,
+				      int step)
+{
+	for (int i = 0; i < NFAULTERS; i++) {
+		struct mm_struct *mm = fl[i].t->mm;
+		for (unsigned long idx = DIV_ROUND_UP(size, PG); idx < FILE_PAGES; idx++) {
+			spin_lock(&mm->page_table_lock);
+			pteval_t v = pgtable_get_pte(&mm->pgt, fl[i].priv[f] + idx * PG);
+			spin_unlock(&mm->page_table_lock);
+			if (!pte_none(v))
+				return kmm_test_fail(__FILE__, __LINE__, "seed %llu step %d: %s truncated to "
+						     "%llu bytes, faulter %d's private mapping still has an "
+						     "entry at page %lu (%#llx)", (unsigned long long)seed, step,
+						     paths[f], (unsigned long long)size, i, idx,
+						     (unsigned long long)v);
+		}
+	}
+	return true;
 }
 
 /*
@@ -115,6 +147,10 @@ static void expect_every_page_shared(struct task_struct *tr, int fd, int f,
 			    memcmp(got, want, PG))
 				kmm_test_fail(__FILE__, __LINE__, "%s page %lu: faulter %d's mapping "
 					      "does not read what was written", paths[f], idx, i);
+			if (kmm_access(fl[i].t, fl[i].priv[f] + idx * PG, got, PG, false) ||
+			    memcmp(got, want, PG))
+				kmm_test_fail(__FILE__, __LINE__, "%s page %lu: faulter %d's private "
+					      "mapping does not read the file's page", paths[f], idx, i);
 		}
 		if (kmm_pread(tr, fd, got, PG, idx * PG) != (long)PG || memcmp(got, want, PG))
 			kmm_test_fail(__FILE__, __LINE__, "%s page %lu: pread() does not read what "
@@ -157,6 +193,8 @@ TEST(faults_race_truncation)
 			assert_true(r->fd[f] >= 3);
 			assert_eq(kmm_mmap_fd(r->t, r->fd[f], 0, FILE_PAGES * PG,
 					      KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0, &r->addr[f]), 0);
+			assert_eq(kmm_mmap_fd(r->t, r->fd[f], 0, FILE_PAGES * PG,
+					      KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_PRIVATE, 0, &r->priv[f]), 0);
 		}
 	}
 	atomic_store(&stop, 0);
@@ -184,6 +222,8 @@ TEST(faults_race_truncation)
 				      kmm_last_error());
 			break;
 		}
+		if (!private_past_end_is_empty(fl, f, size, seed, step))
+			break;
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < NFAULTERS; i++)
@@ -199,6 +239,8 @@ TEST(faults_race_truncation)
 	}
 	expect_eq(kmm_check(machine), 0);
 	for (int f = 0; f < NFILES; f++) {
+		/* to nothing (every private copy goes) and whole again */
+		assert_eq(kmm_ftruncate(tr, fd[f], 0), 0);
 		assert_eq(kmm_ftruncate(tr, fd[f], FILE_PAGES * PG), 0);
 		expect_every_page_shared(tr, fd[f], f, fl);
 	}
@@ -206,6 +248,7 @@ TEST(faults_race_truncation)
 	for (int i = 0; i < NFAULTERS; i++) {
 		for (int f = 0; f < NFILES; f++) {
 			assert_eq(kmm_munmap(fl[i].t, fl[i].addr[f], FILE_PAGES * PG), 0);
+			assert_eq(kmm_munmap(fl[i].t, fl[i].priv[f], FILE_PAGES * PG), 0);
 			assert_eq(kmm_close(fl[i].t, fl[i].fd[f]), 0);
 		}
 		kmm_exit(fl[i].t, 0);

@@ -677,6 +677,13 @@ int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int e
  * @vma, dropping their pages and swap entries.
  */
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, unsigned long size);
+/**
+ * unmap_mapping_range() - truncation's second unmap (even_cows): in every
+ * private VMA of @f, clear the entries of index @first and beyond that are
+ * not the file's pages (COW copies, their swap entries, poisoned markers).
+ * Context: inside procs_enter(); takes @f->i_mmap_lock (read) and page_table_lock.
+ */
+void unmap_mapping_range(struct kmm_file *f, unsigned long first);
 /** free_pgtables_range() - free the page tables covering [start, end) (the caller zapped it; floor/ceiling are not used yet). */
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 unsigned long floor, unsigned long ceiling);
