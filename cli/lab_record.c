@@ -52,7 +52,7 @@ static int find_shim(char *path, size_t len)
 
 int lab_record(const struct lab_opts *o, struct lab_io *io)
 {
-	char shim[PATH_MAX], out[PATH_MAX];
+	char shim[PATH_MAX], out[PATH_MAX], part[PATH_MAX + 32];
 	const char *prog = o->args[0], *base = strrchr(prog, '/');
 	int status;
 
@@ -65,10 +65,24 @@ int lab_record(const struct lab_opts *o, struct lab_io *io)
 		snprintf(out, sizeof(out), "%s", o->output);
 	else
 		snprintf(out, sizeof(out), "%s.trace", base ? base + 1 : prog);
-	/* the shim appends: start from an empty file, and fail early if we cannot write it */
-	FILE *f = fopen(out, "w");
-	if (!f) {
+	/*
+	 * The shim appends to a fresh file beside @out, which becomes @out only
+	 * when the program ran: a program that could not run, or that wrote no
+	 * trace, leaves no file behind and an older @out as it was. Fail early
+	 * if we cannot write there.
+	 */
+	if ((size_t)snprintf(part, sizeof(part), "%s.%ld.part", out, (long)getpid()) >=
+	    sizeof(part)) {
+		sb_printf(io->err, "kmm lab record: %s: name too long\n", out);
+		return 2;
+	}
+	FILE *f = fopen(part, "w");
+	if (!f || (!access(out, F_OK) && access(out, W_OK))) {
 		sb_printf(io->err, "kmm lab record: cannot write %s: %s\n", out, strerror(errno));
+		if (f) {
+			fclose(f);
+			unlink(part);
+		}
 		return 2;
 	}
 	fclose(f);
@@ -77,6 +91,7 @@ int lab_record(const struct lab_opts *o, struct lab_io *io)
 	pid_t pid = fork();
 	if (pid < 0) {
 		sb_printf(io->err, "kmm lab record: fork: %s\n", strerror(errno));
+		unlink(part);
 		return 2;
 	}
 	if (pid == 0) {
@@ -89,7 +104,7 @@ int lab_record(const struct lab_opts *o, struct lab_io *io)
 		char pid[24];
 		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 		setenv("LD_PRELOAD", preload, 1);
-		setenv("KMM_MALLOC_TRACE", out, 1);
+		setenv("KMM_MALLOC_TRACE", part, 1);
 		/* this process and what it execs, not the processes it starts */
 		setenv("KMM_MALLOC_TRACE_PID", pid, 1);
 		execvp(prog, o->args);
@@ -99,21 +114,29 @@ int lab_record(const struct lab_opts *o, struct lab_io *io)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			sb_printf(io->err, "kmm lab record: waitpid: %s\n", strerror(errno));
+			unlink(part);
 			return 2;
 		}
+	struct stat st;
+	bool empty = stat(part, &st) || st.st_size == 0;
+	if (!WIFSIGNALED(status) && (WEXITSTATUS(status) == 127 || empty)) {
+		unlink(part);
+		if (WEXITSTATUS(status) == 127)
+			sb_printf(io->err, "kmm lab record: %s did not run\n", prog);
+		else
+			sb_printf(io->err, "kmm lab record: %s wrote no trace to %s (was the shim "
+				  "loaded? a static or setuid program ignores LD_PRELOAD)\n", prog,
+				  out);
+		return 2;
+	}
+	if (rename(part, out)) {
+		sb_printf(io->err, "kmm lab record: cannot write %s: %s\n", out, strerror(errno));
+		unlink(part);
+		return 2;
+	}
 	if (WIFSIGNALED(status)) {
 		sb_printf(io->err, "kmm lab record: %s died of signal %d; %s may be incomplete\n",
 			  prog, WTERMSIG(status), out);
-		return 2;
-	}
-	if (WEXITSTATUS(status) == 127) {
-		sb_printf(io->err, "kmm lab record: %s did not run\n", prog);
-		return 2;
-	}
-	struct stat st;
-	if (stat(out, &st) || st.st_size == 0) {
-		sb_printf(io->err, "kmm lab record: %s wrote no trace to %s (was the shim loaded? a "
-			  "static or setuid program ignores LD_PRELOAD)\n", prog, out);
 		return 2;
 	}
 	sb_printf(io->err, "kmm lab record: %s exited with status %d; trace in %s (%lld bytes)\n",

@@ -138,3 +138,35 @@ TEST(percent_p_names_the_trace_after_the_process)
 	free(text);
 	unlink(path);
 }
+
+/*
+ * A program that cannot run, or writes no trace, leaves no file behind and an
+ * older trace of the same name as it was (review16 R7: an empty
+ * ./nonexistent.trace was left, and -o FILE was truncated before the run).
+ */
+TEST(a_program_that_does_not_run_leaves_no_trace_and_an_old_one_as_it_was)
+{
+	char dir[] = "/tmp/kmm_lab_failXXXXXX", path[96];
+	char *out, *err;
+
+	assert_true(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/x.trace", dir);
+	const char *bad[] = { "kmm", "lab", "record", "-o", path, "--", "/no/such/program", NULL };
+	expect_eq(kmm_run(bad, NULL, &out, &err, 60), 2);
+	expect_str_contains(err, "kmm lab record: /no/such/program did not run");
+	expect_true(access(path, F_OK) != 0);
+	free(out);
+	free(err);
+	FILE *f = fopen(path, "w");
+	assert_true(f != NULL);
+	fputs("# an older trace\n", f);
+	fclose(f);
+	expect_eq(kmm_run(bad, NULL, &out, &err, 60), 2);
+	free(out);
+	free(err);
+	char *text = slurp(path);
+	expect_true(text && !strcmp(text, "# an older trace\n"));
+	free(text);
+	unlink(path);
+	expect_eq(rmdir(dir), 0);	/* and no partial file beside it */
+}
