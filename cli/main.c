@@ -103,7 +103,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			ra->help = true;
-			return usage(cmd);
+			return usage(strcmp(cmd, "trace record") ? cmd : "trace");
 		}
 		if (!strcmp(a, "-e") || !strcmp(a, "--expression")) {
 			if (i + 1 >= argc) {
@@ -164,9 +164,16 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra, const char
 	return KMM_EXIT_OK;
 }
 
-static int run_scenario(int argc, char **argv, bool check)
+/*
+ * kmm run, kmm check and kmm trace record (@cmd: "run", "check" or "trace
+ * record"). Messages name the command and the options the user typed:
+ * `kmm trace record -o FILE -E LIST` is `--trace FILE --trace-events LIST`.
+ */
+static int run_scenario(int argc, char **argv, const char *cmd)
 {
-	const char *cmd = check ? "check" : "run";
+	bool check = !strcmp(cmd, "check"), record = !strcmp(cmd, "trace record");
+	const char *trace_opt = record ? "-o" : "--trace";
+	const char *events_opt = record ? "-E" : "--trace-events";
 	struct run_args ra;
 	struct script_source src[2];
 	int nsrc = 0, ret;
@@ -239,15 +246,15 @@ static int run_scenario(int argc, char **argv, bool check)
 	uint64_t trace_mask = KMM_EVMASK_TRACEPOINTS;
 
 	if (ra.trace_events && !ra.trace_file) {
-		fprintf(stderr, "kmm %s: --trace-events needs --trace FILE\n", cmd);
+		fprintf(stderr, "kmm %s: %s needs %s FILE\n", cmd, events_opt, trace_opt);
 		ret = KMM_EXIT_USAGE;
 	} else if (ra.trace_events && !(trace_mask = trace_parse_events(ra.trace_events, err,
 									    sizeof(err)))) {
-		fprintf(stderr, "kmm %s: --trace-events: %s\n", cmd, err);
+		fprintf(stderr, "kmm %s: %s: %s\n", cmd, events_opt, err);
 		ret = KMM_EXIT_USAGE;
 	} else if (ra.trace_file && trace_record_start(ra.trace_file, trace_mask, err,
 							sizeof(err))) {
-		fprintf(stderr, "kmm %s: --trace: %s\n", cmd, err);
+		fprintf(stderr, "kmm %s: %s: %s\n", cmd, trace_opt, err);
 		ret = KMM_EXIT_USAGE;
 	}
 	if (ret) {
@@ -294,7 +301,7 @@ static int run_scenario(int argc, char **argv, bool check)
 		status = KMM_EXIT_EXPECT;
 	/* After ctx_destroy: every machine recorded has shut down. */
 	if (ra.trace_file && trace_record_stop(err, sizeof(err))) {
-		fprintf(stderr, "kmm %s: --trace %s: %s\n", cmd, ra.trace_file, err);
+		fprintf(stderr, "kmm %s: %s %s: %s\n", cmd, trace_opt, ra.trace_file, err);
 		status = KMM_EXIT_USAGE;
 	}
 	script_free(s);
@@ -472,12 +479,12 @@ static int help_cmd(int argc, char **argv)
 
 static int run_cmd(int argc, char **argv)
 {
-	return run_scenario(argc, argv, false);
+	return run_scenario(argc, argv, "run");
 }
 
 static int check_cmd(int argc, char **argv)
 {
-	return run_scenario(argc, argv, true);
+	return run_scenario(argc, argv, "check");
 }
 
 /* ---- trace ---- */
@@ -518,7 +525,7 @@ static int trace_record(int argc, char **argv)
 		args[3] = (char *)events;
 	}
 	n += events ? 4 : 2;
-	ret = run_scenario(n, args, false);
+	ret = run_scenario(n, args, "trace record");
 	free(args);
 	return ret;
 }

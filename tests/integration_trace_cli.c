@@ -146,3 +146,16 @@ TEST(inject_fails_what_it_names)
 	expect_eq(RUN("boot", "mem=64M", "arch=i386", "fail_page_alloc=1,100,0,2"), 2);
 	expect_true(err[0] != 0);
 }
+
+/* `kmm trace record` names itself and -o, which the user typed (review16 R7). */
+TEST(trace_record_names_the_options_the_user_typed)
+{
+	expect_eq(RUN("trace", "record", "-o", "/nonexistent/x", "-e", "boot mem=64M"), 2);
+	expect_str_contains(err, "kmm trace record: -o: cannot write /nonexistent/x");
+	expect_true(!strstr(err, "--trace"));
+	expect_true(!strstr(err, "kmm run"));
+	expect_eq(RUN("trace", "record", "-o", "/tmp/kmm-never-written.trace", "-E", "nosuch",
+		      "-e", "free"), 2);
+	expect_str_contains(err, "kmm trace record: -E: no event \"nosuch\"");
+	expect_true(access("/tmp/kmm-never-written.trace", F_OK) != 0);
+}
