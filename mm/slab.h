@@ -282,6 +282,12 @@ struct kmem_cache {
 	/* The machine's st->shadow_shift and its granule's low bits (7 or 15), immutable. */
 	unsigned char shadow_shift, shadow_mask;
 	unsigned long min_partial;
+	/*
+	 * An empty slab stays on its node, whatever min_partial says, while the
+	 * machine's budget allows (kmem_cache_keep_empty(), st->empty_kept).
+	 * Immutable once the cache is in use.
+	 */
+	bool keep_empty;
 	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift), immutable */
 	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
 	unsigned int cpu_partial_slabs;	/* the list's limit in slabs */
@@ -395,7 +401,21 @@ struct slab_machine {
 	 * FREE (tests/unit_slab_stale_free.c forces two frees' race there).
 	 */
 	void (*kfree_claim_hook)(void *arg, struct kmem_cache *s, const void *obj);
+	/*
+	 * Pages of the empty slabs on the nodes of the caches that keep them
+	 * (s->keep_empty), all caches together: at most SLAB_KEEP_EMPTY_PAGES
+	 * but for a race's moment (place_slab_locked()). Relaxed atomics: each
+	 * change is made under the list_lock of the slab's node.
+	 */
+	unsigned long empty_kept;
 };
+
+/*
+ * The most a machine keeps in empty slabs of the caches that keep them
+ * (kmem_cache_keep_empty()): 4 MiB. Beyond it an emptied slab goes back to
+ * the page allocator, as with min_partial 0.
+ */
+#define SLAB_KEEP_EMPTY_PAGES ((4UL << 20) >> PAGE_SHIFT)
 
 /** slab_state() - @m's slab state, NULL when the slab layer is not set up. */
 static inline struct slab_machine *slab_state(const struct kmm_machine *m)

@@ -204,6 +204,9 @@ void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 	case SLAB_LIST_EMPTY:
 		n->nr_partial--;
 		n->nr_empty--;
+		if (slab->slab_cache->keep_empty)
+			__atomic_fetch_sub(&slab_state(slab->slab_cache->machine)->empty_kept,
+					   1UL << slab_order(slab), __ATOMIC_RELAXED);
 		break;
 	case SLAB_LIST_FULL:
 		n->nr_full--;
@@ -219,10 +222,30 @@ void list_remove_locked(struct kmem_cache_node *n, struct slab *slab)
 }
 
 /*
+ * May the node keep @slab, empty, of a cache that keeps empty slabs
+ * (kmem_cache_keep_empty())? Yes while the machine's kept pages, this
+ * slab's counted in, stay within SLAB_KEEP_EMPTY_PAGES. Two caches racing
+ * at the bound may both pass it by a slab: a bound, not an invariant.
+ * Context: n->list_lock.
+ */
+static bool keep_empty_locked(struct kmem_cache *s, struct slab *slab)
+{
+	struct slab_machine *st = slab_state(s->machine);
+	unsigned long pages = 1UL << slab_order(slab);
+
+	if (__atomic_add_fetch(&st->empty_kept, pages, __ATOMIC_RELAXED) <= SLAB_KEEP_EMPTY_PAGES)
+		return true;
+	__atomic_fetch_sub(&st->empty_kept, pages, __ATOMIC_RELAXED);
+	return false;
+}
+
+/*
  * Put an unfrozen slab on the list its inuse count says. An empty slab is
  * kept only while the node has fewer than min_partial partial slabs (Linux's
- * rule); otherwise it leaves the node and the caller discards it. A full slab
- * goes on no list (SLAB_LIST_FULL_OFF), a debug cache's on n->full.
+ * rule), or, in a cache that keeps empty slabs, while the machine's budget
+ * allows (keep_empty_locked()); otherwise it leaves the node and the caller
+ * discards it. A full slab goes on no list (SLAB_LIST_FULL_OFF), a debug
+ * cache's on n->full.
  * Return: true if the caller must discard @slab (after dropping list_lock).
  */
 bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab,
@@ -230,7 +253,7 @@ bool place_slab_locked(struct kmem_cache *s, struct kmem_cache_node *n, struct s
 {
 	lockdep_assert_held(&n->list_lock);
 	if (inuse == 0) {
-		if (n->nr_partial >= s->min_partial) {
+		if (s->keep_empty ? !keep_empty_locked(s, slab) : n->nr_partial >= s->min_partial) {
 			n->nr_slabs--;
 			n->total_objects -= slab->objects;
 			slab_set_list(slab, SLAB_LIST_NONE);

@@ -1113,7 +1113,7 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 			{ &n->full, SLAB_LIST_FULL, 0 },
 			{ &n->empty, SLAB_LIST_EMPTY, 0 },
 		};
-		unsigned long objs = cpu_objs[nid];
+		unsigned long objs = cpu_objs[nid], empty_pages = 0;
 		for (int i = 0; i < 3 && !err; i++) {
 			struct list_head *pos;
 			list_for_each(pos, l[i].head) {
@@ -1125,6 +1125,8 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 				}
 				l[i].nr++;
 				objs += slab->objects;
+				if (l[i].id == SLAB_LIST_EMPTY)
+					empty_pages += 1UL << slab_order(slab);
 				if ((err = check_slab(s, slab, NULL, 0, l[i].id)) != 0)
 					break;
 			}
@@ -1144,9 +1146,15 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 		else if (objs != n->total_objects)
 			err = check_fail(s, "node %d has %lu objects, found %lu", nid,
 					 n->total_objects, objs);
-		else if (l[2].nr > s->min_partial && n->nr_partial > s->min_partial)
+		else if (!s->keep_empty && l[2].nr > s->min_partial && n->nr_partial > s->min_partial)
 			err = check_fail(s, "node %d keeps %lu empty slabs, min_partial %lu", nid,
 					 l[2].nr, s->min_partial);
+		else if (s->keep_empty &&
+			 empty_pages > __atomic_load_n(&slab_state(m)->empty_kept, __ATOMIC_RELAXED))
+			/* each kept slab's pages are counted before it is placed (list_lock held) */
+			err = check_fail(s, "node %d keeps %lu pages of empty slabs, the machine "
+					 "counts %lu", nid, empty_pages,
+					 __atomic_load_n(&slab_state(m)->empty_kept, __ATOMIC_RELAXED));
 	}
 
 	sheaved.v = NULL;

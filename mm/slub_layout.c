@@ -165,6 +165,11 @@ void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min)
 	s->min_partial = min;
 }
 
+void kmem_cache_keep_empty(struct kmem_cache *s)
+{
+	s->keep_empty = true;
+}
+
 /*
  * Linux 6.12's set_cpu_partial(): how many objects a CPU's partial list
  * aims at by object size (none for debug caches), and the slab limit

@@ -44,11 +44,17 @@ unsigned short class_code_size[CLASS_CODES];
 _Static_assert(CLASS_CODES == KMM_SLAB_SHADOW_CODES, "class_code_size[] has a slot per code");
 
 /*
- * Empty slabs a node of each of the shim's caches keeps (Linux's
- * min_partial: 5..10). Frees from other threads empty slabs onto the
- * nodes, and a dozen busy caches kept 5 each idle at the peak: free_storm
- * 2 100 10000 had 4.4 MB of RAM resident for 3.2 MB of blocks, none kept
- * 3.2 MB (docs/malloc.md). The empty slab goes to the CPU's page lists.
+ * Empty slabs: Linux's min_partial (5..10 per node and cache) is not the
+ * shim's rule. A dozen busy caches kept 5 each idle at the peak (free_storm
+ * 2 100 10000: 4.4 MB of RAM resident for 3.2 MB of blocks; docs/malloc.md),
+ * so min_partial is 0, and every cache keeps its empty slabs on its node
+ * instead, within the machine's budget of 4 MiB for all caches together
+ * (kmem_cache_keep_empty()). A program that frees a batch and allocates the
+ * next (free_storm) then takes the same slabs again: no page allocated and
+ * freed, no freelist built, no pages stranded on the freeing CPU's page
+ * list; min_partial 0 alone gave every emptied slab to the page allocator
+ * and built it again the next round. malloc_trim() frees them
+ * (kmm_slab_drain()).
  */
 #define SHIM_MIN_PARTIAL 0
 
@@ -74,6 +80,7 @@ bool shim_setup_classes(struct kmm_machine *m)
 		if (!cand[i])
 			return false;
 		kmem_cache_set_min_partial(cand[i], SHIM_MIN_PARTIAL);
+		kmem_cache_keep_empty(cand[i]);
 		/*
 		 * free() then finds a block's cache from its shadow byte, not
 		 * its struct page (kfree_fast()). A debug cache (slab_debug=)

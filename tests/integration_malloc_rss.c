@@ -8,8 +8,8 @@
  * one used densely with them (for the next block's reuse); the heap's
  * byte bound, and a block above it kept without the heap's work on it; the bound kept up to what a program that re-uses huge blocks has had
  * live, until malloc_trim(); a block reused without reshaping its mapping; glibc's memory where a freed huge block was; the empty
- * slabs a storm of frees leaves on the nodes of the shim's caches (none:
- * min_partial 0); where the build packs the library's relative relocations
+ * slabs a storm of frees leaves on the nodes of the shim's caches (at
+ * most 4 MiB, until malloc_trim()); where the build packs the library's relative relocations
  * (KMM_SHIM_RELR, cmake/shim.cmake's probe), that they are packed and what
  * the loader reads of the read-only segment fits its first 64 KiB; where
  * lld lays the code out (KMM_SHIM_ORDERED), that the C runtime's functions
@@ -390,8 +390,8 @@ static void stats_text(char *buf, size_t cap)
 }
 
 /* slabinfo's <active_objs>, <num_objs> and <num_slabs> of cache @name; false if absent. */
-static bool slab_counts(const char *name, unsigned long *active, unsigned long *total,
-			unsigned long *slabs)
+static bool slab_counts_pages(const char *name, unsigned long *active, unsigned long *total,
+			      unsigned long *slabs, unsigned long *pages)
 {
 	static char buf[1 << 16];
 	char key[64];
@@ -403,8 +403,19 @@ static bool slab_counts(const char *name, unsigned long *active, unsigned long *
 		return false;
 	const char *d = strstr(l, "slabdata");
 	unsigned long active_slabs;
-	return sscanf(l + strlen(key), "%lu %lu", active, total) == 2 && d &&
-	       sscanf(d, "slabdata %lu %lu", &active_slabs, slabs) == 2;
+	unsigned long pages_per_slab;
+	bool ok = sscanf(l + strlen(key), "%lu %lu %*u %*u %lu", active, total,
+			 &pages_per_slab) == 3 && d &&
+		  sscanf(d, "slabdata %lu %lu", &active_slabs, slabs) == 2;
+	if (ok && pages)
+		*pages = pages_per_slab;
+	return ok;
+}
+
+static bool slab_counts(const char *name, unsigned long *active, unsigned long *total,
+			unsigned long *slabs)
+{
+	return slab_counts_pages(name, active, total, slabs, NULL);
 }
 
 static void **storm;
@@ -436,16 +447,21 @@ static void *free_storm(void *arg)
  * the slabs empty one after the other onto the freeing CPU's partial
  * list; each time it holds cpu_partial_slabs (Linux's: 2 * 120 objects'
  * worth for objects below 256 bytes) they go to the node, which keeps
- * min_partial of the empty ones. The count is chosen so the list is full
- * at the end. The slabs that stay are that list's and the allocating
- * CPU's current slab; the node keeps none (min_partial 0: it kept 5,
- * whose RAM no other cache could use).
+ * the empty ones within the machine's budget for them. The count is chosen
+ * so the list is full at the end. The slabs that stay are that list's, the
+ * allocating CPU's current slab and the empty ones the node keeps for the
+ * next batch (kmem_cache_keep_empty()): at most 4 MiB for all the shim's
+ * caches together (with min_partial 5 it kept 5 per cache, whose RAM no
+ * other cache could use; with none, every emptied slab went back to the
+ * page allocator and was built again by the next batch). malloc_trim()
+ * frees them.
  */
-TEST(free_storm_leaves_no_empty_slabs_on_the_node)
+TEST(free_storm_keeps_at_most_4_mib_of_empty_slabs_and_malloc_trim_frees_them)
 {
 	pthread_t t;
 	void *r;
-	unsigned long active, total, slabs, before;
+	unsigned long active, total, slabs, before, pages;
+	const unsigned long budget_pages = (4UL << 20) / (unsigned long)sysconf(_SC_PAGESIZE);
 
 	assert_true(kmm_malloc_machine() != NULL);	/* booted: its caches exist */
 	/*
@@ -454,7 +470,8 @@ TEST(free_storm_leaves_no_empty_slabs_on_the_node)
 	 * run in) or the stats text changed. Either way the storm would not
 	 * be measured: fail rather than pass on nothing.
 	 */
-	bool parsed = slab_counts("malloc-224", &active, &total, &slabs);
+	malloc_trim(0);		/* no empty slab kept by an earlier test */
+	bool parsed = slab_counts_pages("malloc-224", &active, &total, &slabs, &pages);
 
 	if (!parsed)
 		printf("  no parsable malloc-224 line in kmm_malloc_print_stats()'s slabinfo\n");
@@ -476,8 +493,16 @@ TEST(free_storm_leaves_no_empty_slabs_on_the_node)
 	pthread_join(t, NULL);
 	assert_true(slab_counts("malloc-224", &active, &total, &slabs));
 	printf("  malloc-224 after %ld frees from another thread: %lu slabs more than before "
-	       "(cpu_partial_slabs %lu)\n", storm_n, slabs - before, cpu_partial_slabs);
-	expect_true(slabs <= before + cpu_partial_slabs + 1);
+	       "(cpu_partial_slabs %lu, %lu pages each; 4 MiB: %lu slabs)\n", storm_n,
+	       slabs - before, cpu_partial_slabs, pages, budget_pages / pages);
+	/* the storm emptied more than 4 MiB of slabs: the budget's worth is kept, no more */
+	expect_true(storm_n / (long)per_slab * (long)pages > (long)budget_pages);
+	expect_true(slabs <= before + cpu_partial_slabs + 1 + budget_pages / pages);
+	expect_true(slabs >= before + budget_pages / pages / 2);
+	malloc_trim(0);
+	assert_true(slab_counts("malloc-224", &active, &total, &slabs));
+	printf("  after malloc_trim: %ld slabs more than before\n", (long)(slabs - before));
+	expect_true(slabs <= before);
 	free(storm);
 	expect_eq(kmm_malloc_check(), 0);
 }

@@ -301,6 +301,68 @@ TEST(empty_slab_beyond_min_partial_goes_back_to_the_buddy_when_freed_into)
 	slab_done(m, base);
 }
 
+/*
+ * A cache that keeps its empty slabs (kmem_cache_keep_empty(), the malloc
+ * shim's): a slab that empties stays on the node's empty list whatever
+ * min_partial says, its pages counted in the machine's st->empty_kept,
+ * while that count stays within SLAB_KEEP_EMPTY_PAGES (4 MiB); beyond it
+ * the slab goes back to the buddy allocator. The next refill takes a kept
+ * slab, not a new one. kmem_cache_shrink() frees them and the count is 0
+ * again. A cache with min_partial 0 alone keeps none.
+ */
+TEST(a_cache_that_keeps_empty_slabs_keeps_them_within_the_machine_budget)
+{
+	struct kmm_machine *m = slab_fake("");
+	struct slab_machine *st = slab_state(m);
+	unsigned long base = slab_nr_free(m);
+	/* 256-byte objects: order 0, 16 per slab; 4 MiB and 64 slabs more emptied */
+	enum { PER = 16, SLABS = (int)SLAB_KEEP_EMPTY_PAGES + 64 };
+	struct kmem_cache *keep = kmem_cache_create("keep", 256, 0, 0, NULL);
+	struct kmem_cache *none = kmem_cache_create("none", 256, 0, 0, NULL);
+	void **objs = calloc((size_t)SLABS * PER, sizeof(*objs));
+	struct slab_counts sc;
+
+	assert_true(keep != NULL && none != NULL && objs != NULL);
+	assert_eq(keep->objects, PER);
+	assert_eq(keep->order, 0);
+	kmem_cache_set_min_partial(keep, 0);
+	kmem_cache_keep_empty(keep);
+	kmem_cache_set_min_partial(none, 0);
+	for (int round = 0; round < 2; round++) {
+		struct kmem_cache *s = round ? none : keep;
+		unsigned long free_before = slab_nr_free(m);
+
+		for (int i = 0; i < SLABS * PER; i++)
+			assert_true((objs[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+		for (int i = 0; i < SLABS * PER; i++)
+			kmem_cache_free(s, objs[i]);
+		flush_all(s);	/* the CPU's slab and partial list to the node */
+		slab_count(s, &sc);
+		expect_eq(sc.nr_empty, s == keep ? SLAB_KEEP_EMPTY_PAGES : 0);
+		expect_eq(sc.nr_slabs, sc.nr_empty);
+		expect_eq(st->empty_kept, SLAB_KEEP_EMPTY_PAGES);	/* keep's, both rounds */
+		expect_eq(slab_nr_free(m), free_before - (s == keep ? SLAB_KEEP_EMPTY_PAGES : 0));
+		expect_eq(slub_check(m), 0);
+	}
+	/* The next slabs keep needs are the kept ones: no page taken from the buddy. */
+	unsigned long free_before = slab_nr_free(m);
+	for (int i = 0; i < 8 * PER; i++)
+		assert_true((objs[i] = kmem_cache_alloc(keep, GFP_KERNEL)) != NULL);
+	expect_eq(slab_nr_free(m), free_before);
+	expect_eq(st->empty_kept, SLAB_KEEP_EMPTY_PAGES - 8);
+	expect_eq(slub_check(m), 0);
+	for (int i = 0; i < 8 * PER; i++)
+		kmem_cache_free(keep, objs[i]);
+	expect_eq(kmem_cache_shrink(keep), 0);
+	slab_count(keep, &sc);
+	expect_eq(sc.nr_slabs, 0);
+	expect_eq(st->empty_kept, 0);
+	free(objs);
+	kmem_cache_destroy(keep);
+	kmem_cache_destroy(none);
+	slab_done(m, base);
+}
+
 TEST(ctor_alignment_and_colouring)
 {
 	struct kmm_machine *m = slab_fake("");

@@ -103,6 +103,16 @@ void kmem_cache_get_info(const struct kmem_cache *s, struct kmem_cache_info *inf
  * without a lock), as the malloc shim does while it boots.
  */
 void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min);
+/**
+ * kmem_cache_keep_empty() - from now on a slab of @s that empties stays on
+ * its node's empty list, whatever min_partial says, while the empty slabs
+ * kept so by all such caches of the machine hold at most 4 MiB
+ * (SLAB_KEEP_EMPTY_PAGES); beyond that it is freed to the page allocator.
+ * The next slab @s needs is then one of them, not a new one: no pages
+ * allocated and freed, no freelist built. kmem_cache_shrink() frees them.
+ * Context: as kmem_cache_set_min_partial().
+ */
+void kmem_cache_keep_empty(struct kmem_cache *s);
 
 /**
  * kmem_cache_for_each() - call @fn for every cache of @m, in creation order,
