@@ -226,9 +226,13 @@ int sim_discard(void *addr, size_t bytes)
 size_t sim_resident(const void *addr, size_t bytes)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
-	unsigned char vec[256];
+	unsigned char vec[4096];
 
-	/* A window of 256 pages per call: no allocation, whatever the range. */
+	/*
+	 * A window of 4,096 pages (16 MiB) per call: no allocation, whatever
+	 * the range. (256 pages until session 16: the malloc shim's density
+	 * check of each freed huge block took 2,715 calls in big_reuse 1 1000.)
+	 */
 	for (size_t off = 0; off < bytes; off += sizeof(vec) * page) {
 		size_t len = bytes - off < sizeof(vec) * page ? bytes - off : sizeof(vec) * page;
 
