@@ -176,8 +176,10 @@ size_t huge_free(void *p, const char *call)
 }
 
 /*
- * huge_grow() (shim/huge.h). The block leaves the table while its mapping
- * changes, so that malloc_trim()'s walk of the live blocks' spare tails
+ * huge_grow() (shim/huge.h): first into the free range of the heap right
+ * after the block's mapping (shim/huge_cache.c), when it holds all the
+ * bytes wanted; else with mremap. The block leaves the table while its
+ * mapping changes, so that malloc_trim()'s walk of the live blocks' spare tails
  * (huge_trim_tails()) never discards in a range mremap is moving; it is
  * back (under its new key, when it moved) before this returns.
  */
@@ -197,7 +199,10 @@ void *huge_grow(void *p, size_t size)
 	/* The guard opened, the mapping is one range, all open: mremap refuses several. */
 	if (sim_protect(base + e.usable, PAGE_SIZE, true))
 		goto out_restore;
-	if (len > have) {
+	bool guard_ready = false;
+	if (len > have && huge_cache_extend((uintptr_t)base + have, len - have, len, &guard_ready)) {
+		have = len;	/* the free range right after it, with its pages */
+	} else if (len > have) {
 		char *grown = sim_resize(base, have, len);
 		if (!grown)
 			goto out_reguard;
@@ -211,7 +216,7 @@ void *huge_grow(void *p, size_t size)
 	 * vm.max_map_count), unguarded at its end.
 	 */
 	bool moved = base != e.base;
-	if ((sim_protect(base + usable, PAGE_SIZE, false) == 0 || moved) &&
+	if ((guard_ready || sim_protect(base + usable, PAGE_SIZE, false) == 0 || moved) &&
 	    huge_insert((uintptr_t)base, base, have, usable))
 		return base;
 	/* No guard or no table entry: the block cannot be kept; nothing names it but the caller. */

@@ -58,7 +58,7 @@ enum huge_resize huge_realloc(void *p, size_t *size, size_t *old);
 /**
  * huge_grow() - grow live huge block @p to @size bytes without copying
  * them, as glibc grows a mapped chunk: into its mapping's spare tail when
- * it has one, else with mremap (in place, or moved with its pages: no byte
+ * it has one, or into the free range right after it, else with mremap (in place, or moved with its pages: no byte
  * copied, no page faulted again); the guard page moves to the new end (a
  * moved block whose new guard the host refuses is kept unguarded). Not
  * in the hardened mode, nor for a block with alignment slack before it.

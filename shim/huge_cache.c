@@ -57,6 +57,7 @@
  * Locking: huge_lock for everything here; the host calls (mprotect,
  * madvise, munmap, mincore) run outside it, on ranges out of the list.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -431,6 +432,45 @@ void *huge_cache_take(size_t len, size_t *got)
 	return (void *)a;
 }
 
+/*
+ * huge_cache_extend() (shim/huge_cache.h). The block being grown is out of
+ * the table meanwhile (huge_grow()): @total counts its bytes in the live
+ * ones for the bound.
+ */
+bool huge_cache_extend(uintptr_t end, size_t more, size_t total, bool *guard_ready)
+{
+	struct huge_piece v[HUGE_PIECES];
+	uintptr_t open[HUGE_CACHE_ENTRIES];
+	int nopen = 0, n = 0, i = 0;
+	bool ok = false;
+
+	if (!huge_cache_limit)
+		return false;
+	spin_lock(&huge_lock);
+	while (i < huge_cached && huge_cache[i].start < end)
+		i++;
+	uintptr_t reach = end;
+	for (int j = i; j < huge_cached && huge_cache[j].start == reach && reach - end < more; j++)
+		reach = range_end(&huge_cache[j]);
+	if (reach - end >= more) {
+		*guard_ready = carve_locked(end, more, open, &nopen, v, &n);
+		huge_reuse_high = KMM_MAX(huge_reuse_high, huge_live_bytes + total);
+		if (!n)
+			n = over_bound_locked(huge_live_bytes + total, v);
+		ok = true;
+	}
+	spin_unlock(&huge_lock);
+	int err = 0;
+	for (int k = 0; k < nopen && !err; k++)
+		err = sim_protect((void *)open[k], PAGE_SIZE, true);
+	settle(v, n);
+	if (ok && err) {
+		sim_release((void *)end, more);	/* the host refused to open it: not ours now */
+		return false;
+	}
+	return ok;
+}
+
 /* ---- Putting a freed block in ---- */
 
 /*
@@ -493,6 +533,26 @@ size_t huge_cache_trim(void)
 		bytes += all[i].len;
 	}
 	return bytes;
+}
+
+int huge_cache_check(void)
+{
+	size_t resident = 0, empty = 0;
+	int err = 0;
+
+	spin_lock(&huge_lock);
+	for (int i = 0; i < huge_cached && !err; i++) {
+		const struct huge_range *r = &huge_cache[i];
+		if (!r->len || (r->start | r->len) & (PAGE_SIZE - 1) ||
+		    (r->guard < r->len && r->guard & (PAGE_SIZE - 1)) || r->guard > r->len ||
+		    (i && range_end(&huge_cache[i - 1]) > r->start))
+			err = -EUCLEAN;
+		*(r->resident ? &resident : &empty) += r->len;
+	}
+	if (!err && (resident != huge_cached_bytes || empty != huge_empty_bytes))
+		err = -EUCLEAN;
+	spin_unlock(&huge_lock);
+	return err;
 }
 
 bool huge_cache_holds(uintptr_t addr)

@@ -32,6 +32,14 @@ void huge_cache_set_limit(size_t bytes);
  */
 void *huge_cache_take(size_t len, size_t *got);
 /**
+ * huge_cache_extend() - the @more bytes at @end (right past a live block's
+ * mapping, which will be @total bytes with them) out of the heap, if its
+ * free ranges hold all of them: open but for their last page, which
+ * *@guard_ready says is already closed. Return: whether they were taken
+ * (realloc grows the block there, in place, with their pages).
+ */
+bool huge_cache_extend(uintptr_t end, size_t more, size_t total, bool *guard_ready);
+/**
  * huge_cache_put() - keep freed range @base/@len for reuse: open but for
  * the one page at @guard (the freed block's guard page; @len if none),
  * with its pages if at least 3/4 of the freed block's bytes (those before
@@ -42,6 +50,12 @@ void *huge_cache_take(size_t len, size_t *got);
  * given back; a range that cannot be kept is released at once.
  */
 void huge_cache_put(void *base, size_t len, size_t guard);
+/**
+ * huge_cache_check() - the heap's invariant (shim/huge_cache.c): its free
+ * ranges sorted, page-aligned and apart, each closed page inside its range,
+ * the byte counts their sums. Return: 0, or -EUCLEAN if any of it fails.
+ */
+int huge_cache_check(void);
 /** huge_cache_holds() - whether @addr lies in a free range of the heap (rare paths only). */
 bool huge_cache_holds(uintptr_t addr);
 /**

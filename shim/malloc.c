@@ -1329,7 +1329,7 @@ int kmm_malloc_check(void)
 	struct shim_slot *s = kmm_enter();
 	int err = kmm_check(shim_m);
 	kmm_leave(s);
-	return err;
+	return err ? err : huge_cache_check();	/* and the heap of freed huge ranges */
 }
 
 void kmm_malloc_set_grow_hook(bool (*hook)(size_t bytes))

@@ -38,7 +38,7 @@ const char *kmm_malloc_cmdline(void);
  * glibc serves.
  */
 unsigned long kmm_malloc_injected(void);
-/** kmm_malloc_check() - kmm_check() of that machine. Return: 0, -EUCLEAN, -ENODEV. */
+/** kmm_malloc_check() - kmm_check() of that machine, then the heap of freed huge blocks. Return: 0, -EUCLEAN, -ENODEV. */
 int kmm_malloc_check(void);
 /** kmm_malloc_owns() - true if @p lies in the machine's RAM or is a huge block of ours. */
 bool kmm_malloc_owns(const void *p);

@@ -11,10 +11,16 @@
  * side from one freed range join it again when freed, and a block as large
  * as the whole range takes it without a fault; the live and the resident
  * free bytes stay within the 24 MiB floor before any re-use; realloc grows
- * a huge block without copying it (mremap). Residency is read with mincore(),
+ * a huge block without copying it (mremap), and in place into the free
+ * range right after it, with that range's pages; four threads allocating,
+ * growing and freeing huge blocks at once each keep their bytes, and the
+ * heap's invariant holds after. Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -254,6 +260,131 @@ TEST(realloc_grows_a_huge_block_without_copying)
 	keep(b);
 	expect_eq(b[12 * MIB - 1], 8);
 	free(b);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * realloc of a 6 MiB block carved from the start of a freed 20 MiB range
+ * to 12 MiB (asked for as 18: grown by half again) takes the free range
+ * right after it: the same address, and the new bytes are the range's
+ * resident pages, so writing all 12 MiB faults nothing in and no mapping
+ * changes but the guard page (no mremap, munmap or mmap). Before session
+ * 16 the 6 MiB block was cut from the range (its tail unmapped) and grown
+ * with mremap, which faulted 1,536 new pages in.
+ */
+TEST(realloc_grows_a_huge_block_into_the_free_range_after_it)
+{
+	malloc_trim(0);
+	unsigned char *a = written(20 * MIB, 15);
+	free(a);
+	unsigned char *b = written(6 * MIB, 16);
+	assert_true(b == a);
+	long before = minor_faults();
+	unsigned char *c = realloc(b, 12 * MIB);
+	assert_true(c != NULL);
+	memset(c + 6 * MIB, 17, 6 * MIB);
+	keep(c);
+	long faults = minor_faults() - before;
+	printf("  realloc 6 -> 12 MiB inside a freed 20 MiB range: %s, %ld minor faults\n",
+	       c == b ? "in place" : "moved", faults);
+	expect_true(c == b);
+	expect_true(faults < 256);
+	expect_eq(c[0], 16);
+	expect_eq(c[6 * MIB - 1], 16);
+	expect_eq(c[12 * MIB - 1], 17);
+	expect_true(malloc_usable_size(c) >= 12 * MIB);
+	free(c);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/* ---- Four threads at once ---- */
+
+#define HEAP_THREADS 4
+#define HEAP_ROUNDS 120
+#define HEAP_SLOTS 3
+
+static uint64_t heap_seed;
+static atomic_long heap_bad;
+
+/* One byte per page of @p's @size bytes, and its last, are @tag. */
+static void heap_fill(unsigned char *p, size_t size, unsigned char tag)
+{
+	for (size_t i = 0; i < size; i += PG)
+		p[i] = tag;
+	p[size - 1] = tag;
+}
+
+/* Whether heap_fill(@p, @size, @tag) is there; with !@last, the pages' bytes only. */
+static bool heap_holds(const unsigned char *p, size_t size, unsigned char tag, bool last)
+{
+	for (size_t i = 0; i < size; i += PG)
+		if (p[i] != tag)
+			return false;
+	return !last || p[size - 1] == tag;
+}
+
+static void *heap_worker(void *arg)
+{
+	uint64_t s = heap_seed + (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL;
+	unsigned char *live[HEAP_SLOTS] = { 0 };
+	size_t sizes[HEAP_SLOTS] = { 0 };
+	unsigned char tags[HEAP_SLOTS] = { 0 };
+
+	for (int r = 0; r < HEAP_ROUNDS; r++) {
+		int k = (int)t_rnd(&s, HEAP_SLOTS);
+		size_t size = 4 * MIB + PG + t_rnd(&s, 16 * MIB);
+		unsigned char tag = (unsigned char)(1 + t_rnd(&s, 255));
+		if (live[k] && !heap_holds(live[k], sizes[k], tags[k], true))
+			atomic_fetch_add(&heap_bad, 1);
+		if (live[k] && t_rnd(&s, 4) == 0) {
+			unsigned char *q = realloc(live[k], size);	/* grows or shrinks */
+			if (!q || !heap_holds(q, size < sizes[k] ? size : sizes[k], tags[k], false))
+				atomic_fetch_add(&heap_bad, 1);
+			live[k] = q;
+		} else {
+			free(live[k]);
+			live[k] = malloc(size);
+		}
+		if (!live[k]) {
+			atomic_fetch_add(&heap_bad, 1);
+			break;
+		}
+		heap_fill(live[k], size, tag);
+		sizes[k] = size;
+		tags[k] = tag;
+	}
+	for (int k = 0; k < HEAP_SLOTS; k++) {
+		if (live[k] && !heap_holds(live[k], sizes[k], tags[k], true))
+			atomic_fetch_add(&heap_bad, 1);
+		free(live[k]);
+	}
+	return NULL;
+}
+
+/*
+ * Four threads, each keeping three huge blocks of 4-20 MiB, free, allocate
+ * and realloc them at random (the test's seed): every block keeps the bytes
+ * its thread wrote while the others carve, split, merge and discard free
+ * ranges beside it, and the heap's invariant holds after (kmm_malloc_check()
+ * runs huge_cache_check()).
+ */
+TEST(huge_blocks_on_four_threads_keep_their_bytes)
+{
+	pthread_t t[HEAP_THREADS];
+
+	malloc_trim(0);
+	heap_seed = kmm_test_seed();
+	atomic_store(&heap_bad, 0);
+	for (int i = 0; i < HEAP_THREADS; i++)
+		assert_eq(pthread_create(&t[i], NULL, heap_worker, (void *)(uintptr_t)i), 0);
+	for (int i = 0; i < HEAP_THREADS; i++)
+		pthread_join(t[i], NULL);
+	printf("  %d threads x %d rounds: %ld blocks with wrong bytes\n", HEAP_THREADS, HEAP_ROUNDS,
+	       atomic_load(&heap_bad));
+	expect_eq(atomic_load(&heap_bad), 0);
+	expect_eq(kmm_malloc_check(), 0);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }
