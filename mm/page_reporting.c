@@ -20,7 +20,9 @@
  * block once reported moves to the tail of its list, so the allocator,
  * which takes from the head, reuses blocks whose memory is still there
  * before those the device took (Linux puts a reported batch back where
- * __free_one_page() would, head or tail).
+ * __free_one_page() would, head or tail); and where every block of the
+ * smallest order that fits is reported, the allocator splits an unreported
+ * block of a higher order instead (__rmqueue_smallest(), mm/page_alloc.h).
  *
  * Cost: a walk steps over the reported blocks of each list (as Linux's
  * does) and calls the device for the unreported ones only, so a second walk

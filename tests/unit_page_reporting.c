@@ -7,7 +7,10 @@
  * its free list (allocated, split, merged, coalesced in buddy=lazy) is
  * unreported when it comes back and the next walk reports it again; a
  * device that refuses leaves the block unreported; @keep spares unreported
- * blocks only; the checker proves that only free blocks carry the mark.
+ * blocks only; where every block of the smallest order that could serve
+ * an allocation is reported, an unreported block of a higher order is
+ * split instead (kmm's __rmqueue_smallest()); the checker proves that only
+ * free blocks carry the mark.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -140,6 +143,43 @@ TEST(the_allocator_hands_out_unreported_blocks_first)
 	expect_eq(walk(m, 10, 0), (blocks - 5 - 1) * 1024);
 	__free_pages(c, 10);
 	expect_eq(walk(m, 10, 0), 1024);
+	check_ok(m);
+	fake_done(m);
+}
+
+/*
+ * An order-5 allocation splits an order-10 block (free halves of orders
+ * 5..9), and a walk reports every free block. The order-8 half is then
+ * taken and freed again: unreported (its memory is back), while the order-5
+ * half, the smallest block an order-5 allocation could take, is reported
+ * (its memory gone). The next order-5 allocation splits the order-8 block,
+ * whose memory is still there, not the reported order-5 one (Linux takes
+ * the smallest order, whatever was reported).
+ */
+TEST(an_unreported_block_of_a_higher_order_goes_before_a_reported_one)
+{
+	struct kmm_machine *m = fake_i386_1g(false);
+	struct page *a = alloc_pages(GFP_KERNEL, 5);
+
+	assert_true(a != NULL);
+	walk(m, 0, 0);
+	unsigned long pfn = page_to_pfn_m(m, a);
+	struct page *half5 = pfn_to_page_m(m, pfn + 32), *half8 = pfn_to_page_m(m, pfn + 256);
+
+	assert_true(PageBuddy(half5) && buddy_order(half5) == 5 && PageReported(half5));
+	assert_true(PageBuddy(half8) && buddy_order(half8) == 8 && PageReported(half8));
+	struct page *b = alloc_pages(GFP_KERNEL, 8);
+
+	assert_true(b == half8);
+	__free_pages(b, 8);
+	assert_true(PageBuddy(half8) && buddy_order(half8) == 8 && !PageReported(half8));
+	check_ok(m);
+	struct page *c = alloc_pages(GFP_KERNEL, 5);
+
+	expect_true(c == half8);
+	expect_true(PageBuddy(half5) && PageReported(half5));
+	__free_pages(c, 5);
+	__free_pages(a, 5);
 	check_ok(m);
 	fake_done(m);
 }
