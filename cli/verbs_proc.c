@@ -661,7 +661,6 @@ static int mremap_run(struct kmm_ctx *ctx, const struct args *a)
 	if (err || (err = arg_u64(ctx, a, 3, &nlen, true)))
 		return err;
 	for (int i = 4; i < a->argc; i++) {
-		long long x;
 		if (!strcmp(a->argv[i].text, "maymove")) {
 			flags |= KMM_MREMAP_MAYMOVE;
 			continue;
@@ -671,11 +670,10 @@ static int mremap_run(struct kmm_ctx *ctx, const struct args *a)
 			const struct value *val = ctx_var(ctx, v + 1);
 			if (!val || val->kind != V_INT)
 				return ctx_error(ctx, a, i, "%s does not hold an address", v);
-			x = val->i;
-		} else if (parse_long(v, &x)) {
+			naddr = (uint64_t)val->i;
+		} else if (parse_addr(v, &naddr)) {
 			return ctx_error(ctx, a, i, "'%s' is not an address", v);
 		}
-		naddr = (uint64_t)x;
 		flags |= KMM_MREMAP_FIXED | KMM_MREMAP_MAYMOVE;
 	}
 	err = kmm_mremap(t, addr, len, nlen, flags, naddr, &out);

@@ -258,7 +258,10 @@ TEST(typed_kernel_addresses_are_addresses)
 		      "-e", "expect $r.errno == \"EINVAL\"",
 		      "-e", "mmap a 4K fixed=0xfffffffffffff000 -> $m",
 		      "-e", "expect $m.errno != \"\"",
-		      "-e", "msync a 0xffff800000000000 4K -> $s", "-e", "expect $s.errno != \"\""), 0);
+		      "-e", "msync a 0xffff800000000000 4K -> $s", "-e", "expect $s.errno != \"\"",
+		      "-e", "mmap a 8K -> $n",
+		      "-e", "mremap a $n 4K 8K maymove fixed=0xffff800000000000 -> $q",
+		      "-e", "expect $q.errno == \"EINVAL\""), 0);
 	expect_str_contains(out, "vmalloc 8K: 0xffffc90000000000-0xffffc90000002000");
 	expect_str_contains(out, "0xffffc90000000000: \"hi\"\n");
 	expect_str_contains(out, "0xffffc90000000000 -> pfn 0x");
