@@ -193,6 +193,24 @@ static bool too_deep(struct expr_parser *ep)
 	return true;
 }
 
+/*
+ * A number as written: decimal or hex within the signed 64-bit range, or a
+ * hex literal of up to 64 bits (0xffffc90000000000, an address kmm prints),
+ * read as the same 64-bit pattern, as a variable holding that address does.
+ * Return: 0 or -1.
+ */
+static int parse_literal(const char *s, long long *out)
+{
+	uint64_t u;
+
+	if (!parse_long(s, out))
+		return 0;
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || parse_addr(s, &u))
+		return -1;
+	*out = u > (uint64_t)LLONG_MAX ? -(long long)~u - 1 : (long long)u;
+	return 0;
+}
+
 static struct expr *parse_primary(struct expr_parser *ep)
 {
 	skip_ws(ep);
@@ -228,8 +246,15 @@ static struct expr *parse_primary(struct expr_parser *ep)
 			q++;
 		char *num = dup_range(ep->p, q);
 		long long v;
-		if (parse_long(num, &v)) {
-			fail(ep, at, "bad number (write decimal like 512 or hex like 0x200)");
+		if (parse_literal(num, &v)) {
+			bool hex = num[0] == '0' && (num[1] == 'x' || num[1] == 'X');
+			size_t n = hex ? strspn(num + 2, "0123456789abcdefABCDEF") + 2
+				       : strspn(num, "0123456789");
+			if (!num[n] && n > (hex ? 2u : 0u))	/* well written, too many digits */
+				fail(ep, at, "number too large (at most 9223372036854775807, or "
+				     "0xffffffffffffffff in hex)");
+			else
+				fail(ep, at, "bad number (write decimal like 512 or hex like 0x200)");
 			free(num);
 			return NULL;
 		}
@@ -657,7 +682,7 @@ static bool as_number(const struct value *v, long long *out)
 			return false;
 		memcpy(buf, v->s, n);
 		buf[n] = '\0';
-		return parse_long(buf, out) == 0;
+		return parse_literal(buf, out) == 0;
 	}
 	return false;
 }

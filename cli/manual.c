@@ -201,7 +201,9 @@ const size_t nr_boot_option_docs = ARRAY_SIZE(boot_option_docs);
 const struct doc_item value_docs[] = {
 	{ "123, 0x1f", "numbers (64-bit signed: a result of + - * / or unary - beyond "
 	  "-9223372036854775808 .. 9223372036854775807 is a run-time error, integer overflow, "
-	  "not a wrapped value)" },
+	  "not a wrapped value; a hex number of up to 64 bits, such as the kernel address "
+	  "0xffffc90000000000, is that 64-bit pattern, equal to the variable vmalloc stored it "
+	  "in, and prints as a negative number)" },
 	{ "\"text\"", "text" },
 	{ "NULL", "what a failed alloc_pages returns" },
 	{ "$name, $p.field", "variables; page fields: pfn phys order pages zone node count freed" },

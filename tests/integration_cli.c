@@ -275,6 +275,28 @@ TEST(typed_kernel_addresses_are_addresses)
 	expect_str_contains(err, "is not an address");
 }
 
+/*
+ * In expressions too, a hex number of up to 64 bits is the address kmm
+ * printed: `expect $v == 0xffffc90000000000` after vmalloc printed it (it
+ * was "bad number"); a number past 64 bits says so.
+ */
+TEST(kernel_addresses_in_expressions)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "vmalloc 8K -> $v",
+		      "-e", "expect $v == 0xffffc90000000000",
+		      "-e", "let $end = 0xffffc90000002000", "-e", "expect $end - $v == 8192",
+		      "-e", "print 0xffffffffffffffff", "-e", "print 0x7fffffffffffffff"), 0);
+	expect_str_contains(out, "\n-1\n9223372036854775807\n");
+	expect_eq(strlen(err), 0);
+	expect_eq(RUN("run", "-e", "let $x = 0x10000000000000000"), 2);
+	expect_str_contains(err, "-e:1:10: number too large (at most 9223372036854775807, or "
+			    "0xffffffffffffffff in hex)");
+	expect_eq(RUN("run", "-e", "let $x = 9223372036854775808"), 2);
+	expect_str_contains(err, "number too large");
+	expect_eq(RUN("run", "-e", "let $x = 0x12g"), 2);
+	expect_str_contains(err, "bad number (write decimal like 512 or hex like 0x200)");
+}
+
 /* The limit a boot option breaks is named (review16 R3: "must be a number"). */
 TEST(maxcpus_past_its_limit_names_the_limit)
 {
