@@ -283,7 +283,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
 /*
  * Truncation's pass over the private side (Linux 6.12's truncate_pagecache():
  * unmap_mapping_range(mapping, holebegin, 0, even_cows = 1) after
- * truncate_inode_pages()): in every VMA of @f, the entries of index @first
+ * truncate_inode_pages()): in every VMA of @f (only private ones have any), the entries of index @first
  * and beyond that no page-cache page leads to go - a private mapping's COW
  * copy (anonymous page), its swap entry, a poisoned marker - so a touch
  * there faults and gets SIGBUS as in a shared mapping. The file's own pages
@@ -302,8 +302,13 @@ void unmap_mapping_range(struct kmm_file *f, unsigned long first)
 		unsigned long pages = vma_pages(vma), skip;
 		struct zap_ctx z = { .vma = vma, .cows_only = true };
 
-		if (vma->vm_flags & VM_SHARED || vma->vm_pgoff + pages <= first)
-			continue;	/* (a shared mapping holds nothing but the file's pages) */
+		/*
+		 * (Every VMA of the file, shared ones too, though they hold only the
+		 * file's pages: vm_flags is not read here, mprotect and mlock write it
+		 * under the mmap and VMA locks this walk does not take.)
+		 */
+		if (vma->vm_pgoff + pages <= first)
+			continue;
 		skip = first > vma->vm_pgoff ? first - vma->vm_pgoff : 0;
 		z.start = vma->vm_start + (skip << PAGE_SHIFT);
 		spin_lock(&vma->vm_mm->page_table_lock);

@@ -288,7 +288,11 @@ static void merge_into(struct vm_area_struct *a, struct vm_area_struct *b)
 	if (!a->anon_vma && b->anon_vma)
 		anon_vma_link(a, b->anon_vma);
 	vma_remove(mm, b);	/* before a grows over it */
+	if (a->vm_file)		/* vma_prepare(): the file's VMA walkers see a's range whole */
+		sim_write_lock(&a->vm_file->i_mmap_lock);
 	a->vm_end = b->vm_end;
+	if (a->vm_file)
+		sim_write_unlock(&a->vm_file->i_mmap_lock);
 	vma_adjust_tree(a);
 	vm_area_free(b);
 }
@@ -606,8 +610,12 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 	if (vm_charge(mm, vma->vm_flags, (long)grow))
 		return -ENOMEM;
 	vma_start_write(vma);
+	if (vma->vm_file)	/* a VM_GROWSDOWN file mapping: its range changes under i_mmap_lock */
+		sim_write_lock(&vma->vm_file->i_mmap_lock);
 	vma->vm_pgoff -= grow;
 	vma->vm_start = addr;
+	if (vma->vm_file)
+		sim_write_unlock(&vma->vm_file->i_mmap_lock);
 	vma_adjust_tree(vma);
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
 	if (vma->vm_flags & VM_LOCKED)

@@ -133,7 +133,11 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 			/* A shared anonymous object keeps its size: the grown part is past
 			   its end and faults with SIGBUS, as on Linux. */
 			vma_start_write(vma);
+			if (vma->vm_file)	/* vma_prepare(): under the file's i_mmap_lock */
+				sim_write_lock(&vma->vm_file->i_mmap_lock);
 			vma->vm_end = want;
+			if (vma->vm_file)
+				sim_write_unlock(&vma->vm_file->i_mmap_lock);
 			vma_adjust_tree(vma);
 			vm_stat_account(mm, vma->vm_flags, (long)grow);
 			if (vma->vm_flags & VM_LOCKED) {

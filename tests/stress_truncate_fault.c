@@ -71,7 +71,8 @@ static void *faulter_main(void *arg)
 	while (!atomic_load(&stop) && !r->error[0]) {
 		int fi = (int)t_rnd(&s, NFILES);
 		unsigned long idx = (unsigned long)t_rnd(&s, FILE_PAGES);
-		unsigned long n = KMM_MIN(1 + (unsigned long)t_rnd(&s, 4), FILE_PAGES - idx);
+		unsigned long run = 1 + (unsigned long)t_rnd(&s, 4);	/* (KMM_MIN evaluates twice) */
+		unsigned long n = KMM_MIN(run, FILE_PAGES - idx);
 		unsigned int flags = t_rnd(&s, 2) ? KMM_FOLL_WRITE : 0;
 		uint64_t base = t_rnd(&s, 3) ? r->addr[fi] : r->priv[fi];
 		long got = get_user_pages_remote(r->t->mm, base + idx * PG, n, flags, pages);

@@ -679,7 +679,7 @@ int do_user_addr_fault(struct task_struct *t, unsigned long addr, unsigned int e
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, unsigned long size);
 /**
  * unmap_mapping_range() - truncation's second unmap (even_cows): in every
- * private VMA of @f, clear the entries of index @first and beyond that are
+ * VMA of @f, clear the entries of index @first and beyond that are
  * not the file's pages (COW copies, their swap entries, poisoned markers).
  * Context: inside procs_enter(); takes @f->i_mmap_lock (read) and page_table_lock.
  */
