@@ -66,6 +66,16 @@ int lab_record(const struct lab_opts *o, struct lab_io *io)
 	else
 		snprintf(out, sizeof(out), "%s.trace", base ? base + 1 : prog);
 	/*
+	 * The shim puts its process id in place of a %p in KMM_MALLOC_TRACE, so
+	 * the part file below would not be where the rename looks for it: lab
+	 * record writes one process's trace and takes a name without '%'.
+	 */
+	if (strchr(out, '%')) {
+		sb_printf(io->err, "kmm lab record: %s: a trace name with '%%' is not taken (lab "
+			  "record writes one process's trace; %%p is for KMM_MALLOC_TRACE)\n", out);
+		return 2;
+	}
+	/*
 	 * The shim appends to a fresh file beside @out, which becomes @out only
 	 * when the program ran: a program that could not run, or that wrote no
 	 * trace, leaves no file behind and an older @out as it was. Fail early

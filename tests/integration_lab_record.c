@@ -170,3 +170,23 @@ TEST(a_program_that_does_not_run_leaves_no_trace_and_an_old_one_as_it_was)
 	unlink(path);
 	expect_eq(rmdir(dir), 0);	/* and no partial file beside it */
 }
+
+/*
+ * A %p in -o would be expanded by the shim inside the part file's name, so the
+ * trace was left behind under another name and the run said "wrote no trace"
+ * (review16 R11): the name is refused before anything runs or is written.
+ */
+TEST(a_trace_name_with_a_percent_is_refused_and_nothing_is_written)
+{
+	char dir[] = "/tmp/kmm_lab_pctXXXXXX", path[96];
+	char *out, *err;
+
+	assert_true(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/x.%%p.trace", dir);
+	const char *argv[] = { "kmm", "lab", "record", "-o", path, "--", "ls", "/", NULL };
+	expect_eq(kmm_run(argv, NULL, &out, &err, 60), 2);
+	expect_str_contains(err, "a trace name with '%' is not taken");
+	free(out);
+	free(err);
+	expect_eq(rmdir(dir), 0);	/* empty: no trace, no part file */
+}
