@@ -20,7 +20,8 @@
 spinlock_t huge_lock = SPINLOCK_INIT;	/* shim/huge_cache.h, shim/huge_table.h */
 static struct huge_entry *huge_tab;		/* huge_lock */
 static size_t huge_cap, huge_used, huge_live;	/* huge_lock; used counts freed entries too */
-size_t huge_live_bytes;			/* huge_lock: bytes mapped for live blocks */
+/* bytes mapped for live blocks: written under huge_lock, read relaxed by trim.c */
+size_t huge_live_bytes;
 /*
  * Freed keys are kept until the table would double for them: then, by
  * default, they are dropped beyond this many (a later free of one is still
@@ -91,7 +92,7 @@ bool huge_insert(uintptr_t key, void *base, size_t len, size_t usable)
 		}
 		*e = (struct huge_entry){ key, base, len, usable, false };
 		huge_live++;
-		huge_live_bytes += len;
+		__atomic_fetch_add(&huge_live_bytes, len, __ATOMIC_RELAXED);
 	}
 	spin_unlock(&huge_lock);
 	return ok;
@@ -112,7 +113,7 @@ bool huge_remove(uintptr_t key, struct huge_entry *out, bool *was_freed)
 		*out = *e;
 		e->freed = true;
 		huge_live--;
-		huge_live_bytes -= e->len;
+		__atomic_fetch_sub(&huge_live_bytes, e->len, __ATOMIC_RELAXED);
 		found = true;
 	} else if (e) {
 		*was_freed = true;
