@@ -1047,35 +1047,14 @@ bool arg_kv(const struct word *w, const char **key, size_t *keylen, const char *
 	return true;
 }
 
+/* A signed number: an optional '-', then what parse_addr() reads, within INT64. */
 int parse_long(const char *s, long long *out)
 {
-	const char *p = s;
-	bool neg = false;
-	unsigned long long v = 0;
-	int base = 10;
+	bool neg = *s == '-';
+	uint64_t v;
 
-	if (*p == '-') {
-		neg = true;
-		p++;
-	}
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	if (!*p)
+	if (parse_addr(s + neg, &v) || v > (uint64_t)LLONG_MAX)
 		return -1;
-	for (; *p; p++) {
-		int d;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (base == 16 && isxdigit((unsigned char)*p))
-			d = tolower((unsigned char)*p) - 'a' + 10;
-		else
-			return -1;
-		if (v > (0x7fffffffffffffffULL - (unsigned)d) / (unsigned)base)
-			return -1;
-		v = v * (unsigned)base + (unsigned)d;
-	}
 	*out = neg ? -(long long)v : (long long)v;
 	return 0;
 }
