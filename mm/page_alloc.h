@@ -322,10 +322,11 @@ static inline struct page *unreported_block_above(struct zone *zone, unsigned in
 /*
  * The smallest free block of @order or more, split down to @order. Added
  * (kmm): where that block's memory was taken by a free page reporting
- * device (PageReported at the head of the smallest order that has blocks,
- * so every block of that order was: mm/page_reporting.c keeps reported
- * blocks at the tails), an unreported block of a higher order is split
- * instead if there is one. Its memory is still there, the reported
+ * device (PageReported at the head of the smallest order that has blocks:
+ * mm/page_reporting.c puts reported blocks at the tails, so the order is
+ * mostly reported; a block freed to the tail may still sit unreported
+ * behind them, and is not looked for), an unreported block of a higher
+ * order is split instead if there is one. Its memory is still there, the reported
  * block's would be faulted in afresh: the malloc shim (the one reporting
  * device) so re-uses what the program freed before touching more RAM.
  * mixed_sizes 100000 1000 held 49 MB of such free blocks resident at its
