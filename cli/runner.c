@@ -62,6 +62,7 @@ struct kmm_ctx {
 	int loc_line, loc_col;
 	bool panic_reported;	/* the current machine's kernel panic was shown */
 	bool ack_output;	/* the current stage printed only an acknowledgment */
+	bool news_output;	/* ... or more than one, whatever its verb (ctx_output_is_news()) */
 	struct report *report;	/* the history a report draws (opts.record), or NULL */
 	uint64_t progress_total;	/* steps the script will take (0: not known) */
 	bool progress_on;	/* opts.progress and a long run: the bar may be drawn */
@@ -177,7 +178,21 @@ const char *errno_name(int err)
 		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
 		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
 		{ ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" }, { EOVERFLOW, "EOVERFLOW" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ENXIO, "ENXIO" }, { ENOEXEC, "ENOEXEC" },
+		{ ECHILD, "ECHILD" }, { ENOTBLK, "ENOTBLK" }, { EXDEV, "EXDEV" },
+		{ ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { ENFILE, "ENFILE" },
+		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { ETXTBSY, "ETXTBSY" },
+		{ EFBIG, "EFBIG" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" }, { EMLINK, "EMLINK" },
+		{ EPIPE, "EPIPE" }, { EDOM, "EDOM" }, { EDEADLK, "EDEADLK" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENOLCK, "ENOLCK" }, { ENOTEMPTY, "ENOTEMPTY" },
+		{ ELOOP, "ELOOP" }, { ENODATA, "ENODATA" }, { EPROTO, "EPROTO" },
+		{ EBADMSG, "EBADMSG" }, { EILSEQ, "EILSEQ" }, { EALREADY, "EALREADY" },
+		{ EINPROGRESS, "EINPROGRESS" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ ECANCELED, "ECANCELED" }, { EOWNERDEAD, "EOWNERDEAD" },
+		{ ENOTRECOVERABLE, "ENOTRECOVERABLE" },
+#ifdef EHWPOISON
+		{ EHWPOISON, "EHWPOISON" },
+#endif
 	};
 	static _Thread_local char other[16];
 
@@ -302,6 +317,11 @@ bool ctx_interactive(struct kmm_ctx *ctx)
 void ctx_output_is_ack(struct kmm_ctx *ctx)
 {
 	ctx->ack_output = true;
+}
+
+void ctx_output_is_news(struct kmm_ctx *ctx)
+{
+	ctx->news_output = true;
 }
 
 const char *ctx_last_output(struct kmm_ctx *ctx)
@@ -725,6 +745,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 		sb_init(&ctx->out);
 		sb_puts(&ctx->out, "");
 		ctx->ack_output = false;
+		ctx->news_output = false;
 		current_args = &a;
 		/*
 		 * One statement is one operation for the stream's subscribers: the
@@ -789,7 +810,7 @@ static int run_command(struct kmm_ctx *ctx, const struct stmt *s)
 	}
 	/* -q: an acknowledgment printed for its own sake is dropped */
 	unsigned int vflags = s->nstages == 1 ? s->stages[0].verb->flags : 0;
-	bool ack = s->nstages == 1 && ((vflags & VERB_ACK) || ctx->ack_output);
+	bool ack = s->nstages == 1 && ((vflags & VERB_ACK) || ctx->ack_output) && !ctx->news_output;
 	if (*input)
 		progress_off(ctx);
 	if (ctx->opts.pager && (vflags & VERB_PAGED))

@@ -245,6 +245,20 @@ TEST(an_uncaptured_failed_system_call_stops_the_script_with_status_2)
 }
 
 /*
+ * $r.errno names every error a call can give, not "E27" (review17 R3: EFBIG
+ * from ftruncate, EMFILE from open, ...).
+ */
+TEST(errno_names_the_error)
+{
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "spawn a",
+		      "-e", "open a /f rw creat -> $fd",
+		      "-e", "ftruncate a $fd 18446744073709551615 -> $r",
+		      "-e", "print $r.errno"), 0);
+	expect_str_contains(out, "\nEFBIG\n");
+	expect_eq(strlen(err), 0);
+}
+
+/*
  * An address is 64 bits without a sign: the x86_64 kernel addresses vmalloc
  * prints can be typed back (review16 R2: "'0xffffc90000000000' is not an
  * address"), and a user address past 2^63 is munmap's EINVAL, as in Linux.
