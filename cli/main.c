@@ -577,7 +577,8 @@ static const struct kmm_option_doc run_options[] = {
 	  "cat, free, zones, ps, ...): the lines that merely acknowledge an action (\"A: pid 1\", "
 	  "\"kmalloc 100 (kmalloc-128): 0x...\", sysctl NAME=VALUE's echo) are dropped, unless "
 	  "piped or redirected, and so are kswapd's reports and a kernel panic's lines (dmesg "
-	  "keeps them; a panic gets one line on standard error). "
+	  "keeps them; a panic gets one line on standard error). A process killed by a fault "
+	  "of its own access (touch, write, read: SIGSEGV, SIGBUS) is always reported. "
 	  "Errors still go to standard error." },
 	{ "--trace", "FILE", "Write every event of every machine the script boots to FILE "
 	  "(- for standard output), in the format of docs/trace-format.md." },

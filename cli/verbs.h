@@ -295,6 +295,12 @@ bool ctx_interactive(struct kmm_ctx *ctx);
  * then drops it unless it is piped or redirected.
  */
 void ctx_output_is_ack(struct kmm_ctx *ctx);
+/**
+ * ctx_output_is_news() - what this stage printed is more than an
+ * acknowledgment (a process its own access killed): `kmm run -q` keeps it
+ * even for a VERB_ACK verb.
+ */
+void ctx_output_is_news(struct kmm_ctx *ctx);
 /** ctx_last_output() - output of the previous statement (for `output` in expressions). */
 const char *ctx_last_output(struct kmm_ctx *ctx);
 

@@ -173,6 +173,12 @@ static int report_death(struct kmm_ctx *ctx, const struct args *a, struct task_s
 	}
 	if (kmm_task_alive(t))
 		return ctx_error(ctx, a, -1, "%s", kmm_last_error());
+	/*
+	 * A fault the access itself took is its result, kept under -q as read's
+	 * is (touch and write are VERB_ACK); an OOM kill is the kernel's report.
+	 */
+	if (e.signal == KMM_SIGSEGV || e.signal == KMM_SIGBUS)
+		ctx_output_is_news(ctx);
 	ctx_printf(ctx, "%s[%d]: killed by %s", kmm_task_comm(t), kmm_task_pid(t), signame(e.signal));
 	if (e.signal == KMM_SIGSEGV)
 		ctx_printf(ctx, " (%s) at 0x%" PRIx64, e.si_code == KMM_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR",
