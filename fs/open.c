@@ -29,6 +29,7 @@
  * sb->lock. Every call runs inside procs_enter() with @t current.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -456,6 +457,16 @@ static bool writable(const struct open_file *of)
 	return (of->flags & KMM_O_ACCMODE) != KMM_O_RDONLY;
 }
 
+/*
+ * rw_verify_area()'s bound: a range that ends past the largest loff_t is
+ * EINVAL (@pos itself is not negative here: pread/pwrite refused that, and
+ * lseek cannot set it). A count above SSIZE_MAX is too.
+ */
+static bool rw_range_ok(uint64_t pos, size_t len)
+{
+	return len <= (size_t)INT64_MAX && pos <= (uint64_t)INT64_MAX - len;
+}
+
 /* read/pread: @pos NULL means the file position (which moves). */
 static long do_read(struct task_struct *t, int fd, void *buf, size_t len, const uint64_t *pos)
 {
@@ -467,11 +478,18 @@ static long do_read(struct task_struct *t, int fd, void *buf, size_t len, const 
 	if ((err = call_begin(&c, t, pos ? KMM_SYS_PREAD64 : KMM_SYS_READ, (uint64_t)fd, len,
 			      pos ? *pos : 0)) != 0)
 		return err;
+	if (pos && (int64_t)*pos < 0)	/* loff_t: ksys_pread64() refuses it before the fd */
+		return call_end(&c, kmm_set_error(-EINVAL, "pread: offset %" PRId64 " is negative",
+						  (int64_t)*pos));
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return call_end(&c, -EBADF);
 	if (!readable(of)) {
 		fdput(c.fs, of);
 		return call_end(&c, kmm_set_error(-EBADF, "read: fd %d is not open for reading", fd));
+	}
+	if (!rw_range_ok(pos ? *pos : of->pos, len)) {
+		fdput(c.fs, of);
+		return call_end(&c, kmm_set_error(-EINVAL, "read: the range ends past the largest offset"));
 	}
 	sim_read_lock(&of->f->i_rwsem);
 	n = (long)filemap_read(of->f, &of->ra, buf, len, pos ? *pos : of->pos);
@@ -493,17 +511,27 @@ static long do_write(struct task_struct *t, int fd, const void *buf, size_t len,
 	if ((err = call_begin(&c, t, pos ? KMM_SYS_PWRITE64 : KMM_SYS_WRITE, (uint64_t)fd, len,
 			      pos ? *pos : 0)) != 0)
 		return err;
+	if (pos && (int64_t)*pos < 0)	/* loff_t: ksys_pwrite64() refuses it before the fd */
+		return call_end(&c, kmm_set_error(-EINVAL, "pwrite: offset %" PRId64 " is negative",
+						  (int64_t)*pos));
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return call_end(&c, -EBADF);
 	if (!writable(of)) {
 		fdput(c.fs, of);
 		return call_end(&c, kmm_set_error(-EBADF, "write: fd %d is not open for writing", fd));
 	}
+	if (!rw_range_ok(pos ? *pos : of->pos, len)) {
+		fdput(c.fs, of);
+		return call_end(&c, kmm_set_error(-EINVAL, "write: the range ends past the largest offset"));
+	}
 	sim_write_lock(&of->f->i_rwsem);
 	at = pos ? *pos : (of->flags & KMM_O_APPEND) ? i_size_read(of->f) : of->pos;
-	if (at + len < at || at + len > KMMFS_MAX_SIZE) {
+	/* generic_write_check_limits(): at the largest size EFBIG, short of it a short write */
+	if (at >= KMMFS_MAX_SIZE) {
 		n = kmm_set_error(-EFBIG, "write: past the largest file size");
 	} else {
+		if (len > KMMFS_MAX_SIZE - at)
+			len = (size_t)(KMMFS_MAX_SIZE - at);
 		n = (long)generic_perform_write(of->f, buf, len, at);
 		if (n == -ENOSPC || n == -ENOMEM)
 			kmm_set_error((int)n, "write: %s", n == -ENOSPC ? "no space left" : "out of memory");
@@ -566,6 +594,9 @@ int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size)
 
 	if ((err = call_begin(&c, t, KMM_SYS_FTRUNCATE, (uint64_t)fd, size, 0)) != 0)
 		return err;
+	if ((int64_t)size < 0)	/* loff_t: do_sys_ftruncate() refuses it before the fd */
+		return (int)call_end(&c, kmm_set_error(-EINVAL, "ftruncate: length %" PRId64
+						       " is negative", (int64_t)size));
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
 	if (!writable(of) || size > KMMFS_MAX_SIZE) {
@@ -640,6 +671,11 @@ int kmm_fadvise(struct task_struct *t, int fd, uint64_t off, uint64_t len, int a
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
 	f = of->f;
+	if ((int64_t)len < 0) {		/* generic_fadvise(): a negative length */
+		fdput(c.fs, of);
+		return (int)call_end(&c, kmm_set_error(-EINVAL, "fadvise: length %" PRId64
+						       " is negative", (int64_t)len));
+	}
 	end = off + len;
 	if (!len || end < len || end > (uint64_t)INT64_MAX)
 		end = (uint64_t)INT64_MAX;	/* LLONG_MAX: to the end of any file */

@@ -252,7 +252,7 @@ TEST(errno_names_the_error)
 {
 	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "spawn a",
 		      "-e", "open a /f rw creat -> $fd",
-		      "-e", "ftruncate a $fd 18446744073709551615 -> $r",
+		      "-e", "ftruncate a $fd 9223372036854775807 -> $r",
 		      "-e", "print $r.errno"), 0);
 	expect_str_contains(out, "\nEFBIG\n");
 	expect_eq(strlen(err), 0);

@@ -432,11 +432,53 @@ TEST(bad_calls_are_refused_and_change_nothing)
 	expect_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ, KMM_MAP_SHARED, 1, &out), -EINVAL);
 	expect_eq(kmm_fadvise(a, fd, 0, 0, 99), -EINVAL);
 	expect_eq(kmm_lseek(a, fd, -1, KMM_SEEK_SET), -EINVAL);
+	/*
+	 * Offsets and lengths are loff_t: a negative one is EINVAL, for pread,
+	 * pwrite and ftruncate before the fd is looked at (review17 R3: EFBIG,
+	 * or 0 bytes read, before).
+	 */
+	expect_eq(kmm_pread(a, fd, b, 1, ~0ULL), -EINVAL);
+	expect_eq(kmm_pwrite(a, fd + 1, b, 1, 1ULL << 63), -EINVAL);
+	expect_eq(kmm_ftruncate(a, fd + 1, ~0ULL), -EINVAL);
+	expect_eq(kmm_fadvise(a, fd, 0, ~0ULL, KMM_POSIX_FADV_DONTNEED), -EINVAL);
+	expect_eq(kmm_pread(a, fd, b, 2, (uint64_t)INT64_MAX - 1), -EINVAL);	/* ends past it */
+	expect_eq(kmm_pread(a, fd, b, 1, (uint64_t)INT64_MAX - 1), 0);
 	/* mapping an empty file succeeds; touching it is SIGBUS */
 	assert_eq(kmm_mmap_fd(a, fd, 0, PG, KMM_PROT_READ, KMM_MAP_PRIVATE, 0, &out), 0);
 	expect_eq(kmm_access(a, out, b, 1, false), -EFAULT);
 	expect_eq(kmm_task_exit_info(a).signal, KMM_SIGBUS);
 	expect_eq(kmm_unlink(m, "/x"), 0);
+	done(m);
+}
+
+/*
+ * generic_write_check_limits(): a write that starts below the largest file
+ * size and runs past it is cut short there; one that starts at it is EFBIG
+ * (kmm refused the whole write before).
+ */
+TEST(a_write_past_the_largest_size_is_cut_short)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	unsigned char b[16], r[16];
+	const uint64_t max = 64ULL << 30;	/* kmmfs's s_maxbytes */
+	int fd = kmm_open(a, "/big", KMM_O_CREAT | KMM_O_RDWR);
+
+	assert_true(fd >= 3);
+	memset(b, 0x5c, sizeof(b));
+	expect_eq(kmm_pwrite(a, fd, b, sizeof(b), max - 10), 10);
+	expect_eq(kmm_pwrite(a, fd, b, sizeof(b), max), -EFBIG);
+	expect_eq(kmm_pread(a, fd, r, sizeof(r), max - 10), 10);
+	expect_eq(memcmp(r, b, 10), 0);
+	/* the file position moves by what was written */
+	expect_eq(kmm_lseek(a, fd, (int64_t)max - 4, KMM_SEEK_SET), (int64_t)max - 4);
+	expect_eq(kmm_write(a, fd, b, sizeof(b)), 4);
+	expect_eq(kmm_lseek(a, fd, 0, KMM_SEEK_CUR), (int64_t)max);
+	expect_eq(kmm_write(a, fd, b, sizeof(b)), -EFBIG);
+	expect_eq(kmm_ftruncate(a, fd, 0), 0);
+	expect_eq(kmm_close(a, fd), 0);
+	expect_eq(kmm_unlink(m, "/big"), 0);
+	kmm_exit(a, 0);
 	done(m);
 }
 
