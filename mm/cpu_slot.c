@@ -9,8 +9,8 @@
  * pass a barrier.
  *
  * Invariant: slot c has guard.nr_users threads registered to it (each
- * thread's registration is in its thread-local table, tagged with the
- * machine's serial); m->cpu_free is the number of slots with nr_users == 0;
+ * thread's registration is in its thread-local cpu_regs, tagged with the
+ * machine's serial; a registration whose machine is gone holds nothing); m->cpu_free is the number of slots with nr_users == 0;
  * guard.lockless is set only while nr_users <= 1, no remote holder has
  * revoked it, and the machine may use membarrier.
  *
@@ -27,17 +27,71 @@
 _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec")));
 _Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
 
-/* This thread's slot per machine registry slot, tagged with the machine's serial. */
-static _Thread_local struct {
-	unsigned long serial;
-	int cpu;
-} cpu_table[KMM_MAX_MACHINES + 1];
-/* The highest index of cpu_table this thread has registered in: the exit hook looks no further. */
-static _Thread_local int cpu_table_top;
+/*
+ * This thread's registrations: the slot it holds on each machine it used.
+ * A few inline (a thread of the malloc shim uses one machine, a test two or
+ * three); more spill into a table indexed by registry slot, allocated the
+ * first time a thread holds slots on more live machines than that. Every
+ * new thread's static TLS is cleared when it starts: a table of all
+ * KMM_MAX_MACHINES + 1 registry slots, 4 KiB, was 83% of the library's
+ * and cost each new thread ~550 instructions (callgrind) and 64 lines.
+ */
+struct cpu_reg {
+	unsigned long serial;	/* the machine's serial; 0: free */
+	int slot;		/* its registry slot */
+	int cpu;		/* the CPU slot this thread holds there */
+};
+#define CPU_REGS_INLINE 4
+static _Thread_local struct cpu_reg cpu_regs[CPU_REGS_INLINE] __attribute__((tls_model("initial-exec")));
+/* KMM_MAX_MACHINES + 1 entries, by registry slot, or NULL (calloc; freed when the thread exits) */
+static _Thread_local struct cpu_reg *cpu_regs_more __attribute__((tls_model("initial-exec")));
 /* The exit hook is queued (sim_on_thread_exit()) and has not run yet. */
-static _Thread_local bool exit_hook_armed;
+static _Thread_local bool exit_hook_armed __attribute__((tls_model("initial-exec")));
 /* The exit hook has run: this thread is in its exit destructors (kmm_cpu_thread_exiting()). */
-static _Thread_local bool slots_released;
+static _Thread_local bool slots_released __attribute__((tls_model("initial-exec")));
+
+/* This thread's registration on @m, or NULL. */
+static struct cpu_reg *find_reg(const struct kmm_machine *m)
+{
+	for (int i = 0; i < CPU_REGS_INLINE; i++)
+		if (cpu_regs[i].serial == m->serial)
+			return &cpu_regs[i];
+	if (cpu_regs_more && cpu_regs_more[m->slot].serial == m->serial)
+		return &cpu_regs_more[m->slot];
+	return NULL;
+}
+
+/* Is machine @r names gone (so @r holds nothing)? Context: registry lock held. */
+static bool reg_stale(const struct cpu_reg *r)
+{
+	struct kmm_machine *o = kmm_machines[r->slot];
+
+	return !o || o->serial != r->serial;
+}
+
+/*
+ * A free registration entry for @m (which this thread holds no slot on):
+ * an unused inline one, one whose machine is gone, else @m's entry of the
+ * spill table (any serial there is of a machine gone: @m holds its slot).
+ * If the table cannot be had, the last inline entry is taken over and its
+ * slot left counted: over-counted, that slot only loses its owned mode
+ * (correct, slower), as when the exit hook cannot be queued.
+ */
+static struct cpu_reg *new_reg(struct kmm_machine *m)
+{
+	struct cpu_reg *r = NULL;
+
+	kmm_registry_lock();
+	for (int i = 0; i < CPU_REGS_INLINE && !r; i++)
+		if (!cpu_regs[i].serial || reg_stale(&cpu_regs[i]))
+			r = &cpu_regs[i];
+	kmm_registry_unlock();
+	if (r)
+		return r;
+	if (!cpu_regs_more)
+		cpu_regs_more = calloc(KMM_MAX_MACHINES + 1, sizeof(*cpu_regs_more));
+	return cpu_regs_more ? &cpu_regs_more[m->slot] : &cpu_regs[CPU_REGS_INLINE - 1];
+}
 
 static inline struct kmm_cpu_guard *guard_of(struct kmm_machine *m, int cpu)
 {
@@ -101,7 +155,9 @@ static void guard_wait_owner(struct kmm_machine *m, int cpu)
 	struct kmm_cpu_guard *g = guard_of(m, cpu);
 	int spins = 0;
 
-	if (cpu_table[m->slot].serial == m->serial && cpu_table[m->slot].cpu == cpu)
+	struct cpu_reg *r = find_reg(m);
+
+	if (r && r->cpu == cpu)
 		return;		/* our own slot: an owned section in progress is ours */
 	while (atomic_load_explicit(&g->busy, memory_order_acquire)) {
 		if (++spins > 100) {
@@ -200,7 +256,8 @@ void kmm_cpu_fork_parent(struct kmm_machine *m)
  */
 void kmm_cpu_fork_child(struct kmm_machine *m)
 {
-	int mine = cpu_table[m->slot].serial == m->serial ? cpu_table[m->slot].cpu : -1;
+	struct cpu_reg *r = find_reg(m);
+	int mine = r ? r->cpu : -1;
 
 	for (int c = 0; c < m->nr_cpus; c++) {
 		struct kmm_cpu_guard *g = guard_of(m, c);
@@ -243,24 +300,38 @@ static void set_this_cpu(struct kmm_machine *m, int cpu)
 	kmm_cpu_cache.guard = guard_of(m, cpu);
 }
 
+/*
+ * Give back the slot of registration @r if its machine is live. Context:
+ * registry lock held. Inline: a new function the exit of every thread runs
+ * would need a place on shim/hot-symbols.txt (integration_malloc_rss).
+ */
+static inline __attribute__((always_inline)) void give_back_reg(struct cpu_reg *r)
+{
+	if (!r->serial)
+		return;
+	if (!reg_stale(r) && kmm_machines[r->slot]->cpus) {
+		struct kmm_machine *m = kmm_machines[r->slot];
+		spin_lock(&m->cpu_lock);
+		add_users(m, guard_of(m, r->cpu), -1);
+		spin_unlock(&m->cpu_lock);
+	}
+	r->serial = 0;
+}
+
 /* Give back every slot this thread holds on a live machine. */
 static void give_back_slots(void)
 {
+	struct cpu_reg *more = cpu_regs_more;
+
 	kmm_registry_lock();
-	for (int i = 1; i <= cpu_table_top; i++) {
-		if (!cpu_table[i].serial)
-			continue;
-		struct kmm_machine *m = kmm_machines[i];
-		if (m && m->serial == cpu_table[i].serial && m->cpus) {
-			spin_lock(&m->cpu_lock);
-			add_users(m, guard_of(m, cpu_table[i].cpu), -1);
-			spin_unlock(&m->cpu_lock);
-		}
-		cpu_table[i].serial = 0;
-	}
-	cpu_table_top = 0;
+	for (int i = 0; i < CPU_REGS_INLINE; i++)
+		give_back_reg(&cpu_regs[i]);
+	for (int i = 1; more && i <= KMM_MAX_MACHINES; i++)
+		give_back_reg(&more[i]);
+	cpu_regs_more = NULL;
 	kmm_cpu_cache.serial = 0;
 	kmm_registry_unlock();
+	free(more);
 }
 
 /* The exit hook: the thread is leaving. */
@@ -284,16 +355,18 @@ void kmm_cpu_release_thread(void)
 
 int kmm_this_cpu(struct kmm_machine *m)
 {
+	struct cpu_reg *r = find_reg(m);
 	int cpu;
 
-	if (likely(cpu_table[m->slot].serial == m->serial)) {
-		cpu = cpu_table[m->slot].cpu;
+	if (likely(r)) {
+		cpu = r->cpu;
 		goto out;
 	}
 	if (!m->cpus)
 		return 0;	/* early boot: slot 0, nothing to register with */
 	if (!exit_hook_armed && sim_on_thread_exit(release_slots, NULL) == 0)
 		exit_hook_armed = true;
+	r = new_reg(m);
 	/* The lowest slot nobody holds, else the least shared. */
 	spin_lock(&m->cpu_lock);
 	cpu = 0;
@@ -309,10 +382,9 @@ int kmm_this_cpu(struct kmm_machine *m)
 	else
 		add_users(m, g, 1);
 	spin_unlock(&m->cpu_lock);
-	cpu_table[m->slot].serial = m->serial;
-	cpu_table[m->slot].cpu = cpu;
-	if (m->slot > cpu_table_top)
-		cpu_table_top = m->slot;
+	r->slot = m->slot;
+	r->cpu = cpu;
+	r->serial = m->serial;
 out:
 	set_this_cpu(m, cpu);
 	return cpu;
@@ -320,11 +392,12 @@ out:
 
 int kmm_cpu_move(struct kmm_machine *m)
 {
+	struct cpu_reg *r = find_reg(m);
 	int old, cpu;
 
-	if (cpu_table[m->slot].serial != m->serial)
+	if (!r)
 		return kmm_this_cpu(m);
-	cpu = old = cpu_table[m->slot].cpu;
+	cpu = old = r->cpu;
 	spin_lock(&m->cpu_lock);
 	if (users_of(guard_of(m, old)) > 1 &&
 	    atomic_load_explicit(&m->cpu_free, memory_order_relaxed)) {
@@ -334,7 +407,7 @@ int kmm_cpu_move(struct kmm_machine *m)
 		add_users(m, guard_of(m, old), -1);	/* its last user may go owned */
 	}
 	spin_unlock(&m->cpu_lock);
-	cpu_table[m->slot].cpu = cpu;
+	r->cpu = cpu;
 	set_this_cpu(m, cpu);
 	return cpu;
 }

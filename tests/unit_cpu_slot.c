@@ -273,6 +273,67 @@ TEST(a_thread_registers_without_malloc_and_gives_every_slot_back)
 }
 
 /*
+ * A thread keeps a few registrations in its TLS and the rest in a table it
+ * allocates: one registered on eight machines at once finds its slot on
+ * each again, and gives every one back when it exits. A registration whose
+ * machine was shut down holds nothing, and its entry is taken again.
+ */
+#define MANY 8
+static struct kmm_machine *many[MANY];
+static int cpu_on_many[MANY], cpu_again[MANY];
+
+static void *register_on_many(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < MANY; i++) {
+		kmm_use(many[i]);
+		cpu_on_many[i] = kmm_this_cpu(many[i]);
+	}
+	for (int i = MANY - 1; i >= 0; i--) {
+		kmm_use(many[i]);
+		cpu_again[i] = kmm_this_cpu(many[i]);
+	}
+	return NULL;
+}
+
+TEST(a_thread_on_eight_machines_keeps_and_gives_back_every_slot)
+{
+	pthread_t th;
+
+	for (int i = 0; i < MANY; i++) {
+		many[i] = boot("mem=64M nr_cpus=2");
+		assert_true(many[i] != NULL);
+		expect_eq(kmm_this_cpu(many[i]), 0);	/* this thread: slot 0 of each */
+	}
+	assert_eq(pthread_create(&th, NULL, register_on_many, NULL), 0);
+	pthread_join(th, NULL);
+	for (int i = 0; i < MANY; i++) {
+		expect_eq(cpu_on_many[i], 1);
+		expect_eq(cpu_again[i], 1);
+		expect_eq(kmm_cpu_users(many[i], 1), 0);
+		expect_eq(kmm_cpu_threads(many[i]), 1);
+	}
+	/* this thread on machines that come and go: the entries of the gone are reused */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 1; i < MANY; i++) {
+			kmm_use(many[i]);
+			done(many[i]);
+			many[i] = boot("mem=64M nr_cpus=2");
+			assert_true(many[i] != NULL);
+			expect_eq(kmm_this_cpu(many[i]), 0);
+		}
+		kmm_use(many[0]);
+		expect_eq(kmm_this_cpu(many[0]), 0);
+		expect_eq(kmm_cpu_users(many[0], 0), 1);
+	}
+	for (int i = MANY - 1; i >= 0; i--) {
+		kmm_use(many[i]);
+		expect_eq(kmm_cpu_threads(many[i]), 1);
+		done(many[i]);
+	}
+}
+
+/*
  * Owned slots follow the host and the environment: on where membarrier(2)
  * exists and KMM_CPU_LOCKED is unset; under ThreadSanitizer only when
  * KMM_TSAN_OWNED is set too (the *_owned runs of cmake/harden.cmake rely on
