@@ -136,6 +136,8 @@ const struct doc_item boot_option_docs[] = {
 	  "build's). Like every on/off option, it takes Linux's kstrtobool words: 1, y, t, on "
 	  "(yes, true) or 0, n, f, off (no, false)." },
 	{ "initrd=SIZE", "The boot loader loaded an initramfs of SIZE bytes." },
+	{ "slab_max_order=N", "The largest order a slab gets (default 3), unless one object "
+	  "needs more; above 10 means 10, as in Linux; also slub_max_order=." },
 	{ "arch=i386|i386-pae|x86_64", "i386: the 3G/1G split, at most ~880 MiB of lowmem, the "
 	  "rest HighMem. i386-pae: the same split with 36-bit physical addresses. x86_64 (the "
 	  "default): everything directly mapped; zones DMA, DMA32 and Normal." },

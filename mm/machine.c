@@ -42,6 +42,8 @@ struct kmm_machine *kmm_machine_alloc(void)
 	if (!m)
 		return NULL;
 	m->obj_fast_serial = KMM_SERIAL_NONE;	/* until kmm_events_init() */
+	/* Linux's slab_max_order= for machines built by hand; kmm_boot() sets every option. */
+	m->opts.slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
 	spin_lock(&registry_lock);
 	for (int i = 1; i <= KMM_MAX_MACHINES; i++) {
 		if (!kmm_machines[i]) {

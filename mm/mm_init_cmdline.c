@@ -52,7 +52,7 @@ static const char *const builtin_options[] = {
 	"mem", "arch", "maxcpus", "numa", "kernelcore", "movablecore", "vmalloc",
 	"highmem", "memmap", "buddy", "mmio", "ram", "deferred_struct_pages",
 	"board", "config", "firmware", "nr_cpus", "transparent_hugepage", "init_on_alloc",
-	"initrd",
+	"initrd", "slab_max_order", "slub_max_order",
 };
 
 /*
@@ -155,6 +155,10 @@ const char *kmm_boot_option(struct kmm_machine *m, const char *name)
  *   memmap=nn$ss[,..] reserved hole of nn bytes at ss (memmap=nn#ss: ACPI data)
  *   transparent_hugepage=always|madvise|never  (THP configs)
  *   init_on_alloc=0|1 zero every page and object as it is allocated
+ *   slab_max_order=N  (or its older name slub_max_order=N) the largest order
+ *                     calculate_order() picks for a slab, default 3
+ *                     (PAGE_ALLOC_COSTLY_ORDER); an N above MAX_PAGE_ORDER is
+ *                     MAX_PAGE_ORDER, as Linux's setup_slub_max_order() clamps it
  *   initrd=SIZE       (kmm) the boot loader loaded an initramfs of SIZE bytes
  *   buddy=eager|lazy  lazy: postpone buddy merging until a larger block is wanted
  *   mmio=NAME@START+SIZE  a simulated device's register window (repeatable):
@@ -192,6 +196,7 @@ static void opts_defaults(struct kmm_boot_opts *o)
 	o->nr_cpus = 2;
 	o->maxcpus = 2;
 	o->init_on_alloc = -1;
+	o->slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
 	o->kernelcore_percent = -1;
 	o->movablecore_percent = -1;
 }
@@ -493,6 +498,11 @@ builtin:
 		if (kstrtobool(val, &on))
 			return opt_error(tok, "expected 0 or 1 (or " KSTRTOBOOL_WORDS ")");
 		o->init_on_alloc = on;
+	} else if (!strcmp(key, "slab_max_order") || !strcmp(key, "slub_max_order")) {
+		/* Linux's setup_slub_max_order(): a larger order is MAX_PAGE_ORDER. */
+		if (kmm_parse_ulong(val, &n))
+			return opt_error(tok, "must be a slab order, a number from 0 to %d", MAX_PAGE_ORDER);
+		o->slub_max_order = (unsigned int)KMM_MIN(n, (unsigned long)MAX_PAGE_ORDER);
 	} else if (!strcmp(key, "initrd")) {
 		if (kmm_parse_size(val, &o->initrd_size, NULL) || !o->initrd_size)
 			return opt_error(tok, "bad size (initrd=SIZE: the initramfs the boot loader loaded)");

@@ -6,7 +6,7 @@
  *
  * Linux counterpart: mm/slub.c (6.12) calculate_sizes(), calculate_order(),
  * calc_slab_order(), set_min_partial(), set_cpu_partial(). Kept: the order
- * search (the smallest order between min_objects' and SLUB_MAX_ORDER that
+ * search (the smallest order between min_objects' and slab_max_order= that
  * wastes at most 1/16, 1/8, ... of the slab), the free pointer in the middle
  * of the object unless RCU, poison or a constructor need the object whole,
  * min_partial = ilog2(size) / 2 clamped to 5..10, 6.12's cpu_partial table.
@@ -49,11 +49,15 @@ static unsigned int calc_slab_order(unsigned int size, unsigned int min_order,
 	return order;
 }
 
-/* Linux's calculate_order(): slub_max_order 3, min objects 4 * (fls(nr_cpus) + 1). */
-static int calculate_order(unsigned int size, int nr_cpus)
+/*
+ * Linux's calculate_order(): min objects 4 * (fls(nr_cpus) + 1), at most
+ * @max_order (the machine's slab_max_order=, 3 unless its command line says
+ * otherwise). A slab above @max_order only where one object needs it.
+ */
+static int calculate_order(unsigned int size, int nr_cpus, unsigned int max_order)
 {
 	unsigned int min_objects = 4 * (unsigned int)(fls_ul((unsigned long)nr_cpus) + 1);
-	unsigned int max_objects = order_objects(SLUB_MAX_ORDER, size);
+	unsigned int max_objects = order_objects(max_order, size);
 	unsigned int min_order, order;
 
 	if (max_objects < 1)
@@ -64,8 +68,8 @@ static int calculate_order(unsigned int size, int nr_cpus)
 	if (order_objects(min_order, size) > MAX_OBJS_PER_PAGE)
 		return (int)get_order_size((unsigned long)size * MAX_OBJS_PER_PAGE) - 1;
 	for (unsigned int fraction = 16; fraction > 1; fraction /= 2) {
-		order = calc_slab_order(size, min_order, SLUB_MAX_ORDER, fraction);
-		if (order <= SLUB_MAX_ORDER)
+		order = calc_slab_order(size, min_order, max_order, fraction);
+		if (order <= max_order)
 			return (int)order;
 	}
 	order = get_order_size(size);
@@ -127,7 +131,7 @@ int calculate_sizes(struct kmem_cache *s)
 	s->reciprocal = (((unsigned __int128)1 << 64) + size - 1) / size;
 	s->div_magic = UINT64_MAX / size + 1;
 
-	order = calculate_order(size, s->machine->nr_cpus);
+	order = calculate_order(size, s->machine->nr_cpus, s->machine->opts.slub_max_order);
 	if (order < 0)
 		return -E2BIG;
 	s->order = (unsigned int)order;

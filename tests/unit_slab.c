@@ -783,6 +783,69 @@ TEST(huge_objects_take_one_high_order_slab_each)
 	slab_done(m, base);
 }
 
+/* The order and object count of cache @name on @m. */
+static void expect_geometry(struct kmm_machine *m, const char *name, unsigned int order,
+			    unsigned int objects)
+{
+	struct kmem_cache *s = kmm_find_cache(m, name);
+
+	assert_true(s != NULL);
+	if (s->order != order || s->objects != objects)
+		kmm_test_fail(__FILE__, __LINE__, "%s on \"%s\": order %u, %u objects; want %u, %u",
+			      name, m->cmdline, s->order, s->objects, order, objects);
+}
+
+/*
+ * slab_max_order= (Linux's, and its older name slub_max_order=) caps the
+ * order calculate_order() picks; only an object bigger than a slab of that
+ * order gets more, the smallest order it fits in. Above MAX_PAGE_ORDER it is
+ * MAX_PAGE_ORDER, as Linux clamps it; a value that is no number fails the
+ * boot, named. Each figure follows from Linux's formula with 2 CPUs
+ * (at least 12 objects a slab where the cap allows).
+ */
+TEST(slab_max_order_caps_the_order_of_new_caches)
+{
+	struct kmm_machine *m = kmm_boot("mem=128M slab_max_order=1");
+
+	assert_true(m != NULL);
+	kmm_use(m);
+	expect_geometry(m, "kmalloc-512", 1, 16);	/* as without the cap */
+	expect_geometry(m, "kmalloc-1k", 1, 8);	/* order 2 without it */
+	expect_geometry(m, "kmalloc-2k", 1, 4);	/* 3 */
+	expect_geometry(m, "kmalloc-4k", 1, 2);
+	expect_geometry(m, "kmalloc-8k", 1, 1);
+	struct kmem_cache *big = kmem_cache_create("big20k", 20000, 0, 0, NULL);
+	assert_true(big != NULL);
+	expect_eq(big->order, 3);	/* one object needs 5 pages */
+	expect_eq(big->objects, 1);
+	kmem_cache_destroy(big);
+	kmm_shutdown(m);
+
+	m = kmm_boot("mem=128M slub_max_order=0");
+	assert_true(m != NULL);
+	expect_geometry(m, "kmalloc-256", 0, 16);
+	expect_geometry(m, "kmalloc-512", 0, 8);
+	expect_geometry(m, "kmalloc-8k", 1, 1);
+	kmm_shutdown(m);
+
+	/* 10: kmalloc-8k reaches Linux's 12 objects (order 5); the last occurrence wins */
+	m = kmm_boot("mem=128M slub_max_order=0 slab_max_order=99");
+	assert_true(m != NULL);
+	expect_geometry(m, "kmalloc-2k", 3, 16);
+	expect_geometry(m, "kmalloc-8k", 5, 16);
+	kmm_shutdown(m);
+
+	m = kmm_boot("mem=128M");	/* the default, 3 */
+	assert_true(m != NULL);
+	expect_geometry(m, "kmalloc-8k", 3, 4);
+	kmm_shutdown(m);
+
+	expect_true(kmm_boot("mem=128M slab_max_order=one") == NULL);
+	expect_str_contains(kmm_last_error(), "slab_max_order=one");
+	expect_true(kmm_boot("mem=128M slub_max_order=-1") == NULL);
+	expect_str_contains(kmm_last_error(), "slub_max_order=-1");
+}
+
 /*
  * Per-CPU partial lists: cpu_partial as Linux 6.12's set_cpu_partial()
  * computes it (by object size; 0 for debug caches), a refill from the node

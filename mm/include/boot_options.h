@@ -50,6 +50,7 @@ struct kmm_boot_opts {
 	int maxcpus;			/* maxcpus=: CPUs brought online, at most nr_cpus (default all) */
 	enum kmm_thp_mode thp;		/* transparent_hugepage= */
 	int init_on_alloc;		/* init_on_alloc=0|1; -1 = the config's default */
+	unsigned int slub_max_order;	/* slab_max_order= (slub_max_order=): calculate_order()'s cap, default 3 */
 	uint64_t initrd_size;		/* initrd=: an initramfs of this many bytes; 0 = none */
 	int numa_fake;			/* numa=fake=N (0: one node) */
 	uint64_t kernelcore, movablecore;	/* bytes; 0 = unset */
