@@ -358,9 +358,16 @@ static void shim_boot_locked(void)
 
 	/* Needed whichever way the boot goes: glibc's pointers stay glibc's. */
 	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-	if (getenv("KMM_MALLOC_CPUS"))
-		cpus = atoi(getenv("KMM_MALLOC_CPUS"));
+	const char *cpus_env = getenv("KMM_MALLOC_CPUS");
+	unsigned long n;
+	char why[64];
 	cpus = KMM_CLAMP(cpus, 1, KMM_MAX_CPUS);
+	if (cpus_env && *cpus_env && !kmm_parse_ulong(cpus_env, &n) && n && n <= KMM_MAX_CPUS) {
+		cpus = (int)n;
+	} else if (cpus_env && *cpus_env) {	/* not atoi(): it read "abc" as 0, "4x" as 4 */
+		snprintf(why, sizeof(why), "\" is not a number from 1 to %d; keeping %d", KMM_MAX_CPUS, cpus);
+		warn("KMM_MALLOC_CPUS=\"", cpus_env, why);
+	}
 	if (!mem || !*mem)
 		mem = "4G";
 	if (strchr(mem, ' ') || strchr(mem, '\t') || strchr(mem, '\n')) {

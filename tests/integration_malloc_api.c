@@ -861,6 +861,73 @@ TEST(stats_print)
 	expect_str_contains(buf, "peak");
 }
 
+/* All of @fd until its end into @buf (@cap bytes, NUL-terminated). */
+static void read_all(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t got;
+
+	while (len < cap - 1 && (got = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)got;
+	buf[len] = 0;
+	close(fd);
+}
+
+/*
+ * KMM_MALLOC_CPUS (review16 R8): a value that is no number from 1 to 64 is
+ * named on stderr and the default, twice the online CPUs, kept; atoi() read
+ * "abc" and "0" as 0 and "4x" as 4, and the clamp made them one CPU slot and
+ * 100000 64, silently. The test runs itself again with each value and reads
+ * the machine's command line (its nr_cpus=) from the child's stats.
+ */
+TEST(kmm_malloc_cpus_that_is_no_cpu_count_is_named_and_the_default_kept)
+{
+	if (getenv("KMM_CPUS_CHILD")) {
+		free(malloc(8));
+		kmm_malloc_print_stats(1);
+		_exit(0);
+	}
+	static const struct { const char *value; int cpus; } runs[] = {
+		{ "abc", 0 }, { "0", 0 }, { "4x", 0 }, { "100000", 0 }, { "-2", 0 }, { "3", 3 },
+		{ "64", 64 },
+	};
+	int dflt = KMM_CLAMP(sim_online_cpus() * 2, 1, 64);
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+		int out[2], err[2], status = 0;
+		char text[4096], errs[512], want[32], warning[128];
+
+		assert_eq(pipe(out), 0);
+		assert_eq(pipe(err), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			dup2(out[1], 1);
+			dup2(err[1], 2);
+			setenv("KMM_MALLOC_CPUS", runs[i].value, 1);
+			setenv("KMM_CPUS_CHILD", "1", 1);
+			setenv("KMM_TEST", "kmm_malloc_cpus_that_is_no_cpu_count_is_named_and_the_default_kept", 1);
+			unsetenv("KMM_MALLOC_CMDLINE");
+			execl("/proc/self/exe", "integration_malloc_api", (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		close(err[1]);
+		read_all(out[0], text, sizeof(text));
+		read_all(err[0], errs, sizeof(errs));
+		waitpid(pid, &status, 0);
+		expect_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		snprintf(want, sizeof(want), " nr_cpus=%d ", runs[i].cpus ? runs[i].cpus : dflt);
+		snprintf(warning, sizeof(warning), "kmm-malloc: KMM_MALLOC_CPUS=\"%s\" is not a number "
+			 "from 1 to 64; keeping %d\n", runs[i].value, dflt);
+		if (!strstr(text, want))
+			kmm_test_fail(__FILE__, __LINE__, "KMM_MALLOC_CPUS=%s: no \"%s\" in the stats: %.200s",
+				      runs[i].value, want, text);
+		if (runs[i].cpus ? strstr(errs, "KMM_MALLOC_CPUS") != NULL : !strstr(errs, warning))
+			kmm_test_fail(__FILE__, __LINE__, "KMM_MALLOC_CPUS=%s: stderr \"%s\"",
+				      runs[i].value, errs);
+	}
+}
+
 /*
  * The byte counters run only with KMM_MALLOC_STATS set before the first
  * malloc, so the test runs itself again with it (and KMM_TEST naming it).
