@@ -344,10 +344,15 @@ static inline __attribute__((always_inline)) void
 sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, const bool hardened)
 {
 	void **sheaf = c->sheaf;
-	/* The run of objects of one slab being chained: newest (head) down to oldest (tail). */
+	/*
+	 * The run of objects of one slab being chained: newest (head) down to
+	 * oldest (tail); its slab's pages are the @run_bytes from @run_lo.
+	 */
 	struct slab *run = NULL;
 	void *head = NULL, *tail = NULL, *below = NULL;
 	unsigned int run_nr = 0;
+	uintptr_t run_lo = 0;
+	unsigned long run_bytes = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
 		void *obj = sheaf[i];
@@ -362,33 +367,48 @@ sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, 
 			sheaf_double_free(s, obj, v);
 			continue;
 		}
-		struct slab *slab = virt_to_slab_fast(s->machine, obj);
-
 		if (unlikely(!sheaf_link_ok(s, obj, want, hardened)))
 			sheaf_bad_link(s, obj);
-		if (slab == c->slab) {
-			if (hardened)
-				set_freepointer(s, obj, c->freelist);
-			else
-				set_freepointer_plain(s, obj, c->freelist);
-			c->freelist = obj;
-			c->nr_free++;
-			continue;
+		/*
+		 * Outside the run's slab's pages (none yet: @run_bytes 0), the
+		 * object's slab is looked up; inside, it is one of that slab's
+		 * objects, and no struct page is read (the run's objects count
+		 * in its inuse, so it stays this cache's slab until its push).
+		 * A batch freed in order flushes as runs of ~27 objects
+		 * (free_storm); small_churn's are runs of one, which compute no
+		 * range: it is taken from the run's second object on.
+		 */
+		if ((uintptr_t)obj - run_lo >= run_bytes) {
+			struct slab *slab = virt_to_slab_fast(s->machine, obj);
+
+			if (slab == c->slab) {
+				if (hardened)
+					set_freepointer(s, obj, c->freelist);
+				else
+					set_freepointer_plain(s, obj, c->freelist);
+				c->freelist = obj;
+				c->nr_free++;
+				continue;
+			}
+			/* (a NULL slab, never met, starts no range: dropped as before) */
+			if (slab != run || unlikely(!slab)) {
+				if (run)
+					sheaf_return(s, run, head, tail, run_nr);
+				run = slab;
+				run_bytes = 0;
+				head = tail = obj;
+				run_nr = 1;
+				continue;
+			}
+			run_lo = (uintptr_t)slab_addr_m(s->machine, slab);
+			run_bytes = PAGE_SIZE << slab_order(slab);
 		}
-		if (slab == run) {
-			if (hardened)
-				set_freepointer(s, obj, head);
-			else
-				set_freepointer_plain(s, obj, head);
-			head = obj;
-			run_nr++;
-			continue;
-		}
-		if (run)
-			sheaf_return(s, run, head, tail, run_nr);
-		run = slab;
-		head = tail = obj;
-		run_nr = 1;
+		if (hardened)
+			set_freepointer(s, obj, head);
+		else
+			set_freepointer_plain(s, obj, head);
+		head = obj;
+		run_nr++;
 	}
 	if (run)
 		sheaf_return(s, run, head, tail, run_nr);
