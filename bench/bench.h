@@ -6,11 +6,18 @@
  *
  * Benchmarks print medians (never means) so one preempted run on a shared
  * host does not move the figure. Every benchmark takes -t N (default: the
- * host's online CPUs) and measures at 1, 2, 4, ... threads up to N (and N
- * itself): per thread count, kmm's throughput, its speedup over one thread,
- * and the peer's throughput from the same run. Every ratio is kmm / peer of
- * time per operation (lower is better: below 1.00 kmm is faster), and each
- * row goes to $KMM_BENCH_SUMMARY (when set) as
+ * host's online CPUs; bench_threads_arg() refuses anything but a count from
+ * 1 to BENCH_MAX_THREADS) and, where running on several threads means
+ * something, measures at 1, 2, 4, ... threads up to N (and N itself): per
+ * thread count, kmm's throughput, its speedup over one thread, and the
+ * peer's throughput from the same run. A benchmark that is one thread by
+ * nature says so in its usage line and its output (bench_one_thread()).
+ *
+ * Every ratio, in every table and in the summary, runs one way: kmm / peer
+ * of time per operation (or of memory, where memory is measured), so lower
+ * is better and below 1.00 kmm leads. A benchmark that measures throughput
+ * (MiB/s, events/s) turns it into time with bench_time_ratio(). Each ratio
+ * goes to $KMM_BENCH_SUMMARY (when set) as
  *   bench<TAB>workload<TAB>threads<TAB>peer<TAB>ratio
  * which bench/summary.sh prints as one table at the end of `make bench`.
  */
@@ -76,9 +83,32 @@ static inline int bench_default_threads(long online)
 }
 
 /*
+ * bench_parse_threads() - @s as a thread count: decimal digits only, 1 to
+ * BENCH_MAX_THREADS. Return: the count, or -1 (nothing, a sign, a letter,
+ * a trailing character, out of range).
+ */
+static inline int bench_parse_threads(const char *s)
+{
+	long v = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > BENCH_MAX_THREADS)
+			return -1;
+	}
+	return v < 1 ? -1 : (int)v;
+}
+
+/*
  * bench_threads_arg() - the -t N option: the largest thread count (default
  * the online CPUs, at most BENCH_MAX_THREADS). Removes "-t N" from argv and
- * returns the new argc.
+ * returns the new argc. A bad N ("abc", "0", "3x", more than
+ * BENCH_MAX_THREADS) or a -t without one is refused: a message naming it on
+ * stderr, exit status 2.
  */
 static inline int bench_threads_arg(int argc, char **argv, int *max_threads)
 {
@@ -86,11 +116,16 @@ static inline int bench_threads_arg(int argc, char **argv, int *max_threads)
 
 	*max_threads = bench_default_threads(sysconf(_SC_NPROCESSORS_ONLN));
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
-			*max_threads = atoi(argv[++i]);
-			if (*max_threads < 1 || *max_threads > BENCH_MAX_THREADS) {
-				fprintf(stderr, "%s: -t wants 1..%d threads\n", argv[0],
+		if (!strcmp(argv[i], "-t")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: -t wants a thread count (1 to %d)\n", argv[0],
 					BENCH_MAX_THREADS);
+				exit(2);
+			}
+			*max_threads = bench_parse_threads(argv[++i]);
+			if (*max_threads < 0) {
+				fprintf(stderr, "%s: -t '%s': want a thread count from 1 to %d\n",
+					argv[0], argv[i], BENCH_MAX_THREADS);
 				exit(2);
 			}
 			continue;
@@ -99,6 +134,22 @@ static inline int bench_threads_arg(int argc, char **argv, int *max_threads)
 	}
 	argv[out] = NULL;
 	return out;
+}
+
+/*
+ * bench_one_thread() - the options of a benchmark that is one thread by
+ * nature: -t N is checked as everywhere (bench_threads_arg()) but changes
+ * nothing, and any other argument is refused with @usage (exit status 2).
+ * The benchmark says so in its output too ("one thread by nature").
+ */
+static inline void bench_one_thread(int argc, char **argv, const char *usage)
+{
+	int max_threads;
+
+	if (bench_threads_arg(argc, argv, &max_threads) != 1) {
+		fprintf(stderr, "%s: unexpected argument '%s'\nusage: %s\n", argv[0], argv[1], usage);
+		exit(2);
+	}
 }
 
 /* bench_thread_counts() - 1, 2, 4, ... below @max, then @max. Return: how many. */
@@ -122,7 +173,7 @@ struct bench_thread {
 
 static void *bench_thread_main(void *p)
 {
-	struct bench_thread *t = p;
+	struct bench_thread *t = (struct bench_thread *)p;
 
 	pthread_barrier_wait(t->start);
 	t->fn(t->arg, t->idx);
@@ -158,7 +209,33 @@ static inline uint64_t bench_run_threads(int n, void (*fn)(void *arg, int idx), 
 	return t1 - t0;
 }
 
-/* bench_summary() - one line for `make bench`'s closing table (when $KMM_BENCH_SUMMARY is set). */
+/*
+ * bench_time_ratio() - kmm / peer of time per operation, from the two
+ * throughputs (operations, bytes or events per second): lower is better.
+ * Return: 0 when kmm's rate is not positive.
+ */
+static inline double bench_time_ratio(double kmm_rate, double peer_rate)
+{
+	return kmm_rate > 0 ? peer_rate / kmm_rate : 0;
+}
+
+/*
+ * bench_fmt_ratio() - a ratio as the tables print it: two decimals, or two
+ * significant digits below 0.01 (so 1/7888 prints as 0.00013, not 0.00).
+ * Return: @buf.
+ */
+static inline const char *bench_fmt_ratio(char *buf, size_t size, double r)
+{
+	snprintf(buf, size, r > 0 && r < 0.01 ? "%.2g" : "%.2f", r);
+	return buf;
+}
+
+/*
+ * bench_summary() - one line for `make bench`'s closing table (when
+ * $KMM_BENCH_SUMMARY is set): @ratio is kmm / peer of time per operation (or
+ * of memory), lower is better; written with six significant digits, which
+ * bench/summary.sh rounds as bench_fmt_ratio() does.
+ */
 static inline void bench_summary(const char *bench, const char *workload, int threads,
 				 const char *peer, double ratio)
 {
@@ -167,7 +244,7 @@ static inline void bench_summary(const char *bench, const char *workload, int th
 
 	if (!path || !*path || !(f = fopen(path, "a")))
 		return;
-	fprintf(f, "%s\t%s\t%d\t%s\t%.2f\n", bench, workload, threads, peer, ratio);
+	fprintf(f, "%s\t%s\t%d\t%s\t%.6g\n", bench, workload, threads, peer, ratio);
 	fclose(f);
 }
 
@@ -187,10 +264,12 @@ static inline void bench_header(void)
 static inline void bench_row(const char *bench, const char *workload, int threads, double kmm_ops,
 			     double kmm_ops_1, const char *peer, double peer_ops)
 {
-	double ratio = kmm_ops > 0 ? peer_ops / kmm_ops : 0;
+	double ratio = bench_time_ratio(kmm_ops, peer_ops);
+	char r[16];
 
-	printf("%-36s %7d %12.4g %7.2fx %12.4g %-9s %8.2f\n", workload, threads, kmm_ops / 1e6,
-	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, peer_ops / 1e6, peer, ratio);
+	printf("%-36s %7d %12.4g %7.2fx %12.4g %-9s %8s\n", workload, threads, kmm_ops / 1e6,
+	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, peer_ops / 1e6, peer,
+	       bench_fmt_ratio(r, sizeof(r), ratio));
 	bench_summary(bench, workload, threads, peer, ratio);
 }
 

@@ -369,16 +369,20 @@ static void run_threaded(int max_threads, unsigned long pages, int reps)
 
 static void row(const char *name, const char *unit, double *k, double *h, int reps)
 {
-	double km = median(k, reps), hm = median(h, reps);
+	double km = median(k, reps), hm = median(h, reps), ratio = hm > 0 ? km / hm : 0;
+	char rs[16];
 
-	printf("%-14s %12.1f %12.1f %s %8.2f\n", name, km, hm, unit, hm > 0 ? km / hm : 0);
-	bench_summary("fault", name, 1, "host", hm > 0 ? km / hm : 0);
+	printf("%-14s %12.1f %12.1f %s %8s\n", name, km, hm, unit, bench_fmt_ratio(rs, sizeof(rs), ratio));
+	bench_summary("fault", name, 1, "host", ratio);
 }
 
 int main(int argc, char **argv)
 {
 	int max_threads;
-	argc = bench_threads_arg(argc, argv, &max_threads);
+	if (bench_threads_arg(argc, argv, &max_threads) != 1) {
+		fprintf(stderr, "%s: unexpected argument '%s'\nusage: fault [-t N]\n", argv[0], argv[1]);
+		return 2;
+	}
 	int reps = (int)env_long("KMM_BENCH_REPS", 5);
 	unsigned long pages = (unsigned long)env_long("KMM_BENCH_PAGES", 16384);
 	unsigned long fork_mb = (unsigned long)env_long("KMM_BENCH_FORK_MB", 1024);
@@ -432,10 +436,6 @@ int main(int argc, char **argv)
 	}
 	row("tlb-hit inline", "ns/access", k, h, reps);
 	printf("(tlb-hit through kmm_load64: %.1f M translations/s)\n", 1e3 / median(k, reps));
-	if (argc > 1) {
-		fprintf(stderr, "usage: fault [-t N]\n");
-		return 2;
-	}
 
 	kmm_use(NULL);
 	kmm_shutdown(m);

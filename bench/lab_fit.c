@@ -14,7 +14,13 @@
  * the trace, would otherwise hide its growth), in a child process of its
  * own (so that no arena of an earlier replay is there to be reused), and
  * the new arena's first heap counts as the replay's. Every pool figure is
- * deterministic; glibc's is too for a given glibc. The ratio is pool / glibc.
+ * deterministic; glibc's is too for a given glibc. The ratio kmm/glibc is
+ * the pool's footprint over glibc's (lower is better, as every ratio of
+ * make bench; each goes to the closing summary). One thread by nature: a
+ * footprint does not depend on how many threads replay; -t N is checked
+ * (make bench passes it) and does not apply.
+ *
+ * usage: lab_fit [-t N]
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -24,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "bench/lab_bench.h"
 
 static size_t glibc_bytes(void)
@@ -59,15 +66,19 @@ static void *glibc_footprint(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const char *const traces[] = {
 		"examples/lab/sqlite3.trace",
 		"examples/lab/perl.trace",
 	};
+	static const char *const labels[] = { "sqlite3", "perl" };
 
+	bench_one_thread(argc, argv, "lab_fit [-t N] (one thread by nature: -t does not apply)");
 	printf("bench/lab_fit: peak footprint per policy on real programs' traces (pool: the\n"
-	       "highest byte ever in use; glibc: arena + mappings held, over the replay)\n");
+	       "highest byte ever in use; glibc: arena + mappings held, over the replay);\n"
+	       "kmm/glibc: footprint over glibc's (lower is better); one thread by nature\n"
+	       "(-t N does not apply)\n");
 	for (size_t k = 0; k < sizeof(traces) / sizeof(traces[0]); k++) {
 		struct bench_trace bt;
 		struct kmm_lab_trace_summary s;
@@ -100,7 +111,7 @@ int main(void)
 		       "(utilisation %.1f%%)\n", traces[k], bt.t.nr, (unsigned long long)s.peak_live,
 		       glibc, glibc ? 100.0 * (double)s.peak_live / (double)glibc : 0.0);
 		printf("%-15s %-7s %12s %6s %8s %9s\n", "policy", "meta", "footprint", "util",
-		       "int.frag", "vs glibc");
+		       "int.frag", "kmm/glibc");
 		for (int pol = 0; pol < KMM_POOL_NR_POLICIES; pol++) {
 			if (pol == KMM_POOL_FIXED)
 				continue;	/* one object size: most requests fail */
@@ -115,10 +126,16 @@ int main(void)
 					fprintf(stderr, "%s: %s\n", kmm_pool_policy_name(c.pool.policy), err);
 					return 2;
 				}
-				printf("%-15s %-7s %12llu %5.1f%% %7.1f%% %9.2f\n",
+				double ratio = glibc ? (double)r.peak_footprint / (double)glibc : 0;
+				char rs[16], what[96];
+				printf("%-15s %-7s %12llu %5.1f%% %7.1f%% %9s\n",
 				       kmm_pool_policy_name(c.pool.policy), outside ? "outside" : "inside",
 				       (unsigned long long)r.peak_footprint, 100 * r.utilisation,
-				       100 * r.internal, glibc ? (double)r.peak_footprint / (double)glibc : 0);
+				       100 * r.internal, bench_fmt_ratio(rs, sizeof(rs), ratio));
+				snprintf(what, sizeof(what), "%s %s meta-%s footprint", labels[k],
+					 kmm_pool_policy_name(c.pool.policy), outside ? "outside" : "inside");
+				if (glibc)
+					bench_summary("lab_fit", what, 1, "glibc", ratio);
 				kmm_replay_result_free(&r);
 			}
 		}

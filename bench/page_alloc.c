@@ -325,7 +325,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "pair"))
 		return run_pair(argv[2], argv[3]);
 	if (argc != 1) {
-		fprintf(stderr, "usage: page_alloc [-t N] [pair ORDER ITERS]\n");
+		fprintf(stderr, "%s: unexpected argument '%s'\nusage: page_alloc [-t N] [pair ORDER ITERS]\n",
+			argv[0], argv[1]);
 		return 2;
 	}
 	run_threaded(max_threads);

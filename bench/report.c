@@ -26,7 +26,12 @@
  * with the default 4096 points per machine and with one point per command
  * (--report-points 0), and the file sizes are printed.
  *
- * Usage: bench/report   (KMM_QUICK=1: fewer rounds and commands, no 10^6 runs)
+ * No peer: the ratio on/off compares kmm with itself (lower is better, as
+ * every ratio of make bench), so nothing goes to the closing summary. One
+ * thread by nature: one scenario runner; -t N is checked (make bench passes
+ * it) and does not apply.
+ *
+ * Usage: bench/report [-t N]   (KMM_QUICK=1: fewer rounds and commands, no 10^6 runs)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,10 +151,12 @@ static void measure(long n, int rounds, bool long_only)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	bool quick = getenv("KMM_QUICK") != NULL;
 
+	bench_one_thread(argc, argv, "report [-t N] (one thread by nature: -t does not apply)");
+	printf("bench/report: one thread by nature (-t N does not apply); no peer\n");
 	measure(quick ? 20000 : 100000, quick ? 3 : 9, false);
 	if (!quick)
 		measure(1000000, 5, true);

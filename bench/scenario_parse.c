@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 	int max_threads;
 	argc = bench_threads_arg(argc, argv, &max_threads);
 	if (argc > 1) {
-		fprintf(stderr, "usage: scenario_parse [-t N]\n");
+		fprintf(stderr, "%s: unexpected argument '%s'\nusage: scenario_parse [-t N]\n", argv[0],
+			argv[1]);
 		return 2;
 	}
 	const char *quick = getenv("KMM_QUICK");

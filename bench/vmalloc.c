@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 	kmm_use(m);
 	printf("bench/vmalloc: %s; median of %d batches, time per operation\n", cmdline, batches);
 	printf("%-34s %13s %13s %8s\n", "operation (alloc+touch+free)", "kmm vmalloc", "host mmap",
-	       "ratio");
+	       "kmm/host");
 
 	static const unsigned long sizes[] = { 1, 16, 256 };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {

@@ -6,8 +6,14 @@
  * more CPUs than that runs the benchmarks at the cap instead of writing past
  * the arrays (bench/page_alloc.c's ns[] did on hosts above 256 CPUs), and
  * a machine boots with one CPU slot per thread and one more (bench/fault.c).
+ * Also: -t refuses what is not a thread count, in every benchmark program;
+ * ratios run one way (kmm / peer of time) and print no 0.00 for a small one;
+ * bench/summary.sh's table (issue 19, review17 R6).
  */
 #include "tests/harness.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 #include <kmm/kmm.h>
@@ -38,6 +44,123 @@ TEST(threads_arg_takes_t_and_removes_it)
 	char *plain[] = { a0, NULL };
 	expect_eq(bench_threads_arg(1, plain, &max), 1);
 	expect_true(max >= 1 && max <= BENCH_MAX_THREADS);
+}
+
+TEST(thread_count_is_digits_from_one_to_the_cap)
+{
+	expect_eq(bench_parse_threads("1"), 1);
+	expect_eq(bench_parse_threads("2"), 2);
+	expect_eq(bench_parse_threads("63"), BENCH_MAX_THREADS);
+	expect_eq(bench_parse_threads("007"), 7);
+	static const char *const bad[] = { "abc", "0", "3x", "x3", "-1", "+2", " 2", "2 ", "",
+					   "64", "99999999999999999999", "1.5", "0x10" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!expect_eq(bench_parse_threads(bad[i]), -1))
+			printf("  bench_parse_threads(\"%s\") took it\n", bad[i]);
+	expect_eq(bench_parse_threads(NULL), -1);
+}
+
+TEST(ratios_are_kmm_over_peer_of_time_and_never_print_as_zero)
+{
+	char buf[16];
+
+	/* kmm 100 MiB/s, host 400 MiB/s: kmm takes 4 times as long per MiB */
+	expect_true(bench_time_ratio(100, 400) == 4.0);
+	expect_true(bench_time_ratio(400, 100) == 0.25);
+	expect_true(bench_time_ratio(0, 100) == 0);
+	expect_true(!strcmp(bench_fmt_ratio(buf, sizeof(buf), 1.0 / 7888), "0.00013"));
+	expect_true(!strcmp(bench_fmt_ratio(buf, sizeof(buf), 0.01), "0.01"));
+	expect_true(!strcmp(bench_fmt_ratio(buf, sizeof(buf), 3.04), "3.04"));
+	expect_true(!strcmp(bench_fmt_ratio(buf, sizeof(buf), 0), "0.00"));
+}
+
+/* Run @cmd with stdout and stderr in @out; return its exit status (-1: it did not exit). */
+static int run_cmd(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int st;
+
+	out[0] = 0;
+	if (!p)
+		return -1;
+	while (n + 1 < size) {
+		size_t got = fread(out + n, 1, size - 1 - n, p);
+		if (!got)
+			break;
+		n += got;
+	}
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Every benchmark program refuses a -t that is not a thread count, naming
+ * it, before it measures anything (review17 R6: `bench/pagecache -t abc`
+ * ran the whole benchmark). The timeout stops one that ignores -t.
+ */
+TEST(every_benchmark_refuses_a_bad_thread_count)
+{
+	static const char *const progs[] = { "boot", "fault", "lab_fit", "lab_objects",
+					     "lab_replay", "lab_worst", "page_alloc", "pagecache",
+					     "report", "scenario_parse", "slab", "swap", "vmalloc" };
+	const char *bin = getenv("KMM_BINARY_DIR");
+	char cmd[4096], out[4096];
+
+	assert_true(bin != NULL);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "timeout 60 %s/bench/%s -t abc 2>&1", bin, progs[i]);
+		int rc = run_cmd(cmd, out, sizeof(out));
+		if (!expect_eq(rc, 2) || !expect_str_contains(out, "-t 'abc'"))
+			printf("  %s -t abc: exit %d, said: %s\n", progs[i], rc, out);
+		/* slab and vmalloc take a boot command line there: kmm_boot() refuses it */
+		if (!strcmp(progs[i], "slab") || !strcmp(progs[i], "vmalloc"))
+			continue;
+		snprintf(cmd, sizeof(cmd), "timeout 60 %s/bench/%s -t 2 no-such-argument 2>&1", bin,
+			 progs[i]);
+		rc = run_cmd(cmd, out, sizeof(out));
+		if (!expect_eq(rc, 2) || !expect_str_contains(out, "no-such-argument"))
+			printf("  %s -t 2 no-such-argument: exit %d, said: %s\n", progs[i], rc, out);
+	}
+}
+
+/*
+ * bench/summary.sh: rows written by bench_summary() come out sorted, one way
+ * (lead below 1.00, trail above), a tiny ratio with its digits, and a pair
+ * whose run failed as not compared, never with a ratio.
+ */
+TEST(summary_table_marks_leads_trails_and_failed_pairs)
+{
+	const char *src = getenv("KMM_SOURCE_DIR");
+	char path[] = "/tmp/kmm-bench-summary-XXXXXX", cmd[4096], out[8192];
+	int fd = mkstemp(path);
+
+	assert_true(src != NULL && fd >= 0);
+	close(fd);
+	setenv("KMM_BENCH_SUMMARY", path, 1);
+	bench_summary("swap", "swap-out (write)", 1, "dd", bench_time_ratio(160, 487));
+	bench_summary("boot", "mem=64G boot", 1, "eager", 1.0 / 7888);
+	bench_summary("pagecache", "seq warm", 1, "host", 1.0);
+	unsetenv("KMM_BENCH_SUMMARY");
+	FILE *f = fopen(path, "a");
+	assert_true(f != NULL);
+	fprintf(f, "malloc\tcxx_churn time\t1\tmimalloc\tfailed:mimalloc\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "bash %s/bench/summary.sh %s 2>&1", src, path);
+	int rc = run_cmd(cmd, out, sizeof(out));
+	remove(path);
+	expect_eq(rc, 0);
+	expect_str_contains(out, "lower is better");
+	expect_str_contains(out, "0.00013  lead");
+	expect_str_contains(out, "3.04  trail");
+	expect_str_contains(out, "1.00  even");
+	expect_str_contains(out, "-  not compared: mimalloc's run failed");
+	/* sorted by benchmark: boot before malloc before pagecache before swap */
+	const char *b = strstr(out, "\nboot "), *m = strstr(out, "\nmalloc "),
+		   *pc = strstr(out, "\npagecache "), *sw = strstr(out, "\nswap ");
+	expect_true(b && m && pc && sw && b < m && m < pc && pc < sw);
+	expect_str_contains(out, "3 ratios: kmm leads in 1, trails in 1, even in 1; 1 not compared (a run failed)");
 }
 
 static int ran[BENCH_MAX_THREADS];

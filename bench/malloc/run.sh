@@ -16,7 +16,10 @@
 # T threads, big_reuse) run at 1, 2, 4 ... -t N threads (NAME@T), each thread
 # doing a fixed amount of work, and the table shows kmm's speedup over its own
 # one-thread run. With $KMM_BENCH_SUMMARY set (make bench), every ratio goes
-# to that file for the closing summary (bench/summary.sh).
+# to that file for the closing summary (bench/summary.sh) as kmm / peer (this
+# table's ratios are each allocator / glibc; the summary's are kmm / each
+# peer, glibc among them), the threaded shapes named NAME@T; a pair where
+# either run failed is marked there as not compared.
 #
 # usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX]
 #   -n  repetitions (default 5); -q quick inputs (for a smoke run)
@@ -215,13 +218,28 @@ END {
 		} else {
 			skipped = skipped " " wl[w];
 		}
+		# The summary: kmm / peer, time and peak RSS. A threaded shape is
+		# named NAME@T with its thread count beside it, so that small_churn
+		# (the single-thread input) and small_churn@T at 1 thread are two
+		# rows a reader can tell apart. A pair where kmm or the peer failed
+		# (or printed what glibc did not) gets "failed:WHO", not a ratio.
 		if (summary != "") {
+			sname = (wl[w] ~ /@/) ? base "@T" : base;
 			kt = median(wl[w] " kmm t"); km = median(wl[w] " kmm m");
 			for (i = 1; i <= nn; i++) {
 				if (nm[i] == "kmm" || nm[i] ~ /^kmm-/) continue;
 				pt = median(wl[w] " " nm[i] " t"); pm = median(wl[w] " " nm[i] " m");
-				printf "malloc\t%s time\t%d\t%s\t%.2f\n", base, threads, nm[i], kt / pt >> summary;
-				printf "malloc\t%s peak RSS\t%d\t%s\t%.2f\n", base, threads, nm[i], km / pm >> summary;
+				if ((wl[w] " kmm") in bad) {
+					rt = rm = "failed:kmm";
+				} else if ((wl[w] " " nm[i]) in bad) {
+					rt = rm = "failed:" nm[i];
+				} else if (pt > 0 && pm > 0) {
+					rt = sprintf("%.6g", kt / pt); rm = sprintf("%.6g", km / pm);
+				} else {
+					continue;
+				}
+				printf "malloc\t%s time\t%d\t%s\t%s\n", sname, threads, nm[i], rt >> summary;
+				printf "malloc\t%s peak RSS\t%d\t%s\t%s\n", sname, threads, nm[i], rm >> summary;
 			}
 		}
 	}
