@@ -1180,9 +1180,11 @@ static const struct verb verbs[] = {
 	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|sequential|random|normal -> $v",
 	  "give advice about a range (sequential, random: the readahead of file faults)", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
 	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)",
-	  "As Linux: the range is locked first, then faulted in. A page no fault can make\n"
-	  "(one swapoff could not read back, one past the end of its file) fails it with\n"
-	  "ENOMEM, no memory with EAGAIN; the range stays locked. mmap's populate ignores both.\n",
+	  "As Linux: the range is locked first, then faulted in up to the first failure:\n"
+	  "a PROT_NONE mapping in the range, or a page no fault can make (one swapoff could\n"
+	  "not read back, one past the end of its file), is ENOMEM, no memory EAGAIN; the\n"
+	  "range stays locked, the pages after the failure are not faulted. mmap's populate\n"
+	  "ignores all three.\n",
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
 	  munlock_run },

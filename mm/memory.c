@@ -830,8 +830,14 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 	struct mm_struct *mm = vma->vm_mm;
 	bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 
+	/*
+	 * Linux gives a VMA with any access FOLL_FORCE, so mlock succeeds on a
+	 * write-only or exec-only one; a PROT_NONE VMA gets none, and
+	 * __get_user_pages()' check_vma_flags() refuses its first page: -EFAULT
+	 * (mlock's ENOMEM; MAP_POPULATE and mremap ignore it).
+	 */
 	if (!vma_is_accessible(vma))
-		return 0;
+		return -EFAULT;
 	for (unsigned long a = start; a < end; a += PAGE_SIZE) {
 		pteval_t pte = pgtable_get_pte(&mm->pgt, a);
 		if (pte_present(pte) && !pte_protnone(pte) && (!write || pte_write(pte)))

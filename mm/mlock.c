@@ -12,8 +12,9 @@
  * munlock_folio_lru() in mm/swap.c. Kept too: mlock() sets the flags first,
  * then faults the whole range in (__mm_populate without ignore_errors) and
  * maps gup's error as __mlock_posix_error_return() does: a page that cannot
- * be faulted (a poisoned one, SIGBUS) is ENOMEM, no memory EAGAIN; the VMAs
- * stay locked. Simplified: RLIMIT_MEMLOCK is not enforced.
+ * be faulted (a poisoned one, SIGBUS) or a PROT_NONE VMA in the range (gup
+ * refuses it) is ENOMEM, no memory EAGAIN; the VMAs stay locked and the
+ * pages after the failure stay out. Simplified: RLIMIT_MEMLOCK is not enforced.
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
@@ -81,11 +82,14 @@ static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 /*
  * __mm_populate(start, len, ignore_errors = 0), mlock's half: fault in every
  * page of [@start, @end) (VM_IO and VM_PFNMAP VMAs skipped) and stop at the
- * first fault that fails: the pages after it stay out, though their VMAs are
- * VM_LOCKED. Context: mmap_write_lock (Linux populates under the read lock).
+ * first VMA whose populate fails - a fault that failed, or a PROT_NONE VMA,
+ * which gup refuses (populate_vma_page_range()): the pages after it stay
+ * out, though their VMAs are VM_LOCKED. *@bad gets the failing VMA.
+ * Context: mmap_write_lock (Linux populates under the read lock).
  * Return: 0 or populate_vma_page_range()'s error.
  */
-static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned long end)
+static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned long end,
+			  struct vm_area_struct **bad)
 {
 	for (unsigned long addr = start; addr < end;) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
@@ -97,8 +101,10 @@ static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned lo
 		addr = e;
 		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 			continue;
-		if ((err = populate_vma_page_range(vma, s, e)) != 0)
+		if ((err = populate_vma_page_range(vma, s, e)) != 0) {
+			*bad = vma;
 			return err;
+		}
 	}
 	return 0;
 }
@@ -157,9 +163,14 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 	if (!lock)
 		return 0;
 	/* Then the whole range is faulted in, VMAs that were locked already too. */
-	if ((err = mlock_populate(mm, start, end)) != 0)
-		return kmm_set_error(mlock_posix_error(err), "mlock: a page at or after 0x%lx could not "
-				     "be faulted in (%s)", start, err == -ENOMEM ? "out of memory"
-									 : "SIGBUS: its contents were lost, or past the end of its file");
-	return 0;
+	struct vm_area_struct *bad = NULL;
+	if ((err = mlock_populate(mm, start, end, &bad)) == 0)
+		return 0;
+	if (!vma_is_accessible(bad))
+		return kmm_set_error(mlock_posix_error(err), "mlock: the mapping at 0x%lx is PROT_NONE: its "
+				     "pages cannot be faulted in", bad->vm_start);
+	return kmm_set_error(mlock_posix_error(err), "mlock: a page at or after 0x%lx could not be "
+			     "faulted in (%s)", KMM_MAX(start, bad->vm_start),
+			     err == -ENOMEM ? "out of memory"
+					    : "SIGBUS: its contents were lost, or past the end of its file");
 }

@@ -694,7 +694,8 @@ struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr, ptev
 /**
  * populate_vma_page_range() - fault in [start, end) of @vma (MAP_POPULATE, mlock),
  * stopping at the first fault that fails.
- * Return: 0, or that fault's vm_fault_to_errno() (-ENOMEM, -EFAULT).
+ * Return: 0; -EFAULT for a PROT_NONE @vma (nothing faulted), else the failed
+ * fault's vm_fault_to_errno() (-ENOMEM, -EFAULT).
  */
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 void kill_task(struct task_struct *t, int sig, int code, uint64_t addr);

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_mlock.c - mlock and munlock over ranges that are not one
+ * plain readable mapping, as Linux 6.12 treats them (mm/mlock.c do_mlock,
+ * apply_vma_lock_flags; mm/gup.c __mm_populate, populate_vma_page_range):
+ * the flags are applied first, then the range is faulted in and the first
+ * failure stops it. A PROT_NONE VMA is a failure (gup gives it no
+ * FOLL_FORCE, check_vma_flags() says -EFAULT, mlock ENOMEM); a write-only or
+ * exec-only one is not. The checkers hold after each step.
+ */
+#include "mm/include/vmstat.h"
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmm/process.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+#define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
+#define RW (KMM_PROT_READ | KMM_PROT_WRITE)
+
+static void check(struct kmm_machine *m)
+{
+	if (kmm_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
+}
+
+static bool present(struct task_struct *t, uint64_t addr)
+{
+	return pte_present(pgtable_get_pte(&t->mm->pgt, addr));
+}
+
+static unsigned long flags_at(struct task_struct *t, uint64_t addr)
+{
+	struct vm_area_struct *v = find_vma(t->mm, addr);
+
+	return v && v->vm_start <= addr ? v->vm_flags : 0;
+}
+
+/*
+ * 16K read-write, its second page PROT_NONE, mlock of all four pages
+ * (review16's host check on Linux 6.18, same code as 6.12: -1 ENOMEM, smaps
+ * Locked 4K / 0 / 0): ENOMEM, every VMA VM_LOCKED (VmLck 16 kB), the first
+ * page faulted in and mlocked, the pages after the PROT_NONE VMA not.
+ */
+TEST(mlock_over_a_prot_none_vma_is_enomem_and_stops_there)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t q;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &q), 0);
+	assert_eq(kmm_mprotect(t, q + PAGE_SIZE, PAGE_SIZE, KMM_PROT_NONE), 0);
+	unsigned long rss = get_mm_rss(t->mm);
+	expect_eq(kmm_mlock(t, q, 4 * PAGE_SIZE), -ENOMEM);
+	expect_str_contains(kmm_last_error(), "PROT_NONE");
+	for (int i = 0; i < 4; i++)
+		expect_true(flags_at(t, q + (uint64_t)i * PAGE_SIZE) & VM_LOCKED);
+	expect_eq(t->mm->locked_vm, 4);
+	expect_true(present(t, q));
+	expect_true(!present(t, q + PAGE_SIZE));
+	expect_true(!present(t, q + 2 * PAGE_SIZE));
+	expect_true(!present(t, q + 3 * PAGE_SIZE));
+	expect_eq(get_mm_rss(t->mm), rss + 1);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 1);
+	check(m);
+	/* a touch after it faults the page in, mlocked (the VMA is VM_LOCKED) */
+	assert_eq(kmm_fill(t, q + 2 * PAGE_SIZE, 1, 1), 0);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 2);
+	/* the range before the PROT_NONE VMA alone locks fine */
+	expect_eq(kmm_mlock(t, q, PAGE_SIZE), 0);
+	/* a wholly PROT_NONE mapping: ENOMEM, and it stays locked */
+	uint64_t n;
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV, &n), 0);
+	expect_eq(kmm_mlock(t, n, 2 * PAGE_SIZE), -ENOMEM);
+	expect_true(flags_at(t, n) & VM_LOCKED);
+	expect_eq(t->mm->locked_vm, 6);
+	/* munlock of all of it: 0, nothing locked */
+	expect_eq(kmm_munlock(t, q, 4 * PAGE_SIZE), 0);
+	expect_eq(kmm_munlock(t, n, 2 * PAGE_SIZE), 0);
+	expect_eq(t->mm->locked_vm, 0);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
+	check(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * Linux gives populate FOLL_FORCE for a VMA with any access: a write-only
+ * private mapping is write-faulted, an exec-only one read-faulted, and mlock
+ * succeeds on both. MAP_POPULATE of a PROT_NONE mapping succeeds (its
+ * populate ignores errors) and faults nothing.
+ */
+TEST(mlock_of_write_only_and_exec_only_mappings_populates_them)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t w, x, n;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_WRITE, PRIV, &w), 0);
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_EXEC, PRIV, &x), 0);
+	expect_eq(kmm_mlock(t, w, 2 * PAGE_SIZE), 0);
+	expect_eq(kmm_mlock(t, x, 2 * PAGE_SIZE), 0);
+	for (int i = 0; i < 2; i++) {
+		expect_true(present(t, w + (uint64_t)i * PAGE_SIZE));
+		expect_true(present(t, x + (uint64_t)i * PAGE_SIZE));
+	}
+	expect_eq(t->mm->locked_vm, 4);
+	unsigned long rss = get_mm_rss(t->mm);
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV | KMM_MAP_POPULATE, &n), 0);
+	expect_eq(get_mm_rss(t->mm), rss);
+	expect_true(!present(t, n));
+	check(m);
+	kmm_exit(t, 0);
+	done(m);
+}
