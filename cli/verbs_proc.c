@@ -1184,7 +1184,8 @@ static const struct verb verbs[] = {
 	  "a PROT_NONE mapping in the range, or a page no fault can make (one swapoff could\n"
 	  "not read back, one past the end of its file), is ENOMEM, no memory EAGAIN; the\n"
 	  "range stays locked, the pages after the failure are not faulted. mmap's populate\n"
-	  "ignores all three.\n",
+	  "ignores all three. A hole in the range is ENOMEM too, the mappings before it\n"
+	  "locked (munlock: unlocked) and nothing faulted in.\n",
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
 	  munlock_run },

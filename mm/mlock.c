@@ -10,11 +10,14 @@
  * goes (munlock, munmap, exit, COW copy), found through the reverse map.
  * The LRU half (to and from the unevictable list) is mlock_folio_lru() and
  * munlock_folio_lru() in mm/swap.c. Kept too: mlock() sets the flags first,
- * then faults the whole range in (__mm_populate without ignore_errors) and
- * maps gup's error as __mlock_posix_error_return() does: a page that cannot
- * be faulted (a poisoned one, SIGBUS) or a PROT_NONE VMA in the range (gup
- * refuses it) is ENOMEM, no memory EAGAIN; the VMAs stay locked and the
- * pages after the failure stay out. Simplified: RLIMIT_MEMLOCK is not enforced.
+ * VMA by VMA, and a hole in the range ends that with ENOMEM, the VMAs
+ * before it locked (munlock: unlocked) all the same and nothing faulted in;
+ * then it faults the whole range in (__mm_populate without ignore_errors)
+ * and maps gup's error as __mlock_posix_error_return() does: a page that
+ * cannot be faulted (a poisoned one, SIGBUS) or a PROT_NONE VMA in the
+ * range (gup refuses it) is ENOMEM, no memory EAGAIN; the VMAs stay locked
+ * and the pages after the failure stay out. Simplified: RLIMIT_MEMLOCK is
+ * not enforced.
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
@@ -129,14 +132,20 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 	end = start + len;
 	if (end < start)
 		return kmm_set_error(-EINVAL, "mlock: range wraps");
+	/*
+	 * apply_vma_lock_flags(): VMA by VMA from @start; a hole ends it with
+	 * ENOMEM, the VMAs before it keeping their new flags (and nothing is
+	 * faulted in). A hole at @start changes nothing.
+	 */
 	for (addr = start; addr < end;) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr)
-			return kmm_set_error(-ENOMEM, "%s: 0x%lx is not mapped", lock ? "mlock" : "munlock", addr);
-		addr = vma->vm_end;
-	}
-	for (addr = start; addr < end;) {
-		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr) {
+			const char *op = lock ? "mlock" : "munlock";
+			if (addr == start)
+				return kmm_set_error(-ENOMEM, "%s: 0x%lx is not mapped", op, addr);
+			return kmm_set_error(-ENOMEM, "%s: 0x%lx is not mapped (0x%lx-0x%lx before it is %s)",
+					     op, addr, start, addr, lock ? "locked" : "unlocked");
+		}
 		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
 		unsigned long newflags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED_MASK;

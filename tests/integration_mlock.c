@@ -6,7 +6,8 @@
  * the flags are applied first, then the range is faulted in and the first
  * failure stops it. A PROT_NONE VMA is a failure (gup gives it no
  * FOLL_FORCE, check_vma_flags() says -EFAULT, mlock ENOMEM); a write-only or
- * exec-only one is not. The checkers hold after each step.
+ * exec-only one is not. A hole ends the flag pass with ENOMEM, the VMAs
+ * before it changed. The checkers hold after each step.
  */
 #include "mm/include/vmstat.h"
 #include "tests/harness.h"
@@ -117,6 +118,56 @@ TEST(mlock_of_write_only_and_exec_only_mappings_populates_them)
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV | KMM_MAP_POPULATE, &n), 0);
 	expect_eq(get_mm_rss(t->mm), rss);
 	expect_true(!present(t, n));
+	check(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * A hole in the range (Linux 6.12's apply_vma_lock_flags()): the VMAs
+ * before it get their new flags, the call is ENOMEM and faults nothing in; a
+ * range that starts in a hole changes nothing. munlock alike.
+ */
+TEST(mlock_over_a_hole_locks_the_vmas_before_it_then_is_enomem)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t q;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 5 * PAGE_SIZE, RW, PRIV, &q), 0);
+	assert_eq(kmm_munmap(t, q + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	uint64_t b = q + 3 * PAGE_SIZE;
+	unsigned long rss = get_mm_rss(t->mm);
+	expect_eq(kmm_mlock(t, q, 5 * PAGE_SIZE), -ENOMEM);
+	expect_str_contains(kmm_last_error(), "is not mapped");
+	expect_true(flags_at(t, q) & VM_LOCKED);
+	expect_true(flags_at(t, q + PAGE_SIZE) & VM_LOCKED);
+	expect_true(!(flags_at(t, b) & VM_LOCKED));
+	expect_eq(t->mm->locked_vm, 2);
+	expect_true(!present(t, q));		/* nothing faulted in */
+	expect_eq(get_mm_rss(t->mm), rss);
+	/* a fault in the locked part mlocks its page */
+	assert_eq(kmm_fill(t, q, 1, 1), 0);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 1);
+	expect_eq(kmm_mlock(t, b, 2 * PAGE_SIZE), 0);
+	expect_eq(t->mm->locked_vm, 4);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 3);
+	check(m);
+	/* munlock over the hole: the part before it unlocked, then ENOMEM */
+	expect_eq(kmm_munlock(t, q, 5 * PAGE_SIZE), -ENOMEM);
+	expect_true(!(flags_at(t, q) & VM_LOCKED));
+	expect_true(flags_at(t, b) & VM_LOCKED);
+	expect_eq(t->mm->locked_vm, 2);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 2);
+	/* starting in the hole: nothing changes */
+	expect_eq(kmm_munlock(t, q + 2 * PAGE_SIZE, 3 * PAGE_SIZE), -ENOMEM);
+	expect_eq(kmm_mlock(t, q + 2 * PAGE_SIZE, PAGE_SIZE), -ENOMEM);
+	expect_true(flags_at(t, b) & VM_LOCKED);
+	expect_eq(t->mm->locked_vm, 2);
+	expect_eq(kmm_munlock(t, b, 2 * PAGE_SIZE), 0);
+	expect_eq(t->mm->locked_vm, 0);
+	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
 	check(m);
 	kmm_exit(t, 0);
 	done(m);
