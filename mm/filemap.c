@@ -707,7 +707,7 @@ bool filemap_remove_mapping(struct page *page)
 static void unmap_page_range_of(struct page *page)
 {
 	if (page_mapcount(page) > 0) {
-		try_to_unmap(page, 0);
+		unmap_mapping_folio(page);
 		if (procs_of(page_machine(page)))
 			sim_mmu_shootdown_wait(procs_of(page_machine(page))->mmu);
 	}
@@ -746,7 +746,7 @@ static void unmap_range_of(struct kmm_file *f, unsigned long start, unsigned lon
 		if (page_mapcount(page) > 0) {
 			lock_page(page);
 			if (page->mapping == f && page_mapcount(page) > 0) {
-				try_to_unmap(page, 0);
+				unmap_mapping_folio(page);
 				m = page_machine(page);
 			}
 			unlock_page(page);

@@ -382,6 +382,17 @@ bool try_to_unmap(struct page *page, pteval_t swp_pte)
 	return ok;
 }
 
+void unmap_mapping_folio(struct page *page)
+{
+	struct kmm_machine *m = page_machine(page);
+	struct unmap_ctx c = { 0, false };
+	int token = procs_enter(m);
+
+	rmap_walk(page, unmap_one, &c);		/* no check_unmappable: locked or not */
+	munlock_page(page);			/* its locked mappings are gone */
+	procs_exit(m, token);
+}
+
 /* ---- The checker ---- */
 
 struct pfn_count {

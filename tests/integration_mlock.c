@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmm/fs.h>
 #include <kmm/process.h>
 
 #include "mm/include/mm.h"
@@ -170,5 +171,55 @@ TEST(mlock_over_a_hole_locks_the_vmas_before_it_then_is_enomem)
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
 	check(m);
 	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * Truncation takes mlocked pages out of their file too: Linux's
+ * truncate_pagecache() zaps the truncated range in every VMA of the file,
+ * VM_LOCKED or not, and the pages lose PG_mlocked with their last locked
+ * mapping. Before, kmm's truncation unmapped them with reclaim's
+ * try_to_unmap(), which refuses a VM_LOCKED mapping: the page left the page
+ * cache still mapped, its reverse map gone (the checker's "rmap finds 0
+ * mappings"), found by stress_truncate_fault with an mlock step.
+ */
+TEST(truncation_unmaps_mlocked_pages_of_a_file)
+{
+	static const char *const paths[] = { "/data/m", "/dev/shm/m" };
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+
+	assert_true(t != NULL);
+	for (int f = 0; f < 2; f++) {
+		int fd = kmm_open(t, paths[f], KMM_O_RDWR | KMM_O_CREAT);
+		uint64_t sh, pr;
+		assert_true(fd >= 3);
+		assert_eq(kmm_ftruncate(t, fd, 4 * PAGE_SIZE), 0);
+		assert_eq(kmm_mmap_fd(t, fd, 0, 4 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &sh), 0);
+		assert_eq(kmm_mmap_fd(t, fd, 0, 4 * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_PRIVATE, 0, &pr), 0);
+		assert_eq(kmm_fill(t, sh, 0x5a, 4 * PAGE_SIZE), 0);
+		expect_eq(kmm_mlock(t, sh, 4 * PAGE_SIZE), 0);
+		expect_eq(kmm_mlock(t, pr, 4 * PAGE_SIZE), 0);	/* the same pages, mapped twice */
+		expect_eq(global_zone_page_state(m, NR_MLOCK), 4);
+		check(m);
+		assert_eq(kmm_ftruncate(t, fd, PAGE_SIZE), 0);
+		for (int i = 1; i < 4; i++) {
+			expect_true(!present(t, sh + (uint64_t)i * PAGE_SIZE));
+			expect_true(!present(t, pr + (uint64_t)i * PAGE_SIZE));
+		}
+		expect_true(present(t, sh));
+		expect_eq(global_zone_page_state(m, NR_MLOCK), 1);
+		check(m);
+		unsigned char b;
+		expect_eq(kmm_access(t, sh + 2 * PAGE_SIZE, &b, 1, false), -EFAULT);	/* SIGBUS */
+		expect_eq(kmm_task_exit_info(t).signal, KMM_SIGBUS);
+		kmm_task_release(t);
+		expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
+		check(m);
+		if (f == 0)
+			assert_true((t = kmm_spawn(m, "b")) != NULL);
+	}
+	expect_eq(kmm_unlink(m, paths[0]), 0);
+	expect_eq(kmm_unlink(m, paths[1]), 0);
 	done(m);
 }

@@ -759,6 +759,14 @@ int folio_referenced(struct page *page, unsigned long *vm_flags);
  * Return: true when no mapping is left. Context: as folio_referenced().
  */
 bool try_to_unmap(struct page *page, pteval_t swp_pte);
+/**
+ * unmap_mapping_folio() - truncation's unmap of file page @page: every PTE
+ * mapping it goes, a VM_LOCKED mapping's too (Linux zaps the folio's range
+ * in each VMA of the file, ignoring VM_LOCKED), and the page loses PG_mlocked
+ * with its last locked mapping. Context: as folio_referenced(), with @page
+ * locked (the caller is taking it out of its file).
+ */
+void unmap_mapping_folio(struct page *page);
 
 /* ---- mm/fork.c: fork, exit, the task table, current ---- */
 
