@@ -125,7 +125,7 @@ static int madvise_update_vma(struct vm_area_struct *vma, unsigned long s, unsig
 	if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
 		return err;
 	vma_start_write(vma);
-	vma->vm_flags = nf;
+	vm_flags_reset(vma, nf);
 	vma_try_merge(vma);
 	return 0;
 }

@@ -33,7 +33,7 @@
 static bool find_locked(struct page *page, struct vm_area_struct *vma, unsigned long addr,
 			void *ptep, void *arg)
 {
-	if (vma->vm_flags & VM_LOCKED) {
+	if (vm_flags_read_once(vma) & VM_LOCKED) {	/* a walker: no mmap lock */
 		*(bool *)arg = true;
 		return false;
 	}
@@ -160,7 +160,7 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 		if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
 			return err;
 		vma_start_write(vma);
-		vma->vm_flags = newflags;
+		vm_flags_reset(vma, newflags);
 		if (lock)
 			mm->locked_vm += vma_pages(vma);
 		else

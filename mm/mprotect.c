@@ -66,7 +66,7 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsig
 	struct prot_ctx c = { vma, vma->vm_flags };
 	vma_start_write(vma);
 	vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
-	vma->vm_flags = newflags;
+	vm_flags_reset(vma, newflags);
 	vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
 	vma_set_page_prot(vma);
 	spin_lock(&mm->page_table_lock);

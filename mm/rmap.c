@@ -271,7 +271,7 @@ struct referenced_ctx {
  */
 static bool vma_has_recency(const struct vm_area_struct *vma)
 {
-	return !(vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ | VM_FILE_NOREUSE));
+	return !(vm_flags_read_once(vma) & (VM_SEQ_READ | VM_RAND_READ | VM_FILE_NOREUSE));
 }
 
 static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsigned long addr,
@@ -289,7 +289,7 @@ static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsign
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);	/* the next access sets it again */
 	}
 	spin_unlock(&vma->vm_mm->page_table_lock);
-	c->vm_flags |= vma->vm_flags;
+	c->vm_flags |= vm_flags_read_once(vma);
 	return true;
 }
 
@@ -316,7 +316,7 @@ static bool check_unmappable(struct page *page, struct vm_area_struct *vma, unsi
 {
 	struct unmap_ctx *c = arg;
 
-	if (vma->vm_flags & VM_LOCKED)
+	if (vm_flags_read_once(vma) & VM_LOCKED)
 		c->refused = true;
 	return !c->refused;
 }

@@ -9,7 +9,10 @@
  * maps a page truncation took out of the file, or a fault or its
  * readahead that adds a page past the end behind truncation's back, is
  * what the checker reports (a mapped page its file's reverse map cannot
- * find; a page or shadow past the end of its file). Each faulter has a
+ * find; a page or shadow past the end of its file). The faulters also
+ * mprotect runs of their mappings, whose vm_flags truncation's reverse-map
+ * walks read without the mmap lock (TSan checks that those accesses are
+ * atomic). Each faulter has a
  * private mapping of each file too, where its write faults make COW
  * copies: after every truncation no entry of a private mapping is left past
  * the new end (Linux's truncate_pagecache() unmaps even the COW copies). A disk file and a
@@ -52,13 +55,37 @@ struct faulter {
 	uint64_t addr[NFILES];	/* a shared, writable mapping of FILE_PAGES pages */
 	uint64_t priv[NFILES];	/* a private, writable one: its write faults make COW copies */
 	uint64_t seed;
-	long faults, sigbus;
+	long faults, sigbus, mprotects;
 	char error[256];
 };
 
 #define fail(r, ...) do { if (!(r)->error[0]) snprintf((r)->error, sizeof((r)->error), __VA_ARGS__); } while (0)
 
-/* Fault random runs of pages in (reading or writing), drop the references, zap some. */
+/*
+ * mprotect [@addr, +@len) to none, read or read-write (splitting the VMA,
+ * merging it back) while truncation's reverse-map walks read vm_flags:
+ * mprotect_fixup() stores it under the mmap and VMA locks, the walkers hold
+ * neither (vm_flags_reset() and vm_flags_read_once(), relaxed atomics).
+ * (No mlock step: concurrent mlock and munlock of one shared page by two
+ * processes can miscount NR_MLOCK - left open, see docs/linux-map.md's
+ * munlock_page row.) Return: false, with the faulter failed, if it fails.
+ */
+static bool change_protection(struct faulter *r, uint64_t addr, uint64_t len, uint64_t *s)
+{
+	static const int prots[] = { KMM_PROT_NONE, KMM_PROT_READ, KMM_PROT_READ | KMM_PROT_WRITE };
+
+	if (kmm_mprotect(r->t, addr, len, prots[t_rnd(s, 3)])) {
+		fail(r, "mprotect: %s", kmm_last_error());
+		return false;
+	}
+	r->mprotects++;
+	return true;
+}
+
+/*
+ * Fault random runs of pages in (reading or writing), drop the references,
+ * zap some, change the protection of some.
+ */
 static void *faulter_main(void *arg)
 {
 	struct faulter *r = arg;
@@ -88,11 +115,19 @@ static void *faulter_main(void *arg)
 				atomic_fetch_add(&ready, 1);
 			}
 		}
+		if (!t_rnd(&s, 8) && !change_protection(r, base + idx * PG, n * PG, &s))
+			break;
 		if (t_rnd(&s, 2) &&
 		    kmm_madvise(r->t, base + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
 			fail(r, "madvise: %s", kmm_last_error());
 			break;
 		}
+	}
+	/* every mapping read-write again, for the checks after the run */
+	for (int f = 0; f < NFILES && !r->error[0]; f++) {
+		if (kmm_mprotect(r->t, r->addr[f], FILE_PAGES * PG, KMM_PROT_READ | KMM_PROT_WRITE) ||
+		    kmm_mprotect(r->t, r->priv[f], FILE_PAGES * PG, KMM_PROT_READ | KMM_PROT_WRITE))
+			fail(r, "mprotect back to rw: %s", kmm_last_error());
 	}
 	if (!counted)
 		atomic_fetch_add(&ready, 1);	/* stopped on an error: main need not wait */
@@ -235,8 +270,8 @@ TEST(faults_race_truncation)
 				      (unsigned long long)seed, i, fl[i].error);
 		expect_true(fl[i].faults > 0);
 		if (getenv("KMM_VERBOSE"))
-			printf("faulter %d: %ld pages faulted, %ld past the end\n", i, fl[i].faults,
-			       fl[i].sigbus);
+			printf("faulter %d: %ld pages faulted, %ld past the end or refused, %ld mprotects\n",
+			       i, fl[i].faults, fl[i].sigbus, fl[i].mprotects);
 	}
 	expect_eq(kmm_check(machine), 0);
 	for (int f = 0; f < NFILES; f++) {

@@ -262,7 +262,7 @@ struct mm_struct;
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;		/* [start, end), page aligned */
 	struct mm_struct *vm_mm;		/* immutable */
-	unsigned long vm_flags;
+	unsigned long vm_flags;			/* see vm_flags_reset() below */
 	pteval_t vm_page_prot;			/* leaf bits for a new PTE (no RW for private) */
 	unsigned long vm_pgoff;			/* file page, or linear index for anon */
 	struct anon_vma *anon_vma;
@@ -289,6 +289,28 @@ struct vm_area_struct {
 	atomic_int vm_lock;
 	atomic_int vm_lock_seq;			/* mm_lock_seq when last write-locked */
 };
+/*
+ * vm_flags is written only under mmap_write_lock() with the VMA write-locked,
+ * through vm_flags_reset() (Linux's vm_flags_reset() / vm_flags_reset_once());
+ * a holder of either lock reads it plainly. A reverse-map walker holds
+ * neither - only the file's i_mmap_lock or the anon_vma's lock - and reads it
+ * with vm_flags_read_once(), as Linux's walkers read it unlocked
+ * (folio_referenced_one(), try_to_unmap_one()). Both are relaxed atomics:
+ * the plain load and store on x86-64, but a defined value (the old flags or
+ * the new) in C11 and nothing for TSan to report. No order is needed: what
+ * a walker acts on, the PTE, it rereads under the page-table lock. (Taking
+ * i_mmap_lock and the anon_vma lock around each store instead would put two
+ * more locks, in a fixed order, on every mprotect, mlock and madvise, for
+ * readers that use the flags only as a hint.)
+ */
+static inline unsigned long vm_flags_read_once(const struct vm_area_struct *vma)
+{
+	return __atomic_load_n(&vma->vm_flags, __ATOMIC_RELAXED);
+}
+static inline void vm_flags_reset(struct vm_area_struct *vma, unsigned long flags)
+{
+	__atomic_store_n(&vma->vm_flags, flags, __ATOMIC_RELAXED);
+}
 /* 176 bytes on a 64-bit host, Linux 6.12 x86_64's (its slabinfo objsize): keep it so. */
 _Static_assert(sizeof(void *) != 8 || sizeof(struct vm_area_struct) == 176,
 	       "struct vm_area_struct grew past Linux x86_64's 176 bytes");
