@@ -594,6 +594,7 @@ static int madvise_advice(const char *s)
 		{ "willneed", KMM_MADV_WILLNEED }, { "free", KMM_MADV_FREE },
 		{ "dontfork", KMM_MADV_DONTFORK }, { "dofork", KMM_MADV_DOFORK },
 		{ "sequential", KMM_MADV_SEQUENTIAL }, { "random", KMM_MADV_RANDOM },
+		{ "populate_read", KMM_MADV_POPULATE_READ }, { "populate_write", KMM_MADV_POPULATE_WRITE },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(adv); i++)
 		if (!strcmp(s, adv[i].name))
@@ -604,11 +605,12 @@ static int madvise_advice(const char *s)
 static int madvise_check(struct verb_check *vc, const struct args *a)
 {
 	if (range_check(vc, a, 1, 1, "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|"
-			"sequential|random|normal"))
+			"sequential|random|normal|populate_read|populate_write"))
 		return VERB_ERROR;
 	if (madvise_advice(a->argv[3].text) < 0)
 		return verb_check_error(vc, a, 3, "unknown advice '%s' (dontneed, willneed, free, "
-					"dontfork, dofork, sequential, random, normal)", a->argv[3].text);
+					"dontfork, dofork, sequential, random, normal, populate_read, "
+					"populate_write)", a->argv[3].text);
 	return 0;
 }
 
@@ -1177,8 +1179,13 @@ static const struct verb verbs[] = {
 	  "  expect $r.errno == \"ENOMEM\"\n", VERB_RESULT | VERB_ACK, mprotect_check, mprotect_run },
 	{ "mremap", "mremap NAME ADDR OLDSIZE NEWSIZE [maymove] [fixed=ADDR] -> $v",
 	  "grow, shrink or move a mapping", NULL, VERB_RESULT | VERB_ACK, mremap_check, mremap_run },
-	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|sequential|random|normal -> $v",
-	  "give advice about a range (sequential, random: the readahead of file faults)", NULL, VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
+	{ "madvise", "madvise NAME ADDR SIZE dontneed|willneed|free|dontfork|dofork|sequential|random|normal|populate_read|populate_write -> $v",
+	  "give advice about a range (sequential, random: the readahead of file faults)",
+	  "populate_read and populate_write fault the range in (a write breaks copy-on-write),\n"
+	  "as Linux 6.12's MADV_POPULATE_READ/WRITE, and stop at the first failure: a hole is\n"
+	  "ENOMEM, a mapping that does not allow the access (PROT_NONE, read-only for a\n"
+	  "write) EINVAL, a page that was lost EHWPOISON, a fault that fails (past the end\n"
+	  "of its file) EFAULT, no memory ENOMEM.\n", VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
 	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)",
 	  "As Linux: the range is locked first, then faulted in up to the first failure:\n"
 	  "a PROT_NONE mapping in the range, or a page no fault can make (one swapoff could\n"

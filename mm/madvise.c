@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * mm/madvise.c - MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM, MADV_DONTNEED,
- * MADV_WILLNEED, MADV_FREE, MADV_DONTFORK and MADV_DOFORK.
+ * MADV_WILLNEED, MADV_FREE, MADV_DONTFORK, MADV_DOFORK and
+ * MADV_POPULATE_READ / MADV_POPULATE_WRITE.
  *
  * Linux counterpart: mm/madvise.c. Kept: DONTNEED zaps (anonymous memory
  * reads back as zeroes), refuses VM_LOCKED ranges with EINVAL; FREE applies
@@ -18,7 +19,9 @@
  * the pages stay cached. A hole in the range gives ENOMEM after the mapped
  * parts were handled, as Linux does.
  * WILLNEED of tmpfs or shared anonymous memory reads its pages on swap into
- * the swap cache (shmem_swapin_range, mm/shmem.c).
+ * the swap cache (shmem_swapin_range, mm/shmem.c). POPULATE_READ and
+ * POPULATE_WRITE fault the range in and stop at the first failure (see
+ * madvise_populate()).
  *
  * Locking: mmap_write_lock() held by the caller; flag changes write-lock
  * the VMA, entry changes take page_table_lock.
@@ -199,6 +202,47 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 	}
 }
 
+/*
+ * MADV_POPULATE_READ and MADV_POPULATE_WRITE (Linux 6.12's madvise_populate()
+ * over faultin_page_range()): fault every page of [@start, @end) in, readable
+ * or writable (a write fault breaks COW), without the FOLL_FORCE mlock's
+ * populate has, and stop at the first failure, the pages before it staying
+ * in: a hole is ENOMEM; a VMA that does not allow the access (PROT_NONE, no
+ * VM_READ for READ, no VM_WRITE for WRITE) or is VM_IO / VM_PFNMAP is EINVAL
+ * (check_vma_flags() under FOLL_MADV_POPULATE); a fault that fails is ENOMEM
+ * out of memory, EHWPOISON on a poisoned page (FOLL_HWPOISON), else EFAULT
+ * (SIGBUS, SIGSEGV). Nothing is mlocked or advised: the VMAs are unchanged.
+ */
+static int madvise_populate(struct mm_struct *mm, unsigned long start, unsigned long end, bool write)
+{
+	const char *what = write ? "MADV_POPULATE_WRITE" : "MADV_POPULATE_READ";
+
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr)
+			return kmm_set_error(-ENOMEM, "madvise: %s: 0x%lx is not mapped", what, addr);
+		if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) || !(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+			return kmm_set_error(-EINVAL, "madvise: %s: the mapping at 0x%lx is not %s", what,
+					     vma->vm_start, write ? "writable" : "readable");
+		for (unsigned long e = KMM_MIN(end, vma->vm_end); addr < e; addr += PAGE_SIZE) {
+			pteval_t pte = pgtable_get_pte(&mm->pgt, addr);
+			if (pte_present(pte) && !pte_protnone(pte) && (!write || pte_write(pte)))
+				continue;
+			unsigned int ret = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0);
+			if (!(ret & VM_FAULT_ERROR))
+				continue;
+			if (ret & VM_FAULT_OOM)
+				return kmm_set_error(-ENOMEM, "madvise: %s: out of memory at 0x%lx", what, addr);
+			if (ret & VM_FAULT_HWPOISON)
+				return kmm_set_error(-EHWPOISON, "madvise: %s: the page at 0x%lx was lost", what,
+						     addr);
+			return kmm_set_error(-EFAULT, "madvise: %s: the fault at 0x%lx failed (SIGBUS)", what,
+					     addr);
+		}
+	}
+	return 0;
+}
+
 int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int advice)
 {
 	unsigned long end, addr;
@@ -209,6 +253,7 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 	switch (advice) {
 	case KMM_MADV_NORMAL: case KMM_MADV_DONTNEED: case KMM_MADV_FREE: case KMM_MADV_WILLNEED:
 	case KMM_MADV_DONTFORK: case KMM_MADV_DOFORK: case KMM_MADV_SEQUENTIAL: case KMM_MADV_RANDOM:
+	case KMM_MADV_POPULATE_READ: case KMM_MADV_POPULATE_WRITE:
 		break;
 	default:
 		return kmm_set_error(-EINVAL, "madvise: advice %d is not supported", advice);
@@ -217,6 +262,8 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 	end = start + len;
 	if (end < start)
 		return kmm_set_error(-EINVAL, "madvise: range wraps");
+	if (advice == KMM_MADV_POPULATE_READ || advice == KMM_MADV_POPULATE_WRITE)
+		return madvise_populate(mm, start, end, advice == KMM_MADV_POPULATE_WRITE);
 	for (addr = start; addr < end;) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= end) {

@@ -7,7 +7,9 @@
  * failure stops it. A PROT_NONE VMA is a failure (gup gives it no
  * FOLL_FORCE, check_vma_flags() says -EFAULT, mlock ENOMEM); a write-only or
  * exec-only one is not. A hole ends the flag pass with ENOMEM, the VMAs
- * before it changed. The checkers hold after each step.
+ * before it changed. Then truncation of mlocked pages, and
+ * MADV_POPULATE_READ/WRITE, the populate without mlock and without
+ * FOLL_FORCE. The checkers hold after each step.
  */
 #include "mm/include/vmstat.h"
 #include "tests/harness.h"
@@ -221,5 +223,86 @@ TEST(truncation_unmaps_mlocked_pages_of_a_file)
 	}
 	expect_eq(kmm_unlink(m, paths[0]), 0);
 	expect_eq(kmm_unlink(m, paths[1]), 0);
+	done(m);
+}
+
+/* ---- MADV_POPULATE_READ / MADV_POPULATE_WRITE: populate without mlock ---- */
+
+/*
+ * Linux 6.12's madvise_populate(): READ maps what a read fault maps (the
+ * zero page for untouched anonymous memory), WRITE what a write fault maps
+ * (a page of its own, COW broken); no FOLL_FORCE, so a mapping that does not
+ * allow the access is EINVAL and faults nothing; a hole is ENOMEM after the
+ * part before it was populated; a fault that fails (past the end of a file)
+ * is EFAULT, the pages before it in.
+ */
+TEST(madvise_populate_read_and_write_as_linux)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t a, ro, wo, n;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &a), 0);
+	unsigned long rss = get_mm_rss(t->mm);
+	expect_eq(kmm_madvise(t, a, 4 * PAGE_SIZE, KMM_MADV_POPULATE_READ), 0);
+	for (int i = 0; i < 4; i++) {
+		expect_true(present(t, a + (uint64_t)i * PAGE_SIZE));
+		expect_true(!pte_write(pgtable_get_pte(&t->mm->pgt, a + (uint64_t)i * PAGE_SIZE)));
+	}
+	expect_eq(get_mm_rss(t->mm), rss);		/* the zero page */
+	expect_eq(kmm_madvise(t, a, 4 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), 0);
+	for (int i = 0; i < 4; i++)
+		expect_true(pte_write(pgtable_get_pte(&t->mm->pgt, a + (uint64_t)i * PAGE_SIZE)));
+	expect_eq(get_mm_rss(t->mm), rss + 4);
+	expect_eq(t->mm->locked_vm, 0);
+	/* COW after fork: WRITE gives the parent its own copy, the child keeps the old bytes */
+	assert_eq(kmm_fill(t, a, 0x11, PAGE_SIZE), 0);
+	struct task_struct *c = kmm_fork(t, "c");
+	assert_true(c != NULL);
+	expect_eq(kmm_madvise(t, a, PAGE_SIZE, KMM_MADV_POPULATE_WRITE), 0);
+	expect_true(pte_write(pgtable_get_pte(&t->mm->pgt, a)));
+	expect_ne(pte_pfn_geo(t->mm->pgt.geo, pgtable_get_pte(&t->mm->pgt, a)),
+		  pte_pfn_geo(c->mm->pgt.geo, pgtable_get_pte(&c->mm->pgt, a)));
+	kmm_exit(c, 0);
+	/* no access, no populate: EINVAL, nothing faulted */
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_READ, PRIV, &ro), 0);
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_WRITE, PRIV, &wo), 0);
+	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV, &n), 0);
+	expect_eq(kmm_madvise(t, ro, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -EINVAL);
+	expect_true(!present(t, ro));
+	expect_eq(kmm_madvise(t, wo, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
+	expect_eq(kmm_madvise(t, n, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
+	expect_eq(kmm_madvise(t, n, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -EINVAL);
+	expect_true(!present(t, wo) && !present(t, n));
+	expect_eq(kmm_madvise(t, ro, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), 0);
+	expect_eq(kmm_madvise(t, wo, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), 0);
+	expect_true(present(t, ro) && present(t, wo + PAGE_SIZE));
+	/* a hole: the part before it populated, then ENOMEM */
+	uint64_t h;
+	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &h), 0);
+	assert_eq(kmm_munmap(t, h + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	expect_eq(kmm_madvise(t, h, 4 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -ENOMEM);
+	expect_true(present(t, h) && present(t, h + PAGE_SIZE));
+	expect_true(!present(t, h + 3 * PAGE_SIZE));
+	check(m);
+	/* past the end of its file: EFAULT (SIGBUS), the page before it in */
+	int fd = kmm_open(t, "/data/p", KMM_O_RDWR | KMM_O_CREAT);
+	uint64_t f;
+	assert_true(fd >= 3);
+	assert_eq(kmm_ftruncate(t, fd, PAGE_SIZE), 0);
+	assert_eq(kmm_mmap_fd(t, fd, 0, 3 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &f), 0);
+	expect_eq(kmm_madvise(t, f, 3 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EFAULT);
+	expect_true(present(t, f));
+	expect_true(!present(t, f + PAGE_SIZE));
+	expect_true(kmm_task_alive(t));			/* no signal: an error code */
+	/* unaligned start: EINVAL; length 0: nothing */
+	expect_eq(kmm_madvise(t, a + 1, PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
+	expect_eq(kmm_madvise(t, h + 3 * PAGE_SIZE, 0, KMM_MADV_POPULATE_WRITE), 0);
+	expect_true(!present(t, h + 3 * PAGE_SIZE));
+	check(m);
+	assert_eq(kmm_close(t, fd), 0);
+	kmm_exit(t, 0);
+	expect_eq(kmm_unlink(m, "/data/p"), 0);
 	done(m);
 }

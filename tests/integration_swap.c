@@ -944,6 +944,37 @@ TEST(mlock_over_a_poisoned_page_is_enomem_and_leaves_the_range_locked)
 	done(m);
 }
 
+/*
+ * MADV_POPULATE_READ/WRITE over a poisoned page: Linux 6.12's
+ * faultin_page_range() asks FOLL_HWPOISON, so the page's VM_FAULT_HWPOISON
+ * is -EHWPOISON, which madvise_populate() passes on (mlock's populate has no
+ * FOLL_HWPOISON: ENOMEM, above). The process lives, the marker stays, no
+ * MCE line; the range before the page populates.
+ */
+TEST(madvise_populate_over_a_poisoned_page_is_ehwpoison)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a;
+
+	assert_true(t != NULL);
+	uint64_t bad = poison_page_100(m, t, &a);
+	const struct pgtable_geometry *g = t->mm->pgt.geo;
+
+	expect_eq(kmm_madvise(t, a, 256 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EHWPOISON);
+	expect_eq(kmm_madvise(t, a, 256 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -EHWPOISON);
+	expect_str_contains(kmm_last_error(), "MADV_POPULATE_WRITE");
+	expect_true(kmm_task_alive(t));
+	expect_true(is_poisoned_pte(g, pte_of(t, bad)));
+	expect_true(strstr(t_dmesg(m), "MCE: Killing") == NULL);
+	expect_true(pte_present(pte_of(t, a + 99 * PAGE_SIZE)));
+	expect_eq(kmm_madvise(t, a, 100 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), 0);
+	expect_true(verify_range(t, a, 101, 256, 1));
+	CHECK(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
 /* The SWAPIN_HOOK_UNUSE hook: a pending signal for swapoff's walk (its arg counts passes). */
 static int interrupt_unuse(void *arg, int point, struct page *page, swp_entry_t entry)
 {

@@ -66,6 +66,8 @@ struct task_struct;
 #define KMM_MADV_FREE		8
 #define KMM_MADV_DONTFORK	10
 #define KMM_MADV_DOFORK		11
+#define KMM_MADV_POPULATE_READ	22
+#define KMM_MADV_POPULATE_WRITE	23
 
 #define KMM_SIGBUS		7
 #define KMM_SIGKILL		9
