@@ -19,8 +19,17 @@
  * each goes to the closing summary). The issue's goal: 20 million events
  * per second for the fast allocators on one core.
  *
+ * Then, at 1, 2, 4 ... -t N threads, each thread replays the sqlite3 trace
+ * through a pool of its own (TLSF, segregated fit, lazy buddy: the fast
+ * policies), next to glibc's malloc replaying it on as many threads: per
+ * thread count the events/s of all threads together (each thread's events
+ * over its own CPU time, summed), the speedup over one thread, glibc's, and
+ * kmm/glibc; medians of RUNS rounds, kmm and glibc interleaved.
+ *
  * `lab_replay POLICY TRACE` replays once and prints events/s only (for
  * perf stat or callgrind).
+ *
+ * usage: lab_replay [-t N] [POLICY TRACE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +96,68 @@ static double replay_rate(const struct kmm_lab_trace *t, int policy, size_t obje
 	return r.events_per_sec;
 }
 
+struct replay_job {
+	const struct kmm_lab_trace *t;
+	int policy;		/* -1: glibc */
+	double rate[BENCH_MAX_THREADS];
+};
+
+static void replay_job(void *arg, int idx)
+{
+	struct replay_job *j = arg;
+
+	j->rate[idx] = j->policy < 0 ? (double)j->t->nr / glibc_replay(j->t)
+				     : replay_rate(j->t, j->policy, 64);
+}
+
+/* Events/s of @nr threads replaying @t at once, each its own pool (or glibc). */
+static double replay_threads(const struct kmm_lab_trace *t, int policy, int nr)
+{
+	struct replay_job j = { .t = t, .policy = policy };
+	double sum = 0;
+
+	bench_run_threads(nr, replay_job, &j);
+	for (int i = 0; i < nr; i++)
+		sum += j.rate[i];
+	return sum;
+}
+
+/* The per-thread-count rows: the sqlite3 trace, a pool per thread, against glibc. */
+static int run_threaded(int max_threads, int runs)
+{
+	static const int pols[] = { KMM_POOL_TLSF, KMM_POOL_SEGREGATED, KMM_POOL_BUDDY_LAZY };
+	int counts[16], nc = bench_thread_counts(max_threads, counts);
+	double one[3] = { 0, 0, 0 };
+	struct bench_trace bt;
+
+	if (bench_load(&bt, "examples/lab/sqlite3.trace"))
+		return 2;
+	lengthen(&bt.t, 1000000);
+	printf("\nlab_replay, per thread count: each thread replays examples/lab/sqlite3.trace (%zu\n"
+	       "events) through a pool of its own; events/s of all threads (each thread's CPU time),\n"
+	       "median of %d rounds; peer: glibc's malloc replaying it on as many threads\n",
+	       bt.t.nr, runs);
+	bench_header();
+	for (int p = 0; p < 3; p++) {
+		char what[64];
+		snprintf(what, sizeof(what), "per-thread sqlite3, %s",
+			 kmm_pool_policy_name((enum kmm_pool_policy)pols[p]));
+		for (int c = 0; c < nc; c++) {
+			double k[LAB_MAX_RUNS], g[LAB_MAX_RUNS];
+			for (int r = 0; r < runs; r++) {
+				k[r] = replay_threads(&bt.t, pols[p], counts[c]);
+				g[r] = replay_threads(&bt.t, -1, counts[c]);
+			}
+			double km = median(k, runs), gm = median(g, runs);
+			if (counts[c] == 1)
+				one[p] = km;
+			bench_row("lab_replay", what, counts[c], km, one[p], "glibc", gm);
+		}
+	}
+	kmm_lab_trace_free(&bt.t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const traces[] = {
@@ -100,8 +171,7 @@ int main(int argc, char **argv)
 	int runs = bench_lab_runs();
 	int max_threads;
 
-	argc = bench_threads_arg(argc, argv, &max_threads);	/* -t (make bench): one thread here */
-	(void)max_threads;
+	argc = bench_threads_arg(argc, argv, &max_threads);
 	if (argc != 1 && argc != 3) {
 		fprintf(stderr, "%s: unexpected argument '%s'\nusage: lab_replay [-t N] [POLICY TRACE]\n",
 			argv[0], argv[1]);
@@ -117,8 +187,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("bench/lab_replay: events/s replaying a trace through each pool (metadata inside),\n"
-	       "median of %d runs; glibc: its malloc replaying the same trace in the same run\n",
-	       runs);
+	       "median of %d runs, one thread; glibc: its malloc replaying the same trace in the same\n"
+	       "run; kmm/glibc: time per event over glibc's (lower is better)\n", runs);
 	for (size_t k = 0; k < sizeof(traces) / sizeof(traces[0]); k++) {
 		struct bench_trace bt;
 		double g[LAB_MAX_RUNS], v[LAB_MAX_RUNS];
@@ -148,5 +218,5 @@ int main(int argc, char **argv)
 		}
 		kmm_lab_trace_free(&bt.t);
 	}
-	return 0;
+	return run_threaded(max_threads, runs);
 }
