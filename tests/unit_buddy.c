@@ -16,6 +16,7 @@
 
 #include "mm/include/vmstat.h"
 #include "mm/include/addr.h"
+#include "mm/include/page_block.h"
 #include "tests/buddy_fake.h"
 #include "mm/page_alloc.h"
 
@@ -272,6 +273,61 @@ TEST(exact_block_alloc_extend_shrink_free)
 	free_pages_exact(v, 3 * PAGE_SIZE);
 	expect_eq(free_drained(m, z), free0);
 	check_ok(m);
+	fake_done(m);
+}
+
+/*
+ * The malloc shim's whole blocks (mm/include/page_block.h): alloc_pages_whole()
+ * inside the slot's section gives what alloc_pages() gives - a block not
+ * compound and not split (first page counted, the rest not), counted as an
+ * allocation, order 2 through the CPU's list (refilled), order 4 straight
+ * from the buddy - and free_pages_whole() gives it back to the buddy in one
+ * piece, merged, none of it to the CPU's list.
+ */
+TEST(whole_blocks_as_alloc_pages_gives_them_and_back_in_one_piece)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	int cpu = kmm_this_cpu(m);
+	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
+	struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+	unsigned long free0 = zone_page_state(z, NR_FREE_PAGES);
+
+	for (unsigned int order = 2; order <= 4; order += 2) {
+		unsigned long nr = 1UL << order;
+		unsigned long pgalloc = sum_vm_event(m, PGALLOC_NORMAL);
+		unsigned long pgfree = sum_vm_event(m, PGFREE);
+		long hit = zone_numa_event_state(z, NUMA_HIT);
+		int token = kmm_cpu_enter(g);
+		struct page *p = alloc_pages_whole(m, GFP_KERNEL | __GFP_MOVABLE, order);
+
+		kmm_cpu_exit(g, token);
+		assert_true(p != NULL);
+		unsigned long pfn = pfn_of(m, p);
+
+		expect_eq(pfn & (nr - 1), 0);
+		expect_true(page_zone(p) == z);
+		expect_eq(page_ref_count(p), 1);
+		expect_true(!PageHead(p) && !PageBuddy(p));
+		for (unsigned long i = 1; i < nr; i++) {
+			expect_eq(page_ref_count(&p[i]), 0);
+			expect_true(!PageBuddy(&p[i]) && !PageTail(&p[i]));
+		}
+		/* order 2: the rest of the refill waits on the CPU's list; order 4: no list */
+		expect_true(order == 2 ? pcp->count > 0 : pcp->count == 0);
+		expect_eq(free0 - zone_page_state(z, NR_FREE_PAGES), nr + (unsigned long)pcp->count);
+		int pcp_count = pcp->count;
+		expect_eq(sum_vm_event(m, PGALLOC_NORMAL), pgalloc + nr);
+		expect_eq(zone_numa_event_state(z, NUMA_HIT), hit + 1);
+		check_ok(m);
+
+		free_pages_whole(p, order);
+		expect_eq(sum_vm_event(m, PGFREE), pgfree + nr);
+		expect_eq(pcp->count, pcp_count);	/* the block went to the buddy */
+		expect_eq(free_drained(m, z), free0);
+		expect_true(PageBuddy(pfn_to_page_m(m, pfn & ~(MAX_ORDER_NR_PAGES - 1))));
+		check_ok(m);
+	}
 	fake_done(m);
 }
 
