@@ -6,19 +6,26 @@
  *
  * Page blocks. Hardened, a block is a compound page (its red zone and guard
  * page sit at the end of the power-of-two block, shim/harden.c). Otherwise
- * it is an exact block (alloc_pages_exact()): order-0 pages, the whole
- * power-of-two block. Giving back its unused end at once (alloc_pages_exact()'s
- * own use) was measured and lost: the end is soon taken by smaller
- * allocations, the block cannot merge again when freed, and the next block
- * of its size takes memory of its own. bench/malloc/mixed_sizes 100000 1000
+ * it is the whole power-of-two block, kept as one unit while it lives as
+ * malloc made it: an alloc_pages() block, not compound (its first page
+ * counted, the rest not), given back to the buddy whole
+ * (alloc_pages_whole(), free_pages_whole(), mm/include/page_block.h: no
+ * split into order-0 pages and no page-by-page free; mt_churn, ~1,200
+ * instructions per block's allocation and free in the page allocator with
+ * them, ~650 without). realloc makes
+ * it an exact block (order-0 pages, each counted: split_page()) before it
+ * grows or shrinks it in place. Giving back its unused end at once
+ * (alloc_pages_exact()'s own use) was measured and lost: the end is soon
+ * taken by smaller allocations, the block cannot merge again when freed,
+ * and the next block of its size takes memory of its own. bench/malloc/mixed_sizes 100000 1000
  * peak RSS 346.5 MB with compound blocks, 348.7 keeping the whole block,
  * 353.9 / 356.0 / 426.3 giving back an end of 3/8 / 1/8 / any of the block;
  * sqlite3 (bench/malloc/run.sh's query) 12.2-12.4 MB either way, 13.3 with
  * compound blocks (docs/malloc.md, "Page blocks"). With no compound head to
  * give its size, the first page's ->index (the owner's word of an allocated
- * page: nothing else reads it) records the page count. realloc grows a block
- * into the free pages after it (extend_pages_exact()) or gives its end back
- * (shrink_pages_exact(); ram_resize() in shim/malloc.c).
+ * page: nothing else reads it) records the page count, and BLOCK_WHOLE. An
+ * exact block grows into the free pages after it (extend_pages_exact()) or
+ * gives its end back (shrink_pages_exact(); ram_resize() in shim/malloc.c).
  */
 #ifndef KMM_SHIM_BLOCKS_H
 #define KMM_SHIM_BLOCKS_H
@@ -27,12 +34,46 @@
 #include <stddef.h>
 
 #include <kmm/kmm.h>
+#include "mm/include/page_block.h"
 #include "shim/harden.h"
+
+/*
+ * In ->index of a block's first page, beside its page count: the block is
+ * whole (one alloc_pages() block, not compound, not split), as malloc makes
+ * it; an exact block, order-0 pages, once realloc has split it
+ * (block_make_exact()).
+ */
+#define BLOCK_WHOLE (1UL << 62)
 
 /* Pages of the page block whose first page is @head (not a slab page). */
 static inline unsigned long block_pages(const struct page *head)
 {
-	return PageHead(head) ? 1UL << compound_order(head) : head->index;
+	return PageHead(head) ? 1UL << compound_order(head) : head->index & ~BLOCK_WHOLE;
+}
+
+/* Free the live page block at @head (not hardened), however it is kept. */
+static inline void block_free(struct page *head)
+{
+	unsigned long nr = block_pages(head);
+
+	if (PageHead(head))
+		__free_pages(head, compound_order(head));
+	else if (head->index & BLOCK_WHOLE)
+		free_pages_whole(head, (unsigned int)ilog2_ul(nr));
+	else
+		free_pages_exact_page(head, nr);
+}
+
+/* Make the block at @head (not compound) an exact block, order-0 pages. Return: its pages. */
+static inline unsigned long block_make_exact(struct page *head)
+{
+	unsigned long nr = block_pages(head);
+
+	if (head->index & BLOCK_WHOLE) {
+		split_page(head, (unsigned int)ilog2_ul(nr));
+		head->index = nr;
+	}
+	return nr;
 }
 
 /*

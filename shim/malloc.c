@@ -808,14 +808,8 @@ pages:;
 		size_t span = PAGE_SIZE << order;	/* the whole block: shim/blocks.h says why */
 		struct shim_slot *s = kmm_enter();
 		bool discard = zero && order >= ZERO_DISCARD_ORDER && anon_ram;
-		struct page *pg;
-		if (exact) {
-			void *a = alloc_pages_exact(span, SHIM_GFP);
-			pg = a ? ram_page(a) : NULL;
-		} else {
-			pg = alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0),
-					 order);
-		}
+		struct page *pg = exact ? alloc_pages_whole(shim_m, SHIM_GFP, order) :
+			alloc_pages(SHIM_GFP | __GFP_COMP | (zero && !discard ? __GFP_ZERO : 0), order);
 		kmm_leave(s);
 		if (!pg && shim_grow(bytes, seen))
 			goto again;
@@ -832,7 +826,7 @@ pages:;
 		 */
 		if (discard ? sim_discard((void *)a, span) != 0 : zero && exact)
 			memset((void *)a, 0, span);
-		pg->index = span >> PAGE_SHIFT;	/* block_pages() of an order-0 block (not compound) */
+		pg->index = (span >> PAGE_SHIFT) | BLOCK_WHOLE;	/* block_pages() of a whole block */
 		if (unlikely(harden_on)) {
 			p = harden_pages_place((void *)a, span, size, align);
 		} else {
@@ -894,10 +888,7 @@ static void ram_free(void *p, const char *call)
 		return;
 	}
 	unsigned long nr = block_pages(head);
-	if (PageHead(head))
-		__free_pages(head, compound_order(head));
-	else
-		free_pages_exact(lowmem_page_address_m(shim_m, head), nr << PAGE_SHIFT);
+	block_free(head);
 	if (nr >= 2)
 		trim_check(shim_m);
 	kmm_leave(s);
@@ -954,12 +945,13 @@ static bool ram_resize(void *p, size_t size)
 	if (PageSlab(head) || PageHead(head))
 		return false;
 	void *start = lowmem_page_address_m(shim_m, head);
-	unsigned long nr = head->index;
+	unsigned long nr = block_pages(head);
 	unsigned long want = ALIGN_UP((uintptr_t)p - (uintptr_t)start + size, PAGE_SIZE) >> PAGE_SHIFT;
 	int err = 0;
 
 	if (want != nr) {
 		struct shim_slot *s = kmm_enter();
+		block_make_exact(head);	/* a whole block is split first: pages come and go singly */
 		if (want > nr) {
 			err = extend_pages_exact(start, nr << PAGE_SHIFT, want << PAGE_SHIFT);
 		} else {

@@ -22,6 +22,8 @@
 #include "child_aborts.h"
 #include "harness.h"
 #include "kmm/kmm.h"
+#include "mm/include/addr.h"
+#include "mm/include/machine.h"
 #include "shim/shim.h"
 
 #define PG 4096UL
@@ -69,6 +71,40 @@ TEST(a_page_block_keeps_its_power_of_two)
 	expect_eq(malloc_usable_size(p), 512 * PG);
 	free(p);
 	expect_eq(free_pages_now(), before);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A page block is one unit while it lives as malloc made it (shim/blocks.h):
+ * its power-of-two block not split (its first page counted once, the
+ * others not at all; before, alloc_pages_exact() counted every page), and
+ * free gives it back in one piece: the machine's free pages (its CPU lists
+ * drained) move by exactly the block's pages each way.
+ */
+TEST(a_page_block_is_taken_and_given_back_whole)
+{
+	static const size_t sizes[] = { 12 * 1024, 20 * 1024, 40 * 1024, 100 * 1024, 1100 * 1024 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned long pages = 1UL << fls_ul((sizes[i] + PG - 1) / PG - 1);
+		unsigned long before = free_pages_now();
+		unsigned char *p = malloc(sizes[i]);
+
+		assert_true(p != NULL);
+		expect_eq(before - free_pages_now(), pages);
+		expect_eq(malloc_usable_size(p), pages * PG);
+		struct page *head = virt_to_page_m(kmm_malloc_machine(), p);
+		unsigned long counted = 0;
+
+		for (unsigned long k = 0; k < pages; k++)
+			counted += page_ref_count(&head[k]) != 0;
+		expect_eq(page_ref_count(head), 1);
+		expect_eq(counted, 1);
+		memset(p, 0x5a, sizes[i]);
+		keep(p);
+		free(p);
+		expect_eq(free_pages_now(), before);
+	}
 	expect_eq(kmm_malloc_check(), 0);
 }
 
