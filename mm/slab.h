@@ -238,8 +238,31 @@ struct kmem_cache_node {
 	unsigned long nr_slabs;		/* all slabs of the node (cpu slabs too) */
 	unsigned long total_objects;
 	unsigned int colour_next;	/* next slab's colour index */
+	/*
+	 * The barn (Linux 6.18's struct node_barn, its full sheaves only; a
+	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr full
+	 * sheaves that CPUs' frees handed in whole, each s->sheaf_capacity
+	 * entries of @barn in a sheaf's order (oldest first, every object's
+	 * link the one below it), for a CPU whose sheaf and cpu freelist ran
+	 * dry to take whole. A program that frees a batch and allocates the
+	 * next (free_storm) then moves each object from a sheaf to the barn
+	 * and back, where a sheaf_flush() gave it back to its slab (a
+	 * compare-exchange of its shadow byte, a run pushed on its slab) and
+	 * a refill froze that slab again. Objects in the barn are as those
+	 * in a sheaf: in use in their slabs, shadow FREE. @barn: room for
+	 * SHEAF_BARN_MAX sheaves, allocated at the first hand-in (NULL until
+	 * then); flush_all() empties the barn and frees its room.
+	 */
+	unsigned int barn_nr;		/* list_lock; relaxed atomic stores, peeked at unlocked */
+	void **barn;			/* list_lock */
 	struct list_head partial, full, empty;
 } __attribute__((aligned(64)));
+
+/* The barn took the node's padding: kmem_cache_node's objects (/proc/slabinfo) keep their size. */
+_Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node outgrew 128 bytes");
+
+/* The barn's room, in full sheaves (Linux's MAX_FULL_SHEAVES is 10). */
+#define SHEAF_BARN_MAX 8
 
 /* s->slowpath_flags: free pointers hardened (outside the debug flags' bits). */
 #define SLAB_FAST_HARDENED 0x80000000U
@@ -288,6 +311,12 @@ struct kmem_cache {
 	 * Immutable once the cache is in use.
 	 */
 	bool keep_empty;
+	/*
+	 * A CPU's full sheaf goes whole to its node's barn while there is room
+	 * (kmem_cache_keep_sheaves(), struct kmem_cache_node). Immutable once
+	 * the cache is in use.
+	 */
+	bool keep_sheaves;
 	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift), immutable */
 	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
 	unsigned int cpu_partial_slabs;	/* the list's limit in slabs */
@@ -1124,6 +1153,18 @@ void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c);
  * slabs. Context: @c's slot held by this thread, which has a slot of its own.
  */
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr); /* slub_free.c */
+/**
+ * barn_take() - a full sheaf from the barn into @c's empty sheaf, if @s
+ * keeps sheaves and its barn holds one. Context: @c's slot section, no
+ * list_lock. Return: true if @c's sheaf is full now.
+ */
+bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
+/**
+ * barn_flush() - give every object in @s's barns back to its slab (an object
+ * of @c's cpu slab onto @c's freelist, as sheaf_flush()). Context: every
+ * CPU slot held (flush_all()), no list_lock.
+ */
+void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
 
 /* ---- mm/slab_common.c ---- */
 

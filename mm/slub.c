@@ -626,7 +626,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		int cpu = slab_this_cpu(m);
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		int owned = kmm_cpu_enter(slot_guard(s, cpu));
-
+again:
 		while (c->sheaf_nr) {
 			obj = c->sheaf[--c->sheaf_nr];
 			if (unlikely(shadow_get(st, m, obj) != SHADOW_FREE)) {
@@ -652,6 +652,9 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 				goto out;
 			}
 		}
+		/* A full sheaf from the barn (a cache that keeps sheaves), then the sheaf's top. */
+		if (barn_take(s, c))
+			goto again;
 		obj = __slab_alloc(s, c, cpu, gfp, &owned);
 	}
 out:

@@ -298,6 +298,8 @@ void flush_all(struct kmem_cache *s)
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
 		if (s->cpu_slab[cpu].sheaf_nr)
 			sheaf_flush(s, &s->cpu_slab[cpu], s->cpu_slab[cpu].sheaf_nr);
+	if (s->keep_sheaves)
+		barn_flush(s, &s->cpu_slab[0]);	/* its cpu slab leaves below, as every CPU's */
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
 		deactivate_slab(s, c);
@@ -404,4 +406,8 @@ void __kmem_cache_release(struct kmem_cache *s)
 	}
 	free(s->random_seq);
 	free(s->cpu_slab);
+	/* The barns' room (flush_all() freed it, unless the machine is going away). */
+	for (int nid = 0; nid < s->machine->nr_node_ids; nid++)
+		if (s->node[nid])
+			free(s->node[nid]->barn);
 }

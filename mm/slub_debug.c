@@ -902,8 +902,9 @@ static bool in_sheaf(const void *obj)
 }
 
 /*
- * Every CPU's sheaf of @s into @v (sorted): each entry an object start of a
- * slab of @s whose shadow says FREE, none twice, no sheaf over capacity.
+ * Every CPU's sheaf of @s and every full sheaf in its barns into @v
+ * (sorted): each entry an object start of a slab of @s whose shadow says
+ * FREE, none twice, no sheaf over capacity, no barn over its room.
  * Run for every cache, also one without sheaves (capacity 0: any entry is
  * wrong, and the allocation paths, which test sheaf_nr, would hand it out;
  * @v may then be NULL, as nothing is stored before that test fails).
@@ -932,6 +933,25 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 			if (shadow_get(st, m, obj) != SHADOW_FREE)
 				return check_fail(s, "cpu%d sheaf entry %u: shadow says it is not "
 						  "free", cpu, i);
+			v[n++] = obj;
+		}
+	}
+	/* The barns' full sheaves (kmem_cache_keep_sheaves()): the same of each entry. */
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *node = get_node(s, nid);
+		if (node->barn_nr > (s->keep_sheaves ? SHEAF_BARN_MAX : 0) ||
+		    (node->barn_nr && !node->barn))
+			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
+					  node->barn_nr, s->keep_sheaves ? SHEAF_BARN_MAX : 0);
+		for (size_t i = 0; i < (size_t)node->barn_nr * s->sheaf_capacity; i++) {
+			void *obj = node->barn[i];
+			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
+			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
+				return check_fail(s, "node %d barn entry %zu is not an object of "
+						  "this cache", nid, i);
+			if (shadow_get(st, m, obj) != SHADOW_FREE)
+				return check_fail(s, "node %d barn entry %zu: shadow says it is not "
+						  "free", nid, i);
 			v[n++] = obj;
 		}
 	}
@@ -1053,7 +1073,8 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 	void **held = NULL;
 
 	if (s->sheaf_capacity) {
-		held = malloc(sizeof(*held) * s->sheaf_capacity * (size_t)m->nr_cpus);
+		held = malloc(sizeof(*held) * s->sheaf_capacity *
+			      ((size_t)m->nr_cpus + (s->keep_sheaves ? SHEAF_BARN_MAX * (size_t)m->nr_node_ids : 0)));
 		if (!held)
 			return kmm_set_error(-ENOMEM, "slab check: %s: no memory", s->name);
 	}

@@ -17,6 +17,7 @@
  *          zone->lock. A free into another slab takes no lock but its one
  *          swap; list_lock only when the slab changes node list.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm/slab.h"
@@ -341,9 +342,9 @@ static void sheaf_return(struct kmem_cache *s, struct slab *slab, void *head, vo
  * Context: @c's slot held by this thread, which has a slot of its own.
  */
 static inline __attribute__((always_inline)) void
-sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, const bool hardened)
+sheaf_give_back_as(struct kmem_cache *s, struct kmem_cache_cpu *c, void **sheaf, unsigned int nr,
+		   const bool hardened)
 {
-	void **sheaf = c->sheaf;
 	/*
 	 * The run of objects of one slab being chained: newest (head) down to
 	 * oldest (tail); its slab's pages are the @run_bytes from @run_lo.
@@ -412,6 +413,14 @@ sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, 
 	}
 	if (run)
 		sheaf_return(s, run, head, tail, run_nr);
+}
+
+static inline __attribute__((always_inline)) void
+sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, const bool hardened)
+{
+	void **sheaf = c->sheaf;
+
+	sheaf_give_back_as(s, c, sheaf, nr, hardened);
 	if (nr && nr < c->sheaf_nr) {
 		/* The new bottom: its link checked against the object below, then cleared. */
 		void *bottom = sheaf[nr];
@@ -448,6 +457,104 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 		sheaf_flush_as(s, c, nr, false);
 }
 
+/* ---- The barn ---- */
+
+void kmem_cache_keep_sheaves(struct kmem_cache *s)
+{
+	s->keep_sheaves = s->sheaf_capacity != 0;
+}
+
+/*
+ * barn_put() - hand @c's full sheaf whole to the barn of its CPU's node
+ * (struct kmem_cache_node), if @s keeps sheaves and the barn has room: its
+ * entries copied in order, so every object's link (the one below it) still
+ * holds; @c's sheaf is then empty. The barn's room is allocated at the
+ * first hand-in, outside list_lock (its allocation may take the host's).
+ * Context: @c's slot section. Return: true if handed in.
+ */
+static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct kmem_cache_node *n = get_node(s, 0);
+	size_t cap = s->sheaf_capacity;
+	void **room = NULL;
+	bool done = false;
+
+	/* A full barn, peeked at unlocked (a hint; looked at again under the lock). */
+	if (!s->keep_sheaves || __atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED) >= SHEAF_BARN_MAX)
+		return false;
+	spin_lock(&n->list_lock);
+	if (unlikely(!n->barn)) {
+		spin_unlock(&n->list_lock);
+		room = malloc(sizeof(void *) * cap * SHEAF_BARN_MAX);
+		if (!room)
+			return false;
+		spin_lock(&n->list_lock);
+		if (!n->barn) {
+			n->barn = room;
+			room = NULL;
+		}
+	}
+	if (n->barn_nr < SHEAF_BARN_MAX) {
+		memcpy(n->barn + n->barn_nr * cap, c->sheaf, sizeof(void *) * cap);
+		__atomic_store_n(&n->barn_nr, n->barn_nr + 1, __ATOMIC_RELAXED);
+		c->sheaf_nr = 0;
+		done = true;
+	}
+	spin_unlock(&n->list_lock);
+	free(room);	/* another CPU's hand-in allocated it first */
+	return done;
+}
+
+/* barn_take(): mm/slab.h */
+bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct kmem_cache_node *n = get_node(s, 0);
+	size_t cap = s->sheaf_capacity;
+	bool done = false;
+
+	/* An empty barn, peeked at unlocked: no lock taken for it. */
+	if (!s->keep_sheaves || c->sheaf_nr || !__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED))
+		return false;
+	spin_lock(&n->list_lock);
+	if (n->barn_nr) {
+		__atomic_store_n(&n->barn_nr, n->barn_nr - 1, __ATOMIC_RELAXED);
+		memcpy(c->sheaf, n->barn + n->barn_nr * cap, sizeof(void *) * cap);
+		c->sheaf_nr = (unsigned int)cap;
+		done = true;
+	}
+	spin_unlock(&n->list_lock);
+	return done;
+}
+
+/* barn_flush(): mm/slab.h; also frees the barns' room */
+void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct kmm_machine *m = s->machine;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		size_t cap = s->sheaf_capacity;
+
+		/*
+		 * The room leaves with its sheaves (a give-back may take
+		 * list_lock) and is freed: a trimmed program keeps none.
+		 */
+		spin_lock(&n->list_lock);
+		void **room = n->barn;
+		unsigned int nr = n->barn_nr;
+		n->barn = NULL;
+		__atomic_store_n(&n->barn_nr, 0, __ATOMIC_RELAXED);
+		spin_unlock(&n->list_lock);
+		for (unsigned int k = 0; k < nr; k++) {
+			if (s->random)
+				sheaf_give_back_as(s, c, room + k * cap, (unsigned int)cap, true);
+			else
+				sheaf_give_back_as(s, c, room + k * cap, (unsigned int)cap, false);
+		}
+		free(room);
+	}
+}
+
 /* Every free the fast path below does not finish (see slab_alloc_full(), mm/slub.c). */
 static __attribute__((noinline)) void
 slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long caller)
@@ -474,7 +581,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		 * and be dropped, not find our FREE and be given back under the
 		 * copy we push.
 		 */
-		if (c->sheaf_nr == s->sheaf_capacity)
+		if (c->sheaf_nr == s->sheaf_capacity && !barn_put(s, c))
 			sheaf_flush(s, c, s->sheaf_capacity / 2);
 		/*
 		 * Claimed as FLUSHED until the link is written (a second copy

@@ -81,6 +81,7 @@ bool shim_setup_classes(struct kmm_machine *m)
 			return false;
 		kmem_cache_set_min_partial(cand[i], SHIM_MIN_PARTIAL);
 		kmem_cache_keep_empty(cand[i]);
+		kmem_cache_keep_sheaves(cand[i]);
 		/*
 		 * free() then finds a block's cache from its shadow byte, not
 		 * its struct page (kfree_fast()). A debug cache (slab_debug=)

@@ -11,6 +11,8 @@
  * in another CPU's sheaf than the allocation came from, and sheaf flushes
  * give objects back to slabs other CPUs own. Now and then a thread shrinks a
  * cache (flush_all(): every CPU's sheaf given back while the others push).
+ * Two of the caches keep full sheaves in their barn (the malloc shim's
+ * way): whole sheaves move from one CPU to another through it.
  * Every live object carries a stamp in its first and last words; a stamp
  * that changed while the object was live means it was handed out twice.
  *
@@ -213,6 +215,13 @@ static void run(const char *cmdline, bool own_slots)
 	assert_true(caches[0] && caches[1] && caches[2]);
 	for (int k = 0; k < 3; k++)
 		assert_true(caches[k]->sheaf_capacity >= 4);
+	/*
+	 * Two caches hand full sheaves to their barn, as the malloc shim's
+	 * do (kmem_cache_keep_sheaves()): sheaves move whole between CPUs
+	 * through it while the checker runs; the third gives half back.
+	 */
+	kmem_cache_keep_sheaves(caches[0]);
+	kmem_cache_keep_sheaves(caches[1]);
 	for (int i = 0; i < THREADS; i++) {
 		w[i].id = i + 1;
 		w[i].rng = run_seed * (THREADS + 1) + (uint64_t)i + 1;

@@ -622,3 +622,116 @@ TEST(a_chain_rebuilt_from_the_shadow_leaves_out_the_objects_in_sheaves)
 	expect_true(strstr(t_dmesg(m), "double free") == NULL);
 	slab_fake_done(m, base);
 }
+
+/*
+ * A cache that keeps sheaves (kmem_cache_keep_sheaves(), the malloc
+ * shim's): a full sheaf goes whole to the node's barn instead of giving its
+ * older half back, and a CPU whose sheaf and cpu freelist are empty takes
+ * it back whole, before any slab. Objects in the barn are free objects: a
+ * second free is a double free, the checker finds them, a write after free
+ * into one is reported when it leaves, kmem_cache_shrink() gives them back.
+ */
+TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barny", 64, 0, 0, NULL);
+	struct kmem_cache_node *n = s->node[0];
+	enum { CAP = SLAB_SHEAF_MAX, NR = (SHEAF_BARN_MAX + 2) * CAP };
+	static void *obj[NR];
+
+	kmem_cache_keep_sheaves(s);
+	expect_true(s->keep_sheaves);
+	for (int i = 0; i < NR; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	for (int i = 0; i <= CAP; i++)
+		kmem_cache_free(s, obj[i]);
+	/* The full sheaf went whole; the free that found it full starts the next. */
+	assert_eq(n->barn_nr, 1);
+	expect_eq(c->sheaf_nr, 1);
+	expect_true(c->sheaf[0] == obj[CAP]);
+	expect_true(n->barn[0] == obj[0] && n->barn[CAP - 1] == obj[CAP - 1]);
+	expect_eq(kmm_kfree_verdict(m, s, obj[3], (char[80]){ 0 }, 80), -EALREADY);
+	expect_eq(slub_check(m), 0);
+	/* The sheaf's top, then the cpu freelist, then the barn's sheaf, newest first. */
+	static void *drained[512];
+	int nd = 0;
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP]);
+	while (c->freelist && nd < 512)
+		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	assert_true(c->freelist == NULL);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP - 1]);
+	expect_eq(n->barn_nr, 0);
+	expect_eq(c->sheaf_nr, CAP - 1);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, obj[CAP - 1]);
+	/* A barn with no room left: a full sheaf gives its older half back, as before. */
+	for (int i = CAP + 1; i < NR; i++)
+		kmem_cache_free(s, obj[i]);
+	for (int i = 0; i < nd; i++)
+		kmem_cache_free(s, drained[i]);
+	kmem_cache_free(s, obj[CAP]);
+	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_true(c->sheaf_nr > CAP / 2 && c->sheaf_nr <= CAP);
+	expect_eq(slub_check(m), 0);
+	/* A write after free into an object in the barn: reported as it leaves its sheaf. */
+	memset(n->barn[5], 0x41, 64);
+	kmem_cache_shrink(s);
+	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
+	expect_eq(n->barn_nr, 0);
+	expect_true(n->barn == NULL);	/* the room goes too */
+	expect_eq(c->sheaf_nr, 0);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	slab_fake_done(m, base);
+}
+
+TEST(random_walk_with_barns_keeps_the_checker_holding)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	uint64_t seed = kmm_test_seed();
+	struct kmem_cache *cs[2] = {
+		kmem_cache_create("b32", 32, 0, 0, NULL),
+		kmem_cache_create("b700", 700, 0, 0, NULL),
+	};
+	enum { LIVE = 1500 };
+	static void *live[LIVE];
+	static int which[LIVE];
+	int steps = kmm_test_quick() ? 4000 : 30000;
+	unsigned int most = 0;
+
+	kmem_cache_keep_sheaves(cs[0]);
+	kmem_cache_keep_sheaves(cs[1]);
+	memset(live, 0, sizeof(live));
+	for (int i = 0; i < steps; i++) {
+		/* Runs of frees and of allocations, so sheaves fill and empty whole. */
+		int k = (int)((i / 700) % 2 ? t_rnd(&seed, LIVE / 2) : LIVE / 2 + t_rnd(&seed, LIVE / 2));
+		if ((i / 350) % 2 && live[k]) {
+			kmem_cache_free(cs[which[k]], live[k]);
+			live[k] = NULL;
+		} else if (!live[k]) {
+			which[k] = (int)t_rnd(&seed, 2);
+			live[k] = kmem_cache_alloc(cs[which[k]], GFP_KERNEL);
+			assert_true(live[k] != NULL);
+		}
+		if (cs[0]->node[0]->barn_nr > most)
+			most = cs[0]->node[0]->barn_nr;
+		if (i % 151 == 0 && slub_check(m))
+			kmm_test_fail(__FILE__, __LINE__, "step %d: %s", i, kmm_last_error());
+		if (i % 4001 == 0)
+			kmem_cache_shrink(cs[i % 2]);
+	}
+	for (int k = 0; k < LIVE; k++)
+		if (live[k])
+			kmem_cache_free(cs[which[k]], live[k]);
+	expect_true(most > 0);	/* runs of 350 frees fill the 32-byte cache's sheaf often */
+	expect_eq(slub_check(m), 0);
+	for (int i = 0; i < 2; i++)
+		kmem_cache_destroy(cs[i]);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	slab_fake_done(m, base);
+}

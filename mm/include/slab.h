@@ -113,6 +113,16 @@ void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min);
  * Context: as kmem_cache_set_min_partial().
  */
 void kmem_cache_keep_empty(struct kmem_cache *s);
+/**
+ * kmem_cache_keep_sheaves() - from now on a CPU's sheaf of @s that a free
+ * finds full goes whole to its node's barn while the barn has room
+ * (SHEAF_BARN_MAX sheaves), where it gave its older half back to the slabs;
+ * an allocation that finds its CPU's sheaf and cpu freelist empty takes a
+ * full sheaf from the barn before a slab. kmem_cache_shrink() empties the
+ * barn. Nothing changes for a cache without sheaves (slab_sheaves=off).
+ * Context: as kmem_cache_set_min_partial().
+ */
+void kmem_cache_keep_sheaves(struct kmem_cache *s);
 
 /**
  * kmem_cache_for_each() - call @fn for every cache of @m, in creation order,
