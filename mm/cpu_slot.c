@@ -9,8 +9,9 @@
  * pass a barrier.
  *
  * Invariant: slot c has guard.nr_users threads registered to it (each
- * thread's registration is in its thread-local cpu_regs, tagged with the
- * machine's serial; a registration whose machine is gone holds nothing); m->cpu_free is the number of slots with nr_users == 0;
+ * thread's registration is in its thread-local cpu_regs or cpu_regs_more,
+ * tagged with the machine's serial; one whose machine is gone holds
+ * nothing); m->cpu_free is the number of slots with nr_users == 0;
  * guard.lockless is set only while nr_users <= 1, no remote holder has
  * revoked it, and the machine may use membarrier.
  *
@@ -70,24 +71,22 @@ static bool reg_stale(const struct cpu_reg *r)
 }
 
 /*
- * A free registration entry for @m (which this thread holds no slot on):
- * an unused inline one, one whose machine is gone, else @m's entry of the
- * spill table (any serial there is of a machine gone: @m holds its slot).
- * If the table cannot be had, the last inline entry is taken over and its
- * slot left counted: over-counted, that slot only loses its owned mode
- * (correct, slower), as when the exit hook cannot be queued.
+ * A free registration entry for @m (which this thread holds no slot on): an
+ * unused inline one, else @m's entry of the spill table (any serial there is
+ * of a machine gone: @m holds its registry slot). An inline entry whose
+ * machine is gone is not taken again until the thread exits: telling would
+ * take the registry lock, which a thread exit holds while it takes slot
+ * locks, and a thread may register on one machine while it holds a slot of
+ * another (then the two could wait for each other). If the table cannot be
+ * had, the last inline entry is taken over and its slot left counted:
+ * over-counted, that slot only loses its owned mode (correct, slower), as
+ * when the exit hook cannot be queued.
  */
 static struct cpu_reg *new_reg(struct kmm_machine *m)
 {
-	struct cpu_reg *r = NULL;
-
-	kmm_registry_lock();
-	for (int i = 0; i < CPU_REGS_INLINE && !r; i++)
-		if (!cpu_regs[i].serial || reg_stale(&cpu_regs[i]))
-			r = &cpu_regs[i];
-	kmm_registry_unlock();
-	if (r)
-		return r;
+	for (int i = 0; i < CPU_REGS_INLINE; i++)
+		if (!cpu_regs[i].serial)
+			return &cpu_regs[i];
 	if (!cpu_regs_more)
 		cpu_regs_more = calloc(KMM_MAX_MACHINES + 1, sizeof(*cpu_regs_more));
 	return cpu_regs_more ? &cpu_regs_more[m->slot] : &cpu_regs[CPU_REGS_INLINE - 1];
