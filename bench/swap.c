@@ -89,8 +89,10 @@ static int swap_round(const char *mem, struct swap_run *r)
 
 	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
 	m = kmm_boot(cmdline);
-	if (!m)
+	if (!m) {
+		fprintf(stderr, "swap bench: kmm_boot(\"%s\"): %s\n", cmdline, kmm_last_error());
 		return -1;
+	}
 	kmm_use(m);
 	ram_pages = kmm_nr_free_pages(m);
 	npages = 3 * ram_pages;
@@ -157,8 +159,10 @@ static struct kmm_machine *boot_with_mapping(const char *mem, struct task_struct
 
 	snprintf(cmdline, sizeof(cmdline), "mem=%s arch=x86_64", mem);
 	m = kmm_boot(cmdline);
-	if (!m)
+	if (!m) {
+		fprintf(stderr, "swap bench: kmm_boot(\"%s\"): %s\n", cmdline, kmm_last_error());
 		return NULL;
+	}
 	kmm_use(m);
 	*npages = kmm_nr_free_pages(m) * 2;
 	if (kmm_mkswap(m, "/swapfile", (uint64_t)*npages * 2 * 4096) < 0 ||
@@ -226,6 +230,9 @@ static int kswapd_round(const char *mem, double *ns_per_page)
 	*ns_per_page = reclaimed ? (double)k->ns / (double)reclaimed : 0;
 	kmm_exit(t, 0);
 	kmm_shutdown(m);
+	if (!reclaimed)
+		fprintf(stderr, "kswapd bench: kswapd reclaimed nothing on mem=%s (KMM_BENCH_MEM too "
+			"small for its watermarks?)\n", mem);
 	return reclaimed ? 0 : -1;
 fail:
 	fprintf(stderr, "kswapd bench: %s\n", kmm_last_error());
