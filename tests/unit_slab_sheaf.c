@@ -699,35 +699,49 @@ TEST(random_walk_with_barns_keeps_the_checker_holding)
 	};
 	enum { LIVE = 1500 };
 	static void *live[LIVE];
-	static int which[LIVE];
-	int steps = kmm_test_quick() ? 4000 : 30000;
+	static int order[LIVE];
+	int rounds = kmm_test_quick() ? 4 : 20;
 	unsigned int most = 0;
 
 	kmem_cache_keep_sheaves(cs[0]);
 	kmem_cache_keep_sheaves(cs[1]);
 	memset(live, 0, sizeof(live));
-	for (int i = 0; i < steps; i++) {
-		/* Runs of frees and of allocations, so sheaves fill and empty whole. */
-		int k = (int)((i / 700) % 2 ? t_rnd(&seed, LIVE / 2) : LIVE / 2 + t_rnd(&seed, LIVE / 2));
-		if ((i / 350) % 2 && live[k]) {
-			kmem_cache_free(cs[which[k]], live[k]);
-			live[k] = NULL;
-		} else if (!live[k]) {
-			which[k] = (int)t_rnd(&seed, 2);
-			live[k] = kmem_cache_alloc(cs[which[k]], GFP_KERNEL);
-			assert_true(live[k] != NULL);
+	/*
+	 * Rounds: fill the empty slots (even ones from the 32-byte cache, odd
+	 * ones from the 700-byte one), then free all but a random few in a
+	 * random order, so sheaves fill whole and go to the barn, and come
+	 * back whole to the next round's allocations.
+	 */
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < LIVE; k++)
+			if (!live[k])
+				assert_true((live[k] = kmem_cache_alloc(cs[k % 2], GFP_KERNEL)) != NULL);
+		for (int k = 0; k < LIVE; k++)
+			order[k] = k;
+		for (int k = LIVE - 1; k > 0; k--) {
+			int j = (int)t_rnd(&seed, (uint64_t)k + 1), t = order[k];
+			order[k] = order[j];
+			order[j] = t;
 		}
-		if (cs[0]->node[0]->barn_nr > most)
-			most = cs[0]->node[0]->barn_nr;
-		if (i % 151 == 0 && slub_check(m))
-			kmm_test_fail(__FILE__, __LINE__, "step %d: %s", i, kmm_last_error());
-		if (i % 4001 == 0)
-			kmem_cache_shrink(cs[i % 2]);
+		int keep = (int)t_rnd(&seed, LIVE / 4);
+		for (int j = 0; j < LIVE - keep; j++) {
+			int k = order[j];
+			kmem_cache_free(cs[k % 2], live[k]);
+			live[k] = NULL;
+			if (cs[0]->node[0]->barn_nr > most)
+				most = cs[0]->node[0]->barn_nr;
+			if (j % 151 == 0 && slub_check(m))
+				kmm_test_fail(__FILE__, __LINE__, "round %d, free %d: %s", r, j,
+					      kmm_last_error());
+		}
+		if (r % 3 == 2)
+			kmem_cache_shrink(cs[r % 2]);
 	}
 	for (int k = 0; k < LIVE; k++)
 		if (live[k])
-			kmem_cache_free(cs[which[k]], live[k]);
-	expect_true(most > 0);	/* runs of 350 frees fill the 32-byte cache's sheaf often */
+			kmem_cache_free(cs[k % 2], live[k]);
+	/* each round frees over 560 objects of 32 bytes: over 8 full sheaves of 64 */
+	expect_true(most > 0);
 	expect_eq(slub_check(m), 0);
 	for (int i = 0; i < 2; i++)
 		kmem_cache_destroy(cs[i]);
