@@ -258,9 +258,11 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 	default:
 		return kmm_set_error(-EINVAL, "madvise: advice %d is not supported", advice);
 	}
+	/* do_madvise(): a length that rounds up to 0 (from near 2^64) is EINVAL */
+	unsigned long len_in = len;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	end = start + len;
-	if (end < start)
+	if ((len_in && !len) || end < start)
 		return kmm_set_error(-EINVAL, "madvise: range wraps");
 	if (advice == KMM_MADV_POPULATE_READ || advice == KMM_MADV_POPULATE_WRITE)
 		return madvise_populate(mm, start, end, advice == KMM_MADV_POPULATE_WRITE);

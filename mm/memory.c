@@ -1053,15 +1053,19 @@ int kmm_fetch(struct task_struct *t, uint64_t addr, void *buf, size_t len)
 
 int kmm_touch(struct task_struct *t, uint64_t addr, uint64_t len, bool write)
 {
-	uint64_t end = addr + len;
+	if (!len)
+		return 0;
+	/* The last byte, at most the top of the address space: a range past it does not wrap to none. */
+	uint64_t last = addr + len - 1 < addr ? UINT64_MAX : addr + len - 1;
 
-	for (uint64_t a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
+	for (uint64_t a = addr & PAGE_MASK;; a += PAGE_SIZE) {
 		unsigned char b = 0;
 		uint64_t at = a < addr ? addr : a;
 		int err = write ? access_loop(t, at, NULL, 0x5a, 1, SIM_ACCESS_WRITE)
 				: access_loop(t, at, &b, 0, 1, SIM_ACCESS_READ);
 		if (err)
 			return err;
+		if (a >= (last & PAGE_MASK))
+			return 0;
 	}
-	return 0;
 }

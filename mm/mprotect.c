@@ -81,16 +81,21 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, in
 {
 	unsigned long end, addr;
 
+	/*
+	 * do_mprotect_pkey()'s order: alignment, a zero length (0, whatever
+	 * the bits), then the rounded range (a length that rounds up past the
+	 * top, to 0 included, is ENOMEM), then the bits.
+	 */
 	if (start & ~PAGE_MASK)
 		return kmm_set_error(-EINVAL, "mprotect: address 0x%lx is not page aligned", start);
-	if (prot & ~(KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC))
-		return kmm_set_error(-EINVAL, "mprotect: unknown PROT_ bits 0x%x", prot);
-	len = ALIGN_UP(len, PAGE_SIZE);
-	end = start + len;
-	if (end < start)
-		return kmm_set_error(-ENOMEM, "mprotect: range wraps");
 	if (!len)
 		return 0;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	end = start + len;
+	if (end <= start)
+		return kmm_set_error(-ENOMEM, "mprotect: range wraps");
+	if (prot & ~(KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC))
+		return kmm_set_error(-EINVAL, "mprotect: unknown PROT_ bits 0x%x", prot);
 	/* The whole range must be mapped: check first, change nothing on a hole. */
 	for (addr = start; addr < end;) {
 		struct vm_area_struct *vma = find_vma(mm, addr);

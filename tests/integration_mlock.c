@@ -306,3 +306,37 @@ TEST(madvise_populate_read_and_write_as_linux)
 	expect_eq(kmm_unlink(m, "/data/p"), 0);
 	done(m);
 }
+
+/*
+ * Lengths near 2^64 (review17 R1, R2; the host, Linux 6.18, checked with
+ * mprotect(p, -1, ...) and madvise(p, -1, ...)): do_mprotect_pkey() takes a
+ * zero length as 0 before anything else, and a length that rounds up past
+ * the top - to 0 included - is ENOMEM; do_madvise() says EINVAL for a
+ * length that rounds to 0. kmm_touch() over a range that runs past the top
+ * touches up to the first unmapped page and dies there: it used to wrap to
+ * an empty range and touch nothing.
+ */
+TEST(lengths_that_wrap_past_the_top_are_refused_or_fault)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t a;
+
+	assert_true(t != NULL);
+	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &a), 0);
+	expect_eq(kmm_mprotect(t, a, ~0ULL, KMM_PROT_READ), -ENOMEM);
+	expect_eq(kmm_mprotect(t, a, ~0ULL - PAGE_SIZE + 1, KMM_PROT_READ), -ENOMEM);
+	expect_eq(kmm_mprotect(t, a, 0, 0x100), 0);	/* zero length: before the bits */
+	expect_eq(kmm_mprotect(t, a, PAGE_SIZE, 0x100), -EINVAL);
+	expect_eq(kmm_madvise(t, a, ~0ULL, KMM_MADV_DONTNEED), -EINVAL);
+	expect_eq(kmm_madvise(t, a, ~0ULL, KMM_MADV_POPULATE_WRITE), -EINVAL);
+	expect_eq(kmm_madvise(t, a, 0, KMM_MADV_DONTNEED), 0);
+	expect_true(flags_at(t, a) & VM_WRITE);	/* nothing changed */
+	check(m);
+	/* touch from the mapping to the top: its four pages, then SIGSEGV past them */
+	expect_eq(kmm_touch(t, a, ~0ULL, true), -EFAULT);
+	expect_true(!kmm_task_alive(t));
+	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGSEGV);
+	check(m);
+	done(m);
+}
