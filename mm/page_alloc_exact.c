@@ -14,9 +14,10 @@
  * ksize(); take_page_off_buddy() takes single free pages off the lists).
  *
  * Added for the malloc shim's page blocks (mm/include/page_block.h): a
- * block kept whole, not split, taken as alloc_pages() takes it and given
- * back to the buddy in one piece (alloc_pages_whole(), free_pages_whole()),
- * and free_pages_exact() by page (free_pages_exact_page()).
+ * block kept whole, not split, given back to the buddy in one piece
+ * (free_pages_whole(); it is taken by alloc_pages_whole(), beside the
+ * allocation fast path in mm/page_alloc_slowpath.c), and free_pages_exact()
+ * by page (free_pages_exact_page()).
  *
  * Invariant: an exact block is a run of allocated order-0 pages, each
  * counted once; its owner knows its size (the page allocator keeps none).
@@ -108,55 +109,6 @@ void free_pages_exact(void *virt, size_t size)
 	unsigned long pfn = page_to_pfn_m(m, page);
 
 	free_pages_run(m, pfn, pfn + (ALIGN_UP(size, PAGE_SIZE) >> PAGE_SHIFT), false);
-}
-
-/**
- * alloc_pages_whole() - alloc_pages(@gfp, @order) for the malloc shim's page
- * blocks, called inside the shim's CPU slot section: a block of 2^@order
- * pages, not compound, its first page counted once. The common case -
- * nobody tracing, the local preferred zone neither below its high mark nor
- * boosted, and above that mark with the block gone (the check 6.12 makes
- * before every rmqueue(), without the reserves the request may not use) -
- * is rmqueue() on that zone with the flags alloc_pages() would pass (the
- * CPU's list for orders up to 3, refilled from the buddy as ever; the buddy
- * above): the same block from the same place. Everything else, and a miss,
- * goes the ordinary way. alloc_pages() itself cannot take its fast path
- * there (the section is already open, so its owned entry refuses) and went
- * the whole way for each block: mt_churn, 583 instructions per block
- * through alloc_pages(), 409 here.
- * @gfp: no __GFP_ZERO, __GFP_COMP or __GFP_THISNODE.
- * Context: inside this thread's CPU slot section on @m.
- * Return: the block, or NULL.
- */
-struct page *alloc_pages_whole(struct kmm_machine *m, gfp_t gfp, unsigned int order)
-{
-	pg_data_t *pgdat = m->node_data[0];
-	unsigned int zi = gfp & GFP_ZONEMASK;
-	struct zone *zone = pgdat ? __atomic_load_n(&pgdat->fast_zone[zi], __ATOMIC_ACQUIRE) : NULL;
-	int mt = (gfp & __GFP_MOVABLE) ? MIGRATE_MOVABLE :	/* gfp_migratetype() */
-		 (gfp & __GFP_RECLAIMABLE) ? MIGRATE_RECLAIMABLE : MIGRATE_UNMOVABLE;
-	unsigned int alloc_flags = ALLOC_WMARK_LOW | (gfp & __GFP_KSWAPD_RECLAIM);
-	struct page *page;
-
-	if (unlikely(!zone || kmm_trace_on(m, KMM_EVMASK_PAGE_ALLOC) ||
-		     (__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) &
-		      ((1UL << ZONE_BELOW_HIGH) | (1UL << ZONE_BOOSTED_WATERMARK)))))
-		return kmm_alloc_pages(m, gfp, order, -1);
-	/* alloc_flags_nofragment(): x86_64's Normal zone spares DMA32 */
-	if (zone->type == ZONE_NORMAL && (m->zone_types_mask & (1u << ZONE_DMA32)) &&
-	    !(m->nr_node_ids > 1 && !populated_zone(zone - 1)))
-		alloc_flags |= ALLOC_NOFRAGMENT;
-	int hz = __atomic_load_n(&pgdat->fast_zoneidx[zi], __ATOMIC_RELAXED);
-	long reserve = (long)high_wmark_pages(zone) + READ_ONCE(zone->lowmem_reserve[hz]) +
-		       (long)READ_ONCE(zone->nr_free_highatomic) +
-		       (long)zone_page_state(zone, NR_FREE_CMA_PAGES) + (1L << order);
-
-	if ((long)zone_page_state(zone, NR_FREE_PAGES) <= reserve ||
-	    !(page = rmqueue(zone, zone, order, gfp, alloc_flags, mt)))
-		return kmm_alloc_pages(m, gfp, order, -1);
-	page->private = 0;
-	set_page_count(page, 1);
-	return page;
 }
 
 /**
