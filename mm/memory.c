@@ -283,8 +283,9 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
 /*
  * Truncation's pass over the private side (Linux 6.12's truncate_pagecache():
  * unmap_mapping_range(mapping, holebegin, 0, even_cows = 1) after
- * truncate_inode_pages()): in every VMA of @f (only private ones have any), the entries of index @first
- * and beyond that no page-cache page leads to go - a private mapping's COW
+ * truncate_inode_pages()): in every VMA of @f (only private ones have
+ * any), the entries of index @first and beyond that no page-cache page
+ * leads to go - a private mapping's COW
  * copy (anonymous page), its swap entry, a poisoned marker - so a touch
  * there faults and gets SIGBUS as in a shared mapping. The file's own pages
  * were unmapped page by page under their locks (drop_range()) and are left.

@@ -535,7 +535,6 @@ void set_cpu_partial(struct kmem_cache *s);
 #define SLUB_RED_ACTIVE 0xcc
 
 #define MAX_OBJS_PER_PAGE 32767
-#define SLUB_MAX_ORDER 3
 
 /* ---- Small helpers ---- */
 
