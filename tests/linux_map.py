@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 """tests/linux_map.py - docs/linux-map.md stays true, row by row.
 
-The page maps every non-static kmm function to its Linux counterpart. This
+The page is in two files: docs/linux-map.md (the machine up to vmalloc) and
+docs/linux-map-process.md (processes to the malloc shim); they are read as
+one page, and a problem is reported at its file and line. The page maps every non-static kmm function to its Linux counterpart. This
 script reads the sources and the page and fails, printing what is wrong,
 when:
 
@@ -35,6 +37,7 @@ from c_source import strip_c  # noqa: E402 (tests/, the script's folder, is on s
 import c_source  # noqa: E402
 
 KERNEL_DIRS = ("lib", "arch/sim", "arch/x86", "init", "mm", "fs", "proc")
+PAGES = ("docs/linux-map.md", "docs/linux-map-process.md")
 CATEGORIES = ("kept", "simplified", "changed", "renamed", "kmm only")
 
 
@@ -102,12 +105,14 @@ def header_functions(root):
     return names
 
 
-def parse_map(text):
-    """sections: {path: [(line, [kmm names], linux column, category)]}, plus tool tables."""
-    sections = {}
-    tools = []	# (line, file, [names])
+def parse_map(text, page="docs/linux-map.md", sections=None, tools=None):
+    """sections: {path: [("page:line", [kmm names], linux column, category)]}, plus tool
+    tables; @sections and @tools, when given, are added to (a page in several files)."""
+    sections = {} if sections is None else sections
+    tools = [] if tools is None else tools	# ("page:line", file, [names])
     section = None
     for no, line in enumerate(text.split("\n"), 1):
+        no = "%s:%d" % (page, no)
         m = re.match(r"^###\s+(.*)$", line)
         if m:
             # "### mm/x.c" or "### mm/a.c, mm/b.c: what they are"
@@ -150,10 +155,20 @@ def kept_ok(name, col):
     return bool(cands & linux)
 
 
+def read_pages(root):
+    """The page's files as one text, and its sections and tool tables."""
+    sections, tools, text = {}, [], ""
+    for page in PAGES:
+        with open(os.path.join(root, page), encoding="utf-8") as f:
+            part = f.read()
+        parse_map(part, page, sections, tools)
+        text += part
+    return sections, tools, text
+
+
 def check(root):
     errors = []
-    with open(os.path.join(root, "docs/linux-map.md"), encoding="utf-8") as f:
-        sections, tools = parse_map(f.read())
+    sections, tools, _ = read_pages(root)
     inline = header_functions(root)
     covered = set()
     for paths, rows in sorted(sections.items()):
@@ -161,7 +176,7 @@ def check(root):
         for path in paths:
             full = os.path.join(root, path)
             if not os.path.isfile(full):
-                errors.append("docs/linux-map.md: section ### %s: no such file" % path)
+                errors.append("docs/linux-map*.md: section ### %s: no such file" % path)
                 continue
             covered.add(path)
             with open(full, encoding="utf-8", errors="replace") as f:
@@ -179,20 +194,20 @@ def check(root):
         listed = set()
         for no, names, linux, cat in rows:
             if cat not in CATEGORIES:
-                errors.append("docs/linux-map.md:%d: unknown category '%s' (one of %s)" %
+                errors.append("%s: unknown category '%s' (one of %s)" %
                               (no, cat, ", ".join(CATEGORIES)))
             for n in names:
                 listed.add(n)
                 if n not in alln:
-                    errors.append("docs/linux-map.md:%d: ### %s names `%s`, which neither "
+                    errors.append("%s: ### %s names `%s`, which neither "
                                   "defines (nor a header inline)" % (no, path, n))
             if cat == "kept" and names and not any(kept_ok(n, linux) for n in names):
-                errors.append("docs/linux-map.md:%d: `%s` is marked kept but Linux's name "
+                errors.append("%s: `%s` is marked kept but Linux's name "
                               "differs (%s): rename it, or say changed/simplified/renamed" %
                               (no, names[0], linux))
         for p, n in sorted(public):
             if n not in listed:
-                errors.append("%s: non-static `%s` has no row under ### %s in docs/linux-map.md" %
+                errors.append("%s: non-static `%s` has no row under ### %s in docs/linux-map*.md" %
                               (p, n, path))
     for top in KERNEL_DIRS:
         for dirpath, dirnames, filenames in os.walk(os.path.join(root, top)):
@@ -206,18 +221,18 @@ def check(root):
                     public = [n for n, st in defined_functions(f.read()) if not st]
                 if public:
                     errors.append("%s: %d non-static function(s) (%s) but no ### %s section in "
-                                  "docs/linux-map.md" % (rel, len(public), ", ".join(public[:4]),
+                                  "docs/linux-map*.md" % (rel, len(public), ", ".join(public[:4]),
                                                          rel))
     for no, path, names in tools:
         full = os.path.join(root, path)
         if not os.path.isfile(full):
-            errors.append("docs/linux-map.md:%d: %s: no such file" % (no, path))
+            errors.append("%s: %s: no such file" % (no, path))
             continue
         with open(full, encoding="utf-8", errors="replace") as f:
             alln = {n for n, _ in defined_functions(f.read())}
         for n in names:
             if n not in alln and not n.startswith("operator"):
-                errors.append("docs/linux-map.md:%d: %s does not define `%s`" % (no, path, n))
+                errors.append("%s: %s does not define `%s`" % (no, path, n))
     errors += check_verb_files(root, tools)
     return errors
 
@@ -225,8 +240,7 @@ def check(root):
 def check_verb_files(root, tools):
     """Each cli/verbs_*.c: its exported functions in its row, its verb table named."""
     errors = []
-    with open(os.path.join(root, "docs/linux-map.md"), encoding="utf-8") as f:
-        page = f.read()
+    page = read_pages(root)[2]
     rows = {}
     for _, path, names in tools:
         rows.setdefault(path, set()).update(names)
@@ -240,11 +254,11 @@ def check_verb_files(root, tools):
         for n, st in defined_functions(text):
             if not st and n not in rows.get(rel, set()):
                 errors.append("%s: non-static `%s` is not in its row of the CLI table in "
-                              "docs/linux-map.md%s" % (rel, n, "" if rel in rows else
+                              "docs/linux-map-process.md%s" % (rel, n, "" if rel in rows else
                                                       " (it has no row)"))
         for t in re.findall(r"^const\s+struct\s+verb_table\s+(\w+)\s*=", strip_code(text), re.M):
             if "`%s`" % t not in page:
-                errors.append("%s: its verb table `%s` is not named in docs/linux-map.md "
+                errors.append("%s: its verb table `%s` is not named in docs/linux-map-process.md "
                               "(the paragraph after the CLI table)" % (rel, t))
     return errors
 

@@ -67,7 +67,7 @@ struct faulter {
  * mprotect_fixup() stores it under the mmap and VMA locks, the walkers hold
  * neither (vm_flags_reset() and vm_flags_read_once(), relaxed atomics).
  * (No mlock step: concurrent mlock and munlock of one shared page by two
- * processes can miscount NR_MLOCK - left open, see docs/linux-map.md's
+ * processes can miscount NR_MLOCK - left open, see docs/linux-map-process.md's
  * munlock_page row.) Return: false, with the faulter failed, if it fails.
  */
 static bool change_protection(struct faulter *r, uint64_t addr, uint64_t len, uint64_t *s)
