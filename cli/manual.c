@@ -45,7 +45,8 @@ const struct doc_item env_docs[] = {
 	{ "KMM_DEBUG_CHECKS", "Run every layer's invariant checker (kmm_check) after every "
 	  "operation of every machine booted: 1 (or on) logs a violation to dmesg, fatal stops "
 	  "the process on it, 0 (or off) turns the checker off in a -DKMM_DEBUG_CHECKS=ON build, "
-	  "where fatal is the default. The boot option debug_checks= wins over it. Slow: "
+	  "where fatal is the default. Any other value refuses the boot, naming it. The boot "
+	  "option debug_checks= wins over it. Slow: "
 	  "meant for tests (make test-debug)." },
 	{ "KMM_CPU_LOCKED", "Set (to anything): a CPU slot's per-CPU data (pcp lists, slab CPU "
 	  "caches) is always guarded by the slot's spinlock, even when one thread owns the slot "

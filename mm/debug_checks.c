@@ -214,8 +214,11 @@ static int debug_checks_init(struct kmm_machine *m)
 #endif
 	if (opt)
 		mode = parse_mode(opt);
-	else if (env && *env)
-		mode = parse_mode(env) < 0 ? 1 : parse_mode(env);
+	else if (env && *env && (mode = parse_mode(env)) < 0)
+		/* refused as debug_checks= is: a typo would otherwise mean a silent choice */
+		return kmm_set_error(-EINVAL, "KMM_DEBUG_CHECKS=\"%.64s\" wants off, on or fatal "
+				     "(or " KSTRTOBOOL_WORDS "); the boot option debug_checks= "
+				     "wins over it", env);
 	if (mode <= 0)
 		return 0;
 	/* The machine just booted: it must hold its invariants before the first operation. */

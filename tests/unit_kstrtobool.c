@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <kmm/trace.h>
 
@@ -132,6 +133,49 @@ TEST(registered_on_off_options_take_every_spelling)
 	t_boot_refused("mem=64M slab_freelist_hardened=maybe",
 		       "slab_freelist_hardened=maybe: expected on or off");
 	t_boot_refused("mem=64M slab_freelist_random=2", "slab_freelist_random=2: expected on or off");
+}
+
+/*
+ * KMM_DEBUG_CHECKS takes debug_checks='s words; anything else refuses the boot
+ * with the value named (it was silently "on": every checker after every
+ * operation, several times slower, and no word said). The boot option wins.
+ */
+TEST(debug_checks_environment_value_is_checked_as_the_option_is)
+{
+	const char *old = getenv("KMM_DEBUG_CHECKS");
+	char *saved = old ? strdup(old) : NULL;
+	static const char *const bad[] = { "abc", "-1", "sometimes" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[80];
+
+		setenv("KMM_DEBUG_CHECKS", bad[i], 1);
+		snprintf(want, sizeof(want), "KMM_DEBUG_CHECKS=\"%s\" wants off, on or fatal", bad[i]);
+		t_boot_refused("mem=64M", want);
+		/* debug_checks= on the command line wins over the environment */
+		struct kmm_machine *m = boot("mem=64M debug_checks=off");
+		if (m) {
+			expect_true(!kmm_debug_checks_on(m));
+			kmm_shutdown(m);
+		}
+	}
+	setenv("KMM_DEBUG_CHECKS", "off", 1);
+	struct kmm_machine *m = boot("mem=64M");
+	if (m) {
+		expect_true(!kmm_debug_checks_on(m));
+		kmm_shutdown(m);
+	}
+	setenv("KMM_DEBUG_CHECKS", "y", 1);
+	m = boot("mem=64M");
+	if (m) {
+		expect_true(kmm_debug_checks_on(m));
+		kmm_shutdown(m);
+	}
+	if (saved)
+		setenv("KMM_DEBUG_CHECKS", saved, 1);
+	else
+		unsetenv("KMM_DEBUG_CHECKS");
+	free(saved);
 }
 
 /*
