@@ -526,7 +526,9 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs)
 	if (!fs->image[0]) {
 		err = sim_tmpdir_create(fs->dir, sizeof(fs->dir));
 		if (err) {
-			kmm_set_error(err, "kmmfs: cannot create a directory for the image");
+			kmm_set_error(err, "kmmfs: cannot create a directory for the image in %s "
+				      "on the host (TMPDIR): %s", fs->dir, strerror(-err));
+			fs->dir[0] = '\0';
 			goto fail;
 		}
 		snprintf(fs->image, sizeof(fs->image), "%s/kmmfs.img", fs->dir);

@@ -102,17 +102,22 @@ static int swap_host_path(struct kmm_machine *m, const char *path, char *out, si
 
 	if (err)
 		return err;
+	char tried[sizeof(p->swapdir)];
+
 	spin_lock(&p->swap_lock);
 	if (!p->swapdir[0]) {
 		err = sim_tmpdir_create(p->swapdir, sizeof(p->swapdir));
-		if (err)
+		if (err) {
+			memcpy(tried, p->swapdir, sizeof(tried));
 			p->swapdir[0] = '\0';
-		else
+		} else {
 			p->own_swapdir = true;
+		}
 	}
 	spin_unlock(&p->swap_lock);
 	if (err)
-		return kmm_set_error(err, "swap: cannot make a swap directory on the host (%d)", err);
+		return kmm_set_error(err, "swap: cannot make a swap directory in %s on the host "
+				     "(TMPDIR): %s", tried, strerror(-err));
 	pos = (size_t)snprintf(out, len, "%s/", p->swapdir);
 	for (const char *s = path + 1; *s && pos + 4 < len; s++) {
 		if (*s == '/') {

@@ -106,6 +106,32 @@ TEST(host_memory_guard_stops_before_the_limit)
 	unsetenv("KMM_HOST_MEM");
 }
 
+/*
+ * A swap area or a kmmfs image needs a directory on the host, made under
+ * $TMPDIR: when it cannot be made, the error names the directory and why
+ * (it said "(-2)", or nothing), and the scenario stops there.
+ */
+TEST(host_directory_errors_name_tmpdir_and_the_reason)
+{
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+
+	setenv("TMPDIR", "/nonexistent-kmm-dir", 1);
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "mkswap /swapfile 4M",
+		      "-e", "print \"not reached\""), 2);
+	expect_str_contains(err, "-e:2:8: swap: cannot make a swap directory in "
+			    "/nonexistent-kmm-dir on the host (TMPDIR): No such file or directory");
+	expect_true(strstr(out, "not reached") == NULL);
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "mkfile /f 4K"), 2);
+	expect_str_contains(err, "kmmfs: cannot create a directory for the image in "
+			    "/nonexistent-kmm-dir on the host (TMPDIR): No such file or directory");
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+}
+
 /* The hint after vmalloc space runs out names a boot option the arch takes. */
 TEST(vmalloc_failure_hint_fits_the_arch)
 {

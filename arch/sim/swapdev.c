@@ -30,9 +30,13 @@ int sim_tmpdir_create(char *dir, size_t len)
 
 	if (!base || !*base)
 		base = "/tmp";
-	if ((size_t)snprintf(dir, len, "%s/kmm-swap-XXXXXX", base) >= len)
-		return -ENAMETOOLONG;
-	return mkdtemp(dir) ? 0 : -errno;
+	int err = -ENAMETOOLONG;
+
+	if ((size_t)snprintf(dir, len, "%s/kmm-swap-XXXXXX", base) < len)
+		err = mkdtemp(dir) ? 0 : -errno;
+	if (err)
+		snprintf(dir, len, "%s", base);
+	return err;
 }
 
 void sim_tmpdir_remove(const char *dir)

@@ -22,7 +22,8 @@ struct sim_swapdev;	/* an open host file */
 
 /**
  * sim_tmpdir_create() - a fresh private directory under $TMPDIR (or /tmp),
- * named kmm-swap-XXXXXX, its path written to @dir (@len bytes).
+ * named kmm-swap-XXXXXX, its path written to @dir (@len bytes). On failure
+ * @dir holds the directory it tried to make one in, for the caller's message.
  * Return: 0 or -errno.
  */
 int sim_tmpdir_create(char *dir, size_t len);
