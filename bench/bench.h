@@ -251,7 +251,7 @@ static inline void bench_summary(const char *bench, const char *workload, int th
 /* The header of bench_row()'s table. */
 static inline void bench_header(void)
 {
-	printf("%-36s %7s %12s %8s %12s %-9s %8s\n", "workload", "threads", "kmm Mops/s", "speedup",
+	printf("%-42s %7s %12s %8s %12s %-9s %8s\n", "workload", "threads", "kmm Mops/s", "speedup",
 	       "peer Mops/s", "peer", "kmm/peer");
 }
 
@@ -267,7 +267,7 @@ static inline void bench_row(const char *bench, const char *workload, int thread
 	double ratio = bench_time_ratio(kmm_ops, peer_ops);
 	char r[16];
 
-	printf("%-36s %7d %12.4g %7.2fx %12.4g %-9s %8s\n", workload, threads, kmm_ops / 1e6,
+	printf("%-42s %7d %12.4g %7.2fx %12.4g %-9s %8s\n", workload, threads, kmm_ops / 1e6,
 	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, peer_ops / 1e6, peer,
 	       bench_fmt_ratio(r, sizeof(r), ratio));
 	bench_summary(bench, workload, threads, peer, ratio);
@@ -277,7 +277,7 @@ static inline void bench_row(const char *bench, const char *workload, int thread
 static inline void bench_row_nopeer(const char *workload, int threads, double kmm_ops,
 				    double kmm_ops_1)
 {
-	printf("%-36s %7d %12.4g %7.2fx %12s %-9s %8s\n", workload, threads, kmm_ops / 1e6,
+	printf("%-42s %7d %12.4g %7.2fx %12s %-9s %8s\n", workload, threads, kmm_ops / 1e6,
 	       kmm_ops_1 > 0 ? kmm_ops / kmm_ops_1 : 0, "-", "-", "-");
 }
 

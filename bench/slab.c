@@ -12,7 +12,25 @@
  *          peers: malloc + free of the same sizes in the same order.
  *   bulk:  kmem_cache_alloc_bulk + kmem_cache_free_bulk of 16 objects (the
  *          API of Jesper Brouer's 2015 patch set); peers: 16 mallocs, 16 frees.
- * Peers, measured in the same run: glibc malloc, and jemalloc, mimalloc and
+ * Each workload runs on two kmm machines, one row each beside the same peer
+ * figures:
+ *   CMDLINE as given (default below): Linux 6.12's SLUB, where a free goes
+ *          onto the CPU slab's freelist. Its claim of the object's shadow
+ *          byte (allocated -> FREE) must be an exact compare-exchange, a
+ *          locked instruction per free: a double free racing from another
+ *          CPU (__slab_free onto slab->freelist) could otherwise win too,
+ *          and the object would sit on two freelists through its one
+ *          free-pointer word (mm/slab.h, "Claiming an object's shadow byte").
+ *   CMDLINE slab_sheaves=on ("sheaves" rows): Linux 6.18's per-CPU sheaves
+ *          (its per-cache opt-in; kmm turns them on for every cache, and the
+ *          malloc shim boots so). A free pushes the object into the CPU's
+ *          sheaf with a plain load and store of its shadow byte: a racing
+ *          second copy is caught when it leaves its sheaf, so no locked
+ *          instruction is needed. This is the path malloc() and free() take.
+ *   Session 17 measured the pair at 17-21 ns per alloc+free without sheaves,
+ *   11.7-12.1 ns with them, and glibc at 10-16 ns in the same runs (notes).
+ * Peers, measured once per workload and thread count and shown beside both
+ * rows: glibc malloc, and jemalloc, mimalloc and
  * tcmalloc when their Debian libraries are installed (never required):
  * dlopen()ed, or for jemalloc (initial-exec TLS) in a child process of this
  * run started with LD_PRELOAD.
@@ -23,9 +41,10 @@
  *
  * Usage: bench/slab [-t N] [CMDLINE]   (default "mem=1G nr_cpus=N", N the
  *        online CPUs; thread counts 1, 2, 4 ... N; KMM_QUICK=1: short)
- *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk): kmm only, one
- *        thread, one run, for instruction counts under callgrind; with
- *        KMM_BENCH_GLIBC=1 the same loop on glibc's malloc/free instead.
+ *        KMM_BENCH_CASE=W (0 cache 64 B, 1 kmalloc mixed, 2 bulk; 3, 4, 5 the
+ *        same with sheaves): kmm only, one thread, one run, for instruction
+ *        counts under callgrind; with KMM_BENCH_GLIBC=1 the same loop on
+ *        glibc's malloc/free instead.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -47,8 +66,14 @@ struct allocator {
 	void (*free_fn)(void *);
 };
 
-static struct kmm_machine *machine;
-static struct kmem_cache *cache64;
+/* A kmm machine measured: 6.12's SLUB (CMDLINE) or the same with sheaves. */
+struct kmm_setup {
+	const char *cmdline;
+	struct kmm_machine *machine;
+	struct kmem_cache *cache64;
+};
+
+static struct kmm_setup slub, sheaves;
 static long iterations;
 static int reps;
 
@@ -59,8 +84,9 @@ static const size_t mixed_sizes[] = { 16, 32, 48, 64, 96, 128, 192, 256, 512, 10
 /* ---- The workloads; alloc == NULL means kmm ---- */
 
 struct job {
-	const struct allocator *a;	/* NULL: kmm */
-	int workload;			/* 0 pair, 1 mixed */
+	const struct allocator *a;	/* NULL: kmm, on @k */
+	const struct kmm_setup *k;
+	int workload;			/* 0 pair, 1 mixed, 2 bulk */
 	double ns_per_pair;
 };
 
@@ -82,8 +108,10 @@ static void *job_run(void *arg)
 	int order[LIVE];
 	uint64_t rng = 0x1234567;
 	volatile unsigned char sink = 0;
+	const struct kmm_setup *k = j->k ? j->k : &slub;	/* a peer's thread uses a slot too */
+	struct kmem_cache *cache64 = k->cache64;
 
-	kmm_use(machine);
+	kmm_use(k->machine);
 	for (int i = 0; i < LIVE; i++) {
 		sizes[i] = mixed_sizes[xorshift(&rng) % (sizeof(mixed_sizes) / sizeof(mixed_sizes[0]))];
 		order[i] = i;
@@ -143,8 +171,9 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* Median ns per pair, per thread, over the repetitions. */
-static double measure(const struct allocator *a, int workload, int threads)
+/* Median ns per pair, per thread, over the repetitions (@a NULL: kmm on @k). */
+static double measure(const struct allocator *a, const struct kmm_setup *k, int workload,
+		      int threads)
 {
 	double *v = malloc(sizeof(double) * (size_t)reps);
 	struct job *jobs = calloc((size_t)threads, sizeof(*jobs));
@@ -152,7 +181,7 @@ static double measure(const struct allocator *a, int workload, int threads)
 
 	for (int r = 0; r < reps; r++) {
 		for (int i = 0; i < threads; i++) {
-			jobs[i] = (struct job){ a, workload, 0 };
+			jobs[i] = (struct job){ a, k, workload, 0 };
 			sim_thread_start(&t[i], job_run, &jobs[i]);
 		}
 		double sum = 0;
@@ -207,28 +236,41 @@ static bool preload_peer(const char *lib, const char *cmdline, int max_threads, 
 	return pclose(f) == 0 && got == nvals;
 }
 
-/* Boot and create the cache on a thread of its own: its CPU slot goes back when it exits. */
+/*
+ * Boot both machines and create their caches on a thread of its own: its CPU
+ * slots go back when it exits.
+ */
 static void *setup_main(void *arg)
 {
-	const char *cmdline = arg;
-
-	machine = kmm_boot(cmdline);
-	if (!machine) {
-		fprintf(stderr, "bench/slab: boot failed: %s\n", kmm_last_error());
-		exit(1);
-	}
-	kmm_use(machine);
-	cache64 = kmem_cache_create("bench-64", 64, 0, 0, NULL);
-	if (!cache64) {
-		fprintf(stderr, "bench/slab: %s\n", kmm_last_error());
-		exit(1);
+	(void)arg;
+	for (struct kmm_setup *k = &slub; k; k = k == &slub ? &sheaves : NULL) {
+		k->machine = kmm_boot(k->cmdline);
+		if (!k->machine) {
+			fprintf(stderr, "bench/slab: boot failed: %s\n", kmm_last_error());
+			exit(1);
+		}
+		kmm_use(k->machine);
+		k->cache64 = kmem_cache_create("bench-64", 64, 0, 0, NULL);
+		if (!k->cache64) {
+			fprintf(stderr, "bench/slab: %s\n", kmm_last_error());
+			exit(1);
+		}
 	}
 	return NULL;
 }
 
+static void shutdown_both(void)
+{
+	for (struct kmm_setup *k = &slub; k; k = k == &slub ? &sheaves : NULL) {
+		kmm_use(k->machine);
+		kmem_cache_destroy(k->cache64);
+		kmm_shutdown(k->machine);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	char defcmd[64];
+	char defcmd[64], *sheafcmd;
 	int max_threads;
 	argc = bench_threads_arg(argc, argv, &max_threads);
 	snprintf(defcmd, sizeof(defcmd), "mem=1G nr_cpus=%d", max_threads);
@@ -240,7 +282,11 @@ int main(int argc, char **argv)
 
 	iterations = quick && *quick != '0' ? 200000 : 2000000;
 	reps = quick && *quick != '0' ? 3 : 7;
-	sim_thread_start(&setup, setup_main, (void *)cmdline);
+	sheafcmd = malloc(strlen(cmdline) + sizeof(" slab_sheaves=on"));
+	sprintf(sheafcmd, "%s slab_sheaves=on", cmdline);
+	slub.cmdline = cmdline;
+	sheaves.cmdline = sheafcmd;
+	sim_thread_start(&setup, setup_main, NULL);
 	sim_thread_join(setup);
 	const char *one = getenv("KMM_BENCH_CASE");
 	if (one) {
@@ -252,10 +298,12 @@ int main(int argc, char **argv)
 		const char *peer = getenv("KMM_BENCH_GLIBC");
 		int w = atoi(one);
 		reps = 1;
-		printf("%.3f\n", measure(peer && *peer != '0' ? &glibc : NULL, w < 0 || w > 2 ? 0 : w, 1));
-		kmm_use(machine);
-		kmem_cache_destroy(cache64);
-		kmm_shutdown(machine);
+		if (w < 0 || w > 5)
+			w = 0;
+		printf("%.3f\n", measure(peer && *peer != '0' ? &glibc : NULL, w > 2 ? &sheaves : &slub,
+					  w % 3, 1));
+		shutdown_both();
+		free(sheafcmd);
 		return 0;
 	}
 	peers[npeers++] = (struct allocator){ "glibc", malloc, free };
@@ -263,9 +311,9 @@ int main(int argc, char **argv)
 		/* The child of preload_peer(): malloc is the preloaded allocator. */
 		for (int w = 0; w < 3; w++)
 			for (int c = 0; c < nc; c++)
-				printf("%.3f\n", measure(&peers[0], w, counts[c]));
-		kmm_use(machine);
-		kmm_shutdown(machine);
+				printf("%.3f\n", measure(&peers[0], NULL, w, counts[c]));
+		shutdown_both();
+		free(sheafcmd);
 		return 0;
 	}
 	double je[3 * 16];
@@ -284,31 +332,46 @@ int main(int argc, char **argv)
 	printf("bench/slab: %s, %ld pairs per thread, median of %d runs; throughput from each "
 	       "thread's CPU time (a loaded host's waiting does not count), peers in the same run\n",
 	       cmdline, iterations, reps);
+	printf("each workload twice: on '%s' as Linux 6.12's SLUB (a locked compare-exchange per "
+	       "free onto the cpu freelist),\nand as \"sheaves\" on '%s' (Linux 6.18's per-CPU "
+	       "sheaves: a load and a store per free); the same peer figures beside both\n",
+	       cmdline, sheafcmd);
 	bench_header();
-	static const char *const names[3] = { "kmem_cache_alloc+free (64 B)",
-					      "kmalloc+kfree mixed 16..4096 B",
-					      "alloc_bulk+free_bulk of 16 (64 B)" };
+	static const char *const names[2][3] = {
+		{ "kmem_cache_alloc+free (64 B)", "kmalloc+kfree mixed 16..4096 B",
+		  "alloc_bulk+free_bulk of 16 (64 B)" },
+		{ "kmem_cache_alloc+free (64 B), sheaves", "kmalloc+kfree mixed 16..4096 B, sheaves",
+		  "alloc_bulk+free_bulk of 16 (64 B), sheaves" },
+	};
 	for (int w = 0; w < 3; w++) {
-		double one_thread = 0;
+		double one_thread[2] = { 0, 0 };
 		for (int c = 0; c < nc; c++) {
 			int threads = counts[c];
-			double k = measure(NULL, w, threads);
-			double kops = threads * 1e9 / k;
-			if (threads == 1)
-				one_thread = kops;
-			for (int p = 0; p < npeers; p++) {
-				double t = measure(&peers[p], w, threads);
-				bench_row("slab", names[w], threads, kops, one_thread, peers[p].name,
-					  threads * 1e9 / t);
+			double kops[2], pops[4 + 1];
+			const char *pname[4 + 1];
+			int np = 0;
+			/* kmm's two machines and the peers, interleaved in this order */
+			for (int v = 0; v < 2; v++) {
+				kops[v] = threads * 1e9 / measure(NULL, v ? &sheaves : &slub, w, threads);
+				if (threads == 1)
+					one_thread[v] = kops[v];
 			}
-			if (have_je)
-				bench_row("slab", names[w], threads, kops, one_thread, "jemalloc",
-					  threads * 1e9 / je[w * nc + c]);
+			for (int p = 0; p < npeers; p++, np++) {
+				pname[np] = peers[p].name;
+				pops[np] = threads * 1e9 / measure(&peers[p], NULL, w, threads);
+			}
+			if (have_je) {
+				pname[np] = "jemalloc";
+				pops[np++] = threads * 1e9 / je[w * nc + c];
+			}
+			for (int v = 0; v < 2; v++)
+				for (int p = 0; p < np; p++)
+					bench_row("slab", names[v][w], threads, kops[v], one_thread[v],
+						  pname[p], pops[p]);
 			fflush(stdout);
 		}
 	}
-	kmm_use(machine);
-	kmem_cache_destroy(cache64);
-	kmm_shutdown(machine);
+	shutdown_both();
+	free(sheafcmd);
 	return 0;
 }

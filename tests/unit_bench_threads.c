@@ -8,7 +8,8 @@
  * a machine boots with one CPU slot per thread and one more (bench/fault.c).
  * Also: -t refuses what is not a thread count, in every benchmark program;
  * ratios run one way (kmm / peer of time) and print no 0.00 for a small one;
- * bench/summary.sh's table (issue 19, review17 R6).
+ * bench/summary.sh's table (issue 19, review17 R6); bench/slab's rows with
+ * and without sheaves.
  */
 #include "tests/harness.h"
 
@@ -161,6 +162,50 @@ TEST(summary_table_marks_leads_trails_and_failed_pairs)
 		   *pc = strstr(out, "\npagecache "), *sw = strstr(out, "\nswap ");
 	expect_true(b && m && pc && sw && b < m && m < pc && pc < sw);
 	expect_str_contains(out, "3 ratios: kmm leads in 1, trails in 1, even in 1; 1 not compared (a run failed)");
+}
+
+/*
+ * bench/slab measures each workload twice, on CMDLINE (6.12's SLUB: a locked
+ * compare-exchange per free) and on CMDLINE slab_sheaves=on (6.18's sheaves:
+ * a load and a store), and both rows reach the summary beside the same peer
+ * (issue 19's kmem_cache_alloc+free target is read on both). KMM_BENCH_CASE
+ * 3..5 are the sheaf machine's workloads, for callgrind.
+ */
+TEST(slab_bench_has_a_sheaf_row_beside_each_slub_row)
+{
+	static const char *const names[] = { "kmem_cache_alloc+free (64 B)",
+					     "kmalloc+kfree mixed 16..4096 B",
+					     "alloc_bulk+free_bulk of 16 (64 B)" };
+	const char *bin = getenv("KMM_BINARY_DIR");
+	char path[] = "/tmp/kmm-bench-slab-XXXXXX", cmd[4096], out[16384], want[256];
+	int fd = mkstemp(path);
+
+	assert_true(bin != NULL && fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "KMM_QUICK=1 KMM_BENCH_SUMMARY=%s timeout 600 %s/bench/slab -t 1 "
+		 "'mem=256M nr_cpus=1' 2>&1", path, bin);
+	int rc = run_cmd(cmd, out, sizeof(out));
+	expect_eq(rc, 0);
+	expect_str_contains(out, "on 'mem=256M nr_cpus=1' as Linux 6.12's SLUB");
+	expect_str_contains(out, "on 'mem=256M nr_cpus=1 slab_sheaves=on' (Linux 6.18's");
+	FILE *f = fopen(path, "r");
+	assert_true(f != NULL);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	fclose(f);
+	remove(path);
+	for (int w = 0; w < 3; w++) {
+		snprintf(want, sizeof(want), "slab\t%s\t1\tglibc\t", names[w]);
+		expect_str_contains(out, want);
+		snprintf(want, sizeof(want), "slab\t%s, sheaves\t1\tglibc\t", names[w]);
+		expect_str_contains(out, want);
+	}
+	/* one sheaf workload, one run: ns per pair */
+	snprintf(cmd, sizeof(cmd), "KMM_QUICK=1 KMM_BENCH_CASE=3 timeout 600 %s/bench/slab -t 1 "
+		 "'mem=256M nr_cpus=1' 2>&1", bin);
+	rc = run_cmd(cmd, out, sizeof(out));
+	expect_eq(rc, 0);
+	expect_true(strtod(out, NULL) > 0);
 }
 
 static int ran[BENCH_MAX_THREADS];
