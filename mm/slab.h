@@ -242,8 +242,8 @@ struct kmem_cache_node {
 	 * The barn (Linux 6.18's struct node_barn, its full sheaves only; a
 	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr full
 	 * sheaves that CPUs' frees handed in whole, each s->sheaf_capacity
-	 * entries of @barn in a sheaf's order (oldest first, every object's
-	 * link the one below it), for a CPU whose sheaf and cpu freelist ran
+	 * entries of @barn in a sheaf's order (oldest first, every object
+	 * with its link: sheaf_link()), for a CPU whose sheaf and cpu freelist ran
 	 * dry to take whole. A program that frees a batch and allocates the
 	 * next (free_storm) then moves each object from a sheaf to the barn
 	 * and back, where a sheaf_flush() gave it back to its slab (a
@@ -670,30 +670,39 @@ static inline void **sheaf_home(const struct kmem_cache *s, int nr_cpus, int cpu
 	return (void **)(s->cpu_slab + nr_cpus) + (size_t)cpu * sheaf_stride(s);
 }
 
-/* The entry below entry @k of a sheaf (c->sheaf, loaded once by the caller). */
-static inline void *sheaf_below(void *const *sheaf, unsigned int k)
+/*
+ * A sheaf's links: an object in a sheaf (or in the barn) keeps, at its free
+ * pointer, its own address XOR SHEAF_LINK_POISON, so a write after free that
+ * hits that word is caught when the object leaves the sheaf (its link no
+ * longer matches), as a corrupt free pointer is on a freelist. The value is
+ * no pointer a program stores (its top bits make it non-canonical on x86-64,
+ * as Linux's POISON_POINTER_DELTA), NULL and self-pointers included. It
+ * depends on the object alone, not on its place: a push reads no entry below
+ * it and a pop compares with none (one dependent load and a branch less each
+ * way: free()'s push waited on c->sheaf -> sheaf[k - 1]), a flush, a barn
+ * hand-in or take, or a move between sheaves rewrites no link, and two
+ * copies of a raced double free (below) write the same word the same.
+ * @hardened: encoded as free pointers are.
+ */
+#define SHEAF_LINK_POISON 0xdead5eaf00000000UL
+
+static inline void *sheaf_link_value(const void *obj)
 {
-	return k ? sheaf[k - 1] : NULL;
+	return (void *)((uintptr_t)obj ^ SHEAF_LINK_POISON);
 }
 
-/*
- * A sheaf's links: an object in a sheaf keeps, at its free pointer, the
- * object below it in the sheaf (NULL at the bottom), as if the sheaf were a
- * freelist, so a write after free that hits that word is caught when the
- * object leaves the sheaf (its link no longer matches), as a corrupt free
- * pointer is on a freelist. @hardened: encoded as free pointers are.
- */
-static inline void sheaf_link(const struct kmem_cache *s, void *obj, void *below, bool hardened)
+static inline void sheaf_link(const struct kmem_cache *s, void *obj, bool hardened)
 {
 	if (hardened)
-		set_freepointer(s, obj, below);
+		set_freepointer(s, obj, sheaf_link_value(obj));
 	else
-		set_freepointer_plain(s, obj, below);
+		set_freepointer_plain(s, obj, sheaf_link_value(obj));
 }
 
-static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, void *below, bool hardened)
+static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, bool hardened)
 {
-	return (hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj)) == below;
+	return (hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj)) ==
+	       sheaf_link_value(obj);
 }
 
 /* sheaf_bad_link() - report a sheaf object whose link was overwritten (mm/slub_debug.c). */

@@ -76,7 +76,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 				 * free. slab_alloc_full() reports either.
 				 */
 				if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
-					     !sheaf_link_ok(s, obj, sheaf_below(sheaf, k - 1), hardened))) {
+					     !sheaf_link_ok(s, obj, hardened))) {
 					kmm_cpu_exit_owned(g);
 					return NULL;
 				}
@@ -189,11 +189,10 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 	bool done = false;
 	if (likely(k < s->sheaf_capacity)) {
 		if (likely(claim_free_kept(slab, s, p, sh, true, hooked))) {
-			/* read here, not before the claim: one register fewer across it */
-			void **sheaf = c->sheaf;
-			sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+			sheaf_link(s, (void *)p, false);
 			shadow_owned_free(sh);
-			sheaf[k] = (void *)p;
+			/* read here, not before the claim: one register fewer across it */
+			c->sheaf[k] = (void *)p;
 			c->sheaf_nr = k + 1;
 			done = true;
 		}
@@ -233,10 +232,9 @@ static inline __attribute__((always_inline)) int kfree_fast_coded(struct kmem_ca
 	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
-		void **sheaf = c->sheaf;
-		sheaf_link(s, (void *)p, sheaf_below(sheaf, k), false);
+		sheaf_link(s, (void *)p, false);
 		shadow_owned_free(sh);
-		sheaf[k] = (void *)p;
+		c->sheaf[k] = (void *)p;
 		c->sheaf_nr = k + 1;
 		kmm_cpu_exit_owned(g);
 		return 1;

@@ -634,7 +634,7 @@ again:
 				sheaf_double_free(s, obj, shadow_get(st, m, obj));
 				continue;
 			}
-			if (unlikely(!sheaf_link_ok(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true)))
+			if (unlikely(!sheaf_link_ok(s, obj, true)))
 				sheaf_bad_link(s, obj);
 			shadow_set(st, m, obj, cache_shadow_alloc(s));
 			kmm_cpu_exit(slot_guard(s, cpu), owned);

@@ -350,7 +350,7 @@ sheaf_give_back_as(struct kmem_cache *s, struct kmem_cache_cpu *c, void **sheaf,
 	 * oldest (tail); its slab's pages are the @run_bytes from @run_lo.
 	 */
 	struct slab *run = NULL;
-	void *head = NULL, *tail = NULL, *below = NULL;
+	void *head = NULL, *tail = NULL;
 	unsigned int run_nr = 0;
 	uintptr_t run_lo = 0;
 	unsigned long run_bytes = 0;
@@ -358,17 +358,14 @@ sheaf_give_back_as(struct kmem_cache *s, struct kmem_cache_cpu *c, void **sheaf,
 	for (unsigned int i = 0; i < nr; i++) {
 		void *obj = sheaf[i];
 		unsigned char v = SHADOW_FREE;
-		/* the entry below @obj, whose link @obj holds: the previous one */
-		void *want = below;
 
-		below = obj;
 		if (unlikely(!__atomic_compare_exchange_n(cache_shadow(s, obj), &v, SHADOW_FLUSHED,
 							  false, __ATOMIC_ACQUIRE,
 							  __ATOMIC_RELAXED))) {
 			sheaf_double_free(s, obj, v);
 			continue;
 		}
-		if (unlikely(!sheaf_link_ok(s, obj, want, hardened)))
+		if (unlikely(!sheaf_link_ok(s, obj, hardened)))
 			sheaf_bad_link(s, obj);
 		/*
 		 * Outside the run's slab's pages (none yet: @run_bytes 0), the
@@ -420,25 +417,8 @@ sheaf_flush_as(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr, 
 {
 	void **sheaf = c->sheaf;
 
+	/* The objects left keep their links (sheaf_link(): no link names its place). */
 	sheaf_give_back_as(s, c, sheaf, nr, hardened);
-	if (nr && nr < c->sheaf_nr) {
-		/* The new bottom: its link checked against the object below, then cleared. */
-		void *bottom = sheaf[nr];
-		unsigned char *sh = cache_shadow(s, bottom), v = SHADOW_FREE;
-		/*
-		 * Held FLUSHED while its link is rewritten: a second copy of it
-		 * given back meanwhile by another CPU (whose push writes the same
-		 * word) is then the one dropped. Not FREE: this is that second
-		 * copy, left for when it leaves (above).
-		 */
-		if (likely(__atomic_compare_exchange_n(sh, &v, SHADOW_FLUSHED, false,
-						       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))) {
-			if (unlikely(!sheaf_link_ok(s, bottom, sheaf[nr - 1], hardened)))
-				sheaf_bad_link(s, bottom);
-			sheaf_link(s, bottom, NULL, hardened);
-			shadow_owned_free(sh);
-		}
-	}
 	c->sheaf_nr -= nr;
 	memmove(sheaf, sheaf + nr, sizeof(sheaf[0]) * c->sheaf_nr);
 }
@@ -467,8 +447,8 @@ void kmem_cache_keep_sheaves(struct kmem_cache *s)
 /*
  * barn_put() - hand @c's full sheaf whole to the barn of its CPU's node
  * (struct kmem_cache_node), if @s keeps sheaves and the barn has room: its
- * entries copied in order, so every object's link (the one below it) still
- * holds; @c's sheaf is then empty. The barn's room is allocated at the
+ * entries copied in order (every object's link, sheaf_link(), holds
+ * wherever it sits); @c's sheaf is then empty. The barn's room is allocated at the
  * first hand-in, outside list_lock (its allocation may take the host's).
  * Context: @c's slot section. Return: true if handed in.
  */
@@ -593,7 +573,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 			slab_free_bad(s, slab, obj);
 			return;
 		}
-		sheaf_link(s, obj, sheaf_below(c->sheaf, c->sheaf_nr), true);
+		sheaf_link(s, obj, true);
 		shadow_owned_free(sh);
 		c->sheaf[c->sheaf_nr++] = obj;
 		kmm_cpu_exit(slot_guard(s, cpu), owned);
@@ -667,7 +647,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 			 */
 			if (k < s->sheaf_capacity) {
 				if (likely(shadow_owned_live(s, sh))) {
-					sheaf_link(s, obj, sheaf_below(sheaf, k), hardened);
+					sheaf_link(s, obj, hardened);
 					shadow_owned_free(sh);
 					sheaf[k] = obj;
 					c->sheaf_nr = k + 1;

@@ -526,6 +526,48 @@ TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 }
 
 /*
+ * A sheaf object's link is its own address poisoned (sheaf_link()), not the
+ * object below it: the bottom object's link is no NULL, so a write of zeros
+ * after free into the bottom object is caught as into any other, and an
+ * object keeps its link wherever it moves (a flush, the barn, another
+ * CPU's sheaf) with no link rewritten.
+ */
+TEST(a_zero_written_into_the_bottom_object_of_a_sheaf_is_reported_when_it_leaves)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("bottom", 64, 0, 0, NULL);
+	char *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	char *c3 = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+
+	assert_true(a && b && c3);
+	expect_eq(c->sheaf_nr, 0);
+	kmem_cache_free(s, a);	/* the bottom */
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, c3);
+	expect_true(get_freepointer_plain(s, a) == sheaf_link_value(a));
+	expect_true(get_freepointer_plain(s, a) != NULL);
+	/* The two older ones given back: c3 is the bottom now, its link as it was. */
+	sheaf_flush(s, c, 2);
+	expect_eq(c->sheaf_nr, 1);
+	expect_true(c->sheaf[0] == c3);
+	expect_true(get_freepointer_plain(s, c3) == sheaf_link_value(c3));
+	expect_eq(slub_check(m), 0);
+	/* Zeros written after free into the bottom object's link. */
+	memset(c3 + s->offset, 0, sizeof(void *));
+	expect_true(kmem_cache_alloc_fast(s) == NULL);	/* the lock-free path leaves it to the report */
+	expect_true(strstr(t_dmesg(m), "Freepointer corrupt") == NULL);
+	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), c3);
+	expect_str_contains(t_dmesg(m), "BUG bottom (Not tainted): Freepointer corrupt");
+	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, c3);
+	kmem_cache_destroy(s);
+	slab_fake_done(m, base);
+}
+
+/*
  * slab_freeptr=start: a free object's link is its first word (the line its
  * user touches first), in caches whose free pointer may overlay the object;
  * Linux's place, mid-object, stays the default and stays where a
@@ -548,7 +590,7 @@ TEST(slab_freeptr_start_keeps_the_link_in_the_first_word)
 	assert_true(a != NULL && b != NULL);
 	kmem_cache_free(s, a);
 	kmem_cache_free(s, b);
-	expect_true(*(void **)b == a);	/* b's link, in its first word */
+	expect_true(*(void **)b == sheaf_link_value(b));	/* b's link, in its first word */
 	memset(b, 0x41, 8);
 	expect_true(kmem_cache_alloc_fast(s) == NULL);
 	expect_eq(kmem_cache_alloc(s, GFP_KERNEL), b);
@@ -600,7 +642,7 @@ TEST(a_chain_rebuilt_from_the_shadow_leaves_out_the_objects_in_sheaves)
 
 	assert_true(m->nr_cpus >= 2);
 	assert_true(c->slab == slab && c->freelist != NULL);
-	/* a freed into this CPU's sheaf, then moved to the other CPU's (the bottom: no link below). */
+	/* a freed into this CPU's sheaf, then moved to the other CPU's (its link goes with it). */
 	kmem_cache_free(s, a);
 	expect_eq(c->sheaf_nr, 1);
 	c->sheaf_nr = 0;

@@ -480,9 +480,9 @@ TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_given_ba
 	twin_wait(&t, 3);
 	sim_thread_join(t.thread);
 	/*
-	 * flush_all() goes up the CPUs: this CPU's copy first, the one pushed
-	 * last, whose link word is its own (the other copy's link was
-	 * overwritten by that push and would read as a write after free).
+	 * flush_all() goes up the CPUs: this CPU's copy first (both copies'
+	 * links are the object's own, sheaf_link(), so neither reads as a
+	 * write after free).
 	 */
 	assert_true(kmm_this_cpu(t.m) < t.cpu);
 	expect_eq(kmem_cache_shrink(s), 0);	/* every CPU's sheaf given back */
