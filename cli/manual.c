@@ -77,9 +77,10 @@ const struct doc_item env_docs[] = {
 	{ "KMM_MALLOC_DEBUG", "libkmm-malloc.so: slab_debug letters for its caches; 1 means FZPU "
 	  "(red zones, poisoning, checks, owner tracking)." },
 	{ "KMM_MALLOC_STATS", "libkmm-malloc.so: print statistics at exit: 1 to standard error, "
-	  "any other value is a file to write." },
-	{ "KMM_MALLOC_CHECK", "libkmm-malloc.so: 1 runs every invariant checker (kmm_check) at "
-	  "exit." },
+	  "any other value is a file to append to (one that cannot be opened is named, and the "
+	  "statistics go to standard error)." },
+	{ "KMM_MALLOC_CHECK", "libkmm-malloc.so: 1 (or another on word: on, y, t) runs every invariant checker "
+	  "(kmm_check) at exit; a value that is no on/off word is named and taken as off." },
 	{ "KMM_MALLOC_TRACE", "libkmm-malloc.so: write every malloc, free, realloc and aligned "
 	  "allocation to this file, for kmm lab fit (a %p in the name becomes the process id). "
 	  "Each program loaded with it set starts the file over; a forked child stops writing. "
@@ -99,13 +100,16 @@ const struct doc_item env_docs[] = {
 	  "64M): the limit is a quarter of the RAM in use (at least 4M, at most this); freed "
 	  "blocks go back to the host once free memory has grown by the limit, and a trim "
 	  "keeps four limits' worth of resident free blocks; 0 never trims." },
-	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 turns on the hardened mode: exact red zones, "
+	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 (or on, y, t; a value that is no on/off word is named and "
+	  "taken as off) turns on the hardened mode: exact red zones, "
 	  "guard pages after page-sized and huge blocks, a quarantine of freed blocks checked "
 	  "for writes after free, a hardened slab freelist (docs/malloc.md)." },
 	{ "KMM_MALLOC_QUARANTINE", "libkmm-malloc.so, hardened mode: bytes of freed small blocks "
-	  "held back per CPU slot (default 1M); 0 holds none." },
+	  "held back per CPU slot (default 1M; a value that is no size is named and the default "
+	  "kept); 0 holds none." },
 	{ "KMM_MALLOC_FAIL", "libkmm-malloc.so, for testing: every Nth allocation from the "
-	  "machine or host mapping fails (malloc returns NULL with ENOMEM)." },
+	  "machine or host mapping fails (malloc returns NULL with ENOMEM); 0 or unset: none. A "
+	  "value that is no number is named and taken as 0." },
 };
 const size_t nr_env_docs = ARRAY_SIZE(env_docs);
 

@@ -62,6 +62,8 @@
 #include <unistd.h>
 
 #include "arch/sim/sim.h"
+#include "lib/kstrtox.h"
+#include "lib/util.h"
 #include "mm/include/machine.h"
 #include "shim/harden.h"
 
@@ -209,7 +211,17 @@ _Noreturn void shim_report_slab_bug(const char *call, const void *p, const char 
 
 /* ---- Setup ---- */
 
-static size_t env_size(const char *name, size_t def)
+/* "kmm-malloc: NAME="VALUE" is not WANT; keeping KEEP" */
+static void env_refused(const char *name, const char *v, const char *want, const char *keep)
+{
+	char what[64], tail[96];
+
+	snprintf(what, sizeof(what), "%s=\"", name);
+	snprintf(tail, sizeof(tail), "\" is not %s; keeping %s", want, keep);
+	shim_warn(what, v, tail);
+}
+
+static size_t env_size(const char *name, size_t def, const char *keep)
 {
 	const char *v = getenv(name);
 	uint64_t bytes;
@@ -218,17 +230,34 @@ static size_t env_size(const char *name, size_t def)
 		return def;
 	if (kmm_parse_size(v, &bytes, NULL) == 0)
 		return (size_t)bytes;
+	env_refused(name, v, "a size such as 1M", keep);
 	return def;
+}
+
+bool shim_env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	bool on;
+
+	if (!v || !*v)
+		return false;
+	if (kstrtobool(v, &on) == 0)
+		return on;
+	env_refused(name, v, "an on/off word (" KSTRTOBOOL_WORDS ")", "off");
+	return false;
 }
 
 const char *harden_setup(void)
 {
-	const char *h = getenv("KMM_MALLOC_HARDEN");
 	const char *f = getenv("KMM_MALLOC_FAIL");
+	unsigned long every;
 
-	if (f && *f)
-		harden_fail_every = strtoul(f, NULL, 0);
-	harden_on = h && *h && strcmp(h, "0") != 0;
+	/* not strtoul(): it read "abc" as 0 (off) and "1x" as 1 (every allocation fails) */
+	if (f && *f && kmm_parse_ulong(f, &every) == 0)
+		harden_fail_every = every;
+	else if (f && *f)
+		env_refused("KMM_MALLOC_FAIL", f, "a number", "0 (no failures)");
+	harden_on = shim_env_flag("KMM_MALLOC_HARDEN");
 	if (!harden_on)
 		return "";
 	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
@@ -236,7 +265,7 @@ const char *harden_setup(void)
 		memcpy(&secret, r + 8, sizeof(secret));
 	secret ^= (uintptr_t)&secret * 0x9e3779b97f4a7c15ULL;
 	secret |= 0x8080808080808080ULL;	/* never 0 in any byte */
-	quarantine_bytes = env_size("KMM_MALLOC_QUARANTINE", quarantine_bytes);
+	quarantine_bytes = env_size("KMM_MALLOC_QUARANTINE", quarantine_bytes, "1M");
 	return " slab_freelist_hardened=on";
 }
 

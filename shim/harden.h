@@ -67,6 +67,12 @@ _Noreturn void shim_report(const char *call, const char *what, const void *p, si
 			   long off, unsigned int byte);
 /* shim_warn() - "kmm-malloc: A B C" on standard error (write(2) only). */
 void shim_warn(const char *a, const char *b, const char *c);
+/**
+ * shim_env_flag() - environment variable @name as an on/off word (Linux's
+ * kstrtobool: 1/0, y/n, t/f, on/off). Unset or empty is off; any other value
+ * is named on standard error and taken as off.
+ */
+bool shim_env_flag(const char *name);
 /*
  * shim_report_slab_bug() - "kmm-malloc: CALL(P): the slab allocator reported
  * corruption", then the last BUG report of @log (the machine's dmesg; NULL:

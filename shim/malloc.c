@@ -312,12 +312,6 @@ static inline bool freed_test(const void *p)
 
 /* ---- Boot ---- */
 
-static bool env_true(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v && strcmp(v, "0") != 0;
-}
-
 /*
  * A size from environment variable @name into @bytes. Return: true if it is
  * set and a size; a value that is not a size is named (the default @keeping stays).
@@ -378,7 +372,7 @@ static void shim_boot_locked(void)
 	debug_mode = dbg && *dbg && strcmp(dbg, "0") != 0;
 	stats_dest = getenv("KMM_MALLOC_STATS");
 	stats_enabled = stats_dest && *stats_dest && strcmp(stats_dest, "0") != 0;
-	check_at_exit = env_true("KMM_MALLOC_CHECK");
+	check_at_exit = shim_env_flag("KMM_MALLOC_CHECK");
 	uint64_t bytes;
 	if (env_size("KMM_MALLOC_TRIM", "64M", &bytes))
 		trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
@@ -1428,6 +1422,8 @@ static void shim_atexit(void)
 		int fd = strcmp(stats_dest, "1") != 0
 				 ? open(stats_dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)
 				 : -1;
+		if (fd < 0 && strcmp(stats_dest, "1") != 0)	/* say why it comes here */
+			warn("KMM_MALLOC_STATS: cannot open \"", stats_dest, "\"; to standard error");
 		kmm_malloc_print_stats(fd >= 0 ? fd : STDERR_FILENO);
 		if (fd >= 0)
 			close(fd);

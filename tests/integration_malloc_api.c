@@ -973,3 +973,77 @@ TEST(stats_count_bytes)
 	expect_true(c.peak_bytes >= b.current_bytes);
 	expect_true(c.frees >= b.frees + 10);
 }
+
+/*
+ * The shim's other settings (review18 R2): KMM_MALLOC_HARDEN and
+ * KMM_MALLOC_CHECK take Linux's on/off words, KMM_MALLOC_FAIL a number,
+ * KMM_MALLOC_QUARANTINE a size; anything else is named on stderr and the
+ * default kept ("abc" meant hardened on, FAIL=1x made every allocation
+ * fail, silently). KMM_MALLOC_STATS names a file it cannot open. The test
+ * runs itself again with each setting, as the test above does.
+ */
+TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
+{
+	if (getenv("KMM_SETTINGS_CHILD")) {
+		for (int i = 0; i < 100; i++) {
+			void *p = malloc(64 + (size_t)i * 100);
+			if (!p)
+				_exit(3);
+			free(p);
+		}
+		kmm_malloc_print_stats(1);
+		exit(0);	/* atexit: KMM_MALLOC_STATS, KMM_MALLOC_CHECK */
+	}
+	static const struct { const char *name, *value, *harden, *warning; bool hardened; } runs[] = {
+		{ "KMM_MALLOC_HARDEN", "abc", NULL,
+		  "KMM_MALLOC_HARDEN=\"abc\" is not an on/off word (on/off, 1/0, y/n or t/f); "
+		  "keeping off", false },
+		{ "KMM_MALLOC_HARDEN", "on", NULL, NULL, true },
+		{ "KMM_MALLOC_HARDEN", "no", NULL, NULL, false },
+		{ "KMM_MALLOC_CHECK", "zz", NULL, "KMM_MALLOC_CHECK=\"zz\" is not an on/off word", false },
+		{ "KMM_MALLOC_FAIL", "1x", NULL, "KMM_MALLOC_FAIL=\"1x\" is not a number; keeping 0 "
+		  "(no failures)", false },
+		{ "KMM_MALLOC_FAIL", "abc", NULL, "KMM_MALLOC_FAIL=\"abc\" is not a number", false },
+		{ "KMM_MALLOC_QUARANTINE", "abc", "1", "KMM_MALLOC_QUARANTINE=\"abc\" is not a size "
+		  "such as 1M; keeping 1M", true },
+		{ "KMM_MALLOC_STATS", "/nonexistent-kmm-dir/stats", NULL,
+		  "KMM_MALLOC_STATS: cannot open \"/nonexistent-kmm-dir/stats\"; to standard error",
+		  false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+		int out[2], err[2], status = 0;
+		char text[4096], errs[2048];
+
+		assert_eq(pipe(out), 0);
+		assert_eq(pipe(err), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			dup2(out[1], 1);
+			dup2(err[1], 2);
+			unsetenv("KMM_MALLOC_CMDLINE");
+			unsetenv("KMM_MALLOC_HARDEN");
+			if (runs[i].harden)
+				setenv("KMM_MALLOC_HARDEN", runs[i].harden, 1);
+			setenv(runs[i].name, runs[i].value, 1);
+			setenv("KMM_SETTINGS_CHILD", "1", 1);
+			setenv("KMM_TEST", "shim_settings_that_are_not_values_are_named_and_the_default_kept", 1);
+			execl("/proc/self/exe", "integration_malloc_api", (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		close(err[1]);
+		read_all(out[0], text, sizeof(text));
+		read_all(err[0], errs, sizeof(errs));
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			kmm_test_fail(__FILE__, __LINE__, "%s=%s: the child ended with status 0x%x",
+				      runs[i].name, runs[i].value, status);
+		if (runs[i].warning ? !strstr(errs, runs[i].warning) : strstr(errs, runs[i].name) != NULL)
+			kmm_test_fail(__FILE__, __LINE__, "%s=%s: stderr \"%.300s\"", runs[i].name,
+				      runs[i].value, errs);
+		if (!!strstr(text, "slab_freelist_hardened=on") != runs[i].hardened)
+			kmm_test_fail(__FILE__, __LINE__, "%s=%s: hardened mode %s: %.200s", runs[i].name,
+				      runs[i].value, runs[i].hardened ? "off" : "on", text);
+	}
+}
