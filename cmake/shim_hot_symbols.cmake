@@ -24,7 +24,23 @@ if(TARGET kmm_malloc AND NOT KMM_SANITIZE AND NOT KMM_TSAN AND NOT KMM_DEBUG_CHE
     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_hot_symbols.sh ${CMAKE_NM}
             $<TARGET_FILE:kmm_malloc> ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt
             ${_kmm_hot_mode} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(integration_shim_hot_symbols PROPERTIES LABELS integration TIMEOUT 120)
+  set_tests_properties(integration_shim_hot_symbols PROPERTIES LABELS "integration;release"
+    TIMEOUT 120)
+  # What runs, against the list (review17 R8): the programs shim/hot_symbols.sh
+  # makes the list from, under callgrind, against this build's library; fails
+  # when a function the one-malloc program runs is not in the list's first
+  # group, or one the others run is not listed. Where the list's compiler
+  # built the library at -O2 or -O3 (RelWithDebInfo: `make test`; Release:
+  # `make release` runs the tests labelled "release", so CI checks the
+  # library users get): another compiler names its clones otherwise.
+  if("${CMAKE_C_COMPILER_ID} ${_kmm_cc_major}" STREQUAL KMM_HOT_SYMBOLS_COMPILER AND
+     CMAKE_BUILD_TYPE MATCHES "^(RelWithDebInfo|Release)$")
+    add_test(NAME integration_shim_hot_symbols_run
+      COMMAND bash ${CMAKE_SOURCE_DIR}/shim/hot_symbols.sh --check
+              ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt ${CMAKE_BINARY_DIR})
+    set_tests_properties(integration_shim_hot_symbols_run PROPERTIES
+      LABELS "integration;release" TIMEOUT 600 SKIP_RETURN_CODE 77)
+  endif()
   # Where the names are exact and lld lays them out (cmake/shim.cmake's ordering
   # file), integration_malloc_rss also runs a small threaded program and checks
   # that it maps no window of the library's code past the listed functions.
