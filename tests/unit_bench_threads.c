@@ -9,7 +9,7 @@
  * Also: -t refuses what is not a thread count, in every benchmark program;
  * ratios run one way (kmm / peer of time) and print no 0.00 for a small one;
  * bench/summary.sh's table (issue 19, review17 R6); bench/slab's rows with
- * and without sheaves.
+ * and without sheaves; run.sh's peak RSS and how make bench runs it.
  */
 #include "tests/harness.h"
 
@@ -206,6 +206,67 @@ TEST(slab_bench_has_a_sheaf_row_beside_each_slub_row)
 	rc = run_cmd(cmd, out, sizeof(out));
 	expect_eq(rc, 0);
 	expect_true(strtod(out, NULL) > 0);
+}
+
+/*
+ * bench/malloc/run.sh reads each run's peak RSS as VmHWM at the program's
+ * exit (a reader it builds and preloads), with address randomisation off,
+ * and says so; -r keeps every run's figures. /usr/bin/time's %M reads up to
+ * ~160 KB low on this kernel (session 17), as much as the gaps measured.
+ */
+TEST(malloc_run_reads_peak_rss_as_vmhwm_at_exit)
+{
+	const char *src = getenv("KMM_SOURCE_DIR"), *bin = getenv("KMM_BINARY_DIR");
+	char path[] = "/tmp/kmm-bench-raw-XXXXXX", cmd[4096], out[16384];
+	int fd = mkstemp(path);
+
+	assert_true(src != NULL && bin != NULL && fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "timeout 600 bash %s/bench/malloc/run.sh -P -q -n 2 -t 1 "
+		 "-w '^thread_relay@1$' -b %s -r %s 2>&1", src, bin, path);
+	int rc = run_cmd(cmd, out, sizeof(out));
+	expect_eq(rc, 0);
+	expect_str_contains(out, "medians of 2 runs of wall time and of peak RSS (VmHWM at exit, "
+			    "setarch -R)");
+	FILE *f = fopen(path, "r");
+	assert_true(f != NULL);
+	char w[64], a[64], how[8];
+	long us, kb, mkb;
+	int ok, rows = 0;
+	while (fscanf(f, "%63s %63s %ld %ld %d %7s %ld", w, a, &us, &kb, &ok, how, &mkb) == 7) {
+		rows++;
+		if (!expect_true(!strcmp(w, "thread_relay@1") && ok == 1 && !strcmp(how, "hwm") &&
+				 kb > 500 && mkb > 500))
+			printf("  row %d: %s %s %ld us %ld KB ok %d how %s %%M %ld KB\n", rows, w, a,
+			       us, kb, ok, how, mkb);
+	}
+	fclose(f);
+	remove(path);
+	expect_eq(rows, 4);	/* two runs each of glibc and kmm */
+}
+
+/*
+ * make bench's malloc figures are run.sh's documented ones: full inputs
+ * (not -q, a smoke run: session 17's make bench printed mt_churn@1's peak
+ * RSS at 1.69x glibc from its quick input, run.sh 1.13x), run.sh's default
+ * five repetitions, on the Release build.
+ */
+TEST(make_bench_runs_malloc_workloads_as_run_sh_documents)
+{
+	const char *src = getenv("KMM_SOURCE_DIR");
+	char cmd[4096], out[16384];
+
+	assert_true(src != NULL);
+	snprintf(cmd, sizeof(cmd), "make -s -n -C %s bench 2>&1 | grep -A1 'KMM_BENCH_SUMMARY=.*run.sh'",
+		 src);
+	int rc = run_cmd(cmd, out, sizeof(out));
+	expect_eq(rc, 0);
+	expect_str_contains(out, "-n 5 -t ");
+	expect_str_contains(out, "-b build-release");
+	if (!expect_true(strstr(out, " -q") == NULL))
+		printf("  make bench runs: %s\n", out);
+	snprintf(cmd, sizeof(cmd), "grep -c 'repetitions (default 5)' %s/bench/malloc/run.sh", src);
+	expect_eq(run_cmd(cmd, out, sizeof(out)), 0);
 }
 
 static int ran[BENCH_MAX_THREADS];

@@ -21,17 +21,29 @@
 # peer, glibc among them), the threaded shapes named NAME@T; a pair where
 # either run failed is marked there as not compared.
 #
-# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX]
-#   -n  repetitions (default 5); -q quick inputs (for a smoke run)
+# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX] [-r FILE]
+#   -n  repetitions (default 5); -q quick inputs (a tenth of the work: for a
+#       smoke run, never for figures: a small input's peak RSS is mostly the
+#       allocator's fixed start cost, so its ratios say little)
 #   -t  the largest thread count (default: the online CPUs)
 #   -H  also kmm in its hardened mode (kmm-hard: KMM_MALLOC_HARDEN=1) and with
 #       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
 #   -P  no peers: glibc and kmm only
 #   -w  only the workloads whose name (NAME@T for the threaded ones) matches
 #       the extended REGEX, e.g. -w '^(free_storm|mt_churn)@'
-# Peak RSS (%M of /usr/bin/time) is the whole process's: the program, its
-# libraries and the allocator's own state, so a small program's ratio
-# carries the allocator's fixed start cost (docs/malloc.md).
+#   -r  also write every run's figures to FILE, one line each: workload
+#       allocator microseconds peak-KB ok how %M-KB (how: hwm or %M, which
+#       of the two peak-KB is; %M-KB: /usr/bin/time's figure beside it)
+# Peak RSS is the whole process's: the program, its libraries and the
+# allocator's own state, so a small program's ratio carries the allocator's
+# fixed start cost (docs/malloc.md). It is VmHWM read from /proc/self/status
+# as the program exits (a small library this script compiles and preloads
+# beside the allocator; the largest of the processes the command ran), with
+# address randomisation off (setarch -R) so that every run maps the same
+# pages of each library. /usr/bin/time's %M (wait4's maximum RSS) comes from
+# the kernel's approximate per-CPU RSS counters on recent kernels and reads
+# up to ~160 KB low, in steps: it stands in only where the reader could not
+# be built or the program did not exit through exit() (the "how" column).
 set -u
 reps=5
 build=""
@@ -39,8 +51,9 @@ quick=0
 hard=0
 peers=1
 only=""
+raw=""
 maxt=$(nproc 2>/dev/null || echo 1)
-while getopts "n:t:b:qHPw:" opt; do
+while getopts "n:t:b:qHPw:r:" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	t) maxt=$OPTARG ;;
@@ -49,10 +62,12 @@ while getopts "n:t:b:qHPw:" opt; do
 	H) hard=1 ;;
 	P) peers=0 ;;
 	w) only=$OPTARG ;;
-	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX]" >&2; exit 2 ;;
+	r) raw=$OPTARG ;;
+	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX] [-r FILE]" >&2; exit 2 ;;
 	esac
 done
 case $maxt in ''|*[!0-9]*|0) echo "run.sh: -t wants a thread count of 1 or more" >&2; exit 2 ;; esac
+case $reps in ''|*[!0-9]*|0) echo "run.sh: -n wants a repetition count of 1 or more" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -z "$build" ]; then
 	for d in "$src"/build "$src"/build-*; do
@@ -84,6 +99,63 @@ done
 
 tmp=$(mktemp -d /tmp/kmm-malloc-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+if [ -n "$raw" ] && ! : >"$raw"; then
+	echo "run.sh: -r '$raw': cannot write it" >&2
+	exit 2
+fi
+
+# ---- how peak RSS is read ----
+# The reader: at the program's exit, VmHWM of /proc/self/status appended to
+# $KMM_BENCH_HWM_FILE as "kB\n", with open/read/write only (no malloc, no
+# stdio: it must not add to what it measures).
+cat >"$tmp/hwm.c" <<'CEOF'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+__attribute__((destructor)) static void bench_hwm_at_exit(void)
+{
+	const char *out = getenv("KMM_BENCH_HWM_FILE");
+	char buf[8192], num[24];
+	ssize_t n, got = 0;
+	int fd;
+
+	if (!out || (fd = open("/proc/self/status", O_RDONLY)) < 0)
+		return;
+	while (got < (ssize_t)sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = 0;
+	char *p = strstr(buf, "\nVmHWM:");
+	if (!p)
+		return;
+	p += 7;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t len = 0;
+	while (p[len] >= '0' && p[len] <= '9' && len < sizeof(num) - 2)
+		num[len] = p[len], len++;
+	num[len++] = '\n';
+	if ((fd = open(out, O_WRONLY | O_APPEND | O_CREAT, 0600)) >= 0) {
+		if (write(fd, num, len) != (ssize_t)len)
+			len = 0;
+		close(fd);
+	}
+}
+CEOF
+hwm=""
+if ${CC:-cc} -O2 -shared -fPIC -o "$tmp/hwm.so" "$tmp/hwm.c" 2>"$tmp/hwm.err"; then
+	hwm=$tmp/hwm.so
+else
+	echo "run.sh: could not build the VmHWM reader (${CC:-cc}); peak RSS is /usr/bin/time's %M" >&2
+fi
+norand=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then
+	norand=(setarch "$(uname -m)" -R)
+else
+	echo "run.sh: setarch -R does not run here; address randomisation stays on" >&2
+fi
 scale=1
 [ $quick = 1 ] && scale=10
 
@@ -150,6 +222,10 @@ if [ -n "$only" ]; then
 fi
 echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*]}"
 echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
+inputs="full inputs"
+[ $quick = 1 ] && inputs="quick inputs (-q: a tenth of the work, a smoke run)"
+echo "medians of $reps runs of wall time and of peak RSS ($([ -n "$hwm" ] && echo "VmHWM at exit" ||
+	echo "%M of /usr/bin/time")$([ ${#norand[@]} -gt 0 ] && echo ", setarch -R")); $inputs"
 : >"$tmp/results"
 for ((r = 1; r <= reps; r++)); do
 	for w in "${workloads[@]}"; do
@@ -157,12 +233,19 @@ for ((r = 1; r <= reps; r++)); do
 		declare -n cmd="cmd_${w/@/_}"
 		for i in "${!names[@]}"; do
 			n=${names[$i]}
+			preload="${libs[$i]}${hwm:+${libs[$i]:+ }$hwm}"
+			: >"$tmp/hwm"
 			t0=$(date +%s%N)
-			/usr/bin/time -f '%M' -o "$tmp/rss" env ${libs[$i]:+LD_PRELOAD=${libs[$i]}} ${envs[$i]} \
+			/usr/bin/time -f '%M' -o "$tmp/rss" "${norand[@]}" env ${preload:+LD_PRELOAD="$preload"} \
+				${hwm:+KMM_BENCH_HWM_FILE="$tmp/hwm"} ${envs[$i]} \
 				"${cmd[@]}" >"$tmp/out.$w.$n" 2>"$tmp/err.$w.$n"
 			rc=$?
 			t1=$(date +%s%N)
-			rss=$(tail -1 "$tmp/rss")
+			# the largest VmHWM of the processes that exited through exit(), else %M
+			maxrss=$(tail -1 "$tmp/rss")
+			rss=$(sort -n "$tmp/hwm" | tail -1)
+			how=hwm
+			[ -z "$rss" ] && rss=$maxrss && how=%M
 			ok=1
 			[ $rc -ne 0 ] && ok=0
 			[ "$n" != glibc ] && ! cmp -s "$tmp/out.$w.glibc" "$tmp/out.$w.$n" && ok=0
@@ -171,6 +254,7 @@ for ((r = 1; r <= reps; r++)); do
 				head -3 "$tmp/err.$w.$n" >&2
 			fi
 			echo "$w $n $(((t1 - t0) / 1000)) $rss $ok" >>"$tmp/results"
+			[ -n "$raw" ] && echo "$w $n $(((t1 - t0) / 1000)) $rss $ok $how $maxrss" >>"$raw"
 		done
 		unset -n cmd
 	done
