@@ -37,6 +37,7 @@
 #define KMM_MM_SLAB_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "include/kmm/slab.h"
 #include "mm/include/addr.h"
@@ -584,6 +585,40 @@ static inline unsigned int slab_order(const struct slab *slab)
 static inline char *slab_first_obj(const struct kmem_cache *s, const struct slab *slab)
 {
 	return slab_addr_m(s->machine, slab) + slab->colour + s->red_left_pad;
+}
+
+/*
+ * A lazily chained slab (new_slab()'s @lazy): its objects from index
+ * slab_fresh() on were never written since the slab was made - free, on no
+ * chain, their shadow bytes 0, counted in the owning CPU's c->nr_free as if
+ * they were on its freelist (so every count and /proc number is what a
+ * whole chain gives). The CPU chains them a page at a time
+ * (slab_chain_fresh()) when its freelist runs dry, and chains the rest when
+ * the slab stops being its cpu slab (deactivate_slab()): only a frozen cpu
+ * slab has untouched objects. Linux's allocate_slab() writes every free
+ * pointer at once, so an order-3 slab of 2-8 KiB objects is resident whole
+ * from its first object on. Kept in the first tail page's spare bytes
+ * (compound_pad), written by the slab's owner alone: an order-0 slab has
+ * none, and slab_fresh() is its object count.
+ */
+static inline unsigned int slab_fresh(const struct slab *slab)
+{
+	const struct page *page = slab_page(slab);
+	unsigned short v;
+
+	if (!PageHead(page))
+		return slab->objects;
+	memcpy(&v, &page[1].compound_pad[1], sizeof(v));
+	return v;
+}
+
+static inline void slab_set_fresh(struct slab *slab, unsigned int from)
+{
+	struct page *page = slab_page(slab);
+	unsigned short v = (unsigned short)from;
+
+	if (PageHead(page))
+		memcpy(&page[1].compound_pad[1], &v, sizeof(v));
 }
 
 static inline unsigned int obj_to_index(const struct kmem_cache *s, const struct slab *slab,
@@ -1135,8 +1170,24 @@ int for_each_full_off_slab(struct kmm_machine *m, int (*fn)(struct slab *slab, v
 
 /* ---- mm/slub_cache.c ---- */
 
-/** new_slab() - a fresh slab of @s from the page allocator, its objects chained; NULL if none. */
-struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node);
+/**
+ * new_slab() - a fresh slab of @s from the page allocator; NULL if none.
+ * @lazy: for a slab the caller freezes as its CPU's cpu slab at once: only
+ * the objects of its first page are chained, the rest left untouched
+ * (slab_fresh()), where the cache allows (no debug flag, constructor or
+ * shuffle; order >= 1). Otherwise every object is chained.
+ */
+struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node, bool lazy);
+/**
+ * slab_chain_fresh() - chain @slab's next untouched objects (slab_fresh()):
+ * those whose free pointer lies in the page of the first one's, or with
+ * @all every one left, and move the slab's mark past them; the last one's
+ * link is @tail.
+ * Context: @slab is the caller's alone to change (its CPU's cpu slab, in the
+ * slot's section, or a slab on no list yet).
+ * Return: the chain's head, or @tail if none was left.
+ */
+void *slab_chain_fresh(struct kmem_cache *s, struct slab *slab, bool all, void *tail);
 /** discard_slab() - a slab that left every list: free it, or queue it for the grace period. */
 void discard_slab(struct kmem_cache *s, struct slab *slab);
 /** list_remove_locked() - take @slab off the node list it is on. Context: n->list_lock. */

@@ -113,6 +113,8 @@ void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!slab)
 		return;
+	/* Its untouched objects (slab_fresh()) go with the others: a node's slab has none. */
+	c->freelist = slab_chain_fresh(s, slab, true, c->freelist);
 	n = get_node(s, slab_nid(slab));
 	spin_lock(&n->list_lock);
 	slab_lock(slab);
@@ -187,15 +189,18 @@ static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct s
 
 /*
  * The cpu slab's CPU freelist is empty: in one slab_cmpxchg(), take the
- * objects other CPUs freed into it meanwhile (the slab stays frozen), or,
- * when there are none, unfreeze it, full, onto no list (as deactivate_slab()
- * would leave it: a full slab needs no list_lock) - Linux's get_freelist().
+ * objects other CPUs freed into it meanwhile (the slab stays frozen); when
+ * there are none, chain its next untouched objects (slab_fresh()), or,
+ * when none is left either, unfreeze it, full, onto no list (as
+ * deactivate_slab() would leave it: a full slab needs no list_lock) -
+ * Linux's get_freelist(). c->nr_free counts the untouched objects all along.
  * Return: true if @c->freelist was refilled; false if @c has no cpu slab now.
  * Context: the slot's guard held, @c->freelist NULL.
  */
 static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab *slab = c->slab;
+	unsigned int untouched = slab->objects - slab_fresh(slab);
 	int spins = 0;
 
 	for (;;) {
@@ -203,6 +208,10 @@ static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		unsigned long counters = slab_read_unlocked(slab, &fl, &spins);
 		struct slab new;
 
+		if (!fl && untouched) {
+			c->freelist = slab_chain_fresh(s, slab, false, NULL);
+			return true;
+		}
 		new.counters = counters;
 		if (fl) {
 			new.inuse = new.objects;
@@ -216,7 +225,7 @@ static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
 			struct slab old;
 			old.counters = counters;
 			c->freelist = fl;
-			c->nr_free = (unsigned int)(old.objects - old.inuse);
+			c->nr_free = (unsigned int)(old.objects - old.inuse) + untouched;
 			return true;
 		}
 		c->nr_free = 0;
@@ -240,15 +249,21 @@ static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct s
 	cpu_set_slab(s, c, slab);
 }
 
-/* refill_or_unfreeze() under the slab lock: remote frees, else deactivate. */
+/* refill_or_unfreeze() under the slab lock: remote frees, else untouched objects, else deactivate. */
 static bool refill_or_unfreeze(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab *slab = c->slab;
+	unsigned int untouched = slab->objects - slab_fresh(slab);
 
 	slab_lock(slab);
+	if (!READ_ONCE(slab->freelist) && untouched) {
+		slab_unlock(slab);
+		c->freelist = slab_chain_fresh(s, slab, false, NULL);
+		return true;
+	}
 	if (READ_ONCE(slab->freelist)) {
 		c->freelist = READ_ONCE(slab->freelist);
-		c->nr_free = slab->objects - slab->inuse;
+		c->nr_free = slab->objects - slab->inuse + untouched;
 		WRITE_ONCE(slab->freelist, NULL);
 		WRITE_ONCE(slab->inuse, slab->objects);
 		slab_unlock(slab);
@@ -464,7 +479,7 @@ again:
 
 		/* No slab section across alloc_pages (reclaim may drain the slots). */
 		kmm_cpu_exit(slot_guard(s, cpu), *owned);
-		slab = new_slab(s, gfp, NUMA_NO_NODE);
+		slab = new_slab(s, gfp, NUMA_NO_NODE, true);
 		*owned = kmm_cpu_enter(slot_guard(s, cpu));
 		if (!slab) {
 			kmm_cpu_exit(slot_guard(s, cpu), *owned);
@@ -476,7 +491,8 @@ again:
 		n->nr_slabs++;
 		n->total_objects += slab->objects;
 		if (c->slab || c->freelist) {
-			/* Another thread of this slot refilled meanwhile. */
+			/* Another thread of this slot refilled meanwhile: the slab chained whole. */
+			slab->freelist = slab_chain_fresh(s, slab, true, slab->freelist);
 			slab->frozen_by = (unsigned long)cpu;
 			bool discard = place_slab_locked(s, n, slab, 0);
 			spin_unlock(&n->list_lock);
@@ -571,7 +587,7 @@ static void *alloc_single(struct kmem_cache *s, gfp_t gfp, int node, unsigned lo
 		slot_leave_nondebug(s, cpu, owned);
 		/* Nothing free on the nodes: allocate from a new slab (no slot section across it). */
 		struct slab *slab = new_slab(s, node == NUMA_NO_NODE ? gfp : gfp | __GFP_THISNODE,
-					     node);
+					     node, false);
 		if (!slab)
 			goto out_nomem;
 		struct kmem_cache_node *n = get_node(s, slab_nid(slab));

@@ -45,14 +45,15 @@ static inline enum node_stat_item slab_stat_item(const struct kmem_cache *s)
 /*
  * chain_objects() - link a new slab's @objects objects, from @first on, into
  * its freelist: in address order, or in the cache's shuffled order
- * (slab_freelist_random=on). Return: the chain's first object. Address
+ * (slab_freelist_random=on); the last one's link is @tail. Return: the
+ * chain's first object. Address
  * order walks one pointer up by s->size and stores each link plain when
  * the free pointers are not hardened (s->random 0): a store, an add and a
  * compare per object, where index_to_obj() and set_freepointer() per
  * object cost ~30 instructions (callgrind, free_storm 1 100 10000: new_slab
  * 51 -> 20 M of 321 M; every round's slabs are new there).
  */
-static void *chain_objects(struct kmem_cache *s, char *first, unsigned int objects)
+static void *chain_objects(struct kmem_cache *s, char *first, unsigned int objects, void *tail)
 {
 	struct slab_machine *st = slab_state(s->machine);
 	size_t size = s->size;
@@ -71,23 +72,41 @@ static void *chain_objects(struct kmem_cache *s, char *first, unsigned int objec
 				head = p;
 			prev = p;
 		}
-		set_freepointer(s, prev, NULL);
+		set_freepointer(s, prev, tail);
 		return head;
 	}
 	char *p = first, *last = first + (size_t)(objects - 1) * size;
 	if (!s->random) {
 		for (; p < last; p += size)
 			set_freepointer_plain(s, p, p + size);
-		set_freepointer_plain(s, p, NULL);
+		set_freepointer_plain(s, p, tail);
 	} else {
 		for (; p < last; p += size)
 			set_freepointer(s, p, p + size);
-		set_freepointer(s, p, NULL);
+		set_freepointer(s, p, tail);
 	}
 	return first;
 }
 
-struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
+/* slab_chain_fresh(): mm/slab.h */
+void *slab_chain_fresh(struct kmem_cache *s, struct slab *slab, bool all, void *tail)
+{
+	unsigned int from = slab_fresh(slab), n = slab->objects - from;
+
+	if (!n)
+		return tail;
+	char *first = index_to_obj(s, slab, from);
+	if (!all) {
+		/* the objects whose free pointer lies in the first one's page */
+		uintptr_t fp = (uintptr_t)first + s->offset;
+		uintptr_t room = ALIGN_DOWN(fp, PAGE_SIZE) + PAGE_SIZE - fp;
+		n = KMM_MIN(n, (unsigned int)((room - 1) / s->size) + 1);
+	}
+	slab_set_fresh(slab, from + n);
+	return chain_objects(s, first, n, tail);
+}
+
+struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node, bool lazy)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
@@ -148,7 +167,18 @@ struct slab *new_slab(struct kmem_cache *s, gfp_t gfp, int node)
 				s->ctor(p);
 		}
 	}
-	slab->freelist = chain_objects(s, slab_first_obj(s, slab), objects);
+	/*
+	 * Lazily (mm/slab.h's slab_fresh()): the first page's objects now, the
+	 * rest as its CPU reaches them. Not with a shuffle (it spreads the
+	 * first objects over every page) nor where every object was set up above.
+	 */
+	slab_set_fresh(slab, objects);
+	if (lazy && !s->random_seq && !kmem_cache_debug(s) && !s->ctor && PageHead(page)) {
+		slab_set_fresh(slab, 0);
+		slab->freelist = slab_chain_fresh(s, slab, false, NULL);
+	} else {
+		slab->freelist = chain_objects(s, slab_first_obj(s, slab), objects, NULL);
+	}
 	mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), slab_stat_item(s), (long)bytes);
 	return slab;
 }

@@ -481,6 +481,7 @@ unsigned int freelist_repair(struct kmem_cache *s, struct slab *slab, void *obj,
 		nfree++;
 	}
 	WRITE_ONCE(slab->freelist, head);
+	slab_set_fresh(slab, slab->objects);	/* its untouched objects (shadow 0) are on it now */
 	slab_fix(s, "Rebuilt the freelist of slab 0x%016lx from the shadow (%u free objects)",
 		 kaddr(m, slab_addr_m(m, slab)), nfree);
 	return nfree;
@@ -994,8 +995,21 @@ static int __check_slab(struct kmem_cache *s, struct slab *slab, void *cpu_freel
 	a = walk_chain(s, slab, READ_ONCE(slab->freelist), seen);
 	if (a < 0)
 		return check_fail(s, "slab pfn 0x%lx: bad freelist", slab_pfn(s->machine, slab));
+	unsigned int fresh = slab_fresh(slab);
+	if (fresh > slab->objects || (fresh < slab->objects && where != SLAB_LIST_CPU))
+		return check_fail(s, "slab pfn 0x%lx: untouched from object %u of %u, on list %d",
+				  slab_pfn(s->machine, slab), fresh, slab->objects, where);
 	if (where == SLAB_LIST_CPU) {
 		b = walk_chain(s, slab, cpu_freelist, seen);
+		/* The untouched objects (slab_fresh()): on no chain, never handed out, counted in nr_free. */
+		for (unsigned int i = fresh; b >= 0 && i < slab->objects; i++, b++) {
+			if (seen[i] || shadow_get(slab_state(s->machine), s->machine,
+						  index_to_obj(s, slab, i)) != 0)
+				return check_fail(s, "slab pfn 0x%lx: untouched object %u is on a "
+						  "freelist or was handed out",
+						  slab_pfn(s->machine, slab), i);
+			seen[i] = 1;
+		}
 		if (b < 0 || (unsigned long)b != cpu_nr_free)
 			return check_fail(s, "slab pfn 0x%lx: cpu freelist has %ld objects, "
 					  "nr_free says %u", slab_pfn(s->machine, slab), b,

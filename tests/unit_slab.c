@@ -221,6 +221,55 @@ TEST(cache_lifecycle_full_partial_empty_back_to_buddy)
 }
 
 /*
+ * A CPU's new slab is chained a page at a time (mm/slab.h, slab_fresh()):
+ * its other objects stay untouched - on no chain, counted free on the CPU -
+ * until the CPU's freelist runs dry, and go onto the slab's freelist when
+ * it stops being the CPU's (a shrink). The checker and the counts hold at
+ * every step; Linux's allocate_slab() (and kmm before) chained them all.
+ */
+TEST(a_new_cpu_slab_is_chained_a_page_at_a_time)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("lazy1k", 1024, 0, 0, NULL);
+	static void *obj[64];
+	struct slab_counts sc;
+
+	assert_true(s != NULL && s->order >= 1 && s->objects <= 64);
+	/* The objects whose free pointer lies in the first page (colour 0: the first slab). */
+	unsigned int per_page = (unsigned int)((PAGE_SIZE - 1 - s->offset) / s->size) + 1;
+	assert_true((obj[0] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	struct slab *slab = c->slab;
+	assert_true(slab != NULL && per_page < s->objects);
+	expect_eq(slab_fresh(slab), per_page);
+	expect_eq(c->nr_free, s->objects - 1);	/* the untouched ones count as free */
+	expect_eq(slub_check(m), 0);
+	/* The first page's objects, then one more: the next page's are chained. */
+	for (unsigned int i = 1; i <= per_page; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_true(obj[per_page] == (char *)obj[0] + (size_t)per_page * s->size);
+	expect_eq(slab_fresh(slab), 2 * per_page);
+	expect_eq(slub_check(m), 0);
+	/* A shrink deactivates the slab: every free object onto its freelist. */
+	expect_eq(kmem_cache_shrink(s), 1);
+	expect_true(c->slab == NULL);
+	expect_eq(slab_fresh(slab), s->objects);
+	expect_eq(slab->inuse, per_page + 1);
+	slab_count(s, &sc);
+	expect_eq(sc.active_objs, per_page + 1);	/* /proc/slabinfo's, on the node's partial list */
+	expect_eq(slub_check(m), 0);
+	for (unsigned int i = per_page + 1; i < s->objects; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_eq(slub_check(m), 0);
+	for (unsigned int i = 0; i < s->objects; i++)
+		kmem_cache_free(s, obj[i]);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
+/*
  * A free that empties a slab on a node's partial list: the node keeps the
  * empty slab only while it has fewer than min_partial partial slabs (Linux's
  * rule in __slab_free); beyond that the slab goes back to the buddy
