@@ -252,10 +252,11 @@ struct kmem_cache_node {
 	 * a refill froze that slab again. Objects in the barn are as those
 	 * in a sheaf: in use in their slabs, shadow FREE. @barn: room for
 	 * SHEAF_BARN_MAX sheaves, allocated at the first hand-in (NULL until
-	 * then); flush_all() empties the barn and frees its room.
+	 * then); flush_all() empties the barn and frees its room. An entry is
+	 * 32 bits (barn_entry(): 2 KiB of room for a sheaf of 64, not 4).
 	 */
 	unsigned int barn_nr;		/* list_lock; relaxed atomic stores, peeked at unlocked */
-	void **barn;			/* list_lock */
+	uint32_t *barn;			/* list_lock */
 	struct list_head partial, full, empty;
 } __attribute__((aligned(64)));
 
@@ -365,6 +366,23 @@ struct kmem_cache {
 	bool host_struct, host_nodes;
 	struct kmem_cache_node *node[];	/* [nr_node_ids], immutable */
 };
+
+/*
+ * A barn entry (struct kmem_cache_node): @obj's offset from @base, the
+ * direct map's (kmm_direct_map_base()), in shadow granules (8 or 16 bytes, the
+ * least an object's start moves by), in 32 bits - a direct map of up to 32
+ * or 64 GiB, which kmem_cache_keep_sheaves() requires. barn_obj() is the
+ * object back.
+ */
+static inline uint32_t barn_entry(const struct kmem_cache *s, uintptr_t base, const void *obj)
+{
+	return (uint32_t)(((uintptr_t)obj - base) >> s->shadow_shift);
+}
+
+static inline void *barn_obj(const struct kmem_cache *s, uintptr_t base, uint32_t e)
+{
+	return (void *)(base + ((uintptr_t)e << s->shadow_shift));
+}
 
 /* kmalloc cache types, in Linux's creation order. */
 enum kmalloc_cache_type {

@@ -945,7 +945,7 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
 					  node->barn_nr, s->keep_sheaves ? SHEAF_BARN_MAX : 0);
 		for (size_t i = 0; i < (size_t)node->barn_nr * s->sheaf_capacity; i++) {
-			void *obj = node->barn[i];
+			void *obj = barn_obj(s, (uintptr_t)kmm_direct_map_base(m), node->barn[i]);
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
 			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
 				return check_fail(s, "node %d barn entry %zu is not an object of "

@@ -439,9 +439,32 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 
 /* ---- The barn ---- */
 
+/* A sheaf's @nr objects into the barn's 32-bit entries (barn_entry()), and back. */
+static void barn_pack(const struct kmem_cache *s, uint32_t *restrict to, void *const *restrict from,
+		      size_t nr)
+{
+	uintptr_t base = (uintptr_t)kmm_direct_map_base(s->machine);
+	unsigned int shift = s->shadow_shift;
+
+	for (size_t k = 0; k < nr; k++)
+		to[k] = (uint32_t)(((uintptr_t)from[k] - base) >> shift);
+}
+
+static void barn_unpack(const struct kmem_cache *s, void **restrict to,
+			const uint32_t *restrict from, size_t nr)
+{
+	uintptr_t base = (uintptr_t)kmm_direct_map_base(s->machine);
+	unsigned int shift = s->shadow_shift;
+
+	for (size_t k = 0; k < nr; k++)
+		to[k] = (void *)(base + ((uintptr_t)from[k] << shift));
+}
+
 void kmem_cache_keep_sheaves(struct kmem_cache *s)
 {
-	s->keep_sheaves = s->sheaf_capacity != 0;
+	/* Every object's barn_entry() fits its 32 bits (the shim's 8 GiB map: 29). */
+	s->keep_sheaves = s->sheaf_capacity != 0 &&
+			  (kmm_direct_map_bytes(s->machine) - 1) >> s->shadow_shift <= UINT32_MAX;
 }
 
 /*
@@ -456,7 +479,7 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmem_cache_node *n = get_node(s, 0);
 	size_t cap = s->sheaf_capacity;
-	void **room = NULL;
+	uint32_t *room = NULL;
 	bool done = false;
 
 	/* A full barn, peeked at unlocked (a hint; looked at again under the lock). */
@@ -465,7 +488,7 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	spin_lock(&n->list_lock);
 	if (unlikely(!n->barn)) {
 		spin_unlock(&n->list_lock);
-		room = malloc(sizeof(void *) * cap * SHEAF_BARN_MAX);
+		room = malloc(sizeof(*room) * cap * SHEAF_BARN_MAX);
 		if (!room)
 			return false;
 		spin_lock(&n->list_lock);
@@ -475,7 +498,7 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		}
 	}
 	if (n->barn_nr < SHEAF_BARN_MAX) {
-		memcpy(n->barn + n->barn_nr * cap, c->sheaf, sizeof(void *) * cap);
+		barn_pack(s, n->barn + n->barn_nr * cap, c->sheaf, cap);
 		__atomic_store_n(&n->barn_nr, n->barn_nr + 1, __ATOMIC_RELAXED);
 		c->sheaf_nr = 0;
 		done = true;
@@ -498,7 +521,7 @@ bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	spin_lock(&n->list_lock);
 	if (n->barn_nr) {
 		__atomic_store_n(&n->barn_nr, n->barn_nr - 1, __ATOMIC_RELAXED);
-		memcpy(c->sheaf, n->barn + n->barn_nr * cap, sizeof(void *) * cap);
+		barn_unpack(s, c->sheaf, n->barn + n->barn_nr * cap, cap);
 		c->sheaf_nr = (unsigned int)cap;
 		done = true;
 	}
@@ -520,16 +543,18 @@ void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		 * list_lock) and is freed: a trimmed program keeps none.
 		 */
 		spin_lock(&n->list_lock);
-		void **room = n->barn;
+		uint32_t *room = n->barn;
 		unsigned int nr = n->barn_nr;
 		n->barn = NULL;
 		__atomic_store_n(&n->barn_nr, 0, __ATOMIC_RELAXED);
 		spin_unlock(&n->list_lock);
 		for (unsigned int k = 0; k < nr; k++) {
+			void *sheaf[SLAB_SHEAF_MAX];
+			barn_unpack(s, sheaf, room + k * cap, cap);
 			if (s->random)
-				sheaf_give_back_as(s, c, room + k * cap, (unsigned int)cap, true);
+				sheaf_give_back_as(s, c, sheaf, (unsigned int)cap, true);
 			else
-				sheaf_give_back_as(s, c, room + k * cap, (unsigned int)cap, false);
+				sheaf_give_back_as(s, c, sheaf, (unsigned int)cap, false);
 		}
 		free(room);
 	}
