@@ -121,3 +121,15 @@ bool shim_setup_classes(struct kmm_machine *m)
 	}
 	return true;
 }
+
+bool shim_classes_aligned(void)
+{
+	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
+		/* a run of slots shares one cache: asked once (the 16-byte rule from slot 2 on) */
+		if (slot > 2 && class_cache[slot] == class_cache[slot - 1])
+			continue;
+		if (kmem_cache_obj_align(class_cache[slot]) < (slot == 1 ? 8UL : 16UL))
+			return false;
+	}
+	return true;
+}

@@ -47,4 +47,13 @@ static inline size_t class_index(size_t size)
  */
 bool shim_setup_classes(struct kmm_machine *m);
 
+/**
+ * shim_classes_aligned() - is every class cache's every block aligned as
+ * malloc promises (16 bytes, 8 for the 8-byte class)? So in the default
+ * layout (kmem_cache_obj_align()); only then may malloc return the
+ * lock-free path's block untested.
+ * Context: after shim_setup_classes() succeeded. Return: true if so.
+ */
+bool shim_classes_aligned(void);
+
 #endif /* KMM_SHIM_CLASSES_H */

@@ -334,7 +334,6 @@ static bool env_size(const char *name, const char *keeping, uint64_t *bytes)
 static atomic_int no_taint;
 static int shim_exit_registered;
 static void shim_atexit(void);
-static bool classes_aligned(void);
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
@@ -463,7 +462,7 @@ static void shim_boot_locked(void)
 	}
 	atomic_store_explicit(&shim_state, SHIM_UP, memory_order_release);
 	__atomic_store_n(&lockfree_on,
-			 fast_small && use_classes && classes_aligned() && !shim_trace_on,
+			 fast_small && use_classes && shim_classes_aligned() && !shim_trace_on,
 			 __ATOMIC_RELEASE);
 }
 
@@ -973,23 +972,6 @@ static size_t kmm_usable(const void *p)
 }
 
 /* ---- The C API ---- */
-
-/*
- * Is every class cache's every block aligned as malloc promises (16 bytes,
- * 8 for the 8-byte class)? So in the default layout (kmem_cache_obj_align());
- * only then may malloc return the lock-free path's block untested.
- */
-static bool classes_aligned(void)
-{
-	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
-		/* a run of slots shares one cache: asked once (the 16-byte rule from slot 2 on) */
-		if (slot > 2 && class_cache[slot] == class_cache[slot - 1])
-			continue;
-		if (kmem_cache_obj_align(class_cache[slot]) < (slot == 1 ? 8UL : 16UL))
-			return false;
-	}
-	return true;
-}
 
 static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
