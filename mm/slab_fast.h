@@ -209,7 +209,8 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 
 /*
  * kfree_fast() of @p whose shadow byte @sh said the code of @s (a cache
- * with sheaves and no slowpath_flags): into this CPU's sheaf, claimed by
+ * with sheaves and no slowpath_flags; @cpu_slab is s->cpu_slab, which the
+ * caller may have read beside @s, not after it): into this CPU's sheaf, claimed by
  * that load and, after the link, a store of FREE (shadow_owned_free(); mm/slab.h:
  * a second free racing this one is caught when its copy leaves its sheaf).
  * The byte is @s's code only while @p is an allocated object of a slab of
@@ -222,14 +223,14 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
  * Return: 1 if freed; 0 if not (kfree() does it); -1 if @s has no sheaves
  * (the caller goes the struct page way, onto the cpu freelist).
  */
-static inline __attribute__((always_inline)) int kfree_fast_coded(struct kmem_cache *s,
-								  const void *p,
-								  unsigned char *sh)
+static inline __attribute__((always_inline)) int
+kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const void *p,
+		 unsigned char *sh)
 {
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return 0;
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	struct kmem_cache_cpu *c = &cpu_slab[kmm_cpu_cache.cpu];
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
 		sheaf_link(s, (void *)p, false);
@@ -249,6 +250,30 @@ static inline __attribute__((always_inline)) int kfree_fast_coded(struct kmem_ca
  */
 bool kfree_fast_hooked(struct kmm_machine *m, struct slab *slab, struct kmem_cache *s,
 		       const void *p);
+
+/*
+ * kfree_fast() the struct page way: @p (in @m's direct map, granule-aligned)
+ * whose shadow byte names no cache with sheaves, or a page-aligned @p.
+ * @hooks: see kfree_fast_inline().
+ */
+static inline __attribute__((always_inline)) bool
+kfree_fast_paged(struct kmm_machine *m, const void *p, const bool hooks)
+{
+	struct slab *slab = virt_to_slab_fast(m, p);
+	if (unlikely(!slab))
+		return false;
+	/*
+	 * NULL when another thread is giving the slab back right now
+	 * (__free_slab() clears it before the page stops being a slab): @p
+	 * is then a stale pointer, which kfree() reports.
+	 */
+	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
+	if (unlikely(!s))
+		return false;
+	if (unlikely(s->slowpath_flags))
+		return hooks && kfree_fast_hooked(m, slab, s, p);
+	return kfree_fast_push(slab, s, p, false);
+}
 
 /**
  * kfree_fast_inline() - kfree_fast() (mm/include/slab.h), inline.
@@ -290,26 +315,74 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
 				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
 			/* slab_no_cache for a code no cache holds: flagged too */
 			if (likely(!s->slowpath_flags)) {
-				int done = kfree_fast_coded(s, p, sh);
+				int done = kfree_fast_coded(s, s->cpu_slab, p, sh);
 				if (likely(done >= 0))
 					return done;
 			}
 		}
 	}
-	struct slab *slab = virt_to_slab_fast(m, p);
-	if (unlikely(!slab))
+	return kfree_fast_paged(m, p, hooks);
+}
+
+/* ---- Free through a map (the malloc shim's free()) ---- */
+
+/*
+ * struct slab_fast_map - what kfree_fast_inline() reads of a machine before
+ * an object's shadow byte, and of the byte's cache right after it, copied
+ * into memory of the caller's (the malloc shim's free(): shim/malloc.c).
+ * Through the machine the byte's address waited on three loads one after
+ * the other (the machine, its slab state, the shadow's base), and this
+ * CPU's struct of the cache on two after the byte (the code's cache, then
+ * its cpu_slab); through the map on one load before the byte and one after
+ * it (the cache and its cpu_slab side by side, by the byte's value: every
+ * value that is no code names slab_no_cache, whose flags send the free the
+ * struct page way, so there is no range test of the byte either). All of
+ * it is immutable after boot but for the codes: the map is good while no
+ * code of the machine is given or withdrawn after slab_fast_map_fill()
+ * (the shim gives its codes first, and never destroys a coded cache).
+ */
+struct slab_fast_map {
+	struct kmm_machine *m;
+	uintptr_t direct, direct_len;	/* the direct map: kmm_direct_map_base(), _bytes() */
+	uintptr_t shadow_bias;		/* the shadow byte of p: shadow_bias + (p >> shadow_shift) */
+	unsigned int shadow_shift, shadow_mask;
+	/* By shadow byte: the code's cache and its cpu_slab; &slab_no_cache, NULL for the rest. */
+	struct kmem_cache *cache_of[256] __attribute__((aligned(64)));
+	struct kmem_cache_cpu *cpu_slab_of[256];
+};
+
+/**
+ * slab_fast_map_fill() - fill @fm from @m (mm/slub_kfree.c).
+ * Context: after @m's last kmem_cache_shadow_code(), before any thread
+ * reads @fm (publish it with a release store).
+ */
+void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
+
+/**
+ * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
+ * before and after @p's shadow byte made through @fm (struct slab_fast_map).
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: true if freed; false with nothing changed.
+ */
+static inline __attribute__((always_inline)) bool kfree_fast_mapped(const struct slab_fast_map *fm,
+								   const void *p)
+{
+	struct kmm_machine *m = fm->m;
+
+	if (!kmm_slab_fast_on(m) || ((unsigned int)(uintptr_t)p & fm->shadow_mask) ||
+	    (uintptr_t)p - fm->direct >= fm->direct_len)
 		return false;
-	/*
-	 * NULL when another thread is giving the slab back right now
-	 * (__free_slab() clears it before the page stops being a slab): @p
-	 * is then a stale pointer, which kfree() reports.
-	 */
-	struct kmem_cache *s = READ_ONCE(slab->slab_cache);
-	if (unlikely(!s))
-		return false;
-	if (unlikely(s->slowpath_flags))
-		return hooks && kfree_fast_hooked(m, slab, s, p);
-	return kfree_fast_push(slab, s, p, false);
+	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
+		unsigned char *sh = (unsigned char *)(fm->shadow_bias + ((uintptr_t)p >> fm->shadow_shift));
+		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
+		struct kmem_cache *s = fm->cache_of[v];
+		if (likely(!s->slowpath_flags)) {
+			int done = kfree_fast_coded(s, fm->cpu_slab_of[v], p, sh);
+			if (likely(done >= 0))
+				return done;
+		}
+	}
+	return kfree_fast_paged(m, p, false);
 }
 
 #endif /* KMM_MM_SLAB_FAST_H */

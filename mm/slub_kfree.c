@@ -42,6 +42,30 @@ struct kmem_cache slab_no_cache = {
 	.slowpath_flags = SLAB_FAST_NO_CACHE,
 };
 
+/* slab_fast_map_fill(): mm/slab_fast.h */
+void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
+{
+	struct slab_machine *st = slab_state(m);
+
+	fm->m = m;
+	fm->direct = (uintptr_t)kmm_direct_map_base(m);
+	fm->direct_len = kmm_direct_map_bytes(m);
+	fm->shadow_bias = st->shadow_bias;
+	fm->shadow_shift = st->shadow_shift;
+	fm->shadow_mask = st->shadow_mask;
+	for (int v = 0; v < 256; v++) {
+		fm->cache_of[v] = &slab_no_cache;
+		fm->cpu_slab_of[v] = NULL;	/* never read: slab_no_cache's flags come first */
+	}
+	spin_lock(&st->slab_mutex);
+	for (int i = 0; i < KMM_SLAB_SHADOW_CODES; i++) {
+		struct kmem_cache *s = st->shadow_coded[i];
+		fm->cache_of[KMM_SLAB_SHADOW_CODE_BASE + i] = s;
+		fm->cpu_slab_of[KMM_SLAB_SHADOW_CODE_BASE + i] = s->cpu_slab;
+	}
+	spin_unlock(&st->slab_mutex);
+}
+
 unsigned char kmem_cache_shadow_value(struct kmem_cache *s)
 {
 	return cache_shadow_alloc(s);

@@ -146,6 +146,8 @@ static bool fast_small;
  * with one test of the three.
  */
 static bool lockfree_on;
+/* free()'s view of shim_m (mm/slab_fast.h), filled once the classes are made; immutable once SHIM_UP. */
+static struct slab_fast_map free_map;
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
@@ -449,6 +451,8 @@ static void shim_boot_locked(void)
 	live_shift = slab_shadow_bias ? PAGE_SHIFT : 3;	/* the invariant above */
 	if (use_kmalloc && !harden_on && !debug_mode)
 		use_classes = shim_setup_classes(m);
+	if (use_classes)
+		slab_fast_map_fill(&free_map, m);
 	fast_small = slab_shadow_bias && !harden_fail_every && !stats_enabled;
 	harden_start(m, ram_start, ram_end);
 	slab_tainted = slab_is_available_m(m) ? slab_taint_flag(m) : &no_taint;
@@ -1006,9 +1010,9 @@ void *malloc(size_t size)
 static __attribute__((noinline)) void free_slow(void *p);
 
 /*
- * free() asks kfree_fast() without testing in_ram() or tls_cpu first: its
- * own range test (virt_addr_valid_m()) refuses a pointer outside the RAM,
- * NULL included, and its serial test a thread with no slot on shim_m.
+ * free() asks kfree_fast() (through free_map: kfree_fast_mapped()) without
+ * testing in_ram() or tls_cpu first: its own range test refuses a pointer
+ * outside the RAM, NULL included, and its serial test a thread with no slot.
  * Nothing is counted here for the trim check (slot_free_counted(): the
  * slow frees are, for the frees they stand for). 43 -> 29 -> 16
  * instructions in free() itself (callgrind, small_churn).
@@ -1016,7 +1020,7 @@ static __attribute__((noinline)) void free_slow(void *p);
 void free(void *p)
 {
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && !in_kmm) &&
-	    likely(kfree_fast_inline(shim_m, p, false)))
+	    likely(kfree_fast_mapped(&free_map, p)))
 		return;
 	free_slow(p);
 }

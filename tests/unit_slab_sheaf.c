@@ -12,6 +12,7 @@
 
 #include <kmm/trace.h>
 
+#include "mm/slab_fast.h"
 #include "tests/slab_fake.h"
 
 /* This thread's kmem_cache_cpu of @s (its slot, as the fast paths find it). */
@@ -523,6 +524,77 @@ TEST(a_write_after_free_into_a_sheaf_object_is_reported_when_it_leaves)
 	expect_str_contains(t_dmesg(m), "BUG uaf (Tainted: B): Freepointer corrupt");
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
+	slab_fake_done(m, base);
+}
+
+/* A listener that only listens (a slab event on the stream turns the fast paths off). */
+static int count_event(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	return 0;
+}
+
+/*
+ * kfree_fast_mapped() (the malloc shim's free()) reads the machine through
+ * a struct slab_fast_map filled once: it must take every way kfree_fast()
+ * takes - a coded cache's object into this CPU's sheaf, an uncoded cache's
+ * through its struct page, and refuse (changing nothing) a double free, an
+ * interior pointer, a pointer outside the RAM, a full sheaf, a listener.
+ */
+TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
+{
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *coded = kmem_cache_create("mapped-coded", 64, 0, 0, NULL);
+	struct kmem_cache *plain = kmem_cache_create("mapped-plain", 96, 0, 0, NULL);
+	static struct slab_fast_map fm;
+
+	assert_true(coded != NULL && plain != NULL);
+	expect_eq(kmem_cache_shadow_code(coded), 0);
+	slab_fast_map_fill(&fm, m);
+	unsigned char v = kmem_cache_shadow_value(coded);
+	expect_true(fm.cache_of[v] == coded && fm.cpu_slab_of[v] == coded->cpu_slab);
+	expect_true(fm.cache_of[SHADOW_FREE] == &slab_no_cache);
+	expect_true(fm.cache_of[SHADOW_ALLOCATED] == &slab_no_cache);
+	char *a = kmem_cache_alloc(coded, GFP_KERNEL), *b = kmem_cache_alloc(plain, GFP_KERNEL);
+	assert_true(a != NULL && b != NULL);
+	expect_true(!kfree_fast_mapped(&fm, NULL));
+	expect_true(!kfree_fast_mapped(&fm, &fm));
+	if (!m->cpu_lockless) {
+		printf("  no owned CPU slot here: only the refusals are checked\n");
+		expect_true(!kfree_fast_mapped(&fm, a));
+		kfree(a);
+		kfree(b);
+	} else {
+		expect_true(!kfree_fast_mapped(&fm, a + 16));	/* inside: refused */
+		expect_true(kfree_fast_mapped(&fm, a));
+		expect_eq(my_cpu(coded)->sheaf_nr, 1);
+		expect_true(my_cpu(coded)->sheaf[0] == a);
+		expect_true(!kfree_fast_mapped(&fm, a));	/* a double free: refused */
+		expect_eq(my_cpu(coded)->sheaf_nr, 1);
+		expect_true(kfree_fast_mapped(&fm, b));		/* no code: the struct page way */
+		expect_eq(my_cpu(plain)->sheaf_nr, 1);
+		/* A listener on the slab's frees: the lock-free paths step aside. */
+		char *d = kmem_cache_alloc(coded, GFP_KERNEL);
+		struct kmm_trace_sub on_free = { "t", KMM_EVBIT(KMM_EV_KFREE), count_event, NULL };
+		int id = kmm_trace_subscribe(m, &on_free);
+		assert_true(id >= 0);
+		expect_true(!kfree_fast_mapped(&fm, d));
+		kmm_trace_unsubscribe(m, id);
+		/* A full sheaf: refused (kfree() gives half of it back). */
+		void *more[SLAB_SHEAF_MAX];
+		unsigned int n = coded->sheaf_capacity - my_cpu(coded)->sheaf_nr;
+		assert_true(n <= SLAB_SHEAF_MAX);
+		for (unsigned int i = 0; i < n; i++)
+			more[i] = kmem_cache_alloc(coded, GFP_KERNEL);
+		for (unsigned int i = 0; i < n; i++)
+			expect_true(kfree_fast_mapped(&fm, more[i]));
+		expect_eq(my_cpu(coded)->sheaf_nr, coded->sheaf_capacity);
+		expect_true(!kfree_fast_mapped(&fm, d));
+		kfree(d);
+		expect_eq(slub_check(m), 0);
+	}
+	kmem_cache_destroy(plain);
+	kmem_cache_destroy(coded);
 	slab_fake_done(m, base);
 }
 
