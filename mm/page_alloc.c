@@ -330,6 +330,18 @@ void init_lazy_chunks(struct zone *zone, unsigned long pfn, unsigned long nr)
 			kmm_init_free_chunk(m, p, zone->type, zone->node);
 }
 
+/*
+ * expand()'s chunks, one of which expand() found untouched: each checked
+ * again under the lock (init_lazy_chunks()). Out of line: expand() is
+ * inlined into every taker of a block.
+ */
+void init_expand_chunks(struct zone *zone, unsigned long pfn, unsigned int low, unsigned int high)
+{
+	init_lazy_chunks(zone, pfn, 1UL << low);
+	for (unsigned int h = low; h < high; h++)
+		init_lazy_chunks(zone, pfn + (1UL << h), 1);
+}
+
 /**
  * free_area_empty() - no free block of @order on @mt's list (deferred blocks count).
  * @zone: the zone. @order: the order. @mt: the migrate type.

@@ -331,6 +331,32 @@ TEST(whole_blocks_as_alloc_pages_gives_them_and_back_in_one_piece)
 	fake_done(m);
 }
 
+/*
+ * expand()'s memmap chunk mask (mm/page_alloc.h expand_chunk_mask()) names
+ * exactly the chunks of a MAX_PAGE_ORDER block that the split of a block of
+ * order high at pfn down to low touches: the pages handed out and each new
+ * head. Every order pair at every aligned place in a block.
+ */
+TEST(expand_chunk_mask_names_the_chunks_a_split_touches)
+{
+	for (unsigned int high = 0; high <= MAX_PAGE_ORDER; high++)
+		for (unsigned int low = 0; low <= high; low++)
+			for (unsigned long off = 0; off < MAX_ORDER_NR_PAGES; off += 1UL << high) {
+				unsigned long pfn = 7 * MAX_ORDER_NR_PAGES + off;
+				unsigned int want = 0;
+
+				for (unsigned long q = pfn; q < pfn + (1UL << low); q++)
+					want |= memmap_chunk_bit(q);
+				for (unsigned int h = low; h < high; h++)
+					want |= memmap_chunk_bit(pfn + (1UL << h));
+				if (expand_chunk_mask(pfn, low, high) != want) {
+					kmm_test_fail(__FILE__, __LINE__, "order %u->%u at +%lu: %#x, want %#x",
+						      high, low, off, expand_chunk_mask(pfn, low, high), want);
+					return;
+				}
+			}
+}
+
 TEST(pcp_fast_path_and_counters)
 {
 	struct kmm_machine *m = fake_machine(false);
