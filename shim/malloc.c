@@ -194,7 +194,8 @@ static struct shim_slot slots[KMM_MAX_CPUS];
  * Count a small free of weight @w on slot @s: relaxed atomics, no locked
  * instruction (a count lost to a thread sharing the slot only delays a
  * check). Return: true when the count passes a multiple of 65536 (time to
- * trim_check(): about every 65536th small free).
+ * trim_check(): about every 65536th small free, every 64 KiB of page
+ * blocks freed, ram_free()).
  */
 static inline bool slot_free_counted(struct shim_slot *s, unsigned long w)
 {
@@ -886,7 +887,8 @@ static void ram_free(void *p, const char *call)
 	}
 	unsigned long nr = block_pages(head);
 	block_free(head);
-	if (nr >= 2)
+	/* once per 64 KiB of blocks freed on the slot (trim_check(): ~97 instructions) */
+	if (slot_free_counted(s, nr << PAGE_SHIFT))
 		trim_check(shim_m);
 	kmm_leave(s);
 }
