@@ -1172,7 +1172,7 @@ void *realloc(void *p, size_t size)
 		q = kmem_cache_alloc_fast(class_cache[class_index(size)]);
 	if (!q && !(q = kmm_alloc(size, 16, false)))
 		return NULL;
-	memcpy(q, p, KMM_MIN(old, size));
+	block_move_bytes(q, p, KMM_MIN(old, size), anon_ram && !harden_on && in_ram(p) && !in_ram(q));
 	SHIM_TRACE(shim_trace_realloc(p, q, size));	/* and free() below is not recorded */
 	free(p);
 	return q;

@@ -9,13 +9,16 @@
  * back; realloc shrinks a block by freeing its end and grows it into the
  * free pages after it (same pointer, bytes kept, pages counted); calloc of
  * an exact block reads zero; a double free and a realloc of a freed block
- * that realloc resized are still reported. Pages are counted with
- * the machine's NR_FREE_PAGES after a drain of the per-CPU lists: no timing.
+ * that realloc resized are still reported; realloc moving a block into a
+ * huge one (past 4 MiB) leaves none of the old block's pages resident.
+ * Pages are counted with the machine's NR_FREE_PAGES after a drain of the
+ * per-CPU lists, residency with mincore(): no timing.
  */
 #include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +146,59 @@ TEST(realloc_shrinks_and_grows_a_block_in_place)
 	keep(r);
 	free(r);
 	expect_eq(free_pages_now(), before);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/* Pages of [@p, @p + @n) (page-aligned) resident in this process. */
+static unsigned long resident_pages(const void *p, size_t n)
+{
+	static unsigned char vec[1024];
+	unsigned long count = 0;
+
+	assert_true(n / PG <= sizeof(vec));
+	assert_eq(mincore((void *)p, n, vec), 0);
+	for (size_t i = 0; i < n / PG; i++)
+		count += vec[i] & 1;
+	return count;
+}
+
+/*
+ * realloc moving a 1.5 MiB page block into a 5 MiB one (a huge block, its
+ * own mapping) copies the bytes and discards the old block's pages as it
+ * goes (shim/blocks.h block_move_bytes()), as glibc's mremap() moves them:
+ * the old block, free in the buddy, holds nothing resident. Before, all 384
+ * of its pages stayed resident (mt_churn 1 10000 2000's peak: 11.7 MB
+ * against glibc's 6.9). 16 MiB taken and freed first, so that neither trim
+ * (shim/trim.c) runs at the realloc's free: the footprint stays below the
+ * peak trim's mark and the freed 2 MiB below the free-growth trim's 4 MiB.
+ */
+TEST(realloc_into_a_huge_block_leaves_the_old_block_discarded)
+{
+	const size_t size = 3 * (1UL << 20) / 2, bigger = 5UL << 20;
+	unsigned char *warm[16];
+
+	for (int i = 0; i < 16; i++) {
+		warm[i] = malloc(1UL << 20);
+		assert_true(warm[i] != NULL);
+		memset(warm[i], i, 1UL << 20);
+		keep(warm[i]);
+	}
+	for (int i = 0; i < 16; i++)
+		free(warm[i]);
+	unsigned char *p = malloc(size);
+	assert_true(p != NULL);
+	assert_eq((uintptr_t)p % PG, 0);
+	memset(p, 0x3c, size);
+	keep(p);
+	expect_eq(resident_pages(p, size), size / PG);
+	unsigned char *q = realloc(p, bigger);
+	assert_true(q != NULL);
+	expect_true(q != p);
+	expect_eq(wrong_bytes(q, size, 0x3c), 0);
+	expect_eq(resident_pages(p, size), 0);
+	memset(q, 0x3d, bigger);
+	keep(q);
+	free(q);
 	expect_eq(kmm_malloc_check(), 0);
 }
 
