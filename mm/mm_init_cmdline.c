@@ -501,7 +501,8 @@ builtin:
 	} else if (!strcmp(key, "slab_max_order") || !strcmp(key, "slub_max_order")) {
 		/* Linux's setup_slub_max_order(): a larger order is MAX_PAGE_ORDER. */
 		if (kmm_parse_ulong(val, &n))
-			return opt_error(tok, "must be a slab order, a number from 0 to %d", MAX_PAGE_ORDER);
+			return opt_error(tok, "must be a slab order, a whole number 0 or more (above %d"
+					 " it is taken as %d, as Linux does)", MAX_PAGE_ORDER, MAX_PAGE_ORDER);
 		o->slub_max_order = (unsigned int)KMM_MIN(n, (unsigned long)MAX_PAGE_ORDER);
 	} else if (!strcmp(key, "initrd")) {
 		if (kmm_parse_size(val, &o->initrd_size, NULL) || !o->initrd_size)

@@ -893,6 +893,8 @@ TEST(slab_max_order_caps_the_order_of_new_caches)
 	expect_str_contains(kmm_last_error(), "slab_max_order=one");
 	expect_true(kmm_boot("mem=128M slub_max_order=-1") == NULL);
 	expect_str_contains(kmm_last_error(), "slub_max_order=-1");
+	/* Named as it is taken: 99 boots, clamped (review18 R4: "from 0 to 10" said it would not). */
+	expect_str_contains(kmm_last_error(), "0 or more (above 10 it is taken as 10");
 }
 
 /*
