@@ -242,8 +242,15 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	if (!page)
 		return 0;	/* the zero page: not counted, not referenced */
 	bool anon = PageAnon(page);
+	/*
+	 * zap_present_folio_ptes(): a dirty entry's store reaches the page as
+	 * folio_mark_dirty(), DIRTY tag and all (a writeback may have cleaned
+	 * the page since a fault dirtied this entry). Its ->mapping is steady:
+	 * truncation takes a page out of its file only after unmapping it,
+	 * under this page-table lock.
+	 */
 	if (!anon && pte_dirty(old))
-		page_flag_set(page, PG_dirty);
+		folio_mark_dirty(page);
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	folio_remove_rmap_pte(page);
 	free_swap_cache(page);
@@ -533,11 +540,34 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		return 0;	/* changed meanwhile: retry the access */
 	}
 	if (vma->vm_flags & VM_SHARED) {
-		/* wp_page_shared(): the write-notify fault of a file page dirties it */
-		if (old && !PageAnon(old))
+		/*
+		 * wp_page_shared(): the write-notify fault of a file page dirties
+		 * it under the page lock (fault_dirty_shared_page), as writeback
+		 * cleans it under that lock: its PTEs write-protected, then
+		 * PG_dirty cleared. Without the lock the entry could turn
+		 * writable between the two and the page end clean.
+		 */
+		bool file = old && !PageAnon(old);
+		if (file && !trylock_page(old)) {
+			get_page(old);		/* the entry holds one: not speculative */
+			pte_unlock(mm);
+			lock_page(old);
+			slot = pte_lock(mm, addr);
+			if (!slot || pte_get(&mm->pgt, slot) != pte) {
+				if (slot)
+					pte_unlock(mm);
+				unlock_page(old);
+				put_user_page(old);
+				return 0;	/* changed meanwhile: retry the access */
+			}
+			put_user_page(old);	/* the entry's own still holds it */
+		}
+		if (file)
 			folio_mark_dirty(old);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
 		pte_unlock(mm);
+		if (file)
+			unlock_page(old);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		return 0;
 	}

@@ -167,7 +167,8 @@ static pg_data_t *pgdat_of(struct page *page)
 
 bool folio_mark_dirty(struct page *page)
 {
-	struct kmm_file *f = page->mapping;
+	/* (atomic: a zap may ask while truncation takes the page out of its file) */
+	struct kmm_file *f = __atomic_load_n(&page->mapping, __ATOMIC_RELAXED);
 
 	if (!f || PageAnon(page))
 		return false;

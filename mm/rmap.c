@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/include/slab.h"
 #include "mm/include/swap.h"
@@ -353,8 +354,9 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 		spin_unlock(&mm->page_table_lock);
 		return false;
 	}
-	if (pte_dirty(old))
-		page_flag_set(page, PG_dirty);
+	/* folio_mark_dirty(), as try_to_unmap_one(): a file page's DIRTY tag too */
+	if (pte_dirty(old) && !folio_mark_dirty(page))
+		page_flag_set(page, PG_dirty);		/* anonymous (or dirty already) */
 	add_mm_counter(mm, anon ? MM_ANONPAGES :
 		       page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, -1);
 	if (c->swp)
