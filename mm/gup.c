@@ -161,15 +161,19 @@ static struct page *migrate_longterm(struct kmm_machine *m, struct page *page)
 	rmap_walk(page, migrate_one, &c);	/* the caller's reference holds the old frame */
 	n->mapping = (void *)((unsigned long)av | PAGE_MAPPING_ANON);
 	n->index = page->index;
-	if (page_flag_test(page, PG_mlocked)) {
-		mlock_page(n);
-		page_flag_clear(page, PG_mlocked);
-		mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
-		munlock_folio_lru(page);
-	}
 	if (!c.moved) {
 		__free_pages(n, 0);	/* never mapped: ours is its only reference */
 		return page;
+	}
+	/*
+	 * PG_mlocked moves with the mappings: off the old frame (once, should
+	 * a munlock_page() of it run meanwhile), onto the new one, and then
+	 * the new one settled by its reverse map (its locked mappings may have
+	 * been zapped since the walk moved them).
+	 */
+	if (page_clear_mlocked(page)) {
+		mlock_page(n);
+		munlock_page(n);
 	}
 	sim_mmu_shootdown_wait(procs_of(m)->mmu);	/* loads through the old entries */
 	put_user_page_ref(page);	/* the old frame goes with its last reference */

@@ -254,8 +254,13 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	add_mm_counter(mm, mm_counter_of(page), -1);
 	folio_remove_rmap_pte(page);
 	free_swap_cache(page);
-	if (page_flag_test(page, PG_mlocked)) {
-		/* munlock_page() walks the reverse map: not under page_table_lock. */
+	/*
+	 * A locked mapping went: munlock_page() must run (its first test is
+	 * what orders it against a concurrent mlock of the page elsewhere:
+	 * mm/mlock.c). It walks the reverse map: not under page_table_lock.
+	 * (Truncation zaps COW copies here without the mmap lock: a read once.)
+	 */
+	if ((vm_flags_read_once(vma) & VM_LOCKED) || page_flag_test(page, PG_mlocked)) {
 		pte_unlock(mm);
 		munlock_page(page);
 		spin_lock(&mm->page_table_lock);
@@ -630,7 +635,8 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		 * the mapping's reference may be the page's last: wait (zap_flush).
 		 */
 		sim_mmu_shootdown_wait(p->mmu);
-		munlock_page(old);
+		if ((vma->vm_flags & VM_LOCKED) || page_flag_test(old, PG_mlocked))
+			munlock_page(old);	/* (zap_one() says why both) */
 		/*
 		 * The copy took the old page's last mapping: its swap copy (if
 		 * it kept one) is no one's now; without this it stayed in the

@@ -21,7 +21,9 @@
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
- * flags change.
+ * flags change. PG_mlocked changes by atomic read-modify-writes of
+ * page->flags only, with no lock: munlock_page() says how two processes
+ * that change their locked mappings of one page at once stay exact.
  */
 #include <errno.h>
 
@@ -48,37 +50,126 @@ bool page_mapped_locked(struct page *page)
 	return locked;
 }
 
+/* ---- PG_mlocked and NR_MLOCK ---- */
+
+/*
+ * PG_mlocked changes only by these read-modify-writes of page->flags, each
+ * acq_rel (Linux's folio_test_set_mlocked() / folio_test_clear_mlocked():
+ * atomic bit operations), so of two threads that set it, or clear it, at
+ * once exactly one sees the change and counts it in NR_MLOCK.
+ */
+static bool mlocked_test_and_set(struct page *page)
+{
+	return (__atomic_fetch_or(&page->flags, 1UL << PG_mlocked, __ATOMIC_ACQ_REL) >> PG_mlocked) & 1;
+}
+
+static bool mlocked_test_and_clear(struct page *page)
+{
+	return (__atomic_fetch_and(&page->flags, ~(1UL << PG_mlocked), __ATOMIC_ACQ_REL) >> PG_mlocked) & 1;
+}
+
+/* PG_mlocked read by a read-modify-write that changes nothing: see munlock_page(). */
+static bool mlocked_test_ordered(struct page *page)
+{
+	return (__atomic_fetch_add(&page->flags, 0UL, __ATOMIC_ACQ_REL) >> PG_mlocked) & 1;
+}
+
+static void mlocked_account(struct page *page, bool locked)
+{
+	mod_zone_page_state(page_zone(page), NR_MLOCK, locked ? 1 : -1);
+	count_vm_event(page_machine(page), locked ? UNEVICTABLE_PGMLOCKED : UNEVICTABLE_PGMUNLOCKED);
+	if (locked)
+		mlock_folio_lru(page);
+	else
+		munlock_folio_lru(page);
+}
+
 void mlock_page(struct page *page)
 {
-	if (page_flag_test(page, PG_mlocked))
-		return;
-	page_flag_set(page, PG_mlocked);
-	mod_zone_page_state(page_zone(page), NR_MLOCK, 1);
-	count_vm_event(page_machine(page), UNEVICTABLE_PGMLOCKED);
-	mlock_folio_lru(page);
+	if (!mlocked_test_and_set(page))
+		mlocked_account(page, true);
 }
 
+bool page_clear_mlocked(struct page *page)
+{
+	if (!mlocked_test_and_clear(page))
+		return false;
+	mlocked_account(page, false);
+	return true;
+}
+
+/*
+ * munlock_page() - a mapping of @page that was VM_LOCKED went (its VMA was
+ * munlocked, or its entry zapped): PG_mlocked follows what the reverse map
+ * now says.
+ *
+ * Linux counts a page's locked mappings (mlock_count, under the LRU lock;
+ * it may undercount, and reclaim sets PG_mlocked again on a page that lost
+ * it). kmm keeps PG_mlocked exact - set if and only if a VM_LOCKED VMA maps
+ * the page, which the checker holds - and walks the reverse map to learn
+ * it, outside the page-table lock. Two processes may change their locked
+ * mappings of one shared page at once, so a walk can be stale by the time
+ * its answer is written: after writing it, walk again, until a walk agrees
+ * with what was written. Why that ends right: every change of the answer
+ * (a VMA locked or unlocked, a locked entry made or zapped) is followed by
+ * its maker's read-modify-write of page->flags (mlock_page(), or this
+ * function's first test), and all of them are acq_rel on one word. So the
+ * walk after the last of them in that word's order sees every change, and
+ * the thread that made the last one stops only when that walk agrees with
+ * the flag. (mlock_page() needs no walk: its caller's own locked mapping is
+ * there while it runs, held by the page-table lock or the VMA lock.)
+ * Context: no page-table lock (the walk takes the reverse map's locks).
+ */
 void munlock_page(struct page *page)
 {
-	if (!page_flag_test(page, PG_mlocked) || page_mapped_locked(page))
+	if (!mlocked_test_ordered(page))
 		return;
-	page_flag_clear(page, PG_mlocked);
-	mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
-	count_vm_event(page_machine(page), UNEVICTABLE_PGMUNLOCKED);
-	munlock_folio_lru(page);
+	bool locked = page_mapped_locked(page);
+	for (;;) {
+		if (locked)
+			mlock_page(page);
+		else
+			page_clear_mlocked(page);
+		bool now = page_mapped_locked(page);
+		if (now == locked)
+			return;
+		locked = now;
+	}
 }
 
+/*
+ * One present entry of a VMA whose VM_LOCKED just changed. The entry was
+ * read without the page-table lock: look again under it, as Linux's
+ * mlock_pte_range() walks under it. Locking: reclaim's unmap_one() reads
+ * VM_LOCKED under that lock too, so either it zapped the entry before (the
+ * page is not ours to lock) or it sees VM_LOCKED and leaves the entry. An
+ * unlock holds a reference instead, for munlock_page()'s walk outside the
+ * lock: the VMA is no longer locked, and reclaim may unmap and free the
+ * page meanwhile.
+ */
 static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 {
 	struct vm_area_struct *vma = arg;
+	struct mm_struct *mm = vma->vm_mm;
 	struct page *page;
 
 	if (!pte_present(v) || !(page = vm_normal_page(vma, (unsigned long)va, v)))
 		return 0;
-	if (vma->vm_flags & VM_LOCKED)
+	spin_lock(&mm->page_table_lock);
+	pteval_t now = pte_get(&mm->pgt, slot);
+	if (!pte_present(now) || pte_pfn_geo(mm->pgt.geo, now) != pte_pfn_geo(mm->pgt.geo, v)) {
+		spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	if (vma->vm_flags & VM_LOCKED) {
 		mlock_page(page);
-	else
-		munlock_page(page);
+		spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	get_page(page);		/* the entry holds one: not speculative */
+	spin_unlock(&mm->page_table_lock);
+	munlock_page(page);
+	put_user_page_ref(page);
 	return 0;
 }
 

@@ -206,15 +206,19 @@ int rmap_walk(struct page *page,
 	   meanwhile (a DONTNEED, which takes the page lock reclaim does not). */
 	if (page_mapcount(page) <= 0)
 		return 0;
-	anon = PageAnon(page);
+	/* (once, and atomic: a munlock walks a page it found through an entry
+	   read without the page-table lock, which truncation may be taking out
+	   of its file meanwhile - a file the walker's own VMA keeps) */
+	void *mapping = __atomic_load_n(&page->mapping, __ATOMIC_RELAXED);
+	anon = ((unsigned long)mapping & PAGE_MAPPING_ANON) != 0;
 	if (anon) {
-		struct anon_vma *av = (void *)((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
+		struct anon_vma *av = (void *)((unsigned long)mapping & ~PAGE_MAPPING_ANON);
 		if (!av)
 			return 0;
 		head = &av->vmas;
 		lock = &av->lock;
 	} else {
-		struct kmm_file *f = page->mapping;
+		struct kmm_file *f = mapping;
 		if (!f)
 			return 0;
 		head = &f->i_mmap;
@@ -310,6 +314,7 @@ int folio_referenced(struct page *page, unsigned long *vm_flags)
 struct unmap_ctx {
 	pteval_t swp;
 	bool refused;
+	bool ignore_mlock;	/* truncation: locked or not (TTU_IGNORE_MLOCK) */
 };
 
 static bool check_unmappable(struct page *page, struct vm_area_struct *vma, unsigned long addr,
@@ -332,6 +337,16 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 
 	if (!(ptep = rmap_lock_pte(page, vma, addr)))
 		return true;
+	/*
+	 * try_to_unmap_one() looks at VM_LOCKED again under the page-table
+	 * lock: an mlock since check_unmappable() read it has locked this
+	 * entry's page (mlock_pte(), under this lock), and the entry stays.
+	 */
+	if (!c->ignore_mlock && (vm_flags_read_once(vma) & VM_LOCKED)) {
+		spin_unlock(&mm->page_table_lock);
+		c->refused = true;
+		return false;
+	}
 	/* try_to_unmap_one(): each swap entry written holds a slot reference */
 	if (c->swp && p->swap_dup && p->swap_dup(mm->m, c->swp)) {
 		spin_unlock(&mm->page_table_lock);
@@ -370,7 +385,7 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 bool try_to_unmap(struct page *page, pteval_t swp_pte)
 {
 	struct kmm_machine *m = page_machine(page);
-	struct unmap_ctx c = { swp_pte, false };
+	struct unmap_ctx c = { swp_pte, false, false };
 	int token = procs_enter(m);
 
 	if (page_maybe_dma_pinned(page))
@@ -387,10 +402,10 @@ bool try_to_unmap(struct page *page, pteval_t swp_pte)
 void unmap_mapping_folio(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
-	struct unmap_ctx c = { 0, false };
+	struct unmap_ctx c = { 0, false, true };
 	int token = procs_enter(m);
 
-	rmap_walk(page, unmap_one, &c);		/* no check_unmappable: locked or not */
+	rmap_walk(page, unmap_one, &c);		/* locked or not */
 	munlock_page(page);			/* its locked mappings are gone */
 	procs_exit(m, token);
 }

@@ -12,7 +12,8 @@
  * find; a page or shadow past the end of its file). The faulters also
  * mprotect runs of their mappings, whose vm_flags truncation's reverse-map
  * walks read without the mmap lock (TSan checks that those accesses are
- * atomic). Each faulter has a
+ * atomic), and mlock and munlock runs of them (several processes lock and
+ * unlock one page at once; truncation unmaps locked pages). Each faulter has a
  * private mapping of each file too, where its write faults make COW
  * copies: after every truncation no entry of a private mapping is left past
  * the new end (Linux's truncate_pagecache() unmaps even the COW copies). A disk file and a
@@ -27,6 +28,7 @@
 #include "tests/harness.h"
 #include "tests/process_test.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -55,7 +57,7 @@ struct faulter {
 	uint64_t addr[NFILES];	/* a shared, writable mapping of FILE_PAGES pages */
 	uint64_t priv[NFILES];	/* a private, writable one: its write faults make COW copies */
 	uint64_t seed;
-	long faults, sigbus, mprotects;
+	long faults, sigbus, mprotects, mlocks;
 	char error[256];
 };
 
@@ -66,9 +68,7 @@ struct faulter {
  * merging it back) while truncation's reverse-map walks read vm_flags:
  * mprotect_fixup() stores it under the mmap and VMA locks, the walkers hold
  * neither (vm_flags_reset() and vm_flags_read_once(), relaxed atomics).
- * (No mlock step: concurrent mlock and munlock of one shared page by two
- * processes can miscount NR_MLOCK - left open, see docs/linux-map-process.md's
- * munlock_page row.) Return: false, with the faulter failed, if it fails.
+ * Return: false, with the faulter failed, if it fails.
  */
 static bool change_protection(struct faulter *r, uint64_t addr, uint64_t len, uint64_t *s)
 {
@@ -83,8 +83,29 @@ static bool change_protection(struct faulter *r, uint64_t addr, uint64_t len, ui
 }
 
 /*
+ * mlock or munlock [@addr, +@len): several faulters lock and unlock their
+ * mappings of one page at once, and truncation unmaps locked pages
+ * (NR_MLOCK and PG_mlocked must count each page once, exactly while a
+ * locked mapping maps it). mlock is ENOMEM where part of the run is
+ * PROT_NONE or past the end of the file (gup's EFAULT); the VMAs are locked
+ * all the same. Return: false, with the faulter failed, on another error.
+ */
+static bool change_lock(struct faulter *r, uint64_t addr, uint64_t len, uint64_t *s)
+{
+	bool lock = t_rnd(s, 2);
+	int err = lock ? kmm_mlock(r->t, addr, len) : kmm_munlock(r->t, addr, len);
+
+	if (err && !(lock && err == -ENOMEM)) {
+		fail(r, "%s: %s", lock ? "mlock" : "munlock", kmm_last_error());
+		return false;
+	}
+	r->mlocks++;
+	return true;
+}
+
+/*
  * Fault random runs of pages in (reading or writing), drop the references,
- * zap some, change the protection of some.
+ * zap some, change the protection of some, lock or unlock some.
  */
 static void *faulter_main(void *arg)
 {
@@ -117,17 +138,22 @@ static void *faulter_main(void *arg)
 		}
 		if (!t_rnd(&s, 8) && !change_protection(r, base + idx * PG, n * PG, &s))
 			break;
-		if (t_rnd(&s, 2) &&
-		    kmm_madvise(r->t, base + idx * PG, n * PG, KMM_MADV_DONTNEED)) {
+		if (!t_rnd(&s, 8) && !change_lock(r, base + idx * PG, n * PG, &s))
+			break;
+		/* (EINVAL: part of the run is locked) */
+		int err = t_rnd(&s, 2) ? kmm_madvise(r->t, base + idx * PG, n * PG, KMM_MADV_DONTNEED) : 0;
+		if (err && err != -EINVAL) {
 			fail(r, "madvise: %s", kmm_last_error());
 			break;
 		}
 	}
-	/* every mapping read-write again, for the checks after the run */
+	/* every mapping unlocked and read-write again, for the checks after the run */
 	for (int f = 0; f < NFILES && !r->error[0]; f++) {
-		if (kmm_mprotect(r->t, r->addr[f], FILE_PAGES * PG, KMM_PROT_READ | KMM_PROT_WRITE) ||
+		if (kmm_munlock(r->t, r->addr[f], FILE_PAGES * PG) ||
+		    kmm_munlock(r->t, r->priv[f], FILE_PAGES * PG) ||
+		    kmm_mprotect(r->t, r->addr[f], FILE_PAGES * PG, KMM_PROT_READ | KMM_PROT_WRITE) ||
 		    kmm_mprotect(r->t, r->priv[f], FILE_PAGES * PG, KMM_PROT_READ | KMM_PROT_WRITE))
-			fail(r, "mprotect back to rw: %s", kmm_last_error());
+			fail(r, "munlock and mprotect back to rw: %s", kmm_last_error());
 	}
 	if (!counted)
 		atomic_fetch_add(&ready, 1);	/* stopped on an error: main need not wait */
@@ -270,8 +296,9 @@ TEST(faults_race_truncation)
 				      (unsigned long long)seed, i, fl[i].error);
 		expect_true(fl[i].faults > 0);
 		if (getenv("KMM_VERBOSE"))
-			printf("faulter %d: %ld pages faulted, %ld past the end or refused, %ld mprotects\n",
-			       i, fl[i].faults, fl[i].sigbus, fl[i].mprotects);
+			printf("faulter %d: %ld pages faulted, %ld past the end or refused, %ld mprotects, "
+			       "%ld mlocks or munlocks\n", i, fl[i].faults, fl[i].sigbus, fl[i].mprotects,
+			       fl[i].mlocks);
 	}
 	expect_eq(kmm_check(machine), 0);
 	for (int f = 0; f < NFILES; f++) {

@@ -844,8 +844,13 @@ int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int
 int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock);
 /** mlock_page() - @page is mapped by a VM_LOCKED VMA: PG_mlocked, NR_MLOCK (once). */
 void mlock_page(struct page *page);
-/** munlock_page() - clear PG_mlocked unless a VM_LOCKED VMA still maps @page. */
+/**
+ * munlock_page() - a locked mapping of @page went: clear PG_mlocked unless a
+ * VM_LOCKED VMA still maps @page (exact under concurrent callers: mm/mlock.c).
+ */
 void munlock_page(struct page *page);
+/** page_clear_mlocked() - PG_mlocked off whatever maps @page; NR_MLOCK once. Return: was it on? */
+bool page_clear_mlocked(struct page *page);
 /** page_mapped_locked() - does a VM_LOCKED VMA map @page (rmap walk)? */
 bool page_mapped_locked(struct page *page);
 int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exec_image *img);
