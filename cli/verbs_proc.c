@@ -647,6 +647,44 @@ static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
 	return err ? err : sys_result(ctx, a, t, "munlock", kmm_munlock(t, addr, len));
 }
 
+/* mlockall NAME [current] [future] [onfault]: the words are MCL_ flags, none of them EINVAL */
+static int mlockall_check(struct verb_check *vc, const struct args *a)
+{
+	if (need_args(vc, a, 1, 4, "mlockall NAME [current] [future] [onfault] -> $v"))
+		return VERB_ERROR;
+	for (int i = 1; i < a->argc; i++)
+		if (strcmp(a->argv[i].text, "current") && strcmp(a->argv[i].text, "future") &&
+		    strcmp(a->argv[i].text, "onfault"))
+			return verb_check_error(vc, a, i, "expected current, future or onfault");
+	return 0;
+}
+
+static int mlockall_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	int flags = 0, err = arg_task(ctx, a, 0, &t, true);
+
+	if (err)
+		return err;
+	for (int i = 1; i < a->argc; i++)
+		flags |= !strcmp(a->argv[i].text, "current") ? KMM_MCL_CURRENT
+			 : !strcmp(a->argv[i].text, "future") ? KMM_MCL_FUTURE : KMM_MCL_ONFAULT;
+	return sys_result(ctx, a, t, "mlockall", kmm_mlockall(t, flags));
+}
+
+static int munlockall_check(struct verb_check *vc, const struct args *a)
+{
+	return need_args(vc, a, 1, 1, "munlockall NAME -> $v") ? VERB_ERROR : 0;
+}
+
+static int munlockall_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	int err = arg_task(ctx, a, 0, &t, true);
+
+	return err ? err : sys_result(ctx, a, t, "munlockall", kmm_munlockall(t));
+}
+
 static int mremap_check(struct verb_check *vc, const struct args *a)
 {
 	if (range_check(vc, a, 1, 3, "mremap NAME ADDR OLDSIZE NEWSIZE [maymove] [fixed=ADDR] -> $v"))
@@ -1196,6 +1234,16 @@ static const struct verb verbs[] = {
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
 	  munlock_run },
+	{ "mlockall", "mlockall NAME [current] [future] [onfault] -> $v",
+	  "lock every mapping (current) and every later one (future) in memory",
+	  "As Linux 6.12's mlockall: current locks every mapping and faults it in, errors\n"
+	  "ignored; future locks every later mmap and brk (a forked child does not inherit\n"
+	  "it); onfault, with either, locks pages as they fault instead of faulting them in.\n"
+	  "No word, or onfault alone, is EINVAL. A second mlockall replaces the first's\n"
+	  "words. VmLck in /proc/PID/status counts the locked mappings.\n",
+	  VERB_RESULT | VERB_ACK, mlockall_check, mlockall_run },
+	{ "munlockall", "munlockall NAME -> $v", "unlock every mapping and undo mlockall's future", NULL,
+	  VERB_RESULT | VERB_ACK, munlockall_check, munlockall_run },
 	{ "brk", "brk NAME ADDR|+SIZE|-SIZE -> $v", "move the program break (the [heap] end)", NULL,
 	  VERB_RESULT | VERB_ACK, brk_check, brk_run },
 	{ "write", "write NAME ADDR SIZE [BYTE]", "store SIZE bytes through the process's MMU",

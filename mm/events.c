@@ -459,6 +459,8 @@ static const char *sys_name(enum kmm_sys nr)
 	case KMM_SYS_KILL: return "kill";
 	case KMM_SYS_MLOCK: return "mlock";
 	case KMM_SYS_MUNLOCK: return "munlock";
+	case KMM_SYS_MLOCKALL: return "mlockall";
+	case KMM_SYS_MUNLOCKALL: return "munlockall";
 	case KMM_SYS_SPAWN: return "spawn";
 	}
 	return "?";

@@ -399,7 +399,8 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 	mm->start_stack = old->start_stack;
 	mm->mmap_base = old->mmap_base;
 	mm->task_size = old->task_size;
-	mm->def_flags = old->def_flags;
+	/* mm_init(): def_flags & VM_INIT_DEF_MASK - mlockall(MCL_FUTURE) is not inherited */
+	mm->def_flags = old->def_flags & ~VM_LOCKED_MASK;
 	atomic_store(&mm->has_pinned, false);
 	long charge = 0;
 	for_each_vma(old, src)

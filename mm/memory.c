@@ -873,6 +873,9 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 	 * __get_user_pages()' check_vma_flags() refuses its first page: -EFAULT
 	 * (mlock's ENOMEM; MAP_POPULATE and mremap ignore it).
 	 */
+	/* VM_LOCKONFAULT (mlockall's MCL_ONFAULT): the pages are locked as they fault, none now */
+	if (vma->vm_flags & VM_LOCKONFAULT)
+		return 0;
 	if (!vma_is_accessible(vma))
 		return -EFAULT;
 	for (unsigned long a = start; a < end; a += PAGE_SIZE) {

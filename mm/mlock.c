@@ -174,6 +174,38 @@ static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 }
 
 /*
+ * mlock_fixup(): [@start, @end) of @vma gets @newflags' VM_LOCKED and
+ * VM_LOCKONFAULT, split off first; locked_vm (VmLck) counts it once;
+ * the pages mapped now are locked or unlocked when VM_LOCKED changes
+ * (mlock_vma_pages_range(); the fault path locks the rest). A VM_SPECIAL
+ * VMA is left as it is, silently, as Linux does. Context: mmap_write_lock.
+ * Return: 0, or split_vma()'s error.
+ */
+static int mlock_fixup(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end, unsigned long newflags)
+{
+	unsigned long oldflags = vma->vm_flags;
+	int err;
+
+	if (newflags == oldflags || (oldflags & VM_SPECIAL))
+		return 0;
+	if (start > vma->vm_start && (err = split_vma(vma, start, true)) != 0)
+		return err;
+	if (end < vma->vm_end && (err = split_vma(vma, end, false)) != 0)
+		return err;
+	if (!(newflags & VM_LOCKED))
+		mm->locked_vm -= vma_pages(vma);
+	else if (!(oldflags & VM_LOCKED))
+		mm->locked_vm += vma_pages(vma);
+	vma_start_write(vma);
+	vm_flags_reset(vma, newflags);
+	if ((newflags ^ oldflags) & VM_LOCKED)
+		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, mlock_pte, vma);
+	vma_try_merge(vma);
+	return 0;
+}
+
+/*
  * __mm_populate(start, len, ignore_errors = 0), mlock's half: fault in every
  * page of [@start, @end) (VM_IO and VM_PFNMAP VMAs skipped) and stop at the
  * first VMA whose populate fails - a fault that failed, or a PROT_NONE VMA,
@@ -239,26 +271,12 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 		}
 		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
-		unsigned long newflags = lock ? vma->vm_flags | VM_LOCKED : vma->vm_flags & ~VM_LOCKED_MASK;
+		/* apply_vma_lock_flags(): VM_LOCKONFAULT goes too (mlock2's MLOCK_ONFAULT is not kmm's) */
+		unsigned long newflags = (vma->vm_flags & ~VM_LOCKED_MASK) | (lock ? VM_LOCKED : 0);
 
 		addr = e;
-		if (newflags == vma->vm_flags)
-			continue;
-		if (vma->vm_flags & VM_SPECIAL)
-			continue;	/* Linux skips VM_SPECIAL VMAs silently */
-		if (s > vma->vm_start && (err = split_vma(vma, s, true)) != 0)
+		if ((err = mlock_fixup(mm, vma, s, e, newflags)) != 0)
 			return err;
-		if (e < vma->vm_end && (err = split_vma(vma, e, false)) != 0)
-			return err;
-		vma_start_write(vma);
-		vm_flags_reset(vma, newflags);
-		if (lock)
-			mm->locked_vm += vma_pages(vma);
-		else
-			mm->locked_vm -= vma_pages(vma);
-		/* mlock_vma_pages_range(): the pages mapped now; the fault path locks the rest */
-		pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, mlock_pte, vma);
-		vma_try_merge(vma);
 	}
 	if (!lock)
 		return 0;
@@ -273,4 +291,64 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 			     "faulted in (%s)", KMM_MAX(start, bad->vm_start),
 			     err == -ENOMEM ? "out of memory"
 					    : "SIGBUS: its contents were lost, or past the end of its file");
+}
+
+/* ---- mlockall / munlockall ---- */
+
+/*
+ * apply_mlockall_flags(): MCL_FUTURE puts VM_LOCKED (and with MCL_ONFAULT
+ * VM_LOCKONFAULT) into mm->def_flags, which every later mmap and brk take;
+ * without it they leave def_flags. MCL_CURRENT locks every VMA now (with
+ * MCL_ONFAULT on fault), errors ignored; @flags 0 (munlockall) unlocks
+ * every VMA. Flags do not stack: a second call replaces the first's.
+ */
+static void apply_mlockall_flags(struct mm_struct *mm, int flags)
+{
+	unsigned long to_add = 0;
+	struct vm_area_struct *vma;
+
+	mm->def_flags &= ~VM_LOCKED_MASK;
+	if (flags & KMM_MCL_FUTURE) {
+		mm->def_flags |= VM_LOCKED;
+		if (flags & KMM_MCL_ONFAULT)
+			mm->def_flags |= VM_LOCKONFAULT;
+		if (!(flags & KMM_MCL_CURRENT))
+			return;
+	}
+	if (flags & KMM_MCL_CURRENT)
+		to_add = VM_LOCKED | ((flags & KMM_MCL_ONFAULT) ? VM_LOCKONFAULT : 0);
+	for (unsigned long addr = 0; (vma = find_vma(mm, addr)) != NULL;) {
+		addr = vma->vm_end;	/* (a merge may free @vma: its end is read first) */
+		(void)mlock_fixup(mm, vma, vma->vm_start, vma->vm_end,
+				  (vma->vm_flags & ~VM_LOCKED_MASK) | to_add);
+	}
+}
+
+int do_mlockall(struct mm_struct *mm, int flags)
+{
+	if (!flags || (flags & ~(KMM_MCL_CURRENT | KMM_MCL_FUTURE | KMM_MCL_ONFAULT)) ||
+	    flags == KMM_MCL_ONFAULT)
+		return kmm_set_error(-EINVAL, "mlockall: flags %#x: MCL_CURRENT, MCL_FUTURE or both, "
+				     "each with MCL_ONFAULT or not", (unsigned)flags);
+	/*
+	 * can_do_mlock() and RLIMIT_MEMLOCK: kmm's processes hold
+	 * CAP_IPC_LOCK (no limit is enforced, as for mlock), so neither
+	 * EPERM nor ENOMEM.
+	 */
+	apply_mlockall_flags(mm, flags);
+	if (flags & KMM_MCL_CURRENT) {
+		/* mm_populate(0, TASK_SIZE): every VMA, errors ignored (VM_LOCKONFAULT ones fault later) */
+		struct vm_area_struct *vma;
+		for (unsigned long addr = 0; (vma = find_vma(mm, addr)) != NULL;) {
+			addr = vma->vm_end;
+			if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+				(void)populate_vma_page_range(vma, vma->vm_start, vma->vm_end);
+		}
+	}
+	return 0;
+}
+
+void do_munlockall(struct mm_struct *mm)
+{
+	apply_mlockall_flags(mm, 0);
 }

@@ -576,6 +576,13 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 		vma_try_merge(vma);
 	}
 	vm_stat_account(mm, flags, (long)((newbrk - oldbrk) >> PAGE_SHIFT));
+	if (flags & VM_LOCKED) {
+		/* do_brk_flags() counts it; brk() populates it (mm_populate, errors ignored) */
+		mm->locked_vm += (newbrk - oldbrk) >> PAGE_SHIFT;
+		struct vm_area_struct *vma = find_vma(mm, oldbrk);
+		if (vma && vma->vm_start <= oldbrk)
+			populate_vma_page_range(vma, oldbrk, newbrk);
+	}
 	update_hiwater(mm);
 	mm->brk = brk;
 	return (long)brk;
@@ -983,6 +990,48 @@ int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 	if (m)
 		trace_sys_exit(m, KMM_SYS_MUNLOCK, r);
+	return r;
+}
+
+static int __do_sys_mlockall(struct task_struct *t, int flags, bool lock)
+{
+	struct mm_struct *mm;
+	int token, r = 0;
+	struct task_struct *prev;
+
+	if (!(mm = lock_live_mm(t, &token, &prev)))
+		return -ESRCH;
+	if (lock)
+		r = do_mlockall(mm, flags);
+	else
+		do_munlockall(mm);
+	unlock_mm(mm, token, prev);
+	return r;
+}
+
+int kmm_mlockall(struct task_struct *t, int flags)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MLOCKALL, (uint64_t)flags, 0, 0);
+	int r = __do_sys_mlockall(t, flags, true);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MLOCKALL, r);
+	return r;
+}
+
+int kmm_munlockall(struct task_struct *t)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MUNLOCKALL, 0, 0, 0);
+	int r = __do_sys_mlockall(t, 0, false);
+
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MUNLOCKALL, r);
 	return r;
 }
 

@@ -176,6 +176,25 @@ int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint6
 int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice);
 int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len);
 int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len);
+/*
+ * mlockall(2)'s flags. MCL_CURRENT locks every mapping now, MCL_FUTURE every
+ * later one (mmap, brk), MCL_ONFAULT (with either) locks pages as they fault
+ * instead of faulting them all in.
+ */
+#define KMM_MCL_CURRENT		1
+#define KMM_MCL_FUTURE		2
+#define KMM_MCL_ONFAULT		4
+/**
+ * kmm_mlockall() - Linux 6.12's mlockall(@flags): MCL_CURRENT locks every VMA
+ * and faults them in (errors ignored; MCL_ONFAULT: no faulting), MCL_FUTURE
+ * locks every later mmap and brk (not inherited by fork). A second call
+ * replaces the first's flags.
+ * Return: 0; -EINVAL for flags 0, an unknown bit, or MCL_ONFAULT alone;
+ * -ESRCH dead task. (kmm's processes hold CAP_IPC_LOCK: no RLIMIT_MEMLOCK.)
+ */
+int kmm_mlockall(struct task_struct *t, int flags);
+/** kmm_munlockall() - munlockall(2): every VMA unlocked, MCL_FUTURE undone. Return: 0; -ESRCH. */
+int kmm_munlockall(struct task_struct *t);
 
 /* ---- Touching memory through the MMU ---- */
 

@@ -100,6 +100,8 @@ enum kmm_sys {
 	KMM_SYS_UNLINK = 87,
 	KMM_SYS_MLOCK = 149,
 	KMM_SYS_MUNLOCK = 150,
+	KMM_SYS_MLOCKALL = 151,
+	KMM_SYS_MUNLOCKALL = 152,
 	KMM_SYS_SYNC = 162,
 	KMM_SYS_FADVISE64 = 221,
 	KMM_SYS_SPAWN = 1000,		/* kmm: a new process from nothing (fork+exec) */

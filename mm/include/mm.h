@@ -853,6 +853,10 @@ void munlock_page(struct page *page);
 bool page_clear_mlocked(struct page *page);
 /** page_mapped_locked() - does a VM_LOCKED VMA map @page (rmap walk)? */
 bool page_mapped_locked(struct page *page);
+/** do_mlockall() - mlockall(@flags) of @mm (kmm/process.h). Context: mmap_write_lock. Return: 0, -EINVAL. */
+int do_mlockall(struct mm_struct *mm, int flags);
+/** do_munlockall() - munlockall() of @mm. Context: mmap_write_lock. */
+void do_munlockall(struct mm_struct *mm);
 int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exec_image *img);
 
 /* ---- helpers ---- */
