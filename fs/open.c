@@ -526,8 +526,14 @@ static long do_write(struct task_struct *t, int fd, const void *buf, size_t len,
 	}
 	sim_write_lock(&of->f->i_rwsem);
 	at = pos ? *pos : (of->flags & KMM_O_APPEND) ? i_size_read(of->f) : of->pos;
-	/* generic_write_check_limits(): at the largest size EFBIG, short of it a short write */
-	if (at >= KMMFS_MAX_SIZE) {
+	/*
+	 * generic_write_checks_count(): nothing to write is 0 before any limit;
+	 * generic_write_check_limits(): at the largest size EFBIG, short of it a
+	 * short write
+	 */
+	if (!len) {
+		n = 0;
+	} else if (at >= KMMFS_MAX_SIZE) {
 		n = kmm_set_error(-EFBIG, "write: past the largest file size");
 	} else {
 		if (len > KMMFS_MAX_SIZE - at)

@@ -468,6 +468,9 @@ TEST(a_write_past_the_largest_size_is_cut_short)
 	memset(b, 0x5c, sizeof(b));
 	expect_eq(kmm_pwrite(a, fd, b, sizeof(b), max - 10), 10);
 	expect_eq(kmm_pwrite(a, fd, b, sizeof(b), max), -EFBIG);
+	/* nothing to write is 0 even there (generic_write_checks_count() looks at the count first) */
+	expect_eq(kmm_pwrite(a, fd, b, 0, max), 0);
+	expect_eq(kmm_pwrite(a, fd, b, 0, max + PG), 0);
 	expect_eq(kmm_pread(a, fd, r, sizeof(r), max - 10), 10);
 	expect_eq(memcmp(r, b, 10), 0);
 	/* the file position moves by what was written */
@@ -475,6 +478,8 @@ TEST(a_write_past_the_largest_size_is_cut_short)
 	expect_eq(kmm_write(a, fd, b, sizeof(b)), 4);
 	expect_eq(kmm_lseek(a, fd, 0, KMM_SEEK_CUR), (int64_t)max);
 	expect_eq(kmm_write(a, fd, b, sizeof(b)), -EFBIG);
+	expect_eq(kmm_write(a, fd, b, 0), 0);
+	expect_eq(kmm_lseek(a, fd, 0, KMM_SEEK_CUR), (int64_t)max);
 	expect_eq(kmm_ftruncate(a, fd, 0), 0);
 	expect_eq(kmm_close(a, fd), 0);
 	expect_eq(kmm_unlink(m, "/big"), 0);
