@@ -752,7 +752,8 @@ int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int 
 	}
 	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_MMAP, addr, len, (uint64_t)prot);
 	r = vm_mmap_pgoff(t, of->f, (unsigned long)addr, (unsigned long)len, prot, flags,
-			  (unsigned long)(off >> PAGE_SHIFT), of->ra.noreuse ? VM_FILE_NOREUSE : 0);
+			  (unsigned long)(off >> PAGE_SHIFT), (of->ra.noreuse ? VM_FILE_NOREUSE : 0) |
+			  (writable(of) ? 0 : VM_MMAP_FD_RDONLY));
 	trace_sys_exit(t->machine, KMM_SYS_MMAP, r);
 	fdput(fs, of);
 	if (r < 0)

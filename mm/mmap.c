@@ -416,9 +416,12 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 
 	/* VM_SOFTDIRTY: new mappings start soft-dirty (CONFIG_MEM_SOFT_DIRTY, as x86 distros) */
 	vm_flags = calc_vm_flags(prot, flags) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE |
-		   VM_MAYEXEC | VM_SOFTDIRTY | extra_vm_flags;
+		   VM_MAYEXEC | VM_SOFTDIRTY | (extra_vm_flags & ~VM_MMAP_FD_RDONLY);
 	if (type == KMM_MAP_SHARED)
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
+	/* a file's shared mapping through an fd not open for writing: never writable */
+	if (type == KMM_MAP_SHARED && file && (extra_vm_flags & VM_MMAP_FD_RDONLY))
+		vm_flags &= ~VM_MAYWRITE;
 	/* MAP_NORESERVE is honoured only while overcommit is allowed (not mode 2). */
 	if ((flags & KMM_MAP_NORESERVE) &&
 	    (!procs_of(m)->overcommit_policy || procs_of(m)->overcommit_policy(m) != 2))
@@ -783,7 +786,8 @@ long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long a
 		return kmm_set_error(-EINVAL, "mmap: flags 0x%x are not for a file mapping", flags & ~known);
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
-	r = do_mmap(mm, file, addr, len, prot, flags, pgoff, extra_vm_flags & VM_FILE_NOREUSE);
+	r = do_mmap(mm, file, addr, len, prot, flags, pgoff,
+		    extra_vm_flags & (VM_FILE_NOREUSE | VM_MMAP_FD_RDONLY));
 	unlock_mm(mm, token, prev);
 	return r;
 }

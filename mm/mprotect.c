@@ -5,11 +5,12 @@
  * TLB, merge what became compatible.
  *
  * Linux counterpart: mm/mprotect.c (do_mprotect_pkey, mprotect_fixup,
- * change_pte_range). Kept: ENOMEM for a hole in the range (checked before any
- * change), PROT_NONE turns present PTEs into PAGE_NONE (protnone) entries that
- * keep the frame; a private mapping's PTE stays read-only on an upgrade unless
- * it was writable before, so the next write goes through do_wp_page (which
- * reuses an exclusive page). Simplified: no pkeys, no PROT_GROWSDOWN.
+ * change_pte_range). Kept: ENOMEM for a hole in the range, the VMAs before it
+ * changed (EACCES the same way, at a VMA that may not be made writable); a
+ * range that starts in a hole changes nothing. PROT_NONE turns present PTEs
+ * into PAGE_NONE (protnone) entries that keep the frame; a private mapping's
+ * PTE stays read-only on an upgrade unless it was writable before, so the
+ * next write goes through do_wp_page (which reuses an exclusive page). Simplified: no pkeys, no PROT_GROWSDOWN.
  *
  * Locking: mmap_write_lock() held by the caller; each VMA is write-locked
  * before its flags change, its entries change under page_table_lock.
@@ -96,21 +97,22 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, in
 		return kmm_set_error(-ENOMEM, "mprotect: range wraps");
 	if (prot & ~(KMM_PROT_READ | KMM_PROT_WRITE | KMM_PROT_EXEC))
 		return kmm_set_error(-EINVAL, "mprotect: unknown PROT_ bits 0x%x", prot);
-	/* The whole range must be mapped: check first, change nothing on a hole. */
+	/*
+	 * As do_mprotect_pkey(): the range must start inside a VMA (else ENOMEM,
+	 * nothing changed); then VMA by VMA, each checked (EACCES) and changed
+	 * in turn, so a hole (ENOMEM) or a VMA that may not be made writable
+	 * (EACCES) stops the walk with the VMAs before it changed.
+	 */
+	struct vm_area_struct *vma = find_vma(mm, start);
+	if (!vma || vma->vm_start > start)
+		return kmm_set_error(-ENOMEM, "mprotect: 0x%lx is not mapped", start);
 	for (addr = start; addr < end;) {
-		struct vm_area_struct *vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr)
-			return kmm_set_error(-ENOMEM, "mprotect: 0x%lx is not mapped", addr);
-		if ((prot & KMM_PROT_WRITE) && !(vma->vm_flags & VM_MAYWRITE))
-			return kmm_set_error(-EACCES, "mprotect: mapping at 0x%lx may not be made writable",
-					     vma->vm_start);
-		addr = vma->vm_end;
-	}
-	for (addr = start; addr < end;) {
-		struct vm_area_struct *vma = find_vma(mm, addr);
 		unsigned long newflags = vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC);
 		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
+		if ((prot & KMM_PROT_WRITE) && !(vma->vm_flags & VM_MAYWRITE))
+			return kmm_set_error(-EACCES, "mprotect: mapping at 0x%lx may not be made writable",
+					     vma->vm_start);
 		if (prot & KMM_PROT_READ)
 			newflags |= VM_READ;
 		if (prot & KMM_PROT_WRITE)
@@ -123,6 +125,9 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, in
 		if (err)
 			return err;
 		addr = e;
+		/* by address: the fixup may have merged this VMA with the next */
+		if (addr < end && (!(vma = find_vma(mm, addr)) || vma->vm_start > addr))
+			return kmm_set_error(-ENOMEM, "mprotect: 0x%lx is not mapped", addr);
 	}
 	return 0;
 }

@@ -97,6 +97,12 @@
  * file; kmm's VMAs map the file itself, so the mode is copied at mmap time.
  */
 #define VM_FILE_NOREUSE	0x00000800UL
+/*
+ * kmm only, never stored in vm_flags: kmm_mmap_fd() asks do_mmap() with it
+ * when the fd is not open for writing, so a shared mapping of it may never be
+ * made writable (Linux's do_mmap() clears VM_MAYWRITE from file->f_mode).
+ */
+#define VM_MMAP_FD_RDONLY	0x4000000000000000UL
 #define VM_UFFD_WP	0x00001000UL
 #define VM_LOCKED	0x00002000UL
 #define VM_IO		0x00004000UL
@@ -637,7 +643,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 /**
  * vm_mmap_pgoff() - the mmap system call for a file: map @len bytes of @file
  * from page @pgoff into @t (locks, enters and leaves the process layer).
- * @extra_vm_flags: what the open file adds (VM_FILE_NOREUSE), or 0.
+ * @extra_vm_flags: what the open file adds (VM_FILE_NOREUSE, VM_MMAP_FD_RDONLY), or 0.
  * Return: the address or -errno.
  */
 long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,

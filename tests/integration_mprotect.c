@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_mprotect.c - mprotect over ranges that are not one
+ * mapping, as Linux 6.12's do_mprotect_pkey() walks them: a range that
+ * starts in a hole is ENOMEM with nothing changed; otherwise VMA by VMA,
+ * each checked and changed in turn, so a hole later in the range (ENOMEM)
+ * or a VMA that may not be made writable (EACCES) stops the walk with the
+ * VMAs before it changed (review18 R5: the host kernel, 6.18, leaves
+ * [16K rw][hole] r--p after mprotect of 32K to PROT_READ; kmm changed
+ * nothing). The checkers hold after each step.
+ */
+#include "tests/harness.h"
+#include "tests/process_test.h"
+
+#include <errno.h>
+
+#include <kmm/fs.h>
+#include <kmm/process.h>
+
+#include "mm/include/mm.h"
+#include "mm/internal.h"
+
+#define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
+#define RW (KMM_PROT_READ | KMM_PROT_WRITE)
+
+static void check(struct kmm_machine *m)
+{
+	if (kmm_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
+}
+
+static unsigned long flags_at(struct task_struct *t, uint64_t addr)
+{
+	struct vm_area_struct *v = find_vma(t->mm, addr);
+
+	return v && v->vm_start <= addr ? v->vm_flags : 0;
+}
+
+TEST(a_hole_stops_mprotect_with_the_vmas_before_it_changed)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t a;
+
+	assert_true(t != NULL);
+	/* [a, a+16K) rw, [a+16K, a+32K) a hole, [a+32K, a+48K) rw */
+	assert_eq(kmm_mmap(t, 0, 12 * PAGE_SIZE, RW, PRIV, &a), 0);
+	assert_eq(kmm_munmap(t, a + 4 * PAGE_SIZE, 4 * PAGE_SIZE), 0);
+	expect_eq(kmm_mprotect(t, a, 8 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
+	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ);
+	expect_eq(flags_at(t, a + 3 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
+	check(m);
+	/* across the hole to the VMA after it: the one after is not reached */
+	expect_eq(kmm_mprotect(t, a + 2 * PAGE_SIZE, 10 * PAGE_SIZE, KMM_PROT_NONE), -ENOMEM);
+	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ);
+	expect_eq(flags_at(t, a + 2 * PAGE_SIZE) & (VM_READ | VM_WRITE | VM_EXEC), 0);
+	expect_eq(flags_at(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	check(m);
+	/* a range that starts in the hole changes nothing */
+	expect_eq(kmm_mprotect(t, a + 6 * PAGE_SIZE, 4 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
+	expect_eq(flags_at(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	/*
+	 * [a+8 pages, +1) rw and [a+9 pages, +3) read-only: making the first
+	 * read-only merges it with the next, and the walk goes on inside it.
+	 */
+	expect_eq(kmm_mprotect(t, a + 9 * PAGE_SIZE, 3 * PAGE_SIZE, KMM_PROT_READ), 0);
+	expect_eq(find_vma(t->mm, a + 8 * PAGE_SIZE)->vm_end, a + 9 * PAGE_SIZE);
+	expect_eq(kmm_mprotect(t, a + 8 * PAGE_SIZE, 4 * PAGE_SIZE, KMM_PROT_READ), 0);
+	expect_eq(find_vma(t->mm, a + 8 * PAGE_SIZE)->vm_end, a + 12 * PAGE_SIZE);
+	expect_eq(kmm_mprotect(t, a + 8 * PAGE_SIZE, 4 * PAGE_SIZE, RW), 0);
+	/* a range that ends in a hole after its last VMA */
+	expect_eq(kmm_mprotect(t, a + 8 * PAGE_SIZE, 8 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
+	expect_eq(flags_at(t, a + 11 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
+	check(m);
+	check(m);
+	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * A private mapping of a file opened read-only may be made writable (its
+ * pages are copied); a shared one may not (no VM_MAYWRITE): mprotect of
+ * [private rw][shared ro] to read-write changes the first, then EACCES.
+ */
+TEST(eacces_stops_mprotect_at_the_vma_that_may_not_be_written)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t a, b;
+	int fd;
+
+	assert_true(t != NULL);
+	fd = kmm_open(t, "/data/f", KMM_O_RDWR | KMM_O_CREAT);
+	assert_true(fd >= 3);
+	assert_eq(kmm_ftruncate(t, fd, 4 * PAGE_SIZE), 0);
+	assert_eq(kmm_close(t, fd), 0);
+	fd = kmm_open(t, "/data/f", KMM_O_RDONLY);
+	assert_true(fd >= 3);
+	assert_eq(kmm_mmap(t, 0, 8 * PAGE_SIZE, KMM_PROT_READ, PRIV, &a), 0);
+	assert_eq(kmm_mmap_fd(t, fd, a + 4 * PAGE_SIZE, 4 * PAGE_SIZE, KMM_PROT_READ,
+			      KMM_MAP_SHARED | KMM_MAP_FIXED, 0, &b), 0);
+	assert_eq(b, a + 4 * PAGE_SIZE);
+	expect_eq(kmm_mprotect(t, a, 8 * PAGE_SIZE, RW), -EACCES);
+	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	expect_eq(flags_at(t, b) & (VM_READ | VM_WRITE), VM_READ);
+	check(m);
+	check(m);
+	kmm_exit(t, 0);
+	done(m);
+}
