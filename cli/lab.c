@@ -355,8 +355,9 @@ int lab_parse(int argc, char **argv, struct lab_opts *o, char *err, size_t errle
 				return fail(err, errlen, cmd, "--max-order %s: 0 to 31", val);
 			o->max_order = (unsigned int)v;
 		} else if (!strcmp(name, "--samples") && fit) {
-			if (parse_uint(val, 10000, &v))
-				return fail(err, errlen, cmd, "--samples %s: 0 to 10000", val);
+			/* 0 samples would print ext.frag 0.0% as if measured */
+			if (parse_uint(val, 10000, &v) || !v)
+				return fail(err, errlen, cmd, "--samples %s: 1 to 10000", val);
 			o->samples = (unsigned int)v;
 		} else if (!strcmp(name, "--trace-format") && fit) {
 			static const char *const f[] = { "auto", "mtrace", "rep", "kmm", "events",

@@ -323,7 +323,8 @@ int kmm_lab_trace_synthetic(struct kmm_lab_trace *t, const struct kmm_synth *sy,
 	if (ret)
 		return ret;
 	if (sy->allocs > UINT32_MAX || sy->realloc_pct > 100) {
-		snprintf(err, errlen, "allocs at most %u, realloc at most 100 (%%)", UINT32_MAX);
+		snprintf(err, errlen, "synthetic: allocs=%llu realloc=%u: allocs at most %u, realloc "
+			 "at most 100 (%%)", (unsigned long long)sy->allocs, sy->realloc_pct, UINT32_MAX);
 		return -EINVAL;
 	}
 	snprintf(t->format, sizeof(t->format), "synthetic");
@@ -386,15 +387,27 @@ int kmm_synth_parse(struct kmm_synth *s, char *spec, char *err, size_t errlen)
 		} else if (!strcmp(key, "life")) {
 			s->life = val;
 		} else if (!strcmp(key, "seed") || !strcmp(key, "allocs") || !strcmp(key, "realloc")) {
-			unsigned long long v = strtoull(val, &end, 0);
-			if (end == val || *end)
+			/* not a sign: strtoull() takes "-5" as 2^64 - 5 */
+			unsigned long long v = *val == '-' || *val == '+' ? 0 : strtoull(val, &end, 0);
+			if (*val == '-' || *val == '+' || end == val || *end)
 				goto bad_value;
-			if (key[0] == 's')
+			if (key[0] == 's') {
 				s->seed = v;
-			else if (key[0] == 'a')
+			} else if (key[0] == 'a') {
+				if (v > UINT32_MAX) {
+					snprintf(err, errlen, "synthetic: allocs=%s: at most %u", val,
+						 UINT32_MAX);
+					return -EINVAL;
+				}
 				s->allocs = v;
-			else
-				s->realloc_pct = (unsigned int)KMM_MIN(v, 101ull);
+			} else {
+				if (v > 100) {
+					snprintf(err, errlen, "synthetic: realloc=%s: a percentage, 0 to "
+						 "100", val);
+					return -EINVAL;
+				}
+				s->realloc_pct = (unsigned int)v;
+			}
 		} else {
 			*eq = '=';
 			goto bad;

@@ -415,7 +415,7 @@ int kmm_lab_trace_read(struct kmm_lab_trace *t, FILE *f, const char *name,
 			break;
 	}
 	if (!ret && ferror(f)) {
-		snprintf(err, errlen, "%s: read error", name);
+		snprintf(err, errlen, "%s: cannot read it: %s", name, strerror(errno));
 		ret = -EIO;
 	}
 	if (!ret && fmt == KMM_LAB_TRACE_REP && rep.nheader < 4)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shim/harden.h"
 #include "shim/trace.h"
 
 bool shim_trace_on;
@@ -181,12 +182,12 @@ __attribute__((constructor)) static void trace_start(void)
 		return;
 	if (only && *only && strtol(only, NULL, 10) != (long)getpid())
 		return;
-	if (expand(path, name, sizeof(name)) ||
-	    (trace_fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		static const char msg[] = "kmm-malloc: KMM_MALLOC_TRACE: cannot open the file; "
-					  "not tracing\n";
-		if (write(2, msg, sizeof(msg) - 1) < 0)
-			return;
+	if (expand(path, name, sizeof(name))) {
+		shim_warn("KMM_MALLOC_TRACE: \"", path, "\" names too long a file; not tracing");
+		return;
+	}
+	if ((trace_fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		shim_warn("KMM_MALLOC_TRACE: cannot open \"", name, "\"; not tracing");
 		return;
 	}
 	memcpy(buf, header, sizeof(header) - 1);

@@ -189,6 +189,27 @@ TEST(bad_input_gets_status_2_and_a_message_naming_it)
 	expect_str_contains(err, "--map=4: columns from 8");
 	free(out);
 	free(err);
+
+	/* review18 R3: the field and the value that are wrong are named */
+	static const struct { const char *arg, *want; } r3[] = {
+		{ "synthetic:allocs=-5", "synthetic: allocs=-5 is not a number" },
+		{ "synthetic:allocs=5000000000", "synthetic: allocs=5000000000: at most 4294967295" },
+		{ "synthetic:realloc=150", "synthetic: realloc=150: a percentage, 0 to 100" },
+		{ "/", "/: cannot read it: Is a directory" },
+	};
+	for (size_t i = 0; i < sizeof(r3) / sizeof(r3[0]); i++) {
+		const char *a7[] = { "kmm", "lab", "fit", r3[i].arg, NULL };
+		expect_eq(run(a7, NULL, &out, &err), 2);
+		expect_str_contains(err, r3[i].want);
+		free(out);
+		free(err);
+	}
+	/* no sample, no ext.frag figure: --samples 0 is refused */
+	const char *a8[] = { "kmm", "lab", "fit", "--samples", "0", "synthetic:allocs=10", NULL };
+	expect_eq(run(a8, NULL, &out, &err), 2);
+	expect_str_contains(err, "--samples 0: 1 to 10000");
+	free(out);
+	free(err);
 }
 
 TEST(gen_is_deterministic_and_replays_clean)

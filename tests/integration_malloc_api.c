@@ -979,7 +979,8 @@ TEST(stats_count_bytes)
  * KMM_MALLOC_CHECK take Linux's on/off words, KMM_MALLOC_FAIL a number,
  * KMM_MALLOC_QUARANTINE a size; anything else is named on stderr and the
  * default kept ("abc" meant hardened on, FAIL=1x made every allocation
- * fail, silently). KMM_MALLOC_STATS names a file it cannot open. The test
+ * fail, silently). KMM_MALLOC_STATS and KMM_MALLOC_TRACE name a file they
+ * cannot open. The test
  * runs itself again with each setting, as the test above does.
  */
 TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
@@ -1009,6 +1010,8 @@ TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
 		{ "KMM_MALLOC_STATS", "/nonexistent-kmm-dir/stats", NULL,
 		  "KMM_MALLOC_STATS: cannot open \"/nonexistent-kmm-dir/stats\"; to standard error",
 		  false },
+		{ "KMM_MALLOC_TRACE", "/nonexistent-kmm-dir/trace", NULL,
+		  "KMM_MALLOC_TRACE: cannot open \"/nonexistent-kmm-dir/trace\"; not tracing", false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
