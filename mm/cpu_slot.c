@@ -17,7 +17,9 @@
  *
  * Locking: m->cpu_lock (assignment, nr_users) -> guard.lock. A thread's exit
  * hook takes the machine registry's lock first, so a machine cannot be freed
- * under it.
+ * under it. A slot's first hand-out populates its per-CPU units
+ * (pcpu_populate(): m->percpu.lock, a leaf) after cpu_lock is dropped and
+ * before the thread uses the slot; a fork's child frees that lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -264,6 +266,16 @@ void kmm_cpu_fork_child(struct kmm_machine *m)
 		g->revoked = true;
 	}
 	atomic_store_explicit(&m->cpu_free, m->nr_cpus - (mine >= 0), memory_order_relaxed);
+	/*
+	 * The per-CPU area's lock is not held across fork (the shim's check at
+	 * exit stops the other threads with the fork handlers and then needs
+	 * it): a thread that held it is not in the child, so it is free there.
+	 * What that thread left half done stays harmless: a CPU it was
+	 * populating is populated again, its constructors run anew on pieces
+	 * nobody used; an allocation or free it was making leaves a few blocks
+	 * marked in the child.
+	 */
+	spin_lock_init(&m->percpu.lock);
 	kmm_cpu_fork_parent(m);
 }
 
@@ -361,8 +373,10 @@ int kmm_this_cpu(struct kmm_machine *m)
 		cpu = r->cpu;
 		goto out;
 	}
-	if (!m->cpus)
+	if (!m->cpus) {
+		pcpu_populate(m, 0);
 		return 0;	/* early boot: slot 0, nothing to register with */
+	}
 	if (!exit_hook_armed && sim_on_thread_exit(release_slots, NULL) == 0)
 		exit_hook_armed = true;
 	r = new_reg(m);
@@ -381,6 +395,7 @@ int kmm_this_cpu(struct kmm_machine *m)
 	else
 		add_users(m, g, 1);
 	spin_unlock(&m->cpu_lock);
+	pcpu_populate(m, cpu);	/* before this thread's first use of the slot */
 	r->slot = m->slot;
 	r->cpu = cpu;
 	r->serial = m->serial;
@@ -406,6 +421,7 @@ int kmm_cpu_move(struct kmm_machine *m)
 		add_users(m, guard_of(m, old), -1);	/* its last user may go owned */
 	}
 	spin_unlock(&m->cpu_lock);
+	pcpu_populate(m, cpu);
 	r->cpu = cpu;
 	set_this_cpu(m, cpu);
 	return cpu;
@@ -462,5 +478,6 @@ int kmm_cpus_init(struct kmm_machine *m)
 	atomic_init(&m->cpu_free, m->nr_cpus);
 	for (int c = 0; c < m->nr_cpus; c++)
 		spin_lock_init(&m->cpus[c].guard.lock);
+	pcpu_populate(m, 0);	/* the boot CPU's units: every cache's sheaves meet there (barn_flush()) */
 	return 0;
 }

@@ -78,6 +78,7 @@ void kmm_machine_free(struct kmm_machine *m)
 	kmm_events_shutdown(m);
 	sb_free(&m->log);
 	free(m->cpus);
+	pcpu_release(m);
 	sim_release(m, sizeof(*m));
 }
 

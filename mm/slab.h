@@ -192,11 +192,12 @@ static inline int slab_nid(const struct slab *slab)
  * (sheaf_flush()). An object in a sheaf counts as in use in its slab
  * (slab->inuse) and its shadow byte says FREE: a second free of it is a
  * double free, as for any free object, and the checker accounts for it.
- * The sheaves of all CPUs are one block per cache, after s->cpu_slab,
- * allocated only for a cache with sheaves and never cleared: an entry at or
- * above sheaf_nr is never read, so the pages of CPUs that never free into
- * the cache stay untouched (inline, the array cost 256 bytes per CPU per
- * cache in every machine, sheaves on or off).
+ * A cache's sheaves are one per-CPU allocation of their own, apart from
+ * s->cpu_slab (mm/slub_layout.c alloc_cpu_slabs()), allocated only for a
+ * cache with sheaves and never cleared: an entry at or above sheaf_nr is
+ * never read, so the pages of CPUs that never free into the cache stay
+ * untouched (inline, the array cost 256 bytes per CPU per cache in every
+ * machine, sheaves on or off).
  */
 /*
  * 64 (32 before session 15): a full sheaf gives half back, one object at a
@@ -297,9 +298,9 @@ enum track_item { TRACK_ALLOC, TRACK_FREE };
 
 struct kmem_cache {
 	/*
-	 * [nr_cpus], and after it, in a cache with sheaves, their block of
-	 * nr_cpus * sheaf_capacity pointers (one allocation, see
-	 * __kmem_cache_create()). Immutable after creation.
+	 * CPU 0's copy of a per-CPU allocation (mm/include/percpu.h): CPU k's
+	 * is per_cpu_ptr(s->cpu_slab, k), set up when CPU k is populated
+	 * (mm/slub_layout.c alloc_cpu_slabs()). Immutable after creation.
 	 */
 	struct kmem_cache_cpu *cpu_slab;
 	struct kmm_machine *machine;
@@ -571,7 +572,7 @@ static inline int slab_this_cpu(struct kmm_machine *m)
 
 /*
  * The guard of CPU slot @cpu: Linux's local lock of every kmem_cache_cpu of
- * that CPU (s->cpu_slab[cpu] of every cache). An owning thread enters it with
+ * that CPU (per_cpu_ptr(s->cpu_slab, cpu) of every cache). An owning thread enters it with
  * no locked instruction (mm/include/cpu_slot.h).
  */
 static inline struct kmm_cpu_guard *slot_guard(struct kmem_cache *s, int cpu)
@@ -711,17 +712,23 @@ static inline size_t sheaf_stride(const struct kmem_cache *s)
 }
 
 /*
- * sheaf_home() - where CPU @cpu's sheaf lives: its s->sheaf_capacity
- * entries of the block after @s's @nr_cpus kmem_cache_cpu, sheaf_stride()
- * entries apart; NULL in a cache without sheaves. What
- * __kmem_cache_create() sets c->sheaf to.
+ * sheaf_home() - where CPU @cpu's sheaf lives: its piece of @s's per-CPU
+ * sheaf allocation (s->sheaf_capacity entries, sheaf_stride() reserved),
+ * NULL in a cache without sheaves. What a CPU's c->sheaf is set to when
+ * the CPU is populated. Not for fast paths: it looks the allocation up.
  */
-static inline void **sheaf_home(const struct kmem_cache *s, int nr_cpus, int cpu)
+static inline void **sheaf_home(const struct kmem_cache *s, int cpu)
 {
-	if (!s->sheaf_capacity)
-		return NULL;
-	return (void **)(s->cpu_slab + nr_cpus) + (size_t)cpu * sheaf_stride(s);
+	void **sheaves = s->sheaf_capacity ? pcpu_ctor_arg(s->machine, s->cpu_slab) : NULL;
+
+	return sheaves ? per_cpu_ptr(sheaves, cpu) : NULL;
 }
+
+/*
+ * free_cpu_slabs() - give @s's kmem_cache_cpu and sheaves back to the
+ * machine's per-CPU area (mm/slub_layout.c). Context: @s is going away.
+ */
+void free_cpu_slabs(struct kmem_cache *s);
 
 /*
  * A sheaf's links: an object in a sheaf (or in the barn) keeps, at its free

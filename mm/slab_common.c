@@ -440,7 +440,9 @@ static void bootstrap_slabs(struct kmem_cache *s, struct kmem_cache *boot)
 		for_each_full_off_slab(m, bootstrap_full_off, &b);
 	}
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero */
 		if (c->slab)
 			c->slab->slab_cache = s;
 		list_for_each(pos, &c->partial)

@@ -62,7 +62,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 
 		if (likely(kmm_cpu_enter_owned(g))) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
 			unsigned int k = c->sheaf_nr;
 			void *obj;
 			if (k) {
@@ -183,7 +183,7 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return false;
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
 	unsigned char *sh = cache_shadow(s, p);
 	unsigned int k = c->sheaf_nr;
 	bool done = false;
@@ -230,7 +230,7 @@ kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const vo
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return 0;
-	struct kmem_cache_cpu *c = &cpu_slab[kmm_cpu_cache.cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(cpu_slab, kmm_cpu_cache.cpu);
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
 		sheaf_link(s, (void *)p, false);

@@ -55,7 +55,7 @@
  * machine's slab state, its RCU grace periods and its
  * teardown in mm/slub_machine.c; the helpers these files use are in mm/slab.h.
  *
- * Locking: CPU slot guard (every s->cpu_slab[cpu] of the slot) ->
+ * Locking: CPU slot guard (every per_cpu_ptr(s->cpu_slab, cpu) of the slot) ->
  *          n->list_lock -> slab_lock (mm/slab.h) -> zone->lock (page
  *          allocator) -> log_lock. No slab lock is held across alloc_pages
  *          (reclaim may call shrinkers that kfree); a slot section may nest
@@ -183,7 +183,7 @@ static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct s
 			break;
 		}
 	}
-	slab->frozen_by = (unsigned long)(c - s->cpu_slab);
+	slab->frozen_by = (unsigned long)per_cpu_index(s->cpu_slab, c);
 	cpu_set_slab(s, c, slab);
 }
 
@@ -245,7 +245,7 @@ static void freeze_slab(struct kmem_cache *s, struct kmem_cache_cpu *c, struct s
 	slab_set_frozen_locked(slab, true);
 	slab_set_list(slab, SLAB_LIST_CPU);
 	slab_unlock(slab);
-	slab->frozen_by = (unsigned long)(c - s->cpu_slab);
+	slab->frozen_by = (unsigned long)per_cpu_index(s->cpu_slab, c);
 	cpu_set_slab(s, c, slab);
 }
 
@@ -640,7 +640,7 @@ slab_alloc_full(struct kmem_cache *s, gfp_t gfp, int node, unsigned long caller,
 		obj = alloc_single(s, gfp, node, caller, orig_size);
 	} else {
 		int cpu = slab_this_cpu(m);
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 		int owned = kmm_cpu_enter(slot_guard(s, cpu));
 again:
 		while (c->sheaf_nr) {
@@ -723,7 +723,7 @@ size_t slab_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p,
 		return nr;
 	}
 	int cpu = slab_this_cpu(m);
-	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 
 	while (i < nr) {

@@ -326,12 +326,14 @@ void flush_all(struct kmem_cache *s)
 		(void)kmm_this_cpu_inline(m);
 	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-		if (s->cpu_slab[cpu].sheaf_nr)
-			sheaf_flush(s, &s->cpu_slab[cpu], s->cpu_slab[cpu].sheaf_nr);
+		if (cpu_populated(&m->percpu, cpu) && per_cpu_ptr(s->cpu_slab, cpu)->sheaf_nr)
+			sheaf_flush(s, per_cpu_ptr(s->cpu_slab, cpu), per_cpu_ptr(s->cpu_slab, cpu)->sheaf_nr);
 	if (s->keep_sheaves)
-		barn_flush(s, &s->cpu_slab[0]);	/* its cpu slab leaves below, as every CPU's */
+		barn_flush(s, per_cpu_ptr(s->cpu_slab, 0));	/* its cpu slab leaves below, as every CPU's */
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero */
 		deactivate_slab(s, c);
 		put_partials(s, c);
 	}
@@ -435,7 +437,7 @@ void __kmem_cache_release(struct kmem_cache *s)
 		spin_unlock(&st->slab_mutex);
 	}
 	free(s->random_seq);
-	free(s->cpu_slab);
+	free_cpu_slabs(s);
 	/* The barns' room (flush_all() freed it, unless the machine is going away). */
 	for (int nid = 0; nid < s->machine->nr_node_ids; nid++)
 		if (s->node[nid])

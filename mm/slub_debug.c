@@ -555,7 +555,9 @@ unsigned long slab_full_off(struct kmem_cache *s, int nid)
 
 	lockdep_assert_held(&n->list_lock);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero */
 		struct list_head *pos;
 
 		if (c->slab && slab_nid(c->slab) == nid)
@@ -611,7 +613,9 @@ void slab_count(struct kmem_cache *s, struct slab_counts *out)
 	 */
 	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero */
 		struct list_head *pos;
 		if (c->slab) {
 			out->nr_cpu++;
@@ -654,7 +658,8 @@ void slab_cpu_partial_slabs(struct kmem_cache *s, unsigned int *per_cpu, int n)
 
 	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < n; cpu++)
-		per_cpu[cpu] = cpu < m->nr_cpus ? s->cpu_slab[cpu].nr_partial : 0;
+		per_cpu[cpu] = cpu < m->nr_cpus && cpu_populated(&m->percpu, cpu) ?
+			       per_cpu_ptr(s->cpu_slab, cpu)->nr_partial : 0;
 	kmm_cpu_unlock_all(m);
 }
 
@@ -672,7 +677,9 @@ void slab_node_counts(struct kmem_cache *s, enum slab_node_stat what, unsigned l
 		 */
 		kmm_cpu_lock_all(m);
 		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+			if (!cpu_populated(&m->percpu, cpu))
+				continue;	/* never set up: all zero */
 
 			if (!c->slab)
 				continue;
@@ -765,8 +772,12 @@ void slab_draw(struct kmem_cache *s, struct strbuf *sb)
 	/* Every slot held throughout: full slabs on no list change state only in a slot's section. */
 	kmm_cpu_lock_all(m);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 		struct list_head *pos;
+		if (!cpu_populated(&m->percpu, cpu)) {
+			sb_printf(sb, "  cpu%d: no cpu slab\n", cpu);	/* never set up: all zero */
+			continue;
+		}
 		if (c->slab) {
 			slab_lock(c->slab);
 			unsigned int remote = c->slab->objects - c->slab->inuse;
@@ -915,14 +926,17 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 {
 	struct kmm_machine *m = s->machine;
 	struct slab_machine *st = slab_state(m);
+	void **home = sheaf_home(s, 0);
 	size_t n = 0;
 
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero (not read: no page mapped) */
 		if (c->sheaf_nr > s->sheaf_capacity)
 			return check_fail(s, "cpu%d sheaf holds %u objects, capacity %u", cpu,
 					  c->sheaf_nr, s->sheaf_capacity);
-		if (c->sheaf != sheaf_home(s, m->nr_cpus, cpu))
+		if (c->sheaf != (home ? per_cpu_ptr(home, cpu) : NULL))
 			return check_fail(s, "cpu%d sheaf is not its part of the cache's sheaf "
 					  "block", cpu);
 		for (unsigned int i = 0; i < c->sheaf_nr; i++) {
@@ -1108,7 +1122,9 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 	}
 
 	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+		struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never set up: all zero */
 		struct list_head *pos;
 		unsigned int nr = 0;
 		list_for_each(pos, &c->partial) {

@@ -101,7 +101,7 @@ static void slab_free_settle(struct kmem_cache *s, struct kmem_cache_node *n, st
 		spin_unlock(&n->list_lock);
 	}
 	if (to_cpu)
-		put_cpu_partial(s, &s->cpu_slab[slab_this_cpu(s->machine)], slab);
+		put_cpu_partial(s, per_cpu_ptr(s->cpu_slab, slab_this_cpu(s->machine)), slab);
 	if (discard)
 		discard_slab(s, slab);
 }
@@ -571,7 +571,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		return;
 	}
 	int cpu = slab_this_cpu(m);
-	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 	/*
 	 * A free into another slab happens inside the slot's section too (owned:
 	 * a store, no lock), so the checker, holding every slot, sees no free
@@ -655,7 +655,7 @@ slab_free_fast_as(struct kmem_cache *s, struct slab *slab, void *obj, unsigned l
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 
 		if (likely(kmm_cpu_enter_owned(g))) {
-			struct kmem_cache_cpu *c = &s->cpu_slab[kmm_cpu_cache.cpu];
+			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
 			unsigned char *sh = cache_shadow(s, obj);
 			unsigned int k = c->sheaf_nr;
 			void **sheaf = c->sheaf;
@@ -768,7 +768,7 @@ void slab_free_bulk(struct kmem_cache *s, size_t nr, void **p, unsigned long cal
 	if (unlikely(kmem_cache_debug(s)))
 		goto slow;
 	int cpu = slab_this_cpu(m);
-	c = &s->cpu_slab[cpu];
+	c = per_cpu_ptr(s->cpu_slab, cpu);
 	int owned = kmm_cpu_enter(slot_guard(s, cpu));
 	for (; i < nr; i++) {
 		void *obj = p[i];

@@ -217,6 +217,61 @@ static unsigned int sheaf_capacity_for(const struct kmem_cache *s)
 	return n > SLAB_SHEAF_MAX ? SLAB_SHEAF_MAX : n < 4 ? 4 : n;
 }
 
+/*
+ * A CPU's kmem_cache_cpu of a cache, set up when the CPU is populated
+ * (pcpu_alloc()'s constructor): @sheaves is the cache's per-CPU sheaf
+ * allocation, NULL without sheaves.
+ */
+static void init_cpu_slab(void *sheaves, void *ptr, int cpu)
+{
+	struct kmem_cache_cpu *c = ptr;
+
+	INIT_LIST_HEAD(&c->partial);
+	c->sheaf = sheaves ? per_cpu_ptr((void **)sheaves, cpu) : NULL;
+}
+
+/*
+ * The CPUs' kmem_cache_cpu of @s and, with sheaves, their sheaves: two
+ * allocations of the machine's per-CPU area (mm/include/percpu.h), each
+ * CPU's copy in that CPU's unit. Linux's alloc_kmem_cache_cpus() is one
+ * alloc_percpu() too. Every cache's kmem_cache_cpu for a CPU shares that
+ * CPU's pages (their constructor runs on all of them when the CPU is
+ * populated); the sheaves lie apart, so a sheaf's page is touched by its
+ * first use only (each CPU's sheaf is its own piece: two CPUs' never share
+ * a line). A CPU slot no thread takes never touches its unit: the malloc
+ * shim's slots cost address space, not memory (at boot the arrays of
+ * every cache used to be made and initialised for every slot, from the
+ * host's heap: 64 bytes per slot per cache).
+ */
+static int alloc_cpu_slabs(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	void **sheaves = NULL;
+
+	if (s->sheaf_capacity) {
+		sheaves = pcpu_alloc(m, sizeof(void *) * sheaf_stride(s), NULL, NULL);
+		if (!sheaves)
+			return -ENOMEM;
+	}
+	s->cpu_slab = pcpu_alloc(m, sizeof(struct kmem_cache_cpu), init_cpu_slab, sheaves);
+	if (!s->cpu_slab) {
+		pcpu_free(m, sheaves);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* free_cpu_slabs(): mm/slab.h */
+void free_cpu_slabs(struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	void **sheaves = s->sheaf_capacity ? sheaf_home(s, 0) : NULL;
+
+	pcpu_free(m, s->cpu_slab);
+	pcpu_free(m, sheaves);
+	s->cpu_slab = NULL;
+}
+
 int __kmem_cache_create(struct kmem_cache *s)
 {
 	struct kmm_machine *m = s->machine;
@@ -232,21 +287,9 @@ int __kmem_cache_create(struct kmem_cache *s)
 	s->shadow_alloc = SHADOW_ALLOCATED;	/* until kmem_cache_shadow_code() */
 	/* Debug caches free one object at a time under list_lock: no sheaf for them. */
 	s->sheaf_capacity = st->sheaves && !(s->flags & SLAB_DEBUG_FLAGS) ? sheaf_capacity_for(s) : 0;
-	/*
-	 * The CPUs' kmem_cache_cpu, then their sheaves (mm/slab.h): only the
-	 * first part is cleared, so a sheaf's pages are touched by its first use.
-	 */
-	size_t cpus = sizeof(*s->cpu_slab) * (size_t)m->nr_cpus;
-	size_t sheaves = sizeof(void *) * sheaf_stride(s) * (size_t)m->nr_cpus;
-	s->cpu_slab = aligned_alloc(64, cpus + ALIGN_UP(sheaves, 64));
-	if (!s->cpu_slab)
-		return -ENOMEM;
-	memset(s->cpu_slab, 0, cpus);
-	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
-		INIT_LIST_HEAD(&c->partial);
-		c->sheaf = sheaf_home(s, m->nr_cpus, cpu);
-	}
+	err = alloc_cpu_slabs(s);
+	if (err)
+		return err;
 	set_cpu_partial(s);
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
@@ -264,7 +307,7 @@ int __kmem_cache_create(struct kmem_cache *s)
 	if (st->randomize && s->objects > 1) {
 		s->random_seq = malloc(sizeof(unsigned int) * s->objects);
 		if (!s->random_seq) {
-			free(s->cpu_slab);
+			free_cpu_slabs(s);
 			return -ENOMEM;
 		}
 		for (unsigned int i = 0; i < s->objects; i++)

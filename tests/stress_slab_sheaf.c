@@ -347,7 +347,7 @@ static void race_give_back(void)
 {
 	int cpu = kmm_this_cpu(machine);
 	int owned = kmm_cpu_enter(slot_guard(race.s, cpu));
-	struct kmem_cache_cpu *c = &race.s->cpu_slab[cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(race.s->cpu_slab, cpu);
 
 	if (c->sheaf_nr)
 		sheaf_flush(race.s, c, c->sheaf_nr);
@@ -383,7 +383,7 @@ static void *race_work(void *arg)
 			for (int i = 0; i < RACE_BATCH; i++) {
 				int seen = 0;
 				for (int cpu = 0; cpu < machine->nr_cpus; cpu++) {
-					struct kmem_cache_cpu *c = &race.s->cpu_slab[cpu];
+					struct kmem_cache_cpu *c = per_cpu_ptr(race.s->cpu_slab, cpu);
 					for (unsigned int k = 0; k < c->sheaf_nr; k++)
 						seen += c->sheaf[k] == race.batch[i];
 				}

@@ -21,7 +21,9 @@
 
 #include <kmm/slab.h>
 
+#include "mm/include/percpu.h"
 #include "mm/include/vmstat.h"
+#include "mm/slab.h"
 
 static struct kmm_machine *machine;
 
@@ -420,5 +422,127 @@ TEST(owned_slots_follow_the_host_and_the_environment)
 	machine = boot("mem=64M");
 	expect_eq(kmm_cpu_lockless_allowed(), want);
 	expect_eq(machine->cpu_lockless, want);
+	done(machine);
+}
+
+/* ---- The per-CPU area: a slot's units set up at its first hand-out ---- */
+
+static struct kmem_cache *unit_cache;
+
+static void *alloc_on_a_slot(void *arg)
+{
+	struct probe *p = arg;
+
+	kmm_use(machine);
+	p->cpu = kmm_this_cpu(machine);
+	void *obj = kmem_cache_alloc(unit_cache, GFP_KERNEL);
+	if (obj)
+		kmem_cache_free(unit_cache, obj);
+	return NULL;
+}
+
+/*
+ * Every cache's per-CPU structures lie by CPU in one reserved area
+ * (mm/include/percpu.h), and a CPU's units are set up when its slot is
+ * first handed out: on a machine of 8 slots that has had two threads, the
+ * host holds no page of the other six slots' units, and they read as zero
+ * (never constructed). The checker and a cache's destruction skip them. At
+ * boot, every cache's arrays used to be made and initialised for every
+ * slot (64 bytes per slot per cache, from the host's heap).
+ */
+TEST(a_slots_per_cpu_units_are_touched_only_once_a_thread_takes_it)
+{
+	pthread_t th;
+	struct probe pr = { 0 };
+
+	machine = boot("mem=128M nr_cpus=8");
+	unit_cache = kmem_cache_create("unit_test", 96, 0, 0, NULL);
+	assert_true(unit_cache != NULL);
+	expect_eq(kmm_this_cpu(machine), 0);
+	expect_true(cpu_populated(&machine->percpu, 0));
+	for (int cpu = 1; cpu < 8; cpu++) {
+		expect_true(!cpu_populated(&machine->percpu, cpu));
+		expect_eq(pcpu_resident_units(machine, cpu), 0);
+	}
+	assert_eq(pthread_create(&th, NULL, alloc_on_a_slot, &pr), 0);
+	pthread_join(th, NULL);
+	expect_eq(pr.cpu, 1);
+	expect_true(cpu_populated(&machine->percpu, 1));
+	expect_true(pcpu_resident_units(machine, 1) > 0);
+	/* constructed: an empty partial list points at itself */
+	struct list_head *partial = &per_cpu_ptr(unit_cache->cpu_slab, 1)->partial;
+	expect_true(partial->next == partial);
+	for (int cpu = 2; cpu < 8; cpu++) {
+		expect_true(!cpu_populated(&machine->percpu, cpu));
+		expect_eq(pcpu_resident_units(machine, cpu), 0);
+	}
+	expect_eq(kmm_check(machine), 0);
+	/* A cache made after a slot was set up is set up on it at once. */
+	struct kmem_cache *later = kmem_cache_create("unit_later", 200, 0, 0, NULL);
+	assert_true(later != NULL);
+	partial = &per_cpu_ptr(later->cpu_slab, 1)->partial;
+	expect_true(partial->next == partial);
+	kmem_cache_destroy(later);
+	/*
+	 * Read only now (a read maps the host's zero page, which mincore
+	 * counts): slot 2's copy was never constructed.
+	 */
+	expect_true(per_cpu_ptr(unit_cache->cpu_slab, 2)->partial.next == NULL);
+	kmem_cache_destroy(unit_cache);
+	for (int cpu = 3; cpu < 8; cpu++)
+		expect_eq(pcpu_resident_units(machine, cpu), 0);
+	done(machine);
+}
+
+/*
+ * The per-CPU area's allocator: a piece is zero in every unit when it is
+ * handed out, also after a freed one with written pieces is reused; a
+ * constructor runs on each populated CPU's piece at allocation and on a
+ * CPU's when it is populated later, once.
+ */
+static int ctor_runs[PCPU_MAX_CPUS];
+
+static void count_ctor(void *arg, void *ptr, int cpu)
+{
+	(void)arg;
+	ctor_runs[cpu]++;
+	*(int *)ptr = cpu + 1;
+}
+
+TEST(per_cpu_pieces_start_zero_and_constructors_run_once_per_cpu)
+{
+	machine = boot("mem=64M nr_cpus=4");
+	kmm_use(machine);
+	memset(ctor_runs, 0, sizeof(ctor_runs));
+	int *a = pcpu_alloc(machine, 100, count_ctor, NULL);
+	assert_true(a != NULL);
+	expect_eq(*a, 1);			/* CPU 0 is populated at boot */
+	expect_eq(ctor_runs[0], 1);
+	expect_eq(*per_cpu_ptr(a, 2), 0);
+	pcpu_populate(machine, 2);
+	pcpu_populate(machine, 2);
+	expect_eq(ctor_runs[2], 1);
+	expect_eq(*per_cpu_ptr(a, 2), 3);
+	expect_eq(ctor_runs[1] + ctor_runs[3], 0);
+	/* A piece without a constructor, written on CPU 2 and freed, comes back zero. */
+	char *b = pcpu_alloc(machine, 4096, NULL, NULL);
+	assert_true(b != NULL);
+	memset(per_cpu_ptr(b, 2), 0x5a, 4096);
+	pcpu_free(machine, b);
+	char *c = pcpu_alloc(machine, 4096, NULL, NULL);
+	assert_true(c == b);	/* the same blocks, from the unit's end */
+	for (int cpu = 0; cpu < 4; cpu++)
+		for (int i = 0; i < 4096; i++)
+			if (per_cpu_ptr(c, cpu)[i])
+				kmm_test_fail(__FILE__, __LINE__, "cpu%d's piece byte %d is not zero", cpu, i);
+	/* More than a chunk's worth: a second chunk, at the same stride. */
+	void *big[20];
+	for (int i = 0; i < 20; i++)
+		assert_true((big[i] = pcpu_alloc(machine, 8192, NULL, NULL)) != NULL);
+	for (int i = 0; i < 20; i++)
+		pcpu_free(machine, big[i]);
+	expect_eq(ctor_runs[0] + ctor_runs[1] + ctor_runs[2] + ctor_runs[3], 2);
+	pcpu_free(machine, c);
+	pcpu_free(machine, a);
 	done(machine);
 }

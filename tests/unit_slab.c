@@ -239,7 +239,7 @@ TEST(a_new_cpu_slab_is_chained_a_page_at_a_time)
 	/* The objects whose free pointer lies in the first page (colour 0: the first slab). */
 	unsigned int per_page = (unsigned int)((PAGE_SIZE - 1 - s->offset) / s->size) + 1;
 	assert_true((obj[0] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
 	struct slab *slab = c->slab;
 	assert_true(slab != NULL && per_page < s->objects);
 	expect_eq(slab_fresh(slab), per_page);
@@ -938,7 +938,7 @@ TEST(per_cpu_partial_lists)
 		p[k * 32] = NULL;
 	}
 	struct kmem_cache_node *n = get_node(s, 0);
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
 	expect_eq(c->nr_partial, 2);
 	expect_eq(n->nr_partial, 8);
 	expect_eq(kmm_check(m), 0);
@@ -1025,7 +1025,7 @@ TEST(a_refill_from_the_node_takes_this_slots_own_slab_first)
 	}
 	kmem_cache_shrink(s);
 	struct kmem_cache_node *n = get_node(s, 0);
-	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 	expect_eq(n->nr_partial, 3);
 	expect_eq(c->nr_partial, 0);
 	/* As if the other CPU's slot had frozen all but the last of them last. */
@@ -1117,7 +1117,7 @@ TEST(remote_free_of_a_full_slab_goes_to_the_freeing_cpus_partial_list_without_li
 	spin_unlock(&n->list_lock);
 	pthread_join(t, NULL);
 	assert_true(r.cpu >= 0 && r.cpu != kmm_this_cpu(m));
-	struct kmem_cache_cpu *rc = &s->cpu_slab[r.cpu];
+	struct kmem_cache_cpu *rc = per_cpu_ptr(s->cpu_slab, r.cpu);
 	expect_eq(slab_list_id(slab0), SLAB_LIST_CPU_PARTIAL);
 	expect_eq(rc->nr_partial, 1);
 	expect_true(list_first_entry(&rc->partial, struct slab, slab_list) == slab0);
@@ -1145,7 +1145,7 @@ TEST(remote_free_of_a_full_slab_goes_to_the_freeing_cpus_partial_list_without_li
 	struct remote_free r2 = { .s = s, .objs = first, .nr = SLABS - 2, .cpu = -1 };
 	assert_eq(pthread_create(&t, NULL, remote_free_thread, &r2), 0);
 	pthread_join(t, NULL);
-	rc = &s->cpu_slab[r2.cpu];
+	rc = per_cpu_ptr(s->cpu_slab, r2.cpu);
 	expect_eq(rc->nr_partial, 1);
 	expect_eq(n->nr_partial, 7);
 	expect_true(list_first_entry(&rc->partial, struct slab, slab_list) ==

@@ -18,7 +18,7 @@
 /* This thread's kmem_cache_cpu of @s (its slot, as the fast paths find it). */
 static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
 {
-	return &s->cpu_slab[kmm_this_cpu(s->machine)];
+	return per_cpu_ptr(s->cpu_slab, kmm_this_cpu(s->machine));
 }
 
 TEST(sheaves_are_off_by_default_and_for_debug_caches)
@@ -59,10 +59,14 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 
 	expect_eq(sizeof(struct kmem_cache_cpu), 64);
 	assert_true(m->nr_cpus >= 2);
-	void **block = (void **)(s->cpu_slab + m->nr_cpus);
+	/* Every CPU set up, as if each had had a thread (mm/include/percpu.h). */
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		pcpu_populate(m, cpu);
+	void **block = sheaf_home(s, 0);
+	assert_true(block != NULL);
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		expect_true(s->cpu_slab[cpu].sheaf == block + (size_t)cpu * sheaf_stride(s));
-		expect_true(d->cpu_slab[cpu].sheaf == NULL);
+		expect_true(per_cpu_ptr(s->cpu_slab, cpu)->sheaf == per_cpu_ptr(block, cpu));
+		expect_true(per_cpu_ptr(d->cpu_slab, cpu)->sheaf == NULL);
 	}
 	/* Each CPU's frees land in its own part of the block. */
 	void *a = kmem_cache_alloc(s, GFP_KERNEL);
@@ -70,7 +74,10 @@ TEST(a_cpu_of_a_cache_is_one_cache_line_and_the_sheaves_are_a_block_of_their_own
 	expect_true(my_cpu(s)->sheaf[0] == a);
 	expect_eq(slub_check(m), 0);
 	/* The checker knows where each sheaf belongs. */
-	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+	int other_cpu = (kmm_this_cpu(m) + 1) % m->nr_cpus;
+
+	pcpu_populate(m, other_cpu);	/* as if a thread had taken it */
+	struct kmem_cache_cpu *other = per_cpu_ptr(s->cpu_slab, other_cpu);
 	void **home = other->sheaf;
 	other->sheaf = my_cpu(s)->sheaf;
 	expect_eq(slub_check(m), -EUCLEAN);
@@ -94,20 +101,22 @@ TEST(each_cpus_sheaf_starts_a_cache_line_of_its_own)
 	static const unsigned int size[] = { 320, 448, 640, 768, 896 };
 
 	assert_true(m->nr_cpus >= 2);
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
+		pcpu_populate(m, cpu);	/* every CPU's sheaf set up */
 	for (size_t i = 0; i < ARRAY_SIZE(size); i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "line-%u", size[i]);
 		struct kmem_cache *s = kmem_cache_create(name, size[i], 0, 0, NULL);
 		assert_true(s != NULL && s->sheaf_capacity % 8 != 0);
 		for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-			void **sheaf = s->cpu_slab[cpu].sheaf;
+			void **sheaf = per_cpu_ptr(s->cpu_slab, cpu)->sheaf;
 			if ((uintptr_t)sheaf % 64 != 0)
 				kmm_test_fail(__FILE__, __LINE__, "%u-byte objects (capacity %u): "
 					      "cpu%d's sheaf is %u bytes into a cache line",
 					      size[i], s->sheaf_capacity, cpu,
 					      (unsigned int)((uintptr_t)sheaf % 64));
 			if (cpu + 1 < m->nr_cpus)
-				expect_true(s->cpu_slab[cpu + 1].sheaf >= sheaf + s->sheaf_capacity);
+				expect_true(per_cpu_ptr(s->cpu_slab, cpu + 1)->sheaf >= sheaf + s->sheaf_capacity);
 		}
 		/* Every CPU's sheaf filled and given back: the block holds them. */
 		void *obj[2 * SLAB_SHEAF_MAX];
@@ -291,7 +300,10 @@ TEST(the_checker_finds_an_object_in_two_sheaves_or_in_a_sheaf_and_on_a_freelist)
 	struct kmem_cache *s = kmem_cache_create("twice", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
 	struct kmem_cache_cpu *c = my_cpu(s);
-	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+	int other_cpu = (kmm_this_cpu(m) + 1) % m->nr_cpus;
+
+	pcpu_populate(m, other_cpu);	/* as if a thread had taken it */
+	struct kmem_cache_cpu *other = per_cpu_ptr(s->cpu_slab, other_cpu);
 
 	assert_true(m->nr_cpus >= 2);
 	kmem_cache_free(s, a);
@@ -710,7 +722,10 @@ TEST(a_chain_rebuilt_from_the_shadow_leaves_out_the_objects_in_sheaves)
 	struct kmem_cache *s = kmem_cache_create("rebuilt", 64, 0, 0, NULL);
 	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
 	struct kmem_cache_cpu *c = my_cpu(s);
-	struct kmem_cache_cpu *other = &s->cpu_slab[(kmm_this_cpu(m) + 1) % m->nr_cpus];
+	int other_cpu = (kmm_this_cpu(m) + 1) % m->nr_cpus;
+
+	pcpu_populate(m, other_cpu);	/* as if a thread had taken it */
+	struct kmem_cache_cpu *other = per_cpu_ptr(s->cpu_slab, other_cpu);
 	struct slab *slab = virt_to_slab_m(m, a);
 
 	assert_true(m->nr_cpus >= 2);

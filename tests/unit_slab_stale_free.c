@@ -76,7 +76,7 @@ TEST(a_stale_free_whose_slab_went_to_another_cache_is_not_put_in_the_old_sheaf)
 	assert_true(s != r.other && s->sheaf_capacity > 0);
 	char *p = kmem_cache_alloc(s, GFP_KERNEL);
 	assert_true(p != NULL);
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
 	kmem_cache_free(s, p);		/* into the sheaf: p is stale from here */
 	expect_eq(c->sheaf_nr, 1);
 	slab_state(m)->kfree_fast_hook = reuse_slab;
@@ -131,7 +131,7 @@ static void coded_done(struct kmm_machine *m, unsigned long base)
 /* Is @p in this CPU's sheaf of @s? */
 static bool in_this_sheaf(struct kmm_machine *m, struct kmem_cache *s, const void *p)
 {
-	struct kmem_cache_cpu *c = &s->cpu_slab[kmm_this_cpu(m)];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
 
 	for (unsigned int k = 0; k < c->sheaf_nr; k++)
 		if (c->sheaf[k] == p)
@@ -214,11 +214,11 @@ TEST(a_shadow_code_no_cache_holds_sends_kfree_fast_the_long_way)
 	char *first = kmem_cache_alloc(s, GFP_KERNEL), *p = kmem_cache_alloc(s, GFP_KERNEL);
 	assert_true(first != NULL && p != NULL && ((uintptr_t)p & (PAGE_SIZE - 1)));
 	unsigned char *sh = cache_shadow(s, p), code = *sh;
-	unsigned int nr = s->cpu_slab[kmm_this_cpu(m)].sheaf_nr;
+	unsigned int nr = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m))->sheaf_nr;
 	*sh = (unsigned char)(KMM_SLAB_SHADOW_CODE_BASE + unused);
 	expect_true(!kfree_fast(m, p));
 	expect_eq(*sh, KMM_SLAB_SHADOW_CODE_BASE + unused);
-	expect_eq(s->cpu_slab[kmm_this_cpu(m)].sheaf_nr, nr);
+	expect_eq(per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m))->sheaf_nr, nr);
 	*sh = code;
 	expect_true(kfree_fast(m, p));
 	kmem_cache_free(s, first);
@@ -366,7 +366,7 @@ static void twin_claim(void *arg, struct kmem_cache *s, const void *p)
 /* Is @p in CPU @cpu's sheaf of @s? */
 static bool in_cpu_sheaf(struct kmem_cache *s, int cpu, const void *p)
 {
-	struct kmem_cache_cpu *c = &s->cpu_slab[cpu];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, cpu);
 
 	for (unsigned int k = 0; k < c->sheaf_nr; k++)
 		if (c->sheaf[k] == p)

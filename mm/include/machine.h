@@ -30,6 +30,7 @@
 #include "mm/include/kconfig.h"
 #include "mm/include/memblock.h"
 #include "mm/include/mmzone.h"
+#include "mm/include/percpu.h"
 #include "mm/include/subsys.h"
 
 #define KMM_MAX_MACHINES 255	/* slot 0 unused: a zeroed page maps to no machine */
@@ -184,6 +185,8 @@ struct kmm_machine {
 	atomic_int cpu_free;		/* slots no thread holds: cpu_lock writes, read anywhere */
 	bool cpu_lockless;		/* owned slots may skip their lock (membarrier works) */
 	struct kmm_cpu *cpus;
+	/* Every CPU's copy of the per-CPU allocations (mm/include/percpu.h) */
+	struct kmm_percpu percpu;
 
 	/* Kernel log, under log_lock */
 	spinlock_t log_lock;
