@@ -70,8 +70,9 @@ const struct doc_item env_docs[] = {
 	  "/tmp." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the most RAM its machine grows to (by memory "
 	  "hotplug, from 256M) for blocks up to 4 MiB (default 4G). See docs/malloc.md." },
-	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus, 1 to 64 (default twice the online "
-	  "CPUs, at most 64); another value is named on stderr and the default kept." },
+	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus, 1 to 64 (default four times the "
+	  "online CPUs, at least 16, at most 64); another value is named on stderr and the "
+	  "default kept." },
 	{ "KMM_MALLOC_CMDLINE", "libkmm-malloc.so: more boot options for its machine "
 	  "(e.g. buddy=lazy)." },
 	{ "KMM_MALLOC_DEBUG", "libkmm-malloc.so: slab_debug letters for its caches; 1 means FZPU "

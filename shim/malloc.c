@@ -350,7 +350,7 @@ static void shim_boot_locked(void)
 	const char *mem = getenv("KMM_MALLOC_MEM");
 	const char *extra = getenv("KMM_MALLOC_CMDLINE");
 	const char *dbg = getenv("KMM_MALLOC_DEBUG");
-	int cpus = sim_online_cpus() * 2;	/* no sysconf: its C library pages (arch/sim) */
+	int cpus = KMM_MAX(sim_online_cpus() * 4, 16);	/* docs/malloc.md "maxcpus"; no sysconf (arch/sim) */
 
 	/* Needed whichever way the boot goes: glibc's pointers stay glibc's. */
 	glibc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");

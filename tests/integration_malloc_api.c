@@ -875,7 +875,8 @@ static void read_all(int fd, char *buf, size_t cap)
 
 /*
  * KMM_MALLOC_CPUS (review16 R8): a value that is no number from 1 to 64 is
- * named on stderr and the default, twice the online CPUs, kept; atoi() read
+ * named on stderr and the default, four times the online CPUs and at least
+ * 16, kept; atoi() read
  * "abc" and "0" as 0 and "4x" as 4, and the clamp made them one CPU slot and
  * 100000 64, silently. The test runs itself again with each value and reads
  * the machine's command line (its nr_cpus=) from the child's stats.
@@ -891,7 +892,7 @@ TEST(kmm_malloc_cpus_that_is_no_cpu_count_is_named_and_the_default_kept)
 		{ "abc", 0 }, { "0", 0 }, { "4x", 0 }, { "100000", 0 }, { "-2", 0 }, { "3", 3 },
 		{ "64", 64 },
 	};
-	int dflt = KMM_CLAMP(sim_online_cpus() * 2, 1, 64);
+	int dflt = KMM_CLAMP(KMM_MAX(sim_online_cpus() * 4, 16), 1, 64);
 
 	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
 		int out[2], err[2], status = 0;
