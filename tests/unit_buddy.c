@@ -259,11 +259,26 @@ TEST(exact_block_alloc_extend_shrink_free)
 	expect_block(m, pfn, 8);
 	expect_eq(free_drained(m, z), free0 - 8);
 
-	/* Past the MAX_PAGE_ORDER block that holds its end: refused, nothing changed. */
+	/* By more than a MAX_PAGE_ORDER block's worth: refused, nothing changed. */
+	expect_eq(extend_pages_exact(v, 8 * PAGE_SIZE, (8 + MAX_ORDER_NR_PAGES + 1) * PAGE_SIZE),
+		  -ENOMEM);
+	expect_block(m, pfn, 8);
+	expect_eq(free_drained(m, z), free0 - 8);
+
+	/*
+	 * Past the MAX_PAGE_ORDER block that holds its end, into the next one,
+	 * free: in place (a realloc'ed buffer keeps growing where it is).
+	 */
 	unsigned long to_edge = ((pfn >> MAX_PAGE_ORDER) + 1) << MAX_PAGE_ORDER;
 
-	expect_eq(extend_pages_exact(v, 8 * PAGE_SIZE, (to_edge - pfn + 1) * PAGE_SIZE), -ENOMEM);
+	assert_true(PageBuddy(pfn_to_page_m(m, to_edge)));
+	expect_eq(extend_pages_exact(v, 8 * PAGE_SIZE, (to_edge - pfn + 1) * PAGE_SIZE), 0);
+	expect_block(m, pfn, to_edge - pfn + 1);
+	expect_eq(free_drained(m, z), free0 - (to_edge - pfn + 1));
+	check_ok(m);
+	shrink_pages_exact(v, (to_edge - pfn + 1) * PAGE_SIZE, 8 * PAGE_SIZE);
 	expect_block(m, pfn, 8);
+	expect_true(PageBuddy(pfn_to_page_m(m, to_edge)));
 	expect_eq(free_drained(m, z), free0 - 8);
 
 	shrink_pages_exact(v, 8 * PAGE_SIZE, 3 * PAGE_SIZE);
