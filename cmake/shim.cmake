@@ -28,7 +28,7 @@ target_link_options(kmm_malloc PRIVATE
 # Every snprintf() of the shim and of libkmm's objects goes to kmm's own
 # (lib/vsprintf.c, __wrap_snprintf): the boot then never runs the C library's
 # printf, whose code and tables every process would otherwise fault in
-# (~300 KB of VmHWM; docs/malloc.md, "Start cost").
+# (~300 KB of VmHWM; docs/malloc-measured.md, "Start cost").
 target_link_options(kmm_malloc PRIVATE -Wl,--wrap=snprintf)
 target_link_libraries(kmm_malloc PRIVATE Threads::Threads m ${CMAKE_DL_LIBS})
 # Only what the shim reaches is linked in (not the allocator lab, not the
@@ -47,7 +47,7 @@ target_link_options(kmm_malloc PRIVATE -Wl,--gc-sections)
 # also runs, goes before them: shim/plt_first.ld): a program that mallocs once has
 # 272 KB of the library resident (session 8; 304-312 KB in session 7 with the
 # PLT at the end of the code), 440 KB with lld and no list, 400 KB with GNU ld
-# (docs/malloc.md, "Measured", says how). Without lld the library links as it
+# (docs/malloc-measured.md says how). Without lld the library links as it
 # is, only larger in RSS.
 include(CheckLinkerFlag)
 check_linker_flag(C "-fuse-ld=lld" KMM_HAVE_LLD)

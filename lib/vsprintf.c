@@ -12,7 +12,7 @@
  * beside it). A program that never prints but boots a machine (every process
  * under the malloc shim) used to fault in ~300 KB of the C library's pages
  * for the boot log and the names of the caches, and spent ~1,500 host
- * instructions per call in its set-up (docs/malloc.md, "Start cost").
+ * instructions per call in its set-up (docs/malloc-measured.md, "Start cost").
  *
  * Contract: for every format made only of the conversions below, the bytes
  * written and the value returned are exactly those of C11's vsnprintf (a

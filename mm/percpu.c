@@ -13,7 +13,7 @@
  * few later). Changed: a CPU's units are populated when its slot is first
  * handed out, not at allocation for every possible CPU: the malloc shim
  * boots with many slots and a program that runs on a few touches those
- * few CPUs' pages only (docs/malloc.md, "CPU slots").
+ * few CPUs' pages only (docs/malloc.md, "maxcpus").
  *
  * Invariant (the header's): CPU k's piece of every allocation is zero
  * while k is not populated; pcpu_free() clears the pieces of populated

@@ -11,7 +11,7 @@
 # processes never touch (the slab debug and failure-injection states, the
 # trace buffer, the huge-block ring: 230 of the .bss's 254 KB), and a
 # malloc-once process wrote 8 of the .bss's pages; grouped, 4 (16 KB less;
-# docs/malloc.md, "Start cost"). A stale list costs only resident pages:
+# docs/malloc-measured.md, "Start cost"). A stale list costs only resident pages:
 # a name no longer in the library is ignored, a new variable not listed
 # goes after the listed ones. Regenerate it when variables come and go.
 set -euo pipefail

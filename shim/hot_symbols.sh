@@ -7,7 +7,7 @@
 # malloc/free paths of one and of two threads (callgrind of five small
 # programs). cmake/shim.cmake hands the list to lld (--symbol-ordering-file),
 # which puts them side by side at the start of the library's code, so that a
-# process maps few 64 KiB windows of it (docs/malloc.md, "Start cost").
+# process maps few 64 KiB windows of it (docs/malloc-measured.md, "Start cost").
 # A stale list costs only resident pages, never correctness: regenerate it
 # when the boot or the hot paths change much (integration_shim_hot_symbols,
 # tests/shim_hot_symbols.sh, fails when a listed name is no longer a function

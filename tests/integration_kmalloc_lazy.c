@@ -5,7 +5,7 @@
  * dma-kmalloc-* cache is made by the first kmalloc of its type and size.
  * The malloc shim boots so: it never asks for those 26 caches, whose
  * structures (a struct kmem_cache, a node, the CPUs' slots and sheaves)
- * every process paid for at start (docs/malloc.md "Start cost").
+ * every process paid for at start (docs/malloc-measured.md "Start cost").
  *
  * Covers: /proc/slabinfo and the kmem_cache objects after boot with and
  * without the option, on the shim's boot line; the first kmalloc of each
