@@ -221,17 +221,16 @@ static void env_refused(const char *name, const char *v, const char *want, const
 	shim_warn(what, v, tail);
 }
 
-static size_t env_size(const char *name, size_t def, const char *keep)
+bool shim_env_size(const char *name, const char *keep, uint64_t *bytes)
 {
 	const char *v = getenv(name);
-	uint64_t bytes;
 
 	if (!v || !*v)
-		return def;
-	if (kmm_parse_size(v, &bytes, NULL) == 0)
-		return (size_t)bytes;
+		return false;
+	if (kmm_parse_size(v, bytes, NULL) == 0)
+		return true;
 	env_refused(name, v, "a size such as 1M", keep);
-	return def;
+	return false;
 }
 
 bool shim_env_flag(const char *name)
@@ -265,7 +264,9 @@ const char *harden_setup(void)
 		memcpy(&secret, r + 8, sizeof(secret));
 	secret ^= (uintptr_t)&secret * 0x9e3779b97f4a7c15ULL;
 	secret |= 0x8080808080808080ULL;	/* never 0 in any byte */
-	quarantine_bytes = env_size("KMM_MALLOC_QUARANTINE", quarantine_bytes, "1M");
+	uint64_t bytes;
+	if (shim_env_size("KMM_MALLOC_QUARANTINE", "1M", &bytes))
+		quarantine_bytes = (size_t)bytes;
 	return " slab_freelist_hardened=on";
 }
 

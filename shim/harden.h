@@ -74,6 +74,12 @@ void shim_warn(const char *a, const char *b, const char *c);
  */
 bool shim_env_flag(const char *name);
 /*
+ * shim_env_size() - environment variable @name as a size (1M, 64K, 4096) into
+ * @bytes. Return: true if set and a size. Any other value is named on standard
+ * error with the default @keep that stays.
+ */
+bool shim_env_size(const char *name, const char *keep, uint64_t *bytes);
+/*
  * shim_report_slab_bug() - "kmm-malloc: CALL(P): the slab allocator reported
  * corruption", then the last BUG report of @log (the machine's dmesg; NULL:
  * none), and abort.

@@ -315,25 +315,6 @@ static inline bool freed_test(const void *p)
 
 /* ---- Boot ---- */
 
-/*
- * A size from environment variable @name into @bytes. Return: true if it is
- * set and a size; a value that is not a size is named (the default @keeping stays).
- */
-static bool env_size(const char *name, const char *keeping, uint64_t *bytes)
-{
-	const char *v = getenv(name);
-	char what[64], tail[32];
-
-	if (!v || !*v)
-		return false;
-	if (kmm_parse_size(v, bytes, NULL) == 0)
-		return true;
-	snprintf(what, sizeof(what), "%s is not a size: \"", name);
-	snprintf(tail, sizeof(tail), "\"; keeping %s", keeping);
-	warn(what, v, tail);
-	return false;
-}
-
 static atomic_int no_taint;
 static int shim_exit_registered;
 static void shim_atexit(void);
@@ -376,9 +357,9 @@ static void shim_boot_locked(void)
 	stats_enabled = stats_dest && *stats_dest && strcmp(stats_dest, "0") != 0;
 	check_at_exit = shim_env_flag("KMM_MALLOC_CHECK");
 	uint64_t bytes;
-	if (env_size("KMM_MALLOC_TRIM", "64M", &bytes))
+	if (shim_env_size("KMM_MALLOC_TRIM", "64M", &bytes))
 		trim_threshold_pages = (unsigned long)(bytes >> PAGE_SHIFT);
-	if (env_size("KMM_MALLOC_HUGE_CACHE", "64M", &bytes))
+	if (shim_env_size("KMM_MALLOC_HUGE_CACHE", "64M", &bytes))
 		huge_cache_set_limit((size_t)bytes);
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();

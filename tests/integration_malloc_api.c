@@ -1008,6 +1008,10 @@ TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
 		{ "KMM_MALLOC_FAIL", "abc", NULL, "KMM_MALLOC_FAIL=\"abc\" is not a number", false },
 		{ "KMM_MALLOC_QUARANTINE", "abc", "1", "KMM_MALLOC_QUARANTINE=\"abc\" is not a size "
 		  "such as 1M; keeping 1M", true },
+		{ "KMM_MALLOC_TRIM", "lots", NULL, "KMM_MALLOC_TRIM=\"lots\" is not a size such as "
+		  "1M; keeping 64M", false },
+		{ "KMM_MALLOC_HUGE_CACHE", "9Q", NULL, "KMM_MALLOC_HUGE_CACHE=\"9Q\" is not a size "
+		  "such as 1M; keeping 64M", false },
 		{ "KMM_MALLOC_STATS", "/nonexistent-kmm-dir/stats", NULL,
 		  "KMM_MALLOC_STATS: cannot open \"/nonexistent-kmm-dir/stats\"; to standard error",
 		  false },
