@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +55,19 @@ static int check_size(struct verb_check *vc, const struct args *a, int i)
 	return 0;
 }
 
-static int check_number(struct verb_check *vc, const struct args *a, int i)
+/* A file descriptor: a number that fits Linux's int fd (negative ones reach the call: EBADF). */
+static bool bad_fd(const char *text, long long *v)
+{
+	return parse_long(text, v) || *v < INT_MIN || *v > INT_MAX;
+}
+
+static int check_fd(struct verb_check *vc, const struct args *a, int i)
 {
 	long long v;
 
-	if (i < a->argc && !a->argv[i].is_var && parse_long(a->argv[i].text, &v))
-		return verb_check_error(vc, a, i, "'%s' is not a number", a->argv[i].text);
+	if (i < a->argc && !a->argv[i].is_var && bad_fd(a->argv[i].text, &v))
+		return verb_check_error(vc, a, i, "'%s' is not a file descriptor (a number from %d to %d)",
+					a->argv[i].text, INT_MIN, INT_MAX);
 	return 0;
 }
 
@@ -100,12 +108,24 @@ static int task_arg(struct kmm_ctx *ctx, const struct args *a, int i, struct tas
 
 static int fd_arg(struct kmm_ctx *ctx, const struct args *a, int i, int *fd)
 {
-	uint64_t v;
-	int err = arg_u64(ctx, a, i, &v, false);
+	const struct word *w = &a->argv[i];
+	long long v;
 
-	if (!err)
-		*fd = (int)v;
-	return err;
+	if (w->is_var) {
+		const struct value *val = ctx_var(ctx, w->text);
+		if (!val || val->kind != V_INT)
+			return ctx_error(ctx, a, i, "$%s does not hold a number", w->text);
+		if (val->i < INT_MIN || val->i > INT_MAX)
+			return ctx_error(ctx, a, i, "$%s (%lld) is not a file descriptor (a number from %d to %d)",
+					 w->text, (long long)val->i, INT_MIN, INT_MAX);
+		*fd = (int)val->i;
+		return 0;
+	}
+	if (bad_fd(w->text, &v))
+		return ctx_error(ctx, a, i, "'%s' is not a file descriptor (a number from %d to %d)", w->text,
+				 INT_MIN, INT_MAX);
+	*fd = (int)v;
+	return 0;
 }
 
 static void result(struct kmm_ctx *ctx, const struct args *a, long long v)
@@ -368,7 +388,7 @@ static int fd_check(struct verb_check *vc, const struct args *a)
 	char usage[64];
 
 	snprintf(usage, sizeof(usage), "%s NAME FD", a->verb->name);
-	if (need(vc, a, 2, 2, usage) || check_number(vc, a, 1))
+	if (need(vc, a, 2, 2, usage) || check_fd(vc, a, 1))
 		return VERB_ERROR;
 	return 0;
 }
@@ -401,7 +421,7 @@ static int fsync_run(struct kmm_ctx *ctx, const struct args *a)
 
 static int pread_check(struct verb_check *vc, const struct args *a)
 {
-	if (need(vc, a, 4, 4, "pread NAME FD SIZE OFFSET -> $n") || check_number(vc, a, 1) ||
+	if (need(vc, a, 4, 4, "pread NAME FD SIZE OFFSET -> $n") || check_fd(vc, a, 1) ||
 	    check_size(vc, a, 2) || check_size(vc, a, 3))
 		return VERB_ERROR;
 	return 0;
@@ -409,7 +429,7 @@ static int pread_check(struct verb_check *vc, const struct args *a)
 
 static int pwrite_check(struct verb_check *vc, const struct args *a)
 {
-	if (need(vc, a, 4, 5, "pwrite NAME FD SIZE OFFSET [BYTE] -> $n") || check_number(vc, a, 1) ||
+	if (need(vc, a, 4, 5, "pwrite NAME FD SIZE OFFSET [BYTE] -> $n") || check_fd(vc, a, 1) ||
 	    check_size(vc, a, 2) || check_size(vc, a, 3) || check_byte(vc, a, 4))
 		return VERB_ERROR;
 	return 0;
@@ -472,7 +492,7 @@ static int pwrite_run(struct kmm_ctx *ctx, const struct args *a)
 
 static int ftruncate_check(struct verb_check *vc, const struct args *a)
 {
-	if (need(vc, a, 3, 3, "ftruncate NAME FD SIZE") || check_number(vc, a, 1) || check_size(vc, a, 2))
+	if (need(vc, a, 3, 3, "ftruncate NAME FD SIZE") || check_fd(vc, a, 1) || check_size(vc, a, 2))
 		return VERB_ERROR;
 	return 0;
 }
@@ -507,7 +527,7 @@ static int fadvise_advice(const char *s)
 static int fadvise_check(struct verb_check *vc, const struct args *a)
 {
 	if (need(vc, a, 5, 5, "fadvise NAME FD OFFSET SIZE willneed|dontneed|sequential|random|noreuse|normal") ||
-	    check_number(vc, a, 1) || check_size(vc, a, 2) || check_size(vc, a, 3))
+	    check_fd(vc, a, 1) || check_size(vc, a, 2) || check_size(vc, a, 3))
 		return VERB_ERROR;
 	if (fadvise_advice(a->argv[4].text) < 0)
 		return verb_check_error(vc, a, 4, "unknown advice '%s' (willneed, dontneed, sequential, random, "
@@ -579,7 +599,7 @@ static int mincore_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (err || (err = arg_u64(ctx, a, 1, &addr, false)) || (err = arg_u64(ctx, a, 2, &len, true)))
 		return err;
-	pages = (len + 4095) / 4096;
+	pages = len / 4096 + (len % 4096 != 0);	/* not (len + 4095) / 4096: it wraps near 2^64 */
 	if (pages > (1u << 20))
 		return ctx_error(ctx, a, 2, "at most 4G per mincore");
 	if (!(vec = malloc(pages ? pages : 1)))

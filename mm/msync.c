@@ -47,8 +47,11 @@ static int __do_sys_msync(struct task_struct *t, uint64_t addr, uint64_t len, in
 	int n = 0, cap = 0, err = 0, token;
 
 	if ((flags & ~(KMM_MS_ASYNC | KMM_MS_INVALIDATE | KMM_MS_SYNC)) ||
-	    ((flags & KMM_MS_ASYNC) && (flags & KMM_MS_SYNC)) || (addr & (PAGE_SIZE - 1)) || end < addr)
+	    ((flags & KMM_MS_ASYNC) && (flags & KMM_MS_SYNC)) || (addr & (PAGE_SIZE - 1)))
 		return kmm_set_error(-EINVAL, "msync: bad flags 0x%x or an unaligned start", flags);
+	if (end < addr)		/* as sys_msync; a length that rounds up to 0 is 0 bytes there too */
+		return kmm_set_error(-ENOMEM, "msync: %#llx + %#llx wraps past the address space",
+				     (unsigned long long)addr, (unsigned long long)len);
 	if (!m || !kmm_task_alive(t))
 		return kmm_set_error(-ESRCH, "msync: no such process");
 	token = procs_enter(m);
@@ -97,7 +100,8 @@ static int __do_sys_mincore(struct task_struct *t, uint64_t addr, uint64_t len, 
 {
 	struct kmm_machine *m = t ? t->machine : NULL;
 	struct mm_struct *mm;
-	uint64_t pages = ALIGN_UP(len, PAGE_SIZE) >> PAGE_SHIFT;
+	/* as sys_mincore: not ALIGN_UP(len), which wraps to 0 pages near 2^64 */
+	uint64_t pages = (len >> PAGE_SHIFT) + ((len & (PAGE_SIZE - 1)) != 0);
 	int err = 0, token;
 
 	if (addr & (PAGE_SIZE - 1))
@@ -108,6 +112,13 @@ static int __do_sys_mincore(struct task_struct *t, uint64_t addr, uint64_t len, 
 	if (!(mm = get_task_mm(t))) {
 		procs_exit(m, token);
 		return kmm_set_error(-ESRCH, "mincore: the process is dead");
+	}
+	/* access_ok(start, len): a range past the user address space is -ENOMEM */
+	if (addr + len < addr || addr + len > mm->task_size) {
+		mmput(mm);
+		procs_exit(m, token);
+		return kmm_set_error(-ENOMEM, "mincore: %#llx + %#llx is past the user address space",
+				     (unsigned long long)addr, (unsigned long long)len);
 	}
 	mmap_read_lock(mm);
 	for (uint64_t i = 0; i < pages; i++) {

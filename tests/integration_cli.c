@@ -218,6 +218,7 @@ TEST(an_uncaptured_failed_system_call_stops_the_script_with_status_2)
 		{ "mlock a 0x10000 4K", "a: mlock failed (Cannot allocate memory)" },
 		{ "munlock a 0x1001 4K", "a: munlock failed (Cannot allocate memory)" },
 		{ "close a 99", "a: close failed (Bad file descriptor)" },
+		{ "close a -1", "a: close failed (Bad file descriptor)" },
 		{ "brk a +1T", "a: brk failed (Cannot allocate memory)" },
 	};
 

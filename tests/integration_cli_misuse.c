@@ -167,3 +167,24 @@ TEST(host_memory_guard_projects_only_what_the_command_allocates)
 	expect_str_contains(err, "-e:2:1: kmalloc: stopped: kmm's host memory (");
 	unsetenv("KMM_HOST_MEM");
 }
+
+/*
+ * A descriptor is an int (review19 R2: 4294967299 closed fd 3), and a mincore
+ * length near 2^64 is refused, not wrapped to no pages (review19 R1).
+ */
+TEST(fd_and_mincore_arguments_out_of_range_are_named)
+{
+	static const char *const fds[] = { "close a 4294967299", "pread a 4294967299 4K 0",
+					   "fsync a -4294967296" };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "spawn a", "-e", "open a /f rw creat",
+			      "-e", fds[i]), 2);
+		expect_str_contains(err, "is not a file descriptor (a number from -2147483648 to "
+					 "2147483647)");
+	}
+	expect_eq(RUN("run", "-e", "boot mem=64M", "-e", "spawn a", "-e", "mmap a 16K rw -> $q",
+		      "-e", "mincore a $q 18446744073709551615 -> $r", "-e", "print $r"), 2);
+	expect_str_contains(err, "-e:4:");
+	expect_str_contains(err, "at most 4G per mincore");
+}

@@ -664,6 +664,15 @@ TEST(msync_and_mincore)
 	expect_eq(kmm_msync(a, ma, sizeof(w) + 64 * PG, KMM_MS_SYNC), -ENOMEM);
 	expect_eq(kmm_msync(a, ma, PG, KMM_MS_SYNC | KMM_MS_ASYNC), -EINVAL);
 	expect_eq(kmm_mincore(a, ma + 1, PG, vec), -EINVAL);
+	/*
+	 * lengths near 2^64 (review19 R1): sys_mincore's access_ok() gives -ENOMEM
+	 * (its page count does not wrap to 0); sys_msync -ENOMEM when the rounded end
+	 * wraps, and 0 when the length itself rounds up to 0 bytes.
+	 */
+	expect_eq(kmm_mincore(a, ma, UINT64_MAX, vec), -ENOMEM);
+	expect_eq(kmm_mincore(a, ma, UINT64_MAX - 2 * PG, vec), -ENOMEM);
+	expect_eq(kmm_msync(a, ma, UINT64_MAX - 2 * PG, KMM_MS_SYNC), -ENOMEM);
+	expect_eq(kmm_msync(a, ma, UINT64_MAX, KMM_MS_SYNC), 0);
 	kmm_exit(a, 0);
 	kmm_exit(b, 0);
 	expect_eq(kmm_unlink(m, "/data/ms"), 0);
