@@ -13,6 +13,7 @@
  * addresses only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,28 +302,46 @@ static int inject_parse(const struct args *a, int *target, bool *off, struct kmm
 		if (klen == 11 && !strncmp(key, "probability", 11)) {
 			/* a percentage; "5%" reads as 5 */
 			v = strtoll(val, &end, 10);
-			if (end == val || (*end && strcmp(end, "%")) || v < 0 || v > 100)
-				goto bad_word;
+			if (end == val || (*end && strcmp(end, "%")) || v < 0 || v > 100) {
+				snprintf(err, len, "inject %s: \"%s\": probability is a percentage from 0 to 100",
+					 target_names[*target], a->argv[i].text);
+				return -1;
+			}
 			attr->probability = (unsigned int)v;
 			continue;
 		}
-		if (parse_long(val, &v))
+		/* each key's lowest and highest value (review19 R3: nth=0 was "not one of ...") */
+		static const struct { const char *key; long long lo, hi; const char *what; } keys[] = {
+			{ "nth", 1, LLONG_MAX, "a number from 1" },
+			{ "interval", 1, LLONG_MAX, "a number from 1" },
+			{ "space", 0, LLONG_MAX, "a number of bytes from 0" },
+			{ "times", -1, LLONG_MAX, "a number from -1 (no limit)" },
+			{ "seed", LLONG_MIN, LLONG_MAX, "a number" },
+			{ "min_order", 0, 10, "an order from 0 to 10" },
+		};
+		size_t k = 0;
+		while (k < ARRAY_SIZE(keys) && (strlen(keys[k].key) != klen || strncmp(key, keys[k].key, klen)))
+			k++;
+		if (k == ARRAY_SIZE(keys))
 			goto bad_word;
-		if (klen == 3 && !strncmp(key, "nth", 3) && v >= 1) {
+		if (parse_long(val, &v) || v < keys[k].lo || v > keys[k].hi) {
+			snprintf(err, len, "inject %s: \"%s\": %s takes %s", target_names[*target],
+				 a->argv[i].text, keys[k].key, keys[k].what);
+			return -1;
+		}
+		if (k == 0) {
 			attr->interval = (unsigned long)v;
 			attr->times = 1;
-		} else if (klen == 8 && !strncmp(key, "interval", 8) && v >= 1) {
+		} else if (k == 1) {
 			attr->interval = (unsigned long)v;
-		} else if (klen == 5 && !strncmp(key, "space", 5) && v >= 0) {
+		} else if (k == 2) {
 			attr->space = (long)v;
-		} else if (klen == 5 && !strncmp(key, "times", 5) && v >= -1) {
+		} else if (k == 3) {
 			attr->times = (long)v;
-		} else if (klen == 4 && !strncmp(key, "seed", 4)) {
+		} else if (k == 4) {
 			attr->seed = (uint64_t)v;
-		} else if (klen == 9 && !strncmp(key, "min_order", 9) && v >= 0 && v <= 10) {
-			attr->min_order = (unsigned int)v;
 		} else {
-			goto bad_word;
+			attr->min_order = (unsigned int)v;
 		}
 	}
 	return 0;

@@ -18,12 +18,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "shim/harden.h"
 #include "shim/trace.h"
 
@@ -180,8 +182,15 @@ __attribute__((constructor)) static void trace_start(void)
 
 	if (!path || !*path)
 		return;
-	if (only && *only && strtol(only, NULL, 10) != (long)getpid())
-		return;
+	if (only && *only) {	/* not strtol(): "abc" read as pid 0 traced nothing, unnamed */
+		unsigned long pid;
+		if (kmm_parse_ulong(only, &pid) || !pid || pid > INT_MAX) {
+			shim_warn("KMM_MALLOC_TRACE_PID=\"", only, "\" is not a process id; not tracing");
+			return;
+		}
+		if (pid != (unsigned long)getpid())
+			return;
+	}
 	if (expand(path, name, sizeof(name))) {
 		shim_warn("KMM_MALLOC_TRACE: \"", path, "\" names too long a file; not tracing");
 		return;

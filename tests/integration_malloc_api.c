@@ -1017,6 +1017,8 @@ TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
 		  false },
 		{ "KMM_MALLOC_TRACE", "/nonexistent-kmm-dir/trace", NULL,
 		  "KMM_MALLOC_TRACE: cannot open \"/nonexistent-kmm-dir/trace\"; not tracing", false },
+		{ "KMM_MALLOC_TRACE_PID", "abc", NULL,	/* with KMM_MALLOC_TRACE=/dev/null */
+		  "KMM_MALLOC_TRACE_PID=\"abc\" is not a process id; not tracing", false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
@@ -1034,6 +1036,8 @@ TEST(shim_settings_that_are_not_values_are_named_and_the_default_kept)
 			if (runs[i].harden)
 				setenv("KMM_MALLOC_HARDEN", runs[i].harden, 1);
 			setenv(runs[i].name, runs[i].value, 1);
+			if (!strcmp(runs[i].name, "KMM_MALLOC_TRACE_PID"))
+				setenv("KMM_MALLOC_TRACE", "/dev/null", 1);
 			setenv("KMM_SETTINGS_CHILD", "1", 1);
 			setenv("KMM_TEST", "shim_settings_that_are_not_values_are_named_and_the_default_kept", 1);
 			execl("/proc/self/exe", "integration_malloc_api", (char *)NULL);

@@ -112,6 +112,15 @@ TEST(bad_input_gets_a_clear_error)
 	expect_str_contains(err, "no event \"bogus_event\"");
 	expect_eq(RUN("run", "-e", "sleep 10 years"), 2);
 	expect_eq(RUN("run", "-e", "inject failslab nth=0"), 2);
+	expect_str_contains(err, "inject failslab: \"nth=0\": nth takes a number from 1");
+	expect_eq(RUN("run", "-e", "inject failslab min_order=99"), 2);
+	expect_str_contains(err, "min_order takes an order from 0 to 10");
+	expect_eq(RUN("run", "-e", "inject failslab probability=101"), 2);
+	expect_str_contains(err, "probability is a percentage from 0 to 100");
+	expect_eq(RUN("run", "-e", "inject failslab times=-2"), 2);
+	expect_str_contains(err, "times takes a number from -1 (no limit)");
+	expect_eq(RUN("run", "-e", "inject failslab often=3"), 2);
+	expect_str_contains(err, "\"often=3\" is not one of nth=N");
 	expect_eq(RUN("run", "-e", "inject fail_page_alloc=1,200,0,1"), 2);
 	expect_str_contains(err, "<interval>,<probability>,<space>,<times>");
 }
