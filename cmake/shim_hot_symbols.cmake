@@ -40,6 +40,12 @@ if(TARGET kmm_malloc AND NOT KMM_SANITIZE AND NOT KMM_TSAN AND NOT KMM_DEBUG_CHE
               ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt ${CMAKE_BINARY_DIR})
     set_tests_properties(integration_shim_hot_symbols_run PROPERTIES
       LABELS "integration;release" TIMEOUT 600 SKIP_RETURN_CODE 77)
+    # Where lld lays the list out: what the small programs run fits the
+    # code's first two windows of 64 KiB (shim/hot_symbols.sh says why).
+    if(KMM_HAVE_LLD)
+      set_tests_properties(integration_shim_hot_symbols_run PROPERTIES
+        ENVIRONMENT "KMM_HOT_WINDOWS=2;NM=${CMAKE_NM}")
+    endif()
   endif()
   # Where the names are exact and lld lays them out (cmake/shim.cmake's ordering
   # file), integration_malloc_rss also runs a small threaded program and checks
