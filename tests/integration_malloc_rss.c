@@ -14,18 +14,22 @@
  * (KMM_SHIM_RELR, cmake/shim.cmake's probe), that they are packed and what
  * the loader reads of the read-only segment fits its first 64 KiB; where
  * lld lays the code out (KMM_SHIM_ORDERED), that the C runtime's functions
- * the loader calls at start and exit lie in the first 64 KiB of the code,
- * and (where shim/hot-symbols.txt's names are exact: cmake/shim_hot_symbols.cmake)
- * that a program whose threads come and go and free in batches maps no
- * window of the code past the list's first two groups (what the small
- * programs run).
+ * the loader calls at start and exit lie in the first 64 KiB of the code
+ * and the unwind tables after the code, out of the segment the loader
+ * reads at start, found by the unwinder; that a thread cancelled in a
+ * write the library makes unwinds to its cleanup handler; and (where shim/hot-symbols.txt's
+ * names are exact: cmake/shim_hot_symbols.cmake) that a program whose
+ * threads come and go and free in batches maps no window of the code past
+ * the list's first two groups (what the small programs run).
  * docs/malloc.md has the figures these behaviours were measured by.
  */
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,14 @@
 static void keep(void *p)
 {
 	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/* Whether @fd has bytes to read now. */
+static bool poll_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 /* With nothing cached (a trim first), a new 16 MiB block whose first @written bytes are @byte. */
@@ -564,6 +576,92 @@ TEST(a_new_slab_is_resident_only_where_blocks_were_handed_out)
 	free(p);
 }
 
+static atomic_int cancel_cleanups;
+
+static void count_cleanup(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&cancel_cleanups, 1);
+}
+
+/* Writes the shim's statistics into @arg's pipe, which nobody reads, until cancelled. */
+static void *print_stats_until_cancelled(void *arg)
+{
+	pthread_cleanup_push(count_cleanup, NULL);
+	for (;;)
+		kmm_malloc_print_stats(*(int *)arg);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+/*
+ * A thread cancelled in write(), a cancellation point the library calls
+ * (kmm_malloc_print_stats() into a pipe nobody reads, so it blocks),
+ * unwinds through the library's frames (with the tables the next test
+ * finds; glibc also runs a C thread's cleanup handlers where an unwind
+ * stops short) to its cleanup handler and ends cancelled, holding none of
+ * the shim's locks: the shim then serves and checks clean.
+ */
+TEST(a_thread_cancelled_in_a_write_the_library_makes_unwinds_through_it)
+{
+	int fds[2];
+	pthread_t t;
+	void *ret = NULL;
+
+	assert_eq(pipe(fds), 0);
+	atomic_store(&cancel_cleanups, 0);
+	assert_eq(pthread_create(&t, NULL, print_stats_until_cancelled, &fds[1]), 0);
+	while (!poll_readable(fds[0]))
+		sched_yield();	/* until the thread is in the library's writes */
+	assert_eq(pthread_cancel(t), 0);
+	assert_eq(pthread_join(t, &ret), 0);
+	expect_true(ret == PTHREAD_CANCELED);
+	expect_eq(atomic_load(&cancel_cleanups), 1);
+	close(fds[0]);
+	close(fds[1]);
+	void *p = malloc(100);
+
+	expect_true(p != NULL);
+	free(p);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/* libgcc's lookup of the unwind table entry covering @pc (unwind-dw2-fde.h). */
+struct dwarf_eh_bases {
+	void *tbase, *dbase, *func;
+};
+
+/*
+ * What backtraces through the library, gdb without its debug information,
+ * and pthread_cancel's unwinding of a C++ thread read are its unwind tables
+ * (.eh_frame, indexed by .eh_frame_hdr), which shim/plt_first.ld moves past
+ * the code: the unwinder finds the entry of each of the library's entry
+ * points, starting at that function (with the index unreadable, none).
+ */
+TEST(the_unwinder_finds_the_library_functions_tables)
+{
+	void *gcc_s = dlopen("libgcc_s.so.1", RTLD_NOW);
+	const char *names[] = { "malloc", "free", "realloc", "kmm_malloc_print_stats" };
+
+	assert_true(gcc_s != NULL);
+	const void *(*find_fde)(void *, struct dwarf_eh_bases *) =
+		(const void *(*)(void *, struct dwarf_eh_bases *))dlsym(gcc_s, "_Unwind_Find_FDE");
+
+	assert_true(find_fde != NULL);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *fn = dlsym(RTLD_DEFAULT, names[i]);
+		struct dwarf_eh_bases bases = { 0 };
+		Dl_info info;
+
+		assert_true(fn != NULL && dladdr(fn, &info) && strstr(info.dli_fname, "libkmm-malloc"));
+		const void *fde = find_fde((char *)fn + 1, &bases);
+
+		printf("  %s: %s\n", names[i], fde && bases.func == fn ? "its entry found" : "no entry");
+		expect_true(fde != NULL && bases.func == fn);
+	}
+	dlclose(gcc_s);
+}
+
 #ifdef KMM_SHIM_RELR
 /* The end of section @want in the ELF file @path, 0 when it is not there. */
 static unsigned long section_end(const char *path, const char *want)
@@ -704,6 +802,38 @@ TEST(the_c_runtime_functions_the_loader_calls_lie_in_the_first_window_of_code)
 	assert_true(code != 0 && dummy != 0 && dtors != 0);	/* a symbol table to read */
 	expect_true(dummy >= code && dummy < code + 0x10000);
 	expect_true(dtors >= code && dtors < code + 0x10000);
+	free(file);
+}
+
+/*
+ * The unwind tables (~70 KB) lie after the code, in a read-only segment of
+ * their own (shim/plt_first.ld): the segment the loader reads at start (the
+ * dynamic symbols, the relocations, .rodata) then ends within its first 64
+ * KiB. With the tables in it, it ran to ~130 KB, and where the page cache
+ * held the file in large folios the host mapped a whole 128 KB folio at the
+ * loader's first read: 64 KB more in every process (docs/malloc-measured.md).
+ */
+TEST(the_unwind_tables_lie_after_the_code_out_of_the_segment_read_at_start)
+{
+	size_t len;
+	unsigned char *file = library_file(&len);
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)file;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(file + eh->e_phoff);
+	ElfW(Addr) first_end = 0, code_end = 0, tables = 0;
+
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && !first_end)
+			first_end = ph[i].p_vaddr + ph[i].p_memsz;
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X))
+			code_end = ph[i].p_vaddr + ph[i].p_memsz;
+		if (ph[i].p_type == PT_GNU_EH_FRAME)
+			tables = ph[i].p_vaddr;
+	}
+	printf("  the first segment ends at %#lx, the code at %#lx; the unwind tables' index at %#lx\n",
+	       (unsigned long)first_end, (unsigned long)code_end, (unsigned long)tables);
+	assert_true(first_end != 0 && code_end != 0 && tables != 0);
+	expect_true(first_end <= 0x10000);
+	expect_true(tables >= code_end);
 	free(file);
 }
 
