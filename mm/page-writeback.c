@@ -189,18 +189,6 @@ bool folio_mark_dirty(struct page *page)
 	return true;
 }
 
-/* folio_clear_dirty_for_io(): the page is about to be written. Return: was it dirty? */
-static bool folio_clear_dirty_for_io(struct kmm_file *f, struct page *page)
-{
-	if (!(__atomic_fetch_and(&page->flags, ~(1UL << PG_dirty), __ATOMIC_ACQ_REL) & (1UL << PG_dirty)))
-		return false;
-	spin_lock(&f->i_pages_lock);
-	xa_clear_mark(&f->i_pages, page->index, PAGECACHE_TAG_DIRTY);
-	spin_unlock(&f->i_pages_lock);
-	mod_node_page_state(pgdat_of(page), NR_FILE_DIRTY, -1);
-	return true;
-}
-
 static bool mkclean_one(struct page *page, struct vm_area_struct *vma, unsigned long addr,
 			void *ptep, void *arg)
 {
@@ -254,6 +242,40 @@ static int folio_mkclean(struct page *page)
 	if (cleaned)
 		mkclean_wait(page_machine(page));
 	return cleaned;
+}
+
+/*
+ * folio_clear_dirty_for_io(): @page (locked) is about to be written. As
+ * Linux 6.12's: its shared PTEs are write-protected and cleaned first
+ * (folio_mkclean), and if one of them was writable or dirty the page is
+ * marked dirty (folio_mark_dirty) before PG_dirty is tested and cleared - a
+ * store the PTE saw and the page did not is written, not lost with the PTE's
+ * dirty bit. A store's write fault dirties the page under the page lock
+ * (do_wp_page), which the caller holds, so none slips in between. (kmm's
+ * checker holds that a writable shared PTE maps a dirty page, so the mark
+ * finds the page dirty unless that was broken.) Return: was it dirty?
+ */
+static bool __folio_clear_dirty_for_io(struct kmm_file *f, struct page *page, int cleaned)
+{
+	if (cleaned)
+		folio_mark_dirty(page);
+	if (!(__atomic_fetch_and(&page->flags, ~(1UL << PG_dirty), __ATOMIC_ACQ_REL) & (1UL << PG_dirty)))
+		return false;
+	spin_lock(&f->i_pages_lock);
+	xa_clear_mark(&f->i_pages, page->index, PAGECACHE_TAG_DIRTY);
+	spin_unlock(&f->i_pages_lock);
+	mod_node_page_state(pgdat_of(page), NR_FILE_DIRTY, -1);
+	return true;
+}
+
+/*
+ * The one-page form. (write_cache_pages() cleans a batch's PTEs first, with
+ * one shootdown wait for them all, and passes each page's count to
+ * __folio_clear_dirty_for_io().)
+ */
+static bool folio_clear_dirty_for_io(struct kmm_file *f, struct page *page)
+{
+	return __folio_clear_dirty_for_io(f, page, folio_mkclean(page));
 }
 
 /* ---- Writeback in flight ---- */
@@ -546,13 +568,14 @@ int writeback_check(struct kmm_machine *m, long file_writeback)
 
 /*
  * Write one dirty page of @f (locked by the caller): its shared mappings
- * are write-protected and cleaned first. A page already under writeback is
- * waited for when @sync (WB_SYNC_ALL), skipped otherwise (-EBUSY). With
- * @reclaim (pageout) the page gets PG_reclaim: its completion rotates it to
- * the tail of the inactive list. *@started (if given) is set when a write
- * was started (0 is also returned for a page found clean).
+ * are write-protected and cleaned first (folio_clear_dirty_for_io). A page
+ * already under writeback is waited for when @sync (WB_SYNC_ALL), skipped
+ * otherwise (-EBUSY). With @reclaim (pageout) the page gets PG_reclaim: its
+ * completion rotates it to the tail of the inactive list. *@started (if
+ * given) is set when a write was started (0 is also returned for a page
+ * found clean).
  */
-static int write_cleaned(struct kmm_file *f, struct page *page, bool reclaim, bool *started);
+static int write_dirty(struct kmm_file *f, struct page *page, bool reclaim, bool *started);
 
 static bool can_write(const struct kmm_file *f)
 {
@@ -568,22 +591,21 @@ static int write_one(struct kmm_file *f, struct page *page, bool sync, bool recl
 			return -EBUSY;
 		folio_wait_writeback(page);
 	}
-	folio_mkclean(page);
-	return write_cleaned(f, page, reclaim, started);
+	if (!folio_clear_dirty_for_io(f, page))
+		return 0;
+	return write_dirty(f, page, reclaim, started);
 }
 
 /*
- * The write itself: @page (locked, not under writeback) has no writable
- * PTE and no store in flight through an old one (folio_mkclean and its
- * wait). Return: as write_one().
+ * The write itself: @page (locked, not under writeback) was dirty and is
+ * clean now, with no writable PTE and no store in flight through an old
+ * one (folio_clear_dirty_for_io()). Return: as write_one().
  */
-static int write_cleaned(struct kmm_file *f, struct page *page, bool reclaim, bool *started)
+static int write_dirty(struct kmm_file *f, struct page *page, bool reclaim, bool *started)
 {
 	struct kmm_machine *m = f->m;
 	int err;
 
-	if (!folio_clear_dirty_for_io(f, page))
-		return 0;
 	folio_start_writeback(page);
 	if (reclaim)
 		page_flag_set(page, PG_reclaim);
@@ -720,8 +742,9 @@ static int __write_cache_pages(struct kmm_file *f, unsigned long start, unsigned
 
 	while (more && (!budget || *budget > 0)) {
 		struct page *batch[WB_BATCH];
+		int cleaned[WB_BATCH] = { 0 };
 		unsigned int n = 0, room = WB_BATCH;
-		int cleaned = 0;
+		bool any = false;
 
 		if (budget && *budget < (long)room)
 			room = (unsigned int)*budget;
@@ -734,12 +757,15 @@ static int __write_cache_pages(struct kmm_file *f, unsigned long start, unsigned
 		}
 		more = gather_dirty(f, &idx, end, sync, trylock, batch, &n, room);
 		for (unsigned int i = 0; i < n && can_write(f); i++)
-			cleaned += mkclean_nowait(batch[i]);
-		if (cleaned)
+			any |= (cleaned[i] = mkclean_nowait(batch[i])) != 0;
+		if (any)
 			mkclean_wait(f->m);
 		for (unsigned int i = 0; i < n; i++) {
 			struct page *page = batch[i];
-			int err = can_write(f) ? write_cleaned(f, page, false, NULL) : -EAGAIN;
+			int err = -EAGAIN;
+			if (can_write(f))
+				err = __folio_clear_dirty_for_io(f, page, cleaned[i])
+				      ? write_dirty(f, page, false, NULL) : 0;
 			if (!err && budget)
 				(*budget)--;
 			unlock_page(page);

@@ -6,7 +6,9 @@
  * truncation and sync wait for it; a writer past vm.dirty_ratio pauses until
  * dirty + writeback pages are under the threshold, while the flusher keeps
  * dirty pages under the background threshold; reclaim marks pages under
- * writeback PG_reclaim and their completion rotates them to be freed next.
+ * writeback PG_reclaim and their completion rotates them to be freed next;
+ * a dirty bit only a PTE holds is written, as folio_clear_dirty_for_io()
+ * passes it on before it clears PG_dirty.
  * Checksums prove every byte, the layer checkers run along, and two machines
  * doing the same thing agree to the nanosecond.
  */
@@ -25,6 +27,7 @@
 #include "mm/include/filemap.h"
 #include "mm/include/mm.h"
 #include "mm/include/vmstat.h"
+#include "mm/internal.h"
 #include "mm/pagecache.h"
 #include "tests/filemap_test.h"
 
@@ -461,5 +464,69 @@ TEST(the_writeback_checker_finds_a_page_in_flight_twice_with_no_host_memory)
 	expect_eq(kmm_close(a, fd), 0);
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/twice"), 0);
+	done(m);
+}
+
+/* ---- A dirty bit only the PTE holds ---- */
+
+/*
+ * Linux 6.12's folio_clear_dirty_for_io() cleans the page's PTEs first and,
+ * when one was writable or dirty, marks the page dirty before it tests and
+ * clears PG_dirty: a store the PTE recorded (a hardware dirty bit on a
+ * mapping that did not fault to write) is written, not lost. Here page 1 of
+ * a shared mapping, written back and clean, gets a writable dirty PTE and
+ * new bytes behind kmm's back, as a store through such an entry would leave
+ * it. Writing the page out must write those bytes and leave the PTE
+ * read-only and clean. (Cleaning the PTEs first and testing PG_dirty after,
+ * as kmm did, found the page clean, wrote nothing, and dropped the PTE's
+ * dirty bit: the store was lost.)
+ */
+TEST(a_dirty_bit_only_a_pte_holds_is_written_not_lost)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char pg[PG], w[PG];
+	int fd = kmm_open(a, "/data/ptedirty", KMM_O_CREAT | KMM_O_RDWR);
+	uint64_t addr;
+
+	assert_true(fd >= 3);
+	write_pages(a, fd, 4, 5);
+	assert_eq(kmm_mmap_fd(a, fd, 0, 4 * PG, KMM_PROT_READ | KMM_PROT_WRITE, KMM_MAP_SHARED, 0,
+			      &addr), 0);
+	assert_eq(kmm_fsync(a, fd), 0);
+	assert_eq(kmm_touch(a, addr + PG, 1, false), 0);	/* mapped read-only, clean */
+	expect_eq(vmstat_val(m, "nr_dirty"), 0);
+
+	struct mm_struct *mm = a->mm;
+	pteval_t pte = pgtable_get_pte(&mm->pgt, addr + PG);
+	assert_true(pte_present(pte) && !(pte & _PAGE_RW) && !(pte & _PAGE_DIRTY));
+	struct page *page = kmm_pfn_to_page(m, pte_pfn_geo(mm->pgt.geo, pte));
+	assert_true(page && page->mapping && !page_flag_test(page, PG_dirty));
+	spin_lock(&mm->page_table_lock);
+	assert_eq(pgtable_set_pte(&mm->pgt, addr + PG, pte | _PAGE_RW | _PAGE_DIRTY), 0);
+	spin_unlock(&mm->page_table_lock);
+	memset(w, 0x5a, PG);
+	memcpy(page_address(page), w, PG);	/* the store the PTE recorded */
+
+	lock_page(page);
+	expect_eq(folio_write_one(page->mapping, page), 0);
+	unlock_page(page);
+	kmm_writeback_wait(m);
+	assert_eq(image_page(m, "/data/ptedirty", 1, pg), 0);
+	expect_true(!memcmp(pg, w, PG));	/* written */
+	pte = pgtable_get_pte(&mm->pgt, addr + PG);
+	expect_true(pte_present(pte) && !(pte & _PAGE_RW) && !(pte & _PAGE_DIRTY));
+	expect_true(!page_flag_test(page, PG_dirty));
+	expect_eq(vmstat_val(m, "nr_dirty"), 0);
+	expect_eq(kmm_check(m), 0);
+	/* the next store faults and dirties the page again, as before */
+	assert_eq(kmm_fill(a, addr + PG, 0x33, 8), 0);
+	expect_true(page_flag_test(page, PG_dirty));
+	expect_eq(kmm_check(m), 0);
+
+	expect_eq(kmm_munmap(a, addr, 4 * PG), 0);
+	expect_eq(kmm_close(a, fd), 0);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/ptedirty"), 0);
 	done(m);
 }
