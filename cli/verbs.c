@@ -32,6 +32,7 @@ static const struct verb_table *const tables[] = {
 	&vmalloc_verbs,
 	&slab_verbs,
 	&process_verbs,
+	&mlock_verbs,
 	&pressure_verbs,
 	&file_verbs,
 	&trace_verbs,

@@ -345,6 +345,7 @@ extern const struct verb_table page_verbs;	/* cli/verbs_page.c */
 extern const struct verb_table vmalloc_verbs;	/* cli/verbs_vmalloc.c */
 extern const struct verb_table slab_verbs;	/* cli/verbs_slab.c */
 extern const struct verb_table process_verbs;	/* cli/verbs_proc.c */
+extern const struct verb_table mlock_verbs;	/* cli/verbs_mlock.c */
 extern const struct verb_table trace_verbs;	/* cli/verbs_trace.c */
 extern const struct verb_table oom_verbs;	/* cli/verbs_oom.c */
 extern const struct verb_table lab_verbs;	/* cli/verbs_lab.c */

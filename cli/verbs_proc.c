@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * cli/verbs_proc.c - scenario verbs for processes: spawn, fork, exec,
- * exit_task, kill, mmap, munmap, mprotect, mremap, madvise, mlock, munlock,
- * brk, write, read, touch, fetch, pagetable, ps; and the proc.NAME.FIELD and
- * process.FIELD value terms.
+ * exit_task, kill, mmap, munmap, mprotect, mremap, madvise, brk, write,
+ * read, touch, fetch, pagetable, ps; and the proc.NAME.FIELD and
+ * process.FIELD value terms. (mlock and its kin: cli/verbs_mlock.c.)
  *
  * Linux counterpart: none (what a test program would do with fork(), mmap()
  * and a pointer). A process is named by its comm (the name given to spawn or
@@ -543,7 +543,7 @@ static int range_args(struct kmm_ctx *ctx, const struct args *a, struct task_str
 	return 0;
 }
 
-/* munmap, mprotect, madvise, mlock, munlock: 0 (-> $v gets 0) or a failure as above. */
+/* munmap, mprotect, madvise: 0 (-> $v gets 0) or a failure as above. */
 static int sys_result(struct kmm_ctx *ctx, const struct args *a, struct task_struct *t,
 		      const char *what, int err)
 {
@@ -622,67 +622,6 @@ static int madvise_run(struct kmm_ctx *ctx, const struct args *a)
 
 	return err ? err : sys_result(ctx, a, t, "madvise",
 				      kmm_madvise(t, addr, len, madvise_advice(a->argv[3].text)));
-}
-
-static int mlock_check(struct verb_check *vc, const struct args *a)
-{
-	return range_check(vc, a, 0, 0, "mlock|munlock NAME ADDR SIZE");
-}
-
-static int mlock_run(struct kmm_ctx *ctx, const struct args *a)
-{
-	struct task_struct *t = NULL;
-	uint64_t addr, len;
-	int err = range_args(ctx, a, &t, &addr, &len);
-
-	return err ? err : sys_result(ctx, a, t, "mlock", kmm_mlock(t, addr, len));
-}
-
-static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
-{
-	struct task_struct *t = NULL;
-	uint64_t addr, len;
-	int err = range_args(ctx, a, &t, &addr, &len);
-
-	return err ? err : sys_result(ctx, a, t, "munlock", kmm_munlock(t, addr, len));
-}
-
-/* mlockall NAME [current] [future] [onfault]: the words are MCL_ flags, none of them EINVAL */
-static int mlockall_check(struct verb_check *vc, const struct args *a)
-{
-	if (need_args(vc, a, 1, 4, "mlockall NAME [current] [future] [onfault] -> $v"))
-		return VERB_ERROR;
-	for (int i = 1; i < a->argc; i++)
-		if (strcmp(a->argv[i].text, "current") && strcmp(a->argv[i].text, "future") &&
-		    strcmp(a->argv[i].text, "onfault"))
-			return verb_check_error(vc, a, i, "expected current, future or onfault");
-	return 0;
-}
-
-static int mlockall_run(struct kmm_ctx *ctx, const struct args *a)
-{
-	struct task_struct *t = NULL;
-	int flags = 0, err = arg_task(ctx, a, 0, &t, true);
-
-	if (err)
-		return err;
-	for (int i = 1; i < a->argc; i++)
-		flags |= !strcmp(a->argv[i].text, "current") ? KMM_MCL_CURRENT
-			 : !strcmp(a->argv[i].text, "future") ? KMM_MCL_FUTURE : KMM_MCL_ONFAULT;
-	return sys_result(ctx, a, t, "mlockall", kmm_mlockall(t, flags));
-}
-
-static int munlockall_check(struct verb_check *vc, const struct args *a)
-{
-	return need_args(vc, a, 1, 1, "munlockall NAME -> $v") ? VERB_ERROR : 0;
-}
-
-static int munlockall_run(struct kmm_ctx *ctx, const struct args *a)
-{
-	struct task_struct *t = NULL;
-	int err = arg_task(ctx, a, 0, &t, true);
-
-	return err ? err : sys_result(ctx, a, t, "munlockall", kmm_munlockall(t));
 }
 
 static int mremap_check(struct verb_check *vc, const struct args *a)
@@ -1224,26 +1163,6 @@ static const struct verb verbs[] = {
 	  "ENOMEM, a mapping that does not allow the access (PROT_NONE, read-only for a\n"
 	  "write) EINVAL, a page that was lost EHWPOISON, a fault that fails (past the end\n"
 	  "of its file) EFAULT, no memory ENOMEM.\n", VERB_RESULT | VERB_ACK, madvise_check, madvise_run },
-	{ "mlock", "mlock NAME ADDR SIZE -> $v", "lock a range in memory (faults it in; VmLck)",
-	  "As Linux: the range is locked first, then faulted in up to the first failure:\n"
-	  "a PROT_NONE mapping in the range, or a page no fault can make (one swapoff could\n"
-	  "not read back, one past the end of its file), is ENOMEM, no memory EAGAIN; the\n"
-	  "range stays locked, the pages after the failure are not faulted. mmap's populate\n"
-	  "ignores all three. A hole in the range is ENOMEM too, the mappings before it\n"
-	  "locked (munlock: unlocked) and nothing faulted in.\n",
-	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
-	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
-	  munlock_run },
-	{ "mlockall", "mlockall NAME [current] [future] [onfault] -> $v",
-	  "lock every mapping (current) and every later one (future) in memory",
-	  "As Linux 6.12's mlockall: current locks every mapping and faults it in, errors\n"
-	  "ignored; future locks every later mmap and brk (a forked child does not inherit\n"
-	  "it); onfault, with either, locks pages as they fault instead of faulting them in.\n"
-	  "No word, or onfault alone, is EINVAL. A second mlockall replaces the first's\n"
-	  "words. VmLck in /proc/PID/status counts the locked mappings.\n",
-	  VERB_RESULT | VERB_ACK, mlockall_check, mlockall_run },
-	{ "munlockall", "munlockall NAME -> $v", "unlock every mapping and undo mlockall's future", NULL,
-	  VERB_RESULT | VERB_ACK, munlockall_check, munlockall_run },
 	{ "brk", "brk NAME ADDR|+SIZE|-SIZE -> $v", "move the program break (the [heap] end)", NULL,
 	  VERB_RESULT | VERB_ACK, brk_check, brk_run },
 	{ "write", "write NAME ADDR SIZE [BYTE]", "store SIZE bytes through the process's MMU",
@@ -1293,7 +1212,7 @@ const struct verb_table process_verbs = {
 	.formats = formats,
 	.intro =
 		"Processes and their address spaces: spawn starts one, mmap, munmap, mprotect, "
-		"mremap, madvise, mlock and brk shape its VMAs, write, read, touch and fetch run its "
+		"mremap, madvise and brk shape its VMAs (mlock: cli/verbs_mlock.c), write, read, touch and fetch run its "
 		"loads and stores through the MMU (page faults, copy-on-write after fork), pin holds "
 		"pages as GUP does, and ps, pagetable and /proc/PID/{maps,smaps,status} show the "
 		"result.",
