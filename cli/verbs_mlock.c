@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * cli/verbs_mlock.c - scenario verbs for locking memory: mlock, munlock,
- * mlockall, munlockall.
+ * cli/verbs_mlock.c - scenario verbs for locking memory: mlock, mlock2,
+ * munlock, mlockall, munlockall, and what limits them: prlimit
+ * (RLIMIT_MEMLOCK) and capset (CAP_IPC_LOCK, CAP_SYS_RESOURCE).
  *
  * Linux counterpart: none (what a test program would do with mlock() and
- * mlockall()); the calls are include/kmm/process.h's. A process is named by
+ * mlockall(), and util-linux prlimit --memlock, capsh); the calls are
+ * include/kmm/process.h's. A process is named by
  * its comm or pid (cli_find_task); a failed call whose result is captured is
  * a value ($v -1, $v.errno its name), uncaptured it stops the script.
  *
@@ -118,6 +120,157 @@ static int munlock_run(struct kmm_ctx *ctx, const struct args *a)
 	return err ? err : sys_result(ctx, a, t, "munlock", kmm_munlock(t, addr, len));
 }
 
+/* mlock2 NAME ADDR SIZE [onfault]: MLOCK_ONFAULT locks the pages as they fault */
+static int mlock2_check(struct verb_check *vc, const struct args *a)
+{
+	if (range_check(vc, a, 0, 1, "mlock2 NAME ADDR SIZE [onfault] -> $v"))
+		return VERB_ERROR;
+	if (a->argc == 4 && strcmp(a->argv[3].text, "onfault"))
+		return verb_check_error(vc, a, 3, "expected onfault (MLOCK_ONFAULT) or nothing");
+	return 0;
+}
+
+static int mlock2_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	uint64_t addr, len;
+	int err = range_args(ctx, a, &t, &addr, &len);
+
+	return err ? err : sys_result(ctx, a, t, "mlock2",
+				      kmm_mlock2(t, addr, len, a->argc == 4 ? KMM_MLOCK_ONFAULT : 0));
+}
+
+/* ---- prlimit and capset: RLIMIT_MEMLOCK and the capabilities kmm models ---- */
+
+/* One limit value: a size (bytes, or K/M/G...) or "unlimited". */
+static int memlock_value(const char *s, size_t n, uint64_t *out)
+{
+	char buf[64];
+
+	if (!n || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (!strcmp(buf, "unlimited")) {
+		*out = KMM_RLIM_INFINITY;
+		return 0;
+	}
+	return kmm_parse_size(buf, out, NULL) ? -1 : 0;
+}
+
+/*
+ * memlock=SOFT:HARD as util-linux prlimit takes it: one value sets both,
+ * SOFT: the soft limit only, :HARD the hard one only. @lim keeps what is
+ * not given. Return: 0, or -1 for a word that is none of these.
+ */
+static int memlock_arg(const char *w, struct kmm_rlimit *lim)
+{
+	const char *v = w + 8, *colon;
+
+	if (strncmp(w, "memlock=", 8))
+		return -1;
+	if (!(colon = strchr(v, ':'))) {
+		if (memlock_value(v, strlen(v), &lim->rlim_cur))
+			return -1;
+		lim->rlim_max = lim->rlim_cur;
+		return 0;
+	}
+	if (colon == v && !colon[1])
+		return -1;
+	if (colon > v && memlock_value(v, (size_t)(colon - v), &lim->rlim_cur))
+		return -1;
+	if (colon[1] && memlock_value(colon + 1, strlen(colon + 1), &lim->rlim_max))
+		return -1;
+	return 0;
+}
+
+static int prlimit_check(struct verb_check *vc, const struct args *a)
+{
+	struct kmm_rlimit lim = { 0, 0 };
+
+	if (need_args(vc, a, 1, 2, "prlimit NAME [memlock=SOFT[:HARD]] -> $v"))
+		return VERB_ERROR;
+	if (a->argc == 2 && memlock_arg(a->argv[1].text, &lim))
+		return verb_check_error(vc, a, 1, "expected memlock=SOFT[:HARD], each a size or unlimited "
+					"(memlock=SOFT: sets the soft limit only, memlock=:HARD the hard one)");
+	return 0;
+}
+
+static void print_limit(struct kmm_ctx *ctx, uint64_t v)
+{
+	if (v == KMM_RLIM_INFINITY)
+		ctx_printf(ctx, " %9s", "unlimited");
+	else
+		ctx_printf(ctx, " %9" PRIu64, v);
+}
+
+static int prlimit_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	struct kmm_rlimit lim;
+	int err = arg_task(ctx, a, 0, &t);
+
+	if (err)
+		return err;
+	if ((err = kmm_prlimit(t, KMM_RLIMIT_MEMLOCK, NULL, &lim)) != 0)
+		return sys_result(ctx, a, t, "prlimit", err);
+	if (a->argc == 2) {
+		memlock_arg(a->argv[1].text, &lim);
+		if ((err = kmm_prlimit(t, KMM_RLIMIT_MEMLOCK, &lim, NULL)) != 0)
+			return sys_result(ctx, a, t, "prlimit", err);
+	}
+	ctx_printf(ctx, "RESOURCE DESCRIPTION                             SOFT      HARD UNITS\n"
+		   "MEMLOCK  max locked-in-memory address space");
+	print_limit(ctx, lim.rlim_cur);
+	print_limit(ctx, lim.rlim_max);
+	ctx_printf(ctx, " bytes\n");
+	return sys_result(ctx, a, t, "prlimit", 0);
+}
+
+static const struct { const char *name; int cap; } cap_names[] = {
+	{ "ipc_lock", KMM_CAP_IPC_LOCK }, { "sys_resource", KMM_CAP_SYS_RESOURCE },
+};
+
+/* +ipc_lock / -sys_resource: the capability's number, or -1. */
+static int cap_word(const char *w)
+{
+	if (w[0] != '+' && w[0] != '-')
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
+		if (!strcmp(w + 1, cap_names[i].name) ||
+		    (!strncmp(w + 1, "cap_", 4) && !strcmp(w + 5, cap_names[i].name)))
+			return cap_names[i].cap;
+	return -1;
+}
+
+static int capset_check(struct verb_check *vc, const struct args *a)
+{
+	if (need_args(vc, a, 1, 5, "capset NAME [+ipc_lock|-ipc_lock] [+sys_resource|-sys_resource] -> $v"))
+		return VERB_ERROR;
+	for (int i = 1; i < a->argc; i++)
+		if (cap_word(a->argv[i].text) < 0)
+			return verb_check_error(vc, a, i, "expected +ipc_lock, -ipc_lock, +sys_resource or "
+						"-sys_resource (the capabilities kmm models)");
+	return 0;
+}
+
+static int capset_run(struct kmm_ctx *ctx, const struct args *a)
+{
+	struct task_struct *t = NULL;
+	int err = arg_task(ctx, a, 0, &t);
+
+	if (err)
+		return err;
+	for (int i = 1; i < a->argc; i++)
+		if ((err = kmm_task_set_capability(t, cap_word(a->argv[i].text), a->argv[i].text[0] == '+')))
+			return sys_result(ctx, a, t, "capset", err);
+	ctx_printf(ctx, "%s: capabilities:", kmm_task_comm(t));
+	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
+		ctx_printf(ctx, " %ccap_%s", kmm_task_capable(t, cap_names[i].cap) ? '+' : '-', cap_names[i].name);
+	ctx_printf(ctx, "\n");
+	return sys_result(ctx, a, t, "capset", 0);
+}
+
 /* ---- mlockall, munlockall ---- */
 
 /* mlockall NAME [current] [future] [onfault]: the words are MCL_ flags, none of them EINVAL */
@@ -167,8 +320,17 @@ static const struct verb verbs[] = {
 	  "not read back, one past the end of its file), is ENOMEM, no memory EAGAIN; the\n"
 	  "range stays locked, the pages after the failure are not faulted. mmap's populate\n"
 	  "ignores all three. A hole in the range is ENOMEM too, the mappings before it\n"
-	  "locked (munlock: unlocked) and nothing faulted in.\n",
+	  "locked (munlock: unlocked) and nothing faulted in. Without CAP_IPC_LOCK (root\n"
+	  "has it) RLIMIT_MEMLOCK holds: EPERM when it is 0, ENOMEM when the locked total\n"
+	  "would pass it (nothing changed); mmap locked, mlockall and its future mappings\n"
+	  "(mmap EAGAIN, brk refused, mremap EAGAIN) are held to it too:\n"
+	  "  spawn A uid=1000\n  mmap A 16M -> $a\n  mlock A $a 16M -> $r\n  expect $r.errno == \"ENOMEM\"\n",
 	  VERB_RESULT | VERB_ACK, mlock_check, mlock_run },
+	{ "mlock2", "mlock2 NAME ADDR SIZE [onfault] -> $v", "mlock, or lock pages only as they fault",
+	  "Without onfault it is mlock. With onfault (MLOCK_ONFAULT) the range is locked and\n"
+	  "counted in VmLck but nothing is faulted in: the pages there now are locked, the\n"
+	  "others as they fault; smaps shows VmFlags lo lf. mlock of the range later faults\n"
+	  "it all in.\n", VERB_RESULT | VERB_ACK, mlock2_check, mlock2_run },
 	{ "munlock", "munlock NAME ADDR SIZE -> $v", "unlock a range", NULL, VERB_RESULT | VERB_ACK, mlock_check,
 	  munlock_run },
 	{ "mlockall", "mlockall NAME [current] [future] [onfault] -> $v",
@@ -179,6 +341,18 @@ static const struct verb verbs[] = {
 	  "No word, or onfault alone, is EINVAL. A second mlockall replaces the first's\n"
 	  "words. VmLck in /proc/PID/status counts the locked mappings.\n",
 	  VERB_RESULT | VERB_ACK, mlockall_check, mlockall_run },
+	{ "prlimit", "prlimit NAME [memlock=SOFT[:HARD]] -> $v",
+	  "show or set a process's RLIMIT_MEMLOCK, as util-linux prlimit --memlock",
+	  "Sizes in bytes or with K, M, G, or unlimited; memlock=SOFT: sets the soft limit\n"
+	  "only, memlock=:HARD the hard one. A process starts with Linux's 8M (MLOCK_LIMIT),\n"
+	  "fork copies it and exec keeps it. A soft limit above the hard one is EINVAL;\n"
+	  "raising the hard limit takes CAP_SYS_RESOURCE (EPERM). Lowering it unlocks\n"
+	  "nothing; the next lock fails.\n", VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },
+	{ "capset", "capset NAME [+ipc_lock|-ipc_lock] [+sys_resource|-sys_resource] -> $v",
+	  "give or take a process's CAP_IPC_LOCK and CAP_SYS_RESOURCE, and show them",
+	  "As capset(2) with the capability in the ambient set too: fork copies it and exec\n"
+	  "keeps it. A process with CAP_IPC_LOCK may lock past RLIMIT_MEMLOCK:\n"
+	  "  spawn A uid=1000\n  capset A +ipc_lock\n", VERB_RESULT | VERB_ACK, capset_check, capset_run },
 	{ "munlockall", "munlockall NAME -> $v", "unlock every mapping and undo mlockall's future", NULL,
 	  VERB_RESULT | VERB_ACK, munlockall_check, munlockall_run },
 };
@@ -188,13 +362,19 @@ const struct verb_table mlock_verbs = {
 	.verbs = verbs,
 	.nr_verbs = ARRAY_SIZE(verbs),
 	.intro =
-		"Locking a process's memory: mlock and munlock a range, mlockall and munlockall "
-		"every mapping; /proc/PID/status shows VmLck, /proc/meminfo Mlocked and "
-		"Unevictable.",
+		"Locking a process's memory: mlock, mlock2 and munlock a range, mlockall and "
+		"munlockall every mapping; /proc/PID/status shows VmLck, /proc/meminfo Mlocked and "
+		"Unevictable. A process without CAP_IPC_LOCK (root has it) is held to its "
+		"RLIMIT_MEMLOCK: prlimit shows and sets it, capset gives and takes the capability.",
 	.example =
 		"spawn A\n"
 		"mmap A 1M rw private anon -> $a\n"
 		"mlock A $a 64K\n"
 		"cat /proc/1/status | grep VmLck\n"
-		"munlock A $a 64K\n",
+		"munlock A $a 64K\n"
+		"spawn U uid=1000\n"
+		"prlimit U memlock=16K\n"
+		"mmap U 64K -> $u\n"
+		"mlock U $u 32K -> $r\n"
+		"expect $r.errno == \"ENOMEM\"\n",
 };

@@ -219,7 +219,7 @@ static int check_addr_arg(struct verb_check *vc, const struct args *a, int i)
 
 /* ---- spawn, fork, exec, exit_task, kill ---- */
 
-/* uid=N: the process's (and its children's) user id; not root means no CAP_SYS_ADMIN */
+/* uid=N: the process's (and its children's) user id; not root means no capability */
 static int spawn_uid(const struct args *a, long long *uid)
 {
 	*uid = 0;
@@ -258,6 +258,10 @@ static int spawn_run(struct kmm_ctx *ctx, const struct args *a)
 		return ctx_error(ctx, a, 0, "spawn failed: %s", kmm_last_error());
 	spawn_uid(a, &uid);
 	t->uid = (unsigned int)uid;
+	if (uid) {	/* a user's process, as setuid() from root leaves it: no capability */
+		kmm_task_set_capability(t, KMM_CAP_IPC_LOCK, false);
+		kmm_task_set_capability(t, KMM_CAP_SYS_RESOURCE, false);
+	}
 	ctx_printf(ctx, "%s: pid %d\n", kmm_task_comm(t), kmm_task_pid(t));
 	set_result(ctx, a, kmm_task_pid(t));
 	return VERB_OK;
@@ -1109,8 +1113,10 @@ static const struct verb verbs[] = {
 	  "The image has text and data (file-backed), bss, a 132K heap, a stack and a [vdso];\n"
 	  "the program is the file /bin/NAME of the filesystem (installed as exec does):\n"
 	  "  spawn A\n  cat /proc/1/maps\n"
-	  "Processes run as root (uid 0, CAP_SYS_ADMIN) unless uid= says otherwise; fork\n"
-	  "copies the uid. Only root may use vm.admin_reserve_kbytes in overcommit mode 2.\n",
+	  "Processes run as root (uid 0, every capability) unless uid= says otherwise: then\n"
+	  "as a user, with none (capset gives some back); fork copies the uid and the\n"
+	  "capabilities. Only root may use vm.admin_reserve_kbytes in overcommit mode 2; a\n"
+	  "process without CAP_IPC_LOCK may lock only RLIMIT_MEMLOCK (8M; see prlimit).\n",
 	  VERB_RESULT | VERB_ACK, spawn_check, spawn_run },
 	{ "fork", "fork PARENT CHILD", "copy a process: frames shared copy-on-write",
 	  "Private writable PTEs become read-only in both; the first write copies (or reuses\n"

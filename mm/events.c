@@ -461,6 +461,8 @@ static const char *sys_name(enum kmm_sys nr)
 	case KMM_SYS_MUNLOCK: return "munlock";
 	case KMM_SYS_MLOCKALL: return "mlockall";
 	case KMM_SYS_MUNLOCKALL: return "munlockall";
+	case KMM_SYS_PRLIMIT64: return "prlimit64";
+	case KMM_SYS_MLOCK2: return "mlock2";
 	case KMM_SYS_SPAWN: return "spawn";
 	}
 	return "?";

@@ -14,7 +14,10 @@
  * when the parent has ever pinned (MMF_HAS_PINNED); child PTEs are old, and
  * clean in shared mappings.
  * Simplified: a dead task stays as a zombie holding its exit status until
- * kmm_task_release(); it has no memory by then.
+ * kmm_task_release(); it has no memory by then. Of the credentials and
+ * limits (kernel/sys.c do_prlimit, kernel/capability.c), RLIMIT_MEMLOCK and
+ * the capabilities: a task from nothing is root (every capability, the
+ * 8 MiB MLOCK_LIMIT), fork copies both, exec keeps both.
  *
  * Locking: every entry point runs inside procs_enter(). fork holds the
  * parent's mmap_write_lock() with every parent VMA write-locked (no fault of
@@ -95,6 +98,10 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	t->parent = parent;
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
 	t->uid = parent ? parent->uid : 0;
+	/* copy_signal() copies the limits; capabilities go with the credentials */
+	t->rlim_memlock_cur = parent ? task_rlimit_memlock(parent) : KMM_MLOCK_LIMIT;
+	t->rlim_memlock_max = parent ? parent->rlim_memlock_max : KMM_MLOCK_LIMIT;
+	t->cap_effective = parent ? __atomic_load_n(&parent->cap_effective, __ATOMIC_RELAXED) : CAP_FULL_SET;
 	t->state = TASK_RUNNING;
 	atomic_init(&t->usage, 1);
 	INIT_LIST_HEAD(&t->children);
@@ -143,6 +150,89 @@ int kmm_task_pid(const struct task_struct *t) { return t->pid; }
 const char *kmm_task_comm(const struct task_struct *t) { return t->comm; }
 struct kmm_task_exit kmm_task_exit_info(const struct task_struct *t) { return t->exit; }
 bool kmm_task_alive(const struct task_struct *t) { return t->state != TASK_DEAD; }
+
+/* ---- Resource limits and capabilities (kernel/sys.c, kernel/capability.c) ---- */
+
+/* The capabilities kmm consults; kmm_task_set_capability() refuses the others. */
+static bool cap_modelled(int cap)
+{
+	return cap == KMM_CAP_IPC_LOCK || cap == KMM_CAP_SYS_RESOURCE;
+}
+
+bool kmm_task_capable(const struct task_struct *t, int cap)
+{
+	return t && cap_modelled(cap) && task_capable(t, cap);
+}
+
+int kmm_task_set_capability(struct task_struct *t, int cap, bool on)
+{
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	if (!cap_modelled(cap))
+		return kmm_set_error(-EINVAL, "capability %d: kmm models CAP_IPC_LOCK (%d) and "
+				     "CAP_SYS_RESOURCE (%d) only", cap, KMM_CAP_IPC_LOCK, KMM_CAP_SYS_RESOURCE);
+	if (!kmm_task_alive(t))
+		return kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	if (on)
+		__atomic_fetch_or(&t->cap_effective, 1ull << cap, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&t->cap_effective, ~(1ull << cap), __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * do_prlimit() for RLIMIT_MEMLOCK, a task on itself: EINVAL for a soft limit
+ * above the hard one, EPERM for a hard limit raised without
+ * CAP_SYS_RESOURCE; the old limit read and the new one written under
+ * tasklist_lock (Linux: the group leader's task_lock).
+ */
+static int __do_sys_prlimit(struct task_struct *t, int resource, const struct kmm_rlimit *new_rlim,
+			    struct kmm_rlimit *old_rlim)
+{
+	struct kmm_machine *m = t->machine;
+	int err = 0;
+
+	if (resource != KMM_RLIMIT_MEMLOCK)
+		return kmm_set_error(-EINVAL, "prlimit: resource %d: kmm models RLIMIT_MEMLOCK (%d) only",
+				     resource, KMM_RLIMIT_MEMLOCK);
+	if (new_rlim && new_rlim->rlim_cur > new_rlim->rlim_max)
+		return kmm_set_error(-EINVAL, "prlimit: the soft limit %llu is above the hard limit %llu",
+				     (unsigned long long)new_rlim->rlim_cur,
+				     (unsigned long long)new_rlim->rlim_max);
+	int token = procs_enter(m);
+	tasklist_lock(m);
+	if (!kmm_task_alive(t))
+		err = kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	else if (new_rlim && new_rlim->rlim_max > t->rlim_memlock_max &&
+		 !task_capable(t, KMM_CAP_SYS_RESOURCE))
+		err = kmm_set_error(-EPERM, "prlimit: raising the hard limit (%llu to %llu) takes "
+				    "CAP_SYS_RESOURCE", (unsigned long long)t->rlim_memlock_max,
+				    (unsigned long long)new_rlim->rlim_max);
+	if (!err && old_rlim) {
+		old_rlim->rlim_cur = t->rlim_memlock_cur;
+		old_rlim->rlim_max = t->rlim_memlock_max;
+	}
+	if (!err && new_rlim) {
+		__atomic_store_n(&t->rlim_memlock_cur, new_rlim->rlim_cur, __ATOMIC_RELAXED);
+		t->rlim_memlock_max = new_rlim->rlim_max;
+	}
+	tasklist_unlock(m);
+	procs_exit(m, token);
+	return err;
+}
+
+int kmm_prlimit(struct task_struct *t, int resource, const struct kmm_rlimit *new_rlim,
+		struct kmm_rlimit *old_rlim)
+{
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	trace_sys_enter(t->machine, t->pid, KMM_SYS_PRLIMIT64, (uint64_t)resource,
+			new_rlim ? new_rlim->rlim_cur : 0, new_rlim ? new_rlim->rlim_max : 0);
+	int r = __do_sys_prlimit(t, resource, new_rlim, old_rlim);
+
+	trace_sys_exit(t->machine, KMM_SYS_PRLIMIT64, r);
+	return r;
+}
 
 int kmm_for_each_task(struct kmm_machine *m, int (*fn)(struct task_struct *t, void *arg), void *arg)
 {

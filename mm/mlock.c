@@ -16,8 +16,13 @@
  * and maps gup's error as __mlock_posix_error_return() does: a page that
  * cannot be faulted (a poisoned one, SIGBUS) or a PROT_NONE VMA in the
  * range (gup refuses it) is ENOMEM, no memory EAGAIN; the VMAs stay locked
- * and the pages after the failure stay out. Simplified: RLIMIT_MEMLOCK is
- * not enforced.
+ * and the pages after the failure stay out. Kept too: mlock2's
+ * MLOCK_ONFAULT (VM_LOCKONFAULT: present pages locked, the rest as they
+ * fault), and RLIMIT_MEMLOCK with CAP_IPC_LOCK as can_do_mlock() and
+ * do_mlock() apply them: EPERM for a limit of 0 without the capability,
+ * ENOMEM when the locked total would pass the limit (the range's part
+ * locked already counted once), nothing changed; mlockall's MCL_CURRENT
+ * weighs the whole address space (total_vm) against it.
  *
  * Locking: mmap_write_lock() held by the caller (page_mapped_locked() walks
  * the reverse map under its own locks); the VMA is write-locked before its
@@ -235,6 +240,54 @@ static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned lo
 	return 0;
 }
 
+/* ---- RLIMIT_MEMLOCK and CAP_IPC_LOCK ---- */
+
+bool can_do_mlock(void)
+{
+	return rlimit_memlock() != 0 || capable(KMM_CAP_IPC_LOCK);
+}
+
+/*
+ * count_mm_mlocked_page_nr(): pages of [@start, @start + @len) that VM_LOCKED
+ * VMAs (VM_LOCKONFAULT ones too) map now - counted in locked_vm already, so
+ * an mlock over them must not count them again.
+ */
+static unsigned long count_mm_mlocked_page_nr(struct mm_struct *mm, unsigned long start,
+					      unsigned long len)
+{
+	unsigned long end = len > ~0UL - start ? ~0UL : start + len, count = 0;
+	struct vm_area_struct *vma;
+
+	for (unsigned long addr = start; addr < end && (vma = find_vma(mm, addr)) != NULL;) {
+		if (vma->vm_start >= end)
+			break;
+		if (vma->vm_flags & VM_LOCKED)
+			count += KMM_MIN(end, vma->vm_end) - KMM_MAX(start, vma->vm_start);
+		addr = vma->vm_end;
+	}
+	return count >> PAGE_SHIFT;
+}
+
+/*
+ * do_mlock()'s limit: the pages locked after it (locked_vm + the range,
+ * less the range's pages locked already) may not pass RLIMIT_MEMLOCK
+ * without CAP_IPC_LOCK. Return: 0 or -ENOMEM.
+ */
+static int mlock_limit_ok(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	uint64_t limit = rlimit_memlock() >> PAGE_SHIFT;
+	unsigned long locked = (len >> PAGE_SHIFT) + mm->locked_vm;
+
+	if (locked <= limit || capable(KMM_CAP_IPC_LOCK))
+		return 0;
+	locked -= count_mm_mlocked_page_nr(mm, start, len);
+	if (locked <= limit)
+		return 0;
+	return kmm_set_error(-ENOMEM, "mlock: %lu pages would be locked, past RLIMIT_MEMLOCK "
+			     "(%llu bytes), and the process lacks CAP_IPC_LOCK", locked,
+			     (unsigned long long)rlimit_memlock());
+}
+
 /* __mlock_posix_error_return(): gup's -EFAULT is mlock's ENOMEM, its -ENOMEM EAGAIN. */
 static int mlock_posix_error(int err)
 {
@@ -245,13 +298,19 @@ static int mlock_posix_error(int err)
 	return err;
 }
 
-int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock)
+int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long flags)
 {
+	bool lock = flags & VM_LOCKED;
 	unsigned long end, addr;
 	int err;
 
+	/* mlock and mlock2 (not munlock): the capability and the limit first, as Linux */
+	if (lock && !can_do_mlock())
+		return kmm_set_error(-EPERM, "mlock: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
 	len = ALIGN_UP(len + (start & ~PAGE_MASK), PAGE_SIZE);
 	start &= PAGE_MASK;
+	if (lock && (err = mlock_limit_ok(mm, start, len)) != 0)
+		return err;
 	end = start + len;
 	if (end < start)
 		return kmm_set_error(-EINVAL, "mlock: range wraps");
@@ -271,8 +330,8 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 		}
 		unsigned long s = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long e = end < vma->vm_end ? end : vma->vm_end;
-		/* apply_vma_lock_flags(): VM_LOCKONFAULT goes too (mlock2's MLOCK_ONFAULT is not kmm's) */
-		unsigned long newflags = (vma->vm_flags & ~VM_LOCKED_MASK) | (lock ? VM_LOCKED : 0);
+		/* apply_vma_lock_flags(): both flags replaced (mlock of an on-fault range faults it in) */
+		unsigned long newflags = (vma->vm_flags & ~VM_LOCKED_MASK) | (flags & VM_LOCKED_MASK);
 
 		addr = e;
 		if ((err = mlock_fixup(mm, vma, s, e, newflags)) != 0)
@@ -280,7 +339,10 @@ int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool 
 	}
 	if (!lock)
 		return 0;
-	/* Then the whole range is faulted in, VMAs that were locked already too. */
+	/*
+	 * Then the whole range is faulted in, VMAs that were locked already too
+	 * (populate_vma_page_range() leaves a VM_LOCKONFAULT VMA as it is).
+	 */
 	struct vm_area_struct *bad = NULL;
 	if ((err = mlock_populate(mm, start, end, &bad)) == 0)
 		return 0;
@@ -330,11 +392,15 @@ int do_mlockall(struct mm_struct *mm, int flags)
 	    flags == KMM_MCL_ONFAULT)
 		return kmm_set_error(-EINVAL, "mlockall: flags %#x: MCL_CURRENT, MCL_FUTURE or both, "
 				     "each with MCL_ONFAULT or not", (unsigned)flags);
-	/*
-	 * can_do_mlock() and RLIMIT_MEMLOCK: kmm's processes hold
-	 * CAP_IPC_LOCK (no limit is enforced, as for mlock), so neither
-	 * EPERM nor ENOMEM.
-	 */
+	if (!can_do_mlock())
+		return kmm_set_error(-EPERM, "mlockall: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
+	/* MCL_CURRENT: the whole address space, locked or not, against the limit */
+	uint64_t limit = rlimit_memlock() >> PAGE_SHIFT;
+	unsigned long total = mm_total_vm(mm);
+	if ((flags & KMM_MCL_CURRENT) && total > limit && !capable(KMM_CAP_IPC_LOCK))
+		return kmm_set_error(-ENOMEM, "mlockall: MCL_CURRENT: the address space (%lu pages) is past "
+				     "RLIMIT_MEMLOCK (%llu bytes) and the process lacks CAP_IPC_LOCK", total,
+				     (unsigned long long)rlimit_memlock());
 	apply_mlockall_flags(mm, flags);
 	if (flags & KMM_MCL_CURRENT) {
 		/* mm_populate(0, TASK_SIZE): every VMA, errors ignored (VM_LOCKONFAULT ones fault later) */

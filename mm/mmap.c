@@ -358,6 +358,13 @@ unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsign
 
 /* ---- mmap ---- */
 
+bool mlock_future_ok(struct mm_struct *mm, unsigned long flags, unsigned long bytes)
+{
+	if (!(flags & VM_LOCKED) || capable(KMM_CAP_IPC_LOCK))
+		return true;
+	return (bytes >> PAGE_SHIFT) + mm->locked_vm <= rlimit_memlock() >> PAGE_SHIFT;
+}
+
 static unsigned long calc_vm_flags(int prot, int flags)
 {
 	unsigned long vm = 0;
@@ -429,6 +436,13 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	if (!(vm_flags & VM_NORESERVE) && (vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE)
 		vm_flags |= VM_ACCOUNT;
 
+	/* RLIMIT_MEMLOCK: MAP_LOCKED, or mlockall(MCL_FUTURE)'s def_flags */
+	if ((flags & KMM_MAP_LOCKED) && !can_do_mlock())
+		return kmm_set_error(-EPERM, "mmap: MAP_LOCKED: RLIMIT_MEMLOCK is 0 and the process lacks "
+				     "CAP_IPC_LOCK");
+	if (!mlock_future_ok(mm, vm_flags, len))
+		return kmm_set_error(-EAGAIN, "mmap: locking 0x%lx more bytes would pass RLIMIT_MEMLOCK "
+				     "(%llu bytes)", len, (unsigned long long)rlimit_memlock());
 	if ((err = vm_charge(mm, vm_flags, (long)(len >> PAGE_SHIFT))) != 0)
 		return err;
 	if (!file && type == KMM_MAP_SHARED) {
@@ -551,6 +565,9 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 	}
 	if (newbrk > mm->task_size)
 		return (long)mm->brk;
+	/* check_brk_limits(): mlockall(MCL_FUTURE) locks the heap's growth too */
+	if (!mlock_future_ok(mm, mm->def_flags, newbrk - oldbrk))
+		return (long)mm->brk;
 	/* The heap must not come within a page (and a stack's gap) of the next mapping. */
 	next = find_vma_prev(mm, oldbrk, &prev);
 	if (next && newbrk + PAGE_SIZE > vm_start_gap(next))
@@ -617,6 +634,8 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 	if (vma->vm_end - addr > KMM_RLIMIT_STACK)
 		return -ENOMEM;
 	grow = (vma->vm_start - addr) >> PAGE_SHIFT;
+	if (!mlock_future_ok(mm, vma->vm_flags, grow << PAGE_SHIFT))	/* acct_stack_growth() */
+		return -ENOMEM;
 	if (vm_charge(mm, vma->vm_flags, (long)grow))
 		return -ENOMEM;
 	vma_start_write(vma);
@@ -945,7 +964,7 @@ int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice)
 	return r;
 }
 
-static int __do_sys_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
+static int __do_sys_mlock(struct task_struct *t, uint64_t addr, uint64_t len, unsigned long vm_flags)
 {
 	struct mm_struct *mm;
 	int token;
@@ -953,7 +972,7 @@ static int __do_sys_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
-	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, true);
+	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, vm_flags);
 	unlock_mm(mm, token, prev);
 	return r;
 }
@@ -964,10 +983,27 @@ int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 	if (m)
 		trace_sys_enter(m, t->pid, KMM_SYS_MLOCK, addr, len, 0);
-	int r = __do_sys_mlock(t, addr, len);
+	int r = __do_sys_mlock(t, addr, len, VM_LOCKED);
 
 	if (m)
 		trace_sys_exit(m, KMM_SYS_MLOCK, r);
+	return r;
+}
+
+int kmm_mlock2(struct task_struct *t, uint64_t addr, uint64_t len, int flags)
+{
+	struct kmm_machine *m = t ? t->machine : NULL;
+	int r;
+
+	if (m)
+		trace_sys_enter(m, t->pid, KMM_SYS_MLOCK2, addr, len, (uint64_t)flags);
+	if (flags & ~KMM_MLOCK_ONFAULT)
+		r = kmm_set_error(-EINVAL, "mlock2: unknown flags %#x (MLOCK_ONFAULT is %#x)",
+				  (unsigned)flags, KMM_MLOCK_ONFAULT);
+	else
+		r = __do_sys_mlock(t, addr, len, VM_LOCKED | ((flags & KMM_MLOCK_ONFAULT) ? VM_LOCKONFAULT : 0));
+	if (m)
+		trace_sys_exit(m, KMM_SYS_MLOCK2, r);
 	return r;
 }
 
@@ -979,7 +1015,7 @@ static int __do_sys_munlock(struct task_struct *t, uint64_t addr, uint64_t len)
 
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
-	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, false);
+	int r = do_mlock(mm, (unsigned long)addr, (unsigned long)len, 0);
 	unlock_mm(mm, token, prev);
 	return r;
 }

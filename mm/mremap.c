@@ -108,6 +108,11 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 	if (!vma || vma->vm_start > addr || addr + old_len > vma->vm_end)
 		return kmm_set_error(-EFAULT, "mremap: [0x%lx, 0x%lx) is not inside one mapping", addr,
 				     addr + old_len);
+	/* resize_is_valid(): a locked mapping grows within RLIMIT_MEMLOCK */
+	if (new_len > old_len && !mlock_future_ok(mm, vma->vm_flags, new_len - old_len))
+		return kmm_set_error(-EAGAIN, "mremap: growing a locked mapping by 0x%lx bytes would pass "
+				     "RLIMIT_MEMLOCK (%llu bytes)", new_len - old_len,
+				     (unsigned long long)rlimit_memlock());
 	if (flags & KMM_MREMAP_FIXED) {
 		if ((new_addr & ~PAGE_MASK) || new_addr + new_len > mm->task_size ||
 		    (new_addr < addr + old_len && addr < new_addr + new_len))

@@ -174,7 +174,26 @@ int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out);
 int kmm_mremap(struct task_struct *t, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 	       int flags, uint64_t new_addr, uint64_t *out);
 int kmm_madvise(struct task_struct *t, uint64_t addr, uint64_t len, int advice);
+/**
+ * kmm_mlock() - mlock(2): lock [@addr, @addr + @len) and fault it in.
+ * Return: 0; -EPERM when the process's RLIMIT_MEMLOCK is 0 and it lacks
+ * CAP_IPC_LOCK; -ENOMEM when its locked total would pass the limit (the
+ * part of the range locked already not counted twice) and it lacks
+ * CAP_IPC_LOCK - nothing changed - or for a hole, a PROT_NONE mapping or a
+ * page that cannot be faulted in (the range stays locked); -EAGAIN no
+ * memory; -EINVAL the range wraps; -ESRCH dead task.
+ */
 int kmm_mlock(struct task_struct *t, uint64_t addr, uint64_t len);
+/* mlock2(2)'s flag: lock the pages as they fault instead of faulting them in now. */
+#define KMM_MLOCK_ONFAULT	0x01
+/**
+ * kmm_mlock2() - mlock2(2): kmm_mlock() with @flags 0; with MLOCK_ONFAULT the
+ * range is locked (VM_LOCKED | VM_LOCKONFAULT, smaps VmFlags "lo lf") and
+ * counted in VmLck, the pages present now are locked, and the others are
+ * locked as they fault, none faulted in now.
+ * Return: as kmm_mlock(); -EINVAL for a flag other than MLOCK_ONFAULT.
+ */
+int kmm_mlock2(struct task_struct *t, uint64_t addr, uint64_t len, int flags);
 int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len);
 /*
  * mlockall(2)'s flags. MCL_CURRENT locks every mapping now, MCL_FUTURE every
@@ -187,14 +206,61 @@ int kmm_munlock(struct task_struct *t, uint64_t addr, uint64_t len);
 /**
  * kmm_mlockall() - Linux 6.12's mlockall(@flags): MCL_CURRENT locks every VMA
  * and faults them in (errors ignored; MCL_ONFAULT: no faulting), MCL_FUTURE
- * locks every later mmap and brk (not inherited by fork). A second call
- * replaces the first's flags.
+ * locks every later mmap and brk (not inherited by fork), each held to
+ * RLIMIT_MEMLOCK as MAP_LOCKED is. A second call replaces the first's flags.
  * Return: 0; -EINVAL for flags 0, an unknown bit, or MCL_ONFAULT alone;
- * -ESRCH dead task. (kmm's processes hold CAP_IPC_LOCK: no RLIMIT_MEMLOCK.)
+ * -EPERM when RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK;
+ * -ENOMEM with MCL_CURRENT when its whole address space (VmSize) is past
+ * the limit and it lacks CAP_IPC_LOCK (nothing changed); -ESRCH dead task.
  */
 int kmm_mlockall(struct task_struct *t, int flags);
 /** kmm_munlockall() - munlockall(2): every VMA unlocked, MCL_FUTURE undone. Return: 0; -ESRCH. */
 int kmm_munlockall(struct task_struct *t);
+
+/* ---- Resource limits and capabilities ---- */
+
+/*
+ * RLIMIT_MEMLOCK, in bytes: how much a process may lock - mlock, mlock2,
+ * mlockall, MAP_LOCKED, and the mappings mlockall(MCL_FUTURE) locks (mmap,
+ * brk, mremap growth, stack growth). Linux 6.12 gives a process 8 MiB, soft
+ * and hard (MLOCK_LIMIT); fork copies the limit, exec keeps it. A process
+ * with CAP_IPC_LOCK is not held to it (only a limit of 0 stops the others
+ * locking at all). kmm models this one limit of Linux's sixteen.
+ */
+#define KMM_RLIMIT_MEMLOCK	8
+#define KMM_RLIM_INFINITY	(~(uint64_t)0)
+#define KMM_MLOCK_LIMIT		(8ull << 20)
+struct kmm_rlimit {
+	uint64_t rlim_cur;	/* the soft limit: the one enforced */
+	uint64_t rlim_max;	/* the hard limit: the ceiling for rlim_cur */
+};
+/**
+ * kmm_prlimit() - prlimit(2) of @t on itself (setrlimit/getrlimit): @old_rlim
+ * (if not NULL) gets the limit, then @new_rlim (if not NULL) replaces it. A
+ * limit lowered below what is locked unlocks nothing: later locks fail.
+ * Return: 0; -EINVAL for a resource other than KMM_RLIMIT_MEMLOCK, or a
+ * soft limit above the hard one; -EPERM for a hard limit raised without
+ * CAP_SYS_RESOURCE; -ESRCH dead task. On error nothing changes.
+ */
+int kmm_prlimit(struct task_struct *t, int resource, const struct kmm_rlimit *new_rlim,
+		struct kmm_rlimit *old_rlim);
+
+/*
+ * Capabilities, by Linux's numbers. A process from kmm_spawn() runs as root
+ * and holds them all (so no RLIMIT_MEMLOCK holds it); fork copies them and
+ * exec keeps them, as for root or a capability in the ambient set. kmm
+ * consults these two.
+ */
+#define KMM_CAP_IPC_LOCK	14	/* lock memory past RLIMIT_MEMLOCK */
+#define KMM_CAP_SYS_RESOURCE	24	/* raise a hard limit */
+/**
+ * kmm_task_set_capability() - give @t @cap (@on) or take it away (as
+ * capset(2) and the ambient set would).
+ * Return: 0; -EINVAL for a capability kmm does not model; -ESRCH dead task.
+ */
+int kmm_task_set_capability(struct task_struct *t, int cap, bool on);
+/** kmm_task_capable() - does @t hold @cap? (false for a capability kmm does not model) */
+bool kmm_task_capable(const struct task_struct *t, int cap);
 
 /* ---- Touching memory through the MMU ---- */
 

@@ -104,6 +104,8 @@ enum kmm_sys {
 	KMM_SYS_MUNLOCKALL = 152,
 	KMM_SYS_SYNC = 162,
 	KMM_SYS_FADVISE64 = 221,
+	KMM_SYS_PRLIMIT64 = 302,
+	KMM_SYS_MLOCK2 = 325,
 	KMM_SYS_SPAWN = 1000,		/* kmm: a new process from nothing (fork+exec) */
 };
 

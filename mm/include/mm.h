@@ -363,6 +363,14 @@ struct task_struct {
 	struct task_struct *parent;		/* tasklist_lock */
 	struct mm_struct *mm;			/* NULL once dead; tasklist_lock */
 	int oom_score_adj;			/* signal->oom_score_adj, -1000..1000; atomic */
+	/*
+	 * signal->rlim[RLIMIT_MEMLOCK], bytes (KMM_RLIM_INFINITY: none): written
+	 * under tasklist_lock (kmm_prlimit), read with relaxed atomics (rlimit()'s
+	 * READ_ONCE). cap_effective: the capabilities held, bit n for Linux's
+	 * CAP_ number n; relaxed atomics. fork copies both, exec keeps both.
+	 */
+	uint64_t rlim_memlock_cur, rlim_memlock_max;
+	uint64_t cap_effective;
 	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
 	atomic_ulong min_flt, maj_flt;
 	enum task_state state;			/* tasklist_lock */
@@ -375,6 +383,19 @@ struct task_struct {
 	/* Statistics kept after exit for ps / status of a zombie */
 	unsigned long last_hiwater_rss, last_hiwater_vm;
 };
+
+/* Every capability Linux 6.12 has (CAP_LAST_CAP 40): what root holds, and a task spawned from nothing. */
+#define CAP_FULL_SET	((1ull << 41) - 1)
+
+/* The capabilities and RLIMIT_MEMLOCK of @t (struct task_struct says how they are read). */
+static inline bool task_capable(const struct task_struct *t, int cap)
+{
+	return (__atomic_load_n(&t->cap_effective, __ATOMIC_RELAXED) >> cap) & 1;
+}
+static inline uint64_t task_rlimit_memlock(const struct task_struct *t)
+{
+	return __atomic_load_n(&t->rlim_memlock_cur, __ATOMIC_RELAXED);
+}
 
 /* t->oom_score_adj: /proc writes it unlocked, so it is read and written with relaxed atomics. */
 static inline int task_oom_score_adj(const struct task_struct *t)
@@ -809,6 +830,23 @@ void unmap_mapping_folio(struct page *page);
 struct task_struct *current_task(void);
 /** set_current_task() - make @t current; Return: the previous current (for task_leave). */
 struct task_struct *set_current_task(struct task_struct *t);
+/*
+ * capable() - does the current task hold @cap (KMM_CAP_*)? Outside any task
+ * (the kernel's own work) every capability is held.
+ */
+static inline bool capable(int cap)
+{
+	struct task_struct *t = current_task();
+
+	return !t || task_capable(t, cap);
+}
+/* rlimit(RLIMIT_MEMLOCK) - the current task's, in bytes; none outside a task. */
+static inline uint64_t rlimit_memlock(void)
+{
+	struct task_struct *t = current_task();
+
+	return t ? task_rlimit_memlock(t) : KMM_RLIM_INFINITY;
+}
 /**
  * task_return_to_user() - @t leaves its fault or system call: a pending OOM
  * kill is delivered now (the reaper, then SIGKILL). Context: no process lock.
@@ -847,7 +885,23 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, in
 long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 	       unsigned long new_len, int flags, unsigned long new_addr);
 int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len, int advice);
-int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, bool lock);
+/**
+ * do_mlock() - mlock2(@start, @len) with @flags VM_LOCKED (mlock), VM_LOCKED |
+ * VM_LOCKONFAULT (MLOCK_ONFAULT), or munlock with @flags 0.
+ * Context: mmap_write_lock; the current task's RLIMIT_MEMLOCK and CAP_IPC_LOCK.
+ * Return: 0; -EPERM (a lock: RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK); -ENOMEM (over
+ * the limit, a hole, a PROT_NONE VMA or a page that cannot be faulted);
+ * -EAGAIN (no memory); -EINVAL (the range wraps).
+ */
+int do_mlock(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned long flags);
+/** can_do_mlock() - may the current task lock at all (RLIMIT_MEMLOCK not 0, or CAP_IPC_LOCK)? */
+bool can_do_mlock(void);
+/**
+ * mlock_future_ok() - may @bytes more be mapped with @flags into @mm: true
+ * unless @flags has VM_LOCKED, the current task lacks CAP_IPC_LOCK and
+ * locked_vm would pass its RLIMIT_MEMLOCK (mm/mmap.c).
+ */
+bool mlock_future_ok(struct mm_struct *mm, unsigned long flags, unsigned long bytes);
 /** mlock_page() - @page is mapped by a VM_LOCKED VMA: PG_mlocked, NR_MLOCK (once). */
 void mlock_page(struct page *page);
 /**
@@ -859,7 +913,10 @@ void munlock_page(struct page *page);
 bool page_clear_mlocked(struct page *page);
 /** page_mapped_locked() - does a VM_LOCKED VMA map @page (rmap walk)? */
 bool page_mapped_locked(struct page *page);
-/** do_mlockall() - mlockall(@flags) of @mm (kmm/process.h). Context: mmap_write_lock. Return: 0, -EINVAL. */
+/**
+ * do_mlockall() - mlockall(@flags) of @mm (kmm/process.h). Context: mmap_write_lock.
+ * Return: 0, -EINVAL, -EPERM (can_do_mlock), -ENOMEM (MCL_CURRENT over RLIMIT_MEMLOCK).
+ */
 int do_mlockall(struct mm_struct *mm, int flags);
 /** do_munlockall() - munlockall() of @mm. Context: mmap_write_lock. */
 void do_munlockall(struct mm_struct *mm);
