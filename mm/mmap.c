@@ -426,9 +426,13 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 		   VM_MAYEXEC | VM_SOFTDIRTY | (extra_vm_flags & ~VM_MMAP_FD_RDONLY);
 	if (type == KMM_MAP_SHARED)
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
-	/* a file's shared mapping through an fd not open for writing: never writable */
+	/*
+	 * A file's shared mapping through an fd not open for writing: never
+	 * writable, and no longer VM_SHARED, as Linux's do_mmap() leaves it -
+	 * VM_MAYSHARE stays (maps' 's', smaps' "ms" without "sh").
+	 */
 	if (type == KMM_MAP_SHARED && file && (extra_vm_flags & VM_MMAP_FD_RDONLY))
-		vm_flags &= ~VM_MAYWRITE;
+		vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
 	/* MAP_NORESERVE is honoured only while overcommit is allowed (not mode 2). */
 	if ((flags & KMM_MAP_NORESERVE) &&
 	    (!procs_of(m)->overcommit_policy || procs_of(m)->overcommit_policy(m) != 2))

@@ -13,6 +13,9 @@
 #include "tests/process_test.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <kmm/fs.h>
 #include <kmm/process.h>
@@ -106,5 +109,66 @@ TEST(eacces_stops_mprotect_at_the_vma_that_may_not_be_written)
 	check(m);
 	check(m);
 	kmm_exit(t, 0);
+	done(m);
+}
+
+/*
+ * Linux's do_mmap() gives a shared mapping of a file through an fd not open
+ * for writing neither VM_MAYWRITE nor VM_SHARED; VM_MAYSHARE stays. The
+ * host (6.18, linux19's probe) prints "r--s" in maps and "VmFlags: rd mr me
+ * ms" in smaps for it ("rd sh mr mw me ms" through a read-write fd), and
+ * refuses mprotect(PROT_WRITE). Its pages are still the page cache's: a
+ * store through another process's read-write shared mapping shows through
+ * it, in a forked child too, and msync(MS_SYNC) of it returns 0.
+ */
+TEST(a_shared_mapping_of_a_read_only_fd_is_mayshare_not_shared)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a"), *w = kmm_spawn(m, "w");
+	uint64_t a, b, v = 0;
+	int fd, wfd;
+
+	assert_true(t != NULL && w != NULL);
+	wfd = kmm_open(w, "/data/ro", KMM_O_RDWR | KMM_O_CREAT);
+	assert_true(wfd >= 3);
+	assert_eq(kmm_ftruncate(w, wfd, 4 * PAGE_SIZE), 0);
+	assert_eq(kmm_mmap_fd(w, wfd, 0, 4 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &b), 0);
+	fd = kmm_open(t, "/data/ro", KMM_O_RDONLY);
+	assert_true(fd >= 3);
+	assert_eq(kmm_mmap_fd(t, fd, 0, 4 * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &a), 0);
+	expect_eq(flags_at(t, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
+	expect_eq(flags_at(w, b) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE),
+		  VM_SHARED | VM_MAYSHARE | VM_MAYWRITE);
+	char path[64], head[64];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", kmm_task_pid(t));
+	char *sm = t_proc(m, path);
+	snprintf(head, sizeof(head), "%08llx-%08llx r--s ", (unsigned long long)a,
+		 (unsigned long long)(a + 4 * PAGE_SIZE));
+	char *at = sm ? strstr(sm, head) : NULL;
+	expect_true(at != NULL);
+	if (at)
+		expect_str_contains(at, "VmFlags: rd mr me ms sd \n");
+	free(sm);
+	expect_eq(kmm_mprotect(t, a, 4 * PAGE_SIZE, RW), -EACCES);
+
+	/* the page cache's pages: a store through w's mapping reads back through t's */
+	assert_eq(kmm_fill(w, b + PAGE_SIZE, 0x5c, 8), 0);
+	assert_eq(kmm_access(t, a + PAGE_SIZE, &v, 8, false), 0);
+	expect_eq(v, 0x5c5c5c5c5c5c5c5cull);
+	struct task_struct *c = kmm_fork(t, "c");
+	assert_true(c != NULL);
+	expect_eq(flags_at(c, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
+	assert_eq(kmm_fill(w, b + PAGE_SIZE, 0x6d, 8), 0);
+	v = 0;
+	assert_eq(kmm_access(c, a + PAGE_SIZE, &v, 8, false), 0);
+	expect_eq(v, 0x6d6d6d6d6d6d6d6dull);
+	expect_eq(kmm_msync(t, a, 4 * PAGE_SIZE, KMM_MS_SYNC), 0);
+	check(m);
+	kmm_exit(c, 0);
+	expect_eq(kmm_close(t, fd), 0);
+	expect_eq(kmm_close(w, wfd), 0);
+	kmm_exit(t, 0);
+	kmm_exit(w, 0);
+	expect_eq(kmm_unlink(m, "/data/ro"), 0);
 	done(m);
 }

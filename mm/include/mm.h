@@ -100,7 +100,8 @@
 /*
  * kmm only, never stored in vm_flags: kmm_mmap_fd() asks do_mmap() with it
  * when the fd is not open for writing, so a shared mapping of it may never be
- * made writable (Linux's do_mmap() clears VM_MAYWRITE from file->f_mode).
+ * made writable and is not VM_SHARED (Linux's do_mmap() clears VM_MAYWRITE
+ * and VM_SHARED from file->f_mode, VM_MAYSHARE stays).
  */
 #define VM_MMAP_FD_RDONLY	0x4000000000000000UL
 #define VM_UFFD_WP	0x00001000UL
