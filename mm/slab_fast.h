@@ -207,6 +207,40 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 	return done;
 }
 
+/**
+ * sheaf_hand_in() - hand @c's full sheaf whole to the barn of its node, if
+ * @s keeps sheaves and the barn has room already (mm/slub_free.c's
+ * barn_put(), which allocates nothing here: its room exists once a hand-in
+ * from kfree() made it). Out of line: the fast paths reach it once a sheaf
+ * of frees.
+ * Context: @c's slot section, entered by this thread; takes list_lock.
+ * Return: true if handed in (@c's sheaf is empty now); false with nothing
+ * changed.
+ */
+bool sheaf_hand_in(struct kmem_cache *s, struct kmem_cache_cpu *c);
+
+/*
+ * The rest of kfree_fast_coded() when @c's sheaf is full (a cache with
+ * sheaves): the full sheaf handed to the barn (sheaf_hand_in()), then @p
+ * pushed as the new sheaf's first object; the section @g entered is left
+ * either way. Out of line (once a sheaf of frees). It returns @p when the
+ * barn took nothing (kfree() then gives half the sheaf back to the slabs),
+ * so that a caller that goes on to free @p the long way holds no register
+ * across the call: free() pushed three callee-saved registers on every call
+ * when it kept @p for after a call that said only yes or no.
+ * Return: NULL if freed; @p with nothing changed.
+ */
+void *kfree_fast_full(struct kmem_cache *s, struct kmem_cache_cpu *c, const void *p,
+		      unsigned char *sh, struct kmm_cpu_guard *g);
+
+/* kfree_fast_coded()'s outcomes: */
+enum {
+	KFREE_FAST_NO_SHEAVES = -1,	/* the cache has no sheaves: the struct page way */
+	KFREE_FAST_REFUSED = 0,		/* nothing changed: kfree() does it */
+	KFREE_FAST_FREED = 1,
+	KFREE_FAST_FULL = 2,		/* a full sheaf, the section still entered: kfree_fast_full() */
+};
+
 /*
  * kfree_fast() of @p whose shadow byte @sh said the code of @s (a cache
  * with sheaves and no slowpath_flags; @cpu_slab is s->cpu_slab, which the
@@ -217,19 +251,21 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
  * @s (mm/slab.h), so the claim needs no look at the slab: no re-check of
  * its cache as claim_free_kept() makes (a stale pointer whose page now
  * holds another cache's object finds that cache's code, or FREE, and fails
- * or frees that object into its own cache). A full sheaf is kfree()'s to
- * deal with. One test of s->sheaf_capacity: k < 0 is never true, so a
- * cache without sheaves is told apart only on the way out.
- * Return: 1 if freed; 0 if not (kfree() does it); -1 if @s has no sheaves
- * (the caller goes the struct page way, onto the cpu freelist).
+ * or frees that object into its own cache). A full sheaf: the section is
+ * left entered and this CPU's struct put in *@cp, for the caller's
+ * kfree_fast_full() (the barn, else kfree()). One test of
+ * s->sheaf_capacity: k < 0 is never true, so a cache without sheaves is
+ * told apart only on the way out (by k: 0 there).
+ * Return: KFREE_FAST_FREED, _REFUSED, _NO_SHEAVES (the caller goes the
+ * struct page way, onto the cpu freelist) or _FULL.
  */
 static inline __attribute__((always_inline)) int
 kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const void *p,
-		 unsigned char *sh)
+		 unsigned char *sh, struct kmem_cache_cpu **cp)
 {
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
-		return 0;
+		return KFREE_FAST_REFUSED;
 	struct kmem_cache_cpu *c = per_cpu_ptr(cpu_slab, kmm_cpu_cache.cpu);
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
@@ -238,10 +274,15 @@ kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const vo
 		c->sheaf[k] = (void *)p;
 		c->sheaf_nr = k + 1;
 		kmm_cpu_exit_owned(g);
-		return 1;
+		return KFREE_FAST_FREED;
+	}
+	/* k >= capacity: k is 0 only for a cache without sheaves (no register kept for it). */
+	if (k) {
+		*cp = c;
+		return KFREE_FAST_FULL;
 	}
 	kmm_cpu_exit_owned(g);
-	return s->sheaf_capacity ? 0 : -1;
+	return KFREE_FAST_NO_SHEAVES;
 }
 
 /*
@@ -315,7 +356,10 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
 				&st->shadow_coded[v - KMM_SLAB_SHADOW_CODE_BASE], __ATOMIC_RELAXED);
 			/* slab_no_cache for a code no cache holds: flagged too */
 			if (likely(!s->slowpath_flags)) {
-				int done = kfree_fast_coded(s, s->cpu_slab, p, sh);
+				struct kmem_cache_cpu *c;
+				int done = kfree_fast_coded(s, s->cpu_slab, p, sh, &c);
+				if (unlikely(done == KFREE_FAST_FULL))
+					return !kfree_fast_full(s, c, p, sh, kmm_cpu_cache.guard);
 				if (likely(done >= 0))
 					return done;
 			}
@@ -361,28 +405,35 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 /**
  * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
  * before and after @p's shadow byte made through @fm (struct slab_fast_map).
- * Context: any thread; takes no lock and calls nothing.
- * Return: true if freed; false with nothing changed.
+ * Context: any thread; takes no lock and calls nothing but, once a sheaf
+ * of frees, kfree_fast_full().
+ * Return: NULL if freed; else @p, with nothing changed, for the caller to
+ * free the long way (kfree_fast_full() says why a pointer).
  */
-static inline __attribute__((always_inline)) bool kfree_fast_mapped(const struct slab_fast_map *fm,
-								   const void *p)
+static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struct slab_fast_map *fm,
+								    const void *p)
 {
 	struct kmm_machine *m = fm->m;
 
 	if (!kmm_slab_fast_on(m) || ((unsigned int)(uintptr_t)p & fm->shadow_mask) ||
 	    (uintptr_t)p - fm->direct >= fm->direct_len)
-		return false;
+		return (void *)p;
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
 		unsigned char *sh = (unsigned char *)(fm->shadow_bias + ((uintptr_t)p >> fm->shadow_shift));
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
 		struct kmem_cache *s = fm->cache_of[v];
 		if (likely(!s->slowpath_flags)) {
-			int done = kfree_fast_coded(s, fm->cpu_slab_of[v], p, sh);
-			if (likely(done >= 0))
-				return done;
+			struct kmem_cache_cpu *c;
+			int done = kfree_fast_coded(s, fm->cpu_slab_of[v], p, sh, &c);
+			if (likely(done == KFREE_FAST_FREED))
+				return NULL;
+			if (done == KFREE_FAST_FULL)
+				return kfree_fast_full(s, c, p, sh, kmm_cpu_cache.guard);
+			if (done == KFREE_FAST_REFUSED)
+				return (void *)p;
 		}
 	}
-	return kfree_fast_paged(m, p, false);
+	return kfree_fast_paged(m, p, false) ? NULL : (void *)p;
 }
 
 #endif /* KMM_MM_SLAB_FAST_H */

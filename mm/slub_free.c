@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/slab.h"
+#include "mm/slab_fast.h"
 
 /* ---- Into this CPU's partial list ---- */
 
@@ -472,10 +472,11 @@ void kmem_cache_keep_sheaves(struct kmem_cache *s)
  * (struct kmem_cache_node), if @s keeps sheaves and the barn has room: its
  * entries copied in order (every object's link, sheaf_link(), holds
  * wherever it sits); @c's sheaf is then empty. The barn's room is allocated at the
- * first hand-in, outside list_lock (its allocation may take the host's).
+ * first hand-in, outside list_lock (its allocation may take the host's), if
+ * @may_allocate; else a barn with no room yet takes nothing.
  * Context: @c's slot section. Return: true if handed in.
  */
-static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool may_allocate)
 {
 	struct kmem_cache_node *n = get_node(s, 0);
 	size_t cap = s->sheaf_capacity;
@@ -488,6 +489,8 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	spin_lock(&n->list_lock);
 	if (unlikely(!n->barn)) {
 		spin_unlock(&n->list_lock);
+		if (!may_allocate)
+			return false;
 		room = malloc(sizeof(*room) * cap * SHEAF_BARN_MAX);
 		if (!room)
 			return false;
@@ -506,6 +509,29 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	spin_unlock(&n->list_lock);
 	free(room);	/* another CPU's hand-in allocated it first */
 	return done;
+}
+
+/* sheaf_hand_in(): mm/slab_fast.h */
+bool sheaf_hand_in(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	return barn_put(s, c, false);
+}
+
+/* kfree_fast_full(): mm/slab_fast.h */
+void *kfree_fast_full(struct kmem_cache *s, struct kmem_cache_cpu *c, const void *p,
+		      unsigned char *sh, struct kmm_cpu_guard *g)
+{
+	void *left = (void *)p;
+
+	if (sheaf_hand_in(s, c)) {
+		sheaf_link(s, (void *)p, false);
+		shadow_owned_free(sh);
+		c->sheaf[0] = (void *)p;
+		c->sheaf_nr = 1;
+		left = NULL;
+	}
+	kmm_cpu_exit_owned(g);
+	return left;
 }
 
 /* barn_take(): mm/slab.h */
@@ -586,7 +612,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		 * and be dropped, not find our FREE and be given back under the
 		 * copy we push.
 		 */
-		if (c->sheaf_nr == s->sheaf_capacity && !barn_put(s, c))
+		if (c->sheaf_nr == s->sheaf_capacity && !barn_put(s, c, true))
 			sheaf_flush(s, c, s->sheaf_capacity / 2);
 		/*
 		 * Claimed as FLUSHED until the link is written (a second copy

@@ -569,39 +569,39 @@ TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
 	expect_true(fm.cache_of[SHADOW_ALLOCATED] == &slab_no_cache);
 	char *a = kmem_cache_alloc(coded, GFP_KERNEL), *b = kmem_cache_alloc(plain, GFP_KERNEL);
 	assert_true(a != NULL && b != NULL);
-	expect_true(!kfree_fast_mapped(&fm, NULL));
-	expect_true(!kfree_fast_mapped(&fm, &fm));
+	expect_true(kfree_fast_mapped(&fm, NULL) == NULL);	/* nothing left to do */
+	expect_true(kfree_fast_mapped(&fm, &fm) == &fm);
 	if (!m->cpu_lockless) {
 		printf("  no owned CPU slot here: only the refusals are checked\n");
-		expect_true(!kfree_fast_mapped(&fm, a));
+		expect_true(kfree_fast_mapped(&fm, a) == a);
 		kfree(a);
 		kfree(b);
 	} else {
-		expect_true(!kfree_fast_mapped(&fm, a + 16));	/* inside: refused */
-		expect_true(kfree_fast_mapped(&fm, a));
+		expect_true(kfree_fast_mapped(&fm, a + 16) == a + 16);	/* inside: refused */
+		expect_true(kfree_fast_mapped(&fm, a) == NULL);
 		expect_eq(my_cpu(coded)->sheaf_nr, 1);
 		expect_true(my_cpu(coded)->sheaf[0] == a);
-		expect_true(!kfree_fast_mapped(&fm, a));	/* a double free: refused */
+		expect_true(kfree_fast_mapped(&fm, a) == a);	/* a double free: refused */
 		expect_eq(my_cpu(coded)->sheaf_nr, 1);
-		expect_true(kfree_fast_mapped(&fm, b));		/* no code: the struct page way */
+		expect_true(kfree_fast_mapped(&fm, b) == NULL);		/* no code: the struct page way */
 		expect_eq(my_cpu(plain)->sheaf_nr, 1);
 		/* A listener on the slab's frees: the lock-free paths step aside. */
 		char *d = kmem_cache_alloc(coded, GFP_KERNEL);
 		struct kmm_trace_sub on_free = { "t", KMM_EVBIT(KMM_EV_KFREE), count_event, NULL };
 		int id = kmm_trace_subscribe(m, &on_free);
 		assert_true(id >= 0);
-		expect_true(!kfree_fast_mapped(&fm, d));
+		expect_true(kfree_fast_mapped(&fm, d) == d);
 		kmm_trace_unsubscribe(m, id);
-		/* A full sheaf: refused (kfree() gives half of it back). */
+		/* A full sheaf, no barn (the cache keeps none): refused, kfree() gives half back. */
 		void *more[SLAB_SHEAF_MAX];
 		unsigned int n = coded->sheaf_capacity - my_cpu(coded)->sheaf_nr;
 		assert_true(n <= SLAB_SHEAF_MAX);
 		for (unsigned int i = 0; i < n; i++)
 			more[i] = kmem_cache_alloc(coded, GFP_KERNEL);
 		for (unsigned int i = 0; i < n; i++)
-			expect_true(kfree_fast_mapped(&fm, more[i]));
+			expect_true(kfree_fast_mapped(&fm, more[i]) == NULL);
 		expect_eq(my_cpu(coded)->sheaf_nr, coded->sheaf_capacity);
-		expect_true(!kfree_fast_mapped(&fm, d));
+		expect_true(kfree_fast_mapped(&fm, d) == d);
 		kfree(d);
 		expect_eq(slub_check(m), 0);
 	}
@@ -819,6 +819,103 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * The lock-free free (kfree_fast(), the malloc shim's free()) of an object
+ * of a coded cache that keeps sheaves hands a full sheaf to the barn itself
+ * (kfree_fast_full()), where it went the long way through kfree(), once the
+ * barn's room exists: it allocates nothing, so a barn with no room yet, or a
+ * full one, is refused and left to kfree(). Objects handed in stay free
+ * objects (a second free is refused, the checker finds them).
+ */
+TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
+{
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("handy", 64, 0, 0, NULL);
+	enum { CAP = SLAB_SHEAF_MAX, NR = (SHEAF_BARN_MAX + 2) * CAP };
+	static void *all[NR], *obj[NR];
+	static struct slab_fast_map fm;
+
+	assert_true(s != NULL);
+	struct kmem_cache_node *n = s->node[0];
+	expect_eq(kmem_cache_shadow_code(s), 0);
+	kmem_cache_keep_sheaves(s);
+	assert_eq(s->sheaf_capacity, CAP);
+	slab_fast_map_fill(&fm, m);
+	/* A page-aligned object takes the struct page way (kfree_fast_paged()): left out. */
+	int nr = 0;
+	for (int i = 0; i < NR; i++) {
+		assert_true((all[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+		if ((uintptr_t)all[i] & (PAGE_SIZE - 1))
+			obj[nr++] = all[i];
+	}
+	if (!m->cpu_lockless) {
+		printf("  no owned CPU slot here: only the refusals are checked\n");
+		expect_true(!kfree_fast(m, obj[0]));
+		goto out;
+	}
+	struct kmem_cache_cpu *c = my_cpu(s);
+	int i = 0;
+	for (; i < CAP; i++)
+		expect_true(kfree_fast(m, obj[i]));
+	expect_eq(c->sheaf_nr, CAP);
+	/* No room in the barn yet: refused, nothing changed (kfree() allocates it). */
+	expect_true(!kfree_fast(m, obj[i]));
+	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
+	expect_true(n->barn == NULL);
+	expect_eq(c->sheaf_nr, CAP);
+	kmem_cache_free(s, obj[i++]);
+	assert_eq(n->barn_nr, 1);
+	expect_eq(c->sheaf_nr, 1);
+	/* The room exists: the next full sheaf goes from the lock-free path. */
+	for (; i < 2 * CAP; i++)
+		expect_true(kfree_fast(m, obj[i]));
+	expect_eq(c->sheaf_nr, CAP);
+	expect_true(kfree_fast(m, obj[i]));
+	expect_eq(n->barn_nr, 2);
+	expect_eq(c->sheaf_nr, 1);
+	expect_true(c->sheaf[0] == obj[i]);
+	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
+	expect_true(barn_obj(s, direct, n->barn[CAP]) == obj[CAP] &&
+		    barn_obj(s, direct, n->barn[2 * CAP - 1]) == obj[2 * CAP - 1]);
+	/* A second free of an object handed in, or of the new sheaf's first: refused. */
+	expect_true(!kfree_fast(m, obj[CAP + 3]));
+	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
+	expect_eq(kmm_kfree_verdict(m, s, obj[CAP + 3], (char[80]){ 0 }, 80), -EALREADY);
+	expect_eq(slub_check(m), 0);
+	/* The same through the malloc shim's map, until the barn is full. */
+	for (i++; i < nr && n->barn_nr < SHEAF_BARN_MAX; i++)
+		expect_true(kfree_fast_mapped(&fm, obj[i]) == NULL);
+	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_eq(c->sheaf_nr, 1);
+	expect_eq(slub_check(m), 0);
+	/* A full barn: refused again; kfree() gives half the sheaf back to the slabs. */
+	for (; c->sheaf_nr < CAP; i++)
+		expect_true(kfree_fast_mapped(&fm, obj[i]) == NULL);
+	assert_true(i < nr);
+	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
+	expect_true(!kfree_fast(m, obj[i]));
+	expect_eq(c->sheaf_nr, CAP);
+	kmem_cache_free(s, obj[i]);
+	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_eq(c->sheaf_nr, CAP / 2 + 1);
+	expect_eq(slub_check(m), 0);
+out:
+	/* The rest (and the page-aligned ones) the long way. */
+	for (int k = 0; k < NR; k++) {
+		unsigned char sh = *cache_shadow(s, all[k]);
+		if (sh != SHADOW_FREE && sh != SHADOW_FLUSHED)
+			kmem_cache_free(s, all[k]);
+	}
+	kmem_cache_shrink(s);
+	expect_eq(n->barn_nr, 0);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
 	slab_fake_done(m, base);
 }
 
