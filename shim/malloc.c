@@ -805,6 +805,8 @@ pages:;
 		 */
 		if (discard ? sim_discard((void *)a, span) != 0 : zero && exact)
 			memset((void *)a, 0, span);
+		else if (exact && !zero && anon_ram)	/* its end, left by a bigger block */
+			block_discard_top(a, span, size);
 		pg->index = (span >> PAGE_SHIFT) | BLOCK_WHOLE;	/* block_pages() of a whole block */
 		if (unlikely(harden_on)) {
 			p = harden_pages_place((void *)a, span, size, align);

@@ -10,7 +10,8 @@
  * free pages after it (same pointer, bytes kept, pages counted); calloc of
  * an exact block reads zero; a double free and a realloc of a freed block
  * that realloc resized are still reported; realloc moving a block into a
- * huge one (past 4 MiB) leaves none of the old block's pages resident.
+ * huge one (past 4 MiB) leaves none of the old block's pages resident; a
+ * smaller block taking a freed one again holds none of its last eighth.
  * Pages are counted with the machine's NR_FREE_PAGES after a drain of the
  * per-CPU lists, residency with mincore(): no timing.
  */
@@ -198,6 +199,47 @@ TEST(realloc_into_a_huge_block_leaves_the_old_block_discarded)
 	expect_eq(resident_pages(p, size), 0);
 	memset(q, 0x3d, bigger);
 	keep(q);
+	free(q);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A 1.1 MiB block that takes again the 2 MiB block a 2 MiB - 4 KiB one has
+ * written and freed holds none of its last eighth (64 pages) resident
+ * (shim/blocks.h block_discard_top()): the bigger block's end stayed
+ * resident under it before (63 of the 64 pages), and under every smaller
+ * block after it. The pages it asked for keep what they held (malloc
+ * promises nothing there); it can still use every usable byte. 16 MiB
+ * taken and freed first, so that neither trim (shim/trim.c) discards the
+ * freed block before it is taken again (the test above says how).
+ */
+TEST(a_page_block_taken_again_by_a_smaller_block_drops_its_last_eighth)
+{
+	const size_t big = (2UL << 20) - PG, small = 11 * (1UL << 20) / 10, span = 2UL << 20;
+	unsigned char *warm[16];
+
+	for (int i = 0; i < 16; i++) {
+		warm[i] = malloc(1UL << 20);
+		assert_true(warm[i] != NULL);
+		memset(warm[i], i, 1UL << 20);
+		keep(warm[i]);
+	}
+	for (int i = 0; i < 16; i++)
+		free(warm[i]);
+	unsigned char *p = malloc(big);
+	assert_true(p != NULL);
+	memset(p, 0x5a, big);
+	keep(p);
+	expect_true(resident_pages(p + span - span / 8, span / 8) >= span / 8 / PG - 1);
+	free(p);
+	unsigned char *q = malloc(small);
+	assert_true(q == p);	/* the block freed last, from the head of its free list */
+	expect_eq(resident_pages(q + span - span / 8, span / 8), 0);
+	expect_eq(resident_pages(q, ALIGN_UP(small, PG)), ALIGN_UP(small, PG) / PG);
+	expect_eq(malloc_usable_size(q), span);
+	memset(q, 0x5b, span);
+	keep(q);
+	expect_eq(wrong_bytes(q, span, 0x5b), 0);
 	free(q);
 	expect_eq(kmm_malloc_check(), 0);
 }
