@@ -106,6 +106,12 @@ struct shm_name {
 	struct kmm_file *f;			/* a reference, until unlinked */
 };
 
+/* The image's host paths: 7 KB that a machine which never mounts kmmfs (the malloc shim's) does not hold. */
+struct fs_paths {
+	char image[4096];			/* the image's host path */
+	char dir[3072];				/* our own temporary directory, or "" */
+};
+
 struct fs_state {
 	struct kmm_machine *m;
 	spinlock_t files_lock;			/* @open, @nr_open, @shm; before sb->lock */
@@ -116,8 +122,8 @@ struct fs_state {
 	struct sim_rwlock mount_lock;		/* serialises mounting (taken for writing) */
 	struct kmmfs_sb *sb;			/* NULL until the first file operation mounts it;
 						   published with release under mount_lock */
-	char image[4096];			/* the image's host path */
-	char dir[3072];				/* our own temporary directory, or "" */
+	struct fs_paths *paths;			/* NULL until fsimage= or the first mount (under
+						   mount_lock, before @sb is published) */
 	uint64_t size;				/* fssize= */
 	bool own_image;				/* ours to remove at shutdown */
 	bool mounted_once;

@@ -910,7 +910,7 @@ const char *kmm_fs_image(struct kmm_machine *m)
 
 	if (!fs || !kmmfs_get_sb(fs))
 		return NULL;
-	return fs->image;
+	return fs->paths->image;	/* set before the mount published sb */
 }
 
 int kmm_mkfile(struct kmm_machine *m, const char *path, uint64_t size, int byte)

@@ -517,43 +517,48 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs)
 		sim_write_unlock(&fs->mount_lock);
 		return sb;
 	}
+	if (!fs->paths && !(fs->paths = calloc(1, sizeof(*fs->paths)))) {
+		sim_write_unlock(&fs->mount_lock);
+		kmm_set_error(-ENOMEM, "kmmfs: out of memory for the image's path");
+		return NULL;
+	}
 	if (!(sb = calloc(1, sizeof(*sb)))) {
 		sim_write_unlock(&fs->mount_lock);
 		kmm_set_error(-ENOMEM, "kmmfs: out of memory for the superblock");
 		return NULL;
 	}
 	sim_rwlock_init(&sb->lock);
-	if (!fs->image[0]) {
-		err = sim_tmpdir_create(fs->dir, sizeof(fs->dir));
+	if (!fs->paths->image[0]) {
+		err = sim_tmpdir_create(fs->paths->dir, sizeof(fs->paths->dir));
 		if (err) {
 			kmm_set_error(err, "kmmfs: cannot create a directory for the image in %s "
-				      "on the host (TMPDIR): %s", fs->dir, strerror(-err));
-			fs->dir[0] = '\0';
+				      "on the host (TMPDIR): %s", fs->paths->dir, strerror(-err));
+			fs->paths->dir[0] = '\0';
 			goto fail;
 		}
-		snprintf(fs->image, sizeof(fs->image), "%s/kmmfs.img", fs->dir);
+		snprintf(fs->paths->image, sizeof(fs->paths->image), "%s/kmmfs.img", fs->paths->dir);
 		fs->own_image = true;
 	}
-	err = sim_swapdev_open(fs->image, &sb->dev, &bytes);
+	err = sim_swapdev_open(fs->paths->image, &sb->dev, &bytes);
 	if (!err && bytes >= KMMFS_BLOCK) {
 		err = sim_swapdev_read(sb->dev, 0, &sb->ds, sizeof(sb->ds));
 		if (!err && !super_valid(&sb->ds, bytes)) {
-			kmm_set_error(-EINVAL, "kmmfs: %s holds no kmmfs filesystem", fs->image);
+			kmm_set_error(-EINVAL, "kmmfs: %s holds no kmmfs filesystem", fs->paths->image);
 			goto fail;
 		}
 		if (!err)
 			err = sb_read(sb);
 		if (err) {
-			kmm_set_error(err, "kmmfs: cannot read the filesystem on %s", fs->image);
+			kmm_set_error(err, "kmmfs: cannot read the filesystem on %s", fs->paths->image);
 			goto fail;
 		}
 	} else if (err == -ENOENT || (!err && bytes == 0)) {
 		if (sb->dev)
 			sim_swapdev_close(sb->dev);
 		sb->dev = NULL;
-		if ((err = sim_file_create(fs->image, fs->size)) != 0 ||
-		    (err = sim_swapdev_open(fs->image, &sb->dev, &bytes)) != 0) {
-			kmm_set_error(err, "kmmfs: cannot create the image %s", fs->image);
+		if ((err = sim_file_create(fs->paths->image, fs->size)) != 0 ||
+		    (err = sim_swapdev_open(fs->paths->image, &sb->dev, &bytes)) != 0) {
+			kmm_set_error(err, "kmmfs: cannot create the image %s", fs->paths->image);
 			goto fail;
 		}
 		sb_format(sb, fs->size);
@@ -574,7 +579,7 @@ struct kmmfs_sb *kmmfs_get_sb(struct fs_state *fs)
 		}
 		fresh = true;
 	} else {
-		kmm_set_error(err ? err : -EINVAL, "kmmfs: cannot open the image %s", fs->image);
+		kmm_set_error(err ? err : -EINVAL, "kmmfs: cannot open the image %s", fs->paths->image);
 		goto fail;
 	}
 	kmm_printk(fs->m, "kmmfs (kmmd0): %s filesystem, %u blocks of 4096, %u inodes, %u blocks free",
@@ -678,8 +683,13 @@ static int fs_init(struct kmm_machine *m)
 	if (size)
 		kmm_parse_size(size, &fs->size, NULL);
 	fs->size = fs->size / KMMFS_BLOCK * KMMFS_BLOCK;
-	if (image)
-		snprintf(fs->image, sizeof(fs->image), "%s", image);
+	if (image) {
+		if (!(fs->paths = calloc(1, sizeof(*fs->paths)))) {
+			free(fs);
+			return kmm_set_error(-ENOMEM, "fs: out of memory for its state");
+		}
+		snprintf(fs->paths->image, sizeof(fs->paths->image), "%s", image);
+	}
 	m->subsys[SUBSYS_FS] = fs;
 	if (procs_of(m)) {
 		procs_of(m)->exit_files = fs_exit_files;	/* no task runs yet */
@@ -736,8 +746,9 @@ static void fs_shutdown(struct kmm_machine *m)
 		fs->sb = NULL;
 	}
 	if (fs->own_image) {
-		sim_tmpdir_remove(fs->dir);
+		sim_tmpdir_remove(fs->paths->dir);
 	}
+	free(fs->paths);
 	free(fs->open);
 	free(fs->shm);
 	sim_rwlock_destroy(&fs->mount_lock);
