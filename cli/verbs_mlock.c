@@ -126,7 +126,8 @@ static int mlock2_check(struct verb_check *vc, const struct args *a)
 	if (range_check(vc, a, 0, 1, "mlock2 NAME ADDR SIZE [onfault] -> $v"))
 		return VERB_ERROR;
 	if (a->argc == 4 && strcmp(a->argv[3].text, "onfault"))
-		return verb_check_error(vc, a, 3, "expected onfault (MLOCK_ONFAULT) or nothing");
+		return verb_check_error(vc, a, 3, "'%s' is not onfault (MLOCK_ONFAULT), the one flag "
+					"mlock2 takes", a->argv[3].text);
 	return 0;
 }
 
@@ -191,8 +192,9 @@ static int prlimit_check(struct verb_check *vc, const struct args *a)
 	if (need_args(vc, a, 1, 2, "prlimit NAME [memlock=SOFT[:HARD]] -> $v"))
 		return VERB_ERROR;
 	if (a->argc == 2 && memlock_arg(a->argv[1].text, &lim))
-		return verb_check_error(vc, a, 1, "expected memlock=SOFT[:HARD], each a size or unlimited "
-					"(memlock=SOFT: sets the soft limit only, memlock=:HARD the hard one)");
+		return verb_check_error(vc, a, 1, "'%s' is not memlock=SOFT[:HARD], each a size or "
+					"unlimited (memlock=SOFT: sets the soft limit only, memlock=:HARD "
+					"the hard one)", a->argv[1].text);
 	return 0;
 }
 
@@ -249,8 +251,8 @@ static int capset_check(struct verb_check *vc, const struct args *a)
 		return VERB_ERROR;
 	for (int i = 1; i < a->argc; i++)
 		if (cap_word(a->argv[i].text) < 0)
-			return verb_check_error(vc, a, i, "expected +ipc_lock, -ipc_lock, +sys_resource or "
-						"-sys_resource (the capabilities kmm models)");
+			return verb_check_error(vc, a, i, "'%s' is not +ipc_lock, -ipc_lock, +sys_resource or "
+						"-sys_resource (the capabilities kmm models)", a->argv[i].text);
 	return 0;
 }
 

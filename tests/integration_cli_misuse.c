@@ -188,3 +188,30 @@ TEST(fd_and_mincore_arguments_out_of_range_are_named)
 	expect_str_contains(err, "-e:4:");
 	expect_str_contains(err, "at most 4G per mincore");
 }
+
+/*
+ * prlimit, capset and mlock2 name the word they cannot take, at check time:
+ * status 2 and nothing run (not even the spawn before them). A soft limit
+ * above the hard one is the kernel's EINVAL, a value the script can test.
+ */
+TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
+{
+	static const char *const bad[][2] = {
+		{ "prlimit A memlock=abc", "'memlock=abc' is not memlock=SOFT[:HARD]" },
+		{ "prlimit A memlock=:", "'memlock=:' is not memlock=SOFT[:HARD]" },
+		{ "prlimit A nofile=1024", "'nofile=1024' is not memlock=SOFT[:HARD]" },
+		{ "capset A +sys_admin", "'+sys_admin' is not +ipc_lock" },
+		{ "capset A ipc_lock", "'ipc_lock' is not +ipc_lock" },
+		{ "mlock2 A 0x1000 4K lazy", "'lazy' is not onfault" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect_eq(RUN("run", "-e", "spawn A", "-e", bad[i][0]), 2);
+		expect_str_contains(err, "-e:2:");
+		expect_str_contains(err, bad[i][1]);
+		expect_true(strstr(out, "pid") == NULL);
+	}
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A memlock=16M:8M -> $r", "-e",
+		      "expect $r.errno == \"EINVAL\"", "-e", "prlimit A memlock=unlimited -> $r", "-e",
+		      "expect $r.errno == \"EPERM\"", "-e", "prlimit A memlock=4K"), 0);
+	expect_str_contains(out, "MEMLOCK  max locked-in-memory address space      4096      4096 bytes\n");
+}
