@@ -954,10 +954,10 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 	/* The barns' full sheaves (kmem_cache_keep_sheaves()): the same of each entry. */
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *node = get_node(s, nid);
-		if (node->barn_nr > (s->keep_sheaves ? SHEAF_BARN_MAX : 0) ||
+		if (node->barn_nr > s->barn_max ||
 		    (node->barn_nr && !node->barn))
 			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
-					  node->barn_nr, s->keep_sheaves ? SHEAF_BARN_MAX : 0);
+					  node->barn_nr, s->barn_max);
 		for (size_t i = 0; i < (size_t)node->barn_nr * s->sheaf_capacity; i++) {
 			void *obj = barn_obj(s, (uintptr_t)kmm_direct_map_base(m), node->barn[i]);
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
@@ -1102,7 +1102,7 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 
 	if (s->sheaf_capacity) {
 		held = malloc(sizeof(*held) * s->sheaf_capacity *
-			      ((size_t)m->nr_cpus + (s->keep_sheaves ? SHEAF_BARN_MAX * (size_t)m->nr_node_ids : 0)));
+			      ((size_t)m->nr_cpus + s->barn_max * (size_t)m->nr_node_ids));
 		if (!held)
 			return kmm_set_error(-ENOMEM, "slab check: %s: no memory", s->name);
 	}

@@ -460,11 +460,23 @@ static void barn_unpack(const struct kmem_cache *s, void **restrict to,
 		to[k] = (void *)(base + ((uintptr_t)from[k] << shift));
 }
 
+/* How many full sheaves a barn of @s holds: SHEAF_BARN_OBJECTS, SHEAF_BARN_BYTES (mm/slab.h). */
+static unsigned int barn_sheaves_for(const struct kmem_cache *s)
+{
+	unsigned int cap = s->sheaf_capacity;
+	unsigned int by_objects = SHEAF_BARN_OBJECTS / cap;
+	unsigned int by_bytes = SHEAF_BARN_BYTES / (cap * s->size);
+	unsigned int n = by_objects < by_bytes ? by_objects : by_bytes;
+
+	return n < 1 ? 1 : n > SHEAF_BARN_MAX ? SHEAF_BARN_MAX : n;
+}
+
 void kmem_cache_keep_sheaves(struct kmem_cache *s)
 {
 	/* Every object's barn_entry() fits its 32 bits (the shim's 8 GiB map: 29). */
 	s->keep_sheaves = s->sheaf_capacity != 0 &&
 			  (kmm_direct_map_bytes(s->machine) - 1) >> s->shadow_shift <= UINT32_MAX;
+	s->barn_max = s->keep_sheaves ? (unsigned short)barn_sheaves_for(s) : 0;
 }
 
 /*
@@ -484,14 +496,14 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool 
 	bool done = false;
 
 	/* A full barn, peeked at unlocked (a hint; looked at again under the lock). */
-	if (!s->keep_sheaves || __atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED) >= SHEAF_BARN_MAX)
+	if (__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED) >= s->barn_max)
 		return false;
 	spin_lock(&n->list_lock);
 	if (unlikely(!n->barn)) {
 		spin_unlock(&n->list_lock);
 		if (!may_allocate)
 			return false;
-		room = malloc(sizeof(*room) * cap * SHEAF_BARN_MAX);
+		room = malloc(sizeof(*room) * cap * s->barn_max);
 		if (!room)
 			return false;
 		spin_lock(&n->list_lock);
@@ -500,7 +512,7 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool 
 			room = NULL;
 		}
 	}
-	if (n->barn_nr < SHEAF_BARN_MAX) {
+	if (n->barn_nr < s->barn_max) {
 		barn_pack(s, n->barn + n->barn_nr * cap, c->sheaf, cap);
 		__atomic_store_n(&n->barn_nr, n->barn_nr + 1, __ATOMIC_RELAXED);
 		c->sheaf_nr = 0;

@@ -767,11 +767,15 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barny", 64, 0, 0, NULL);
 	struct kmem_cache_node *n = s->node[0];
-	enum { CAP = SLAB_SHEAF_MAX, NR = (SHEAF_BARN_MAX + 2) * CAP };
-	static void *obj[NR];
+	enum { CAP = SLAB_SHEAF_MAX, MOST = 40 * CAP };
+	static void *obj[MOST];
 
 	kmem_cache_keep_sheaves(s);
 	expect_true(s->keep_sheaves);
+	/* 64-byte objects, 64 a sheaf: SHEAF_BARN_OBJECTS bound the barn (mm/slab.h). */
+	expect_eq(s->barn_max, SHEAF_BARN_OBJECTS / CAP);
+	const int NR = (s->barn_max + 2) * CAP;
+	assert_true(NR <= MOST);
 	for (int i = 0; i < NR; i++)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	struct kmem_cache_cpu *c = my_cpu(s);
@@ -780,7 +784,7 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 	/* The full sheaf went whole; the free that found it full starts the next. */
 	assert_eq(n->barn_nr, 1);
 	/* Its room: 32 bits an entry (barn_entry()), half of what pointers took. */
-	expect_true(malloc_usable_size(n->barn) < sizeof(void *) * CAP * SHEAF_BARN_MAX);
+	expect_true(malloc_usable_size(n->barn) < sizeof(void *) * CAP * s->barn_max);
 	expect_eq(c->sheaf_nr, 1);
 	expect_true(c->sheaf[0] == obj[CAP]);
 	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
@@ -806,7 +810,7 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 	for (int i = 0; i < nd; i++)
 		kmem_cache_free(s, drained[i]);
 	kmem_cache_free(s, obj[CAP]);
-	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_eq(n->barn_nr, s->barn_max);
 	expect_true(c->sheaf_nr > CAP / 2 && c->sheaf_nr <= CAP);
 	expect_eq(slub_check(m), 0);
 	/* A write after free into an object in the barn: reported as it leaves its sheaf. */
@@ -835,8 +839,8 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("handy", 64, 0, 0, NULL);
-	enum { CAP = SLAB_SHEAF_MAX, NR = (SHEAF_BARN_MAX + 2) * CAP };
-	static void *all[NR], *obj[NR];
+	enum { CAP = SLAB_SHEAF_MAX, MOST = 40 * CAP };
+	static void *all[MOST], *obj[MOST];
 	static struct slab_fast_map fm;
 
 	assert_true(s != NULL);
@@ -844,6 +848,8 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_eq(kmem_cache_shadow_code(s), 0);
 	kmem_cache_keep_sheaves(s);
 	assert_eq(s->sheaf_capacity, CAP);
+	const int NR = (s->barn_max + 2) * CAP;
+	assert_true(NR <= MOST);
 	slab_fast_map_fill(&fm, m);
 	/* A page-aligned object takes the struct page way (kfree_fast_paged()): left out. */
 	int nr = 0;
@@ -887,9 +893,9 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_eq(kmm_kfree_verdict(m, s, obj[CAP + 3], (char[80]){ 0 }, 80), -EALREADY);
 	expect_eq(slub_check(m), 0);
 	/* The same through the malloc shim's map, until the barn is full. */
-	for (i++; i < nr && n->barn_nr < SHEAF_BARN_MAX; i++)
+	for (i++; i < nr && n->barn_nr < s->barn_max; i++)
 		expect_true(kfree_fast_mapped(&fm, obj[i]) == NULL);
-	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_eq(n->barn_nr, s->barn_max);
 	expect_eq(c->sheaf_nr, 1);
 	expect_eq(slub_check(m), 0);
 	/* A full barn: refused again; kfree() gives half the sheaf back to the slabs. */
@@ -900,7 +906,7 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_true(!kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
 	kmem_cache_free(s, obj[i]);
-	expect_eq(n->barn_nr, SHEAF_BARN_MAX);
+	expect_eq(n->barn_nr, s->barn_max);
 	expect_eq(c->sheaf_nr, CAP / 2 + 1);
 	expect_eq(slub_check(m), 0);
 out:
@@ -915,6 +921,53 @@ out:
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * A barn is bound in objects and in their bytes (mm/slab.h), not in
+ * sheaves: a cache of 64-byte objects keeps SHEAF_BARN_OBJECTS of them
+ * (32 sheaves of 64, where 8 were the bound), one of 4 KiB objects
+ * SHEAF_BARN_BYTES' worth (16 sheaves of 4); past that a full sheaf gives
+ * its older half back to the slabs.
+ */
+TEST(a_barn_holds_its_bound_in_objects_and_bytes)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *cs[2] = {
+		kmem_cache_create("barn64", 64, 0, 0, NULL),
+		kmem_cache_create("barn4k", 4096, 0, 0, NULL),
+	};
+	enum { MOST = SHEAF_BARN_OBJECTS + 2 * SLAB_SHEAF_MAX };
+	static void *obj[MOST];
+
+	for (int k = 0; k < 2; k++) {
+		struct kmem_cache *s = cs[k];
+		assert_true(s != NULL);
+		kmem_cache_keep_sheaves(s);
+		unsigned int cap = s->sheaf_capacity;
+		unsigned int want = k == 0 ? SHEAF_BARN_OBJECTS / cap
+					   : SHEAF_BARN_BYTES / (cap * s->size);
+		printf("  %s: %u a sheaf, %u sheaves in the barn\n", s->name, cap, want);
+		expect_eq(s->barn_max, want);
+		expect_true(want > 8);
+		/* every sheaf the barn may hold, the CPU's own, and one more */
+		int nr = (int)((want + 1) * cap + 1);
+		assert_true(nr <= MOST);
+		for (int i = 0; i < nr; i++)
+			assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+		for (int i = 0; i < nr; i++)
+			kmem_cache_free(s, obj[i]);
+		expect_eq(s->node[0]->barn_nr, want);
+		expect_eq(my_cpu(s)->sheaf_nr, cap / 2 + 1);
+		expect_true((unsigned long)s->node[0]->barn_nr * cap * s->size <= SHEAF_BARN_BYTES);
+		expect_eq(slub_check(m), 0);
+		kmem_cache_shrink(s);
+		expect_eq(s->node[0]->barn_nr, 0);
+		kmem_cache_destroy(s);
+	}
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
 	slab_fake_done(m, base);
 }

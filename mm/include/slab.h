@@ -116,7 +116,8 @@ void kmem_cache_keep_empty(struct kmem_cache *s);
 /**
  * kmem_cache_keep_sheaves() - from now on a CPU's sheaf of @s that a free
  * finds full goes whole to its node's barn while the barn has room
- * (SHEAF_BARN_MAX sheaves), where it gave its older half back to the slabs;
+ * (mm/slab.h: SHEAF_BARN_OBJECTS objects, SHEAF_BARN_BYTES of them), where
+ * it gave its older half back to the slabs;
  * an allocation that finds its CPU's sheaf and cpu freelist empty takes a
  * full sheaf from the barn before a slab. kmem_cache_shrink() empties the
  * barn. Nothing changes for a cache without sheaves (slab_sheaves=off).
