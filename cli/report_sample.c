@@ -606,14 +606,16 @@ static void store_point(struct report *r, struct rec_machine *rm, bool partial)
 	 * does, but with the items known here: a sample reads them often.
 	 */
 	unsigned long ev[NR_EVENT_ITEMS] = { 0 };
-	const unsigned long *e = m->nr_cpus > 0 ? m->cpus[0].events : NULL;
+	const unsigned long *e = m->nr_cpus > 0 ? m->vm_events->event : NULL;
 	if (e) {		/* the first CPU slot's counters, then the others added */
 		UNROLLED
 		for (int i = 0; i < NR_EVENT_ITEMS; i++)
 			ev[i] = __atomic_load_n(&e[event_items[i]], __ATOMIC_RELAXED);
 	}
 	for (int c = 1; c < m->nr_cpus; c++) {
-		e = m->cpus[c].events;
+		if (!cpu_populated(&m->percpu, c))
+			continue;	/* a slot never handed out counted nothing */
+		e = per_cpu_ptr(m->vm_events, c)->event;
 		UNROLLED
 		for (int i = 0; i < NR_EVENT_ITEMS; i++)
 			ev[i] += __atomic_load_n(&e[event_items[i]], __ATOMIC_RELAXED);

@@ -465,19 +465,35 @@ bool kmm_cpu_lockless_allowed(void)
 #endif
 }
 
+/*
+ * A slot's guard is one 64-byte line of m->cpus (every guard is read or
+ * written by each hand-out and kmm_cpu_lock_all(): 64 slots share a page);
+ * its event counters are per-CPU data, a slot's own page of the per-CPU
+ * area, untouched until a thread takes the slot.
+ */
+_Static_assert(sizeof(struct kmm_cpu) == 64, "a slot's guard is one line");
+
 int kmm_cpus_init(struct kmm_machine *m)
 {
-	size_t bytes = ALIGN_UP(sizeof(struct kmm_cpu) * (size_t)m->nr_cpus, (size_t)64);
+	size_t bytes = sizeof(struct kmm_cpu) * (size_t)m->nr_cpus;
+	struct vm_event_state *events = pcpu_alloc(m, sizeof(*events), NULL, NULL);
 
-	m->cpus = aligned_alloc(64, bytes);
-	if (!m->cpus)
+	if (!events)
 		return -ENOMEM;
+	m->cpus = aligned_alloc(64, bytes);
+	if (!m->cpus) {
+		pcpu_free(m, events);
+		return -ENOMEM;
+	}
 	memset(m->cpus, 0, bytes);
 	spin_lock_init(&m->cpu_lock);
 	m->cpu_lockless = kmm_cpu_lockless_allowed();
 	atomic_init(&m->cpu_free, m->nr_cpus);
-	for (int c = 0; c < m->nr_cpus; c++)
+	m->vm_events = events;
+	for (int c = 0; c < m->nr_cpus; c++) {
 		spin_lock_init(&m->cpus[c].guard.lock);
+		m->cpus[c].events = per_cpu_ptr(events, c);
+	}
 	pcpu_populate(m, 0);	/* the boot CPU's units: every cache's sheaves meet there (barn_flush()) */
 	return 0;
 }

@@ -112,7 +112,9 @@ unsigned long sum_vm_event(struct kmm_machine *m, enum vm_event_item item)
 	unsigned long sum = 0;
 
 	for (int c = 0; c < m->nr_cpus; c++)
-		sum += __atomic_load_n(&m->cpus[c].events[item], __ATOMIC_RELAXED);
+		if (cpu_populated(&m->percpu, c))	/* the others' are all zero */
+			sum += __atomic_load_n(&per_cpu_ptr(m->vm_events, c)->event[item],
+					       __ATOMIC_RELAXED);
 	return sum;
 }
 
@@ -121,9 +123,14 @@ void sum_vm_events(struct kmm_machine *m, const enum vm_event_item *items, int n
 {
 	for (int i = 0; i < n; i++)
 		out[i] = 0;
-	for (int c = 0; c < m->nr_cpus; c++)
+	for (int c = 0; c < m->nr_cpus; c++) {
+		const unsigned long *ev = per_cpu_ptr(m->vm_events, c)->event;
+
+		if (!cpu_populated(&m->percpu, c))
+			continue;	/* never handed out: all zero */
 		for (int i = 0; i < n; i++)
-			out[i] += __atomic_load_n(&m->cpus[c].events[items[i]], __ATOMIC_RELAXED);
+			out[i] += __atomic_load_n(&ev[items[i]], __ATOMIC_RELAXED);
+	}
 }
 
 unsigned long global_zone_page_state(struct kmm_machine *m, enum zone_stat_item i)

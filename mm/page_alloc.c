@@ -770,7 +770,7 @@ static inline __attribute__((always_inline)) void free_unref_page_commit(struct 
 					  struct page *page, int mt, unsigned int order, int cpu)
 {
 	unsigned int pindex = order_to_pindex(mt, order);
-	int tune = free_unref_page_add(zone->machine->cpus[cpu].events, pcp, &pcp->lists[pindex],
+	int tune = free_unref_page_add(per_cpu_ptr(zone->machine->vm_events, cpu)->event, pcp, &pcp->lists[pindex],
 				       page, order);
 
 	if (unlikely(tune || zone_below_high(zone)))
@@ -817,7 +817,7 @@ __rmqueue_pcplist(struct zone *preferred, struct zone *zone, unsigned int order,
 {
 	if (unlikely(list_empty(list)) && !rmqueue_pcp_refill(zone, order, mt, alloc_flags, pcp, list))
 		return NULL;
-	return pcp_take(preferred, zone, order, cpu, pcp, list, zone->machine->cpus[cpu].events);
+	return pcp_take(preferred, zone, order, cpu, pcp, list, per_cpu_ptr(zone->machine->vm_events, cpu)->event);
 }
 
 static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,

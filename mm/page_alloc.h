@@ -417,7 +417,7 @@ static inline void count_events_cpu(struct kmm_machine *m, int cpu, enum vm_even
 				    long n)
 {
 	if (likely(m->cpus)) {
-		unsigned long *ev = &m->cpus[cpu].events[item];
+		unsigned long *ev = &per_cpu_ptr(m->vm_events, cpu)->event[item];
 
 		__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
 				 __ATOMIC_RELAXED);
@@ -438,10 +438,10 @@ static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item i
 	numa_event_pcp(&z->per_cpu_pageset[cpu], item);
 }
 
-/* The event counters of the slot whose guard is @g (struct kmm_cpu holds both). */
+/* The event counters of the slot whose guard is @g (struct kmm_cpu points at them). */
 static inline unsigned long *slot_events(struct kmm_cpu_guard *g)
 {
-	return container_of(g, struct kmm_cpu, guard)->events;
+	return container_of(g, struct kmm_cpu, guard)->events->event;
 }
 
 /*

@@ -56,8 +56,8 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	m->opts.arch = fs->arch;
 	m->opts.buddy_lazy = fs->lazy;
 	m->nr_cpus = fs->nr_cpus;
-	m->cpus = aligned_alloc(64, sizeof(struct kmm_cpu) * (size_t)fs->nr_cpus);
-	memset(m->cpus, 0, sizeof(struct kmm_cpu) * (size_t)fs->nr_cpus);
+	assert_eq(kmm_cpus_init(m), 0);
+	m->cpu_lockless = false;	/* slots under their locks (slab_fake.h's own_this_slot()) */
 	m->pageblock_order = fs->pageblock_order;
 	m->pageblock_nr_pages = 1UL << fs->pageblock_order;
 	m->max_pfn = max_pfn;

@@ -22,6 +22,7 @@
 #include <kmm/slab.h>
 
 #include "mm/include/percpu.h"
+#include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/slab.h"
 
@@ -490,6 +491,62 @@ TEST(a_slots_per_cpu_units_are_touched_only_once_a_thread_takes_it)
 	expect_true(per_cpu_ptr(unit_cache->cpu_slab, 2)->partial.next == NULL);
 	kmem_cache_destroy(unit_cache);
 	for (int cpu = 3; cpu < 8; cpu++)
+		expect_eq(pcpu_resident_units(machine, cpu), 0);
+	done(machine);
+}
+
+static void *page_on_a_slot(void *arg)
+{
+	struct probe *p = arg;
+
+	kmm_use(machine);
+	p->cpu = kmm_this_cpu(machine);
+	struct page *page = alloc_pages(GFP_KERNEL, 0);
+	if (page)
+		__free_pages(page, 0);
+	return NULL;
+}
+
+/*
+ * A CPU slot no thread takes costs the host nothing of its own but its
+ * guard, one 64-byte line of the packed guards (64 slots share a page):
+ * its vm event counters are per-CPU data in its own unit, which stays
+ * untouched while the machine boots, counts, drains, checks itself and
+ * shows /proc/vmstat and /proc/zoneinfo (a read of a never-used unit would
+ * map the host's zero page there, which mincore sees). A thread that takes
+ * the slot counts on it. Before, every slot's struct kmm_cpu (the guard and
+ * 1 KB of counters) came from the host's heap and was written at boot.
+ */
+TEST(a_slot_no_thread_takes_holds_no_page_of_its_own)
+{
+	pthread_t th;
+	struct probe pr = { 0 };
+	char *s = NULL;
+
+	machine = boot("mem=128M nr_cpus=64");
+	kmm_use(machine);
+	expect_eq(sizeof(struct kmm_cpu), 64);
+	for (int cpu = 0; cpu < 64; cpu++)
+		expect_eq(per_cpu_index(machine->vm_events, machine->cpus[cpu].events), cpu);
+	assert_eq(kmm_proc_read(machine, "/proc/vmstat", &s), 0);
+	free(s);
+	assert_eq(kmm_proc_read(machine, "/proc/zoneinfo", &s), 0);
+	free(s);
+	drain_all_pages(machine, NULL);
+	lru_add_drain_all(machine);
+	expect_eq(kmm_check(machine), 0);
+	for (int cpu = 1; cpu < 64; cpu++) {
+		expect_true(!cpu_populated(&machine->percpu, cpu));
+		if (!expect_eq(pcpu_resident_units(machine, cpu), 0))
+			printf("  slot %d's unit is resident\n", cpu);
+	}
+	unsigned long freed = sum_vm_event(machine, PGFREE);
+	assert_eq(pthread_create(&th, NULL, page_on_a_slot, &pr), 0);
+	pthread_join(th, NULL);
+	expect_eq(pr.cpu, 1);
+	expect_true(per_cpu_ptr(machine->vm_events, 1)->event[PGFREE] >= 1);
+	expect_true(sum_vm_event(machine, PGFREE) >= freed + 1);
+	for (int cpu = 2; cpu < 64; cpu++)
 		expect_eq(pcpu_resident_units(machine, cpu), 0);
 	done(machine);
 }

@@ -48,8 +48,7 @@ static struct kmm_machine *fake_machine(struct fake *f, enum kmm_arch arch, int 
 	f->m = m;
 	m->opts.arch = arch;
 	m->nr_cpus = 2;
-	m->cpus = aligned_alloc(64, sizeof(struct kmm_cpu) * 2);
-	memset(m->cpus, 0, sizeof(struct kmm_cpu) * 2);
+	assert_eq(kmm_cpus_init(m), 0);
 	m->nr_node_ids = nodes;
 	m->pageblock_order = arch == KMM_ARCH_I386 ? 10 : 9;
 	m->pageblock_nr_pages = 1UL << m->pageblock_order;
@@ -411,9 +410,10 @@ TEST(vmstat_i386_zone_events_and_config)
 	struct kmm_machine *m = fake_machine(&f, KMM_ARCH_I386, 1);
 	char *s;
 
-	m->cpus[0].events[PGALLOC_HIGH] = 7;
-	m->cpus[1].events[PGALLOC_HIGH] = 5;
-	m->cpus[0].events[PGPGIN] = 9;		/* sectors: shown as kB, halved */
+	pcpu_populate(m, 1);	/* slot 1 handed out once: its counters are read */
+	per_cpu_ptr(m->vm_events, 0)->event[PGALLOC_HIGH] = 7;
+	per_cpu_ptr(m->vm_events, 1)->event[PGALLOC_HIGH] = 5;
+	per_cpu_ptr(m->vm_events, 0)->event[PGPGIN] = 9;	/* sectors: shown as kB, halved */
 	s = render(m, "/proc/vmstat");
 	expect_str_contains(s, "\npgalloc_dma 0\npgalloc_normal 0\npgalloc_high 12\n"
 			       "pgalloc_movable 0\nallocstall_dma 0\n");

@@ -39,9 +39,24 @@
 
 /* ---- Per-CPU slot ---- */
 
+/*
+ * A slot's vm event counters (Linux's struct vm_event_state), one per CPU
+ * slot in the per-CPU area (m->vm_events): the slot's owner writes, readers
+ * sum the populated slots racily (sum_vm_event()).
+ */
+struct vm_event_state {
+	unsigned long event[NR_VM_EVENT_ITEMS];
+};
+
+/*
+ * One line per slot, packed (64 slots in one page): kmm_cpu_lock_all() and
+ * the slot hand-out read or write every slot's guard, so the guards are
+ * kept apart from the slots' per-CPU data, which stays untouched for a
+ * slot no thread takes.
+ */
 struct kmm_cpu {
 	struct kmm_cpu_guard guard;			/* mm/include/cpu_slot.h */
-	unsigned long events[NR_VM_EVENT_ITEMS];	/* owner slot writes, readers sum racily */
+	struct vm_event_state *events;			/* this slot's; immutable after boot */
 } __attribute__((aligned(64)));
 
 /* ---- Hooks of later layers ---- */
@@ -184,7 +199,8 @@ struct kmm_machine {
 	spinlock_t cpu_lock;		/* slot assignment (mm/cpu_slot.c) */
 	atomic_int cpu_free;		/* slots no thread holds: cpu_lock writes, read anywhere */
 	bool cpu_lockless;		/* owned slots may skip their lock (membarrier works) */
-	struct kmm_cpu *cpus;
+	struct kmm_cpu *cpus;		/* the slots' guards, by slot */
+	struct vm_event_state *vm_events;	/* per-CPU (per_cpu_ptr()); set with @cpus */
 	/* Every CPU's copy of the per-CPU allocations (mm/include/percpu.h) */
 	struct kmm_percpu percpu;
 

@@ -25,7 +25,7 @@ static inline void count_vm_events(struct kmm_machine *m, enum vm_event_item ite
 	 * relaxed load+store keeps the fast path free of locked instructions
 	 * while readers summing the counters see no torn values.
 	 */
-	unsigned long *ev = &m->cpus[kmm_this_cpu_inline(m)].events[item];
+	unsigned long *ev = &per_cpu_ptr(m->vm_events, kmm_this_cpu_inline(m))->event[item];
 	__atomic_store_n(ev, __atomic_load_n(ev, __ATOMIC_RELAXED) + (unsigned long)n,
 			 __ATOMIC_RELAXED);
 }
