@@ -111,14 +111,18 @@ fuzz: $(FUZZ_BUILD)/CMakeCache.txt
 # $(BENCH_THREADS) (default: the online CPUs), then the malloc workloads as
 # bench/malloc/run.sh's header documents its figures: full inputs, medians of
 # BENCH_MALLOC_REPS interleaved repetitions (default 5, run.sh's own), peak
-# RSS as VmHWM at exit with address randomisation off; BENCH_MALLOC_ARGS adds
-# run.sh options (-q: quick inputs, a smoke run whose ratios are not the
-# figures; -w REGEX: some workloads). Then one table of every kmm / peer
-# ratio they recorded (bench/summary.sh).
+# RSS as the mean of those runs' VmHWM at exit with address randomisation on;
+# BENCH_MALLOC_ARGS adds run.sh options (-q: quick inputs, a smoke run whose
+# ratios are not the figures; -w REGEX: some workloads). Then start_cost, a
+# program that mallocs once, BENCH_START_RUNS times (default 21) under glibc
+# and kmm interleaved (its CPU time and mean VmHWM: the issue's per-process
+# start cost). Then one table of every kmm / peer ratio they recorded
+# (bench/summary.sh).
 BENCH_BUILD ?= $(RELEASE_BUILD)
 BENCH_THREADS ?= $(JOBS)
 BENCH_MALLOC_REPS ?= 5
 BENCH_MALLOC_ARGS ?=
+BENCH_START_RUNS ?= 21
 bench: $(BENCH_BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BENCH_BUILD) -j $(JOBS)
 	@rm -f $(BENCH_BUILD)/bench-summary.tsv $(BENCH_BUILD)/bench-failed
@@ -129,6 +133,10 @@ bench: $(BENCH_BUILD)/CMakeCache.txt
 	@KMM_BENCH_SUMMARY=$(abspath $(BENCH_BUILD))/bench-summary.tsv bench/malloc/run.sh \
 		-n $(BENCH_MALLOC_REPS) -t $(BENCH_THREADS) -b $(BENCH_BUILD) $(BENCH_MALLOC_ARGS) || \
 		echo bench/malloc/run.sh >> $(BENCH_BUILD)/bench-failed
+	@echo "== $(BENCH_BUILD)/bench/malloc/start_cost -n $(BENCH_START_RUNS)"
+	@KMM_BENCH_SUMMARY=$(abspath $(BENCH_BUILD))/bench-summary.tsv \
+		$(BENCH_BUILD)/bench/malloc/start_cost -n $(BENCH_START_RUNS) || \
+		echo bench/malloc/start_cost >> $(BENCH_BUILD)/bench-failed
 	@bench/summary.sh $(BENCH_BUILD)/bench-summary.tsv
 	@if [ -s $(BENCH_BUILD)/bench-failed ]; then echo "make bench: these failed:"; \
 		cat $(BENCH_BUILD)/bench-failed; exit 1; fi

@@ -4,9 +4,9 @@
 # when installed (bench/malloc/install-peers.sh), jemalloc, mimalloc, tcmalloc.
 #
 # Every repetition runs every workload under every allocator, interleaved, so
-# drift in the machine's load hits all allocators alike. Printed: the medians
-# of wall time and peak RSS under glibc, and each other allocator's medians
-# as ratios to glibc's (below 1.00 is faster / smaller). A run whose output
+# drift in the machine's load hits all allocators alike. Printed: the median
+# wall time and the mean peak RSS under glibc, and each other allocator's as
+# ratios to glibc's (below 1.00 is faster / smaller). A run whose output
 # differs from glibc's is reported: the workloads are deterministic. The last
 # row is each allocator's geometric mean of those ratios over the workloads
 # that every allocator ran correctly (mimalloc 2.0 aborts in cxx_churn, whose
@@ -21,7 +21,7 @@
 # peer, glibc among them), the threaded shapes named NAME@T; a pair where
 # either run failed is marked there as not compared.
 #
-# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX] [-r FILE]
+# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-w REGEX] [-r FILE]
 #   -n  repetitions (default 5); -q quick inputs (a tenth of the work: for a
 #       smoke run, never for figures: a small input's peak RSS is mostly the
 #       allocator's fixed start cost, so its ratios say little)
@@ -29,6 +29,7 @@
 #   -H  also kmm in its hardened mode (kmm-hard: KMM_MALLOC_HARDEN=1) and with
 #       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
 #   -P  no peers: glibc and kmm only
+#   -R  address randomisation off (setarch -R): see "Peak RSS" below
 #   -w  only the workloads whose name (NAME@T for the threaded ones) matches
 #       the extended REGEX, e.g. -w '^(free_storm|mt_churn)@'
 #   -r  also write every run's figures to FILE, one line each: workload
@@ -38,12 +39,22 @@
 # allocator's own state, so a small program's ratio carries the allocator's
 # fixed start cost (docs/malloc.md). It is VmHWM read from /proc/self/status
 # as the program exits (a small library this script compiles and preloads
-# beside the allocator; the largest of the processes the command ran), with
-# address randomisation off (setarch -R) so that every run maps the same
-# pages of each library. /usr/bin/time's %M (wait4's maximum RSS) comes from
-# the kernel's approximate per-CPU RSS counters on recent kernels and reads
-# up to ~160 KB low, in steps: it stands in only where the reader could not
-# be built or the program did not exit through exit() (the "how" column).
+# beside the allocator; the largest of the processes the command ran), and
+# the figure is the MEAN of the REPS runs, with address randomisation on, as
+# programs run. Where a library lands modulo 64 KiB decides how many of its
+# pages the host maps around each fault (fault-around: 64 KiB windows), so
+# one program's peak takes a few values ~300 KB apart from run to run (libc's
+# code: docs/malloc-measured.md, session 18); the mean over runs is what a
+# process pays on average, where a median picks one of those values. For
+# figures to act on, use more runs (-n 16). -R turns randomisation off: every
+# run then maps the same pages, repeatable to the KB and right for comparing
+# two builds of kmm, but glibc's libc lands elsewhere than libc beside the
+# preloaded kmm, a fixed lottery that charged kmm ~290 KB on thread_relay@1
+# (session 18): not a figure for kmm against glibc. Wall time is the median.
+# /usr/bin/time's %M (wait4's maximum RSS) comes from the kernel's approximate
+# per-CPU RSS counters on recent kernels and reads up to ~160 KB low, in
+# steps: it stands in only where the reader could not be built or the program
+# did not exit through exit() (the "how" column).
 set -u
 reps=5
 build=""
@@ -52,8 +63,9 @@ hard=0
 peers=1
 only=""
 raw=""
+fixed=0
 maxt=$(nproc 2>/dev/null || echo 1)
-while getopts "n:t:b:qHPw:r:" opt; do
+while getopts "n:t:b:qHPRw:r:" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	t) maxt=$OPTARG ;;
@@ -61,9 +73,10 @@ while getopts "n:t:b:qHPw:r:" opt; do
 	q) quick=1 ;;
 	H) hard=1 ;;
 	P) peers=0 ;;
+	R) fixed=1 ;;
 	w) only=$OPTARG ;;
 	r) raw=$OPTARG ;;
-	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-w REGEX] [-r FILE]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-w REGEX] [-r FILE]" >&2; exit 2 ;;
 	esac
 done
 case $maxt in ''|*[!0-9]*|0) echo "run.sh: -t wants a thread count of 1 or more" >&2; exit 2 ;; esac
@@ -151,10 +164,12 @@ else
 	echo "run.sh: could not build the VmHWM reader (${CC:-cc}); peak RSS is /usr/bin/time's %M" >&2
 fi
 norand=()
-if setarch "$(uname -m)" -R true 2>/dev/null; then
-	norand=(setarch "$(uname -m)" -R)
-else
-	echo "run.sh: setarch -R does not run here; address randomisation stays on" >&2
+if [ $fixed = 1 ]; then
+	if setarch "$(uname -m)" -R true 2>/dev/null; then
+		norand=(setarch "$(uname -m)" -R)
+	else
+		echo "run.sh: setarch -R does not run here; address randomisation stays on" >&2
+	fi
 fi
 scale=1
 [ $quick = 1 ] && scale=10
@@ -224,8 +239,9 @@ echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*
 echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
 inputs="full inputs"
 [ $quick = 1 ] && inputs="quick inputs (-q: a tenth of the work, a smoke run)"
-echo "medians of $reps runs of wall time and of peak RSS ($([ -n "$hwm" ] && echo "VmHWM at exit" ||
-	echo "%M of /usr/bin/time")$([ ${#norand[@]} -gt 0 ] && echo ", setarch -R")); $inputs"
+echo "wall time: medians of $reps runs; peak RSS: means of $reps runs ($([ -n "$hwm" ] &&
+	echo "VmHWM at exit" || echo "%M of /usr/bin/time"), $([ ${#norand[@]} -gt 0 ] &&
+	echo "setarch -R: address randomisation off" || echo "address randomisation on")); $inputs"
 : >"$tmp/results"
 for ((r = 1; r <= reps; r++)); do
 	for w in "${workloads[@]}"; do
@@ -261,12 +277,18 @@ for ((r = 1; r <= reps; r++)); do
 	echo "  repetition $r of $reps done" >&2
 done
 
-# ---- medians and ratios ----
+# ---- medians (time), means (peak RSS) and ratios ----
 awk -v names="${names[*]}" -v wls="${workloads[*]}" -v summary="${KMM_BENCH_SUMMARY:-}" '
 function median(key,   n, i, j, t, a) {
 	n = split(vals[key], a, " ");
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+}
+# peak RSS: the mean of the runs (the header says why)
+function mean(key,   n, i, sum, a) {
+	n = split(vals[key], a, " ");
+	for (i = 1; i <= n; i++) sum += a[i];
+	return n ? sum / n : 0;
 }
 { vals[$1 " " $2 " t"] = vals[$1 " " $2 " t"] " " $3; vals[$1 " " $2 " m"] = vals[$1 " " $2 " m"] " " $4;
   if (!$5) bad[$1 " " $2] = 1 }
@@ -276,7 +298,7 @@ END {
 	for (i = 2; i <= nn; i++) printf " %19s", nm[i] " time/RSS";
 	printf "\n";
 	for (w = 1; w <= nw; w++) {
-		gt = median(wl[w] " glibc t"); gm = median(wl[w] " glibc m");
+		gt = median(wl[w] " glibc t"); gm = mean(wl[w] " glibc m");
 		# threaded shapes: kmm speedup over its one-thread run (same work per thread)
 		sp = "-"; threads = 1; base = wl[w];
 		if (split(wl[w], parts, "@") == 2) {
@@ -286,7 +308,7 @@ END {
 		}
 		printf "%-16s %9.3f %9.1f %8s", wl[w], gt / 1e6, gm / 1024, sp;
 		for (i = 2; i <= nn; i++) {
-			t = median(wl[w] " " nm[i] " t"); m = median(wl[w] " " nm[i] " m");
+			t = median(wl[w] " " nm[i] " t"); m = mean(wl[w] " " nm[i] " m");
 			printf " %9.2f/%-8.2f%s", t / gt, m / gm, (wl[w] " " nm[i]) in bad ? "!" : " ";
 		}
 		printf "\n";
@@ -297,7 +319,7 @@ END {
 			ng++;
 			for (i = 2; i <= nn; i++) {
 				gmt[i] += log(median(wl[w] " " nm[i] " t") / gt);
-				gmm[i] += log(median(wl[w] " " nm[i] " m") / gm);
+				gmm[i] += log(mean(wl[w] " " nm[i] " m") / gm);
 			}
 		} else {
 			skipped = skipped " " wl[w];
@@ -309,10 +331,10 @@ END {
 		# (or printed what glibc did not) gets "failed:WHO", not a ratio.
 		if (summary != "") {
 			sname = (wl[w] ~ /@/) ? base "@T" : base;
-			kt = median(wl[w] " kmm t"); km = median(wl[w] " kmm m");
+			kt = median(wl[w] " kmm t"); km = mean(wl[w] " kmm m");
 			for (i = 1; i <= nn; i++) {
 				if (nm[i] == "kmm" || nm[i] ~ /^kmm-/) continue;
-				pt = median(wl[w] " " nm[i] " t"); pm = median(wl[w] " " nm[i] " m");
+				pt = median(wl[w] " " nm[i] " t"); pm = mean(wl[w] " " nm[i] " m");
 				if ((wl[w] " kmm") in bad) {
 					rt = rm = "failed:kmm";
 				} else if ((wl[w] " " nm[i]) in bad) {
@@ -337,6 +359,7 @@ END {
 			printf " (left out:%s)", skipped;
 		printf "\n";
 	}
-	printf "\nratios are median(allocator) / median(glibc); \"!\" marks a failed or differing run;\n";
+	printf "\nratios: median(allocator) / median(glibc) of time, mean / mean of peak RSS;\n";
+	printf "\"!\" marks a failed or differing run;\n";
 	printf "kmm xT: kmm'"'"'s speedup over its own one-thread run of the same shape (NAME@T: T threads)\n";
 }' "$tmp/results"

@@ -8,8 +8,17 @@
  * from /proc/self/status just before it exits), its minor page faults
  * (getrusage in the child, the same moment) and its CPU time, user + system
  * (wait4's rusage in the parent: everything from spawn to exit). It prints
- * the medians of each and the ratio of the library's to glibc's from the same
- * run; never a threshold.
+ * the medians of each, the mean peak RSS too, and the ratio of the library's
+ * to glibc's from the same run; never a threshold. The children run with
+ * address randomisation on, as programs do: where libc lands modulo 64 KiB
+ * moves a small program's peak by up to ~300 KB from run to run (the host
+ * maps file pages in 64 KiB windows around a fault), so the mean over runs
+ * is the figure a process pays on average (bench/malloc/run.sh says more).
+ *
+ * With $KMM_BENCH_SUMMARY set (make bench), the first library's ratios to
+ * glibc go to make bench's closing table (bench/summary.sh): "start_cost
+ * time" (median CPU time) and "start_cost peak RSS" (mean VmHWM), so the
+ * issue's start-cost target sits beside every other ratio.
  *
  * With -T N the child also starts N threads one after another, each of which
  * mallocs and frees once and exits: the cost of a thread that comes and goes
@@ -89,6 +98,27 @@ static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double mean(const double *v, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum / n;
+}
+
+/* A line of make bench's summary (bench/bench.h's bench_summary() format). */
+static void summary_line(const char *what, double ratio)
+{
+	const char *path = getenv("KMM_BENCH_SUMMARY");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "malloc\tstart_cost %s\t1\tglibc\t%.6g\n", what, ratio);
+	fclose(f);
 }
 
 /* One run of the child, with @lib preloaded (or none): 0, or -1 on failure. */
@@ -195,6 +225,10 @@ int main(int argc, char **argv)
 		}
 	}
 	static const char *what[] = { "VmHWM KB", "minor faults", "CPU ms (user+sys)" };
+	/* the means first: median() sorts the runs in place */
+	double hwm_mean[3];
+	for (int k = 0; k < nlibs; k++)
+		hwm_mean[k] = mean(v + (size_t)(3 * k) * runs, runs);
 	printf("start_cost: malloc once, free once%s%s; medians of %d interleaved runs\n",
 	       strcmp(threads, "0") ? ", then threads one after another: " : "",
 	       strcmp(threads, "0") ? threads : "", runs);
@@ -212,6 +246,15 @@ int main(int argc, char **argv)
 			printf(" %10.*f %11.2f", m == 2 ? 2 : 0, x, g > 0 ? x / g : 0);
 		}
 		printf("\n");
+	}
+	printf("%-20s %10.0f", "VmHWM KB, mean", hwm_mean[0]);
+	for (int k = 1; k < nlibs; k++)
+		printf(" %10.0f %11.2f", hwm_mean[k], hwm_mean[0] > 0 ? hwm_mean[k] / hwm_mean[0] : 0);
+	printf("\n");
+	double g_cpu = median(v + 2 * (size_t)runs, runs), k_cpu = median(v + 5 * (size_t)runs, runs);
+	if (g_cpu > 0 && hwm_mean[0] > 0) {
+		summary_line("time", k_cpu / g_cpu);
+		summary_line("peak RSS", hwm_mean[1] / hwm_mean[0]);
 	}
 	free(v);
 	return 0;
