@@ -694,7 +694,8 @@ static int zone_term_eval(struct kmm_ctx *ctx, const char *name, struct value *o
 	else if (!strcmp(r.field, "pcp")) {
 		if (z->per_cpu_pageset)
 			for (int c = 0; c < m->nr_cpus; c++)
-				v += z->per_cpu_pageset[c].count;
+				if (cpu_populated(&m->percpu, c))	/* the others hold none */
+					v += per_cpu_ptr(z->per_cpu_pageset, c)->count;
 	}
 	value_set_int(out, v);
 	return VERB_OK;

@@ -165,7 +165,7 @@ static void zone_statistics_slow(struct zone *preferred, struct zone *z)
 
 	if (likely(z->per_cpu_pageset && preferred->per_cpu_pageset &&
 		   (token = kmm_cpu_tryenter(g)) != -2)) {
-		zone_statistics(preferred, z, cpu, &z->per_cpu_pageset[cpu]);
+		zone_statistics(preferred, z, cpu, per_cpu_ptr(z->per_cpu_pageset, cpu));
 		kmm_cpu_exit(g, token);
 		return;
 	}
@@ -186,8 +186,10 @@ unsigned long zone_numa_event_state(struct zone *z, enum numa_stat_item item)
 
 	if (z->per_cpu_pageset)
 		for (int c = 0; c < z->machine->nr_cpus; c++)
-			sum += (long)__atomic_load_n(&z->per_cpu_pageset[c].numa_event[item],
-						     __ATOMIC_RELAXED);
+			if (cpu_populated(&z->machine->percpu, c))	/* the others are zero */
+				sum += (long)__atomic_load_n(
+					&per_cpu_ptr(z->per_cpu_pageset, c)->numa_event[item],
+					__ATOMIC_RELAXED);
 	return sum < 0 ? 0 : (unsigned long)sum;
 }
 
@@ -825,7 +827,7 @@ static inline struct page *rmqueue_pcplist(struct zone *preferred, struct zone *
 {
 	struct kmm_machine *m = zone->machine;
 	int cpu = pcp_this_cpu(m);
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	struct page *page;
 	int token = kmm_cpu_tryenter(g);
@@ -898,7 +900,7 @@ unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_fla
 {
 	struct kmm_machine *m = zone->machine;
 	int cpu = pcp_this_cpu(m);
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
 	int token = kmm_cpu_tryenter(g);
@@ -924,7 +926,7 @@ unsigned long rmqueue_pcp_bulk(struct zone *zone, int mt, unsigned int alloc_fla
  */
 static void drain_zone_pages_cpu(struct zone *zone, int cpu)
 {
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
 
 	if (pcp->count)
 		free_pcppages_bulk(zone, pcp->count, pcp, 0);
@@ -944,7 +946,8 @@ void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 	if (zone) {
 		if (zone->per_cpu_pageset)
 			for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-				drain_zone_pages_cpu(zone, cpu);
+				if (cpu_populated(&m->percpu, cpu))	/* else empty */
+					drain_zone_pages_cpu(zone, cpu);
 		kmm_cpu_unlock_all(m);
 		return;
 	}
@@ -957,7 +960,8 @@ void drain_all_pages(struct kmm_machine *m, struct zone *zone)
 		for_each_zone_in_node(z, pgdat)
 			if (z->per_cpu_pageset)
 				for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-					drain_zone_pages_cpu(z, cpu);
+					if (cpu_populated(&m->percpu, cpu))	/* else empty */
+						drain_zone_pages_cpu(z, cpu);
 	}
 	kmm_cpu_unlock_all(m);
 }
@@ -1100,7 +1104,7 @@ static __attribute__((noinline)) void free_unref_page_slot(struct zone *zone, st
 	int token = kmm_cpu_tryenter(g);
 
 	if (likely(token != -2)) {
-		free_unref_page_commit(zone, &zone->per_cpu_pageset[cpu], page, mt, order, cpu);
+		free_unref_page_commit(zone, per_cpu_ptr(zone->per_cpu_pageset, cpu), page, mt, order, cpu);
 		kmm_cpu_exit(g, token);
 	} else {
 		free_unref_page_locked_out(zone, page, pfn, order);
@@ -1140,7 +1144,7 @@ static inline __attribute__((always_inline)) void free_unref_page(struct kmm_mac
 		g = kmm_cpu_cache.guard;
 		/* The common case: the slot owned, no section open (no locked instruction). */
 		if (likely(kmm_cpu_enter_owned(g))) {
-			free_unref_page_commit(zone, &zone->per_cpu_pageset[cpu], page, mt, order, cpu);
+			free_unref_page_commit(zone, per_cpu_ptr(zone->per_cpu_pageset, cpu), page, mt, order, cpu);
 			kmm_cpu_exit_owned(g);
 			return;
 		}
@@ -1355,7 +1359,7 @@ void __free_pages(struct page *page, unsigned int order)
 	/* the zone below its high mark means tuning on every free: the slow path's */
 	if (unlikely(mt >= MIGRATE_PCPTYPES || zone_below_high(zone)))
 		return free_pages_slow(m, page, order, flags);
-	pcp = &zone->per_cpu_pageset[kmm_cpu_cache.cpu];
+	pcp = per_cpu_ptr(zone->per_cpu_pageset, kmm_cpu_cache.cpu);
 	list = &pcp->lists[order_to_pindex(mt, order)];
 	g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))

@@ -435,7 +435,7 @@ static inline void numa_event_pcp(struct per_cpu_pages *pcp, enum numa_stat_item
 /* One more @item on @z, counted in slot @cpu's pageset (whose guard the caller holds). */
 static inline void numa_event_cpu(struct zone *z, int cpu, enum numa_stat_item item)
 {
-	numa_event_pcp(&z->per_cpu_pageset[cpu], item);
+	numa_event_pcp(per_cpu_ptr(z->per_cpu_pageset, cpu), item);
 }
 
 /* The event counters of the slot whose guard is @g (struct kmm_cpu points at them). */
@@ -505,7 +505,7 @@ pcp_alloc_fast(struct zone *zone, unsigned int order, int mt)
 {
 	int cpu = kmm_cpu_cache.cpu;
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
 	struct page *page;
 

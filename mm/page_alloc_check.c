@@ -213,9 +213,11 @@ static int check_pcp(struct checker *c, unsigned long *pcp_pages)
 	if (!z->per_cpu_pageset)
 		return 0;
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+		struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, cpu);
 		long count = 0;
 
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never handed out: no pageset set up, nothing on it */
 		for (int i = 0; i < NR_PCP_LISTS; i++) {
 			unsigned int order = (unsigned int)i / MIGRATE_PCPTYPES;
 			struct list_head *pos;

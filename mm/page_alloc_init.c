@@ -63,6 +63,39 @@ static void per_cpu_pages_init(struct per_cpu_pages *pcp)
 	pcp->batch = 1;		/* BOOT_PAGESET_BATCH */
 }
 
+/*
+ * The constructor of a zone's pagesets (pcpu_alloc()): CPU slot @cpu's is
+ * set up when the slot is first handed out, with empty lists and the
+ * zone's batch and high limits as zone_set_pageset_high_and_batch() last
+ * set them (before that, boot's: batch 1, no limits), so a slot no thread
+ * ever takes costs no page. Context: m->percpu.lock held, under which the
+ * zone's limits are written.
+ */
+static void pcp_ctor(void *arg, void *ptr, int cpu)
+{
+	struct zone *zone = arg;
+	struct per_cpu_pages *pcp = ptr;
+
+	(void)cpu;
+	per_cpu_pages_init(pcp);
+	if (zone->pageset_batch) {
+		pcp->batch = zone->pageset_batch;
+		pcp->high_min = zone->pageset_high_min;
+		pcp->high_max = zone->pageset_high_max;
+	}
+}
+
+int zone_pcp_unused_batch(struct zone *zone)
+{
+	struct kmm_machine *m = zone->machine;
+	int batch;
+
+	spin_lock(&m->percpu.lock);
+	batch = zone->pageset_batch ? zone->pageset_batch : 1;
+	spin_unlock(&m->percpu.lock);
+	return batch;
+}
+
 /**
  * zone_init_free_lists() - empty free lists, the zone lock, pageblock types
  * (all Movable, as memmap_init leaves them) and one pcp set per CPU slot.
@@ -96,16 +129,12 @@ int zone_init_free_lists(struct zone *zone)
 		memset(zone->pageblock_mt, MIGRATE_MOVABLE, n);	/* as memmap_init does */
 	}
 	if (!zone->per_cpu_pageset && m->nr_cpus > 0) {
-		size_t bytes = sizeof(struct per_cpu_pages) * (size_t)m->nr_cpus;
-
-		zone->per_cpu_pageset = aligned_alloc(64, ALIGN_UP(bytes, 64));
+		zone->per_cpu_pageset = pcpu_alloc(m, sizeof(struct per_cpu_pages), pcp_ctor, zone);
 		if (!zone->per_cpu_pageset) {
 			free(zone->pageblock_mt);
 			zone->pageblock_mt = NULL;
 			return -ENOMEM;
 		}
-		for (int c = 0; c < m->nr_cpus; c++)
-			per_cpu_pages_init(&zone->per_cpu_pageset[c]);
 	}
 	return 0;
 }
@@ -116,7 +145,8 @@ int zone_init_free_lists(struct zone *zone)
  */
 void zone_free_pcp(struct zone *zone)
 {
-	free(zone->per_cpu_pageset);
+	if (zone->per_cpu_pageset)
+		pcpu_free(zone->machine, zone->per_cpu_pageset);
 	zone->per_cpu_pageset = NULL;
 	free(zone->pageblock_mt);
 	zone->pageblock_mt = NULL;
@@ -554,14 +584,23 @@ static void zone_set_pageset_high_and_batch(struct zone *zone, int cpu_online)
 		high_min = zone_highsize(zone, batch, cpu_online, 0);
 		high_max = zone_highsize(zone, batch, cpu_online, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
 	}
+	/*
+	 * Under the per-CPU area's lock: a slot populated from now on starts
+	 * with these (pcp_ctor()), and one populated before is marked so by
+	 * the time the lock is ours, so the loop below sees it.
+	 */
+	spin_lock(&m->percpu.lock);
 	zone->pageset_high_min = high_min;
 	zone->pageset_high_max = high_max;
 	zone->pageset_batch = batch;
+	spin_unlock(&m->percpu.lock);
 	if (!zone->per_cpu_pageset)
 		return;
 	for (int c = 0; c < m->nr_cpus; c++) {
-		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[c];
+		struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, c);
 
+		if (!cpu_populated(&m->percpu, c))
+			continue;	/* set up with the zone's limits when first handed out */
 		kmm_cpu_lock(m, c);
 		pcp->batch = batch;
 		pcp->high_min = high_min;

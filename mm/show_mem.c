@@ -63,7 +63,9 @@ static unsigned long zone_pcp_count(struct kmm_machine *m, struct zone *z)
 	if (!z->per_cpu_pageset)
 		return 0;
 	for (int c = 0; c < m->nr_cpus; c++)
-		sum += (unsigned long)__atomic_load_n(&z->per_cpu_pageset[c].count, __ATOMIC_RELAXED);
+		if (cpu_populated(&m->percpu, c))	/* the others hold none */
+			sum += (unsigned long)__atomic_load_n(&per_cpu_ptr(z->per_cpu_pageset, c)->count,
+							      __ATOMIC_RELAXED);
 	return sum;
 }
 
@@ -148,7 +150,7 @@ static void show_free_areas(struct kmm_machine *m, int max_zone_idx)
 		if ((int)zone->type > max_zone_idx)
 			continue;
 		unsigned long local_pcp = zone->per_cpu_pageset
-			? (unsigned long)READ_ONCE(zone->per_cpu_pageset[kmm_this_cpu(m)].count) : 0;
+			? (unsigned long)READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, kmm_this_cpu(m))->count) : 0;
 
 		kmm_printk(m, "Node %d %s free:%lukB boost:%lukB min:%lukB low:%lukB high:%lukB"
 			   " reserved_highatomic:%luKB active_anon:%lukB inactive_anon:%lukB"

@@ -184,7 +184,9 @@ static struct pcp_block *pcp_blocks(struct kmm_machine *m, unsigned long lo, uns
 			    READ_ONCE(z->zone_start_pfn) >= hi)
 				continue;
 			for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
-				struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+				struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, cpu);
+				if (!cpu_populated(&m->percpu, cpu))
+					continue;	/* never handed out: no page on it */
 				kmm_cpu_lock(m, cpu);
 				for (int l = 0; l < NR_PCP_LISTS; l++) {
 					struct list_head *pos;

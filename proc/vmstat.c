@@ -597,10 +597,13 @@ static void snapshot_pagesets(struct kmm_machine *m, struct zone *z, struct pcp_
 	if (z->per_cpu_pageset)
 		kmm_cpu_lock_all(m);	/* one process-wide barrier, not one per slot */
 	for (int cpu = 0; cpu < m->nr_cpus && cpu < KMM_MAX_CPUS; cpu++) {
-		struct per_cpu_pages *p = z->per_cpu_pageset ? &z->per_cpu_pageset[cpu] : NULL;
+		struct per_cpu_pages *p = z->per_cpu_pageset ? per_cpu_ptr(z->per_cpu_pageset, cpu) : NULL;
 
-		pcp[cpu] = p ? (struct pcp_snapshot){ p->count, p->high, p->batch } :
-			       (struct pcp_snapshot){ 0, 0, 0 };
+		if (p && !cpu_populated(&m->percpu, cpu))	/* what it will start with */
+			pcp[cpu] = (struct pcp_snapshot){ 0, 0, zone_pcp_unused_batch(z) };
+		else
+			pcp[cpu] = p ? (struct pcp_snapshot){ p->count, p->high, p->batch } :
+				       (struct pcp_snapshot){ 0, 0, 0 };
 	}
 	if (z->per_cpu_pageset)
 		kmm_cpu_unlock_all(m);

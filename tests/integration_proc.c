@@ -621,7 +621,7 @@ TEST(sysctl_writes_take_effect)
 	__free_pages(p, 0);
 	{
 		struct zone *dma32 = &m->node_data[0]->node_zones[ZONE_DMA32];
-		int high = dma32->per_cpu_pageset[kmm_this_cpu(m)].high;
+		int high = per_cpu_ptr(dma32->per_cpu_pageset, kmm_this_cpu(m))->high;
 
 		expect_true(high >= dma32->pageset_high_min && high <= dma32->pageset_high_max);
 	}
@@ -643,8 +643,10 @@ TEST(sysctl_writes_take_effect)
 			for (int t = 0; t < MAX_NR_ZONES; t++) {
 				z = &m->node_data[0]->node_zones[t];
 				if (!strcmp(z->name, s.z[i].name) && populated_zone(z)) {
-					expect_eq(z->per_cpu_pageset[c].high_min, want);
-					expect_eq(z->per_cpu_pageset[c].high_max, want);
+					/* a slot first handed out now starts with the new limits */
+					pcpu_populate(m, c);
+					expect_eq(per_cpu_ptr(z->per_cpu_pageset, c)->high_min, want);
+					expect_eq(per_cpu_ptr(z->per_cpu_pageset, c)->high_max, want);
 				}
 			}
 		}

@@ -89,7 +89,10 @@ TEST(watermarks_i386_1g)
 	expect_eq(Z(m, ZONE_DMA)->pageset_high_min, 10);
 	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_batch, 7);
 	expect_eq(Z(m, ZONE_HIGHMEM)->pageset_high_min, 33);
-	expect_eq(Z(m, ZONE_NORMAL)->per_cpu_pageset[1].batch, 63);
+	/* A slot's pageset is set up at its first hand-out, with the zone's batch. */
+	expect_true(!cpu_populated(&m->percpu, 1));
+	pcpu_populate(m, 1);
+	expect_eq(per_cpu_ptr(Z(m, ZONE_NORMAL)->per_cpu_pageset, 1)->batch, 63);
 	expect_str_contains(t_dmesg(m), "Built 1 zonelists, mobility grouping on.  Total pages: 261888");
 
 	/* Sysctls at run time: the hooks the proc layer calls. */
@@ -305,7 +308,7 @@ TEST(whole_blocks_as_alloc_pages_gives_them_and_back_in_one_piece)
 	struct zone *z = Z(m, ZONE_NORMAL);
 	int cpu = kmm_this_cpu(m);
 	struct kmm_cpu_guard *g = &m->cpus[cpu].guard;
-	struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, cpu);
 	unsigned long free0 = zone_page_state(z, NR_FREE_PAGES);
 
 	for (unsigned int order = 2; order <= 4; order += 2) {
@@ -382,7 +385,7 @@ TEST(pcp_fast_path_and_counters)
 
 	assert_true(p != NULL);
 	/* A refill takes batch pages out of the buddy; NR_FREE_PAGES excludes pcp. */
-	struct per_cpu_pages *pcp = &z->per_cpu_pageset[cpu];
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, cpu);
 
 	expect_eq(pcp->count + 1, (int)(free0 - zone_page_state(z, NR_FREE_PAGES)));
 	expect_eq(sum_vm_event(m, PGALLOC_NORMAL), 1);
@@ -405,7 +408,7 @@ TEST(pcp_pop_from_filled_list_counts_like_rmqueue)
 {
 	struct kmm_machine *m = fake_machine(false);
 	struct zone *z = Z(m, ZONE_NORMAL);
-	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, kmm_this_cpu(m));
 	struct page *a = alloc_pages(GFP_KERNEL, 0);	/* refills the list */
 
 	assert_true(a != NULL);
@@ -458,7 +461,7 @@ TEST(pcp_busy_slot_uses_buddy)
 {
 	struct kmm_machine *m = fake_machine(false);
 	struct zone *z = Z(m, ZONE_NORMAL);
-	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, kmm_this_cpu(m));
 	struct page *warm = alloc_pages(GFP_KERNEL, 0);	/* fill the list */
 	struct slot_holder h = { .m = m, .cpu = kmm_this_cpu(m) };
 	pthread_t th;
@@ -1126,7 +1129,7 @@ TEST(checker_catches_corruption)
 	struct page *q = alloc_pages(GFP_KERNEL, 0);
 
 	__free_pages(q, 0);
-	struct per_cpu_pages *pcp = &z->per_cpu_pageset[kmm_this_cpu(m)];
+	struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, kmm_this_cpu(m));
 
 	pcp->count++;
 	expect_check_fails(m, "pcp count");

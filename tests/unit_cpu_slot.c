@@ -510,12 +510,14 @@ static void *page_on_a_slot(void *arg)
 /*
  * A CPU slot no thread takes costs the host nothing of its own but its
  * guard, one 64-byte line of the packed guards (64 slots share a page):
- * its vm event counters are per-CPU data in its own unit, which stays
- * untouched while the machine boots, counts, drains, checks itself and
- * shows /proc/vmstat and /proc/zoneinfo (a read of a never-used unit would
- * map the host's zero page there, which mincore sees). A thread that takes
- * the slot counts on it. Before, every slot's struct kmm_cpu (the guard and
- * 1 KB of counters) came from the host's heap and was written at boot.
+ * its vm event counters and its zones' pagesets are per-CPU data in its
+ * own unit, which stays untouched while the machine boots, counts, drains,
+ * checks itself and shows /proc/vmstat and /proc/zoneinfo (a read of a
+ * never-used unit would map the host's zero page there, which mincore
+ * sees). A thread that takes the slot counts on it, and finds its pagesets
+ * set up with the zones' limits. Before, every slot's struct kmm_cpu (the
+ * guard and 1 KB of counters) and pagesets (320 bytes a zone) came from
+ * the host's heap and were written at boot.
  */
 TEST(a_slot_no_thread_takes_holds_no_page_of_its_own)
 {
@@ -546,6 +548,18 @@ TEST(a_slot_no_thread_takes_holds_no_page_of_its_own)
 	expect_eq(pr.cpu, 1);
 	expect_true(per_cpu_ptr(machine->vm_events, 1)->event[PGFREE] >= 1);
 	expect_true(sum_vm_event(machine, PGFREE) >= freed + 1);
+	/* its pagesets were set up at its hand-out with each zone's limits */
+	for (int t = 0; t < MAX_NR_ZONES; t++) {
+		struct zone *z = &machine->node_data[0]->node_zones[t];
+		struct per_cpu_pages *pcp = per_cpu_ptr(z->per_cpu_pageset, 1);
+
+		if (!populated_zone(z) || !z->per_cpu_pageset)
+			continue;
+		expect_eq(pcp->batch, z->pageset_batch);
+		expect_eq(pcp->high_min, z->pageset_high_min);
+		expect_eq(pcp->high_max, z->pageset_high_max);
+		expect_true(pcp->lists[0].next == &pcp->lists[0] || pcp->count > 0);
+	}
 	for (int cpu = 2; cpu < 64; cpu++)
 		expect_eq(pcpu_resident_units(machine, cpu), 0);
 	done(machine);

@@ -49,6 +49,7 @@ static struct kmm_machine *fake_machine(struct fake *f, enum kmm_arch arch, int 
 	m->opts.arch = arch;
 	m->nr_cpus = 2;
 	assert_eq(kmm_cpus_init(m), 0);
+	pcpu_populate(m, 1);	/* both slots' pagesets and counters are read and written */
 	m->nr_node_ids = nodes;
 	m->pageblock_order = arch == KMM_ARCH_I386 ? 10 : 9;
 	m->pageblock_nr_pages = 1UL << m->pageblock_order;
@@ -83,8 +84,8 @@ static struct kmm_machine *fake_machine(struct fake *f, enum kmm_arch arch, int 
 			for (int o = 0; o < NR_PAGE_ORDERS; o++)
 				for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 					INIT_LIST_HEAD(&z->free_area[o].free_list[mt]);
-			z->per_cpu_pageset = aligned_alloc(64, sizeof(struct per_cpu_pages) * 2);
-			memset(z->per_cpu_pageset, 0, sizeof(struct per_cpu_pages) * 2);
+			z->per_cpu_pageset = pcpu_alloc(m, sizeof(struct per_cpu_pages), NULL, NULL);
+			assert_true(z->per_cpu_pageset != NULL);
 		}
 	}
 	return m;
@@ -106,7 +107,7 @@ static void fake_done(struct fake *f)
 
 	for (int n = 0; n < m->nr_node_ids; n++) {
 		for (int t = 0; t < MAX_NR_ZONES; t++)
-			free(m->node_data[n]->node_zones[t].per_cpu_pageset);
+			pcpu_free(m, m->node_data[n]->node_zones[t].per_cpu_pageset);
 		free(m->node_data[n]);
 	}
 	kmm_machine_free(m);
@@ -137,11 +138,11 @@ static struct kmm_machine *fake_x86_64(struct fake *f)
 	dma->lowmem_reserve[ZONE_DMA32] = 878;
 	dma->lowmem_reserve[ZONE_NORMAL] = 878;
 	dma->lowmem_reserve[ZONE_MOVABLE] = 878;
-	dma->per_cpu_pageset[0].count = 5;
-	dma->per_cpu_pageset[0].high = 42;
-	dma->per_cpu_pageset[0].batch = 7;
-	dma->per_cpu_pageset[1].high = 42;
-	dma->per_cpu_pageset[1].batch = 7;
+	per_cpu_ptr(dma->per_cpu_pageset, 0)->count = 5;
+	per_cpu_ptr(dma->per_cpu_pageset, 0)->high = 42;
+	per_cpu_ptr(dma->per_cpu_pageset, 0)->batch = 7;
+	per_cpu_ptr(dma->per_cpu_pageset, 1)->high = 42;
+	per_cpu_ptr(dma->per_cpu_pageset, 1)->batch = 7;
 	mod_zone_page_state(dma, NR_FREE_PAGES, 3000);
 	mod_zone_page_state(dma32, NR_FREE_PAGES, 220000);
 	fake_free(f, dma, 0, MIGRATE_UNMOVABLE, 1);
@@ -410,7 +411,6 @@ TEST(vmstat_i386_zone_events_and_config)
 	struct kmm_machine *m = fake_machine(&f, KMM_ARCH_I386, 1);
 	char *s;
 
-	pcpu_populate(m, 1);	/* slot 1 handed out once: its counters are read */
 	per_cpu_ptr(m->vm_events, 0)->event[PGALLOC_HIGH] = 7;
 	per_cpu_ptr(m->vm_events, 1)->event[PGALLOC_HIGH] = 5;
 	per_cpu_ptr(m->vm_events, 0)->event[PGPGIN] = 9;	/* sectors: shown as kB, halved */
@@ -816,7 +816,7 @@ TEST(sysctl_writes_recompute_exactly)
 	/* The limits move; the list's own high stays 0 until it is used (Linux 6.12). */
 	expect_str_contains(s, "\n    cpu: 1\n              count: 0\n              high:  0\n"
 			       "              batch: 63\n");
-	expect_eq(dma32->per_cpu_pageset[1].high_min, 628);
+	expect_eq(per_cpu_ptr(dma32->per_cpu_pageset, 1)->high_min, 628);
 	free(s);
 	s = render(m, "/proc/sys/vm/min_free_kbytes");
 	expect_eq(strcmp(s, "4096\n"), 0);
@@ -845,8 +845,8 @@ TEST(sysctl_writes_recompute_exactly)
 
 	/* percpu_pagelist_high_fraction 8: high = 225000/8/2 = 14062 on DMA32. */
 	expect_eq(kmm_sysctl_write(m, "vm.percpu_pagelist_high_fraction", "8"), 0);
-	expect_eq(dma32->per_cpu_pageset[0].high_min, 14062);
-	expect_eq(dma32->per_cpu_pageset[0].high_max, 14062);
+	expect_eq(per_cpu_ptr(dma32->per_cpu_pageset, 0)->high_min, 14062);
+	expect_eq(per_cpu_ptr(dma32->per_cpu_pageset, 0)->high_max, 14062);
 	expect_eq(kmm_sysctl_write(m, "vm.watermark_boost_factor", "0"), 0);
 	expect_eq(m->watermark_boost_factor, 0);
 	fake_done(&f);

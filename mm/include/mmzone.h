@@ -123,8 +123,9 @@ struct zone {
 	enum zone_type type;			/* immutable */
 	struct pglist_data *zone_pgdat;		/* immutable */
 	struct kmm_machine *machine;		/* immutable */
-	struct per_cpu_pages *per_cpu_pageset;	/* [nr_cpus], immutable pointer */
-	int pageset_high_min, pageset_high_max, pageset_batch;
+	/* per-CPU (per_cpu_ptr()): a slot's pageset is set up at the slot's first hand-out */
+	struct per_cpu_pages *per_cpu_pageset;	/* immutable pointer */
+	int pageset_high_min, pageset_high_max, pageset_batch;	/* m->percpu.lock writers */
 	/*
 	 * pageblock_mt: one migratetype per pageblock from zone_start_pfn's,
 	 * entries under zone->lock. Memory hotplug replaces the array (release
@@ -271,6 +272,13 @@ static inline struct zonelist *node_zonelist(const pg_data_t *pgdat, int which)
 struct kmm_machine;
 /** zone_pcp_update_all() - recompute pcp batch/high for every zone (after wmarks change). */
 void zone_pcp_update_all(struct kmm_machine *m);
+/**
+ * zone_pcp_unused_batch() - the batch of @zone's pageset on a CPU slot never
+ * handed out: what the slot's pageset will start with (boot's 1 until the
+ * zone's limits are first computed), for /proc/zoneinfo.
+ * Context: takes m->percpu.lock (a leaf).
+ */
+int zone_pcp_unused_batch(struct zone *zone);
 /** drain_all_pages() - return every pcp page of @zone (or all zones if NULL) to the buddy. */
 void drain_all_pages(struct kmm_machine *m, struct zone *zone);
 /** zone_type_configured() - is zone type @t part of @m's arch (Linux's x86 configs before boot)? */
