@@ -85,7 +85,7 @@ struct kmap_state {
 	int *hash_head, *hash_next;	/* page -> slot chains, -1 terminated */
 	unsigned long nr_flushes;
 	int nr_waiting;
-	struct kmap_ctrl *cpu;		/* [nr_cpus], each owned by its CPU slot */
+	struct kmap_ctrl *cpu;		/* per-CPU (per_cpu_ptr()), each owned by its CPU slot */
 };
 
 static struct kmap_state *kstate(struct kmm_machine *m)
@@ -352,7 +352,7 @@ static void *kmap_local_high(struct kmm_machine *m, struct page *page, bool atom
 		return NULL;
 	}
 	int cpu = kmm_this_cpu(m);
-	struct kmap_ctrl *c = &ks->cpu[cpu];
+	struct kmap_ctrl *c = per_cpu_ptr(ks->cpu, cpu);
 
 	if (c->idx >= KM_MAX_IDX) {
 		kmm_set_error(-EBUSY, "%s: all KM_MAX_IDX=%d slots of CPU %d are in use (nested "
@@ -387,7 +387,7 @@ static int kunmap_local_common(const void *addr, bool atomic)
 	if (!m || !ks || !kmm_arch_is_32(m))
 		return 0;	/* a lowmem (direct map) address: nothing was mapped */
 	int cpu = kmm_this_cpu(m);
-	struct kmap_ctrl *c = &ks->cpu[cpu];
+	struct kmap_ctrl *c = per_cpu_ptr(ks->cpu, cpu);
 	uint64_t va = kernel_host_to_va(m, addr) & ~(uint64_t)(PAGE_SIZE - 1);
 
 	if (!c->idx) {
@@ -456,7 +456,7 @@ int kmap_local_depth(struct kmm_machine *m)
 {
 	struct kmap_state *ks = kstate(m);
 
-	return ks ? ks->cpu[kmm_this_cpu(m)].idx : 0;
+	return ks ? per_cpu_ptr(ks->cpu, kmm_this_cpu(m))->idx : 0;
 }
 
 /* ---- Page bytes through kmap_local_page() ---- */
@@ -547,8 +547,8 @@ static bool kmaps_idle(struct kmm_machine *m, bool flush)
 		if (ks->pkmap_count[i])
 			idle = false;
 	for (int c = 0; c < m->nr_cpus; c++)
-		if (ks->cpu[c].idx)
-			idle = false;
+		if (cpu_populated(&m->percpu, c) && per_cpu_ptr(ks->cpu, c)->idx)
+			idle = false;	/* (a slot never handed out has mapped nothing) */
 	spin_unlock(&ks->lock);
 	return idle;
 }
@@ -596,10 +596,14 @@ int kmap_check(struct kmm_machine *m)
 			err = kmm_set_error(-EUCLEAN, "kmap: slot %d maps pfn %#lx, which has no "
 					    "reference", i, page_to_pfn_m(m, p));
 	}
-	for (int c = 0; c < m->nr_cpus && !err; c++)
-		if (ks->cpu[c].idx < 0 || ks->cpu[c].idx > KM_MAX_IDX)
-			err = kmm_set_error(-EUCLEAN, "kmap_local: CPU %d stack depth %d", c,
-					    ks->cpu[c].idx);
+	for (int c = 0; c < m->nr_cpus && !err; c++) {
+		const struct kmap_ctrl *kc = per_cpu_ptr(ks->cpu, c);
+
+		if (!cpu_populated(&m->percpu, c))
+			continue;	/* never handed out: never set up */
+		if (kc->idx < 0 || kc->idx > KM_MAX_IDX)
+			err = kmm_set_error(-EUCLEAN, "kmap_local: CPU %d stack depth %d", c, kc->idx);
+	}
 	spin_unlock(&ks->lock);
 	if (err)
 		kmm_printk(m, "kmap check: %s", kmm_last_error());
@@ -616,9 +620,20 @@ static void kmap_shutdown(struct kmm_machine *m)
 	free(ks->pkmap_page);
 	free(ks->hash_head);
 	free(ks->hash_next);
-	free(ks->cpu);
+	pcpu_free(m, ks->cpu);
 	free(ks);
 	m->subsys[SUBSYS_HIGHMEM] = NULL;
+}
+
+/* A CPU slot's kmap_local stack, set up at the slot's first hand-out (pcpu_alloc()). */
+static void kmap_ctrl_ctor(void *arg, void *ptr, int cpu)
+{
+	struct kmap_ctrl *c = ptr;
+
+	(void)arg;
+	(void)cpu;
+	for (int i = 0; i < KM_MAX_IDX; i++)
+		c->host_pfn[i] = NO_HOST_PFN;
 }
 
 static int kmap_init(struct kmm_machine *m)
@@ -628,13 +643,10 @@ static int kmap_init(struct kmm_machine *m)
 	if (!ks)
 		return -ENOMEM;
 	spin_lock_init(&ks->lock);
-	ks->cpu = calloc((size_t)m->nr_cpus, sizeof(*ks->cpu));
+	ks->cpu = pcpu_alloc(m, sizeof(*ks->cpu), kmap_ctrl_ctor, NULL);
 	m->subsys[SUBSYS_HIGHMEM] = ks;
 	if (!ks->cpu)
 		goto out_nomem;
-	for (int c = 0; c < m->nr_cpus; c++)
-		for (int i = 0; i < KM_MAX_IDX; i++)
-			ks->cpu[c].host_pfn[i] = NO_HOST_PFN;
 	if (!kmm_arch_is_32(m) || m->layout.last_pkmap <= 0)
 		return 0;
 	ks->last_pkmap = m->layout.last_pkmap;

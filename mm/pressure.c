@@ -306,7 +306,7 @@ static void pressure_shutdown(struct kmm_machine *m)
 	drop_swap_cache(m);
 	swap_shutdown(m);
 	m->subsys[SUBSYS_PRESSURE] = NULL;
-	free(p->cpu);
+	pcpu_free(m, p->cpu);
 	sim_release(p, sizeof(*p));
 }
 
@@ -325,14 +325,15 @@ static int pressure_init(struct kmm_machine *m)
 
 	if (!p)
 		return kmm_set_error(-ENOMEM, "pressure: no memory for its state");
-	p->cpu = aligned_alloc(64, sizeof(*p->cpu) * (size_t)m->nr_cpus);
+	/*
+	 * The LRU add batches: per-CPU data, all zero to start (an unlocked
+	 * lock, no page), so a slot's is touched only when it first adds a page.
+	 */
+	p->cpu = pcpu_alloc(m, sizeof(*p->cpu), NULL, NULL);
 	if (!p->cpu) {
 		sim_release(p, sizeof(*p));
 		return kmm_set_error(-ENOMEM, "pressure: no memory for its state");
 	}
-	memset(p->cpu, 0, sizeof(*p->cpu) * (size_t)m->nr_cpus);
-	for (int c = 0; c < m->nr_cpus; c++)
-		spin_lock_init(&p->cpu[c].lock);
 	p->m = m;
 	p->kswapd_mode = mode && !strcmp(mode, "thread") ? KSWAPD_THREAD : KSWAPD_STEP;
 	p->swappiness = 60;
@@ -341,7 +342,7 @@ static int pressure_init(struct kmm_machine *m)
 	spin_lock_init(&p->swap_lock);
 	if (dir) {
 		if (!sim_dir_exists(dir)) {
-			free(p->cpu);
+			pcpu_free(m, p->cpu);
 			sim_release(p, sizeof(*p));
 			return kmm_set_error(-ENOENT, "swapdir=%s: no such host directory", dir);
 		}
@@ -354,7 +355,7 @@ static int pressure_init(struct kmm_machine *m)
 	if ((err = kswapd_init(m)) != 0) {
 		kswapd_shutdown(m);
 		m->subsys[SUBSYS_PRESSURE] = NULL;
-		free(p->cpu);
+		pcpu_free(m, p->cpu);
 		sim_release(p, sizeof(*p));
 		return err;
 	}

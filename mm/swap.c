@@ -148,7 +148,7 @@ void folio_add_lru(struct page *page)
 
 	if (!p)
 		return;
-	b = &p->cpu[kmm_this_cpu(m)];
+	b = per_cpu_ptr(p->cpu, kmm_this_cpu(m));
 	spin_lock(&b->lock);
 	page_flag_set(page, PG_lru_batch);
 	b->pages[b->nr++] = page;
@@ -162,7 +162,7 @@ void lru_add_drain(struct kmm_machine *m)
 	struct pressure *p = pressure_of(m);
 
 	if (p)
-		drain_cpu_batch(m, &p->cpu[kmm_this_cpu(m)]);
+		drain_cpu_batch(m, per_cpu_ptr(p->cpu, kmm_this_cpu(m)));
 }
 
 void lru_add_drain_all(struct kmm_machine *m)
@@ -172,7 +172,8 @@ void lru_add_drain_all(struct kmm_machine *m)
 	if (!p)
 		return;
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
-		drain_cpu_batch(m, &p->cpu[cpu]);
+		if (cpu_populated(&m->percpu, cpu))	/* else never handed out: empty */
+			drain_cpu_batch(m, per_cpu_ptr(p->cpu, cpu));
 }
 
 /* A page freed while still in an add batch leaves it (the batch holds no reference). */
@@ -181,8 +182,10 @@ static void batch_remove(struct kmm_machine *m, struct page *page)
 	struct pressure *p = pressure_of(m);
 
 	for (int cpu = 0; cpu < m->nr_cpus && PageLRUBatch(page); cpu++) {
-		struct lru_cpu *b = &p->cpu[cpu];
+		struct lru_cpu *b = per_cpu_ptr(p->cpu, cpu);
 
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never handed out: its batch is empty */
 		spin_lock(&b->lock);
 		for (unsigned int i = 0; i < b->nr; i++) {
 			if (b->pages[i] != page)
@@ -423,8 +426,10 @@ int lru_cpu_check(struct kmm_machine *m, unsigned long *seen)
 	int err = 0;
 
 	for (int cpu = 0; cpu < m->nr_cpus && !err; cpu++) {
-		struct lru_cpu *b = &p->cpu[cpu];
+		struct lru_cpu *b = per_cpu_ptr(p->cpu, cpu);
 
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;	/* never handed out: its batch is empty */
 		spin_lock(&b->lock);
 		for (unsigned int i = 0; i < b->nr && !err; i++) {
 			struct page *page = b->pages[i];
