@@ -120,6 +120,20 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_fast_inline(
 	return slab_alloc_try(s, GFP_KERNEL, NUMA_NO_NODE, false);
 }
 
+/**
+ * kmem_cache_alloc_barn() - kmem_cache_alloc_fast_inline() for a CPU whose
+ * sheaf and cpu freelist ran dry: a full sheaf from the barn first
+ * (barn_take(), in the slot's lock-free section), then its newest object.
+ * The malloc shim's malloc_slow() asks it before kmm_alloc(), whose way to
+ * the same barn_take() (kmem_cache_alloc(), slab_alloc_full()) cost ~290
+ * instructions more per sheaf (free_storm: one malloc in 64). Out of line
+ * (mm/slub_free.c): malloc() itself keeps no register for it.
+ * Context: any thread; takes list_lock, calls nothing that allocates.
+ * Return: the object, or NULL with nothing changed (an empty barn, a cache
+ * that keeps none, a nested or shared slot) but maybe a sheaf taken.
+ */
+void *kmem_cache_alloc_barn(struct kmem_cache *s);
+
 /* ---- Free (from mm/slub_kfree.c) ---- */
 
 /*

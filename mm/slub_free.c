@@ -567,6 +567,25 @@ bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	return done;
 }
 
+/* kmem_cache_alloc_barn(): mm/slab_fast.h */
+void *kmem_cache_alloc_barn(struct kmem_cache *s)
+{
+	bool took = false;
+
+	/* This thread's slot on the cache's machine, no listener; then its guard. */
+	if (!s->keep_sheaves || s->slowpath_flags || !kmm_slab_fast_on(s->machine))
+		return NULL;
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (!kmm_cpu_enter_owned(g))
+		return NULL;
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+	if (!c->freelist)
+		took = barn_take(s, c);	/* only into an empty sheaf */
+	kmm_cpu_exit_owned(g);
+	/* Its checks as any pop's; one that fails leaves the sheaf to slab_alloc_full(). */
+	return took ? kmem_cache_alloc_fast_inline(s) : NULL;
+}
+
 /* barn_flush(): mm/slab.h; also frees the barns' room */
 void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {

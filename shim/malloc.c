@@ -966,6 +966,16 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_malloc(size);
+	/*
+	 * malloc()'s lock-free path found this CPU's sheaf and cpu freelist
+	 * empty: a full sheaf from the barn the same lock-free way, before
+	 * kmm_alloc()'s long way to it (kmem_cache_alloc_barn()).
+	 */
+	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX) {
+		void *p = kmem_cache_alloc_barn(class_cache[class_index(size)]);
+		if (p)
+			return p;
+	}
 	void *p = kmm_alloc(size, 16, false);
 	SHIM_TRACE(shim_trace_alloc(p, size, 0));
 	return p;

@@ -972,6 +972,83 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 	slab_fake_done(m, base);
 }
 
+/*
+ * kmem_cache_alloc_barn() (the malloc shim's malloc_slow()): a CPU whose
+ * sheaf and cpu freelist are empty takes a full sheaf from the barn in the
+ * lock-free section and pops its newest object; with an empty barn, a cpu
+ * freelist that still holds objects, or a cache that keeps no barn, it
+ * returns NULL and changes nothing.
+ */
+TEST(the_lock_free_alloc_takes_a_full_sheaf_from_the_barn)
+{
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barnpop", 64, 0, 0, NULL);
+	struct kmem_cache *plain = kmem_cache_create("nobarn", 64, 0, 0, NULL);
+	enum { CAP = SLAB_SHEAF_MAX, NR = 2 * CAP + 1 };
+	static void *obj[NR];
+
+	assert_true(s != NULL && plain != NULL);
+	kmem_cache_keep_sheaves(s);
+	for (int i = 0; i < NR; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	struct kmem_cache_node *n = s->node[0];
+	/* A sheaf to the barn, and the CPU's sheaf holding the last one freed. */
+	for (int i = 0; i < CAP + 1; i++)
+		kmem_cache_free(s, obj[i]);
+	assert_eq(n->barn_nr, 1);
+	assert_eq(c->sheaf_nr, 1);
+	void *p = kmem_cache_alloc_barn(plain);		/* keeps no barn */
+	expect_true(p == NULL);
+	if (p)
+		kmem_cache_free(plain, p);
+	expect_true(kmem_cache_alloc_barn(s) == NULL);	/* the sheaf is not empty */
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP]);
+	/* Drain the cpu freelist: the barn is taken only when it is empty too. */
+	static void *drained[512];
+	int nd = 0;
+	if (c->freelist && m->cpu_lockless) {
+		expect_true(kmem_cache_alloc_barn(s) == NULL);
+		expect_eq(n->barn_nr, 1);
+	}
+	while (c->freelist && nd < 512)
+		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	assert_true(c->freelist == NULL && c->sheaf_nr == 0);
+	if (!m->cpu_lockless) {
+		printf("  no owned CPU slot here: only the refusal is checked\n");
+		expect_true(kmem_cache_alloc_barn(s) == NULL);
+		expect_eq(n->barn_nr, 1);
+	} else {
+		expect_true(kmem_cache_alloc_barn(s) == obj[CAP - 1]);
+		expect_eq(n->barn_nr, 0);
+		expect_eq(c->sheaf_nr, CAP - 1);
+		expect_true(c->sheaf[CAP - 2] == obj[CAP - 2]);
+		expect_eq(slub_check(m), 0);
+		/* The sheaf emptied again and the barn empty: nothing taken, nothing changed. */
+		for (int i = CAP - 2; i >= 0; i--)
+			expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[i]);
+		assert_true(c->freelist == NULL && c->sheaf_nr == 0);
+		expect_true(kmem_cache_alloc_barn(s) == NULL);
+		expect_eq(c->sheaf_nr, 0);
+		for (int i = 0; i < CAP; i++)
+			kmem_cache_free(s, obj[i]);
+	}
+	expect_eq(slub_check(m), 0);
+	for (int i = 0; i < nd; i++)
+		kmem_cache_free(s, drained[i]);
+	for (int i = CAP + 1; i < NR; i++)
+		kmem_cache_free(s, obj[i]);
+	kmem_cache_free(s, obj[CAP]);
+	kmem_cache_shrink(s);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(plain);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	slab_fake_done(m, base);
+}
+
 TEST(random_walk_with_barns_keeps_the_checker_holding)
 {
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
