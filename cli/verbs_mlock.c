@@ -193,8 +193,8 @@ static int prlimit_check(struct verb_check *vc, const struct args *a)
 		return VERB_ERROR;
 	if (a->argc == 2 && memlock_arg(a->argv[1].text, &lim))
 		return verb_check_error(vc, a, 1, "'%s' is not memlock=SOFT[:HARD], each a size or "
-					"unlimited (memlock=SOFT: sets the soft limit only, memlock=:HARD "
-					"the hard one)", a->argv[1].text);
+					"unlimited (memlock=VALUE sets both limits, memlock=SOFT: the soft "
+					"one only, memlock=:HARD the hard one only)", a->argv[1].text);
 	return 0;
 }
 
@@ -345,8 +345,10 @@ static const struct verb verbs[] = {
 	  VERB_RESULT | VERB_ACK, mlockall_check, mlockall_run },
 	{ "prlimit", "prlimit NAME [memlock=SOFT[:HARD]] -> $v",
 	  "show or set a process's RLIMIT_MEMLOCK, as util-linux prlimit --memlock",
-	  "Sizes in bytes or with K, M, G, or unlimited; memlock=SOFT: sets the soft limit\n"
-	  "only, memlock=:HARD the hard one. A process starts with Linux's 8M (MLOCK_LIMIT),\n"
+	  "Sizes in bytes or with K, M, G, or unlimited. memlock=SOFT:HARD sets both,\n"
+	  "memlock=VALUE sets both to VALUE, memlock=SOFT: (with the colon) the soft limit\n"
+	  "only, memlock=:HARD the hard one only: a plain value lowers the hard limit too,\n"
+	  "which only CAP_SYS_RESOURCE can raise again. A process starts with Linux's 8M (MLOCK_LIMIT),\n"
 	  "fork copies it and exec keeps it. A soft limit above the hard one is EINVAL;\n"
 	  "raising the hard limit takes CAP_SYS_RESOURCE (EPERM). Lowering it unlocks\n"
 	  "nothing; the next lock fails.\n", VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },

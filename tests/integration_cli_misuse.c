@@ -199,6 +199,9 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 	static const char *const bad[][2] = {
 		{ "prlimit A memlock=abc", "'memlock=abc' is not memlock=SOFT[:HARD]" },
 		{ "prlimit A memlock=:", "'memlock=:' is not memlock=SOFT[:HARD]" },
+		/* review19 R5: which form sets which limit */
+		{ "prlimit A memlock=x:", "(memlock=VALUE sets both limits, memlock=SOFT: the soft one "
+					  "only, memlock=:HARD the hard one only)" },
 		{ "prlimit A nofile=1024", "'nofile=1024' is not memlock=SOFT[:HARD]" },
 		{ "capset A +sys_admin", "'+sys_admin' is not +ipc_lock" },
 		{ "capset A ipc_lock", "'ipc_lock' is not +ipc_lock" },
@@ -214,4 +217,7 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 		      "expect $r.errno == \"EINVAL\"", "-e", "prlimit A memlock=unlimited -> $r", "-e",
 		      "expect $r.errno == \"EPERM\"", "-e", "prlimit A memlock=4K"), 0);
 	expect_str_contains(out, "MEMLOCK  max locked-in-memory address space      4096      4096 bytes\n");
+	/* with the colon, the soft limit only */
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A memlock=4K:"), 0);
+	expect_str_contains(out, "MEMLOCK  max locked-in-memory address space      4096   8388608 bytes\n");
 }
