@@ -28,24 +28,6 @@
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 
-static void check(struct kmm_machine *m)
-{
-	if (kmm_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-}
-
-static bool present(struct task_struct *t, uint64_t addr)
-{
-	return pte_present(pgtable_get_pte(&t->mm->pgt, addr));
-}
-
-static unsigned long flags_at(struct task_struct *t, uint64_t addr)
-{
-	struct vm_area_struct *v = find_vma(t->mm, addr);
-
-	return v && v->vm_start <= addr ? v->vm_flags : 0;
-}
-
 /*
  * 16K read-write, its second page PROT_NONE, mlock of all four pages
  * (review16's host check on Linux 6.18, same code as 6.12: -1 ENOMEM, smaps
@@ -65,15 +47,15 @@ TEST(mlock_over_a_prot_none_vma_is_enomem_and_stops_there)
 	expect_eq(kmm_mlock(t, q, 4 * PAGE_SIZE), -ENOMEM);
 	expect_str_contains(kmm_last_error(), "PROT_NONE");
 	for (int i = 0; i < 4; i++)
-		expect_true(flags_at(t, q + (uint64_t)i * PAGE_SIZE) & VM_LOCKED);
+		expect_true(pt_vm_flags(t, q + (uint64_t)i * PAGE_SIZE) & VM_LOCKED);
 	expect_eq(t->mm->locked_vm, 4);
-	expect_true(present(t, q));
-	expect_true(!present(t, q + PAGE_SIZE));
-	expect_true(!present(t, q + 2 * PAGE_SIZE));
-	expect_true(!present(t, q + 3 * PAGE_SIZE));
+	expect_true(pt_present(t, q));
+	expect_true(!pt_present(t, q + PAGE_SIZE));
+	expect_true(!pt_present(t, q + 2 * PAGE_SIZE));
+	expect_true(!pt_present(t, q + 3 * PAGE_SIZE));
 	expect_eq(get_mm_rss(t->mm), rss + 1);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 1);
-	check(m);
+	pt_check(m);
 	/* a touch after it faults the page in, mlocked (the VMA is VM_LOCKED) */
 	assert_eq(kmm_fill(t, q + 2 * PAGE_SIZE, 1, 1), 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 2);
@@ -83,14 +65,14 @@ TEST(mlock_over_a_prot_none_vma_is_enomem_and_stops_there)
 	uint64_t n;
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV, &n), 0);
 	expect_eq(kmm_mlock(t, n, 2 * PAGE_SIZE), -ENOMEM);
-	expect_true(flags_at(t, n) & VM_LOCKED);
+	expect_true(pt_vm_flags(t, n) & VM_LOCKED);
 	expect_eq(t->mm->locked_vm, 6);
 	/* munlock of all of it: 0, nothing locked */
 	expect_eq(kmm_munlock(t, q, 4 * PAGE_SIZE), 0);
 	expect_eq(kmm_munlock(t, n, 2 * PAGE_SIZE), 0);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -113,15 +95,15 @@ TEST(mlock_of_write_only_and_exec_only_mappings_populates_them)
 	expect_eq(kmm_mlock(t, w, 2 * PAGE_SIZE), 0);
 	expect_eq(kmm_mlock(t, x, 2 * PAGE_SIZE), 0);
 	for (int i = 0; i < 2; i++) {
-		expect_true(present(t, w + (uint64_t)i * PAGE_SIZE));
-		expect_true(present(t, x + (uint64_t)i * PAGE_SIZE));
+		expect_true(pt_present(t, w + (uint64_t)i * PAGE_SIZE));
+		expect_true(pt_present(t, x + (uint64_t)i * PAGE_SIZE));
 	}
 	expect_eq(t->mm->locked_vm, 4);
 	unsigned long rss = get_mm_rss(t->mm);
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV | KMM_MAP_POPULATE, &n), 0);
 	expect_eq(get_mm_rss(t->mm), rss);
-	expect_true(!present(t, n));
-	check(m);
+	expect_true(!pt_present(t, n));
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -144,11 +126,11 @@ TEST(mlock_over_a_hole_locks_the_vmas_before_it_then_is_enomem)
 	unsigned long rss = get_mm_rss(t->mm);
 	expect_eq(kmm_mlock(t, q, 5 * PAGE_SIZE), -ENOMEM);
 	expect_str_contains(kmm_last_error(), "is not mapped");
-	expect_true(flags_at(t, q) & VM_LOCKED);
-	expect_true(flags_at(t, q + PAGE_SIZE) & VM_LOCKED);
-	expect_true(!(flags_at(t, b) & VM_LOCKED));
+	expect_true(pt_vm_flags(t, q) & VM_LOCKED);
+	expect_true(pt_vm_flags(t, q + PAGE_SIZE) & VM_LOCKED);
+	expect_true(!(pt_vm_flags(t, b) & VM_LOCKED));
 	expect_eq(t->mm->locked_vm, 2);
-	expect_true(!present(t, q));		/* nothing faulted in */
+	expect_true(!pt_present(t, q));		/* nothing faulted in */
 	expect_eq(get_mm_rss(t->mm), rss);
 	/* a fault in the locked part mlocks its page */
 	assert_eq(kmm_fill(t, q, 1, 1), 0);
@@ -156,22 +138,22 @@ TEST(mlock_over_a_hole_locks_the_vmas_before_it_then_is_enomem)
 	expect_eq(kmm_mlock(t, b, 2 * PAGE_SIZE), 0);
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 3);
-	check(m);
+	pt_check(m);
 	/* munlock over the hole: the part before it unlocked, then ENOMEM */
 	expect_eq(kmm_munlock(t, q, 5 * PAGE_SIZE), -ENOMEM);
-	expect_true(!(flags_at(t, q) & VM_LOCKED));
-	expect_true(flags_at(t, b) & VM_LOCKED);
+	expect_true(!(pt_vm_flags(t, q) & VM_LOCKED));
+	expect_true(pt_vm_flags(t, b) & VM_LOCKED);
 	expect_eq(t->mm->locked_vm, 2);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 2);
 	/* starting in the hole: nothing changes */
 	expect_eq(kmm_munlock(t, q + 2 * PAGE_SIZE, 3 * PAGE_SIZE), -ENOMEM);
 	expect_eq(kmm_mlock(t, q + 2 * PAGE_SIZE, PAGE_SIZE), -ENOMEM);
-	expect_true(flags_at(t, b) & VM_LOCKED);
+	expect_true(pt_vm_flags(t, b) & VM_LOCKED);
 	expect_eq(t->mm->locked_vm, 2);
 	expect_eq(kmm_munlock(t, b, 2 * PAGE_SIZE), 0);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -203,21 +185,21 @@ TEST(truncation_unmaps_mlocked_pages_of_a_file)
 		expect_eq(kmm_mlock(t, sh, 4 * PAGE_SIZE), 0);
 		expect_eq(kmm_mlock(t, pr, 4 * PAGE_SIZE), 0);	/* the same pages, mapped twice */
 		expect_eq(global_zone_page_state(m, NR_MLOCK), 4);
-		check(m);
+		pt_check(m);
 		assert_eq(kmm_ftruncate(t, fd, PAGE_SIZE), 0);
 		for (int i = 1; i < 4; i++) {
-			expect_true(!present(t, sh + (uint64_t)i * PAGE_SIZE));
-			expect_true(!present(t, pr + (uint64_t)i * PAGE_SIZE));
+			expect_true(!pt_present(t, sh + (uint64_t)i * PAGE_SIZE));
+			expect_true(!pt_present(t, pr + (uint64_t)i * PAGE_SIZE));
 		}
-		expect_true(present(t, sh));
+		expect_true(pt_present(t, sh));
 		expect_eq(global_zone_page_state(m, NR_MLOCK), 1);
-		check(m);
+		pt_check(m);
 		unsigned char b;
 		expect_eq(kmm_access(t, sh + 2 * PAGE_SIZE, &b, 1, false), -EFAULT);	/* SIGBUS */
 		expect_eq(kmm_task_exit_info(t).signal, KMM_SIGBUS);
 		kmm_task_release(t);
 		expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-		check(m);
+		pt_check(m);
 		if (f == 0)
 			assert_true((t = kmm_spawn(m, "b")) != NULL);
 	}
@@ -247,7 +229,7 @@ TEST(madvise_populate_read_and_write_as_linux)
 	unsigned long rss = get_mm_rss(t->mm);
 	expect_eq(kmm_madvise(t, a, 4 * PAGE_SIZE, KMM_MADV_POPULATE_READ), 0);
 	for (int i = 0; i < 4; i++) {
-		expect_true(present(t, a + (uint64_t)i * PAGE_SIZE));
+		expect_true(pt_present(t, a + (uint64_t)i * PAGE_SIZE));
 		expect_true(!pte_write(pgtable_get_pte(&t->mm->pgt, a + (uint64_t)i * PAGE_SIZE)));
 	}
 	expect_eq(get_mm_rss(t->mm), rss);		/* the zero page */
@@ -270,22 +252,22 @@ TEST(madvise_populate_read_and_write_as_linux)
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_WRITE, PRIV, &wo), 0);
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, KMM_PROT_NONE, PRIV, &n), 0);
 	expect_eq(kmm_madvise(t, ro, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -EINVAL);
-	expect_true(!present(t, ro));
+	expect_true(!pt_present(t, ro));
 	expect_eq(kmm_madvise(t, wo, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
 	expect_eq(kmm_madvise(t, n, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
 	expect_eq(kmm_madvise(t, n, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -EINVAL);
-	expect_true(!present(t, wo) && !present(t, n));
+	expect_true(!pt_present(t, wo) && !pt_present(t, n));
 	expect_eq(kmm_madvise(t, ro, 2 * PAGE_SIZE, KMM_MADV_POPULATE_READ), 0);
 	expect_eq(kmm_madvise(t, wo, 2 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), 0);
-	expect_true(present(t, ro) && present(t, wo + PAGE_SIZE));
+	expect_true(pt_present(t, ro) && pt_present(t, wo + PAGE_SIZE));
 	/* a hole: the part before it populated, then ENOMEM */
 	uint64_t h;
 	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &h), 0);
 	assert_eq(kmm_munmap(t, h + 2 * PAGE_SIZE, PAGE_SIZE), 0);
 	expect_eq(kmm_madvise(t, h, 4 * PAGE_SIZE, KMM_MADV_POPULATE_WRITE), -ENOMEM);
-	expect_true(present(t, h) && present(t, h + PAGE_SIZE));
-	expect_true(!present(t, h + 3 * PAGE_SIZE));
-	check(m);
+	expect_true(pt_present(t, h) && pt_present(t, h + PAGE_SIZE));
+	expect_true(!pt_present(t, h + 3 * PAGE_SIZE));
+	pt_check(m);
 	/* past the end of its file: EFAULT (SIGBUS), the page before it in */
 	int fd = kmm_open(t, "/data/p", KMM_O_RDWR | KMM_O_CREAT);
 	uint64_t f;
@@ -293,14 +275,14 @@ TEST(madvise_populate_read_and_write_as_linux)
 	assert_eq(kmm_ftruncate(t, fd, PAGE_SIZE), 0);
 	assert_eq(kmm_mmap_fd(t, fd, 0, 3 * PAGE_SIZE, RW, KMM_MAP_SHARED, 0, &f), 0);
 	expect_eq(kmm_madvise(t, f, 3 * PAGE_SIZE, KMM_MADV_POPULATE_READ), -EFAULT);
-	expect_true(present(t, f));
-	expect_true(!present(t, f + PAGE_SIZE));
+	expect_true(pt_present(t, f));
+	expect_true(!pt_present(t, f + PAGE_SIZE));
 	expect_true(kmm_task_alive(t));			/* no signal: an error code */
 	/* unaligned start: EINVAL; length 0: nothing */
 	expect_eq(kmm_madvise(t, a + 1, PAGE_SIZE, KMM_MADV_POPULATE_READ), -EINVAL);
 	expect_eq(kmm_madvise(t, h + 3 * PAGE_SIZE, 0, KMM_MADV_POPULATE_WRITE), 0);
-	expect_true(!present(t, h + 3 * PAGE_SIZE));
-	check(m);
+	expect_true(!pt_present(t, h + 3 * PAGE_SIZE));
+	pt_check(m);
 	assert_eq(kmm_close(t, fd), 0);
 	kmm_exit(t, 0);
 	expect_eq(kmm_unlink(m, "/data/p"), 0);
@@ -331,12 +313,12 @@ TEST(lengths_that_wrap_past_the_top_are_refused_or_fault)
 	expect_eq(kmm_madvise(t, a, ~0ULL, KMM_MADV_DONTNEED), -EINVAL);
 	expect_eq(kmm_madvise(t, a, ~0ULL, KMM_MADV_POPULATE_WRITE), -EINVAL);
 	expect_eq(kmm_madvise(t, a, 0, KMM_MADV_DONTNEED), 0);
-	expect_true(flags_at(t, a) & VM_WRITE);	/* nothing changed */
-	check(m);
+	expect_true(pt_vm_flags(t, a) & VM_WRITE);	/* nothing changed */
+	pt_check(m);
 	/* touch from the mapping to the top: its four pages, then SIGSEGV past them */
 	expect_eq(kmm_touch(t, a, ~0ULL, true), -EFAULT);
 	expect_true(!kmm_task_alive(t));
 	expect_eq(kmm_task_exit_info(t).signal, KMM_SIGSEGV);
-	check(m);
+	pt_check(m);
 	done(m);
 }

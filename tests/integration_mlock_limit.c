@@ -39,30 +39,12 @@
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 #define PG PAGE_SIZE
 
-static void check(struct kmm_machine *m)
-{
-	if (kmm_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-}
-
-static bool present(struct task_struct *t, uint64_t addr)
-{
-	return pte_present(pgtable_get_pte(&t->mm->pgt, addr));
-}
-
 /* The page mapped at @addr (present). */
 static struct page *page_at(struct task_struct *t, uint64_t addr)
 {
 	pteval_t v = pgtable_get_pte(&t->mm->pgt, addr);
 
 	return kmm_pfn_to_page(t->machine, pte_pfn_geo(t->mm->pgt.geo, v));
-}
-
-static unsigned long flags_at(struct task_struct *t, uint64_t addr)
-{
-	struct vm_area_struct *v = find_vma(t->mm, addr);
-
-	return v && v->vm_start <= addr ? v->vm_flags : 0;
 }
 
 /* A user's process: CAP_IPC_LOCK taken away, RLIMIT_MEMLOCK @soft (hard 8M). */
@@ -160,7 +142,7 @@ TEST(rlimit_memlock_starts_at_8m_and_fork_and_exec_carry_it)
 	expect_eq(lim.rlim_cur, 64 << 10);
 	kmm_exit(b, 0);
 	kmm_exit(a, 0);
-	check(m);
+	pt_check(m);
 	done(m);
 }
 
@@ -191,16 +173,16 @@ TEST(a_limit_of_0_without_cap_ipc_lock_is_eperm)
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(t->mm->def_flags & VM_LOCKED_MASK, 0);
 	expect_eq(t->mm->map_count, vmas);
-	expect_true(!(flags_at(t, a) & VM_LOCKED));
-	expect_true(!present(t, a));
-	check(m);
+	expect_true(!(pt_vm_flags(t, a) & VM_LOCKED));
+	expect_true(!pt_present(t, a));
+	pt_check(m);
 
 	assert_eq(kmm_task_set_capability(t, KMM_CAP_IPC_LOCK, true), 0);
 	expect_eq(kmm_mlock(t, a, 4 * PG), 0);
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(kmm_mmap(t, 0, PG, KMM_PROT_READ, PRIV | KMM_MAP_LOCKED, &q), 0);
 	expect_eq(t->mm->locked_vm, 5);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -220,14 +202,14 @@ TEST(mlock_past_rlimit_memlock_is_enomem_and_changes_nothing)
 	int vmas = t->mm->map_count;
 	expect_eq(kmm_mlock(t, a, 4 * PG), 0);
 	expect_eq(t->mm->locked_vm, 4);
-	expect_true(present(t, a + 3 * PG));
+	expect_true(pt_present(t, a + 3 * PG));
 	vmas = t->mm->map_count;	/* split in two */
 	expect_eq(kmm_mlock(t, a + 4 * PG, PG), -ENOMEM);
 	expect_str_contains(kmm_last_error(), "RLIMIT_MEMLOCK");
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(t->mm->map_count, vmas);
-	expect_true(!(flags_at(t, a + 4 * PG) & VM_LOCKED));
-	expect_true(!present(t, a + 4 * PG));
+	expect_true(!(pt_vm_flags(t, a + 4 * PG) & VM_LOCKED));
+	expect_true(!pt_present(t, a + 4 * PG));
 	/* the same range again: its pages are locked already, so it fits */
 	expect_eq(kmm_mlock(t, a, 4 * PG), 0);
 	expect_eq(t->mm->locked_vm, 4);
@@ -237,7 +219,7 @@ TEST(mlock_past_rlimit_memlock_is_enomem_and_changes_nothing)
 	expect_eq(kmm_mlock(t, a + 2 * PG, 2 * PG + 1), -ENOMEM);
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(t->mm->map_count, vmas);
-	check(m);
+	pt_check(m);
 	/* mlock2(MLOCK_ONFAULT) counts the same (VM_LOCKED is set) */
 	expect_eq(kmm_mlock2(t, a + 8 * PG, PG, KMM_MLOCK_ONFAULT), -ENOMEM);
 	/* after munlock there is room again */
@@ -249,7 +231,7 @@ TEST(mlock_past_rlimit_memlock_is_enomem_and_changes_nothing)
 	assert_eq(kmm_prlimit(t, KMM_RLIMIT_MEMLOCK, &low, NULL), 0);
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(kmm_mlock(t, a + 20 * PG, PG), -ENOMEM);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -274,7 +256,7 @@ TEST(mlockall_and_later_locked_mappings_are_held_to_the_limit)
 	expect_eq(kmm_mlockall(t, KMM_MCL_CURRENT | KMM_MCL_FUTURE), -ENOMEM);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(t->mm->def_flags & VM_LOCKED_MASK, 0);
-	expect_true(!(flags_at(t, a) & VM_LOCKED));
+	expect_true(!(pt_vm_flags(t, a) & VM_LOCKED));
 
 	/* MAP_LOCKED past the limit: EAGAIN, nothing mapped */
 	int vmas = t->mm->map_count;
@@ -295,7 +277,7 @@ TEST(mlockall_and_later_locked_mappings_are_held_to_the_limit)
 	expect_eq(kmm_mremap(t, q, 4 * PG, 8 * PG, KMM_MREMAP_MAYMOVE, 0, &q), -EAGAIN);
 	expect_eq(t->mm->locked_vm, 4);
 	expect_eq(t->mm->map_count, vmas);
-	check(m);
+	pt_check(m);
 
 	/* with CAP_IPC_LOCK the same calls pass */
 	assert_eq(kmm_task_set_capability(t, KMM_CAP_IPC_LOCK, true), 0);
@@ -304,10 +286,10 @@ TEST(mlockall_and_later_locked_mappings_are_held_to_the_limit)
 	expect_eq(kmm_brk(t, brk0 + 8 * PG, &brk1), 0);
 	expect_eq(t->mm->locked_vm, 13);
 	expect_eq(kmm_mlockall(t, KMM_MCL_CURRENT), 0);
-	check(m);
+	pt_check(m);
 	expect_eq(kmm_munlockall(t), 0);
 	expect_eq(t->mm->locked_vm, 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -330,19 +312,19 @@ TEST(mlock2_onfault_locks_pages_as_they_fault)
 	assert_eq(kmm_fill(t, a, 1, 8), 0);
 	long mlocked0 = global_zone_page_state(m, NR_MLOCK);
 	expect_eq(kmm_mlock2(t, a, 16 * PG, KMM_MLOCK_ONFAULT), 0);
-	expect_eq(flags_at(t, a) & VM_LOCKED_MASK, VM_LOCKED | VM_LOCKONFAULT);
+	expect_eq(pt_vm_flags(t, a) & VM_LOCKED_MASK, VM_LOCKED | VM_LOCKONFAULT);
 	expect_eq(t->mm->locked_vm, 16);
-	expect_true(present(t, a) && page_flag_test(page_at(t, a), PG_mlocked));
-	expect_true(!present(t, a + PG));
+	expect_true(pt_present(t, a) && page_flag_test(page_at(t, a), PG_mlocked));
+	expect_true(!pt_present(t, a + PG));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), mlocked0 + 1);
 	expect_str_contains(vmflags_of(m, t, a), "VmFlags: rd wr mr mw me lo lf ac sd ");
-	check(m);
+	pt_check(m);
 	/* a store faults one page in, locked */
 	assert_eq(kmm_fill(t, a + 5 * PG, 2, 8), 0);
-	expect_true(present(t, a + 5 * PG));
-	expect_true(!present(t, a + 4 * PG));
+	expect_true(pt_present(t, a + 5 * PG));
+	expect_true(!pt_present(t, a + 4 * PG));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), mlocked0 + 2);
-	check(m);
+	pt_check(m);
 
 	/* PROT_NONE: on-fault locking passes (nothing to populate); mlock is ENOMEM */
 	assert_eq(kmm_mmap(t, 0, 4 * PG, KMM_PROT_NONE, PRIV, &pn), 0);
@@ -352,20 +334,20 @@ TEST(mlock2_onfault_locks_pages_as_they_fault)
 
 	/* mlock over it: lf goes, every page faulted in and locked, VmLck unchanged */
 	expect_eq(kmm_mlock(t, a, 16 * PG), 0);
-	expect_eq(flags_at(t, a) & VM_LOCKED_MASK, VM_LOCKED);
+	expect_eq(pt_vm_flags(t, a) & VM_LOCKED_MASK, VM_LOCKED);
 	expect_str_contains(vmflags_of(m, t, a), "VmFlags: rd wr mr mw me lo ac sd ");
-	expect_true(present(t, a + 15 * PG));
+	expect_true(pt_present(t, a + 15 * PG));
 	expect_eq(t->mm->locked_vm, 16);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), mlocked0 + 16);
 	/* and back on fault: the flag changes, the pages stay locked */
 	expect_eq(kmm_mlock2(t, a, 16 * PG, KMM_MLOCK_ONFAULT), 0);
-	expect_eq(flags_at(t, a) & VM_LOCKED_MASK, VM_LOCKED | VM_LOCKONFAULT);
+	expect_eq(pt_vm_flags(t, a) & VM_LOCKED_MASK, VM_LOCKED | VM_LOCKONFAULT);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), mlocked0 + 16);
 	expect_eq(kmm_munlock(t, a, 16 * PG), 0);
-	expect_eq(flags_at(t, a) & VM_LOCKED_MASK, 0);
+	expect_eq(pt_vm_flags(t, a) & VM_LOCKED_MASK, 0);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), mlocked0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }

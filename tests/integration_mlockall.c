@@ -23,24 +23,6 @@
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 
-static void check(struct kmm_machine *m)
-{
-	if (kmm_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-}
-
-static bool present(struct task_struct *t, uint64_t addr)
-{
-	return pte_present(pgtable_get_pte(&t->mm->pgt, addr));
-}
-
-static unsigned long flags_at(struct task_struct *t, uint64_t addr)
-{
-	struct vm_area_struct *v = find_vma(t->mm, addr);
-
-	return v && v->vm_start <= addr ? v->vm_flags : 0;
-}
-
 /* Every VMA's pages, VM_LOCKED or not: what VmLck would be if all were locked. */
 static unsigned long total_pages(struct task_struct *t)
 {
@@ -70,19 +52,19 @@ TEST(mlockall_refuses_what_linux_refuses)
 		expect_eq(kmm_mlockall(t, bad[i]), -EINVAL);
 		expect_eq(t->mm->locked_vm, 0);
 		expect_eq(t->mm->def_flags & VM_LOCKED_MASK, 0);
-		expect_true(!(flags_at(t, q) & VM_LOCKED));
+		expect_true(!(pt_vm_flags(t, q) & VM_LOCKED));
 	}
 	static const int good[] = { KMM_MCL_CURRENT, KMM_MCL_FUTURE, KMM_MCL_CURRENT | KMM_MCL_FUTURE,
 				    KMM_MCL_CURRENT | KMM_MCL_ONFAULT, KMM_MCL_FUTURE | KMM_MCL_ONFAULT,
 				    KMM_MCL_CURRENT | KMM_MCL_FUTURE | KMM_MCL_ONFAULT };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		expect_eq(kmm_mlockall(t, good[i]), 0);
-		check(m);
+		pt_check(m);
 	}
 	expect_eq(kmm_munlockall(t), 0);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -104,20 +86,20 @@ TEST(mlockall_current_locks_and_faults_in_every_mapping)
 	expect_eq(kmm_mlockall(t, KMM_MCL_CURRENT), 0);
 	expect_eq(t->mm->locked_vm, total_pages(t));
 	for (int i = 0; i < 4; i++)
-		expect_true(present(t, q + (uint64_t)i * PAGE_SIZE));
-	expect_true(flags_at(t, n) & VM_LOCKED);
-	expect_true(!present(t, n));
+		expect_true(pt_present(t, q + (uint64_t)i * PAGE_SIZE));
+	expect_true(pt_vm_flags(t, n) & VM_LOCKED);
+	expect_true(!pt_present(t, n));
 	expect_true(global_zone_page_state(m, NR_MLOCK) >= 4);
-	check(m);
+	pt_check(m);
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, RW, PRIV, &later), 0);
-	expect_true(!(flags_at(t, later) & VM_LOCKED));
-	expect_true(!present(t, later));
+	expect_true(!(pt_vm_flags(t, later) & VM_LOCKED));
+	expect_true(!pt_present(t, later));
 	expect_eq(kmm_munlockall(t), 0);
 	expect_eq(t->mm->locked_vm, 0);
-	expect_true(!(flags_at(t, q) & VM_LOCKED));
-	expect_true(present(t, q));
+	expect_true(!(pt_vm_flags(t, q) & VM_LOCKED));
+	expect_true(pt_present(t, q));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -137,37 +119,37 @@ TEST(mlockall_future_locks_later_mappings_not_a_childs)
 	assert_true(t != NULL);
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, RW, PRIV, &q), 0);
 	expect_eq(kmm_mlockall(t, KMM_MCL_FUTURE), 0);
-	expect_true(!(flags_at(t, q) & VM_LOCKED));
+	expect_true(!(pt_vm_flags(t, q) & VM_LOCKED));
 	expect_eq(t->mm->locked_vm, 0);
 	assert_eq(kmm_mmap(t, 0, 3 * PAGE_SIZE, RW, PRIV, &later), 0);
-	expect_true(flags_at(t, later) & VM_LOCKED);
+	expect_true(pt_vm_flags(t, later) & VM_LOCKED);
 	expect_eq(t->mm->locked_vm, 3);
 	for (int i = 0; i < 3; i++)
-		expect_true(present(t, later + (uint64_t)i * PAGE_SIZE));
+		expect_true(pt_present(t, later + (uint64_t)i * PAGE_SIZE));
 	brk0 = t->mm->brk;
 	assert_eq(kmm_brk(t, brk0 + 2 * PAGE_SIZE, &brk1), 0);
 	expect_eq(brk1, brk0 + 2 * PAGE_SIZE);
-	expect_true(flags_at(t, brk0) & VM_LOCKED);
-	expect_true(present(t, brk0) && present(t, brk0 + PAGE_SIZE));
+	expect_true(pt_vm_flags(t, brk0) & VM_LOCKED);
+	expect_true(pt_present(t, brk0) && pt_present(t, brk0 + PAGE_SIZE));
 	expect_eq(t->mm->locked_vm, 5);
-	check(m);
+	pt_check(m);
 	struct task_struct *c = kmm_fork(t, "c");
 	assert_true(c != NULL);
 	expect_eq(c->mm->def_flags & VM_LOCKED_MASK, 0);
 	expect_eq(c->mm->locked_vm, 0);
-	expect_true(!(flags_at(c, later) & VM_LOCKED));
+	expect_true(!(pt_vm_flags(c, later) & VM_LOCKED));
 	assert_eq(kmm_mmap(c, 0, PAGE_SIZE, RW, PRIV, &cq), 0);
-	expect_true(!(flags_at(c, cq) & VM_LOCKED));
-	check(m);
+	expect_true(!(pt_vm_flags(c, cq) & VM_LOCKED));
+	pt_check(m);
 	kmm_exit(c, 0);
 	reap_zombies(m);
 	expect_eq(kmm_munlockall(t), 0);
 	expect_eq(t->mm->def_flags & VM_LOCKED_MASK, 0);
 	expect_eq(t->mm->locked_vm, 0);
 	assert_eq(kmm_mmap(t, 0, PAGE_SIZE, RW, PRIV, &cq), 0);
-	expect_true(!(flags_at(t, cq) & VM_LOCKED));
+	expect_true(!(pt_vm_flags(t, cq) & VM_LOCKED));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -188,35 +170,35 @@ TEST(mlockall_onfault_locks_pages_as_they_fault)
 	assert_true(t != NULL);
 	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, RW, PRIV, &q), 0);
 	expect_eq(kmm_mlockall(t, KMM_MCL_CURRENT | KMM_MCL_FUTURE | KMM_MCL_ONFAULT), 0);
-	expect_eq(flags_at(t, q) & VM_LOCKED_MASK, VM_LOCKED_MASK);
+	expect_eq(pt_vm_flags(t, q) & VM_LOCKED_MASK, VM_LOCKED_MASK);
 	expect_eq(t->mm->locked_vm, total_pages(t));
-	expect_true(!present(t, q));
+	expect_true(!pt_present(t, q));
 	/* (pages present already - the stack's - are mlocked now, as mlock_vma_pages_range() does) */
 	unsigned long base = global_zone_page_state(m, NR_MLOCK);
 	assert_eq(kmm_fill(t, q + PAGE_SIZE, 1, 1), 0);
-	expect_true(present(t, q + PAGE_SIZE));
+	expect_true(pt_present(t, q + PAGE_SIZE));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), base + 1);
-	check(m);
+	pt_check(m);
 	assert_eq(kmm_mmap(t, 0, 2 * PAGE_SIZE, RW, PRIV | KMM_MAP_POPULATE, &later), 0);
-	expect_eq(flags_at(t, later) & VM_LOCKED_MASK, VM_LOCKED_MASK);
-	expect_true(!present(t, later));
+	expect_eq(pt_vm_flags(t, later) & VM_LOCKED_MASK, VM_LOCKED_MASK);
+	expect_true(!pt_present(t, later));
 	/* mlock(): VM_LOCKONFAULT goes (apply_vma_lock_flags), the range is faulted in */
 	expect_eq(kmm_mlock(t, q, 4 * PAGE_SIZE), 0);
-	expect_eq(flags_at(t, q) & VM_LOCKED_MASK, VM_LOCKED);
-	expect_true(present(t, q) && present(t, q + 3 * PAGE_SIZE));
+	expect_eq(pt_vm_flags(t, q) & VM_LOCKED_MASK, VM_LOCKED);
+	expect_true(pt_present(t, q) && pt_present(t, q + 3 * PAGE_SIZE));
 	expect_eq(global_zone_page_state(m, NR_MLOCK), base + 4);
 	unsigned long vmlck = t->mm->locked_vm;
 	/* mlockall(MCL_CURRENT): no VM_LOCKONFAULT anywhere, every VMA faulted in, VmLck unchanged */
 	expect_eq(kmm_mlockall(t, KMM_MCL_CURRENT), 0);
-	expect_eq(flags_at(t, later) & VM_LOCKED_MASK, VM_LOCKED);
-	expect_true(present(t, later));
+	expect_eq(pt_vm_flags(t, later) & VM_LOCKED_MASK, VM_LOCKED);
+	expect_true(pt_present(t, later));
 	expect_eq(t->mm->def_flags & VM_LOCKED_MASK, 0);
 	expect_eq(t->mm->locked_vm, vmlck);
-	check(m);
+	pt_check(m);
 	expect_eq(kmm_munlockall(t), 0);
 	expect_eq(t->mm->locked_vm, 0);
 	expect_eq(global_zone_page_state(m, NR_MLOCK), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }

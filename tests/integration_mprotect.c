@@ -26,19 +26,6 @@
 #define PRIV (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS)
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 
-static void check(struct kmm_machine *m)
-{
-	if (kmm_check(m))
-		kmm_test_fail(__FILE__, __LINE__, "kmm_check: %s", kmm_last_error());
-}
-
-static unsigned long flags_at(struct task_struct *t, uint64_t addr)
-{
-	struct vm_area_struct *v = find_vma(t->mm, addr);
-
-	return v && v->vm_start <= addr ? v->vm_flags : 0;
-}
-
 TEST(a_hole_stops_mprotect_with_the_vmas_before_it_changed)
 {
 	struct kmm_machine *m = boot("mem=64M");
@@ -50,18 +37,18 @@ TEST(a_hole_stops_mprotect_with_the_vmas_before_it_changed)
 	assert_eq(kmm_mmap(t, 0, 12 * PAGE_SIZE, RW, PRIV, &a), 0);
 	assert_eq(kmm_munmap(t, a + 4 * PAGE_SIZE, 4 * PAGE_SIZE), 0);
 	expect_eq(kmm_mprotect(t, a, 8 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
-	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ);
-	expect_eq(flags_at(t, a + 3 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
-	check(m);
+	expect_eq(pt_vm_flags(t, a) & (VM_READ | VM_WRITE), VM_READ);
+	expect_eq(pt_vm_flags(t, a + 3 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
+	pt_check(m);
 	/* across the hole to the VMA after it: the one after is not reached */
 	expect_eq(kmm_mprotect(t, a + 2 * PAGE_SIZE, 10 * PAGE_SIZE, KMM_PROT_NONE), -ENOMEM);
-	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ);
-	expect_eq(flags_at(t, a + 2 * PAGE_SIZE) & (VM_READ | VM_WRITE | VM_EXEC), 0);
-	expect_eq(flags_at(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
-	check(m);
+	expect_eq(pt_vm_flags(t, a) & (VM_READ | VM_WRITE), VM_READ);
+	expect_eq(pt_vm_flags(t, a + 2 * PAGE_SIZE) & (VM_READ | VM_WRITE | VM_EXEC), 0);
+	expect_eq(pt_vm_flags(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	pt_check(m);
 	/* a range that starts in the hole changes nothing */
 	expect_eq(kmm_mprotect(t, a + 6 * PAGE_SIZE, 4 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
-	expect_eq(flags_at(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	expect_eq(pt_vm_flags(t, a + 8 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
 	/*
 	 * [a+8 pages, +1) rw and [a+9 pages, +3) read-only: making the first
 	 * read-only merges it with the next, and the walk goes on inside it.
@@ -73,9 +60,9 @@ TEST(a_hole_stops_mprotect_with_the_vmas_before_it_changed)
 	expect_eq(kmm_mprotect(t, a + 8 * PAGE_SIZE, 4 * PAGE_SIZE, RW), 0);
 	/* a range that ends in a hole after its last VMA */
 	expect_eq(kmm_mprotect(t, a + 8 * PAGE_SIZE, 8 * PAGE_SIZE, KMM_PROT_READ), -ENOMEM);
-	expect_eq(flags_at(t, a + 11 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
-	check(m);
-	check(m);
+	expect_eq(pt_vm_flags(t, a + 11 * PAGE_SIZE) & (VM_READ | VM_WRITE), VM_READ);
+	pt_check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -104,10 +91,10 @@ TEST(eacces_stops_mprotect_at_the_vma_that_may_not_be_written)
 			      KMM_MAP_SHARED | KMM_MAP_FIXED, 0, &b), 0);
 	assert_eq(b, a + 4 * PAGE_SIZE);
 	expect_eq(kmm_mprotect(t, a, 8 * PAGE_SIZE, RW), -EACCES);
-	expect_eq(flags_at(t, a) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
-	expect_eq(flags_at(t, b) & (VM_READ | VM_WRITE), VM_READ);
-	check(m);
-	check(m);
+	expect_eq(pt_vm_flags(t, a) & (VM_READ | VM_WRITE), VM_READ | VM_WRITE);
+	expect_eq(pt_vm_flags(t, b) & (VM_READ | VM_WRITE), VM_READ);
+	pt_check(m);
+	pt_check(m);
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -136,8 +123,8 @@ TEST(a_shared_mapping_of_a_read_only_fd_is_mayshare_not_shared)
 	fd = kmm_open(t, "/data/ro", KMM_O_RDONLY);
 	assert_true(fd >= 3);
 	assert_eq(kmm_mmap_fd(t, fd, 0, 4 * PAGE_SIZE, KMM_PROT_READ, KMM_MAP_SHARED, 0, &a), 0);
-	expect_eq(flags_at(t, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
-	expect_eq(flags_at(w, b) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE),
+	expect_eq(pt_vm_flags(t, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
+	expect_eq(pt_vm_flags(w, b) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE),
 		  VM_SHARED | VM_MAYSHARE | VM_MAYWRITE);
 	char path[64], head[64];
 	snprintf(path, sizeof(path), "/proc/%d/smaps", kmm_task_pid(t));
@@ -157,13 +144,13 @@ TEST(a_shared_mapping_of_a_read_only_fd_is_mayshare_not_shared)
 	expect_eq(v, 0x5c5c5c5c5c5c5c5cull);
 	struct task_struct *c = kmm_fork(t, "c");
 	assert_true(c != NULL);
-	expect_eq(flags_at(c, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
+	expect_eq(pt_vm_flags(c, a) & (VM_SHARED | VM_MAYSHARE | VM_MAYWRITE), VM_MAYSHARE);
 	assert_eq(kmm_fill(w, b + PAGE_SIZE, 0x6d, 8), 0);
 	v = 0;
 	assert_eq(kmm_access(c, a + PAGE_SIZE, &v, 8, false), 0);
 	expect_eq(v, 0x6d6d6d6d6d6d6d6dull);
 	expect_eq(kmm_msync(t, a, 4 * PAGE_SIZE, KMM_MS_SYNC), 0);
-	check(m);
+	pt_check(m);
 	kmm_exit(c, 0);
 	expect_eq(kmm_close(t, fd), 0);
 	expect_eq(kmm_close(w, wfd), 0);

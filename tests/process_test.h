@@ -99,4 +99,26 @@ static inline void done(struct kmm_machine *m)
 			      base, now);
 }
 
+/* kmm_check(), failing at the caller's line. */
+static inline void pt_check_at(struct kmm_machine *m, const char *file, int line)
+{
+	if (kmm_check(m))
+		kmm_test_fail(file, line, "kmm_check: %s", kmm_last_error());
+}
+#define pt_check(m) pt_check_at((m), __FILE__, __LINE__)
+
+/* Is @addr of @t mapped by a present PTE? */
+static inline bool pt_present(struct task_struct *t, uint64_t addr)
+{
+	return pte_present(pgtable_get_pte(&t->mm->pgt, addr));
+}
+
+/* The vm_flags of the VMA of @t holding @addr, or 0 where none does. */
+static inline unsigned long pt_vm_flags(struct task_struct *t, uint64_t addr)
+{
+	struct vm_area_struct *v = find_vma(t->mm, addr);
+
+	return v && v->vm_start <= addr ? v->vm_flags : 0;
+}
+
 #endif /* KMM_TESTS_PROCESS_TEST_H */
