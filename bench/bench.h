@@ -233,8 +233,10 @@ static inline const char *bench_fmt_ratio(char *buf, size_t size, double r)
 /*
  * bench_summary() - one line for `make bench`'s closing table (when
  * $KMM_BENCH_SUMMARY is set): @ratio is kmm / peer of time per operation (or
- * of memory), lower is better; written with six significant digits, which
- * bench/summary.sh rounds as bench_fmt_ratio() does.
+ * of memory), lower is better; written with every digit of the double
+ * (%.17g), so that bench/summary.sh's rounding of it (as bench_fmt_ratio()
+ * rounds) starts from the value this program's table rounded: with six
+ * digits, a ratio of 1.00500x printed 1.01 here and 1.00 in the summary.
  */
 static inline void bench_summary(const char *bench, const char *workload, int threads,
 				 const char *peer, double ratio)
@@ -244,15 +246,21 @@ static inline void bench_summary(const char *bench, const char *workload, int th
 
 	if (!path || !*path || !(f = fopen(path, "a")))
 		return;
-	fprintf(f, "%s\t%s\t%d\t%s\t%.6g\n", bench, workload, threads, peer, ratio);
+	fprintf(f, "%s\t%s\t%d\t%s\t%.17g\n", bench, workload, threads, peer, ratio);
 	fclose(f);
 }
 
-/* The header of bench_row()'s table. */
+/*
+ * The header of bench_row()'s table. Its columns are throughputs (higher is
+ * better) but its last is a ratio of times (lower is better), as every ratio
+ * of `make bench` is: the legend line says so where the reader looks.
+ */
 static inline void bench_header(void)
 {
 	printf("%-42s %7s %12s %8s %12s %-9s %8s\n", "workload", "threads", "kmm Mops/s", "speedup",
 	       "peer Mops/s", "peer", "kmm/peer");
+	printf("(Mops/s: higher is better; kmm/peer: kmm's time per operation over the peer's, "
+	       "lower is better, below 1.00 kmm leads)\n");
 }
 
 /*

@@ -340,7 +340,7 @@ END {
 				} else if ((wl[w] " " nm[i]) in bad) {
 					rt = rm = "failed:" nm[i];
 				} else if (pt > 0 && pm > 0) {
-					rt = sprintf("%.6g", kt / pt); rm = sprintf("%.6g", km / pm);
+					rt = sprintf("%.17g", kt / pt); rm = sprintf("%.17g", km / pm);
 				} else {
 					continue;
 				}

@@ -117,7 +117,7 @@ static void summary_line(const char *what, double ratio)
 
 	if (!path || !*path || !(f = fopen(path, "a")))
 		return;
-	fprintf(f, "malloc\tstart_cost %s\t1\tglibc\t%.6g\n", what, ratio);
+	fprintf(f, "malloc\tstart_cost %s\t1\tglibc\t%.17g\n", what, ratio);
 	fclose(f);
 }
 
