@@ -85,6 +85,37 @@ static void *host_of(struct kmm_machine *m, uint64_t va)
 	return kmm_kva_to_host(m, va);
 }
 
+/*
+ * backed_at() - the host byte behind kernel address @va if a page is mapped
+ * there now, else NULL. The direct map always is; an address of the kernel's
+ * window (vmalloc, PKMAP, fixmap) only where the kernel's page tables hold a
+ * present PTE (vmalloc_to_page() walks them): the window's host reservation
+ * has no access elsewhere, so reading a guard page, a freed area or an
+ * unused slot through host_of() alone would kill the process (review20 R1).
+ */
+static void *backed_at(struct kmm_machine *m, uint64_t va)
+{
+	void *p = host_of(m, va);
+
+	if (!p || __pa_m(m, va) != (uint64_t)-1)
+		return p;
+	return vmalloc_to_page(p) ? p : NULL;
+}
+
+/* backed_range() - 0 if every byte of [@va, @va + @len) is backed, else the first that is not. */
+static int backed_range(struct kmm_machine *m, uint64_t va, uint64_t len, uint64_t *bad)
+{
+	for (uint64_t i = 0; i < len; i++) {
+		if (i && ((va + i) & (PAGE_SIZE - 1)))
+			continue;	/* one test a page */
+		if (va + i < va || !backed_at(m, va + i)) {
+			*bad = va + i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const char *zone_of(struct page *p)
 {
 	return zone_names[page_zonenum(p)];
@@ -334,11 +365,9 @@ static int vwrite_run(struct kmm_ctx *ctx, const struct args *a)
 	const char *text = a->argv[1].text;
 	size_t len = strlen(text);
 	/* Page by page: each page of the range must be mapped right now. */
-	for (size_t i = 0; i < len; i++) {
-		char *p = host_of(m, va + off + i);
-		if (!p || (is_vmalloc_addr(p) && !vmalloc_to_page(p)))
-			return ctx_error(ctx, a, 0, "0x%llx is not mapped", (unsigned long long)(va + off + i));
-	}
+	uint64_t bad;
+	if (backed_range(m, va + off, len, &bad))
+		return ctx_error(ctx, a, 0, "0x%llx is not mapped", (unsigned long long)bad);
 	for (size_t i = 0; i < len; i++) {
 		char *p = host_of(m, va + off + i);
 		*p = text[i];
@@ -362,11 +391,13 @@ static int vread_run(struct kmm_ctx *ctx, const struct args *a)
 		return VERB_ERROR;
 	if (kmm_parse_size(a->argv[1].text, &len, NULL) || len > 4096)
 		return ctx_error(ctx, a, 1, "'%s' is not a length up to 4096", a->argv[1].text);
+	/* Every page first, so a refused read prints nothing but the error. */
+	uint64_t bad;
+	if (backed_range(m, va + off, len, &bad))
+		return ctx_error(ctx, a, 0, "0x%llx is not mapped", (unsigned long long)bad);
 	ctx_printf(ctx, "0x%llx: \"", (unsigned long long)(va + off));
 	for (uint64_t i = 0; i < len; i++) {
 		const unsigned char *p = host_of(m, va + off + i);
-		if (!p)
-			return ctx_error(ctx, a, 0, "0x%llx is not mapped", (unsigned long long)(va + off + i));
 		if (*p >= 32 && *p < 127 && *p != '"' && *p != '\\')
 			ctx_printf(ctx, "%c", *p);
 		else

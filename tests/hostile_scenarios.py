@@ -148,6 +148,20 @@ add("vfree-twice", "boot mem=64M\nvmalloc 8192 -> $v\nvfree $v\nvfree $v\n", 2)
 add("vfree-wild", "boot mem=64M\nvfree 0xffffc90000123000\n", 2)
 add("vread-wild", "boot mem=64M\nvread 0xffffffffffffffff 16\nvread 0 16\n", 2)
 add("vread-huge-len", "boot mem=64M\nvmalloc 4096 -> $v\nvread $v 1T\n")
+# The kernel's window has no host access where no page is mapped (review20
+# R1: each of these killed kmm with SIGSEGV): an area's guard page, a freed
+# area, an address no area ever held, and i386's unused PKMAP/fixmap slots.
+add("vread-guard-page", "boot mem=64M\nvmalloc 8K -> $v\nvread $v 16 offset=8190\n", 2,
+    ["vread-guard-page.kmm:3:", "0xffffc90000002000 is not mapped"])
+add("vread-freed-area", "boot mem=64M\nvmalloc 8K -> $v\nvfree $v\nvread $v 16\n", 2,
+    ["is not mapped"])
+add("vread-never-mapped", "boot mem=64M\nvread 0xffffc90000100000 4\n", 2, ["is not mapped"])
+add("vread-i386-pkmap", "boot mem=1G arch=i386\nvread 0xff000000 4\n", 2,
+    ["0xff000000 is not mapped"])
+add("vread-i386-fixmap", "boot mem=1G arch=i386\nvread 0xfff3a000 4\n", 2,
+    ["0xfff3a000 is not mapped"])
+add("vwrite-guard-page", "boot mem=64M\nvmalloc 8K -> $v\nvwrite $v hello offset=8190\n", 2,
+    ["0xffffc90000002000 is not mapped"])
 add("vwrite-wild", "boot mem=64M\nvwrite 0xffff888000000000 hello\n")
 add("vwrite-past-end", "boot mem=64M\nvmalloc 4096 -> $v\nvwrite $v hello offset=4094\n", 2)
 add("vmap-nothing", "boot mem=64M\nvmap $nope\n", 2)
