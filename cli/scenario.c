@@ -356,6 +356,19 @@ static bool check_stage(struct parser *ps, struct stmt *s, struct stage *st, con
 			}
 		}
 	}
+	/*
+	 * A verb whose synopsis is its bare name takes no words; one without a
+	 * check hook of its own would run and ignore them (review20 R2:
+	 * `check extra`, `oom_scores extra`).
+	 */
+	if (!st->verb->check && st->nwords && !strcmp(st->verb->synopsis, st->verb->name)) {
+		if (!ps->failed) {
+			ps->failed = true;
+			snprintf(ps->err, ps->errlen, "%s:%d:%d: %s takes no arguments", ps->name,
+				 s->line, st->words[0].col, st->verb->name);
+		}
+		return false;
+	}
 	if (st->verb->check) {
 		struct verb_check vc = { .file = ps->name, .line = ps->line };
 		struct args a = {

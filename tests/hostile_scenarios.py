@@ -160,6 +160,11 @@ add("vread-i386-pkmap", "boot mem=1G arch=i386\nvread 0xff000000 4\n", 2,
     ["0xff000000 is not mapped"])
 add("vread-i386-fixmap", "boot mem=1G arch=i386\nvread 0xfff3a000 4\n", 2,
     ["0xfff3a000 is not mapped"])
+# A verb that takes no words refuses them (review20 R2): both ran and ignored them.
+add("check-extra-word", "boot mem=64M\ncheck extra\n", 2,
+    ["check-extra-word.kmm:2:7:", "check takes no arguments"])
+add("oom-scores-extra-word", "boot mem=64M\noom_scores extra\n", 2,
+    ["oom_scores takes no arguments"])
 add("vwrite-guard-page", "boot mem=64M\nvmalloc 8K -> $v\nvwrite $v hello offset=8190\n", 2,
     ["0xffffc90000002000 is not mapped"])
 add("vwrite-wild", "boot mem=64M\nvwrite 0xffff888000000000 hello\n")
