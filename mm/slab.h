@@ -838,10 +838,14 @@ static inline unsigned char cache_shadow_alloc(const struct kmem_cache *s)
 	return __atomic_load_n(&s->shadow_alloc, __ATOMIC_RELAXED);
 }
 
-/* Does shadow byte @v mark an allocated object of @s? (Before its code, @s's were plain.) */
+/*
+ * Does shadow byte @v mark an allocated object of @s? (Before its code, @s's
+ * were plain.) The code first: one compare for an object of a coded cache
+ * (every cache with sheaves) as for one of a plain cache.
+ */
 static inline bool shadow_live_in(const struct kmem_cache *s, unsigned char v)
 {
-	return v == SHADOW_ALLOCATED || v == cache_shadow_alloc(s);
+	return v == cache_shadow_alloc(s) || v == SHADOW_ALLOCATED;
 }
 
 /* The slow half of shadow_claim_to(): an object of @s allocated before its code. */

@@ -37,9 +37,9 @@
  * a free of an interior pointer is caught on every free for the cost of a
  * load and a store of that byte (a double free racing itself on two CPUs
  * is caught late, when its second copy leaves a sheaf: mm/slab.h); in a
- * cache given a shadow code (the malloc shim's size classes) the byte also
- * names the cache, so kfree_fast() finds an object's cache without reading
- * its struct page.
+ * cache given a shadow code (every cache with sheaves, at creation, while
+ * codes last) the byte also names the cache, so kfree_fast() and
+ * kmem_cache_free() know an object's cache without reading its struct page.
  *
  * Invariant: see mm/slab.h. Checked by slub_check().
  *
@@ -779,13 +779,41 @@ static __attribute__((noinline)) void *cache_alloc_traced(struct kmem_cache *s, 
 	return obj;
 }
 
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+/*
+ * Every kmem_cache_alloc() its fast path below does not finish: a listener
+ * (the traced way), a cache with slowpath_flags or __GFP_ZERO (both
+ * variants of slab_alloc_fast()), else slab_alloc_full(). Out of line, and
+ * reached by a tail call with the caller's return address, so that the
+ * fast path keeps nothing for it.
+ */
+static __attribute__((noinline)) void *cache_alloc_slow(struct kmem_cache *s, gfp_t gfp,
+							unsigned long caller)
 {
 	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_ALLOC))
-		return cache_alloc_traced(s, gfp, NUMA_NO_NODE,
-					  (unsigned long)__builtin_return_address(0));
-	return slab_alloc_fast(s, gfp, NUMA_NO_NODE, (unsigned long)__builtin_return_address(0),
-			       s->object_size);
+		return cache_alloc_traced(s, gfp, NUMA_NO_NODE, caller);
+	if (likely(!(s->slowpath_flags | (gfp & __GFP_ZERO))))
+		return slab_alloc_full(s, gfp, NUMA_NO_NODE, caller, s->object_size);
+	return slab_alloc_fast(s, gfp, NUMA_NO_NODE, caller, s->object_size);
+}
+
+/*
+ * kmem_cache_alloc() is shaped as the malloc shim's malloc(): the plain
+ * fast path inline (slab_alloc_try(): this CPU's sheaf or cpu freelist),
+ * which calls nothing and needs no callee-saved register, and the rest
+ * tail-called (cache_alloc_slow()). No test of the event mask here:
+ * kmm_slab_fast_on() in slab_alloc_try() already says no while anyone
+ * listens to KMM_EVMASK_CACHE_ALLOC (part of KMM_EVMASK_SLAB_FAST), so a
+ * listener sees every allocation through cache_alloc_slow(). callgrind,
+ * KMM_QUICK=1 KMM_BENCH_CASE=3 bench/slab: see docs/malloc-measured.md.
+ */
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	if (likely(!(s->slowpath_flags | (gfp & __GFP_ZERO)))) {
+		void *obj = slab_alloc_try(s, gfp, NUMA_NO_NODE, false);
+		if (likely(obj))
+			return obj;
+	}
+	return cache_alloc_slow(s, gfp, (unsigned long)__builtin_return_address(0));
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)

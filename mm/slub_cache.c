@@ -409,8 +409,10 @@ int kmem_cache_shadow_code(struct kmem_cache *s)
 	struct slab_machine *st = slab_state(s->machine);
 	int err = 0;
 
-	if (kmem_cache_debug(s) || cache_shadow_alloc(s) != SHADOW_ALLOCATED)
+	if (kmem_cache_debug(s))
 		return -EINVAL;
+	if (cache_shadow_alloc(s) != SHADOW_ALLOCATED)
+		return 0;	/* coded already (at creation: __kmem_cache_create()) */
 	spin_lock(&st->slab_mutex);
 	if (st->nr_shadow_codes == KMM_SLAB_SHADOW_CODES) {
 		err = -ENOSPC;

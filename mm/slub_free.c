@@ -801,13 +801,80 @@ static __attribute__((noinline)) void cache_free_traced(struct kmem_cache *s, vo
 	kmm_op_end(m);
 }
 
-void kmem_cache_free(struct kmem_cache *s, void *obj)
+/*
+ * Every kmem_cache_free() its fast path below does not finish: NULL, a
+ * listener (the traced way), else cache_free() (the struct page way, which
+ * reports a bad pointer, a double free or an object of another cache).
+ * Out of line and reached by a tail call with the caller's return address.
+ */
+static __attribute__((noinline)) void cache_free_slow(struct kmem_cache *s, void *obj,
+						      unsigned long caller)
 {
-	if (obj && kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
-		cache_free_traced(s, obj, (unsigned long)__builtin_return_address(0));
+	if (!obj)
+		return;
+	if (kmm_trace_on(s->machine, KMM_EVMASK_CACHE_FREE)) {
+		cache_free_traced(s, obj, caller);
 		return;
 	}
-	cache_free(s, obj, (unsigned long)__builtin_return_address(0));
+	cache_free(s, obj, caller);
+}
+
+/*
+ * kmem_cache_free() is shaped as the malloc shim's free(): a fast path that
+ * calls nothing and needs no callee-saved register, the rest tail-called
+ * (cache_free_slow()). Neither of its two pushes reads @obj's struct page:
+ * - a cache with sheaves and a shadow code (__kmem_cache_create() gives one
+ *   while codes last): @obj's byte saying @s's code proves it an allocated
+ *   object of a slab of @s (mm/slab.h), and that load is the claim's first
+ *   half (shadow_owned_live(), kfree_fast_coded()'s reasoning); then the
+ *   sheaf link, FREE, the push;
+ * - a cache without sheaves (Linux 6.12's SLUB): @obj between the first and
+ *   last object of this CPU's cpu slab (c->lo, c->span, set with c->slab)
+ *   is of that slab, so of @s; then the exact claim (shadow_claim_free(),
+ *   a compare-exchange: mm/slab.h says why it must be), the free pointer,
+ *   the push on the cpu freelist.
+ * No test of the event mask: kmm_slab_fast_on() says no while anyone
+ * listens to KMM_EVMASK_CACHE_FREE. A second free finds FREE or FLUSHED,
+ * not the code, or loses the compare-exchange, and cache_free() reports it
+ * as before; so does an object of another cache (another code, or
+ * SHADOW_ALLOCATED, or outside the cpu slab).
+ */
+void kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	struct kmm_machine *m = s->machine;
+
+	if (likely(kmm_slab_fast_on(m) && !s->slowpath_flags && !shadow_misaligned(s, obj))) {
+		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+
+		if (likely(kmm_cpu_enter_owned(g))) {
+			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+			unsigned char *sh = cache_shadow(s, obj);
+			unsigned int k = c->sheaf_nr;
+
+			if (likely(k < s->sheaf_capacity)) {
+				unsigned char code = cache_shadow_alloc(s);
+				if (likely(virt_addr_valid_m(m, obj) && code != SHADOW_ALLOCATED &&
+					   __atomic_load_n(sh, __ATOMIC_RELAXED) == code)) {
+					sheaf_link(s, obj, false);
+					shadow_owned_free(sh);
+					c->sheaf[k] = obj;
+					c->sheaf_nr = k + 1;
+					kmm_cpu_exit_owned(g);
+					return;
+				}
+			} else if (!s->sheaf_capacity &&
+				   (uintptr_t)obj - (uintptr_t)c->lo < c->span &&
+				   likely(shadow_claim_free(s, sh))) {
+				set_freepointer_plain(s, obj, c->freelist);
+				c->freelist = obj;
+				c->nr_free++;
+				kmm_cpu_exit_owned(g);
+				return;
+			}
+			kmm_cpu_exit_owned(g);
+		}
+	}
+	cache_free_slow(s, obj, (unsigned long)__builtin_return_address(0));
 }
 
 /**

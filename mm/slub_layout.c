@@ -319,5 +319,15 @@ int __kmem_cache_create(struct kmem_cache *s)
 			s->random_seq[j] = t;
 		}
 	}
+	/*
+	 * A cache with sheaves whose fast paths run (no slowpath_flags) takes a
+	 * shadow code while one is free: kmem_cache_free() and kfree() then
+	 * know an object of it from its shadow byte, without its struct page
+	 * (mm/slub_free.c). Not a boot cache (bootstrap() moves its structure,
+	 * and st->shadow_coded[] would keep the old one); -ENOSPC leaves @s
+	 * plain, as before codes.
+	 */
+	if (s->sheaf_capacity && !s->slowpath_flags && !s->host_struct)
+		(void)kmem_cache_shadow_code(s);
 	return 0;
 }

@@ -40,4 +40,25 @@ static inline unsigned long slab_nr_free(struct kmm_machine *m)
 	return kmm_nr_free_pages(m);
 }
 
+/*
+ * Withdraw the shadow code __kmem_cache_create() gave @s (a cache with
+ * sheaves), as __kmem_cache_release() withdraws it, before @s hands out an
+ * object: for the tests of the ways a cache without a code takes (the
+ * struct page way of kfree_fast() and kmem_cache_free(), the re-check of a
+ * stale free's slab). The code is not given again (codes are never reused).
+ */
+static inline void slab_test_uncode(struct kmem_cache *s)
+{
+	struct slab_machine *st = slab_state(s->machine);
+	unsigned char code = cache_shadow_alloc(s);
+
+	if (code == SHADOW_ALLOCATED)
+		return;
+	spin_lock(&st->slab_mutex);
+	__atomic_store_n(&st->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE], &slab_no_cache,
+			 __ATOMIC_RELAXED);
+	spin_unlock(&st->slab_mutex);
+	__atomic_store_n(&s->shadow_alloc, SHADOW_ALLOCATED, __ATOMIC_RELAXED);
+}
+
 #endif /* KMM_TESTS_SLAB_BYTES_H */

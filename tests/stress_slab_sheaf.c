@@ -332,7 +332,7 @@ static void race_free(void *p)
 		if (kfree_fast(machine, p))
 			return;
 		/* Refused: the other thread freed it first, or this CPU's sheaf is full. */
-		if (__atomic_load_n(cache_shadow(race.s, p), __ATOMIC_ACQUIRE) != SHADOW_ALLOCATED)
+		if (!shadow_live_in(race.s, __atomic_load_n(cache_shadow(race.s, p), __ATOMIC_ACQUIRE)))
 			return;
 	}
 	kmem_cache_free(race.s, p);

@@ -456,6 +456,63 @@ TEST(ctor_alignment_and_colouring)
 	slab_done(m, base);
 }
 
+/*
+ * kmem_cache_free() in a cache without sheaves (Linux 6.12's SLUB), this
+ * thread's slot owned: an object between the first and the last object of
+ * this CPU's cpu slab goes onto the cpu freelist with its struct page
+ * unread (made to name another cache here, which the struct page way
+ * reports as "Wrong slab cache"), claimed by the compare-exchange; a second
+ * free loses it and is reported, and an object of another slab of the
+ * cache takes the struct page way (__slab_free()).
+ */
+TEST(kmem_cache_free_pushes_a_cpu_slab_object_without_its_struct_page)
+{
+	struct kmm_machine *m = slab_fake_owned("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("cpu_push", 64, 0, 0, NULL);
+	struct kmem_cache *t = kmem_cache_create("cpu_other", 64, 0, 0, NULL);
+
+	assert_true(s != NULL && t != NULL && s->sheaf_capacity == 0);
+	char *old = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(old != NULL);
+	/* A slab's worth more: the cpu slab is another one by then. */
+	void **more = calloc(s->objects + 1, sizeof(void *));
+	assert_true(more != NULL);
+	for (unsigned int i = 0; i <= s->objects; i++)
+		assert_true((more[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
+	char *p = more[s->objects];
+	struct slab *slab = virt_to_slab_m(m, p);
+	assert_true(slab == c->slab && virt_to_slab_m(m, old) != slab);
+	if (!m->cpu_lockless) {
+		printf("  no owned CPU slot here: the fast path is not taken\n");
+	} else {
+		unsigned int nr_free = c->nr_free;
+		WRITE_ONCE(slab->slab_cache, t);
+		kmem_cache_free(s, p);
+		WRITE_ONCE(slab->slab_cache, s);
+		expect_true(c->freelist == p);
+		expect_eq(c->nr_free, nr_free + 1);
+		expect_eq(shadow_get(slab_state(m), m, p), SHADOW_FREE);
+		expect_true(strstr(t_dmesg(m), "Wrong slab cache") == NULL);
+		kmem_cache_free(s, p);		/* a double free */
+		expect_str_contains(t_dmesg(m), "Object already free");
+		expect_true(c->freelist == p);
+		expect_eq(c->nr_free, nr_free + 1);
+		expect_eq(slub_check(m), 0);
+		more[s->objects] = NULL;
+	}
+	kmem_cache_free(s, old);	/* another slab's */
+	expect_eq(shadow_get(slab_state(m), m, old), SHADOW_FREE);
+	expect_eq(slub_check(m), 0);
+	for (unsigned int i = 0; i <= s->objects; i++)
+		kmem_cache_free(s, more[i]);
+	free(more);
+	kmem_cache_destroy(t);
+	kmem_cache_destroy(s);
+	slab_fake_done(m, base);
+}
+
 TEST(bad_frees_are_reported_and_ignored_without_debug)
 {
 	struct kmm_machine *m = slab_fake("");

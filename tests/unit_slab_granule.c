@@ -20,6 +20,7 @@
 #include "mm/slab.h"
 #include "mm/internal.h"
 #include "tests/harness.h"
+#include "tests/slab_bytes.h"
 
 #define LINE "mem=128M nr_cpus=2 debug_checks=off kmalloc_caches=lazy"
 
@@ -107,6 +108,8 @@ static void frees_inside_a_granule(const char *extra)
 	struct kmem_cache *plain = kmem_cache_create("granule-plain", 48, 0, 0, NULL);
 	struct kmem_cache *coded = kmem_cache_create("granule-coded", 64, 0, 0, NULL);
 	assert_true(plain != NULL && coded != NULL);
+	/* plain: no shadow code (with sheaves it had one from creation), the struct page way. */
+	slab_test_uncode(plain);
 	/* A cache with a shadow code: kfree_fast() reads only the byte (the shim's classes). */
 	expect_eq(kmem_cache_shadow_code(coded), 0);
 

@@ -46,6 +46,51 @@ TEST(sheaves_are_off_by_default_and_for_debug_caches)
 }
 
 /*
+ * A cache with sheaves whose fast paths run takes a shadow code at its
+ * creation (kmem_cache_free() and kfree() then know its objects by their
+ * shadow byte); a cache without sheaves, a debug cache and a hardened one
+ * keep the plain byte (their frees read the struct page).
+ */
+TEST(a_cache_with_sheaves_takes_a_shadow_code_at_creation)
+{
+	static const struct {
+		const char *cmdline;
+		bool coded;
+	} cases[] = {
+		{ "slab_sheaves=on", true },
+		{ "", false },
+		{ "slab_sheaves=on slab_debug=F,coded", false },
+		{ "slab_sheaves=on slab_freelist_hardened=on", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kmm_machine *m = slab_fake(cases[i].cmdline);
+		unsigned long base = slab_nr_free(m);
+		struct slab_machine *st = slab_state(m);
+		unsigned int given = st->nr_shadow_codes;
+		struct kmem_cache *s = kmem_cache_create("coded", 64, 0, 0, NULL);
+
+		assert_true(s != NULL);
+		unsigned char v = kmem_cache_shadow_value(s);
+		char *p = kmem_cache_alloc(s, GFP_KERNEL);
+		assert_true(p != NULL);
+		expect_eq(*cache_shadow(s, p), v);
+		if (cases[i].coded) {
+			expect_eq(v, KMM_SLAB_SHADOW_CODE_BASE + given);
+			expect_eq(st->nr_shadow_codes, given + 1);
+			expect_true(st->shadow_coded[given] == s);
+		} else {
+			printf("  %s: plain\n", cases[i].cmdline);
+			expect_eq(v, SHADOW_ALLOCATED);
+			expect_eq(st->nr_shadow_codes, given);
+		}
+		kmem_cache_free(s, p);
+		kmem_cache_destroy(s);
+		slab_fake_done(m, base);
+	}
+}
+
+/*
  * A CPU of a cache costs one cache line, sheaves on or off: the sheaves are
  * one block after the CPUs' structures, in caches that have them only
  * (inline, the array made every kmem_cache_cpu 320 bytes).
@@ -395,6 +440,7 @@ TEST(kfree_fast_refuses_an_object_of_a_slab_being_given_back)
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("going", 64, 0, 0, NULL);
+	slab_test_uncode(s);	/* the struct page way: a coded object's byte names its cache */
 	void *a = kmem_cache_alloc(s, GFP_KERNEL);
 	struct slab *slab = virt_to_slab_m(m, a);
 
@@ -561,7 +607,8 @@ TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
 	static struct slab_fast_map fm;
 
 	assert_true(coded != NULL && plain != NULL);
-	expect_eq(kmem_cache_shadow_code(coded), 0);
+	expect_eq(kmem_cache_shadow_code(coded), 0);	/* coded at creation already */
+	slab_test_uncode(plain);
 	slab_fast_map_fill(&fm, m);
 	unsigned char v = kmem_cache_shadow_value(coded);
 	expect_true(fm.cache_of[v] == coded && fm.cpu_slab_of[v] == coded->cpu_slab);

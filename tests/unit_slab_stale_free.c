@@ -74,6 +74,11 @@ TEST(a_stale_free_whose_slab_went_to_another_cache_is_not_put_in_the_old_sheaf)
 	r.m = m;
 	r.other = kmem_cache_create("stale_new", 64, 0, 0, NULL);
 	assert_true(s != r.other && s->sheaf_capacity > 0);
+	/*
+	 * Without a code the other cache's objects say SHADOW_ALLOCATED, which
+	 * the claim takes for s's: only the re-check of the slab's cache refuses.
+	 */
+	slab_test_uncode(r.other);
 	char *p = kmem_cache_alloc(s, GFP_KERNEL);
 	assert_true(p != NULL);
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
@@ -186,6 +191,83 @@ TEST(kfree_fast_frees_a_coded_object_without_its_struct_page)
 	coded_done(m, base);
 }
 
+/* Counts the kmem_cache_alloc and kmem_cache_free events of the stream. */
+static int count_cache_events(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	int *n = arg;
+
+	(void)m;
+	n[ev->type == KMM_EV_KMEM_CACHE_FREE]++;
+	return 0;
+}
+
+/*
+ * kmem_cache_free() of an object of a cache with sheaves, which has a code
+ * from its creation: the byte saying the cache's code is the proof, and
+ * the struct page is not read (made to name another cache here, which the
+ * struct page way reports as "Wrong slab cache"). A second free, an object
+ * of another cache and a pointer inside an object find no such byte and
+ * are reported the long way, nothing freed; a listener on the cache's
+ * events sees every allocation and free.
+ */
+TEST(kmem_cache_free_frees_a_coded_object_without_its_struct_page)
+{
+	struct kmm_machine *m = coded_boot();
+	if (!m)
+		return;
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("coded_free", 64, 0, 0, NULL);
+	struct kmem_cache *t = kmem_cache_create("coded_other", 64, 0, 0, NULL);
+
+	assert_true(s != NULL && t != NULL && s->sheaf_capacity > 0);
+	unsigned char code = s->shadow_alloc;
+	expect_true(code != SHADOW_ALLOCATED && code != t->shadow_alloc);
+	char *p = kmem_cache_alloc(s, GFP_KERNEL), *q = kmem_cache_alloc(s, GFP_KERNEL);
+	char *x = kmem_cache_alloc(t, GFP_KERNEL);
+	assert_true(p != NULL && q != NULL && x != NULL);
+	expect_eq(*cache_shadow(s, p), code);
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
+	unsigned int nr = c->sheaf_nr;
+
+	struct slab *slab = virt_to_slab_m(m, p);
+	WRITE_ONCE(slab->slab_cache, t);
+	kmem_cache_free(s, p);
+	WRITE_ONCE(slab->slab_cache, s);
+	expect_eq(c->sheaf_nr, nr + 1);
+	expect_true(in_this_sheaf(m, s, p));
+	expect_eq(*cache_shadow(s, p), SHADOW_FREE);
+	expect_true(strstr(t_dmesg(m), "Wrong slab cache") == NULL);
+
+	kmem_cache_free(s, p);		/* a double free */
+	expect_str_contains(t_dmesg(m), "BUG coded_free (Not tainted): Object already free");
+	kmem_cache_free(s, x);		/* another cache's object */
+	expect_str_contains(t_dmesg(m), "Wrong slab cache. coded_free but object is from coded_other");
+	kmem_cache_free(s, q + 8);	/* inside an object */
+	expect_str_contains(t_dmesg(m), "Invalid object pointer (not an object start)");
+	expect_eq(c->sheaf_nr, nr + 1);
+	expect_eq(*cache_shadow(s, q), code);
+	expect_eq(*cache_shadow(t, x), t->shadow_alloc);
+	if (slub_check(m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+
+	/* A listener sees every allocation and free (the fast paths step aside). */
+	int seen[2] = { 0, 0 };
+	struct kmm_trace_sub sub = { "count", KMM_EVBIT(KMM_EV_KMEM_CACHE_ALLOC) |
+				     KMM_EVBIT(KMM_EV_KMEM_CACHE_FREE), count_cache_events, seen };
+	int id = kmm_trace_subscribe(m, &sub);
+	assert_true(id >= 0);
+	for (int i = 0; i < 10; i++)
+		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmem_cache_free(s, q);
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(seen[0], 10);
+	expect_eq(seen[1], 11);
+	kmem_cache_free(t, x);
+	kmem_cache_destroy(t);
+	kmem_cache_destroy(s);
+	slab_fake_done(m, base);
+}
+
 /*
  * A shadow code no cache holds (never given, or withdrawn) reads as
  * slab_no_cache, never NULL: kfree_fast() tests only the flags of what it
@@ -242,6 +324,7 @@ TEST(objects_allocated_before_the_code_still_free)
 	struct kmem_cache *s = kmem_cache_create("coded_late", 64, 0, 0, NULL);
 
 	assert_true(s != NULL);
+	slab_test_uncode(s);	/* coded at creation: as a cache coded late */
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 	void *r = kmem_cache_alloc(s, GFP_KERNEL);
 	assert_true(p != NULL && r != NULL);
@@ -274,18 +357,27 @@ TEST(shadow_codes_are_refused_to_debug_caches_run_out_and_are_withdrawn)
 	assert_true(dbg != NULL);
 	expect_eq(kmem_cache_shadow_code(dbg), -EINVAL);
 	expect_eq(dbg->shadow_alloc, SHADOW_ALLOCATED);
-	for (int i = 0; i <= KMM_SLAB_SHADOW_CODES; i++) {
+	/* Each cache with sheaves takes the next code at creation, while codes last. */
+	struct slab_machine *st = slab_state(m);
+	int given = (int)st->nr_shadow_codes, n = KMM_SLAB_SHADOW_CODES - given;
+	assert_true(n > 4);
+	for (int i = 0; i <= n; i++) {
 		snprintf(name, sizeof(name), "coded_%d", i);
 		s[i] = kmem_cache_create(name, 32, 0, 0, NULL);
 		assert_true(s[i] != NULL);
-		expect_eq(kmem_cache_shadow_code(s[i]), i < KMM_SLAB_SHADOW_CODES ? 0 : -ENOSPC);
+		if (i < n) {
+			expect_eq(s[i]->shadow_alloc, KMM_SLAB_SHADOW_CODE_BASE + given + i);
+			expect_true(st->shadow_coded[given + i] == s[i]);
+		}
+		expect_eq(kmem_cache_shadow_code(s[i]), i < n ? 0 : -ENOSPC);
 	}
-	expect_eq(kmem_cache_shadow_code(s[0]), -EINVAL);	/* coded already */
-	expect_eq(s[KMM_SLAB_SHADOW_CODES]->shadow_alloc, SHADOW_ALLOCATED);
+	expect_eq(kmem_cache_shadow_code(s[0]), 0);	/* coded already: kept */
+	expect_eq(s[0]->shadow_alloc, KMM_SLAB_SHADOW_CODE_BASE + given);
+	expect_eq(s[n]->shadow_alloc, SHADOW_ALLOCATED);
 	unsigned char code = s[3]->shadow_alloc;
 	kmem_cache_destroy(s[3]);
-	expect_true(slab_state(m)->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE] == &slab_no_cache);
-	for (int i = 0; i <= KMM_SLAB_SHADOW_CODES; i++)
+	expect_true(st->shadow_coded[code - KMM_SLAB_SHADOW_CODE_BASE] == &slab_no_cache);
+	for (int i = 0; i <= n; i++)
 		if (i != 3)
 			kmem_cache_destroy(s[i]);
 	kmem_cache_destroy(dbg);

@@ -220,14 +220,17 @@ static inline bool kmm_slab_shadow_freed(unsigned char v)
 
 /**
  * kmem_cache_shadow_code() - give @s a shadow code: from now on the shadow
- * byte of each object it hands out names @s, and kfree_fast() finds the
- * cache of such an object from that byte alone, without reading the
- * object's struct page (one cache miss less per free). Objects allocated
- * before keep KMM_SLAB_SHADOW_ALLOCATED; both mean allocated. Codes are
- * never reused; __kmem_cache_release() withdraws @s's.
- * Context: @s has no debug flags; call once, before other threads use @s.
- * Return: 0; -ENOSPC when every code is taken (@s keeps the plain value);
- * -EINVAL for a debug cache or one coded already.
+ * byte of each object it hands out names @s, and kfree_fast() and
+ * kmem_cache_free() find the cache of such an object from that byte alone,
+ * without reading the object's struct page (one cache miss less per free).
+ * A cache with sheaves and no slowpath_flags is given one at creation
+ * while codes last; this is for the others (a cache without sheaves, a
+ * hardened one). Objects allocated before keep KMM_SLAB_SHADOW_ALLOCATED;
+ * both mean allocated. Codes are never reused; __kmem_cache_release()
+ * withdraws @s's.
+ * Context: @s has no debug flags; before other threads use @s.
+ * Return: 0 (@s has a code, given now or before); -ENOSPC when every code
+ * is taken (@s keeps the plain value); -EINVAL for a debug cache.
  */
 int kmem_cache_shadow_code(struct kmem_cache *s);
 /**
