@@ -28,8 +28,9 @@
  * does not touch the memory, and neither does alloc_pages.
  *
  * Usage: bench/page_alloc [-t N]
- *        bench/page_alloc pair ORDER ITERS - only the alloc+free pair of
- *        ORDER, ITERS times after a short warm-up, on one thread, then
+ *        bench/page_alloc pair ORDER ITERS [fragmented] - only the alloc+free
+ *        pair of ORDER (on memory fragmented as for 4. when asked), ITERS
+ *        times after a short warm-up, on one thread, then
  *        glibc's malloc(4 KiB << ORDER)+free the same way - for counting
  *        instructions (valgrind --tool=callgrind --toggle-collect=time_pages,
  *        or =time_glibc for the peer: each is called for 1000 + ITERS
@@ -152,8 +153,9 @@ static struct kmm_machine *boot(const char *cmdline)
 }
 
 /* One case only, for instruction counting. */
-static int run_pair(const char *order_s, const char *iters_s)
+static int run_pair(const char *order_s, const char *iters_s, bool fragmented)
 {
+	struct fragmented f;
 	char *end;
 	unsigned long order = strtoul(order_s, &end, 10);
 	long iters;
@@ -169,13 +171,18 @@ static int run_pair(const char *order_s, const char *iters_s)
 	}
 	struct kmm_machine *m = boot("mem=256M maxcpus=2 buddy=eager");
 
+	if (fragmented)
+		fragment(&f);
 	time_pages((unsigned int)order, 1000);	/* warm the pcp lists */
 	double k = time_pages((unsigned int)order, iters);
 	time_glibc(4096UL << order, 1000);	/* the peer, warmed the same way */
 	double g = time_glibc(4096UL << order, iters);
 
-	printf("order-%lu pair: %.1f ns, glibc malloc(%lu KiB)+free %.1f ns, kmm/peer %.2f "
-	       "(%ld pairs each, one run)\n", order, k, 4UL << order, g, k / g, iters);
+	printf("order-%lu pair%s: %.1f ns, glibc malloc(%lu KiB)+free %.1f ns, kmm/peer %.2f "
+	       "(%ld pairs each, one run)\n", order, fragmented ? " (fragmented)" : "", k,
+	       4UL << order, g, k / g, iters);
+	if (fragmented)
+		unfragment(&f);
 	kmm_use(NULL);
 	kmm_shutdown(m);
 	return 0;
@@ -322,10 +329,11 @@ int main(int argc, char **argv)
 	int max_threads;
 
 	argc = bench_threads_arg(argc, argv, &max_threads);
-	if (argc == 4 && !strcmp(argv[1], "pair"))
-		return run_pair(argv[2], argv[3]);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "fragmented"))) &&
+	    !strcmp(argv[1], "pair"))
+		return run_pair(argv[2], argv[3], argc == 5);
 	if (argc != 1) {
-		fprintf(stderr, "%s: unexpected argument '%s'\nusage: page_alloc [-t N] [pair ORDER ITERS]\n",
+		fprintf(stderr, "%s: unexpected argument '%s'\nusage: page_alloc [-t N] [pair ORDER ITERS [fragmented]]\n",
 			argv[0], argv[1]);
 		return 2;
 	}

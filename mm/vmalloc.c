@@ -11,10 +11,13 @@
  * free block of their subtree (Rezki's 2019 rework), so the lowest-address
  * first fit is found by one descent; the four fit types (full, left edge,
  * right edge, no edge) when a free block is split; merging with both
- * neighbours on free; one guard page per area; lazy purge: vfree unmaps at
- * once but the address range waits on a lazy list until more than
+ * neighbours on free; one guard page per area; lazy purge: vfree clears the
+ * PTEs at once but the address range waits on a lazy list until more than
  * lazy_max_pages() = fls(ncpus) * 32 MiB / PAGE_SIZE pages are waiting, then
- * one "TLB flush" covers them all. Simplified: one vmap node (no per-CPU
+ * one "TLB flush" covers them all. The host's mapping of an area plays the
+ * TLB: it is filled when the area is mapped (up to VMALLOC_POPULATE_PAGES),
+ * as Linux writes every PTE then, and an area of consecutive frames keeps it
+ * until the purge, as stale TLB entries stay until the flush. Simplified: one vmap node (no per-CPU
  * vmap blocks, no vm_map_ram), vmap_area structs come from host malloc.
  * Added: every area is really mapped in a host window (see below).
  *
@@ -70,9 +73,63 @@
 
 /* ---- The window and the kernel page tables ---- */
 
+/*
+ * Areas up to this many pages are mapped on the host at once (MAP_POPULATE),
+ * as Linux's vmalloc writes every PTE at once: one host call, no fault at
+ * each first touch. Bigger ones fault page by page on the host, so that an
+ * area never touched costs the host no memory (the machine's RAM is
+ * committed lazily).
+ */
+#define VMALLOC_POPULATE_PAGES	512
+
 static bool in_vmalloc_range(const struct vmalloc_state *vs, uint64_t va)
 {
 	return va >= vs->vstart && va < vs->vend;
+}
+
+/* One walk per page table: the PTE slots of consecutive pages lie side by side in it. */
+static inline bool new_pte_table(const struct kmm_pgtable *pt, uint64_t va)
+{
+	const struct pgtable_geometry *g = pt->geo;
+
+	return !(va & ((1ULL << (g->shift[PGT_PTE] + g->bits[PGT_PTE])) - 1));
+}
+
+/*
+ * Write the PTEs of @n pages from @va (frames @pfns, @prot), making tables
+ * as needed. Return: 0, or -ENOMEM with *@done PTEs written.
+ */
+static int set_ptes(struct kmm_pgtable *pt, uint64_t va, const unsigned long *pfns, size_t n,
+		    pteval_t prot, size_t *done)
+{
+	char *slot = NULL;
+	int err = 0;
+
+	for (*done = 0; *done < n; (*done)++, va += PAGE_SIZE) {
+		if (!slot || new_pte_table(pt, va)) {
+			if (!(slot = pgtable_walk(pt, va, true, &err)))
+				return err;
+		} else {
+			slot += pt->geo->entry_size;
+		}
+		pte_set(pt, slot, pfn_pte_geo(pt->geo, pfns[*done], prot));
+	}
+	return 0;
+}
+
+/* Clear the PTEs of @n pages from @va (where there is no table, nothing is mapped). */
+static void clear_ptes(struct kmm_pgtable *pt, uint64_t va, size_t n)
+{
+	char *slot = NULL;
+
+	for (size_t i = 0; i < n; i++, va += PAGE_SIZE) {
+		if (!slot || new_pte_table(pt, va))
+			slot = pgtable_walk(pt, va, false, NULL);
+		else
+			slot += pt->geo->entry_size;
+		if (slot)
+			pte_xchg(pt, slot, 0);
+	}
 }
 
 /*
@@ -80,11 +137,12 @@ static bool in_vmalloc_range(const struct vmalloc_state *vs, uint64_t va)
  * page table holds @pfns (the same numbers, except for device memory that
  * has its own backing file). @make_tables: create the kernel's page tables
  * if they do not exist yet; without it the PTEs are written only when they
- * do.
+ * do. @populate: the host maps every page now, as the kernel's PTEs are
+ * (else at the first touch of each).
  */
 static int __map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 			const unsigned long *host_pfns, const unsigned long *pfns, size_t n,
-			pteval_t prot, bool make_tables)
+			pteval_t prot, bool make_tables, bool populate)
 {
 	struct vmalloc_state *vs = vstate(m);
 	void *host = kernel_va_to_host(m, va);
@@ -99,7 +157,7 @@ static int __map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 				     (unsigned long long)va);
 	if (make_tables && (err = vmalloc_prepare_pgtables(m)))
 		return err;
-	err = sim_map_frames(ram, host, host_pfns, n);
+	err = sim_map_frames(ram, host, host_pfns, n, populate);
 	if (err)
 		return kmm_set_error(err, "sim_map_frames failed (%d) for %#llx", err,
 				     (unsigned long long)va);
@@ -110,21 +168,18 @@ static int __map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 		 * paths store their PTEs without it (one atomic store each).
 		 */
 		bool locked = in_vmalloc_range(vs, va);
+		size_t done;
 
 		if (locked)
 			spin_lock(&vs->lock);
-		for (size_t i = 0; i < n; i++) {
-			err = pgtable_set_pte(&vs->kpt, va + i * PAGE_SIZE,
-					      pfn_pte_geo(vs->kpt.geo, pfns[i], prot));
-			if (err) {
-				for (size_t j = 0; j < i; j++)
-					pgtable_clear_pte(&vs->kpt, va + j * PAGE_SIZE);
-				if (locked)
-					spin_unlock(&vs->lock);
-				sim_unmap_frames(host, n);
-				return kmm_set_error(err, "no memory for kernel page tables at %#llx",
-						     (unsigned long long)va);
-			}
+		err = set_ptes(&vs->kpt, va, pfns, n, prot, &done);
+		if (err) {
+			clear_ptes(&vs->kpt, va, done);
+			if (locked)
+				spin_unlock(&vs->lock);
+			sim_unmap_frames(host, n);
+			return kmm_set_error(err, "no memory for kernel page tables at %#llx",
+					     (unsigned long long)va);
 		}
 		if (locked)
 			spin_unlock(&vs->lock);
@@ -135,7 +190,7 @@ static int __map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 int map_frames(struct kmm_machine *m, struct sim_ram *ram, uint64_t va,
 	       const unsigned long *host_pfns, const unsigned long *pfns, size_t n, pteval_t prot)
 {
-	return __map_frames(m, ram, va, host_pfns, pfns, n, prot, true);
+	return __map_frames(m, ram, va, host_pfns, pfns, n, prot, true, false);
 }
 
 int kernel_map_fixmap(struct kmm_machine *m, uint64_t va, unsigned long pfn, bool host_mapped)
@@ -143,7 +198,7 @@ int kernel_map_fixmap(struct kmm_machine *m, uint64_t va, unsigned long pfn, boo
 	struct vmalloc_state *vs = vstate(m);
 
 	if (!host_mapped)
-		return __map_frames(m, &m->ram, va, &pfn, &pfn, 1, PAGE_KERNEL, false);
+		return __map_frames(m, &m->ram, va, &pfn, &pfn, 1, PAGE_KERNEL, false, false);
 	/* The host already shows @pfn there: only the PTE (fixmap tables take no lock). */
 	if (vs && __atomic_load_n(&vs->have_pt, __ATOMIC_ACQUIRE))
 		return pgtable_set_pte(&vs->kpt, va, pfn_pte_geo(vs->kpt.geo, pfn, PAGE_KERNEL));
@@ -179,8 +234,7 @@ static void unmap_pages_locked(struct kmm_machine *m, struct vmalloc_state *vs, 
 		return;
 	sim_unmap_frames(host, n);
 	if (vs->have_pt)
-		for (size_t i = 0; i < n; i++)
-			pgtable_clear_pte(&vs->kpt, va + i * PAGE_SIZE);
+		clear_ptes(&vs->kpt, va, n);
 }
 
 void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
@@ -199,6 +253,16 @@ void kernel_unmap_pages(struct kmm_machine *m, uint64_t va, size_t n)
 
 /* ---- vm_struct ---- */
 
+/* How many runs of consecutive frames (host mappings) @pfns[0 .. @n) make. */
+static size_t frame_runs(const unsigned long *pfns, size_t n)
+{
+	size_t runs = n ? 1 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		runs += pfns[i] != pfns[i - 1] + 1;
+	return runs;
+}
+
 
 void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
 {
@@ -215,7 +279,8 @@ void set_caller(struct vm_struct *vm, const char *caller, const void *ret)
 static int map_area(struct kmm_machine *m, struct vmap_area *va, struct vm_struct *vm,
 		    const unsigned long *pfns, size_t n, pteval_t prot)
 {
-	int err = kernel_map_pages(m, va->va_start, pfns, n, prot);
+	int err = __map_frames(m, &m->ram, va->va_start, pfns, pfns, n, prot, true,
+			       n <= VMALLOC_POPULATE_PAGES);
 
 	if (err)
 		return err;
@@ -259,7 +324,17 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	va->vm = NULL;
 	if (vm->flags & VM_ALLOC)
 		WRITE_ONCE(vs->nr_vmalloc_pages, vs->nr_vmalloc_pages - vm->nr_pages);
-	unmap_pages_locked(m, vs, va->va_start, vm->nr_mapped);
+	/*
+	 * vunmap_range_noflush(): the PTEs go now; the host's mapping stands
+	 * for the TLB entries, which go at the purge (purge_lazy_locked). But
+	 * an area of scattered frames is one host mapping per run of them:
+	 * left standing, a thousand such areas would be tens of thousands of
+	 * host mappings, which slow every other mapping call; those go now.
+	 */
+	if (vs->have_pt)
+		clear_ptes(&vs->kpt, va->va_start, vm->nr_mapped);
+	if (frame_runs(vm->pfns, vm->nr_mapped) > 1)
+		sim_unmap_frames(kernel_va_to_host(m, va->va_start), vm->nr_mapped);
 	list_add_tail(&va->list, &vs->lazy_list);
 	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
 	uint64_t start = va->va_start, size = va_size(va);
@@ -310,6 +385,33 @@ static int cmp_page_ptr(const void *a, const void *b)
 	const struct page *x = *(struct page *const *)a, *y = *(struct page *const *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sort @pages by frame. The per-CPU list hands back what the last vfree gave
+ * it, last freed first: often in descending order (reversed here in one
+ * pass) or already ascending; anything else goes to qsort.
+ */
+static void sort_pages(struct page **pages, unsigned long n)
+{
+	bool up = true, down = true;
+
+	for (unsigned long i = 1; i < n && (up || down); i++) {
+		up &= pages[i - 1] < pages[i];
+		down &= pages[i - 1] > pages[i];
+	}
+	if (up)
+		return;
+	if (!down) {
+		qsort(pages, n, sizeof(*pages), cmp_page_ptr);
+		return;
+	}
+	for (unsigned long i = 0, j = n - 1; i < j; i++, j--) {
+		struct page *t = pages[i];
+
+		pages[i] = pages[j];
+		pages[j] = t;
+	}
 }
 
 static void *__vmalloc_common(struct kmm_machine *m, unsigned long size, unsigned long align,
@@ -391,7 +493,7 @@ static void *__vmalloc_common(struct kmm_machine *m, unsigned long size, unsigne
 	 * host map each run of consecutive frames with one mapping (the host
 	 * limits how many mappings a process has: vm.max_map_count).
 	 */
-	qsort(vm->pages, nr, sizeof(*vm->pages), cmp_page_ptr);
+	sort_pages(vm->pages, nr);
 	for (unsigned long i = 0; i < nr; i++)
 		vm->pfns[i] = page_to_pfn_m(m, vm->pages[i]);
 	if (map_area(m, va, vm, vm->pfns, nr, PAGE_KERNEL)) {
@@ -961,6 +1063,7 @@ int vmalloc_init(struct kmm_machine *m)
 	vs = calloc(1, sizeof(*vs));
 	if (!vs)
 		return -ENOMEM;
+	vs->m = m;
 	spin_lock_init(&vs->lock);
 	vs->free_root = RB_ROOT;
 	vs->busy_root = RB_ROOT;

@@ -51,6 +51,7 @@ struct vm_struct {
 /* Per machine: m->subsys[SUBSYS_VMALLOC], through vstate(). Fields below lock are under it. */
 struct vmalloc_state {
 	/* The host window itself is m->kwin (mm/include/machine.h, converted by addr.h). */
+	struct kmm_machine *m;		/* the machine; immutable */
 	uint64_t vmalloc_start, vmalloc_end;	/* the layout's range; immutable */
 	uint64_t vstart, vend;		/* the part areas come from (<= window); immutable */
 	spinlock_t lock;

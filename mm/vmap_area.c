@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "lib/rbtree.h"
+#include "mm/include/addr.h"
 #include "mm/include/pgtable.h"
 #include "mm/internal.h"
 #include "mm/vmalloc.h"
@@ -212,14 +213,27 @@ unsigned long lazy_max_pages(struct kmm_machine *m)
 	return (unsigned long)fls_ul((unsigned long)m->nr_cpus) * (32 * SZ_1M / PAGE_SIZE);
 }
 
+/* The host forgets [start, end) of the window: the flush of those "TLB entries". */
+static void unmap_host_range(struct vmalloc_state *vs, uint64_t start, uint64_t end)
+{
+	void *host = kernel_va_to_host(vs->m, start);
+
+	if (host && end > start)
+		sim_unmap_frames(host, (size_t)((end - start) >> PAGE_SHIFT));
+}
+
 /*
  * __purge_vmap_area_lazy(): every lazily freed range goes back to the free
- * tree, with one (simulated) TLB flush for all of them. Caller holds vs->lock.
+ * tree, with one (simulated) TLB flush for all of them. The host's mappings
+ * of the ranges, left standing by remove_vm_area() as a TLB keeps stale
+ * entries, go here: one host call per run of adjacent ranges (areas freed
+ * in address order, as a loop of vmalloc and vfree frees them, make one
+ * run). Caller holds vs->lock.
  */
 unsigned long purge_lazy_locked(struct vmalloc_state *vs)
 {
 	unsigned long nr = 0;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t lo = UINT64_MAX, hi = 0, run_start = 0, run_end = 0;
 
 	while (!list_empty(&vs->lazy_list)) {
 		struct vmap_area *va = list_first_entry(&vs->lazy_list, struct vmap_area, list);
@@ -229,11 +243,21 @@ unsigned long purge_lazy_locked(struct vmalloc_state *vs)
 			lo = va->va_start;
 		if (va->va_end > hi)
 			hi = va->va_end;
+		if (va->va_start == run_end && run_end) {
+			run_end = va->va_end;
+		} else if (va->va_end == run_start) {
+			run_start = va->va_start;
+		} else {
+			unmap_host_range(vs, run_start, run_end);
+			run_start = va->va_start;
+			run_end = va->va_end;
+		}
 		if (vs->have_pt)
 			pgtable_free_range(&vs->kpt, va->va_start, va->va_end);
 		nr += va_size(va) >> PAGE_SHIFT;
 		merge_or_add_vmap_area(vs, va);
 	}
+	unmap_host_range(vs, run_start, run_end);
 	if (nr) {
 		vs->nr_purges++;
 		vs->nr_tlb_flushes++;	/* flush_tlb_kernel_range(lo, hi): one for the batch */

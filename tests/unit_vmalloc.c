@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "tests/buddy_fake.h"
 #include "include/kmm/vmalloc.h"
@@ -266,5 +268,82 @@ TEST(two_threads)
 		pthread_join(t[i], NULL);
 		expect_eq(w[i].bad, 0);
 	}
+	vm_done(m, before);
+}
+
+/* How many of the @n pages at @p the host reports resident in this mapping (mincore). */
+static int host_resident(const void *p, int n)
+{
+	unsigned char vec[64];
+	int r = 0;
+
+	assert_true(n <= 64);
+	assert_eq(mincore((void *)p, (size_t)n * PAGE, vec), 0);
+	for (int i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+/*
+ * The host maps an area's frames when vmalloc returns, as Linux writes
+ * every PTE of the area then: storing to each page takes no host fault.
+ * vfree clears the kernel's PTEs at once; the host's mapping of the range
+ * stands, as a TLB's stale entries do, until the purge (the batch's one
+ * flush), which makes the range an inaccessible reservation again.
+ */
+TEST(the_host_maps_an_area_at_once_and_forgets_it_at_the_purge)
+{
+	struct kmm_machine *m = vm_machine();
+	unsigned long before = kmm_nr_free_pages(m);
+	struct rusage r0, r1;
+	unsigned char *v = vmalloc(16 * PAGE);
+
+	assert_true(v != NULL);
+	assert_eq(getrusage(RUSAGE_THREAD, &r0), 0);
+	for (int i = 0; i < 16; i++)
+		v[i * PAGE] = (unsigned char)(i + 1);
+	assert_eq(getrusage(RUSAGE_THREAD, &r1), 0);
+	expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
+	expect_eq(host_resident(v, 17), 16);	/* the guard page is not mapped */
+	vfree(v);
+	expect_true(vmalloc_to_page(v) == NULL);	/* the PTE went with vfree */
+	expect_eq(host_resident(v, 16), 16);	/* the host's stale mapping */
+	vm_unmap_aliases_m(m);
+	expect_eq(host_resident(v, 16), 0);
+	vm_done(m, before);
+}
+
+/*
+ * An area of scattered frames is one host mapping per run of them: those go
+ * at vunmap, not at the purge (a thousand such areas left standing would be
+ * tens of thousands of host mappings). Populated all the same: one madvise
+ * for the runs, no fault at a store.
+ */
+TEST(an_area_of_scattered_frames_leaves_no_host_mappings_behind)
+{
+	struct kmm_machine *m = vm_machine();
+	unsigned long before = kmm_nr_free_pages(m);
+	struct page *block = alloc_pages(GFP_KERNEL, 3), *pages[4];
+	struct rusage r0, r1;
+
+	assert_true(block != NULL);
+	for (int i = 0; i < 4; i++)
+		pages[i] = block + 2 * i;	/* frames 0, 2, 4, 6 of the block: four runs */
+	unsigned char *v = vmap(pages, 4, VM_MAP, KMM_PAGE_KERNEL);
+	assert_true(v != NULL);
+	assert_eq(getrusage(RUSAGE_THREAD, &r0), 0);
+	for (int i = 0; i < 4; i++)
+		v[i * PAGE] = (unsigned char)(i + 1);
+	assert_eq(getrusage(RUSAGE_THREAD, &r1), 0);
+	expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
+	for (int i = 0; i < 4; i++)
+		expect_eq(vmalloc_to_page(v + i * PAGE), pages[i]);
+	expect_eq(host_resident(v, 4), 4);
+	vunmap(v);
+	expect_eq(host_resident(v, 4), 0);	/* gone before the purge */
+	struct kmm_vmalloc_stats st;
+	kmm_vmalloc_stats(m, &st);
+	expect_eq(st.lazy_pages, 5);		/* the range itself waits for it */
+	__free_pages(block, 3);
 	vm_done(m, before);
 }

@@ -158,9 +158,12 @@ void sim_ram_destroy(struct sim_ram *r);
 /**
  * sim_map_frames() - map the physical frames @pfns[0..n) contiguously at the
  * host address @at (which must lie in a range from sim_reserve), shared with
- * the memory file. Return: 0 or -errno.
+ * the memory file. @populate: the host fills its page table for them now
+ * (MAP_POPULATE, or MADV_POPULATE_READ over several runs of frames: one call
+ * instead of a fault per page at first touch; a frame the memory file never
+ * held is allocated then). Return: 0 or -errno.
  */
-int sim_map_frames(struct sim_ram *r, void *at, const unsigned long *pfns, size_t n);
+int sim_map_frames(struct sim_ram *r, void *at, const unsigned long *pfns, size_t n, bool populate);
 /** sim_unmap_frames() - turn [at, at+n pages) back into an inaccessible reservation. */
 int sim_unmap_frames(void *at, size_t n);
 
