@@ -479,6 +479,19 @@ static void *map_for(struct page *page, const char *who)
 	return p;
 }
 
+/*
+ * Undo map_for(@page) = @p. A lowmem page was not mapped (its direct-map
+ * address): nothing to undo, and kunmap_local() is not asked to find that
+ * out - which, on a thread that never called kmm_use(), means looking for
+ * the address in every machine's window (the page cache's copy to and from
+ * user buffers runs here for every page).
+ */
+static inline __attribute__((always_inline)) void unmap_for(struct page *page, void *p)
+{
+	if (unlikely(page_is_highmem(page_machine(page), page)))
+		kunmap_local(p);
+}
+
 /**
  * clear_highpage() - zero @page through kmap_local_page() (the page
  * allocator's __GFP_ZERO path, and every other zeroing of a whole page).
@@ -489,7 +502,7 @@ void clear_highpage(struct page *page)
 
 	if (p) {
 		memset(p, 0, PAGE_SIZE);
-		kunmap_local(p);
+		unmap_for(page, p);
 	}
 }
 
@@ -502,9 +515,9 @@ void copy_highpage(struct page *to, struct page *from)
 	char *dst = map_for(to, "copy_highpage");
 	if (dst) {
 		memcpy(dst, src, PAGE_SIZE);
-		kunmap_local(dst);
+		unmap_for(to, dst);
 	}
-	kunmap_local(src);
+	unmap_for(from, src);
 }
 
 void memcpy_from_page(char *to, struct page *page, size_t offset, size_t len)
@@ -514,7 +527,7 @@ void memcpy_from_page(char *to, struct page *page, size_t offset, size_t len)
 	if (!p)
 		return;
 	memcpy(to, p + offset, len);
-	kunmap_local(p);
+	unmap_for(page, p);
 }
 
 void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t len)
@@ -524,7 +537,7 @@ void memcpy_to_page(struct page *page, size_t offset, const char *from, size_t l
 	if (!p)
 		return;
 	memcpy(p + offset, from, len);
-	kunmap_local(p);
+	unmap_for(page, p);
 }
 
 /* ---- Checker, drain, init, shutdown ---- */

@@ -26,9 +26,16 @@
 
 static _Thread_local char current_comm[16] = "kmm";
 
+/* Every system call of a task sets it twice (enter, leave): a plain copy, not snprintf. */
 void kmm_set_comm(const char *comm)
 {
-	snprintf(current_comm, sizeof(current_comm), "%s", comm && *comm ? comm : "kmm");
+	size_t i = 0;
+
+	if (!comm || !*comm)
+		comm = "kmm";
+	for (; i < sizeof(current_comm) - 1 && comm[i]; i++)
+		current_comm[i] = comm[i];
+	current_comm[i] = '\0';
 }
 
 const char *kmm_comm(struct kmm_machine *m)
