@@ -5,7 +5,8 @@
  * and kfree_fast_inline() (into this CPU's sheaf), for the slab's own
  * callers (mm/slub.c, mm/slub_kfree.c: kmem_cache_alloc_fast() and
  * kfree_fast() are these, out of line) and for the malloc shim's malloc()
- * and free() (shim/malloc.c), which inline them: a call, its return and a
+ * and free() (shim/malloc.c), which inline them (their forms through a
+ * map: kmem_cache_alloc_mapped(), kfree_fast_mapped()): a call, its return and a
  * saved register less on each side, and the tests the two share made once
  * (callgrind, small_churn 2000000 100000: 461 -> 437 M instructions, glibc
  * 448 M). So shim/malloc.c sees the slab's private structures through this
@@ -28,15 +29,64 @@
 /* ---- Allocation (from mm/slub.c) ---- */
 
 /*
+ * The allocation fast path from the slot's entry on: @c is this CPU's
+ * struct of @s, whose section this thread entered in owned mode; the next
+ * object popped from @c's sheaf, else from its cpu freelist if its
+ * successor is an object of the cpu slab, and its shadow byte set. The
+ * caller leaves the section. Return: the object, or NULL with nothing
+ * changed.
+ */
+static inline __attribute__((always_inline)) void *
+slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool hardened)
+{
+	unsigned int k = c->sheaf_nr;
+	void *obj;
+	if (k) {
+		void **sheaf = c->sheaf;
+		/* The object freed last, likely still in the cache. */
+		obj = sheaf[k - 1];
+		/* Never NULL (a sheaf holds objects): so the caller tests the freelist path's result alone. */
+		if (!obj)
+			__builtin_unreachable();
+		unsigned char *sh = cache_shadow(s, obj);
+		/*
+		 * Not FREE: a second copy of a double free (mm/slab.h); a link
+		 * that changed: written after free. slab_alloc_full() reports
+		 * either.
+		 */
+		if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
+			     !sheaf_link_ok(s, obj, hardened)))
+			return NULL;
+		c->sheaf_nr = k - 1;
+		__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
+		return obj;
+	}
+	obj = c->freelist;
+	if (likely(obj)) {
+		void *next = hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj);
+		unsigned char *sh = cache_shadow(s, obj);
+		/* A live object on a freelist: slab_alloc_full() reports it. */
+		if (likely(cpu_fp_ok(s, c, next) &&
+			   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
+			c->freelist = next;
+			c->nr_free--;
+			__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
+			return obj;
+		}
+	}
+	return NULL;
+}
+
+/*
  * The allocation fast path: a cache with no debug flag (s->slowpath_flags
  * says only whether its free pointers are hardened, and @hardened is that
  * answer as a constant: each variant is compiled without the other's test),
  * this thread's cached CPU slot, its guard entered in owned mode from depth 0
  * (kmm_cpu_enter_owned(): a load, a store and a load, no locked
  * instruction), the next object popped if its successor is an object of the
- * cpu slab, the shadow byte set. Anything else is slab_alloc_full()'s (a
- * nested or shared slot, a debug cache, a node, __GFP_ZERO, an empty cpu
- * freelist), which starts over.
+ * cpu slab, the shadow byte set (slab_pop_owned()). Anything else is
+ * slab_alloc_full()'s (a nested or shared slot, a debug cache, a node,
+ * __GFP_ZERO, an empty cpu freelist), which starts over.
  *
  * Why not SLUB's this_cpu_cmpxchg_double on (freelist, tid)? It is lockless
  * where preemption is the only interruption and a per-CPU cmpxchg needs no
@@ -63,44 +113,9 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 
 		if (likely(kmm_cpu_enter_owned(g))) {
 			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
-			unsigned int k = c->sheaf_nr;
-			void *obj;
-			if (k) {
-				void **sheaf = c->sheaf;
-				/* The object freed last, likely still in the cache. */
-				obj = sheaf[k - 1];
-				unsigned char *sh = cache_shadow(s, obj);
-				/*
-				 * Not FREE: a second copy of a double free
-				 * (mm/slab.h); a link that changed: written after
-				 * free. slab_alloc_full() reports either.
-				 */
-				if (unlikely(__atomic_load_n(sh, __ATOMIC_RELAXED) != SHADOW_FREE ||
-					     !sheaf_link_ok(s, obj, hardened))) {
-					kmm_cpu_exit_owned(g);
-					return NULL;
-				}
-				c->sheaf_nr = k - 1;
-				__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
-				kmm_cpu_exit_owned(g);
-				return obj;
-			}
-			obj = c->freelist;
-			if (likely(obj)) {
-				void *next = hardened ? get_freepointer(s, obj) :
-							get_freepointer_plain(s, obj);
-				unsigned char *sh = cache_shadow(s, obj);
-				/* A live object on a freelist: slab_alloc_full() reports it. */
-				if (likely(cpu_fp_ok(s, c, next) &&
-					   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
-					c->freelist = next;
-					c->nr_free--;
-					__atomic_store_n(sh, cache_shadow_alloc(s), __ATOMIC_RELAXED);
-					kmm_cpu_exit_owned(g);
-					return obj;
-				}
-			}
+			void *obj = slab_pop_owned(s, c, hardened);
 			kmm_cpu_exit_owned(g);
+			return obj;
 		}
 	}
 	return NULL;
@@ -448,6 +463,31 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
 		}
 	}
 	return kfree_fast_paged(m, p, false) ? NULL : (void *)p;
+}
+
+/**
+ * kmem_cache_alloc_mapped() - kmem_cache_alloc_fast_inline() of the cache
+ * whose shadow code is @v (@fm->cache_of[@v]), for the malloc shim's
+ * malloc(), whose size classes map to codes (one byte a class): the machine
+ * read from the map, not through the cache (s->machine), and no test of
+ * the cache's slowpath_flags: the caller promises that @v is the code of a
+ * cache without any (the shim's table holds only such codes).
+ * Context: any thread; takes no lock and calls nothing.
+ * Return: the object, or NULL with nothing changed.
+ */
+static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const struct slab_fast_map *fm,
+									   unsigned long v)
+{
+	if (unlikely(!kmm_slab_fast_on(fm->m)))
+		return NULL;
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return NULL;
+	struct kmem_cache *s = fm->cache_of[v];
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+	void *obj = slab_pop_owned(s, c, false);
+	kmm_cpu_exit_owned(g);
+	return obj;
 }
 
 #endif /* KMM_MM_SLAB_FAST_H */

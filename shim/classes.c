@@ -32,14 +32,15 @@
  * hold only 4 per slab and save nothing. Each is a cache like any other:
  * kfree(), ksize(), the slab's shadow, slabinfo and the checker know it as
  * they know kmalloc's.
- * class_cache[class_index(size)] is the cache for 1 .. 8 KiB; NULL when the
- * shim serves small sizes from kmalloc() (hardened and debug modes, whose
- * layouts need kmalloc's classes, or a cache that could not be made).
- * Immutable once SHIM_UP.
+ * class_cache(class_index(size)) is the cache for 1 .. 8 KiB, once
+ * shim_setup_classes() succeeded; the shim serves small sizes from kmalloc()
+ * otherwise (hardened and debug modes, whose layouts need kmalloc's classes,
+ * or a cache that could not be made). Immutable once SHIM_UP.
  */
 static const unsigned short extra_classes[] = { 48, 80, 112, 160, 224, 320, 384, 448,
 						 4608, 5376, 6528 };
-struct kmem_cache *class_cache[CLASS_SLOTS];
+struct kmem_cache *class_caches[CLASS_MAX];
+unsigned char class_num[CLASS_SLOTS];
 unsigned short class_code_size[CLASS_CODES];
 _Static_assert(CLASS_CODES == KMM_SLAB_SHADOW_CODES, "class_code_size[] has a slot per code");
 
@@ -67,6 +68,7 @@ bool shim_setup_classes(struct kmm_machine *m)
 	};
 	enum { NK = sizeof(kmalloc_names) / sizeof(kmalloc_names[0]),
 	       NE = sizeof(extra_classes) / sizeof(extra_classes[0]) };
+	_Static_assert(NK + NE == CLASS_MAX, "class_caches[] holds every class");
 	struct kmem_cache *cand[NK + NE];
 	char name[32];
 
@@ -117,8 +119,10 @@ bool shim_setup_classes(struct kmm_machine *m)
 			i++;
 		if (i == NK + NE)
 			return false;	/* no cache of 8 KiB: kmalloc-8k is missing */
-		class_cache[slot] = cand[i];
+		class_num[slot] = (unsigned char)i;
 	}
+	for (i = 0; i < NK + NE; i++)
+		class_caches[i] = cand[i];
 	return true;
 }
 
@@ -126,9 +130,9 @@ bool shim_classes_aligned(void)
 {
 	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
 		/* a run of slots shares one cache: asked once (the 16-byte rule from slot 2 on) */
-		if (slot > 2 && class_cache[slot] == class_cache[slot - 1])
+		if (slot > 2 && class_num[slot] == class_num[slot - 1])
 			continue;
-		if (kmem_cache_obj_align(class_cache[slot]) < (slot == 1 ? 8UL : 16UL))
+		if (kmem_cache_obj_align(class_cache(slot)) < (slot == 1 ? 8UL : 16UL))
 			return false;
 	}
 	return true;

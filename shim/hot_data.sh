@@ -17,7 +17,7 @@
 set -euo pipefail
 lib=${1:?usage: hot_data.sh LIBKMM_MALLOC_SO}
 # The tables the boot fills, after the small variables.
-tables="slots class_code_size class_cache kmm_machines boot_options"
+tables="slots class_code_size class_num class_code kmm_machines boot_options"
 ${NM:-nm} -S "$lib" | awk -v tables="$tables" '
 	BEGIN { n = split(tables, t, " "); for (i = 1; i <= n; i++) skip[t[i]] = 1 }
 	$3 ~ /^[bB]$/ && !($4 in skip) && length($2) > 0 {

@@ -148,6 +148,15 @@ static bool fast_small;
 static bool lockfree_on;
 /* free()'s view of shim_m (mm/slab_fast.h), filled once the classes are made; immutable once SHIM_UP. */
 static struct slab_fast_map free_map;
+/*
+ * malloc()'s view of the classes: by class_index(), the shadow code of the
+ * slot's cache (kmem_cache_alloc_mapped() through free_map), or 0, which
+ * sends malloc() the slow way: before the shim is up, once a trace began,
+ * and for a cache without a code or with slowpath_flags. One byte read with
+ * acquire is malloc()'s test of lockfree_on, the cache's flags and its
+ * pointer (class_codes_set()).
+ */
+static unsigned char class_code[CLASS_SLOTS];
 static size_t live_map_bytes;
 static bool use_kmalloc;			/* immutable once SHIM_UP */
 static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
@@ -317,6 +326,18 @@ static inline bool freed_test(const void *p)
 
 static atomic_int no_taint;
 static int shim_exit_registered;
+/* Fill class_code[] (@on: the lock-free path is on) or empty it; release stores. */
+static void class_codes_set(bool on)
+{
+	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
+		struct kmem_cache *s = on ? class_cache(slot) : NULL;
+		unsigned char v = s ? cache_shadow_alloc(s) : 0;
+		if (!s || free_map.cache_of[v] != s || s->slowpath_flags)
+			v = 0;
+		__atomic_store_n(&class_code[slot], v, __ATOMIC_RELEASE);
+	}
+}
+
 static void shim_atexit(void);
 static void fork_prepare(void);
 static void fork_parent(void);
@@ -450,11 +471,13 @@ static void shim_boot_locked(void)
 	__atomic_store_n(&lockfree_on,
 			 fast_small && use_classes && shim_classes_aligned() && !shim_trace_on,
 			 __ATOMIC_RELEASE);
+	class_codes_set(lockfree_on);
 }
 
 void shim_trace_began(void)
 {
 	__atomic_store_n(&lockfree_on, false, __ATOMIC_RELEASE);
+	class_codes_set(false);
 }
 
 /* Return: true when kmm serves this call, false when glibc must. */
@@ -666,7 +689,7 @@ static size_t ram_usable(const void *p)
 static void *kmalloc_exact(size_t want, size_t size)
 {
 	if (use_classes && want <= SMALL_MAX)
-		return kmem_cache_alloc(class_cache[class_index(want)], SHIM_GFP);
+		return kmem_cache_alloc(class_cache(class_index(want)), SHIM_GFP);
 	if (likely(want == size) || !debug_mode)
 		return kmalloc(want, SHIM_GFP);
 	return kmalloc_orig_size(shim_m, want, size, SHIM_GFP,
@@ -972,7 +995,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 	 * kmm_alloc()'s long way to it (kmem_cache_alloc_barn()).
 	 */
 	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX) {
-		void *p = kmem_cache_alloc_barn(class_cache[class_index(size)]);
+		void *p = kmem_cache_alloc_barn(class_cache(class_index(size)));
 		if (p)
 			return p;
 	}
@@ -983,21 +1006,24 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 
 /*
  * malloc and free of a small block try the slab's lock-free paths first,
- * inline (kmem_cache_alloc_fast_inline(), kfree_fast_inline(), mm/slab_fast.h:
+ * inline (kmem_cache_alloc_mapped(), kfree_fast_mapped(), mm/slab_fast.h:
  * this CPU's sheaf or cpu slab; out of line they cost 24 M more instructions
  * of small_churn's 461 M), from outside any kmm section: no in_kmm, no section
  * token, no second entry of the slot by the slab (a section entered here made
  * the slab's own fast path step aside for its nested path). They touch nothing
  * that could call malloc; whatever they cannot finish takes the long way.
- * lockfree_on is read with acquire: it is set (release) once the shim is up.
+ * malloc() reads its class's code with acquire (class_code[]: 0 until the
+ * shim is up), free() lockfree_on: each is set (release) once the shim is up.
  */
 void *malloc(size_t size)
 {
-	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX &&
-		   !in_kmm)) {
-		void *p = kmem_cache_alloc_fast_inline(class_cache[class_index(size)]);
-		if (likely(p))
-			return p;
+	if (likely(size - 1 < SMALL_MAX && !in_kmm)) {
+		unsigned long v = __atomic_load_n(&class_code[class_index(size)], __ATOMIC_ACQUIRE);
+		if (likely(v)) {
+			void *p = kmem_cache_alloc_mapped(&free_map, v);
+			if (likely(p))
+				return p;
+		}
 	}
 	return malloc_slow(size);
 }
@@ -1065,7 +1091,7 @@ void *calloc(size_t n, size_t size)
 	}
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && bytes - 1 < SMALL_MAX &&
 		   !in_kmm)) {
-		void *p = kmem_cache_alloc_fast(class_cache[class_index(bytes)]);
+		void *p = kmem_cache_alloc_fast(class_cache(class_index(bytes)));
 		if (likely(p))
 			return memset(p, 0, bytes);
 	}
@@ -1166,7 +1192,7 @@ void *realloc(void *p, size_t size)
 	 */
 	void *q = NULL;
 	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size <= SMALL_MAX)
-		q = kmem_cache_alloc_fast(class_cache[class_index(size)]);
+		q = kmem_cache_alloc_fast(class_cache(class_index(size)));
 	if (!q && !(q = kmm_alloc(size, 16, false)))
 		return NULL;
 	block_move_bytes(q, p, KMM_MIN(old, size), anon_ram && !harden_on && in_ram(p) && !in_ram(q));

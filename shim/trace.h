@@ -36,8 +36,8 @@ extern bool shim_trace_on;
 /*
  * shim_trace_began() - shim/malloc.c: tracing was set on (its constructor
  * may run after a malloc booted the shim): malloc, calloc and free leave
- * their lock-free paths for good, which record nothing (lockfree_on says
- * both "lock-free" and "not tracing").
+ * their lock-free paths for good, which record nothing (lockfree_on, and
+ * malloc()'s class_code[], say both "lock-free" and "not tracing").
  */
 void shim_trace_began(void);
 
