@@ -196,6 +196,9 @@ const struct doc_item boot_option_docs[] = {
 	  "when it holds one, created when missing, kept at shutdown. Default: a fresh image in "
 	  "a private temporary directory, removed at shutdown." },
 	{ "fssize=SIZE", "The size of a new filesystem image, 1M to 64G (default 256M)." },
+	{ "ignore_rlimit_data=0|1", "1 (or the bare word): a private writable mapping past "
+	  "RLIMIT_DATA is warned about once but not refused (Linux's core_param; default 0: "
+	  "refused, ENOMEM)." },
 	{ "maxmem=SIZE", "x86_64: the most RAM the board can hold (QEMU's -m SIZE,maxmem=MAX): "
 	  "a hotplug area of maxmem - mem bytes for hotplug add (default: none)." },
 	{ "memhp_default_state=online|offline|online_kernel|online_movable", "How memory "

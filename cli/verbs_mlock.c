@@ -2,10 +2,11 @@
 /*
  * cli/verbs_mlock.c - scenario verbs for locking memory: mlock, mlock2,
  * munlock, mlockall, munlockall, and what limits them: prlimit
- * (RLIMIT_MEMLOCK) and capset (CAP_IPC_LOCK, CAP_SYS_RESOURCE).
+ * (RLIMIT_MEMLOCK and the other fifteen) and capset (CAP_IPC_LOCK,
+ * CAP_SYS_RESOURCE).
  *
  * Linux counterpart: none (what a test program would do with mlock() and
- * mlockall(), and util-linux prlimit --memlock, capsh); the calls are
+ * mlockall(), and util-linux prlimit, capsh); the calls are
  * include/kmm/process.h's. A process is named by
  * its comm or pid (cli_find_task); a failed call whose result is captured is
  * a value ($v -1, $v.errno its name), uncaptured it stops the script.
@@ -141,12 +142,41 @@ static int mlock2_run(struct kmm_ctx *ctx, const struct args *a)
 				      kmm_mlock2(t, addr, len, a->argc == 4 ? KMM_MLOCK_ONFAULT : 0));
 }
 
-/* ---- prlimit and capset: RLIMIT_MEMLOCK and the capabilities kmm models ---- */
+/* ---- prlimit and capset: the resource limits and the capabilities kmm models ---- */
 
-/* One limit value: a size (bytes, or K/M/G...) or "unlimited". */
-static int memlock_value(const char *s, size_t n, uint64_t *out)
+/*
+ * util-linux prlimit's resources: its option name, column text and unit, in
+ * its order (the order `prlimit --pid` lists them); bytes marks the limits
+ * whose values are sizes (K, M, G accepted), the others are counts.
+ */
+static const struct rlimit_name {
+	const char *name, *description, *unit;
+	int resource;
+	bool bytes;
+} rlimit_names[] = {
+	{ "as", "address space limit", "bytes", KMM_RLIMIT_AS, true },
+	{ "core", "max core file size", "bytes", KMM_RLIMIT_CORE, true },
+	{ "cpu", "CPU time", "seconds", KMM_RLIMIT_CPU, false },
+	{ "data", "max data size", "bytes", KMM_RLIMIT_DATA, true },
+	{ "fsize", "max file size", "bytes", KMM_RLIMIT_FSIZE, true },
+	{ "locks", "max number of file locks held", "locks", KMM_RLIMIT_LOCKS, false },
+	{ "memlock", "max locked-in-memory address space", "bytes", KMM_RLIMIT_MEMLOCK, true },
+	{ "msgqueue", "max bytes in POSIX mqueues", "bytes", KMM_RLIMIT_MSGQUEUE, true },
+	{ "nice", "max nice prio allowed to raise", "", KMM_RLIMIT_NICE, false },
+	{ "nofile", "max number of open files", "files", KMM_RLIMIT_NOFILE, false },
+	{ "nproc", "max number of processes", "processes", KMM_RLIMIT_NPROC, false },
+	{ "rss", "max resident set size", "bytes", KMM_RLIMIT_RSS, true },
+	{ "rtprio", "max real-time priority", "", KMM_RLIMIT_RTPRIO, false },
+	{ "rttime", "timeout for real-time tasks", "microsecs", KMM_RLIMIT_RTTIME, false },
+	{ "sigpending", "max number of pending signals", "signals", KMM_RLIMIT_SIGPENDING, false },
+	{ "stack", "max stack size", "bytes", KMM_RLIMIT_STACK, true },
+};
+
+/* One limit value: "unlimited", a size (a byte limit: K, M, G...) or a number. */
+static int rlimit_value(const struct rlimit_name *r, const char *s, size_t n, uint64_t *out)
 {
 	char buf[64];
+	long long v;
 
 	if (!n || n >= sizeof(buf))
 		return -1;
@@ -156,45 +186,72 @@ static int memlock_value(const char *s, size_t n, uint64_t *out)
 		*out = KMM_RLIM_INFINITY;
 		return 0;
 	}
-	return kmm_parse_size(buf, out, NULL) ? -1 : 0;
+	if (r->bytes)
+		return kmm_parse_size(buf, out, NULL) ? -1 : 0;
+	if (parse_long(buf, &v) || v < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* The resource a word names (RES or RES=...), or NULL. */
+static const struct rlimit_name *rlimit_word(const char *w)
+{
+	size_t n = strcspn(w, "=");
+
+	for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
+		if (strlen(rlimit_names[i].name) == n && !strncmp(w, rlimit_names[i].name, n))
+			return &rlimit_names[i];
+	return NULL;
 }
 
 /*
- * memlock=SOFT:HARD as util-linux prlimit takes it: one value sets both,
+ * RES=SOFT:HARD as util-linux prlimit takes it: one value sets both,
  * SOFT: the soft limit only, :HARD the hard one only. @lim keeps what is
- * not given. Return: 0, or -1 for a word that is none of these.
+ * not given. Return: 0, or -1 for a value that is none of these.
  */
-static int memlock_arg(const char *w, struct kmm_rlimit *lim)
+static int rlimit_arg(const struct rlimit_name *r, const char *w, struct kmm_rlimit *lim)
 {
-	const char *v = w + 8, *colon;
+	const char *v = strchr(w, '=') + 1, *colon;
 
-	if (strncmp(w, "memlock=", 8))
-		return -1;
 	if (!(colon = strchr(v, ':'))) {
-		if (memlock_value(v, strlen(v), &lim->rlim_cur))
+		if (rlimit_value(r, v, strlen(v), &lim->rlim_cur))
 			return -1;
 		lim->rlim_max = lim->rlim_cur;
 		return 0;
 	}
 	if (colon == v && !colon[1])
 		return -1;
-	if (colon > v && memlock_value(v, (size_t)(colon - v), &lim->rlim_cur))
+	if (colon > v && rlimit_value(r, v, (size_t)(colon - v), &lim->rlim_cur))
 		return -1;
-	if (colon[1] && memlock_value(colon + 1, strlen(colon + 1), &lim->rlim_max))
+	if (colon[1] && rlimit_value(r, colon + 1, strlen(colon + 1), &lim->rlim_max))
 		return -1;
 	return 0;
 }
 
+#define PRLIMIT_USAGE "prlimit NAME [all] [RESOURCE[=SOFT[:HARD]]]... -> $v"
+
 static int prlimit_check(struct verb_check *vc, const struct args *a)
 {
-	struct kmm_rlimit lim = { 0, 0 };
-
-	if (need_args(vc, a, 1, 2, "prlimit NAME [memlock=SOFT[:HARD]] -> $v"))
+	if (need_args(vc, a, 1, 1 + (int)ARRAY_SIZE(rlimit_names), PRLIMIT_USAGE))
 		return VERB_ERROR;
-	if (a->argc == 2 && memlock_arg(a->argv[1].text, &lim))
-		return verb_check_error(vc, a, 1, "'%s' is not memlock=SOFT[:HARD], each a size or "
-					"unlimited (memlock=VALUE sets both limits, memlock=SOFT: the soft "
-					"one only, memlock=:HARD the hard one only)", a->argv[1].text);
+	for (int i = 1; i < a->argc; i++) {
+		const char *w = a->argv[i].text;
+		const struct rlimit_name *r = rlimit_word(w);
+		struct kmm_rlimit lim = { 0, 0 };
+
+		if (!strcmp(w, "all") && a->argc == 2)
+			continue;
+		if (!r)
+			return verb_check_error(vc, a, i, "'%s' is not a resource (as, core, cpu, data, fsize, "
+						"locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, "
+						"rttime, sigpending, stack; or all, alone)", w);
+		if (strchr(w, '=') && rlimit_arg(r, w, &lim))
+			return verb_check_error(vc, a, i, "'%s' is not %s=SOFT[:HARD], each %s or unlimited "
+						"(%s=VALUE sets both limits, %s=SOFT: the soft one only, "
+						"%s=:HARD the hard one only)", w, r->name,
+						r->bytes ? "a size" : "a number", r->name, r->name, r->name);
+	}
 	return 0;
 }
 
@@ -206,26 +263,63 @@ static void print_limit(struct kmm_ctx *ctx, uint64_t v)
 		ctx_printf(ctx, " %9" PRIu64, v);
 }
 
+/*
+ * Set what the words set, in their order (the first refusal stops there,
+ * as util-linux stops), then print the table of the words' resources in
+ * their order - memlock alone without a word, every resource for "all" -
+ * as util-linux prints it: the first two columns as wide as their widest
+ * text, SOFT and HARD nine wide (util-linux fits them to their values).
+ */
 static int prlimit_run(struct kmm_ctx *ctx, const struct args *a)
 {
+	const struct rlimit_name *rows[ARRAY_SIZE(rlimit_names)];
+	struct kmm_rlimit lims[ARRAY_SIZE(rlimit_names)];
 	struct task_struct *t = NULL;
-	struct kmm_rlimit lim;
+	size_t n = 0, name_w = strlen("RESOURCE"), desc_w = strlen("DESCRIPTION");
 	int err = arg_task(ctx, a, 0, &t);
 
 	if (err)
 		return err;
-	if ((err = kmm_prlimit(t, KMM_RLIMIT_MEMLOCK, NULL, &lim)) != 0)
-		return sys_result(ctx, a, t, "prlimit", err);
-	if (a->argc == 2) {
-		memlock_arg(a->argv[1].text, &lim);
-		if ((err = kmm_prlimit(t, KMM_RLIMIT_MEMLOCK, &lim, NULL)) != 0)
+	if (a->argc == 1)
+		rows[n++] = rlimit_word("memlock");
+	else if (!strcmp(a->argv[1].text, "all"))
+		for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
+			rows[n++] = &rlimit_names[i];
+	for (int i = 1; i < a->argc && strcmp(a->argv[i].text, "all"); i++) {
+		const struct rlimit_name *r = rlimit_word(a->argv[i].text);
+		struct kmm_rlimit lim;
+
+		if ((err = kmm_prlimit(t, r->resource, NULL, &lim)) != 0)
 			return sys_result(ctx, a, t, "prlimit", err);
+		if (strchr(a->argv[i].text, '=')) {
+			rlimit_arg(r, a->argv[i].text, &lim);
+			if ((err = kmm_prlimit(t, r->resource, &lim, NULL)) != 0)
+				return sys_result(ctx, a, t, "prlimit", err);
+		}
+		rows[n++] = r;
 	}
-	ctx_printf(ctx, "RESOURCE DESCRIPTION                             SOFT      HARD UNITS\n"
-		   "MEMLOCK  max locked-in-memory address space");
-	print_limit(ctx, lim.rlim_cur);
-	print_limit(ctx, lim.rlim_max);
-	ctx_printf(ctx, " bytes\n");
+	for (size_t i = 0; i < n; i++) {
+		if ((err = kmm_prlimit(t, rows[i]->resource, NULL, &lims[i])) != 0)
+			return sys_result(ctx, a, t, "prlimit", err);
+		if (strlen(rows[i]->name) > name_w)
+			name_w = strlen(rows[i]->name);
+		if (strlen(rows[i]->description) > desc_w)
+			desc_w = strlen(rows[i]->description);
+	}
+	ctx_printf(ctx, "%-*s %-*s %9s %9s UNITS\n", (int)name_w, "RESOURCE", (int)desc_w, "DESCRIPTION",
+		   "SOFT", "HARD");
+	for (size_t i = 0; i < n; i++) {
+		char upper[16];
+		size_t k = 0;
+
+		for (; rows[i]->name[k] && k < sizeof(upper) - 1; k++)
+			upper[k] = (char)(rows[i]->name[k] - 'a' + 'A');
+		upper[k] = 0;
+		ctx_printf(ctx, "%-*s %-*s", (int)name_w, upper, (int)desc_w, rows[i]->description);
+		print_limit(ctx, lims[i].rlim_cur);
+		print_limit(ctx, lims[i].rlim_max);
+		ctx_printf(ctx, " %s\n", rows[i]->unit);
+	}
 	return sys_result(ctx, a, t, "prlimit", 0);
 }
 
@@ -343,15 +437,25 @@ static const struct verb verbs[] = {
 	  "No word, or onfault alone, is EINVAL. A second mlockall replaces the first's\n"
 	  "words. VmLck in /proc/PID/status counts the locked mappings.\n",
 	  VERB_RESULT | VERB_ACK, mlockall_check, mlockall_run },
-	{ "prlimit", "prlimit NAME [memlock=SOFT[:HARD]] -> $v",
-	  "show or set a process's RLIMIT_MEMLOCK, as util-linux prlimit --memlock",
-	  "Sizes in bytes or with K, M, G, or unlimited. memlock=SOFT:HARD sets both,\n"
-	  "memlock=VALUE sets both to VALUE, memlock=SOFT: (with the colon) the soft limit\n"
-	  "only, memlock=:HARD the hard one only: a plain value lowers the hard limit too,\n"
-	  "which only CAP_SYS_RESOURCE can raise again. A process starts with Linux's 8M (MLOCK_LIMIT),\n"
-	  "fork copies it and exec keeps it. A soft limit above the hard one is EINVAL;\n"
-	  "raising the hard limit takes CAP_SYS_RESOURCE (EPERM). Lowering it unlocks\n"
-	  "nothing; the next lock fails.\n", VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },
+	{ "prlimit", PRLIMIT_USAGE,
+	  "show or set a process's resource limits, as util-linux prlimit",
+	  "Each RESOURCE is util-linux's option name: as, core, cpu, data, fsize, locks,\n"
+	  "memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack.\n"
+	  "A word alone shows that limit; RESOURCE=SOFT:HARD sets both, RESOURCE=VALUE\n"
+	  "sets both to VALUE, RESOURCE=SOFT: (with the colon) the soft limit only,\n"
+	  "RESOURCE=:HARD the hard one only: a plain value lowers the hard limit too, which\n"
+	  "only CAP_SYS_RESOURCE can raise again. Values: unlimited, or a size (K, M, G)\n"
+	  "for the byte limits, a number for the others. The table lists the words'\n"
+	  "resources in their order; with no word, memlock; with all, every resource\n"
+	  "(cat /proc/PID/limits is Linux's own view). A process starts with Linux 6.12's\n"
+	  "limits for init's children (stack 8M soft, memlock 8M, nofile 1024:4096, nproc\n"
+	  "and sigpending from the machine's memory, most others unlimited); fork copies\n"
+	  "them and exec keeps them. A soft limit above the hard one is EINVAL; raising a\n"
+	  "hard limit takes CAP_SYS_RESOURCE (EPERM). Lowering one takes nothing away; the\n"
+	  "next growth fails. kmm holds mappings to memlock, as (mmap, brk, mremap, stack\n"
+	  "growth: ENOMEM), data (private writable mappings and brk) and stack (stack\n"
+	  "growth; exec's mmap_base); the others are stored and shown only.\n",
+	  VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },
 	{ "capset", "capset NAME [+ipc_lock|-ipc_lock] [+sys_resource|-sys_resource] -> $v",
 	  "give or take a process's CAP_IPC_LOCK and CAP_SYS_RESOURCE, and show them",
 	  "As capset(2) with the capability in the ambient set too: fork copies it and exec\n"

@@ -7,7 +7,8 @@
  * fs/binfmt_elf.c (load_elf_binary: elf_map of text and data, set_brk for
  * bss), arch/x86/entry/vdso/vma.c (map_vdso).
  * Kept: the classic non-randomised layout: ELF base 0x400000 (x86_64) or
- * 0x08048000 (i386); text r-xp and data rw-p from the file, bss anonymous,
+ * 0x08048000 (i386); mmap_base from the task's RLIMIT_STACK as exec finds
+ * it (arch_pick_mmap_layout); text r-xp and data rw-p from the file, bss anonymous,
  * start_brk right after bss, the stack VMA (VM_STACK_FLAGS) ending at
  * STACK_TOP with its top page written (argv and envp), [vdso] placed top-down
  * below mmap_base. The image is the file of its path on the filesystem
@@ -121,12 +122,19 @@ int exec_mmap(struct kmm_machine *m, struct task_struct *t, const struct kmm_exe
 	unsigned long stack_top = 0;
 	int err;
 
+	/* bprm->rlim_stack: the stack limit as exec found it */
+	uint64_t rlim_stack = task_rlimit(t, KMM_RLIMIT_STACK);
+
 	if (img->text > (1UL << 30) || img->data > (1UL << 30) || img->bss > (1UL << 30) ||
-	    img->heap > (1UL << 30) || img->stack > KMM_RLIMIT_STACK)
-		return kmm_set_error(-E2BIG, "exec: image sections too large (limit 1 GiB each, stack 8 MiB)");
+	    img->heap > (1UL << 30) || img->stack > (1UL << 30))
+		return kmm_set_error(-E2BIG, "exec: image sections too large (limit 1 GiB each)");
+	if (img->stack > rlim_stack)
+		return kmm_set_error(-E2BIG, "exec: a stack of %llu bytes is past RLIMIT_STACK (%llu bytes)",
+				     (unsigned long long)img->stack, (unsigned long long)rlim_stack);
 	mm = mm_alloc(m);
 	if (!mm)
 		return kmm_set_error(-ENOMEM, "exec: out of memory");
+	arch_pick_mmap_layout(mm, rlim_stack);
 	mmap_write_lock(mm);	/* nobody sees it yet; held for the rules' sake */
 	err = map_image(mm, img, &stack_top);
 	if (err)

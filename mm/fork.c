@@ -15,9 +15,10 @@
  * clean in shared mappings.
  * Simplified: a dead task stays as a zombie holding its exit status until
  * kmm_task_release(); it has no memory by then. Of the credentials and
- * limits (kernel/sys.c do_prlimit, kernel/capability.c), RLIMIT_MEMLOCK and
- * the capabilities: a task from nothing is root (every capability, the
- * 8 MiB MLOCK_LIMIT), fork copies both, exec keeps both.
+ * limits (kernel/sys.c do_prlimit, kernel/capability.c): the sixteen
+ * resource limits and the capabilities; a task from nothing is root (every
+ * capability) with INIT_RLIMITS (fork_init()'s NPROC and SIGPENDING from
+ * the machine's memory), fork copies both, exec keeps both.
  *
  * Locking: every entry point runs inside procs_enter(). fork holds the
  * parent's mmap_write_lock() with every parent VMA write-locked (no fault of
@@ -35,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/kstrtox.h"
+#include "mm/include/boot_options.h"
 #include "mm/include/highmem.h"
 #include "mm/include/kconfig.h"
 #include "mm/include/mm.h"
@@ -99,8 +102,10 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 	t->oom_score_adj = parent ? parent->oom_score_adj : 0;
 	t->uid = parent ? parent->uid : 0;
 	/* copy_signal() copies the limits; capabilities go with the credentials */
-	t->rlim_memlock_cur = parent ? task_rlimit_memlock(parent) : KMM_MLOCK_LIMIT;
-	t->rlim_memlock_max = parent ? parent->rlim_memlock_max : KMM_MLOCK_LIMIT;
+	for (int r = 0; r < KMM_RLIM_NLIMITS; r++) {
+		t->rlim[r].rlim_cur = parent ? task_rlimit(parent, r) : p->init_rlim[r].rlim_cur;
+		t->rlim[r].rlim_max = parent ? task_rlimit_max(parent, r) : p->init_rlim[r].rlim_max;
+	}
 	t->cap_effective = parent ? __atomic_load_n(&parent->cap_effective, __ATOMIC_RELAXED) : CAP_FULL_SET;
 	t->state = TASK_RUNNING;
 	atomic_init(&t->usage, 1);
@@ -181,8 +186,9 @@ int kmm_task_set_capability(struct task_struct *t, int cap, bool on)
 }
 
 /*
- * do_prlimit() for RLIMIT_MEMLOCK, a task on itself: EINVAL for a soft limit
- * above the hard one, EPERM for a hard limit raised without
+ * do_prlimit(), a task on itself: EINVAL for a resource Linux has not got
+ * or a soft limit above the hard one, EPERM for a NOFILE hard limit above
+ * fs.nr_open, then EPERM for a hard limit raised without
  * CAP_SYS_RESOURCE; the old limit read and the new one written under
  * tasklist_lock (Linux: the group leader's task_lock).
  */
@@ -192,29 +198,31 @@ static int __do_sys_prlimit(struct task_struct *t, int resource, const struct km
 	struct kmm_machine *m = t->machine;
 	int err = 0;
 
-	if (resource != KMM_RLIMIT_MEMLOCK)
-		return kmm_set_error(-EINVAL, "prlimit: resource %d: kmm models RLIMIT_MEMLOCK (%d) only",
-				     resource, KMM_RLIMIT_MEMLOCK);
+	if (resource < 0 || resource >= KMM_RLIM_NLIMITS)
+		return kmm_set_error(-EINVAL, "prlimit: resource %d: Linux's are 0..%d", resource,
+				     KMM_RLIM_NLIMITS - 1);
 	if (new_rlim && new_rlim->rlim_cur > new_rlim->rlim_max)
 		return kmm_set_error(-EINVAL, "prlimit: the soft limit %llu is above the hard limit %llu",
 				     (unsigned long long)new_rlim->rlim_cur,
 				     (unsigned long long)new_rlim->rlim_max);
+	if (new_rlim && resource == KMM_RLIMIT_NOFILE && new_rlim->rlim_max > KMM_NR_OPEN)
+		return kmm_set_error(-EPERM, "prlimit: RLIMIT_NOFILE's hard limit %llu is above "
+				     "fs.nr_open (%u)", (unsigned long long)new_rlim->rlim_max, KMM_NR_OPEN);
 	int token = procs_enter(m);
 	tasklist_lock(m);
+	struct kmm_rlimit *rlim = &t->rlim[resource];
 	if (!kmm_task_alive(t))
 		err = kmm_set_error(-ESRCH, "process %d is dead", t->pid);
-	else if (new_rlim && new_rlim->rlim_max > t->rlim_memlock_max &&
+	else if (new_rlim && new_rlim->rlim_max > rlim->rlim_max &&
 		 !task_capable(t, KMM_CAP_SYS_RESOURCE))
 		err = kmm_set_error(-EPERM, "prlimit: raising the hard limit (%llu to %llu) takes "
-				    "CAP_SYS_RESOURCE", (unsigned long long)t->rlim_memlock_max,
+				    "CAP_SYS_RESOURCE", (unsigned long long)rlim->rlim_max,
 				    (unsigned long long)new_rlim->rlim_max);
-	if (!err && old_rlim) {
-		old_rlim->rlim_cur = t->rlim_memlock_cur;
-		old_rlim->rlim_max = t->rlim_memlock_max;
-	}
+	if (!err && old_rlim)
+		*old_rlim = *rlim;
 	if (!err && new_rlim) {
-		__atomic_store_n(&t->rlim_memlock_cur, new_rlim->rlim_cur, __ATOMIC_RELAXED);
-		t->rlim_memlock_max = new_rlim->rlim_max;
+		__atomic_store_n(&rlim->rlim_cur, new_rlim->rlim_cur, __ATOMIC_RELAXED);
+		__atomic_store_n(&rlim->rlim_max, new_rlim->rlim_max, __ATOMIC_RELAXED);
 	}
 	tasklist_unlock(m);
 	procs_exit(m, token);
@@ -734,6 +742,46 @@ static int proc_caches_init(struct kmm_machine *m, struct kmm_procs *p)
 	return -ENOMEM;
 }
 
+/*
+ * fork_init()'s limits: set_max_threads(MAX_THREADS) sizes max_threads so
+ * that thread stacks could take at most an eighth of memory (the pages
+ * memblock estimates free: memory less reserved; THREAD_SIZE 16 KiB on
+ * x86_64, 8 KiB on i386), clamped to [MIN_THREADS 20, FUTEX_TID_MASK];
+ * init's RLIMIT_NPROC and RLIMIT_SIGPENDING are half of it, and the rest
+ * are INIT_RLIMITS (include/asm-generic/resource.h).
+ */
+static void init_rlimits(struct kmm_machine *m, struct kmm_procs *p)
+{
+	uint64_t free_bytes = m->memblock.memory.total_size - m->memblock.reserved.total_size;
+	uint64_t thread_size = kmm_arch_is_32(m) ? 8192 : 16384;
+	uint64_t threads = (free_bytes & PAGE_MASK) / (thread_size * 8);
+
+	if (threads < 20)
+		threads = 20;
+	if (threads > 0x3fffffff)
+		threads = 0x3fffffff;
+	p->max_threads = (unsigned long)threads;
+	for (int r = 0; r < KMM_RLIM_NLIMITS; r++)
+		p->init_rlim[r] = (struct kmm_rlimit){ KMM_RLIM_INFINITY, KMM_RLIM_INFINITY };
+	p->init_rlim[KMM_RLIMIT_STACK].rlim_cur = KMM_STK_LIM;
+	p->init_rlim[KMM_RLIMIT_CORE].rlim_cur = 0;
+	p->init_rlim[KMM_RLIMIT_NPROC] = (struct kmm_rlimit){ threads / 2, threads / 2 };
+	p->init_rlim[KMM_RLIMIT_NOFILE] = (struct kmm_rlimit){ 1024, 4096 };	/* INR_OPEN_CUR, _MAX */
+	p->init_rlim[KMM_RLIMIT_MEMLOCK] = (struct kmm_rlimit){ KMM_MLOCK_LIMIT, KMM_MLOCK_LIMIT };
+	p->init_rlim[KMM_RLIMIT_SIGPENDING] = p->init_rlim[KMM_RLIMIT_NPROC];
+	p->init_rlim[KMM_RLIMIT_MSGQUEUE] = (struct kmm_rlimit){ 819200, 819200 };	/* MQ_BYTES_MAX */
+	p->init_rlim[KMM_RLIMIT_NICE] = (struct kmm_rlimit){ 0, 0 };
+	p->init_rlim[KMM_RLIMIT_RTPRIO] = (struct kmm_rlimit){ 0, 0 };
+	const char *v = kmm_boot_option(m, "ignore_rlimit_data");
+	bool on = false;
+
+	if (v && !*v)	/* core_param bool: bare is true */
+		on = true;
+	else if (v && kstrtobool(v, &on))	/* validated at boot: cannot happen */
+		on = false;
+	p->ignore_rlimit_data = on;
+}
+
 static void process_shutdown(struct kmm_machine *m)
 {
 	struct kmm_procs *p = procs_of(m);
@@ -774,6 +822,7 @@ int process_init(struct kmm_machine *m)
 	}
 	p->next_pid = 1;
 	p->stack_guard_gap = STACK_GUARD_GAP_PAGES * PAGE_SIZE;
+	init_rlimits(m, p);
 	p->mmu = sim_mmu_create(&m->ram);
 	if (!p->mmu)
 		goto out_free;
@@ -799,6 +848,23 @@ out_free:
 	return -ENOMEM;
 }
 
+/* ignore_rlimit_data[=BOOL]: may_expand_vm() warns about RLIMIT_DATA but does not refuse. */
+static int validate_ignore_rlimit_data(const char *val, char *err, size_t len)
+{
+	bool on;
+
+	if (val && *val && kstrtobool(val, &on)) {
+		snprintf(err, len, "wants " KSTRTOBOOL_WORDS " (bare: on)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void process_boot_options(void)
+{
+	kmm_register_boot_option("ignore_rlimit_data", validate_ignore_rlimit_data);
+}
+
 /* meminfo's Committed_AS: the charge of every live VM_ACCOUNT mapping. */
 static void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
 {
@@ -809,6 +875,7 @@ static void process_meminfo(struct kmm_machine *m, struct meminfo_extra *x)
 const struct kmm_subsys process_subsys = {
 	.name = "process",
 	.id = SUBSYS_PROCESS,
+	.boot_options = process_boot_options,
 	.init = process_init,
 	.check = process_check,
 	.shutdown = process_shutdown,

@@ -244,7 +244,7 @@ static int mlock_populate(struct mm_struct *mm, unsigned long start, unsigned lo
 
 bool can_do_mlock(void)
 {
-	return rlimit_memlock() != 0 || capable(KMM_CAP_IPC_LOCK);
+	return rlimit(KMM_RLIMIT_MEMLOCK) != 0 || capable(KMM_CAP_IPC_LOCK);
 }
 
 /*
@@ -275,7 +275,7 @@ static unsigned long count_mm_mlocked_page_nr(struct mm_struct *mm, unsigned lon
  */
 static int mlock_limit_ok(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
-	uint64_t limit = rlimit_memlock() >> PAGE_SHIFT;
+	uint64_t limit = rlimit(KMM_RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	unsigned long locked = (len >> PAGE_SHIFT) + mm->locked_vm;
 
 	if (locked <= limit || capable(KMM_CAP_IPC_LOCK))
@@ -285,7 +285,7 @@ static int mlock_limit_ok(struct mm_struct *mm, unsigned long start, unsigned lo
 		return 0;
 	return kmm_set_error(-ENOMEM, "mlock: %lu pages would be locked, past RLIMIT_MEMLOCK "
 			     "(%llu bytes), and the process lacks CAP_IPC_LOCK", locked,
-			     (unsigned long long)rlimit_memlock());
+			     (unsigned long long)rlimit(KMM_RLIMIT_MEMLOCK));
 }
 
 /* __mlock_posix_error_return(): gup's -EFAULT is mlock's ENOMEM, its -ENOMEM EAGAIN. */
@@ -395,12 +395,12 @@ int do_mlockall(struct mm_struct *mm, int flags)
 	if (!can_do_mlock())
 		return kmm_set_error(-EPERM, "mlockall: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
 	/* MCL_CURRENT: the whole address space, locked or not, against the limit */
-	uint64_t limit = rlimit_memlock() >> PAGE_SHIFT;
+	uint64_t limit = rlimit(KMM_RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	unsigned long total = mm_total_vm(mm);
 	if ((flags & KMM_MCL_CURRENT) && total > limit && !capable(KMM_CAP_IPC_LOCK))
 		return kmm_set_error(-ENOMEM, "mlockall: MCL_CURRENT: the address space (%lu pages) is past "
 				     "RLIMIT_MEMLOCK (%llu bytes) and the process lacks CAP_IPC_LOCK", total,
-				     (unsigned long long)rlimit_memlock());
+				     (unsigned long long)rlimit(KMM_RLIMIT_MEMLOCK));
 	apply_mlockall_flags(mm, flags);
 	if (flags & KMM_MCL_CURRENT) {
 		/* mm_populate(0, TASK_SIZE): every VMA, errors ignored (VM_LOCKONFAULT ones fault later) */

@@ -8,7 +8,12 @@
  * kernel/fork.c (mm_alloc). Kept: vm_flags, protection_map, the merge rules
  * (same flags, file, compatible anon_vma, contiguous pgoff, no VM_SPECIAL),
  * top-down allocation below mmap_base, the stack guard gap in placement, stack
- * growth and brk, the total/data/exec/stack/locked accounting.
+ * growth and brk, the total/data/exec/stack/locked accounting, and the
+ * limits on them as 6.12 applies them: may_expand_vm() (RLIMIT_AS on
+ * total_vm, RLIMIT_DATA on data_vm, the ignore_rlimit_data boot option and
+ * its warning), brk's check_data_rlimit(), RLIMIT_STACK at stack growth,
+ * RLIMIT_MEMLOCK (mlock_future_ok), and the mmap layout from the stack
+ * limit exec reads (arch_pick_mmap_layout).
  * Simplified: the VMA tree is mm/vma.c's rbtree. The commit charge is
  * counted here (vm_stat_account, shmem_charge); whether it may be made is
  * the overcommit policy's call (vm_charge asks mm/util.c through
@@ -24,6 +29,7 @@
  * machine's stream (mm/events.c), which also charge its virtual time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,11 +364,60 @@ unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsign
 
 /* ---- mmap ---- */
 
+/* is_data_mapping(): private, writable and not a stack - what RLIMIT_DATA and VmData count. */
+static bool is_data_mapping(unsigned long flags)
+{
+	return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE;
+}
+
+bool may_expand_vm(struct mm_struct *mm, unsigned long flags, unsigned long npages)
+{
+	struct kmm_procs *p = procs_of(mm->m);
+
+	if (mm->total_vm + npages > rlimit(KMM_RLIMIT_AS) >> PAGE_SHIFT)
+		return false;
+	if (!is_data_mapping(flags) || mm->data_vm + npages <= rlimit(KMM_RLIMIT_DATA) >> PAGE_SHIFT)
+		return true;
+	/* Valgrind's workaround: a soft limit of 0 lets the hard limit decide */
+	if (rlimit(KMM_RLIMIT_DATA) == 0 && mm->data_vm + npages <= rlimit_max(KMM_RLIMIT_DATA) >> PAGE_SHIFT)
+		return true;
+	if (!atomic_exchange(&p->rlimit_data_warned, true)) {
+		struct task_struct *t = current_task();
+
+		kmm_printk(mm->m, "%s (%d): VmData %lu exceed data ulimit %llu. Update limits%s.",
+			   t ? t->comm : "kmm", t ? t->pid : 0, (mm->data_vm + npages) << PAGE_SHIFT,
+			   (unsigned long long)rlimit(KMM_RLIMIT_DATA),
+			   p->ignore_rlimit_data ? "" : " or use boot option ignore_rlimit_data");
+	}
+	return p->ignore_rlimit_data;
+}
+
+int expand_vm_error(struct mm_struct *mm, const char *call, unsigned long npages)
+{
+	if (mm->total_vm + npages > rlimit(KMM_RLIMIT_AS) >> PAGE_SHIFT)
+		return kmm_set_error(-ENOMEM, "%s: %lu more pages would pass RLIMIT_AS (%llu bytes; "
+				     "%lu pages mapped)", call, npages,
+				     (unsigned long long)rlimit(KMM_RLIMIT_AS), mm->total_vm);
+	return kmm_set_error(-ENOMEM, "%s: %lu more pages of data would pass RLIMIT_DATA (%llu bytes; "
+			     "%lu pages of data mapped)", call, npages,
+			     (unsigned long long)rlimit(KMM_RLIMIT_DATA), mm->data_vm);
+}
+
+/* count_vma_pages_range(): the pages of [addr, end) mapped now (what MAP_FIXED would replace). */
+static unsigned long count_vma_pages_range(struct mm_struct *mm, unsigned long addr, unsigned long end)
+{
+	unsigned long n = 0;
+
+	for (struct vm_area_struct *v = find_vma(mm, addr); v && v->vm_start < end; v = v->vm_next)
+		n += ((v->vm_end < end ? v->vm_end : end) - (v->vm_start > addr ? v->vm_start : addr)) >> PAGE_SHIFT;
+	return n;
+}
+
 bool mlock_future_ok(struct mm_struct *mm, unsigned long flags, unsigned long bytes)
 {
 	if (!(flags & VM_LOCKED) || capable(KMM_CAP_IPC_LOCK))
 		return true;
-	return (bytes >> PAGE_SHIFT) + mm->locked_vm <= rlimit_memlock() >> PAGE_SHIFT;
+	return (bytes >> PAGE_SHIFT) + mm->locked_vm <= rlimit(KMM_RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 }
 
 static unsigned long calc_vm_flags(int prot, int flags)
@@ -446,7 +501,11 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 				     "CAP_IPC_LOCK");
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return kmm_set_error(-EAGAIN, "mmap: locking 0x%lx more bytes would pass RLIMIT_MEMLOCK "
-				     "(%llu bytes)", len, (unsigned long long)rlimit_memlock());
+				     "(%llu bytes)", len, (unsigned long long)rlimit(KMM_RLIMIT_MEMLOCK));
+	/* mmap_region(): RLIMIT_AS and RLIMIT_DATA, less what MAP_FIXED replaces */
+	unsigned long grow = (len >> PAGE_SHIFT) - (fixed ? count_vma_pages_range(mm, addr, addr + len) : 0);
+	if (!may_expand_vm(mm, vm_flags, grow))
+		return expand_vm_error(mm, "mmap", grow);
 	if ((err = vm_charge(mm, vm_flags, (long)(len >> PAGE_SHIFT))) != 0)
 		return err;
 	if (!file && type == KMM_MAP_SHARED) {
@@ -548,6 +607,9 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 
 /* ---- brk and the stack ---- */
 
+/* do_brk() refused for a limit and named it (kmm_set_error): brk's error keeps that text. */
+static _Thread_local bool brk_limit_named;
+
 long do_brk(struct mm_struct *mm, unsigned long brk)
 {
 	unsigned long newbrk, oldbrk;
@@ -555,6 +617,19 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 
 	if (brk < mm->start_brk)
 		return (long)mm->brk;
+	/*
+	 * check_data_rlimit(), before everything else (a shrink too, as Linux):
+	 * the heap and the data segment together within RLIMIT_DATA.
+	 */
+	uint64_t data_rlim = rlimit(KMM_RLIMIT_DATA);
+	if (data_rlim != KMM_RLIM_INFINITY &&
+	    (brk - mm->start_brk) + (mm->end_data - mm->start_data) > data_rlim) {
+		kmm_set_error(-ENOSPC, "brk: a heap of %lu bytes and %lu of data would pass RLIMIT_DATA "
+			      "(%llu bytes)", brk - mm->start_brk, mm->end_data - mm->start_data,
+			      (unsigned long long)data_rlim);
+		brk_limit_named = true;
+		return (long)mm->brk;
+	}
 	newbrk = ALIGN_UP(brk, PAGE_SIZE);
 	oldbrk = ALIGN_UP(mm->brk, PAGE_SIZE);
 	if (newbrk == oldbrk) {
@@ -577,6 +652,12 @@ long do_brk(struct mm_struct *mm, unsigned long brk)
 	if (next && newbrk + PAGE_SIZE > vm_start_gap(next))
 		return (long)mm->brk;
 	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | VM_SOFTDIRTY | mm->def_flags;
+	/* do_brk_flags(): RLIMIT_AS and RLIMIT_DATA on the pages added */
+	if (!may_expand_vm(mm, flags, (newbrk - oldbrk) >> PAGE_SHIFT)) {
+		expand_vm_error(mm, "brk", (newbrk - oldbrk) >> PAGE_SHIFT);
+		brk_limit_named = true;
+		return (long)mm->brk;
+	}
 	if (vm_charge(mm, flags, (long)((newbrk - oldbrk) >> PAGE_SHIFT)))
 		return (long)mm->brk;
 	if (prev && prev->vm_end == oldbrk && ((prev->vm_flags ^ flags) & ~VM_SOFTDIRTY) == 0 && !prev->vm_file &&
@@ -635,10 +716,15 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
 	} else if (prev && addr < prev->vm_end) {
 		return -ENOMEM;
 	}
-	if (vma->vm_end - addr > KMM_RLIMIT_STACK)
-		return -ENOMEM;
+	/* acct_stack_growth(): RLIMIT_AS, RLIMIT_STACK on the whole size, RLIMIT_MEMLOCK */
 	grow = (vma->vm_start - addr) >> PAGE_SHIFT;
-	if (!mlock_future_ok(mm, vma->vm_flags, grow << PAGE_SHIFT))	/* acct_stack_growth() */
+	if (!may_expand_vm(mm, vma->vm_flags, grow))
+		return expand_vm_error(mm, "stack growth", grow);
+	if (vma->vm_end - addr > rlimit(KMM_RLIMIT_STACK))
+		return kmm_set_error(-ENOMEM, "stack growth: a stack of %lu bytes would pass "
+				     "RLIMIT_STACK (%llu bytes)", vma->vm_end - addr,
+				     (unsigned long long)rlimit(KMM_RLIMIT_STACK));
+	if (!mlock_future_ok(mm, vma->vm_flags, grow << PAGE_SHIFT))
 		return -ENOMEM;
 	if (vm_charge(mm, vma->vm_flags, (long)grow))
 		return -ENOMEM;
@@ -672,6 +758,20 @@ static void free_user_table(struct kmm_pgtable *pt, struct page *page)
 	procs_defer_free_table(pt->m, page);
 }
 
+void arch_pick_mmap_layout(struct mm_struct *mm, uint64_t rlim_stack)
+{
+	unsigned long gap = rlim_stack > ULONG_MAX ? ULONG_MAX : (unsigned long)rlim_stack;
+	unsigned long pad = procs_of(mm->m)->stack_guard_gap;	/* + stack_maxrandom_size(): 0, no ASLR */
+
+	if (gap + pad > gap)	/* values near RLIM_INFINITY would wrap */
+		gap += pad;
+	if (gap < 128UL << 20)
+		gap = 128UL << 20;
+	else if (gap > mm->task_size / 6 * 5)
+		gap = mm->task_size / 6 * 5;
+	mm->mmap_base = ALIGN_UP(mm->task_size - gap, PAGE_SIZE);
+}
+
 struct mm_struct *mm_alloc(struct kmm_machine *m)
 {
 	struct kmm_procs *p = procs_of(m);
@@ -696,13 +796,7 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 	mm->ctx.geo = mm->pgt.geo;
 	mm->task_size = m->layout.task_size ? m->layout.task_size :
 			kmm_arch_is_32(m) ? 0xC0000000UL : 0x7ffffffff000UL;
-	/* mmap_base: TASK_SIZE - gap, gap = clamp(rlimit + guard gap, 128 MiB, 5/6 TASK_SIZE) */
-	unsigned long gap = KMM_RLIMIT_STACK + p->stack_guard_gap;
-	if (gap < 128UL << 20)
-		gap = 128UL << 20;
-	if (gap > mm->task_size / 6 * 5)
-		gap = mm->task_size / 6 * 5;
-	mm->mmap_base = ALIGN_DOWN(mm->task_size - gap, PAGE_SIZE);
+	arch_pick_mmap_layout(mm, KMM_STK_LIM);
 	return mm;
 }
 
@@ -888,12 +982,15 @@ static int __do_sys_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)
 
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
+	brk_limit_named = false;
 	long r = do_brk(mm, (unsigned long)newbrk);
 	unlock_mm(mm, token, prev);
 	if (out)
 		*out = (uint64_t)r;
-	return (uint64_t)r == newbrk ? 0 : kmm_set_error(-ENOMEM, "brk: cannot move the break to 0x%llx",
-							(unsigned long long)newbrk);
+	if ((uint64_t)r == newbrk)
+		return 0;
+	return brk_limit_named ? -ENOMEM : kmm_set_error(-ENOMEM, "brk: cannot move the break to 0x%llx",
+							 (unsigned long long)newbrk);
 }
 
 int kmm_brk(struct task_struct *t, uint64_t newbrk, uint64_t *out)

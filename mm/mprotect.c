@@ -57,6 +57,10 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsig
 
 	if (newflags == vma->vm_flags)
 		return 0;
+	/* a mapping that turns into data is held to RLIMIT_DATA (may_expand_vm) */
+	if ((newflags & VM_WRITE) && !may_expand_vm(mm, newflags, (end - start) >> PAGE_SHIFT) &&
+	    may_expand_vm(mm, vma->vm_flags, (end - start) >> PAGE_SHIFT))
+		return expand_vm_error(mm, "mprotect", (end - start) >> PAGE_SHIFT);
 	if ((newflags & VM_ACCOUNT) && !(vma->vm_flags & VM_ACCOUNT) &&
 	    (err = vm_charge(mm, newflags, (long)((end - start) >> PAGE_SHIFT))) != 0)
 		return err;

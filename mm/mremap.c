@@ -10,7 +10,13 @@
  * so the reverse map still finds every page); MREMAP_FIXED moves to a given
  * address after unmapping what was there. EFAULT when the old range is not
  * one VMA, ENOMEM when it cannot grow and may not move.
- * Simplified: MREMAP_DONTUNMAP is refused (EINVAL).
+ * Growth is held to RLIMIT_MEMLOCK (a locked mapping: EAGAIN), then RLIMIT_AS
+ * and RLIMIT_DATA (may_expand_vm: ENOMEM), as vma_to_resize() holds it.
+ * Simplified: MREMAP_DONTUNMAP is refused (EINVAL). With MREMAP_FIXED Linux
+ * unmaps the target before vma_to_resize()'s limit checks, so a move refused
+ * for a limit has already unmapped it; kmm checks the limits first and a
+ * refused move leaves the target mapped (kmm's rule: an error changes
+ * nothing; the errno is Linux's).
  *
  * Locking: mmap_write_lock() held by the caller; the VMA is write-locked
  * before it changes, entries move under page_table_lock.
@@ -112,7 +118,10 @@ long do_mremap(struct mm_struct *mm, unsigned long addr, unsigned long old_len,
 	if (new_len > old_len && !mlock_future_ok(mm, vma->vm_flags, new_len - old_len))
 		return kmm_set_error(-EAGAIN, "mremap: growing a locked mapping by 0x%lx bytes would pass "
 				     "RLIMIT_MEMLOCK (%llu bytes)", new_len - old_len,
-				     (unsigned long long)rlimit_memlock());
+				     (unsigned long long)rlimit(KMM_RLIMIT_MEMLOCK));
+	/* ... and within RLIMIT_AS and, for data, RLIMIT_DATA (may_expand_vm) */
+	if (new_len > old_len && !may_expand_vm(mm, vma->vm_flags, (new_len - old_len) >> PAGE_SHIFT))
+		return expand_vm_error(mm, "mremap", (new_len - old_len) >> PAGE_SHIFT);
 	if (flags & KMM_MREMAP_FIXED) {
 		if ((new_addr & ~PAGE_MASK) || new_addr + new_len > mm->task_size ||
 		    (new_addr < addr + old_len && addr < new_addr + new_len))

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * proc/pid.c - /proc/<pid>/maps, smaps, smaps_rollup, status, statm, comm,
- * pagemap (as text) and oom_score, oom_score_adj, oom_adj (proc/oom.c) of the
+ * limits, pagemap (as text) and oom_score, oom_score_adj, oom_adj (proc/oom.c) of the
  * simulated processes.
  *
  * Linux counterpart: fs/proc/task_mmu.c (show_map_vma, show_smap,
  * smaps_account, task_mem, task_statm, pagemap_pmd_range's entry bits),
- * fs/proc/array.c (proc_pid_status), fs/proc/base.c (oom_score_adj).
+ * fs/proc/array.c (proc_pid_status), fs/proc/base.c (oom_score_adj,
+ * proc_pid_limits).
  * Kept: the 6.12 formats byte for byte where Linux defines them: the maps
  * columns and name padding (column 73 on 64-bit, 49 on 32-bit machines, as
  * the simulated arch's sizeof(void *) gives), the smaps field order and
@@ -357,6 +358,7 @@ struct task_ident {
 	int pid, ppid;
 	unsigned int uid;
 	bool dead;
+	struct kmm_rlimit rlim[KMM_RLIM_NLIMITS];	/* signal->rlim */
 };
 
 static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct task_ident *id)
@@ -367,6 +369,8 @@ static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct 
 	id->pid = t->pid;
 	id->uid = t->uid;
 	id->dead = t->state == TASK_DEAD;
+	for (int i = 0; i < KMM_RLIM_NLIMITS; i++)
+		id->rlim[i] = (struct kmm_rlimit){ task_rlimit(t, i), task_rlimit_max(t, i) };
 	id->ppid = t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0;
 	tasklist_unlock(m);
 }
@@ -385,6 +389,57 @@ static void show_status(struct strbuf *sb, const struct task_ident *id, struct m
 	if (mm)
 		task_mem(sb, mm);
 	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+}
+
+/* ---- limits ---- */
+
+/* proc_pid_limits()'s names and units, by KMM_RLIMIT_* number (NULL: no unit). */
+static const struct { const char *name, *unit; } lnames[KMM_RLIM_NLIMITS] = {
+	[KMM_RLIMIT_CPU] = { "Max cpu time", "seconds" },
+	[KMM_RLIMIT_FSIZE] = { "Max file size", "bytes" },
+	[KMM_RLIMIT_DATA] = { "Max data size", "bytes" },
+	[KMM_RLIMIT_STACK] = { "Max stack size", "bytes" },
+	[KMM_RLIMIT_CORE] = { "Max core file size", "bytes" },
+	[KMM_RLIMIT_RSS] = { "Max resident set", "bytes" },
+	[KMM_RLIMIT_NPROC] = { "Max processes", "processes" },
+	[KMM_RLIMIT_NOFILE] = { "Max open files", "files" },
+	[KMM_RLIMIT_MEMLOCK] = { "Max locked memory", "bytes" },
+	[KMM_RLIMIT_AS] = { "Max address space", "bytes" },
+	[KMM_RLIMIT_LOCKS] = { "Max file locks", "locks" },
+	[KMM_RLIMIT_SIGPENDING] = { "Max pending signals", "signals" },
+	[KMM_RLIMIT_MSGQUEUE] = { "Max msgqueue size", "bytes" },
+	[KMM_RLIMIT_NICE] = { "Max nice priority", NULL },
+	[KMM_RLIMIT_RTPRIO] = { "Max realtime priority", NULL },
+	[KMM_RLIMIT_RTTIME] = { "Max realtime timeout", "us" },
+};
+
+/* One limit column: 20 wide, then a space. */
+static void show_limit(struct strbuf *sb, uint64_t v)
+{
+	if (v == KMM_RLIM_INFINITY)
+		sb_printf(sb, "%-20s ", "unlimited");
+	else
+		sb_printf(sb, "%-20" PRIu64 " ", v);
+}
+
+/*
+ * /proc/PID/limits as fs/proc/base.c proc_pid_limits() prints it: a header,
+ * then the sixteen limits in resource order, soft and hard columns 20 wide,
+ * the unit padded to 10 (nothing after the hard column for the three with
+ * no unit). @rlim was copied under tasklist_lock.
+ */
+static void show_limits(struct strbuf *sb, const struct kmm_rlimit *rlim)
+{
+	sb_printf(sb, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+	for (int i = 0; i < KMM_RLIM_NLIMITS; i++) {
+		sb_printf(sb, "%-25s ", lnames[i].name);
+		show_limit(sb, rlim[i].rlim_cur);
+		show_limit(sb, rlim[i].rlim_max);
+		if (lnames[i].unit)
+			sb_printf(sb, "%-10s\n", lnames[i].unit);
+		else
+			sb_puts(sb, "\n");
+	}
 }
 
 /* ---- pagemap (text) ---- */
@@ -494,6 +549,8 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 		err = oom_pid_show(t, file, sb);
 	} else if (!strcmp(file, "comm")) {
 		sb_printf(sb, "%s\n", id.comm);
+	} else if (!strcmp(file, "limits")) {
+		show_limits(sb, id.rlim);
 	} else {
 		err = -ENOENT;
 	}
@@ -523,7 +580,7 @@ int pid_write(struct kmm_machine *m, const char *rest, const char *text)
 	else if (strcmp(file, "oom_score_adj") && strcmp(file, "oom_adj"))
 		err = strcmp(file, "status") && strcmp(file, "maps") && strcmp(file, "smaps") &&
 		      strcmp(file, "statm") && strcmp(file, "pagemap") && strcmp(file, "comm") &&
-		      strcmp(file, "smaps_rollup") && strcmp(file, "oom_score")
+		      strcmp(file, "smaps_rollup") && strcmp(file, "oom_score") && strcmp(file, "limits")
 			      ? -ENOENT : -EACCES;
 	else
 		err = oom_pid_write(m, t, file, text);
@@ -549,7 +606,8 @@ int pid_mode(struct kmm_machine *m, const char *rest)
 	if (!strcmp(file, "pagemap"))
 		return 0400;
 	if (!strcmp(file, "status") || !strcmp(file, "maps") || !strcmp(file, "smaps") ||
-	    !strcmp(file, "smaps_rollup") || !strcmp(file, "statm") || !strcmp(file, "comm"))
+	    !strcmp(file, "smaps_rollup") || !strcmp(file, "statm") || !strcmp(file, "comm") ||
+	    !strcmp(file, "limits"))
 		return 0444;
 	return -ENOENT;
 }
@@ -589,7 +647,7 @@ static int pid_snapshot(struct kmm_machine *m, struct kmm_procs *p, int **out)
 int pid_list(struct kmm_machine *m, kmm_proc_list_fn fn, void *arg)
 {
 	static const struct { const char *name; unsigned int mode; } files[] = {
-		{ "comm", 0444 }, { "maps", 0444 }, { "oom_adj", 0644 }, { "oom_score", 0444 },
+		{ "comm", 0444 }, { "limits", 0444 }, { "maps", 0444 }, { "oom_adj", 0644 }, { "oom_score", 0444 },
 		{ "oom_score_adj", 0644 },
 		{ "pagemap", 0400 }, { "smaps", 0444 }, { "smaps_rollup", 0444 }, { "statm", 0444 },
 		{ "status", 0444 },

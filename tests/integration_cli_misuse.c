@@ -202,7 +202,9 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 		/* review19 R5: which form sets which limit */
 		{ "prlimit A memlock=x:", "(memlock=VALUE sets both limits, memlock=SOFT: the soft one "
 					  "only, memlock=:HARD the hard one only)" },
-		{ "prlimit A nofile=1024", "'nofile=1024' is not memlock=SOFT[:HARD]" },
+		{ "prlimit A nofiles=1024", "'nofiles=1024' is not a resource (as, core, cpu," },
+		{ "prlimit A nofile=1M", "'nofile=1M' is not nofile=SOFT[:HARD], each a number or unlimited" },
+		{ "prlimit A stack all", "'all' is not a resource" },
 		{ "capset A +sys_admin", "'+sys_admin' is not +ipc_lock" },
 		{ "capset A ipc_lock", "'ipc_lock' is not +ipc_lock" },
 		{ "mlock2 A 0x1000 4K lazy", "'lazy' is not onfault" },
@@ -220,4 +222,13 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 	/* with the colon, the soft limit only */
 	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A memlock=4K:"), 0);
 	expect_str_contains(out, "MEMLOCK  max locked-in-memory address space      4096   8388608 bytes\n");
+	/* any of the sixteen, in the words' order; the columns fit the rows shown */
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A stack=1M: nice"), 0);
+	expect_str_contains(out, "RESOURCE DESCRIPTION                         SOFT      HARD UNITS\n"
+				 "STACK    max stack size                   1048576 unlimited bytes\n"
+				 "NICE     max nice prio allowed to raise         0         0 \n");
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A all"), 0);
+	expect_str_contains(out, "RESOURCE   DESCRIPTION                             SOFT      HARD UNITS\n"
+				 "AS         address space limit                unlimited unlimited bytes\n");
+	expect_str_contains(out, "STACK      max stack size                       8388608 unlimited bytes\n");
 }

@@ -83,7 +83,7 @@ static const char *vmflags_of(struct kmm_machine *m, struct task_struct *t, uint
  * soft and hard. fork copies the limit and the capabilities, exec keeps
  * them. prlimit refuses soft > hard (EINVAL) and a raised hard limit
  * without CAP_SYS_RESOURCE (EPERM), changing nothing; a lowered one is
- * taken; a resource kmm does not model is EINVAL.
+ * taken; a resource Linux has not got is EINVAL.
  */
 TEST(rlimit_memlock_starts_at_8m_and_fork_and_exec_carry_it)
 {
@@ -125,7 +125,7 @@ TEST(rlimit_memlock_starts_at_8m_and_fork_and_exec_carry_it)
 	set = (struct kmm_rlimit){ 64 << 10, 32 << 20 };
 	expect_eq(kmm_prlimit(b, KMM_RLIMIT_MEMLOCK, &set, NULL), -EPERM);
 	expect_str_contains(kmm_last_error(), "CAP_SYS_RESOURCE");
-	expect_eq(kmm_prlimit(b, 7, &set, NULL), -EINVAL);	/* RLIMIT_NOFILE: not modelled */
+	expect_eq(kmm_prlimit(b, KMM_RLIM_NLIMITS, &set, NULL), -EINVAL);	/* no such resource */
 	expect_eq(kmm_task_set_capability(b, 21, true), -EINVAL);	/* CAP_SYS_ADMIN: not modelled */
 	assert_eq(kmm_prlimit(b, KMM_RLIMIT_MEMLOCK, NULL, &lim), 0);
 	expect_eq(lim.rlim_cur, 64 << 10);

@@ -220,27 +220,58 @@ int kmm_munlockall(struct task_struct *t);
 /* ---- Resource limits and capabilities ---- */
 
 /*
- * RLIMIT_MEMLOCK, in bytes: how much a process may lock - mlock, mlock2,
- * mlockall, MAP_LOCKED, and the mappings mlockall(MCL_FUTURE) locks (mmap,
- * brk, mremap growth, stack growth). Linux 6.12 gives a process 8 MiB, soft
- * and hard (MLOCK_LIMIT); fork copies the limit, exec keeps it. A process
- * with CAP_IPC_LOCK is not held to it (only a limit of 0 stops the others
- * locking at all). kmm models this one limit of Linux's sixteen.
+ * Resource limits, Linux's sixteen by their x86 numbers (include/uapi/
+ * asm-generic/resource.h), each a soft limit (the one enforced) and a hard
+ * one (the ceiling for the soft). A process from kmm_spawn() starts with
+ * Linux 6.12's INIT_RLIMITS (init's, which its children inherit): every
+ * limit unlimited except STACK 8 MiB soft, CORE 0 soft, NOFILE 1024/4096,
+ * MEMLOCK 8 MiB, MSGQUEUE 819200, NICE and RTPRIO 0, and NPROC and
+ * SIGPENDING half of fork_init's max_threads (the machine's pages / 32 on
+ * x86_64, / 16 on i386). fork copies them, exec keeps them.
+ *
+ * kmm enforces the memory ones as Linux 6.12 does: MEMLOCK (mlock, mlock2,
+ * mlockall, MAP_LOCKED, and what mlockall(MCL_FUTURE) locks - mmap, brk,
+ * mremap growth, stack growth; not for a process with CAP_IPC_LOCK), AS
+ * (may_expand_vm(): mmap, brk, mremap growth and stack growth: ENOMEM),
+ * DATA (private writable mappings that are not stacks, and brk), STACK
+ * (stack growth, and at exec the mmap layout and the stack the image may
+ * ask for). The others are stored and shown (/proc/PID/limits), nothing
+ * more: kmm has no CPU clock, files, signals or scheduler for them to hold.
  */
-#define KMM_RLIMIT_MEMLOCK	8
+#define KMM_RLIMIT_CPU		0	/* seconds */
+#define KMM_RLIMIT_FSIZE	1	/* bytes */
+#define KMM_RLIMIT_DATA		2	/* bytes */
+#define KMM_RLIMIT_STACK	3	/* bytes */
+#define KMM_RLIMIT_CORE		4	/* bytes */
+#define KMM_RLIMIT_RSS		5	/* bytes (Linux enforces nothing either) */
+#define KMM_RLIMIT_NPROC	6	/* processes */
+#define KMM_RLIMIT_NOFILE	7	/* files */
+#define KMM_RLIMIT_MEMLOCK	8	/* bytes */
+#define KMM_RLIMIT_AS		9	/* bytes */
+#define KMM_RLIMIT_LOCKS	10	/* locks */
+#define KMM_RLIMIT_SIGPENDING	11	/* signals */
+#define KMM_RLIMIT_MSGQUEUE	12	/* bytes */
+#define KMM_RLIMIT_NICE		13	/* 20 - nice */
+#define KMM_RLIMIT_RTPRIO	14	/* priority */
+#define KMM_RLIMIT_RTTIME	15	/* microseconds */
+#define KMM_RLIM_NLIMITS	16
 #define KMM_RLIM_INFINITY	(~(uint64_t)0)
 #define KMM_MLOCK_LIMIT		(8ull << 20)
+#define KMM_STK_LIM		(8ull << 20)	/* _STK_LIM: RLIMIT_STACK's soft default */
+#define KMM_NR_OPEN		(1u << 20)	/* fs.nr_open: RLIMIT_NOFILE's hard ceiling */
 struct kmm_rlimit {
 	uint64_t rlim_cur;	/* the soft limit: the one enforced */
 	uint64_t rlim_max;	/* the hard limit: the ceiling for rlim_cur */
 };
 /**
  * kmm_prlimit() - prlimit(2) of @t on itself (setrlimit/getrlimit): @old_rlim
- * (if not NULL) gets the limit, then @new_rlim (if not NULL) replaces it. A
- * limit lowered below what is locked unlocks nothing: later locks fail.
- * Return: 0; -EINVAL for a resource other than KMM_RLIMIT_MEMLOCK, or a
- * soft limit above the hard one; -EPERM for a hard limit raised without
- * CAP_SYS_RESOURCE; -ESRCH dead task. On error nothing changes.
+ * (if not NULL) gets @resource's limit, then @new_rlim (if not NULL)
+ * replaces it. A limit lowered below what is in use takes nothing away:
+ * later growth fails.
+ * Return: 0; -EINVAL for a resource outside 0..15, or a soft limit above the
+ * hard one; -EPERM for a NOFILE hard limit above fs.nr_open (1048576), or a
+ * hard limit raised without CAP_SYS_RESOURCE; -ESRCH dead task. On error
+ * nothing changes.
  */
 int kmm_prlimit(struct task_struct *t, int resource, const struct kmm_rlimit *new_rlim,
 		struct kmm_rlimit *old_rlim);

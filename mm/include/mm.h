@@ -159,7 +159,6 @@ enum mm_counter {
 
 #define GUP_PIN_COUNTING_BIAS	1024
 #define STACK_GUARD_GAP_PAGES	256
-#define KMM_RLIMIT_STACK	(8UL << 20)
 
 /*
  * A file and its address space (Linux's inode + address_space in one): a
@@ -365,12 +364,12 @@ struct task_struct {
 	struct mm_struct *mm;			/* NULL once dead; tasklist_lock */
 	int oom_score_adj;			/* signal->oom_score_adj, -1000..1000; atomic */
 	/*
-	 * signal->rlim[RLIMIT_MEMLOCK], bytes (KMM_RLIM_INFINITY: none): written
-	 * under tasklist_lock (kmm_prlimit), read with relaxed atomics (rlimit()'s
+	 * signal->rlim[], KMM_RLIMIT_*: written under tasklist_lock (kmm_prlimit)
+	 * with relaxed atomic stores, read with relaxed atomics (rlimit()'s
 	 * READ_ONCE). cap_effective: the capabilities held, bit n for Linux's
 	 * CAP_ number n; relaxed atomics. fork copies both, exec keeps both.
 	 */
-	uint64_t rlim_memlock_cur, rlim_memlock_max;
+	struct kmm_rlimit rlim[KMM_RLIM_NLIMITS];
 	uint64_t cap_effective;
 	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
 	atomic_ulong min_flt, maj_flt;
@@ -393,9 +392,14 @@ static inline bool task_capable(const struct task_struct *t, int cap)
 {
 	return (__atomic_load_n(&t->cap_effective, __ATOMIC_RELAXED) >> cap) & 1;
 }
-static inline uint64_t task_rlimit_memlock(const struct task_struct *t)
+/* task_rlimit(), task_rlimit_max(): @t's soft and hard limit of @res, KMM_RLIMIT_* (bytes, ...). */
+static inline uint64_t task_rlimit(const struct task_struct *t, int res)
 {
-	return __atomic_load_n(&t->rlim_memlock_cur, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->rlim[res].rlim_cur, __ATOMIC_RELAXED);
+}
+static inline uint64_t task_rlimit_max(const struct task_struct *t, int res)
+{
+	return __atomic_load_n(&t->rlim[res].rlim_max, __ATOMIC_RELAXED);
 }
 
 /* t->oom_score_adj: /proc writes it unlocked, so it is read and written with relaxed atomics. */
@@ -452,6 +456,17 @@ struct kmm_procs {
 	struct list_head deferred_tables;	/* unlinked page-table frames (page->lru), likewise */
 	atomic_long nr_deferred;		/* entries on both lists */
 	unsigned long stack_guard_gap;		/* bytes */
+	/*
+	 * Linux 6.12's INIT_RLIMITS, with fork_init()'s RLIMIT_NPROC and
+	 * RLIMIT_SIGPENDING (max_threads / 2): a task from nothing starts with
+	 * them. Immutable after init. ignore_rlimit_data: the boot option
+	 * (immutable after boot); rlimit_data_warned: may_expand_vm()'s
+	 * pr_warn_once (atomic).
+	 */
+	struct kmm_rlimit init_rlim[KMM_RLIM_NLIMITS];
+	unsigned long max_threads;
+	bool ignore_rlimit_data;
+	atomic_bool rlimit_data_warned;
 	gfp_t user_gfp;				/* GFP_HIGHUSER_MOVABLE, or without highmem
 						   when the MMU window cannot reach it (ram=anon) */
 	atomic_ulong cow_copies, cow_reuses;	/* do_wp_page outcomes */
@@ -643,6 +658,14 @@ int process_init(struct kmm_machine *m);
 int process_check(struct kmm_machine *m);
 
 struct mm_struct *mm_alloc(struct kmm_machine *m);
+/**
+ * arch_pick_mmap_layout() - @mm's mmap_base from the stack limit exec reads
+ * (x86's mmap_base(), no randomisation): TASK_SIZE less the limit and the
+ * stack guard gap, the gap kept within [128 MiB, 5/6 of TASK_SIZE] - so an
+ * unlimited stack puts mmap_base at a sixth of TASK_SIZE (x86 keeps the
+ * top-down layout for it). mm_alloc() uses _STK_LIM; exec the task's limit.
+ */
+void arch_pick_mmap_layout(struct mm_struct *mm, uint64_t rlim_stack);
 /** mmput() - drop a reference; the last one unmaps everything and frees the tables and the mm. */
 void mmput(struct mm_struct *mm);
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
@@ -841,12 +864,18 @@ static inline bool capable(int cap)
 
 	return !t || task_capable(t, cap);
 }
-/* rlimit(RLIMIT_MEMLOCK) - the current task's, in bytes; none outside a task. */
-static inline uint64_t rlimit_memlock(void)
+/* rlimit(), rlimit_max() - the current task's limit of @res (KMM_RLIMIT_*); none outside a task. */
+static inline uint64_t rlimit(int res)
 {
 	struct task_struct *t = current_task();
 
-	return t ? task_rlimit_memlock(t) : KMM_RLIM_INFINITY;
+	return t ? task_rlimit(t, res) : KMM_RLIM_INFINITY;
+}
+static inline uint64_t rlimit_max(int res)
+{
+	struct task_struct *t = current_task();
+
+	return t ? task_rlimit_max(t, res) : KMM_RLIM_INFINITY;
 }
 /**
  * task_return_to_user() - @t leaves its fault or system call: a pending OOM
@@ -903,6 +932,18 @@ bool can_do_mlock(void);
  * locked_vm would pass its RLIMIT_MEMLOCK (mm/mmap.c).
  */
 bool mlock_future_ok(struct mm_struct *mm, unsigned long flags, unsigned long bytes);
+/**
+ * may_expand_vm() - may @npages more pages with @flags be mapped into @mm?
+ * False past the current task's RLIMIT_AS (total_vm), or, for a data
+ * mapping (private, writable, not a stack), past RLIMIT_DATA (data_vm) -
+ * unless the soft limit is 0 and the hard one allows it (Valgrind's way),
+ * or the machine booted with ignore_rlimit_data. The first refusal of a
+ * machine's data limit prints Linux's warning to dmesg (mm/mmap.c).
+ * Context: the mm's mmap_lock.
+ */
+bool may_expand_vm(struct mm_struct *mm, unsigned long flags, unsigned long npages);
+/** expand_vm_error() - -ENOMEM, the error text naming the limit @npages more pages pass. */
+int expand_vm_error(struct mm_struct *mm, const char *call, unsigned long npages);
 /** mlock_page() - @page is mapped by a VM_LOCKED VMA: PG_mlocked, NR_MLOCK (once). */
 void mlock_page(struct page *page);
 /**
