@@ -739,21 +739,16 @@ int kmm_mmap_fd(struct task_struct *t, int fd, uint64_t addr, uint64_t len, int 
 	struct open_file *of;
 	long r;
 
+	/* x86's sys_mmap: the offset first; then the fd (ksys_mmap_pgoff) */
+	if (off & (PAGE_SIZE - 1))
+		return kmm_set_error(-EINVAL, "mmap: offset %#llx is not page aligned", (unsigned long long)off);
 	if (!fs || !(of = fdget(fs, kmm_task_pid(t), fd)))
 		return -EBADF;
-	if (off & (PAGE_SIZE - 1)) {
-		fdput(fs, of);
-		return kmm_set_error(-EINVAL, "mmap: offset %#llx is not page aligned", (unsigned long long)off);
-	}
-	if (!readable(of) || ((flags & KMM_MAP_SHARED) && (prot & KMM_PROT_WRITE) && !writable(of))) {
-		fdput(fs, of);
-		return kmm_set_error(-EACCES, "mmap: fd %d is not open for %s", fd,
-				     readable(of) ? "writing (a shared writable mapping)" : "reading");
-	}
+	/* the fd's mode: do_mmap() checks it where Linux's does (EACCES) */
 	trace_sys_enter(t->machine, kmm_task_pid(t), KMM_SYS_MMAP, addr, len, (uint64_t)prot);
 	r = vm_mmap_pgoff(t, of->f, (unsigned long)addr, (unsigned long)len, prot, flags,
 			  (unsigned long)(off >> PAGE_SHIFT), (of->ra.noreuse ? VM_FILE_NOREUSE : 0) |
-			  (writable(of) ? 0 : VM_MMAP_FD_RDONLY));
+			  (writable(of) ? 0 : VM_MMAP_FD_RDONLY) | (readable(of) ? 0 : VM_MMAP_FD_WRONLY));
 	trace_sys_exit(t->machine, KMM_SYS_MMAP, r);
 	fdput(fs, of);
 	if (r < 0)

@@ -478,7 +478,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 
 	/* VM_SOFTDIRTY: new mappings start soft-dirty (CONFIG_MEM_SOFT_DIRTY, as x86 distros) */
 	vm_flags = calc_vm_flags(prot, flags) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE |
-		   VM_MAYEXEC | VM_SOFTDIRTY | (extra_vm_flags & ~VM_MMAP_FD_RDONLY);
+		   VM_MAYEXEC | VM_SOFTDIRTY | (extra_vm_flags & ~(VM_MMAP_FD_RDONLY | VM_MMAP_FD_WRONLY));
 	if (type == KMM_MAP_SHARED)
 		vm_flags |= VM_SHARED | VM_MAYSHARE;
 	/*
@@ -502,6 +502,11 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return kmm_set_error(-EAGAIN, "mmap: locking 0x%lx more bytes would pass RLIMIT_MEMLOCK "
 				     "(%llu bytes)", len, (unsigned long long)rlimit(KMM_RLIMIT_MEMLOCK));
+	/* The file's mode, after the address and the locking checks (Linux's order) */
+	if (file && type == KMM_MAP_SHARED && (prot & KMM_PROT_WRITE) && (extra_vm_flags & VM_MMAP_FD_RDONLY))
+		return kmm_set_error(-EACCES, "mmap: the fd is not open for writing (a shared writable mapping)");
+	if (file && (extra_vm_flags & VM_MMAP_FD_WRONLY))
+		return kmm_set_error(-EACCES, "mmap: the fd is not open for reading");
 	/* mmap_region(): RLIMIT_AS and RLIMIT_DATA, less what MAP_FIXED replaces */
 	unsigned long grow = (len >> PAGE_SHIFT) - (fixed ? count_vma_pages_range(mm, addr, addr + len) : 0);
 	if (!may_expand_vm(mm, vm_flags, grow))
@@ -904,7 +909,7 @@ long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long a
 	if (!(mm = lock_live_mm(t, &token, &prev)))
 		return -ESRCH;
 	r = do_mmap(mm, file, addr, len, prot, flags, pgoff,
-		    extra_vm_flags & (VM_FILE_NOREUSE | VM_MMAP_FD_RDONLY));
+		    extra_vm_flags & (VM_FILE_NOREUSE | VM_MMAP_FD_RDONLY | VM_MMAP_FD_WRONLY));
 	unlock_mm(mm, token, prev);
 	return r;
 }

@@ -23,7 +23,11 @@
  * does not. A heap above RLIMIT_DATA may not even shrink (brk returns the
  * old break) until the limit is raised. A MAP_GROWSDOWN mapping grows to
  * exactly RLIMIT_STACK. With an unlimited stack x86 keeps the top-down
- * layout, mmap_base at PAGE_ALIGN(TASK_SIZE - TASK_SIZE / 6 * 5).
+ * layout, mmap_base at PAGE_ALIGN(TASK_SIZE - TASK_SIZE / 6 * 5). An mmap of
+ * an fd wrong in two ways reports do_mmap()'s first: EEXIST, EPERM (MAP_LOCKED,
+ * RLIMIT_MEMLOCK 0), EAGAIN (past RLIMIT_MEMLOCK) before EACCES for the fd's
+ * mode, EACCES before ENOMEM for RLIMIT_AS; an unaligned offset is EINVAL
+ * before a bad fd's EBADF.
  */
 #include "tests/harness.h"
 #include "tests/process_test.h"
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kmm/fs.h>
 #include <kmm/proc.h>
 #include <kmm/process.h>
 
@@ -413,3 +418,51 @@ TEST(rlimit_stack_holds_stack_growth_and_sets_exec_layout)
 	done(m);
 }
 
+/*
+ * kmm_mmap_fd() leaves the fd's mode to do_mmap(), which checks it where
+ * Linux 6.12's does: after the address (EINVAL, EEXIST), MAP_LOCKED's EPERM
+ * and RLIMIT_MEMLOCK's EAGAIN, and before mmap_region's RLIMIT_AS. x86's
+ * sys_mmap checks the offset before the fd. Each refusal maps nothing.
+ */
+TEST(an_fd_mapping_wrong_two_ways_reports_linux_first_error)
+{
+	struct kmm_machine *m = boot("mem=64M");
+	struct task_struct *t = kmm_spawn(m, "a");
+	uint64_t x, q;
+
+	assert_true(t != NULL);
+	int w = kmm_open(t, "/data/f", KMM_O_RDWR | KMM_O_CREAT);
+	assert_true(w >= 3);
+	assert_eq(kmm_ftruncate(t, w, 16 * PG), 0);
+	int ro = kmm_open(t, "/data/f", KMM_O_RDONLY), wo = kmm_open(t, "/data/f", KMM_O_WRONLY);
+	assert_true(ro >= 3 && wo >= 3);
+	assert_eq(kmm_mmap(t, 0, 4 * PG, KMM_PROT_READ, PRIV, &x), 0);
+	assert_eq(kmm_task_set_capability(t, KMM_CAP_IPC_LOCK, false), 0);
+	int vmas = t->mm->map_count;
+
+	expect_eq(kmm_mmap_fd(t, ro, x, 4 * PG, RW, KMM_MAP_SHARED | KMM_MAP_FIXED_NOREPLACE, 0, &q), -EEXIST);
+	expect_eq(kmm_mmap_fd(t, wo, x, 4 * PG, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_FIXED_NOREPLACE, 0, &q),
+		  -EEXIST);
+	expect_eq(kmm_mmap_fd(t, ro, x + 1, 4 * PG, RW, KMM_MAP_SHARED | KMM_MAP_FIXED, 0, &q), -EINVAL);
+	expect_eq(kmm_mmap_fd(t, 99, 0, 4 * PG, KMM_PROT_READ, KMM_MAP_PRIVATE, 1, &q), -EINVAL);
+	set_limit(t, KMM_RLIMIT_MEMLOCK, 4 * PG, 4 * PG);
+	expect_eq(kmm_mmap_fd(t, ro, 0, 8 * PG, RW, KMM_MAP_SHARED | KMM_MAP_LOCKED, 0, &q), -EAGAIN);
+	expect_eq(kmm_mmap_fd(t, wo, 0, 8 * PG, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_LOCKED, 0, &q), -EAGAIN);
+	set_limit(t, KMM_RLIMIT_MEMLOCK, 0, 0);
+	expect_eq(kmm_mmap_fd(t, ro, 0, 4 * PG, RW, KMM_MAP_SHARED | KMM_MAP_LOCKED, 0, &q), -EPERM);
+	expect_eq(kmm_mmap_fd(t, wo, 0, 4 * PG, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_LOCKED, 0, &q), -EPERM);
+	set_limit(t, KMM_RLIMIT_AS, mm_total_vm(t->mm) * PG, INF);
+	expect_eq(kmm_mmap_fd(t, ro, 0, 4 * PG, RW, KMM_MAP_SHARED, 0, &q), -EACCES);
+	expect_eq(kmm_mmap_fd(t, wo, 0, 4 * PG, KMM_PROT_READ, KMM_MAP_PRIVATE, 0, &q), -EACCES);
+	expect_str_contains(kmm_last_error(), "not open for reading");
+	expect_eq(kmm_mmap_fd(t, ro, 0, 4 * PG, KMM_PROT_READ, KMM_MAP_SHARED, 0, &q), -ENOMEM);
+	expect_eq(t->mm->map_count, vmas);
+	set_limit(t, KMM_RLIMIT_AS, INF, INF);
+	expect_eq(kmm_mmap_fd(t, ro, 0, 4 * PG, KMM_PROT_READ, KMM_MAP_SHARED, 0, &q), 0);
+	pt_check(m);
+	expect_eq(kmm_close(t, ro), 0);
+	expect_eq(kmm_close(t, wo), 0);
+	expect_eq(kmm_close(t, w), 0);
+	kmm_exit(t, 0);
+	done(m);
+}

@@ -104,6 +104,12 @@
  * and VM_SHARED from file->f_mode, VM_MAYSHARE stays).
  */
 #define VM_MMAP_FD_RDONLY	0x4000000000000000UL
+/*
+ * kmm only, never stored either: the fd is not open for reading.
+ * do_mmap() refuses both kinds where Linux's does, EACCES after the
+ * address, EEXIST, EPERM and EAGAIN checks.
+ */
+#define VM_MMAP_FD_WRONLY	0x2000000000000000UL
 #define VM_UFFD_WP	0x00001000UL
 #define VM_LOCKED	0x00002000UL
 #define VM_IO		0x00004000UL
@@ -688,7 +694,8 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 /**
  * vm_mmap_pgoff() - the mmap system call for a file: map @len bytes of @file
  * from page @pgoff into @t (locks, enters and leaves the process layer).
- * @extra_vm_flags: what the open file adds (VM_FILE_NOREUSE, VM_MMAP_FD_RDONLY), or 0.
+ * @extra_vm_flags: what the open file adds (VM_FILE_NOREUSE, VM_MMAP_FD_RDONLY,
+ * VM_MMAP_FD_WRONLY), or 0.
  * Return: the address or -errno.
  */
 long vm_mmap_pgoff(struct task_struct *t, struct kmm_file *file, unsigned long addr, unsigned long len,
