@@ -317,7 +317,8 @@ static int pressure_init(struct kmm_machine *m)
 	/*
 	 * 40 KiB, most of it per possible node (MAX_NUMNODES) and the swap
 	 * directory's name: zeroed pages from the host, committed as touched
-	 * (a machine with one node and no swapdir= touches three of them).
+	 * (a machine with one node and no swapdir= touches two of them:
+	 * mm/swap.h orders the struct for it).
 	 */
 	struct pressure *p = sim_reserve(sizeof(*p), true);
 	struct kmm_procs *procs = procs_of(m);

@@ -137,11 +137,16 @@ struct kswapd {
 
 /* ---- The layer's state: m->subsys[SUBSYS_PRESSURE] ---- */
 
+/*
+ * 40 KiB, from the host as zero pages (pressure_init()): the few fields
+ * every machine writes come first, the per-node arrays and the swap
+ * directory's name after them, so that a machine of one node and no
+ * swapdir= touches two pages (node 0's kswapd with the fields, its lruvec),
+ * not three.
+ */
 struct pressure {
 	struct kmm_machine *m;
 	enum kswapd_mode kswapd_mode;	/* immutable after boot */
-	struct lruvec lruvec[MAX_NUMNODES];
-	struct kswapd kswapd[MAX_NUMNODES];
 	struct lru_cpu *cpu;		/* [m->nr_cpus] */
 
 	/* sysctls, m->sysctl_lock for writers */
@@ -168,7 +173,6 @@ struct pressure {
 	atomic_long total_swap_pages;	/* usable slots of active areas */
 	atomic_ulong ra_hits;		/* swapin_readahead_hits */
 	atomic_ulong ra_last_pages;	/* last readahead window */
-	char swapdir[4096];		/* where host swap files live */
 	bool own_swapdir;		/* made by kmm: removed at shutdown */
 	unsigned long swap_rotate;	/* round robin among equal priorities */
 	atomic_bool reclaim_work_pending;	/* some area's reclaim_queued is set */
@@ -196,6 +200,9 @@ struct pressure {
 	 */
 	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
 	void *swapin_hook_arg;
+	struct kswapd kswapd[MAX_NUMNODES];
+	struct lruvec lruvec[MAX_NUMNODES];
+	char swapdir[4096];		/* where host swap files live */
 };
 enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT, SWAPIN_HOOK_UNUSE, SWAPIN_HOOK_CLAIM, SWAPIN_HOOK_MAP,
        SWAPIN_HOOK_RECHECK };

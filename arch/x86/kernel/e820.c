@@ -55,23 +55,39 @@ int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum 
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * Sort @n points ascending. An insertion sort, not qsort(): a table has a
+ * few dozen points (at most 2 * E820_MAX_ENTRIES), and glibc's qsort()
+ * sorts such an array on a stack buffer of its own, 3 KB deeper than this
+ * function's frame, pages the malloc shim's boot left in every process.
+ */
+static void sort_points(uint64_t *points, int n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	for (int i = 1; i < n; i++) {
+		uint64_t x = points[i];
+		int j = i;
 
-	return x < y ? -1 : x > y;
+		for (; j > 0 && points[j - 1] > x; j--)
+			points[j] = points[j - 1];
+		points[j] = x;
+	}
 }
 
 /*
  * Rebuild @t as sorted, non-overlapping entries: cut the address space at
  * every entry boundary, give each piece the highest type of the entries
- * covering it, and merge equal neighbours.
+ * covering it, and merge equal neighbours. The new table is built on the
+ * stack as far as it fills (not zeroed whole: a boot's stack pages stay in
+ * the process, and the malloc shim boots on its program's stack), then
+ * copied over @t, whose unused entries are zero as before.
  */
 int e820__update_table(struct e820_table *t)
 {
 	uint64_t points[2 * E820_MAX_ENTRIES];
-	struct e820_table out = { 0 };
+	struct e820_table out;
 	int n = 0;
+
+	out.nr_entries = 0;
 
 	for (int i = 0; i < t->nr_entries; i++) {
 		if (!t->entries[i].size)
@@ -79,7 +95,7 @@ int e820__update_table(struct e820_table *t)
 		points[n++] = t->entries[i].addr;
 		points[n++] = t->entries[i].addr + t->entries[i].size;
 	}
-	qsort(points, (size_t)n, sizeof(points[0]), cmp_u64);
+	sort_points(points, n);
 	for (int p = 0; p + 1 < n; p++) {
 		uint64_t s = points[p], e = points[p + 1];
 		int type = 0;
@@ -105,7 +121,14 @@ int e820__update_table(struct e820_table *t)
 		if (__e820__range_add(&out, s, e - s, (enum e820_type)type))
 			return -ENOSPC;
 	}
-	*t = out;
+	/* Field by field onto zeroes: @out's padding bytes were never written. */
+	memset(t->entries, 0, sizeof(t->entries));
+	for (int i = 0; i < out.nr_entries; i++) {
+		t->entries[i].addr = out.entries[i].addr;
+		t->entries[i].size = out.entries[i].size;
+		t->entries[i].type = out.entries[i].type;
+	}
+	t->nr_entries = out.nr_entries;
 	return 0;
 }
 

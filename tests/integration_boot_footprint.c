@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration_boot_footprint.c - what a boot leaves resident in the
+ * process that boots: the malloc shim boots a machine in every process, on
+ * the program's own stack, and every page a boot touches stays in that
+ * process's RSS (docs/malloc-measured.md, session 20).
+ *
+ * Covers: the pressure layer's state (struct pressure, 40 KiB of zero pages
+ * from the host) of a one-node machine without swapdir= touches two pages,
+ * and three with swapdir=; the command-line parser touches at most two
+ * pages of its caller's stack (three while its 5 KB of words and line copy
+ * lay there); e820__update_table() still sorts, merges and leaves the rest
+ * of the table zero (it no longer zeroes a whole 3 KB table on the stack nor
+ * calls qsort(), whose buffer lay deeper); the shim's boot, on a thread of
+ * its own, touches at most three pages of that thread's stack (four
+ * before). A figure is the most over eight starting depths. Stack figures
+ * are not measured under ASan or TSan (their frames are not the program's).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/include/asm/e820.h"
+#include "mm/include/boot_options.h"
+#include "mm/internal.h"
+#include "mm/swap.h"
+#include "tests/harness.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define STACK_FIGURES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define STACK_FIGURES 0
+#endif
+#endif
+#ifndef STACK_FIGURES
+#define STACK_FIGURES 1
+#endif
+
+/* The malloc shim's boot line (shim/malloc.c, shim_boot_locked()). */
+#define SHIM_LINE "mem=128M maxmem=4G memhp_default_state=online " \
+		  "memory_hotplug.memmap_on_memory=1 nr_cpus=16 ram=anon debug_checks=off " \
+		  "slab_sheaves=on mixed_blocks=reserved kmalloc_caches=lazy " \
+		  "slab_shadow_granule=16 slab_freeptr=start"
+
+/* Resident pages of [p, p + len) (whole pages). */
+static long resident_pages(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1);
+	size_t n = ((uintptr_t)p + len - a + PAGE_SIZE - 1) / PAGE_SIZE;
+	unsigned char *v = malloc(n);
+	long r = 0;
+
+	assert_true(v != NULL);
+	assert_eq(mincore((void *)a, n * PAGE_SIZE, v), 0);
+	for (size_t i = 0; i < n; i++)
+		r += v[i] & 1;
+	free(v);
+	return r;
+}
+
+TEST(pressure_state_of_a_one_node_machine_touches_two_pages)
+{
+	struct kmm_machine *m = kmm_boot(SHIM_LINE);
+
+	assert_true(m != NULL);
+	struct pressure *p = pressure_of(m);
+	assert_true(p != NULL);
+	long pages = resident_pages(p, sizeof(*p));
+	printf("  struct pressure: %zu bytes, %ld pages resident\n", sizeof(*p), pages);
+	/* The fields every machine writes and node 0's kswapd, then node 0's lruvec. */
+	expect_eq(pages, 2);
+	expect_eq(kmm_check(m), 0);
+	kmm_shutdown(m);
+
+	/* swapdir= writes the name, in a page of its own at the end. */
+	char line[512];
+	snprintf(line, sizeof(line), SHIM_LINE " swapdir=/tmp");
+	m = kmm_boot(line);
+	assert_true(m != NULL);
+	p = pressure_of(m);
+	expect_eq(strcmp(p->swapdir, "/tmp"), 0);
+	expect_eq(resident_pages(p, sizeof(*p)), 3);
+	kmm_shutdown(m);
+}
+
+/* ---- Stack pages: each call runs on a fresh thread whose stack this test maps ---- */
+
+#define TEST_STACK (1UL << 20)
+
+struct on_stack {
+	void (*fn)(void *arg);
+	void *arg;
+	size_t skip;		/* bytes of stack the thread leaves unused above the call */
+};
+
+static void *trampoline(void *arg)
+{
+	struct on_stack *c = arg;
+	/* A frame of @skip bytes, never written: the call starts that much deeper. */
+	volatile char *gap = __builtin_alloca(c->skip + 1);
+
+	gap[c->skip] = 0;
+	if (c->fn)
+		c->fn(c->arg);
+	return NULL;
+}
+
+/* Pages of a fresh 1 MiB stack (mapped here, untouched) a thread left resident. */
+static long thread_stack_pages(void (*fn)(void *arg), void *arg, size_t skip)
+{
+	void *stack = mmap(NULL, TEST_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct on_stack c = { fn, arg, skip };
+	pthread_attr_t attr;
+	pthread_t t;
+
+	assert_true(stack != MAP_FAILED);
+	assert_eq(pthread_attr_init(&attr), 0);
+	assert_eq(pthread_attr_setstack(&attr, stack, TEST_STACK), 0);
+	assert_eq(pthread_create(&t, &attr, trampoline, &c), 0);
+	assert_eq(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+	long pages = resident_pages(stack, TEST_STACK);
+	munmap(stack, TEST_STACK);
+	return pages;
+}
+
+/*
+ * The stack pages @fn(@arg) touches, over and above a thread that calls
+ * nothing: the most over eight starting depths a page apart in 512-byte
+ * steps, so that where a frame falls against a page boundary does not
+ * decide the figure.
+ */
+static long stack_pages_of(void (*fn)(void *arg), void *arg)
+{
+	long most = 0;
+
+	for (size_t skip = 0; skip < PAGE_SIZE; skip += 512) {
+		long d = thread_stack_pages(fn, arg, skip) - thread_stack_pages(NULL, NULL, skip);
+		most = d > most ? d : most;
+	}
+	return most;
+}
+
+static void parse_shim_line(void *arg)
+{
+	struct kmm_boot_opts *o = arg;
+
+	assert_eq(kmm_parse_cmdline(SHIM_LINE, o), 0);
+}
+
+static void rebuild_e820(void *arg)
+{
+	assert_eq(e820__update_table(arg), 0);
+}
+
+static struct kmm_machine *booted[2 * PAGE_SIZE / 512];
+static int nr_booted;
+
+static void boot_shim_line(void *arg)
+{
+	(void)arg;
+	booted[nr_booted++] = kmm_boot(SHIM_LINE);
+}
+
+TEST(the_parser_touches_at_most_two_pages_of_its_callers_stack)
+{
+	if (!STACK_FIGURES) {
+		printf("  (not measured under a sanitizer)\n");
+		return;
+	}
+	struct kmm_boot_opts o;
+	long pages = stack_pages_of(parse_shim_line, &o);
+
+	printf("  kmm_parse_cmdline: %ld stack pages\n", pages);
+	expect_true(pages <= 2);	/* 3 with its 5 KB of words and line on the stack */
+	expect_eq(o.nr_cpus, 16);
+	expect_true(o.ram_anon);
+}
+
+TEST(e820_rebuild_sorts_merges_and_clears_the_rest)
+{
+	/* Twenty overlapping ranges given backwards, every third reserved (it wins). */
+	struct e820_table *t = calloc(1, sizeof(*t));
+	assert_true(t != NULL);
+	for (int i = 0; i < 20; i++)
+		assert_eq(__e820__range_add(t, (uint64_t)(19 - i) << 24, 3ULL << 23,
+					    i % 3 ? E820_TYPE_RAM : E820_TYPE_RESERVED), 0);
+	long pages = STACK_FIGURES ? stack_pages_of(rebuild_e820, t) : 0;
+	printf("  e820__update_table: %d entries, %ld stack pages\n", t->nr_entries, pages);
+	uint64_t covered = 0;
+	for (int i = 0; i < t->nr_entries; i++) {
+		const struct e820_entry *e = &t->entries[i];
+
+		expect_true(e->size > 0);
+		covered += e->size;
+		if (i) {
+			const struct e820_entry *p = &t->entries[i - 1];
+			expect_true(p->addr + p->size <= e->addr);
+			/* equal neighbours that touch are one entry */
+			expect_true(!(p->addr + p->size == e->addr && p->type == e->type));
+		}
+	}
+	/* [0, 19 << 24 + 12 MiB) covered once; reserved where any reserved range was. */
+	expect_eq(covered, (19ULL << 24) + (3ULL << 23));
+	expect_eq(t->entries[0].type, E820_TYPE_RAM);	/* [0, 16M): range 19, RAM */
+	for (int i = t->nr_entries; i < E820_MAX_ENTRIES; i++)
+		if (!expect_true(t->entries[i].addr == 0 && t->entries[i].size == 0 &&
+				 t->entries[i].type == 0))
+			break;
+	/* A second rebuild leaves it as it is. */
+	struct e820_table *u = malloc(sizeof(*u));
+	assert_true(u != NULL);
+	memcpy(u, t, sizeof(*u));
+	assert_eq(e820__update_table(u), 0);
+	expect_eq(memcmp(u, t, sizeof(*u)), 0);
+	free(u);
+	free(t);
+}
+
+TEST(a_boot_touches_at_most_12_kb_of_its_callers_stack)
+{
+	if (!STACK_FIGURES) {
+		printf("  (not measured under a sanitizer)\n");
+		return;
+	}
+	long pages = stack_pages_of(boot_shim_line, NULL);
+
+	printf("  the shim's boot: %ld stack pages\n", pages);
+	/* 4 with the parser's words on the stack, the e820 table zeroed whole and qsort() */
+	expect_true(pages <= 3);
+	for (int i = 0; i < nr_booted; i++) {
+		assert_true(booted[i] != NULL);
+		expect_eq(kmm_check(booted[i]), 0);
+		kmm_shutdown(booted[i]);
+	}
+	nr_booted = 0;
+}
