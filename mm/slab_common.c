@@ -1213,6 +1213,11 @@ int kmm_kfree_verdict(struct kmm_machine *m, struct kmem_cache *cache, const voi
 		snprintf(why, len, "not in the direct map");
 		return -EINVAL;
 	}
+	/* The direct map spans holes and maxmem='s unplugged memory: no memmap there. */
+	if (!pfn_valid_m(m, (unsigned long)(kmm_host_to_phys(m, p) >> PAGE_SHIFT))) {
+		snprintf(why, len, "not backed by memory (a hole, or memory not plugged in)");
+		return -EINVAL;
+	}
 	struct slab *slab = virt_to_slab_m(m, p);
 	if (slab) {
 		struct kmem_cache *s = slab->slab_cache;

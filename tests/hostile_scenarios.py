@@ -160,6 +160,16 @@ add("vread-i386-pkmap", "boot mem=1G arch=i386\nvread 0xff000000 4\n", 2,
     ["0xff000000 is not mapped"])
 add("vread-i386-fixmap", "boot mem=1G arch=i386\nvread 0xfff3a000 4\n", 2,
     ["0xfff3a000 is not mapped"])
+# kfree and kmem_cache_free of a direct-map address with no memory behind it
+# (review20 R4: the check before the free read a struct page that does not
+# exist and died by SIGSEGV): the 3-4 GiB hole, and maxmem='s unplugged range.
+add("kfree-in-hole", "boot mem=5G\nkfree 0xffff8880d0000000\n", 2,
+    ["0xffff8880d0000000 is not backed by memory", "nothing freed"])
+add("kmem-cache-free-unplugged",
+    "boot mem=64M maxmem=8G\nkmem_cache_create c 64\nkmem_cache_free c 0xffff888100000040\n", 2,
+    ["is not backed by memory"])
+add("kfree-unplugged", "boot mem=64M maxmem=8G\nkfree 0xffff888040000000\n", 2,
+    ["is not backed by memory"])
 # A verb that takes no words refuses them (review20 R2): both ran and ignored them.
 add("check-extra-word", "boot mem=64M\ncheck extra\n", 2,
     ["check-extra-word.kmm:2:7:", "check takes no arguments"])
