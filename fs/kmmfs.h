@@ -90,6 +90,7 @@ struct kmmfs_sb {
 	struct kmmfs_inode *inodes;		/* [ninodes] */
 	unsigned char *fat_dirty, *itable_dirty;	/* per metadata block */
 	unsigned long reads, writes;		/* data blocks */
+	unsigned long read_calls;		/* host reads of data blocks (readahead: one a run) */
 };
 
 struct open_file {

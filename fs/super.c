@@ -232,12 +232,44 @@ static int kmmfs_read_folio(struct kmm_file *f, struct page *page)
 	if (page->index < ino->nblocks) {
 		err = sim_swapdev_read(fs->sb->dev, block_off(ino->blocks[page->index]), buf, KMMFS_BLOCK);
 		fs->sb->reads++;
+		fs->sb->read_calls++;
 	} else {
 		memset(buf, 0, sizeof(buf));
 	}
 	kmmfs_unlock(fs->sb);
 	if (!err)
 		memcpy_to_page(page, 0, buf, KMMFS_BLOCK);
+	return err;
+}
+
+/*
+ * Readahead's batch into @buf: each run of blocks that follow one another on
+ * the disk is one host read; pages past the file's blocks read as zeros.
+ */
+static int kmmfs_read_ahead(struct kmm_file *f, unsigned long index, unsigned int nr, void *buf)
+{
+	struct fs_state *fs = fs_of(f->m);
+	struct kmmfs_inode *ino = f->host;
+	char *to = buf;
+	int err = 0;
+
+	kmmfs_lock(fs->sb);
+	for (unsigned int i = 0, run; i < nr && !err; i += run) {
+		unsigned long idx = index + i;
+
+		if (idx >= ino->nblocks) {
+			memset(to + (size_t)i * KMMFS_BLOCK, 0, (size_t)(nr - i) * KMMFS_BLOCK);
+			break;
+		}
+		for (run = 1; i + run < nr && idx + run < ino->nblocks &&
+			      ino->blocks[idx + run] == ino->blocks[idx + run - 1] + 1; run++)
+			;
+		err = sim_swapdev_read(fs->sb->dev, block_off(ino->blocks[idx]),
+				       to + (size_t)i * KMMFS_BLOCK, (size_t)run * KMMFS_BLOCK);
+		fs->sb->reads += run;
+		fs->sb->read_calls++;
+	}
+	kmmfs_unlock(fs->sb);
 	return err;
 }
 
@@ -289,6 +321,7 @@ static void kmmfs_release(struct kmm_file *f)
 
 static const struct address_space_operations kmmfs_aops = {
 	.read_folio = kmmfs_read_folio,
+	.read_ahead = kmmfs_read_ahead,
 	.writepage = kmmfs_writepage,
 	.release = kmmfs_release,
 };

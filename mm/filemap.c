@@ -320,6 +320,22 @@ struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool z
 	return page;
 }
 
+struct page *filemap_fill_new_page(struct kmm_file *f, unsigned long idx, const void *src, int *err)
+{
+	struct kmm_machine *m = f->m;
+	struct page *page = kmm_alloc_pages(m, procs_of(m)->user_gfp, 0, -1);
+
+	if (!page) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	page->index = idx;
+	memcpy_to_page(page, 0, src, PAGE_SIZE);
+	count_vm_events(m, PGPGIN, PAGE_SIZE / 512);
+	page_flag_set(page, PG_uptodate);
+	return page;
+}
+
 /*
  * filemap_add_folio(): put @page (filled, its only reference ours) at @idx.
  * The cache takes a reference of its own; ours goes back to the caller

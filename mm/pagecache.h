@@ -109,6 +109,13 @@ int workingset_shadow_check(struct kmm_machine *m, unsigned long leaves);
 struct page *filemap_read_new_page(struct kmm_file *f, unsigned long idx, bool zero, bool *major,
 				   int *err);
 /**
+ * filemap_fill_new_page() - a new page for @idx of @f holding the PAGE_SIZE
+ * bytes at @src, which a_ops->read_ahead read from the backing store: what
+ * filemap_read_new_page() makes of a read_folio. Return: the page (one
+ * reference, not in the cache), or NULL with *@err (-ENOMEM).
+ */
+struct page *filemap_fill_new_page(struct kmm_file *f, unsigned long idx, const void *src, int *err);
+/**
  * filemap_add_folio() - put @page (filled, its only reference ours) at @idx;
  * the cache takes our reference, and we get a new one when @get.
  * Return: 0, -EEXIST (another page is there; ours untouched), -ENOMEM.

@@ -15,7 +15,14 @@
  * then max); max is the device's read_ahead_kb (128 KiB: 32 pages;
  * /sys/block/kmmd0/queue/read_ahead_kb, proc/block.c), copied at open.
  * Simplified: windows are read synchronously (the "async" window is read
- * when its marker page is hit, before the read goes on); no large folios
+ * when its marker page is hit, before the read goes on); a window's run of
+ * uncached pages is read from the backing store first, with one call where
+ * the filesystem can (a_ops->read_ahead, Linux's ->readahead and its one
+ * bio), into a buffer, and only then are its pages allocated, filled and
+ * cached one by one, so the page allocator and the LRU see the sequence
+ * that a page-by-page read_folio gives (Linux adds them locked first and
+ * reads into them; kmm's goldens of reclaim during readahead keep the old
+ * order); no large folios
  * (order 0 only); no context readahead (page_cache_prev_miss) for
  * interleaved streams. Faults read ahead through mm/filemap.c
  * (do_sync_mmap_readahead, do_async_mmap_readahead); fadvise and madvise
@@ -28,6 +35,7 @@
  * callers hold none), so it never adds one past an end truncation moved.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "mm/include/swap.h"
 #include "mm/internal.h"
@@ -91,39 +99,68 @@ static unsigned long get_next_ra_size(const struct file_ra_state *ra, unsigned l
 	return max;
 }
 
+/*
+ * Linux's page_cache_ra_unbounded() with its read_pages(): each run of
+ * pages not cached yet (at most RA_BATCH, a cached page ending it) is read
+ * from the backing store at once where the filesystem can (a_ops->read_ahead:
+ * kmmfs reads a run of consecutive blocks with one host read), into a
+ * buffer; then page by page, as before, a page is allocated, filled and put
+ * in the cache, so the page allocator and the LRU see the same sequence.
+ */
+#define RA_BATCH	32
+
 unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
 				      unsigned long lookahead)
 {
-	unsigned long end_idx, read = 0;
+	unsigned long end_idx, read = 0, marker = lookahead ? index + nr - lookahead : ~0UL;
+	char *buf = NULL;
 
 	/* filemap_invalidate_lock_shared(): no truncation moves the end meanwhile */
 	sim_read_lock(&f->invalidate_lock);
 	end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE);
-	for (unsigned long i = 0; i < nr; i++) {
-		unsigned long idx = index + i;
-		bool major = false;
-		int err = 0;
+	nr = index < end_idx ? KMM_MIN(nr, end_idx - index) : 0;
+	if (nr > 1 && f->a_ops && f->a_ops->read_ahead && !f->shmem)
+		buf = malloc(KMM_MIN(nr, (unsigned long)RA_BATCH) * PAGE_SIZE);
+	for (unsigned long i = 0; i < nr;) {
+		unsigned int want = 0;
+		bool filled;
 		struct page *page;
 
-		if (idx >= end_idx)
-			break;
-		spin_lock(&f->i_pages_lock);
-		page = xa_load(&f->i_pages, idx);
-		spin_unlock(&f->i_pages_lock);
-		if (page)
-			continue;	/* already cached: read around it */
-		page = filemap_read_new_page(f, idx, false, &major, &err);
-		if (!page)
-			break;		/* out of memory or a read error: the reader reports it */
-		if (i == nr - lookahead && lookahead)
-			page_flag_set(page, PG_readahead);
-		if (filemap_add_folio(f, page, idx, false)) {
-			filemap_discard_new_page(page);
+		/* the run of missing pages from index + i, up to a cached one */
+		while (i + want < nr && want < RA_BATCH) {
+			spin_lock(&f->i_pages_lock);
+			page = xa_load(&f->i_pages, index + i + want);
+			spin_unlock(&f->i_pages_lock);
+			if (page)
+				break;
+			want++;
+		}
+		if (!want) {
+			i++;	/* already cached: read around it */
 			continue;
 		}
-		read++;
+		/* else (no buffer, one page, a read error) read_folio, page by page */
+		filled = buf && want > 1 && !f->a_ops->read_ahead(f, index + i, want, buf);
+		for (unsigned int k = 0; k < want; k++, i++) {
+			bool major = false;
+			int err = 0;
+
+			page = filled ? filemap_fill_new_page(f, index + i, buf + k * PAGE_SIZE, &err)
+				      : filemap_read_new_page(f, index + i, false, &major, &err);
+			if (!page)
+				goto out;	/* out of memory or a read error: the reader reports it */
+			if (index + i == marker)
+				page_flag_set(page, PG_readahead);
+			if (filemap_add_folio(f, page, index + i, false)) {
+				filemap_discard_new_page(page);
+				continue;
+			}
+			read++;
+		}
 	}
+out:
 	sim_read_unlock(&f->invalidate_lock);
+	free(buf);
 	return read;
 }
 

@@ -23,6 +23,7 @@
 #include <kmm/swap.h>
 #include <kmm/trace.h>
 
+#include "fs/kmmfs.h"
 #include "mm/include/mm.h"
 #include "mm/include/subsys.h"
 #include "mm/include/swap.h"
@@ -331,6 +332,43 @@ TEST(readahead_window_grows_on_sequential_reads)
 	for (int i = 0; i < 3; i++)
 		assert_eq(kmm_read(a, fd, b, PG), PG);
 	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 3);
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/ra"), 0);
+	done(m);
+}
+
+/*
+ * A readahead window's run of consecutive blocks is one read of the disk,
+ * not one per page (kmmfs's read_ahead): a cold 256 KiB read is two
+ * windows of 32 pages (the first, then the one its marker starts), two host
+ * reads for 64 blocks, and the bytes are the ones written.
+ */
+TEST(a_readahead_window_is_one_read_of_the_disk)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char w[64 * PG], r[64 * PG];
+	int fd = kmm_open(a, "/data/ra", KMM_O_CREAT | KMM_O_RDWR);
+
+	fill(w, sizeof(w), 0, 7);
+	assert_eq(kmm_write(a, fd, w, sizeof(w)), (long)sizeof(w));
+	assert_eq(kmm_fsync(a, fd), 0);
+	kmm_close(a, fd);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	fd = kmm_open(a, "/data/ra", KMM_O_RDONLY);
+	struct kmmfs_sb *sb = fs_of(m)->sb;
+	unsigned long blocks = sb->reads, calls = sb->read_calls;
+	assert_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
+	expect_true(!memcmp(r, w, sizeof(r)));
+	expect_eq(sb->reads - blocks, 64);
+	expect_eq(sb->read_calls - calls, 2);
+	/* a random read (no window) is one page, one read */
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	calls = sb->read_calls;
+	assert_eq(kmm_pread(a, fd, r, PG, 40 * PG), PG);
+	assert_eq(kmm_pread(a, fd, r + PG, PG, 7 * PG), PG);
+	expect_true(!memcmp(r, w + 40 * PG, PG) && !memcmp(r + PG, w + 7 * PG, PG));
+	expect_eq(sb->read_calls - calls, 2);
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/ra"), 0);
 	done(m);
