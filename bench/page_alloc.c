@@ -25,7 +25,11 @@
  * is threads / time per operation. Figures are medians of RUNS runs
  * (interleaved with the peer's); "kmm/peer" is kmm's time per operation over
  * the peer's (lower is better), lazy / eager for 5 and 6. glibc's malloc
- * does not touch the memory, and neither does alloc_pages.
+ * does not touch the memory, and neither does alloc_pages. In 4., glibc's
+ * malloc(4 MiB) is bookkeeping only from the second pair on (the first free
+ * of a mapped chunk raises its mmap threshold past 4 MiB, so the block is
+ * split off the heap's top and merged back: no system call), as the buddy
+ * allocator's pair is: the two do like work.
  *
  * Usage: bench/page_alloc [-t N]
  *        bench/page_alloc pair ORDER ITERS [fragmented] - only the alloc+free

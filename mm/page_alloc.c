@@ -431,15 +431,38 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 	__add_to_free_list(page, zone, order, mt, to_tail);
 }
 
-/* Free a block larger than a pageblock one pageblock at a time (split_large_buddy). */
+/* Do all the pageblocks of [@pfn, +2^@order) have migrate type @mt? */
+static bool pageblocks_all(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+{
+	unsigned long step = 1UL << zone->machine->pageblock_order, end = pfn + (1UL << order);
+
+	for (pfn += step; pfn < end; pfn += step)
+		if (get_pfnblock_migratetype(zone, pfn) != mt)
+			return false;
+	return true;
+}
+
+/*
+ * Free a block larger than a pageblock one pageblock at a time
+ * (split_large_buddy). When every pageblock has the same migrate type
+ * (eagerly merging buddy), the halves would merge back into the whole
+ * block at once: it is freed whole, the same end state for one merge walk.
+ */
 static void split_large_buddy(struct zone *zone, struct page *page, unsigned long pfn,
 			      unsigned int order, int fpi)
 {
 	struct kmm_machine *m = zone->machine;
 	unsigned long end = pfn + (1UL << order);
 
-	if (order > (unsigned int)m->pageblock_order)
+	if (order > (unsigned int)m->pageblock_order) {
+		int mt = get_pfnblock_migratetype(zone, pfn);
+
+		if (!m->opts.buddy_lazy && pageblocks_all(zone, pfn, order, mt)) {
+			__free_one_page(page, pfn, zone, order, mt, fpi);
+			return;
+		}
 		order = (unsigned int)m->pageblock_order;
+	}
 	while (pfn != end) {
 		int mt = get_pfnblock_migratetype(zone, pfn);
 

@@ -816,6 +816,44 @@ TEST(unreserved_highatomic_block_stays_unmerged)
 	fake_done(m);
 }
 
+/*
+ * A block above pageblock order goes back to the buddy whole when all its
+ * pageblocks have one migrate type (one merge walk: the end state of
+ * split_large_buddy's pageblock-by-pageblock frees, which merge back), and
+ * pageblock by pageblock when one of them cannot merge (a HighAtomic one).
+ */
+TEST(a_block_above_pageblock_order_frees_whole_or_by_pageblock)
+{
+	struct kmm_machine *m = fake_x86_64_768m(false, false);
+	struct zone *z = Z(m, ZONE_DMA32);
+	unsigned long nr9 = z->free_area[9].nr_free, nr10 = z->free_area[10].nr_free;
+	struct page *p = alloc_pages(GFP_DMA32, MAX_PAGE_ORDER);
+
+	assert_eq(m->pageblock_order, 9);
+	assert_true(p != NULL);
+	int mt = get_pageblock_migratetype(p);
+
+	expect_eq(get_pageblock_migratetype(p + 512), mt);
+	expect_eq(z->free_area[MAX_PAGE_ORDER].nr_free, nr10 - 1);
+	__free_pages(p, MAX_PAGE_ORDER);
+	expect_true(PageBuddy(p) && buddy_order(p) == MAX_PAGE_ORDER);
+	expect_eq(z->free_area[9].nr_free, nr9);
+	expect_eq(z->free_area[MAX_PAGE_ORDER].nr_free, nr10);
+	expect_eq(get_pageblock_migratetype(p), mt);
+	check_ok(m);
+	p = alloc_pages(GFP_DMA32, MAX_PAGE_ORDER);
+	assert_true(p != NULL);
+	reserve_highatomic_pageblock(p + 512, 0, z);
+	assert_eq(get_pageblock_migratetype(p + 512), MIGRATE_HIGHATOMIC);
+	__free_pages(p, MAX_PAGE_ORDER);
+	expect_true(PageBuddy(p) && buddy_order(p) == 9);
+	expect_true(PageBuddy(p + 512) && buddy_order(p + 512) == 9);
+	expect_eq(get_pageblock_migratetype(p), mt);
+	expect_eq(get_pageblock_migratetype(p + 512), MIGRATE_HIGHATOMIC);
+	check_ok(m);
+	fake_done(m);
+}
+
 /* ---- buddy=lazy ---- */
 
 TEST(lazy_thrash_and_coalesce)
