@@ -327,26 +327,55 @@ static const struct { const char *name; int cap; } cap_names[] = {
 	{ "ipc_lock", KMM_CAP_IPC_LOCK }, { "sys_resource", KMM_CAP_SYS_RESOURCE },
 };
 
-/* +ipc_lock / -sys_resource: the capability's number, or -1. */
-static int cap_word(const char *w)
+/*
+ * +ipc_lock / -sys_resource, or ipc_lock=SETS with SETS some of e, i, p:
+ * the capability's number, or -1. @sets gets the letters' sets (bit 0 e,
+ * 1 i, 2 p), or -1 for the +/- form.
+ */
+static int cap_word(const char *w, int *sets)
 {
-	if (w[0] != '+' && w[0] != '-')
+	const char *name = w, *eq = strchr(w, '=');
+	size_t n;
+
+	*sets = -1;
+	if (w[0] == '+' || w[0] == '-') {
+		if (eq)
+			return -1;
+		name = w + 1;
+	} else if (!eq) {
 		return -1;
+	} else {
+		*sets = 0;
+		for (const char *c = eq + 1; *c; c++) {
+			const char *at = strchr("eip", *c);
+			if (!at || (*sets & (1 << (at - "eip"))))
+				return -1;
+			*sets |= 1 << (at - "eip");
+		}
+	}
+	if (!strncmp(name, "cap_", 4))
+		name += 4;
+	n = eq ? (size_t)(eq - name) : strlen(name);
 	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-		if (!strcmp(w + 1, cap_names[i].name) ||
-		    (!strncmp(w + 1, "cap_", 4) && !strcmp(w + 5, cap_names[i].name)))
+		if (strlen(cap_names[i].name) == n && !strncmp(name, cap_names[i].name, n))
 			return cap_names[i].cap;
 	return -1;
 }
 
+#define CAPSET_USAGE "capset NAME [+|-ipc_lock] [+|-sys_resource] [ipc_lock=SETS] [sys_resource=SETS] -> $v"
+
 static int capset_check(struct verb_check *vc, const struct args *a)
 {
-	if (need_args(vc, a, 1, 5, "capset NAME [+ipc_lock|-ipc_lock] [+sys_resource|-sys_resource] -> $v"))
+	int sets;
+
+	if (need_args(vc, a, 1, 5, CAPSET_USAGE))
 		return VERB_ERROR;
 	for (int i = 1; i < a->argc; i++)
-		if (cap_word(a->argv[i].text) < 0)
+		if (cap_word(a->argv[i].text, &sets) < 0)
 			return verb_check_error(vc, a, i, "'%s' is not +ipc_lock, -ipc_lock, +sys_resource or "
-						"-sys_resource (the capabilities kmm models)", a->argv[i].text);
+						"-sys_resource (the capabilities kmm models), or ipc_lock=SETS, "
+						"sys_resource=SETS with SETS some of e, i, p (capset(2))",
+						a->argv[i].text);
 	return 0;
 }
 
@@ -357,9 +386,22 @@ static int capset_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (err)
 		return err;
-	for (int i = 1; i < a->argc; i++)
-		if ((err = kmm_task_set_capability(t, cap_word(a->argv[i].text), a->argv[i].text[0] == '+')))
+	for (int i = 1; i < a->argc; i++) {
+		int sets, cap = cap_word(a->argv[i].text, &sets);
+		uint64_t bit = 1ull << cap;
+		struct kmm_caps c;
+
+		if (sets < 0) {
+			err = kmm_task_set_capability(t, cap, a->argv[i].text[0] == '+');
+		} else if (!(err = kmm_task_caps(t, &c))) {
+			c.effective = (c.effective & ~bit) | (sets & 1 ? bit : 0);
+			c.inheritable = (c.inheritable & ~bit) | (sets & 2 ? bit : 0);
+			c.permitted = (c.permitted & ~bit) | (sets & 4 ? bit : 0);
+			err = kmm_capset(t, c.effective, c.permitted, c.inheritable);
+		}
+		if (err)
 			return sys_result(ctx, a, t, "capset", err);
+	}
 	ctx_printf(ctx, "%s: capabilities:", kmm_task_comm(t));
 	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
 		ctx_printf(ctx, " %ccap_%s", kmm_task_capable(t, cap_names[i].cap) ? '+' : '-', cap_names[i].name);
@@ -456,10 +498,19 @@ static const struct verb verbs[] = {
 	  "growth: ENOMEM), data (private writable mappings and brk) and stack (stack\n"
 	  "growth; exec's mmap_base); the others are stored and shown only.\n",
 	  VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },
-	{ "capset", "capset NAME [+ipc_lock|-ipc_lock] [+sys_resource|-sys_resource] -> $v",
+	{ "capset", CAPSET_USAGE,
 	  "give or take a process's CAP_IPC_LOCK and CAP_SYS_RESOURCE, and show them",
-	  "As capset(2) with the capability in the ambient set too: fork copies it and exec\n"
-	  "keeps it. A process with CAP_IPC_LOCK may lock past RLIMIT_MEMLOCK:\n"
+	  "+CAP gives the capability as an administrator would (capsh --addamb): in every\n"
+	  "set, ambient and bounding included, so fork copies it and exec keeps it for\n"
+	  "any user. -CAP takes it out of every set (capsh --drop): exec does not bring it\n"
+	  "back, not even for root. CAP=SETS is capset(2) by the process itself: the\n"
+	  "capability in exactly the sets named, e (effective), i (inheritable), p\n"
+	  "(permitted); EPERM to add one outside the old permitted set, or e without p.\n"
+	  "Ambient keeps only what stays both permitted and inheritable, and exec gives\n"
+	  "a user's process (not root) only its ambient set: ipc_lock=ep is lost at\n"
+	  "exec. The line printed is the effective set; /proc/PID/status has all five\n"
+	  "(CapInh, CapPrm, CapEff, CapBnd, CapAmb). A process with CAP_IPC_LOCK may lock\n"
+	  "past RLIMIT_MEMLOCK:\n"
 	  "  spawn A uid=1000\n  capset A +ipc_lock\n", VERB_RESULT | VERB_ACK, capset_check, capset_run },
 	{ "munlockall", "munlockall NAME -> $v", "unlock every mapping and undo mlockall's future", NULL,
 	  VERB_RESULT | VERB_ACK, munlockall_check, munlockall_run },

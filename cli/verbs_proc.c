@@ -257,11 +257,7 @@ static int spawn_run(struct kmm_ctx *ctx, const struct args *a)
 	if (!t)
 		return ctx_error(ctx, a, 0, "spawn failed: %s", kmm_last_error());
 	spawn_uid(a, &uid);
-	t->uid = (unsigned int)uid;
-	if (uid) {	/* a user's process, as setuid() from root leaves it: no capability */
-		kmm_task_set_capability(t, KMM_CAP_IPC_LOCK, false);
-		kmm_task_set_capability(t, KMM_CAP_SYS_RESOURCE, false);
-	}
+	kmm_task_setuid(t, (unsigned int)uid);	/* setuid() from root: no capability left */
 	ctx_printf(ctx, "%s: pid %d\n", kmm_task_comm(t), kmm_task_pid(t));
 	set_result(ctx, a, kmm_task_pid(t));
 	return VERB_OK;

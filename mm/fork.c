@@ -106,7 +106,15 @@ struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct t
 		t->rlim[r].rlim_cur = parent ? task_rlimit(parent, r) : p->init_rlim[r].rlim_cur;
 		t->rlim[r].rlim_max = parent ? task_rlimit_max(parent, r) : p->init_rlim[r].rlim_max;
 	}
-	t->cap_effective = parent ? __atomic_load_n(&parent->cap_effective, __ATOMIC_RELAXED) : CAP_FULL_SET;
+	if (parent) {
+		t->cap_effective = __atomic_load_n(&parent->cap_effective, __ATOMIC_RELAXED);
+		t->cap_permitted = __atomic_load_n(&parent->cap_permitted, __ATOMIC_RELAXED);
+		t->cap_inheritable = __atomic_load_n(&parent->cap_inheritable, __ATOMIC_RELAXED);
+		t->cap_ambient = __atomic_load_n(&parent->cap_ambient, __ATOMIC_RELAXED);
+		t->cap_bset = __atomic_load_n(&parent->cap_bset, __ATOMIC_RELAXED);
+	} else {	/* init's children: root, every capability, none inheritable or ambient */
+		t->cap_effective = t->cap_permitted = t->cap_bset = CAP_FULL_SET;
+	}
 	t->state = TASK_RUNNING;
 	atomic_init(&t->usage, 1);
 	INIT_LIST_HEAD(&t->children);
@@ -169,20 +177,133 @@ bool kmm_task_capable(const struct task_struct *t, int cap)
 	return t && cap_modelled(cap) && task_capable(t, cap);
 }
 
+/* Write @t's five sets (tasklist_lock held; capable() reads them unlocked). */
+static void caps_store(struct task_struct *t, const struct kmm_caps *c)
+{
+	__atomic_store_n(&t->cap_effective, c->effective, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cap_permitted, c->permitted, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cap_inheritable, c->inheritable, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cap_ambient, c->ambient, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->cap_bset, c->bounding, __ATOMIC_RELAXED);
+}
+
+int kmm_task_caps(const struct task_struct *t, struct kmm_caps *c)
+{
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	c->effective = __atomic_load_n(&t->cap_effective, __ATOMIC_RELAXED);
+	c->permitted = __atomic_load_n(&t->cap_permitted, __ATOMIC_RELAXED);
+	c->inheritable = __atomic_load_n(&t->cap_inheritable, __ATOMIC_RELAXED);
+	c->ambient = __atomic_load_n(&t->cap_ambient, __ATOMIC_RELAXED);
+	c->bounding = __atomic_load_n(&t->cap_bset, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int kmm_task_set_capability(struct task_struct *t, int cap, bool on)
 {
+	struct kmm_caps c;
+	uint64_t bit = 1ull << cap;
+	int err = 0;
+
 	if (!t)
 		return kmm_set_error(-ESRCH, "no such process");
 	if (!cap_modelled(cap))
 		return kmm_set_error(-EINVAL, "capability %d: kmm models CAP_IPC_LOCK (%d) and "
 				     "CAP_SYS_RESOURCE (%d) only", cap, KMM_CAP_IPC_LOCK, KMM_CAP_SYS_RESOURCE);
+	tasklist_lock(t->machine);
+	if (!kmm_task_alive(t)) {
+		err = kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	} else {
+		kmm_task_caps(t, &c);
+		c.effective = on ? c.effective | bit : c.effective & ~bit;
+		c.permitted = on ? c.permitted | bit : c.permitted & ~bit;
+		c.inheritable = on ? c.inheritable | bit : c.inheritable & ~bit;
+		c.ambient = on ? c.ambient | bit : c.ambient & ~bit;
+		c.bounding = on ? c.bounding | bit : c.bounding & ~bit;
+		caps_store(t, &c);
+	}
+	tasklist_unlock(t->machine);
+	return err;
+}
+
+int kmm_capset(struct task_struct *t, uint64_t effective, uint64_t permitted, uint64_t inheritable)
+{
+	struct kmm_caps c;
+	int err = 0;
+
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	effective &= CAP_FULL_SET;	/* mk_kernel_cap(): only the capabilities that exist */
+	permitted &= CAP_FULL_SET;
+	inheritable &= CAP_FULL_SET;
+	tasklist_lock(t->machine);
+	kmm_task_caps(t, &c);
 	if (!kmm_task_alive(t))
-		return kmm_set_error(-ESRCH, "process %d is dead", t->pid);
-	if (on)
-		__atomic_fetch_or(&t->cap_effective, 1ull << cap, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_and(&t->cap_effective, ~(1ull << cap), __ATOMIC_RELAXED);
-	return 0;
+		err = kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	else if (!(c.effective & (1ull << CAP_SETPCAP)) && (inheritable & ~(c.inheritable | c.permitted)))
+		err = kmm_set_error(-EPERM, "capset: inheritable %#llx is not within the old inheritable "
+				    "and permitted sets (%#llx) and the process lacks CAP_SETPCAP",
+				    (unsigned long long)inheritable,
+				    (unsigned long long)(c.inheritable | c.permitted));
+	else if (inheritable & ~(c.inheritable | c.bounding))
+		err = kmm_set_error(-EPERM, "capset: inheritable %#llx is not within the old inheritable "
+				    "and bounding sets", (unsigned long long)inheritable);
+	else if (permitted & ~c.permitted)
+		err = kmm_set_error(-EPERM, "capset: permitted %#llx is not within the old permitted "
+				    "set %#llx", (unsigned long long)permitted, (unsigned long long)c.permitted);
+	else if (effective & ~permitted)
+		err = kmm_set_error(-EPERM, "capset: effective %#llx is not within the new permitted "
+				    "set %#llx", (unsigned long long)effective, (unsigned long long)permitted);
+	if (!err) {
+		c.effective = effective;
+		c.permitted = permitted;
+		c.inheritable = inheritable;
+		c.ambient &= permitted & inheritable;
+		caps_store(t, &c);
+	}
+	tasklist_unlock(t->machine);
+	return err;
+}
+
+int kmm_task_setuid(struct task_struct *t, unsigned int uid)
+{
+	struct kmm_caps c;
+	int err = 0;
+
+	if (!t)
+		return kmm_set_error(-ESRCH, "no such process");
+	tasklist_lock(t->machine);
+	if (!kmm_task_alive(t)) {
+		err = kmm_set_error(-ESRCH, "process %d is dead", t->pid);
+	} else if (t->uid != 0 && uid != t->uid) {
+		err = kmm_set_error(-EPERM, "setuid: process %d (uid %u) is not root", t->pid, t->uid);
+	} else if (t->uid == 0 && uid != 0) {
+		/* cap_emulate_setxuid(): every uid leaves 0, no SECBIT_KEEP_CAPS */
+		kmm_task_caps(t, &c);
+		c.permitted = c.effective = c.ambient = 0;
+		caps_store(t, &c);
+		t->uid = uid;
+	}
+	tasklist_unlock(t->machine);
+	return err;
+}
+
+/*
+ * cap_bprm_creds_from_file() for a file without capabilities or set-id
+ * bits: root (handle_privileged_root) gets permitted = bounding |
+ * inheritable, then | ambient, all effective; anyone else permitted =
+ * effective = ambient. Inheritable, ambient and bounding stay.
+ */
+static void exec_creds(struct task_struct *t)
+{
+	struct kmm_caps c;
+
+	tasklist_lock(t->machine);
+	kmm_task_caps(t, &c);
+	c.permitted = (t->uid == 0 ? c.bounding | c.inheritable : 0) | c.ambient;
+	c.effective = t->uid == 0 ? c.permitted : c.ambient;
+	caps_store(t, &c);
+	tasklist_unlock(t->machine);
 }
 
 /*
@@ -198,6 +319,16 @@ static int __do_sys_prlimit(struct task_struct *t, int resource, const struct km
 	struct kmm_machine *m = t->machine;
 	int err = 0;
 
+	/* a 32-bit kernel keeps unsigned longs: rlim64_to_rlim() makes 2^32 - 1 and up infinite */
+	struct kmm_rlimit narrow;
+	if (new_rlim && kmm_arch_is_32(m)) {
+		narrow = *new_rlim;
+		if (narrow.rlim_cur >= 0xffffffffu)
+			narrow.rlim_cur = KMM_RLIM_INFINITY;
+		if (narrow.rlim_max >= 0xffffffffu)
+			narrow.rlim_max = KMM_RLIM_INFINITY;
+		new_rlim = &narrow;
+	}
 	if (resource < 0 || resource >= KMM_RLIM_NLIMITS)
 		return kmm_set_error(-EINVAL, "prlimit: resource %d: Linux's are 0..%d", resource,
 				     KMM_RLIM_NLIMITS - 1);
@@ -678,6 +809,8 @@ static int __do_sys_execve(struct task_struct *t, const struct kmm_exec_image *i
 	}
 	struct task_struct *prev = set_current_task(t);
 	int err = exec_mmap(m, t, img);
+	if (!err)	/* begin_new_exec(): the new credentials, past the point of no return */
+		exec_creds(t);
 	task_leave(prev);
 	procs_exit(m, token);
 	return err;

@@ -12,9 +12,10 @@
  * columns and name padding (column 73 on 64-bit, 49 on 32-bit machines, as
  * the simulated arch's sizeof(void *) gives), the smaps field order and
  * widths, PSS with 12 fractional bits, VmFlags mnemonics, the status Vm*
- * block. Simplified: status prints the identity and memory lines and stops
- * after Threads (no signal masks, capabilities or CPU lists, which kmm has
- * not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
+ * block, the signal lines (nothing queued, blocked, ignored or caught; an
+ * OOM kill's pending SIGKILL) and the five capability sets. Simplified:
+ * status stops after CapAmb (no NoNewPrivs, seccomp, speculation, CPU and
+ * memory lists or context switches, which kmm has not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
  * per mapped or swapped page holding the same 64-bit entry (bit 63 present,
  * 62 swapped, 61 file or shared-anon page, 56 mapped exactly once, 55
  * soft-dirty, bits 0-54 the PFN, or the swap type and offset). A file of
@@ -357,8 +358,9 @@ struct task_ident {
 	char comm[sizeof(((struct task_struct *)0)->comm)];
 	int pid, ppid;
 	unsigned int uid;
-	bool dead;
+	bool dead, kill_pending, is32;
 	struct kmm_rlimit rlim[KMM_RLIM_NLIMITS];	/* signal->rlim */
+	struct kmm_caps caps;
 };
 
 static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct task_ident *id)
@@ -371,6 +373,9 @@ static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct 
 	id->dead = t->state == TASK_DEAD;
 	for (int i = 0; i < KMM_RLIM_NLIMITS; i++)
 		id->rlim[i] = (struct kmm_rlimit){ task_rlimit(t, i), task_rlimit_max(t, i) };
+	kmm_task_caps(t, &id->caps);
+	id->kill_pending = !id->dead && atomic_load(&t->oom_victim);
+	id->is32 = kmm_arch_is_32(m);
 	id->ppid = t->parent && t->parent->state != TASK_DEAD ? t->parent->pid : 0;
 	tasklist_unlock(m);
 }
@@ -386,9 +391,28 @@ static void show_status(struct strbuf *sb, const struct task_ident *id, struct m
 		  id->uid, id->uid, id->uid, id->uid, id->uid, id->uid, id->uid, id->dead ? 0 : 64);
 	sb_printf(sb, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", id->pid,
 		  id->pid, id->pid, id->pid);
-	if (mm)
+	if (mm) {
 		task_mem(sb, mm);
-	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+		/* untag_mask: mm_untag_mask(), all ones without LAM (an unsigned long of the arch) */
+		sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nuntag_mask:\t%s\n",
+			  id->is32 ? "0xffffffff" : "0xffffffffffffffff");
+	}
+	/*
+	 * task_sig(): no signal is queued (an OOM kill's SIGKILL is sent
+	 * SEND_SIG_PRIV: no sigqueue, one bit in the shared pending set until
+	 * it is delivered); kmm's programs block, ignore and catch nothing.
+	 * The queue limit is RLIMIT_SIGPENDING as an unsigned long of the arch.
+	 */
+	uint64_t qlim = id->rlim[KMM_RLIMIT_SIGPENDING].rlim_cur;
+	if (id->is32 && qlim == KMM_RLIM_INFINITY)
+		qlim = 0xffffffffu;
+	sb_printf(sb, "Threads:\t1\nSigQ:\t0/%" PRIu64 "\nSigPnd:\t%016x\nShdPnd:\t%016x\n"
+		  "SigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n", qlim, 0,
+		  id->kill_pending ? 1u << (9 - 1) : 0, 0, 0, 0);
+	/* task_cap() */
+	sb_printf(sb, "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64
+		  "\nCapBnd:\t%016" PRIx64 "\nCapAmb:\t%016" PRIx64 "\n", id->caps.inheritable,
+		  id->caps.permitted, id->caps.effective, id->caps.bounding, id->caps.ambient);
 }
 
 /* ---- limits ---- */

@@ -207,6 +207,9 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 		{ "prlimit A stack all", "'all' is not a resource" },
 		{ "capset A +sys_admin", "'+sys_admin' is not +ipc_lock" },
 		{ "capset A ipc_lock", "'ipc_lock' is not +ipc_lock" },
+		{ "capset A ipc_lock=epx", "'ipc_lock=epx' is not +ipc_lock" },
+		{ "capset A ipc_lock=ee", "ipc_lock=SETS, sys_resource=SETS with SETS some of e, i, p" },
+		{ "capset A +ipc_lock=e", "'+ipc_lock=e' is not +ipc_lock" },
 		{ "mlock2 A 0x1000 4K lazy", "'lazy' is not onfault" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -231,4 +234,10 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 	expect_str_contains(out, "RESOURCE   DESCRIPTION                             SOFT      HARD UNITS\n"
 				 "AS         address space limit                unlimited unlimited bytes\n");
 	expect_str_contains(out, "STACK      max stack size                       8388608 unlimited bytes\n");
+	/* capset's CAP=SETS is capset(2): a user adds nothing; exec drops what is not ambient */
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "capset A ipc_lock=ep -> $r", "-e",
+		      "expect $r.errno == \"EPERM\"", "-e", "capset A +ipc_lock", "-e", "capset A ipc_lock=ep",
+		      "-e", "exec A /bin/b", "-e", "cat /proc/1/status | grep CapPrm"), 0);
+	expect_str_contains(out, "A: capabilities: +cap_ipc_lock -cap_sys_resource\n");
+	expect_str_contains(out, "CapPrm:\t0000000000000000\n");
 }

@@ -277,20 +277,55 @@ int kmm_prlimit(struct task_struct *t, int resource, const struct kmm_rlimit *ne
 		struct kmm_rlimit *old_rlim);
 
 /*
- * Capabilities, by Linux's numbers. A process from kmm_spawn() runs as root
- * and holds them all (so no RLIMIT_MEMLOCK holds it); fork copies them and
- * exec keeps them, as for root or a capability in the ambient set. kmm
- * consults these two.
+ * Capabilities, by Linux's numbers, in Linux's five sets: effective (what
+ * is checked), permitted (what effective may hold), inheritable, ambient
+ * (kept across exec by a process that is not root) and bounding. A process
+ * from kmm_spawn() runs as root: every capability (CAP_LAST_CAP 40) in its
+ * effective, permitted and bounding sets, none inheritable or ambient, as
+ * init's children. fork copies the sets. exec recomputes them as Linux 6.12
+ * does for a file without capabilities or set-id bits: root gets permitted =
+ * effective = bounding | inheritable | ambient (so it keeps everything its
+ * bounding set has); any other user gets permitted = effective = ambient, so
+ * a capability only in its permitted (and effective) set is gone after
+ * exec. kmm consults two: CAP_IPC_LOCK and CAP_SYS_RESOURCE.
  */
 #define KMM_CAP_IPC_LOCK	14	/* lock memory past RLIMIT_MEMLOCK */
 #define KMM_CAP_SYS_RESOURCE	24	/* raise a hard limit */
+#define KMM_CAP_LAST_CAP	40
 /**
- * kmm_task_set_capability() - give @t @cap (@on) or take it away (as
- * capset(2) and the ambient set would).
+ * kmm_task_set_capability() - as an administrator: give @t @cap in every
+ * set, ambient and bounding included (@on: exec keeps it, for any user),
+ * or take it out of every set (capsh --drop: exec does not bring it back,
+ * not even for root).
  * Return: 0; -EINVAL for a capability kmm does not model; -ESRCH dead task.
  */
 int kmm_task_set_capability(struct task_struct *t, int cap, bool on);
-/** kmm_task_capable() - does @t hold @cap? (false for a capability kmm does not model) */
+/* The five sets, bit n for CAP_ number n (/proc/PID/status shows them). */
+struct kmm_caps {
+	uint64_t effective, permitted, inheritable, ambient, bounding;
+};
+/** kmm_task_caps() - capget(2) of @t's sets, with ambient and bounding. Return: 0; -ESRCH for NULL. */
+int kmm_task_caps(const struct task_struct *t, struct kmm_caps *caps);
+/**
+ * kmm_capset() - capset(2) by @t on itself (Linux's cap_capset): the new
+ * permitted set within the old one, effective within the new permitted,
+ * inheritable within the old inheritable and permitted (unless @t has
+ * CAP_SETPCAP) and within the old inheritable and bounding sets; bits past
+ * CAP_LAST_CAP are dropped; ambient keeps only what stays both permitted
+ * and inheritable.
+ * Return: 0; -EPERM for a set that breaks one of these rules (nothing
+ * changed); -ESRCH dead task.
+ */
+int kmm_capset(struct task_struct *t, uint64_t effective, uint64_t permitted, uint64_t inheritable);
+/**
+ * kmm_task_setuid() - setuid(2) of @t from root to @uid (real, effective
+ * and saved), as a login or su would: leaving root without
+ * SECBIT_KEEP_CAPS clears the permitted, effective and ambient sets
+ * (cap_emulate_setxuid); inheritable and bounding stay. fork copies the uid.
+ * Return: 0; -EPERM when @t is not root and @uid is not its own; -ESRCH.
+ */
+int kmm_task_setuid(struct task_struct *t, unsigned int uid);
+/** kmm_task_capable() - is @cap in @t's effective set? (false for a capability kmm does not model) */
 bool kmm_task_capable(const struct task_struct *t, int cap);
 
 /* ---- Touching memory through the MMU ---- */

@@ -372,11 +372,19 @@ struct task_struct {
 	/*
 	 * signal->rlim[], KMM_RLIMIT_*: written under tasklist_lock (kmm_prlimit)
 	 * with relaxed atomic stores, read with relaxed atomics (rlimit()'s
-	 * READ_ONCE). cap_effective: the capabilities held, bit n for Linux's
-	 * CAP_ number n; relaxed atomics. fork copies both, exec keeps both.
+	 * READ_ONCE). fork copies them, exec keeps them.
 	 */
 	struct kmm_rlimit rlim[KMM_RLIM_NLIMITS];
-	uint64_t cap_effective;
+	/*
+	 * The credentials' capability sets (struct cred), bit n for Linux's
+	 * CAP_ number n: effective (what capable() tests), permitted,
+	 * inheritable, ambient and the bounding set. Written under
+	 * tasklist_lock with relaxed atomic stores, read with relaxed atomics.
+	 * fork copies them; exec recomputes them (cap_bprm_creds_from_file).
+	 * Invariant (cap_ambient_invariant_ok): ambient within permitted and
+	 * inheritable; effective within permitted.
+	 */
+	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_ambient, cap_bset;
 	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
 	atomic_ulong min_flt, maj_flt;
 	enum task_state state;			/* tasklist_lock */
@@ -392,6 +400,7 @@ struct task_struct {
 
 /* Every capability Linux 6.12 has (CAP_LAST_CAP 40): what root holds, and a task spawned from nothing. */
 #define CAP_FULL_SET	((1ull << 41) - 1)
+#define CAP_SETPCAP	8	/* capset() beyond the permitted set into the inheritable one */
 
 /* The capabilities and RLIMIT_MEMLOCK of @t (struct task_struct says how they are read). */
 static inline bool task_capable(const struct task_struct *t, int cap)
