@@ -27,8 +27,9 @@
  *          sheaf with a plain load and store of its shadow byte: a racing
  *          second copy is caught when it leaves its sheaf, so no locked
  *          instruction is needed. This is the path malloc() and free() take.
- *   Session 17 measured the pair at 17-21 ns per alloc+free without sheaves,
- *   11.7-12.1 ns with them, and glibc at 10-16 ns in the same runs (notes).
+ *   Session 20 measured the pair at 15.3 ns per alloc+free without sheaves
+ *   (the compare-exchange is ~7.7 ns of it), 8.5 ns with them, and glibc at
+ *   9.3-10.0 ns in the same runs (docs/malloc-measured.md).
  * Peers, measured once per workload and thread count and shown beside both
  * rows: glibc malloc, and jemalloc, mimalloc and
  * tcmalloc when their Debian libraries are installed (never required):
