@@ -285,6 +285,24 @@ static int host_resident(const void *p, int n)
 }
 
 /*
+ * A store under a sanitizer first touches the sanitizer's shadow of the
+ * stored-to page, and the thread's fault count shows those faults (review20
+ * R5: 2 under ASan, 30 under TSan): there the two tests below cannot count
+ * the area's own faults, and check the rest.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define STORES_FAULT_IN_SHADOW 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define STORES_FAULT_IN_SHADOW 1
+#else
+#define STORES_FAULT_IN_SHADOW 0
+#endif
+#else
+#define STORES_FAULT_IN_SHADOW 0
+#endif
+
+/*
  * The host maps an area's frames when vmalloc returns, as Linux writes
  * every PTE of the area then: storing to each page takes no host fault.
  * vfree clears the kernel's PTEs at once; the host's mapping of the range
@@ -303,7 +321,8 @@ TEST(the_host_maps_an_area_at_once_and_forgets_it_at_the_purge)
 	for (int i = 0; i < 16; i++)
 		v[i * PAGE] = (unsigned char)(i + 1);
 	assert_eq(getrusage(RUSAGE_THREAD, &r1), 0);
-	expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
+	if (!STORES_FAULT_IN_SHADOW)
+		expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
 	expect_eq(host_resident(v, 17), 16);	/* the guard page is not mapped */
 	vfree(v);
 	expect_true(vmalloc_to_page(v) == NULL);	/* the PTE went with vfree */
@@ -335,7 +354,8 @@ TEST(an_area_of_scattered_frames_leaves_no_host_mappings_behind)
 	for (int i = 0; i < 4; i++)
 		v[i * PAGE] = (unsigned char)(i + 1);
 	assert_eq(getrusage(RUSAGE_THREAD, &r1), 0);
-	expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
+	if (!STORES_FAULT_IN_SHADOW)
+		expect_eq(r1.ru_minflt - r0.ru_minflt, 0);
 	for (int i = 0; i < 4; i++)
 		expect_eq(vmalloc_to_page(v + i * PAGE), pages[i]);
 	expect_eq(host_resident(v, 4), 4);
