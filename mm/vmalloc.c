@@ -336,6 +336,9 @@ struct vm_struct *remove_vm_area(struct kmm_machine *m, const void *addr,
 	if (frame_runs(vm->pfns, vm->nr_mapped) > 1)
 		sim_unmap_frames(kernel_va_to_host(m, va->va_start), vm->nr_mapped);
 	list_add_tail(&va->list, &vs->lazy_list);
+	/* at most VMALLOC_LAZY_HOST_MAX of them standing: the newest go in one sweep */
+	if (++vs->lazy_host_nr > VMALLOC_LAZY_HOST_MAX)
+		flush_lazy_host_locked(vs);
 	vs->lazy_nr += va_size(va) >> PAGE_SHIFT;
 	uint64_t start = va->va_start, size = va_size(va);
 	if (vs->lazy_nr > lazy_max_pages(m))

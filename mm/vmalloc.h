@@ -60,6 +60,7 @@ struct vmalloc_state {
 	struct list_head lazy_list;
 	unsigned long long nr_busy;
 	unsigned long long lazy_nr;	/* pages of address space on lazy_list */
+	unsigned long lazy_host_nr;	/* areas put on lazy_list since its last host flush */
 	unsigned long long nr_free_bytes;
 	unsigned long long nr_vmalloc_pages;	/* vs->lock; read by vmalloc_nr_pages() unlocked: READ_ONCE */
 	unsigned long long nr_purges, nr_tlb_flushes;
@@ -99,6 +100,15 @@ bool free_va_recompute(struct rb_node *n);
 struct vmap_area *__find_vmap_area(struct vmalloc_state *vs, uint64_t addr);
 /** merge_or_add_vmap_area() - give @va's range back to the free tree. Context: vs->lock held. */
 void merge_or_add_vmap_area(struct vmalloc_state *vs, struct vmap_area *va);
+/*
+ * At most this many lazy areas keep their host mapping: each is two host
+ * mappings (the area, its guard), and the host allows a process 65,530
+ * (vm.max_map_count) - 20,000 one-page areas waiting for a purge would be
+ * half of that, and slow every other mapping call.
+ */
+#define VMALLOC_LAZY_HOST_MAX	1024
+/** flush_lazy_host_locked() - unmap the newest lazy areas on the host (they stay lazy). Context: vs->lock held. */
+void flush_lazy_host_locked(struct vmalloc_state *vs);
 /** purge_lazy_locked() - the lazy areas back to the free tree, one flush. Context: vs->lock held. */
 unsigned long purge_lazy_locked(struct vmalloc_state *vs);
 /**

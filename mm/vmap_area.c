@@ -222,6 +222,29 @@ static void unmap_host_range(struct vmalloc_state *vs, uint64_t start, uint64_t 
 		sim_unmap_frames(host, (size_t)((end - start) >> PAGE_SHIFT));
 }
 
+void flush_lazy_host_locked(struct vmalloc_state *vs)
+{
+	uint64_t run_start = 0, run_end = 0;
+	struct list_head *pos = vs->lazy_list.prev;
+
+	lockdep_assert_held(&vs->lock);
+	for (unsigned long n = vs->lazy_host_nr; n && pos != &vs->lazy_list; n--, pos = pos->prev) {
+		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
+
+		if (va->va_start == run_end && run_end) {
+			run_end = va->va_end;
+		} else if (va->va_end == run_start) {
+			run_start = va->va_start;
+		} else {
+			unmap_host_range(vs, run_start, run_end);
+			run_start = va->va_start;
+			run_end = va->va_end;
+		}
+	}
+	unmap_host_range(vs, run_start, run_end);
+	vs->lazy_host_nr = 0;
+}
+
 /*
  * __purge_vmap_area_lazy(): every lazily freed range goes back to the free
  * tree, with one (simulated) TLB flush for all of them. The host's mappings
@@ -258,6 +281,7 @@ unsigned long purge_lazy_locked(struct vmalloc_state *vs)
 		merge_or_add_vmap_area(vs, va);
 	}
 	unmap_host_range(vs, run_start, run_end);
+	vs->lazy_host_nr = 0;
 	if (nr) {
 		vs->nr_purges++;
 		vs->nr_tlb_flushes++;	/* flush_tlb_kernel_range(lo, hi): one for the batch */

@@ -367,3 +367,35 @@ TEST(an_area_of_scattered_frames_leaves_no_host_mappings_behind)
 	__free_pages(block, 3);
 	vm_done(m, before);
 }
+
+/*
+ * At most 1,024 lazy areas (VMALLOC_LAZY_HOST_MAX) keep their host mapping,
+ * two host mappings each, against the host's per-process limit
+ * (vm.max_map_count): the 1,025th vfree unmaps the newest on the host in one
+ * sweep; they stay lazy (no purge, the same counts) until the purge.
+ */
+TEST(at_most_1024_lazy_areas_keep_their_host_mapping)
+{
+	struct kmm_machine *m = vm_machine();
+	unsigned long before = kmm_nr_free_pages(m);
+	struct kmm_vmalloc_stats st0, st;
+	unsigned char *first = NULL;
+
+	kmm_vmalloc_stats(m, &st0);
+	for (int i = 0; i < 1025; i++) {
+		unsigned char *v = vmalloc(PAGE);
+
+		assert_true(v != NULL);
+		v[0] = 1;
+		if (!first)
+			first = v;
+		vfree(v);
+		if (i == 1023)
+			expect_eq(host_resident(first, 1), 1);	/* 1,024 standing */
+	}
+	expect_eq(host_resident(first, 1), 0);
+	kmm_vmalloc_stats(m, &st);
+	expect_eq(st.nr_purges, st0.nr_purges);
+	expect_eq(st.lazy_pages, 1025 * 2);
+	vm_done(m, before);
+}
