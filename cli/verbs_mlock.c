@@ -280,6 +280,10 @@ static int prlimit_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (err)
 		return err;
+	/* a line that sets a limit prints an acknowledgement (-q drops it); a query prints its answer */
+	for (int i = 1; i < a->argc; i++)
+		if (strchr(a->argv[i].text, '='))
+			ctx_output_is_ack(ctx);
 	if (a->argc == 1)
 		rows[n++] = rlimit_word("memlock");
 	else if (!strcmp(a->argv[1].text, "all"))
@@ -386,6 +390,8 @@ static int capset_run(struct kmm_ctx *ctx, const struct args *a)
 
 	if (err)
 		return err;
+	if (a->argc > 1)	/* giving or taking: the line acknowledges it; bare capset is a query */
+		ctx_output_is_ack(ctx);
 	for (int i = 1; i < a->argc; i++) {
 		int sets, cap = cap_word(a->argv[i].text, &sets);
 		uint64_t bit = 1ull << cap;
@@ -497,7 +503,7 @@ static const struct verb verbs[] = {
 	  "next growth fails. kmm holds mappings to memlock, as (mmap, brk, mremap, stack\n"
 	  "growth: ENOMEM), data (private writable mappings and brk) and stack (stack\n"
 	  "growth; exec's mmap_base); the others are stored and shown only.\n",
-	  VERB_RESULT | VERB_ACK, prlimit_check, prlimit_run },
+	  VERB_RESULT, prlimit_check, prlimit_run },
 	{ "capset", CAPSET_USAGE,
 	  "give or take a process's CAP_IPC_LOCK and CAP_SYS_RESOURCE, and show them",
 	  "+CAP gives the capability as an administrator would (capsh --addamb): in every\n"
@@ -511,7 +517,7 @@ static const struct verb verbs[] = {
 	  "exec. The line printed is the effective set; /proc/PID/status has all five\n"
 	  "(CapInh, CapPrm, CapEff, CapBnd, CapAmb). A process with CAP_IPC_LOCK may lock\n"
 	  "past RLIMIT_MEMLOCK:\n"
-	  "  spawn A uid=1000\n  capset A +ipc_lock\n", VERB_RESULT | VERB_ACK, capset_check, capset_run },
+	  "  spawn A uid=1000\n  capset A +ipc_lock\n", VERB_RESULT, capset_check, capset_run },
 	{ "munlockall", "munlockall NAME -> $v", "unlock every mapping and undo mlockall's future", NULL,
 	  VERB_RESULT | VERB_ACK, munlockall_check, munlockall_run },
 };

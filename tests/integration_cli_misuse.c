@@ -240,4 +240,11 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 		      "-e", "exec A /bin/b", "-e", "cat /proc/1/status | grep CapPrm"), 0);
 	expect_str_contains(out, "A: capabilities: +cap_ipc_lock -cap_sys_resource\n");
 	expect_str_contains(out, "CapPrm:\t0000000000000000\n");
+	/* review20 R7: under -q a query still prints its answer; a setting does not */
+	expect_eq(RUN("run", "-q", "-e", "spawn A", "-e", "prlimit A nofile", "-e", "prlimit A nofile=100",
+		      "-e", "capset A", "-e", "capset A -ipc_lock"), 0);
+	expect_str_contains(out, "NOFILE   max number of open files      1024      4096 files\n");
+	expect_true(strstr(out, "     100 ") == NULL);
+	expect_str_contains(out, "A: capabilities: +cap_ipc_lock +cap_sys_resource\n");
+	expect_true(strstr(out, "-cap_ipc_lock") == NULL);
 }
