@@ -33,6 +33,12 @@ struct pagecache_state {
 	struct wb_inflight *wb_q;		/* [wb_head, wb_tail): in submission order */
 	struct page **wb_sorted;		/* wb_cap entries: writeback_check's scratch */
 	size_t wb_head, wb_tail, wb_cap;	/* wb_cap: what both arrays hold */
+	/*
+	 * Writes NR_WRITEBACK counts that are not in the queue: from
+	 * folio_start_writeback() until queued, and from a completion's dequeue
+	 * until end_writeback() (atomic; lowered under wb_lock).
+	 */
+	long wb_transit;
 	uint64_t disk_busy_until;		/* virtual ns when the last queued write ends */
 	unsigned int reclaim_throttled;		/* reclaimers waiting (NR_THROTTLED_WRITTEN counts) */
 	/* the workingset's shadow nodes (mm/workingset.c): leaf nodes of the files' i_shadows */
