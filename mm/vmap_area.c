@@ -222,6 +222,25 @@ static void unmap_host_range(struct vmalloc_state *vs, uint64_t start, uint64_t 
 		sim_unmap_frames(host, (size_t)((end - start) >> PAGE_SHIFT));
 }
 
+/*
+ * Add @va's range to the run [*start, *end) of ranges the host forgets
+ * with one call, if it touches either end; else the host forgets the run
+ * so far and @va starts the next. The caller forgets the last run.
+ */
+static void host_run_add(struct vmalloc_state *vs, const struct vmap_area *va, uint64_t *start,
+			 uint64_t *end)
+{
+	if (va->va_start == *end && *end) {
+		*end = va->va_end;
+	} else if (va->va_end == *start) {
+		*start = va->va_start;
+	} else {
+		unmap_host_range(vs, *start, *end);
+		*start = va->va_start;
+		*end = va->va_end;
+	}
+}
+
 void flush_lazy_host_locked(struct vmalloc_state *vs)
 {
 	uint64_t run_start = 0, run_end = 0;
@@ -231,15 +250,7 @@ void flush_lazy_host_locked(struct vmalloc_state *vs)
 	for (unsigned long n = vs->lazy_host_nr; n && pos != &vs->lazy_list; n--, pos = pos->prev) {
 		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
 
-		if (va->va_start == run_end && run_end) {
-			run_end = va->va_end;
-		} else if (va->va_end == run_start) {
-			run_start = va->va_start;
-		} else {
-			unmap_host_range(vs, run_start, run_end);
-			run_start = va->va_start;
-			run_end = va->va_end;
-		}
+		host_run_add(vs, va, &run_start, &run_end);
 	}
 	unmap_host_range(vs, run_start, run_end);
 	vs->lazy_host_nr = 0;
@@ -266,15 +277,7 @@ unsigned long purge_lazy_locked(struct vmalloc_state *vs)
 			lo = va->va_start;
 		if (va->va_end > hi)
 			hi = va->va_end;
-		if (va->va_start == run_end && run_end) {
-			run_end = va->va_end;
-		} else if (va->va_end == run_start) {
-			run_start = va->va_start;
-		} else {
-			unmap_host_range(vs, run_start, run_end);
-			run_start = va->va_start;
-			run_end = va->va_end;
-		}
+		host_run_add(vs, va, &run_start, &run_end);
 		if (vs->have_pt)
 			pgtable_free_range(&vs->kpt, va->va_start, va->va_end);
 		nr += va_size(va) >> PAGE_SHIFT;
