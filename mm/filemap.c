@@ -20,7 +20,10 @@
  * and MMAP_LOTSAMISS), the next window from a PG_readahead hit
  * (do_async_mmap_readahead), and fault-around (filemap_map_pages).
  * Simplified: a page is read before it enters the cache (no !uptodate page
- * is ever visible, so nobody waits on one); single pages, no large folios;
+ * is ever visible, so nobody waits on one), and enters it only if no page
+ * of the file was written to the backing store since its read began
+ * (kmm_file.write_seq: else it may be older than the store, which Linux's
+ * locked !uptodate page in the slot excludes); single pages, no large folios;
  * a file's mappings share one fault window (kmm_file.f_ra); reclaim's shadow
  * entries (mm/workingset.c) live in an xarray of their own beside the
  * pages (f->i_shadows), dropped with them by truncation and invalidation;
@@ -344,10 +347,18 @@ struct page *filemap_fill_new_page(struct kmm_file *f, unsigned long idx, const 
  * a DONTNEED may empty it and drop the cache's reference, and a page whose
  * last reference went must not be put on an LRU list afterwards
  * (isolation's try-get would meet it there, freed or someone else's).
- * Return: 0, -EEXIST (someone else's page is there: ours is untouched) or
- * -ENOMEM.
+ * With @seq (the page was filled from the backing store, read when the
+ * file's write_seq was *@seq): if a page of the file has been written to
+ * the store since, ours may hold bytes older than the store's and is not
+ * added. The test is under i_pages_lock, and a page is removed from the
+ * cache under it only after its write's write_seq increment: so either the
+ * page that was written is still in the slot (-EEXIST) or the increment
+ * is seen here (-EAGAIN).
+ * Return: 0, -EEXIST (someone else's page is there: ours is untouched),
+ * -EAGAIN (with @seq: stale, ours is untouched) or -ENOMEM.
  */
-int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get)
+static int add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get,
+		     const unsigned long *seq)
 {
 	void *shadow = NULL;
 	int err;
@@ -357,6 +368,8 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 	spin_lock(&f->i_pages_lock);
 	if (xa_load(&f->i_pages, idx) || (f->swapped && xa_load(&f->i_swap, idx))) {
 		err = -EEXIST;	/* a page, or a shmem page on swap (it must be read back) */
+	} else if (seq && *seq != filemap_write_seq(f)) {
+		err = -EAGAIN;	/* the store changed under our read: read it again */
 	} else if ((err = xa_store(&f->i_pages, idx, page)) == 0) {
 		f->nrpages++;
 		shadow = xa_erase(&f->i_shadows, idx);	/* the page replaces its shadow */
@@ -374,6 +387,17 @@ int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, 
 	if (!get)
 		put_user_page_ref(page);	/* ours: the last if the slot was emptied meanwhile */
 	return 0;
+}
+
+int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get)
+{
+	return add_folio(f, page, idx, get, NULL);
+}
+
+int filemap_add_read_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get,
+			   unsigned long seq)
+{
+	return add_folio(f, page, idx, get, &seq);
 }
 
 /* Free a filled page that never entered the cache. */
@@ -395,18 +419,21 @@ static struct page *filemap_get_or_read(struct kmm_file *f, unsigned long idx, b
 {
 	for (;;) {
 		struct page *page = find_get_page_swap(f, idx, major, err);
+		unsigned long seq;
+
 		if (page || *err)
 			return page;
+		seq = filemap_write_seq(f);	/* before the read: see add_folio() */
 		page = filemap_read_new_page(f, idx, zero, major, err);
 		if (!page)
 			return NULL;
-		*err = filemap_add_folio(f, page, idx, true);
+		*err = filemap_add_read_folio(f, page, idx, true, seq);
 		if (!*err)
 			return page;
 		filemap_discard_new_page(page);
-		if (*err != -EEXIST)
+		if (*err != -EEXIST && *err != -EAGAIN)
 			return NULL;
-		*major = false;		/* lost the race: use theirs */
+		*major = false;		/* lost the race: use theirs, or read again */
 	}
 }
 
@@ -1280,6 +1307,7 @@ static void filemap_shutdown(struct kmm_machine *m)
 	}
 	spin_unlock(&st->files_lock);
 	m->subsys[SUBSYS_FILEMAP] = NULL;
+	free(st->ra_buf);
 	free(st);
 }
 

@@ -640,6 +640,8 @@ static int write_dirty(struct kmm_file *f, struct page *page, bool reclaim, bool
 	if (reclaim)
 		page_flag_set(page, PG_reclaim);
 	err = f->a_ops->writepage(f, page);	/* the bytes reach the image now */
+	/* before the page can leave the cache: a read of the store older than this is stale */
+	__atomic_fetch_add(&f->write_seq, 1, __ATOMIC_SEQ_CST);
 	if (err) {
 		spin_lock(&f->i_pages_lock);
 		if (!f->wb_err)

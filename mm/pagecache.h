@@ -58,6 +58,8 @@ struct pagecache_state {
 	 */
 	void (*flusher_hook)(void *arg, bool start);
 	void *flusher_hook_arg;
+	/* readahead's spare buffer for a run (mm/readahead.c): taken and given back by exchange */
+	char *ra_buf;
 };
 
 /*
@@ -127,6 +129,21 @@ struct page *filemap_fill_new_page(struct kmm_file *f, unsigned long idx, const 
  * Return: 0, -EEXIST (another page is there; ours untouched), -ENOMEM.
  */
 int filemap_add_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get);
+/**
+ * filemap_add_read_folio() - filemap_add_folio() of a page filled from the
+ * backing store by a read that began when filemap_write_seq(@f) was @seq:
+ * refused if a page of @f was written to the store since (its bytes may be
+ * older than the store's: a page made, written back and reclaimed between
+ * the read and this add). Return: as filemap_add_folio(), or -EAGAIN
+ * (stale: ours untouched, read it again).
+ */
+int filemap_add_read_folio(struct kmm_file *f, struct page *page, unsigned long idx, bool get,
+			   unsigned long seq);
+/* The file's count of page writes to its backing store (kmm_file.write_seq). */
+static inline unsigned long filemap_write_seq(const struct kmm_file *f)
+{
+	return __atomic_load_n(&f->write_seq, __ATOMIC_ACQUIRE);
+}
 /** filemap_discard_new_page() - free a page from filemap_read_new_page() that never entered the cache. */
 void filemap_discard_new_page(struct page *page);
 

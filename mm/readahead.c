@@ -22,7 +22,10 @@
  * cached one by one, so the page allocator and the LRU see the sequence
  * that a page-by-page read_folio gives (Linux adds them locked first and
  * reads into them; kmm's goldens of reclaim during readahead keep the old
- * order); no large folios
+ * order), each add refused if a page of the file was written to the store
+ * since the read (the file's write_seq: a page made, written back and
+ * reclaimed meanwhile would be left stale, which Linux's locked pages
+ * exclude); no large folios
  * (order 0 only); no context readahead (page_cache_prev_miss) for
  * interleaved streams. Faults read ahead through mm/filemap.c
  * (do_sync_mmap_readahead, do_async_mmap_readahead); fadvise and madvise
@@ -106,23 +109,50 @@ static unsigned long get_next_ra_size(const struct file_ra_state *ra, unsigned l
  * kmmfs reads a run of consecutive blocks with one host read), into a
  * buffer; then page by page, as before, a page is allocated, filled and put
  * in the cache, so the page allocator and the LRU see the same sequence.
+ * Between the read and a page's add another thread may make that page
+ * (a fault or another readahead, which do not hold i_rwsem), dirty it,
+ * write it back and see it reclaimed: its bytes in the buffer are then
+ * older than the store's. So the file's write_seq is taken before the read
+ * and each add is refused once it moved (filemap_add_read_folio()); the
+ * rest of the run is then read page by page, each page's read checked the
+ * same way (one refused then is left for the reader to read itself).
+ * The buffer (RA_BATCH pages) is kept in the page cache's state between
+ * calls: taken by exchange, a second reader meanwhile allocates its own.
  */
 #define RA_BATCH	32
+
+static char *get_ra_buffer(struct pagecache_state *st)
+{
+	char *buf = __atomic_exchange_n(&st->ra_buf, NULL, __ATOMIC_ACQUIRE);
+
+	return buf ? buf : malloc((size_t)RA_BATCH * PAGE_SIZE);
+}
+
+static void put_ra_buffer(struct pagecache_state *st, char *buf)
+{
+	char *none = NULL;
+
+	if (buf && !__atomic_compare_exchange_n(&st->ra_buf, &none, buf, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+		free(buf);
+}
 
 unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
 				      unsigned long lookahead)
 {
 	unsigned long end_idx, read = 0, marker = lookahead ? index + nr - lookahead : ~0UL;
+	struct pagecache_state *st = pagecache_of(f->m);
 	char *buf = NULL;
 
 	/* filemap_invalidate_lock_shared(): no truncation moves the end meanwhile */
 	sim_read_lock(&f->invalidate_lock);
 	end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE);
 	nr = index < end_idx ? KMM_MIN(nr, end_idx - index) : 0;
-	if (nr > 1 && f->a_ops && f->a_ops->read_ahead && !f->shmem)
-		buf = malloc(KMM_MIN(nr, (unsigned long)RA_BATCH) * PAGE_SIZE);
+	if (nr > 1 && st && f->a_ops && f->a_ops->read_ahead && !f->shmem)
+		buf = get_ra_buffer(st);
 	for (unsigned long i = 0; i < nr;) {
 		unsigned int want = 0;
+		unsigned long seq;
 		bool filled;
 		struct page *page;
 
@@ -140,27 +170,39 @@ unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, u
 			continue;
 		}
 		/* else (no buffer, one page, a read error) read_folio, page by page */
+		seq = filemap_write_seq(f);	/* before the read */
 		filled = buf && want > 1 && !f->a_ops->read_ahead(f, index + i, want, buf);
-		for (unsigned int k = 0; k < want; k++, i++) {
+		for (unsigned int k = 0; k < want;) {
 			bool major = false;
 			int err = 0;
 
+			if (!filled)
+				seq = filemap_write_seq(f);
 			page = filled ? filemap_fill_new_page(f, index + i, buf + k * PAGE_SIZE, &err)
 				      : filemap_read_new_page(f, index + i, false, &major, &err);
 			if (!page)
 				goto out;	/* out of memory or a read error: the reader reports it */
 			if (index + i == marker)
 				page_flag_set(page, PG_readahead);
-			if (filemap_add_folio(f, page, index + i, false)) {
+			err = filemap_add_read_folio(f, page, index + i, false, seq);
+			if (err) {
+				page_flag_clear(page, PG_readahead);
 				filemap_discard_new_page(page);
-				continue;
+				if (err == -EAGAIN && filled) {
+					filled = false;	/* the store changed since the run's read */
+					continue;	/* this page again, from the store */
+				}
+			} else {
+				read++;
 			}
-			read++;
+			k++;
+			i++;
 		}
 	}
 out:
 	sim_read_unlock(&f->invalidate_lock);
-	free(buf);
+	if (buf)
+		put_ra_buffer(st, buf);
 	return read;
 }
 

@@ -7,7 +7,8 @@
  * truncate, private COW copies there included; drop_caches drops clean pages only; dirty accounting in
  * /proc/meminfo; the readahead window's growth; an image mounted again by a
  * second boot; clean file pages reclaimed before anonymous ones at the
- * default swappiness, dirty ones written before they are dropped, with
+ * default swappiness, dirty ones written before they are dropped, no stale
+ * page cached by readahead when a page is written back during its read, with
  * checksums over everything. Each test unlinks its files, and the harness's
  * leak check proves every page came back.
  */
@@ -334,6 +335,93 @@ TEST(readahead_window_grows_on_sequential_reads)
 	expect_eq(kmm_fincore(m, "/data/ra", vec, 64), 3);
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/ra"), 0);
+	done(m);
+}
+
+
+/*
+ * review20 R6: readahead reads a run from the disk before it makes and
+ * caches the run's pages. If, in between, someone else makes one of those
+ * pages, writes new bytes into it, writes it back and sees it reclaimed,
+ * the disk's older bytes read into the buffer must not be cached for it.
+ * The interleaving is made deterministic on the event stream: at the first
+ * page allocated after the run's host read, a listener (on the reading
+ * thread) writes page 3 through the cache, writes it back and drops it.
+ */
+struct stale_ra {
+	struct kmm_machine *m;
+	struct kmm_file *f;
+	unsigned long read_calls;	/* the disk reads before the read() */
+	bool armed, busy;
+	int injected;			/* pages the listener wrote back and dropped */
+};
+
+static int find_stale_file(struct kmm_file *f, void *arg)
+{
+	struct stale_ra *s = arg;
+
+	if (!strcmp(f->path, "/data/stale"))
+		s->f = f;
+	return 0;
+}
+
+static int write_back_and_drop_page_3(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	struct stale_ra *s = arg;
+	static unsigned char w[PG];
+
+	(void)ev;
+	if (!s->armed || s->busy || fs_of(m)->sb->read_calls == s->read_calls)
+		return 0;	/* not yet read from the disk, or our own allocation */
+	s->busy = true;
+	s->armed = false;
+	fill(w, PG, 3 * PG, 2);
+	if (generic_perform_write(s->f, w, PG, 3 * PG) == PG &&
+	    !filemap_write_and_wait_range(s->f, 3 * PG, 4 * PG - 1)) {
+		lru_add_drain_all(m);
+		s->injected = (int)invalidate_mapping_pages(s->f, 3, 3);
+	}
+	s->busy = false;
+	return 0;
+}
+
+TEST(readahead_never_caches_bytes_older_than_a_write_back_during_its_read)
+{
+	struct kmm_machine *m = boot("mem=128M");
+	struct task_struct *a = kmm_spawn(m, "A");
+	static unsigned char r[8 * PG], w[PG];
+	static struct stale_ra s;
+	struct kmm_trace_sub sub = { "stale", KMM_EVBIT(KMM_EV_MM_PAGE_ALLOC), write_back_and_drop_page_3,
+				     &s };
+	int fd = kmm_open(a, "/data/stale", KMM_O_CREAT | KMM_O_RDWR), id;
+
+	write_pages(a, fd, 8, 1);
+	assert_eq(kmm_fsync(a, fd), 0);
+	kmm_close(a, fd);
+	assert_eq(kmm_sysctl_write(m, "vm.drop_caches", "1"), 0);
+	fd = kmm_open(a, "/data/stale", KMM_O_RDONLY);
+	s = (struct stale_ra){ .m = m };
+	filemap_for_each_file(m, find_stale_file, &s);
+	assert_true(s.f != NULL);
+	s.read_calls = fs_of(m)->sb->read_calls;
+	s.armed = true;
+	id = kmm_trace_subscribe(m, &sub);
+	assert_true(id >= 0);
+	/* one window of 8 pages: one host read of the run, then its pages */
+	assert_eq(kmm_pread(a, fd, r, sizeof(r), 0), (long)sizeof(r));
+	kmm_trace_unsubscribe(m, id);
+	expect_eq(s.injected, 1);
+	for (int i = 0; i < 8; i++) {
+		fill(w, PG, (uint64_t)i * PG, i == 3 ? 2 : 1);
+		if (memcmp(r + i * PG, w, PG))
+			kmm_test_fail(__FILE__, __LINE__, "page %d of the read differs from the file", i);
+	}
+	/* and what stays cached is the new page 3 */
+	assert_eq(kmm_pread(a, fd, r, PG, 3 * PG), PG);
+	fill(w, PG, 3 * PG, 2);
+	expect_true(!memcmp(r, w, PG));
+	kmm_exit(a, 0);
+	expect_eq(kmm_unlink(m, "/data/stale"), 0);
 	done(m);
 }
 

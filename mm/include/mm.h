@@ -230,6 +230,13 @@ struct kmm_file {
 	struct kmm_machine *m;		/* immutable */
 	struct list_head files_node;	/* the page cache's list of files (its files_lock) */
 	int wb_err;			/* a write error not yet reported by fsync (i_pages_lock) */
+	/*
+	 * Page writes to the backing store so far (atomic): raised after each
+	 * a_ops->writepage, before the page can end its writeback and leave
+	 * the cache; a page read from the store before the last raise may be
+	 * stale (filemap_add_read_folio()).
+	 */
+	unsigned long write_seq;
 	uint64_t dirtied_when;		/* virtual ns its first dirty page appeared (i_pages_lock) */
 	/*
 	 * The window of faults on its mappings (Linux keeps it in the mapped
