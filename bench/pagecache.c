@@ -78,7 +78,7 @@ static uint64_t next_rand(void)
 }
 
 /* MiB/s of reading @bytes in @chunk-sized calls (random page offsets when @random). */
-static double kmm_pass(struct task_struct *t, int fd, uint64_t bytes, size_t chunk, int random, char *buf)
+static __attribute__((noinline)) double kmm_pass(struct task_struct *t, int fd, uint64_t bytes, size_t chunk, int random, char *buf)
 {
 	uint64_t start = now_ns(), pages = bytes / 4096;
 
@@ -122,7 +122,7 @@ static unsigned long vmstat_counter(struct kmm_machine *m, const char *name)
 }
 
 /* MiB/s of loading one byte per page of a cold mapping of @bytes (kmm), with advice @advice. */
-static double kmm_map_pass(struct kmm_machine *m, struct task_struct *t, int fd, uint64_t bytes, int advice,
+static __attribute__((noinline)) double kmm_map_pass(struct kmm_machine *m, struct task_struct *t, int fd, uint64_t bytes, int advice,
 			   unsigned long *maj, unsigned long *min)
 {
 	uint64_t addr = 0, start;
