@@ -498,19 +498,6 @@ struct copy_ctx {
 	int err;
 };
 
-/* Pass one, no lock held: the child's tables for every entry of the parent. */
-static int prealloc_one(void *arg, uint64_t va, void *sslot, pteval_t pte)
-{
-	struct copy_ctx *c = arg;
-	int err;
-
-	if (!pgtable_walk(&c->dst->vm_mm->pgt, (unsigned long)va, true, &err)) {
-		c->err = -ENOMEM;
-		return 1;
-	}
-	return 0;
-}
-
 /* copy_present_page(): the child gets its own copy @n of a maybe-pinned page. */
 static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *page, struct page *n,
 			void *dslot)
@@ -520,7 +507,6 @@ static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *pag
 
 	copy_user_highpage(n, page, addr, c->dst);
 	folio_add_new_anon_rmap(n, c->dst, addr);
-	add_mm_counter(dst, MM_ANONPAGES, 1);
 	pteval_t pte = pfn_pte_geo(dst->pgt.geo, page_to_pfn_m(m, n), c->dst->vm_page_prot) |
 		       _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
 	if (c->dst->vm_flags & VM_WRITE)
@@ -529,80 +515,136 @@ static void copy_pinned(struct copy_ctx *c, unsigned long addr, struct page *pag
 	pte_set(&dst->pgt, dslot, pte);
 }
 
-/* Pass two, under the parent's page_table_lock (dropped only to allocate a copy). */
-static int copy_one_pte(void *arg, uint64_t va, void *sslot, pteval_t seen)
+/*
+ * copy_nonpresent_pte(): a swap entry (the pressure layer takes a slot
+ * reference: swap_duplicate) or the poisoned marker (kept, no slot).
+ * Return: 0, or -ENOMEM when no slot reference could be taken.
+ */
+static int copy_nonpresent(struct mm_struct *dst, void *dslot, pteval_t pte, long *rss)
+{
+	struct kmm_procs *p = procs_of(dst->m);
+
+	if (!is_poisoned_pte(dst->pgt.geo, pte)) {
+		if (p->swap_dup && p->swap_dup(dst->m, pte))
+			return -ENOMEM;
+		rss[MM_SWAPENTS]++;
+	}
+	pte_set(&dst->pgt, dslot, pte);
+	return 0;
+}
+
+/* PageAnon() read in line, as it reads ->mapping (racily: truncation may clear a file page's). */
+static inline bool page_is_anon(const struct page *page)
+{
+	return ((unsigned long)__atomic_load_n(&page->mapping, __ATOMIC_RELAXED) & PAGE_MAPPING_ANON) != 0;
+}
+
+/*
+ * copy_pte_range(): the entries of one parent table (@nr from @sslot, the
+ * first mapping @va) into the child. The child's table is allocated with no
+ * lock held, and only when the parent's part has an entry (pte_alloc); the
+ * entries are then copied under the parent's page_table_lock, dropped only to
+ * allocate the copy of a maybe-pinned page. What 6.12's copy_present_pte()
+ * does per entry is done here in line, without a call: one more reference and
+ * mapcount on the page, the parent's entry write-protected for a private
+ * writable mapping, the child's old (and clean when shared). The child's RSS
+ * counters are added once per table (add_mm_rss_vec), also when the copy
+ * stops on an error, so that they match the entries it holds.
+ */
+static int copy_pte_range(void *arg, uint64_t va, void *sslot, unsigned long nr)
 {
 	struct copy_ctx *c = arg;
-	struct mm_struct *src = c->src->vm_mm, *dst = c->dst->vm_mm;
-	unsigned long addr = (unsigned long)va;
-	void *dslot = pgtable_walk(&dst->pgt, addr, false, NULL);
+	struct vm_area_struct *svma = c->src;
+	struct mm_struct *src = svma->vm_mm, *dst = c->dst->vm_mm;
+	struct kmm_pgtable *spt = &src->pgt, *dpt = &dst->pgt;
+	const struct pgtable_geometry *geo = spt->geo;
+	const struct kmm_machine *m = dst->m;
+	bool cow = is_cow_mapping(svma->vm_flags), shared = (svma->vm_flags & VM_SHARED) != 0;
+	long rss[NR_MM_COUNTERS] = { 0 };
 	struct page *copy = NULL;
-	pteval_t pte;
+	unsigned long i = 0;
+	int err = 0;
 
-again:
-	pte = pte_get(&src->pgt, sslot);	/* again: reclaim may have changed it */
-	if (pte_none(pte)) {
-		if (copy)
-			__free_pages(copy, 0);
+	while (i < nr && pte_none(pte_get(spt, pte_slot_at(spt, sslot, i))))
+		i++;
+	if (i == nr)
 		return 0;
-	}
+	void *dslot = pgtable_walk(dpt, va + i * PAGE_SIZE, true, NULL);
 	if (!dslot) {
 		c->err = -ENOMEM;
 		return 1;
 	}
-	if (!pte_present(pte)) {
-		/* a swap entry: the pressure layer takes a slot reference (swap_duplicate) */
-		struct kmm_procs *p = procs_of(dst->m);
-		if (copy)
-			__free_pages(copy, 0);
-		if (is_poisoned_pte(dst->pgt.geo, pte)) {
-			pte_set(&dst->pgt, dslot, pte);	/* copy_pte_marker(): kept, no slot */
-			return 0;
+	dslot = (char *)dslot - i * (size_t)geo->entry_size;	/* the part's first entry */
+	spin_lock(&src->page_table_lock);
+	for (; i < nr; i++) {
+		void *s = pte_slot_at(spt, sslot, i), *d = pte_slot_at(dpt, dslot, i);
+		pteval_t pte = pte_get(spt, s);	/* again after a drop: reclaim may have changed it */
+
+		if (__builtin_expect(copy != NULL, 0) && (pte_none(pte) || !pte_present(pte))) {
+			__free_pages(copy, 0);	/* it went while the lock was dropped */
+			copy = NULL;
 		}
-		if (p->swap_dup && p->swap_dup(dst->m, pte)) {
-			c->err = -ENOMEM;
-			return 1;
+		if (pte_none(pte))
+			continue;
+		if (!pte_present(pte)) {
+			err = copy_nonpresent(dst, d, pte, rss);
+			if (err)
+				break;
+			continue;
 		}
-		pte_set(&dst->pgt, dslot, pte);
-		add_mm_counter(dst, MM_SWAPENTS, 1);
-		return 0;
-	}
-	struct page *page = vm_normal_page(c->src, addr, pte);
-	if (page) {
-		if (PageAnon(page) && atomic_load(&src->has_pinned) && page_maybe_dma_pinned(page)) {
-			if (!copy) {
-				/* Allocate with the lock dropped, then look at the entry again. */
-				spin_unlock(&src->page_table_lock);
-				copy = kmm_alloc_pages(dst->m, procs_of(dst->m)->user_gfp, 0, -1);
-				spin_lock(&src->page_table_lock);
+		struct page *page = pte_special(pte) ? NULL : pfn_to_page_m(m, pte_pfn_geo(geo, pte));
+		if (page) {
+			bool anon = page_is_anon(page);
+
+			if (anon && atomic_load(&src->has_pinned) && page_maybe_dma_pinned(page)) {
 				if (!copy) {
-					c->err = -ENOMEM;
-					return 1;
+					/* Allocate with the lock dropped, then look at the entry again. */
+					spin_unlock(&src->page_table_lock);
+					copy = kmm_alloc_pages(dst->m, procs_of(dst->m)->user_gfp, 0, -1);
+					spin_lock(&src->page_table_lock);
+					if (!copy) {
+						err = -ENOMEM;
+						break;
+					}
+					i--;
+					continue;
 				}
-				goto again;
+				copy_pinned(c, (unsigned long)va + i * PAGE_SIZE, page, copy, d);
+				rss[MM_ANONPAGES]++;
+				copy = NULL;
+				continue;
 			}
-			copy_pinned(c, addr, page, copy, dslot);
-			return 0;
+			get_page(page);
+			/* folio_dup_file_rmap_pte / folio_try_dup_anon_rmap_pte */
+			if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)
+				folio_count_first_map(page, anon);
+			if (anon)
+				rss[MM_ANONPAGES]++;
+			else
+				rss[page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
 		}
-		get_page(page);
-		if (PageAnon(page)) {
-			folio_add_anon_rmap_pte(page);
-			add_mm_counter(dst, MM_ANONPAGES, 1);
-		} else {
-			folio_add_file_rmap_pte(page);
-			add_mm_counter(dst, page_flag_test(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES, 1);
+		if (copy) {	/* the page stopped being pinned while the lock was dropped */
+			__free_pages(copy, 0);
+			copy = NULL;
 		}
+		if (cow && pte_write(pte)) {
+			pte_clear_bits(spt, s, _PAGE_RW);
+			pte &= ~(pteval_t)_PAGE_RW;
+		}
+		if (shared)
+			pte &= ~(pteval_t)_PAGE_DIRTY;
+		pte_set(dpt, d, pte & ~(pteval_t)_PAGE_ACCESSED);
 	}
+	spin_unlock(&src->page_table_lock);
 	if (copy)
 		__free_pages(copy, 0);
-	if (is_cow_mapping(c->src->vm_flags) && pte_write(pte)) {
-		pte_clear_bits(&src->pgt, sslot, _PAGE_RW);
-		pte &= ~(pteval_t)_PAGE_RW;
+	for (int k = 0; k < NR_MM_COUNTERS; k++)
+		if (rss[k])
+			add_mm_counter(dst, (enum mm_counter)k, rss[k]);
+	if (err) {
+		c->err = err;
+		return 1;
 	}
-	if (c->src->vm_flags & VM_SHARED)
-		pte &= ~(pteval_t)_PAGE_DIRTY;
-	pte &= ~(pteval_t)_PAGE_ACCESSED;
-	pte_set(&dst->pgt, dslot, pte);
 	return 0;
 }
 
@@ -670,12 +712,7 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 		if (!src->anon_vma)
 			continue;
 		struct copy_ctx c = { src, vma, 0 };
-		pgtable_for_each_leaf(&old->pgt, src->vm_start, src->vm_end, true, prealloc_one, &c);
-		if (c.err)
-			goto fail;
-		spin_lock(&old->page_table_lock);
-		pgtable_for_each_leaf(&old->pgt, src->vm_start, src->vm_end, true, copy_one_pte, &c);
-		spin_unlock(&old->page_table_lock);
+		pgtable_for_each_pte_table(&old->pgt, src->vm_start, src->vm_end, copy_pte_range, &c);
 		if (c.err)
 			goto fail;
 	}

@@ -273,6 +273,8 @@ struct leaf_iter {
 	struct kmm_pgtable *pt;
 	bool nonnone;
 	int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v);
+	/* set instead of @fn: called once per leaf table (pgtable_for_each_pte_table) */
+	int (*table_fn)(void *arg, uint64_t va, void *slot, unsigned long nr);
 	void *arg;
 };
 
@@ -284,6 +286,17 @@ static int iter_level(struct leaf_iter *it, int level, uint64_t table, uint64_t 
 	unsigned long n = 1UL << g->bits[level];
 	unsigned long first = (unsigned long)((start - base) / span);
 
+	if (level == PGT_PTE && it->table_fn) {
+		/* [start, end) lies inside this table: its run of slots at once */
+		unsigned long last = (unsigned long)((end - base + span - 1) / span);
+
+		if (last > n)
+			last = n;
+		if (first >= last)
+			return 0;
+		return it->table_fn(it->arg, canon(g, base + first * span), entry_slot(it->pt, table, first),
+				    last - first);
+	}
 	for (unsigned long i = first; i < n; i++) {
 		uint64_t va = base + i * span;
 		if (va >= end)
@@ -312,7 +325,19 @@ static int iter_level(struct leaf_iter *it, int level, uint64_t table, uint64_t 
 int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, bool nonnone,
 			  int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg)
 {
-	struct leaf_iter it = { pt, nonnone, fn, arg };
+	struct leaf_iter it = { pt, nonnone, fn, NULL, arg };
+	uint64_t s, e;
+
+	clip_range(pt->geo, start, end, &s, &e);
+	if (e <= s)
+		return 0;
+	return iter_level(&it, PGT_PGD, pt->pgd_pa, 0, s, e);
+}
+
+int pgtable_for_each_pte_table(struct kmm_pgtable *pt, uint64_t start, uint64_t end,
+			       int (*fn)(void *arg, uint64_t va, void *slot, unsigned long nr), void *arg)
+{
+	struct leaf_iter it = { pt, false, NULL, fn, arg };
 	uint64_t s, e;
 
 	clip_range(pt->geo, start, end, &s, &e);

@@ -168,6 +168,11 @@ void folio_add_anon_rmap_pte(struct page *page)
 		mod_node_page_state(page_pgdat(page), NR_ANON_MAPPED, 1);
 }
 
+void folio_count_first_map(struct page *page, bool anon)
+{
+	mod_node_page_state(page_pgdat(page), anon ? NR_ANON_MAPPED : NR_FILE_MAPPED, 1);
+}
+
 void folio_add_file_rmap_pte(struct page *page)
 {
 	if (atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed) == -1)

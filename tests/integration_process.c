@@ -20,6 +20,7 @@
 
 #include <kmm/fs.h>
 #include <kmm/process.h>
+#include <kmm/trace.h>
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
@@ -476,6 +477,58 @@ TEST(exec_brk_madvise_mlock)
 	check(m);
 	kmm_exit(t, 0);
 	done(m);
+}
+
+/* rss_stat events of MM_ANONPAGES: how many, and the last size they gave */
+struct rss_seen {
+	int anon_events;
+	int64_t last_anon;
+};
+
+static int count_rss(struct kmm_machine *m, const struct kmm_event *ev, void *arg)
+{
+	struct rss_seen *s = arg;
+
+	(void)m;
+	if (ev->type == KMM_EV_RSS_STAT && ev->rss.member == MM_ANONPAGES) {
+		s->anon_events++;
+		s->last_anon = ev->rss.size;
+	}
+	return 0;
+}
+
+/*
+ * 6.12's copy_pte_range() counts the child's pages in a local rss[] and adds
+ * them once a PTE table (add_mm_rss_vec), so fork raises the child's
+ * counters, and emits rss_stat, once a table, not once a page: 600 pages
+ * over two or three tables are as many MM_ANONPAGES events (the image's own
+ * pages add a few more), the last naming the child's whole count.
+ */
+TEST(fork_adds_the_childs_rss_once_per_page_table)
+{
+	for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++) {
+		struct kmm_machine *m = boot(arches[a]);
+		struct task_struct *p = kmm_spawn(m, "p"), *c;
+		struct rss_seen s = { 0 };
+		struct kmm_trace_sub sub = { "t", KMM_EVBIT(KMM_EV_RSS_STAT), count_rss, &s };
+		uint64_t x;
+
+		assert_eq(kmm_mmap(p, 0, 600 * PAGE_SIZE, RW, PRIV, &x), 0);
+		assert_eq(kmm_fill(p, x, 0x5a, 600 * PAGE_SIZE), 0);
+		int id = kmm_trace_subscribe(m, &sub);
+		assert_true(id >= 0);
+		c = kmm_fork(p, "c");
+		kmm_trace_unsubscribe(m, id);
+		assert_true(c != NULL);
+		expect_true(get_mm_counter(c->mm, MM_ANONPAGES) >= 600);
+		expect_true(s.anon_events < 16);	/* 600 or more when counted per page */
+		expect_eq(s.last_anon, get_mm_counter(c->mm, MM_ANONPAGES) * (int64_t)PAGE_SIZE);
+		expect_eq(peek(c, x + 599 * PAGE_SIZE), 0x5a);
+		check(m);
+		kmm_exit(c, 0);
+		kmm_exit(p, 0);
+		done(m);
+	}
 }
 
 TEST(pinned_pages_are_copied_at_fork)

@@ -810,6 +810,12 @@ void anon_vma_unlink(struct vm_area_struct *vma);
 void folio_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long addr);
 void folio_add_anon_rmap_pte(struct page *page);
 void folio_add_file_rmap_pte(struct page *page);
+/*
+ * folio_count_first_map() - the node's NR_ANON_MAPPED (@anon) or
+ * NR_FILE_MAPPED for a page whose _mapcount its caller raised from -1 (an
+ * in-line folio_add_*_rmap_pte: fork's copy).
+ */
+void folio_count_first_map(struct page *page, bool anon);
 /**
  * folio_remove_rmap_pte() - one PTE less of @page; on the last, NR_ANON_MAPPED
  * or NR_FILE_MAPPED (by PageAnon) drops. kmm's folios are single pages.

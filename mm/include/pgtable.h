@@ -156,6 +156,23 @@ int pgtable_for_each_leaf(struct kmm_pgtable *pt, uint64_t start, uint64_t end, 
 			  int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg);
 
 /**
+ * pgtable_for_each_pte_table() - call @fn once for every leaf (PTE) table
+ * that maps part of [@start, @end), in address order, skipping missing
+ * tables in one step: @va is the first address of the part, @slot its first
+ * entry and @nr the number of entries (pages) of the part, consecutive in
+ * the table (pte_slot_at() steps through them). No lock is taken: the caller
+ * holds what keeps the tables (mmap_lock) and takes the page-table lock for
+ * the entries. @fn returns nonzero to stop; that value is returned.
+ */
+int pgtable_for_each_pte_table(struct kmm_pgtable *pt, uint64_t start, uint64_t end,
+			       int (*fn)(void *arg, uint64_t va, void *slot, unsigned long nr), void *arg);
+/** pte_slot_at() - the entry @i places after @slot in the same table. */
+static inline void *pte_slot_at(const struct kmm_pgtable *pt, void *slot, unsigned long i)
+{
+	return (char *)slot + i * (size_t)pt->geo->entry_size;
+}
+
+/**
  * pgtable_for_each_entry() - call @fn for every present upper entry (with
  * its level, the physical address of its table, its index and the first
  * address it maps), each followed by the entries of the table it points at,
