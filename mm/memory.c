@@ -1069,10 +1069,16 @@ int kmm_access(struct task_struct *t, uint64_t addr, void *buf, size_t len, bool
 		sim_tlb_access_begin(tlb);
 		host = sim_tlb_hit(tlb, &mm->ctx, addr, write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ);
 		if (host) {
-			if (write)
-				memcpy(host, buf, len);
+			unsigned char *to = write ? host : buf;
+			const unsigned char *from = write ? buf : host;
+
+			/* a load or store of a machine word is a move, not a call to memcpy */
+			if (len == 8)
+				__builtin_memcpy(to, from, 8);
+			else if (len == 4)
+				__builtin_memcpy(to, from, 4);
 			else
-				memcpy(buf, host, len);
+				memcpy(to, from, len);
 			sim_tlb_access_end(tlb);
 			return 0;
 		}

@@ -174,32 +174,35 @@ extern int sim_tlb_asymmetric;
  * sim_tlb_access_begin() / sim_tlb_access_end() - bracket one translation
  * through @tlb and the loads or stores made with it: an instruction in
  * flight (kmm_access's copy). Never held across a page fault or anything
- * that blocks; only @tlb's owning thread opens and closes its brackets. The
- * inline accessors of <kmm/process.h> do not bracket.
+ * that blocks; only @tlb's owning thread opens and closes its brackets, and
+ * brackets do not nest (one instruction is in flight at a time: the access
+ * loop closes its bracket before it faults or calls anything that may
+ * access), so busy is a flag, 1 inside and 0 outside. The inline accessors
+ * of <kmm/process.h> do not bracket.
+ *
+ * Opening and closing are stores, not read-modify-writes of a count: a
+ * kmm_access() hit in a loop then carries no chain of store-to-load
+ * forwarding from one call's bracket to the next (two such links a call
+ * with the count). The shared empty TLB of threads that made no access yet
+ * is written by many threads: it is on no MMU's list and nothing waits on
+ * it, so its flag may say anything.
  */
 static inline void sim_tlb_access_begin(struct kmm_tlb *tlb)
 {
 	if (__builtin_expect(__atomic_load_n(&sim_tlb_asymmetric, __ATOMIC_RELAXED), 1)) {
-		__atomic_store_n(&tlb->busy, __atomic_load_n(&tlb->busy, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&tlb->busy, 1, __ATOMIC_RELAXED);
 		atomic_signal_fence(memory_order_seq_cst);	/* before the entry's loads */
 		return;
 	}
-	__atomic_fetch_add(&tlb->busy, 1, __ATOMIC_SEQ_CST);
+	(void)__atomic_exchange_n(&tlb->busy, 1, __ATOMIC_SEQ_CST);	/* a full barrier */
 }
 /*
- * Closing needs no read-modify-write: only @tlb's owning thread writes its
- * busy count (sim_mmu_shootdown_wait() only reads it), so a release store
- * of the count less one orders the access's loads and stores before it, as
- * the locked subtract did, without a locked instruction. (The
- * shared empty TLB of threads that made no access yet is written by many
- * threads and its count may drift: it is on no MMU's list, and nothing
- * waits on it.)
+ * Closing is a release store: it orders the access's loads and stores
+ * before it, so a shootdown that reads 0 finds the copy done.
  */
 static inline void sim_tlb_access_end(struct kmm_tlb *tlb)
 {
-	__atomic_store_n(&tlb->busy, __atomic_load_n(&tlb->busy, __ATOMIC_RELAXED) - 1,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&tlb->busy, 0, __ATOMIC_RELEASE);
 }
 /**
  * sim_mmu_shootdown_wait() - after translations were flushed: wait until no

@@ -64,7 +64,7 @@ struct kmm_tlb {
 	const void *mmu;	/* the MMU it caches translations of; NULL once detached */
 	/* kmm's own, below: statistics of the out-of-line path, and two lists */
 	unsigned long hits, misses, walks, faults, flushes;
-	unsigned int busy;	/* kmm_access's copies in flight (atomic): a shootdown waits */
+	unsigned int busy;	/* 1 while a kmm_access copy is in flight (atomic): a shootdown waits */
 	struct kmm_tlb *mmu_next;	/* the MMU's TLBs, under its lock */
 	struct kmm_tlb *thread_next;	/* the owning thread's TLBs */
 };
