@@ -243,21 +243,23 @@ struct kmem_cache_node {
 	/*
 	 * The barn (Linux 6.18's struct node_barn, its full sheaves only; a
 	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr full
-	 * sheaves that CPUs' frees handed in whole, each s->sheaf_capacity
-	 * entries of @barn in a sheaf's order (oldest first, every object
-	 * with its link: sheaf_link()), for a CPU whose sheaf and cpu freelist ran
-	 * dry to take whole. A program that frees a batch and allocates the
-	 * next (free_storm) then moves each object from a sheaf to the barn
-	 * and back, where a sheaf_flush() gave it back to its slab (a
-	 * compare-exchange of its shadow byte, a run pushed on its slab) and
-	 * a refill froze that slab again. Objects in the barn are as those
-	 * in a sheaf: in use in their slabs, shadow FREE. @barn: room for
-	 * s->barn_max sheaves, allocated at the first hand-in (NULL until
-	 * then); flush_all() empties the barn and frees its room. An entry is
-	 * 32 bits (barn_entry(): 2 KiB of room for a sheaf of 64, not 4).
+	 * sheaves that CPUs' frees handed in whole, for a CPU whose sheaf and
+	 * cpu freelist ran dry to take whole. A program that frees a batch and
+	 * allocates the next (free_storm) then moves each object from a sheaf
+	 * to the barn and back, where a sheaf_flush() gave it back to its slab
+	 * (a compare-exchange of its shadow byte, a run pushed on its slab) and
+	 * a refill froze that slab again. Objects in the barn are as those in
+	 * a sheaf: in use in their slabs, shadow FREE, every one with its link
+	 * (sheaf_link()). The barn keeps its sheaves in their own objects, as
+	 * one chain (barn_next()): @barn is the newest sheaf's newest object,
+	 * each object's barn link names the one below it in its sheaf, and a
+	 * sheaf's oldest names the next sheaf's newest (NULL after the last).
+	 * No memory of its own: its room of 32-bit entries (session 20), malloc'd
+	 * from the host heap at the first hand-in, cost 44-96 KB of a small
+	 * program's peak (a glibc arena of a worker thread's; rss20, rss21).
 	 */
 	unsigned int barn_nr;		/* list_lock; relaxed atomic stores, peeked at unlocked */
-	uint32_t *barn;			/* list_lock */
+	void *barn;			/* list_lock */
 	struct list_head partial, full, empty;
 } __attribute__((aligned(64)));
 
@@ -265,7 +267,7 @@ struct kmem_cache_node {
 _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node outgrew 128 bytes");
 
 /*
- * The barn's room (s->barn_max full sheaves, kmem_cache_keep_sheaves()):
+ * The barn's bound (s->barn_max full sheaves, kmem_cache_keep_sheaves()):
  * bound in objects, SHEAF_BARN_OBJECTS, and in their bytes, SHEAF_BARN_BYTES,
  * rather than in sheaves (Linux's MAX_FULL_SHEAVES is 10; kmm kept 8). A
  * sheaf is two pages' worth of objects but at most SLAB_SHEAF_MAX, so 8
@@ -276,8 +278,7 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node ou
  * and gave the rest back to the slabs one object at a time (sheaf_flush()),
  * to freeze the same slabs again on its next round. Now a barn holds up to
  * 2,048 objects of 16 to 128 bytes (32 sheaves of 64: 32 to 256 KiB) and
- * 256 KiB of any larger size; its room, 4 bytes an object, is written only
- * as far as it fills. callgrind, free_storm 1 100 10000: 202.9 M
+ * 256 KiB of any larger size (in the objects themselves: no room). callgrind, free_storm 1 100 10000: 202.9 M
  * instructions (8 sheaves), 191.7 M (1,024 objects, 128 KiB), 182.8 M
  * (1,024, 256 KiB), 178.1 M (these); VmHWM at exit of ten bench/malloc
  * workloads unchanged (free19 in /work/notes). At least 1 sheaf, at most
@@ -342,6 +343,10 @@ struct kmem_cache {
 	bool keep_sheaves;
 	/* Full sheaves a node's barn holds (barn_sheaves_for()); 0 without keep_sheaves. Likewise. */
 	unsigned short barn_max;
+	/* Where an object in the barn keeps its barn link (barn_next()), from its start. Likewise. */
+	unsigned short barn_link;
+	/* A barn link was found overwritten: barn_flush() looks for what it lost. Node 0's list_lock. */
+	bool barn_broken;
 	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift), immutable */
 	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
 	unsigned int cpu_partial_slabs;	/* the list's limit in slabs */
@@ -389,23 +394,6 @@ struct kmem_cache {
 	bool host_struct, host_nodes;
 	struct kmem_cache_node *node[];	/* [nr_node_ids], immutable */
 };
-
-/*
- * A barn entry (struct kmem_cache_node): @obj's offset from @base, the
- * direct map's (kmm_direct_map_base()), in shadow granules (8 or 16 bytes, the
- * least an object's start moves by), in 32 bits - a direct map of up to 32
- * or 64 GiB, which kmem_cache_keep_sheaves() requires. barn_obj() is the
- * object back.
- */
-static inline uint32_t barn_entry(const struct kmem_cache *s, uintptr_t base, const void *obj)
-{
-	return (uint32_t)(((uintptr_t)obj - base) >> s->shadow_shift);
-}
-
-static inline void *barn_obj(const struct kmem_cache *s, uintptr_t base, uint32_t e)
-{
-	return (void *)(base + ((uintptr_t)e << s->shadow_shift));
-}
 
 /* kmalloc cache types, in Linux's creation order. */
 enum kmalloc_cache_type {
@@ -785,6 +773,45 @@ static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, bool har
 {
 	return (hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj)) ==
 	       sheaf_link_value(obj);
+}
+
+/*
+ * An object's barn link (struct kmem_cache_node): the object below it in
+ * the barn's chain, in the word at s->barn_link, beside its free pointer
+ * (which keeps its sheaf link), XOR SHEAF_LINK_POISON and, @hardened, encoded
+ * as a free pointer is. The poison's top bits make a word a program wrote
+ * after free read as no object of the direct map: barn_take() tests each
+ * link before it follows it (barn_link_bad()).
+ */
+static inline void barn_set_next(const struct kmem_cache *s, void *obj, void *next,
+				 const bool hardened)
+{
+	unsigned long slot = (unsigned long)obj + s->barn_link;
+	unsigned long v = (unsigned long)next ^ SHEAF_LINK_POISON;
+
+	if (hardened)
+		v ^= s->random ^ (__builtin_bswap64(slot) & s->swab_mask);
+	*(unsigned long *)slot = v;
+}
+
+static inline void *barn_next(const struct kmem_cache *s, const void *obj, const bool hardened)
+{
+	unsigned long slot = (unsigned long)obj + s->barn_link;
+	unsigned long v = *(const unsigned long *)slot ^ SHEAF_LINK_POISON;
+
+	if (hardened)
+		v ^= s->random ^ (__builtin_bswap64(slot) & s->swab_mask);
+	return (void *)v;
+}
+
+/*
+ * barn_link_bad() - does @next lie outside the direct map from @base, @bytes
+ * long: a barn link overwritten? (Inside it, a link is only read from: a
+ * sheaf's pop tests what it finds there, as any object's.)
+ */
+static inline bool barn_link_bad(const void *next, uintptr_t base, uintptr_t bytes)
+{
+	return (uintptr_t)next - base >= bytes;
 }
 
 /* sheaf_bad_link() - report a sheaf object whose link was overwritten (mm/slub_debug.c). */
@@ -1271,8 +1298,9 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
 /**
  * barn_flush() - give every object in @s's barns back to its slab (an object
- * of @c's cpu slab onto @c's freelist, as sheaf_flush()). Context: every
- * CPU slot held (flush_all()), no list_lock.
+ * of @c's cpu slab onto @c's freelist, as sheaf_flush()), and after a barn
+ * link was found overwritten what that barn lost. Context: every CPU slot
+ * held (flush_all()), no list_lock.
  */
 void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
 

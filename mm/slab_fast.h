@@ -238,10 +238,9 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 
 /**
  * sheaf_hand_in() - hand @c's full sheaf whole to the barn of its node, if
- * @s keeps sheaves and the barn has room already (mm/slub_free.c's
- * barn_put(), which allocates nothing here: its room exists once a hand-in
- * from kfree() made it). Out of line: the fast paths reach it once a sheaf
- * of frees.
+ * @s keeps sheaves and the barn has room (mm/slub_free.c's barn_put(),
+ * which allocates nothing: the barn keeps its sheaves in their objects).
+ * Out of line: the fast paths reach it once a sheaf of frees.
  * Context: @c's slot section, entered by this thread; takes list_lock.
  * Return: true if handed in (@c's sheaf is empty now); false with nothing
  * changed.

@@ -440,8 +440,4 @@ void __kmem_cache_release(struct kmem_cache *s)
 	}
 	free(s->random_seq);
 	free_cpu_slabs(s);
-	/* The barns' room (flush_all() freed it, unless the machine is going away). */
-	for (int nid = 0; nid < s->machine->nr_node_ids; nid++)
-		if (s->node[nid])
-			free(s->node[nid]->barn);
 }

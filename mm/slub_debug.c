@@ -954,12 +954,12 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 	/* The barns' full sheaves (kmem_cache_keep_sheaves()): the same of each entry. */
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *node = get_node(s, nid);
-		if (node->barn_nr > s->barn_max ||
-		    (node->barn_nr && !node->barn))
+		void *obj = node->barn;
+		if (node->barn_nr > s->barn_max || !node->barn_nr != !node->barn)
 			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
 					  node->barn_nr, s->barn_max);
+		/* Each link tested before it is followed, as barn_take() does. */
 		for (size_t i = 0; i < (size_t)node->barn_nr * s->sheaf_capacity; i++) {
-			void *obj = barn_obj(s, (uintptr_t)kmm_direct_map_base(m), node->barn[i]);
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
 			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
 				return check_fail(s, "node %d barn entry %zu is not an object of "
@@ -968,7 +968,11 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 				return check_fail(s, "node %d barn entry %zu: shadow says it is not "
 						  "free", nid, i);
 			v[n++] = obj;
+			obj = barn_next(s, obj, s->random != 0);
 		}
+		if (node->barn_nr && obj)
+			return check_fail(s, "node %d barn's chain goes on after its %u sheaves",
+					  nid, node->barn_nr);
 	}
 	if (n)	/* @v may be NULL when there is nothing to sort */
 		qsort(v, n, sizeof(*v), cmp_ptr);

@@ -439,27 +439,6 @@ void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr
 
 /* ---- The barn ---- */
 
-/* A sheaf's @nr objects into the barn's 32-bit entries (barn_entry()), and back. */
-static void barn_pack(const struct kmem_cache *s, uint32_t *restrict to, void *const *restrict from,
-		      size_t nr)
-{
-	uintptr_t base = (uintptr_t)kmm_direct_map_base(s->machine);
-	unsigned int shift = s->shadow_shift;
-
-	for (size_t k = 0; k < nr; k++)
-		to[k] = (uint32_t)(((uintptr_t)from[k] - base) >> shift);
-}
-
-static void barn_unpack(const struct kmem_cache *s, void **restrict to,
-			const uint32_t *restrict from, size_t nr)
-{
-	uintptr_t base = (uintptr_t)kmm_direct_map_base(s->machine);
-	unsigned int shift = s->shadow_shift;
-
-	for (size_t k = 0; k < nr; k++)
-		to[k] = (void *)(base + ((uintptr_t)from[k] << shift));
-}
-
 /* How many full sheaves a barn of @s holds: SHEAF_BARN_OBJECTS, SHEAF_BARN_BYTES (mm/slab.h). */
 static unsigned int barn_sheaves_for(const struct kmem_cache *s)
 {
@@ -471,62 +450,90 @@ static unsigned int barn_sheaves_for(const struct kmem_cache *s)
 	return n < 1 ? 1 : n > SHEAF_BARN_MAX ? SHEAF_BARN_MAX : n;
 }
 
+/*
+ * A cache keeps sheaves if its free objects have a word for the barn link
+ * beside the free pointer, *@link: the next word, else the one before. Not
+ * a cache whose free pointer lies after its objects (a constructor's,
+ * SLAB_TYPESAFE_BY_RCU's: their free objects' bytes are kept as they were)
+ * nor one of 8-byte objects (slab_shadow_granule=8's kmalloc-8).
+ */
+static bool barn_link_for(const struct kmem_cache *s, unsigned int *link)
+{
+	if (!s->sheaf_capacity || s->ctor || (s->flags & SLAB_TYPESAFE_BY_RCU) ||
+	    s->offset + sizeof(void *) > s->object_size)
+		return false;
+	if (s->offset + 2 * sizeof(void *) <= s->size)
+		*link = s->offset + (unsigned int)sizeof(void *);
+	else if (s->offset >= sizeof(void *))
+		*link = s->offset - (unsigned int)sizeof(void *);
+	else
+		return false;
+	return true;
+}
+
 void kmem_cache_keep_sheaves(struct kmem_cache *s)
 {
-	/* Every object's barn_entry() fits its 32 bits (the shim's 8 GiB map: 29). */
-	s->keep_sheaves = s->sheaf_capacity != 0 &&
-			  (kmm_direct_map_bytes(s->machine) - 1) >> s->shadow_shift <= UINT32_MAX;
+	unsigned int link = 0;
+
+	s->keep_sheaves = barn_link_for(s, &link);
+	s->barn_link = (unsigned short)link;
 	s->barn_max = s->keep_sheaves ? (unsigned short)barn_sheaves_for(s) : 0;
+}
+
+/*
+ * The barn's chain (struct kmem_cache_node) through @sheaf's @cap objects,
+ * newest down to oldest; the oldest's link is written under list_lock.
+ */
+static inline __attribute__((always_inline)) void
+barn_chain(const struct kmem_cache *s, void **sheaf, unsigned int cap, const bool hardened)
+{
+	void **at = sheaf + cap - 1, *above = *at;
+
+	while (at != sheaf) {
+		void *below = *--at;
+		barn_set_next(s, above, below, hardened);
+		above = below;
+	}
 }
 
 /*
  * barn_put() - hand @c's full sheaf whole to the barn of its CPU's node
  * (struct kmem_cache_node), if @s keeps sheaves and the barn has room: its
- * entries copied in order (every object's link, sheaf_link(), holds
- * wherever it sits); @c's sheaf is then empty. The barn's room is allocated at the
- * first hand-in, outside list_lock (its allocation may take the host's), if
- * @may_allocate; else a barn with no room yet takes nothing.
- * Context: @c's slot section. Return: true if handed in.
+ * objects chained in their order (every object's sheaf link, sheaf_link(),
+ * stays as it was), on top of the barn's; @c's sheaf is then empty.
+ * Allocates nothing. Context: @c's slot section. Return: true if handed in.
  */
-static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool may_allocate)
+static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmem_cache_node *n = get_node(s, 0);
-	size_t cap = s->sheaf_capacity;
-	uint32_t *room = NULL;
-	bool done = false;
+	unsigned int cap = s->sheaf_capacity;
+	void **sheaf = c->sheaf;
+	bool hardened = s->random != 0, done = false;
 
 	/* A full barn, peeked at unlocked (a hint; looked at again under the lock). */
 	if (__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED) >= s->barn_max)
 		return false;
+	/* The sheaf's objects are this CPU's until handed in: chained outside the lock. */
+	if (hardened)
+		barn_chain(s, sheaf, cap, true);
+	else
+		barn_chain(s, sheaf, cap, false);
 	spin_lock(&n->list_lock);
-	if (unlikely(!n->barn)) {
-		spin_unlock(&n->list_lock);
-		if (!may_allocate)
-			return false;
-		room = malloc(sizeof(*room) * cap * s->barn_max);
-		if (!room)
-			return false;
-		spin_lock(&n->list_lock);
-		if (!n->barn) {
-			n->barn = room;
-			room = NULL;
-		}
-	}
 	if (n->barn_nr < s->barn_max) {
-		barn_pack(s, n->barn + n->barn_nr * cap, c->sheaf, cap);
+		barn_set_next(s, sheaf[0], n->barn, hardened);
+		n->barn = sheaf[cap - 1];
 		__atomic_store_n(&n->barn_nr, n->barn_nr + 1, __ATOMIC_RELAXED);
 		c->sheaf_nr = 0;
 		done = true;
 	}
 	spin_unlock(&n->list_lock);
-	free(room);	/* another CPU's hand-in allocated it first */
 	return done;
 }
 
 /* sheaf_hand_in(): mm/slab_fast.h */
 bool sheaf_hand_in(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	return barn_put(s, c, false);
+	return barn_put(s, c);
 }
 
 /* kfree_fast_full(): mm/slab_fast.h */
@@ -546,25 +553,90 @@ void *kfree_fast_full(struct kmem_cache *s, struct kmem_cache_cpu *c, const void
 	return left;
 }
 
+/*
+ * An object in @s's barn whose barn link (the word beside its free pointer)
+ * was overwritten (written after free): the barn's objects below it, @lost,
+ * cannot be followed; they stay in use in their slabs until the next
+ * barn_flush() finds them by their shadow (barn_recover()). Reported after
+ * list_lock is dropped.
+ */
+static __attribute__((noinline, cold)) void barn_bad_link(struct kmem_cache *s, void *obj,
+							  unsigned int lost)
+{
+	struct kmm_machine *m = s->machine;
+
+	slab_bug(s, "Freepointer corrupt");
+	kmm_printk(m, "Object 0x%016lx: the barn link of a freed object in the node's barn was "
+		   "overwritten (written after free)", kaddr(m, obj));
+	slab_fix(s, "Left the %u objects of the barn below object 0x%016lx to the next shrink",
+		 lost, kaddr(m, obj));
+}
+
+/*
+ * The newest full sheaf off @n's barn into @to, in the order it was handed
+ * in, each object's barn link tested before it is followed: a link that
+ * names no object of the direct map (barn_link_bad(): written after free)
+ * ends the barn there, the entries above it kept, *@bad set to the object
+ * and *@lost to the objects left behind. Context: n->list_lock held, the
+ * barn not empty. Return: the entries put in @to, from @to[0].
+ */
+static inline __attribute__((always_inline)) unsigned int
+barn_unchain(struct kmem_cache *s, struct kmem_cache_node *n, void **to, void **bad,
+	     unsigned int *lost, const bool hardened)
+{
+	struct kmm_machine *m = s->machine;
+	uintptr_t base = (uintptr_t)kmm_direct_map_base(m);
+	uintptr_t bytes = (uintptr_t)kmm_direct_map_bytes(m);
+	unsigned int cap = s->sheaf_capacity, k, left = n->barn_nr - 1;
+	void **at = to + cap - 1, *obj = n->barn, *next = NULL;
+
+	/* Down from the top: the loop keeps only @at and @obj (no index). */
+	*at = obj;
+	while (at != to) {
+		next = barn_next(s, obj, hardened);
+		if (unlikely(barn_link_bad(next, base, bytes)))
+			goto broken;
+		*--at = obj = next;
+	}
+	next = NULL;
+	if (left) {	/* the next sheaf's newest; the barn's last object links to NULL */
+		next = barn_next(s, obj, hardened);
+		if (unlikely(barn_link_bad(next, base, bytes)))
+			goto broken;
+	}
+	n->barn = next;
+	__atomic_store_n(&n->barn_nr, left, __ATOMIC_RELAXED);
+	return cap;
+broken:
+	k = (unsigned int)(at - to);
+	*bad = *at;	/* the object whose link is bad */
+	*lost = k + left * cap;
+	s->barn_broken = true;
+	n->barn = NULL;
+	__atomic_store_n(&n->barn_nr, 0, __ATOMIC_RELAXED);
+	memmove(to, to + k, sizeof(*to) * (cap - k));
+	return cap - k;
+}
+
 /* barn_take(): mm/slab.h */
 bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmem_cache_node *n = get_node(s, 0);
-	size_t cap = s->sheaf_capacity;
-	bool done = false;
+	unsigned int nr = 0, lost = 0;
+	void *bad = NULL;
 
 	/* An empty barn, peeked at unlocked: no lock taken for it. */
 	if (!s->keep_sheaves || c->sheaf_nr || !__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED))
 		return false;
 	spin_lock(&n->list_lock);
-	if (n->barn_nr) {
-		__atomic_store_n(&n->barn_nr, n->barn_nr - 1, __ATOMIC_RELAXED);
-		barn_unpack(s, c->sheaf, n->barn + n->barn_nr * cap, cap);
-		c->sheaf_nr = (unsigned int)cap;
-		done = true;
-	}
+	if (n->barn_nr)
+		nr = s->random ? barn_unchain(s, n, c->sheaf, &bad, &lost, true)
+			       : barn_unchain(s, n, c->sheaf, &bad, &lost, false);
 	spin_unlock(&n->list_lock);
-	return done;
+	if (unlikely(bad))
+		barn_bad_link(s, bad, lost);
+	c->sheaf_nr = nr;
+	return nr != 0;
 }
 
 /* kmem_cache_alloc_barn(): mm/slab_fast.h */
@@ -586,35 +658,92 @@ void *kmem_cache_alloc_barn(struct kmem_cache *s)
 	return took ? kmem_cache_alloc_fast_inline(s) : NULL;
 }
 
-/* barn_flush(): mm/slab.h; also frees the barns' room */
+/*
+ * After a barn link was found overwritten (barn_bad_link()): the objects the
+ * barn lost are FREE in their slabs and, every sheaf and barn being empty
+ * now, in none: every slab of @s is looked at by a walk of the frames (a
+ * lost object's slab may be on any list, or full on none), and what it
+ * finds is given back as a sheaf's objects are. Rare (a write after free
+ * the machine has already reported): the walk's cost is not on any path
+ * a program repeats. Context: as barn_flush(), after the barns emptied.
+ */
+static __attribute__((noinline, cold)) void barn_recover(struct kmem_cache *s,
+							 struct kmem_cache_cpu *c)
+{
+	struct kmm_machine *m = s->machine;
+	struct slab_machine *st = slab_state(m);
+	void **v = NULL;
+	size_t nr = 0, max = 0;
+
+	for (unsigned long pfn = 0; pfn < m->max_low_pfn; pfn++) {
+		/* A chunk whose struct pages are not initialised holds no slab. */
+		if (m->section_state && pfn_init_state(m, pfn) != SECTION_ONLINE)
+			continue;
+		struct page *page = pfn_to_page_m(m, pfn);
+		if (!page_has_type_acquire(page, PGTY_slab) || page_slab(page)->slab_cache != s)
+			continue;
+		struct slab *slab = page_slab(page);
+		for (unsigned int i = 0; i < slab->objects; i++) {
+			void *obj = index_to_obj(s, slab, i);
+			if (shadow_get(st, m, obj) != SHADOW_FREE)
+				continue;
+			if (nr == max) {
+				void **more = realloc(v, sizeof(*v) * (max = max ? 2 * max : 256));
+				if (!more)
+					goto out;	/* no host memory: the rest stays lost */
+				v = more;
+			}
+			v[nr++] = obj;
+		}
+	}
+out:
+	for (size_t k = 0; k < nr; k += SLAB_SHEAF_MAX) {
+		unsigned int part = (unsigned int)KMM_MIN(nr - k, (size_t)SLAB_SHEAF_MAX);
+		if (s->random)
+			sheaf_give_back_as(s, c, v + k, part, true);
+		else
+			sheaf_give_back_as(s, c, v + k, part, false);
+	}
+	if (nr)
+		slab_fix(s, "Gave %zu objects the barn had lost back to their slabs", nr);
+	free(v);
+}
+
+/* barn_flush(): mm/slab.h */
 void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmm_machine *m = s->machine;
+	bool broken = false;
 
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		struct kmem_cache_node *n = get_node(s, nid);
-		size_t cap = s->sheaf_capacity;
 
-		/*
-		 * The room leaves with its sheaves (a give-back may take
-		 * list_lock) and is freed: a trimmed program keeps none.
-		 */
-		spin_lock(&n->list_lock);
-		uint32_t *room = n->barn;
-		unsigned int nr = n->barn_nr;
-		n->barn = NULL;
-		__atomic_store_n(&n->barn_nr, 0, __ATOMIC_RELAXED);
-		spin_unlock(&n->list_lock);
-		for (unsigned int k = 0; k < nr; k++) {
-			void *sheaf[SLAB_SHEAF_MAX];
-			barn_unpack(s, sheaf, room + k * cap, cap);
+		/* A sheaf at a time: a give-back may take list_lock. */
+		for (;;) {
+			void *sheaf[SLAB_SHEAF_MAX], *bad = NULL;
+			unsigned int nr = 0, lost = 0;
+
+			spin_lock(&n->list_lock);
+			if (n->barn_nr)
+				nr = s->random ? barn_unchain(s, n, sheaf, &bad, &lost, true)
+					       : barn_unchain(s, n, sheaf, &bad, &lost, false);
+			spin_unlock(&n->list_lock);
+			if (unlikely(bad))
+				barn_bad_link(s, bad, lost);
+			if (!nr)
+				break;
 			if (s->random)
-				sheaf_give_back_as(s, c, sheaf, (unsigned int)cap, true);
+				sheaf_give_back_as(s, c, sheaf, nr, true);
 			else
-				sheaf_give_back_as(s, c, sheaf, (unsigned int)cap, false);
+				sheaf_give_back_as(s, c, sheaf, nr, false);
 		}
-		free(room);
+		spin_lock(&n->list_lock);
+		broken |= s->barn_broken;
+		s->barn_broken = false;
+		spin_unlock(&n->list_lock);
 	}
+	if (unlikely(broken))
+		barn_recover(s, c);
 }
 
 /* Every free the fast path below does not finish (see slab_alloc_full(), mm/slub.c). */
@@ -643,7 +772,7 @@ slab_free_full(struct kmem_cache *s, struct slab *slab, void *obj, unsigned long
 		 * and be dropped, not find our FREE and be given back under the
 		 * copy we push.
 		 */
-		if (c->sheaf_nr == s->sheaf_capacity && !barn_put(s, c, true))
+		if (c->sheaf_nr == s->sheaf_capacity && !barn_put(s, c))
 			sheaf_flush(s, c, s->sheaf_capacity / 2);
 		/*
 		 * Claimed as FLUSHED until the link is written (a second copy

@@ -15,10 +15,31 @@
 #include "mm/slab_fast.h"
 #include "tests/slab_fake.h"
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define KMM_UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define KMM_UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef KMM_UNDER_SANITIZER
+#define KMM_UNDER_SANITIZER 0
+#endif
+
 /* This thread's kmem_cache_cpu of @s (its slot, as the fast paths find it). */
 static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
 {
 	return per_cpu_ptr(s->cpu_slab, kmm_this_cpu(s->machine));
+}
+
+/* The @k-th object down @s's barn on node 0 from its top (struct kmem_cache_node). */
+static void *barn_at(struct kmem_cache *s, unsigned int k)
+{
+	void *obj = s->node[0]->barn;
+
+	while (obj && k--)
+		obj = barn_next(s, obj, s->random != 0);
+	return obj;
 }
 
 TEST(sheaves_are_off_by_default_and_for_debug_caches)
@@ -830,13 +851,13 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 		kmem_cache_free(s, obj[i]);
 	/* The full sheaf went whole; the free that found it full starts the next. */
 	assert_eq(n->barn_nr, 1);
-	/* Its room: 32 bits an entry (barn_entry()), half of what pointers took. */
-	expect_true(malloc_usable_size(n->barn) < sizeof(void *) * CAP * s->barn_max);
 	expect_eq(c->sheaf_nr, 1);
 	expect_true(c->sheaf[0] == obj[CAP]);
-	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
-	expect_true(barn_obj(s, direct, n->barn[0]) == obj[0] &&
-		    barn_obj(s, direct, n->barn[CAP - 1]) == obj[CAP - 1]);
+	/* Chained through its objects, newest first; their sheaf links as they were. */
+	expect_true(n->barn == obj[CAP - 1] && barn_at(s, CAP - 1) == obj[0]);
+	expect_true(barn_at(s, CAP) == NULL);
+	for (int i = 0; i < CAP; i++)
+		expect_true(sheaf_link_ok(s, obj[i], false));
 	expect_eq(kmm_kfree_verdict(m, s, obj[3], (char[80]){ 0 }, 80), -EALREADY);
 	expect_eq(slub_check(m), 0);
 	/* The sheaf's top, then the cpu freelist, then the barn's sheaf, newest first. */
@@ -860,12 +881,12 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 	expect_eq(n->barn_nr, s->barn_max);
 	expect_true(c->sheaf_nr > CAP / 2 && c->sheaf_nr <= CAP);
 	expect_eq(slub_check(m), 0);
-	/* A write after free into an object in the barn: reported as it leaves its sheaf. */
-	memset(barn_obj(s, direct, n->barn[5]), 0x41, 64);
+	/* A write after free over the link of an object in the barn: reported as it leaves. */
+	memset((char *)barn_at(s, 5) + s->offset, 0x41, sizeof(void *));
 	kmem_cache_shrink(s);
 	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
 	expect_eq(n->barn_nr, 0);
-	expect_true(n->barn == NULL);	/* the room goes too */
+	expect_true(n->barn == NULL);
 	expect_eq(c->sheaf_nr, 0);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
@@ -915,15 +936,16 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	for (; i < CAP; i++)
 		expect_true(kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
-	/* No room in the barn yet: refused, nothing changed (kfree() allocates it). */
-	expect_true(!kfree_fast(m, obj[i]));
-	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
+	/*
+	 * The barn allocates nothing (its sheaves are chained through their
+	 * objects): the first full sheaf goes from the lock-free path too, where
+	 * a barn with no room yet refused it (session 20).
+	 */
 	expect_true(n->barn == NULL);
-	expect_eq(c->sheaf_nr, CAP);
-	kmem_cache_free(s, obj[i++]);
+	expect_true(kfree_fast_mapped(&fm, obj[i++]) == NULL);
 	assert_eq(n->barn_nr, 1);
 	expect_eq(c->sheaf_nr, 1);
-	/* The room exists: the next full sheaf goes from the lock-free path. */
+	expect_true(n->barn == obj[CAP - 1]);
 	for (; i < 2 * CAP; i++)
 		expect_true(kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
@@ -931,9 +953,8 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_eq(n->barn_nr, 2);
 	expect_eq(c->sheaf_nr, 1);
 	expect_true(c->sheaf[0] == obj[i]);
-	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
-	expect_true(barn_obj(s, direct, n->barn[CAP]) == obj[CAP] &&
-		    barn_obj(s, direct, n->barn[2 * CAP - 1]) == obj[2 * CAP - 1]);
+	expect_true(barn_at(s, 0) == obj[2 * CAP - 1] && barn_at(s, CAP - 1) == obj[CAP] &&
+		    barn_at(s, CAP) == obj[CAP - 1] && barn_at(s, 2 * CAP - 1) == obj[0]);
 	/* A second free of an object handed in, or of the new sheaf's first: refused. */
 	expect_true(!kfree_fast(m, obj[CAP + 3]));
 	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
@@ -1016,6 +1037,143 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 		kmem_cache_destroy(s);
 	}
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * The barn keeps its full sheaves in their own objects (a word beside the
+ * free pointer, mm/slab.h): a full barn takes no host memory, where its
+ * room of 32-bit entries (session 20) was malloc'd at the first hand-in,
+ * 8 KiB for a cache of small objects (a glibc arena of its own when a
+ * worker thread handed in first). A cache whose free objects keep their
+ * bytes (a constructor, SLAB_TYPESAFE_BY_RCU) keeps no barn.
+ */
+static void ctor_mark(void *p)
+{
+	memset(p, 0x5a, 64);
+}
+
+TEST(a_barn_takes_no_host_memory)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barn-heap", 32, 0, 0, NULL);
+	struct kmem_cache *ctor = kmem_cache_create("barn-ctor", 64, 0, 0, ctor_mark);
+	struct kmem_cache *rcu = kmem_cache_create("barn-rcu", 64, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	enum { MOST = SHEAF_BARN_OBJECTS + 2 * SLAB_SHEAF_MAX };
+	static void *obj[MOST];
+
+	assert_true(s && ctor && rcu);
+	kmem_cache_keep_sheaves(s);
+	kmem_cache_keep_sheaves(ctor);
+	kmem_cache_keep_sheaves(rcu);
+	expect_true(s->keep_sheaves);
+	expect_true(!ctor->keep_sheaves && ctor->barn_max == 0);
+	expect_true(!rcu->keep_sheaves && rcu->barn_max == 0);
+	/* The link word is not the free pointer's, and inside the object. */
+	expect_true(s->barn_link != s->offset && s->barn_link + sizeof(void *) <= s->size);
+	int nr = (int)((s->barn_max + 1) * s->sheaf_capacity + 1);
+	assert_true(nr <= MOST);
+	for (int i = 0; i < nr; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+#if KMM_UNDER_SANITIZER
+	printf("  (the host heap not measured under a sanitizer)\n");
+#else
+	struct mallinfo2 before = mallinfo2();
+#endif
+	for (int i = 0; i < nr; i++)
+		kmem_cache_free(s, obj[i]);
+	expect_eq(s->node[0]->barn_nr, s->barn_max);
+#if !KMM_UNDER_SANITIZER
+	struct mallinfo2 after = mallinfo2();
+	printf("  %u sheaves of %u in the barn: host heap in use %zu -> %zu bytes\n",
+	       s->barn_max, s->sheaf_capacity, before.uordblks, after.uordblks);
+	expect_eq(after.uordblks, before.uordblks);
+#endif
+	expect_eq(slub_check(m), 0);
+	kmem_cache_shrink(s);
+	expect_eq(s->node[0]->barn_nr, 0);
+	/* The constructor's bytes survive a free and an allocation (no link written there). */
+	void *a = kmem_cache_alloc(ctor, GFP_KERNEL);
+	assert_true(a != NULL);
+	kmem_cache_free(ctor, a);
+	void *b = kmem_cache_alloc(ctor, GFP_KERNEL);
+	expect_true(b == a);
+	kmem_cache_free(ctor, b);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(ctor);
+	kmem_cache_destroy(rcu);
+	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * A write after free over an object's barn link, the word the barn's chain
+ * runs through: the take that meets it reports it ("barn link ... was
+ * overwritten"), never follows it, and keeps the entries above it; the
+ * objects below it stay in use in their slabs until the next shrink finds
+ * them by their shadow and gives them back, so none is lost and the
+ * checker holds after it.
+ */
+TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barn-waf", 64, 0, 0, NULL);
+	enum { CAP = SLAB_SHEAF_MAX, NR = 3 * CAP + 1 };
+	static void *obj[NR];
+
+	assert_true(s != NULL);
+	kmem_cache_keep_sheaves(s);
+	assert_eq(s->sheaf_capacity, CAP);
+	for (int i = 0; i < NR; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (int i = 0; i < NR; i++)
+		kmem_cache_free(s, obj[i]);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	assert_eq(s->node[0]->barn_nr, 3);
+	assert_eq(c->sheaf_nr, 1);
+	/* The second sheaf (obj[CAP .. 2 CAP - 1]): its object 10 from the top. */
+	void *victim = barn_at(s, CAP + 10);
+	assert_true(victim == obj[2 * CAP - 1 - 10]);
+	memset((char *)victim + s->barn_link, 0x41, sizeof(void *));
+	/* Empty the CPU: its sheaf's one, then its cpu freelist, then the barn. */
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * CAP]);
+	static void *got[NR + 512];
+	int nd = 0;
+	while (c->freelist && nd < 512)
+		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* The newest sheaf whole, as ever. */
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * CAP - 1]);
+	expect_eq(s->node[0]->barn_nr, 2);
+	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
+	for (int i = 0; i < CAP - 1; i++)
+		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* The next: its top 11 objects, down to the victim; no more barn. */
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[2 * CAP - 1]);
+	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
+					 "overwritten");
+	expect_str_contains(t_dmesg(m), "Left the 117 objects of the barn below object");
+	expect_eq(s->node[0]->barn_nr, 0);
+	expect_true(s->node[0]->barn == NULL);
+	expect_eq(c->sheaf_nr, 10);
+	expect_true(c->sheaf[0] == victim);
+	/* Lost until the shrink: the checker sees them free on no freelist. */
+	expect_true(slub_check(m) != 0);
+	kmem_cache_shrink(s);
+	expect_str_contains(t_dmesg(m), "Gave 117 objects the barn had lost back to their slabs");
+	expect_eq(slub_check(m), 0);
+	/* Every object is the cache's to give again: none was lost. */
+	kmem_cache_free(s, obj[3 * CAP]);
+	kmem_cache_free(s, obj[3 * CAP - 1]);
+	kmem_cache_free(s, obj[2 * CAP - 1]);
+	for (int i = 0; i < nd; i++)
+		kmem_cache_free(s, got[i]);
+	kmem_cache_shrink(s);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	slab_fake_done(m, base);
 }
 

@@ -120,7 +120,10 @@ void kmem_cache_keep_empty(struct kmem_cache *s);
  * it gave its older half back to the slabs;
  * an allocation that finds its CPU's sheaf and cpu freelist empty takes a
  * full sheaf from the barn before a slab. kmem_cache_shrink() empties the
- * barn. Nothing changes for a cache without sheaves (slab_sheaves=off).
+ * barn. The barn keeps its sheaves in the free objects themselves (a word
+ * beside the free pointer), so nothing changes for a cache whose free
+ * objects keep their bytes (a constructor, SLAB_TYPESAFE_BY_RCU), one of
+ * 8-byte objects, or one without sheaves (slab_sheaves=off).
  * Context: as kmem_cache_set_min_partial().
  */
 void kmem_cache_keep_sheaves(struct kmem_cache *s);
