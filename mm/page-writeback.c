@@ -405,12 +405,15 @@ void folio_queue_writeback(struct page *page, int err)
 	now = kmm_clock_ns(m);
 	get_page(page);		/* the I/O's reference */
 	spin_lock(&st->wb_lock);
-	if (st->wb_tail == st->wb_cap && st->wb_head) {
-		memmove(st->wb_q, st->wb_q + st->wb_head, (st->wb_tail - st->wb_head) * sizeof(*st->wb_q));
-		st->wb_tail -= st->wb_head;
-		st->wb_head = 0;
-	}
-	if (st->wb_tail == st->wb_cap) {
+	/*
+	 * At the array's end: move the writes in flight to its start only when
+	 * they fill at most half of it, else grow it first. A full queue (the
+	 * steady state of a long swap-out or write) ends one write and queues
+	 * one: moving every write of it each time cost ~1,000 entries per page
+	 * (58% of bench/swap's swap-out instructions); now each move is paid
+	 * for by the half array of submissions before it.
+	 */
+	if (st->wb_tail == st->wb_cap && (!st->wb_cap || st->wb_head < st->wb_cap / 2)) {
 		/* the checker's scratch grows with the queue: a check allocates nothing */
 		size_t cap = st->wb_cap ? 2 * st->wb_cap : 256;
 		struct wb_inflight *q = realloc(st->wb_q, cap * sizeof(*q));
@@ -421,6 +424,11 @@ void folio_queue_writeback(struct page *page, int err)
 			st->wb_sorted = sorted;
 			st->wb_cap = cap;
 		}
+	}
+	if (st->wb_tail == st->wb_cap && st->wb_head) {	/* (also when growing failed) */
+		memmove(st->wb_q, st->wb_q + st->wb_head, (st->wb_tail - st->wb_head) * sizeof(*st->wb_q));
+		st->wb_tail -= st->wb_head;
+		st->wb_head = 0;
 	}
 	if (st->wb_tail < st->wb_cap) {
 		uint64_t start = KMM_MAX(now, st->disk_busy_until);
