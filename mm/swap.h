@@ -351,6 +351,12 @@ void swap_free(struct kmm_machine *m, swp_entry_t entry);
 void put_swap_folio(struct kmm_machine *m, swp_entry_t entry);
 /** swap_page_io() - read or write one page of @si at @offset. Return: 0 or -errno. */
 int swap_page_io(struct swap_info_struct *si, unsigned long offset, void *buf, bool write);
+/**
+ * swap_pages_io() - read or write @nr pages of @si from slot @offset on,
+ * @bufs[i] the page at @offset + i, in one host call. Return: 0 or -errno.
+ */
+int swap_pages_io(struct swap_info_struct *si, unsigned long offset, void *const *bufs,
+		  unsigned int nr, bool write);
 /** vm_swap_full() - more than half of swap in use (Linux's vm_swap_full). */
 bool vm_swap_full(struct kmm_machine *m);
 /** swapfile_check() - the swap half of the checker (counts come from @ptes). */
@@ -399,6 +405,37 @@ bool add_to_swap(struct page *page);
 bool delete_from_swap_cache(struct page *page);
 /** swap_writepage() - write @page to its slot (pageout). Return: 0 or -errno. */
 int swap_writepage(struct page *page);
+/**
+ * struct swap_plug - swap writes held back so that pages of adjacent slots
+ * go to the disk in one host call (Linux's swap_iocb and the plug that
+ * shrink_folio_list() passes to swap_writepage(), mm/page_io.c). A plugged
+ * page is under writeback (PG_writeback, NR_WRITEBACK) and stays locked by
+ * its plugger until swap_write_unplug() has written it and queued its
+ * completion, in plug order.
+ */
+struct swap_plug {
+	unsigned int nr;
+	struct page *pages[SWAP_CLUSTER_MAX];
+};
+/**
+ * swap_writepage_plug() - swap_writepage() whose write waits in @plug; a
+ * full plug (or none, or a machine without a writeback queue) writes at
+ * once. swap_plugged() tells which. Return: 0 or -errno (a write done now).
+ */
+int swap_writepage_plug(struct page *page, struct swap_plug *plug);
+/** swap_plugged() - is @page the last page @plug holds? */
+static inline bool swap_plugged(const struct swap_plug *plug, const struct page *page)
+{
+	return plug->nr && plug->pages[plug->nr - 1] == page;
+}
+/**
+ * swap_write_unplug() - write the pages of @plug, one host call per run of
+ * adjacent slots (a run that fails is written again page by page, so that
+ * each page gets its own result), and end each as swap_writepage() would.
+ * @plug is empty afterwards; its pages[] still name the pages it held.
+ * Return: a mask of the pages whose write failed (bit i: pages[i]).
+ */
+unsigned long swap_write_unplug(struct swap_plug *plug);
 /**
  * do_swap_page() - procs->swapin: bring the page of @entry back and map it
  * at @ptep. Return: 0 or VM_FAULT_MAJOR, -ENOMEM, -EFAULT (bad entry).

@@ -197,30 +197,91 @@ static int swap_page_rw(struct swap_info_struct *si, unsigned long offset, struc
 	return err;
 }
 
-int swap_writepage(struct page *page)
+/* The end of a swap write (end_swap_bio_write): its completion queued, the counts, or the error. */
+static int swap_write_end(struct kmm_machine *m, struct swap_info_struct *si, struct page *page,
+			  int err)
 {
-	struct kmm_machine *m = page_machine(page);
-	swp_entry_t entry = page_swap_entry(page);
-	struct swap_info_struct *si = entry_area(m, entry);
-	int err;
-
-	if (!si)
-		return -EINVAL;
-	/* folio_clear_dirty_for_io(), folio_start_writeback(): the bytes go now, the write ends later */
-	page_flag_clear(page, PG_dirty);
-	folio_start_writeback(page);
-	err = swap_page_rw(si, swp_offset(entry), page, true);
 	folio_queue_writeback(page, err);	/* on error: over at once */
 	if (err) {
 		page_flag_set(page, PG_dirty);
 		kmm_printk(m, "Write-error on swap-device (%s, offset %lu): %d", si->path,
-			   swp_offset(entry), err);
+			   swp_offset(page_swap_entry(page)), err);
 		return err;
 	}
 	count_vm_event(m, PSWPOUT);
 	count_vm_events(m, PGPGOUT, SECTORS_PER_PAGE);
 	mod_node_page_state(page_pgdat(page), NR_VMSCAN_WRITE, 1);
 	return 0;
+}
+
+int swap_writepage(struct page *page)
+{
+	return swap_writepage_plug(page, NULL);
+}
+
+int swap_writepage_plug(struct page *page, struct swap_plug *plug)
+{
+	struct kmm_machine *m = page_machine(page);
+	swp_entry_t entry = page_swap_entry(page);
+	struct swap_info_struct *si = entry_area(m, entry);
+
+	if (!si)
+		return -EINVAL;
+	/* folio_clear_dirty_for_io(), folio_start_writeback(): the bytes go now, the write ends later */
+	page_flag_clear(page, PG_dirty);
+	folio_start_writeback(page);
+	/* (no writeback queue, no page cache layer: the write ends at once, so it is not held) */
+	if (plug && plug->nr < SWAP_CLUSTER_MAX && m->subsys[SUBSYS_FILEMAP]) {
+		plug->pages[plug->nr++] = page;
+		return 0;
+	}
+	return swap_write_end(m, si, page, swap_page_rw(si, swp_offset(entry), page, true));
+}
+
+/* Pages whose bytes can be written by one host call from their direct-map addresses. */
+static bool swap_run_next(struct kmm_machine *m, struct page *a, struct page *b)
+{
+	swp_entry_t ea = page_swap_entry(a), eb = page_swap_entry(b);
+
+	return swp_type(ea) == swp_type(eb) && swp_offset(eb) == swp_offset(ea) + 1 &&
+	       !page_is_highmem_m(m, a) && !page_is_highmem_m(m, b);
+}
+
+unsigned long swap_write_unplug(struct swap_plug *plug)
+{
+	unsigned long failed = 0;
+	unsigned int nr = plug->nr, j;
+
+	plug->nr = 0;
+	for (unsigned int i = 0; i < nr; i = j) {
+		struct page *page = plug->pages[i];
+		struct kmm_machine *m = page_machine(page);
+		struct swap_info_struct *si = entry_area(m, page_swap_entry(page));
+		unsigned long off = swp_offset(page_swap_entry(page));
+		void *bufs[SWAP_CLUSTER_MAX];
+		int err = -EAGAIN;	/* not written yet */
+
+		for (j = i + 1; j < nr && swap_run_next(m, plug->pages[j - 1], plug->pages[j]); j++)
+			;
+		if (j - i > 1) {
+			/* lowmem pages: kmap_local_page() is the direct-map address, no slot */
+			for (unsigned int k = i; k < j; k++)
+				bufs[k - i] = kmap_local_page(plug->pages[k]);
+			err = swap_pages_io(si, off, bufs, j - i, true);
+			for (unsigned int k = j; k-- > i;)
+				kunmap_local(bufs[k - i]);
+		}
+		for (unsigned int k = i; k < j; k++) {
+			struct page *p = plug->pages[k];
+			int e = err;
+
+			if (e)	/* alone, or the run failed: page by page, each its own result */
+				e = swap_page_rw(si, off + (k - i), p, true);
+			if (swap_write_end(m, si, p, e))
+				failed |= 1UL << k;
+		}
+	}
+	return failed;
 }
 
 /*

@@ -598,6 +598,13 @@ int swap_page_io(struct swap_info_struct *si, unsigned long offset, void *buf, b
 		     : sim_swapdev_read(si->dev, at, buf, PAGE_SIZE);
 }
 
+int swap_pages_io(struct swap_info_struct *si, unsigned long offset, void *const *bufs,
+		  unsigned int nr, bool write)
+{
+	return sim_swapdev_rw_pages(si->dev, (uint64_t)offset << PAGE_SHIFT, bufs, nr, PAGE_SIZE,
+				    write);
+}
+
 unsigned long total_swap_pages(struct kmm_machine *m)
 {
 	struct pressure *p = m ? pressure_of(m) : NULL;

@@ -510,7 +510,7 @@ static enum folio_step shrink_folio_unmap(struct kmm_machine *m, struct page *pa
  */
 static enum folio_step shrink_folio_out(struct kmm_machine *m, struct page *page,
 					struct scan_control *sc, struct reclaim_stat *stat,
-					enum folio_references references)
+					enum folio_references references, struct swap_plug *plug)
 {
 	bool anon = PageAnon(page);
 
@@ -550,7 +550,7 @@ static enum folio_step shrink_folio_out(struct kmm_machine *m, struct page *page
 				return STEP_KEEP_LOCKED;
 		} else if (PageSwapCache(page)) {
 			page_flag_set(page, PG_reclaim);	/* pageout(): rotate it when written */
-			if (swap_writepage(page)) {
+			if (swap_writepage_plug(page, plug)) {
 				page_flag_clear(page, PG_reclaim);
 				return STEP_ACTIVATE_LOCKED;
 			}
@@ -607,6 +607,33 @@ static enum folio_step settle_folio(struct kmm_machine *m, struct page *page, en
 }
 
 /*
+ * swap_write_unplug() for shrink_folio_list: the plugged pages written, then
+ * each settled as its swap_writepage() would have left it: kept (under
+ * writeback) or, its write failed, activated.
+ */
+static void unplug_swap_writes(struct kmm_machine *m, struct swap_plug *plug,
+			       struct reclaim_stat *stat, unsigned long *pgactivate)
+{
+	unsigned int nr = plug->nr;
+	unsigned long failed;
+
+	if (!nr)
+		return;
+	failed = swap_write_unplug(plug);
+	for (unsigned int i = 0; i < nr; i++) {
+		struct page *page = plug->pages[i];
+
+		if (failed & (1UL << i)) {
+			page_flag_clear(page, PG_reclaim);
+			stat->nr_pageout--;
+			settle_folio(m, page, STEP_ACTIVATE_LOCKED, pgactivate);
+		} else {
+			settle_folio(m, page, STEP_KEEP_LOCKED, pgactivate);
+		}
+	}
+}
+
+/*
  * shrink_folio_list(): try to free each isolated page of @list. What
  * cannot be freed stays on @list (PG_active set for activation) for the
  * caller to put back. @stat gets what was met. Return: pages freed.
@@ -627,12 +654,20 @@ static enum folio_step settle_folio(struct kmm_machine *m, struct page *page, en
  * The pages of a batch that go on stay locked across the wait; the second
  * pass takes them in list order, so writes, frees and the putback list
  * come in the order of one pass.
+ *
+ * Swap writes of a batch are plugged (Linux's swap_write_unplug at the end
+ * of shrink_folio_list): pages of adjacent slots reach the host in one
+ * call. A plugged page stays locked, on the putback list, until the plug
+ * is written: at the batch's end, or before any other write (a page not in
+ * the swap cache may go to filemap_pageout or shmem_writeout), so the
+ * host's writes and the completions queued keep the order of one pass.
  */
 static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *list,
 				       struct scan_control *sc, struct reclaim_stat *stat)
 {
 	struct list_head ret;
 	unsigned long nr_reclaimed = 0, pgactivate = 0;
+	struct swap_plug plug;
 
 	INIT_LIST_HEAD(&ret);
 	while (!list_empty(list)) {
@@ -655,16 +690,23 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 		/* The TLB shootdown's wait, once for the batch: before any write-out or free. */
 		if (unmapped && procs_of(m))
 			sim_mmu_shootdown_wait(procs_of(m)->mmu);
+		plug.nr = 0;
 		for (unsigned int i = 0; i < n; i++) {
 			struct page *page = batch[i];
 			enum folio_step s = (enum folio_step)step[i];
 
-			if (s == STEP_GO_ON || s == STEP_GO_ON_CLEAN)
-				s = settle_folio(m, page,
-						 shrink_folio_out(m, page, sc, stat,
-								  s == STEP_GO_ON_CLEAN ? FOLIOREF_RECLAIM_CLEAN
-											: FOLIOREF_RECLAIM),
-						 &pgactivate);
+			if (s == STEP_GO_ON || s == STEP_GO_ON_CLEAN) {
+				if (!PageSwapCache(page))	/* a write of another kind may follow */
+					unplug_swap_writes(m, &plug, stat, &pgactivate);
+				s = shrink_folio_out(m, page, sc, stat,
+						     s == STEP_GO_ON_CLEAN ? FOLIOREF_RECLAIM_CLEAN
+									   : FOLIOREF_RECLAIM,
+						     &plug);
+				if (swap_plugged(&plug, page))
+					s = STEP_KEEP;	/* locked until unplug_swap_writes() */
+				else
+					s = settle_folio(m, page, s, &pgactivate);
+			}
 			if (s == STEP_FREE) {
 				/* free_it: the isolation reference is the last */
 				nr_reclaimed++;
@@ -673,6 +715,7 @@ static unsigned long shrink_folio_list(struct kmm_machine *m, struct list_head *
 				list_add(&page->lru, &ret);
 			}
 		}
+		unplug_swap_writes(m, &plug, stat, &pgactivate);
 	}
 	splice_head(&ret, list);
 	count_vm_events(m, PGACTIVATE, (long)pgactivate);

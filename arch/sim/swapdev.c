@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct sim_swapdev {
@@ -137,6 +138,39 @@ int sim_swapdev_read(struct sim_swapdev *d, uint64_t off, void *buf, size_t len)
 int sim_swapdev_write(struct sim_swapdev *d, uint64_t off, const void *buf, size_t len)
 {
 	return swapdev_io(d, off, (char *)buf, len, true);
+}
+
+int sim_swapdev_rw_pages(struct sim_swapdev *d, uint64_t off, void *const *bufs, unsigned int nr,
+			 size_t len, bool write)
+{
+	struct iovec iov[64];
+	unsigned int i = 0;
+
+	while (i < nr) {
+		unsigned int n = nr - i < 64 ? nr - i : 64;
+		for (unsigned int k = 0; k < n; k++)
+			iov[k] = (struct iovec){ .iov_base = bufs[i + k], .iov_len = len };
+		ssize_t got = write ? pwritev(d->fd, iov, (int)n, (off_t)off)
+				    : preadv(d->fd, iov, (int)n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EIO;
+		/* whole buffers done; a part of one is finished by swapdev_io() */
+		size_t whole = (size_t)got / len, part = (size_t)got % len;
+		i += (unsigned int)whole;
+		off += (uint64_t)whole * len;
+		if (part) {
+			int err = swapdev_io(d, off + part, (char *)bufs[i] + part, len - part, write);
+			if (err)
+				return err;
+			i++;
+			off += len;
+		}
+	}
+	return 0;
 }
 
 int sim_swapdev_sync(struct sim_swapdev *d)

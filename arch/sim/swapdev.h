@@ -50,6 +50,13 @@ void sim_swapdev_close(struct sim_swapdev *d);
  */
 int sim_swapdev_read(struct sim_swapdev *d, uint64_t off, void *buf, size_t len);
 int sim_swapdev_write(struct sim_swapdev *d, uint64_t off, const void *buf, size_t len);
+/**
+ * sim_swapdev_rw_pages() - @nr buffers of @len bytes each, @bufs[i] at byte
+ * offset @off + i * @len, read or written (@write) in one host call
+ * (preadv/pwritev; a short transfer is continued). Return: 0 or -errno.
+ */
+int sim_swapdev_rw_pages(struct sim_swapdev *d, uint64_t off, void *const *bufs, unsigned int nr,
+			 size_t len, bool write);
 /** sim_swapdev_sync() - the host's fsync of the file (the filesystem image's sync). Return: 0/-errno. */
 int sim_swapdev_sync(struct sim_swapdev *d);
 
