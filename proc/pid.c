@@ -13,9 +13,10 @@
  * the simulated arch's sizeof(void *) gives), the smaps field order and
  * widths, PSS with 12 fractional bits, VmFlags mnemonics, the status Vm*
  * block, the signal lines (nothing queued, blocked, ignored or caught; an
- * OOM kill's pending SIGKILL) and the five capability sets. Simplified:
- * status stops after CapAmb (no NoNewPrivs, seccomp, speculation, CPU and
- * memory lists or context switches, which kmm has not got); the real /proc/<pid>/pagemap is binary, kmm's is one text line
+ * OOM kill's pending SIGKILL), the five capability sets and the lines after
+ * them (show_status_tail() says whose values they are). Simplified: x86's
+ * thread-feature lines are not printed; the real /proc/<pid>/pagemap is
+ * binary, kmm's is one text line
  * per mapped or swapped page holding the same 64-bit entry (bit 63 present,
  * 62 swapped, 61 file or shared-anon page, 56 mapped exactly once, 55
  * soft-dirty, bits 0-54 the PFN, or the swap type and offset). A file of
@@ -380,7 +381,91 @@ static void task_ident_get(struct kmm_machine *m, struct task_struct *t, struct 
 	tasklist_unlock(m);
 }
 
-static void show_status(struct strbuf *sb, const struct task_ident *id, struct mm_struct *mm)
+/*
+ * A bitmap as vsprintf's "%*pb" prints it: @nbits bits in 32-bit groups from
+ * the top, comma separated, each group 8 hex digits except the first, which
+ * has as many as its own bits need.
+ */
+static void show_mask(struct strbuf *sb, const uint32_t *w, int nbits)
+{
+	int chunk = nbits % 32 ? nbits % 32 : 32;
+
+	for (int i = (nbits + 31) / 32 * 32 - 32; i >= 0; i -= 32) {
+		uint32_t v = w[i / 32] & (chunk == 32 ? ~0u : (1u << chunk) - 1);
+
+		sb_printf(sb, "%s%0*x", i + chunk < nbits ? "," : "", (chunk + 3) / 4, v);
+		chunk = 32;
+	}
+}
+
+/* The same bitmap as "%*pbl" prints it: "0", "0-1", "0,2-3" (nothing for none). */
+static void show_mask_list(struct strbuf *sb, const uint32_t *w, int nbits)
+{
+	bool first = true;
+
+	for (int b = 0; b < nbits; b++) {
+		int end = b;
+
+		if (!(w[b / 32] >> (b % 32) & 1))
+			continue;
+		while (end + 1 < nbits && (w[(end + 1) / 32] >> ((end + 1) % 32) & 1))
+			end++;
+		sb_printf(sb, end > b ? "%s%d-%d" : "%s%d", first ? "" : ",", b, end);
+		first = false;
+		b = end;
+	}
+}
+
+#define STATUS_MASK_BITS 1024	/* MAX_NUMNODES at NODES_SHIFT 10, the largest build's */
+
+/*
+ * The lines proc_pid_status() prints after CapAmb, for the machine's build:
+ * task_seccomp() (no_new_privs never set; SECCOMP and SECCOMP_FILTER are in
+ * every build kmm models, no filter installed; the speculation lines for the
+ * captures' CPU, QEMU's qemu64, which has neither SSBD nor IBPB/STIBP: 6.12's
+ * ssb_prctl_get() answers PR_SPEC_ENABLE, "vulnerable", and ib_prctl_get()
+ * PR_SPEC_ENABLE, "always enabled"), task_cpus_allowed() (every possible CPU:
+ * nr_cpu_ids bits, all set, as init's mask after sched_init_smp()),
+ * cpuset_task_status_allowed() (CPUSETS: MAX_NUMNODES = 1 << NODES_SHIFT bits,
+ * the nodes with memory, as kernel_init_freeable() gives init) and
+ * task_context_switch_counts() (kmm has no scheduler: a process never sleeps
+ * and is never preempted). x86's thread features (X86_USER_SHADOW_STACK) are
+ * not printed: no capture shows whether Debian's 6.12 build has them.
+ */
+static void show_status_tail(struct strbuf *sb, const struct kmm_machine *m)
+{
+	uint32_t w[STATUS_MASK_BITS / 32] = { 0 };
+	int ncpu = m->nr_cpu_ids > 0 ? m->nr_cpu_ids : 1;
+	int nnode = 1 << (m->kconfig ? m->kconfig->nodes_shift : 0);
+
+	if (ncpu > STATUS_MASK_BITS)
+		ncpu = STATUS_MASK_BITS;
+	if (nnode < m->nr_node_ids)
+		nnode = m->nr_node_ids;
+	if (nnode > STATUS_MASK_BITS)
+		nnode = STATUS_MASK_BITS;
+	sb_puts(sb, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
+		"Speculation_Store_Bypass:\tvulnerable\n"
+		"SpeculationIndirectBranch:\talways enabled\n");
+	for (int c = 0; c < ncpu; c++)
+		w[c / 32] |= 1u << (c % 32);
+	sb_puts(sb, "Cpus_allowed:\t");
+	show_mask(sb, w, ncpu);
+	sb_puts(sb, "\nCpus_allowed_list:\t");
+	show_mask_list(sb, w, ncpu);
+	memset(w, 0, sizeof(w));
+	for (int n = 0; n < m->nr_node_ids && n < nnode; n++)
+		if (m->node_data[n] && READ_ONCE(m->node_data[n]->node_present_pages))
+			w[n / 32] |= 1u << (n % 32);
+	sb_puts(sb, "\nMems_allowed:\t");
+	show_mask(sb, w, nnode);
+	sb_puts(sb, "\nMems_allowed_list:\t");
+	show_mask_list(sb, w, nnode);
+	sb_puts(sb, "\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+}
+
+static void show_status(struct strbuf *sb, const struct kmm_machine *m, const struct task_ident *id,
+			struct mm_struct *mm)
 {
 	sb_printf(sb, "Name:\t%s\n", id->comm);
 	sb_printf(sb, "Umask:\t0022\n");
@@ -393,9 +478,15 @@ static void show_status(struct strbuf *sb, const struct task_ident *id, struct m
 		  id->pid, id->pid, id->pid);
 	if (mm) {
 		task_mem(sb, mm);
-		/* untag_mask: mm_untag_mask(), all ones without LAM (an unsigned long of the arch) */
-		sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t1\nuntag_mask:\t%s\n",
-			  id->is32 ? "0xffffffff" : "0xffffffffffffffff");
+		/*
+		 * THP_enabled: task_thp_status(), 1 on a build with
+		 * TRANSPARENT_HUGEPAGE (whatever transparent_hugepage= says:
+		 * only prctl's MMF_DISABLE_THP, which kmm has not got, clears
+		 * it), 0 on one without. untag_mask: mm_untag_mask(), all ones
+		 * without LAM (an unsigned long of the arch).
+		 */
+		sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t%d\nuntag_mask:\t%s\n",
+			  !m->kconfig || m->kconfig->thp, id->is32 ? "0xffffffff" : "0xffffffffffffffff");
 	}
 	/*
 	 * task_sig(): no signal is queued (an OOM kill's SIGKILL is sent
@@ -413,6 +504,7 @@ static void show_status(struct strbuf *sb, const struct task_ident *id, struct m
 	sb_printf(sb, "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64
 		  "\nCapBnd:\t%016" PRIx64 "\nCapAmb:\t%016" PRIx64 "\n", id->caps.inheritable,
 		  id->caps.permitted, id->caps.effective, id->caps.bounding, id->caps.ambient);
+	show_status_tail(sb, m);
 }
 
 /* ---- limits ---- */
@@ -538,7 +630,7 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 	if (mm)
 		mmap_read_lock(mm);
 	if (!strcmp(file, "status")) {
-		show_status(sb, &id, mm);
+		show_status(sb, m, &id, mm);
 	} else if (!strcmp(file, "maps") || !strcmp(file, "smaps")) {
 		if (mm) {
 			for_each_vma(mm, vma) {
