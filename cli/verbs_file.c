@@ -145,7 +145,12 @@ static int failed(struct kmm_ctx *ctx, const struct args *a, struct task_struct 
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s: %s", t ? kmm_task_comm(t) : "kmm", what);
-	return ctx_syscall_failed(ctx, a, name, (int)err, -1);
+	int r = ctx_syscall_failed(ctx, a, name, (int)err, -1);
+	/* a write past RLIMIT_FSIZE: SIGXFSZ ended the process as the call returned */
+	if (r == VERB_OK && t && !kmm_task_alive(t) && kmm_task_exit_info(t).signal == KMM_SIGXFSZ)
+		ctx_printf(ctx, "%s[%d]: killed by SIGXFSZ; its memory is freed\n", kmm_task_comm(t),
+			   kmm_task_pid(t));
+	return r;
 }
 
 static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)

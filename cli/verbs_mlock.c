@@ -502,7 +502,11 @@ static const struct verb verbs[] = {
 	  "hard limit takes CAP_SYS_RESOURCE (EPERM). Lowering one takes nothing away; the\n"
 	  "next growth fails. kmm holds mappings to memlock, as (mmap, brk, mremap, stack\n"
 	  "growth: ENOMEM), data (private writable mappings and brk) and stack (stack\n"
-	  "growth; exec's mmap_base); the others are stored and shown only.\n",
+	  "growth; exec's mmap_base); fork to nproc (EAGAIN once the user has that many\n"
+	  "processes, zombies included; not for root, CAP_SYS_RESOURCE or CAP_SYS_ADMIN);\n"
+	  "open to nofile (EMFILE: every descriptor below it is taken); write, pwrite and\n"
+	  "ftruncate to fsize (EFBIG, and SIGXFSZ kills the process; a write that starts\n"
+	  "below the limit is cut short at it). The others are stored and shown only.\n",
 	  VERB_RESULT, prlimit_check, prlimit_run },
 	{ "capset", CAPSET_USAGE,
 	  "give or take a process's CAP_IPC_LOCK and CAP_SYS_RESOURCE, and show them",

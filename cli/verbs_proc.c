@@ -156,6 +156,7 @@ static const char *signame(int sig)
 	case KMM_SIGSEGV: return "SIGSEGV";
 	case KMM_SIGBUS: return "SIGBUS";
 	case KMM_SIGKILL: return "SIGKILL";
+	case KMM_SIGXFSZ: return "SIGXFSZ";
 	case 15: return "SIGTERM";
 	default: return "signal";
 	}
@@ -281,7 +282,7 @@ static int fork_run(struct kmm_ctx *ctx, const struct args *a)
 	reap_name(ctx_machine(ctx), a->argv[1].text);
 	c = kmm_fork(p, a->argv[1].text);
 	if (!c)
-		return syscall_failed(ctx, a, p, "fork", -ENOMEM, -1);
+		return syscall_failed(ctx, a, p, "fork", kmm_last_errno() ? kmm_last_errno() : -ENOMEM, -1);
 	ctx_printf(ctx, "%s: pid %d, child of %s[%d]\n", kmm_task_comm(c), kmm_task_pid(c),
 		   kmm_task_comm(p), kmm_task_pid(p));
 	set_result(ctx, a, kmm_task_pid(c));

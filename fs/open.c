@@ -343,11 +343,51 @@ int fs_close_all(struct fs_state *fs)
 	return n;
 }
 
-/* fd_install(): the lowest free descriptor from 3 for @pid. Return: it or -errno. */
-static int fd_install(struct fs_state *fs, int pid, struct kmm_file *f, int flags)
+/* The lowest descriptor from 3 that @pid has not open (files_lock held). */
+static int lowest_free_fd_locked(struct fs_state *fs, int pid)
+{
+	int fd = 3;
+
+	for (bool again = true; again;) {
+		again = false;
+		for (int i = 0; i < fs->nr_open; i++)
+			if (fs->open[i]->pid == pid && fs->open[i]->fd == fd) {
+				fd++;
+				again = true;
+			}
+	}
+	return fd;
+}
+
+/*
+ * alloc_fd()'s bound: a descriptor is below @t's RLIMIT_NOFILE (its soft
+ * limit, read now), else EMFILE. uint64_t: an unlimited NOFILE cannot be
+ * set (fs.nr_open bounds the hard limit), so any descriptor is below it.
+ */
+static int fd_past_nofile(struct task_struct *t, int fd)
+{
+	uint64_t limit = task_rlimit(t, KMM_RLIMIT_NOFILE);
+
+	if ((uint64_t)fd < limit)
+		return 0;
+	return kmm_set_error(-EMFILE, "open: process %d has descriptors 0 to %d open and RLIMIT_NOFILE is "
+			     "%" PRIu64, kmm_task_pid(t), fd - 1, limit);
+}
+
+/* get_unused_fd_flags() before the file is looked up: EMFILE leaves the name alone. */
+static int fd_available(struct fs_state *fs, struct task_struct *t)
+{
+	spin_lock(&fs->files_lock);
+	int fd = lowest_free_fd_locked(fs, kmm_task_pid(t));
+	spin_unlock(&fs->files_lock);
+	return fd_past_nofile(t, fd);
+}
+
+/* fd_install(): the lowest free descriptor from 3 for @t. Return: it or -errno. */
+static int fd_install(struct fs_state *fs, struct task_struct *t, struct kmm_file *f, int flags)
 {
 	struct open_file *of = calloc(1, sizeof(*of));
-	int fd = 3;
+	int pid = kmm_task_pid(t), fd, err;
 
 	if (!of)
 		return kmm_set_error(-ENOMEM, "out of memory for a file descriptor");
@@ -357,20 +397,14 @@ static int fd_install(struct fs_state *fs, int pid, struct kmm_file *f, int flag
 	of->users = 1;
 	file_ra_state_init(fs->m, &of->ra);
 	spin_lock(&fs->files_lock);
-	for (bool again = true; again;) {
-		again = false;
-		for (int i = 0; i < fs->nr_open; i++)
-			if (fs->open[i]->pid == pid && fs->open[i]->fd == fd) {
-				fd++;
-				again = true;
-			}
-	}
-	if (fd >= 1024 || (fs->nr_open == fs->cap_open &&
-			   !(fs->open = realloc(fs->open, (size_t)(fs->cap_open = fs->cap_open ? 2 * fs->cap_open : 16) *
-						sizeof(*fs->open))))) {
+	fd = lowest_free_fd_locked(fs, pid);
+	if ((err = fd_past_nofile(t, fd)) != 0 ||
+	    (fs->nr_open == fs->cap_open &&
+	     !(fs->open = realloc(fs->open, (size_t)(fs->cap_open = fs->cap_open ? 2 * fs->cap_open : 16) *
+				  sizeof(*fs->open))))) {
 		spin_unlock(&fs->files_lock);
 		free(of);
-		return kmm_set_error(fd >= 1024 ? -EMFILE : -ENOMEM, "process %d: no file descriptor free", pid);
+		return err ? err : kmm_set_error(-ENOMEM, "process %d: no memory for a file descriptor", pid);
 	}
 	of->fd = fd;
 	fs->open[fs->nr_open++] = of;
@@ -407,6 +441,8 @@ int kmm_open(struct task_struct *t, const char *path, int flags)
 		return kmm_set_error(-EINVAL, "open: flags 0%o are not supported", flags);
 	if ((err = call_begin(&c, t, KMM_SYS_OPEN, 0, (uint64_t)flags, 0)) != 0)
 		return err;
+	if ((err = fd_available(c.fs, t)) != 0)
+		return (int)call_end(&c, err);
 	f = lookup_file(c.fs, path, flags & KMM_O_CREAT, (flags & (KMM_O_CREAT | KMM_O_EXCL)) ==
 			(KMM_O_CREAT | KMM_O_EXCL), &err);
 	if (!f)
@@ -416,7 +452,7 @@ int kmm_open(struct task_struct *t, const char *path, int flags)
 		do_truncate(c.fs, f, 0);
 		sim_write_unlock(&f->i_rwsem);
 	}
-	fd = fd_install(c.fs, kmm_task_pid(t), f, flags);
+	fd = fd_install(c.fs, t, f, flags);
 	if (fd < 0)
 		kmm_file_put(c.m, f);
 	return (int)call_end(&c, fd);
@@ -500,11 +536,23 @@ static long do_read(struct task_struct *t, int fd, void *buf, size_t len, const 
 	return call_end(&c, n);
 }
 
+/*
+ * send_sig(SIGXFSZ): its default action ends the process (a core dump,
+ * which RLIMIT_CORE 0 and kmm leave out). kmm's processes neither block,
+ * ignore nor catch it, so it is delivered as the call returns: after the
+ * locks are dropped, inside the call (@t current).
+ */
+static void send_sigxfsz(struct task_struct *t)
+{
+	kill_task(t, KMM_SIGXFSZ, 0, 0);
+}
+
 static long do_write(struct task_struct *t, int fd, const void *buf, size_t len, const uint64_t *pos)
 {
 	struct call c;
 	struct open_file *of;
 	uint64_t at;
+	bool sigxfsz = false;
 	long n;
 	int err;
 
@@ -528,14 +576,21 @@ static long do_write(struct task_struct *t, int fd, const void *buf, size_t len,
 	at = pos ? *pos : (of->flags & KMM_O_APPEND) ? i_size_read(of->f) : of->pos;
 	/*
 	 * generic_write_checks_count(): nothing to write is 0 before any limit;
-	 * generic_write_check_limits(): at the largest size EFBIG, short of it a
-	 * short write
+	 * generic_write_check_limits(): at or past RLIMIT_FSIZE EFBIG and
+	 * SIGXFSZ, then at the largest size EFBIG; short of either, a short write
 	 */
+	uint64_t fsize = task_rlimit(t, KMM_RLIMIT_FSIZE);
 	if (!len) {
 		n = 0;
+	} else if (fsize != KMM_RLIM_INFINITY && at >= fsize) {
+		n = kmm_set_error(-EFBIG, "write: offset %" PRIu64 " is at or past RLIMIT_FSIZE %" PRIu64
+				  ": SIGXFSZ kills the process", at, fsize);
+		sigxfsz = true;
 	} else if (at >= KMMFS_MAX_SIZE) {
 		n = kmm_set_error(-EFBIG, "write: past the largest file size");
 	} else {
+		if (fsize != KMM_RLIM_INFINITY && len > fsize - at)
+			len = (size_t)(fsize - at);
 		if (len > KMMFS_MAX_SIZE - at)
 			len = (size_t)(KMMFS_MAX_SIZE - at);
 		n = (long)generic_perform_write(of->f, buf, len, at);
@@ -546,6 +601,8 @@ static long do_write(struct task_struct *t, int fd, const void *buf, size_t len,
 	if (n > 0 && !pos)
 		of->pos = at + (uint64_t)n;
 	fdput(c.fs, of);
+	if (sigxfsz)
+		send_sigxfsz(t);
 	return call_end(&c, n);
 }
 
@@ -605,16 +662,32 @@ int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size)
 						       " is negative", (int64_t)size));
 	if (!(of = fdget(c.fs, kmm_task_pid(t), fd)))
 		return (int)call_end(&c, -EBADF);
-	if (!writable(of) || size > KMMFS_MAX_SIZE) {
+	if (!writable(of)) {
 		fdput(c.fs, of);
-		return (int)call_end(&c, kmm_set_error(writable(of) ? -EFBIG : -EINVAL,
-					"ftruncate: fd %d is not writable or the size is too large", fd));
+		return (int)call_end(&c, kmm_set_error(-EINVAL, "ftruncate: fd %d is not open for writing", fd));
 	}
+	/*
+	 * inode_newsize_ok(): growing the file past RLIMIT_FSIZE is EFBIG and
+	 * SIGXFSZ, then past the largest size (s_maxbytes) EFBIG alone;
+	 * shrinking is never limited
+	 */
+	uint64_t fsize = task_rlimit(t, KMM_RLIMIT_FSIZE);
+	bool sigxfsz = false;
 	sim_write_lock(&of->f->i_rwsem);
-	do_truncate(c.fs, of->f, size);
+	if (fsize != KMM_RLIM_INFINITY && size > fsize && size > i_size_read(of->f)) {
+		err = kmm_set_error(-EFBIG, "ftruncate: %" PRIu64 " is past RLIMIT_FSIZE %" PRIu64
+				    ": SIGXFSZ kills the process", size, fsize);
+		sigxfsz = true;
+	} else if (size > KMMFS_MAX_SIZE) {
+		err = kmm_set_error(-EFBIG, "ftruncate: %" PRIu64 " is past the largest file size", size);
+	} else {
+		do_truncate(c.fs, of->f, size);
+	}
 	sim_write_unlock(&of->f->i_rwsem);
 	fdput(c.fs, of);
-	return (int)call_end(&c, 0);
+	if (sigxfsz)
+		send_sigxfsz(t);
+	return (int)call_end(&c, err);
 }
 
 /* vfs_fsync(): the file's data, then its size and the metadata, then the image. */

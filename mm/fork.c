@@ -745,6 +745,12 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 		kmm_set_error(-ESRCH, "fork: the parent is not running");
 		return NULL;
 	}
+	int err = fork_check_nproc(parent);	/* copy_process's RLIMIT_NPROC (mm/ucount.c) */
+	if (err) {
+		mmput(old);
+		procs_exit(m, token);
+		return NULL;
+	}
 	struct task_struct *prev = set_current_task(parent);
 	mmap_write_lock(old);
 	for_each_vma(old, vma)
@@ -784,7 +790,7 @@ struct task_struct *kmm_fork(struct task_struct *parent, const char *comm)
 	trace_sys_enter(m, parent->pid, KMM_SYS_FORK, 0, 0, 0);
 	struct task_struct *t = __do_sys_fork(parent, comm);
 
-	trace_sys_exit(m, KMM_SYS_FORK, t ? t->pid : -ENOMEM);
+	trace_sys_exit(m, KMM_SYS_FORK, t ? t->pid : kmm_last_errno());
 	return t;
 }
 

@@ -27,6 +27,7 @@ static unsigned long next_serial = 1;
 
 _Thread_local struct kmm_machine *kmm_tls_current __attribute__((tls_model("initial-exec")));
 static _Thread_local char last_error[512];
+static _Thread_local int last_errno;	/* kmm_set_error()'s @err with its text */
 
 
 /*
@@ -163,10 +164,16 @@ const char *kmm_last_error(void)
 	return last_error;
 }
 
+int kmm_last_errno(void)
+{
+	return last_errno;
+}
+
 int kmm_set_error(int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	last_errno = err;
 	va_start(ap, fmt);
 	kmm_vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);

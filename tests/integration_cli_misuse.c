@@ -248,3 +248,34 @@ TEST(prlimit_capset_and_mlock2_name_a_bad_word_and_run_nothing)
 	expect_str_contains(out, "A: capabilities: +cap_ipc_lock +cap_sys_resource\n");
 	expect_true(strstr(out, "-cap_ipc_lock") == NULL);
 }
+
+/*
+ * The limits kmm holds outside the memory code, through the CLI: captured,
+ * a refused call gives Linux's errno and a message naming the limit, and
+ * the scenario goes on; a write past RLIMIT_FSIZE also says that SIGXFSZ
+ * ended the process. Uncaptured, the failure stops the scenario (status 2).
+ */
+TEST(fork_open_and_pwrite_past_their_limits_name_them)
+{
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A nproc=1", "-e", "fork A B -> $r",
+		      "-e", "expect $r.errno == \"EAGAIN\""), 0);
+	expect_str_contains(out, "A: fork failed: EAGAIN (fork: the processes of user 1000 (1, zombies "
+				 "included) reach RLIMIT_NPROC 1 of process 1 (root, CAP_SYS_RESOURCE and "
+				 "CAP_SYS_ADMIN are exempt))\n");
+	expect_eq(RUN("run", "-e", "spawn A uid=1000", "-e", "prlimit A nproc=1", "-e", "fork A B"), 2);
+	expect_str_contains(err, "-e:3:");
+	expect_str_contains(err, "A: fork failed (Resource temporarily unavailable)");
+
+	expect_eq(RUN("run", "-e", "spawn A", "-e", "prlimit A nofile=4", "-e", "open A /f rw creat",
+		      "-e", "open A /g rw creat -> $r", "-e", "expect $r.errno == \"EMFILE\""), 0);
+	expect_str_contains(out, "A: open failed: EMFILE (open: process 1 has descriptors 0 to 3 open and "
+				 "RLIMIT_NOFILE is 4)\n");
+
+	expect_eq(RUN("run", "-e", "spawn W", "-e", "open W /f rw creat -> $fd", "-e", "prlimit W fsize=100",
+		      "-e", "pwrite W $fd 200 0", "-e", "pwrite W $fd 1 100 -> $r",
+		      "-e", "expect $r.errno == \"EFBIG\"", "-e", "ps"), 0);
+	expect_str_contains(out, "W: pwrite fd 3: 100 bytes at 0\n");
+	expect_str_contains(out, "W: pwrite failed: EFBIG (write: offset 100 is at or past RLIMIT_FSIZE 100: "
+				 "SIGXFSZ kills the process)\nW[1]: killed by SIGXFSZ; its memory is freed\n");
+	expect_str_contains(out, "SIGXFSZ");
+}

@@ -52,11 +52,21 @@ struct task_struct;
 #define KMM_POSIX_FADV_DONTNEED		4
 #define KMM_POSIX_FADV_NOREUSE		5
 
-/** kmm_open() - open (or with KMM_O_CREAT create) @path for @t. Return: an fd, or -errno. */
+/**
+ * kmm_open() - open (or with KMM_O_CREAT create) @path for @t: the lowest
+ * free descriptor, which must be below @t's RLIMIT_NOFILE (-EMFILE before the
+ * name is looked up, created or truncated). Return: an fd, or -errno.
+ */
 int kmm_open(struct task_struct *t, const char *path, int flags);
 /** kmm_close() - close @fd of @t. Return: 0 or -EBADF. */
 int kmm_close(struct task_struct *t, int fd);
-/** kmm_read() / kmm_write() - at the file position, which moves. Return: bytes, or -errno. */
+/**
+ * kmm_read() / kmm_write() - at the file position, which moves. A write is
+ * held to @t's RLIMIT_FSIZE (as kmm_pwrite and kmm_ftruncate): one that
+ * would start at or past it fails with -EFBIG and SIGXFSZ ends @t (it
+ * neither ignores nor catches the signal); one that starts below it is cut
+ * short there. Return: bytes, or -errno.
+ */
 long kmm_read(struct task_struct *t, int fd, void *buf, size_t len);
 long kmm_write(struct task_struct *t, int fd, const void *buf, size_t len);
 /** kmm_pread() / kmm_pwrite() - at @off; the position stays. Return: bytes, or -errno. */
@@ -64,7 +74,11 @@ long kmm_pread(struct task_struct *t, int fd, void *buf, size_t len, uint64_t of
 long kmm_pwrite(struct task_struct *t, int fd, const void *buf, size_t len, uint64_t off);
 /** kmm_lseek() - move the position (KMM_SEEK_*). Return: the new position, or -errno. */
 int64_t kmm_lseek(struct task_struct *t, int fd, int64_t off, int whence);
-/** kmm_ftruncate() - set the file's size; mappings past the new end get SIGBUS. Return: 0/-errno. */
+/**
+ * kmm_ftruncate() - set the file's size; mappings past the new end get
+ * SIGBUS. Growing it past @t's RLIMIT_FSIZE is -EFBIG with SIGXFSZ, as a
+ * write. Return: 0/-errno.
+ */
 int kmm_ftruncate(struct task_struct *t, int fd, uint64_t size);
 /** kmm_fsync() - write the file's dirty pages and metadata to the image. Return: 0/-errno (-EIO once per write error). */
 int kmm_fsync(struct task_struct *t, int fd);

@@ -50,6 +50,12 @@ struct kmm_machine *kmm_current(void);
 
 /** kmm_last_error() - message of the last failure on this thread ("" if none). */
 const char *kmm_last_error(void);
+/**
+ * kmm_last_errno() - the negative errno that came with kmm_last_error()'s
+ * text (0 if none): how a call that returns a pointer, such as kmm_fork(),
+ * says which failure it was.
+ */
+int kmm_last_errno(void);
 
 /**
  * kmm_check() - run every layer's invariant checker over @m.

@@ -72,6 +72,7 @@ struct task_struct;
 #define KMM_SIGBUS		7
 #define KMM_SIGKILL		9
 #define KMM_SIGSEGV		11
+#define KMM_SIGXFSZ		25	/* a write or truncate past RLIMIT_FSIZE */
 #define KMM_SEGV_MAPERR		1
 #define KMM_SEGV_ACCERR		2
 #define KMM_BUS_ADRERR		2
@@ -109,7 +110,11 @@ struct task_struct *kmm_spawn(struct kmm_machine *m, const char *comm);
  * kmm_fork() - copy @parent: VMAs (except VM_DONTFORK), page tables with
  * private writable PTEs write-protected in both, frames shared and counted;
  * anonymous pages that may be DMA-pinned are copied at once.
- * Return: the child, or NULL (-ENOMEM, nothing half-copied left behind).
+ * A user other than root whose tasks number RLIMIT_NPROC already (@parent's
+ * soft limit; zombies count until reaped) cannot fork unless @parent has
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN (Linux 6.12's copy_process()).
+ * Return: the child, or NULL with kmm_last_errno() -EAGAIN (that limit) or
+ * -ENOMEM (nothing half-copied left behind), -ESRCH (no running parent).
  */
 struct task_struct *kmm_fork(struct task_struct *parent, const char *comm);
 

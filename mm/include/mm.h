@@ -408,6 +408,7 @@ struct task_struct {
 /* Every capability Linux 6.12 has (CAP_LAST_CAP 40): what root holds, and a task spawned from nothing. */
 #define CAP_FULL_SET	((1ull << 41) - 1)
 #define CAP_SETPCAP	8	/* capset() beyond the permitted set into the inheritable one */
+#define CAP_SYS_ADMIN	21	/* with CAP_SYS_RESOURCE: past RLIMIT_NPROC at fork */
 
 /* The capabilities and RLIMIT_MEMLOCK of @t (struct task_struct says how they are read). */
 static inline bool task_capable(const struct task_struct *t, int cap)
@@ -906,6 +907,22 @@ static inline uint64_t rlimit_max(int res)
 
 	return t ? task_rlimit_max(t, res) : KMM_RLIM_INFINITY;
 }
+/* ---- mm/ucount.c: a user's process count, RLIMIT_NPROC ---- */
+
+/**
+ * user_nproc() - the tasks of @uid on @m's task list, zombies included (Linux's
+ * UCOUNT_RLIMIT_NPROC count). Context: takes tasklist_lock (recursive: may be held).
+ */
+long user_nproc(struct kmm_machine *m, unsigned int uid);
+/**
+ * fork_check_nproc() - copy_process()'s RLIMIT_NPROC check for a fork by
+ * @parent: its user already has RLIMIT_NPROC (soft) tasks, and it is not root
+ * and holds neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN. Context: a process
+ * operation (procs_enter), before the child is made; takes tasklist_lock.
+ * Return: 0, or -EAGAIN with kmm_last_error() naming the user, the count and
+ * the limit.
+ */
+int fork_check_nproc(struct task_struct *parent);
 /**
  * task_return_to_user() - @t leaves its fault or system call: a pending OOM
  * kill is delivered now (the reaper, then SIGKILL). Context: no process lock.
