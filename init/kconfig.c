@@ -87,7 +87,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.numa = true, .numa_balancing = true, .thp = true, .thp_always = true,
 		.zone_device = true, .zswap = true, .memory_failure = true, .memory_isolation = true,
 		.ksm = true, .balloon = true, .unaccepted_memory = true, .init_on_alloc = true,
-		.deferred_struct_pages = true,
+		.deferred_struct_pages = true, .hpet_timer = true,
 		.image = {
 			.text = 0x1000000, .stext = 0x1000000, .etext = 0x2000000,
 			.rodata = 0x2000000, .rodata_end = 0x2b72000,
@@ -114,6 +114,7 @@ static const struct kmm_kconfig kconfigs[] = {
 		.nr_cpus = 64, .nodes_shift = 6,
 		.numa = true, .numa_balancing = true, .zswap = true, .memory_failure = true,
 		.memory_isolation = true, .ksm = true, .balloon = true, .unaccepted_memory = true,
+		.hpet_timer = true,
 		.image = {
 			.text = 0x1000000, .stext = 0x1000000, .etext = 0x1000000 + K(16384),
 			.rodata = 0x1000000 + K(16384), .rodata_end = 0x1000000 + K(21864),

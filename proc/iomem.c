@@ -15,10 +15,12 @@
  * below it, a partial overlap is refused); e820 type names; the kernel image
  * nested in System RAM; RAM buffers split around what is already claimed.
  * Values are shown as root sees them (Linux shows zeros to others).
- * Modelled: the PCI root bus windows (the legacy VGA hole and the gap from
- * the top of low RAM to the IOAPIC, as a QEMU machine's ACPI _CRS reports
- * them), the Video and System ROMs, IOAPIC/HPET/Local APIC, and the mmio=
- * regions inside the windows.
+ * Modelled: the PCI root bus windows (the legacy VGA hole, the gap from
+ * the top of low RAM to the IOAPIC and the 64-bit hole above RAM, as the
+ * captures' QEMU machine's ACPI _CRS reports them), the Video and System
+ * ROMs, i386's Video RAM area, IOAPIC, HPET and its ACPI device, i386's
+ * Local APIC, and the mmio= regions inside the windows: each as
+ * tests/real-linux/'s captures show it, line for line.
  *
  * The tree is rebuilt from the machine's immutable boot data and the
  * hot-added ranges on each read, each range its own "System RAM" resource
@@ -197,6 +199,26 @@ static uint64_t ram_alignment(uint64_t pos)
 	return 64ULL << 20;		/* otherwise 64 MiB */
 }
 
+/*
+ * The end of what the board puts above 4 GiB: its RAM there (kmm's boards
+ * keep 3 GiB below 4 GiB; the rest starts at 4 GiB, whatever Linux's mem=
+ * then removes), any RAM the map has up there, and the hotplug area.
+ */
+static uint64_t board_top(const struct kmm_machine *m)
+{
+	uint64_t low = KMM_MIN(m->opts.mem, 3ULL << 30), top = SZ_4G + (m->opts.mem - low);
+	uint64_t hp_start, hp_end;
+
+	for (int i = 0; i < m->e820.nr_entries; i++) {
+		const struct e820_entry *e = &m->e820.entries[i];
+
+		if (e->type == E820_TYPE_RAM && e->addr + e->size > top)
+			top = e->addr + e->size;
+	}
+	memory_hotplug_area(m, &hp_start, &hp_end);
+	return KMM_MAX(top, hp_end);
+}
+
 static void build_tree(struct kmm_machine *m, struct resource_tree *t, uint64_t (*hot)[2],
 		       int nr_hot)
 {
@@ -221,11 +243,13 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t, uint64_t 
 	}
 
 	/*
-	 * probe_roms(), also before e820: the VGA BIOS QEMU's SeaBIOS carries,
-	 * and the system BIOS, which the e820 Reserved range of the same
-	 * extent then adopts.
+	 * probe_roms(), also before e820: the first ROM found from c0000 is
+	 * "Video ROM", at the length its header gives (rom[2] * 512). The
+	 * captures' QEMU (-nodefaults: no VGA card) has a 1.5 KiB option ROM
+	 * there (its -kernel boot ROM), c0000-c05ff in every capture. Then the
+	 * system BIOS, which the e820 Reserved range of the same extent adopts.
 	 */
-	add(t, 0xc0000, 0xc99ff, "Video ROM");
+	add(t, 0xc0000, 0xc05ff, "Video ROM");
 	add(t, 0xf0000, 0xfffff, "System ROM");
 
 	for (int i = 0; i < m->e820.nr_entries; i++) {
@@ -238,14 +262,45 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t, uint64_t 
 			top_low = KMM_MIN(e->addr + e->size, 0xfec00000ULL);
 	}
 
-	/* The PCI root bus windows and the fixed platform devices. */
+	/*
+	 * i386_reserve_resources() (CONFIG_X86_32, x86_init's reserve_resources
+	 * after e820): the legacy VGA window, which the PCI root bus window of
+	 * the same extent then adopts.
+	 */
+	if (kmm_arch_is_32(m))
+		add(t, 0xa0000, 0xbffff, "Video RAM area");
+
+	/*
+	 * The PCI root bus windows (QEMU's ACPI _CRS): the VGA hole, the gap
+	 * from the top of low RAM to the IOAPIC, and - where resource_size_t
+	 * holds 64 bits (x86_64, PAE) - QEMU's 64-bit hole of 2 GiB at the first
+	 * GiB boundary past 4 GiB, the board's RAM above 4 GiB (whatever Linux's
+	 * mem= keeps) and the hotplug area.
+	 */
 	add(t, 0xa0000, 0xbffff, "PCI Bus 0000:00");
 	pos = ALIGN_UP(top_low, 256ULL << 20);
 	if (pos < 0xfec00000ULL)
 		add(t, pos, 0xfebfffffULL, "PCI Bus 0000:00");
+	if (m->opts.arch != KMM_ARCH_I386) {
+		pos = ALIGN_UP(board_top(m), 1ULL << 30);
+		add(t, pos, pos + (2ULL << 30) - 1, "PCI Bus 0000:00");
+	}
+	/*
+	 * The platform devices: the IOAPIC; the HPET, "HPET 0" where the build
+	 * has HPET_TIMER (hpet_insert_resource()) with the ACPI device's claim
+	 * below it, the claim alone where it has not (i386's defconfig: the
+	 * claim goes in first here, so that "HPET 0", of the same extent,
+	 * adopts it as Linux's request nests it); and
+	 * the local APIC, inserted late (lapic_insert_resource()) at
+	 * apic_mmio_base, which 6.12 sets to the fixmap's virtual address
+	 * (APIC_BASE): 0xffffb000 on i386, inside the firmware's Reserved top
+	 * range; on x86_64 past iomem_resource's end, so insert_resource()
+	 * refuses it and it is not shown.
+	 */
 	add(t, 0xfec00000ULL, 0xfec003ffULL, "IOAPIC 0");
-	add(t, 0xfed00000ULL, 0xfed003ffULL, "HPET 0");
-	add(t, 0xfee00000ULL, 0xfee00fffULL, "Local APIC");
+	add(t, 0xfed00000ULL, 0xfed003ffULL, "PNP0103:00");
+	if (m->kconfig && m->kconfig->hpet_timer)
+		add(t, 0xfed00000ULL, 0xfed003ffULL, "HPET 0");
 
 	for (int i = 0; i < m->opts.nr_mmio; i++) {
 		const struct kmm_mmio *io = &m->opts.mmio[i];
@@ -257,6 +312,9 @@ static void build_tree(struct kmm_machine *m, struct resource_tree *t, uint64_t 
 	/* register_memory_resource(): each add_memory() range (mm/memory_hotplug.c). */
 	for (int i = 0; i < nr_hot; i++)
 		add(t, hot[i][0], hot[i][1] - 1, "System RAM");
+
+	if (kmm_arch_is_32(m))
+		add(t, 0xffffb000ULL, 0xffffbfffULL, "Local APIC");
 
 	/* Round the end of each RAM range up to a reasonable boundary. */
 	for (int i = 0; i < m->e820.nr_entries; i++) {

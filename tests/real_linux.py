@@ -16,7 +16,7 @@ of the boot took), the Freeing lines, the swiotlb lines, every zone's
 spanned/present/managed/min/low/high/promo/protection and pageset high and
 batch, min_free_kbytes and the other vm sysctls, MemTotal, LowTotal,
 HighTotal, VmallocTotal, CommitLimit, the DirectMap lines and their total,
-/proc/iomem's RAM and kernel lines,
+every line of /proc/iomem (with its indent),
 the layout (objsize, objects and pages per slab) of every slab cache kmm
 creates, and the set and order of the fields of every /proc file.
 
@@ -169,9 +169,9 @@ def keys(lines, fname):
 
 
 def iomem(lines):
-    """System RAM, Reserved and Kernel lines of /proc/iomem."""
-    return [l.rstrip() for l in lines
-            if re.search(r": (System RAM|Reserved|Kernel (code|rodata|data|bss)|System ROM)$", l)]
+    """Every line of /proc/iomem, its nesting included: the map is the board's and the
+    build's (RAM, firmware ranges, the kernel image, ROMs, PCI windows, devices)."""
+    return [l.rstrip() for l in lines if l.strip()]
 
 
 def diff_list(case, what, lin, kmm, out):

@@ -586,6 +586,7 @@ TEST(iomem_tree)
 			   .rodata_end = 0x1e00000, .sdata = 0x1e00000, .edata = 0x2000000,
 			   .init = 0x2000000, .init_end = 0x2100000, .bss = 0x2100000,
 			   .bss_end = 0x2400000, .reserve_end = 0x2400000 },
+		.hpet_timer = true,
 	};
 	const struct kmm_kconfig *saved = m->kconfig;
 
@@ -598,7 +599,7 @@ TEST(iomem_tree)
 			    "00001000-0009fbff : System RAM\n"
 			    "0009fc00-0009ffff : Reserved\n"
 			    "000a0000-000bffff : PCI Bus 0000:00\n"
-			    "000c0000-000c99ff : Video ROM\n"
+			    "000c0000-000c05ff : Video ROM\n"
 			    "000f0000-000fffff : Reserved\n"
 			    "  000f0000-000fffff : System ROM\n"
 			    "00100000-3fefffff : System RAM\n"
@@ -612,9 +613,10 @@ TEST(iomem_tree)
 			    "  e0000000-e0ffffff : fb\n"
 			    "fec00000-fec003ff : IOAPIC 0\n"
 			    "fed00000-fed003ff : HPET 0\n"
-			    "fee00000-fee00fff : Local APIC\n"
+			    "  fed00000-fed003ff : PNP0103:00\n"
 			    "fffc0000-ffffffff : Reserved\n"
-			    "100000000-13fffffff : System RAM\n"),
+			    "100000000-13fffffff : System RAM\n"
+			    "140000000-1bfffffff : PCI Bus 0000:00\n"),
 		  0);
 	if (strstr(s, "straddles"))
 		kmm_test_fail(__FILE__, __LINE__, "a partially overlapping region was inserted");

@@ -65,6 +65,7 @@ struct kmm_kconfig {
 	bool unaccepted_memory;		/* UNACCEPTED_MEMORY */
 	bool init_on_alloc;		/* INIT_ON_ALLOC_DEFAULT_ON */
 	bool deferred_struct_pages;	/* DEFERRED_STRUCT_PAGE_INIT: "node N deferred pages..." */
+	bool hpet_timer;		/* HPET_TIMER: the "HPET 0" resource in /proc/iomem */
 
 	/* Figures of the build */
 	struct kmm_image_layout image;
