@@ -243,14 +243,14 @@ static int kmmfs_read_folio(struct kmm_file *f, struct page *page)
 }
 
 /*
- * Readahead's batch into @buf: each run of blocks that follow one another on
- * the disk is one host read; pages past the file's blocks read as zeros.
+ * Readahead's batch into @dst (a page's worth each): each run of blocks that
+ * follow one another on the disk is one host read (a preadv into the run's
+ * buffers); pages past the file's blocks read as zeros.
  */
-static int kmmfs_read_ahead(struct kmm_file *f, unsigned long index, unsigned int nr, void *buf)
+static int kmmfs_read_ahead(struct kmm_file *f, unsigned long index, unsigned int nr, void *const *dst)
 {
 	struct fs_state *fs = fs_of(f->m);
 	struct kmmfs_inode *ino = f->host;
-	char *to = buf;
 	int err = 0;
 
 	kmmfs_lock(fs->sb);
@@ -258,14 +258,15 @@ static int kmmfs_read_ahead(struct kmm_file *f, unsigned long index, unsigned in
 		unsigned long idx = index + i;
 
 		if (idx >= ino->nblocks) {
-			memset(to + (size_t)i * KMMFS_BLOCK, 0, (size_t)(nr - i) * KMMFS_BLOCK);
+			for (unsigned int k = i; k < nr; k++)
+				memset(dst[k], 0, KMMFS_BLOCK);
 			break;
 		}
 		for (run = 1; i + run < nr && idx + run < ino->nblocks &&
 			      ino->blocks[idx + run] == ino->blocks[idx + run - 1] + 1; run++)
 			;
-		err = sim_swapdev_read(fs->sb->dev, block_off(ino->blocks[idx]),
-				       to + (size_t)i * KMMFS_BLOCK, (size_t)run * KMMFS_BLOCK);
+		err = sim_swapdev_rw_pages(fs->sb->dev, block_off(ino->blocks[idx]), dst + i, run, KMMFS_BLOCK,
+					   false);
 		fs->sb->reads += run;
 		fs->sb->read_calls++;
 	}

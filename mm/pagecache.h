@@ -60,6 +60,15 @@ struct pagecache_state {
 	void *flusher_hook_arg;
 	/* readahead's spare buffer for a run (mm/readahead.c): taken and given back by exchange */
 	char *ra_buf;
+	/*
+	 * Tests only (NULL otherwise): called by readahead right after it read
+	 * a run of @nr pages from @index into its pages (@direct) or its buffer,
+	 * before any of them is cached: where another thread could write back
+	 * and drop one of those pages meanwhile.
+	 */
+	void (*ra_read_hook)(void *arg, struct kmm_file *f, unsigned long index, unsigned int nr,
+			     bool direct);
+	void *ra_read_hook_arg;
 };
 
 /*

@@ -18,11 +18,14 @@
  * when its marker page is hit, before the read goes on); a window's run of
  * uncached pages is read from the backing store first, with one call where
  * the filesystem can (a_ops->read_ahead, Linux's ->readahead and its one
- * bio), into a buffer, and only then are its pages allocated, filled and
- * cached one by one, so the page allocator and the LRU see the sequence
- * that a page-by-page read_folio gives (Linux adds them locked first and
- * reads into them; kmm's goldens of reclaim during readahead keep the old
- * order), each add refused if a page of the file was written to the store
+ * bio): into the run's pages, allocated first, when the allocator can give
+ * them all on its fast path above the high mark; else into a buffer, and
+ * only then are its pages allocated, filled and cached one by one, so that
+ * reclaim under pressure sees the sequence a page-by-page read_folio gives
+ * (Linux adds them locked first and reads into them; kmm's goldens of
+ * reclaim during readahead keep the old order). Either way the pages are
+ * cached after the read, not before (no !uptodate page in the cache),
+ * each add refused if a page of the file was written to the store
  * since the read (the file's write_seq: a page made, written back and
  * reclaimed meanwhile would be left stale, which Linux's locked pages
  * exclude); no large folios
@@ -40,6 +43,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "mm/include/addr.h"
 #include "mm/include/swap.h"
 #include "mm/internal.h"
 #include "mm/pagecache.h"
@@ -106,20 +110,27 @@ static unsigned long get_next_ra_size(const struct file_ra_state *ra, unsigned l
  * Linux's page_cache_ra_unbounded() with its read_pages(): each run of
  * pages not cached yet (at most RA_BATCH, a cached page ending it) is read
  * from the backing store at once where the filesystem can (a_ops->read_ahead:
- * kmmfs reads a run of consecutive blocks with one host read), into a
- * buffer; then page by page, as before, a page is allocated, filled and put
- * in the cache, so the page allocator and the LRU see the same sequence.
+ * kmmfs reads a run of consecutive blocks with one host read). Where the
+ * run's pages can be had without the allocator ever leaving its fast path
+ * (room_for_run()), they are allocated first and read into directly, one
+ * copy; otherwise the run is read into a buffer and, page by page as
+ * before, a page is allocated, filled and put in the cache, so that
+ * reclaim, kswapd and the goldens of memory under pressure see the
+ * sequence a page-by-page read_folio gives. Either way the pages enter the
+ * cache in index order, each onto the LRU as it goes in.
  * Between the read and a page's add another thread may make that page
  * (a fault or another readahead, which do not hold i_rwsem), dirty it,
- * write it back and see it reclaimed: its bytes in the buffer are then
- * older than the store's. So the file's write_seq is taken before the read
- * and each add is refused once it moved (filemap_add_read_folio()); the
- * rest of the run is then read page by page, each page's read checked the
- * same way (one refused then is left for the reader to read itself).
+ * write it back and see it reclaimed: its bytes as read are then older
+ * than the store's. So the file's write_seq is taken before the read and
+ * each add is refused once it moved (filemap_add_read_folio()); the rest
+ * of the run is then read page by page, each page's read checked the same
+ * way (one refused then is left for the reader to read itself).
  * The buffer (RA_BATCH pages) is kept in the page cache's state between
  * calls: taken by exchange, a second reader meanwhile allocates its own.
  */
 #define RA_BATCH	32
+/* Free pages above the high mark, past the run, that room_for_run() wants: two pcp refills. */
+#define RA_ROOM_SLACK	256
 
 static char *get_ra_buffer(struct pagecache_state *st)
 {
@@ -137,23 +148,62 @@ static void put_ra_buffer(struct pagecache_state *st, char *buf)
 		free(buf);
 }
 
+/*
+ * Can @nr pages be allocated before any of them is cached, with nothing
+ * that reclaim, kswapd or the pcp lists' high-mark rules would do
+ * differently? Only when the preferred zone of user pages is lowmem, not
+ * marked below its high mark, and has the run plus RA_ROOM_SLACK free
+ * above that mark: every allocation of the run then stays on the fast
+ * path above the high mark. Racy by nature (another thread may allocate
+ * meanwhile); the worst case is a reclaim that finds the run's pages not
+ * on the LRU yet, as Linux's finds them locked.
+ */
+static bool room_for_run(struct kmm_machine *m, gfp_t gfp, unsigned int nr)
+{
+	const pg_data_t *pgdat = NODE_DATA_M(m, 0);
+	struct zone *z;
+
+	if (kmm_arch_is_32(m) || m->nr_node_ids > 1)
+		return false;	/* highmem pages have no direct-map address; one node only */
+	z = __atomic_load_n(&pgdat->fast_zone[gfp & GFP_ZONEMASK], __ATOMIC_ACQUIRE);
+	return z && !(__atomic_load_n(&z->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH)) &&
+	       zone_page_state(z, NR_FREE_PAGES) > high_wmark_pages(z) + nr + RA_ROOM_SLACK;
+}
+
+/* Allocate @nr pages for a run; all or none. */
+static bool alloc_run(struct kmm_machine *m, gfp_t gfp, struct page **pages, unsigned int nr)
+{
+	for (unsigned int k = 0; k < nr; k++) {
+		if (!(pages[k] = kmm_alloc_pages(m, gfp, 0, -1))) {
+			while (k--)
+				__free_pages(pages[k], 0);
+			return false;
+		}
+	}
+	return true;
+}
+
 unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, unsigned long nr,
 				      unsigned long lookahead)
 {
 	unsigned long end_idx, read = 0, marker = lookahead ? index + nr - lookahead : ~0UL;
-	struct pagecache_state *st = pagecache_of(f->m);
+	struct kmm_machine *m = f->m;
+	struct pagecache_state *st = pagecache_of(m);
+	gfp_t gfp = procs_of(m)->user_gfp;
+	struct page *pages[RA_BATCH];
+	void *dst[RA_BATCH];
 	char *buf = NULL;
+	bool batch;
 
 	/* filemap_invalidate_lock_shared(): no truncation moves the end meanwhile */
 	sim_read_lock(&f->invalidate_lock);
 	end_idx = (unsigned long)DIV_ROUND_UP(i_size_read(f), PAGE_SIZE);
 	nr = index < end_idx ? KMM_MIN(nr, end_idx - index) : 0;
-	if (nr > 1 && st && f->a_ops && f->a_ops->read_ahead && !f->shmem)
-		buf = get_ra_buffer(st);
+	batch = nr > 1 && st && f->a_ops && f->a_ops->read_ahead && !f->shmem;
 	for (unsigned long i = 0; i < nr;) {
-		unsigned int want = 0;
+		unsigned int want = 0, direct = 0;
 		unsigned long seq;
-		bool filled;
+		bool filled = false;
 		struct page *page;
 
 		/* the run of missing pages from index + i, up to a cached one */
@@ -169,17 +219,42 @@ unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, u
 			i++;	/* already cached: read around it */
 			continue;
 		}
-		/* else (no buffer, one page, a read error) read_folio, page by page */
-		seq = filemap_write_seq(f);	/* before the read */
-		filled = buf && want > 1 && !f->a_ops->read_ahead(f, index + i, want, buf);
+		/* else (one page, no memory for a buffer, a read error) read_folio, page by page */
+		if (batch && want > 1) {
+			if (room_for_run(m, gfp, want) && alloc_run(m, gfp, pages, want)) {
+				direct = want;
+				for (unsigned int k = 0; k < want; k++)
+					dst[k] = lowmem_page_address_m(m, pages[k]);
+			} else if (buf || (buf = get_ra_buffer(st)) != NULL) {
+				for (unsigned int k = 0; k < want; k++)
+					dst[k] = buf + (size_t)k * PAGE_SIZE;
+			}
+			seq = filemap_write_seq(f);	/* before the read */
+			filled = (direct || buf) && !f->a_ops->read_ahead(f, index + i, want, dst);
+			if (filled && st->ra_read_hook)
+				st->ra_read_hook(st->ra_read_hook_arg, f, index + i, want, direct);
+		}
 		for (unsigned int k = 0; k < want;) {
 			bool major = false;
 			int err = 0;
 
 			if (!filled)
 				seq = filemap_write_seq(f);
-			page = filled ? filemap_fill_new_page(f, index + i, buf + k * PAGE_SIZE, &err)
-				      : filemap_read_new_page(f, index + i, false, &major, &err);
+			if (filled && direct) {
+				page = pages[k];
+				page->index = index + i;
+				count_vm_events(m, PGPGIN, PAGE_SIZE / 512);
+				page_flag_set(page, PG_uptodate);
+			} else if (filled) {
+				page = filemap_fill_new_page(f, index + i, dst[k], &err);
+			} else {
+				if (direct) {	/* the read failed, or a later one is stale */
+					for (unsigned int j = k; j < want; j++)
+						__free_pages(pages[j], 0);
+					direct = 0;
+				}
+				page = filemap_read_new_page(f, index + i, false, &major, &err);
+			}
 			if (!page)
 				goto out;	/* out of memory or a read error: the reader reports it */
 			if (index + i == marker)
@@ -189,7 +264,11 @@ unsigned long page_cache_ra_unbounded(struct kmm_file *f, unsigned long index, u
 				page_flag_clear(page, PG_readahead);
 				filemap_discard_new_page(page);
 				if (err == -EAGAIN && filled) {
-					filled = false;	/* the store changed since the run's read */
+					/* the store changed since the run's read: the rest page by page */
+					for (unsigned int j = k + 1; direct && j < want; j++)
+						__free_pages(pages[j], 0);
+					direct = 0;
+					filled = false;
 					continue;	/* this page again, from the store */
 				}
 			} else {

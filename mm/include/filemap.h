@@ -52,9 +52,10 @@
  * reduced to single pages). All return 0 or -errno.
  *   read_folio  fill @page (locked, not in the cache yet) from the backing
  *               store at page->index; bytes past the end of the file are 0.
- *   read_ahead  optional (readahead's batch): fill @buf with the bytes of
- *               the @nr pages from @index on, as read_folio would fill each
- *               page, in as few reads of the backing store as it can.
+ *   read_ahead  optional (readahead's batch): fill @dst[0..@nr) (PAGE_SIZE
+ *               bytes each) with the bytes of the @nr pages from @index on,
+ *               as read_folio would fill each page, in as few reads of the
+ *               backing store as it can.
  *   writepage   write @page's bytes (PG_locked, PG_writeback held by the
  *               caller) to the backing store at page->index.
  *   release     the last reference to @f is going (unlinked or unmounted):
@@ -62,7 +63,7 @@
  */
 struct address_space_operations {
 	int (*read_folio)(struct kmm_file *f, struct page *page);
-	int (*read_ahead)(struct kmm_file *f, unsigned long index, unsigned int nr, void *buf);
+	int (*read_ahead)(struct kmm_file *f, unsigned long index, unsigned int nr, void *const *dst);
 	int (*writepage)(struct kmm_file *f, struct page *page);
 	void (*release)(struct kmm_file *f);
 };
