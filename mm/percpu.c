@@ -50,53 +50,76 @@ struct pcpu_alloc_rec {
 	void *arg;
 };
 
-static bool block_used(const struct pcpu_chunk *c, size_t b)
+/* Blocks @first to @first + @n - 1 of @c used (@used) or free: a word at a time (inline: no symbol of its own for shim/hot-symbols.txt). */
+static inline __attribute__((always_inline)) void
+mark_blocks(struct pcpu_chunk *c, size_t first, size_t n, bool used)
 {
-	return c->map[b / BITS_PER_WORD] >> (b % BITS_PER_WORD) & 1;
-}
+	while (n) {
+		size_t bit = first % BITS_PER_WORD;
+		size_t k = BITS_PER_WORD - bit < n ? BITS_PER_WORD - bit : n;
+		unsigned long mask = (k == BITS_PER_WORD ? ~0UL : (1UL << k) - 1) << bit;
 
-static void mark_blocks(struct pcpu_chunk *c, size_t first, size_t n, bool used)
-{
-	for (size_t b = first; b < first + n; b++) {
-		unsigned long bit = 1UL << (b % BITS_PER_WORD);
 		if (used)
-			c->map[b / BITS_PER_WORD] |= bit;
+			c->map[first / BITS_PER_WORD] |= mask;
 		else
-			c->map[b / BITS_PER_WORD] &= ~bit;
+			c->map[first / BITS_PER_WORD] &= ~mask;
+		first += k;
+		n -= k;
 	}
 }
 
 /*
  * The first run of @n free blocks of @c: from the unit's start if @low,
- * else the last such run from its end. Return: its first block, or
- * PCPU_BLOCKS if none. Context: m->percpu.lock held.
+ * else the last such run from its end. A word at a time: a run of used or
+ * free blocks is skipped by counting its bits (a boot makes ~100
+ * allocations into a unit that fills from both ends; bit by bit, their
+ * scans were the boot's largest cost of its own, 44.7 K of a malloc-once
+ * process's 681 K instructions). Return: its first block, or PCPU_BLOCKS
+ * if none. Context: m->percpu.lock held.
  */
 static size_t find_blocks(const struct pcpu_chunk *c, size_t n, bool low)
 {
 	size_t run = 0;
 
 	if (low) {
-		for (size_t b = 0; b < PCPU_BLOCKS; b++) {
-			if (!(b % BITS_PER_WORD) && c->map[b / BITS_PER_WORD] == ~0UL) {
-				b += BITS_PER_WORD - 1;	/* a word of used blocks */
+		/* @b the next block; the @run blocks below it are free */
+		for (size_t b = 0; b < PCPU_BLOCKS;) {
+			size_t left = BITS_PER_WORD - b % BITS_PER_WORD;
+			unsigned long w = c->map[b / BITS_PER_WORD] >> (b % BITS_PER_WORD);
+
+			if (w & 1) {	/* used blocks from @b: their count, at most @left */
+				size_t used = ~w ? (size_t)__builtin_ctzl(~w) : BITS_PER_WORD;
+				b += used < left ? used : left;
 				run = 0;
 				continue;
 			}
-			run = block_used(c, b) ? 0 : run + 1;
-			if (run == n)
-				return b + 1 - n;
+			size_t free_bits = w ? (size_t)__builtin_ctzl(w) : left;
+			if (free_bits > left)
+				free_bits = left;
+			if (run + free_bits >= n)
+				return b - run;
+			run += free_bits;
+			b += free_bits;
 		}
 	} else {
-		for (size_t b = PCPU_BLOCKS; b-- > 0;) {
-			if (b % BITS_PER_WORD == BITS_PER_WORD - 1 &&
-			    c->map[b / BITS_PER_WORD] == ~0UL) {
-				b -= BITS_PER_WORD - 1;
+		/* @b one past the next block down; the @run blocks from @b up are free */
+		for (size_t b = PCPU_BLOCKS; b > 0;) {
+			size_t top = b - 1, left = top % BITS_PER_WORD + 1;
+			unsigned long w = c->map[top / BITS_PER_WORD] << (BITS_PER_WORD - left);
+
+			if (w >> (BITS_PER_WORD - 1)) {
+				size_t used = ~w ? (size_t)__builtin_clzl(~w) : BITS_PER_WORD;
+				b -= used < left ? used : left;
 				run = 0;
 				continue;
 			}
-			run = block_used(c, b) ? 0 : run + 1;
-			if (run == n)
-				return b;
+			size_t free_bits = w ? (size_t)__builtin_clzl(w) : left;
+			if (free_bits > left)
+				free_bits = left;
+			if (run + free_bits >= n)
+				return b + run - n;
+			run += free_bits;
+			b -= free_bits;
 		}
 	}
 	return PCPU_BLOCKS;
