@@ -382,8 +382,12 @@ static int cache_only_slots(struct pressure *p, int t, struct page **pages)
 			list_move_tail(&ci->node, &si->full_clusters);
 			unsigned long base = (unsigned long)(ci - si->cluster_info) * SWAPFILE_CLUSTER;
 			unsigned long end = KMM_MIN(base + SWAPFILE_CLUSTER, si->max);
+			unsigned int any = 0;
 			n = 0;
-			for (unsigned long off = base; off < end; off++) {
+			/* the counts alone first (a loop the compiler vectorises): most clusters have none */
+			for (unsigned long off = base; off < end; off++)
+				any |= si->swap_map[off] == SWAP_HAS_CACHE;
+			for (unsigned long off = base; any && off < end; off++) {
 				struct page *page = si->swap_cache[off];
 				if (si->swap_map[off] == SWAP_HAS_CACHE && page) {
 					get_page(page);
@@ -477,11 +481,16 @@ swp_entry_t get_swap_page(struct kmm_machine *m)
 
 	if (!p || !total_swap_pages(m))
 		return (swp_entry_t){ 0 };
-	if (atomic_exchange(&p->reclaim_work_pending, false))
+	if (atomic_exchange(&p->reclaim_work_pending, false)) {
 		swap_reclaim_work(m);
-	else if (vm_swap_full(m))
-		for (int t = 0; t < MAX_SWAPFILES; t++)
+	} else if (vm_swap_full(m)) {
+		/* the areas that exist (a later type has none; a swapon meanwhile is the next call's) */
+		spin_lock(&p->swap_lock);
+		int nr = p->nr_swapfiles;
+		spin_unlock(&p->swap_lock);
+		for (int t = 0; t < nr; t++)
 			reclaim_area_full_clusters(m, t, false);
+	}
 	return get_swap_page_once(m);
 }
 
