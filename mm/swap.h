@@ -108,6 +108,7 @@ struct swap_info_struct {
 	char host_path[4096];		/* the host file */
 	struct sim_swapdev *dev;
 	uint64_t readahead_prev;	/* swapin_nr_pages()'s hint: relaxed atomics, no lock */
+	unsigned long host_reads, host_writes;	/* host calls made (tests): relaxed atomics */
 	bool reclaim_queued;		/* si->lock: the full-cluster reclaim work is due (swapfile.c) */
 	struct swap_info_struct *retired_next;	/* on pressure->retired; swap_lock */
 };

@@ -603,6 +603,7 @@ int swap_page_io(struct swap_info_struct *si, unsigned long offset, void *buf, b
 {
 	uint64_t at = (uint64_t)offset << PAGE_SHIFT;
 
+	__atomic_fetch_add(write ? &si->host_writes : &si->host_reads, 1, __ATOMIC_RELAXED);
 	return write ? sim_swapdev_write(si->dev, at, buf, PAGE_SIZE)
 		     : sim_swapdev_read(si->dev, at, buf, PAGE_SIZE);
 }
@@ -610,6 +611,7 @@ int swap_page_io(struct swap_info_struct *si, unsigned long offset, void *buf, b
 int swap_pages_io(struct swap_info_struct *si, unsigned long offset, void *const *bufs,
 		  unsigned int nr, bool write)
 {
+	__atomic_fetch_add(write ? &si->host_writes : &si->host_reads, 1, __ATOMIC_RELAXED);
 	return sim_swapdev_rw_pages(si->dev, (uint64_t)offset << PAGE_SHIFT, bufs, nr, PAGE_SIZE,
 				    write);
 }
