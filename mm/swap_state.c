@@ -25,7 +25,12 @@
  * the bytes at once; the page stays under writeback (and in the swap cache:
  * folio_free_swap refuses it, swapoff waits for it) until its completion on
  * the virtual clock (mm/page-writeback.c's queue, shared with file pages).
- * Simplified: reads are synchronous (no bio plugging);
+ * Plugging (Linux's swap_iocb, mm/page_io.c): reclaim's writes of a batch
+ * wait in a plug (swap_writepage_plug) and readahead's reads of a window
+ * wait until every page of it is in the swap cache, locked; then each run
+ * of adjacent slots goes to the host in one call (swap_write_unplug,
+ * read_ahead_pages). The faulting page itself is read first, alone.
+ * Simplified: reads are synchronous (the host call returns with the bytes);
  * cluster readahead only (Linux 6.12 prefers VMA-based readahead on SSDs);
  * no zswap, no zero-page detection.
  *
@@ -294,6 +299,22 @@ unsigned long swap_write_unplug(struct swap_plug *plug)
  * uptodate nor cached: the read failed). Either way it is unlocked here.
  * Return: 0 or the read's -errno.
  */
+/* The end of a read (swap_read_folio_end): uptodate and counted, or out of the cache; unlocked. */
+static int swap_read_end(struct kmm_machine *m, struct swap_info_struct *si, struct page *page,
+			 unsigned long offset, int err)
+{
+	if (err) {
+		kmm_printk(m, "Read-error on swap-device (%s, offset %lu): %d", si->path, offset, err);
+		delete_from_swap_cache(page);
+	} else {
+		page_flag_set(page, PG_uptodate);
+		count_vm_event(m, PSWPIN);
+		count_vm_events(m, PGPGIN, SECTORS_PER_PAGE);
+	}
+	unlock_page(page);
+	return err;
+}
+
 static int swap_read_folio(struct kmm_machine *m, struct swap_info_struct *si, struct page *page,
 			   unsigned long offset)
 {
@@ -305,16 +326,7 @@ static int swap_read_folio(struct kmm_machine *m, struct swap_info_struct *si, s
 				     swp_entry((unsigned int)si->type, offset));
 	if (!err)
 		err = swap_page_rw(si, offset, page, false);
-	if (err) {
-		kmm_printk(m, "Read-error on swap-device (%s, offset %lu): %d", si->path, offset, err);
-		delete_from_swap_cache(page);
-	} else {
-		page_flag_set(page, PG_uptodate);
-		count_vm_event(m, PSWPIN);
-		count_vm_events(m, PGPGIN, SECTORS_PER_PAGE);
-	}
-	unlock_page(page);
-	return err;
+	return swap_read_end(m, si, page, offset, err);
 }
 
 void swapin_lock_page(struct kmm_machine *m, struct page *page, swp_entry_t entry)
@@ -449,22 +461,61 @@ static unsigned long swapin_nr_pages(struct pressure *p, struct swap_info_struct
 /*
  * read_swap_cache_async() and the read of a page the caller lets go: the
  * page of @entry is in the swap cache afterwards (read if it was not),
- * unless memory or the read failed. @readahead: one of the window around a
- * fault (PG_readahead, swap_ra).
+ * unless memory or the read failed.
  */
-static void read_one(struct kmm_machine *m, struct swap_info_struct *si, swp_entry_t entry, gfp_t gfp,
-		     bool readahead)
+static void read_one(struct kmm_machine *m, struct swap_info_struct *si, swp_entry_t entry, gfp_t gfp)
 {
 	bool allocated;
 	struct page *page = read_swap_cache_async(m, entry, gfp, &allocated);
 
 	if (!page)
 		return;
-	if (allocated && !swap_read_folio(m, si, page, swp_offset(entry)) && readahead) {
-		page_flag_set(page, PG_readahead);
-		count_vm_event(m, SWAP_RA);
-	}
+	if (allocated)
+		swap_read_folio(m, si, page, swp_offset(entry));
 	put_user_page_ref(page);
+}
+
+/*
+ * The readahead pages of a window (swap_read_unplug): @nr fresh pages that
+ * read_swap_cache_async() put in the swap cache, locked, with a reference,
+ * in slot order. Each run of adjacent slots is read by one host call (a run
+ * that fails is read again page by page, each page its own result; with a
+ * test's swapin_hook, every page alone, the hook before its read); then
+ * each page ends as swap_read_folio()'s does, read ones marked PG_readahead
+ * (swap_ra), and is let go. Already in the cache when read, none of them
+ * can get bytes older than the slot's (review20 R6).
+ */
+static void read_ahead_pages(struct kmm_machine *m, struct swap_info_struct *si, struct page **pages,
+			     unsigned int nr)
+{
+	unsigned int j;
+
+	for (unsigned int i = 0; i < nr; i = j) {
+		unsigned long off = swp_offset(page_swap_entry(pages[i]));
+		void *bufs[SWAP_CLUSTER_MAX];
+		int err = -EAGAIN;	/* not read yet */
+
+		for (j = i + 1; j < nr && swap_run_next(m, pages[j - 1], pages[j]); j++)
+			;
+		if (j - i > 1 && !pressure_of(m)->swapin_hook) {
+			for (unsigned int k = i; k < j; k++)
+				bufs[k - i] = kmap_local_page(pages[k]);	/* lowmem: no slot */
+			err = swap_pages_io(si, off, bufs, j - i, false);
+			for (unsigned int k = j; k-- > i;)
+				kunmap_local(bufs[k - i]);
+		}
+		for (unsigned int k = i; k < j; k++) {
+			struct page *page = pages[k];
+			int e = err ? swap_read_folio(m, si, page, off + (k - i))
+				    : swap_read_end(m, si, page, off + (k - i), 0);
+
+			if (!e) {
+				page_flag_set(page, PG_readahead);
+				count_vm_event(m, SWAP_RA);
+			}
+			put_user_page_ref(page);
+		}
+	}
 }
 
 void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp)
@@ -472,7 +523,7 @@ void swap_cache_prefetch(struct kmm_machine *m, swp_entry_t entry, gfp_t gfp)
 	struct swap_info_struct *si = entry_area(m, entry);
 
 	if (si)
-		read_one(m, si, entry, gfp, false);
+		read_one(m, si, entry, gfp);
 }
 
 /*
@@ -501,15 +552,30 @@ static struct page *swapin_readahead(struct kmm_machine *m, struct swap_info_str
 	}
 	if (mask) {
 		unsigned long start = off & ~mask, end = off | mask;
+		struct page *ra[SWAP_CLUSTER_MAX];
+		unsigned int nr = 0;
 
 		if (!start)
 			start = 1;	/* the header */
 		if (end >= si->max)
 			end = si->max - 1;
-		for (unsigned long o = start; o <= end; o++)
-			if (o != off)
-				read_one(m, si, swp_entry((unsigned int)si->type, o),
-					 gfp | __GFP_NOWARN | __GFP_NORETRY, true);
+		/* Linux's plug: the window's fresh pages in the cache first, then their reads */
+		for (unsigned long o = start; o <= end; o++) {
+			struct page *p;
+			if (o == off)
+				continue;
+			p = read_swap_cache_async(m, swp_entry((unsigned int)si->type, o),
+						  gfp | __GFP_NOWARN | __GFP_NORETRY, &allocated);
+			if (p && !allocated)
+				put_user_page_ref(p);	/* cached already */
+			else if (p)
+				ra[nr++] = p;
+			if (nr == SWAP_CLUSTER_MAX) {
+				read_ahead_pages(m, si, ra, nr);
+				nr = 0;
+			}
+		}
+		read_ahead_pages(m, si, ra, nr);
 	}
 	return page;
 }

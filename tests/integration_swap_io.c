@@ -143,3 +143,37 @@ TEST(a_run_whose_host_write_fails_part_way_is_written_again_page_by_page)
 	expect_true(over > 0);
 	expect_eq(written, under + others);
 }
+
+/*
+ * Reading 256 swapped-out pages back in order: readahead's windows (8
+ * pages, page-cluster 3) take the faulting page alone and the rest of the
+ * window in one call: two calls per window, at most a third of pswpin
+ * with the windows' ramp-up (one per page before the runs: fails); every page comes back
+ * with its bytes, the window's pages counted swap_ra and hit.
+ */
+TEST(swap_in_readahead_reads_each_run_of_adjacent_slots_in_one_host_call)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a = map_filled(t, 256, 5);
+
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	for (uint64_t i = 0; i < 256; i++)
+		assert_true(is_swapped(t, a + i * PAGE_SIZE));
+	unsigned long in0 = vm_event(m, PSWPIN), ra0 = vm_event(m, SWAP_RA);
+	unsigned long hit0 = vm_event(m, SWAP_RA_HIT);
+	unsigned long r0 = __atomic_load_n(&area0(m)->host_reads, __ATOMIC_RELAXED);
+	expect_true(verify_range(t, a, 0, 256, 5));
+	unsigned long read = vm_event(m, PSWPIN) - in0;
+	unsigned long calls = __atomic_load_n(&area0(m)->host_reads, __ATOMIC_RELAXED) - r0;
+	expect_true(read >= 256);
+	expect_true(calls > 0);
+	expect_true(calls * 3 <= read);	/* 68 calls for 256 pages */
+	expect_true(vm_event(m, SWAP_RA) - ra0 >= 128);
+	expect_true(vm_event(m, SWAP_RA_HIT) - hit0 >= 128);
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
