@@ -173,13 +173,40 @@ static pteval_t upper_entry(const struct kmm_pgtable *pt, int level, uint64_t ta
 	return table_pa | (pt->user ? _PAGE_TABLE : _KERNPG_TABLE);
 }
 
-void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
+/*
+ * The 4-level walk when every table on the way is there: three upper
+ * entries of 8 bytes and 9 index bits each (PGD, PUD, PMD; P4D folded), in
+ * line, without the geometry loop. Every fault walks (the fault path under
+ * the page-table lock, the fault loop's look at the entry before and after)
+ * and x86_64 is the arch most callers boot. Return: the leaf slot, or NULL
+ * when a table is missing (walk_tables() then allocates it or says so).
+ */
+static inline void *walk_4level(const struct kmm_pgtable *pt, uint64_t va)
+{
+	const char *direct = table_host(pt, 0);
+	const pteval_t mask = pt->geo->pfn_mask;
+	/* x86-64's PGDIR_SHIFT, PUD_SHIFT and PMD_SHIFT (geo_4level's shifts) */
+	pteval_t e = __atomic_load_n((const uint64_t *)(direct + pt->pgd_pa) + ((va >> 39) & 511),
+				     __ATOMIC_ACQUIRE);
+
+	if (!(e & _PAGE_PRESENT))
+		return NULL;
+	e = __atomic_load_n((const uint64_t *)(direct + (e & mask)) + ((va >> 30) & 511), __ATOMIC_ACQUIRE);
+	if (!(e & _PAGE_PRESENT))
+		return NULL;
+	e = __atomic_load_n((const uint64_t *)(direct + (e & mask)) + ((va >> 21) & 511), __ATOMIC_ACQUIRE);
+	if (!(e & _PAGE_PRESENT))
+		return NULL;
+	return (uint64_t *)(direct + (e & mask)) + ((va >> PAGE_SHIFT) & 511);
+}
+
+/* The general walk: any geometry, allocating (@alloc) what is missing. */
+static __attribute__((noinline)) void *walk_tables(struct kmm_pgtable *pt, uint64_t va, bool alloc,
+						   int *err)
 {
 	const struct pgtable_geometry *g = pt->geo;
 	uint64_t table = pt->pgd_pa;
 
-	if (err)
-		*err = 0;
 	if (!va_in_reach(g, va)) {
 		if (err)
 			*err = -EFAULT;
@@ -208,6 +235,19 @@ void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
 		table = e & g->pfn_mask;
 	}
 	return entry_slot(pt, table, level_index(g, PGT_PTE, va));
+}
+
+void *pgtable_walk(struct kmm_pgtable *pt, uint64_t va, bool alloc, int *err)
+{
+	if (err)
+		*err = 0;
+	if (pt->geo->levels == 4 && va_in_reach(pt->geo, va)) {
+		void *slot = walk_4level(pt, va);
+
+		if (slot)
+			return slot;
+	}
+	return walk_tables(pt, va, alloc, err);
 }
 
 pteval_t pgtable_get_pte(struct kmm_pgtable *pt, uint64_t va)
