@@ -228,6 +228,37 @@ static bool set_entry_bits(const struct sim_mmu *mmu, const struct pgtable_geome
 }
 
 /*
+ * The x86-64 walk (geo_4level: PGD, PUD, PMD and PTE at shifts 39, 30, 21
+ * and 12, 9 bits and 8 bytes an entry, every level with U/S and R/W): the
+ * general loop's checks level by level - present, then @need (U/S, and R/W
+ * for a write), then NX for a fetch - without its geometry lookups.
+ * @table: in, the root's physical address; out, the frame's.
+ * Return: -1 with *@slot_pa and *@e the leaf's; else the walk faults, and
+ * the value is the error-code bits to add (0: not present; X86_PF_PROT).
+ */
+static inline int walk_4level(const struct sim_mmu *mmu, pteval_t pfn_mask, uint64_t va,
+			      pteval_t need, bool fetch, uint64_t *table, uint64_t *slot_pa, pteval_t *e)
+{
+	static const int shifts[4] = { 39, 30, 21, 12 };
+	uint64_t t = *table;
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t pa = t + ((va >> shifts[i]) & 511) * 8;
+		pteval_t v = __atomic_load_n((uint64_t *)sim_phys(mmu, pa), __ATOMIC_SEQ_CST);
+
+		if (!(v & _PAGE_PRESENT))
+			return 0;
+		if ((v & need) != need || (fetch && (v & _PAGE_NX)))
+			return X86_PF_PROT;
+		t = v & pfn_mask;
+		*slot_pa = pa;
+		*e = v;
+	}
+	*table = t;
+	return -1;
+}
+
+/*
  * The walk reads the context's generation first and checks the leaf again
  * after publishing the entry: a flush that changed the leaf while this walk
  * ran either bumped the generation after the read (the entry is born stale)
@@ -252,6 +283,16 @@ again:
 	uint32_t gen = __atomic_load_n(&ctx->gen, __ATOMIC_SEQ_CST);
 	uint64_t table = ctx->cr3, slot_pa = 0;
 	pteval_t e = 0;
+	if (g->levels == 4) {
+		pteval_t need = _PAGE_USER | ((access & SIM_ACCESS_WRITE) ? _PAGE_RW : 0);
+		int r = walk_4level(mmu, g->pfn_mask, va, need, (access & SIM_ACCESS_FETCH) != 0, &table,
+				    &slot_pa, &e);
+		if (r >= 0) {
+			code |= (unsigned int)r;
+			goto fault;
+		}
+		goto leaf;
+	}
 	for (int level = PGT_PGD; level < PGT_NR_LEVELS; level++) {
 		if (!g->real[level])
 			continue;
@@ -277,6 +318,7 @@ again:
 		}
 		table = e & g->pfn_mask;
 	}
+leaf:;	/* (a label before a declaration needs a statement in C11) */
 	/* table now holds the frame's physical address; e the leaf. */
 	pteval_t set = _PAGE_ACCESSED;
 	if (access & SIM_ACCESS_WRITE)
