@@ -412,10 +412,16 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
  * it is immutable after boot but for the codes: the map is good while no
  * code of the machine is given or withdrawn after slab_fast_map_fill()
  * (the shim gives its codes first, and never destroys a coded cache).
+ * direct_len is also the map's gate: 0 (as zeroed, or stored by its owner
+ * with release) refuses every pointer, and slab_fast_map_fill() stores it
+ * last with release, so a free that loads it (acquire) non-zero reads the
+ * rest filled: the malloc shim's free() tests nothing else before the map
+ * (not booted yet, a trace begun, a mode without the lock-free path).
  */
 struct slab_fast_map {
 	struct kmm_machine *m;
-	uintptr_t direct, direct_len;	/* the direct map: kmm_direct_map_base(), _bytes() */
+	/* the direct map: kmm_direct_map_base(), _bytes(); atomic (direct_len: the gate) */
+	uintptr_t direct, direct_len;
 	uintptr_t shadow_bias;		/* the shadow byte of p: shadow_bias + (p >> shadow_shift) */
 	unsigned int shadow_shift, shadow_mask;
 	/* By shadow byte: the code's cache and its cpu_slab; &slab_no_cache, NULL for the rest. */
@@ -433,6 +439,8 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 /**
  * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
  * before and after @p's shadow byte made through @fm (struct slab_fast_map).
+ * The range test comes first and reads the map's gate (fm->direct_len):
+ * a closed map (0) refuses @p before anything else of it is read.
  * Context: any thread; takes no lock and calls nothing but, once a sheaf
  * of frees, kfree_fast_full().
  * Return: NULL if freed; else @p, with nothing changed, for the caller to
@@ -441,11 +449,12 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struct slab_fast_map *fm,
 								    const void *p)
 {
-	struct kmm_machine *m = fm->m;
+	uintptr_t len = __atomic_load_n(&fm->direct_len, __ATOMIC_ACQUIRE);
 
-	if (!kmm_slab_fast_on(m) || ((unsigned int)(uintptr_t)p & fm->shadow_mask) ||
-	    (uintptr_t)p - fm->direct >= fm->direct_len)
+	if ((uintptr_t)p - __atomic_load_n(&fm->direct, __ATOMIC_RELAXED) >= len ||
+	    ((unsigned int)(uintptr_t)p & fm->shadow_mask) || !kmm_slab_fast_on(fm->m))
 		return (void *)p;
+	struct kmm_machine *m = fm->m;
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
 		unsigned char *sh = (unsigned char *)(fm->shadow_bias + ((uintptr_t)p >> fm->shadow_shift));
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);

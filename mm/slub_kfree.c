@@ -48,8 +48,7 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	struct slab_machine *st = slab_state(m);
 
 	fm->m = m;
-	fm->direct = (uintptr_t)kmm_direct_map_base(m);
-	fm->direct_len = kmm_direct_map_bytes(m);
+	__atomic_store_n(&fm->direct, (uintptr_t)kmm_direct_map_base(m), __ATOMIC_RELAXED);
 	fm->shadow_bias = st->shadow_bias;
 	fm->shadow_shift = st->shadow_shift;
 	fm->shadow_mask = st->shadow_mask;
@@ -64,6 +63,8 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 		fm->cpu_slab_of[KMM_SLAB_SHADOW_CODE_BASE + i] = s->cpu_slab;
 	}
 	spin_unlock(&st->slab_mutex);
+	/* Last: the map's gate (kfree_fast_mapped() loads it with acquire). */
+	__atomic_store_n(&fm->direct_len, kmm_direct_map_bytes(m), __ATOMIC_RELEASE);
 }
 
 unsigned char kmem_cache_shadow_value(struct kmem_cache *s)

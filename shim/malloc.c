@@ -142,11 +142,12 @@ static uintptr_t slab_shadow_bias;
 static bool fast_small;
 /*
  * ... with the shim's classes, all aligned, and no trace being written
- * (shim_trace_began()): malloc and free try the slab's lock-free paths,
- * with one test of the three.
+ * (shim_trace_began()): calloc, realloc and malloc_slow() try the slab's
+ * lock-free paths, with one test of the three (malloc()'s test is
+ * class_code[], free()'s the gate of free_map: class_codes_set()).
  */
 static bool lockfree_on;
-/* free()'s view of shim_m (mm/slab_fast.h), filled once the classes are made; immutable once SHIM_UP. */
+/* free()'s view of shim_m (mm/slab_fast.h), filled with the classes; immutable once SHIM_UP but its gate. */
 static struct slab_fast_map free_map;
 /*
  * malloc()'s view of the classes: by class_index(), the shadow code of the
@@ -326,9 +327,15 @@ static inline bool freed_test(const void *p)
 
 static atomic_int no_taint;
 static int shim_exit_registered;
-/* Fill class_code[] (@on: the lock-free path is on) or empty it; release stores. */
+/*
+ * Fill class_code[] (@on: the lock-free path is on) or empty it; release
+ * stores. Off also closes free()'s gate, which slab_fast_map_fill() opened
+ * (free_map.direct_len = 0, mm/slab_fast.h), for good.
+ */
 static void class_codes_set(bool on)
 {
+	if (!on)
+		__atomic_store_n(&free_map.direct_len, 0, __ATOMIC_RELEASE);
 	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
 		struct kmem_cache *s = on ? class_cache(slot) : NULL;
 		unsigned char v = s ? cache_shadow_alloc(s) : 0;
@@ -1013,7 +1020,8 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
  * the slab's own fast path step aside for its nested path). They touch nothing
  * that could call malloc; whatever they cannot finish takes the long way.
  * malloc() reads its class's code with acquire (class_code[]: 0 until the
- * shim is up), free() lockfree_on: each is set (release) once the shim is up.
+ * shim is up), free() free_map's gate (its direct_len): each is set
+ * (release) once the shim is up.
  */
 void *malloc(size_t size)
 {
@@ -1034,6 +1042,10 @@ static __attribute__((noinline)) void free_slow(void *p);
  * free() asks kfree_fast() (through free_map: kfree_fast_mapped()) without
  * testing in_ram() or tls_cpu first: its own range test refuses a pointer
  * outside the RAM, NULL included, and its serial test a thread with no slot.
+ * The range is also the gate (free_map.direct_len: class_codes_set()), so
+ * no lockfree_on test; nor in_kmm: kmm's frees inside a slot section find it
+ * entered (kmm_cpu_enter_owned() refuses) and free_slow() judges them as
+ * before; outside one kmm frees only glibc's pointers, out of range.
  * It hands back the pointer it did not free (NULL: done), so that no
  * register is kept across its one call (a full sheaf to the barn).
  * Nothing is counted here for the trim check (slot_free_counted(): the
@@ -1042,11 +1054,9 @@ static __attribute__((noinline)) void free_slow(void *p);
  */
 void free(void *p)
 {
-	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && !in_kmm)) {
-		p = kfree_fast_mapped(&free_map, p);
-		if (likely(!p))
-			return;
-	}
+	p = kfree_fast_mapped(&free_map, p);
+	if (likely(!p))
+		return;
 	free_slow(p);
 }
 

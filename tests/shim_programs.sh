@@ -220,9 +220,11 @@ fi
 # preloaded first (the loader runs the later one's constructor first). From
 # the trace's start on, every malloc is recorded, as in a trace that begins
 # with the shim (libstdc++ first): malloc's lock-free path, which records
-# nothing, is off for good (shim_trace_began() empties its class table).
+# nothing, is off for good (shim_trace_began() empties its class table),
+# and so is free's (it closes free_map's gate): every free is recorded too.
 # The two traces differ by the one malloc before the late trace began (the
-# proof that it began late); the blocks of 8 KiB and less are the same. ---
+# proof that it began late); the blocks of 8 KiB and less and the frees are
+# the same. ---
 if [ -x "$workdir/mt_churn" ]; then
 	t0=$SECONDS
 	LD_PRELOAD="libstdc++.so.6 $lib" KMM_MALLOC_TRACE="$tmp/trace.boot" \
@@ -236,12 +238,15 @@ if [ -x "$workdir/mt_churn" ]; then
 	all_late=$(grep -c '^a ' "$tmp/trace.late")
 	small_boot=$(awk '$1 == "a" && $3 <= 8192' "$tmp/trace.boot" | wc -l)
 	small_late=$(awk '$1 == "a" && $3 <= 8192' "$tmp/trace.late" | wc -l)
+	frees_boot=$(grep -c '^f ' "$tmp/trace.boot")
+	frees_late=$(grep -c '^f ' "$tmp/trace.late")
 	if [ $rc_boot -eq 0 ] && [ $rc -eq 0 ] && [ ! -s "$tmp/trace.booterr" ] &&
 		[ ! -s "$tmp/trace.lateerr" ] && [ "$all_late" -lt "$all_boot" ] &&
-		[ "$small_boot" -gt 100 ] && [ "$small_late" -eq "$small_boot" ]; then
-		echo "ok   a trace begun after the shim booted: $small_late small blocks recorded, as from boot ($((SECONDS - t0))s)"
+		[ "$small_boot" -gt 100 ] && [ "$small_late" -eq "$small_boot" ] &&
+		[ "$frees_boot" -gt 100 ] && [ "$frees_late" -eq "$frees_boot" ]; then
+		echo "ok   a trace begun after the shim booted: $small_late small blocks and $frees_late frees recorded, as from boot ($((SECONDS - t0))s)"
 	else
-		echo "FAIL a trace begun after the shim booted: rc $rc_boot/$rc, allocations $all_boot/$all_late, small $small_boot/$small_late (from boot/late)"
+		echo "FAIL a trace begun after the shim booted: rc $rc_boot/$rc, allocations $all_boot/$all_late, small $small_boot/$small_late, frees $frees_boot/$frees_late (from boot/late)"
 		cat "$tmp/trace.booterr" "$tmp/trace.lateerr" | head -5 | sed 's/^/  | /'
 		failed=$((failed + 1))
 	fi
