@@ -309,6 +309,7 @@ static void set_this_cpu(struct kmm_machine *m, int cpu)
 	kmm_cpu_cache.serial = m->serial;
 	kmm_cpu_cache.cpu = cpu;
 	kmm_cpu_cache.guard = guard_of(m, cpu);
+	kmm_cpu_cache.pcpu_offset = (size_t)cpu << PCPU_UNIT_SHIFT;
 }
 
 /*

@@ -26,6 +26,14 @@
 
 #include "mm/slab.h"
 
+/*
+ * This thread's struct of per-CPU @ptr on its cached slot (kmm_cpu_cache):
+ * per_cpu_ptr(@ptr, kmm_cpu_cache.cpu) with the offset made when the slot
+ * was cached (one load and an add, where the index took a shift more).
+ */
+#define this_cpu_cached_ptr(ptr) \
+	((__typeof__(ptr))((char *)(ptr) + kmm_cpu_cache.pcpu_offset))
+
 /* ---- Allocation (from mm/slub.c) ---- */
 
 /*
@@ -112,7 +120,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 		struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 
 		if (likely(kmm_cpu_enter_owned(g))) {
-			struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+			struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
 			void *obj = slab_pop_owned(s, c, hardened);
 			kmm_cpu_exit_owned(g);
 			return obj;
@@ -212,7 +220,7 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return false;
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+	struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
 	unsigned char *sh = cache_shadow(s, p);
 	unsigned int k = c->sheaf_nr;
 	bool done = false;
@@ -294,7 +302,7 @@ kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const vo
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return KFREE_FAST_REFUSED;
-	struct kmem_cache_cpu *c = per_cpu_ptr(cpu_slab, kmm_cpu_cache.cpu);
+	struct kmem_cache_cpu *c = this_cpu_cached_ptr(cpu_slab);
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
 		sheaf_link(s, (void *)p, false);
@@ -492,7 +500,7 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return NULL;
 	struct kmem_cache *s = fm->cache_of[v];
-	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
+	struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
 	void *obj = slab_pop_owned(s, c, false);
 	kmm_cpu_exit_owned(g);
 	return obj;

@@ -176,7 +176,8 @@ static char boot_cmdline[512];
 static size_t (*glibc_usable_size)(void *);
 static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
 
-static __thread int in_kmm __attribute__((tls_model("initial-exec")));
+/* Set while this file calls into kmm (see the top); in kmm_cpu_cache: one TLS address with its serial. */
+#define in_kmm (kmm_cpu_cache.shim_depth)
 static __thread int tls_cpu __attribute__((tls_model("initial-exec"))) = -1;
 /* This thread's slot guard on shim_m, and the token of the section it is in. */
 static __thread struct kmm_cpu_guard *tls_guard __attribute__((tls_model("initial-exec")));

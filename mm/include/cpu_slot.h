@@ -72,7 +72,15 @@ extern _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec"))
 struct kmm_cpu_cache {
 	unsigned long serial;		/* the machine's serial; 0: none */
 	int cpu;
+	/*
+	 * Not kmm's: the malloc shim's nesting count (its in_kmm,
+	 * shim/malloc.c), kept in the hole here so that malloc()'s test of it
+	 * and its reads of this struct share one address (a load less).
+	 * Nothing in mm/ reads or clears it.
+	 */
+	int shim_depth;
 	struct kmm_cpu_guard *guard;	/* that slot's guard */
+	size_t pcpu_offset;		/* cpu << PCPU_UNIT_SHIFT: per_cpu_ptr()'s step, made once */
 };
 extern _Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
 
