@@ -420,7 +420,7 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
  * it is immutable after boot but for the codes: the map is good while no
  * code of the machine is given or withdrawn after slab_fast_map_fill()
  * (the shim gives its codes first, and never destroys a coded cache).
- * direct_len is also the map's gate: 0 (as zeroed, or stored by its owner
+ * granules is also the map's gate: 0 (as zeroed, or stored by its owner
  * with release) refuses every pointer, and slab_fast_map_fill() stores it
  * last with release, so a free that loads it (acquire) non-zero reads the
  * rest filled: the malloc shim's free() tests nothing else before the map
@@ -428,10 +428,14 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
  */
 struct slab_fast_map {
 	struct kmm_machine *m;
-	/* the direct map: kmm_direct_map_base(), _bytes(); atomic (direct_len: the gate) */
-	uintptr_t direct, direct_len;
-	uintptr_t shadow_bias;		/* the shadow byte of p: shadow_bias + (p >> shadow_shift) */
-	unsigned int shadow_shift, shadow_mask;
+	/*
+	 * The direct map's start (kmm_direct_map_base()) and its shadow
+	 * granules (kmm_direct_map_bytes() >> shadow_shift); atomic, with
+	 * shadow_shift (read before the gate may be seen open).
+	 */
+	uintptr_t direct, granules;
+	unsigned int shadow_shift;
+	unsigned char *shadow_direct;	/* granule i's shadow byte, from direct on: shadow_direct[i] */
 	/* By shadow byte: the code's cache and its cpu_slab; &slab_no_cache, NULL for the rest. */
 	struct kmem_cache *cache_of[256] __attribute__((aligned(64)));
 	struct kmem_cache_cpu *cpu_slab_of[256];
@@ -447,8 +451,12 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 /**
  * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
  * before and after @p's shadow byte made through @fm (struct slab_fast_map).
- * The range test comes first and reads the map's gate (fm->direct_len):
- * a closed map (0) refuses @p before anything else of it is read.
+ * The range test comes first and reads the map's gate (fm->granules): a
+ * closed map (0) refuses @p before anything else of it is read. It tests
+ * the granule's alignment too: @p's offset in the direct map rotated right
+ * by the granule's log2 is its granule's index if @p is a granule's start;
+ * otherwise the offset's low bits land on top, past any index (one compare
+ * for both, and the index finds the shadow byte with an add).
  * Context: any thread; takes no lock and calls nothing but, once a sheaf
  * of frees, kfree_fast_full().
  * Return: NULL if freed; else @p, with nothing changed, for the caller to
@@ -457,14 +465,16 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struct slab_fast_map *fm,
 								    const void *p)
 {
-	uintptr_t len = __atomic_load_n(&fm->direct_len, __ATOMIC_ACQUIRE);
+	uintptr_t n = __atomic_load_n(&fm->granules, __ATOMIC_ACQUIRE);
+	uintptr_t off = (uintptr_t)p - __atomic_load_n(&fm->direct, __ATOMIC_RELAXED);
+	unsigned int k = __atomic_load_n(&fm->shadow_shift, __ATOMIC_RELAXED);
+	uintptr_t i = (off >> k) | (off << (-k & 63));
 
-	if ((uintptr_t)p - __atomic_load_n(&fm->direct, __ATOMIC_RELAXED) >= len ||
-	    ((unsigned int)(uintptr_t)p & fm->shadow_mask) || !kmm_slab_fast_on(fm->m))
+	if (i >= n || !kmm_slab_fast_on(fm->m))
 		return (void *)p;
 	struct kmm_machine *m = fm->m;
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
-		unsigned char *sh = (unsigned char *)(fm->shadow_bias + ((uintptr_t)p >> fm->shadow_shift));
+		unsigned char *sh = fm->shadow_direct + i;
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
 		struct kmem_cache *s = fm->cache_of[v];
 		if (likely(!s->slowpath_flags)) {

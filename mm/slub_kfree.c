@@ -48,10 +48,11 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	struct slab_machine *st = slab_state(m);
 
 	fm->m = m;
-	__atomic_store_n(&fm->direct, (uintptr_t)kmm_direct_map_base(m), __ATOMIC_RELAXED);
-	fm->shadow_bias = st->shadow_bias;
-	fm->shadow_shift = st->shadow_shift;
-	fm->shadow_mask = st->shadow_mask;
+	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
+	__atomic_store_n(&fm->direct, direct, __ATOMIC_RELAXED);
+	__atomic_store_n(&fm->shadow_shift, st->shadow_shift, __ATOMIC_RELAXED);
+	/* The direct map starts on a page, so on a granule: shadow byte of direct + off at [off >> shift]. */
+	fm->shadow_direct = (unsigned char *)(st->shadow_bias + (direct >> st->shadow_shift));
 	for (int v = 0; v < 256; v++) {
 		fm->cache_of[v] = &slab_no_cache;
 		fm->cpu_slab_of[v] = NULL;	/* never read: slab_no_cache's flags come first */
@@ -64,7 +65,7 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	}
 	spin_unlock(&st->slab_mutex);
 	/* Last: the map's gate (kfree_fast_mapped() loads it with acquire). */
-	__atomic_store_n(&fm->direct_len, kmm_direct_map_bytes(m), __ATOMIC_RELEASE);
+	__atomic_store_n(&fm->granules, kmm_direct_map_bytes(m) >> st->shadow_shift, __ATOMIC_RELEASE);
 }
 
 unsigned char kmem_cache_shadow_value(struct kmem_cache *s)

@@ -331,12 +331,12 @@ static int shim_exit_registered;
 /*
  * Fill class_code[] (@on: the lock-free path is on) or empty it; release
  * stores. Off also closes free()'s gate, which slab_fast_map_fill() opened
- * (free_map.direct_len = 0, mm/slab_fast.h), for good.
+ * (free_map.granules = 0, mm/slab_fast.h), for good.
  */
 static void class_codes_set(bool on)
 {
 	if (!on)
-		__atomic_store_n(&free_map.direct_len, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&free_map.granules, 0, __ATOMIC_RELEASE);
 	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
 		struct kmem_cache *s = on ? class_cache(slot) : NULL;
 		unsigned char v = s ? cache_shadow_alloc(s) : 0;
@@ -1021,7 +1021,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
  * the slab's own fast path step aside for its nested path). They touch nothing
  * that could call malloc; whatever they cannot finish takes the long way.
  * malloc() reads its class's code with acquire (class_code[]: 0 until the
- * shim is up), free() free_map's gate (its direct_len): each is set
+ * shim is up), free() free_map's gate (its granules): each is set
  * (release) once the shim is up.
  */
 void *malloc(size_t size)
@@ -1043,7 +1043,7 @@ static __attribute__((noinline)) void free_slow(void *p);
  * free() asks kfree_fast() (through free_map: kfree_fast_mapped()) without
  * testing in_ram() or tls_cpu first: its own range test refuses a pointer
  * outside the RAM, NULL included, and its serial test a thread with no slot.
- * The range is also the gate (free_map.direct_len: class_codes_set()), so
+ * The range is also the gate (free_map.granules: class_codes_set()), so
  * no lockfree_on test; nor in_kmm: kmm's frees inside a slot section find it
  * entered (kmm_cpu_enter_owned() refuses) and free_slow() judges them as
  * before; outside one kmm frees only glibc's pointers, out of range.
