@@ -37,15 +37,31 @@
 /* ---- Allocation (from mm/slub.c) ---- */
 
 /*
+ * The shadow granule's log2 that kmem_cache_alloc_mapped() builds in (the
+ * malloc shim boots slab_shadow_granule=16 and fills its table of codes
+ * only when its map says this): the shift a constant, not a load.
+ */
+#define SLAB_MAPPED_SHADOW_SHIFT 4
+
+/* cache_shadow(@s, @obj) with @shift (@s's shadow_shift, known to the caller), or 0: read it. */
+static inline __attribute__((always_inline)) unsigned char *
+cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned int shift)
+{
+	return (unsigned char *)(s->shadow_bias + ((uintptr_t)obj >> (shift ? shift : s->shadow_shift)));
+}
+
+/*
  * The allocation fast path from the slot's entry on: @c is this CPU's
  * struct of @s, whose section this thread entered in owned mode; the next
  * object popped from @c's sheaf, else from its cpu freelist if its
- * successor is an object of the cpu slab, and its shadow byte set. The
+ * successor is an object of the cpu slab, and its shadow byte set. @shift:
+ * @s's shadow_shift if the caller knows it as a constant, else 0. The
  * caller leaves the section. Return: the object, or NULL with nothing
  * changed.
  */
 static inline __attribute__((always_inline)) void *
-slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool hardened)
+slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool hardened,
+	       const unsigned int shift)
 {
 	unsigned int k = c->sheaf_nr;
 	void *obj;
@@ -56,7 +72,7 @@ slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool harden
 		/* Never NULL (a sheaf holds objects): so the caller tests the freelist path's result alone. */
 		if (!obj)
 			__builtin_unreachable();
-		unsigned char *sh = cache_shadow(s, obj);
+		unsigned char *sh = cache_shadow_shifted(s, obj, shift);
 		/*
 		 * Not FREE: a second copy of a double free (mm/slab.h); a link
 		 * that changed: written after free. slab_alloc_full() reports
@@ -72,7 +88,7 @@ slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool harden
 	obj = c->freelist;
 	if (likely(obj)) {
 		void *next = hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj);
-		unsigned char *sh = cache_shadow(s, obj);
+		unsigned char *sh = cache_shadow_shifted(s, obj, shift);
 		/* A live object on a freelist: slab_alloc_full() reports it. */
 		if (likely(cpu_fp_ok(s, c, next) &&
 			   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
@@ -121,7 +137,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 
 		if (likely(kmm_cpu_enter_owned(g))) {
 			struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
-			void *obj = slab_pop_owned(s, c, hardened);
+			void *obj = slab_pop_owned(s, c, hardened, 0);
 			kmm_cpu_exit_owned(g);
 			return obj;
 		}
@@ -497,7 +513,8 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
  * malloc(), whose size classes map to codes (one byte a class): the machine
  * read from the map, not through the cache (s->machine), and no test of
  * the cache's slowpath_flags: the caller promises that @v is the code of a
- * cache without any (the shim's table holds only such codes).
+ * cache without any (the shim's table holds only such codes), on a machine
+ * whose shadow granule is 1 << SLAB_MAPPED_SHADOW_SHIFT bytes (@fm->shadow_shift).
  * Context: any thread; takes no lock and calls nothing.
  * Return: the object, or NULL with nothing changed.
  */
@@ -511,7 +528,7 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const
 		return NULL;
 	struct kmem_cache *s = fm->cache_of[v];
 	struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
-	void *obj = slab_pop_owned(s, c, false);
+	void *obj = slab_pop_owned(s, c, false, SLAB_MAPPED_SHADOW_SHIFT);
 	kmm_cpu_exit_owned(g);
 	return obj;
 }

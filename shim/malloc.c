@@ -340,7 +340,8 @@ static void class_codes_set(bool on)
 	for (unsigned int slot = 1; slot < CLASS_SLOTS; slot++) {
 		struct kmem_cache *s = on ? class_cache(slot) : NULL;
 		unsigned char v = s ? cache_shadow_alloc(s) : 0;
-		if (!s || free_map.cache_of[v] != s || s->slowpath_flags)
+		if (!s || free_map.cache_of[v] != s || s->slowpath_flags ||
+		    free_map.shadow_shift != SLAB_MAPPED_SHADOW_SHIFT)
 			v = 0;
 		__atomic_store_n(&class_code[slot], v, __ATOMIC_RELEASE);
 	}
@@ -1026,8 +1027,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
  */
 void *malloc(size_t size)
 {
-	if (likely(size - 1 < SMALL_MAX && !in_kmm)) {
-		unsigned long v = __atomic_load_n(&class_code[class_index(size)], __ATOMIC_ACQUIRE);
+	size_t k = size - 1;	/* class_index(size) is 1 + k / 8: the add is in the address */
+
+	if (likely(k < SMALL_MAX && !in_kmm)) {
+		unsigned long v = __atomic_load_n(&class_code[1 + (k >> 3)], __ATOMIC_ACQUIRE);
 		if (likely(v)) {
 			void *p = kmem_cache_alloc_mapped(&free_map, v);
 			if (likely(p))
