@@ -840,6 +840,59 @@ TEST(the_unwind_tables_lie_after_the_code_out_of_the_segment_read_at_start)
 
 #endif
 
+#ifdef KMM_SHIM_ORDERED
+/*
+ * The library's data segment (.data, .got.plt, the start of .bss) is a
+ * private mapping of its file: a page a process writes first is copied
+ * (anonymous), but one it reads first is mapped from the page cache with
+ * every page around it that the cache holds (the host's fault-around), and
+ * .data holds 32 KB no process touches (arch/sim/mmu.c's empty_tlb). After
+ * 4eccaff moved the segment by 0x140 bytes, the loader's first access to
+ * .got.plt (its lazy relocations read each entry, then write it) and
+ * kmm_machine_alloc()'s read of next_serial came first in their page, and a
+ * malloc-once process had all 40 KB of the segment resident, not 8
+ * (start_cost 1,916 -> 1,944 KB, setarch -R). shim/plt_first.ld keeps
+ * .got.plt in the page where .bss starts (which the loader writes first),
+ * shim/hot-data.txt puts the big variables first in .data. In a fresh
+ * process, after a malloc and a free, every resident page of the library's
+ * writable mappings of its file is one the process wrote.
+ */
+TEST(a_program_that_mallocs_once_maps_no_page_of_the_library_data_it_did_not_write)
+{
+	if (!getenv("KMM_RSS_CHILD")) {
+		run_fresh(__func__ + strlen("test_"));
+		return;
+	}
+	void *volatile p = malloc(64);
+	FILE *smaps;
+	char line[512];
+	bool in = false;
+	long rss = 0, anon = 0, vmas = 0, v;
+
+	assert_true(p != NULL);
+	free(p);
+	assert_true((smaps = fopen("/proc/self/smaps", "r")) != NULL);
+	while (fgets(line, sizeof(line), smaps)) {
+		unsigned long a, b;
+		char perm[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &a, &b, perm) == 3) {
+			in = strstr(line, "libkmm-malloc.so") && perm[1] == 'w';
+			vmas += in;
+		} else if (in && sscanf(line, "Rss: %ld kB", &v) == 1) {
+			rss += v;
+		} else if (in && sscanf(line, "Anonymous: %ld kB", &v) == 1) {
+			anon += v;
+		}
+	}
+	fclose(smaps);
+	printf("  the library's writable file mappings: %ld, %ld KB resident, %ld KB of it written\n",
+	       vmas, rss, anon);
+	assert_true(vmas >= 1);
+	expect_eq(rss, anon);
+}
+#endif
+
 #ifdef KMM_SHIM_ORDER_FILE
 /* ---- The code a small threaded program maps ---- */
 
@@ -1002,57 +1055,6 @@ TEST(a_program_that_mallocs_once_maps_no_code_window_past_the_first_group)
 	printf("  the first group's %ld functions end in the code's first %lu windows of 64 KiB;"
 	       " %lu KB mapped, %lu KB of it past them\n", found, windows, mapped * 4, past * 4);
 	expect_eq(past, 0);
-}
-
-/*
- * The library's data segment (.data, .got.plt, the start of .bss) is a
- * private mapping of its file: a page a process writes first is copied
- * (anonymous), but one it reads first is mapped from the page cache with
- * every page around it that the cache holds (the host's fault-around), and
- * .data holds 32 KB no process touches (arch/sim/mmu.c's empty_tlb). After
- * 4eccaff moved the segment by 0x140 bytes, the loader's first access to
- * .got.plt (its lazy relocations read each entry, then write it) and
- * kmm_machine_alloc()'s read of next_serial came first in their page, and a
- * malloc-once process had all 40 KB of the segment resident, not 8
- * (start_cost 1,916 -> 1,944 KB, setarch -R). shim/plt_first.ld keeps
- * .got.plt in the page where .bss starts (which the loader writes first),
- * shim/hot-data.txt puts the big variables first in .data. In a fresh
- * process, after a malloc and a free, every resident page of the library's
- * writable mappings of its file is one the process wrote.
- */
-TEST(a_program_that_mallocs_once_maps_no_page_of_the_library_data_it_did_not_write)
-{
-	if (!getenv("KMM_RSS_CHILD")) {
-		run_fresh(__func__ + strlen("test_"));
-		return;
-	}
-	void *volatile p = malloc(64);
-	FILE *smaps;
-	char line[512];
-	bool in = false;
-	long rss = 0, anon = 0, vmas = 0, v;
-
-	assert_true(p != NULL);
-	free(p);
-	assert_true((smaps = fopen("/proc/self/smaps", "r")) != NULL);
-	while (fgets(line, sizeof(line), smaps)) {
-		unsigned long a, b;
-		char perm[8];
-
-		if (sscanf(line, "%lx-%lx %7s", &a, &b, perm) == 3) {
-			in = strstr(line, "libkmm-malloc.so") && perm[1] == 'w';
-			vmas += in;
-		} else if (in && sscanf(line, "Rss: %ld kB", &v) == 1) {
-			rss += v;
-		} else if (in && sscanf(line, "Anonymous: %ld kB", &v) == 1) {
-			anon += v;
-		}
-	}
-	fclose(smaps);
-	printf("  the library's writable file mappings: %ld, %ld KB resident, %ld KB of it written\n",
-	       vmas, rss, anon);
-	assert_true(vmas >= 1);
-	expect_eq(rss, anon);
 }
 
 /*
