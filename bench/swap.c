@@ -21,6 +21,15 @@
  * of make bench: 1.0 means the swap path gets all of the host's write or
  * read speed; both go through the host's page cache, neither syncs); the
  * closing summary gets the same figures. Medians of REPS runs.
+ * The two sides do unlike work: dd only copies. kmm's swap-out pass also
+ * faults in every page of the region (demand-zero), writes it, and reclaim
+ * scans, unmaps (rmap walk, TLB shootdown) and writes it; the pages that
+ * stay in RAM (a third of the region) cost their faults and are not
+ * counted. Its swap-in pass faults and maps each page read, and RAM being
+ * full, reclaim writes out as many pages as are read (pswpout during the
+ * pass = pswpin, measured at mem=64M and 128M): the pass moves twice the
+ * bytes it is credited with. kmm/dd is the whole swap path's cost against
+ * a copy, not the swap I/O's alone.
  * Environment: KMM_BENCH_REPS (default 5), KMM_BENCH_MEM (the machine's
  * mem=, default 128M); TMPDIR picks the filesystem. One thread by nature:
  * one process swapping against one disk (N machines swapping at once would
