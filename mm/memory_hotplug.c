@@ -196,9 +196,21 @@ static void memory_hotplug_boot_options(void)
 
 void memory_hotplug_area(const struct kmm_machine *m, uint64_t *start, uint64_t *end)
 {
+	const struct memory_hotplug *hp = hp_of(m);
 	const char *opt = kmm_boot_option((struct kmm_machine *)m, "maxmem");
-	uint64_t max = 0, ram_end = PFN_PHYS(m->max_pfn), room;
+	uint64_t max = 0, ram_end, room;
 
+	/*
+	 * Once the layer is up, its own copy: the area is fixed at boot, while
+	 * max_pfn grows with every plug (a reader here, /proc/iomem, may run
+	 * beside one).
+	 */
+	if (hp) {
+		*start = hp->area_start;
+		*end = hp->area_end;
+		return;
+	}
+	ram_end = PFN_PHYS(m->max_pfn);
 	*start = *end = 0;
 	if (!opt || parse_size(opt, &max) || kmm_arch_is_32(m) || max <= m->opts.mem)
 		return;

@@ -36,7 +36,8 @@ int mhp_online_type_from_str(const char *str);
 /**
  * memory_hotplug_area() - the board's hotplug area [*@start, *@end) (bytes;
  * empty without maxmem=), from the command line and the boot RAM. Usable
- * from setup_arch() on, before the layer's state exists.
+ * from setup_arch() on, before the layer's state exists; once it exists,
+ * the area it fixed at boot (plugs move max_pfn, not the area).
  */
 void memory_hotplug_area(const struct kmm_machine *m, uint64_t *start, uint64_t *end);
 
