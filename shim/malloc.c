@@ -62,9 +62,9 @@
  * runs outside any slot's section and takes kmm's locks (hp->lock,
  * zone->lock ...). Order: grow_lock -> slot
  * section -> trim_lock -> kmm's own locks; huge_lock is held with no other,
- * except by fork_prepare, which takes it last. fork() takes grow_lock, every
- * slot (kmm_cpu_lock_all(), which waits for sections in progress),
- * trim_lock and huge_lock first (pthread_atfork), so the child finds no kmm
+ * except by fork_prepare (shim/introspect.c), which takes it last. fork()
+ * takes grow_lock, every slot (kmm_cpu_lock_all(), which waits for sections
+ * in progress), trim_lock and huge_lock first (pthread_atfork), so the child finds no kmm
  * lock held by a thread that does not exist in it (a thread holds kmm's own
  * locks only inside kmm, that is, only inside its slot's section).
  *
@@ -92,6 +92,7 @@
 #include "mm/slab_fast.h"	/* the fast paths malloc() and free() inline; mm/include/slab.h */
 #include "shim/blocks.h"
 #include "shim/classes.h"
+#include "shim/core.h"
 #include "shim/harden.h"
 #include "shim/huge.h"
 #include "shim/huge_cache.h"
@@ -124,14 +125,13 @@ extern size_t ksize(const void *obj) __attribute__((weak));
 
 /* ---- State ---- */
 
-enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP, SHIM_GLIBC };
-
-static _Atomic int shim_state;			/* enum shim_state */
+/* enum shim_state is shim/core.h's, with what shim/introspect.c shares of this state. */
+_Atomic int shim_state;
 static spinlock_t boot_lock = SPINLOCK_INIT;
-static struct kmm_machine *shim_m;		/* immutable once SHIM_UP */
+struct kmm_machine *shim_m;			/* immutable once SHIM_UP */
 static unsigned long shim_serial;		/* shim_m->serial, immutable once SHIM_UP */
-static uintptr_t ram_start, ram_end;		/* the direct map, immutable once SHIM_UP */
-static uint64_t *live_map;			/* see the invariant above; atomic bit pairs */
+uintptr_t ram_start, ram_end;			/* the direct map, immutable once SHIM_UP */
+uint64_t *live_map;				/* see the invariant above; atomic bit pairs */
 static unsigned int live_shift = 3;		/* its granule's log2 (3 or PAGE_SHIFT); immutable once SHIM_UP */
 /* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
 static uintptr_t slab_shadow_bias;
@@ -158,8 +158,8 @@ static struct slab_fast_map free_map;
  * pointer (class_codes_set()).
  */
 static unsigned char class_code[CLASS_SLOTS];
-static size_t live_map_bytes;
-static bool use_kmalloc;			/* immutable once SHIM_UP */
+size_t live_map_bytes;
+bool use_kmalloc;				/* immutable once SHIM_UP */
 static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
 /*
  * calloc of a page block of this order or more (128 KiB, glibc's default
@@ -169,15 +169,14 @@ static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable 
  */
 #define ZERO_DISCARD_ORDER 5
 static bool debug_mode;				/* KMM_MALLOC_DEBUG */
-static bool stats_enabled;			/* KMM_MALLOC_STATS */
-static const char *stats_dest;
-static bool check_at_exit;			/* KMM_MALLOC_CHECK */
-static char boot_cmdline[512];
+bool stats_enabled;				/* KMM_MALLOC_STATS */
+const char *stats_dest;
+bool check_at_exit;				/* KMM_MALLOC_CHECK */
+char boot_cmdline[512];
 static size_t (*glibc_usable_size)(void *);
 static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
 
-/* Set while this file calls into kmm (see the top); in kmm_cpu_cache: one TLS address with its serial. */
-#define in_kmm (kmm_cpu_cache.shim_depth)
+/* in_kmm (shim/core.h) is set while this file calls into kmm (see the top); in kmm_cpu_cache: one TLS address with its serial. */
 static __thread int tls_cpu __attribute__((tls_model("initial-exec"))) = -1;
 /* This thread's slot guard on shim_m, and the token of the section it is in. */
 static __thread struct kmm_cpu_guard *tls_guard __attribute__((tls_model("initial-exec")));
@@ -217,15 +216,15 @@ static inline bool slot_free_counted(struct shim_slot *s, unsigned long w)
 }
 
 /* Statistics (only when stats_enabled); usable bytes. */
-static atomic_long stat_cur, stat_peak;
-static atomic_ulong stat_mallocs, stat_frees, stat_huge;
+atomic_long stat_cur, stat_peak;
+atomic_ulong stat_mallocs, stat_frees, stat_huge;
 
 /* Growing the machine (returning RAM to the host: shim/trim.c). */
-static spinlock_t grow_lock = SPINLOCK_INIT;
+spinlock_t grow_lock = SPINLOCK_INIT;
 /* Growths done (written under grow_lock, read without: see shim_grow()). */
 static unsigned long grow_gen;
 /* Tests: asked by a thread that ran short, before it grows (kmm_malloc_set_grow_hook()). */
-static bool (*grow_hook)(size_t bytes);
+bool (*grow_hook)(size_t bytes);
 
 static bool use_classes;
 
@@ -262,12 +261,6 @@ static inline void slab_verdict(const char *call, const void *p)
 }
 
 /* ---- The live map ---- */
-
-static inline bool in_ram(const void *p)
-{
-	uintptr_t a = (uintptr_t)p;
-	return a - ram_start < ram_end - ram_start;
-}
 
 #define LIVE_BIT 1ULL
 #define FREED_BIT 2ULL
@@ -346,11 +339,6 @@ static void class_codes_set(bool on)
 		__atomic_store_n(&class_code[slot], v, __ATOMIC_RELEASE);
 	}
 }
-
-static void shim_atexit(void);
-static void fork_prepare(void);
-static void fork_parent(void);
-static void fork_child(void);
 
 /*
  * Boot the machine. Called with boot_lock held and in_kmm set, so every
@@ -490,7 +478,7 @@ void shim_trace_began(void)
 }
 
 /* Return: true when kmm serves this call, false when glibc must. */
-static __attribute__((noinline)) bool shim_boot(void)
+__attribute__((noinline)) bool shim_boot(void)
 {
 	int s = atomic_load_explicit(&shim_state, memory_order_acquire);
 
@@ -507,13 +495,6 @@ static __attribute__((noinline)) bool shim_boot(void)
 	}
 	spin_unlock(&boot_lock);
 	return atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_UP;
-}
-
-static inline bool shim_ready(void)
-{
-	if (likely(atomic_load_explicit(&shim_state, memory_order_acquire) == SHIM_UP))
-		return true;
-	return shim_boot();
 }
 
 /* ---- Entering kmm ---- */
@@ -597,6 +578,17 @@ static inline __attribute__((always_inline)) void kmm_leave(struct shim_slot *s)
 	if (unlikely(kmm_trace_on(shim_m, KMM_EVMASK_OPS)))
 		kmm_op_end(shim_m);
 	in_kmm--;
+}
+
+/* shim/introspect.c's way in: kmm_enter() and kmm_leave() out of line (its calls are rare). */
+void shim_enter_slot(void)
+{
+	(void)kmm_enter();
+}
+
+void shim_leave_slot(void)
+{
+	kmm_leave(NULL);
 }
 
 /* ---- The allocator core ---- */
@@ -1320,178 +1312,4 @@ int malloc_trim(size_t pad)
 	size_t cached = huge_cache_trim();	/* always, whatever the pages gave */
 	cached += huge_trim_tails();		/* and the live huge blocks' spare tails */
 	return pages > 0 || cached > 0;
-}
-
-/* ---- Introspection (shim/shim.h) ---- */
-
-struct kmm_machine *kmm_malloc_machine(void)
-{
-	return shim_ready() ? shim_m : NULL;
-}
-
-unsigned long kmm_malloc_injected(void)
-{
-	unsigned long n = 0;
-
-	if (atomic_load(&shim_state) != SHIM_UP)
-		return 0;
-	for (int t = 0; t < KMM_FAIL_NR; t++)
-		n += kmm_fail_count(shim_m, (enum kmm_fail_target)t);
-	return n;
-}
-
-int kmm_malloc_check(void)
-{
-	if (!shim_ready())
-		return -ENODEV;
-	struct shim_slot *s = kmm_enter();
-	int err = kmm_check(shim_m);
-	kmm_leave(s);
-	return err ? err : huge_cache_check();	/* and the heap of freed huge ranges */
-}
-
-void kmm_malloc_set_grow_hook(bool (*hook)(size_t bytes))
-{
-	__atomic_store_n(&grow_hook, hook, __ATOMIC_RELEASE);
-}
-
-const char *kmm_malloc_cmdline(void)
-{
-	return shim_ready() ? boot_cmdline : "";
-}
-
-bool kmm_malloc_owns(const void *p)
-{
-	struct huge_entry e;
-
-	if (!shim_ready())
-		return false;
-	return in_ram(p) || huge_lookup((uintptr_t)p, &e);
-}
-
-size_t kmm_malloc_live_map_resident(void)
-{
-	return shim_ready() ? sim_resident(live_map, live_map_bytes) : 0;
-}
-
-void kmm_malloc_get_stats(struct kmm_malloc_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->current_bytes = atomic_load(&stat_cur);
-	st->peak_bytes = atomic_load(&stat_peak);
-	st->mallocs = atomic_load(&stat_mallocs);
-	st->frees = atomic_load(&stat_frees);
-	st->huge_mappings = atomic_load(&stat_huge);
-	st->trims = atomic_load(&stat_trims);
-	st->trimmed_pages = atomic_load(&stat_trimmed_pages);
-	st->kmalloc = use_kmalloc;
-}
-
-/* ---- Statistics and checks at exit ---- */
-
-static void write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
-/**
- * kmm_malloc_print_stats() - write the statistics to @fd: bytes in use now and
- * at the peak, calls, trims, then /proc/slabinfo of the machine.
- */
-void kmm_malloc_print_stats(int fd)
-{
-	char buf[512];
-	struct kmm_malloc_stats st;
-
-	if (atomic_load(&shim_state) != SHIM_UP)
-		return;
-	kmm_malloc_get_stats(&st);
-	in_kmm++;
-	int n = snprintf(buf, sizeof(buf),
-			 "kmm-malloc: machine \"%s\"\n"
-			 "kmm-malloc: current %ld bytes, peak %ld bytes\n"
-			 "kmm-malloc: %lu mallocs, %lu frees, %lu huge mappings, "
-			 "%lu trims discarded %lu free pages\n",
-			 boot_cmdline, st.current_bytes, st.peak_bytes, st.mallocs, st.frees,
-			 st.huge_mappings, st.trims, st.trimmed_pages);
-	write_all(fd, buf, (size_t)KMM_MIN(n, (int)sizeof(buf) - 1));
-	in_kmm--;
-	char *text = NULL;
-	/* Rendering takes the slab locks: inside kmm, so inside the slot's section. */
-	struct shim_slot *s = kmm_enter();
-	int err = kmm_proc_read(shim_m, "/proc/slabinfo", &text);
-	kmm_leave(s);
-	in_kmm++;
-	if (err == 0 && text) {
-		write_all(fd, text, strlen(text));
-		free(text);
-	} else {
-		const char *msg = "kmm-malloc: /proc/slabinfo not available\n";
-		write_all(fd, msg, strlen(msg));
-	}
-	in_kmm--;
-}
-
-static void shim_atexit(void)
-{
-	if (atomic_load(&shim_state) != SHIM_UP)
-		return;
-	if (stats_enabled) {
-		/* open(2) appends as fopen("a") would, and allocates nothing */
-		int fd = strcmp(stats_dest, "1") != 0
-				 ? open(stats_dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)
-				 : -1;
-		if (fd < 0 && strcmp(stats_dest, "1") != 0)	/* say why it comes here */
-			warn("KMM_MALLOC_STATS: cannot open \"", stats_dest, "\"; to standard error");
-		kmm_malloc_print_stats(fd >= 0 ? fd : STDERR_FILENO);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (check_at_exit) {
-		/* Stop every other thread at the door, as fork() does, while checking. */
-		fork_prepare();
-		in_kmm++;
-		int err = kmm_check(shim_m);
-		in_kmm--;
-		fork_parent();
-		if (err) {
-			warn("kmm_check failed at exit: ", kmm_last_error(), NULL);
-			abort();
-		}
-	}
-}
-
-/* ---- fork ---- */
-
-static void fork_prepare(void)
-{
-	spin_lock(&grow_lock);
-	if (shim_m)
-		kmm_cpu_fork_prepare(shim_m);	/* waits for every slot's section in progress */
-	spin_lock(&trim_lock);
-	spin_lock(&huge_lock);
-}
-
-static void fork_parent(void)
-{
-	spin_unlock(&huge_lock);
-	spin_unlock(&trim_lock);
-	if (shim_m)
-		kmm_cpu_fork_parent(shim_m);
-	spin_unlock(&grow_lock);
-}
-
-static void fork_child(void)
-{
-	spin_unlock(&huge_lock);
-	spin_unlock(&trim_lock);
-	if (shim_m)
-		kmm_cpu_fork_child(shim_m);
-	spin_unlock(&grow_lock);
 }
