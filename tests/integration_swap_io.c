@@ -5,15 +5,20 @@
  * (swap_write_unplug, Linux's swap_iocb), and a run whose host write fails
  * part way is written again page by page, so that each page gets its own
  * result - the pages the host took count as written (pswpout) and are
- * freed; the others stay in RAM, dirty, with their bytes. The counts of
- * host calls are the swap area's host_reads / host_writes.
+ * freed; the others stay in RAM, dirty, with their bytes. Swap-in
+ * readahead reads a run of adjacent slots in one host call too, and a run
+ * whose read fails is read again page by page (the pages the host has read
+ * back intact, a read error for each of the others). The counts of host
+ * calls are the swap area's host_reads / host_writes.
  */
 #include "tests/swap_test.h"
 
+#include <kmm/proc.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define CHECK(m) check_now((m), __FILE__, __LINE__)
 
@@ -172,6 +177,73 @@ TEST(swap_in_readahead_reads_each_run_of_adjacent_slots_in_one_host_call)
 	expect_true(calls * 3 <= read);	/* 68 calls for 256 pages */
 	expect_true(vm_event(m, SWAP_RA) - ra0 >= 128);
 	expect_true(vm_event(m, SWAP_RA_HIT) - hit0 >= 128);
+	CHECK(m);
+	kmm_exit(t, 0);
+	expect_swap_all_free(m);
+	done(m);
+}
+
+/*
+ * review21 R4: a readahead run whose host read fails is read again page by
+ * page, each page its own result. The host swap file is cut short at slot
+ * CUT (a multiple of 8 plus 4, past the first slots the pages took, so
+ * that once the window is 8 pages the faulting page at CUT - 4 is read
+ * alone and the run CUT - 3 .. CUT + 3 straddles the end); reading the
+ * pages below CUT back in slot order, every one comes back intact and the
+ * run's pages below the end are read by the fallback without an error; a
+ * read error is reported for slots at or past CUT (each, as its page fails
+ * alone), and for no slot below it. A run failed as a whole would report
+ * CUT - 3 .. CUT - 1 too. (No swapin_hook: with one, every page is read
+ * alone and the run is never tried.)
+ */
+TEST(a_swap_in_run_whose_host_read_fails_is_read_again_page_by_page)
+{
+	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 16UL << 20);
+	struct task_struct *t = kmm_spawn(m, "t");
+	uint64_t a = map_filled(t, 64, 6);
+	unsigned long slot[64], first = ULONG_MAX, cut;
+	uint64_t order[64];
+	unsigned int n = 0;
+
+	assert_eq(kmm_sysctl_write(m, "vm.page-cluster", "3"), 0);
+	kmm_reclaim(m, 1UL << 20);
+	kmm_writeback_wait(m);
+	for (uint64_t i = 0; i < 64; i++) {
+		slot[i] = slot_of(t, a, i);
+		assert_true(slot[i] != 0);
+		if (slot[i] < first)
+			first = slot[i];
+	}
+	cut = ((first + 16) | 7) - 3;		/* 8k + 4, at least 13 slots past the first */
+	/* the pages of slots CUT - 4 .. CUT - 1, to be read, all the region's */
+	for (unsigned long s = cut - 4; s < cut; s++) {
+		bool found = false;
+		for (uint64_t i = 0; i < 64; i++)
+			found |= slot[i] == s;
+		assert_true(found);
+	}
+	/* the region's pages under the cut, in slot order */
+	for (unsigned long s = first; s < cut; s++)
+		for (uint64_t i = 0; i < 64; i++)
+			if (slot[i] == s)
+				order[n++] = i;
+	unsigned long ra0 = vm_event(m, SWAP_RA);
+	assert_eq(truncate(area0(m)->host_path, (off_t)(cut * PAGE_SIZE)), 0);
+	for (unsigned int k = 0; k < n; k++)
+		if (!verify_page(t, a, order[k], 6))
+			kmm_test_fail(__FILE__, __LINE__, "page %llu (slot %lu) did not come back",
+				      (unsigned long long)order[k], slot[order[k]]);
+	expect_true(vm_event(m, SWAP_RA) - ra0 >= 3);
+	const char *key = "Read-error on swap-device (/swapfile, offset ", *d = t_dmesg(m);
+	unsigned long errors = 0;
+	while ((d = strstr(d, key)) != NULL) {
+		d += strlen(key);
+		unsigned long off = strtoul(d, NULL, 10);
+		errors++;
+		if (off < cut)
+			kmm_test_fail(__FILE__, __LINE__, "slot %lu (below the cut at %lu) failed", off, cut);
+	}
+	expect_true(errors > 0);	/* the window reached past the cut */
 	CHECK(m);
 	kmm_exit(t, 0);
 	expect_swap_all_free(m);
