@@ -1134,7 +1134,16 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 		list_for_each(pos, &c->partial) {
 			struct slab *slab = list_entry(pos, struct slab, slab_list);
 			int nid = slab_nid(slab);
-			nr++;
+			/* Bounded: a slab linked in twice makes a loop the walk would never leave. */
+			if (++nr > s->cpu_partial_slabs) {
+				err = check_fail(s, "cpu%d's partial list holds more than cpu_partial_slabs "
+						 "%u slabs (it counts %u): a slab on it twice, or a loop; "
+						 "slab %u of it: pfn %lu, list %d, frozen %d", cpu,
+						 s->cpu_partial_slabs, c->nr_partial, nr,
+						 slab_pfn(m, slab), (int)slab_list_id(slab),
+						 (int)slab_frozen(slab));
+				break;
+			}
 			cpu_slabs[nid]++;
 			cpu_objs[nid] += slab->objects;
 			if ((err = check_slab(s, slab, NULL, 0, SLAB_LIST_CPU_PARTIAL)) != 0)
@@ -1143,9 +1152,6 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 		if (!err && nr != c->nr_partial)
 			err = check_fail(s, "cpu%d counts %u partial slabs, its list holds %u", cpu,
 					 c->nr_partial, nr);
-		if (!err && nr > s->cpu_partial_slabs)
-			err = check_fail(s, "cpu%d holds %u partial slabs, cpu_partial_slabs %u", cpu,
-					 nr, s->cpu_partial_slabs);
 		if (err)
 			break;
 		if (!c->slab) {
@@ -1173,6 +1179,13 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 			struct list_head *pos;
 			list_for_each(pos, l[i].head) {
 				struct slab *slab = list_entry(pos, struct slab, slab_list);
+				/* Bounded: a loop in the list would keep the walk in it for ever. */
+				if (l[0].nr + l[1].nr + l[2].nr >= n->nr_slabs) {
+					err = check_fail(s, "node %d's lists hold more slabs than its %lu "
+							 "(a slab on them twice, or a loop)", nid,
+							 n->nr_slabs);
+					break;
+				}
 				if (slab_nid(slab) != nid) {
 					err = check_fail(s, "slab on node %d's list is on node %d",
 							 nid, slab_nid(slab));
