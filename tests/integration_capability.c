@@ -192,19 +192,6 @@ TEST(capset_refuses_what_cap_capset_refuses)
 	done(m);
 }
 
-/* The lines of /proc/PID/status from @from to the end (static buffer). */
-static const char *status_tail(struct kmm_machine *m, struct task_struct *t, const char *from)
-{
-	static char out[2048];
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/status", kmm_task_pid(t));
-	char *text = t_proc(m, path), *at = text ? strstr(text, from) : NULL;
-	snprintf(out, sizeof(out), "%s", at ? at : "");
-	free(text);
-	return out;
-}
-
 /*
  * /proc/PID/status after the Vm lines, as proc_pid_status prints them:
  * CoreDumping, THP_enabled (0: x86_64's defconfig has no THP) and
@@ -232,18 +219,18 @@ TEST(status_shows_the_signal_and_capability_lines)
 		 "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000004000\n");
 	/* then NoNewPrivs... (tests/integration_proc_status.c) */
 	strcat(want, "NoNewPrivs:\t0\n");
-	expect_true(!strncmp(status_tail(m, u, "CoreDumping:"), want, strlen(want)));
+	expect_true(!strncmp(proc_status_from(m, u, "CoreDumping:"), want, strlen(want)));
 
 	/* an OOM victim between the kill and its delivery */
 	atomic_store(&u->oom_victim, true);
-	expect_str_contains(status_tail(m, u, "ShdPnd:"), "ShdPnd:\t0000000000000100\n");
+	expect_str_contains(proc_status_from(m, u, "ShdPnd:"), "ShdPnd:\t0000000000000100\n");
 	atomic_store(&u->oom_victim, false);
 
 	/* a zombie: no mm, so no Vm lines and none of the three after them */
 	kmm_exit(u, 0);
 	const char *zombie = "Kthread:\t0\nThreads:\t1\nSigQ:\t0/77\n";
-	expect_true(!strncmp(status_tail(m, u, "Kthread:"), zombie, strlen(zombie)));
-	expect_true(!strstr(status_tail(m, u, "Name:"), "CoreDumping"));
+	expect_true(!strncmp(proc_status_from(m, u, "Kthread:"), zombie, strlen(zombie)));
+	expect_true(!strstr(proc_status_from(m, u, "Name:"), "CoreDumping"));
 	done(m);
 
 	/* i386: unsigned longs of 32 bits (untag_mask, an unlimited SigQ limit) */
@@ -254,7 +241,7 @@ TEST(status_shows_the_signal_and_capability_lines)
 	assert_eq(kmm_prlimit(u, KMM_RLIMIT_SIGPENDING, &lim, &lim), 0);
 	assert_eq(kmm_prlimit(u, KMM_RLIMIT_SIGPENDING, NULL, &lim), 0);
 	expect_eq(lim.rlim_cur, KMM_RLIM_INFINITY);
-	expect_str_contains(status_tail(m, u, "untag_mask:"), "untag_mask:\t0xffffffff\nThreads:\t1\n"
+	expect_str_contains(proc_status_from(m, u, "untag_mask:"), "untag_mask:\t0xffffffff\nThreads:\t1\n"
 							       "SigQ:\t0/4294967295\n");
 	kmm_exit(u, 0);
 	done(m);

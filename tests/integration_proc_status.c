@@ -22,19 +22,6 @@
 
 #include <kmm/process.h>
 
-/* /proc/PID/status from the line that starts with @from to the end (static buffer). */
-static const char *status_from(struct kmm_machine *m, struct task_struct *t, const char *from)
-{
-	static char out[4096];
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/status", kmm_task_pid(t));
-	char *text = t_proc(m, path), *at = text ? strstr(text, from) : NULL;
-	snprintf(out, sizeof(out), "%s", at ? at : "");
-	free(text);
-	return out;
-}
-
 /* The lines after CapAmb with the two masks given. */
 static void tail_want(char *buf, size_t len, const char *cpus, const char *cpu_list, const char *mems,
 		      const char *mem_list)
@@ -60,15 +47,16 @@ TEST(status_ends_as_linux_on_a_build_without_thp)
 	char want[1024];
 
 	assert_true(t != NULL);
-	expect_str_contains(status_from(m, t, "CoreDumping:"), "CoreDumping:\t0\nTHP_enabled:\t0\n");
+	expect_str_contains(proc_status_from(m, t, "CoreDumping:"),
+			    "CoreDumping:\t0\nTHP_enabled:\t0\n");
 	tail_want(want, sizeof(want), "3", "0-1", "00000000,00000001", "0");
-	const char *amb = status_from(m, t, "CapAmb:");
+	const char *amb = proc_status_from(m, t, "CapAmb:");
 	expect_true(!strncmp(amb, "CapAmb:\t0000000000000000\n", 25));
 	expect_true(!strcmp(amb + 25, want));
 
 	kmm_exit(t, 0);
-	expect_true(!strcmp(status_from(m, t, "NoNewPrivs:"), want));
-	expect_true(!strstr(status_from(m, t, "Name:"), "THP_enabled"));
+	expect_true(!strcmp(proc_status_from(m, t, "NoNewPrivs:"), want));
+	expect_true(!strstr(proc_status_from(m, t, "Name:"), "THP_enabled"));
 	done(m);
 }
 
@@ -85,12 +73,12 @@ TEST(status_masks_follow_the_build_and_the_machine)
 	char mems[400] = "", want[1024];
 
 	assert_true(t != NULL);
-	expect_str_contains(status_from(m, t, "CoreDumping:"), "CoreDumping:\t0\nTHP_enabled:\t1\n");
+	expect_str_contains(proc_status_from(m, t, "CoreDumping:"), "CoreDumping:\t0\nTHP_enabled:\t1\n");
 	for (int i = 0; i < 31; i++)
 		strcat(mems, "00000000,");
 	strcat(mems, "00000003");
 	tail_want(want, sizeof(want), "ff,ffffffff", "0-39", mems, "0-1");
-	expect_true(!strcmp(status_from(m, t, "NoNewPrivs:"), want));
+	expect_true(!strcmp(proc_status_from(m, t, "NoNewPrivs:"), want));
 	kmm_exit(t, 0);
 	done(m);
 
@@ -100,7 +88,7 @@ TEST(status_masks_follow_the_build_and_the_machine)
 	assert_true(t != NULL);
 	mems[strlen(mems) - 1] = '1';
 	tail_want(want, sizeof(want), "1", "0", mems, "0");
-	expect_true(!strcmp(status_from(m, t, "NoNewPrivs:"), want));
+	expect_true(!strcmp(proc_status_from(m, t, "NoNewPrivs:"), want));
 	kmm_exit(t, 0);
 	done(m);
 }
@@ -113,10 +101,10 @@ TEST(status_on_i386_has_one_node_bit_and_no_thp)
 	char want[1024];
 
 	assert_true(t != NULL);
-	expect_str_contains(status_from(m, t, "CoreDumping:"),
+	expect_str_contains(proc_status_from(m, t, "CoreDumping:"),
 			    "CoreDumping:\t0\nTHP_enabled:\t0\nuntag_mask:\t0xffffffff\n");
 	tail_want(want, sizeof(want), "ff", "0-7", "1", "0");
-	expect_true(!strcmp(status_from(m, t, "NoNewPrivs:"), want));
+	expect_true(!strcmp(proc_status_from(m, t, "NoNewPrivs:"), want));
 	kmm_exit(t, 0);
 	done(m);
 }

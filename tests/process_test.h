@@ -7,12 +7,18 @@
  * those caches (kmem_cache_shrink: only empty slabs go; a slab holding a
  * leaked object stays and is counted), ends the RCU grace period (the
  * anon_vma cache is SLAB_TYPESAFE_BY_RCU) and drains the lists at both ends;
- * the harness shuts the machine down after the test.
+ * the harness shuts the machine down after the test. Also: the end of
+ * /proc/PID/status from a given line.
  */
 #ifndef KMM_TESTS_PROCESS_TEST_H
 #define KMM_TESTS_PROCESS_TEST_H
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "include/kmm/fs.h"
+#include "include/kmm/process.h"
 #include "tests/harness.h"
 
 #include "mm/include/mm.h"
@@ -119,6 +125,23 @@ static inline unsigned long pt_vm_flags(struct task_struct *t, uint64_t addr)
 	struct vm_area_struct *v = find_vma(t->mm, addr);
 
 	return v && v->vm_start <= addr ? v->vm_flags : 0;
+}
+
+/*
+ * The lines of /proc/PID/status of @t from the first that starts with
+ * @from to the end, or "" (a static buffer: the next call overwrites it).
+ */
+static inline const char *proc_status_from(struct kmm_machine *m, struct task_struct *t,
+					   const char *from)
+{
+	static char out[4096];
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", kmm_task_pid(t));
+	char *text = t_proc(m, path), *at = text ? strstr(text, from) : NULL;
+	snprintf(out, sizeof(out), "%s", at ? at : "");
+	free(text);
+	return out;
 }
 
 #endif /* KMM_TESTS_PROCESS_TEST_H */
