@@ -390,7 +390,7 @@ void folio_queue_writeback(struct page *page, int err)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct pagecache_state *st = pagecache_of(m);
-	uint64_t now = kmm_clock_ns(m);
+	uint64_t now;
 	bool queued = false;
 
 	if (err || !st) {

@@ -393,9 +393,15 @@ bool try_to_unmap(struct page *page, pteval_t swp_pte)
 	struct unmap_ctx c = { swp_pte, false, false };
 	int token = procs_enter(m);
 
+	/*
+	 * The first walk refuses a page with a VM_LOCKED mapping before any
+	 * of its PTEs is changed. A page mapped once needs no such walk:
+	 * unmap_one() tests VM_LOCKED under the page-table lock before it
+	 * changes the one entry (most pages reclaim meets: one walk, not two).
+	 */
 	if (page_maybe_dma_pinned(page))
 		c.refused = true;
-	else
+	else if (page_mapcount(page) > 1)
 		rmap_walk(page, check_unmappable, &c);
 	if (!c.refused)
 		rmap_walk(page, unmap_one, &c);
