@@ -582,6 +582,45 @@ TEST(iomem_lists_every_hot_added_range)
 }
 
 /*
+ * The 64-bit PCI window /proc/iomem shows past the hotplug area stays where
+ * boot put it, however much is plugged: the area is fixed at boot (Linux
+ * reserves it from maxmem= once). Until ae70684 the area was computed again
+ * from max_pfn, which each plug raises, so after 2 GiB of plugs the window
+ * moved two GiB up.
+ */
+static void pci_windows(struct kmm_machine *m, char *out, size_t len)
+{
+	char *text = t_proc(m, "/proc/iomem");
+	size_t used = 0;
+
+	out[0] = '\0';
+	assert_true(text != NULL);
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, ": PCI Bus") && used + strlen(line) + 2 < len)
+			used += (size_t)snprintf(out + used, len - used, "%s\n", line);
+	free(text);
+}
+
+TEST(pci_window_stays_where_boot_put_it_after_plugs)
+{
+	struct kmm_machine *m = hboot("mem=256M maxmem=40G memory_hotplug.memmap_on_memory=1");
+	char before[512], after[512];
+
+	pci_windows(m, before, sizeof(before));
+	expect_str_contains(before, "b00000000-b7fffffff : PCI Bus 0000:00\n");
+	for (int i = 0; i < 16; i++)	/* 2 GiB */
+		assert_eq(kmm_memory_hotplug_add(m, BLOCK, KMM_MHP_ONLINE_KERNEL, NULL), 0);
+	pci_windows(m, after, sizeof(after));
+	if (strcmp(after, before))
+		kmm_test_fail(__FILE__, __LINE__, "the PCI windows moved; before the plugs:\n%safter:\n%s",
+			      before, after);
+	assert_eq(kmm_check(m), 0);
+	hdone(m);
+}
+
+/*
  * An allocation that began before a zone came online sees the new zonelists
  * before it fails: while it reclaims (a hook standing in for the reclaim
  * layer), another thread onlines a block into the empty Normal zone; the
