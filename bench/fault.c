@@ -16,6 +16,14 @@
  *                 plain volatile 8-byte load loop on host memory
  *   tlb-hit inline the same through kmm_load64 (<kmm/process.h>'s inline
  *                 accessor: the hit path in this loop, no call, no lock)
+ *   vma map/unmap N  kmm: N one-page anonymous mappings, a page apart (so
+ *                 none merge), mapped MAP_FIXED_NOREPLACE in a shuffled
+ *                 order, then unmapped in another: the VMA tree's insert
+ *                 and removal at N = 10^3, 10^4, 10^5 live VMAs (thread CPU
+ *                 ns per call) / the host's mmap and munmap the same way,
+ *                 where its vm.max_map_count allows N (65530 by default:
+ *                 not 10^5, whose row prints "-" for the host); and the
+ *                 per-call cost at N over the cost at 10^3 (flat: 1.00)
  *
  * The tlb-hit rows (and their host peer) time the thread's CPU time, not
  * the wall clock: they run one thread that makes no system call, and on a
@@ -30,6 +38,9 @@
  * 1.0 would mean as fast as the host kernel). Environment: KMM_BENCH_FORK_MB
  * (default 1024), KMM_BENCH_PAGES (default 16384 = 64 MiB), KMM_BENCH_REPS (5).
  * Usage: bench/fault [-t N] (default: the online CPUs)
+ *        bench/fault vma N   the kmm side of the vma rows alone, once, for
+ *                            instruction counting (valgrind --tool=callgrind
+ *                            '--toggle-collect=kmm_vma_*')
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -257,6 +268,168 @@ static double kmm_tlb_hit_inline(struct kmm_machine *m, unsigned long loads)
 	return (double)(t1 - t0) / (double)loads;
 }
 
+/* ---- VMAs: N one-page mappings a page apart, mapped and unmapped in shuffled orders ---- */
+
+#define VMA_BASE 0x200000000UL	/* 8 GiB: below anything mmap picks on its own */
+
+/* A fixed permutation of 0..n-1 (xorshift64 from @seed, Fisher-Yates): the same every run. */
+static unsigned long *vma_order(unsigned long n, uint64_t seed)
+{
+	unsigned long *o = malloc(n * sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (unsigned long i = 0; i < n; i++)
+		o[i] = i;
+	for (unsigned long i = n - 1; i > 0; i--) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		unsigned long j = (unsigned long)(seed % (i + 1)), x = o[i];
+		o[i] = o[j];
+		o[j] = x;
+	}
+	return o;
+}
+
+/* The kmm side's two loops (named kmm_vma_* for callgrind's --toggle-collect). */
+static __attribute__((noinline)) int kmm_vma_map(struct task_struct *t, const unsigned long *o,
+						 unsigned long n)
+{
+	uint64_t x;
+
+	for (unsigned long i = 0; i < n; i++)
+		if (kmm_mmap(t, VMA_BASE + 2 * o[i] * PAGE, PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+			     KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED_NOREPLACE, &x))
+			return -1;
+	return 0;
+}
+
+static __attribute__((noinline)) int kmm_vma_unmap(struct task_struct *t, const unsigned long *o,
+						   unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		if (kmm_munmap(t, VMA_BASE + 2 * o[i] * PAGE, PAGE))
+			return -1;
+	return 0;
+}
+
+/* kmm: thread CPU ns per mmap (@map) and per munmap (@unmap) with @n VMAs. Return: 0 or -1. */
+static int vma_kmm_ns(struct kmm_machine *m, unsigned long n, double *map, double *unmap)
+{
+	struct task_struct *t = kmm_spawn(m, "bench");
+	unsigned long *in = vma_order(n, 0x9e3779b97f4a7c15ull), *out = vma_order(n, 0xd1b54a32d192ed03ull);
+	int ret = -1;
+
+	if (t && in && out) {
+		uint64_t t0 = bench_thread_ns();
+		int a = kmm_vma_map(t, in, n);
+		uint64_t t1 = bench_thread_ns();
+		int b = a ? -1 : kmm_vma_unmap(t, out, n);
+		uint64_t t2 = bench_thread_ns();
+		*map = (double)(t1 - t0) / (double)n;
+		*unmap = (double)(t2 - t1) / (double)n;
+		ret = a || b ? -1 : 0;
+	}
+	if (t) {
+		kmm_exit(t, 0);
+		kmm_task_release(t);
+	}
+	free(in);
+	free(out);
+	return ret;
+}
+
+/* The host: the same on a range reserved and let go first (so that it is free). Return: 0 or -1. */
+static int vma_host_ns(unsigned long n, double *map, double *unmap)
+{
+	unsigned long *in = vma_order(n, 0x9e3779b97f4a7c15ull), *out = vma_order(n, 0xd1b54a32d192ed03ull);
+	unsigned char *base = mmap(NULL, 2 * n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = -1;
+
+	if (!in || !out || base == MAP_FAILED)
+		goto out;
+	munmap(base, 2 * n * PAGE);
+	uint64_t t0 = bench_thread_ns();
+	unsigned long i;
+	for (i = 0; i < n; i++)
+		if (mmap(base + 2 * in[i] * PAGE, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+			break;
+	uint64_t t1 = bench_thread_ns();
+	if (i < n) {
+		munmap(base, 2 * n * PAGE);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		munmap(base + 2 * out[i] * PAGE, PAGE);
+	uint64_t t2 = bench_thread_ns();
+	*map = (double)(t1 - t0) / (double)n;
+	*unmap = (double)(t2 - t1) / (double)n;
+	ret = 0;
+out:
+	free(in);
+	free(out);
+	return ret;
+}
+
+/* How many mappings the host lets a process have (vm.max_map_count; Linux's default if unreadable). */
+static long host_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long v = 65530;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 65530;
+		fclose(f);
+	}
+	return v;
+}
+
+static void run_vma(struct kmm_machine *m, int reps)
+{
+	static const unsigned long ns[] = { 1000, 10000, 100000 };
+	double km[3][2] = { { 0 } }, k[2][64], h[2][64];
+	long host_max = host_max_map_count();
+
+	printf("\nvma map/unmap: N one-page VMAs a page apart, mapped MAP_FIXED_NOREPLACE in a shuffled "
+	       "order, unmapped in another; thread CPU ns per call, median of %d runs; last column: "
+	       "ns per call at N / at N=1000 (flat: 1.00)\n", reps);
+	printf("%-22s %12s %12s %s %8s %10s\n", "test", "kmm", "host", "unit     ", "ratio", "vs N=1000");
+	for (int c = 0; c < 3; c++) {
+		unsigned long n = ns[c];
+		/* the host's mappings so far plus these, with room to spare */
+		bool host = (long)n + 1000 <= host_max;
+		for (int r = 0; r < reps; r++) {
+			if (vma_kmm_ns(m, n, &k[0][r], &k[1][r])) {
+				fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
+				exit(1);
+			}
+			if (host && vma_host_ns(n, &h[0][r], &h[1][r]))
+				host = false;
+		}
+		for (int op = 0; op < 2; op++) {
+			char name[32], rs[16], fs[16];
+			double kmed = median(k[op], reps), hmed = host ? median(h[op], reps) : 0;
+			km[c][op] = kmed;
+			snprintf(name, sizeof(name), "vma %s %lu", op ? "unmap" : "map", n);
+			if (host) {
+				printf("%-22s %12.1f %12.1f %s %8s", name, kmed, hmed, "ns/call  ",
+				       bench_fmt_ratio(rs, sizeof(rs), kmed / hmed));
+				bench_summary("fault", name, 1, "host", kmed / hmed);
+			} else {
+				printf("%-22s %12.1f %12s %s %8s", name, kmed, "-", "ns/call  ", "-");
+			}
+			printf(" %10s\n", bench_fmt_ratio(fs, sizeof(fs), kmed / km[0][op]));
+			if (c > 0)
+				bench_summary("fault", name, 1, "kmm N=1000", kmed / km[0][op]);
+		}
+	}
+	if (host_max < 101000)
+		printf("(the host's vm.max_map_count is %ld: no host row at N=100000)\n", host_max);
+}
+
 /* ---- Threads: N processes faulting on N threads, and N threads of one process ---- */
 
 struct fault_job {
@@ -376,9 +549,43 @@ static void row(const char *name, const char *unit, double *k, double *h, int re
 	bench_summary("fault", name, 1, "host", ratio);
 }
 
+/* `fault vma N`: the kmm side of the vma rows alone, once. */
+static int vma_only(const char *arg)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+	double map, unmap;
+
+	if (*end || n < 1 || n > 1000000) {
+		fprintf(stderr, "fault vma: '%s': want a VMA count from 1 to 1000000\n", arg);
+		return 2;
+	}
+	struct kmm_machine *m = kmm_boot("mem=512M arch=x86_64");
+	if (!m) {
+		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+		return 1;
+	}
+	kmm_use(m);
+	if (vma_kmm_ns(m, n, &map, &unmap)) {
+		fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
+		return 1;
+	}
+	printf("vma %lu: map %.1f ns/call, unmap %.1f ns/call (thread CPU)\n", n, map, unmap);
+	kmm_use(NULL);
+	kmm_shutdown(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int max_threads;
+	if (argc >= 2 && !strcmp(argv[1], "vma")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: fault vma N\n");
+			return 2;
+		}
+		return vma_only(argv[2]);
+	}
 	if (bench_threads_arg(argc, argv, &max_threads) != 1) {
 		fprintf(stderr, "%s: unexpected argument '%s'\nusage: fault [-t N]\n", argv[0], argv[1]);
 		return 2;
@@ -436,6 +643,7 @@ int main(int argc, char **argv)
 	}
 	row("tlb-hit inline", "ns/access", k, h, reps);
 	printf("(tlb-hit through kmm_load64: %.1f M translations/s)\n", 1e3 / median(k, reps));
+	run_vma(m, reps < 3 ? reps : 3);
 
 	kmm_use(NULL);
 	kmm_shutdown(m);
