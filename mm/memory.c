@@ -251,7 +251,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	 */
 	if (!anon && pte_dirty(old))
 		folio_mark_dirty(page);
-	add_mm_counter(mm, mm_counter_of(page), -1);
+	__add_mm_counter(mm, mm_counter_of(page), -1);	/* the callers raised hiwater_rss */
 	folio_remove_rmap_pte(page);
 	free_swap_cache(page);
 	/*
@@ -324,6 +324,7 @@ void unmap_mapping_range(struct kmm_file *f, unsigned long first)
 			continue;
 		skip = first > vma->vm_pgoff ? first - vma->vm_pgoff : 0;
 		z.start = vma->vm_start + (skip << PAGE_SHIFT);
+		update_hiwater_rss(vma->vm_mm);		/* zap_one() lowers RSS */
 		spin_lock(&vma->vm_mm->page_table_lock);
 		pgtable_for_each_leaf(&vma->vm_mm->pgt, z.start, vma->vm_end, true, zap_one, &z);
 		spin_unlock(&vma->vm_mm->page_table_lock);
@@ -388,7 +389,6 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	folio_add_lru(page);	/* before the PTE makes it visible: nobody can free it yet */
 	pte_set(&mm->pgt, slot, pte);
 	pte_unlock(mm);
-	update_hiwater(mm);
 	return 0;
 }
 
@@ -494,7 +494,6 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		pte_unlock(mm);
 		unlock_page(page);
 		put_user_page(page);
-		update_hiwater(mm);
 		return ret;
 	}
 	slot = pte_lock(mm, addr);
@@ -519,7 +518,6 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		mlock_page(page);
 	pte_unlock(mm);
 	unlock_page(page);	/* mapped: a truncation now finds the PTE to clear */
-	update_hiwater(mm);
 	return ret;
 }
 
@@ -616,17 +614,26 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		return n ? 0 : VM_FAULT_OOM;
 	}
 	folio_add_new_anon_rmap(n, vma, addr);
-	add_mm_counter(mm, MM_ANONPAGES, 1);
+	/*
+	 * The copy replaces the old page in RSS: a file (or shmem) page's count
+	 * falls before the anonymous one rises, as in Linux's wp_page_copy(),
+	 * and an anonymous page's stays as it is (hiwater_rss keeps the RSS
+	 * before the copy, not a page more).
+	 */
+	if (!old)
+		add_mm_counter(mm, MM_ANONPAGES, 1);
+	else if (mm_counter_of(old) != MM_ANONPAGES) {
+		add_mm_counter(mm, mm_counter_of(old), -1);
+		add_mm_counter(mm, MM_ANONPAGES, 1);
+	}
 	pteval_t npte = pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) |
 			_PAGE_RW | _PAGE_ACCESSED;
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(n);
 	folio_add_lru(n);
 	pte_set(&mm->pgt, slot, npte);
-	if (old) {
-		add_mm_counter(mm, mm_counter_of(old), -1);
+	if (old)
 		folio_remove_rmap_pte(old);
-	}
 	pte_unlock(mm);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (old) {
@@ -647,7 +654,6 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		put_user_page(old);	/* ours */
 	}
 	atomic_fetch_add_explicit(&p->cow_copies, 1, memory_order_relaxed);
-	update_hiwater(mm);
 	return 0;
 }
 

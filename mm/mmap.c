@@ -196,9 +196,14 @@ static void atomic_max(unsigned long *p, unsigned long v)
 		;
 }
 
-void update_hiwater(struct mm_struct *mm)
+void update_hiwater_rss(struct mm_struct *mm)
 {
 	atomic_max(&mm->hiwater_rss, get_mm_rss(mm));
+}
+
+void update_hiwater(struct mm_struct *mm)
+{
+	update_hiwater_rss(mm);
 	atomic_max(&mm->hiwater_vm, mm_total_vm(mm));
 }
 

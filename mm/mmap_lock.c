@@ -445,7 +445,7 @@ void task_mm_info(struct task_struct *t, struct task_mm_info *out)
 		out->data_vm = mm->data_vm;
 		out->exec_vm = mm->exec_vm;
 		out->stack_vm = mm->stack_vm;
-		out->hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
+		out->hiwater_rss = get_mm_hiwater_rss(mm);
 		out->hiwater_vm = __atomic_load_n(&mm->hiwater_vm, __ATOMIC_RELAXED);
 		for (int i = 0; i < NR_MM_COUNTERS; i++)
 			out->rss[i] = get_mm_counter(mm, i);

@@ -688,6 +688,53 @@ TEST(reclaim_contract_unmap_and_swapin)
 	done(m);
 }
 
+/*
+ * hiwater_rss is lazy (mm/include/mm.h): faults leave it alone, whatever
+ * lowers RSS raises it first, and readers take max(hiwater_rss, RSS). A COW
+ * copy of an anonymous page replaces it in RSS (no transient page more in
+ * the peak); reclaim's unmap lowers RSS and the peak stays.
+ */
+TEST(hiwater_rss_keeps_the_peak_through_cow_and_reclaim)
+{
+	struct kmm_machine *m = boot("mem=256M arch=x86_64");
+	struct kmm_procs *pr = procs_of(m);
+	int (*saved_dup)(struct kmm_machine *, pteval_t) = pr->swap_dup;
+	void (*saved_free)(struct kmm_machine *, pteval_t) = pr->swap_free;
+	struct task_struct *p = kmm_spawn(m, "p"), *c;
+	const struct pgtable_geometry *g = pgtable_geometry_of(m);
+	struct page *page;
+	uint64_t x;
+
+	assert_eq(kmm_mmap(p, 0, 8 * PAGE_SIZE, RW, PRIV, &x), 0);
+	assert_eq(kmm_fill(p, x, 0x11, 8 * PAGE_SIZE), 0);
+	unsigned long peak_p = get_mm_rss(p->mm);
+	expect_eq(get_mm_hiwater_rss(p->mm), peak_p);
+	c = kmm_fork(p, "c");
+	assert_true(c != NULL);
+	unsigned long rss_c = get_mm_rss(c->mm);
+	expect_eq(get_mm_hiwater_rss(c->mm), rss_c);
+	assert_eq(kmm_fill(c, x, 0x22, 8 * PAGE_SIZE), 0);	/* eight COW copies */
+	expect_eq(get_mm_rss(c->mm), rss_c);
+	expect_eq(get_mm_hiwater_rss(c->mm), rss_c);
+	kmm_exit(c, 0);
+	/* reclaim takes one page of the parent's (now its alone) */
+	assert_eq(get_user_pages_remote(p->mm, x, 1, 0, &page), 1);
+	pr->swap_dup = NULL;
+	pr->swap_free = NULL;
+	expect_true(try_to_unmap(page, swp_entry_to_pte(g, 0, 5)));
+	expect_eq(get_mm_rss(p->mm), peak_p - 1);
+	expect_eq(get_mm_hiwater_rss(p->mm), peak_p);
+	assert_eq(kmm_munmap(p, x, 8 * PAGE_SIZE), 0);	/* the swap entry goes too */
+	expect_eq(get_mm_hiwater_rss(p->mm), peak_p);
+	expect_eq(process_check(m), 0);
+	kmm_put_user_page(page);
+	kmm_exit(p, 0);
+	expect_eq(p->last_hiwater_rss, peak_p);
+	pr->swap_dup = saved_dup;
+	pr->swap_free = saved_free;
+	done(m);
+}
+
 /* ---- Out of memory: the failing allocation N, N = 0, 1, 2... (SQLite's loop) ---- */
 
 struct hog {

@@ -356,7 +356,7 @@ struct mm_struct {
 	unsigned long total_vm;			/* written with atomic stores: faults read it */
 	unsigned long locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
 	unsigned long committed_vm;		/* pages of VM_ACCOUNT VMAs (commit charge) */
-	unsigned long hiwater_rss, hiwater_vm;	/* atomic maxima */
+	unsigned long hiwater_rss, hiwater_vm;	/* atomic maxima (hiwater_rss lazy: get_mm_hiwater_rss) */
 	atomic_long rss_stat[NR_MM_COUNTERS];	/* written under page_table_lock */
 	unsigned long start_code, end_code, start_data, end_data;
 	unsigned long start_brk, brk, start_stack, mmap_base, task_size;
@@ -723,11 +723,29 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr);
 unsigned long vm_start_gap(const struct vm_area_struct *vma);
 /** update_hiwater() - raise hiwater_rss and hiwater_vm to the current values (atomic maxima). */
 void update_hiwater(struct mm_struct *mm);
-static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
+/*
+ * hiwater_rss is lazy, as Linux's (update_hiwater_rss() before RSS falls,
+ * get_mm_hiwater_rss() on read): a fault raises RSS and leaves hiwater_rss
+ * alone; whatever lowers RSS first raises hiwater_rss to the RSS it is
+ * about to lower (add_mm_counter() with a negative count of resident
+ * pages does so itself; zap, which lowers it page by page, once before its
+ * walk with __add_mm_counter()). So the peak is always max(hiwater_rss,
+ * RSS now): get_mm_hiwater_rss(), which every reader folds.
+ */
+/** update_hiwater_rss() - raise hiwater_rss to the current RSS (an atomic maximum). */
+void update_hiwater_rss(struct mm_struct *mm);
+/* __add_mm_counter(): add_mm_counter() for a caller that ran update_hiwater_rss() first. */
+static inline void __add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
 	long now = atomic_fetch_add_explicit(&mm->rss_stat[c], n, memory_order_relaxed) + n;
 
 	trace_rss_stat(mm->m, c, (int64_t)now * 4096);
+}
+static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
+{
+	if (n < 0 && c != MM_SWAPENTS)
+		update_hiwater_rss(mm);		/* the RSS falls: keep its peak */
+	__add_mm_counter(mm, c, n);
 }
 static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
 {
@@ -737,6 +755,13 @@ static inline unsigned long get_mm_rss(const struct mm_struct *mm)
 {
 	return (unsigned long)(get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) +
 			       get_mm_counter(mm, MM_SHMEMPAGES));
+}
+/** get_mm_hiwater_rss() - the peak RSS in pages: max(hiwater_rss, the RSS now). */
+static inline unsigned long get_mm_hiwater_rss(const struct mm_struct *mm)
+{
+	unsigned long hw = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED), rss = get_mm_rss(mm);
+
+	return hw > rss ? hw : rss;
 }
 static inline unsigned long mm_total_vm(const struct mm_struct *mm)
 {
