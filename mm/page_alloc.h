@@ -125,13 +125,32 @@ static inline unsigned int buddy_order(const struct page *page)
 
 /* ---- Counters ---- */
 
+/*
+ * NR_FREE_PAGES and NR_FREE_CMA_PAGES change only under zone->lock (every
+ * writer is account_freepages() or zone_add_deferred_blocks(), both under
+ * it), so an update is a relaxed load and store, no locked instruction:
+ * lockless readers (the watermark checks, /proc) see whole values, as with
+ * the atomic add it replaces, and no update can be lost. Linux's
+ * __mod_zone_freepage_state() is likewise a plain per-CPU update under the
+ * lock. An order-10 pair ran two lock adds through here.
+ */
+static inline void mod_zone_freepages_locked(struct zone *zone, enum zone_stat_item item, long nr)
+{
+	atomic_long *v = &zone->vm_stat[item];
+
+	lockdep_assert_held(&zone->lock);
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + nr,
+			      memory_order_relaxed);
+}
+
+/* Context: zone->lock. */
 static inline void account_freepages(struct zone *zone, long nr, int mt)
 {
 	if (mt == MIGRATE_ISOLATE)
 		return;
-	mod_zone_page_state(zone, NR_FREE_PAGES, nr);
+	mod_zone_freepages_locked(zone, NR_FREE_PAGES, nr);
 	if (mt == MIGRATE_CMA)
-		mod_zone_page_state(zone, NR_FREE_CMA_PAGES, nr);
+		mod_zone_freepages_locked(zone, NR_FREE_CMA_PAGES, nr);
 	else if (mt == MIGRATE_HIGHATOMIC)
 		WRITE_ONCE(zone->nr_free_highatomic, zone->nr_free_highatomic + (unsigned long)nr);
 }

@@ -854,6 +854,59 @@ TEST(a_block_above_pageblock_order_frees_whole_or_by_pageblock)
 	fake_done(m);
 }
 
+/*
+ * Above PAGE_ALLOC_COSTLY_ORDER and for compound pages __free_pages() goes
+ * the slow way, which drops a count of 1 with a plain store and anything
+ * higher with an atomic decrement: the last reference frees the block, an
+ * earlier one frees only what the holder of the first page does not keep.
+ */
+TEST(a_high_order_block_goes_back_with_its_last_reference)
+{
+	struct kmm_machine *m = fake_machine(false);
+	struct zone *z = Z(m, ZONE_NORMAL);
+	unsigned long free0 = zone_page_state(z, NR_FREE_PAGES);
+
+	/* Not compound, a second reference: the rest goes now, the first page later. */
+	struct page *p = alloc_pages(GFP_KERNEL, 5);
+
+	assert_true(p != NULL);
+	get_page(p);
+	__free_pages(p, 5);
+	drain_all_pages(m, NULL);
+	expect_eq(page_ref_count(p), 1);
+	expect_true(!PageBuddy(p));
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0 - 1);
+	check_ok(m);
+	__free_pages(p, 0);
+	drain_all_pages(m, NULL);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0);
+
+	/* Compound, a second reference: nothing goes until the last one. */
+	p = alloc_pages(GFP_KERNEL | __GFP_COMP, 5);
+	assert_true(p != NULL);
+	get_page(p);
+	__free_pages(p, 5);
+	drain_all_pages(m, NULL);
+	expect_eq(page_ref_count(p), 1);
+	expect_true(PageHead(p));
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0 - 32);
+	check_ok(m);
+	__free_pages(p, 5);
+	drain_all_pages(m, NULL);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0);
+
+	/* The only reference of an order-10 block: back whole, its count 0. */
+	p = alloc_pages(GFP_KERNEL, MAX_PAGE_ORDER);
+	assert_true(p != NULL);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0 - 1024);
+	__free_pages(p, MAX_PAGE_ORDER);
+	expect_eq(page_ref_count(p), 0);
+	expect_true(PageBuddy(p) && buddy_order(p) == MAX_PAGE_ORDER);
+	expect_eq(zone_page_state(z, NR_FREE_PAGES), free0);
+	check_ok(m);
+	fake_done(m);
+}
+
 /* ---- buddy=lazy ---- */
 
 TEST(lazy_thrash_and_coalesce)
