@@ -191,11 +191,16 @@ add_test(NAME integration_shim_programs
   COMMAND bash ${CMAKE_SOURCE_DIR}/tests/shim_programs.sh
           $<TARGET_FILE:kmm_malloc> ${CMAKE_BINARY_DIR}/bench/malloc)
 set_tests_properties(integration_shim_programs PROPERTIES LABELS integration TIMEOUT 600)
+# No zero-filled object in the library's .rodata: a process's first read of
+# the library's first segment maps all of it (tests/shim_rodata.py says why).
+add_test(NAME integration_shim_rodata
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/shim_rodata.py $<TARGET_FILE:kmm_malloc>)
+set_tests_properties(integration_shim_rodata PROPERTIES LABELS "integration;release" TIMEOUT 60)
 # Under a sanitizer the runtime's own malloc wins over the shim's (and an
 # instrumented shim cannot be preloaded into uninstrumented programs): these
 # tests would test the sanitizer, so they are not run there.
 if(KMM_SANITIZE OR KMM_TSAN)
-  set_tests_properties(integration_shim_programs PROPERTIES DISABLED TRUE)
+  set_tests_properties(integration_shim_programs integration_shim_rodata PROPERTIES DISABLED TRUE)
   if(TEST integration_malloc_api)
     set_tests_properties(integration_malloc_api PROPERTIES DISABLED TRUE)
   endif()
