@@ -150,13 +150,59 @@ static inline void slab_set_frozen_locked(struct slab *slab, bool frozen)
 }
 
 /*
+ * ThreadSanitizer's runtimes (gcc's libtsan, clang's compiler-rt) swap 16
+ * bytes without cmpxchg16b: under a spin lock of their own they load the
+ * pair, compare it and store it back, and nothing that does not take that
+ * lock - a one-byte store - is kept out of the gap between the load and
+ * the store. A store there is lost: the swap writes back the byte it
+ * loaded. On the hardware, lock cmpxchg16b is atomic against every store.
+ */
+#if SLAB_CMPXCHG_DOUBLE && defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SLAB_PAIR_EMULATED 1
+#endif
+#endif
+#if SLAB_CMPXCHG_DOUBLE && defined(__SANITIZE_THREAD__)
+#define SLAB_PAIR_EMULATED 1
+#endif
+#ifndef SLAB_PAIR_EMULATED
+#define SLAB_PAIR_EMULATED 0
+#endif
+/* Where the list byte sits in counters. */
+#define SLAB_LIST_SHIFT (8 * (offsetof(struct slab, list) - offsetof(struct slab, counters)))
+
+/*
  * slab->list: node lists change it under list_lock, the CPU partial lists
  * and freezing under the slab lock too; __slab_free() reads it under the
- * slab lock alone, so it is read and written with relaxed atomics.
+ * slab lock alone, so it is read and written with relaxed atomics. The
+ * node lists' writes (place_slab_locked(), list_remove_locked()) hold no
+ * slab lock, so a remote free may swap the pair meanwhile: on the hardware
+ * the store lands before the swap (which then fails and retries) or after
+ * it. Under ThreadSanitizer (SLAB_PAIR_EMULATED) the store is a swap of the
+ * pair itself, or a swap in progress could undo it: a slab put on n->partial
+ * would keep the byte of no list, and list_remove_locked() would leave it
+ * linked there when it moves to a CPU (stress_slab_owned's hang).
  */
 static inline void slab_set_list(struct slab *slab, enum slab_list_id id)
 {
+#if SLAB_PAIR_EMULATED
+	unsigned __int128 *pair = __builtin_assume_aligned(&slab->freelist, 16);
+
+	for (;;) {
+		void *fl = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+		unsigned long cnt = __atomic_load_n(&slab->counters, __ATOMIC_RELAXED);
+		unsigned long want = (cnt & ~(0xffUL << SLAB_LIST_SHIFT)) |
+				     ((unsigned long)id << SLAB_LIST_SHIFT);
+		unsigned __int128 o = ((unsigned __int128)cnt << 64) | (uintptr_t)fl;
+		unsigned __int128 n = ((unsigned __int128)want << 64) | (uintptr_t)fl;
+
+		if (__atomic_compare_exchange_n(pair, &o, n, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return;
+	}
+#else
 	__atomic_store_n(&slab->list, (unsigned char)id, __ATOMIC_RELAXED);
+#endif
 }
 static inline enum slab_list_id slab_list_id(const struct slab *slab)
 {
