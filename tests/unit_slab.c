@@ -817,6 +817,56 @@ TEST(shrinker_count_scan_semantics)
 	slab_done(m, base);
 }
 
+/*
+ * A slab linked into a list twice makes a loop that never comes back to the
+ * list's head. The checker walks the lists holding every CPU slot and list
+ * lock, so a walk that never ended would hang every thread of the machine
+ * (stress_slab_owned did so in a TSan build, where a list byte store was
+ * lost): the walks are bounded and a loop is a check failure.
+ */
+TEST(checker_reports_a_loop_in_a_slab_list)
+{
+	struct kmm_machine *m = slab_fake("");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("loop", 256, 0, 0, NULL);
+	void *objs[16 * 4];
+
+	assert_true(s != NULL);
+	expect_eq(s->objects, 16);
+	for (int i = 0; i < 16 * 4; i++)
+		assert_true((objs[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* One free into each of the first two (full) slabs: both on this CPU's partial list. */
+	kmem_cache_free(s, objs[0]);
+	kmem_cache_free(s, objs[16]);
+	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_this_cpu(m));
+	assert_eq(c->nr_partial, 2);
+	expect_eq(slub_check(m), 0);
+
+	struct list_head *last = c->partial.prev;
+	last->next = c->partial.next;		/* the last slab leads back to the first */
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "partial list holds more than cpu_partial_slabs");
+	last->next = &c->partial;
+	expect_eq(slub_check(m), 0);
+
+	/* The same on the node: both slabs, partial, go there. */
+	flush_all(s);
+	struct kmem_cache_node *n = s->node[0];
+	assert_eq(n->nr_partial, 2);
+	last = n->partial.prev;
+	last->next = n->partial.next;
+	expect_eq(slub_check(m), -EUCLEAN);
+	expect_str_contains(kmm_last_error(), "node 0's lists hold more slabs than its");
+	last->next = &n->partial;
+	expect_eq(slub_check(m), 0);
+
+	for (int i = 0; i < 16 * 4; i++)
+		if (i != 0 && i != 16)
+			kmem_cache_free(s, objs[i]);
+	kmem_cache_destroy(s);
+	slab_done(m, base);
+}
+
 TEST(checker_catches_a_broken_count)
 {
 	struct kmm_machine *m = slab_fake("");
