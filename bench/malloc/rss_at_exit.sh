@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bench/malloc/rss_at_exit.sh N BUILD_DIR NAME PROG [ARGS...]
+#
+# Peak RSS (VmHWM) of PROG at its exit under glibc and under BUILD_DIR's
+# libkmm-malloc.so, N interleaved pairs, read by rss_at_exit (nothing else
+# preloaded), and where libc's code landed in each kmm run: the phase of its
+# r-x mapping modulo 64 KiB and its resident KB (docs/malloc-measured.md,
+# "Where libc lands"). Prints one line: the means, their ratio, and kmm's
+# mean by libc's resident text (under / over 1,000 KB).
+set -euo pipefail
+[ $# -ge 4 ] || { echo "usage: rss_at_exit.sh N BUILD_DIR NAME PROG [ARGS...]" >&2; exit 2; }
+n=$1 build=$2 name=$3
+shift 3
+probe=$build/bench/malloc/rss_at_exit
+lib=$build/libkmm-malloc.so
+[ -x "$probe" ] && [ -r "$lib" ] || { echo "rss_at_exit.sh: no $probe or $lib (build first)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for i in $(seq 1 "$n"); do
+	"$probe" "$tmp/glibc.$i" "$@" >/dev/null
+	"$probe" "$tmp/kmm.$i" env LD_PRELOAD="$lib" "$@" >/dev/null
+done
+python3 - "$tmp" "$name" <<'PY'
+import glob, re, statistics, sys
+d, name = sys.argv[1], sys.argv[2]
+
+def parse(path):
+    hwm, libc_kb, phase, in_libc = None, 0, None, False
+    for line in open(path):
+        if line.startswith('VmHWM:'):
+            hwm = int(line.split()[1])
+        m = re.match(r'^([0-9a-f]+)-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$', line)
+        if m:
+            in_libc = m.group(2) == 'r-xp' and 'libc.so' in m.group(3)
+            if in_libc:
+                phase = '0x%x' % (int(m.group(1), 16) % 0x10000)
+        elif in_libc and line.startswith('Rss:'):
+            libc_kb = int(line.split()[1])
+    return hwm, libc_kb, phase
+
+g = [parse(f) for f in glob.glob(d + '/glibc.*')]
+k = [parse(f) for f in glob.glob(d + '/kmm.*')]
+gm = statistics.mean(x[0] for x in g)
+km = statistics.mean(x[0] for x in k)
+low = [x[0] for x in k if x[1] < 1000]
+high = [x[0] for x in k if x[1] >= 1000]
+part = lambda v: '%d x %.0f' % (len(v), statistics.mean(v)) if v else '-'
+print('%-16s glibc %6.0f KB  kmm %6.0f KB  ratio %.3f | kmm libc text at %s | kmm by libc text: '
+      '< 1000 KB %s, >= 1000 KB %s' % (name, gm, km, km / gm,
+      ','.join(sorted({x[2] for x in k if x[2]})), part(low), part(high)))
+PY
