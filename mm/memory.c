@@ -930,6 +930,7 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 	struct kmm_tlb *tlb = kmm_tlb_this;
 	unsigned char *out = buf;
 	int stuck = 0, err = 0;	/* stuck: faults in a row that changed nothing here */
+	uint64_t checked = 1;	/* the page whose faults are checked for progress (1: none yet) */
 	int token = -2;		/* -2: not inside procs_enter() yet */
 	int pid = -1;		/* >= 0: the pid events carried before our first fault */
 	bool bracketed = false;	/* a fault opened an operation for the stream */
@@ -962,8 +963,17 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 				kmm_op_begin(m);
 				bracketed = true;
 			}
-			/* (the tables stay allocated inside the section: no lock for a look) */
-			pteval_t before = pgtable_get_pte(&mm->pgt, addr);
+			/*
+			 * A page's first fault goes unchecked: the walk that retries
+			 * the access tells whether it mapped the page. Only if that
+			 * walk misses again are the page's faults checked, each
+			 * reading the PTE before and after (the tables stay allocated
+			 * inside the section: no lock for a look). A fault loop is
+			 * caught one fault later; the usual fault, one per page,
+			 * walks the tables two times fewer.
+			 */
+			bool check = (addr & PAGE_MASK) == checked;
+			pteval_t before = check ? pgtable_get_pte(&mm->pgt, addr) : 0;
 			int r = do_user_addr_fault(t, (unsigned long)addr, code);
 			if (r && t->state != TASK_DEAD && atomic_load(&m->halted)) {
 				err = kmm_set_error(-EIO, "process %d (%s): the machine has halted (kernel panic)",
@@ -975,7 +985,10 @@ static int access_loop(struct task_struct *t, uint64_t addr, void *buf, int byte
 						    t->pid, t->comm, t->exit.signal, addr);
 				break;
 			}
-			if (pgtable_get_pte(&mm->pgt, addr) != before) {
+			if (!check) {
+				checked = addr & PAGE_MASK;
+				stuck = 0;
+			} else if (pgtable_get_pte(&mm->pgt, addr) != before) {
 				stuck = 0;	/* progress, though the walk may miss again */
 			} else if (++stuck > FAULT_LOOP_LIMIT) {
 				kmm_printk(m, "BUG: fault loop at 0x%" PRIx64 " in %s[%d]", addr, t->comm, t->pid);
