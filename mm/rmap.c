@@ -307,8 +307,15 @@ int folio_referenced(struct page *page, unsigned long *vm_flags)
 {
 	struct kmm_machine *m = page_machine(page);
 	struct referenced_ctx c = { 0, 0 };
-	int token = procs_enter(m);
+	int token;
 
+	/* an unmapped page has no PTE to look at: no walk (Linux returns at once too) */
+	if (page_mapcount(page) <= 0) {
+		if (vm_flags)
+			*vm_flags = 0;
+		return 0;
+	}
+	token = procs_enter(m);
 	rmap_walk(page, referenced_one, &c);
 	procs_exit(m, token);
 	if (vm_flags)
