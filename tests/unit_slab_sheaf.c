@@ -1178,6 +1178,93 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 }
 
 /*
+ * One case of the test below: on a machine booted with @cmdline, a cache of
+ * @size-byte objects, its barn three sheaves deep, the link of the middle
+ * sheaf's object @depth from its top overwritten. The take that meets it
+ * keeps the @depth + 1 objects above the bad link, reports it and loses the
+ * rest, which the shrink gives back.
+ */
+static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int want_cap,
+			  unsigned int depth)
+{
+	struct kmm_machine *m = slab_fake(cmdline);
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barn-waf", size, 0, 0, NULL);
+	static void *obj[3 * SLAB_SHEAF_MAX + 1], *got[4 * SLAB_SHEAF_MAX + 512];
+	char want[96];
+
+	assert_true(s != NULL);
+	kmem_cache_keep_sheaves(s);
+	unsigned int cap = s->sheaf_capacity, nr = 3 * cap + 1, lost = cap - 1 - depth + cap;
+	assert_eq(cap, want_cap);
+	assert_true(depth < cap);
+	for (unsigned int i = 0; i < nr; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (unsigned int i = 0; i < nr; i++)
+		kmem_cache_free(s, obj[i]);
+	struct kmem_cache_cpu *c = my_cpu(s);
+	assert_eq(s->node[0]->barn_nr, 3);
+	void *victim = barn_at(s, cap + depth);
+	assert_true(victim == obj[2 * cap - 1 - depth]);
+	memset((char *)victim + s->barn_link, 0x41, sizeof(void *));
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * cap]);
+	unsigned int nd = 0;
+	while (c->freelist && nd < 512)
+		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (unsigned int i = 0; i < cap; i++)
+		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[2 * cap - 1]);
+	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
+					 "overwritten");
+	snprintf(want, sizeof(want), "Left the %u objects of the barn below object", lost);
+	expect_str_contains(t_dmesg(m), want);
+	expect_eq(s->node[0]->barn_nr, 0);
+	expect_eq(c->sheaf_nr, depth);
+	if (depth)
+		expect_true(c->sheaf[0] == victim);
+	expect_true(slub_check(m) != 0);
+	kmem_cache_shrink(s);
+	snprintf(want, sizeof(want), "Gave %u objects the barn had lost back to their slabs", lost);
+	expect_str_contains(t_dmesg(m), want);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_free(s, obj[3 * cap]);
+	kmem_cache_free(s, obj[2 * cap - 1]);
+	for (unsigned int i = 0; i < nd; i++)
+		kmem_cache_free(s, got[i]);
+	kmem_cache_shrink(s);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * The take follows the barn's links two at a time (the odd one first): an
+ * overwritten link is caught wherever it lies in a sheaf, at the top, at
+ * the bottom (the link to the next sheaf), first or second of a pair, in a
+ * sheaf of an even capacity (64-byte objects: 64) and an odd one (160-byte
+ * objects: 51), with plain and hardened links.
+ */
+TEST(an_overwritten_barn_link_is_caught_at_every_place_in_its_sheaf)
+{
+	static const char *const cmdlines[] = {
+		"slab_sheaves=on",
+		"slab_sheaves=on slab_freelist_hardened=on",
+	};
+	static const struct { unsigned int size, cap; } caches[] = { { 64, 64 }, { 160, 51 } };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cmdlines); i++) {
+		for (unsigned int j = 0; j < ARRAY_SIZE(caches); j++) {
+			unsigned int cap = caches[j].cap;
+			const unsigned int depths[] = { 0, 1, 2, 3, 10, 11, cap - 3, cap - 2, cap - 1 };
+			for (unsigned int k = 0; k < ARRAY_SIZE(depths); k++)
+				barn_waf_case(cmdlines[i], caches[j].size, cap, depths[k]);
+		}
+	}
+}
+
+/*
  * kmem_cache_alloc_barn() (the malloc shim's malloc_slow()): a CPU whose
  * sheaf and cpu freelist are empty takes a full sheaf from the barn in the
  * lock-free section and pops its newest object; with an empty barn, a cpu
