@@ -625,29 +625,49 @@ static inline bool prepare_alloc_pages(struct kmm_machine *m, gfp_t gfp, int nid
 static inline struct page *__alloc_pages(struct kmm_machine *m, gfp_t gfp, unsigned int order,
 					 int nid)
 {
-	struct alloc_context ac;
+	pg_data_t *pgdat = m->node_data[nid];
+	unsigned int zi = gfp & GFP_ZONEMASK;
+	struct zone *zone = (gfp & __GFP_THISNODE) ? NULL
+			    : __atomic_load_n(&pgdat->fast_zone[zi], __ATOMIC_ACQUIRE);
 	unsigned int alloc_flags = ALLOC_WMARK_LOW;
-	struct zone *zone;
+	bool prepared = false, tried = false;
+	struct alloc_context ac;
 	struct page *page;
-	int start;
+	int hz;
 
-	if (unlikely(!prepare_alloc_pages(m, gfp, nid, &ac))) {
-		warn_alloc(m, gfp, order);
-		return NULL;
+	/*
+	 * The preferred zone and highest_zoneidx come from the node's table
+	 * (build_fast_zones(): what prepare_alloc_pages() finds) where it has
+	 * them, so a first attempt that succeeds builds no alloc_context.
+	 */
+	if (likely(zone)) {
+		hz = __atomic_load_n(&pgdat->fast_zoneidx[zi], __ATOMIC_RELAXED);
+	} else {
+		if (unlikely(!prepare_alloc_pages(m, gfp, nid, &ac))) {
+			warn_alloc(m, gfp, order);
+			return NULL;
+		}
+		prepared = true;
+		zone = ac.zonelist->zones[ac.preferred_idx];
+		hz = (int)ac.highest_zoneidx;
 	}
-	zone = ac.zonelist->zones[ac.preferred_idx];
 	alloc_flags |= alloc_flags_nofragment(m, zone, gfp);
-	start = ac.preferred_idx;
 	if (likely(!(__atomic_load_n(&zone->flags, __ATOMIC_RELAXED) & (1UL << ZONE_BELOW_HIGH))) &&
-	    likely(zone_watermark_fast(zone, order, high_wmark_pages(zone),
-				       (int)ac.highest_zoneidx, alloc_flags))) {
-		page = rmqueue(zone, zone, order, gfp, alloc_flags, ac.migratetype);
+	    likely(zone_watermark_fast(zone, order, high_wmark_pages(zone), hz, alloc_flags))) {
+		page = rmqueue(zone, zone, order, gfp, alloc_flags, gfp_migratetype_fast(gfp));
 		if (likely(page)) {
 			prep_new_page(page, order, gfp);
 			return page;
 		}
-		start++;
+		tried = true;
 	}
+	if (!prepared && unlikely(!prepare_alloc_pages(m, gfp, nid, &ac))) {
+		warn_alloc(m, gfp, order);
+		return NULL;
+	}
+	/* on from the zone after the one tried (the table's zone is ac's preferred one) */
+	int start = ac.preferred_idx + (tried ? 1 : 0);
+
 	page = __get_page_from_freelist(m, gfp, order, alloc_flags, &ac, start);
 	if (likely(page))
 		return page;
