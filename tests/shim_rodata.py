@@ -13,7 +13,8 @@ all zeros.
 
 Usage: tests/shim_rodata.py LIBRARY [MIN_BYTES]   (default 512)
        tests/shim_rodata.py --self-test
-Exit status: 0 when there is none, 1 otherwise (2: not a 64-bit ELF).
+Exit status: 0 when there is none, 1 otherwise (2: not a 64-bit ELF, or one
+without a symbol table, whose objects cannot be checked).
 """
 import struct
 import sys
@@ -38,8 +39,11 @@ def zero_objects(data, min_bytes):
 
     rodata = [s for s in secs if sec_name(s) == ".rodata"]
     symtab = [s for s in secs if s[1] == 2]	# SHT_SYMTAB
-    if not rodata or not symtab:
-        return []
+    if not rodata:
+        return []	# nothing read-only: nothing to map
+    if not symtab:
+        # Stripped: the objects cannot be told apart, so nothing is checked.
+        raise ValueError("no symbol table (stripped?): its .rodata objects cannot be named")
     _, _, ro_addr, ro_off, ro_size, _, _ = rodata[0]
     sym = symtab[0]
     names = secs[sym[5]]
@@ -77,7 +81,14 @@ def self_test():
     image = hdr + body + sh
     assert zero_objects(image, 512) == [("zeros", 1024)], zero_objects(image, 512)
     assert zero_objects(image, 2048) == []
-    print("self-test: a zero object is found, a non-zero one and a small one are not")
+    stripped = image[:shoff] + sh[:64 + 64] + bytes(64) + sh[64 + 128:]	# no SHT_SYMTAB section
+    try:
+        zero_objects(stripped, 512)
+        raise AssertionError("a library without a symbol table passed unchecked")
+    except ValueError:
+        pass
+    print("self-test: a zero object is found, a non-zero one and a small one are not, "
+          "and a stripped library is refused")
 
 
 def main(argv):
