@@ -385,8 +385,16 @@ static bool buddy_merge_likely(unsigned long pfn, unsigned long buddy_pfn, struc
 
 /*
  * Merge the block with its free buddies and put the result on a free list.
- * Caller holds zone->lock; @mt is the block's pageblock type.
+ * Caller holds zone->lock; @mt is the block's pageblock type. Not cloned:
+ * gcc -O3 made a second copy (__free_one_page.constprop.0) for its
+ * constant-argument callers, a function shim/hot-symbols.txt cannot name in
+ * both the RelWithDebInfo and the Release library (only the Release one has
+ * it), so the one-malloc program ran code past the library's first two
+ * windows (integration_shim_hot_symbols_run).
  */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noclone))
+#endif
 static void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 			    unsigned int order, int mt, int fpi)
 {
