@@ -250,7 +250,7 @@ static inline int slab_nid(const struct slab *slab)
  * time into slabs scattered over the heap (sheaf_flush(): ~90 instructions
  * each), and refills come half as often; with two pages' worth per sheaf
  * (sheaf_capacity_for()) small_churn 2000000 100000 spent 9 M instructions
- * fewer (callgrind) at the peak RSS of 32 (speed14, speed15 in /work/notes).
+ * fewer (callgrind) at the peak RSS of 32 (sessions 14 and 15).
  */
 #define SLAB_SHEAF_MAX 64
 
@@ -327,7 +327,7 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node ou
  * 256 KiB of any larger size (in the objects themselves: no room). callgrind, free_storm 1 100 10000: 202.9 M
  * instructions (8 sheaves), 191.7 M (1,024 objects, 128 KiB), 182.8 M
  * (1,024, 256 KiB), 178.1 M (these); VmHWM at exit of ten bench/malloc
- * workloads unchanged (free19 in /work/notes). At least 1 sheaf, at most
+ * workloads unchanged (session 19). At least 1 sheaf, at most
  * SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 4, the smallest sheaf).
  */
 #define SHEAF_BARN_OBJECTS 2048

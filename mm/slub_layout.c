@@ -206,8 +206,8 @@ void set_cpu_partial(struct kmem_cache *s)
  * malloc shim's classes. Four pages' worth (with SLAB_SHEAF_MAX 64) took
  * small_churn 4.7 M instructions fewer of 441 M (callgrind) but raised the
  * two-thread workloads' peak RSS 2-8% (small_churn 1000000 20000 2: 8452 ->
- * 8640 KB); two pages' worth keeps the peak of the old 32 (speed15 in
- * /work/notes). (glibc's tcache keeps 7 chunks per size, and none above
+ * 8640 KB); two pages' worth keeps the peak of the old 32 (session
+ * 15). (glibc's tcache keeps 7 chunks per size, and none above
  * 1032 bytes.)
  */
 static unsigned int sheaf_capacity_for(const struct kmem_cache *s)

@@ -498,7 +498,7 @@ TEST(a_new_thread_clears_at_most_1_kib_of_the_shims_tls)
  * at most 64: docs/malloc.md "maxcpus"): eight threads that come and go
  * together, with the main thread, each own a slot, none shared (on 4 slots,
  * twice this box's 2 CPUs, five of them shared and ran every call the locked
- * way: 54 ms of CPU against 23 ms, /work/notes/relay18.md). The slots no thread
+ * way: 54 ms of CPU against 23 ms, measured in session 18: docs/malloc.md). The slots no thread
  * took stay unpopulated: their per-CPU units cost no memory.
  */
 #define RELAY_THREADS 8
