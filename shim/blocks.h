@@ -165,27 +165,37 @@ static inline void block_move_bytes(void *dst, const void *src, size_t n, bool d
 
 /*
  * malloc of a whole page block of @span bytes at @a for @asked bytes: the
- * block's last eighth, past what malloc asked, is discarded when that is
- * BLOCK_TOP_MIN or more. A block is the power of two above its size, and
- * a freed block is taken again by the next of its order (the head of its
- * free list), so its pages hold whatever the blocks before wrote: the end
- * of each block, that a block near the top of its octave wrote, stayed
- * resident under every smaller one after it (bench/malloc/mixed_sizes
- * 100000 1000: the live blocks' usable bytes, ~250 MB, all resident for
- * ~190 MB asked). Only the last eighth: each smaller block after it would
- * fault in again what it writes of the rest, and most write some of it.
- * mixed_sizes 100000 1000 (VmHWM at exit, setarch -R, Release, 5
- * interleaved runs, medians; peak KB / minor faults): glibc 267,972 /
- * 110.8k; before 321,636 / 99.7k; this 305,176 / 144.0k; the last eighth
- * from 64 KiB 294,828 / 184.1k; the whole end past the size 258,596 /
- * 587.0k (6x the faults, +50% CPU time). Not a calloc'ed block (zeroed or
+ * block's last 1/2^BLOCK_TOP_SHIFT (a 32nd), past what malloc asked, is
+ * discarded when that is BLOCK_TOP_MIN or more (blocks of 2 MiB and 4
+ * MiB). A block is the power of two above its size, and a freed block is
+ * taken again by the next of its order (the head of its free list), so its
+ * pages hold whatever the blocks before wrote: the end of each block, that
+ * a block near the top of its octave wrote, stayed resident under every
+ * smaller one after it (bench/malloc/mixed_sizes 100000 1000: the live
+ * blocks' usable bytes, ~250 MB, all resident for ~190 MB asked).
+ *
+ * Why only the last 32nd: a discarded page costs a fault when a later
+ * occupant writes it, and the pages nearest the block's end are written by
+ * the fewest occupants (with sizes uniform in the octave, a page at 1 - u
+ * of the block by 2u of them). A page saves RSS while held by an occupant
+ * that does not write it (1 - 2u) and costs a fault each time such an
+ * occupant is followed by one that does (2u(1 - 2u)): the top 32nd keeps
+ * 28% of the top eighth's saving for 7% of its faults (session 19 took
+ * the last eighth from 256 KiB: a third more faults than glibc, and
+ * mixed_sizes 1.27x glibc's time). mixed_sizes 100000 1000 (Release,
+ * VmHWM at exit, minor faults; glibc 267,920 KB / 110.6k): none 321,364 /
+ * 99.4k; the last eighth from 256 KiB 304,952 / 143.7k; a 16th from 128
+ * KiB 312,624 / 112.6k; a 32nd from 64 KiB (this) 316,860 / 103.0k; a
+ * 32nd from 32 KiB 315,028 / 106.7k; a 64th from 32 KiB 319,056 / 100.4k
+ * (docs/malloc-measured.md, session 23). Not a calloc'ed block (zeroed or
  * discarded whole) and not RAM that a discard does not zero.
  */
-#define BLOCK_TOP_MIN (256UL << 10)
+#define BLOCK_TOP_SHIFT 5
+#define BLOCK_TOP_MIN (64UL << 10)
 
 static inline void block_discard_top(uintptr_t a, size_t span, size_t asked)
 {
-	size_t from = KMM_MAX(ALIGN_UP(asked, PAGE_SIZE), span - span / 8);
+	size_t from = KMM_MAX(ALIGN_UP(asked, PAGE_SIZE), span - (span >> BLOCK_TOP_SHIFT));
 
 	if (from < span && span - from >= BLOCK_TOP_MIN)
 		sim_discard((void *)(a + from), span - from);

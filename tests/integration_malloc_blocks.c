@@ -11,7 +11,8 @@
  * an exact block reads zero; a double free and a realloc of a freed block
  * that realloc resized are still reported; realloc moving a block into a
  * huge one (past 4 MiB) leaves none of the old block's pages resident; a
- * smaller block taking a freed one again holds none of its last eighth.
+ * smaller block taking a freed one again holds none of its last 32nd and
+ * keeps the rest of its end resident.
  * Pages are counted with the machine's NR_FREE_PAGES after a drain of the
  * per-CPU lists, residency with mincore(): no timing.
  */
@@ -216,17 +217,22 @@ TEST(realloc_into_a_huge_block_leaves_the_old_block_discarded)
 
 /*
  * A 1.1 MiB block that takes again the 2 MiB block a 2 MiB - 4 KiB one has
- * written and freed holds none of its last eighth (64 pages) resident
+ * written and freed holds none of its last 32nd (16 pages) resident
  * (shim/blocks.h block_discard_top()): the bigger block's end stayed
- * resident under it before (63 of the 64 pages), and under every smaller
- * block after it. The pages it asked for keep what they held (malloc
+ * resident under it before, and under every smaller block after it. The
+ * rest past its size, 2 MiB / 32 .. 2 MiB / 8 from the end among it, is
+ * kept resident (the last eighth was discarded until session 23: a later
+ * occupant that wrote it faulted 64 pages in, not 16), so the next 2 MiB -
+ * 4 KiB block there finds all but those 16 pages resident before it writes
+ * a byte. The pages the small block asked for keep what they held (malloc
  * promises nothing there); it can still use every usable byte. 16 MiB
  * taken and freed first, so that neither trim (shim/trim.c) discards the
  * freed block before it is taken again (the test above says how).
  */
-TEST(a_page_block_taken_again_by_a_smaller_block_drops_its_last_eighth)
+TEST(a_page_block_taken_again_by_a_smaller_block_drops_its_last_32nd_only)
 {
 	const size_t big = (2UL << 20) - PG, small = 11 * (1UL << 20) / 10, span = 2UL << 20;
+	const size_t top = span / 32, small_pages = ALIGN_UP(small, PG) / PG;
 
 	take_and_free_16m();
 	unsigned char *p = malloc(big);
@@ -237,13 +243,21 @@ TEST(a_page_block_taken_again_by_a_smaller_block_drops_its_last_eighth)
 	free(p);
 	unsigned char *q = malloc(small);
 	assert_true(q == p);	/* the block freed last, from the head of its free list */
-	expect_eq(resident_pages(q + span - span / 8, span / 8), 0);
-	expect_eq(resident_pages(q, ALIGN_UP(small, PG)), ALIGN_UP(small, PG) / PG);
-	expect_eq(malloc_usable_size(q), span);
-	memset(q, 0x5b, span);
+	expect_eq(resident_pages(q + span - top, top), 0);
+	expect_eq(resident_pages(q, span - top), span / PG - top / PG);
+	expect_eq(resident_pages(q, ALIGN_UP(small, PG)), small_pages);
+	memset(q, 0x5b, small);
 	keep(q);
-	expect_eq(wrong_bytes(q, span, 0x5b), 0);
 	free(q);
+	unsigned char *r = malloc(big);
+	assert_true(r == p);
+	/* asked within the last 32nd: nothing more is discarded; 15 pages to fault in */
+	expect_eq(resident_pages(r, span), span / PG - top / PG);
+	expect_eq(malloc_usable_size(r), span);
+	memset(r, 0x5c, span);
+	keep(r);
+	expect_eq(wrong_bytes(r, span, 0x5c), 0);
+	free(r);
 	expect_eq(kmm_malloc_check(), 0);
 }
 
