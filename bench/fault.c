@@ -41,6 +41,10 @@
  *        bench/fault vma N   the kmm side of the vma rows alone, once, for
  *                            instruction counting (valgrind --tool=callgrind
  *                            '--toggle-collect=kmm_vma_*')
+ *        bench/fault touch N the kmm side of the demand-zero row alone, once:
+ *                            one byte written to each of N fresh pages of
+ *                            one process (mem=1536M), for instruction
+ *                            counting (--toggle-collect=kmm_touch)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -576,9 +580,43 @@ static int vma_only(const char *arg)
 	return 0;
 }
 
+/* `fault touch N`: the kmm side of the demand-zero row alone, once. */
+static int touch_only(const char *arg)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*end || n < 1 || n > 300000) {
+		fprintf(stderr, "fault touch: '%s': want a page count from 1 to 300000\n", arg);
+		return 2;
+	}
+	struct kmm_machine *m = kmm_boot("mem=1536M arch=x86_64");
+	if (!m) {
+		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+		return 1;
+	}
+	kmm_use(m);
+	double ns = kmm_demand_zero(m, n);
+	if (ns <= 0) {
+		fprintf(stderr, "fault: kmm could not map %lu pages\n", n);
+		return 1;
+	}
+	printf("touch %lu: %.1f ns a fault (wall)\n", n, ns);
+	kmm_use(NULL);
+	kmm_shutdown(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int max_threads;
+	if (argc >= 2 && !strcmp(argv[1], "touch")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: fault touch N\n");
+			return 2;
+		}
+		return touch_only(argv[2]);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "vma")) {
 		if (argc != 3) {
 			fprintf(stderr, "usage: fault vma N\n");
