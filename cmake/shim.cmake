@@ -91,6 +91,23 @@ if(KMM_HAVE_LLD)
     -Wl,-T,${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
   set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${_kmm_order}
     ${CMAKE_SOURCE_DIR}/shim/plt_first.ld)
+  # And the strings that no function of that list reads (messages, /proc
+  # formats, reports: ~28 KB of the first segment's 60, which every process
+  # mapped whole) in a 64 KiB window of their own after the unwind tables:
+  # the script is written before each link, from the list and the objects'
+  # relocations (shim/cold_strings.py says how; tests/shim_small_windows.py
+  # checks that the small programs leave those pages unmapped).
+  find_package(Python3 COMPONENTS Interpreter QUIET)
+  if(Python3_Interpreter_FOUND AND CMAKE_READELF)
+    set(_kmm_cold ${CMAKE_BINARY_DIR}/shim-cold-strings.ld)
+    add_custom_command(TARGET kmm_malloc PRE_LINK
+      COMMAND ${CMAKE_COMMAND} -E env READELF=${CMAKE_READELF} ${Python3_EXECUTABLE}
+        ${CMAKE_SOURCE_DIR}/shim/cold_strings.py ${CMAKE_SOURCE_DIR}/shim/hot-symbols.txt ${_kmm_cold}
+        $<TARGET_OBJECTS:kmm_malloc> $<TARGET_OBJECTS:kmm_objs>
+      VERBATIM COMMAND_EXPAND_LISTS)
+    target_link_options(kmm_malloc PRIVATE -Wl,-T,${_kmm_cold})
+    set_property(TARGET kmm_malloc APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/shim/cold_strings.py)
+  endif()
 endif()
 # Packed relative relocations (DT_RELR): 542 of the library's ~560 dynamic
 # relocations are relative; packed they take 168 bytes instead of 13 KB, and
@@ -196,11 +213,23 @@ set_tests_properties(integration_shim_programs PROPERTIES LABELS integration TIM
 add_test(NAME integration_shim_rodata
   COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/shim_rodata.py $<TARGET_FILE:kmm_malloc>)
 set_tests_properties(integration_shim_rodata PROPERTIES LABELS "integration;release" TIMEOUT 60)
+# The strings no small program reads stay out of the first segment and
+# unmapped (gcc names a function's string sections after it; clang does not,
+# and its build has no cold strings to place).
+if(_kmm_cold AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  add_test(NAME integration_shim_small_windows
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/shim_small_windows.py
+            $<TARGET_FILE:kmm_malloc> ${CMAKE_BINARY_DIR}/bench/malloc)
+  set_tests_properties(integration_shim_small_windows PROPERTIES LABELS "integration;release" TIMEOUT 120)
+endif()
 # Under a sanitizer the runtime's own malloc wins over the shim's (and an
 # instrumented shim cannot be preloaded into uninstrumented programs): these
 # tests would test the sanitizer, so they are not run there.
 if(KMM_SANITIZE OR KMM_TSAN)
   set_tests_properties(integration_shim_programs integration_shim_rodata PROPERTIES DISABLED TRUE)
+  if(TEST integration_shim_small_windows)
+    set_tests_properties(integration_shim_small_windows PROPERTIES DISABLED TRUE)
+  endif()
   if(TEST integration_malloc_api)
     set_tests_properties(integration_malloc_api PROPERTIES DISABLED TRUE)
   endif()

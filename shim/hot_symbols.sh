@@ -122,7 +122,8 @@ if [ -n "$check" ]; then
 			"others run in the list"
 	else
 		echo "regenerate: shim/hot_symbols.sh BUILD_DIR > $check (a RelWithDebInfo build;" \
-			"then put back sim_cpu_relax and spin_lock_slow)"
+			"then put back sim_cpu_relax and spin_lock_slow at the end of the second group:" \
+			"free_storm@2's contended lock runs them, callgrind's serialised threads never)"
 	fi
 	exit $status
 fi
