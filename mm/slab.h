@@ -288,9 +288,10 @@ struct kmem_cache_node {
 	unsigned int colour_next;	/* next slab's colour index */
 	/*
 	 * The barn (Linux 6.18's struct node_barn, its full sheaves only; a
-	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr full
-	 * sheaves that CPUs' frees handed in whole, for a CPU whose sheaf and
-	 * cpu freelist ran dry to take whole. A program that frees a batch and
+	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr
+	 * sheaves of barn_unit() objects, the newer half of a CPU's full sheaf
+	 * each (barn_put()), that CPUs' frees handed in, for a CPU whose sheaf
+	 * and cpu freelist ran dry to take whole. A program that frees a batch and
 	 * allocates the next (free_storm) then moves each object from a sheaf
 	 * to the barn and back, where a sheaf_flush() gave it back to its slab
 	 * (a compare-exchange of its shadow byte, a run pushed on its slab) and
@@ -332,7 +333,7 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node ou
  */
 #define SHEAF_BARN_OBJECTS 2048
 #define SHEAF_BARN_BYTES (256u << 10)
-#define SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 4)
+#define SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 2)
 
 /* s->slowpath_flags: free pointers hardened (outside the debug flags' bits). */
 #define SLAB_FAST_HARDENED 0x80000000U
@@ -382,12 +383,12 @@ struct kmem_cache {
 	 */
 	bool keep_empty;
 	/*
-	 * A CPU's full sheaf goes whole to its node's barn while there is room
+	 * A CPU's full sheaf gives its newer half to its node's barn while there is room
 	 * (kmem_cache_keep_sheaves(), struct kmem_cache_node). Immutable once
 	 * the cache is in use.
 	 */
 	bool keep_sheaves;
-	/* Full sheaves a node's barn holds (barn_sheaves_for()); 0 without keep_sheaves. Likewise. */
+	/* Sheaves (barn_unit()) a node's barn holds (barn_sheaves_for()); 0 without keep_sheaves. */
 	unsigned short barn_max;
 	/* Where an object in the barn keeps its barn link (barn_next()), from its start. Likewise. */
 	unsigned short barn_link;
@@ -829,6 +830,15 @@ static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, bool har
  * after free read as no object of the direct map: barn_take() tests each
  * link before it follows it (barn_link_bad()).
  */
+/*
+ * The objects of one of the barn's sheaves: the newer half of a CPU's full
+ * sheaf (barn_put() says why half), at least 2 (a sheaf holds at least 4).
+ */
+static inline unsigned int barn_unit(const struct kmem_cache *s)
+{
+	return s->sheaf_capacity / 2;
+}
+
 static inline void barn_set_next(const struct kmem_cache *s, void *obj, void *next,
 				 const bool hardened)
 {
@@ -1337,9 +1347,9 @@ void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c);
  */
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr); /* slub_free.c */
 /**
- * barn_take() - a full sheaf from the barn into @c's empty sheaf, if @s
- * keeps sheaves and its barn holds one. Context: @c's slot section, no
- * list_lock. Return: true if @c's sheaf is full now.
+ * barn_take() - a sheaf of the barn (barn_unit() objects) into @c's empty
+ * sheaf, if @s keeps sheaves and its barn holds one. Context: @c's slot
+ * section, no list_lock. Return: true if @c's sheaf holds objects now.
  */
 bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
 /**

@@ -161,7 +161,7 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_fast_inline(
 
 /**
  * kmem_cache_alloc_barn() - kmem_cache_alloc_fast_inline() for a CPU whose
- * sheaf and cpu freelist ran dry: a full sheaf from the barn first
+ * sheaf and cpu freelist ran dry: a sheaf from the barn first
  * (barn_take(), in the slot's lock-free section), then its newest object.
  * The malloc shim's malloc_slow() asks it before kmm_alloc(), whose way to
  * the same barn_take() (kmem_cache_alloc(), slab_alloc_full()) cost ~290
@@ -261,21 +261,21 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 }
 
 /**
- * sheaf_hand_in() - hand @c's full sheaf whole to the barn of its node, if
- * @s keeps sheaves and the barn has room (mm/slub_free.c's barn_put(),
- * which allocates nothing: the barn keeps its sheaves in their objects).
- * Out of line: the fast paths reach it once a sheaf of frees.
+ * sheaf_hand_in() - hand the newer half of @c's full sheaf to the barn of
+ * its node, if @s keeps sheaves and the barn has room (mm/slub_free.c's
+ * barn_put(), which allocates nothing: the barn keeps its sheaves in their
+ * objects). Out of line: the fast paths reach it once half a sheaf of frees.
  * Context: @c's slot section, entered by this thread; takes list_lock.
- * Return: true if handed in (@c's sheaf is empty now); false with nothing
- * changed.
+ * Return: true if handed in (@c's sheaf holds its older half now); false
+ * with nothing changed.
  */
 bool sheaf_hand_in(struct kmem_cache *s, struct kmem_cache_cpu *c);
 
 /*
  * The rest of kfree_fast_coded() when @c's sheaf is full (a cache with
- * sheaves): the full sheaf handed to the barn (sheaf_hand_in()), then @p
- * pushed as the new sheaf's first object; the section @g entered is left
- * either way. Out of line (once a sheaf of frees). It returns @p when the
+ * sheaves): the sheaf's newer half handed to the barn (sheaf_hand_in()),
+ * then @p pushed on the older half; the section @g entered is left either
+ * way. Out of line (once half a sheaf of frees). It returns @p when the
  * barn took nothing (kfree() then gives half the sheaf back to the slabs),
  * so that a caller that goes on to free @p the long way holds no register
  * across the call: free() pushed three callee-saved registers on every call

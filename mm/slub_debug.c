@@ -914,7 +914,7 @@ static bool in_sheaf(const void *obj)
 }
 
 /*
- * Every CPU's sheaf of @s and every full sheaf in its barns into @v
+ * Every CPU's sheaf of @s and every sheaf in its barns into @v
  * (sorted): each entry an object start of a slab of @s whose shadow says
  * FREE, none twice, no sheaf over capacity, no barn over its room.
  * Run for every cache, also one without sheaves (capacity 0: any entry is
@@ -959,7 +959,7 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
 					  node->barn_nr, s->barn_max);
 		/* Each link tested before it is followed, as barn_take() does. */
-		for (size_t i = 0; i < (size_t)node->barn_nr * s->sheaf_capacity; i++) {
+		for (size_t i = 0; i < (size_t)node->barn_nr * barn_unit(s); i++) {
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
 			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
 				return check_fail(s, "node %d barn entry %zu is not an object of "

@@ -823,56 +823,66 @@ TEST(a_chain_rebuilt_from_the_shadow_leaves_out_the_objects_in_sheaves)
 
 /*
  * A cache that keeps sheaves (kmem_cache_keep_sheaves(), the malloc
- * shim's): a full sheaf goes whole to the node's barn instead of giving its
- * older half back, and a CPU whose sheaf and cpu freelist are empty takes
- * it back whole, before any slab. Objects in the barn are free objects: a
- * second free is a double free, the checker finds them, a write after free
- * into one is reported when it leaves, kmem_cache_shrink() gives them back.
+ * shim's): a full sheaf hands its newer half to the node's barn instead of
+ * giving its older half back to the slabs, keeping the older half, and a
+ * CPU whose sheaf and cpu freelist are empty takes that half back whole,
+ * before any slab. Objects in the barn are free objects: a second free is a
+ * double free, the checker finds them, a write after free into one is
+ * reported when it leaves, kmem_cache_shrink() gives them back.
  */
-TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
+TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 {
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barny", 64, 0, 0, NULL);
 	struct kmem_cache_node *n = s->node[0];
-	enum { CAP = SLAB_SHEAF_MAX, MOST = 40 * CAP };
+	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, MOST = 40 * CAP };
 	static void *obj[MOST];
 
 	kmem_cache_keep_sheaves(s);
 	expect_true(s->keep_sheaves);
-	/* 64-byte objects, 64 a sheaf: SHEAF_BARN_OBJECTS bound the barn (mm/slab.h). */
-	expect_eq(s->barn_max, SHEAF_BARN_OBJECTS / CAP);
-	const int NR = (s->barn_max + 2) * CAP;
+	expect_eq(barn_unit(s), U);
+	/* 64-byte objects, 64 a sheaf, 32 a barn's: SHEAF_BARN_OBJECTS bound the barn (mm/slab.h). */
+	expect_eq(s->barn_max, SHEAF_BARN_OBJECTS / U);
+	const int NR = CAP + (s->barn_max + 2) * U;
 	assert_true(NR <= MOST);
 	for (int i = 0; i < NR; i++)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	struct kmem_cache_cpu *c = my_cpu(s);
 	for (int i = 0; i <= CAP; i++)
 		kmem_cache_free(s, obj[i]);
-	/* The full sheaf went whole; the free that found it full starts the next. */
+	/* The newer half went; the free that found the sheaf full lands on the older. */
 	assert_eq(n->barn_nr, 1);
-	expect_eq(c->sheaf_nr, 1);
-	expect_true(c->sheaf[0] == obj[CAP]);
+	expect_eq(c->sheaf_nr, U + 1);
+	expect_true(c->sheaf[0] == obj[0] && c->sheaf[U - 1] == obj[U - 1]);
+	expect_true(c->sheaf[U] == obj[CAP]);
 	/* Chained through its objects, newest first; their sheaf links as they were. */
-	expect_true(n->barn == obj[CAP - 1] && barn_at(s, CAP - 1) == obj[0]);
-	expect_true(barn_at(s, CAP) == NULL);
+	expect_true(n->barn == obj[CAP - 1] && barn_at(s, U - 1) == obj[U]);
+	expect_true(barn_at(s, U) == NULL);
 	for (int i = 0; i < CAP; i++)
 		expect_true(sheaf_link_ok(s, obj[i], false));
-	expect_eq(kmm_kfree_verdict(m, s, obj[3], (char[80]){ 0 }, 80), -EALREADY);
+	expect_eq(kmm_kfree_verdict(m, s, obj[CAP - 3], (char[80]){ 0 }, 80), -EALREADY);
 	expect_eq(slub_check(m), 0);
-	/* The sheaf's top, then the cpu freelist, then the barn's sheaf, newest first. */
+	/* The sheaf, newest first, then the cpu freelist, then the barn's sheaf, newest first. */
 	static void *drained[512];
 	int nd = 0;
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP]);
+	for (int i = U - 1; i >= 0; i--)
+		expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[i]);
+	expect_eq(c->sheaf_nr, 0);
+	expect_eq(n->barn_nr, 1);
 	while (c->freelist && nd < 512)
 		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	assert_true(c->freelist == NULL);
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP - 1]);
 	expect_eq(n->barn_nr, 0);
-	expect_eq(c->sheaf_nr, CAP - 1);
+	expect_eq(c->sheaf_nr, U - 1);
+	expect_true(c->sheaf[U - 2] == obj[CAP - 2] && c->sheaf[0] == obj[U]);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_free(s, obj[CAP - 1]);
 	/* A barn with no room left: a full sheaf gives its older half back, as before. */
+	for (int i = 0; i < U; i++)
+		kmem_cache_free(s, obj[i]);
 	for (int i = CAP + 1; i < NR; i++)
 		kmem_cache_free(s, obj[i]);
 	for (int i = 0; i < nd; i++)
@@ -896,18 +906,19 @@ TEST(a_full_sheaf_goes_whole_to_the_barn_and_comes_back_whole)
 
 /*
  * The lock-free free (kfree_fast(), the malloc shim's free()) of an object
- * of a coded cache that keeps sheaves hands a full sheaf to the barn itself
- * (kfree_fast_full()), where it went the long way through kfree(), once the
- * barn's room exists: it allocates nothing, so a barn with no room yet, or a
- * full one, is refused and left to kfree(). Objects handed in stay free
- * objects (a second free is refused, the checker finds them).
+ * of a coded cache that keeps sheaves hands a full sheaf's newer half to
+ * the barn itself (kfree_fast_full()), where it went the long way through
+ * kfree(), once the barn's room exists: it allocates nothing, so a barn
+ * with no room yet, or a full one, is refused and left to kfree(). Objects
+ * handed in stay free objects (a second free is refused, the checker finds
+ * them).
  */
-TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
+TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 {
 	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("handy", 64, 0, 0, NULL);
-	enum { CAP = SLAB_SHEAF_MAX, MOST = 40 * CAP };
+	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, MOST = 40 * CAP };
 	static void *all[MOST], *obj[MOST];
 	static struct slab_fast_map fm;
 
@@ -916,7 +927,7 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_eq(kmem_cache_shadow_code(s), 0);
 	kmem_cache_keep_sheaves(s);
 	assert_eq(s->sheaf_capacity, CAP);
-	const int NR = (s->barn_max + 2) * CAP;
+	const int NR = CAP + (s->barn_max + 4) * U;
 	assert_true(NR <= MOST);
 	slab_fast_map_fill(&fm, m);
 	/* A page-aligned object takes the struct page way (kfree_fast_paged()): left out. */
@@ -944,18 +955,19 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	expect_true(n->barn == NULL);
 	expect_true(kfree_fast_mapped(&fm, obj[i++]) == NULL);
 	assert_eq(n->barn_nr, 1);
-	expect_eq(c->sheaf_nr, 1);
+	expect_eq(c->sheaf_nr, U + 1);
 	expect_true(n->barn == obj[CAP - 1]);
-	for (; i < 2 * CAP; i++)
+	/* Half a sheaf of frees more fills it again. */
+	for (; i < CAP + U; i++)
 		expect_true(kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
 	expect_true(kfree_fast(m, obj[i]));
 	expect_eq(n->barn_nr, 2);
-	expect_eq(c->sheaf_nr, 1);
-	expect_true(c->sheaf[0] == obj[i]);
-	expect_true(barn_at(s, 0) == obj[2 * CAP - 1] && barn_at(s, CAP - 1) == obj[CAP] &&
-		    barn_at(s, CAP) == obj[CAP - 1] && barn_at(s, 2 * CAP - 1) == obj[0]);
-	/* A second free of an object handed in, or of the new sheaf's first: refused. */
+	expect_eq(c->sheaf_nr, U + 1);
+	expect_true(c->sheaf[U - 1] == obj[U - 1] && c->sheaf[U] == obj[i]);
+	expect_true(barn_at(s, 0) == obj[CAP + U - 1] && barn_at(s, U - 1) == obj[CAP] &&
+		    barn_at(s, U) == obj[CAP - 1] && barn_at(s, 2 * U - 1) == obj[U]);
+	/* A second free of an object handed in, or of the new top: refused. */
 	expect_true(!kfree_fast(m, obj[CAP + 3]));
 	expect_true(kfree_fast_mapped(&fm, obj[i]) == obj[i]);
 	expect_eq(kmm_kfree_verdict(m, s, obj[CAP + 3], (char[80]){ 0 }, 80), -EALREADY);
@@ -964,7 +976,7 @@ TEST(the_lock_free_free_hands_a_full_sheaf_to_the_barn)
 	for (i++; i < nr && n->barn_nr < s->barn_max; i++)
 		expect_true(kfree_fast_mapped(&fm, obj[i]) == NULL);
 	expect_eq(n->barn_nr, s->barn_max);
-	expect_eq(c->sheaf_nr, 1);
+	expect_eq(c->sheaf_nr, U + 1);
 	expect_eq(slub_check(m), 0);
 	/* A full barn: refused again; kfree() gives half the sheaf back to the slabs. */
 	for (; c->sheaf_nr < CAP; i++)
@@ -996,9 +1008,9 @@ out:
 /*
  * A barn is bound in objects and in their bytes (mm/slab.h), not in
  * sheaves: a cache of 64-byte objects keeps SHEAF_BARN_OBJECTS of them
- * (32 sheaves of 64, where 8 were the bound), one of 4 KiB objects
- * SHEAF_BARN_BYTES' worth (16 sheaves of 4); past that a full sheaf gives
- * its older half back to the slabs.
+ * (64 half sheaves of 32, where 8 sheaves of 64 were the bound), one of
+ * 4 KiB objects SHEAF_BARN_BYTES' worth (32 half sheaves of 2); past that a
+ * full sheaf gives its older half back to the slabs.
  */
 TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 {
@@ -1015,14 +1027,16 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 		struct kmem_cache *s = cs[k];
 		assert_true(s != NULL);
 		kmem_cache_keep_sheaves(s);
-		unsigned int cap = s->sheaf_capacity;
-		unsigned int want = k == 0 ? SHEAF_BARN_OBJECTS / cap
-					   : SHEAF_BARN_BYTES / (cap * s->size);
-		printf("  %s: %u a sheaf, %u sheaves in the barn\n", s->name, cap, want);
+		unsigned int cap = s->sheaf_capacity, unit = barn_unit(s);
+		unsigned int want = k == 0 ? SHEAF_BARN_OBJECTS / unit
+					   : SHEAF_BARN_BYTES / (unit * s->size);
+		printf("  %s: %u a sheaf, %u sheaves of %u in the barn\n", s->name, cap, want,
+		       unit);
+		expect_eq(unit, cap / 2);
 		expect_eq(s->barn_max, want);
 		expect_true(want > 8);
-		/* every sheaf the barn may hold, the CPU's own, and one more */
-		int nr = (int)((want + 1) * cap + 1);
+		/* the CPU's own sheaf, every sheaf the barn may hold, and one more */
+		int nr = (int)(cap + (want + 1) * unit + 1);
 		assert_true(nr <= MOST);
 		for (int i = 0; i < nr; i++)
 			assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
@@ -1030,7 +1044,7 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 			kmem_cache_free(s, obj[i]);
 		expect_eq(s->node[0]->barn_nr, want);
 		expect_eq(my_cpu(s)->sheaf_nr, cap / 2 + 1);
-		expect_true((unsigned long)s->node[0]->barn_nr * cap * s->size <= SHEAF_BARN_BYTES);
+		expect_true((unsigned long)s->node[0]->barn_nr * unit * s->size <= SHEAF_BARN_BYTES);
 		expect_eq(slub_check(m), 0);
 		kmem_cache_shrink(s);
 		expect_eq(s->node[0]->barn_nr, 0);
@@ -1041,7 +1055,7 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 }
 
 /*
- * The barn keeps its full sheaves in their own objects (a word beside the
+ * The barn keeps its sheaves in their own objects (a word beside the
  * free pointer, mm/slab.h): a full barn takes no host memory, where its
  * room of 32-bit entries (session 20) was malloc'd at the first hand-in,
  * 8 KiB for a cache of small objects (a glibc arena of its own when a
@@ -1072,7 +1086,7 @@ TEST(a_barn_takes_no_host_memory)
 	expect_true(!rcu->keep_sheaves && rcu->barn_max == 0);
 	/* The link word is not the free pointer's, and inside the object. */
 	expect_true(s->barn_link != s->offset && s->barn_link + sizeof(void *) <= s->size);
-	int nr = (int)((s->barn_max + 1) * s->sheaf_capacity + 1);
+	int nr = (int)(s->sheaf_capacity + (s->barn_max + 1) * barn_unit(s) + 1);
 	assert_true(nr <= MOST);
 	for (int i = 0; i < nr; i++)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
@@ -1087,7 +1101,7 @@ TEST(a_barn_takes_no_host_memory)
 #if !KMM_UNDER_SANITIZER
 	struct mallinfo2 after = mallinfo2();
 	printf("  %u sheaves of %u in the barn: host heap in use %zu -> %zu bytes\n",
-	       s->barn_max, s->sheaf_capacity, before.uordblks, after.uordblks);
+	       s->barn_max, barn_unit(s), before.uordblks, after.uordblks);
 	expect_eq(after.uordblks, before.uordblks);
 #endif
 	expect_eq(slub_check(m), 0);
@@ -1121,7 +1135,7 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barn-waf", 64, 0, 0, NULL);
-	enum { CAP = SLAB_SHEAF_MAX, NR = 3 * CAP + 1 };
+	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, NR = CAP + 2 * U + 1 };
 	static void *obj[NR];
 
 	assert_true(s != NULL);
@@ -1132,29 +1146,33 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 	for (int i = 0; i < NR; i++)
 		kmem_cache_free(s, obj[i]);
 	struct kmem_cache_cpu *c = my_cpu(s);
+	/* The barn: obj[CAP + U .. CAP + 2U - 1], obj[CAP .. CAP + U - 1], obj[U .. CAP - 1]. */
 	assert_eq(s->node[0]->barn_nr, 3);
-	assert_eq(c->sheaf_nr, 1);
-	/* The second sheaf (obj[CAP .. 2 CAP - 1]): its object 10 from the top. */
-	void *victim = barn_at(s, CAP + 10);
-	assert_true(victim == obj[2 * CAP - 1 - 10]);
+	assert_eq(c->sheaf_nr, U + 1);
+	/* The second sheaf (obj[CAP .. CAP + U - 1]): its object 10 from the top. */
+	void *victim = barn_at(s, U + 10);
+	assert_true(victim == obj[CAP + U - 1 - 10]);
 	memset((char *)victim + s->barn_link, 0x41, sizeof(void *));
-	/* Empty the CPU: its sheaf's one, then its cpu freelist, then the barn. */
-	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * CAP]);
+	/* Empty the CPU: its sheaf (obj[2 CAP], obj[U - 1 .. 0]), its cpu freelist, then the barn. */
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[NR - 1]);
 	static void *got[NR + 512];
 	int nd = 0;
-	while (c->freelist && nd < 512)
+	for (int i = U - 1; i >= 0; i--)
+		expect_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) == obj[i]);
+	while (c->freelist && nd < 512 + U)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	/* The newest sheaf whole, as ever. */
-	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * CAP - 1]);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP + 2 * U - 1]);
 	expect_eq(s->node[0]->barn_nr, 2);
 	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
-	for (int i = 0; i < CAP - 1; i++)
+	for (int i = 0; i < U - 1; i++)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	/* The next: its top 11 objects, down to the victim; no more barn. */
-	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[2 * CAP - 1]);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP + U - 1]);
 	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
 					 "overwritten");
-	expect_str_contains(t_dmesg(m), "Left the 117 objects of the barn below object");
+	/* below it: its sheaf's U - 11, and the oldest sheaf's U */
+	expect_str_contains(t_dmesg(m), "Left the 53 objects of the barn below object");
 	expect_eq(s->node[0]->barn_nr, 0);
 	expect_true(s->node[0]->barn == NULL);
 	expect_eq(c->sheaf_nr, 10);
@@ -1162,12 +1180,12 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 	/* Lost until the shrink: the checker sees them free on no freelist. */
 	expect_true(slub_check(m) != 0);
 	kmem_cache_shrink(s);
-	expect_str_contains(t_dmesg(m), "Gave 117 objects the barn had lost back to their slabs");
+	expect_str_contains(t_dmesg(m), "Gave 53 objects the barn had lost back to their slabs");
 	expect_eq(slub_check(m), 0);
 	/* Every object is the cache's to give again: none was lost. */
-	kmem_cache_free(s, obj[3 * CAP]);
-	kmem_cache_free(s, obj[3 * CAP - 1]);
-	kmem_cache_free(s, obj[2 * CAP - 1]);
+	kmem_cache_free(s, obj[NR - 1]);
+	kmem_cache_free(s, obj[CAP + 2 * U - 1]);
+	kmem_cache_free(s, obj[CAP + U - 1]);
 	for (int i = 0; i < nd; i++)
 		kmem_cache_free(s, got[i]);
 	kmem_cache_shrink(s);
@@ -1179,42 +1197,47 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 
 /*
  * One case of the test below: on a machine booted with @cmdline, a cache of
- * @size-byte objects, its barn three sheaves deep, the link of the middle
- * sheaf's object @depth from its top overwritten. The take that meets it
- * keeps the @depth + 1 objects above the bad link, reports it and loses the
- * rest, which the shrink gives back.
+ * @size-byte objects, its barn three sheaves (barn_unit() objects each)
+ * deep, the link of the middle sheaf's object @depth from its top
+ * overwritten. The take that meets it keeps the @depth + 1 objects above
+ * the bad link, reports it and loses the rest, which the shrink gives back.
  */
-static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int want_cap,
+static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int want_unit,
 			  unsigned int depth)
 {
 	struct kmm_machine *m = slab_fake(cmdline);
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barn-waf", size, 0, 0, NULL);
-	static void *obj[3 * SLAB_SHEAF_MAX + 1], *got[4 * SLAB_SHEAF_MAX + 512];
+	static void *obj[2 * SLAB_SHEAF_MAX + 1], *got[4 * SLAB_SHEAF_MAX + 512];
 	char want[96];
 
 	assert_true(s != NULL);
 	kmem_cache_keep_sheaves(s);
-	unsigned int cap = s->sheaf_capacity, nr = 3 * cap + 1, lost = cap - 1 - depth + cap;
-	assert_eq(cap, want_cap);
-	assert_true(depth < cap);
+	unsigned int cap = s->sheaf_capacity, u = barn_unit(s);
+	/* the CPU keeps cap - u, each later u frees hand u in: three sheaves, and one on top */
+	unsigned int nr = cap + 2 * u + 1, lost = u - 1 - depth + u;
+	assert_eq(u, want_unit);
+	assert_true(depth < u);
 	for (unsigned int i = 0; i < nr; i++)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	for (unsigned int i = 0; i < nr; i++)
 		kmem_cache_free(s, obj[i]);
 	struct kmem_cache_cpu *c = my_cpu(s);
 	assert_eq(s->node[0]->barn_nr, 3);
-	void *victim = barn_at(s, cap + depth);
-	assert_true(victim == obj[2 * cap - 1 - depth]);
+	assert_eq(c->sheaf_nr, cap - u + 1);
+	void *victim = barn_at(s, u + depth);
+	assert_true(victim == obj[cap + u - 1 - depth]);
 	memset((char *)victim + s->barn_link, 0x41, sizeof(void *));
-	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[3 * cap]);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[nr - 1]);
 	unsigned int nd = 0;
-	while (c->freelist && nd < 512)
+	for (unsigned int i = 0; i < cap - u; i++)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
-	for (unsigned int i = 0; i < cap; i++)
+	while (c->freelist && nd < 512 + cap)
+		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (unsigned int i = 0; i < u; i++)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
-	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[2 * cap - 1]);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[cap + u - 1]);
 	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
 					 "overwritten");
 	snprintf(want, sizeof(want), "Left the %u objects of the barn below object", lost);
@@ -1228,8 +1251,8 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
 	snprintf(want, sizeof(want), "Gave %u objects the barn had lost back to their slabs", lost);
 	expect_str_contains(t_dmesg(m), want);
 	expect_eq(slub_check(m), 0);
-	kmem_cache_free(s, obj[3 * cap]);
-	kmem_cache_free(s, obj[2 * cap - 1]);
+	kmem_cache_free(s, obj[nr - 1]);
+	kmem_cache_free(s, obj[cap + u - 1]);
 	for (unsigned int i = 0; i < nd; i++)
 		kmem_cache_free(s, got[i]);
 	kmem_cache_shrink(s);
@@ -1243,8 +1266,8 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
  * The take follows the barn's links two at a time (the odd one first): an
  * overwritten link is caught wherever it lies in a sheaf, at the top, at
  * the bottom (the link to the next sheaf), first or second of a pair, in a
- * sheaf of an even capacity (64-byte objects: 64) and an odd one (160-byte
- * objects: 51), with plain and hardened links.
+ * barn's sheaf of an even size (64-byte objects: 32, half of 64) and an odd
+ * one (160-byte objects: 25 of 51), with plain and hardened links.
  */
 TEST(an_overwritten_barn_link_is_caught_at_every_place_in_its_sheaf)
 {
@@ -1252,32 +1275,32 @@ TEST(an_overwritten_barn_link_is_caught_at_every_place_in_its_sheaf)
 		"slab_sheaves=on",
 		"slab_sheaves=on slab_freelist_hardened=on",
 	};
-	static const struct { unsigned int size, cap; } caches[] = { { 64, 64 }, { 160, 51 } };
+	static const struct { unsigned int size, unit; } caches[] = { { 64, 32 }, { 160, 25 } };
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(cmdlines); i++) {
 		for (unsigned int j = 0; j < ARRAY_SIZE(caches); j++) {
-			unsigned int cap = caches[j].cap;
-			const unsigned int depths[] = { 0, 1, 2, 3, 10, 11, cap - 3, cap - 2, cap - 1 };
+			unsigned int u = caches[j].unit;
+			const unsigned int depths[] = { 0, 1, 2, 3, 10, 11, u - 3, u - 2, u - 1 };
 			for (unsigned int k = 0; k < ARRAY_SIZE(depths); k++)
-				barn_waf_case(cmdlines[i], caches[j].size, cap, depths[k]);
+				barn_waf_case(cmdlines[i], caches[j].size, u, depths[k]);
 		}
 	}
 }
 
 /*
  * kmem_cache_alloc_barn() (the malloc shim's malloc_slow()): a CPU whose
- * sheaf and cpu freelist are empty takes a full sheaf from the barn in the
+ * sheaf and cpu freelist are empty takes a sheaf from the barn in the
  * lock-free section and pops its newest object; with an empty barn, a cpu
  * freelist that still holds objects, or a cache that keeps no barn, it
  * returns NULL and changes nothing.
  */
-TEST(the_lock_free_alloc_takes_a_full_sheaf_from_the_barn)
+TEST(the_lock_free_alloc_takes_a_sheaf_from_the_barn)
 {
 	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barnpop", 64, 0, 0, NULL);
 	struct kmem_cache *plain = kmem_cache_create("nobarn", 64, 0, 0, NULL);
-	enum { CAP = SLAB_SHEAF_MAX, NR = 2 * CAP + 1 };
+	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, NR = 2 * CAP + 1 };
 	static void *obj[NR];
 
 	assert_true(s != NULL && plain != NULL);
@@ -1286,17 +1309,19 @@ TEST(the_lock_free_alloc_takes_a_full_sheaf_from_the_barn)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	struct kmem_cache_cpu *c = my_cpu(s);
 	struct kmem_cache_node *n = s->node[0];
-	/* A sheaf to the barn, and the CPU's sheaf holding the last one freed. */
+	/* Half a sheaf to the barn, the CPU's sheaf the older half and the last one freed. */
 	for (int i = 0; i < CAP + 1; i++)
 		kmem_cache_free(s, obj[i]);
 	assert_eq(n->barn_nr, 1);
-	assert_eq(c->sheaf_nr, 1);
+	assert_eq(c->sheaf_nr, U + 1);
 	void *p = kmem_cache_alloc_barn(plain);		/* keeps no barn */
 	expect_true(p == NULL);
 	if (p)
 		kmem_cache_free(plain, p);
 	expect_true(kmem_cache_alloc_barn(s) == NULL);	/* the sheaf is not empty */
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP]);
+	for (int i = U - 1; i >= 0; i--)
+		expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[i]);
 	/* Drain the cpu freelist: the barn is taken only when it is empty too. */
 	static void *drained[512];
 	int nd = 0;
@@ -1311,14 +1336,16 @@ TEST(the_lock_free_alloc_takes_a_full_sheaf_from_the_barn)
 		printf("  no owned CPU slot here: only the refusal is checked\n");
 		expect_true(kmem_cache_alloc_barn(s) == NULL);
 		expect_eq(n->barn_nr, 1);
+		for (int i = 0; i < U; i++)
+			kmem_cache_free(s, obj[i]);
 	} else {
 		expect_true(kmem_cache_alloc_barn(s) == obj[CAP - 1]);
 		expect_eq(n->barn_nr, 0);
-		expect_eq(c->sheaf_nr, CAP - 1);
-		expect_true(c->sheaf[CAP - 2] == obj[CAP - 2]);
+		expect_eq(c->sheaf_nr, U - 1);
+		expect_true(c->sheaf[U - 2] == obj[CAP - 2] && c->sheaf[0] == obj[U]);
 		expect_eq(slub_check(m), 0);
 		/* The sheaf emptied again and the barn empty: nothing taken, nothing changed. */
-		for (int i = CAP - 2; i >= 0; i--)
+		for (int i = CAP - 2; i >= U; i--)
 			expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[i]);
 		assert_true(c->freelist == NULL && c->sheaf_nr == 0);
 		expect_true(kmem_cache_alloc_barn(s) == NULL);
@@ -1362,8 +1389,8 @@ TEST(random_walk_with_barns_keeps_the_checker_holding)
 	/*
 	 * Rounds: fill the empty slots (even ones from the 32-byte cache, odd
 	 * ones from the 700-byte one), then free all but a random few in a
-	 * random order, so sheaves fill whole and go to the barn, and come
-	 * back whole to the next round's allocations.
+	 * random order, so sheaves fill and hand halves to the barn, which
+	 * come back whole to the next round's allocations.
 	 */
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < LIVE; k++)
