@@ -40,6 +40,8 @@ atomic_ulong trim_big_alloc_pages;
 /* The most a trim spares at the heads of the free lists, in trim limits (trim_check()). */
 #define TRIM_KEEP_LIMITS 4
 static const unsigned int trim_order = 6;	/* blocks of >= 256 KiB are discarded */
+/* The peak trim's: blocks of >= 512 KiB (peak_trim() says why). */
+static const unsigned int peak_trim_order = 7;
 _Static_assert(TRIM_BIG_PAGES == 1UL << 6, "trim_note_alloc() counts the blocks a trim discards");
 
 /*
@@ -193,13 +195,21 @@ static inline unsigned long trim_footprint(unsigned long used)
  * eighth above the last peak trim's, at least 4 MiB more), so the program
  * is at or near its largest, and every resident free block it holds now
  * adds to its peak RSS.
- * Discard the free blocks of 256 KiB and more, sparing none. The free-growth
+ * Discard the free blocks of 512 KiB and more, sparing none. The free-growth
  * trim below spares what the program re-allocates (trim_keep()), which is
  * right between peaks; at a peak those spared blocks are what the program
  * did not re-allocate before it had to grow. mixed_sizes 100000 1000 held
  * 73 MB of such blocks resident at its peak (docs/malloc.md). A program
  * whose footprint stays below its high does not meet this again: no
  * faults for it; one that grows meets it log(size)/log(9/8) times at most.
+ * Only blocks of 512 KiB and more (peak_trim_order), measured and not
+ * fully explained: a 256 KiB block given back is the likeliest to be split
+ * for smaller blocks and faulted in again, and a reported block goes to
+ * its list's tail, so the allocator splits bigger resident ones (session 23,
+ * VmHWM at exit KB / minor faults, blocks from 256 KiB -> from 512 KiB:
+ * mixed_sizes 100000 1000 316,892 / 103.0k -> 315,832 / 102.0k;
+ * mt_churn 1 100000 2000 15,564 / 9.0k -> 13,252 / 8.4k, glibc 14,500;
+ * from 1 MiB: 319,680 / 99.8k and 12,432 / 8.2k; docs/malloc-measured.md).
  * Context: inside the caller's slot section; takes trim_lock.
  */
 static __attribute__((noinline, cold)) void peak_trim(struct kmm_machine *m, unsigned long foot)
@@ -209,7 +219,7 @@ static __attribute__((noinline, cold)) void peak_trim(struct kmm_machine *m, uns
 		atomic_store_explicit(&peak_trim_at,
 				      foot + KMM_MAX(foot >> TRIM_PEAK_SHIFT, TRIM_FLOOR_PAGES),
 				      memory_order_relaxed);
-		trim_walk(m, trim_order, 0, false);
+		trim_walk(m, peak_trim_order, 0, false);
 	}
 	spin_unlock(&trim_lock);
 }
