@@ -8,6 +8,10 @@
 # r-x mapping modulo 64 KiB and its resident KB (docs/malloc-measured.md,
 # "Where libc lands"). Prints one line: the means, their ratio, and kmm's
 # mean by libc's resident text (under / over 1,000 KB).
+#
+# KMM_BASE_LIB=OTHER.so: a third run in each round, under that library (an
+# older build, copied with dd), and a second line for it, so that two builds
+# of kmm are compared in the same rounds as glibc.
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: rss_at_exit.sh N BUILD_DIR NAME PROG [ARGS...]" >&2; exit 2; }
 n=$1 build=$2 name=$3
@@ -20,6 +24,9 @@ trap 'rm -rf "$tmp"' EXIT
 for i in $(seq 1 "$n"); do
 	"$probe" "$tmp/glibc.$i" "$@" >/dev/null
 	"$probe" "$tmp/kmm.$i" env LD_PRELOAD="$lib" "$@" >/dev/null
+	if [ -n "${KMM_BASE_LIB:-}" ]; then
+		"$probe" "$tmp/base.$i" env LD_PRELOAD="$KMM_BASE_LIB" "$@" >/dev/null
+	fi
 done
 python3 - "$tmp" "$name" <<'PY'
 import glob, re, statistics, sys
@@ -40,13 +47,16 @@ def parse(path):
     return hwm, libc_kb, phase
 
 g = [parse(f) for f in glob.glob(d + '/glibc.*')]
-k = [parse(f) for f in glob.glob(d + '/kmm.*')]
 gm = statistics.mean(x[0] for x in g)
-km = statistics.mean(x[0] for x in k)
-low = [x[0] for x in k if x[1] < 1000]
-high = [x[0] for x in k if x[1] >= 1000]
 part = lambda v: '%d x %.0f' % (len(v), statistics.mean(v)) if v else '-'
-print('%-16s glibc %6.0f KB  kmm %6.0f KB  ratio %.3f | kmm libc text at %s | kmm by libc text: '
-      '< 1000 KB %s, >= 1000 KB %s' % (name, gm, km, km / gm,
-      ','.join(sorted({x[2] for x in k if x[2]})), part(low), part(high)))
+for run, label in (('kmm', name), ('base', '  (KMM_BASE_LIB)')):
+    k = [parse(f) for f in glob.glob(d + '/%s.*' % run)]
+    if not k:
+        continue
+    km = statistics.mean(x[0] for x in k)
+    low = [x[0] for x in k if x[1] < 1000]
+    high = [x[0] for x in k if x[1] >= 1000]
+    print('%-16s glibc %6.0f KB  kmm %6.0f KB  ratio %.3f | kmm libc text at %s | kmm by libc text: '
+          '< 1000 KB %s, >= 1000 KB %s' % (label, gm, km, km / gm,
+          ','.join(sorted({x[2] for x in k if x[2]})), part(low), part(high)))
 PY
