@@ -314,7 +314,8 @@ struct kmem_cache_node {
 _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node outgrew 128 bytes");
 
 /*
- * The barn's bound (s->barn_max full sheaves, kmem_cache_keep_sheaves()):
+ * The barn's bound (s->barn_max sheaves of barn_unit() objects,
+ * kmem_cache_keep_sheaves()):
  * bound in objects, SHEAF_BARN_OBJECTS, and in their bytes, SHEAF_BARN_BYTES,
  * rather than in sheaves (Linux's MAX_FULL_SHEAVES is 10; kmm kept 8). A
  * sheaf is two pages' worth of objects but at most SLAB_SHEAF_MAX, so 8
@@ -324,12 +325,14 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node ou
  * bytes, ~1,300 of each from 160 to 256) overflowed the barn of each class
  * and gave the rest back to the slabs one object at a time (sheaf_flush()),
  * to freeze the same slabs again on its next round. Now a barn holds up to
- * 2,048 objects of 16 to 128 bytes (32 sheaves of 64: 32 to 256 KiB) and
- * 256 KiB of any larger size (in the objects themselves: no room). callgrind, free_storm 1 100 10000: 202.9 M
- * instructions (8 sheaves), 191.7 M (1,024 objects, 128 KiB), 182.8 M
- * (1,024, 256 KiB), 178.1 M (these); VmHWM at exit of ten bench/malloc
- * workloads unchanged (session 19). At least 1 sheaf, at most
- * SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 4, the smallest sheaf).
+ * 2,048 objects of 16 to 128 bytes (32 to 256 KiB: 32 full sheaves of 64
+ * until session 23, 64 half sheaves of 32 since, barn_put()) and 256 KiB of
+ * any larger size (in the objects themselves: no room). callgrind,
+ * free_storm 1 100 10000: 202.9 M instructions (8 sheaves), 191.7 M (1,024
+ * objects, 128 KiB), 182.8 M (1,024, 256 KiB), 178.1 M (these); VmHWM at
+ * exit of ten bench/malloc workloads unchanged (session 19). At least 1
+ * sheaf, at most SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 2: a barn's smallest
+ * sheaf, half of the smallest CPU sheaf of 4).
  */
 #define SHEAF_BARN_OBJECTS 2048
 #define SHEAF_BARN_BYTES (256u << 10)

@@ -992,7 +992,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size)
 		return __libc_malloc(size);
 	/*
 	 * malloc()'s lock-free path found this CPU's sheaf and cpu freelist
-	 * empty: a full sheaf from the barn the same lock-free way, before
+	 * empty: a sheaf from the barn the same lock-free way, before
 	 * kmm_alloc()'s long way to it (kmem_cache_alloc_barn()).
 	 */
 	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size - 1 < SMALL_MAX) {
@@ -1043,7 +1043,7 @@ static __attribute__((noinline)) void free_slow(void *p);
  * entered (kmm_cpu_enter_owned() refuses) and free_slow() judges them as
  * before; outside one kmm frees only glibc's pointers, out of range.
  * It hands back the pointer it did not free (NULL: done), so that no
- * register is kept across its one call (a full sheaf to the barn).
+ * register is kept across its one call (half a full sheaf to the barn).
  * Nothing is counted here for the trim check (slot_free_counted(): the
  * slow frees are, for the frees they stand for). 43 -> 29 -> 16
  * instructions in free() itself (callgrind, small_churn).
