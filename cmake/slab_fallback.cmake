@@ -8,8 +8,8 @@
 # with -mno-cx16 (the compiler then knows no 16-byte swap, as on such a CPU)
 # into libkmm_slab_nocx16 (with libkmm's other objects, which never include
 # mm/slab.h), and the slab's unit and stress tests run on it as
-# unit_slab_nocx16, unit_slab_sheaf_nocx16, stress_slab_nocx16 and
-# stress_slab_sheaf_nocx16. tests/unit_slab.c refuses to build for it unless
+# unit_slab_nocx16, unit_slab_sheaf_nocx16, unit_slab_barn_nocx16,
+# stress_slab_nocx16 and stress_slab_sheaf_nocx16. tests/unit_slab.c refuses to build for it unless
 # mm/slab.h really chose the fallback. Only on x86_64, where -mcx16 is the
 # default of this build (CMakeLists.txt). Owner: slab.
 if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
@@ -62,7 +62,7 @@ add_library(kmm_slab_nocx16 STATIC
 target_include_directories(kmm_slab_nocx16 PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(kmm_slab_nocx16 PUBLIC Threads::Threads m)
 
-foreach(_t unit_slab unit_slab_sheaf stress_slab stress_slab_sheaf)
+foreach(_t unit_slab unit_slab_sheaf unit_slab_barn stress_slab stress_slab_sheaf)
   add_executable(${_t}_nocx16 ${CMAKE_SOURCE_DIR}/tests/${_t}.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
   target_compile_options(${_t}_nocx16 PRIVATE ${_kmm_nocx16_flags})
   target_link_libraries(${_t}_nocx16 PRIVATE kmm_slab_nocx16)

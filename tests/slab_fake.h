@@ -2,8 +2,9 @@
 /*
  * tests/slab_fake.h - the slab layer alone on the hand-built two-CPU x86_64
  * machine of tests/buddy_fake.h (768 MiB, no boot layer), for the white-box
- * slab tests (unit_slab, unit_slab_sheaf, unit_slab_stale_free): start it
- * with a slab command line, end it with the checker and a leak check.
+ * slab tests (unit_slab, unit_slab_sheaf, unit_slab_barn,
+ * unit_slab_stale_free): start it with a slab command line, end it with the
+ * checker and a leak check.
  * (tests/slab_test.h is the same for a booted machine.)
  */
 #ifndef KMM_TESTS_SLAB_FAKE_H

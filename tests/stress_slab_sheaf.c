@@ -36,7 +36,7 @@
  * KMM_QUICK=1: fewer steps. (Checked: with flush_all() giving back only the
  * calling thread's sheaf, both tests fail - objects left in the other CPUs'
  * sheaves - while every single-threaded test of tests/unit_slab_sheaf.c
- * passes.)
+ * (now also tests/unit_slab_barn.c) passes.)
  *
  * A third test races two frees of the same objects (see its comment).
  */
