@@ -71,6 +71,60 @@ static void written_blocks(unsigned char **b, int n, size_t bytes)
 }
 
 /*
+ * Every other one of the last 2 @nf of the @live blocks at @b freed, into
+ * @freed: free blocks that stay resident and cannot merge (their buddies
+ * are live).
+ */
+static void free_every_other_of_the_last(unsigned char **b, int live, unsigned char **freed,
+					 int nf)
+{
+	for (int i = 0; i < nf; i++) {
+		freed[i] = b[live - 2 * nf + 2 * i];
+		free(freed[i]);
+	}
+}
+
+/* The blocks of @b that free_every_other_of_the_last() left live, freed. */
+static void free_the_rest(unsigned char **b, int live, int nf)
+{
+	for (int i = 0; i < live; i++)
+		if (i < live - 2 * nf || i % 2)
+			free(b[i]);
+}
+
+/*
+ * The program grows a step at a time, at most @most steps, until fewer than
+ * one block's pages of the @nf free blocks of @bytes at @freed are
+ * resident. A step keeps a block of @step_bytes in @grown (written; a huge
+ * one, above 4 MiB, only mapped: it counts as held all the same) and
+ * allocates, writes and frees a 2 MiB block, whose free runs the trim
+ * check. Returns the steps taken; *@left is what stayed resident, in pages.
+ */
+static int grow_until_given_back(unsigned char **grown, int most, size_t step_bytes,
+				 unsigned char **freed, int nf, size_t bytes, unsigned long *left)
+{
+	int steps = 0;
+
+	*left = resident_pages(freed, nf, bytes);
+	while (steps < most && *left >= bytes >> 12) {
+		unsigned char *spare;
+
+		if (step_bytes > 4 * MIB) {
+			grown[steps] = malloc(step_bytes);
+			assert_true(grown[steps] != NULL);
+			keep(grown[steps]);
+		} else {
+			written_blocks(&grown[steps], 1, step_bytes);
+		}
+		written_blocks(&spare, 1, 2 * MIB);
+		free(spare);
+		steps++;
+		*left = resident_pages(freed, nf, bytes);
+	}
+	return steps;
+}
+
+/*
  * 24 blocks of 1 MiB (page blocks, order 8) allocated once and freed: the
  * automatic trims that the frees set off spare nothing, so at most what
  * was freed after the last of them (less than one trim limit, which is a
@@ -214,46 +268,43 @@ TEST(a_block_reused_after_a_trim_is_trimmed_again)
  * every other one of the last 16 freed: 8 MiB of free blocks that stay
  * resident, since they cannot merge (their buddies are live) and the
  * free-growth trim does not reach them (8 MiB is under its limit, a quarter
- * of the RAM in use). Then the program grows with blocks of 2 MiB, which
- * those cannot serve (each step allocates two and frees one, and the free
- * runs the trim check): once the RAM in use is an eighth above its high,
- * the freed blocks are given back. Without the peak trim all 8 MiB stayed
- * resident however far the program grew.
+ * of the RAM in use). Then the program grows by blocks of @step_bytes,
+ * which those cannot serve (grow_until_given_back()), until the freed
+ * blocks are given back, as they must be once the program is an eighth
+ * above its high.
  */
-TEST(free_blocks_go_when_the_ram_in_use_reaches_a_new_high)
+static void free_blocks_go_at_a_new_high(size_t step_bytes)
 {
 	enum { LIVE = 64, FREED = 8, STEPS = 32 };
 	static unsigned char *b[LIVE], *freed[FREED], *grown[STEPS];
-	int steps = 0;
+	unsigned long after;
 
 	malloc_trim(0);
 	written_blocks(b, LIVE, MIB);
-	for (int i = 0; i < FREED; i++) {
-		freed[i] = b[LIVE - 2 * FREED + 2 * i];
-		free(freed[i]);
-	}
+	free_every_other_of_the_last(b, LIVE, freed, FREED);
 	unsigned long before = resident_pages(freed, FREED, MIB);
-	unsigned long after = before;
 
 	expect_true(before >= (6 * MIB) >> 12);
-	while (steps < STEPS && after >= MIB >> 12) {
-		unsigned char *spare;
-
-		written_blocks(&grown[steps], 1, 2 * MIB);
-		written_blocks(&spare, 1, 2 * MIB);
-		free(spare);
-		steps++;
-		after = resident_pages(freed, FREED, MIB);
-	}
-	printf("  %d MiB of free blocks resident: %lu KiB before the program grew, %lu KiB after %d MiB more\n",
-	       FREED, before * 4, after * 4, 2 * steps);
+	int steps = grow_until_given_back(grown, STEPS, step_bytes, freed, FREED, MIB, &after);
+	printf("  %d MiB of free blocks resident: %lu KiB before the program grew, %lu KiB after "
+	       "%zu MiB more in blocks of %zu MiB\n",
+	       FREED, before * 4, after * 4, steps * (step_bytes / MIB), step_bytes / MIB);
 	expect_true(after < MIB >> 12);
 	for (int i = 0; i < steps; i++)
 		free(grown[i]);
-	for (int i = 0; i < LIVE; i++)
-		if (i < LIVE - 2 * FREED || i % 2)
-			free(b[i]);
+	free_the_rest(b, LIVE, FREED);
 	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * Blocks of 2 MiB in the machine's RAM (each step allocates two and frees
+ * one, and the free runs the trim check): once the RAM in use is an eighth
+ * above its high, the freed blocks are given back. Without the peak trim
+ * all 8 MiB stayed resident however far the program grew.
+ */
+TEST(free_blocks_go_when_the_ram_in_use_reaches_a_new_high)
+{
+	free_blocks_go_at_a_new_high(2 * MIB);
 }
 
 /*
@@ -270,31 +321,18 @@ TEST(a_peak_trim_leaves_free_blocks_under_512k_resident)
 	enum { LIVE = 64, FREED = 8, STEPS = 32 };
 	static unsigned char *small[LIVE], *big[LIVE], *fs[FREED], *fb[FREED], *grown[STEPS];
 	const size_t s = 256 << 10, l = 512 << 10;
-	int steps = 0;
+	unsigned long big_after;
 
 	malloc_trim(0);
 	written_blocks(small, LIVE, s);
 	written_blocks(big, LIVE, l);
-	for (int i = 0; i < FREED; i++) {
-		fs[i] = small[LIVE - 2 * FREED + 2 * i];
-		fb[i] = big[LIVE - 2 * FREED + 2 * i];
-		free(fs[i]);
-		free(fb[i]);
-	}
+	free_every_other_of_the_last(small, LIVE, fs, FREED);
+	free_every_other_of_the_last(big, LIVE, fb, FREED);
 	unsigned long small_before = resident_pages(fs, FREED, s);
-	unsigned long big_after = resident_pages(fb, FREED, l);
 
 	expect_eq(small_before, FREED * (s >> 12));
-	expect_eq(big_after, FREED * (l >> 12));
-	while (steps < STEPS && big_after >= (l >> 12)) {
-		unsigned char *spare;
-
-		written_blocks(&grown[steps], 1, 2 * MIB);
-		written_blocks(&spare, 1, 2 * MIB);
-		free(spare);
-		steps++;
-		big_after = resident_pages(fb, FREED, l);
-	}
+	expect_eq(resident_pages(fb, FREED, l), FREED * (l >> 12));
+	int steps = grow_until_given_back(grown, STEPS, 2 * MIB, fb, FREED, l, &big_after);
 	unsigned long small_after = resident_pages(fs, FREED, s);
 	printf("  after %d MiB more: free 512 KiB blocks %lu KiB resident, 256 KiB blocks %lu KiB\n",
 	       2 * steps, big_after * 4, small_after * 4);
@@ -302,18 +340,13 @@ TEST(a_peak_trim_leaves_free_blocks_under_512k_resident)
 	expect_eq(small_after, small_before);
 	for (int i = 0; i < steps; i++)
 		free(grown[i]);
-	for (int i = 0; i < LIVE; i++) {
-		if (i < LIVE - 2 * FREED || i % 2) {
-			free(small[i]);
-			free(big[i]);
-		}
-	}
+	free_the_rest(small, LIVE, FREED);
+	free_the_rest(big, LIVE, FREED);
 	expect_eq(kmm_malloc_check(), 0);
 }
 
 /*
  * The peak trim counts the live huge blocks' bytes too (trim_footprint()):
- * the same 8 MiB of free 1 MiB blocks, resident and unmergeable, and then
  * the program grows by huge blocks of 16 MiB, which live outside the
  * machine's RAM (each step also allocates and frees a 2 MiB block, whose
  * free runs the trim check with the RAM in use as it was). Once the huge
@@ -324,38 +357,5 @@ TEST(a_peak_trim_leaves_free_blocks_under_512k_resident)
  */
 TEST(free_blocks_go_when_huge_blocks_take_the_program_to_a_new_high)
 {
-	enum { LIVE = 64, FREED = 8, STEPS = 32 };
-	static unsigned char *b[LIVE], *freed[FREED], *huge[STEPS];
-	int steps = 0;
-
-	malloc_trim(0);
-	written_blocks(b, LIVE, MIB);
-	for (int i = 0; i < FREED; i++) {
-		freed[i] = b[LIVE - 2 * FREED + 2 * i];
-		free(freed[i]);
-	}
-	unsigned long before = resident_pages(freed, FREED, MIB);
-	unsigned long after = before;
-
-	expect_true(before >= (6 * MIB) >> 12);
-	while (steps < STEPS && after >= MIB >> 12) {
-		unsigned char *spare;
-
-		huge[steps] = malloc(16 * MIB);	/* mapped, not written: it counts as held */
-		assert_true(huge[steps] != NULL);
-		keep(huge[steps]);
-		written_blocks(&spare, 1, 2 * MIB);
-		free(spare);
-		steps++;
-		after = resident_pages(freed, FREED, MIB);
-	}
-	printf("  %d MiB of free blocks resident: %lu KiB before, %lu KiB after %d MiB of huge blocks\n",
-	       FREED, before * 4, after * 4, 16 * steps);
-	expect_true(after < MIB >> 12);
-	for (int i = 0; i < steps; i++)
-		free(huge[i]);
-	for (int i = 0; i < LIVE; i++)
-		if (i < LIVE - 2 * FREED || i % 2)
-			free(b[i]);
-	expect_eq(kmm_malloc_check(), 0);
+	free_blocks_go_at_a_new_high(16 * MIB);
 }
