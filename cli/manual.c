@@ -69,7 +69,8 @@ const struct doc_item env_docs[] = {
 	  "names one, and for its filesystem image, unless fsimage= names one. Unset or empty: "
 	  "/tmp." },
 	{ "KMM_MALLOC_MEM", "libkmm-malloc.so: the most RAM its machine grows to (by memory "
-	  "hotplug, from 256M) for blocks up to 4 MiB (default 4G). See docs/malloc.md." },
+	  "hotplug, from 128M, 128M at a time) for blocks up to 4 MiB (default 4G). See "
+	  "docs/malloc.md." },
 	{ "KMM_MALLOC_CPUS", "libkmm-malloc.so: its maxcpus, 1 to 64 (default four times the "
 	  "online CPUs, at least 16, at most 64); another value is named on stderr and the "
 	  "default kept." },
@@ -93,14 +94,19 @@ const struct doc_item env_docs[] = {
 	{ "LD_PRELOAD", "kmm lab record keeps libraries already named here, after "
 	  "libkmm-malloc.so." },
 	{ "KMM_MALLOC_HUGE_CACHE", "libkmm-malloc.so: how many bytes of freed blocks above 4 MiB "
-	  "it keeps mapped for reuse at most (at most 16 blocks, and no more bytes than the live "
-	  "such blocks hold, 24M, or what they lack of the most they held after one came from "
-	  "the cache, whichever is more; oldest go first; malloc_trim returns them all); a "
-	  "size, default 64M; 0 maps every such block afresh." },
+	  "it keeps resident for reuse at most, a size (default 64M). Freed such blocks are "
+	  "kept as free ranges, split for smaller blocks and merged with their neighbours; the "
+	  "resident free bytes and the live such blocks' bytes together stay within the most "
+	  "the live ones held after a block came from the free ranges, or 24M, whichever is "
+	  "more; the oldest go first; malloc_trim returns them all. 0 maps every such block "
+	  "afresh." },
 	{ "KMM_MALLOC_TRIM", "libkmm-malloc.so: the cap of the trim limit, as a size (default "
 	  "64M): the limit is a quarter of the RAM in use (at least 4M, at most this); freed "
-	  "blocks go back to the host once free memory has grown by the limit, and a trim "
-	  "keeps four limits' worth of resident free blocks; 0 never trims." },
+	  "blocks go back to the host once free memory has grown by the limit, a trim sparing "
+	  "as many resident free blocks as the program re-allocates in blocks of 256 KiB and "
+	  "more between trims (at most four limits' worth); and free blocks of "
+	  "512 KiB and more go back, none spared, each time the RAM in use plus the live "
+	  "blocks above 4 MiB reaches an eighth above its last such high; 0 never trims." },
 	{ "KMM_MALLOC_HARDEN", "libkmm-malloc.so: 1 (or on, y, t; a value that is no on/off word is named and "
 	  "taken as off) turns on the hardened mode: exact red zones, "
 	  "guard pages after page-sized and huge blocks, a quarantine of freed blocks checked "
