@@ -604,8 +604,10 @@ TEST(rss_falls_after_free)
 	/*
 	 * Same without malloc_trim: each time free memory grows by the trim
 	 * limit (a quarter of the RAM in use, 4M..64M) the free blocks beyond
-	 * four limits' worth at the heads of the free lists are given back, so
-	 * at most about five limits stay resident (22 MiB of 519 when measured).
+	 * what the trim spares at the heads of the free lists (what the program
+	 * re-allocates, at most four limits' worth: shim/trim.c, trim_keep())
+	 * are given back, so at most about five limits stay resident (22 MiB of
+	 * 519 when measured with a fixed four limits).
 	 */
 	rss_cycle(512 << 10, 1024, false, &grown, &after);
 	expect_true(grown > 400 * 1024);
@@ -643,8 +645,9 @@ TEST(rss_falls_after_free)
  * Freed RAM kept resident follows the program's size: with little in use
  * the trim limit is its floor, 4 MiB, so after 48 blocks of 1 MiB are
  * touched and freed (no malloc_trim) a few limits' worth stays resident:
- * each trim spares four limits of resident free blocks (8 MiB stayed when
- * that was chosen; the bound is 16). (A flat 64M limit kept all 48 MiB.)
+ * each trim spares at most four limits of resident free blocks (trim_keep();
+ * 8 MiB stayed when a fixed four limits was the rule; the bound is 16). (A
+ * flat 64M limit kept all 48 MiB.)
  */
 TEST(freed_ram_follows_heap_size)
 {

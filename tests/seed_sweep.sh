@@ -15,7 +15,7 @@
 # one log can collect several runs and says which seeds ran on which tree.
 # ONLY=REGEX runs only the randomised programs whose whole name matches
 # (e.g. ONLY=stress_shmem, or ONLY='stress_.*'); the header names them.
-# Not part of `make test` (about 5 s per seed on two cores); run it after
+# Not part of `make test` (about 40 s of CPU per seed: docs/testing.md); run it after
 # changing a randomised test or the code one exercises. A flaky test is a
 # failing test.
 set -uo pipefail
