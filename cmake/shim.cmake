@@ -238,7 +238,7 @@ if(KMM_SANITIZE OR KMM_TSAN)
   endif()
   foreach(_t integration_malloc_rss integration_malloc_grow integration_malloc_threads
              integration_malloc_trim integration_malloc_usable_race
-             integration_malloc_huge integration_malloc_blocks)
+             integration_malloc_huge integration_malloc_blocks integration_malloc_percpu)
     if(TEST ${_t})
       set_tests_properties(${_t} PROPERTIES DISABLED TRUE)
     endif()

@@ -58,16 +58,18 @@ struct kmap_ctrl {
 	int atomic;				/* of which kmap_atomic */
 	struct page *pages[KM_MAX_IDX];
 	/*
-	 * The frame each slot's host address still shows after kunmap_local
-	 * (NO_HOST_PFN: none). Release builds leave the host mapping in place
-	 * when a slot is unmapped - its PTE is cleared, as Linux's - so the
-	 * next kmap_local of the slot is one host call instead of two; debug
-	 * builds unmap it, so a use after kunmap_local faults on the host.
+	 * The frame each slot's host address still shows after kunmap_local,
+	 * plus one (0: none, so that a CPU's zero piece needs no constructor
+	 * and lies with the per-CPU area's plain pieces, not in the page every
+	 * populated CPU slot touches: mm/include/percpu.h). Release builds
+	 * leave the host mapping in place when a slot is unmapped - its PTE is
+	 * cleared, as Linux's - so the next kmap_local of the slot is one host
+	 * call instead of two; debug builds unmap it, so a use after
+	 * kunmap_local faults on the host.
 	 */
-	unsigned long host_pfn[KM_MAX_IDX];
+	unsigned long host_frame[KM_MAX_IDX];
 };
 
-#define NO_HOST_PFN (~0UL)
 #ifdef KMM_DEBUG_VM
 #define KEEP_HOST_MAPPING false
 #else
@@ -362,11 +364,11 @@ static void *kmap_local_high(struct kmm_machine *m, struct page *page, bool atom
 	uint64_t va = fix_kmap_addr(m, cpu, c->idx);
 	unsigned long pfn = page_to_pfn_m(m, page);
 
-	if (kernel_map_fixmap(m, va, pfn, c->host_pfn[c->idx] == pfn)) {
-		c->host_pfn[c->idx] = NO_HOST_PFN;
+	if (kernel_map_fixmap(m, va, pfn, c->host_frame[c->idx] == pfn + 1)) {
+		c->host_frame[c->idx] = 0;
 		return NULL;
 	}
-	c->host_pfn[c->idx] = pfn;
+	c->host_frame[c->idx] = pfn + 1;
 	c->pages[c->idx++] = page;
 	c->atomic += atomic;
 	return kernel_va_to_host(m, va);
@@ -406,7 +408,7 @@ static int kunmap_local_common(const void *addr, bool atomic)
 	}
 	kernel_unmap_fixmap(m, va, KEEP_HOST_MAPPING);	/* one TLB entry flushed */
 	if (!KEEP_HOST_MAPPING)
-		c->host_pfn[c->idx - 1] = NO_HOST_PFN;
+		c->host_frame[c->idx - 1] = 0;
 	c->pages[--c->idx] = NULL;
 	if (atomic && c->atomic)
 		c->atomic--;
@@ -638,17 +640,6 @@ static void kmap_shutdown(struct kmm_machine *m)
 	m->subsys[SUBSYS_HIGHMEM] = NULL;
 }
 
-/* A CPU slot's kmap_local stack, set up at the slot's first hand-out (pcpu_alloc()). */
-static void kmap_ctrl_ctor(void *arg, void *ptr, int cpu)
-{
-	struct kmap_ctrl *c = ptr;
-
-	(void)arg;
-	(void)cpu;
-	for (int i = 0; i < KM_MAX_IDX; i++)
-		c->host_pfn[i] = NO_HOST_PFN;
-}
-
 static int kmap_init(struct kmm_machine *m)
 {
 	struct kmap_state *ks = calloc(1, sizeof(*ks));
@@ -656,7 +647,8 @@ static int kmap_init(struct kmm_machine *m)
 	if (!ks)
 		return -ENOMEM;
 	spin_lock_init(&ks->lock);
-	ks->cpu = pcpu_alloc(m, sizeof(*ks->cpu), kmap_ctrl_ctor, NULL);
+	/* All zero is an empty stack: no constructor (struct kmap_ctrl). */
+	ks->cpu = pcpu_alloc(m, sizeof(*ks->cpu), NULL, NULL);
 	m->subsys[SUBSYS_HIGHMEM] = ks;
 	if (!ks->cpu)
 		goto out_nomem;

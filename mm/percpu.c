@@ -297,3 +297,15 @@ int pcpu_resident_units(struct kmm_machine *m, int cpu)
 	spin_unlock(&pc->lock);
 	return n;
 }
+
+int pcpu_resident_pages(struct kmm_machine *m, int cpu)
+{
+	struct kmm_percpu *pc = &m->percpu;
+	size_t bytes = 0;
+
+	spin_lock(&pc->lock);
+	for (struct pcpu_chunk *c = pc->chunks; c; c = c->next)
+		bytes += sim_resident(per_cpu_ptr(c->base, cpu), PCPU_UNIT_SIZE);
+	spin_unlock(&pc->lock);
+	return (int)(bytes / PAGE_SIZE);
+}

@@ -131,4 +131,11 @@ void pcpu_release(struct kmm_machine *m);
  */
 int pcpu_resident_units(struct kmm_machine *m, int cpu);
 
+/**
+ * pcpu_resident_pages() - how many host pages of CPU @cpu's units of @m's
+ * per-CPU area are resident (mincore), for tests: what a CPU slot costs.
+ * Context: takes m->percpu.lock.
+ */
+int pcpu_resident_pages(struct kmm_machine *m, int cpu);
+
 #endif /* KMM_MM_PERCPU_H */
