@@ -677,24 +677,30 @@ static uint32_t free_blocks_of(struct kmm_machine *m, unsigned long section, boo
 	return skip;
 }
 
-/* [@pfn, @pfn + @nr) is all RAM and in the one zone that spans @pfn. */
-static bool ram_in_one_zone(struct kmm_machine *m, unsigned long pfn, unsigned long nr)
+/*
+ * The one zone that spans @pfn spans [@pfn, @pfn + @nr) too, holes and all:
+ * init_section() then files every page of the range, RAM or hole, under
+ * that zone, as kmm_init_reserved_block() does later (pfn_zone_nid()).
+ */
+static bool span_in_one_zone(struct kmm_machine *m, unsigned long pfn, unsigned long nr)
 {
-	uint64_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + nr);
 	struct zone *zone = zone_of_pfn(m, pfn);
 
-	return zone && zone_spans_pfn(zone, pfn + nr - 1) &&
-	       memblock_overlap(&m->memblock.memory, s, e) == e - s;
+	return zone && zone_spans_pfn(zone, pfn + nr - 1);
 }
 
 /*
  * The reserved chunks of a mixed section (MEMMAP_CHUNK_PAGES frames, one
- * host page of struct pages, all RAM, all reserved and in one zone): left
+ * host page of struct pages, no free page, all in one zone's span): left
  * untouched, as a wholly reserved section is, until kmm_pfn_to_page() asks
  * for one of their pages (kmm_init_reserved_block). A wholly reserved block
- * has all its chunks. No free page is in them: the buddy allocator reads
- * them only as the neighbours or pageblock-mates of free pages, where
- * PageBuddy and PageLRU read false on an untouched page as on a reserved one.
+ * has all its chunks. A hole inside the zone's span (the first MiB's BIOS
+ * area) does not keep a chunk out: boot would initialise its pages as the
+ * reserved pages of that zone, as the late initialisation does (rss24: the
+ * first MiB's chunks with holes were 8 KB of every malloc shim process).
+ * No free page is in them: the buddy allocator reads them only as the
+ * neighbours or pageblock-mates of free pages, where PageBuddy and PageLRU
+ * read false on an untouched page as on a reserved one.
  * Writes each block's mask to m->reserved_chunks.
  * Return: the bits of the blocks that have such chunks.
  */
@@ -714,10 +720,10 @@ static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
 		for (uint64_t pos = s; mask && memblock_next_free_range(m, pos, e, &fs, &fe); pos = fe)
 			for (uint64_t c = (fs - s) / chunk_bytes; c <= (fe - 1 - s) / chunk_bytes; c++)
 				mask &= (uint16_t)~(1u << c);
-		/* Nor one with a hole or a zone edge in it. */
-		if (mask && !ram_in_one_zone(m, pfn, MAX_ORDER_NR_PAGES))
+		/* Nor one with a zone edge in it, or outside every zone's span. */
+		if (mask && !span_in_one_zone(m, pfn, MAX_ORDER_NR_PAGES))
 			for (unsigned long c = 0; c < MEMMAP_CHUNKS_PER_BLOCK; c++)
-				if (!ram_in_one_zone(m, pfn + (c << MEMMAP_CHUNK_SHIFT), MEMMAP_CHUNK_PAGES))
+				if (!span_in_one_zone(m, pfn + (c << MEMMAP_CHUNK_SHIFT), MEMMAP_CHUNK_PAGES))
 					mask &= (uint16_t)~(1u << c);
 		masks[b] = mask;
 		if (mask)
