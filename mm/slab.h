@@ -286,32 +286,11 @@ struct kmem_cache_node {
 	unsigned long nr_slabs;		/* all slabs of the node (cpu slabs too) */
 	unsigned long total_objects;
 	unsigned int colour_next;	/* next slab's colour index */
-	/*
-	 * The barn (Linux 6.18's struct node_barn, its full sheaves only; a
-	 * cache that keeps sheaves, kmem_cache_keep_sheaves()): @barn_nr
-	 * sheaves of barn_unit() objects, the newer half of a CPU's full sheaf
-	 * each (barn_put()), that CPUs' frees handed in, for a CPU whose sheaf
-	 * and cpu freelist ran dry to take whole. A program that frees a batch and
-	 * allocates the next (free_storm) then moves each object from a sheaf
-	 * to the barn and back, where a sheaf_flush() gave it back to its slab
-	 * (a compare-exchange of its shadow byte, a run pushed on its slab) and
-	 * a refill froze that slab again. Objects in the barn are as those in
-	 * a sheaf: in use in their slabs, shadow FREE, every one with its link
-	 * (sheaf_link()). The barn keeps its sheaves in their own objects, as
-	 * one chain (barn_next()): @barn is the newest sheaf's newest object,
-	 * each object's barn link names the one below it in its sheaf, and a
-	 * sheaf's oldest names the next sheaf's newest (NULL after the last).
-	 * No memory of its own: its room of 32-bit entries (session 20), malloc'd
-	 * from the host heap at the first hand-in, cost 44-96 KB of a small
-	 * program's peak (a glibc arena of a worker thread's; rss20, rss21).
-	 */
-	unsigned int barn_nr;		/* list_lock; relaxed atomic stores, peeked at unlocked */
-	void *barn;			/* list_lock */
 	struct list_head partial, full, empty;
 } __attribute__((aligned(64)));
 
-/* The barn took the node's padding: kmem_cache_node's objects (/proc/slabinfo) keep their size. */
-_Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node outgrew 128 bytes");
+/* kmem_cache_node's objects (/proc/slabinfo) keep their size: 128 bytes. */
+_Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node is no longer 128 bytes");
 
 /*
  * The barn's bound (s->barn_max sheaves of barn_unit() objects,
@@ -386,16 +365,16 @@ struct kmem_cache {
 	 */
 	bool keep_empty;
 	/*
-	 * A CPU's full sheaf gives its newer half to its node's barn while there is room
-	 * (kmem_cache_keep_sheaves(), struct kmem_cache_node). Immutable once
+	 * A CPU's full sheaf gives its newer half to the CPU's barn while there is room
+	 * (kmem_cache_keep_sheaves(), struct sheaf_barn). Immutable once
 	 * the cache is in use.
 	 */
 	bool keep_sheaves;
-	/* Sheaves (barn_unit()) a node's barn holds (barn_sheaves_for()); 0 without keep_sheaves. */
+	/* Sheaves (barn_unit()) a CPU's barn holds (barn_sheaves_for()); 0 without keep_sheaves. */
 	unsigned short barn_max;
 	/* Where an object in the barn keeps its barn link (barn_next()), from its start. Likewise. */
 	unsigned short barn_link;
-	/* A barn link was found overwritten: barn_flush() looks for what it lost. Node 0's list_lock. */
+	/* A barn link was found overwritten: barn_flush() looks for what it lost. Atomic. */
 	bool barn_broken;
 	uintptr_t shadow_bias;		/* shadow of obj = shadow_bias + (obj >> shadow_shift), immutable */
 	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial) */
@@ -760,7 +739,8 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
 
 /*
  * sheaf_stride() - the entries between two CPUs' sheaves in @s's block:
- * s->sheaf_capacity rounded up to a cache line (8 entries), so that no two
+ * s->sheaf_capacity and the two words of the CPU's barn (struct
+ * sheaf_barn) rounded up to a cache line (8 entries), so that no two
  * CPUs' sheaves share a line (a capacity of two pages' worth is no multiple
  * of 8 for objects of 160, 192, 224, 320, 384, 448 bytes: 51, 42, 36, 25,
  * 21, 18 entries, nor over 512), and a sheaf written on one CPU never
@@ -768,7 +748,48 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
  */
 static inline size_t sheaf_stride(const struct kmem_cache *s)
 {
-	return ((size_t)s->sheaf_capacity + 7) & ~(size_t)7;
+	return ((size_t)s->sheaf_capacity + 2 + 7) & ~(size_t)7;
+}
+
+/*
+ * A CPU's barn (a cache that keeps sheaves, kmem_cache_keep_sheaves();
+ * Linux 6.18's struct node_barn, its full sheaves only, but one per CPU):
+ * @nr sheaves of barn_unit() objects, the newer half of the CPU's full
+ * sheaf each (barn_put()), for the same CPU to take whole when its sheaf
+ * and cpu freelist run dry (barn_take()). A program that frees a batch and
+ * allocates the next (free_storm) then moves each object from its sheaf to
+ * its barn and back, where a sheaf_flush() gave it back to its slab (a
+ * compare-exchange of its shadow byte, a run pushed on its slab) and a
+ * refill froze that slab again. Objects in a barn are as those in a sheaf:
+ * in use in their slabs, shadow FREE, every one with its link
+ * (sheaf_link()). The barn keeps its sheaves in their own objects, as one
+ * chain (barn_next()): @top is the newest sheaf's newest object, each
+ * object's barn link names the one below it in its sheaf, and a sheaf's
+ * oldest names the next sheaf's newest (NULL after the last). No memory of
+ * its own but these two words, the last of the CPU's piece of the sheaf
+ * block (sheaf_stride()): its room of 32-bit entries (session 20), malloc'd
+ * from the host heap at the first hand-in, cost 44-96 KB of a small
+ * program's peak (a glibc arena of a worker thread's; rss20, rss21).
+ *
+ * Per CPU, not per node (until session 24): through a node's barn, half
+ * sheaves freed on one CPU were taken by another, so two threads each
+ * churning objects of their own came to share the lines of those objects
+ * and of their shadow bytes, each free and allocation pulling a line the
+ * other CPU wrote last (perf, small_churn 4000000 20000 2: free()'s load
+ * of the shadow byte 71% of its samples, free 33% of all against 15% on one
+ * thread). Objects a CPU frees for another (free_storm, mt_churn) go back
+ * to it through their slabs once this barn is full, as before there was one.
+ * Guarded by the CPU slot's guard, as the sheaf; read by barn_flush() and
+ * the checker with every slot held.
+ */
+struct sheaf_barn {
+	void *top;		/* the newest sheaf's newest object; NULL when empty */
+	unsigned long nr;	/* sheaves of barn_unit() objects */
+};
+
+static inline struct sheaf_barn *cpu_barn(const struct kmem_cache *s, const struct kmem_cache_cpu *c)
+{
+	return (struct sheaf_barn *)(c->sheaf + sheaf_stride(s) - 2);
 }
 
 /*
@@ -1350,13 +1371,13 @@ void put_partials(struct kmem_cache *s, struct kmem_cache_cpu *c);
  */
 void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr); /* slub_free.c */
 /**
- * barn_take() - a sheaf of the barn (barn_unit() objects) into @c's empty
- * sheaf, if @s keeps sheaves and its barn holds one. Context: @c's slot
- * section, no list_lock. Return: true if @c's sheaf holds objects now.
+ * barn_take() - a sheaf of @c's barn (barn_unit() objects) into @c's empty
+ * sheaf, if @s keeps sheaves and the barn holds one. Context: @c's slot
+ * section; takes no lock. Return: true if @c's sheaf holds objects now.
  */
 bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c); /* slub_free.c */
 /**
- * barn_flush() - give every object in @s's barns back to its slab (an object
+ * barn_flush() - give every object in @s's barns (every CPU's) back to its slab (an object
  * of @c's cpu slab onto @c's freelist, as sheaf_flush()), and after a barn
  * link was found overwritten what that barn lost. Context: every CPU slot
  * held (flush_all()), no list_lock.

@@ -167,7 +167,7 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_fast_inline(
  * the same barn_take() (kmem_cache_alloc(), slab_alloc_full()) cost ~290
  * instructions more per sheaf (free_storm: one malloc in 64). Out of line
  * (mm/slub_free.c): malloc() itself keeps no register for it.
- * Context: any thread; takes list_lock, calls nothing that allocates.
+ * Context: any thread; takes no lock, calls nothing that allocates.
  * Return: the object, or NULL with nothing changed (an empty barn, a cache
  * that keeps none, a nested or shared slot) but maybe a sheaf taken.
  */
@@ -261,11 +261,11 @@ static inline __attribute__((always_inline)) bool kfree_fast_push(struct slab *s
 }
 
 /**
- * sheaf_hand_in() - hand the newer half of @c's full sheaf to the barn of
- * its node, if @s keeps sheaves and the barn has room (mm/slub_free.c's
+ * sheaf_hand_in() - hand the newer half of @c's full sheaf to @c's barn
+ * (struct sheaf_barn), if @s keeps sheaves and the barn has room (mm/slub_free.c's
  * barn_put(), which allocates nothing: the barn keeps its sheaves in their
  * objects). Out of line: the fast paths reach it once half a sheaf of frees.
- * Context: @c's slot section, entered by this thread; takes list_lock.
+ * Context: @c's slot section, entered by this thread; takes no lock.
  * Return: true if handed in (@c's sheaf holds its older half now); false
  * with nothing changed.
  */

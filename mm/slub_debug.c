@@ -951,28 +951,30 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 			v[n++] = obj;
 		}
 	}
-	/* The barns' full sheaves (kmem_cache_keep_sheaves()): the same of each entry. */
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kmem_cache_node *node = get_node(s, nid);
-		void *obj = node->barn;
-		if (node->barn_nr > s->barn_max || !node->barn_nr != !node->barn)
-			return check_fail(s, "node %d barn holds %u sheaves, room for %u", nid,
-					  node->barn_nr, s->barn_max);
+	/* Each CPU's barn (kmem_cache_keep_sheaves()): the same of each entry. */
+	for (int cpu = 0; s->keep_sheaves && cpu < m->nr_cpus; cpu++) {
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;
+		struct sheaf_barn *b = cpu_barn(s, per_cpu_ptr(s->cpu_slab, cpu));
+		void *obj = b->top;
+		if (b->nr > s->barn_max || !b->nr != !b->top)
+			return check_fail(s, "cpu%d barn holds %lu sheaves, room for %u", cpu,
+					  b->nr, s->barn_max);
 		/* Each link tested before it is followed, as barn_take() does. */
-		for (size_t i = 0; i < (size_t)node->barn_nr * barn_unit(s); i++) {
+		for (size_t i = 0; i < (size_t)b->nr * barn_unit(s); i++) {
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
 			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
-				return check_fail(s, "node %d barn entry %zu is not an object of "
-						  "this cache", nid, i);
+				return check_fail(s, "cpu%d barn entry %zu is not an object of "
+						  "this cache", cpu, i);
 			if (shadow_get(st, m, obj) != SHADOW_FREE)
-				return check_fail(s, "node %d barn entry %zu: shadow says it is not "
-						  "free", nid, i);
+				return check_fail(s, "cpu%d barn entry %zu: shadow says it is not "
+						  "free", cpu, i);
 			v[n++] = obj;
 			obj = barn_next(s, obj, s->random != 0);
 		}
-		if (node->barn_nr && obj)
-			return check_fail(s, "node %d barn's chain goes on after its %u sheaves",
-					  nid, node->barn_nr);
+		if (b->nr && obj)
+			return check_fail(s, "cpu%d barn's chain goes on after its %lu sheaves",
+					  cpu, b->nr);
 	}
 	if (n)	/* @v may be NULL when there is nothing to sort */
 		qsort(v, n, sizeof(*v), cmp_ptr);
@@ -1105,8 +1107,9 @@ static int check_cache(struct kmem_cache *s, struct slab **full_off, size_t nr_f
 	void **held = NULL;
 
 	if (s->sheaf_capacity) {
-		held = malloc(sizeof(*held) * s->sheaf_capacity *
-			      ((size_t)m->nr_cpus + s->barn_max * (size_t)m->nr_node_ids));
+		/* Each CPU's sheaf and barn (at most SHEAF_BARN_OBJECTS objects). */
+		held = malloc(sizeof(*held) * (size_t)m->nr_cpus *
+			      (s->sheaf_capacity + (size_t)s->barn_max * barn_unit(s)));
 		if (!held)
 			return kmm_set_error(-ENOMEM, "slab check: %s: no memory", s->name);
 	}

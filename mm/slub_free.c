@@ -484,9 +484,9 @@ void kmem_cache_keep_sheaves(struct kmem_cache *s)
 }
 
 /*
- * The barn's chain (struct kmem_cache_node) through @sheaf's @cap objects
+ * The barn's chain (struct sheaf_barn) through @sheaf's @cap objects
  * (barn_put(): the newer half of a CPU's full sheaf), newest down to
- * oldest; the oldest's link is written under list_lock.
+ * oldest; the oldest's link is written by barn_put().
  * Two links a turn (the odd one first): the loop's own count, compare and
  * branch once per two objects (free_storm's hand-ins: 8 -> 6 instructions
  * an object, callgrind).
@@ -512,8 +512,8 @@ barn_chain(const struct kmem_cache *s, void **sheaf, unsigned int cap, const boo
 
 /*
  * barn_put() - hand the newer half of @c's full sheaf (its top
- * barn_unit() objects) to the barn of its CPU's node (struct
- * kmem_cache_node), if @s keeps sheaves and the barn has room: those
+ * barn_unit() objects) to @c's barn (struct sheaf_barn), if @s keeps
+ * sheaves and the barn has room: those
  * objects chained in their order (every object's sheaf link, sheaf_link(),
  * stays as it was), on top of the barn's; @c keeps the older half.
  *
@@ -529,34 +529,29 @@ barn_chain(const struct kmem_cache *s, void **sheaf, unsigned int cap, const boo
  * links are written, and the half the CPU keeps needs no move down.
  * callgrind, small_churn 1000000 20000 1: 186.06 -> 178.53 M instructions,
  * 5.47 -> 5.08 M D1 misses (cachegrind); docs/malloc-measured-2.md.
- * Allocates nothing. Context: @c's slot section. Return: true if handed in.
+ * Allocates nothing, takes no lock (the barn is @c's, as its sheaf).
+ * Context: @c's slot section. Return: true if handed in.
  */
 static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct kmem_cache_node *n = get_node(s, 0);
+	struct sheaf_barn *b = cpu_barn(s, c);
 	unsigned int cap = s->sheaf_capacity, unit = barn_unit(s);
 	void **sheaf = c->sheaf;
-	bool hardened = s->random != 0, done = false;
+	bool hardened = s->random != 0;
 
-	/* A full barn, peeked at unlocked (a hint; looked at again under the lock). */
-	if (__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED) >= s->barn_max)
+	if (!s->barn_max || b->nr >= s->barn_max)
 		return false;
-	/* The sheaf's objects are this CPU's until handed in: chained outside the lock. */
+	/* The sheaf's objects are this CPU's, and so is the barn. */
 	void **top = sheaf + (cap - unit);
 	if (hardened)
 		barn_chain(s, top, unit, true);
 	else
 		barn_chain(s, top, unit, false);
-	spin_lock(&n->list_lock);
-	if (n->barn_nr < s->barn_max) {
-		barn_set_next(s, top[0], n->barn, hardened);
-		n->barn = sheaf[cap - 1];
-		__atomic_store_n(&n->barn_nr, n->barn_nr + 1, __ATOMIC_RELAXED);
-		c->sheaf_nr = cap - unit;
-		done = true;
-	}
-	spin_unlock(&n->list_lock);
-	return done;
+	barn_set_next(s, top[0], b->top, hardened);
+	b->top = sheaf[cap - 1];
+	b->nr++;
+	c->sheaf_nr = cap - unit;
+	return true;
 }
 
 /* sheaf_hand_in(): mm/slab_fast.h */
@@ -587,8 +582,7 @@ void *kfree_fast_full(struct kmem_cache *s, struct kmem_cache_cpu *c, const void
  * An object in @s's barn whose barn link (the word beside its free pointer)
  * was overwritten (written after free): the barn's objects below it, @lost,
  * cannot be followed; they stay in use in their slabs until the next
- * barn_flush() finds them by their shadow (barn_recover()). Reported after
- * list_lock is dropped.
+ * barn_flush() finds them by their shadow (barn_recover()).
  */
 static __attribute__((noinline, cold)) void barn_bad_link(struct kmem_cache *s, void *obj,
 							  unsigned int lost)
@@ -596,29 +590,29 @@ static __attribute__((noinline, cold)) void barn_bad_link(struct kmem_cache *s, 
 	struct kmm_machine *m = s->machine;
 
 	slab_bug(s, "Freepointer corrupt");
-	kmm_printk(m, "Object 0x%016lx: the barn link of a freed object in the node's barn was "
+	kmm_printk(m, "Object 0x%016lx: the barn link of a freed object in a CPU's barn was "
 		   "overwritten (written after free)", kaddr(m, obj));
 	slab_fix(s, "Left the %u objects of the barn below object 0x%016lx to the next shrink",
 		 lost, kaddr(m, obj));
 }
 
 /*
- * The newest sheaf (barn_unit() objects) off @n's barn into @to, in the
+ * The newest sheaf (barn_unit() objects) off barn @b into @to, in the
  * order it was handed in, each object's barn link tested before it is followed: a link that
  * names no object of the direct map (barn_link_bad(): written after free)
  * ends the barn there, the entries above it kept, *@bad set to the object
- * and *@lost to the objects left behind. Context: n->list_lock held, the
+ * and *@lost to the objects left behind. Context: @b's CPU slot held, the
  * barn not empty. Return: the entries put in @to, from @to[0].
  */
 static inline __attribute__((always_inline)) unsigned int
-barn_unchain(struct kmem_cache *s, struct kmem_cache_node *n, void **to, void **bad,
+barn_unchain(struct kmem_cache *s, struct sheaf_barn *b, void **to, void **bad,
 	     unsigned int *lost, const bool hardened)
 {
 	struct kmm_machine *m = s->machine;
 	uintptr_t base = (uintptr_t)kmm_direct_map_base(m);
 	uintptr_t bytes = (uintptr_t)kmm_direct_map_bytes(m);
-	unsigned int cap = barn_unit(s), k, left = n->barn_nr - 1;	/* the sheaf's objects */
-	void **at = to + cap - 1, *obj = n->barn, *next = NULL;
+	unsigned int cap = barn_unit(s), k, left = b->nr - 1;	/* the sheaf's objects */
+	void **at = to + cap - 1, *obj = b->top, *next = NULL;
 
 	/*
 	 * Down from the top: the loop keeps only @at and @obj (no index), and
@@ -651,16 +645,16 @@ barn_unchain(struct kmem_cache *s, struct kmem_cache_node *n, void **to, void **
 		if (unlikely(barn_link_bad(next, base, bytes)))
 			goto broken;
 	}
-	n->barn = next;
-	__atomic_store_n(&n->barn_nr, left, __ATOMIC_RELAXED);
+	b->top = next;
+	b->nr = left;
 	return cap;
 broken:
 	k = (unsigned int)(at - to);
 	*bad = *at;	/* the object whose link is bad */
 	*lost = k + left * cap;
-	s->barn_broken = true;
-	n->barn = NULL;
-	__atomic_store_n(&n->barn_nr, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->barn_broken, true, __ATOMIC_RELAXED);
+	b->top = NULL;
+	b->nr = 0;
 	memmove(to, to + k, sizeof(*to) * (cap - k));
 	return cap - k;
 }
@@ -668,18 +662,14 @@ broken:
 /* barn_take(): mm/slab.h */
 bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct kmem_cache_node *n = get_node(s, 0);
+	struct sheaf_barn *b;
 	unsigned int nr = 0, lost = 0;
 	void *bad = NULL;
 
-	/* An empty barn, peeked at unlocked: no lock taken for it. */
-	if (!s->keep_sheaves || c->sheaf_nr || !__atomic_load_n(&n->barn_nr, __ATOMIC_RELAXED))
+	if (!s->keep_sheaves || c->sheaf_nr || !(b = cpu_barn(s, c))->nr)
 		return false;
-	spin_lock(&n->list_lock);
-	if (n->barn_nr)
-		nr = s->random ? barn_unchain(s, n, c->sheaf, &bad, &lost, true)
-			       : barn_unchain(s, n, c->sheaf, &bad, &lost, false);
-	spin_unlock(&n->list_lock);
+	nr = s->random ? barn_unchain(s, b, c->sheaf, &bad, &lost, true)
+		       : barn_unchain(s, b, c->sheaf, &bad, &lost, false);
 	if (unlikely(bad))
 		barn_bad_link(s, bad, lost);
 	c->sheaf_nr = nr;
@@ -760,36 +750,29 @@ out:
 void barn_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmm_machine *m = s->machine;
-	bool broken = false;
 
-	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kmem_cache_node *n = get_node(s, nid);
+	if (!s->keep_sheaves)
+		return;
+	for (int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		if (!cpu_populated(&m->percpu, cpu))
+			continue;
+		struct sheaf_barn *b = cpu_barn(s, per_cpu_ptr(s->cpu_slab, cpu));
 
-		/* A sheaf at a time: a give-back may take list_lock. */
-		for (;;) {
+		while (b->nr) {
 			void *sheaf[SLAB_SHEAF_MAX], *bad = NULL;
-			unsigned int nr = 0, lost = 0;
+			unsigned int nr, lost = 0;
 
-			spin_lock(&n->list_lock);
-			if (n->barn_nr)
-				nr = s->random ? barn_unchain(s, n, sheaf, &bad, &lost, true)
-					       : barn_unchain(s, n, sheaf, &bad, &lost, false);
-			spin_unlock(&n->list_lock);
+			nr = s->random ? barn_unchain(s, b, sheaf, &bad, &lost, true)
+				       : barn_unchain(s, b, sheaf, &bad, &lost, false);
 			if (unlikely(bad))
 				barn_bad_link(s, bad, lost);
-			if (!nr)
-				break;
 			if (s->random)
 				sheaf_give_back_as(s, c, sheaf, nr, true);
 			else
 				sheaf_give_back_as(s, c, sheaf, nr, false);
 		}
-		spin_lock(&n->list_lock);
-		broken |= s->barn_broken;
-		s->barn_broken = false;
-		spin_unlock(&n->list_lock);
 	}
-	if (unlikely(broken))
+	if (unlikely(__atomic_exchange_n(&s->barn_broken, false, __ATOMIC_RELAXED)))
 		barn_recover(s, c);
 }
 

@@ -514,7 +514,7 @@ TEST(free_storm_keeps_at_most_4_mib_of_empty_slabs_and_malloc_trim_frees_them)
 	/*
 	 * the storm emptied more than 4 MiB of slabs: the budget's worth is
 	 * kept, no more, besides the slabs of the objects the freeing CPU's
-	 * sheaf and the node's barn hold (mm/slab.h: SHEAF_BARN_BYTES, 256
+	 * sheaf and the CPU's barn hold (mm/slab.h: SHEAF_BARN_BYTES, 256
 	 * KiB of objects, 32 full sheaves of malloc-224 besides the CPU's
 	 * own, two pages' worth each, freed in address order: each sheaf's
 	 * objects in at most 3 slabs)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * tests/unit_slab_barn.c - white-box tests of the node's barn (a cache that
+ * tests/unit_slab_barn.c - white-box tests of the CPUs' barns (a cache that
  * keeps its sheaves, kmem_cache_keep_sheaves(): the malloc shim's caches):
  * a full sheaf hands its newer half to the barn, a CPU with nothing left
  * takes one back whole, the barn's bound, its chain through the objects'
@@ -32,10 +32,10 @@ static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
 	return per_cpu_ptr(s->cpu_slab, kmm_this_cpu(s->machine));
 }
 
-/* The @k-th object down @s's barn on node 0 from its top (struct kmem_cache_node). */
+/* The @k-th object down this thread's CPU's barn of @s from its top (struct sheaf_barn). */
 static void *barn_at(struct kmem_cache *s, unsigned int k)
 {
-	void *obj = s->node[0]->barn;
+	void *obj = cpu_barn(s, my_cpu(s))->top;
 
 	while (obj && k--)
 		obj = barn_next(s, obj, s->random != 0);
@@ -44,7 +44,7 @@ static void *barn_at(struct kmem_cache *s, unsigned int k)
 
 /*
  * A cache that keeps sheaves (kmem_cache_keep_sheaves(), the malloc
- * shim's): a full sheaf hands its newer half to the node's barn instead of
+ * shim's): a full sheaf hands its newer half to its CPU's barn instead of
  * giving its older half back to the slabs, keeping the older half, and a
  * CPU whose sheaf and cpu freelist are empty takes that half back whole,
  * before any slab. Objects in the barn are free objects: a second free is a
@@ -56,7 +56,7 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	struct kmm_machine *m = slab_fake("slab_sheaves=on");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("barny", 64, 0, 0, NULL);
-	struct kmem_cache_node *n = s->node[0];
+	struct sheaf_barn *n = cpu_barn(s, my_cpu(s));
 	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, MOST = 40 * CAP };
 	static void *obj[MOST];
 
@@ -73,12 +73,12 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	for (int i = 0; i <= CAP; i++)
 		kmem_cache_free(s, obj[i]);
 	/* The newer half went; the free that found the sheaf full lands on the older. */
-	assert_eq(n->barn_nr, 1);
+	assert_eq(n->nr, 1);
 	expect_eq(c->sheaf_nr, U + 1);
 	expect_true(c->sheaf[0] == obj[0] && c->sheaf[U - 1] == obj[U - 1]);
 	expect_true(c->sheaf[U] == obj[CAP]);
 	/* Chained through its objects, newest first; their sheaf links as they were. */
-	expect_true(n->barn == obj[CAP - 1] && barn_at(s, U - 1) == obj[U]);
+	expect_true(n->top == obj[CAP - 1] && barn_at(s, U - 1) == obj[U]);
 	expect_true(barn_at(s, U) == NULL);
 	for (int i = 0; i < CAP; i++)
 		expect_true(sheaf_link_ok(s, obj[i], false));
@@ -91,12 +91,12 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	for (int i = U - 1; i >= 0; i--)
 		expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[i]);
 	expect_eq(c->sheaf_nr, 0);
-	expect_eq(n->barn_nr, 1);
+	expect_eq(n->nr, 1);
 	while (c->freelist && nd < 512)
 		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	assert_true(c->freelist == NULL);
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP - 1]);
-	expect_eq(n->barn_nr, 0);
+	expect_eq(n->nr, 0);
 	expect_eq(c->sheaf_nr, U - 1);
 	expect_true(c->sheaf[U - 2] == obj[CAP - 2] && c->sheaf[0] == obj[U]);
 	expect_eq(slub_check(m), 0);
@@ -109,15 +109,15 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	for (int i = 0; i < nd; i++)
 		kmem_cache_free(s, drained[i]);
 	kmem_cache_free(s, obj[CAP]);
-	expect_eq(n->barn_nr, s->barn_max);
+	expect_eq(n->nr, s->barn_max);
 	expect_true(c->sheaf_nr > CAP / 2 && c->sheaf_nr <= CAP);
 	expect_eq(slub_check(m), 0);
 	/* A write after free over the link of an object in the barn: reported as it leaves. */
 	memset((char *)barn_at(s, 5) + s->offset, 0x41, sizeof(void *));
 	kmem_cache_shrink(s);
 	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
-	expect_eq(n->barn_nr, 0);
-	expect_true(n->barn == NULL);
+	expect_eq(n->nr, 0);
+	expect_true(n->top == NULL);
 	expect_eq(c->sheaf_nr, 0);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
@@ -144,7 +144,7 @@ TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 	static struct slab_fast_map fm;
 
 	assert_true(s != NULL);
-	struct kmem_cache_node *n = s->node[0];
+	struct sheaf_barn *n = cpu_barn(s, my_cpu(s));
 	expect_eq(kmem_cache_shadow_code(s), 0);
 	kmem_cache_keep_sheaves(s);
 	assert_eq(s->sheaf_capacity, CAP);
@@ -173,17 +173,17 @@ TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 	 * objects): the first full sheaf goes from the lock-free path too, where
 	 * a barn with no room yet refused it (session 20).
 	 */
-	expect_true(n->barn == NULL);
+	expect_true(n->top == NULL);
 	expect_true(kfree_fast_mapped(&fm, obj[i++]) == NULL);
-	assert_eq(n->barn_nr, 1);
+	assert_eq(n->nr, 1);
 	expect_eq(c->sheaf_nr, U + 1);
-	expect_true(n->barn == obj[CAP - 1]);
+	expect_true(n->top == obj[CAP - 1]);
 	/* Half a sheaf of frees more fills it again. */
 	for (; i < CAP + U; i++)
 		expect_true(kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
 	expect_true(kfree_fast(m, obj[i]));
-	expect_eq(n->barn_nr, 2);
+	expect_eq(n->nr, 2);
 	expect_eq(c->sheaf_nr, U + 1);
 	expect_true(c->sheaf[U - 1] == obj[U - 1] && c->sheaf[U] == obj[i]);
 	expect_true(barn_at(s, 0) == obj[CAP + U - 1] && barn_at(s, U - 1) == obj[CAP] &&
@@ -194,9 +194,9 @@ TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 	expect_eq(kmm_kfree_verdict(m, s, obj[CAP + 3], (char[80]){ 0 }, 80), -EALREADY);
 	expect_eq(slub_check(m), 0);
 	/* The same through the malloc shim's map, until the barn is full. */
-	for (i++; i < nr && n->barn_nr < s->barn_max; i++)
+	for (i++; i < nr && n->nr < s->barn_max; i++)
 		expect_true(kfree_fast_mapped(&fm, obj[i]) == NULL);
-	expect_eq(n->barn_nr, s->barn_max);
+	expect_eq(n->nr, s->barn_max);
 	expect_eq(c->sheaf_nr, U + 1);
 	expect_eq(slub_check(m), 0);
 	/* A full barn: refused again; kfree() gives half the sheaf back to the slabs. */
@@ -207,7 +207,7 @@ TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 	expect_true(!kfree_fast(m, obj[i]));
 	expect_eq(c->sheaf_nr, CAP);
 	kmem_cache_free(s, obj[i]);
-	expect_eq(n->barn_nr, s->barn_max);
+	expect_eq(n->nr, s->barn_max);
 	expect_eq(c->sheaf_nr, CAP / 2 + 1);
 	expect_eq(slub_check(m), 0);
 out:
@@ -218,7 +218,7 @@ out:
 			kmem_cache_free(s, all[k]);
 	}
 	kmem_cache_shrink(s);
-	expect_eq(n->barn_nr, 0);
+	expect_eq(n->nr, 0);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
@@ -263,12 +263,12 @@ TEST(a_barn_holds_its_bound_in_objects_and_bytes)
 			assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 		for (int i = 0; i < nr; i++)
 			kmem_cache_free(s, obj[i]);
-		expect_eq(s->node[0]->barn_nr, want);
+		expect_eq(cpu_barn(s, my_cpu(s))->nr, want);
 		expect_eq(my_cpu(s)->sheaf_nr, cap / 2 + 1);
-		expect_true((unsigned long)s->node[0]->barn_nr * unit * s->size <= SHEAF_BARN_BYTES);
+		expect_true((unsigned long)cpu_barn(s, my_cpu(s))->nr * unit * s->size <= SHEAF_BARN_BYTES);
 		expect_eq(slub_check(m), 0);
 		kmem_cache_shrink(s);
-		expect_eq(s->node[0]->barn_nr, 0);
+		expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
 		kmem_cache_destroy(s);
 	}
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
@@ -318,7 +318,7 @@ TEST(a_barn_takes_no_host_memory)
 #endif
 	for (int i = 0; i < nr; i++)
 		kmem_cache_free(s, obj[i]);
-	expect_eq(s->node[0]->barn_nr, s->barn_max);
+	expect_eq(cpu_barn(s, my_cpu(s))->nr, s->barn_max);
 #if !KMM_UNDER_SANITIZER
 	struct mallinfo2 after = mallinfo2();
 	printf("  %u sheaves of %u in the barn: host heap in use %zu -> %zu bytes\n",
@@ -327,7 +327,7 @@ TEST(a_barn_takes_no_host_memory)
 #endif
 	expect_eq(slub_check(m), 0);
 	kmem_cache_shrink(s);
-	expect_eq(s->node[0]->barn_nr, 0);
+	expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
 	/* The constructor's bytes survive a free and an allocation (no link written there). */
 	void *a = kmem_cache_alloc(ctor, GFP_KERNEL);
 	assert_true(a != NULL);
@@ -394,7 +394,7 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 		kmem_cache_free(s, obj[i]);
 	struct kmem_cache_cpu *c = my_cpu(s);
 	/* The barn: obj[CAP + U .. CAP + 2U - 1], obj[CAP .. CAP + U - 1], obj[U .. CAP - 1]. */
-	assert_eq(s->node[0]->barn_nr, 3);
+	assert_eq(cpu_barn(s, my_cpu(s))->nr, 3);
 	assert_eq(c->sheaf_nr, U + 1);
 	/* The second sheaf (obj[CAP .. CAP + U - 1]): its object 10 from the top. */
 	void *victim = barn_at(s, U + 10);
@@ -410,18 +410,18 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	/* The newest sheaf whole, as ever. */
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP + 2 * U - 1]);
-	expect_eq(s->node[0]->barn_nr, 2);
+	expect_eq(cpu_barn(s, my_cpu(s))->nr, 2);
 	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
 	for (int i = 0; i < U - 1; i++)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	/* The next: its top 11 objects, down to the victim; no more barn. */
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP + U - 1]);
-	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
+	expect_str_contains(t_dmesg(m), "the barn link of a freed object in a CPU's barn was "
 					 "overwritten");
 	/* below it: its sheaf's U - 11, and the oldest sheaf's U */
 	expect_str_contains(t_dmesg(m), "Left the 53 objects of the barn below object");
-	expect_eq(s->node[0]->barn_nr, 0);
-	expect_true(s->node[0]->barn == NULL);
+	expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
+	expect_true(cpu_barn(s, my_cpu(s))->top == NULL);
 	expect_eq(c->sheaf_nr, 10);
 	expect_true(c->sheaf[0] == victim);
 	got[nd++] = obj[NR - 1];
@@ -458,7 +458,7 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
 	for (unsigned int i = 0; i < nr; i++)
 		kmem_cache_free(s, obj[i]);
 	struct kmem_cache_cpu *c = my_cpu(s);
-	assert_eq(s->node[0]->barn_nr, 3);
+	assert_eq(cpu_barn(s, my_cpu(s))->nr, 3);
 	assert_eq(c->sheaf_nr, cap - u + 1);
 	void *victim = barn_at(s, u + depth);
 	assert_true(victim == obj[cap + u - 1 - depth]);
@@ -473,11 +473,11 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[cap + u - 1]);
-	expect_str_contains(t_dmesg(m), "the barn link of a freed object in the node's barn was "
+	expect_str_contains(t_dmesg(m), "the barn link of a freed object in a CPU's barn was "
 					 "overwritten");
 	snprintf(want, sizeof(want), "Left the %u objects of the barn below object", lost);
 	expect_str_contains(t_dmesg(m), want);
-	expect_eq(s->node[0]->barn_nr, 0);
+	expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
 	expect_eq(c->sheaf_nr, depth);
 	if (depth)
 		expect_true(c->sheaf[0] == victim);
@@ -532,11 +532,11 @@ TEST(the_lock_free_alloc_takes_a_sheaf_from_the_barn)
 	for (int i = 0; i < NR; i++)
 		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
 	struct kmem_cache_cpu *c = my_cpu(s);
-	struct kmem_cache_node *n = s->node[0];
+	struct sheaf_barn *n = cpu_barn(s, my_cpu(s));
 	/* Half a sheaf to the barn, the CPU's sheaf the older half and the last one freed. */
 	for (int i = 0; i < CAP + 1; i++)
 		kmem_cache_free(s, obj[i]);
-	assert_eq(n->barn_nr, 1);
+	assert_eq(n->nr, 1);
 	assert_eq(c->sheaf_nr, U + 1);
 	void *p = kmem_cache_alloc_barn(plain);		/* keeps no barn */
 	expect_true(p == NULL);
@@ -551,7 +551,7 @@ TEST(the_lock_free_alloc_takes_a_sheaf_from_the_barn)
 	int nd = 0;
 	if (c->freelist && m->cpu_lockless) {
 		expect_true(kmem_cache_alloc_barn(s) == NULL);
-		expect_eq(n->barn_nr, 1);
+		expect_eq(n->nr, 1);
 	}
 	while (c->freelist && nd < 512)
 		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
@@ -559,12 +559,12 @@ TEST(the_lock_free_alloc_takes_a_sheaf_from_the_barn)
 	if (!m->cpu_lockless) {
 		printf("  no owned CPU slot here: only the refusal is checked\n");
 		expect_true(kmem_cache_alloc_barn(s) == NULL);
-		expect_eq(n->barn_nr, 1);
+		expect_eq(n->nr, 1);
 		for (int i = 0; i < U; i++)
 			kmem_cache_free(s, obj[i]);
 	} else {
 		expect_true(kmem_cache_alloc_barn(s) == obj[CAP - 1]);
-		expect_eq(n->barn_nr, 0);
+		expect_eq(n->nr, 0);
 		expect_eq(c->sheaf_nr, U - 1);
 		expect_true(c->sheaf[U - 2] == obj[CAP - 2] && c->sheaf[0] == obj[U]);
 		expect_eq(slub_check(m), 0);
@@ -632,8 +632,8 @@ TEST(random_walk_with_barns_keeps_the_checker_holding)
 			int k = order[j];
 			kmem_cache_free(cs[k % 2], live[k]);
 			live[k] = NULL;
-			if (cs[0]->node[0]->barn_nr > most)
-				most = cs[0]->node[0]->barn_nr;
+			if (cpu_barn(cs[0], my_cpu(cs[0]))->nr > most)
+				most = cpu_barn(cs[0], my_cpu(cs[0]))->nr;
 			if (j % 151 == 0 && slub_check(m))
 				kmm_test_fail(__FILE__, __LINE__, "round %d, free %d: %s", r, j,
 					      kmm_last_error());
@@ -651,5 +651,110 @@ TEST(random_walk_with_barns_keeps_the_checker_holding)
 		kmem_cache_destroy(cs[i]);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	expect_true(strstr(t_dmesg(m), "BUG") == NULL);
+	slab_fake_done(m, base);
+}
+
+/*
+ * A CPU's barn is that CPU's (struct sheaf_barn): the half sheaves a CPU's
+ * frees hand in come back to that CPU alone, and another CPU whose sheaf
+ * runs dry takes none of them, here a second thread on the second slot.
+ * (Until session 24 the barn was the node's, and the other CPU's first
+ * allocation took the half sheaf: two threads each churning objects of
+ * their own came to share those objects' lines.)
+ */
+enum { OWN_CAP = SLAB_SHEAF_MAX, OWN_U = OWN_CAP / 2, OWN_NR = OWN_CAP + 1 };
+
+struct other_cpu {
+	struct kmm_machine *m;
+	struct kmem_cache *s;
+	void *const *mine;	/* the first thread's objects, obj[0 .. OWN_NR - 1] */
+	int cpu;		/* the slot this thread got */
+	int got_mine;		/* its allocations that were one of @mine */
+	unsigned long barn_after_frees;	/* its own barn's sheaves after its frees */
+};
+
+static struct kmem_cache_cpu *cpu_of(struct kmem_cache *s, int cpu)
+{
+	return per_cpu_ptr(s->cpu_slab, cpu);
+}
+
+/* The second thread: allocate a sheaf and one of objects, then free them all on its slot. */
+static void *other_cpu_thread(void *arg)
+{
+	struct other_cpu *o = arg;
+	void *got[OWN_NR];
+
+	o->cpu = kmm_this_cpu(o->m);
+	for (int i = 0; i < OWN_NR; i++) {
+		got[i] = kmem_cache_alloc(o->s, GFP_KERNEL);
+		assert_true(got[i] != NULL);
+		for (int k = 0; k < OWN_NR; k++)
+			o->got_mine += got[i] == o->mine[k];
+	}
+	for (int i = 0; i < OWN_NR; i++)
+		kmem_cache_free(o->s, got[i]);
+	o->barn_after_frees = cpu_barn(o->s, cpu_of(o->s, o->cpu))->nr;
+	return NULL;
+}
+
+TEST(a_cpus_barn_gives_its_half_sheaves_back_to_that_cpu_alone)
+{
+	struct kmm_machine *m = slab_fake("slab_sheaves=on");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("barn_own", 64, 0, 0, NULL);
+	static void *obj[OWN_NR];
+
+	assert_true(s != NULL);
+	kmem_cache_keep_sheaves(s);
+	assert_true(s->keep_sheaves);
+	assert_eq(s->sheaf_capacity, OWN_CAP);
+	int me = kmm_this_cpu(m);
+	struct sheaf_barn *b = cpu_barn(s, cpu_of(s, me));
+	for (int i = 0; i < OWN_NR; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	/* A full sheaf, then one free more: its newer half (obj[OWN_U .. OWN_CAP - 1]) to this CPU's barn. */
+	for (int i = 0; i < OWN_NR; i++)
+		kmem_cache_free(s, obj[i]);
+	assert_eq(b->nr, 1);
+	expect_true(b->top == obj[OWN_CAP - 1]);
+	expect_eq(cpu_of(s, me)->sheaf_nr, OWN_U + 1);
+
+	/* The other CPU, its sheaf and cpu freelist empty: a slab's objects, not the barn's. */
+	struct other_cpu o = { .m = m, .s = s, .mine = obj, .cpu = -1 };
+	sim_thread *t;
+	assert_eq(sim_thread_start(&t, other_cpu_thread, &o), 0);
+	sim_thread_join(t);
+	expect_true(o.cpu >= 0 && o.cpu != me);
+	expect_eq(o.got_mine, 0);
+	/* Its own frees went to its own barn, and this CPU's barn is as it was. */
+	expect_eq(o.barn_after_frees, 1);
+	expect_eq(b->nr, 1);
+	expect_true(b->top == obj[OWN_CAP - 1]);
+	expect_eq(slub_check(m), 0);
+
+	/* This CPU's sheaf, its cpu freelist, then its barn's half sheaf, newest first. */
+	for (int i = 0; i < OWN_U + 1; i++)
+		assert_true(kmem_cache_alloc(s, GFP_KERNEL) != NULL);
+	static void *drained[512];
+	int nd = 0;
+	while (cpu_of(s, me)->freelist && nd < 512)
+		assert_true((drained[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[OWN_CAP - 1]);
+	expect_eq(b->nr, 0);
+	expect_eq(cpu_of(s, me)->sheaf_nr, OWN_U - 1);
+	expect_eq(slub_check(m), 0);
+
+	/* Everything back; a shrink empties every CPU's barn. */
+	for (int i = 0; i < OWN_NR; i++)
+		if (*cache_shadow(s, obj[i]) != SHADOW_FREE)
+			kmem_cache_free(s, obj[i]);
+	for (int i = 0; i < nd; i++)
+		kmem_cache_free(s, drained[i]);
+	kmem_cache_shrink(s);
+	expect_eq(b->nr, 0);
+	expect_eq(cpu_barn(s, cpu_of(s, o.cpu >= 0 ? o.cpu : me))->nr, 0);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
+	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	slab_fake_done(m, base);
 }

@@ -4,7 +4,7 @@
  * (slab_sheaves=on, mm/slab.h) and of the lock-free paths the malloc shim
  * calls alone (kmem_cache_alloc_fast(), kfree_fast()), on the hand-built
  * two-CPU machine of tests/slab_fake.h; also built for the slab's fallback
- * without cmpxchg16b (unit_slab_sheaf_nocx16). The node's barn, where full
+ * without cmpxchg16b (unit_slab_sheaf_nocx16). Each CPU's barn, where full
  * sheaves hand their newer half, has its own tests: tests/unit_slab_barn.c.
  */
 #include <errno.h>

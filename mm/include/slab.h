@@ -115,12 +115,12 @@ void kmem_cache_set_min_partial(struct kmem_cache *s, unsigned long min);
 void kmem_cache_keep_empty(struct kmem_cache *s);
 /**
  * kmem_cache_keep_sheaves() - from now on a CPU's sheaf of @s that a free
- * finds full goes whole to its node's barn while the barn has room
+ * finds full hands its newer half to that CPU's barn while the barn has room
  * (mm/slab.h: SHEAF_BARN_OBJECTS objects, SHEAF_BARN_BYTES of them), where
  * it gave its older half back to the slabs;
- * an allocation that finds its CPU's sheaf and cpu freelist empty takes a
- * full sheaf from the barn before a slab. kmem_cache_shrink() empties the
- * barn. The barn keeps its sheaves in the free objects themselves (a word
+ * an allocation that finds its CPU's sheaf and cpu freelist empty takes
+ * such a half from the CPU's barn before a slab. kmem_cache_shrink() empties
+ * the barns. The barn keeps its sheaves in the free objects themselves (a word
  * beside the free pointer), so nothing changes for a cache whose free
  * objects keep their bytes (a constructor, SLAB_TYPESAFE_BY_RCU), one of
  * 8-byte objects, or one without sheaves (slab_sheaves=off).
