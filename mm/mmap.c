@@ -799,7 +799,6 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 	atomic_init(&mm->mm_lock_seq, 0);
 	spin_lock_init(&mm->page_table_lock);
 	atomic_init(&mm->mm_users, 1);
-	mm->mm_rb = RB_ROOT;
 	mm->ctx.cr3 = mm->pgt.pgd_pa;
 	mm->ctx.asid = atomic_fetch_add(&next_asid, 1) + 1;
 	mm->ctx.gen = 0;
@@ -817,14 +816,18 @@ void mmput(struct mm_struct *mm)
 	/* exit_mmap(): no user is left, the lock is taken for the rules' sake. */
 	mmap_write_lock(mm);
 	update_hiwater(mm);
-	while (mm->mm_rb.node) {
-		struct vm_area_struct *vma = rb_entry(rb_last(&mm->mm_rb), struct vm_area_struct, vm_rb);
+	for (;;) {
+		struct vm_area_struct *vma;
+		find_vma_prev(mm, ~0UL, &vma);	/* the last */
+		if (!vma)
+			break;
 		vma_start_write(vma);
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_remove(mm, vma);
 		vm_area_free(vma);
 	}
+	vma_tree_destroy(mm);
 	flush_tlb_mm(mm);
 	spin_lock(&mm->page_table_lock);
 	unsigned long stray = pgtable_destroy(&mm->pgt);

@@ -1,35 +1,54 @@
 // SPDX-License-Identifier: MIT
 /*
- * mm/vma.c - the VMA tree of an address space: a red-black tree by address
- * with the largest free gap of each subtree cached in its root, and the VMAs
- * on a sorted list beside it.
+ * mm/vma.c - the VMA tree of an address space: a B-tree by address whose
+ * nodes hold the keys (each VMA's vm_end) and the largest free gap of each
+ * child, and the VMAs on a sorted list beside it.
  *
  * Linux counterpart: mm/vma.c and mm/mmap.c of 6.12 keep VMAs in a maple
- * tree; this is the structure Linux used from 3.9 to 6.0 (mm_rb with
- * rb_subtree_gap, vma_gap_update, unmapped_area_topdown, and the vm_next /
- * vm_prev list). Kept: O(log n) find_vma, insertion and removal, and a
- * top-down search for a free range that skips every subtree whose largest
- * gap is too small.
+ * tree (lib/maple_tree.c): a B-tree whose nodes carry the pivots and, in an
+ * mm's tree, the largest gap below each slot, so that a lookup or the
+ * unmapped-area search reads a few nodes of keys instead of one VMA per
+ * level. This tree has the same shape in a simpler form: a node has up to
+ * VT_SLOTS entries (end, gap, slot); a leaf's slot is a VMA, an inner
+ * node's a child whose last VMA's vm_end is the entry's end; every leaf is
+ * at the same depth; a node other than the root keeps at least VT_MIN
+ * entries (an insertion splits a full node in two halves, a removal that
+ * leaves fewer borrows from a sibling or merges with it). Not the maple
+ * tree's: ranges of the empty space as entries, RCU readers (every reader
+ * here holds mmap_lock: lock_vma_under_rcu() looks up under it, see
+ * mm/mmap_lock.c), node types by density. The vm_next / vm_prev list of
+ * Linux <= 6.0 stays beside the tree.
  *
- * Invariant (vma_tree_check, run by process_check): the in-order walk of the
- * tree and the list give the same VMAs in the same order, map_count of them,
- * sorted and disjoint; each node's rb_subtree_gap is the largest of its own
- * gap (vm_start_gap(vma) - vm_end_gap(vm_prev), 0 if negative) and its
- * children's; the tree keeps lib/rbtree's invariants.
+ * The nodes are host memory (posix_memalign), not a slab cache of the
+ * machine: Linux's maple_node cache would add a line to /proc/slabinfo and
+ * pages to Slab:, which kmm prints as Linux's formulas do for the objects it
+ * has (docs/fidelity.md). Each mm keeps a few spare nodes, so that an
+ * insertion takes what it may need before it changes anything
+ * (vma_tree_prealloc(), as Linux's vma_iter_prealloc()).
+ *
+ * Invariant (vma_tree_check, run by process_check): every leaf at depth
+ * mm_mt_height; each node's entry count in [VT_MIN, VT_SLOTS] ([1 or 2,
+ * VT_SLOTS] at the root), its parent link right; an inner entry's end and
+ * gap are its child's last end and largest gap; a leaf entry's end is its
+ * VMA's vm_end and its gap the VMA's (vm_start_gap(vma) - vm_end of the VMA
+ * before, 0 if negative); the leaves in order give the list's VMAs, sorted
+ * and disjoint, map_count of them.
  *
  * Locking: the tree and the list change under mmap_write_lock() (with the
  * VMA write-locked, see vma_start_write()); find_vma() and the search need
- * mmap_lock held for read or write.
+ * mmap_lock held for read or write. Nodes are freed at once: nothing reads
+ * the tree without mmap_lock.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mm/include/mm.h"
 #include "mm/internal.h"
 
-static inline struct vm_area_struct *rb_vma(const struct rb_node *n)
-{
-	return n ? rb_entry(n, struct vm_area_struct, vm_rb) : NULL;
-}
+#define VT_SLOTS VMA_TREE_SLOTS
+#define VT_MIN VMA_TREE_MIN
+#define VT_SPARE_MAX 16	/* spare nodes an mm keeps at most */
 
 static inline unsigned long vm_end_gap(const struct vm_area_struct *vma)
 {
@@ -45,49 +64,198 @@ static unsigned long vma_gap(const struct vm_area_struct *vma)
 	return start > prev_end ? start - prev_end : 0;
 }
 
-static unsigned long subtree_gap_of(const struct vm_area_struct *vma)
-{
-	unsigned long max = vma_gap(vma);
-	struct vm_area_struct *l = rb_vma(vma->vm_rb.left), *r = rb_vma(vma->vm_rb.right);
+/* ---- Nodes ---- */
 
-	if (l && l->rb_subtree_gap > max)
-		max = l->rb_subtree_gap;
-	if (r && r->rb_subtree_gap > max)
-		max = r->rb_subtree_gap;
+static struct vma_tree_node *vt_node_get(struct mm_struct *mm, bool leaf)
+{
+	struct vma_tree_node *n = mm->mm_mt_spare;
+
+	/* vma_tree_prealloc() left enough: an insertion takes at most height + 1. */
+	mm->mm_mt_spare = n->parent;
+	mm->mm_mt_nr_spare--;
+	n->parent = NULL;
+	n->nr = 0;
+	n->leaf = leaf;
+	return n;
+}
+
+static void vt_node_put(struct mm_struct *mm, struct vma_tree_node *n)
+{
+	if (mm->mm_mt_nr_spare >= VT_SPARE_MAX) {
+		free(n);
+		return;
+	}
+	n->parent = mm->mm_mt_spare;
+	mm->mm_mt_spare = n;
+	mm->mm_mt_nr_spare++;
+}
+
+int vma_tree_prealloc(struct mm_struct *mm)
+{
+	while (mm->mm_mt_nr_spare < mm->mm_mt_height + 1) {
+		void *p;
+		if (posix_memalign(&p, 64, sizeof(struct vma_tree_node)))
+			return kmm_set_error(-ENOMEM, "VMA tree: no host memory for a node");
+		struct vma_tree_node *n = p;
+		n->parent = mm->mm_mt_spare;
+		mm->mm_mt_spare = n;
+		mm->mm_mt_nr_spare++;
+	}
+	return 0;
+}
+
+void vma_tree_destroy(struct mm_struct *mm)
+{
+	while (mm->mm_mt_spare) {
+		struct vma_tree_node *n = mm->mm_mt_spare;
+		mm->mm_mt_spare = n->parent;
+		free(n);
+	}
+	mm->mm_mt_nr_spare = 0;
+}
+
+static unsigned long vt_max_gap(const struct vma_tree_node *n)
+{
+	unsigned long max = 0;
+
+	for (unsigned int i = 0; i < n->nr; i++)
+		if (n->gap[i] > max)
+			max = n->gap[i];
 	return max;
 }
 
-/* rb_recompute_fn: the tree's augmentation callback. */
-static bool vma_gap_recompute(struct rb_node *n)
+static unsigned int vt_index_in_parent(const struct vma_tree_node *n)
 {
-	struct vm_area_struct *vma = rb_vma(n);
-	unsigned long max = subtree_gap_of(vma);
+	const struct vma_tree_node *p = n->parent;
+	unsigned int i = 0;
 
-	if (vma->rb_subtree_gap == max)
+	while (p->slot[i] != n)
+		i++;
+	return i;
+}
+
+/* Write @n's summary (last end, largest gap) into entry @i of @p. Return: whether it changed. */
+static bool vt_set_summary(struct vma_tree_node *p, unsigned int i, const struct vma_tree_node *n)
+{
+	unsigned long end = n->end[n->nr - 1], gap = vt_max_gap(n);
+
+	if (p->end[i] == end && p->gap[i] == gap)
 		return false;
-	vma->rb_subtree_gap = max;
+	p->end[i] = end;
+	p->gap[i] = gap;
 	return true;
+}
+
+/*
+ * Rewrite the entries for @n and its ancestors up to the root; with
+ * @until_same, stop at the first that does not change (every entry above
+ * was current before).
+ */
+static void vt_propagate(struct vma_tree_node *n, bool until_same)
+{
+	for (struct vma_tree_node *p = n->parent; p; n = p, p = p->parent)
+		if (!vt_set_summary(p, vt_index_in_parent(n), n) && until_same)
+			break;
+}
+
+/* Move @count entries from @src at @si to @dst at @di (the gap at @di already open). */
+static void vt_move(struct vma_tree_node *dst, unsigned int di, struct vma_tree_node *src,
+		    unsigned int si, unsigned int count)
+{
+	memcpy(&dst->end[di], &src->end[si], count * sizeof(dst->end[0]));
+	memcpy(&dst->gap[di], &src->gap[si], count * sizeof(dst->gap[0]));
+	memcpy(&dst->slot[di], &src->slot[si], count * sizeof(dst->slot[0]));
+	if (!dst->leaf)
+		for (unsigned int i = di; i < di + count; i++)
+			((struct vma_tree_node *)dst->slot[i])->parent = dst;
+}
+
+/* Open entry @i of @n (shift the rest up) or close it (shift down). */
+static void vt_open(struct vma_tree_node *n, unsigned int i)
+{
+	unsigned int k = n->nr - i;
+
+	memmove(&n->end[i + 1], &n->end[i], k * sizeof(n->end[0]));
+	memmove(&n->gap[i + 1], &n->gap[i], k * sizeof(n->gap[0]));
+	memmove(&n->slot[i + 1], &n->slot[i], k * sizeof(n->slot[0]));
+	n->nr++;
+}
+
+static void vt_close(struct vma_tree_node *n, unsigned int i)
+{
+	unsigned int k = n->nr - i - 1;
+
+	memmove(&n->end[i], &n->end[i + 1], k * sizeof(n->end[0]));
+	memmove(&n->gap[i], &n->gap[i + 1], k * sizeof(n->gap[0]));
+	memmove(&n->slot[i], &n->slot[i + 1], k * sizeof(n->slot[0]));
+	n->nr--;
 }
 
 /* ---- Lookup ---- */
 
-struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+/* The first entry of @n whose end is above @addr, or n->nr. */
+static inline unsigned int vt_slot_above(const struct vma_tree_node *n, unsigned long addr)
 {
-	struct rb_node *n = mm->mm_rb.node;
-	struct vm_area_struct *found = NULL;
+	unsigned int i = 0;
+
+	while (i < n->nr && n->end[i] <= addr)
+		i++;
+	return i;
+}
+
+/* The leaf and entry (*@pi) of the first VMA with vm_end > @addr; NULL if none. */
+static struct vma_tree_node *vt_descend(const struct mm_struct *mm, unsigned long addr,
+					unsigned int *pi)
+{
+	struct vma_tree_node *n = mm->mm_mt;
 
 	while (n) {
-		struct vm_area_struct *v = rb_vma(n);
-		if (v->vm_end > addr) {
-			found = v;
-			if (v->vm_start <= addr)
-				break;
-			n = n->left;
-		} else {
-			n = n->right;
+		unsigned int i = vt_slot_above(n, addr);
+		if (i == n->nr)
+			return NULL;
+		if (n->leaf) {
+			*pi = i;
+			return n;
 		}
+		n = n->slot[i];
 	}
-	return found;
+	return NULL;
+}
+
+/*
+ * The leaf and entry of @vma. Its stored end may be stale (vma_adjust_tree()
+ * is told after vm_start or vm_end changed in place), but it is above the
+ * new vm_start and every VMA before it ends at or below that: so the
+ * descent by vm_start ends at @vma.
+ */
+static struct vma_tree_node *vt_locate(const struct mm_struct *mm, const struct vm_area_struct *vma,
+				       unsigned int *pi)
+{
+	struct vma_tree_node *n = vt_descend(mm, vma->vm_start, pi);
+
+	if (n && n->slot[*pi] == vma)
+		return n;
+	kmm_printk(mm->m, "BUG: VMA tree: VMA 0x%lx-0x%lx not found", vma->vm_start, vma->vm_end);
+	return NULL;
+}
+
+static struct vm_area_struct *vt_last(const struct mm_struct *mm)
+{
+	const struct vma_tree_node *n = mm->mm_mt;
+
+	if (!n)
+		return NULL;
+	while (!n->leaf)
+		n = n->slot[n->nr - 1];
+	return n->slot[n->nr - 1];
+}
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned int i;
+	struct vma_tree_node *n = vt_descend(mm, addr, &i);
+
+	return n ? n->slot[i] : NULL;
 }
 
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
@@ -95,80 +263,250 @@ struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 {
 	struct vm_area_struct *vma = find_vma(mm, addr);
 
-	*pprev = vma ? vma->vm_prev : rb_vma(rb_last(&mm->mm_rb));
+	*pprev = vma ? vma->vm_prev : vt_last(mm);
 	return vma;
 }
 
-/* ---- Insertion and removal ---- */
+/* @vma's gap changed (its start, or the VMA before it): store it, and up the tree. */
+static void vt_update_gap(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	unsigned int i;
+	struct vma_tree_node *n = vt_locate(mm, vma, &i);
+	unsigned long gap = vma_gap(vma);
+
+	if (!n || n->gap[i] == gap)
+		return;
+	n->gap[i] = gap;
+	vt_propagate(n, true);
+}
+
+/* ---- Insertion ---- */
+
+static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n);
+
+/* Link @r, just split off @n, into @n's parent after @n (splitting that too if full). */
+static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct vma_tree_node *r)
+{
+	struct vma_tree_node *p = n->parent;
+	unsigned int i;
+
+	if (!p) {
+		p = vt_node_get(mm, false);
+		p->nr = 2;
+		p->slot[0] = n;
+		p->slot[1] = r;
+		n->parent = r->parent = p;
+		vt_set_summary(p, 0, n);
+		vt_set_summary(p, 1, r);
+		mm->mm_mt = p;
+		mm->mm_mt_height++;
+		return;
+	}
+	i = vt_index_in_parent(n);
+	if (p->nr == VT_SLOTS) {
+		struct vma_tree_node *q = vt_split(mm, p);
+		if (i >= p->nr) {
+			i -= p->nr;
+			p = q;
+		}
+	}
+	vt_open(p, i + 1);
+	p->slot[i + 1] = r;
+	r->parent = p;
+	vt_set_summary(p, i, n);
+	p->end[i + 1] = p->gap[i + 1] = 0;
+	vt_set_summary(p, i + 1, r);
+}
+
+/* Move the upper half of full @n to a new node after it. Return: the new node. */
+static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n)
+{
+	struct vma_tree_node *r = vt_node_get(mm, n->leaf);
+	unsigned int keep = n->nr / 2;
+
+	vt_move(r, 0, n, keep, n->nr - keep);
+	r->nr = n->nr - keep;
+	n->nr = keep;
+	vt_add_sibling(mm, n, r);
+	return r;
+}
 
 int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	struct rb_node **link = &mm->mm_rb.node, *parent = NULL;
-	struct vm_area_struct *prev = NULL, *next = NULL;
+	struct vma_tree_node *n = mm->mm_mt;
+	struct vm_area_struct *prev, *next;
+	unsigned int i;
+	int err;
 
-	while (*link) {
-		struct vm_area_struct *v = rb_vma(*link);
-		parent = *link;
-		if (vma->vm_start < v->vm_start) {
-			next = v;
-			link = &parent->left;
-		} else {
-			prev = v;
-			link = &parent->right;
-		}
+	if ((err = vma_tree_prealloc(mm)) != 0)
+		return err;
+	if (!n) {
+		n = mm->mm_mt = vt_node_get(mm, true);
+		mm->mm_mt_height = 1;
 	}
-	/*
-	 * The rebalancing recomputes the gaps of the nodes it rotates, and
-	 * assumes every other value is current: so @next learns of its new
-	 * neighbour only afterwards, and its shrunk gap is propagated then.
-	 */
+	/* The first entry ending above vm_start (the VMA after @vma), else the last. */
+	for (;;) {
+		i = vt_slot_above(n, vma->vm_start);
+		if (n->leaf)
+			break;
+		n = n->slot[i < n->nr ? i : n->nr - 1];
+	}
+	next = i < n->nr ? n->slot[i] : NULL;
+	prev = next ? next->vm_prev : (n->nr ? n->slot[n->nr - 1] : NULL);
 	vma->vm_prev = prev;
 	vma->vm_next = next;
-	vma->rb_subtree_gap = 0;
-	rb_link_node(&vma->vm_rb, parent, link);
-	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, vma_gap_recompute);
 	if (prev)
 		prev->vm_next = vma;
 	else
 		mm->mmap = vma;
-	if (next) {
+	if (next)
 		next->vm_prev = vma;
-		rb_propagate(&next->vm_rb, vma_gap_recompute);
+
+	bool split = n->nr == VT_SLOTS;
+	if (split) {
+		struct vma_tree_node *r = vt_split(mm, n);
+		if (i >= n->nr) {
+			i -= n->nr;
+			n = r;
+		}
 	}
+	vt_open(n, i);
+	n->end[i] = vma->vm_end;
+	n->gap[i] = vma_gap(vma);
+	n->slot[i] = vma;
+	/* @next's gap shrank: at hand when it follows in this leaf. */
+	if (next && i + 1 < n->nr)
+		n->gap[i + 1] = vma_gap(next);
+	/* After a split every entry on the way up is rewritten; else only what changes. */
+	vt_propagate(n, !split);
+	if (next && i + 1 == n->nr)
+		vt_update_gap(mm, next);
 	mm->map_count++;
 	vma->linked = true;
 	vma->detached = false;
 	return 0;
 }
 
+/* ---- Removal ---- */
+
+/*
+ * @n lost an entry: while it (or, after a merge, its parent) is under
+ * VT_MIN, borrow from a sibling or merge with it; shrink the root.
+ * Return: the node that holds @n's entries now (NULL: the tree is empty).
+ */
+static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_node *n)
+{
+	struct vma_tree_node *keep = n;
+
+	for (;;) {
+		struct vma_tree_node *p = n->parent, *l, *r;
+		unsigned int i, li;
+
+		if (!p) {
+			if (n->nr == 0) {	/* an empty leaf root */
+				mm->mm_mt = NULL;
+				mm->mm_mt_height = 0;
+				vt_node_put(mm, n);
+				return NULL;
+			}
+			if (!n->leaf && n->nr == 1) {
+				mm->mm_mt = n->slot[0];
+				mm->mm_mt->parent = NULL;
+				mm->mm_mt_height--;
+				vt_node_put(mm, n);
+			}
+			return keep;
+		}
+		if (n->nr >= VT_MIN)
+			return keep;
+		i = vt_index_in_parent(n);
+		li = i + 1 < p->nr ? i : i - 1;
+		l = p->slot[li];
+		r = p->slot[li + 1];
+		if (l->nr + r->nr <= VT_SLOTS) {
+			vt_move(l, l->nr, r, 0, r->nr);
+			l->nr += r->nr;
+			if (keep == r)
+				keep = l;
+			vt_close(p, li + 1);
+			vt_set_summary(p, li, l);
+			vt_node_put(mm, r);
+			n = p;
+			continue;
+		}
+		/* Even the two out. */
+		unsigned int want = (l->nr + r->nr) / 2;
+		if (l->nr > want) {
+			unsigned int k = l->nr - want;
+			memmove(&r->end[k], &r->end[0], r->nr * sizeof(r->end[0]));
+			memmove(&r->gap[k], &r->gap[0], r->nr * sizeof(r->gap[0]));
+			memmove(&r->slot[k], &r->slot[0], r->nr * sizeof(r->slot[0]));
+			vt_move(r, 0, l, want, k);
+			r->nr += k;
+			l->nr = want;
+		} else {
+			unsigned int k = want - l->nr;
+			vt_move(l, l->nr, r, 0, k);
+			l->nr = want;
+			for (unsigned int j = 0; j < k; j++)
+				vt_close(r, 0);
+		}
+		vt_set_summary(p, li, l);
+		vt_set_summary(p, li + 1, r);
+		return keep;
+	}
+}
+
 void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *prev = vma->vm_prev, *next = vma->vm_next;
+	struct vma_tree_node *n;
+	unsigned int i;
 
 	if (!vma->linked || vma->detached)
 		return;
-	/* As in vma_insert(): the neighbour's gap changes after the rebalancing. */
-	rb_erase_augmented(&vma->vm_rb, &mm->mm_rb, vma_gap_recompute);
+	n = vt_locate(mm, vma, &i);
 	if (prev)
 		prev->vm_next = next;
 	else
 		mm->mmap = next;
-	if (next) {
+	if (next)
 		next->vm_prev = prev;
-		rb_propagate(&next->vm_rb, vma_gap_recompute);	/* its gap grew */
-	}
 	vma->vm_prev = vma->vm_next = NULL;
 	mm->map_count--;
 	vma->detached = true;
+	if (!n)
+		return;
+	vt_close(n, i);
+	/* @next's gap grew: at hand when it followed in this leaf. */
+	bool next_here = next && i < n->nr;
+	if (next_here)
+		n->gap[i] = vma_gap(next);
+	/* After a borrow or a merge every entry on the way up is rewritten; else only what changes. */
+	bool reshape = n->parent && n->nr < VT_MIN;
+	n = vt_rebalance(mm, n);
+	if (n)
+		vt_propagate(n, !reshape);
+	if (next && !next_here)
+		vt_update_gap(mm, next);
 }
 
 void vma_adjust_tree(struct vm_area_struct *vma)
 {
+	struct mm_struct *mm = vma->vm_mm;
+	struct vma_tree_node *n;
+	unsigned int i;
+
 	if (!vma->linked || vma->detached)
 		return;
-	rb_propagate(&vma->vm_rb, vma_gap_recompute);
+	n = vt_locate(mm, vma, &i);
+	if (!n)
+		return;
+	n->end[i] = vma->vm_end;
+	n->gap[i] = vma_gap(vma);
+	vt_propagate(n, true);
 	if (vma->vm_next)
-		rb_propagate(&vma->vm_next->vm_rb, vma_gap_recompute);
+		vt_update_gap(mm, vma->vm_next);
 }
 
 /* ---- The top-down search ---- */
@@ -195,25 +533,26 @@ static bool gap_fits(struct gap_search *s, const struct vm_area_struct *vma)
 	return false;
 }
 
-/* Right to left (highest first), skipping subtrees whose largest gap is too small. */
-static bool search_topdown(struct gap_search *s, const struct rb_node *n)
+/*
+ * Right to left (highest first), skipping entries whose largest gap is too
+ * small, or whose gaps all start at or above @high: those of entry i start
+ * at or above entry i - 1's end.
+ */
+static bool search_topdown(struct gap_search *s, const struct vma_tree_node *n)
 {
-	const struct vm_area_struct *vma = rb_vma(n);
-
-	if (!vma || vma->rb_subtree_gap < s->len)
-		return false;
-	/* Every gap of the right subtree starts at or above vm_end. */
-	if (vma->vm_end < s->high && search_topdown(s, n->right))
-		return true;
-	if (gap_fits(s, vma))
-		return true;
-	return search_topdown(s, n->left);
+	for (unsigned int i = n->nr; i-- > 0;) {
+		if (n->gap[i] < s->len || (i && n->end[i - 1] >= s->high))
+			continue;
+		if (n->leaf ? gap_fits(s, n->slot[i]) : search_topdown(s, n->slot[i]))
+			return true;
+	}
+	return false;
 }
 
 unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, unsigned long low_limit,
 				    unsigned long high_limit)
 {
-	struct vm_area_struct *last = rb_vma(rb_last(&mm->mm_rb));
+	struct vm_area_struct *last = vt_last(mm);
 	unsigned long end = mm->task_size < high_limit ? mm->task_size : high_limit;
 	unsigned long start = last ? vm_end_gap(last) : low_limit;
 	struct gap_search s = { len, low_limit, high_limit, 0 };
@@ -223,35 +562,83 @@ unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, uns
 		start = low_limit;
 	if (end > start && end - start >= len)
 		return end - len;
-	if (search_topdown(&s, mm->mm_rb.node))
+	if (mm->mm_mt && search_topdown(&s, mm->mm_mt))
 		return s.found;
 	return (unsigned long)-ENOMEM;
 }
 
 /* ---- The checker ---- */
 
+struct vt_walk {
+	struct mm_struct *mm;
+	int pid, count;
+	struct vm_area_struct *expect;	/* the list's next VMA */
+};
+
+/* Check the subtree of @n at @depth; its last end and largest gap in *@end, *@gap. */
+static int vt_check_node(struct vt_walk *w, const struct vma_tree_node *n,
+			 const struct vma_tree_node *parent, int depth, unsigned long *end,
+			 unsigned long *gap)
+{
+	unsigned int min = parent ? VT_MIN : n->leaf ? 1 : 2;
+	int pid = w->pid, r;
+
+	if (n->parent != parent)
+		return kmm_set_error(-EUCLEAN, "process %d: VMA tree node at depth %d has a wrong parent",
+				     pid, depth);
+	if (n->nr < min || n->nr > VT_SLOTS)
+		return kmm_set_error(-EUCLEAN, "process %d: VMA tree node at depth %d holds %u entries",
+				     pid, depth, n->nr);
+	if (n->leaf != (depth == w->mm->mm_mt_height))
+		return kmm_set_error(-EUCLEAN, "process %d: VMA tree leaf at depth %d, height %d",
+				     pid, depth, w->mm->mm_mt_height);
+	for (unsigned int i = 0; i < n->nr; i++) {
+		unsigned long e, g;
+		if (n->leaf) {
+			struct vm_area_struct *vma = n->slot[i];
+			if (vma != w->expect)
+				return kmm_set_error(-EUCLEAN, "process %d: VMA list and tree differ at 0x%lx",
+						     pid, vma->vm_start);
+			if (!vma->linked || vma->detached || vma->vm_start >= vma->vm_end ||
+			    (vma->vm_prev && (vma->vm_prev->vm_next != vma ||
+					      vma->vm_prev->vm_end > vma->vm_start)))
+				return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx badly linked", pid,
+						     vma->vm_start);
+			e = vma->vm_end;
+			g = vma_gap(vma);
+			w->expect = vma->vm_next;
+			w->count++;
+		} else if ((r = vt_check_node(w, n->slot[i], n, depth + 1, &e, &g)) != 0) {
+			return r;
+		}
+		if (n->end[i] != e || n->gap[i] != g)
+			return kmm_set_error(-EUCLEAN, "process %d: VMA tree entry at depth %d ends 0x%lx "
+					     "gap 0x%lx, want 0x%lx gap 0x%lx", pid, depth, n->end[i],
+					     n->gap[i], e, g);
+	}
+	*end = n->end[n->nr - 1];
+	*gap = vt_max_gap(n);
+	return 0;
+}
+
 int vma_tree_check(struct mm_struct *mm, int pid)
 {
-	struct vm_area_struct *prev = NULL;
-	struct rb_node *n = rb_first(&mm->mm_rb);
-	int count = 0, r;
+	struct vt_walk w = { mm, pid, 0, mm->mmap };
+	unsigned long end, gap;
+	int r;
 
-	if ((r = rb_check(&mm->mm_rb, vma_gap_recompute)) != 0)
-		return kmm_set_error(-EUCLEAN, "process %d: VMA tree broken (rb_check %d)", pid, r);
-	for (struct vm_area_struct *vma = mm->mmap; vma; vma = vma->vm_next, n = rb_next(n)) {
-		if (rb_vma(n) != vma)
-			return kmm_set_error(-EUCLEAN, "process %d: VMA list and tree differ at 0x%lx",
-					     pid, vma->vm_start);
-		if (vma->vm_prev != prev || !vma->linked || vma->detached)
-			return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx badly linked", pid,
-					     vma->vm_start);
-		prev = vma;
-		count++;
+	if (mm->mmap && mm->mmap->vm_prev)
+		return kmm_set_error(-EUCLEAN, "process %d: the first VMA has a vm_prev", pid);
+	if (!mm->mm_mt) {
+		if (mm->mmap || mm->mm_mt_height)
+			return kmm_set_error(-EUCLEAN, "process %d: VMA list without a tree", pid);
+	} else if ((r = vt_check_node(&w, mm->mm_mt, NULL, 1, &end, &gap)) != 0) {
+		return r;
 	}
-	if (n)
-		return kmm_set_error(-EUCLEAN, "process %d: VMA tree has more nodes than the list", pid);
-	if (count != mm->map_count)
+	if (w.expect)
+		return kmm_set_error(-EUCLEAN, "process %d: VMA list has more VMAs than the tree", pid);
+	if (w.count != mm->map_count)
 		return kmm_set_error(-EUCLEAN, "process %d: map_count %d but %d VMAs", pid,
-				     mm->map_count, count);
+				     mm->map_count, w.count);
 	return 0;
 }

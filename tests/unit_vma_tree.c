@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <kmm/process.h>
 
@@ -130,6 +131,106 @@ TEST(hundred_thousand_vmas_map_and_unmap)
 	assert_eq(vma_tree_check(t->mm, t->pid), 0);
 	assert_eq(get_unmapped_area(t->mm, 0, 2 * PAGE_SIZE, 0), linear_topdown(t->mm, 2 * PAGE_SIZE));
 	assert_eq(get_unmapped_area(t->mm, 0, PAGE_SIZE, 0), linear_topdown(t->mm, PAGE_SIZE));
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+/* Break the tree one way: the checker must name it; mended, it passes again. */
+static void expect_broken(struct mm_struct *mm, int pid, const char *what, const char *words)
+{
+	int err = vma_tree_check(mm, pid);
+
+	if (err != -EUCLEAN || !strstr(kmm_last_error(), words))
+		kmm_test_fail(__FILE__, __LINE__, "%s: check %d '%s', want -EUCLEAN naming '%s'", what,
+			      err, kmm_last_error(), words);
+}
+
+TEST(checker_sees_each_kind_of_broken_tree)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "broken");
+	uint64_t out = 0;
+
+	assert_true(t != NULL);
+	struct mm_struct *mm = t->mm;
+	/* Enough VMAs, never merged, for three levels. */
+	for (int i = 0; i < 600; i++) {
+		int prot = i % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+		assert_eq(kmm_mmap(t, 0, PAGE_SIZE, prot, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+	}
+	assert_true(mm->mm_mt_height >= 3);
+	assert_eq(vma_tree_check(mm, t->pid), 0);
+
+	struct vma_tree_node *root = mm->mm_mt, *inner = root->slot[1], *leaf = inner->slot[1];
+	assert_true(!inner->leaf && leaf->leaf);
+
+	leaf->gap[2] += PAGE_SIZE;	/* a stale gap */
+	expect_broken(mm, t->pid, "leaf gap", "gap");
+	leaf->gap[2] -= PAGE_SIZE;
+	leaf->end[0] -= PAGE_SIZE;	/* a stale end */
+	expect_broken(mm, t->pid, "leaf end", "ends");
+	leaf->end[0] += PAGE_SIZE;
+	root->gap[0] += 1;		/* an inner entry that is not its child's largest gap */
+	expect_broken(mm, t->pid, "inner gap", "gap");
+	root->gap[0] -= 1;
+	inner->end[0] += PAGE_SIZE;	/* an inner end that is not its child's last */
+	expect_broken(mm, t->pid, "inner end", "ends");
+	inner->end[0] -= PAGE_SIZE;
+
+	void *s = leaf->slot[1];	/* two VMAs out of order */
+	leaf->slot[1] = leaf->slot[2];
+	leaf->slot[2] = s;
+	expect_broken(mm, t->pid, "order", "differ");
+	leaf->slot[2] = leaf->slot[1];
+	leaf->slot[1] = s;
+
+	leaf->parent = root;		/* a wrong parent link */
+	expect_broken(mm, t->pid, "parent", "parent");
+	leaf->parent = inner;
+	mm->mm_mt_height++;		/* leaves not at the tree's height */
+	expect_broken(mm, t->pid, "height", "depth");
+	mm->mm_mt_height--;
+
+	/* A node under the minimum: its entries moved to its left sibling. */
+	struct vma_tree_node *left = inner->slot[0];
+	unsigned int k = leaf->nr - (VMA_TREE_MIN - 1), ln = left->nr;
+	assert_true(ln + k <= VMA_TREE_SLOTS);
+	for (unsigned int i = 0; i < k; i++) {
+		left->end[ln + i] = leaf->end[i];
+		left->gap[ln + i] = leaf->gap[i];
+		left->slot[ln + i] = leaf->slot[i];
+	}
+	left->nr = ln + k;
+	memmove(leaf->end, leaf->end + k, (leaf->nr - k) * sizeof(leaf->end[0]));
+	memmove(leaf->gap, leaf->gap + k, (leaf->nr - k) * sizeof(leaf->gap[0]));
+	memmove(leaf->slot, leaf->slot + k, (leaf->nr - k) * sizeof(leaf->slot[0]));
+	leaf->nr -= k;
+	unsigned long e0 = inner->end[0], g0 = inner->gap[0];
+	inner->end[0] = left->end[left->nr - 1];
+	for (unsigned int i = 0; i < left->nr; i++)
+		if (left->gap[i] > inner->gap[0])
+			inner->gap[0] = left->gap[i];
+	expect_broken(mm, t->pid, "underfull", "holds");
+	/* Put them back. */
+	memmove(leaf->end + k, leaf->end, leaf->nr * sizeof(leaf->end[0]));
+	memmove(leaf->gap + k, leaf->gap, leaf->nr * sizeof(leaf->gap[0]));
+	memmove(leaf->slot + k, leaf->slot, leaf->nr * sizeof(leaf->slot[0]));
+	for (unsigned int i = 0; i < k; i++) {
+		leaf->end[i] = left->end[ln + i];
+		leaf->gap[i] = left->gap[ln + i];
+		leaf->slot[i] = left->slot[ln + i];
+	}
+	leaf->nr += k;
+	left->nr = ln;
+	inner->end[0] = e0;
+	inner->gap[0] = g0;
+
+	mm->map_count++;
+	expect_broken(mm, t->pid, "map_count", "map_count");
+	mm->map_count--;
+	assert_eq(vma_tree_check(mm, t->pid), 0);
 	assert_eq(kmm_check(m), 0);
 	kmm_exit(t, 0);
 	kmm_task_release(t);

@@ -8,15 +8,15 @@
  * include/linux/mm.h (vm_flags), include/linux/rmap.h (anon_vma),
  * include/linux/sched.h (task_struct), include/linux/mman.h.
  *
- * The VMAs of an mm sit in a red-black tree keyed by address (lib/rbtree,
- * augmented with the largest free gap below each node, as Linux kept
- * rb_subtree_gap before the maple tree) and on a sorted list (vm_next /
- * vm_prev): find_vma, insertion, removal and the top-down search for a free
- * range are O(log n).
+ * The VMAs of an mm sit in a B-tree keyed by address whose nodes hold each
+ * entry's end and largest free gap below (mm/vma.c: the shape of 6.12's
+ * maple tree, in host memory) and on a sorted list (vm_next / vm_prev):
+ * find_vma, insertion, removal and the top-down search for a free range are
+ * O(log n).
  *
  * Invariant (checked by process_check()):
  *   - VMAs are page aligned, non-empty, sorted and disjoint; the tree, the
- *     list and map_count agree, and every node's rb_subtree_gap is current;
+ *     list and map_count agree, and every node's ends and gaps are current;
  *   - every present PTE lies inside a VMA, and its page's mapcount equals the
  *     number of present PTEs that map it over all processes;
  *   - a mapped page's refcount is mapcount + (1 if in a file's page cache)
@@ -273,6 +273,25 @@ enum vma_kind { VMA_PLAIN, VMA_VDSO, VMA_VVAR };
 struct mm_struct;
 
 /*
+ * A node of an mm's VMA tree (mm/vma.c says how the tree keeps them): up to
+ * VMA_TREE_SLOTS entries, each an end (a leaf's VMA's vm_end; an inner
+ * node's child's last), the largest free gap below the entry's VMAs, and the
+ * VMA or the child. A descent reads nr, the ends up to the one it takes
+ * and that slot: the first three or four of a node's 64-byte lines, as laid
+ * out here (gap[] last: only updates and the free-range search read it).
+ */
+#define VMA_TREE_SLOTS 16
+#define VMA_TREE_MIN 4		/* fewest entries of a node other than the root */
+struct vma_tree_node {
+	unsigned int nr;
+	bool leaf;
+	struct vma_tree_node *parent;	/* NULL at the root; on the spare list, the next */
+	unsigned long end[VMA_TREE_SLOTS];
+	void *slot[VMA_TREE_SLOTS];	/* leaf: struct vm_area_struct *; inner: child */
+	unsigned long gap[VMA_TREE_SLOTS];
+};
+
+/*
  * Every field is written under mmap_write_lock() with the VMA write-locked
  * (vma_start_write()), and is stable for a holder of mmap_lock or of the
  * VMA's read lock; except anon_vma, which a fault under the VMA read lock
@@ -280,8 +299,14 @@ struct mm_struct;
  */
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;		/* [start, end), page aligned */
-	struct mm_struct *vm_mm;		/* immutable */
+	/*
+	 * The list beside the VMA tree (mmap_lock), with vm_start, vm_end and
+	 * vm_flags (which vm_start_gap() reads) in the VMA's first 40 bytes:
+	 * what the tree's gap updates read of a VMA.
+	 */
+	struct vm_area_struct *vm_prev, *vm_next;	/* address order */
 	unsigned long vm_flags;			/* see vm_flags_reset() below */
+	struct mm_struct *vm_mm;		/* immutable */
 	pteval_t vm_page_prot;			/* leaf bits for a new PTE (no RW for private) */
 	unsigned long vm_pgoff;			/* file page, or linear index for anon */
 	struct anon_vma *anon_vma;
@@ -298,15 +323,13 @@ struct vm_area_struct {
 		struct list_head free_node;
 	};
 	enum vma_kind kind;
-	/* The VMA tree (mmap_lock) */
-	struct rb_node vm_rb;
-	unsigned long rb_subtree_gap;		/* largest free gap below, in this subtree */
-	struct vm_area_struct *vm_next, *vm_prev;	/* address order */
 	bool linked;				/* in the tree; freeing waits for a grace period */
 	bool detached;				/* taken out of the tree (under the VMA write lock) */
 	/* Per-VMA lock (Linux 6.4): readers >= 0, -1 while a writer holds it */
 	atomic_int vm_lock;
 	atomic_int vm_lock_seq;			/* mm_lock_seq when last write-locked */
+	/* Unused: Linux 6.12 keeps more here (vm_policy, anon_name, ...); the slab object stays 176 bytes (below). */
+	unsigned long vm_pad[6];
 };
 /*
  * vm_flags is written only under mmap_write_lock() with the VMA write-locked,
@@ -349,7 +372,9 @@ struct mm_struct {
 	spinlock_t page_table_lock;		/* leaf PTEs, rss_stat writers, anon_vma set-up */
 	atomic_int mm_users;			/* the task + get_task_mm() holders */
 
-	struct rb_root mm_rb;			/* the VMA tree */
+	struct vma_tree_node *mm_mt;		/* the VMA tree's root (mm/vma.c) */
+	struct vma_tree_node *mm_mt_spare;	/* nodes kept for the next insertions */
+	int mm_mt_height, mm_mt_nr_spare;	/* levels of the tree; nodes on mm_mt_spare */
 	struct vm_area_struct *mmap;		/* the lowest VMA (list head) */
 	int map_count;
 
@@ -657,7 +682,11 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 /** find_vma_prev() - find_vma(), and the VMA before it in *@pprev. */
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 				     struct vm_area_struct **pprev);
-/** vma_insert() - link @vma (disjoint from the others) into @mm. O(log n). Return: 0. */
+/**
+ * vma_insert() - link @vma (disjoint from the others) into @mm. O(log n).
+ * Return: 0; -ENOMEM (nothing changed) if no node could be had for the tree,
+ * which cannot happen after vma_tree_prealloc() under the same mmap_write_lock().
+ */
 int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma);
 /** vma_remove() - unlink @vma from @mm. O(log n). */
 void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
@@ -666,6 +695,10 @@ void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
  * order of the VMAs unchanged): refresh the cached gaps. O(log n).
  */
 void vma_adjust_tree(struct vm_area_struct *vma);
+/** vma_tree_prealloc() - keep the nodes the next vma_insert() may need. Return: 0/-ENOMEM. */
+int vma_tree_prealloc(struct mm_struct *mm);
+/** vma_tree_destroy() - free @mm's spare tree nodes (its VMAs all removed). */
+void vma_tree_destroy(struct mm_struct *mm);
 /** vma_tree_check() - the tree's invariants for process_check(). Return: 0/-EUCLEAN. */
 int vma_tree_check(struct mm_struct *mm, int pid);
 /** unmapped_area_topdown() - the highest free [addr, addr+len) below @high_limit, or -ENOMEM. */
