@@ -21,7 +21,7 @@
 # peer, glibc among them), the threaded shapes named NAME@T; a pair where
 # either run failed is marked there as not compared.
 #
-# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-w REGEX] [-r FILE]
+# usage: bench/malloc/run.sh [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-F] [-w REGEX] [-r FILE]
 #   -n  repetitions (default 5); -q quick inputs (a tenth of the work: for a
 #       smoke run, never for figures: a small input's peak RSS is mostly the
 #       allocator's fixed start cost, so its ratios say little)
@@ -30,6 +30,13 @@
 #       the slab allocator's debugging (kmm-debug: KMM_MALLOC_DEBUG=1)
 #   -P  no peers: glibc and kmm only
 #   -R  address randomisation off (setarch -R): see "Peak RSS" below
+#   -F  every run under SCHED_FIFO (chrt -f 1), ahead of the machine's other
+#       work: on a shared, loaded machine a threaded workload's threads then
+#       run at once, as on a quiet one (without it, at a load of 4-6 on two
+#       CPUs, they seldom overlapped: small_churn@2's wall ratio read 0.85
+#       where the threads running at once gave 1.24, session 24). Needs the
+#       right to use real-time priority (root, or RLIMIT_RTPRIO); a workload
+#       that never blocks holds its CPUs for its whole run
 #   -w  only the workloads whose name (NAME@T for the threaded ones) matches
 #       the extended REGEX, e.g. -w '^(free_storm|mt_churn)@'
 #   -r  also write every run's figures to FILE, one line each: workload
@@ -64,8 +71,9 @@ peers=1
 only=""
 raw=""
 fixed=0
+fifo=0
 maxt=$(nproc 2>/dev/null || echo 1)
-while getopts "n:t:b:qHPRw:r:" opt; do
+while getopts "n:t:b:qHPRFw:r:" opt; do
 	case $opt in
 	n) reps=$OPTARG ;;
 	t) maxt=$OPTARG ;;
@@ -74,9 +82,10 @@ while getopts "n:t:b:qHPRw:r:" opt; do
 	H) hard=1 ;;
 	P) peers=0 ;;
 	R) fixed=1 ;;
+	F) fifo=1 ;;
 	w) only=$OPTARG ;;
 	r) raw=$OPTARG ;;
-	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-w REGEX] [-r FILE]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n REPS] [-t N] [-b BUILD_DIR] [-q] [-H] [-P] [-R] [-F] [-w REGEX] [-r FILE]" >&2; exit 2 ;;
 	esac
 done
 case $maxt in ''|*[!0-9]*|0) echo "run.sh: -t wants a thread count of 1 or more" >&2; exit 2 ;; esac
@@ -171,6 +180,14 @@ if [ $fixed = 1 ]; then
 		echo "run.sh: setarch -R does not run here; address randomisation stays on" >&2
 	fi
 fi
+rt=()
+if [ $fifo = 1 ]; then
+	if ! chrt -f 1 true 2>/dev/null; then
+		echo "run.sh: -F: chrt -f 1 does not run here (no right to real-time priority)" >&2
+		exit 2
+	fi
+	rt=(chrt -f 1)
+fi
 scale=1
 [ $quick = 1 ] && scale=10
 
@@ -239,7 +256,7 @@ echo "kmm-malloc benchmark: $reps interleaved repetitions; allocators: ${names[*
 echo "host: $(nproc) CPUs, $(uname -r); kmm: $kmm"
 inputs="full inputs"
 [ $quick = 1 ] && inputs="quick inputs (-q: a tenth of the work, a smoke run)"
-echo "wall time: medians of $reps runs; peak RSS: means of $reps runs ($([ -n "$hwm" ] &&
+echo "wall time: medians of $reps runs${rt:+ under SCHED_FIFO (chrt -f 1)}; peak RSS: means of $reps runs ($([ -n "$hwm" ] &&
 	echo "VmHWM at exit" || echo "%M of /usr/bin/time"), $([ ${#norand[@]} -gt 0 ] &&
 	echo "setarch -R: address randomisation off" || echo "address randomisation on")); $inputs"
 : >"$tmp/results"
@@ -252,7 +269,7 @@ for ((r = 1; r <= reps; r++)); do
 			preload="${libs[$i]}${hwm:+${libs[$i]:+ }$hwm}"
 			: >"$tmp/hwm"
 			t0=$(date +%s%N)
-			/usr/bin/time -f '%M' -o "$tmp/rss" "${norand[@]}" env ${preload:+LD_PRELOAD="$preload"} \
+			"${rt[@]}" /usr/bin/time -f '%M' -o "$tmp/rss" "${norand[@]}" env ${preload:+LD_PRELOAD="$preload"} \
 				${hwm:+KMM_BENCH_HWM_FILE="$tmp/hwm"} ${envs[$i]} \
 				"${cmd[@]}" >"$tmp/out.$w.$n" 2>"$tmp/err.$w.$n"
 			rc=$?
