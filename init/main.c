@@ -234,28 +234,43 @@ static int explain_boot_oom(struct kmm_machine *m, int err)
 				       : "boot more mem= or fewer CPUs (nr_cpus=)");
 }
 
+/*
+ * The options come from the heap until the machine holds them, not this
+ * frame: 1.8 KB at the boot's deepest point (the parser, and the loader
+ * resolving its first calls into libc), which the malloc shim's boot runs
+ * on its program's stack (rss24).
+ */
 struct kmm_machine *kmm_boot(const char *cmdline)
 {
-	struct kmm_boot_opts opts;
+	struct kmm_boot_opts *opts = malloc(sizeof(*opts));
 	struct kmm_machine *m, *prev;
 	struct boot b;
 	int err;
 
-	if (kmm_parse_cmdline(cmdline, &opts))
+	if (!opts) {
+		kmm_set_error(-ENOMEM, "boot: out of host memory for the command line");
 		return NULL;
+	}
+	if (kmm_parse_cmdline(cmdline, opts)) {
+		free(opts);
+		return NULL;
+	}
 	m = kmm_machine_alloc();
 	if (!m) {
+		free(opts);
 		kmm_set_error(-ENOMEM, "boot: too many machines (at most %d at once)",
 			      KMM_MAX_MACHINES);
 		return NULL;
 	}
 	m->ram.fd = -1;
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline ? cmdline : "");
-	m->opts = opts;
-	m->kconfig = opts.kconfig;
-	m->init_on_alloc = opts.init_on_alloc < 0 ? opts.kconfig->init_on_alloc : opts.init_on_alloc;
-	m->nr_cpu_ids = opts.nr_cpus;
-	m->nr_cpus = opts.maxcpus;
+	m->opts = *opts;
+	free(opts);
+	m->kconfig = m->opts.kconfig;
+	m->init_on_alloc = m->opts.init_on_alloc < 0 ? m->kconfig->init_on_alloc
+						     : m->opts.init_on_alloc;
+	m->nr_cpu_ids = m->opts.nr_cpus;
+	m->nr_cpus = m->opts.maxcpus;
 	set_sysctl_defaults(m);
 	arch_setup_params(m);
 	memset(&b, 0, sizeof(b));
