@@ -311,7 +311,9 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node is
  * objects, 128 KiB), 182.8 M (1,024, 256 KiB), 178.1 M (these); VmHWM at
  * exit of ten bench/malloc workloads unchanged (session 19). At least 1
  * sheaf, at most SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 2: a barn's smallest
- * sheaf, half of the smallest CPU sheaf of 4).
+ * sheaf, half of the smallest CPU sheaf of 4). Since the barn is per CPU
+ * (struct sheaf_barn, session 24), the slots threads hold share this bound
+ * two slots to a share (barn_room()).
  */
 #define SHEAF_BARN_OBJECTS 2048
 #define SHEAF_BARN_BYTES (256u << 10)

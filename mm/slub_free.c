@@ -454,6 +454,30 @@ static unsigned int barn_sheaves_for(const struct kmem_cache *s)
 }
 
 /*
+ * How many sheaves a CPU's barn of @s may hold now: s->barn_max shared by
+ * every two CPU slots that threads hold (m->cpu_free, read unlocked: a
+ * hint), so that the barns of the slots in use hold together at most about
+ * twice what the node's one barn held until session 24 (the malloc shim's
+ * machine has 16 slots or more, one per thread: a barn each with the whole
+ * bound, up to 256 KiB of a class, would multiply it by the threads). A
+ * barn over its share after more threads came takes no more hand-ins until
+ * it is under. 0 for a cache that keeps no sheaves.
+ */
+static unsigned int barn_room(const struct kmem_cache *s)
+{
+	struct kmm_machine *m = s->machine;
+	unsigned int room = s->barn_max;
+	int used = m->nr_cpus - atomic_load_explicit(&m->cpu_free, memory_order_relaxed);
+
+	if (used > 2) {
+		room = room * 2 / (unsigned int)used;
+		if (!room && s->barn_max)
+			room = 1;
+	}
+	return room;
+}
+
+/*
  * A cache keeps sheaves if its free objects have a word for the barn link
  * beside the free pointer, *@link: the next word, else the one before. Not
  * a cache whose free pointer lies after its objects (a constructor's,
@@ -539,7 +563,7 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void **sheaf = c->sheaf;
 	bool hardened = s->random != 0;
 
-	if (!s->barn_max || b->nr >= s->barn_max)
+	if (b->nr >= barn_room(s))
 		return false;
 	/* The sheaf's objects are this CPU's, and so is the barn. */
 	void **top = sheaf + (cap - unit);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdatomic.h>
 
 #include "mm/slab_fast.h"
 #include "tests/slab_fake.h"
@@ -757,4 +758,72 @@ TEST(a_cpus_barn_gives_its_half_sheaves_back_to_that_cpu_alone)
 	kmem_cache_destroy(s);
 	expect_true(strstr(t_dmesg(m), "still has objects") == NULL);
 	slab_fake_done(m, base);
+}
+
+struct slot_holder {
+	struct kmm_machine *m;
+	atomic_int *held, *go;
+};
+
+/* Hold a CPU slot of h->m until *h->go, then exit (the exit hook gives the slot back). */
+static void *hold_a_slot(void *arg)
+{
+	struct slot_holder *h = arg;
+
+	kmm_use(h->m);
+	(void)kmm_this_cpu(h->m);
+	atomic_fetch_add(h->held, 1);
+	while (!atomic_load(h->go))
+		sim_cpu_relax();
+	return NULL;
+}
+
+/* Free @nr objects of @s allocated first; Return: this CPU's barn's sheaves then. */
+static unsigned long fill_barn(struct kmem_cache *s, void **obj, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		assert_true((obj[i] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
+	for (int i = 0; i < nr; i++)
+		kmem_cache_free(s, obj[i]);
+	return cpu_barn(s, my_cpu(s))->nr;
+}
+
+/*
+ * The CPU slots threads hold share the barn's bound two slots to a share
+ * (barn_room()): with four slots held on a machine of eight, a CPU's barn
+ * takes half of s->barn_max; once the other threads have left, the whole.
+ * (Each slot's barn with the whole bound would hold the threads' number of
+ * times the node barn's; the malloc shim's machine has a slot per thread.)
+ */
+TEST(the_cpu_slots_in_use_share_the_barns_bound)
+{
+	struct kmm_machine *m = kmm_boot("mem=256M nr_cpus=8 slab_sheaves=on");
+	enum { HOLDERS = 3, MANY = 3000 };
+	static void *obj[MANY];
+	atomic_int held = 0, go = 0;
+	struct slot_holder h = { .m = NULL, .held = &held, .go = &go };
+	sim_thread *t[HOLDERS];
+
+	assert_true(m != NULL);
+	kmm_use(m);
+	h.m = m;
+	struct kmem_cache *s = kmem_cache_create("barn_share", 64, 0, 0, NULL);
+	assert_true(s != NULL);
+	kmem_cache_keep_sheaves(s);
+	assert_eq(s->barn_max, 64);	/* 64-byte objects: 64 half sheaves of 32 */
+	(void)kmm_this_cpu(m);
+	for (int i = 0; i < HOLDERS; i++)
+		assert_eq(sim_thread_start(&t[i], hold_a_slot, &h), 0);
+	while (atomic_load(&held) < HOLDERS)
+		sim_cpu_relax();
+	/* Four slots held: half the bound. */
+	expect_eq(fill_barn(s, obj, MANY), 32);
+	atomic_store(&go, 1);
+	for (int i = 0; i < HOLDERS; i++)
+		sim_thread_join(t[i]);
+	/* This thread alone: the whole bound. */
+	expect_eq(fill_barn(s, obj, MANY), 64);
+	expect_eq(kmm_check(m), 0);
+	kmem_cache_destroy(s);
+	kmm_shutdown(m);
 }
