@@ -688,8 +688,8 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 		struct vm_area_struct *vma;
 		if (src->vm_flags & VM_DONTCOPY)
 			continue;
-		vma = vm_area_alloc(mm);
-		if (!vma)
+		/* vma_iter_prealloc(): vma_insert() below cannot fail */
+		if (vma_tree_prealloc(mm) || !(vma = vm_area_alloc(mm)))
 			goto fail;
 		vma->vm_start = src->vm_start;
 		vma->vm_end = src->vm_end;

@@ -225,6 +225,8 @@ int split_vma(struct vm_area_struct *vma, unsigned long addr, bool new_below)
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || (addr & ~PAGE_MASK))
 		return -EINVAL;
+	if (vma_tree_prealloc(mm))	/* vma_iter_prealloc(): vma_insert() below cannot fail */
+		return -ENOMEM;
 	vma_start_write(vma);
 	n = vm_area_alloc(mm);
 	if (!n)

@@ -59,6 +59,9 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old, unsigned lon
 		if (!pgtable_walk(&mm->pgt, a, true, &err))
 			return kmm_set_error(-ENOMEM, "mremap: out of memory for page tables");
 	}
+	/* And the tree's nodes (vma_iter_prealloc()): vma_insert() below cannot fail. */
+	if (vma_tree_prealloc(mm))
+		return -ENOMEM;
 	vma_start_write(vma);
 	/*
 	 * take_rmap_locks(): the entries move and the VMA follows them under
