@@ -232,7 +232,9 @@ void kmm_init_reserved_block(struct kmm_machine *m, unsigned long pfn)
 	spin_lock(&m->reserved_block_lock);
 	if ((__atomic_load_n(&m->section_reserved[sec], __ATOMIC_ACQUIRE) & bit) &&
 	    (__atomic_load_n(chunks, __ATOMIC_ACQUIRE) & cbit)) {
-		pfn_zone_nid(m, start, &zid, &nid);
+		/* A hole before the first zone (pfn 0): boot files it with the zone after. */
+		if (!pfn_zone_nid(m, start, &zid, &nid))
+			pfn_zone_nid(m, start + MEMMAP_CHUNK_PAGES - 1, &zid, &nid);
 		for (pfn = start; pfn < start + MEMMAP_CHUNK_PAGES; pfn++)
 			init_reserved_page_late(m, pfn, zid, nid);
 		atomic_fetch_add_explicit(&m->memmap_init_pages, MEMMAP_CHUNK_PAGES,

@@ -680,13 +680,21 @@ static uint32_t free_blocks_of(struct kmm_machine *m, unsigned long section, boo
 /*
  * The one zone that spans @pfn spans [@pfn, @pfn + @nr) too, holes and all:
  * init_section() then files every page of the range, RAM or hole, under
- * that zone, as kmm_init_reserved_block() does later (pfn_zone_nid()).
+ * that zone, as kmm_init_reserved_block() does later (pfn_zone_nid()). Or
+ * no zone spans @pfn, and the zone that comes next (zone_for_hole(), with
+ * which init_section() files the hole up to that zone's start) spans the
+ * range's end: pfn 0, below ZONE_DMA's first pfn, and the late
+ * initialisation then takes the zone of the chunk's last page.
  */
 static bool span_in_one_zone(struct kmm_machine *m, unsigned long pfn, unsigned long nr)
 {
 	struct zone *zone = zone_of_pfn(m, pfn);
 
-	return zone && zone_spans_pfn(zone, pfn + nr - 1);
+	if (!zone) {
+		zone = zone_for_hole(m, pfn);
+		return zone && zone->zone_start_pfn > pfn && zone_of_pfn(m, pfn + nr - 1) == zone;
+	}
+	return zone_spans_pfn(zone, pfn + nr - 1);
 }
 
 /*
@@ -697,7 +705,7 @@ static bool span_in_one_zone(struct kmm_machine *m, unsigned long pfn, unsigned 
  * has all its chunks. A hole inside the zone's span (the first MiB's BIOS
  * area) does not keep a chunk out: boot would initialise its pages as the
  * reserved pages of that zone, as the late initialisation does (rss24: the
- * first MiB's chunks with holes were 8 KB of every malloc shim process).
+ * first MiB's chunks with holes were 12 KB of every malloc shim process).
  * No free page is in them: the buddy allocator reads them only as the
  * neighbours or pageblock-mates of free pages, where PageBuddy and PageLRU
  * read false on an untouched page as on a reserved one.
@@ -720,7 +728,7 @@ static uint32_t reserved_chunks(struct kmm_machine *m, unsigned long section)
 		for (uint64_t pos = s; mask && memblock_next_free_range(m, pos, e, &fs, &fe); pos = fe)
 			for (uint64_t c = (fs - s) / chunk_bytes; c <= (fe - 1 - s) / chunk_bytes; c++)
 				mask &= (uint16_t)~(1u << c);
-		/* Nor one with a zone edge in it, or outside every zone's span. */
+		/* Nor one with a zone edge in it. */
 		if (mask && !span_in_one_zone(m, pfn, MAX_ORDER_NR_PAGES))
 			for (unsigned long c = 0; c < MEMMAP_CHUNKS_PER_BLOCK; c++)
 				if (!span_in_one_zone(m, pfn + (c << MEMMAP_CHUNK_SHIFT), MEMMAP_CHUNK_PAGES))

@@ -182,6 +182,9 @@ TEST(x86_64_partly_reserved_sections_defer_their_free_blocks)
 	expect_true(mixed_deferred > 0);
 	expect_true((m->section_deferred[0] >> 1) & 1);	/* 4..8 MiB: free */
 	expect_eq(pfn_init_state(m, 1024), SECTION_DEFERRED);
+	/* pfn 0's chunk (a hole, then reserved RAM) is left for kmm_pfn_to_page() */
+	expect_eq(pfn_init_state(m, 0), SECTION_RESERVED);
+	expect_true(kmm_pfn_to_page(m, 0) != NULL);
 	expect_eq(pfn_init_state(m, 0), SECTION_ONLINE);
 	done(m);
 

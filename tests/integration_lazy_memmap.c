@@ -25,10 +25,14 @@
 #include "mm/internal.h"
 #include "tests/harness.h"
 
-/* A lowmem pfn of a reserved chunk that boot left untouched in an ONLINE section, or 0. */
+/*
+ * A lowmem pfn of a reserved chunk that boot left untouched in an ONLINE
+ * section, or 0. From the second chunk: pfn 0's, also left untouched, holds
+ * a hole (pfn 0 itself, outside every zone: KPF_NOPAGE).
+ */
 static unsigned long untouched_reserved_pfn(struct kmm_machine *m)
 {
-	for (unsigned long pfn = 0; pfn < m->max_low_pfn; pfn += MEMMAP_CHUNK_PAGES)
+	for (unsigned long pfn = MEMMAP_CHUNK_PAGES; pfn < m->max_low_pfn; pfn += MEMMAP_CHUNK_PAGES)
 		if (m->section_state[pfn >> SECTION_SHIFT] == SECTION_ONLINE &&
 		    pfn_init_state(m, pfn) == SECTION_RESERVED)
 			return pfn + 5;

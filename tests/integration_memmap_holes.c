@@ -4,11 +4,13 @@
  * that boot leaves untouched (mm/mm_init.c, reserved_chunks()) include those
  * with holes in them, when one zone spans the chunk: the first MiB's BIOS
  * area (pfns 0x9f-0xff on x86_64) is two such chunks of 64 frames, and every
- * process under the malloc shim kept their two host pages of struct pages.
+ * process under the malloc shim kept their two host pages of struct pages;
+ * and so does pfn 0's chunk, whose first page is a hole below ZONE_DMA's
+ * span that boot files with ZONE_DMA.
  *
- * Covers: on the malloc shim's boot line, the struct pages of pfns 128-255
- * (RAM and hole, all reserved, all in ZONE_DMA's span) are not resident
- * after boot, and pfn 0's chunk (pfn 0 lies outside every zone's span) is;
+ * Covers: on the malloc shim's boot line, the struct pages of pfns 0-63 and
+ * 128-255 (RAM and hole, all reserved, in or below ZONE_DMA's span) are not
+ * resident after boot;
  * a page of those chunks read through kmm_pfn_to_page() is the page an
  * eager boot (deferred_struct_pages=off, which initialises every struct
  * page at boot) has there: the same flags, zone, node, counts; the machine
@@ -40,7 +42,7 @@ TEST(the_first_mibs_chunks_with_holes_stay_untouched_on_the_shims_line)
 	assert_true(m != NULL);
 	assert_eq(64 * sizeof(struct page), PAGE_SIZE);	/* a chunk is one host page */
 	expect_eq(memmap_pages(m, 128, 128), 0);
-	expect_eq(memmap_pages(m, 0, 64), 1);		/* pfn 0: outside ZONE_DMA's span */
+	expect_eq(memmap_pages(m, 0, 64), 0);		/* pfn 0: a hole below ZONE_DMA's span */
 	expect_eq(kmm_check(m), 0);
 	kmm_shutdown(m);
 }
@@ -69,7 +71,9 @@ TEST(a_page_of_a_late_chunk_with_holes_is_the_eager_boots_page)
 		    !expect_true(PageReserved(a)))
 			kmm_test_fail(__FILE__, __LINE__, "pfn %lu differs", pfn);
 	}
+	expect_eq(memmap_pages(eager, 0, 64), 1);
 	expect_eq(memmap_pages(lazy, 128, 128), 2);	/* read: initialised now */
+	expect_eq(memmap_pages(lazy, 0, 64), 1);
 	expect_eq(kmm_check(lazy), 0);
 	expect_eq(kmm_check(eager), 0);
 	kmm_shutdown(lazy);
