@@ -236,3 +236,57 @@ TEST(checker_sees_each_kind_of_broken_tree)
 	kmm_task_release(t);
 	done(m);
 }
+
+/*
+ * Every way the tree changes shape, checked after each call: leaves and
+ * inner nodes split as 3000 VMAs go in (in order, then shuffled), and
+ * borrow, merge and give up levels as they go out (shuffled, then in order),
+ * down to the empty tree.
+ */
+TEST(every_split_borrow_and_merge_keeps_the_tree_whole)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "shapes");
+	const unsigned long n = kmm_test_quick() ? 1500 : 3000;
+	unsigned long *order = malloc(n * sizeof(*order)), *at = malloc(n * sizeof(*at));
+	uint64_t s = kmm_test_seed(), out = 0;
+
+	assert_true(t != NULL && order != NULL && at != NULL);
+	struct mm_struct *mm = t->mm;
+	/* 1 to 32 pages apart, at random: no two merge, and a node's largest gap is seldom twice in it */
+	at[0] = mm->mmap_base - ((34 * n + 64) << PAGE_SHIFT);
+	for (unsigned long i = 1; i < n; i++)
+		at[i] = at[i - 1] + ((2 + kmm_test_rand(&s) % 32) << PAGE_SHIFT);
+	int start_count = mm->map_count;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned long i = 0; i < n; i++)
+			order[i] = i;
+		if (pass == 1)
+			for (unsigned long i = n - 1; i > 0; i--) {
+				unsigned long j = kmm_test_rand(&s) % (i + 1), x = order[i];
+				order[i] = order[j];
+				order[j] = x;
+			}
+		for (unsigned long i = 0; i < n; i++) {
+			assert_eq(kmm_mmap(t, at[order[i]], PAGE_SIZE, KMM_PROT_READ,
+					   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED, &out), 0);
+			if (vma_tree_check(mm, t->pid))
+				kmm_test_fail(__FILE__, __LINE__, "pass %d, map %lu: %s", pass, i, kmm_last_error());
+		}
+		assert_true(mm->mm_mt_height >= 3);
+		for (unsigned long i = 0; i < n; i++) {
+			/* pass 0 goes out shuffled, pass 1 in order */
+			unsigned long k = pass == 0 ? order[(i * 7919) % n] : i;
+			assert_eq(kmm_munmap(t, at[k], PAGE_SIZE), 0);
+			if (vma_tree_check(mm, t->pid))
+				kmm_test_fail(__FILE__, __LINE__, "pass %d, unmap %lu: %s", pass, i, kmm_last_error());
+		}
+		assert_eq(mm->map_count, start_count);
+	}
+	free(order);
+	free(at);
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
