@@ -90,11 +90,14 @@ static void vt_node_put(struct mm_struct *mm, struct vma_tree_node *n)
 	mm->mm_mt_nr_spare++;
 }
 
+int vma_tree_fail_nth;
+
 int vma_tree_prealloc(struct mm_struct *mm)
 {
 	while (mm->mm_mt_nr_spare < mm->mm_mt_height + 1) {
 		void *p;
-		if (posix_memalign(&p, 64, sizeof(struct vma_tree_node)))
+		bool fail = vma_tree_fail_nth > 0 && --vma_tree_fail_nth == 0;
+		if (fail || posix_memalign(&p, 64, sizeof(struct vma_tree_node)))
 			return kmm_set_error(-ENOMEM, "VMA tree: no host memory for a node");
 		struct vma_tree_node *n = p;
 		n->parent = mm->mm_mt_spare;

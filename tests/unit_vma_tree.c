@@ -290,3 +290,58 @@ TEST(every_split_borrow_and_merge_keeps_the_tree_whole)
 	kmm_task_release(t);
 	done(m);
 }
+
+/* No node for the tree (the host's allocation fails): the call fails with -ENOMEM and changes nothing. */
+static void expect_enomem(struct kmm_machine *m, struct task_struct *t, int err, int map_count)
+{
+	if (err != -ENOMEM || t->mm->map_count != map_count)
+		kmm_test_fail(__FILE__, __LINE__, "err %d, map_count %d (want -ENOMEM, %d)", err,
+			      t->mm->map_count, map_count);
+	assert_eq(vma_tree_check(t->mm, t->pid), 0);
+	assert_eq(kmm_check(m), 0);
+}
+
+TEST(no_node_from_the_host_fails_split_mmap_mremap_and_fork_cleanly)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "nonode");
+	uint64_t a = 0, out = 0;
+
+	assert_true(t != NULL);
+	struct mm_struct *mm = t->mm;
+	assert_eq(kmm_mmap(t, 0, 4 * PAGE_SIZE, KMM_PROT_READ | KMM_PROT_WRITE,
+			   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &a), 0);
+	int count = mm->map_count;
+	uint64_t to = a - 64 * PAGE_SIZE;
+
+	/* The spare nodes given back first, so that the next call must ask the host. */
+	vma_tree_destroy(mm);
+	vma_tree_fail_nth = 1;
+	expect_enomem(m, t, kmm_mprotect(t, a + PAGE_SIZE, PAGE_SIZE, KMM_PROT_READ), count);
+	vma_tree_destroy(mm);
+	vma_tree_fail_nth = 1;
+	expect_enomem(m, t, kmm_mmap(t, 0, PAGE_SIZE, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS,
+				     &out), count);
+	vma_tree_destroy(mm);
+	vma_tree_fail_nth = 1;
+	expect_enomem(m, t, kmm_mremap(t, a, 4 * PAGE_SIZE, 4 * PAGE_SIZE,
+				       KMM_MREMAP_MAYMOVE | KMM_MREMAP_FIXED, to, &out), count);
+	vma_tree_fail_nth = 1;		/* the child's first node */
+	assert_true(kmm_fork(t, "child") == NULL);
+	assert_eq(kmm_check(m), 0);
+	assert_eq(vma_tree_fail_nth, 0);
+
+	/* With nodes, each works. */
+	assert_eq(kmm_mprotect(t, a + PAGE_SIZE, PAGE_SIZE, KMM_PROT_READ), 0);
+	assert_eq(kmm_mmap(t, 0, PAGE_SIZE, KMM_PROT_READ, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+	assert_eq(kmm_mremap(t, a, PAGE_SIZE, PAGE_SIZE, KMM_MREMAP_MAYMOVE | KMM_MREMAP_FIXED, to, &out), 0);
+	struct task_struct *c = kmm_fork(t, "child");
+	assert_true(c != NULL);
+	assert_eq(vma_tree_check(c->mm, c->pid), 0);
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(c, 0);
+	kmm_task_release(c);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}

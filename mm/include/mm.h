@@ -697,7 +697,13 @@ void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma);
 void vma_adjust_tree(struct vm_area_struct *vma);
 /** vma_tree_prealloc() - keep the nodes the next vma_insert() may need. Return: 0/-ENOMEM. */
 int vma_tree_prealloc(struct mm_struct *mm);
-/** vma_tree_destroy() - free @mm's spare tree nodes (its VMAs all removed). */
+/*
+ * vma_tree_fail_nth - tests' knob: when set to n > 0, the n-th host
+ * allocation of a tree node from now fails as posix_memalign's would. Set it
+ * only with no other thread in the process layer (it is a plain int).
+ */
+extern int vma_tree_fail_nth;
+/** vma_tree_destroy() - free @mm's spare tree nodes (the tree stays; at mmput(), none is left). */
 void vma_tree_destroy(struct mm_struct *mm);
 /** vma_tree_check() - the tree's invariants for process_check(). Return: 0/-EUCLEAN. */
 int vma_tree_check(struct mm_struct *mm, int pid);
