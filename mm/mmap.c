@@ -571,10 +571,10 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 /* Remove whole VMAs inside [start, end): zap, unaccount, free. */
 static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	for (;;) {
-		struct vm_area_struct *vma = find_vma(mm, start);
-		if (!vma || vma->vm_start >= end)
-			break;
+	struct vm_area_struct *vma = find_vma(mm, start), *next;
+
+	for (; vma && vma->vm_start < end; vma = next) {
+		next = vma->vm_next;	/* the list walk: one descent of the tree, not one a VMA */
 		vma_start_write(vma);
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
@@ -605,7 +605,8 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 		if (err)
 			return err;
 	}
-	last = find_vma(mm, end - 1);
+	/* The VMA that holds end - 1: the first one again when it reaches that far. */
+	last = vma->vm_end >= end ? vma : find_vma(mm, end - 1);
 	if (last && last->vm_start < end && last->vm_end > end) {
 		int err = split_vma(last, end, false);
 		if (err)
