@@ -773,7 +773,7 @@ static inline size_t sheaf_stride(const struct kmem_cache *s)
  * from the host heap at the first hand-in, cost 44-96 KB of a small
  * program's peak (a glibc arena of a worker thread's; rss20, rss21).
  *
- * Per CPU, not per node (until session 24): through a node's barn, half
+ * Per CPU since session 24, per node before: through a node's barn, half
  * sheaves freed on one CPU were taken by another, so two threads each
  * churning objects of their own came to share the lines of those objects
  * and of their shadow bytes, each free and allocation pulling a line the
@@ -849,14 +849,6 @@ static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, bool har
 }
 
 /*
- * An object's barn link (struct kmem_cache_node): the object below it in
- * the barn's chain, in the word at s->barn_link, beside its free pointer
- * (which keeps its sheaf link), XOR SHEAF_LINK_POISON and, @hardened, encoded
- * as a free pointer is. The poison's top bits make a word a program wrote
- * after free read as no object of the direct map: barn_take() tests each
- * link before it follows it (barn_link_bad()).
- */
-/*
  * The objects of one of the barn's sheaves: the newer half of a CPU's full
  * sheaf (barn_put() says why half), at least 2 (a sheaf holds at least 4).
  */
@@ -865,6 +857,14 @@ static inline unsigned int barn_unit(const struct kmem_cache *s)
 	return s->sheaf_capacity / 2;
 }
 
+/*
+ * An object's barn link (struct sheaf_barn): the object below it in the
+ * barn's chain, in the word at s->barn_link, beside its free pointer
+ * (which keeps its sheaf link), XOR SHEAF_LINK_POISON and, @hardened, encoded
+ * as a free pointer is. The poison's top bits make a word a program wrote
+ * after free read as no object of the direct map: barn_take() tests each
+ * link before it follows it (barn_link_bad()).
+ */
 static inline void barn_set_next(const struct kmem_cache *s, void *obj, void *next,
 				 const bool hardened)
 {

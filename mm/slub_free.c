@@ -537,9 +537,9 @@ barn_chain(const struct kmem_cache *s, void **sheaf, unsigned int cap, const boo
 /*
  * barn_put() - hand the newer half of @c's full sheaf (its top
  * barn_unit() objects) to @c's barn (struct sheaf_barn), if @s keeps
- * sheaves and the barn has room: those
- * objects chained in their order (every object's sheaf link, sheaf_link(),
- * stays as it was), on top of the barn's; @c keeps the older half.
+ * sheaves and the barn has room: those objects chained in their order
+ * (every object's sheaf link, sheaf_link(), stays as it was), on top of the
+ * barn's; @c keeps the older half.
  *
  * Half, not the whole sheaf (as until session 23): a CPU whose sheaf is
  * then half full needs half a sheaf of frees more, or of allocations, before
@@ -622,10 +622,10 @@ static __attribute__((noinline, cold)) void barn_bad_link(struct kmem_cache *s, 
 
 /*
  * The newest sheaf (barn_unit() objects) off barn @b into @to, in the
- * order it was handed in, each object's barn link tested before it is followed: a link that
- * names no object of the direct map (barn_link_bad(): written after free)
- * ends the barn there, the entries above it kept, *@bad set to the object
- * and *@lost to the objects left behind. Context: @b's CPU slot held, the
+ * order it was handed in, each object's barn link tested before it is
+ * followed: a link that names no object of the direct map (barn_link_bad():
+ * written after free) ends the barn there, the entries above it kept, *@bad
+ * set to the object and *@lost to the objects left behind. Context: @b's CPU slot held, the
  * barn not empty. Return: the entries put in @to, from @to[0].
  */
 static inline __attribute__((always_inline)) unsigned int
