@@ -173,25 +173,26 @@ static void vt_move(struct vma_tree_node *dst, unsigned int di, struct vma_tree_
 			((struct vma_tree_node *)dst->slot[i])->parent = dst;
 }
 
-/* Open entry @i of @n (shift the rest up) or close it (shift down). */
-static void vt_open(struct vma_tree_node *n, unsigned int i)
+/* Move @n's entries from @from on to start at @to (up or down); n->nr follows. */
+static void vt_shift(struct vma_tree_node *n, unsigned int from, unsigned int to)
 {
-	unsigned int k = n->nr - i;
+	unsigned int k = n->nr - from;
 
-	memmove(&n->end[i + 1], &n->end[i], k * sizeof(n->end[0]));
-	memmove(&n->gap[i + 1], &n->gap[i], k * sizeof(n->gap[0]));
-	memmove(&n->slot[i + 1], &n->slot[i], k * sizeof(n->slot[0]));
-	n->nr++;
+	memmove(&n->end[to], &n->end[from], k * sizeof(n->end[0]));
+	memmove(&n->gap[to], &n->gap[from], k * sizeof(n->gap[0]));
+	memmove(&n->slot[to], &n->slot[from], k * sizeof(n->slot[0]));
+	n->nr = to + k;
 }
 
-static void vt_close(struct vma_tree_node *n, unsigned int i)
+/* Open entry @i of @n (shift the rest up) or close it (shift down). */
+static inline void vt_open(struct vma_tree_node *n, unsigned int i)
 {
-	unsigned int k = n->nr - i - 1;
+	vt_shift(n, i, i + 1);
+}
 
-	memmove(&n->end[i], &n->end[i + 1], k * sizeof(n->end[0]));
-	memmove(&n->gap[i], &n->gap[i + 1], k * sizeof(n->gap[0]));
-	memmove(&n->slot[i], &n->slot[i + 1], k * sizeof(n->slot[0]));
-	n->nr--;
+static inline void vt_close(struct vma_tree_node *n, unsigned int i)
+{
+	vt_shift(n, i + 1, i);
 }
 
 /* ---- Lookup ---- */
@@ -441,18 +442,14 @@ static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_
 		unsigned int want = (l->nr + r->nr) / 2;
 		if (l->nr > want) {
 			unsigned int k = l->nr - want;
-			memmove(&r->end[k], &r->end[0], r->nr * sizeof(r->end[0]));
-			memmove(&r->gap[k], &r->gap[0], r->nr * sizeof(r->gap[0]));
-			memmove(&r->slot[k], &r->slot[0], r->nr * sizeof(r->slot[0]));
+			vt_shift(r, 0, k);
 			vt_move(r, 0, l, want, k);
-			r->nr += k;
 			l->nr = want;
 		} else {
 			unsigned int k = want - l->nr;
 			vt_move(l, l->nr, r, 0, k);
 			l->nr = want;
-			for (unsigned int j = 0; j < k; j++)
-				vt_close(r, 0);
+			vt_shift(r, k, 0);
 		}
 		vt_set_summary(p, li, l);
 		vt_set_summary(p, li + 1, r);
