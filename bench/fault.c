@@ -553,23 +553,45 @@ static void row(const char *name, const char *unit, double *k, double *h, int re
 	bench_summary("fault", name, 1, "host", ratio);
 }
 
+/*
+ * The argument of `fault VERB N` as a count from 1 to @max (*@n), and a
+ * machine booted with @cmdline and made current. Return: the machine, or
+ * NULL with the message printed and *@rc the exit status.
+ */
+static struct kmm_machine *only_boot(const char *verb, const char *arg, unsigned long max,
+				     const char *what, const char *cmdline, unsigned long *n,
+				     int *rc)
+{
+	char *end;
+
+	*n = strtoul(arg, &end, 10);
+	if (*end || *n < 1 || *n > max) {
+		fprintf(stderr, "fault %s: '%s': want a %s count from 1 to %lu\n", verb, arg, what,
+			max);
+		*rc = 2;
+		return NULL;
+	}
+	struct kmm_machine *m = kmm_boot(cmdline);
+	if (!m) {
+		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+		*rc = 1;
+		return NULL;
+	}
+	kmm_use(m);
+	return m;
+}
+
 /* `fault vma N`: the kmm side of the vma rows alone, once. */
 static int vma_only(const char *arg)
 {
-	char *end;
-	unsigned long n = strtoul(arg, &end, 10);
+	unsigned long n;
+	int rc;
 	double map, unmap;
+	struct kmm_machine *m = only_boot("vma", arg, 1000000, "VMA", "mem=512M arch=x86_64", &n,
+					  &rc);
 
-	if (*end || n < 1 || n > 1000000) {
-		fprintf(stderr, "fault vma: '%s': want a VMA count from 1 to 1000000\n", arg);
-		return 2;
-	}
-	struct kmm_machine *m = kmm_boot("mem=512M arch=x86_64");
-	if (!m) {
-		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
-		return 1;
-	}
-	kmm_use(m);
+	if (!m)
+		return rc;
 	if (vma_kmm_ns(m, n, &map, &unmap)) {
 		fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
 		return 1;
@@ -583,19 +605,13 @@ static int vma_only(const char *arg)
 /* `fault touch N`: the kmm side of the demand-zero row alone, once. */
 static int touch_only(const char *arg)
 {
-	char *end;
-	unsigned long n = strtoul(arg, &end, 10);
+	unsigned long n;
+	int rc;
+	struct kmm_machine *m = only_boot("touch", arg, 300000, "page", "mem=1536M arch=x86_64", &n,
+					  &rc);
 
-	if (*end || n < 1 || n > 300000) {
-		fprintf(stderr, "fault touch: '%s': want a page count from 1 to 300000\n", arg);
-		return 2;
-	}
-	struct kmm_machine *m = kmm_boot("mem=1536M arch=x86_64");
-	if (!m) {
-		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
-		return 1;
-	}
-	kmm_use(m);
+	if (!m)
+		return rc;
 	double ns = kmm_demand_zero(m, n);
 	if (ns <= 0) {
 		fprintf(stderr, "fault: kmm could not map %lu pages\n", n);
