@@ -91,6 +91,7 @@
 #include "mm/include/page_reporting.h"
 #include "mm/slab_fast.h"	/* the fast paths malloc() and free() inline; mm/include/slab.h */
 #include "shim/blocks.h"
+#include "shim/boot_line.h"
 #include "shim/classes.h"
 #include "shim/core.h"
 #include "shim/harden.h"
@@ -121,7 +122,6 @@ extern size_t ksize(const void *obj) __attribute__((weak));
 #define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
 #define SHIM_BOOT_MEM	(256ULL << 20)	/* a bound above this boots 128M and grows */
-#define SHIM_BOOT_MEM_TEXT "128M"
 
 /* ---- State ---- */
 
@@ -364,7 +364,7 @@ static void shim_boot_locked(void)
 		warn("KMM_MALLOC_CPUS=\"", cpus_env, why);
 	}
 	if (!mem || !*mem)
-		mem = "4G";
+		mem = SHIM_MEM_DEFAULT;
 	if (strchr(mem, ' ') || strchr(mem, '\t') || strchr(mem, '\n')) {
 		warn("KMM_MALLOC_MEM must be a size such as 4G, not \"", mem, "\"; using glibc malloc");
 		atomic_store(&shim_state, SHIM_GLIBC);
@@ -382,21 +382,13 @@ static void shim_boot_locked(void)
 	/* Debug run: "1" means Linux's full set FZPU; other values are slab_debug flags. */
 	const char *hard = harden_setup();
 	/*
-	 * debug_checks=off: a debug build or KMM_DEBUG_CHECKS would otherwise check this
-	 * machine after every malloc (KMM_MALLOC_CMDLINE may turn it back on: the last
-	 * occurrence wins). slab_sheaves=on: a freed block goes to its CPU's sheaf
-	 * (mm/slab.h), glibc's tcache in kernel terms. mixed_blocks=reserved: boot leaves
-	 * the struct pages of the free parts of its reserved blocks untouched (220 KB less
-	 * at start, for 12 MiB of the first 128M; docs/boot-options.md). kmalloc_caches=lazy:
-	 * the kmalloc-rcl-* and dma-kmalloc-* caches, which the shim never asks for, are not
-	 * made (~40 KB less at start). slab_shadow_granule=16: half the shadow. The default
-	 * mode's slab_freeptr=start: a free block's link in the line its user touches.
+	 * The options every shim machine boots with are shim/boot_line.h's. The
+	 * default mode's slab_freeptr=start: a free block's link in the line its
+	 * user touches.
 	 */
-	char rest[352];
-	snprintf(rest, sizeof(rest),
-		 " nr_cpus=%d ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved"
-		 " kmalloc_caches=lazy slab_shadow_granule=16%s%s%s%s%s%s",
-		 cpus, *hard || debug_mode ? "" : " slab_freeptr=start", debug_mode ? " slab_debug=" : "",
+	char tail[256];
+	snprintf(tail, sizeof(tail), "%s%s%s%s%s%s",
+		 *hard || debug_mode ? "" : SHIM_BOOT_TAIL_DEFAULT, debug_mode ? " slab_debug=" : "",
 		 debug_mode ? (strcmp(dbg, "1") == 0 ? "FZPU" : dbg) : "", hard, extra ? " " : "",
 		 extra ? extra : "");
 	/*
@@ -412,12 +404,11 @@ static void shim_boot_locked(void)
 	struct kmm_machine *m = NULL;
 	bool grow = !kmm_parse_size(mem, &bytes, NULL) && bytes > SHIM_BOOT_MEM;
 	if (grow) {
-		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=" SHIM_BOOT_MEM_TEXT " maxmem=%s"
-			 " memhp_default_state=online memory_hotplug.memmap_on_memory=1%s", mem, rest);
+		shim_boot_line(boot_cmdline, sizeof(boot_cmdline), mem, true, cpus, tail);
 		m = kmm_boot(boot_cmdline);
 	}
 	if (!m) {
-		snprintf(boot_cmdline, sizeof(boot_cmdline), "mem=%s%s", mem, rest);
+		shim_boot_line(boot_cmdline, sizeof(boot_cmdline), mem, false, cpus, tail);
 		m = kmm_boot(boot_cmdline);
 	}
 	if (!m && strstr(kmm_last_error(), "ram=anon")) {

@@ -21,13 +21,22 @@
 #include "arch/sim/sim.h"
 #include "mm/include/addr.h"
 #include "mm/internal.h"
+#include "shim/boot_line.h"
 #include "tests/harness.h"
 
-/* The malloc shim's boot line (shim/malloc.c, shim_boot_locked()). */
-#define SHIM_LINE "mem=128M maxmem=4G memhp_default_state=online " \
-		  "memory_hotplug.memmap_on_memory=1 nr_cpus=16 ram=anon debug_checks=off " \
-		  "slab_sheaves=on mixed_blocks=reserved kmalloc_caches=lazy " \
-		  "slab_shadow_granule=16 slab_freeptr=start"
+/*
+ * The malloc shim's boot line (shim/boot_line.h, as shim/malloc.c boots it in
+ * the default mode: 4G at most, grown from 128M; 16 CPUs on a host of up to 4).
+ */
+static const char *shim_line(void)
+{
+	static char line[512];
+
+	if (!line[0])
+		assert_true(shim_boot_line(line, sizeof(line), SHIM_MEM_DEFAULT, true, 16,
+					   SHIM_BOOT_TAIL_DEFAULT) < (int)sizeof(line));
+	return line;
+}
 
 /* Host pages of struct pages resident for pfns [@first, @first + @nr). */
 static size_t memmap_pages(struct kmm_machine *m, unsigned long first, unsigned long nr)
@@ -37,7 +46,7 @@ static size_t memmap_pages(struct kmm_machine *m, unsigned long first, unsigned 
 
 TEST(the_first_mibs_chunks_with_holes_stay_untouched_on_the_shims_line)
 {
-	struct kmm_machine *m = kmm_boot(SHIM_LINE);
+	struct kmm_machine *m = kmm_boot(shim_line());
 
 	assert_true(m != NULL);
 	assert_eq(64 * sizeof(struct page), PAGE_SIZE);	/* a chunk is one host page */
@@ -49,8 +58,11 @@ TEST(the_first_mibs_chunks_with_holes_stay_untouched_on_the_shims_line)
 
 TEST(a_page_of_a_late_chunk_with_holes_is_the_eager_boots_page)
 {
-	struct kmm_machine *lazy = kmm_boot(SHIM_LINE);
-	struct kmm_machine *eager = kmm_boot(SHIM_LINE " deferred_struct_pages=off");
+	char eager_line[576];
+
+	snprintf(eager_line, sizeof(eager_line), "%s deferred_struct_pages=off", shim_line());
+	struct kmm_machine *lazy = kmm_boot(shim_line());
+	struct kmm_machine *eager = kmm_boot(eager_line);
 
 	assert_true(lazy != NULL);
 	assert_true(eager != NULL);

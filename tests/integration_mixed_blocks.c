@@ -13,17 +13,37 @@
  * and freeing with it; a bad value refused by name.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <kmm/proc.h>
 
 #include "arch/sim/sim.h"
 #include "mm/include/addr.h"
 #include "mm/internal.h"
+#include "shim/boot_line.h"
 #include "tests/harness.h"
 
-/* The malloc shim's boot line (shim/malloc.c), without the option under test. */
-#define SHIM_LINE "mem=128M maxmem=4G memhp_default_state=online " \
-		  "memory_hotplug.memmap_on_memory=1 nr_cpus=4 ram=anon debug_checks=off slab_sheaves=on"
+/*
+ * The malloc shim's boot line (shim/boot_line.h, as shim/malloc.c boots it in
+ * the default mode; 4 CPUs), and with @without non-NULL the same line less
+ * that option, which the line must carry: a shim that stopped booting with
+ * the option under test fails here, not in a hand copy of its old line.
+ */
+static const char *shim_line(const char *without)
+{
+	static char line[512];
+
+	assert_true(shim_boot_line(line, sizeof(line), SHIM_MEM_DEFAULT, true, 4,
+				   SHIM_BOOT_TAIL_DEFAULT) < (int)sizeof(line));
+	if (without) {
+		char *at = strstr(line, without);
+
+		assert_true(at != NULL);
+		memmove(at, at + strlen(without), strlen(at + strlen(without)) + 1);
+	}
+	return line;
+}
+
 
 struct boot_cost {
 	unsigned long init_pages;	/* struct pages initialised at boot */
@@ -76,8 +96,11 @@ static struct boot_cost boot_cost(const char *line, bool expect_initmem_freed)
  */
 TEST(mixed_blocks_reserved_leave_their_struct_pages_untouched)
 {
-	struct boot_cost free_ = boot_cost(SHIM_LINE, true);
-	struct boot_cost kept = boot_cost(SHIM_LINE " mixed_blocks=reserved", false);
+	char free_line[512];
+
+	snprintf(free_line, sizeof(free_line), "%s", shim_line(" mixed_blocks=reserved"));
+	struct boot_cost free_ = boot_cost(free_line, true);
+	struct boot_cost kept = boot_cost(shim_line(NULL), false);
 
 	expect_true(kept.init_pages + 2048 <= free_.init_pages);
 	expect_true(kept.memmap_kb + 128 <= free_.memmap_kb);
@@ -87,7 +110,10 @@ TEST(mixed_blocks_reserved_leave_their_struct_pages_untouched)
 	expect_true(free_.totalram - kept.totalram <= 4096);
 
 	/* The default, and the option spelled out as free, are Linux's boot. */
-	struct boot_cost dflt = boot_cost(SHIM_LINE " mixed_blocks=free", true);
+	char dflt_line[576];
+
+	snprintf(dflt_line, sizeof(dflt_line), "%s mixed_blocks=free", free_line);
+	struct boot_cost dflt = boot_cost(dflt_line, true);
 	expect_eq(dflt.init_pages, free_.init_pages);
 	expect_eq(dflt.totalram, free_.totalram);
 }
@@ -101,10 +127,10 @@ TEST(mixed_blocks_reserved_leave_their_struct_pages_untouched)
  */
 TEST(mixed_blocks_reserved_with_eager_struct_pages_keeps_back_the_same_ram)
 {
-	static const char *const lines[] = { "mem=128M", "mem=512M", SHIM_LINE };
+	const char *const lines[] = { "mem=128M", "mem=512M", shim_line(" mixed_blocks=reserved") };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
-		char deferred[512], eager[512];
+		char deferred[576], eager[576];
 		snprintf(deferred, sizeof(deferred), "%s mixed_blocks=reserved", lines[i]);
 		snprintf(eager, sizeof(eager), "%s mixed_blocks=reserved deferred_struct_pages=off",
 			 lines[i]);
