@@ -56,52 +56,53 @@ int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum 
 }
 
 /*
- * Sort @n points ascending. An insertion sort, not qsort(): a table has a
- * few dozen points (at most 2 * E820_MAX_ENTRIES), and glibc's qsort()
- * sorts such an array on a stack buffer of its own, 3 KB deeper than this
- * function's frame, pages the malloc shim's boot left in every process.
+ * The least entry boundary (an entry's start or end) of @t above @x, or @x
+ * when there is none. The boundaries are found again for each piece rather
+ * than sorted into an array: a table has a few dozen, and an array of them
+ * (2 KB for 2 * E820_MAX_ENTRIES) lay in the boot's deepest frame, stack
+ * pages the malloc shim's boot left in every process.
  */
-static void sort_points(uint64_t *points, int n)
+static uint64_t next_point(const struct e820_table *t, uint64_t x)
 {
-	for (int i = 1; i < n; i++) {
-		uint64_t x = points[i];
-		int j = i;
+	uint64_t best = x;
 
-		for (; j > 0 && points[j - 1] > x; j--)
-			points[j] = points[j - 1];
-		points[j] = x;
+	for (int i = 0; i < t->nr_entries; i++) {
+		const struct e820_entry *e = &t->entries[i];
+		uint64_t ends[2] = { e->addr, e->addr + e->size };
+
+		if (!e->size)
+			continue;
+		for (int k = 0; k < 2; k++)
+			if (ends[k] > x && (best == x || ends[k] < best))
+				best = ends[k];
 	}
+	return best;
 }
 
 /*
  * Rebuild @t as sorted, non-overlapping entries: cut the address space at
  * every entry boundary, give each piece the highest type of the entries
- * covering it, and merge equal neighbours. The new table is built on the
- * stack as far as it fills (not zeroed whole: a boot's stack pages stay in
- * the process, and the malloc shim boots on its program's stack), then
- * copied over @t, whose unused entries are zero as before.
+ * covering it, and merge equal neighbours. The new entries are built in a
+ * host block (the boot's stack pages stay in the process, and the malloc
+ * shim boots on its program's stack; a freed block is the heap's again),
+ * then copied over @t, whose unused entries are zero as before.
+ * Return: 0, -ENOSPC (more pieces than a table holds; @t unchanged) or
+ * -ENOMEM.
  */
 int e820__update_table(struct e820_table *t)
 {
-	uint64_t points[2 * E820_MAX_ENTRIES];
-	struct e820_table out;
-	int n = 0;
+	struct e820_table *out = malloc(sizeof(*out));
+	uint64_t s = ~0ULL;
 
-	out.nr_entries = 0;
-
-	for (int i = 0; i < t->nr_entries; i++) {
-		if (!t->entries[i].size)
-			continue;
-		points[n++] = t->entries[i].addr;
-		points[n++] = t->entries[i].addr + t->entries[i].size;
-	}
-	sort_points(points, n);
-	for (int p = 0; p + 1 < n; p++) {
-		uint64_t s = points[p], e = points[p + 1];
+	if (!out)
+		return -ENOMEM;
+	out->nr_entries = 0;
+	for (int i = 0; i < t->nr_entries; i++)
+		if (t->entries[i].size && t->entries[i].addr < s)
+			s = t->entries[i].addr;
+	for (uint64_t e; (e = next_point(t, s)) != s; s = e) {
 		int type = 0;
 
-		if (s == e)
-			continue;
 		for (int i = 0; i < t->nr_entries; i++) {
 			const struct e820_entry *x = &t->entries[i];
 
@@ -110,25 +111,28 @@ int e820__update_table(struct e820_table *t)
 		}
 		if (!type)
 			continue;
-		if (out.nr_entries) {
-			struct e820_entry *last = &out.entries[out.nr_entries - 1];
+		if (out->nr_entries) {
+			struct e820_entry *last = &out->entries[out->nr_entries - 1];
 
 			if ((int)last->type == type && last->addr + last->size == s) {
 				last->size += e - s;
 				continue;
 			}
 		}
-		if (__e820__range_add(&out, s, e - s, (enum e820_type)type))
+		if (__e820__range_add(out, s, e - s, (enum e820_type)type)) {
+			free(out);
 			return -ENOSPC;
+		}
 	}
 	/* Field by field onto zeroes: @out's padding bytes were never written. */
 	memset(t->entries, 0, sizeof(t->entries));
-	for (int i = 0; i < out.nr_entries; i++) {
-		t->entries[i].addr = out.entries[i].addr;
-		t->entries[i].size = out.entries[i].size;
-		t->entries[i].type = out.entries[i].type;
+	for (int i = 0; i < out->nr_entries; i++) {
+		t->entries[i].addr = out->entries[i].addr;
+		t->entries[i].size = out->entries[i].size;
+		t->entries[i].type = out->entries[i].type;
 	}
-	t->nr_entries = out.nr_entries;
+	t->nr_entries = out->nr_entries;
+	free(out);
 	return 0;
 }
 
@@ -146,8 +150,8 @@ void e820__print_table(struct kmm_machine *m, const char *who)
  * Change the type of the parts of [start, start+size) that have @old_type
  * into @new_type (@new_type 0: remove them), printing Linux's debug line.
  */
-static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t size,
-			      enum e820_type old_type, int new_type)
+static int e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t size,
+			     enum e820_type old_type, int new_type)
 {
 	struct e820_table *t = &m->e820;
 	uint64_t end = start + size;
@@ -180,7 +184,7 @@ static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t si
 		if (new_type)
 			__e820__range_add(t, s, x - s, (enum e820_type)new_type);
 	}
-	e820__update_table(t);
+	return e820__update_table(t);
 }
 
 /*
@@ -197,7 +201,7 @@ static void e820_range_change(struct kmm_machine *m, uint64_t start, uint64_t si
  *                ACPI reservation) plus the KVM page - what QEMU's own table
  *                says before a firmware reserves anything.
  */
-void e820_setup_firmware(struct kmm_machine *m)
+int e820_setup_firmware(struct kmm_machine *m)
 {
 	struct e820_table *t = &m->e820;
 	uint64_t mem = m->opts.mem;
@@ -217,7 +221,7 @@ void e820_setup_firmware(struct kmm_machine *m)
 	__e820__range_add(t, 0xfffc0000ULL, 0x40000, E820_TYPE_RESERVED);
 	if (mem > low)
 		__e820__range_add(t, SZ_4G, mem - low, E820_TYPE_RAM);
-	e820__update_table(t);
+	return e820__update_table(t);
 }
 
 /*
@@ -225,11 +229,11 @@ void e820_setup_firmware(struct kmm_machine *m)
  * address X ("e820: remove [mem X-0xfffffffffffffffe] usable"); reserved
  * ranges stay.
  */
-void e820_apply_mem_limit(struct kmm_machine *m)
+int e820_apply_mem_limit(struct kmm_machine *m)
 {
 	uint64_t x = m->opts.mem_limit;
 
-	e820_range_change(m, x, ~0ULL - x, E820_TYPE_RAM, 0);
+	return e820_range_change(m, x, ~0ULL - x, E820_TYPE_RAM, 0);
 }
 
 int e820_apply_memmap(struct kmm_machine *m)
@@ -245,14 +249,17 @@ int e820_apply_memmap(struct kmm_machine *m)
 	return e820__update_table(&m->e820);
 }
 
-void trim_bios_range(struct kmm_machine *m)
+int trim_bios_range(struct kmm_machine *m)
 {
 	/*
 	 * The first 4 KiB belong to the BIOS (real-mode IVT, BDA) though the
 	 * map lists them as usable; the legacy VGA/ROM window is never RAM.
 	 */
-	e820_range_change(m, 0, PAGE_SIZE, E820_TYPE_RAM, E820_TYPE_RESERVED);
-	e820_range_change(m, 0xa0000, 0x100000 - 0xa0000, E820_TYPE_RAM, 0);
+	int err = e820_range_change(m, 0, PAGE_SIZE, E820_TYPE_RAM, E820_TYPE_RESERVED);
+
+	if (err == -ENOMEM)
+		return err;
+	return e820_range_change(m, 0xa0000, 0x100000 - 0xa0000, E820_TYPE_RAM, 0);
 }
 
 unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn)

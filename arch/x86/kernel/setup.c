@@ -38,25 +38,38 @@ static void print_banner(struct kmm_machine *m)
 }
 
 /*
+ * A rebuild of the map that found no host memory for its scratch table fails
+ * the boot; one with more pieces than the map holds (-ENOSPC) leaves the map
+ * as it was, as it always did, except for memmap= (its own message).
+ */
+static int e820_oom(int err)
+{
+	return err == -ENOMEM ? kmm_set_error(err, "boot: out of host memory for the e820 map") : 0;
+}
+
+/*
  * e820__memory_setup(), then the early parameters that edit the map (mem=,
  * memmap=) and e820__finish_early_params(): when the user changed it, the
  * "user-defined physical RAM map:" follows.
  */
 static int setup_memory_map(struct kmm_machine *m)
 {
-	e820_setup_firmware(m);
+	int err;
+
+	if ((err = e820_oom(e820_setup_firmware(m))))
+		return err;
 	kmm_printk(m, "BIOS-provided physical RAM map:");
 	e820__print_table(m, "BIOS-e820");
-	if (m->opts.mem_limit)
-		e820_apply_mem_limit(m);	/* parse_memopt() */
-	if (m->opts.nr_memmap && e820_apply_memmap(m))
-		return kmm_set_error(-ENOSPC, "memmap=: too many e820 entries");
+	if (m->opts.mem_limit && (err = e820_oom(e820_apply_mem_limit(m))))	/* parse_memopt() */
+		return err;
+	if (m->opts.nr_memmap && (err = e820_apply_memmap(m)))
+		return err == -ENOMEM ? e820_oom(err)
+				      : kmm_set_error(-ENOSPC, "memmap=: too many e820 entries");
 	if (m->opts.mem_limit || m->opts.nr_memmap) {
 		kmm_printk(m, "user-defined physical RAM map:");
 		e820__print_table(m, "user");
 	}
-	trim_bios_range(m);
-	return 0;
+	return e820_oom(trim_bios_range(m));
 }
 
 /* max_pfn from the map, clamped to what the arch can address (e820__end_of_ram_pfn). */

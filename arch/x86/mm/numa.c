@@ -87,13 +87,13 @@ static int split_nodes_interleave(const struct kmm_machine *m, uint64_t phys_sta
  * one physical node spanning memblock's RAM, split into N fake nodes, and
  * their distance table (one page from memblock, top-down).
  */
+static int setup_fake_nodes(struct boot *b, int nr, uint64_t max_addr);
+
 int setup_nodes(struct boot *b)
 {
 	struct kmm_machine *m = b->m;
 	int nr = m->opts.numa_fake > 1 ? m->opts.numa_fake : 1;
 	uint64_t max_addr = PFN_PHYS(m->max_pfn);
-	struct emu_blk blk[2 * MAX_NUMNODES];
-	int nblk;
 
 	if (m->kconfig->numa) {
 		kmm_printk(m, "No NUMA configuration found");
@@ -106,6 +106,20 @@ int setup_nodes(struct boot *b)
 		b->node_end[0] = m->max_pfn;
 		return memblock_set_node(m, 0, max_addr, 0) ? -ENOSPC : 0;
 	}
+	return setup_fake_nodes(b, nr, max_addr);
+}
+
+/*
+ * numa=fake=N: the blocks (3 KB of them) in a frame of their own, not in
+ * setup_nodes()'s, below which every boot's memblock calls ran: one node is
+ * the malloc shim's machine, whose boot's stack pages stay in every process.
+ */
+static __attribute__((noinline)) int setup_fake_nodes(struct boot *b, int nr, uint64_t max_addr)
+{
+	struct kmm_machine *m = b->m;
+	struct emu_blk blk[2 * MAX_NUMNODES];
+	int nblk;
+
 	/* numa_cleanup_meminfo(): the physical node starts where memblock's RAM does. */
 	nblk = split_nodes_interleave(m, m->memblock.memory.regions[0].base, max_addr, nr, blk,
 				      (int)ARRAY_SIZE(blk));

@@ -42,18 +42,18 @@ struct e820_table {
 
 const char *e820_type_name(enum e820_type type);
 int __e820__range_add(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type type);
-/** e820__update_table() - sort and merge; the highest type wins where entries overlap. */
+/** e820__update_table() - sort and merge; the highest type wins where entries overlap. Return: 0/-ENOSPC/-ENOMEM. */
 int e820__update_table(struct e820_table *t);
 /** e820__print_table() - "<who>: [mem 0x...-0x...] type" for every entry of m->e820. */
 void e820__print_table(struct kmm_machine *m, const char *who);
-/** e820_setup_firmware() - the QEMU PC's map for m->opts.mem bytes of RAM under m->opts.firmware. */
-void e820_setup_firmware(struct kmm_machine *m);
-/** e820_apply_mem_limit() - Linux's mem=: drop usable RAM above m->opts.mem_limit. */
-void e820_apply_mem_limit(struct kmm_machine *m);
-/** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC. */
+/** e820_setup_firmware() - the QEMU PC's map for m->opts.mem bytes of RAM under m->opts.firmware. Return: 0/-errno. */
+int e820_setup_firmware(struct kmm_machine *m);
+/** e820_apply_mem_limit() - Linux's mem=: drop usable RAM above m->opts.mem_limit. Return: 0/-errno. */
+int e820_apply_mem_limit(struct kmm_machine *m);
+/** e820_apply_memmap() - carve the memmap= ranges into m->e820. Return: 0/-ENOSPC/-ENOMEM. */
 int e820_apply_memmap(struct kmm_machine *m);
-/** trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). */
-void trim_bios_range(struct kmm_machine *m);
+/** trim_bios_range() - page 0 reserved, 640K-1M not RAM (with Linux's debug lines). Return: 0/-errno. */
+int trim_bios_range(struct kmm_machine *m);
 /** e820_end_pfn() - one past the last RAM pfn below @limit_pfn. */
 unsigned long e820_end_pfn(const struct kmm_machine *m, unsigned long limit_pfn);
 /** e820__mapped_any() - does any entry of @type intersect [start, end)? */
