@@ -210,15 +210,28 @@ static struct zonelist_set *zonelist_set_of(struct zonelist *lists)
 	return container_of(lists, struct zonelist_set, lists[0]);
 }
 
+pg_data_t *pgdat_alloc(int nr_nodes)
+{
+	pg_data_t *pgdat = calloc(1, sizeof(*pgdat) + zonelist_set_bytes(nr_nodes));
+
+	if (pgdat) {
+		pgdat->boot_zonelists = (struct zonelist_set *)(pgdat + 1);
+		zonelist_set_init(pgdat->boot_zonelists, nr_nodes);
+	}
+	return pgdat;
+}
+
 int zonelist_sets_alloc(struct kmm_machine *m, struct zonelist_set **sets)
 {
 	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
 		sets[nid] = NULL;
 		if (nid < m->nr_node_ids && m->node_data[nid] &&
-		    !(sets[nid] = calloc(1, sizeof(**sets)))) {
+		    !(sets[nid] = calloc(1, zonelist_set_bytes(m->nr_node_ids)))) {
 			zonelist_sets_free(sets);
 			return kmm_set_error(-ENOMEM, "zonelists: out of host memory");
 		}
+		if (sets[nid])
+			zonelist_set_init(sets[nid], m->nr_node_ids);
 	}
 	return 0;
 }
@@ -239,7 +252,7 @@ void free_old_zonelists(pg_data_t *pgdat)
 	while (set) {
 		struct zonelist_set *older = set->older;
 
-		if (set != &pgdat->boot_zonelists)
+		if (set != pgdat->boot_zonelists)
 			free(set);
 		set = older;
 	}
@@ -294,7 +307,7 @@ static void publish_all_zonelists(struct kmm_machine *m, struct zonelist_set **s
 
 		if (!pgdat)
 			continue;
-		set = sets ? sets[nid] : &pgdat->boot_zonelists;
+		set = sets ? sets[nid] : pgdat->boot_zonelists;
 		if (sets)
 			sets[nid] = NULL;	/* the node owns it now */
 		build_zonelists(m, pgdat, set->lists);

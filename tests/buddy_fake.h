@@ -64,7 +64,7 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	m->max_low_pfn = max_pfn;
 	m->nr_node_ids = nr_nodes;
 	for (int n = 0; n < nr_nodes; n++) {
-		pg_data_t *pgdat = calloc(1, sizeof(*pgdat));
+		pg_data_t *pgdat = pgdat_alloc(nr_nodes);
 
 		assert_true(pgdat != NULL);
 		m->node_data[n] = pgdat;

@@ -19,6 +19,7 @@
  * depth is bytes below the call on a painted stack. Stack figures are not
  * measured under ASan or TSan (their frames are not the program's).
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -71,6 +72,52 @@ static long resident_pages(const void *p, size_t len)
 		r += v[i] & 1;
 	free(v);
 	return r;
+}
+
+/* The zones of @zl, in order, and how many there are. */
+static int zonelist_len(const struct zonelist *zl)
+{
+	int n = 0;
+
+	while (zl->zones[n])
+		n++;
+	return n;
+}
+
+/*
+ * A node's host block (pg_data_t and its boot zonelists) is sized by the
+ * nodes the machine has: it was 16,080 B on every machine, 6,160 of it two
+ * lists with room for 64 nodes' zones, and the shim's boot writes all of it
+ * (calloc from glibc's heap). A machine of four nodes still lists them all.
+ */
+TEST(a_nodes_zonelists_have_room_for_the_machines_nodes_only)
+{
+	struct kmm_machine *m = kmm_boot(shim_line());
+
+	assert_true(m != NULL);
+	pg_data_t *pgdat = m->node_data[0];
+	size_t block = malloc_usable_size(pgdat);
+	printf("  one node: pg_data_t %zu B, its host block %zu B\n", sizeof(*pgdat), block);
+	expect_true(block <= sizeof(*pgdat) + zonelist_set_bytes(1) + 32);
+	expect_true(block <= 10 * 1024);
+	int fb = zonelist_len(node_zonelist(pgdat, ZONELIST_FALLBACK));
+	expect_true(fb >= 2 && fb <= MAX_NR_ZONES);
+	expect_eq(zonelist_len(node_zonelist(pgdat, ZONELIST_NOFALLBACK)), fb);
+	kmm_shutdown(m);
+
+	m = kmm_boot("mem=4G numa=fake=4");
+	assert_true(m != NULL);
+	int all = 0;
+	for (int nid = 0; nid < 4; nid++)
+		all += zonelist_len(node_zonelist(m->node_data[nid], ZONELIST_NOFALLBACK));
+	for (int nid = 0; nid < 4; nid++) {
+		const struct zonelist *zl = node_zonelist(m->node_data[nid], ZONELIST_FALLBACK);
+
+		expect_eq(zonelist_len(zl), all);
+		expect_eq(zl->zones[0]->node, nid);	/* local first */
+	}
+	expect_eq(kmm_check(m), 0);
+	kmm_shutdown(m);
 }
 
 TEST(pressure_state_of_a_one_node_machine_touches_two_pages)

@@ -150,6 +150,12 @@ void zone_add_deferred_section(struct zone *zone, unsigned long start_pfn);
  */
 void zone_add_deferred_blocks(struct zone *zone, unsigned long start_pfn, unsigned long nr);
 void build_all_zonelists(struct kmm_machine *m);
+/**
+ * pgdat_alloc() - a zeroed pg_data_t from the host with its boot zonelist set
+ * after it, sized for @nr_nodes nodes; free() frees both.
+ * Return: the node, or NULL.
+ */
+pg_data_t *pgdat_alloc(int nr_nodes);
 struct zonelist_set;
 /**
  * zonelist_sets_alloc() - a new, empty zonelist set for each node of @m into

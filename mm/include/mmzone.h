@@ -193,10 +193,15 @@ static inline bool is_highmem_idx(enum zone_type t)
 	return t == ZONE_HIGHMEM;
 }
 
-/* A zonelist: the zones to try, in order, ending with NULL. */
-#define MAX_ZONES_PER_ZONELIST (MAX_NUMNODES * MAX_NR_ZONES)
+/*
+ * A zonelist: the zones to try, in order, ending with NULL. Linux's is an
+ * array with room for every zone of MAX_NUMNODES nodes, two of them in every
+ * pg_data_t (6 KB of a node's 16 here, 3 KB a list, of which a one-node
+ * machine uses 56 B); kmm's points into its set's room, which is sized by the
+ * nodes the machine has (zonelist_set_bytes()). The lists hold the same zones.
+ */
 struct zonelist {
-	struct zone *zones[MAX_ZONES_PER_ZONELIST + 1];
+	struct zone **zones;
 };
 enum {
 	ZONELIST_FALLBACK,	/* all nodes, local first */
@@ -213,7 +218,22 @@ enum {
 struct zonelist_set {
 	struct zonelist lists[MAX_ZONELISTS];
 	struct zonelist_set *older;	/* the set this one replaced, or NULL */
+	struct zone *room[];		/* the lists' zones and their NULLs */
 };
+
+/* Bytes of a zonelist set for @nr_nodes nodes: every zone of them, then the node's own. */
+static inline size_t zonelist_set_bytes(int nr_nodes)
+{
+	return sizeof(struct zonelist_set) +
+	       ((size_t)nr_nodes * MAX_NR_ZONES + 1 + MAX_NR_ZONES + 1) * sizeof(struct zone *);
+}
+
+/* Point @set's lists into its room (zonelist_set_bytes(@nr_nodes) of it). */
+static inline void zonelist_set_init(struct zonelist_set *set, int nr_nodes)
+{
+	set->lists[ZONELIST_FALLBACK].zones = set->room;
+	set->lists[ZONELIST_NOFALLBACK].zones = set->room + (size_t)nr_nodes * MAX_NR_ZONES + 1;
+}
 
 typedef struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
@@ -224,7 +244,7 @@ typedef struct pglist_data {
 	 * node_zonelist() (acquire) and keeps what it got.
 	 */
 	struct zonelist *node_zonelists;
-	struct zonelist_set boot_zonelists;
+	struct zonelist_set *boot_zonelists;	/* in the node's host block, after it (pgdat_alloc()) */
 	/*
 	 * The allocation fast path's answer for each value of a mask's four
 	 * zone modifier bits (gfp & GFP_ZONEMASK): the preferred zone of

@@ -163,7 +163,7 @@ int alloc_node_data(struct boot *b)
 	struct kmm_machine *m = b->m;
 
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		m->node_data[nid] = calloc(1, sizeof(pg_data_t));
+		m->node_data[nid] = pgdat_alloc(m->nr_node_ids);
 		if (!m->node_data[nid])
 			return kmm_set_error(-ENOMEM, "boot: out of host memory for node data");
 		m->node_data[nid]->node_id = nid;
