@@ -6,8 +6,9 @@
 # libkmm-malloc.so, N interleaved pairs, read by rss_at_exit (nothing else
 # preloaded), and where libc's code landed in each kmm run: the phase of its
 # r-x mapping modulo 64 KiB and its resident KB (docs/malloc-measured.md,
-# "Where libc lands"). Prints one line: the means, their ratio, and kmm's
-# mean by libc's resident text (under / over 1,000 KB).
+# "Where libc lands"). Prints glibc's means by libc's resident text (under
+# / over 1,000 KB), then one line: the means, their ratio, kmm's mean by
+# libc's resident text, and the ratio of each class's means (kmm / glibc).
 #
 # KMM_BASE_LIB=OTHER.so: a third run in each round, under that library (an
 # older build, copied with dd), and a second line for it, so that two builds
@@ -49,6 +50,9 @@ def parse(path):
 g = [parse(f) for f in glob.glob(d + '/glibc.*')]
 gm = statistics.mean(x[0] for x in g)
 part = lambda v: '%d x %.0f' % (len(v), statistics.mean(v)) if v else '-'
+glow = [x[0] for x in g if x[1] < 1000]
+ghigh = [x[0] for x in g if x[1] >= 1000]
+print('%-16s glibc by libc text: < 1000 KB %s, >= 1000 KB %s' % ('', part(glow), part(ghigh)))
 for run, label in (('kmm', name), ('base', '  (KMM_BASE_LIB)')):
     k = [parse(f) for f in glob.glob(d + '/%s.*' % run)]
     if not k:
@@ -56,7 +60,10 @@ for run, label in (('kmm', name), ('base', '  (KMM_BASE_LIB)')):
     km = statistics.mean(x[0] for x in k)
     low = [x[0] for x in k if x[1] < 1000]
     high = [x[0] for x in k if x[1] >= 1000]
+    # The same class's means, kmm / glibc: where libc landed moves both (docs/malloc-measured.md).
+    by_class = ' '.join('%.3f' % (statistics.mean(kv) / statistics.mean(gv)) if kv and gv else '-'
+                        for kv, gv in ((low, glow), (high, ghigh)))
     print('%-16s glibc %6.0f KB  kmm %6.0f KB  ratio %.3f | kmm libc text at %s | kmm by libc text: '
-          '< 1000 KB %s, >= 1000 KB %s' % (label, gm, km, km / gm,
-          ','.join(sorted({x[2] for x in k if x[2]})), part(low), part(high)))
+          '< 1000 KB %s, >= 1000 KB %s | ratio by class %s' % (label, gm, km, km / gm,
+          ','.join(sorted({x[2] for x in k if x[2]})), part(low), part(high), by_class))
 PY
