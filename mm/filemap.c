@@ -530,13 +530,13 @@ unsigned int filemap_map_pages(struct vm_area_struct *vma, unsigned long fault_a
 
 	while ((page = next_uptodate_page(f, &idx, end_pgoff)) != NULL) {
 		unsigned long addr = vma->vm_start + ((idx - vma->vm_pgoff) << PAGE_SHIFT);
+		spinlock_t *ptl;
 		void *slot;
 
 		/* filemap_map_order0_folio(): every page mapped around counts against the misses */
 		if (!page_flag_test(page, PG_workingset))
 			mmap_miss++;
-		spin_lock(&mm->page_table_lock);
-		slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+		slot = pte_offset_map_lock(mm, addr, &ptl);
 		if (slot && pte_none(pte_get(&mm->pgt, slot))) {
 			/* set_pte_range(), and a reference of the mapping's own (folio_ref_inc) */
 			get_page(page);
@@ -549,7 +549,8 @@ unsigned int filemap_map_pages(struct vm_area_struct *vma, unsigned long fault_a
 				ret = VM_FAULT_NOPAGE;
 			mapped++;
 		}
-		spin_unlock(&mm->page_table_lock);
+		if (slot)
+			pte_unmap_unlock(ptl);
 		unlock_page(page);
 		put_user_page_ref(page);	/* the lookup's */
 		if (idx == end_pgoff)

@@ -23,9 +23,9 @@
  * Locking: every entry point runs inside procs_enter(). fork holds the
  * parent's mmap_write_lock() with every parent VMA write-locked (no fault of
  * the parent runs meanwhile), then the child's; each parent entry is copied
- * under the parent's page_table_lock. The task list, pids and t->mm change
- * under tasklist_lock; an exiting task drops its mm after leaving the list's
- * lock, so mmput() runs with no process lock held.
+ * under its PTE table's lock, the child table's nested inside. The task list,
+ * pids and t->mm change under tasklist_lock; an exiting task drops its mm
+ * after leaving the list's lock, so mmput() runs with no process lock held.
  *
  * Events: each process call (spawn, fork, exec, exit, kill, release) is its
  * body (__do_sys_NAME) between trace_sys_enter() and trace_sys_exit() on
@@ -543,8 +543,8 @@ static inline bool page_is_anon(const struct page *page)
  * copy_pte_range(): the entries of one parent table (@nr from @sslot, the
  * first mapping @va) into the child. The child's table is allocated with no
  * lock held, and only when the parent's part has an entry (pte_alloc); the
- * entries are then copied under the parent's page_table_lock, dropped only to
- * allocate the copy of a maybe-pinned page. What 6.12's copy_present_pte()
+ * entries are then copied under the parent table's PTE lock and the child's
+ * (nested inside it), dropped only to allocate the copy of a maybe-pinned page. What 6.12's copy_present_pte()
  * does per entry is done here in line, without a call: one more reference and
  * mapcount on the page, the parent's entry write-protected for a private
  * writable mapping, the child's old (and clean when shared). The child's RSS
@@ -575,7 +575,10 @@ static int copy_pte_range(void *arg, uint64_t va, void *sslot, unsigned long nr)
 		return 1;
 	}
 	dslot = (char *)dslot - i * (size_t)geo->entry_size;	/* the part's first entry */
-	spin_lock(&src->page_table_lock);
+	/* the parent's table's lock, then the child's nested (Linux's SINGLE_DEPTH_NESTING) */
+	spinlock_t *src_ptl = pte_lockptr(src, sslot), *dst_ptl = pte_lockptr(dst, dslot);
+	spin_lock(src_ptl);
+	spin_lock(dst_ptl);
 	for (; i < nr; i++) {
 		void *s = pte_slot_at(spt, sslot, i), *d = pte_slot_at(dpt, dslot, i);
 		pteval_t pte = pte_get(spt, s);	/* again after a drop: reclaim may have changed it */
@@ -599,9 +602,11 @@ static int copy_pte_range(void *arg, uint64_t va, void *sslot, unsigned long nr)
 			if (anon && atomic_load(&src->has_pinned) && page_maybe_dma_pinned(page)) {
 				if (!copy) {
 					/* Allocate with the lock dropped, then look at the entry again. */
-					spin_unlock(&src->page_table_lock);
+					spin_unlock(dst_ptl);
+					spin_unlock(src_ptl);
 					copy = kmm_alloc_pages(dst->m, procs_of(dst->m)->user_gfp, 0, -1);
-					spin_lock(&src->page_table_lock);
+					spin_lock(src_ptl);
+					spin_lock(dst_ptl);
 					if (!copy) {
 						err = -ENOMEM;
 						break;
@@ -635,7 +640,8 @@ static int copy_pte_range(void *arg, uint64_t va, void *sslot, unsigned long nr)
 			pte &= ~(pteval_t)_PAGE_DIRTY;
 		pte_set(dpt, d, pte & ~(pteval_t)_PAGE_ACCESSED);
 	}
-	spin_unlock(&src->page_table_lock);
+	spin_unlock(dst_ptl);
+	spin_unlock(src_ptl);
 	if (copy)
 		__free_pages(copy, 0);
 	for (int k = 0; k < NR_MM_COUNTERS; k++)

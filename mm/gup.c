@@ -22,9 +22,9 @@
  *
  * Locking: inside procs_enter(), mmap_read_lock() across the walk (faults
  * run under it); each page is looked up and its reference taken under the
- * mm's page_table_lock (follow_page_pte(), as Linux), never from an entry
+ * lock of its PTE table (follow_page_pte(), as Linux), never from an entry
  * read without it; the pin records under procs->pins_lock; moving a page
- * for a long-term pin changes each mapping under its page_table_lock.
+ * for a long-term pin changes each mapping under its PTE lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -131,7 +131,7 @@ static bool migrate_one(struct page *old, struct vm_area_struct *vma, unsigned l
 	get_page(c->new);
 	folio_remove_rmap_pte(old);
 	atomic_fetch_sub_explicit(&old->_refcount, 1, memory_order_acq_rel);
-	spin_unlock(&mm->page_table_lock);
+	spin_unlock(pte_lockptr(mm, ptep));
 	return true;
 }
 
@@ -198,11 +198,11 @@ static struct page *follow_page_pte(struct vm_area_struct *vma, unsigned long ad
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct page *page = NULL;
+	spinlock_t *ptl;
 	void *slot;
 	pteval_t pte;
 
-	spin_lock(&mm->page_table_lock);
-	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+	slot = pte_offset_map_lock(mm, addr, &ptl);
 	pte = slot ? pte_get(&mm->pgt, slot) : 0;
 	bool ok = pte_present(pte) && !pte_protnone(pte);
 	if (ok && write && !pte_write(pte))
@@ -220,7 +220,8 @@ static struct page *follow_page_pte(struct vm_area_struct *vma, unsigned long ad
 		else
 			page = procs_of(mm->m)->zero_page;
 	}
-	spin_unlock(&mm->page_table_lock);
+	if (slot)
+		pte_unmap_unlock(ptl);
 	return page;
 }
 

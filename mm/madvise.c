@@ -24,7 +24,7 @@
  * madvise_populate()).
  *
  * Locking: mmap_write_lock() held by the caller; flag changes write-lock
- * the VMA, entry changes take page_table_lock.
+ * the VMA, entry changes take their table's PTE lock.
  */
 #include <errno.h>
 
@@ -35,7 +35,7 @@
 #include "mm/internal.h"
 
 /*
- * MADV_FREE in two steps. Under page_table_lock, free_one() clears the dirty
+ * MADV_FREE in two steps. Under each table's PTE lock, free_one() clears the dirty
  * bit of each eligible PTE and gathers its page (with a reference, so that
  * it cannot be freed meanwhile). Then the range is flushed and the
  * shootdown waits for the stores in flight through the old, dirty
@@ -55,7 +55,7 @@ struct free_ctx {
 
 /*
  * Flush [@c->start, @end), wait, then make the gathered pages clean and
- * lazy-free. Context: may run under page_table_lock (a full batch in the
+ * lazy-free. Context: may run under a PTE lock (a full batch in the
  * walk), as zap's batch flush does.
  */
 static void free_flush(struct free_ctx *c, unsigned long end)
@@ -165,9 +165,7 @@ static int madvise_vma(struct vm_area_struct *vma, unsigned long s, unsigned lon
 		if (vma->vm_file || (vma->vm_flags & VM_SHARED))
 			return kmm_set_error(-EINVAL, "madvise: MADV_FREE needs private anonymous memory");
 		struct free_ctx c = { .vma = vma, .start = s, .nr = 0 };
-		spin_lock(&mm->page_table_lock);
-		pgtable_for_each_leaf(&mm->pgt, s, e, false, free_one, &c);
-		spin_unlock(&mm->page_table_lock);
+		walk_ptes_locked(mm, s, e, false, free_one, &c);
 		free_flush(&c, e);
 		return 0;
 	}

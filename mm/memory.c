@@ -21,8 +21,8 @@
  * entry is checked again (another thread may have won: its work stands).
  * Kept too: fault-around (do_fault_around, filemap_map_pages) on read faults
  * of file mappings.
- * Simplified: no THP, no userfaultfd; one page-table lock
- * per mm; swap entries go to the pressure layer through procs->swapin.
+ * Kept too: split PTE locks (a lock per PTE table, pte_offset_map_lock()).
+ * Simplified: no THP, no userfaultfd; swap entries go to the pressure layer through procs->swapin.
  * Every new user page goes onto the LRU (folio_add_lru, mm/include/swap.h)
  * before its PTE is set, and comes off it on its last put.
  *
@@ -30,11 +30,11 @@
  * of its page; a private writable VMA's PTE is writable only when the page
  * is exclusively this mapping's.
  *
- * Locking: a fault holds its VMA's read lock (or mmap_lock) and takes
- * mm->page_table_lock around each change of a leaf entry; a file page is
- * mapped holding its PG_locked (taken before page_table_lock), after the
+ * Locking: a fault holds its VMA's read lock (or mmap_lock) and takes the
+ * lock of the entry's PTE table around each change of a leaf entry; a file
+ * page is mapped holding its PG_locked (taken before the PTE lock), after the
  * page was found still in its file and below its end; zap runs under
- * mmap_write_lock() with the VMA write-locked and page_table_lock held
+ * mmap_write_lock() with the VMA write-locked and each table's PTE lock held
  * (dropped around munlock_page(), which walks the reverse map), except
  * truncation's pass over private COW copies (unmap_mapping_range), which
  * holds the file's i_mmap_lock (read) instead, as rmap walkers do. The TLB-hit
@@ -114,25 +114,82 @@ static void put_user_page(struct page *page)
 		free_user_page(page);
 }
 
-/*
- * pte_offset_map_lock(): take @mm's page-table lock and find the slot of
- * @addr again (a table seen without the lock may have been unlinked since).
- * Return: the slot with the lock held, or NULL (not held) when no table maps @addr.
- */
-static void *pte_lock(struct mm_struct *mm, unsigned long addr)
+void *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp)
 {
 	void *slot;
 
-	spin_lock(&mm->page_table_lock);
-	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
-	if (!slot)
-		spin_unlock(&mm->page_table_lock);
-	return slot;
+	while ((slot = pgtable_walk(&mm->pgt, addr, false, NULL)) != NULL) {
+		spinlock_t *ptl = pte_lockptr(mm, slot);
+
+		spin_lock(ptl);
+		if (pgtable_walk(&mm->pgt, addr, false, NULL) == slot) {
+			*ptlp = ptl;
+			return slot;
+		}
+		spin_unlock(ptl);	/* the table was unlinked meanwhile: look again */
+	}
+	return NULL;
 }
 
-static inline void pte_unlock(struct mm_struct *mm)
+/*
+ * pte_offset_map_lock() for a fault that found @seen without the lock (its
+ * first look at the entry), having read @mm's count of unlinked PTE tables
+ * (@unlinks) before that walk: under the table's lock an unchanged count
+ * means the table is still linked (each unlink is counted under the lock of
+ * the table it unlinks), so the walk need not be made again. Else, or when
+ * the count moved, the full pte_offset_map_lock().
+ */
+static void *pte_lock_seen(struct mm_struct *mm, unsigned long addr, void *seen, unsigned int unlinks,
+			   spinlock_t **ptlp)
 {
-	spin_unlock(&mm->page_table_lock);
+	spinlock_t *ptl = pte_lockptr(mm, seen);
+
+	spin_lock(ptl);
+	if (__builtin_expect(atomic_load_explicit(&mm->pgt.pte_unlinks, memory_order_relaxed) == unlinks, 1)) {
+		*ptlp = ptl;
+		return seen;
+	}
+	spin_unlock(ptl);
+	return pte_offset_map_lock(mm, addr, ptlp);
+}
+
+/* One PTE table's part of walk_ptes_locked(). */
+struct ptes_walk {
+	struct mm_struct *mm;
+	bool nonnone;
+	int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v);
+	void *arg;
+};
+
+static int walk_pte_table_locked(void *arg, uint64_t va, void *first, unsigned long nr)
+{
+	struct ptes_walk *w = arg;
+	struct kmm_pgtable *pt = &w->mm->pgt;
+	spinlock_t *ptl;
+	int r = 0;
+
+	/* (the walk again under the lock: truncation's pass holds no mmap_lock) */
+	void *slot = pte_offset_map_lock(w->mm, (unsigned long)va, &ptl);
+	if (!slot)
+		return 0;
+	for (unsigned long i = 0; i < nr && !r; i++) {
+		void *s = pte_slot_at(pt, slot, i);
+		pteval_t v = pte_get(pt, s);
+
+		if (w->nonnone ? !pte_none(v) : pte_present(v))
+			r = w->fn(w->arg, va + i * PAGE_SIZE, s, v);
+	}
+	pte_unmap_unlock(ptl);
+	(void)first;
+	return r;
+}
+
+int walk_ptes_locked(struct mm_struct *mm, unsigned long start, unsigned long end, bool nonnone,
+		     int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg)
+{
+	struct ptes_walk w = { mm, nonnone, fn, arg };
+
+	return pgtable_for_each_pte_table(&mm->pgt, start, end, walk_pte_table_locked, &w);
 }
 
 void put_user_page_ref(struct page *page)
@@ -161,7 +218,7 @@ static inline pteval_t pte_mkdirty(pteval_t v)
  * its swap copy; folio_free_swap() drops it unless a swap PTE still holds
  * the slot (then the last free_swap_and_cache() or reclaim drops it). As
  * folio_free_swap() wants, under the page lock: a trylock (the caller holds
- * page_table_lock), so a page someone holds - a swap-in reading it,
+ * a PTE lock), so a page someone holds - a swap-in reading it,
  * reclaim - keeps its copy for reclaim to drop.
  */
 static void free_swap_cache(struct page *page)
@@ -225,7 +282,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		if (!p || !PageAnon(p))
 			return 0;	/* a page of the file: truncation unmaps it under its lock */
 	}
-	/* (the entry only changes under page_table_lock, which the walk holds) */
+	/* (the entry only changes under its table's lock, which the walk holds) */
 	old = pte_xchg(&mm->pgt, slot, 0);
 
 	if (!pte_present(old)) {
@@ -257,13 +314,15 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	/*
 	 * A locked mapping went: munlock_page() must run (its first test is
 	 * what orders it against a concurrent mlock of the page elsewhere:
-	 * mm/mlock.c). It walks the reverse map: not under page_table_lock.
+	 * mm/mlock.c). It walks the reverse map: not under the PTE lock.
 	 * (Truncation zaps COW copies here without the mmap lock: a read once.)
 	 */
 	if ((vm_flags_read_once(vma) & VM_LOCKED) || page_flag_test(page, PG_mlocked)) {
-		pte_unlock(mm);
+		spinlock_t *ptl = pte_lockptr(mm, slot);
+
+		spin_unlock(ptl);
 		munlock_page(page);
-		spin_lock(&mm->page_table_lock);
+		spin_lock(ptl);
 	}
 	z->pages[z->nr++] = page;	/* the mapping's reference goes after the flush */
 	if (z->nr == ZAP_BATCH) {
@@ -286,9 +345,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
 		return;
 	z.start = start;
 	update_hiwater(vma->vm_mm);
-	spin_lock(&vma->vm_mm->page_table_lock);
-	pgtable_for_each_leaf(&vma->vm_mm->pgt, start, end, true, zap_one, &z);
-	spin_unlock(&vma->vm_mm->page_table_lock);
+	walk_ptes_locked(vma->vm_mm, start, end, true, zap_one, &z);
 	zap_flush(&z, end);
 }
 
@@ -301,8 +358,8 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
  * copy (anonymous page), its swap entry, a poisoned marker - so a touch
  * there faults and gets SIGBUS as in a shared mapping. The file's own pages
  * were unmapped page by page under their locks (drop_range()) and are left.
- * Context: inside procs_enter(); takes @f->i_mmap_lock (read), then each
- * mm's page_table_lock; the VMAs' geometry changes under i_mmap_lock (write)
+ * Context: inside procs_enter(); takes @f->i_mmap_lock (read), then the PTE
+ * locks of each mapping, one table at a time; the VMAs' geometry changes under i_mmap_lock (write)
  * (split_vma, move_vma), so each range here is where its entries are.
  */
 void unmap_mapping_range(struct kmm_file *f, unsigned long first)
@@ -325,9 +382,7 @@ void unmap_mapping_range(struct kmm_file *f, unsigned long first)
 		skip = first > vma->vm_pgoff ? first - vma->vm_pgoff : 0;
 		z.start = vma->vm_start + (skip << PAGE_SHIFT);
 		update_hiwater_rss(vma->vm_mm);		/* zap_one() lowers RSS */
-		spin_lock(&vma->vm_mm->page_table_lock);
-		pgtable_for_each_leaf(&vma->vm_mm->pgt, z.start, vma->vm_end, true, zap_one, &z);
-		spin_unlock(&vma->vm_mm->page_table_lock);
+		walk_ptes_locked(vma->vm_mm, z.start, vma->vm_end, true, zap_one, &z);
 		zap_flush(&z, vma->vm_end);
 	}
 	sim_read_unlock(&f->i_mmap_lock);
@@ -338,6 +393,7 @@ void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned lon
 {
 	(void)floor;
 	(void)ceiling;
+	/* the upper levels' lock; each PTE table's is taken inside, around its unlinking */
 	spin_lock(&mm->page_table_lock);
 	pgtable_free_range(&mm->pgt, start, end);
 	spin_unlock(&mm->page_table_lock);
@@ -346,8 +402,9 @@ void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned lon
 /* ---- Faults ---- */
 
 static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr,
-				      unsigned int flags)
+				      unsigned int flags, void *seen, unsigned int unlinks)
 {
+	spinlock_t *ptl;
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	const struct pgtable_geometry *g = mm->pgt.geo;
@@ -358,10 +415,10 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	if (!(flags & FAULT_FLAG_WRITE)) {
 		/* Read of a never-written page: the shared zero page, read-only, special. */
 		pteval_t pte = pfn_pte_geo(g, procs_of(m)->zero_pfn, vma->vm_page_prot) | _PAGE_SPECIAL;
-		if ((slot = pte_lock(mm, addr)) != NULL) {
+		if ((slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl)) != NULL) {
 			if (pte_none(pte_get(&mm->pgt, slot)))
 				pte_set(&mm->pgt, slot, pte);
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 		}
 		return 0;
 	}
@@ -371,11 +428,11 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 	if (!page)
 		return VM_FAULT_OOM;
 	clear_user_highpage(page, addr);
-	slot = pte_lock(mm, addr);
+	slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl);
 	if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 		/* another thread, or reclaim inside the allocation, changed the entry: retry */
 		if (slot)
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 		put_user_page(page);	/* never published: ours is the last */
 		return 0;
 	}
@@ -388,7 +445,7 @@ static unsigned int do_anonymous_page(struct vm_area_struct *vma, unsigned long 
 		mlock_page(page);
 	folio_add_lru(page);	/* before the PTE makes it visible: nobody can free it yet */
 	pte_set(&mm->pgt, slot, pte);
-	pte_unlock(mm);
+	pte_unmap_unlock(ptl);
 	return 0;
 }
 
@@ -444,8 +501,10 @@ static struct page *lock_fault_page(struct vm_area_struct *vma, unsigned long id
 	}
 }
 
-static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
+static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags,
+			     void *seen, unsigned int unlinks)
 {
+	spinlock_t *ptl;
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	const struct pgtable_geometry *g = mm->pgt.geo;
@@ -475,10 +534,10 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		 * takes each page's lock, then either made lock_fault_page() see
 		 * the new end, or finds the copy mapped when it unmaps the COWs.
 		 */
-		slot = pte_lock(mm, addr);
+		slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl);
 		if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 			if (slot)
-				pte_unlock(mm);
+				pte_unmap_unlock(ptl);
 			unlock_page(page);
 			put_user_page(page);
 			put_user_page(n);
@@ -491,16 +550,16 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		folio_add_lru(n);
 		pte_set(&mm->pgt, slot,
 			pte_mkdirty(pfn_pte_geo(g, page_to_pfn_m(m, n), vma->vm_page_prot)) | _PAGE_RW);
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 		unlock_page(page);
 		put_user_page(page);
 		return ret;
 	}
-	slot = pte_lock(mm, addr);
+	slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl);
 	if (!slot || !pte_none(pte_get(&mm->pgt, slot))) {
 		/* changed while the page was read in: retry */
 		if (slot)
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 		unlock_page(page);
 		put_user_page(page);
 		return ret;
@@ -516,7 +575,7 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	pte_set(&mm->pgt, slot, pte);
 	if (vma->vm_flags & VM_LOCKED)
 		mlock_page(page);
-	pte_unlock(mm);
+	pte_unmap_unlock(ptl);
 	unlock_page(page);	/* mapped: a truncation now finds the PTE to clear */
 	return ret;
 }
@@ -525,21 +584,23 @@ static unsigned int do_fault(struct vm_area_struct *vma, unsigned long addr, uns
  * do_wp_page(): a write to a present read-only PTE of a writable VMA.
  * Shared: make it writable. Private: reuse the page in place when this is its
  * only reference (wp_can_reuse_anon_folio), else copy it (wp_page_copy).
- * The decision is made under page_table_lock with the entry unchanged.
+ * The decision is made under the PTE lock with the entry unchanged.
  */
-static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte)
+static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, pteval_t pte,
+			       void *seen, unsigned int unlinks)
 {
+	spinlock_t *ptl;
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	struct kmm_procs *p = procs_of(m);
 	const struct pgtable_geometry *g = mm->pgt.geo;
 	struct page *old = vm_normal_page(vma, addr, pte);
-	void *slot = pte_lock(mm, addr);
+	void *slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl);
 
 	if (!slot)
 		return 0;
 	if (pte_get(&mm->pgt, slot) != pte) {
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 		return 0;	/* changed meanwhile: retry the access */
 	}
 	if (vma->vm_flags & VM_SHARED) {
@@ -553,12 +614,12 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		bool file = old && !PageAnon(old);
 		if (file && !trylock_page(old)) {
 			get_page(old);		/* the entry holds one: not speculative */
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 			lock_page(old);
-			slot = pte_lock(mm, addr);
+			slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl);
 			if (!slot || pte_get(&mm->pgt, slot) != pte) {
 				if (slot)
-					pte_unlock(mm);
+					pte_unmap_unlock(ptl);
 				unlock_page(old);
 				put_user_page(old);
 				return 0;	/* changed meanwhile: retry the access */
@@ -568,7 +629,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		if (file)
 			folio_mark_dirty(old);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 		if (file)
 			unlock_page(old);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
@@ -587,7 +648,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 		/* wp_page_reuse(): sole reference, no copy */
 		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 		count_vm_event(m, PGREUSE);
 		atomic_fetch_add_explicit(&p->cow_reuses, 1, memory_order_relaxed);
@@ -595,18 +656,18 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	}
 	if (old)
 		get_page(old);	/* hold it across the allocation (reclaim may unmap it) */
-	pte_unlock(mm);
+	pte_unmap_unlock(ptl);
 	/* wp_page_copy() */
 	struct page *n = anon_vma_prepare(vma) ? NULL : alloc_user_page(m);
 	if (n && old)
 		copy_user_highpage(n, old, addr, vma);
 	else if (n)
 		clear_user_highpage(n, addr);
-	slot = n ? pte_lock(mm, addr) : NULL;
+	slot = n ? pte_lock_seen(mm, addr, seen, unlinks, &ptl) : NULL;
 	if (!slot || pte_get(&mm->pgt, slot) != pte) {
 		/* out of memory, or the entry changed meanwhile: retry or fail */
 		if (slot)
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 		if (n)
 			put_user_page(n);
 		if (old)
@@ -634,7 +695,7 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	pte_set(&mm->pgt, slot, npte);
 	if (old)
 		folio_remove_rmap_pte(old);
-	pte_unlock(mm);
+	pte_unmap_unlock(ptl);
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	if (old) {
 		/*
@@ -662,18 +723,21 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 	struct mm_struct *mm = vma->vm_mm;
 	struct kmm_machine *m = mm->m;
 	int err;
-	void *slot;
+	void *slot, *seen;
+	spinlock_t *ptl;
 	pteval_t pte;
 
 	count_vm_event(m, PGFAULT);
 	/* Tables on the way are installed without a lock (see mm/pgtable.c). */
-	slot = pgtable_walk(&mm->pgt, addr, true, &err);
+	/* (before the walk: see pte_lock_seen()) */
+	unsigned int unlinks = atomic_load_explicit(&mm->pgt.pte_unlinks, memory_order_acquire);
+	slot = seen = pgtable_walk(&mm->pgt, addr, true, &err);
 	if (!slot)
 		return VM_FAULT_OOM;
 	pte = pte_get(&mm->pgt, slot);
 	if (pte_none(pte))
-		return vma_is_anonymous(vma) ? do_anonymous_page(vma, addr, flags)
-					     : do_fault(vma, addr, flags);
+		return vma_is_anonymous(vma) ? do_anonymous_page(vma, addr, flags, slot, unlinks)
+					     : do_fault(vma, addr, flags, slot, unlinks);
 	if (!pte_present(pte)) {
 		struct kmm_procs *p = procs_of(m);
 		if (p->swapin) {
@@ -688,24 +752,24 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 		if (!vma_is_accessible(vma))
 			return VM_FAULT_SIGSEGV;
 		/* a stale PROT_NONE entry in an accessible VMA: restore the VMA's bits */
-		if (!(slot = pte_lock(mm, addr)))
+		if (!(slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl)))
 			return 0;
 		if (pte_get(&mm->pgt, slot) != pte) {
-			pte_unlock(mm);
+			pte_unmap_unlock(ptl);
 			return 0;
 		}
 		pte = (pte & ~(_PAGE_PROTNONE | _PAGE_NX)) | vma->vm_page_prot;
 		pte_set(&mm->pgt, slot, pte);
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 	}
 	if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte))
-		return do_wp_page(vma, addr, pte);
+		return do_wp_page(vma, addr, pte, seen, unlinks);
 	/* Spurious: set young (and dirty on a write) and flush the stale entry. */
-	if ((slot = pte_lock(mm, addr)) != NULL) {
+	if ((slot = pte_lock_seen(mm, addr, seen, unlinks, &ptl)) != NULL) {
 		if (pte_present(pte_get(&mm->pgt, slot)))
 			pte_or(&mm->pgt, slot,
 			       _PAGE_ACCESSED | ((flags & FAULT_FLAG_WRITE) ? _PAGE_DIRTY : 0));
-		pte_unlock(mm);
+		pte_unmap_unlock(ptl);
 	}
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	return 0;

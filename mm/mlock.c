@@ -160,19 +160,21 @@ static int mlock_pte(void *arg, uint64_t va, void *slot, pteval_t v)
 
 	if (!pte_present(v) || !(page = vm_normal_page(vma, (unsigned long)va, v)))
 		return 0;
-	spin_lock(&mm->page_table_lock);
+	spinlock_t *ptl = pte_lockptr(mm, slot);	/* (mmap_write_lock keeps the table) */
+
+	spin_lock(ptl);
 	pteval_t now = pte_get(&mm->pgt, slot);
 	if (!pte_present(now) || pte_pfn_geo(mm->pgt.geo, now) != pte_pfn_geo(mm->pgt.geo, v)) {
-		spin_unlock(&mm->page_table_lock);
+		spin_unlock(ptl);
 		return 0;
 	}
 	if (vma->vm_flags & VM_LOCKED) {
 		mlock_page(page);
-		spin_unlock(&mm->page_table_lock);
+		spin_unlock(ptl);
 		return 0;
 	}
 	get_page(page);		/* the entry holds one: not speculative */
-	spin_unlock(&mm->page_table_lock);
+	spin_unlock(ptl);
 	munlock_page(page);
 	put_user_page_ref(page);
 	return 0;

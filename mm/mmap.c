@@ -765,7 +765,7 @@ int expand_stack(struct vm_area_struct *vma, unsigned long addr)
  */
 static atomic_uint next_asid;
 
-/* A user table frame unlinked under page_table_lock: lockless walkers may still read it. */
+/* A user table frame unlinked (under page_table_lock): lockless walkers may still read it. */
 static void free_user_table(struct kmm_pgtable *pt, struct page *page)
 {
 	procs_defer_free_table(pt->m, page);

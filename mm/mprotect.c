@@ -13,7 +13,7 @@
  * next write goes through do_wp_page (which reuses an exclusive page). Simplified: no pkeys, no PROT_GROWSDOWN.
  *
  * Locking: mmap_write_lock() held by the caller; each VMA is write-locked
- * before its flags change, its entries change under page_table_lock.
+ * before its flags change, its entries change under their tables' PTE locks.
  */
 #include <errno.h>
 
@@ -74,9 +74,7 @@ static int mprotect_fixup(struct vm_area_struct *vma, unsigned long start, unsig
 	vm_flags_reset(vma, newflags);
 	vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
 	vma_set_page_prot(vma);
-	spin_lock(&mm->page_table_lock);
-	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false, change_one, &c);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_locked(mm, vma->vm_start, vma->vm_end, false, change_one, &c);
 	flush_tlb_range(vma, vma->vm_start, vma->vm_end);
 	vma_try_merge(vma);
 	return 0;

@@ -19,7 +19,8 @@
  * nothing; the errno is Linux's).
  *
  * Locking: mmap_write_lock() held by the caller; the VMA is write-locked
- * before it changes, entries move under page_table_lock.
+ * before it changes, each entry moves under its old table's PTE lock and
+ * then its new table's (nested).
  */
 #include <errno.h>
 
@@ -42,7 +43,18 @@ static int move_one(void *arg, uint64_t va, void *slot, pteval_t v)
 		c->err = err;
 		return 1;
 	}
+	/*
+	 * move_ptes(): the new table's lock nests inside the old one's (Linux's
+	 * SINGLE_DEPTH_NESTING); both tables may be one. Nobody else holds two
+	 * PTE locks of this mm: fork and mremap hold its mmap_lock for write.
+	 */
+	spinlock_t *old_ptl = pte_lockptr(c->mm, slot), *new_ptl = pte_lockptr(c->mm, dst);
+
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);
 	pte_set(&c->mm->pgt, dst, pte_xchg(&c->mm->pgt, slot, 0));
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
 	return 0;
 }
 
@@ -70,9 +82,7 @@ static long move_vma(struct vm_area_struct *vma, unsigned long old, unsigned lon
 	 */
 	if (vma->vm_file)
 		sim_write_lock(&vma->vm_file->i_mmap_lock);
-	spin_lock(&mm->page_table_lock);
-	pgtable_for_each_leaf(&mm->pgt, old, old + old_len, true, move_one, &c);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_locked(mm, old, old + old_len, true, move_one, &c);
 	if (!c.err) {
 		flush_tlb_range(vma, old, old + old_len);
 		vma_remove(mm, vma);

@@ -55,7 +55,7 @@
  * (contention means another thread is killing for us: progress); inside
  * procs_enter(), the choice and the report run under tasklist_lock (counters
  * are atomics); then, with tasklist_lock dropped, the victim is reaped under
- * its mmap_read_lock (trylock) and exits. Never called with a page_table_lock,
+ * its mmap_read_lock (trylock) and exits. Never called with a PTE lock,
  * zone->lock or slab lock held.
  */
 #include <errno.h>
@@ -303,7 +303,7 @@ static bool check_panic_on_oom(struct oom_control *oc)
  * COW copies, private file pages), the memory the victim would only give
  * back at exit. Shared mappings stay (their pages belong to the page cache).
  * Context: @mm's mmap_lock held for read (faults may run meanwhile: zap and
- * fault meet under the page_table_lock, as with Linux's reaper).
+ * fault meet under each PTE table's lock, as with Linux's reaper).
  */
 static void oom_reap_task_mm(struct kmm_machine *m, struct task_struct *t, struct mm_struct *mm)
 {

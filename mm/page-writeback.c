@@ -203,7 +203,7 @@ static bool mkclean_one(struct page *page, struct vm_area_struct *vma, unsigned 
 		pte_set(&mm->pgt, ptep, pte & ~(pteval_t)(_PAGE_RW | _PAGE_DIRTY));
 		(*(int *)arg)++;
 	}
-	spin_unlock(&mm->page_table_lock);
+	spin_unlock(pte_lockptr(mm, ptep));
 	flush_tlb_range(vma, addr, addr + PAGE_SIZE);
 	return true;
 }

@@ -73,6 +73,7 @@ static int table_alloc(struct kmm_pgtable *pt, uint64_t *pa, bool root)
 	if (!page)
 		return -ENOMEM;
 	__page_set_type(page, PGTY_table);
+	spin_lock_init(&page->ptl);	/* ptlock_init(): used by PTE tables only */
 	if (!root) {
 		mod_node_page_state(NODE_DATA_M(m, page_to_nid(page)), NR_PAGETABLE, 1);
 		atomic_fetch_add(&pt->pgtables_bytes, (long)PAGE_SIZE);
@@ -110,6 +111,12 @@ static void table_free(struct kmm_pgtable *pt, uint64_t pa, bool root)
 static void table_free_unused(struct kmm_pgtable *pt, uint64_t pa)
 {
 	__free_pages(table_unaccount(pt, pa, false), 0);
+}
+
+/* The split lock of the PTE table at @pa (Linux's ptlock_ptr(page_ptdesc(page))). */
+static inline spinlock_t *table_ptl(const struct kmm_pgtable *pt, uint64_t pa)
+{
+	return &pfn_to_page_m(pt->m, (unsigned long)PFN_DOWN(pa))->ptl;
 }
 
 /* Install @e at the empty upper-level @slot unless another walker did first. */
@@ -472,8 +479,24 @@ static unsigned long free_level(struct kmm_pgtable *pt, int level, uint64_t tabl
 		uint64_t child = e & g->pfn_mask;
 		freed += free_level(pt, child_level, child, va, KMM_MAX(va, start),
 				    KMM_MIN(va + span, end), stray);
-		if (table_empty(pt, child_level, child)) {
+		/*
+		 * A PTE table is looked at and unlinked under its own lock: a
+		 * fault of another VMA that maps into it fills an entry under
+		 * that lock, and finds the table gone when it walks again
+		 * holding it (pte_offset_map_lock()).
+		 */
+		spinlock_t *ptl = child_level == PGT_PTE ? table_ptl(pt, child) : NULL;
+		if (ptl)
+			spin_lock(ptl);
+		bool empty = table_empty(pt, child_level, child);
+		if (empty)
 			pte_set(pt, slot, 0);
+		if (ptl) {
+			if (empty)
+				atomic_fetch_add_explicit(&pt->pte_unlinks, 1, memory_order_release);
+			spin_unlock(ptl);
+		}
+		if (empty) {
 			table_free(pt, child, false);
 			freed++;
 		}

@@ -9,7 +9,7 @@
  * mm/swapfile.c, mm/vmscan.c and mm/memory.c keep.
  *
  * Locking: each view takes what it reads under (swap_lock, a kswapd's lock,
- * lru_lock, the mm's mmap_lock and page_table_lock) and copies it out.
+ * lru_lock, the mm's mmap_lock and a PTE table's lock) and copies it out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -173,6 +173,7 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	struct page *page = NULL;
+	spinlock_t *ptl;
 	pteval_t pte;
 	int token;
 
@@ -194,11 +195,12 @@ int page_view_of(struct task_struct *t, unsigned long va, struct page_view *v)
 	 * page-table lock (as follow_page_pte): once the lock is dropped a zap
 	 * may free it, and its frame could be viewed as someone else's page.
 	 */
-	spin_lock(&mm->page_table_lock);
-	pte = pgtable_get_pte(&mm->pgt, v->va);
+	void *slot = pte_offset_map_lock(mm, v->va, &ptl);
+	pte = slot ? pte_get(&mm->pgt, slot) : 0;
 	if (vma && pte_present(pte) && (page = vm_normal_page(vma, v->va, pte)) != NULL)
 		get_page(page);
-	spin_unlock(&mm->page_table_lock);
+	if (slot)
+		pte_unmap_unlock(ptl);
 	if (!vma) {
 		v->where = PAGE_WHERE_UNMAPPED;
 	} else if (pte_none(pte)) {

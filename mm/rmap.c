@@ -16,7 +16,7 @@
  * Lock order (written in the order a walker takes them):
  *   procs->srcu (read side: the walker is inside procs_enter())
  *     anon_vma->lock or file->i_mmap_lock (read: the list of VMAs)
- *       mm->page_table_lock (of each mapping mm, to change its entry)
+ *       the PTE table's lock (of each mapping, to change its entry)
  *         zone->lock (freeing pages)
  *
  * Invariant: page_mapcount(page) == number of present PTEs mapping it ==
@@ -118,7 +118,7 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	bool used = false;
 	if (!av)
 		return -ENOMEM;
-	sim_write_lock(&av->lock);		/* anon_vma lock before page_table_lock */
+	sim_write_lock(&av->lock);		/* anon_vma lock before mm->page_table_lock */
 	spin_lock(&mm->page_table_lock);
 	if (!__atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED)) {
 		get_anon_vma(av);
@@ -255,15 +255,16 @@ void *rmap_lock_pte(struct page *page, struct vm_area_struct *vma, unsigned long
 	struct mm_struct *mm = vma->vm_mm;
 	void *slot;
 
-	spin_lock(&mm->page_table_lock);
-	slot = pgtable_walk(&mm->pgt, addr, false, NULL);
+	spinlock_t *ptl;
+
+	slot = pte_offset_map_lock(mm, addr, &ptl);
 	if (slot) {
 		pteval_t pte = pte_get(&mm->pgt, slot);
 		if (pte_present(pte) && !pte_special(pte) &&
 		    pte_pfn_geo(mm->pgt.geo, pte) == page_to_pfn_m(mm->m, page))
 			return slot;
+		pte_unmap_unlock(ptl);
 	}
-	spin_unlock(&mm->page_table_lock);
 	return NULL;
 }
 
@@ -298,7 +299,7 @@ static bool referenced_one(struct page *page, struct vm_area_struct *vma, unsign
 		c->young++;
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);	/* the next access sets it again */
 	}
-	spin_unlock(&vma->vm_mm->page_table_lock);
+	spin_unlock(pte_lockptr(vma->vm_mm, ptep));
 	c->vm_flags |= vm_flags_read_once(vma);
 	return true;
 }
@@ -355,13 +356,13 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 	 * entry's page (mlock_pte(), under this lock), and the entry stays.
 	 */
 	if (!c->ignore_mlock && (vm_flags_read_once(vma) & VM_LOCKED)) {
-		spin_unlock(&mm->page_table_lock);
+		spin_unlock(pte_lockptr(mm, ptep));
 		c->refused = true;
 		return false;
 	}
 	/* try_to_unmap_one(): each swap entry written holds a slot reference */
 	if (c->swp && p->swap_dup && p->swap_dup(mm->m, c->swp)) {
-		spin_unlock(&mm->page_table_lock);
+		spin_unlock(pte_lockptr(mm, ptep));
 		return true;	/* the count is full: this mapping stays */
 	}
 	pteval_t old = pte_xchg(&mm->pgt, ptep, c->swp);
@@ -378,7 +379,7 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 		pte_set(&mm->pgt, ptep, old);
 		page_flag_set(page, PG_swapbacked);
 		c->refused = true;
-		spin_unlock(&mm->page_table_lock);
+		spin_unlock(pte_lockptr(mm, ptep));
 		return false;
 	}
 	/* folio_mark_dirty(), as try_to_unmap_one(): a file page's DIRTY tag too */
@@ -390,7 +391,7 @@ static bool unmap_one(struct page *page, struct vm_area_struct *vma, unsigned lo
 		add_mm_counter(mm, MM_SWAPENTS, 1);
 	folio_remove_rmap_pte(page);
 	atomic_fetch_sub_explicit(&page->_refcount, 1, memory_order_acq_rel);
-	spin_unlock(&mm->page_table_lock);
+	spin_unlock(pte_lockptr(mm, ptep));
 	return true;
 }
 

@@ -38,11 +38,11 @@
  * and is unlocked when the read ends, uptodate or (failed) out of the
  * cache again; whoever finds it in the cache and uses its bytes - a fault,
  * shmem, swapoff - locks it first, so waits for the read (Linux's
- * folio_lock_or_retry). PG_locked -> page_table_lock.
- * do_swap_page runs with the VMA read-locked and maps under the
- * mm's page_table_lock after reading the entry again; try_to_unuse walks
+ * folio_lock_or_retry). PG_locked -> the PTE table's lock.
+ * do_swap_page runs with the VMA read-locked and maps under the lock of
+ * the entry's PTE table after reading the entry again; try_to_unuse walks
  * each mm under mmap_read_lock the same way; free_swap_and_cache and
- * swap_dup_pte run under the caller's page_table_lock. The swap cache and
+ * swap_dup_pte run under the caller's PTE lock. The swap cache and
  * the map are under si->lock; no si->lock across I/O or allocation.
  */
 #include <errno.h>
@@ -658,13 +658,12 @@ static void map_swap_page(struct vm_area_struct *vma, unsigned long addr, void *
 /* Does the PTE of @addr still hold @orig? Looked at under the page-table lock. */
 static bool pte_still(struct mm_struct *mm, uint64_t addr, pteval_t orig)
 {
-	void *ptep;
-	bool same;
+	spinlock_t *ptl;
+	void *ptep = pte_offset_map_lock(mm, addr, &ptl);
+	bool same = ptep && pte_get(&mm->pgt, ptep) == orig;
 
-	spin_lock(&mm->page_table_lock);
-	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
-	same = ptep && pte_get(&mm->pgt, ptep) == orig;
-	spin_unlock(&mm->page_table_lock);
+	if (ptep)
+		pte_unmap_unlock(ptl);
 	return same;
 }
 
@@ -676,6 +675,7 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	swp_entry_t entry = swp_entry(pte_swp_type(g, orig), pte_swp_offset(g, orig));
 	struct swap_info_struct *si;
 	struct page *page;
+	spinlock_t *ptl;
 	bool major = false;
 	int ret = 0, err;
 
@@ -723,8 +723,7 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 	/* folio_lock_or_retry(): a page found in the cache may still be being read */
 	swapin_lock_page(m, page, entry);
 	/* Map it only if the entry is still there (another thread may have won). */
-	spin_lock(&mm->page_table_lock);
-	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+	ptep = pte_offset_map_lock(mm, addr, &ptl);
 	if (!ptep || pte_get(&mm->pgt, ptep) != orig) {
 		/* retry the fault */
 	} else if (!page_flag_test(page, PG_uptodate)) {
@@ -736,10 +735,11 @@ int do_swap_page(struct kmm_machine *m, struct vm_area_struct *vma, uint64_t add
 			      false);
 		/* our reference is the mapping's now: unlock before a zap can take it */
 		unlock_page(page);
-		spin_unlock(&mm->page_table_lock);
+		pte_unmap_unlock(ptl);
 		return ret;
 	}
-	spin_unlock(&mm->page_table_lock);
+	if (ptep)
+		pte_unmap_unlock(ptl);
 	unlock_page(page);
 	put_user_page_ref(page);
 	return ret;
@@ -785,7 +785,7 @@ int swap_dup_pte(struct kmm_machine *m, pteval_t pte)
 	return swap_duplicate(m, swp_entry(pte_swp_type(g, pte), pte_swp_offset(g, pte)));
 }
 
-/* The swap PTEs of a range, collected under the page_table_lock. */
+/* The swap PTEs of a range, collected under each table's PTE lock. */
 struct willneed_ctx {
 	const struct pgtable_geometry *geo;
 	pteval_t *ptes;
@@ -818,9 +818,7 @@ void swapin_walk_range(struct vm_area_struct *vma, unsigned long start, unsigned
 	struct kmm_machine *m = mm->m;
 	struct willneed_ctx c = { .geo = mm->pgt.geo };
 
-	spin_lock(&mm->page_table_lock);
-	pgtable_for_each_leaf(&mm->pgt, start, end, true, collect_willneed, &c);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_locked(mm, start, end, true, collect_willneed, &c);
 	/* read_swap_cache_async() of each: allocation may reclaim, so no lock is held */
 	for (size_t i = 0; i < c.nr; i++)
 		swap_cache_prefetch(m, swp_entry(pte_swp_type(c.geo, c.ptes[i]), pte_swp_offset(c.geo, c.ptes[i])),
@@ -871,17 +869,16 @@ static void unuse_poison(struct vm_area_struct *vma, unsigned long addr, pteval_
 			 swp_entry_t entry)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	void *ptep;
-	bool mine;
+	spinlock_t *ptl;
+	void *ptep = pte_offset_map_lock(mm, addr, &ptl);
+	bool mine = ptep && pte_get(&mm->pgt, ptep) == pte;
 
-	spin_lock(&mm->page_table_lock);
-	ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
-	mine = ptep && pte_get(&mm->pgt, ptep) == pte;
 	if (mine) {
 		pte_set(&mm->pgt, ptep, pte_poisoned(mm->pgt.geo));
 		add_mm_counter(mm, MM_SWAPENTS, -1);
 	}
-	spin_unlock(&mm->page_table_lock);
+	if (ptep)
+		pte_unmap_unlock(ptl);
 	if (mine)
 		swap_free(mm->m, entry);
 	/* (changed meanwhile: the next pass looks again) */
@@ -889,7 +886,7 @@ static void unuse_poison(struct vm_area_struct *vma, unsigned long addr, pteval_
 
 /*
  * unuse_vma(): every swap PTE of area @si in @vma gets its page back: read
- * with no lock held, mapped under the page_table_lock if the entry is
+ * with no lock held, mapped under its PTE lock if the entry is
  * still there. Context: mmap_read_lock(@vma->vm_mm) held.
  */
 static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct swap_info_struct *si,
@@ -899,9 +896,7 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 
 	c->nr = 0;
 	c->geo = mm->pgt.geo;
-	spin_lock(&mm->page_table_lock);
-	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, collect_swap_pte, c);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_locked(mm, vma->vm_start, vma->vm_end, true, collect_swap_pte, c);
 	if (c->err)
 		return c->err;
 	for (size_t i = 0; i < c->nr; i++) {
@@ -932,18 +927,19 @@ static int unuse_vma(struct kmm_machine *m, struct vm_area_struct *vma, struct s
 			unuse_poison(vma, addr, pte, entry);
 			continue;
 		}
-		spin_lock(&mm->page_table_lock);
-		ptep = pgtable_walk(&mm->pgt, addr, false, NULL);
+		spinlock_t *ptl;
+		ptep = pte_offset_map_lock(mm, addr, &ptl);
 		if (!ptep || pte_get(&mm->pgt, ptep) != pte || !PageSwapCache(page) ||
 		    page_swap_entry(page).val != entry.val) {
-			spin_unlock(&mm->page_table_lock);
+			if (ptep)
+				pte_unmap_unlock(ptl);
 			unlock_page(page);
 			put_user_page_ref(page);	/* changed meanwhile: the next pass looks again */
 			continue;
 		}
 		map_swap_page(vma, addr, ptep, page, entry, false, true);
 		unlock_page(page);	/* (before a zap can take the mapping's reference) */
-		spin_unlock(&mm->page_table_lock);
+		pte_unmap_unlock(ptl);
 	}
 	return 0;
 }

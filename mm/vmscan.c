@@ -69,7 +69,7 @@
  * the locked page. The pages of a batch that go on to be written or freed
  * stay locked across the batch's one TLB shootdown wait: several page locks
  * at once, each taken by trylock, so none is awaited while others are held.
- * Order: PG_locked -> page_table_lock, i_pages_lock, si->lock. No spinning
+ * Order: PG_locked -> a PTE table's lock, i_pages_lock, si->lock. No spinning
  * lock across swap I/O.
  */
 #include <errno.h>

@@ -31,7 +31,7 @@
  *
  * Locking: inside procs_enter(), the task's mm held by get_task_mm() and
  * read under mmap_read_lock(); smaps and pagemap read the page tables under
- * the mm's page_table_lock; what status and comm print of the task itself is
+ * each table's PTE lock; what status and comm print of the task itself is
  * copied under tasklist_lock first, and the pid list is copied under it.
  */
 #include <errno.h>
@@ -258,8 +258,8 @@ static void show_smap_stats(struct strbuf *sb, const struct mem_size_stats *mss,
 }
 
 /*
- * Walk @vma's leaf entries under the mm's page_table_lock, as Linux's smaps
- * and pagemap walk each table under its PTE lock: reclaim and zap change
+ * Walk @vma's leaf entries under each table's PTE lock, as Linux's smaps
+ * and pagemap do: reclaim and zap change
  * entries under it, so a present entry's page stays mapped (and not freed)
  * while @fn looks at it.
  */
@@ -268,9 +268,7 @@ static void walk_vma_locked(struct vm_area_struct *vma, int (*fn)(void *, uint64
 {
 	struct mm_struct *mm = vma->vm_mm;
 
-	spin_lock(&mm->page_table_lock);
-	pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true, fn, arg);
-	spin_unlock(&mm->page_table_lock);
+	walk_ptes_locked(mm, vma->vm_start, vma->vm_end, true, fn, arg);
 }
 
 static void show_smap(struct strbuf *sb, const struct kmm_machine *m, struct vm_area_struct *vma)

@@ -541,9 +541,11 @@ TEST(a_dirty_bit_only_a_pte_holds_is_written_not_lost)
 	assert_true(pte_present(pte) && !(pte & _PAGE_RW) && !(pte & _PAGE_DIRTY));
 	struct page *page = kmm_pfn_to_page(m, pte_pfn_geo(mm->pgt.geo, pte));
 	assert_true(page && page->mapping && !page_flag_test(page, PG_dirty));
-	spin_lock(&mm->page_table_lock);
-	assert_eq(pgtable_set_pte(&mm->pgt, addr + PG, pte | _PAGE_RW | _PAGE_DIRTY), 0);
-	spin_unlock(&mm->page_table_lock);
+	spinlock_t *ptl;
+	void *slot = pte_offset_map_lock(mm, addr + PG, &ptl);
+	assert_true(slot != NULL);
+	pte_set(&mm->pgt, slot, pte | _PAGE_RW | _PAGE_DIRTY);
+	pte_unmap_unlock(ptl);
 	memset(w, 0x5a, PG);
 	memcpy(page_address(page), w, PG);	/* the store the PTE recorded */
 

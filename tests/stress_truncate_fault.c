@@ -172,9 +172,11 @@ static bool private_past_end_is_empty(const struct faulter *fl, int f, uint64_t 
 	for (int i = 0; i < NFAULTERS; i++) {
 		struct mm_struct *mm = fl[i].t->mm;
 		for (unsigned long idx = DIV_ROUND_UP(size, PG); idx < FILE_PAGES; idx++) {
-			spin_lock(&mm->page_table_lock);
-			pteval_t v = pgtable_get_pte(&mm->pgt, fl[i].priv[f] + idx * PG);
-			spin_unlock(&mm->page_table_lock);
+			spinlock_t *ptl;
+			void *slot = pte_offset_map_lock(mm, fl[i].priv[f] + idx * PG, &ptl);
+			pteval_t v = slot ? pte_get(&mm->pgt, slot) : 0;
+			if (slot)
+				pte_unmap_unlock(ptl);
 			if (!pte_none(v))
 				return kmm_test_fail(__FILE__, __LINE__, "seed %llu step %d: %s truncated to "
 						     "%llu bytes, faulter %d's private mapping still has an "

@@ -118,9 +118,11 @@ static inline unsigned long vm_event(struct kmm_machine *m, enum vm_event_item e
 static inline pteval_t pte_of(struct task_struct *t, uint64_t addr)
 {
 	int token = procs_enter(t->machine);
-	spin_lock(&t->mm->page_table_lock);
-	pteval_t v = pgtable_get_pte(&t->mm->pgt, addr);
-	spin_unlock(&t->mm->page_table_lock);
+	spinlock_t *ptl;
+	void *slot = pte_offset_map_lock(t->mm, addr, &ptl);
+	pteval_t v = slot ? pte_get(&t->mm->pgt, slot) : 0;
+	if (slot)
+		pte_unmap_unlock(ptl);
 	procs_exit(t->machine, token);
 	return v;
 }

@@ -39,8 +39,16 @@
  *                    vma_start_write() before changing the VMA, and it stays
  *                    write-locked until mmap_write_unlock().
  *   anon_vma->lock / file->i_mmap_lock   the reverse-map lists.
- *   mm->page_table_lock   every change of a leaf entry and of the RSS
- *                    counters (one lock per mm; Linux splits it per table).
+ *   PTE table lock   per PTE table (Linux's split PTE locks: the table
+ *                    frame's struct page holds it, page->ptl, as ptdesc->ptl):
+ *                    every change of a leaf entry in that table, and the
+ *                    look at an entry that must stay as seen (pte_lockptr(),
+ *                    pte_offset_map_lock()). Two at once only in fork's copy
+ *                    (the child's after the parent's) and mremap's move (the
+ *                    new table's after the old one's).
+ *   mm->page_table_lock   upper levels: a PTE table's unlinking and freeing
+ *                    (taken before the PTE table's lock), the mm's tables at
+ *                    exit, and a VMA's anon_vma set-up.
  *   procs->tasklist_lock  the task list, pids, t->mm.
  * Pages move between processes only through atomics (refcount, mapcount,
  * flags) and the locks above; so faults of different processes, and of
@@ -74,6 +82,7 @@
 #include "lib/strmap.h"
 #include "lib/xarray.h"
 #include "mm/include/events.h"
+#include "mm/include/addr.h"
 #include "mm/include/machine.h"
 #include "mm/include/pgtable.h"
 
@@ -364,12 +373,12 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct vm_area_struct) == 176,
  */
 struct mm_struct {
 	struct kmm_machine *m;			/* immutable */
-	struct kmm_pgtable pgt;			/* leaves: page_table_lock */
+	struct kmm_pgtable pgt;			/* leaves: their table's lock (pte_lockptr) */
 	struct sim_mmu_ctx ctx;			/* CR3 + ASID + flush generation */
 
 	struct sim_rwlock mmap_lock;		/* see the header */
 	atomic_int mm_lock_seq;			/* odd while write-locked (per-VMA locks) */
-	spinlock_t page_table_lock;		/* leaf PTEs, rss_stat writers, anon_vma set-up */
+	spinlock_t page_table_lock;		/* table unlinking and freeing, anon_vma set-up */
 	atomic_int mm_users;			/* the task + get_task_mm() holders */
 
 	struct vma_tree_node *mm_mt;		/* the VMA tree's root (mm/vma.c) */
@@ -382,7 +391,7 @@ struct mm_struct {
 	unsigned long locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
 	unsigned long committed_vm;		/* pages of VM_ACCOUNT VMAs (commit charge) */
 	unsigned long hiwater_rss, hiwater_vm;	/* atomic maxima (hiwater_rss lazy: get_mm_hiwater_rss) */
-	atomic_long rss_stat[NR_MM_COUNTERS];	/* written under page_table_lock */
+	atomic_long rss_stat[NR_MM_COUNTERS];	/* atomic */
 	unsigned long start_code, end_code, start_data, end_data;
 	unsigned long start_brk, brk, start_stack, mmap_base, task_size;
 	unsigned long def_flags;
@@ -533,14 +542,14 @@ struct kmm_procs {
 	 *                   when it read from swap, -ENOMEM (OOM) or another
 	 *                   -errno (SIGBUS).
 	 *                   Called with @vma read-locked (or mmap_lock held) and no
-	 *                   page_table_lock: read the page in, then take
-	 *                   vma->vm_mm->page_table_lock and map it only if *@ptep
+	 *                   PTE lock: read the page in, then take the lock of
+	 *                   @ptep's table and map it only if *@ptep
 	 *                   still holds @entry (else another thread won: return 0).
 	 * swap_free()       a swap entry left a page table (zap, exit): drop its
-	 *                   slot. Called under the mm's page_table_lock.
+	 *                   slot. Called under the PTE's table lock.
 	 * swap_dup()        fork copied a swap entry, or try_to_unmap wrote one:
 	 *                   take a slot reference (0/-errno). Called under the
-	 *                   page_table_lock of the mm whose PTE is written.
+	 *                   table lock of the PTE that is written.
 	 * vm_enough_memory() the overcommit check before @pages more pages are
 	 *                   committed for @mm (or its current task); 0 or -ENOMEM
 	 *                   (nothing changes). NULL: everything is granted.
@@ -760,6 +769,43 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 long do_brk(struct mm_struct *mm, unsigned long newbrk);
 int expand_stack(struct vm_area_struct *vma, unsigned long addr);
 unsigned long vm_start_gap(const struct vm_area_struct *vma);
+/*
+ * ---- Split PTE locks ----
+ * pte_lockptr() - the lock of the PTE table that holds @slot (a leaf slot
+ * from pgtable_walk()): Linux's pte_lockptr(), the table frame's page->ptl.
+ * The slot must have been found under a lock that keeps its table linked
+ * (mmap_lock for write, or the lock itself taken and the walk repeated:
+ * pte_offset_map_lock()).
+ */
+static inline spinlock_t *pte_lockptr(const struct mm_struct *mm, const void *slot)
+{
+	return &virt_to_page_m(mm->m, slot)->ptl;
+}
+/**
+ * pte_offset_map_lock() - the leaf slot of @addr in @mm's tables, with the
+ * lock of its table taken (*@ptlp). The walk is made again under the lock:
+ * a table unlinked meanwhile (free_pgtables) is not returned.
+ * Context: inside procs_enter() or under mmap_lock (the table frame stays).
+ * Return: the slot, locked, or NULL (nothing held) when no table maps @addr.
+ */
+void *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
+/** pte_unmap_unlock() - drop the lock pte_offset_map_lock() took. */
+static inline void pte_unmap_unlock(spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+}
+/**
+ * walk_ptes_locked() - pgtable_for_each_leaf() over [@start, @end) of @mm
+ * with each PTE table's lock held while @fn visits that table's entries
+ * (Linux's walk_pte_range() under pte_offset_map_lock()). @fn may drop and
+ * take again the lock of its slot (pte_lockptr()); it returns nonzero to
+ * stop, and that value is returned.
+ * Context: the caller keeps the tables (mmap_lock, or i_mmap_lock with
+ * procs_enter()); no PTE lock held.
+ */
+int walk_ptes_locked(struct mm_struct *mm, unsigned long start, unsigned long end, bool nonnone,
+		     int (*fn)(void *arg, uint64_t va, void *slot, pteval_t v), void *arg);
+
 /** update_hiwater() - raise hiwater_rss and hiwater_vm to the current values (atomic maxima). */
 void update_hiwater(struct mm_struct *mm);
 /*
@@ -842,7 +888,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address, un
  * unmap_mapping_range() - truncation's second unmap (even_cows): in every
  * VMA of @f, clear the entries of index @first and beyond that are
  * not the file's pages (COW copies, their swap entries, poisoned markers).
- * Context: inside procs_enter(); takes @f->i_mmap_lock (read) and page_table_lock.
+ * Context: inside procs_enter(); takes @f->i_mmap_lock (read) and PTE locks.
  */
 void unmap_mapping_range(struct kmm_file *f, unsigned long first);
 /** free_pgtables_range() - free the page tables covering [start, end) (the caller zapped it; floor/ceiling are not used yet). */
@@ -888,17 +934,18 @@ void folio_count_first_map(struct page *page, bool anon);
 void folio_remove_rmap_pte(struct page *page);
 bool PageAnon(const struct page *page);
 /**
- * rmap_lock_pte() - lock @vma's page_table_lock and return the slot of
- * @addr if it still maps @page, else unlock and return NULL.
+ * rmap_lock_pte() - lock the PTE table lock of @addr in @vma and return the
+ * slot of @addr if it still maps @page, else unlock and return NULL. The
+ * caller unlocks with spin_unlock(pte_lockptr(vma->vm_mm, slot)).
  */
 void *rmap_lock_pte(struct page *page, struct vm_area_struct *vma, unsigned long addr);
 /**
  * rmap_walk() - call @fn for every PTE that maps @page (anon or file).
  * @fn returns true to go on. Return: the number of mappings visited.
  * Context: inside procs_enter(); takes the anon_vma or file's i_mmap lock
- * for read and holds it across @fn, which runs with no page_table_lock held
- * (an @fn that changes the entry takes the VMA's mm->page_table_lock and
- * re-reads it: see rmap_lock_pte()).
+ * for read and holds it across @fn, which runs with no PTE lock held (an @fn
+ * that changes the entry takes its table's lock and re-reads it: see
+ * rmap_lock_pte()).
  */
 int rmap_walk(struct page *page,
 	      bool (*fn)(struct page *page, struct vm_area_struct *vma, unsigned long addr,
@@ -912,7 +959,7 @@ int rmap_walk(struct page *page,
  * (VM_SEQ_READ, VM_RAND_READ, VM_FILE_NOREUSE: vma_has_recency) are not
  * asked. Return: young mappings found.
  * Context: enters procs->srcu; takes the reverse-map lock for read and each
- * mapping mm's page_table_lock; the caller holds no page_table_lock.
+ * mapping's PTE table lock; the caller holds no PTE lock.
  */
 int folio_referenced(struct page *page, unsigned long *vm_flags);
 /**

@@ -101,6 +101,11 @@ struct page {
 			unsigned char compound_pad[7];
 			unsigned long compound_word[3];
 		};
+		struct {			/* a page-table frame (PGTY_table): Linux's ptdesc */
+			unsigned long pt_list[2];	/* lru: the deferred free of an unlinked table */
+			void *pt_mapping;		/* ->mapping: NULL, never a lock word */
+			spinlock_t ptl;			/* a PTE table's split lock (ptdesc->ptl), over ->index */
+		};
 		unsigned long union_words[5];	/* owners that overlay their own struct */
 	};
 	union {

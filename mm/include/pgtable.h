@@ -30,14 +30,15 @@
  * Invariant: every non-none entry of an upper level points at a PGTY_table
  * frame; a table frame is referenced by exactly one upper entry (or is the root).
  *
- * Locking: leaf entries change under the owner's page-table lock
- * (mm->page_table_lock for user tables, the vmalloc layer's lock for kernel
- * tables) and are read and written with atomic loads/stores, so the software
+ * Locking: leaf entries change under the owner's page-table lock (for user
+ * tables the split lock of their PTE table, page->ptl of the table frame, as
+ * Linux's ptdesc->ptl; the vmalloc layer's lock for kernel tables) and are read and written with atomic loads/stores, so the software
  * MMU may read them concurrently and set the accessed/dirty bits with an
  * atomic OR. A missing upper table is installed with a compare-and-swap, so
  * walkers allocating in parallel need no lock (the loser frees its frame);
  * tables are unlinked only under the owner's exclusive lock (mmap_write_lock
- * and page_table_lock) and handed to free_table, which for user tables waits
+ * and page_table_lock; a PTE table under its own lock too, after it was seen
+ * empty under it) and handed to free_table, which for user tables waits
  * for a grace period (lockless walkers may still be reading them).
  */
 #ifndef KMM_PGTABLE_H
@@ -60,6 +61,12 @@ struct kmm_pgtable {
 	uint64_t pgd_pa;		/* physical address of the root table ("CR3") */
 	bool user;			/* upper entries get _PAGE_USER */
 	atomic_long pgtables_bytes;	/* bytes of table frames below the root */
+	/*
+	 * PTE tables unlinked so far, each counted under its own lock: a
+	 * fault that read this before its walk and reads it unchanged under
+	 * the lock of the table it found knows that table is still linked.
+	 */
+	atomic_uint pte_unlinks;
 	/* Frees an unlinked table frame (counted out already); NULL: at once. */
 	void (*free_table)(struct kmm_pgtable *pt, struct page *page);
 };
