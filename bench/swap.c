@@ -234,7 +234,7 @@ static int kswapd_round(const char *mem, double *ns_per_page)
 			goto fail;
 		kmm_kswapd_run_pending(m);
 	}
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	unsigned long reclaimed = k->reclaimed;
 	*ns_per_page = reclaimed ? (double)k->ns / (double)reclaimed : 0;
 	kmm_exit(t, 0);

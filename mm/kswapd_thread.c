@@ -59,7 +59,7 @@ int kswapd_init(struct kmm_machine *m)
 
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
 		pg_data_t *pgdat = m->node_data[nid];
-		struct kswapd *k = &p->kswapd[nid];
+		struct kswapd *k = &p->node[nid].kswapd;
 
 		if (!pgdat)
 			continue;
@@ -90,7 +90,7 @@ void kswapd_shutdown(struct kmm_machine *m)
 	struct pressure *p = pressure_of(m);
 
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kswapd *k = &p->kswapd[nid];
+		struct kswapd *k = &p->node[nid].kswapd;
 
 		if (!k->pgdat)
 			continue;

@@ -235,7 +235,7 @@ static int pressure_check(struct kmm_machine *m)
 	err = lru_cpu_check(m, seen);
 	for (int nid = 0; nid < m->nr_node_ids && !err; nid++)
 		if (m->node_data[nid])
-			err = check_lruvec(m, &p->lruvec[nid], seen);
+			err = check_lruvec(m, &p->node[nid].lruvec, seen);
 	if (!err && stopped) {
 		/* Reclaim isolates only inside procs_enter(), which procs_stop() waited out. */
 		unsigned long iso = global_node_page_state(m, NR_ISOLATED_ANON) +
@@ -351,7 +351,7 @@ static int pressure_init(struct kmm_machine *m)
 	}
 	for (int nid = 0; nid < m->nr_node_ids; nid++)
 		if (m->node_data[nid])
-			lruvec_init(&p->lruvec[nid], m->node_data[nid]);
+			lruvec_init(&p->node[nid].lruvec, m->node_data[nid]);
 	m->subsys[SUBSYS_PRESSURE] = p;
 	if ((err = kswapd_init(m)) != 0) {
 		kswapd_shutdown(m);

@@ -66,7 +66,7 @@ bool kswapd_take_report(struct kmm_machine *m, int nid, struct kswapd_report *r)
 
 	if (!p || nid < 0 || nid >= m->nr_node_ids)
 		return false;
-	k = &p->kswapd[nid];
+	k = &p->node[nid].kswapd;
 	if (!k->pgdat)
 		return false;
 	spin_lock(&k->lock);
@@ -94,7 +94,7 @@ void kswapd_totals(struct kmm_machine *m, struct kswapd_totals *t)
 	if (!p)
 		return;
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kswapd *k = &p->kswapd[nid];
+		struct kswapd *k = &p->node[nid].kswapd;
 		if (!k->pgdat)
 			continue;
 		spin_lock(&k->lock);

@@ -140,11 +140,17 @@ struct kswapd {
 
 /*
  * 40 KiB, from the host as zero pages (pressure_init()): the few fields
- * every machine writes come first, the per-node arrays and the swap
- * directory's name after them, so that a machine of one node and no
- * swapdir= touches two pages (node 0's kswapd with the fields, its lruvec),
- * not three.
+ * every machine writes come first, then each node's kswapd and lruvec side
+ * by side, and the swap directory's name last, so that a machine of one
+ * node and no swapdir= touches one page (the fields and node 0's pair; two
+ * while the kswapds and the lruvecs were two arrays, node 0's lruvec 29 KB
+ * in), not three.
  */
+struct pressure_node {
+	struct kswapd kswapd;
+	struct lruvec lruvec;
+};
+
 struct pressure {
 	struct kmm_machine *m;
 	enum kswapd_mode kswapd_mode;	/* immutable after boot */
@@ -201,8 +207,7 @@ struct pressure {
 	 */
 	int (*swapin_hook)(void *arg, int point, struct page *page, swp_entry_t entry);
 	void *swapin_hook_arg;
-	struct kswapd kswapd[MAX_NUMNODES];
-	struct lruvec lruvec[MAX_NUMNODES];
+	struct pressure_node node[MAX_NUMNODES];
 	char swapdir[4096];		/* where host swap files live */
 };
 enum { SWAPIN_HOOK_READ, SWAPIN_HOOK_WAIT, SWAPIN_HOOK_UNUSE, SWAPIN_HOOK_CLAIM, SWAPIN_HOOK_MAP,
@@ -225,7 +230,7 @@ static inline struct swap_info_struct *swap_info_lockless(const struct pressure 
 }
 static inline struct lruvec *node_lruvec(struct kmm_machine *m, int nid)
 {
-	return &pressure_of(m)->lruvec[nid];
+	return &pressure_of(m)->node[nid].lruvec;
 }
 static inline struct lruvec *folio_lruvec(const struct page *page)
 {

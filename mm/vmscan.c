@@ -1132,7 +1132,7 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp, int order, enum zone_type highe
 
 	if (!p || !managed_zone(zone))
 		return;
-	k = &p->kswapd[pgdat->node_id];
+	k = &p->node[pgdat->node_id].kswapd;
 	curr = __atomic_load_n(&pgdat->kswapd_highest_zoneidx, __ATOMIC_RELAXED);
 	if (curr == MAX_NR_ZONES || curr < highest_zoneidx)
 		__atomic_store_n(&pgdat->kswapd_highest_zoneidx, highest_zoneidx, __ATOMIC_RELAXED);
@@ -1426,7 +1426,7 @@ int kmm_kswapd_run_pending(struct kmm_machine *m)
 	if (!p || p->kswapd_mode != KSWAPD_STEP)
 		return 0;
 	for (int nid = 0; nid < m->nr_node_ids; nid++) {
-		struct kswapd *k = &p->kswapd[nid];
+		struct kswapd *k = &p->node[nid].kswapd;
 		if (!k->pgdat)
 			continue;
 		if (!atomic_load(&k->woken) && kswapd_nap_over(m, k))
@@ -1446,9 +1446,9 @@ long kmm_kswapd_run(struct kmm_machine *m, int nid)
 	struct kswapd *k;
 	unsigned long before;
 
-	if (!p || nid < 0 || nid >= m->nr_node_ids || !p->kswapd[nid].pgdat)
+	if (!p || nid < 0 || nid >= m->nr_node_ids || !p->node[nid].kswapd.pgdat)
 		return kmm_set_error(-EINVAL, "kswapd: no node %d", nid);
-	k = &p->kswapd[nid];
+	k = &p->node[nid].kswapd;
 	if (!atomic_load(&k->woken)) {
 		pg_data_t *pgdat = k->pgdat;
 		int top = 0;

@@ -50,7 +50,7 @@ static bool node_balanced(struct kmm_machine *m, enum zone_type highest)
 TEST(kswapd_wakes_exactly_below_low_and_sleeps_above_high)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	struct task_struct *t = kmm_spawn(m, "t");
 	const gfp_t gfp = GFP_HIGHUSER_MOVABLE;
 	struct page *held[8192];
@@ -141,19 +141,19 @@ static unsigned long alloc_until(struct kmm_machine *m, unsigned long nheld, boo
 
 static bool kswapd_woken(struct kmm_machine *m)
 {
-	return atomic_load(&pressure_of(m)->kswapd[0].woken);
+	return atomic_load(&pressure_of(m)->node[0].kswapd.woken);
 }
 
 static bool below_high(struct kmm_machine *m)
 {
 	drain_all_pages(m, NULL);	/* a pcp flush can lift a zone back over high */
-	return !node_balanced(m, pressure_of(m)->kswapd[0].last.highest_zoneidx);
+	return !node_balanced(m, pressure_of(m)->node[0].kswapd.last.highest_zoneidx);
 }
 
 TEST(kswapd_short_sleep_counts_premature_wakes_on_the_virtual_clock)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 128UL << 20);
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	struct task_struct *t = kmm_spawn(m, "t");
 	const uint64_t nap = 100000000ull;	/* HZ/10 */
 	unsigned long nheld = 0, low0, high0;
@@ -208,7 +208,7 @@ TEST(kswapd_short_sleep_counts_premature_wakes_on_the_virtual_clock)
 TEST(kswapd_reclaims_a_watermark_boost_and_resets_it)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 64UL << 20);
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	struct task_struct *t = kmm_spawn(m, "t");
 	struct zone *z = &m->node_data[0]->node_zones[ZONE_DMA32];
 
@@ -236,7 +236,7 @@ TEST(kswapd_reclaims_a_watermark_boost_and_resets_it)
 TEST(a_node_with_nothing_to_reclaim_is_given_up)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64", 0);	/* no swap */
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	struct page *held[16384];
 	unsigned long nheld = 0;
 
@@ -265,7 +265,7 @@ TEST(a_node_with_nothing_to_reclaim_is_given_up)
 TEST(kswapd_on_a_host_thread_reclaims_while_a_process_writes)
 {
 	struct kmm_machine *m = boot_swap("mem=64M arch=x86_64 kswapd=thread maxcpus=2", 256UL << 20);
-	struct kswapd *k = &pressure_of(m)->kswapd[0];
+	struct kswapd *k = &pressure_of(m)->node[0].kswapd;
 	struct task_struct *t = kmm_spawn(m, "t");
 	const uint64_t n = 20000;	/* more than twice the RAM */
 	uint64_t a;
