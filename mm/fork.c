@@ -680,7 +680,8 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 	mm->def_flags = old->def_flags & ~VM_LOCKED_MASK;
 	atomic_store(&mm->has_pinned, false);
 	long charge = 0;
-	for_each_vma(old, src)
+	VMA_ITERATOR(vmi, old, 0);
+	for_each_vma(vmi, src)
 		if ((src->vm_flags & (VM_ACCOUNT | VM_DONTCOPY)) == VM_ACCOUNT)
 			charge += (long)vma_pages(src);
 	/* dup_mmap(): the child's charge is asked for on the parent's mm */
@@ -690,7 +691,9 @@ struct mm_struct *dup_mm(struct task_struct *t, struct mm_struct *old)
 		mm->exe_file = old->exe_file;
 		kmm_file_get(mm->exe_file);
 	}
-	for_each_vma(old, src) {
+	/* The walk is over the parent's tree, which only the child's insertions below leave alone. */
+	vma_iter_init(&vmi, old, 0);
+	for_each_vma(vmi, src) {
 		struct vm_area_struct *vma;
 		if (src->vm_flags & VM_DONTCOPY)
 			continue;
@@ -759,7 +762,8 @@ static struct task_struct *__do_sys_fork(struct task_struct *parent, const char 
 	}
 	struct task_struct *prev = set_current_task(parent);
 	mmap_write_lock(old);
-	for_each_vma(old, vma)
+	VMA_ITERATOR(vmi, old, 0);
+	for_each_vma(vmi, vma)
 		vma_start_write(vma);	/* no fault of the parent while its entries are copied */
 	t = task_alloc(m, comm ? comm : parent->comm, parent);
 	kmm_set_error(0, "%s", "");	/* so that a reason dup_mm gives is kept below */

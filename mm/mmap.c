@@ -314,10 +314,14 @@ struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
 {
 	if (!vma->linked || vma->detached)
 		return vma;
-	if (vma->vm_next && can_merge(vma, vma->vm_next))
-		merge_into(vma, vma->vm_next);
-	if (vma->vm_prev && can_merge(vma->vm_prev, vma)) {
-		struct vm_area_struct *prev = vma->vm_prev;
+	/* One descent: the VMA before @vma, then @vma and the one after, beside it in the tree. */
+	VMA_ITERATOR(vmi, vma->vm_mm, vma->vm_start);
+	struct vm_area_struct *prev = vma_prev(&vmi);
+	struct vm_area_struct *next = vma_next(&vmi) == vma ? vma_next(&vmi) : NULL;
+
+	if (next && can_merge(vma, next))
+		merge_into(vma, next);
+	if (prev && can_merge(prev, vma)) {
 		merge_into(prev, vma);
 		vma = prev;
 	}
@@ -414,8 +418,10 @@ int expand_vm_error(struct mm_struct *mm, const char *call, unsigned long npages
 static unsigned long count_vma_pages_range(struct mm_struct *mm, unsigned long addr, unsigned long end)
 {
 	unsigned long n = 0;
+	struct vm_area_struct *v;
+	VMA_ITERATOR(vmi, mm, addr);
 
-	for (struct vm_area_struct *v = find_vma(mm, addr); v && v->vm_start < end; v = v->vm_next)
+	for_each_vma_range(vmi, v, end)
 		n += ((v->vm_end < end ? v->vm_end : end) - (v->vm_start > addr ? v->vm_start : addr)) >> PAGE_SHIFT;
 	return n;
 }
@@ -568,13 +574,18 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	return (long)addr;
 }
 
-/* Remove whole VMAs inside [start, end): zap, unaccount, free. */
+/*
+ * Remove whole VMAs inside [start, end): zap, unaccount, free. Each removal
+ * changes the tree, so the iterator's next step descends again from the
+ * removed VMA's end (mm.h); none after the VMA that reaches @end.
+ */
 static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct vm_area_struct *vma = find_vma(mm, start), *next;
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, start);
 
-	for (; vma && vma->vm_start < end; vma = next) {
-		next = vma->vm_next;	/* the list walk: one descent of the tree, not one a VMA */
+	for_each_vma_range(vmi, vma, end) {
+		bool last = vma->vm_end >= end;
 		vma_start_write(vma);
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
@@ -582,6 +593,8 @@ static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned
 			mm->locked_vm -= vma_pages(vma);
 		vma_remove(mm, vma);
 		vm_area_free(vma);
+		if (last)
+			break;
 	}
 }
 

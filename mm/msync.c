@@ -60,7 +60,9 @@ static int __do_sys_msync(struct task_struct *t, uint64_t addr, uint64_t len, in
 		return kmm_set_error(-ESRCH, "msync: the process is dead");
 	}
 	mmap_read_lock(mm);
-	for (vma = find_vma(mm, (unsigned long)addr); at < end; vma = vma->vm_next) {
+	VMA_ITERATOR(vmi, mm, (unsigned long)addr);
+	while (at < end) {
+		vma = vma_next(&vmi);
 		if (!vma || vma->vm_start > at) {
 			err = kmm_set_error(-ENOMEM, "msync: %#llx is not mapped", (unsigned long long)at);
 			break;

@@ -308,10 +308,11 @@ static bool check_panic_on_oom(struct oom_control *oc)
 static void oom_reap_task_mm(struct kmm_machine *m, struct task_struct *t, struct mm_struct *mm)
 {
 	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
 
 	if (atomic_load(&mm->oom_skip))
 		return;
-	for_each_vma(mm, vma) {
+	for_each_vma(vmi, vma) {
 		if (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP))
 			continue;
 		if (vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED))

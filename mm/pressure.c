@@ -180,7 +180,8 @@ static int check_user_pages(struct kmm_machine *m, const unsigned long *seen)
 			struct vm_area_struct *vma;
 			if (!mm)
 				continue;
-			for_each_vma(mm, vma) {
+			VMA_ITERATOR(vmi, mm, 0);
+			for_each_vma(vmi, vma) {
 				struct mapped_ctx c = { m, vma, seen, 0 };
 				pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, false,
 						      check_mapped_pte, &c);

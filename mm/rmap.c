@@ -537,7 +537,8 @@ static int check_mm(struct check_ctx *c, struct task_struct *t)
 	c->mm = mm;
 	if ((err = vma_tree_check(mm, t->pid)) != 0)
 		return err;
-	for_each_vma(mm, vma) {
+	VMA_ITERATOR(vmi, mm, 0);
+	for_each_vma(vmi, vma) {
 		if (vma->vm_start >= vma->vm_end || (vma->vm_start & ~PAGE_MASK) ||
 		    (vma->vm_end & ~PAGE_MASK) || vma->vm_start < prev_end || vma->vm_end > mm->task_size)
 			return kmm_set_error(-EUCLEAN, "process %d: VMA %d [0x%lx, 0x%lx) misplaced", t->pid, i,
@@ -599,7 +600,8 @@ static int check_shmem_charges(struct kmm_machine *m, long want)
 		struct vm_area_struct *vma;
 		if (!t->mm)
 			continue;
-		for_each_vma(t->mm, vma) {
+		VMA_ITERATOR(vmi, t->mm, 0);
+		for_each_vma(vmi, vma) {
 			struct kmm_file *f = vma->vm_file;
 			if (!f || !f->shmem)
 				continue;

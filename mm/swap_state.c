@@ -1005,7 +1005,8 @@ int try_to_unuse(struct kmm_machine *m, struct swap_info_struct *si)
 				struct vm_area_struct *vma;
 				if (!err) {
 					mmap_read_lock(mm);
-					for_each_vma(mm, vma) {
+					VMA_ITERATOR(vmi, mm, 0);
+					for_each_vma(vmi, vma) {
 						if (vma->anon_vma && (err = unuse_vma(m, vma, si, &c)) != 0)
 							break;
 					}

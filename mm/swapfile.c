@@ -1117,7 +1117,8 @@ int swapfile_check(struct kmm_machine *m)
 				continue;
 			c.geo = mm->pgt.geo;
 			struct vm_area_struct *vma;
-			for_each_vma(mm, vma) {
+			VMA_ITERATOR(vmi, mm, 0);
+			for_each_vma(vmi, vma) {
 				pgtable_for_each_leaf(&mm->pgt, vma->vm_start, vma->vm_end, true,
 						      count_swap_pte, &c);
 				if (c.err)

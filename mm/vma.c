@@ -2,7 +2,7 @@
 /*
  * mm/vma.c - the VMA tree of an address space: a B-tree by address whose
  * nodes hold the keys (each VMA's vm_end) and the largest free gap of each
- * child, and the VMAs on a sorted list beside it.
+ * child; the walk in address order over its leaves (struct vma_iterator).
  *
  * Linux counterpart: mm/vma.c and mm/mmap.c of 6.12 keep VMAs in a maple
  * tree (lib/maple_tree.c): a B-tree whose nodes carry the pivots and, in an
@@ -16,8 +16,11 @@
  * leaves fewer borrows from a sibling or merges with it). Not the maple
  * tree's: ranges of the empty space as entries, RCU readers (every reader
  * here holds mmap_lock: lock_vma_under_rcu() looks up under it, see
- * mm/mmap_lock.c), node types by density. The vm_next / vm_prev list of
- * Linux <= 6.0 stays beside the tree.
+ * mm/mmap_lock.c), node types by density. As in 6.12 there is no list of
+ * VMAs beside the tree (Linux <= 6.0's vm_next / vm_prev): the VMA before or
+ * after another is the entry beside it in its leaf, or the last or first of
+ * the neighbouring leaf, reached through the parent links; a walk holds its
+ * place in a struct vma_iterator (mm.h says how it survives a change).
  *
  * The nodes are host memory (posix_memalign), not a slab cache of the
  * machine: Linux's maple_node cache would add a line to /proc/slabinfo and
@@ -31,10 +34,10 @@
  * VT_SLOTS] at the root), its parent link right; an inner entry's end and
  * gap are its child's last end and largest gap; a leaf entry's end is its
  * VMA's vm_end and its gap the VMA's (vm_start_gap(vma) - vm_end of the VMA
- * before, 0 if negative); the leaves in order give the list's VMAs, sorted
- * and disjoint, map_count of them.
+ * before, 0 if negative); the leaves in order give the VMAs sorted and
+ * disjoint, map_count of them.
  *
- * Locking: the tree and the list change under mmap_write_lock() (with the
+ * Locking: the tree changes under mmap_write_lock() (with the
  * VMA write-locked, see vma_start_write()); find_vma() and the search need
  * mmap_lock held for read or write. Nodes are freed at once: nothing reads
  * the tree without mmap_lock.
@@ -55,11 +58,11 @@ static inline unsigned long vm_end_gap(const struct vm_area_struct *vma)
 	return vma->vm_end;
 }
 
-/* The free room below @vma, down to the end of the VMA before it (or 0). */
-static unsigned long vma_gap(const struct vm_area_struct *vma)
+/* The free room below @vma, down to the end of @prev, the VMA before it (or 0 if none). */
+static unsigned long vma_gap(const struct vm_area_struct *vma, const struct vm_area_struct *prev)
 {
 	unsigned long start = vm_start_gap(vma);
-	unsigned long prev_end = vma->vm_prev ? vm_end_gap(vma->vm_prev) : 0;
+	unsigned long prev_end = prev ? vm_end_gap(prev) : 0;
 
 	return start > prev_end ? start - prev_end : 0;
 }
@@ -195,6 +198,57 @@ static inline void vt_close(struct vma_tree_node *n, unsigned int i)
 	vt_shift(n, i + 1, i);
 }
 
+/* ---- Neighbours ---- */
+
+/* The leftmost (@last: rightmost) leaf under @n. */
+static struct vma_tree_node *vt_edge_leaf(struct vma_tree_node *n, bool last)
+{
+	while (!n->leaf)
+		n = n->slot[last ? n->nr - 1 : 0];
+	return n;
+}
+
+/*
+ * Step from entry *@pi of leaf *@pn to the next (@dir 1) or previous (@dir
+ * -1) entry in address order, into the neighbouring leaf if need be.
+ * Return: false (nothing moved) at the tree's end.
+ */
+static bool vt_step(struct vma_tree_node **pn, unsigned int *pi, int dir)
+{
+	struct vma_tree_node *n = *pn;
+
+	if (dir > 0 ? *pi + 1 < n->nr : *pi > 0) {
+		*pi += (unsigned int)dir;
+		return true;
+	}
+	for (struct vma_tree_node *p = n->parent; p; n = p, p = p->parent) {
+		unsigned int j = vt_index_in_parent(n);
+		if (dir > 0 ? j + 1 < p->nr : j > 0) {
+			n = vt_edge_leaf(p->slot[j + (unsigned int)dir], dir < 0);
+			*pn = n;
+			*pi = dir > 0 ? 0 : n->nr - 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The VMA before entry @i of leaf @n, NULL if it is the first. */
+static struct vm_area_struct *vt_prev_vma(struct vma_tree_node *n, unsigned int i)
+{
+	if (i)
+		return n->slot[i - 1];
+	return vt_step(&n, &i, -1) ? n->slot[i] : NULL;
+}
+
+/* The VMA after entry @i of leaf @n, NULL if it is the last. */
+static struct vm_area_struct *vt_next_vma(struct vma_tree_node *n, unsigned int i)
+{
+	if (i + 1 < n->nr)
+		return n->slot[i + 1];
+	return vt_step(&n, &i, 1) ? n->slot[i] : NULL;
+}
+
 /* ---- Lookup ---- */
 
 /* The first entry of @n whose end is above @addr, or n->nr. */
@@ -245,12 +299,11 @@ static struct vma_tree_node *vt_locate(const struct mm_struct *mm, const struct 
 
 static struct vm_area_struct *vt_last(const struct mm_struct *mm)
 {
-	const struct vma_tree_node *n = mm->mm_mt;
+	struct vma_tree_node *n = mm->mm_mt;
 
 	if (!n)
 		return NULL;
-	while (!n->leaf)
-		n = n->slot[n->nr - 1];
+	n = vt_edge_leaf(n, true);
 	return n->slot[n->nr - 1];
 }
 
@@ -265,18 +318,97 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 				     struct vm_area_struct **pprev)
 {
-	struct vm_area_struct *vma = find_vma(mm, addr);
+	unsigned int i;
+	struct vma_tree_node *n = vt_descend(mm, addr, &i);
 
-	*pprev = vma ? vma->vm_prev : vt_last(mm);
+	if (!n) {
+		*pprev = vt_last(mm);
+		return NULL;
+	}
+	*pprev = vt_prev_vma(n, i);
+	return n->slot[i];
+}
+
+/* ---- The iterator (mm.h) ---- */
+
+/* Take entry @i of leaf @n as @vmi's position; return its VMA. */
+static struct vm_area_struct *vmi_set(struct vma_iterator *vmi, struct vma_tree_node *n,
+				      unsigned int i)
+{
+	struct vm_area_struct *vma = n->slot[i];
+
+	vmi->node = n;
+	vmi->i = i;
+	vmi->seq = vmi->mm->mm_mt_seq;
+	vmi->walked = true;
+	vmi->start = vma->vm_start;
+	vmi->end = vma->vm_end;
 	return vma;
 }
 
-/* @vma's gap changed (its start, or the VMA before it): store it, and up the tree. */
-static void vt_update_gap(struct mm_struct *mm, struct vm_area_struct *vma)
+/* Is @vmi's leaf still the tree's (no insertion or removal since it was read)? */
+static inline bool vmi_current(const struct vma_iterator *vmi)
+{
+	return vmi->node && vmi->seq == vmi->mm->mm_mt_seq;
+}
+
+struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max)
+{
+	struct vma_tree_node *n = vmi->node;
+	unsigned int i = vmi->i;
+
+	if (vmi_current(vmi)) {
+		if (!vt_step(&n, &i, 1))
+			return NULL;
+	} else {
+		/* Anew: the first VMA ending above the address; once walked, starting at or above. */
+		n = vt_descend(vmi->mm, vmi->end, &i);
+		if (n && vmi->walked && ((struct vm_area_struct *)n->slot[i])->vm_start < vmi->end &&
+		    !vt_step(&n, &i, 1))
+			n = NULL;
+		vmi->node = NULL;
+		if (!n)
+			return NULL;
+	}
+	if (((struct vm_area_struct *)n->slot[i])->vm_start >= max)
+		return NULL;
+	return vmi_set(vmi, n, i);
+}
+
+struct vm_area_struct *vma_prev(struct vma_iterator *vmi)
+{
+	struct vma_tree_node *n = vmi->node;
+	unsigned int i = vmi->i;
+
+	if (vmi_current(vmi)) {
+		if (!vt_step(&n, &i, -1))
+			return NULL;
+	} else {
+		/* Anew: the entry before the first VMA ending above the start, else the last. */
+		vmi->node = NULL;
+		n = vt_descend(vmi->mm, vmi->start, &i);
+		if (n) {
+			if (!vt_step(&n, &i, -1))
+				return NULL;
+		} else if ((n = vmi->mm->mm_mt) != NULL) {
+			n = vt_edge_leaf(n, true);
+			i = n->nr - 1;
+		} else {
+			return NULL;
+		}
+	}
+	return vmi_set(vmi, n, i);
+}
+
+/* ---- Gaps ---- */
+
+/* @vma's gap changed (its start, or @prev, the VMA before it): store it, and up the tree. */
+static void vt_update_gap(struct mm_struct *mm, struct vm_area_struct *vma,
+			  const struct vm_area_struct *prev)
 {
 	unsigned int i;
 	struct vma_tree_node *n = vt_locate(mm, vma, &i);
-	unsigned long gap = vma_gap(vma);
+	unsigned long gap = vma_gap(vma, prev);
 
 	if (!n || n->gap[i] == gap)
 		return;
@@ -356,15 +488,7 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 		n = n->slot[i < n->nr ? i : n->nr - 1];
 	}
 	next = i < n->nr ? n->slot[i] : NULL;
-	prev = next ? next->vm_prev : (n->nr ? n->slot[n->nr - 1] : NULL);
-	vma->vm_prev = prev;
-	vma->vm_next = next;
-	if (prev)
-		prev->vm_next = vma;
-	else
-		mm->mmap = vma;
-	if (next)
-		next->vm_prev = vma;
+	prev = vt_prev_vma(n, i);
 
 	bool split = n->nr == VT_SLOTS;
 	if (split) {
@@ -376,16 +500,17 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 	}
 	vt_open(n, i);
 	n->end[i] = vma->vm_end;
-	n->gap[i] = vma_gap(vma);
+	n->gap[i] = vma_gap(vma, prev);
 	n->slot[i] = vma;
 	/* @next's gap shrank: at hand when it follows in this leaf. */
 	if (next && i + 1 < n->nr)
-		n->gap[i + 1] = vma_gap(next);
+		n->gap[i + 1] = vma_gap(next, vma);
 	/* After a split every entry on the way up is rewritten; else only what changes. */
 	vt_propagate(n, !split);
 	if (next && i + 1 == n->nr)
-		vt_update_gap(mm, next);
+		vt_update_gap(mm, next, vma);
 	mm->map_count++;
+	mm->mm_mt_seq++;
 	vma->linked = true;
 	vma->detached = false;
 	return 0;
@@ -459,36 +584,32 @@ static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_
 
 void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	struct vm_area_struct *prev = vma->vm_prev, *next = vma->vm_next;
+	struct vm_area_struct *prev, *next;
 	struct vma_tree_node *n;
 	unsigned int i;
 
 	if (!vma->linked || vma->detached)
 		return;
 	n = vt_locate(mm, vma, &i);
-	if (prev)
-		prev->vm_next = next;
-	else
-		mm->mmap = next;
-	if (next)
-		next->vm_prev = prev;
-	vma->vm_prev = vma->vm_next = NULL;
 	mm->map_count--;
+	mm->mm_mt_seq++;
 	vma->detached = true;
 	if (!n)
 		return;
+	prev = vt_prev_vma(n, i);
+	next = vt_next_vma(n, i);
 	vt_close(n, i);
 	/* @next's gap grew: at hand when it followed in this leaf. */
 	bool next_here = next && i < n->nr;
 	if (next_here)
-		n->gap[i] = vma_gap(next);
+		n->gap[i] = vma_gap(next, prev);
 	/* After a borrow or a merge every entry on the way up is rewritten; else only what changes. */
 	bool reshape = n->parent && n->nr < VT_MIN;
 	n = vt_rebalance(mm, n);
 	if (n)
 		vt_propagate(n, !reshape);
 	if (next && !next_here)
-		vt_update_gap(mm, next);
+		vt_update_gap(mm, next, prev);
 }
 
 void vma_adjust_tree(struct vm_area_struct *vma)
@@ -502,11 +623,16 @@ void vma_adjust_tree(struct vm_area_struct *vma)
 	n = vt_locate(mm, vma, &i);
 	if (!n)
 		return;
+	struct vm_area_struct *next = vt_next_vma(n, i);
 	n->end[i] = vma->vm_end;
-	n->gap[i] = vma_gap(vma);
+	n->gap[i] = vma_gap(vma, vt_prev_vma(n, i));
+	/* @next's gap: at hand when it follows in this leaf. */
+	bool next_here = next && i + 1 < n->nr;
+	if (next_here)
+		n->gap[i + 1] = vma_gap(next, vma);
 	vt_propagate(n, true);
-	if (vma->vm_next)
-		vt_update_gap(mm, vma->vm_next);
+	if (next && !next_here)
+		vt_update_gap(mm, next, vma);
 }
 
 /* ---- The top-down search ---- */
@@ -516,11 +642,12 @@ struct gap_search {
 	unsigned long found;	/* gap end - len, or 0 */
 };
 
-/* The gap below @vma clipped to [low, high): does @len fit? */
-static bool gap_fits(struct gap_search *s, const struct vm_area_struct *vma)
+/* The gap below @vma (after @prev) clipped to [low, high): does @len fit? */
+static bool gap_fits(struct gap_search *s, const struct vm_area_struct *vma,
+		     const struct vm_area_struct *prev)
 {
 	unsigned long end = vm_start_gap(vma);
-	unsigned long start = vma->vm_prev ? vm_end_gap(vma->vm_prev) : s->low;
+	unsigned long start = prev ? vm_end_gap(prev) : s->low;
 
 	if (end > s->high)
 		end = s->high;
@@ -538,12 +665,12 @@ static bool gap_fits(struct gap_search *s, const struct vm_area_struct *vma)
  * small, or whose gaps all start at or above @high: those of entry i start
  * at or above entry i - 1's end.
  */
-static bool search_topdown(struct gap_search *s, const struct vma_tree_node *n)
+static bool search_topdown(struct gap_search *s, struct vma_tree_node *n)
 {
 	for (unsigned int i = n->nr; i-- > 0;) {
 		if (n->gap[i] < s->len || (i && n->end[i - 1] >= s->high))
 			continue;
-		if (n->leaf ? gap_fits(s, n->slot[i]) : search_topdown(s, n->slot[i]))
+		if (n->leaf ? gap_fits(s, n->slot[i], vt_prev_vma(n, i)) : search_topdown(s, n->slot[i]))
 			return true;
 	}
 	return false;
@@ -572,7 +699,7 @@ unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, uns
 struct vt_walk {
 	struct mm_struct *mm;
 	int pid, count;
-	struct vm_area_struct *expect;	/* the list's next VMA */
+	struct vm_area_struct *prev;	/* the VMA of the leaf entry before */
 };
 
 /* Check the subtree of @n at @depth; its last end and largest gap in *@end, *@gap. */
@@ -592,22 +719,25 @@ static int vt_check_node(struct vt_walk *w, const struct vma_tree_node *n,
 	if (n->leaf != (depth == w->mm->mm_mt_height))
 		return kmm_set_error(-EUCLEAN, "process %d: VMA tree leaf at depth %d, height %d",
 				     pid, depth, w->mm->mm_mt_height);
+	/* A leaf's VMAs first: sorted and disjoint after the VMA before the leaf (w->prev). */
+	const struct vm_area_struct *before = w->prev;
+	for (unsigned int i = 0; n->leaf && i < n->nr; i++) {
+		struct vm_area_struct *vma = n->slot[i];
+		if (!vma->linked || vma->detached || vma->vm_start >= vma->vm_end ||
+		    (w->prev && w->prev->vm_end > vma->vm_start))
+			return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx badly linked", pid,
+					     vma->vm_start);
+		if (w->count++ == w->mm->map_count)
+			return kmm_set_error(-EUCLEAN, "process %d: the VMA tree has more than "
+					     "map_count %d VMAs", pid, w->mm->map_count);
+		w->prev = vma;
+	}
 	for (unsigned int i = 0; i < n->nr; i++) {
 		unsigned long e, g;
 		if (n->leaf) {
-			struct vm_area_struct *vma = n->slot[i];
-			if (vma != w->expect)
-				return kmm_set_error(-EUCLEAN, "process %d: VMA list and tree differ at 0x%lx",
-						     pid, vma->vm_start);
-			if (!vma->linked || vma->detached || vma->vm_start >= vma->vm_end ||
-			    (vma->vm_prev && (vma->vm_prev->vm_next != vma ||
-					      vma->vm_prev->vm_end > vma->vm_start)))
-				return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx badly linked", pid,
-						     vma->vm_start);
+			const struct vm_area_struct *vma = n->slot[i];
 			e = vma->vm_end;
-			g = vma_gap(vma);
-			w->expect = vma->vm_next;
-			w->count++;
+			g = vma_gap(vma, i ? n->slot[i - 1] : before);
 		} else if ((r = vt_check_node(w, n->slot[i], n, depth + 1, &e, &g)) != 0) {
 			return r;
 		}
@@ -623,20 +753,17 @@ static int vt_check_node(struct vt_walk *w, const struct vma_tree_node *n,
 
 int vma_tree_check(struct mm_struct *mm, int pid)
 {
-	struct vt_walk w = { mm, pid, 0, mm->mmap };
+	struct vt_walk w = { mm, pid, 0, NULL };
 	unsigned long end, gap;
 	int r;
 
-	if (mm->mmap && mm->mmap->vm_prev)
-		return kmm_set_error(-EUCLEAN, "process %d: the first VMA has a vm_prev", pid);
 	if (!mm->mm_mt) {
-		if (mm->mmap || mm->mm_mt_height)
-			return kmm_set_error(-EUCLEAN, "process %d: VMA list without a tree", pid);
+		if (mm->mm_mt_height)
+			return kmm_set_error(-EUCLEAN, "process %d: VMA tree of height %d without a root",
+					     pid, mm->mm_mt_height);
 	} else if ((r = vt_check_node(&w, mm->mm_mt, NULL, 1, &end, &gap)) != 0) {
 		return r;
 	}
-	if (w.expect)
-		return kmm_set_error(-EUCLEAN, "process %d: VMA list has more VMAs than the tree", pid);
 	if (w.count != mm->map_count)
 		return kmm_set_error(-EUCLEAN, "process %d: map_count %d but %d VMAs", pid,
 				     mm->map_count, w.count);

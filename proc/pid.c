@@ -292,15 +292,18 @@ static void show_smaps_rollup(struct strbuf *sb, const struct kmm_machine *m, st
 	struct mem_size_stats mss = { 0 };
 	size_t start = sb->len;
 
-	struct vm_area_struct *vma, *last = NULL;
+	struct vm_area_struct *vma, *first = NULL, *last = NULL;
+	VMA_ITERATOR(vmi, mm, 0);
 
-	for_each_vma(mm, vma) {
+	for_each_vma(vmi, vma) {
 		mss.vma = vma;
 		walk_vma_locked(vma, smaps_pte, &mss);
 		smaps_shmem_swap(&mss, vma);
+		if (!first)
+			first = vma;
 		last = vma;
 	}
-	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", mm->mmap ? mm->mmap->vm_start : 0,
+	sb_printf(sb, "%08lx-%08lx ---p 00000000 00:00 0 ", first ? first->vm_start : 0,
 		  last ? last->vm_end : 0);
 	for (size_t used = sb->len - start; used < 25 + 6 * (size_t)(kmm_arch_is_32(m) ? 4 : 8) - 1; used++)
 		sb_puts(sb, " ");
@@ -631,7 +634,8 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 		show_status(sb, m, &id, mm);
 	} else if (!strcmp(file, "maps") || !strcmp(file, "smaps")) {
 		if (mm) {
-			for_each_vma(mm, vma) {
+			VMA_ITERATOR(vmi, mm, 0);
+			for_each_vma(vmi, vma) {
 				if (file[0] == 's')
 					show_smap(sb, m, vma);
 				else
@@ -654,7 +658,8 @@ int pid_show(struct kmm_machine *m, const char *rest, struct strbuf *sb)
 		}
 	} else if (!strcmp(file, "pagemap")) {
 		if (mm) {
-			for_each_vma(mm, vma) {
+			VMA_ITERATOR(vmi, mm, 0);
+			for_each_vma(vmi, vma) {
 				struct pagemap_ctx c = { sb, vma };
 				walk_vma_locked(vma, pagemap_pte, &c);
 			}

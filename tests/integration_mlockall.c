@@ -28,8 +28,9 @@ static unsigned long total_pages(struct task_struct *t)
 {
 	unsigned long n = 0;
 	struct vm_area_struct *v;
+	VMA_ITERATOR(vmi, t->mm, 0);
 
-	for_each_vma(t->mm, v)
+	for_each_vma(vmi, v)
 		if (!(v->vm_flags & VM_SPECIAL))
 			n += vma_pages(v);
 	return n;

@@ -61,9 +61,10 @@ static struct vm_area_struct *pick_vma(struct slot *sl, uint64_t *s)
 
 	for (int tries = 0; tries < 8; tries++) {
 		uint64_t n = t_rnd(s, (uint64_t)mm->map_count);
-		struct vm_area_struct *v = mm->mmap;
+		VMA_ITERATOR(vmi, mm, 0);
+		struct vm_area_struct *v = vma_next(&vmi);
 		while (n--)
-			v = v->vm_next;
+			v = vma_next(&vmi);
 		if (v->vm_end > sl->diary && v->vm_start < sl->diary + DIARY_PAGES * PAGE_SIZE)
 			continue;
 		if (v->vm_flags & (VM_GROWSDOWN | VM_EXEC))

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/unit_vma_tree.c - the VMA tree (mm/vma.c): after every random mmap
- * (fixed or placed), munmap and mprotect, the tree agrees with its list,
- * every cached subtree gap is current (vma_tree_check), find_vma agrees
- * with a linear scan, and the O(log n) top-down search returns exactly the
+ * (fixed or placed), munmap and mprotect, the tree is whole and every
+ * cached subtree gap current (vma_tree_check), find_vma agrees with a
+ * linear scan, and the O(log n) top-down search returns exactly the
  * address the linear search kmm used before the tree (every gap from the
- * top, clipped to [mmap_min_addr, mmap_base)) returns. KMM_SEED replays.
+ * top, clipped to [mmap_min_addr, mmap_base)) returns; the VMA iterator
+ * walks both ways and survives the tree changing under it. KMM_SEED replays.
  */
 #include "tests/harness.h"
 #include "tests/process_test.h"
@@ -20,43 +21,59 @@
 
 #define MIN_ADDR 0x10000UL
 
-/* The pre-tree algorithm, over the list. */
+/* Every VMA of @mm in address order (for_each_vma), in an array the caller frees; *@nr of them. */
+static struct vm_area_struct **all_vmas(struct mm_struct *mm, size_t *nr)
+{
+	struct vm_area_struct **a = calloc((size_t)mm->map_count + 1, sizeof(*a)), *v;
+	size_t n = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	assert_true(a != NULL);
+	for_each_vma(vmi, v) {
+		assert_true(n < (size_t)mm->map_count);
+		a[n++] = v;
+	}
+	*nr = n;
+	return a;
+}
+
+/* The pre-tree algorithm, over the VMAs in order. */
 static unsigned long linear_topdown(struct mm_struct *mm, unsigned long len)
 {
 	unsigned long high = mm->mmap_base, found = (unsigned long)-ENOMEM;
-	struct vm_area_struct *v, *last = NULL;
+	size_t nr;
+	struct vm_area_struct **a = all_vmas(mm, &nr);
 
-	for_each_vma(mm, v)
-		last = v;
-	for (v = NULL;; ) {
-		/* gap below v (v NULL: above the last VMA) */
-		struct vm_area_struct *prev = v ? v->vm_prev : last;
+	for (size_t k = nr + 1; k-- > 0;) {
+		/* gap below a[k] (k == nr: above the last VMA) */
+		struct vm_area_struct *v = k < nr ? a[k] : NULL, *prev = k ? a[k - 1] : NULL;
 		unsigned long gap_end = v ? vm_start_gap(v) : mm->task_size;
 		unsigned long gap_start = prev ? prev->vm_end : MIN_ADDR;
 		if (gap_end > high)
 			gap_end = high;
 		if (gap_start < MIN_ADDR)
 			gap_start = MIN_ADDR;
-		if (gap_end > gap_start && gap_end - gap_start >= len)
-			return gap_end - len;
-		if (!prev)
+		if (gap_end > gap_start && gap_end - gap_start >= len) {
+			found = gap_end - len;
 			break;
-		v = prev;
+		}
 	}
+	free(a);
 	return found;
 }
 
 static struct vm_area_struct *linear_find(struct mm_struct *mm, unsigned long addr)
 {
 	struct vm_area_struct *v;
+	VMA_ITERATOR(vmi, mm, 0);
 
-	for_each_vma(mm, v)
+	for_each_vma(vmi, v)
 		if (v->vm_end > addr)
 			return v;
 	return NULL;
 }
 
-TEST(random_maps_keep_tree_list_and_gaps_in_step)
+TEST(random_maps_keep_tree_and_gaps_in_step)
 {
 	struct kmm_machine *m = boot("mem=256M");
 	struct task_struct *t = kmm_spawn(m, "tree");
@@ -182,7 +199,7 @@ TEST(checker_sees_each_kind_of_broken_tree)
 	void *s = leaf->slot[1];	/* two VMAs out of order */
 	leaf->slot[1] = leaf->slot[2];
 	leaf->slot[2] = s;
-	expect_broken(mm, t->pid, "order", "differ");
+	expect_broken(mm, t->pid, "order", "badly linked");
 	leaf->slot[2] = leaf->slot[1];
 	leaf->slot[1] = s;
 
@@ -229,7 +246,9 @@ TEST(checker_sees_each_kind_of_broken_tree)
 
 	mm->map_count++;
 	expect_broken(mm, t->pid, "map_count", "map_count");
-	mm->map_count--;
+	mm->map_count -= 2;
+	expect_broken(mm, t->pid, "map_count under", "more than map_count");
+	mm->map_count++;
 	assert_eq(vma_tree_check(mm, t->pid), 0);
 	assert_eq(kmm_check(m), 0);
 	kmm_exit(t, 0);
@@ -341,6 +360,132 @@ TEST(no_node_from_the_host_fails_split_mmap_mremap_and_fork_cleanly)
 	assert_eq(kmm_check(m), 0);
 	kmm_exit(c, 0);
 	kmm_task_release(c);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+/* Map @n one-page VMAs that never merge (protections alternate); their starts, lowest first. */
+static unsigned long *map_unmerged(struct task_struct *t, unsigned long n)
+{
+	unsigned long *at = malloc(n * sizeof(*at));
+	uint64_t out = 0;
+
+	assert_true(at != NULL);
+	for (unsigned long i = 0; i < n; i++) {
+		int prot = i % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+		assert_eq(kmm_mmap(t, 0, PAGE_SIZE, prot, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+		at[n - 1 - i] = out;	/* top-down: each below the last */
+	}
+	return at;
+}
+
+/*
+ * The VMA iterator (mm.h) over a three-level tree: forward and backward it
+ * gives the VMAs in order, a new one starts where find_vma() and
+ * find_vma_prev() say, for_each_vma_range() stops at its end, and a walk
+ * that unmaps VMAs as it goes (forward, as munmap's loop; backward, as
+ * exit's) still visits each VMA once, in order: every removal reshapes the
+ * leaves under it, and the walk must notice and descend again.
+ */
+TEST(the_iterator_walks_both_ways_while_the_tree_changes)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "walk");
+	const unsigned long n = 900;
+	struct vm_area_struct *v;
+
+	assert_true(t != NULL);
+	struct mm_struct *mm = t->mm;
+	unsigned long *at = map_unmerged(t, n);
+	assert_true(mm->mm_mt_height >= 3);
+	size_t nr;
+	struct vm_area_struct **all = all_vmas(mm, &nr);
+	assert_eq(nr, (size_t)mm->map_count);
+	for (size_t k = 0; k < nr; k++) {
+		assert_true(find_vma(mm, k ? all[k - 1]->vm_end : 0) == all[k]);
+		struct vm_area_struct *prev = NULL;
+		assert_true(find_vma_prev(mm, all[k]->vm_start, &prev) == all[k]);
+		assert_true(prev == (k ? all[k - 1] : NULL));
+	}
+	/* Backward from the top, and forward again from the middle of the walk. */
+	VMA_ITERATOR(back, mm, ~0UL);
+	for (size_t k = nr; k-- > 0;)
+		assert_true(vma_prev(&back) == all[k]);
+	assert_true(vma_prev(&back) == NULL);
+	VMA_ITERATOR(mid, mm, all[nr / 2]->vm_start + 1);
+	assert_true(vma_next(&mid) == all[nr / 2]);
+	assert_true(vma_prev(&mid) == all[nr / 2 - 1]);
+	assert_true(vma_next(&mid) == all[nr / 2]);
+	assert_true(vma_next(&mid) == all[nr / 2 + 1]);
+	VMA_ITERATOR(below, mm, all[nr / 2]->vm_start + 1);
+	assert_true(vma_prev(&below) == all[nr / 2 - 1]);
+	/* A range: the VMAs starting below its end only. */
+	size_t seen = 0;
+	VMA_ITERATOR(range, mm, at[10]);
+	for_each_vma_range(range, v, at[20])
+		assert_true(v == find_vma(mm, at[10 + seen++]));
+	assert_eq(seen, 10);
+	free(all);
+
+	/*
+	 * Forward, each fourth of the window's VMAs grown over the one after it
+	 * (a MAP_FIXED mapping like it replaces that one, and they merge): the
+	 * walk goes on after the grown VMA, never returning it twice.
+	 */
+	unsigned long last_start = 0;
+	int merged = 0;
+	size_t k = 0;
+	VMA_ITERATOR(grow, mm, 0);
+	for_each_vma(grow, v) {
+		assert_true(v->vm_start > last_start);
+		last_start = v->vm_start;
+		struct vm_area_struct *next = find_vma(mm, v->vm_end);
+		if (v->vm_start >= at[0] && k++ % 4 == 0 && next && next->vm_start == v->vm_end &&
+		    next->vm_start <= at[n - 1]) {
+			int prot = v->vm_flags & VM_WRITE ? KMM_PROT_READ | KMM_PROT_WRITE : KMM_PROT_READ;
+			unsigned long end = v->vm_end;
+			uint64_t out = 0;
+			assert_eq(kmm_mmap(t, next->vm_start, PAGE_SIZE, prot,
+					   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED, &out), 0);
+			assert_true(v->vm_end > end);	/* over the next, and the one after it: alike too */
+			merged++;
+		}
+	}
+	assert_true(merged > 10);
+	assert_eq(vma_tree_check(mm, t->pid), 0);
+
+	/* Forward, every third of the window's VMAs unmapped as the walk reaches it. */
+	all = all_vmas(mm, &nr);
+	k = 0;
+	VMA_ITERATOR(fwd, mm, 0);
+	for_each_vma(fwd, v) {
+		assert_true(k < nr && v == all[k]);
+		if (v->vm_start >= at[0] && v->vm_start <= at[n - 1] && k % 3 == 0)
+			assert_eq(kmm_munmap(t, v->vm_start, PAGE_SIZE), 0);
+		k++;
+	}
+	assert_eq(k, nr);
+	assert_eq(vma_tree_check(mm, t->pid), 0);
+	free(all);
+
+	/* Backward, every other one of the window's left unmapped. */
+	all = all_vmas(mm, &nr);
+	k = nr;
+	VMA_ITERATOR(rev, mm, ~0UL);
+	while ((v = vma_prev(&rev)) != NULL) {
+		assert_true(k > 0 && v == all[k - 1]);
+		if (v->vm_start >= at[0] && v->vm_start <= at[n - 1] && k % 2 == 0)
+			assert_eq(kmm_munmap(t, v->vm_start, PAGE_SIZE), 0);
+		k--;
+	}
+	assert_eq(k, 0);
+	assert_eq(vma_tree_check(mm, t->pid), 0);
+	free(all);
+
+	assert_eq(vma_tree_check(mm, t->pid), 0);
+	free(at);
+	assert_eq(kmm_check(m), 0);
 	kmm_exit(t, 0);
 	kmm_task_release(t);
 	done(m);

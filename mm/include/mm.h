@@ -10,13 +10,14 @@
  *
  * The VMAs of an mm sit in a B-tree keyed by address whose nodes hold each
  * entry's end and largest free gap below (mm/vma.c: the shape of 6.12's
- * maple tree, in host memory) and on a sorted list (vm_next / vm_prev):
- * find_vma, insertion, removal and the top-down search for a free range are
- * O(log n).
+ * maple tree, in host memory), and nowhere else (no vm_next / vm_prev list:
+ * 6.12 has none): find_vma, insertion, removal and the top-down search for a
+ * free range are O(log n); a walk in address order goes over the tree's
+ * leaves with a struct vma_iterator (for_each_vma), O(1) a step amortised.
  *
  * Invariant (checked by process_check()):
  *   - VMAs are page aligned, non-empty, sorted and disjoint; the tree, the
- *     list and map_count agree, and every node's ends and gaps are current;
+ *     leaves in order and map_count agree, and every node's ends and gaps are current;
  *   - every present PTE lies inside a VMA, and its page's mapcount equals the
  *     number of present PTEs that map it over all processes;
  *   - a mapped page's refcount is mapcount + (1 if in a file's page cache)
@@ -308,12 +309,7 @@ struct vma_tree_node {
  */
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;		/* [start, end), page aligned */
-	/*
-	 * The list beside the VMA tree (mmap_lock), with vm_start, vm_end and
-	 * vm_flags (which vm_start_gap() reads) in the VMA's first 40 bytes:
-	 * what the tree's gap updates read of a VMA.
-	 */
-	struct vm_area_struct *vm_prev, *vm_next;	/* address order */
+	/* With vm_start and vm_end in one line: what the tree's gap updates read (vm_start_gap()). */
 	unsigned long vm_flags;			/* see vm_flags_reset() below */
 	struct mm_struct *vm_mm;		/* immutable */
 	pteval_t vm_page_prot;			/* leaf bits for a new PTE (no RW for private) */
@@ -338,7 +334,7 @@ struct vm_area_struct {
 	atomic_int vm_lock;
 	atomic_int vm_lock_seq;			/* mm_lock_seq when last write-locked */
 	/* Unused: Linux 6.12 keeps more here (vm_policy, anon_name, ...); the slab object stays 176 bytes (below). */
-	unsigned long vm_pad[6];
+	unsigned long vm_pad[8];
 };
 /*
  * vm_flags is written only under mmap_write_lock() with the VMA write-locked,
@@ -384,7 +380,7 @@ struct mm_struct {
 	struct vma_tree_node *mm_mt;		/* the VMA tree's root (mm/vma.c) */
 	struct vma_tree_node *mm_mt_spare;	/* nodes kept for the next insertions */
 	int mm_mt_height, mm_mt_nr_spare;	/* levels of the tree; nodes on mm_mt_spare */
-	struct vm_area_struct *mmap;		/* the lowest VMA (list head) */
+	unsigned long mm_mt_seq;		/* bumped by every insertion and removal (struct vma_iterator) */
 	int map_count;
 
 	unsigned long total_vm;			/* written with atomic stores: faults read it */
@@ -719,7 +715,60 @@ int vma_tree_check(struct mm_struct *mm, int pid);
 /** unmapped_area_topdown() - the highest free [addr, addr+len) below @high_limit, or -ENOMEM. */
 unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, unsigned long low_limit,
 				    unsigned long high_limit);
-#define for_each_vma(mm, vma) for ((vma) = (mm)->mmap; (vma); (vma) = (vma)->vm_next)
+
+/*
+ * struct vma_iterator - a walk over @mm's VMAs in address order (Linux 6.12's
+ * vma_iterator, a maple state): the leaf and entry of the VMA it returned
+ * last, so that the next or previous VMA is the entry beside it (or the
+ * first or last of the neighbouring leaf, found through the parents).
+ * Context: mmap_lock, held for the whole walk.
+ *
+ * The tree may change during the walk (a caller that removes or inserts
+ * VMAs, as munmap's and exit's loops do): every insertion and removal bumps
+ * mm->mm_mt_seq, and a step that finds it changed forgets the leaf (which
+ * may have been freed or reshaped) and descends again by address - to the
+ * first VMA that starts at or after the end of the one it returned last
+ * (vma_find), or to the last that ends at or below its start (vma_prev). So
+ * the walk never reads a removed VMA or node; a VMA that grew over the
+ * position in the meantime is not returned again, and one inserted behind it
+ * is not seen.
+ */
+struct vma_iterator {
+	struct mm_struct *mm;
+	struct vma_tree_node *node;	/* the leaf of the last VMA returned; NULL: descend */
+	unsigned int i;			/* its entry */
+	bool walked;			/* a VMA was returned: start/end are its range */
+	unsigned long seq;		/* mm->mm_mt_seq when node was read */
+	unsigned long start, end;	/* !walked: both the address to start at */
+};
+#define VMA_ITERATOR(name, mm_, addr) \
+	struct vma_iterator name = { .mm = (mm_), .start = (addr), .end = (addr) }
+/** vma_iter_init() - start @vmi over again at @addr (VMA_ITERATOR's job for a declared one). */
+static inline void vma_iter_init(struct vma_iterator *vmi, struct mm_struct *mm, unsigned long addr)
+{
+	*vmi = (struct vma_iterator){ .mm = mm, .start = addr, .end = addr };
+}
+/**
+ * vma_find() - the next VMA that starts below @max, NULL if none (the
+ * position stays). A new iterator's first is the VMA holding its address or
+ * the first above it (find_vma()). O(1) amortised, O(log n) after a change.
+ */
+struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max);
+/** vma_next() - the next VMA, NULL after the last. */
+static inline struct vm_area_struct *vma_next(struct vma_iterator *vmi)
+{
+	return vma_find(vmi, ~0UL);
+}
+/**
+ * vma_prev() - the VMA before the one returned last; a new iterator's is
+ * the last VMA that ends at or below its address. NULL if none (the
+ * position stays).
+ */
+struct vm_area_struct *vma_prev(struct vma_iterator *vmi);
+/* Every VMA from @vmi's position on; @vma is NULL after the loop. */
+#define for_each_vma(vmi, vma) while (((vma) = vma_next(&(vmi))) != NULL)
+/* Every VMA from @vmi's position on that starts below @end. */
+#define for_each_vma_range(vmi, vma, end) while (((vma) = vma_find(&(vmi), (end))) != NULL)
 
 /* ---- mm/mmap.c: VMAs, mmap, munmap, brk, accounting ---- */
 
