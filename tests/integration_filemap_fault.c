@@ -30,7 +30,7 @@
 
 static long rss_file(struct task_struct *t)
 {
-	return atomic_load(&t->mm->rss_stat[MM_FILEPAGES]);
+	return get_mm_counter(t->mm, MM_FILEPAGES);
 }
 
 static bool mapped(struct task_struct *t, uint64_t addr)

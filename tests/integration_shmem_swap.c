@@ -220,7 +220,7 @@ TEST(shared_anonymous_memory_goes_to_swap_and_both_sides_of_a_fork_see_it_back)
 	text = t_proc(m, path);
 	char line[64];
 	snprintf(line, sizeof(line), "Swap:           %8ld kB\n",
-		 (swapped + p->mm->rss_stat[MM_SWAPENTS]) * 4);	/* plus its own anonymous pages */
+		 (swapped + get_mm_counter(p->mm, MM_SWAPENTS)) * 4);	/* plus its own anonymous pages */
 	expect_str_contains(text, line);
 	free(text);
 
@@ -286,7 +286,7 @@ TEST(smaps_counts_a_private_tmpfs_mapping_s_swapped_holes)
 	bool file7 = shmem_next_swapped(find_vma(t->mm, a)->vm_file, &idx7, 7);
 	mmap_read_unlock(t->mm);
 	procs_exit(m, token);
-	long anon = t->mm->rss_stat[MM_SWAPENTS];
+	long anon = get_mm_counter(t->mm, MM_SWAPENTS);
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kmm_task_pid(t));
 	text = t_proc(m, path);
 	snprintf(line, sizeof(line), "Swap:           %8ld kB\n", (swapped - (file7 ? 1 : 0) + anon) * 4);

@@ -147,12 +147,12 @@ TEST(munmap_of_a_swapped_range_frees_its_slots)
 	}
 	assert_true(lo > 0 && hi > 0);
 	long used = slots_used(m);
-	long ents = t->mm->rss_stat[MM_SWAPENTS];	/* the stack's argv page may be out too */
+	long ents = get_mm_counter(t->mm, MM_SWAPENTS);	/* the stack's argv page may be out too */
 	expect_true(ents >= (long)(lo + hi));
 	assert_eq(kmm_munmap(t, a, 512 * PAGE_SIZE), 0);
 	long now = slots_used(m);
 	expect_eq(now, used - (long)lo);
-	expect_eq(t->mm->rss_stat[MM_SWAPENTS], ents - (long)lo);
+	expect_eq(get_mm_counter(t->mm, MM_SWAPENTS), ents - (long)lo);
 	CHECK(m);
 	expect_true(verify_range(t, a, 512, 1024, 3));
 	kmm_exit(t, 0);
@@ -167,7 +167,7 @@ TEST(exit_with_swapped_pages_frees_slots_and_frames)
 
 	map_filled(t, 12000, 4);
 	c = kmm_fork(t, "c");
-	expect_true(t->mm->rss_stat[MM_SWAPENTS] > 0);
+	expect_true(get_mm_counter(t->mm, MM_SWAPENTS) > 0);
 	expect_true(vm_event(m, PSWPOUT) > 0);
 	kmm_exit(t, 0);
 	CHECK(m);
@@ -190,11 +190,11 @@ TEST(swapoff_reads_everything_back_while_processes_live)
 	for (uint64_t i = 0; i < 3000; i += 3)
 		assert_eq(write_page(c, a, i, 6), 0);
 	kmm_reclaim(m, 1UL << 20);
-	expect_true(p->mm->rss_stat[MM_SWAPENTS] > 0 && c->mm->rss_stat[MM_SWAPENTS] > 0);
+	expect_true(get_mm_counter(p->mm, MM_SWAPENTS) > 0 && get_mm_counter(c->mm, MM_SWAPENTS) > 0);
 	assert_eq(kmm_swapoff(m, "/swapfile"), 0);
 	expect_eq(total_swap_pages(m), 0);
-	expect_eq(p->mm->rss_stat[MM_SWAPENTS], 0);
-	expect_eq(c->mm->rss_stat[MM_SWAPENTS], 0);
+	expect_eq(get_mm_counter(p->mm, MM_SWAPENTS), 0);
+	expect_eq(get_mm_counter(c->mm, MM_SWAPENTS), 0);
 	expect_eq(global_node_page_state(m, NR_SWAPCACHE), 0);
 	CHECK(m);
 	for (uint64_t i = 0; i < 3000; i++)
@@ -220,7 +220,7 @@ TEST(swapoff_without_room_oom_kills_the_owner_and_succeeds)
 	char line[128];
 
 	map_filled(t, 16000, 6);
-	expect_true(t->mm->rss_stat[MM_SWAPENTS] > 1000);
+	expect_true(get_mm_counter(t->mm, MM_SWAPENTS) > 1000);
 	expect_eq(kmm_swapoff(m, "/swapfile"), 0);
 	expect_eq(total_swap_pages(m), 0);
 	expect_true(!kmm_task_alive(t));
@@ -619,7 +619,7 @@ TEST(meminfo_status_and_smaps_show_swap)
 	map_filled(t, 1024, 15);
 	c = kmm_fork(t, "c");
 	kmm_reclaim(m, 1UL << 20);
-	long swapents = t->mm->rss_stat[MM_SWAPENTS];
+	long swapents = get_mm_counter(t->mm, MM_SWAPENTS);
 	assert_true(swapents > 0);
 	text = t_proc(m, "/proc/meminfo");
 	expect_str_contains(text, "SwapTotal:         65532 kB\n");
@@ -745,7 +745,7 @@ TEST(a_full_swap_takes_back_slots_only_the_swap_cache_holds)
 
 	b = map_filled(h, nh, 21);
 	kmm_reclaim(m, 1UL << 20);
-	long hog_out = h->mm->rss_stat[MM_SWAPENTS];
+	long hog_out = get_mm_counter(h->mm, MM_SWAPENTS);
 	expect_true(hog_out > free_before);	/* slots the locked pages' copies held */
 	expect_true(cached_pages(l, a, n) < cached / 2);	/* their copies gave way */
 	expect_true(verify_range(l, a, 0, n, 20));	/* the locked pages kept their bytes */

@@ -5,14 +5,18 @@
  * mprotect and fork different VMAs at once meet only where their VMAs share
  * a table. First the locks themselves: one per table, the one of the table
  * that holds the slot, a fault in another table while one is held, a table
- * unlinked by munmap never returned. Then eight threads of one process, each
- * with a VMA in a table of its own and one in a table it shares with one
- * other thread (so a munmap that empties the shared table frees it while the
- * other thread faults into it), mapping, writing, reading back, mprotecting, zapping and forking at
+ * unlinked by munmap never returned; the RSS counted per CPU and summed
+ * exactly. Then eight threads of one process, each with a VMA in a table of
+ * its own and one in a table it shares with one other thread (so a munmap
+ * that empties the shared table frees it while the other thread faults into
+ * it), mapping, writing, reading back, mprotecting, zapping and forking at
  * random; afterwards the checker runs and every frame must be back.
  */
 #include "tests/harness.h"
 #include "tests/process_test.h"
+
+#include <sched.h>
+#include <stdatomic.h>
 
 #include <kmm/process.h>
 
@@ -23,6 +27,7 @@
 #define BASE 0x40000000UL		/* 1 GiB: table-aligned, below what mmap picks */
 #define RW (KMM_PROT_READ | KMM_PROT_WRITE)
 #define ANON_FIXED (KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED)
+#define NTHREADS_RSS 8
 
 static struct task_struct *map_at(struct kmm_machine *m, uint64_t addr, uint64_t pages)
 {
@@ -138,6 +143,66 @@ TEST(a_table_munmap_freed_is_not_returned)
 	expect_true(lock_of(t->mm, BASE) == NULL);
 	expect_true(lock_of(t->mm, BASE + 5 * PG) == NULL);
 	procs_exit(m, token);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+/* ---- RSS counted per CPU ---- */
+
+#define RSS_PAGES 300
+
+struct rss_arg {
+	struct task_struct *t;
+	uint64_t addr;
+	atomic_int *arrived;
+	int ret;
+};
+
+static void *rss_thread(void *arg)
+{
+	struct rss_arg *a = arg;
+
+	kmm_use(a->t->machine);
+	a->ret = kmm_touch(a->t, a->addr, PG, true);	/* this thread's CPU slot, taken */
+	atomic_fetch_add(a->arrived, 1);
+	while (atomic_load(a->arrived) < NTHREADS_RSS)	/* every thread holds its slot at once */
+		sched_yield();
+	if (!a->ret)
+		a->ret = kmm_touch(a->t, a->addr + PG, (RSS_PAGES - 1) * PG, true);
+	return NULL;
+}
+
+/*
+ * Eight threads on eight CPU slots fault RSS_PAGES pages each: the adds land
+ * in more than one of the mm's per-CPU lines, and the sum is exact in
+ * get_mm_counter() and in /proc/PID/status.
+ */
+TEST(rss_of_eight_threads_is_counted_per_cpu_and_summed_exactly)
+{
+	struct kmm_machine *m = boot("mem=512M arch=x86_64 maxcpus=8");
+	struct task_struct *t = map_at(m, BASE, NTHREADS_RSS * 2 * RSS_PAGES);
+	struct rss_arg a[NTHREADS_RSS];
+	sim_thread *th[NTHREADS_RSS];
+	atomic_int arrived = 0;
+	long before = get_mm_counter(t->mm, MM_ANONPAGES);
+	int lines = 0;
+
+	for (int i = 0; i < NTHREADS_RSS; i++) {
+		a[i] = (struct rss_arg){ t, BASE + (uint64_t)i * 2 * RSS_PAGES * PG, &arrived, -1 };
+		assert_eq(sim_thread_start(&th[i], rss_thread, &a[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS_RSS; i++) {
+		sim_thread_join(th[i]);
+		expect_eq(a[i].ret, 0);
+	}
+	expect_eq(get_mm_counter(t->mm, MM_ANONPAGES), before + NTHREADS_RSS * RSS_PAGES);
+	for (int i = 0; i < MM_RSS_LINES; i++)
+		lines += atomic_load(&t->mm->rss_stat[i].count[MM_ANONPAGES]) != 0;
+	expect_true(lines > 1);
+	char want[64];
+	snprintf(want, sizeof(want), "RssAnon:\t%8ld kB", (before + NTHREADS_RSS * RSS_PAGES) * 4);
+	expect_str_contains(proc_status_from(m, t, "RssAnon:"), want);
 	kmm_exit(t, 0);
 	kmm_task_release(t);
 	done(m);

@@ -367,7 +367,22 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct vm_area_struct) == 176,
  * mmap_lock (either side); outside the process layer, read them through
  * mmap_read_lock() or task_mm_info().
  */
+/*
+ * rss_stat, one 64-byte line per CPU slot (Linux 6.2's percpu_counter for
+ * rss_stat, simplified: MM_RSS_LINES lines, slot k adds to line k mod
+ * MM_RSS_LINES, so more slots than lines share one). A fault adds to its own
+ * CPU's line with no other CPU writing it; readers sum the lines
+ * (get_mm_counter()), exact whenever no update is in flight.
+ */
+#define MM_RSS_LINES 4
+struct mm_rss_line {
+	atomic_long count[NR_MM_COUNTERS];	/* atomic: slots beyond MM_RSS_LINES share it */
+	long pad[8 - NR_MM_COUNTERS];
+};
+
 struct mm_struct {
+	/* first: the mm is cache-line aligned (SLAB_HWCACHE_ALIGN), so each line is one */
+	struct mm_rss_line rss_stat[MM_RSS_LINES];
 	struct kmm_machine *m;			/* immutable */
 	struct kmm_pgtable pgt;			/* leaves: their table's lock (pte_lockptr) */
 	struct sim_mmu_ctx ctx;			/* CR3 + ASID + flush generation */
@@ -387,7 +402,6 @@ struct mm_struct {
 	unsigned long locked_vm, pinned_vm, data_vm, exec_vm, stack_vm;
 	unsigned long committed_vm;		/* pages of VM_ACCOUNT VMAs (commit charge) */
 	unsigned long hiwater_rss, hiwater_vm;	/* atomic maxima (hiwater_rss lazy: get_mm_hiwater_rss) */
-	atomic_long rss_stat[NR_MM_COUNTERS];	/* atomic */
 	unsigned long start_code, end_code, start_data, end_data;
 	unsigned long start_brk, brk, start_stack, mmap_base, task_size;
 	unsigned long def_flags;
@@ -868,22 +882,34 @@ void update_hiwater(struct mm_struct *mm);
  */
 /** update_hiwater_rss() - raise hiwater_rss to the current RSS (an atomic maximum). */
 void update_hiwater_rss(struct mm_struct *mm);
+/**
+ * get_mm_counter() - @mm's count @c: its lines summed (percpu_counter_sum()),
+ * never below 0 (a sum taken while a page moves between two CPUs' lines may
+ * see its removal and not its addition, as percpu_counter_read_positive()).
+ */
+static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
+{
+	long sum = 0;
+
+	for (int i = 0; i < MM_RSS_LINES; i++)
+		sum += atomic_load_explicit(&((struct mm_struct *)mm)->rss_stat[i].count[c],
+					    memory_order_relaxed);
+	return sum > 0 ? sum : 0;
+}
 /* __add_mm_counter(): add_mm_counter() for a caller that ran update_hiwater_rss() first. */
 static inline void __add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
-	long now = atomic_fetch_add_explicit(&mm->rss_stat[c], n, memory_order_relaxed) + n;
+	struct mm_rss_line *l = &mm->rss_stat[kmm_this_cpu_inline(mm->m) & (MM_RSS_LINES - 1)];
 
-	trace_rss_stat(mm->m, c, (int64_t)now * 4096);
+	atomic_fetch_add_explicit(&l->count[c], n, memory_order_relaxed);
+	if (kmm_trace_on(mm->m, KMM_EVBIT(KMM_EV_RSS_STAT)))	/* the sum only for the event */
+		trace_rss_stat(mm->m, c, (int64_t)get_mm_counter(mm, c) * 4096);
 }
 static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
 	if (n < 0 && c != MM_SWAPENTS)
 		update_hiwater_rss(mm);		/* the RSS falls: keep its peak */
 	__add_mm_counter(mm, c, n);
-}
-static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
-{
-	return atomic_load_explicit(&((struct mm_struct *)mm)->rss_stat[c], memory_order_relaxed);
 }
 static inline unsigned long get_mm_rss(const struct mm_struct *mm)
 {
