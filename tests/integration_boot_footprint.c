@@ -267,7 +267,8 @@ TEST(the_parser_touches_at_most_one_page_of_its_callers_stack)
 	}
 	struct kmm_boot_opts o;
 
-	(void)shim_line();
+	/* One parse first, off the measured stacks: the loader binds its first libc calls there. */
+	parse_shim_line(&o);
 	long pages = stack_pages_of(parse_shim_line, &o);
 	size_t depth = stack_depth_of(parse_shim_line, &o);
 
