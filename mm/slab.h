@@ -740,8 +740,18 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
 }
 
 /*
+ * The chains a CPU's barn keeps its sheaves in (struct sheaf_barn), at most:
+ * a take follows them side by side (barn_unchain()), so that the objects'
+ * lines, cold by then, are fetched BARN_CHAINS at a time instead of one
+ * after another.
+ */
+#define BARN_CHAINS 4
+/* The words of a CPU's barn: its chains' tops and its count. */
+#define BARN_WORDS (BARN_CHAINS + 1)
+
+/*
  * sheaf_stride() - the entries between two CPUs' sheaves in @s's block:
- * s->sheaf_capacity and the two words of the CPU's barn (struct
+ * s->sheaf_capacity and the BARN_WORDS words of the CPU's barn (struct
  * sheaf_barn) rounded up to a cache line (8 entries), so that no two
  * CPUs' sheaves share a line (a capacity of two pages' worth is no multiple
  * of 8 for objects of 160, 192, 224, 320, 384, 448 bytes: 51, 42, 36, 25,
@@ -750,7 +760,7 @@ static inline void set_freepointer_plain(const struct kmem_cache *s, void *obj, 
  */
 static inline size_t sheaf_stride(const struct kmem_cache *s)
 {
-	return ((size_t)s->sheaf_capacity + 2 + 7) & ~(size_t)7;
+	return ((size_t)s->sheaf_capacity + BARN_WORDS + 7) & ~(size_t)7;
 }
 
 /*
@@ -764,14 +774,21 @@ static inline size_t sheaf_stride(const struct kmem_cache *s)
  * compare-exchange of its shadow byte, a run pushed on its slab) and a
  * refill froze that slab again. Objects in a barn are as those in a sheaf:
  * in use in their slabs, shadow FREE, every one with its link
- * (sheaf_link()). The barn keeps its sheaves in their own objects, as one
- * chain (barn_next()): @top is the newest sheaf's newest object, each
- * object's barn link names the one below it in its sheaf, and a sheaf's
- * oldest names the next sheaf's newest (NULL after the last). No memory of
- * its own but these two words, the last of the CPU's piece of the sheaf
- * block (sheaf_stride()): its room of 32-bit entries (session 20), malloc'd
- * from the host heap at the first hand-in, cost 44-96 KB of a small
- * program's peak (a glibc arena of a worker thread's; rss20, rss21).
+ * (sheaf_link()). The barn keeps its sheaves in their own objects, as
+ * barn_chains() chains side by side (barn_next()); with k of them, @top[i]
+ * is the newest sheaf's object i below its newest (top[0]: the newest),
+ * each object's barn link names the object k below it in its sheaf, and
+ * a sheaf's lowest k, object k - 1 - i from the bottom, name the next
+ * sheaf's @top[i] (NULL after the last). Until session 25 one chain, each
+ * object naming the one right below it: a take then waited for each
+ * object's line before it could ask for the next one's, and those lines
+ * are cold by the time a sheaf is taken back (free_storm 1 300 10000:
+ * barn_take() 23% of the samples, on its two loads of the links). No
+ * memory of its own but these BARN_WORDS words, the last of the CPU's
+ * piece of the sheaf block (sheaf_stride()): its room of 32-bit entries
+ * (session 20), malloc'd from the host heap at the first hand-in, cost
+ * 44-96 KB of a small program's peak (a glibc arena of a worker thread's;
+ * rss20, rss21).
  *
  * Per CPU since session 24, per node before: through a node's barn, half
  * sheaves freed on one CPU were taken by another, so two threads each
@@ -785,13 +802,14 @@ static inline size_t sheaf_stride(const struct kmem_cache *s)
  * the checker with every slot held.
  */
 struct sheaf_barn {
-	void *top;		/* the newest sheaf's newest object; NULL when empty */
+	void *top[BARN_CHAINS];	/* the newest sheaf's newest objects; NULL when empty */
 	unsigned long nr;	/* sheaves of barn_unit() objects */
 };
+_Static_assert(sizeof(struct sheaf_barn) == BARN_WORDS * sizeof(void *), "sheaf_stride()");
 
 static inline struct sheaf_barn *cpu_barn(const struct kmem_cache *s, const struct kmem_cache_cpu *c)
 {
-	return (struct sheaf_barn *)(c->sheaf + sheaf_stride(s) - 2);
+	return (struct sheaf_barn *)(c->sheaf + sheaf_stride(s) - BARN_WORDS);
 }
 
 /*
@@ -857,9 +875,17 @@ static inline unsigned int barn_unit(const struct kmem_cache *s)
 	return s->sheaf_capacity / 2;
 }
 
+/* The chains of @s's barns (struct sheaf_barn): BARN_CHAINS, fewer in a smaller barn_unit(). */
+static inline unsigned int barn_chains(const struct kmem_cache *s)
+{
+	unsigned int unit = barn_unit(s);
+
+	return unit < BARN_CHAINS ? unit : BARN_CHAINS;
+}
+
 /*
- * An object's barn link (struct sheaf_barn): the object below it in the
- * barn's chain, in the word at s->barn_link, beside its free pointer
+ * An object's barn link (struct sheaf_barn): the object below it in its
+ * chain of the barn, in the word at s->barn_link, beside its free pointer
  * (which keeps its sheaf link), XOR SHEAF_LINK_POISON and, @hardened, encoded
  * as a free pointer is. The poison's top bits make a word a program wrote
  * after free read as no object of the direct map: barn_take() tests each

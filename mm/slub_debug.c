@@ -956,12 +956,21 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 		if (!cpu_populated(&m->percpu, cpu))
 			continue;
 		struct sheaf_barn *b = cpu_barn(s, per_cpu_ptr(s->cpu_slab, cpu));
-		void *obj = b->top;
-		if (b->nr > s->barn_max || !b->nr != !b->top)
+		unsigned int unit = barn_unit(s), k = barn_chains(s);
+		void *top[BARN_CHAINS], *sheaf[SLAB_SHEAF_MAX];
+		if (b->nr > s->barn_max || !b->nr != !b->top[0])
 			return check_fail(s, "cpu%d barn holds %lu sheaves, room for %u", cpu,
 					  b->nr, s->barn_max);
-		/* Each link tested before it is followed, as barn_take() does. */
-		for (size_t i = 0; i < (size_t)b->nr * barn_unit(s); i++) {
+		memcpy(top, b->top, sizeof(top));
+		/*
+		 * Sheaf by sheaf, top down, as barn_take() takes them (struct
+		 * sheaf_barn): each link tested before it is followed.
+		 */
+		for (size_t i = 0; i < (size_t)b->nr * unit; i++) {
+			unsigned int p = unit - 1 - (unsigned int)(i % unit);
+			if (p >= unit - k)
+				sheaf[p] = top[unit - 1 - p];
+			void *obj = sheaf[p];
 			struct slab *slab = virt_addr_valid_m(m, obj) ? virt_to_slab_m(m, obj) : NULL;
 			if (!slab || slab->slab_cache != s || !fp_valid(s, slab, obj))
 				return check_fail(s, "cpu%d barn entry %zu is not an object of "
@@ -970,11 +979,15 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 				return check_fail(s, "cpu%d barn entry %zu: shadow says it is not "
 						  "free", cpu, i);
 			v[n++] = obj;
-			obj = barn_next(s, obj, s->random != 0);
+			if (p >= k)
+				sheaf[p - k] = barn_next(s, obj, s->random != 0);
+			else
+				top[k - 1 - p] = barn_next(s, obj, s->random != 0);
 		}
-		if (b->nr && obj)
-			return check_fail(s, "cpu%d barn's chain goes on after its %lu sheaves",
-					  cpu, b->nr);
+		for (unsigned int i = 0; b->nr && i < k; i++)
+			if (top[i])
+				return check_fail(s, "cpu%d barn's chain goes on after its %lu sheaves",
+						  cpu, b->nr);
 	}
 	if (n)	/* @v may be NULL when there is nothing to sort */
 		qsort(v, n, sizeof(*v), cmp_ptr);

@@ -508,29 +508,24 @@ void kmem_cache_keep_sheaves(struct kmem_cache *s)
 }
 
 /*
- * The barn's chain (struct sheaf_barn) through @sheaf's @cap objects
- * (barn_put(): the newer half of a CPU's full sheaf), newest down to
- * oldest; the oldest's link is written by barn_put().
- * Two links a turn (the odd one first): the loop's own count, compare and
- * branch once per two objects (free_storm's hand-ins: 8 -> 6 instructions
- * an object, callgrind).
+ * Chain @half's @unit objects (barn_put(): the newer half of a CPU's full
+ * sheaf, oldest first) onto barn @b, in its barn_chains() chains (struct
+ * sheaf_barn): each object's link names the object k below it, the lowest
+ * k name the barn's old tops, and the highest k are its new tops.
  */
 static inline __attribute__((always_inline)) void
-barn_chain(const struct kmem_cache *s, void **sheaf, unsigned int cap, const bool hardened)
+barn_chain(const struct kmem_cache *s, void **half, unsigned int unit, struct sheaf_barn *b,
+	   const bool hardened)
 {
-	void **at = sheaf + cap - 1, *above = *at;
+	unsigned int k = barn_chains(s);
 
-	if (!(cap & 1)) {	/* cap - 1 links: an odd count, one alone */
-		void *below = *--at;
-		barn_set_next(s, above, below, hardened);
-		above = below;
-	}
-	while (at != sheaf) {
-		void *below = at[-1], *under = at[-2];
-		barn_set_next(s, above, below, hardened);
-		barn_set_next(s, below, under, hardened);
-		above = under;
-		at -= 2;
+	/* Object by object, down to the lowest k: the link k places below */
+#pragma GCC unroll 4
+	for (void **at = half + unit - 1; at >= half + k; at--)
+		barn_set_next(s, *at, *(at - k), hardened);
+	for (unsigned int i = 0; i < k; i++) {
+		barn_set_next(s, half[k - 1 - i], b->top[i], hardened);
+		b->top[i] = half[unit - 1 - i];
 	}
 }
 
@@ -566,13 +561,10 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	if (b->nr >= barn_room(s))
 		return false;
 	/* The sheaf's objects are this CPU's, and so is the barn. */
-	void **top = sheaf + (cap - unit);
 	if (hardened)
-		barn_chain(s, top, unit, true);
+		barn_chain(s, sheaf + (cap - unit), unit, b, true);
 	else
-		barn_chain(s, top, unit, false);
-	barn_set_next(s, top[0], b->top, hardened);
-	b->top = sheaf[cap - 1];
+		barn_chain(s, sheaf + (cap - unit), unit, b, false);
 	b->nr++;
 	c->sheaf_nr = cap - unit;
 	return true;
@@ -624,9 +616,10 @@ static __attribute__((noinline, cold)) void barn_bad_link(struct kmem_cache *s, 
  * The newest sheaf (barn_unit() objects) off barn @b into @to, in the
  * order it was handed in, each object's barn link tested before it is
  * followed: a link that names no object of the direct map (barn_link_bad():
- * written after free) ends the barn there, the entries above it kept, *@bad
- * set to the object and *@lost to the objects left behind. Context: @b's CPU slot held, the
- * barn not empty. Return: the entries put in @to, from @to[0].
+ * written after free) ends the barn there, the entries the take had reached
+ * kept (those above the place the bad link was to fill), *@bad set to the
+ * object and *@lost to the objects left behind. Context: @b's CPU slot held,
+ * the barn not empty. Return: the entries put in @to, from @to[0].
  */
 static inline __attribute__((always_inline)) unsigned int
 barn_unchain(struct kmem_cache *s, struct sheaf_barn *b, void **to, void **bad,
@@ -635,52 +628,48 @@ barn_unchain(struct kmem_cache *s, struct sheaf_barn *b, void **to, void **bad,
 	struct kmm_machine *m = s->machine;
 	uintptr_t base = (uintptr_t)kmm_direct_map_base(m);
 	uintptr_t bytes = (uintptr_t)kmm_direct_map_bytes(m);
-	unsigned int cap = barn_unit(s), k, left = b->nr - 1;	/* the sheaf's objects */
-	void **at = to + cap - 1, *obj = b->top, *next = NULL;
+	unsigned int unit = barn_unit(s), k = barn_chains(s), left = b->nr - 1, from = 0;
+	void *next;
 
+	for (unsigned int i = 0; i < k; i++)
+		to[unit - 1 - i] = b->top[i];
 	/*
-	 * Down from the top: the loop keeps only @at and @obj (no index), and
-	 * follows two links a turn (the odd one first), each tested before it
-	 * is followed; a bad one leaves @at at the object whose link it is.
+	 * Down from the top, one place at a time: place p's object is the link
+	 * of the one k above it, so the loads of the k chains do not wait for
+	 * each other (the objects' lines are fetched k at a time).
 	 */
-	*at = obj;
-	if (!(cap & 1)) {	/* cap - 1 links: an odd count, one alone */
-		next = barn_next(s, obj, hardened);
-		if (unlikely(barn_link_bad(next, base, bytes)))
-			goto broken;
-		*--at = obj = next;
-	}
-	while (at != to) {
-		next = barn_next(s, obj, hardened);
-		if (unlikely(barn_link_bad(next, base, bytes)))
-			goto broken;
-		at[-1] = next;
-		obj = barn_next(s, next, hardened);
-		if (unlikely(barn_link_bad(obj, base, bytes))) {
-			at--;
+#pragma GCC unroll 4
+	for (void **at = to + unit - k; at != to;) {
+		next = barn_next(s, at[k - 1], hardened);
+		if (unlikely(barn_link_bad(next, base, bytes))) {
+			*bad = at[k - 1];
+			from = (unsigned int)(at - to);
 			goto broken;
 		}
-		at -= 2;
-		*at = obj;
+		*--at = next;
 	}
-	next = NULL;
-	if (left) {	/* the next sheaf's newest; the barn's last object links to NULL */
-		next = barn_next(s, obj, hardened);
-		if (unlikely(barn_link_bad(next, base, bytes)))
-			goto broken;
+	/* The next sheaf's tops (the barn's last objects link to NULL). */
+	for (unsigned int i = 0; i < k; i++) {
+		next = NULL;
+		if (left) {
+			next = barn_next(s, to[k - 1 - i], hardened);
+			if (unlikely(barn_link_bad(next, base, bytes))) {
+				*bad = to[k - 1 - i];
+				goto broken;
+			}
+		}
+		b->top[i] = next;
 	}
-	b->top = next;
 	b->nr = left;
-	return cap;
+	return unit;
 broken:
-	k = (unsigned int)(at - to);
-	*bad = *at;	/* the object whose link is bad */
-	*lost = k + left * cap;
+	*lost = from + left * unit;
 	__atomic_store_n(&s->barn_broken, true, __ATOMIC_RELAXED);
-	b->top = NULL;
+	for (unsigned int i = 0; i < BARN_CHAINS; i++)
+		b->top[i] = NULL;
 	b->nr = 0;
-	memmove(to, to + k, sizeof(*to) * (cap - k));
-	return cap - k;
+	memmove(to, to + from, sizeof(*to) * (unit - from));
+	return unit - from;
 }
 
 /* barn_take(): mm/slab.h */

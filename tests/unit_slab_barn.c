@@ -33,14 +33,31 @@ static struct kmem_cache_cpu *my_cpu(struct kmem_cache *s)
 	return per_cpu_ptr(s->cpu_slab, kmm_this_cpu(s->machine));
 }
 
-/* The @k-th object down this thread's CPU's barn of @s from its top (struct sheaf_barn). */
+/*
+ * The @k-th object down this thread's CPU's barn of @s from its top, in the
+ * order takes hand them out (struct sheaf_barn: sheaf by sheaf, each from its
+ * newest down, place p's object the link of the one barn_chains() above
+ * it); NULL past its last sheaf.
+ */
 static void *barn_at(struct kmem_cache *s, unsigned int k)
 {
-	void *obj = cpu_barn(s, my_cpu(s))->top;
+	struct sheaf_barn *b = cpu_barn(s, my_cpu(s));
+	unsigned int unit = barn_unit(s), ch = barn_chains(s);
+	void *top[BARN_CHAINS], *sheaf[SLAB_SHEAF_MAX];
 
-	while (obj && k--)
-		obj = barn_next(s, obj, s->random != 0);
-	return obj;
+	memcpy(top, b->top, sizeof(top));
+	for (unsigned long sh = 0; sh < b->nr; sh++) {
+		for (unsigned int i = 0; i < ch; i++)
+			sheaf[unit - 1 - i] = top[i];
+		for (unsigned int p = unit - ch; p--;)
+			sheaf[p] = barn_next(s, sheaf[p + ch], s->random != 0);
+		if (k < unit)
+			return sheaf[unit - 1 - k];
+		k -= unit;
+		for (unsigned int i = 0; i < ch; i++)
+			top[i] = barn_next(s, sheaf[ch - 1 - i], s->random != 0);
+	}
+	return NULL;
 }
 
 /*
@@ -79,7 +96,7 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	expect_true(c->sheaf[0] == obj[0] && c->sheaf[U - 1] == obj[U - 1]);
 	expect_true(c->sheaf[U] == obj[CAP]);
 	/* Chained through its objects, newest first; their sheaf links as they were. */
-	expect_true(n->top == obj[CAP - 1] && barn_at(s, U - 1) == obj[U]);
+	expect_true(n->top[0] == obj[CAP - 1] && barn_at(s, U - 1) == obj[U]);
 	expect_true(barn_at(s, U) == NULL);
 	for (int i = 0; i < CAP; i++)
 		expect_true(sheaf_link_ok(s, obj[i], false));
@@ -118,7 +135,7 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
 	kmem_cache_shrink(s);
 	expect_str_contains(t_dmesg(m), "in a CPU's sheaf was overwritten");
 	expect_eq(n->nr, 0);
-	expect_true(n->top == NULL);
+	expect_true(n->top[0] == NULL);
 	expect_eq(c->sheaf_nr, 0);
 	expect_eq(slub_check(m), 0);
 	kmem_cache_destroy(s);
@@ -174,11 +191,11 @@ TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 	 * objects): the first full sheaf goes from the lock-free path too, where
 	 * a barn with no room yet refused it (session 20).
 	 */
-	expect_true(n->top == NULL);
+	expect_true(n->top[0] == NULL);
 	expect_true(kfree_fast_mapped(&fm, obj[i++]) == NULL);
 	assert_eq(n->nr, 1);
 	expect_eq(c->sheaf_nr, U + 1);
-	expect_true(n->top == obj[CAP - 1]);
+	expect_true(n->top[0] == obj[CAP - 1]);
 	/* Half a sheaf of frees more fills it again. */
 	for (; i < CAP + U; i++)
 		expect_true(kfree_fast(m, obj[i]));
@@ -371,12 +388,13 @@ static void barn_waf_end(struct kmm_machine *m, unsigned long base, struct kmem_
 }
 
 /*
- * A write after free over an object's barn link, the word the barn's chain
- * runs through: the take that meets it reports it ("barn link ... was
- * overwritten"), never follows it, and keeps the entries above it; the
- * objects below it stay in use in their slabs until the next shrink finds
- * them by their shadow and gives them back, so none is lost and the
- * checker holds after it.
+ * A write after free over an object's barn link, the word the barn's chains
+ * run through: the take that meets it reports it ("barn link ... was
+ * overwritten"), never follows it, and keeps the entries it had reached (the
+ * object itself and those above it, and the other chains' down to the place
+ * the bad link was to fill: BARN_CHAINS - 1 more); the objects below stay
+ * in use in their slabs until the next shrink finds them by their shadow
+ * and gives them back, so none is lost and the checker holds after it.
  */
 TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 {
@@ -415,28 +433,31 @@ TEST(an_overwritten_barn_link_is_reported_and_nothing_is_lost)
 	expect_true(strstr(t_dmesg(m), "barn link") == NULL);
 	for (int i = 0; i < U - 1; i++)
 		assert_true((got[nd++] = kmem_cache_alloc(s, GFP_KERNEL)) != NULL);
-	/* The next: its top 11 objects, down to the victim; no more barn. */
+	/* The next: its top 14 objects (the victim and 3 below it: 4 chains); no more barn. */
+	_Static_assert(BARN_CHAINS == 4, "the counts below");
 	expect_true(kmem_cache_alloc(s, GFP_KERNEL) == obj[CAP + U - 1]);
 	expect_str_contains(t_dmesg(m), "the barn link of a freed object in a CPU's barn was "
 					 "overwritten");
-	/* below it: its sheaf's U - 11, and the oldest sheaf's U */
-	expect_str_contains(t_dmesg(m), "Left the 53 objects of the barn below object");
+	/* below those: its sheaf's U - 14, and the oldest sheaf's U */
+	expect_str_contains(t_dmesg(m), "Left the 50 objects of the barn below object");
 	expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
-	expect_true(cpu_barn(s, my_cpu(s))->top == NULL);
-	expect_eq(c->sheaf_nr, 10);
-	expect_true(c->sheaf[0] == victim);
+	expect_true(cpu_barn(s, my_cpu(s))->top[0] == NULL);
+	expect_eq(c->sheaf_nr, 13);
+	expect_true(c->sheaf[3] == victim && c->sheaf[0] == obj[CAP + U - 1 - 13]);
 	got[nd++] = obj[NR - 1];
 	got[nd++] = obj[CAP + 2 * U - 1];
 	got[nd++] = obj[CAP + U - 1];
-	barn_waf_end(m, base, s, 53, got, (unsigned int)nd);
+	barn_waf_end(m, base, s, 50, got, (unsigned int)nd);
 }
 
 /*
  * One case of the test below: on a machine booted with @cmdline, a cache of
  * @size-byte objects, its barn three sheaves (barn_unit() objects each)
  * deep, the link of the middle sheaf's object @depth from its top
- * overwritten. The take that meets it keeps the @depth + 1 objects above
- * the bad link, reports it and loses the rest, which the shrink gives back.
+ * overwritten. The take that meets it keeps the @depth + 1 objects down to
+ * the bad link and the barn_chains() - 1 below it that the other chains had
+ * reached (at most the sheaf), reports it and loses the rest, which the
+ * shrink gives back.
  */
 static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int want_unit,
 			  unsigned int depth)
@@ -451,7 +472,8 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
 	kmem_cache_keep_sheaves(s);
 	unsigned int cap = s->sheaf_capacity, u = barn_unit(s);
 	/* the CPU keeps cap - u, each later u frees hand u in: three sheaves, and one on top */
-	unsigned int nr = cap + 2 * u + 1, lost = u - 1 - depth + u;
+	unsigned int kept = KMM_MIN(depth + barn_chains(s), u);
+	unsigned int nr = cap + 2 * u + 1, lost = u - kept + u;
 	assert_eq(u, want_unit);
 	assert_true(depth < u);
 	for (unsigned int i = 0; i < nr; i++)
@@ -479,20 +501,22 @@ static void barn_waf_case(const char *cmdline, unsigned int size, unsigned int w
 	snprintf(want, sizeof(want), "Left the %u objects of the barn below object", lost);
 	expect_str_contains(t_dmesg(m), want);
 	expect_eq(cpu_barn(s, my_cpu(s))->nr, 0);
-	expect_eq(c->sheaf_nr, depth);
+	expect_eq(c->sheaf_nr, kept - 1);
 	if (depth)
-		expect_true(c->sheaf[0] == victim);
+		expect_true(c->sheaf[kept - 1 - depth] == victim);
 	got[nd++] = obj[nr - 1];
 	got[nd++] = obj[cap + u - 1];
 	barn_waf_end(m, base, s, lost, got, nd);
 }
 
 /*
- * The take follows the barn's links two at a time (the odd one first): an
+ * The take follows the barn's chains side by side (struct sheaf_barn): an
  * overwritten link is caught wherever it lies in a sheaf, at the top, at
- * the bottom (the link to the next sheaf), first or second of a pair, in a
- * barn's sheaf of an even size (64-byte objects: 32, half of 64) and an odd
- * one (160-byte objects: 25 of 51), with plain and hardened links.
+ * the bottom (the links to the next sheaf), in any of the chains, in a
+ * barn's sheaf of an even size (64-byte objects: 32, half of 64), an odd
+ * one (160-byte objects: 25 of 51) and ones smaller than BARN_CHAINS
+ * (1176 and 2048-byte objects: 3 of 6 and 2 of 4, as many chains), with
+ * plain and hardened links.
  */
 TEST(an_overwritten_barn_link_is_caught_at_every_place_in_its_sheaf)
 {
@@ -500,14 +524,18 @@ TEST(an_overwritten_barn_link_is_caught_at_every_place_in_its_sheaf)
 		"slab_sheaves=on",
 		"slab_sheaves=on slab_freelist_hardened=on",
 	};
-	static const struct { unsigned int size, unit; } caches[] = { { 64, 32 }, { 160, 25 } };
+	static const struct { unsigned int size, unit; } caches[] = {
+		{ 64, 32 }, { 160, 25 }, { 1176, 3 }, { 2048, 2 },
+	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(cmdlines); i++) {
 		for (unsigned int j = 0; j < ARRAY_SIZE(caches); j++) {
 			unsigned int u = caches[j].unit;
-			const unsigned int depths[] = { 0, 1, 2, 3, 10, 11, u - 3, u - 2, u - 1 };
+			const unsigned int depths[] = { 0, 1, 2, 3, 4, 10, 11, u - 5, u - 4, u - 3,
+							u - 2, u - 1 };
 			for (unsigned int k = 0; k < ARRAY_SIZE(depths); k++)
-				barn_waf_case(cmdlines[i], caches[j].size, u, depths[k]);
+				if (depths[k] < u)
+					barn_waf_case(cmdlines[i], caches[j].size, u, depths[k]);
 		}
 	}
 }
@@ -717,7 +745,7 @@ TEST(a_cpus_barn_gives_its_half_sheaves_back_to_that_cpu_alone)
 	for (int i = 0; i < OWN_NR; i++)
 		kmem_cache_free(s, obj[i]);
 	assert_eq(b->nr, 1);
-	expect_true(b->top == obj[OWN_CAP - 1]);
+	expect_true(b->top[0] == obj[OWN_CAP - 1]);
 	expect_eq(cpu_of(s, me)->sheaf_nr, OWN_U + 1);
 
 	/* The other CPU, its sheaf and cpu freelist empty: a slab's objects, not the barn's. */
@@ -730,7 +758,7 @@ TEST(a_cpus_barn_gives_its_half_sheaves_back_to_that_cpu_alone)
 	/* Its own frees went to its own barn, and this CPU's barn is as it was. */
 	expect_eq(o.barn_after_frees, 1);
 	expect_eq(b->nr, 1);
-	expect_true(b->top == obj[OWN_CAP - 1]);
+	expect_true(b->top[0] == obj[OWN_CAP - 1]);
 	expect_eq(slub_check(m), 0);
 
 	/* This CPU's sheaf, its cpu freelist, then its barn's half sheaf, newest first. */
