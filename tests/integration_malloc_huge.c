@@ -61,8 +61,9 @@ static unsigned char *written(size_t size, int c)
 }
 
 /*
- * 10 MiB written and freed, then 5.5 MiB (carved from the start of the
- * freed range, the rest left free with its pages), freed, then 10 MiB
+ * 10 MiB written and freed, then 5.5 MiB (carved from the end of the
+ * freed range, ending on its closed page: no host call; the rest left free
+ * with its pages; from its start until session 25), freed, then 10 MiB
  * again: the same range, every page still resident. (Until session 11 the
  * rest was given back when the 5.5 MiB block took the range, and 4.5 MiB
  * faulted in again.)
@@ -74,7 +75,7 @@ TEST(a_smaller_block_keeps_the_mappings_tail_resident)
 	free(a);
 	unsigned char *b = malloc(11 * MIB / 2);
 	assert_true(b != NULL);
-	expect_true(b == a);
+	expect_true(b == a + 9 * MIB / 2);
 	memset(b, 2, 11 * MIB / 2);
 	keep(b);
 	free(b);
@@ -91,10 +92,10 @@ TEST(a_smaller_block_keeps_the_mappings_tail_resident)
 
 /*
  * A 10 MiB block touched once is freed: sparse, its range is kept without
- * pages. A 6 MiB block carved from it is written through and freed:
- * dense, so its 6 MiB stay resident for the next 6 MiB block, though they
- * are less than three quarters of the range (judged on the whole mapping,
- * as until session 12, they went).
+ * pages. A 6 MiB block carved from it (its end, on its closed page) is
+ * written through and freed: dense, so its 6 MiB stay resident for the
+ * next 6 MiB block, though they are less than three quarters of the range
+ * (judged on the whole mapping, as until session 12, they went).
  */
 TEST(a_dense_block_in_a_larger_mapping_keeps_its_pages)
 {
@@ -105,11 +106,11 @@ TEST(a_dense_block_in_a_larger_mapping_keeps_its_pages)
 	keep(a);
 	free(a);
 	unsigned char *b = written(6 * MIB, 3);
-	expect_true(b == a);
+	expect_true(b == a + 4 * MIB);
 	free(b);
 	unsigned char *c = malloc(6 * MIB);
 	assert_true(c != NULL);
-	expect_true(c == a);
+	expect_true(c == b);
 	size_t res = resident_pages(c, 6 * MIB);
 	printf("  6 MiB block in a 10 MiB mapping: %zu of %lu pages resident\n", res, 6 * MIB / PG);
 	expect_eq(res, 6 * MIB / PG);
@@ -132,8 +133,9 @@ static size_t resident_or_unmapped(const unsigned char *a, size_t len)
 }
 
 /*
- * malloc_trim() gives back the free range beside a live block (past its
- * guard page: the rest of the range it was carved from), not the block.
+ * malloc_trim() gives back the free range beside a live block (before it:
+ * the rest of the range it was carved from, whose end it took), not the
+ * block.
  */
 TEST(malloc_trim_gives_back_the_free_range_beside_a_live_block)
 {
@@ -141,9 +143,9 @@ TEST(malloc_trim_gives_back_the_free_range_beside_a_live_block)
 	unsigned char *a = written(10 * MIB, 4);
 	free(a);
 	unsigned char *b = written(11 * MIB / 2, 5);
-	assert_true(b == a);
-	const unsigned char *tail = b + 11 * MIB / 2 + PG;	/* past the guard page */
-	size_t tail_len = 10 * MIB - 11 * MIB / 2 - PG;
+	assert_true(b == a + 9 * MIB / 2);
+	const unsigned char *tail = a;	/* the range's front, before the block */
+	size_t tail_len = 9 * MIB / 2;
 	expect_eq(resident_pages(tail, tail_len), tail_len / PG);
 	malloc_trim(0);
 	expect_eq(resident_or_unmapped(tail, tail_len), 0);
@@ -265,19 +267,23 @@ TEST(realloc_grows_a_huge_block_without_copying)
 }
 
 /*
- * realloc of a 6 MiB block carved from the start of a freed 20 MiB range
+ * realloc of a 6 MiB block carved from the start of a freed 23.5 MiB range
  * to 12 MiB (asked for as 18: grown by half again) takes the free range
  * right after it: the same address, and the new bytes are the range's
  * resident pages, so writing all 12 MiB faults nothing in and no mapping
  * changes but the guard page (no mremap, munmap or mmap). Before session
  * 16 the 6 MiB block was cut from the range (its tail unmapped) and grown
- * with mremap, which faulted 1,536 new pages in.
+ * with mremap, which faulted 1,536 new pages in. A 5 MiB block takes the
+ * range's end first (it ends on the range's closed page: no host call,
+ * session 25); the 6 MiB one, with no closed page to end on, its start.
  */
 TEST(realloc_grows_a_huge_block_into_the_free_range_after_it)
 {
 	malloc_trim(0);
-	unsigned char *a = written(20 * MIB, 15);
+	unsigned char *a = written(47 * MIB / 2, 15);	/* within the heap's 24 MiB floor */
 	free(a);
+	unsigned char *end = written(5 * MIB, 18);
+	expect_true(end == a + 37 * MIB / 2);
 	unsigned char *b = written(6 * MIB, 16);
 	assert_true(b == a);
 	long before = minor_faults();
@@ -286,7 +292,7 @@ TEST(realloc_grows_a_huge_block_into_the_free_range_after_it)
 	memset(c + 6 * MIB, 17, 6 * MIB);
 	keep(c);
 	long faults = minor_faults() - before;
-	printf("  realloc 6 -> 12 MiB inside a freed 20 MiB range: %s, %ld minor faults\n",
+	printf("  realloc 6 -> 12 MiB inside a freed 23.5 MiB range: %s, %ld minor faults\n",
 	       c == b ? "in place" : "moved", faults);
 	expect_true(c == b);
 	expect_true(faults < 256);
@@ -294,7 +300,9 @@ TEST(realloc_grows_a_huge_block_into_the_free_range_after_it)
 	expect_eq(c[6 * MIB - 1], 16);
 	expect_eq(c[12 * MIB - 1], 17);
 	expect_true(malloc_usable_size(c) >= 12 * MIB);
+	expect_eq(end[0], 18);
 	free(c);
+	free(end);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }
