@@ -38,9 +38,14 @@
  * 1.0 would mean as fast as the host kernel). Environment: KMM_BENCH_FORK_MB
  * (default 1024), KMM_BENCH_PAGES (default 16384 = 64 MiB), KMM_BENCH_REPS (5).
  * Usage: bench/fault [-t N] (default: the online CPUs)
- *        bench/fault vma N   the kmm side of the vma rows alone, once, for
- *                            instruction counting (valgrind --tool=callgrind
- *                            '--toggle-collect=kmm_vma_*')
+ *        bench/fault vma N [ORDER]  the kmm side of the vma rows alone, once,
+ *                            for instruction counting (valgrind
+ *                            --tool=callgrind '--toggle-collect=kmm_vma_*');
+ *                            ORDER: random (the rows' shuffled orders, the
+ *                            default), down (mapped highest first, each
+ *                            below the last, as top-down mmap places them,
+ *                            and unmapped in the same order) or up (lowest
+ *                            first, both ways)
  *        bench/fault touch N the kmm side of the demand-zero row alone, once:
  *                            one byte written to each of N fresh pages of
  *                            one process (mem=1536M), for instruction
@@ -318,12 +323,31 @@ static __attribute__((noinline)) int kmm_vma_unmap(struct task_struct *t, const 
 	return 0;
 }
 
+enum vma_walk { VMA_RANDOM, VMA_DOWN, VMA_UP };
+
+/* The order of the @n slots for mapping (*@in) and unmapping (*@out); NULL if out of memory. */
+static void vma_orders(unsigned long n, enum vma_walk walk, unsigned long **in, unsigned long **out)
+{
+	if (walk == VMA_RANDOM) {
+		*in = vma_order(n, 0x9e3779b97f4a7c15ull);
+		*out = vma_order(n, 0xd1b54a32d192ed03ull);
+		return;
+	}
+	*in = malloc(n * sizeof(**in));
+	*out = malloc(n * sizeof(**out));
+	for (unsigned long i = 0; *in && *out && i < n; i++)
+		(*in)[i] = (*out)[i] = walk == VMA_DOWN ? n - 1 - i : i;
+}
+
 /* kmm: thread CPU ns per mmap (@map) and per munmap (@unmap) with @n VMAs. Return: 0 or -1. */
-static int vma_kmm_ns(struct kmm_machine *m, unsigned long n, double *map, double *unmap)
+static int vma_kmm_ns(struct kmm_machine *m, unsigned long n, enum vma_walk walk, double *map,
+		      double *unmap)
 {
 	struct task_struct *t = kmm_spawn(m, "bench");
-	unsigned long *in = vma_order(n, 0x9e3779b97f4a7c15ull), *out = vma_order(n, 0xd1b54a32d192ed03ull);
+	unsigned long *in, *out;
 	int ret = -1;
+
+	vma_orders(n, walk, &in, &out);
 
 	if (t && in && out) {
 		uint64_t t0 = bench_thread_ns();
@@ -406,7 +430,7 @@ static void run_vma(struct kmm_machine *m, int reps)
 		/* the host's mappings so far plus these, with room to spare */
 		bool host = (long)n + 1000 <= host_max;
 		for (int r = 0; r < reps; r++) {
-			if (vma_kmm_ns(m, n, &k[0][r], &k[1][r])) {
+			if (vma_kmm_ns(m, n, VMA_RANDOM, &k[0][r], &k[1][r])) {
 				fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
 				exit(1);
 			}
@@ -581,22 +605,31 @@ static struct kmm_machine *only_boot(const char *verb, const char *arg, unsigned
 	return m;
 }
 
-/* `fault vma N`: the kmm side of the vma rows alone, once. */
-static int vma_only(const char *arg)
+/* `fault vma N [ORDER]`: the kmm side of the vma rows alone, once (ORDER: the header). */
+static int vma_only(const char *arg, const char *order)
 {
+	static const char *const names[] = { "random", "down", "up" };
+	enum vma_walk walk = VMA_RANDOM;
 	unsigned long n;
 	int rc;
 	double map, unmap;
+
+	while (order && strcmp(order, names[walk]))
+		if (++walk > VMA_UP) {
+			fprintf(stderr, "fault vma: order '%s': want random, down or up\n", order);
+			return 2;
+		}
 	struct kmm_machine *m = only_boot("vma", arg, 1000000, "VMA", "mem=512M arch=x86_64", &n,
 					  &rc);
-
 	if (!m)
 		return rc;
-	if (vma_kmm_ns(m, n, &map, &unmap)) {
+	if (vma_kmm_ns(m, n, walk, &map, &unmap)) {
 		fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
 		return 1;
 	}
-	printf("vma %lu: map %.1f ns/call, unmap %.1f ns/call (thread CPU)\n", n, map, unmap);
+	/* The order last: scripts read the figures as the 4th and 7th words. */
+	printf("vma %lu: map %.1f ns/call, unmap %.1f ns/call (thread CPU)%s%s\n", n, map, unmap,
+	       order ? ", order " : "", order ? names[walk] : "");
 	kmm_use(NULL);
 	kmm_shutdown(m);
 	return 0;
@@ -634,11 +667,11 @@ int main(int argc, char **argv)
 		return touch_only(argv[2]);
 	}
 	if (argc >= 2 && !strcmp(argv[1], "vma")) {
-		if (argc != 3) {
-			fprintf(stderr, "usage: fault vma N\n");
+		if (argc != 3 && argc != 4) {
+			fprintf(stderr, "usage: fault vma N [random|down|up]\n");
 			return 2;
 		}
-		return vma_only(argv[2]);
+		return vma_only(argv[2], argc == 4 ? argv[3] : NULL);
 	}
 	if (bench_threads_arg(argc, argv, &max_threads) != 1) {
 		fprintf(stderr, "%s: unexpected argument '%s'\nusage: fault [-t N]\n", argv[0], argv[1]);

@@ -418,13 +418,51 @@ static void vt_update_gap(struct mm_struct *mm, struct vm_area_struct *vma,
 
 /* ---- Insertion ---- */
 
-static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n);
+/*
+ * Where a full node splits for a new entry to go in at @i: the entries the
+ * old node keeps (the rest move to a new node after it), and in *@left
+ * whether the new entry goes into the old node (at @i) or the new one (at
+ * @i less that). In halves, unless the insertions come in address order
+ * (@dir): then the cut is at the new entry, so that the node the next
+ * insertions reach keeps few entries and the other stays full, as a B+-tree's
+ * bulk load or the maple tree's split at the edge of an append do. Halves
+ * would leave every node of such a run half full: mmap's top-down order,
+ * each VMA below the last, fills leaves to 50% split in halves, to 13/16 cut
+ * at the edge. Each side keeps at least VT_MIN entries.
+ *   @dir -1 (each entry below the last): [0, i) and the new entry stay,
+ *           [i, nr) go - the next one comes in at @i again;
+ *   @dir +1 (each above the last): the new entry and [i, nr) go - the next
+ *           one comes in just after it.
+ */
+static unsigned int vt_split_point(unsigned int i, int dir, bool *left)
+{
+	unsigned int keep = VT_SLOTS / 2, lo = VT_MIN, hi = VT_SLOTS + 1 - VT_MIN;
 
-/* Link @r, just split off @n, into @n's parent after @n (splitting that too if full). */
-static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct vma_tree_node *r)
+	if (dir < 0) {
+		lo = VT_MIN - 1;
+		hi = VT_SLOTS - VT_MIN;
+	}
+	if (dir)
+		keep = i < lo ? lo : i > hi ? hi : i;
+	*left = dir < 0 ? i <= keep : i < keep;
+	return keep;
+}
+
+static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n,
+				      unsigned int keep, int dir);
+
+/*
+ * Link @r, just split off @n, into @n's parent after @n (splitting that too
+ * if full: at @r when the insertions come in order, @dir != 0, since the
+ * next split comes at @n or @r again). @n and @r may end up in different
+ * parents: both their paths to the root are rewritten.
+ */
+static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct vma_tree_node *r,
+			   int dir)
 {
 	struct vma_tree_node *p = n->parent;
-	unsigned int i;
+	unsigned int at;
+	bool left;
 
 	if (!p) {
 		p = vt_node_get(mm, false);
@@ -438,32 +476,34 @@ static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct
 		mm->mm_mt_height++;
 		return;
 	}
-	i = vt_index_in_parent(n);
+	at = vt_index_in_parent(n) + 1;
 	if (p->nr == VT_SLOTS) {
-		struct vma_tree_node *q = vt_split(mm, p);
-		if (i >= p->nr) {
-			i -= p->nr;
+		/* In order, the new child is the edge: the cut goes before it (as @dir +1). */
+		unsigned int keep = vt_split_point(at, dir ? 1 : 0, &left);
+		struct vma_tree_node *q = vt_split(mm, p, keep, dir);
+		if (!left) {
+			at -= keep;
 			p = q;
 		}
 	}
-	vt_open(p, i + 1);
-	p->slot[i + 1] = r;
+	vt_open(p, at);
+	p->slot[at] = r;
 	r->parent = p;
-	vt_set_summary(p, i, n);
-	p->end[i + 1] = p->gap[i + 1] = 0;
-	vt_set_summary(p, i + 1, r);
+	p->end[at] = p->gap[at] = 0;
+	vt_propagate(r, false);
+	vt_propagate(n, false);
 }
 
-/* Move the upper half of full @n to a new node after it. Return: the new node. */
-static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n)
+/* Move the entries of full @n from @keep on to a new node after it. Return: the new node. */
+static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node *n,
+				      unsigned int keep, int dir)
 {
 	struct vma_tree_node *r = vt_node_get(mm, n->leaf);
-	unsigned int keep = n->nr / 2;
 
 	vt_move(r, 0, n, keep, n->nr - keep);
 	r->nr = n->nr - keep;
 	n->nr = keep;
-	vt_add_sibling(mm, n, r);
+	vt_add_sibling(mm, n, r, dir);
 	return r;
 }
 
@@ -492,9 +532,13 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 
 	bool split = n->nr == VT_SLOTS;
 	if (split) {
-		struct vma_tree_node *r = vt_split(mm, n);
-		if (i >= n->nr) {
-			i -= n->nr;
+		/* In order: just below the VMA inserted last (top-down), or just above it. */
+		int dir = next && next == mm->mm_mt_last ? -1 : prev && prev == mm->mm_mt_last ? 1 : 0;
+		bool left;
+		unsigned int keep = vt_split_point(i, dir, &left);
+		struct vma_tree_node *r = vt_split(mm, n, keep, dir);
+		if (!left) {
+			i -= keep;
 			n = r;
 		}
 	}
@@ -511,6 +555,7 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 		vt_update_gap(mm, next, vma);
 	mm->map_count++;
 	mm->mm_mt_seq++;
+	mm->mm_mt_last = vma;
 	vma->linked = true;
 	vma->detached = false;
 	return 0;
@@ -695,6 +740,20 @@ unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len, uns
 }
 
 /* ---- The checker ---- */
+
+static unsigned long vt_count_nodes(const struct vma_tree_node *n)
+{
+	unsigned long count = 1;
+
+	for (unsigned int i = 0; !n->leaf && i < n->nr; i++)
+		count += vt_count_nodes(n->slot[i]);
+	return count;
+}
+
+unsigned long vma_tree_nodes(const struct mm_struct *mm)
+{
+	return mm->mm_mt ? vt_count_nodes(mm->mm_mt) : 0;
+}
 
 struct vt_walk {
 	struct mm_struct *mm;

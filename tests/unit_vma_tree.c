@@ -172,15 +172,27 @@ TEST(checker_sees_each_kind_of_broken_tree)
 
 	assert_true(t != NULL);
 	struct mm_struct *mm = t->mm;
-	/* Enough VMAs, never merged, for three levels. */
-	for (int i = 0; i < 600; i++) {
+	/*
+	 * Enough VMAs, never merged, for three levels; then every other one
+	 * unmapped, so that the leaves (13 of 16 full after the top-down
+	 * mapping's edge splits) have room for the underfull case below.
+	 */
+	uint64_t low = 0;
+	for (int i = 0; i < 1200; i++) {
 		int prot = i % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
 		assert_eq(kmm_mmap(t, 0, PAGE_SIZE, prot, KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &out), 0);
+		low = out;
 	}
+	for (int i = 0; i < 1200; i += 2)
+		assert_eq(kmm_munmap(t, low + (uint64_t)i * PAGE_SIZE, PAGE_SIZE), 0);
 	assert_true(mm->mm_mt_height >= 3);
 	assert_eq(vma_tree_check(mm, t->pid), 0);
 
 	struct vma_tree_node *root = mm->mm_mt, *inner = root->slot[1], *leaf = inner->slot[1];
+	while (!leaf->leaf) {		/* the leaves' parent under the root's second entry */
+		inner = leaf;
+		leaf = inner->slot[1];
+	}
 	assert_true(!inner->leaf && leaf->leaf);
 
 	leaf->gap[2] += PAGE_SIZE;	/* a stale gap */
@@ -485,6 +497,60 @@ TEST(the_iterator_walks_both_ways_while_the_tree_changes)
 
 	assert_eq(vma_tree_check(mm, t->pid), 0);
 	free(at);
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}
+
+/*
+ * @n one-page VMAs two pages apart (none merge) mapped at fixed addresses
+ * in @order (0: highest first, each below the last, as top-down mmap places
+ * them; 1: lowest first; 2: shuffled): the tree's nodes then. Unmapped again.
+ */
+static unsigned long nodes_after(struct task_struct *t, unsigned long n, int order)
+{
+	const unsigned long base = 0x200000000UL;	/* below everything the task has */
+	unsigned long *o = malloc(n * sizeof(*o)), nodes;
+	uint64_t s = 0x9e3779b97f4a7c15ull, out = 0;
+
+	assert_true(o != NULL);
+	for (unsigned long i = 0; i < n; i++)
+		o[i] = order == 0 ? n - 1 - i : i;
+	for (unsigned long i = n - 1; order == 2 && i > 0; i--) {
+		unsigned long j = kmm_test_rand(&s) % (i + 1), x = o[i];
+		o[i] = o[j];
+		o[j] = x;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		assert_eq(kmm_mmap(t, base + 2 * o[i] * PAGE_SIZE, PAGE_SIZE, KMM_PROT_READ,
+				   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED_NOREPLACE, &out), 0);
+	assert_eq(vma_tree_check(t->mm, t->pid), 0);
+	nodes = vma_tree_nodes(t->mm);
+	assert_eq(kmm_munmap(t, base, 2 * n * PAGE_SIZE), 0);
+	free(o);
+	return nodes;
+}
+
+/*
+ * Insertions in address order, either way, cut a full node at the new
+ * entry instead of in halves, so the nodes they leave are nearly full: 13
+ * of 16 entries a leaf (about n / 12 nodes in all, inner ones counted),
+ * where halves leave 8 to 9 (n / 7). A shuffled order keeps the halves
+ * (about 70% full).
+ */
+TEST(in_order_insertions_fill_the_nodes)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "fill");
+	const unsigned long n = 4000;
+
+	assert_true(t != NULL);
+	unsigned long down = nodes_after(t, n, 0), up = nodes_after(t, n, 1), shuffled = nodes_after(t, n, 2);
+	printf("nodes for %lu VMAs: top-down %lu, bottom-up %lu, shuffled %lu\n", n, down, up, shuffled);
+	assert_true(down <= n / 10);
+	assert_true(up <= n / 10);
+	assert_true(shuffled <= n / 7);
 	assert_eq(kmm_check(m), 0);
 	kmm_exit(t, 0);
 	kmm_task_release(t);

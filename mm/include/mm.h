@@ -396,6 +396,8 @@ struct mm_struct {
 	struct vma_tree_node *mm_mt_spare;	/* nodes kept for the next insertions */
 	int mm_mt_height, mm_mt_nr_spare;	/* levels of the tree; nodes on mm_mt_spare */
 	unsigned long mm_mt_seq;		/* bumped by every insertion and removal (struct vma_iterator) */
+	/* The VMA inserted last: only compared with a neighbour's address (it may be freed since). */
+	const struct vm_area_struct *mm_mt_last;
 	int map_count;
 
 	unsigned long total_vm;			/* written with atomic stores: faults read it */
@@ -724,6 +726,8 @@ int vma_tree_prealloc(struct mm_struct *mm);
 extern int vma_tree_fail_nth;
 /** vma_tree_destroy() - free @mm's spare tree nodes (the tree stays; at mmput(), none is left). */
 void vma_tree_destroy(struct mm_struct *mm);
+/** vma_tree_nodes() - the nodes of @mm's VMA tree (its spare nodes not counted). Context: mmap_lock. */
+unsigned long vma_tree_nodes(const struct mm_struct *mm);
 /** vma_tree_check() - the tree's invariants for process_check(). Return: 0/-EUCLEAN. */
 int vma_tree_check(struct mm_struct *mm, int pid);
 /** unmapped_area_topdown() - the highest free [addr, addr+len) below @high_limit, or -ENOMEM. */
