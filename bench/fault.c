@@ -500,8 +500,15 @@ static double kmm_fault_rate(struct kmm_machine *m, int threads, unsigned long p
 	j.shared = one;
 	for (int i = 0; i < threads; i++) {
 		struct task_struct *t = one ? one : (j.own[i] = kmm_spawn(m, "bench"));
-		if (!t || kmm_mmap(t, 0, pages * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
-				   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &j.base[i]))
+		/*
+		 * One page more, unmapped again: the hole above each thread's
+		 * region keeps the next one (placed just below it) from merging
+		 * with it, so that threads of one process fault in VMAs of their
+		 * own, as the row's name says.
+		 */
+		if (!t || kmm_mmap(t, 0, (pages + 1) * PAGE, KMM_PROT_READ | KMM_PROT_WRITE,
+				   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS, &j.base[i]) ||
+		    kmm_munmap(t, j.base[i] + pages * PAGE, PAGE))
 			return 0;
 	}
 	uint64_t ns = bench_run_threads(threads, fault_worker, &j);
