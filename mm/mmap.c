@@ -811,6 +811,7 @@ struct mm_struct *mm_alloc(struct kmm_machine *m)
 		return NULL;
 	}
 	mm->pgt.free_table = free_user_table;
+	mm->pgt.install_lock = &mm->page_table_lock;	/* the lock free_pgtables_range() holds */
 	sim_rwlock_init_writer_first(&mm->mmap_lock);
 	atomic_init(&mm->mm_lock_seq, 0);
 	spin_lock_init(&mm->page_table_lock);

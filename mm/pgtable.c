@@ -207,18 +207,55 @@ static inline void *walk_4level(const struct kmm_pgtable *pt, uint64_t va)
 	return (uint64_t *)(direct + (e & mask)) + ((va >> PAGE_SHIFT) & 511);
 }
 
+/* The slot of @va's entry at @stop (an upper level): NULL when a table above it is missing. */
+static void *upper_slot(const struct kmm_pgtable *pt, uint64_t va, int stop)
+{
+	const struct pgtable_geometry *g = pt->geo;
+	uint64_t table = pt->pgd_pa;
+	int level = PGT_PGD;
+
+	for (; level != stop; level = next_real(g, level)) {
+		pteval_t e = entry_load(pt, entry_slot(pt, table, level_index(g, level, va)));
+		if (!(e & _PAGE_PRESENT))
+			return NULL;
+		table = e & g->pfn_mask;
+	}
+	return entry_slot(pt, table, level_index(g, level, va));
+}
+
+/*
+ * Install @e at @slot, @level's entry of @va, seen empty: under the install
+ * lock the walk to @slot is made again (the table holding it may have been
+ * unlinked meanwhile) and the slot must still be empty. Return: whether @e
+ * went in; if not, the caller walks again.
+ */
+static bool install_locked(struct kmm_pgtable *pt, uint64_t va, int level, void *slot, pteval_t e)
+{
+	bool done = false;
+
+	spin_lock(pt->install_lock);
+	if (upper_slot(pt, va, level) == slot && !(entry_load(pt, slot) & _PAGE_PRESENT)) {
+		pte_set(pt, slot, e);		/* release: walkers see the zeroed table */
+		done = true;
+	}
+	spin_unlock(pt->install_lock);
+	return done;
+}
+
 /* The general walk: any geometry, allocating (@alloc) what is missing. */
 static __attribute__((noinline)) void *walk_tables(struct kmm_pgtable *pt, uint64_t va, bool alloc,
 						   int *err)
 {
 	const struct pgtable_geometry *g = pt->geo;
-	uint64_t table = pt->pgd_pa;
+	uint64_t table;
 
 	if (!va_in_reach(g, va)) {
 		if (err)
 			*err = -EFAULT;
 		return NULL;
 	}
+again:
+	table = pt->pgd_pa;
 	for (int level = PGT_PGD; level != PGT_PTE; level = next_real(g, level)) {
 		void *slot = entry_slot(pt, table, level_index(g, level, va));
 		pteval_t e = entry_load(pt, slot);
@@ -233,7 +270,12 @@ static __attribute__((noinline)) void *walk_tables(struct kmm_pgtable *pt, uint6
 				return NULL;
 			}
 			e = upper_entry(pt, level, child);
-			if (!entry_install(pt, slot, e)) {
+			if (pt->install_lock) {
+				if (!install_locked(pt, va, level, slot, e)) {
+					table_free_unused(pt, child);	/* no walker saw it */
+					goto again;
+				}
+			} else if (!entry_install(pt, slot, e)) {
 				/* Another walker installed one first: use theirs. */
 				table_free_unused(pt, child);
 				e = entry_load(pt, slot);

@@ -47,7 +47,7 @@
  *                    pte_offset_map_lock()). Two at once only in fork's copy
  *                    (the child's after the parent's) and mremap's move (the
  *                    new table's after the old one's).
- *   mm->page_table_lock   upper levels: a PTE table's unlinking and freeing
+ *   mm->page_table_lock   upper levels: a table's installing, unlinking and freeing
  *                    (taken before the PTE table's lock), the mm's tables at
  *                    exit, and a VMA's anon_vma set-up.
  *   procs->tasklist_lock  the task list, pids, t->mm.

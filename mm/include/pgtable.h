@@ -34,8 +34,9 @@
  * tables the split lock of their PTE table, page->ptl of the table frame, as
  * Linux's ptdesc->ptl; the vmalloc layer's lock for kernel tables) and are read and written with atomic loads/stores, so the software
  * MMU may read them concurrently and set the accessed/dirty bits with an
- * atomic OR. A missing upper table is installed with a compare-and-swap, so
- * walkers allocating in parallel need no lock (the loser frees its frame);
+ * atomic OR. A missing table is allocated with no lock held and installed
+ * under @install_lock after the walk is made again under it (user tables),
+ * or with a compare-and-swap (kernel tables; the loser frees its frame);
  * tables are unlinked only under the owner's exclusive lock (mmap_write_lock
  * and page_table_lock; a PTE table under its own lock too, after it was seen
  * empty under it) and handed to free_table, which for user tables waits
@@ -48,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/sim/sim.h"
 #include "arch/x86/include/asm/pgtable_types.h"
 #include "lib/util.h"
 
@@ -67,6 +69,14 @@ struct kmm_pgtable {
 	 * the lock of the table it found knows that table is still linked.
 	 */
 	atomic_uint pte_unlinks;
+	/*
+	 * Taken to install a missing table (user tables: mm->page_table_lock,
+	 * as Linux's pmd_install() under pmd_lock()), the lock the tables are
+	 * freed under, so that free_pgtables never unlinks an upper table it saw
+	 * empty into which a fault installed one meanwhile. NULL: installed with
+	 * a compare-and-swap (the kernel's tables, which are never freed that way).
+	 */
+	spinlock_t *install_lock;
 	/* Frees an unlinked table frame (counted out already); NULL: at once. */
 	void (*free_table)(struct kmm_pgtable *pt, struct page *page);
 };
