@@ -314,10 +314,11 @@ struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
 {
 	if (!vma->linked || vma->detached)
 		return vma;
-	/* One descent: the VMA before @vma, then @vma and the one after, beside it in the tree. */
-	VMA_ITERATOR(vmi, vma->vm_mm, vma->vm_start);
+	/* @vma's neighbours in the tree: no descent right after mmap's insertion (vma_iter_at()). */
+	struct vma_iterator vmi;
+	vma_iter_at(&vmi, vma);
 	struct vm_area_struct *prev = vma_prev(&vmi);
-	struct vm_area_struct *next = vma_next(&vmi) == vma ? vma_next(&vmi) : NULL;
+	struct vm_area_struct *next = !prev || vma_next(&vmi) == vma ? vma_next(&vmi) : NULL;
 
 	if (next && can_merge(vma, next))
 		merge_into(vma, next);

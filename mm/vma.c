@@ -433,6 +433,23 @@ struct vm_area_struct *vma_prev(struct vma_iterator *vmi)
 	return vmi_set(vmi, n, i);
 }
 
+void vma_iter_at(struct vma_iterator *vmi, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vma_tree_node *n;
+	unsigned int i;
+
+	vma_iter_init(vmi, mm, vma->vm_start);
+	if (mm->mm_mt_last == vma && mm->mm_mt_last_seq == mm->mm_mt_seq) {
+		n = mm->mm_mt_last_leaf;	/* vma_insert() left it, and nothing moved since */
+		i = mm->mm_mt_last_i;
+	} else {
+		n = vt_descend(mm, vma->vm_start, &i);
+	}
+	if (n && n->slot[i] == vma)
+		vmi_set(vmi, n, i);
+}
+
 /* ---- Gaps ---- */
 
 /* @vma's gap changed (its start, or @prev, the VMA before it): store it, and up the tree. */
@@ -609,6 +626,9 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 	mm->map_count++;
 	mm->mm_mt_seq++;
 	mm->mm_mt_last = vma;
+	mm->mm_mt_last_leaf = n;
+	mm->mm_mt_last_i = i;
+	mm->mm_mt_last_seq = mm->mm_mt_seq;
 	vma->linked = true;
 	vma->detached = false;
 	return 0;

@@ -398,6 +398,10 @@ struct mm_struct {
 	unsigned long mm_mt_seq;		/* bumped by every insertion and removal (struct vma_iterator) */
 	/* The VMA inserted last: only compared with a neighbour's address (it may be freed since). */
 	const struct vm_area_struct *mm_mt_last;
+	/* Its leaf and entry while mm_mt_seq is still mm_mt_last_seq (vma_iter_at()). */
+	struct vma_tree_node *mm_mt_last_leaf;
+	unsigned int mm_mt_last_i;
+	unsigned long mm_mt_last_seq;
 	int map_count;
 
 	unsigned long total_vm;			/* written with atomic stores: faults read it */
@@ -772,6 +776,13 @@ static inline void vma_iter_init(struct vma_iterator *vmi, struct mm_struct *mm,
  * the first above it (find_vma()). O(1) amortised, O(log n) after a change.
  */
 struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max);
+/**
+ * vma_iter_at() - set @vmi on @vma (linked in its mm's tree), as if it had
+ * just returned it: vma_prev() and vma_next() give its neighbours. Right
+ * after vma_insert() of @vma, with no insertion or removal since, it takes
+ * the leaf the insertion left (no descent). Context: mmap_lock.
+ */
+void vma_iter_at(struct vma_iterator *vmi, struct vm_area_struct *vma);
 /** vma_next() - the next VMA, NULL after the last. */
 static inline struct vm_area_struct *vma_next(struct vma_iterator *vmi)
 {
