@@ -21,28 +21,15 @@
 #include "mm/include/slab.h"
 #include "mm/slab.h"
 #include "mm/internal.h"
-#include "shim/boot_line.h"
 #include "tests/harness.h"
+#include "tests/shim_line.h"
 
-/*
- * The malloc shim's boot line (shim/boot_line.h, as shim/malloc.c boots it in
- * the default mode; 4 CPUs), and with @without non-NULL the same line less
- * that option, which the line must carry: a shim that stopped booting with
- * the option under test fails here, not in a hand copy of its old line.
- */
+/* The shim's boot line for 4 CPUs, less @without (NULL: whole): tests/shim_line.h. */
 static const char *shim_line(const char *without)
 {
 	static char line[512];
 
-	assert_true(shim_boot_line(line, sizeof(line), SHIM_MEM_DEFAULT, true, 4,
-				   SHIM_BOOT_TAIL_DEFAULT) < (int)sizeof(line));
-	if (without) {
-		char *at = strstr(line, without);
-
-		assert_true(at != NULL);
-		memmove(at, at + strlen(without), strlen(at + strlen(without)) + 1);
-	}
-	return line;
+	return t_shim_line(line, sizeof(line), 4, without);
 }
 
 

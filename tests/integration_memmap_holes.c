@@ -21,8 +21,8 @@
 #include "arch/sim/sim.h"
 #include "mm/include/addr.h"
 #include "mm/internal.h"
-#include "shim/boot_line.h"
 #include "tests/harness.h"
+#include "tests/shim_line.h"
 
 /*
  * The malloc shim's boot line (shim/boot_line.h, as shim/malloc.c boots it in
@@ -32,10 +32,7 @@ static const char *shim_line(void)
 {
 	static char line[512];
 
-	if (!line[0])
-		assert_true(shim_boot_line(line, sizeof(line), SHIM_MEM_DEFAULT, true, 16,
-					   SHIM_BOOT_TAIL_DEFAULT) < (int)sizeof(line));
-	return line;
+	return line[0] ? line : t_shim_line(line, sizeof(line), 16, NULL);
 }
 
 /* Host pages of struct pages resident for pfns [@first, @first + @nr). */
