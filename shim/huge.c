@@ -59,7 +59,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
 	}
 	size_t cached_len = 0;
 	void *base = NULL;
-	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, &cached_len)) != NULL) {
+	if (likely(!harden_on) && !slack && (base = huge_cache_take(len, !zero, &cached_len)) != NULL) {
 		/* A cached mapping, its guard page already after the block. */
 		len = cached_len;
 		/* reads as zero, as a fresh one; a range the program mlock()ed stays: clear it */

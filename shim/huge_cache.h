@@ -26,11 +26,14 @@ void huge_cache_set_limit(size_t bytes);
  * huge_cache_take() - @len bytes (a block and its guard page) out of the
  * heap: where its free ranges, next to each other, hold them with the
  * fewest pages not resident. Open (read-write) but for its page at @len -
- * PAGE_SIZE, closed as the block's guard. Return: its base with @len in
- * *@got, or NULL (no run of free ranges is long enough, or the host refused
- * to reshape it: then it is released).
+ * PAGE_SIZE, closed as the block's guard. With @fill, its parts without
+ * pages take those of resident free ranges elsewhere (moved: their bytes
+ * are not zero; calloc asks without), and where no run of free ranges is
+ * long enough, a fresh mapping takes them. Return: its base with @len in
+ * *@got, or NULL (no run of free ranges is long enough and no pages move,
+ * or the host refused to reshape it: then it is released).
  */
-void *huge_cache_take(size_t len, size_t *got);
+void *huge_cache_take(size_t len, bool fill, size_t *got);
 /**
  * huge_cache_extend() - the @more bytes at @end (right past a live block's
  * mapping, which will be @total bytes with them) out of the heap, if its

@@ -14,7 +14,10 @@
  * a huge block without copying it (mremap), and in place into the free
  * range right after it, with that range's pages; four threads allocating,
  * growing and freeing huge blocks at once each keep their bytes, and the
- * heap's invariant holds after. Residency is read with mincore(),
+ * heap's invariant holds after; a block carved over an empty range takes
+ * the pages of a resident free range elsewhere (moved, not faulted in),
+ * and so does a fresh mapping made for a block no free run can hold.
+ * Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
 #include <malloc.h>
@@ -200,6 +203,81 @@ TEST(blocks_carved_from_one_freed_range_join_it_again)
 	expect_eq(res, 16 * MIB / PG);
 	expect_true(faults < 256);
 	free(d);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A block carved over an empty free range takes the pages of a resident
+ * free range elsewhere (session 26: moved with mremap, none faulted in or
+ * zeroed): 6 MiB written and freed (resident), an 8 MiB range touched once
+ * and freed (empty), a live block between them so that they are two runs;
+ * malloc(8 MiB) can only go to the empty range, and finds 6 MiB of pages
+ * there, the 6 MiB range left empty. Until then it faulted its 8 MiB in
+ * while the 6 MiB stayed resident, and the bound discarded them later.
+ * calloc takes no pages that way (its block is discarded to read zero).
+ */
+TEST(a_block_over_an_empty_range_takes_resident_free_pages)
+{
+	malloc_trim(0);
+	unsigned char *r = written(6 * MIB, 15);
+	unsigned char *g = written(5 * MIB, 16);	/* keeps the two ranges apart */
+	unsigned char *e = malloc(8 * MIB);
+	assert_true(e != NULL);
+	e[0] = 1;
+	keep(e);
+	free(e);			/* sparse: its range kept empty */
+	free(r);			/* dense: its pages kept */
+	expect_eq(resident_pages(r, 6 * MIB), 6 * MIB / PG);
+	long before = minor_faults();
+	unsigned char *b = malloc(8 * MIB);
+	assert_true(b != NULL);
+	expect_true(b == e);
+	size_t moved = resident_pages(b, 8 * MIB), left = resident_or_unmapped(r, 6 * MIB);
+	memset(b, 17, 8 * MIB);
+	keep(b);
+	long faults = minor_faults() - before;
+	printf("  8 MiB over an empty range: %zu pages there before a write, %zu left in the 6 MiB "
+	       "range, %ld minor faults\n", moved, left, faults);
+	expect_eq(moved, 6 * MIB / PG);
+	expect_eq(left, 0);
+	expect_true(faults < (long)(2 * MIB / PG) + 256);
+	free(b);
+	/* calloc's block reads zero wherever its pages came from */
+	unsigned char *z = calloc(1, 6 * MIB);
+	assert_true(z != NULL);
+	expect_eq(z[0], 0);
+	expect_eq(z[6 * MIB - 1], 0);
+	free(z);
+	free(g);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A block no run of free ranges can hold gets a fresh mapping, and the
+ * pages of the resident free ranges move into it (session 26): 6 MiB
+ * written and freed, then malloc(16 MiB) finds 6 MiB of pages in its new
+ * mapping and the 6 MiB range empty. Until then the fresh block faulted its
+ * 16 MiB in and the bound discarded the 6 MiB at once.
+ */
+TEST(a_fresh_block_takes_resident_free_pages)
+{
+	malloc_trim(0);
+	unsigned char *r = written(6 * MIB, 18);
+	free(r);
+	expect_eq(resident_pages(r, 6 * MIB), 6 * MIB / PG);
+	unsigned char *b = malloc(16 * MIB);
+	assert_true(b != NULL);
+	size_t moved = resident_pages(b, 16 * MIB), left = resident_or_unmapped(r, 6 * MIB);
+	printf("  16 MiB fresh: %zu pages there before a write, %zu left in the 6 MiB range\n", moved,
+	       left);
+	expect_eq(moved, 6 * MIB / PG);
+	expect_eq(left, 0);
+	memset(b, 19, 16 * MIB);
+	keep(b);
+	expect_eq(b[16 * MIB - 1], 19);
+	free(b);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }

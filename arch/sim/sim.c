@@ -215,6 +215,17 @@ void *sim_resize(void *addr, size_t old, size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4	/* Linux 5.7 */
+#endif
+
+int sim_move(void *from, void *to, size_t bytes)
+{
+	void *p = mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
 bool sim_mapped(const void *addr)
 {
 	unsigned char vec;

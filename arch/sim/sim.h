@@ -190,6 +190,14 @@ int sim_protect(void *addr, size_t bytes, bool access);
  * Return: the new address, or NULL (the old mapping is then unchanged).
  */
 void *sim_resize(void *addr, size_t old, size_t bytes);
+/**
+ * sim_move() - move the pages of the host mapping [@from, @from + @bytes)
+ * to @to (page-aligned, @bytes there replaced), leaving @from mapped and
+ * empty (reads as zero): mremap with MREMAP_FIXED | MREMAP_DONTUNMAP. No
+ * page is copied or faulted. Return: 0, or -errno (nothing moved: a host
+ * without MREMAP_DONTUNMAP, or a range that is not one private mapping).
+ */
+int sim_move(void *from, void *to, size_t bytes);
 /** sim_mapped() - whether the host page holding @addr is mapped at all (mincore). */
 bool sim_mapped(const void *addr);
 /**
