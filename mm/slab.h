@@ -867,6 +867,23 @@ static inline bool sheaf_link_ok(const struct kmem_cache *s, void *obj, bool har
 }
 
 /*
+ * sheaf_link_spent() - an object leaving a sheaf handed out: its link made
+ * no link (0, which no object's link value or its encoding is but by a
+ * chance of 2^-64 in a hardened cache). So a second copy of it that a raced
+ * double free left in another sheaf (the claims below) fails its pop's
+ * sheaf_link_ok() once this copy is handed out, as it fails once this copy
+ * is given back (a free pointer in the same word): every pop that hands a
+ * sheaf's object out spends its link, and the fast pop tests the link, not
+ * the shadow byte, which slab_alloc_full() then reads to name the double
+ * free. A store to the word the pop's test just read, not a load of the
+ * byte's line.
+ */
+static inline void sheaf_link_spent(const struct kmem_cache *s, void *obj)
+{
+	set_freepointer_plain(s, obj, NULL);
+}
+
+/*
  * The objects of one of the barn's sheaves: the newer half of a CPU's full
  * sheaf (barn_put() says why half), at least 2 (a sheaf holds at least 4).
  */
@@ -1012,9 +1029,11 @@ static inline bool shadow_claim_plain(unsigned char *sh, unsigned char seen, uns
  *   object, into two sheaves. No count changes on a push into a sheaf (its
  *   objects count as in use in their slab), so the second copy breaks no
  *   count; it is caught when it leaves its sheaf, whichever way:
- *   - handed out: every allocation from a sheaf first tests that the byte
- *     says FREE (slab_alloc_try(), slab_alloc_full()); the other copy was
- *     handed out first (allocated) or given back (FLUSHED): "double free
+ *   - handed out: every allocation from a sheaf first tests the object's
+ *     sheaf link, which the other copy's leaving spent (sheaf_link_spent():
+ *     handed out) or overwrote (a free pointer: given back); the fast pop
+ *     (slab_pop_owned()) then refuses it, and slab_alloc_full() finds the
+ *     byte not FREE (the other copy allocated, or FLUSHED): "double free
  *     detected" (sheaf_double_free()), the copy dropped, nothing counted;
  *   - given back: sheaf_flush() claims FREE -> FLUSHED by a
  *     compare-exchange (two copies given back at once must not both be

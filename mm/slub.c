@@ -653,6 +653,7 @@ again:
 			if (unlikely(!sheaf_link_ok(s, obj, true)))
 				sheaf_bad_link(s, obj);
 			shadow_set(st, m, obj, cache_shadow_alloc(s));
+			sheaf_link_spent(s, obj);	/* a twin's pop fails (mm/slab.h) */
 			kmm_cpu_exit(slot_guard(s, cpu), owned);
 			goto out;
 		}

@@ -557,6 +557,37 @@ TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_handed_o
 }
 
 /*
+ * The same, the first copy handed out the long way (kmem_cache_alloc_node()
+ * of node 0 on a machine of one node: slab_alloc_full(), which clears
+ * nothing, where __GFP_ZERO would clear the link with the rest) and the
+ * second by the other CPU's lock-free pop, which tests the object's sheaf
+ * link and not its shadow byte: the long way's pop must spend the link as
+ * the lock-free one does (sheaf_link_spent()).
+ */
+TEST(a_racing_double_free_is_caught_when_the_first_copy_left_the_long_way)
+{
+	static struct twin t;
+	struct kmem_cache *s = twin_race(&t, true);
+
+	if (!s)
+		return;
+	assert_eq(t.m->nr_node_ids, 1);
+	void *mine = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+	expect_true(mine == t.p);
+	atomic_store(&t.phase, 2);
+	twin_wait(&t, 3);
+	sim_thread_join(t.thread);
+	expect_true(t.got != NULL && t.got != t.p);	/* not handed out twice */
+	expect_true(!in_cpu_sheaf(s, t.cpu, t.p));	/* the copy was dropped */
+	expect_one_late_report(&t, "after the first was handed out again");
+	if (slub_check(t.m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmem_cache_free(s, mine);
+	kmem_cache_free(s, t.got);
+	twin_done(&t);
+}
+
+/*
  * The same race, then both sheaves given back (a shrink): the first copy
  * goes back to its slab, the second is reported and dropped, so the slab's
  * freelist holds the object once and it is handed out once.
