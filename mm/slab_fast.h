@@ -43,6 +43,21 @@
  */
 #define SLAB_MAPPED_SHADOW_SHIFT 4
 
+/*
+ * The free pointer's offset (s->offset) that the map's paths build in: 0,
+ * the malloc shim's slab_freeptr=start. slab_fast_map_fill() maps no cache
+ * whose offset differs (its objects' frees and allocations take the long
+ * way), so the sheaf link's address is the object's, not one load more.
+ */
+#define SLAB_MAPPED_LINK_OFFSET 0
+
+/* The sheaf link of @obj of @s, at @s's offset or, @mapped, at SLAB_MAPPED_LINK_OFFSET. */
+static inline __attribute__((always_inline)) void **
+sheaf_link_at(const struct kmem_cache *s, void *obj, const bool mapped)
+{
+	return (void **)((char *)obj + (mapped ? SLAB_MAPPED_LINK_OFFSET : s->offset));
+}
+
 /* cache_shadow(@s, @obj) with @shift (@s's shadow_shift, known to the caller), or 0: read it. */
 static inline __attribute__((always_inline)) unsigned char *
 cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned int shift)
@@ -55,7 +70,8 @@ cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned
  * struct of @s, whose section this thread entered in owned mode; the next
  * object popped from @c's sheaf, else from its cpu freelist if its
  * successor is an object of the cpu slab, and its shadow byte set. @shift:
- * @s's shadow_shift if the caller knows it as a constant, else 0; @code:
+ * @s's shadow_shift if the caller knows it as a constant (a map's caller,
+ * which knows the link's offset too: SLAB_MAPPED_LINK_OFFSET), else 0; @code:
  * @s's shadow code (cache_shadow_alloc()) if the caller has it, else 0. The
  * caller leaves the section. Return: the object, or NULL with nothing
  * changed.
@@ -84,11 +100,13 @@ slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool harden
 		 * link's line did not (free_storm 1 300 10000: 23% of malloc()'s
 		 * samples on it).
 		 */
-		if (unlikely(!sheaf_link_ok(s, obj, hardened)))
+		void **link = sheaf_link_at(s, obj, shift != 0);
+		if (unlikely(hardened ? !sheaf_link_ok(s, obj, true)
+				      : *link != sheaf_link_value(obj)))
 			return NULL;
 		unsigned char *sh = cache_shadow_shifted(s, obj, shift);
 		c->sheaf_nr = k - 1;
-		sheaf_link_spent(s, obj);
+		*link = NULL;	/* sheaf_link_spent() */
 		__atomic_store_n(sh, code ? code : cache_shadow_alloc(s), __ATOMIC_RELAXED);
 		return obj;
 	}
@@ -315,12 +333,14 @@ enum {
  * kfree_fast_full() (the barn, else kfree()). One test of
  * s->sheaf_capacity: k < 0 is never true, so a cache without sheaves is
  * told apart only on the way out (by k: 0 there).
+ * @mapped: the caller is a map's (kfree_fast_mapped()): the link at
+ * SLAB_MAPPED_LINK_OFFSET.
  * Return: KFREE_FAST_FREED, _REFUSED, _NO_SHEAVES (the caller goes the
  * struct page way, onto the cpu freelist) or _FULL.
  */
 static inline __attribute__((always_inline)) int
 kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const void *p,
-		 unsigned char *sh, struct kmem_cache_cpu **cp)
+		 unsigned char *sh, struct kmem_cache_cpu **cp, const bool mapped)
 {
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
@@ -328,7 +348,7 @@ kfree_fast_coded(struct kmem_cache *s, struct kmem_cache_cpu *cpu_slab, const vo
 	struct kmem_cache_cpu *c = this_cpu_cached_ptr(cpu_slab);
 	unsigned int k = c->sheaf_nr;
 	if (likely(k < s->sheaf_capacity)) {
-		sheaf_link(s, (void *)p, false);
+		*sheaf_link_at(s, (void *)p, mapped) = sheaf_link_value(p);	/* sheaf_link() */
 		shadow_owned_free(sh);
 		c->sheaf[k] = (void *)p;
 		c->sheaf_nr = k + 1;
@@ -416,7 +436,7 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
 			/* slab_no_cache for a code no cache holds: flagged too */
 			if (likely(!s->slowpath_flags)) {
 				struct kmem_cache_cpu *c;
-				int done = kfree_fast_coded(s, s->cpu_slab, p, sh, &c);
+				int done = kfree_fast_coded(s, s->cpu_slab, p, sh, &c, false);
 				if (unlikely(done == KFREE_FAST_FULL))
 					return !kfree_fast_full(s, c, p, sh, kmm_cpu_cache.guard);
 				if (likely(done >= 0))
@@ -442,7 +462,14 @@ kfree_fast_inline(struct kmm_machine *m, const void *p, const bool hooks)
  * struct page way, so there is no range test of the byte either). All of
  * it is immutable after boot but for the codes: the map is good while no
  * code of the machine is given or withdrawn after slab_fast_map_fill()
- * (the shim gives its codes first, and never destroys a coded cache).
+ * (the shim gives its codes first, and never destroys a coded cache), and
+ * no mapped cache's slowpath_flags change (cpu_slab_of[] says NULL for a
+ * cache flagged at the fill: its frees go the struct page way, which reads
+ * the flags). The map's paths build in the shadow granule's log2
+ * (SLAB_MAPPED_SHADOW_SHIFT) and the free pointer's offset
+ * (SLAB_MAPPED_LINK_OFFSET): a machine with another granule keeps the
+ * gate shut, and a cache with another offset is left unmapped (the long
+ * way for its objects).
  * granules is also the map's gate: 0 (as zeroed, or stored by its owner
  * with release) refuses every pointer, and slab_fast_map_fill() stores it
  * last with release, so a free that loads it (acquire) non-zero reads the
@@ -459,7 +486,11 @@ struct slab_fast_map {
 	uintptr_t direct, granules;
 	unsigned int shadow_shift;
 	unsigned char *shadow_direct;	/* granule i's shadow byte, from direct on: shadow_direct[i] */
-	/* By shadow byte: the code's cache and its cpu_slab; &slab_no_cache, NULL for the rest. */
+	/*
+	 * By shadow byte: the code's cache and its cpu_slab; &slab_no_cache
+	 * and NULL for the rest, and NULL the cpu_slab of a cache the paths
+	 * may not take (flagged, or another free pointer offset).
+	 */
 	struct kmem_cache *cache_of[256] __attribute__((aligned(64)));
 	struct kmem_cache_cpu *cpu_slab_of[256];
 };
@@ -490,8 +521,8 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
 {
 	uintptr_t n = __atomic_load_n(&fm->granules, __ATOMIC_ACQUIRE);
 	uintptr_t off = (uintptr_t)p - __atomic_load_n(&fm->direct, __ATOMIC_RELAXED);
-	unsigned int k = __atomic_load_n(&fm->shadow_shift, __ATOMIC_RELAXED);
-	uintptr_t i = (off >> k) | (off << (-k & 63));
+	const unsigned int k = SLAB_MAPPED_SHADOW_SHIFT;	/* an open map's (slab_fast_map_fill()) */
+	uintptr_t i = (off >> k) | (off << (64 - k));
 
 	if (i >= n || !kmm_slab_fast_on(fm->m))
 		return (void *)p;
@@ -499,10 +530,12 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
 		unsigned char *sh = fm->shadow_direct + i;
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
-		struct kmem_cache *s = fm->cache_of[v];
-		if (likely(!s->slowpath_flags)) {
+		struct kmem_cache_cpu *cpu_slab = fm->cpu_slab_of[v];
+		/* NULL: no code, or a cache the map's paths may not take (slab_fast_map_fill()) */
+		if (likely(cpu_slab)) {
+			struct kmem_cache *s = fm->cache_of[v];
 			struct kmem_cache_cpu *c;
-			int done = kfree_fast_coded(s, fm->cpu_slab_of[v], p, sh, &c);
+			int done = kfree_fast_coded(s, cpu_slab, p, sh, &c, true);
 			if (likely(done == KFREE_FAST_FREED))
 				return NULL;
 			if (done == KFREE_FAST_FULL)
@@ -521,7 +554,9 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
  * read from the map, not through the cache (s->machine), and no test of
  * the cache's slowpath_flags: the caller promises that @v is the code of a
  * cache without any (the shim's table holds only such codes), on a machine
- * whose shadow granule is 1 << SLAB_MAPPED_SHADOW_SHIFT bytes (@fm->shadow_shift).
+ * whose shadow granule is 1 << SLAB_MAPPED_SHADOW_SHIFT bytes (@fm->shadow_shift)
+ * and whose free pointer is at SLAB_MAPPED_LINK_OFFSET (slab_fast_map_fill()
+ * maps no other cache). The cache's code is @v: the pop writes it, not s's.
  * Context: any thread; takes no lock and calls nothing.
  * Return: the object, or NULL with nothing changed.
  */
@@ -534,7 +569,7 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return NULL;
 	struct kmem_cache *s = fm->cache_of[v];
-	struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
+	struct kmem_cache_cpu *c = this_cpu_cached_ptr(fm->cpu_slab_of[v]);
 	void *obj = slab_pop_owned(s, c, false, SLAB_MAPPED_SHADOW_SHIFT, (unsigned char)v);
 	kmm_cpu_exit_owned(g);
 	return obj;

@@ -48,6 +48,9 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	struct slab_machine *st = slab_state(m);
 
 	fm->m = m;
+	/* Another granule than the paths build in: the gate stays shut (free() the long way). */
+	if (st->shadow_shift != SLAB_MAPPED_SHADOW_SHIFT)
+		return;
 	uintptr_t direct = (uintptr_t)kmm_direct_map_base(m);
 	__atomic_store_n(&fm->direct, direct, __ATOMIC_RELAXED);
 	__atomic_store_n(&fm->shadow_shift, st->shadow_shift, __ATOMIC_RELAXED);
@@ -55,11 +58,13 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	fm->shadow_direct = (unsigned char *)(st->shadow_bias + (direct >> st->shadow_shift));
 	for (int v = 0; v < 256; v++) {
 		fm->cache_of[v] = &slab_no_cache;
-		fm->cpu_slab_of[v] = NULL;	/* never read: slab_no_cache's flags come first */
+		fm->cpu_slab_of[v] = NULL;	/* the struct page way */
 	}
 	spin_lock(&st->slab_mutex);
 	for (int i = 0; i < KMM_SLAB_SHADOW_CODES; i++) {
 		struct kmem_cache *s = st->shadow_coded[i];
+		if (s->slowpath_flags || s->offset != SLAB_MAPPED_LINK_OFFSET)
+			continue;	/* the map's paths may not take it (mm/slab_fast.h) */
 		fm->cache_of[KMM_SLAB_SHADOW_CODE_BASE + i] = s;
 		fm->cpu_slab_of[KMM_SLAB_SHADOW_CODE_BASE + i] = s->cpu_slab;
 	}

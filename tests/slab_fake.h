@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mm/include/cpu_slot.h"
 #include "mm/include/slab.h"
@@ -40,12 +41,40 @@ static inline void own_this_slot(struct kmm_machine *m)
 		atomic_store(&m->cpus[cpu].guard.lockless, 1);
 }
 
+/*
+ * The shadow's layout options of @cmdline (slab_shadow_granule=,
+ * slab_freeptr=), which the slab layer reads as parsed boot options
+ * (kmm_boot_option(), mm/slub_machine.c), put where a boot puts them: the
+ * hand-built machine parses no command line. No other option is.
+ */
+static inline void slab_fake_layout_options(struct kmm_machine *m, const char *cmdline)
+{
+	static const char *const names[] = { "slab_shadow_granule=", "slab_freeptr=" };
+	size_t at = 0;
+
+	for (const char *t = cmdline; *t;) {
+		size_t len = strcspn(t, " ");
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (len > strlen(names[i]) && !strncmp(t, names[i], strlen(names[i])) &&
+			    at + len + 2 <= sizeof(m->opts.extra)) {
+				memcpy(m->opts.extra + at, t, len);
+				at += len;
+				m->opts.extra[at++] = '\0';
+			}
+		}
+		t += len;
+		t += strspn(t, " ");
+	}
+	m->opts.extra[at] = '\0';
+}
+
 /* The machine with @cmdline and the slab layer up; this thread's slot owned if @own_slot. */
 static inline struct kmm_machine *slab_fake_start(const char *cmdline, bool own_slot)
 {
 	struct kmm_machine *m = fake_x86_64_768m(false, false);
 
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmdline);
+	slab_fake_layout_options(m, cmdline);
 	m->layout.page_offset = 0xffff888000000000ull;
 	if (own_slot)
 		own_this_slot(m);

@@ -154,7 +154,8 @@ TEST(a_full_sheaf_hands_its_newer_half_to_the_barn_and_takes_it_back)
  */
 TEST(the_lock_free_free_hands_half_a_full_sheaf_to_the_barn)
 {
-	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+	/* The map's paths build in the shim's granule and free pointer (mm/slab_fast.h). */
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on slab_shadow_granule=16 slab_freeptr=start");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *s = kmem_cache_create("handy", 64, 0, 0, NULL);
 	enum { CAP = SLAB_SHEAF_MAX, U = CAP / 2, MOST = 40 * CAP };

@@ -599,7 +599,8 @@ static int count_event(struct kmm_machine *m, const struct kmm_event *ev, void *
  */
 TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
 {
-	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on");
+	/* The map's paths build in the shim's granule and free pointer (mm/slab_fast.h). */
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on slab_shadow_granule=16 slab_freeptr=start");
 	unsigned long base = slab_nr_free(m);
 	struct kmem_cache *coded = kmem_cache_create("mapped-coded", 64, 0, 0, NULL);
 	struct kmem_cache *plain = kmem_cache_create("mapped-plain", 96, 0, 0, NULL);
@@ -653,6 +654,69 @@ TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
 	}
 	kmem_cache_destroy(plain);
 	kmem_cache_destroy(coded);
+	slab_fake_done(m, base);
+}
+
+/*
+ * The map's paths build in the shadow granule (SLAB_MAPPED_SHADOW_SHIFT) and
+ * the free pointer's offset (SLAB_MAPPED_LINK_OFFSET): a machine with
+ * another granule keeps the map shut, and a coded cache whose free pointer
+ * lies elsewhere (a constructor's: after the object) is left out of it, its
+ * objects' frees going the struct page way - into the sheaf all the same,
+ * their links where the cache keeps them.
+ */
+static void map_ctor(void *obj)
+{
+	(void)obj;
+}
+
+TEST(the_map_refuses_a_granule_or_a_free_pointer_its_paths_do_not_build_in)
+{
+	static struct slab_fast_map fm;
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on slab_shadow_granule=8");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("map-granule8", 64, 0, 0, NULL);
+
+	assert_true(s != NULL);
+	expect_eq(kmem_cache_shadow_code(s), 0);
+	slab_fast_map_fill(&fm, m);
+	expect_eq(fm.granules, 0);	/* shut */
+	char *a = kmem_cache_alloc(s, GFP_KERNEL);
+	assert_true(a != NULL);
+	expect_true(kfree_fast_mapped(&fm, a) == a);	/* refused, nothing changed */
+	expect_true(kmm_slab_shadow_live(*cache_shadow(s, a)));
+	kfree(a);
+	kmem_cache_destroy(s);
+	slab_fake_done(m, base);
+
+	memset(&fm, 0, sizeof(fm));
+	m = slab_fake_owned("slab_sheaves=on slab_shadow_granule=16 slab_freeptr=start");
+	base = slab_nr_free(m);
+	struct kmem_cache *at0 = kmem_cache_create("map-start", 64, 0, 0, NULL);
+	struct kmem_cache *after = kmem_cache_create("map-ctor", 64, 0, 0, map_ctor);
+	assert_true(at0 != NULL && after != NULL);
+	expect_eq(at0->offset, 0);
+	expect_true(after->offset != 0);
+	expect_eq(kmem_cache_shadow_code(at0), 0);
+	expect_eq(kmem_cache_shadow_code(after), 0);
+	slab_fast_map_fill(&fm, m);
+	expect_true(fm.granules != 0);
+	unsigned char v0 = kmem_cache_shadow_value(at0), v1 = kmem_cache_shadow_value(after);
+	expect_true(fm.cache_of[v0] == at0 && fm.cpu_slab_of[v0] == at0->cpu_slab);
+	expect_true(fm.cpu_slab_of[v1] == NULL);
+	char *b = kmem_cache_alloc(after, GFP_KERNEL);
+	assert_true(b != NULL);
+	if (m->cpu_lockless && ((uintptr_t)b & (PAGE_SIZE - 1))) {
+		expect_true(kfree_fast_mapped(&fm, b) == NULL);	/* the struct page way */
+		expect_eq(my_cpu(after)->sheaf_nr, 1);
+		expect_true(sheaf_link_ok(after, b, false));	/* at its own offset */
+		expect_true(*(void **)b != sheaf_link_value(b));	/* not at the map's */
+		expect_eq(slub_check(m), 0);
+	} else {
+		kfree(b);
+	}
+	kmem_cache_destroy(after);
+	kmem_cache_destroy(at0);
 	slab_fake_done(m, base);
 }
 
