@@ -78,6 +78,7 @@ void kmm_machine_free(struct kmm_machine *m)
 	spin_unlock(&registry_lock);
 	kmm_events_shutdown(m);
 	sb_free(&m->log);
+	memblock_release(m);
 	free(m->cpus);
 	pcpu_release(m);
 	sim_release(m, sizeof(*m));

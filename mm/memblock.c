@@ -9,18 +9,22 @@
  * one node; "free" means in memory and not in reserved.
  * Simplified: every region is page-aligned (reservations are rounded out to
  * whole pages, as memblock_free_all() would treat them anyway); no flags
- * (hotplug, mirror, nomap); fixed arrays of MEMBLOCK_MAX_REGIONS, no
- * doubling. Added: each reservation records its owner ("kernel code",
+ * (hotplug, mirror, nomap); a type's array starts inside struct memblock
+ * (a few regions, not 128) and doubles into host memory, as
+ * memblock_double_array() does, up to MEMBLOCK_MAX_REGIONS. Added: each reservation records its owner ("kernel code",
  * "mem_map", ...) so that tests and dmesg can say where memory went.
  *
  * Invariant: in each type, regions are sorted, page-aligned, non-empty and
  * non-overlapping; total_size is the sum of their sizes. Reserved regions of
  * different owners may touch; of the same owner they are merged.
  *
- * Locking: none. memblock lives only during kmm_boot(), which runs on one
- * thread per machine.
+ * Locking: none at boot (kmm_boot() runs on one thread per machine). After
+ * it, memory hotplug adds to memory under its hp->lock, and whoever reads
+ * memory's regions while an add may run holds that lock too: a doubling
+ * frees the array it replaces.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm/include/memblock.h"
@@ -31,10 +35,51 @@ static inline uint64_t region_end(const struct memblock_region *r)
 	return r->base + r->size;
 }
 
+/*
+ * Point each type at its array inside struct memblock (a zeroed machine has
+ * none yet). Inlined: the boot runs it, and shim/hot-symbols.txt lists the
+ * functions that call it.
+ */
+static inline __attribute__((always_inline)) void memblock_ready(struct memblock *mb)
+{
+	if (!mb->memory.regions) {
+		mb->memory.regions = mb->init_memory;
+		mb->memory.max = INIT_MEMBLOCK_MEMORY_REGIONS;
+	}
+	if (!mb->reserved.regions) {
+		mb->reserved.regions = mb->init_reserved;
+		mb->reserved.max = INIT_MEMBLOCK_RESERVED_REGIONS;
+	}
+}
+
+/*
+ * Twice the room for @type, in host memory (Linux takes it from memblock
+ * itself; kmm's regions are host metadata). Return: 0, or -ENOSPC at
+ * MEMBLOCK_MAX_REGIONS or without host memory; @type is unchanged then.
+ */
+static int memblock_double_array(struct memblock_type *type)
+{
+	int max = KMM_MIN(type->max * 2, MEMBLOCK_MAX_REGIONS);
+	struct memblock_region *regions;
+
+	if (type->max >= MEMBLOCK_MAX_REGIONS)
+		return -ENOSPC;
+	regions = malloc((size_t)max * sizeof(*regions));
+	if (!regions)
+		return -ENOSPC;
+	memcpy(regions, type->regions, (size_t)type->cnt * sizeof(*regions));
+	if (type->on_heap)
+		free(type->regions);
+	type->regions = regions;
+	type->max = max;
+	type->on_heap = true;
+	return 0;
+}
+
 static int insert_region(struct memblock_type *type, int idx, uint64_t base, uint64_t size,
 			 int nid, const char *owner)
 {
-	if (type->cnt == MEMBLOCK_MAX_REGIONS)
+	if (type->cnt == type->max && memblock_double_array(type))
 		return -ENOSPC;
 	memmove(&type->regions[idx + 1], &type->regions[idx],
 		(size_t)(type->cnt - idx) * sizeof(type->regions[0]));
@@ -143,6 +188,7 @@ int memblock_add_node(struct kmm_machine *m, uint64_t base, uint64_t size, int n
 {
 	uint64_t end = ALIGN_DOWN(base + size, (uint64_t)PAGE_SIZE);
 
+	memblock_ready(&m->memblock);
 	base = ALIGN_UP(base, (uint64_t)PAGE_SIZE);
 	if (end <= base)
 		return 0;
@@ -151,6 +197,7 @@ int memblock_add_node(struct kmm_machine *m, uint64_t base, uint64_t size, int n
 
 int memblock_remove(struct kmm_machine *m, uint64_t base, uint64_t size)
 {
+	memblock_ready(&m->memblock);
 	return remove_range(&m->memblock.memory, base, size);
 }
 
@@ -158,6 +205,7 @@ int memblock_reserve(struct kmm_machine *m, uint64_t base, uint64_t size, const 
 {
 	uint64_t end = ALIGN_UP(base + size, (uint64_t)PAGE_SIZE);
 
+	memblock_ready(&m->memblock);
 	base = ALIGN_DOWN(base, (uint64_t)PAGE_SIZE);
 	if (end <= base)
 		return 0;
@@ -168,6 +216,7 @@ int memblock_phys_free(struct kmm_machine *m, uint64_t base, uint64_t size)
 {
 	uint64_t end = ALIGN_UP(base + size, (uint64_t)PAGE_SIZE);
 
+	memblock_ready(&m->memblock);
 	base = ALIGN_DOWN(base, (uint64_t)PAGE_SIZE);
 	return remove_range(&m->memblock.reserved, base, end - base);
 }
@@ -178,6 +227,7 @@ int memblock_set_node(struct kmm_machine *m, uint64_t base, uint64_t size, int n
 	uint64_t end = base + size;
 	int err;
 
+	memblock_ready(&m->memblock);
 	/* Split at both ends so that whole regions fall inside [base, end). */
 	for (int i = 0; i < mem->cnt; i++) {
 		struct memblock_region *r = &mem->regions[i];
@@ -337,4 +387,15 @@ uint64_t memblock_alloc_try_nid(struct kmm_machine *m, uint64_t size, uint64_t a
 	if (!pa && nid >= 0)
 		pa = memblock_alloc_range(m, size, align, limit, -1, owner);
 	return pa;
+}
+
+void memblock_release(struct kmm_machine *m)
+{
+	struct memblock_type *types[] = { &m->memblock.memory, &m->memblock.reserved };
+
+	for (int i = 0; i < 2; i++) {
+		if (types[i]->on_heap)
+			free(types[i]->regions);
+		*types[i] = (struct memblock_type){ 0 };
+	}
 }

@@ -5,6 +5,7 @@
  * (sorted non-overlapping regions, top-down allocation below a limit and on a
  * node, reservations given back, free ranges).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,5 +143,47 @@ TEST(memblock_alloc_top_down)
 		else
 			expect_ne(r->nid, 2);
 	}
+	free(m);
+}
+
+/*
+ * A type outgrows its array inside struct memblock by doubling into host
+ * memory: every region kept, in order, and the totals right; at
+ * MEMBLOCK_MAX_REGIONS the next disjoint range is refused and nothing changes.
+ */
+TEST(memblock_arrays_double_past_their_start_up_to_the_most)
+{
+	struct kmm_machine *m = bare_machine();
+	struct memblock_type *rsv = &m->memblock.reserved, *mem = &m->memblock.memory;
+
+	/* Every other page, highest first (each insert moves the ones above). */
+	for (int i = MEMBLOCK_MAX_REGIONS - 1; i >= 0; i--)
+		assert_eq(memblock_reserve(m, (uint64_t)i * 8192, 4096, "r"), 0);
+	expect_eq(rsv->cnt, MEMBLOCK_MAX_REGIONS);
+	expect_eq(rsv->total_size, (uint64_t)MEMBLOCK_MAX_REGIONS * 4096);
+	expect_true(rsv->regions != m->memblock.init_reserved);
+	for (int i = 0; i < rsv->cnt; i++)
+		expect_region(rsv, i, (uint64_t)i * 8192, 4096);
+	expect_eq(memblock_reserve(m, (uint64_t)MEMBLOCK_MAX_REGIONS * 8192, 4096, "r"), -ENOSPC);
+	expect_eq(rsv->cnt, MEMBLOCK_MAX_REGIONS);
+	expect_eq(rsv->total_size, (uint64_t)MEMBLOCK_MAX_REGIONS * 4096);
+	/* A range inside an existing region needs no room. */
+	assert_eq(memblock_reserve(m, 8192, 4096, "r"), 0);
+	expect_eq(rsv->cnt, MEMBLOCK_MAX_REGIONS);
+
+	/* Memory's array grows the same way; splitting by node inserts. */
+	for (int i = 0; i < 3 * INIT_MEMBLOCK_MEMORY_REGIONS; i++)
+		assert_eq(memblock_add_node(m, (uint64_t)i * 2 * MB, MB, 0), 0);
+	expect_eq(mem->cnt, 3 * INIT_MEMBLOCK_MEMORY_REGIONS);
+	assert_eq(memblock_set_node(m, MB / 2, MB, 1), 0);
+	expect_eq(mem->cnt, 3 * INIT_MEMBLOCK_MEMORY_REGIONS + 1);
+	expect_region(mem, 0, 0, MB / 2);
+	expect_region(mem, 1, MB / 2, MB / 2);
+	expect_eq(mem->regions[1].nid, 1);
+	expect_region(mem, mem->cnt - 1, (uint64_t)(3 * INIT_MEMBLOCK_MEMORY_REGIONS - 1) * 2 * MB, MB);
+	expect_eq(mem->total_size, (uint64_t)3 * INIT_MEMBLOCK_MEMORY_REGIONS * MB);
+	memblock_release(m);
+	expect_eq(rsv->cnt, 0);
+	expect_eq(mem->cnt, 0);
 	free(m);
 }

@@ -499,9 +499,8 @@ TEST(meminfo_fields_x86_64)
 	m->e820.entries[1] = (struct e820_entry){ 0x100000, 0x3fee0000, E820_TYPE_RAM };
 	m->max_pfn = m->max_low_pfn = 0x3ffe0;
 	/* memblock's memory as setup_arch() leaves it, and the direct map counted on it. */
-	m->memblock.memory.cnt = 2;
-	m->memblock.memory.regions[0] = (struct memblock_region){ 0x1000, 0x9e000, 0, NULL };
-	m->memblock.memory.regions[1] = (struct memblock_region){ 0x100000, 0x3fee0000, 0, NULL };
+	assert_eq(memblock_add_node(m, 0x1000, 0x9e000, 0), 0);
+	assert_eq(memblock_add_node(m, 0x100000, 0x3fee0000, 0), 0);
 	m->memblock.current_limit = PFN_PHYS(m->max_pfn);
 	assert_eq(init_mem_mapping(m, false), 0);
 	s = render(m, "/proc/meminfo");

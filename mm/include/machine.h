@@ -93,8 +93,7 @@ struct kmm_machine {
 	bool init_on_alloc;		/* init_on_alloc=, or the build's default; immutable */
 	struct kmm_layout layout;
 	struct kmm_kernel_image kimage;
-	struct e820_table e820;
-	struct memblock memblock;
+	struct memblock memblock;	/* its arrays start small: mm/include/memblock.h */
 
 	/* Physical memory (immutable after boot) */
 	unsigned long max_pfn;		/* one past the last RAM pfn */
@@ -218,6 +217,14 @@ struct kmm_machine {
 	kmm_reclaim_fn reclaim;		/* set by the reclaim layer's init; NULL without it */
 	kmm_oom_fn oom;			/* set by the OOM layer's init; NULL without it */
 	atomic_bool halted;		/* a kernel panic stopped the machine (kmm_panic) */
+
+	/*
+	 * Last: a boot fills a few of the table's 128 entries, and the rest
+	 * (~3 KB) is the struct's one page no boot touches (the struct comes
+	 * as zero pages, mm/machine.c). Whatever goes after it should be as
+	 * rarely written.
+	 */
+	struct e820_table e820;
 };
 
 enum section_state {

@@ -26,17 +26,32 @@ struct memblock_region {
 	const char *owner;	/* what reserved it (for debugging and checks) */
 };
 
-#define MEMBLOCK_MAX_REGIONS 256
+/*
+ * Each type starts in a small array inside struct memblock and doubles into
+ * host memory when it fills (Linux's memblock_double_array(), which starts
+ * at INIT_MEMBLOCK_REGIONS = 128), up to MEMBLOCK_MAX_REGIONS. A boot uses
+ * a few regions of memory and ~20 reservations: the arrays the machine
+ * struct carries are the ones it touches (two fixed arrays of 256 regions
+ * put the used heads of memory and reserved 8 KB apart, two more host pages
+ * in every process of the malloc shim).
+ */
+#define MEMBLOCK_MAX_REGIONS		256
+#define INIT_MEMBLOCK_MEMORY_REGIONS	8
+#define INIT_MEMBLOCK_RESERVED_REGIONS	32
 struct memblock_type {
 	int cnt;
+	int max;			/* room in @regions; 0 until the first region */
+	bool on_heap;			/* @regions came from the host heap (doubled) */
 	uint64_t total_size;
-	struct memblock_region regions[MEMBLOCK_MAX_REGIONS];
+	struct memblock_region *regions;	/* the init array below, or host memory */
 };
 
 struct memblock {
 	struct memblock_type memory;
 	struct memblock_type reserved;
 	uint64_t current_limit;		/* allocations stay below this (lowmem) */
+	struct memblock_region init_memory[INIT_MEMBLOCK_MEMORY_REGIONS];
+	struct memblock_region init_reserved[INIT_MEMBLOCK_RESERVED_REGIONS];
 };
 
 /* ---- mm/memblock.c ---- */
@@ -66,5 +81,11 @@ bool memblock_next_free_range(const struct kmm_machine *m, uint64_t pos, uint64_
 			      uint64_t *start, uint64_t *end);
 /** memblock_free_bytes() - bytes of [start, end) that are memory and not reserved. */
 uint64_t memblock_free_bytes(const struct kmm_machine *m, uint64_t start, uint64_t end);
+/**
+ * memblock_release() - give the host back the region arrays that outgrew
+ * struct memblock's own (the machine is going away); @m's memblock is then
+ * empty. Context: nothing else uses @m.
+ */
+void memblock_release(struct kmm_machine *m);
 
 #endif /* KMM_MEMBLOCK_H */

@@ -124,8 +124,14 @@ int e820__update_table(struct e820_table *t)
 			return -ENOSPC;
 		}
 	}
-	/* Field by field onto zeroes: @out's padding bytes were never written. */
-	memset(t->entries, 0, sizeof(t->entries));
+	/*
+	 * Field by field onto zeroes: @out's padding bytes were never written.
+	 * Entries from nr_entries on are zero already (every rebuild leaves
+	 * them so): only those in use are cleared, and a machine's table, the
+	 * last field of its struct, keeps its unused tail untouched (a page of
+	 * every malloc shim process, mm/include/machine.h).
+	 */
+	memset(t->entries, 0, (size_t)t->nr_entries * sizeof(t->entries[0]));
 	for (int i = 0; i < out->nr_entries; i++) {
 		t->entries[i].addr = out->entries[i].addr;
 		t->entries[i].size = out->entries[i].size;
