@@ -291,6 +291,7 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		free_boot_memory(&b);
 		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
 		drain_all_pages(m, NULL);
+		memblock_discard(m);
 	}
 	if (err) {
 		machine_teardown(m);	/* layers shut down with @m still current */

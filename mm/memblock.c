@@ -389,6 +389,25 @@ uint64_t memblock_alloc_try_nid(struct kmm_machine *m, uint64_t size, uint64_t a
 	return pa;
 }
 
+void memblock_discard(struct kmm_machine *m)
+{
+	struct memblock_type *types[] = { &m->memblock.memory, &m->memblock.reserved };
+	struct memblock_region *init[] = { m->memblock.init_memory, m->memblock.init_reserved };
+	const int init_max[] = { INIT_MEMBLOCK_MEMORY_REGIONS, INIT_MEMBLOCK_RESERVED_REGIONS };
+
+	for (int i = 0; i < 2; i++) {
+		struct memblock_type *t = types[i];
+
+		if (!t->on_heap || t->cnt > init_max[i])
+			continue;
+		memcpy(init[i], t->regions, (size_t)t->cnt * sizeof(*init[i]));
+		free(t->regions);
+		t->regions = init[i];
+		t->max = init_max[i];
+		t->on_heap = false;
+	}
+}
+
 void memblock_release(struct kmm_machine *m)
 {
 	struct memblock_type *types[] = { &m->memblock.memory, &m->memblock.reserved };

@@ -182,6 +182,17 @@ TEST(memblock_arrays_double_past_their_start_up_to_the_most)
 	expect_eq(mem->regions[1].nid, 1);
 	expect_region(mem, mem->cnt - 1, (uint64_t)(3 * INIT_MEMBLOCK_MEMORY_REGIONS - 1) * 2 * MB, MB);
 	expect_eq(mem->total_size, (uint64_t)3 * INIT_MEMBLOCK_MEMORY_REGIONS * MB);
+	/* Back into the arrays struct memblock holds once the regions fit, kept in order. */
+	memblock_discard(m);
+	expect_true(rsv->regions != m->memblock.init_reserved);	/* 256 do not fit */
+	assert_eq(memblock_phys_free(m, 0, (uint64_t)(MEMBLOCK_MAX_REGIONS - 5) * 8192), 0);
+	expect_eq(rsv->cnt, 5);
+	memblock_discard(m);
+	expect_true(rsv->regions == m->memblock.init_reserved);
+	expect_eq(rsv->max, INIT_MEMBLOCK_RESERVED_REGIONS);
+	for (int i = 0; i < 5; i++)
+		expect_region(rsv, i, (uint64_t)(MEMBLOCK_MAX_REGIONS - 5 + i) * 8192, 4096);
+	expect_true(mem->regions != m->memblock.init_memory);	/* 25 do not fit in 8 */
 	memblock_release(m);
 	expect_eq(rsv->cnt, 0);
 	expect_eq(mem->cnt, 0);

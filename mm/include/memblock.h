@@ -82,6 +82,16 @@ bool memblock_next_free_range(const struct kmm_machine *m, uint64_t pos, uint64_
 /** memblock_free_bytes() - bytes of [start, end) that are memory and not reserved. */
 uint64_t memblock_free_bytes(const struct kmm_machine *m, uint64_t start, uint64_t end);
 /**
+ * memblock_discard() - at the end of boot, a type whose array doubled into
+ * host memory and whose regions fit struct memblock's own array again
+ * moves back and frees the host's (Linux frees its doubled arrays then too,
+ * and keeps no memblock; kmm keeps the regions). A boot with many CPUs
+ * doubles reserved's array while its per-CPU units are carved out, then
+ * merges back to ~10 regions: 4 KB of host heap it no longer keeps.
+ * Context: boot, or memory hotplug's lock held.
+ */
+void memblock_discard(struct kmm_machine *m);
+/**
  * memblock_release() - give the host back the region arrays that outgrew
  * struct memblock's own (the machine is going away); @m's memblock is then
  * empty. Context: nothing else uses @m.
