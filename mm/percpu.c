@@ -7,8 +7,12 @@
  *
  * Linux counterpart: mm/percpu.c (pcpu_alloc(), free_percpu(),
  * pcpu_populate_chunk()). Kept: units by CPU, one offset per allocation,
- * chunks added as the area fills. Simplified: a bitmap of 64-byte blocks
- * per chunk, first fit (Linux: per-block hints and scan ranges), no chunk
+ * chunks added as the area fills; an allocation's size is found from its
+ * chunk's maps, a map of blocks in use and one of where each allocation
+ * starts (Linux's alloc_map and bound_map), so only an allocation with a
+ * constructor keeps a record in the host's heap. Simplified: bitmaps of
+ * 64-byte blocks per chunk, first fit (Linux: per-block hints and scan
+ * ranges), no chunk
  * given back before the machine goes (kmm creates its caches at boot and a
  * few later). Changed: a CPU's units are populated when its slot is first
  * handed out, not at allocation for every possible CPU: the malloc shim
@@ -19,8 +23,8 @@
  * while k is not populated; pcpu_free() clears the pieces of populated
  * CPUs, so a block handed out again is zero in every unit.
  *
- * Locking: m->percpu.lock guards the chunk list, each chunk's bitmap, the
- * list of allocations and populated[] (stored with release). Nothing is
+ * Locking: m->percpu.lock guards the chunk list, each chunk's bitmaps, the
+ * list of records and populated[] (stored with release). Nothing is
  * called under it but constructors, which write their piece only.
  */
 #include <errno.h>
@@ -39,16 +43,26 @@ struct pcpu_chunk {
 	char *base;
 	size_t bytes;				/* nr_cpus units */
 	unsigned long map[PCPU_BLOCKS / BITS_PER_WORD];	/* blocks in use, of every unit */
+	unsigned long bound[PCPU_BLOCKS / BITS_PER_WORD]; /* the first block of each allocation */
 };
 
-/* One live allocation: where, how big, and its constructor. */
+/*
+ * A live allocation with a constructor (or an argument): where, and what
+ * runs on a CPU's piece when the CPU is populated. The ~40 plain
+ * allocations of a boot (sheaves, event counters) have none: each record
+ * was 48 bytes of the host's heap in every malloc shim process.
+ */
 struct pcpu_alloc_rec {
 	struct pcpu_alloc_rec *next;
 	char *ptr;				/* CPU 0's copy */
-	size_t size;				/* whole blocks */
 	pcpu_ctor_fn ctor;
 	void *arg;
 };
+
+static inline bool block_bit(const unsigned long *bits, size_t b)
+{
+	return (bits[b / BITS_PER_WORD] >> (b % BITS_PER_WORD)) & 1;
+}
 
 /* Blocks @first to @first + @n - 1 of @c used (@used) or free: a word at a time (inline: no symbol of its own for shim/hot-symbols.txt). */
 static inline __attribute__((always_inline)) void
@@ -145,13 +159,12 @@ void *pcpu_alloc(struct kmm_machine *m, size_t size, pcpu_ctor_fn ctor, void *ar
 {
 	struct kmm_percpu *pc = &m->percpu;
 	size_t n = (size + PCPU_MIN_ALLOC - 1) / PCPU_MIN_ALLOC;
-	struct pcpu_alloc_rec *rec;
+	struct pcpu_alloc_rec *rec = NULL;
 	struct pcpu_chunk *spare = NULL;
 
 	if (!n || n > PCPU_BLOCKS || m->nr_cpus < 1 || m->nr_cpus > PCPU_MAX_CPUS)
 		return NULL;
-	rec = malloc(sizeof(*rec));
-	if (!rec)
+	if ((ctor || arg) && !(rec = malloc(sizeof(*rec))))
 		return NULL;
 	for (;;) {
 		spin_lock(&pc->lock);
@@ -159,20 +172,25 @@ void *pcpu_alloc(struct kmm_machine *m, size_t size, pcpu_ctor_fn ctor, void *ar
 			size_t first = find_blocks(c, n, ctor != NULL);
 			if (first == PCPU_BLOCKS)
 				continue;
+			char *ptr = c->base + first * PCPU_MIN_ALLOC;
+
 			mark_blocks(c, first, n, true);
-			*rec = (struct pcpu_alloc_rec){ .next = pc->allocs, .ptr = c->base + first * PCPU_MIN_ALLOC,
-							.size = n * PCPU_MIN_ALLOC, .ctor = ctor, .arg = arg };
-			pc->allocs = rec;
+			c->bound[first / BITS_PER_WORD] |= 1UL << (first % BITS_PER_WORD);
+			if (rec) {
+				*rec = (struct pcpu_alloc_rec){ .next = pc->allocs, .ptr = ptr,
+								.ctor = ctor, .arg = arg };
+				pc->allocs = rec;
+			}
 			if (ctor)
 				for (int cpu = 0; cpu < m->nr_cpus; cpu++)
 					if (cpu_populated(pc, cpu))
-						ctor(arg, per_cpu_ptr(rec->ptr, cpu), cpu);
+						ctor(arg, per_cpu_ptr(ptr, cpu), cpu);
 			spin_unlock(&pc->lock);
 			if (spare) {	/* another thread added a chunk meanwhile */
 				sim_release(spare->base, spare->bytes);
 				free(spare);
 			}
-			return rec->ptr;
+			return ptr;
 		}
 		if (spare) {
 			/* The newest chunk first: the next allocations look there first. */
@@ -204,14 +222,39 @@ static void clear_piece(char *p, size_t size)
 	}
 }
 
+/*
+ * The blocks of the allocation that starts at block @first of @c: up to the
+ * next block that is free or starts another allocation (Linux's
+ * pcpu_find_block_fit() reads sizes off bound_map the same way).
+ */
+static size_t alloc_blocks(const struct pcpu_chunk *c, size_t first)
+{
+	size_t end = first + 1;
+
+	while (end < PCPU_BLOCKS && block_bit(c->map, end) && !block_bit(c->bound, end))
+		end++;
+	return end - first;
+}
+
 void pcpu_free(struct kmm_machine *m, void *ptr)
 {
 	struct kmm_percpu *pc = &m->percpu;
 	struct pcpu_alloc_rec **link, *rec = NULL;
+	struct pcpu_chunk *c;
+	size_t first = 0, n;
 
 	if (!ptr)
 		return;
 	spin_lock(&pc->lock);
+	for (c = pc->chunks; c; c = c->next) {
+		if ((char *)ptr >= c->base && (char *)ptr < c->base + PCPU_UNIT_SIZE) {
+			first = (size_t)((char *)ptr - c->base) / PCPU_MIN_ALLOC;
+			break;
+		}
+	}
+	if (!c || (size_t)((char *)ptr - c->base) % PCPU_MIN_ALLOC || !block_bit(c->bound, first))
+		sim_bug("pcpu_free: a pointer that is no per-CPU allocation");
+	n = alloc_blocks(c, first);
 	for (link = &pc->allocs; *link; link = &(*link)->next) {
 		if ((*link)->ptr == ptr) {
 			rec = *link;
@@ -219,18 +262,11 @@ void pcpu_free(struct kmm_machine *m, void *ptr)
 			break;
 		}
 	}
-	if (!rec)
-		sim_bug("pcpu_free: a pointer that is no per-CPU allocation");
 	for (int cpu = 0; cpu < m->nr_cpus; cpu++)
 		if (cpu_populated(pc, cpu))
-			clear_piece(per_cpu_ptr(rec->ptr, cpu), rec->size);
-	for (struct pcpu_chunk *c = pc->chunks; c; c = c->next) {
-		if (rec->ptr >= c->base && rec->ptr < c->base + PCPU_UNIT_SIZE) {
-			mark_blocks(c, (size_t)(rec->ptr - c->base) / PCPU_MIN_ALLOC,
-				    rec->size / PCPU_MIN_ALLOC, false);
-			break;
-		}
-	}
+			clear_piece(per_cpu_ptr((char *)ptr, cpu), n * PCPU_MIN_ALLOC);
+	c->bound[first / BITS_PER_WORD] &= ~(1UL << (first % BITS_PER_WORD));
+	mark_blocks(c, first, n, false);
 	spin_unlock(&pc->lock);
 	free(rec);
 }

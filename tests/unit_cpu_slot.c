@@ -650,3 +650,57 @@ TEST(per_cpu_pieces_start_zero_and_constructors_run_once_per_cpu)
 	pcpu_free(machine, a);
 	done(machine);
 }
+
+/*
+ * A plain per-CPU allocation (no constructor) keeps no record in the host's
+ * heap: its size comes from its chunk's maps (blocks in use, and where each
+ * allocation starts). Three neighbours freed one at a time give back their
+ * own blocks, all of them cleared, and no neighbour's: the next allocation
+ * of each size takes the same place (first fit from the unit's end).
+ */
+TEST(plain_per_cpu_allocations_free_by_their_chunks_maps)
+{
+	machine = boot("mem=64M nr_cpus=4");
+	kmm_use(machine);
+	pcpu_populate(machine, 3);
+	struct mallinfo2 before = mallinfo2();
+	char *a = pcpu_alloc(machine, 100, NULL, NULL);	/* 2 blocks, highest */
+	char *b = pcpu_alloc(machine, 64, NULL, NULL);	/* 1 block, below a */
+	char *c = pcpu_alloc(machine, 200, NULL, NULL);	/* 4 blocks, below b */
+	struct mallinfo2 after = mallinfo2();
+
+	assert_true(a && b && c);
+	expect_eq(a - b, 64);
+	expect_eq(b - c, 256);
+	expect_eq((long)after.uordblks - (long)before.uordblks, 0);
+	for (int cpu = 0; cpu < 4; cpu += 3) {
+		memset(per_cpu_ptr(a, cpu), 0xa5, 128);
+		memset(per_cpu_ptr(b, cpu), 0xb5, 64);
+		memset(per_cpu_ptr(c, cpu), 0xc5, 256);
+	}
+	pcpu_free(machine, b);
+	expect_eq((unsigned char)per_cpu_ptr(a, 3)[0], 0xa5);
+	expect_eq((unsigned char)per_cpu_ptr(c, 3)[255], 0xc5);
+	char *d = pcpu_alloc(machine, 64, NULL, NULL);
+	expect_true(d == b);
+	expect_eq(per_cpu_ptr(d, 3)[0], 0);
+	pcpu_free(machine, a);
+	pcpu_free(machine, c);
+	expect_eq((unsigned char)per_cpu_ptr(d, 3)[0], 0);	/* d's block is its own */
+	char *e = pcpu_alloc(machine, 128, NULL, NULL);	/* a's two blocks, cleared */
+	expect_true(e == a);
+	char *f = pcpu_alloc(machine, 256, NULL, NULL);	/* c's four */
+	expect_true(f == c);
+	for (int cpu = 0; cpu < 4; cpu += 3) {
+		for (int i = 0; i < 128; i++)
+			if (per_cpu_ptr(e, cpu)[i])
+				kmm_test_fail(__FILE__, __LINE__, "cpu%d: a's byte %d kept", cpu, i);
+		for (int i = 0; i < 256; i++)
+			if (per_cpu_ptr(f, cpu)[i])
+				kmm_test_fail(__FILE__, __LINE__, "cpu%d: c's byte %d kept", cpu, i);
+	}
+	pcpu_free(machine, d);
+	pcpu_free(machine, e);
+	pcpu_free(machine, f);
+	done(machine);
+}

@@ -53,7 +53,7 @@ struct kmm_percpu {
 	spinlock_t lock;
 	atomic_uchar populated[PCPU_MAX_CPUS];	/* written under @lock (release) */
 	struct pcpu_chunk *chunks;		/* @lock */
-	struct pcpu_alloc_rec *allocs;		/* @lock: every live allocation */
+	struct pcpu_alloc_rec *allocs;		/* @lock: live allocations with a constructor or argument */
 };
 
 /**
@@ -104,7 +104,7 @@ void pcpu_free(struct kmm_machine *m, void *ptr);
 /**
  * pcpu_ctor_arg() - the @arg that per-CPU allocation @ptr was made with
  * (pcpu_alloc()); NULL if none.
- * Context: takes m->percpu.lock; walks the live allocations.
+ * Context: takes m->percpu.lock; walks the records of those with a constructor or argument.
  */
 void *pcpu_ctor_arg(struct kmm_machine *m, const void *ptr);
 
