@@ -521,8 +521,13 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 		return kmm_set_error(-EACCES, "mmap: the fd is not open for writing (a shared writable mapping)");
 	if (file && (extra_vm_flags & VM_MMAP_FD_WRONLY))
 		return kmm_set_error(-EACCES, "mmap: the fd is not open for reading");
-	/* mmap_region(): RLIMIT_AS and RLIMIT_DATA, less what MAP_FIXED replaces */
-	unsigned long grow = (len >> PAGE_SHIFT) - (fixed ? count_vma_pages_range(mm, addr, addr + len) : 0);
+	/*
+	 * mmap_region(): RLIMIT_AS and RLIMIT_DATA, less what MAP_FIXED replaces;
+	 * MAP_FIXED_NOREPLACE found [addr, addr + len) empty above (and nothing
+	 * maps under the write lock since), so it has nothing to count or unmap.
+	 */
+	bool replace = fixed && !(flags & KMM_MAP_FIXED_NOREPLACE);
+	unsigned long grow = (len >> PAGE_SHIFT) - (replace ? count_vma_pages_range(mm, addr, addr + len) : 0);
 	if (!may_expand_vm(mm, vm_flags, grow))
 		return expand_vm_error(mm, "mmap", grow);
 	if ((err = vm_charge(mm, vm_flags, (long)(len >> PAGE_SHIFT))) != 0)
@@ -549,7 +554,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 		return kmm_set_error(-ENOMEM, "mmap: out of memory for the VMA");
 	}
 	/* MAP_FIXED replaces what was there (after everything that can fail). */
-	if (fixed && (err = do_munmap(mm, addr, len)) != 0) {
+	if (replace && (err = do_munmap(mm, addr, len)) != 0) {
 		kmem_cache_free(procs_of(m)->vm_area_cachep, vma);
 		kmm_file_put(m, shm);
 		return err;
@@ -576,23 +581,23 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 }
 
 /*
- * Remove whole VMAs inside [start, end): zap, unaccount, free. Each removal
- * changes the tree, so the iterator's next step descends again from the
- * removed VMA's end (mm.h); none after the VMA that reaches @end.
+ * Remove whole VMAs inside [start, end), from @vma (the first, where @vmi
+ * found it): zap, unaccount, free. @vmi removes each from the leaf it read
+ * while nothing else moved (one descent for do_munmap's VMA, not three);
+ * after a removal its next step descends again from the removed VMA's end
+ * (mm.h); none after the VMA that reaches @end.
  */
-static void remove_vma_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+static void remove_vma_range(struct mm_struct *mm, struct vma_iterator *vmi, struct vm_area_struct *vma,
+			     unsigned long end)
 {
-	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, start);
-
-	for_each_vma_range(vmi, vma, end) {
+	for (; vma; vma = vma_find(vmi, end)) {
 		bool last = vma->vm_end >= end;
 		vma_start_write(vma);
 		zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		if (vma->vm_flags & VM_LOCKED)
 			mm->locked_vm -= vma_pages(vma);
-		vma_remove(mm, vma);
+		vma_iter_remove(vmi, vma);
 		vm_area_free(vma);
 		if (last)
 			break;
@@ -610,8 +615,10 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	if (!len)
 		return kmm_set_error(-EINVAL, "munmap: length is 0");
 	end = start + len;
-	vma = find_vma(mm, start);
-	if (!vma || vma->vm_start >= end)
+	/* do_vmi_munmap()'s vma_find(): the first VMA ending above start, if it starts below end. */
+	VMA_ITERATOR(vmi, mm, start);
+	vma = vma_find(&vmi, end);
+	if (!vma)
 		return 0;
 	/* Split at both ends first; failure leaves everything mapped. */
 	if (vma->vm_start < start) {
@@ -627,7 +634,7 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 			return err;
 	}
 	update_hiwater(mm);
-	remove_vma_range(mm, start, end);
+	remove_vma_range(mm, &vmi, vma, end);
 	free_pgtables_range(mm, start, end, 0, 0);
 	return 0;
 }

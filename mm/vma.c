@@ -700,15 +700,12 @@ static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_
 	}
 }
 
-void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
+/* Take @vma, entry @i of leaf @n (NULL: not found, a bug reported), out of the tree. */
+static void vt_remove_at(struct mm_struct *mm, struct vm_area_struct *vma, struct vma_tree_node *n,
+			 unsigned int i)
 {
 	struct vm_area_struct *prev, *next;
-	struct vma_tree_node *n;
-	unsigned int i;
 
-	if (!vma->linked || vma->detached)
-		return;
-	n = vt_locate(mm, vma, &i);
 	mm->map_count--;
 	mm->mm_mt_seq++;
 	vma->detached = true;
@@ -735,6 +732,33 @@ void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
 		vt_propagate(n, !reshape);
 	if (next && !next_here)
 		vt_set_gap(mm, vma->vm_end, next_gap);
+}
+
+void vma_remove(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct vma_tree_node *n;
+	unsigned int i;
+
+	if (!vma->linked || vma->detached)
+		return;
+	n = vt_locate(mm, vma, &i);
+	vt_remove_at(mm, vma, n, i);
+}
+
+void vma_iter_remove(struct vma_iterator *vmi, struct vm_area_struct *vma)
+{
+	if (!vma->linked || vma->detached)
+		return;
+	/* The iterator's leaf, when nothing moved since it returned @vma: no descent. */
+	if (vmi_current(vmi) && vmi->node->slot[vmi->i] == vma)
+		vt_remove_at(vmi->mm, vma, vmi->node, vmi->i);
+	else
+		vma_remove(vmi->mm, vma);
+	/* The next step descends again from @vma's end (mm_mt_seq moved on). */
+	vmi->node = NULL;
+	vmi->walked = true;
+	vmi->start = vma->vm_start;
+	vmi->end = vma->vm_end;
 }
 
 void vma_adjust_tree(struct vm_area_struct *vma)

@@ -556,3 +556,105 @@ TEST(in_order_insertions_fill_the_nodes)
 	kmm_task_release(t);
 	done(m);
 }
+
+/* The pages of [@base, @base + @pages pages) mapped now, by a walk over the VMAs, in @got. */
+static void walk_pages(struct mm_struct *mm, unsigned long base, unsigned long pages, unsigned char *got)
+{
+	struct vm_area_struct *v;
+	VMA_ITERATOR(vmi, mm, base);
+
+	memset(got, 0, pages);
+	for_each_vma_range(vmi, v, base + (pages << PAGE_SHIFT))
+		for (unsigned long a = v->vm_start < base ? base : v->vm_start; a < v->vm_end; a += PAGE_SIZE)
+			if (a < base + (pages << PAGE_SHIFT))
+				got[(a - base) >> PAGE_SHIFT] = 1;
+}
+
+/*
+ * munmap's one descent (do_munmap's vma_find hands its leaf to
+ * vma_iter_remove) and MAP_FIXED_NOREPLACE without the replace step: random
+ * MAP_FIXED_NOREPLACE maps (refused with -EEXIST, nothing changed, when they
+ * overlap), MAP_FIXED maps, munmaps of exactly one VMA and of ranges that
+ * split VMAs at both ends and take several, against a model of which pages
+ * are mapped; after every step the tree is whole, the walk gives the model's
+ * pages, and find_vma agrees with a scan around the range that changed.
+ */
+TEST(munmap_and_noreplace_keep_find_vma_and_scan_in_step)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "steps");
+	uint64_t s = kmm_test_seed();
+	const unsigned long pages = 4096;
+	int steps = kmm_test_quick() ? 1500 : 5000;
+	unsigned char *model = calloc(pages, 1), *got = malloc(pages);
+
+	assert_true(t != NULL && model != NULL && got != NULL);
+	struct mm_struct *mm = t->mm;
+	unsigned long base = mm->mmap_base - (64UL << 20);
+	for (int i = 0; i < steps; i++) {
+		unsigned long p = kmm_test_rand(&s) % pages, len = 1 + kmm_test_rand(&s) % 8, at;
+		int op = (int)(kmm_test_rand(&s) % 4), err;
+		uint64_t out = 0;
+		if (op == 3)		/* a range of up to 32 pages: splits at both ends, several VMAs */
+			len = 1 + kmm_test_rand(&s) % 32;
+		if (p + len > pages)
+			len = pages - p;
+		at = base + (p << PAGE_SHIFT);
+		/* Protections by the start page's parity: neighbours merge only sometimes. */
+		int prot = p % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+		bool busy = false;
+		for (unsigned long k = p; k < p + len; k++)
+			busy |= model[k];
+		switch (op) {
+		case 0:		/* MAP_FIXED_NOREPLACE: -EEXIST and no change over a mapped page */
+			err = kmm_mmap(t, at, len << PAGE_SHIFT, prot,
+				       KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED_NOREPLACE, &out);
+			assert_eq(err, busy ? -EEXIST : 0);
+			if (!busy)
+				memset(model + p, 1, len);
+			break;
+		case 1:		/* MAP_FIXED: replaces what is there */
+			assert_eq(kmm_mmap(t, at, len << PAGE_SHIFT, prot,
+					   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED, &out), 0);
+			memset(model + p, 1, len);
+			break;
+		case 2: {	/* exactly the VMA at or above the page, clipped to the window */
+			struct vm_area_struct *v = find_vma(mm, at);
+			if (!v || v->vm_start >= base + (pages << PAGE_SHIFT))
+				break;
+			unsigned long a = v->vm_start < base ? base : v->vm_start;
+			unsigned long e = v->vm_end > base + (pages << PAGE_SHIFT) ? base + (pages << PAGE_SHIFT) : v->vm_end;
+			assert_eq(kmm_munmap(t, a, e - a), 0);
+			p = (a - base) >> PAGE_SHIFT;
+			len = (e - a) >> PAGE_SHIFT;
+			at = a;
+			memset(model + p, 0, len);
+			break;
+		}
+		case 3:		/* a range */
+			assert_eq(kmm_munmap(t, at, len << PAGE_SHIFT), 0);
+			memset(model + p, 0, len);
+			break;
+		}
+		err = vma_tree_check(mm, t->pid);
+		if (err)
+			kmm_test_fail(__FILE__, __LINE__, "step %d (op %d): %s", i, op, kmm_last_error());
+		walk_pages(mm, base, pages, got);
+		if (memcmp(got, model, pages))
+			kmm_test_fail(__FILE__, __LINE__, "step %d (op %d at page %lu, %lu pages): the walk "
+				      "differs from the model", i, op, p, len);
+		/* find_vma around the range: below it, its ends, above it. */
+		const unsigned long probe[] = { at - PAGE_SIZE, at, at + (len << PAGE_SHIFT) - 1,
+						at + (len << PAGE_SHIFT), at + ((len + 1) << PAGE_SHIFT) };
+		for (size_t k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
+			if (find_vma(mm, probe[k]) != linear_find(mm, probe[k]))
+				kmm_test_fail(__FILE__, __LINE__, "step %d (op %d): find_vma(page %ld) differs "
+					      "from the scan", i, op, (long)(probe[k] - base) / (long)PAGE_SIZE);
+	}
+	free(model);
+	free(got);
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}

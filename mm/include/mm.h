@@ -783,6 +783,13 @@ struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max);
  * the leaf the insertion left (no descent). Context: mmap_lock.
  */
 void vma_iter_at(struct vma_iterator *vmi, struct vm_area_struct *vma);
+/**
+ * vma_iter_remove() - vma_remove() of @vma, the VMA @vmi returned last: from
+ * the leaf @vmi holds while nothing moved since (no descent), else as
+ * vma_remove(). The next step descends again from @vma's end, as after any
+ * removal. Context: mmap_write_lock.
+ */
+void vma_iter_remove(struct vma_iterator *vmi, struct vm_area_struct *vma);
 /** vma_next() - the next VMA, NULL after the last. */
 static inline struct vm_area_struct *vma_next(struct vma_iterator *vmi)
 {
