@@ -46,6 +46,10 @@
  *                            below the last, as top-down mmap places them,
  *                            and unmapped in the same order) or up (lowest
  *                            first, both ways)
+ *        bench/fault threads [-t N]  the per-thread-count rows alone (N
+ *                            processes, N threads of one process, and the
+ *                            host), for interleaved old/new runs under
+ *                            chrt that hold the CPUs a few seconds only
  *        bench/fault touch N the kmm side of the demand-zero row alone, once:
  *                            one byte written to each of N fresh pages of
  *                            one process (mem=1536M), for instruction
@@ -680,6 +684,13 @@ int main(int argc, char **argv)
 		}
 		return vma_only(argv[2], argc == 4 ? argv[3] : NULL);
 	}
+	bool threads_only = argc >= 2 && !strcmp(argv[1], "threads");
+
+	if (threads_only) {
+		argv[1] = argv[0];	/* bench_threads_arg() parses what follows */
+		argc--;
+		argv++;
+	}
 	if (bench_threads_arg(argc, argv, &max_threads) != 1) {
 		fprintf(stderr, "%s: unexpected argument '%s'\nusage: fault [-t N]\n", argv[0], argv[1]);
 		return 2;
@@ -693,6 +704,10 @@ int main(int argc, char **argv)
 
 	if (reps < 1 || reps > 64)
 		reps = 5;
+	if (threads_only) {
+		run_threaded(max_threads, pages / 4 ? pages / 4 : 1, reps);
+		return 0;
+	}
 	snprintf(cmdline, sizeof(cmdline), "mem=%luM arch=x86_64", fork_mb + 1024);
 	struct kmm_machine *m = kmm_boot(cmdline);
 	if (!m) {
