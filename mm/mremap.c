@@ -36,11 +36,20 @@ struct move_ctx {
 static int move_one(void *arg, uint64_t va, void *slot, pteval_t v)
 {
 	struct move_ctx *c = arg;
-	int err;
-	void *dst = pgtable_walk(&c->mm->pgt, va + c->delta, true, &err);
+	/*
+	 * No allocation here, under the old table's PTE lock: installing a
+	 * missing table takes mm->page_table_lock, which free_level() takes
+	 * before a PTE lock (docs/locking.md), so an install here would nest
+	 * the two the wrong way round. move_vma() made every table of the
+	 * target beforehand, and nothing frees one while we hold mmap_lock
+	 * for write (Linux's move_page_tables() allocates before it locks,
+	 * too): a missing one is a bug.
+	 */
+	void *dst = pgtable_walk(&c->mm->pgt, va + c->delta, false, NULL);
 
+	VM_BUG_ON(!dst);
 	if (!dst) {
-		c->err = err;
+		c->err = -ENOMEM;
 		return 1;
 	}
 	/*
