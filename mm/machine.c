@@ -151,7 +151,7 @@ unsigned long global_node_page_state(struct kmm_machine *m, enum node_stat_item 
 	long sum = 0;
 
 	for (int n = 0; n < m->nr_node_ids; n++)
-		sum += atomic_load_explicit(&m->node_data[n]->vm_stat[i], memory_order_relaxed);
+		sum += node_page_state_signed(m->node_data[n], i);	/* base and slots */
 	return sum < 0 ? 0 : (unsigned long)sum;
 }
 

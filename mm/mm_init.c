@@ -55,6 +55,7 @@
 #include "include/kmm/vmalloc.h"
 #include "mm/include/memblock.h"
 #include "mm/include/memory_hotplug.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 /*
@@ -1098,6 +1099,9 @@ int setup_host_memory(struct boot *b)
 			if (err)
 				return kmm_set_error(err, "boot: zone_init_free_lists failed");
 		}
+	err = node_stat_init(m);	/* the nodes' per-CPU stat diffs */
+	if (err)
+		return kmm_set_error(err, "boot: node_stat_init failed");
 	return 0;
 }
 

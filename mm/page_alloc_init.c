@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "mm/include/subsys.h"
+#include "mm/include/vmstat.h"
 #include "mm/internal.h"
 
 #define SWAP_CLUSTER_MAX 32UL
@@ -503,6 +504,7 @@ void init_per_zone_wmark_min(struct kmm_machine *m)
 	page_alloc_sysctl_defaults(m);
 	calculate_min_free_kbytes(m);
 	setup_per_zone_wmarks(m);
+	refresh_zone_stat_thresholds(m);	/* the node stat items' (mm/vmstat.c) */
 	setup_per_zone_lowmem_reserve(m);
 }
 

@@ -76,8 +76,6 @@ unsigned long node_page_state_pages(const pg_data_t *pgdat, enum node_stat_item 
 unsigned long global_node_page_state_pages(struct kmm_machine *m, enum node_stat_item item);
 /** hpage_pmd_nr() - pages in a PMD-sized huge page: 512, or 1024 on non-PAE i386. */
 unsigned long hpage_pmd_nr(const struct kmm_machine *m);
-/** calculate_normal_threshold() - the per-CPU vmstat delta threshold of @zone (Linux's formula). */
-int calculate_normal_threshold(const struct zone *zone);
 /** memblock_reserved_by() - bytes of @m's boot reservations whose owner is @owner. */
 unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner);
 

@@ -336,17 +336,6 @@ static unsigned long node_stat_shown(struct kmm_machine *m, const pg_data_t *pgd
 	return vmstat_item_print_in_thp(item) ? v / hpage_pmd_nr(m) : v;
 }
 
-int calculate_normal_threshold(const struct zone *zone)
-{
-	const struct kmm_machine *m = zone->machine;
-	int cpus = m ? m->nr_cpus : 1;
-	/* Memory in 128 MiB units. */
-	int mem = (int)(zone_managed_pages(zone) >> (27 - PAGE_SHIFT));
-	int threshold = 2 * fls_ul((unsigned long)cpus) * (1 + fls_ul((unsigned long)mem));
-
-	return KMM_MIN(125, threshold);
-}
-
 /* Bytes of boot-time (memblock) reservations made for @owner. */
 unsigned long memblock_reserved_by(const struct kmm_machine *m, const char *owner)
 {

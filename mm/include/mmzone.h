@@ -109,6 +109,17 @@ struct deferred_range {
 	struct list_head list;		/* zone->deferred_ranges, zone->lock */
 };
 
+/*
+ * A CPU slot's share of a node's stat items not yet in the node's base
+ * (Linux's per_cpu_nodestat.vm_node_stat_diff, s8 there): ints, updated
+ * with atomic adds, since threads beyond the slots share one
+ * (mm/include/vmstat.h). Each stays within +-stat_threshold but while an
+ * update is between its add and its fold.
+ */
+struct per_cpu_nodestat {
+	atomic_int vm_node_stat_diff[NR_VM_NODE_STAT_ITEMS];
+};
+
 struct kmm_machine;
 struct pglist_data;
 
@@ -263,7 +274,19 @@ typedef struct pglist_data {
 	unsigned long node_present_pages;
 	unsigned long node_spanned_pages;
 	unsigned long totalreserve_pages;
-	atomic_long vm_stat[NR_VM_NODE_STAT_ITEMS];
+	/*
+	 * The node's stat items (mm/include/vmstat.h): vm_stat[] is the base,
+	 * per_cpu_nodestats each CPU slot's diff, folded into the base when
+	 * it passes stat_threshold (set by node_stat_init(), boot; NULL
+	 * before: updates go to the base). stat_serial is the machine's
+	 * serial, to match the thread's cached slot against. The three are
+	 * read on every update; stat_threshold is rewritten (rarely) by a
+	 * fold when the formula's inputs moved.
+	 */
+	struct per_cpu_nodestat *per_cpu_nodestats;	/* per-CPU (per_cpu_ptr()) */
+	unsigned long stat_serial;
+	int stat_threshold;				/* relaxed atomic */
+	atomic_long vm_stat[NR_VM_NODE_STAT_ITEMS] __attribute__((aligned(64)));
 	void *kswapd;			/* owned by the reclaim layer */
 	int kswapd_order;
 	enum zone_type kswapd_highest_zoneidx;

@@ -9,8 +9,9 @@
  * migration, THP, swap configured). The enum order is the /proc/vmstat order;
  * proc/vmstat.c holds the names in the same order.
  *
- * Zone and node counters are atomic longs in the zone or node; events are
- * per-CPU-slot counters summed on read (no shared cache line on the fast path).
+ * Zone counters are atomic longs in the zone; node counters a base in the
+ * node and a diff per CPU slot, folded on read; events are per-CPU-slot
+ * counters summed on read (no shared cache line on the fast path).
  */
 #ifndef KMM_VM_EVENT_ITEM_H
 #define KMM_VM_EVENT_ITEM_H
