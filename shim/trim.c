@@ -35,6 +35,8 @@ atomic_ulong stat_trims, stat_trimmed_pages;
 atomic_ulong trim_big_alloc_pages;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
 #define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
+/* The free-growth trim's floor grows with the CPU slots in use, this many at most (trim_floor()). */
+#define TRIM_FLOOR_SLOTS 4
 /* The trim limit, as a fraction of the RAM in use: 1/TRIM_USE_DIV (trim_limit()). */
 #define TRIM_USE_DIV 4
 /* The most a trim spares at the heads of the free lists, in trim limits (trim_check()). */
@@ -163,16 +165,36 @@ static unsigned long trim_keep(unsigned long limit)
 
 /*
  * The trim limit: a quarter of the RAM in use (the machine's allocated
- * pages: slabs, page blocks and kmm's own), at least 4 MiB, at most
+ * pages: slabs, page blocks and kmm's own), at least @floor (trim_floor()), at most
  * KMM_MALLOC_TRIM (64M). A program's freed memory so follows its size, as
  * glibc's top-of-heap trim does, instead of a flat 64M that most programs
  * never reach (big_reuse 1 300: peak RSS 1.33x glibc's with the flat 64M,
  * 1.11x with this; docs/malloc.md).
  */
-static unsigned long trim_limit(unsigned long used)
+static unsigned long trim_limit(unsigned long used, unsigned long floor)
 {
-	return KMM_CLAMP(used / TRIM_USE_DIV, KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages),
-			 trim_threshold_pages);
+	return KMM_CLAMP(used / TRIM_USE_DIV, floor, trim_threshold_pages);
+}
+
+/*
+ * The free-growth trim's floor: TRIM_FLOOR_PAGES for each CPU slot that
+ * threads hold now (read without the slots' lock: a count a thread old is
+ * good enough), at most TRIM_FLOOR_SLOTS of them, within the limit's cap.
+ * Threads on their own slots free and re-allocate apart, as glibc's
+ * threads each in an arena that keeps its own top: with one floor for all,
+ * big_reuse 2 1000's RAM was trimmed ~145 times a run, each trim giving
+ * back about a 4 MiB block that one of the threads faulted in again
+ * (docs/malloc-measured-2.md, session 26). A slot that threads leave stops
+ * counting, so programs whose threads come and go over many slots are
+ * floored by the slots held, not by those ever used.
+ */
+static unsigned long trim_floor(struct kmm_machine *m)
+{
+	unsigned long slots = 0;
+
+	for (int c = 0; c < m->nr_cpus && slots < TRIM_FLOOR_SLOTS; c++)
+		slots += atomic_load_explicit(&m->cpus[c].guard.nr_users, memory_order_relaxed) > 0;
+	return KMM_MIN(TRIM_FLOOR_PAGES * KMM_MAX(slots, 1UL), trim_threshold_pages);
 }
 
 /*
@@ -255,7 +277,7 @@ void trim_check(struct kmm_machine *m)
 	}
 	if (!trim_threshold_pages || nr_free - low < KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages))
 		return;
-	unsigned long limit = trim_limit(used);
+	unsigned long limit = trim_limit(used, trim_floor(m));
 	if (nr_free - low < limit || spin_is_locked(&trim_lock))
 		return;
 	spin_lock(&trim_lock);

@@ -14,14 +14,17 @@
  * after a trim and freed again is given back by the next one; free blocks
  * still resident when the RAM in use reaches a new high are given back
  * (peak_trim()), those of 512 KiB and more, and so are they when huge blocks (above 4 MiB, host
- * mappings of their own) take the program to a new high.
+ * mappings of their own) take the program to a new high; the free-growth
+ * trim's floor is 4 MiB for each CPU slot that threads hold (two: 8 MiB).
  *
  * The first test must run first (as it does, in file order, or alone with
  * KMM_TEST): the shim counts big blocks allocated after its first
  * automatic trim as re-use, and the later tests allocate some.
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -358,4 +361,91 @@ TEST(a_peak_trim_leaves_free_blocks_under_512k_resident)
 TEST(free_blocks_go_when_huge_blocks_take_the_program_to_a_new_high)
 {
 	free_blocks_go_at_a_new_high(16 * MIB);
+}
+
+static unsigned long trims(void)
+{
+	struct kmm_malloc_stats st;
+
+	kmm_malloc_get_stats(&st);
+	return st.trims;
+}
+
+/*
+ * 12 blocks of 1 MiB written; one freed (the trim check marks the free
+ * memory's low), then @first more: the trims those frees set off, then the
+ * rest freed. The RAM in use stays under 16 MiB, so the trim limit is its
+ * floor.
+ */
+static unsigned long trims_after_freeing(int first, unsigned long *rest)
+{
+	unsigned char *b[12];
+
+	written_blocks(b, 12, MIB);
+	free(b[0]);
+	unsigned long t0 = trims();
+	for (int i = 1; i <= first; i++)
+		free(b[i]);
+	unsigned long t1 = trims();
+	for (int i = first + 1; i < 12; i++)
+		free(b[i]);
+	*rest = trims() - t1;
+	return t1 - t0;
+}
+
+static pthread_barrier_t slot_held, slot_done;
+
+/* Takes a CPU slot (a malloc) and holds it until the main thread is done. */
+static void *slot_holder(void *arg)
+{
+	(void)arg;
+	void *p = malloc(64);
+
+	keep(p);
+	pthread_barrier_wait(&slot_held);
+	pthread_barrier_wait(&slot_done);
+	free(p);
+	return NULL;
+}
+
+/*
+ * The free-growth trim's floor is 4 MiB for each CPU slot that threads hold
+ * (trim_floor(), session 26): freeing 6 MiB of page blocks sets a trim off
+ * while only this thread holds a slot, none while a second thread holds
+ * another (8 MiB), and the 11 MiB freed in all do. A first round of 24 MiB
+ * puts the peak trim's next high out of reach. Needs two CPUs (slots).
+ */
+TEST(the_trim_floor_grows_with_the_slots_held)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("  one CPU: one slot, nothing to compare\n");
+		return;
+	}
+	unsigned char *warm[24];
+	unsigned long rest;
+
+	written_blocks(warm, 24, MIB);
+	for (int i = 0; i < 24; i++)
+		free(warm[i]);
+	malloc_trim(0);
+	unsigned long one = trims_after_freeing(6, &rest);
+	printf("  one slot held: %lu trims after 6 MiB freed\n", one);
+	expect_true(one >= 1);
+	malloc_trim(0);
+
+	pthread_t t;
+	assert_eq(pthread_barrier_init(&slot_held, NULL, 2), 0);
+	assert_eq(pthread_barrier_init(&slot_done, NULL, 2), 0);
+	assert_eq(pthread_create(&t, NULL, slot_holder, NULL), 0);
+	pthread_barrier_wait(&slot_held);
+	unsigned long two = trims_after_freeing(6, &rest);
+	printf("  two slots held: %lu trims after 6 MiB freed, %lu after 5 MiB more\n", two, rest);
+	expect_eq(two, 0);
+	expect_true(rest >= 1);
+	pthread_barrier_wait(&slot_done);
+	assert_eq(pthread_join(t, NULL), 0);
+	pthread_barrier_destroy(&slot_held);
+	pthread_barrier_destroy(&slot_done);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
 }
