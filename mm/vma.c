@@ -181,6 +181,30 @@ static void vt_propagate(struct vma_tree_node *n, bool until_same)
 			break;
 }
 
+/*
+ * @n's gaps changed, its last end did not: @fell, the largest old gap that
+ * fell or went, and @rose, the largest new one that rose or came in. The
+ * parent's entry holds @n's old largest gap: while @fell is below it, the
+ * entry that held it is as it was, and the new largest is that or @rose,
+ * with no scan of @n; else @n is read again and the change goes up as far
+ * as it reaches.
+ */
+static void vt_gaps_changed(struct vma_tree_node *n, unsigned long fell, unsigned long rose)
+{
+	struct vma_tree_node *p = n->parent;
+
+	if (!p)
+		return;
+	unsigned int pi = vt_index_in_parent(n);
+	if (fell >= p->gap[pi]) {
+		if (vt_set_summary(p, pi, n))
+			vt_propagate(p, true);
+	} else if (rose > p->gap[pi]) {
+		p->gap[pi] = rose;
+		vt_propagate(p, true);
+	}
+}
+
 /* Move @count entries from @src at @si to @dst at @di (the gap at @di already open). */
 static void vt_move(struct vma_tree_node *dst, unsigned int di, struct vma_tree_node *src,
 		    unsigned int si, unsigned int count)
@@ -611,16 +635,24 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 			n = r;
 		}
 	}
+	unsigned long old_gap = i < n->nr ? n->gap[i] : 0;	/* @next's, when it is in this leaf */
 	vt_open(n, i);
 	n->end[i] = vma->vm_end;
 	unsigned long start = vm_start_gap(vma);
 	n->gap[i] = start > prev_end ? start - prev_end : 0;
 	n->slot[i] = vma;
-	/* @next's gap: at hand when it follows in this leaf. */
-	if (next && i + 1 < n->nr)
+	if (split) {
+		/* Every entry on the way up is rewritten. */
+		if (next && i + 1 < n->nr)
+			n->gap[i + 1] = next_gap;
+		vt_propagate(n, false);
+	} else if (next && i + 1 < n->nr) {
+		/* @next follows in this leaf: the leaf's last end stays; its gap fell. */
 		n->gap[i + 1] = next_gap;
-	/* After a split every entry on the way up is rewritten; else only what changes. */
-	vt_propagate(n, !split);
+		vt_gaps_changed(n, old_gap, n->gap[i]);
+	} else {
+		vt_propagate(n, true);
+	}
 	if (next && i + 1 == n->nr)
 		vt_set_gap(mm, vma->vm_end, next_gap);
 	mm->map_count++;
@@ -721,14 +753,16 @@ static void vt_remove_at(struct mm_struct *mm, struct vm_area_struct *vma, struc
 		long g = gap_moved(nn->gap[ni], vma->vm_end, prev_end);
 		next_gap = g >= 0 ? (unsigned long)g : vma_gap(next, prev);
 	}
+	unsigned long gone_gap = n->gap[i];
 	vt_close(n, i);
 	bool next_here = next && i < n->nr;
 	if (next_here)
 		n->gap[i] = next_gap;
 	/* After a borrow or a merge every entry on the way up is rewritten; else only what changes. */
 	bool reshape = n->parent && n->nr < VT_MIN;
-	n = vt_rebalance(mm, n);
-	if (n)
+	if (next_here && !reshape)
+		vt_gaps_changed(n, gone_gap, next_gap);	/* the leaf's last end stays */
+	else if ((n = vt_rebalance(mm, n)) != NULL)
 		vt_propagate(n, !reshape);
 	if (next && !next_here)
 		vt_set_gap(mm, vma->vm_end, next_gap);
