@@ -314,11 +314,13 @@ struct vm_area_struct *vma_try_merge(struct vm_area_struct *vma)
 {
 	if (!vma->linked || vma->detached)
 		return vma;
-	/* @vma's neighbours in the tree: no descent right after mmap's insertion (vma_iter_at()). */
-	struct vma_iterator vmi;
-	vma_iter_at(&vmi, vma);
-	struct vm_area_struct *prev = vma_prev(&vmi);
-	struct vm_area_struct *next = !prev || vma_next(&vmi) == vma ? vma_next(&vmi) : NULL;
+	/*
+	 * The neighbours that touch @vma (can_merge() wants no less), from the
+	 * tree's leaf: no descent right after mmap's insertion, and a neighbour
+	 * with room between is not read (a cold line among many VMAs).
+	 */
+	struct vm_area_struct *prev, *next;
+	vma_touching(vma, &prev, &next);
 
 	if (next && can_merge(vma, next))
 		merge_into(vma, next);

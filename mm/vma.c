@@ -457,21 +457,37 @@ struct vm_area_struct *vma_prev(struct vma_iterator *vmi)
 	return vmi_set(vmi, n, i);
 }
 
-void vma_iter_at(struct vma_iterator *vmi, struct vm_area_struct *vma)
+void vma_touching(struct vm_area_struct *vma, struct vm_area_struct **pprev,
+		  struct vm_area_struct **pnext)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vma_tree_node *n;
-	unsigned int i;
+	struct vma_tree_node *n, *s;
+	unsigned int i, j;
 
-	vma_iter_init(vmi, mm, vma->vm_start);
+	*pprev = *pnext = NULL;
 	if (mm->mm_mt_last == vma && mm->mm_mt_last_seq == mm->mm_mt_seq) {
 		n = mm->mm_mt_last_leaf;	/* vma_insert() left it, and nothing moved since */
 		i = mm->mm_mt_last_i;
 	} else {
 		n = vt_descend(mm, vma->vm_start, &i);
 	}
-	if (n && n->slot[i] == vma)
-		vmi_set(vmi, n, i);
+	if (!n || n->slot[i] != vma)
+		return;
+	/* Before: the entry before, if its end (the leaf's, exact) is @vma's start. */
+	s = n;
+	j = i;
+	if (vt_step(&s, &j, -1) && s->end[j] == vma->vm_start)
+		*pprev = s->slot[j];
+	/*
+	 * After: the entry after, if its stored gap (vm_start_gap() less @vma's
+	 * end) is 0; above 0, its vm_start is above @vma's end, and that VMA's
+	 * line is not read.
+	 */
+	s = n;
+	j = i;
+	if (vt_step(&s, &j, 1) && s->gap[j] == 0 &&
+	    ((struct vm_area_struct *)s->slot[j])->vm_start == vma->vm_end)
+		*pnext = s->slot[j];
 }
 
 /* ---- Gaps ---- */

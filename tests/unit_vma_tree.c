@@ -577,7 +577,8 @@ static void walk_pages(struct mm_struct *mm, unsigned long base, unsigned long p
  * overlap), MAP_FIXED maps, munmaps of exactly one VMA and of ranges that
  * split VMAs at both ends and take several, against a model of which pages
  * are mapped; after every step the tree is whole, the walk gives the model's
- * pages, and find_vma agrees with a scan around the range that changed.
+ * pages, no two VMAs that touch alike are left unmerged, and find_vma agrees
+ * with a scan around the range that changed.
  */
 TEST(munmap_and_noreplace_keep_find_vma_and_scan_in_step)
 {
@@ -640,6 +641,21 @@ TEST(munmap_and_noreplace_keep_find_vma_and_scan_in_step)
 		if (err)
 			kmm_test_fail(__FILE__, __LINE__, "step %d (op %d): %s", i, op, kmm_last_error());
 		walk_pages(mm, base, pages, got);
+		/*
+		 * The maps merge what touches them alike (vma_try_merge, from
+		 * vma_touching()), and nothing else makes two such neighbours: no
+		 * two VMAs of the window touch with the same flags.
+		 */
+		struct vm_area_struct *v, *before = NULL;
+		VMA_ITERATOR(vmi, mm, base);
+		for_each_vma_range(vmi, v, base + (pages << PAGE_SHIFT)) {
+			if (before && before->vm_end == v->vm_start && before->vm_flags == v->vm_flags)
+				kmm_test_fail(__FILE__, __LINE__, "step %d (op %d): VMAs at pages %ld and "
+					      "%ld touch alike, unmerged", i, op,
+					      (long)(before->vm_start - base) / (long)PAGE_SIZE,
+					      (long)(v->vm_start - base) / (long)PAGE_SIZE);
+			before = v;
+		}
 		if (memcmp(got, model, pages))
 			kmm_test_fail(__FILE__, __LINE__, "step %d (op %d at page %lu, %lu pages): the walk "
 				      "differs from the model", i, op, p, len);

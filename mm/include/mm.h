@@ -398,7 +398,7 @@ struct mm_struct {
 	unsigned long mm_mt_seq;		/* bumped by every insertion and removal (struct vma_iterator) */
 	/* The VMA inserted last: only compared with a neighbour's address (it may be freed since). */
 	const struct vm_area_struct *mm_mt_last;
-	/* Its leaf and entry while mm_mt_seq is still mm_mt_last_seq (vma_iter_at()). */
+	/* Its leaf and entry while mm_mt_seq is still mm_mt_last_seq (vma_touching()). */
 	struct vma_tree_node *mm_mt_last_leaf;
 	unsigned int mm_mt_last_i;
 	unsigned long mm_mt_last_seq;
@@ -777,12 +777,15 @@ static inline void vma_iter_init(struct vma_iterator *vmi, struct mm_struct *mm,
  */
 struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max);
 /**
- * vma_iter_at() - set @vmi on @vma (linked in its mm's tree), as if it had
- * just returned it: vma_prev() and vma_next() give its neighbours. Right
- * after vma_insert() of @vma, with no insertion or removal since, it takes
- * the leaf the insertion left (no descent). Context: mmap_lock.
+ * vma_touching() - the VMAs directly before and after @vma (linked in its
+ * mm's tree) that touch it: *@pprev ending at its vm_start, *@pnext starting
+ * at its vm_end; NULL for a side with room between (or no VMA). Decided from
+ * the leaf's end and gap where it can, without reading the neighbour; right
+ * after vma_insert() of @vma, with no insertion or removal since, from the
+ * leaf the insertion left (no descent). Context: mmap_lock.
  */
-void vma_iter_at(struct vma_iterator *vmi, struct vm_area_struct *vma);
+void vma_touching(struct vm_area_struct *vma, struct vm_area_struct **pprev,
+		  struct vm_area_struct **pnext);
 /**
  * vma_iter_remove() - vma_remove() of @vma, the VMA @vmi returned last: from
  * the leaf @vmi holds while nothing moved since (no descent), else as
