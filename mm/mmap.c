@@ -635,7 +635,10 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 		if (err)
 			return err;
 	}
-	update_hiwater(mm);
+	/*
+	 * No update_hiwater() here: zap_page_range_single() raises both marks
+	 * for each VMA before its RSS and its total_vm (vm_stat_account) fall.
+	 */
 	remove_vma_range(mm, &vmi, vma, end);
 	free_pgtables_range(mm, start, end, 0, 0);
 	return 0;

@@ -282,7 +282,13 @@ static struct vm_area_struct *vt_prev_vma(struct vma_tree_node *n, unsigned int 
 	return vt_step(&n, &i, -1) ? n->slot[i] : NULL;
 }
 
-/* The VMA before entry @i of leaf @n, NULL if none; its end in *@end (0 if none), from the leaf. */
+/*
+ * The VMA before entry @i of leaf @n, NULL if none; its end in *@end (0 if
+ * none), from the leaf: the entry's end is that VMA's vm_end, which is
+ * vm_end_gap(prev) here (no VM_GROWSUP, see vm_end_gap() above) - the
+ * prev_end that vma_gap() and gap_moved() take. A guard gap above a VMA
+ * would have to be stored in the leaf, or this read the VMA.
+ */
 static struct vm_area_struct *vt_prev_end(struct vma_tree_node *n, unsigned int i,
 					  unsigned long *end)
 {
