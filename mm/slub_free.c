@@ -692,7 +692,7 @@ bool barn_take(struct kmem_cache *s, struct kmem_cache_cpu *c)
 /* kmem_cache_alloc_barn(): mm/slab_fast.h */
 void *kmem_cache_alloc_barn(struct kmem_cache *s)
 {
-	bool took = false;
+	void *obj = NULL;
 
 	/* This thread's slot on the cache's machine, no listener; then its guard. */
 	if (!s->keep_sheaves || s->slowpath_flags || !kmm_slab_fast_on(s->machine))
@@ -701,11 +701,16 @@ void *kmem_cache_alloc_barn(struct kmem_cache *s)
 	if (!kmm_cpu_enter_owned(g))
 		return NULL;
 	struct kmem_cache_cpu *c = per_cpu_ptr(s->cpu_slab, kmm_cpu_cache.cpu);
-	if (!c->freelist)
-		took = barn_take(s, c);	/* only into an empty sheaf */
+	/*
+	 * Only into an empty sheaf; then its newest object in the same
+	 * section, with any pop's checks (one that fails leaves the sheaf to
+	 * slab_alloc_full()): not a second entry of the slot through
+	 * kmem_cache_alloc_fast_inline().
+	 */
+	if (!c->freelist && barn_take(s, c))
+		obj = slab_pop_owned(s, c, false, 0, 0);
 	kmm_cpu_exit_owned(g);
-	/* Its checks as any pop's; one that fails leaves the sheaf to slab_alloc_full(). */
-	return took ? kmem_cache_alloc_fast_inline(s) : NULL;
+	return obj;
 }
 
 /*
