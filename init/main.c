@@ -76,7 +76,8 @@ static void machine_teardown(struct kmm_machine *m)
 	m->section_reserved = NULL;
 	free(m->section_lazy);
 	m->section_lazy = NULL;
-	free(m->reserved_chunks);
+	if (m->reserved_chunks != kmm_machine_tail(m))
+		free(m->reserved_chunks);
 	m->reserved_chunks = NULL;
 	sim_ram_destroy(&m->ram);
 	kmm_machine_free(m);

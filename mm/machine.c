@@ -38,10 +38,11 @@ static _Thread_local int last_errno;	/* kmm_set_error()'s @err with its text */
  */
 struct kmm_machine *kmm_machine_alloc(void)
 {
-	struct kmm_machine *m = sim_reserve(sizeof(*m), true);
+	struct kmm_machine *m = sim_reserve(sizeof(*m) + KMM_MACHINE_TAIL_BYTES, true);
 
 	if (!m)
 		return NULL;
+	m->host_tail = true;
 	m->obj_fast_serial = KMM_SERIAL_NONE;	/* until kmm_events_init() */
 	/* Linux's slab_max_order= for machines built by hand; kmm_boot() sets every option. */
 	m->opts.slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
@@ -56,7 +57,7 @@ struct kmm_machine *kmm_machine_alloc(void)
 	}
 	spin_unlock(&registry_lock);
 	if (!m->slot) {
-		sim_release(m, sizeof(*m));
+		sim_release(m, sizeof(*m) + KMM_MACHINE_TAIL_BYTES);
 		return NULL;
 	}
 	spin_lock_init(&m->log_lock);
@@ -81,7 +82,7 @@ void kmm_machine_free(struct kmm_machine *m)
 	memblock_release(m);
 	free(m->cpus);
 	pcpu_release(m);
-	sim_release(m, sizeof(*m));
+	sim_release(m, sizeof(*m) + KMM_MACHINE_TAIL_BYTES);
 }
 
 struct kmm_machine *kmm_use(struct kmm_machine *m)

@@ -1069,6 +1069,7 @@ int setup_host_memory(struct boot *b)
 	/* Room for the board's hotplug area (maxmem=): mm/memory_hotplug.c. */
 	unsigned long secs = memory_hotplug_max_sections(m);
 	uint64_t ram = KMM_MAX(PFN_PHYS(m->max_pfn), (uint64_t)secs * SECTION_BYTES);
+	size_t rc_bytes;
 	int err;
 
 	if (secs == m->nr_sections)
@@ -1079,8 +1080,11 @@ int setup_host_memory(struct boot *b)
 	m->section_deferred = calloc(secs, sizeof(*m->section_deferred));
 	m->section_reserved = calloc(secs, sizeof(*m->section_reserved));
 	m->section_lazy = calloc(secs, sizeof(*m->section_lazy));
-	m->reserved_chunks = calloc(secs << (SECTION_SHIFT - MAX_PAGE_ORDER),
-				    sizeof(*m->reserved_chunks));
+	rc_bytes = (secs << (SECTION_SHIFT - MAX_PAGE_ORDER)) * sizeof(*m->reserved_chunks);
+	if (kmm_machine_tail(m) && rc_bytes <= KMM_MACHINE_TAIL_BYTES)
+		m->reserved_chunks = kmm_machine_tail(m);	/* zero pages */
+	else
+		m->reserved_chunks = calloc(1, rc_bytes);
 	if (!m->vmemmap || !m->section_state || !m->section_deferred || !m->section_reserved ||
 	    !m->section_lazy || !m->reserved_chunks)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",

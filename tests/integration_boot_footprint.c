@@ -6,7 +6,8 @@
  * process's RSS (docs/malloc-measured.md, session 20).
  *
  * Covers: the machine struct of the shim's boot touches two pages (four of
- * six while memblock's arrays were fixed at 256 regions each); the
+ * six while memblock's arrays were fixed at 256 regions each), with the
+ * reserved_chunks[] after it (4 KB of host heap before); the
  * pressure layer's state (struct pressure, 40 KiB of zero pages from the
  * host) of a one-node machine without swapdir= touches one page
  * (two while node 0's kswapd and lruvec lay in two arrays), and two with
@@ -30,6 +31,7 @@
 
 #include "arch/x86/include/asm/e820.h"
 #include "mm/include/boot_options.h"
+#include "mm/include/memory_hotplug.h"
 #include "mm/internal.h"
 #include "mm/swap.h"
 #include "tests/harness.h"
@@ -148,8 +150,9 @@ TEST(pressure_state_of_a_one_node_machine_touches_one_page)
 /*
  * The machine struct (zero pages from the host, mm/machine.c) of the shim's
  * boot: the fields every boot writes and the used heads of memblock's two
- * arrays and of the e820 table share two pages; the e820 table's unused tail
- * is the third, untouched. Four of six while memblock's fixed arrays of 256
+ * arrays, of the e820 table and of reserved_chunks[] (after the struct)
+ * share two pages; the rest of reserved_chunks[] (the hotplug area's blocks)
+ * stays untouched. Four of six while memblock's fixed arrays of 256
  * regions put the heads of memory and reserved 8 KB apart and the table sat
  * in the middle; three while a rebuild of the table cleared all of it.
  */
@@ -159,9 +162,16 @@ TEST(the_shim_machines_struct_touches_two_pages)
 
 	assert_true(m != NULL);
 	long pages = resident_pages(m, sizeof(*m));
-	printf("  struct kmm_machine: %zu bytes, %ld pages resident; memblock %d + %d regions\n",
-	       sizeof(*m), pages, m->memblock.memory.cnt, m->memblock.reserved.cnt);
+	/* reserved_chunks follows, its boot blocks' entries in the struct's second page. */
+	size_t rc_bytes = m->nr_sections ? (size_t)memory_hotplug_max_sections(m) *
+					  (PAGES_PER_SECTION >> MAX_PAGE_ORDER) * sizeof(uint16_t) : 0;
+	long with_rc = resident_pages(m, sizeof(*m) + rc_bytes);
+	printf("  struct kmm_machine: %zu bytes, %ld pages resident; with reserved_chunks (%zu bytes "
+	       "after it) %ld; memblock %d + %d regions\n", sizeof(*m), pages, rc_bytes, with_rc,
+	       m->memblock.memory.cnt, m->memblock.reserved.cnt);
 	expect_eq(pages, 2);
+	expect_true((void *)m->reserved_chunks == (void *)(m + 1));
+	expect_eq(with_rc, 2);
 	expect_true(m->memblock.reserved.regions == m->memblock.init_reserved);
 	expect_eq(kmm_check(m), 0);
 	kmm_shutdown(m);

@@ -151,7 +151,8 @@ struct kmm_machine {
 	 * section_lazy bit is set (never both), it is free pages of a deferred
 	 * block the allocator has split. The section bit is set while the mask
 	 * is not 0. Cleared under reserved_block_lock with release, before the
-	 * block's section bit; read with acquire by pfn_init_state().
+	 * block's section bit; read with acquire by pfn_init_state(). In the
+	 * pages after the struct (kmm_machine_tail()) when it fits there.
 	 */
 	uint16_t *reserved_chunks;
 	spinlock_t reserved_block_lock;
@@ -217,15 +218,32 @@ struct kmm_machine {
 	kmm_reclaim_fn reclaim;		/* set by the reclaim layer's init; NULL without it */
 	kmm_oom_fn oom;			/* set by the OOM layer's init; NULL without it */
 	atomic_bool halted;		/* a kernel panic stopped the machine (kmm_panic) */
+	bool host_tail;			/* KMM_MACHINE_TAIL_BYTES follow the struct; immutable */
 
 	/*
-	 * Last: a boot fills a few of the table's 128 entries, and the rest
-	 * (~3 KB) is the struct's one page no boot touches (the struct comes
-	 * as zero pages, mm/machine.c). Whatever goes after it should be as
-	 * rarely written.
+	 * Last: a boot fills a few of the table's E820_MAX_ENTRIES, and the
+	 * rest stays untouched (the struct comes as zero pages, mm/machine.c),
+	 * as does the tail of reserved_chunks, which follows the struct in the
+	 * same pages (kmm_machine_tail()). Whatever goes before the table is
+	 * written by every boot; the struct stays within two pages
+	 * (integration_boot_footprint).
 	 */
 	struct e820_table e820;
 };
+
+/*
+ * After the struct, in the zero pages kmm_machine_alloc() reserves with it:
+ * room for the machine's reserved_chunks[] (mm/mm_init.c), whose first
+ * entries (the boot memory's blocks) then share the struct's last page and
+ * whose others (a hotplug area's blocks) stay untouched until used: 4 KB of
+ * every malloc shim process's host heap. NULL for a machine made otherwise
+ * (a test's calloc()).
+ */
+#define KMM_MACHINE_TAIL_BYTES	(16UL << 10)
+static inline void *kmm_machine_tail(struct kmm_machine *m)
+{
+	return m->host_tail ? (void *)(m + 1) : NULL;
+}
 
 enum section_state {
 	SECTION_ABSENT,		/* no RAM, or outside max_pfn */

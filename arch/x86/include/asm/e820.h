@@ -32,7 +32,15 @@ struct e820_entry {
 	enum e820_type type;
 };
 
-#define E820_MAX_ENTRIES 128
+/*
+ * Room for 80 entries (Linux: 128 from the boot protocol, plus 3 per NUMA
+ * node for the kernel's own table). A kmm board's map holds at most ~41:
+ * the firmware's 8, two more per memmap= range (KMM_MAX_MEMMAP, 16) and one
+ * for mem=. The table is the last field of struct kmm_machine, and 80 keeps
+ * the struct inside two pages, so that the array after it
+ * (m->reserved_chunks, mm/machine.c) starts in the second.
+ */
+#define E820_MAX_ENTRIES 80
 struct e820_table {
 	int nr_entries;
 	struct e820_entry entries[E820_MAX_ENTRIES];
