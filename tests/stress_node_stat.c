@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mm/include/vmstat.h"
 
@@ -148,7 +149,10 @@ TEST(threads_sharing_a_slot_lose_no_count)
 		expect_true(diff_of(m, pgdat, c) <= t);
 	}
 	snprintf(want, sizeof(want), "\nnr_foll_pin_acquired %ld\n", NTHREADS * rounds);
-	expect_str_contains(t_proc(m, "/proc/vmstat"), want);
+	char *vmstat = t_proc(m, "/proc/vmstat");
+
+	expect_str_contains(vmstat, want);
+	free(vmstat);
 	mod_node_page_state(pgdat, ITEM, -NTHREADS * rounds);
 	expect_eq(node_page_state(pgdat, ITEM), 0);
 	t_done(m);
