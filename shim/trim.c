@@ -35,7 +35,7 @@ atomic_ulong stat_trims, stat_trimmed_pages;
 atomic_ulong trim_big_alloc_pages;
 /* The least: freed RAM below this is never trimmed but by malloc_trim() (immutable). */
 #define TRIM_FLOOR_PAGES ((4UL << 20) >> PAGE_SHIFT)
-/* The free-growth trim's floor grows with the CPU slots in use, this many at most (trim_floor()). */
+/* The free-growth trim's floor grows with the CPU slots freeing, this many at most (trim_floor()). */
 #define TRIM_FLOOR_SLOTS 4
 /* The trim limit, as a fraction of the RAM in use: 1/TRIM_USE_DIV (trim_limit()). */
 #define TRIM_USE_DIV 4
@@ -177,23 +177,32 @@ static unsigned long trim_limit(unsigned long used, unsigned long floor)
 }
 
 /*
- * The free-growth trim's floor: TRIM_FLOOR_PAGES for each CPU slot that
- * threads hold now (read without the slots' lock: a count a thread old is
- * good enough), at most TRIM_FLOOR_SLOTS of them, within the limit's cap.
- * Threads on their own slots free and re-allocate apart, as glibc's
- * threads each in an arena that keeps its own top: with one floor for all,
- * big_reuse 2 1000's RAM was trimmed ~145 times a run, each trim giving
- * back about a 4 MiB block that one of the threads faulted in again
- * (docs/malloc-measured-2.md, session 26). A slot that threads leave stops
- * counting, so programs whose threads come and go over many slots are
- * floored by the slots held, not by those ever used.
+ * The CPU slots (bit slot % 64) that ran the trim check, that is freed page
+ * blocks or emptied sheaves, since the last automatic trim (trim_check()
+ * sets a bit it finds clear; the trim clears them all). Relaxed: a bit a
+ * free late only moves the floor by one slot for one trim.
  */
-static unsigned long trim_floor(struct kmm_machine *m)
+static atomic_ulong trim_slots_freeing;
+
+/*
+ * The free-growth trim's floor: TRIM_FLOOR_PAGES for each CPU slot that
+ * freed since the last trim, at most TRIM_FLOOR_SLOTS of them, within the
+ * limit's cap. Threads on their own slots free and re-allocate apart, as
+ * glibc's threads each in an arena that keeps its own top: with one floor
+ * for all, big_reuse 2 1000's RAM was trimmed ~145 times a run, each trim
+ * giving back about a 4 MiB block that one of the threads faulted in again
+ * (docs/malloc-measured-2.md, session 26). Counting the slots that threads
+ * hold instead counted big_reuse 1's idle main thread too (25.8k page
+ * faults -> 27.0k); slots whose threads left, or sleep, count no more
+ * once a trim has run without them.
+ */
+static unsigned long trim_floor(void)
 {
+	unsigned long w = atomic_load_explicit(&trim_slots_freeing, memory_order_relaxed);
 	unsigned long slots = 0;
 
-	for (int c = 0; c < m->nr_cpus && slots < TRIM_FLOOR_SLOTS; c++)
-		slots += atomic_load_explicit(&m->cpus[c].guard.nr_users, memory_order_relaxed) > 0;
+	for (; w && slots < TRIM_FLOOR_SLOTS; w &= w - 1)	/* no libgcc popcount call */
+		slots++;
 	return KMM_MIN(TRIM_FLOOR_PAGES * KMM_MAX(slots, 1UL), trim_threshold_pages);
 }
 
@@ -259,6 +268,10 @@ static __attribute__((noinline, cold)) void peak_trim(struct kmm_machine *m, uns
  */
 void trim_check(struct kmm_machine *m)
 {
+	unsigned long slot_bit = 1UL << (kmm_this_cpu_inline(m) & 63);
+
+	if (!(atomic_load_explicit(&trim_slots_freeing, memory_order_relaxed) & slot_bit))
+		atomic_fetch_or_explicit(&trim_slots_freeing, slot_bit, memory_order_relaxed);
 	unsigned long nr_free = kmm_nr_free_pages(m);
 	unsigned long low = atomic_load_explicit(&free_low_mark, memory_order_relaxed);
 	unsigned long total = (unsigned long)atomic_load_explicit(&m->totalram_pages,
@@ -277,10 +290,11 @@ void trim_check(struct kmm_machine *m)
 	}
 	if (!trim_threshold_pages || nr_free - low < KMM_MIN(TRIM_FLOOR_PAGES, trim_threshold_pages))
 		return;
-	unsigned long limit = trim_limit(used, trim_floor(m));
+	unsigned long limit = trim_limit(used, trim_floor());
 	if (nr_free - low < limit || spin_is_locked(&trim_lock))
 		return;
 	spin_lock(&trim_lock);
+	atomic_store_explicit(&trim_slots_freeing, slot_bit, memory_order_relaxed);
 	trim_walk(m, trim_order, trim_keep(limit), false);
 	spin_unlock(&trim_lock);
 }

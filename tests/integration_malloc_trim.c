@@ -371,51 +371,71 @@ static unsigned long trims(void)
 	return st.trims;
 }
 
+static pthread_barrier_t slot_go, slot_freed;
+
+/*
+ * A second thread, on a CPU slot of its own: frees a 1 MiB block (its slot
+ * runs the trim check) when the main thread says, then waits to exit.
+ */
+static void *slot_freer(void *arg)
+{
+	(void)arg;
+	unsigned char *p;
+
+	pthread_barrier_wait(&slot_go);
+	written_blocks(&p, 1, MIB);
+	free(p);
+	pthread_barrier_wait(&slot_freed);
+	return NULL;
+}
+
 /*
  * 12 blocks of 1 MiB written; one freed (the trim check marks the free
- * memory's low), then @first more: the trims those frees set off, then the
- * rest freed. The RAM in use stays under 16 MiB, so the trim limit is its
- * floor.
+ * memory's low), then, with @other, a 1 MiB block freed by a second thread,
+ * then @first more: the trims those frees set off, then the rest freed. The
+ * RAM in use stays under 16 MiB, so the trim limit is its floor.
  */
-static unsigned long trims_after_freeing(int first, unsigned long *rest)
+static unsigned long trims_after_freeing(int first, bool other, unsigned long *rest)
 {
 	unsigned char *b[12];
+	pthread_t t;
 
+	if (other) {
+		assert_eq(pthread_barrier_init(&slot_go, NULL, 2), 0);
+		assert_eq(pthread_barrier_init(&slot_freed, NULL, 2), 0);
+		assert_eq(pthread_create(&t, NULL, slot_freer, NULL), 0);
+	}
 	written_blocks(b, 12, MIB);
 	free(b[0]);
 	unsigned long t0 = trims();
+	if (other) {
+		pthread_barrier_wait(&slot_go);
+		pthread_barrier_wait(&slot_freed);
+	}
 	for (int i = 1; i <= first; i++)
 		free(b[i]);
 	unsigned long t1 = trims();
 	for (int i = first + 1; i < 12; i++)
 		free(b[i]);
 	*rest = trims() - t1;
+	if (other) {
+		assert_eq(pthread_join(t, NULL), 0);
+		pthread_barrier_destroy(&slot_go);
+		pthread_barrier_destroy(&slot_freed);
+	}
 	return t1 - t0;
 }
 
-static pthread_barrier_t slot_held, slot_done;
-
-/* Takes a CPU slot (a malloc) and holds it until the main thread is done. */
-static void *slot_holder(void *arg)
-{
-	(void)arg;
-	void *p = malloc(64);
-
-	keep(p);
-	pthread_barrier_wait(&slot_held);
-	pthread_barrier_wait(&slot_done);
-	free(p);
-	return NULL;
-}
-
 /*
- * The free-growth trim's floor is 4 MiB for each CPU slot that threads hold
- * (trim_floor(), session 26): freeing 6 MiB of page blocks sets a trim off
- * while only this thread holds a slot, none while a second thread holds
- * another (8 MiB), and the 11 MiB freed in all do. A first round of 24 MiB
- * puts the peak trim's next high out of reach. Needs two CPUs (slots).
+ * The free-growth trim's floor is 4 MiB for each CPU slot that freed since
+ * the last trim (trim_floor(), session 26): freeing 6 MiB of page blocks
+ * sets a trim off while only this thread frees, none when a second thread
+ * on another slot has freed 1 MiB too (7 MiB under the 8 MiB floor), and
+ * the 12 MiB freed in all do. A first round of 24 MiB puts the peak trim's
+ * next high out of reach and leaves this thread's slot the only one
+ * counted. Needs two CPUs (slots).
  */
-TEST(the_trim_floor_grows_with_the_slots_held)
+TEST(the_trim_floor_grows_with_the_slots_freeing)
 {
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		printf("  one CPU: one slot, nothing to compare\n");
@@ -428,24 +448,14 @@ TEST(the_trim_floor_grows_with_the_slots_held)
 	for (int i = 0; i < 24; i++)
 		free(warm[i]);
 	malloc_trim(0);
-	unsigned long one = trims_after_freeing(6, &rest);
-	printf("  one slot held: %lu trims after 6 MiB freed\n", one);
+	unsigned long one = trims_after_freeing(6, false, &rest);
+	printf("  one slot freeing: %lu trims after 6 MiB freed\n", one);
 	expect_true(one >= 1);
 	malloc_trim(0);
-
-	pthread_t t;
-	assert_eq(pthread_barrier_init(&slot_held, NULL, 2), 0);
-	assert_eq(pthread_barrier_init(&slot_done, NULL, 2), 0);
-	assert_eq(pthread_create(&t, NULL, slot_holder, NULL), 0);
-	pthread_barrier_wait(&slot_held);
-	unsigned long two = trims_after_freeing(6, &rest);
-	printf("  two slots held: %lu trims after 6 MiB freed, %lu after 5 MiB more\n", two, rest);
+	unsigned long two = trims_after_freeing(6, true, &rest);
+	printf("  two slots freeing: %lu trims after 7 MiB freed, %lu after 5 MiB more\n", two, rest);
 	expect_eq(two, 0);
 	expect_true(rest >= 1);
-	pthread_barrier_wait(&slot_done);
-	assert_eq(pthread_join(t, NULL), 0);
-	pthread_barrier_destroy(&slot_held);
-	pthread_barrier_destroy(&slot_done);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }
