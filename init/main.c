@@ -236,32 +236,6 @@ static int explain_boot_oom(struct kmm_machine *m, int err)
 }
 
 /*
- * The log's buffer doubled while the boot printed (lib/util.c): the malloc
- * shim's boot leaves ~3 KB of lines in 4 KB of the host's heap, in the
- * middle of the boot's other blocks. Keep what it holds, rounded up to 16
- * bytes, and give the rest back (1,088 bytes there: more than glibc's
- * tcache keeps whole, 1,032, so it is split for the host heap's next
- * blocks, the records of the shim's caches made after the boot, instead of
- * the heap growing for them). A later line doubles the buffer again.
- */
-static void trim_boot_log(struct kmm_machine *m)
-{
-	size_t cap;
-
-	spin_lock(&m->log_lock);
-	cap = ALIGN_UP(m->log.len + 1, (size_t)16);
-	if (m->log.buf && !m->log.failed && cap < m->log.cap) {
-		char *buf = realloc(m->log.buf, cap);
-
-		if (buf) {
-			m->log.buf = buf;
-			m->log.cap = cap;
-		}
-	}
-	spin_unlock(&m->log_lock);
-}
-
-/*
  * The options come from the heap until the machine holds them, not this
  * frame: 1.8 KB at the boot's deepest point (the parser, and the loader
  * resolving its first calls into libc), which the malloc shim's boot runs
@@ -319,7 +293,6 @@ struct kmm_machine *kmm_boot(const char *cmdline)
 		/* Boot leaves no pages on per-CPU lists: the free count is exact. */
 		drain_all_pages(m, NULL);
 		memblock_discard(m);
-		trim_boot_log(m);
 	}
 	if (err) {
 		machine_teardown(m);	/* layers shut down with @m still current */
