@@ -62,7 +62,7 @@
  * block that no run can hold. Without it a block too large for every
  * resident range faulted its pages in while those ranges stayed, and the
  * bound discarded them at the next block: the program paid for each page
- * twice (big_reuse 1 1000: 33.4k page faults, 29.4k with the moves).
+ * twice (big_reuse 1 1000: 33.3k page faults, 25.8k with the moves).
  *
  * Invariant: the free ranges are sorted by address, page-aligned and do
  * not overlap (a range is merged, when listed, with a neighbour of its
