@@ -16,7 +16,8 @@
  * growing and freeing huge blocks at once each keep their bytes, and the
  * heap's invariant holds after; a block carved over an empty range takes
  * the pages of a resident free range elsewhere (moved, not faulted in),
- * and so does a fresh mapping made for a block no free run can hold.
+ * and so does a fresh mapping made for a block no free run can hold, but
+ * not calloc's block.
  * Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
@@ -248,6 +249,39 @@ TEST(a_block_over_an_empty_range_takes_resident_free_pages)
 	assert_true(z != NULL);
 	expect_eq(z[0], 0);
 	expect_eq(z[6 * MIB - 1], 0);
+	free(z);
+	free(g);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * calloc takes no pages from elsewhere (its block is discarded to read
+ * zero, so moved pages would be given back at once): in the same layout as
+ * above, calloc(8 MiB) goes to the empty range, reads zero throughout, and
+ * the 6 MiB range keeps its pages.
+ */
+TEST(calloc_takes_no_resident_free_pages)
+{
+	malloc_trim(0);
+	unsigned char *r = written(6 * MIB, 20);
+	unsigned char *g = written(5 * MIB, 21);
+	unsigned char *e = malloc(8 * MIB);
+	assert_true(e != NULL);
+	e[0] = 1;
+	keep(e);
+	free(e);
+	free(r);
+	unsigned char *z = calloc(1, 8 * MIB);
+	assert_true(z != NULL);
+	expect_true(z == e);
+	size_t kept = resident_pages(r, 6 * MIB), nonzero = 0;
+	for (size_t i = 0; i < 8 * MIB; i++)
+		nonzero += z[i] != 0;
+	printf("  calloc(8 MiB) over an empty range: %zu pages left in the 6 MiB range, %zu bytes "
+	       "not zero\n", kept, nonzero);
+	expect_eq(kept, 6 * MIB / PG);
+	expect_eq(nonzero, 0);
 	free(z);
 	free(g);
 	malloc_trim(0);
