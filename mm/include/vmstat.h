@@ -109,14 +109,15 @@ static inline void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item i, 
 	 * asked for a slot, or asked another machine last) goes to the base
 	 * rather than take a slot for a counter.
 	 */
+	/* -t <= v <= t as one compare: v + t in [0, 2t], unsigned (t <= 125) */
 	if (__builtin_expect(pcp != NULL && kmm_cpu_cache.serial == pgdat->stat_serial, 1) &&
 	    ((__builtin_constant_p(delta) && delta >= -1 && delta <= 1) ||	/* t >= 2 then */
-	     (delta >= -t && delta <= t))) {
+	     (unsigned long)(delta + t) <= 2 * (unsigned long)t)) {
 		atomic_int *d = &((struct per_cpu_nodestat *)((char *)pcp +
 			kmm_cpu_cache.pcpu_offset))->vm_node_stat_diff[i];
 		int x = atomic_fetch_add_explicit(d, (int)delta, memory_order_relaxed) + (int)delta;
 
-		if (__builtin_expect(x >= -t && x <= t, 1))
+		if (__builtin_expect((unsigned int)(x + t) <= 2 * (unsigned int)t, 1))
 			return;
 		/* Whatever the slot holds now, adds of its sharers included. */
 		delta = atomic_exchange_explicit(d, 0, memory_order_relaxed);
