@@ -646,7 +646,14 @@ static unsigned int do_wp_page(struct vm_area_struct *vma, unsigned long addr, p
 	}
 	if (old && PageAnon(old) && page_ref_count(old) == 1) {
 		/* wp_page_reuse(): sole reference, no copy */
-		old->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
+		/*
+		 * folio_move_anon_rmap(): a store PageAnon() may meet, from a
+		 * zap of the mm that held the page's other reference a moment
+		 * ago (it reads ->mapping before it lets the page go).
+		 */
+		__atomic_store_n(&old->mapping,
+				 (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON),
+				 __ATOMIC_RELAXED);
 		pte_set(&mm->pgt, slot, pte_mkdirty(pte) | _PAGE_RW | _PAGE_ACCESSED);
 		pte_unmap_unlock(ptl);
 		flush_tlb_range(vma, addr, addr + PAGE_SIZE);
