@@ -533,6 +533,27 @@ static void twin_done(struct twin *t)
 	slab_fake_done(t->m, t->base);
 }
 
+/*
+ * This CPU has handed out @mine, the first copy of @t's double free; the
+ * other CPU's copy comes up now and must be dropped and reported once, not
+ * handed out a second time.
+ */
+static void twin_second_copy_comes_up(struct twin *t, struct kmem_cache *s, void *mine)
+{
+	expect_true(mine == t->p);
+	atomic_store(&t->phase, 2);
+	twin_wait(t, 3);
+	sim_thread_join(t->thread);
+	expect_true(t->got != NULL && t->got != t->p);	/* not handed out twice */
+	expect_true(!in_cpu_sheaf(s, t->cpu, t->p));	/* the copy was dropped */
+	expect_one_late_report(t, "after the first was handed out again");
+	if (slub_check(t->m))
+		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
+	kmem_cache_free(s, mine);
+	kmem_cache_free(s, t->got);
+	twin_done(t);
+}
+
 TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_handed_out)
 {
 	static struct twin t;
@@ -541,19 +562,7 @@ TEST(a_double_free_racing_on_two_cpus_is_caught_when_its_second_copy_is_handed_o
 	if (!s)
 		return;
 	/* This CPU hands the object out; then the other CPU's copy comes up. */
-	void *mine = kmem_cache_alloc(s, GFP_KERNEL);
-	expect_true(mine == t.p);
-	atomic_store(&t.phase, 2);
-	twin_wait(&t, 3);
-	sim_thread_join(t.thread);
-	expect_true(t.got != NULL && t.got != t.p);	/* not handed out twice */
-	expect_true(!in_cpu_sheaf(s, t.cpu, t.p));	/* the copy was dropped */
-	expect_one_late_report(&t, "after the first was handed out again");
-	if (slub_check(t.m))
-		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
-	kmem_cache_free(s, mine);
-	kmem_cache_free(s, t.got);
-	twin_done(&t);
+	twin_second_copy_comes_up(&t, s, kmem_cache_alloc(s, GFP_KERNEL));
 }
 
 /*
@@ -572,19 +581,7 @@ TEST(a_racing_double_free_is_caught_when_the_first_copy_left_the_long_way)
 	if (!s)
 		return;
 	assert_eq(t.m->nr_node_ids, 1);
-	void *mine = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
-	expect_true(mine == t.p);
-	atomic_store(&t.phase, 2);
-	twin_wait(&t, 3);
-	sim_thread_join(t.thread);
-	expect_true(t.got != NULL && t.got != t.p);	/* not handed out twice */
-	expect_true(!in_cpu_sheaf(s, t.cpu, t.p));	/* the copy was dropped */
-	expect_one_late_report(&t, "after the first was handed out again");
-	if (slub_check(t.m))
-		kmm_test_fail(__FILE__, __LINE__, "slub_check: %s", kmm_last_error());
-	kmem_cache_free(s, mine);
-	kmem_cache_free(s, t.got);
-	twin_done(&t);
+	twin_second_copy_comes_up(&t, s, kmem_cache_alloc_node(s, GFP_KERNEL, 0));
 }
 
 /*
