@@ -106,9 +106,10 @@ void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
 
 /*
  * Move every page of @b onto its list. Context: b->lock held. A page goes
- * from the batch to its list under lru_lock, in two steps (PG_lru_batch
- * cleared, then PG_lru set): __page_cache_release() tests PG_lru under
- * lru_lock for a page it saw in a batch.
+ * from the batch to its list under lru_lock, in two steps: PG_lru set (by
+ * lru_add()), then PG_lru_batch cleared. Between them the page shows both,
+ * never neither: __page_cache_release() reads the two flags without the
+ * lock, and a page showing neither is one it leaves where it is.
  */
 static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
 {
@@ -124,8 +125,8 @@ static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
 			spin_lock(&lruvec->lru_lock);
 			locked = lruvec;
 		}
-		page_flag_clear(page, PG_lru_batch);
 		lru_add(m, lruvec, page);
+		page_flag_clear(page, PG_lru_batch);
 	}
 	if (locked)
 		spin_unlock(&locked->lru_lock);
@@ -211,11 +212,15 @@ void __page_cache_release(struct page *page)
 		return;
 	/*
 	 * A page in an add batch leaves it here, or a drain on another CPU
-	 * moves it to a list meanwhile. The drain clears PG_lru_batch and sets
-	 * PG_lru as two steps under lru_lock, so a page seen leaving the batch
-	 * may not show PG_lru yet: then PG_lru is tested under lru_lock, after
-	 * the drain's step is complete. A page never batched is on a list or
-	 * not; nobody adds it now (its count is 0).
+	 * moves it to a list meanwhile. The drain sets PG_lru and then clears
+	 * PG_lru_batch, both in the one flags word: a read that finds
+	 * PG_lru_batch clear is later than the drain's PG_lru, so the next
+	 * read finds PG_lru (the other order let a release read both between
+	 * the steps, see neither, and return while the drain put the page on a
+	 * list). A page seen in a batch may be on a list by the time
+	 * batch_remove() looks: PG_lru is tested under lru_lock, after the
+	 * drain's move is complete. A page on neither stays so: nobody adds it
+	 * now (its count is 0).
 	 */
 	batched = PageLRUBatch(page);
 	if (batched)

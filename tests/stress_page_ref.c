@@ -6,9 +6,11 @@
  * (under the page-table lock, as Linux's follow_page_pte), against the
  * threads that drop those pages' last references; and the page allocator's
  * refusal to take a page still on an LRU list, on which the free fast
- * path's plain store of the count relies (mm/page_alloc.c, __free_pages).
- * Threaded, with the checker running meanwhile and after; built into
- * `make test-tsan` too. KMM_QUICK=1 takes fewer rounds.
+ * path's plain store of the count relies (mm/page_alloc.c, __free_pages);
+ * and a last reference going while another CPU slot's thread drains the
+ * add batch the page sits in (mm/swap.c). Threaded, with the checker
+ * running meanwhile and after; built into `make test-tsan` too.
+ * KMM_QUICK=1 takes fewer rounds.
  */
 #include "tests/harness.h"
 #include "tests/process_test.h"
@@ -25,6 +27,7 @@
 
 #include "mm/include/mm.h"
 #include "mm/include/swap.h"
+#include "mm/swap.h"
 
 #define PG 4096UL
 
@@ -262,5 +265,83 @@ TEST(last_references_race_reclaim_and_gup)
 	kmm_exit(gup.t, 0);
 	assert_eq(kmm_unlink(machine, "/data/cache"), 0);
 	assert_eq(kmm_unlink(machine, "/data/mapped"), 0);
+	done(machine);
+}
+
+/* ---- Threads: the last reference against another slot's drain ---- */
+
+static atomic_int drain_stop;
+static atomic_long drains;
+
+static void *drainer_main(void *arg)
+{
+	(void)arg;
+	kmm_use(machine);
+	atomic_fetch_add(&started, 1);
+	while (!atomic_load(&drain_stop)) {
+		lru_add_drain_all(machine);
+		atomic_fetch_add_explicit(&drains, 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/*
+ * A page's last reference goes (__page_cache_release) while another CPU
+ * slot's thread drains the add batch the page sits in: the drain moves it
+ * from the batch to its LRU list. Whichever way the two meet, the page must
+ * be off every list and batch once __page_cache_release() returns: its
+ * count is 0 and nothing may put it back. The freer puts each page in its
+ * own slot's batch, waits a varying while (so that the release falls
+ * before, during and after the drain's move of the page), and releases it;
+ * then, past the drain (its lru_lock), the page must show neither PG_lru
+ * nor PG_lru_batch. The drain moved a page as two steps, PG_lru_batch
+ * cleared and then PG_lru set: a release that read both between them saw a
+ * page on no list and returned, and the drain then put the freed page on a
+ * list (stress_ptl_threads saw that page leaked, refused by the allocator).
+ */
+TEST(a_page_released_while_another_slot_drains_its_batch_leaves_the_lists)
+{
+	const long rounds = kmm_test_quick() ? 20000 : 200000;
+	long escaped = 0;
+	pthread_t th;
+
+	machine = boot("mem=64M nr_cpus=2");
+	kmm_use(machine);
+	atomic_store(&started, 0);
+	atomic_store(&drain_stop, 0);
+	atomic_store(&drains, 0);
+	unsigned long free0 = nr_free(machine);
+	assert_eq(pthread_create(&th, NULL, drainer_main, NULL), 0);
+	while (atomic_load(&started) < 1)
+		sched_yield();
+	for (long i = 0; i < rounds; i++) {
+		struct page *page = alloc_pages(GFP_KERNEL, 0);
+		assert_true(page != NULL);
+		struct lruvec *lruvec = folio_lruvec(page);
+
+		folio_add_lru(page);	/* this thread's slot's batch */
+		for (volatile long spin = (i * 7) % 61; spin > 0; spin--)
+			;
+		assert_true(put_page_testzero(page));
+		__page_cache_release(page);
+		spin_lock(&lruvec->lru_lock);	/* a drain that holds the page is done with it */
+		bool listed = PageLRU(page) || PageLRUBatch(page);
+		spin_unlock(&lruvec->lru_lock);
+		if (listed) {
+			escaped++;
+			__page_cache_release(page);	/* off the list it went back on */
+		}
+		set_page_count(page, 1);
+		__free_pages(page, 0);
+	}
+	atomic_store(&drain_stop, 1);
+	pthread_join(th, NULL);
+	if (getenv("KMM_VERBOSE"))
+		printf("rounds %ld, drains %ld, escaped %ld\n", rounds, atomic_load(&drains), escaped);
+	expect_eq(escaped, 0);
+	expect_true(atomic_load(&drains) > 0);
+	lru_add_drain_all(machine);
+	expect_eq(nr_free(machine), free0);
+	expect_eq(kmm_check(machine), 0);
 	done(machine);
 }
