@@ -101,7 +101,14 @@ TEST(a_nodes_zonelists_have_room_for_the_machines_nodes_only)
 	size_t block = malloc_usable_size(pgdat);
 	printf("  one node: pg_data_t %zu B, its host block %zu B\n", sizeof(*pgdat), block);
 	expect_true(block <= sizeof(*pgdat) + zonelist_set_bytes(1) + 32);
+#ifndef KMM_DEBUG_VM
+	/*
+	 * The shim's builds. A debug build's spinlocks (KMM_DEBUG_VM, as CI's
+	 * ASan build) carry their holder: pg_data_t is 10,112 B there, 9,984 B
+	 * here at 96c6100.
+	 */
 	expect_true(block <= 10 * 1024);
+#endif
 	int fb = zonelist_len(node_zonelist(pgdat, ZONELIST_FALLBACK));
 	expect_true(fb >= 2 && fb <= MAX_NR_ZONES);
 	expect_eq(zonelist_len(node_zonelist(pgdat, ZONELIST_NOFALLBACK)), fb);
