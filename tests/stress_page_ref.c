@@ -291,17 +291,18 @@ static void *drainer_main(void *arg)
  * from the batch to its LRU list. Whichever way the two meet, the page must
  * be off every list and batch once __page_cache_release() returns: its
  * count is 0 and nothing may put it back. The freer puts each page in its
- * own slot's batch, waits a varying while (so that the release falls
- * before, during and after the drain's move of the page), and releases it;
- * then, past the drain (its lru_lock), the page must show neither PG_lru
- * nor PG_lru_batch. The drain moved a page as two steps, PG_lru_batch
+ * own slot's batch and releases it after a varying while (so that the
+ * release falls before, during and after the drain's move of the page), or,
+ * every other round, as soon as it sees the page leave the batch (the
+ * drain's move under way); then, past the drain (its lru_lock), the page
+ * must show neither PG_lru nor PG_lru_batch. The drain moved a page as two steps, PG_lru_batch
  * cleared and then PG_lru set: a release that read both between them saw a
  * page on no list and returned, and the drain then put the freed page on a
  * list (stress_ptl_threads saw that page leaked, refused by the allocator).
  */
 TEST(a_page_released_while_another_slot_drains_its_batch_leaves_the_lists)
 {
-	const long rounds = kmm_test_quick() ? 20000 : 200000;
+	const long rounds = kmm_test_quick() ? 400 : 5000;
 	long escaped = 0;
 	pthread_t th;
 
@@ -320,9 +321,16 @@ TEST(a_page_released_while_another_slot_drains_its_batch_leaves_the_lists)
 		struct lruvec *lruvec = folio_lruvec(page);
 
 		folio_add_lru(page);	/* this thread's slot's batch */
-		for (volatile long spin = (i * 7) % 61; spin > 0; spin--)
-			;
 		assert_true(put_page_testzero(page));
+		if (i % 2) {
+			for (volatile long spin = (i * 7) % 61; spin > 0; spin--)
+				;
+		} else {
+			/* the moment the drain takes the page out of the batch */
+			for (long n = 0; PageLRUBatch(page); n++)
+				if (n > 1000)
+					sched_yield();
+		}
 		__page_cache_release(page);
 		spin_lock(&lruvec->lru_lock);	/* a drain that holds the page is done with it */
 		bool listed = PageLRU(page) || PageLRUBatch(page);
