@@ -403,13 +403,14 @@ void exit_mm(struct task_struct *t)
 
 	tasklist_lock(m);
 	mm = t->mm;
-	t->state = TASK_DEAD;
+	/* relaxed stores: oom_badness() reads both without tasklist_lock (/proc's oom_score) */
+	__atomic_store_n(&t->state, TASK_DEAD, __ATOMIC_RELAXED);
 	t->exit.exited = true;
 	if (mm) {
 		update_hiwater(mm);
 		t->last_hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
 		t->last_hiwater_vm = __atomic_load_n(&mm->hiwater_vm, __ATOMIC_RELAXED);
-		t->mm = NULL;
+		__atomic_store_n(&t->mm, NULL, __ATOMIC_RELAXED);
 	}
 	tasklist_unlock(m);
 	mmput(mm);

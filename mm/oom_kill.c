@@ -99,11 +99,16 @@ static unsigned long mm_pgtables_bytes(const struct mm_struct *mm)
 
 long oom_badness(struct task_struct *p, unsigned long totalpages)
 {
-	struct mm_struct *mm = p->mm;
+	/*
+	 * Read without tasklist_lock (a /proc reader's oom_score): exit_mm()
+	 * stores both with relaxed atomics. That reader holds the task's mm
+	 * (get_task_mm()), so an exit meanwhile leaves the mm read valid.
+	 */
+	struct mm_struct *mm = __atomic_load_n(&p->mm, __ATOMIC_RELAXED);
 	long points, adj;
 
 	/* find_lock_task_mm() found no mm: nothing to free by killing it */
-	if (p->state == TASK_DEAD || !mm)
+	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == TASK_DEAD || !mm)
 		return LONG_MIN;
 	adj = task_oom_score_adj(p);
 	if (adj == OOM_SCORE_ADJ_MIN || atomic_load(&mm->oom_skip))
