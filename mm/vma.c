@@ -142,8 +142,8 @@ static unsigned long vt_max_gap(const struct vma_tree_node *n)
 	unsigned long max = 0;
 
 	for (unsigned int i = 0; i < n->nr; i++)
-		if (n->gap[i] > max)
-			max = n->gap[i];
+		if (n->e[i].gap > max)
+			max = n->e[i].gap;
 	return max;
 }
 
@@ -152,7 +152,7 @@ static unsigned int vt_index_in_parent(const struct vma_tree_node *n)
 	const struct vma_tree_node *p = n->parent;
 	unsigned int i = 0;
 
-	while (p->slot[i] != n)
+	while (p->e[i].slot != n)
 		i++;
 	return i;
 }
@@ -162,10 +162,10 @@ static bool vt_set_summary(struct vma_tree_node *p, unsigned int i, const struct
 {
 	unsigned long end = n->end[n->nr - 1], gap = vt_max_gap(n);
 
-	if (p->end[i] == end && p->gap[i] == gap)
+	if (p->end[i] == end && p->e[i].gap == gap)
 		return false;
 	p->end[i] = end;
-	p->gap[i] = gap;
+	p->e[i].gap = gap;
 	return true;
 }
 
@@ -196,11 +196,11 @@ static void vt_gaps_changed(struct vma_tree_node *n, unsigned long fell, unsigne
 	if (!p)
 		return;
 	unsigned int pi = vt_index_in_parent(n);
-	if (fell >= p->gap[pi]) {
+	if (fell >= p->e[pi].gap) {
 		if (vt_set_summary(p, pi, n))
 			vt_propagate(p, true);
-	} else if (rose > p->gap[pi]) {
-		p->gap[pi] = rose;
+	} else if (rose > p->e[pi].gap) {
+		p->e[pi].gap = rose;
 		vt_propagate(p, true);
 	}
 }
@@ -210,11 +210,10 @@ static void vt_move(struct vma_tree_node *dst, unsigned int di, struct vma_tree_
 		    unsigned int si, unsigned int count)
 {
 	memcpy(&dst->end[di], &src->end[si], count * sizeof(dst->end[0]));
-	memcpy(&dst->gap[di], &src->gap[si], count * sizeof(dst->gap[0]));
-	memcpy(&dst->slot[di], &src->slot[si], count * sizeof(dst->slot[0]));
+	memcpy(&dst->e[di], &src->e[si], count * sizeof(dst->e[0]));
 	if (!dst->leaf)
 		for (unsigned int i = di; i < di + count; i++)
-			((struct vma_tree_node *)dst->slot[i])->parent = dst;
+			((struct vma_tree_node *)dst->e[i].slot)->parent = dst;
 }
 
 /* Move @n's entries from @from on to start at @to (up or down); n->nr follows. */
@@ -223,8 +222,7 @@ static void vt_shift(struct vma_tree_node *n, unsigned int from, unsigned int to
 	unsigned int k = n->nr - from;
 
 	memmove(&n->end[to], &n->end[from], k * sizeof(n->end[0]));
-	memmove(&n->gap[to], &n->gap[from], k * sizeof(n->gap[0]));
-	memmove(&n->slot[to], &n->slot[from], k * sizeof(n->slot[0]));
+	memmove(&n->e[to], &n->e[from], k * sizeof(n->e[0]));
 	n->nr = to + k;
 }
 
@@ -245,7 +243,7 @@ static inline void vt_close(struct vma_tree_node *n, unsigned int i)
 static struct vma_tree_node *vt_edge_leaf(struct vma_tree_node *n, bool last)
 {
 	while (!n->leaf)
-		n = n->slot[last ? n->nr - 1 : 0];
+		n = n->e[last ? n->nr - 1 : 0].slot;
 	return n;
 }
 
@@ -265,7 +263,7 @@ static bool vt_step(struct vma_tree_node **pn, unsigned int *pi, int dir)
 	for (struct vma_tree_node *p = n->parent; p; n = p, p = p->parent) {
 		unsigned int j = vt_index_in_parent(n);
 		if (dir > 0 ? j + 1 < p->nr : j > 0) {
-			n = vt_edge_leaf(p->slot[j + (unsigned int)dir], dir < 0);
+			n = vt_edge_leaf(p->e[j + (unsigned int)dir].slot, dir < 0);
 			*pn = n;
 			*pi = dir > 0 ? 0 : n->nr - 1;
 			return true;
@@ -278,8 +276,8 @@ static bool vt_step(struct vma_tree_node **pn, unsigned int *pi, int dir)
 static struct vm_area_struct *vt_prev_vma(struct vma_tree_node *n, unsigned int i)
 {
 	if (i)
-		return n->slot[i - 1];
-	return vt_step(&n, &i, -1) ? n->slot[i] : NULL;
+		return n->e[i - 1].slot;
+	return vt_step(&n, &i, -1) ? n->e[i].slot : NULL;
 }
 
 /*
@@ -294,22 +292,22 @@ static struct vm_area_struct *vt_prev_end(struct vma_tree_node *n, unsigned int 
 {
 	if (i) {
 		*end = n->end[i - 1];
-		return n->slot[i - 1];
+		return n->e[i - 1].slot;
 	}
 	if (!vt_step(&n, &i, -1)) {
 		*end = 0;
 		return NULL;
 	}
 	*end = n->end[i];
-	return n->slot[i];
+	return n->e[i].slot;
 }
 
 /* The VMA after entry @i of leaf @n, NULL if it is the last. */
 static struct vm_area_struct *vt_next_vma(struct vma_tree_node *n, unsigned int i)
 {
 	if (i + 1 < n->nr)
-		return n->slot[i + 1];
-	return vt_step(&n, &i, 1) ? n->slot[i] : NULL;
+		return n->e[i + 1].slot;
+	return vt_step(&n, &i, 1) ? n->e[i].slot : NULL;
 }
 
 /* ---- Lookup ---- */
@@ -338,7 +336,7 @@ static struct vma_tree_node *vt_descend(const struct mm_struct *mm, unsigned lon
 			*pi = i;
 			return n;
 		}
-		n = n->slot[i];
+		n = n->e[i].slot;
 	}
 	return NULL;
 }
@@ -354,7 +352,7 @@ static struct vma_tree_node *vt_locate(const struct mm_struct *mm, const struct 
 {
 	struct vma_tree_node *n = vt_descend(mm, vma->vm_start, pi);
 
-	if (n && n->slot[*pi] == vma)
+	if (n && n->e[*pi].slot == vma)
 		return n;
 	kmm_printk(mm->m, "BUG: VMA tree: VMA 0x%lx-0x%lx not found", vma->vm_start, vma->vm_end);
 	return NULL;
@@ -367,7 +365,7 @@ static struct vm_area_struct *vt_last(const struct mm_struct *mm)
 	if (!n)
 		return NULL;
 	n = vt_edge_leaf(n, true);
-	return n->slot[n->nr - 1];
+	return n->e[n->nr - 1].slot;
 }
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
@@ -375,7 +373,7 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	unsigned int i;
 	struct vma_tree_node *n = vt_descend(mm, addr, &i);
 
-	return n ? n->slot[i] : NULL;
+	return n ? n->e[i].slot : NULL;
 }
 
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
@@ -389,7 +387,7 @@ struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 		return NULL;
 	}
 	*pprev = vt_prev_vma(n, i);
-	return n->slot[i];
+	return n->e[i].slot;
 }
 
 /* ---- The iterator (mm.h) ---- */
@@ -398,7 +396,7 @@ struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 static struct vm_area_struct *vmi_set(struct vma_iterator *vmi, struct vma_tree_node *n,
 				      unsigned int i)
 {
-	struct vm_area_struct *vma = n->slot[i];
+	struct vm_area_struct *vma = n->e[i].slot;
 
 	vmi->node = n;
 	vmi->i = i;
@@ -426,14 +424,14 @@ struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max)
 	} else {
 		/* Anew: the first VMA ending above the address; once walked, starting at or above. */
 		n = vt_descend(vmi->mm, vmi->end, &i);
-		if (n && vmi->walked && ((struct vm_area_struct *)n->slot[i])->vm_start < vmi->end &&
+		if (n && vmi->walked && ((struct vm_area_struct *)n->e[i].slot)->vm_start < vmi->end &&
 		    !vt_step(&n, &i, 1))
 			n = NULL;
 		vmi->node = NULL;
 		if (!n)
 			return NULL;
 	}
-	if (((struct vm_area_struct *)n->slot[i])->vm_start >= max)
+	if (((struct vm_area_struct *)n->e[i].slot)->vm_start >= max)
 		return NULL;
 	return vmi_set(vmi, n, i);
 }
@@ -477,13 +475,13 @@ void vma_touching(struct vm_area_struct *vma, struct vm_area_struct **pprev,
 	} else {
 		n = vt_descend(mm, vma->vm_start, &i);
 	}
-	if (!n || n->slot[i] != vma)
+	if (!n || n->e[i].slot != vma)
 		return;
 	/* Before: the entry before, if its end (the leaf's, exact) is @vma's start. */
 	s = n;
 	j = i;
 	if (vt_step(&s, &j, -1) && s->end[j] == vma->vm_start)
-		*pprev = s->slot[j];
+		*pprev = s->e[j].slot;
 	/*
 	 * After: the entry after, if its stored gap (vm_start_gap() less @vma's
 	 * end) is 0; above 0, its vm_start is above @vma's end, and that VMA's
@@ -491,9 +489,9 @@ void vma_touching(struct vm_area_struct *vma, struct vm_area_struct **pprev,
 	 */
 	s = n;
 	j = i;
-	if (vt_step(&s, &j, 1) && s->gap[j] == 0 &&
-	    ((struct vm_area_struct *)s->slot[j])->vm_start == vma->vm_end)
-		*pnext = s->slot[j];
+	if (vt_step(&s, &j, 1) && s->e[j].gap == 0 &&
+	    ((struct vm_area_struct *)s->e[j].slot)->vm_start == vma->vm_end)
+		*pnext = s->e[j].slot;
 }
 
 /* ---- Gaps ---- */
@@ -506,9 +504,9 @@ static void vt_update_gap(struct mm_struct *mm, struct vm_area_struct *vma,
 	struct vma_tree_node *n = vt_locate(mm, vma, &i);
 	unsigned long gap = vma_gap(vma, prev);
 
-	if (!n || n->gap[i] == gap)
+	if (!n || n->e[i].gap == gap)
 		return;
-	n->gap[i] = gap;
+	n->e[i].gap = gap;
 	vt_propagate(n, true);
 }
 
@@ -518,9 +516,9 @@ static void vt_set_gap(struct mm_struct *mm, unsigned long addr, unsigned long g
 	unsigned int i;
 	struct vma_tree_node *n = vt_descend(mm, addr, &i);
 
-	if (!n || n->gap[i] == gap)
+	if (!n || n->e[i].gap == gap)
 		return;
-	n->gap[i] = gap;
+	n->e[i].gap = gap;
 	vt_propagate(n, true);
 }
 
@@ -575,8 +573,8 @@ static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct
 	if (!p) {
 		p = vt_node_get(mm, false);
 		p->nr = 2;
-		p->slot[0] = n;
-		p->slot[1] = r;
+		p->e[0].slot = n;
+		p->e[1].slot = r;
 		n->parent = r->parent = p;
 		vt_set_summary(p, 0, n);
 		vt_set_summary(p, 1, r);
@@ -595,9 +593,9 @@ static void vt_add_sibling(struct mm_struct *mm, struct vma_tree_node *n, struct
 		}
 	}
 	vt_open(p, at);
-	p->slot[at] = r;
+	p->e[at].slot = r;
 	r->parent = p;
-	p->end[at] = p->gap[at] = 0;
+	p->end[at] = p->e[at].gap = 0;
 	vt_propagate(r, false);
 	vt_propagate(n, false);
 }
@@ -633,15 +631,15 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 		i = vt_slot_above(n, vma->vm_start);
 		if (n->leaf)
 			break;
-		n = n->slot[i < n->nr ? i : n->nr - 1];
+		n = n->e[i < n->nr ? i : n->nr - 1].slot;
 	}
-	next = i < n->nr ? n->slot[i] : NULL;
+	next = i < n->nr ? n->e[i].slot : NULL;
 	unsigned long prev_end;
 	prev = vt_prev_end(n, i, &prev_end);
 	/* @next's gap shrinks to what is above @vma; from its stored gap (gap 0 stays 0). */
 	unsigned long next_gap = 0;
 	if (next) {
-		long g = gap_moved(n->gap[i], prev_end, vma->vm_end);
+		long g = gap_moved(n->e[i].gap, prev_end, vma->vm_end);
 		next_gap = g >= 0 ? (unsigned long)g : vma_gap(next, vma);
 	}
 
@@ -657,21 +655,21 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 			n = r;
 		}
 	}
-	unsigned long old_gap = i < n->nr ? n->gap[i] : 0;	/* @next's, when it is in this leaf */
+	unsigned long old_gap = i < n->nr ? n->e[i].gap : 0;	/* @next's, when it is in this leaf */
 	vt_open(n, i);
 	n->end[i] = vma->vm_end;
 	unsigned long start = vm_start_gap(vma);
-	n->gap[i] = start > prev_end ? start - prev_end : 0;
-	n->slot[i] = vma;
+	n->e[i].gap = start > prev_end ? start - prev_end : 0;
+	n->e[i].slot = vma;
 	if (split) {
 		/* Every entry on the way up is rewritten. */
 		if (next && i + 1 < n->nr)
-			n->gap[i + 1] = next_gap;
+			n->e[i + 1].gap = next_gap;
 		vt_propagate(n, false);
 	} else if (next && i + 1 < n->nr) {
 		/* @next follows in this leaf: the leaf's last end stays; its gap fell. */
-		n->gap[i + 1] = next_gap;
-		vt_gaps_changed(n, old_gap, n->gap[i]);
+		n->e[i + 1].gap = next_gap;
+		vt_gaps_changed(n, old_gap, n->e[i].gap);
 	} else {
 		vt_propagate(n, true);
 	}
@@ -711,7 +709,7 @@ static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_
 				return NULL;
 			}
 			if (!n->leaf && n->nr == 1) {
-				mm->mm_mt = n->slot[0];
+				mm->mm_mt = n->e[0].slot;
 				mm->mm_mt->parent = NULL;
 				mm->mm_mt_height--;
 				vt_node_put(mm, n);
@@ -722,8 +720,8 @@ static struct vma_tree_node *vt_rebalance(struct mm_struct *mm, struct vma_tree_
 			return keep;
 		i = vt_index_in_parent(n);
 		li = i + 1 < p->nr ? i : i - 1;
-		l = p->slot[li];
-		r = p->slot[li + 1];
+		l = p->e[li].slot;
+		r = p->e[li + 1].slot;
 		if (l->nr + r->nr <= VT_SLOTS) {
 			vt_move(l, l->nr, r, 0, r->nr);
 			l->nr += r->nr;
@@ -770,16 +768,16 @@ static void vt_remove_at(struct mm_struct *mm, struct vm_area_struct *vma, struc
 	/* @next's gap grows down to @prev's end; from its stored gap when that says where it ends. */
 	struct vma_tree_node *nn = n;
 	unsigned int ni = i;
-	next = vt_step(&nn, &ni, 1) ? nn->slot[ni] : NULL;
+	next = vt_step(&nn, &ni, 1) ? nn->e[ni].slot : NULL;
 	if (next) {
-		long g = gap_moved(nn->gap[ni], vma->vm_end, prev_end);
+		long g = gap_moved(nn->e[ni].gap, vma->vm_end, prev_end);
 		next_gap = g >= 0 ? (unsigned long)g : vma_gap(next, prev);
 	}
-	unsigned long gone_gap = n->gap[i];
+	unsigned long gone_gap = n->e[i].gap;
 	vt_close(n, i);
 	bool next_here = next && i < n->nr;
 	if (next_here)
-		n->gap[i] = next_gap;
+		n->e[i].gap = next_gap;
 	/* After a borrow or a merge every entry on the way up is rewritten; else only what changes. */
 	bool reshape = n->parent && n->nr < VT_MIN;
 	if (next_here && !reshape)
@@ -806,7 +804,7 @@ void vma_iter_remove(struct vma_iterator *vmi, struct vm_area_struct *vma)
 	if (!vma->linked || vma->detached)
 		return;
 	/* The iterator's leaf, when nothing moved since it returned @vma: no descent. */
-	if (vmi_current(vmi) && vmi->node->slot[vmi->i] == vma)
+	if (vmi_current(vmi) && vmi->node->e[vmi->i].slot == vma)
 		vt_remove_at(vmi->mm, vma, vmi->node, vmi->i);
 	else
 		vma_remove(vmi->mm, vma);
@@ -830,11 +828,11 @@ void vma_adjust_tree(struct vm_area_struct *vma)
 		return;
 	struct vm_area_struct *next = vt_next_vma(n, i);
 	n->end[i] = vma->vm_end;
-	n->gap[i] = vma_gap(vma, vt_prev_vma(n, i));
+	n->e[i].gap = vma_gap(vma, vt_prev_vma(n, i));
 	/* @next's gap: at hand when it follows in this leaf. */
 	bool next_here = next && i + 1 < n->nr;
 	if (next_here)
-		n->gap[i + 1] = vma_gap(next, vma);
+		n->e[i + 1].gap = vma_gap(next, vma);
 	vt_propagate(n, true);
 	if (next && !next_here)
 		vt_update_gap(mm, next, vma);
@@ -873,9 +871,9 @@ static bool gap_fits(struct gap_search *s, const struct vm_area_struct *vma,
 static bool search_topdown(struct gap_search *s, struct vma_tree_node *n)
 {
 	for (unsigned int i = n->nr; i-- > 0;) {
-		if (n->gap[i] < s->len || (i && n->end[i - 1] >= s->high))
+		if (n->e[i].gap < s->len || (i && n->end[i - 1] >= s->high))
 			continue;
-		if (n->leaf ? gap_fits(s, n->slot[i], vt_prev_vma(n, i)) : search_topdown(s, n->slot[i]))
+		if (n->leaf ? gap_fits(s, n->e[i].slot, vt_prev_vma(n, i)) : search_topdown(s, n->e[i].slot))
 			return true;
 	}
 	return false;
@@ -906,7 +904,7 @@ static unsigned long vt_count_nodes(const struct vma_tree_node *n)
 	unsigned long count = 1;
 
 	for (unsigned int i = 0; !n->leaf && i < n->nr; i++)
-		count += vt_count_nodes(n->slot[i]);
+		count += vt_count_nodes(n->e[i].slot);
 	return count;
 }
 
@@ -941,7 +939,7 @@ static int vt_check_node(struct vt_walk *w, const struct vma_tree_node *n,
 	/* A leaf's VMAs first: sorted and disjoint after the VMA before the leaf (w->prev). */
 	const struct vm_area_struct *before = w->prev;
 	for (unsigned int i = 0; n->leaf && i < n->nr; i++) {
-		struct vm_area_struct *vma = n->slot[i];
+		struct vm_area_struct *vma = n->e[i].slot;
 		if (!vma->linked || vma->detached || vma->vm_start >= vma->vm_end ||
 		    (w->prev && w->prev->vm_end > vma->vm_start))
 			return kmm_set_error(-EUCLEAN, "process %d: VMA 0x%lx badly linked", pid,
@@ -954,16 +952,16 @@ static int vt_check_node(struct vt_walk *w, const struct vma_tree_node *n,
 	for (unsigned int i = 0; i < n->nr; i++) {
 		unsigned long e, g;
 		if (n->leaf) {
-			const struct vm_area_struct *vma = n->slot[i];
+			const struct vm_area_struct *vma = n->e[i].slot;
 			e = vma->vm_end;
-			g = vma_gap(vma, i ? n->slot[i - 1] : before);
-		} else if ((r = vt_check_node(w, n->slot[i], n, depth + 1, &e, &g)) != 0) {
+			g = vma_gap(vma, i ? n->e[i - 1].slot : before);
+		} else if ((r = vt_check_node(w, n->e[i].slot, n, depth + 1, &e, &g)) != 0) {
 			return r;
 		}
-		if (n->end[i] != e || n->gap[i] != g)
+		if (n->end[i] != e || n->e[i].gap != g)
 			return kmm_set_error(-EUCLEAN, "process %d: VMA tree entry at depth %d ends 0x%lx "
 					     "gap 0x%lx, want 0x%lx gap 0x%lx", pid, depth, n->end[i],
-					     n->gap[i], e, g);
+					     n->e[i].gap, e, g);
 	}
 	*end = n->end[n->nr - 1];
 	*gap = vt_max_gap(n);

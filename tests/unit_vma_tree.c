@@ -188,32 +188,32 @@ TEST(checker_sees_each_kind_of_broken_tree)
 	assert_true(mm->mm_mt_height >= 3);
 	assert_eq(vma_tree_check(mm, t->pid), 0);
 
-	struct vma_tree_node *root = mm->mm_mt, *inner = root->slot[1], *leaf = inner->slot[1];
+	struct vma_tree_node *root = mm->mm_mt, *inner = root->e[1].slot, *leaf = inner->e[1].slot;
 	while (!leaf->leaf) {		/* the leaves' parent under the root's second entry */
 		inner = leaf;
-		leaf = inner->slot[1];
+		leaf = inner->e[1].slot;
 	}
 	assert_true(!inner->leaf && leaf->leaf);
 
-	leaf->gap[2] += PAGE_SIZE;	/* a stale gap */
+	leaf->e[2].gap += PAGE_SIZE;	/* a stale gap */
 	expect_broken(mm, t->pid, "leaf gap", "gap");
-	leaf->gap[2] -= PAGE_SIZE;
+	leaf->e[2].gap -= PAGE_SIZE;
 	leaf->end[0] -= PAGE_SIZE;	/* a stale end */
 	expect_broken(mm, t->pid, "leaf end", "ends");
 	leaf->end[0] += PAGE_SIZE;
-	root->gap[0] += 1;		/* an inner entry that is not its child's largest gap */
+	root->e[0].gap += 1;		/* an inner entry that is not its child's largest gap */
 	expect_broken(mm, t->pid, "inner gap", "gap");
-	root->gap[0] -= 1;
+	root->e[0].gap -= 1;
 	inner->end[0] += PAGE_SIZE;	/* an inner end that is not its child's last */
 	expect_broken(mm, t->pid, "inner end", "ends");
 	inner->end[0] -= PAGE_SIZE;
 
-	void *s = leaf->slot[1];	/* two VMAs out of order */
-	leaf->slot[1] = leaf->slot[2];
-	leaf->slot[2] = s;
+	void *s = leaf->e[1].slot;	/* two VMAs out of order */
+	leaf->e[1].slot = leaf->e[2].slot;
+	leaf->e[2].slot = s;
 	expect_broken(mm, t->pid, "order", "badly linked");
-	leaf->slot[2] = leaf->slot[1];
-	leaf->slot[1] = s;
+	leaf->e[2].slot = leaf->e[1].slot;
+	leaf->e[1].slot = s;
 
 	leaf->parent = root;		/* a wrong parent link */
 	expect_broken(mm, t->pid, "parent", "parent");
@@ -223,38 +223,36 @@ TEST(checker_sees_each_kind_of_broken_tree)
 	mm->mm_mt_height--;
 
 	/* A node under the minimum: its entries moved to its left sibling. */
-	struct vma_tree_node *left = inner->slot[0];
+	struct vma_tree_node *left = inner->e[0].slot;
 	unsigned int k = leaf->nr - (VMA_TREE_MIN - 1), ln = left->nr;
 	assert_true(ln + k <= VMA_TREE_SLOTS);
 	for (unsigned int i = 0; i < k; i++) {
 		left->end[ln + i] = leaf->end[i];
-		left->gap[ln + i] = leaf->gap[i];
-		left->slot[ln + i] = leaf->slot[i];
+		left->e[ln + i].gap = leaf->e[i].gap;
+		left->e[ln + i].slot = leaf->e[i].slot;
 	}
 	left->nr = ln + k;
 	memmove(leaf->end, leaf->end + k, (leaf->nr - k) * sizeof(leaf->end[0]));
-	memmove(leaf->gap, leaf->gap + k, (leaf->nr - k) * sizeof(leaf->gap[0]));
-	memmove(leaf->slot, leaf->slot + k, (leaf->nr - k) * sizeof(leaf->slot[0]));
+	memmove(leaf->e, leaf->e + k, (leaf->nr - k) * sizeof(leaf->e[0]));
 	leaf->nr -= k;
-	unsigned long e0 = inner->end[0], g0 = inner->gap[0];
+	unsigned long e0 = inner->end[0], g0 = inner->e[0].gap;
 	inner->end[0] = left->end[left->nr - 1];
 	for (unsigned int i = 0; i < left->nr; i++)
-		if (left->gap[i] > inner->gap[0])
-			inner->gap[0] = left->gap[i];
+		if (left->e[i].gap > inner->e[0].gap)
+			inner->e[0].gap = left->e[i].gap;
 	expect_broken(mm, t->pid, "underfull", "holds");
 	/* Put them back. */
 	memmove(leaf->end + k, leaf->end, leaf->nr * sizeof(leaf->end[0]));
-	memmove(leaf->gap + k, leaf->gap, leaf->nr * sizeof(leaf->gap[0]));
-	memmove(leaf->slot + k, leaf->slot, leaf->nr * sizeof(leaf->slot[0]));
+	memmove(leaf->e + k, leaf->e, leaf->nr * sizeof(leaf->e[0]));
 	for (unsigned int i = 0; i < k; i++) {
 		leaf->end[i] = left->end[ln + i];
-		leaf->gap[i] = left->gap[ln + i];
-		leaf->slot[i] = left->slot[ln + i];
+		leaf->e[i].gap = left->e[ln + i].gap;
+		leaf->e[i].slot = left->e[ln + i].slot;
 	}
 	leaf->nr += k;
 	left->nr = ln;
 	inner->end[0] = e0;
-	inner->gap[0] = g0;
+	inner->e[0].gap = g0;
 
 	mm->map_count++;
 	expect_broken(mm, t->pid, "map_count", "map_count");

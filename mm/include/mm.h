@@ -287,8 +287,9 @@ struct mm_struct;
  * VMA_TREE_SLOTS entries, each an end (a leaf's VMA's vm_end; an inner
  * node's child's last), the largest free gap below the entry's VMAs, and the
  * VMA or the child. A descent reads nr, the ends up to the one it takes
- * and that slot: the first three or four of a node's 64-byte lines, as laid
- * out here (gap[] last: only updates and the free-range search read it).
+ * and that entry's slot. The slot and the gap side by side (e[]): an
+ * insertion or a removal shifts both from the entry the descent read on, in
+ * the lines it read and the next, not in a gap[] array of their own.
  */
 #define VMA_TREE_SLOTS 16
 #define VMA_TREE_MIN 4		/* fewest entries of a node other than the root */
@@ -297,8 +298,10 @@ struct vma_tree_node {
 	bool leaf;
 	struct vma_tree_node *parent;	/* NULL at the root; on the spare list, the next */
 	unsigned long end[VMA_TREE_SLOTS];
-	void *slot[VMA_TREE_SLOTS];	/* leaf: struct vm_area_struct *; inner: child */
-	unsigned long gap[VMA_TREE_SLOTS];
+	struct {
+		void *slot;		/* leaf: struct vm_area_struct *; inner: child */
+		unsigned long gap;
+	} e[VMA_TREE_SLOTS];
 };
 
 /*
