@@ -23,6 +23,9 @@
  * __free_one_page() would, head or tail); and where every block of the
  * smallest order that fits is reported, the allocator splits an unreported
  * block of a higher order instead (__rmqueue_smallest(), mm/page_alloc.h).
+ * And a device may ask for the orders from the highest down (@high_first:
+ * the malloc shim moves free blocks' pages into huge blocks, the largest
+ * first, each one host call).
  *
  * Cost: a walk steps over the reported blocks of each list (as Linux's
  * does) and calls the device for the unreported ones only, so a second walk
@@ -77,7 +80,9 @@ static unsigned long report_zone(struct zone *z, struct page_reporting_dev_info 
 	unsigned long pages = 0;
 
 	spin_lock(&z->lock);
-	for (unsigned int o = prdev->order; o < NR_PAGE_ORDERS && !*err; o++) {
+	for (unsigned int i = prdev->order; i < NR_PAGE_ORDERS && !*err; i++) {
+		unsigned int o = prdev->high_first ? NR_PAGE_ORDERS - 1 - (i - prdev->order) : i;
+
 		for (int mt = 0; mt < MIGRATE_TYPES && !*err; mt++) {
 			struct list_head *head = &z->free_area[o].free_list[mt];
 

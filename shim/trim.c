@@ -14,6 +14,7 @@
  * Locking: trim_lock serialises trims; callers are inside their slot's
  * section, and page_reporting_process() takes each zone->lock under it.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include "mm/include/machine.h"
 #include "mm/include/page_reporting.h"
 #include "mm/include/slab.h"
+#include "shim/core.h"
 #include "shim/huge_table.h"
 #include "shim/trim.h"
 
@@ -75,6 +77,18 @@ static atomic_ulong peak_trim_at = TRIM_FLOOR_PAGES;
  * zero is what it writes. (A second free of a block whose slab was freed and
  * trimmed since then is named an invalid pointer, not a double free.)
  */
+static void discard_shadow(const void *p, unsigned int order)
+{
+	if (trim_shadow_bias) {
+		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> trim_shadow_shift), PAGE_SIZE);
+		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >>
+							     trim_shadow_shift), PAGE_SIZE);
+
+		if (s < e)
+			sim_discard((void *)s, e - s);
+	}
+}
+
 static int discard_reported(struct page_reporting_dev_info *prdev, struct page *page,
 			    unsigned int order)
 {
@@ -84,14 +98,41 @@ static int discard_reported(struct page_reporting_dev_info *prdev, struct page *
 	if (!p)
 		return 0;
 	sim_discard(p, PAGE_SIZE << order);
-	if (trim_shadow_bias) {
-		uintptr_t s = ALIGN_UP(trim_shadow_bias + ((uintptr_t)p >> trim_shadow_shift), PAGE_SIZE);
-		uintptr_t e = ALIGN_DOWN(trim_shadow_bias + (((uintptr_t)p + (PAGE_SIZE << order)) >>
-							     trim_shadow_shift), PAGE_SIZE);
+	discard_shadow(p, order);
+	return 0;
+}
 
-		if (s < e)
-			sim_discard((void *)s, e - s);
-	}
+/*
+ * The device of trim_move_free(): each reported block's pages move to @to
+ * (the host moves their page table entries: nothing is faulted in or
+ * zeroed, and the block reads as zero after, as a discarded one), until
+ * @left bytes have moved. The last block may give only its end: it stays
+ * unreported (its other pages are still there) and the walk stops.
+ */
+struct move_dev {
+	struct page_reporting_dev_info dev;
+	uintptr_t to;
+	size_t left, min;
+	int err;
+};
+
+static int move_reported(struct page_reporting_dev_info *prdev, struct page *page,
+			 unsigned int order)
+{
+	struct move_dev *d = container_of(prdev, struct move_dev, dev);
+	char *p = page_address(page);
+	size_t bytes = PAGE_SIZE << order, take = KMM_MIN(bytes, d->left);
+
+	if (!p || take < d->min)
+		return -ENOSPC;	/* done: this block stays as it is */
+	d->err = sim_move(p + bytes - take, (void *)d->to, take);
+	if (d->err)
+		return d->err;
+	d->to += take;
+	d->left -= take;
+	if (take < bytes)
+		return -ENOSPC;
+	discard_shadow(p, order);
 	return 0;
 }
 
@@ -133,6 +174,11 @@ unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsign
 
 	spin_lock(&trim_lock);
 	pages = trim_walk(m, order, keep, drain);
+	if (drain && !order && !keep) {
+		/* malloc_trim(): the program said it is done; re-use is learnt again */
+		reuse_estimate = 0;
+		trimmed_once = false;
+	}
 	spin_unlock(&trim_lock);
 	return pages;
 }
@@ -297,4 +343,30 @@ void trim_check(struct kmm_machine *m)
 	atomic_store_explicit(&trim_slots_freeing, slot_bit, memory_order_relaxed);
 	trim_walk(m, trim_order, trim_keep(limit), false);
 	spin_unlock(&trim_lock);
+}
+
+/*
+ * trim_move_free() (shim/trim.h): the free blocks the next automatic trim
+ * would give back (order trim_order and up, past the pages it spares,
+ * trim_keep()'s last estimate, at the heads of the lists) give their pages
+ * to a huge block instead, the largest blocks first (fewest host calls and
+ * host VMAs). A RAM block's pages so serve once more where they are
+ * wanted, not discarded here and faulted in and zeroed there.
+ */
+size_t trim_move_free(uintptr_t to, size_t len, size_t min, int *err)
+{
+	struct move_dev d = { .dev = { .report = move_reported, .order = trim_order,
+				       .high_first = true },
+			      .to = to, .left = len, .min = min };
+
+	*err = 0;
+	if (!trim_threshold_pages || spin_is_locked(&trim_lock))
+		return 0;
+	shim_enter_slot();
+	spin_lock(&trim_lock);
+	page_reporting_process(shim_m, &d.dev, reuse_estimate);
+	spin_unlock(&trim_lock);
+	shim_leave_slot();
+	*err = d.err;
+	return len - d.left;
 }

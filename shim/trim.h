@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/sim/sim.h"
@@ -57,6 +58,18 @@ static inline void trim_note_alloc(unsigned long pages)
  */
 unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsigned long keep,
 			       bool drain);
+
+/**
+ * trim_move_free() - move the pages of free RAM blocks that the next
+ * automatic trim would give back to the host into [@to, @to + @len) (an
+ * empty part of a huge block: no pages there), the largest blocks first,
+ * none less than @min bytes; the blocks read as zero after, as trimmed ones.
+ * *@err: 0, or the host's refusal (-errno) of a move.
+ * Context: outside the slot's section, no shim lock held; enters the
+ * section and takes trim_lock (none moved if a trim holds it).
+ * Return: the bytes moved, from the start of the range.
+ */
+size_t trim_move_free(uintptr_t to, size_t len, size_t min, int *err);
 
 /**
  * trim_check() - the trim policy, run after frees: trim @m when its free

@@ -17,7 +17,8 @@
  * heap's invariant holds after; a block carved over an empty range takes
  * the pages of a resident free range elsewhere (moved, not faulted in),
  * and so does a fresh mapping made for a block no free run can hold, but
- * not calloc's block.
+ * not calloc's block; a fresh block takes the pages of free RAM blocks
+ * (those the next trim would give back) too.
  * Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
@@ -505,6 +506,41 @@ TEST(huge_blocks_on_four_threads_keep_their_bytes)
 	       atomic_load(&heap_bad));
 	expect_eq(atomic_load(&heap_bad), 0);
 	expect_eq(kmm_malloc_check(), 0);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * A fresh huge block takes the pages of free RAM blocks that the next
+ * trim would give back (session 27, shim/trim.c's trim_move_free()): a
+ * 1.5 MiB and a 768 KiB page block written and freed (3 MiB of free
+ * growth: below the 4 MiB that starts a trim, so they stay resident), then
+ * malloc(8 MiB) with no free huge range (malloc_trim() gave them all
+ * back, and the RAM estimate of re-use with them): the two blocks' pages
+ * are in the new block before it is written, and none is left where they
+ * were. Until then the huge block faulted its 8 MiB in, and the next trim
+ * discarded the RAM blocks' pages.
+ */
+TEST(a_fresh_block_takes_the_pages_of_free_ram_blocks)
+{
+	malloc_trim(0);
+	unsigned char *r1 = written(3 * MIB / 2, 31), *r2 = written(3 * MIB / 4, 32);
+	free(r1);
+	free(r2);
+	size_t before = resident_pages(r1, 3 * MIB / 2) + resident_pages(r2, 3 * MIB / 4);
+	unsigned char *b = malloc(8 * MIB);
+	assert_true(b != NULL);
+	size_t there = resident_pages(b, 8 * MIB);
+	size_t left = resident_pages(r1, 3 * MIB / 2) + resident_pages(r2, 3 * MIB / 4);
+	printf("  RAM blocks' pages: %zu resident when freed, %zu left after malloc(8 MiB), "
+	       "%zu in it before a write\n", before, left, there);
+	expect_eq(before, (3 * MIB / 2 + 3 * MIB / 4) / PG);
+	expect_eq(left, 0);
+	expect_true(there >= before);
+	memset(b, 33, 8 * MIB);
+	keep(b);
+	expect_eq(b[8 * MIB - 1], 33);
+	free(b);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }

@@ -13,6 +13,8 @@
 #ifndef KMM_MM_INCLUDE_PAGE_REPORTING_H
 #define KMM_MM_INCLUDE_PAGE_REPORTING_H
 
+#include <stdbool.h>
+
 struct kmm_machine;
 struct page;
 
@@ -25,11 +27,15 @@ struct page;
  *	PageReported and not reported again until it leaves its free list), or
  *	-errno to stop the walk (the block stays unreported).
  * @order: the smallest order reported (Linux's page_reporting_order).
+ * @high_first: kmm only: walk each zone's orders from the highest down
+ *	(Linux walks them up from @order), so that a device that wants a few
+ *	large blocks gets them before the small ones.
  */
 struct page_reporting_dev_info {
 	int (*report)(struct page_reporting_dev_info *prdev, struct page *page,
 		      unsigned int order);
 	unsigned int order;
+	bool high_first;
 };
 
 /**
