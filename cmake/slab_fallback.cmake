@@ -19,6 +19,7 @@ endif()
 set(KMM_SLAB_H_SOURCES
   ${CMAKE_SOURCE_DIR}/mm/shrinker.c
   ${CMAKE_SOURCE_DIR}/mm/slab_common.c
+  ${CMAKE_SOURCE_DIR}/mm/slab_options.c
   ${CMAKE_SOURCE_DIR}/mm/slub.c
   ${CMAKE_SOURCE_DIR}/mm/slub_cache.c
   ${CMAKE_SOURCE_DIR}/mm/slub_debug.c

@@ -1438,6 +1438,8 @@ struct kmem_cache *kmalloc_slab(struct kmm_machine *m, size_t size, gfp_t gfp);
 /* kmm_kfree_verdict(), kmem_cache_get_info(), kmem_cache_for_each(): mm/include/slab.h */
 /** slab_debug_flags_for() - debug flags slab_debug= gives the cache @name. */
 slab_flags_t slab_debug_flags_for(struct kmm_machine *m, const char *name);
+/** parse_slab_options() - the slab options of @m's command line into its slab state. Return: 0/-EINVAL. */
+int parse_slab_options(struct kmm_machine *m);	/* mm/slab_options.c */
 /**
  * kmem_cache_free_struct() - free @s's node structures and @s (after
  * __kmem_cache_release()): back to the kmem_cache_node and kmem_cache caches
