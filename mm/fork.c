@@ -910,7 +910,8 @@ static void proc_caches_destroy(struct kmm_procs *p)
 
 static int proc_caches_init(struct kmm_machine *m, struct kmm_procs *p)
 {
-	static const struct kmm_kconfig none;
+	/* Not const: in .bss, not a page of the malloc shim's .rodata (tests/shim_rodata.py). */
+	static struct kmm_kconfig none;
 	const struct kmm_kconfig *k = m->kconfig ? m->kconfig : &none;
 
 	p->mm_cachep = proc_cache_create(m, "mm_struct", k->objsize.mm_struct,

@@ -55,6 +55,7 @@ unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigne
 	return ALIGN_UP(align, (unsigned int)sizeof(void *));
 }
 
+#define CACHE_NAME_SIZE sizeof(((struct kmem_cache *)0)->name)	/* 63 characters and the NUL */
 #define SLAB_FLAGS_ALLOWED (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
 			    SLAB_KMALLOC | SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | \
 			    SLAB_CACHE_DMA32 | SLAB_STORE_USER | SLAB_RECLAIM_ACCOUNT | \
@@ -294,6 +295,37 @@ static unsigned int boot_cache_size(const struct kmm_machine *m, bool node)
 	return linux_size > size ? linux_size : (unsigned int)size;
 }
 
+/*
+ * Why create_cache() refuses @name: the first of its checks that fails, or
+ * @err from the layout, or else the name is taken. Out of line and cold, so
+ * that a creation that succeeds never reads these messages: in the malloc
+ * shim they stay out of the first segment every process maps whole
+ * (shim/cold_strings.py). Return: the negative errno, message set.
+ */
+static __attribute__((noinline, cold)) int create_refused(struct kmm_machine *m, const char *name,
+							  unsigned int size, unsigned int align,
+							  slab_flags_t flags, int err)
+{
+	if (!slab_state(m))
+		return kmm_set_error(-ENODEV, "kmem_cache_create: the slab layer is not initialised");
+	if (!name || !*name || strlen(name) >= CACHE_NAME_SIZE)
+		return kmm_set_error(-EINVAL, "kmem_cache_create: a name of 1..63 characters is "
+				     "required");
+	if (size == 0 || size > KMALLOC_MAX_SIZE)
+		return kmm_set_error(-EINVAL, "kmem_cache_create(%s): size %u is not in 1..%lu",
+				     name, size, KMALLOC_MAX_SIZE);
+	if (align & (align - 1))
+		return kmm_set_error(-EINVAL, "kmem_cache_create(%s): align %u is not a power "
+				     "of two", name, align);
+	if (flags & ~SLAB_FLAGS_ALLOWED)
+		return kmm_set_error(-EINVAL, "kmem_cache_create(%s): unknown flags %#x", name,
+				     flags & ~SLAB_FLAGS_ALLOWED);
+	if (err)
+		return kmm_set_error(err, "kmem_cache_create(%s): size %u cannot be laid out "
+				     "(error %d)", name, size, err);
+	return kmm_set_error(-EEXIST, "kmem_cache_create(%s): a cache of that name exists", name);
+}
+
 static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, unsigned int size,
 				       unsigned int align, slab_flags_t flags,
 				       void (*ctor)(void *), int *errp)
@@ -302,33 +334,10 @@ static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, 
 	struct kmem_cache *s;
 	int err;
 
-	if (!st) {
-		*errp = kmm_set_error(-ENODEV, "kmem_cache_create: the slab layer is not initialised");
-		return NULL;
-	}
-	if (!name || !*name || strlen(name) >= sizeof(s->name)) {
-		*errp = kmm_set_error(-EINVAL, "kmem_cache_create: a name of 1..63 characters is "
-				      "required");
-		return NULL;
-	}
-	if (size == 0 || size > KMALLOC_MAX_SIZE) {
-		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): size %u is not in 1..%lu",
-				      name, size, KMALLOC_MAX_SIZE);
-		return NULL;
-	}
-	if (align & (align - 1)) {
-		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): align %u is not a power "
-				      "of two", name, align);
-		return NULL;
-	}
-	if (flags & ~SLAB_FLAGS_ALLOWED) {
-		*errp = kmm_set_error(-EINVAL, "kmem_cache_create(%s): unknown flags %#x", name,
-				      flags & ~SLAB_FLAGS_ALLOWED);
-		return NULL;
-	}
-	if (kmm_find_cache(m, name)) {
-		*errp = kmm_set_error(-EEXIST, "kmem_cache_create(%s): a cache of that name "
-				      "exists", name);
+	if (!st || !name || !*name || strlen(name) >= CACHE_NAME_SIZE || size == 0 ||
+	    size > KMALLOC_MAX_SIZE || (align & (align - 1)) || (flags & ~SLAB_FLAGS_ALLOWED) ||
+	    kmm_find_cache(m, name)) {
+		*errp = create_refused(m, name, size, align, flags, 0);
 		return NULL;
 	}
 	s = alloc_cache_struct(m, name, errp);
@@ -343,8 +352,7 @@ static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, 
 	err = __kmem_cache_create(s);
 	if (err) {
 		kmem_cache_free_struct(s, true);
-		*errp = kmm_set_error(err, "kmem_cache_create(%s): size %u cannot be laid out "
-				      "(error %d)", name, size, err);
+		*errp = create_refused(m, name, size, align, flags, err);
 		return NULL;
 	}
 	spin_lock(&st->slab_mutex);
@@ -352,6 +360,20 @@ static struct kmem_cache *create_cache(struct kmm_machine *m, const char *name, 
 	spin_unlock(&st->slab_mutex);
 	*errp = 0;
 	return s;
+}
+
+/* SLAB_PANIC's failure (the top of this file): cold, as create_refused(). */
+static __attribute__((noinline, cold)) void create_panic(struct kmm_machine *m, const char *name,
+							 int err)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "kmem_cache_create: Failed to create slab '%s'. Error %d",
+		 name ? name : "(null)", err);
+	kmm_printk(m, "Kernel panic - not syncing: %s", msg);
+	kmm_printk(m, "---[ end Kernel panic - not syncing: %s ]---", msg);
+	if (slab_state(m))
+		slab_state(m)->panicked = true;
 }
 
 struct kmem_cache *kmm_kmem_cache_create(struct kmm_machine *m, const char *name,
@@ -369,15 +391,8 @@ struct kmem_cache *kmm_kmem_cache_create(struct kmm_machine *m, const char *name
 
 	if (!m)
 		kmm_set_error(-EINVAL, "kmem_cache_create: no machine");
-	if (!s && m && (flags & SLAB_PANIC)) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "kmem_cache_create: Failed to create slab '%s'. Error %d",
-			 name ? name : "(null)", err);
-		kmm_printk(m, "Kernel panic - not syncing: %s", msg);
-		kmm_printk(m, "---[ end Kernel panic - not syncing: %s ]---", msg);
-		if (slab_state(m))
-			slab_state(m)->panicked = true;
-	}
+	if (!s && m && (flags & SLAB_PANIC))
+		create_panic(m, name, err);
 	return s;
 }
 
