@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mm/include/mmdebug.h"
 #include "mm/swap.h"
 
 const char *const lru_list_names[NR_LRU_LISTS] = {
@@ -80,24 +81,33 @@ void lruvec_del_folio(struct lruvec *lruvec, struct page *page)
 }
 
 /*
- * lru_add(): decide evictability as the page goes on (an mlocked page goes
- * to the unevictable list and loses PG_active), then add it at the head.
- * Context: lru_lock held.
+ * lru_add_decide(): decide evictability as the page goes on (an mlocked
+ * page goes to the unevictable list and loses PG_active). The flag is
+ * cleared only when set: the drain's common page, evictable and never
+ * culled, costs no locked write for it. Context: lru_lock held.
  */
-void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
+static void lru_add_decide(struct kmm_machine *m, struct page *page)
 {
 	bool was_unevictable = page_flag_test(page, PG_unevictable);
 
-	page_flag_clear(page, PG_unevictable);
 	if (folio_evictable(page)) {
-		if (was_unevictable)
+		if (was_unevictable) {
+			page_flag_clear(page, PG_unevictable);
 			count_vm_event(m, UNEVICTABLE_PGRESCUED);
+		}
 	} else {
 		page_flag_clear(page, PG_active);
-		page_flag_set(page, PG_unevictable);
-		if (!was_unevictable)
+		if (!was_unevictable) {
+			page_flag_set(page, PG_unevictable);
 			count_vm_event(m, UNEVICTABLE_PGCULLED);
+		}
 	}
+}
+
+/* lru_add(): lru_add_decide(), then the page at its list's head. Context: lru_lock held. */
+void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
+{
+	lru_add_decide(m, page);
 	lruvec_add_folio(lruvec, page);
 	page_flag_set(page, PG_lru);
 }
@@ -105,31 +115,85 @@ void lru_add(struct kmm_machine *m, struct lruvec *lruvec, struct page *page)
 /* ---- The add batches ---- */
 
 /*
+ * A drain's pages of one list and zone in a row, counted once: the zone's
+ * and the node's LRU items move by the run's length instead of page by
+ * page (Linux's folio_batch_move_lru() moves them per folio, on per-CPU
+ * diffs; here the zone's item is an atomic in the zone, so a page at a
+ * time cost a locked add on the zone's shared line for every page). The
+ * run is flushed before lru_lock is dropped: whoever takes the lock sees
+ * the lists and their counters agree, as before.
+ */
+struct lru_run {
+	struct lruvec *lruvec;
+	enum lru_list lru;
+	enum zone_type zid;
+	long nr;
+};
+
+static void lru_run_flush(struct lru_run *r)
+{
+	if (r->nr)
+		update_lru_size(r->lruvec, r->lru, r->zid, r->nr);
+	r->nr = 0;
+}
+
+/*
+ * lru_add() with the counting left to the run and PG_lru left to the
+ * caller. Context: lru_lock held.
+ */
+static void lru_add_run(struct kmm_machine *m, struct lruvec *lruvec, struct page *page,
+			struct lru_run *r)
+{
+	enum lru_list lru;
+	enum zone_type zid = page_zonenum(page);
+
+	lru_add_decide(m, page);
+	lru = folio_lru_list(page);
+	if (r->nr && (r->lruvec != lruvec || r->lru != lru || r->zid != zid))
+		lru_run_flush(r);
+	r->lruvec = lruvec;
+	r->lru = lru;
+	r->zid = zid;
+	r->nr++;
+	list_add(&page->lru, &lruvec->lists[lru]);
+}
+
+/*
  * Move every page of @b onto its list. Context: b->lock held. A page goes
- * from the batch to its list under lru_lock, in two steps: PG_lru set (by
- * lru_add()), then PG_lru_batch cleared. Between them the page shows both,
- * never neither: __page_cache_release() reads the two flags without the
- * lock, and a page showing neither is one it leaves where it is.
+ * from the batch to its list under lru_lock, PG_lru set and PG_lru_batch
+ * cleared in one atomic write (an exclusive or of the two: a page in a batch
+ * has PG_lru_batch and not PG_lru, lru_cpu_check() checks it). A reader
+ * never sees neither: __page_cache_release() reads the two flags without
+ * the lock, and a page showing neither is one it leaves where it is.
  */
 static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
 {
 	struct lruvec *locked = NULL;
+	struct lru_run run = { .nr = 0 };
 
 	for (unsigned int i = 0; i < b->nr; i++) {
 		struct page *page = b->pages[i];
 		struct lruvec *lruvec = folio_lruvec(page);
 
 		if (lruvec != locked) {
-			if (locked)
+			if (locked) {
+				lru_run_flush(&run);
 				spin_unlock(&locked->lru_lock);
+			}
 			spin_lock(&lruvec->lru_lock);
 			locked = lruvec;
 		}
-		lru_add(m, lruvec, page);
-		page_flag_clear(page, PG_lru_batch);
+		lru_add_run(m, lruvec, page, &run);
+		unsigned long old = __atomic_fetch_xor(&page->flags,
+						       (1UL << PG_lru) | (1UL << PG_lru_batch),
+						       __ATOMIC_RELAXED);
+		VM_BUG_ON_PAGE((old & ((1UL << PG_lru) | (1UL << PG_lru_batch))) !=
+			       (1UL << PG_lru_batch), page);
 	}
-	if (locked)
+	if (locked) {
+		lru_run_flush(&run);
 		spin_unlock(&locked->lru_lock);
+	}
 	b->nr = 0;
 }
 
@@ -212,12 +276,11 @@ void __page_cache_release(struct page *page)
 		return;
 	/*
 	 * A page in an add batch leaves it here, or a drain on another CPU
-	 * moves it to a list meanwhile. The drain sets PG_lru and then clears
-	 * PG_lru_batch, both in the one flags word: a read that finds
-	 * PG_lru_batch clear is later than the drain's PG_lru, so the next
-	 * read finds PG_lru (the other order let a release read both between
-	 * the steps, see neither, and return while the drain put the page on a
-	 * list). A page seen in a batch may be on a list by the time
+	 * moves it to a list meanwhile. The drain sets PG_lru and clears
+	 * PG_lru_batch in one atomic write to the flags word: a read that finds
+	 * PG_lru_batch clear finds PG_lru in the same word (two steps, clear
+	 * first, let a release read between them, see neither, and return
+	 * while the drain put the page on a list). A page seen in a batch may be on a list by the time
 	 * batch_remove() looks: PG_lru is tested under lru_lock, after the
 	 * drain's move is complete. A page on neither stays so: nobody adds it
 	 * now (its count is 0).
