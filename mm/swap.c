@@ -337,7 +337,7 @@ static void folio_activate(struct page *page)
 static void lru_cache_activate_folio(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
-	struct lru_cpu *b = &pressure_of(m)->cpu[kmm_this_cpu(m)];
+	struct lru_cpu *b = per_cpu_ptr(pressure_of(m)->cpu, kmm_this_cpu(m));
 
 	spin_lock(&b->lock);
 	for (int i = (int)b->nr - 1; i >= 0; i--) {
