@@ -213,7 +213,7 @@ void folio_add_lru(struct page *page)
 
 	if (!p)
 		return;
-	b = per_cpu_ptr(p->cpu, kmm_this_cpu(m));
+	b = per_cpu_ptr(p->cpu, kmm_this_cpu_inline(m));
 	spin_lock(&b->lock);
 	page_flag_set(page, PG_lru_batch);
 	b->pages[b->nr++] = page;
@@ -227,7 +227,7 @@ void lru_add_drain(struct kmm_machine *m)
 	struct pressure *p = pressure_of(m);
 
 	if (p)
-		drain_cpu_batch(m, per_cpu_ptr(p->cpu, kmm_this_cpu(m)));
+		drain_cpu_batch(m, per_cpu_ptr(p->cpu, kmm_this_cpu_inline(m)));
 }
 
 void lru_add_drain_all(struct kmm_machine *m)
@@ -337,7 +337,7 @@ static void folio_activate(struct page *page)
 static void lru_cache_activate_folio(struct page *page)
 {
 	struct kmm_machine *m = page_machine(page);
-	struct lru_cpu *b = per_cpu_ptr(pressure_of(m)->cpu, kmm_this_cpu(m));
+	struct lru_cpu *b = per_cpu_ptr(pressure_of(m)->cpu, kmm_this_cpu_inline(m));
 
 	spin_lock(&b->lock);
 	for (int i = (int)b->nr - 1; i >= 0; i--) {
