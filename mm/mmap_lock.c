@@ -116,7 +116,7 @@ int procs_enter(struct kmm_machine *m)
 
 	if (e->depth++)
 		return -1;	/* nested: the outermost section counts */
-	cpu = kmm_this_cpu(m);
+	cpu = kmm_this_cpu_inline(m);
 	for (;;) {
 		int idx = atomic_load_explicit(&sp->idx, memory_order_relaxed) & 1;
 		atomic_fetch_add_explicit(&sp->cpu[cpu].count[idx], 1, memory_order_seq_cst);
