@@ -388,6 +388,18 @@ void unmap_mapping_range(struct kmm_file *f, unsigned long first)
 	sim_read_unlock(&f->i_mmap_lock);
 }
 
+/*
+ * free_pgtables_range(): the tables of [start, end) that are empty once it
+ * is zapped. Against Linux's free_pgd_range(), which frees a table only
+ * when no VMA in [floor, ceiling) lies in its span: a table with another
+ * VMA's entries is never empty, so it stays, as in Linux; a table no VMA
+ * spans any more is empty, so it goes, as in Linux; a table whose span
+ * holds another VMA without entries there goes, where Linux keeps it (the
+ * neighbour's next fault allocates it again; a fault that walked to it
+ * meanwhile sees the unlink in pte_lock_seen()). floor and ceiling are
+ * not used for that reason. integration_fault_pgtable_free holds the first
+ * two cases.
+ */
 void free_pgtables_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 unsigned long floor, unsigned long ceiling)
 {
