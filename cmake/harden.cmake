@@ -70,7 +70,7 @@ set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_kswapd integra
   stress_page_alloc stress_page_ref stress_process_threads stress_procs_mt stress_slab
   stress_slab_list_byte stress_slab_nocx16 stress_slab_sheaf stress_slab_sheaf_nocx16 stress_threads
   stress_truncate_fault stress_mlock_rmap stress_ptl_threads stress_pgtable_install stress_node_stat
-  integration_fault_unlinked_table
+  integration_fault_unlinked_table integration_fault_counts_threads integration_lru_batch_activate
   stress_memory_hotplug stress_swap_threads stress_proc_readers
   unit_cpu_slot
   unit_mmu_inline unit_vmalloc)

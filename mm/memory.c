@@ -796,11 +796,14 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 
 int mm_account_fault(struct task_struct *t, unsigned int ret)
 {
+	/* this CPU slot's line of the task's counts (struct task_flt_line) */
+	struct task_flt_line *l = &t->flt[kmm_this_cpu_inline(t->machine) & (MM_RSS_LINES - 1)];
+
 	if (ret & VM_FAULT_MAJOR) {
-		atomic_fetch_add_explicit(&t->maj_flt, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&l->maj_flt, 1, memory_order_relaxed);
 		count_vm_event(t->machine, PGMAJFAULT);
 	} else {
-		atomic_fetch_add_explicit(&t->min_flt, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&l->min_flt, 1, memory_order_relaxed);
 	}
 	return 0;
 }

@@ -434,8 +434,8 @@ void task_mm_info(struct task_struct *t, struct task_mm_info *out)
 	struct mm_struct *mm = get_task_mm(t);
 
 	memset(out, 0, sizeof(*out));
-	out->min_flt = atomic_load_explicit(&t->min_flt, memory_order_relaxed);
-	out->maj_flt = atomic_load_explicit(&t->maj_flt, memory_order_relaxed);
+	out->min_flt = task_flt(t, false);
+	out->maj_flt = task_flt(t, true);
 	if (mm) {
 		mmap_read_lock(mm);
 		out->alive = true;

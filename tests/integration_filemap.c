@@ -726,12 +726,12 @@ TEST(text_pages_of_one_image_are_shared)
 	assert_eq(kmm_exec(b, &img), 0);
 	uint64_t text = a->mm->start_code + 5 * PG;
 	expect_eq(text, b->mm->start_code + 5 * PG);
-	unsigned long maj_a = a->maj_flt, maj_b = b->maj_flt;
+	unsigned long maj_a = task_flt(a, true), maj_b = task_flt(b, true);
 	assert_eq(kmm_access(a, text, &x, 1, false), 0);
 	assert_eq(kmm_access(b, text, &y, 1, false), 0);
 	expect_eq(x, y);
-	expect_eq(a->maj_flt, maj_a + 1);	/* read from the image */
-	expect_eq(b->maj_flt, maj_b);		/* found in the page cache: minor */
+	expect_eq(task_flt(a, true), maj_a + 1);	/* read from the image */
+	expect_eq(task_flt(b, true), maj_b);		/* found in the page cache: minor */
 	assert_eq(get_user_pages_remote(a->mm, text, 1, 0, &pa), 1);
 	assert_eq(get_user_pages_remote(b->mm, text, 1, 0, &pb), 1);
 	expect_true(pa == pb);
@@ -1126,14 +1126,14 @@ TEST(exec_installs_its_program_as_a_file_of_the_filesystem)
 	expect_true(maps && strstr(maps, want));
 	free(maps);
 	/* the bytes a process loads are the disk's, and the same for both */
-	unsigned long maj = a->maj_flt;
+	unsigned long maj = task_flt(a, true);
 	load_text(a, 3, got);
-	expect_eq(a->maj_flt, maj + 1);
+	expect_eq(task_flt(a, true), maj + 1);
 	assert_eq(image_page(m, "/usr/bin/tool", 3, disk), 0);
 	expect_true(!memcmp(got, disk, PG));
-	maj = b->maj_flt;
+	maj = task_flt(b, true);
 	load_text(b, 3, got);
-	expect_eq(b->maj_flt, maj);		/* in the page cache: minor */
+	expect_eq(task_flt(b, true), maj);		/* in the page cache: minor */
 	expect_true(!memcmp(got, disk, PG));
 	assert_eq(get_user_pages_remote(a->mm, a->mm->start_code + 3 * PG, 1, 0, &pa), 1);
 	assert_eq(get_user_pages_remote(b->mm, b->mm->start_code + 3 * PG, 1, 0, &pb), 1);

@@ -94,21 +94,21 @@ TEST(fault_around_maps_the_cached_window_of_a_read_fault)
 	assert_true(fd >= 3);
 	expect_eq(cached(m, "/data/fa", 0, 255), 256);
 	assert_eq(map_at(a, fd, BASE, 1 << 20, 0), 0);
-	min0 = a->min_flt;
-	maj0 = a->maj_flt;
+	min0 = task_flt(a, false);
+	maj0 = task_flt(a, true);
 	/* one minor fault at page 5 maps the aligned 16 pages 0..15, nothing more */
 	touch(a, BASE + 5 * PG);
-	expect_eq(a->min_flt, min0 + 1);
-	expect_eq(a->maj_flt, maj0);
+	expect_eq(task_flt(a, false), min0 + 1);
+	expect_eq(task_flt(a, true), maj0);
 	expect_eq(rss_file(a), 16);
 	expect_true(mapped(a, BASE) && mapped(a, BASE + 15 * PG));
 	expect_true(!(mapped(a, BASE + 16 * PG)));
 	/* page 10 was mapped around: no fault */
 	touch(a, BASE + 10 * PG);
-	expect_eq(a->min_flt, min0 + 1);
+	expect_eq(task_flt(a, false), min0 + 1);
 	/* page 17: the next window */
 	touch(a, BASE + 17 * PG);
-	expect_eq(a->min_flt, min0 + 2);
+	expect_eq(task_flt(a, false), min0 + 2);
 	expect_eq(rss_file(a), 32);
 	/* fault_around_bytes 4096 turns it off: one page per fault */
 	assert_eq(kmm_proc_write(m, "/sys/kernel/debug/fault_around_bytes", "4096"), 0);
@@ -158,35 +158,35 @@ TEST(a_miss_is_major_reads_around_and_the_marker_reads_the_next_window)
 	assert_true(fd >= 3);
 	expect_eq(cached(m, "/data/cold", 0, 255), 0);
 	assert_eq(map_at(a, fd, BASE, 1 << 20, 0), 0);
-	min0 = a->min_flt;
-	maj0 = a->maj_flt;
+	min0 = task_flt(a, false);
+	maj0 = task_flt(a, true);
 	pgmaj0 = vmstat_val(m, "pgmajfault");
 	/* page 100: major; ra_pages (32) read around it, 84..115; only the page itself is mapped */
 	touch(a, BASE + 100 * PG);
-	expect_eq(a->maj_flt, maj0 + 1);
+	expect_eq(task_flt(a, true), maj0 + 1);
 	expect_eq(vmstat_val(m, "pgmajfault"), pgmaj0 + 1);
 	expect_eq(cached(m, "/data/cold", 0, 255), 32);
 	expect_eq(cached(m, "/data/cold", 84, 115), 32);
 	expect_eq(rss_file(a), 1);
 	/* page 101: minor; fault-around maps 96..111 except 108, the PG_readahead marker */
 	touch(a, BASE + 101 * PG);
-	expect_eq(a->maj_flt, maj0 + 1);
-	expect_eq(a->min_flt, min0 + 1);
+	expect_eq(task_flt(a, true), maj0 + 1);
+	expect_eq(task_flt(a, false), min0 + 1);
 	expect_eq(rss_file(a), 15);
 	expect_true(!(mapped(a, BASE + 108 * PG)));
 	/* page 108: a minor fault that reads the next window, 116..147 */
 	touch(a, BASE + 108 * PG);
-	expect_eq(a->maj_flt, maj0 + 1);
+	expect_eq(task_flt(a, true), maj0 + 1);
 	expect_eq(cached(m, "/data/cold", 0, 255), 64);
 	expect_eq(cached(m, "/data/cold", 116, 147), 32);
 	/* reading on to the end of the file takes no other major fault */
 	for (unsigned long i = 102; i < 256; i++)
 		touch(a, BASE + i * PG);
-	expect_eq(a->maj_flt, maj0 + 1);
+	expect_eq(task_flt(a, true), maj0 + 1);
 	expect_eq(cached(m, "/data/cold", 84, 255), 256 - 84);
 	expect_eq(rss_file(a), 256 - 96);
 	/* a fault far fewer than one per page: fault-around maps 16 at a time */
-	expect_true(a->min_flt - min0 <= 16);
+	expect_true(task_flt(a, false) - min0 <= 16);
 	kmm_exit(a, 0);
 	expect_eq(kmm_unlink(m, "/data/cold"), 0);
 	done(m);
@@ -225,17 +225,17 @@ TEST(madvise_random_sequential_and_willneed_steer_fault_readahead)
 	/* RANDOM: every miss reads just its page and is major */
 	assert_eq(kmm_madvise(a, BASE, 1 << 20, KMM_MADV_RANDOM), 0);
 	expect_true(smaps_has_flag(m, a, BASE, " rr"));
-	maj0 = a->maj_flt;
+	maj0 = task_flt(a, true);
 	touch(a, BASE + 10 * PG);
 	touch(a, BASE + 11 * PG);
-	expect_eq(a->maj_flt, maj0 + 2);
+	expect_eq(task_flt(a, true), maj0 + 2);
 	expect_eq(cached(m, "/data/adv", 0, 255), 2);
 	/* SEQUENTIAL: a miss reads ra_pages from the page on */
 	assert_eq(kmm_madvise(a, BASE, 1 << 20, KMM_MADV_SEQUENTIAL), 0);
 	expect_true(smaps_has_flag(m, a, BASE, " sr"));
 	expect_true(!(smaps_has_flag(m, a, BASE, " rr")));
 	touch(a, BASE + 40 * PG);
-	expect_eq(a->maj_flt, maj0 + 3);
+	expect_eq(task_flt(a, true), maj0 + 3);
 	expect_eq(cached(m, "/data/adv", 40, 71), 32);
 	expect_eq(cached(m, "/data/adv", 0, 255), 34);
 	/* NORMAL clears both; advice on part of a VMA splits it */
@@ -283,7 +283,7 @@ TEST(faults_that_keep_missing_stop_reading_around)
 	 */
 	for (unsigned long i = 0; i < 110; i++)
 		touch(a, BASE + i * 48 * PG);
-	expect_eq(a->maj_flt >= 110, true);
+	expect_eq(task_flt(a, true) >= 110, true);
 	expect_eq(cached(m, "/data/sparse", 0, 110 * 48 - 1), 100 * 32 + 10);
 	expect_eq(cached(m, "/data/sparse", 100 * 48 - 16, 100 * 48 + 15), 1);
 	kmm_exit(a, 0);

@@ -74,9 +74,9 @@ TEST(spawn_layout_and_exit_returns_everything)
 		expect_true(mm->brk > mm->start_brk);
 		expect_eq(get_mm_rss(mm), 1);	/* the argv page at the top of the stack */
 		/* text reads through the page cache: a major fault, file RSS */
-		unsigned long maj = t->maj_flt;
+		unsigned long maj = task_flt(t, true);
 		peek(t, mm->start_code);
-		expect_eq(t->maj_flt, maj + 1);
+		expect_eq(task_flt(t, true), maj + 1);
 		expect_eq(get_mm_counter(mm, MM_FILEPAGES), 1);
 		check(m);
 		expect_true(nr_free(m) < free0);
@@ -209,13 +209,13 @@ TEST(seed4_share_copy_then_reuse)
 	expect_true(!pte_writable(p, x) && !pte_writable(c, x));
 	expect_eq(page_mapcount(page), 2);
 	expect_eq(page_ref_count(page), 2);
-	unsigned long flt = atomic_load(&c->min_flt);
+	unsigned long flt = task_flt(c, false);
 	expect_eq(peek(c, x), 0xaa);	/* reading shares: no fault */
-	expect_eq(atomic_load(&c->min_flt), flt);
+	expect_eq(task_flt(c, false), flt);
 	/* 15: the child's first write faults and copies */
 	unsigned long copies = atomic_load(&pr->cow_copies), reuses = atomic_load(&pr->cow_reuses);
 	assert_eq(kmm_fill(c, x, 0xbb, 1), 0);
-	expect_eq(atomic_load(&c->min_flt), flt + 1);
+	expect_eq(task_flt(c, false), flt + 1);
 	expect_eq(atomic_load(&pr->cow_copies), copies + 1);
 	expect_ne(pte_pfn_of(c, x), pfn);
 	expect_eq(page_mapcount(page), 1);
@@ -601,7 +601,7 @@ TEST(accounting_status_counters)
 	expect_eq(get_mm_counter(t->mm, MM_ANONPAGES), 101);
 	expect_eq(global_node_page_state(m, NR_ANON_MAPPED), anon0 + 101);
 	expect_eq(global_node_page_state(m, NR_PAGETABLE) - pt0, pgtable_nr_tables(&t->mm->pgt));
-	expect_true(atomic_load(&t->min_flt) >= 100);
+	expect_true(task_flt(t, false) >= 100);
 	assert_eq(kmm_munmap(t, x, 100 * PAGE_SIZE), 0);
 	update_hiwater(t->mm);
 	expect_eq(t->mm->hiwater_rss, 101);
@@ -675,7 +675,7 @@ TEST(reclaim_contract_unmap_and_swapin)
 	fake_swap[3] = page;
 	expect_eq(kmm_access(c, x, &b, 1, false), 0);
 	expect_eq(b, 0x77);
-	expect_eq(c->maj_flt, 1);
+	expect_eq(task_flt(c, true), 1);
 	assert_eq(kmm_fill(c, x, 0x78, 1), 0);	/* shared with the swap "cache": copies */
 	expect_eq(peek(p, x), 0x77);
 	expect_eq(process_check(m), 0);

@@ -487,23 +487,23 @@ TEST(sequential_swapins_read_ahead_by_page_cluster)
 
 	a = map_filled(t, 512, 13);
 	kmm_reclaim(m, 1UL << 20);
-	unsigned long in0 = vm_event(m, PSWPIN), maj0 = t->maj_flt;
+	unsigned long in0 = vm_event(m, PSWPIN), maj0 = task_flt(t, true);
 	expect_true(verify_range(t, a, 0, 256, 13));
 	unsigned long ra = vm_event(m, SWAP_RA), hits = vm_event(m, SWAP_RA_HIT);
 	expect_true(ra > 0);
 	expect_true(hits > 0);
 	/* Pages read ahead cost no major fault: fewer faults than pages read. */
-	expect_true(t->maj_flt - maj0 < vm_event(m, PSWPIN) - in0);
+	expect_true(task_flt(t, true) - maj0 < vm_event(m, PSWPIN) - in0);
 	CHECK(m);
 	/* page-cluster 0: one page per fault, no readahead */
 	assert_eq(kmm_proc_write(m, "/proc/sys/vm/page-cluster", "0"), 0);
 	kmm_reclaim(m, 1UL << 20);
 	ra = vm_event(m, SWAP_RA);
 	in0 = vm_event(m, PSWPIN);
-	maj0 = t->maj_flt;
+	maj0 = task_flt(t, true);
 	expect_true(verify_range(t, a, 256, 512, 13));
 	expect_eq(vm_event(m, SWAP_RA), ra);
-	expect_eq(t->maj_flt - maj0, vm_event(m, PSWPIN) - in0);
+	expect_eq(task_flt(t, true) - maj0, vm_event(m, PSWPIN) - in0);
 	expect_eq(kmm_proc_write(m, "/proc/sys/vm/page-cluster", "32"), -EINVAL);
 	kmm_exit(t, 0);
 	done(m);
@@ -526,27 +526,27 @@ TEST(madvise_willneed_reads_swapped_pages_back_without_mapping_them)
 		swapped += is_swapped(t, a + i * PAGE_SIZE);
 	assert_true(swapped >= 128);
 	/* half the range: the swapped pages of pages 0..127 are read, nothing is mapped */
-	unsigned long in0 = vm_event(m, PSWPIN), maj0 = t->maj_flt, want = 0;
+	unsigned long in0 = vm_event(m, PSWPIN), maj0 = task_flt(t, true), want = 0;
 	for (uint64_t i = 0; i < 128; i++)
 		want += is_swapped(t, a + i * PAGE_SIZE);
 	assert_eq(kmm_madvise(t, a, 128 * PAGE_SIZE, KMM_MADV_WILLNEED), 0);
 	expect_eq(vm_event(m, PSWPIN) - in0, want);
 	for (uint64_t i = 0; i < 128; i++)
 		expect_true(!is_present(t, a + i * PAGE_SIZE));
-	expect_eq(t->maj_flt, maj0);
+	expect_eq(task_flt(t, true), maj0);
 	CHECK(m);
 	/* touching them: minor faults from the swap cache, no read, same bytes */
 	in0 = vm_event(m, PSWPIN);
 	expect_true(verify_range(t, a, 0, 128, 21));
 	expect_eq(vm_event(m, PSWPIN), in0);
-	expect_eq(t->maj_flt, maj0);
+	expect_eq(task_flt(t, true), maj0);
 	/* the other half was not read ahead: its first touch is a major fault */
 	uint64_t j = 128;
 	while (j < 256 && !is_swapped(t, a + j * PAGE_SIZE))
 		j++;
 	assert_true(j < 256);
 	expect_true(verify_range(t, a, j, j + 1, 21));
-	expect_eq(t->maj_flt, maj0 + 1);
+	expect_eq(task_flt(t, true), maj0 + 1);
 	CHECK(m);
 	kmm_exit(t, 0);
 	done(m);
@@ -678,9 +678,9 @@ TEST(swappiness_zero_takes_file_pages_and_spares_anonymous_ones)
 	 * The faults read ahead (mmap read-around, then the PG_readahead
 	 * windows), so far fewer than one major fault per page read again.
 	 */
-	unsigned long maj = t->maj_flt, file_pages = global_node_page_state(m, NR_FILE_PAGES);
+	unsigned long maj = task_flt(t, true), file_pages = global_node_page_state(m, NR_FILE_PAGES);
 	assert_eq(kmm_access(t, data, after, sizeof(after), false), 0);
-	expect_true(t->maj_flt - maj >= 1);
+	expect_true(task_flt(t, true) - maj >= 1);
 	expect_true(global_node_page_state(m, NR_FILE_PAGES) - file_pages >= 1024);
 	expect_true(!memcmp(before, after, sizeof(before)));
 

@@ -429,6 +429,19 @@ struct mm_struct {
 
 enum task_state { TASK_RUNNING, TASK_DEAD };
 
+/*
+ * A task's fault counts (Linux: min_flt and maj_flt in each thread's
+ * task_struct, summed over the threads by /proc/PID/stat). The host threads
+ * that drive one kmm process share its task_struct, so the counts are kept
+ * per CPU-slot line, as mm->rss_stat: a fault adds to its slot's line (slot
+ * k to line k mod MM_RSS_LINES), and no line shares a cache line with the
+ * task's fields every access reads (oom_victim, state). Readers sum the
+ * lines (task_flt()).
+ */
+struct task_flt_line {
+	atomic_ulong min_flt, maj_flt;	/* atomic: slots beyond MM_RSS_LINES share a line */
+} __attribute__((aligned(64)));
+
 struct task_struct {
 	int pid;				/* immutable */
 	struct kmm_machine *machine;		/* immutable */
@@ -454,7 +467,6 @@ struct task_struct {
 	 */
 	uint64_t cap_effective, cap_permitted, cap_inheritable, cap_ambient, cap_bset;
 	atomic_bool oom_victim;			/* mark_oom_victim(): SIGKILL pending (mm/oom_kill.c) */
-	atomic_ulong min_flt, maj_flt;
 	enum task_state state;			/* tasklist_lock */
 	atomic_int usage;			/* the task list's reference + each get_task_by_pid()'s */
 	struct kmm_task_exit exit;
@@ -464,6 +476,7 @@ struct task_struct {
 	struct list_head comm_node;		/* on its comm's list (mm/task_index.c); tasklist_lock */
 	/* Statistics kept after exit for ps / status of a zombie */
 	unsigned long last_hiwater_rss, last_hiwater_vm;
+	struct task_flt_line flt[MM_RSS_LINES];	/* min_flt, maj_flt: task_flt() sums them */
 };
 
 /* Every capability Linux 6.12 has (CAP_LAST_CAP 40): what root holds, and a task spawned from nothing. */
@@ -946,6 +959,17 @@ static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter c, long 
 	if (n < 0 && c != MM_SWAPENTS)
 		update_hiwater_rss(mm);		/* the RSS falls: keep its peak */
 	__add_mm_counter(mm, c, n);
+}
+/** task_flt() - @t's minor (@major false) or major fault count: its lines summed. */
+static inline unsigned long task_flt(const struct task_struct *t, bool major)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < MM_RSS_LINES; i++)
+		sum += atomic_load_explicit(major ? &((struct task_struct *)t)->flt[i].maj_flt
+						  : &((struct task_struct *)t)->flt[i].min_flt,
+					    memory_order_relaxed);
+	return sum;
 }
 static inline unsigned long get_mm_rss(const struct mm_struct *mm)
 {
