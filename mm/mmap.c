@@ -480,8 +480,8 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 			return kmm_set_error(-ENOMEM, "mmap: [0x%lx, 0x%lx) is outside the user address space",
 					     addr, addr + len);
 		if (flags & KMM_MAP_FIXED_NOREPLACE) {
-			struct vm_area_struct *v = find_vma(mm, addr);
-			if (v && v->vm_start < addr + len)
+			struct vm_area_struct *v = find_vma_intersection(mm, addr, addr + len);
+			if (v)
 				return kmm_set_error(-EEXIST, "mmap: MAP_FIXED_NOREPLACE: [0x%lx, 0x%lx) overlaps the mapping at 0x%lx",
 						     addr, addr + len, v->vm_start);
 		}

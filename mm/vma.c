@@ -376,6 +376,25 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return n ? n->e[i].slot : NULL;
 }
 
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long start,
+					     unsigned long end)
+{
+	unsigned int i;
+	struct vma_tree_node *n = vt_descend(mm, start, &i);
+
+	if (!n)
+		return NULL;
+	/*
+	 * A gap above 0 starts at the end before (end[i - 1]) and reaches
+	 * vm_start_gap() of the VMA, at or below its vm_start: room up to @end
+	 * is room below the VMA.
+	 */
+	if (i && n->e[i].gap && n->end[i - 1] + n->e[i].gap >= end)
+		return NULL;
+	struct vm_area_struct *vma = n->e[i].slot;
+	return vma->vm_start < end ? vma : NULL;
+}
+
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 				     struct vm_area_struct **pprev)
 {

@@ -2,8 +2,8 @@
 /*
  * tests/unit_vma_tree.c - the VMA tree (mm/vma.c): after every random mmap
  * (fixed or placed), munmap and mprotect, the tree is whole and every
- * cached subtree gap current (vma_tree_check), find_vma agrees with a
- * linear scan, and the O(log n) top-down search returns exactly the
+ * cached subtree gap current (vma_tree_check), find_vma and
+ * find_vma_intersection agree with a linear scan, and the O(log n) top-down search returns exactly the
  * address the linear search kmm used before the tree (every gap from the
  * top, clipped to [mmap_min_addr, mmap_base)) returns; the VMA iterator
  * walks both ways and survives the tree changing under it. KMM_SEED replays.
@@ -73,6 +73,15 @@ static struct vm_area_struct *linear_find(struct mm_struct *mm, unsigned long ad
 	return NULL;
 }
 
+/* The first VMA that overlaps [@start, @end), by a scan. */
+static struct vm_area_struct *linear_intersection(struct mm_struct *mm, unsigned long start,
+						  unsigned long end)
+{
+	struct vm_area_struct *v = linear_find(mm, start);
+
+	return v && v->vm_start < end ? v : NULL;
+}
+
 TEST(random_maps_keep_tree_and_gaps_in_step)
 {
 	struct kmm_machine *m = boot("mem=256M");
@@ -106,9 +115,10 @@ TEST(random_maps_keep_tree_and_gaps_in_step)
 			assert_eq(kmm_munmap(t, at, len * 4), 0);
 			break;
 		}
-		case 3: {	/* find_vma against a scan */
+		case 3: {	/* find_vma and find_vma_intersection against a scan */
 			unsigned long at = base + ((kmm_test_rand(&s) % 20000) << PAGE_SHIFT);
 			assert_true(find_vma(mm, at) == linear_find(mm, at));
+			assert_true(find_vma_intersection(mm, at, at + len) == linear_intersection(mm, at, at + len));
 			break;
 		}
 		}

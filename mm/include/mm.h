@@ -728,6 +728,13 @@ void procs_cow_stats(struct kmm_machine *m, unsigned long *copies, unsigned long
 
 /** find_vma() - the first VMA with vm_end > @addr, or NULL. O(log n). Context: mmap_lock. */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+/**
+ * find_vma_intersection() - the first VMA that overlaps [@start, @end), or
+ * NULL. When the leaf's stored gap puts the next VMA at or above @end, that
+ * VMA is not read (a line in no cache in a large tree). Context: mmap_lock.
+ */
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long start,
+					     unsigned long end);
 /** find_vma_prev() - find_vma(), and the VMA before it in *@pprev. */
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 				     struct vm_area_struct **pprev);
