@@ -58,11 +58,17 @@ sheaf_link_at(const struct kmem_cache *s, void *obj, const bool mapped)
 	return (void **)((char *)obj + (mapped ? SLAB_MAPPED_LINK_OFFSET : s->offset));
 }
 
-/* cache_shadow(@s, @obj) with @shift (@s's shadow_shift, known to the caller), or 0: read it. */
+/*
+ * cache_shadow(@s, @obj) with @shift (@s's shadow_shift, known to the
+ * caller) and @bias (the machine's shadow_bias, which a map's caller holds:
+ * struct slab_fast_map), or 0: read them from @s.
+ */
 static inline __attribute__((always_inline)) unsigned char *
-cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned int shift)
+cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned int shift,
+		     const uintptr_t bias)
 {
-	return (unsigned char *)(s->shadow_bias + ((uintptr_t)obj >> (shift ? shift : s->shadow_shift)));
+	return (unsigned char *)((shift ? bias : s->shadow_bias) +
+				 ((uintptr_t)obj >> (shift ? shift : s->shadow_shift)));
 }
 
 /*
@@ -72,13 +78,18 @@ cache_shadow_shifted(const struct kmem_cache *s, const void *obj, const unsigned
  * successor is an object of the cpu slab, and its shadow byte set. @shift:
  * @s's shadow_shift if the caller knows it as a constant (a map's caller,
  * which knows the link's offset too: SLAB_MAPPED_LINK_OFFSET), else 0; @code:
- * @s's shadow code (cache_shadow_alloc()) if the caller has it, else 0. The
+ * @s's shadow code (cache_shadow_alloc()) if the caller has it, else 0. A
+ * map's caller (@shift not 0) gives the code, the machine's shadow_bias in
+ * @bias and, for @s, NULL and in @sp where to read it: the sheaf's pop then
+ * reads nothing of the cache, the cpu freelist's reads it there (malloc()
+ * loaded the cache's pointer on every call, for its shadow_bias alone). The
  * caller leaves the section. Return: the object, or NULL with nothing
  * changed.
  */
 static inline __attribute__((always_inline)) void *
 slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool hardened,
-	       const unsigned int shift, const unsigned char code)
+	       const unsigned int shift, const unsigned char code, const uintptr_t bias,
+	       struct kmem_cache *const *sp)
 {
 	unsigned int k = c->sheaf_nr;
 	void *obj;
@@ -104,16 +115,19 @@ slab_pop_owned(struct kmem_cache *s, struct kmem_cache_cpu *c, const bool harden
 		if (unlikely(hardened ? !sheaf_link_ok(s, obj, true)
 				      : *link != sheaf_link_value(obj)))
 			return NULL;
-		unsigned char *sh = cache_shadow_shifted(s, obj, shift);
+		unsigned char *sh = cache_shadow_shifted(s, obj, shift, bias);
 		c->sheaf_nr = k - 1;
 		*link = NULL;	/* sheaf_link_spent() */
-		__atomic_store_n(sh, code ? code : cache_shadow_alloc(s), __ATOMIC_RELAXED);
+		__atomic_store_n(sh, shift ? code : code ? code : cache_shadow_alloc(s),
+				 __ATOMIC_RELAXED);
 		return obj;
 	}
 	obj = c->freelist;
 	if (likely(obj)) {
+		if (shift)
+			s = __atomic_load_n(sp, __ATOMIC_RELAXED);	/* here, not before the sheaf */
 		void *next = hardened ? get_freepointer(s, obj) : get_freepointer_plain(s, obj);
-		unsigned char *sh = cache_shadow_shifted(s, obj, shift);
+		unsigned char *sh = cache_shadow_shifted(s, obj, shift, bias);
 		/* A live object on a freelist: slab_alloc_full() reports it. */
 		if (likely(cpu_fp_ok(s, c, next) &&
 			   !shadow_live_in(s, __atomic_load_n(sh, __ATOMIC_RELAXED)))) {
@@ -162,7 +176,7 @@ slab_alloc_try(struct kmem_cache *s, gfp_t gfp, int node, const bool hardened)
 
 		if (likely(kmm_cpu_enter_owned(g))) {
 			struct kmem_cache_cpu *c = this_cpu_cached_ptr(s->cpu_slab);
-			void *obj = slab_pop_owned(s, c, hardened, 0, 0);
+			void *obj = slab_pop_owned(s, c, hardened, 0, 0, 0, NULL);
 			kmm_cpu_exit_owned(g);
 			return obj;
 		}
@@ -487,6 +501,12 @@ struct slab_fast_map {
 	unsigned int shadow_shift;
 	unsigned char *shadow_direct;	/* granule i's shadow byte, from direct on: shadow_direct[i] */
 	/*
+	 * The machine's shadow_bias (every cache's s->shadow_bias): malloc()'s
+	 * pop from a sheaf finds the object's shadow byte without its cache.
+	 * Atomic, as direct.
+	 */
+	uintptr_t shadow_bias;
+	/*
 	 * By shadow byte: the code's cache and its cpu_slab; &slab_no_cache
 	 * and NULL for the rest, and NULL the cpu_slab of a cache the paths
 	 * may not take (flagged, or another free pointer offset).
@@ -568,9 +588,10 @@ static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const
 	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
 	if (unlikely(!kmm_cpu_enter_owned(g)))
 		return NULL;
-	struct kmem_cache *s = fm->cache_of[v];
 	struct kmem_cache_cpu *c = this_cpu_cached_ptr(fm->cpu_slab_of[v]);
-	void *obj = slab_pop_owned(s, c, false, SLAB_MAPPED_SHADOW_SHIFT, (unsigned char)v);
+	void *obj = slab_pop_owned(NULL, c, false, SLAB_MAPPED_SHADOW_SHIFT, (unsigned char)v,
+				   __atomic_load_n(&fm->shadow_bias, __ATOMIC_RELAXED),
+				   &fm->cache_of[v]);
 	kmm_cpu_exit_owned(g);
 	return obj;
 }

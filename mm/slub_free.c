@@ -734,7 +734,7 @@ void *kmem_cache_alloc_barn(struct kmem_cache *s)
 	 * kmem_cache_alloc_fast_inline().
 	 */
 	if (!c->freelist && barn_take(s, c))
-		obj = slab_pop_owned(s, c, false, 0, 0);
+		obj = slab_pop_owned(s, c, false, 0, 0, 0, NULL);
 	kmm_cpu_exit_owned(g);
 	return obj;
 }

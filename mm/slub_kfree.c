@@ -56,6 +56,7 @@ void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m)
 	__atomic_store_n(&fm->shadow_shift, st->shadow_shift, __ATOMIC_RELAXED);
 	/* The direct map starts on a page, so on a granule: shadow byte of direct + off at [off >> shift]. */
 	fm->shadow_direct = (unsigned char *)(st->shadow_bias + (direct >> st->shadow_shift));
+	__atomic_store_n(&fm->shadow_bias, st->shadow_bias, __ATOMIC_RELAXED);
 	for (int v = 0; v < 256; v++) {
 		fm->cache_of[v] = &slab_no_cache;
 		fm->cpu_slab_of[v] = NULL;	/* the struct page way */
