@@ -252,6 +252,14 @@ static unsigned long trim_floor(void)
 	return KMM_MIN(TRIM_FLOOR_PAGES * KMM_MAX(slots, 1UL), trim_threshold_pages);
 }
 
+/* shim/trim.h */
+bool trim_slots_apart(void)
+{
+	unsigned long w = atomic_load_explicit(&trim_slots_freeing, memory_order_relaxed);
+
+	return w & (w - 1);
+}
+
 /*
  * What the program holds, in pages, for the peak trim: the machine's RAM in
  * use @used and the bytes mapped for live huge blocks (above 4 MiB, each its

@@ -72,6 +72,13 @@ unsigned long shim_trim_locked(struct kmm_machine *m, unsigned int order, unsign
 size_t trim_move_free(uintptr_t to, size_t len, size_t min, int *err);
 
 /**
+ * trim_slots_apart() - whether two CPU slots or more freed page blocks
+ * since the last automatic trim (threads allocating apart: trim_floor()).
+ * Context: any; one relaxed load.
+ */
+bool trim_slots_apart(void);
+
+/**
  * trim_check() - the trim policy, run after frees: trim @m when its free
  * memory has grown by the trim limit since its lowest point.
  * Context: inside the caller's slot section (in kmm).

@@ -18,7 +18,8 @@
  * the pages of a resident free range elsewhere (moved, not faulted in),
  * and so does a fresh mapping made for a block no free run can hold, but
  * not calloc's block; a fresh block takes the pages of free RAM blocks
- * (those the next trim would give back) too.
+ * (those the next trim would give back) too; with two CPU slots freeing,
+ * a fresh block counts in the re-use high that bounds the pages kept.
  * Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
@@ -541,6 +542,41 @@ TEST(a_fresh_block_takes_the_pages_of_free_ram_blocks)
 	keep(b);
 	expect_eq(b[8 * MIB - 1], 33);
 	free(b);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+static void *free_a_page_block(void *arg)
+{
+	(void)arg;
+	free(written(256 << 10, 41));
+	return NULL;
+}
+
+/*
+ * With two CPU slots freeing page blocks (threads allocating apart), a
+ * fresh huge block counts in the heap's re-use high as a re-used one does
+ * (session 27): 8 MiB and then 30 MiB fresh, the 30 MiB freed keeps all
+ * its pages (the live and resident free bytes within the 38 MiB that were
+ * live). Before, a fresh block left the high alone: the bound was the
+ * 24 MiB floor, and 14 MiB of the freed block were discarded at once
+ * (big_reuse 2 1000 faulted them in again).
+ */
+TEST(a_fresh_block_counts_in_the_reuse_high_with_two_slots_freeing)
+{
+	pthread_t t;
+
+	malloc_trim(0);
+	assert_eq(pthread_create(&t, NULL, free_a_page_block, NULL), 0);
+	pthread_join(t, NULL);
+	free(written(256 << 10, 42));
+	unsigned char *a = written(8 * MIB, 43), *b = written(30 * MIB, 44);
+	free(b);
+	size_t kept = resident_or_unmapped(b, 30 * MIB);
+	printf("  30 MiB fresh block freed beside an 8 MiB one: %zu of %lu pages kept\n", kept,
+	       30 * MIB / PG);
+	expect_eq(kept, 30 * MIB / PG);
+	free(a);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }
