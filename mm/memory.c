@@ -796,8 +796,12 @@ unsigned int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, uns
 
 int mm_account_fault(struct task_struct *t, unsigned int ret)
 {
-	/* this CPU slot's line of the task's counts (struct task_flt_line) */
-	struct task_flt_line *l = &t->flt[kmm_this_cpu_inline(t->machine) & (MM_RSS_LINES - 1)];
+	/*
+	 * The line of the slot this thread last used (struct task_flt_line):
+	 * any line counts exactly, so the cached slot's number is taken as it
+	 * is, without asking whether it is this machine's (one TLS load).
+	 */
+	struct task_flt_line *l = &t->flt[kmm_cpu_cache.cpu & (MM_RSS_LINES - 1)];
 
 	if (ret & VM_FAULT_MAJOR) {
 		atomic_fetch_add_explicit(&l->maj_flt, 1, memory_order_relaxed);

@@ -155,8 +155,9 @@ void folio_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, unsi
 {
 	page->mapping = (void *)((unsigned long)vma->anon_vma | PAGE_MAPPING_ANON);
 	page->index = linear_page_index(vma, addr);
-	page_flag_set(page, PG_swapbacked);
-	page_flag_set(page, PG_uptodate);
+	/* both flags in one locked write (Linux: __folio_set_swapbacked, __folio_mark_uptodate) */
+	__atomic_fetch_or(&page->flags, (1UL << PG_swapbacked) | (1UL << PG_uptodate),
+			  __ATOMIC_RELAXED);
 	atomic_store_explicit(&page->_mapcount, 0, memory_order_relaxed);
 	mod_node_page_state(page_pgdat(page), NR_ANON_MAPPED, 1);
 }

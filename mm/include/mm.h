@@ -381,8 +381,10 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct vm_area_struct) == 176,
 /*
  * rss_stat, one 64-byte line per CPU slot (Linux 6.2's percpu_counter for
  * rss_stat, simplified: MM_RSS_LINES lines, slot k adds to line k mod
- * MM_RSS_LINES, so more slots than lines share one). A fault adds to its own
- * CPU's line with no other CPU writing it; readers sum the lines
+ * MM_RSS_LINES, so more slots than lines share one; k is the slot the thread
+ * used last, kmm_cpu_cache.cpu, taken without asking whether it is this
+ * machine's: any line counts exactly). A fault adds to its own CPU's line
+ * with no other CPU writing it; readers sum the lines
  * (get_mm_counter()), exact whenever no update is in flight.
  */
 #define MM_RSS_LINES 4
@@ -955,7 +957,8 @@ static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter c)
 /* __add_mm_counter(): add_mm_counter() for a caller that ran update_hiwater_rss() first. */
 static inline void __add_mm_counter(struct mm_struct *mm, enum mm_counter c, long n)
 {
-	struct mm_rss_line *l = &mm->rss_stat[kmm_this_cpu_inline(mm->m) & (MM_RSS_LINES - 1)];
+	/* the line of the slot this thread last used: any line counts exactly (one TLS load) */
+	struct mm_rss_line *l = &mm->rss_stat[kmm_cpu_cache.cpu & (MM_RSS_LINES - 1)];
 
 	atomic_fetch_add_explicit(&l->count[c], n, memory_order_relaxed);
 	if (kmm_trace_on(mm->m, KMM_EVBIT(KMM_EV_RSS_STAT)))	/* the sum only for the event */
