@@ -132,22 +132,45 @@ static bool lockless_target(struct kmm_machine *m, struct kmm_cpu_guard *g)
 }
 
 /*
- * Take slot @cpu's lock from any thread and stop its owned mode; waits for
- * an owned section in progress. Context: g->lock not held by the caller.
+ * May another thread be inside slot @cpu's owned section now? Only its one
+ * user, if that is not this thread: with no user, the last one left under
+ * g->lock (add_users()), which the caller now holds, so its stores are
+ * visible; this thread's own section is ordered by program order. Boot ran
+ * 15 membarrier(2) calls for its own slot 0 (zone_pcp_update_all() locks
+ * each slot once per zone), where none was needed. Context: g->lock held.
  */
-static void guard_lock_revoke(struct kmm_machine *m, int cpu, bool barrier)
+static bool owner_may_run(struct kmm_machine *m, int cpu)
+{
+	struct cpu_reg *r;
+
+	if (!users_of(guard_of(m, cpu)))
+		return false;
+	r = find_reg(m);
+	return !r || r->cpu != cpu;
+}
+
+/*
+ * Take slot @cpu's lock from any thread and stop its owned mode (the caller
+ * then waits for an owned section in progress: guard_wait_owner()). With
+ * @barrier, the membarrier(2) the revoke needs is run here. Context: g->lock
+ * not held by the caller. Return: true if the revoke still needs a barrier.
+ */
+static bool guard_lock_revoke(struct kmm_machine *m, int cpu, bool barrier)
 {
 	struct kmm_cpu_guard *g = guard_of(m, cpu);
 
 	spin_lock(&g->lock);
 	atomic_store_explicit(&g->lock_owner, &kmm_cpu_token, memory_order_relaxed);
 	g->lock_depth = 1;
-	if (atomic_load_explicit(&g->lockless, memory_order_relaxed)) {
-		atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
-		g->revoked = true;
-		if (barrier)
-			sim_membarrier();
-	}
+	if (!atomic_load_explicit(&g->lockless, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&g->lockless, 0, memory_order_seq_cst);
+	g->revoked = true;
+	if (!owner_may_run(m, cpu))
+		return false;
+	if (barrier)
+		sim_membarrier();
+	return !barrier;
 }
 
 /* Wait until slot @cpu's owner is out of its owned section (unless it is us). */
@@ -212,8 +235,7 @@ void kmm_cpu_lock_all(struct kmm_machine *m)
 			g->lock_depth++;
 			continue;
 		}
-		guard_lock_revoke(m, c, false);
-		any |= g->revoked;
+		any |= guard_lock_revoke(m, c, false);
 	}
 	if (!any)
 		return;

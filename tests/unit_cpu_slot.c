@@ -426,6 +426,64 @@ TEST(owned_slots_follow_the_host_and_the_environment)
 	done(machine);
 }
 
+/* ---- Which slot locks need a process-wide barrier ---- */
+
+/* Barriers run by @fn(@cpu) (kmm_cpu_lock() and unlock, or every slot's when @cpu < 0). */
+static unsigned long barriers_to_lock(int cpu)
+{
+	unsigned long before = sim_membarrier_count();
+
+	if (cpu < 0) {
+		kmm_cpu_lock_all(machine);
+		kmm_cpu_unlock_all(machine);
+	} else {
+		kmm_cpu_lock(machine, cpu);
+		kmm_cpu_unlock(machine, cpu);
+	}
+	return sim_membarrier_count() - before;
+}
+
+/*
+ * Taking a slot's lock out of owned mode needs membarrier(2) only where
+ * another thread may be inside the slot's owned section: the slot's one
+ * user, when that is not the locker. Its own slot (the boot ran 15
+ * barriers for slot 0, zone_pcp_update_all() locking it once per zone)
+ * and a slot nobody holds (its last user left under the slot's lock) need
+ * none; a slot another thread owns needs one, and so does kmm_cpu_lock_all()
+ * then, one for all. Without owned slots (no membarrier, KMM_CPU_LOCKED,
+ * ThreadSanitizer) no lock needs a barrier.
+ */
+TEST(a_slot_lock_runs_a_barrier_only_for_another_threads_owned_slot)
+{
+	pthread_t th;
+	struct probe pr = { NULL, -1 };
+	pthread_barrier_t hold;
+
+	machine = boot("mem=128M nr_cpus=4");
+	int per_owned = machine->cpu_lockless ? 1 : 0;
+	assert_eq(kmm_this_cpu(machine), 0);
+	expect_eq(barriers_to_lock(0), 0);		/* this thread's own slot */
+	assert_eq(pthread_create(&th, NULL, take_slot, &pr), 0);
+	pthread_join(th, NULL);
+	assert_eq(pr.cpu, 1);
+	expect_eq(owned_mode(1), machine->cpu_lockless);	/* left owned, by nobody */
+	expect_eq(barriers_to_lock(1), 0);
+	expect_eq(barriers_to_lock(-1), 0);
+	pthread_barrier_init(&hold, NULL, 2);
+	pr = (struct probe){ &hold, -1 };
+	assert_eq(pthread_create(&th, NULL, take_slot, &pr), 0);
+	pthread_barrier_wait(&hold);			/* it holds slot 1 */
+	expect_eq(pr.cpu, 1);
+	expect_eq(barriers_to_lock(1), per_owned);
+	expect_eq(barriers_to_lock(0), 0);
+	expect_eq(barriers_to_lock(-1), per_owned);
+	expect_eq(owned_mode(1), machine->cpu_lockless);	/* owned again once unlocked */
+	pthread_barrier_wait(&hold);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&hold);
+	done(machine);
+}
+
 /* ---- The per-CPU area: a slot's units set up at its first hand-out ---- */
 
 static struct kmem_cache *unit_cache;

@@ -419,10 +419,18 @@ bool sim_membarrier_available(void)
 	return membarrier_state > 0;
 }
 
+static unsigned long membarrier_calls;
+
 void sim_membarrier(void)
 {
+	__atomic_fetch_add(&membarrier_calls, 1, __ATOMIC_RELAXED);
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
 		abort();	/* registered by sim_membarrier_available(): cannot fail */
+}
+
+unsigned long sim_membarrier_count(void)
+{
+	return __atomic_load_n(&membarrier_calls, __ATOMIC_RELAXED);
 }
 
 /* ---- Thread exit ---- */

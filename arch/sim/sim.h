@@ -246,6 +246,8 @@ int sim_on_thread_exit(void (*fn)(void *), void *arg);
  */
 bool sim_membarrier_available(void);
 void sim_membarrier(void);
+/* How many sim_membarrier() calls this process has made (tests count them). */
+unsigned long sim_membarrier_count(void);
 
 /* ---- The host's environment and a fatal stop ---- */
 
