@@ -60,7 +60,8 @@ endif()
 # ThreadSanitizer (`make test-tsan`): the tests that run threads, labelled
 # "tsan"; the target builds only them. (integration_layouts runs threads too,
 # but boots a 1 TiB machine, whose reservations TSan's address space refuses;
-# integration_malloc_api is off under sanitizers.) stress_slab_nocx16 is the
+# integration_malloc_api is off under sanitizers; stress_huge_heap compiles
+# the shim's huge heap into itself so that TSan runs it.) stress_slab_nocx16 is the
 # slab's locked fallback (cmake/slab_fallback.cmake), stress_slab_sheaf_nocx16 the
 # sheaves on that fallback. The labels are set once every part has run (a
 # deferred call): tests that parts later in the order define, such as
@@ -73,6 +74,7 @@ set(KMM_TSAN_TESTS integration_dmesg integration_kmap integration_kswapd integra
   integration_fault_unlinked_table integration_fault_counts_threads integration_lru_batch_activate
   stress_memory_hotplug stress_swap_threads stress_proc_readers
   unit_cpu_slot
+  stress_huge_heap
   unit_mmu_inline unit_vmalloc)
 function(kmm_label_tsan_tests)
   set(_kmm_tsan_targets)
