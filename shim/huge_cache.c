@@ -67,8 +67,9 @@
  * blocks that the next trim would give back (session 27, shim/trim.c's
  * trim_move_free(), the largest first), moved the same way: with two
  * threads the RAM trims gave back ~13k pages a run while the huge blocks
- * faulted theirs in (big_reuse 2 1000: 54.0k faults -> 49.4k, medians of
- * 11; peak RSS 93.7 -> 89.2 MB, glibc 88.7).
+ * faulted theirs in (big_reuse 2 1000: fewer faults in every sample set,
+ * by an amount that moves with the sample, since a two-thread run's count
+ * is bimodal; peak RSS 93.7 -> 89.2 MB, glibc 88.7; docs/malloc-measured-2.md).
  *
  * Invariant: the free ranges are sorted by address, page-aligned and do
  * not overlap (a range is merged, when listed, with a neighbour of its
