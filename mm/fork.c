@@ -59,7 +59,10 @@ struct task_struct *set_current_task(struct task_struct *t)
 	struct task_struct *prev = current_tsk;
 
 	current_tsk = t;
-	kmm_set_comm(t ? t->comm : NULL);
+	if (t)
+		kmm_set_task_comm(t->comm);
+	else
+		kmm_set_comm(NULL);
 	kmm_set_current_oom_victim(t && atomic_load(&t->oom_victim));
 	return prev;
 }
