@@ -280,10 +280,10 @@ void __page_cache_release(struct page *page)
 	 * PG_lru_batch in one atomic write to the flags word: a read that finds
 	 * PG_lru_batch clear finds PG_lru in the same word (two steps, clear
 	 * first, let a release read between them, see neither, and return
-	 * while the drain put the page on a list). A page seen in a batch may be on a list by the time
-	 * batch_remove() looks: PG_lru is tested under lru_lock, after the
-	 * drain's move is complete. A page on neither stays so: nobody adds it
-	 * now (its count is 0).
+	 * while the drain put the page on a list). A page seen in a batch may
+	 * be on a list by the time batch_remove() looks: PG_lru is tested
+	 * under lru_lock, after the drain's move is complete. A page on
+	 * neither stays so: nobody adds it now (its count is 0).
 	 */
 	batched = PageLRUBatch(page);
 	if (batched)

@@ -17,9 +17,10 @@
  *     node, and is on no other list; the lists' lengths equal the zone and
  *     node NR_*_ANON/FILE/UNEVICTABLE counters. A page in an add batch has
  *     PG_lru_batch and not PG_lru (the drain's move sets PG_lru and
- *     clears PG_lru_batch in one atomic write, under lru_lock). Every mapped user page, swap cache page
- *     and page cache page is on a list or in a batch, or is isolated
- *     (counted in NR_ISOLATED_ANON/FILE while reclaim holds it).
+ *     clears PG_lru_batch in one atomic write, under lru_lock). Every
+ *     mapped user page, swap cache page and page cache page is on a list
+ *     or in a batch, or is isolated (counted in NR_ISOLATED_ANON/FILE
+ *     while reclaim holds it).
  *   Swap: for every slot, its count equals the PTEs and shmem indexes
  *     (mm/shmem.c) holding its entry, and
  *     SWAP_HAS_CACHE is set iff the swap cache has a page for it (a page
