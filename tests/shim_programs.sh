@@ -137,8 +137,8 @@ fi
 
 # --- the threaded shapes of bench/malloc: threads that come and go and hand
 # their objects on, a storm of frees across threads, threads each churning
-# small objects, big blocks reused ---
-for w in thread_relay free_storm small_churn big_reuse; do
+# small objects, big blocks reused, big blocks grown by realloc ---
+for w in thread_relay free_storm small_churn big_reuse realloc_grow; do
 	if [ ! -x "$workdir/$w" ]; then
 		echo "FAIL $w: $workdir/$w not built"
 		failed=$((failed + 1))
@@ -148,6 +148,7 @@ done
 [ -x "$workdir/free_storm" ] && run_cmp free_storm "$workdir/free_storm" 4 $((40 / scale)) 2000
 [ -x "$workdir/small_churn" ] && run_cmp small_churn_threads "$workdir/small_churn" $((200000 / scale)) 5000 4
 [ -x "$workdir/big_reuse" ] && run_cmp big_reuse "$workdir/big_reuse" 2 $((200 / scale))
+[ -x "$workdir/realloc_grow" ] && run_cmp realloc_grow "$workdir/realloc_grow" 2 $((8 / scale))
 
 # --- a C++ program (bench/malloc/cxx_churn.cc): containers, aligned new ---
 if [ -x "$workdir/cxx_churn" ]; then

@@ -13,9 +13,9 @@
 # failing operator new forms it does not serve as glibc does: left out).
 #
 # The threaded workloads (mt_churn, thread_relay, free_storm, small_churn on
-# T threads, big_reuse) run at 1, 2, 4 ... -t N threads (NAME@T), each thread
-# doing a fixed amount of work, and the table shows kmm's speedup over its own
-# one-thread run. With $KMM_BENCH_SUMMARY set (make bench), every ratio goes
+# T threads, big_reuse, realloc_grow) run at 1, 2, 4 ... -t N threads
+# (NAME@T), each thread doing a fixed amount of work, and the table shows
+# kmm's speedup over its own one-thread run. With $KMM_BENCH_SUMMARY set (make bench), every ratio goes
 # to that file for the closing summary (bench/summary.sh) as kmm / peer (this
 # table's ratios are each allocator / glibc; the summary's are kmm / each
 # peer, glibc among them), the threaded shapes named NAME@T; a pair where
@@ -236,12 +236,13 @@ counts=()
 for ((t = 1; t < maxt; t *= 2)); do counts+=($t); done
 counts+=($maxt)
 for t in "${counts[@]}"; do
-	workloads+=("mt_churn@$t" "thread_relay@$t" "free_storm@$t" "small_churn@$t" "big_reuse@$t")
+	workloads+=("mt_churn@$t" "thread_relay@$t" "free_storm@$t" "small_churn@$t" "big_reuse@$t" "realloc_grow@$t")
 	declare -a "cmd_mt_churn_$t=(\"\$wl/mt_churn\" $t $((100000 / scale)) 2000)"
 	declare -a "cmd_thread_relay_$t=(\"\$wl/thread_relay\" $t $((100 / scale)) 2000 1000)"
 	declare -a "cmd_free_storm_$t=(\"\$wl/free_storm\" $t $((100 / scale)) 10000)"
 	declare -a "cmd_small_churn_$t=(\"\$wl/small_churn\" $((1000000 / scale)) 20000 $t)"
 	declare -a "cmd_big_reuse_$t=(\"\$wl/big_reuse\" $t $((1000 / scale)))"
+	declare -a "cmd_realloc_grow_$t=(\"\$wl/realloc_grow\" $t $((30 / scale)))"
 done
 
 if [ -n "$only" ]; then
