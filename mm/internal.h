@@ -62,6 +62,11 @@ int gfp_migratetype(gfp_t gfp);
  * Context: any; may enter this CPU slot's guard and take zone->lock.
  */
 void free_frozen_pages(struct page *page, unsigned int order);
+/**
+ * free_unref_folios() - free_frozen_pages() of @nr order-0 pages of one
+ * machine, in one CPU slot section (Linux: free_unref_folios()).
+ */
+void free_unref_folios(struct page **pages, unsigned int nr);
 /** gfp_zone_table - mm/gfp.c: highest zone by the four zone modifier bits, before folding. */
 extern const unsigned char gfp_zone_table[GFP_ZONEMASK + 1];
 /** page_alloc_check() - the page allocator's invariant checker. */

@@ -107,6 +107,40 @@ static void free_user_page(struct page *page)
 	free_frozen_pages(page, 0);
 }
 
+/*
+ * free_user_page() of a batch (Linux's free_pages_and_swap_cache() ->
+ * folios_put_refs() -> free_unref_folios()): one reference dropped from
+ * each of @pages, and those that were the last go off the LRU under one
+ * lru_lock, have what the process layer set cleared (PG_swapbacked,
+ * PG_dirty and PG_mlocked in one atomic and), and go to the per-CPU lists
+ * in one slot section. The pages are all of one machine (one mm's).
+ * @pages is reused for the freed ones.
+ */
+static void free_user_pages(struct page **pages, unsigned int nr)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nr; i++)
+		if (put_page_testzero(pages[i]))
+			pages[n++] = pages[i];
+	if (!n)
+		return;
+	page_cache_release_batch(pages, n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct page *page = pages[i];
+		unsigned long old;
+
+		page->mapping = NULL;
+		page->index = 0;
+		old = __atomic_fetch_and(&page->flags,
+					 ~((1UL << PG_swapbacked) | (1UL << PG_dirty) | (1UL << PG_mlocked)),
+					 __ATOMIC_RELAXED);
+		if (old & (1UL << PG_mlocked))
+			mod_zone_page_state(page_zone(page), NR_MLOCK, -1);
+	}
+	free_unref_folios(pages, n);
+}
+
 /* put_page() for user pages: drop one reference, freeing on the last. */
 static void put_user_page(struct page *page)
 {
@@ -265,8 +299,7 @@ static void zap_flush(struct zap_ctx *z, unsigned long end)
 	if (!z->nr)
 		return;
 	sim_mmu_shootdown_wait(procs_of(mm->m)->mmu);
-	for (unsigned int i = 0; i < z->nr; i++)
-		put_user_page(z->pages[i]);
+	free_user_pages(z->pages, z->nr);
 	z->nr = 0;
 }
 

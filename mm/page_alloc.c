@@ -1180,6 +1180,72 @@ void free_frozen_pages(struct page *page, unsigned int order)
 }
 
 /*
+ * free_frozen_pages() of @pages[@i..@nr), one at a time (a free_unref_folios()
+ * that could not take the slot, or met a page it must report).
+ */
+static __attribute__((noinline)) void free_frozen_pages_each(struct page **pages, unsigned int i,
+							     unsigned int nr)
+{
+	for (; i < nr; i++)
+		free_frozen_pages(pages[i], 0);
+}
+
+/**
+ * free_unref_folios() - free_frozen_pages() of @nr order-0 pages whose
+ * counts are 0, all of one machine, in one section of this thread's CPU
+ * slot (Linux's free_unref_folios(): a batch to the per-CPU lists under
+ * one pcp lock). Each page is checked and added as free_unref_page()
+ * does; the machine, the trace test and the slot are looked up once.
+ * Someone tracing page frees, a slot not owned, or a page with a count:
+ * free_frozen_pages() from there on, a page at a time.
+ * @pages: the pages. @nr: how many.
+ * Context: not inside a slot section of its own; may take zone->lock.
+ */
+void free_unref_folios(struct page **pages, unsigned int nr)
+{
+	struct kmm_machine *m;
+	struct kmm_cpu_guard *g;
+	int cpu;
+
+	if (!nr)
+		return;
+	m = page_machine(pages[0]);
+	if (unlikely(kmm_trace_on(m, KMM_EVMASK_PAGE_FREE) || kmm_cpu_cache.serial != m->serial))
+		return free_frozen_pages_each(pages, 0, nr);
+	g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return free_frozen_pages_each(pages, 0, nr);
+	cpu = kmm_cpu_cache.cpu;
+	for (unsigned int i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+		unsigned long pfn, flags;
+		struct zone *zone;
+		int mt;
+
+		if (unlikely(page_ref_count(page) != 0)) {
+			kmm_cpu_exit_owned(g);
+			return free_frozen_pages_each(pages, i, nr);	/* it reports the page */
+		}
+		flags = __free_pages_prepare(page, 0);
+		if (unlikely(!flags))
+			continue;
+		zone = &m->node_data[(flags >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)]
+				->node_zones[(flags >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1)];
+		pfn = page_to_pfn_m(m, page);
+		mt = get_pfnblock_migratetype(zone, pfn);
+		if (unlikely(mt >= MIGRATE_PCPTYPES)) {
+			if (mt == MIGRATE_ISOLATE) {
+				free_unref_page_locked_out(zone, page, pfn, 0);
+				continue;
+			}
+			mt = MIGRATE_MOVABLE;
+		}
+		free_unref_page_commit(zone, per_cpu_ptr(zone->per_cpu_pageset, cpu), page, mt, 0, cpu);
+	}
+	kmm_cpu_exit_owned(g);
+}
+
+/*
  * The fast path's second half, in slot @g's section: drop the last
  * reference, free_pages_prepare() (page->private is set by the add), and
  * free_unref_page_add() onto @list of @pcp. Return: free_unref_page_add()'s.

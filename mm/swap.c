@@ -7,7 +7,9 @@
  * Linux counterpart: mm/swap.c (6.12, the classic two-list LRU without
  * MGLRU): folio_add_lru, lru_add, folio_batch_move_lru, lru_add_drain,
  * lru_add_drain_all, folio_activate, folio_mark_accessed,
- * folio_mark_lazyfree, lru_note_cost, __page_cache_release; and
+ * folio_mark_lazyfree, lru_note_cost, __page_cache_release (and the batch
+ * of them folios_put_refs releases under one lruvec lock:
+ * page_cache_release_batch); and
  * include/linux/mm_inline.h (lruvec_add_folio, lruvec_del_folio,
  * update_lru_size). mlock's LRU moves are mm/mlock.c's mlock_folio /
  * munlock_folio halves.
@@ -299,6 +301,93 @@ void __page_cache_release(struct page *page)
 	spin_unlock(&lruvec->lru_lock);
 	page_flag_clear(page, PG_active);
 	page_flag_clear(page, PG_unevictable);
+}
+
+/* folio_lru_list() of a page whose flags word reads @f. */
+static inline enum lru_list lru_list_of(unsigned long f)
+{
+	if (f & (1UL << PG_unevictable))
+		return LRU_UNEVICTABLE;
+	return (enum lru_list)((f & (1UL << PG_swapbacked) ? 0 : LRU_FILE) +
+			       (f & (1UL << PG_active) ? LRU_ACTIVE : 0));
+}
+
+/*
+ * lruvec_del_folio() of @page (its flags word read as @f under lru_lock)
+ * with the counting left to @r: a run of pages of one list and zone
+ * leaving together. Context: lru_lock held.
+ */
+static void lru_del_run(struct lruvec *lruvec, struct page *page, unsigned long f,
+			struct lru_run *r)
+{
+	enum lru_list lru = lru_list_of(f);
+	enum zone_type zid = (enum zone_type)((f >> PG_ZONE_SHIFT) & ((1u << PG_ZONE_BITS) - 1));
+
+	if (r->nr && (r->lruvec != lruvec || r->lru != lru || r->zid != zid))
+		lru_run_flush(r);
+	r->lruvec = lruvec;
+	r->lru = lru;
+	r->zid = zid;
+	r->nr--;
+	list_del(&page->lru);
+}
+
+/*
+ * __page_cache_release() of @nr pages whose last reference went, as
+ * Linux's folios_put_refs() releases a batch: lru_lock is held across the
+ * pages of one lruvec in a row (taken once per batch when they share it,
+ * as a munmap's do), the zone's and node's LRU items move once per run of
+ * one list and zone (flushed before the lock drops, so whoever takes it
+ * sees lists and counters agree), a page's flags word is read once
+ * outside the lock and once under it, and its three LRU flags go in one
+ * atomic and. A page still in an add batch leaves it as in
+ * __page_cache_release(), with lru_lock dropped around batch_remove()
+ * (lru_cpu->lock comes first in the lock order). A page on no list and in
+ * no batch is left as it is, as there.
+ */
+void page_cache_release_batch(struct page **pages, unsigned int nr)
+{
+	struct kmm_machine *m;
+	struct lruvec *locked = NULL;
+	struct lru_run run = { .nr = 0 };
+
+	if (!nr || !pressure_of(m = page_machine(pages[0])))
+		return;
+	for (unsigned int i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+		unsigned long f = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+		struct lruvec *lruvec;
+
+		if (f & (1UL << PG_lru_batch)) {
+			if (locked) {
+				lru_run_flush(&run);
+				spin_unlock(&locked->lru_lock);
+				locked = NULL;
+			}
+			batch_remove(m, page);
+		} else if (!(f & (1UL << PG_lru))) {
+			continue;
+		}
+		lruvec = node_lruvec(m, (int)((f >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)));
+		if (lruvec != locked) {
+			if (locked) {
+				lru_run_flush(&run);
+				spin_unlock(&locked->lru_lock);
+			}
+			spin_lock(&lruvec->lru_lock);
+			locked = lruvec;
+		}
+		f = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+		if (f & (1UL << PG_lru))
+			lru_del_run(lruvec, page, f, &run);
+		__atomic_fetch_and(&page->flags,
+				   ~((1UL << PG_lru) | (1UL << PG_active) | (1UL << PG_unevictable)),
+				   __ATOMIC_RELAXED);
+	}
+	if (locked) {
+		lru_run_flush(&run);
+		spin_unlock(&locked->lru_lock);
+	}
 }
 
 void folio_putback_lru(struct page *page)

@@ -165,6 +165,12 @@ static inline enum lru_list folio_lru_list(const struct page *p)
 void folio_add_lru(struct page *page);
 /** __page_cache_release() - off the LRU for good (last reference). Context: takes lru_lock. */
 void __page_cache_release(struct page *page);
+/**
+ * page_cache_release_batch() - __page_cache_release() of @nr pages (all of
+ * one machine, their last references gone), lru_lock taken once per run
+ * of pages of one lruvec. Context: takes lru_lock (and lru_cpu->lock).
+ */
+void page_cache_release_batch(struct page **pages, unsigned int nr);
 /** lru_add_drain() - this CPU slot's add batch onto the lists. */
 void lru_add_drain(struct kmm_machine *m);
 /** lru_add_drain_all() - every CPU slot's add batch onto the lists. */
