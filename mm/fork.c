@@ -59,10 +59,7 @@ struct task_struct *set_current_task(struct task_struct *t)
 	struct task_struct *prev = current_tsk;
 
 	current_tsk = t;
-	if (t)
-		kmm_set_task_comm(t->comm);
-	else
-		kmm_set_comm(NULL);
+	kmm_set_task_comm(t ? t->comm : NULL);
 	kmm_set_current_oom_victim(t && atomic_load(&t->oom_victim));
 	return prev;
 }

@@ -55,6 +55,14 @@ struct procs_nest {
 #define PROCS_NEST_INLINE 4
 static _Thread_local struct procs_nest procs_tls[PROCS_NEST_INLINE];
 static _Thread_local struct procs_nest *procs_more;
+/*
+ * How many entries (the table's and the heap's) have a depth: 0 when this
+ * thread is in no machine's section, as at every kmm_access() that misses
+ * the TLB from outside: then procs_enter() takes the table's first entry
+ * without a search (procs_nest_get() looked at all four and the heap list
+ * to find none, ~40 instructions a fault).
+ */
+static _Thread_local int procs_busy;
 
 /* The entry of @m's sections in this thread, a free one if it is in none. */
 static struct procs_nest *procs_nest_get(struct kmm_machine *m)
@@ -111,11 +119,18 @@ static void procs_nest_put(struct procs_nest *e)
 int procs_enter(struct kmm_machine *m)
 {
 	struct srcu_struct *sp = &procs_of(m)->srcu;
-	struct procs_nest *e = procs_nest_get(m);
+	struct procs_nest *e;
 	int cpu;
 
+	if (likely(!procs_busy)) {
+		e = &procs_tls[0];	/* in no section: every entry is free */
+		e->serial = m->serial;
+	} else {
+		e = procs_nest_get(m);
+	}
 	if (e->depth++)
 		return -1;	/* nested: the outermost section counts */
+	procs_busy++;
 	cpu = kmm_this_cpu_inline(m);
 	for (;;) {
 		int idx = atomic_load_explicit(&sp->idx, memory_order_relaxed) & 1;
@@ -177,10 +192,15 @@ static void flush_deferred(struct kmm_procs *p)
 void procs_exit(struct kmm_machine *m, int token)
 {
 	struct kmm_procs *p = procs_of(m);
-	struct procs_nest *e = procs_nest_get(m);
+	struct procs_nest *e = &procs_tls[0];
 
-	if (!--e->depth)
+	/* most often the first entry: procs_enter() takes it outside every section */
+	if (!e->depth || e->serial != m->serial)
+		e = procs_nest_get(m);
+	if (!--e->depth) {
+		procs_busy--;
 		procs_nest_put(e);
+	}
 	if (token < 0)
 		return;
 	atomic_fetch_sub_explicit(&p->srcu.cpu[token >> 1].count[token & 1], 1, memory_order_seq_cst);

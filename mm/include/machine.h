@@ -368,8 +368,11 @@ static inline int kmm_this_cpu_inline(struct kmm_machine *m)
 
 /** kmm_set_comm() / kmm_comm(): this thread's "current->comm" for reports ("kmm" by default). */
 void kmm_set_comm(const char *comm);
-/** kmm_set_task_comm(): kmm_set_comm() of a task's 16-byte comm array, copied whole. */
-void kmm_set_task_comm(const char comm[static 16]);
+/**
+ * kmm_set_task_comm(): kmm_set_comm() of a task's 16-byte comm array (NUL
+ * inside), kept as a pointer while the task is current (NULL: "kmm").
+ */
+void kmm_set_task_comm(const char *comm);
 const char *kmm_comm(struct kmm_machine *m);
 
 /** kmm_set_error() - set this thread's kmm_last_error() text. Return: @err. */
