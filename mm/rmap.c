@@ -133,16 +133,6 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	return 0;
 }
 
-bool PageAnon(const struct page *page)
-{
-	/*
-	 * Read racily, as Linux's folio_test_anon: a zap asks it of a page whose
-	 * PTE it holds while truncation, holding the page lock, may be
-	 * clearing a file page's ->mapping (either way: not anonymous).
-	 */
-	return ((unsigned long)__atomic_load_n(&page->mapping, __ATOMIC_RELAXED) & PAGE_MAPPING_ANON) != 0;
-}
-
 static inline pg_data_t *page_pgdat(const struct page *page)
 {
 	return NODE_DATA_M(page_machine(page), page_to_nid(page));

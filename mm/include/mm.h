@@ -277,6 +277,16 @@ struct anon_vma {
  * stale page->mapping takes a valid lock and finds no VMA mapping the page.
  */
 #define PAGE_MAPPING_ANON 0x1UL
+/*
+ * PageAnon(): read racily, as Linux's folio_test_anon: a zap asks it of a
+ * page whose PTE it holds while truncation, holding the page lock, may be
+ * clearing a file page's ->mapping (either way: not anonymous). Inline:
+ * a zap asks it of every page three or four times.
+ */
+static inline bool PageAnon(const struct page *page)
+{
+	return ((unsigned long)__atomic_load_n(&page->mapping, __ATOMIC_RELAXED) & PAGE_MAPPING_ANON) != 0;
+}
 
 enum vma_kind { VMA_PLAIN, VMA_VDSO, VMA_VVAR };
 
@@ -1077,7 +1087,6 @@ void folio_count_first_map(struct page *page, bool anon);
  * or NR_FILE_MAPPED (by PageAnon) drops. kmm's folios are single pages.
  */
 void folio_remove_rmap_pte(struct page *page);
-bool PageAnon(const struct page *page);
 /**
  * rmap_lock_pte() - lock the PTE table lock of @addr in @vma and return the
  * slot of @addr if it still maps @page, else unlock and return NULL. The
