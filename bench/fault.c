@@ -32,7 +32,9 @@
  *
  * and then, on 1, 2, 4 ... -t N threads, demand-zero faults of N processes
  * (one per thread) and of N threads of one process (each its own VMA), as
- * wall-clock throughput next to the host's faults on as many threads.
+ * wall-clock throughput next to the host's faults on as many threads, and
+ * each thread's munmap of the pages it faulted (pages per second; the
+ * host's the same, its mapping kept from an untimed fault pass).
  *
  * Medians of REPS runs; "ratio" is kmm time / host time (lower is better;
  * 1.0 would mean as fast as the host kernel). Environment: KMM_BENCH_FORK_MB
@@ -471,6 +473,8 @@ struct fault_job {
 	struct task_struct *shared;	/* kmm: one process for every thread, else NULL */
 	struct task_struct *own[BENCH_MAX_THREADS];	/* kmm: each thread's process, made beforehand */
 	uint64_t base[BENCH_MAX_THREADS];		/* where each thread faults */
+	bool keep;					/* host: leave the mapping for unmap_worker() */
+	unsigned char *hostp[BENCH_MAX_THREADS];	/* host: each thread's mapping, kept */
 };
 
 static void fault_worker(void *arg, int idx)
@@ -484,7 +488,10 @@ static void fault_worker(void *arg, int idx)
 			return;
 		for (unsigned long i = 0; i < j->pages; i++)
 			((volatile unsigned char *)p)[i * PAGE] = 1;
-		munmap(p, j->pages * PAGE);
+		if (j->keep)
+			j->hostp[idx] = p;
+		else
+			munmap(p, j->pages * PAGE);
 		return;
 	}
 	kmm_use(j->m);
@@ -492,11 +499,33 @@ static void fault_worker(void *arg, int idx)
 	kmm_touch(t, j->base[idx], j->pages * PAGE, true);
 }
 
-/* Faults per second on @threads threads: each its own process, or (@shared) one process's VMAs. */
-static double kmm_fault_rate(struct kmm_machine *m, int threads, unsigned long pages, bool shared)
+/* munmap of what fault_worker() faulted in (the host's kept mapping). */
+static void unmap_worker(void *arg, int idx)
+{
+	struct fault_job *j = arg;
+
+	if (j->host) {
+		if (j->hostp[idx])
+			munmap(j->hostp[idx], j->pages * PAGE);
+		return;
+	}
+	kmm_use(j->m);
+	struct task_struct *t = j->shared ? j->shared : j->own[idx];
+	kmm_munmap(t, j->base[idx], j->pages * PAGE);
+}
+
+/*
+ * Faults per second on @threads threads: each its own process, or (@shared)
+ * one process's VMAs; then (into *@unmap) pages unmapped per second as each
+ * thread munmaps the region it faulted.
+ */
+static double kmm_fault_rate(struct kmm_machine *m, int threads, unsigned long pages, bool shared,
+			     double *unmap)
 {
 	static struct fault_job j;
 	struct task_struct *one = shared ? kmm_spawn(m, "bench") : NULL;
+
+	*unmap = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.m = m;
@@ -516,6 +545,9 @@ static double kmm_fault_rate(struct kmm_machine *m, int threads, unsigned long p
 			return 0;
 	}
 	uint64_t ns = bench_run_threads(threads, fault_worker, &j);
+	uint64_t uns = bench_run_threads(threads, unmap_worker, &j);
+
+	*unmap = (double)pages * threads / ((double)uns / 1e9);
 	for (int i = 0; i < threads; i++) {
 		struct task_struct *t = one ? one : j.own[i];
 		if (!one) {
@@ -541,21 +573,38 @@ static double host_fault_rate(int threads, unsigned long pages)
 	return (double)pages * threads / ((double)ns / 1e9);
 }
 
+/* The host's munmap of @pages faulted pages on each of @threads threads: pages per second. */
+static double host_unmap_rate(int threads, unsigned long pages)
+{
+	static struct fault_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.pages = pages;
+	j.host = true;
+	j.keep = true;
+	bench_run_threads(threads, fault_worker, &j);
+	uint64_t ns = bench_run_threads(threads, unmap_worker, &j);
+	return (double)pages * threads / ((double)ns / 1e9);
+}
+
 static void run_threaded(int max_threads, unsigned long pages, int reps)
 {
 	int counts[16], nc = bench_thread_counts(max_threads, counts);
 
-	printf("\nfault, per thread count: demand-zero write faults, wall-clock throughput, median "
-	       "of %d runs; peer: the host kernel's faults on as many threads\n", reps);
+	printf("\nfault, per thread count: demand-zero write faults, then the munmap of the faulted "
+	       "pages, wall-clock throughput, median of %d runs; peer: the host kernel's on as many "
+	       "threads\n", reps);
 	bench_header();
 	for (int shared = 0; shared < 2; shared++) {
 		const char *name = shared ? "demand-zero, threads of one process"
 					  : "demand-zero, one process per thread";
-		double one = 0;
+		const char *uname = shared ? "munmap, threads of one process"
+					   : "munmap, one process per thread";
+		double one = 0, uone = 0;
 		for (int c = 0; c < nc; c++) {
 			int t = counts[c];
 			char cmd[96];
-			double k[64], h[64];
+			double k[64], h[64], ku[64], hu[64];
 			snprintf(cmd, sizeof(cmd), "mem=%luM arch=x86_64 nr_cpus=%d",
 				 (pages * (unsigned long)t * PAGE >> 20) + 512, t + 1);
 			struct kmm_machine *m = kmm_boot(cmd);
@@ -564,15 +613,20 @@ static void run_threaded(int max_threads, unsigned long pages, int reps)
 				exit(1);
 			}
 			kmm_use(m);
-			kmm_fault_rate(m, t, pages, shared);	/* warm: deferred struct pages, pcp lists */
+			kmm_fault_rate(m, t, pages, shared, ku);	/* warm: deferred struct pages, pcp lists */
 			for (int r = 0; r < reps; r++) {
-				k[r] = kmm_fault_rate(m, t, pages, shared);
+				k[r] = kmm_fault_rate(m, t, pages, shared, &ku[r]);
 				h[r] = host_fault_rate(t, pages);
+				hu[r] = host_unmap_rate(t, pages);
 			}
 			double kr = median(k, reps), hr = median(h, reps);
-			if (t == 1)
+			double kur = median(ku, reps), hur = median(hu, reps);
+			if (t == 1) {
 				one = kr;
+				uone = kur;
+			}
 			bench_row("fault", name, t, kr, one, "host", hr);
+			bench_row("fault", uname, t, kur, uone, "host", hur);
 			kmm_use(NULL);
 			kmm_shutdown(m);
 		}
