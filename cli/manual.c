@@ -205,6 +205,9 @@ const struct doc_item boot_option_docs[] = {
 	{ "ignore_rlimit_data=0|1", "1 (or the bare word): a private writable mapping past "
 	  "RLIMIT_DATA is warned about once but not refused (Linux's core_param; default 0: "
 	  "refused, ENOMEM)." },
+	{ "proc_caches=eager|lazy", "Make the process layer's caches (mm_struct, anon_vma, "
+	  "task_struct, vm_area_struct) and its zero page at boot (default, as Linux), or at the "
+	  "first task (the malloc shim, which makes none)." },
 	{ "maxmem=SIZE", "x86_64: the most RAM the board can hold (QEMU's -m SIZE,maxmem=MAX): "
 	  "a hotplug area of maxmem - mem bytes for hotplug add (default: none)." },
 	{ "memhp_default_state=online|offline|online_kernel|online_movable", "How memory "

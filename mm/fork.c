@@ -87,9 +87,16 @@ void task_leave(struct task_struct *prev)
 
 static void task_free(struct task_struct *t);
 
+static int proc_objects_make(struct kmm_machine *m, struct kmm_procs *p);
+
 struct task_struct *task_alloc(struct kmm_machine *m, const char *comm, struct task_struct *parent)
 {
 	struct kmm_procs *p = procs_of(m);
+
+	/* proc_caches=lazy: the first task makes the caches and the zero page. */
+	if (unlikely(!atomic_load_explicit(&p->objects_ready, memory_order_acquire)) &&
+	    proc_objects_make(m, p))
+		return NULL;
 	struct task_struct *t = kmem_cache_zalloc(p->task_struct_cachep, GFP_KERNEL);
 
 	if (!t)
@@ -906,6 +913,7 @@ static void proc_caches_destroy(struct kmm_procs *p)
 	kmem_cache_destroy(p->task_struct_cachep);
 	kmem_cache_destroy(p->anon_vma_cachep);
 	kmem_cache_destroy(p->mm_cachep);
+	p->vm_area_cachep = p->task_struct_cachep = p->anon_vma_cachep = p->mm_cachep = NULL;
 }
 
 static int proc_caches_init(struct kmm_machine *m, struct kmm_procs *p)
@@ -993,6 +1001,50 @@ static void process_shutdown(struct kmm_machine *m)
 	m->subsys[SUBSYS_PROCESS] = NULL;
 }
 
+/* The zero page and the caches; on failure neither is left. Context: boot, or objects_lock. */
+static int proc_objects_init(struct kmm_machine *m, struct kmm_procs *p)
+{
+	p->zero_page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
+	if (!p->zero_page)
+		return -ENOMEM;
+	p->zero_pfn = page_to_pfn_m(m, p->zero_page);
+	if (proc_caches_init(m, p)) {
+		__free_pages(p->zero_page, 0);
+		p->zero_page = NULL;
+		p->zero_pfn = 0;
+		return -ENOMEM;
+	}
+	atomic_store_explicit(&p->objects_ready, true, memory_order_release);
+	return 0;
+}
+
+/*
+ * proc_caches=lazy: make the caches and the zero page for the first task
+ * (one thread makes them; the others wait on the lock and find them).
+ * Cold: every later task finds objects_ready set.
+ */
+static __attribute__((noinline, cold)) int proc_objects_make(struct kmm_machine *m,
+							     struct kmm_procs *p)
+{
+	int err = 0;
+
+	spin_lock(&p->objects_lock);
+	if (!atomic_load_explicit(&p->objects_ready, memory_order_acquire))
+		err = proc_objects_init(m, p);
+	spin_unlock(&p->objects_lock);
+	if (err)
+		kmm_set_error(err, "process: no memory for the process layer's caches");
+	return err;
+}
+
+/* proc_caches=lazy (kmm only): the caches and the zero page wait for the first task. */
+static bool proc_caches_lazy(struct kmm_machine *m)
+{
+	const char *v = kmm_boot_option(m, "proc_caches");
+
+	return v && !strcmp(v, "lazy");
+}
+
 int process_init(struct kmm_machine *m)
 {
 	struct kmm_procs *p = calloc(1, sizeof(*p));
@@ -1002,6 +1054,7 @@ int process_init(struct kmm_machine *m)
 	p->m = m;
 	spin_lock_init(&p->tasklist_lock);
 	spin_lock_init(&p->pins_lock);
+	spin_lock_init(&p->objects_lock);
 	INIT_LIST_HEAD(&p->tasks);
 	xa_init(&p->by_pid);
 	if (procs_srcu_init(p, m->nr_cpus)) {
@@ -1018,16 +1071,10 @@ int process_init(struct kmm_machine *m)
 	   direct map, so user pages must come from lowmem. */
 	p->user_gfp = p->mmu->window_len >= PFN_PHYS(m->max_pfn) ? GFP_HIGHUSER_MOVABLE
 								 : (GFP_USER | __GFP_MOVABLE);
-	p->zero_page = kmm_alloc_pages(m, GFP_KERNEL | __GFP_ZERO, 0, -1);
-	if (!p->zero_page)
+	if (!proc_caches_lazy(m) && proc_objects_init(m, p))
 		goto out_mmu;
-	p->zero_pfn = page_to_pfn_m(m, p->zero_page);
-	if (proc_caches_init(m, p))
-		goto out_zero;
 	m->subsys[SUBSYS_PROCESS] = p;
 	return 0;
-out_zero:
-	__free_pages(p->zero_page, 0);
 out_mmu:
 	sim_mmu_destroy(p->mmu);
 out_free:
@@ -1048,9 +1095,19 @@ static int validate_ignore_rlimit_data(const char *val, char *err, size_t len)
 	return 0;
 }
 
+/* proc_caches=eager|lazy (kmm only). */
+static int validate_proc_caches(const char *val, char *err, size_t len)
+{
+	if (val && (!strcmp(val, "eager") || !strcmp(val, "lazy")))
+		return 0;
+	snprintf(err, len, "expected eager or lazy, not '%s'", val ? val : "");
+	return -EINVAL;
+}
+
 static void process_boot_options(void)
 {
 	kmm_register_boot_option("ignore_rlimit_data", validate_ignore_rlimit_data);
+	kmm_register_boot_option("proc_caches", validate_proc_caches);
 }
 
 /* meminfo's Committed_AS: the charge of every live VM_ACCOUNT mapping. */

@@ -653,6 +653,18 @@ static inline unsigned int kmalloc_size_of_index(unsigned int i)
 	return i == 1 ? 96 : i == 2 ? 192 : 1u << i;
 }
 
+/*
+ * No kmalloc-8 cache: with slab_shadow_granule=16 every object is 16-byte
+ * aligned, Linux's ARCH_KMALLOC_MINALIGN 16 (KMALLOC_MIN_SIZE 16), and
+ * Linux then makes no kmalloc-8 either: setup_kmalloc_cache_index_table()
+ * sends sizes 1..8 to kmalloc-16. kmm keeps size_index[] and points index
+ * KMALLOC_SHIFT_LOW's slot at the kmalloc-16 cache instead.
+ */
+static inline bool kmalloc_no_8(const struct slab_machine *st)
+{
+	return st->shadow_shift == 4;
+}
+
 static inline enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 {
 	if (likely(!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE))))
@@ -678,10 +690,15 @@ kmalloc_slab_missing(struct kmm_machine *m, unsigned int i, enum kmalloc_cache_t
 	struct kmem_cache *s = NULL;
 
 	if (st->kmalloc_lazy && (t != KMALLOC_DMA || (m->zone_types_mask & (1u << ZONE_DMA)))) {
+		/* kmalloc_no_8(): index KMALLOC_SHIFT_LOW is the kmalloc-16 cache of its type. */
+		unsigned int make = i == KMALLOC_SHIFT_LOW && kmalloc_no_8(st) ? i + 1 : i;
+
 		spin_lock(&st->kmalloc_lazy_lock);
 		s = __atomic_load_n(&st->kmalloc_caches[t][i], __ATOMIC_ACQUIRE);
-		if (!s && new_kmalloc_cache(m, i, t) == 0)
-			s = st->kmalloc_caches[t][i];
+		if (!s && (st->kmalloc_caches[t][make] || new_kmalloc_cache(m, make, t) == 0)) {
+			s = st->kmalloc_caches[t][make];
+			__atomic_store_n(&st->kmalloc_caches[t][i], s, __ATOMIC_RELEASE);
+		}
 		spin_unlock(&st->kmalloc_lazy_lock);
 	}
 	return s ? s : st->kmalloc_caches[KMALLOC_NORMAL][i];
@@ -1244,9 +1261,14 @@ int kmem_cache_init(struct kmm_machine *m)
 			continue;
 		if (t != KMALLOC_NORMAL && slab_state(m)->kmalloc_lazy)
 			continue;	/* made on first use (kmalloc_slab_missing) */
-		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+		bool no_8 = kmalloc_no_8(slab_state(m));
+
+		for (unsigned int i = KMALLOC_SHIFT_LOW + no_8; i <= KMALLOC_SHIFT_HIGH; i++) {
 			if ((err = new_kmalloc_cache(m, i, (enum kmalloc_cache_type)t)) != 0)
 				goto out_free;
+			if (no_8 && i == KMALLOC_SHIFT_LOW + 1)
+				slab_state(m)->kmalloc_caches[t][KMALLOC_SHIFT_LOW] =
+					slab_state(m)->kmalloc_caches[t][i];
 			if (i == 6 && (err = new_kmalloc_cache(m, 1, (enum kmalloc_cache_type)t)))
 				goto out_free;
 			if (i == 7 && (err = new_kmalloc_cache(m, 2, (enum kmalloc_cache_type)t)))

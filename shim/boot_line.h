@@ -31,10 +31,14 @@
  * at start, for 12 MiB of the first 128M; docs/boot-options.md).
  * kmalloc_caches=lazy: the kmalloc-rcl-* and dma-kmalloc-* caches, which the
  * shim never asks for, are not made (~40 KB less at start).
- * slab_shadow_granule=16: half the shadow.
+ * slab_shadow_granule=16: half the shadow (and no kmalloc-8: sizes 1..8 take
+ * kmalloc-16, as in Linux with a 16-byte KMALLOC_MIN_SIZE). proc_caches=lazy:
+ * the process layer's four caches and its zero page wait for a first task,
+ * which the shim never makes (with kmalloc-8 gone, the struct kmem_caches
+ * then fit one slab: a RAM page less).
  */
 #define SHIM_BOOT_OPTIONS	" ram=anon debug_checks=off slab_sheaves=on mixed_blocks=reserved" \
-				" kmalloc_caches=lazy slab_shadow_granule=16"
+				" kmalloc_caches=lazy slab_shadow_granule=16 proc_caches=lazy"
 /* The default mode's tail (no hardening, no slab_debug): a free block's link in the line its user touches. */
 #define SHIM_BOOT_TAIL_DEFAULT	" slab_freeptr=start"
 

@@ -75,6 +75,8 @@ bool shim_setup_classes(struct kmm_machine *m)
 	for (size_t i = 0; i < NK + NE; i++) {
 		if (i < NK) {
 			cand[i] = kmm_find_cache(m, kmalloc_names[i]);
+			if (!cand[i] && i == 0)	/* slab_shadow_granule=16: no kmalloc-8 */
+				cand[i] = kmm_find_cache(m, kmalloc_names[1]);
 		} else {
 			snprintf(name, sizeof(name), "malloc-%u", extra_classes[i - NK]);
 			cand[i] = kmm_kmem_cache_create(m, name, extra_classes[i - NK], 16, 0, NULL);

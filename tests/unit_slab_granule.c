@@ -5,8 +5,10 @@
  * 8, every cache's objects 16-byte aligned. The malloc shim boots so.
  *
  * Covers: the shadow's size and every cache's alignment and stride with
- * and without the option (kmalloc-8's objects 16 bytes apart with it, 8
- * without); a pointer 8 bytes into an object - which shares the object's
+ * and without the option (with it no kmalloc-8 cache: sizes 1..8 take
+ * kmalloc-16, as in Linux when KMALLOC_MIN_SIZE is 16, also for a lazy
+ * type's first kmalloc; without it kmalloc-8's objects are 8 bytes apart);
+ * a pointer 8 bytes into an object - which shares the object's
  * shadow byte under a 16-byte granule - refused by every free (kfree,
  * kmem_cache_free, kfree_fast, kmm_kfree_verdict), in caches with and
  * without sheaves, the object staying allocated; double frees still
@@ -60,15 +62,26 @@ TEST(granule_16_halves_the_shadow_and_aligns_every_cache)
 	struct kmm_machine *old = kmm_use(m16);
 	char *x = kmalloc(8, GFP_KERNEL), *y = kmalloc(8, GFP_KERNEL);
 	assert_true(x != NULL && y != NULL);
-	expect_true(!strcmp(virt_to_cache_m(m16, x)->name, "kmalloc-8"));
+	expect_true(!strcmp(virt_to_cache_m(m16, x)->name, "kmalloc-16"));
 	expect_eq(virt_to_cache_m(m16, x)->size, 16);
+	expect_true(kmm_find_cache(m16, "kmalloc-8") == NULL);
 	expect_eq((uintptr_t)x % 16, 0);
 	expect_eq((uintptr_t)y % 16, 0);
+	/* A lazy type's first kmalloc of 1..8 bytes makes its 16-byte cache, once, for both. */
+	char *r8 = kmalloc(8, GFP_KERNEL | __GFP_RECLAIMABLE);
+	char *r16 = kmalloc(16, GFP_KERNEL | __GFP_RECLAIMABLE);
+	assert_true(r8 != NULL && r16 != NULL);
+	expect_true(!strcmp(virt_to_cache_m(m16, r8)->name, "kmalloc-rcl-16"));
+	expect_true(virt_to_cache_m(m16, r16) == virt_to_cache_m(m16, r8));
+	expect_true(kmm_find_cache(m16, "kmalloc-rcl-8") == NULL);
+	kfree(r16);
+	kfree(r8);
 	kfree(y);
 	kfree(x);
 	kmm_use(m8);
 	x = kmalloc(8, GFP_KERNEL);
 	assert_true(x != NULL);
+	expect_true(!strcmp(virt_to_cache_m(m8, x)->name, "kmalloc-8"));
 	expect_eq(virt_to_cache_m(m8, x)->size, 8);
 	kfree(x);
 	expect_eq(kmm_check(m8), 0);

@@ -585,8 +585,13 @@ struct kmm_procs {
 	 * The slab caches the structures above come from, as Linux's
 	 * mm_cachep, anon_vma_cachep, task_struct_cachep, vm_area_cachep
 	 * (created by process_init in that order; immutable until shutdown).
+	 * With proc_caches=lazy (kmm only) they and the zero page are made by
+	 * the first task_alloc() instead: @objects_ready is set (release)
+	 * once they are, under @objects_lock (mm/fork.c, proc_objects_get()).
 	 */
 	struct kmem_cache *mm_cachep, *anon_vma_cachep, *task_struct_cachep, *vm_area_cachep;
+	atomic_bool objects_ready;
+	spinlock_t objects_lock;
 	/*
 	 * Hooks of the pressure layer (NULL until it installs them):
 	 * swapin()          a fault on a swap entry: bring the page back and map it
