@@ -28,7 +28,9 @@
 #include "mm/internal.h"
 
 _Thread_local int kmm_cpu_token __attribute__((tls_model("initial-exec")));
-_Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
+struct kmm_cpu_guard kmm_cpu_guard_closed = { .lock = SPINLOCK_INIT };
+_Thread_local struct kmm_cpu_cache kmm_cpu_cache
+	__attribute__((tls_model("initial-exec"))) = { .guard = &kmm_cpu_guard_closed };
 
 /*
  * This thread's registrations: the slot it holds on each machine it used.
@@ -364,6 +366,7 @@ static void give_back_slots(void)
 		give_back_reg(&more[i]);
 	cpu_regs_more = NULL;
 	kmm_cpu_cache.serial = 0;
+	kmm_cpu_cache.guard = &kmm_cpu_guard_closed;	/* the slot may be another thread's now */
 	kmm_registry_unlock();
 	free(more);
 }

@@ -522,31 +522,22 @@ struct slab_fast_map {
  */
 void slab_fast_map_fill(struct slab_fast_map *fm, struct kmm_machine *m);
 
-/**
- * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
- * before and after @p's shadow byte made through @fm (struct slab_fast_map).
- * The range test comes first and reads the map's gate (fm->granules): a
- * closed map (0) refuses @p before anything else of it is read. It tests
- * the granule's alignment too: @p's offset in the direct map rotated right
- * by the granule's log2 is its granule's index if @p is a granule's start;
- * otherwise the offset's low bits land on top, past any index (one compare
- * for both, and the index finds the shadow byte with an add).
- * Context: any thread; takes no lock and calls nothing but, once a sheaf
- * of frees, kfree_fast_full().
- * Return: NULL if freed; else @p, with nothing changed, for the caller to
- * free the long way (kfree_fast_full() says why a pointer).
+/*
+ * kfree_fast_mapped() and kfree_fast_mapped_sole(): @slot_known says the
+ * caller keeps the two questions kmm_slab_fast_on(@fm->m) asks (this
+ * thread's cached slot is one of @fm->m's; nobody listens to the slab's
+ * events) answered by other means: see kfree_fast_mapped_sole().
  */
-static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struct slab_fast_map *fm,
-								    const void *p)
+static inline __attribute__((always_inline)) void *
+kfree_fast_map_try(const struct slab_fast_map *fm, const void *p, const bool slot_known)
 {
 	uintptr_t n = __atomic_load_n(&fm->granules, __ATOMIC_ACQUIRE);
 	uintptr_t off = (uintptr_t)p - __atomic_load_n(&fm->direct, __ATOMIC_RELAXED);
 	const unsigned int k = SLAB_MAPPED_SHADOW_SHIFT;	/* an open map's (slab_fast_map_fill()) */
 	uintptr_t i = (off >> k) | (off << (64 - k));
 
-	if (i >= n || !kmm_slab_fast_on(fm->m))
+	if (i >= n || (!slot_known && !kmm_slab_fast_on(fm->m)))
 		return (void *)p;
-	struct kmm_machine *m = fm->m;
 	if (likely((uintptr_t)p & (PAGE_SIZE - 1))) {
 		unsigned char *sh = fm->shadow_direct + i;
 		unsigned char v = __atomic_load_n(sh, __ATOMIC_RELAXED);
@@ -564,7 +555,70 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
 				return (void *)p;
 		}
 	}
-	return kfree_fast_paged(m, p, false) ? NULL : (void *)p;
+	/* The struct page way asks the machine itself (kmm_slab_fast_on() tested above or by the caller). */
+	return kfree_fast_paged(fm->m, p, false) ? NULL : (void *)p;
+}
+
+/**
+ * kfree_fast_mapped() - kfree_fast_inline(@fm->m, @p, false), its reads
+ * before and after @p's shadow byte made through @fm (struct slab_fast_map).
+ * The range test comes first and reads the map's gate (fm->granules): a
+ * closed map (0) refuses @p before anything else of it is read. It tests
+ * the granule's alignment too: @p's offset in the direct map rotated right
+ * by the granule's log2 is its granule's index if @p is a granule's start;
+ * otherwise the offset's low bits land on top, past any index (one compare
+ * for both, and the index finds the shadow byte with an add).
+ * Context: any thread; takes no lock and calls nothing but, once a sheaf
+ * of frees, kfree_fast_full().
+ * Return: NULL if freed; else @p, with nothing changed, for the caller to
+ * free the long way (kfree_fast_full() says why a pointer).
+ */
+static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struct slab_fast_map *fm,
+								    const void *p)
+{
+	return kfree_fast_map_try(fm, p, false);
+}
+
+/**
+ * kfree_fast_mapped_sole() - kfree_fast_mapped() without kmm_slab_fast_on()
+ * (the malloc shim's free(): 4 instructions of its 47, a load of @fm->m, one
+ * of its obj_fast_serial and the compare with kmm_cpu_cache.serial), for a
+ * caller that answers its two questions by other means:
+ *   - a listener on @fm->m's slab events: the caller keeps @fm's gate shut
+ *     (granules 0) while there may be one (the shim: from its boot, and as
+ *     soon as one appears, shim/malloc.c's class_codes_set());
+ *   - this thread's slot: kmm_cpu_cache names a slot of @fm->m or none,
+ *     whose guard (kmm_cpu_guard_closed, mm/include/cpu_slot.h) refuses the
+ *     owned entry as a shared or nested one would be refused. So the
+ *     caller's process uses no other machine through this copy of the
+ *     library while @fm is open (the shim's one machine, which lives for
+ *     good), nor a thread whose cache may name a machine freed since.
+ * Context and Return: kfree_fast_mapped()'s.
+ */
+static inline __attribute__((always_inline)) void *
+kfree_fast_mapped_sole(const struct slab_fast_map *fm, const void *p)
+{
+	return kfree_fast_map_try(fm, p, true);
+}
+
+/*
+ * kmem_cache_alloc_mapped() and kmem_cache_alloc_mapped_sole(): @slot_known
+ * as kfree_fast_map_try()'s.
+ */
+static inline __attribute__((always_inline)) void *
+kmem_cache_alloc_map_try(const struct slab_fast_map *fm, unsigned long v, const bool slot_known)
+{
+	if (!slot_known && unlikely(!kmm_slab_fast_on(fm->m)))
+		return NULL;
+	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
+	if (unlikely(!kmm_cpu_enter_owned(g)))
+		return NULL;
+	struct kmem_cache_cpu *c = this_cpu_cached_ptr(fm->cpu_slab_of[v]);
+	void *obj = slab_pop_owned(NULL, c, false, SLAB_MAPPED_SHADOW_SHIFT, (unsigned char)v,
+				   __atomic_load_n(&fm->shadow_bias, __ATOMIC_RELAXED),
+				   &fm->cache_of[v]);
+	kmm_cpu_exit_owned(g);
+	return obj;
 }
 
 /**
@@ -583,17 +637,20 @@ static inline __attribute__((always_inline)) void *kfree_fast_mapped(const struc
 static inline __attribute__((always_inline)) void *kmem_cache_alloc_mapped(const struct slab_fast_map *fm,
 									   unsigned long v)
 {
-	if (unlikely(!kmm_slab_fast_on(fm->m)))
-		return NULL;
-	struct kmm_cpu_guard *g = kmm_cpu_cache.guard;
-	if (unlikely(!kmm_cpu_enter_owned(g)))
-		return NULL;
-	struct kmem_cache_cpu *c = this_cpu_cached_ptr(fm->cpu_slab_of[v]);
-	void *obj = slab_pop_owned(NULL, c, false, SLAB_MAPPED_SHADOW_SHIFT, (unsigned char)v,
-				   __atomic_load_n(&fm->shadow_bias, __ATOMIC_RELAXED),
-				   &fm->cache_of[v]);
-	kmm_cpu_exit_owned(g);
-	return obj;
+	return kmem_cache_alloc_map_try(fm, v, false);
+}
+
+/**
+ * kmem_cache_alloc_mapped_sole() - kmem_cache_alloc_mapped() without
+ * kmm_slab_fast_on(), for a caller that answers its questions as
+ * kfree_fast_mapped_sole()'s does (the shim's malloc(): its table of codes
+ * holds none while there may be a listener).
+ * Context and Return: kmem_cache_alloc_mapped()'s.
+ */
+static inline __attribute__((always_inline)) void *
+kmem_cache_alloc_mapped_sole(const struct slab_fast_map *fm, unsigned long v)
+{
+	return kmem_cache_alloc_map_try(fm, v, true);
 }
 
 #endif /* KMM_MM_SLAB_FAST_H */

@@ -53,6 +53,33 @@ __attribute__((constructor(101))) static void first_malloc_child(void)
 	_exit(0);
 }
 
+/*
+ * The churn child: a failslab= whose budget (<space>, 2 MB) outlasts the
+ * boot, then malloc and free of one small size, 100,000 times (6.4 MB
+ * asked). Every small malloc must reach the injection point: the shim's
+ * malloc() asks no serial (mm/slab_fast.h's _sole paths), so its boot keeps
+ * the lock-free path shut while a listener (this one) watches the slab.
+ */
+__attribute__((constructor(101))) static void churn_child(void)
+{
+	if (!getenv("KMM_FI_CHURN"))
+		return;
+	int nulls = 0;
+
+	for (int i = 0; i < 100000; i++) {
+		char *p = malloc(64);
+		if (!p) {
+			nulls++;
+			continue;
+		}
+		p[0] = (char)i;
+		free(p);
+	}
+	printf("nulls=%d injected=%lu\n", nulls, kmm_malloc_injected());
+	fflush(stdout);
+	_exit(0);
+}
+
 struct result {
 	int served, owned, err, check;
 	unsigned long injected;
@@ -150,6 +177,40 @@ TEST(first_malloc_with_page_allocations_failed)
 TEST(first_malloc_with_slab_allocations_failed)
 {
 	shim_loop("failslab");
+}
+
+TEST(every_small_malloc_meets_failslab_once_its_budget_is_spent)
+{
+	int out[2];
+
+	assert_true(pipe(out) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		setenv("KMM_FI_CHURN", "1", 1);
+		setenv("KMM_MALLOC_CMDLINE", "failslab=1,100,2000000,1", 1);
+		setenv("KMM_MALLOC_MEM", "64M", 1);
+		execl(self, self, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	char line[128] = "";
+	size_t len = 0;
+	ssize_t got;
+	while (len < sizeof(line) - 1 && (got = read(out[0], line + len, sizeof(line) - 1 - len)) > 0)
+		len += (size_t)got;
+	line[len] = 0;
+	close(out[0]);
+	int status, nulls = -1;
+	unsigned long injected = 0;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(sscanf(line, "nulls=%d injected=%lu", &nulls, &injected) == 2);
+	printf("     100,000 mallocs of 64 bytes after failslab's 2 MB: %d NULL, %lu injected\n",
+	       nulls, injected);
+	expect_eq(nulls, 1);
+	expect_eq(injected, 1);
 }
 
 __attribute__((constructor(102))) static void find_self(void)

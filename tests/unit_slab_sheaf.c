@@ -8,6 +8,7 @@
  * sheaves hand their newer half, has its own tests: tests/unit_slab_barn.c.
  */
 #include <errno.h>
+#include <pthread.h>
 
 #include <kmm/trace.h>
 
@@ -654,6 +655,70 @@ TEST(a_free_through_the_map_takes_the_ways_kfree_fast_takes)
 	}
 	kmem_cache_destroy(plain);
 	kmem_cache_destroy(coded);
+	slab_fake_done(m, base);
+}
+
+/*
+ * The _sole paths (the shim's malloc() and free(): mm/slab_fast.h) ask no
+ * serial: a thread that holds no slot must find kmm_cpu_cache's guard the
+ * closed one (kmm_cpu_guard_closed), which refuses the owned entry - as a
+ * new thread, and as one whose slots were given back (its exit hook's
+ * give_back_slots(), here kmm_cpu_release_thread()), not the guard of the
+ * slot it held, which another thread may own by then.
+ */
+struct sole_probe {
+	struct slab_fast_map *fm;
+	struct kmem_cache *s;
+	char *obj;
+	bool fresh_free_refused, fresh_alloc_refused, given_back_free_refused,
+		given_back_alloc_refused, own_slot_freed;
+};
+
+static void *sole_probe_thread(void *arg)
+{
+	struct sole_probe *pr = arg;
+	unsigned char v = kmem_cache_shadow_value(pr->s);
+
+	pr->fresh_free_refused = kfree_fast_mapped_sole(pr->fm, pr->obj) == pr->obj;
+	pr->fresh_alloc_refused = kmem_cache_alloc_mapped_sole(pr->fm, v) == NULL;
+	kmm_this_cpu(pr->s->machine);	/* a slot of its own: owned, the fast paths open */
+	if (kfree_fast_mapped_sole(pr->fm, pr->obj) == NULL) {
+		pr->own_slot_freed = true;
+		pr->obj = kmem_cache_alloc_mapped_sole(pr->fm, v);	/* back out of this CPU's sheaf */
+	}
+	kmm_cpu_release_thread();
+	pr->given_back_free_refused = kfree_fast_mapped_sole(pr->fm, pr->obj) == pr->obj;
+	pr->given_back_alloc_refused = kmem_cache_alloc_mapped_sole(pr->fm, v) == NULL;
+	return NULL;
+}
+
+TEST(the_sole_paths_refuse_a_thread_without_a_slot)
+{
+	struct kmm_machine *m = slab_fake_owned("slab_sheaves=on slab_shadow_granule=16 slab_freeptr=start");
+	unsigned long base = slab_nr_free(m);
+	struct kmem_cache *s = kmem_cache_create("sole", 64, 0, 0, NULL);
+	static struct slab_fast_map fm;
+	pthread_t t;
+
+	assert_true(s != NULL);
+	expect_eq(kmem_cache_shadow_code(s), 0);
+	slab_fast_map_fill(&fm, m);
+	struct sole_probe pr = { .fm = &fm, .s = s, .obj = kmem_cache_alloc(s, GFP_KERNEL) };
+	assert_true(pr.obj != NULL);
+	assert_true(pthread_create(&t, NULL, sole_probe_thread, &pr) == 0);
+	pthread_join(t, NULL);
+	expect_true(pr.fresh_free_refused);
+	expect_true(pr.fresh_alloc_refused);
+	expect_true(pr.given_back_free_refused);
+	expect_true(pr.given_back_alloc_refused);
+	if (m->cpu_lockless) {
+		expect_true(pr.own_slot_freed);
+		expect_true(pr.obj != NULL);
+	}
+	if (pr.obj)
+		kfree(pr.obj);
+	expect_eq(slub_check(m), 0);
+	kmem_cache_destroy(s);
 	slab_fake_done(m, base);
 }
 

@@ -79,10 +79,24 @@ struct kmm_cpu_cache {
 	 * Nothing in mm/ reads or clears it.
 	 */
 	int shim_depth;
-	struct kmm_cpu_guard *guard;	/* that slot's guard */
+	/*
+	 * That slot's guard; never NULL: &kmm_cpu_guard_closed while the
+	 * thread holds no slot (a new thread, and after its exit hook gave its
+	 * slots back), so an owned entry (kmm_cpu_enter_owned()) made without
+	 * a look at @serial fails there. Left as it was when its machine is
+	 * freed: a caller that skips the serial must know its machine lives
+	 * (mm/slab_fast.h's _sole paths).
+	 */
+	struct kmm_cpu_guard *guard;
 	size_t pcpu_offset;		/* cpu << PCPU_UNIT_SHIFT: per_cpu_ptr()'s step, made once */
 };
 extern _Thread_local struct kmm_cpu_cache kmm_cpu_cache __attribute__((tls_model("initial-exec")));
+/*
+ * The guard of no slot: never lockless, never busy, so kmm_cpu_enter_owned()
+ * refuses it with two loads and no store. Only its address is used: nothing
+ * enters it any other way (the general paths test kmm_cpu_cache.serial first).
+ */
+extern struct kmm_cpu_guard kmm_cpu_guard_closed;
 
 /*
  * kmm_cpu_enter() - enter slot @g's section. Return: the section's token for
