@@ -23,7 +23,12 @@
  *                 ns per call) / the host's mmap and munmap the same way,
  *                 where its vm.max_map_count allows N (65530 by default:
  *                 not 10^5, whose row prints "-" for the host); and the
- *                 per-call cost at N over the cost at 10^3 (flat: 1.00)
+ *                 per-call cost at N over the cost at 10^3 (flat: 1.00).
+ *                 These rows boot a machine of their own with ram=huge
+ *                 (RAM and struct pages on the host's transparent huge
+ *                 pages, as Linux's direct map: 10^5 VMAs and their slabs
+ *                 spread over ~20 MB); KMM_BENCH_VMA_RAM=memfd|anon|huge
+ *                 picks another backing (e.g. to time the huge pages alone)
  *
  * The tlb-hit rows (and their host peer) time the thread's CPU time, not
  * the wall clock: they run one thread that makes no system call, and on a
@@ -421,15 +426,34 @@ static long host_max_map_count(void)
 	return v;
 }
 
-static void run_vma(struct kmm_machine *m, int reps)
+/* The vma rows' machine: "mem=512M arch=x86_64 ram=" KMM_BENCH_VMA_RAM (default huge). */
+static struct kmm_machine *vma_boot(char *cmdline, size_t size)
+{
+	const char *ram = getenv("KMM_BENCH_VMA_RAM");
+
+	snprintf(cmdline, size, "mem=512M arch=x86_64 ram=%s", ram && *ram ? ram : "huge");
+	struct kmm_machine *m = kmm_boot(cmdline);
+	if (!m) {
+		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+		return NULL;
+	}
+	kmm_use(m);
+	return m;
+}
+
+static void run_vma(int reps)
 {
 	static const unsigned long ns[] = { 1000, 10000, 100000 };
 	double km[3][2] = { { 0 } }, k[2][64], h[2][64];
 	long host_max = host_max_map_count();
+	char cmdline[64];
+	struct kmm_machine *m = vma_boot(cmdline, sizeof(cmdline));
 
-	printf("\nvma map/unmap: N one-page VMAs a page apart, mapped MAP_FIXED_NOREPLACE in a shuffled "
-	       "order, unmapped in another; thread CPU ns per call, median of %d runs; last column: "
-	       "ns per call at N / at N=1000 (flat: 1.00)\n", reps);
+	if (!m)
+		exit(1);
+	printf("\nvma map/unmap (%s): N one-page VMAs a page apart, mapped MAP_FIXED_NOREPLACE in a "
+	       "shuffled order, unmapped in another; thread CPU ns per call, median of %d runs; last "
+	       "column: ns per call at N / at N=1000 (flat: 1.00)\n", cmdline, reps);
 	printf("%-22s %12s %12s %s %8s %10s\n", "test", "kmm", "host", "unit     ", "ratio", "vs N=1000");
 	for (int c = 0; c < 3; c++) {
 		unsigned long n = ns[c];
@@ -460,6 +484,8 @@ static void run_vma(struct kmm_machine *m, int reps)
 				bench_summary("fault", name, 1, "kmm N=1000", kmed / km[0][op]);
 		}
 	}
+	kmm_use(NULL);
+	kmm_shutdown(m);
 	if (host_max < 101000)
 		printf("(the host's vm.max_map_count is %ld: no host row at N=100000)\n", host_max);
 }
@@ -676,7 +702,6 @@ static int vma_only(const char *arg, const char *order)
 	static const char *const names[] = { "random", "down", "up" };
 	enum vma_walk walk = VMA_RANDOM;
 	unsigned long n;
-	int rc;
 	double map, unmap;
 
 	while (order && strcmp(order, names[walk]))
@@ -684,10 +709,16 @@ static int vma_only(const char *arg, const char *order)
 			fprintf(stderr, "fault vma: order '%s': want random, down or up\n", order);
 			return 2;
 		}
-	struct kmm_machine *m = only_boot("vma", arg, 1000000, "VMA", "mem=512M arch=x86_64", &n,
-					  &rc);
+	char *end, cmdline[64];
+
+	n = strtoul(arg, &end, 10);
+	if (*end || n < 1 || n > 1000000) {
+		fprintf(stderr, "fault vma: '%s': want a VMA count from 1 to 1000000\n", arg);
+		return 2;
+	}
+	struct kmm_machine *m = vma_boot(cmdline, sizeof(cmdline));
 	if (!m)
-		return rc;
+		return 1;
 	if (vma_kmm_ns(m, n, walk, &map, &unmap)) {
 		fprintf(stderr, "fault: kmm could not map or unmap %lu VMAs\n", n);
 		return 1;
@@ -806,10 +837,9 @@ int main(int argc, char **argv)
 	}
 	row("tlb-hit inline", "ns/access", k, h, reps);
 	printf("(tlb-hit through kmm_load64: %.1f M translations/s)\n", 1e3 / median(k, reps));
-	run_vma(m, reps < 3 ? reps : 3);
-
 	kmm_use(NULL);
 	kmm_shutdown(m);
+	run_vma(reps < 3 ? reps : 3);
 	run_threaded(max_threads, pages / 4 ? pages / 4 : 1, reps);
 	return 0;
 }

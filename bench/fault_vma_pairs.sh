@@ -11,12 +11,18 @@
 # row (flat: 1.00). E.g. with main's build copied aside first:
 #   cp build-release/bench/fault /tmp/fault.main   (then rebuild)
 #   bench/fault_vma_pairs.sh 7 /tmp/fault.main build-release/bench/fault
+# ORDER=down (or up; default random) passes the order to `fault vma K ORDER`.
+# A FAULT may be written RAM:PATH to run it with KMM_BENCH_VMA_RAM=RAM (memfd,
+# anon or huge: the vma rows' RAM backing; a build from before ram=huge
+# ignores it), e.g. anon:build-release/bench/fault huge:build-release/bench/fault
+# times the huge pages alone.
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: fault_vma_pairs.sh N FAULT [FAULT...]" >&2; exit 2; }
 n=$1
 shift
+order=${ORDER:-random}
 for f in "$@"; do
-	[ -x "$f" ] || { echo "fault_vma_pairs.sh: $f is not an executable bench/fault" >&2; exit 2; }
+	[ -x "${f#*:}" ] || { echo "fault_vma_pairs.sh: ${f#*:} is not an executable bench/fault" >&2; exit 2; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,13 +32,14 @@ for _ in $(seq 1 "$n"); do
 		b=0
 		for f in "$@"; do
 			# "vma K: map M ns/call, unmap U ns/call (thread CPU)"
-			"$f" vma "$k" | awk -v o="$tmp/$b.$k" '{ print $4 > o ".map"; print $7 > o ".unmap" }'
+			ram=; [ "${f#*:}" = "$f" ] || ram=${f%%:*}
+			KMM_BENCH_VMA_RAM=$ram "${f#*:}" vma "$k" "$order" | awk -v o="$tmp/$b.$k" '{ print $4 > o ".map"; print $7 > o ".unmap" }'
 			b=$((b + 1))
 		done
 	done
 done
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-echo "fault_vma_pairs: thread CPU ns per call, medians of $n interleaved rounds; (x): over the same build's K=1000"
+echo "fault_vma_pairs: thread CPU ns per call, order $order, medians of $n interleaved rounds; (x): over the same build's K=1000"
 b=0
 for f in "$@"; do
 	echo "$f"

@@ -76,7 +76,7 @@ static void *__vmap_phys_range(struct kmm_machine *m, uint64_t phys, unsigned lo
 		int r = region;
 		spin_lock(&vs->lock);
 		if (!vs->mmio_ram[r] && (vs->mmio_ram[r] = calloc(1, sizeof(struct sim_ram))) &&
-		    sim_ram_create(vs->mmio_ram[r], m->opts.mmio[r].size, 0, false)) {
+		    sim_ram_create(vs->mmio_ram[r], m->opts.mmio[r].size, 0, false, false)) {
 			free(vs->mmio_ram[r]);
 			vs->mmio_ram[r] = NULL;
 		}

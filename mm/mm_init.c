@@ -1075,7 +1075,9 @@ int setup_host_memory(struct boot *b)
 	if (secs == m->nr_sections)
 		ram = PFN_PHYS(m->max_pfn);
 	m->vmemmap_bytes = (size_t)secs * PAGES_PER_SECTION * sizeof(struct page);
-	m->vmemmap = sim_reserve_sparse(m->vmemmap_bytes);
+	/* ram=huge: the memmap on huge pages too, as Linux's vmemmap on PMDs. */
+	m->vmemmap = m->opts.ram_huge ? sim_reserve_huge(m->vmemmap_bytes) :
+					sim_reserve_sparse(m->vmemmap_bytes);
 	m->section_state = calloc(secs, 1);
 	m->section_deferred = calloc(secs, sizeof(*m->section_deferred));
 	m->section_reserved = calloc(secs, sizeof(*m->section_reserved));
@@ -1090,7 +1092,7 @@ int setup_host_memory(struct boot *b)
 		return kmm_set_error(-ENOMEM, "boot: out of host address space for %lu struct pages",
 				     m->nr_sections * PAGES_PER_SECTION);
 	err = sim_ram_create(&m->ram, ram, secs == m->nr_sections ? PFN_PHYS(m->max_low_pfn) : ram,
-			     m->opts.ram_anon);
+			     m->opts.ram_anon, m->opts.ram_huge);
 	if (err)
 		return kmm_set_error(err, "boot: the host refused %lluM of RAM backing",
 				     (unsigned long long)(ram >> 20));

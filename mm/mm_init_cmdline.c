@@ -555,12 +555,13 @@ builtin:
 					 KSTRTOBOOL_WORDS ")");
 		o->eager_memmap = !on;
 	} else if (!strcmp(key, "ram")) {
+		o->ram_huge = !strcmp(val, "huge");
 		if (!strcmp(val, "memfd"))
 			o->ram_anon = false;
-		else if (!strcmp(val, "anon"))
+		else if (!strcmp(val, "anon") || o->ram_huge)
 			o->ram_anon = true;
 		else
-			return opt_error(tok, "expected ram=memfd or ram=anon");
+			return opt_error(tok, "expected ram=memfd, ram=anon or ram=huge");
 	}
 	return 0;
 

@@ -89,7 +89,7 @@ static inline struct kmm_machine *fake_boot(const struct fake_spec *fs)
 	else
 		m->zone_types_mask |= 1u << ZONE_DMA32;
 	assert_eq(sim_ram_create(&m->ram, max_pfn << PAGE_SHIFT, m->max_low_pfn << PAGE_SHIFT,
-				 false), 0);
+				 false, false), 0);
 	m->nr_sections = DIV_ROUND_UP(max_pfn, PAGES_PER_SECTION);
 	m->vmemmap_bytes = m->nr_sections * PAGES_PER_SECTION * sizeof(struct page);
 	m->vmemmap = sim_reserve(m->vmemmap_bytes, true);

@@ -9,7 +9,10 @@
  * are the bytes of the frames it was built from.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/vmalloc_test.h"
 
@@ -542,6 +545,60 @@ TEST(ram_anon_cannot_remap)
 	expect_str_contains(kmm_last_error(), "ram=anon");
 	assert_eq(kmm_check(m), 0);
 	done(m);
+}
+
+/*
+ * The VmFlags of the host mapping that holds @addr (/proc/self/smaps): @flag
+ * ("hg": MADV_HUGEPAGE, "nh": MADV_NOHUGEPAGE) among them? The flag records
+ * the advice whatever the host's THP setting, so the check holds on any host.
+ */
+static bool host_vm_flag(const void *addr, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, found = false;
+
+	assert_true(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char c;
+
+		/* a mapping's first line: "lo-hi perms ..."; its fields are "Name: ..." */
+		if (sscanf(line, "%lx-%lx %c", &lo, &hi, &c) == 3)
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			for (char *t = strtok(line + 8, " \n"); t; t = strtok(NULL, " \n"))
+				found |= !strcmp(t, flag);
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * ram=huge: anonymous RAM (no remapping, as ram=anon) whose direct map and
+ * struct pages the host is asked to put on transparent huge pages; ram=anon
+ * (the malloc shim's) asks for 4 KiB pages, and the last ram= wins.
+ */
+TEST(ram_huge_advises_huge_pages_and_ram_anon_does_not)
+{
+	static const char *const lines[] = { "mem=256M ram=huge", "mem=256M ram=anon",
+					      "mem=256M ram=huge ram=anon" };
+
+	for (int k = 0; k < 3; k++) {
+		struct kmm_machine *m = vboot(lines[k]);
+		bool huge = k == 0;
+
+		expect_eq(m->opts.ram_anon, true);
+		expect_eq(m->ram.huge, huge);
+		expect_eq(host_vm_flag(m->ram.direct, "hg"), huge);
+		expect_eq(host_vm_flag(m->ram.direct, "nh"), !huge);
+		expect_eq(host_vm_flag(m->vmemmap, "hg"), huge);
+		expect_true(vmalloc(PAGE) == NULL);	/* anonymous RAM either way */
+		assert_eq(kmm_check(m), 0);
+		done(m);
+	}
 }
 
 /* The checker notices a frame freed while still vmapped (a caller's bug). */

@@ -106,14 +106,18 @@ void sim_write_unlock(struct sim_rwlock *l)
 	pthread_rwlock_unlock((pthread_rwlock_t *)(void *)l->opaque);
 }
 
-int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous)
+int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous,
+		   bool huge)
 {
 	r->fd = -1;
 	r->size = size;
 	r->direct = NULL;
 	r->direct_len = direct_len;
+	r->huge = anonymous && huge;
 	if (anonymous) {
-		r->direct = sim_reserve_sparse(direct_len ? direct_len : 4096);
+		size_t len = direct_len ? direct_len : 4096;
+
+		r->direct = r->huge ? sim_reserve_huge(len) : sim_reserve_sparse(len);
 		return r->direct ? 0 : -ENOMEM;
 	}
 	r->fd = memfd_create("kmm-ram", MFD_CLOEXEC);
@@ -200,6 +204,15 @@ void *sim_reserve_sparse(size_t bytes)
 
 	if (p)	/* advice only: a host without THP refuses it, and nothing changes */
 		(void)madvise(p, bytes, MADV_NOHUGEPAGE);
+	return p;
+}
+
+void *sim_reserve_huge(size_t bytes)
+{
+	void *p = sim_reserve(bytes, true);
+
+	if (p)	/* advice only, as above */
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
 }
 

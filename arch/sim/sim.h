@@ -144,15 +144,22 @@ struct sim_ram {
 	uint64_t size;		/* bytes of physical address space backed */
 	void *direct;		/* host address of physical 0 in the direct map */
 	uint64_t direct_len;	/* bytes of the direct map */
+	bool huge;		/* the direct map on transparent huge pages (anonymous RAM only) */
 };
 
 /**
  * sim_ram_create() - back @size bytes of physical memory, direct-map the first
  * @direct_len bytes.
  * @anonymous: use plain anonymous memory (no remapping possible later).
+ * @huge: with @anonymous, ask the host for transparent huge pages over the
+ * direct map (MADV_HUGEPAGE, sim_reserve_huge()), as Linux's direct map sits
+ * on 2 MiB and 1 GiB pages: fewer TLB misses for kernel data spread over
+ * RAM, at the price of RSS counted in 2 MiB steps. A library boot's property
+ * (ram=huge); the malloc shim keeps 4 KiB pages (its RSS is measured).
  * Return: 0 or -ENOMEM / -errno from the host.
  */
-int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous);
+int sim_ram_create(struct sim_ram *r, uint64_t size, uint64_t direct_len, bool anonymous,
+		   bool huge);
 void sim_ram_destroy(struct sim_ram *r);
 
 /**
@@ -181,6 +188,12 @@ void *sim_reserve(size_t bytes, bool access);
  * the host's THP setting. Return: the address or NULL.
  */
 void *sim_reserve_sparse(size_t bytes);
+/**
+ * sim_reserve_huge() - sim_reserve(@bytes, true) that the host may back with
+ * transparent huge pages (MADV_HUGEPAGE; advice only, a host without THP or
+ * with THP "never" gives 4 KiB pages). Return: the address or NULL.
+ */
+void *sim_reserve_huge(size_t bytes);
 void sim_release(void *addr, size_t bytes);
 /** sim_protect() - make [addr, addr+bytes) accessible or not (mprotect). Return: 0 or -errno. */
 int sim_protect(void *addr, size_t bytes, bool access);

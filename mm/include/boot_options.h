@@ -64,6 +64,7 @@ struct kmm_boot_opts {
 	} memmap[KMM_MAX_MEMMAP];	/* memmap=nn$ss */
 	bool buddy_lazy;		/* buddy=lazy */
 	bool ram_anon;			/* ram=anon: anonymous RAM, never remapped (malloc shim) */
+	bool ram_huge;			/* ram=huge: ram=anon on transparent huge pages (library boots) */
 	bool eager_memmap;		/* deferred_struct_pages=off: initialise every struct page at boot */
 	int nr_mmio;
 	struct kmm_mmio mmio[KMM_MAX_MMIO];
