@@ -4,6 +4,7 @@
 
 add_library(kmm_malloc SHARED
   ${CMAKE_SOURCE_DIR}/shim/malloc.c
+  ${CMAKE_SOURCE_DIR}/shim/realloc.c
   ${CMAKE_SOURCE_DIR}/shim/introspect.c
   ${CMAKE_SOURCE_DIR}/shim/classes.c
   ${CMAKE_SOURCE_DIR}/shim/huge.c

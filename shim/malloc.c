@@ -102,13 +102,7 @@
 #include "shim/trace.h"
 #include "shim/trim.h"
 
-/* ---- glibc's allocator, for foreign pointers and nested calls ---- */
-
-extern void *__libc_malloc(size_t size);
-extern void __libc_free(void *ptr);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void *__libc_memalign(size_t align, size_t size);
+/* ---- kmm's allocators (glibc's, for foreign pointers and nested calls: shim/core.h) ---- */
 
 /*
  * The slab allocator's kmalloc family. Declared weak so that the shim builds
@@ -119,7 +113,6 @@ extern void *kmalloc(size_t size, gfp_t gfp) __attribute__((weak));
 extern void kfree(const void *obj) __attribute__((weak));
 extern size_t ksize(const void *obj) __attribute__((weak));
 
-#define SMALL_MAX	8192UL			/* KMALLOC_MAX_CACHE_SIZE */
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN)
 #define SHIM_BOOT_MEM	(256ULL << 20)	/* a bound above this boots 128M and grows */
 
@@ -134,7 +127,7 @@ uintptr_t ram_start, ram_end;			/* the direct map, immutable once SHIM_UP */
 uint64_t *live_map;				/* see the invariant above; atomic bit pairs */
 static unsigned int live_shift = 3;		/* its granule's log2 (3 or PAGE_SHIFT); immutable once SHIM_UP */
 /* kmm_slab_shadow_bias() in the default mode, else 0 (live_map for every block); immutable once SHIM_UP */
-static uintptr_t slab_shadow_bias;
+uintptr_t slab_shadow_bias;
 /*
  * The default mode with nothing extra on (no hardening, slab_debug, failure
  * injection or byte statistics). Immutable once SHIM_UP.
@@ -146,7 +139,7 @@ static bool fast_small;
  * lock-free paths, with one test of the three (malloc()'s test is
  * class_code[], free()'s the gate of free_map: class_codes_set()).
  */
-static bool lockfree_on;
+bool lockfree_on;
 /* free()'s view of shim_m (mm/slab_fast.h), filled with the classes; immutable once SHIM_UP but its gate. */
 static struct slab_fast_map free_map;
 /*
@@ -160,7 +153,7 @@ static struct slab_fast_map free_map;
 static unsigned char class_code[CLASS_SLOTS];
 size_t live_map_bytes;
 bool use_kmalloc;				/* immutable once SHIM_UP */
-static bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
+bool anon_ram;				/* ram=anon: a discarded page reads as zero; immutable once SHIM_UP */
 /*
  * calloc of a page block of this order or more (128 KiB, glibc's default
  * mmap threshold) discards the block instead of zeroing it: the pages read
@@ -173,7 +166,7 @@ bool stats_enabled;				/* KMM_MALLOC_STATS */
 const char *stats_dest;
 bool check_at_exit;				/* KMM_MALLOC_CHECK */
 char boot_cmdline[512];
-static size_t (*glibc_usable_size)(void *);
+size_t (*glibc_usable_size)(void *);
 static atomic_int *slab_tainted;		/* the slab layer's "a BUG was reported" */
 
 /* in_kmm (shim/core.h) is set while this file calls into kmm (see the top); in kmm_cpu_cache: one TLS address with its serial. */
@@ -235,7 +228,7 @@ static bool use_classes;
  * Abort the program, naming the call and the pointer, as glibc does with
  * "free(): invalid pointer". Only write(2) and abort(): the heap may be broken.
  */
-static _Noreturn void report_bad_pointer(const char *call, const char *what, const void *ptr)
+_Noreturn void report_bad_pointer(const char *call, const char *what, const void *ptr)
 {
 	shim_report(call, what, ptr, (size_t)-1, -1, 0x100);
 }
@@ -611,40 +604,13 @@ void shim_leave_slot(void)
 
 /* ---- The allocator core ---- */
 
-static size_t kmm_usable(const void *p);
 static void hardened_ram_free(void *p, const char *call, struct page *head);
-
-static inline void stat_add(long bytes)
-{
-	long cur = atomic_fetch_add_explicit(&stat_cur, bytes, memory_order_relaxed) + bytes;
-	long peak = atomic_load_explicit(&stat_peak, memory_order_relaxed);
-
-	while (cur > peak &&
-	       !atomic_compare_exchange_weak_explicit(&stat_peak, &peak, cur, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
-	if (bytes > 0)
-		atomic_fetch_add_explicit(&stat_mallocs, 1, memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(&stat_frees, 1, memory_order_relaxed);
-}
 
 static unsigned int size_order(size_t bytes)
 {
 	if (bytes <= PAGE_SIZE)
 		return 0;
 	return (unsigned int)fls_ul((bytes - 1) >> PAGE_SHIFT);
-}
-
-static inline struct page *ram_page(const void *p)
-{
-	return pfn_to_page_m(shim_m, ((uintptr_t)p - ram_start) >> PAGE_SHIFT);
-}
-
-/* The first page of the block that holds @p (in RAM): a compound head, or a page block's first page. */
-static inline struct page *ram_head(const void *p)
-{
-	return compound_head(ram_page(p));
 }
 
 /*
@@ -665,7 +631,7 @@ static inline int slab_block_state(const void *p, struct page *head)
 }
 
 /* Is @p (in RAM) a live block's start? */
-static bool block_live(const void *p)
+bool block_live(const void *p)
 {
 	int st = slab_block_state(p, ram_head(p));
 
@@ -673,7 +639,7 @@ static bool block_live(const void *p)
 }
 
 /* Was @p (in RAM) a block's start, freed since? */
-static bool block_freed(const void *p)
+bool block_freed(const void *p)
 {
 	int st = slab_block_state(p, ram_head(p));
 
@@ -681,7 +647,7 @@ static bool block_freed(const void *p)
 }
 
 /* Size of the usable block starting at live pointer @p inside RAM. */
-static size_t ram_usable(const void *p)
+size_t ram_usable(const void *p)
 {
 	struct page *head = ram_head(p);
 
@@ -754,7 +720,7 @@ static __attribute__((noinline, cold)) bool shim_grow(size_t bytes, unsigned lon
  * The one allocation path. @align is a power of two; 16 is what malloc
  * promises (alignof(max_align_t)). Return: the block or NULL (errno ENOMEM).
  */
-static void *kmm_alloc(size_t size, size_t align, bool zero)
+void *kmm_alloc(size_t size, size_t align, bool zero)
 {
 	void *p = NULL;
 
@@ -962,7 +928,7 @@ static __attribute__((noinline)) void hardened_ram_free(void *p, const char *cal
  * block (hardened) or a slab object stays where it is.
  * Return: true if @p now holds @size bytes (and the block's record says so).
  */
-static bool ram_resize(void *p, size_t size)
+bool ram_resize(void *p, size_t size)
 {
 	struct page *head = ram_head(p);
 
@@ -992,7 +958,7 @@ static bool ram_resize(void *p, size_t size)
 	return true;
 }
 
-static size_t kmm_usable(const void *p)
+size_t kmm_usable(const void *p)
 {
 	if (in_ram(p))
 		return block_live(p) ? ram_usable(p) : 0;
@@ -1002,7 +968,7 @@ static size_t kmm_usable(const void *p)
 	return 0;
 }
 
-/* ---- The C API ---- */
+/* ---- The C API: malloc and free (the rest of it: shim/realloc.c) ---- */
 
 static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
@@ -1103,226 +1069,6 @@ static __attribute__((noinline)) void free_slow(void *p)
 	size_t bytes = huge_free(p, "free");
 	if (stats_enabled && bytes)
 		stat_add(-(long)bytes);
-}
-
-/*
- * calloc of a small block takes malloc's lock-free path and clears the
- * bytes asked for, as kmm_alloc() does (python3 callocs one block in
- * twelve: 27.8 k of them in a run, each ~280 instructions the long way).
- */
-void *calloc(size_t n, size_t size)
-{
-	size_t bytes;
-
-	if (__builtin_mul_overflow(n, size, &bytes)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && bytes - 1 < SMALL_MAX &&
-		   !in_kmm)) {
-		void *p = kmem_cache_alloc_fast(class_cache(class_index(bytes)));
-		if (likely(p))
-			return memset(p, 0, bytes);
-	}
-	if (unlikely(in_kmm) || unlikely(!shim_ready()))
-		return __libc_calloc(n, size);
-	void *p = kmm_alloc(bytes, 16, true);
-	SHIM_TRACE(shim_trace_alloc(p, bytes, 0));
-	return p;
-}
-
-/*
- * The usable bytes of @p (in RAM) when its shadow byte names one of the
- * shim's classes (class_code_size[]): @p is then a live block of that
- * class. 0 when it does not (a page block, a freed or foreign pointer, a
- * mode without lock-free paths): the caller asks the long way. Not for a
- * page-aligned pointer: a page block's shadow the trim discarded stays
- * untouched (kfree_fast() says why).
- */
-static inline size_t small_live_size(const void *p)
-{
-	if (!__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) ||
-	    ((uintptr_t)p & ((1u << trim_shadow_shift) - 1)) || !((uintptr_t)p & (PAGE_SIZE - 1)))
-		return 0;
-	unsigned int c = (unsigned int)__atomic_load_n(
-		(unsigned char *)(slab_shadow_bias + ((uintptr_t)p >> trim_shadow_shift)),
-		__ATOMIC_RELAXED) - KMM_SLAB_SHADOW_CODE_BASE;
-	return c < CLASS_CODES ? class_code_size[c] : 0;
-}
-
-void *realloc(void *p, size_t size)
-{
-	if (!p)
-		return malloc(size);
-	if (!size) {
-		free(p);
-		return NULL;
-	}
-	if (unlikely(in_kmm) || !shim_ready())	/* boots first, as free() does */
-		return __libc_realloc(p, size);
-
-	size_t old;
-	if (in_ram(p) && (old = small_live_size(p)) != 0) {
-		/* A live block of a class (the same rule as below, without its lookups). */
-		if (size <= old && (size > old / 2 || old <= 16)) {
-			SHIM_TRACE(shim_trace_realloc(p, p, size));
-			return p;
-		}
-	} else if (in_ram(p)) {
-		if (!block_live(p))
-			report_bad_pointer("realloc", block_freed(p) ? "invalid pointer (freed)"
-					   : "invalid pointer", p);
-		old = ram_usable(p);
-		if (!harden_on && size > SMALL_MAX && size <= PAGES_MAX && old > SMALL_MAX &&
-		    ram_resize(p, size)) {
-			if (stats_enabled) {
-				stat_add(-(long)old);
-				stat_add((long)ram_usable(p));
-			}
-			SHIM_TRACE(shim_trace_realloc(p, p, size));
-			return p;
-		}
-		/*
-		 * Keep the block when the new size fits and would not fit a class
-		 * below half (hardened: only the same size, the red zone is exact).
-		 */
-		if (unlikely(harden_on) ? size == old
-		    : size <= old && (size > old / 2 || old <= 16)) {
-			if (block_bytes_asked(ram_head(p), old) < old)
-				block_set_asked(ram_head(p), size);
-			SHIM_TRACE(shim_trace_realloc(p, p, size));
-			return p;
-		}
-		old = block_bytes_asked(ram_head(p), old);
-	} else {
-		switch (huge_realloc(p, &size, &old)) {
-		case HUGE_FOREIGN:
-			return __libc_realloc(p, size);
-		case HUGE_KEEP:
-			SHIM_TRACE(shim_trace_realloc(p, p, size));
-			return p;
-		case HUGE_MOVE:
-			break;
-		}
-		void *q = size > old ? huge_grow(p, size) : NULL;
-		if (q) {
-			if (stats_enabled) {
-				stat_add(-(long)old);
-				stat_add((long)kmm_usable(q));
-			}
-			SHIM_TRACE(shim_trace_realloc(p, q, size));
-			return q;
-		}
-	}
-	/*
-	 * A small block tries malloc's lock-free path first (perl reallocs
-	 * one block in five; the long way through kmm_alloc() cost ~390
-	 * instructions more each, callgrind: docs/malloc.md).
-	 */
-	void *q = NULL;
-	if (__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && size <= SMALL_MAX)
-		q = kmem_cache_alloc_fast(class_cache(class_index(size)));
-	if (!q && !(q = kmm_alloc(size, 16, false)))
-		return NULL;
-	block_move_bytes(q, p, KMM_MIN(old, size), anon_ram && !harden_on && in_ram(p) && !in_ram(q));
-	SHIM_TRACE(shim_trace_realloc(p, q, size));	/* and free() below is not recorded */
-	free(p);
-	return q;
-}
-
-void *reallocarray(void *p, size_t n, size_t size)
-{
-	size_t bytes;
-
-	if (__builtin_mul_overflow(n, size, &bytes)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, bytes);
-}
-
-static void *aligned_common(size_t align, size_t size)
-{
-	if (unlikely(in_kmm) || unlikely(!shim_ready()))
-		return __libc_memalign(align, size);
-	void *p = kmm_alloc(size, KMM_MAX(align, (size_t)16), false);
-	SHIM_TRACE(shim_trace_alloc(p, size, align));
-	return p;
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-	if (!align || (align & (align - 1)) || align % sizeof(void *))
-		return EINVAL;
-	int saved = errno;
-	void *p = aligned_common(align, size);
-	if (!p) {
-		errno = saved;
-		return ENOMEM;
-	}
-	*out = p;
-	return 0;
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-	if (!align || (align & (align - 1))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return aligned_common(align, size);
-}
-
-void *memalign(size_t align, size_t size)
-{
-	/*
-	 * glibc refuses an alignment above SIZE_MAX / 2 + 1 (EINVAL) and rounds
-	 * a non-power-of-two one up to the next power of two. Checked before
-	 * rounding: 1UL << 64 is undefined (memalign(SIZE_MAX, 16) returned a
-	 * pointer).
-	 */
-	if (align > SIZE_MAX / 2 + 1) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (align & (align - 1))
-		align = 1UL << fls_ul(align);
-	return aligned_common(align ? align : 1, size);
-}
-
-void *valloc(size_t size)
-{
-	return aligned_common(PAGE_SIZE, size);
-}
-
-void *pvalloc(size_t size)
-{
-	if (size > PTRDIFF_MAX - PAGE_SIZE) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return aligned_common(PAGE_SIZE, size ? ALIGN_UP(size, PAGE_SIZE) : PAGE_SIZE);
-}
-
-size_t malloc_usable_size(void *p)
-{
-	if (!p)
-		return 0;
-	if (ram_start && in_ram(p)) {
-		size_t n = small_live_size(p);	/* a class's block: no record to forget */
-		if (n)
-			return n;
-		n = kmm_usable(p);
-		if (n)
-			block_forget_asked(ram_head(p));	/* the program may now use all @n bytes */
-		return n;
-	}
-	if (!in_kmm && atomic_load(&shim_state) == SHIM_UP) {
-		struct huge_entry e;
-		if (huge_lookup((uintptr_t)p, &e))
-			return e.usable;
-	}
-	return glibc_usable_size ? glibc_usable_size(p) : 0;
 }
 
 int malloc_trim(size_t pad)
