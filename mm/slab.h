@@ -312,8 +312,9 @@ _Static_assert(sizeof(struct kmem_cache_node) == 128, "struct kmem_cache_node is
  * exit of ten bench/malloc workloads unchanged (session 19). At least 1
  * sheaf, at most SHEAF_BARN_MAX (SHEAF_BARN_OBJECTS / 2: a barn's smallest
  * sheaf, half of the smallest CPU sheaf of 4). Since the barn is per CPU
- * (struct sheaf_barn, session 24), the slots threads hold share this bound
- * two slots to a share (barn_room()).
+ * (struct sheaf_barn, session 24), a cache's barns that hold sheaves share
+ * this bound two to a share (barn_room(); the slots threads held, until
+ * session 28).
  */
 #define SHEAF_BARN_OBJECTS 2048
 #define SHEAF_BARN_BYTES (256u << 10)
@@ -409,6 +410,8 @@ struct kmem_cache {
 	 * threads use the cache; relaxed atomics).
 	 */
 	unsigned char shadow_alloc;
+	/* This cache's CPU barns that hold sheaves (barn_room()); atomic. In padding. */
+	unsigned int barns_used;
 	unsigned long random;		/* freelist hardening key (0 if off) */
 	unsigned long swab_mask;	/* ~0 with hardening, 0 without */
 	unsigned int *random_seq;	/* freelist shuffle sequence, or NULL */

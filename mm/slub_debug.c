@@ -916,7 +916,8 @@ static bool in_sheaf(const void *obj)
 /*
  * Every CPU's sheaf of @s and every sheaf in its barns into @v
  * (sorted): each entry an object start of a slab of @s whose shadow says
- * FREE, none twice, no sheaf over capacity, no barn over its room.
+ * FREE, none twice, no sheaf over capacity, no barn over its room, and
+ * s->barns_used the number of barns that hold sheaves.
  * Run for every cache, also one without sheaves (capacity 0: any entry is
  * wrong, and the allocation paths, which test sheaf_nr, would hand it out;
  * @v may then be NULL, as nothing is stored before that test fails).
@@ -952,10 +953,12 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 		}
 	}
 	/* Each CPU's barn (kmem_cache_keep_sheaves()): the same of each entry. */
+	unsigned int barns = 0;
 	for (int cpu = 0; s->keep_sheaves && cpu < m->nr_cpus; cpu++) {
 		if (!cpu_populated(&m->percpu, cpu))
 			continue;
 		struct sheaf_barn *b = cpu_barn(s, per_cpu_ptr(s->cpu_slab, cpu));
+		barns += b->nr != 0;
 		unsigned int unit = barn_unit(s), k = barn_chains(s);
 		void *top[BARN_CHAINS], *sheaf[SLAB_SHEAF_MAX];
 		if (b->nr > s->barn_max || !b->nr != !b->top[0])
@@ -989,6 +992,9 @@ static int collect_sheaves(struct kmem_cache *s, void **v, size_t *nr)
 				return check_fail(s, "cpu%d barn's chain goes on after its %lu sheaves",
 						  cpu, b->nr);
 	}
+	if (barns != __atomic_load_n(&s->barns_used, __ATOMIC_RELAXED))
+		return check_fail(s, "%u CPU barns hold sheaves, barns_used says %u", barns,
+				  __atomic_load_n(&s->barns_used, __ATOMIC_RELAXED));
 	if (n)	/* @v may be NULL when there is nothing to sort */
 		qsort(v, n, sizeof(*v), cmp_ptr);
 	for (size_t i = 1; i < n; i++)

@@ -454,27 +454,38 @@ static unsigned int barn_sheaves_for(const struct kmem_cache *s)
 }
 
 /*
- * How many sheaves a CPU's barn of @s may hold now: s->barn_max shared by
- * every two CPU slots that threads hold (m->cpu_free, read unlocked: a
- * hint), so that the barns of the slots in use hold together at most about
- * twice what the node's one barn held until session 24 (the malloc shim's
- * machine has 16 slots or more, one per thread: a barn each with the whole
- * bound, up to 256 KiB of a class, would multiply it by the threads). A
- * barn over its share after more threads came takes no more hand-ins until
- * it is under. 0 for a cache that keeps no sheaves.
+ * How many sheaves CPU barn @b of @s may hold now: s->barn_max shared by
+ * every two of @s's barns that hold sheaves (s->barns_used, read relaxed:
+ * a hint), @b counted, so that they hold together at most about twice
+ * what the node's one barn held until session 24 (the malloc shim's machine
+ * has 16 slots or more, one per thread: a barn each with the whole bound,
+ * up to 256 KiB of a class, would multiply it by the threads). A barn over
+ * its share after more barns filled takes no more hand-ins until it is
+ * under. Until session 28 the bound was shared by the CPU slots threads
+ * held (aa8fc0e), and a thread that freed nothing into @s took a share
+ * all the same: free_storm 2 100 10000's main thread, in pthread_join(),
+ * cut each worker's barn to two thirds, and a third of what the workers
+ * freed overflowed into sheaf_flush() and came back by __slab_alloc().
+ * A slot a thread gave back keeps its barn, and its share, until a shrink
+ * empties it. 0 for a cache that keeps no sheaves.
  */
-static unsigned int barn_room(const struct kmem_cache *s)
+static unsigned int barn_room(const struct kmem_cache *s, const struct sheaf_barn *b)
 {
-	struct kmm_machine *m = s->machine;
 	unsigned int room = s->barn_max;
-	int used = m->nr_cpus - atomic_load_explicit(&m->cpu_free, memory_order_relaxed);
+	unsigned int used = __atomic_load_n(&s->barns_used, __ATOMIC_RELAXED) + !b->nr;
 
 	if (used > 2) {
-		room = room * 2 / (unsigned int)used;
+		room = room * 2 / used;
 		if (!room && s->barn_max)
 			room = 1;
 	}
 	return room;
+}
+
+/* @b, of @s, went from empty to holding a sheaf (@on) or back: s->barns_used. */
+static void barn_count(struct kmem_cache *s, bool on)
+{
+	__atomic_fetch_add(&s->barns_used, on ? 1u : -1u, __ATOMIC_RELAXED);
 }
 
 /*
@@ -558,8 +569,10 @@ static bool barn_put(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void **sheaf = c->sheaf;
 	bool hardened = s->random != 0;
 
-	if (b->nr >= barn_room(s))
+	if (b->nr >= barn_room(s, b))
 		return false;
+	if (!b->nr)
+		barn_count(s, true);
 	/* The sheaf's objects are this CPU's, and so is the barn. */
 	if (hardened)
 		barn_chain(s, sheaf + (cap - unit), unit, b, true);
@@ -687,6 +700,8 @@ barn_unchain(struct kmem_cache *s, struct sheaf_barn *b, void **to, void **bad,
 		b->top[i] = next;
 	}
 	b->nr = left;
+	if (!left)
+		barn_count(s, false);
 	return unit;
 broken:
 	*lost = from + left * unit;
@@ -694,6 +709,7 @@ broken:
 	for (unsigned int i = 0; i < BARN_CHAINS; i++)
 		b->top[i] = NULL;
 	b->nr = 0;
+	barn_count(s, false);
 	memmove(to, to + from, sizeof(*to) * (unit - from));
 	return unit - from;
 }

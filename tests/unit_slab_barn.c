@@ -791,18 +791,34 @@ TEST(a_cpus_barn_gives_its_half_sheaves_back_to_that_cpu_alone)
 
 struct slot_holder {
 	struct kmm_machine *m;
+	struct kmem_cache *s;
 	atomic_int *held, *go;
 };
 
-/* Hold a CPU slot of h->m until *h->go, then exit (the exit hook gives the slot back). */
+/*
+ * Hold a CPU slot of h->m; at *h->go == 1 free a sheaf and a half of h->s
+ * into this slot's sheaf, which hands its newer half to the slot's barn,
+ * and count in *h->held again; at 2 exit (the exit hook gives the slot
+ * back, its barn as it is).
+ */
 static void *hold_a_slot(void *arg)
 {
 	struct slot_holder *h = arg;
+	void *obj[SLAB_SHEAF_MAX * 2];
+	int nr = (int)(h->s->sheaf_capacity + barn_unit(h->s));
 
 	kmm_use(h->m);
 	(void)kmm_this_cpu(h->m);
 	atomic_fetch_add(h->held, 1);
-	while (!atomic_load(h->go))
+	while (atomic_load(h->go) < 1)
+		sim_cpu_relax();
+	for (int i = 0; i < nr; i++)
+		obj[i] = kmem_cache_alloc(h->s, GFP_KERNEL);
+	for (int i = 0; i < nr; i++)
+		if (obj[i])
+			kmem_cache_free(h->s, obj[i]);
+	atomic_fetch_add(h->held, 1);
+	while (atomic_load(h->go) < 2)
 		sim_cpu_relax();
 	return NULL;
 }
@@ -818,19 +834,24 @@ static unsigned long fill_barn(struct kmem_cache *s, void **obj, int nr)
 }
 
 /*
- * The CPU slots threads hold share the barn's bound two slots to a share
- * (barn_room()): with four slots held on a machine of eight, a CPU's barn
- * takes half of s->barn_max; once the other threads have left, the whole.
- * (Each slot's barn with the whole bound would hold the threads' number of
- * times the node barn's; the malloc shim's machine has a slot per thread.)
+ * A cache's barns that hold sheaves share its bound two to a share
+ * (barn_room(), s->barns_used): threads that hold CPU slots and free
+ * nothing into the cache leave this CPU's barn the whole s->barn_max (with
+ * the slots as sharers, until session 28, three such threads halved it);
+ * once their barns hold sheaves too, four barns, it takes half; their
+ * threads gone, their barns keep their sheaves and their shares, until a
+ * shrink empties them. (Each barn with the whole bound would hold the
+ * threads' number of times the node barn's; the malloc shim's machine has
+ * a slot per thread.) The checker counts the barns that hold sheaves
+ * against s->barns_used at each step.
  */
-TEST(the_cpu_slots_in_use_share_the_barns_bound)
+TEST(the_barns_in_use_share_the_barns_bound)
 {
 	struct kmm_machine *m = kmm_boot("mem=256M nr_cpus=8 slab_sheaves=on");
 	enum { HOLDERS = 3, MANY = 3000 };
 	static void *obj[MANY];
 	atomic_int held = 0, go = 0;
-	struct slot_holder h = { .m = NULL, .held = &held, .go = &go };
+	struct slot_holder h = { .m = NULL, .s = NULL, .held = &held, .go = &go };
 	sim_thread *t[HOLDERS];
 
 	assert_true(m != NULL);
@@ -838,6 +859,7 @@ TEST(the_cpu_slots_in_use_share_the_barns_bound)
 	h.m = m;
 	struct kmem_cache *s = kmem_cache_create("barn_share", 64, 0, 0, NULL);
 	assert_true(s != NULL);
+	h.s = s;
 	kmem_cache_keep_sheaves(s);
 	assert_eq(s->barn_max, 64);	/* 64-byte objects: 64 half sheaves of 32 */
 	(void)kmm_this_cpu(m);
@@ -845,12 +867,28 @@ TEST(the_cpu_slots_in_use_share_the_barns_bound)
 		assert_eq(sim_thread_start(&t[i], hold_a_slot, &h), 0);
 	while (atomic_load(&held) < HOLDERS)
 		sim_cpu_relax();
-	/* Four slots held: half the bound. */
-	expect_eq(fill_barn(s, obj, MANY), 32);
+	/* Four slots held, one barn in use: the whole bound. */
+	expect_eq(fill_barn(s, obj, MANY), 64);
+	expect_eq(s->barns_used, 1);
+	expect_eq(kmm_check(m), 0);
+	kmem_cache_shrink(s);
+	expect_eq(s->barns_used, 0);
 	atomic_store(&go, 1);
+	while (atomic_load(&held) < 2 * HOLDERS)
+		sim_cpu_relax();
+	/* Their three barns and this one: half the bound. */
+	expect_eq(s->barns_used, HOLDERS);
+	expect_eq(fill_barn(s, obj, MANY), 32);
+	expect_eq(s->barns_used, HOLDERS + 1);
+	atomic_store(&go, 2);
 	for (int i = 0; i < HOLDERS; i++)
 		sim_thread_join(t[i]);
-	/* This thread alone: the whole bound. */
+	/* Their slots given back, their barns still hold: half. */
+	expect_eq(fill_barn(s, obj, MANY), 32);
+	expect_eq(kmm_check(m), 0);
+	/* A shrink empties every barn: this one alone, the whole bound. */
+	kmem_cache_shrink(s);
+	expect_eq(s->barns_used, 0);
 	expect_eq(fill_barn(s, obj, MANY), 64);
 	expect_eq(kmm_check(m), 0);
 	kmem_cache_destroy(s);
