@@ -45,9 +45,12 @@
 #include "shim/trim.h"
 
 /*
- * calloc of a small block takes malloc's lock-free path and clears the
- * bytes asked for, as kmm_alloc() does (python3 callocs one block in
- * twelve: 27.8 k of them in a run, each ~280 instructions the long way).
+ * calloc of a small block is malloc()'s (its inline lock-free path, or
+ * its slow path's barn and kmm_alloc()) and a clear of the bytes asked
+ * for, as kmm_alloc() clears them. python3 (bench/malloc/run.sh's
+ * alloc.py) callocs 401 K blocks of 16-64 bytes: 48 instructions each
+ * over malloc's through kmem_cache_alloc_fast(), ~25 through malloc()
+ * (callgrind of a calloc loop, docs/malloc-measured-2.md, real28).
  */
 void *calloc(size_t n, size_t size)
 {
@@ -59,9 +62,8 @@ void *calloc(size_t n, size_t size)
 	}
 	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && bytes - 1 < SMALL_MAX &&
 		   !in_kmm)) {
-		void *p = kmem_cache_alloc_fast(class_cache(class_index(bytes)));
-		if (likely(p))
-			return memset(p, 0, bytes);
+		void *p = malloc(bytes);
+		return likely(p) ? memset(p, 0, bytes) : NULL;
 	}
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_calloc(n, size);
@@ -89,7 +91,37 @@ static inline size_t small_live_size(const void *p)
 	return c < CLASS_CODES ? class_code_size[c] : 0;
 }
 
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t size);
+
+/*
+ * realloc of a block of one of the shim's classes to a small size, the
+ * realloc real programs make (perl's hash.pl: 400 K, of 16-64 bytes, 350 K
+ * of them moves; python3's alloc.py: 1.6 M of 2.0 M): the block stays if
+ * it still fits and would not fit a class below half its size, else
+ * malloc(), the copy and free(): their inline lock-free paths, and no
+ * frame of the long function (realloc_slow(), every other case: NULL, 0,
+ * a page block or huge block on either side, a mode without lock-free
+ * paths, in kmm). A move cost ~90 instructions more the long way
+ * (callgrind, docs/malloc-measured-2.md, real28).
+ */
 void *realloc(void *p, size_t size)
+{
+	size_t old;
+
+	if (likely(in_ram(p) && size - 1 < SMALL_MAX && !in_kmm && (old = small_live_size(p)) != 0)) {
+		if (size <= old && (size > old / 2 || old <= 16))
+			return p;
+		void *q = malloc(size);
+		if (likely(q)) {
+			memcpy(q, p, KMM_MIN(old, size));
+			free(p);
+		}
+		return q;
+	}
+	return realloc_slow(p, size);
+}
+
+static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 {
 	if (!p)
 		return malloc(size);
@@ -180,8 +212,27 @@ void *reallocarray(void *p, size_t n, size_t size)
 	return realloc(p, bytes);
 }
 
+/*
+ * An allocation aligned to @align (a power of two). Up to a page, in the
+ * lock-free mode, it is malloc() of the power of two that holds both @size
+ * and @align, the class kmm_alloc() would take: a power-of-two class's
+ * blocks are aligned to their size (its slabs start on a page boundary,
+ * its blocks follow one another), and the rare block that is not goes back
+ * and the long way decides. memalign(64, 64): ~385 instructions with its
+ * free the long way, ~120 so (callgrind, docs/malloc-measured-2.md, real28).
+ */
 static void *aligned_common(size_t align, size_t size)
 {
+	if (likely(__atomic_load_n(&lockfree_on, __ATOMIC_ACQUIRE) && align <= PAGE_SIZE &&
+		   size - 1 < SMALL_MAX && !in_kmm)) {
+		size_t want = align <= 16 ? size : 1UL << fls_ul(KMM_MAX(size, align) - 1);
+		if (want <= SMALL_MAX) {
+			void *p = malloc(want);
+			if (likely(!((uintptr_t)p & (align - 1))))	/* NULL too: malloc() set errno */
+				return p;
+			free(p);
+		}
+	}
 	if (unlikely(in_kmm) || unlikely(!shim_ready()))
 		return __libc_memalign(align, size);
 	void *p = kmm_alloc(size, KMM_MAX(align, (size_t)16), false);

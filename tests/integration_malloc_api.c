@@ -165,6 +165,57 @@ TEST(realloc_moves_between_paths)
 	expect_eq(kmm_malloc_check(), 0);
 }
 
+/*
+ * realloc between small sizes (shim/realloc.c's first path): a block stays
+ * where it is when the new size fits its usable bytes and would not fit a
+ * class below half of them (or the block is 16 bytes or less), else it
+ * moves; either way the bytes up to the smaller size come along. Three
+ * blocks of each size at once: the first of a fresh slab starts on a page,
+ * which the long way judges (small_live_size()), the others not.
+ */
+TEST(realloc_between_classes_keeps_or_moves_by_half)
+{
+	static const size_t sizes[] = { 1, 8, 16, 17, 24, 40, 48, 49, 64, 100, 200, 256, 300,
+					512, 513, 1000, 2048, 4000, 4608, 6000, 8192 };
+	size_t kept = 0, moved = 0, off_page = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(sizes); j++) {
+			size_t from = sizes[i], to = sizes[j];
+			unsigned char *p[3];
+			for (int b = 0; b < 3; b++) {
+				p[b] = malloc(from);
+				assert_true(p[b] != NULL);
+				for (size_t k = 0; k < from; k++)
+					p[b][k] = (unsigned char)(k * 13 + i + b);
+			}
+			for (int b = 0; b < 3; b++) {
+				size_t usable = malloc_usable_size(p[b]);
+				bool keep = to <= usable && (to > usable / 2 || usable <= 16);
+				unsigned char *q = realloc(p[b], to);
+				assert_true(q != NULL);
+				if ((q == p[b]) != keep)
+					kmm_test_fail(__FILE__, __LINE__, "realloc(malloc(%zu), %zu): %s, want %s",
+						      from, to, q == p[b] ? "kept" : "moved",
+						      keep ? "kept" : "moved");
+				size_t bad = 0;
+				for (size_t k = 0; k < from && k < to; k++)
+					bad += q[k] != (unsigned char)(k * 13 + i + b);
+				expect_eq(bad, 0);
+				expect_true(malloc_usable_size(q) >= to);
+				kept += keep;
+				moved += !keep;
+				off_page += ((uintptr_t)p[b] & 4095) != 0;
+				p[b] = q;
+			}
+			for (int b = 0; b < 3; b++)
+				free(p[b]);
+		}
+	}
+	expect_true(kept > 0 && moved > 0 && off_page > 0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
 /* Pages of [@a, @a + @len) resident now (mincore). */
 static size_t resident_pages(const char *a, size_t len)
 {
