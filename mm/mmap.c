@@ -463,6 +463,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	struct vm_area_struct *vma;
 	struct kmm_file *shm = NULL;
 	int err;
+	VMA_ITERATOR(vmi, mm, addr);
 
 	if (!len)
 		return kmm_set_error(-EINVAL, "mmap: length is 0");
@@ -480,7 +481,8 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 			return kmm_set_error(-ENOMEM, "mmap: [0x%lx, 0x%lx) is outside the user address space",
 					     addr, addr + len);
 		if (flags & KMM_MAP_FIXED_NOREPLACE) {
-			struct vm_area_struct *v = find_vma_intersection(mm, addr, addr + len);
+			/* Its descent also finds the place vma_iter_insert() takes below. */
+			struct vm_area_struct *v = vma_iter_intersection(&vmi, addr, addr + len);
 			if (v)
 				return kmm_set_error(-EEXIST, "mmap: MAP_FIXED_NOREPLACE: [0x%lx, 0x%lx) overlaps the mapping at 0x%lx",
 						     addr, addr + len, v->vm_start);
@@ -568,7 +570,7 @@ long do_mmap(struct mm_struct *mm, struct kmm_file *file, unsigned long addr, un
 	vma_link_file(vma, file);
 	vma_set_page_prot(vma);
 	kmm_file_put(m, shm);		/* the VMA holds it now */
-	if (vma_insert(mm, vma)) {
+	if (vma_iter_insert(&vmi, vma)) {
 		vm_area_free(vma);
 		return kmm_set_error(-ENOMEM, "mmap: out of memory for the VMA tree");
 	}

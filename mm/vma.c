@@ -376,14 +376,21 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return n ? n->e[i].slot : NULL;
 }
 
-struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long start,
-					     unsigned long end)
+/*
+ * find_vma_intersection()'s work: the leaf (NULL: no VMA ends above @start)
+ * and entry *@pi of the first VMA ending above @start, and the VMA if it
+ * starts below @end.
+ */
+static struct vm_area_struct *vt_intersection(const struct mm_struct *mm, unsigned long start,
+					      unsigned long end, struct vma_tree_node **pn,
+					      unsigned int *pi)
 {
 	unsigned int i;
-	struct vma_tree_node *n = vt_descend(mm, start, &i);
+	struct vma_tree_node *n = *pn = vt_descend(mm, start, &i);
 
 	if (!n)
 		return NULL;
+	*pi = i;
 	/*
 	 * A gap above 0 starts at the end before (end[i - 1]) and reaches
 	 * vm_start_gap() of the VMA, at or below its vm_start: room up to @end
@@ -393,6 +400,31 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
 		return NULL;
 	struct vm_area_struct *vma = n->e[i].slot;
 	return vma->vm_start < end ? vma : NULL;
+}
+
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long start,
+					     unsigned long end)
+{
+	struct vma_tree_node *n;
+	unsigned int i;
+
+	return vt_intersection(mm, start, end, &n, &i);
+}
+
+struct vm_area_struct *vma_iter_intersection(struct vma_iterator *vmi, unsigned long start,
+					     unsigned long end)
+{
+	struct vma_tree_node *n;
+	unsigned int i = 0;
+	struct vm_area_struct *vma = vt_intersection(vmi->mm, start, end, &n, &i);
+
+	/* Not walked: vma_find() and vma_prev() descend anew from @start. */
+	vmi->walked = false;
+	vmi->start = vmi->end = start;
+	vmi->node = vma ? NULL : n;
+	vmi->i = i;
+	vmi->seq = vmi->mm->mm_mt_seq;
+	return vma;
 }
 
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
@@ -426,10 +458,14 @@ static struct vm_area_struct *vmi_set(struct vma_iterator *vmi, struct vma_tree_
 	return vma;
 }
 
-/* Is @vmi's leaf still the tree's (no insertion or removal since it was read)? */
+/*
+ * Is @vmi's leaf still the tree's (no insertion or removal since it was
+ * read), at the VMA it returned last? (A leaf kept by vma_iter_intersection()
+ * is a place for vma_iter_insert() only.)
+ */
 static inline bool vmi_current(const struct vma_iterator *vmi)
 {
-	return vmi->node && vmi->seq == vmi->mm->mm_mt_seq;
+	return vmi->node && vmi->walked && vmi->seq == vmi->mm->mm_mt_seq;
 }
 
 struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max)
@@ -632,10 +668,12 @@ static struct vma_tree_node *vt_split(struct mm_struct *mm, struct vma_tree_node
 	return r;
 }
 
+static void vt_insert_at(struct mm_struct *mm, struct vm_area_struct *vma, struct vma_tree_node *n,
+			 unsigned int i);
+
 int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vma_tree_node *n = mm->mm_mt;
-	struct vm_area_struct *prev, *next;
 	unsigned int i;
 	int err;
 
@@ -652,6 +690,38 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 			break;
 		n = n->e[i < n->nr ? i : n->nr - 1].slot;
 	}
+	vt_insert_at(mm, vma, n, i);
+	return 0;
+}
+
+int vma_iter_insert(struct vma_iterator *vmi, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vmi->mm;
+	struct vma_tree_node *n = vmi->node;
+	unsigned int i = vmi->i;
+	int err;
+
+	vmi->node = NULL;
+	/*
+	 * vma_iter_intersection()'s leaf while no insertion or removal came
+	 * since, and its entry still the first ending above vm_start (a range
+	 * changed in place in between would show here): no second descent.
+	 */
+	if (!n || vmi->walked || vmi->seq != mm->mm_mt_seq || vmi->start != vma->vm_start ||
+	    i >= n->nr || n->end[i] <= vma->vm_start || (i && n->end[i - 1] > vma->vm_start))
+		return vma_insert(mm, vma);
+	if ((err = vma_tree_prealloc(mm)) != 0)
+		return err;
+	vt_insert_at(mm, vma, n, i);
+	return 0;
+}
+
+/* Link @vma at entry @i of leaf @n: the first entry ending above its vm_start, else n->nr. */
+static void vt_insert_at(struct mm_struct *mm, struct vm_area_struct *vma, struct vma_tree_node *n,
+			 unsigned int i)
+{
+	struct vm_area_struct *prev, *next;
+
 	next = i < n->nr ? n->e[i].slot : NULL;
 	unsigned long prev_end;
 	prev = vt_prev_end(n, i, &prev_end);
@@ -702,7 +772,6 @@ int vma_insert(struct mm_struct *mm, struct vm_area_struct *vma)
 	mm->mm_mt_last_seq = mm->mm_mt_seq;
 	vma->linked = true;
 	vma->detached = false;
-	return 0;
 }
 
 /* ---- Removal ---- */

@@ -682,3 +682,74 @@ TEST(munmap_and_noreplace_keep_find_vma_and_scan_in_step)
 	kmm_task_release(t);
 	done(m);
 }
+
+/*
+ * vma_iter_insert() takes the place vma_iter_intersection() kept only while
+ * it holds: with nothing between (do_mmap's MAP_FIXED_NOREPLACE), after a
+ * mapping or an unmapping beside it (the leaf reshaped, split or merged
+ * away), and for another start. Each time the VMA must land where find_vma()
+ * finds it, in a whole tree.
+ */
+TEST(vma_iter_insert_takes_the_kept_place_only_while_it_holds)
+{
+	struct kmm_machine *m = boot("mem=256M");
+	struct task_struct *t = kmm_spawn(m, "kept");
+	uint64_t s = kmm_test_seed(), out = 0;
+	const unsigned long slots = 1200;	/* pages 2k mapped, 2k + 1 holes: three levels */
+	int steps = kmm_test_quick() ? 300 : 1500;
+
+	assert_true(t != NULL);
+	struct mm_struct *mm = t->mm;
+	unsigned long base = mm->mmap_base - (64UL << 20);
+	for (unsigned long k = 0; k < slots; k++) {
+		int prot = k % 2 ? KMM_PROT_READ : KMM_PROT_READ | KMM_PROT_WRITE;
+		assert_eq(kmm_mmap(t, base + 2 * k * PAGE_SIZE, PAGE_SIZE, prot,
+				   KMM_MAP_PRIVATE | KMM_MAP_ANONYMOUS | KMM_MAP_FIXED_NOREPLACE, &out), 0);
+	}
+	for (int i = 0; i < steps; i++) {
+		unsigned long k = 1 + kmm_test_rand(&s) % (slots - 2);
+		unsigned long at = base + (2 * k + 1) * PAGE_SIZE, near = at;
+		int change = (int)(kmm_test_rand(&s) % 4);
+		VMA_ITERATOR(vmi, mm, 0);
+
+		if (find_vma_intersection(mm, at, at + PAGE_SIZE))
+			continue;	/* filled by an earlier step's change */
+		assert_true(vma_iter_intersection(&vmi, at, at + PAGE_SIZE) == NULL);
+		switch (change) {
+		case 1:		/* map a hole a few slots away (same leaf or the next) */
+			near = at + (2 * (kmm_test_rand(&s) % 8) - 7) * 2 * PAGE_SIZE;
+			(void)kmm_mmap(t, near, PAGE_SIZE, KMM_PROT_READ, KMM_MAP_PRIVATE |
+				       KMM_MAP_ANONYMOUS | KMM_MAP_FIXED_NOREPLACE, &out);
+			break;
+		case 2:		/* unmap a mapped page a few slots away (a leaf may merge) */
+			near = at - PAGE_SIZE + (2 * (kmm_test_rand(&s) % 8) - 7) * 2 * PAGE_SIZE;
+			assert_eq(kmm_munmap(t, near, PAGE_SIZE), 0);
+			break;
+		case 3:		/* the place kept, but the VMA starts elsewhere */
+			at += 2 * PAGE_SIZE;
+			if (find_vma_intersection(mm, at, at + PAGE_SIZE))
+				continue;
+			break;
+		}
+		struct vm_area_struct *v = vm_area_alloc(mm);
+		assert_true(v != NULL);
+		v->vm_start = at;
+		v->vm_end = at + PAGE_SIZE;
+		v->vm_flags = VM_READ | VM_MAYREAD;
+		assert_eq(vma_iter_insert(&vmi, v), 0);
+		assert_true(vmi.node == NULL);
+		if (find_vma(mm, at) != v || linear_find(mm, at) != v)
+			kmm_test_fail(__FILE__, __LINE__, "step %d (change %d): the VMA at slot %lu is "
+				      "not where find_vma and the scan look", i, change, k);
+		int err = vma_tree_check(mm, t->pid);
+		if (err)
+			kmm_test_fail(__FILE__, __LINE__, "step %d (change %d): %s", i, change,
+				      kmm_last_error());
+		vma_remove(mm, v);
+		vm_area_free(v);
+	}
+	assert_eq(kmm_check(m), 0);
+	kmm_exit(t, 0);
+	kmm_task_release(t);
+	done(m);
+}

@@ -835,6 +835,22 @@ struct vm_area_struct *vma_find(struct vma_iterator *vmi, unsigned long max);
 void vma_touching(struct vm_area_struct *vma, struct vm_area_struct **pprev,
 		  struct vm_area_struct **pnext);
 /**
+ * vma_iter_intersection() - find_vma_intersection() of [@start, @end) that
+ * leaves @vmi at @start (not walked: vma_find() returns the VMA at or after
+ * @start). On NULL with a VMA above, @vmi keeps the leaf and entry where a
+ * VMA starting at @start goes, for vma_iter_insert(). Context: mmap_lock.
+ */
+struct vm_area_struct *vma_iter_intersection(struct vma_iterator *vmi, unsigned long start,
+					     unsigned long end);
+/**
+ * vma_iter_insert() - vma_insert() of @vma at the place vma_iter_intersection()
+ * left in @vmi for its vm_start, with no descent while nothing was inserted
+ * or removed since (else, or for another start, as vma_insert()). @vmi is
+ * then reset (its next step descends). Return: as vma_insert().
+ * Context: mmap_write_lock, held since vma_iter_intersection().
+ */
+int vma_iter_insert(struct vma_iterator *vmi, struct vm_area_struct *vma);
+/**
  * vma_iter_remove() - vma_remove() of @vma, the VMA @vmi returned last: from
  * the leaf @vmi holds while nothing moved since (no descent), else as
  * vma_remove(). The next step descends again from @vma's end, as after any
