@@ -49,6 +49,7 @@
 #include "mm/include/filemap.h"
 #include "mm/include/highmem.h"
 #include "mm/include/mm.h"
+#include "mm/include/mmdebug.h"
 #include "mm/include/swap.h"
 #include "mm/include/vmstat.h"
 #include "mm/internal.h"
@@ -283,8 +284,48 @@ struct zap_ctx {
 	unsigned long swapents;
 	unsigned long start;		/* the range cleared so far starts here */
 	unsigned int nr;		/* pages in @pages */
+	pg_data_t *mapped_pgdat;	/* the node of the NR_*_MAPPED drops gathered: */
+	long mapped_anon, mapped_file;	/* made at each flush (zap_remove_rmap()) */
 	struct page *pages[ZAP_BATCH];	/* each holds the mapping's reference */
 };
+
+/* The NR_ANON_MAPPED / NR_FILE_MAPPED drops zap_remove_rmap() gathered. */
+static void zap_rmap_flush(struct zap_ctx *z)
+{
+	if (z->mapped_anon)
+		mod_node_page_state(z->mapped_pgdat, NR_ANON_MAPPED, -z->mapped_anon);
+	if (z->mapped_file)
+		mod_node_page_state(z->mapped_pgdat, NR_FILE_MAPPED, -z->mapped_file);
+	z->mapped_anon = z->mapped_file = 0;
+}
+
+/*
+ * folio_remove_rmap_pte() of a zap's page (@anon: PageAnon()), with the
+ * NR_ANON_MAPPED / NR_FILE_MAPPED drop gathered while the pages are of one
+ * node and made by zap_rmap_flush() at the zap's flush (or for a page of
+ * another node): one counter update a batch, not a locked add on the CPU
+ * slot's diff a page. The counters lag the PTEs only inside the zap, as
+ * Linux's per-CPU diffs lag them; every reader that compares them with the
+ * mappings (the process checker) runs with no zap in flight.
+ */
+static void zap_remove_rmap(struct zap_ctx *z, struct page *page, bool anon)
+{
+	int old = atomic_fetch_sub_explicit(&page->_mapcount, 1, memory_order_relaxed);
+	pg_data_t *pgdat;
+
+	VM_BUG_ON_PAGE(old < 0, page);	/* no PTE mapped it */
+	if (old != 0)
+		return;
+	pgdat = NODE_DATA_M(page_machine(page), page_to_nid(page));
+	if (pgdat != z->mapped_pgdat) {
+		zap_rmap_flush(z);
+		z->mapped_pgdat = pgdat;
+	}
+	if (anon)
+		z->mapped_anon++;
+	else
+		z->mapped_file++;
+}
 
 /*
  * tlb_flush_mmu(): flush [@z->start, @end) of every TLB, wait for the
@@ -296,6 +337,7 @@ static void zap_flush(struct zap_ctx *z, unsigned long end)
 	struct mm_struct *mm = z->vma->vm_mm;
 
 	flush_tlb_range(z->vma, z->start, end);
+	zap_rmap_flush(z);
 	if (!z->nr)
 		return;
 	sim_mmu_shootdown_wait(procs_of(mm->m)->mmu);
@@ -342,7 +384,7 @@ static int zap_one(void *arg, uint64_t va, void *slot, pteval_t v)
 	if (!anon && pte_dirty(old))
 		folio_mark_dirty(page);
 	__add_mm_counter(mm, mm_counter_of(page), -1);	/* the callers raised hiwater_rss */
-	folio_remove_rmap_pte(page);
+	zap_remove_rmap(z, page, anon);
 	free_swap_cache(page);
 	/*
 	 * A locked mapping went: munlock_page() must run (its first test is
