@@ -39,6 +39,7 @@
 #include "arch/sim/sim.h"
 #include "mm/include/page_block.h"
 #include "shim/harden.h"
+#include "shim/huge.h"
 
 /*
  * In ->index of a block's first page, beside its page count: the block is
@@ -133,34 +134,25 @@ static inline void block_forget_asked(struct page *head)
  * realloc's move of @n bytes out of @src, a block it frees right after, to
  * @dst. With @discard (anonymous RAM; @src a page block, in RAM, not
  * hardened; @dst a huge block, its own mapping) and @n at least
- * BLOCK_MOVE_CHUNK, each BLOCK_MOVE_CHUNK of @src's whole pages is
- * discarded once copied, so the bytes are resident once while they move,
- * as glibc's mremap() of a mapped chunk moves them: the freed block went
- * back to the buddy resident, and a program that grew a block past 4 MiB
- * by realloc held it twice at its peak. mt_churn 1 10000 2000 (make
+ * BLOCK_MOVE_CHUNK, the bytes leave @src as they reach @dst, so they are
+ * resident once while they move, as glibc's mremap() of a mapped chunk
+ * moves them (huge_move_in(): the pages themselves, moved by the host;
+ * else copied and discarded a chunk at a time). The freed block
+ * went back to the buddy resident, and a program that grew a block past 4
+ * MiB by realloc held it twice at its peak. mt_churn 1 10000 2000 (make
  * bench's quick input): a 2.4 MB block moved into a 4.8 MB one took its
  * peak RSS from 6.4 to 11.3 MB (glibc 6.4 -> 6.9). Not for a move within
  * RAM: the freed block is soon taken again there (mixed_sizes 100000 1000,
  * blocks to 2 MiB doubled by realloc: 3x the page faults, 17% more CPU
  * time, 2 MB less peak).
  */
-#define BLOCK_MOVE_CHUNK (256UL << 10)
-
 static inline void block_move_bytes(void *dst, const void *src, size_t n, bool discard)
 {
 	if (!discard || n < BLOCK_MOVE_CHUNK) {
 		memcpy(dst, src, n);
 		return;
 	}
-	for (size_t off = 0; off < n; off += BLOCK_MOVE_CHUNK) {
-		size_t len = KMM_MIN(BLOCK_MOVE_CHUNK, n - off);
-		uintptr_t s = (uintptr_t)src + off;
-		uintptr_t first = ALIGN_UP(s, PAGE_SIZE), end = ALIGN_DOWN(s + len, PAGE_SIZE);
-
-		memcpy((char *)dst + off, (const char *)s, len);
-		if (first < end)
-			sim_discard((void *)first, end - first);
-	}
+	huge_move_in(dst, src, n);
 }
 
 /*

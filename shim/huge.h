@@ -67,4 +67,19 @@ enum huge_resize huge_realloc(void *p, size_t *size, size_t *old);
  */
 void *huge_grow(void *p, size_t size);
 
+/* The bytes huge_move_in() takes a host call for at a time (realloc's moves out of RAM). */
+#define BLOCK_MOVE_CHUNK (256UL << 10)
+
+/**
+ * huge_move_in() - move @n bytes (BLOCK_MOVE_CHUNK or more) of page block
+ * @src (the machine's anonymous RAM; freed by the caller right after) into
+ * huge block @dst, leaving @src's whole pages reading as zero, as
+ * discarded: at the same offset in their pages, @src's whole pages move
+ * (sim_move(): page table entries, as mremap() moves a mapped chunk; no
+ * byte copied, none faulted in) and only the partial pages at the ends
+ * are copied; else, or where the host refuses the move, a
+ * BLOCK_MOVE_CHUNK at a time is copied and then discarded from @src.
+ */
+void huge_move_in(void *dst, const void *src, size_t n);
+
 #endif /* KMM_SHIM_HUGE_H */

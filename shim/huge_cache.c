@@ -705,6 +705,38 @@ bool huge_cache_extend(uintptr_t end, size_t more, size_t total, bool *guard_rea
 	return ok;
 }
 
+/*
+ * huge_cache_fill() (shim/huge_cache.h): the same moves as a block carved
+ * over empty ranges gets (huge_cache_take()), into a live block's new part.
+ */
+void huge_cache_fill(uintptr_t to, size_t len)
+{
+	struct huge_piece v[HUGE_PIECES];
+	struct huge_move t[1] = { { 0, to, len } }, mv[HUGE_MOVES];
+	int n = 0, nm = 0, merr = 0;
+
+	if (!huge_cache_limit || len < HUGE_MOVE_MIN)
+		return;
+	spin_lock(&huge_lock);
+	bool off = moves_off;
+	if (!off)
+		nm = plan_moves_locked(t, 1, mv, v, &n);
+	spin_unlock(&huge_lock);
+	if (off)
+		return;
+	if (nm)
+		n = move_pages(mv, nm, v, n);
+	/* what the heap's resident ranges could not fill: free RAM's pages */
+	if (t[0].len >= HUGE_MOVE_MIN)
+		trim_move_free(t[0].to, t[0].len, HUGE_MOVE_MIN, &merr);
+	if (merr == -EINVAL) {
+		spin_lock(&huge_lock);
+		moves_off = true;
+		spin_unlock(&huge_lock);
+	}
+	settle(v, n);
+}
+
 /* ---- Putting a freed block in ---- */
 
 /*

@@ -43,6 +43,15 @@ void *huge_cache_take(size_t len, bool fill, size_t *got);
  */
 bool huge_cache_extend(uintptr_t end, size_t more, size_t total, bool *guard_ready);
 /**
+ * huge_cache_fill() - give [@to, @to + @len) (a live block's new part, no
+ * pages there: a block grown by mremap) the pages of resident free ranges,
+ * the oldest first, then those of free RAM blocks the next trim would give
+ * back (trim_move_free()), moved, as huge_cache_take() fills a block's
+ * empty parts: pages the heap or the RAM would discard serve the block
+ * instead of faulting in. The bytes moved are not zero.
+ */
+void huge_cache_fill(uintptr_t to, size_t len);
+/**
  * huge_cache_put() - keep freed range @base/@len for reuse: open but for
  * the one page at @guard (the freed block's guard page; @len if none),
  * with its pages if at least 3/4 of the freed block's bytes (those before

@@ -19,8 +19,10 @@
  * and so does a fresh mapping made for a block no free run can hold, but
  * not calloc's block; a fresh block takes the pages of free RAM blocks
  * (those the next trim would give back) too; with two CPU slots freeing,
- * a fresh block counts in the re-use high that bounds the pages kept.
- * Residency is read with mincore(),
+ * a fresh block counts in the re-use high that bounds the pages kept;
+ * realloc moves a block of several host mappings whole, gives a grown
+ * block's new part resident free pages, and moves a page block's pages
+ * into the huge block it grows into. Residency is read with mincore(),
  * which faults nothing in, and faults with getrusage(): no timing.
  */
 #include <malloc.h>
@@ -417,6 +419,136 @@ TEST(realloc_grows_a_huge_block_into_the_free_range_after_it)
 	expect_eq(end[0], 18);
 	free(c);
 	free(end);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * Whether the host moves several mappings side by side in one mremap
+ * (Linux 6.17 on), asked as the shim asks it: two pages, one closed.
+ */
+static bool host_moves_several_mappings(void)
+{
+	char *from = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *to = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(from != MAP_FAILED && to != MAP_FAILED);
+	assert_eq(mprotect(from + PG, PG, PROT_NONE), 0);
+	bool ok = mremap(from, 2 * PG, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+	munmap(ok ? to : from, 2 * PG);
+	return ok;
+}
+
+/*
+ * A block whose mapping is several host mappings (a fresh 16 MiB block
+ * that took a freed 6 MiB range's pages: a moved range stays a mapping of
+ * its own) grows by realloc to 24 MiB without a copy: mremap refuses to
+ * resize it, and it moves whole, its pages with it (session 28). Until
+ * then it was copied into a new block, faulting its 4,096 pages in again
+ * (realloc_grow: 7 of 10 rounds copied a 4 MiB block so). A host that
+ * moves one mapping a call gets the copy, and the bytes are all there.
+ */
+TEST(realloc_moves_a_block_of_several_mappings_whole)
+{
+	bool whole = host_moves_several_mappings();
+
+	malloc_trim(0);
+	unsigned char *r = written(6 * MIB, 51);
+	free(r);
+	unsigned char *a = malloc(16 * MIB);
+	assert_true(a != NULL);
+	expect_eq(resident_pages(a, 16 * MIB), 6 * MIB / PG);	/* the moved range: a mapping apart */
+	memset(a, 52, 16 * MIB);
+	keep(a);
+	long before = minor_faults();
+	unsigned char *b = realloc(a, 24 * MIB);
+	long faults = minor_faults() - before;
+	assert_true(b != NULL);
+	printf("  realloc 16 -> 24 MiB of a block of several mappings: %ld minor faults (%s)\n",
+	       faults, whole ? "the host moves them whole" : "the host moves one a call: copied");
+	if (whole) {
+		expect_true(faults < 256);
+		expect_eq(resident_pages(b, 16 * MIB), 16 * MIB / PG);
+	}
+	size_t bad = 0;
+	for (size_t i = 0; i < 16 * MIB; i += 4093)
+		bad += b[i] != 52;
+	expect_eq(bad, 0);
+	memset(b + 16 * MIB, 53, 8 * MIB);
+	keep(b);
+	expect_eq(b[24 * MIB - 1], 53);
+	free(b);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * The new part of a block grown by the host (mremap) takes the pages of a
+ * resident free range, as a block carved over an empty range does
+ * (session 28): an 8 MiB block and a 6 MiB one written, the 6 MiB freed
+ * (its pages kept), then realloc(8 -> 16 MiB): the 6 MiB of pages are in
+ * the grown block's new part before it is written, none left in the freed
+ * range. Until then the new part faulted its pages in while the free
+ * range kept its own, for the bound to discard. Not where the host cannot
+ * move the block whole at its next growth (moved pages make it several
+ * mappings).
+ */
+TEST(a_grown_blocks_new_part_takes_resident_free_pages)
+{
+	bool whole = host_moves_several_mappings();
+
+	malloc_trim(0);
+	unsigned char *a = written(8 * MIB, 54), *r = written(6 * MIB, 55);
+	free(r);
+	expect_eq(resident_pages(r, 6 * MIB), 6 * MIB / PG);
+	unsigned char *b = realloc(a, 16 * MIB);
+	assert_true(b != NULL);
+	size_t there = resident_pages(b + 8 * MIB, 8 * MIB), left = resident_or_unmapped(r, 6 * MIB);
+	printf("  realloc 8 -> 16 MiB beside a freed 6 MiB range: %zu pages in the new part before "
+	       "a write, %zu left in the range\n", there, left);
+	if (whole) {
+		expect_eq(there, 6 * MIB / PG);
+		expect_eq(left, 0);
+	}
+	expect_eq(b[0], 54);
+	expect_eq(b[8 * MIB - 1], 54);
+	memset(b + 8 * MIB, 56, 8 * MIB);
+	keep(b);
+	expect_eq(b[16 * MIB - 1], 56);
+	free(b);
+	malloc_trim(0);
+	expect_eq(kmm_malloc_check(), 0);
+}
+
+/*
+ * realloc of a 3 MiB page block (in the machine's RAM) to 6 MiB (a huge
+ * block, its own mapping): the block's whole pages move into the huge one
+ * (sim_move(), as mremap moves a mapped chunk), nothing copied or faulted
+ * in (session 28). Until then the bytes were copied, 256 KiB at a time,
+ * each part of the page block discarded after: 768 pages faulted in.
+ * malloc_trim() first, so that no free RAM block's pages fill the huge
+ * block instead.
+ */
+TEST(realloc_moves_a_page_blocks_pages_into_a_huge_block)
+{
+	malloc_trim(0);
+	unsigned char *a = written(3 * MIB, 57);
+	malloc_trim(0);
+	long before = minor_faults();
+	unsigned char *b = realloc(a, 6 * MIB);
+	long faults = minor_faults() - before;
+	assert_true(b != NULL);
+	printf("  realloc 3 -> 6 MiB out of RAM: %ld minor faults\n", faults);
+	expect_true(faults < 256);
+	size_t bad = 0;
+	for (size_t i = 0; i < 3 * MIB; i += 4093)
+		bad += b[i] != 57;
+	expect_eq(bad, 0);
+	expect_eq(b[3 * MIB - 1], 57);
+	memset(b + 3 * MIB, 58, 3 * MIB);
+	keep(b);
+	expect_eq(b[6 * MIB - 1], 58);
+	free(b);
 	malloc_trim(0);
 	expect_eq(kmm_malloc_check(), 0);
 }

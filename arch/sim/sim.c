@@ -239,6 +239,13 @@ int sim_move(void *from, void *to, size_t bytes)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
+int sim_move_all(void *from, void *to, size_t bytes)
+{
+	void *p = mremap(from, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
 bool sim_mapped(const void *addr)
 {
 	unsigned char vec;

@@ -211,6 +211,16 @@ void *sim_resize(void *addr, size_t old, size_t bytes);
  * without MREMAP_DONTUNMAP, or a range that is not one private mapping).
  */
 int sim_move(void *from, void *to, size_t bytes);
+/**
+ * sim_move_all() - move the pages of [@from, @from + @bytes), one private
+ * host mapping or several side by side, to @to (page-aligned, @bytes there
+ * replaced), leaving nothing mapped at @from: mremap with MREMAP_FIXED and
+ * no resize. No page is copied or faulted. A host before Linux 6.17 moves
+ * one mapping a call: with several it refuses (-EFAULT), having unmapped
+ * @to's range first. Return: 0, or -errno (a host failing part-way, out of
+ * memory or of mappings, leaves the mappings it moved moved).
+ */
+int sim_move_all(void *from, void *to, size_t bytes);
 /** sim_mapped() - whether the host page holding @addr is mapped at all (mincore). */
 bool sim_mapped(const void *addr);
 /**
