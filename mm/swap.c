@@ -140,6 +140,22 @@ static void lru_run_flush(struct lru_run *r)
 }
 
 /*
+ * Hold @lruvec's lru_lock: when *@locked is another, flush @run and drop
+ * that lock first (Linux's folio_lruvec_relock_irq() in a batch walk).
+ */
+static inline void lru_relock(struct lruvec **locked, struct lruvec *lruvec, struct lru_run *run)
+{
+	if (lruvec == *locked)
+		return;
+	if (*locked) {
+		lru_run_flush(run);
+		spin_unlock(&(*locked)->lru_lock);
+	}
+	spin_lock(&lruvec->lru_lock);
+	*locked = lruvec;
+}
+
+/*
  * lru_add() with the counting left to the run and PG_lru left to the
  * caller. Context: lru_lock held.
  */
@@ -177,14 +193,7 @@ static void batch_move_lru_locked(struct kmm_machine *m, struct lru_cpu *b)
 		struct page *page = b->pages[i];
 		struct lruvec *lruvec = folio_lruvec(page);
 
-		if (lruvec != locked) {
-			if (locked) {
-				lru_run_flush(&run);
-				spin_unlock(&locked->lru_lock);
-			}
-			spin_lock(&lruvec->lru_lock);
-			locked = lruvec;
-		}
+		lru_relock(&locked, lruvec, &run);
 		lru_add_run(m, lruvec, page, &run);
 		unsigned long old = __atomic_fetch_xor(&page->flags,
 						       (1UL << PG_lru) | (1UL << PG_lru_batch),
@@ -369,14 +378,7 @@ void page_cache_release_batch(struct page **pages, unsigned int nr)
 			continue;
 		}
 		lruvec = node_lruvec(m, (int)((f >> PG_NODE_SHIFT) & ((1u << PG_NODE_BITS) - 1)));
-		if (lruvec != locked) {
-			if (locked) {
-				lru_run_flush(&run);
-				spin_unlock(&locked->lru_lock);
-			}
-			spin_lock(&lruvec->lru_lock);
-			locked = lruvec;
-		}
+		lru_relock(&locked, lruvec, &run);
 		f = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
 		if (f & (1UL << PG_lru))
 			lru_del_run(lruvec, page, f, &run);
