@@ -426,19 +426,26 @@ static long host_max_map_count(void)
 	return v;
 }
 
-/* The vma rows' machine: "mem=512M arch=x86_64 ram=" KMM_BENCH_VMA_RAM (default huge). */
-static struct kmm_machine *vma_boot(char *cmdline, size_t size)
+/* A machine booted with @cmdline and made current, or NULL with the reason printed. */
+static struct kmm_machine *boot_current(const char *cmdline)
 {
-	const char *ram = getenv("KMM_BENCH_VMA_RAM");
-
-	snprintf(cmdline, size, "mem=512M arch=x86_64 ram=%s", ram && *ram ? ram : "huge");
 	struct kmm_machine *m = kmm_boot(cmdline);
+
 	if (!m) {
 		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
 		return NULL;
 	}
 	kmm_use(m);
 	return m;
+}
+
+/* The vma rows' machine: "mem=512M arch=x86_64 ram=" KMM_BENCH_VMA_RAM (default huge). */
+static struct kmm_machine *vma_boot(char *cmdline, size_t size)
+{
+	const char *ram = getenv("KMM_BENCH_VMA_RAM");
+
+	snprintf(cmdline, size, "mem=512M arch=x86_64 ram=%s", ram && *ram ? ram : "huge");
+	return boot_current(cmdline);
 }
 
 static void run_vma(int reps)
@@ -633,12 +640,9 @@ static void run_threaded(int max_threads, unsigned long pages, int reps)
 			double k[64], h[64], ku[64], hu[64];
 			snprintf(cmd, sizeof(cmd), "mem=%luM arch=x86_64 nr_cpus=%d",
 				 (pages * (unsigned long)t * PAGE >> 20) + 512, t + 1);
-			struct kmm_machine *m = kmm_boot(cmd);
-			if (!m) {
-				fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+			struct kmm_machine *m = boot_current(cmd);
+			if (!m)
 				exit(1);
-			}
-			kmm_use(m);
 			kmm_fault_rate(m, t, pages, shared, ku);	/* warm: deferred struct pages, pcp lists */
 			for (int r = 0; r < reps; r++) {
 				k[r] = kmm_fault_rate(m, t, pages, shared, &ku[r]);
@@ -686,13 +690,9 @@ static struct kmm_machine *only_boot(const char *verb, const char *arg, unsigned
 		*rc = 2;
 		return NULL;
 	}
-	struct kmm_machine *m = kmm_boot(cmdline);
-	if (!m) {
-		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+	struct kmm_machine *m = boot_current(cmdline);
+	if (!m)
 		*rc = 1;
-		return NULL;
-	}
-	kmm_use(m);
 	return m;
 }
 
@@ -794,12 +794,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	snprintf(cmdline, sizeof(cmdline), "mem=%luM arch=x86_64", fork_mb + 1024);
-	struct kmm_machine *m = kmm_boot(cmdline);
-	if (!m) {
-		fprintf(stderr, "fault: boot failed: %s\n", kmm_last_error());
+	struct kmm_machine *m = boot_current(cmdline);
+	if (!m)
 		return 1;
-	}
-	kmm_use(m);
 	printf("bench/fault: %s, %d runs each, medians; ratio = kmm / host (host kernel, same run)\n",
 	       cmdline, reps);
 	printf("%-14s %12s %12s %s %8s\n", "test", "kmm", "host", "unit     ", "ratio");
